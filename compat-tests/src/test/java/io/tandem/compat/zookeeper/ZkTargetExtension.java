@@ -2,13 +2,16 @@ package io.tandem.compat.zookeeper;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -45,10 +48,16 @@ public final class ZkTargetExtension implements BeforeAllCallback, ParameterReso
         return settings;
     }
 
+    /**
+     * {@code user:base64(sha1(user:password))}, computed here rather than with Apache's DigestAuthenticationProvider:
+     * loading that class would freeze its super digest (a static final) before the property below is set.
+     */
     private static String superDigest() {
         try {
-            return DigestAuthenticationProvider.generateDigest(ZkTarget.SUPER_USER + ":" + ZkTarget.SUPER_PASSWORD);
-        } catch (Exception e) {
+            String credentials = ZkTarget.SUPER_USER + ":" + ZkTarget.SUPER_PASSWORD;
+            byte[] sha1 = MessageDigest.getInstance("SHA1").digest(credentials.getBytes(StandardCharsets.UTF_8));
+            return ZkTarget.SUPER_USER + ":" + Base64.getEncoder().encodeToString(sha1);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA1 digest unavailable", e);
         }
     }
