@@ -2,10 +2,7 @@ package io.tandem.kafka.wire.record;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.tandem.kafka.wire.compress.Compression;
 import io.tandem.kafka.wire.compress.CompressionType;
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 
@@ -59,39 +56,11 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
             this.cursor = new Varint.Cursor(recordsStart);
             this.limit = recordsEnd;
         } else {
-            this.data = decompress(compression, batch.buffer().slice(recordsStart, recordsEnd - recordsStart),
-                    allocator);
+            this.data = BoundedDecompression.decompress(compression,
+                    batch.buffer().slice(recordsStart, recordsEnd - recordsStart), RecordBatch.MAGIC, allocator);
             this.ownsData = true;
             this.cursor = new Varint.Cursor(0);
             this.limit = data.writerIndex();
-        }
-    }
-
-    private static ByteBuf decompress(CompressionType compression, ByteBuf compressed, ByteBufAllocator allocator) {
-        ByteBuf out = allocator.heapBuffer(Math.max(256, Math.min(compressed.readableBytes() * 4, 1 << 20)));
-        try (InputStream in = Compression.wrapForInput(compression, compressed, RecordBatch.MAGIC)) {
-            while (true) {
-                if (out.writerIndex() >= DECOMPRESSED_BYTES_MAX) {
-                    if (in.read() >= 0) {
-                        throw new CorruptRecordException("record batch decompresses to more than "
-                                + DECOMPRESSED_BYTES_MAX + " bytes");
-                    }
-                    break;
-                }
-                out.ensureWritable(Math.min(64 * 1024, DECOMPRESSED_BYTES_MAX - out.writerIndex()));
-                int read = out.writeBytes(in, Math.min(out.writableBytes(), DECOMPRESSED_BYTES_MAX - out.writerIndex()));
-                if (read < 0) {
-                    break;
-                }
-            }
-            return out;
-        } catch (IOException e) {
-            out.release();
-            throw new CorruptRecordException("record batch does not decompress with " + compression.configName
-                    + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            out.release();
-            throw e;
         }
     }
 
