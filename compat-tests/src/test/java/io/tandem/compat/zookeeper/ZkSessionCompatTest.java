@@ -184,7 +184,8 @@ class ZkSessionCompatTest {
                 children.expect(EventType.NodeChildrenChanged, root + "/parent");
                 quiet.expectNoMore(client);
 
-                // The unchanged node's watch was re-registered too and still fires later.
+                // The unchanged node's watch was re-registered too and still fires later. (expectNoMore's round trip
+                // on this session also guarantees the server has processed the re-registration before the change.)
                 observer.setData(root + "/quiet", new byte[] {1}, -1);
                 quiet.expect(EventType.NodeDataChanged, root + "/quiet");
             } finally {
@@ -208,6 +209,9 @@ class ZkSessionCompatTest {
                 events.awaitState(KeeperState.Disconnected);
                 proxy.resume();
                 events.awaitState(KeeperState.SyncConnected);
+                // The client sent setWatches2 before any other request; one round trip on its session ensures the
+                // server has processed it before another session makes changes.
+                Zk.barrier(client);
                 // Re-registered with setWatches2: later changes arrive again.
                 observer.create(root + "/after", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
                 observer.setData(root + "/after", new byte[] {1}, -1);
