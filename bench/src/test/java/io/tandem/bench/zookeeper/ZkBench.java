@@ -93,8 +93,7 @@ public final class ZkBench {
                     "-Xmx1000m", "-Dzookeeper.admin.enableServer=false", "-Dzookeeper.forceSync=yes",
                     "-cp", options.apacheLib.resolve("*").toString(),
                     "org.apache.zookeeper.server.ZooKeeperServerMain", Integer.toString(port), dataDir.toString());
-            case "tandem" -> List.of(options.root.resolve("tandem").toString(), "start", "--roles", "zookeeper",
-                    "--zk-port", Integer.toString(port), "--data-dir", dataDir.toString());
+            case "tandem" -> tandemCommand(options, port, dataDir);
             default -> throw new IllegalArgumentException("unknown target " + target + " (tandem or apache)");
         };
         System.out.printf(Locale.ROOT, "%n== %s on port %d ==%n", target, port);
