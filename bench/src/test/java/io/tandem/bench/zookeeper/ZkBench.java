@@ -131,6 +131,30 @@ public final class ZkBench {
         }
     }
 
+    /**
+     * The ./tandem launcher once the server has its CLI main; until then the same server through the embedding API
+     * in its own JVM, with the launcher's default JVM flags, so start-up and RSS are still those of a separate process.
+     */
+    private static List<String> tandemCommand(Options options, int port, Path dataDir) {
+        if (launcherReady()) {
+            return List.of(options.root.resolve("tandem").toString(), "start", "--roles", "zookeeper",
+                    "--zk-port", Integer.toString(port), "--data-dir", dataDir.toString());
+        }
+        System.out.println("(./tandem has no CLI main yet: running Tandem via the embedding API in its own JVM)");
+        return List.of("java", "-Xms16m", "-Xmx512m", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"),
+                TandemZkMain.class.getName(), Integer.toString(port), dataDir.toString());
+    }
+
+    private static boolean launcherReady() {
+        try {
+            Class.forName("io.tandem.server.Main", false, ZkBench.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
     private static List<ZooKeeper> connectAll(String connect, int count) throws Exception {
         List<ZooKeeper> clients = new ArrayList<>();
         for (int i = 0; i < count; i++) {
