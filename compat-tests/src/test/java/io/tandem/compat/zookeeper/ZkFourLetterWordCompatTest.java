@@ -59,6 +59,18 @@ class ZkFourLetterWordCompatTest {
     }
 
     @Test
+    void theOtherWordsShouldAnswerInApachesFormat(ZkTarget target) throws Exception {
+        assertEquals("rw", Zk.fourLetterWord(target, "isro"));
+        String stat = Zk.fourLetterWord(target, "stat");
+        assertTrue(stat.startsWith("Zookeeper version: ") && stat.contains("\nClients:\n") && stat.contains("\nMode: standalone\n"), stat);
+        String conf = Zk.fourLetterWord(target, "conf");
+        assertTrue(conf.contains("clientPort=" + target.port() + "\n") && conf.contains("tickTime=" + ZkTarget.TICK_TIME_MS + "\n"), conf);
+        assertTrue(Zk.fourLetterWord(target, "envi").startsWith("Environment:\n"));
+        assertTrue(Zk.fourLetterWord(target, "wchs").contains(" connections watching "));
+        assertTrue(Zk.fourLetterWord(target, "cons").contains("/127.0.0.1:"));
+    }
+
+    @Test
     void anUnknownWordShouldNotBeAnsweredAsACommand(ZkTarget target) throws Exception {
         // Apache treats unknown 4-byte input as the start of a session request and closes the connection.
         assertEquals("", Zk.fourLetterWord(target, "zzzz"));

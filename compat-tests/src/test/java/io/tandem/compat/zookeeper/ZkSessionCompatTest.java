@@ -195,6 +195,49 @@ class ZkSessionCompatTest {
     }
 
     @Test
+    void aReRegistrationLargerThanOneSetWatchesPacketShouldRestoreEveryWatch() throws Exception {
+        // The client splits re-registration into setWatches packets of at most 128 KiB; 1,500 watches on ~100-char
+        // paths need two of them.
+        int nodes = 1_500;
+        String prefix = root + "/" + "x".repeat(80) + "-";
+        java.util.concurrent.CountDownLatch created = new java.util.concurrent.CountDownLatch(nodes);
+        for (int i = 0; i < nodes; i++) {
+            observer.create(prefix + i, null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
+                    (rc, path, ctx, name) -> created.countDown(), null);
+        }
+        Zk.await(created, "nodes to be created");
+        try (TcpProxy proxy = new TcpProxy(target.host(), target.port())) {
+            Zk.EventRecorder events = new Zk.EventRecorder();
+            ZooKeeper client = Zk.connect(proxy.connectString(), Zk.SESSION_TIMEOUT_MS, events);
+            try {
+                Zk.EventRecorder watches = new Zk.EventRecorder();
+                java.util.concurrent.CountDownLatch watched = new java.util.concurrent.CountDownLatch(nodes);
+                for (int i = 0; i < nodes; i++) {
+                    client.getData(prefix + i, watches, (rc, path, ctx, data, stat) -> watched.countDown(), null);
+                }
+                Zk.await(watched, "watches to be set");
+
+                proxy.cut();
+                events.awaitState(KeeperState.Disconnected);
+                observer.setData(prefix + 0, new byte[] {1}, -1);
+                observer.setData(prefix + (nodes - 1), new byte[] {1}, -1);
+                proxy.resume();
+                events.awaitState(KeeperState.SyncConnected);
+
+                java.util.Set<String> fired = new java.util.HashSet<>();
+                fired.add(watches.next().getPath());
+                fired.add(watches.next().getPath());
+                assertEquals(java.util.Set.of(prefix + 0, prefix + (nodes - 1)), fired);
+                watches.expectNoMore(client);
+                observer.setData(prefix + 700, new byte[] {1}, -1);
+                watches.expect(EventType.NodeDataChanged, prefix + 700);
+            } finally {
+                client.close();
+            }
+        }
+    }
+
+    @Test
     void persistentWatchesShouldSurviveAReconnectAndKeepFiring() throws Exception {
         try (TcpProxy proxy = new TcpProxy(target.host(), target.port())) {
             Zk.EventRecorder events = new Zk.EventRecorder();
