@@ -104,10 +104,10 @@ class ZkContainerTtlCompatTest {
     @Test
     void aTtlNodeThatKeepsChangingShouldNotBeSwept(TestInfo info) throws Exception {
         String root = root(info);
-        zk.create(root + "/busy", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_WITH_TTL, null, 2000);
-        // Each setData moves mtime, from which the TTL counts.
+        zk.create(root + "/busy", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_WITH_TTL, null, 3000);
+        // Each setData moves mtime, from which the TTL counts: 6 x 600 ms outlives the TTL only because of them.
         for (int i = 0; i < 6; i++) {
-            Thread.sleep(500);
+            Thread.sleep(600);
             zk.setData(root + "/busy", new byte[] {(byte) i}, -1);
         }
         assertNotNull(zk.exists(root + "/busy", false));
