@@ -247,6 +247,45 @@ class ZkClientTest {
     }
 
     @Test
+    void requestsMadeWhileDisconnectedShouldBeSentAfterReconnecting() throws Exception {
+        connect(zookeeper.connectString());
+        long sessionId = client.sessionId();
+        zookeeper.stop();
+        try {
+            assertEquals(new WatchedEvent(EventType.NONE, KeeperState.DISCONNECTED, null), nextEvent());
+            CompletableFuture<String> created = client.create("/queued", null, Acls.OPEN_ACL_UNSAFE,
+                    CreateMode.PERSISTENT);
+            Thread.sleep(200);
+            assertTrue(!created.isDone(), "nothing can answer while the server is down");
+        } finally {
+            zookeeper.restart();
+        }
+        assertEquals(new WatchedEvent(EventType.NONE, KeeperState.SYNC_CONNECTED, null), nextEvent());
+        assertEquals(sessionId, client.sessionId());
+        assertNotNull(get(client.exists("/queued", false)));
+    }
+
+    @Test
+    void pingsShouldKeepAnIdleSessionAliveAndTheTimeoutBeClampedByTheServer() throws Exception {
+        client = ZkClient.connect(zookeeper.connectString(), Duration.ofMillis(1000), events::add);
+        client.connected().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertEquals(KeeperState.SYNC_CONNECTED, nextEvent().state());
+        long sessionId = client.sessionId();
+        get(client.create("/idle", null, Acls.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL));
+
+        Thread.sleep(2500);
+
+        assertNull(events.poll(), "no disconnect and no expiry while idle");
+        assertEquals(sessionId, get(client.exists("/idle", false)).ephemeralOwner());
+        client.close();
+        events.clear();
+
+        client = ZkClient.connect(zookeeper.connectString(), Duration.ofSeconds(100), events::add);
+        client.connected().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertEquals(20 * ApacheZooKeeperServer.TICK_TIME_MS, client.negotiatedSessionTimeoutMs());
+    }
+
+    @Test
     void expiredSessionShouldBeReportedAndFailEveryLaterRequest() throws Exception {
         CountDownLatch expired = new CountDownLatch(1);
         client = ZkClient.builder(zookeeper.connectString()).sessionTimeout(SESSION_TIMEOUT).watcher(events::add)
