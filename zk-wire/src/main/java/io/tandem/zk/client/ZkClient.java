@@ -894,23 +894,22 @@ public final class ZkClient implements AutoCloseable {
         }
     }
 
+    /** Reads loop-confined state from any thread. */
     private <T> T onLoop(java.util.concurrent.Callable<T> read) {
-        if (loop.inEventLoop()) {
+        // Once terminated the loop writes nothing more, and the volatile write of `terminated` publishes its last
+        // writes, so reading directly is safe; inside the loop it is trivially safe.
+        if (loop.inEventLoop() || terminated) {
             try {
                 return read.call();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         }
-        if (loop.isShutdown()) {
-            // The loop is gone after close or expiry; its last writes happened-before its termination.
-            try {
-                return read.call();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
+        try {
+            return loop.submit(read).syncUninterruptibly().getNow();
+        } catch (RejectedExecutionException raceWithShutdown) {
+            return onLoop(read);
         }
-        return loop.submit(read).syncUninterruptibly().getNow();
     }
 
     // ------------------------------------------------------------------ results and builder
