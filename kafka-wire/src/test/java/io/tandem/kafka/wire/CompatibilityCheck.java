@@ -43,7 +43,9 @@ final class CompatibilityCheck {
             try {
                 checkVersion(pair, version, random);
             } catch (Throwable e) {
-                failures.add(pair.name() + " v" + version + ": " + e);
+                Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
+                StackTraceElement[] where = cause.getStackTrace();
+                failures.add(pair.name() + " v" + version + ": " + cause + (where.length > 0 ? " at " + where[0] : ""));
             }
             if (failures.size() == before) {
                 proven.add(version);

@@ -169,7 +169,7 @@ final class KafkaOracle {
                 }
             }
             case "TaggedFields" -> {
-                Map<?, ?> fields = (Map<?, ?>) type.getClass().getMethod("fields").invoke(type);
+                Map<?, ?> fields = taggedFields(type);
                 TreeMap<Integer, byte[]> chosen = new TreeMap<>();
                 for (Map.Entry<?, ?> entry : fields.entrySet()) {
                     if (random.nextBoolean()) {
@@ -189,6 +189,17 @@ final class KafkaOracle {
                 }
             }
             default -> generatePrimitive((String) typeName.invoke(type), out, random);
+        }
+    }
+
+    /** The tag -> field map of a TaggedFields type; 3.9 keeps it in a private field without an accessor. */
+    private static Map<?, ?> taggedFields(Object type) throws ReflectiveOperationException {
+        try {
+            return (Map<?, ?>) type.getClass().getMethod("fields").invoke(type);
+        } catch (NoSuchMethodException e) {
+            Field fields = type.getClass().getDeclaredField("fields");
+            fields.setAccessible(true);
+            return (Map<?, ?>) fields.get(type);
         }
     }
 
