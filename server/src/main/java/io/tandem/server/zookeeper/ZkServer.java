@@ -115,6 +115,8 @@ public final class ZkServer implements AutoCloseable {
     private EventLoopGroup workerGroup;
     private Channel serverChannel;
     private volatile boolean running;
+    /** Cleared to simulate a crash in tests: the shutdown snapshot is skipped, so recovery must replay the log. */
+    private volatile boolean snapshotOnClose = true;
     private volatile long lastProcessedZxid;
     private long lastZxid;
     private long nextSessionId;
@@ -239,6 +241,12 @@ public final class ZkServer implements AutoCloseable {
         LOG.info(() -> "ZooKeeper server listening on " + config.host() + ":" + port() + " (" + config + ")");
     }
 
+    /** Stops like a killed process would as far as the disk is concerned: no snapshot, only the synced log remains. */
+    void closeWithoutSnapshot() {
+        snapshotOnClose = false;
+        close();
+    }
+
     @Override
     public void close() {
         if (serverChannel != null) {
@@ -248,8 +256,8 @@ public final class ZkServer implements AutoCloseable {
             connection.closeNow();
         }
         if (commitThread != null) {
+            // No interrupt: the loop polls with a short timeout, and an interrupt would abort the shutdown snapshot.
             running = false;
-            commitThread.interrupt();
             try {
                 commitThread.join(10_000);
             } catch (InterruptedException e) {
@@ -345,7 +353,7 @@ public final class ZkServer implements AutoCloseable {
             }
         }
         try {
-            if (txnsSinceSnapshot > 0) {
+            if (snapshotOnClose && txnsSinceSnapshot > 0) {
                 takeSnapshot();
             }
         } catch (IOException e) {
