@@ -5,7 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.tandem.zk.wire.ZkFrameDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -49,10 +49,7 @@ final class FourLetterWordSniffer extends ByteToMessageDecoder {
             });
             return;
         }
-        int frameBytesMax = server.config.frameBytesMax();
-        // The frame limit applies to the length field's value, as Apache checks len > jute.maxbuffer.
-        ctx.pipeline().addAfter(ctx.name(), "frames",
-                new LengthFieldBasedFrameDecoder(frameBytesMax + 4, 0, 4, 0, 4, true));
+        ctx.pipeline().addAfter(ctx.name(), "frames", new ZkFrameDecoder(server.config.frameBytesMax()));
         ctx.pipeline().remove(this);
     }
 }
