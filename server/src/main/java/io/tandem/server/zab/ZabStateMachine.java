@@ -151,6 +151,11 @@ public final class ZabStateMachine {
         return isEstablishedLeader() || (role == Role.FOLLOWING && follower.phase == FollowerPhase.BROADCAST);
     }
 
+    /** The follower's phase, or null when not following. */
+    public FollowerPhase followerPhase() {
+        return role == Role.FOLLOWING ? follower.phase : null;
+    }
+
     public boolean hasReady() {
         return !pending.isEmpty();
     }

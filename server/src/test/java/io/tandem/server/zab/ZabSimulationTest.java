@@ -52,6 +52,24 @@ class ZabSimulationTest {
         assertTrue(committed > seeds * 5L, "the simulation must commit real work, committed only " + committed);
     }
 
+    @Test
+    void shouldCatchADriverThatSendsAcksBeforeItsLogIsDurable() {
+        // A checker that cannot fail is worth nothing: break the Ready ordering and expect a violation soon.
+        int seedsMax = 300;
+        for (long seed = 1; seed <= seedsMax; seed++) {
+            ZabSimulator sim = ZabSimulator.randomized(seed, true);
+            try {
+                sim.runTicks(FAULTY_TICKS);
+                recover(sim);
+            } catch (AssertionError | IllegalStateException expected) {
+                System.out.println("broken driver caught at seed " + seed + ": "
+                        + expected.getMessage().lines().findFirst().orElse(""));
+                return;
+            }
+        }
+        throw new AssertionError("no seed in 1.." + seedsMax + " caught a driver that acks before fsync");
+    }
+
     static Outcome run(long seed) {
         ZabSimulator sim = ZabSimulator.randomized(seed);
         sim.runTicks(FAULTY_TICKS);

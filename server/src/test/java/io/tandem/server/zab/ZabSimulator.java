@@ -175,9 +175,16 @@ final class ZabSimulator {
 
     /** A seeded run with seed-chosen size and fault rates: what the VOPR-style test runs. */
     static ZabSimulator randomized(long seed) {
+        return randomized(seed, false);
+    }
+
+    /** With {@code brokenDriver}, Readies are executed sending first and syncing late: the checkers must object. */
+    static ZabSimulator randomized(long seed, boolean brokenDriver) {
         SplittableRandom choose = new SplittableRandom(seed ^ 0x5DEECE66DL);
         int nodeCount = choose.nextInt(3) == 0 ? 5 : 3;
-        return new ZabSimulator(seed, nodeCount, Faults.random(choose), new ZabConfig(1, new int[] {1}, 10, 5, 1, 1000));
+        Faults faults = Faults.random(choose);
+        return new ZabSimulator(seed, nodeCount, brokenDriver ? faults.withSendBeforePersist() : faults,
+                new ZabConfig(1, new int[] {1}, 10, 5, 1, 1000));
     }
 
     // ------------------------------------------------------------------------------------------------ control
