@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.xxhash.StreamingXXHash32;
 import net.jpountz.xxhash.XXHashFactory;
@@ -172,6 +173,11 @@ public final class Lz4FrameInputStream extends InputStream {
             in.getBytes(start, target, offset, size);
             decoded = size;
         } else {
+            if (target != block) {
+                // The caller's array may be pooled memory holding other requests' bytes, and lz4-java's Java
+                // decompressors can be tricked into emitting bytes they did not write (CVE-2025-66566).
+                Arrays.fill(target, offset, offset + blockBytesMax, (byte) 0);
+            }
             ByteBuffer source = in.nioBuffer(start, size);
             try {
                 decoded = Lz4Frame.DECOMPRESSOR.decompress(source, source.position(), size,
