@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Side-by-side Kafka benchmark: Tandem against Apache Kafka (fetched from Maven Central now), same machine, same run,
+# driven by Apache Kafka's own tools (ProducerPerformance, ConsumerPerformance, EndToEndLatency).
+# Usage: bench/kafka/run-kafka.sh   (env: RECORDS=200000 FIXED_SECONDS=20 E2E_RECORDS=5000 TARGETS="tandem apache")
+# Prints every figure for both servers and the ratio Tandem/Apache. Nothing here is asserted.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work="$root/bench/target/kafka-bench"
+records=${RECORDS:-200000}
+fixed_seconds=${FIXED_SECONDS:-20}
+e2e_records=${E2E_RECORDS:-5000}
+rate=5000
+mkdir -p "$work"
+
+if [ ! -d "$work/lib" ]; then
+  echo "fetching Apache Kafka from Maven Central..."
+  mvn -q -B -f "$root/bench/kafka/apache-kafka.pom.xml" dependency:copy-dependencies -DoutputDirectory="$work/lib"
+fi
+[ -f "$root/server/target/tandem-server.jar" ] || (cd "$root" && mvn -q -B -DskipTests package)
+
+tool() { java -Xmx512m -cp "$work/lib/*" "$@" 2>&1 | grep -v '^SLF4J'; }
+rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+server_pid=""
+stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi; server_pid=""; }
+trap stop_server EXIT
+
+start_apache() { # port
+  local dir="$work/apache-data" port=$1
+  rm -rf "$dir"; mkdir -p "$dir"
+  cat > "$work/apache.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$((port + 1))
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1))
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+PROPS
+  tool kafka.tools.StorageTool format -t "$(tool kafka.tools.StorageTool random-uuid | tail -1)" -c "$work/apache.properties" >/dev/null
+  local t0; t0=$(date +%s%N)
+  # The JVM flags of Apache's kafka-server-start.sh.
+  java -Xmx1G -Xms1G -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+    -cp "$work/lib/*" kafka.Kafka "$work/apache.properties" > "$work/apache.log" 2>&1 &
+  server_pid=$!
+  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
+}
+
+start_tandem() { # port
+  local dir="$work/tandem-data" port=$1
+  rm -rf "$dir"
+  local t0; t0=$(date +%s%N)
+  "$root/tandem" start --data-dir "$dir" --kafka-port "$port" --zk-port $((port + 1)) > "$work/tandem.log" 2>&1 &
+  server_pid=$!
+  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
+}
+
+declare -A figure
+measure() { # name port
+  local name=$1 port=$2 bs="127.0.0.1:$2" out
+  sleep 2
+  figure[$name.startup_ms]=$startup_ms
+  figure[$name.idle_rss_mb]=$(rss_mb "$server_pid")
+  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create --topic bench --partitions 3 --replication-factor 1 >/dev/null
+  out=$(tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic bench --num-records "$records" \
+        --record-size 1024 --throughput -1 --producer-props acks=all | tail -1)
+  echo "  $name max rate: $out"
+  figure[$name.produce_rec_s]=$(sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/' <<<"$out")
+  figure[$name.produce_p99_ms]=$(sed -E 's/.* ([0-9.]+) ms 99th.*/\1/' <<<"$out")
+  out=$(tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic bench \
+        --num-records $((rate * fixed_seconds)) --record-size 1024 --throughput "$rate" --producer-props acks=all | tail -1)
+  echo "  $name at $rate/s: $out"
+  figure[$name.fixed_p50_ms]=$(sed -E 's/.* ([0-9.]+) ms 50th.*/\1/' <<<"$out")
+  figure[$name.fixed_p99_ms]=$(sed -E 's/.* ([0-9.]+) ms 99th.*/\1/' <<<"$out")
+  out=$(tool org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bs" --topic bench \
+        --num-records "$records" --timeout 60000 | tail -1)
+  echo "  $name consume: $out"
+  figure[$name.consume_rec_s]=$(awk -F', *' '{print $6}' <<<"$out")
+  out=$(tool org.apache.kafka.tools.EndToEndLatency --bootstrap-server "$bs" --topic e2e \
+        --num-records "$e2e_records" --producer-acks all --record-size 1024 | grep -E 'Avg latency|Percentiles')
+  echo "  $name end-to-end: $(tr '\n' ' ' <<<"$out")"
+  figure[$name.e2e_p99_ms]=$(sed -nE 's/.*99th = ([0-9.]+).*/\1/p' <<<"$out")
+  figure[$name.loaded_rss_mb]=$(rss_mb "$server_pid")
+  stop_server
+}
+
+for target in ${TARGETS:-tandem apache}; do
+  case $target in
+    tandem) echo "== Tandem"; start_tandem 29092; measure tandem 29092 ;;
+    apache) echo "== Apache Kafka"; start_apache 39092; measure apache 39092 ;;
+  esac
+done
+
+printf '\n%-16s %14s %14s %10s\n' metric tandem apache ratio
+for m in startup_ms idle_rss_mb loaded_rss_mb produce_rec_s produce_p99_ms fixed_p50_ms fixed_p99_ms consume_rec_s e2e_p99_ms; do
+  t=${figure[tandem.$m]:-?}; a=${figure[apache.$m]:-?}
+  r=$(awk -v t="$t" -v a="$a" 'BEGIN { if (a+0 > 0 && t ~ /^[0-9.]+$/) printf "%.2f", t/a; else print "?" }')
+  printf '%-16s %14s %14s %10s\n' "$m" "$t" "$a" "$r"
+done

@@ -1,0 +1,180 @@
+package io.tandem.kafka.wire.compress;
+
+import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import net.jpountz.lz4.LZ4Exception;
+import net.jpountz.xxhash.StreamingXXHash32;
+import net.jpountz.xxhash.XXHashFactory;
+
+/**
+ * Reads an LZ4 frame from a {@link ByteBuf} region in place. Accepts what Kafka's reader accepts: independent blocks
+ * of up to 4 MiB, optional content size (skipped), optional block and content checksums (verified). With
+ * {@code legacyMagicV0} the header checksum may be the broken one of Kafka 0.8 (computed over the magic number too);
+ * for later formats it must be correct.
+ */
+public final class Lz4FrameInputStream extends InputStream {
+    private final ByteBuf in;
+    private final boolean blockChecksum;
+    private final StreamingXXHash32 contentHash;
+    private final int blockBytesMax;
+    private byte[] block;
+    private int blockPosition;
+    private int blockLimit;
+    private boolean finished;
+
+    /**
+     * @param in the frame, from its reader index to its writer index; this stream consumes the reader index of the
+     *           buffer it is given, so pass a duplicate to keep the caller's indexes
+     */
+    public Lz4FrameInputStream(ByteBuf in, boolean legacyMagicV0) throws IOException {
+        this.in = in;
+        if (in.readableBytes() < 7) {
+            throw new IOException("lz4 frame is shorter than its header");
+        }
+        if (in.readIntLE() != Lz4Frame.MAGIC) {
+            throw new IOException("lz4 frame has the wrong magic number");
+        }
+        int descriptorStart = in.readerIndex();
+        int flg = in.readUnsignedByte();
+        int bd = in.readUnsignedByte();
+        if ((flg & Lz4Frame.FLG_VERSION_MASK) != Lz4Frame.FLG_VERSION_01) {
+            throw new IOException("lz4 frame version is not 01");
+        }
+        if ((flg & (Lz4Frame.FLG_RESERVED | Lz4Frame.FLG_DICTIONARY_ID)) != 0) {
+            throw new IOException("lz4 frame uses reserved or dictionary flags");
+        }
+        if ((flg & Lz4Frame.FLG_BLOCK_INDEPENDENCE) == 0) {
+            throw new IOException("lz4 frame uses dependent blocks, which Kafka does not support");
+        }
+        blockBytesMax = Lz4Frame.blockBytesMax(bd);
+        if (blockBytesMax < 0) {
+            throw new IOException("lz4 frame has an invalid block descriptor " + bd);
+        }
+        if ((flg & Lz4Frame.FLG_CONTENT_SIZE) != 0) {
+            if (in.readableBytes() < 9) {
+                throw new IOException("lz4 frame is shorter than its header");
+            }
+            in.skipBytes(8);
+        }
+        int descriptorLength = in.readerIndex() - descriptorStart;
+        byte[] descriptor = new byte[4 + descriptorLength];
+        in.getBytes(descriptorStart - 4, descriptor);
+        byte checksum = in.readByte();
+        boolean correct = checksum == Lz4Frame.headerChecksum(descriptor, 4, descriptorLength);
+        boolean brokenButAccepted = legacyMagicV0 && checksum == Lz4Frame.headerChecksum(descriptor, 0, descriptor.length);
+        if (!correct && !brokenButAccepted) {
+            throw new IOException("lz4 frame header checksum does not match");
+        }
+        blockChecksum = (flg & Lz4Frame.FLG_BLOCK_CHECKSUM) != 0;
+        contentHash = (flg & Lz4Frame.FLG_CONTENT_CHECKSUM) != 0
+                ? XXHashFactory.fastestInstance().newStreamingHash32(0)
+                : null;
+    }
+
+    @Override
+    public int read() throws IOException {
+        if (!ensureBlock()) {
+            return -1;
+        }
+        return block[blockPosition++] & 0xFF;
+    }
+
+    @Override
+    public int read(byte[] target, int offset, int length) throws IOException {
+        if (length == 0) {
+            return 0;
+        }
+        if (!ensureBlock()) {
+            return -1;
+        }
+        int chunk = Math.min(length, blockLimit - blockPosition);
+        System.arraycopy(block, blockPosition, target, offset, chunk);
+        blockPosition += chunk;
+        return chunk;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+        if (n <= 0 || !ensureBlock()) {
+            return 0;
+        }
+        int chunk = (int) Math.min(n, blockLimit - blockPosition);
+        blockPosition += chunk;
+        return chunk;
+    }
+
+    @Override
+    public int available() {
+        return blockLimit - blockPosition;
+    }
+
+    /** Decodes the next block if the current one is used up; false at the end mark. */
+    private boolean ensureBlock() throws IOException {
+        while (blockPosition == blockLimit) {
+            if (finished) {
+                return false;
+            }
+            readBlock();
+        }
+        return true;
+    }
+
+    private void readBlock() throws IOException {
+        if (in.readableBytes() < 4) {
+            throw new IOException("lz4 frame ends before its end mark");
+        }
+        int sizeField = in.readIntLE();
+        boolean stored = (sizeField & Lz4Frame.INCOMPRESSIBLE_BLOCK_MASK) != 0;
+        int size = sizeField & ~Lz4Frame.INCOMPRESSIBLE_BLOCK_MASK;
+        if (size == 0) {
+            finished = true;
+            if (contentHash != null) {
+                if (in.readableBytes() < 4) {
+                    throw new IOException("lz4 frame ends before its content checksum");
+                }
+                if (in.readIntLE() != contentHash.getValue()) {
+                    throw new IOException("lz4 frame content checksum does not match");
+                }
+            }
+            return;
+        }
+        if (size > blockBytesMax) {
+            throw new IOException("lz4 block of " + size + " bytes exceeds the frame's maximum " + blockBytesMax);
+        }
+        if (in.readableBytes() < size + (blockChecksum ? 4 : 0)) {
+            throw new IOException("lz4 frame ends inside a block");
+        }
+        if (block == null) {
+            // Allocated per stream, never shared: a crafted block can only ever expose this stream's own bytes.
+            block = new byte[blockBytesMax];
+        }
+        int start = in.readerIndex();
+        if (stored) {
+            in.getBytes(start, block, 0, size);
+            blockLimit = size;
+        } else {
+            ByteBuffer source = in.nioBuffer(start, size);
+            try {
+                blockLimit = Lz4Frame.DECOMPRESSOR.decompress(source, source.position(), size,
+                        ByteBuffer.wrap(block), 0, blockBytesMax);
+            } catch (LZ4Exception e) {
+                throw new IOException("lz4 block is malformed: " + e.getMessage(), e);
+            }
+        }
+        blockPosition = 0;
+        in.skipBytes(size);
+        if (blockChecksum) {
+            int expected = in.readIntLE();
+            ByteBuffer checked = in.nioBuffer(start, size);
+            int actual = Lz4Frame.XXHASH.hash(checked, checked.position(), size, 0);
+            if (expected != actual) {
+                throw new IOException("lz4 block checksum does not match");
+            }
+        }
+        if (contentHash != null) {
+            contentHash.update(block, 0, blockLimit);
+        }
+    }
+}

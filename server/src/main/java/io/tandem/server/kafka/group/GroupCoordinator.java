@@ -1,0 +1,690 @@
+package io.tandem.server.kafka.group;
+
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.group.GroupMessages.GroupDescription;
+import io.tandem.server.kafka.group.GroupMessages.GroupListing;
+import io.tandem.server.kafka.group.GroupMessages.JoinRequest;
+import io.tandem.server.kafka.group.GroupMessages.JoinResult;
+import io.tandem.server.kafka.group.GroupMessages.JoinedMember;
+import io.tandem.server.kafka.group.GroupMessages.LeaveResult;
+import io.tandem.server.kafka.group.GroupMessages.LeavingMember;
+import io.tandem.server.kafka.group.GroupMessages.MemberDescription;
+import io.tandem.server.kafka.group.GroupMessages.MemberLeaveResult;
+import io.tandem.server.kafka.group.GroupMessages.SyncRequest;
+import io.tandem.server.kafka.group.GroupMessages.SyncResult;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The classic consumer group coordinator as a state machine (Kafka's GroupCoordinator/ClassicGroup semantics):
+ * Empty -> PreparingRebalance -> CompletingRebalance -> Stable, with Dead for deleted groups. Time comes in as
+ * {@code nowMs} and {@link #tick(long)} fires the deadlines (rebalance timeout, initial delay, session expiry,
+ * pending sync), so there is no clock or thread inside and tests drive it deterministically.
+ *
+ * <p>Callbacks (delayed JoinGroup and SyncGroup answers) run on the caller's thread under the coordinator's lock; they
+ * must only hand the answer on (e.g. write it to a channel), never call back into the coordinator.
+ */
+public final class GroupCoordinator {
+    private final GroupConfig config;
+    private final GroupStore store;
+    private final Map<String, ClassicGroup> groups = new LinkedHashMap<>();
+
+    public GroupCoordinator(GroupConfig config, GroupStore store) {
+        this.config = config;
+        this.store = store;
+    }
+
+    // ---------------------------------------------------------------- JoinGroup
+
+    public synchronized void joinGroup(JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
+        String memberId = request.memberId() == null ? "" : request.memberId();
+        if (request.groupId() == null || request.groupId().isEmpty()) {
+            callback.accept(JoinResult.error(memberId, INVALID_GROUP_ID));
+            return;
+        }
+        if (request.sessionTimeoutMs() < config.minSessionTimeoutMs()
+                || request.sessionTimeoutMs() > config.maxSessionTimeoutMs()) {
+            callback.accept(JoinResult.error(memberId, INVALID_SESSION_TIMEOUT));
+            return;
+        }
+        boolean unknownMember = memberId.isEmpty();
+        ClassicGroup group = groups.get(request.groupId());
+        if (group == null) {
+            if (!unknownMember) {
+                callback.accept(JoinResult.error(memberId, UNKNOWN_MEMBER_ID));
+                return;
+            }
+            group = new ClassicGroup(request.groupId());
+            groups.put(group.groupId, group);
+        }
+        if (!acceptsJoiningMember(group, memberId)) {
+            callback.accept(JoinResult.error(memberId, GROUP_MAX_SIZE_REACHED));
+            return;
+        }
+        if (unknownMember) {
+            joinUnknownMember(group, request, nowMs, callback);
+        } else {
+            joinKnownMember(group, request, nowMs, callback);
+        }
+    }
+
+    private boolean acceptsJoiningMember(ClassicGroup group, String memberId) {
+        int max = config.maxGroupSize();
+        return switch (group.state) {
+            case EMPTY, DEAD -> true;
+            case PREPARING_REBALANCE -> (group.has(memberId) && group.member(memberId).isAwaitingJoin())
+                    || awaitingJoinCount(group) < max;
+            case COMPLETING_REBALANCE, STABLE -> group.has(memberId) || group.members.size() < max;
+        };
+    }
+
+    private static int awaitingJoinCount(ClassicGroup group) {
+        int n = 0;
+        for (GroupMember m : group.members.values()) if (m.isAwaitingJoin()) n++;
+        return n;
+    }
+
+    private void joinUnknownMember(ClassicGroup group, JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
+        if (group.is(GroupState.DEAD)) {
+            callback.accept(JoinResult.error("", COORDINATOR_NOT_AVAILABLE));
+            return;
+        }
+        if (!group.supportsProtocols(request.protocolType(), request.protocols())) {
+            callback.accept(JoinResult.error("", INCONSISTENT_GROUP_PROTOCOL));
+            return;
+        }
+        String clientId = request.clientId() == null ? "" : request.clientId();
+        String newMemberId = clientId + "-" + UUID.randomUUID();
+        if (request.groupInstanceId() != null) {
+            joinStaticMember(group, request, newMemberId, nowMs, callback);
+        } else if (request.requireKnownMemberId()) {
+            // JoinGroup v4+: hand out the id first so the client can retry with it and a lost response cannot leave
+            // an orphan member behind; the id expires like a session if the client never comes back.
+            group.pendingMembers.put(newMemberId, nowMs + request.sessionTimeoutMs());
+            callback.accept(JoinResult.error(newMemberId, MEMBER_ID_REQUIRED));
+        } else {
+            addMemberAndRebalance(group, request, newMemberId, nowMs, callback);
+        }
+    }
+
+    private void joinKnownMember(ClassicGroup group, JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
+        String memberId = request.memberId();
+        if (group.is(GroupState.DEAD)) {
+            callback.accept(JoinResult.error(memberId, COORDINATOR_NOT_AVAILABLE));
+            return;
+        }
+        if (!group.supportsProtocols(request.protocolType(), request.protocols())) {
+            callback.accept(JoinResult.error(memberId, INCONSISTENT_GROUP_PROTOCOL));
+            return;
+        }
+        if (group.pendingMembers.remove(memberId) != null) {
+            addMemberAndRebalance(group, request, memberId, nowMs, callback);
+            return;
+        }
+        if (group.isStaticMemberFenced(request.groupInstanceId(), memberId)) {
+            callback.accept(JoinResult.error(memberId, FENCED_INSTANCE_ID));
+            return;
+        }
+        GroupMember member = group.member(memberId);
+        if (member == null) {
+            callback.accept(JoinResult.error(memberId, UNKNOWN_MEMBER_ID));
+            return;
+        }
+        switch (group.state) {
+            case PREPARING_REBALANCE -> updateMemberAndRebalance(group, member, request, nowMs, callback);
+            case COMPLETING_REBALANCE -> {
+                if (member.matches(request.protocols())) {
+                    // The member lost the JoinGroup answer of this generation: give it the same answer again.
+                    callback.accept(currentGenerationResult(group, memberId, group.isLeader(memberId), false));
+                } else {
+                    updateMemberAndRebalance(group, member, request, nowMs, callback);
+                }
+            }
+            case STABLE -> {
+                if (group.isLeader(memberId) || !member.matches(request.protocols())) {
+                    // A leader rejoining means it wants a new assignment (e.g. metadata changed): rebalance.
+                    updateMemberAndRebalance(group, member, request, nowMs, callback);
+                } else {
+                    callback.accept(currentGenerationResult(group, memberId, false, false));
+                }
+            }
+            case EMPTY, DEAD -> callback.accept(JoinResult.error(memberId, UNKNOWN_MEMBER_ID));
+        }
+    }
+
+    private void joinStaticMember(ClassicGroup group, JoinRequest request, String newMemberId, long nowMs,
+                                  Consumer<JoinResult> callback) {
+        String oldMemberId = group.staticMembers.get(request.groupInstanceId());
+        if (oldMemberId == null || !group.has(oldMemberId)) {
+            addMemberAndRebalance(group, request, newMemberId, nowMs, callback);
+            return;
+        }
+        // A known instance restarted: it takes over the old member's place under a new member id, and anything the
+        // old incarnation still waits for is answered with FENCED_INSTANCE_ID.
+        GroupMember member = group.members.remove(oldMemberId);
+        member.completeJoin(JoinResult.error(oldMemberId, FENCED_INSTANCE_ID));
+        member.completeSync(SyncResult.error(FENCED_INSTANCE_ID));
+        member.memberId = newMemberId;
+        group.members.put(newMemberId, member);
+        group.staticMembers.put(request.groupInstanceId(), newMemberId);
+        if (oldMemberId.equals(group.leaderId)) group.leaderId = newMemberId;
+        if (group.pendingSyncMembers.remove(oldMemberId)) group.pendingSyncMembers.add(newMemberId);
+        boolean protocolsChanged = !member.matches(request.protocols());
+        member.protocols = List.copyOf(request.protocols());
+        member.sessionTimeoutMs = request.sessionTimeoutMs();
+        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+        member.lastHeartbeatMs = nowMs;
+        switch (group.state) {
+            case STABLE -> {
+                if (!protocolsChanged || group.selectProtocol().equals(group.protocolName)) {
+                    // Nothing the group agreed on changes: no rebalance, the member keeps its assignment. A static
+                    // leader is told to skip assigning (KIP-814) since a Stable group would not broadcast it.
+                    boolean isLeader = group.isLeader(newMemberId);
+                    callback.accept(currentGenerationResult(group, newMemberId, isLeader, isLeader));
+                } else {
+                    member.awaitingJoin = callback;
+                    prepareRebalance(group, nowMs);
+                    completeJoinIfReady(group, nowMs);
+                }
+            }
+            case COMPLETING_REBALANCE -> {
+                // The leader may already be assigning with the old member id: start over so nobody is left out.
+                member.awaitingJoin = callback;
+                prepareRebalance(group, nowMs);
+                completeJoinIfReady(group, nowMs);
+            }
+            case PREPARING_REBALANCE -> {
+                member.awaitingJoin = callback;
+                completeJoinIfReady(group, nowMs);
+            }
+            case EMPTY, DEAD -> throw new IllegalStateException("static member " + request.groupInstanceId()
+                    + " known to group " + group.groupId + " in state " + group.state);
+        }
+    }
+
+    private JoinResult currentGenerationResult(ClassicGroup group, String memberId, boolean includeMembers,
+                                               boolean skipAssignment) {
+        return new JoinResult(NONE, group.generationId, group.protocolType, group.protocolName, group.leaderId,
+                memberId, skipAssignment, includeMembers ? memberList(group) : List.of());
+    }
+
+    private static List<JoinedMember> memberList(ClassicGroup group) {
+        List<JoinedMember> list = new ArrayList<>();
+        for (GroupMember m : group.members.values()) {
+            list.add(new JoinedMember(m.memberId, m.groupInstanceId, m.metadata(group.protocolName)));
+        }
+        return list;
+    }
+
+    private void addMemberAndRebalance(ClassicGroup group, JoinRequest request, String memberId, long nowMs,
+                                       Consumer<JoinResult> callback) {
+        GroupMember member = new GroupMember(memberId, request.groupInstanceId(), request.clientId(),
+                request.clientHost(), request.sessionTimeoutMs(), request.rebalanceTimeoutMs(), request.protocolType(),
+                request.protocols());
+        member.isNew = true;
+        member.awaitingJoin = callback;
+        member.lastHeartbeatMs = nowMs;
+        if (group.is(GroupState.PREPARING_REBALANCE) && group.initialDelayActive) {
+            group.newMemberAddedDuringDelay = true;
+        }
+        group.add(member);
+        maybePrepareRebalance(group, nowMs);
+        completeJoinIfReady(group, nowMs);
+    }
+
+    private void updateMemberAndRebalance(ClassicGroup group, GroupMember member, JoinRequest request, long nowMs,
+                                          Consumer<JoinResult> callback) {
+        // A client has one JoinGroup in flight per connection; a stale waiting one is answered rather than dropped.
+        member.completeJoin(JoinResult.error(member.memberId, REBALANCE_IN_PROGRESS));
+        member.protocols = List.copyOf(request.protocols());
+        member.sessionTimeoutMs = request.sessionTimeoutMs();
+        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+        member.awaitingJoin = callback;
+        member.lastHeartbeatMs = nowMs;
+        maybePrepareRebalance(group, nowMs);
+        completeJoinIfReady(group, nowMs);
+    }
+
+    private void maybePrepareRebalance(ClassicGroup group, long nowMs) {
+        if (group.is(GroupState.STABLE) || group.is(GroupState.COMPLETING_REBALANCE) || group.is(GroupState.EMPTY)) {
+            prepareRebalance(group, nowMs);
+        }
+    }
+
+    private void prepareRebalance(ClassicGroup group, long nowMs) {
+        if (group.is(GroupState.COMPLETING_REBALANCE)) {
+            // The leader's assignment for this generation can no longer be used: everyone waiting rejoins.
+            for (GroupMember m : group.members.values()) {
+                m.assignment = new byte[0];
+                m.completeSync(SyncResult.error(REBALANCE_IN_PROGRESS));
+            }
+        }
+        group.pendingSyncMembers.clear();
+        group.syncDeadlineMs = Long.MAX_VALUE;
+        int rebalanceTimeoutMs = group.rebalanceTimeoutMs();
+        if (group.is(GroupState.EMPTY)) {
+            // The first rebalance of an empty group waits a little so a fleet of consumers starting together
+            // lands in one generation instead of one rebalance per member.
+            int delay = Math.min(config.initialRebalanceDelayMs(), rebalanceTimeoutMs);
+            group.initialDelayActive = true;
+            group.newMemberAddedDuringDelay = false;
+            group.initialDelayRemainingMs = Math.max(rebalanceTimeoutMs - config.initialRebalanceDelayMs(), 0);
+            group.joinDeadlineMs = nowMs + delay;
+        } else {
+            group.initialDelayActive = false;
+            group.joinDeadlineMs = nowMs + rebalanceTimeoutMs;
+        }
+        group.state = GroupState.PREPARING_REBALANCE;
+    }
+
+    private void completeJoinIfReady(ClassicGroup group, long nowMs) {
+        if (!group.is(GroupState.PREPARING_REBALANCE)) return;
+        if (group.initialDelayActive) {
+            if (nowMs < group.joinDeadlineMs) return;
+            if (group.newMemberAddedDuringDelay && group.initialDelayRemainingMs > 0) {
+                long delay = Math.min(config.initialRebalanceDelayMs(), group.initialDelayRemainingMs);
+                group.initialDelayRemainingMs -= delay;
+                group.newMemberAddedDuringDelay = false;
+                group.joinDeadlineMs = nowMs + delay;
+                return;
+            }
+            completeJoin(group, nowMs);
+        } else if (group.allMembersJoined() || nowMs >= group.joinDeadlineMs) {
+            completeJoin(group, nowMs);
+        }
+    }
+
+    private void completeJoin(ClassicGroup group, long nowMs) {
+        group.initialDelayActive = false;
+        for (String memberId : group.memberIds()) {
+            GroupMember m = group.member(memberId);
+            if (!m.isAwaitingJoin()) {
+                // It did not rejoin within the rebalance timeout: it is out of the group.
+                group.remove(memberId);
+            }
+        }
+        group.generationId++;
+        if (group.members.isEmpty()) {
+            group.protocolName = null;
+            group.leaderId = null;
+            group.state = GroupState.EMPTY;
+            return;
+        }
+        if (group.leaderId == null || !group.has(group.leaderId)) {
+            group.leaderId = group.members.keySet().iterator().next();
+        }
+        group.protocolName = group.selectProtocol();
+        group.state = GroupState.COMPLETING_REBALANCE;
+        group.pendingSyncMembers.clear();
+        group.pendingSyncMembers.addAll(group.members.keySet());
+        group.syncDeadlineMs = nowMs + group.rebalanceTimeoutMs();
+        List<JoinedMember> members = memberList(group);
+        for (GroupMember m : List.copyOf(group.members.values())) {
+            boolean isLeader = group.isLeader(m.memberId);
+            m.isNew = false;
+            m.lastHeartbeatMs = nowMs;
+            m.completeJoin(new JoinResult(NONE, group.generationId, group.protocolType, group.protocolName,
+                    group.leaderId, m.memberId, false, isLeader ? members : List.of()));
+        }
+    }
+
+    // ---------------------------------------------------------------- SyncGroup
+
+    public synchronized void syncGroup(SyncRequest request, long nowMs, Consumer<SyncResult> callback) {
+        ClassicGroup group = groups.get(request.groupId());
+        if (group == null) {
+            callback.accept(SyncResult.error(UNKNOWN_MEMBER_ID));
+            return;
+        }
+        if (group.is(GroupState.DEAD)) {
+            callback.accept(SyncResult.error(COORDINATOR_NOT_AVAILABLE));
+            return;
+        }
+        short memberError = validateMember(group, request.memberId(), request.groupInstanceId());
+        if (memberError != NONE) {
+            callback.accept(SyncResult.error(memberError));
+            return;
+        }
+        if (request.generationId() != group.generationId) {
+            callback.accept(SyncResult.error(ILLEGAL_GENERATION));
+            return;
+        }
+        if ((request.protocolType() != null && !request.protocolType().equals(group.protocolType))
+                || (request.protocolName() != null && !request.protocolName().equals(group.protocolName))) {
+            callback.accept(SyncResult.error(INCONSISTENT_GROUP_PROTOCOL));
+            return;
+        }
+        GroupMember member = group.member(request.memberId());
+        switch (group.state) {
+            case EMPTY -> callback.accept(SyncResult.error(UNKNOWN_MEMBER_ID));
+            case PREPARING_REBALANCE -> callback.accept(SyncResult.error(REBALANCE_IN_PROGRESS));
+            case COMPLETING_REBALANCE -> {
+                member.awaitingSync = callback;
+                member.lastHeartbeatMs = nowMs;
+                group.pendingSyncMembers.remove(member.memberId);
+                if (group.isLeader(member.memberId)) {
+                    Map<String, byte[]> assignments = request.assignments() == null ? Map.of() : request.assignments();
+                    for (GroupMember m : group.members.values()) {
+                        byte[] assignment = assignments.get(m.memberId);
+                        m.assignment = assignment == null ? new byte[0] : assignment;
+                    }
+                    group.state = GroupState.STABLE;
+                    for (GroupMember m : List.copyOf(group.members.values())) {
+                        m.completeSync(new SyncResult(NONE, group.protocolType, group.protocolName, m.assignment));
+                    }
+                }
+            }
+            case STABLE -> {
+                member.lastHeartbeatMs = nowMs;
+                group.pendingSyncMembers.remove(member.memberId);
+                callback.accept(new SyncResult(NONE, group.protocolType, group.protocolName, member.assignment));
+            }
+            case DEAD -> callback.accept(SyncResult.error(COORDINATOR_NOT_AVAILABLE));
+        }
+    }
+
+    private static short validateMember(ClassicGroup group, String memberId, String groupInstanceId) {
+        if (group.isStaticMemberFenced(groupInstanceId, memberId)) return FENCED_INSTANCE_ID;
+        if (!group.has(memberId)) return UNKNOWN_MEMBER_ID;
+        return NONE;
+    }
+
+    // ---------------------------------------------------------------- Heartbeat and LeaveGroup
+
+    public synchronized short heartbeat(String groupId, String memberId, String groupInstanceId, int generationId,
+                                        long nowMs) {
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) return UNKNOWN_MEMBER_ID;
+        if (group.is(GroupState.DEAD)) return COORDINATOR_NOT_AVAILABLE;
+        short memberError = validateMember(group, memberId, groupInstanceId);
+        if (memberError != NONE) return memberError;
+        if (generationId != group.generationId) return ILLEGAL_GENERATION;
+        GroupMember member = group.member(memberId);
+        switch (group.state) {
+            case COMPLETING_REBALANCE, STABLE -> {
+                member.lastHeartbeatMs = nowMs;
+                return NONE;
+            }
+            case PREPARING_REBALANCE -> {
+                member.lastHeartbeatMs = nowMs;
+                return REBALANCE_IN_PROGRESS;
+            }
+            default -> {
+                return UNKNOWN_MEMBER_ID;
+            }
+        }
+    }
+
+    public synchronized LeaveResult leaveGroup(String groupId, List<LeavingMember> leaving, long nowMs) {
+        ClassicGroup group = groups.get(groupId);
+        List<MemberLeaveResult> results = new ArrayList<>();
+        if (group == null) {
+            for (LeavingMember m : leaving) {
+                results.add(new MemberLeaveResult(m.memberId(), m.groupInstanceId(), UNKNOWN_MEMBER_ID));
+            }
+            return new LeaveResult(NONE, results);
+        }
+        if (group.is(GroupState.DEAD)) return new LeaveResult(COORDINATOR_NOT_AVAILABLE, List.of());
+        for (LeavingMember m : leaving) {
+            String memberId = m.memberId() == null ? "" : m.memberId();
+            short error;
+            if (!memberId.isEmpty() && group.pendingMembers.remove(memberId) != null) {
+                completeJoinIfReady(group, nowMs);
+                error = NONE;
+            } else if (memberId.isEmpty() && m.groupInstanceId() != null) {
+                // The admin client removes static members by instance id alone.
+                String current = group.staticMembers.get(m.groupInstanceId());
+                if (current == null) {
+                    error = UNKNOWN_MEMBER_ID;
+                } else {
+                    removeMember(group, current, nowMs);
+                    error = NONE;
+                }
+            } else if (group.isStaticMemberFenced(m.groupInstanceId(), memberId)) {
+                error = FENCED_INSTANCE_ID;
+            } else if (!group.has(memberId)) {
+                error = UNKNOWN_MEMBER_ID;
+            } else {
+                removeMember(group, memberId, nowMs);
+                error = NONE;
+            }
+            results.add(new MemberLeaveResult(memberId, m.groupInstanceId(), error));
+        }
+        return new LeaveResult(NONE, results);
+    }
+
+    private void removeMember(ClassicGroup group, String memberId, long nowMs) {
+        GroupMember member = group.member(memberId);
+        member.completeJoin(JoinResult.error(memberId, UNKNOWN_MEMBER_ID));
+        member.completeSync(SyncResult.error(UNKNOWN_MEMBER_ID));
+        group.remove(memberId);
+        group.pendingSyncMembers.remove(memberId);
+        switch (group.state) {
+            case STABLE, COMPLETING_REBALANCE -> {
+                prepareRebalance(group, nowMs);
+                completeJoinIfReady(group, nowMs);
+            }
+            case PREPARING_REBALANCE -> completeJoinIfReady(group, nowMs);
+            default -> { }
+        }
+    }
+
+    /** Fires every deadline that has passed: expired sessions, pending member ids, rebalance and sync timeouts. */
+    public synchronized void tick(long nowMs) {
+        for (ClassicGroup group : List.copyOf(groups.values())) {
+            if (group.is(GroupState.DEAD)) continue;
+            group.pendingMembers.values().removeIf(deadline -> nowMs >= deadline);
+            for (String memberId : group.memberIds()) {
+                GroupMember m = group.member(memberId);
+                if (m != null && m.hasExpired(nowMs)) removeMember(group, memberId, nowMs);
+            }
+            if ((group.is(GroupState.COMPLETING_REBALANCE) || group.is(GroupState.STABLE))
+                    && nowMs >= group.syncDeadlineMs) {
+                group.syncDeadlineMs = Long.MAX_VALUE;
+                if (!group.pendingSyncMembers.isEmpty()) {
+                    // Members that never sent SyncGroup within the rebalance timeout are gone; the rest rebalance.
+                    for (String memberId : List.copyOf(group.pendingSyncMembers)) {
+                        if (group.has(memberId)) {
+                            GroupMember m = group.member(memberId);
+                            m.completeSync(SyncResult.error(UNKNOWN_MEMBER_ID));
+                            group.remove(memberId);
+                        }
+                    }
+                    group.pendingSyncMembers.clear();
+                    prepareRebalance(group, nowMs);
+                    completeJoinIfReady(group, nowMs);
+                }
+            }
+            completeJoinIfReady(group, nowMs);
+        }
+    }
+
+    // ---------------------------------------------------------------- offsets
+
+    /** OffsetCommit: per partition error codes; accepted offsets go to the {@link GroupStore} before this returns. */
+    public synchronized Map<TopicPartition, Short> commitOffsets(String groupId, String memberId,
+                                                                 String groupInstanceId, int generationId,
+                                                                 Map<TopicPartition, CommittedOffset> offsets,
+                                                                 long nowMs) {
+        String member = memberId == null ? "" : memberId;
+        if (groupId == null || groupId.isEmpty()) return allWith(offsets.keySet(), INVALID_GROUP_ID);
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            if (generationId >= 0) return allWith(offsets.keySet(), ILLEGAL_GENERATION);
+            // A consumer using assign() commits without group management: the group exists only for its offsets.
+            group = new ClassicGroup(groupId);
+            groups.put(groupId, group);
+        }
+        if (group.is(GroupState.DEAD)) return allWith(offsets.keySet(), COORDINATOR_NOT_AVAILABLE);
+        if (group.isStaticMemberFenced(groupInstanceId, member)) return allWith(offsets.keySet(), FENCED_INSTANCE_ID);
+        if (!(generationId < 0 && group.is(GroupState.EMPTY))) {
+            if (!group.has(member)) return allWith(offsets.keySet(), UNKNOWN_MEMBER_ID);
+            if (generationId != group.generationId) return allWith(offsets.keySet(), ILLEGAL_GENERATION);
+            if (group.is(GroupState.COMPLETING_REBALANCE)) return allWith(offsets.keySet(), REBALANCE_IN_PROGRESS);
+            group.member(member).lastHeartbeatMs = nowMs;
+        }
+        Map<TopicPartition, Short> results = new LinkedHashMap<>();
+        Map<TopicPartition, CommittedOffset> accepted = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, CommittedOffset> e : offsets.entrySet()) {
+            CommittedOffset offset = e.getValue();
+            String metadata = offset.metadata() == null ? "" : offset.metadata();
+            if (metadata.getBytes(StandardCharsets.UTF_8).length > config.offsetMetadataMaxBytes()) {
+                results.put(e.getKey(), OFFSET_METADATA_TOO_LARGE);
+                continue;
+            }
+            CommittedOffset stored = new CommittedOffset(offset.offset(), offset.leaderEpoch(), metadata,
+                    offset.commitTimestampMs() < 0 ? nowMs : offset.commitTimestampMs());
+            accepted.put(e.getKey(), stored);
+            results.put(e.getKey(), NONE);
+        }
+        if (!accepted.isEmpty()) {
+            store.offsetsCommitted(groupId, accepted);
+            group.offsets.putAll(accepted);
+        }
+        return results;
+    }
+
+    private static Map<TopicPartition, Short> allWith(Collection<TopicPartition> partitions, short error) {
+        Map<TopicPartition, Short> results = new LinkedHashMap<>();
+        for (TopicPartition tp : partitions) results.put(tp, error);
+        return results;
+    }
+
+    /** OffsetFetch: the committed offsets of the given partitions ({@code null}: all), absent ones left out. */
+    public synchronized Map<TopicPartition, CommittedOffset> fetchOffsets(String groupId,
+                                                                        Collection<TopicPartition> partitions) {
+        ClassicGroup group = groups.get(groupId);
+        Map<TopicPartition, CommittedOffset> result = new LinkedHashMap<>();
+        if (group == null || group.is(GroupState.DEAD)) return result;
+        if (partitions == null) {
+            result.putAll(group.offsets);
+        } else {
+            for (TopicPartition tp : partitions) {
+                CommittedOffset offset = group.offsets.get(tp);
+                if (offset != null) result.put(tp, offset);
+            }
+        }
+        return result;
+    }
+
+    public record OffsetDeleteResult(short error, Map<TopicPartition, Short> partitions) {
+    }
+
+    public synchronized OffsetDeleteResult deleteOffsets(String groupId, Collection<TopicPartition> partitions) {
+        ClassicGroup group = groups.get(groupId);
+        if (group == null || group.is(GroupState.DEAD)) return new OffsetDeleteResult(GROUP_ID_NOT_FOUND, Map.of());
+        boolean empty = group.is(GroupState.EMPTY);
+        if (!empty && !"consumer".equals(group.protocolType)) return new OffsetDeleteResult(NON_EMPTY_GROUP, Map.of());
+        Map<TopicPartition, Short> results = new LinkedHashMap<>();
+        List<TopicPartition> deleted = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            if (!empty && group.isSubscribedTo(tp.topic())) {
+                results.put(tp, GROUP_SUBSCRIBED_TO_TOPIC);
+            } else {
+                results.put(tp, NONE);
+                if (group.offsets.remove(tp) != null) deleted.add(tp);
+            }
+        }
+        if (!deleted.isEmpty()) store.offsetsDeleted(groupId, deleted);
+        return new OffsetDeleteResult(NONE, results);
+    }
+
+    /** Drops the offsets of deleted topics from every group (Kafka does this when a topic is deleted). */
+    public synchronized void deleteTopicOffsets(Collection<String> topics) {
+        for (ClassicGroup group : groups.values()) {
+            List<TopicPartition> deleted = new ArrayList<>();
+            group.offsets.keySet().removeIf(tp -> {
+                boolean drop = topics.contains(tp.topic());
+                if (drop) deleted.add(tp);
+                return drop;
+            });
+            if (!deleted.isEmpty()) store.offsetsDeleted(group.groupId, deleted);
+        }
+    }
+
+    // ---------------------------------------------------------------- admin
+
+    public synchronized Map<String, Short> deleteGroups(Collection<String> groupIds) {
+        Map<String, Short> results = new LinkedHashMap<>();
+        for (String groupId : groupIds) {
+            ClassicGroup group = groupId == null ? null : groups.get(groupId);
+            if (groupId == null || groupId.isEmpty()) {
+                results.put(groupId, INVALID_GROUP_ID);
+            } else if (group == null || group.is(GroupState.DEAD)) {
+                results.put(groupId, GROUP_ID_NOT_FOUND);
+            } else if (!group.is(GroupState.EMPTY)) {
+                results.put(groupId, NON_EMPTY_GROUP);
+            } else {
+                group.state = GroupState.DEAD;
+                groups.remove(groupId);
+                store.groupDeleted(groupId);
+                results.put(groupId, NONE);
+            }
+        }
+        return results;
+    }
+
+    public synchronized List<GroupListing> listGroups() {
+        List<GroupListing> listings = new ArrayList<>();
+        for (ClassicGroup group : groups.values()) {
+            if (group.is(GroupState.DEAD)) continue;
+            listings.add(new GroupListing(group.groupId, group.protocolType == null ? "" : group.protocolType,
+                    group.state));
+        }
+        return listings;
+    }
+
+    /** DescribeGroups data; an unknown group is reported as Dead with GROUP_ID_NOT_FOUND (v6+ clients see it). */
+    public synchronized GroupDescription describeGroup(String groupId) {
+        ClassicGroup group = groups.get(groupId);
+        if (group == null || group.is(GroupState.DEAD)) {
+            return new GroupDescription(GROUP_ID_NOT_FOUND, groupId, GroupState.DEAD, "", "", List.of());
+        }
+        boolean stable = group.is(GroupState.STABLE);
+        List<MemberDescription> members = new ArrayList<>();
+        for (GroupMember m : group.members.values()) {
+            // Kafka only reports subscriptions and assignments once the group is Stable.
+            members.add(new MemberDescription(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
+                    stable ? m.metadata(group.protocolName) : new byte[0], stable ? m.assignment : new byte[0]));
+        }
+        return new GroupDescription(NONE, groupId, group.state, group.protocolType == null ? "" : group.protocolType,
+                stable ? group.protocolName : "", members);
+    }
+
+    // ---------------------------------------------------------------- loading from __consumer_offsets
+
+    /** Replays one committed offset (or, with {@code null}, its deletion) while loading the offsets log. */
+    public synchronized void loadOffset(String groupId, TopicPartition partition, CommittedOffset offset) {
+        ClassicGroup group = groups.computeIfAbsent(groupId, ClassicGroup::new);
+        if (offset == null) {
+            group.offsets.remove(partition);
+        } else {
+            group.offsets.put(partition, offset);
+        }
+    }
+
+    /** Replays a group deletion while loading the offsets log. */
+    public synchronized void loadGroupDeletion(String groupId) {
+        groups.remove(groupId);
+    }
+
+    /** For tests and DescribeGroups-like diagnostics. */
+    synchronized ClassicGroup group(String groupId) {
+        return groups.get(groupId);
+    }
+
+    /** How many live groups there are (for metrics and tests). */
+    public synchronized int groupCount() {
+        return new HashSet<>(groups.keySet()).size();
+    }
+}

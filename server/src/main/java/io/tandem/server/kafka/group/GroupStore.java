@@ -1,0 +1,25 @@
+package io.tandem.server.kafka.group;
+
+import io.tandem.server.kafka.TopicPartition;
+
+import java.util.Collection;
+import java.util.Map;
+
+/**
+ * Where the coordinator makes its committed offsets durable (the broker writes them to {@code __consumer_offsets}).
+ * Called under the coordinator's lock, in commit order, so an implementation only has to append.
+ */
+public interface GroupStore {
+    void offsetsCommitted(String groupId, Map<TopicPartition, CommittedOffset> offsets);
+
+    void offsetsDeleted(String groupId, Collection<TopicPartition> partitions);
+
+    void groupDeleted(String groupId);
+
+    /** Keeps everything in memory only: for tests of the state machine. */
+    GroupStore IN_MEMORY = new GroupStore() {
+        @Override public void offsetsCommitted(String groupId, Map<TopicPartition, CommittedOffset> offsets) { }
+        @Override public void offsetsDeleted(String groupId, Collection<TopicPartition> partitions) { }
+        @Override public void groupDeleted(String groupId) { }
+    };
+}

@@ -1,0 +1,267 @@
+package io.tandem.server.kafka.metadata;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * Kafka 3.9's ZooKeeper layout: the znode paths and the JSON in them, byte-compatible with what a Kafka broker in
+ * ZooKeeper mode writes (its {@code ZkData.scala}), so Kafka's own tools can read a Tandem cluster and vice versa.
+ */
+public final class KafkaZkLayout {
+    public static final String CONTROLLER = "/controller";
+    public static final String CONTROLLER_EPOCH = "/controller_epoch";
+    public static final String BROKERS = "/brokers";
+    public static final String BROKER_IDS = "/brokers/ids";
+    public static final String BROKER_TOPICS = "/brokers/topics";
+    public static final String BROKER_SEQID = "/brokers/seqid";
+    public static final String CONFIG = "/config";
+    public static final String CONFIG_TOPICS = "/config/topics";
+    public static final String CONFIG_CHANGES = "/config/changes";
+    public static final String ADMIN = "/admin";
+    public static final String DELETE_TOPICS = "/admin/delete_topics";
+    public static final String ISR_CHANGE_NOTIFICATION = "/isr_change_notification";
+    public static final String CLUSTER = "/cluster";
+    public static final String CLUSTER_ID = "/cluster/id";
+    public static final String LATEST_PRODUCER_ID_BLOCK = "/latest_producer_id_block";
+    public static final String FEATURE = "/feature";
+
+    /** The persistent paths a Kafka 3.9 broker creates at start-up if missing (its ZkData.PersistentZkPaths). */
+    public static final List<String> PERSISTENT_PATHS = List.of("/consumers", BROKER_IDS, BROKER_TOPICS,
+            CONFIG_CHANGES, "/config/topics", "/config/clients", "/config/users", "/config/brokers", "/config/ips",
+            DELETE_TOPICS, "/brokers/seqid", ISR_CHANGE_NOTIFICATION, "/latest_producer_id_block",
+            "/log_dir_event_notification");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private KafkaZkLayout() {
+    }
+
+    public static String brokerPath(int brokerId) {
+        return BROKER_IDS + "/" + brokerId;
+    }
+
+    public static String topicPath(String topic) {
+        return BROKER_TOPICS + "/" + topic;
+    }
+
+    public static String partitionsPath(String topic) {
+        return topicPath(topic) + "/partitions";
+    }
+
+    public static String partitionPath(String topic, int partition) {
+        return partitionsPath(topic) + "/" + partition;
+    }
+
+    public static String partitionStatePath(String topic, int partition) {
+        return partitionPath(topic, partition) + "/state";
+    }
+
+    public static String topicConfigPath(String topic) {
+        return CONFIG_TOPICS + "/" + topic;
+    }
+
+    public static String deleteTopicPath(String topic) {
+        return DELETE_TOPICS + "/" + topic;
+    }
+
+    /** A broker's registration: what {@code /brokers/ids/N} holds. */
+    public record BrokerRegistration(int brokerId, String host, int port, String listenerName, String rack,
+                                     long timestampMs) {
+    }
+
+    /** Version 5 of the broker znode (Kafka 3.x), one PLAINTEXT-style listener. */
+    public static byte[] encodeBroker(BrokerRegistration broker) {
+        ObjectNode root = JSON.createObjectNode();
+        root.putObject("features");
+        ObjectNode protocolMap = root.putObject("listener_security_protocol_map");
+        protocolMap.put(broker.listenerName(), "PLAINTEXT");
+        root.putArray("endpoints").add(broker.listenerName() + "://" + broker.host() + ":" + broker.port());
+        if (broker.rack() != null) root.put("rack", broker.rack());
+        root.put("jmx_port", -1);
+        root.put("port", broker.port());
+        root.put("host", broker.host());
+        root.put("version", 5);
+        root.put("timestamp", Long.toString(broker.timestampMs()));
+        return bytes(root);
+    }
+
+    public static BrokerRegistration decodeBroker(int brokerId, byte[] data) {
+        JsonNode root = parse(data);
+        JsonNode endpoints = root.path("endpoints");
+        if (endpoints.isArray() && endpoints.size() > 0) {
+            // "LISTENER://host:port"; the first endpoint is the one clients are told about.
+            String endpoint = endpoints.get(0).asText();
+            int scheme = endpoint.indexOf("://");
+            int colon = endpoint.lastIndexOf(':');
+            String host = endpoint.substring(scheme + 3, colon);
+            if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+            return new BrokerRegistration(brokerId, host, Integer.parseInt(endpoint.substring(colon + 1)),
+                    endpoint.substring(0, scheme), textOrNull(root, "rack"), root.path("timestamp").asLong());
+        }
+        return new BrokerRegistration(brokerId, root.path("host").asText(), root.path("port").asInt(),
+                "PLAINTEXT", textOrNull(root, "rack"), root.path("timestamp").asLong());
+    }
+
+    /** {@code /brokers/topics/T}: version 3 with the topic id (Kafka 3.x). */
+    public static byte[] encodeTopicAssignment(TopicAssignment assignment) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", 3);
+        ObjectNode partitions = root.putObject("partitions");
+        for (Map.Entry<Integer, List<Integer>> e : assignment.replicas().entrySet()) {
+            ArrayNode replicas = partitions.putArray(Integer.toString(e.getKey()));
+            for (int r : e.getValue()) replicas.add(r);
+        }
+        root.put("topic_id", TopicId.toText(assignment.topicId()));
+        root.putObject("adding_replicas");
+        root.putObject("removing_replicas");
+        return bytes(root);
+    }
+
+    /** Reads versions 1-3; a topic written without an id (version 1) gets {@code null} and must be given one. */
+    public static TopicAssignment decodeTopicAssignment(byte[] data) {
+        JsonNode root = parse(data);
+        SortedMap<Integer, List<Integer>> replicas = new TreeMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.path("partitions").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            List<Integer> list = new ArrayList<>();
+            for (JsonNode r : e.getValue()) list.add(r.asInt());
+            replicas.put(Integer.parseInt(e.getKey()), list);
+        }
+        String id = textOrNull(root, "topic_id");
+        return new TopicAssignment(id == null ? null : TopicId.fromText(id), replicas);
+    }
+
+    public static byte[] encodePartitionState(PartitionState state) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("controller_epoch", state.controllerEpoch());
+        root.put("leader", state.leader());
+        root.put("version", 1);
+        root.put("leader_epoch", state.leaderEpoch());
+        ArrayNode isr = root.putArray("isr");
+        for (int b : state.isr()) isr.add(b);
+        return bytes(root);
+    }
+
+    public static PartitionState decodePartitionState(byte[] data) {
+        JsonNode root = parse(data);
+        List<Integer> isr = new ArrayList<>();
+        for (JsonNode b : root.path("isr")) isr.add(b.asInt());
+        return new PartitionState(root.path("leader").asInt(-1), root.path("leader_epoch").asInt(0),
+                root.path("controller_epoch").asInt(0), isr);
+    }
+
+    public static byte[] encodeController(int brokerId, long timestampMs) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", 1);
+        root.put("brokerid", brokerId);
+        root.put("timestamp", Long.toString(timestampMs));
+        return bytes(root);
+    }
+
+    public static int decodeControllerId(byte[] data) {
+        return parse(data).path("brokerid").asInt(-1);
+    }
+
+    /** {@code /config/topics/T} and the other entity configs: {@code {"version":1,"config":{...}}}. */
+    public static byte[] encodeEntityConfig(Map<String, String> config) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", 1);
+        ObjectNode map = root.putObject("config");
+        for (Map.Entry<String, String> e : config.entrySet()) map.put(e.getKey(), e.getValue());
+        return bytes(root);
+    }
+
+    public static Map<String, String> decodeEntityConfig(byte[] data) {
+        Map<String, String> config = new LinkedHashMap<>();
+        if (data == null || data.length == 0) return config;
+        for (Iterator<Map.Entry<String, JsonNode>> it = parse(data).path("config").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            config.put(e.getKey(), e.getValue().asText());
+        }
+        return config;
+    }
+
+    /** The notification a config change leaves under {@code /config/changes/config_change_NNN}. */
+    public static byte[] encodeConfigChange(String entityPath) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", 2);
+        root.put("entity_path", entityPath);
+        return bytes(root);
+    }
+
+    /** {@code /cluster/id}: note the version is a string here, as Kafka writes it. */
+    public static byte[] encodeClusterId(String clusterId) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", "1");
+        root.put("id", clusterId);
+        return bytes(root);
+    }
+
+    public static String decodeClusterId(byte[] data) {
+        return parse(data).path("id").asText();
+    }
+
+    /** {@code /latest_producer_id_block}: block bounds as strings, inclusive end, as Kafka writes them. */
+    public static byte[] encodeProducerIdBlock(int brokerId, long blockStart, long blockEnd) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", 1);
+        root.put("broker", brokerId);
+        root.put("block_start", Long.toString(blockStart));
+        root.put("block_end", Long.toString(blockEnd));
+        return bytes(root);
+    }
+
+    /** The inclusive end of the last reserved block, or -1 when none was reserved yet. */
+    public static long decodeProducerIdBlockEnd(byte[] data) {
+        if (data == null || data.length == 0) return -1;
+        return Long.parseLong(parse(data).path("block_end").asText("-1"));
+    }
+
+    public static byte[] encodeControllerEpoch(int epoch) {
+        return Integer.toString(epoch).getBytes(StandardCharsets.UTF_8);
+    }
+
+    public static int decodeControllerEpoch(byte[] data) {
+        return Integer.parseInt(new String(data, StandardCharsets.UTF_8).trim());
+    }
+
+    /** A new cluster id in Kafka's form (a random topic-id-style base64 UUID). */
+    public static String newClusterId() {
+        return TopicId.toText(UUID.randomUUID());
+    }
+
+    private static String textOrNull(JsonNode root, String field) {
+        JsonNode node = root.get(field);
+        return node == null || node.isNull() ? null : node.asText();
+    }
+
+    private static JsonNode parse(byte[] data) {
+        try {
+            return JSON.readTree(data);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("znode does not hold valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] bytes(JsonNode node) {
+        try {
+            return JSON.writeValueAsBytes(node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package io.tandem.server.kafka.metadata;
+
+/** Kafka's topic name rules (its {@code Topic.validate}): what CreateTopics answers INVALID_TOPIC_EXCEPTION for. */
+public final class TopicNames {
+    /** Kafka's limit: a topic name becomes a directory name with a partition suffix, which must fit in 255 bytes. */
+    public static final int TOPIC_NAME_LENGTH_MAX = 249;
+    public static final String CONSUMER_OFFSETS = "__consumer_offsets";
+    public static final String TRANSACTION_STATE = "__transaction_state";
+
+    private TopicNames() {
+    }
+
+    /** Why the name is not a legal topic name, or {@code null} when it is. */
+    public static String invalidReason(String name) {
+        if (name == null || name.isEmpty()) return "Topic name is illegal, it can't be empty";
+        if (name.equals(".") || name.equals("..")) return "Topic name cannot be \".\" or \"..\"";
+        if (name.length() > TOPIC_NAME_LENGTH_MAX) {
+            return "Topic name is illegal, it can't be longer than " + TOPIC_NAME_LENGTH_MAX + " characters, topic name: " + name;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean legal = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '_' || c == '-';
+            if (!legal) {
+                return "Topic name \"" + name + "\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'";
+            }
+        }
+        return null;
+    }
+
+    public static boolean isInternal(String name) {
+        return CONSUMER_OFFSETS.equals(name) || TRANSACTION_STATE.equals(name);
+    }
+}

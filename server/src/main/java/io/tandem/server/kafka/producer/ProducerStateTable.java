@@ -1,0 +1,130 @@
+package io.tandem.server.kafka.producer;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The idempotent-producer state of one partition: per producer id its epoch and the metadata of its last
+ * {@value #CACHED_BATCHES_MAX} batches. A retried batch that is still cached is a duplicate and is answered with
+ * its original offsets (Kafka answers success, not DUPLICATE_SEQUENCE_NUMBER); a gap or a stale sequence is
+ * OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch is INVALID_PRODUCER_EPOCH. The table is rebuilt after a restart by
+ * feeding every batch of the log through {@link #record}. Not thread-safe: the partition's single writer owns it.
+ */
+public final class ProducerStateTable {
+    /** Kafka's max.in.flight.requests.per.connection ceiling for idempotence: the client retries at most 5. */
+    public static final int CACHED_BATCHES_MAX = 5;
+    public static final long NO_PRODUCER_ID = -1;
+    public static final short NO_PRODUCER_EPOCH = -1;
+    public static final int NO_SEQUENCE = -1;
+
+    /** One appended batch as the table remembers it. */
+    public record BatchMetadata(int firstSequence, int lastSequence, long firstOffset, long lastOffset,
+                                long maxTimestamp) {
+    }
+
+    /** The verdict on a batch about to be appended. */
+    public record Check(short error, BatchMetadata duplicateOf) {
+        static final Check APPEND = new Check(NONE, null);
+
+        public boolean isDuplicate() {
+            return duplicateOf != null;
+        }
+
+        public boolean shouldAppend() {
+            return error == NONE && duplicateOf == null;
+        }
+    }
+
+    private static final class ProducerEntry {
+        short epoch = NO_PRODUCER_EPOCH;
+        final ArrayDeque<BatchMetadata> batches = new ArrayDeque<>(CACHED_BATCHES_MAX);
+        long lastTimestamp;
+
+        int lastSequence() {
+            return batches.isEmpty() ? NO_SEQUENCE : batches.peekLast().lastSequence();
+        }
+    }
+
+    private final Map<Long, ProducerEntry> producers = new HashMap<>();
+
+    /** Decides what to do with a batch of {@code recordCount} records from the given producer. */
+    public Check check(long producerId, short epoch, int firstSequence, int recordCount) {
+        if (producerId == NO_PRODUCER_ID) return Check.APPEND;
+        ProducerEntry entry = producers.get(producerId);
+        if (entry == null) {
+            // Unknown producer: accept any sequence, as Kafka does when retention or DeleteRecords removed its state.
+            return Check.APPEND;
+        }
+        if (epoch < entry.epoch) return new Check(INVALID_PRODUCER_EPOCH, null);
+        int lastSequence = lastSequenceOf(firstSequence, recordCount);
+        if (epoch == entry.epoch) {
+            for (BatchMetadata batch : entry.batches) {
+                if (batch.firstSequence() == firstSequence && batch.lastSequence() == lastSequence) {
+                    return new Check(NONE, batch);
+                }
+            }
+            int currentLast = entry.lastSequence();
+            if (currentLast != NO_SEQUENCE && !inSequence(currentLast, firstSequence)) {
+                return new Check(OUT_OF_ORDER_SEQUENCE_NUMBER, null);
+            }
+        } else if (firstSequence != 0 && entry.epoch != NO_PRODUCER_EPOCH) {
+            // A bumped epoch starts its sequences over at 0.
+            return new Check(OUT_OF_ORDER_SEQUENCE_NUMBER, null);
+        }
+        return Check.APPEND;
+    }
+
+    /** Records an appended batch (or one found in the log during recovery). */
+    public void record(long producerId, short epoch, int firstSequence, int recordCount, long firstOffset,
+                       long lastOffset, long maxTimestamp) {
+        if (producerId == NO_PRODUCER_ID) return;
+        ProducerEntry entry = producers.computeIfAbsent(producerId, id -> new ProducerEntry());
+        if (epoch != entry.epoch) {
+            entry.epoch = epoch;
+            entry.batches.clear();
+        }
+        if (firstSequence == NO_SEQUENCE) return;
+        if (entry.batches.size() == CACHED_BATCHES_MAX) entry.batches.removeFirst();
+        entry.batches.addLast(new BatchMetadata(firstSequence, lastSequenceOf(firstSequence, recordCount),
+                firstOffset, lastOffset, maxTimestamp));
+        entry.lastTimestamp = maxTimestamp;
+    }
+
+    /** Sequences wrap from Integer.MAX_VALUE to 0 (Kafka's DefaultRecordBatch.incrementSequence). */
+    static int lastSequenceOf(int firstSequence, int recordCount) {
+        if (firstSequence == NO_SEQUENCE) return NO_SEQUENCE;
+        long last = (long) firstSequence + recordCount - 1;
+        return last > Integer.MAX_VALUE ? (int) (last - Integer.MAX_VALUE - 1) : (int) last;
+    }
+
+    private static boolean inSequence(int lastSequence, int nextSequence) {
+        return nextSequence == lastSequence + 1L || (nextSequence == 0 && lastSequence == Integer.MAX_VALUE);
+    }
+
+    /** The epoch the table knows for a producer, or {@link #NO_PRODUCER_EPOCH}. */
+    public short epochOf(long producerId) {
+        ProducerEntry entry = producers.get(producerId);
+        return entry == null ? NO_PRODUCER_EPOCH : entry.epoch;
+    }
+
+    /** Forgets producers whose last batch is older than the cutoff (Kafka's producer.id.expiration.ms). */
+    public void expireBefore(long timestampMs) {
+        for (Iterator<ProducerEntry> it = producers.values().iterator(); it.hasNext(); ) {
+            ProducerEntry entry = it.next();
+            if (entry.lastTimestamp < timestampMs) it.remove();
+        }
+    }
+
+    /** Forgets everything, e.g. before rebuilding from the log after a truncation. */
+    public void clear() {
+        producers.clear();
+    }
+
+    public int producerCount() {
+        return producers.size();
+    }
+}

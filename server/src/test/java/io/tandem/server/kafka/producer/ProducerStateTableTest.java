@@ -1,0 +1,85 @@
+package io.tandem.server.kafka.producer;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+class ProducerStateTableTest {
+    private final ProducerStateTable table = new ProducerStateTable();
+
+    private void append(long pid, short epoch, int firstSeq, int count, long firstOffset) {
+        ProducerStateTable.Check check = table.check(pid, epoch, firstSeq, count);
+        assertTrue(check.shouldAppend(), "expected append, got " + check);
+        table.record(pid, epoch, firstSeq, count, firstOffset, firstOffset + count - 1, 0);
+    }
+
+    @Test
+    void shouldAnswerRetriedCachedBatchWithItsOriginalOffsets() {
+        append(7, (short) 0, 0, 3, 100);
+        append(7, (short) 0, 3, 2, 103);
+        ProducerStateTable.Check retry = table.check(7, (short) 0, 0, 3);
+        assertEquals(NONE, retry.error());
+        assertTrue(retry.isDuplicate());
+        assertEquals(100, retry.duplicateOf().firstOffset());
+    }
+
+    @Test
+    void shouldRejectGapsAndStaleSequencesAsOutOfOrder() {
+        append(7, (short) 0, 0, 3, 0);
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 0, 5, 1).error());
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 0, 1, 1).error());
+        assertTrue(table.check(7, (short) 0, 3, 1).shouldAppend());
+    }
+
+    @Test
+    void shouldOnlyRememberTheLastFiveBatches() {
+        for (int i = 0; i < 6; i++) append(7, (short) 0, i, 1, i);
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 0, 0, 1).error(),
+                "the first batch fell out of the cache: a retry of it can no longer be recognised");
+        assertTrue(table.check(7, (short) 0, 1, 1).isDuplicate());
+    }
+
+    @Test
+    void shouldFenceOlderEpochsAndRequireSequenceZeroForANewEpoch() {
+        append(7, (short) 1, 0, 1, 0);
+        assertEquals(INVALID_PRODUCER_EPOCH, table.check(7, (short) 0, 1, 1).error());
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 2, 4, 1).error());
+        append(7, (short) 2, 0, 1, 1);
+        assertEquals(2, table.epochOf(7));
+    }
+
+    @Test
+    void shouldAcceptAnySequenceFromAnUnknownProducerAndWrapSequences() {
+        append(9, (short) 0, 40, 1, 0);
+        append(9, (short) 0, 41, Integer.MAX_VALUE - 41 + 1, 1);
+        append(9, (short) 3, 0, 1, 2);
+        append(9, (short) 3, 1, Integer.MAX_VALUE - 2, 3);
+        append(9, (short) 3, Integer.MAX_VALUE - 1, 2, 4);
+        assertTrue(table.check(9, (short) 3, Integer.MAX_VALUE - 1, 2).isDuplicate());
+        assertTrue(table.check(9, (short) 3, 0, 5).shouldAppend(), "after MAX_VALUE the sequence wraps to 0");
+    }
+
+    @Test
+    void shouldRebuildTheSameVerdictsFromTheLog() {
+        append(7, (short) 0, 0, 2, 0);
+        append(7, (short) 0, 2, 2, 2);
+        ProducerStateTable rebuilt = new ProducerStateTable();
+        rebuilt.record(7, (short) 0, 0, 2, 0, 1, 0);
+        rebuilt.record(7, (short) 0, 2, 2, 2, 3, 0);
+        assertEquals(table.check(7, (short) 0, 2, 2), rebuilt.check(7, (short) 0, 2, 2));
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, rebuilt.check(7, (short) 0, 9, 1).error());
+    }
+
+    @Test
+    void shouldHandOutUniqueIdsAcrossBlocks() throws Exception {
+        AtomicLong reserved = new AtomicLong();
+        ProducerIdManager ids = new ProducerIdManager(size -> reserved.getAndAdd(size));
+        long first = ids.nextProducerId();
+        for (int i = 1; i < ProducerIdManager.BLOCK_SIZE; i++) ids.nextProducerId();
+        assertEquals(first + ProducerIdManager.BLOCK_SIZE, ids.nextProducerId());
+        assertEquals(2 * ProducerIdManager.BLOCK_SIZE, reserved.get());
+    }
+}

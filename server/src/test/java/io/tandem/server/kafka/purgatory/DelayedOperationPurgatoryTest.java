@@ -1,0 +1,90 @@
+package io.tandem.server.kafka.purgatory;
+
+import io.netty.util.HashedWheelTimer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class DelayedOperationPurgatoryTest {
+    private final HashedWheelTimer timer = new HashedWheelTimer(5, TimeUnit.MILLISECONDS);
+
+    @AfterEach
+    void stopTimer() {
+        timer.stop();
+    }
+
+    /** Completes when its flag is set; counts completions and expirations. */
+    private static final class FlagOperation extends DelayedOperation {
+        final AtomicBoolean ready = new AtomicBoolean();
+        final AtomicInteger completions = new AtomicInteger();
+        final CountDownLatch expired = new CountDownLatch(1);
+
+        FlagOperation(long delayMs) {
+            super(delayMs);
+        }
+
+        @Override protected boolean tryComplete() {
+            return ready.get() && forceComplete();
+        }
+
+        @Override protected void onComplete() {
+            completions.incrementAndGet();
+        }
+
+        @Override protected void onExpiration() {
+            expired.countDown();
+        }
+    }
+
+    @Test
+    void shouldCompleteAtOnceWhenTheConditionAlreadyHolds() {
+        DelayedOperationPurgatory<FlagOperation> purgatory = new DelayedOperationPurgatory<>(timer, 100);
+        FlagOperation op = new FlagOperation(60_000);
+        op.ready.set(true);
+        assertTrue(purgatory.tryCompleteElseWatch(op, List.of("t-0")));
+        assertEquals(1, op.completions.get());
+        assertEquals(0, purgatory.watched());
+    }
+
+    @Test
+    void shouldCompleteParkedOperationWhenItsKeyIsCheckedAndTheConditionHolds() {
+        DelayedOperationPurgatory<FlagOperation> purgatory = new DelayedOperationPurgatory<>(timer, 100);
+        FlagOperation op = new FlagOperation(60_000);
+        assertFalse(purgatory.tryCompleteElseWatch(op, List.of("t-0", "t-1")));
+        assertEquals(0, purgatory.checkAndComplete("t-1"));
+        op.ready.set(true);
+        assertEquals(1, purgatory.checkAndComplete("t-1"));
+        assertEquals(0, purgatory.checkAndComplete("t-0"), "completes once even when watched under two keys");
+        assertEquals(1, op.completions.get());
+        assertEquals(0, purgatory.watched());
+    }
+
+    @Test
+    void shouldExpireAfterTheDelayExactlyOnce() throws InterruptedException {
+        DelayedOperationPurgatory<FlagOperation> purgatory = new DelayedOperationPurgatory<>(timer, 100);
+        FlagOperation op = new FlagOperation(20);
+        purgatory.tryCompleteElseWatch(op, List.of("k"));
+        assertTrue(op.expired.await(5, TimeUnit.SECONDS));
+        op.ready.set(true);
+        purgatory.checkAndComplete("k");
+        assertEquals(1, op.completions.get());
+    }
+
+    @Test
+    void shouldCompleteImmediatelyOnceTheWatchLimitIsReached() {
+        DelayedOperationPurgatory<FlagOperation> purgatory = new DelayedOperationPurgatory<>(timer, 1);
+        FlagOperation first = new FlagOperation(60_000);
+        FlagOperation second = new FlagOperation(60_000);
+        assertFalse(purgatory.tryCompleteElseWatch(first, List.of("k")));
+        assertTrue(purgatory.tryCompleteElseWatch(second, List.of("k")));
+        assertEquals(1, second.completions.get());
+        assertEquals(0, first.completions.get());
+    }
+}

@@ -1,0 +1,476 @@
+package io.tandem.storage.zk;
+
+import static io.tandem.storage.zk.LogFileFormat.FILE_HEADER_BYTES;
+import static io.tandem.storage.zk.LogFileFormat.FILE_MAGIC;
+import static io.tandem.storage.zk.LogFileFormat.FORMAT_VERSION;
+import static io.tandem.storage.zk.LogFileFormat.RECORD_HEADER_BYTES;
+import static io.tandem.storage.zk.LogFileFormat.TXN_BYTES_MAX;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The ZooKeeper transaction log: files of CRC'd records in strictly increasing zxid order, written with group commit.
+ *
+ * <p>{@link #append} only buffers; {@link #sync} writes and fsyncs everything appended so far, so a caller appends a
+ * batch of proposals and pays for one fsync. Files are named {@code log.<first zxid, 16 hex digits>} and roll once they
+ * reach the configured size. {@link #open} scans every file: a damaged last record of the last file is a torn tail of
+ * an interrupted write and is cut off; a damaged record followed by valid data is corruption and is refused with a
+ * {@link CorruptLogException}, because dropping it could silently lose committed transactions.
+ *
+ * <p>Thread safety: any thread may call any method. Appends proceed while another thread is inside {@code sync}'s
+ * fsync. Lock order is structure lock, then sync lock, then this object's monitor.
+ */
+public final class TxnLog implements Closeable {
+    public static final long DEFAULT_ROLL_BYTES = 64L << 20;
+    private static final int WRITE_BUFFER_BYTES = 64 << 10;
+    private static final System.Logger LOG = System.getLogger(TxnLog.class.getName());
+
+    private final Path dir;
+    private final long rollBytes;
+    /** Held shared by replays and exclusively by truncation and purging, which delete or shorten files. */
+    private final ReentrantReadWriteLock structureLock = new ReentrantReadWriteLock();
+    /** Serializes fsyncs, and the closing of channels that an fsync might still be using. */
+    private final Object syncLock = new Object();
+
+    // Guarded by this object's monitor.
+    private final TreeMap<Long, Path> files = new TreeMap<>();
+    private final List<RandomAccessFile> retiredFiles = new ArrayList<>();
+    private final ByteBuffer writeBuffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
+    /**
+     * The file being appended to. RandomAccessFile rather than FileChannel on purpose: a FileChannel is closed for
+     * every user when any thread is interrupted inside one of its operations, which would turn a routine thread
+     * interrupt during shutdown into a broken log.
+     */
+    private RandomAccessFile current;
+    private long currentBytes;
+    private long lastZxid;
+    private boolean directoryDirty;
+    private boolean closed;
+    private final long truncatedTailBytes;
+
+    private volatile long syncedZxid;
+
+    private TxnLog(Path dir, long rollBytes, long truncatedTailBytes) {
+        this.dir = dir;
+        this.rollBytes = rollBytes;
+        this.truncatedTailBytes = truncatedTailBytes;
+    }
+
+    public static TxnLog open(Path dir) throws IOException {
+        return open(dir, DEFAULT_ROLL_BYTES);
+    }
+
+    /** Opens (creating if needed) the log in {@code dir}, recovering as described in the class comment. */
+    public static TxnLog open(Path dir, long rollBytes) throws IOException {
+        if (rollBytes < FILE_HEADER_BYTES + RECORD_HEADER_BYTES) {
+            throw new IllegalArgumentException("rollBytes too small: " + rollBytes);
+        }
+        Files.createDirectories(dir);
+        TreeMap<Long, Path> found = listLogFiles(dir);
+        long previousZxid = 0;
+        long truncated = 0;
+        Path lastFile = null;
+        long lastFileEnd = 0;
+        List<Map.Entry<Long, Path>> entries = new ArrayList<>(found.entrySet());
+        for (int i = 0; i < entries.size(); i++) {
+            Path file = entries.get(i).getValue();
+            long nameZxid = entries.get(i).getKey();
+            boolean isLast = i == entries.size() - 1;
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                long size = channel.size();
+                if (!hasValidHeader(channel, size)) {
+                    if (isLast && isBlankOrShort(channel, size)) {
+                        // Crashed while creating the file: it never held a record.
+                        truncated += size;
+                        found.remove(nameZxid);
+                        channel.close();
+                        Files.delete(file);
+                        LOG.log(Level.WARNING, "removed transaction log file with incomplete header {0}", file);
+                        continue;
+                    }
+                    throw new CorruptLogException(file, 0, "bad file header");
+                }
+                LogFileFormat.ScanResult scan = LogFileFormat.scan(channel, size, previousZxid, Long.MAX_VALUE, Long.MAX_VALUE, null);
+                if (scan.failure != null) {
+                    boolean tornTail = isLast
+                            && !LogFileFormat.validRecordFollows(channel, scan.failurePosition, size, scan.records > 0
+                                    ? scan.lastZxid : previousZxid);
+                    if (!tornTail) {
+                        throw new CorruptLogException(file, scan.failurePosition, scan.failure);
+                    }
+                    LOG.log(Level.WARNING, "truncating torn tail of {0} at byte {1} ({2} bytes): {3}", file,
+                            scan.validEnd, size - scan.validEnd, scan.failure);
+                    truncated += size - scan.validEnd;
+                    channel.truncate(scan.validEnd);
+                    channel.force(false);
+                }
+                if (scan.records == 0) {
+                    if (!isLast) {
+                        throw new CorruptLogException(file, FILE_HEADER_BYTES, "file holds no records");
+                    }
+                    // The first append after creating this file never became durable; the name promised a zxid that
+                    // may now be reused differently, so the file goes.
+                    found.remove(nameZxid);
+                    channel.close();
+                    Files.delete(file);
+                    continue;
+                }
+                if (scan.firstZxid != nameZxid) {
+                    throw new CorruptLogException(file, FILE_HEADER_BYTES, "first zxid "
+                            + Long.toHexString(scan.firstZxid) + " does not match the file name");
+                }
+                previousZxid = scan.lastZxid;
+                lastFile = file;
+                lastFileEnd = scan.validEnd;
+            }
+        }
+        if (truncated > 0) {
+            fsyncDirectory(dir);
+        }
+        TxnLog log = new TxnLog(dir, rollBytes, truncated);
+        log.files.putAll(found);
+        log.lastZxid = previousZxid;
+        log.syncedZxid = previousZxid;
+        if (lastFile != null) {
+            log.current = new RandomAccessFile(lastFile.toFile(), "rw");
+            log.current.seek(lastFileEnd);
+            log.currentBytes = lastFileEnd;
+        }
+        return log;
+    }
+
+    /**
+     * Buffers one transaction. It is durable only after the next {@link #sync}.
+     *
+     * @throws IllegalArgumentException when {@code zxid} does not exceed {@link #lastZxid()}
+     */
+    public synchronized void append(long zxid, byte[] txn) throws IOException {
+        ensureOpen();
+        if (zxid <= lastZxid) {
+            throw new IllegalArgumentException("zxid " + Long.toHexString(zxid) + " does not follow last zxid "
+                    + Long.toHexString(lastZxid));
+        }
+        if (txn.length > TXN_BYTES_MAX) {
+            throw new IllegalArgumentException("transaction of " + txn.length + " bytes exceeds " + TXN_BYTES_MAX);
+        }
+        if (current == null || currentBytes >= rollBytes) {
+            roll(zxid);
+        }
+        int recordBytes = RECORD_HEADER_BYTES + txn.length;
+        if (writeBuffer.remaining() < recordBytes) {
+            flushBuffer();
+        }
+        int crc = LogFileFormat.crc(txn.length, zxid, txn, 0);
+        if (writeBuffer.remaining() >= recordBytes) {
+            writeBuffer.putInt(txn.length).putInt(crc).putLong(zxid).put(txn);
+        } else {
+            byte[] header = ByteBuffer.allocate(RECORD_HEADER_BYTES).putInt(txn.length).putInt(crc).putLong(zxid)
+                    .array();
+            current.write(header);
+            current.write(txn);
+        }
+        currentBytes += recordBytes;
+        lastZxid = zxid;
+    }
+
+    /** Writes and fsyncs everything appended so far: the group commit point. */
+    public void sync() throws IOException {
+        synchronized (syncLock) {
+            RandomAccessFile toForce;
+            long target;
+            boolean forceDirectory;
+            List<RandomAccessFile> retired;
+            synchronized (this) {
+                ensureOpen();
+                flushBuffer();
+                toForce = current;
+                target = lastZxid;
+                forceDirectory = directoryDirty;
+                directoryDirty = false;
+                retired = new ArrayList<>(retiredFiles);
+                retiredFiles.clear();
+            }
+            // Rolled files were forced when they rolled; they stay open until here only because a concurrent sync
+            // might have been forcing them.
+            for (RandomAccessFile file : retired) {
+                if (file != toForce) {
+                    file.close();
+                }
+            }
+            if (toForce != null) {
+                toForce.getFD().sync();
+            }
+            if (forceDirectory) {
+                fsyncDirectory(dir);
+            }
+            if (target > syncedZxid) {
+                syncedZxid = target;
+            }
+        }
+    }
+
+    /** The zxid of the last appended transaction (durable or not), 0 when the log is empty. */
+    public synchronized long lastZxid() {
+        return lastZxid;
+    }
+
+    /** The zxid up to which the log is known durable. */
+    public long lastSyncedZxid() {
+        return syncedZxid;
+    }
+
+    /** The first zxid still held (earlier ones were purged), 0 when the log is empty. */
+    public synchronized long firstZxid() {
+        return files.isEmpty() ? 0 : files.firstKey();
+    }
+
+    /** How many bytes of torn tail {@link #open} cut off (0 after a clean shutdown). */
+    public long truncatedTailBytes() {
+        return truncatedTailBytes;
+    }
+
+    /**
+     * Replays, in order, every transaction with zxid greater than {@code afterZxid}, including appended ones not yet
+     * synced. Every record's CRC is checked again on the way.
+     */
+    public void forEach(long afterZxid, TxnConsumer consumer) throws IOException {
+        structureLock.readLock().lock();
+        try {
+            List<Path> toRead = new ArrayList<>();
+            List<Long> limits = new ArrayList<>();
+            synchronized (this) {
+                ensureOpen();
+                flushBuffer();
+                // The file holding afterZxid + 1 is the last one starting at or before it.
+                Long start = files.floorKey(afterZxid == Long.MAX_VALUE ? afterZxid : afterZxid + 1);
+                Map<Long, Path> tail = start == null ? files : files.tailMap(start, true);
+                for (Path file : tail.values()) {
+                    toRead.add(file);
+                }
+                // Only the current file grows; the bytes flushed so far are complete records.
+                for (int i = 0; i < toRead.size(); i++) {
+                    limits.add(i == toRead.size() - 1 && current != null ? currentBytes : -1L);
+                }
+            }
+            long previousZxid = 0;
+            for (int i = 0; i < toRead.size(); i++) {
+                Path file = toRead.get(i);
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                    long limit = limits.get(i) >= 0 ? limits.get(i) : channel.size();
+                    LogFileFormat.ScanResult scan =
+                            LogFileFormat.scan(channel, limit, previousZxid, afterZxid, Long.MAX_VALUE, consumer);
+                    if (scan.failure != null) {
+                        throw new CorruptLogException(file, scan.failurePosition, scan.failure);
+                    }
+                    previousZxid = scan.lastZxid;
+                }
+            }
+        } finally {
+            structureLock.readLock().unlock();
+        }
+    }
+
+    /** Zab TRUNC: drops every transaction with zxid greater than {@code zxid}, durably, before returning. */
+    public void truncateAfter(long zxid) throws IOException {
+        structureLock.writeLock().lock();
+        try {
+            synchronized (syncLock) {
+                synchronized (this) {
+                    ensureOpen();
+                    if (zxid >= lastZxid) {
+                        return;
+                    }
+                    flushBuffer();
+                    closeChannelsForRestructure();
+                    while (!files.isEmpty() && files.lastKey() > zxid) {
+                        Files.delete(files.pollLastEntry().getValue());
+                    }
+                    long newLast = 0;
+                    if (!files.isEmpty()) {
+                        Path file = files.lastEntry().getValue();
+                        LogFileFormat.ScanResult kept;
+                        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                            kept = LogFileFormat.scan(channel, channel.size(), 0, Long.MAX_VALUE, zxid, null);
+                        }
+                        if (kept.failure != null) {
+                            throw new CorruptLogException(file, kept.failurePosition, kept.failure);
+                        }
+                        RandomAccessFile reopened = new RandomAccessFile(file.toFile(), "rw");
+                        reopened.setLength(kept.validEnd);
+                        reopened.getFD().sync();
+                        reopened.seek(kept.validEnd);
+                        current = reopened;
+                        currentBytes = kept.validEnd;
+                        newLast = kept.lastZxid;
+                    }
+                    fsyncDirectory(dir);
+                    lastZxid = newLast;
+                    syncedZxid = Math.min(syncedZxid, newLast);
+                }
+            }
+        } finally {
+            structureLock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Deletes whole files that hold only transactions with zxid below {@code zxid}. The newest file always stays, so
+     * the log still knows its last zxid after a restart.
+     */
+    public void purgeBefore(long zxid) throws IOException {
+        structureLock.writeLock().lock();
+        try {
+            synchronized (this) {
+                ensureOpen();
+                boolean deleted = false;
+                while (files.size() > 1) {
+                    Map.Entry<Long, Path> oldest = files.firstEntry();
+                    long nextFirst = files.higherKey(oldest.getKey());
+                    // Every zxid in the oldest file is below the next file's first zxid.
+                    if (nextFirst > zxid) {
+                        break;
+                    }
+                    files.pollFirstEntry();
+                    Files.delete(oldest.getValue());
+                    deleted = true;
+                }
+                if (deleted) {
+                    fsyncDirectory(dir);
+                }
+            }
+        } finally {
+            structureLock.writeLock().unlock();
+        }
+    }
+
+    /** The log files currently held, oldest first. */
+    public synchronized List<Path> files() {
+        return List.copyOf(files.values());
+    }
+
+    /** Flushes buffered appends to the OS (without fsync) and closes the files. Unsynced appends are not durable. */
+    @Override
+    public void close() throws IOException {
+        synchronized (syncLock) {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                try {
+                    if (current != null) {
+                        flushBuffer();
+                    }
+                } finally {
+                    closed = true;
+                    closeChannelsForRestructure();
+                }
+            }
+        }
+    }
+
+    private void roll(long firstZxid) throws IOException {
+        if (current != null) {
+            flushBuffer();
+            // Forcing the finished file now keeps "only the last file can have a torn tail" true after a power loss.
+            current.getFD().sync();
+            retiredFiles.add(current);
+            current = null;
+        }
+        Path file = dir.resolve(LogFileFormat.fileName(firstZxid));
+        RandomAccessFile created = new RandomAccessFile(Files.createFile(file).toFile(), "rw");
+        created.write(LogFileFormat.header().array());
+        files.put(firstZxid, file);
+        current = created;
+        currentBytes = FILE_HEADER_BYTES;
+        directoryDirty = true;
+    }
+
+    private void flushBuffer() throws IOException {
+        if (writeBuffer.position() == 0) {
+            return;
+        }
+        current.write(writeBuffer.array(), 0, writeBuffer.position());
+        writeBuffer.clear();
+    }
+
+    private void closeChannelsForRestructure() throws IOException {
+        writeBuffer.clear();
+        for (RandomAccessFile file : retiredFiles) {
+            file.close();
+        }
+        retiredFiles.clear();
+        if (current != null) {
+            current.close();
+            current = null;
+            currentBytes = 0;
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("transaction log " + dir + " is closed");
+        }
+    }
+
+    private static TreeMap<Long, Path> listLogFiles(Path dir) throws IOException {
+        TreeMap<Long, Path> found = new TreeMap<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, LogFileFormat.FILE_PREFIX + "*")) {
+            for (Path file : stream) {
+                long zxid = LogFileFormat.parseFileName(file.getFileName().toString());
+                if (zxid >= 0) {
+                    found.put(zxid, file);
+                }
+            }
+        }
+        return found;
+    }
+
+    private static boolean hasValidHeader(FileChannel channel, long size) throws IOException {
+        if (size < FILE_HEADER_BYTES) {
+            return false;
+        }
+        ByteBuffer header = ByteBuffer.allocate(FILE_HEADER_BYTES);
+        LogFileFormat.readFully(channel, header, 0);
+        return header.getInt(0) == FILE_MAGIC && header.getInt(4) == FORMAT_VERSION;
+    }
+
+    /** A header that is short or all zero bytes: the file was created but its header never reached the disk. */
+    private static boolean isBlankOrShort(FileChannel channel, long size) throws IOException {
+        if (size < FILE_HEADER_BYTES) {
+            return true;
+        }
+        ByteBuffer all = ByteBuffer.allocate((int) Math.min(size, 1 << 20));
+        LogFileFormat.readFully(channel, all, 0);
+        for (int i = 0; i < all.capacity(); i++) {
+            if (all.get(i) != 0) {
+                return false;
+            }
+        }
+        return size <= all.capacity();
+    }
+
+    static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            // Windows cannot open a directory as a channel; there a rename or create is durable without it.
+            if (!System.getProperty("os.name", "").startsWith("Windows")) {
+                throw e;
+            }
+        }
+    }
+}

@@ -1,0 +1,461 @@
+package io.tandem.storage.zk;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TxnLogTest {
+    @TempDir
+    Path dir;
+
+    static byte[] payload(long zxid) {
+        // Sizes vary (0 .. 40 bytes) so record boundaries fall at irregular offsets.
+        int length = (int) ((zxid * 7) % 41);
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) (zxid * 31 + i);
+        }
+        return bytes;
+    }
+
+    static List<Long> replay(TxnLog log, long afterZxid) throws IOException {
+        List<Long> zxids = new ArrayList<>();
+        log.forEach(afterZxid, (zxid, txn) -> {
+            assertArrayEquals(payload(zxid), txn, "payload of zxid " + zxid);
+            zxids.add(zxid);
+        });
+        return zxids;
+    }
+
+    static List<Long> range(long fromInclusive, long toInclusive) {
+        List<Long> zxids = new ArrayList<>();
+        for (long z = fromInclusive; z <= toInclusive; z++) {
+            zxids.add(z);
+        }
+        return zxids;
+    }
+
+    static void appendRange(TxnLog log, long from, long to) throws IOException {
+        for (long z = from; z <= to; z++) {
+            log.append(z, payload(z));
+        }
+    }
+
+    @Test
+    void emptyLogHasLastZxidZeroAndReplaysNothing() throws IOException {
+        try (TxnLog log = TxnLog.open(dir)) {
+            assertEquals(0, log.lastZxid());
+            assertEquals(List.of(), replay(log, 0));
+        }
+    }
+
+    @Test
+    void shouldReplaySyncedEntriesInOrderAfterReopen() throws IOException {
+        try (TxnLog log = TxnLog.open(dir)) {
+            appendRange(log, 1, 100);
+            log.sync();
+            assertEquals(100, log.lastSyncedZxid());
+        }
+        try (TxnLog log = TxnLog.open(dir)) {
+            assertEquals(100, log.lastZxid());
+            assertEquals(range(1, 100), replay(log, 0));
+            assertEquals(range(43, 100), replay(log, 42));
+            assertEquals(List.of(), replay(log, 100));
+        }
+    }
+
+    @Test
+    void shouldReplayAppendedButUnsyncedEntries() throws IOException {
+        try (TxnLog log = TxnLog.open(dir)) {
+            appendRange(log, 1, 10);
+            assertEquals(range(1, 10), replay(log, 0));
+            assertEquals(0, log.lastSyncedZxid());
+        }
+    }
+
+    @Test
+    void shouldRejectZxidThatDoesNotIncrease() throws IOException {
+        try (TxnLog log = TxnLog.open(dir)) {
+            log.append(5, payload(5));
+            assertThrows(IllegalArgumentException.class, () -> log.append(5, payload(5)));
+            assertThrows(IllegalArgumentException.class, () -> log.append(4, payload(4)));
+            assertThrows(IllegalArgumentException.class, () -> TxnLog.open(dir.resolve("x")).append(0, new byte[0]));
+        }
+    }
+
+    @Test
+    void reopenShouldContinueZxidsAndRejectOlderOnes() throws IOException {
+        try (TxnLog log = TxnLog.open(dir)) {
+            appendRange(log, 1, 20);
+            log.sync();
+        }
+        try (TxnLog log = TxnLog.open(dir)) {
+            assertThrows(IllegalArgumentException.class, () -> log.append(20, payload(20)));
+            appendRange(log, 21, 30);
+            log.sync();
+        }
+        try (TxnLog log = TxnLog.open(dir)) {
+            assertEquals(30, log.lastZxid());
+            assertEquals(range(1, 30), replay(log, 0));
+            assertEquals(0, log.truncatedTailBytes());
+        }
+    }
+
+    @Test
+    void shouldRollFilesBySizeAndNameThemByFirstZxid() throws IOException {
+        try (TxnLog log = TxnLog.open(dir, 256)) {
+            appendRange(log, 1, 60);
+            log.sync();
+            List<Path> files = log.files();
+            assertTrue(files.size() > 3, "expected several files, got " + files);
+            for (Path file : files) {
+                assertTrue(Files.size(file) <= 256 + 16 + 40, file + " exceeds roll size by more than one record");
+            }
+            assertEquals("log.0000000000000001", files.get(0).getFileName().toString());
+        }
+        try (TxnLog log = TxnLog.open(dir, 256)) {
+            List<Path> files = log.files();
+            for (Path file : files) {
+                long first = LogFileFormat.parseFileName(file.getFileName().toString());
+                List<Long> inFile = new ArrayList<>();
+                try (FileChannel channel = FileChannel.open(file)) {
+                    LogFileFormat.scan(channel, channel.size(), 0, 0, Long.MAX_VALUE, (z, t) -> inFile.add(z));
+                }
+                assertEquals(first, inFile.get(0));
+            }
+            assertEquals(range(1, 60), replay(log, 0));
+            long secondFileStart = LogFileFormat.parseFileName(files.get(1).getFileName().toString());
+            assertEquals(range(secondFileStart + 2, 60), replay(log, secondFileStart + 1));
+            assertEquals(range(secondFileStart, 60), replay(log, secondFileStart - 1));
+        }
+    }
+
+    @Test
+    void shouldRecoverFromEveryTornTailOfTheLastRecords() throws IOException {
+        Path source = dir.resolve("source");
+        List<Long> endOfRecord = new ArrayList<>();
+        try (TxnLog log = TxnLog.open(source)) {
+            for (long z = 1; z <= 12; z++) {
+                log.append(z, payload(z));
+                log.sync();
+                endOfRecord.add(Files.size(log.files().get(0)));
+            }
+        }
+        Path file = source.resolve(LogFileFormat.fileName(1));
+        byte[] whole = Files.readAllBytes(file);
+        long cutFrom = endOfRecord.get(8); // every offset within the last three records
+        for (int cut = (int) cutFrom; cut < whole.length; cut++) {
+            Path trial = dir.resolve("cut" + cut);
+            Files.createDirectories(trial);
+            Files.write(trial.resolve(file.getFileName()), java.util.Arrays.copyOf(whole, cut));
+            long expectedLast = 0;
+            for (int i = 0; i < endOfRecord.size(); i++) {
+                if (endOfRecord.get(i) <= cut) {
+                    expectedLast = i + 1;
+                }
+            }
+            try (TxnLog log = TxnLog.open(trial)) {
+                assertEquals(expectedLast, log.lastZxid(), "cut at " + cut);
+                assertEquals(range(1, expectedLast), replay(log, 0), "cut at " + cut);
+                assertEquals(cut - endOfRecord.get((int) expectedLast - 1), log.truncatedTailBytes());
+                appendRange(log, expectedLast + 1, expectedLast + 2);
+                log.sync();
+            }
+            try (TxnLog log = TxnLog.open(trial)) {
+                assertEquals(0, log.truncatedTailBytes(), "reopen after recovery at cut " + cut);
+                assertEquals(range(1, expectedLast + 2), replay(log, 0));
+            }
+        }
+    }
+
+    @Test
+    void shouldRemoveLastFileWhoseHeaderIsTornAndKeepThePreviousOne() throws IOException {
+        try (TxnLog log = TxnLog.open(dir, 128)) {
+            appendRange(log, 1, 30);
+            log.sync();
+        }
+        List<Path> files = listFiles();
+        Path last = files.get(files.size() - 1);
+        long lastStart = LogFileFormat.parseFileName(last.getFileName().toString());
+        for (int cut = 0; cut <= LogFileFormat.FILE_HEADER_BYTES + 3; cut++) {
+            byte[] bytes = Files.readAllBytes(last);
+            Path trial = dir.resolve("trial" + cut);
+            Files.createDirectories(trial);
+            for (Path f : files) {
+                Files.copy(f, trial.resolve(f.getFileName()));
+            }
+            Files.write(trial.resolve(last.getFileName()), java.util.Arrays.copyOf(bytes, cut));
+            try (TxnLog log = TxnLog.open(trial, 128)) {
+                assertEquals(lastStart - 1, log.lastZxid(), "cut at " + cut);
+                assertEquals(range(1, lastStart - 1), replay(log, 0));
+                assertEquals(files.size() - 1, log.files().size());
+            }
+        }
+    }
+
+    @Test
+    void shouldTruncateZeroFilledTailLeftByUnwrittenPages() throws IOException {
+        try (TxnLog log = TxnLog.open(dir)) {
+            appendRange(log, 1, 10);
+            log.sync();
+        }
+        Path file = listFiles().get(0);
+        long size = Files.size(file);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.allocate(4096), size);
+        }
+        try (TxnLog log = TxnLog.open(dir)) {
+            assertEquals(10, log.lastZxid());
+            assertEquals(4096, log.truncatedTailBytes());
+            assertEquals(size, Files.size(file));
+        }
+    }
+
+    @Test
+    void shouldTreatEveryDamagedByteOfTheLastRecordAsTornTail() throws IOException {
+        try (TxnLog log = TxnLog.open(dir.resolve("source"))) {
+            appendRange(log, 1, 9);
+            log.sync();
+        }
+        Path file = dir.resolve("source").resolve(LogFileFormat.fileName(1));
+        byte[] whole = Files.readAllBytes(file);
+        int lastRecordStart = whole.length - LogFileFormat.RECORD_HEADER_BYTES - payload(9).length;
+        for (int at = lastRecordStart; at < whole.length; at++) {
+            byte[] damaged = whole.clone();
+            damaged[at] ^= 0x5A;
+            Path trial = dir.resolve("flip" + at);
+            Files.createDirectories(trial);
+            Files.write(trial.resolve(file.getFileName()), damaged);
+            try (TxnLog log = TxnLog.open(trial)) {
+                assertEquals(8, log.lastZxid(), "flip at " + at);
+                assertEquals(range(1, 8), replay(log, 0));
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseCorruptionInTheMiddleOfTheLastFile() throws IOException {
+        try (TxnLog log = TxnLog.open(dir)) {
+            appendRange(log, 1, 20);
+            log.sync();
+        }
+        Path file = listFiles().get(0);
+        byte[] bytes = Files.readAllBytes(file);
+        long position = recordStart(file, 10);
+        bytes[(int) position + LogFileFormat.RECORD_HEADER_BYTES] ^= 1; // first payload byte of zxid 10
+        Files.write(file, bytes);
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> TxnLog.open(dir));
+        assertEquals(position, e.position());
+        assertEquals(file, e.file());
+        assertEquals(bytes.length, Files.size(file), "a refused log must not be modified");
+    }
+
+    @Test
+    void shouldRefuseDamagedLengthFieldInTheMiddle() throws IOException {
+        try (TxnLog log = TxnLog.open(dir)) {
+            appendRange(log, 1, 20);
+            log.sync();
+        }
+        Path file = listFiles().get(0);
+        byte[] bytes = Files.readAllBytes(file);
+        long position = recordStart(file, 5);
+        bytes[(int) position] = 0x7F; // length becomes implausibly large
+        Files.write(file, bytes);
+        assertThrows(CorruptLogException.class, () -> TxnLog.open(dir));
+    }
+
+    @Test
+    void shouldRefuseCorruptionInAnEarlierFileEvenAtItsEnd() throws IOException {
+        try (TxnLog log = TxnLog.open(dir, 200)) {
+            appendRange(log, 1, 40);
+            log.sync();
+        }
+        Path first = listFiles().get(0);
+        byte[] bytes = Files.readAllBytes(first);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(first, bytes);
+        assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, 200));
+        Files.write(first, java.util.Arrays.copyOf(bytes, bytes.length - 3));
+        assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, 200));
+    }
+
+    @Test
+    void forEachShouldDetectCorruptionAppearingAfterOpen() throws IOException {
+        try (TxnLog log = TxnLog.open(dir)) {
+            appendRange(log, 1, 20);
+            log.sync();
+            Path file = listFiles().get(0);
+            long position = recordStart(file, 3);
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                channel.write(ByteBuffer.wrap(new byte[] {(byte) 0xFF}), position + 5);
+            }
+            assertThrows(CorruptLogException.class, () -> log.forEach(0, (z, t) -> { }));
+        }
+    }
+
+    @Test
+    void truncateAfterShouldDropLaterEntriesDurablyAcrossFiles() throws IOException {
+        try (TxnLog log = TxnLog.open(dir, 200)) {
+            appendRange(log, 1, 50);
+            log.sync();
+            int filesBefore = log.files().size();
+            log.truncateAfter(17);
+            assertEquals(17, log.lastZxid());
+            assertTrue(log.files().size() < filesBefore);
+            assertEquals(range(1, 17), replay(log, 0));
+            assertThrows(IllegalArgumentException.class, () -> log.append(17, payload(17)));
+            appendRange(log, 18, 25);
+            log.sync();
+        }
+        try (TxnLog log = TxnLog.open(dir, 200)) {
+            assertEquals(25, log.lastZxid());
+            assertEquals(range(1, 25), replay(log, 0));
+            log.truncateAfter(25);
+            assertEquals(25, log.lastZxid());
+            log.truncateAfter(0);
+            assertEquals(0, log.lastZxid());
+            assertEquals(List.of(), replay(log, 0));
+        }
+        try (TxnLog log = TxnLog.open(dir, 200)) {
+            assertEquals(0, log.lastZxid());
+            appendRange(log, 1, 3);
+            log.sync();
+            assertEquals(range(1, 3), replay(log, 0));
+        }
+    }
+
+    @Test
+    void truncateAfterShouldAlsoDropUnsyncedAppends() throws IOException {
+        try (TxnLog log = TxnLog.open(dir)) {
+            appendRange(log, 1, 10);
+            log.sync();
+            appendRange(log, 11, 15);
+            log.truncateAfter(12);
+            assertEquals(range(1, 12), replay(log, 0));
+        }
+        try (TxnLog log = TxnLog.open(dir)) {
+            assertEquals(12, log.lastZxid());
+        }
+    }
+
+    @Test
+    void truncateAfterSupportsGapsBetweenEpochs() throws IOException {
+        long epoch1 = 1L << 32;
+        long epoch2 = 2L << 32;
+        try (TxnLog log = TxnLog.open(dir)) {
+            log.append(epoch1 | 1, new byte[] {1});
+            log.append(epoch1 | 2, new byte[] {2});
+            log.append(epoch2 | 1, new byte[] {3});
+            log.sync();
+            log.truncateAfter(epoch1 | 5);
+            assertEquals(epoch1 | 2, log.lastZxid());
+        }
+    }
+
+    @Test
+    void purgeBeforeShouldDeleteOnlyFilesWhollyBelowTheZxid() throws IOException {
+        try (TxnLog log = TxnLog.open(dir, 200)) {
+            appendRange(log, 1, 80);
+            log.sync();
+            List<Path> files = log.files();
+            long thirdStart = LogFileFormat.parseFileName(files.get(2).getFileName().toString());
+            log.purgeBefore(thirdStart);
+            assertEquals(files.subList(2, files.size()), log.files());
+            assertEquals(thirdStart, log.firstZxid());
+            assertEquals(range(thirdStart, 80), replay(log, 0));
+            // A zxid inside the (new) second file keeps the first file, which still holds zxids at or above it.
+            List<Path> now = log.files();
+            long secondStart = LogFileFormat.parseFileName(now.get(1).getFileName().toString());
+            log.purgeBefore(secondStart - 1);
+            assertEquals(now, log.files());
+            log.purgeBefore(Long.MAX_VALUE);
+            assertEquals(1, log.files().size(), "the newest file always stays");
+            assertEquals(80, log.lastZxid());
+        }
+        try (TxnLog log = TxnLog.open(dir, 200)) {
+            assertEquals(80, log.lastZxid());
+            appendRange(log, 81, 82);
+        }
+    }
+
+    @Test
+    void shouldKeepAllEntriesWhenAppendsAndSyncsRunConcurrently() throws Exception {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        // A flag, not Thread.interrupt(): interrupting a thread inside FileChannel.force closes the channel by design.
+        AtomicBoolean appending = new AtomicBoolean(true);
+        try (TxnLog log = TxnLog.open(dir, 4096)) {
+            Thread syncer = new Thread(() -> {
+                try {
+                    while (appending.get()) {
+                        log.sync();
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            syncer.start();
+            appendRange(log, 1, 3000);
+            appending.set(false);
+            syncer.join();
+            log.sync();
+            assertEquals(3000, log.lastSyncedZxid());
+        }
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+        try (TxnLog log = TxnLog.open(dir, 4096)) {
+            assertEquals(range(1, 3000), replay(log, 0));
+        }
+    }
+
+    @Test
+    void shouldStoreLargeTransactionsThatExceedTheWriteBuffer() throws IOException {
+        byte[] big = new byte[300_000];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) i;
+        }
+        try (TxnLog log = TxnLog.open(dir)) {
+            log.append(1, "small".getBytes(StandardCharsets.UTF_8));
+            log.append(2, big);
+            log.append(3, new byte[0]);
+            log.sync();
+        }
+        List<byte[]> seen = new ArrayList<>();
+        try (TxnLog log = TxnLog.open(dir)) {
+            log.forEach(0, (z, t) -> seen.add(t));
+        }
+        assertEquals(3, seen.size());
+        assertArrayEquals(big, seen.get(1));
+        assertEquals(0, seen.get(2).length);
+    }
+
+    private List<Path> listFiles() throws IOException {
+        try (Stream<Path> stream = Files.list(dir)) {
+            return stream.filter(p -> p.getFileName().toString().startsWith("log.")).sorted().toList();
+        }
+    }
+
+    /** The byte position where the record with {@code zxid} starts in {@code file}. */
+    static long recordStart(Path file, long zxid) throws IOException {
+        try (FileChannel channel = FileChannel.open(file)) {
+            LogFileFormat.ScanResult scan = LogFileFormat.scan(channel, channel.size(), 0, 0, zxid - 1, null);
+            return scan.validEnd;
+        }
+    }
+}
