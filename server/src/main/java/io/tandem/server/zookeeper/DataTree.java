@@ -85,9 +85,9 @@ final class DataTree {
         lastProcessedZxid = zxid;
     }
 
-    /** Node count as Apache reports it (the root's two keys count as one node, the rest once each). */
+    /** Node count as Apache reports it: the size of its node map, where the root is counted under "" and "/". */
     int nodeCount() {
-        return nodes.size() - 1;
+        return nodes.size();
     }
 
     Set<String> ephemeralsOf(long sessionId) {
