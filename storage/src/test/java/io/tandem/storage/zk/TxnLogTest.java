@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -396,10 +397,12 @@ class TxnLogTest {
     @Test
     void shouldKeepAllEntriesWhenAppendsAndSyncsRunConcurrently() throws Exception {
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        // A flag, not Thread.interrupt(): interrupting a thread inside FileChannel.force closes the channel by design.
+        AtomicBoolean appending = new AtomicBoolean(true);
         try (TxnLog log = TxnLog.open(dir, 4096)) {
             Thread syncer = new Thread(() -> {
                 try {
-                    while (!Thread.currentThread().isInterrupted()) {
+                    while (appending.get()) {
                         log.sync();
                     }
                 } catch (Throwable t) {
@@ -408,7 +411,7 @@ class TxnLogTest {
             });
             syncer.start();
             appendRange(log, 1, 3000);
-            syncer.interrupt();
+            appending.set(false);
             syncer.join();
             log.sync();
             assertEquals(3000, log.lastSyncedZxid());
