@@ -92,6 +92,7 @@ public final class ZabStateMachine {
     public ZabStateMachine(ZabConfig config, DurableState durable, long incarnation) {
         this.config = config;
         this.myId = config.myId();
+        Checks.require(incarnation >= 0 && incarnation < 1L << 42, "incarnation out of range: %d", incarnation);
         this.incarnation = incarnation;
         this.acceptedEpoch = durable.acceptedEpoch();
         this.currentEpoch = durable.currentEpoch();
@@ -474,8 +475,13 @@ public final class ZabStateMachine {
         pending.currentEpoch = epoch;
     }
 
+    /**
+     * Session ids grow within a run and across runs (the incarnation leads), so a leader can tell a follower's newest
+     * session from a stale duplicate. The low 21 bits count sessions; after two million in one run they wrap, which
+     * at worst delays a reconnect until the leader forgets the old session.
+     */
     private long newSessionId() {
-        return (incarnation << 24) ^ ++sessionsOpened;
+        return (incarnation << 21) | (++sessionsOpened & ((1L << 21) - 1));
     }
 
     // ---------------------------------------------------------------------------------------------------- follower
