@@ -148,6 +148,8 @@ final class ZabSimulator {
     private long writesSubmitted;
     private long writesAccepted;
     private final Checker checker = new Checker();
+    /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
+    final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
     private BiPredicate<Node, Ready> crashTrigger;
     private ReadyStep crashTriggerStep;
@@ -321,6 +323,9 @@ final class ZabSimulator {
             }
         }
         checker.afterStep();
+        if (step % TICK_STEPS == 0) {
+            checker.checkCommittedDurableOnQuorum();
+        }
     }
 
     private Tail randomTail() {
@@ -337,6 +342,7 @@ final class ZabSimulator {
             side[i] = 1 + random.nextInt(nodes.length);
         }
         partition(side);
+        count("partition");
     }
 
     private void deliverDueMessages() {
@@ -351,7 +357,14 @@ final class ZabSimulator {
         }
     }
 
+    void count(String what) {
+        stats.merge(what, 1L, Long::sum);
+    }
+
     private void send(int from, int to, ZabMessage message) {
+        if (message instanceof ZabMessage.Sync sync) {
+            count("sync " + sync.mode());
+        }
         if (!connected(from, to) || random.nextDouble() < faults.lossPerMessage()) {
             return;
         }
@@ -406,6 +419,7 @@ final class ZabSimulator {
                 + Zxid.toString(disk.lastZxid()));
         node.machine = null;
         node.restartAtStep = restartAtStep;
+        count("crash, tail " + tail);
     }
 
     /** Executes everything the node's machine asked for, in the Ready contract's order, possibly crashing midway. */
@@ -420,6 +434,9 @@ final class ZabSimulator {
                 crashTrigger = null;
             } else if (random.nextDouble() < faults.crashInsideReady()) {
                 crashAt = ReadyStep.values()[random.nextInt(ReadyStep.values().length)];
+            }
+            if (crashAt != null) {
+                count("crash inside Ready before " + crashAt);
             }
             if (!execute(node, ready, crashAt)) {
                 crash(node, tail, faults.downTicksMax() == 0 ? -1
@@ -657,6 +674,40 @@ final class ZabSimulator {
                     throw failure("node " + node.id + " durable acceptedEpoch below currentEpoch");
                 }
             }
+        }
+
+        /**
+         * Every committed transaction stays durable on a quorum (in the fsynced log or under a snapshot): acks are
+         * sent only after fsync and truncation never reaches committed entries. Checks the newest entries each tick.
+         */
+        void checkCommittedDurableOnQuorum() {
+            int quorum = nodes.length / 2 + 1;
+            int from = Math.max(0, committed.size() - 64);
+            List<Map<Long, LogEntry>> durableLogs = new ArrayList<>();
+            for (Node node : nodes) {
+                Map<Long, LogEntry> durable = new HashMap<>();
+                for (LogEntry entry : node.disk.synced) {
+                    durable.put(entry.zxid(), entry);
+                }
+                durableLogs.add(durable);
+            }
+            for (int i = from; i < committed.size(); i++) {
+                LogEntry entry = committed.get(i);
+                int holders = 0;
+                for (int n = 0; n < nodes.length; n++) {
+                    if (entry.equals(durableLogs.get(n).get(entry.zxid()))
+                            || snapshotCovers(nodes[n].disk, entry.zxid())) {
+                        holders++;
+                    }
+                }
+                if (holders < quorum) {
+                    throw failure("committed " + entry + " is durable on only " + holders + " servers");
+                }
+            }
+        }
+
+        private boolean snapshotCovers(Disk disk, long zxid) {
+            return disk.snapshot != null && disk.snapshotZxid >= zxid;
         }
 
         /** After healing: everyone applied the same history, and it is the whole committed history. */
