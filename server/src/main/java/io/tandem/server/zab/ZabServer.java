@@ -48,6 +48,14 @@ public final class ZabServer implements Closeable {
         /** Replace the whole state with {@code snapshot} taken at {@code zxid} (at start, or a SNAP from the leader). */
         void onSnapshot(long zxid, byte[] snapshot);
 
+        /**
+         * On the leader: turns a write a follower forwarded into the transaction to propose, or null to refuse it. For
+         * ZooKeeper this is where the prep step (ACL, version and path checks) runs against the leader's newest state.
+         */
+        default byte[] prepareForwarded(byte[] request) {
+            return request;
+        }
+
         /** Leadership changed; the server stops or starts taking writes accordingly. */
         default void onRoleChange(Role role, int leaderId, long epoch) {}
     }
@@ -256,6 +264,12 @@ public final class ZabServer implements Closeable {
         }
         if (ready.purgeBeforeZxid() != Ready.NONE) {
             log.purgeBefore(ready.purgeBeforeZxid());
+        }
+        for (byte[] request : ready.forwardedRequests()) {
+            byte[] txn = application.prepareForwarded(request);
+            if (txn != null) {
+                machine.submit(txn);
+            }
         }
     }
 

@@ -796,7 +796,10 @@ public final class ZabStateMachine {
                 return null;
             }
             if (message instanceof Request request) {
-                if (phase != LeaderPhase.BROADCAST || !propose(request.txn())) {
+                if (phase == LeaderPhase.BROADCAST) {
+                    // The driver prepares it against the leader's newest state, then submits the result.
+                    pending.forwardedRequests.add(request.txn());
+                } else {
                     LOG.log(Level.DEBUG, "server {0}: refusing forwarded write from {1}", myId, link.followerId);
                 }
                 return null;
@@ -807,7 +810,7 @@ public final class ZabStateMachine {
         private void onFollowerInfo(LearnerLink link) {
             if (epoch < 0) {
                 maybeChooseEpoch();
-            } else if (link.followerAcceptedEpoch >= epoch && phase == LeaderPhase.BROADCAST) {
+            } else if (link.followerAcceptedEpoch > epoch && phase == LeaderPhase.BROADCAST) {
                 // The follower promised a newer would-be leader never to follow an older epoch, so it can never
                 // join this one; only a new election, which picks an epoch above its promise, brings it back.
                 startLooking("follower " + link.followerId + " already accepted epoch " + link.followerAcceptedEpoch);
@@ -989,6 +992,7 @@ public final class ZabStateMachine {
         long currentEpoch = Ready.NONE;
         final List<Ready.Outbound> messages = new ArrayList<>();
         final List<LogEntry> commits = new ArrayList<>();
+        final List<byte[]> forwardedRequests = new ArrayList<>();
         long purgeBeforeZxid = Ready.NONE;
 
         void send(int to, ZabMessage message) {
@@ -998,12 +1002,12 @@ public final class ZabStateMachine {
         boolean isEmpty() {
             return snapshotToInstall == null && truncateAfterZxid == Ready.NONE && appends.isEmpty()
                     && acceptedEpoch == Ready.NONE && currentEpoch == Ready.NONE && messages.isEmpty()
-                    && commits.isEmpty() && purgeBeforeZxid == Ready.NONE;
+                    && commits.isEmpty() && forwardedRequests.isEmpty() && purgeBeforeZxid == Ready.NONE;
         }
 
         Ready build() {
             return new Ready(snapshotToInstall, truncateAfterZxid, appends, acceptedEpoch, currentEpoch, messages,
-                    commits, purgeBeforeZxid);
+                    commits, forwardedRequests, purgeBeforeZxid);
         }
     }
 }

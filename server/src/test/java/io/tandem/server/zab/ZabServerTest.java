@@ -21,10 +21,18 @@ class ZabServerTest {
     Path dir;
 
     /** Records commits and fails loudly on any out-of-order delivery. */
+    /** Forwarded writes prepared by whichever node led at the time, across restarts. */
+    static final java.util.concurrent.atomic.AtomicInteger FORWARDED_PREPARED = new java.util.concurrent.atomic.AtomicInteger();
+
     static final class RecordingApplication implements ZabServer.Application {
         final List<String> committed = new ArrayList<>();
         long lastZxid;
         volatile String orderViolation;
+        @Override
+        public byte[] prepareForwarded(byte[] request) {
+            FORWARDED_PREPARED.incrementAndGet();
+            return request;
+        }
 
         @Override
         public synchronized void onCommit(long zxid, byte[] txn) {
@@ -72,11 +80,12 @@ class ZabServerTest {
     }
 
     /** Submits at a serving node until the write shows up at the leader (a write offered mid-election may vanish). */
-    private void write(String text) throws InterruptedException {
+    private void write(String text, boolean viaFollower) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             for (Map.Entry<Integer, ZabServer> entry : servers.entrySet()) {
-                if (entry.getValue().isServing()) {
+                boolean isLeader = entry.getValue().role() == Role.LEADING;
+                if (entry.getValue().isServing() && isLeader != viaFollower) {
                     entry.getValue().submit(text.getBytes(StandardCharsets.UTF_8));
                     long wait = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
                     while (System.nanoTime() < wait) {
@@ -108,7 +117,7 @@ class ZabServerTest {
             }
             await(() -> leader() != null, "a leader");
             for (int i = 0; i < 30; i++) {
-                write("a" + i);
+                write("a" + i, i % 2 == 0);
             }
             await(() -> applications.values().stream().allMatch(app -> app.committed().size() >= 30),
                     "30 commits everywhere");
@@ -122,7 +131,7 @@ class ZabServerTest {
             await(() -> leader() != null, "a new leader");
             assertTrue(leader().leaderId() != oldLeader);
             for (int i = 0; i < 10; i++) {
-                write("b" + i);
+                write("b" + i, i % 2 == 0);
             }
 
             start(oldLeader);
@@ -137,6 +146,8 @@ class ZabServerTest {
                 assertEquals(null, application.orderViolation);
             }
             assertNotNull(leader());
+            assertTrue(FORWARDED_PREPARED.get() >= 20,
+                    "writes at followers reach the leader's prepare step");
         } finally {
             for (ZabServer server : servers.values()) {
                 server.close();

@@ -530,6 +530,9 @@ final class ZabSimulator {
             Checks.require(disk.snapshotZxid >= before, "purge before %s without a snapshot", Zxid.toString(before));
             disk.synced.removeIf(entry -> entry.zxid() <= before);
         }
+        for (byte[] request : ready.forwardedRequests()) {
+            node.machine.submit(request); // the simulated application's prep step is the identity
+        }
         return true;
     }
 
