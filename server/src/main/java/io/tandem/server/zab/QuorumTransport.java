@@ -124,6 +124,22 @@ public final class QuorumTransport implements Closeable {
     /** Binds the quorum port and starts calling every peer with a lower id. */
     public QuorumTransport start() throws InterruptedException {
         Peer me = peers.get(myId);
+        try {
+            bind(me);
+        } catch (Throwable e) {
+            close();
+            throw e;
+        }
+        LOG.log(Level.INFO, "server {0}: quorum port {1,number,#}", myId, boundPort());
+        for (int peer : peers.keySet()) {
+            if (peer < myId) {
+                connect(peer);
+            }
+        }
+        return this;
+    }
+
+    private void bind(Peer me) throws InterruptedException {
         listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -133,13 +149,6 @@ public final class QuorumTransport implements Closeable {
                     }
                 })
                 .bind(new InetSocketAddress(me.host(), me.quorumPort())).sync().channel();
-        LOG.log(Level.INFO, "server {0}: quorum port {1,number,#}", myId, boundPort());
-        for (int peer : peers.keySet()) {
-            if (peer < myId) {
-                connect(peer);
-            }
-        }
-        return this;
     }
 
     public int boundPort() {

@@ -40,7 +40,10 @@ public final class ZabServer implements Closeable {
     /** Inputs stepped per Ready: large enough to batch fsyncs, small enough to keep latency flat. */
     public static final int INPUTS_PER_READY_MAX = 1_000;
 
-    /** What Zab delivers to the replicated application. All calls come from the Zab thread. */
+    /**
+     * What Zab delivers to the replicated application. All calls come from the Zab thread, except the
+     * {@link #onSnapshot} that restores the newest durable snapshot, which runs inside {@link ZabServer#start}.
+     */
     public interface Application {
         /** A committed transaction; called in strictly increasing zxid order. */
         void onCommit(long zxid, byte[] txn);
@@ -109,7 +112,14 @@ public final class ZabServer implements Closeable {
         // The start time orders this run's session ids after every earlier run's.
         this.machine = new ZabStateMachine(config, durable, System.currentTimeMillis());
         this.committedZxid = snapshotZxid;
-        this.transport = new QuorumTransport(config.myId(), peers, this::onPeerMessage).start();
+        QuorumTransport started;
+        try {
+            started = new QuorumTransport(config.myId(), peers, this::onPeerMessage).start();
+        } catch (Throwable e) {
+            log.close();
+            throw e;
+        }
+        this.transport = started;
         this.thread = new Thread(this::run, "zab-" + config.myId());
         thread.setDaemon(true);
         thread.start();
