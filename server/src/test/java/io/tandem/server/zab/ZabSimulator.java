@@ -34,6 +34,13 @@ final class ZabSimulator {
         }
 
         static Faults random(SplittableRandom random) {
+            if (random.nextInt(5) == 0) {
+                // One seed in five is harsh: lossy, reordering, crash-happy, often partitioned.
+                return new Faults(random.nextDouble(0, 0.15), random.nextDouble(0, 0.1), random.nextDouble(0, 0.2),
+                        1 + random.nextInt(30), random.nextDouble(0, 0.03), random.nextDouble(0, 0.01),
+                        random.nextDouble(0, 0.03), random.nextDouble(0.01, 0.3), 5 + random.nextInt(60),
+                        random.nextInt(3) == 0 ? 0 : 5 + random.nextInt(30), false);
+            }
             return new Faults(random.nextDouble(0, 0.03), random.nextDouble(0, 0.03), random.nextDouble(0, 0.05),
                     1 + random.nextInt(15), random.nextDouble(0, 0.01), random.nextDouble(0, 0.003),
                     random.nextDouble(0, 0.01), random.nextDouble(0.01, 0.2), 5 + random.nextInt(40),
@@ -185,8 +192,10 @@ final class ZabSimulator {
         SplittableRandom choose = new SplittableRandom(seed ^ 0x5DEECE66DL);
         int nodeCount = choose.nextInt(3) == 0 ? 5 : 3;
         Faults faults = Faults.random(choose);
+        int initLimit = 4 + choose.nextInt(12);
+        int syncLimit = 2 + choose.nextInt(initLimit - 1);
         return new ZabSimulator(seed, nodeCount, brokenDriver ? faults.withSendBeforePersist() : faults,
-                new ZabConfig(1, new int[] {1}, 10, 5, 1, 1000));
+                new ZabConfig(1, new int[] {1}, initLimit, syncLimit, choose.nextInt(3), 1000));
     }
 
     // ------------------------------------------------------------------------------------------------ control
