@@ -41,12 +41,29 @@ class ZabServerTest {
             }
             lastZxid = zxid;
             committed.add(new String(txn, StandardCharsets.UTF_8));
+            maybeCompact();
         }
+
+        /** Set to compact every this many commits (0 = never). */
+        int compactEvery;
+        ZabServer server;
+        volatile int snapshotsInstalled;
 
         @Override
         public synchronized void onSnapshot(long zxid, byte[] snapshot) {
             committed.clear();
+            String text = new String(snapshot, StandardCharsets.UTF_8);
+            if (!text.isEmpty()) {
+                committed.addAll(List.of(text.split("\n")));
+            }
             lastZxid = zxid;
+            snapshotsInstalled++;
+        }
+
+        synchronized void maybeCompact() {
+            if (compactEvery > 0 && server != null && committed.size() % compactEvery == 0) {
+                server.compact(lastZxid, String.join("\n", committed).getBytes(StandardCharsets.UTF_8));
+            }
         }
 
         synchronized List<String> committed() {
@@ -59,9 +76,63 @@ class ZabServerTest {
     private final Map<String, String> settings = new HashMap<>();
 
     private void start(int id) throws Exception {
+        start(id, 0);
+    }
+
+    private void start(int id, int compactEvery) throws Exception {
         RecordingApplication application = new RecordingApplication();
+        application.compactEvery = compactEvery;
         applications.put(id, application);
-        servers.put(id, ZabServer.start(id, settings, dir.resolve("node" + id), application));
+        ZabServer server = ZabServer.start(id, settings, dir.resolve("node" + id), application);
+        synchronized (application) {
+            application.server = server;
+        }
+        servers.put(id, server);
+    }
+
+    private void configureThreeNodes() throws Exception {
+        for (int id = 1; id <= 3; id++) {
+            settings.put("server." + id, "127.0.0.1:" + QuorumTransportTest.freePort() + ":0");
+        }
+        settings.put("tickTime", "100");
+        settings.put("initLimit", "20");
+        settings.put("syncLimit", "10");
+    }
+
+    @Test
+    void shouldBringAnEmptyNodeUpWithTheLeadersSnapshotAndRestartFromItsOwn() throws Exception {
+        configureThreeNodes();
+        try {
+            start(1, 10);
+            start(2, 10);
+            await(() -> leader() != null, "a leader of two");
+            for (int i = 0; i < 35; i++) {
+                write("s" + i, i % 3 == 0);
+            }
+            await(() -> applications.get(1).committed().size() >= 35 && applications.get(2).committed().size() >= 35,
+                    "35 commits on both");
+            Thread.sleep(300); // let the compactions queued by the 30th commit run
+
+            start(3, 0);
+            RecordingApplication third = applications.get(3);
+            await(() -> third.committed().contains("s34"), "the empty node catching up");
+            assertTrue(third.snapshotsInstalled >= 1, "a node with an empty log is brought up by SNAP");
+            assertEquals(applications.get(1).committed().subList(0, third.committed().size()), third.committed());
+
+            servers.remove(3).close();
+            write("after", false);
+            start(3, 0);
+            RecordingApplication restarted = applications.get(3);
+            await(() -> restarted.committed().contains("after"), "the restarted node catching up");
+            assertTrue(restarted.snapshotsInstalled >= 1, "a restart begins from the node's own snapshot");
+            assertEquals(applications.get(1).committed().subList(0, restarted.committed().size()),
+                    restarted.committed());
+            assertEquals(null, restarted.orderViolation);
+        } finally {
+            for (ZabServer server : servers.values()) {
+                server.close();
+            }
+        }
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -105,12 +176,7 @@ class ZabServerTest {
 
     @Test
     void shouldReplicateInZxidOrderSurviveTheLeaderAndCatchUpARestartedNode() throws Exception {
-        for (int id = 1; id <= 3; id++) {
-            settings.put("server." + id, "127.0.0.1:" + QuorumTransportTest.freePort() + ":0");
-        }
-        settings.put("tickTime", "100");
-        settings.put("initLimit", "20");
-        settings.put("syncLimit", "10");
+        configureThreeNodes();
         try {
             for (int id = 1; id <= 3; id++) {
                 start(id);
