@@ -1,5 +1,6 @@
 package io.tandem.server;
 
+import io.tandem.server.zookeeper.ZooKeeperRole;
 import java.io.IOException;
 
 /**
@@ -8,18 +9,28 @@ import java.io.IOException;
  */
 public final class Tandem implements AutoCloseable {
     private final TandemConfig config;
+    private ZooKeeperRole zookeeper;
 
     private Tandem(TandemConfig config) {
         this.config = config;
     }
 
     public static Tandem start(TandemConfig config) throws IOException {
-        // The ZooKeeper server and the Kafka broker are started here as they land.
-        return new Tandem(config);
+        Tandem tandem = new Tandem(config);
+        try {
+            if (config.has(TandemConfig.Role.ZOOKEEPER)) {
+                tandem.zookeeper = ZooKeeperRole.start(config);
+            }
+            // The Kafka broker is started here as it lands.
+        } catch (IOException | RuntimeException e) {
+            tandem.close();
+            throw e;
+        }
+        return tandem;
     }
 
     /** The bound ZooKeeper client port (the real one when 0 was asked for), or -1 if that role is off. */
-    public int zookeeperPort() { return -1; }
+    public int zookeeperPort() { return zookeeper == null ? -1 : zookeeper.port(); }
 
     /** The bound Kafka port (the real one when 0 was asked for), or -1 if that role is off. */
     public int kafkaPort() { return -1; }
@@ -34,5 +45,9 @@ public final class Tandem implements AutoCloseable {
 
     @Override
     public void close() {
+        if (zookeeper != null) {
+            zookeeper.close();
+            zookeeper = null;
+        }
     }
 }

@@ -28,7 +28,8 @@ final class BoundedDecompression {
                     }
                     return out;
                 }
-                out.ensureWritable(Math.min(64 * 1024, max - out.writerIndex()));
+                // Netty grows the buffer geometrically, so asking for a little room each time stays amortised O(n).
+                out.ensureWritable(Math.min(4096, max - out.writerIndex()));
                 if (out.writeBytes(in, Math.min(out.writableBytes(), max - out.writerIndex())) < 0) {
                     return out;
                 }
