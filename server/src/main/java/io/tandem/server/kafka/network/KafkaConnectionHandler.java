@@ -18,9 +18,10 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One Kafka connection: decodes each frame's header and body, hands the request to its handler on the request
- * executor, and writes the answers back strictly in request order (Kafka clients match responses to requests by
- * order as well as by correlation id). A malformed request closes only this connection, with one log line.
+ * One Kafka connection: decodes each frame's header and body and hands the requests to their handlers on the
+ * request executor one at a time, in arrival order: like Kafka, a connection's next request is handled only once
+ * the previous one is answered, so e.g. an idempotent producer's in-flight batches are appended in sequence order.
+ * Answers are written strictly in request order. A malformed request closes only this connection, with one log line.
  */
 final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(KafkaConnectionHandler.class.getName());
@@ -36,10 +37,12 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Slot> pending = new ArrayDeque<>();
     private ChannelHandlerContext context;
 
-    /** One request's place in the answer order. */
+    /** One request's place in the answer order, with the work that handles it until it is started. */
     private static final class Slot {
         ByteBuf response;
         boolean done;
+        Runnable work;
+        ByteBuf frame;
     }
 
     KafkaConnectionHandler(ApiRegistry registry, Executor executor) {
@@ -92,18 +95,16 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                     header.clientId, (InetSocketAddress) ctx.channel().remoteAddress());
             Slot slot = reserve(ctx);
             ResponderImpl responder = new ResponderImpl(requestContext, slot, frame);
-            try {
-                executor.execute(() -> {
-                    try {
-                        entry.handler().handle(requestContext, request, responder);
-                    } catch (Throwable t) {
-                        responder.fail(t);
-                    }
-                });
-                handedOff = true;
-            } catch (RejectedExecutionException e) {
-                closeWith(ctx, "broker is shutting down");
-            }
+            slot.frame = frame;
+            slot.work = () -> executor.execute(() -> {
+                try {
+                    entry.handler().handle(requestContext, request, responder);
+                } catch (Throwable t) {
+                    responder.fail(t);
+                }
+            });
+            handedOff = true;
+            startNext();
         } finally {
             if (!handedOff) frame.release();
         }
@@ -135,6 +136,21 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         if (pending.size() < IN_FLIGHT_REQUESTS_MAX / 2 && !context.channel().config().isAutoRead()) {
             context.channel().config().setAutoRead(true);
         }
+        startNext();
+    }
+
+    /** Starts the oldest unanswered request unless it is already running. */
+    private void startNext() {
+        Slot head = pending.peekFirst();
+        if (head == null || head.done || head.work == null) return;
+        Runnable work = head.work;
+        head.work = null;
+        head.frame = null;
+        try {
+            work.run();
+        } catch (RejectedExecutionException e) {
+            closeWith(context, "broker is shutting down");
+        }
     }
 
     private void closeWith(ChannelHandlerContext ctx, String reason) {
@@ -147,7 +163,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         for (Slot slot : pending) {
             if (slot.response != null) slot.response.release();
+            // Requests never started still hold their frame.
+            if (slot.frame != null) slot.frame.release();
             slot.response = null;
+            slot.frame = null;
         }
         pending.clear();
         ctx.fireChannelInactive();
