@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Generates the Java jute record classes of zk-wire from src/main/jute/zookeeper-records.schema.
 
-Run from anywhere: /usr/bin/python3 zk-wire/tools/generate_records.py
-It rewrites src/main/java/io/tandem/zk/wire/{data,proto,txn}/*.java for every record in the schema and deletes
+Run from anywhere: /usr/bin/python3 zk-wire/tools/generate_records.py [--check]
+With --check it writes nothing and exits 1 if any generated class differs from what the schema gives (a test runs it).
+Otherwise it rewrites src/main/java/io/tandem/zk/wire/{data,proto,txn}/*.java for every record in the schema and deletes
 generated files whose record left the schema. Hand-written classes in those packages (no GENERATED marker) are kept.
 """
 import os
@@ -162,17 +163,25 @@ def generate(record, packages):
 
 
 def main():
+    check = "--check" in sys.argv[1:]
     with open(SCHEMA, encoding="utf-8") as f:
         records = parse(f.read())
     packages = {r["name"]: r["package"] for r in records}
     written = set()
+    stale = []
     for record in records:
         directory = os.path.join(JAVA_ROOT, record["package"])
         os.makedirs(directory, exist_ok=True)
         path = os.path.join(directory, record["name"] + ".java")
-        with open(path, "w", encoding="utf-8") as out:
-            out.write(generate(record, packages))
+        source = generate(record, packages)
         written.add(path)
+        if check:
+            current = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+            if current != source:
+                stale.append(path)
+            continue
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(source)
     for package in sorted(set(packages.values())):
         directory = os.path.join(JAVA_ROOT, package)
         for file in os.listdir(directory):
@@ -180,7 +189,14 @@ def main():
             if path not in written and file.endswith(".java"):
                 with open(path, encoding="utf-8") as f:
                     if MARKER in f.readline():
-                        os.remove(path)
+                        if check:
+                            stale.append(path)
+                        else:
+                            os.remove(path)
+    if check:
+        for path in stale:
+            print(f"out of date: {path}")
+        sys.exit(1 if stale else 0)
     print(f"generated {len(written)} records")
 
 

@@ -13,21 +13,35 @@ import java.util.List;
  * NettyServerCnxn do: {@code len < 0 || len > maxBuffer}) raises {@link ZkCodecException} naming the peer, the limit
  * and the value. The stream cannot be resynchronised after that, so the decoder drops everything that follows and the
  * pipeline's owner closes the connection.
+ *
+ * <p>A server-side decoder built with {@code fourLetterWords} also recognises, in the first length prefix of the
+ * connection only (as Apache does before the session is initialised), a four-letter-word command, emits it as a
+ * {@link FourLetterWord} and then ignores the rest of the stream: the server answers and closes.
  */
 public final class ZkFrameDecoder extends ByteToMessageDecoder {
 
-    private final int frameBytesMax;
-    private boolean corrupted;
+    private enum Phase { FIRST_PREFIX, FRAMES, DONE }
 
+    private final int frameBytesMax;
+    private final boolean fourLetterWords;
+    private Phase phase;
+
+    /** A client-side decoder with the default limit. */
     public ZkFrameDecoder() {
-        this(JuteLimits.FRAME_BYTES_MAX_DEFAULT);
+        this(JuteLimits.FRAME_BYTES_MAX_DEFAULT, false);
     }
 
     public ZkFrameDecoder(int frameBytesMax) {
+        this(frameBytesMax, false);
+    }
+
+    public ZkFrameDecoder(int frameBytesMax, boolean fourLetterWords) {
         if (frameBytesMax < 0) {
             throw new IllegalArgumentException("frameBytesMax must not be negative: " + frameBytesMax);
         }
         this.frameBytesMax = frameBytesMax;
+        this.fourLetterWords = fourLetterWords;
+        this.phase = fourLetterWords ? Phase.FIRST_PREFIX : Phase.FRAMES;
     }
 
     public int frameBytesMax() {
@@ -36,14 +50,31 @@ public final class ZkFrameDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (corrupted) {
+        if (phase == Phase.DONE) {
             in.skipBytes(in.readableBytes());
             return;
         }
-        while (in.readableBytes() >= JuteLimits.FRAME_LENGTH_PREFIX_BYTES) {
+        while (phase != Phase.DONE && in.readableBytes() >= JuteLimits.FRAME_LENGTH_PREFIX_BYTES) {
             int length = in.getInt(in.readerIndex());
+            if (phase == Phase.FIRST_PREFIX) {
+                String command = FourLetterWord.commandFor(length);
+                if (command != null) {
+                    int needed = JuteLimits.FRAME_LENGTH_PREFIX_BYTES
+                            + (FourLetterWord.hasTraceMask(command) ? Long.BYTES : 0);
+                    if (in.readableBytes() < needed) {
+                        return;
+                    }
+                    in.skipBytes(JuteLimits.FRAME_LENGTH_PREFIX_BYTES);
+                    long traceMask = FourLetterWord.hasTraceMask(command) ? in.readLong() : 0;
+                    phase = Phase.DONE;
+                    in.skipBytes(in.readableBytes());
+                    out.add(new FourLetterWord(command, traceMask));
+                    return;
+                }
+                phase = Phase.FRAMES;
+            }
             if (length < 0 || length > frameBytesMax) {
-                corrupted = true;
+                phase = Phase.DONE;
                 in.skipBytes(in.readableBytes());
                 throw new ZkCodecException("frame length " + length + " from " + ctx.channel().remoteAddress()
                         + " is outside [0, " + frameBytesMax + "] (jute.maxbuffer); malformed or too large request");

@@ -134,6 +134,60 @@ class ZkFrameCodecTest {
         assertFalse(decoder.finish());
     }
 
+    @Test
+    void serverDecoderShouldRecogniseAFourLetterWordAsTheFirstPrefixAndIgnoreTheRest() {
+        EmbeddedChannel channel = new EmbeddedChannel(new ZkFrameDecoder(JuteLimits.FRAME_BYTES_MAX_DEFAULT, true));
+        channel.writeInbound(Unpooled.copiedBuffer("ru", StandardCharsets.US_ASCII));
+        assertNull(channel.readInbound());
+        channel.writeInbound(Unpooled.copiedBuffer("ok\r\n", StandardCharsets.US_ASCII));
+        assertEquals(new FourLetterWord("ruok", 0), channel.readInbound());
+        channel.writeInbound(Unpooled.wrappedBuffer(frame(request(1, "/a"))));
+        assertNull(channel.readInbound(), "the server answers a command and closes; nothing else is decoded");
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void setTraceMaskShouldWaitForItsEightByteArgument() {
+        EmbeddedChannel channel = new EmbeddedChannel(new ZkFrameDecoder(JuteLimits.FRAME_BYTES_MAX_DEFAULT, true));
+        ByteBuf command = Unpooled.buffer().writeInt(FourLetterWord.code("stmk")).writeLong(0x1234L);
+        channel.writeInbound(command.readRetainedSlice(9));
+        assertNull(channel.readInbound());
+        channel.writeInbound(command);
+        assertEquals(new FourLetterWord("stmk", 0x1234L), channel.readInbound());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void fourLetterWordsShouldOnlyCountBeforeTheFirstFrameAndOnlyOnServerDecoders() {
+        EmbeddedChannel server = new EmbeddedChannel(new ZkFrameDecoder(JuteLimits.FRAME_BYTES_MAX_DEFAULT, true));
+        server.writeInbound(Unpooled.wrappedBuffer(frame(request(1, "/a"))));
+        ((ByteBuf) server.readInbound()).release();
+        assertThrows(ZkCodecException.class,
+                () -> server.writeInbound(Unpooled.copiedBuffer("ruok", StandardCharsets.US_ASCII)));
+        assertFalse(server.finish());
+
+        EmbeddedChannel client = new EmbeddedChannel(new ZkFrameDecoder());
+        assertThrows(ZkCodecException.class,
+                () -> client.writeInbound(Unpooled.copiedBuffer("srvr", StandardCharsets.US_ASCII)));
+        assertFalse(client.finish());
+    }
+
+    @Test
+    void fourLetterWordCodesShouldMatchApacheFourLetterCommands() throws Exception {
+        Class<?> commands = org.apache.zookeeper.server.command.FourLetterCommands.class;
+        int known = 0;
+        for (java.lang.reflect.Field field : commands.getDeclaredFields()) {
+            if (field.getType() == int.class && field.getName().endsWith("Cmd")) {
+                field.setAccessible(true);
+                int code = field.getInt(null);
+                assertEquals(org.apache.zookeeper.server.command.FourLetterCommands.getCommandString(code),
+                        FourLetterWord.commandFor(code), field.getName());
+                known++;
+            }
+        }
+        assertTrue(known >= 19, "found " + known + " commands");
+    }
+
     private static SetDataRequest readRequest(EmbeddedChannel channel, int version) {
         ByteBuf body = channel.readInbound();
         try {

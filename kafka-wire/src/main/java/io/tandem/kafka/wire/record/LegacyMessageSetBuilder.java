@@ -55,8 +55,12 @@ public final class LegacyMessageSetBuilder implements AutoCloseable {
         return new LegacyMessageSetBuilder(out, magic, allocator);
     }
 
+    /** Any codec but zstd, which Kafka allows only from message format v2 on. */
     public LegacyMessageSetBuilder compression(CompressionType compression) {
         checkNotStarted();
+        if (compression == CompressionType.ZSTD) {
+            throw new IllegalArgumentException("zstd is not supported by message format v" + magic);
+        }
         this.compression = compression;
         return this;
     }

@@ -259,7 +259,10 @@ public final class RecordBatchBuilder implements AutoCloseable {
             startRecords();
         }
         built = true;
-        if (records != out) {
+        if (records != out && recordCount == 0) {
+            // An empty batch has no records section at all, even when its header names a codec (as Kafka writes).
+            records.release();
+        } else if (records != out) {
             try (OutputStream compressed = Compression.wrapForOutput(compression, new ByteBufOutputStream(out),
                     RecordBatch.MAGIC)) {
                 records.readBytes(compressed, records.readableBytes());

@@ -50,7 +50,11 @@ public final class RecordConversion {
      * the same codec; uncompressed batches become plain messages. Control batches are dropped and headers are lost,
      * as in Kafka: old consumers know neither. A partial trailing batch (as a fetch may end with) is ignored.
      *
+     * <p>zstd batches cannot be down-converted (no v0/v1 reader knows zstd): Kafka answers such fetches with
+     * UNSUPPORTED_COMPRESSION_TYPE, so the broker must check {@link RecordBatch#compression()} first.
+     *
      * @return the number of bytes written
+     * @throws IllegalArgumentException if a batch to convert is zstd-compressed
      */
     public static int downConvert(ByteBuf batches, byte toMagic, long firstOffset, ByteBuf out,
                                   ByteBufAllocator allocator) {
@@ -60,6 +64,10 @@ public final class RecordConversion {
                 continue;
             }
             CompressionType compression = batch.compression();
+            if (compression == CompressionType.ZSTD) {
+                throw new IllegalArgumentException("batch at offset " + batch.baseOffset()
+                        + " is zstd-compressed and cannot be down-converted to magic " + toMagic);
+            }
             try (LegacyMessageSetBuilder builder = LegacyMessageSetBuilder.create(out, toMagic, allocator)
                     .compression(compression);
                  RecordIterator records = batch.records(allocator)) {

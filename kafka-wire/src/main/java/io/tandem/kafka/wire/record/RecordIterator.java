@@ -46,7 +46,14 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
         CompressionType compression = batch.compression();
         int recordsStart = batch.startIndex() + RecordBatch.RECORDS_OFFSET;
         int recordsEnd = batch.startIndex() + batch.sizeInBytes();
-        if (compression == CompressionType.NONE) {
+        if (recordCount == 0) {
+            // Compaction leaves empty batches behind to keep producer state; Kafka reads them without touching
+            // the (absent) records section, whatever codec the header names.
+            this.data = batch.buffer();
+            this.ownsData = false;
+            this.cursor = new Varint.Cursor(recordsEnd);
+            this.limit = recordsEnd;
+        } else if (compression == CompressionType.NONE) {
             if ((long) recordCount * RECORD_BYTES_MIN > recordsEnd - recordsStart) {
                 throw new CorruptRecordException("record batch declares " + recordCount + " records in only "
                         + (recordsEnd - recordsStart) + " bytes");

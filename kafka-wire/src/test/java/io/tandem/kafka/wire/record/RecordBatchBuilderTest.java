@@ -185,12 +185,30 @@ class RecordBatchBuilderTest {
                 () -> data.appendWithOffset(0L, 1L, null, null, List.of()));
     }
 
-    @Test
-    void shouldWriteAnEmptyBatchThatKafkaAccepts() {
+    @ParameterizedTest
+    @EnumSource(CompressionType.class)
+    void shouldWriteAndReadAnEmptyBatchWithoutARecordsSection(CompressionType compression) {
         ByteBuf out = Unpooled.buffer();
-        RecordBatch batch = RecordBatchBuilder.create(out).baseOffset(10L).build();
+        RecordBatch batch = RecordBatchBuilder.create(out).compression(compression).baseOffset(10L)
+                .producer(3L, (short) 1, 5).build();
         assertEquals(RecordBatch.HEADER_BYTES, batch.sizeInBytes());
         assertEquals(0, batch.recordCount());
-        onlyKafkaBatch(out).ensureValid();
+        assertEquals(compression, batch.compression());
+        MutableRecordBatch kafka = onlyKafkaBatch(out);
+        kafka.ensureValid();
+        assertFalse(kafka.iterator().hasNext());
+        try (RecordIterator records = batch.records()) {
+            assertFalse(records.hasNext());
+        }
+    }
+
+    @Test
+    void shouldRefuseZstdInLegacyFormats() {
+        assertThrows(IllegalArgumentException.class,
+                () -> LegacyMessageSetBuilder.create(Unpooled.buffer(), (byte) 1).compression(CompressionType.ZSTD));
+        ByteBuf zstd = Unpooled.wrappedBuffer(KafkaRecords.buildV2(CompressionType.ZSTD, 0L,
+                KafkaRecords.samples(2, 1_000L, false)));
+        assertThrows(IllegalArgumentException.class, () -> RecordConversion.downConvert(zstd, (byte) 1, 0L,
+                Unpooled.buffer(), io.netty.buffer.ByteBufAllocator.DEFAULT));
     }
 }

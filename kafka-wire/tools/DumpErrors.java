@@ -1,0 +1,2 @@
+import org.apache.kafka.common.protocol.Errors;
+public class DumpErrors { public static void main(String[] a){ for (Errors e: Errors.values()) { boolean r = e.exception()!=null && e.exception() instanceof org.apache.kafka.common.errors.RetriableException; System.out.println("error " + e.code() + " " + e.name() + (r? " retriable":"")); } } }

@@ -1,0 +1,30 @@
+package io.tandem.server.kafka.metadata;
+
+import java.util.List;
+
+/**
+ * The few ZooKeeper operations the broker's metadata needs, so {@link ClusterMetadata} reads and writes Kafka's
+ * ZooKeeper layout the same way whichever store holds it.
+ */
+public interface ZnodeStore extends AutoCloseable {
+    /** The node's data, or {@code null} when it does not exist. */
+    byte[] getData(String path) throws Exception;
+
+    /** Child names, empty when the node does not exist. */
+    List<String> getChildren(String path) throws Exception;
+
+    /** Creates the node (and missing parents, persistent and empty); false when it already exists. */
+    boolean create(String path, byte[] data, boolean ephemeral) throws Exception;
+
+    /** Sets the node's data, creating it (persistent) when missing. */
+    void setData(String path, byte[] data) throws Exception;
+
+    /** Deletes the node and everything under it; nothing when it does not exist. */
+    void deleteRecursive(String path) throws Exception;
+
+    /** Creates a persistent sequential node {@code prefix + 10-digit counter}; returns its path. */
+    String createSequential(String prefix, byte[] data) throws Exception;
+
+    @Override
+    void close();
+}

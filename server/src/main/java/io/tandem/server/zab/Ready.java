@@ -1,0 +1,54 @@
+package io.tandem.server.zab;
+
+import java.util.List;
+
+/**
+ * What the state machine asks its driver to do, collected since the previous {@link ZabStateMachine#ready()}. The
+ * driver must execute it in this order, which is what makes the protocol safe:
+ * <ol>
+ *   <li>write {@code snapshotToInstall} durably (it replaces the state up to its zxid);</li>
+ *   <li>truncate the log after {@code truncateAfterZxid} (durably);</li>
+ *   <li>append {@code appends}, then fsync the log;</li>
+ *   <li>only then write {@code acceptedEpoch} / {@code currentEpoch} durably: an epoch must never be ahead of the log
+ *       it vouches for (ZOOKEEPER-4643);</li>
+ *   <li>only then send {@code messages}: every ACK, ACKEPOCH and NEWLEADER ack promises durable state
+ *       (ZOOKEEPER-3023, -4646);</li>
+ *   <li>apply {@code snapshotToInstall} and then {@code commits} to the application, in order;</li>
+ *   <li>turn each of {@code forwardedRequests} (writes followers sent this leader, in arrival order) into a
+ *       transaction and {@link ZabStateMachine#submit submit} it; for ZooKeeper that is the prep step, which must run
+ *       on the leader against its newest state;</li>
+ *   <li>optionally purge log files holding only entries below {@code purgeBeforeZxid}.</li>
+ * </ol>
+ * A crash anywhere in this sequence is safe; skipping or reordering steps is not.
+ */
+public record Ready(Snapshot snapshotToInstall, long truncateAfterZxid, List<LogEntry> appends, long acceptedEpoch,
+                    long currentEpoch, List<Outbound> messages, List<LogEntry> commits, List<byte[]> forwardedRequests,
+                    long purgeBeforeZxid) {
+
+    /** Marks an absent number field (no truncation, no epoch change, no purge). */
+    public static final long NONE = -1;
+
+    /** An opaque application snapshot of the committed state up to {@code zxid}. */
+    public record Snapshot(long zxid, byte[] bytes) {}
+
+    /** A message for peer {@code to}. */
+    public record Outbound(int to, ZabMessage message) {}
+
+    public Ready {
+        appends = List.copyOf(appends);
+        messages = List.copyOf(messages);
+        commits = List.copyOf(commits);
+        forwardedRequests = List.copyOf(forwardedRequests);
+    }
+
+    public boolean isEmpty() {
+        return snapshotToInstall == null && truncateAfterZxid == NONE && appends.isEmpty() && acceptedEpoch == NONE
+                && currentEpoch == NONE && messages.isEmpty() && commits.isEmpty() && forwardedRequests.isEmpty()
+                && purgeBeforeZxid == NONE;
+    }
+
+    /** True when the log must be fsynced before the epochs are written and the messages sent. */
+    public boolean needsLogSync() {
+        return !appends.isEmpty();
+    }
+}

@@ -1,0 +1,300 @@
+package io.tandem.server.zookeeper;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.SocketAddress;
+import java.text.SimpleDateFormat;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.CRC32;
+
+/** The four-letter-word commands, with Apache 3.9's output formats. Run on the commit thread. */
+final class FourLetterWords {
+    static final String VERSION = "3.9.5-tandem, built on 01/01/2026 00:00 GMT";
+    private static volatile long traceMask = 1298;
+
+    static boolean needsTree(String word) {
+        return switch (word) {
+            case "ruok", "isro", "envi", "conf", "dirs", "gtmk", "stmk" -> false;
+            default -> true;
+        };
+    }
+
+    static String run(ZkServer server, String word, long argument) {
+        if (!server.config.fourLetterWords().contains(word)) {
+            return word + " is not executed because it is not in the whitelist.\n";
+        }
+        return switch (word) {
+            case "ruok" -> "imok";
+            case "isro" -> "rw";
+            case "srvr" -> srvr(server);
+            case "stat" -> stat(server);
+            case "mntr" -> mntr(server);
+            case "conf" -> conf(server);
+            case "envi" -> envi();
+            case "cons" -> cons(server);
+            case "crst" -> {
+                for (ServerConnection connection : server.connections) {
+                    connection.resetStats();
+                }
+                yield "Connection stats reset.\n";
+            }
+            case "srst" -> {
+                server.resetLatency();
+                yield "Server stats reset.\n";
+            }
+            case "dump" -> dump(server);
+            case "dirs" -> "datadir_size: " + dirSize(server) + "\nlogdir_size: 0\n";
+            case "wchs" -> wchs(server);
+            case "wchc" -> wchc(server);
+            case "wchp" -> wchp(server);
+            case "gtmk" -> traceMask + "\n";
+            case "stmk" -> {
+                traceMask = argument;
+                yield argument + "\n";
+            }
+            case "hash" -> hash(server);
+            default -> "";
+        };
+    }
+
+    private static String serverSummary(ZkServer server) {
+        long[] latency = server.latency();
+        return "Latency min/avg/max: " + latency[0] + "/" + (latency[3] == 0 ? 0.0 : (double) latency[4] / latency[3])
+                + "/" + latency[2] + "\n"
+                + "Received: " + server.packetsReceived.get() + "\n"
+                + "Sent: " + server.packetsSent.get() + "\n"
+                + "Connections: " + server.connections.size() + "\n"
+                + "Outstanding: " + server.queuedRequests() + "\n"
+                + "Zxid: 0x" + Long.toHexString(server.tree.lastProcessedZxid()) + "\n"
+                + "Mode: standalone\n"
+                + "Node count: " + server.tree.nodeCount() + "\n";
+    }
+
+    private static String srvr(ZkServer server) {
+        return "Zookeeper version: " + VERSION + "\n" + serverSummary(server);
+    }
+
+    private static String stat(ZkServer server) {
+        StringBuilder text = new StringBuilder("Zookeeper version: " + VERSION + "\nClients:\n");
+        for (ServerConnection connection : server.connections) {
+            text.append(' ').append(address(connection.remoteAddress())).append("[1](queued=")
+                    .append(connection.inFlight()).append(",recved=").append(connection.packetsReceived.get())
+                    .append(",sent=").append(connection.packetsSent.get()).append(")\n");
+        }
+        return text.append('\n').append(serverSummary(server)).toString();
+    }
+
+    private static String cons(ZkServer server) {
+        StringBuilder text = new StringBuilder();
+        for (ServerConnection connection : server.connections) {
+            long[] latency = connection.latency();
+            Session session = connection.session;
+            text.append(' ').append(address(connection.remoteAddress())).append("[1](queued=")
+                    .append(connection.inFlight()).append(",recved=").append(connection.packetsReceived.get())
+                    .append(",sent=").append(connection.packetsSent.get());
+            if (session != null) {
+                text.append(",sid=0x").append(Long.toHexString(session.id))
+                        .append(",lop=").append(opName(connection.lastOp))
+                        .append(",est=").append(connection.connectedMillis)
+                        .append(",to=").append(session.timeoutMs)
+                        .append(",lcxid=0x").append(Integer.toHexString(connection.lastCxid))
+                        .append(",lzxid=0x").append(Long.toHexString(connection.lastZxid))
+                        .append(",lresp=").append(connection.lastResponseMillis)
+                        .append(",llat=").append(connection.lastLatencyMs)
+                        .append(",minlat=").append(latency[0])
+                        .append(",avglat=").append(latency[1])
+                        .append(",maxlat=").append(latency[2]);
+            }
+            text.append(")\n");
+        }
+        return text.append('\n').toString();
+    }
+
+    private static String mntr(ZkServer server) {
+        long[] latency = server.latency();
+        StringBuilder text = new StringBuilder();
+        line(text, "zk_version", VERSION);
+        line(text, "zk_server_state", "standalone");
+        line(text, "zk_avg_latency", latency[3] == 0 ? 0.0 : (double) latency[4] / latency[3]);
+        line(text, "zk_max_latency", latency[2]);
+        line(text, "zk_min_latency", latency[0]);
+        line(text, "zk_packets_received", server.packetsReceived.get());
+        line(text, "zk_packets_sent", server.packetsSent.get());
+        line(text, "zk_num_alive_connections", server.connections.size());
+        line(text, "zk_outstanding_requests", server.queuedRequests());
+        line(text, "zk_znode_count", server.tree.nodeCount());
+        line(text, "zk_watch_count", server.tree.dataWatches.watchCount() + server.tree.childWatches.watchCount());
+        line(text, "zk_ephemerals_count", server.tree.ephemeralCount());
+        line(text, "zk_approximate_data_size", server.tree.approximateDataSize());
+        line(text, "zk_global_sessions", server.sessions.size());
+        line(text, "zk_local_sessions", 0);
+        line(text, "zk_uptime", System.currentTimeMillis() - server.startedMillis);
+        line(text, "zk_last_proposal_size", -1);
+        line(text, "zk_max_proposal_size", -1);
+        line(text, "zk_min_proposal_size", -1);
+        line(text, "zk_connection_drop_probability", 0.0);
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+            line(text, "zk_open_file_descriptor_count", unix.getOpenFileDescriptorCount());
+            line(text, "zk_max_file_descriptor_count", unix.getMaxFileDescriptorCount());
+        }
+        return text.toString();
+    }
+
+    private static void line(StringBuilder text, String key, Object value) {
+        text.append(key).append('\t').append(value).append('\n');
+    }
+
+    private static String conf(ZkServer server) {
+        ZkServerConfig config = server.config;
+        return "clientPort=" + server.port() + "\n"
+                + "secureClientPort=-1\n"
+                + "dataDir=" + config.dataDir() + "\n"
+                + "dataDirSize=" + dirSize(server) + "\n"
+                + "dataLogDir=" + config.dataDir() + "\n"
+                + "dataLogSize=" + dirSize(server) + "\n"
+                + "tickTime=" + config.tickTimeMs() + "\n"
+                + "maxClientCnxns=" + config.maxClientConnections() + "\n"
+                + "minSessionTimeout=" + config.minSessionTimeoutMs() + "\n"
+                + "maxSessionTimeout=" + config.maxSessionTimeoutMs() + "\n"
+                + "clientPortListenBacklog=-1\n"
+                + "serverId=0\n";
+    }
+
+    private static String envi() {
+        StringBuilder text = new StringBuilder("Environment:\n");
+        text.append("zookeeper.version=").append(VERSION).append('\n');
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getCanonicalHostName();
+        } catch (Exception e) {
+            host = "<NA>";
+        }
+        text.append("host.name=").append(host).append('\n');
+        for (String key : List.of("java.version", "java.vendor", "java.home", "java.class.path", "java.library.path",
+                "java.io.tmpdir")) {
+            text.append(key).append('=').append(System.getProperty(key, "<NA>")).append('\n');
+        }
+        text.append("java.compiler=<NA>\n");
+        for (String key : List.of("os.name", "os.arch", "os.version", "user.name", "user.home", "user.dir")) {
+            text.append(key).append('=').append(System.getProperty(key, "<NA>")).append('\n');
+        }
+        Runtime runtime = Runtime.getRuntime();
+        text.append("os.memory.free=").append(runtime.freeMemory() / (1024 * 1024)).append("MB\n");
+        text.append("os.memory.max=").append(runtime.maxMemory() / (1024 * 1024)).append("MB\n");
+        text.append("os.memory.total=").append(runtime.totalMemory() / (1024 * 1024)).append("MB\n");
+        return text.toString();
+    }
+
+    private static String dump(ZkServer server) {
+        StringBuilder text = new StringBuilder("SessionTracker dump:\n");
+        text.append("Session Sets (").append(server.sessions.size()).append(")/(").append(server.sessions.size())
+                .append("):\n");
+        for (Session session : server.sessions.values()) {
+            text.append("\t0x").append(Long.toHexString(session.id)).append('\n');
+        }
+        Map<Long, Set<String>> ephemerals = server.tree.allEphemerals();
+        text.append("ephemeral nodes dump:\nSessions with Ephemerals (").append(ephemerals.size()).append("):\n");
+        ephemerals.forEach((session, paths) -> {
+            text.append("0x").append(Long.toHexString(session)).append(":\n");
+            for (String path : paths) {
+                text.append('\t').append(path).append('\n');
+            }
+        });
+        text.append("Connections with Ephemerals (").append(ephemerals.size()).append("):\n");
+        return text.toString();
+    }
+
+    private static String wchs(ZkServer server) {
+        Set<Watcher> watchers = new java.util.HashSet<>(server.tree.dataWatches.byWatcher().keySet());
+        watchers.addAll(server.tree.childWatches.byWatcher().keySet());
+        Set<String> paths = new java.util.HashSet<>(server.tree.dataWatches.byPath().keySet());
+        paths.addAll(server.tree.childWatches.byPath().keySet());
+        return watchers.size() + " connections watching " + paths.size() + " paths\nTotal watches:"
+                + (server.tree.dataWatches.watchCount() + server.tree.childWatches.watchCount()) + "\n";
+    }
+
+    private static String wchc(ZkServer server) {
+        Map<Long, Set<String>> bySession = new java.util.TreeMap<>();
+        for (WatchManager manager : List.of(server.tree.dataWatches, server.tree.childWatches)) {
+            manager.byWatcher().forEach((watcher, paths) -> bySession
+                    .computeIfAbsent(((ServerConnection) watcher).sessionId, k -> new java.util.TreeSet<>())
+                    .addAll(paths));
+        }
+        StringBuilder text = new StringBuilder();
+        bySession.forEach((session, paths) -> {
+            text.append("0x").append(Long.toHexString(session)).append('\n');
+            for (String path : paths) {
+                text.append('\t').append(path).append('\n');
+            }
+        });
+        return text.toString();
+    }
+
+    private static String wchp(ZkServer server) {
+        Map<String, Set<Long>> byPath = new java.util.TreeMap<>();
+        for (WatchManager manager : List.of(server.tree.dataWatches, server.tree.childWatches)) {
+            manager.byPath().forEach((path, watchers) -> {
+                Set<Long> sessions = byPath.computeIfAbsent(path, k -> new java.util.TreeSet<>());
+                for (Watcher watcher : watchers) {
+                    sessions.add(((ServerConnection) watcher).sessionId);
+                }
+            });
+        }
+        StringBuilder text = new StringBuilder();
+        byPath.forEach((path, sessions) -> {
+            text.append(path).append('\n');
+            for (long session : sessions) {
+                text.append("\t0x").append(Long.toHexString(session)).append('\n');
+            }
+        });
+        return text.toString();
+    }
+
+    private static String hash(ZkServer server) {
+        CRC32 crc = new CRC32();
+        for (Map.Entry<String, DataNode> entry : server.tree.entries()) {
+            crc.update(entry.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            crc.update(Long.toString(entry.getValue().mzxid).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return Long.toHexString(server.tree.lastProcessedZxid()) + ": " + crc.getValue() + "\n";
+    }
+
+    private static long dirSize(ZkServer server) {
+        try (var files = java.nio.file.Files.walk(server.config.dataDir())) {
+            return files.filter(java.nio.file.Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
+    private static String address(SocketAddress address) {
+        return String.valueOf(address);
+    }
+
+    private static String opName(int op) {
+        return switch (op) {
+            case OpCodes.PING -> "PING";
+            case OpCodes.CREATE, OpCodes.CREATE2, OpCodes.CREATE_TTL, OpCodes.CREATE_CONTAINER -> "CREA";
+            case OpCodes.DELETE -> "DELE";
+            case OpCodes.SET_DATA -> "SETD";
+            case OpCodes.GET_DATA -> "GETD";
+            case OpCodes.EXISTS -> "EXIS";
+            case OpCodes.GET_CHILDREN, OpCodes.GET_CHILDREN2 -> "GETC";
+            case OpCodes.MULTI -> "MULT";
+            case OpCodes.SET_WATCHES, OpCodes.SET_WATCHES2 -> "SETW";
+            case OpCodes.SYNC -> "SYNC";
+            case OpCodes.CLOSE_SESSION -> "CLOS";
+            default -> "NA";
+        };
+    }
+
+    static String formatDate(long millis) {
+        return new SimpleDateFormat("yyyy-MM-dd HH:mm:ss").format(new Date(millis));
+    }
+
+    private FourLetterWords() {
+    }
+}

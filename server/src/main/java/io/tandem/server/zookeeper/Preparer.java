@@ -1,0 +1,329 @@
+package io.tandem.server.zookeeper;
+
+import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.data.ACL;
+import io.tandem.zk.wire.data.Id;
+import io.tandem.zk.wire.proto.CheckVersionRequest;
+import io.tandem.zk.wire.proto.CreateRequest;
+import io.tandem.zk.wire.proto.CreateTTLRequest;
+import io.tandem.zk.wire.proto.DeleteRequest;
+import io.tandem.zk.wire.proto.SetACLRequest;
+import io.tandem.zk.wire.proto.SetDataRequest;
+import io.tandem.zk.wire.txn.CheckVersionTxn;
+import io.tandem.zk.wire.txn.CloseSessionTxn;
+import io.tandem.zk.wire.txn.CreateContainerTxn;
+import io.tandem.zk.wire.txn.CreateSessionTxn;
+import io.tandem.zk.wire.txn.CreateTTLTxn;
+import io.tandem.zk.wire.txn.CreateTxn;
+import io.tandem.zk.wire.txn.DeleteTxn;
+import io.tandem.zk.wire.txn.ErrorTxn;
+import io.tandem.zk.wire.txn.MultiTxn;
+import io.tandem.zk.wire.txn.SetACLTxn;
+import io.tandem.zk.wire.txn.SetDataTxn;
+import io.tandem.zk.wire.txn.Txn;
+import io.tandem.zk.wire.txn.TxnHeader;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns a write request into a transaction or an error, as Apache's PrepRequestProcessor does: path, ACL and version
+ * checks against the tree as it will be once everything prepared before has been applied (the outstanding change
+ * records). A failed check still consumes a zxid and becomes an ErrorTxn, exactly as in Apache.
+ */
+final class Preparer {
+    /** Apache's CreateMode flags: persistent 0, ephemeral 1, sequential 2, ephemeral sequential 3, container 4, TTL 5/6. */
+    private static final int MODE_MAX = 6;
+
+    private final DataTree tree;
+    private final Map<Long, Session> sessions;
+    private final Map<String, ChangeRecord> outstanding = new HashMap<>();
+
+    Preparer(DataTree tree, Map<Long, Session> sessions) {
+        this.tree = tree;
+        this.sessions = sessions;
+    }
+
+    /** Forgets the outstanding changes once everything prepared has been applied to the tree. */
+    void clear() {
+        outstanding.clear();
+    }
+
+    void prepare(Request request, long zxid, long time, List<Id> authInfo) {
+        int type = request.type;
+        try {
+            request.header = new TxnHeader(request.sessionId, request.xid, zxid, time, type);
+            switch (type) {
+                case OpCodes.CREATE_SESSION -> request.txn = new CreateSessionTxn(request.negotiatedTimeout);
+                case OpCodes.CLOSE_SESSION -> request.txn = prepareCloseSession(request.sessionId);
+                case OpCodes.MULTI -> request.txn = prepareMulti(request, zxid, time, authInfo);
+                case OpCodes.RECONFIG -> throw new ZkException(ZkException.RECONFIG_DISABLED);
+                default -> {
+                    checkSession(request.sessionId);
+                    request.txn = prepareOp(type, (JuteRecord) request.body, request.sessionId, zxid, time, authInfo);
+                }
+            }
+        } catch (ZkException e) {
+            request.header = new TxnHeader(request.sessionId, request.xid, zxid, time, OpCodes.ERROR);
+            request.txn = new ErrorTxn(e.code());
+        }
+    }
+
+    private void checkSession(long sessionId) throws ZkException {
+        if (sessionId == 0) {
+            return; // internal requests (container clean-up) run without a session
+        }
+        Session session = sessions.get(sessionId);
+        if (session == null || session.closing) {
+            throw new ZkException(ZkException.SESSION_EXPIRED);
+        }
+    }
+
+    private JuteRecord prepareMulti(Request request, long zxid, long time, List<Id> authInfo) throws ZkException {
+        checkSession(request.sessionId);
+        @SuppressWarnings("unchecked")
+        List<Request.Op> ops = (List<Request.Op>) request.body;
+        Map<String, ChangeRecord> before = new HashMap<>(outstanding);
+        List<Txn> txns = new ArrayList<>(ops.size());
+        boolean failed = false;
+        for (Request.Op op : ops) {
+            int type;
+            JuteRecord txn;
+            if (failed) {
+                type = OpCodes.ERROR;
+                txn = new ErrorTxn(ZkException.RUNTIME_INCONSISTENCY);
+            } else {
+                try {
+                    txn = prepareOp(op.type(), op.request(), request.sessionId, zxid, time, authInfo);
+                    type = op.type();
+                } catch (ZkException e) {
+                    failed = true;
+                    type = OpCodes.ERROR;
+                    txn = new ErrorTxn(e.code());
+                    outstanding.clear();
+                    outstanding.putAll(before);
+                }
+            }
+            txns.add(new Txn(type, Jute.bytes(txn)));
+        }
+        return new MultiTxn(txns);
+    }
+
+    private JuteRecord prepareOp(int type, JuteRecord body, long sessionId, long zxid, long time, List<Id> authInfo)
+            throws ZkException {
+        return switch (type) {
+            case OpCodes.CREATE, OpCodes.CREATE2, OpCodes.CREATE_CONTAINER, OpCodes.CREATE_TTL ->
+                    prepareCreate(type, body, sessionId, zxid, authInfo);
+            case OpCodes.DELETE -> prepareDelete((DeleteRequest) body, authInfo);
+            case OpCodes.DELETE_CONTAINER -> prepareDeleteContainer(((DeleteRequest) body).path());
+            case OpCodes.SET_DATA -> prepareSetData((SetDataRequest) body, authInfo);
+            case OpCodes.SET_ACL -> prepareSetAcl((SetACLRequest) body, authInfo);
+            case OpCodes.CHECK -> prepareCheck((CheckVersionRequest) body, authInfo);
+            default -> throw new ZkException(ZkException.BAD_ARGUMENTS);
+        };
+    }
+
+    private JuteRecord prepareCreate(int type, JuteRecord body, long sessionId, long zxid, List<Id> authInfo)
+            throws ZkException {
+        String path;
+        byte[] data;
+        List<ACL> acl;
+        int flags;
+        long ttl;
+        if (type == OpCodes.CREATE_TTL) {
+            CreateTTLRequest create = (CreateTTLRequest) body;
+            path = create.path();
+            data = create.data();
+            acl = create.acl();
+            flags = create.flags();
+            ttl = create.ttl();
+        } else {
+            CreateRequest create = (CreateRequest) body;
+            path = create.path();
+            data = create.data();
+            acl = create.acl();
+            flags = create.flags();
+            ttl = -1;
+        }
+        if (flags < 0 || flags > MODE_MAX) {
+            throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+        }
+        boolean ephemeral = flags == 1 || flags == 3;
+        boolean sequential = flags == 2 || flags == 3 || flags == 6;
+        boolean container = flags == 4;
+        boolean withTtl = flags == 5 || flags == 6;
+        if (withTtl) {
+            if (ttl <= 0 || ttl > OpCodes.TTL_MAX_MS) {
+                throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+            }
+        } else if (ttl >= 0) {
+            throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+        }
+        int lastSlash = path == null ? -1 : path.lastIndexOf('/');
+        if (lastSlash == -1 || path.indexOf('\0') != -1) {
+            throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+        }
+        String parentPath = path.substring(0, lastSlash);
+        List<ACL> fixedAcl = Acls.fixup(path, authInfo, acl);
+        ChangeRecord parent = record(parentPath);
+        Acls.check(parent.acl, OpCodes.PERM_CREATE, authInfo);
+        int parentCVersion = parent.cversion;
+        if (sequential) {
+            path = path + String.format(Locale.ENGLISH, "%010d", parentCVersion);
+        }
+        Paths.validate(path);
+        if (recordOrNull(path) != null) {
+            throw new ZkException(ZkException.NODE_EXISTS, path);
+        }
+        if (OpCodes.isSessionOwner(parent.ephemeralOwner)) {
+            throw new ZkException(ZkException.NO_CHILDREN_FOR_EPHEMERALS, path);
+        }
+        int newCversion = parent.cversion + 1;
+        JuteRecord txn;
+        long owner;
+        if (type == OpCodes.CREATE_CONTAINER) {
+            txn = new CreateContainerTxn(path, data, fixedAcl, newCversion);
+        } else if (type == OpCodes.CREATE_TTL) {
+            txn = new CreateTTLTxn(path, data, fixedAcl, newCversion, ttl);
+        } else {
+            txn = new CreateTxn(path, data, fixedAcl, ephemeral, newCversion);
+        }
+        if (container) {
+            owner = OpCodes.CONTAINER_EPHEMERAL_OWNER;
+        } else if (withTtl) {
+            owner = OpCodes.ttlOwner(ttl);
+        } else {
+            owner = ephemeral ? sessionId : 0;
+        }
+        ChangeRecord newParent = parent.copy();
+        newParent.childCount++;
+        newParent.cversion = newCversion;
+        outstanding.put(parentPath, newParent);
+        outstanding.put(path, ChangeRecord.created(path, owner, fixedAcl));
+        return txn;
+    }
+
+    private JuteRecord prepareDelete(DeleteRequest delete, List<Id> authInfo) throws ZkException {
+        String path = delete.path();
+        String parentPath = parentPathForDelete(path);
+        ChangeRecord parent = record(parentPath);
+        Acls.check(parent.acl, OpCodes.PERM_DELETE, authInfo);
+        ChangeRecord node = record(path);
+        checkVersion(node.version, delete.version(), path);
+        if (node.childCount > 0) {
+            throw new ZkException(ZkException.NOT_EMPTY, path);
+        }
+        recordDeletion(parent, parentPath, path);
+        return new DeleteTxn(path);
+    }
+
+    private JuteRecord prepareDeleteContainer(String path) throws ZkException {
+        String parentPath = parentPathForDelete(path);
+        ChangeRecord node = record(path);
+        if (node.childCount > 0) {
+            throw new ZkException(ZkException.NOT_EMPTY, path);
+        }
+        if (OpCodes.isSessionOwner(node.ephemeralOwner)) {
+            throw new ZkException(ZkException.BAD_VERSION, path);
+        }
+        ChangeRecord parent = record(parentPath);
+        recordDeletion(parent, parentPath, path);
+        return new DeleteTxn(path);
+    }
+
+    private void recordDeletion(ChangeRecord parent, String parentPath, String path) {
+        ChangeRecord newParent = parent.copy();
+        newParent.childCount--;
+        outstanding.put(parentPath, newParent);
+        outstanding.put(path, ChangeRecord.deletion(path));
+    }
+
+    private static String parentPathForDelete(String path) throws ZkException {
+        int lastSlash = path == null ? -1 : path.lastIndexOf('/');
+        if (lastSlash == -1 || path.indexOf('\0') != -1 || DataTree.isSpecialPath(path)) {
+            throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+        }
+        return path.substring(0, lastSlash);
+    }
+
+    private JuteRecord prepareSetData(SetDataRequest set, List<Id> authInfo) throws ZkException {
+        String path = set.path();
+        Paths.validate(path);
+        ChangeRecord node = record(path);
+        Acls.check(node.acl, OpCodes.PERM_WRITE, authInfo);
+        int newVersion = checkVersion(node.version, set.version(), path);
+        ChangeRecord changed = node.copy();
+        changed.version = newVersion;
+        outstanding.put(path, changed);
+        return new SetDataTxn(path, set.data(), newVersion);
+    }
+
+    private JuteRecord prepareSetAcl(SetACLRequest set, List<Id> authInfo) throws ZkException {
+        String path = set.path();
+        Paths.validate(path);
+        List<ACL> fixedAcl = Acls.fixup(path, authInfo, set.acl());
+        ChangeRecord node = record(path);
+        Acls.check(node.acl, OpCodes.PERM_ADMIN, authInfo);
+        int newVersion = checkVersion(node.aversion, set.version(), path);
+        ChangeRecord changed = node.copy();
+        changed.aversion = newVersion;
+        changed.acl = fixedAcl;
+        outstanding.put(path, changed);
+        return new SetACLTxn(path, fixedAcl, newVersion);
+    }
+
+    private JuteRecord prepareCheck(CheckVersionRequest check, List<Id> authInfo) throws ZkException {
+        String path = check.path();
+        Paths.validate(path);
+        ChangeRecord node = record(path);
+        Acls.check(node.acl, OpCodes.PERM_READ, authInfo);
+        return new CheckVersionTxn(path, checkVersion(node.version, check.version(), path));
+    }
+
+    private JuteRecord prepareCloseSession(long sessionId) {
+        Set<String> paths = new HashSet<>(tree.ephemeralsOf(sessionId));
+        for (ChangeRecord change : outstanding.values()) {
+            if (change.deleted) {
+                paths.remove(change.path);
+            } else if (change.ephemeralOwner == sessionId) {
+                paths.add(change.path);
+            }
+        }
+        for (String path : paths) {
+            outstanding.put(path, ChangeRecord.deletion(path));
+        }
+        Session session = sessions.get(sessionId);
+        if (session != null) {
+            session.closing = true;
+        }
+        return new CloseSessionTxn(new ArrayList<>(paths));
+    }
+
+    private static int checkVersion(int current, int expected, String path) throws ZkException {
+        if (expected != -1 && expected != current) {
+            throw new ZkException(ZkException.BAD_VERSION, path);
+        }
+        return current + 1;
+    }
+
+    private ChangeRecord record(String path) throws ZkException {
+        ChangeRecord record = recordOrNull(path);
+        if (record == null) {
+            throw new ZkException(ZkException.NO_NODE, path);
+        }
+        return record;
+    }
+
+    private ChangeRecord recordOrNull(String path) {
+        ChangeRecord change = outstanding.get(path);
+        if (change != null) {
+            return change.deleted ? null : change;
+        }
+        DataNode node = tree.getNode(path);
+        return node == null ? null : ChangeRecord.of(path, node);
+    }
+}

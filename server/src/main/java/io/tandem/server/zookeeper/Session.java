@@ -1,0 +1,39 @@
+package io.tandem.server.zookeeper;
+
+import java.util.Random;
+
+/**
+ * A client session. {@link #touch()} is called from Netty threads for every packet, everything else from the commit
+ * thread; the session outlives connections and ends only by closeSession or expiry.
+ */
+final class Session {
+    /** Apache's constant for deriving a session's password from its id, so passwords survive restarts unchanged. */
+    private static final long PASSWORD_SECRET = 0xB3415C00L;
+    static final int PASSWORD_BYTES = 16;
+
+    final long id;
+    volatile int timeoutMs;
+    private volatile long lastSeenNanos = System.nanoTime();
+    boolean closing;
+    /** The connection the session is attached to, or null between connections. */
+    volatile ServerConnection owner;
+
+    Session(long id, int timeoutMs) {
+        this.id = id;
+        this.timeoutMs = timeoutMs;
+    }
+
+    void touch() {
+        lastSeenNanos = System.nanoTime();
+    }
+
+    boolean isExpired(long nowNanos) {
+        return nowNanos - lastSeenNanos > timeoutMs * 1_000_000L;
+    }
+
+    static byte[] password(long sessionId) {
+        byte[] password = new byte[PASSWORD_BYTES];
+        new Random(sessionId ^ PASSWORD_SECRET).nextBytes(password);
+        return password;
+    }
+}

@@ -1,0 +1,122 @@
+package io.tandem.server.zookeeper;
+
+import io.tandem.zk.wire.data.ACL;
+import io.tandem.zk.wire.data.Id;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Our serialization of the tree and the sessions inside a snapshot (storage frames and checksums it). Nodes are
+ * written parents first, so reading can attach each node to an existing parent.
+ */
+final class SnapshotFormat {
+    private static final int FORMAT_VERSION = 1;
+
+    static void write(DataOutputStream out, DataTree tree, Map<Long, Session> sessions) throws IOException {
+        out.writeInt(FORMAT_VERSION);
+        out.writeLong(tree.lastProcessedZxid());
+        out.writeInt(sessions.size());
+        for (Session session : sessions.values()) {
+            out.writeLong(session.id);
+            out.writeInt(session.timeoutMs);
+        }
+        List<String> order = new ArrayList<>();
+        Deque<String> pending = new ArrayDeque<>();
+        pending.add("/");
+        while (!pending.isEmpty()) {
+            String path = pending.poll();
+            order.add(path);
+            DataNode node = tree.getNode(path);
+            for (String child : node.children()) {
+                pending.add(path.equals("/") ? "/" + child : path + "/" + child);
+            }
+        }
+        out.writeInt(order.size());
+        for (String path : order) {
+            DataNode node = tree.getNode(path);
+            out.writeUTF(path);
+            writeBytes(out, node.data);
+            out.writeInt(node.acl.size());
+            for (ACL acl : node.acl) {
+                out.writeInt(acl.perms());
+                out.writeUTF(acl.id().scheme());
+                out.writeUTF(acl.id().id());
+            }
+            out.writeLong(node.czxid);
+            out.writeLong(node.mzxid);
+            out.writeLong(node.ctime);
+            out.writeLong(node.mtime);
+            out.writeInt(node.version);
+            out.writeInt(node.cversion);
+            out.writeInt(node.aversion);
+            out.writeLong(node.ephemeralOwner);
+            out.writeLong(node.pzxid);
+        }
+    }
+
+    /** Fills an empty tree and session map; returns the zxid the snapshot covers. */
+    static long read(DataInputStream in, DataTree tree, Map<Long, Session> sessions) throws IOException {
+        int version = in.readInt();
+        if (version != FORMAT_VERSION) {
+            throw new IOException("unknown snapshot format version " + version);
+        }
+        long zxid = in.readLong();
+        int sessionCount = in.readInt();
+        for (int i = 0; i < sessionCount; i++) {
+            long id = in.readLong();
+            sessions.put(id, new Session(id, in.readInt()));
+        }
+        int nodeCount = in.readInt();
+        for (int i = 0; i < nodeCount; i++) {
+            String path = in.readUTF();
+            byte[] data = readBytes(in);
+            int aclCount = in.readInt();
+            List<ACL> acl = new ArrayList<>(aclCount);
+            for (int a = 0; a < aclCount; a++) {
+                int perms = in.readInt();
+                acl.add(new ACL(perms, new Id(in.readUTF(), in.readUTF())));
+            }
+            DataNode node = new DataNode(data, List.copyOf(acl), 0, 0, 0);
+            node.czxid = in.readLong();
+            node.mzxid = in.readLong();
+            node.ctime = in.readLong();
+            node.mtime = in.readLong();
+            node.version = in.readInt();
+            node.cversion = in.readInt();
+            node.aversion = in.readInt();
+            node.ephemeralOwner = in.readLong();
+            node.pzxid = in.readLong();
+            tree.restoreNode(path, node);
+        }
+        tree.setLastProcessedZxid(zxid);
+        return zxid;
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {
+        if (bytes == null) {
+            out.writeInt(-1);
+        } else {
+            out.writeInt(bytes.length);
+            out.write(bytes);
+        }
+    }
+
+    private static byte[] readBytes(DataInputStream in) throws IOException {
+        int length = in.readInt();
+        if (length < 0) {
+            return null;
+        }
+        byte[] bytes = new byte[length];
+        in.readFully(bytes);
+        return bytes;
+    }
+
+    private SnapshotFormat() {
+    }
+}

@@ -1,0 +1,186 @@
+package io.tandem.server.zookeeper;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Watches of one kind (data or child) keyed by path, with Apache's three modes per (watcher, path): one-shot standard,
+ * persistent and persistent-recursive. Triggering a path fires watchers on that path (removing one-shot ones) and
+ * persistent-recursive watchers on any ancestor; each watcher gets one event per trigger. Commit thread only.
+ */
+final class WatchManager {
+    static final int STANDARD = 1;
+    static final int PERSISTENT = 2;
+    static final int PERSISTENT_RECURSIVE = 4;
+
+    private final Map<String, Set<Watcher>> watchTable = new HashMap<>();
+    private final Map<Watcher, Map<String, Integer>> watch2Paths = new HashMap<>();
+    private int recursiveWatchCount;
+
+    /** Adds a watch; returns false if this watcher already had that mode on the path. */
+    boolean addWatch(String path, Watcher watcher, int mode) {
+        Map<String, Integer> paths = watch2Paths.computeIfAbsent(watcher, w -> new HashMap<>());
+        int modes = paths.getOrDefault(path, 0);
+        if ((modes & mode) != 0) {
+            return false;
+        }
+        paths.put(path, modes | mode);
+        watchTable.computeIfAbsent(path, p -> new LinkedHashSet<>(4)).add(watcher);
+        if (mode == PERSISTENT_RECURSIVE) {
+            recursiveWatchCount++;
+        }
+        return true;
+    }
+
+    /** Fires {@code type} for {@code path}; returns the watchers that fired (to suppress duplicates in a second manager). */
+    Set<Watcher> trigger(String path, int type, long zxid, Set<Watcher> suppress) {
+        return trigger(path, type, zxid, null, suppress);
+    }
+
+    Set<Watcher> trigger(String path, int type, long zxid, List<io.tandem.zk.wire.data.ACL> nodeAcl,
+                         Set<Watcher> suppress) {
+        WatchedEvent event = WatchedEvent.of(type, path, zxid);
+        Set<Watcher> fired = new LinkedHashSet<>();
+        String current = path;
+        boolean atParent = false;
+        while (current != null) {
+            Set<Watcher> watchers = watchTable.get(current);
+            if (watchers != null) {
+                Iterator<Watcher> iterator = watchers.iterator();
+                while (iterator.hasNext()) {
+                    Watcher watcher = iterator.next();
+                    Map<String, Integer> paths = watch2Paths.get(watcher);
+                    int modes = paths == null ? 0 : paths.getOrDefault(current, 0);
+                    if (modes == 0) {
+                        continue;
+                    }
+                    if (!atParent) {
+                        fired.add(watcher);
+                        int remaining = modes & ~STANDARD;
+                        if (remaining == 0) {
+                            iterator.remove();
+                            paths.remove(current);
+                            if (paths.isEmpty()) {
+                                watch2Paths.remove(watcher);
+                            }
+                        } else {
+                            paths.put(current, remaining);
+                        }
+                    } else if ((modes & PERSISTENT_RECURSIVE) != 0) {
+                        fired.add(watcher);
+                    }
+                }
+                if (watchers.isEmpty()) {
+                    watchTable.remove(current);
+                }
+            }
+            if (recursiveWatchCount == 0) {
+                break;
+            }
+            current = parentOf(current);
+            atParent = true;
+        }
+        for (Watcher watcher : fired) {
+            if (suppress == null || !suppress.contains(watcher)) {
+                watcher.process(event, nodeAcl);
+            }
+        }
+        return fired;
+    }
+
+    /** Removes the given modes (any mode when {@code mode} is 0) of a watcher on a path; true if something was removed. */
+    boolean removeWatch(String path, Watcher watcher, int mode) {
+        Map<String, Integer> paths = watch2Paths.get(watcher);
+        if (paths == null) {
+            return false;
+        }
+        int modes = paths.getOrDefault(path, 0);
+        int toRemove = mode == 0 ? modes : modes & mode;
+        if (toRemove == 0) {
+            return false;
+        }
+        if ((toRemove & PERSISTENT_RECURSIVE) != 0) {
+            recursiveWatchCount--;
+        }
+        int remaining = modes & ~toRemove;
+        if (remaining == 0) {
+            paths.remove(path);
+            if (paths.isEmpty()) {
+                watch2Paths.remove(watcher);
+            }
+            Set<Watcher> watchers = watchTable.get(path);
+            if (watchers != null) {
+                watchers.remove(watcher);
+                if (watchers.isEmpty()) {
+                    watchTable.remove(path);
+                }
+            }
+        } else {
+            paths.put(path, remaining);
+        }
+        return true;
+    }
+
+    boolean containsWatch(String path, Watcher watcher, int mode) {
+        Map<String, Integer> paths = watch2Paths.get(watcher);
+        int modes = paths == null ? 0 : paths.getOrDefault(path, 0);
+        return mode == 0 ? modes != 0 : (modes & mode) != 0;
+    }
+
+    /** Drops every watch of a closed connection. */
+    void removeWatcher(Watcher watcher) {
+        Map<String, Integer> paths = watch2Paths.remove(watcher);
+        if (paths == null) {
+            return;
+        }
+        for (Map.Entry<String, Integer> entry : paths.entrySet()) {
+            if ((entry.getValue() & PERSISTENT_RECURSIVE) != 0) {
+                recursiveWatchCount--;
+            }
+            Set<Watcher> watchers = watchTable.get(entry.getKey());
+            if (watchers != null) {
+                watchers.remove(watcher);
+                if (watchers.isEmpty()) {
+                    watchTable.remove(entry.getKey());
+                }
+            }
+        }
+    }
+
+    int watchCount() {
+        int count = 0;
+        for (Map<String, Integer> paths : watch2Paths.values()) {
+            count += paths.size();
+        }
+        return count;
+    }
+
+    int pathCount() {
+        return watchTable.size();
+    }
+
+    Map<String, List<Watcher>> byPath() {
+        Map<String, List<Watcher>> result = new HashMap<>();
+        watchTable.forEach((path, watchers) -> result.put(path, new ArrayList<>(watchers)));
+        return result;
+    }
+
+    Map<Watcher, List<String>> byWatcher() {
+        Map<Watcher, List<String>> result = new HashMap<>();
+        watch2Paths.forEach((watcher, paths) -> result.put(watcher, new ArrayList<>(paths.keySet())));
+        return result;
+    }
+
+    static String parentOf(String path) {
+        if (path.equals("/")) {
+            return null;
+        }
+        int slash = path.lastIndexOf('/');
+        return slash <= 0 ? "/" : path.substring(0, slash);
+    }
+}

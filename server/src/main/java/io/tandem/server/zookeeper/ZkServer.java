@@ -1,0 +1,841 @@
+package io.tandem.server.zookeeper;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.tandem.zk.wire.JuteInput;
+import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.data.ACL;
+import io.tandem.zk.wire.data.ClientInfo;
+import io.tandem.zk.wire.data.Id;
+import io.tandem.zk.wire.data.Stat;
+import io.tandem.zk.wire.proto.AddWatchRequest;
+import io.tandem.zk.wire.proto.CheckWatchesRequest;
+import io.tandem.zk.wire.proto.ConnectRequest;
+import io.tandem.zk.wire.proto.Create2Response;
+import io.tandem.zk.wire.proto.CreateResponse;
+import io.tandem.zk.wire.proto.DeleteRequest;
+import io.tandem.zk.wire.proto.ErrorResponse;
+import io.tandem.zk.wire.proto.ExistsRequest;
+import io.tandem.zk.wire.proto.ExistsResponse;
+import io.tandem.zk.wire.proto.GetACLRequest;
+import io.tandem.zk.wire.proto.GetACLResponse;
+import io.tandem.zk.wire.proto.GetAllChildrenNumberRequest;
+import io.tandem.zk.wire.proto.GetAllChildrenNumberResponse;
+import io.tandem.zk.wire.proto.GetChildren2Request;
+import io.tandem.zk.wire.proto.GetChildren2Response;
+import io.tandem.zk.wire.proto.GetChildrenRequest;
+import io.tandem.zk.wire.proto.GetChildrenResponse;
+import io.tandem.zk.wire.proto.GetDataRequest;
+import io.tandem.zk.wire.proto.GetDataResponse;
+import io.tandem.zk.wire.proto.GetEphemeralsRequest;
+import io.tandem.zk.wire.proto.GetEphemeralsResponse;
+import io.tandem.zk.wire.proto.MultiHeader;
+import io.tandem.zk.wire.proto.RemoveWatchesRequest;
+import io.tandem.zk.wire.proto.SetACLResponse;
+import io.tandem.zk.wire.proto.SetDataResponse;
+import io.tandem.zk.wire.proto.SetWatches;
+import io.tandem.zk.wire.proto.SetWatches2;
+import io.tandem.zk.wire.proto.SyncRequest;
+import io.tandem.zk.wire.proto.SyncResponse;
+import io.tandem.zk.wire.proto.WhoAmIResponse;
+import io.tandem.zk.wire.txn.CheckVersionTxn;
+import io.tandem.zk.wire.txn.CloseSessionTxn;
+import io.tandem.zk.wire.txn.CreateContainerTxn;
+import io.tandem.zk.wire.txn.CreateSessionTxn;
+import io.tandem.zk.wire.txn.CreateTTLTxn;
+import io.tandem.zk.wire.txn.CreateTxn;
+import io.tandem.zk.wire.txn.DeleteTxn;
+import io.tandem.zk.wire.txn.ErrorTxn;
+import io.tandem.zk.wire.txn.MultiTxn;
+import io.tandem.zk.wire.txn.SetACLTxn;
+import io.tandem.zk.wire.txn.SetDataTxn;
+import io.tandem.zk.wire.txn.TxnHeader;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A single-node ZooKeeper server. Netty event loops decode packets and hand them to one commit thread, which runs
+ * every batch in three phases: prepare writes into transactions (ACL, version and path checks), append them to the
+ * log and fsync once for the whole batch (group commit), then apply transactions and answer reads in arrival order,
+ * firing watches. So replies leave in xid order per session, reads see every earlier write of their session, nothing
+ * is visible before it is durable, and no event loop ever waits on the disk.
+ */
+public final class ZkServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ZkServer.class.getName());
+
+    /** Requests waiting for the commit thread, all connections together; a full queue closes the offending connection. */
+    static final int QUEUE_REQUESTS_MAX = 50_000;
+    /** Requests handled per group commit; bounds the latency one batch adds to the next. */
+    static final int BATCH_REQUESTS_MAX = 2_000;
+    /** A connection stops being read while it has this many requests in flight (Apache throttles the same way). */
+    static final int CONNECTION_IN_FLIGHT_MAX = 1_000;
+    /** How often the commit thread looks for expired sessions when idle. */
+    private static final long SESSION_CHECK_INTERVAL_MS = 100;
+
+    /** Internal request kinds, outside every opcode. */
+    static final int KIND_CONNECT = Integer.MIN_VALUE;
+    static final int KIND_TASK = Integer.MIN_VALUE + 1;
+    static final int KIND_UNKNOWN = Integer.MIN_VALUE + 2;
+
+    final ZkServerConfig config;
+    private final ZkStore store;
+    final DataTree tree = new DataTree();
+    final Map<Long, Session> sessions = new ConcurrentHashMap<>();
+    private final Preparer preparer;
+    private final BlockingQueue<Request> queue = new ArrayBlockingQueue<>(QUEUE_REQUESTS_MAX);
+    final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<ServerConnection> toFlush = new LinkedHashSet<>();
+    private final String superDigest;
+    final long startedMillis = System.currentTimeMillis();
+    private Thread commitThread;
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private Channel serverChannel;
+    private volatile boolean running;
+    /** Cleared to simulate a crash in tests: the shutdown snapshot is skipped, so recovery must replay the log. */
+    private volatile boolean snapshotOnClose = true;
+    private volatile long lastProcessedZxid;
+    private long lastZxid;
+    private long nextSessionId;
+    private long txnsSinceSnapshot;
+    private long nextSessionCheckNanos;
+    private long nextContainerCheckNanos;
+
+    // Statistics for the four-letter words; written by the commit thread and Netty threads.
+    final AtomicLong packetsReceived = new AtomicLong();
+    final AtomicLong packetsSent = new AtomicLong();
+    private long latencyMinMs = Long.MAX_VALUE;
+    private long latencyMaxMs;
+    private long latencyTotalMs;
+    private long latencyCount;
+
+    private ZkServer(ZkServerConfig config, ZkStore store, String superDigest) {
+        this.config = config;
+        this.store = store;
+        this.superDigest = superDigest;
+        this.preparer = new Preparer(tree, sessions);
+    }
+
+    /** Recovers the tree from {@code store}, binds the client port (0 = any free port) and starts serving. */
+    public static ZkServer start(ZkServerConfig config, ZkStore store, String superDigest) throws IOException {
+        ZkServer server = new ZkServer(config, store, superDigest);
+        try {
+            server.recover();
+            server.startCommitThread();
+            server.bind();
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public long lastProcessedZxid() {
+        return lastProcessedZxid;
+    }
+
+    String superDigest() {
+        return superDigest;
+    }
+
+    // ---------------------------------------------------------------- start-up and shut-down
+
+    private void recover() throws IOException {
+        long snapshotZxid = store.readLatestSnapshot((zxid, in) -> SnapshotFormat.read(in, tree, sessions));
+        long[] replayed = {0};
+        store.forEachTxn(snapshotZxid, (zxid, bytes) -> {
+            JuteInput in = new JuteInput(io.netty.buffer.Unpooled.wrappedBuffer(bytes), Integer.MAX_VALUE);
+            TxnHeader header = TxnHeader.read(in);
+            JuteRecord txn = readTxnBody(header.type(), in);
+            applyTxn(header, txn);
+            replayed[0]++;
+        });
+        lastZxid = tree.lastProcessedZxid();
+        lastProcessedZxid = lastZxid;
+        txnsSinceSnapshot = replayed[0];
+        // Session ids start from the clock, as Apache does, so ids from before a restart are never handed out again.
+        nextSessionId = ((System.currentTimeMillis() << 24) >>> 8) | (1L << 56);
+        if (snapshotZxid > 0 || replayed[0] > 0) {
+            LOG.info(() -> "ZooKeeper data recovered: snapshot at zxid 0x" + Long.toHexString(snapshotZxid) + ", "
+                    + replayed[0] + " transactions replayed, " + tree.nodeCount() + " znodes, " + sessions.size()
+                    + " sessions, last zxid 0x" + Long.toHexString(lastZxid));
+        }
+    }
+
+    static JuteRecord readTxnBody(int type, JuteInput in) {
+        return switch (type) {
+            case OpCodes.CREATE, OpCodes.CREATE2 -> CreateTxn.read(in);
+            case OpCodes.CREATE_TTL -> CreateTTLTxn.read(in);
+            case OpCodes.CREATE_CONTAINER -> CreateContainerTxn.read(in);
+            case OpCodes.DELETE, OpCodes.DELETE_CONTAINER -> DeleteTxn.read(in);
+            case OpCodes.SET_DATA -> SetDataTxn.read(in);
+            case OpCodes.SET_ACL -> SetACLTxn.read(in);
+            case OpCodes.CHECK -> CheckVersionTxn.read(in);
+            case OpCodes.ERROR -> ErrorTxn.read(in);
+            case OpCodes.MULTI -> MultiTxn.read(in);
+            case OpCodes.CREATE_SESSION -> CreateSessionTxn.read(in);
+            case OpCodes.CLOSE_SESSION -> in.hasRemaining() ? CloseSessionTxn.read(in) : null;
+            default -> throw new IllegalStateException("unknown transaction type " + type + " in the log");
+        };
+    }
+
+    private void startCommitThread() {
+        running = true;
+        commitThread = new Thread(this::runCommitLoop, "zk-commit");
+        commitThread.setDaemon(true);
+        commitThread.start();
+    }
+
+    private void bind() throws IOException {
+        bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        workerGroup = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                NioIoHandler.newFactory());
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        ServerConnection connection = new ServerConnection(ZkServer.this, channel);
+                        channel.pipeline().addLast("sniff", new FourLetterWordSniffer(ZkServer.this, connection));
+                        channel.pipeline().addLast("zk", connection);
+                    }
+                });
+        try {
+            serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding the ZooKeeper port", e);
+        } catch (Exception e) {
+            throw new IOException("cannot bind the ZooKeeper port " + config.host() + ":" + config.port() + ": " + e, e);
+        }
+        LOG.info(() -> "ZooKeeper server listening on " + config.host() + ":" + port() + " (" + config + ")");
+    }
+
+    /** Stops like a killed process would as far as the disk is concerned: no snapshot, only the synced log remains. */
+    void closeWithoutSnapshot() {
+        snapshotOnClose = false;
+        close();
+    }
+
+    @Override
+    public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        for (ServerConnection connection : connections) {
+            connection.closeNow();
+        }
+        if (commitThread != null) {
+            // No interrupt: the loop polls with a short timeout, and an interrupt would abort the shutdown snapshot.
+            running = false;
+            try {
+                commitThread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (workerGroup != null) {
+            workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        }
+        try {
+            store.close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "closing the ZooKeeper store failed", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- submitting work
+
+    /** Queues a request from a Netty thread; false when the queue is full (the caller closes the connection). */
+    boolean submit(Request request) {
+        return queue.offer(request);
+    }
+
+    /** Runs {@code work} on the commit thread, where the tree may be read consistently. */
+    <T> CompletableFuture<T> call(Supplier<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Runnable task = () -> {
+            try {
+                result.complete(work.get());
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        };
+        if (!queue.offer(new Request(null, 0, 0, KIND_TASK, task))) {
+            result.completeExceptionally(new IllegalStateException("ZooKeeper request queue is full"));
+        }
+        return result;
+    }
+
+    void connectionClosed(ServerConnection connection) {
+        connections.remove(connection);
+        Runnable cleanup = () -> {
+            tree.removeWatcher(connection);
+            Session session = connection.session;
+            if (session != null && session.owner == connection) {
+                session.owner = null;
+            }
+        };
+        // The clean-up must not be lost; if the queue is momentarily full, wait on this (closing) channel's thread.
+        try {
+            queue.offer(new Request(null, 0, 0, KIND_TASK, cleanup), 10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- the commit thread
+
+    private void runCommitLoop() {
+        List<Request> batch = new ArrayList<>();
+        long now = System.nanoTime();
+        nextSessionCheckNanos = now;
+        nextContainerCheckNanos = now + TimeUnit.MILLISECONDS.toNanos(config.containerCheckIntervalMs());
+        while (running) {
+            try {
+                Request first = queue.poll(SESSION_CHECK_INTERVAL_MS, TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    queue.drainTo(batch, BATCH_REQUESTS_MAX - 1);
+                }
+                addExpiredSessions(batch);
+                addContainerDeletions(batch);
+                if (!batch.isEmpty()) {
+                    processBatch(batch);
+                }
+            } catch (InterruptedException e) {
+                if (!running) {
+                    break;
+                }
+            } catch (IOException e) {
+                // The log cannot be written: nothing more may be acknowledged. Apache exits in this situation.
+                LOG.log(Level.SEVERE, "ZooKeeper transaction log failed; the server stops accepting requests", e);
+                running = false;
+                for (ServerConnection connection : connections) {
+                    connection.closeNow();
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "unexpected failure on the ZooKeeper commit thread", e);
+            } finally {
+                batch.clear();
+                preparer.clear();
+            }
+        }
+        try {
+            if (snapshotOnClose && txnsSinceSnapshot > 0) {
+                takeSnapshot();
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "snapshot at shutdown failed; the log still holds every transaction", e);
+        }
+    }
+
+    private void processBatch(List<Request> batch) throws IOException {
+        long time = System.currentTimeMillis();
+        boolean appended = false;
+        for (Request request : batch) {
+            if (request.connection != null && request.type != KIND_CONNECT) {
+                request.sessionId = request.connection.sessionId;
+            }
+            if (request.type == KIND_CONNECT) {
+                prepareConnect(request, time);
+            } else if (request.isWrite() && (request.connection == null || request.sessionId != 0)) {
+                preparer.prepare(request, ++lastZxid, time, authInfo(request));
+            }
+            if (request.header != null) {
+                store.append(request.header.zxid(), Jute.txnBytes(request.header, request.txn));
+                appended = true;
+            }
+        }
+        if (appended) {
+            store.sync();
+        }
+        for (Request request : batch) {
+            try {
+                finish(request);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "failed to complete request type " + request.type + " of session 0x"
+                        + Long.toHexString(request.sessionId), e);
+                if (request.connection != null) {
+                    request.connection.closeNow();
+                }
+            }
+        }
+        preparer.clear();
+        for (ServerConnection connection : toFlush) {
+            connection.flush();
+        }
+        toFlush.clear();
+        if (txnsSinceSnapshot >= config.snapCount()) {
+            takeSnapshot();
+        }
+    }
+
+    private void takeSnapshot() throws IOException {
+        long zxid = tree.lastProcessedZxid();
+        store.writeSnapshot(zxid, out -> SnapshotFormat.write(out, tree, sessions));
+        txnsSinceSnapshot = 0;
+    }
+
+    private static List<Id> authInfo(Request request) {
+        return request.connection == null ? List.of(new Id("super", "")) : request.connection.authInfo;
+    }
+
+    private void prepareConnect(Request request, long time) {
+        ConnectRequest connect = (ConnectRequest) request.body;
+        ServerConnection connection = request.connection;
+        if (connect.lastZxidSeen() > tree.lastProcessedZxid()) {
+            LOG.info(() -> "Refusing session request for client " + connection.remoteAddress() + " as it has seen zxid 0x"
+                    + Long.toHexString(connect.lastZxidSeen()) + " our last zxid is 0x"
+                    + Long.toHexString(tree.lastProcessedZxid()) + " client must try another server");
+            request.type = KIND_TASK;
+            request.txn = null;
+            connection.closeNow();
+            return;
+        }
+        int timeout = Math.max(config.minSessionTimeoutMs(), Math.min(config.maxSessionTimeoutMs(), connect.timeOut()));
+        request.negotiatedTimeout = timeout;
+        if (connect.sessionId() == 0) {
+            request.sessionId = nextSessionId++;
+            if (request.sessionId == OpCodes.CONTAINER_EPHEMERAL_OWNER) {
+                request.sessionId = nextSessionId++;
+            }
+            request.type = OpCodes.CREATE_SESSION;
+            preparer.prepare(request, ++lastZxid, time, List.of());
+        } else {
+            request.sessionId = connect.sessionId();
+            Session session = sessions.get(connect.sessionId());
+            request.handshakeValid = session != null && !session.closing
+                    && Arrays.equals(connect.passwd(), Session.password(connect.sessionId()));
+        }
+    }
+
+    private DataTree.Result applyTxn(TxnHeader header, JuteRecord txn) {
+        if (header.type() == OpCodes.CREATE_SESSION) {
+            sessions.put(header.clientId(), new Session(header.clientId(), ((CreateSessionTxn) txn).timeOut()));
+        } else if (header.type() == OpCodes.CLOSE_SESSION) {
+            sessions.remove(header.clientId());
+        }
+        DataTree.Result result = tree.processTxn(header, txn);
+        lastProcessedZxid = tree.lastProcessedZxid();
+        txnsSinceSnapshot++;
+        return result;
+    }
+
+    private void finish(Request request) {
+        ServerConnection connection = request.connection;
+        if (request.type == KIND_TASK) {
+            if (request.body instanceof Runnable task) {
+                task.run();
+            }
+            return;
+        }
+        if (request.type == KIND_CONNECT) {
+            finishReattach(request);
+            return;
+        }
+        DataTree.Result result = request.header == null ? null : applyTxn(request.header, request.txn);
+        if (request.type == OpCodes.CREATE_SESSION) {
+            Session session = sessions.get(request.sessionId);
+            session.owner = connection;
+            connection.sessionEstablished(session, request.negotiatedTimeout);
+            markForFlush(connection);
+            return;
+        }
+        if (connection == null) {
+            if (request.type == OpCodes.CLOSE_SESSION) {
+                closeOwnerOf(request.sessionId, null);
+            }
+            return;
+        }
+        if (request.sessionId == 0) {
+            return; // the handshake of this connection failed; it is being closed
+        }
+        long started = request.receivedNanos;
+        int err = ZkException.OK;
+        JuteRecord body = null;
+        if (result != null) {
+            if (request.header.type() == OpCodes.ERROR) {
+                err = result.err;
+            } else {
+                body = writeResponse(request.type, result);
+            }
+        } else {
+            try {
+                body = executeRead(request);
+            } catch (ZkException e) {
+                err = e.code();
+            }
+        }
+        long zxid = request.type == OpCodes.PING || result == null ? tree.lastProcessedZxid() : result.zxid;
+        if (request.type == OpCodes.PING) {
+            connection.send(OpCodes.XID_PING, tree.lastProcessedZxid(), 0, null);
+        } else {
+            connection.send(request.xid, request.type == KIND_UNKNOWN ? -1 : tree.lastProcessedZxid(), err, body);
+        }
+        connection.requestDone(request.xid, zxid, request.type, started);
+        recordLatency(started);
+        markForFlush(connection);
+        if (request.type == OpCodes.CLOSE_SESSION) {
+            connection.closeAfterFlush();
+        }
+    }
+
+    private void finishReattach(Request request) {
+        ServerConnection connection = request.connection;
+        Session session = sessions.get(request.sessionId);
+        if (!request.handshakeValid || session == null || session.closing) {
+            LOG.info(() -> "Invalid session 0x" + Long.toHexString(request.sessionId) + " for client "
+                    + connection.remoteAddress() + ", probably expired");
+            connection.sessionRefused();
+            return;
+        }
+        closeOwnerOf(request.sessionId, connection);
+        session.owner = connection;
+        session.timeoutMs = request.negotiatedTimeout;
+        session.touch();
+        connection.sessionEstablished(session, request.negotiatedTimeout);
+        markForFlush(connection);
+    }
+
+    private void closeOwnerOf(long sessionId, ServerConnection keep) {
+        for (ServerConnection other : connections) {
+            if (other != keep && other.sessionId == sessionId) {
+                other.closeNow();
+            }
+        }
+    }
+
+    void markForFlush(ServerConnection connection) {
+        toFlush.add(connection);
+    }
+
+    private void recordLatency(long startedNanos) {
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+        latencyMinMs = Math.min(latencyMinMs, ms);
+        latencyMaxMs = Math.max(latencyMaxMs, ms);
+        latencyTotalMs += ms;
+        latencyCount++;
+    }
+
+    long[] latency() {
+        return new long[] {latencyCount == 0 ? 0 : latencyMinMs, latencyCount == 0 ? 0 : latencyTotalMs / latencyCount,
+                latencyMaxMs, latencyCount, latencyTotalMs};
+    }
+
+    void resetLatency() {
+        latencyMinMs = Long.MAX_VALUE;
+        latencyMaxMs = 0;
+        latencyTotalMs = 0;
+        latencyCount = 0;
+        packetsReceived.set(0);
+        packetsSent.set(0);
+    }
+
+    int queuedRequests() {
+        return queue.size();
+    }
+
+    private static JuteRecord writeResponse(int type, DataTree.Result result) {
+        return switch (type) {
+            case OpCodes.CREATE -> new CreateResponse(result.path);
+            case OpCodes.CREATE2, OpCodes.CREATE_TTL, OpCodes.CREATE_CONTAINER ->
+                    new Create2Response(result.path, result.stat);
+            case OpCodes.SET_DATA -> new SetDataResponse(result.stat);
+            case OpCodes.SET_ACL -> new SetACLResponse(result.stat);
+            case OpCodes.MULTI -> multiResponse(result.multiResult);
+            default -> null; // delete, check, closeSession: header only
+        };
+    }
+
+    private static JuteRecord multiResponse(List<DataTree.Result> results) {
+        return out -> {
+            for (DataTree.Result sub : results) {
+                int type = switch (sub.type) {
+                    case OpCodes.CREATE_TTL, OpCodes.CREATE_CONTAINER -> OpCodes.CREATE2;
+                    case OpCodes.DELETE_CONTAINER -> OpCodes.DELETE;
+                    default -> sub.type;
+                };
+                new MultiHeader(type, false, type == OpCodes.ERROR ? sub.err : 0).write(out);
+                switch (type) {
+                    case OpCodes.CREATE -> new CreateResponse(sub.path).write(out);
+                    case OpCodes.CREATE2 -> new Create2Response(sub.path, sub.stat).write(out);
+                    case OpCodes.SET_DATA -> new SetDataResponse(sub.stat).write(out);
+                    case OpCodes.ERROR -> new ErrorResponse(sub.err).write(out);
+                    default -> {
+                        // delete and check carry no body
+                    }
+                }
+            }
+            new MultiHeader(-1, true, -1).write(out);
+        };
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    private JuteRecord executeRead(Request request) throws ZkException {
+        ServerConnection connection = request.connection;
+        List<Id> auth = connection.authInfo;
+        Session session = sessions.get(request.sessionId);
+        if (request.type != KIND_UNKNOWN && (session == null || session.closing)) {
+            throw new ZkException(ZkException.SESSION_EXPIRED);
+        }
+        switch (request.type) {
+            case OpCodes.PING, OpCodes.SET_WATCHES, OpCodes.SET_WATCHES2 -> {
+                if (request.body instanceof SetWatches set) {
+                    tree.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(), set.childWatches(),
+                            null, null, connection);
+                } else if (request.body instanceof SetWatches2 set) {
+                    tree.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(), set.childWatches(),
+                            set.persistentWatches(), set.persistentRecursiveWatches(), connection);
+                }
+                return null;
+            }
+            case OpCodes.EXISTS -> {
+                ExistsRequest exists = (ExistsRequest) request.body;
+                String path = exists.path();
+                if (path == null || path.indexOf('\0') != -1) {
+                    throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+                }
+                if (exists.watch()) {
+                    tree.addDataWatch(path, connection);
+                }
+                DataNode node = tree.getNode(path);
+                if (node == null) {
+                    throw new ZkException(ZkException.NO_NODE, path);
+                }
+                return new ExistsResponse(node.stat());
+            }
+            case OpCodes.GET_DATA -> {
+                GetDataRequest get = (GetDataRequest) request.body;
+                return getData(get.path(), get.watch(), connection, auth);
+            }
+            case OpCodes.GET_CHILDREN -> {
+                GetChildrenRequest get = (GetChildrenRequest) request.body;
+                return new GetChildrenResponse(getChildren(get.path(), get.watch(), connection, auth));
+            }
+            case OpCodes.GET_CHILDREN2 -> {
+                GetChildren2Request get = (GetChildren2Request) request.body;
+                List<String> children = getChildren(get.path(), get.watch(), connection, auth);
+                return new GetChildren2Response(children, tree.getNode(get.path()).stat());
+            }
+            case OpCodes.GET_ACL -> {
+                String path = ((GetACLRequest) request.body).path();
+                DataNode node = node(path);
+                Acls.check(node.acl, OpCodes.PERM_READ | OpCodes.PERM_ADMIN, auth);
+                try {
+                    Acls.check(node.acl, OpCodes.PERM_ADMIN, auth);
+                    return new GetACLResponse(node.acl, node.stat());
+                } catch (ZkException e) {
+                    // Without ADMIN the digest hashes are masked, as Apache does since 3.6.
+                    List<ACL> masked = new ArrayList<>(node.acl.size());
+                    for (ACL acl : node.acl) {
+                        masked.add(acl.id().scheme().equals("digest")
+                                ? new ACL(acl.perms(), new Id("digest", acl.id().id().replaceAll(":.*", ":x")))
+                                : acl);
+                    }
+                    return new GetACLResponse(masked, node.stat());
+                }
+            }
+            case OpCodes.GET_ALL_CHILDREN_NUMBER -> {
+                String path = ((GetAllChildrenNumberRequest) request.body).path();
+                DataNode node = node(path);
+                Acls.check(node.acl, OpCodes.PERM_READ, auth);
+                return new GetAllChildrenNumberResponse(tree.allChildrenNumber(path));
+            }
+            case OpCodes.GET_EPHEMERALS -> {
+                String prefix = ((GetEphemeralsRequest) request.body).prefixPath();
+                List<String> result = new ArrayList<>();
+                for (String path : tree.ephemeralsOf(request.sessionId)) {
+                    if (prefix == null || prefix.isBlank() || prefix.trim().equals("/") || path.startsWith(prefix)) {
+                        result.add(path);
+                    }
+                }
+                return new GetEphemeralsResponse(result);
+            }
+            case OpCodes.SYNC -> {
+                return new SyncResponse(((SyncRequest) request.body).path());
+            }
+            case OpCodes.CHECK_WATCHES, OpCodes.REMOVE_WATCHES -> {
+                String path;
+                int watcherType;
+                if (request.body instanceof CheckWatchesRequest check) {
+                    path = check.path();
+                    watcherType = check.type();
+                } else {
+                    RemoveWatchesRequest remove = (RemoveWatchesRequest) request.body;
+                    path = remove.path();
+                    watcherType = remove.type();
+                }
+                if (!tree.removeWatch(path, watcherType, connection, request.type == OpCodes.CHECK_WATCHES)) {
+                    throw new ZkException(ZkException.NO_WATCHER, path);
+                }
+                return null;
+            }
+            case OpCodes.ADD_WATCH -> {
+                AddWatchRequest add = (AddWatchRequest) request.body;
+                if (add.mode() != 0 && add.mode() != 1) {
+                    throw new ZkException(ZkException.BAD_ARGUMENTS, add.path());
+                }
+                tree.addPersistentWatch(add.path(), connection, add.mode() == 1);
+                return new ErrorResponse(0);
+            }
+            case OpCodes.WHO_AM_I -> {
+                List<ClientInfo> infos = new ArrayList<>();
+                for (Id id : auth) {
+                    infos.add(new ClientInfo(id.scheme(), Acls.userName(id)));
+                }
+                return new WhoAmIResponse(infos);
+            }
+            case OpCodes.MULTI_READ -> {
+                @SuppressWarnings("unchecked")
+                List<Request.Op> ops = (List<Request.Op>) request.body;
+                return multiRead(ops, connection, auth);
+            }
+            case KIND_UNKNOWN -> throw new ZkException(ZkException.UNIMPLEMENTED);
+            default -> throw new ZkException(ZkException.UNIMPLEMENTED);
+        }
+    }
+
+    private DataNode node(String path) throws ZkException {
+        DataNode node = path == null ? null : tree.getNode(path);
+        if (node == null) {
+            throw new ZkException(ZkException.NO_NODE, path);
+        }
+        return node;
+    }
+
+    private GetDataResponse getData(String path, boolean watch, ServerConnection connection, List<Id> auth)
+            throws ZkException {
+        DataNode node = node(path);
+        Acls.check(node.acl, OpCodes.PERM_READ, auth);
+        if (watch) {
+            tree.addDataWatch(path, connection);
+        }
+        return new GetDataResponse(node.data, node.stat());
+    }
+
+    private List<String> getChildren(String path, boolean watch, ServerConnection connection, List<Id> auth)
+            throws ZkException {
+        DataNode node = node(path);
+        Acls.check(node.acl, OpCodes.PERM_READ, auth);
+        List<String> children = new ArrayList<>(node.children());
+        if (watch) {
+            tree.addChildWatch(path, connection);
+        }
+        return children;
+    }
+
+    private JuteRecord multiRead(List<Request.Op> ops, ServerConnection connection, List<Id> auth) {
+        List<JuteRecord> results = new ArrayList<>(ops.size());
+        List<Integer> types = new ArrayList<>(ops.size());
+        for (Request.Op op : ops) {
+            try {
+                if (op.request() instanceof GetChildrenRequest get) {
+                    results.add(new GetChildrenResponse(getChildren(get.path(), get.watch(), connection, auth)));
+                    types.add(OpCodes.GET_CHILDREN);
+                } else if (op.request() instanceof GetDataRequest get) {
+                    results.add(getData(get.path(), get.watch(), connection, auth));
+                    types.add(OpCodes.GET_DATA);
+                } else {
+                    throw new ZkException(ZkException.BAD_ARGUMENTS);
+                }
+            } catch (ZkException e) {
+                results.add(new ErrorResponse(e.code()));
+                types.add(OpCodes.ERROR);
+            }
+        }
+        return out -> {
+            for (int i = 0; i < results.size(); i++) {
+                int type = types.get(i);
+                new MultiHeader(type, false, type == OpCodes.ERROR ? ((ErrorResponse) results.get(i)).err() : 0)
+                        .write(out);
+                results.get(i).write(out);
+            }
+            new MultiHeader(-1, true, -1).write(out);
+        };
+    }
+
+    // ---------------------------------------------------------------- sessions, containers and TTLs
+
+    private void addExpiredSessions(List<Request> batch) {
+        long now = System.nanoTime();
+        if (now - nextSessionCheckNanos < 0) {
+            return;
+        }
+        nextSessionCheckNanos = now + TimeUnit.MILLISECONDS.toNanos(SESSION_CHECK_INTERVAL_MS);
+        for (Session session : sessions.values()) {
+            if (!session.closing && session.isExpired(now)) {
+                session.closing = true;
+                LOG.info(() -> "Expiring session 0x" + Long.toHexString(session.id) + ", timeout of "
+                        + session.timeoutMs + "ms exceeded");
+                batch.add(new Request(null, session.id, 0, OpCodes.CLOSE_SESSION, null));
+            }
+        }
+    }
+
+    /** Apache's ContainerManager: empty containers that once had a child, and unmodified childless expired TTL nodes. */
+    private void addContainerDeletions(List<Request> batch) {
+        long now = System.nanoTime();
+        if (now - nextContainerCheckNanos < 0) {
+            return;
+        }
+        nextContainerCheckNanos = now + TimeUnit.MILLISECONDS.toNanos(config.containerCheckIntervalMs());
+        long wallNow = System.currentTimeMillis();
+        Set<String> candidates = new HashSet<>();
+        for (String path : tree.containers()) {
+            DataNode node = tree.getNode(path);
+            if (node != null && node.childCount() == 0) {
+                if (node.cversion > 0) {
+                    candidates.add(path);
+                } else if (config.containerMaxNeverUsedMs() != 0
+                        && wallNow - node.mtime > config.containerMaxNeverUsedMs()) {
+                    candidates.add(path);
+                }
+            }
+        }
+        for (String path : tree.ttls()) {
+            DataNode node = tree.getNode(path);
+            if (node != null && node.childCount() == 0) {
+                long ttl = OpCodes.ttlOf(node.ephemeralOwner);
+                if (ttl != 0 && wallNow - node.mtime > ttl) {
+                    candidates.add(path);
+                }
+            }
+        }
+        for (String path : candidates) {
+            batch.add(new Request(null, 0, 0, OpCodes.DELETE_CONTAINER, new DeleteRequest(path, -1)));
+        }
+    }
+}

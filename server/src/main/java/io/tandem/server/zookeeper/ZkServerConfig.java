@@ -1,0 +1,122 @@
+package io.tandem.server.zookeeper;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The zoo.cfg keys the ZooKeeper server reads, with Apache's defaults. Relations between limits are checked once here.
+ *
+ * @param tickTimeMs              {@code tickTime}: the basic time unit; session timeouts are clamped to [2, 20] ticks
+ * @param minSessionTimeoutMs     {@code minSessionTimeout} (default 2 x tickTime)
+ * @param maxSessionTimeoutMs     {@code maxSessionTimeout} (default 20 x tickTime)
+ * @param frameBytesMax           {@code jute.maxbuffer}: the largest request frame accepted
+ * @param fourLetterWords         {@code 4lw.commands.whitelist} ("*" = all; default srvr)
+ * @param containerCheckIntervalMs {@code znode.container.checkIntervalMs}: how often empty containers and expired TTL
+ *                                nodes are looked for (Apache: 60000)
+ * @param containerMaxNeverUsedMs {@code znode.container.maxNeverUsedIntervalMs}: 0 keeps never-used containers forever
+ * @param snapCount               {@code snapCount}: transactions between snapshots
+ */
+public record ZkServerConfig(
+        String host,
+        int port,
+        Path dataDir,
+        int tickTimeMs,
+        int minSessionTimeoutMs,
+        int maxSessionTimeoutMs,
+        int frameBytesMax,
+        Set<String> fourLetterWords,
+        long containerCheckIntervalMs,
+        long containerMaxNeverUsedMs,
+        int snapCount,
+        int maxClientConnections) {
+
+    public static final int TICK_TIME_MS_DEFAULT = 2000;
+    public static final int FRAME_BYTES_MAX_DEFAULT = 0xfffff;
+    public static final Set<String> ALL_FOUR_LETTER_WORDS = Set.of("conf", "cons", "crst", "dirs", "dump", "envi",
+            "gtmk", "stmk", "ruok", "srvr", "srst", "stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash");
+
+    /** Every zoo.cfg key this record understands (the rest of the zoo.cfg family is listed in {@link #KNOWN_IGNORED}). */
+    public static final Set<String> KEYS = Set.of("tickTime", "minSessionTimeout", "maxSessionTimeout", "jute.maxbuffer",
+            "4lw.commands.whitelist", "znode.container.checkIntervalMs", "znode.container.maxNeverUsedIntervalMs",
+            "snapCount", "maxClientCnxns", "clientPort", "clientPortAddress", "dataDir", "dataLogDir",
+            "zookeeper.DigestAuthenticationProvider.superDigest");
+    /** Keys Apache accepts that have no effect here (single node, no separate log dir); accepted silently. */
+    public static final Set<String> KNOWN_IGNORED = Set.of("initLimit", "syncLimit", "autopurge.snapRetainCount",
+            "autopurge.purgeInterval", "preAllocSize", "globalOutstandingLimit", "admin.enableServer",
+            "admin.serverPort", "standaloneEnabled", "reconfigEnabled", "forceSync", "extendedTypesEnabled",
+            "zookeeper.extendedTypesEnabled", "metricsProvider.className", "skipACL");
+
+    public ZkServerConfig {
+        if (tickTimeMs <= 0) {
+            throw new IllegalArgumentException("tickTime must be positive: " + tickTimeMs);
+        }
+        if (minSessionTimeoutMs > maxSessionTimeoutMs) {
+            throw new IllegalArgumentException("minSessionTimeout " + minSessionTimeoutMs
+                    + " must not exceed maxSessionTimeout " + maxSessionTimeoutMs);
+        }
+        if (frameBytesMax <= 0) {
+            throw new IllegalArgumentException("jute.maxbuffer must be positive: " + frameBytesMax);
+        }
+        if (containerCheckIntervalMs <= 0) {
+            throw new IllegalArgumentException("znode.container.checkIntervalMs must be positive");
+        }
+        fourLetterWords = Set.copyOf(fourLetterWords);
+    }
+
+    /** Builds the config from string settings (zoo.cfg keys); {@code get} returns null for absent keys. */
+    public static ZkServerConfig from(String host, int port, Path dataDir, Function<String, String> get) {
+        int tick = intOr(get, "tickTime", TICK_TIME_MS_DEFAULT);
+        int min = intOr(get, "minSessionTimeout", -1);
+        int max = intOr(get, "maxSessionTimeout", -1);
+        return new ZkServerConfig(host, port, dataDir, tick, min == -1 ? 2 * tick : min, max == -1 ? 20 * tick : max,
+                intOr(get, "jute.maxbuffer", FRAME_BYTES_MAX_DEFAULT),
+                parseWhitelist(get.apply("4lw.commands.whitelist")),
+                longOr(get, "znode.container.checkIntervalMs", 60_000),
+                longOr(get, "znode.container.maxNeverUsedIntervalMs", 0),
+                intOr(get, "snapCount", 100_000),
+                intOr(get, "maxClientCnxns", 60));
+    }
+
+    public static ZkServerConfig forTests(Path dataDir) {
+        return from("127.0.0.1", 0, dataDir, Map.<String, String>of()::get);
+    }
+
+    static Set<String> parseWhitelist(String value) {
+        if (value == null || value.isBlank()) {
+            return Set.of("srvr");
+        }
+        Set<String> words = new LinkedHashSet<>();
+        for (String word : value.split(",")) {
+            String trimmed = word.trim().toLowerCase(Locale.ROOT);
+            if (trimmed.equals("*")) {
+                return ALL_FOUR_LETTER_WORDS;
+            }
+            if (ALL_FOUR_LETTER_WORDS.contains(trimmed)) {
+                words.add(trimmed);
+            }
+        }
+        return words;
+    }
+
+    private static int intOr(Function<String, String> get, String key, int fallback) {
+        String value = get.apply(key);
+        return value == null ? fallback : Integer.parseInt(value.trim());
+    }
+
+    private static long longOr(Function<String, String> get, String key, long fallback) {
+        String value = get.apply(key);
+        return value == null ? fallback : Long.parseLong(value.trim());
+    }
+
+    @Override
+    public String toString() {
+        return "ZkServerConfig[port=" + port + ", dataDir=" + dataDir + ", tickTime=" + tickTimeMs + ", sessionTimeout=["
+                + minSessionTimeoutMs + ", " + maxSessionTimeoutMs + "], jute.maxbuffer=" + frameBytesMax
+                + ", 4lw=" + Arrays.toString(fourLetterWords.toArray()) + "]";
+    }
+}

@@ -1,0 +1,69 @@
+package io.tandem.server.zookeeper;
+
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+
+/**
+ * Where the ZooKeeper server keeps its transactions and snapshots: the storage module's TxnLog and SnapshotStore in
+ * production ({@link StorageZkStore}), an in-memory one for tests that need no durability.
+ */
+interface ZkStore extends Closeable {
+    @FunctionalInterface
+    interface TxnVisitor {
+        void accept(long zxid, byte[] txn) throws IOException;
+    }
+
+    @FunctionalInterface
+    interface SnapshotReader {
+        void read(long zxid, DataInputStream in) throws IOException;
+    }
+
+    @FunctionalInterface
+    interface SnapshotWriter {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    /** Reads the newest valid snapshot if there is one; returns its zxid, or 0 when there is none. */
+    long readLatestSnapshot(SnapshotReader reader) throws IOException;
+
+    void forEachTxn(long afterZxid, TxnVisitor visitor) throws IOException;
+
+    void append(long zxid, byte[] txn) throws IOException;
+
+    /** The group-commit point: everything appended so far is durable when this returns. */
+    void sync() throws IOException;
+
+    void writeSnapshot(long zxid, SnapshotWriter writer) throws IOException;
+
+    /** Keeps nothing: for tests and embedders that want a throwaway server. */
+    static ZkStore inMemory() {
+        return new ZkStore() {
+            @Override
+            public long readLatestSnapshot(SnapshotReader reader) {
+                return 0;
+            }
+
+            @Override
+            public void forEachTxn(long afterZxid, TxnVisitor visitor) {
+            }
+
+            @Override
+            public void append(long zxid, byte[] txn) {
+            }
+
+            @Override
+            public void sync() {
+            }
+
+            @Override
+            public void writeSnapshot(long zxid, SnapshotWriter writer) {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+}

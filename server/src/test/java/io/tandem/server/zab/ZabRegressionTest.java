@@ -1,0 +1,232 @@
+package io.tandem.server.zab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.zab.ZabMessage.Ack;
+import io.tandem.server.zab.ZabMessage.AckNewLeader;
+import io.tandem.server.zab.ZabSimulator.Node;
+import io.tandem.server.zab.ZabSimulator.ReadyStep;
+import io.tandem.server.zab.ZabSimulator.Tail;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scenarios behind Apache ZooKeeper's Zab bugs, replayed on the simulator with a perfect network so that only the
+ * scenario's own crashes and partitions happen. The simulator's checkers run throughout; each test also asserts the
+ * scenario's specific outcome.
+ */
+class ZabRegressionTest {
+    static final java.util.logging.Logger ZAB_LOGGER = ZabSimulationTest.quietZabLogging();
+
+    private final ZabSimulator sim = new ZabSimulator(42, 3, ZabSimulator.Faults.none(),
+            new ZabConfig(1, new int[] {1}, 10, 5, 1, 1000));
+
+    private static byte[] txn(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private Node awaitLeader() {
+        assertTrue(sim.runUntil(() -> sim.establishedLeader() != null, 200), "no leader established");
+        return sim.establishedLeader();
+    }
+
+    private List<Node> others(Node node) {
+        List<Node> others = new ArrayList<>();
+        for (Node candidate : sim.nodes) {
+            if (candidate != node) {
+                others.add(candidate);
+            }
+        }
+        return others;
+    }
+
+    private long committedZxidOf(String text) {
+        for (LogEntry entry : sim.checker().committed()) {
+            if (new String(entry.txn(), StandardCharsets.UTF_8).equals(text)) {
+                return entry.zxid();
+            }
+        }
+        return -1;
+    }
+
+    private void awaitApplied(Node node, String text) {
+        assertTrue(sim.runUntil(() -> committedZxidOf(text) > 0 && node.isUp()
+                && node.app.appliedZxid >= committedZxidOf(text), 200), text + " not applied on " + node.id);
+    }
+
+    private static List<Long> durableZxids(Node node) {
+        List<Long> zxids = new ArrayList<>();
+        node.disk.synced.forEach(entry -> zxids.add(entry.zxid()));
+        node.disk.unsynced.forEach(entry -> zxids.add(entry.zxid()));
+        return zxids;
+    }
+
+    private void healAndConverge() {
+        sim.heal();
+        for (Node node : sim.nodes) {
+            if (!node.isUp()) {
+                sim.restart(node.id);
+            }
+        }
+        ZabSimulationTest.recover(sim);
+    }
+
+    /** ZOOKEEPER-1154: the leader that committed a write is absent from the next election. */
+    @Test
+    void shouldKeepACommittedWriteWhenItsLeaderMissesTheNextElection() {
+        Node leader = awaitLeader();
+        Node acker = others(leader).get(0);
+        Node lagging = others(leader).get(1);
+        sim.isolate(lagging.id);
+        assertTrue(sim.submit(leader.id, txn("w1")));
+        awaitApplied(acker, "w1");
+        sim.crash(leader.id, Tail.KEEP);
+        sim.heal();
+
+        Node next = awaitLeader();
+        assertEquals(acker.id, next.id, "only the server holding the committed write may win");
+        awaitApplied(lagging, "w1");
+        healAndConverge();
+    }
+
+    /** ZOOKEEPER-1156: a returning leader is truncated to exactly its uncommitted tail, not further. */
+    @Test
+    void shouldTruncateOnlyTheUncommittedTailOfAReturningLeader() {
+        Node leader = awaitLeader();
+        assertTrue(sim.submit(leader.id, txn("w1")));
+        assertTrue(sim.submit(leader.id, txn("w2")));
+        for (Node node : sim.nodes) {
+            awaitApplied(node, "w2");
+        }
+        sim.isolate(leader.id);
+        assertTrue(sim.submit(leader.id, txn("w3-uncommitted")));
+        sim.runTicks(1);
+        long uncommitted = leader.machine.lastZxid();
+        assertTrue(uncommitted > committedZxidOf("w2"));
+        sim.crash(leader.id, Tail.KEEP);
+        assertTrue(durableZxids(leader).contains(uncommitted));
+        sim.heal();
+
+        Node next = awaitLeader();
+        assertTrue(sim.submit(next.id, txn("w4")));
+        awaitApplied(next, "w4");
+        sim.restart(leader.id);
+        awaitApplied(leader, "w4");
+
+        List<Long> log = durableZxids(leader);
+        assertFalse(log.contains(uncommitted), "the uncommitted proposal is truncated");
+        assertTrue(log.contains(committedZxidOf("w1")) && log.contains(committedZxidOf("w2")),
+                "committed transactions survive the truncation");
+        assertEquals(-1, committedZxidOf("w3-uncommitted"));
+        healAndConverge();
+    }
+
+    /**
+     * ZOOKEEPER-3023 / -4646: a follower that acknowledged NEWLEADER and then crashed, losing whatever was not yet
+     * fsynced, must still hold everything the acknowledgement vouched for.
+     */
+    @Test
+    void shouldHoldTheWholeSyncedLogAfterCrashingRightAfterAckingNewLeader() {
+        Node leader = awaitLeader();
+        Node lagging = others(leader).get(1);
+        sim.isolate(lagging.id);
+        for (int i = 1; i <= 5; i++) {
+            assertTrue(sim.submit(leader.id, txn("w" + i)));
+        }
+        awaitApplied(leader, "w5");
+        sim.crashWhen((node, ready) -> node == lagging && hasMessage(ready, AckNewLeader.class), ReadyStep.APPLY,
+                Tail.LOSE);
+        sim.heal();
+        assertTrue(sim.runUntil(() -> !lagging.isUp(), 200), "the follower never acknowledged NEWLEADER");
+
+        assertTrue(durableZxids(lagging).contains(committedZxidOf("w5")), "the acked DIFF is durable");
+        assertEquals(leader.machine.epoch(), lagging.disk.currentEpoch, "the acked epoch is durable");
+
+        // Lose the leader too: the other two must still agree on every committed write.
+        sim.crash(leader.id, Tail.LOSE);
+        sim.restart(lagging.id);
+        Node next = awaitLeader();
+        assertTrue(next != leader);
+        healAndConverge();
+        assertTrue(committedZxidOf("w5") > 0);
+    }
+
+    /** ZOOKEEPER-4643: currentEpoch is written only after the log it vouches for is durable. */
+    @Test
+    void shouldNeverHaveCurrentEpochDurableWithoutTheSyncedLog() {
+        Node leader = awaitLeader();
+        Node lagging = others(leader).get(1);
+        long epochBefore = lagging.disk.currentEpoch;
+        // While the lagging server is away, the others move to a new epoch and commit in it.
+        sim.isolate(lagging.id);
+        sim.crash(leader.id, Tail.KEEP);
+        sim.restart(leader.id);
+        Node next = awaitLeader();
+        long newEpoch = next.machine.epoch();
+        assertTrue(newEpoch > epochBefore);
+        assertTrue(sim.submit(next.id, txn("w1")));
+        awaitApplied(next, "w1");
+
+        // Crash between the log fsync and the epoch write: the epoch must not have moved, the log may have.
+        sim.crashWhen((node, ready) -> node == lagging && ready.currentEpoch() != Ready.NONE,
+                ReadyStep.PERSIST_EPOCHS, Tail.LOSE);
+        sim.heal();
+        assertTrue(sim.runUntil(() -> !lagging.isUp(), 200));
+        assertEquals(epochBefore, lagging.disk.currentEpoch);
+        assertTrue(durableZxids(lagging).contains(committedZxidOf("w1")));
+
+        // Crash just after the epoch write, before the ack: both are durable.
+        sim.restart(lagging.id);
+        sim.crashWhen((node, ready) -> node == lagging && ready.currentEpoch() != Ready.NONE, ReadyStep.SEND,
+                Tail.LOSE);
+        assertTrue(sim.runUntil(() -> !lagging.isUp(), 200));
+        assertEquals(newEpoch, lagging.disk.currentEpoch);
+        assertTrue(durableZxids(lagging).contains(committedZxidOf("w1")));
+        healAndConverge();
+    }
+
+    /** ZOOKEEPER-4785: proposals arriving while a follower syncs (after NEWLEADER, before UPTODATE) stay durable. */
+    @Test
+    void shouldKeepProposalsThatRaceWithADiffSync() {
+        Node leader = awaitLeader();
+        Node lagging = others(leader).get(1);
+        sim.isolate(lagging.id);
+        for (int i = 1; i <= 3; i++) {
+            assertTrue(sim.submit(leader.id, txn("old" + i)));
+        }
+        awaitApplied(leader, "old3");
+        List<Long> ackedDuringSync = new ArrayList<>();
+        sim.crashWhen((node, ready) -> {
+            if (node != lagging
+                    || node.machine.followerPhase() != ZabStateMachine.FollowerPhase.AWAITING_UPTODATE) {
+                return false;
+            }
+            ready.messages().stream().map(Ready.Outbound::message).filter(Ack.class::isInstance)
+                    .forEach(message -> ackedDuringSync.add(((Ack) message).zxid()));
+            return !ackedDuringSync.isEmpty();
+        }, ReadyStep.APPLY, Tail.LOSE);
+        sim.heal();
+        int written = 0;
+        while (lagging.isUp() && written < 500) {
+            sim.submit(leader.id, txn("racing" + written++));
+            sim.runStep();
+        }
+        assertFalse(lagging.isUp(), "no proposal raced with the sync");
+        for (long zxid : ackedDuringSync) {
+            assertTrue(durableZxids(lagging).contains(zxid), "acked proposal " + Zxid.toString(zxid) + " is durable");
+        }
+        sim.crash(leader.id, Tail.LOSE);
+        sim.restart(lagging.id);
+        assertNotNull(awaitLeader());
+        healAndConverge();
+    }
+
+    private static boolean hasMessage(Ready ready, Class<?> type) {
+        return ready.messages().stream().anyMatch(outbound -> type.isInstance(outbound.message()));
+    }
+}

@@ -1,0 +1,102 @@
+package io.tandem.storage.log;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The partition's leader epochs and the offset each started at, persisted as Kafka's {@code leader-epoch-checkpoint}
+ * ("epoch startOffset" lines). Answers OffsetsForLeaderEpoch and guides follower truncation. Guarded by the owning
+ * {@link Log}'s lock for writes; reads synchronize here.
+ */
+public final class LeaderEpochCache {
+    static final String FILE_NAME = "leader-epoch-checkpoint";
+
+    private final Path file;
+    private final TreeMap<Integer, Long> startOffsets = new TreeMap<>();
+
+    LeaderEpochCache(Path dir) throws IOException {
+        this.file = dir.resolve(FILE_NAME);
+        for (String[] entry : CheckpointFile.read(file)) {
+            startOffsets.put(Integer.parseInt(entry[0]), Long.parseLong(entry[1]));
+        }
+    }
+
+    /** Records that {@code epoch} starts at {@code startOffset}, when it is newer than the latest known epoch. */
+    synchronized void assign(int epoch, long startOffset) throws IOException {
+        if (epoch < 0) {
+            return;
+        }
+        Map.Entry<Integer, Long> latest = startOffsets.lastEntry();
+        if (latest != null && (epoch <= latest.getKey())) {
+            return;
+        }
+        // A start offset below an older epoch's start means those epochs' entries were truncated away.
+        startOffsets.values().removeIf(offset -> offset >= startOffset);
+        startOffsets.put(epoch, startOffset);
+        persist();
+    }
+
+    /** The latest epoch, or -1 when none is known. */
+    public synchronized int latestEpoch() {
+        return startOffsets.isEmpty() ? -1 : startOffsets.lastKey();
+    }
+
+    /**
+     * OffsetsForLeaderEpoch: the largest epoch at most {@code epoch} and the offset where the next epoch starts
+     * ({@code logEndOffset} for the latest), as {epoch, endOffset}; {-1, -1} when no such epoch exists.
+     */
+    public synchronized long[] endOffsetFor(int epoch, long logEndOffset) {
+        Map.Entry<Integer, Long> floor = startOffsets.floorEntry(epoch);
+        if (floor == null) {
+            return new long[] {-1, -1};
+        }
+        Map.Entry<Integer, Long> next = startOffsets.higherEntry(floor.getKey());
+        return new long[] {floor.getKey(), next == null ? logEndOffset : next.getValue()};
+    }
+
+    /** Drops epochs starting at or after {@code offset}: the log was truncated there. */
+    synchronized void truncateFromEnd(long offset) throws IOException {
+        if (startOffsets.values().removeIf(start -> start >= offset)) {
+            persist();
+        }
+    }
+
+    /** The log start moved to {@code offset}: the epoch in force there now starts there. */
+    synchronized void truncateFromStart(long offset) throws IOException {
+        Map.Entry<Integer, Long> inForce = null;
+        for (Map.Entry<Integer, Long> entry : startOffsets.entrySet()) {
+            if (entry.getValue() <= offset) {
+                inForce = entry;
+            }
+        }
+        if (inForce == null) {
+            return;
+        }
+        int keep = inForce.getKey();
+        boolean changed = startOffsets.headMap(keep, false).size() > 0 || inForce.getValue() != offset;
+        startOffsets.headMap(keep, false).clear();
+        startOffsets.put(keep, offset);
+        if (changed) {
+            persist();
+        }
+    }
+
+    synchronized void clear() throws IOException {
+        startOffsets.clear();
+        persist();
+    }
+
+    public synchronized Map<Integer, Long> entries() {
+        return Map.copyOf(startOffsets);
+    }
+
+    private void persist() throws IOException {
+        List<String> lines = new ArrayList<>();
+        startOffsets.forEach((epoch, offset) -> lines.add(epoch + " " + offset));
+        CheckpointFile.write(file, lines);
+    }
+}

@@ -1,0 +1,803 @@
+package io.tandem.storage.log;
+
+import io.netty.buffer.ByteBuf;
+import io.tandem.kafka.wire.record.CorruptRecordException;
+import io.tandem.kafka.wire.record.RecordBatch;
+import io.tandem.kafka.wire.record.RecordBatches;
+import io.tandem.kafka.wire.record.TimestampType;
+import java.io.Closeable;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+
+/**
+ * One partition's log: a directory of segments ({@code <base offset>.log/.index/.timeindex}, Kafka's names) plus its
+ * {@code leader-epoch-checkpoint}. Appends, truncation, retention and compaction swaps hold the log's lock (one
+ * writer at a time); reads take no lock and only see published segment sizes. Offsets: the log start offset (first
+ * readable offset, raised by retention and DeleteRecords), the high watermark (set by replication, at most the log end
+ * offset) and the log end offset (next offset to assign).
+ */
+public final class Log implements Closeable {
+    private static final System.Logger LOG = System.getLogger(Log.class.getName());
+
+    private final Path dir;
+    private volatile LogConfig config;
+    private final LongSupplier clock;
+    private final ScheduledExecutorService scheduler;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+    private final LeaderEpochCache leaderEpochs;
+
+    private volatile long logEndOffset;
+    private volatile long logStartOffset;
+    private volatile long highWatermark;
+    private volatile long recoveryPoint;
+    private volatile long firstDirtyOffset;
+    /** Counts truncations, so a flush that ran across one does not claim bytes written after it. */
+    private long truncations;
+    private long unflushedRecords;
+    private long lastFlushMs;
+    private boolean closed;
+    private final long recoveredTornBytes;
+
+    private Log(Path dir, LogConfig config, LongSupplier clock, ScheduledExecutorService scheduler,
+            LeaderEpochCache leaderEpochs, long recoveredTornBytes) {
+        this.dir = dir;
+        this.config = config;
+        this.clock = clock;
+        this.scheduler = scheduler;
+        this.leaderEpochs = leaderEpochs;
+        this.recoveredTornBytes = recoveredTornBytes;
+    }
+
+    /** The offsets a log manager checkpoints for each partition, handed back when the log is reopened. */
+    public record Checkpoint(long recoveryPoint, long logStartOffset, long highWatermark) {
+        public static final Checkpoint NONE = new Checkpoint(0, 0, 0);
+    }
+
+    /**
+     * Opens (creating if needed) the log in {@code dir}. Unless the last shutdown was clean, every segment from the
+     * one holding the recovery point on is recovered: batches are re-read, CRC-checked and re-indexed, the first bad
+     * one and everything after it is cut off (a torn tail), and later segments are deleted.
+     *
+     * @param scheduler runs delayed segment deletion and the flush of rolled segments; when null, delayed work goes
+     *                  to one shared daemon thread and undelayed work runs inline
+     */
+    public static Log open(Path dir, LogConfig config, Checkpoint checkpoint, boolean cleanShutdown,
+            LongSupplier clock, ScheduledExecutorService scheduler) throws IOException {
+        Files.createDirectories(dir);
+        long now = clock.getAsLong();
+        TreeSet<Long> bases = new TreeSet<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+            for (Path file : stream) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(LogSegment.DELETED_SUFFIX) || name.endsWith(LogSegment.CLEANED_SUFFIX)
+                        || name.endsWith(".tmp")) {
+                    // Left by a crash during deletion, compaction or a checkpoint write: the originals are intact.
+                    Files.delete(file);
+                } else if (name.endsWith(LogSegment.LOG_SUFFIX)) {
+                    bases.add(Long.parseLong(name.substring(0, name.length() - LogSegment.LOG_SUFFIX.length())));
+                }
+            }
+        }
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.{index,timeindex}")) {
+            for (Path file : stream) {
+                String name = file.getFileName().toString();
+                String stem = name.substring(0, name.indexOf('.'));
+                if (!bases.contains(Long.parseLong(stem))) {
+                    Files.delete(file);
+                }
+            }
+        }
+        LeaderEpochCache epochs = new LeaderEpochCache(dir);
+        List<LogSegment> loaded = new ArrayList<>();
+        long torn = 0;
+        Long recoverFrom = cleanShutdown ? null : bases.floor(checkpoint.recoveryPoint());
+        if (!cleanShutdown && recoverFrom == null && !bases.isEmpty()) {
+            recoverFrom = bases.first();
+        }
+        List<Long> ordered = new ArrayList<>(bases);
+        for (int i = 0; i < ordered.size(); i++) {
+            long base = ordered.get(i);
+            if (recoverFrom != null && base >= recoverFrom) {
+                LogSegment segment = LogSegment.loadAndRecover(dir, base, config, now);
+                loaded.add(segment);
+                int truncated = segment.recoveryTruncatedBytes();
+                if (truncated > 0) {
+                    torn += truncated;
+                    LOG.log(Level.WARNING, "recovered {0}: cut {1} bytes of torn tail at offset {2}",
+                            segment.logFile(), truncated, segment.nextOffset());
+                    // Kafka's rule: nothing after a torn tail can be trusted to follow on from it.
+                    for (int j = i + 1; j < ordered.size(); j++) {
+                        String stem = LogSegment.fileName(ordered.get(j));
+                        for (String suffix : new String[] {LogSegment.LOG_SUFFIX, LogSegment.INDEX_SUFFIX,
+                                LogSegment.TIME_INDEX_SUFFIX}) {
+                            Files.deleteIfExists(dir.resolve(stem + suffix));
+                        }
+                        LOG.log(Level.WARNING, "deleted segment {0} after a torn tail", stem);
+                    }
+                    break;
+                }
+            } else {
+                loaded.add(LogSegment.load(dir, base, config, now));
+            }
+        }
+        Log log = new Log(dir, config, clock, scheduler, epochs, torn);
+        for (LogSegment segment : loaded) {
+            log.segments.put(segment.baseOffset(), segment);
+        }
+        long start = Math.max(0, checkpoint.logStartOffset());
+        if (log.segments.isEmpty()) {
+            log.segments.put(start, LogSegment.create(dir, start, config, now, ""));
+        }
+        LogSegment active = log.segments.lastEntry().getValue();
+        active.makeActive();
+        log.logEndOffset = active.nextOffset();
+        if (start > log.logEndOffset) {
+            log.truncateFullyAndStartAt(start);
+        }
+        log.logStartOffset = Math.max(start, log.segments.firstKey());
+        log.highWatermark = Math.min(Math.max(checkpoint.highWatermark(), log.logStartOffset), log.logEndOffset);
+        epochs.truncateFromEnd(log.logEndOffset);
+        epochs.truncateFromStart(log.logStartOffset);
+        if (cleanShutdown) {
+            log.recoveryPoint = log.logEndOffset;
+        } else {
+            // Recovered bytes came from the page cache or the disk; make them durable before trusting them.
+            log.flush();
+        }
+        log.lastFlushMs = now;
+        return log;
+    }
+
+    /** Bytes of torn tail cut off while opening (0 after a clean shutdown). */
+    public long recoveredTornBytes() {
+        return recoveredTornBytes;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public LogConfig config() {
+        return config;
+    }
+
+    public void updateConfig(LogConfig newConfig) {
+        this.config = newConfig;
+    }
+
+    public long logEndOffset() {
+        return logEndOffset;
+    }
+
+    public long logStartOffset() {
+        return logStartOffset;
+    }
+
+    public long highWatermark() {
+        return highWatermark;
+    }
+
+    public long recoveryPoint() {
+        return recoveryPoint;
+    }
+
+    public LeaderEpochCache leaderEpochs() {
+        return leaderEpochs;
+    }
+
+    public Checkpoint checkpoint() {
+        return new Checkpoint(recoveryPoint, logStartOffset, highWatermark);
+    }
+
+    public int segmentCount() {
+        return segments.size();
+    }
+
+    /** Total bytes of all segments. */
+    public long sizeInBytes() {
+        long total = 0;
+        for (LogSegment segment : segments.values()) {
+            total += segment.size();
+        }
+        return total;
+    }
+
+    /** Segment base offsets, oldest first. */
+    public List<Long> segmentBaseOffsets() {
+        return List.copyOf(segments.keySet());
+    }
+
+    /** Sets the high watermark, clamped to [log start offset, log end offset]. */
+    public void updateHighWatermark(long offset) {
+        lock.lock();
+        try {
+            highWatermark = Math.min(Math.max(offset, logStartOffset), logEndOffset);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A leader append: checks every batch (framing, magic 2, CRC), assigns offsets from the log end offset by patching
+     * each batch's base offset in place, stamps {@code leaderEpoch}, and when {@code logAppendTimeMs} is not -1 sets
+     * LogAppendTime (which rewrites the CRC). The buffer's readable bytes must be whole batches.
+     */
+    public LogAppendInfo appendAsLeader(ByteBuf records, int leaderEpoch, long logAppendTimeMs) throws IOException {
+        return append(records, true, leaderEpoch, logAppendTimeMs);
+    }
+
+    /** A follower append: batches keep the leader's offsets and epochs, which must start at or after the log end. */
+    public LogAppendInfo appendAsFollower(ByteBuf records) throws IOException {
+        return append(records, false, -1, -1);
+    }
+
+    private LogAppendInfo append(ByteBuf records, boolean assignOffsets, int leaderEpoch, long logAppendTimeMs)
+            throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            int bytes = records.readableBytes();
+            if (bytes == 0) {
+                throw new CorruptRecordException("empty append");
+            }
+            long next = logEndOffset;
+            long firstOffset = -1;
+            long maxTimestamp = RecordBatch.NO_TIMESTAMP;
+            int batches = 0;
+            int consumed = 0;
+            long recordCount = 0;
+            List<int[]> epochStarts = new ArrayList<>();
+            for (RecordBatch batch : RecordBatches.of(records)) {
+                batch.ensureValid();
+                if (batch.lastOffsetDelta() < 0) {
+                    throw new CorruptRecordException("batch has negative last offset delta " + batch.lastOffsetDelta());
+                }
+                if (assignOffsets) {
+                    batch.setBaseOffset(next);
+                    batch.setPartitionLeaderEpoch(leaderEpoch);
+                    if (logAppendTimeMs != -1) {
+                        batch.setMaxTimestamp(TimestampType.LOG_APPEND_TIME, logAppendTimeMs);
+                    }
+                } else if (batch.baseOffset() < next) {
+                    throw new CorruptRecordException("follower batch at offset " + batch.baseOffset()
+                            + " is below the expected offset " + next);
+                }
+                if (firstOffset < 0) {
+                    firstOffset = batch.baseOffset();
+                }
+                if (!assignOffsets && batch.partitionLeaderEpoch() >= 0) {
+                    epochStarts.add(new int[] {batch.partitionLeaderEpoch(), batches});
+                }
+                maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp());
+                next = batch.nextOffset();
+                consumed += batch.sizeInBytes();
+                recordCount += batch.recordCount();
+                batches++;
+            }
+            if (consumed != bytes) {
+                throw new CorruptRecordException("append ends with a partial batch: " + (bytes - consumed)
+                        + " trailing bytes");
+            }
+            LogSegment active = maybeRoll(bytes, firstOffset, next - 1);
+            active.append(records);
+            if (assignOffsets) {
+                leaderEpochs.assign(leaderEpoch, firstOffset);
+            } else {
+                for (RecordBatch batch : RecordBatches.of(records)) {
+                    leaderEpochs.assign(batch.partitionLeaderEpoch(), batch.baseOffset());
+                }
+            }
+            logEndOffset = next;
+            unflushedRecords += recordCount;
+            if (unflushedRecords >= config.flushIntervalMessages()) {
+                flush();
+            }
+            return new LogAppendInfo(firstOffset, next - 1, maxTimestamp, logAppendTimeMs, batches, bytes);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private LogSegment maybeRoll(int appendBytes, long firstOffset, long lastOffset) throws IOException {
+        LogSegment active = segments.lastEntry().getValue();
+        long now = clock.getAsLong();
+        LogConfig c = config;
+        boolean roll = !active.isEmpty() && ((long) active.size() + appendBytes > c.segmentBytes()
+                || now - active.rollingBaseTimeMs() > c.segmentMs()
+                || active.indexIsFull()
+                || lastOffset - active.baseOffset() > Integer.MAX_VALUE);
+        if (!roll) {
+            if (active.isEmpty() && active.baseOffset() != firstOffset && firstOffset > active.baseOffset()) {
+                // A follower's first batch may start past the empty active segment's base; keep names truthful.
+                return replaceEmptyActive(active, firstOffset);
+            }
+            return active;
+        }
+        return roll(firstOffset);
+    }
+
+    private LogSegment replaceEmptyActive(LogSegment active, long base) throws IOException {
+        segments.remove(active.baseOffset());
+        active.closeAndDelete();
+        LogSegment created = LogSegment.create(dir, base, config, clock.getAsLong(), "");
+        segments.put(base, created);
+        return created;
+    }
+
+    /** Starts a new active segment at the log end offset (or {@code base} when given) and flushes the old one. */
+    public void roll() throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (!segments.lastEntry().getValue().isEmpty()) {
+                roll(logEndOffset);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private LogSegment roll(long base) throws IOException {
+        LogSegment old = segments.lastEntry().getValue();
+        old.onBecomeInactive();
+        LogSegment created = LogSegment.create(dir, base, config, clock.getAsLong(), "");
+        segments.put(base, created);
+        // Kafka flushes a rolled segment in the background, so the recovery point keeps moving even when no fsync
+        // policy is configured, and an unclean restart only re-reads the newest segment.
+        runLater(() -> flushUpTo(base), 0);
+        return created;
+    }
+
+    /**
+     * Whole batches from the one holding {@code offset}: at least one batch when {@code minOneBatch}, else at most
+     * {@code maxBytes}, never a batch starting at or after {@code maxOffsetExclusive} (the high watermark for
+     * consumers, the log end for followers). Empty at the log end.
+     *
+     * @throws OffsetOutOfRangeException if {@code offset} is below the log start or above the log end
+     */
+    public LogSlice read(long offset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) throws IOException {
+        long start = logStartOffset;
+        long end = logEndOffset;
+        if (offset < start || offset > end) {
+            throw new OffsetOutOfRangeException("offset " + offset + " is outside [" + start + ", " + end + "] of "
+                    + dir.getFileName());
+        }
+        long limit = Math.min(maxOffsetExclusive, end);
+        Map.Entry<Long, LogSegment> entry = segments.floorEntry(offset);
+        if (entry == null) {
+            entry = segments.firstEntry();
+        }
+        while (entry != null) {
+            LogSegment segment = entry.getValue();
+            LogSlice slice = offset < end ? segment.read(offset, maxBytes, limit, minOneBatch) : null;
+            Map.Entry<Long, LogSegment> next = slice == null ? segments.higherEntry(entry.getKey()) : null;
+            if (slice == null && next == null) {
+                slice = new LogSlice(segment.channel(), segment.logFile(), segment.size(), 0, end, end);
+            }
+            if (slice != null) {
+                // Retention raises the log start before it unlinks a segment; seeing it raised past the offset means
+                // the segment holding it went while this read looked for it, and the next segment's data would skip
+                // records.
+                if (offset < logStartOffset) {
+                    throw new OffsetOutOfRangeException("offset " + offset + " was deleted during the read; log start "
+                            + "is now " + logStartOffset);
+                }
+                return slice;
+            }
+            entry = next;
+        }
+        throw new IllegalStateException("log " + dir + " has no segments");
+    }
+
+    /** ListOffsets by timestamp: the first record at or after the log start with timestamp at least {@code ts}. */
+    public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) throws IOException {
+        long start = logStartOffset;
+        for (LogSegment segment : segments.values()) {
+            if (segment.maxTimestampSoFar() >= timestamp && segment.nextOffset() > start) {
+                long[] found = segment.findOffsetByTimestamp(timestamp, start);
+                if (found != null) {
+                    return Optional.of(new TimestampAndOffset(found[1], found[0], epochAt(found[0])));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** ListOffsets MAX_TIMESTAMP (-3): the first record carrying the largest timestamp in the log. */
+    public Optional<TimestampAndOffset> offsetOfMaxTimestamp() throws IOException {
+        LogSegment best = null;
+        for (LogSegment segment : segments.values()) {
+            if (segment.maxTimestampSoFar() >= 0 && (best == null
+                    || segment.maxTimestampSoFar() > best.maxTimestampSoFar())) {
+                best = segment;
+            }
+        }
+        if (best == null) {
+            return Optional.empty();
+        }
+        long[] found = best.offsetOfMaxTimestamp();
+        return found == null ? Optional.empty()
+                : Optional.of(new TimestampAndOffset(found[1], found[0], epochAt(found[0])));
+    }
+
+    private int epochAt(long offset) {
+        int epoch = -1;
+        for (Map.Entry<Integer, Long> entry : new java.util.TreeMap<>(leaderEpochs.entries()).entrySet()) {
+            if (entry.getValue() <= offset) {
+                epoch = entry.getKey();
+            }
+        }
+        return epoch;
+    }
+
+    /**
+     * DeleteRecords: raises the log start offset to {@code offset} (-1 means the high watermark) and deletes segments
+     * wholly below it. Returns the new log start offset (the low watermark).
+     *
+     * @throws OffsetOutOfRangeException if {@code offset} is above the high watermark
+     */
+    public long deleteRecordsBefore(long offset) throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            long target = offset == -1 ? highWatermark : offset;
+            if (target < 0 || target > highWatermark) {
+                throw new OffsetOutOfRangeException("cannot delete records before " + offset + ": high watermark is "
+                        + highWatermark);
+            }
+            if (target > logStartOffset) {
+                logStartOffset = target;
+                leaderEpochs.truncateFromStart(target);
+                deleteSegmentsBelowLogStart();
+            }
+            return logStartOffset;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Applies retention: with cleanup.policy=delete, segments whose newest timestamp is older than retention.ms and
+     * the oldest segments beyond retention.bytes; always, segments wholly below the log start offset. Only data below
+     * the high watermark is deleted. An expired active segment is rolled first. Returns the segments deleted.
+     */
+    public int deleteOldSegments() throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            int deleted = deleteSegmentsBelowLogStart();
+            LogConfig c = config;
+            if (!c.delete()) {
+                return deleted;
+            }
+            long now = clock.getAsLong();
+            if (c.retentionMs() >= 0) {
+                LogSegment active = segments.lastEntry().getValue();
+                if (segments.size() == 1 && !active.isEmpty() && active.largestTimestamp() < now - c.retentionMs()
+                        && active.nextOffset() <= highWatermark) {
+                    roll(logEndOffset);
+                }
+                while (segments.size() > 1) {
+                    LogSegment oldest = segments.firstEntry().getValue();
+                    if (oldest.largestTimestamp() >= now - c.retentionMs() || oldest.nextOffset() > highWatermark) {
+                        break;
+                    }
+                    deleteSegment(oldest);
+                    deleted++;
+                }
+            }
+            if (c.retentionBytes() >= 0) {
+                long excess = sizeInBytes() - c.retentionBytes();
+                while (segments.size() > 1) {
+                    LogSegment oldest = segments.firstEntry().getValue();
+                    if (excess - oldest.size() < 0 || oldest.nextOffset() > highWatermark) {
+                        break;
+                    }
+                    excess -= oldest.size();
+                    deleteSegment(oldest);
+                    deleted++;
+                }
+            }
+            if (deleted > 0) {
+                leaderEpochs.truncateFromStart(logStartOffset);
+            }
+            return deleted;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int deleteSegmentsBelowLogStart() throws IOException {
+        int deleted = 0;
+        while (segments.size() > 1) {
+            Map.Entry<Long, LogSegment> oldest = segments.firstEntry();
+            long nextBase = segments.higherKey(oldest.getKey());
+            if (nextBase > logStartOffset) {
+                break;
+            }
+            deleteSegment(oldest.getValue());
+            deleted++;
+        }
+        return deleted;
+    }
+
+    /** Removes the segment from the log now; its files are renamed and deleted after file.delete.delay.ms. */
+    private void deleteSegment(LogSegment segment) throws IOException {
+        Long nextBase = segments.higherKey(segment.baseOffset());
+        if (nextBase != null && nextBase > logStartOffset) {
+            // Before unlinking: a concurrent read that misses the segment must find its offset out of range.
+            logStartOffset = nextBase;
+        }
+        segments.remove(segment.baseOffset());
+        segment.renameTo(LogSegment.DELETED_SUFFIX);
+        runLater(() -> {
+            try {
+                segment.closeAndDelete();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "could not delete " + segment.logFile(), e);
+            }
+        }, config.fileDeleteDelayMs());
+    }
+
+    /**
+     * Replication truncation: drops every record at or after {@code offset}. A batch holding {@code offset} goes whole,
+     * so the log end offset may end up below {@code offset}.
+     */
+    public void truncateTo(long offset) throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (offset >= logEndOffset) {
+                return;
+            }
+            if (offset < logStartOffset || offset <= segments.firstKey()) {
+                truncateFullyAndStartAt(offset);
+                return;
+            }
+            while (segments.lastKey() > offset) {
+                LogSegment removed = segments.pollLastEntry().getValue();
+                removed.closeAndDelete();
+            }
+            LogSegment active = segments.lastEntry().getValue();
+            active.truncateTo(offset);
+            active.makeActive();
+            logEndOffset = active.nextOffset();
+            afterTruncation();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Deletes every segment and starts empty at {@code offset}: a follower far behind, or a log start past the end. */
+    public void truncateFullyAndStartAt(long offset) throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            for (LogSegment segment : new ArrayList<>(segments.values())) {
+                segments.remove(segment.baseOffset());
+                segment.closeAndDelete();
+            }
+            LogSegment created = LogSegment.create(dir, offset, config, clock.getAsLong(), "");
+            created.makeActive();
+            segments.put(offset, created);
+            logEndOffset = offset;
+            logStartOffset = offset;
+            leaderEpochs.clear();
+            afterTruncation();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void afterTruncation() throws IOException {
+        truncations++;
+        highWatermark = Math.min(highWatermark, logEndOffset);
+        recoveryPoint = Math.min(recoveryPoint, logEndOffset);
+        leaderEpochs.truncateFromEnd(logEndOffset);
+        unflushedRecords = 0;
+    }
+
+    /** Fsyncs everything appended so far and moves the recovery point to the log end offset. */
+    public void flush() throws IOException {
+        flushUpTo(Long.MAX_VALUE);
+    }
+
+    /** Fsyncs when unflushed data is older than flush.ms; called periodically by the log manager. */
+    public void flushIfDue() throws IOException {
+        long now = clock.getAsLong();
+        if (logEndOffset > recoveryPoint && now - lastFlushMs >= config.flushIntervalMs()) {
+            flush();
+        }
+    }
+
+    private void flushUpTo(long offsetExclusive) throws IOException {
+        List<LogSegment> toFlush = new ArrayList<>();
+        long target;
+        long truncationsBefore;
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            target = Math.min(offsetExclusive, logEndOffset);
+            if (target <= recoveryPoint) {
+                return;
+            }
+            truncationsBefore = truncations;
+            for (LogSegment segment : segments.values()) {
+                if (segment.nextOffset() > recoveryPoint && segment.baseOffset() < target) {
+                    toFlush.add(segment);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        // The fsyncs run without the lock so appends continue meanwhile; appends only add bytes after the target.
+        for (LogSegment segment : toFlush) {
+            try {
+                segment.flush();
+            } catch (java.nio.channels.ClosedChannelException e) {
+                if (segments.get(segment.baseOffset()) == segment) {
+                    throw e;
+                }
+                // Truncated, compacted or deleted meanwhile: nothing of it is left to make durable.
+            }
+        }
+        lock.lock();
+        try {
+            // After a truncation meanwhile, bytes below the target may be new and unflushed: claim nothing then.
+            long durable = truncations == truncationsBefore ? Math.min(target, logEndOffset) : recoveryPoint;
+            if (durable > recoveryPoint) {
+                recoveryPoint = durable;
+            }
+            if (recoveryPoint == logEndOffset) {
+                unflushedRecords = 0;
+            }
+            lastFlushMs = clock.getAsLong();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The background cleaner's entry point: compacts when cleanup.policy has compact and min.cleanable.dirty.ratio
+     * of the cleanable bytes were appended since the last pass; see {@link LogCleaner}. Returns records removed.
+     */
+    public long compact() throws IOException {
+        if (!config.compact()) {
+            return 0;
+        }
+        return LogCleaner.clean(this, false).recordsRemoved();
+    }
+
+    /**
+     * Compacts now whatever the dirty ratio, re-cleaning already clean segments too (that is when tombstones past
+     * their delete horizon go). For tests and administrative use; returns records removed.
+     */
+    public long compactNow() throws IOException {
+        if (!config.compact()) {
+            return 0;
+        }
+        return LogCleaner.clean(this, true).recordsRemoved();
+    }
+
+    /** Offsets below this were compacted by an earlier pass (in memory: a restart re-cleans, which is harmless). */
+    long firstDirtyOffset() {
+        return firstDirtyOffset;
+    }
+
+    void markCleanedUpTo(long offset) {
+        firstDirtyOffset = Math.max(firstDirtyOffset, offset);
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    // Package-private access for the cleaner, which swaps segments under the lock.
+    ReentrantLock lock() {
+        return lock;
+    }
+
+    ConcurrentSkipListMap<Long, LogSegment> segments() {
+        return segments;
+    }
+
+    LongSupplier clock() {
+        return clock;
+    }
+
+    void runLater(IoTask task, long delayMs) {
+        Runnable runnable = () -> {
+            try {
+                task.run();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "background task on " + dir + " failed", e);
+            }
+        };
+        if (delayMs == 0 && scheduler == null) {
+            runnable.run();
+            return;
+        }
+        ScheduledExecutorService executor = scheduler != null && !scheduler.isShutdown() ? scheduler
+                : SharedScheduler.INSTANCE;
+        executor.schedule(runnable, delayMs, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Runs delayed work for logs opened without a scheduler: one daemon thread for the whole process, created on
+     * first use. Closing a deleted segment early would break fetches still reading it, so the delay is honoured even
+     * then.
+     */
+    private static final class SharedScheduler {
+        static final ScheduledExecutorService INSTANCE = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                runnable -> {
+                    Thread thread = new Thread(runnable, "tandem-log-background");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+    }
+
+    @FunctionalInterface
+    interface IoTask {
+        void run() throws IOException;
+    }
+
+    void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("log " + dir + " is closed");
+        }
+    }
+
+    /** Flushes and closes the segments; after this a reopen with cleanShutdown=true skips recovery. */
+    @Override
+    public void close() throws IOException {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            flush();
+            closed = true;
+            for (LogSegment segment : segments.values()) {
+                segment.close();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes the log and deletes its directory: the partition was deleted. */
+    public void closeAndDelete() throws IOException {
+        lock.lock();
+        try {
+            closed = true;
+            for (LogSegment segment : segments.values()) {
+                segment.closeAndDelete();
+            }
+            segments.clear();
+            try (var files = Files.list(dir)) {
+                for (Path file : files.toList()) {
+                    Files.deleteIfExists(file);
+                }
+            }
+            Files.deleteIfExists(dir);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

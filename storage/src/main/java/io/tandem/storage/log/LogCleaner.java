@@ -1,0 +1,269 @@
+package io.tandem.storage.log;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.tandem.kafka.wire.record.Record;
+import io.tandem.kafka.wire.record.RecordBatch;
+import io.tandem.kafka.wire.record.RecordBatchBuilder;
+import io.tandem.kafka.wire.record.RecordIterator;
+import io.tandem.kafka.wire.record.TimestampType;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * Key-based compaction for cleanup.policy=compact, following Kafka's cleaner:
+ * <ul>
+ * <li>Only whole segments below the active segment, the high watermark and min.compaction.lag.ms are cleaned.</li>
+ * <li>For each key the record with the highest offset in that range is kept; older ones go. Records without a key
+ *     go too (Kafka's cleaner discards them as invalid for a compacted topic).</li>
+ * <li>A tombstone (null value) is kept through the first cleaning, which stamps its batch with a delete horizon of
+ *     now + delete.retention.ms; a later cleaning after the horizon removes it. Consumers reading from the start
+ *     within delete.retention.ms therefore still see the delete.</li>
+ * <li>Rewritten batches keep their base offset, last offset (so the producer's last sequence survives), producer
+ *     fields, leader epoch, timestamp type and compression. When every record of a producer's last batch goes, an
+ *     empty batch stays behind to keep the producer's state, as Kafka does.</li>
+ * <li>Transactional and control batches are left as they are (aborted-transaction removal is not done).</li>
+ * </ul>
+ * Segments are rewritten outside the log's lock into {@code .cleaned} files, then swapped in under the lock only if
+ * the segment is still the one that was read (truncation or retention may have replaced it meanwhile).
+ */
+final class LogCleaner {
+    private static final System.Logger LOG = System.getLogger(LogCleaner.class.getName());
+
+    private LogCleaner() {
+    }
+
+    /** What one cleaning pass did. */
+    record Result(int segmentsRewritten, long recordsRemoved, long bytesBefore, long bytesAfter) {
+        static final Result NOTHING = new Result(0, 0, 0, 0);
+    }
+
+    /** Cleans when forced or when the uncleaned share of the cleanable bytes reaches min.cleanable.dirty.ratio. */
+    static Result clean(Log log, boolean force) throws IOException {
+        LogConfig config = log.config();
+        long now = log.clock().getAsLong();
+        List<LogSegment> candidates = new ArrayList<>();
+        long firstDirty = log.firstDirtyOffset();
+        long dirtyBytes = 0;
+        long totalBytes = 0;
+        log.lock().lock();
+        try {
+            LogSegment active = log.segments().lastEntry().getValue();
+            long highWatermark = log.highWatermark();
+            for (LogSegment segment : log.segments().headMap(active.baseOffset(), false).values()) {
+                if (segment.nextOffset() > highWatermark || !segment.isEmpty()
+                        && segment.largestTimestamp() > now - config.minCompactionLagMs()) {
+                    break;
+                }
+                candidates.add(segment);
+                totalBytes += segment.size();
+                if (segment.nextOffset() > firstDirty) {
+                    dirtyBytes += segment.size();
+                }
+            }
+        } finally {
+            log.lock().unlock();
+        }
+        // A forced pass also re-cleans already clean segments: that is when tombstones past their horizon go.
+        if (candidates.isEmpty() || !force && (dirtyBytes == 0
+                || (double) dirtyBytes / Math.max(1, totalBytes) < config.minCleanableDirtyRatio())) {
+            return Result.NOTHING;
+        }
+        long cleanableEnd = candidates.get(candidates.size() - 1).nextOffset();
+        Map<ByteBuffer, Long> latest = new HashMap<>();
+        for (LogSegment segment : candidates) {
+            forEachBatch(segment, batch -> {
+                if (batch.isTransactional() || batch.isControl()) {
+                    return;
+                }
+                try (RecordIterator records = batch.records()) {
+                    while (records.hasNext()) {
+                        Record record = records.next();
+                        if (record.hasKey()) {
+                            latest.put(ByteBuffer.wrap(ByteBufUtil.getBytes(record.key())), record.offset());
+                        }
+                    }
+                }
+            });
+        }
+        Map<Long, Long> lastBatchOfProducer = lastBatchOfEachProducer(log);
+        int rewritten = 0;
+        long removed = 0;
+        long before = 0;
+        long after = 0;
+        for (LogSegment segment : candidates) {
+            SegmentRewrite rewrite = rewrite(log, segment, latest, lastBatchOfProducer, now, config);
+            if (rewrite == null) {
+                continue;
+            }
+            if (swap(log, segment, rewrite.cleaned)) {
+                rewritten++;
+                removed += rewrite.removed;
+                before += segment.size();
+                after += rewrite.cleaned.size();
+            }
+        }
+        log.markCleanedUpTo(cleanableEnd);
+        if (rewritten > 0) {
+            LOG.log(Level.INFO, "compacted {0}: {1} segments rewritten, {2} records removed, {3} -> {4} bytes",
+                    log.dir().getFileName(), rewritten, removed, before, after);
+        }
+        return new Result(rewritten, removed, before, after);
+    }
+
+    private record SegmentRewrite(LogSegment cleaned, long removed) {
+    }
+
+    /** Writes the retained records of {@code segment} to a .cleaned segment; null when nothing would change. */
+    private static SegmentRewrite rewrite(Log log, LogSegment segment, Map<ByteBuffer, Long> latest,
+            Map<Long, Long> lastBatchOfProducer, long now, LogConfig config) throws IOException {
+        ByteBuf output = Unpooled.buffer(Math.max(64, segment.size()));
+        long[] removed = {0};
+        boolean[] changed = {false};
+        try {
+            forEachBatch(segment, batch -> {
+                if (batch.isTransactional() || batch.isControl()) {
+                    output.writeBytes(batch.buffer(), batch.startIndex(), batch.sizeInBytes());
+                    return;
+                }
+                List<Record> kept = new ArrayList<>();
+                boolean keptTombstone = false;
+                try (RecordIterator records = batch.records()) {
+                    while (records.hasNext()) {
+                        Record record = records.next();
+                        if (!record.hasKey()) {
+                            removed[0]++;
+                            continue;
+                        }
+                        Long newest = latest.get(ByteBuffer.wrap(ByteBufUtil.getBytes(record.key())));
+                        if (newest != null && record.offset() < newest) {
+                            removed[0]++;
+                            continue;
+                        }
+                        if (!record.hasValue()) {
+                            if (batch.hasDeleteHorizon() && now >= batch.deleteHorizonMs()) {
+                                removed[0]++;
+                                continue;
+                            }
+                            keptTombstone = true;
+                        }
+                        kept.add(record);
+                    }
+                    boolean needsHorizon = keptTombstone && !batch.hasDeleteHorizon();
+                    if (kept.size() == batch.recordCount() && !needsHorizon) {
+                        output.writeBytes(batch.buffer(), batch.startIndex(), batch.sizeInBytes());
+                        return;
+                    }
+                    changed[0] = true;
+                    boolean keepEmpty = batch.hasProducerId()
+                            && lastBatchOfProducer.getOrDefault(batch.producerId(), -1L) == batch.baseOffset();
+                    if (kept.isEmpty() && !keepEmpty) {
+                        return;
+                    }
+                    long horizon = batch.hasDeleteHorizon() ? batch.deleteHorizonMs()
+                            : keptTombstone ? now + config.deleteRetentionMs() : RecordBatch.NO_TIMESTAMP;
+                    writeBatch(output, batch, kept, horizon);
+                }
+            });
+            if (!changed[0]) {
+                return null;
+            }
+            LogSegment cleaned = LogSegment.create(log.dir(), segment.baseOffset(), config, now,
+                    LogSegment.CLEANED_SUFFIX);
+            if (output.isReadable()) {
+                cleaned.append(output);
+            }
+            cleaned.flush();
+            cleaned.onBecomeInactive();
+            return new SegmentRewrite(cleaned, removed[0]);
+        } finally {
+            output.release();
+        }
+    }
+
+    /** Rebuilds {@code original} with only {@code kept}, preserving its header fields and its last offset. */
+    private static void writeBatch(ByteBuf output, RecordBatch original, List<Record> kept, long deleteHorizonMs) {
+        int start = output.writerIndex();
+        try (RecordBatchBuilder builder = RecordBatchBuilder.create(output)) {
+            builder.compression(original.compression())
+                    .baseOffset(original.baseOffset())
+                    .partitionLeaderEpoch(original.partitionLeaderEpoch())
+                    .producer(original.producerId(), original.producerEpoch(), original.baseSequence())
+                    .timestampType(original.timestampType());
+            if (original.timestampType() == TimestampType.LOG_APPEND_TIME) {
+                builder.logAppendTime(original.maxTimestamp());
+            }
+            if (deleteHorizonMs != RecordBatch.NO_TIMESTAMP) {
+                builder.deleteHorizonMs(deleteHorizonMs);
+            }
+            for (Record record : kept) {
+                builder.appendWithOffset(record.offset(), record.timestamp(), record.key(),
+                        record.hasValue() ? record.value() : null, record.headers());
+            }
+            builder.build();
+        }
+        // Kafka keeps a compacted batch's last offset so the producer's last sequence number survives compaction.
+        // The CRC covers the last offset delta, so it is recomputed.
+        output.setInt(start + RecordBatch.LAST_OFFSET_DELTA_OFFSET, original.lastOffsetDelta());
+        CRC32C crc = new CRC32C();
+        int covered = output.writerIndex() - start - RecordBatch.ATTRIBUTES_OFFSET;
+        crc.update(output.nioBuffer(start + RecordBatch.ATTRIBUTES_OFFSET, covered));
+        output.setInt(start + RecordBatch.CRC_OFFSET, (int) crc.getValue());
+        RecordBatch.wrap(output, start).ensureValid();
+    }
+
+    private static boolean swap(Log log, LogSegment original, LogSegment cleaned) throws IOException {
+        log.lock().lock();
+        try {
+            if (log.isClosed() || log.segments().get(original.baseOffset()) != original) {
+                cleaned.closeAndDelete();
+                return false;
+            }
+            cleaned.renameToFinal();
+            log.segments().put(original.baseOffset(), cleaned);
+        } finally {
+            log.lock().unlock();
+        }
+        // Fetches may still hold the old channel; its files were replaced by rename, so closing later is all.
+        log.runLater(original::closeChannel, log.config().fileDeleteDelayMs());
+        return true;
+    }
+
+    private static Map<Long, Long> lastBatchOfEachProducer(Log log) throws IOException {
+        Map<Long, Long> last = new HashMap<>();
+        for (LogSegment segment : log.segments().values()) {
+            for (LogSegment.BatchPosition position : segment.batches()) {
+                long producerId = segment.producerIdAt(position);
+                if (producerId >= 0) {
+                    last.put(producerId, position.baseOffset());
+                }
+            }
+        }
+        return last;
+    }
+
+    @FunctionalInterface
+    private interface BatchVisitor {
+        void visit(RecordBatch batch) throws IOException;
+    }
+
+    private static void forEachBatch(LogSegment segment, BatchVisitor visitor) throws IOException {
+        for (LogSegment.BatchPosition position : segment.batches()) {
+            ByteBuf bytes = segment.readBatch(position);
+            try {
+                RecordBatch batch = RecordBatch.wrap(bytes, 0);
+                batch.ensureValid();
+                visitor.visit(batch);
+            } finally {
+                bytes.release();
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.tandem.storage.log;
+
+import java.util.Map;
+
+/**
+ * The per-partition log settings, named after Kafka's topic configuration keys (the broker maps the {@code log.*}
+ * broker defaults onto them). Defaults are Kafka 4.x's.
+ *
+ * @param segmentBytes        segment.bytes: roll when the active segment would exceed this
+ * @param segmentMs           segment.ms: roll a non-empty active segment older than this
+ * @param segmentIndexBytes   segment.index.bytes: preallocated size of each index; roll when an index is full
+ * @param indexIntervalBytes  index.interval.bytes: bytes of batches between sparse offset index entries
+ * @param retentionMs         retention.ms: delete segments whose newest timestamp is older (-1: forever)
+ * @param retentionBytes      retention.bytes: delete oldest segments while the log exceeds this (-1: unlimited)
+ * @param compact             cleanup.policy contains compact
+ * @param delete              cleanup.policy contains delete
+ * @param deleteRetentionMs   delete.retention.ms: how long compaction keeps tombstones
+ * @param minCompactionLagMs  min.compaction.lag.ms: records younger than this are not compacted
+ * @param minCleanableDirtyRatio min.cleanable.dirty.ratio: compact once this share of the log is uncompacted
+ * @param flushIntervalMessages flush.messages: fsync after this many appended records (Long.MAX_VALUE: leave it to
+ *                              the OS, Kafka's default)
+ * @param flushIntervalMs     flush.ms: fsync when unflushed data is older than this (Long.MAX_VALUE: never)
+ * @param fileDeleteDelayMs   file.delete.delay.ms: deleted segments' files stay open this long, so fetches already
+ *                            holding their channel can finish
+ */
+public record LogConfig(
+        int segmentBytes,
+        long segmentMs,
+        int segmentIndexBytes,
+        int indexIntervalBytes,
+        long retentionMs,
+        long retentionBytes,
+        boolean compact,
+        boolean delete,
+        long deleteRetentionMs,
+        long minCompactionLagMs,
+        double minCleanableDirtyRatio,
+        long flushIntervalMessages,
+        long flushIntervalMs,
+        long fileDeleteDelayMs) {
+
+    /** Smallest segment.bytes Kafka accepts: one batch header plus the log overhead. */
+    public static final int SEGMENT_BYTES_MIN = 14;
+
+    public LogConfig {
+        check(segmentBytes >= SEGMENT_BYTES_MIN, "segment.bytes", segmentBytes);
+        check(segmentMs >= 1, "segment.ms", segmentMs);
+        check(segmentIndexBytes >= 24, "segment.index.bytes", segmentIndexBytes);
+        check(indexIntervalBytes >= 0, "index.interval.bytes", indexIntervalBytes);
+        check(retentionMs >= -1, "retention.ms", retentionMs);
+        check(retentionBytes >= -1, "retention.bytes", retentionBytes);
+        check(deleteRetentionMs >= 0, "delete.retention.ms", deleteRetentionMs);
+        check(minCompactionLagMs >= 0, "min.compaction.lag.ms", minCompactionLagMs);
+        check(minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1, "min.cleanable.dirty.ratio",
+                minCleanableDirtyRatio);
+        check(flushIntervalMessages >= 1, "flush.messages", flushIntervalMessages);
+        check(flushIntervalMs >= 0, "flush.ms", flushIntervalMs);
+        check(fileDeleteDelayMs >= 0, "file.delete.delay.ms", fileDeleteDelayMs);
+    }
+
+    public static LogConfig defaults() {
+        return new LogConfig(1 << 30, 7L * 24 * 3600 * 1000, 10 << 20, 4096, 7L * 24 * 3600 * 1000, -1, false, true,
+                24L * 3600 * 1000, 0, 0.5, Long.MAX_VALUE, Long.MAX_VALUE, 60_000);
+    }
+
+    /**
+     * Kafka's topic-level keys over the defaults. Unknown keys are ignored here; the broker owns warning about them,
+     * because most topic keys (max.message.bytes, message.timestamp.type, ...) are enforced by the broker, not the log.
+     */
+    public static LogConfig fromTopicConfig(Map<String, String> topicConfig) {
+        LogConfig d = defaults();
+        String policy = topicConfig.getOrDefault("cleanup.policy", "delete").replace(" ", "");
+        boolean compact = false;
+        boolean delete = false;
+        for (String part : policy.split(",")) {
+            switch (part) {
+                case "compact" -> compact = true;
+                case "delete" -> delete = true;
+                case "" -> { }
+                default -> throw new IllegalArgumentException("cleanup.policy has unknown value " + part);
+            }
+        }
+        return new LogConfig(
+                intValue(topicConfig, "segment.bytes", d.segmentBytes),
+                longValue(topicConfig, "segment.ms", d.segmentMs),
+                intValue(topicConfig, "segment.index.bytes", d.segmentIndexBytes),
+                intValue(topicConfig, "index.interval.bytes", d.indexIntervalBytes),
+                longValue(topicConfig, "retention.ms", d.retentionMs),
+                longValue(topicConfig, "retention.bytes", d.retentionBytes),
+                compact,
+                delete,
+                longValue(topicConfig, "delete.retention.ms", d.deleteRetentionMs),
+                longValue(topicConfig, "min.compaction.lag.ms", d.minCompactionLagMs),
+                Double.parseDouble(topicConfig.getOrDefault("min.cleanable.dirty.ratio",
+                        Double.toString(d.minCleanableDirtyRatio))),
+                longValue(topicConfig, "flush.messages", d.flushIntervalMessages),
+                longValue(topicConfig, "flush.ms", d.flushIntervalMs),
+                longValue(topicConfig, "file.delete.delay.ms", d.fileDeleteDelayMs));
+    }
+
+    public LogConfig withSegmentBytes(int bytes) {
+        return new LogConfig(bytes, segmentMs, segmentIndexBytes, indexIntervalBytes, retentionMs, retentionBytes,
+                compact, delete, deleteRetentionMs, minCompactionLagMs, minCleanableDirtyRatio, flushIntervalMessages,
+                flushIntervalMs, fileDeleteDelayMs);
+    }
+
+    private static int intValue(Map<String, String> config, String key, int fallback) {
+        String value = config.get(key);
+        return value == null ? fallback : Integer.parseInt(value.trim());
+    }
+
+    private static long longValue(Map<String, String> config, String key, long fallback) {
+        String value = config.get(key);
+        return value == null ? fallback : Long.parseLong(value.trim());
+    }
+
+    private static void check(boolean ok, String key, Object value) {
+        if (!ok) {
+            throw new IllegalArgumentException("invalid " + key + ": " + value);
+        }
+    }
+}
