@@ -185,6 +185,18 @@ class ZkMultiCompatTest {
     }
 
     @Test
+    void anOpWithoutPermissionShouldFailTheMultiWithNoAuthAtItsIndex(TestInfo info) throws Exception {
+        String root = root(info);
+        zk.create(root + "/ro", null, Ids.READ_ACL_UNSAFE, CreateMode.PERSISTENT);
+        KeeperException failure = assertThrows(KeeperException.NoAuthException.class, () -> zk.multi(List.of(
+                Op.create(root + "/ok", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                Op.setData(root + "/ro", utf8("x"), -1))));
+        assertEquals(Code.OK.intValue(), ((OpResult.ErrorResult) failure.getResults().get(0)).getErr());
+        assertEquals(Code.NOAUTH.intValue(), ((OpResult.ErrorResult) failure.getResults().get(1)).getErr());
+        assertNull(zk.exists(root + "/ok", false));
+    }
+
+    @Test
     void anEmptyMultiShouldSucceedWithNoResults() throws Exception {
         assertEquals(List.of(), zk.multi(List.of()));
     }
