@@ -180,6 +180,10 @@ final class LogCleaner {
             if (output.isReadable()) {
                 cleaned.append(output);
             }
+            // Transactional batches and markers are kept as they are, so the aborted transactions stay the same.
+            for (AbortedTransaction txn : segment.txnIndex().overlapping(Long.MIN_VALUE, Long.MAX_VALUE)) {
+                cleaned.txnIndex().append(txn);
+            }
             cleaned.flush();
             cleaned.onBecomeInactive();
             return new SegmentRewrite(cleaned, removed[0]);
