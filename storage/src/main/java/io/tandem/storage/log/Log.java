@@ -93,15 +93,20 @@ public final class Log implements Closeable {
                     // Left by a crash during deletion, compaction or a checkpoint write: the originals are intact.
                     Files.delete(file);
                 } else if (name.endsWith(LogSegment.LOG_SUFFIX)) {
-                    bases.add(Long.parseLong(name.substring(0, name.length() - LogSegment.LOG_SUFFIX.length())));
+                    long base = parseBaseOffset(name.substring(0, name.length() - LogSegment.LOG_SUFFIX.length()));
+                    if (base >= 0) {
+                        bases.add(base);
+                    } else {
+                        LOG.log(Level.WARNING, "ignoring {0}: not a segment name", file);
+                    }
                 }
             }
         }
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.{index,timeindex,txnindex}")) {
             for (Path file : stream) {
                 String name = file.getFileName().toString();
-                String stem = name.substring(0, name.indexOf('.'));
-                if (!bases.contains(Long.parseLong(stem))) {
+                long base = parseBaseOffset(name.substring(0, name.indexOf('.')));
+                if (base >= 0 && !bases.contains(base)) {
                     Files.delete(file);
                 }
             }
@@ -172,6 +177,14 @@ public final class Log implements Closeable {
         }
         log.lastFlushMs = now;
         return log;
+    }
+
+    /** The base offset a segment file name stem encodes (20 digits), or -1 when it is not one. */
+    private static long parseBaseOffset(String stem) {
+        if (stem.length() != 20 || !stem.chars().allMatch(Character::isDigit)) {
+            return -1;
+        }
+        return Long.parseLong(stem);
     }
 
     /** Bytes of torn tail cut off while opening (0 after a clean shutdown). */
