@@ -517,17 +517,17 @@ public final class Log implements Closeable {
             }
             long now = clock.getAsLong();
             if (c.retentionMs() >= 0) {
-                LogSegment active = segments.lastEntry().getValue();
-                if (segments.size() == 1 && !active.isEmpty() && active.largestTimestamp() < now - c.retentionMs()
-                        && active.nextOffset() <= highWatermark) {
-                    roll(logEndOffset);
+                long cutoff = now - c.retentionMs();
+                while (segments.size() > 1 && expired(segments.firstEntry().getValue(), cutoff)) {
+                    deleteSegment(segments.firstEntry().getValue());
+                    deleted++;
                 }
-                while (segments.size() > 1) {
-                    LogSegment oldest = segments.firstEntry().getValue();
-                    if (oldest.largestTimestamp() >= now - c.retentionMs() || oldest.nextOffset() > highWatermark) {
-                        break;
-                    }
-                    deleteSegment(oldest);
+                // As in Kafka: when everything older went, an expired active segment is rolled and deleted too, so
+                // an idle topic still empties; the log end offset stays where it was.
+                LogSegment active = segments.lastEntry().getValue();
+                if (segments.size() == 1 && !active.isEmpty() && expired(active, cutoff)) {
+                    roll(logEndOffset);
+                    deleteSegment(active);
                     deleted++;
                 }
             }
@@ -550,6 +550,10 @@ public final class Log implements Closeable {
         } finally {
             lock.unlock();
         }
+    }
+
+    private boolean expired(LogSegment segment, long cutoffMs) throws IOException {
+        return segment.largestTimestamp() < cutoffMs && segment.nextOffset() <= highWatermark;
     }
 
     private int deleteSegmentsBelowLogStart() throws IOException {
@@ -851,6 +855,11 @@ public final class Log implements Closeable {
 
     boolean isClosed() {
         return closed;
+    }
+
+    /** How many truncations happened so far: the cleaner discards its work when this moved while it ran. */
+    long truncationCount() {
+        return truncations;
     }
 
     // Package-private access for the cleaner, which swaps segments under the lock.

@@ -53,8 +53,10 @@ final class LogCleaner {
         long firstDirty = log.firstDirtyOffset();
         long dirtyBytes = 0;
         long totalBytes = 0;
+        long truncations;
         log.lock().lock();
         try {
+            truncations = log.truncationCount();
             LogSegment active = log.segments().lastEntry().getValue();
             long highWatermark = log.highWatermark();
             for (LogSegment segment : log.segments().headMap(active.baseOffset(), false).values()) {
@@ -103,7 +105,7 @@ final class LogCleaner {
             if (rewrite == null) {
                 continue;
             }
-            if (swap(log, segment, rewrite.cleaned)) {
+            if (swap(log, segment, rewrite.cleaned, truncations)) {
                 rewritten++;
                 removed += rewrite.removed;
                 before += segment.size();
@@ -223,10 +225,13 @@ final class LogCleaner {
         RecordBatch.wrap(output, start).ensureValid();
     }
 
-    private static boolean swap(Log log, LogSegment original, LogSegment cleaned) throws IOException {
+    private static boolean swap(Log log, LogSegment original, LogSegment cleaned, long truncations)
+            throws IOException {
         log.lock().lock();
         try {
-            if (log.isClosed() || log.segments().get(original.baseOffset()) != original) {
+            // A truncation shortens segments in place, so the same segment object may no longer hold what was read.
+            if (log.isClosed() || log.segments().get(original.baseOffset()) != original
+                    || log.truncationCount() != truncations) {
                 cleaned.closeAndDelete();
                 return false;
             }
