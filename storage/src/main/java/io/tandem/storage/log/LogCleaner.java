@@ -36,6 +36,11 @@ import java.util.zip.CRC32C;
  */
 final class LogCleaner {
     private static final System.Logger LOG = System.getLogger(LogCleaner.class.getName());
+    /**
+     * Keys held in memory per pass (each costs its bytes plus ~100 bytes of map overhead), the counterpart of Kafka's
+     * log.cleaner.dedupe.buffer.size. A pass maps whole segments until it reaches this, then cleans those.
+     */
+    static final int KEYS_MAX = 500_000;
 
     private LogCleaner() {
     }
@@ -78,9 +83,15 @@ final class LogCleaner {
                 || (double) dirtyBytes / Math.max(1, totalBytes) < config.minCleanableDirtyRatio())) {
             return Result.NOTHING;
         }
-        long cleanableEnd = candidates.get(candidates.size() - 1).nextOffset();
         Map<ByteBuffer, Long> latest = new HashMap<>();
+        int mapped = 0;
         for (LogSegment segment : candidates) {
+            if (latest.size() >= KEYS_MAX && mapped > 0) {
+                // The key map is full: clean up to here now, the rest in a later pass. Records superseded only by
+                // segments beyond this point are kept for now, which is safe.
+                break;
+            }
+            mapped++;
             forEachBatch(segment, batch -> {
                 if (batch.isTransactional() || batch.isControl()) {
                     return;
@@ -95,6 +106,8 @@ final class LogCleaner {
                 }
             });
         }
+        candidates = candidates.subList(0, mapped);
+        long cleanableEnd = candidates.get(candidates.size() - 1).nextOffset();
         Map<Long, Long> lastBatchOfProducer = lastBatchOfEachProducer(log);
         int rewritten = 0;
         long removed = 0;
