@@ -898,7 +898,8 @@ public final class Log implements Closeable {
      * then.
      */
     private static final class SharedScheduler {
-        static final ScheduledExecutorService INSTANCE = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        static final ScheduledExecutorService INSTANCE =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                 runnable -> {
                     Thread thread = new Thread(runnable, "tandem-log-background");
                     thread.setDaemon(true);

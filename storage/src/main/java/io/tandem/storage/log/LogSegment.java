@@ -240,7 +240,7 @@ final class LogSegment implements Closeable {
         return txnIndex;
     }
 
-    /** Reads the batch header at {@code position}, or null when fewer than a header's bytes remain below {@code limit}. */
+    /** Reads the batch header at {@code position}; null when less than a header remains below {@code limit}. */
     private BatchPosition headerAt(int position, int limit, ByteBuffer scratch) throws IOException {
         if (limit - position < HEADER_BYTES) {
             return null;
@@ -249,7 +249,8 @@ final class LogSegment implements Closeable {
         readFully(scratch, position);
         int batchBytes = RecordBatch.LOG_OVERHEAD + scratch.getInt(RecordBatch.LENGTH_OFFSET);
         long base = scratch.getLong(RecordBatch.BASE_OFFSET_OFFSET);
-        return new BatchPosition(position, batchBytes, base, base + scratch.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET),
+        long last = base + scratch.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
+        return new BatchPosition(position, batchBytes, base, last,
                 scratch.getLong(RecordBatch.MAX_TIMESTAMP_OFFSET), scratch.getShort(RecordBatch.ATTRIBUTES_OFFSET),
                 scratch.getLong(RecordBatch.PRODUCER_ID_OFFSET));
     }

@@ -29,7 +29,8 @@ final class TransactionIndex {
             // A partial trailing entry is a write cut short by a crash; recovery rewrites the file if it matters.
             while (buffer.remaining() >= ENTRY_BYTES) {
                 short version = buffer.getShort();
-                AbortedTransaction txn = new AbortedTransaction(buffer.getLong(), buffer.getLong(), buffer.getLong(), buffer.getLong());
+                AbortedTransaction txn = new AbortedTransaction(buffer.getLong(), buffer.getLong(), buffer.getLong(),
+                        buffer.getLong());
                 if (version != VERSION) {
                     throw new IOException("transaction index " + file + " has unsupported version " + version);
                 }
