@@ -137,7 +137,8 @@ public final class LegacyMessageSets implements Iterable<LegacyMessage> {
                 throw new CorruptRecordException("compressed legacy message at offset " + wrapper.offset()
                         + " has a null value");
             }
-            ByteBuf inner = BoundedDecompression.decompress(wrapper.compression(), value, wrapper.magic(), allocator);
+            ByteBuf inner = BoundedDecompression.decompress(wrapper.compression(), value, wrapper.magic(), allocator,
+                    RecordIterator.DECOMPRESSED_BYTES_MAX);
             decompressed.add(inner);
             List<LegacyMessage> messages = new ArrayList<>();
             int index = inner.readerIndex();
