@@ -78,7 +78,8 @@ public final class RecordBatch {
     public static RecordBatch wrap(ByteBuf buf, int start) {
         int available = buf.writerIndex() - start;
         if (available < HEADER_BYTES) {
-            throw new CorruptRecordException("record batch needs at least " + HEADER_BYTES + " bytes, got " + available);
+            throw new CorruptRecordException("record batch needs at least " + HEADER_BYTES + " bytes, got "
+                    + available);
         }
         byte magic = buf.getByte(start + MAGIC_OFFSET);
         if (magic != MAGIC) {

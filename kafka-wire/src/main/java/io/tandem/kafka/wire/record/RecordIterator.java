@@ -13,9 +13,9 @@ import java.util.NoSuchElementException;
  */
 public final class RecordIterator implements Iterator<Record>, AutoCloseable {
     /**
-     * Largest decompressed records section accepted by default. A batch is bounded by the broker's message size limit, but its
-     * decompressed form is not; this stops a small compressed batch from exhausting memory. Kafka's own broker
-     * validates with streaming readers and has no fixed bound; 256 MiB is far above any real batch.
+     * Largest decompressed records section accepted by default. A batch is bounded by the broker's message size
+     * limit, but its decompressed form is not; this stops a small compressed batch from exhausting memory. Kafka's
+     * own broker validates with streaming readers and has no fixed bound; 256 MiB is far above any real batch.
      */
     public static final int DECOMPRESSED_BYTES_MAX = 256 * 1024 * 1024;
     /** Smallest possible encoded record: length, attributes, timestamp delta, offset delta, key, value, headers. */

@@ -80,7 +80,8 @@ class RecordConversionTest {
                 1_700_000_000_000L, RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH,
                 RecordBatch.NO_SEQUENCE, false, 0, second));
         int complete = log.readableBytes();
-        log.writeBytes(KafkaRecords.bytes(KafkaRecords.buildV2(compression, 11L, first)), 0, 30); // a partial trailing batch
+        // A partial trailing batch, as a fetch response may end with.
+        log.writeBytes(KafkaRecords.bytes(KafkaRecords.buildV2(compression, 11L, first)), 0, 30);
 
         ByteBuf out = Unpooled.buffer();
         int written = RecordConversion.downConvert(log, toMagic, 2L, out, ByteBufAllocator.DEFAULT);
