@@ -130,7 +130,7 @@ public final class RecordBatchBuilder implements AutoCloseable {
 
     /** The offset the next {@link #append} gets. */
     public long nextOffset() {
-        return lastOffset < 0 && recordCount == 0 ? baseOffset : lastOffset + 1;
+        return recordCount == 0 ? baseOffset : lastOffset + 1;
     }
 
     /** Appends a record at the next offset. Key, value and header values are copied from their readable bytes. */

@@ -111,6 +111,27 @@ class RecordConversionTest {
     }
 
     @Test
+    void shouldReportImpossibleTimestampsAsCorruptInBothDirections() {
+        ByteBuf legacy = Unpooled.buffer();
+        LegacyMessageSetBuilder.create(legacy, (byte) 1).append(5L, null, new byte[] {1}).build();
+        LegacyMessage message = LegacyMessageSets.of(legacy).iterator().next();
+        message.setTimestamp(TimestampType.CREATE_TIME, -5L); // CRC rewritten: only the content is wrong
+        try (RecordBatchBuilder builder = RecordBatchBuilder.create(Unpooled.buffer())) {
+            assertThrows(CorruptRecordException.class,
+                    () -> RecordConversion.upConvert(legacy, builder, ByteBufAllocator.DEFAULT));
+        }
+
+        ByteBuf batch = Unpooled.buffer();
+        RecordBatchBuilder.create(batch).append(1_000L, null, new byte[] {1}).append(1_001L, null, new byte[] {2})
+                .build();
+        RecordBatch view = RecordBatch.wrap(batch);
+        batch.setLong(RecordBatch.BASE_TIMESTAMP_OFFSET, -10_000L); // records now resolve to negative timestamps
+        view.writeCrc();
+        assertThrows(CorruptRecordException.class, () -> RecordConversion.downConvert(batch, (byte) 1, 0L,
+                Unpooled.buffer(), ByteBufAllocator.DEFAULT));
+    }
+
+    @Test
     void shouldRefuseToUpConvertACorruptLegacyMessage() {
         ByteBuf legacy = Unpooled.wrappedBuffer(LegacyMessageSetTest.kafkaLegacySet((byte) 1, CompressionType.NONE,
                 TimestampType.CREATE_TIME, 0L, KafkaRecords.samples(3, 1_000_000L, false)));
