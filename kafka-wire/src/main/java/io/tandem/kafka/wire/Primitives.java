@@ -282,17 +282,6 @@ public final class Primitives {
         return size;
     }
 
-    public static int sizeOfMessageArray(List<? extends Message> value, short version, boolean flexible) {
-        if (value == null) {
-            return sizeOfLength(-1, flexible);
-        }
-        int size = sizeOfLength(value.size(), flexible);
-        for (int i = 0, n = value.size(); i < n; i++) {
-            size += value.get(i).size(version);
-        }
-        return size;
-    }
-
     // ------------------------------------------------------------------ tagged fields
 
     public static RawTaggedField readRawTaggedField(ByteBuf in, int tag, int size) {
