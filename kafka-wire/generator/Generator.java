@@ -700,7 +700,8 @@ public final class Generator {
             String element = field.elementType();
             if (field.isArray()) {
                 String local = "_" + field.javaName() + "Count";
-                line("int %s = Primitives.readArrayLength(in, %s);", local, flexible);
+                int minimumElementBytes = Math.max(1, fixedSize(element));
+                line("int %s = Primitives.readArrayLength(in, %s, %d);", local, flexible, minimumElementBytes);
                 line("if (%s < 0) {", local);
                 indent++;
                 line("%s = null;", target);
@@ -708,7 +709,7 @@ public final class Generator {
                 line("} else {");
                 indent++;
                 String elementJava = boxed(element);
-                line("java.util.ArrayList<%s> list = new java.util.ArrayList<>(%s);", elementJava, local);
+                line("java.util.ArrayList<%s> list = new java.util.ArrayList<>(Primitives.initialCapacity(%s));", elementJava, local);
                 line("for (int j = 0; j < %s; j++) {", local);
                 line("    list.add(%s);", readExpression(element, flexible, field));
                 line("}");

@@ -17,6 +17,9 @@ public final class Primitives {
     public static final UUID ZERO_UUID = new UUID(0L, 0L);
     public static final byte[] EMPTY_BYTES = new byte[0];
 
+    /** Largest up-front capacity of a decoded list; real arrays in requests are far shorter (partitions per topic). */
+    static final int ARRAY_INITIAL_CAPACITY_MAX = 1024;
+
     private Primitives() {
     }
 
@@ -100,16 +103,32 @@ public final class Primitives {
         }
     }
 
-    /** Reads an array length: -1 for null; checked against the bytes left (every element takes at least one). */
-    public static int readArrayLength(ByteBuf in, boolean flexible) {
+    /**
+     * Reads an array length: -1 for null. Checked against the bytes left, given the fewest bytes one element can take,
+     * so a hostile count fails here instead of after a long loop.
+     */
+    public static int readArrayLength(ByteBuf in, boolean flexible, int minimumElementBytes) {
         int length = flexible ? readUnsignedVarint(in) - 1 : in.readInt();
         if (length < -1) {
             throw new KafkaCodecException("negative array length " + length);
         }
-        if (length > in.readableBytes()) {
+        if ((long) length * minimumElementBytes > in.readableBytes()) {
             throw new KafkaCodecException("array of " + length + " exceeds the " + in.readableBytes() + " bytes left");
         }
         return length;
+    }
+
+    /** Reads an array length whose elements take at least one byte each. */
+    public static int readArrayLength(ByteBuf in, boolean flexible) {
+        return readArrayLength(in, flexible, 1);
+    }
+
+    /**
+     * Initial list capacity for a decoded array: the count, up to a bound, so that a count that passed the length check
+     * still cannot make one up-front allocation far larger than the bytes behind it (lists grow as elements arrive).
+     */
+    public static int initialCapacity(int count) {
+        return Math.min(count, ARRAY_INITIAL_CAPACITY_MAX);
     }
 
     public static void writeArrayLength(ByteBuf out, int length, boolean flexible) {
