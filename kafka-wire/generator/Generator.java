@@ -880,7 +880,7 @@ public final class Generator {
                 case "uuid" -> line("Primitives.writeUuid(out, %s);", value);
                 case "string" -> line("Primitives.writeString(out, %s, %s);", value, flexible);
                 case "bytes" -> line("Primitives.writeBytes(out, %s, %s);", value, flexible);
-                case "records" -> line("Primitives.writeBytes(out, %s, %s);", value, flexible);
+                case "records" -> line("Primitives.writeRecords(out, %s, %s);", value, flexible);
                 default -> line("%s.write(out, version);", value);
             }
         }

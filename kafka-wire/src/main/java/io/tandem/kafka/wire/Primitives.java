@@ -256,6 +256,38 @@ public final class Primitives {
         out.writeBytes(value, value.readerIndex(), length);
     }
 
+    /**
+     * Records: like {@link #writeBytes(ByteBuf, ByteBuf, boolean)}, except while {@link KafkaFrames#encodeResponseGathering}
+     * is writing on this thread, where large record sets are not copied but gathered as separate buffers.
+     */
+    public static void writeRecords(ByteBuf out, ByteBuf value, boolean flexible) {
+        RecordsGatherer gatherer = RecordsGatherer.CURRENT.get();
+        if (gatherer == null || value == null || value.readableBytes() < gatherer.minimumBytes) {
+            writeBytes(out, value, flexible);
+            return;
+        }
+        writeArrayLength(out, value.readableBytes(), flexible);
+        gatherer.add(out.writerIndex(), value);
+    }
+
+    /** Where record sets skipped by {@link #writeRecords} belong: after byte {@code position} of the output. */
+    static final class RecordsGatherer {
+        static final ThreadLocal<RecordsGatherer> CURRENT = new ThreadLocal<>();
+
+        final int minimumBytes;
+        final java.util.ArrayList<Integer> positions = new java.util.ArrayList<>();
+        final java.util.ArrayList<ByteBuf> records = new java.util.ArrayList<>();
+
+        RecordsGatherer(int minimumBytes) {
+            this.minimumBytes = minimumBytes;
+        }
+
+        void add(int position, ByteBuf value) {
+            positions.add(position);
+            records.add(value);
+        }
+    }
+
     public static int sizeOfBytes(byte[] value, boolean flexible) {
         return value == null ? sizeOfLength(-1, flexible) : sizeOfLength(value.length, flexible) + value.length;
     }
