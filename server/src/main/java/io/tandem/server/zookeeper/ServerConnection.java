@@ -362,6 +362,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         channel.flush();
     }
 
+    boolean isClosed() {
+        return closing;
+    }
+
     void flush() {
         channel.flush();
     }
