@@ -299,6 +299,17 @@ public final class ZkServer implements AutoCloseable {
         return result;
     }
 
+    /** Open connections from one client address, for Apache's maxClientCnxns limit. */
+    int connectionsFrom(java.net.InetAddress address) {
+        int count = 0;
+        for (ServerConnection connection : connections) {
+            if (connection.remoteAddress() instanceof InetSocketAddress remote && address.equals(remote.getAddress())) {
+                count++;
+            }
+        }
+        return count;
+    }
+
     void connectionClosed(ServerConnection connection) {
         connections.remove(connection);
         // Not through the bounded request queue: an event loop must never wait, and this list is bounded by the
