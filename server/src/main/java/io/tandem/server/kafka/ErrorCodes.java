@@ -45,6 +45,7 @@ public final class ErrorCodes {
     public static final short INVALID_TRANSACTION_TIMEOUT = 50;
     public static final short UNKNOWN_SERVER_ERROR = -1;
     public static final short KAFKA_STORAGE_ERROR = 56;
+    public static final short UNSUPPORTED_COMPRESSION_TYPE = 76;
     public static final short UNSUPPORTED_ENDPOINT_TYPE = 115;
     public static final short TOPIC_DELETION_DISABLED = 73;
     public static final short POLICY_VIOLATION = 44;

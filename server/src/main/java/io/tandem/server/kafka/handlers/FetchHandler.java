@@ -11,6 +11,8 @@ import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.log.RecordConversions;
+import io.tandem.kafka.wire.record.RecordConversion;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
@@ -142,6 +144,14 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                                 if (!slice.isEmpty()) {
                                     ByteBuf bytes = slice.readBytes(ByteBufAllocator.DEFAULT);
                                     buffers.add(bytes);
+                                    if (version <= 3) {
+                                        // Old clients only read message format v0/v1: down-convert, as Kafka does.
+                                        ByteBuf legacy = ByteBufAllocator.DEFAULT.heapBuffer(bytes.readableBytes());
+                                        buffers.add(legacy);
+                                        RecordConversion.downConvert(bytes, RecordConversions.legacyMagicForFetch(version),
+                                                t.request().fetchOffset, legacy, ByteBufAllocator.DEFAULT);
+                                        bytes = legacy;
+                                    }
                                     data.records = bytes;
                                     remaining -= slice.length();
                                     dataReturned = true;
@@ -149,6 +159,10 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             }
                         } catch (OffsetOutOfRangeException e) {
                             data.errorCode = OFFSET_OUT_OF_RANGE;
+                        } catch (IllegalArgumentException e) {
+                            // zstd batches cannot be down-converted for an old client.
+                            data.errorCode = UNSUPPORTED_COMPRESSION_TYPE;
+                            data.records = Unpooled.EMPTY_BUFFER;
                         } catch (IOException e) {
                             LOG.log(System.Logger.Level.ERROR, "Read of " + partition.topicPartition() + " failed", e);
                             data.errorCode = KAFKA_STORAGE_ERROR;
