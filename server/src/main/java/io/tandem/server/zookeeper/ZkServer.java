@@ -515,13 +515,15 @@ public final class ZkServer implements AutoCloseable {
     private void finishReattach(Request request) {
         ServerConnection connection = request.connection;
         Session session = sessions.get(request.sessionId);
+        // Apache (ZooKeeperServer.processConnectRequest) drops the connection holding the session before it checks
+        // the password, so even a refused attach bounces the owner, who then reconnects and keeps the session.
+        closeOwnerOf(request.sessionId, connection);
         if (!request.handshakeValid || session == null || session.closing) {
             LOG.info(() -> "Invalid session 0x" + Long.toHexString(request.sessionId) + " for client "
                     + connection.remoteAddress() + ", probably expired");
             connection.sessionRefused();
             return;
         }
-        closeOwnerOf(request.sessionId, connection);
         session.owner = connection;
         session.timeoutMs = request.negotiatedTimeout;
         session.touch();
@@ -628,10 +630,14 @@ public final class ZkServer implements AutoCloseable {
                 if (path == null || path.indexOf('\0') != -1) {
                     throw new ZkException(ZkException.BAD_ARGUMENTS, path);
                 }
+                DataNode node = tree.getNode(path);
+                if (node != null) {
+                    // Apache 3.9 checks READ on an existing node before it registers the watch.
+                    Acls.check(node.acl, OpCodes.PERM_READ, auth);
+                }
                 if (exists.watch()) {
                     tree.addDataWatch(path, connection);
                 }
-                DataNode node = tree.getNode(path);
                 if (node == null) {
                     throw new ZkException(ZkException.NO_NODE, path);
                 }
