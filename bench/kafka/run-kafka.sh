@@ -60,7 +60,9 @@ start_tandem() { # port
   local dir="$work/tandem-data" port=$1
   rm -rf "$dir"
   local t0; t0=$(date +%s%N)
-  "$root/tandem" start --data-dir "$dir" --kafka-port "$port" --zk-port $((port + 1)) > "$work/tandem.log" 2>&1 &
+  # The same group.initial.rebalance.delay.ms as the Apache config above, or ConsumerPerformance's join waits 3 s.
+  "$root/tandem" start --data-dir "$dir" --kafka-port "$port" --zk-port $((port + 1)) \
+    --set group.initial.rebalance.delay.ms=0 > "$work/tandem.log" 2>&1 &
   server_pid=$!
   startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
 }
