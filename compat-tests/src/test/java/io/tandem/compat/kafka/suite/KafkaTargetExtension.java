@@ -14,6 +14,13 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 public final class KafkaTargetExtension implements ParameterResolver {
     public static final String TARGET_PROPERTY = "compat.kafka.target";
 
+    static {
+        // The clients log every config at INFO; the suite's output should show failures, not that.
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+    }
+
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
         return parameter.getParameter().getType() == KafkaTarget.class;
