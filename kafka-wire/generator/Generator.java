@@ -474,11 +474,26 @@ public final class Generator {
                 line("");
             }
             for (Field field : struct.fields) {
-                line("public %s %s = %s;", javaType(field), field.javaName(), defaultValue(field));
+                line("public %s %s;", javaType(field), field.javaName());
             }
             line("private java.util.List<RawTaggedField> unknownTaggedFields;");
             line("");
+            if (!top) {
+                // Compared against when deciding whether a tagged struct field must be written; never exposed.
+                line("private static final %s DEFAULT_INSTANCE = new %s();", name, name);
+                line("");
+            }
+            line("/** A message with every field at its default. */");
             line("public %s() {", name);
+            indent++;
+            for (Field field : struct.fields) {
+                line("this.%s = %s;", field.javaName(), defaultValue(field));
+            }
+            indent--;
+            line("}");
+            line("");
+            line("/** For the decoder, which assigns every field itself: skips allocating defaults it would replace. */");
+            line("private %s(boolean uninitialized) {", name);
             line("}");
             line("");
             for (Field field : struct.fields) {
@@ -537,52 +552,16 @@ public final class Generator {
             generateSize(struct, top);
             generateEquals(struct);
             generateToString(struct);
-            for (Field field : struct.fields) {
-                if (field.struct != null && isDefinedHere(struct, field)) {
-                    line("");
-                    generateStruct(field.struct, false, PACKAGE + ".Message");
-                }
-            }
             if (top) {
-                for (Struct common : side.structs.values()) {
-                    if (isCommon(common)) {
-                        line("");
-                        generateStruct(common, false, PACKAGE + ".Message");
-                    }
+                // Every struct is a direct member of the message class (names are unique within a message), so
+                // handler code writes ProduceRequest.PartitionProduceData, not a three-level path.
+                for (Struct nested : side.structs.values()) {
+                    line("");
+                    generateStruct(nested, false, PACKAGE + ".Message");
                 }
             }
             indent--;
             line("}");
-        }
-
-        final java.util.Set<Struct> emitted = new java.util.HashSet<>();
-
-        /** Each struct class is emitted once, nested in the first struct that uses it (unless it is common). */
-        boolean isDefinedHere(Struct parent, Field field) {
-            if (isCommon(field.struct)) {
-                return false;
-            }
-            return emitted.add(field.struct);
-        }
-
-        boolean isCommon(Struct struct) {
-            // A struct used from more than one field is emitted at the top level of the message class.
-            int uses = 0;
-            for (Struct s : allStructs()) {
-                for (Field f : s.fields) {
-                    if (f.struct == struct) {
-                        uses++;
-                    }
-                }
-            }
-            return uses > 1;
-        }
-
-        List<Struct> allStructs() {
-            List<Struct> result = new ArrayList<>();
-            result.add(side.root);
-            result.addAll(side.structs.values());
-            return result;
         }
 
         // ------------------------------------------------------------ read
@@ -590,7 +569,7 @@ public final class Generator {
         void generateRead(Struct struct, boolean top) {
             line("%sstatic %s readFrom(ByteBuf in, short version) {", top ? "private " : "", struct.name);
             indent++;
-            line("%s message = new %s();", struct.name, struct.name);
+            line("%s message = new %s(true);", struct.name, struct.name);
             boolean anyFlexible = !side.flexible.and(struct.versions).isEmpty();
             if (anyFlexible) {
                 line("boolean flexible = %s;", side.flexible.condition(struct.versions));
@@ -598,15 +577,24 @@ public final class Generator {
             for (Field field : struct.fields) {
                 String present = field.versions.condition(struct.versions);
                 if (present.equals("false")) {
+                    line("message.%s = %s;", field.javaName(), defaultValue(field));
                     continue;
                 }
                 Versions regular = regularVersions(field);
                 String regularCondition = regular.condition(struct.versions);
+                String assignDefault = "message." + field.javaName() + " = " + defaultValue(field) + ";";
                 if (regularCondition.equals("false")) {
+                    line(assignDefault); // tagged at every version: default unless the tagged section says otherwise
                     continue;
                 }
                 openIf(regularCondition);
                 readField(field, struct, "message." + field.javaName());
+                if (!regularCondition.equals("true")) {
+                    indent--;
+                    line("} else {");
+                    indent++;
+                    line(assignDefault);
+                }
                 closeIf(regularCondition);
             }
             if (anyFlexible) {
@@ -994,7 +982,7 @@ public final class Generator {
                 return defaultNull ? value + " != null" : "(" + value + " == null || !" + value + ".isEmpty())";
             }
             if (field.isStructType()) {
-                return defaultNull ? value + " != null" : "!" + value + ".equals(new " + element + "())";
+                return defaultNull ? value + " != null" : "!" + value + ".equals(" + element + ".DEFAULT_INSTANCE)";
             }
             return switch (element) {
                 case "string" -> defaultNull ? value + " != null"

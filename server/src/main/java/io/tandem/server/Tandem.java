@@ -1,5 +1,6 @@
 package io.tandem.server;
 
+import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.zookeeper.ZooKeeperRole;
 import java.io.IOException;
 
@@ -10,6 +11,7 @@ import java.io.IOException;
 public final class Tandem implements AutoCloseable {
     private final TandemConfig config;
     private ZooKeeperRole zookeeper;
+    private KafkaBroker kafka;
 
     private Tandem(TandemConfig config) {
         this.config = config;
@@ -21,7 +23,12 @@ public final class Tandem implements AutoCloseable {
             if (config.has(TandemConfig.Role.ZOOKEEPER)) {
                 tandem.zookeeper = ZooKeeperRole.start(config);
             }
-            // The Kafka broker is started here as it lands.
+            if (config.has(TandemConfig.Role.KAFKA)) {
+                // The broker keeps its metadata in zookeeper.connect if set, else in this node's own ZooKeeper.
+                String zookeeperConnect = config.get("zookeeper.connect");
+                if (zookeeperConnect == null && tandem.zookeeper != null) zookeeperConnect = tandem.zookeeperConnect();
+                tandem.kafka = KafkaBroker.start(config, zookeeperConnect);
+            }
         } catch (IOException | RuntimeException e) {
             tandem.close();
             throw e;
@@ -33,7 +40,7 @@ public final class Tandem implements AutoCloseable {
     public int zookeeperPort() { return zookeeper == null ? -1 : zookeeper.port(); }
 
     /** The bound Kafka port (the real one when 0 was asked for), or -1 if that role is off. */
-    public int kafkaPort() { return -1; }
+    public int kafkaPort() { return kafka == null ? -1 : kafka.port(); }
 
     /** {@code 127.0.0.1:port}, ready for a ZooKeeper client's connect string. */
     public String zookeeperConnect() { return "127.0.0.1:" + zookeeperPort(); }
@@ -45,6 +52,10 @@ public final class Tandem implements AutoCloseable {
 
     @Override
     public void close() {
+        if (kafka != null) {
+            kafka.close();
+            kafka = null;
+        }
         if (zookeeper != null) {
             zookeeper.close();
             zookeeper = null;

@@ -44,6 +44,10 @@ public final class ErrorCodes {
     public static final short INVALID_PRODUCER_EPOCH = 47;
     public static final short INVALID_TRANSACTION_TIMEOUT = 50;
     public static final short UNKNOWN_SERVER_ERROR = -1;
+    public static final short KAFKA_STORAGE_ERROR = 56;
+    public static final short UNSUPPORTED_ENDPOINT_TYPE = 115;
+    public static final short TOPIC_DELETION_DISABLED = 73;
+    public static final short POLICY_VIOLATION = 44;
     public static final short INVALID_TIMESTAMP = 32;
     public static final short NON_EMPTY_GROUP = 68;
     public static final short GROUP_ID_NOT_FOUND = 69;

@@ -14,12 +14,16 @@ import java.util.List;
  *   <li>only then send {@code messages}: every ACK, ACKEPOCH and NEWLEADER ack promises durable state
  *       (ZOOKEEPER-3023, -4646);</li>
  *   <li>apply {@code snapshotToInstall} and then {@code commits} to the application, in order;</li>
+ *   <li>turn each of {@code forwardedRequests} (writes followers sent this leader, in arrival order) into a
+ *       transaction and {@link ZabStateMachine#submit submit} it; for ZooKeeper that is the prep step, which must run
+ *       on the leader against its newest state;</li>
  *   <li>optionally purge log files holding only entries below {@code purgeBeforeZxid}.</li>
  * </ol>
  * A crash anywhere in this sequence is safe; skipping or reordering steps is not.
  */
 public record Ready(Snapshot snapshotToInstall, long truncateAfterZxid, List<LogEntry> appends, long acceptedEpoch,
-                    long currentEpoch, List<Outbound> messages, List<LogEntry> commits, long purgeBeforeZxid) {
+                    long currentEpoch, List<Outbound> messages, List<LogEntry> commits, List<byte[]> forwardedRequests,
+                    long purgeBeforeZxid) {
 
     /** Marks an absent number field (no truncation, no epoch change, no purge). */
     public static final long NONE = -1;
@@ -34,11 +38,13 @@ public record Ready(Snapshot snapshotToInstall, long truncateAfterZxid, List<Log
         appends = List.copyOf(appends);
         messages = List.copyOf(messages);
         commits = List.copyOf(commits);
+        forwardedRequests = List.copyOf(forwardedRequests);
     }
 
     public boolean isEmpty() {
         return snapshotToInstall == null && truncateAfterZxid == NONE && appends.isEmpty() && acceptedEpoch == NONE
-                && currentEpoch == NONE && messages.isEmpty() && commits.isEmpty() && purgeBeforeZxid == NONE;
+                && currentEpoch == NONE && messages.isEmpty() && commits.isEmpty() && forwardedRequests.isEmpty()
+                && purgeBeforeZxid == NONE;
     }
 
     /** True when the log must be fsynced before the epochs are written and the messages sent. */

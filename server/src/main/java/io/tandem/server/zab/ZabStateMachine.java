@@ -92,6 +92,7 @@ public final class ZabStateMachine {
     public ZabStateMachine(ZabConfig config, DurableState durable, long incarnation) {
         this.config = config;
         this.myId = config.myId();
+        Checks.require(incarnation >= 0 && incarnation < 1L << 42, "incarnation out of range: %d", incarnation);
         this.incarnation = incarnation;
         this.acceptedEpoch = durable.acceptedEpoch();
         this.currentEpoch = durable.currentEpoch();
@@ -474,8 +475,13 @@ public final class ZabStateMachine {
         pending.currentEpoch = epoch;
     }
 
+    /**
+     * Session ids grow within a run and across runs (the incarnation leads), so a leader can tell a follower's newest
+     * session from a stale duplicate. The low 21 bits count sessions; after two million in one run they wrap, which
+     * at worst delays a reconnect until the leader forgets the old session.
+     */
     private long newSessionId() {
-        return (incarnation << 24) ^ ++sessionsOpened;
+        return (incarnation << 21) | (++sessionsOpened & ((1L << 21) - 1));
     }
 
     // ---------------------------------------------------------------------------------------------------- follower
@@ -790,7 +796,10 @@ public final class ZabStateMachine {
                 return null;
             }
             if (message instanceof Request request) {
-                if (phase != LeaderPhase.BROADCAST || !propose(request.txn())) {
+                if (phase == LeaderPhase.BROADCAST) {
+                    // The driver prepares it against the leader's newest state, then submits the result.
+                    pending.forwardedRequests.add(request.txn());
+                } else {
                     LOG.log(Level.DEBUG, "server {0}: refusing forwarded write from {1}", myId, link.followerId);
                 }
                 return null;
@@ -801,7 +810,7 @@ public final class ZabStateMachine {
         private void onFollowerInfo(LearnerLink link) {
             if (epoch < 0) {
                 maybeChooseEpoch();
-            } else if (link.followerAcceptedEpoch >= epoch && phase == LeaderPhase.BROADCAST) {
+            } else if (link.followerAcceptedEpoch > epoch && phase == LeaderPhase.BROADCAST) {
                 // The follower promised a newer would-be leader never to follow an older epoch, so it can never
                 // join this one; only a new election, which picks an epoch above its promise, brings it back.
                 startLooking("follower " + link.followerId + " already accepted epoch " + link.followerAcceptedEpoch);
@@ -983,6 +992,7 @@ public final class ZabStateMachine {
         long currentEpoch = Ready.NONE;
         final List<Ready.Outbound> messages = new ArrayList<>();
         final List<LogEntry> commits = new ArrayList<>();
+        final List<byte[]> forwardedRequests = new ArrayList<>();
         long purgeBeforeZxid = Ready.NONE;
 
         void send(int to, ZabMessage message) {
@@ -992,12 +1002,12 @@ public final class ZabStateMachine {
         boolean isEmpty() {
             return snapshotToInstall == null && truncateAfterZxid == Ready.NONE && appends.isEmpty()
                     && acceptedEpoch == Ready.NONE && currentEpoch == Ready.NONE && messages.isEmpty()
-                    && commits.isEmpty() && purgeBeforeZxid == Ready.NONE;
+                    && commits.isEmpty() && forwardedRequests.isEmpty() && purgeBeforeZxid == Ready.NONE;
         }
 
         Ready build() {
             return new Ready(snapshotToInstall, truncateAfterZxid, appends, acceptedEpoch, currentEpoch, messages,
-                    commits, purgeBeforeZxid);
+                    commits, forwardedRequests, purgeBeforeZxid);
         }
     }
 }

@@ -85,9 +85,9 @@ final class DataTree {
         lastProcessedZxid = zxid;
     }
 
-    /** Node count as Apache reports it (the root's two keys count as one node, the rest once each). */
+    /** Node count as Apache reports it: the size of its node map, where the root is counted under "" and "/". */
     int nodeCount() {
-        return nodes.size() - 1;
+        return nodes.size();
     }
 
     Set<String> ephemeralsOf(long sessionId) {
@@ -328,8 +328,9 @@ final class DataTree {
             ephemerals.computeIfAbsent(ephemeralOwner, k -> new HashSet<>()).add(path);
         }
         Stat stat = child.stat();
-        dataWatches.trigger(path, OpCodes.EVENT_NODE_CREATED, zxid, null);
-        childWatches.trigger(parentName.isEmpty() ? "/" : parentName, OpCodes.EVENT_NODE_CHILDREN_CHANGED, zxid, null);
+        dataWatches.trigger(path, OpCodes.EVENT_NODE_CREATED, zxid, acl, null);
+        childWatches.trigger(parentName.isEmpty() ? "/" : parentName, OpCodes.EVENT_NODE_CHILDREN_CHANGED, zxid,
+                parent.acl, null);
         return stat;
     }
 
@@ -360,9 +361,10 @@ final class DataTree {
                 paths.remove(path);
             }
         }
-        Set<Watcher> fired = dataWatches.trigger(path, OpCodes.EVENT_NODE_DELETED, zxid, null);
-        childWatches.trigger(path, OpCodes.EVENT_NODE_DELETED, zxid, fired);
-        childWatches.trigger(parentName.isEmpty() ? "/" : parentName, OpCodes.EVENT_NODE_CHILDREN_CHANGED, zxid, null);
+        Set<Watcher> fired = dataWatches.trigger(path, OpCodes.EVENT_NODE_DELETED, zxid, node.acl, null);
+        childWatches.trigger(path, OpCodes.EVENT_NODE_DELETED, zxid, node.acl, fired);
+        childWatches.trigger(parentName.isEmpty() ? "/" : parentName, OpCodes.EVENT_NODE_CHILDREN_CHANGED, zxid,
+                parent.acl, null);
     }
 
     Stat setData(String path, byte[] data, int version, long zxid, long time) throws ZkException {
@@ -375,7 +377,7 @@ final class DataTree {
         node.mzxid = zxid;
         node.version = version;
         Stat stat = node.stat();
-        dataWatches.trigger(path, OpCodes.EVENT_NODE_DATA_CHANGED, zxid, null);
+        dataWatches.trigger(path, OpCodes.EVENT_NODE_DATA_CHANGED, zxid, node.acl, null);
         return stat;
     }
 

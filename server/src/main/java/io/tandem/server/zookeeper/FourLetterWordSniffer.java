@@ -42,9 +42,14 @@ final class FourLetterWordSniffer extends ByteToMessageDecoder {
             in.skipBytes(in.readableBytes());
             ctx.channel().config().setAutoRead(false);
             long stmkArgument = argument;
-            server.call(() -> FourLetterWords.run(server, word, stmkArgument)).whenComplete((text, failure) -> {
-                String answer = failure != null ? "Error: " + failure.getMessage() + "\n" : text;
-                ctx.writeAndFlush(Unpooled.copiedBuffer(answer, StandardCharsets.UTF_8))
+            // Words that read the tree run on the commit thread; the rest (DNS, disk walks) must not hold it up.
+            java.util.concurrent.CompletableFuture<String> answer = FourLetterWords.needsTree(word)
+                    ? server.call(() -> FourLetterWords.run(server, word, stmkArgument))
+                    : java.util.concurrent.CompletableFuture.supplyAsync(
+                            () -> FourLetterWords.run(server, word, stmkArgument));
+            answer.whenComplete((text, failure) -> {
+                String reply = failure != null ? "Error: " + failure.getMessage() + "\n" : text;
+                ctx.writeAndFlush(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8))
                         .addListener(ChannelFutureListener.CLOSE);
             });
             return;

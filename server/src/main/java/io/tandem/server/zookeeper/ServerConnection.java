@@ -321,6 +321,16 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     }
 
     @Override
+    public void process(WatchedEvent event, List<io.tandem.zk.wire.data.ACL> nodeAcl) {
+        try {
+            Acls.check(nodeAcl, OpCodes.PERM_READ, authInfo);
+        } catch (ZkException e) {
+            return; // filtered by ACL, as Apache's ServerCnxn.process does
+        }
+        process(event);
+    }
+
+    @Override
     public void process(WatchedEvent event) {
         if (closing) {
             return;

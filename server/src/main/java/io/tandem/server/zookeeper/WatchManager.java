@@ -39,6 +39,11 @@ final class WatchManager {
 
     /** Fires {@code type} for {@code path}; returns the watchers that fired (to suppress duplicates in a second manager). */
     Set<Watcher> trigger(String path, int type, long zxid, Set<Watcher> suppress) {
+        return trigger(path, type, zxid, null, suppress);
+    }
+
+    Set<Watcher> trigger(String path, int type, long zxid, List<io.tandem.zk.wire.data.ACL> nodeAcl,
+                         Set<Watcher> suppress) {
         WatchedEvent event = WatchedEvent.of(type, path, zxid);
         Set<Watcher> fired = new LinkedHashSet<>();
         String current = path;
@@ -82,7 +87,7 @@ final class WatchManager {
         }
         for (Watcher watcher : fired) {
             if (suppress == null || !suppress.contains(watcher)) {
-                watcher.process(event);
+                watcher.process(event, nodeAcl);
             }
         }
         return fired;

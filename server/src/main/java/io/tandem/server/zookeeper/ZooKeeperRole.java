@@ -14,7 +14,9 @@ public final class ZooKeeperRole implements AutoCloseable {
     }
 
     public static ZooKeeperRole start(TandemConfig config) throws IOException {
-        Path dir = config.dataDir().resolve("zookeeper");
+        // A zoo.cfg dataDir names the ZooKeeper data directory itself; otherwise it lives under Tandem's data dir.
+        String zooCfgDataDir = config.get("dataDir");
+        Path dir = zooCfgDataDir != null ? Path.of(zooCfgDataDir) : config.dataDir().resolve("zookeeper");
         String host = config.get("clientPortAddress", "0.0.0.0");
         ZkServerConfig zkConfig = ZkServerConfig.from(host, config.zookeeperPort(), dir, config::get);
         String superDigest = config.get(Acls.SUPER_DIGEST_PROPERTY, System.getProperty(Acls.SUPER_DIGEST_PROPERTY));

@@ -1,5 +1,6 @@
 package io.tandem.server.zab;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -22,11 +23,11 @@ class ZabSimulationTest {
         return logger;
     }
 
-    private static final int DEFAULT_SEEDS = 300;
+    private static final int DEFAULT_SEEDS = 200;
     private static final int FAULTY_TICKS = 300;
     private static final int RECOVERY_TICKS_MAX = 300;
 
-    record Outcome(long committed, long writesAccepted, int epochs) {}
+    record Outcome(long committed, long writesAccepted, int epochs, java.util.Map<String, Long> stats) {}
 
     @Test
     void shouldKeepEveryCommittedWriteAndConvergeForEverySeed() {
@@ -40,16 +41,37 @@ class ZabSimulationTest {
         long base = Long.getLong("zab.seedBase", 1L);
         long committed = 0;
         long epochs = 0;
+        java.util.Map<String, Long> stats = new java.util.TreeMap<>();
         long started = System.nanoTime();
         for (long seed = base; seed < base + seeds; seed++) {
             Outcome outcome = run(seed);
             committed += outcome.committed();
             epochs += outcome.epochs();
+            outcome.stats().forEach((what, count) -> stats.merge(what, count, Long::sum));
         }
         long millis = (System.nanoTime() - started) / 1_000_000;
-        System.out.printf("zab simulation: seeds %d..%d, %d committed transactions, %d established epochs, %d ms%n",
-                base, base + seeds - 1, committed, epochs, millis);
+        System.out.printf("zab simulation: seeds %d..%d, %d committed transactions, %d established epochs, %d ms%n"
+                + "  exercised: %s%n", base, base + seeds - 1, committed, epochs, millis, stats);
         assertTrue(committed > seeds * 5L, "the simulation must commit real work, committed only " + committed);
+        if (seeds >= 100) {
+            for (String needed : new String[] {"sync DIFF", "sync TRUNC", "sync SNAP", "partition",
+                    "crash, tail LOSE", "crash inside Ready before SYNC"}) {
+                assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed);
+            }
+        }
+    }
+
+    @Test
+    void shouldReplayASeedExactly() {
+        for (long seed : new long[] {7, 8}) {
+            ZabSimulator first = ZabSimulator.randomized(seed);
+            ZabSimulator second = ZabSimulator.randomized(seed);
+            first.runTicks(FAULTY_TICKS);
+            second.runTicks(FAULTY_TICKS);
+            assertEquals(first.checker().committed(), second.checker().committed());
+            assertEquals(first.stats, second.stats);
+            assertEquals(first.checker().leaderOfEpoch(), second.checker().leaderOfEpoch());
+        }
     }
 
     @Test
@@ -75,7 +97,7 @@ class ZabSimulationTest {
         sim.runTicks(FAULTY_TICKS);
         recover(sim);
         return new Outcome(sim.checker().committed().size(), sim.writesAccepted(),
-                sim.checker().leaderOfEpoch().size());
+                sim.checker().leaderOfEpoch().size(), sim.stats);
     }
 
     /** Heals every fault, restarts every node, then requires a leader, a fresh commit and identical replicas. */

@@ -105,6 +105,24 @@ class ZooKeeperBadInputTest {
     }
 
     @Test
+    void shouldRejectPathThatIsNotUtf8WithBadArguments() throws Exception {
+        try (RawZkClient raw = connected()) {
+            byte[] path = {'/', (byte) 0xc3, (byte) 0x28};
+            raw.sendFrame(new RequestHeader(3, OpCodes.CREATE), out -> {
+                out.writeInt(path.length);
+                out.buffer().writeBytes(path);
+                out.writeBuffer(new byte[0]);
+                out.writeVector(java.util.List.of(new io.tandem.zk.wire.data.ACL(31,
+                        new io.tandem.zk.wire.data.Id("world", "anyone"))), (o, acl) -> acl.write(o));
+                out.writeInt(0);
+            });
+            JuteInput reply = JuteInput.decode(raw.readFrame(), input -> input);
+            assertEquals(-8, ReplyHeader.read(reply).err(), "the malformed byte decodes to U+FFFD, an invalid path char");
+        }
+        assertBystanderUnaffected();
+    }
+
+    @Test
     void shouldSurviveRandomBytesOnManyConnections() throws Exception {
         Random random = new Random(42);
         for (int round = 0; round < 40; round++) {

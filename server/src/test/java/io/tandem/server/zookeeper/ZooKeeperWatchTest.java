@@ -118,6 +118,19 @@ class ZooKeeperWatchTest {
     }
 
     @Test
+    void shouldNotDeliverEventsForNodesTheWatcherCannotRead() throws Exception {
+        create("/guarded");
+        ZkTestSupport.Events events = new ZkTestSupport.Events();
+        zk.addWatch("/guarded", events, AddWatchMode.PERSISTENT_RECURSIVE);
+        other.addAuthInfo("digest", "owner:pw".getBytes());
+        other.create("/guarded/private", null, ZooDefs.Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
+        other.setData("/guarded/private", new byte[] {1}, -1);
+        create("/guarded/public");
+        WatchedEvent event = events.nextNodeEvent();
+        assertEquals("/guarded/public", event.getPath(), "events of the unreadable node are filtered out");
+    }
+
+    @Test
     void shouldRemoveAndCheckWatches() throws Exception {
         create("/rm");
         ZkTestSupport.Events events = new ZkTestSupport.Events();

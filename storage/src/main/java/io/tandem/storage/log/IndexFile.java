@@ -132,7 +132,8 @@ abstract class IndexFile implements Closeable {
     }
 
     private void resize(long bytes) throws IOException {
-        map.force();
+        // No msync first: the mapping and the file share the page cache, so the new mapping sees every entry; making
+        // them durable is flush()'s job (an msync here cost a disk flush per roll).
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength(bytes);
             map = raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, bytes);

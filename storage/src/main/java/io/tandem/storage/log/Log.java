@@ -45,6 +45,8 @@ public final class Log implements Closeable {
     private volatile long highWatermark;
     private volatile long recoveryPoint;
     private volatile long firstDirtyOffset;
+    /** Counts truncations, so a flush that ran across one does not claim bytes written after it. */
+    private long truncations;
     private long unflushedRecords;
     private long lastFlushMs;
     private boolean closed;
@@ -70,7 +72,8 @@ public final class Log implements Closeable {
      * one holding the recovery point on is recovered: batches are re-read, CRC-checked and re-indexed, the first bad
      * one and everything after it is cut off (a torn tail), and later segments are deleted.
      *
-     * @param scheduler runs delayed segment deletion and the flush of rolled segments; null runs them inline
+     * @param scheduler runs delayed segment deletion and the flush of rolled segments; when null, delayed work goes
+     *                  to one shared daemon thread and undelayed work runs inline
      */
     public static Log open(Path dir, LogConfig config, Checkpoint checkpoint, boolean cleanShutdown,
             LongSupplier clock, ScheduledExecutorService scheduler) throws IOException {
@@ -380,15 +383,20 @@ public final class Log implements Closeable {
         }
         while (entry != null) {
             LogSegment segment = entry.getValue();
-            if (offset < end) {
-                LogSlice slice = segment.read(offset, maxBytes, limit, minOneBatch);
-                if (slice != null) {
-                    return slice;
-                }
+            LogSlice slice = offset < end ? segment.read(offset, maxBytes, limit, minOneBatch) : null;
+            Map.Entry<Long, LogSegment> next = slice == null ? segments.higherEntry(entry.getKey()) : null;
+            if (slice == null && next == null) {
+                slice = new LogSlice(segment.channel(), segment.logFile(), segment.size(), 0, end, end);
             }
-            Map.Entry<Long, LogSegment> next = segments.higherEntry(entry.getKey());
-            if (next == null) {
-                return new LogSlice(segment.channel(), segment.logFile(), segment.size(), 0, end, end);
+            if (slice != null) {
+                // Retention raises the log start before it unlinks a segment; seeing it raised past the offset means
+                // the segment holding it went while this read looked for it, and the next segment's data would skip
+                // records.
+                if (offset < logStartOffset) {
+                    throw new OffsetOutOfRangeException("offset " + offset + " was deleted during the read; log start "
+                            + "is now " + logStartOffset);
+                }
+                return slice;
             }
             entry = next;
         }
@@ -505,11 +513,7 @@ public final class Log implements Closeable {
                 }
             }
             if (deleted > 0) {
-                long first = segments.firstKey();
-                if (first > logStartOffset) {
-                    logStartOffset = first;
-                    leaderEpochs.truncateFromStart(first);
-                }
+                leaderEpochs.truncateFromStart(logStartOffset);
             }
             return deleted;
         } finally {
@@ -533,6 +537,11 @@ public final class Log implements Closeable {
 
     /** Removes the segment from the log now; its files are renamed and deleted after file.delete.delay.ms. */
     private void deleteSegment(LogSegment segment) throws IOException {
+        Long nextBase = segments.higherKey(segment.baseOffset());
+        if (nextBase != null && nextBase > logStartOffset) {
+            // Before unlinking: a concurrent read that misses the segment must find its offset out of range.
+            logStartOffset = nextBase;
+        }
         segments.remove(segment.baseOffset());
         segment.renameTo(LogSegment.DELETED_SUFFIX);
         runLater(() -> {
@@ -595,6 +604,7 @@ public final class Log implements Closeable {
     }
 
     private void afterTruncation() throws IOException {
+        truncations++;
         highWatermark = Math.min(highWatermark, logEndOffset);
         recoveryPoint = Math.min(recoveryPoint, logEndOffset);
         leaderEpochs.truncateFromEnd(logEndOffset);
@@ -615,22 +625,46 @@ public final class Log implements Closeable {
     }
 
     private void flushUpTo(long offsetExclusive) throws IOException {
+        List<LogSegment> toFlush = new ArrayList<>();
+        long target;
+        long truncationsBefore;
         lock.lock();
         try {
             if (closed) {
                 return;
             }
-            long target = Math.min(offsetExclusive, logEndOffset);
+            target = Math.min(offsetExclusive, logEndOffset);
             if (target <= recoveryPoint) {
                 return;
             }
+            truncationsBefore = truncations;
             for (LogSegment segment : segments.values()) {
                 if (segment.nextOffset() > recoveryPoint && segment.baseOffset() < target) {
-                    segment.flush();
+                    toFlush.add(segment);
                 }
             }
-            recoveryPoint = target;
-            if (target == logEndOffset) {
+        } finally {
+            lock.unlock();
+        }
+        // The fsyncs run without the lock so appends continue meanwhile; appends only add bytes after the target.
+        for (LogSegment segment : toFlush) {
+            try {
+                segment.flush();
+            } catch (java.nio.channels.ClosedChannelException e) {
+                if (segments.get(segment.baseOffset()) == segment) {
+                    throw e;
+                }
+                // Truncated, compacted or deleted meanwhile: nothing of it is left to make durable.
+            }
+        }
+        lock.lock();
+        try {
+            // After a truncation meanwhile, bytes below the target may be new and unflushed: claim nothing then.
+            long durable = truncations == truncationsBefore ? Math.min(target, logEndOffset) : recoveryPoint;
+            if (durable > recoveryPoint) {
+                recoveryPoint = durable;
+            }
+            if (recoveryPoint == logEndOffset) {
                 unflushedRecords = 0;
             }
             lastFlushMs = clock.getAsLong();
@@ -639,20 +673,26 @@ public final class Log implements Closeable {
         }
     }
 
-    /** Runs compaction on this log if its policy asks for it; see {@link LogCleaner}. Returns records removed. */
+    /**
+     * The background cleaner's entry point: compacts when cleanup.policy has compact and min.cleanable.dirty.ratio
+     * of the cleanable bytes were appended since the last pass; see {@link LogCleaner}. Returns records removed.
+     */
     public long compact() throws IOException {
         if (!config.compact()) {
             return 0;
         }
-        return LogCleaner.clean(this, true).recordsRemoved();
+        return LogCleaner.clean(this, false).recordsRemoved();
     }
 
-    /** Compacts only when min.cleanable.dirty.ratio says enough of the log is uncompacted: the background cleaner. */
-    long compactIfDirty() throws IOException {
+    /**
+     * Compacts now whatever the dirty ratio, re-cleaning already clean segments too (that is when tombstones past
+     * their delete horizon go). For tests and administrative use; returns records removed.
+     */
+    public long compactNow() throws IOException {
         if (!config.compact()) {
             return 0;
         }
-        return LogCleaner.clean(this, false).recordsRemoved();
+        return LogCleaner.clean(this, true).recordsRemoved();
     }
 
     /** Offsets below this were compacted by an earlier pass (in memory: a restart re-cleans, which is harmless). */
@@ -689,11 +729,27 @@ public final class Log implements Closeable {
                 LOG.log(Level.WARNING, "background task on " + dir + " failed", e);
             }
         };
-        if (scheduler == null || scheduler.isShutdown()) {
+        if (delayMs == 0 && scheduler == null) {
             runnable.run();
-        } else {
-            scheduler.schedule(runnable, delayMs, TimeUnit.MILLISECONDS);
+            return;
         }
+        ScheduledExecutorService executor = scheduler != null && !scheduler.isShutdown() ? scheduler
+                : SharedScheduler.INSTANCE;
+        executor.schedule(runnable, delayMs, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Runs delayed work for logs opened without a scheduler: one daemon thread for the whole process, created on
+     * first use. Closing a deleted segment early would break fetches still reading it, so the delay is honoured even
+     * then.
+     */
+    private static final class SharedScheduler {
+        static final ScheduledExecutorService INSTANCE = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                runnable -> {
+                    Thread thread = new Thread(runnable, "tandem-log-background");
+                    thread.setDaemon(true);
+                    return thread;
+                });
     }
 
     @FunctionalInterface

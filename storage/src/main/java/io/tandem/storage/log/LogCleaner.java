@@ -58,8 +58,8 @@ final class LogCleaner {
             LogSegment active = log.segments().lastEntry().getValue();
             long highWatermark = log.highWatermark();
             for (LogSegment segment : log.segments().headMap(active.baseOffset(), false).values()) {
-                if (segment.nextOffset() > highWatermark
-                        || segment.largestTimestamp() > now - config.minCompactionLagMs()) {
+                if (segment.nextOffset() > highWatermark || !segment.isEmpty()
+                        && segment.largestTimestamp() > now - config.minCompactionLagMs()) {
                     break;
                 }
                 candidates.add(segment);

@@ -180,21 +180,27 @@ final class LogSegment implements Closeable {
             written += batches.getBytes(start + written, channel, position + written, length - written);
         }
         long next = nextOffset;
-        int batchPosition = position;
+        int end = position;
         for (RecordBatch batch : RecordBatches.of(batches)) {
             if (batch.baseOffset() < next) {
                 throw new IllegalStateException("batch at offset " + batch.baseOffset() + " does not follow "
                         + next + " in " + logFile);
             }
-            indexBatch(batch.lastOffset(), batch.maxTimestamp(), batchPosition, batch.sizeInBytes());
-            batchPosition += batch.sizeInBytes();
+            end += batch.sizeInBytes();
             next = batch.nextOffset();
         }
-        if (batchPosition != position + length) {
+        if (end != position + length) {
             throw new IllegalStateException("appended bytes end inside a batch in " + logFile);
         }
+        // Publish the data before the index entries that point into it: a reader that sees an entry must also see
+        // the bytes it points at.
         nextOffset = next;
-        size = position + length;
+        size = end;
+        int batchPosition = position;
+        for (RecordBatch batch : RecordBatches.of(batches)) {
+            indexBatch(batch.lastOffset(), batch.maxTimestamp(), batchPosition, batch.sizeInBytes());
+            batchPosition += batch.sizeInBytes();
+        }
     }
 
     private void indexBatch(long lastOffset, long maxTimestamp, int position, int batchBytes) {
@@ -240,8 +246,8 @@ final class LogSegment implements Closeable {
 
     /** The first batch whose last offset is at least {@code offset}, searching from the offset index hint. */
     BatchPosition translateOffset(long offset) throws IOException {
-        int limit = size;
         int position = offsetIndex.lookupPosition(offset);
+        int limit = size;
         ByteBuffer scratch = ByteBuffer.allocate(HEADER_BYTES);
         while (position < limit) {
             BatchPosition batch = headerAt(position, limit, scratch);

@@ -463,13 +463,32 @@ public final class TxnLog implements Closeable {
         return size <= all.capacity();
     }
 
+    /**
+     * Makes file creations, renames and deletions in {@code dir} durable. A directory can only be fsynced through a
+     * FileChannel, which an interrupt closes mid-force; the interrupt is therefore held back until the force is done
+     * and then restored, so a caller's interrupt never turns into a failed commit.
+     */
     static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (true) {
+                try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+                    channel.force(true);
+                    return;
+                } catch (java.nio.channels.ClosedByInterruptException e) {
+                    // The interrupt arrived during the force; clear it and force again on a fresh channel.
+                    Thread.interrupted();
+                    interrupted = true;
+                }
+            }
         } catch (IOException e) {
             // Windows cannot open a directory as a channel; there a rename or create is durable without it.
             if (!System.getProperty("os.name", "").startsWith("Windows")) {
                 throw e;
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -25,7 +25,8 @@ class LogCleanerTest {
     @TempDir
     Path dir;
 
-    final AtomicLong clock = new AtomicLong(1_700_000_000_000L);
+    // Real time, not an arbitrary past instant: a segment emptied by compaction is dated by its file's mtime.
+    final AtomicLong clock = new AtomicLong(System.currentTimeMillis());
 
     static final long DELETE_RETENTION_MS = 60_000;
 
@@ -67,7 +68,7 @@ class LogCleanerTest {
             log.roll();
             log.updateHighWatermark(log.logEndOffset());
             List<Batches.Read> before = readAll(log);
-            long removed = log.compact();
+            long removed = log.compactNow();
             List<Batches.Read> after = readAll(log);
             assertEquals(latestByKey(before), latestByKey(after), "compaction must not change the latest values");
             assertEquals(before.size() - removed, after.size());
@@ -91,15 +92,36 @@ class LogCleanerTest {
     }
 
     @Test
+    void backgroundCompactionShouldWaitForTheDirtyRatio() throws IOException {
+        try (Log log = open()) {
+            for (int i = 0; i < 8; i++) {
+                log.appendAsLeader(keyed(clock.get(), Compression.NONE, "k", "v" + i), 0, -1);
+            }
+            log.roll();
+            log.updateHighWatermark(log.logEndOffset());
+            assertTrue(log.compact() > 0, "a never-cleaned log is entirely dirty");
+            assertEquals(0, log.compact(), "nothing new since the last pass");
+            log.appendAsLeader(keyed(clock.get(), Compression.NONE, "k", "again"), 0, -1);
+            log.roll();
+            log.updateHighWatermark(log.logEndOffset());
+            // One new small segment against the cleaned ones: below the default 0.5 ratio or not, either way the
+            // pass must leave exactly one "k" in the cleanable range.
+            log.compactNow();
+            List<Batches.Read> after = readAll(log);
+            assertEquals(List.of("again"), after.stream().map(Batches.Read::value).toList());
+        }
+    }
+
+    @Test
     void shouldNotTouchTheActiveSegmentOrDataAboveTheHighWatermark() throws IOException {
         try (Log log = open()) {
             for (int i = 0; i < 6; i++) {
                 log.appendAsLeader(keyed(clock.get(), Compression.NONE, "k", "v" + i), 0, -1);
             }
             log.updateHighWatermark(0);
-            assertEquals(0, log.compact());
+            assertEquals(0, log.compactNow());
             log.updateHighWatermark(log.logEndOffset());
-            log.compact();
+            log.compactNow();
             List<Batches.Read> after = readAll(log);
             // The cleanable range ends at the active segment: its newest "k" survives there, as do the active
             // segment's records, which the cleaner never reads.
@@ -124,17 +146,17 @@ class LogCleanerTest {
             log.appendAsLeader(keyed(clock.get(), Compression.NONE, "other", "1"), 0, -1);
             log.updateHighWatermark(log.logEndOffset());
 
-            log.compact();
+            log.compactNow();
             List<Batches.Read> first = readAll(log);
             assertEquals(List.of("kept", "gone", "other"), first.stream().map(Batches.Read::key).toList());
             assertEquals(null, first.get(1).value(), "the tombstone stays through the first cleaning");
 
             clock.addAndGet(DELETE_RETENTION_MS - 1);
-            log.compact();
+            log.compactNow();
             assertEquals(3, readAll(log).size(), "still inside delete.retention.ms");
 
             clock.addAndGet(1);
-            log.compact();
+            log.compactNow();
             List<Batches.Read> last = readAll(log);
             assertEquals(List.of("kept", "other"), last.stream().map(Batches.Read::key).toList());
         }
@@ -150,7 +172,7 @@ class LogCleanerTest {
             log.appendAsLeader(keyed(clock.get(), Compression.NONE, "p", "new", "q", "new"), 0, -1);
             log.roll();
             log.updateHighWatermark(log.logEndOffset());
-            log.compact();
+            log.compactNow();
             LogSlice slice = log.read(0, Integer.MAX_VALUE, Long.MAX_VALUE, true);
             ByteBuffer bytes = slice.readBytes(io.netty.buffer.ByteBufAllocator.DEFAULT).nioBuffer();
             var batches = new ArrayList<org.apache.kafka.common.record.internal.RecordBatch>();

@@ -425,6 +425,26 @@ class TxnLogTest {
     }
 
     @Test
+    void anInterruptedSyncingThreadShouldNotBreakTheLog() throws Exception {
+        try (TxnLog log = TxnLog.open(dir)) {
+            appendRange(log, 1, 50);
+            Thread.currentThread().interrupt();
+            try {
+                log.sync(); // an interruptible FileChannel would be closed for everyone here
+                assertTrue(Thread.currentThread().isInterrupted(), "the caller's interrupt status must survive");
+            } finally {
+                Thread.interrupted();
+            }
+            appendRange(log, 51, 60);
+            log.sync();
+            assertEquals(60, log.lastSyncedZxid());
+        }
+        try (TxnLog log = TxnLog.open(dir)) {
+            assertEquals(range(1, 60), replay(log, 0));
+        }
+    }
+
+    @Test
     void shouldStoreLargeTransactionsThatExceedTheWriteBuffer() throws IOException {
         byte[] big = new byte[300_000];
         for (int i = 0; i < big.length; i++) {

@@ -1,10 +1,10 @@
 package io.tandem.kafka.wire.compress;
 
+import com.github.luben.zstd.RecyclingBufferPool;
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,7 +52,7 @@ public final class Compression {
             case LZ4:
                 return new Lz4FrameOutputStream(out, magic == 0);
             case ZSTD:
-                return new ZstdOutputStreamNoFinalizer(out, ZSTD_LEVEL);
+                return new ZstdOutputStreamNoFinalizer(out, RecyclingBufferPool.INSTANCE, ZSTD_LEVEL);
             default:
                 throw new IllegalArgumentException("Unknown compression type " + type);
         }
@@ -60,7 +60,8 @@ public final class Compression {
 
     /**
      * A stream of the bytes that {@code compressed} (its readable bytes) decompresses to. The buffer's indexes are not
-     * changed; the caller keeps it alive until the stream is closed.
+     * changed; the caller keeps it alive until the stream is closed. The streams are unbuffered on purpose (callers
+     * here read in large chunks); wrap the result in a BufferedInputStream to read a few bytes at a time.
      *
      * @param magic the message format: lz4 with magic 0 accepts Kafka 0.8's broken header checksum
      */
@@ -71,15 +72,15 @@ public final class Compression {
                 case NONE:
                     return new ByteBufInputStream(view);
                 case GZIP:
-                    return new GuardedInputStream(new BufferedInputStream(
-                            new GZIPInputStream(new ByteBufInputStream(view), GZIP_BUFFER_BYTES), GZIP_BUFFER_BYTES));
+                    return new GuardedInputStream(new GZIPInputStream(new ByteBufInputStream(view), GZIP_BUFFER_BYTES));
                 case SNAPPY:
                     return new GuardedInputStream(SnappyInput.open(view));
                 case LZ4:
                     return new Lz4FrameInputStream(view, magic == 0);
                 case ZSTD:
-                    return new GuardedInputStream(new BufferedInputStream(
-                            new ZstdInputStreamNoFinalizer(new ByteBufInputStream(view)), 16 * 1024));
+                    // zstd-jni's stream buffers are 128 KiB; recycling them keeps them out of each batch's garbage.
+                    return new GuardedInputStream(
+                            new ZstdInputStreamNoFinalizer(new ByteBufInputStream(view), RecyclingBufferPool.INSTANCE));
                 default:
                     throw new IllegalArgumentException("Unknown compression type " + type);
             }

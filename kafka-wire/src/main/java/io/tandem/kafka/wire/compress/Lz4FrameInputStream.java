@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.xxhash.StreamingXXHash32;
 import net.jpountz.xxhash.XXHashFactory;
@@ -86,6 +87,13 @@ public final class Lz4FrameInputStream extends InputStream {
         if (length == 0) {
             return 0;
         }
+        if (blockPosition == blockLimit && !finished && length >= blockBytesMax) {
+            // The caller has room for a whole block: decode straight into its array, skipping our block buffer.
+            int decoded = readBlock(target, offset);
+            if (decoded > 0) {
+                return decoded;
+            }
+        }
         if (!ensureBlock()) {
             return -1;
         }
@@ -122,6 +130,19 @@ public final class Lz4FrameInputStream extends InputStream {
     }
 
     private void readBlock() throws IOException {
+        if (block == null) {
+            // Allocated per stream, never shared: a crafted block can only ever expose this stream's own bytes.
+            block = new byte[blockBytesMax];
+        }
+        blockLimit = readBlock(block, 0);
+        blockPosition = 0;
+    }
+
+    /**
+     * Decodes the next block into {@code target} at {@code offset}, which has room for {@link #blockBytesMax} bytes.
+     * Returns the decoded length, or 0 at the end mark (then {@link #finished} is set).
+     */
+    private int readBlock(byte[] target, int offset) throws IOException {
         if (in.readableBytes() < 4) {
             throw new IOException("lz4 frame ends before its end mark");
         }
@@ -138,7 +159,7 @@ public final class Lz4FrameInputStream extends InputStream {
                     throw new IOException("lz4 frame content checksum does not match");
                 }
             }
-            return;
+            return 0;
         }
         if (size > blockBytesMax) {
             throw new IOException("lz4 block of " + size + " bytes exceeds the frame's maximum " + blockBytesMax);
@@ -146,24 +167,25 @@ public final class Lz4FrameInputStream extends InputStream {
         if (in.readableBytes() < size + (blockChecksum ? 4 : 0)) {
             throw new IOException("lz4 frame ends inside a block");
         }
-        if (block == null) {
-            // Allocated per stream, never shared: a crafted block can only ever expose this stream's own bytes.
-            block = new byte[blockBytesMax];
-        }
         int start = in.readerIndex();
+        int decoded;
         if (stored) {
-            in.getBytes(start, block, 0, size);
-            blockLimit = size;
+            in.getBytes(start, target, offset, size);
+            decoded = size;
         } else {
+            if (target != block) {
+                // The caller's array may be pooled memory holding other requests' bytes, and lz4-java's Java
+                // decompressors can be tricked into emitting bytes they did not write (CVE-2025-66566).
+                Arrays.fill(target, offset, offset + blockBytesMax, (byte) 0);
+            }
             ByteBuffer source = in.nioBuffer(start, size);
             try {
-                blockLimit = Lz4Frame.DECOMPRESSOR.decompress(source, source.position(), size,
-                        ByteBuffer.wrap(block), 0, blockBytesMax);
-            } catch (LZ4Exception e) {
+                decoded = Lz4Frame.DECOMPRESSOR.decompress(source, source.position(), size,
+                        ByteBuffer.wrap(target), offset, blockBytesMax);
+            } catch (LZ4Exception | IndexOutOfBoundsException e) {
                 throw new IOException("lz4 block is malformed: " + e.getMessage(), e);
             }
         }
-        blockPosition = 0;
         in.skipBytes(size);
         if (blockChecksum) {
             int expected = in.readIntLE();
@@ -174,7 +196,8 @@ public final class Lz4FrameInputStream extends InputStream {
             }
         }
         if (contentHash != null) {
-            contentHash.update(block, 0, blockLimit);
+            contentHash.update(target, offset, decoded);
         }
+        return decoded;
     }
 }

@@ -28,8 +28,9 @@ final class BoundedDecompression {
                     }
                     return out;
                 }
-                // Netty grows the buffer geometrically, so asking for a little room each time stays amortised O(n).
-                out.ensureWritable(Math.min(4096, max - out.writerIndex()));
+                // 64 KiB of room lets the lz4 reader decode whole blocks straight into this buffer; Netty grows it
+                // geometrically, so the copying stays amortised O(n).
+                out.ensureWritable(Math.min(64 * 1024, max - out.writerIndex()));
                 if (out.writeBytes(in, Math.min(out.writableBytes(), max - out.writerIndex())) < 0) {
                     return out;
                 }

@@ -200,6 +200,10 @@ public final class RecordBatch {
         return type;
     }
 
+    public boolean isCompressed() {
+        return (attributes() & COMPRESSION_MASK) != 0;
+    }
+
     public TimestampType timestampType() {
         return (attributes() & TIMESTAMP_TYPE_MASK) == 0 ? TimestampType.CREATE_TIME : TimestampType.LOG_APPEND_TIME;
     }
@@ -252,6 +256,11 @@ public final class RecordBatch {
     /** Patches the base offset, which the CRC does not cover (the broker assigns offsets on append). */
     public void setBaseOffset(long baseOffset) {
         buf.setLong(start + BASE_OFFSET_OFFSET, baseOffset);
+    }
+
+    /** Patches the base offset so that the last record lands on {@code lastOffset}, keeping the deltas. */
+    public void setLastOffset(long lastOffset) {
+        setBaseOffset(lastOffset - lastOffsetDelta());
     }
 
     /** Patches the partition leader epoch, which the CRC does not cover (the leader stamps it on append). */

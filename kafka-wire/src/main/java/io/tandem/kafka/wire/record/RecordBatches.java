@@ -34,7 +34,12 @@ public final class RecordBatches implements Iterable<RecordBatch> {
         return new RecordBatches(buf, Integer.MAX_VALUE);
     }
 
-    /** As {@link #of(ByteBuf)}, rejecting any batch larger than {@code batchBytesMax} (the topic's max.message.bytes). */
+    /**
+     * As {@link #of(ByteBuf)}, treating any batch larger than {@code batchBytesMax} as corrupt. This is for input where
+     * an oversized size field can only mean damage (a log segment, a replica fetch). A produce request is different:
+     * Kafka answers MESSAGE_TOO_LARGE there, so iterate with {@link #of(ByteBuf)} and compare
+     * {@link RecordBatch#sizeInBytes()} with max.message.bytes.
+     */
     public static RecordBatches of(ByteBuf buf, int batchBytesMax) {
         return new RecordBatches(buf, batchBytesMax);
     }
@@ -83,7 +88,10 @@ public final class RecordBatches implements Iterable<RecordBatch> {
         return entrySize;
     }
 
-    /** Bytes taken by the complete batches at the front of the buffer (the rest, if any, is a partial batch). */
+    /**
+     * Bytes taken by the complete batches at the front of the buffer (the rest, if any, is a partial batch). Kafka
+     * silently trims such a partial tail from produced records before appending them.
+     */
     public int validBytes() {
         int index = start;
         while (true) {

@@ -98,6 +98,9 @@ class RecordBatchTest {
         ByteBuf buf = Unpooled.wrappedBuffer(kafka.duplicate());
         RecordBatch batch = RecordBatch.wrap(buf);
         long crcBefore = batch.crc();
+        assertEquals(compression != CompressionType.NONE, batch.isCompressed());
+        batch.setLastOffset(2_000_004L);
+        assertEquals(2_000_000L, batch.baseOffset());
         batch.setBaseOffset(1_000_000L);
         batch.setPartitionLeaderEpoch(17);
         assertEquals(crcBefore, batch.crc());

@@ -1,0 +1,297 @@
+package io.tandem.bench.zookeeper;
+
+import io.tandem.bench.ServerProcess;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher.Event.KeeperState;
+import org.apache.zookeeper.ZooDefs.Ids;
+import org.apache.zookeeper.ZooKeeper;
+
+/**
+ * Side-by-side ZooKeeper benchmark: starts each server as its own process (Tandem through ./tandem, Apache ZooKeeper
+ * 3.9.5 through ZooKeeperServerMain from jars fetched at bench time), drives the same load with the official Java
+ * client (N sessions, W async requests in flight each; phases create, set, get, exists, delete), and prints ops/s,
+ * p50 and p99 per phase, start-up time to the first answered handshake, idle RSS, and the Tandem/Apache ratios.
+ * Run it with bench/run-zk.sh. Nothing here is asserted by any test.
+ */
+public final class ZkBench {
+    private static final List<String> PHASES = List.of("create", "set", "get", "exists", "delete");
+    private static final long PHASE_TIMEOUT_MINUTES = 10;
+    /** Latencies are recorded in microseconds up to a minute, with 3 significant digits. */
+    private static final long LATENCY_US_MAX = 60_000_000;
+
+    record Options(List<String> targets, int clients, int inFlight, int opsPerPhase, int dataBytes, int warmupOps,
+                   Path root, Path apacheLib, Path work) {
+        static Options parse(String[] args) {
+            Map<String, String> values = new LinkedHashMap<>();
+            for (int i = 0; i + 1 < args.length; i += 2) {
+                if (!args[i].startsWith("--")) {
+                    throw new IllegalArgumentException("expected --name value pairs, got " + args[i]);
+                }
+                values.put(args[i].substring(2), args[i + 1]);
+            }
+            Path root = Path.of(values.getOrDefault("root", ".")).toAbsolutePath().normalize();
+            Path work = Path.of(values.getOrDefault("work", root.resolve("bench/target/zk-bench").toString()));
+            return new Options(
+                    List.of(values.getOrDefault("targets", "tandem,apache").split(",")),
+                    Integer.parseInt(values.getOrDefault("clients", "8")),
+                    Integer.parseInt(values.getOrDefault("inflight", "32")),
+                    Integer.parseInt(values.getOrDefault("ops", "20000")),
+                    Integer.parseInt(values.getOrDefault("data-bytes", "100")),
+                    Integer.parseInt(values.getOrDefault("warmup", "4000")),
+                    root,
+                    Path.of(values.getOrDefault("apache-lib", work.resolve("apache-zk").toString())),
+                    work);
+        }
+    }
+
+    record PhaseResult(String phase, long ops, long errors, double opsPerSecond, double p50Ms, double p99Ms) {
+    }
+
+    record ServerResult(String name, long startupMs, double idleRssMib, double afterLoadRssMib, List<PhaseResult> phases) {
+        PhaseResult phase(String phase) {
+            return phases.stream().filter(p -> p.phase.equals(phase)).findFirst().orElseThrow();
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options = Options.parse(args);
+        System.out.printf(Locale.ROOT, "ZooKeeper benchmark: %d clients x %d in flight, %d ops per phase, %d-byte values, %d cores%n",
+                options.clients, options.inFlight, options.opsPerPhase, options.dataBytes, Runtime.getRuntime().availableProcessors());
+        List<ServerResult> results = new ArrayList<>();
+        for (String target : options.targets) {
+            results.add(runAgainst(target.trim(), options));
+        }
+        print(results);
+    }
+
+    private static ServerResult runAgainst(String target, Options options) throws Exception {
+        int port = freePort();
+        Path dataDir = options.work.resolve(target + "-data");
+        deleteRecursively(dataDir);
+        Files.createDirectories(dataDir);
+        List<String> command = switch (target) {
+            case "apache" -> List.of("java",
+                    // zkServer.sh's default heap; forceSync stays at its default (yes) so every write is fsynced.
+                    "-Xmx1000m", "-Dzookeeper.admin.enableServer=false", "-Dzookeeper.forceSync=yes",
+                    "-cp", options.apacheLib.resolve("*").toString(),
+                    "org.apache.zookeeper.server.ZooKeeperServerMain", Integer.toString(port), dataDir.toString());
+            case "tandem" -> tandemCommand(options, port, dataDir);
+            default -> throw new IllegalArgumentException("unknown target " + target + " (tandem or apache)");
+        };
+        System.out.printf(Locale.ROOT, "%n== %s on port %d ==%n", target, port);
+        try (ServerProcess server = ServerProcess.start(target, command, options.work.resolve(target + ".log"),
+                ServerProcess.zookeeperHandshake("127.0.0.1", port))) {
+            System.out.printf(Locale.ROOT, "start-up to first handshake: %d ms%n", server.startupMillis());
+            Thread.sleep(2000);
+            double idleRss = server.rssMib();
+            System.out.printf(Locale.ROOT, "idle RSS: %.1f MiB%n", idleRss);
+
+            String connect = "127.0.0.1:" + port;
+            List<ZooKeeper> clients = connectAll(connect, options.clients);
+            try {
+                clients.get(0).create("/bench", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                for (int c = 0; c < clients.size(); c++) {
+                    clients.get(c).create("/bench/c" + c, null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                }
+                warmUp(clients, options);
+                List<PhaseResult> phases = new ArrayList<>();
+                for (String phase : PHASES) {
+                    PhaseResult result = runPhase(phase, clients, options);
+                    System.out.printf(Locale.ROOT, "%-7s %9.0f ops/s  p50 %7.3f ms  p99 %7.3f ms  (%d ops, %d errors)%n",
+                            phase, result.opsPerSecond, result.p50Ms, result.p99Ms, result.ops, result.errors);
+                    phases.add(result);
+                }
+                Thread.sleep(2000);
+                double afterLoadRss = server.rssMib();
+                System.out.printf(Locale.ROOT, "RSS after load: %.1f MiB%n", afterLoadRss);
+                return new ServerResult(target, server.startupMillis(), idleRss, afterLoadRss, phases);
+            } finally {
+                for (ZooKeeper client : clients) {
+                    client.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * The ./tandem launcher once the server has its CLI main; until then the same server through the embedding API
+     * in its own JVM, with the launcher's default JVM flags, so start-up and RSS are still those of a separate process.
+     */
+    private static List<String> tandemCommand(Options options, int port, Path dataDir) {
+        if (launcherReady()) {
+            return List.of(options.root.resolve("tandem").toString(), "start", "--roles", "zookeeper",
+                    "--zk-port", Integer.toString(port), "--data-dir", dataDir.toString());
+        }
+        System.out.println("(./tandem has no CLI main yet: running Tandem via the embedding API in its own JVM)");
+        return List.of("java", "-Xms16m", "-Xmx512m", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"),
+                TandemZkMain.class.getName(), Integer.toString(port), dataDir.toString());
+    }
+
+    private static boolean launcherReady() {
+        try {
+            Class.forName("io.tandem.server.Main", false, ZkBench.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
+    private static List<ZooKeeper> connectAll(String connect, int count) throws Exception {
+        List<ZooKeeper> clients = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            CountDownLatch connected = new CountDownLatch(1);
+            ZooKeeper client = new ZooKeeper(connect, 30_000, event -> {
+                if (event.getState() == KeeperState.SyncConnected) {
+                    connected.countDown();
+                }
+            });
+            if (!connected.await(30, TimeUnit.SECONDS)) {
+                throw new IOException("client " + i + " could not connect to " + connect);
+            }
+            clients.add(client);
+        }
+        return clients;
+    }
+
+    /** Same work as the measured phases on other paths, so both JVMs (server and driver) are warm. */
+    private static void warmUp(List<ZooKeeper> clients, Options options) throws Exception {
+        Options warm = new Options(options.targets, options.clients, options.inFlight, options.warmupOps,
+                options.dataBytes, 0, options.root, options.apacheLib, options.work);
+        for (String phase : PHASES) {
+            runPhase(phase, clients, warm);
+        }
+    }
+
+    /** Each client works on its own nodes /bench/c{client}/n{i}, keeping W requests outstanding. */
+    private static PhaseResult runPhase(String phase, List<ZooKeeper> clients, Options options) throws Exception {
+        Histogram latencies = new ConcurrentHistogram(LATENCY_US_MAX, 3);
+        AtomicLong errors = new AtomicLong();
+        int perClient = options.opsPerPhase / clients.size();
+        byte[] value = new byte[options.dataBytes];
+        CountDownLatch done = new CountDownLatch(clients.size() * perClient);
+        List<Thread> drivers = new ArrayList<>();
+        long started = System.nanoTime();
+        for (int c = 0; c < clients.size(); c++) {
+            ZooKeeper client = clients.get(c);
+            String base = "/bench/c" + c + "/n";
+            Semaphore inFlight = new Semaphore(options.inFlight);
+            Thread driver = new Thread(() -> {
+                try {
+                    for (int i = 0; i < perClient; i++) {
+                        inFlight.acquire();
+                        String path = base + i;
+                        long sentAt = System.nanoTime();
+                        issue(phase, client, path, value, rc -> {
+                            latencies.recordValue(Math.min(LATENCY_US_MAX, (System.nanoTime() - sentAt) / 1000));
+                            if (rc != KeeperException.Code.OK.intValue()) {
+                                errors.incrementAndGet();
+                            }
+                            inFlight.release();
+                            done.countDown();
+                        });
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "bench-driver-" + c);
+            drivers.add(driver);
+            driver.start();
+        }
+        if (!done.await(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+            throw new IOException(phase + " did not finish within " + PHASE_TIMEOUT_MINUTES + " minutes");
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        for (Thread driver : drivers) {
+            driver.join();
+        }
+        long ops = (long) perClient * clients.size();
+        return new PhaseResult(phase, ops, errors.get(), ops / seconds,
+                latencies.getValueAtPercentile(50) / 1000.0, latencies.getValueAtPercentile(99) / 1000.0);
+    }
+
+    @FunctionalInterface
+    private interface Completion {
+        void done(int rc);
+    }
+
+    private static void issue(String phase, ZooKeeper client, String path, byte[] value, Completion completion) {
+        switch (phase) {
+            case "create" -> client.create(path, value, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
+                    (rc, p, ctx, name) -> completion.done(rc), null);
+            case "set" -> client.setData(path, value, -1, (rc, p, ctx, stat) -> completion.done(rc), null);
+            case "get" -> client.getData(path, false, (rc, p, ctx, data, stat) -> completion.done(rc), null);
+            case "exists" -> client.exists(path, false, (rc, p, ctx, stat) -> completion.done(rc), null);
+            case "delete" -> client.delete(path, -1, (rc, p, ctx) -> completion.done(rc), null);
+            default -> throw new IllegalArgumentException(phase);
+        }
+    }
+
+    private static void print(List<ServerResult> results) {
+        System.out.printf(Locale.ROOT, "%n== summary ==%n");
+        System.out.printf(Locale.ROOT, "| server | phase | ops/s | p50 ms | p99 ms | errors |%n|---|---|---:|---:|---:|---:|%n");
+        for (ServerResult server : results) {
+            for (PhaseResult phase : server.phases) {
+                System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.3f | %.3f | %d |%n",
+                        server.name, phase.phase, phase.opsPerSecond, phase.p50Ms, phase.p99Ms, phase.errors);
+            }
+        }
+        System.out.printf(Locale.ROOT, "%n| server | start-up to first handshake ms | idle RSS MiB | RSS after load MiB |%n|---|---:|---:|---:|%n");
+        for (ServerResult server : results) {
+            System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f |%n", server.name, server.startupMs, server.idleRssMib, server.afterLoadRssMib);
+        }
+        ServerResult tandem = results.stream().filter(r -> r.name.equals("tandem")).findFirst().orElse(null);
+        ServerResult apache = results.stream().filter(r -> r.name.equals("apache")).findFirst().orElse(null);
+        if (tandem == null || apache == null) {
+            System.out.printf(Locale.ROOT, "%n(ratios need both tandem and apache)%n");
+            return;
+        }
+        System.out.printf(Locale.ROOT, "%n| phase | ops/s Tandem/Apache | p50 Tandem/Apache | p99 Tandem/Apache |%n|---|---:|---:|---:|%n");
+        for (String phase : PHASES) {
+            PhaseResult t = tandem.phase(phase);
+            PhaseResult a = apache.phase(phase);
+            System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.2f |%n", phase,
+                    t.opsPerSecond / a.opsPerSecond, t.p50Ms / a.p50Ms, t.p99Ms / a.p99Ms);
+        }
+        System.out.printf(Locale.ROOT, "| start-up | | %.2f (time) | |%n| idle RSS | | %.2f (memory) | |%n",
+                (double) tandem.startupMs / apache.startupMs, tandem.idleRssMib / apache.idleRssMib);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
+    }
+
+    private ZkBench() {
+    }
+}

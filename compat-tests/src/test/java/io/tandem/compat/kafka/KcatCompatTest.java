@@ -1,0 +1,62 @@
+package io.tandem.compat.kafka;
+
+import io.tandem.server.Tandem;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.tandem.compat.kafka.KafkaCompat.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** kcat (librdkafka) against Tandem: metadata, and produce then consume with every compression codec. */
+class KcatCompatTest {
+    private static final Path KCAT = Path.of("/usr/bin/kcat");
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void requireKcat() {
+        requireTool(KCAT, "kcat");
+    }
+
+    @Test
+    void metadataShouldListTheBrokerAndTopics() throws Exception {
+        try (Tandem tandem = Tandem.start(config(dir))) {
+            Result produced = run(List.of(KCAT.toString(), "-b", tandem.bootstrapServers(), "-P", "-t", "listed"),
+                    Duration.ofSeconds(60), "x\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals(0, produced.exitCode(), produced.output());
+            Result result = run(List.of(KCAT.toString(), "-b", tandem.bootstrapServers(), "-L"), Duration.ofSeconds(60));
+            assertEquals(0, result.exitCode(), result.output());
+            assertTrue(result.output().contains("1 brokers:"), result.output());
+            assertTrue(result.output().contains("broker 0 at 127.0.0.1:" + tandem.kafkaPort()), result.output());
+            assertTrue(result.output().contains("topic \"listed\" with 1 partitions"), result.output());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "gzip", "snappy", "lz4", "zstd"})
+    void produceAndConsumeShouldRoundTripWithEachCompression(String codec) throws Exception {
+        try (Tandem tandem = Tandem.start(config(dir))) {
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < 50; i++) lines.add(codec + "-line-" + i + "-" + "z".repeat(i));
+            String input = String.join("\n", lines) + "\n";
+            Result produced = run(List.of(KCAT.toString(), "-b", tandem.bootstrapServers(), "-P", "-t", "kc-" + codec,
+                    "-z", codec, "-X", "topic.request.required.acks=all"), Duration.ofSeconds(60),
+                    input.getBytes(StandardCharsets.UTF_8));
+            assertEquals(0, produced.exitCode(), produced.output());
+            Result consumed = run(List.of(KCAT.toString(), "-b", tandem.bootstrapServers(), "-C", "-t", "kc-" + codec,
+                    "-o", "beginning", "-e", "-q"), Duration.ofSeconds(60));
+            assertEquals(0, consumed.exitCode(), consumed.output());
+            assertEquals(lines, consumed.output().lines().toList());
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package io.tandem.compat.zookeeper;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.KeeperException.Code;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.ZooDefs.Ids;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** multi (transactions) and multiRead: per-op results, and the exact error per op when a transaction fails. */
+@ExtendWith(ZkTargetExtension.class)
+class ZkMultiCompatTest {
+    private static ZooKeeper zk;
+
+    @BeforeAll
+    static void connect(ZkTarget target) throws Exception {
+        zk = Zk.connect(target.connectString());
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        zk.close();
+    }
+
+    private static String root(TestInfo info) throws Exception {
+        String path = "/multi-" + info.getTestMethod().orElseThrow().getName();
+        zk.create(path, new byte[0], Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        return path;
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aSuccessfulMultiShouldReturnOneResultPerOpInOrderAndApplyAtomically(TestInfo info) throws Exception {
+        String root = root(info);
+        zk.create(root + "/old", utf8("x"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        List<OpResult> results = zk.multi(List.of(
+                Op.create(root + "/a", utf8("a"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                Op.create(root + "/seq-", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL),
+                Op.check(root + "/old", 0),
+                Op.setData(root + "/old", utf8("y"), 0),
+                Op.delete(root + "/a", 0)));
+
+        assertEquals(5, results.size());
+        assertEquals(root + "/a", assertInstanceOf(OpResult.CreateResult.class, results.get(0)).getPath());
+        assertEquals(root + "/seq-0000000002", assertInstanceOf(OpResult.CreateResult.class, results.get(1)).getPath());
+        assertInstanceOf(OpResult.CheckResult.class, results.get(2));
+        Stat set = assertInstanceOf(OpResult.SetDataResult.class, results.get(3)).getStat();
+        assertEquals(1, set.getVersion());
+        assertInstanceOf(OpResult.DeleteResult.class, results.get(4));
+
+        // All ops of one multi share one zxid.
+        Stat old = zk.exists(root + "/old", false);
+        Stat seq = zk.exists(root + "/seq-0000000002", false);
+        assertEquals(old.getMzxid(), seq.getCzxid());
+        assertEquals(set, old);
+        assertNull(zk.exists(root + "/a", false));
+        Stat parent = zk.exists(root, false);
+        assertEquals(2, parent.getNumChildren());
+        assertEquals(seq.getCzxid(), parent.getPzxid());
+    }
+
+    @Test
+    void multiCreateWithStatModesShouldReturnTheCreatedStat(TestInfo info) throws Exception {
+        String root = root(info);
+        List<OpResult> results = zk.multi(List.of(
+                Op.create(root + "/ttl", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_WITH_TTL, 60_000),
+                Op.create(root + "/box", null, Ids.OPEN_ACL_UNSAFE, CreateMode.CONTAINER)));
+        OpResult.CreateResult ttl = assertInstanceOf(OpResult.CreateResult.class, results.get(0));
+        OpResult.CreateResult box = assertInstanceOf(OpResult.CreateResult.class, results.get(1));
+        assertEquals(root + "/ttl", ttl.getPath());
+        assertEquals(zk.exists(root + "/ttl", false), ttl.getStat());
+        assertEquals(zk.exists(root + "/box", false), box.getStat());
+    }
+
+    @Test
+    void aFailedMultiShouldReportOkBeforeTheFailureTheErrorAtItAndRuntimeInconsistencyAfter(TestInfo info) throws Exception {
+        String root = root(info);
+        zk.create(root + "/exists", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        KeeperException failure = assertThrows(KeeperException.NodeExistsException.class, () -> zk.multi(List.of(
+                Op.create(root + "/new", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                Op.setData(root + "/exists", utf8("v"), -1),
+                Op.create(root + "/exists", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                Op.delete(root + "/exists", -1))));
+
+        List<OpResult> results = failure.getResults();
+        assertEquals(4, results.size());
+        assertEquals(Code.OK.intValue(), assertInstanceOf(OpResult.ErrorResult.class, results.get(0)).getErr());
+        assertEquals(Code.OK.intValue(), assertInstanceOf(OpResult.ErrorResult.class, results.get(1)).getErr());
+        assertEquals(Code.NODEEXISTS.intValue(), assertInstanceOf(OpResult.ErrorResult.class, results.get(2)).getErr());
+        assertEquals(Code.RUNTIMEINCONSISTENCY.intValue(), assertInstanceOf(OpResult.ErrorResult.class, results.get(3)).getErr());
+
+        // Nothing was applied.
+        assertNull(zk.exists(root + "/new", false));
+        assertEquals(0, zk.exists(root + "/exists", false).getVersion());
+    }
+
+    @Test
+    void aFailedCheckShouldFailTheMultiWithBadVersion(TestInfo info) throws Exception {
+        String root = root(info);
+        zk.create(root + "/n", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        KeeperException failure = assertThrows(KeeperException.BadVersionException.class, () -> zk.multi(List.of(
+                Op.check(root + "/n", 7),
+                Op.delete(root + "/n", -1))));
+        assertEquals(Code.BADVERSION.intValue(), ((OpResult.ErrorResult) failure.getResults().get(0)).getErr());
+        assertEquals(Code.RUNTIMEINCONSISTENCY.intValue(), ((OpResult.ErrorResult) failure.getResults().get(1)).getErr());
+        assertThrows(KeeperException.NoNodeException.class, () -> zk.multi(List.of(Op.check(root + "/missing", -1))));
+    }
+
+    @Test
+    void opsInAMultiShouldSeeTheEffectsOfEarlierOpsInTheSameMulti(TestInfo info) throws Exception {
+        String root = root(info);
+        List<OpResult> results = zk.multi(List.of(
+                Op.create(root + "/p", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                Op.create(root + "/p/c", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                Op.setData(root + "/p/c", utf8("1"), 0),
+                Op.setData(root + "/p/c", utf8("2"), 1),
+                Op.delete(root + "/p/c", 2)));
+        assertEquals(5, results.size());
+        assertEquals(0, zk.exists(root + "/p", false).getNumChildren());
+    }
+
+    @Test
+    void anEmptyMultiShouldSucceedWithNoResults() throws Exception {
+        assertEquals(List.of(), zk.multi(List.of()));
+    }
+
+    @Test
+    void multiReadShouldAnswerEachReadIndependentlyIncludingErrors(TestInfo info) throws Exception {
+        String root = root(info);
+        zk.create(root + "/a", utf8("data-a"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        zk.create(root + "/a/child", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+
+        List<OpResult> results = zk.multi(List.of(
+                Op.getData(root + "/a"),
+                Op.getChildren(root + "/a"),
+                Op.getData(root + "/missing"),
+                Op.getChildren(root + "/missing")));
+
+        OpResult.GetDataResult data = assertInstanceOf(OpResult.GetDataResult.class, results.get(0));
+        assertArrayEquals(utf8("data-a"), data.getData());
+        assertEquals(zk.exists(root + "/a", false), data.getStat());
+        assertEquals(List.of("child"), assertInstanceOf(OpResult.GetChildrenResult.class, results.get(1)).getChildren());
+        assertEquals(Code.NONODE.intValue(), assertInstanceOf(OpResult.ErrorResult.class, results.get(2)).getErr());
+        assertEquals(Code.NONODE.intValue(), assertInstanceOf(OpResult.ErrorResult.class, results.get(3)).getErr());
+    }
+
+    @Test
+    void mixingReadAndWriteOpsInOneMultiShouldBeRejectedByTheClient() {
+        assertThrows(IllegalArgumentException.class, () -> zk.multi(List.of(
+                Op.getData("/"),
+                Op.create("/never", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT))));
+    }
+}

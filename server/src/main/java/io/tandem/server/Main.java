@@ -1,0 +1,140 @@
+package io.tandem.server;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The command line: {@code tandem start [--config zoo.cfg|server.properties] [--roles ...] [--set key=value] ...}. */
+@Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
+        description = "One server speaking the Apache ZooKeeper and Apache Kafka protocols.",
+        subcommands = {Main.Start.class})
+public final class Main implements Runnable {
+    private static final Logger LOG = Logger.getLogger(Main.class.getName());
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    /** {@code tandem start}: runs a node until the process is stopped. */
+    @Command(name = "start", mixinStandardHelpOptions = true, description = "Start a Tandem node.")
+    static final class Start implements Callable<Integer> {
+        @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+                description = "A zoo.cfg or server.properties style file; may be given more than once.")
+        List<Path> configFiles = new ArrayList<>();
+
+        @Option(names = "--roles", split = ",", paramLabel = "ROLE",
+                description = "Which roles to run: zookeeper, kafka (default: both).")
+        List<String> roles = new ArrayList<>();
+
+        @Option(names = "--data-dir", paramLabel = "DIR", description = "Where data is stored (default ./tandem-data).")
+        Path dataDir;
+
+        @Option(names = "--zk-port", paramLabel = "PORT", description = "ZooKeeper client port (default 2181, 0 = any).")
+        Integer zookeeperPort;
+
+        @Option(names = "--kafka-port", paramLabel = "PORT", description = "Kafka port (default 9092, 0 = any).")
+        Integer kafkaPort;
+
+        @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any zoo.cfg or server.properties key.")
+        Map<String, String> settings = new LinkedHashMap<>();
+
+        @Override
+        public Integer call() throws Exception {
+            TandemConfig config = toConfig();
+            Tandem tandem = Tandem.start(config);
+            LOG.info(() -> "Tandem started: ZooKeeper port " + tandem.zookeeperPort() + ", Kafka port "
+                    + tandem.kafkaPort() + ", data in " + config.dataDir().toAbsolutePath());
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                tandem.close();
+                stopped.countDown();
+            }, "tandem-shutdown"));
+            stopped.await();
+            return 0;
+        }
+
+        /** Files first, then --set, then the dedicated flags: the most specific source wins. */
+        TandemConfig toConfig() throws IOException {
+            Map<String, String> merged = new LinkedHashMap<>();
+            for (Path file : configFiles) {
+                merged.putAll(readProperties(file));
+            }
+            merged.putAll(settings);
+            TandemConfig config = TandemConfig.defaults();
+            for (Map.Entry<String, String> entry : merged.entrySet()) {
+                if (!ConfigKeys.isKnown(entry.getKey())) {
+                    LOG.warning("Unknown configuration key '" + entry.getKey() + "' (value '" + entry.getValue()
+                            + "') is ignored");
+                }
+                config.set(entry.getKey(), entry.getValue());
+            }
+            if (merged.containsKey("clientPort")) {
+                config.zookeeperPort(Integer.parseInt(merged.get("clientPort").trim()));
+            }
+            if (merged.containsKey("roles")) {
+                config.roles(parseRoles(List.of(merged.get("roles").split(","))));
+            }
+            if (!roles.isEmpty()) {
+                config.roles(parseRoles(roles));
+            }
+            if (dataDir != null) {
+                config.dataDir(dataDir);
+            }
+            if (zookeeperPort != null) {
+                config.zookeeperPort(zookeeperPort);
+            }
+            if (kafkaPort != null) {
+                config.kafkaPort(kafkaPort);
+            }
+            return config;
+        }
+
+        private static Set<TandemConfig.Role> parseRoles(List<String> names) {
+            Set<TandemConfig.Role> result = EnumSet.noneOf(TandemConfig.Role.class);
+            for (String name : names) {
+                String trimmed = name.trim();
+                if (!trimmed.isEmpty()) {
+                    try {
+                        result.add(TandemConfig.Role.valueOf(trimmed.toUpperCase(Locale.ROOT)));
+                    } catch (IllegalArgumentException e) {
+                        throw new CommandLine.ParameterException(new CommandLine(new Start()),
+                                "unknown role '" + trimmed + "' (expected zookeeper or kafka)");
+                    }
+                }
+            }
+            return result;
+        }
+
+        private static Map<String, String> readProperties(Path file) throws IOException {
+            Properties properties = new Properties();
+            try (Reader reader = Files.newBufferedReader(file)) {
+                properties.load(reader);
+            }
+            Map<String, String> result = new LinkedHashMap<>();
+            for (String key : properties.stringPropertyNames()) {
+                result.put(key, properties.getProperty(key).trim());
+            }
+            return result;
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package io.tandem.server.kafka;
+
+import io.tandem.server.TandemConfig;
+
+import java.nio.file.Path;
+
+/**
+ * The broker's settings, read from Kafka's {@code server.properties} keys in the {@link TandemConfig}, with
+ * Kafka's defaults except where noted.
+ */
+public record BrokerConfig(
+        int brokerId,
+        String bindHost,
+        int port,
+        String advertisedHost,
+        Integer advertisedPort,
+        String rack,
+        Path logDir,
+        int numPartitions,
+        short defaultReplicationFactor,
+        boolean autoCreateTopics,
+        int offsetsTopicPartitions,
+        short offsetsTopicReplicationFactor,
+        int messageMaxBytes,
+        int socketRequestMaxBytes,
+        int ioThreads,
+        int networkThreads,
+        String zookeeperConnect,
+        int zookeeperSessionTimeoutMs,
+        int groupMinSessionTimeoutMs,
+        int groupMaxSessionTimeoutMs,
+        int groupInitialRebalanceDelayMs,
+        int groupMaxSize,
+        int offsetMetadataMaxBytes,
+        long logRetentionCheckIntervalMs,
+        boolean deleteTopicEnable) {
+
+    public static BrokerConfig from(TandemConfig config) {
+        String logDirs = config.get("log.dirs", config.get("log.dir"));
+        Path logDir = logDirs == null ? config.dataDir().resolve("kafka-logs") : Path.of(logDirs.split(",")[0].trim());
+        String bindHost = null;
+        int port = config.kafkaPort();
+        String listeners = config.get("listeners");
+        if (listeners != null) {
+            Endpoint e = Endpoint.parse(listeners.split(",")[0]);
+            // The port comes from the Tandem config (--kafka-port, 0 for a free one); listeners gives the host.
+            bindHost = e.host();
+        }
+        String advertisedHost = null;
+        Integer advertisedPort = null;
+        String advertised = config.get("advertised.listeners");
+        if (advertised != null) {
+            Endpoint e = Endpoint.parse(advertised.split(",")[0]);
+            advertisedHost = e.host();
+            advertisedPort = e.port() > 0 ? e.port() : null;
+        }
+        return new BrokerConfig(
+                config.getInt("broker.id", 0),
+                bindHost,
+                port,
+                advertisedHost,
+                advertisedPort,
+                config.get("broker.rack"),
+                logDir,
+                config.getInt("num.partitions", 1),
+                (short) config.getInt("default.replication.factor", 1),
+                Boolean.parseBoolean(config.get("auto.create.topics.enable", "true")),
+                config.getInt("offsets.topic.num.partitions", 50),
+                // Kafka defaults to 3 and refuses to create the offsets topic on smaller clusters; Tandem's default
+                // of 1 lets a single node work out of the box (it is capped by the live brokers anyway).
+                (short) config.getInt("offsets.topic.replication.factor", 1),
+                config.getInt("message.max.bytes", 1048588),
+                config.getInt("socket.request.max.bytes", 104857600),
+                config.getInt("num.io.threads", 8),
+                config.getInt("num.network.threads", 3),
+                config.get("zookeeper.connect"),
+                config.getInt("zookeeper.session.timeout.ms", 18000),
+                config.getInt("group.min.session.timeout.ms", 6000),
+                config.getInt("group.max.session.timeout.ms", 1800000),
+                config.getInt("group.initial.rebalance.delay.ms", 3000),
+                config.getInt("group.max.size", Integer.MAX_VALUE),
+                config.getInt("offset.metadata.max.bytes", 4096),
+                config.getLong("log.retention.check.interval.ms", 300000),
+                Boolean.parseBoolean(config.get("delete.topic.enable", "true")));
+    }
+
+    /** A listener as Kafka writes it: {@code NAME://host:port}, host may be empty (all interfaces). */
+    record Endpoint(String listenerName, String host, int port) {
+        static Endpoint parse(String text) {
+            String t = text.trim();
+            int scheme = t.indexOf("://");
+            String name = scheme < 0 ? "PLAINTEXT" : t.substring(0, scheme);
+            String hostPort = scheme < 0 ? t : t.substring(scheme + 3);
+            int colon = hostPort.lastIndexOf(':');
+            String host = colon < 0 ? hostPort : hostPort.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+            int port = colon < 0 ? -1 : Integer.parseInt(hostPort.substring(colon + 1));
+            return new Endpoint(name, host.isEmpty() ? null : host, port);
+        }
+    }
+}

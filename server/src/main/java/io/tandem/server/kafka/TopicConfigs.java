@@ -1,0 +1,149 @@
+package io.tandem.server.kafka;
+
+import io.tandem.server.TandemConfig;
+import io.tandem.storage.log.LogConfig;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Kafka's topic-level configuration keys with their broker-level defaults ({@code log.*} and friends), so that
+ * DescribeConfigs reports what Kafka reports and the effective value of a topic key is override, else broker
+ * setting, else Kafka's default.
+ */
+public final class TopicConfigs {
+    /** A topic key, the broker key that sets its default (or null), and Kafka's default value. */
+    public record Key(String name, String brokerKey, String defaultValue, String type) {
+    }
+
+    public static final Map<String, Key> KEYS = new LinkedHashMap<>();
+
+    private static void key(String name, String brokerKey, String defaultValue, String type) {
+        KEYS.put(name, new Key(name, brokerKey, defaultValue, type));
+    }
+
+    static {
+        key("cleanup.policy", "log.cleanup.policy", "delete", "LIST");
+        key("compression.type", "compression.type", "producer", "STRING");
+        key("compression.gzip.level", "compression.gzip.level", "-1", "INT");
+        key("compression.lz4.level", "compression.lz4.level", "9", "INT");
+        key("compression.zstd.level", "compression.zstd.level", "3", "INT");
+        key("delete.retention.ms", "log.cleaner.delete.retention.ms", "86400000", "LONG");
+        key("file.delete.delay.ms", "log.segment.delete.delay.ms", "60000", "LONG");
+        key("flush.messages", "log.flush.interval.messages", "9223372036854775807", "LONG");
+        key("flush.ms", "log.flush.interval.ms", "9223372036854775807", "LONG");
+        key("index.interval.bytes", "log.index.interval.bytes", "4096", "INT");
+        key("max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", "9223372036854775807", "LONG");
+        key("max.message.bytes", "message.max.bytes", "1048588", "INT");
+        key("message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms", "3600000", "LONG");
+        key("message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms", "9223372036854775807", "LONG");
+        key("message.timestamp.type", "log.message.timestamp.type", "CreateTime", "STRING");
+        key("min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio", "0.5", "DOUBLE");
+        key("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", "0", "LONG");
+        key("min.insync.replicas", "min.insync.replicas", "1", "INT");
+        key("preallocate", "log.preallocate", "false", "BOOLEAN");
+        key("retention.bytes", "log.retention.bytes", "-1", "LONG");
+        key("retention.ms", "log.retention.ms", "604800000", "LONG");
+        key("segment.bytes", "log.segment.bytes", "1073741824", "INT");
+        key("segment.index.bytes", "log.index.size.max.bytes", "10485760", "INT");
+        key("segment.jitter.ms", "log.roll.jitter.ms", "0", "LONG");
+        key("segment.ms", "log.roll.ms", "604800000", "LONG");
+        key("unclean.leader.election.enable", "unclean.leader.election.enable", "false", "BOOLEAN");
+    }
+
+    private final TandemConfig broker;
+
+    public TopicConfigs(TandemConfig broker) {
+        this.broker = broker;
+    }
+
+    /** Where a value came from, with Kafka's ConfigSource codes. */
+    public enum Source {
+        TOPIC_CONFIG(1), STATIC_BROKER_CONFIG(4), DEFAULT_CONFIG(5);
+        public final byte code;
+
+        Source(int code) {
+            this.code = (byte) code;
+        }
+    }
+
+    public record Value(String name, String value, Source source) {
+    }
+
+    /** The broker-level default for a topic key: the broker key when set, else Kafka's default. */
+    public Value brokerDefault(Key key) {
+        String value = key.brokerKey() == null ? null : broker.get(key.brokerKey());
+        if (value == null && key.name().equals("retention.ms")) {
+            // log.retention.ms wins over .minutes over .hours, as in Kafka.
+            String minutes = broker.get("log.retention.minutes");
+            String hours = broker.get("log.retention.hours");
+            if (minutes != null) value = Long.toString(Long.parseLong(minutes.trim()) * 60_000L);
+            else if (hours != null) value = Long.toString(Long.parseLong(hours.trim()) * 3_600_000L);
+        }
+        if (value == null && key.name().equals("segment.ms") && broker.get("log.roll.hours") != null) {
+            value = Long.toString(Long.parseLong(broker.get("log.roll.hours").trim()) * 3_600_000L);
+        }
+        if (value != null) return new Value(key.name(), value.trim(), Source.STATIC_BROKER_CONFIG);
+        return new Value(key.name(), key.defaultValue(), Source.DEFAULT_CONFIG);
+    }
+
+    /** Every topic key with its effective value for a topic with these overrides. */
+    public Map<String, Value> effective(Map<String, String> overrides) {
+        Map<String, Value> result = new LinkedHashMap<>();
+        for (Key key : KEYS.values()) {
+            String override = overrides.get(key.name());
+            result.put(key.name(), override != null ? new Value(key.name(), override, Source.TOPIC_CONFIG)
+                    : brokerDefault(key));
+        }
+        return result;
+    }
+
+    public String value(Map<String, String> overrides, String name) {
+        String override = overrides.get(name);
+        return override != null ? override : brokerDefault(KEYS.get(name)).value();
+    }
+
+    public LogConfig logConfig(Map<String, String> overrides) {
+        Map<String, String> flat = new LinkedHashMap<>();
+        for (Map.Entry<String, Value> e : effective(overrides).entrySet()) flat.put(e.getKey(), e.getValue().value());
+        return LogConfig.fromTopicConfig(flat);
+    }
+
+    /** Why a topic config override is not acceptable, or null. */
+    public static String invalidReason(String name, String value) {
+        Key key = KEYS.get(name);
+        if (key == null) return "Unknown topic config name: " + name;
+        if (value == null) return null;
+        try {
+            switch (key.type()) {
+                case "INT" -> Integer.parseInt(value.trim());
+                case "LONG" -> Long.parseLong(value.trim());
+                case "DOUBLE" -> Double.parseDouble(value.trim());
+                case "BOOLEAN" -> {
+                    if (!value.trim().equalsIgnoreCase("true") && !value.trim().equalsIgnoreCase("false")) {
+                        return "Invalid value " + value + " for configuration " + name + ": Expected value to be either true or false";
+                    }
+                }
+                default -> { }
+            }
+        } catch (NumberFormatException e) {
+            return "Invalid value " + value + " for configuration " + name + ": Not a number of type " + key.type();
+        }
+        if (name.equals("cleanup.policy")) {
+            for (String part : value.split(",")) {
+                String p = part.trim();
+                if (!p.equals("delete") && !p.equals("compact")) {
+                    return "Invalid value " + value + " for configuration cleanup.policy: String must be one of: compact, delete";
+                }
+            }
+        }
+        if (name.equals("compression.type") && !java.util.List.of("uncompressed", "zstd", "lz4", "snappy", "gzip",
+                "producer").contains(value.trim())) {
+            return "Invalid value " + value + " for configuration compression.type: String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer";
+        }
+        if (name.equals("message.timestamp.type") && !value.equals("CreateTime") && !value.equals("LogAppendTime")) {
+            return "Invalid value " + value + " for configuration message.timestamp.type: String must be one of: CreateTime, LogAppendTime";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,122 @@
+package io.tandem.server.kafka.group;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.tandem.kafka.wire.record.Record;
+import io.tandem.kafka.wire.record.RecordBatch;
+import io.tandem.kafka.wire.record.RecordBatchBuilder;
+import io.tandem.kafka.wire.record.RecordBatches;
+import io.tandem.kafka.wire.record.RecordIterator;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.storage.log.LogSlice;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+
+/**
+ * Makes committed offsets durable in the compacted {@code __consumer_offsets} topic in Kafka's record format, and
+ * replays that topic into the coordinator at start-up.
+ */
+public final class OffsetsTopicStore implements GroupStore {
+    private static final System.Logger LOG = System.getLogger(OffsetsTopicStore.class.getName());
+
+    private final int partitionCount;
+    /** The offsets topic partition by index, created when first needed. */
+    private final IntFunction<Partition> partitions;
+
+    public OffsetsTopicStore(int partitionCount, IntFunction<Partition> partitions) {
+        this.partitionCount = partitionCount;
+        this.partitions = partitions;
+    }
+
+    private void append(String groupId, List<byte[][]> keyValues) {
+        Partition partition = partitions.apply(OffsetsTopicCodec.partitionFor(groupId, partitionCount));
+        ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
+        try {
+            long now = System.currentTimeMillis();
+            try (RecordBatchBuilder builder = RecordBatchBuilder.create(buf)) {
+                for (byte[][] kv : keyValues) builder.append(now, kv[0], kv[1]);
+                builder.build();
+            }
+            Partition.AppendResult result = partition.append(buf, Integer.MAX_VALUE, -1);
+            if (result.error() != 0) {
+                throw new IllegalStateException("cannot append to " + partition.topicPartition() + ": "
+                        + result.errorMessage());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Override
+    public void offsetsCommitted(String groupId, Map<TopicPartition, CommittedOffset> offsets) {
+        List<byte[][]> records = new ArrayList<>();
+        for (Map.Entry<TopicPartition, CommittedOffset> e : offsets.entrySet()) {
+            records.add(new byte[][]{OffsetsTopicCodec.offsetKey(groupId, e.getKey()),
+                    OffsetsTopicCodec.offsetValue(e.getValue())});
+        }
+        append(groupId, records);
+    }
+
+    @Override
+    public void offsetsDeleted(String groupId, Collection<TopicPartition> deleted) {
+        List<byte[][]> records = new ArrayList<>();
+        for (TopicPartition tp : deleted) records.add(new byte[][]{OffsetsTopicCodec.offsetKey(groupId, tp), null});
+        append(groupId, records);
+    }
+
+    @Override
+    public void groupDeleted(String groupId) {
+        List<byte[][]> records = new ArrayList<>();
+        records.add(new byte[][]{OffsetsTopicCodec.groupKey(groupId), null});
+        append(groupId, records);
+    }
+
+    /** Replays one offsets-topic partition into the coordinator, oldest record first. */
+    public static void load(Partition partition, GroupCoordinator coordinator) throws IOException {
+        long offset = partition.logStartOffset();
+        int loaded = 0;
+        while (offset < partition.logEndOffset()) {
+            LogSlice slice = partition.log().read(offset, 1 << 20, Long.MAX_VALUE, true);
+            if (slice.isEmpty()) break;
+            ByteBuf bytes = slice.readBytes(ByteBufAllocator.DEFAULT);
+            try {
+                for (RecordBatch batch : RecordBatches.of(bytes)) {
+                    if (batch.isControl()) continue;
+                    try (RecordIterator records = batch.records()) {
+                        while (records.hasNext()) {
+                            Record record = records.next();
+                            if (!record.hasKey()) continue;
+                            OffsetsTopicCodec.Key key = OffsetsTopicCodec.readKey(ByteBufUtil.getBytes(record.key()));
+                            if (key == null) continue;
+                            if (key.partition() == null) {
+                                if (!record.hasValue()) coordinator.loadGroupDeletion(key.groupId());
+                            } else {
+                                coordinator.loadOffset(key.groupId(), key.partition(), record.hasValue()
+                                        ? OffsetsTopicCodec.readOffsetValue(ByteBufUtil.getBytes(record.value()))
+                                        : null);
+                                loaded++;
+                            }
+                        }
+                    }
+                }
+            } finally {
+                bytes.release();
+            }
+            if (slice.nextOffset() <= offset) break;
+            offset = slice.nextOffset();
+        }
+        if (loaded > 0) {
+            LOG.log(System.Logger.Level.INFO, "Loaded {0} offset records from {1}", loaded, partition.topicPartition());
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.AlterConfigsRequest;
+import io.tandem.kafka.wire.message.AlterConfigsResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/** AlterConfigs (the legacy, non-incremental one): the given set replaces the resource's overrides. */
+final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequest> {
+    private final KafkaBroker broker;
+
+    AlterConfigsHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, AlterConfigsRequest request, Responder responder) {
+        AlterConfigsResponse response = new AlterConfigsResponse();
+        for (AlterConfigsRequest.AlterConfigsResource resource : request.resources) {
+            AlterConfigsResponse.AlterConfigsResourceResponse result = new AlterConfigsResponse.AlterConfigsResourceResponse();
+            result.resourceType = resource.resourceType;
+            result.resourceName = resource.resourceName;
+            try {
+                Map<String, String> overrides = new LinkedHashMap<>();
+                for (AlterConfigsRequest.AlterConfigsResource.AlterableConfig c : resource.configs) {
+                    if (c.value != null) overrides.put(c.name, c.value);
+                }
+                ConfigResources.write(broker, resource.resourceType, resource.resourceName, overrides, request.validateOnly);
+            } catch (ApiException e) {
+                result.errorCode = e.error();
+                result.errorMessage = e.getMessage();
+            } catch (Exception e) {
+                result.errorCode = UNKNOWN_SERVER_ERROR;
+                result.errorMessage = e.toString();
+            }
+            response.responses.add(result);
+        }
+        responder.send(response);
+    }
+}

@@ -1,0 +1,122 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.CreateTopicsRequest;
+import io.tandem.kafka.wire.message.CreateTopicsResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicConfigs;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.TopicNames;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/** CreateTopics: each topic validated and created on its own, with per-topic results; validate-only supported. */
+final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
+    private static final UUID ZERO_UUID = new UUID(0, 0);
+    private final KafkaBroker broker;
+
+    CreateTopicsHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, CreateTopicsRequest request, Responder responder) {
+        CreateTopicsResponse response = new CreateTopicsResponse();
+        Set<String> seen = new HashSet<>();
+        Set<String> duplicates = new HashSet<>();
+        for (CreateTopicsRequest.CreatableTopic t : request.topics) if (!seen.add(t.name)) duplicates.add(t.name);
+        for (CreateTopicsRequest.CreatableTopic t : request.topics) {
+            CreateTopicsResponse.CreatableTopicResult result = new CreateTopicsResponse.CreatableTopicResult();
+            result.name = t.name;
+            result.topicId = ZERO_UUID;
+            try {
+                if (duplicates.contains(t.name)) {
+                    throw new ApiException(INVALID_REQUEST, "Create topics request from client `" + context.clientId()
+                            + "` contains multiple entries for the following topics: " + t.name);
+                }
+                TopicInfo created = create(t, request.validateOnly);
+                result.topicId = request.validateOnly ? ZERO_UUID : created.id();
+                result.numPartitions = created.partitionCount();
+                result.replicationFactor = (short) created.replicas().get(0).size();
+                result.configs = new ArrayList<>();
+                for (TopicConfigs.Value v : broker.topicConfigs().effective(created.configs()).values()) {
+                    CreateTopicsResponse.CreatableTopicResult.CreatableTopicConfigs c =
+                            new CreateTopicsResponse.CreatableTopicResult.CreatableTopicConfigs();
+                    c.name = v.name();
+                    c.value = v.value();
+                    c.configSource = v.source().code;
+                    result.configs.add(c);
+                }
+            } catch (ApiException e) {
+                result.errorCode = e.error();
+                result.errorMessage = e.getMessage();
+            } catch (Exception e) {
+                result.errorCode = UNKNOWN_SERVER_ERROR;
+                result.errorMessage = e.toString();
+            }
+            response.topics.add(result);
+        }
+        responder.send(response);
+    }
+
+    private TopicInfo create(CreateTopicsRequest.CreatableTopic t, boolean validateOnly) throws Exception {
+        String invalid = TopicNames.invalidReason(t.name);
+        if (invalid != null) throw new ApiException(INVALID_TOPIC_EXCEPTION, invalid);
+        if (broker.metadata().topic(t.name) != null) {
+            throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + t.name + "' already exists.");
+        }
+        Map<String, String> configs = new LinkedHashMap<>();
+        for (CreateTopicsRequest.CreatableTopic.CreatableTopicConfig c : t.configs) {
+            String reason = TopicConfigs.invalidReason(c.name, c.value);
+            if (reason != null) throw new ApiException(INVALID_CONFIG, reason);
+            if (c.value != null) configs.put(c.name, c.value);
+        }
+        SortedMap<Integer, List<Integer>> assignment = null;
+        int partitions = t.numPartitions;
+        int replication = t.replicationFactor;
+        if (!t.assignments.isEmpty()) {
+            if (partitions != -1 || replication != -1) {
+                throw new ApiException(INVALID_REQUEST, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
+            }
+            assignment = new TreeMap<>();
+            Set<Integer> live = new HashSet<>();
+            broker.metadata().liveBrokers().forEach(b -> live.add(b.brokerId()));
+            for (CreateTopicsRequest.CreatableTopic.CreatableReplicaAssignment a : t.assignments) {
+                if (a.brokerIds.isEmpty() || !live.containsAll(a.brokerIds)
+                        || new HashSet<>(a.brokerIds).size() != a.brokerIds.size()) {
+                    throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Invalid replica assignment for partition "
+                            + a.partitionIndex + ": " + a.brokerIds);
+                }
+                assignment.put(a.partitionIndex, new ArrayList<>(a.brokerIds));
+            }
+            for (int i = 0; i < assignment.size(); i++) {
+                if (!assignment.containsKey(i)) {
+                    throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Partitions should be a consecutive 0-based integer sequence");
+                }
+            }
+        } else {
+            if (partitions == -1) partitions = broker.config().numPartitions();
+            if (replication == -1) replication = broker.config().defaultReplicationFactor();
+            if (partitions <= 0) {
+                throw new ApiException(INVALID_PARTITIONS, "Number of partitions was set to an invalid non-positive value.");
+            }
+            if (replication <= 0) {
+                throw new ApiException(INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0, or -1 to use the default value.");
+            }
+        }
+        return broker.createTopic(t.name, partitions, replication, assignment, configs, validateOnly);
+    }
+}

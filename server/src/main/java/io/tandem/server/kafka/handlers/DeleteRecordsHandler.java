@@ -1,0 +1,62 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.DeleteRecordsRequest;
+import io.tandem.kafka.wire.message.DeleteRecordsResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+import io.tandem.storage.log.OffsetOutOfRangeException;
+
+import java.io.IOException;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/** DeleteRecords: raises each partition's log start offset (-1: to the high watermark). */
+final class DeleteRecordsHandler implements ApiHandler<DeleteRecordsRequest> {
+    private final KafkaBroker broker;
+
+    DeleteRecordsHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, DeleteRecordsRequest request, Responder responder) {
+        DeleteRecordsResponse response = new DeleteRecordsResponse();
+        for (DeleteRecordsRequest.DeleteRecordsTopic t : request.topics) {
+            DeleteRecordsResponse.DeleteRecordsTopicResult topicResult = new DeleteRecordsResponse.DeleteRecordsTopicResult();
+            topicResult.name = t.name;
+            TopicInfo topic = broker.metadata().topic(t.name);
+            for (DeleteRecordsRequest.DeleteRecordsTopic.DeleteRecordsPartition p : t.partitions) {
+                DeleteRecordsResponse.DeleteRecordsTopicResult.DeleteRecordsPartitionResult result =
+                        new DeleteRecordsResponse.DeleteRecordsTopicResult.DeleteRecordsPartitionResult();
+                result.partitionIndex = p.partitionIndex;
+                result.lowWatermark = -1;
+                try {
+                    if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
+                        result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                    } else {
+                        Partition partition = broker.localPartition(topic, p.partitionIndex);
+                        if (partition == null) {
+                            result.errorCode = NOT_LEADER_OR_FOLLOWER;
+                        } else {
+                            result.lowWatermark = partition.log().deleteRecordsBefore(p.offset);
+                        }
+                    }
+                } catch (OffsetOutOfRangeException e) {
+                    result.errorCode = OFFSET_OUT_OF_RANGE;
+                } catch (ApiException e) {
+                    result.errorCode = e.error();
+                } catch (IOException e) {
+                    result.errorCode = KAFKA_STORAGE_ERROR;
+                }
+                topicResult.partitions.add(result);
+            }
+            response.topics.add(topicResult);
+        }
+        responder.send(response);
+    }
+}

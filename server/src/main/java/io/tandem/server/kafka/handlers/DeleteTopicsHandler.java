@@ -1,0 +1,76 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.DeleteTopicsRequest;
+import io.tandem.kafka.wire.message.DeleteTopicsResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.TopicNames;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/** DeleteTopics: by name (v0-5) or by name or id (v6+), with a result per topic. */
+final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
+    private static final UUID ZERO_UUID = new UUID(0, 0);
+    private final KafkaBroker broker;
+
+    DeleteTopicsHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, DeleteTopicsRequest request, Responder responder) {
+        short version = context.apiVersion();
+        List<DeleteTopicsRequest.DeleteTopicState> wanted = new ArrayList<>();
+        if (version < 6) {
+            for (String name : request.topicNames) {
+                DeleteTopicsRequest.DeleteTopicState s = new DeleteTopicsRequest.DeleteTopicState();
+                s.name = name;
+                s.topicId = ZERO_UUID;
+                wanted.add(s);
+            }
+        } else {
+            wanted.addAll(request.topics);
+        }
+        DeleteTopicsResponse response = new DeleteTopicsResponse();
+        for (DeleteTopicsRequest.DeleteTopicState s : wanted) {
+            DeleteTopicsResponse.DeletableTopicResult result = new DeleteTopicsResponse.DeletableTopicResult();
+            result.name = s.name;
+            result.topicId = s.topicId == null ? ZERO_UUID : s.topicId;
+            try {
+                TopicInfo topic;
+                if (s.name == null) {
+                    topic = broker.metadata().topicById(s.topicId);
+                    if (topic == null) throw new ApiException(UNKNOWN_TOPIC_ID, "Topic id " + s.topicId + " does not exist.");
+                    result.name = topic.name();
+                } else {
+                    topic = broker.metadata().topic(s.name);
+                    if (topic == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
+                }
+                if (!broker.config().deleteTopicEnable()) {
+                    throw new ApiException(TOPIC_DELETION_DISABLED, "Topic deletion is disabled.");
+                }
+                if (TopicNames.isInternal(topic.name())) {
+                    throw new ApiException(TOPIC_AUTHORIZATION_FAILED, "Internal topics cannot be deleted.");
+                }
+                result.topicId = topic.id();
+                broker.deleteTopic(topic.name());
+            } catch (ApiException e) {
+                result.errorCode = e.error();
+                result.errorMessage = e.getMessage();
+            } catch (Exception e) {
+                result.errorCode = UNKNOWN_SERVER_ERROR;
+                result.errorMessage = e.toString();
+            }
+            response.responses.add(result);
+        }
+        responder.send(response);
+    }
+}

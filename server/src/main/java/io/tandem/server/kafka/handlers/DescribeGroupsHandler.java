@@ -1,0 +1,50 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.DescribeGroupsRequest;
+import io.tandem.kafka.wire.message.DescribeGroupsResponse;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.group.GroupMessages;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/** DescribeGroups: an unknown group is "Dead" with no error before v6 and GROUP_ID_NOT_FOUND from v6, as in Kafka. */
+final class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequest> {
+    private final KafkaBroker broker;
+
+    DescribeGroupsHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, DescribeGroupsRequest request, Responder responder) {
+        DescribeGroupsResponse response = new DescribeGroupsResponse();
+        for (String groupId : request.groups) {
+            GroupMessages.GroupDescription d = broker.groups().describeGroup(groupId);
+            DescribeGroupsResponse.DescribedGroup group = new DescribeGroupsResponse.DescribedGroup();
+            group.groupId = groupId;
+            group.groupState = d.state().toString();
+            group.protocolType = d.protocolType();
+            group.protocolData = d.protocol() == null ? "" : d.protocol();
+            if (d.error() == GROUP_ID_NOT_FOUND) {
+                group.errorCode = context.apiVersion() >= 6 ? GROUP_ID_NOT_FOUND : NONE;
+                if (context.apiVersion() >= 6) group.errorMessage = "Group " + groupId + " not found.";
+            }
+            for (GroupMessages.MemberDescription m : d.members()) {
+                DescribeGroupsResponse.DescribedGroup.DescribedGroupMember member =
+                        new DescribeGroupsResponse.DescribedGroup.DescribedGroupMember();
+                member.memberId = m.memberId();
+                member.groupInstanceId = m.groupInstanceId();
+                member.clientId = m.clientId() == null ? "" : m.clientId();
+                member.clientHost = m.clientHost() == null ? "" : m.clientHost();
+                member.memberMetadata = m.metadata();
+                member.memberAssignment = m.assignment();
+                group.members.add(member);
+            }
+            response.groups.add(group);
+        }
+        responder.send(response);
+    }
+}

@@ -1,0 +1,165 @@
+package io.tandem.server.kafka.handlers;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.tandem.kafka.wire.message.FetchRequest;
+import io.tandem.kafka.wire.message.FetchResponse;
+import io.tandem.kafka.wire.message.FetchResponse.FetchableTopicResponse;
+import io.tandem.kafka.wire.message.FetchResponse.FetchableTopicResponse.PartitionData;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+import io.tandem.storage.log.LogSlice;
+import io.tandem.storage.log.OffsetOutOfRangeException;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * Fetch: whole batches from each requested partition's committed data, honouring max.bytes (soft: the first
+ * partition with data always gets at least one batch) and partition max bytes, with a long poll in the purgatory
+ * until min.bytes are there or max.wait.ms passes. Fetch sessions are not kept: every answer carries session id 0,
+ * which tells clients to send full fetch requests (as Kafka does when its session cache is full).
+ */
+final class FetchHandler implements ApiHandler<FetchRequest> {
+    private static final System.Logger LOG = System.getLogger(FetchHandler.class.getName());
+    private final KafkaBroker broker;
+
+    FetchHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    /** One requested partition, resolved. */
+    private record Target(FetchRequest.FetchTopic topicRequest, TopicInfo topic, FetchRequest.FetchTopic.FetchPartition request,
+                          Partition partition, short error) {
+    }
+
+    @Override
+    public void handle(RequestContext context, FetchRequest request, Responder responder) {
+        short version = context.apiVersion();
+        List<Target> targets = new ArrayList<>();
+        List<TopicPartition> keys = new ArrayList<>();
+        boolean anyError = false;
+        for (FetchRequest.FetchTopic topicRequest : request.topics) {
+            TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicRequest.topicId)
+                    : broker.metadata().topic(topicRequest.topic);
+            for (FetchRequest.FetchTopic.FetchPartition p : topicRequest.partitions) {
+                short error = NONE;
+                Partition partition = null;
+                if (topic == null) {
+                    error = version >= 13 ? UNKNOWN_TOPIC_ID : UNKNOWN_TOPIC_OR_PARTITION;
+                } else if (!topic.replicas().containsKey(p.partition)) {
+                    error = UNKNOWN_TOPIC_OR_PARTITION;
+                } else {
+                    try {
+                        partition = broker.localPartition(topic, p.partition);
+                        if (partition == null) error = NOT_LEADER_OR_FOLLOWER;
+                    } catch (ApiException e) {
+                        error = e.error();
+                    }
+                }
+                if (partition != null && (p.fetchOffset < partition.logStartOffset()
+                        || p.fetchOffset > partition.logEndOffset())) {
+                    error = OFFSET_OUT_OF_RANGE;
+                }
+                if (error != NONE) anyError = true;
+                targets.add(new Target(topicRequest, topic, p, partition, error));
+                if (partition != null) keys.add(partition.topicPartition());
+            }
+        }
+        Runnable respond = () -> respond(version, request, targets, responder);
+        if (request.maxWaitMs <= 0 || request.minBytes <= 0 || anyError || targets.isEmpty()
+                || availableBytes(targets) >= request.minBytes) {
+            respond.run();
+            return;
+        }
+        DelayedFetch delayed = new DelayedFetch(request.maxWaitMs,
+                () -> availableBytes(targets) >= request.minBytes, respond);
+        broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
+    }
+
+    /** Committed bytes readable past each fetch offset, without copying anything. */
+    private static long availableBytes(List<Target> targets) {
+        long total = 0;
+        for (Target t : targets) {
+            if (t.partition() == null) continue;
+            long offset = t.request().fetchOffset;
+            if (offset >= t.partition().highWatermark()) continue;
+            try {
+                total += t.partition().read(offset, Math.max(t.request().partitionMaxBytes, 1), true).length();
+            } catch (IOException | OffsetOutOfRangeException e) {
+                return Long.MAX_VALUE;
+            }
+        }
+        return total;
+    }
+
+    private void respond(short version, FetchRequest request, List<Target> targets, Responder responder) {
+        FetchResponse response = new FetchResponse();
+        response.sessionId = 0;
+        List<ByteBuf> buffers = new ArrayList<>();
+        long remaining = version >= 3 ? request.maxBytes : Long.MAX_VALUE;
+        boolean dataReturned = false;
+        FetchableTopicResponse current = null;
+        FetchRequest.FetchTopic currentRequest = null;
+        try {
+            for (Target t : targets) {
+                if (current == null || currentRequest != t.topicRequest()) {
+                    current = new FetchableTopicResponse();
+                    current.topic = t.topicRequest().topic;
+                    current.topicId = t.topicRequest().topicId;
+                    currentRequest = t.topicRequest();
+                    response.responses.add(current);
+                }
+                PartitionData data = new PartitionData();
+                data.partitionIndex = t.request().partition;
+                data.errorCode = t.error();
+                data.records = Unpooled.EMPTY_BUFFER;
+                data.highWatermark = -1;
+                data.lastStableOffset = -1;
+                data.logStartOffset = -1;
+                Partition partition = t.partition();
+                if (partition != null) {
+                    data.highWatermark = partition.highWatermark();
+                    data.lastStableOffset = partition.lastStableOffset();
+                    data.logStartOffset = partition.logStartOffset();
+                    if (request.isolationLevel == 1) data.abortedTransactions = new ArrayList<>();
+                    if (t.error() == NONE) {
+                        long limit = Math.min(t.request().partitionMaxBytes, remaining);
+                        try {
+                            if (limit > 0 || !dataReturned) {
+                                LogSlice slice = partition.read(t.request().fetchOffset, (int) Math.max(limit, 0),
+                                        !dataReturned);
+                                if (!slice.isEmpty()) {
+                                    ByteBuf bytes = slice.readBytes(ByteBufAllocator.DEFAULT);
+                                    buffers.add(bytes);
+                                    data.records = bytes;
+                                    remaining -= slice.length();
+                                    dataReturned = true;
+                                }
+                            }
+                        } catch (OffsetOutOfRangeException e) {
+                            data.errorCode = OFFSET_OUT_OF_RANGE;
+                        } catch (IOException e) {
+                            LOG.log(System.Logger.Level.ERROR, "Read of " + partition.topicPartition() + " failed", e);
+                            data.errorCode = KAFKA_STORAGE_ERROR;
+                        }
+                    }
+                }
+                current.partitions.add(data);
+            }
+            responder.send(response);
+        } finally {
+            for (ByteBuf b : buffers) b.release();
+        }
+    }
+}

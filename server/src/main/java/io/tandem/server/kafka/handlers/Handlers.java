@@ -1,0 +1,43 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.network.ApiRegistry;
+
+/** Every API the broker serves, with the versions it serves: the single place ApiVersions is built from. */
+public final class Handlers {
+    private Handlers() {
+    }
+
+    public static ApiRegistry registry(KafkaBroker broker) {
+        ApiRegistry registry = new ApiRegistry();
+        registry.register(ApiKey.PRODUCE, 0, 13, new ProduceHandler(broker));
+        registry.register(ApiKey.FETCH, 0, 18, new FetchHandler(broker));
+        registry.register(ApiKey.LIST_OFFSETS, 0, 11, new ListOffsetsHandler(broker));
+        registry.register(ApiKey.METADATA, 0, 13, new MetadataHandler(broker));
+        registry.register(ApiKey.OFFSET_COMMIT, 0, 10, new OffsetCommitHandler(broker));
+        registry.register(ApiKey.OFFSET_FETCH, 0, 10, new OffsetFetchHandler(broker));
+        registry.register(ApiKey.FIND_COORDINATOR, 0, 6, new FindCoordinatorHandler(broker));
+        registry.register(ApiKey.JOIN_GROUP, 0, 9, new JoinGroupHandler(broker));
+        registry.register(ApiKey.HEARTBEAT, 0, 4, new HeartbeatHandler(broker));
+        registry.register(ApiKey.LEAVE_GROUP, 0, 5, new LeaveGroupHandler(broker));
+        registry.register(ApiKey.SYNC_GROUP, 0, 5, new SyncGroupHandler(broker));
+        registry.register(ApiKey.DESCRIBE_GROUPS, 0, 6, new DescribeGroupsHandler(broker));
+        registry.register(ApiKey.LIST_GROUPS, 0, 5, new ListGroupsHandler(broker));
+        registry.register(ApiKey.API_VERSIONS, 0, 4, new ApiVersionsHandler(registry));
+        registry.register(ApiKey.CREATE_TOPICS, 0, 7, new CreateTopicsHandler(broker));
+        registry.register(ApiKey.DELETE_TOPICS, 0, 6, new DeleteTopicsHandler(broker));
+        registry.register(ApiKey.DELETE_RECORDS, 0, 2, new DeleteRecordsHandler(broker));
+        registry.register(ApiKey.INIT_PRODUCER_ID, 0, 5, new InitProducerIdHandler(broker));
+        registry.register(ApiKey.OFFSET_FOR_LEADER_EPOCH, 0, 4, new OffsetForLeaderEpochHandler(broker));
+        registry.register(ApiKey.DESCRIBE_CONFIGS, 0, 4, new DescribeConfigsHandler(broker));
+        registry.register(ApiKey.ALTER_CONFIGS, 0, 2, new AlterConfigsHandler(broker));
+        registry.register(ApiKey.DESCRIBE_LOG_DIRS, 0, 4, new DescribeLogDirsHandler(broker));
+        registry.register(ApiKey.CREATE_PARTITIONS, 0, 3, new CreatePartitionsHandler(broker));
+        registry.register(ApiKey.DELETE_GROUPS, 0, 2, new DeleteGroupsHandler(broker));
+        registry.register(ApiKey.INCREMENTAL_ALTER_CONFIGS, 0, 1, new IncrementalAlterConfigsHandler(broker));
+        registry.register(ApiKey.OFFSET_DELETE, 0, 0, new OffsetDeleteHandler(broker));
+        registry.register(ApiKey.DESCRIBE_CLUSTER, 0, 1, new DescribeClusterHandler(broker));
+        return registry;
+    }
+}

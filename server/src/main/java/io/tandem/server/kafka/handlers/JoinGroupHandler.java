@@ -1,0 +1,55 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.JoinGroupRequest;
+import io.tandem.kafka.wire.message.JoinGroupResponse;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.group.GroupMessages;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** JoinGroup: answered when the rebalance completes (or at once for errors and the MEMBER_ID_REQUIRED step). */
+final class JoinGroupHandler implements ApiHandler<JoinGroupRequest> {
+    private final KafkaBroker broker;
+
+    JoinGroupHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, JoinGroupRequest request, Responder responder) {
+        short version = context.apiVersion();
+        List<GroupMessages.Protocol> protocols = new ArrayList<>();
+        for (JoinGroupRequest.JoinGroupRequestProtocol p : request.protocols) {
+            protocols.add(new GroupMessages.Protocol(p.name, p.metadata));
+        }
+        // v0 has no rebalance timeout: the session timeout serves as both, as in Kafka.
+        int rebalanceTimeoutMs = version == 0 || request.rebalanceTimeoutMs < 0 ? request.sessionTimeoutMs
+                : request.rebalanceTimeoutMs;
+        GroupMessages.JoinRequest join = new GroupMessages.JoinRequest(request.groupId, request.memberId,
+                request.groupInstanceId, context.clientId(), context.clientHost(), request.sessionTimeoutMs,
+                rebalanceTimeoutMs, request.protocolType, protocols, version >= 4);
+        broker.groups().joinGroup(join, System.currentTimeMillis(), result -> {
+            JoinGroupResponse response = new JoinGroupResponse();
+            response.errorCode = result.error();
+            response.generationId = result.generationId();
+            response.protocolType = result.protocolType();
+            // Before v7 the protocol name is not nullable: Kafka sends "" instead of null.
+            response.protocolName = result.protocolName() == null && version < 7 ? "" : result.protocolName();
+            response.leader = result.leaderId() == null ? "" : result.leaderId();
+            response.memberId = result.memberId() == null ? "" : result.memberId();
+            response.skipAssignment = result.skipAssignment();
+            for (GroupMessages.JoinedMember m : result.members()) {
+                JoinGroupResponse.JoinGroupResponseMember member = new JoinGroupResponse.JoinGroupResponseMember();
+                member.memberId = m.memberId();
+                member.groupInstanceId = m.groupInstanceId();
+                member.metadata = m.metadata();
+                response.members.add(member);
+            }
+            responder.send(response);
+        });
+    }
+}

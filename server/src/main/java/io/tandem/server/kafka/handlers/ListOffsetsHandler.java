@@ -1,0 +1,94 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.ListOffsetsRequest;
+import io.tandem.kafka.wire.message.ListOffsetsResponse;
+import io.tandem.kafka.wire.message.ListOffsetsResponse.ListOffsetsTopicResponse;
+import io.tandem.kafka.wire.message.ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+import io.tandem.storage.log.TimestampAndOffset;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Optional;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/** ListOffsets: earliest (-2), latest (-1), max timestamp (-3), earliest local (-4) or the first offset at a time. */
+final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
+    static final long LATEST = -1;
+    static final long EARLIEST = -2;
+    static final long MAX_TIMESTAMP = -3;
+    static final long EARLIEST_LOCAL = -4;
+    static final long LATEST_TIERED = -5;
+    private final KafkaBroker broker;
+
+    ListOffsetsHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, ListOffsetsRequest request, Responder responder) {
+        short version = context.apiVersion();
+        ListOffsetsResponse response = new ListOffsetsResponse();
+        for (ListOffsetsRequest.ListOffsetsTopic topicRequest : request.topics) {
+            ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse();
+            topicResponse.name = topicRequest.name;
+            TopicInfo topic = broker.metadata().topic(topicRequest.name);
+            for (ListOffsetsRequest.ListOffsetsTopic.ListOffsetsPartition p : topicRequest.partitions) {
+                ListOffsetsPartitionResponse out = new ListOffsetsPartitionResponse();
+                out.partitionIndex = p.partitionIndex;
+                try {
+                    Partition partition = topic == null || !topic.replicas().containsKey(p.partitionIndex) ? null
+                            : broker.localPartition(topic, p.partitionIndex);
+                    if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
+                        out.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                    } else if (partition == null) {
+                        out.errorCode = NOT_LEADER_OR_FOLLOWER;
+                    } else {
+                        lookup(partition, p.timestamp, request.isolationLevel, out);
+                    }
+                } catch (ApiException e) {
+                    out.errorCode = e.error();
+                } catch (IOException e) {
+                    out.errorCode = KAFKA_STORAGE_ERROR;
+                }
+                if (version == 0) {
+                    out.oldStyleOffsets = new ArrayList<>();
+                    if (out.errorCode == NONE && out.offset >= 0) out.oldStyleOffsets.add(out.offset);
+                }
+                topicResponse.partitions.add(out);
+            }
+            response.topics.add(topicResponse);
+        }
+        responder.send(response);
+    }
+
+    private static void lookup(Partition partition, long timestamp, byte isolationLevel,
+                               ListOffsetsPartitionResponse out) throws IOException {
+        out.errorCode = NONE;
+        out.leaderEpoch = partition.leaderEpoch();
+        out.timestamp = -1;
+        if (timestamp == LATEST || timestamp == LATEST_TIERED) {
+            out.offset = isolationLevel == 1 ? partition.lastStableOffset() : partition.highWatermark();
+        } else if (timestamp == EARLIEST || timestamp == EARLIEST_LOCAL) {
+            out.offset = partition.logStartOffset();
+        } else {
+            Optional<TimestampAndOffset> found = timestamp == MAX_TIMESTAMP ? partition.log().offsetOfMaxTimestamp()
+                    : partition.log().offsetForTimestamp(timestamp);
+            if (found.isPresent() && found.get().offset() < partition.highWatermark()) {
+                out.offset = found.get().offset();
+                out.timestamp = found.get().timestamp();
+                out.leaderEpoch = found.get().leaderEpoch();
+            } else {
+                out.offset = -1;
+                out.leaderEpoch = -1;
+            }
+        }
+    }
+}

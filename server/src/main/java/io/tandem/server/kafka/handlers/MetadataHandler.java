@@ -1,0 +1,131 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.MetadataRequest;
+import io.tandem.kafka.wire.message.MetadataResponse;
+import io.tandem.kafka.wire.message.MetadataResponse.MetadataResponseTopic;
+import io.tandem.kafka.wire.message.MetadataResponse.MetadataResponseTopic.MetadataResponsePartition;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.PartitionState;
+import io.tandem.server.kafka.metadata.TopicNames;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/** Metadata: brokers, controller, cluster id and topics, creating requested topics when auto-creation is on. */
+final class MetadataHandler implements ApiHandler<MetadataRequest> {
+    private static final UUID ZERO_UUID = new UUID(0, 0);
+    private final KafkaBroker broker;
+
+    MetadataHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, MetadataRequest request, Responder responder) {
+        short version = context.apiVersion();
+        MetadataResponse response = new MetadataResponse();
+        List<BrokerRegistration> live = broker.metadata().liveBrokers();
+        Set<Integer> liveIds = new HashSet<>();
+        for (BrokerRegistration b : live) {
+            liveIds.add(b.brokerId());
+            MetadataResponse.MetadataResponseBroker entry = new MetadataResponse.MetadataResponseBroker();
+            entry.nodeId = b.brokerId();
+            entry.host = b.host();
+            entry.port = b.port();
+            entry.rack = b.rack();
+            response.brokers.add(entry);
+        }
+        response.clusterId = broker.metadata().clusterId();
+        response.controllerId = broker.metadata().controllerId();
+        // v0 asks for all topics with an empty list; v1+ with null.
+        boolean allTopics = request.topics == null || (version == 0 && request.topics.isEmpty());
+        if (allTopics) {
+            for (TopicInfo topic : broker.metadata().topics()) response.topics.add(describe(topic, liveIds));
+        } else {
+            boolean allowAutoCreate = broker.config().autoCreateTopics() && (version < 4 || request.allowAutoTopicCreation);
+            for (MetadataRequest.MetadataRequestTopic wanted : request.topics) {
+                response.topics.add(lookup(wanted, allowAutoCreate, liveIds));
+            }
+        }
+        responder.send(response);
+    }
+
+    private MetadataResponseTopic lookup(MetadataRequest.MetadataRequestTopic wanted, boolean allowAutoCreate,
+                                         Set<Integer> liveIds) {
+        if (wanted.name == null) {
+            TopicInfo byId = wanted.topicId == null ? null : broker.metadata().topicById(wanted.topicId);
+            if (byId == null) {
+                MetadataResponseTopic missing = new MetadataResponseTopic();
+                missing.errorCode = UNKNOWN_TOPIC_ID;
+                missing.topicId = wanted.topicId == null ? ZERO_UUID : wanted.topicId;
+                missing.name = null;
+                return missing;
+            }
+            return describe(byId, liveIds);
+        }
+        TopicInfo topic = broker.metadata().topic(wanted.name);
+        if (topic != null) return describe(topic, liveIds);
+        MetadataResponseTopic missing = new MetadataResponseTopic();
+        missing.name = wanted.name;
+        missing.topicId = ZERO_UUID;
+        if (TopicNames.invalidReason(wanted.name) != null) {
+            missing.errorCode = INVALID_TOPIC_EXCEPTION;
+            return missing;
+        }
+        if (!allowAutoCreate || TopicNames.isInternal(wanted.name)) {
+            missing.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+            return missing;
+        }
+        try {
+            int replication = Math.min(broker.config().defaultReplicationFactor(), liveIds.size());
+            TopicInfo created = broker.createTopic(wanted.name, broker.config().numPartitions(), replication, null,
+                    Map.of(), false);
+            return describe(created, liveIds);
+        } catch (ApiException e) {
+            if (e.error() == TOPIC_ALREADY_EXISTS) {
+                TopicInfo raced = broker.metadata().topic(wanted.name);
+                if (raced != null) return describe(raced, liveIds);
+            }
+            missing.errorCode = e.error() == TOPIC_ALREADY_EXISTS ? LEADER_NOT_AVAILABLE : e.error();
+            return missing;
+        } catch (Exception e) {
+            missing.errorCode = LEADER_NOT_AVAILABLE;
+            return missing;
+        }
+    }
+
+    private static MetadataResponseTopic describe(TopicInfo topic, Set<Integer> liveIds) {
+        MetadataResponseTopic entry = new MetadataResponseTopic();
+        entry.name = topic.name();
+        entry.topicId = topic.id();
+        entry.isInternal = TopicNames.isInternal(topic.name());
+        for (Map.Entry<Integer, List<Integer>> e : topic.replicas().entrySet()) {
+            MetadataResponsePartition partition = new MetadataResponsePartition();
+            partition.partitionIndex = e.getKey();
+            PartitionState state = topic.states().get(e.getKey());
+            int leader = state == null ? -1 : state.leader();
+            partition.leaderId = liveIds.contains(leader) ? leader : -1;
+            partition.errorCode = partition.leaderId == -1 ? LEADER_NOT_AVAILABLE : NONE;
+            partition.leaderEpoch = state == null ? 0 : state.leaderEpoch();
+            partition.replicaNodes = new ArrayList<>(e.getValue());
+            partition.isrNodes = state == null ? new ArrayList<>(e.getValue()) : new ArrayList<>(state.isr());
+            List<Integer> offline = new ArrayList<>();
+            for (int r : e.getValue()) if (!liveIds.contains(r)) offline.add(r);
+            partition.offlineReplicas = offline;
+            entry.partitions.add(partition);
+        }
+        return entry;
+    }
+}

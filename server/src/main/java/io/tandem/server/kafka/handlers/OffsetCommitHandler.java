@@ -1,0 +1,76 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.OffsetCommitRequest;
+import io.tandem.kafka.wire.message.OffsetCommitResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.group.CommittedOffset;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/** OffsetCommit: partitions of unknown topics fail alone; the rest go to the coordinator and the offsets topic. */
+final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
+    private final KafkaBroker broker;
+
+    OffsetCommitHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, OffsetCommitRequest request, Responder responder) {
+        short version = context.apiVersion();
+        Map<TopicPartition, CommittedOffset> offsets = new LinkedHashMap<>();
+        Map<TopicPartition, Short> errors = new LinkedHashMap<>();
+        Map<String, OffsetCommitRequest.OffsetCommitRequestTopic> requestTopics = new LinkedHashMap<>();
+        for (OffsetCommitRequest.OffsetCommitRequestTopic t : request.topics) {
+            TopicInfo topic = version >= 10 ? broker.metadata().topicById(t.topicId) : broker.metadata().topic(t.name);
+            String name = topic != null ? topic.name() : (version >= 10 ? t.topicId.toString() : t.name);
+            requestTopics.put(name, t);
+            for (OffsetCommitRequest.OffsetCommitRequestTopic.OffsetCommitRequestPartition p : t.partitions) {
+                TopicPartition tp = new TopicPartition(name, p.partitionIndex);
+                if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
+                    errors.put(tp, version >= 10 ? UNKNOWN_TOPIC_ID : UNKNOWN_TOPIC_OR_PARTITION);
+                } else {
+                    offsets.put(tp, new CommittedOffset(p.committedOffset, p.committedLeaderEpoch,
+                            p.committedMetadata, version == 1 ? p.commitTimestamp : -1));
+                }
+            }
+        }
+        if (!offsets.isEmpty()) {
+            // v0 commits are not tied to a generation.
+            int generation = version == 0 ? -1 : request.generationIdOrMemberEpoch;
+            try {
+                broker.ensureOffsetsTopic();
+                errors.putAll(broker.groups().commitOffsets(request.groupId, request.memberId,
+                        request.groupInstanceId, generation, offsets, System.currentTimeMillis()));
+            } catch (ApiException e) {
+                for (TopicPartition tp : offsets.keySet()) errors.put(tp, e.error());
+            } catch (RuntimeException e) {
+                for (TopicPartition tp : offsets.keySet()) errors.put(tp, UNKNOWN_SERVER_ERROR);
+            }
+        }
+        OffsetCommitResponse response = new OffsetCommitResponse();
+        for (Map.Entry<String, OffsetCommitRequest.OffsetCommitRequestTopic> e : requestTopics.entrySet()) {
+            OffsetCommitResponse.OffsetCommitResponseTopic topic = new OffsetCommitResponse.OffsetCommitResponseTopic();
+            topic.name = e.getValue().name;
+            topic.topicId = e.getValue().topicId;
+            for (OffsetCommitRequest.OffsetCommitRequestTopic.OffsetCommitRequestPartition p : e.getValue().partitions) {
+                OffsetCommitResponse.OffsetCommitResponseTopic.OffsetCommitResponsePartition partition =
+                        new OffsetCommitResponse.OffsetCommitResponseTopic.OffsetCommitResponsePartition();
+                partition.partitionIndex = p.partitionIndex;
+                partition.errorCode = errors.getOrDefault(new TopicPartition(e.getKey(), p.partitionIndex), NONE);
+                topic.partitions.add(partition);
+            }
+            response.topics.add(topic);
+        }
+        responder.send(response);
+    }
+}

@@ -1,0 +1,54 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.OffsetDeleteRequest;
+import io.tandem.kafka.wire.message.OffsetDeleteResponse;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/** OffsetDelete: refuses partitions of topics the live group still subscribes to. */
+final class OffsetDeleteHandler implements ApiHandler<OffsetDeleteRequest> {
+    private final KafkaBroker broker;
+
+    OffsetDeleteHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, OffsetDeleteRequest request, Responder responder) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (OffsetDeleteRequest.OffsetDeleteRequestTopic t : request.topics) {
+            for (OffsetDeleteRequest.OffsetDeleteRequestTopic.OffsetDeleteRequestPartition p : t.partitions) {
+                partitions.add(new TopicPartition(t.name, p.partitionIndex));
+            }
+        }
+        GroupCoordinator.OffsetDeleteResult result = broker.groups().deleteOffsets(request.groupId, partitions);
+        OffsetDeleteResponse response = new OffsetDeleteResponse();
+        response.errorCode = result.error();
+        if (result.error() == NONE) {
+            for (OffsetDeleteRequest.OffsetDeleteRequestTopic t : request.topics) {
+                OffsetDeleteResponse.OffsetDeleteResponseTopic topic = new OffsetDeleteResponse.OffsetDeleteResponseTopic();
+                topic.name = t.name;
+                boolean known = broker.metadata().topic(t.name) != null;
+                for (OffsetDeleteRequest.OffsetDeleteRequestTopic.OffsetDeleteRequestPartition p : t.partitions) {
+                    OffsetDeleteResponse.OffsetDeleteResponseTopic.OffsetDeleteResponsePartition partition =
+                            new OffsetDeleteResponse.OffsetDeleteResponseTopic.OffsetDeleteResponsePartition();
+                    partition.partitionIndex = p.partitionIndex;
+                    partition.errorCode = !known ? UNKNOWN_TOPIC_OR_PARTITION
+                            : result.partitions().getOrDefault(new TopicPartition(t.name, p.partitionIndex), NONE);
+                    topic.partitions.add(partition);
+                }
+                response.topics.add(topic);
+            }
+        }
+        responder.send(response);
+    }
+}

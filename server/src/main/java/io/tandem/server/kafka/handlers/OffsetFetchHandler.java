@@ -1,0 +1,127 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.OffsetFetchRequest;
+import io.tandem.kafka.wire.message.OffsetFetchResponse;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.group.CommittedOffset;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * OffsetFetch: one group (v0-7) or several (v8+); a partition without a committed offset answers offset -1 with
+ * empty metadata and no error, as Kafka does; no topic list means every partition the group committed.
+ */
+final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
+    private static final UUID ZERO_UUID = new UUID(0, 0);
+    private final KafkaBroker broker;
+
+    OffsetFetchHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    /** The committed offsets of one group for the requested partitions (null: all), grouped by topic in order. */
+    private Map<String, Map<Integer, CommittedOffset>> fetch(String groupId, Map<String, List<Integer>> requested) {
+        List<TopicPartition> partitions = null;
+        if (requested != null) {
+            partitions = new ArrayList<>();
+            for (Map.Entry<String, List<Integer>> e : requested.entrySet()) {
+                for (int p : e.getValue()) partitions.add(new TopicPartition(e.getKey(), p));
+            }
+        }
+        Map<TopicPartition, CommittedOffset> found = broker.groups().fetchOffsets(groupId, partitions);
+        Map<String, Map<Integer, CommittedOffset>> result = new LinkedHashMap<>();
+        if (requested != null) {
+            for (Map.Entry<String, List<Integer>> e : requested.entrySet()) {
+                Map<Integer, CommittedOffset> byPartition = result.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>());
+                for (int p : e.getValue()) byPartition.put(p, found.get(new TopicPartition(e.getKey(), p)));
+            }
+        } else {
+            for (Map.Entry<TopicPartition, CommittedOffset> e : found.entrySet()) {
+                result.computeIfAbsent(e.getKey().topic(), k -> new LinkedHashMap<>()).put(e.getKey().partition(), e.getValue());
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public void handle(RequestContext context, OffsetFetchRequest request, Responder responder) {
+        short version = context.apiVersion();
+        OffsetFetchResponse response = new OffsetFetchResponse();
+        if (version < 8) {
+            Map<String, List<Integer>> requested = null;
+            if (request.topics != null) {
+                requested = new LinkedHashMap<>();
+                for (OffsetFetchRequest.OffsetFetchRequestTopic t : request.topics) requested.put(t.name, t.partitionIndexes);
+            }
+            for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(request.groupId, requested).entrySet()) {
+                OffsetFetchResponse.OffsetFetchResponseTopic topic = new OffsetFetchResponse.OffsetFetchResponseTopic();
+                topic.name = t.getKey();
+                for (Map.Entry<Integer, CommittedOffset> p : t.getValue().entrySet()) {
+                    OffsetFetchResponse.OffsetFetchResponseTopic.OffsetFetchResponsePartition partition =
+                            new OffsetFetchResponse.OffsetFetchResponseTopic.OffsetFetchResponsePartition();
+                    partition.partitionIndex = p.getKey();
+                    CommittedOffset c = p.getValue();
+                    partition.committedOffset = c == null ? -1 : c.offset();
+                    partition.committedLeaderEpoch = c == null ? -1 : c.leaderEpoch();
+                    partition.metadata = c == null ? "" : c.metadata();
+                    topic.partitions.add(partition);
+                }
+                response.topics.add(topic);
+            }
+        } else {
+            for (OffsetFetchRequest.OffsetFetchRequestGroup g : request.groups) {
+                Map<String, List<Integer>> requested = null;
+                Map<String, UUID> ids = new LinkedHashMap<>();
+                if (g.topics != null) {
+                    requested = new LinkedHashMap<>();
+                    for (OffsetFetchRequest.OffsetFetchRequestGroup.OffsetFetchRequestTopics t : g.topics) {
+                        String name = t.name;
+                        if (version >= 10) {
+                            TopicInfo info = broker.metadata().topicById(t.topicId);
+                            name = info == null ? t.topicId.toString() : info.name();
+                            ids.put(name, t.topicId);
+                        }
+                        requested.put(name, t.partitionIndexes);
+                    }
+                }
+                OffsetFetchResponse.OffsetFetchResponseGroup group = new OffsetFetchResponse.OffsetFetchResponseGroup();
+                group.groupId = g.groupId;
+                for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(g.groupId, requested).entrySet()) {
+                    OffsetFetchResponse.OffsetFetchResponseGroup.OffsetFetchResponseTopics topic =
+                            new OffsetFetchResponse.OffsetFetchResponseGroup.OffsetFetchResponseTopics();
+                    topic.name = t.getKey();
+                    if (version >= 10) {
+                        UUID id = ids.get(t.getKey());
+                        if (id == null) {
+                            TopicInfo info = broker.metadata().topic(t.getKey());
+                            id = info == null ? ZERO_UUID : info.id();
+                        }
+                        topic.topicId = id;
+                    }
+                    for (Map.Entry<Integer, CommittedOffset> p : t.getValue().entrySet()) {
+                        OffsetFetchResponse.OffsetFetchResponseGroup.OffsetFetchResponseTopics.OffsetFetchResponsePartitions partition =
+                                new OffsetFetchResponse.OffsetFetchResponseGroup.OffsetFetchResponseTopics.OffsetFetchResponsePartitions();
+                        partition.partitionIndex = p.getKey();
+                        CommittedOffset c = p.getValue();
+                        partition.committedOffset = c == null ? -1 : c.offset();
+                        partition.committedLeaderEpoch = c == null ? -1 : c.leaderEpoch();
+                        partition.metadata = c == null ? "" : c.metadata();
+                        topic.partitions.add(partition);
+                    }
+                    group.topics.add(topic);
+                }
+                response.groups.add(group);
+            }
+        }
+        responder.send(response);
+    }
+}

@@ -1,0 +1,63 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.OffsetForLeaderEpochRequest;
+import io.tandem.kafka.wire.message.OffsetForLeaderEpochResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * OffsetForLeaderEpoch: where an epoch ended, from the log's leader-epoch cache. Consumers use it after a leader
+ * change to detect truncation, so the current-epoch check matters: an older one is fenced, a newer one unknown.
+ */
+final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpochRequest> {
+    private final KafkaBroker broker;
+
+    OffsetForLeaderEpochHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, OffsetForLeaderEpochRequest request, Responder responder) {
+        OffsetForLeaderEpochResponse response = new OffsetForLeaderEpochResponse();
+        for (OffsetForLeaderEpochRequest.OffsetForLeaderTopic t : request.topics) {
+            OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult topicResult =
+                    new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult();
+            topicResult.topic = t.topic;
+            TopicInfo topic = broker.metadata().topic(t.topic);
+            for (OffsetForLeaderEpochRequest.OffsetForLeaderTopic.OffsetForLeaderPartition p : t.partitions) {
+                OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult.EpochEndOffset result =
+                        new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult.EpochEndOffset();
+                result.partition = p.partition;
+                try {
+                    Partition partition = topic == null || !topic.replicas().containsKey(p.partition) ? null
+                            : broker.localPartition(topic, p.partition);
+                    if (topic == null || !topic.replicas().containsKey(p.partition)) {
+                        result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                    } else if (partition == null) {
+                        result.errorCode = NOT_LEADER_OR_FOLLOWER;
+                    } else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < partition.leaderEpoch()) {
+                        result.errorCode = FENCED_LEADER_EPOCH;
+                    } else if (p.currentLeaderEpoch > partition.leaderEpoch()) {
+                        result.errorCode = UNKNOWN_LEADER_EPOCH;
+                    } else {
+                        long[] end = partition.log().leaderEpochs().endOffsetFor(p.leaderEpoch, partition.logEndOffset());
+                        result.leaderEpoch = (int) end[0];
+                        result.endOffset = end[1];
+                    }
+                } catch (ApiException e) {
+                    result.errorCode = e.error();
+                }
+                topicResult.partitions.add(result);
+            }
+            response.topics.add(topicResult);
+        }
+        responder.send(response);
+    }
+}

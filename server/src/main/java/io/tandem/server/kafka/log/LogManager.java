@@ -1,0 +1,184 @@
+package io.tandem.server.kafka.log;
+
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.storage.log.Log;
+import io.tandem.storage.log.LogConfig;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+
+/**
+ * The partitions of this broker on disk: one directory per partition named {@code topic-partition} under the
+ * log directory (Kafka's layout), a checkpoint file with each log's recovery point, log start offset and high
+ * watermark, and a clean-shutdown marker so a clean restart skips recovery.
+ */
+public final class LogManager implements Closeable {
+    private static final System.Logger LOG = System.getLogger(LogManager.class.getName());
+    static final String CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
+    static final String CHECKPOINT_FILE = "tandem-log-checkpoints";
+
+    private final Path logDir;
+    private final LongSupplier clock;
+    private final ScheduledExecutorService scheduler;
+    private final ConcurrentHashMap<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, Log.Checkpoint> checkpoints;
+    private final boolean cleanShutdown;
+
+    public LogManager(Path logDir, LongSupplier clock, ScheduledExecutorService scheduler) throws IOException {
+        this.logDir = logDir;
+        this.clock = clock;
+        this.scheduler = scheduler;
+        Files.createDirectories(logDir);
+        Path marker = logDir.resolve(CLEAN_SHUTDOWN_FILE);
+        this.cleanShutdown = Files.exists(marker);
+        this.checkpoints = readCheckpoints();
+        // From here on a crash is an unclean shutdown.
+        Files.deleteIfExists(marker);
+    }
+
+    /** Partition directories found on disk, for the broker to open with their topics' configs. */
+    public List<TopicPartition> partitionsOnDisk() throws IOException {
+        List<TopicPartition> found = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(logDir, Files::isDirectory)) {
+            for (Path dir : stream) {
+                TopicPartition tp = parseDirName(dir.getFileName().toString());
+                if (tp != null) found.add(tp);
+            }
+        }
+        return found;
+    }
+
+    static TopicPartition parseDirName(String name) {
+        int dash = name.lastIndexOf('-');
+        if (dash <= 0 || dash == name.length() - 1) return null;
+        try {
+            return new TopicPartition(name.substring(0, dash), Integer.parseInt(name.substring(dash + 1)));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private Path dirOf(TopicPartition tp) {
+        return logDir.resolve(tp.topic() + "-" + tp.partition());
+    }
+
+    public Partition get(TopicPartition tp) {
+        return partitions.get(tp);
+    }
+
+    /** Opens the partition's log (recovering it after an unclean shutdown), creating it when new. */
+    public Partition getOrCreate(TopicPartition tp, LogConfig config, int leaderEpoch) throws IOException {
+        Partition existing = partitions.get(tp);
+        if (existing != null) return existing;
+        synchronized (this) {
+            existing = partitions.get(tp);
+            if (existing != null) return existing;
+            Log.Checkpoint checkpoint = checkpoints.getOrDefault(tp, Log.Checkpoint.NONE);
+            Log log = Log.open(dirOf(tp), config, checkpoint, cleanShutdown && checkpoints.containsKey(tp), clock,
+                    scheduler);
+            if (log.recoveredTornBytes() > 0) {
+                LOG.log(System.Logger.Level.WARNING, "Recovered {0}: cut {1} bytes of torn tail", tp,
+                        log.recoveredTornBytes());
+            }
+            Partition partition = new Partition(tp, log, leaderEpoch);
+            partitions.put(tp, partition);
+            return partition;
+        }
+    }
+
+    /** Closes and deletes the partition's log: its topic was deleted. */
+    public void delete(TopicPartition tp) throws IOException {
+        Partition partition;
+        synchronized (this) {
+            partition = partitions.remove(tp);
+            checkpoints.remove(tp);
+        }
+        if (partition != null) {
+            partition.log().closeAndDelete();
+        } else if (Files.exists(dirOf(tp))) {
+            Log.open(dirOf(tp), LogConfig.defaults(), Log.Checkpoint.NONE, false, clock, null).closeAndDelete();
+        }
+    }
+
+    public Map<TopicPartition, Partition> partitions() {
+        return Map.copyOf(partitions);
+    }
+
+    /** Retention, compaction and time-based flushes for every log; run periodically by the broker. */
+    public void runMaintenance() {
+        for (Partition partition : partitions.values()) {
+            try {
+                Log log = partition.log();
+                log.deleteOldSegments();
+                log.flushIfDue();
+                if (log.config().compact()) log.compact();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "Log maintenance of " + partition.topicPartition() + " failed", e);
+            }
+        }
+    }
+
+    /** Writes every log's recovery point, start offset and high watermark (atomically: temp file and rename). */
+    public synchronized void writeCheckpoints() throws IOException {
+        StringBuilder text = new StringBuilder();
+        Map<TopicPartition, Log.Checkpoint> current = new HashMap<>(checkpoints);
+        for (Partition p : partitions.values()) current.put(p.topicPartition(), p.log().checkpoint());
+        for (Map.Entry<TopicPartition, Log.Checkpoint> e : current.entrySet()) {
+            Log.Checkpoint c = e.getValue();
+            text.append(e.getKey().topic()).append(' ').append(e.getKey().partition()).append(' ')
+                    .append(c.recoveryPoint()).append(' ').append(c.logStartOffset()).append(' ')
+                    .append(c.highWatermark()).append('\n');
+        }
+        Path tmp = logDir.resolve(CHECKPOINT_FILE + ".tmp");
+        Files.writeString(tmp, text.toString(), StandardCharsets.UTF_8);
+        Files.move(tmp, logDir.resolve(CHECKPOINT_FILE), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private Map<TopicPartition, Log.Checkpoint> readCheckpoints() throws IOException {
+        Map<TopicPartition, Log.Checkpoint> result = new HashMap<>();
+        Path file = logDir.resolve(CHECKPOINT_FILE);
+        if (!Files.exists(file)) return result;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            String[] parts = line.trim().split(" ");
+            if (parts.length != 5) continue;
+            try {
+                result.put(new TopicPartition(parts[0], Integer.parseInt(parts[1])), new Log.Checkpoint(
+                        Long.parseLong(parts[2]), Long.parseLong(parts[3]), Long.parseLong(parts[4])));
+            } catch (NumberFormatException e) {
+                LOG.log(System.Logger.Level.WARNING, "Ignoring bad checkpoint line: {0}", line);
+            }
+        }
+        return result;
+    }
+
+    /** Closes every log, writes the checkpoints and leaves the clean-shutdown marker. */
+    @Override
+    public synchronized void close() throws IOException {
+        IOException failure = null;
+        for (Partition partition : partitions.values()) {
+            try {
+                partition.log().close();
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+        writeCheckpoints();
+        partitions.clear();
+        if (failure != null) throw failure;
+        Files.writeString(logDir.resolve(CLEAN_SHUTDOWN_FILE), "");
+    }
+}

@@ -1,0 +1,134 @@
+package io.tandem.server.kafka.metadata;
+
+import io.tandem.zk.client.ZkClient;
+import io.tandem.zk.client.ZkException;
+import io.tandem.zk.wire.Acls;
+import io.tandem.zk.wire.CreateMode;
+import io.tandem.zk.wire.KeeperCode;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The broker's metadata in a real ZooKeeper ensemble (Tandem's own or Apache's) through our {@link ZkClient}.
+ * Ephemeral nodes (the broker registration, /controller) live as long as the client's session.
+ */
+public final class ZkZnodeStore implements ZnodeStore {
+    /** How long one metadata operation may wait for ZooKeeper before the request that needed it fails. */
+    static final long OPERATION_TIMEOUT_MS = 30_000;
+
+    private final ZkClient client;
+
+    private ZkZnodeStore(ZkClient client) {
+        this.client = client;
+    }
+
+    /** Connects (waiting for the session) to {@code connectString}, e.g. "127.0.0.1:2181" or with a chroot. */
+    public static ZkZnodeStore connect(String connectString, Duration sessionTimeout, Duration connectTimeout)
+            throws Exception {
+        ZkClient client = ZkClient.builder(connectString).sessionTimeout(sessionTimeout).build();
+        try {
+            client.connected().get(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            client.close();
+            throw new IllegalStateException("cannot connect to ZooKeeper at " + connectString + " within "
+                    + connectTimeout.toMillis() + " ms", e);
+        }
+        return new ZkZnodeStore(client);
+    }
+
+    private static <T> T await(CompletableFuture<T> future) throws Exception {
+        try {
+            return future.get(OPERATION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) throw cause;
+            throw e;
+        }
+    }
+
+    private static boolean is(Exception e, KeeperCode code) {
+        return e instanceof ZkException zk && zk.code() == code;
+    }
+
+    @Override
+    public byte[] getData(String path) throws Exception {
+        try {
+            return await(client.getData(path, false)).data();
+        } catch (Exception e) {
+            if (is(e, KeeperCode.NO_NODE)) return null;
+            throw e;
+        }
+    }
+
+    @Override
+    public List<String> getChildren(String path) throws Exception {
+        try {
+            List<String> children = new ArrayList<>(await(client.getChildren(path, false)));
+            children.sort(null);
+            return children;
+        } catch (Exception e) {
+            if (is(e, KeeperCode.NO_NODE)) return new ArrayList<>();
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean create(String path, byte[] data, boolean ephemeral) throws Exception {
+        createParents(path);
+        try {
+            await(client.create(path, data, Acls.OPEN_ACL_UNSAFE, ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT));
+            return true;
+        } catch (Exception e) {
+            if (is(e, KeeperCode.NODE_EXISTS)) return false;
+            throw e;
+        }
+    }
+
+    private void createParents(String path) throws Exception {
+        int slash = path.indexOf('/', 1);
+        while (slash > 0) {
+            String parent = path.substring(0, slash);
+            try {
+                await(client.create(parent, new byte[0], Acls.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
+            } catch (Exception e) {
+                if (!is(e, KeeperCode.NODE_EXISTS)) throw e;
+            }
+            slash = path.indexOf('/', slash + 1);
+        }
+    }
+
+    @Override
+    public void setData(String path, byte[] data) throws Exception {
+        try {
+            await(client.setData(path, data, -1));
+        } catch (Exception e) {
+            if (!is(e, KeeperCode.NO_NODE)) throw e;
+            if (!create(path, data, false)) await(client.setData(path, data, -1));
+        }
+    }
+
+    @Override
+    public void deleteRecursive(String path) throws Exception {
+        for (String child : getChildren(path)) deleteRecursive(path + "/" + child);
+        try {
+            await(client.delete(path, -1));
+        } catch (Exception e) {
+            if (!is(e, KeeperCode.NO_NODE)) throw e;
+        }
+    }
+
+    @Override
+    public String createSequential(String prefix, byte[] data) throws Exception {
+        createParents(prefix);
+        return await(client.create(prefix, data, Acls.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL));
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

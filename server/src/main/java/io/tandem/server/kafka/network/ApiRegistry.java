@@ -1,0 +1,52 @@
+package io.tandem.server.kafka.network;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.message.ApiVersionsResponse;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One handler per API key with the versions it serves. Registering a key twice or a version the codec cannot
+ * encode fails at start-up, and the ApiVersions answer is built from this registry, so it can never advertise an
+ * API the broker does not serve.
+ */
+public final class ApiRegistry {
+    /** A registered API: its served version range and its handler. */
+    public record Entry(ApiKey key, short minVersion, short maxVersion, ApiHandler<ApiMessage> handler) {
+        public boolean serves(short version) {
+            return version >= minVersion && version <= maxVersion;
+        }
+    }
+
+    private final Map<ApiKey, Entry> entries = new EnumMap<>(ApiKey.class);
+
+    @SuppressWarnings("unchecked")
+    public <Q extends ApiMessage> ApiRegistry register(ApiKey key, int minVersion, int maxVersion,
+                                                       ApiHandler<Q> handler) {
+        if (entries.containsKey(key)) throw new IllegalStateException("API " + key.apiName() + " registered twice");
+        if (minVersion < key.minVersion() || maxVersion > key.latestVersion() || minVersion > maxVersion) {
+            throw new IllegalArgumentException("API " + key.apiName() + " versions " + minVersion + "-" + maxVersion
+                    + " outside the codec's " + key.minVersion() + "-" + key.latestVersion());
+        }
+        entries.put(key, new Entry(key, (short) minVersion, (short) maxVersion, (ApiHandler<ApiMessage>) handler));
+        return this;
+    }
+
+    public Entry lookup(ApiKey key) {
+        return entries.get(key);
+    }
+
+    /** The ApiVersions list: exactly the registered keys and ranges, in key order. */
+    public List<ApiVersionsResponse.ApiVersion> apiVersions() {
+        List<ApiVersionsResponse.ApiVersion> list = new ArrayList<>();
+        for (Entry e : entries.values()) {
+            list.add(new ApiVersionsResponse.ApiVersion().setApiKey(e.key().id()).setMinVersion(e.minVersion())
+                    .setMaxVersion(e.maxVersion()));
+        }
+        return list;
+    }
+}

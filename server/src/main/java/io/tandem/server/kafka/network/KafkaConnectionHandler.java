@@ -1,0 +1,234 @@
+package io.tandem.server.kafka.network;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.Errors;
+import io.tandem.kafka.wire.KafkaCodecException;
+import io.tandem.kafka.wire.KafkaFrames;
+import io.tandem.kafka.wire.message.ApiVersionsResponse;
+import io.tandem.kafka.wire.message.RequestHeader;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One Kafka connection: decodes each frame's header and body and hands the requests to their handlers on the
+ * request executor one at a time, in arrival order: like Kafka, a connection's next request is handled only once
+ * the previous one is answered, so e.g. an idempotent producer's in-flight batches are appended in sequence order.
+ * Answers are written strictly in request order. A malformed request closes only this connection, with one log line.
+ */
+final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
+    private static final System.Logger LOG = System.getLogger(KafkaConnectionHandler.class.getName());
+    /**
+     * Requests of one connection being handled or waiting to be written; past this the connection stops reading
+     * until answers drain (the Java client itself keeps at most 5 in flight per connection).
+     */
+    static final int IN_FLIGHT_REQUESTS_MAX = 64;
+
+    private final ApiRegistry registry;
+    private final Executor executor;
+    /** Answer slots in request order; touched only on this channel's event loop. */
+    private final ArrayDeque<Slot> pending = new ArrayDeque<>();
+    private ChannelHandlerContext context;
+
+    /** One request's place in the answer order, with the work that handles it until it is started. */
+    private static final class Slot {
+        ByteBuf response;
+        boolean done;
+        Runnable work;
+        ByteBuf frame;
+    }
+
+    KafkaConnectionHandler(ApiRegistry registry, Executor executor) {
+        this.registry = registry;
+        this.executor = executor;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.context = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        boolean handedOff = false;
+        try {
+            RequestHeader header;
+            ApiKey key;
+            try {
+                header = KafkaFrames.readRequestHeader(frame);
+                key = ApiKey.forId(header.requestApiKey);
+            } catch (KafkaCodecException | IndexOutOfBoundsException e) {
+                closeWith(ctx, "unreadable request header: " + e.getMessage());
+                return;
+            }
+            short version = header.requestApiVersion;
+            ApiRegistry.Entry entry = registry.lookup(key);
+            if (key == ApiKey.API_VERSIONS && entry != null && version > entry.maxVersion()) {
+                // A newer client than us: answer at v0 with our ranges so it retries with a version we serve.
+                ApiVersionsResponse unsupported = new ApiVersionsResponse()
+                        .setErrorCode(Errors.UNSUPPORTED_VERSION.code()).setApiKeys(registry.apiVersions());
+                Slot slot = reserve(ctx);
+                complete(slot, KafkaFrames.encodeResponse(ctx.alloc(), header.correlationId, key, (short) 0,
+                        unsupported));
+                return;
+            }
+            if (entry == null || !entry.serves(version)) {
+                closeWith(ctx, "unsupported request " + (key == null ? "?" : key.apiName()) + " v" + version);
+                return;
+            }
+            ApiMessage request;
+            try {
+                request = key.readRequest(frame, version);
+            } catch (RuntimeException e) {
+                closeWith(ctx, "malformed " + key.apiName() + " v" + version + " request: " + e.getMessage());
+                return;
+            }
+            RequestContext requestContext = new RequestContext(key, version, header.correlationId,
+                    header.clientId, (InetSocketAddress) ctx.channel().remoteAddress());
+            Slot slot = reserve(ctx);
+            ResponderImpl responder = new ResponderImpl(requestContext, slot, frame);
+            slot.frame = frame;
+            slot.work = () -> executor.execute(() -> {
+                try {
+                    entry.handler().handle(requestContext, request, responder);
+                } catch (Throwable t) {
+                    responder.fail(t);
+                }
+            });
+            handedOff = true;
+            startNext();
+        } finally {
+            if (!handedOff) frame.release();
+        }
+    }
+
+    private Slot reserve(ChannelHandlerContext ctx) {
+        Slot slot = new Slot();
+        pending.addLast(slot);
+        if (pending.size() >= IN_FLIGHT_REQUESTS_MAX) ctx.channel().config().setAutoRead(false);
+        return slot;
+    }
+
+    private void complete(Slot slot, ByteBuf response) {
+        slot.response = response;
+        slot.done = true;
+        boolean wrote = false;
+        while (!pending.isEmpty() && pending.peekFirst().done) {
+            Slot head = pending.removeFirst();
+            if (head.response != null) {
+                if (context.channel().isActive()) {
+                    context.write(head.response, context.voidPromise());
+                    wrote = true;
+                } else {
+                    head.response.release();
+                }
+            }
+        }
+        if (wrote) context.flush();
+        if (pending.size() < IN_FLIGHT_REQUESTS_MAX / 2 && !context.channel().config().isAutoRead()) {
+            context.channel().config().setAutoRead(true);
+        }
+        startNext();
+    }
+
+    /** Starts the oldest unanswered request unless it is already running. */
+    private void startNext() {
+        Slot head = pending.peekFirst();
+        if (head == null || head.done || head.work == null) return;
+        Runnable work = head.work;
+        head.work = null;
+        head.frame = null;
+        try {
+            work.run();
+        } catch (RejectedExecutionException e) {
+            closeWith(context, "broker is shutting down");
+        }
+    }
+
+    private void closeWith(ChannelHandlerContext ctx, String reason) {
+        LOG.log(System.Logger.Level.WARNING, "Closing Kafka connection from {0}: {1}",
+                ctx.channel().remoteAddress(), reason);
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        for (Slot slot : pending) {
+            if (slot.response != null) slot.response.release();
+            // Requests never started still hold their frame.
+            if (slot.frame != null) slot.frame.release();
+            slot.response = null;
+            slot.frame = null;
+        }
+        pending.clear();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        closeWith(ctx, cause.toString());
+    }
+
+    private final class ResponderImpl implements Responder {
+        private final RequestContext request;
+        private final Slot slot;
+        private final ByteBuf frame;
+        private final AtomicBoolean answered = new AtomicBoolean();
+
+        ResponderImpl(RequestContext request, Slot slot, ByteBuf frame) {
+            this.request = request;
+            this.slot = slot;
+            this.frame = frame;
+        }
+
+        private boolean claim() {
+            if (!answered.compareAndSet(false, true)) {
+                throw new IllegalStateException(request.apiKey().apiName() + " answered twice");
+            }
+            return true;
+        }
+
+        @Override
+        public void send(ApiMessage response) {
+            claim();
+            ByteBuf encoded;
+            try {
+                encoded = KafkaFrames.encodeResponse(context.alloc(), request.correlationId(), request.apiKey(),
+                        request.apiVersion(), response);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "Cannot encode " + request.apiKey().apiName() + " v"
+                        + request.apiVersion() + " response", e);
+                context.channel().eventLoop().execute(() -> context.close());
+                return;
+            } finally {
+                // The request (and its record slices) is no longer needed once the answer is encoded.
+                frame.release();
+            }
+            context.channel().eventLoop().execute(() -> complete(slot, encoded));
+        }
+
+        @Override
+        public void noResponse() {
+            claim();
+            frame.release();
+            context.channel().eventLoop().execute(() -> complete(slot, null));
+        }
+
+        @Override
+        public void fail(Throwable cause) {
+            if (!answered.compareAndSet(false, true)) return;
+            frame.release();
+            LOG.log(System.Logger.Level.ERROR, "Failed to handle " + request.apiKey().apiName() + " v"
+                    + request.apiVersion() + " from " + request.clientAddress() + "; closing the connection", cause);
+            context.channel().eventLoop().execute(() -> context.close());
+        }
+    }
+}

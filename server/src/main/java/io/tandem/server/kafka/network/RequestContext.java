@@ -1,0 +1,14 @@
+package io.tandem.server.kafka.network;
+
+import io.tandem.kafka.wire.ApiKey;
+
+import java.net.InetSocketAddress;
+
+/** What a handler knows about the request besides its body. */
+public record RequestContext(ApiKey apiKey, short apiVersion, int correlationId, String clientId,
+                             InetSocketAddress clientAddress) {
+    /** Kafka reports members' hosts as "/ip" (InetAddress.toString of an unresolved-name address). */
+    public String clientHost() {
+        return clientAddress == null ? "" : "/" + clientAddress.getAddress().getHostAddress();
+    }
+}

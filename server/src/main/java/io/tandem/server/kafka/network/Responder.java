@@ -1,0 +1,17 @@
+package io.tandem.server.kafka.network;
+
+import io.tandem.kafka.wire.ApiMessage;
+
+/**
+ * How a handler answers. Exactly one of the methods must be called exactly once, from any thread, whenever the
+ * answer is ready (at once, or later from the purgatory or the group coordinator).
+ */
+public interface Responder {
+    void send(ApiMessage response);
+
+    /** For requests Kafka never answers (Produce with acks=0). */
+    void noResponse();
+
+    /** The request cannot be answered (a bug or an invariant broken): the connection is closed. */
+    void fail(Throwable cause);
+}

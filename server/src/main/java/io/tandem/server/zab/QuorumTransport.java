@@ -1,0 +1,272 @@
+package io.tandem.server.zab;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.MessageToByteEncoder;
+import java.io.Closeable;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Carries {@link ZabMessage}s between quorum peers over TCP: one length-framed connection per pair of servers, opened
+ * by the server with the higher id (so two servers never race to keep two connections) and introduced by a hello frame
+ * naming the caller. A frame that does not decode, a hello from an unknown id or from the wrong direction closes that
+ * one connection with one log line. Sending to a peer that is not connected drops the message: Zab's sessions and
+ * resends are built for a lossy channel.
+ */
+public final class QuorumTransport implements Closeable {
+    private static final Logger LOG = System.getLogger(QuorumTransport.class.getName());
+
+    /** Largest frame accepted: a SYNC carries a DIFF or a whole snapshot, so this bounds the state one sync moves. */
+    public static final int FRAME_BYTES_MAX_DEFAULT = 64 << 20;
+    /** Pause between attempts to reach a peer that is down. */
+    public static final long RECONNECT_DELAY_MS = 250;
+    public static final int CONNECT_TIMEOUT_MS = 2_000;
+
+    /** One {@code server.N=host:quorumPort:electionPort} line. */
+    public record Peer(int id, String host, int quorumPort, int electionPort) {
+        /** Parses {@code host:quorumPort[:electionPort][;clientAddress]}; a role suffix like ":participant" is ignored. */
+        public static Peer parse(int id, String value) {
+            String address = value.split(";", 2)[0].trim();
+            String[] parts = address.split(":");
+            if (parts.length < 2 || parts[0].isEmpty()) {
+                throw new IllegalArgumentException("server." + id + "=" + value
+                        + ": expected host:quorumPort:electionPort");
+            }
+            try {
+                int quorumPort = Integer.parseInt(parts[1].trim());
+                int electionPort = parts.length > 2 && !parts[2].isBlank() ? Integer.parseInt(parts[2].trim()) : -1;
+                checkPort(id, quorumPort);
+                return new Peer(id, parts[0].trim(), quorumPort, electionPort);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("server." + id + "=" + value + ": bad port", e);
+            }
+        }
+
+        private static void checkPort(int id, int port) {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("server." + id + ": port out of range: " + port);
+            }
+        }
+    }
+
+    /** Reads every {@code server.N} key of a zoo.cfg-style map. */
+    public static Map<Integer, Peer> parsePeers(Map<String, String> settings) {
+        Map<Integer, Peer> peers = new TreeMap<>();
+        for (Map.Entry<String, String> setting : settings.entrySet()) {
+            String key = setting.getKey().trim();
+            if (!key.startsWith("server.")) {
+                continue;
+            }
+            int id;
+            try {
+                id = Integer.parseInt(key.substring("server.".length()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(key + ": server id must be a number", e);
+            }
+            if (id < 0) {
+                throw new IllegalArgumentException(key + ": server id must not be negative");
+            }
+            peers.put(id, Peer.parse(id, setting.getValue()));
+        }
+        return peers;
+    }
+
+    /** Receives decoded messages on a Netty event loop; it must hand them off and return at once. */
+    @FunctionalInterface
+    public interface Inbound {
+        void onMessage(int from, ZabMessage message);
+    }
+
+    private final int myId;
+    private final Map<Integer, Peer> peers;
+    private final Inbound inbound;
+    private final int frameBytesMax;
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final Map<Integer, Channel> connections = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+    private Channel listener;
+
+    public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound) {
+        this(myId, peers, inbound, FRAME_BYTES_MAX_DEFAULT);
+    }
+
+    public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound, int frameBytesMax) {
+        if (!peers.containsKey(myId)) {
+            throw new IllegalArgumentException("server." + myId + " is missing from the peer list " + peers.keySet());
+        }
+        this.myId = myId;
+        this.peers = Map.copyOf(peers);
+        this.inbound = inbound;
+        this.frameBytesMax = frameBytesMax;
+    }
+
+    /** Binds the quorum port and starts calling every peer with a lower id. */
+    public QuorumTransport start() throws InterruptedException {
+        Peer me = peers.get(myId);
+        try {
+            bind(me);
+        } catch (Throwable e) {
+            close();
+            throw e;
+        }
+        LOG.log(Level.INFO, "server {0}: quorum port {1,number,#}", myId, boundPort());
+        for (int peer : peers.keySet()) {
+            if (peer < myId) {
+                connect(peer);
+            }
+        }
+        return this;
+    }
+
+    private void bind(Peer me) throws InterruptedException {
+        listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        pipeline(channel, -1);
+                    }
+                })
+                .bind(new InetSocketAddress(me.host(), me.quorumPort())).sync().channel();
+    }
+
+    public int boundPort() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    public boolean isConnected(int peer) {
+        Channel channel = connections.get(peer);
+        return channel != null && channel.isActive();
+    }
+
+    /** Queues {@code message} for {@code to}; silently dropped when there is no connection. */
+    public void send(int to, ZabMessage message) {
+        Channel channel = connections.get(to);
+        if (channel != null && channel.isActive()) {
+            channel.writeAndFlush(message, channel.voidPromise());
+        }
+    }
+
+    private void connect(int peer) {
+        if (closed) {
+            return;
+        }
+        Peer address = peers.get(peer);
+        ChannelFuture future = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        pipeline(channel, peer);
+                    }
+                })
+                .connect(address.host(), address.quorumPort());
+        future.addListener(done -> {
+            if (done.isSuccess()) {
+                Channel channel = future.channel();
+                ByteBuf hello = channel.alloc().buffer(13);
+                ZabCodec.writeHello(hello, myId);
+                channel.writeAndFlush(hello);
+                register(peer, channel);
+                channel.closeFuture().addListener(closedFuture -> scheduleReconnect(peer));
+            } else {
+                scheduleReconnect(peer);
+            }
+        });
+    }
+
+    private void scheduleReconnect(int peer) {
+        if (!closed) {
+            group.schedule(() -> connect(peer), RECONNECT_DELAY_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void register(int peer, Channel channel) {
+        Channel previous = connections.put(peer, channel);
+        if (previous != null && previous != channel) {
+            previous.close();
+        }
+        channel.closeFuture().addListener(done -> connections.remove(peer, channel));
+    }
+
+    private void pipeline(SocketChannel channel, int knownPeer) {
+        channel.pipeline()
+                .addLast(new LengthFieldBasedFrameDecoder(frameBytesMax, 0, 4, 0, 4))
+                .addLast(new LengthFieldPrepender(4))
+                .addLast(new MessageToByteEncoder<ZabMessage>() {
+                    @Override
+                    protected void encode(ChannelHandlerContext context, ZabMessage message, ByteBuf out) {
+                        ZabCodec.write(message, out);
+                    }
+                })
+                .addLast(new FrameHandler(knownPeer));
+    }
+
+    /** Decodes frames; on an accepted connection the first frame must be a valid hello from a higher known id. */
+    private final class FrameHandler extends SimpleChannelInboundHandler<ByteBuf> {
+        private int peer;
+
+        FrameHandler(int knownPeer) {
+            this.peer = knownPeer;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext context, ByteBuf frame) {
+            if (peer < 0) {
+                ZabCodec.Hello hello = ZabCodec.readHello(frame);
+                int id = hello.serverId();
+                if (!peers.containsKey(id) || id <= myId) {
+                    LOG.log(Level.WARNING, "server {0}: closing quorum connection from {1}: {2} server id {3}",
+                            myId, context.channel().remoteAddress(), peers.containsKey(id) ? "wrong-direction"
+                                    : "unknown", id);
+                    context.close();
+                    return;
+                }
+                peer = id;
+                register(id, context.channel());
+                return;
+            }
+            inbound.onMessage(peer, ZabCodec.read(frame));
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+            LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): {3}", myId,
+                    peer < 0 ? "unidentified peer" : "server " + peer, context.channel().remoteAddress(),
+                    cause.toString());
+            context.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (listener != null) {
+            listener.close().syncUninterruptibly();
+        }
+        connections.values().forEach(Channel::close);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,231 @@
+package io.tandem.server.zab;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.tandem.server.zab.ZabMessage.Ack;
+import io.tandem.server.zab.ZabMessage.AckEpoch;
+import io.tandem.server.zab.ZabMessage.AckNewLeader;
+import io.tandem.server.zab.ZabMessage.Commit;
+import io.tandem.server.zab.ZabMessage.FollowerInfo;
+import io.tandem.server.zab.ZabMessage.LeaderInfo;
+import io.tandem.server.zab.ZabMessage.NewLeader;
+import io.tandem.server.zab.ZabMessage.Notification;
+import io.tandem.server.zab.ZabMessage.Ping;
+import io.tandem.server.zab.ZabMessage.Proposal;
+import io.tandem.server.zab.ZabMessage.Request;
+import io.tandem.server.zab.ZabMessage.Sync;
+import io.tandem.server.zab.ZabMessage.SyncMode;
+import io.tandem.server.zab.ZabMessage.UpToDate;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The body of one quorum frame (the 4-byte length prefix is the pipeline's): a type byte, then the message's fields as
+ * big-endian longs and ints, byte arrays as an int length (-1 for null) followed by the bytes. Tandem peers talk only to
+ * Tandem peers, so this is our own layout, not ZooKeeper's QuorumPacket.
+ */
+public final class ZabCodec {
+    /** First frame on every connection: who is calling, and in which protocol version. */
+    public record Hello(int magic, int version, int serverId) {}
+
+    public static final int HELLO_MAGIC = 0x5A414221; // "ZAB!"
+    public static final int PROTOCOL_VERSION = 1;
+
+    private static final byte HELLO = 0;
+    private static final byte NOTIFICATION = 1;
+    private static final byte FOLLOWER_INFO = 2;
+    private static final byte LEADER_INFO = 3;
+    private static final byte ACK_EPOCH = 4;
+    private static final byte SYNC = 5;
+    private static final byte NEW_LEADER = 6;
+    private static final byte ACK_NEW_LEADER = 7;
+    private static final byte UP_TO_DATE = 8;
+    private static final byte PROPOSAL = 9;
+    private static final byte ACK = 10;
+    private static final byte COMMIT = 11;
+    private static final byte PING = 12;
+    private static final byte REQUEST = 13;
+
+    private ZabCodec() {}
+
+    public static void writeHello(ByteBuf out, int serverId) {
+        out.writeByte(HELLO).writeInt(HELLO_MAGIC).writeInt(PROTOCOL_VERSION).writeInt(serverId);
+    }
+
+    /** Reads the first frame of a connection; anything else there is a protocol error. */
+    public static Hello readHello(ByteBuf in) {
+        requireReadable(in, 13, "hello");
+        byte type = in.readByte();
+        if (type != HELLO) {
+            throw new CorruptedFrameException("expected hello, got frame type " + type);
+        }
+        Hello hello = new Hello(in.readInt(), in.readInt(), in.readInt());
+        if (hello.magic() != HELLO_MAGIC || hello.version() != PROTOCOL_VERSION) {
+            throw new CorruptedFrameException("bad hello magic 0x" + Integer.toHexString(hello.magic())
+                    + " or version " + hello.version());
+        }
+        requireFullyRead(in);
+        return hello;
+    }
+
+    public static void write(ZabMessage message, ByteBuf out) {
+        if (message instanceof Notification n) {
+            out.writeByte(NOTIFICATION).writeInt(n.leader()).writeLong(n.zxid()).writeLong(n.peerEpoch())
+                    .writeLong(n.round()).writeByte(n.senderState().ordinal());
+        } else if (message instanceof FollowerInfo m) {
+            session(out, FOLLOWER_INFO, m).writeLong(m.acceptedEpoch()).writeLong(m.lastZxid());
+        } else if (message instanceof LeaderInfo m) {
+            session(out, LEADER_INFO, m).writeLong(m.epoch());
+        } else if (message instanceof AckEpoch m) {
+            session(out, ACK_EPOCH, m).writeBoolean(m.fresh()).writeLong(m.currentEpoch()).writeLong(m.lastZxid());
+        } else if (message instanceof Sync m) {
+            session(out, SYNC, m).writeByte(m.mode().ordinal()).writeLong(m.truncateZxid()).writeLong(m.snapshotZxid());
+            writeBytes(out, m.snapshot());
+            out.writeInt(m.entries().size());
+            for (LogEntry entry : m.entries()) {
+                out.writeLong(entry.zxid());
+                writeBytes(out, entry.txn());
+            }
+        } else if (message instanceof NewLeader m) {
+            session(out, NEW_LEADER, m).writeLong(m.epoch()).writeLong(m.zxid());
+        } else if (message instanceof AckNewLeader m) {
+            session(out, ACK_NEW_LEADER, m).writeLong(m.zxid());
+        } else if (message instanceof UpToDate m) {
+            session(out, UP_TO_DATE, m).writeLong(m.commitZxid());
+        } else if (message instanceof Proposal m) {
+            writeBytes(session(out, PROPOSAL, m).writeLong(m.zxid()), m.txn());
+        } else if (message instanceof Ack m) {
+            session(out, ACK, m).writeLong(m.zxid());
+        } else if (message instanceof Commit m) {
+            session(out, COMMIT, m).writeLong(m.zxid());
+        } else if (message instanceof Ping m) {
+            session(out, PING, m);
+        } else if (message instanceof Request m) {
+            writeBytes(session(out, REQUEST, m), m.txn());
+        } else {
+            throw new IllegalArgumentException("unknown message " + message);
+        }
+    }
+
+    /** Decodes one frame body; a malformed one raises {@link CorruptedFrameException}. */
+    public static ZabMessage read(ByteBuf in) {
+        requireReadable(in, 1, "type");
+        byte type = in.readByte();
+        if (type < NOTIFICATION || type > REQUEST) {
+            throw new CorruptedFrameException("unknown frame type " + type);
+        }
+        ZabMessage message;
+        if (type == NOTIFICATION) {
+            requireReadable(in, 4 + 8 + 8 + 8 + 1, "notification");
+            int leader = in.readInt();
+            long zxid = in.readLong();
+            long peerEpoch = in.readLong();
+            long round = in.readLong();
+            int state = in.readByte();
+            if (state < 0 || state >= Role.values().length) {
+                throw new CorruptedFrameException("bad server state " + state);
+            }
+            message = new Notification(leader, zxid, peerEpoch, round, Role.values()[state]);
+        } else {
+            requireReadable(in, 16, "session header");
+            long session = in.readLong();
+            long seq = in.readLong();
+            message = switch (type) {
+                case FOLLOWER_INFO -> new FollowerInfo(session, seq, readLong(in), readLong(in));
+                case LEADER_INFO -> new LeaderInfo(session, seq, readLong(in));
+                case ACK_EPOCH -> {
+                    requireReadable(in, 1, "fresh");
+                    yield new AckEpoch(session, seq, in.readBoolean(), readLong(in), readLong(in));
+                }
+                case SYNC -> readSync(in, session, seq);
+                case NEW_LEADER -> new NewLeader(session, seq, readLong(in), readLong(in));
+                case ACK_NEW_LEADER -> new AckNewLeader(session, seq, readLong(in));
+                case UP_TO_DATE -> new UpToDate(session, seq, readLong(in));
+                case PROPOSAL -> new Proposal(session, seq, readLong(in), readNonNullBytes(in));
+                case ACK -> new Ack(session, seq, readLong(in));
+                case COMMIT -> new Commit(session, seq, readLong(in));
+                case PING -> new Ping(session, seq);
+                case REQUEST -> new Request(session, seq, readNonNullBytes(in));
+                default -> throw new CorruptedFrameException("unknown frame type " + type);
+            };
+        }
+        requireFullyRead(in);
+        return message;
+    }
+
+    private static Sync readSync(ByteBuf in, long session, long seq) {
+        requireReadable(in, 1, "sync mode");
+        int mode = in.readByte();
+        if (mode < 0 || mode >= SyncMode.values().length) {
+            throw new CorruptedFrameException("bad sync mode " + mode);
+        }
+        long truncateZxid = readLong(in);
+        long snapshotZxid = readLong(in);
+        byte[] snapshot = readBytes(in);
+        requireReadable(in, 4, "entry count");
+        int count = in.readInt();
+        // Each entry takes at least 12 bytes, which bounds the count by the frame size before anything is allocated.
+        if (count < 0 || (long) count * 12 > in.readableBytes()) {
+            throw new CorruptedFrameException("bad entry count " + count);
+        }
+        List<LogEntry> entries = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            long zxid = readLong(in);
+            if (zxid <= 0) {
+                throw new CorruptedFrameException("bad zxid " + zxid);
+            }
+            entries.add(new LogEntry(zxid, readNonNullBytes(in)));
+        }
+        return new Sync(session, seq, SyncMode.values()[mode], truncateZxid, snapshotZxid, snapshot, entries);
+    }
+
+    private static ByteBuf session(ByteBuf out, byte type, ZabMessage.SessionMessage message) {
+        return out.writeByte(type).writeLong(message.session()).writeLong(message.seq());
+    }
+
+    private static ByteBuf writeBytes(ByteBuf out, byte[] bytes) {
+        if (bytes == null) {
+            return out.writeInt(-1);
+        }
+        return out.writeInt(bytes.length).writeBytes(bytes);
+    }
+
+    private static long readLong(ByteBuf in) {
+        requireReadable(in, 8, "long");
+        return in.readLong();
+    }
+
+    private static byte[] readNonNullBytes(ByteBuf in) {
+        byte[] bytes = readBytes(in);
+        if (bytes == null) {
+            throw new CorruptedFrameException("missing bytes");
+        }
+        return bytes;
+    }
+
+    private static byte[] readBytes(ByteBuf in) {
+        requireReadable(in, 4, "length");
+        int length = in.readInt();
+        if (length == -1) {
+            return null;
+        }
+        if (length < 0 || length > in.readableBytes()) {
+            throw new CorruptedFrameException("bad length " + length + " with " + in.readableBytes() + " bytes left");
+        }
+        byte[] bytes = new byte[length];
+        in.readBytes(bytes);
+        return bytes;
+    }
+
+    private static void requireReadable(ByteBuf in, int bytes, String what) {
+        if (in.readableBytes() < bytes) {
+            throw new CorruptedFrameException("frame ends inside " + what);
+        }
+    }
+
+    private static void requireFullyRead(ByteBuf in) {
+        if (in.isReadable()) {
+            throw new CorruptedFrameException(in.readableBytes() + " trailing bytes in frame");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.tandem.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The CLI turns zoo.cfg files, --set and flags into a TandemConfig, most specific first, warning on unknown keys. */
+class MainTest {
+    @TempDir
+    Path dir;
+
+    private static TandemConfig parse(String... args) throws Exception {
+        Main.Start start = new Main.Start();
+        new CommandLine(start).parseArgs(args);
+        return start.toConfig();
+    }
+
+    @Test
+    void shouldReadZooCfgAndLetFlagsAndSetOverrideIt() throws Exception {
+        Path zooCfg = dir.resolve("zoo.cfg");
+        Files.writeString(zooCfg, "tickTime=500\nclientPort=2888\ninitLimit=5\n4lw.commands.whitelist=ruok,srvr\n");
+        TandemConfig config = parse("--config", zooCfg.toString(), "--set", "tickTime=300", "--roles", "zookeeper",
+                "--data-dir", dir.toString());
+        assertEquals("300", config.get("tickTime"));
+        assertEquals(2888, config.zookeeperPort());
+        assertEquals("ruok,srvr", config.get("4lw.commands.whitelist"));
+        assertEquals(EnumSet.of(TandemConfig.Role.ZOOKEEPER), config.roles());
+        assertEquals(dir, config.dataDir());
+        assertEquals(7, parse("--config", zooCfg.toString(), "--zk-port", "7").zookeeperPort());
+    }
+
+    @Test
+    void shouldWarnAboutUnknownKeysButKeepThem() throws Exception {
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                warnings.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger logger = Logger.getLogger(Main.class.getName());
+        logger.addHandler(handler);
+        try {
+            TandemConfig config = parse("--set", "tickTme=100", "--set", "log.retention.hours=1", "--set",
+                    "server.1=localhost:2888:3888");
+            assertEquals("100", config.get("tickTme"));
+            assertTrue(warnings.stream().anyMatch(w -> w.contains("tickTme")), warnings.toString());
+            assertFalse(warnings.stream().anyMatch(w -> w.contains("log.retention.hours")), warnings.toString());
+            assertFalse(warnings.stream().anyMatch(w -> w.contains("server.1")), warnings.toString());
+        } finally {
+            logger.removeHandler(handler);
+        }
+    }
+
+    @Test
+    void shouldRejectUnknownRole() {
+        assertTrue(new CommandLine(new Main()).execute("start", "--roles", "nosuch") != 0);
+    }
+}

@@ -1,0 +1,223 @@
+package io.tandem.server.kafka;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.Errors;
+import io.tandem.kafka.wire.KafkaFrames;
+import io.tandem.kafka.wire.message.ApiVersionsRequest;
+import io.tandem.kafka.wire.message.ApiVersionsResponse;
+import io.tandem.kafka.wire.message.CreateTopicsRequest;
+import io.tandem.kafka.wire.message.CreateTopicsResponse;
+import io.tandem.kafka.wire.message.ListOffsetsRequest;
+import io.tandem.kafka.wire.message.ListOffsetsResponse;
+import io.tandem.kafka.wire.message.ProduceRequest;
+import io.tandem.kafka.wire.message.ProduceResponse;
+import io.tandem.kafka.wire.message.RequestHeader;
+import io.tandem.kafka.wire.message.ResponseHeader;
+import io.tandem.kafka.wire.record.RecordBatchBuilder;
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.BiFunction;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The broker over a raw socket: exact error codes and connection behaviour that clients rely on. */
+class BrokerProtocolTest {
+    @TempDir
+    Path dir;
+    private Tandem tandem;
+
+    @BeforeEach
+    void start() throws IOException {
+        tandem = Tandem.start(TandemConfig.forTests(dir).roles(java.util.Set.of(TandemConfig.Role.KAFKA)));
+    }
+
+    @AfterEach
+    void stop() {
+        tandem.close();
+    }
+
+    /** A blocking client connection speaking frames. */
+    private final class Connection implements AutoCloseable {
+        final Socket socket;
+        final DataInputStream in;
+        final OutputStream out;
+        int correlationId;
+
+        Connection() throws IOException {
+            socket = new Socket("127.0.0.1", tandem.kafkaPort());
+            socket.setSoTimeout(10_000);
+            in = new DataInputStream(socket.getInputStream());
+            out = socket.getOutputStream();
+        }
+
+        int send(ApiKey key, short version, ApiMessage body) throws IOException {
+            ByteBuf frame = KafkaFrames.encodeRequest(ByteBufAllocator.DEFAULT, ++correlationId, "test", key, version, body);
+            writeAndRelease(frame);
+            return correlationId;
+        }
+
+        void writeAndRelease(ByteBuf frame) throws IOException {
+            try {
+                byte[] bytes = new byte[frame.readableBytes()];
+                frame.readBytes(bytes);
+                out.write(bytes);
+                out.flush();
+            } finally {
+                frame.release();
+            }
+        }
+
+        /** Reads one response frame: checks the correlation id in a header of the given version, decodes the body. */
+        <R> R receive(int expectedCorrelationId, short headerVersion, short version,
+                      BiFunction<ByteBuf, Short, R> reader) throws IOException {
+            int length = in.readInt();
+            byte[] bytes = new byte[length];
+            in.readFully(bytes);
+            ByteBuf buf = Unpooled.wrappedBuffer(bytes);
+            ResponseHeader header = ResponseHeader.read(buf, headerVersion);
+            assertEquals(expectedCorrelationId, header.correlationId);
+            return reader.apply(buf, version);
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    @Test
+    void shouldAnswerApiVersionsWithAV0HeaderAndTheRegisteredRanges() throws IOException {
+        try (Connection c = new Connection()) {
+            int id = c.send(ApiKey.API_VERSIONS, (short) 3, new ApiVersionsRequest().setClientSoftwareName("t")
+                    .setClientSoftwareVersion("1"));
+            ApiVersionsResponse response = c.receive(id, (short) 0, (short) 3, ApiVersionsResponse::read);
+            assertEquals(Errors.NONE.code(), response.errorCode);
+            ApiVersionsResponse.ApiVersion produce = response.apiKeys.stream()
+                    .filter(k -> k.apiKey == ApiKey.PRODUCE.id()).findFirst().orElseThrow();
+            assertEquals(0, produce.minVersion);
+            assertEquals(13, produce.maxVersion);
+            assertTrue(response.apiKeys.stream().noneMatch(k -> k.apiKey == ApiKey.GET_TELEMETRY_SUBSCRIPTIONS.id()),
+                    "telemetry is not served, so it must not be advertised");
+        }
+    }
+
+    @Test
+    void shouldAnswerAnUnknownHigherApiVersionsWithUnsupportedVersionAndOurRanges() throws IOException {
+        try (Connection c = new Connection()) {
+            // A request header v2 for ApiVersions v99 with an empty (flexible) body: what a future client sends.
+            ByteBuf frame = Unpooled.buffer();
+            RequestHeader header = new RequestHeader().setRequestApiKey(ApiKey.API_VERSIONS.id())
+                    .setRequestApiVersion((short) 99).setCorrelationId(7).setClientId("future");
+            frame.writeInt(header.size((short) 2) + 1);
+            header.write(frame, (short) 2);
+            frame.writeByte(0);
+            c.writeAndRelease(frame);
+            ApiVersionsResponse response = c.receive(7, (short) 0, (short) 0, ApiVersionsResponse::read);
+            assertEquals(Errors.UNSUPPORTED_VERSION.code(), response.errorCode);
+            assertFalse(response.apiKeys.isEmpty());
+        }
+    }
+
+    private static ByteBuf batch(String value) {
+        ByteBuf records = Unpooled.buffer();
+        try (RecordBatchBuilder builder = RecordBatchBuilder.create(records)) {
+            builder.append(System.currentTimeMillis(), null, value.getBytes());
+            builder.build();
+        }
+        return records;
+    }
+
+    private void createTopic(Connection c, String name) throws IOException {
+        CreateTopicsRequest request = new CreateTopicsRequest();
+        CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();
+        topic.name = name;
+        topic.numPartitions = 1;
+        topic.replicationFactor = 1;
+        request.topics.add(topic);
+        int id = c.send(ApiKey.CREATE_TOPICS, (short) 7, request);
+        CreateTopicsResponse response = c.receive(id, (short) 1, (short) 7, CreateTopicsResponse::read);
+        assertEquals(Errors.NONE.code(), response.topics.get(0).errorCode);
+    }
+
+    private ProduceResponse produce(Connection c, String topic, ByteBuf records, short acks) throws IOException {
+        ProduceRequest request = new ProduceRequest();
+        request.acks = acks;
+        request.timeoutMs = 5000;
+        ProduceRequest.TopicProduceData data = new ProduceRequest.TopicProduceData();
+        data.name = topic;
+        ProduceRequest.TopicProduceData.PartitionProduceData partition = new ProduceRequest.TopicProduceData.PartitionProduceData();
+        partition.index = 0;
+        partition.records = records;
+        data.partitionData.add(partition);
+        request.topicData.add(data);
+        int id = c.send(ApiKey.PRODUCE, (short) 9, request);
+        return acks == 0 ? null : c.receive(id, (short) 1, (short) 9, ProduceResponse::read);
+    }
+
+    private long latestOffset(Connection c, String topic) throws IOException {
+        ListOffsetsRequest request = new ListOffsetsRequest();
+        request.replicaId = -1;
+        ListOffsetsRequest.ListOffsetsTopic t = new ListOffsetsRequest.ListOffsetsTopic();
+        t.name = topic;
+        ListOffsetsRequest.ListOffsetsTopic.ListOffsetsPartition p = new ListOffsetsRequest.ListOffsetsTopic.ListOffsetsPartition();
+        p.partitionIndex = 0;
+        p.timestamp = -1;
+        t.partitions.add(p);
+        request.topics.add(t);
+        int id = c.send(ApiKey.LIST_OFFSETS, (short) 7, request);
+        ListOffsetsResponse response = c.receive(id, (short) 1, (short) 7, ListOffsetsResponse::read);
+        return response.topics.get(0).partitions.get(0).offset;
+    }
+
+    @Test
+    void shouldRejectABatchWithABadCrcAsCorruptMessageAndAppendNothing() throws IOException {
+        try (Connection c = new Connection()) {
+            createTopic(c, "crc");
+            ByteBuf good = batch("fine");
+            assertEquals(Errors.NONE.code(), produce(c, "crc", good, (short) 1).responses.get(0).partitionResponses.get(0).errorCode);
+            ByteBuf bad = batch("flipped");
+            bad.setByte(bad.writerIndex() - 1, bad.getByte(bad.writerIndex() - 1) ^ 0x01);
+            ProduceResponse response = produce(c, "crc", bad, (short) 1);
+            assertEquals(Errors.CORRUPT_MESSAGE.code(), response.responses.get(0).partitionResponses.get(0).errorCode);
+            assertEquals(1, latestOffset(c, "crc"), "nothing of the corrupt batch was appended");
+        }
+    }
+
+    @Test
+    void shouldNotAnswerAcksZeroButKeepAnsweringLaterRequestsInOrder() throws IOException {
+        try (Connection c = new Connection()) {
+            createTopic(c, "fire");
+            produce(c, "fire", batch("a"), (short) 0);
+            produce(c, "fire", batch("b"), (short) 0);
+            assertEquals(2, latestOffset(c, "fire"));
+        }
+    }
+
+    @Test
+    void shouldCloseOnlyTheConnectionThatSentAnOversizedFrame() throws IOException {
+        try (Connection bad = new Connection(); Connection good = new Connection()) {
+            ByteBuf frame = Unpooled.buffer().writeInt(Integer.MAX_VALUE).writeInt(0);
+            bad.writeAndRelease(frame);
+            assertThrows(EOFException.class, () -> bad.in.readInt());
+            int id = good.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest());
+            assertEquals(Errors.NONE.code(), good.receive(id, (short) 0, (short) 0, ApiVersionsResponse::read).errorCode);
+        }
+    }
+
+}

@@ -1,0 +1,115 @@
+package io.tandem.server.zab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class QuorumTransportTest {
+    record Received(int from, ZabMessage message) {}
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    @Test
+    void shouldParseServerLinesAndRejectBadOnes() {
+        Map<Integer, QuorumTransport.Peer> peers = QuorumTransport.parsePeers(Map.of(
+                "server.1", "zk1:2888:3888", "server.2", "zk2:2889:3889:participant;0.0.0.0:2181", "tickTime", "2000"));
+        assertEquals(new QuorumTransport.Peer(1, "zk1", 2888, 3888), peers.get(1));
+        assertEquals(new QuorumTransport.Peer(2, "zk2", 2889, 3889), peers.get(2));
+        assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(Map.of("server.x", "h:1:2")));
+        assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(Map.of("server.1", "h")));
+        assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(Map.of("server.1", "h:70000:1")));
+    }
+
+    @Test
+    void shouldDeliverMessagesBetweenPeersOverOneConnection() throws Exception {
+        int port1 = freePort();
+        int port2 = freePort();
+        Map<Integer, QuorumTransport.Peer> peers = Map.of(1, new QuorumTransport.Peer(1, "127.0.0.1", port1, -1),
+                2, new QuorumTransport.Peer(2, "127.0.0.1", port2, -1));
+        LinkedBlockingQueue<Received> at1 = new LinkedBlockingQueue<>();
+        LinkedBlockingQueue<Received> at2 = new LinkedBlockingQueue<>();
+        try (QuorumTransport one = new QuorumTransport(1, peers, (from, m) -> at1.add(new Received(from, m))).start();
+             QuorumTransport two = new QuorumTransport(2, peers, (from, m) -> at2.add(new Received(from, m))).start()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!(one.isConnected(2) && two.isConnected(1)) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            one.send(2, new ZabMessage.Ping(7, 1));
+            two.send(1, new ZabMessage.Ack(7, 2, Zxid.of(1, 3)));
+            assertEquals(new Received(1, new ZabMessage.Ping(7, 1)), at2.poll(10, TimeUnit.SECONDS));
+            assertEquals(new Received(2, new ZabMessage.Ack(7, 2, Zxid.of(1, 3))), at1.poll(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private static void writeFrame(DataOutputStream out, ByteBuf body) throws IOException {
+        byte[] bytes = new byte[body.readableBytes()];
+        body.readBytes(bytes);
+        body.release();
+        out.writeInt(bytes.length);
+        out.write(bytes);
+        out.flush();
+    }
+
+    private static boolean closedByPeer(Socket socket) throws IOException {
+        socket.setSoTimeout(10_000);
+        InputStream in = socket.getInputStream();
+        return in.read() == -1;
+    }
+
+    @Test
+    void shouldCloseConnectionsWithUnknownIdsOrBadFramesAndKeepServingGoodOnes() throws Exception {
+        int port1 = freePort();
+        Map<Integer, QuorumTransport.Peer> peers = Map.of(1, new QuorumTransport.Peer(1, "127.0.0.1", port1, -1),
+                2, new QuorumTransport.Peer(2, "127.0.0.1", freePort(), -1));
+        LinkedBlockingQueue<Received> received = new LinkedBlockingQueue<>();
+        try (QuorumTransport one = new QuorumTransport(1, peers, (from, m) -> received.add(new Received(from, m)))
+                .start()) {
+            try (Socket stranger = new Socket("127.0.0.1", port1)) {
+                ByteBuf hello = Unpooled.buffer();
+                ZabCodec.writeHello(hello, 99);
+                writeFrame(new DataOutputStream(stranger.getOutputStream()), hello);
+                assertTrue(closedByPeer(stranger), "an unknown server id is turned away");
+            }
+            try (Socket garbage = new Socket("127.0.0.1", port1)) {
+                DataOutputStream out = new DataOutputStream(garbage.getOutputStream());
+                ByteBuf hello = Unpooled.buffer();
+                ZabCodec.writeHello(hello, 2);
+                writeFrame(out, hello);
+                writeFrame(out, Unpooled.wrappedBuffer(new byte[] {42, 1, 2, 3}));
+                assertTrue(closedByPeer(garbage), "a frame that does not decode closes the connection");
+            }
+            try (Socket oversized = new Socket("127.0.0.1", port1)) {
+                DataOutputStream out = new DataOutputStream(oversized.getOutputStream());
+                out.writeInt(Integer.MAX_VALUE);
+                out.flush();
+                assertTrue(closedByPeer(oversized), "a frame above the maximum closes the connection");
+            }
+            try (Socket good = new Socket("127.0.0.1", port1)) {
+                DataOutputStream out = new DataOutputStream(good.getOutputStream());
+                ByteBuf hello = Unpooled.buffer();
+                ZabCodec.writeHello(hello, 2);
+                writeFrame(out, hello);
+                ByteBuf ping = Unpooled.buffer();
+                ZabCodec.write(new ZabMessage.Ping(5, 0), ping);
+                writeFrame(out, ping);
+                assertEquals(new Received(2, new ZabMessage.Ping(5, 0)), received.poll(10, TimeUnit.SECONDS));
+            }
+        }
+    }
+}

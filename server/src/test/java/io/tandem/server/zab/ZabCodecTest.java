@@ -1,0 +1,102 @@
+package io.tandem.server.zab;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.tandem.server.zab.ZabMessage.*;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ZabCodecTest {
+    private static final byte[] TXN = "txn".getBytes(StandardCharsets.UTF_8);
+
+    private static List<ZabMessage> everyMessage() {
+        List<LogEntry> entries = List.of(new LogEntry(Zxid.of(1, 1), TXN), new LogEntry(Zxid.of(1, 2), new byte[0]));
+        return List.of(
+                new Notification(3, Zxid.of(2, 7), 2, 9, Role.FOLLOWING),
+                new FollowerInfo(11, 0, 4, Zxid.of(4, 2)),
+                new LeaderInfo(11, 0, 5),
+                new AckEpoch(11, 1, true, 4, Zxid.of(4, 2)),
+                new Sync(11, 1, SyncMode.DIFF, 0, 0, null, entries),
+                new Sync(11, 1, SyncMode.TRUNC, Zxid.of(1, 1), 0, null, List.of()),
+                new Sync(11, 1, SyncMode.SNAP, 0, Zxid.of(1, 9), new byte[] {1, 2, 3}, entries),
+                new NewLeader(11, 2, 5, Zxid.of(4, 2)),
+                new AckNewLeader(11, 2, Zxid.of(4, 2)),
+                new UpToDate(11, 3, Zxid.of(4, 2)),
+                new Proposal(11, 4, Zxid.of(5, 1), TXN),
+                new Ack(11, 3, Zxid.of(5, 1)),
+                new Commit(11, 5, Zxid.of(5, 1)),
+                new Ping(11, 6),
+                new Request(11, 4, TXN));
+    }
+
+    private static ZabMessage roundTrip(ZabMessage message) {
+        ByteBuf buffer = Unpooled.buffer();
+        try {
+            ZabCodec.write(message, buffer);
+            return ZabCodec.read(buffer);
+        } finally {
+            buffer.release();
+        }
+    }
+
+    @Test
+    void shouldRoundTripEveryMessage() {
+        for (ZabMessage message : everyMessage()) {
+            ZabMessage decoded = roundTrip(message);
+            assertEquals(message.getClass(), decoded.getClass());
+            // Records with byte[] compare by identity; compare their encodings instead.
+            ByteBuf first = Unpooled.buffer();
+            ByteBuf second = Unpooled.buffer();
+            ZabCodec.write(message, first);
+            ZabCodec.write(decoded, second);
+            assertEquals(first, second, message.toString());
+            first.release();
+            second.release();
+        }
+        Proposal proposal = (Proposal) roundTrip(new Proposal(1, 2, Zxid.of(5, 1), TXN));
+        assertArrayEquals(TXN, proposal.txn());
+    }
+
+    @Test
+    void shouldRejectEveryTruncationOfEveryMessage() {
+        for (ZabMessage message : everyMessage()) {
+            ByteBuf full = Unpooled.buffer();
+            ZabCodec.write(message, full);
+            for (int length = 0; length < full.readableBytes(); length++) {
+                ByteBuf cut = full.slice(0, length);
+                assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(cut), message + " cut at " + length);
+            }
+            full.release();
+        }
+    }
+
+    @Test
+    void shouldRejectUnknownTypesTrailingBytesAndAbsurdCounts() {
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(Unpooled.wrappedBuffer(new byte[] {99})));
+        ByteBuf trailing = Unpooled.buffer();
+        ZabCodec.write(new Ping(1, 1), trailing);
+        trailing.writeByte(0);
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(trailing));
+        ByteBuf hugeCount = Unpooled.buffer().writeByte(5).writeLong(1).writeLong(1).writeByte(0).writeLong(0)
+                .writeLong(0).writeInt(-1).writeInt(Integer.MAX_VALUE);
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(hugeCount));
+        ByteBuf badState = Unpooled.buffer().writeByte(1).writeInt(1).writeLong(1).writeLong(1).writeLong(1)
+                .writeByte(7);
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(badState));
+    }
+
+    @Test
+    void shouldReadItsOwnHelloAndRejectABadOne() {
+        ByteBuf hello = Unpooled.buffer();
+        ZabCodec.writeHello(hello, 4);
+        assertEquals(4, ZabCodec.readHello(hello).serverId());
+        ByteBuf wrongMagic = Unpooled.buffer().writeByte(0).writeInt(1).writeInt(1).writeInt(4);
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.readHello(wrongMagic));
+    }
+}

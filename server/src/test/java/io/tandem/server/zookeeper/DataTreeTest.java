@@ -1,0 +1,120 @@
+package io.tandem.server.zookeeper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.zk.wire.data.Stat;
+import io.tandem.zk.wire.txn.CreateContainerTxn;
+import io.tandem.zk.wire.txn.CreateTTLTxn;
+import io.tandem.zk.wire.txn.CreateTxn;
+import io.tandem.zk.wire.txn.DeleteTxn;
+import io.tandem.zk.wire.txn.ErrorTxn;
+import io.tandem.zk.wire.txn.MultiTxn;
+import io.tandem.zk.wire.txn.SetDataTxn;
+import io.tandem.zk.wire.txn.Txn;
+import io.tandem.zk.wire.txn.TxnHeader;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Transactions applied to the tree directly: Stat fields, ephemerals, multi results and watch events. */
+class DataTreeTest {
+    private final DataTree tree = new DataTree();
+    private long zxid;
+
+    private DataTree.Result apply(int type, io.tandem.zk.wire.JuteRecord txn) {
+        return apply(0, type, txn);
+    }
+
+    private DataTree.Result apply(long session, int type, io.tandem.zk.wire.JuteRecord txn) {
+        return tree.processTxn(new TxnHeader(session, 1, ++zxid, 1000 + zxid, type), txn);
+    }
+
+    private static CreateTxn create(String path, int parentCVersion) {
+        return new CreateTxn(path, new byte[] {1, 2}, DataTree.OPEN_ACL_UNSAFE, false, parentCVersion);
+    }
+
+    @Test
+    void shouldStartWithApacheBuiltInNodes() {
+        assertEquals(5, tree.nodeCount(), "Apache counts '', '/', /zookeeper, /zookeeper/quota, /zookeeper/config");
+        assertEquals(3, tree.allChildrenNumber("/"));
+        assertEquals(DataTree.READ_ACL_UNSAFE, tree.getNode("/zookeeper/config").acl);
+    }
+
+    @Test
+    void shouldSetStatFieldsOnCreateAndParentOnChildChanges() {
+        DataTree.Result created = apply(OpCodes.CREATE2, create("/a", 1));
+        Stat stat = created.stat;
+        assertEquals(1, stat.czxid());
+        assertEquals(1, stat.mzxid());
+        assertEquals(1, stat.pzxid());
+        assertEquals(1001, stat.ctime());
+        assertEquals(1001, stat.mtime());
+        assertEquals(2, stat.dataLength());
+        apply(OpCodes.CREATE, create("/a/b", 1));
+        apply(OpCodes.CREATE, create("/a/c", 2));
+        apply(OpCodes.DELETE, new DeleteTxn("/a/b"));
+        Stat parent = tree.getNode("/a").stat();
+        assertEquals(3, parent.cversion(), "two creations and one deletion");
+        assertEquals(1, parent.numChildren());
+        assertEquals(4, parent.pzxid(), "pzxid follows the delete");
+        assertEquals(1, parent.mzxid(), "child changes leave mzxid alone");
+        Stat changed = apply(OpCodes.SET_DATA, new SetDataTxn("/a", new byte[5], 1)).stat;
+        assertEquals(1, changed.version());
+        assertEquals(5, changed.mzxid());
+        assertEquals(5, changed.dataLength());
+    }
+
+    @Test
+    void shouldTrackEphemeralsAndDeleteThemWhenTheSessionCloses() {
+        apply(7, OpCodes.CREATE, new CreateTxn("/e", null, DataTree.OPEN_ACL_UNSAFE, true, 1));
+        assertEquals(7, tree.getNode("/e").stat().ephemeralOwner());
+        assertEquals(java.util.Set.of("/e"), tree.ephemeralsOf(7));
+        apply(7, OpCodes.CLOSE_SESSION, new io.tandem.zk.wire.txn.CloseSessionTxn(List.of("/e")));
+        assertNull(tree.getNode("/e"));
+        assertTrue(tree.ephemeralsOf(7).isEmpty());
+    }
+
+    @Test
+    void shouldHideContainerAndTtlOwnersFromClients() {
+        apply(OpCodes.CREATE_CONTAINER, new CreateContainerTxn("/c", null, DataTree.OPEN_ACL_UNSAFE, 1));
+        apply(OpCodes.CREATE_TTL, new CreateTTLTxn("/t", null, DataTree.OPEN_ACL_UNSAFE, 2, 500));
+        assertEquals(0, tree.getNode("/c").stat().ephemeralOwner());
+        assertEquals(0, tree.getNode("/t").stat().ephemeralOwner());
+        assertEquals(Long.MIN_VALUE, tree.getNode("/c").ephemeralOwner);
+        assertEquals(0xff00000000000000L | 500, tree.getNode("/t").ephemeralOwner);
+        assertEquals(java.util.Set.of("/c"), tree.containers());
+        assertEquals(java.util.Set.of("/t"), tree.ttls());
+    }
+
+    @Test
+    void shouldReportOkBeforeAndRuntimeInconsistencyAfterAFailedMultiOp() {
+        List<Txn> txns = new ArrayList<>();
+        txns.add(new Txn(OpCodes.CREATE, Jute.bytes(create("/m1", 1))));
+        txns.add(new Txn(OpCodes.ERROR, Jute.bytes(new ErrorTxn(ZkException.NODE_EXISTS))));
+        txns.add(new Txn(OpCodes.ERROR, Jute.bytes(new ErrorTxn(ZkException.RUNTIME_INCONSISTENCY))));
+        DataTree.Result result = apply(OpCodes.MULTI, new MultiTxn(txns));
+        assertEquals(List.of(0, ZkException.NODE_EXISTS, ZkException.RUNTIME_INCONSISTENCY),
+                result.multiResult.stream().map(r -> r.err).toList());
+        assertNull(tree.getNode("/m1"), "nothing of a failed multi is applied");
+        assertEquals(ZkException.NODE_EXISTS, result.err);
+        assertEquals(1, tree.lastProcessedZxid(), "the failed multi still consumed its zxid");
+    }
+
+    @Test
+    void shouldFireDataChildAndRecursiveWatchesWithTheChangedPath() {
+        List<String> seen = new ArrayList<>();
+        Watcher watcher = event -> seen.add(event.type() + " " + event.path() + " " + event.zxid());
+        tree.addDataWatch("/w", watcher);
+        tree.addChildWatch("/", watcher);
+        apply(OpCodes.CREATE, create("/w", 1));
+        assertEquals(List.of("1 /w 1", "4 / 1"), seen);
+        seen.clear();
+        tree.addPersistentWatch("/w", watcher, true);
+        apply(OpCodes.CREATE, create("/w/x", 1));
+        apply(OpCodes.SET_DATA, new SetDataTxn("/w/x", null, 1));
+        apply(OpCodes.DELETE, new DeleteTxn("/w/x"));
+        assertEquals(List.of("1 /w/x 2", "3 /w/x 3", "2 /w/x 4"), seen);
+    }
+}
