@@ -161,7 +161,7 @@ class BrokerProtocolTest {
         request.timeoutMs = 5000;
         ProduceRequest.TopicProduceData data = new ProduceRequest.TopicProduceData();
         data.name = topic;
-        ProduceRequest.TopicProduceData.PartitionProduceData partition = new ProduceRequest.TopicProduceData.PartitionProduceData();
+        ProduceRequest.PartitionProduceData partition = new ProduceRequest.PartitionProduceData();
         partition.index = 0;
         partition.records = records;
         data.partitionData.add(partition);
@@ -175,7 +175,7 @@ class BrokerProtocolTest {
         request.replicaId = -1;
         ListOffsetsRequest.ListOffsetsTopic t = new ListOffsetsRequest.ListOffsetsTopic();
         t.name = topic;
-        ListOffsetsRequest.ListOffsetsTopic.ListOffsetsPartition p = new ListOffsetsRequest.ListOffsetsTopic.ListOffsetsPartition();
+        ListOffsetsRequest.ListOffsetsPartition p = new ListOffsetsRequest.ListOffsetsPartition();
         p.partitionIndex = 0;
         p.timestamp = -1;
         t.partitions.add(p);

@@ -30,7 +30,7 @@ final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequest> {
             result.resourceName = resource.resourceName;
             try {
                 Map<String, String> overrides = new LinkedHashMap<>();
-                for (AlterConfigsRequest.AlterConfigsResource.AlterableConfig c : resource.configs) {
+                for (AlterConfigsRequest.AlterableConfig c : resource.configs) {
                     if (c.value != null) overrides.put(c.name, c.value);
                 }
                 ConfigResources.write(broker, resource.resourceType, resource.resourceName, overrides, request.validateOnly);

@@ -53,8 +53,8 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
                 result.replicationFactor = (short) created.replicas().get(0).size();
                 result.configs = new ArrayList<>();
                 for (TopicConfigs.Value v : broker.topicConfigs().effective(created.configs()).values()) {
-                    CreateTopicsResponse.CreatableTopicResult.CreatableTopicConfigs c =
-                            new CreateTopicsResponse.CreatableTopicResult.CreatableTopicConfigs();
+                    CreateTopicsResponse.CreatableTopicConfigs c =
+                            new CreateTopicsResponse.CreatableTopicConfigs();
                     c.name = v.name();
                     c.value = v.value();
                     c.configSource = v.source().code;
@@ -79,7 +79,7 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
             throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + t.name + "' already exists.");
         }
         Map<String, String> configs = new LinkedHashMap<>();
-        for (CreateTopicsRequest.CreatableTopic.CreatableTopicConfig c : t.configs) {
+        for (CreateTopicsRequest.CreatableTopicConfig c : t.configs) {
             String reason = TopicConfigs.invalidReason(c.name, c.value);
             if (reason != null) throw new ApiException(INVALID_CONFIG, reason);
             if (c.value != null) configs.put(c.name, c.value);
@@ -94,7 +94,7 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
             assignment = new TreeMap<>();
             Set<Integer> live = new HashSet<>();
             broker.metadata().liveBrokers().forEach(b -> live.add(b.brokerId()));
-            for (CreateTopicsRequest.CreatableTopic.CreatableReplicaAssignment a : t.assignments) {
+            for (CreateTopicsRequest.CreatableReplicaAssignment a : t.assignments) {
                 if (a.brokerIds.isEmpty() || !live.containsAll(a.brokerIds)
                         || new HashSet<>(a.brokerIds).size() != a.brokerIds.size()) {
                     throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Invalid replica assignment for partition "

@@ -30,9 +30,9 @@ final class DeleteRecordsHandler implements ApiHandler<DeleteRecordsRequest> {
             DeleteRecordsResponse.DeleteRecordsTopicResult topicResult = new DeleteRecordsResponse.DeleteRecordsTopicResult();
             topicResult.name = t.name;
             TopicInfo topic = broker.metadata().topic(t.name);
-            for (DeleteRecordsRequest.DeleteRecordsTopic.DeleteRecordsPartition p : t.partitions) {
-                DeleteRecordsResponse.DeleteRecordsTopicResult.DeleteRecordsPartitionResult result =
-                        new DeleteRecordsResponse.DeleteRecordsTopicResult.DeleteRecordsPartitionResult();
+            for (DeleteRecordsRequest.DeleteRecordsPartition p : t.partitions) {
+                DeleteRecordsResponse.DeleteRecordsPartitionResult result =
+                        new DeleteRecordsResponse.DeleteRecordsPartitionResult();
                 result.partitionIndex = p.partitionIndex;
                 result.lowWatermark = -1;
                 try {

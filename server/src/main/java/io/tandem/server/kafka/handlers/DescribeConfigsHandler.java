@@ -3,7 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.DescribeConfigsRequest;
 import io.tandem.kafka.wire.message.DescribeConfigsResponse;
 import io.tandem.kafka.wire.message.DescribeConfigsResponse.DescribeConfigsResult;
-import io.tandem.kafka.wire.message.DescribeConfigsResponse.DescribeConfigsResult.DescribeConfigsResourceResult;
+import io.tandem.kafka.wire.message.DescribeConfigsResponse.DescribeConfigsResourceResult;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicConfigs;
@@ -91,9 +91,9 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
         return entry;
     }
 
-    private static DescribeConfigsResourceResult.DescribeConfigsSynonym synonym(String name, String value,
+    private static DescribeConfigsResponse.DescribeConfigsSynonym synonym(String name, String value,
                                                                               TopicConfigs.Source source) {
-        DescribeConfigsResourceResult.DescribeConfigsSynonym s = new DescribeConfigsResourceResult.DescribeConfigsSynonym();
+        DescribeConfigsResponse.DescribeConfigsSynonym s = new DescribeConfigsResponse.DescribeConfigsSynonym();
         s.name = name;
         s.value = value;
         s.source = source.code;

@@ -33,8 +33,8 @@ final class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequest> {
                 if (context.apiVersion() >= 6) group.errorMessage = "Group " + groupId + " not found.";
             }
             for (GroupMessages.MemberDescription m : d.members()) {
-                DescribeGroupsResponse.DescribedGroup.DescribedGroupMember member =
-                        new DescribeGroupsResponse.DescribedGroup.DescribedGroupMember();
+                DescribeGroupsResponse.DescribedGroupMember member =
+                        new DescribeGroupsResponse.DescribedGroupMember();
                 member.memberId = m.memberId();
                 member.groupInstanceId = m.groupInstanceId();
                 member.clientId = m.clientId() == null ? "" : m.clientId();

@@ -43,12 +43,12 @@ final class DescribeLogDirsHandler implements ApiHandler<DescribeLogDirsRequest>
             sizes.computeIfAbsent(tp.topic(), k -> new TreeMap<>()).put(tp.partition(), e.getValue().log().sizeInBytes());
         }
         for (Map.Entry<String, Map<Integer, Long>> t : sizes.entrySet()) {
-            DescribeLogDirsResponse.DescribeLogDirsResult.DescribeLogDirsTopic topic =
-                    new DescribeLogDirsResponse.DescribeLogDirsResult.DescribeLogDirsTopic();
+            DescribeLogDirsResponse.DescribeLogDirsTopic topic =
+                    new DescribeLogDirsResponse.DescribeLogDirsTopic();
             topic.name = t.getKey();
             for (Map.Entry<Integer, Long> p : t.getValue().entrySet()) {
-                DescribeLogDirsResponse.DescribeLogDirsResult.DescribeLogDirsTopic.DescribeLogDirsPartition partition =
-                        new DescribeLogDirsResponse.DescribeLogDirsResult.DescribeLogDirsTopic.DescribeLogDirsPartition();
+                DescribeLogDirsResponse.DescribeLogDirsPartition partition =
+                        new DescribeLogDirsResponse.DescribeLogDirsPartition();
                 partition.partitionIndex = p.getKey();
                 partition.partitionSize = p.getValue();
                 partition.offsetLag = 0;

@@ -6,7 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.FetchResponse.FetchableTopicResponse;
-import io.tandem.kafka.wire.message.FetchResponse.FetchableTopicResponse.PartitionData;
+import io.tandem.kafka.wire.message.FetchResponse.PartitionData;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
@@ -39,7 +39,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
     }
 
     /** One requested partition, resolved. */
-    private record Target(FetchRequest.FetchTopic topicRequest, TopicInfo topic, FetchRequest.FetchTopic.FetchPartition request,
+    private record Target(FetchRequest.FetchTopic topicRequest, TopicInfo topic, FetchRequest.FetchPartition request,
                           Partition partition, short error) {
     }
 
@@ -52,7 +52,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         for (FetchRequest.FetchTopic topicRequest : request.topics) {
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicRequest.topicId)
                     : broker.metadata().topic(topicRequest.topic);
-            for (FetchRequest.FetchTopic.FetchPartition p : topicRequest.partitions) {
+            for (FetchRequest.FetchPartition p : topicRequest.partitions) {
                 short error = NONE;
                 Partition partition = null;
                 if (topic == null) {

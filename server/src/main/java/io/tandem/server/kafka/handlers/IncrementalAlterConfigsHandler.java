@@ -34,7 +34,7 @@ final class IncrementalAlterConfigsHandler implements ApiHandler<IncrementalAlte
             result.resourceName = resource.resourceName;
             try {
                 Map<String, String> overrides = ConfigResources.current(broker, resource.resourceType, resource.resourceName);
-                for (IncrementalAlterConfigsRequest.AlterConfigsResource.AlterableConfig c : resource.configs) {
+                for (IncrementalAlterConfigsRequest.AlterableConfig c : resource.configs) {
                     apply(resource.resourceType, overrides, c);
                 }
                 ConfigResources.write(broker, resource.resourceType, resource.resourceName, overrides, request.validateOnly);
@@ -51,7 +51,7 @@ final class IncrementalAlterConfigsHandler implements ApiHandler<IncrementalAlte
     }
 
     private void apply(byte resourceType, Map<String, String> overrides,
-                       IncrementalAlterConfigsRequest.AlterConfigsResource.AlterableConfig c) {
+                       IncrementalAlterConfigsRequest.AlterableConfig c) {
         switch (c.configOperation) {
             case 0 -> overrides.put(c.name, c.value);
             case 1 -> overrides.remove(c.name);

@@ -3,7 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.ListOffsetsRequest;
 import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.message.ListOffsetsResponse.ListOffsetsTopicResponse;
-import io.tandem.kafka.wire.message.ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse;
+import io.tandem.kafka.wire.message.ListOffsetsResponse.ListOffsetsPartitionResponse;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.log.Partition;
@@ -40,7 +40,7 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
             ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse();
             topicResponse.name = topicRequest.name;
             TopicInfo topic = broker.metadata().topic(topicRequest.name);
-            for (ListOffsetsRequest.ListOffsetsTopic.ListOffsetsPartition p : topicRequest.partitions) {
+            for (ListOffsetsRequest.ListOffsetsPartition p : topicRequest.partitions) {
                 ListOffsetsPartitionResponse out = new ListOffsetsPartitionResponse();
                 out.partitionIndex = p.partitionIndex;
                 try {

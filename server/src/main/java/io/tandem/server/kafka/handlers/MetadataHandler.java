@@ -3,7 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.MetadataRequest;
 import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.kafka.wire.message.MetadataResponse.MetadataResponseTopic;
-import io.tandem.kafka.wire.message.MetadataResponse.MetadataResponseTopic.MetadataResponsePartition;
+import io.tandem.kafka.wire.message.MetadataResponse.MetadataResponsePartition;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;

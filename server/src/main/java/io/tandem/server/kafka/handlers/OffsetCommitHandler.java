@@ -34,7 +34,7 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
             TopicInfo topic = version >= 10 ? broker.metadata().topicById(t.topicId) : broker.metadata().topic(t.name);
             String name = topic != null ? topic.name() : (version >= 10 ? t.topicId.toString() : t.name);
             requestTopics.put(name, t);
-            for (OffsetCommitRequest.OffsetCommitRequestTopic.OffsetCommitRequestPartition p : t.partitions) {
+            for (OffsetCommitRequest.OffsetCommitRequestPartition p : t.partitions) {
                 TopicPartition tp = new TopicPartition(name, p.partitionIndex);
                 if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
                     errors.put(tp, version >= 10 ? UNKNOWN_TOPIC_ID : UNKNOWN_TOPIC_OR_PARTITION);
@@ -62,9 +62,9 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
             OffsetCommitResponse.OffsetCommitResponseTopic topic = new OffsetCommitResponse.OffsetCommitResponseTopic();
             topic.name = e.getValue().name;
             topic.topicId = e.getValue().topicId;
-            for (OffsetCommitRequest.OffsetCommitRequestTopic.OffsetCommitRequestPartition p : e.getValue().partitions) {
-                OffsetCommitResponse.OffsetCommitResponseTopic.OffsetCommitResponsePartition partition =
-                        new OffsetCommitResponse.OffsetCommitResponseTopic.OffsetCommitResponsePartition();
+            for (OffsetCommitRequest.OffsetCommitRequestPartition p : e.getValue().partitions) {
+                OffsetCommitResponse.OffsetCommitResponsePartition partition =
+                        new OffsetCommitResponse.OffsetCommitResponsePartition();
                 partition.partitionIndex = p.partitionIndex;
                 partition.errorCode = errors.getOrDefault(new TopicPartition(e.getKey(), p.partitionIndex), NONE);
                 topic.partitions.add(partition);

@@ -26,7 +26,7 @@ final class OffsetDeleteHandler implements ApiHandler<OffsetDeleteRequest> {
     public void handle(RequestContext context, OffsetDeleteRequest request, Responder responder) {
         List<TopicPartition> partitions = new ArrayList<>();
         for (OffsetDeleteRequest.OffsetDeleteRequestTopic t : request.topics) {
-            for (OffsetDeleteRequest.OffsetDeleteRequestTopic.OffsetDeleteRequestPartition p : t.partitions) {
+            for (OffsetDeleteRequest.OffsetDeleteRequestPartition p : t.partitions) {
                 partitions.add(new TopicPartition(t.name, p.partitionIndex));
             }
         }
@@ -38,9 +38,9 @@ final class OffsetDeleteHandler implements ApiHandler<OffsetDeleteRequest> {
                 OffsetDeleteResponse.OffsetDeleteResponseTopic topic = new OffsetDeleteResponse.OffsetDeleteResponseTopic();
                 topic.name = t.name;
                 boolean known = broker.metadata().topic(t.name) != null;
-                for (OffsetDeleteRequest.OffsetDeleteRequestTopic.OffsetDeleteRequestPartition p : t.partitions) {
-                    OffsetDeleteResponse.OffsetDeleteResponseTopic.OffsetDeleteResponsePartition partition =
-                            new OffsetDeleteResponse.OffsetDeleteResponseTopic.OffsetDeleteResponsePartition();
+                for (OffsetDeleteRequest.OffsetDeleteRequestPartition p : t.partitions) {
+                    OffsetDeleteResponse.OffsetDeleteResponsePartition partition =
+                            new OffsetDeleteResponse.OffsetDeleteResponsePartition();
                     partition.partitionIndex = p.partitionIndex;
                     partition.errorCode = !known ? UNKNOWN_TOPIC_OR_PARTITION
                             : result.partitions().getOrDefault(new TopicPartition(t.name, p.partitionIndex), NONE);

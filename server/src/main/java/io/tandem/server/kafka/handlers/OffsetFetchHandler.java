@@ -66,8 +66,8 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                 OffsetFetchResponse.OffsetFetchResponseTopic topic = new OffsetFetchResponse.OffsetFetchResponseTopic();
                 topic.name = t.getKey();
                 for (Map.Entry<Integer, CommittedOffset> p : t.getValue().entrySet()) {
-                    OffsetFetchResponse.OffsetFetchResponseTopic.OffsetFetchResponsePartition partition =
-                            new OffsetFetchResponse.OffsetFetchResponseTopic.OffsetFetchResponsePartition();
+                    OffsetFetchResponse.OffsetFetchResponsePartition partition =
+                            new OffsetFetchResponse.OffsetFetchResponsePartition();
                     partition.partitionIndex = p.getKey();
                     CommittedOffset c = p.getValue();
                     partition.committedOffset = c == null ? -1 : c.offset();
@@ -83,7 +83,7 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                 Map<String, UUID> ids = new LinkedHashMap<>();
                 if (g.topics != null) {
                     requested = new LinkedHashMap<>();
-                    for (OffsetFetchRequest.OffsetFetchRequestGroup.OffsetFetchRequestTopics t : g.topics) {
+                    for (OffsetFetchRequest.OffsetFetchRequestTopics t : g.topics) {
                         String name = t.name;
                         if (version >= 10) {
                             TopicInfo info = broker.metadata().topicById(t.topicId);
@@ -96,8 +96,8 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                 OffsetFetchResponse.OffsetFetchResponseGroup group = new OffsetFetchResponse.OffsetFetchResponseGroup();
                 group.groupId = g.groupId;
                 for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(g.groupId, requested).entrySet()) {
-                    OffsetFetchResponse.OffsetFetchResponseGroup.OffsetFetchResponseTopics topic =
-                            new OffsetFetchResponse.OffsetFetchResponseGroup.OffsetFetchResponseTopics();
+                    OffsetFetchResponse.OffsetFetchResponseTopics topic =
+                            new OffsetFetchResponse.OffsetFetchResponseTopics();
                     topic.name = t.getKey();
                     if (version >= 10) {
                         UUID id = ids.get(t.getKey());
@@ -108,8 +108,8 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                         topic.topicId = id;
                     }
                     for (Map.Entry<Integer, CommittedOffset> p : t.getValue().entrySet()) {
-                        OffsetFetchResponse.OffsetFetchResponseGroup.OffsetFetchResponseTopics.OffsetFetchResponsePartitions partition =
-                                new OffsetFetchResponse.OffsetFetchResponseGroup.OffsetFetchResponseTopics.OffsetFetchResponsePartitions();
+                        OffsetFetchResponse.OffsetFetchResponsePartitions partition =
+                                new OffsetFetchResponse.OffsetFetchResponsePartitions();
                         partition.partitionIndex = p.getKey();
                         CommittedOffset c = p.getValue();
                         partition.committedOffset = c == null ? -1 : c.offset();

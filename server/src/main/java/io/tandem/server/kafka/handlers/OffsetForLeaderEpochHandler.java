@@ -31,9 +31,9 @@ final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpo
                     new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult();
             topicResult.topic = t.topic;
             TopicInfo topic = broker.metadata().topic(t.topic);
-            for (OffsetForLeaderEpochRequest.OffsetForLeaderTopic.OffsetForLeaderPartition p : t.partitions) {
-                OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult.EpochEndOffset result =
-                        new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult.EpochEndOffset();
+            for (OffsetForLeaderEpochRequest.OffsetForLeaderPartition p : t.partitions) {
+                OffsetForLeaderEpochResponse.EpochEndOffset result =
+                        new OffsetForLeaderEpochResponse.EpochEndOffset();
                 result.partition = p.partition;
                 try {
                     Partition partition = topic == null || !topic.replicas().containsKey(p.partition) ? null

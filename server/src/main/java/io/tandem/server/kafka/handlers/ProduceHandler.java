@@ -3,7 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.message.ProduceResponse.TopicProduceResponse;
-import io.tandem.kafka.wire.message.ProduceResponse.TopicProduceResponse.PartitionProduceResponse;
+import io.tandem.kafka.wire.message.ProduceResponse.PartitionProduceResponse;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
@@ -44,7 +44,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             topicResponse.topicId = topicData.topicId;
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicData.topicId)
                     : broker.metadata().topic(topicData.name);
-            for (ProduceRequest.TopicProduceData.PartitionProduceData data : topicData.partitionData) {
+            for (ProduceRequest.PartitionProduceData data : topicData.partitionData) {
                 PartitionProduceResponse partitionResponse = new PartitionProduceResponse();
                 partitionResponse.index = data.index;
                 partitionResponse.baseOffset = -1;
@@ -72,7 +72,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         }
     }
 
-    private void append(TopicInfo topic, ProduceRequest.TopicProduceData.PartitionProduceData data,
+    private void append(TopicInfo topic, ProduceRequest.PartitionProduceData data,
                         PartitionProduceResponse out, List<TopicPartition> appended) {
         try {
             Partition partition = broker.localPartition(topic, data.index);
