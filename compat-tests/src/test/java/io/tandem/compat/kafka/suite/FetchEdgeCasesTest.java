@@ -2,6 +2,7 @@ package io.tandem.compat.kafka.suite;
 
 import static io.tandem.compat.kafka.suite.KafkaSuite.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -17,6 +18,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -73,6 +75,64 @@ class FetchEdgeCasesTest {
             consumer.assign(List.of(tp));
             consumer.seekToBeginning(List.of(tp));
             assertEquals(List.of(big, "small"), values(pollExactly(consumer, 2)));
+        }
+    }
+
+    @Test
+    void aFetchPastTheLogEndIsOutOfRange(KafkaTarget target) throws Exception {
+        String topic = unique("out-of-range");
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 1);
+        }
+        try (KafkaProducer<String, String> producer = stringProducer(target)) {
+            producer.send(new ProducerRecord<>(topic, 0, null, "only")).get();
+        }
+        Properties props = consumerProps(target, null);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        try (KafkaConsumer<String, String> consumer =
+                     new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, 50);
+            OffsetOutOfRangeException e = assertThrows(OffsetOutOfRangeException.class, () -> {
+                long until = System.nanoTime() + TIMEOUT.toNanos();
+                while (System.nanoTime() < until) {
+                    consumer.poll(java.time.Duration.ofMillis(200));
+                }
+            });
+            assertEquals(Map.of(tp, 50L), e.offsetOutOfRangePartitions());
+        }
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (KafkaConsumer<String, String> consumer =
+                     new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, 50);
+            assertEquals(List.of("only"), values(pollExactly(consumer, 1)), "earliest resets to the log start");
+        }
+    }
+
+    @Test
+    void acksZeroAndOneProducersAreAnsweredAsApacheDoes(KafkaTarget target) throws Exception {
+        String topic = unique("acks");
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 1);
+        }
+        for (String acks : List.of("0", "1")) {
+            Properties props = producerProps(target);
+            props.put(ProducerConfig.ACKS_CONFIG, acks);
+            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+            try (KafkaProducer<String, String> producer =
+                         new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+                RecordMetadata ack = producer.send(new ProducerRecord<>(topic, 0, null, "acks=" + acks)).get();
+                // acks=0 gets no response, so the client cannot know the offset and reports -1.
+                assertEquals(acks.equals("0") ? -1 : 1, ack.offset(), "offset reported with acks=" + acks);
+            }
+        }
+        try (KafkaConsumer<String, String> consumer = stringConsumer(target, null)) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            assertEquals(List.of("acks=0", "acks=1"), values(pollExactly(consumer, 2)));
         }
     }
 
