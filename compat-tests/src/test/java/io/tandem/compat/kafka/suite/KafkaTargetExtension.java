@@ -42,13 +42,18 @@ public final class KafkaTargetExtension implements ParameterResolver {
             String name = selectedTarget();
             Path workDir = ApacheKafkaTarget.moduleDir().resolve("target").resolve("kafka-suite")
                     .resolve(name + "-" + System.currentTimeMillis());
+            long started = System.nanoTime();
             try {
-                return switch (name) {
-                    case "apache" -> new Started(ApacheKafkaTarget.start(workDir), null);
-                    case "tandem" -> new Started(TandemKafkaTarget.start(workDir), null);
+                KafkaTarget target = switch (name) {
+                    case "apache" -> ApacheKafkaTarget.start(workDir);
+                    case "tandem" -> TandemKafkaTarget.start(workDir);
                     default -> throw new IllegalArgumentException(
                             "-D" + TARGET_PROPERTY + " must be tandem or apache, not " + name);
                 };
+                System.getLogger(KafkaTargetExtension.class.getName()).log(System.Logger.Level.INFO,
+                        "Kafka target {0} answering on {1} after {2} ms", name, target.bootstrapServers(),
+                        (System.nanoTime() - started) / 1_000_000);
+                return new Started(target, null);
             } catch (RuntimeException e) {
                 return new Started(null, e);
             }

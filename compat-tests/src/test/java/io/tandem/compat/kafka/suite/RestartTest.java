@@ -41,7 +41,11 @@ class RestartTest {
                 consumer.commitSync();
             }
 
+            prepareStateThatMustSurvive(target, topic);
+            long stopped = System.nanoTime();
             target.restart();
+            System.getLogger(RestartTest.class.getName()).log(System.Logger.Level.INFO,
+                    "{0} restarted in {1} ms", target.name(), (System.nanoTime() - stopped) / 1_000_000);
 
             // The producer from before the restart reconnects and keeps its idempotent sequence.
             send(producer, topic, PER_PHASE, sentByPartition);
@@ -70,6 +74,73 @@ class RestartTest {
                 assertEquals((long) sentByPartition.get(tp.partition()).size(),
                         consumer.endOffsets(List.of(tp)).get(tp), "log end of " + tp);
             }
+        }
+    }
+
+    /** Names of what {@link #prepareStateThatMustSurvive} made, checked after the restart. */
+    private String configured;
+    private String trimmed;
+    private String checkpointGroup;
+    private org.apache.kafka.common.Uuid configuredId;
+
+    /** Topic configs, a grown partition count, a moved log start and commit metadata: all durable in Apache. */
+    private void prepareStateThatMustSurvive(KafkaTarget target, String topic) throws Exception {
+        configured = topic + "-configured";
+        trimmed = topic + "-trimmed";
+        checkpointGroup = topic + "-checkpoints";
+        try (Admin admin = admin(target)) {
+            createTopic(admin, configured, 2, Map.of("max.message.bytes", "3000", "retention.ms", "777777"));
+            get(admin.createPartitions(Map.of(configured, org.apache.kafka.clients.admin.NewPartitions.increaseTo(3)))
+                    .all());
+            configuredId = get(admin.describeTopics(List.of(configured)).allTopicNames()).get(configured).topicId();
+            createTopic(admin, trimmed, 1);
+            try (KafkaProducer<String, String> producer = stringProducer(target)) {
+                for (int i = 0; i < 5; i++) {
+                    producer.send(new ProducerRecord<>(trimmed, "t" + i)).get();
+                }
+            }
+            get(admin.deleteRecords(Map.of(new TopicPartition(trimmed, 0),
+                    org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(3))).all());
+        }
+        try (KafkaConsumer<String, String> consumer = stringConsumer(target, checkpointGroup)) {
+            consumer.assign(List.of(new TopicPartition(trimmed, 0)));
+            consumer.commitSync(Map.of(new TopicPartition(trimmed, 0),
+                    new org.apache.kafka.clients.consumer.OffsetAndMetadata(4, "before-restart")));
+        }
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void stateMadeBeforeTheRestartIsStillThere(KafkaTarget target) throws Exception {
+        if (configured == null) {
+            return; // the test failed before making it; its own failure is the report
+        }
+        try (Admin admin = admin(target)) {
+            var description = get(admin.describeTopics(List.of(configured)).allTopicNames()).get(configured);
+            assertEquals(configuredId, description.topicId(), "topic id after the restart");
+            assertEquals(3, description.partitions().size(), "grown partition count after the restart");
+            var resource = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, configured);
+            var config = get(admin.describeConfigs(List.of(resource)).all()).get(resource);
+            assertEquals("3000", config.get("max.message.bytes").value());
+            assertEquals("777777", config.get("retention.ms").value());
+            var offsets = get(admin.listConsumerGroupOffsets(checkpointGroup).partitionsToOffsetAndMetadata());
+            assertEquals(4, offsets.get(new TopicPartition(trimmed, 0)).offset());
+            assertEquals("before-restart", offsets.get(new TopicPartition(trimmed, 0)).metadata());
+        }
+        try (KafkaConsumer<String, String> consumer = stringConsumer(target, null)) {
+            TopicPartition tp = new TopicPartition(trimmed, 0);
+            consumer.assign(List.of(tp));
+            assertEquals(Map.of(tp, 3L), consumer.beginningOffsets(List.of(tp)), "log start offset after the restart");
+            assertEquals(Map.of(tp, 5L), consumer.endOffsets(List.of(tp)));
+            consumer.seekToBeginning(List.of(tp));
+            assertEquals(List.of("t3", "t4"), values(pollExactly(consumer, 2)));
+        }
+        try (KafkaProducer<String, String> producer = stringProducer(target)) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> producer.send(new ProducerRecord<>(configured, "x".repeat(5000))).get());
+            org.junit.jupiter.api.Assertions.assertInstanceOf(
+                    org.apache.kafka.common.errors.RecordTooLargeException.class, e.getCause(),
+                    "max.message.bytes is still enforced after the restart");
         }
     }
 
