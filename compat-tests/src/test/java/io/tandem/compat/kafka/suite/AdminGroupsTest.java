@@ -81,6 +81,12 @@ class AdminGroupsTest {
             assertEquals(Map.of(p0, new OffsetAndMetadata(5), p1, new OffsetAndMetadata(5)),
                     withoutLeaderEpoch(get(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata())));
 
+            // An admin may rewrite an empty group's offsets (OffsetCommit with no member and generation -1).
+            get(admin.alterConsumerGroupOffsets(group, Map.of(p1, new OffsetAndMetadata(2, "rewound"))).all());
+            assertEquals(Map.of(p0, new OffsetAndMetadata(5), p1, new OffsetAndMetadata(2, "rewound")),
+                    withoutLeaderEpoch(get(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata())));
+            get(admin.alterConsumerGroupOffsets(group, Map.of(p1, new OffsetAndMetadata(5))).all());
+
             get(admin.deleteConsumerGroupOffsets(group, Set.of(p0)).all());
             assertEquals(Map.of(p1, new OffsetAndMetadata(5)),
                     withoutLeaderEpoch(get(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata())));

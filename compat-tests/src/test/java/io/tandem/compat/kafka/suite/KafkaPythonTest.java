@@ -72,6 +72,33 @@ class KafkaPythonTest {
     }
 
     @Test
+    void gzipKeyedRecordsWithHeadersRoundTripAndReadTheSameFromJava(KafkaTarget target) throws Exception {
+        String topic = unique("py-gzip");
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 1);
+        }
+        ExternalTool.Result result = ExternalTool.python("gzip_round_trip.py", SCRIPT_TIMEOUT,
+                target.bootstrapServers(), topic, "100");
+        assertEquals(0, result.exitCode(), result.describe());
+        assertTrue(result.stdout().contains("read 100 ok"), result.describe());
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (var consumer = bytesConsumer(consumerProps(target, null))) {
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            var got = pollExactly(consumer, 100);
+            assertEquals(100, got.size());
+            for (int i = 0; i < 100; i++) {
+                var record = got.get(i);
+                assertEquals("k" + i, new String(record.key(), java.nio.charset.StandardCharsets.UTF_8));
+                assertEquals(("v" + i + " \u00fc\u2713 ").repeat(20),
+                        new String(record.value(), java.nio.charset.StandardCharsets.UTF_8));
+                assertEquals(String.valueOf(i), new String(record.headers().lastHeader("h").value(),
+                        java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    @Test
     void legacyAlterConfigsReplacesTheTopicsOverrides(KafkaTarget target) throws Exception {
         String topic = unique("py-configs");
         try (Admin admin = admin(target)) {

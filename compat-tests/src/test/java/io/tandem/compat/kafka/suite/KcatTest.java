@@ -47,6 +47,33 @@ class KcatTest {
         }
     }
 
+    @Test
+    void aKcatGroupConsumerReadsEveryPartitionAndCommitsOnExit(KafkaTarget target) throws Exception {
+        String topic = unique("kcat-group");
+        String group = unique("kcat-group");
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 2);
+            try (var producer = stringProducer(target)) {
+                for (int i = 0; i < 20; i++) {
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, i % 2, null, "g" + i));
+                }
+            }
+            ExternalTool.Result consumed = ExternalTool.run(List.of(ExternalTool.KCAT.toString(), "-b",
+                    target.bootstrapServers(), "-G", group, "-X", "auto.offset.reset=earliest", "-e",
+                    "-f", "%p:%o:%s\\n", topic), null, KCAT_TIMEOUT);
+            assertEquals(0, consumed.exitCode(), consumed.describe());
+            List<String> lines = consumed.stdout().lines().sorted().toList();
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                expected.add((i % 2) + ":" + (i / 2) + ":g" + i);
+            }
+            assertEquals(expected.stream().sorted().toList(), lines, consumed.describe());
+            var committed = get(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata());
+            assertEquals(10, committed.get(new TopicPartition(topic, 0)).offset(), "kcat's commit on close");
+            assertEquals(10, committed.get(new TopicPartition(topic, 1)).offset(), "kcat's commit on close");
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"none", "gzip", "snappy", "lz4", "zstd"})
     void keyedRecordsProducedByKcatComeBackByteForByte(String codec, KafkaTarget target) throws Exception {
