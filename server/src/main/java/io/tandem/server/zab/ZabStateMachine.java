@@ -34,6 +34,9 @@ import java.util.TreeMap;
 public final class ZabStateMachine {
     private static final Logger LOG = System.getLogger(ZabStateMachine.class.getName());
 
+    /** Transaction bytes per SYNC message: a DIFF of any length travels as frames of bounded size. */
+    public static final int SYNC_CHUNK_BYTES_MAX = 1 << 20;
+
     /** Where a follower is in its session with the leader. */
     public enum FollowerPhase { DISCOVERY, SYNCHRONIZATION, AWAITING_UPTODATE, BROADCAST }
 
@@ -872,28 +875,55 @@ public final class ZabStateMachine {
         void synchronize(LearnerLink link) {
             long peerLast = link.followerLastZxid;
             long last = lastZxid();
-            Sync sync;
+            SyncMode mode;
+            long truncateZxid = 0;
+            List<LogEntry> entries;
             if (peerLast < snapshotZxid) {
-                sync = new Sync(link.session, link.nextSendSeq++, SyncMode.SNAP, 0, snapshotZxid, snapshot, log);
+                mode = SyncMode.SNAP;
+                entries = log;
             } else if (peerLast > last) {
-                sync = new Sync(link.session, link.nextSendSeq++, SyncMode.TRUNC, last, 0, null, List.of());
+                mode = SyncMode.TRUNC;
+                truncateZxid = last;
+                entries = List.of();
             } else {
                 int index = indexOf(peerLast);
                 if (index >= 0 || peerLast == snapshotZxid) {
-                    List<LogEntry> after = log.subList(index >= 0 ? index + 1 : 0, log.size());
-                    sync = new Sync(link.session, link.nextSendSeq++, SyncMode.DIFF, 0, 0, null, after);
+                    mode = SyncMode.DIFF;
+                    entries = log.subList(index >= 0 ? index + 1 : 0, log.size());
                 } else {
                     // The follower holds entries we never had: cut back to the last zxid both histories contain.
                     int insertion = -(index + 1);
-                    long common = insertion == 0 ? snapshotZxid : log.get(insertion - 1).zxid();
-                    sync = new Sync(link.session, link.nextSendSeq++, SyncMode.TRUNC, common, 0, null,
-                            log.subList(insertion, log.size()));
+                    mode = SyncMode.TRUNC;
+                    truncateZxid = insertion == 0 ? snapshotZxid : log.get(insertion - 1).zxid();
+                    entries = log.subList(insertion, log.size());
                 }
             }
-            link.send(sync);
+            // The first SYNC says how; the entries follow in chunks so that no frame grows with the log.
+            int chunkEnd = chunkEnd(entries, 0);
+            link.send(new Sync(link.session, link.nextSendSeq++, mode, truncateZxid,
+                    mode == SyncMode.SNAP ? snapshotZxid : 0, mode == SyncMode.SNAP ? snapshot : null,
+                    entries.subList(0, chunkEnd)));
+            while (chunkEnd < entries.size()) {
+                int from = chunkEnd;
+                chunkEnd = chunkEnd(entries, from);
+                link.send(new Sync(link.session, link.nextSendSeq++, SyncMode.DIFF, 0, 0, null,
+                        entries.subList(from, chunkEnd)));
+            }
             link.send(new NewLeader(link.session, link.nextSendSeq++, epoch, last));
             link.ackedZxid = last;
             link.stage = LinkStage.NEWLEADER_SENT;
+        }
+
+        /** The end of the chunk starting at {@code from}: at least one entry, at most SYNC_CHUNK_BYTES_MAX. */
+        private static int chunkEnd(List<LogEntry> entries, int from) {
+            long bytes = 0;
+            int end = from;
+            while (end < entries.size()
+                    && (end == from || bytes + entries.get(end).txn().length <= SYNC_CHUNK_BYTES_MAX)) {
+                bytes += entries.get(end).txn().length;
+                end++;
+            }
+            return end;
         }
 
         private void maybeEstablish() {

@@ -108,6 +108,7 @@ public final class ZkServer implements AutoCloseable {
     private final BlockingQueue<Request> queue = new ArrayBlockingQueue<>(QUEUE_REQUESTS_MAX);
     final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<ServerConnection> toFlush = new LinkedHashSet<>();
+    private final java.util.Queue<ServerConnection> closedConnections = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final String superDigest;
     final long startedMillis = System.currentTimeMillis();
     private Thread commitThread;
@@ -298,20 +299,33 @@ public final class ZkServer implements AutoCloseable {
         return result;
     }
 
+    /** Open connections from one client address, for Apache's maxClientCnxns limit. */
+    int connectionsFrom(java.net.InetAddress address) {
+        int count = 0;
+        for (ServerConnection connection : connections) {
+            if (connection.remoteAddress() instanceof InetSocketAddress remote && address.equals(remote.getAddress())) {
+                count++;
+            }
+        }
+        return count;
+    }
+
     void connectionClosed(ServerConnection connection) {
         connections.remove(connection);
-        Runnable cleanup = () -> {
+        // Not through the bounded request queue: an event loop must never wait, and this list is bounded by the
+        // number of connections anyway.
+        closedConnections.add(connection);
+    }
+
+    /** Drops the watches of closed connections and detaches them from their sessions (commit thread). */
+    private void cleanUpClosedConnections() {
+        ServerConnection connection;
+        while ((connection = closedConnections.poll()) != null) {
             tree.removeWatcher(connection);
             Session session = connection.session;
             if (session != null && session.owner == connection) {
                 session.owner = null;
             }
-        };
-        // The clean-up must not be lost; if the queue is momentarily full, wait on this (closing) channel's thread.
-        try {
-            queue.offer(new Request(null, 0, 0, KIND_TASK, cleanup), 10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -329,6 +343,7 @@ public final class ZkServer implements AutoCloseable {
                     batch.add(first);
                     queue.drainTo(batch, BATCH_REQUESTS_MAX - 1);
                 }
+                cleanUpClosedConnections();
                 addExpiredSessions(batch);
                 addContainerDeletions(batch);
                 if (!batch.isEmpty()) {
@@ -482,6 +497,9 @@ public final class ZkServer implements AutoCloseable {
         if (request.sessionId == 0) {
             return; // the handshake of this connection failed; it is being closed
         }
+        if (result == null && connection.isClosed()) {
+            return; // nobody to answer, and a watch set now would outlive its connection
+        }
         long started = request.receivedNanos;
         int err = ZkException.OK;
         JuteRecord body = null;
@@ -515,13 +533,15 @@ public final class ZkServer implements AutoCloseable {
     private void finishReattach(Request request) {
         ServerConnection connection = request.connection;
         Session session = sessions.get(request.sessionId);
+        // Apache (ZooKeeperServer.processConnectRequest) drops the connection holding the session before it checks
+        // the password, so even a refused attach bounces the owner, who then reconnects and keeps the session.
+        closeOwnerOf(request.sessionId, connection);
         if (!request.handshakeValid || session == null || session.closing) {
             LOG.info(() -> "Invalid session 0x" + Long.toHexString(request.sessionId) + " for client "
                     + connection.remoteAddress() + ", probably expired");
             connection.sessionRefused();
             return;
         }
-        closeOwnerOf(request.sessionId, connection);
         session.owner = connection;
         session.timeoutMs = request.negotiatedTimeout;
         session.touch();
@@ -628,10 +648,14 @@ public final class ZkServer implements AutoCloseable {
                 if (path == null || path.indexOf('\0') != -1) {
                     throw new ZkException(ZkException.BAD_ARGUMENTS, path);
                 }
+                DataNode node = tree.getNode(path);
+                if (node != null) {
+                    // Apache 3.9 checks READ on an existing node before it registers the watch.
+                    Acls.check(node.acl, OpCodes.PERM_READ, auth);
+                }
                 if (exists.watch()) {
                     tree.addDataWatch(path, connection);
                 }
-                DataNode node = tree.getNode(path);
                 if (node == null) {
                     throw new ZkException(ZkException.NO_NODE, path);
                 }

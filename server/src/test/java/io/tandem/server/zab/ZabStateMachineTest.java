@@ -207,6 +207,35 @@ class ZabStateMachineTest {
     }
 
     @Test
+    void shouldSendALongDiffInBoundedChunksBeforeNewLeader() {
+        int entrySize = ZabStateMachine.SYNC_CHUNK_BYTES_MAX / 3 + 1;
+        List<LogEntry> log = new java.util.ArrayList<>();
+        for (int i = 1; i <= 7; i++) {
+            log.add(new LogEntry(Zxid.of(1, i), new byte[entrySize]));
+        }
+        ZabStateMachine leader = new ZabStateMachine(ZabConfig.of(1, 1, 2), new DurableState(1, 1, 0, null, log), 1);
+        leader.ready();
+        leader.receive(2, new Notification(1, Zxid.of(1, 7), 1, 1, Role.LOOKING));
+        assertEquals(Role.LEADING, leader.role());
+        leader.receive(2, new FollowerInfo(100, 0, 1, 0));
+        LeaderInfo info = only(leader.ready(), LeaderInfo.class);
+        leader.receive(2, new AckEpoch(100, 1, true, 0, 0));
+        List<ZabMessage> sent = leader.ready().messages().stream().map(Ready.Outbound::message)
+                .filter(m -> m instanceof Sync || m instanceof NewLeader).toList();
+        // Two entries fit under the chunk bound, so seven travel in four SYNCs, then NEWLEADER.
+        assertEquals(5, sent.size());
+        List<LogEntry> received = new java.util.ArrayList<>();
+        for (ZabMessage message : sent.subList(0, 4)) {
+            Sync sync = (Sync) message;
+            assertEquals(SyncMode.DIFF, sync.mode());
+            assertTrue(sync.entries().size() <= 2);
+            received.addAll(sync.entries());
+        }
+        assertEquals(log, received);
+        assertEquals(new NewLeader(100, ((NewLeader) sent.get(4)).seq(), info.epoch(), Zxid.of(1, 7)), sent.get(4));
+    }
+
+    @Test
     void shouldCommitAtOnceAsASingleVoter() {
         ZabStateMachine machine = new ZabStateMachine(ZabConfig.of(1, 1), DurableState.empty(), 1);
         assertTrue(machine.isEstablishedLeader());

@@ -1,6 +1,7 @@
 package io.tandem.storage.log;
 
 import io.netty.buffer.ByteBuf;
+import io.tandem.kafka.wire.record.ControlRecordType;
 import io.tandem.kafka.wire.record.CorruptRecordException;
 import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatches;
@@ -45,6 +46,10 @@ public final class Log implements Closeable {
     private volatile long highWatermark;
     private volatile long recoveryPoint;
     private volatile long firstDirtyOffset;
+    /** Producer id to the first offset of its open transaction. Guarded by the lock. */
+    private final Map<Long, Long> ongoingTxns = new java.util.HashMap<>();
+    /** The smallest first offset among open transactions, Long.MAX_VALUE when none: bounds the last stable offset. */
+    private volatile long firstUnstableOffset = Long.MAX_VALUE;
     /** Counts truncations, so a flush that ran across one does not claim bytes written after it. */
     private long truncations;
     private long unflushedRecords;
@@ -88,15 +93,20 @@ public final class Log implements Closeable {
                     // Left by a crash during deletion, compaction or a checkpoint write: the originals are intact.
                     Files.delete(file);
                 } else if (name.endsWith(LogSegment.LOG_SUFFIX)) {
-                    bases.add(Long.parseLong(name.substring(0, name.length() - LogSegment.LOG_SUFFIX.length())));
+                    long base = parseBaseOffset(name.substring(0, name.length() - LogSegment.LOG_SUFFIX.length()));
+                    if (base >= 0) {
+                        bases.add(base);
+                    } else {
+                        LOG.log(Level.WARNING, "ignoring {0}: not a segment name", file);
+                    }
                 }
             }
         }
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.{index,timeindex}")) {
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.{index,timeindex,txnindex}")) {
             for (Path file : stream) {
                 String name = file.getFileName().toString();
-                String stem = name.substring(0, name.indexOf('.'));
-                if (!bases.contains(Long.parseLong(stem))) {
+                long base = parseBaseOffset(name.substring(0, name.indexOf('.')));
+                if (base >= 0 && !bases.contains(base)) {
                     Files.delete(file);
                 }
             }
@@ -152,6 +162,13 @@ public final class Log implements Closeable {
         log.highWatermark = Math.min(Math.max(checkpoint.highWatermark(), log.logStartOffset), log.logEndOffset);
         epochs.truncateFromEnd(log.logEndOffset);
         epochs.truncateFromStart(log.logStartOffset);
+        Map<Long, Long> savedTxns = readTransactionCheckpoint(dir, log.logEndOffset);
+        if (cleanShutdown && savedTxns != null) {
+            log.ongoingTxns.putAll(savedTxns);
+            log.updateFirstUnstableOffset();
+        } else {
+            log.rebuildTransactionState(recoverFrom == null ? Long.MAX_VALUE : recoverFrom);
+        }
         if (cleanShutdown) {
             log.recoveryPoint = log.logEndOffset;
         } else {
@@ -160,6 +177,14 @@ public final class Log implements Closeable {
         }
         log.lastFlushMs = now;
         return log;
+    }
+
+    /** The base offset a segment file name stem encodes (20 digits), or -1 when it is not one. */
+    private static long parseBaseOffset(String stem) {
+        if (stem.length() != 20 || !stem.chars().allMatch(Character::isDigit)) {
+            return -1;
+        }
+        return Long.parseLong(stem);
     }
 
     /** Bytes of torn tail cut off while opening (0 after a clean shutdown). */
@@ -294,6 +319,12 @@ public final class Log implements Closeable {
             }
             LogSegment active = maybeRoll(bytes, firstOffset, next - 1);
             active.append(records);
+            for (RecordBatch batch : RecordBatches.of(records)) {
+                if (batch.isTransactional()) {
+                    trackTransaction(batch.producerId(), batch.isControl(), batch.baseOffset(),
+                            batch.isControl() ? LogSegment.controlType(batch) : null, active, true);
+                }
+            }
             if (assignOffsets) {
                 leaderEpochs.assign(leaderEpoch, firstOffset);
             } else {
@@ -486,17 +517,17 @@ public final class Log implements Closeable {
             }
             long now = clock.getAsLong();
             if (c.retentionMs() >= 0) {
-                LogSegment active = segments.lastEntry().getValue();
-                if (segments.size() == 1 && !active.isEmpty() && active.largestTimestamp() < now - c.retentionMs()
-                        && active.nextOffset() <= highWatermark) {
-                    roll(logEndOffset);
+                long cutoff = now - c.retentionMs();
+                while (segments.size() > 1 && expired(segments.firstEntry().getValue(), cutoff)) {
+                    deleteSegment(segments.firstEntry().getValue());
+                    deleted++;
                 }
-                while (segments.size() > 1) {
-                    LogSegment oldest = segments.firstEntry().getValue();
-                    if (oldest.largestTimestamp() >= now - c.retentionMs() || oldest.nextOffset() > highWatermark) {
-                        break;
-                    }
-                    deleteSegment(oldest);
+                // As in Kafka: when everything older went, an expired active segment is rolled and deleted too, so
+                // an idle topic still empties; the log end offset stays where it was.
+                LogSegment active = segments.lastEntry().getValue();
+                if (segments.size() == 1 && !active.isEmpty() && expired(active, cutoff)) {
+                    roll(logEndOffset);
+                    deleteSegment(active);
                     deleted++;
                 }
             }
@@ -519,6 +550,10 @@ public final class Log implements Closeable {
         } finally {
             lock.unlock();
         }
+    }
+
+    private boolean expired(LogSegment segment, long cutoffMs) throws IOException {
+        return segment.largestTimestamp() < cutoffMs && segment.nextOffset() <= highWatermark;
     }
 
     private int deleteSegmentsBelowLogStart() throws IOException {
@@ -605,10 +640,124 @@ public final class Log implements Closeable {
 
     private void afterTruncation() throws IOException {
         truncations++;
+        rebuildTransactionState(Long.MAX_VALUE);
         highWatermark = Math.min(highWatermark, logEndOffset);
         recoveryPoint = Math.min(recoveryPoint, logEndOffset);
         leaderEpochs.truncateFromEnd(logEndOffset);
         unflushedRecords = 0;
+    }
+
+    /**
+     * The last stable offset: the high watermark, or the first offset of the oldest open transaction when that is
+     * lower. read_committed consumers read up to here.
+     */
+    public long lastStableOffset() {
+        return Math.min(highWatermark, firstUnstableOffset);
+    }
+
+    /**
+     * The aborted transactions with records in [{@code fetchOffset}, {@code upperBoundOffset}): what a
+     * read_committed fetch reports so the consumer can drop those records.
+     */
+    public List<AbortedTransaction> abortedTransactions(long fetchOffset, long upperBoundOffset) {
+        List<AbortedTransaction> result = new ArrayList<>();
+        Long from = segments.floorKey(fetchOffset);
+        // A transaction's ABORT marker follows its records, so its entry sits in the fetch offset's segment or later.
+        for (LogSegment segment : (from == null ? segments : segments.tailMap(from, true)).values()) {
+            result.addAll(segment.txnIndex().overlapping(fetchOffset, upperBoundOffset));
+        }
+        return result;
+    }
+
+    /** Producer id to the first offset of its open transaction, for the broker's transaction bookkeeping. */
+    public Map<Long, Long> openTransactions() {
+        lock.lock();
+        try {
+            return Map.copyOf(ongoingTxns);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void trackTransaction(long producerId, boolean control, long offset, ControlRecordType marker,
+            LogSegment segment, boolean recordAborts) throws IOException {
+        if (!control) {
+            ongoingTxns.putIfAbsent(producerId, offset);
+        } else if (marker == ControlRecordType.ABORT || marker == ControlRecordType.COMMIT) {
+            Long first = ongoingTxns.remove(producerId);
+            updateFirstUnstableOffset();
+            if (marker == ControlRecordType.ABORT && recordAborts) {
+                long lastStable = Math.min(firstUnstableOffset, offset + 1);
+                segment.txnIndex().append(new AbortedTransaction(producerId, first == null ? offset : first,
+                        offset, lastStable));
+            }
+        }
+        updateFirstUnstableOffset();
+    }
+
+    private void updateFirstUnstableOffset() {
+        long min = Long.MAX_VALUE;
+        for (long first : ongoingTxns.values()) {
+            min = Math.min(min, first);
+        }
+        firstUnstableOffset = min;
+    }
+
+    /**
+     * Rebuilds the open transactions by reading every batch header from the log start (and the key of each control
+     * record); segments from {@code rebuildIndexesFrom} on also get their transaction index rewritten (they were
+     * recovered, so theirs may be stale). Runs after an unclean shutdown and after truncation.
+     */
+    private void rebuildTransactionState(long rebuildIndexesFrom) throws IOException {
+        ongoingTxns.clear();
+        for (LogSegment segment : segments.values()) {
+            boolean rebuild = segment.baseOffset() >= rebuildIndexesFrom;
+            if (rebuild) {
+                segment.txnIndex().reset();
+            }
+            for (LogSegment.BatchPosition batch : segment.batches()) {
+                if (batch.isTransactional()) {
+                    trackTransaction(batch.producerId(), batch.isControl(), batch.baseOffset(),
+                            batch.isControl() ? segment.controlTypeAt(batch) : null, segment, rebuild);
+                }
+            }
+        }
+        updateFirstUnstableOffset();
+    }
+
+    static final String TRANSACTION_CHECKPOINT = "transaction-state-checkpoint";
+
+    /** The open transactions saved by a clean close, if they belong to this log end offset; the file is consumed. */
+    private static Map<Long, Long> readTransactionCheckpoint(Path dir, long logEndOffset) throws IOException {
+        Path file = dir.resolve(TRANSACTION_CHECKPOINT);
+        if (!Files.exists(file)) {
+            return null;
+        }
+        try {
+            List<String[]> entries = CheckpointFile.read(file);
+            if (entries.isEmpty() || !entries.get(0)[0].equals("end") || Long.parseLong(entries.get(0)[1])
+                    != logEndOffset) {
+                return null;
+            }
+            Map<Long, Long> open = new java.util.HashMap<>();
+            for (String[] entry : entries.subList(1, entries.size())) {
+                open.put(Long.parseLong(entry[0]), Long.parseLong(entry[1]));
+            }
+            return open;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "ignoring unreadable " + file, e);
+            return null;
+        } finally {
+            // Valid only for the state it was written in; the next clean close writes a fresh one.
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private void writeTransactionCheckpoint() throws IOException {
+        List<String> lines = new ArrayList<>();
+        lines.add("end " + logEndOffset);
+        ongoingTxns.forEach((producerId, first) -> lines.add(producerId + " " + first));
+        CheckpointFile.write(dir.resolve(TRANSACTION_CHECKPOINT), lines);
     }
 
     /** Fsyncs everything appended so far and moves the recovery point to the log end offset. */
@@ -708,6 +857,11 @@ public final class Log implements Closeable {
         return closed;
     }
 
+    /** How many truncations happened so far: the cleaner discards its work when this moved while it ran. */
+    long truncationCount() {
+        return truncations;
+    }
+
     // Package-private access for the cleaner, which swaps segments under the lock.
     ReentrantLock lock() {
         return lock;
@@ -744,7 +898,8 @@ public final class Log implements Closeable {
      * then.
      */
     private static final class SharedScheduler {
-        static final ScheduledExecutorService INSTANCE = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        static final ScheduledExecutorService INSTANCE =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                 runnable -> {
                     Thread thread = new Thread(runnable, "tandem-log-background");
                     thread.setDaemon(true);
@@ -772,6 +927,7 @@ public final class Log implements Closeable {
                 return;
             }
             flush();
+            writeTransactionCheckpoint();
             closed = true;
             for (LogSegment segment : segments.values()) {
                 segment.close();

@@ -36,6 +36,11 @@ import java.util.zip.CRC32C;
  */
 final class LogCleaner {
     private static final System.Logger LOG = System.getLogger(LogCleaner.class.getName());
+    /**
+     * Keys held in memory per pass (each costs its bytes plus ~100 bytes of map overhead), the counterpart of Kafka's
+     * log.cleaner.dedupe.buffer.size. A pass maps whole segments until it reaches this, then cleans those.
+     */
+    static final int KEYS_MAX = 500_000;
 
     private LogCleaner() {
     }
@@ -53,8 +58,10 @@ final class LogCleaner {
         long firstDirty = log.firstDirtyOffset();
         long dirtyBytes = 0;
         long totalBytes = 0;
+        long truncations;
         log.lock().lock();
         try {
+            truncations = log.truncationCount();
             LogSegment active = log.segments().lastEntry().getValue();
             long highWatermark = log.highWatermark();
             for (LogSegment segment : log.segments().headMap(active.baseOffset(), false).values()) {
@@ -76,9 +83,15 @@ final class LogCleaner {
                 || (double) dirtyBytes / Math.max(1, totalBytes) < config.minCleanableDirtyRatio())) {
             return Result.NOTHING;
         }
-        long cleanableEnd = candidates.get(candidates.size() - 1).nextOffset();
         Map<ByteBuffer, Long> latest = new HashMap<>();
+        int mapped = 0;
         for (LogSegment segment : candidates) {
+            if (latest.size() >= KEYS_MAX && mapped > 0) {
+                // The key map is full: clean up to here now, the rest in a later pass. Records superseded only by
+                // segments beyond this point are kept for now, which is safe.
+                break;
+            }
+            mapped++;
             forEachBatch(segment, batch -> {
                 if (batch.isTransactional() || batch.isControl()) {
                     return;
@@ -93,6 +106,8 @@ final class LogCleaner {
                 }
             });
         }
+        candidates = candidates.subList(0, mapped);
+        long cleanableEnd = candidates.get(candidates.size() - 1).nextOffset();
         Map<Long, Long> lastBatchOfProducer = lastBatchOfEachProducer(log);
         int rewritten = 0;
         long removed = 0;
@@ -103,7 +118,7 @@ final class LogCleaner {
             if (rewrite == null) {
                 continue;
             }
-            if (swap(log, segment, rewrite.cleaned)) {
+            if (swap(log, segment, rewrite.cleaned, truncations)) {
                 rewritten++;
                 removed += rewrite.removed;
                 before += segment.size();
@@ -180,6 +195,10 @@ final class LogCleaner {
             if (output.isReadable()) {
                 cleaned.append(output);
             }
+            // Transactional batches and markers are kept as they are, so the aborted transactions stay the same.
+            for (AbortedTransaction txn : segment.txnIndex().overlapping(Long.MIN_VALUE, Long.MAX_VALUE)) {
+                cleaned.txnIndex().append(txn);
+            }
             cleaned.flush();
             cleaned.onBecomeInactive();
             return new SegmentRewrite(cleaned, removed[0]);
@@ -219,10 +238,13 @@ final class LogCleaner {
         RecordBatch.wrap(output, start).ensureValid();
     }
 
-    private static boolean swap(Log log, LogSegment original, LogSegment cleaned) throws IOException {
+    private static boolean swap(Log log, LogSegment original, LogSegment cleaned, long truncations)
+            throws IOException {
         log.lock().lock();
         try {
-            if (log.isClosed() || log.segments().get(original.baseOffset()) != original) {
+            // A truncation shortens segments in place, so the same segment object may no longer hold what was read.
+            if (log.isClosed() || log.segments().get(original.baseOffset()) != original
+                    || log.truncationCount() != truncations) {
                 cleaned.closeAndDelete();
                 return false;
             }

@@ -2,6 +2,7 @@ package io.tandem.storage.log;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.tandem.kafka.wire.record.ControlRecordType;
 import io.tandem.kafka.wire.record.CorruptRecordException;
 import io.tandem.kafka.wire.record.Record;
 import io.tandem.kafka.wire.record.RecordBatch;
@@ -24,6 +25,10 @@ final class LogSegment implements Closeable {
     static final String LOG_SUFFIX = ".log";
     static final String INDEX_SUFFIX = ".index";
     static final String TIME_INDEX_SUFFIX = ".timeindex";
+    static final String TXN_INDEX_SUFFIX = ".txnindex";
+    /** Attribute bits of a v2 batch header (see kafka-wire's RecordBatch), read here from headers alone. */
+    private static final int TRANSACTIONAL_ATTRIBUTE = 0x10;
+    private static final int CONTROL_ATTRIBUTE = 0x20;
     static final String DELETED_SUFFIX = ".deleted";
     static final String CLEANED_SUFFIX = ".cleaned";
     private static final int HEADER_BYTES = RecordBatch.HEADER_BYTES;
@@ -32,6 +37,7 @@ final class LogSegment implements Closeable {
     private final FileChannel channel;
     private final OffsetIndex offsetIndex;
     private final TimeIndex timeIndex;
+    private final TransactionIndex txnIndex;
     private final int indexIntervalBytes;
     private final int maxIndexBytes;
     private Path logFile;
@@ -56,6 +62,7 @@ final class LogSegment implements Closeable {
                 maxIndexBytes);
         this.timeIndex = new TimeIndex(dir.resolve(fileName(baseOffset) + TIME_INDEX_SUFFIX + suffix), baseOffset,
                 maxIndexBytes);
+        this.txnIndex = new TransactionIndex(dir.resolve(fileName(baseOffset) + TXN_INDEX_SUFFIX + suffix));
         long fileSize = channel.size();
         if (fileSize > Integer.MAX_VALUE) {
             throw new IOException("segment " + logFile + " is larger than 2 GiB");
@@ -78,6 +85,7 @@ final class LogSegment implements Closeable {
         }
         segment.offsetIndex.reset();
         segment.timeIndex.reset();
+        segment.txnIndex.reset();
         segment.rollingBaseTimeMs = nowMs;
         return segment;
     }
@@ -216,11 +224,23 @@ final class LogSegment implements Closeable {
         bytesSinceLastIndexEntry += batchBytes;
     }
 
-    /** Where a batch sits in the file and the offsets it covers. */
-    record BatchPosition(int position, int size, long baseOffset, long lastOffset, long maxTimestamp) {
+    /** Where a batch sits in the file, the offsets it covers, and the header fields the log itself needs. */
+    record BatchPosition(int position, int size, long baseOffset, long lastOffset, long maxTimestamp,
+                         short attributes, long producerId) {
+        boolean isTransactional() {
+            return (attributes & TRANSACTIONAL_ATTRIBUTE) != 0;
+        }
+
+        boolean isControl() {
+            return (attributes & CONTROL_ATTRIBUTE) != 0;
+        }
     }
 
-    /** Reads the batch header at {@code position}, or null when fewer than a header's bytes remain below {@code limit}. */
+    TransactionIndex txnIndex() {
+        return txnIndex;
+    }
+
+    /** Reads the batch header at {@code position}; null when less than a header remains below {@code limit}. */
     private BatchPosition headerAt(int position, int limit, ByteBuffer scratch) throws IOException {
         if (limit - position < HEADER_BYTES) {
             return null;
@@ -229,8 +249,10 @@ final class LogSegment implements Closeable {
         readFully(scratch, position);
         int batchBytes = RecordBatch.LOG_OVERHEAD + scratch.getInt(RecordBatch.LENGTH_OFFSET);
         long base = scratch.getLong(RecordBatch.BASE_OFFSET_OFFSET);
-        return new BatchPosition(position, batchBytes, base, base + scratch.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET),
-                scratch.getLong(RecordBatch.MAX_TIMESTAMP_OFFSET));
+        long last = base + scratch.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
+        return new BatchPosition(position, batchBytes, base, last,
+                scratch.getLong(RecordBatch.MAX_TIMESTAMP_OFFSET), scratch.getShort(RecordBatch.ATTRIBUTES_OFFSET),
+                scratch.getLong(RecordBatch.PRODUCER_ID_OFFSET));
     }
 
     private void readFully(ByteBuffer target, long position) throws IOException {
@@ -480,6 +502,7 @@ final class LogSegment implements Closeable {
         timeIndex.expandTo(maxIndexBytes);
         offsetIndex.truncateTo(from.baseOffset());
         timeIndex.truncateTo(from.baseOffset());
+        txnIndex.truncateTo(from.baseOffset());
         size = from.position();
         channel.truncate(from.position());
         scanTail();
@@ -493,6 +516,7 @@ final class LogSegment implements Closeable {
         channel.force(true);
         offsetIndex.flush();
         timeIndex.flush();
+        txnIndex.flush();
     }
 
     /** The segment stops being active: record the final largest timestamp and trim the preallocated indexes. */
@@ -513,6 +537,7 @@ final class LogSegment implements Closeable {
         logFile = target;
         offsetIndex.renameTo(dir.resolve(stem + INDEX_SUFFIX + suffix));
         timeIndex.renameTo(dir.resolve(stem + TIME_INDEX_SUFFIX + suffix));
+        txnIndex.renameTo(dir.resolve(stem + TXN_INDEX_SUFFIX + suffix));
     }
 
     /** Renames ".cleaned" files to their final names (compaction swap). */
@@ -528,6 +553,9 @@ final class LogSegment implements Closeable {
         Files.deleteIfExists(timeIndexFile);
         offsetIndex.renameTo(index);
         timeIndex.renameTo(timeIndexFile);
+        Path txnIndexFile = dir.resolve(stem + TXN_INDEX_SUFFIX);
+        Files.deleteIfExists(txnIndexFile);
+        txnIndex.renameTo(txnIndexFile);
     }
 
     @Override
@@ -558,6 +586,27 @@ final class LogSegment implements Closeable {
         Files.deleteIfExists(logFile);
         offsetIndex.deleteFile();
         timeIndex.deleteFile();
+        txnIndex.deleteFile();
+    }
+
+    /** The type of the control record in the control batch at {@code batch} (ABORT or COMMIT for markers). */
+    ControlRecordType controlTypeAt(BatchPosition batch) throws IOException {
+        ByteBuf bytes = readBatch(batch);
+        try {
+            return controlType(RecordBatch.wrap(bytes, 0));
+        } finally {
+            bytes.release();
+        }
+    }
+
+    static ControlRecordType controlType(RecordBatch batch) {
+        try (RecordIterator records = batch.records()) {
+            if (!records.hasNext()) {
+                return null;
+            }
+            Record first = records.next();
+            return first.hasKey() ? ControlRecordType.parse(first.key()) : null;
+        }
     }
 
     @Override

@@ -8,7 +8,10 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** A snapshot file whose checksum verified when it was found. {@link #open} streams exactly the body that was written. */
+/**
+ * A snapshot file whose checksum verified when it was found. {@link #open} streams exactly the body that was
+ * written.
+ */
 public record Snapshot(long zxid, Path file) {
 
     /** Opens the body for reading; the caller closes the stream. */

@@ -104,7 +104,8 @@ public final class TxnLog implements Closeable {
                     }
                     throw new CorruptLogException(file, 0, "bad file header");
                 }
-                LogFileFormat.ScanResult scan = LogFileFormat.scan(channel, size, previousZxid, Long.MAX_VALUE, Long.MAX_VALUE, null);
+                LogFileFormat.ScanResult scan =
+                        LogFileFormat.scan(channel, size, previousZxid, Long.MAX_VALUE, Long.MAX_VALUE, null);
                 if (scan.failure != null) {
                     boolean tornTail = isLast
                             && !LogFileFormat.validRecordFollows(channel, scan.failurePosition, size, scan.records > 0

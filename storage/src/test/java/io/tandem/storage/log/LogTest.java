@@ -450,6 +450,23 @@ class LogTest {
     }
 
     @Test
+    void retentionShouldEmptyAnIdleExpiredLogInOnePassKeepingTheLogEndOffset() throws IOException {
+        LogConfig config = LogConfig.fromTopicConfig(Map.of("segment.bytes", "400", "retention.ms", "10000",
+                "file.delete.delay.ms", "0", "segment.index.bytes", "4096"));
+        try (Log log = open(config)) {
+            fill(log, 10, 3, clock.get() - 60_000);
+            log.updateHighWatermark(log.logEndOffset());
+            assertTrue(log.segmentCount() > 2);
+            int deleted = log.deleteOldSegments();
+            assertTrue(deleted > 2);
+            assertEquals(List.of(30L), log.segmentBaseOffsets());
+            assertEquals(30, log.logStartOffset());
+            assertEquals(30, log.logEndOffset());
+            assertEquals(30, log.appendAsLeader(batch(1, clock.get()), 0, -1).firstOffset());
+        }
+    }
+
+    @Test
     void retentionByBytesShouldKeepTheLogUnderTheLimit() throws IOException {
         LogConfig config = LogConfig.fromTopicConfig(Map.of("segment.bytes", "400", "retention.bytes", "900",
                 "file.delete.delay.ms", "0"));

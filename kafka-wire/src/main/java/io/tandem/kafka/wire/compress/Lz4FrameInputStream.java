@@ -64,7 +64,8 @@ public final class Lz4FrameInputStream extends InputStream {
         in.getBytes(descriptorStart - 4, descriptor);
         byte checksum = in.readByte();
         boolean correct = checksum == Lz4Frame.headerChecksum(descriptor, 4, descriptorLength);
-        boolean brokenButAccepted = legacyMagicV0 && checksum == Lz4Frame.headerChecksum(descriptor, 0, descriptor.length);
+        boolean brokenButAccepted = legacyMagicV0
+                && checksum == Lz4Frame.headerChecksum(descriptor, 0, descriptor.length);
         if (!correct && !brokenButAccepted) {
             throw new IOException("lz4 frame header checksum does not match");
         }

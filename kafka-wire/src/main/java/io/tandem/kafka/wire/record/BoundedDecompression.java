@@ -8,16 +8,16 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Decompresses a batch's records section or a legacy wrapper's value in one go, refusing to produce more than
- * {@link RecordIterator#DECOMPRESSED_BYTES_MAX} bytes so a tiny compressed payload cannot exhaust memory.
+ * Decompresses a batch's records section or a legacy wrapper's value in one go, refusing to produce more than a limit
+ * (by default {@link RecordIterator#DECOMPRESSED_BYTES_MAX}) so a tiny compressed payload cannot exhaust memory.
  */
 final class BoundedDecompression {
     private BoundedDecompression() {
     }
 
     /** Decompresses a whole payload into a heap buffer from {@code allocator}; the caller releases it. */
-    static ByteBuf decompress(CompressionType compression, ByteBuf compressed, byte magic, ByteBufAllocator allocator) {
-        int max = RecordIterator.DECOMPRESSED_BYTES_MAX;
+    static ByteBuf decompress(CompressionType compression, ByteBuf compressed, byte magic, ByteBufAllocator allocator,
+                              int max) {
         ByteBuf out = allocator.heapBuffer(Math.max(256, Math.min(compressed.readableBytes() * 4, 1 << 20)));
         try (InputStream in = Compression.wrapForInput(compression, compressed, magic)) {
             while (true) {

@@ -137,7 +137,8 @@ public final class LegacyMessageSets implements Iterable<LegacyMessage> {
                 throw new CorruptRecordException("compressed legacy message at offset " + wrapper.offset()
                         + " has a null value");
             }
-            ByteBuf inner = BoundedDecompression.decompress(wrapper.compression(), value, wrapper.magic(), allocator);
+            ByteBuf inner = BoundedDecompression.decompress(wrapper.compression(), value, wrapper.magic(), allocator,
+                    RecordIterator.DECOMPRESSED_BYTES_MAX);
             decompressed.add(inner);
             List<LegacyMessage> messages = new ArrayList<>();
             int index = inner.readerIndex();
@@ -164,14 +165,19 @@ public final class LegacyMessageSets implements Iterable<LegacyMessage> {
                         + " holds no messages");
             }
             // v1 wrappers carry the absolute offset of their last message and inner offsets relative to it;
-            // v0 inner messages carry absolute offsets.
+            // v0 inner messages carry absolute offsets. Like Kafka, keep inner offsets as they are when the wrapper's
+            // offset would make them negative: producers such as kafka-python leave the wrapper offset at 0.
             long offsetBase = wrapper.magic() == LegacyMessage.MAGIC_V0 ? 0
                     : wrapper.offset() - messages.get(messages.size() - 1).offset();
-            boolean logAppendTime = wrapper.timestampType() == TimestampType.LOG_APPEND_TIME;
+            if (offsetBase < 0) {
+                offsetBase = 0;
+            }
+            // A v1 wrapper's timestamp type applies to its inner messages; its timestamp only for LogAppendTime.
+            TimestampType type = wrapper.timestampType();
+            boolean logAppendTime = type == TimestampType.LOG_APPEND_TIME;
             for (LegacyMessage message : messages) {
                 pending.add(new LegacyRecord(offsetBase + message.offset(),
-                        logAppendTime ? wrapper.timestamp() : message.timestamp(),
-                        logAppendTime ? TimestampType.LOG_APPEND_TIME : message.timestampType(),
+                        logAppendTime ? wrapper.timestamp() : message.timestamp(), type,
                         message.key(), message.value(), message));
             }
         }

@@ -78,7 +78,8 @@ public final class RecordBatch {
     public static RecordBatch wrap(ByteBuf buf, int start) {
         int available = buf.writerIndex() - start;
         if (available < HEADER_BYTES) {
-            throw new CorruptRecordException("record batch needs at least " + HEADER_BYTES + " bytes, got " + available);
+            throw new CorruptRecordException("record batch needs at least " + HEADER_BYTES + " bytes, got "
+                    + available);
         }
         byte magic = buf.getByte(start + MAGIC_OFFSET);
         if (magic != MAGIC) {
@@ -307,7 +308,15 @@ public final class RecordBatch {
      * @throws CorruptRecordException while iterating, if the records do not parse or do not match the header
      */
     public RecordIterator records(ByteBufAllocator allocator) {
-        return new RecordIterator(this, allocator);
+        return new RecordIterator(this, allocator, RecordIterator.DECOMPRESSED_BYTES_MAX);
+    }
+
+    /**
+     * As {@link #records(ByteBufAllocator)}, refusing (as corrupt) a compressed batch whose records section
+     * decompresses to more than {@code decompressedBytesMax} bytes.
+     */
+    public RecordIterator records(ByteBufAllocator allocator, int decompressedBytesMax) {
+        return new RecordIterator(this, allocator, decompressedBytesMax);
     }
 
     @Override

@@ -130,7 +130,7 @@ public final class RecordBatchBuilder implements AutoCloseable {
 
     /** The offset the next {@link #append} gets. */
     public long nextOffset() {
-        return lastOffset < 0 && recordCount == 0 ? baseOffset : lastOffset + 1;
+        return recordCount == 0 ? baseOffset : lastOffset + 1;
     }
 
     /** Appends a record at the next offset. Key, value and header values are copied from their readable bytes. */
@@ -282,7 +282,8 @@ public final class RecordBatchBuilder implements AutoCloseable {
         out.setInt(start + RecordBatch.PARTITION_LEADER_EPOCH_OFFSET, partitionLeaderEpoch);
         out.setByte(start + RecordBatch.MAGIC_OFFSET, RecordBatch.MAGIC);
         out.setShort(start + RecordBatch.ATTRIBUTES_OFFSET, attributes);
-        out.setInt(start + RecordBatch.LAST_OFFSET_DELTA_OFFSET, recordCount == 0 ? 0 : (int) (lastOffset - baseOffset));
+        out.setInt(start + RecordBatch.LAST_OFFSET_DELTA_OFFSET,
+                recordCount == 0 ? 0 : (int) (lastOffset - baseOffset));
         out.setLong(start + RecordBatch.BASE_TIMESTAMP_OFFSET, baseTimestamp);
         out.setLong(start + RecordBatch.MAX_TIMESTAMP_OFFSET,
                 timestampType == TimestampType.LOG_APPEND_TIME ? logAppendTime : maxTimestamp);

@@ -37,7 +37,13 @@ public final class RecordConversion {
                     throw new CorruptRecordException("nested compressed legacy message");
                 }
                 record.message().ensureValid();
-                target.append(record.timestamp(), record.key(), record.value(), List.of());
+                try {
+                    target.append(record.timestamp(), record.key(), record.value(), List.of());
+                } catch (IllegalArgumentException e) {
+                    // Valid CRC but impossible content, e.g. a negative timestamp other than -1.
+                    throw new CorruptRecordException("legacy record at offset " + record.offset()
+                            + " cannot be converted: " + e.getMessage(), e);
+                }
                 count++;
             }
         }
@@ -55,6 +61,8 @@ public final class RecordConversion {
      *
      * @return the number of bytes written
      * @throws IllegalArgumentException if a batch to convert is zstd-compressed
+     * @throws CorruptRecordException if a batch's records do not parse or cannot be expressed in the old format;
+     *                                {@code out} may then hold a partial result, which the caller discards
      */
     public static int downConvert(ByteBuf batches, byte toMagic, long firstOffset, ByteBuf out,
                                   ByteBufAllocator allocator) {
@@ -84,7 +92,14 @@ public final class RecordConversion {
                         builder.baseOffset(record.offset());
                         first = false;
                     }
-                    builder.appendWithOffset(record.offset(), record.timestamp(), record.key(), record.value());
+                    try {
+                        builder.appendWithOffset(record.offset(), record.timestamp(), record.key(), record.value());
+                    } catch (IllegalArgumentException e) {
+                        // Offsets that do not increase or a negative timestamp: the batch passed its CRC but its
+                        // records cannot be expressed in the old format.
+                        throw new CorruptRecordException("record at offset " + record.offset() + " of batch "
+                                + batch.baseOffset() + " cannot be down-converted: " + e.getMessage(), e);
+                    }
                 }
                 builder.build();
             }

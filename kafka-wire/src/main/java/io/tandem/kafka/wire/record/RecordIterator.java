@@ -13,9 +13,9 @@ import java.util.NoSuchElementException;
  */
 public final class RecordIterator implements Iterator<Record>, AutoCloseable {
     /**
-     * Largest decompressed records section accepted. A batch is bounded by the broker's message size limit, but its
-     * decompressed form is not; this stops a small compressed batch from exhausting memory. Kafka's own broker
-     * validates with streaming readers and has no fixed bound; 256 MiB is far above any real batch.
+     * Largest decompressed records section accepted by default. A batch is bounded by the broker's message size
+     * limit, but its decompressed form is not; this stops a small compressed batch from exhausting memory. Kafka's
+     * own broker validates with streaming readers and has no fixed bound; 256 MiB is far above any real batch.
      */
     public static final int DECOMPRESSED_BYTES_MAX = 256 * 1024 * 1024;
     /** Smallest possible encoded record: length, attributes, timestamp delta, offset delta, key, value, headers. */
@@ -33,7 +33,7 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
     private int returned;
     private boolean closed;
 
-    RecordIterator(RecordBatch batch, ByteBufAllocator allocator) {
+    RecordIterator(RecordBatch batch, ByteBufAllocator allocator, int decompressedBytesMax) {
         this.baseOffset = batch.baseOffset();
         this.baseTimestamp = batch.baseTimestamp();
         this.logAppendTime = batch.timestampType() == TimestampType.LOG_APPEND_TIME
@@ -64,7 +64,8 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
             this.limit = recordsEnd;
         } else {
             this.data = BoundedDecompression.decompress(compression,
-                    batch.buffer().slice(recordsStart, recordsEnd - recordsStart), RecordBatch.MAGIC, allocator);
+                    batch.buffer().slice(recordsStart, recordsEnd - recordsStart), RecordBatch.MAGIC, allocator,
+                    decompressedBytesMax);
             this.ownsData = true;
             this.cursor = new Varint.Cursor(0);
             this.limit = data.writerIndex();

@@ -10,7 +10,7 @@ final class Varint {
     private Varint() {
     }
 
-    /** Reads a zig-zag varint (at most 5 bytes) at {@code index}; returns it and stores its length in {@code cursor}. */
+    /** Reads a zig-zag varint (at most 5 bytes) at the cursor, which moves past it; fails at {@code limit}. */
     static int readInt(ByteBuf buf, Cursor cursor, int limit) {
         int raw = 0;
         int shift = 0;

@@ -1,11 +1,35 @@
 /**
  * Kafka record formats: record batches v2 ({@link io.tandem.kafka.wire.record.RecordBatch},
- * {@link io.tandem.kafka.wire.record.RecordBatches}, records and their builder), legacy message sets v0/v1 and the
- * conversions between the formats.
+ * {@link io.tandem.kafka.wire.record.RecordBatches}, {@link io.tandem.kafka.wire.record.RecordIterator},
+ * {@link io.tandem.kafka.wire.record.RecordBatchBuilder}), legacy message sets v0/v1
+ * ({@link io.tandem.kafka.wire.record.LegacyMessageSets}, {@link io.tandem.kafka.wire.record.LegacyMessageSetBuilder})
+ * and the conversions between them ({@link io.tandem.kafka.wire.record.RecordConversion}).
  *
- * <p>Owns the byte layouts of record data only. It reads and patches batches in place over Netty buffers and never
- * copies record bytes it does not need; it does not own buffer lifetimes (views neither retain nor release), offsets
- * policy, validation policy (idempotence, max.message.bytes, timestamps) or storage: those belong to the broker and the
- * log. Every malformed input surfaces as {@link io.tandem.kafka.wire.record.CorruptRecordException}.
+ * <p>Owns the byte layouts of record data only. Batches are read and patched in place over Netty buffers; record bytes
+ * are never copied unless decompression requires it. It does not own buffer lifetimes (views neither retain nor
+ * release; iterators over compressed data release what they allocated when closed), offset assignment policy,
+ * produce validation policy (idempotence, max.message.bytes, timestamp bounds, compacted-topic keys) or storage: those
+ * belong to the broker and the log. Every malformed input surfaces as
+ * {@link io.tandem.kafka.wire.record.CorruptRecordException}; misuse of a builder throws IllegalArgument/State.
+ *
+ * <p>The produce path, as the broker is expected to use it:
+ * <pre>{@code
+ * if (RecordBatches.firstMagic(records) < RecordBatch.MAGIC) {        // v0/v1 client: rewrite as one v2 batch
+ *     RecordBatchBuilder builder = RecordBatchBuilder.create(out).compression(codec);
+ *     RecordConversion.upConvert(records, builder, allocator);
+ *     records = builder.build().slice();
+ * }
+ * for (RecordBatch batch : RecordBatches.of(records)) {               // stops at a partial tail (Kafka trims it)
+ *     batch.ensureValid();                                            // CRC32C
+ *     if (batch.sizeInBytes() > maxMessageBytes) ...                  // MESSAGE_TOO_LARGE, not corruption
+ *     try (RecordIterator it = batch.records()) { ... }               // only if records must be inspected
+ *     batch.setBaseOffset(nextOffset);                                // not covered by the CRC
+ *     batch.setPartitionLeaderEpoch(leaderEpoch);                     // not covered by the CRC
+ *     if (logAppendTime) batch.setMaxTimestamp(TimestampType.LOG_APPEND_TIME, now); // CRC rewritten
+ * }
+ * }</pre>
+ * For fetches from v0/v1 clients, {@link io.tandem.kafka.wire.record.RecordConversion#downConvert} rewrites the log's
+ * v2 batches (dropping control batches and headers, refusing zstd, which Kafka answers with
+ * UNSUPPORTED_COMPRESSION_TYPE).
  */
 package io.tandem.kafka.wire.record;

@@ -62,6 +62,11 @@ class BufferReleaseTest {
             assertEquals(0, allocator.metric().usedHeapMemory());
         }
 
+        // A decompression limit below the batch's real size is refused as corrupt, releasing the partial output.
+        RecordBatch whole = RecordBatch.wrap(batches);
+        assertThrows(CorruptRecordException.class, () -> whole.records(allocator, 100).close());
+        assertEquals(0, allocator.metric().usedHeapMemory());
+
         // Damage the compressed payload (not the header): decompression or parsing fails, nothing may leak.
         ByteBuf damaged = batches.copy();
         for (int index = RecordBatch.RECORDS_OFFSET + 8; index < damaged.writerIndex(); index += 3) {

@@ -3,6 +3,7 @@ package io.tandem.kafka.wire.record;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.tandem.kafka.wire.compress.CompressionType;
 import java.util.List;
@@ -35,6 +36,22 @@ class MalformedInputTest {
         }
     }
 
+    private static void convertEverything(ByteBuf buf, boolean legacy) {
+        if (legacy) {
+            try (RecordBatchBuilder builder = RecordBatchBuilder.create(Unpooled.buffer())) {
+                RecordConversion.upConvert(buf, builder, ByteBufAllocator.DEFAULT);
+                builder.build();
+            }
+            return;
+        }
+        for (RecordBatch batch : RecordBatches.of(buf)) {
+            if (batch.compression() == CompressionType.ZSTD) {
+                return; // documented: the broker refuses zstd down-conversion before converting
+            }
+        }
+        RecordConversion.downConvert(buf, (byte) 1, 0L, Unpooled.buffer(), ByteBufAllocator.DEFAULT);
+    }
+
     private static void readEverythingAsLegacy(ByteBuf buf) {
         for (LegacyMessage message : LegacyMessageSets.of(buf)) {
             message.isValid();
@@ -55,6 +72,13 @@ class MalformedInputTest {
             } else {
                 readEverythingAsBatches(input);
             }
+        } catch (CorruptRecordException expected) {
+            // the only acceptable failure
+        } catch (RuntimeException e) {
+            fail(what + " threw " + e, e);
+        }
+        try {
+            convertEverything(input, legacy);
         } catch (CorruptRecordException expected) {
             // the only acceptable failure
         } catch (RuntimeException e) {

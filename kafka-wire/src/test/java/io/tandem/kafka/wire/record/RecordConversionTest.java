@@ -80,7 +80,8 @@ class RecordConversionTest {
                 1_700_000_000_000L, RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH,
                 RecordBatch.NO_SEQUENCE, false, 0, second));
         int complete = log.readableBytes();
-        log.writeBytes(KafkaRecords.bytes(KafkaRecords.buildV2(compression, 11L, first)), 0, 30); // a partial trailing batch
+        // A partial trailing batch, as a fetch response may end with.
+        log.writeBytes(KafkaRecords.bytes(KafkaRecords.buildV2(compression, 11L, first)), 0, 30);
 
         ByteBuf out = Unpooled.buffer();
         int written = RecordConversion.downConvert(log, toMagic, 2L, out, ByteBufAllocator.DEFAULT);
@@ -107,6 +108,27 @@ class RecordConversionTest {
             assertArrayEquals(sample.key(), bytes(record.key()));
             assertArrayEquals(sample.value(), bytes(record.value()));
         }
+    }
+
+    @Test
+    void shouldReportImpossibleTimestampsAsCorruptInBothDirections() {
+        ByteBuf legacy = Unpooled.buffer();
+        LegacyMessageSetBuilder.create(legacy, (byte) 1).append(5L, null, new byte[] {1}).build();
+        LegacyMessage message = LegacyMessageSets.of(legacy).iterator().next();
+        message.setTimestamp(TimestampType.CREATE_TIME, -5L); // CRC rewritten: only the content is wrong
+        try (RecordBatchBuilder builder = RecordBatchBuilder.create(Unpooled.buffer())) {
+            assertThrows(CorruptRecordException.class,
+                    () -> RecordConversion.upConvert(legacy, builder, ByteBufAllocator.DEFAULT));
+        }
+
+        ByteBuf batch = Unpooled.buffer();
+        RecordBatchBuilder.create(batch).append(1_000L, null, new byte[] {1}).append(1_001L, null, new byte[] {2})
+                .build();
+        RecordBatch view = RecordBatch.wrap(batch);
+        batch.setLong(RecordBatch.BASE_TIMESTAMP_OFFSET, -10_000L); // records now resolve to negative timestamps
+        view.writeCrc();
+        assertThrows(CorruptRecordException.class, () -> RecordConversion.downConvert(batch, (byte) 1, 0L,
+                Unpooled.buffer(), ByteBufAllocator.DEFAULT));
     }
 
     @Test
