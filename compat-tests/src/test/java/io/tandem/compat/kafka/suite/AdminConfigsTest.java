@@ -106,6 +106,27 @@ class AdminConfigsTest {
         }
     }
 
+    @Test
+    void brokerConfigsAreDescribedWithKafkasDefaults(KafkaTarget target) throws Exception {
+        try (Admin admin = admin(target)) {
+            int broker = get(admin.describeCluster().nodes()).iterator().next().id();
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.BROKER, String.valueOf(broker));
+            Config config = get(admin.describeConfigs(List.of(resource)).all()).get(resource);
+            // Kafka's defaults for keys the suite does not set on either target (tools read these to show a
+            // broker), plus one the suite sets on both. Compared as one map so a report shows every difference.
+            Map<String, String> expected = new java.util.TreeMap<>(Map.of("num.partitions", "1",
+                    "log.retention.hours", "168", "message.max.bytes", "1048588",
+                    "auto.create.topics.enable", "true", "compression.type", "producer",
+                    "group.initial.rebalance.delay.ms", "0"));
+            Map<String, String> actual = new java.util.TreeMap<>();
+            for (String key : expected.keySet()) {
+                ConfigEntry entry = config.get(key);
+                actual.put(key, entry == null ? "<missing>" : entry.value());
+            }
+            assertEquals(expected, actual, "broker " + broker + " configs");
+        }
+    }
+
     private static Config describe(Admin admin, String topic) throws Exception {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
         return get(admin.describeConfigs(List.of(resource)).all()).get(resource);

@@ -74,6 +74,42 @@ class KcatTest {
         }
     }
 
+    @Test
+    void kcatsIdempotentProducerWithHeadersIsAccepted(KafkaTarget target) throws Exception {
+        String topic = unique("kcat-idempotent");
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 1);
+        }
+        StringBuilder input = new StringBuilder();
+        for (int i = 0; i < 30; i++) {
+            input.append("m").append(i).append('\n');
+        }
+        // librdkafka's idempotent producer: InitProducerId, then Produce with producer id and sequence numbers.
+        ExternalTool.Result produced = ExternalTool.run(List.of(ExternalTool.KCAT.toString(), "-b",
+                target.bootstrapServers(), "-P", "-t", topic, "-p", "0", "-z", "zstd", "-H", "origin=kcat",
+                "-H", "n=1", "-X", "enable.idempotence=true"), input.toString().getBytes(StandardCharsets.UTF_8),
+                KCAT_TIMEOUT);
+        assertEquals(0, produced.exitCode(), produced.describe());
+        try (KafkaConsumer<byte[], byte[]> consumer = bytesConsumer(consumerProps(target, null))) {
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            List<ConsumerRecord<byte[], byte[]>> got = pollExactly(consumer, 30);
+            assertEquals(30, got.size());
+            for (int i = 0; i < 30; i++) {
+                assertEquals("m" + i, new String(got.get(i).value(), StandardCharsets.UTF_8));
+                assertEquals("kcat", new String(got.get(i).headers().lastHeader("origin").value(),
+                        StandardCharsets.UTF_8));
+                assertEquals("1", new String(got.get(i).headers().lastHeader("n").value(), StandardCharsets.UTF_8));
+            }
+        }
+        ExternalTool.Result consumed = ExternalTool.run(List.of(ExternalTool.KCAT.toString(), "-b",
+                target.bootstrapServers(), "-C", "-t", topic, "-p", "0", "-o", "-1", "-e", "-f", "%h|%s\\n"),
+                null, KCAT_TIMEOUT);
+        assertEquals(0, consumed.exitCode(), consumed.describe());
+        assertEquals("origin=kcat,n=1|m29\n", consumed.stdout(), "kcat reads its headers back (offset -1 = last)");
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"none", "gzip", "snappy", "lz4", "zstd"})
     void keyedRecordsProducedByKcatComeBackByteForByte(String codec, KafkaTarget target) throws Exception {
