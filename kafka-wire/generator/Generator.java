@@ -550,6 +550,9 @@ public final class Generator {
             generateRead(struct, top);
             generateWrite(struct, top);
             generateSize(struct, top);
+            if (!top) {
+                generateSizeOfArray(struct);
+            }
             generateEquals(struct);
             generateToString(struct);
             if (top) {
@@ -697,7 +700,8 @@ public final class Generator {
             String element = field.elementType();
             if (field.isArray()) {
                 String local = "_" + field.javaName() + "Count";
-                line("int %s = Primitives.readArrayLength(in, %s);", local, flexible);
+                int minimumElementBytes = Math.max(1, fixedSize(element));
+                line("int %s = Primitives.readArrayLength(in, %s, %d);", local, flexible, minimumElementBytes);
                 line("if (%s < 0) {", local);
                 indent++;
                 line("%s = null;", target);
@@ -705,7 +709,7 @@ public final class Generator {
                 line("} else {");
                 indent++;
                 String elementJava = boxed(element);
-                line("java.util.ArrayList<%s> list = new java.util.ArrayList<>(%s);", elementJava, local);
+                line("java.util.ArrayList<%s> list = new java.util.ArrayList<>(Primitives.initialCapacity(%s));", elementJava, local);
                 line("for (int j = 0; j < %s; j++) {", local);
                 line("    list.add(%s);", readExpression(element, flexible, field));
                 line("}");
@@ -876,12 +880,28 @@ public final class Generator {
                 case "uuid" -> line("Primitives.writeUuid(out, %s);", value);
                 case "string" -> line("Primitives.writeString(out, %s, %s);", value, flexible);
                 case "bytes" -> line("Primitives.writeBytes(out, %s, %s);", value, flexible);
-                case "records" -> line("Primitives.writeBytes(out, %s, %s);", value, flexible);
+                case "records" -> line("Primitives.writeRecords(out, %s, %s);", value, flexible);
                 default -> line("%s.write(out, version);", value);
             }
         }
 
         // ------------------------------------------------------------ size
+
+        void generateSizeOfArray(Struct struct) {
+            line("static int sizeOfArray(java.util.List<%s> list, short version, boolean flexible) {", struct.name);
+            indent++;
+            line("if (list == null) {");
+            line("    return flexible ? 1 : 4;");
+            line("}");
+            line("int size = flexible ? Primitives.sizeOfUnsignedVarint(list.size() + 1) : 4;");
+            line("for (int i = 0, n = list.size(); i < n; i++) {");
+            line("    size += list.get(i).size(version);");
+            line("}");
+            line("return size;");
+            indent--;
+            line("}");
+            line("");
+        }
 
         void generateSize(Struct struct, boolean top) {
             line("@Override");
@@ -941,7 +961,8 @@ public final class Generator {
                 if (element.equals("string")) {
                     return "Primitives.sizeOfStringArray(" + value + ", " + flexible + ")";
                 }
-                return "Primitives.sizeOfMessageArray(" + value + ", version, " + flexible + ")";
+                // A static helper per element class keeps the call monomorphic (inlinable), unlike Message.size.
+                return field.elementType() + ".sizeOfArray(" + value + ", version, " + flexible + ")";
             }
             if (field.isStructType()) {
                 if (!field.nullable.isEmpty()) {

@@ -85,8 +85,9 @@ public class KafkaWireCodecBenchmark {
             fetch.responses.add(topicResponse);
         }
         fetchBytes = toBytes(fetch, fetchVersion);
-        ourProduceIn = Unpooled.wrappedBuffer(produceBytes.clone());
-        ourFetchIn = Unpooled.wrappedBuffer(fetchBytes.clone());
+        // Unpooled.buffer, not wrappedBuffer: the allocator's (unsafe) heap buffers are what a Netty server reads into.
+        ourProduceIn = Unpooled.buffer(produceBytes.length).writeBytes(produceBytes);
+        ourFetchIn = Unpooled.buffer(fetchBytes.length).writeBytes(fetchBytes);
         theirProduceIn = ByteBuffer.wrap(produceBytes.clone());
         theirFetchIn = ByteBuffer.wrap(fetchBytes.clone());
         ourOut = Unpooled.buffer(Math.max(produceBytes.length, fetchBytes.length));

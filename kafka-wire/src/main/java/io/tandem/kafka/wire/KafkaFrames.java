@@ -61,6 +61,55 @@ public final class KafkaFrames {
         }
     }
 
+    /**
+     * Like {@link #encodeResponse}, but record sets of at least {@code recordsBytesMin} bytes are not copied: the result
+     * is a composite of the encoded bytes and retained slices of those record buffers, so a fetch response's records
+     * (pooled buffers, mapped segment slices) go to the socket as they are. The caller releases the result as usual.
+     */
+    public static ByteBuf encodeResponseGathering(ByteBufAllocator allocator, int correlationId, ApiKey key,
+                                                  short version, Message body, int recordsBytesMin) {
+        ResponseHeader header = new ResponseHeader().setCorrelationId(correlationId);
+        short headerVersion = key.responseHeaderVersion(version);
+        int length = header.size(headerVersion) + body.size(version);
+        Primitives.RecordsGatherer gatherer = new Primitives.RecordsGatherer(Math.max(1, recordsBytesMin));
+        ByteBuf out = allocator.buffer(Math.min(KafkaWireLimits.FRAME_LENGTH_BYTES + length, 4096));
+        Primitives.RecordsGatherer.CURRENT.set(gatherer);
+        try {
+            out.writeInt(length);
+            header.write(out, headerVersion);
+            body.write(out, version);
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        } finally {
+            Primitives.RecordsGatherer.CURRENT.remove();
+        }
+        io.netty.buffer.CompositeByteBuf frame = allocator.compositeBuffer(2 * gatherer.records.size() + 1);
+        int from = 0;
+        int gathered = 0;
+        for (int i = 0; i < gatherer.records.size(); i++) {
+            int position = gatherer.positions.get(i);
+            ByteBuf records = gatherer.records.get(i);
+            if (position > from) {
+                frame.addComponent(true, out.retainedSlice(from, position - from));
+            }
+            frame.addComponent(true, records.retainedSlice());
+            gathered += records.readableBytes();
+            from = position;
+        }
+        if (out.writerIndex() > from) {
+            frame.addComponent(true, out.retainedSlice(from, out.writerIndex() - from));
+        }
+        out.release();
+        if (frame.readableBytes() != KafkaWireLimits.FRAME_LENGTH_BYTES + length) {
+            int written = frame.readableBytes();
+            frame.release();
+            throw new KafkaCodecException(key.apiName() + " v" + version + " wrote " + written + " bytes ("
+                    + gathered + " gathered) but sized " + (KafkaWireLimits.FRAME_LENGTH_BYTES + length));
+        }
+        return frame;
+    }
+
     /** A complete request frame, as a client sends it (used by tests and tools). */
     public static ByteBuf encodeRequest(ByteBufAllocator allocator, int correlationId, String clientId, ApiKey key,
                                         short version, Message body) {

@@ -17,6 +17,9 @@ public final class Primitives {
     public static final UUID ZERO_UUID = new UUID(0L, 0L);
     public static final byte[] EMPTY_BYTES = new byte[0];
 
+    /** Largest up-front capacity of a decoded list; real arrays in requests are far shorter (partitions per topic). */
+    static final int ARRAY_INITIAL_CAPACITY_MAX = 1024;
+
     private Primitives() {
     }
 
@@ -100,16 +103,32 @@ public final class Primitives {
         }
     }
 
-    /** Reads an array length: -1 for null; checked against the bytes left (every element takes at least one). */
-    public static int readArrayLength(ByteBuf in, boolean flexible) {
+    /**
+     * Reads an array length: -1 for null. Checked against the bytes left, given the fewest bytes one element can take,
+     * so a hostile count fails here instead of after a long loop.
+     */
+    public static int readArrayLength(ByteBuf in, boolean flexible, int minimumElementBytes) {
         int length = flexible ? readUnsignedVarint(in) - 1 : in.readInt();
         if (length < -1) {
             throw new KafkaCodecException("negative array length " + length);
         }
-        if (length > in.readableBytes()) {
+        if ((long) length * minimumElementBytes > in.readableBytes()) {
             throw new KafkaCodecException("array of " + length + " exceeds the " + in.readableBytes() + " bytes left");
         }
         return length;
+    }
+
+    /** Reads an array length whose elements take at least one byte each. */
+    public static int readArrayLength(ByteBuf in, boolean flexible) {
+        return readArrayLength(in, flexible, 1);
+    }
+
+    /**
+     * Initial list capacity for a decoded array: the count, up to a bound, so that a count that passed the length check
+     * still cannot make one up-front allocation far larger than the bytes behind it (lists grow as elements arrive).
+     */
+    public static int initialCapacity(int count) {
+        return Math.min(count, ARRAY_INITIAL_CAPACITY_MAX);
     }
 
     public static void writeArrayLength(ByteBuf out, int length, boolean flexible) {
@@ -237,6 +256,38 @@ public final class Primitives {
         out.writeBytes(value, value.readerIndex(), length);
     }
 
+    /**
+     * Records: like {@link #writeBytes(ByteBuf, ByteBuf, boolean)}, except while {@link KafkaFrames#encodeResponseGathering}
+     * is writing on this thread, where large record sets are not copied but gathered as separate buffers.
+     */
+    public static void writeRecords(ByteBuf out, ByteBuf value, boolean flexible) {
+        RecordsGatherer gatherer = RecordsGatherer.CURRENT.get();
+        if (gatherer == null || value == null || value.readableBytes() < gatherer.minimumBytes) {
+            writeBytes(out, value, flexible);
+            return;
+        }
+        writeArrayLength(out, value.readableBytes(), flexible);
+        gatherer.add(out.writerIndex(), value);
+    }
+
+    /** Where record sets skipped by {@link #writeRecords} belong: after byte {@code position} of the output. */
+    static final class RecordsGatherer {
+        static final ThreadLocal<RecordsGatherer> CURRENT = new ThreadLocal<>();
+
+        final int minimumBytes;
+        final java.util.ArrayList<Integer> positions = new java.util.ArrayList<>();
+        final java.util.ArrayList<ByteBuf> records = new java.util.ArrayList<>();
+
+        RecordsGatherer(int minimumBytes) {
+            this.minimumBytes = minimumBytes;
+        }
+
+        void add(int position, ByteBuf value) {
+            positions.add(position);
+            records.add(value);
+        }
+    }
+
     public static int sizeOfBytes(byte[] value, boolean flexible) {
         return value == null ? sizeOfLength(-1, flexible) : sizeOfLength(value.length, flexible) + value.length;
     }
@@ -278,17 +329,6 @@ public final class Primitives {
         int size = sizeOfLength(value.size(), flexible);
         for (int i = 0, n = value.size(); i < n; i++) {
             size += sizeOfString(value.get(i), flexible);
-        }
-        return size;
-    }
-
-    public static int sizeOfMessageArray(List<? extends Message> value, short version, boolean flexible) {
-        if (value == null) {
-            return sizeOfLength(-1, flexible);
-        }
-        int size = sizeOfLength(value.size(), flexible);
-        for (int i = 0, n = value.size(); i < n; i++) {
-            size += value.get(i).size(version);
         }
         return size;
     }

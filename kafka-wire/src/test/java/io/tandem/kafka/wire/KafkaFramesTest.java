@@ -142,6 +142,44 @@ class KafkaFramesTest {
     }
 
     @Test
+    void shouldGatherLargeRecordSetsIntoTheResponseWithoutCopyingThem() {
+        ByteBuf big = Unpooled.directBuffer(5000).writeBytes(new byte[5000]).setByte(0, 7);
+        ByteBuf small = Unpooled.wrappedBuffer(new byte[] {1, 2, 3});
+        io.tandem.kafka.wire.message.FetchResponse response = new io.tandem.kafka.wire.message.FetchResponse();
+        io.tandem.kafka.wire.message.FetchResponse.FetchableTopicResponse topic =
+                new io.tandem.kafka.wire.message.FetchResponse.FetchableTopicResponse().setTopic("t");
+        topic.partitions.add(new io.tandem.kafka.wire.message.FetchResponse.PartitionData().setPartitionIndex(0)
+                .setRecords(big));
+        topic.partitions.add(new io.tandem.kafka.wire.message.FetchResponse.PartitionData().setPartitionIndex(1)
+                .setRecords(small));
+        response.responses.add(topic);
+        for (short version : new short[] {4, 12}) {
+            ByteBuf gathered = KafkaFrames.encodeResponseGathering(ByteBufAllocator.DEFAULT, 5, ApiKey.FETCH, version,
+                    response, 1024);
+            ByteBuf copied = KafkaFrames.encodeResponse(ByteBufAllocator.DEFAULT, 5, ApiKey.FETCH, version, response);
+            try {
+                assertEquals(copied, gathered, "same bytes either way");
+                big.setByte(10, 42); // visible through the gathered frame only: it holds the records, not a copy
+                assertFalse(copied.equals(gathered), "the large record set is a component, not a copy");
+                big.setByte(10, 0);
+                ByteBuffer nio = ByteBuffer.wrap(io.netty.buffer.ByteBufUtil.getBytes(gathered));
+                nio.getInt();
+                new org.apache.kafka.common.message.ResponseHeaderData(new ByteBufferAccessor(nio),
+                        ApiKey.FETCH.responseHeaderVersion(version));
+                org.apache.kafka.common.message.FetchResponseData theirs =
+                        new org.apache.kafka.common.message.FetchResponseData(new ByteBufferAccessor(nio), version);
+                assertEquals(5000, theirs.responses().get(0).partitions().get(0).records().sizeInBytes());
+                assertFalse(nio.hasRemaining());
+            } finally {
+                gathered.release();
+                copied.release();
+            }
+        }
+        assertEquals(1, big.refCnt(), "the gathered response released its slices");
+        big.release();
+    }
+
+    @Test
     void shouldRejectAHeaderOfAnUnknownApiKey() {
         ByteBuf frame = Unpooled.buffer().writeShort(9999).writeShort(0).writeInt(1).writeShort(-1);
         assertThrows(KafkaCodecException.class, () -> KafkaFrames.readRequestHeader(frame));

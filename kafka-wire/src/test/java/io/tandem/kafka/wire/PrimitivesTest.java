@@ -73,6 +73,9 @@ class PrimitivesTest {
         assertThrows(KafkaCodecException.class, () -> Primitives.readArrayLength(Unpooled.buffer().writeInt(1 << 30), false));
         assertThrows(KafkaCodecException.class, () -> Primitives.readString(Unpooled.buffer().writeShort(-2), false));
         assertNull(Primitives.readBytesSlice(Unpooled.buffer().writeByte(0), true));
+        // 3 int32 elements need 12 bytes: 8 left is not enough, whatever the one-byte-per-element bound says
+        ByteBuf ints = Unpooled.buffer().writeInt(3).writeLong(0);
+        assertThrows(KafkaCodecException.class, () -> Primitives.readArrayLength(ints, false, 4));
     }
 
     private static void assertSameBytes(ByteBuffer theirs, java.util.function.Consumer<ByteBuf> ours) {

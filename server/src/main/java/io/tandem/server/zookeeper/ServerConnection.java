@@ -97,6 +97,13 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     public void channelActive(ChannelHandlerContext ctx) {
         if (channel.remoteAddress() instanceof InetSocketAddress address && address.getAddress() != null) {
             authInfo.add(new Id("ip", address.getAddress().getHostAddress()));
+            int max = server.config.maxClientConnections();
+            if (max > 0 && server.connectionsFrom(address.getAddress()) >= max) {
+                LOG.warning(() -> "Too many connections from " + address.getAddress() + " - max is " + max);
+                closing = true;
+                channel.close();
+                return;
+            }
         }
         server.connections.add(this);
         ctx.fireChannelActive();
@@ -360,6 +367,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     private void sendNow(int xid, long zxid, int err, JuteRecord body) {
         send(xid, zxid, err, body);
         channel.flush();
+    }
+
+    boolean isClosed() {
+        return closing;
     }
 
     void flush() {

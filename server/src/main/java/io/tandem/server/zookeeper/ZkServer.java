@@ -110,6 +110,7 @@ public final class ZkServer implements AutoCloseable {
     private final BlockingQueue<Request> queue = new ArrayBlockingQueue<>(QUEUE_REQUESTS_MAX);
     final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<ServerConnection> toFlush = new LinkedHashSet<>();
+    private final java.util.Queue<ServerConnection> closedConnections = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final String superDigest;
     final long startedMillis = System.currentTimeMillis();
     private Thread commitThread;
@@ -338,20 +339,33 @@ public final class ZkServer implements AutoCloseable {
         queue.put(new Request(null, 0, 0, KIND_TASK, task));
     }
 
+    /** Open connections from one client address, for Apache's maxClientCnxns limit. */
+    int connectionsFrom(java.net.InetAddress address) {
+        int count = 0;
+        for (ServerConnection connection : connections) {
+            if (connection.remoteAddress() instanceof InetSocketAddress remote && address.equals(remote.getAddress())) {
+                count++;
+            }
+        }
+        return count;
+    }
+
     void connectionClosed(ServerConnection connection) {
         connections.remove(connection);
-        Runnable cleanup = () -> {
+        // Not through the bounded request queue: an event loop must never wait, and this list is bounded by the
+        // number of connections anyway.
+        closedConnections.add(connection);
+    }
+
+    /** Drops the watches of closed connections and detaches them from their sessions (commit thread). */
+    private void cleanUpClosedConnections() {
+        ServerConnection connection;
+        while ((connection = closedConnections.poll()) != null) {
             tree.removeWatcher(connection);
             Session session = connection.session;
             if (session != null && session.owner == connection) {
                 session.owner = null;
             }
-        };
-        // The clean-up must not be lost; if the queue is momentarily full, wait on this (closing) channel's thread.
-        try {
-            queue.offer(new Request(null, 0, 0, KIND_TASK, cleanup), 10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -369,6 +383,7 @@ public final class ZkServer implements AutoCloseable {
                     batch.add(first);
                     queue.drainTo(batch, BATCH_REQUESTS_MAX - 1);
                 }
+                cleanUpClosedConnections();
                 if (ensemble == null || ensemble.isLeading()) {
                     addExpiredSessions(batch);
                     addContainerDeletions(batch);
@@ -538,6 +553,9 @@ public final class ZkServer implements AutoCloseable {
         }
         if (request.sessionId == 0) {
             return; // the handshake of this connection failed; it is being closed
+        }
+        if (result == null && connection.isClosed()) {
+            return; // nobody to answer, and a watch set now would outlive its connection
         }
         long started = request.receivedNanos;
         int err = ZkException.OK;

@@ -105,6 +105,20 @@ class ZooKeeperBadInputTest {
     }
 
     @Test
+    void shouldRefuseConnectionsBeyondMaxClientCnxnsPerAddress() throws Exception {
+        try (Tandem limited = Tandem.start(TandemConfig.forTests(dir.resolve("limited"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)).set("maxClientCnxns", "2"));
+             RawZkClient first = new RawZkClient(limited.zookeeperPort());
+             RawZkClient second = new RawZkClient(limited.zookeeperPort())) {
+            assertNotNull(first.connect(0, new byte[16], 30_000, 0, false));
+            assertNotNull(second.connect(0, new byte[16], 30_000, 0, false));
+            try (RawZkClient third = new RawZkClient(limited.zookeeperPort())) {
+                assertTrue(third.closedByServer(), "Apache closes the third connection from the same address");
+            }
+        }
+    }
+
+    @Test
     void shouldRejectPathThatIsNotUtf8WithBadArguments() throws Exception {
         try (RawZkClient raw = connected()) {
             byte[] path = {'/', (byte) 0xc3, (byte) 0x28};

@@ -1,0 +1,108 @@
+package io.tandem.server.junit;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * A real Tandem node for a JUnit 5 test class: started once before the class's tests, on free ports in a fresh
+ * temporary directory, and closed (directory deleted) after them.
+ *
+ * <pre>{@code
+ * @ExtendWith(TandemExtension.class)
+ * class MyTest {
+ *     @Test void works(Tandem tandem) { ... tandem.zookeeperConnect() ... tandem.bootstrapServers() ... }
+ * }
+ * // or, to choose roles or keys:
+ * @RegisterExtension static TandemExtension tandem = TandemExtension.configured(c -> c.set("num.partitions", "3"));
+ * }</pre>
+ */
+public final class TandemExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
+    private final UnaryOperator<TandemConfig> customizer;
+    private Tandem tandem;
+    private Path dataDir;
+
+    /** Both roles, default keys. */
+    public TandemExtension() {
+        this(UnaryOperator.identity());
+    }
+
+    private TandemExtension(UnaryOperator<TandemConfig> customizer) {
+        this.customizer = customizer;
+    }
+
+    /** Starts from {@link TandemConfig#forTests(Path)} and lets the caller adjust roles and keys. */
+    public static TandemExtension configured(UnaryOperator<TandemConfig> customizer) {
+        return new TandemExtension(customizer);
+    }
+
+    /** The running node; valid between beforeAll and afterAll. */
+    public Tandem tandem() {
+        if (tandem == null) {
+            throw new IllegalStateException("Tandem is not running: the extension starts it before the test class");
+        }
+        return tandem;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws IOException {
+        dataDir = Files.createTempDirectory("tandem-junit-");
+        tandem = Tandem.start(customizer.apply(TandemConfig.forTests(dataDir)));
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws IOException {
+        try {
+            if (tandem != null) {
+                tandem.close();
+            }
+        } finally {
+            tandem = null;
+            deleteRecursively(dataDir);
+        }
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == Tandem.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        return tandem();
+    }
+
+    private static void deleteRecursively(Path root) throws IOException {
+        if (root == null || !Files.exists(root)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                if (e != null) {
+                    throw new UncheckedIOException(e);
+                }
+                Files.delete(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}
