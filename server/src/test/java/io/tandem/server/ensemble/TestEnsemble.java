@@ -92,7 +92,11 @@ final class TestEnsemble implements AutoCloseable {
 
     /** The member's Mode line of {@code srvr}: leader, follower or looking. */
     String mode(int id) {
-        try (Socket socket = new Socket("127.0.0.1", clientPorts[id])) {
+        return modeAt(clientPorts[id]);
+    }
+
+    static String modeAt(int clientPort) {
+        try (Socket socket = new Socket("127.0.0.1", clientPort)) {
             socket.setSoTimeout(2_000);
             OutputStream out = socket.getOutputStream();
             out.write("srvr".getBytes(StandardCharsets.US_ASCII));
@@ -164,11 +168,15 @@ final class TestEnsemble implements AutoCloseable {
      * its data and the Stat fields every member must agree on.
      */
     Map<String, String> dump(int id) throws Exception {
-        try (ZooKeeper zk = client(connect(id), 10_000, null)) {
+        return dump(connect(id));
+    }
+
+    static Map<String, String> dump(String connect) throws Exception {
+        try (ZooKeeper zk = client(connect, 10_000, null)) {
             CountDownLatch synced = new CountDownLatch(1);
             zk.sync("/", (rc, path, ctx) -> synced.countDown(), null);
             if (!synced.await(10, TimeUnit.SECONDS)) {
-                throw new AssertionError("sync on member " + id + " did not complete");
+                throw new AssertionError("sync on " + connect + " did not complete");
             }
             Map<String, String> tree = new TreeMap<>();
             walk(zk, "/", tree);
