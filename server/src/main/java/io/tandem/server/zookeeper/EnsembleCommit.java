@@ -330,6 +330,10 @@ final class EnsembleCommit implements ZabServer.Application {
     private void changeRole(Role role, int newLeaderId, boolean nowServing) {
         boolean wasServing = serving;
         boolean wasLeading = leading;
+        boolean nowLeading = nowServing && role == Role.LEADING;
+        if (nowServing == wasServing && newLeaderId == leaderId && nowLeading == wasLeading) {
+            return; // already seen (the periodic check in tick() may have got here first)
+        }
         if (wasServing && (!nowServing || newLeaderId != leaderId)) {
             // Proposals in flight may be lost with the old leader; clients reconnect (anywhere) and retry.
             for (ServerConnection connection : server.connections) {
@@ -340,7 +344,7 @@ final class EnsembleCommit implements ZabServer.Application {
         }
         serving = nowServing;
         leaderId = newLeaderId;
-        leading = nowServing && role == Role.LEADING;
+        leading = nowLeading;
         proposed.clear();
         server.preparer.clear();
         if (leading && !wasLeading) {
@@ -356,6 +360,11 @@ final class EnsembleCommit implements ZabServer.Application {
 
     /** On a follower: tells the leader, every half tick, which sessions are alive here so they do not expire. */
     void tick() {
+        ZabServer running = zab;
+        if (running != null && (running.isServing() != serving || running.leaderId() != leaderId)) {
+            // A role change reported while start() had not yet returned saw no ZabServer; catch up from its state.
+            changeRole(running.role(), running.leaderId(), running.isServing());
+        }
         long now = System.nanoTime();
         if (!serving || leading || now - nextTouchNanos < 0) {
             return;

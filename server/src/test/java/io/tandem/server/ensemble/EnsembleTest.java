@@ -19,6 +19,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
@@ -87,10 +89,28 @@ class EnsembleTest {
         assertThrows(KeeperException.NodeExistsException.class,
                 () -> zk[3].create("/app/from-2", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
 
+        // A multi and an ACL-protected create through followers: the leader prepares them with the client's auth.
+        List<OpResult> results = zk[2].multi(List.of(
+                Op.create("/app/multi", bytes("m"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                Op.setData("/app/multi", bytes("m2"), 0),
+                Op.check("/app/from-2", 0)));
+        assertEquals(3, results.size());
+        assertThrows(KeeperException.BadVersionException.class, () -> zk[3].multi(List.of(
+                Op.create("/app/never", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                Op.check("/app/from-2", 7))));
+        zk[3].addAuthInfo("digest", bytes(TestEnsemble.DUMP_AUTH));
+        zk[3].create("/app/private", bytes("p"), ZooDefs.Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
+        assertArrayEquals(bytes("p"), zk[3].getData("/app/private", false, null));
+        zk[1].sync("/app", (rc, path, ctx) -> { }, null);
+        assertThrows(KeeperException.NoAuthException.class, () -> zk[1].getData("/app/private", false, null));
+        assertThrows(KeeperException.NoAuthException.class, () -> zk[1].setData("/app/private", bytes("x"), -1));
+
         for (int id = 1; id <= TestEnsemble.SIZE; id++) {
             zk[id].sync("/app", (rc, path, ctx) -> { }, null);
             assertArrayEquals(bytes("changed"), zk[id].getData("/app/from-1", false, null));
-            assertEquals(6, zk[id].getChildren("/app", false).size());
+            assertEquals(8, zk[id].getChildren("/app", false).size());
+            assertArrayEquals(bytes("m2"), zk[id].getData("/app/multi", false, null));
+            assertNull(zk[id].exists("/app/never", false));
         }
         Map<String, String> first = ensemble.dump(1);
         assertEquals(first, ensemble.dump(2));

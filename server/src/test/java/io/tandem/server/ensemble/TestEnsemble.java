@@ -25,6 +25,8 @@ import org.apache.zookeeper.data.Stat;
 final class TestEnsemble implements AutoCloseable {
     static final int TICK_MS = 200;
     static final int SIZE = 3;
+    /** The digest user tests create private nodes as; the tree walker reads as it too. */
+    static final String DUMP_AUTH = "alice:secret";
 
     private final Path dir;
     private final int[] clientPorts = new int[SIZE + 1];
@@ -173,6 +175,7 @@ final class TestEnsemble implements AutoCloseable {
 
     static Map<String, String> dump(String connect) throws Exception {
         try (ZooKeeper zk = client(connect, 10_000, null)) {
+            zk.addAuthInfo("digest", DUMP_AUTH.getBytes(StandardCharsets.UTF_8)); // tests' private nodes use it
             CountDownLatch synced = new CountDownLatch(1);
             zk.sync("/", (rc, path, ctx) -> synced.countDown(), null);
             if (!synced.await(10, TimeUnit.SECONDS)) {
@@ -191,7 +194,8 @@ final class TestEnsemble implements AutoCloseable {
         }
         Stat stat = new Stat();
         byte[] data = zk.getData(path, false, stat);
-        tree.put(path, (data == null ? "null" : new String(data, StandardCharsets.UTF_8)) + " czxid=" + stat.getCzxid()
+        String text = data == null ? "null" : new String(data, StandardCharsets.UTF_8);
+        tree.put(path, text + " czxid=" + stat.getCzxid()
                 + " mzxid=" + stat.getMzxid() + " pzxid=" + stat.getPzxid() + " v=" + stat.getVersion() + " cv="
                 + stat.getCversion() + " av=" + stat.getAversion() + " owner=" + stat.getEphemeralOwner()
                 + " children=" + stat.getNumChildren());
