@@ -177,6 +177,25 @@ final class Ensemble implements AutoCloseable {
                 && modes.stream().filter("follower"::equals).count() == SIZE - 1;
     }
 
+    /** True when the nodes other than {@code down} have one leader and the rest following it, and serve clients. */
+    boolean formedWithout(Node down) {
+        int leaders = 0;
+        int followers = 0;
+        for (Node node : nodes) {
+            if (node.id == down.id) {
+                continue;
+            }
+            try {
+                String mode = modeOf(fourLetterWord(node, "srvr")).orElse("");
+                leaders += mode.equals("leader") ? 1 : 0;
+                followers += mode.equals("follower") ? 1 : 0;
+            } catch (IOException notAnswering) {
+                return false;
+            }
+        }
+        return leaders == 1 && followers == SIZE - 2;
+    }
+
     /** The Mode line of a srvr/stat answer, e.g. "leader" from "Mode: leader". */
     static Optional<String> modeOf(String srvrAnswer) {
         for (String line : srvrAnswer.split("\n")) {
