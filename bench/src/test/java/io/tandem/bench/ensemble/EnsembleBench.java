@@ -75,7 +75,7 @@ public final class EnsembleBench {
     record Failover(int killedLeader, double electedMillis, double millis, long failedAttempts, String newLeader) {
     }
 
-    record EnsembleResult(String name, long startupMs, List<PhaseResult> phases, List<Failover> failovers) {
+    record EnsembleResult(String name, long startupMs, double rssAfterLoadMib, List<PhaseResult> phases, List<Failover> failovers) {
         PhaseResult phase(String phase) {
             return phases.stream().filter(p -> p.phase().equals(phase)).findFirst().orElseThrow();
         }
@@ -152,7 +152,8 @@ public final class EnsembleBench {
             System.out.printf(Locale.ROOT, "all three serving after %d ms (slowest node, spawn to first handshake); %s%n",
                     startupMs, ensemble.describeModes());
             List<PhaseResult> phases = runLoad(ensemble, options);
-            System.out.printf(Locale.ROOT, "RSS of the three nodes after load: %.1f MiB%n", ensemble.totalRssMib());
+            double rssAfterLoad = ensemble.totalRssMib();
+            System.out.printf(Locale.ROOT, "RSS of the three nodes after load: %.1f MiB%n", rssAfterLoad);
             List<Failover> failovers = new ArrayList<>();
             for (int trial = 1; trial <= options.failovers; trial++) {
                 Failover failover = failOver(ensemble);
@@ -162,7 +163,7 @@ public final class EnsembleBench {
                         failover.newLeader);
                 failovers.add(failover);
             }
-            return new EnsembleResult(target, startupMs, phases, failovers);
+            return new EnsembleResult(target, startupMs, rssAfterLoad, phases, failovers);
         }
     }
 
@@ -324,10 +325,11 @@ public final class EnsembleBench {
                         result.name, phase.phase(), phase.opsPerSecond(), phase.p50Ms(), phase.p99Ms(), phase.errors());
             }
         }
-        System.out.printf(Locale.ROOT, "%n| ensemble | start-up ms (slowest node) | new leader ms, each kill | median"
-                + " | kill to next committed write ms, each kill | median |%n|---|---:|---|---:|---|---:|%n");
+        System.out.printf(Locale.ROOT, "%n| ensemble | start-up ms (slowest node) | RSS after load MiB (3 nodes) | new leader ms, each kill | median"
+                + " | kill to next committed write ms, each kill | median |%n|---|---:|---:|---|---:|---|---:|%n");
         for (EnsembleResult result : results) {
-            System.out.printf(Locale.ROOT, "| %s | %d | %s | %.0f | %s | %.0f |%n", result.name, result.startupMs,
+            System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %s | %.0f | %s | %.0f |%n", result.name, result.startupMs,
+                    result.rssAfterLoadMib,
                     joined(result.failovers.stream().mapToDouble(Failover::electedMillis).toArray()), result.medianElectedMs(),
                     joined(result.failovers.stream().mapToDouble(Failover::millis).toArray()), result.medianFailoverMs());
         }
