@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -72,7 +73,8 @@ public final class EnsembleBench {
      * servers' part), how long until a write issued after the kill committed (what an application sees, including the
      * client's reconnect back-off), and who leads afterwards.
      */
-    record Failover(int killedLeader, double electedMillis, double millis, long failedAttempts, String newLeader) {
+    record Failover(int killedLeader, LocalTime killedAt, double electedMillis, double millis, long failedAttempts,
+                    String newLeader) {
     }
 
     record EnsembleResult(String name, long startupMs, double rssAfterLoadMib, List<PhaseResult> phases, List<Failover> failovers) {
@@ -157,9 +159,9 @@ public final class EnsembleBench {
             List<Failover> failovers = new ArrayList<>();
             for (int trial = 1; trial <= options.failovers; trial++) {
                 Failover failover = failOver(ensemble);
-                System.out.printf(Locale.ROOT, "failover %d: killed leader server.%d; new leader reported by srvr after %.0f ms;"
+                System.out.printf(Locale.ROOT, "failover %d: killed leader server.%d at %s; new leader reported by srvr after %.0f ms;"
                         + " first write issued after the kill committed after %.0f ms (%d failed attempts meanwhile); now %s%n",
-                        trial, failover.killedLeader, failover.electedMillis, failover.millis, failover.failedAttempts,
+                        trial, failover.killedLeader, failover.killedAt, failover.electedMillis, failover.millis, failover.failedAttempts,
                         failover.newLeader);
                 failovers.add(failover);
             }
@@ -254,6 +256,7 @@ public final class EnsembleBench {
             }
             Thread.sleep(WRITES_BEFORE_KILL_MS);
             failedAttempts.set(0);
+            LocalTime killedAtClock = LocalTime.now();
             killedAt.set(System.nanoTime());
             ensemble.kill(leader);
             double electedMillis = Double.NaN;
@@ -276,7 +279,7 @@ public final class EnsembleBench {
             String newLeader = ensemble.leader().map(n -> "server." + n.id() + " leads").orElse(ensemble.describeModes());
             ensemble.restart(leader);
             awaitFormed(ensemble);
-            return new Failover(leader.id(), electedMillis, millis, failedAttempts.get(), newLeader);
+            return new Failover(leader.id(), killedAtClock, electedMillis, millis, failedAttempts.get(), newLeader);
         } finally {
             writer[0].close();
         }
