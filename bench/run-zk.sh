@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side ZooKeeper benchmark: Tandem against Apache ZooKeeper 3.9.5 (fetched from Maven Central now), each as
 # its own process on this machine, driven by the official ZooKeeper Java client (bench/src/test/java, test class path).
-# Usage: bench/run-zk.sh [--targets tandem,apache] [--clients 8] [--inflight 32] [--ops 20000] [--data-bytes 100] [--warmup 4000]
+# Usage: bench/run-zk.sh [--targets tandem,apache] [--rounds 1] [--clients 8] [--inflight 32] [--ops 20000] [--data-bytes 100] [--warmup 4000]
 # Prints ops/s, p50, p99 per phase, start-up time, idle RSS and the Tandem/Apache ratios. Nothing here is asserted.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

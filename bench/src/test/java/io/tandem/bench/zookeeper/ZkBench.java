@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,10 +77,40 @@ public final class ZkBench {
         System.out.printf(Locale.ROOT, "ZooKeeper benchmark: %d clients x %d in flight, %d ops per phase, %d-byte values, %d cores%n",
                 options.clients, options.inFlight, options.opsPerPhase, options.dataBytes, Runtime.getRuntime().availableProcessors());
         List<ServerResult> results = new ArrayList<>();
-        for (String target : options.targets) {
-            results.add(runAgainst(target.trim(), options));
+        int rounds = rounds(args);
+        for (int round = 1; round <= rounds; round++) {
+            // Alternate the order each round so neither server always runs in the same slice of background load.
+            List<String> order = new ArrayList<>(options.targets);
+            if (round % 2 == 0) {
+                Collections.reverse(order);
+            }
+            for (String target : order) {
+                results.add(runAgainst(target.trim(), options));
+            }
         }
         print(results);
+    }
+
+    /** {@code --rounds N} (default 1): how many times each server is measured; the ratios use the medians. */
+    private static int rounds(String[] args) {
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (args[i].equals("--rounds")) {
+                return Integer.parseInt(args[i + 1]);
+            }
+        }
+        return 1;
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int middle = sorted.size() / 2;
+        return sorted.size() % 2 == 1 ? sorted.get(middle) : (sorted.get(middle - 1) + sorted.get(middle)) / 2;
+    }
+
+    /** One server's figure, the median over its rounds. */
+    private static double medianOf(List<ServerResult> results, String server, java.util.function.ToDoubleFunction<ServerResult> figure) {
+        return median(results.stream().filter(r -> r.name.equals(server)).map(figure::applyAsDouble).toList());
     }
 
     private static ServerResult runAgainst(String target, Options options) throws Exception {
@@ -264,21 +295,24 @@ public final class ZkBench {
         for (ServerResult server : results) {
             System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f |%n", server.name, server.startupMs, server.idleRssMib, server.afterLoadRssMib);
         }
-        ServerResult tandem = results.stream().filter(r -> r.name.equals("tandem")).findFirst().orElse(null);
-        ServerResult apache = results.stream().filter(r -> r.name.equals("apache")).findFirst().orElse(null);
-        if (tandem == null || apache == null) {
+        boolean both = results.stream().anyMatch(r -> r.name.equals("tandem"))
+                && results.stream().anyMatch(r -> r.name.equals("apache"));
+        if (!both) {
             System.out.printf(Locale.ROOT, "%n(ratios need both tandem and apache)%n");
             return;
         }
-        System.out.printf(Locale.ROOT, "%n| phase | ops/s Tandem/Apache | p50 Tandem/Apache | p99 Tandem/Apache |%n|---|---:|---:|---:|%n");
+        System.out.printf(Locale.ROOT, "%n(ratios of the medians over %d round(s) per server)%n",
+                results.stream().filter(r -> r.name.equals("tandem")).count());
+        System.out.printf(Locale.ROOT, "| phase | ops/s Tandem/Apache | p50 Tandem/Apache | p99 Tandem/Apache |%n|---|---:|---:|---:|%n");
         for (String phase : PHASES) {
-            PhaseResult t = tandem.phase(phase);
-            PhaseResult a = apache.phase(phase);
             System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.2f |%n", phase,
-                    t.opsPerSecond / a.opsPerSecond, t.p50Ms / a.p50Ms, t.p99Ms / a.p99Ms);
+                    medianOf(results, "tandem", r -> r.phase(phase).opsPerSecond) / medianOf(results, "apache", r -> r.phase(phase).opsPerSecond),
+                    medianOf(results, "tandem", r -> r.phase(phase).p50Ms) / medianOf(results, "apache", r -> r.phase(phase).p50Ms),
+                    medianOf(results, "tandem", r -> r.phase(phase).p99Ms) / medianOf(results, "apache", r -> r.phase(phase).p99Ms));
         }
         System.out.printf(Locale.ROOT, "| start-up | | %.2f (time) | |%n| idle RSS | | %.2f (memory) | |%n",
-                (double) tandem.startupMs / apache.startupMs, tandem.idleRssMib / apache.idleRssMib);
+                medianOf(results, "tandem", r -> r.startupMs) / medianOf(results, "apache", r -> r.startupMs),
+                medianOf(results, "tandem", r -> r.idleRssMib) / medianOf(results, "apache", r -> r.idleRssMib));
     }
 
     public static int freePort() throws IOException {

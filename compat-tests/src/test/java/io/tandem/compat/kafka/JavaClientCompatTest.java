@@ -10,7 +10,10 @@ import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -124,6 +127,83 @@ class JavaClientCompatTest {
             assertEquals(3, new HashSet<>(received.values()).size(), "every consumer got some of the records");
             ConsumerGroupDescription group = admin.describeConsumerGroups(List.of("six-group")).all().get().get("six-group");
             assertNotNull(group);
+        }
+    }
+
+    @Test
+    void cooperativeStickyConsumersShouldEndUpSharingThePartitions() throws Exception {
+        try (Tandem tandem = Tandem.start(config(dir)); Admin admin = admin(tandem)) {
+            admin.createTopics(List.of(new NewTopic("coop", 4, (short) 1))).all().get();
+            Map<String, Object> cooperative = Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                    CooperativeStickyAssignor.class.getName());
+            try (KafkaConsumer<String, String> first = consumer(tandem, "coop-group", cooperative);
+                 KafkaConsumer<String, String> second = consumer(tandem, "coop-group", cooperative)) {
+                first.subscribe(List.of("coop"));
+                long deadline = System.currentTimeMillis() + 30_000;
+                while (first.assignment().size() < 4 && System.currentTimeMillis() < deadline) first.poll(Duration.ofMillis(100));
+                assertEquals(4, first.assignment().size());
+                second.subscribe(List.of("coop"));
+                // Cooperative rebalancing takes two rounds: the first revokes, the second hands partitions over.
+                while (System.currentTimeMillis() < deadline
+                        && !(first.assignment().size() == 2 && second.assignment().size() == 2)) {
+                    first.poll(Duration.ofMillis(50));
+                    second.poll(Duration.ofMillis(50));
+                }
+                assertEquals(2, first.assignment().size(), "first: " + first.assignment());
+                assertEquals(2, second.assignment().size(), "second: " + second.assignment());
+                Set<TopicPartition> union = new HashSet<>(first.assignment());
+                union.addAll(second.assignment());
+                assertEquals(4, union.size());
+            }
+        }
+    }
+
+    @Test
+    void staticMemberShouldComeBackToItsPartitionWithoutARebalance() throws Exception {
+        try (Tandem tandem = Tandem.start(config(dir)); Admin admin = admin(tandem)) {
+            admin.createTopics(List.of(new NewTopic("static", 2, (short) 1))).all().get();
+            List<String> secondEvents = new CopyOnWriteArrayList<>();
+            ConsumerRebalanceListener recorder = new ConsumerRebalanceListener() {
+                @Override public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    if (!partitions.isEmpty()) secondEvents.add("revoked " + partitions);
+                }
+                @Override public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    if (!partitions.isEmpty()) secondEvents.add("assigned " + partitions);
+                }
+            };
+            Map<String, Object> staticA = Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-a",
+                    ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 30_000);
+            Map<String, Object> staticB = Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-b",
+                    ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 30_000);
+            try (KafkaConsumer<String, String> b = consumer(tandem, "static-group", staticB)) {
+                b.subscribe(List.of("static"), recorder);
+                Set<TopicPartition> aPartitions;
+                long deadline = System.currentTimeMillis() + 30_000;
+                try (KafkaConsumer<String, String> a = consumer(tandem, "static-group", staticA)) {
+                    a.subscribe(List.of("static"));
+                    while (System.currentTimeMillis() < deadline
+                            && !(a.assignment().size() == 1 && b.assignment().size() == 1)) {
+                        a.poll(Duration.ofMillis(50));
+                        b.poll(Duration.ofMillis(50));
+                    }
+                    aPartitions = new HashSet<>(a.assignment());
+                    assertEquals(1, aPartitions.size());
+                }
+                secondEvents.clear();
+                // The same instance comes back under a new member id: it gets its partition, nobody rebalances.
+                try (KafkaConsumer<String, String> again = consumer(tandem, "static-group", staticA)) {
+                    again.subscribe(List.of("static"));
+                    while (System.currentTimeMillis() < deadline && again.assignment().isEmpty()) {
+                        again.poll(Duration.ofMillis(50));
+                        b.poll(Duration.ofMillis(50));
+                    }
+                    assertEquals(aPartitions, again.assignment());
+                    for (int i = 0; i < 10; i++) b.poll(Duration.ofMillis(50));
+                    assertEquals(List.of(), secondEvents, "the other member saw no rebalance");
+                    assertEquals(2, admin.describeConsumerGroups(List.of("static-group")).all().get()
+                            .get("static-group").members().size());
+                }
+            }
         }
     }
 

@@ -138,6 +138,65 @@ class ZkMultiCompatTest {
     }
 
     @Test
+    void deletingAndRecreatingAPathInOneMultiShouldFireDeletedThenCreatedAndOneChildEventPerOp(ZkTarget target, TestInfo info)
+            throws Exception {
+        String root = root(info);
+        zk.create(root + "/x", utf8("old"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        Zk.EventRecorder persistent = new Zk.EventRecorder();
+        Zk.EventRecorder children = new Zk.EventRecorder();
+        try (ZooKeeper watcher = Zk.connect(target.connectString())) {
+            watcher.addWatch(root + "/x", persistent, org.apache.zookeeper.AddWatchMode.PERSISTENT);
+            watcher.getChildren(root, children);
+            Stat before = zk.exists(root, false);
+            zk.multi(List.of(
+                    Op.delete(root + "/x", -1),
+                    Op.create(root + "/x", utf8("new"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                    Op.create(root + "/seq-", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL)));
+            persistent.expect(org.apache.zookeeper.Watcher.Event.EventType.NodeDeleted, root + "/x");
+            persistent.expect(org.apache.zookeeper.Watcher.Event.EventType.NodeCreated, root + "/x");
+            children.expect(org.apache.zookeeper.Watcher.Event.EventType.NodeChildrenChanged, root);
+            persistent.expectNoMore(watcher);
+            children.expectNoMore(watcher);
+
+            Stat x = zk.exists(root + "/x", false);
+            Stat after = zk.exists(root, false);
+            assertEquals(before.getCversion() + 3, after.getCversion());
+            assertEquals(x.getCzxid(), after.getPzxid());
+            assertEquals(0, x.getVersion());
+            // Creates under root so far: x, then x again: the sequence counter is 2.
+            assertEquals(List.of("seq-0000000002", "x"), zk.getChildren(root, false).stream().sorted().toList());
+        }
+    }
+
+    @Test
+    void anEphemeralCreatedInAMultiShouldBeOwnedByTheSessionAndGoWithIt(ZkTarget target, TestInfo info) throws Exception {
+        String root = root(info);
+        long sessionId;
+        try (ZooKeeper other = Zk.connect(target.connectString())) {
+            sessionId = other.getSessionId();
+            other.multi(List.of(
+                    Op.create(root + "/e", null, Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL),
+                    Op.create(root + "/es-", null, Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL)));
+            assertEquals(sessionId, zk.exists(root + "/e", false).getEphemeralOwner());
+            assertEquals(sessionId, zk.exists(root + "/es-0000000001", false).getEphemeralOwner());
+            assertEquals(List.of(root + "/e", root + "/es-0000000001"), other.getEphemerals(root).stream().sorted().toList());
+        }
+        assertEquals(List.of(), zk.getChildren(root, false));
+    }
+
+    @Test
+    void anOpWithoutPermissionShouldFailTheMultiWithNoAuthAtItsIndex(TestInfo info) throws Exception {
+        String root = root(info);
+        zk.create(root + "/ro", null, Ids.READ_ACL_UNSAFE, CreateMode.PERSISTENT);
+        KeeperException failure = assertThrows(KeeperException.NoAuthException.class, () -> zk.multi(List.of(
+                Op.create(root + "/ok", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                Op.setData(root + "/ro", utf8("x"), -1))));
+        assertEquals(Code.OK.intValue(), ((OpResult.ErrorResult) failure.getResults().get(0)).getErr());
+        assertEquals(Code.NOAUTH.intValue(), ((OpResult.ErrorResult) failure.getResults().get(1)).getErr());
+        assertNull(zk.exists(root + "/ok", false));
+    }
+
+    @Test
     void anEmptyMultiShouldSucceedWithNoResults() throws Exception {
         assertEquals(List.of(), zk.multi(List.of()));
     }

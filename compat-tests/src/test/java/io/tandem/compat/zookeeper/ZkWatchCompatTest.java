@@ -267,6 +267,31 @@ class ZkWatchCompatTest {
     }
 
     @Test
+    void getDataAndGetChildrenOnAMissingNodeShouldFailWithoutLeavingAWatchButExistsShouldLeaveOne() throws Exception {
+        Zk.EventRecorder fromGetData = new Zk.EventRecorder();
+        Zk.EventRecorder fromGetChildren = new Zk.EventRecorder();
+        Zk.EventRecorder fromExists = new Zk.EventRecorder();
+        assertThrows(KeeperException.NoNodeException.class, () -> watcher.getData(root + "/missing", fromGetData, null));
+        assertThrows(KeeperException.NoNodeException.class, () -> watcher.getChildren(root + "/missing", fromGetChildren));
+        watcher.exists(root + "/missing", fromExists);
+        create(root + "/missing");
+        create(root + "/missing/child");
+        fromExists.expect(EventType.NodeCreated, root + "/missing");
+        fromExists.expectNoMore(watcher);
+        fromGetData.expectNoMore(watcher);
+        fromGetChildren.expectNoMore(watcher);
+    }
+
+    @Test
+    void setAclShouldNotTriggerDataOrChildWatches() throws Exception {
+        create(root + "/n");
+        watcher.getData(root + "/n", true, null);
+        watcher.getChildren(root + "/n", true);
+        writer.setACL(root + "/n", Ids.READ_ACL_UNSAFE, -1);
+        events.expectNoMore(watcher);
+    }
+
+    @Test
     void aWatchSetByGetChildren2ShouldFireLikeGetChildren() throws Exception {
         create(root + "/p");
         org.apache.zookeeper.data.Stat stat = new org.apache.zookeeper.data.Stat();

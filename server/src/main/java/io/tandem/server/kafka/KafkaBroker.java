@@ -126,6 +126,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private void startMetadata(String zookeeperConnect, int port) throws Exception {
+        long startNanos = System.nanoTime();
         ZnodeStore store = zookeeperConnect == null ? new LocalZnodeStore(config.logDir().resolve("metadata"))
                 : ZkZnodeStore.connect(zookeeperConnect, Duration.ofMillis(config.zookeeperSessionTimeoutMs()),
                 Duration.ofSeconds(30));
@@ -134,7 +135,11 @@ public final class KafkaBroker implements AutoCloseable {
         int advertisedPort = config.advertisedPort() != null ? config.advertisedPort() : port;
         metadata = new ClusterMetadata(store, new BrokerRegistration(config.brokerId(), host, advertisedPort,
                 "PLAINTEXT", config.rack(), System.currentTimeMillis()));
+        long connectedNanos = System.nanoTime();
         metadata.start();
+        LOG.log(System.Logger.Level.INFO, "Kafka metadata store connected in {0} ms, registered in {1} ms",
+                Long.toString((connectedNanos - startNanos) / 1_000_000),
+                Long.toString((System.nanoTime() - connectedNanos) / 1_000_000));
         producerIds = new ProducerIdManager(metadata::reserveProducerIdBlock);
         groups = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
@@ -212,10 +217,14 @@ public final class KafkaBroker implements AutoCloseable {
     public TopicInfo createTopic(String name, int partitions, int replicationFactor,
                                  SortedMap<Integer, List<Integer>> assignment, Map<String, String> configs,
                                  boolean validateOnly) throws Exception {
+        long startNanos = System.nanoTime();
         TopicInfo info = metadata.createTopic(name, partitions, replicationFactor, assignment, configs, validateOnly);
         if (!validateOnly) {
+            long writtenNanos = System.nanoTime();
             for (int p : info.replicas().keySet()) localPartition(info, p);
-            LOG.log(System.Logger.Level.INFO, "Created topic {0} with {1} partitions", name, info.partitionCount());
+            LOG.log(System.Logger.Level.INFO, "Created topic {0} with {1} partitions (metadata {2} ms, logs {3} ms)",
+                    name, info.partitionCount(), Long.toString((writtenNanos - startNanos) / 1_000_000),
+                    Long.toString((System.nanoTime() - writtenNanos) / 1_000_000));
         }
         return info;
     }

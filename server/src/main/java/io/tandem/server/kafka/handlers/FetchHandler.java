@@ -11,6 +11,8 @@ import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.log.RecordConversions;
+import io.tandem.kafka.wire.record.RecordConversion;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
@@ -27,12 +29,13 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * Fetch: whole batches from each requested partition's committed data, honouring max.bytes (soft: the first
  * partition with data always gets at least one batch) and partition max bytes, with a long poll in the purgatory
- * until min.bytes are there or max.wait.ms passes. Fetch sessions are not kept: every answer carries session id 0,
- * which tells clients to send full fetch requests (as Kafka does when its session cache is full).
+ * until min.bytes are there or max.wait.ms passes. Incremental fetch sessions (v7+) are kept in
+ * {@link FetchSessions}: incremental answers carry only partitions with records, errors or moved watermarks.
  */
 final class FetchHandler implements ApiHandler<FetchRequest> {
     private static final System.Logger LOG = System.getLogger(FetchHandler.class.getName());
     private final KafkaBroker broker;
+    private final FetchSessions sessions = new FetchSessions();
 
     FetchHandler(KafkaBroker broker) {
         this.broker = broker;
@@ -46,10 +49,18 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
     @Override
     public void handle(RequestContext context, FetchRequest request, Responder responder) {
         short version = context.apiVersion();
+        FetchSessions.Resolution session = sessions.resolve(request, version);
+        if (session.error() != NONE) {
+            FetchResponse response = new FetchResponse();
+            response.errorCode = session.error();
+            response.sessionId = 0;
+            responder.send(response);
+            return;
+        }
         List<Target> targets = new ArrayList<>();
         List<TopicPartition> keys = new ArrayList<>();
         boolean anyError = false;
-        for (FetchRequest.FetchTopic topicRequest : request.topics) {
+        for (FetchRequest.FetchTopic topicRequest : session.topics()) {
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicRequest.topicId)
                     : broker.metadata().topic(topicRequest.topic);
             for (FetchRequest.FetchPartition p : topicRequest.partitions) {
@@ -76,7 +87,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 if (partition != null) keys.add(partition.topicPartition());
             }
         }
-        Runnable respond = () -> respond(version, request, targets, responder);
+        Runnable respond = () -> respond(version, request, session, targets, responder);
         if (request.maxWaitMs <= 0 || request.minBytes <= 0 || anyError || targets.isEmpty()
                 || availableBytes(targets) >= request.minBytes) {
             respond.run();
@@ -85,6 +96,22 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         DelayedFetch delayed = new DelayedFetch(request.maxWaitMs,
                 () -> availableBytes(targets) >= request.minBytes, respond);
         broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
+    }
+
+    /**
+     * Whether a partition goes into the answer: always in a full answer; in an incremental one only with records,
+     * an error, or a high watermark or log start offset the client has not been told yet.
+     */
+    private static boolean include(short version, FetchSessions.Resolution session, Target t, PartitionData data) {
+        if (session.session() == null) return true;
+        String key = FetchSessions.partitionKey(FetchSessions.topicKey(t.topicRequest(), version), data.partitionIndex);
+        synchronized (session.session()) {
+            FetchSessions.Sent sent = session.session().sent.computeIfAbsent(key, k -> new FetchSessions.Sent());
+            boolean changed = data.highWatermark != sent.highWatermark || data.logStartOffset != sent.logStartOffset;
+            sent.highWatermark = data.highWatermark;
+            sent.logStartOffset = data.logStartOffset;
+            return !session.incremental() || changed || data.errorCode != NONE || data.records.readableBytes() > 0;
+        }
     }
 
     /** Committed bytes readable past each fetch offset, without copying anything. */
@@ -103,9 +130,10 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         return total;
     }
 
-    private void respond(short version, FetchRequest request, List<Target> targets, Responder responder) {
+    private void respond(short version, FetchRequest request, FetchSessions.Resolution session, List<Target> targets,
+                         Responder responder) {
         FetchResponse response = new FetchResponse();
-        response.sessionId = 0;
+        response.sessionId = session.sessionId();
         List<ByteBuf> buffers = new ArrayList<>();
         long remaining = version >= 3 ? request.maxBytes : Long.MAX_VALUE;
         boolean dataReturned = false;
@@ -142,6 +170,14 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                                 if (!slice.isEmpty()) {
                                     ByteBuf bytes = slice.readBytes(ByteBufAllocator.DEFAULT);
                                     buffers.add(bytes);
+                                    if (version <= 3) {
+                                        // Old clients only read message format v0/v1: down-convert, as Kafka does.
+                                        ByteBuf legacy = ByteBufAllocator.DEFAULT.heapBuffer(bytes.readableBytes());
+                                        buffers.add(legacy);
+                                        RecordConversion.downConvert(bytes, RecordConversions.legacyMagicForFetch(version),
+                                                t.request().fetchOffset, legacy, ByteBufAllocator.DEFAULT);
+                                        bytes = legacy;
+                                    }
                                     data.records = bytes;
                                     remaining -= slice.length();
                                     dataReturned = true;
@@ -149,14 +185,19 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             }
                         } catch (OffsetOutOfRangeException e) {
                             data.errorCode = OFFSET_OUT_OF_RANGE;
+                        } catch (IllegalArgumentException e) {
+                            // zstd batches cannot be down-converted for an old client.
+                            data.errorCode = UNSUPPORTED_COMPRESSION_TYPE;
+                            data.records = Unpooled.EMPTY_BUFFER;
                         } catch (IOException e) {
                             LOG.log(System.Logger.Level.ERROR, "Read of " + partition.topicPartition() + " failed", e);
                             data.errorCode = KAFKA_STORAGE_ERROR;
                         }
                     }
                 }
-                current.partitions.add(data);
+                if (include(version, session, t, data)) current.partitions.add(data);
             }
+            response.responses.removeIf(topic -> topic.partitions.isEmpty() && session.incremental());
             responder.send(response);
         } finally {
             for (ByteBuf b : buffers) b.release();

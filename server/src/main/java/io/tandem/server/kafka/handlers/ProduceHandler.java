@@ -1,6 +1,9 @@
 package io.tandem.server.kafka.handlers;
 
+import io.netty.buffer.ByteBuf;
+import io.tandem.kafka.wire.compress.CompressionType;
 import io.tandem.kafka.wire.message.ProduceRequest;
+import io.tandem.kafka.wire.record.CorruptRecordException;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.message.ProduceResponse.TopicProduceResponse;
 import io.tandem.kafka.wire.message.ProduceResponse.PartitionProduceResponse;
@@ -8,6 +11,7 @@ import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.log.RecordConversions;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.ApiHandler;
@@ -89,7 +93,23 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             boolean logAppendTime = "LogAppendTime".equals(
                     broker.topicConfigs().value(topic.configs(), "message.timestamp.type"));
             long now = System.currentTimeMillis();
-            Partition.AppendResult result = partition.append(data.records, maxMessageBytes, logAppendTime ? now : -1);
+            CompressionType topicCodec = RecordConversions.topicCompression(
+                    broker.topicConfigs().value(topic.configs(), "compression.type"));
+            ByteBuf converted;
+            try {
+                converted = RecordConversions.convertForAppend(data.records, topicCodec, now);
+            } catch (CorruptRecordException e) {
+                out.errorCode = CORRUPT_MESSAGE;
+                out.errorMessage = e.getMessage();
+                return;
+            }
+            Partition.AppendResult result;
+            try {
+                result = partition.append(converted != null ? converted : data.records, maxMessageBytes,
+                        logAppendTime ? now : -1);
+            } finally {
+                if (converted != null) converted.release();
+            }
             out.errorCode = result.error();
             out.errorMessage = result.errorMessage();
             out.baseOffset = result.error() == NONE ? result.baseOffset() : -1;

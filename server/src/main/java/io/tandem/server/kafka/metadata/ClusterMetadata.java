@@ -50,7 +50,9 @@ public final class ClusterMetadata implements AutoCloseable {
 
     /** Creates the layout's persistent paths, the cluster id, registers this broker and runs for controller. */
     public synchronized void start() throws Exception {
-        for (String path : KafkaZkLayout.PERSISTENT_PATHS) store.create(path, new byte[0], false);
+        java.util.LinkedHashMap<String, byte[]> persistent = new java.util.LinkedHashMap<>();
+        for (String path : KafkaZkLayout.PERSISTENT_PATHS) persistent.put(path, new byte[0]);
+        store.writeAll(persistent, false);
         byte[] id = store.getData(KafkaZkLayout.CLUSTER_ID);
         if (id == null) {
             store.create(KafkaZkLayout.CLUSTER_ID, KafkaZkLayout.encodeClusterId(KafkaZkLayout.newClusterId()), false);
@@ -200,13 +202,15 @@ public final class ClusterMetadata implements AutoCloseable {
         for (Map.Entry<Integer, List<Integer>> e : assignment.entrySet()) states.put(e.getKey(), initialState(e.getValue()));
         TopicInfo info = new TopicInfo(name, id, new TreeMap<>(assignment), states, new LinkedHashMap<>(configs));
         if (validateOnly) return info;
-        store.setData(KafkaZkLayout.topicConfigPath(name), KafkaZkLayout.encodeEntityConfig(configs));
-        store.create(KafkaZkLayout.topicPath(name),
-                KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment)), false);
+        // Kafka's order: the config before the assignment (a broker seeing the topic finds its config), then the
+        // partition states as the controller writes them.
+        java.util.LinkedHashMap<String, byte[]> nodes = new java.util.LinkedHashMap<>();
+        nodes.put(KafkaZkLayout.topicConfigPath(name), KafkaZkLayout.encodeEntityConfig(configs));
+        nodes.put(KafkaZkLayout.topicPath(name), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment)));
         for (Map.Entry<Integer, PartitionState> e : states.entrySet()) {
-            store.setData(KafkaZkLayout.partitionStatePath(name, e.getKey()),
-                    KafkaZkLayout.encodePartitionState(e.getValue()));
+            nodes.put(KafkaZkLayout.partitionStatePath(name, e.getKey()), KafkaZkLayout.encodePartitionState(e.getValue()));
         }
+        store.writeAll(nodes, true);
         topics.put(name, info);
         return info;
     }
@@ -237,11 +241,12 @@ public final class ClusterMetadata implements AutoCloseable {
         for (Map.Entry<Integer, List<Integer>> e : added.entrySet()) states.put(e.getKey(), initialState(e.getValue()));
         TopicInfo updated = new TopicInfo(name, info.id(), all, states, info.configs());
         if (validateOnly) return updated;
-        store.setData(KafkaZkLayout.topicPath(name), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(info.id(), all)));
+        java.util.LinkedHashMap<String, byte[]> nodes = new java.util.LinkedHashMap<>();
+        nodes.put(KafkaZkLayout.topicPath(name), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(info.id(), all)));
         for (Map.Entry<Integer, List<Integer>> e : added.entrySet()) {
-            store.setData(KafkaZkLayout.partitionStatePath(name, e.getKey()),
-                    KafkaZkLayout.encodePartitionState(states.get(e.getKey())));
+            nodes.put(KafkaZkLayout.partitionStatePath(name, e.getKey()), KafkaZkLayout.encodePartitionState(states.get(e.getKey())));
         }
+        store.writeAll(nodes, true);
         topics.put(name, updated);
         return updated;
     }

@@ -128,6 +128,41 @@ public final class ZkZnodeStore implements ZnodeStore {
     }
 
     @Override
+    public void writeAll(java.util.LinkedHashMap<String, byte[]> nodes, boolean overwrite) throws Exception {
+        // Every missing ancestor first, then the nodes: all sent before waiting, applied in order by the session.
+        java.util.LinkedHashMap<String, byte[]> ordered = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, byte[]> e : nodes.entrySet()) {
+            String path = e.getKey();
+            for (int slash = path.indexOf('/', 1); slash > 0; slash = path.indexOf('/', slash + 1)) {
+                ordered.putIfAbsent(path.substring(0, slash), null);
+            }
+            ordered.put(path, e.getValue() == null ? new byte[0] : e.getValue());
+        }
+        List<String> paths = new ArrayList<>();
+        List<CompletableFuture<Boolean>> creates = new ArrayList<>();
+        for (java.util.Map.Entry<String, byte[]> e : ordered.entrySet()) {
+            byte[] data = e.getValue() == null ? new byte[0] : e.getValue();
+            paths.add(e.getKey());
+            creates.add(client.create(e.getKey(), data, Acls.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT)
+                    .handle((created, failure) -> {
+                        if (failure == null) return true;
+                        Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+                        if (cause instanceof ZkException zk && zk.code() == KeeperCode.NODE_EXISTS) return false;
+                        throw new java.util.concurrent.CompletionException(cause);
+                    }));
+        }
+        List<CompletableFuture<?>> sets = new ArrayList<>();
+        for (int i = 0; i < creates.size(); i++) {
+            boolean created = await(creates.get(i));
+            String path = paths.get(i);
+            if (!created && overwrite && nodes.containsKey(path)) {
+                sets.add(client.setData(path, nodes.get(path) == null ? new byte[0] : nodes.get(path), -1));
+            }
+        }
+        for (CompletableFuture<?> set : sets) await(set);
+    }
+
+    @Override
     public void close() {
         client.close();
     }

@@ -36,6 +36,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Answer slots in request order; touched only on this channel's event loop. */
     private final ArrayDeque<Slot> pending = new ArrayDeque<>();
     private ChannelHandlerContext context;
+    /** Set when the channel closed: answers completing afterwards are released instead of queued. */
+    private boolean closed;
 
     /** One request's place in the answer order, with the work that handles it until it is started. */
     private static final class Slot {
@@ -118,6 +120,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void complete(Slot slot, ByteBuf response) {
+        if (closed) {
+            if (response != null) response.release();
+            return;
+        }
         slot.response = response;
         slot.done = true;
         boolean wrote = false;
@@ -161,6 +167,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        closed = true;
         for (Slot slot : pending) {
             if (slot.response != null) slot.response.release();
             // Requests never started still hold their frame.
@@ -175,6 +182,15 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         closeWith(ctx, cause.toString());
+    }
+
+    /** Runs on the channel's event loop; if the loop is gone (shutdown), the answer is dropped and released. */
+    private void onEventLoop(Runnable task, ByteBuf owned) {
+        try {
+            context.channel().eventLoop().execute(task);
+        } catch (RejectedExecutionException e) {
+            if (owned != null) owned.release();
+        }
     }
 
     private final class ResponderImpl implements Responder {
@@ -212,14 +228,14 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 // The request (and its record slices) is no longer needed once the answer is encoded.
                 frame.release();
             }
-            context.channel().eventLoop().execute(() -> complete(slot, encoded));
+            onEventLoop(() -> complete(slot, encoded), encoded);
         }
 
         @Override
         public void noResponse() {
             claim();
             frame.release();
-            context.channel().eventLoop().execute(() -> complete(slot, null));
+            onEventLoop(() -> complete(slot, null), null);
         }
 
         @Override
