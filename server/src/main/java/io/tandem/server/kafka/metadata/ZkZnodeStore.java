@@ -78,7 +78,18 @@ public final class ZkZnodeStore implements ZnodeStore {
 
     @Override
     public boolean create(String path, byte[] data, boolean ephemeral) throws Exception {
+        // The parents usually exist: try the node first and walk up only when ZooKeeper says one is missing, which
+        // saves a round trip per ancestor (the start-up registration is a chain of such creates).
+        try {
+            return createOnce(path, data, ephemeral);
+        } catch (Exception e) {
+            if (!is(e, KeeperCode.NO_NODE)) throw e;
+        }
         createParents(path);
+        return createOnce(path, data, ephemeral);
+    }
+
+    private boolean createOnce(String path, byte[] data, boolean ephemeral) throws Exception {
         try {
             await(client.create(path, data, Acls.OPEN_ACL_UNSAFE, ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT));
             return true;
