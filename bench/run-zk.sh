@@ -22,5 +22,7 @@ if [ "$targets_given" = 0 ] || [[ " $* " == *tandem* ]]; then
 fi
 (cd "$root" && mvn -q -B -pl bench -am test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$work/classpath.txt")
+# run-ensemble.sh reuses all of the above and names its own driver here.
+main=${ZK_BENCH_MAIN:-io.tandem.bench.zookeeper.ZkBench}
 exec java -Xmx1g -cp "$root/bench/target/test-classes:$root/bench/target/classes:$(cat "$work/classpath.txt")" \
-  io.tandem.bench.zookeeper.ZkBench --root "$root" --work "$work" --apache-lib "$work/apache-zk" "$@"
+  "$main" --root "$root" --work "$work" --apache-lib "$work/apache-zk" "$@"

@@ -16,9 +16,14 @@ if [ ! -d "$work/lib" ]; then
   echo "fetching Apache Kafka from Maven Central..."
   mvn -q -B -f "$root/bench/kafka/apache-kafka.pom.xml" dependency:copy-dependencies -DoutputDirectory="$work/lib"
 fi
-[ -f "$root/server/target/tandem-server.jar" ] || (cd "$root" && mvn -q -B -DskipTests package)
+# Rebuild Tandem when the jar is missing or older than any source, so the run measures the code in this tree.
+jar="$root/server/target/tandem-server.jar"
+if [ ! -f "$jar" ] || [ -n "$(find "$root"/*/src/main "$root"/pom.xml "$root"/*/pom.xml -newer "$jar" -print -quit)" ]; then
+  (cd "$root" && mvn -q -B -DskipTests package)
+fi
 
-tool() { java -Xmx512m -cp "$work/lib/*" "$@" 2>&1 | grep -v '^SLF4J'; }
+# grep exits 1 when a tool prints nothing else, which pipefail would turn into an abort of the whole run.
+tool() { java -Xmx512m -cp "$work/lib/*" "$@" 2>&1 | { grep -v '^SLF4J' || true; }; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 server_pid=""
@@ -81,8 +86,9 @@ measure() { # name port
         --num-records "$records" --timeout 60000 | tail -1)
   echo "  $name consume: $out"
   figure[$name.consume_rec_s]=$(awk -F', *' '{print $6}' <<<"$out")
-  out=$(tool org.apache.kafka.tools.EndToEndLatency --bootstrap-server "$bs" --topic e2e \
-        --num-records "$e2e_records" --producer-acks all --record-size 1024 | grep -E 'Avg latency|Percentiles')
+  # EndToEndLatency (4.4) takes positional arguments: bootstrap-server topic num-records producer-acks record-size.
+  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create --topic e2e --partitions 1 --replication-factor 1 >/dev/null
+  out=$(tool org.apache.kafka.tools.EndToEndLatency "$bs" e2e "$e2e_records" all 1024 | grep -E 'Avg latency|Percentiles' || true)
   echo "  $name end-to-end: $(tr '\n' ' ' <<<"$out")"
   figure[$name.e2e_p99_ms]=$(sed -nE 's/.*99th = ([0-9.]+).*/\1/p' <<<"$out")
   figure[$name.loaded_rss_mb]=$(rss_mb "$server_pid")

@@ -27,25 +27,46 @@ public final class ServerProcess implements AutoCloseable {
 
     private final String name;
     private final Process process;
-    private final long startupMillis;
+    private final long spawnedAtNanos;
+    private final Path log;
+    private long startupMillis = -1;
 
-    private ServerProcess(String name, Process process, long startupMillis) {
+    private ServerProcess(String name, Process process, long spawnedAtNanos, Path log) {
         this.name = name;
         this.process = process;
-        this.startupMillis = startupMillis;
+        this.spawnedAtNanos = spawnedAtNanos;
+        this.log = log;
     }
 
     /** Spawns the command (output to {@code log}) and polls {@code probe} until it passes; the clock starts at spawn. */
     public static ServerProcess start(String name, List<String> command, Path log, ReadinessProbe probe)
             throws IOException, InterruptedException {
+        Files.deleteIfExists(log);
+        ServerProcess server = spawn(name, command, log);
+        server.awaitReady(probe);
+        return server;
+    }
+
+    /**
+     * Spawns the command (output to {@code log}, appended so a restarted node keeps its history) without waiting for
+     * it: an ensemble member only answers once a quorum of its peers is up, so all are spawned before any is probed.
+     */
+    public static ServerProcess spawn(String name, List<String> command, Path log) throws IOException {
         Files.createDirectories(log.getParent());
         long spawnedAt = System.nanoTime();
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        long deadline = spawnedAt + TimeUnit.MILLISECONDS.toNanos(STARTUP_WAIT_MS_MAX);
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        return new ServerProcess(name, process, spawnedAt, log);
+    }
+
+    /** Polls {@code probe} every 5 ms until it passes, and fixes the start-up time (spawn to first answer). */
+    public void awaitReady(ReadinessProbe probe) throws IOException, InterruptedException {
+        long deadline = spawnedAtNanos + TimeUnit.MILLISECONDS.toNanos(STARTUP_WAIT_MS_MAX);
         while (true) {
             try {
                 probe.probe();
-                return new ServerProcess(name, process, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - spawnedAt));
+                startupMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - spawnedAtNanos);
+                return;
             } catch (IOException notYet) {
                 if (!process.isAlive()) {
                     throw new IOException(name + " exited with " + process.exitValue() + " before answering; see " + log);
@@ -59,6 +80,16 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /** SIGKILL (what {@link Process#destroyForcibly()} sends on Linux): no shutdown hooks, no goodbye to peers. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     public String name() {
         return name;
     }
@@ -67,7 +98,7 @@ public final class ServerProcess implements AutoCloseable {
         return process.pid();
     }
 
-    /** Milliseconds from spawning the process to its first answer. */
+    /** Milliseconds from spawning the process to its first answer; -1 until {@link #awaitReady} has passed. */
     public long startupMillis() {
         return startupMillis;
     }

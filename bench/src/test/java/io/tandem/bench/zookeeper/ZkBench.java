@@ -33,14 +33,14 @@ import org.apache.zookeeper.ZooKeeper;
  * Run it with bench/run-zk.sh. Nothing here is asserted by any test.
  */
 public final class ZkBench {
-    private static final List<String> PHASES = List.of("create", "set", "get", "exists", "delete");
+    public static final List<String> PHASES = List.of("create", "set", "get", "exists", "delete");
     private static final long PHASE_TIMEOUT_MINUTES = 10;
     /** Latencies are recorded in microseconds up to a minute, with 3 significant digits. */
     private static final long LATENCY_US_MAX = 60_000_000;
 
-    record Options(List<String> targets, int clients, int inFlight, int opsPerPhase, int dataBytes, int warmupOps,
+    public record Options(List<String> targets, int clients, int inFlight, int opsPerPhase, int dataBytes, int warmupOps,
                    Path root, Path apacheLib, Path work) {
-        static Options parse(String[] args) {
+        public static Options parse(String[] args) {
             Map<String, String> values = new LinkedHashMap<>();
             for (int i = 0; i + 1 < args.length; i += 2) {
                 if (!args[i].startsWith("--")) {
@@ -63,7 +63,7 @@ public final class ZkBench {
         }
     }
 
-    record PhaseResult(String phase, long ops, long errors, double opsPerSecond, double p50Ms, double p99Ms) {
+    public record PhaseResult(String phase, long ops, long errors, double opsPerSecond, double p50Ms, double p99Ms) {
     }
 
     record ServerResult(String name, long startupMs, double idleRssMib, double afterLoadRssMib, List<PhaseResult> phases) {
@@ -186,9 +186,15 @@ public final class ZkBench {
         }
     }
 
-    private static List<ZooKeeper> connectAll(String connect, int count) throws Exception {
+    public static List<ZooKeeper> connectAll(String connect, int count) throws Exception {
+        return connectAll(List.of(connect), count);
+    }
+
+    /** Session i connects with {@code connects[i % size]}, so an ensemble's sessions can be spread over its servers. */
+    public static List<ZooKeeper> connectAll(List<String> connects, int count) throws Exception {
         List<ZooKeeper> clients = new ArrayList<>();
         for (int i = 0; i < count; i++) {
+            String connect = connects.get(i % connects.size());
             CountDownLatch connected = new CountDownLatch(1);
             ZooKeeper client = new ZooKeeper(connect, 30_000, event -> {
                 if (event.getState() == KeeperState.SyncConnected) {
@@ -204,7 +210,7 @@ public final class ZkBench {
     }
 
     /** Same work as the measured phases on other paths, so both JVMs (server and driver) are warm. */
-    private static void warmUp(List<ZooKeeper> clients, Options options) throws Exception {
+    public static void warmUp(List<ZooKeeper> clients, Options options) throws Exception {
         Options warm = new Options(options.targets, options.clients, options.inFlight, options.warmupOps,
                 options.dataBytes, 0, options.root, options.apacheLib, options.work);
         for (String phase : PHASES) {
@@ -213,7 +219,7 @@ public final class ZkBench {
     }
 
     /** Each client works on its own nodes /bench/c{client}/n{i}, keeping W requests outstanding. */
-    private static PhaseResult runPhase(String phase, List<ZooKeeper> clients, Options options) throws Exception {
+    public static PhaseResult runPhase(String phase, List<ZooKeeper> clients, Options options) throws Exception {
         Histogram latencies = new ConcurrentHistogram(LATENCY_US_MAX, 3);
         AtomicLong errors = new AtomicLong();
         int perClient = options.opsPerPhase / clients.size();
@@ -309,13 +315,13 @@ public final class ZkBench {
                 medianOf(results, "tandem", r -> r.idleRssMib) / medianOf(results, "apache", r -> r.idleRssMib));
     }
 
-    private static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
     }
 
-    private static void deleteRecursively(Path dir) throws IOException {
+    public static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

@@ -57,6 +57,11 @@ public final class TopicConfigs {
         this.broker = broker;
     }
 
+    /** The broker's static settings (server.properties keys), for DescribeConfigs(BROKER). */
+    public Map<String, String> brokerSettings() {
+        return broker.settings();
+    }
+
     /** Where a value came from, with Kafka's ConfigSource codes. */
     public enum Source {
         TOPIC_CONFIG(1), STATIC_BROKER_CONFIG(4), DEFAULT_CONFIG(5);

@@ -56,6 +56,20 @@ final class DataTree {
     private long lastProcessedZxid;
 
     DataTree() {
+        addInitialNodes();
+    }
+
+    /** Forgets every node (watches stay registered): a member installing a snapshot from its leader starts over. */
+    void clearForSnapshot() {
+        nodes.clear();
+        ephemerals.clear();
+        containers.clear();
+        ttls.clear();
+        lastProcessedZxid = 0;
+        addInitialNodes();
+    }
+
+    private void addInitialNodes() {
         DataNode root = new DataNode(new byte[0], OPEN_ACL_UNSAFE, 0, 0, 0);
         // Apache keeps the root under both "" (so that parent lookups of "/x" work) and "/".
         nodes.put("", root);

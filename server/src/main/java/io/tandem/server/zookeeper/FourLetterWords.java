@@ -69,7 +69,7 @@ final class FourLetterWords {
                 + "Connections: " + server.connections.size() + "\n"
                 + "Outstanding: " + server.queuedRequests() + "\n"
                 + "Zxid: 0x" + Long.toHexString(server.tree.lastProcessedZxid()) + "\n"
-                + "Mode: standalone\n"
+                + "Mode: " + server.mode() + "\n"
                 + "Node count: " + server.tree.nodeCount() + "\n";
     }
 
@@ -117,7 +117,7 @@ final class FourLetterWords {
         long[] latency = server.latency();
         StringBuilder text = new StringBuilder();
         line(text, "zk_version", VERSION);
-        line(text, "zk_server_state", "standalone");
+        line(text, "zk_server_state", server.mode());
         line(text, "zk_avg_latency", latency[3] == 0 ? 0.0 : (double) latency[4] / latency[3]);
         line(text, "zk_max_latency", latency[2]);
         line(text, "zk_min_latency", latency[0]);

@@ -186,9 +186,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         }
     }
 
-    private static final Object UNKNOWN = new Object();
+    static final Object UNKNOWN = new Object();
 
-    private static Object decodeBody(int type, JuteInput in) {
+    static Object decodeBody(int type, JuteInput in) {
         return switch (type) {
             case OpCodes.CREATE, OpCodes.CREATE2, OpCodes.CREATE_CONTAINER -> CreateRequest.read(in);
             case OpCodes.CREATE_TTL -> CreateTTLRequest.read(in);

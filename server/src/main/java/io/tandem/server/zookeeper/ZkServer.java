@@ -104,7 +104,9 @@ public final class ZkServer implements AutoCloseable {
     private final ZkStore store;
     final DataTree tree = new DataTree();
     final Map<Long, Session> sessions = new ConcurrentHashMap<>();
-    private final Preparer preparer;
+    final Preparer preparer;
+    /** Null when standalone; otherwise writes are replicated through Zab (see {@link EnsembleCommit}). */
+    private EnsembleCommit ensemble;
     private final BlockingQueue<Request> queue = new ArrayBlockingQueue<>(QUEUE_REQUESTS_MAX);
     final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<ServerConnection> toFlush = new LinkedHashSet<>();
@@ -138,6 +140,36 @@ public final class ZkServer implements AutoCloseable {
         this.store = store;
         this.superDigest = superDigest;
         this.preparer = new Preparer(tree, sessions);
+    }
+
+    /**
+     * Starts a member of an ensemble: the tree comes from Zab (its snapshot and log under {@code zabDir}), writes are
+     * proposed through Zab, and the client port is bound at once; clients are refused until the node serves.
+     */
+    public static ZkServer startEnsemble(ZkServerConfig config, String superDigest, int myId,
+                                         Map<String, String> settings, java.nio.file.Path zabDir) throws IOException {
+        ZkServer server = new ZkServer(config, ZkStore.inMemory(), superDigest);
+        try {
+            // Apache puts the server id in the top byte of session ids, so members never hand out the same id.
+            server.nextSessionId = ((System.currentTimeMillis() << 24) >>> 8) | ((long) myId << 56);
+            server.startCommitThread();
+            server.ensemble = EnsembleCommit.start(server, myId, settings, zabDir);
+            server.bind();
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    /** Apache's server state for srvr and mntr: standalone, leader, follower, or looking while there is no leader. */
+    String mode() {
+        return ensemble == null ? "standalone" : ensemble.mode();
+    }
+
+    /** The Zab side of an ensemble member, or null when standalone. */
+    EnsembleCommit ensemble() {
+        return ensemble;
     }
 
     /** Recovers the tree from {@code store}, binds the client port (0 = any free port) and starts serving. */
@@ -253,6 +285,9 @@ public final class ZkServer implements AutoCloseable {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
+        if (ensemble != null) {
+            ensemble.close();
+        }
         for (ServerConnection connection : connections) {
             connection.closeNow();
         }
@@ -297,6 +332,11 @@ public final class ZkServer implements AutoCloseable {
             result.completeExceptionally(new IllegalStateException("ZooKeeper request queue is full"));
         }
         return result;
+    }
+
+    /** Runs {@code task} on the commit thread in queue order; waits for room, because the task must not be lost. */
+    void runOnCommitThread(Runnable task) throws InterruptedException {
+        queue.put(new Request(null, 0, 0, KIND_TASK, task));
     }
 
     /** Open connections from one client address, for Apache's maxClientCnxns limit. */
@@ -344,10 +384,19 @@ public final class ZkServer implements AutoCloseable {
                     queue.drainTo(batch, BATCH_REQUESTS_MAX - 1);
                 }
                 cleanUpClosedConnections();
-                addExpiredSessions(batch);
-                addContainerDeletions(batch);
+                if (ensemble == null || ensemble.isLeading()) {
+                    addExpiredSessions(batch);
+                    addContainerDeletions(batch);
+                }
+                if (ensemble != null) {
+                    ensemble.tick();
+                }
                 if (!batch.isEmpty()) {
-                    processBatch(batch);
+                    if (ensemble != null) {
+                        ensemble.processBatch(batch);
+                    } else {
+                        processBatch(batch);
+                    }
                 }
             } catch (InterruptedException e) {
                 if (!running) {
@@ -364,7 +413,10 @@ public final class ZkServer implements AutoCloseable {
                 LOG.log(Level.SEVERE, "unexpected failure on the ZooKeeper commit thread", e);
             } finally {
                 batch.clear();
-                preparer.clear();
+                if (ensemble == null) {
+                    // In an ensemble prepared changes stay outstanding until Zab commits them.
+                    preparer.clear();
+                }
             }
         }
         try {
@@ -423,11 +475,11 @@ public final class ZkServer implements AutoCloseable {
         txnsSinceSnapshot = 0;
     }
 
-    private static List<Id> authInfo(Request request) {
+    static List<Id> authInfo(Request request) {
         return request.connection == null ? List.of(new Id("super", "")) : request.connection.authInfo;
     }
 
-    private void prepareConnect(Request request, long time) {
+    void prepareConnect(Request request, long time) {
         ConnectRequest connect = (ConnectRequest) request.body;
         ServerConnection connection = request.connection;
         if (connect.lastZxidSeen() > tree.lastProcessedZxid()) {
@@ -456,7 +508,7 @@ public final class ZkServer implements AutoCloseable {
         }
     }
 
-    private DataTree.Result applyTxn(TxnHeader header, JuteRecord txn) {
+    DataTree.Result applyTxn(TxnHeader header, JuteRecord txn) {
         if (header.type() == OpCodes.CREATE_SESSION) {
             sessions.put(header.clientId(), new Session(header.clientId(), ((CreateSessionTxn) txn).timeOut()));
         } else if (header.type() == OpCodes.CLOSE_SESSION) {
@@ -468,8 +520,7 @@ public final class ZkServer implements AutoCloseable {
         return result;
     }
 
-    private void finish(Request request) {
-        ServerConnection connection = request.connection;
+    void finish(Request request) {
         if (request.type == KIND_TASK) {
             if (request.body instanceof Runnable task) {
                 task.run();
@@ -481,6 +532,12 @@ public final class ZkServer implements AutoCloseable {
             return;
         }
         DataTree.Result result = request.header == null ? null : applyTxn(request.header, request.txn);
+        reply(request, result);
+    }
+
+    /** Answers a request whose transaction (if any) has been applied with {@code result}. */
+    void reply(Request request, DataTree.Result result) {
+        ServerConnection connection = request.connection;
         if (request.type == OpCodes.CREATE_SESSION) {
             Session session = sessions.get(request.sessionId);
             session.owner = connection;
@@ -549,12 +606,19 @@ public final class ZkServer implements AutoCloseable {
         markForFlush(connection);
     }
 
-    private void closeOwnerOf(long sessionId, ServerConnection keep) {
+    void closeOwnerOf(long sessionId, ServerConnection keep) {
         for (ServerConnection other : connections) {
             if (other != keep && other.sessionId == sessionId) {
                 other.closeNow();
             }
         }
+    }
+
+    void flushMarked() {
+        for (ServerConnection connection : toFlush) {
+            connection.flush();
+        }
+        toFlush.clear();
     }
 
     void markForFlush(ServerConnection connection) {

@@ -11,13 +11,21 @@ import io.tandem.kafka.wire.message.ApiVersionsRequest;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
 import io.tandem.kafka.wire.message.CreateTopicsRequest;
 import io.tandem.kafka.wire.message.CreateTopicsResponse;
+import io.tandem.kafka.wire.message.DescribeConfigsRequest;
+import io.tandem.kafka.wire.message.DescribeConfigsResponse;
+import io.tandem.kafka.wire.message.FetchRequest;
+import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.ListOffsetsRequest;
 import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.message.RequestHeader;
 import io.tandem.kafka.wire.message.ResponseHeader;
+import io.tandem.kafka.wire.record.Record;
+import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
+import io.tandem.kafka.wire.record.RecordBatches;
+import io.tandem.kafka.wire.record.RecordIterator;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -30,7 +38,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
 
@@ -98,6 +108,22 @@ class BrokerProtocolTest {
         @Override
         public void close() throws IOException {
             socket.close();
+        }
+    }
+
+    @Test
+    void shouldAnswerOnlyTheNamedBrokerConfigKeysWhenConfigurationKeysIsGiven() throws IOException {
+        try (Connection c = new Connection()) {
+            DescribeConfigsRequest request = new DescribeConfigsRequest().setResources(List.of(
+                    new DescribeConfigsRequest.DescribeConfigsResource().setResourceType((byte) 4).setResourceName("0")
+                            .setConfigurationKeys(List.of("num.partitions", "log.retention.hours"))));
+            int id = c.send(ApiKey.DESCRIBE_CONFIGS, (short) 4, request);
+            DescribeConfigsResponse response = c.receive(id, (short) 1, (short) 4, DescribeConfigsResponse::read);
+            DescribeConfigsResponse.DescribeConfigsResult result = response.results.get(0);
+            assertEquals(Errors.NONE.code(), result.errorCode);
+            assertEquals(List.of("num.partitions=1", "log.retention.hours=168"),
+                    result.configs.stream().map(e -> e.name + "=" + e.value).toList());
+            assertTrue(result.configs.stream().allMatch(e -> e.configSource == 5), "both are Kafka's defaults");
         }
     }
 
@@ -183,6 +209,75 @@ class BrokerProtocolTest {
         int id = c.send(ApiKey.LIST_OFFSETS, (short) 7, request);
         ListOffsetsResponse response = c.receive(id, (short) 1, (short) 7, ListOffsetsResponse::read);
         return response.topics.get(0).partitions.get(0).offset;
+    }
+
+    private static int fetchRequest(Connection c, short version, List<String> topics) throws IOException {
+        FetchRequest request = new FetchRequest();
+        request.maxWaitMs = 0;
+        request.minBytes = 1;
+        for (String topic : topics) {
+            FetchRequest.FetchTopic t = new FetchRequest.FetchTopic();
+            t.topic = topic;
+            FetchRequest.FetchPartition p = new FetchRequest.FetchPartition();
+            p.partition = 0;
+            p.fetchOffset = 0;
+            p.partitionMaxBytes = 1 << 20;
+            t.partitions.add(p);
+            request.topics.add(t);
+        }
+        return c.send(ApiKey.FETCH, version, request);
+    }
+
+    /** The offsets and values of every record in a v2 record set, checking each batch's CRC. */
+    private static List<String> offsetsAndValues(ByteBuf records) {
+        List<String> result = new ArrayList<>();
+        for (RecordBatch batch : RecordBatches.of(records)) {
+            assertTrue(batch.isValid(), "batch CRC");
+            try (RecordIterator it = batch.records()) {
+                while (it.hasNext()) {
+                    Record r = it.next();
+                    result.add(r.offset() + ":" + r.value().toString(StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return result;
+    }
+
+    @Test
+    void shouldSendFetchedRecordsFromTheSegmentFilesWithExactFramingForEachTopic() throws IOException {
+        try (Connection c = new Connection()) {
+            createTopic(c, "zero-a");
+            createTopic(c, "zero-b");
+            produce(c, "zero-a", batch("a0"), (short) 1);
+            produce(c, "zero-a", batch("a1"), (short) 1);
+            produce(c, "zero-b", batch("b0"), (short) 1);
+            // Two fetches and an ApiVersions pipelined: each answer must start exactly where the last one ended.
+            int first = fetchRequest(c, (short) 12, List.of("zero-a", "zero-b"));
+            int second = fetchRequest(c, (short) 12, List.of("zero-b"));
+            int versions = c.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest());
+            FetchResponse both = c.receive(first, (short) 1, (short) 12, FetchResponse::read);
+            assertEquals(List.of("0:a0", "1:a1"), offsetsAndValues(both.responses.get(0).partitions.get(0).records));
+            assertEquals(List.of("0:b0"), offsetsAndValues(both.responses.get(1).partitions.get(0).records));
+            assertEquals(2, both.responses.get(0).partitions.get(0).highWatermark);
+            FetchResponse onlyB = c.receive(second, (short) 1, (short) 12, FetchResponse::read);
+            assertEquals(List.of("0:b0"), offsetsAndValues(onlyB.responses.get(0).partitions.get(0).records));
+            assertEquals(Errors.NONE.code(), c.receive(versions, (short) 0, (short) 0, ApiVersionsResponse::read).errorCode);
+        }
+    }
+
+    @Test
+    void shouldStillDownConvertForAVersion3Fetch() throws IOException {
+        try (Connection c = new Connection()) {
+            createTopic(c, "old");
+            produce(c, "old", batch("legacy"), (short) 1);
+            int id = fetchRequest(c, (short) 3, List.of("old"));
+            FetchResponse response = c.receive(id, (short) 0, (short) 3, FetchResponse::read);
+            ByteBuf records = response.responses.get(0).partitions.get(0).records;
+            // Message set v1: offset (8), size (4), crc (4), magic (1) = 1.
+            assertEquals(0, records.getLong(0));
+            assertEquals(1, records.getByte(16));
+            assertTrue(records.toString(StandardCharsets.UTF_8).endsWith("legacy"));
+        }
     }
 
     @Test

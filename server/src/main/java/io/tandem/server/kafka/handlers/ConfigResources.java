@@ -25,6 +25,7 @@ final class ConfigResources {
             case "BOOLEAN" -> 1;
             case "STRING" -> 2;
             case "INT" -> 3;
+            case "SHORT" -> 4;
             case "LONG" -> 5;
             case "DOUBLE" -> 6;
             case "LIST" -> 7;

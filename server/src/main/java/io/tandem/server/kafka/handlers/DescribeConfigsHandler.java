@@ -5,6 +5,7 @@ import io.tandem.kafka.wire.message.DescribeConfigsResponse;
 import io.tandem.kafka.wire.message.DescribeConfigsResponse.DescribeConfigsResult;
 import io.tandem.kafka.wire.message.DescribeConfigsResponse.DescribeConfigsResourceResult;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.BrokerConfigKeys;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicConfigs;
 import io.tandem.server.kafka.network.ApiHandler;
@@ -15,7 +16,10 @@ import java.util.Map;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
-/** DescribeConfigs: every topic key with its effective value and where it comes from; broker keys likewise. */
+/**
+ * DescribeConfigs: every topic key with its effective value and where it comes from; for a broker, the broker's
+ * whole config set (see {@link BrokerConfigKeys}).
+ */
 final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest> {
     private final KafkaBroker broker;
 
@@ -54,15 +58,27 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
                     }
                 } else if (resource.resourceType == ConfigResources.BROKER) {
                     Map<String, String> dynamic = ConfigResources.current(broker, resource.resourceType, resource.resourceName);
-                    for (TopicConfigs.Key key : TopicConfigs.KEYS.values()) {
-                        if (key.brokerKey() == null) continue;
-                        if (resource.configurationKeys != null && !resource.configurationKeys.contains(key.brokerKey())) continue;
-                        String dynamicValue = dynamic.get(key.brokerKey());
-                        TopicConfigs.Value v = broker.topicConfigs().brokerDefault(key);
-                        DescribeConfigsResourceResult entry = dynamicValue != null
-                                ? entry(version, key.brokerKey(), dynamicValue, null, key.type())
-                                : entry(version, key.brokerKey(), v.value(), v.source(), key.type());
-                        if (dynamicValue != null) entry.configSource = 2; // DYNAMIC_BROKER_CONFIG
+                    Map<String, String> settings = broker.topicConfigs().brokerSettings();
+                    for (BrokerConfigKeys.Value v : BrokerConfigKeys.describe(settings, dynamic)) {
+                        if (resource.configurationKeys != null && !resource.configurationKeys.contains(v.name())) continue;
+                        DescribeConfigsResourceResult entry = entry(version, v.name(), v.value(), v.source().code,
+                                v.source() == BrokerConfigKeys.Source.DEFAULT_CONFIG, v.type());
+                        if (request.includeSynonyms) {
+                            // Most specific first, as Kafka lists them.
+                            if (dynamic.get(v.name()) != null) {
+                                entry.synonyms.add(synonym(v.name(), dynamic.get(v.name()),
+                                        BrokerConfigKeys.Source.DYNAMIC_BROKER_CONFIG.code));
+                            }
+                            if (settings.get(v.name()) != null) {
+                                entry.synonyms.add(synonym(v.name(), settings.get(v.name()).trim(),
+                                        BrokerConfigKeys.Source.STATIC_BROKER_CONFIG.code));
+                            }
+                            BrokerConfigKeys.Key key = BrokerConfigKeys.KEYS.get(v.name());
+                            if (key != null && key.defaultValue() != null) {
+                                entry.synonyms.add(synonym(v.name(), key.defaultValue(),
+                                        BrokerConfigKeys.Source.DEFAULT_CONFIG.code));
+                            }
+                        }
                         result.configs.add(entry);
                     }
                 } else {
@@ -80,12 +96,17 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
 
     private static DescribeConfigsResourceResult entry(short version, String name, String value,
                                                       TopicConfigs.Source source, String type) {
+        return entry(version, name, value, source.code, source == TopicConfigs.Source.DEFAULT_CONFIG, type);
+    }
+
+    private static DescribeConfigsResourceResult entry(short version, String name, String value, byte source,
+                                                      boolean isDefault, String type) {
         DescribeConfigsResourceResult entry = new DescribeConfigsResourceResult();
         entry.name = name;
         entry.value = value;
         entry.readOnly = false;
-        entry.isDefault = source == TopicConfigs.Source.DEFAULT_CONFIG;
-        entry.configSource = source == null ? -1 : source.code;
+        entry.isDefault = isDefault;
+        entry.configSource = source;
         entry.isSensitive = false;
         entry.configType = ConfigResources.configType(type);
         return entry;
@@ -93,10 +114,14 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
 
     private static DescribeConfigsResponse.DescribeConfigsSynonym synonym(String name, String value,
                                                                               TopicConfigs.Source source) {
+        return synonym(name, value, source.code);
+    }
+
+    private static DescribeConfigsResponse.DescribeConfigsSynonym synonym(String name, String value, byte source) {
         DescribeConfigsResponse.DescribeConfigsSynonym s = new DescribeConfigsResponse.DescribeConfigsSynonym();
         s.name = name;
         s.value = value;
-        s.source = source.code;
+        s.source = source;
         return s;
     }
 }

@@ -15,6 +15,7 @@ import io.tandem.server.kafka.log.RecordConversions;
 import io.tandem.kafka.wire.record.RecordConversion;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.FileRecords;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
 import io.tandem.storage.log.LogSlice;
@@ -22,7 +23,9 @@ import io.tandem.storage.log.OffsetOutOfRangeException;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -31,6 +34,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * partition with data always gets at least one batch) and partition max bytes, with a long poll in the purgatory
  * until min.bytes are there or max.wait.ms passes. Incremental fetch sessions (v7+) are kept in
  * {@link FetchSessions}: incremental answers carry only partitions with records, errors or moved watermarks.
+ * Records go to the socket zero-copy from their segment files ({@link FileRecords}); only v0-3 answers, which need
+ * down-conversion to message format v0/v1, are copied.
  */
 final class FetchHandler implements ApiHandler<FetchRequest> {
     private static final System.Logger LOG = System.getLogger(FetchHandler.class.getName());
@@ -135,6 +140,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         FetchResponse response = new FetchResponse();
         response.sessionId = session.sessionId();
         List<ByteBuf> buffers = new ArrayList<>();
+        Map<PartitionData, LogSlice> fileRecords = new IdentityHashMap<>();
         long remaining = version >= 3 ? request.maxBytes : Long.MAX_VALUE;
         boolean dataReturned = false;
         FetchableTopicResponse current = null;
@@ -167,7 +173,13 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             if (limit > 0 || !dataReturned) {
                                 LogSlice slice = partition.read(t.request().fetchOffset, (int) Math.max(limit, 0),
                                         !dataReturned);
-                                if (!slice.isEmpty()) {
+                                if (!slice.isEmpty() && version > 3 && FileRecords.fits(slice)) {
+                                    // Sent from the segment file by the responder; no bytes are read here.
+                                    data.records = FileRecords.placeholder(slice);
+                                    fileRecords.put(data, slice);
+                                    remaining -= slice.length();
+                                    dataReturned = true;
+                                } else if (!slice.isEmpty()) {
                                     ByteBuf bytes = slice.readBytes(ByteBufAllocator.DEFAULT);
                                     buffers.add(bytes);
                                     if (version <= 3) {
@@ -189,6 +201,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             // zstd batches cannot be down-converted for an old client.
                             data.errorCode = UNSUPPORTED_COMPRESSION_TYPE;
                             data.records = Unpooled.EMPTY_BUFFER;
+                            fileRecords.remove(data);
                         } catch (IOException e) {
                             LOG.log(System.Logger.Level.ERROR, "Read of " + partition.topicPartition() + " failed", e);
                             data.errorCode = KAFKA_STORAGE_ERROR;
@@ -198,7 +211,16 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 if (include(version, session, t, data)) current.partitions.add(data);
             }
             response.responses.removeIf(topic -> topic.partitions.isEmpty() && session.incremental());
-            responder.send(response);
+            // The slices in the order the encoder meets their placeholders: the order of the answer.
+            List<LogSlice> slices = new ArrayList<>(fileRecords.size());
+            for (FetchableTopicResponse topic : response.responses) {
+                for (PartitionData data : topic.partitions) {
+                    LogSlice slice = fileRecords.get(data);
+                    if (slice != null) slices.add(slice);
+                }
+            }
+            if (slices.isEmpty()) responder.send(response);
+            else responder.sendWithFileRecords(response, slices);
         } finally {
             for (ByteBuf b : buffers) b.release();
         }

@@ -1,6 +1,8 @@
 package io.tandem.server.kafka.network;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.tandem.kafka.wire.ApiKey;
@@ -10,9 +12,11 @@ import io.tandem.kafka.wire.KafkaCodecException;
 import io.tandem.kafka.wire.KafkaFrames;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
 import io.tandem.kafka.wire.message.RequestHeader;
+import io.tandem.storage.log.LogSlice;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,7 +45,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** One request's place in the answer order, with the work that handles it until it is started. */
     private static final class Slot {
-        ByteBuf response;
+        /** A ByteBuf, or the parts of a zero-copy answer (a List of ByteBufs and FileRegions). */
+        Object response;
         boolean done;
         Runnable work;
         ByteBuf frame;
@@ -119,9 +124,9 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         return slot;
     }
 
-    private void complete(Slot slot, ByteBuf response) {
+    private void complete(Slot slot, Object response) {
         if (closed) {
-            if (response != null) response.release();
+            release(response);
             return;
         }
         slot.response = response;
@@ -131,10 +136,14 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             Slot head = pending.removeFirst();
             if (head.response != null) {
                 if (context.channel().isActive()) {
-                    context.write(head.response, context.voidPromise());
+                    if (head.response instanceof List<?> parts) {
+                        for (Object part : parts) context.write(part, context.voidPromise());
+                    } else {
+                        context.write(head.response, context.voidPromise());
+                    }
                     wrote = true;
                 } else {
-                    head.response.release();
+                    release(head.response);
                 }
             }
         }
@@ -169,7 +178,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
         for (Slot slot : pending) {
-            if (slot.response != null) slot.response.release();
+            release(slot.response);
             // Requests never started still hold their frame.
             if (slot.frame != null) slot.frame.release();
             slot.response = null;
@@ -185,11 +194,19 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Runs on the channel's event loop; if the loop is gone (shutdown), the answer is dropped and released. */
-    private void onEventLoop(Runnable task, ByteBuf owned) {
+    private void onEventLoop(Runnable task, Object owned) {
         try {
             context.channel().eventLoop().execute(task);
         } catch (RejectedExecutionException e) {
-            if (owned != null) owned.release();
+            release(owned);
+        }
+    }
+
+    private static void release(Object response) {
+        if (response instanceof List<?> parts) {
+            for (Object part : parts) ReferenceCountUtil.release(part);
+        } else if (response != null) {
+            ReferenceCountUtil.release(response);
         }
     }
 
@@ -229,6 +246,27 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 frame.release();
             }
             onEventLoop(() -> complete(slot, encoded), encoded);
+        }
+
+        @Override
+        public void sendWithFileRecords(ApiMessage response, List<LogSlice> slices) {
+            claim();
+            List<Object> parts;
+            try {
+                // Every record set is gathered (minimum 1 byte), so each placeholder is a component of its own.
+                ByteBuf encoded = KafkaFrames.encodeResponseGathering(context.alloc(), request.correlationId(),
+                        request.apiKey(), request.apiVersion(), response, 1);
+                parts = FileRecords.splice((CompositeByteBuf) encoded, slices);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "Cannot encode " + request.apiKey().apiName() + " v"
+                        + request.apiVersion() + " response", e);
+                context.channel().eventLoop().execute(() -> context.close());
+                return;
+            } finally {
+                // The request is no longer needed once the answer is encoded.
+                frame.release();
+            }
+            onEventLoop(() -> complete(slot, parts), parts);
         }
 
         @Override

@@ -9,6 +9,12 @@ import io.tandem.kafka.wire.ApiMessage;
 public interface Responder {
     void send(ApiMessage response);
 
+    /**
+     * Sends a response whose records fields hold {@link FileRecords#placeholder}s: the slices (in the order their
+     * placeholders appear in the response) go to the socket from their segment files without a copy.
+     */
+    void sendWithFileRecords(ApiMessage response, java.util.List<io.tandem.storage.log.LogSlice> slices);
+
     /** For requests Kafka never answers (Produce with acks=0). */
     void noResponse();
 

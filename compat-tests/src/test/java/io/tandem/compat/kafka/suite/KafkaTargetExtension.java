@@ -1,0 +1,76 @@
+package io.tandem.compat.kafka.suite;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * Injects the {@link KafkaTarget} into test methods and constructors. One broker serves the whole run (tests use
+ * their own topics and groups), started on first use and stopped when JUnit closes the root store. Select with
+ * {@code -Dcompat.kafka.target=tandem|apache}; the default is tandem.
+ */
+public final class KafkaTargetExtension implements ParameterResolver {
+    public static final String TARGET_PROPERTY = "compat.kafka.target";
+
+    static {
+        // The clients log every config at INFO; the suite's output should show failures, not that.
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == KafkaTarget.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        return context.getRoot().getStore(ExtensionContext.Namespace.create(KafkaTargetExtension.class))
+                .getOrComputeIfAbsent(Started.class, key -> Started.start(), Started.class).target();
+    }
+
+    static String selectedTarget() {
+        return System.getProperty(TARGET_PROPERTY, "tandem").trim().toLowerCase(Locale.ROOT);
+    }
+
+    /** The target, or why it could not start: remembered so a failed start is reported once per test, not retried. */
+    private record Started(KafkaTarget running, RuntimeException failure) implements AutoCloseable {
+        static Started start() {
+            String name = selectedTarget();
+            Path workDir = ApacheKafkaTarget.moduleDir().resolve("target").resolve("kafka-suite")
+                    .resolve(name + "-" + System.currentTimeMillis());
+            long started = System.nanoTime();
+            try {
+                KafkaTarget target = switch (name) {
+                    case "apache" -> ApacheKafkaTarget.start(workDir);
+                    case "tandem" -> TandemKafkaTarget.start(workDir);
+                    default -> throw new IllegalArgumentException(
+                            "-D" + TARGET_PROPERTY + " must be tandem or apache, not " + name);
+                };
+                System.getLogger(KafkaTargetExtension.class.getName()).log(System.Logger.Level.INFO,
+                        "Kafka target {0} answering on {1} after {2} ms", name, target.bootstrapServers(),
+                        (System.nanoTime() - started) / 1_000_000);
+                return new Started(target, null);
+            } catch (RuntimeException e) {
+                return new Started(null, e);
+            }
+        }
+
+        KafkaTarget target() {
+            if (failure != null) {
+                throw new IllegalStateException("Kafka target " + selectedTarget() + " did not start", failure);
+            }
+            return running;
+        }
+
+        @Override
+        public void close() {
+            if (running != null) {
+                running.close();
+            }
+        }
+    }
+}

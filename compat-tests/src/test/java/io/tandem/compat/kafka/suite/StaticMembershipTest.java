@@ -1,0 +1,113 @@
+package io.tandem.compat.kafka.suite;
+
+import static io.tandem.compat.kafka.suite.KafkaSuite.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** KIP-345 static membership: a member that comes back under its group.instance.id keeps its partitions. */
+@ExtendWith(KafkaTargetExtension.class)
+class StaticMembershipTest {
+
+    @Test
+    void aStaticMemberRejoiningKeepsItsPartitionsWithoutARebalance(KafkaTarget target) throws Exception {
+        String topic = unique("static");
+        String group = unique("static-group");
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 4);
+        }
+        try (KafkaConsumer<String, String> a = consumer(target, group, "instance-a")) {
+            KafkaConsumer<String, String> b = consumer(target, group, "instance-b");
+            Set<TopicPartition> ofB;
+            try {
+                a.subscribe(List.of(topic));
+                b.subscribe(List.of(topic));
+                pollUntilSplit(a, b);
+                ofB = b.assignment();
+                assertEquals(2, ofB.size());
+            } finally {
+                b.close(); // a static member does not leave the group on close
+            }
+            int generation = a.groupMetadata().generationId();
+            try (KafkaConsumer<String, String> bAgain = consumer(target, group, "instance-b")) {
+                bAgain.subscribe(List.of(topic));
+                long deadline = System.nanoTime() + TIMEOUT.toNanos();
+                while (bAgain.assignment().isEmpty()) {
+                    if (System.nanoTime() > deadline) {
+                        throw new AssertionError("the returning static member got no assignment");
+                    }
+                    bAgain.poll(Duration.ofMillis(100));
+                    a.poll(Duration.ofMillis(10));
+                }
+                assertEquals(ofB, bAgain.assignment(), "the same partitions come back to instance-b");
+                a.poll(Duration.ofMillis(500));
+                assertEquals(generation, a.groupMetadata().generationId(), "no rebalance for the other member");
+            }
+        }
+    }
+
+    @Test
+    void aSecondConsumerWithTheSameInstanceIdFencesTheFirst(KafkaTarget target) throws Exception {
+        String topic = unique("static-fence");
+        String group = unique("fence-group");
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 2);
+        }
+        try (KafkaConsumer<String, String> first = consumer(target, group, "instance-x");
+             KafkaConsumer<String, String> second = consumer(target, group, "instance-x")) {
+            first.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (first.assignment().size() != 2) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the first member never got its partitions");
+                }
+                first.poll(Duration.ofMillis(100));
+            }
+            second.subscribe(List.of(topic));
+            deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (second.assignment().size() != 2) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the second member with the same instance id never took over");
+                }
+                second.poll(Duration.ofMillis(100));
+            }
+            assertThrows(FencedInstanceIdException.class, () -> {
+                long until = System.nanoTime() + TIMEOUT.toNanos();
+                while (System.nanoTime() < until) {
+                    first.poll(Duration.ofMillis(100));
+                    first.commitSync();
+                }
+            });
+        }
+    }
+
+    private static void pollUntilSplit(KafkaConsumer<String, String> a, KafkaConsumer<String, String> b) {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (a.assignment().size() != 2 || b.assignment().size() != 2) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no 2+2 split: " + a.assignment() + " / " + b.assignment());
+            }
+            a.poll(Duration.ofMillis(100));
+            b.poll(Duration.ofMillis(100));
+        }
+    }
+
+    private static KafkaConsumer<String, String> consumer(KafkaTarget target, String group, String instance) {
+        Properties props = consumerProps(target, group);
+        props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instance);
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 30_000);
+        return new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+    }
+}

@@ -1,0 +1,62 @@
+package io.tandem.compat.kafka.suite;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+
+/** Tandem in-process on free ports; a restart reopens the same data directory on the same ports. */
+final class TandemKafkaTarget implements KafkaTarget {
+    private final Path dataDir;
+    private Tandem tandem;
+    private int kafkaPort;
+    private int zookeeperPort;
+
+    TandemKafkaTarget(Path dataDir) throws IOException {
+        this.dataDir = dataDir;
+        this.tandem = Tandem.start(config(0, 0));
+        this.kafkaPort = tandem.kafkaPort();
+        this.zookeeperPort = tandem.zookeeperPort();
+        if (kafkaPort <= 0) {
+            tandem.close();
+            throw new IllegalStateException("Tandem started without a Kafka listener (kafkaPort() = " + kafkaPort
+                    + "): the broker has not landed in this build");
+        }
+    }
+
+    private TandemConfig config(int kafka, int zookeeper) {
+        // The same test-friendly settings the Apache target gets, so both run under the same rules.
+        return TandemConfig.forTests(dataDir).kafkaPort(kafka).zookeeperPort(zookeeper)
+                .set("group.initial.rebalance.delay.ms", "0")
+                .set("offsets.topic.replication.factor", "1")
+                .set("transaction.state.log.replication.factor", "1")
+                .set("transaction.state.log.min.isr", "1");
+    }
+
+    @Override public String bootstrapServers() { return tandem.bootstrapServers(); }
+
+    @Override public String name() { return "tandem"; }
+
+    @Override
+    public void restart() throws IOException {
+        tandem.close();
+        tandem = Tandem.start(config(kafkaPort, zookeeperPort));
+    }
+
+    @Override
+    public void close() {
+        if (tandem != null) {
+            tandem.close();
+            tandem = null;
+        }
+    }
+
+    static KafkaTarget start(Path dataDir) {
+        try {
+            return new TandemKafkaTarget(dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

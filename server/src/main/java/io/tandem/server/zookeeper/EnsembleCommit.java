@@ -1,0 +1,504 @@
+package io.tandem.server.zookeeper;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.tandem.server.zab.Role;
+import io.tandem.server.zab.ZabServer;
+import io.tandem.zk.wire.JuteInput;
+import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.data.Id;
+import io.tandem.zk.wire.proto.MultiHeader;
+import io.tandem.zk.wire.txn.TxnHeader;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The replicated commit path of an ensemble member, run on the ZooKeeper commit thread. The leader prepares writes
+ * (its own clients' and those its followers forward) against its newest state, outstanding proposals included, and
+ * proposes the transaction bytes through Zab; a follower forwards the request unprepared. Every member applies
+ * committed transactions in zxid order, and the member holding the client's connection answers. Requests of this
+ * member's clients are answered strictly in arrival order, so replies stay in xid order per session and a read waits
+ * for its session's earlier writes. Everything Zab reports (commits, snapshots, role changes, forwarded requests)
+ * is queued onto the commit thread as a task, so the tree has exactly one writer.
+ */
+final class EnsembleCommit implements ZabServer.Application {
+    private static final Logger LOG = Logger.getLogger(EnsembleCommit.class.getName());
+
+    /** Envelope kinds a follower sends its leader through Zab's forwarding channel. */
+    private static final byte FORWARD_TXN = 1;      // already a transaction: session creation, sync marker
+    private static final byte FORWARD_REQUEST = 2;  // a write the leader must prepare
+    private static final byte FORWARD_TOUCH = 3;    // sessions alive on the follower
+
+    /** Leader-proposed transactions not yet seen committed; beyond this, writes are refused (the client retries). */
+    private static final int PROPOSED_MAX = 5_000;
+
+    private record Key(long sessionId, int cxid) {
+    }
+
+    /** One request of a local client in arrival order; {@code awaiting} while its transaction is not committed. */
+    private static final class Pending {
+        final Request request;
+        boolean awaiting;
+        boolean lost;
+        DataTree.Result result;
+
+        Pending(Request request, boolean awaiting) {
+            this.request = request;
+            this.awaiting = awaiting;
+        }
+    }
+
+    private final ZkServer server;
+    private volatile ZabServer zab;
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final Map<Key, Pending> awaiting = new HashMap<>();
+    /** On the leader: transactions proposed, in order; when all are committed the preparer's records are dropped. */
+    private final ArrayDeque<byte[]> proposed = new ArrayDeque<>();
+    private volatile boolean leading;
+    private boolean serving;
+    private int leaderId = -1;
+    private long nextTouchNanos;
+    private long appliedSinceCompact;
+
+    private EnsembleCommit(ZkServer server) {
+        this.server = server;
+    }
+
+    static EnsembleCommit start(ZkServer server, int myId, Map<String, String> settings, Path zabDir)
+            throws IOException {
+        EnsembleCommit ensemble = new EnsembleCommit(server);
+        try {
+            ensemble.zab = ZabServer.start(myId, settings, zabDir, ensemble);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting Zab", e);
+        }
+        return ensemble;
+    }
+
+    boolean isLeading() {
+        return leading;
+    }
+
+    ZabServer zab() {
+        return zab;
+    }
+
+    void close() {
+        ZabServer running = zab;
+        if (running != null) {
+            try {
+                running.close();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "closing Zab failed", e);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- Zab callbacks (Zab thread -> commit thread)
+
+    @Override
+    public void onCommit(long zxid, byte[] txn) {
+        enqueue(() -> applyCommitted(zxid, txn));
+    }
+
+    @Override
+    public void onSnapshot(long zxid, byte[] snapshot) {
+        enqueue(() -> installSnapshot(zxid, snapshot));
+    }
+
+    @Override
+    public byte[] prepareForwarded(byte[] request) {
+        // The leader prepares on the commit thread, against the tree plus its outstanding changes, and proposes there.
+        enqueue(() -> handleForwarded(request));
+        return null;
+    }
+
+    @Override
+    public void onRoleChange(Role role, int newLeaderId, long epoch) {
+        boolean nowServing = zab != null ? zab.isServing() : false;
+        enqueue(() -> changeRole(role, newLeaderId, nowServing));
+    }
+
+    private void enqueue(Runnable task) {
+        try {
+            server.runOnCommitThread(task);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- the commit thread
+
+    void processBatch(List<Request> batch) {
+        long time = System.currentTimeMillis();
+        for (Request request : batch) {
+            if (request.connection != null && request.type != ZkServer.KIND_CONNECT) {
+                request.sessionId = request.connection.sessionId;
+            }
+            if (request.type == ZkServer.KIND_TASK) {
+                server.finish(request);
+                continue;
+            }
+            if (request.connection != null && !serving) {
+                // No leader or still syncing: drop the client so it fails over to a member that serves.
+                request.connection.closeNow();
+                continue;
+            }
+            if (request.type == ZkServer.KIND_CONNECT) {
+                server.prepareConnect(request, time);
+                if (request.type == ZkServer.KIND_TASK) {
+                    continue; // refused: the client has seen a newer zxid than this member
+                }
+                if (request.header != null) {
+                    propose(request, time);
+                } else {
+                    pending.add(new Pending(request, false)); // re-attach, answered in order
+                }
+            } else if (request.isWrite() && (request.connection == null || request.sessionId != 0)) {
+                if (request.connection == null && !leading) {
+                    continue; // expiry or container clean-up decided under a leadership that has ended
+                }
+                propose(request, time);
+            } else if (request.type == OpCodes.SYNC && request.sessionId != 0) {
+                // A marker through the leader: once it is applied here, so is everything the leader had before it.
+                request.header = new TxnHeader(request.sessionId, request.xid, 0, time, OpCodes.SYNC);
+                propose(request, time);
+                request.header = null; // answered as a read once the marker is back
+            } else if (request.connection != null) {
+                pending.add(new Pending(request, false));
+            }
+        }
+        drainPending();
+        server.flushMarked();
+    }
+
+    private void propose(Request request, long time) {
+        boolean local = request.connection != null;
+        boolean submitted;
+        byte[] txn = null;
+        if (leading) {
+            if (request.header == null) {
+                server.preparer.prepare(request, 0, time, ZkServer.authInfo(request));
+            }
+            txn = Jute.txnBytes(request.header, request.txn);
+            submitted = proposed.size() < PROPOSED_MAX && zab.submit(txn);
+            if (submitted) {
+                proposed.add(txn);
+            }
+        } else {
+            byte[] envelope = request.header != null
+                    ? envelope(FORWARD_TXN, out -> out.write(Jute.txnBytes(request.header, request.txn)))
+                    : forwardedRequest(request);
+            submitted = zab.submit(envelope);
+        }
+        if (!local) {
+            return;
+        }
+        if (!submitted) {
+            LOG.warning(() -> "Closing connection of session 0x" + Long.toHexString(request.sessionId)
+                    + ": the write could not be handed to Zab");
+            request.connection.closeNow();
+            return;
+        }
+        Pending entry = new Pending(request, true);
+        pending.add(entry);
+        awaiting.put(new Key(request.header != null ? request.header.clientId() : request.sessionId, request.xid),
+                entry);
+    }
+
+    private void applyCommitted(long zxid, byte[] bytes) {
+        JuteInput in = new JuteInput(Unpooled.wrappedBuffer(bytes), Integer.MAX_VALUE);
+        TxnHeader logged = TxnHeader.read(in);
+        // Zab, not the preparer, numbers transactions: the header gets the zxid it was committed under.
+        TxnHeader header = new TxnHeader(logged.clientId(), logged.cxid(), zxid, logged.time(), logged.type());
+        DataTree.Result result = null;
+        JuteRecord txn = null;
+        if (logged.type() == OpCodes.SYNC) {
+            server.tree.setLastProcessedZxid(zxid);
+        } else {
+            txn = ZkServer.readTxnBody(logged.type(), in);
+            result = server.applyTxn(header, txn);
+        }
+        if (!proposed.isEmpty() && Arrays.equals(proposed.peek(), bytes)) {
+            proposed.poll();
+            if (proposed.isEmpty()) {
+                server.preparer.clear(); // every prepared change is in the tree now
+            }
+        }
+        Pending entry = awaiting.remove(new Key(logged.clientId(), logged.cxid()));
+        if (entry != null) {
+            if (result != null) {
+                // The reply is built from what was committed (a follower never saw the prepared transaction).
+                entry.request.header = header;
+                entry.request.txn = txn;
+            }
+            entry.result = result;
+            entry.awaiting = false;
+            dropLostBefore(entry);
+        } else if (logged.type() == OpCodes.CLOSE_SESSION) {
+            server.closeOwnerOf(logged.clientId(), null); // expired by the leader, or closed via another member
+        }
+        drainPending();
+        server.flushMarked();
+        maybeCompact();
+    }
+
+    /**
+     * This member's writes reach Zab in arrival order and commit in that order, so writes still waiting ahead of one
+     * that committed were dropped (by a leader change); their clients are disconnected and will retry.
+     */
+    private void dropLostBefore(Pending committed) {
+        for (Pending entry : pending) {
+            if (entry == committed) {
+                return;
+            }
+            if (entry.awaiting) {
+                entry.awaiting = false;
+                entry.lost = true;
+                awaiting.values().remove(entry);
+                entry.request.connection.closeNow();
+            }
+        }
+    }
+
+    private void drainPending() {
+        while (!pending.isEmpty() && !pending.peek().awaiting) {
+            Pending entry = pending.poll();
+            if (entry.lost) {
+                continue;
+            }
+            try {
+                if (entry.request.type == ZkServer.KIND_CONNECT) {
+                    server.finish(entry.request); // re-attach
+                } else {
+                    server.reply(entry.request, entry.result);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "failed to answer request type " + entry.request.type + " of session 0x"
+                        + Long.toHexString(entry.request.sessionId), e);
+                entry.request.connection.closeNow();
+            }
+        }
+    }
+
+    private void installSnapshot(long zxid, byte[] snapshot) {
+        server.tree.clearForSnapshot();
+        server.sessions.clear();
+        try {
+            SnapshotFormat.read(new DataInputStream(new ByteArrayInputStream(snapshot)), server.tree, server.sessions);
+        } catch (IOException e) {
+            throw new UncheckedIOException("snapshot at zxid 0x" + Long.toHexString(zxid) + " is unreadable", e);
+        }
+        server.tree.setLastProcessedZxid(zxid);
+        server.preparer.clear();
+        proposed.clear();
+        appliedSinceCompact = 0;
+        LOG.info(() -> "Installed snapshot at zxid 0x" + Long.toHexString(zxid) + ": " + server.tree.nodeCount()
+                + " znodes, " + server.sessions.size() + " sessions");
+    }
+
+    /** Hands Zab a snapshot every snapCount transactions, so its log (kept in memory after the snapshot) stays short. */
+    private void maybeCompact() {
+        if (++appliedSinceCompact < server.config.snapCount()) {
+            return;
+        }
+        appliedSinceCompact = 0;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            SnapshotFormat.write(out, server.tree, server.sessions);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        zab.compact(server.tree.lastProcessedZxid(), bytes.toByteArray());
+    }
+
+    private void changeRole(Role role, int newLeaderId, boolean nowServing) {
+        boolean wasServing = serving;
+        boolean wasLeading = leading;
+        boolean nowLeading = nowServing && role == Role.LEADING;
+        if (nowServing == wasServing && newLeaderId == leaderId && nowLeading == wasLeading) {
+            return; // already seen (the periodic check in tick() may have got here first)
+        }
+        if (wasServing && (!nowServing || newLeaderId != leaderId)) {
+            // Proposals in flight may be lost with the old leader; clients reconnect (anywhere) and retry.
+            for (ServerConnection connection : server.connections) {
+                connection.closeNow();
+            }
+            pending.clear();
+            awaiting.clear();
+        }
+        serving = nowServing;
+        leaderId = newLeaderId;
+        leading = nowLeading;
+        proposed.clear();
+        server.preparer.clear();
+        if (leading && !wasLeading) {
+            // A new leader gives every session a full timeout, as Apache's does, and forgets half-done closes.
+            for (Session session : server.sessions.values()) {
+                session.closing = false;
+                session.touch();
+            }
+        }
+        LOG.info(() -> "ZooKeeper ensemble member: " + role + ", leader " + newLeaderId
+                + (nowServing ? ", serving" : ", not serving"));
+    }
+
+    /** On a follower: tells the leader, every half tick, which sessions are alive here so they do not expire. */
+    void tick() {
+        ZabServer running = zab;
+        if (running != null && (running.isServing() != serving || running.leaderId() != leaderId)) {
+            // A role change reported while start() had not yet returned saw no ZabServer; catch up from its state.
+            changeRole(running.role(), running.leaderId(), running.isServing());
+        }
+        long now = System.nanoTime();
+        if (!serving || leading || now - nextTouchNanos < 0) {
+            return;
+        }
+        nextTouchNanos = now + TimeUnit.MILLISECONDS.toNanos(Math.max(50, server.config.tickTimeMs() / 2));
+        List<Long> alive = new ArrayList<>();
+        for (ServerConnection connection : server.connections) {
+            Session session = connection.session;
+            if (session != null && !session.isExpired(now)) {
+                alive.add(session.id);
+            }
+        }
+        if (!alive.isEmpty()) {
+            zab.submit(envelope(FORWARD_TOUCH, out -> {
+                out.writeInt(alive.size());
+                for (long id : alive) {
+                    out.writeLong(id);
+                }
+            }));
+        }
+    }
+
+    // ---------------------------------------------------------------- forwarding
+
+    private interface Body {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    private static byte[] envelope(byte kind, Body body) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(kind);
+            body.write(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static byte[] forwardedRequest(Request request) {
+        List<Id> auth = ZkServer.authInfo(request);
+        byte[] body = requestBody(request);
+        return envelope(FORWARD_REQUEST, out -> {
+            out.writeLong(request.sessionId);
+            out.writeInt(request.xid);
+            out.writeInt(request.type);
+            out.writeInt(auth.size());
+            for (Id id : auth) {
+                out.writeUTF(id.scheme());
+                out.writeUTF(id.id());
+            }
+            out.writeInt(body.length);
+            out.write(body);
+        });
+    }
+
+    /** The request body as the client sent it, so the leader decodes it with the same code as a client packet. */
+    private static byte[] requestBody(Request request) {
+        if (request.body == null) {
+            return new byte[0];
+        }
+        if (request.body instanceof JuteRecord record) {
+            return Jute.bytes(record);
+        }
+        @SuppressWarnings("unchecked")
+        List<Request.Op> ops = (List<Request.Op>) request.body;
+        return Jute.bytes(out -> {
+            for (Request.Op op : ops) {
+                new MultiHeader(op.type(), false, -1).write(out);
+                op.request().write(out);
+            }
+            new MultiHeader(-1, true, -1).write(out);
+        });
+    }
+
+    private void handleForwarded(byte[] envelope) {
+        if (!leading) {
+            return; // leadership ended after Zab handed this over; the follower's client will retry
+        }
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(envelope));
+            byte kind = in.readByte();
+            switch (kind) {
+                case FORWARD_TXN -> {
+                    byte[] txn = in.readAllBytes();
+                    if (proposed.size() < PROPOSED_MAX && zab.submit(txn)) {
+                        proposed.add(txn);
+                    }
+                }
+                case FORWARD_REQUEST -> {
+                    long sessionId = in.readLong();
+                    int xid = in.readInt();
+                    int type = in.readInt();
+                    int authCount = in.readInt();
+                    List<Id> auth = new ArrayList<>(authCount);
+                    for (int i = 0; i < authCount; i++) {
+                        auth.add(new Id(in.readUTF(), in.readUTF()));
+                    }
+                    byte[] body = new byte[in.readInt()];
+                    in.readFully(body);
+                    ByteBuf buf = Unpooled.wrappedBuffer(body);
+                    Object decoded = ServerConnection.decodeBody(type, new JuteInput(buf, Integer.MAX_VALUE));
+                    if (decoded == ServerConnection.UNKNOWN || !OpCodes.isWrite(type)) {
+                        throw new IOException("forwarded request of type " + type + " is not a write");
+                    }
+                    Request request = new Request(null, sessionId, xid, type, decoded);
+                    server.preparer.prepare(request, 0, System.currentTimeMillis(), auth);
+                    byte[] txn = Jute.txnBytes(request.header, request.txn);
+                    if (proposed.size() < PROPOSED_MAX && zab.submit(txn)) {
+                        proposed.add(txn);
+                    }
+                }
+                case FORWARD_TOUCH -> {
+                    int count = in.readInt();
+                    for (int i = 0; i < count; i++) {
+                        Session session = server.sessions.get(in.readLong());
+                        if (session != null) {
+                            session.touch();
+                        }
+                    }
+                }
+                default -> throw new IOException("unknown forwarded kind " + kind);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warning(() -> "Dropping a malformed forwarded request: " + e);
+        }
+    }
+
+    /** Apache's names: leader or follower while serving, looking otherwise. */
+    String mode() {
+        ZabServer running = zab;
+        if (running == null || !running.isServing()) {
+            return "looking";
+        }
+        return running.role() == Role.LEADING ? "leader" : "follower";
+    }
+}

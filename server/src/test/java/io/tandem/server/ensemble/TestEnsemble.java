@@ -1,0 +1,235 @@
+package io.tandem.server.ensemble;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.Stat;
+
+/** Three in-process Tandem ZooKeeper members on fixed free loopback ports, so a stopped member restarts in place. */
+final class TestEnsemble implements AutoCloseable {
+    static final int TICK_MS = 200;
+    static final int SIZE = 3;
+    /** The digest user tests create private nodes as; the tree walker reads as it too. */
+    static final String DUMP_AUTH = "alice:secret";
+
+    private final Path dir;
+    private final int[] clientPorts = new int[SIZE + 1];
+    private final Map<String, String> serverLines = new TreeMap<>();
+    private final Tandem[] nodes = new Tandem[SIZE + 1];
+
+    TestEnsemble(Path dir) throws IOException {
+        this.dir = dir;
+        for (int id = 1; id <= SIZE; id++) {
+            clientPorts[id] = freePort();
+            serverLines.put("server." + id, "127.0.0.1:" + freePort() + ":" + freePort());
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    void startAll() throws IOException {
+        for (int id = 1; id <= SIZE; id++) {
+            start(id);
+        }
+    }
+
+    void start(int id) throws IOException {
+        TandemConfig config = TandemConfig.forTests(dir.resolve("node" + id))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
+                .zookeeperPort(clientPorts[id])
+                .set("myid", Integer.toString(id))
+                .set("tickTime", Integer.toString(TICK_MS))
+                .set("initLimit", "10")
+                .set("syncLimit", "5")
+                .set("maxSessionTimeout", "30000");
+        serverLines.forEach(config::set);
+        nodes[id] = Tandem.start(config);
+    }
+
+    void stop(int id) {
+        nodes[id].close();
+        nodes[id] = null;
+    }
+
+    boolean isRunning(int id) {
+        return nodes[id] != null;
+    }
+
+    int clientPort(int id) {
+        return clientPorts[id];
+    }
+
+    String connect(int id) {
+        return "127.0.0.1:" + clientPorts[id];
+    }
+
+    String connectAll() {
+        List<String> hosts = new ArrayList<>();
+        for (int id = 1; id <= SIZE; id++) {
+            hosts.add(connect(id));
+        }
+        return String.join(",", hosts);
+    }
+
+    /** The member's Mode line of {@code srvr}: leader, follower or looking. */
+    String mode(int id) {
+        return modeAt(clientPorts[id]);
+    }
+
+    static String modeAt(int clientPort) {
+        try (Socket socket = new Socket("127.0.0.1", clientPort)) {
+            socket.setSoTimeout(2_000);
+            OutputStream out = socket.getOutputStream();
+            out.write("srvr".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            String text = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+            for (String line : text.split("\n")) {
+                if (line.startsWith("Mode: ")) {
+                    return line.substring("Mode: ".length()).trim();
+                }
+            }
+            return "unknown";
+        } catch (IOException e) {
+            return "down";
+        }
+    }
+
+    /** Waits until every running member serves and exactly one leads; returns the leader's id. */
+    int awaitServing(long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        String last = "";
+        while (System.nanoTime() - deadline < 0) {
+            int leader = -1;
+            int leaders = 0;
+            boolean allServing = true;
+            StringBuilder modes = new StringBuilder();
+            for (int id = 1; id <= SIZE; id++) {
+                if (!isRunning(id)) {
+                    continue;
+                }
+                String mode = mode(id);
+                modes.append(id).append('=').append(mode).append(' ');
+                if (mode.equals("leader")) {
+                    leader = id;
+                    leaders++;
+                } else if (!mode.equals("follower")) {
+                    allServing = false;
+                }
+            }
+            last = modes.toString();
+            if (allServing && leaders == 1) {
+                return leader;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("ensemble did not settle within " + timeoutMs + " ms: " + last);
+    }
+
+    static ZooKeeper client(String connect, int sessionTimeoutMs, Watcher extra)
+            throws IOException, InterruptedException {
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper zk = new ZooKeeper(connect, sessionTimeoutMs, event -> {
+            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                connected.countDown();
+            }
+            if (extra != null) {
+                extra.process(event);
+            }
+        });
+        if (!connected.await(20, TimeUnit.SECONDS)) {
+            zk.close();
+            throw new AssertionError("ZooKeeper client did not connect to " + connect);
+        }
+        return zk;
+    }
+
+    /**
+     * The whole tree as one member serves it (after a sync, so it is caught up): every path outside /zookeeper with
+     * its data and the Stat fields every member must agree on.
+     */
+    Map<String, String> dump(int id) throws Exception {
+        return dump(connect(id));
+    }
+
+    static Map<String, String> dump(String connect) throws Exception {
+        try (ZooKeeper zk = client(connect, 10_000, null)) {
+            zk.addAuthInfo("digest", DUMP_AUTH.getBytes(StandardCharsets.UTF_8)); // tests' private nodes use it
+            CountDownLatch synced = new CountDownLatch(1);
+            zk.sync("/", (rc, path, ctx) -> synced.countDown(), null);
+            if (!synced.await(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("sync on " + connect + " did not complete");
+            }
+            Map<String, String> tree = new TreeMap<>();
+            walk(zk, "/", tree);
+            return tree;
+        }
+    }
+
+    private static void walk(ZooKeeper zk, String path, Map<String, String> tree)
+            throws KeeperException, InterruptedException {
+        if (path.equals("/zookeeper")) {
+            return;
+        }
+        Stat stat = new Stat();
+        byte[] data = zk.getData(path, false, stat);
+        String text = data == null ? "null" : new String(data, StandardCharsets.UTF_8);
+        tree.put(path, text + " czxid=" + stat.getCzxid()
+                + " mzxid=" + stat.getMzxid() + " pzxid=" + stat.getPzxid() + " v=" + stat.getVersion() + " cv="
+                + stat.getCversion() + " av=" + stat.getAversion() + " owner=" + stat.getEphemeralOwner()
+                + " children=" + stat.getNumChildren());
+        for (String child : zk.getChildren(path, false)) {
+            walk(zk, path.equals("/") ? "/" + child : path + "/" + child, tree);
+        }
+    }
+
+    /** The client port the official client is connected to, from its toString ("remoteserver:/127.0.0.1:port"). */
+    static int connectedPort(ZooKeeper zk) {
+        String text = zk.toString();
+        int at = text.indexOf("remoteserver:");
+        if (at < 0) {
+            return -1;
+        }
+        String rest = text.substring(at + "remoteserver:".length()).split(" ")[0];
+        return Integer.parseInt(rest.substring(rest.lastIndexOf(':') + 1).trim());
+    }
+
+    int idOfPort(int port) {
+        for (int id = 1; id <= SIZE; id++) {
+            if (clientPorts[id] == port) {
+                return id;
+            }
+        }
+        throw new AssertionError("no member on port " + port);
+    }
+
+    @Override
+    public void close() {
+        for (int id = 1; id <= SIZE; id++) {
+            if (nodes[id] != null) {
+                stop(id);
+            }
+        }
+    }
+}
