@@ -61,24 +61,28 @@ public final class ClusterMetadata implements AutoCloseable {
         byte[] id = store.getData(KafkaZkLayout.CLUSTER_ID);
         if (id == null) throw new IllegalStateException(KafkaZkLayout.CLUSTER_ID + " vanished right after its creation");
         clusterId = KafkaZkLayout.decodeClusterId(id);
+        // The registration and the bid for controller go out together (applied in this order, one group commit).
         String brokerPath = KafkaZkLayout.brokerPath(self.brokerId());
-        if (!store.create(brokerPath, KafkaZkLayout.encodeBroker(self), true)) {
+        java.util.LinkedHashMap<String, byte[]> ephemeral = new java.util.LinkedHashMap<>();
+        ephemeral.put(brokerPath, KafkaZkLayout.encodeBroker(self));
+        ephemeral.put(KafkaZkLayout.CONTROLLER, KafkaZkLayout.encodeController(self.brokerId(), System.currentTimeMillis()));
+        Map<String, Boolean> created = store.createAll(ephemeral, true);
+        if (!created.get(brokerPath)) {
             // A stale registration from our own previous run (its session not yet expired) is replaced.
             store.deleteRecursive(brokerPath);
             if (!store.create(brokerPath, KafkaZkLayout.encodeBroker(self), true)) {
                 throw new IllegalStateException("broker id " + self.brokerId() + " is already registered");
             }
         }
-        electController();
+        electController(created.get(KafkaZkLayout.CONTROLLER));
         for (String topic : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(topic);
         LOG.log(System.Logger.Level.INFO, "Kafka metadata ready: cluster {0}, broker {1}, controller {2}, {3} topics",
                 clusterId, self.brokerId(), controllerId, topics.size());
     }
 
-    private void electController() throws Exception {
-        // Create first, read only when another broker holds it: one round trip fewer for the usual single broker.
-        if (store.create(KafkaZkLayout.CONTROLLER,
-                KafkaZkLayout.encodeController(self.brokerId(), System.currentTimeMillis()), true)) {
+    /** {@code won}: whether this broker's create of {@code /controller} succeeded (else another broker holds it). */
+    private void electController(boolean won) throws Exception {
+        if (won) {
             byte[] epoch = store.getData(KafkaZkLayout.CONTROLLER_EPOCH);
             controllerEpoch = (epoch == null || epoch.length == 0 ? 0 : KafkaZkLayout.decodeControllerEpoch(epoch)) + 1;
             store.setData(KafkaZkLayout.CONTROLLER_EPOCH, KafkaZkLayout.encodeControllerEpoch(controllerEpoch));

@@ -89,6 +89,33 @@ public final class ZkZnodeStore implements ZnodeStore {
         return createOnce(path, data, ephemeral);
     }
 
+    @Override
+    public java.util.Map<String, Boolean> createAll(java.util.LinkedHashMap<String, byte[]> nodes, boolean ephemeral)
+            throws Exception {
+        java.util.Map<String, CompletableFuture<String>> sent = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, byte[]> e : nodes.entrySet()) {
+            sent.put(e.getKey(), client.create(e.getKey(), e.getValue() == null ? new byte[0] : e.getValue(),
+                    Acls.OPEN_ACL_UNSAFE, ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT));
+        }
+        java.util.Map<String, Boolean> created = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, CompletableFuture<String>> e : sent.entrySet()) {
+            try {
+                await(e.getValue());
+                created.put(e.getKey(), true);
+            } catch (Exception failure) {
+                if (is(failure, KeeperCode.NODE_EXISTS)) {
+                    created.put(e.getKey(), false);
+                } else if (is(failure, KeeperCode.NO_NODE)) {
+                    // A parent was missing: this one alone goes the slow way, parents first.
+                    created.put(e.getKey(), create(e.getKey(), nodes.get(e.getKey()), ephemeral));
+                } else {
+                    throw failure;
+                }
+            }
+        }
+        return created;
+    }
+
     private boolean createOnce(String path, byte[] data, boolean ephemeral) throws Exception {
         try {
             await(client.create(path, data, Acls.OPEN_ACL_UNSAFE, ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT));
