@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -261,7 +262,7 @@ public final class EnsembleBench {
             }
             Thread.sleep(WRITES_BEFORE_KILL_MS);
             failedAttempts.set(0);
-            LocalTime killedAtClock = LocalTime.now();
+            LocalTime killedAtClock = LocalTime.now().truncatedTo(ChronoUnit.MILLIS);
             killedAt.set(System.nanoTime());
             ensemble.kill(leader);
             double electedMillis = Double.NaN;

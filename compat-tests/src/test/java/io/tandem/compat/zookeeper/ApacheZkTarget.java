@@ -13,7 +13,7 @@ import org.apache.zookeeper.server.ZooKeeperServer;
  * The system properties it relies on (extended types, 4lw whitelist, super digest) are set by {@link ZkTargetExtension}
  * before any ZooKeeper class loads, because some of them are read into static finals.
  */
-final class ApacheZkTarget implements ZkTarget {
+public final class ApacheZkTarget implements ZkTarget {
     private static final int MAX_CLIENT_CONNECTIONS = 200;
     private static final int CONTAINER_DELETES_PER_MINUTE_MAX = 10_000;
 
@@ -23,7 +23,7 @@ final class ApacheZkTarget implements ZkTarget {
     private ServerCnxnFactory connections;
     private ContainerManager containers;
 
-    ApacheZkTarget(Path dataDir) throws Exception {
+    public ApacheZkTarget(Path dataDir) throws Exception {
         this.dataDir = dataDir;
         start(0);
     }

@@ -96,6 +96,10 @@ public final class QuorumTransport implements Closeable {
     @FunctionalInterface
     public interface Inbound {
         void onMessage(int from, ZabMessage message);
+
+        /** The connection with {@code peer} closed (it is redialled or awaited); called on a Netty event loop. */
+        default void onDisconnected(int peer) {
+        }
     }
 
     private final int myId;
@@ -208,7 +212,12 @@ public final class QuorumTransport implements Closeable {
         if (previous != null && previous != channel) {
             previous.close();
         }
-        channel.closeFuture().addListener(done -> connections.remove(peer, channel));
+        channel.closeFuture().addListener(done -> {
+            // Only the registered channel's loss counts: one replaced by a newer connection is not a disconnect.
+            if (connections.remove(peer, channel) && !closed) {
+                inbound.onDisconnected(peer);
+            }
+        });
     }
 
     private void pipeline(SocketChannel channel, int knownPeer) {

@@ -64,6 +64,7 @@ public final class ZabServer implements Closeable {
     }
 
     private record PeerMessage(int from, ZabMessage message) {}
+    private record PeerDisconnected(int peer) {}
 
     private record SubmitWrite(byte[] txn) {}
 
@@ -114,7 +115,18 @@ public final class ZabServer implements Closeable {
         this.committedZxid = snapshotZxid;
         QuorumTransport started;
         try {
-            started = new QuorumTransport(config.myId(), peers, this::onPeerMessage).start();
+            started = new QuorumTransport(config.myId(), peers, new QuorumTransport.Inbound() {
+                @Override
+                public void onMessage(int from, ZabMessage message) {
+                    onPeerMessage(from, message);
+                }
+
+                @Override
+                public void onDisconnected(int peer) {
+                    // Best effort: if the inbox is full the tick timeout still notices the silence.
+                    inbox.offer(new PeerDisconnected(peer));
+                }
+            }).start();
         } catch (Throwable e) {
             log.close();
             throw e;
@@ -229,6 +241,8 @@ public final class ZabServer implements Closeable {
     private void step(Object input) throws IOException {
         if (input instanceof PeerMessage peer) {
             machine.receive(peer.from(), peer.message());
+        } else if (input instanceof PeerDisconnected disconnected) {
+            machine.peerDisconnected(disconnected.peer());
         } else if (input instanceof SubmitWrite write) {
             if (!machine.submit(write.txn())) {
                 LOG.log(Level.DEBUG, "zab: write refused, not serving");

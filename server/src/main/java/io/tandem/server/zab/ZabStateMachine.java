@@ -251,6 +251,17 @@ public final class ZabStateMachine {
         }
     }
 
+    /**
+     * The transport lost its connection to {@code peer}. A follower whose leader's connection closed starts an
+     * election at once, as Apache ZooKeeper's followers do, instead of waiting syncLimit ticks for the silence to
+     * show; anything else is left to the tick timeouts (a connection may come back before they matter).
+     */
+    public void peerDisconnected(int peer) {
+        if (role == Role.FOLLOWING && follower != null && follower.leaderId == peer) {
+            startLooking("connection to leader " + peer + " closed");
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------- election
 
     private Vote ownVote() {

@@ -122,6 +122,18 @@ class ZabStateMachineTest {
     }
 
     @Test
+    void shouldStartAnElectionAtOnceWhenTheConnectionToItsLeaderCloses() {
+        ZabStateMachine machine = newFollower();
+        joinLeader(machine);
+        machine.peerDisconnected(3);
+        assertEquals(Role.FOLLOWING, machine.role(), "losing another follower changes nothing");
+        machine.peerDisconnected(LEADER);
+        assertEquals(Role.LOOKING, machine.role(), "no need to wait syncLimit ticks for a leader known to be gone");
+        assertTrue(machine.ready().messages().stream().map(Ready.Outbound::message)
+                .anyMatch(Notification.class::isInstance), "the election starts with a notification to the others");
+    }
+
+    @Test
     void shouldLeaveTheLeaderRatherThanApplyACommitItDoesNotHold() {
         ZabStateMachine machine = newFollower();
         long session = joinLeader(machine);
