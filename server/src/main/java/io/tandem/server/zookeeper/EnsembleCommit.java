@@ -347,11 +347,14 @@ final class EnsembleCommit implements ZabServer.Application {
         leading = nowLeading;
         proposed.clear();
         server.preparer.clear();
-        if (leading && !wasLeading) {
-            // A new leader gives every session a full timeout, as Apache's does, and forgets half-done closes.
+        if (leading != wasLeading) {
+            // Closes this member prepared as leader may never commit; only the tree says a session is gone. A new
+            // leader also gives every session a full timeout, as Apache's does.
             for (Session session : server.sessions.values()) {
                 session.closing = false;
-                session.touch();
+                if (leading) {
+                    session.touch();
+                }
             }
         }
         LOG.info(() -> "ZooKeeper ensemble member: " + role + ", leader " + newLeaderId
