@@ -50,39 +50,45 @@ public final class ClusterMetadata implements AutoCloseable {
 
     /** Creates the layout's persistent paths, the cluster id, registers this broker and runs for controller. */
     public synchronized void start() throws Exception {
+        // One pipelined batch for the layout and a candidate cluster id: each node is created only where it is
+        // missing, so the first broker's id wins and later brokers (or restarts) read it back below.
         java.util.LinkedHashMap<String, byte[]> persistent = new java.util.LinkedHashMap<>();
         for (String path : KafkaZkLayout.PERSISTENT_PATHS) persistent.put(path, new byte[0]);
+        persistent.put(KafkaZkLayout.CLUSTER_ID, KafkaZkLayout.encodeClusterId(KafkaZkLayout.newClusterId()));
+        // Kafka's controller creates the epoch node at 0 before its first election bumps it to 1.
+        persistent.put(KafkaZkLayout.CONTROLLER_EPOCH, KafkaZkLayout.encodeControllerEpoch(0));
         store.writeAll(persistent, false);
         byte[] id = store.getData(KafkaZkLayout.CLUSTER_ID);
-        if (id == null) {
-            store.create(KafkaZkLayout.CLUSTER_ID, KafkaZkLayout.encodeClusterId(KafkaZkLayout.newClusterId()), false);
-            id = store.getData(KafkaZkLayout.CLUSTER_ID);
-        }
+        if (id == null) throw new IllegalStateException(KafkaZkLayout.CLUSTER_ID + " vanished right after its creation");
         clusterId = KafkaZkLayout.decodeClusterId(id);
+        // The registration and the bid for controller go out together (applied in this order, one group commit).
         String brokerPath = KafkaZkLayout.brokerPath(self.brokerId());
-        if (!store.create(brokerPath, KafkaZkLayout.encodeBroker(self), true)) {
+        java.util.LinkedHashMap<String, byte[]> ephemeral = new java.util.LinkedHashMap<>();
+        ephemeral.put(brokerPath, KafkaZkLayout.encodeBroker(self));
+        ephemeral.put(KafkaZkLayout.CONTROLLER, KafkaZkLayout.encodeController(self.brokerId(), System.currentTimeMillis()));
+        Map<String, Boolean> created = store.createAll(ephemeral, true);
+        if (!created.get(brokerPath)) {
             // A stale registration from our own previous run (its session not yet expired) is replaced.
             store.deleteRecursive(brokerPath);
             if (!store.create(brokerPath, KafkaZkLayout.encodeBroker(self), true)) {
                 throw new IllegalStateException("broker id " + self.brokerId() + " is already registered");
             }
         }
-        electController();
+        electController(created.get(KafkaZkLayout.CONTROLLER));
         for (String topic : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(topic);
         LOG.log(System.Logger.Level.INFO, "Kafka metadata ready: cluster {0}, broker {1}, controller {2}, {3} topics",
                 clusterId, self.brokerId(), controllerId, topics.size());
     }
 
-    private void electController() throws Exception {
-        byte[] current = store.getData(KafkaZkLayout.CONTROLLER);
-        if (current == null && store.create(KafkaZkLayout.CONTROLLER,
-                KafkaZkLayout.encodeController(self.brokerId(), System.currentTimeMillis()), true)) {
+    /** {@code won}: whether this broker's create of {@code /controller} succeeded (else another broker holds it). */
+    private void electController(boolean won) throws Exception {
+        if (won) {
             byte[] epoch = store.getData(KafkaZkLayout.CONTROLLER_EPOCH);
             controllerEpoch = (epoch == null || epoch.length == 0 ? 0 : KafkaZkLayout.decodeControllerEpoch(epoch)) + 1;
             store.setData(KafkaZkLayout.CONTROLLER_EPOCH, KafkaZkLayout.encodeControllerEpoch(controllerEpoch));
             controllerId = self.brokerId();
         } else {
-            byte[] data = current != null ? current : store.getData(KafkaZkLayout.CONTROLLER);
+            byte[] data = store.getData(KafkaZkLayout.CONTROLLER);
             controllerId = data == null ? -1 : KafkaZkLayout.decodeControllerId(data);
         }
     }

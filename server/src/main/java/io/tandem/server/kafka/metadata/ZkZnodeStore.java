@@ -78,7 +78,45 @@ public final class ZkZnodeStore implements ZnodeStore {
 
     @Override
     public boolean create(String path, byte[] data, boolean ephemeral) throws Exception {
+        // The parents usually exist: try the node first and walk up only when ZooKeeper says one is missing, which
+        // saves a round trip per ancestor (the start-up registration is a chain of such creates).
+        try {
+            return createOnce(path, data, ephemeral);
+        } catch (Exception e) {
+            if (!is(e, KeeperCode.NO_NODE)) throw e;
+        }
         createParents(path);
+        return createOnce(path, data, ephemeral);
+    }
+
+    @Override
+    public java.util.Map<String, Boolean> createAll(java.util.LinkedHashMap<String, byte[]> nodes, boolean ephemeral)
+            throws Exception {
+        java.util.Map<String, CompletableFuture<String>> sent = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, byte[]> e : nodes.entrySet()) {
+            sent.put(e.getKey(), client.create(e.getKey(), e.getValue() == null ? new byte[0] : e.getValue(),
+                    Acls.OPEN_ACL_UNSAFE, ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT));
+        }
+        java.util.Map<String, Boolean> created = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, CompletableFuture<String>> e : sent.entrySet()) {
+            try {
+                await(e.getValue());
+                created.put(e.getKey(), true);
+            } catch (Exception failure) {
+                if (is(failure, KeeperCode.NODE_EXISTS)) {
+                    created.put(e.getKey(), false);
+                } else if (is(failure, KeeperCode.NO_NODE)) {
+                    // A parent was missing: this one alone goes the slow way, parents first.
+                    created.put(e.getKey(), create(e.getKey(), nodes.get(e.getKey()), ephemeral));
+                } else {
+                    throw failure;
+                }
+            }
+        }
+        return created;
+    }
+
+    private boolean createOnce(String path, byte[] data, boolean ephemeral) throws Exception {
         try {
             await(client.create(path, data, Acls.OPEN_ACL_UNSAFE, ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT));
             return true;

@@ -42,6 +42,19 @@ public interface ZnodeStore extends AutoCloseable {
         }
     }
 
+    /**
+     * Creates each missing node in map order (missing parents persistent and empty) and says, per path, whether this
+     * call created it. Stores that can pipeline send them all before waiting, so their writes share one group commit.
+     */
+    default java.util.Map<String, Boolean> createAll(java.util.LinkedHashMap<String, byte[]> nodes, boolean ephemeral)
+            throws Exception {
+        java.util.Map<String, Boolean> created = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, byte[]> e : nodes.entrySet()) {
+            created.put(e.getKey(), create(e.getKey(), e.getValue(), ephemeral));
+        }
+        return created;
+    }
+
     @Override
     void close();
 }
