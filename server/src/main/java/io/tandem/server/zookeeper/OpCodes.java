@@ -1,45 +1,52 @@
 package io.tandem.server.zookeeper;
 
-/** ZooKeeper 3.9 request opcodes, event types and permission bits as the wire carries them. */
-final class OpCodes {
-    static final int NOTIFICATION = 0;
-    static final int CREATE = 1;
-    static final int DELETE = 2;
-    static final int EXISTS = 3;
-    static final int GET_DATA = 4;
-    static final int SET_DATA = 5;
-    static final int GET_ACL = 6;
-    static final int SET_ACL = 7;
-    static final int GET_CHILDREN = 8;
-    static final int SYNC = 9;
-    static final int PING = 11;
-    static final int GET_CHILDREN2 = 12;
-    static final int CHECK = 13;
-    static final int MULTI = 14;
-    static final int CREATE2 = 15;
-    static final int RECONFIG = 16;
-    static final int CHECK_WATCHES = 17;
-    static final int REMOVE_WATCHES = 18;
-    static final int CREATE_CONTAINER = 19;
-    static final int DELETE_CONTAINER = 20;
-    static final int CREATE_TTL = 21;
-    static final int MULTI_READ = 22;
-    static final int AUTH = 100;
-    static final int SET_WATCHES = 101;
-    static final int SASL = 102;
-    static final int GET_EPHEMERALS = 103;
-    static final int GET_ALL_CHILDREN_NUMBER = 104;
-    static final int SET_WATCHES2 = 105;
-    static final int ADD_WATCH = 106;
-    static final int WHO_AM_I = 107;
-    static final int CREATE_SESSION = -10;
-    static final int CLOSE_SESSION = -11;
-    static final int ERROR = -1;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.Perms;
+import io.tandem.zk.wire.Xids;
 
-    static final int XID_NOTIFICATION = -1;
-    static final int XID_PING = -2;
-    static final int XID_AUTH = -4;
-    static final int XID_SET_WATCHES = -8;
+/**
+ * ZooKeeper 3.9 request opcodes, xids, event types and permission bits as the server's switch statements use them;
+ * the numbers come from zk-wire's {@link OpCode}, {@link Xids} and {@link Perms}, so they are defined once.
+ */
+final class OpCodes {
+    static final int NOTIFICATION = OpCode.NOTIFICATION;
+    static final int CREATE = OpCode.CREATE;
+    static final int DELETE = OpCode.DELETE;
+    static final int EXISTS = OpCode.EXISTS;
+    static final int GET_DATA = OpCode.GET_DATA;
+    static final int SET_DATA = OpCode.SET_DATA;
+    static final int GET_ACL = OpCode.GET_ACL;
+    static final int SET_ACL = OpCode.SET_ACL;
+    static final int GET_CHILDREN = OpCode.GET_CHILDREN;
+    static final int SYNC = OpCode.SYNC;
+    static final int PING = OpCode.PING;
+    static final int GET_CHILDREN2 = OpCode.GET_CHILDREN2;
+    static final int CHECK = OpCode.CHECK;
+    static final int MULTI = OpCode.MULTI;
+    static final int CREATE2 = OpCode.CREATE2;
+    static final int RECONFIG = OpCode.RECONFIG;
+    static final int CHECK_WATCHES = OpCode.CHECK_WATCHES;
+    static final int REMOVE_WATCHES = OpCode.REMOVE_WATCHES;
+    static final int CREATE_CONTAINER = OpCode.CREATE_CONTAINER;
+    static final int DELETE_CONTAINER = OpCode.DELETE_CONTAINER;
+    static final int CREATE_TTL = OpCode.CREATE_TTL;
+    static final int MULTI_READ = OpCode.MULTI_READ;
+    static final int AUTH = OpCode.AUTH;
+    static final int SET_WATCHES = OpCode.SET_WATCHES;
+    static final int SASL = OpCode.SASL;
+    static final int GET_EPHEMERALS = OpCode.GET_EPHEMERALS;
+    static final int GET_ALL_CHILDREN_NUMBER = OpCode.GET_ALL_CHILDREN_NUMBER;
+    static final int SET_WATCHES2 = OpCode.SET_WATCHES2;
+    static final int ADD_WATCH = OpCode.ADD_WATCH;
+    static final int WHO_AM_I = OpCode.WHO_AM_I;
+    static final int CREATE_SESSION = OpCode.CREATE_SESSION;
+    static final int CLOSE_SESSION = OpCode.CLOSE_SESSION;
+    static final int ERROR = OpCode.ERROR;
+
+    static final int XID_NOTIFICATION = Xids.NOTIFICATION;
+    static final int XID_PING = Xids.PING;
+    static final int XID_AUTH = Xids.AUTH;
+    static final int XID_SET_WATCHES = Xids.SET_WATCHES;
 
     static final int EVENT_NODE_CREATED = 1;
     static final int EVENT_NODE_DELETED = 2;
@@ -47,12 +54,12 @@ final class OpCodes {
     static final int EVENT_NODE_CHILDREN_CHANGED = 4;
     static final int STATE_SYNC_CONNECTED = 3;
 
-    static final int PERM_READ = 1;
-    static final int PERM_WRITE = 2;
-    static final int PERM_CREATE = 4;
-    static final int PERM_DELETE = 8;
-    static final int PERM_ADMIN = 16;
-    static final int PERM_ALL = 31;
+    static final int PERM_READ = Perms.READ;
+    static final int PERM_WRITE = Perms.WRITE;
+    static final int PERM_CREATE = Perms.CREATE;
+    static final int PERM_DELETE = Perms.DELETE;
+    static final int PERM_ADMIN = Perms.ADMIN;
+    static final int PERM_ALL = Perms.ALL;
 
     /** Apache's ephemeralOwner marker for container nodes (the high bit only). */
     static final long CONTAINER_EPHEMERAL_OWNER = Long.MIN_VALUE;
