@@ -81,6 +81,8 @@ public final class ZabStateMachine {
     private long decidedRound;
     private final Map<Integer, ReceivedVote> receivedVotes = new TreeMap<>();
     private final Map<Integer, ReceivedVote> outOfElection = new TreeMap<>();
+    /** Peers whose connection the transport reported closed and that have not been heard from since. */
+    private final java.util.Set<Integer> unreachable = new java.util.TreeSet<>();
     private long decideAtTick = -1;
 
     private FollowerSession follower;
@@ -238,6 +240,7 @@ public final class ZabStateMachine {
                     message.getClass().getSimpleName(), from);
             return;
         }
+        unreachable.remove(from);
         if (message instanceof Notification notification) {
             onNotification(from, notification);
         } else if (message instanceof SessionMessage sessionMessage) {
@@ -257,6 +260,9 @@ public final class ZabStateMachine {
      * show; anything else is left to the tick timeouts (a connection may come back before they matter).
      */
     public void peerDisconnected(int peer) {
+        if (config.isVoter(peer) && peer != myId) {
+            unreachable.add(peer);
+        }
         if (role == Role.FOLLOWING && follower != null && follower.leaderId == peer) {
             startLooking("connection to leader " + peer + " closed");
         }
@@ -342,7 +348,10 @@ public final class ZabStateMachine {
             }
             receivedVotes.put(from, new ReceivedVote(vote, n.round(), n.senderState()));
             int agreeing = agreeing(receivedVotes, proposal, Role.LOOKING);
-            if (agreeing == config.voters().length) {
+            // Every voter agrees, or a quorum does and every voter that has not voted is known to be unreachable:
+            // no better vote can still arrive, so waiting out the finalize ticks would only delay the failover.
+            if (agreeing == config.voters().length
+                    || agreeing >= config.quorumSize() && agreeing + unreachableNonVoters() >= config.voters().length) {
                 decide(proposal);
             } else if (agreeing >= config.quorumSize() && decideAtTick < 0) {
                 decideAtTick = now + config.electionFinalizeTicks();
@@ -368,6 +377,16 @@ public final class ZabStateMachine {
             proposal = vote;
             decide(vote);
         }
+    }
+
+    private int unreachableNonVoters() {
+        int count = 0;
+        for (int peer : unreachable) {
+            if (!receivedVotes.containsKey(peer)) {
+                count++;
+            }
+        }
+        return count;
     }
 
     private static int agreeing(Map<Integer, ReceivedVote> votes, Vote vote, Role state) {

@@ -72,6 +72,29 @@ class ZabStateMachineTest {
     }
 
     @Test
+    void shouldDecideWithoutTheFinalizeWaitWhenEveryVoterThatHasNotVotedIsUnreachable() {
+        ZabStateMachine machine = new ZabStateMachine(ZabConfig.of(ME, 1, 2, 3),
+                new DurableState(3, 3, 0, null, List.of(new LogEntry(Zxid.of(3, 5), txn("x")))), 1);
+        machine.ready();
+        machine.receive(3, new Notification(ME, Zxid.of(3, 5), 3, 1, Role.LOOKING));
+        assertEquals(Role.LOOKING, machine.role(), "a quorum agrees, but server 1 might still send a better vote");
+        machine.peerDisconnected(1);
+        machine.receive(3, new Notification(ME, Zxid.of(3, 5), 3, 1, Role.LOOKING));
+        assertEquals(Role.LEADING, machine.role(), "server 1 is known gone: no better vote can come, decide at once");
+    }
+
+    @Test
+    void shouldStillWaitForAVoterThatWasUnreachableButHasSpokenSince() {
+        ZabStateMachine machine = new ZabStateMachine(ZabConfig.of(ME, 1, 2, 3),
+                new DurableState(3, 3, 0, null, List.of(new LogEntry(Zxid.of(3, 5), txn("x")))), 1);
+        machine.ready();
+        machine.peerDisconnected(1);
+        machine.receive(1, new Notification(1, Zxid.of(2, 1), 2, 0, Role.LOOKING)); // an older round: reconnected
+        machine.receive(3, new Notification(ME, Zxid.of(3, 5), 3, 1, Role.LOOKING));
+        assertEquals(Role.LOOKING, machine.role(), "server 1 is reachable again, so the finalize wait applies");
+    }
+
+    @Test
     void shouldAckNewLeaderOnlyInTheReadyThatPersistsTheSyncedLogAndCurrentEpoch() {
         ZabStateMachine machine = newFollower();
         long session = joinLeader(machine);
