@@ -106,8 +106,15 @@ class CuratorRecipesCompatTest {
         }
         assertEquals(1, maxInside.get());
         assertEquals(clients * rounds, entries.get());
-        // The lock nodes are ephemeral-sequential and all gone once released.
-        assertEquals(List.of(), client().getChildren().forPath("/curator/mutex"));
+        // The lock nodes are ephemeral-sequential and all gone once released. Their parent is a container, so the
+        // server's container sweep (every 250 ms here, on Apache as on Tandem) may already have removed it too.
+        List<String> left;
+        try {
+            left = client().getChildren().forPath("/curator/mutex");
+        } catch (org.apache.zookeeper.KeeperException.NoNodeException sweptContainer) {
+            left = List.of();
+        }
+        assertEquals(List.of(), left);
     }
 
     @Test
