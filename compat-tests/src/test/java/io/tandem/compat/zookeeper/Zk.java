@@ -33,6 +33,18 @@ final class Zk {
     }
 
     /** Connects the unmodified Java client and waits until the session is established. */
+    /** Creates {@code /<prefix><test method name>} as an open persistent node: each test works below its own root. */
+    static String testRoot(ZooKeeper zk, String prefix, org.junit.jupiter.api.TestInfo info, byte[] data)
+            throws Exception {
+        String path = "/" + prefix + info.getTestMethod().orElseThrow().getName();
+        zk.create(path, data, org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE, org.apache.zookeeper.CreateMode.PERSISTENT);
+        return path;
+    }
+
+    static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
     static ZooKeeper connect(String connectString) throws Exception {
         return connect(connectString, SESSION_TIMEOUT_MS, new EventRecorder());
     }

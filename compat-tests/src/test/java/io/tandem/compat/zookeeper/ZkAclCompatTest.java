@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -38,7 +37,7 @@ class ZkAclCompatTest {
         target = started;
         anonymous = Zk.connect(target.connectString());
         alice = Zk.connect(target.connectString());
-        alice.addAuthInfo("digest", utf8("alice:alice-password"));
+        alice.addAuthInfo("digest", Zk.utf8("alice:alice-password"));
     }
 
     @AfterAll
@@ -47,14 +46,8 @@ class ZkAclCompatTest {
         alice.close();
     }
 
-    private static byte[] utf8(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
-    }
-
     private static String root(TestInfo info) throws Exception {
-        String path = "/acl-" + info.getTestMethod().orElseThrow().getName();
-        anonymous.create(path, null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-        return path;
+        return Zk.testRoot(anonymous, "acl-", info, null);
     }
 
     /** A mutable list: the client's ACL check calls contains(null), which immutable List.of lists reject. */
@@ -69,7 +62,7 @@ class ZkAclCompatTest {
     @Test
     void creatorAllAclShouldBeStoredAsTheCreatorsDigestAndDenyOthers(TestInfo info) throws Exception {
         String root = root(info);
-        alice.create(root + "/private", utf8("secret"), Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
+        alice.create(root + "/private", Zk.utf8("secret"), Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
 
         Stat stat = new Stat();
         List<ACL> acl = alice.getACL(root + "/private", stat);
@@ -86,14 +79,14 @@ class ZkAclCompatTest {
         // Apache 3.9 checks READ on exists too.
         assertThrows(KeeperException.NoAuthException.class, () -> anonymous.exists(root + "/private", false));
         assertNotNull(alice.exists(root + "/private", false));
-        assertArrayEquals(utf8("secret"), alice.getData(root + "/private", false, null));
+        assertArrayEquals(Zk.utf8("secret"), alice.getData(root + "/private", false, null));
 
         try (ZooKeeper aliceAgain = Zk.connect(target.connectString())) {
-            aliceAgain.addAuthInfo("digest", utf8("alice:alice-password"));
-            assertArrayEquals(utf8("secret"), aliceAgain.getData(root + "/private", false, null));
+            aliceAgain.addAuthInfo("digest", Zk.utf8("alice:alice-password"));
+            assertArrayEquals(Zk.utf8("secret"), aliceAgain.getData(root + "/private", false, null));
         }
         try (ZooKeeper wrongPassword = Zk.connect(target.connectString())) {
-            wrongPassword.addAuthInfo("digest", utf8("alice:wrong"));
+            wrongPassword.addAuthInfo("digest", Zk.utf8("alice:wrong"));
             assertThrows(KeeperException.NoAuthException.class, () -> wrongPassword.getData(root + "/private", false, null));
         }
     }
@@ -118,8 +111,8 @@ class ZkAclCompatTest {
     @Test
     void readOnlyWorldAclShouldAllowReadsAndDenyWrites(TestInfo info) throws Exception {
         String root = root(info);
-        anonymous.create(root + "/ro", utf8("v"), Ids.READ_ACL_UNSAFE, CreateMode.PERSISTENT);
-        assertArrayEquals(utf8("v"), anonymous.getData(root + "/ro", false, null));
+        anonymous.create(root + "/ro", Zk.utf8("v"), Ids.READ_ACL_UNSAFE, CreateMode.PERSISTENT);
+        assertArrayEquals(Zk.utf8("v"), anonymous.getData(root + "/ro", false, null));
         assertThrows(KeeperException.NoAuthException.class, () -> anonymous.setData(root + "/ro", null, -1));
         assertThrows(KeeperException.NoAuthException.class, () -> anonymous.setACL(root + "/ro", Ids.OPEN_ACL_UNSAFE, -1));
         assertThrows(KeeperException.NoAuthException.class,
@@ -129,11 +122,11 @@ class ZkAclCompatTest {
     @Test
     void ipAclShouldMatchTheClientAddressAndSubnets(TestInfo info) throws Exception {
         String root = root(info);
-        anonymous.create(root + "/local", utf8("l"), acl(new ACL(Perms.READ, new Id("ip", "127.0.0.1"))), CreateMode.PERSISTENT);
-        anonymous.create(root + "/subnet", utf8("s"), acl(new ACL(Perms.READ, new Id("ip", "127.0.0.0/8"))), CreateMode.PERSISTENT);
-        anonymous.create(root + "/elsewhere", utf8("e"), acl(new ACL(Perms.READ, new Id("ip", "10.1.2.3"))), CreateMode.PERSISTENT);
-        assertArrayEquals(utf8("l"), anonymous.getData(root + "/local", false, null));
-        assertArrayEquals(utf8("s"), anonymous.getData(root + "/subnet", false, null));
+        anonymous.create(root + "/local", Zk.utf8("l"), acl(new ACL(Perms.READ, new Id("ip", "127.0.0.1"))), CreateMode.PERSISTENT);
+        anonymous.create(root + "/subnet", Zk.utf8("s"), acl(new ACL(Perms.READ, new Id("ip", "127.0.0.0/8"))), CreateMode.PERSISTENT);
+        anonymous.create(root + "/elsewhere", Zk.utf8("e"), acl(new ACL(Perms.READ, new Id("ip", "10.1.2.3"))), CreateMode.PERSISTENT);
+        assertArrayEquals(Zk.utf8("l"), anonymous.getData(root + "/local", false, null));
+        assertArrayEquals(Zk.utf8("s"), anonymous.getData(root + "/subnet", false, null));
         assertThrows(KeeperException.NoAuthException.class, () -> anonymous.getData(root + "/elsewhere", false, null));
         assertThrows(KeeperException.InvalidACLException.class, () -> anonymous.create(root + "/bad-ip", null,
                 acl(new ACL(Perms.READ, new Id("ip", "not-an-address"))), CreateMode.PERSISTENT));
@@ -145,13 +138,13 @@ class ZkAclCompatTest {
         List<ACL> acl = acl(
                 new ACL(Perms.READ | Perms.WRITE, new Id("digest", digestOf("alice:alice-password"))),
                 new ACL(Perms.READ, Ids.ANYONE_ID_UNSAFE));
-        anonymous.create(root + "/shared", utf8("0"), acl, CreateMode.PERSISTENT);
+        anonymous.create(root + "/shared", Zk.utf8("0"), acl, CreateMode.PERSISTENT);
         // A reader without ADMIN gets the digest with its hash redacted to "x".
         assertEquals(acl(new ACL(Perms.READ | Perms.WRITE, new Id("digest", "alice:x")), new ACL(Perms.READ, Ids.ANYONE_ID_UNSAFE)),
                 anonymous.getACL(root + "/shared", null));
-        assertArrayEquals(utf8("0"), anonymous.getData(root + "/shared", false, null));
-        assertThrows(KeeperException.NoAuthException.class, () -> anonymous.setData(root + "/shared", utf8("1"), -1));
-        alice.setData(root + "/shared", utf8("1"), -1);
+        assertArrayEquals(Zk.utf8("0"), anonymous.getData(root + "/shared", false, null));
+        assertThrows(KeeperException.NoAuthException.class, () -> anonymous.setData(root + "/shared", Zk.utf8("1"), -1));
+        alice.setData(root + "/shared", Zk.utf8("1"), -1);
         assertThrows(KeeperException.NoAuthException.class, () -> alice.setACL(root + "/shared", Ids.OPEN_ACL_UNSAFE, -1));
     }
 
@@ -184,11 +177,11 @@ class ZkAclCompatTest {
     @Test
     void theSuperDigestUserShouldBypassEveryAcl(TestInfo info) throws Exception {
         String root = root(info);
-        alice.create(root + "/private", utf8("secret"), Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
+        alice.create(root + "/private", Zk.utf8("secret"), Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
         try (ZooKeeper superUser = Zk.connect(target.connectString())) {
-            superUser.addAuthInfo("digest", utf8(ZkTarget.SUPER_USER + ":" + ZkTarget.SUPER_PASSWORD));
-            assertArrayEquals(utf8("secret"), superUser.getData(root + "/private", false, null));
-            superUser.setData(root + "/private", utf8("changed"), -1);
+            superUser.addAuthInfo("digest", Zk.utf8(ZkTarget.SUPER_USER + ":" + ZkTarget.SUPER_PASSWORD));
+            assertArrayEquals(Zk.utf8("secret"), superUser.getData(root + "/private", false, null));
+            superUser.setData(root + "/private", Zk.utf8("changed"), -1);
             superUser.delete(root + "/private", -1);
         }
     }
@@ -209,7 +202,7 @@ class ZkAclCompatTest {
         Zk.EventRecorder events = new Zk.EventRecorder();
         ZooKeeper bad = Zk.connect(target.connectString(), Zk.SESSION_TIMEOUT_MS, events);
         try {
-            bad.addAuthInfo("no-such-scheme", utf8("whatever"));
+            bad.addAuthInfo("no-such-scheme", Zk.utf8("whatever"));
             events.awaitState(org.apache.zookeeper.Watcher.Event.KeeperState.AuthFailed);
             assertThrows(KeeperException.AuthFailedException.class, () -> bad.getData("/", false, null));
         } finally {

@@ -40,9 +40,7 @@ class ZkContainerTtlCompatTest {
     }
 
     private static String root(TestInfo info) throws Exception {
-        String path = "/sweep-" + info.getTestMethod().orElseThrow().getName();
-        zk.create(path, null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-        return path;
+        return Zk.testRoot(zk, "sweep-", info, null);
     }
 
     private static boolean absent(String path) {

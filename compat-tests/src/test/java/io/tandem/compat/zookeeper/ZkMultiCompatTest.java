@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -38,24 +37,18 @@ class ZkMultiCompatTest {
     }
 
     private static String root(TestInfo info) throws Exception {
-        String path = "/multi-" + info.getTestMethod().orElseThrow().getName();
-        zk.create(path, new byte[0], Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-        return path;
-    }
-
-    private static byte[] utf8(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
+        return Zk.testRoot(zk, "multi-", info, new byte[0]);
     }
 
     @Test
     void aSuccessfulMultiShouldReturnOneResultPerOpInOrderAndApplyAtomically(TestInfo info) throws Exception {
         String root = root(info);
-        zk.create(root + "/old", utf8("x"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        zk.create(root + "/old", Zk.utf8("x"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         List<OpResult> results = zk.multi(List.of(
-                Op.create(root + "/a", utf8("a"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                Op.create(root + "/a", Zk.utf8("a"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
                 Op.create(root + "/seq-", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL),
                 Op.check(root + "/old", 0),
-                Op.setData(root + "/old", utf8("y"), 0),
+                Op.setData(root + "/old", Zk.utf8("y"), 0),
                 Op.delete(root + "/a", 0)));
 
         assertEquals(5, results.size());
@@ -96,7 +89,7 @@ class ZkMultiCompatTest {
         zk.create(root + "/exists", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         KeeperException failure = assertThrows(KeeperException.NodeExistsException.class, () -> zk.multi(List.of(
                 Op.create(root + "/new", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
-                Op.setData(root + "/exists", utf8("v"), -1),
+                Op.setData(root + "/exists", Zk.utf8("v"), -1),
                 Op.create(root + "/exists", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
                 Op.delete(root + "/exists", -1))));
 
@@ -130,8 +123,8 @@ class ZkMultiCompatTest {
         List<OpResult> results = zk.multi(List.of(
                 Op.create(root + "/p", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
                 Op.create(root + "/p/c", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
-                Op.setData(root + "/p/c", utf8("1"), 0),
-                Op.setData(root + "/p/c", utf8("2"), 1),
+                Op.setData(root + "/p/c", Zk.utf8("1"), 0),
+                Op.setData(root + "/p/c", Zk.utf8("2"), 1),
                 Op.delete(root + "/p/c", 2)));
         assertEquals(5, results.size());
         assertEquals(0, zk.exists(root + "/p", false).getNumChildren());
@@ -141,7 +134,7 @@ class ZkMultiCompatTest {
     void deletingAndRecreatingAPathInOneMultiShouldFireDeletedThenCreatedAndOneChildEventPerOp(ZkTarget target, TestInfo info)
             throws Exception {
         String root = root(info);
-        zk.create(root + "/x", utf8("old"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        zk.create(root + "/x", Zk.utf8("old"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         Zk.EventRecorder persistent = new Zk.EventRecorder();
         Zk.EventRecorder children = new Zk.EventRecorder();
         try (ZooKeeper watcher = Zk.connect(target.connectString())) {
@@ -150,7 +143,7 @@ class ZkMultiCompatTest {
             Stat before = zk.exists(root, false);
             zk.multi(List.of(
                     Op.delete(root + "/x", -1),
-                    Op.create(root + "/x", utf8("new"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                    Op.create(root + "/x", Zk.utf8("new"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
                     Op.create(root + "/seq-", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL)));
             persistent.expect(org.apache.zookeeper.Watcher.Event.EventType.NodeDeleted, root + "/x");
             persistent.expect(org.apache.zookeeper.Watcher.Event.EventType.NodeCreated, root + "/x");
@@ -190,7 +183,7 @@ class ZkMultiCompatTest {
         zk.create(root + "/ro", null, Ids.READ_ACL_UNSAFE, CreateMode.PERSISTENT);
         KeeperException failure = assertThrows(KeeperException.NoAuthException.class, () -> zk.multi(List.of(
                 Op.create(root + "/ok", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
-                Op.setData(root + "/ro", utf8("x"), -1))));
+                Op.setData(root + "/ro", Zk.utf8("x"), -1))));
         assertEquals(Code.OK.intValue(), ((OpResult.ErrorResult) failure.getResults().get(0)).getErr());
         assertEquals(Code.NOAUTH.intValue(), ((OpResult.ErrorResult) failure.getResults().get(1)).getErr());
         assertNull(zk.exists(root + "/ok", false));
@@ -204,7 +197,7 @@ class ZkMultiCompatTest {
     @Test
     void multiReadShouldAnswerEachReadIndependentlyIncludingErrors(TestInfo info) throws Exception {
         String root = root(info);
-        zk.create(root + "/a", utf8("data-a"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        zk.create(root + "/a", Zk.utf8("data-a"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         zk.create(root + "/a/child", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
 
         List<OpResult> results = zk.multi(List.of(
@@ -214,7 +207,7 @@ class ZkMultiCompatTest {
                 Op.getChildren(root + "/missing")));
 
         OpResult.GetDataResult data = assertInstanceOf(OpResult.GetDataResult.class, results.get(0));
-        assertArrayEquals(utf8("data-a"), data.getData());
+        assertArrayEquals(Zk.utf8("data-a"), data.getData());
         assertEquals(zk.exists(root + "/a", false), data.getStat());
         assertEquals(List.of("child"), assertInstanceOf(OpResult.GetChildrenResult.class, results.get(1)).getChildren());
         assertEquals(Code.NONODE.intValue(), assertInstanceOf(OpResult.ErrorResult.class, results.get(2)).getErr());

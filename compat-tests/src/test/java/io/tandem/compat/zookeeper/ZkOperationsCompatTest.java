@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,20 +39,14 @@ class ZkOperationsCompatTest {
     }
 
     private static String root(TestInfo info) throws Exception {
-        String path = "/ops-" + info.getTestMethod().orElseThrow().getName();
-        zk.create(path, new byte[0], Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-        return path;
-    }
-
-    private static byte[] utf8(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
+        return Zk.testRoot(zk, "ops-", info, new byte[0]);
     }
 
     @Test
     void create2ShouldReturnTheNewNodesStatWithAllCountersAtTheirInitialValues(TestInfo info) throws Exception {
         String root = root(info);
         Stat stat = new Stat();
-        String created = zk.create(root + "/a", utf8("hello"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, stat);
+        String created = zk.create(root + "/a", Zk.utf8("hello"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, stat);
 
         assertEquals(root + "/a", created);
         assertTrue(stat.getCzxid() > 0);
@@ -101,9 +94,9 @@ class ZkOperationsCompatTest {
     void setDataShouldBumpVersionAndMzxidOnlyAndDeleteShouldCheckTheVersion(TestInfo info) throws Exception {
         String root = root(info);
         Stat created = new Stat();
-        zk.create(root + "/n", utf8("v0"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, created);
+        zk.create(root + "/n", Zk.utf8("v0"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, created);
 
-        Stat set = zk.setData(root + "/n", utf8("value-1"), 0);
+        Stat set = zk.setData(root + "/n", Zk.utf8("value-1"), 0);
         assertEquals(1, set.getVersion());
         assertEquals(created.getCzxid(), set.getCzxid());
         assertTrue(set.getMzxid() > created.getMzxid());
@@ -114,11 +107,11 @@ class ZkOperationsCompatTest {
         assertEquals(0, set.getCversion());
 
         Stat read = new Stat();
-        assertArrayEquals(utf8("value-1"), zk.getData(root + "/n", false, read));
+        assertArrayEquals(Zk.utf8("value-1"), zk.getData(root + "/n", false, read));
         assertEquals(set, read);
 
-        assertThrows(KeeperException.BadVersionException.class, () -> zk.setData(root + "/n", utf8("x"), 0));
-        assertEquals(2, zk.setData(root + "/n", utf8("x"), -1).getVersion());
+        assertThrows(KeeperException.BadVersionException.class, () -> zk.setData(root + "/n", Zk.utf8("x"), 0));
+        assertEquals(2, zk.setData(root + "/n", Zk.utf8("x"), -1).getVersion());
 
         assertThrows(KeeperException.BadVersionException.class, () -> zk.delete(root + "/n", 1));
         zk.delete(root + "/n", 2);
