@@ -84,6 +84,8 @@ public final class ZabStateMachine {
     /** Peers whose connection the transport reported closed and that have not been heard from since. */
     private final java.util.Set<Integer> unreachable = new java.util.TreeSet<>();
     private long decideAtTick = -1;
+    /** Elections decided without waiting because the voters that had not voted were unreachable (diagnostics). */
+    private long earlyDecisions;
 
     private FollowerSession follower;
     private LeaderState leader;
@@ -178,6 +180,10 @@ public final class ZabStateMachine {
         return "zab[" + myId + " " + role + " epoch=" + epoch() + " accepted=" + acceptedEpoch + " current="
                 + currentEpoch + " last=" + Zxid.toString(lastZxid()) + " committed=" + Zxid.toString(committedZxid)
                 + "]";
+    }
+
+    long earlyDecisions() {
+        return earlyDecisions;
     }
 
     /** Election internals, for diagnostics only. */
@@ -352,6 +358,7 @@ public final class ZabStateMachine {
             // no better vote can still arrive, so waiting out the finalize ticks would only delay the failover.
             if (agreeing == config.voters().length
                     || agreeing >= config.quorumSize() && agreeing + unreachableNonVoters() >= config.voters().length) {
+                earlyDecisions += agreeing < config.voters().length ? 1 : 0;
                 decide(proposal);
             } else if (agreeing >= config.quorumSize() && decideAtTick < 0) {
                 decideAtTick = now + config.electionFinalizeTicks();

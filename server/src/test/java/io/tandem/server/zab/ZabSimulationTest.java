@@ -55,7 +55,10 @@ class ZabSimulationTest {
         assertTrue(committed > seeds * 5L, "the simulation must commit real work, committed only " + committed);
         if (seeds >= 100) {
             for (String needed : new String[] {"sync DIFF", "sync TRUNC", "sync SNAP", "partition",
-                    "crash, tail LOSE", "crash inside Ready before SYNC"}) {
+                    "crash, tail LOSE", "crash inside Ready before SYNC", "disconnect notified",
+                    "disconnect notified late, connection back", "disconnect notified falsely",
+                    "disconnect unseen: half-open socket replaced", "connection dropped",
+                    "follower looking at once: leader disconnected", "election decided early: the rest unreachable"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed);
             }
         }
@@ -104,6 +107,7 @@ class ZabSimulationTest {
     static void recover(ZabSimulator sim) {
         sim.heal();
         sim.setFaults(ZabSimulator.Faults.none());
+        sim.calmConnections();
         for (ZabSimulator.Node node : sim.nodes) {
             if (!node.isUp()) {
                 sim.restart(node.id);

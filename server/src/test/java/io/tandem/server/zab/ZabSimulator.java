@@ -137,7 +137,7 @@ final class ZabSimulator {
         }
     }
 
-    private record InFlight(long deliverAt, long order, int from, int to, ZabMessage message) {}
+    private record InFlight(long deliverAt, long order, int from, int to, ZabMessage message, long connection) {}
 
     final long seed;
     private final SplittableRandom random;
@@ -155,6 +155,8 @@ final class ZabSimulator {
     private long writesSubmitted;
     private long writesAccepted;
     private final Checker checker = new Checker();
+    /** The quorum transport's connections and their peerDisconnected notifications (disabled: always connected). */
+    private final SimulatedConnections connections;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -163,6 +165,12 @@ final class ZabSimulator {
     private Tail crashTriggerTail;
 
     ZabSimulator(long seed, int nodeCount, Faults faults, ZabConfig limits) {
+        this(seed, nodeCount, faults, limits, null);
+    }
+
+    /** With {@code connectionParams}, connections are modelled and disconnects notified; null keeps them always up. */
+    ZabSimulator(long seed, int nodeCount, Faults faults, ZabConfig limits,
+                 SimulatedConnections.Params connectionParams) {
         this.seed = seed;
         this.random = new SplittableRandom(seed);
         this.faults = faults;
@@ -177,6 +185,7 @@ final class ZabSimulator {
         for (int i = 0; i < nodeCount; i++) {
             nodes[i] = new Node(i + 1, random.nextInt(TICK_STEPS));
         }
+        this.connections = new SimulatedConnections(this, nodeCount, connectionParams, seed);
         for (Node node : nodes) {
             start(node);
         }
@@ -194,8 +203,9 @@ final class ZabSimulator {
         Faults faults = Faults.random(choose);
         int initLimit = 4 + choose.nextInt(12);
         int syncLimit = 2 + choose.nextInt(initLimit - 1);
-        return new ZabSimulator(seed, nodeCount, brokenDriver ? faults.withSendBeforePersist() : faults,
-                new ZabConfig(1, new int[] {1}, initLimit, syncLimit, choose.nextInt(3), 1000));
+        ZabConfig limits = new ZabConfig(1, new int[] {1}, initLimit, syncLimit, choose.nextInt(3), 1000);
+        return new ZabSimulator(seed, nodeCount, brokenDriver ? faults.withSendBeforePersist() : faults, limits,
+                SimulatedConnections.Params.random(choose));
     }
 
     // ------------------------------------------------------------------------------------------------ control
@@ -206,6 +216,11 @@ final class ZabSimulator {
 
     void setFaults(Faults faults) {
         this.faults = faults;
+    }
+
+    /** Stops random connection drops and false disconnect notifications (crashes and partitions still close). */
+    void calmConnections() {
+        connections.calm();
     }
 
     long writesAccepted() {
@@ -282,6 +297,7 @@ final class ZabSimulator {
     void isolate(int id) {
         partitionSide[id] = 100 + id;
         trace("partition: isolate " + id);
+        connections.onPartition(step);
     }
 
     /** Puts the listed ids on one side and everyone else on the other. */
@@ -291,6 +307,7 @@ final class ZabSimulator {
             partitionSide[id] = 1;
         }
         trace("partition: " + Arrays.toString(side) + " | rest");
+        connections.onPartition(step);
     }
 
     void heal() {
@@ -307,6 +324,7 @@ final class ZabSimulator {
     void runStep() {
         step++;
         deliverDueMessages();
+        connections.step(step, step % TICK_STEPS == 0);
         for (Node node : nodes) {
             if (!node.isUp() && node.restartAtStep >= 0 && step >= node.restartAtStep) {
                 start(node);
@@ -358,10 +376,15 @@ final class ZabSimulator {
         while (!network.isEmpty() && network.peek().deliverAt <= step) {
             InFlight message = network.poll();
             Node to = node(message.to);
-            if (!to.isUp() || !connected(message.from, message.to)) {
+            if (!to.isUp() || !connected(message.from, message.to)
+                    || !connections.deliverable(message.from, message.to, message.connection)) {
                 continue;
             }
+            long earlyDecisions = to.machine.earlyDecisions();
             to.machine.receive(message.from, message.message);
+            if (to.machine.earlyDecisions() > earlyDecisions) {
+                count("election decided early: the rest unreachable");
+            }
             drain(to);
         }
     }
@@ -374,23 +397,39 @@ final class ZabSimulator {
         if (message instanceof ZabMessage.Sync sync) {
             count("sync " + sync.mode());
         }
+        long connection = connections.sendGeneration(from, to);
+        if (connection < 0) {
+            return; // QuorumTransport.send drops what it cannot write to a live connection
+        }
         if (!connected(from, to) || random.nextDouble() < faults.lossPerMessage()) {
             return;
         }
-        enqueue(from, to, message);
+        enqueue(from, to, message, connection);
         if (random.nextDouble() < faults.duplicatePerMessage()) {
-            enqueue(from, to, message);
+            enqueue(from, to, message, connection);
         }
     }
 
-    private void enqueue(int from, int to, ZabMessage message) {
+    /** The driver's PeerDisconnected input: the transport saw its connection with {@code peer} close. */
+    void deliverDisconnect(Node node, int peer) {
+        boolean followedPeer = node.machine.role() == Role.FOLLOWING && node.machine.leaderId() == peer;
+        trace("node " + node.id + ": peerDisconnected(" + peer + ")" + (connections.isUp(node.id, peer)
+                ? " while connected again" : ""));
+        node.machine.peerDisconnected(peer);
+        if (followedPeer && node.machine.role() == Role.LOOKING) {
+            count("follower looking at once: leader disconnected");
+        }
+        drain(node);
+    }
+
+    private void enqueue(int from, int to, ZabMessage message, long connection) {
         long deliverAt = step + 1 + random.nextInt(faults.delayStepsMax());
         if (random.nextDouble() >= faults.reorderPerMessage()) {
             // Like TCP, the link keeps order unless this message was picked to be reordered.
             deliverAt = Math.max(deliverAt, lastDeliveryStep[from][to]);
             lastDeliveryStep[from][to] = deliverAt;
         }
-        network.add(new InFlight(deliverAt, messageOrder++, from, to, message));
+        network.add(new InFlight(deliverAt, messageOrder++, from, to, message, connection));
     }
 
     // ------------------------------------------------------------------------------------------------ nodes
@@ -408,6 +447,7 @@ final class ZabSimulator {
                 baseConfig.electionFinalizeTicks(), baseConfig.outstandingProposalsMax());
         node.machine = new ZabStateMachine(config, durable, node.restarts);
         trace("start " + node.id + " (restart " + node.restarts + ") " + node.machine);
+        connections.onStart(node.id, step);
         checker.onRestart(node);
         drain(node);
     }
@@ -428,6 +468,7 @@ final class ZabSimulator {
                 + Zxid.toString(disk.lastZxid()));
         node.machine = null;
         node.restartAtStep = restartAtStep;
+        connections.onCrash(node.id, step);
         count("crash, tail " + tail);
     }
 
@@ -590,6 +631,9 @@ final class ZabSimulator {
             message.append("  node ").append(node.id).append(": ")
                     .append(node.isUp() ? node.machine.toString() : "down").append(" applied ")
                     .append(Zxid.toString(node.app.appliedZxid)).append('\n');
+        }
+        if (connections.enabled()) {
+            message.append("  ").append(connections.describe()).append('\n');
         }
         message.append("last events:\n");
         for (String line : trace) {
