@@ -9,42 +9,52 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three real Tandem processes on loopback: clients write under load while the leader is killed with SIGKILL and
- * restarted, and while member 3 is cut off from the others by a fault-injecting proxy on its peer links. Afterwards
- * every acknowledged write is on every member and the trees are identical.
+ * Three and five real Tandem processes on loopback, under client write load. Three: the leader is killed with SIGKILL
+ * and restarted, then member 3 is cut off from the others by fault-injecting proxies on its peer links. Five: the
+ * leader is killed, then the leader that replaced it (a quorum of three stays up), both restart, then members 4 and 5
+ * are cut off together while 1-3 keep serving. Afterwards every acknowledged write is on every member and the trees
+ * are identical. Each failover prints the time from the kill to the next acknowledged write.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class EnsembleProcessTest {
-    private static final int SIZE = 3;
+    private static final int SIZE_MAX = 5;
     private static final int TICK_MS = 200;
+
+    /** A kill, and when a write sent after it was first acknowledged (0 until then). */
+    private record Failover(long killedAtNanos, AtomicLong firstAckNanos) {}
 
     @TempDir
     Path dir;
-    private final int[] clientPorts = new int[SIZE + 1];
-    private final int[] quorumPorts = new int[SIZE + 1];
-    private final Process[] processes = new Process[SIZE + 1];
+    private int size;
+    private final int[] clientPorts = new int[SIZE_MAX + 1];
+    private final int[] quorumPorts = new int[SIZE_MAX + 1];
+    private final Process[] processes = new Process[SIZE_MAX + 1];
+    /** For each member that is cut off in the test: the proxies it dials the lower ids through. */
+    private final Map<Integer, Map<Integer, FaultyProxy>> proxiesOf = new TreeMap<>();
     private final List<FaultyProxy> proxies = new ArrayList<>();
     private final List<Thread> writers = new ArrayList<>();
     private volatile boolean writing = true;
-    /** When the leader was killed (0 before), and when a write sent after that was first acknowledged. */
-    private volatile long killedAtNanos;
-    private final AtomicLong firstAckAfterKillNanos = new AtomicLong();
+    private volatile Failover failover;
 
     @AfterEach
     void stopEverything() throws Exception {
@@ -52,7 +62,7 @@ class EnsembleProcessTest {
         for (Thread writer : writers) {
             writer.join(15_000);
         }
-        for (int id = 1; id <= SIZE; id++) {
+        for (int id = 1; id <= size; id++) {
             if (processes[id] != null) {
                 processes[id].destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
@@ -62,7 +72,7 @@ class EnsembleProcessTest {
         }
     }
 
-    private void start(int id, Map<Integer, Integer> peerPorts) throws IOException {
+    private void start(int id) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"), "io.tandem.server.Main", "start",
@@ -70,8 +80,9 @@ class EnsembleProcessTest {
                 "--zk-port", Integer.toString(clientPorts[id]),
                 "--set", "myid=" + id, "--set", "tickTime=" + TICK_MS, "--set", "initLimit=10",
                 "--set", "syncLimit=5", "--set", "maxSessionTimeout=30000"));
-        for (int peer = 1; peer <= SIZE; peer++) {
-            int port = peerPorts.getOrDefault(peer, quorumPorts[peer]);
+        Map<Integer, FaultyProxy> viaProxy = proxiesOf.getOrDefault(id, Map.of());
+        for (int peer = 1; peer <= size; peer++) {
+            int port = viaProxy.containsKey(peer) ? viaProxy.get(peer).port() : quorumPorts[peer];
             command.add("--set");
             command.add("server." + peer + "=127.0.0.1:" + port + ":" + TestEnsemble.freePort());
         }
@@ -80,7 +91,8 @@ class EnsembleProcessTest {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
     }
 
-    private int awaitServing(long timeoutMs) throws Exception {
+    /** Waits until every member not in {@code down} serves and exactly one of them leads; returns the leader. */
+    private int awaitServing(long timeoutMs, Set<Integer> down) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         String last = "";
         while (System.nanoTime() - deadline < 0) {
@@ -88,7 +100,10 @@ class EnsembleProcessTest {
             int leaders = 0;
             boolean allServing = true;
             StringBuilder modes = new StringBuilder();
-            for (int id = 1; id <= SIZE; id++) {
+            for (int id = 1; id <= size; id++) {
+                if (down.contains(id)) {
+                    continue;
+                }
                 String mode = TestEnsemble.modeAt(clientPorts[id]);
                 modes.append(id).append('=').append(mode).append(' ');
                 if (mode.equals("leader")) {
@@ -104,7 +119,7 @@ class EnsembleProcessTest {
             }
             Thread.sleep(100);
         }
-        for (int id = 1; id <= SIZE; id++) {
+        for (int id = 1; id <= size; id++) {
             List<String> lines = Files.readAllLines(dir.resolve("node" + id + ".log"), StandardCharsets.UTF_8);
             System.out.println("---- node " + id + " log tail\n"
                     + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
@@ -112,24 +127,57 @@ class EnsembleProcessTest {
         throw new AssertionError("ensemble did not settle within " + timeoutMs + " ms: " + last);
     }
 
-    @Test
-    void acknowledgedWritesSurviveALeaderKillAndAFollowerCutOff() throws Exception {
-        for (int id = 1; id <= SIZE; id++) {
+    private int awaitServing(long timeoutMs) throws Exception {
+        return awaitServing(timeoutMs, Set.of());
+    }
+
+    /** SIGKILLs {@code id}, waits for the next write acknowledged after the kill and prints the failover time. */
+    private void killAndAwaitFailover(int id, String what) throws Exception {
+        long killedAt = System.nanoTime();
+        processes[id].destroyForcibly(); // SIGKILL
+        Failover current = new Failover(killedAt, new AtomicLong());
+        failover = current;
+        while (current.firstAckNanos().get() == 0) {
+            assertTrue(System.nanoTime() - killedAt < TimeUnit.SECONDS.toNanos(30),
+                    "no write committed after the kill of " + what);
+            Thread.sleep(5);
+        }
+        processes[id].waitFor(10, TimeUnit.SECONDS);
+        long failoverMs = TimeUnit.NANOSECONDS.toMillis(current.firstAckNanos().get() - killedAt);
+        System.out.println("EnsembleProcessTest(" + size + " members): " + what + " " + id
+                + " killed with SIGKILL; next committed write after " + failoverMs + " ms");
+    }
+
+    @ParameterizedTest(name = "{0} members")
+    @ValueSource(ints = {3, 5})
+    void acknowledgedWritesSurviveLeaderKillsAndFollowersCutOff(int members) throws Exception {
+        size = members;
+        for (int id = 1; id <= size; id++) {
             clientPorts[id] = TestEnsemble.freePort();
             quorumPorts[id] = TestEnsemble.freePort();
         }
-        // Member 3 reaches members 1 and 2 only through proxies (the higher id dials), so cutting them isolates it.
-        FaultyProxy to1 = new FaultyProxy(quorumPorts[1]);
-        FaultyProxy to2 = new FaultyProxy(quorumPorts[2]);
-        proxies.add(to1);
-        proxies.add(to2);
-        start(1, Map.of());
-        start(2, Map.of());
-        start(3, Map.of(1, to1.port(), 2, to2.port()));
+        // The cut-off members reach the others only through proxies (the higher id dials), so cutting them isolates
+        // them: member 3 of three; members 4 and 5 of five (their own link stays, a minority of two).
+        int[] cutOff = size == 3 ? new int[] {3} : new int[] {4, 5};
+        Set<Integer> cutOffSet = Arrays.stream(cutOff).boxed().collect(Collectors.toSet());
+        for (int id : cutOff) {
+            Map<Integer, FaultyProxy> viaProxy = new TreeMap<>();
+            for (int peer = 1; peer < id; peer++) {
+                if (!cutOffSet.contains(peer)) {
+                    FaultyProxy proxy = new FaultyProxy(quorumPorts[peer]);
+                    viaProxy.put(peer, proxy);
+                    proxies.add(proxy);
+                }
+            }
+            proxiesOf.put(id, viaProxy);
+        }
+        for (int id = 1; id <= size; id++) {
+            start(id);
+        }
         awaitServing(60_000);
 
         StringBuilder connect = new StringBuilder();
-        for (int id = 1; id <= SIZE; id++) {
+        for (int id = 1; id <= size; id++) {
             connect.append(id == 1 ? "" : ",").append("127.0.0.1:").append(clientPorts[id]);
         }
         try (ZooKeeper setup = TestEnsemble.client(connect.toString(), 10_000, null)) {
@@ -145,43 +193,44 @@ class EnsembleProcessTest {
         Thread.sleep(2_000);
 
         int leader = awaitServing(30_000);
-        long killedAt = System.nanoTime();
-        processes[leader].destroyForcibly(); // SIGKILL
-        killedAtNanos = killedAt;
-        while (firstAckAfterKillNanos.get() == 0) {
-            assertTrue(System.nanoTime() - killedAt < TimeUnit.SECONDS.toNanos(30), "no write committed after the kill");
-            Thread.sleep(5);
+        killAndAwaitFailover(leader, "leader");
+        List<Integer> killed = new ArrayList<>(List.of(leader));
+        if (size == 5) {
+            // A second member goes while the first is still down: the leader that replaced it. Three stay, a quorum.
+            int second = awaitServing(30_000, Set.copyOf(killed));
+            killAndAwaitFailover(second, "second leader");
+            killed.add(second);
         }
-        processes[leader].waitFor(10, TimeUnit.SECONDS);
-        long failoverMs = TimeUnit.NANOSECONDS.toMillis(firstAckAfterKillNanos.get() - killedAt);
-        System.out.println("EnsembleProcessTest: leader " + leader + " killed with SIGKILL; next committed write after "
-                + failoverMs + " ms");
-        start(leader, leader == 3 ? Map.of(1, to1.port(), 2, to2.port()) : Map.of());
+        for (int id : killed) {
+            start(id);
+        }
         awaitServing(60_000);
         Thread.sleep(1_000);
 
-        to1.cut();
-        to2.cut();
+        proxies.forEach(FaultyProxy::cut);
         int acknowledgedBeforeCut = acknowledged.size();
+        // The others keep a leader and keep committing while the cut-off members cannot reach them.
+        awaitServing(30_000, cutOffSet);
         Thread.sleep(3_000);
-        to1.heal();
-        to2.heal();
+        assertTrue(acknowledged.size() > acknowledgedBeforeCut, "writes continued while " + cutOffSet
+                + " were cut off");
+        proxies.forEach(FaultyProxy::heal);
         awaitServing(60_000);
         Thread.sleep(1_000);
         writing = false;
         for (Thread writer : writers) {
             writer.join(15_000);
         }
-        assertTrue(acknowledged.size() > acknowledgedBeforeCut, "writes continued while member 3 was cut off");
 
         Map<String, String> first = TestEnsemble.dump("127.0.0.1:" + clientPorts[1]);
         for (String path : acknowledged) {
             assertTrue(first.containsKey(path), "acknowledged write " + path + " is missing");
         }
-        for (int id = 2; id <= SIZE; id++) {
+        for (int id = 2; id <= size; id++) {
             assertEquals(first, TestEnsemble.dump("127.0.0.1:" + clientPorts[id]), "member " + id + " differs");
         }
-        System.out.println("EnsembleProcessTest: " + acknowledged.size() + " acknowledged writes on every member");
+        System.out.println("EnsembleProcessTest(" + size + " members): " + acknowledged.size()
+                + " acknowledged writes on every member");
     }
 
     private void write(String connect, String prefix, Set<String> acknowledged) {
@@ -193,9 +242,9 @@ class EnsembleProcessTest {
                     zk.create(path, path.getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
                             CreateMode.PERSISTENT);
                     acknowledged.add(path);
-                    long killed = killedAtNanos;
-                    if (killed != 0 && sentAt - killed >= 0) {
-                        firstAckAfterKillNanos.compareAndSet(0, System.nanoTime());
+                    Failover current = failover;
+                    if (current != null && sentAt - current.killedAtNanos() >= 0) {
+                        current.firstAckNanos().compareAndSet(0, System.nanoTime());
                     }
                 } catch (KeeperException.ConnectionLossException e) {
                     Thread.sleep(20); // unknown outcome; only acknowledged writes are checked
