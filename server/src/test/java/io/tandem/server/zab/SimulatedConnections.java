@@ -217,6 +217,11 @@ final class SimulatedConnections {
         }
     }
 
+    /** Test hook: the connection between {@code a} and {@code b} breaks now (both sides are notified). */
+    void drop(int a, int b, long step) {
+        close(links[a][b], step, -1, "dropped by the test");
+    }
+
     // ------------------------------------------------------------------------------------------- mechanics
 
     private void dial(Link link, long step) {

@@ -218,6 +218,16 @@ final class ZabSimulator {
         this.faults = faults;
     }
 
+    /** Breaks the connection between two nodes now, as a reset would; only with connections modelled. */
+    void dropConnection(int a, int b) {
+        Checks.require(connections.enabled(), "connections are not modelled");
+        connections.drop(a, b, step);
+    }
+
+    boolean connectionUp(int a, int b) {
+        return connections.isUp(a, b);
+    }
+
     /** Stops random connection drops and false disconnect notifications (crashes and partitions still close). */
     void calmConnections() {
         connections.calm();
