@@ -43,7 +43,11 @@ public final class QuorumTransport implements Closeable {
     public static final long RECONNECT_DELAY_MS = 250;
     public static final int CONNECT_TIMEOUT_MS = 2_000;
 
-    /** One {@code server.N=host:quorumPort:electionPort} line. */
+    /**
+     * One {@code server.N=host:quorumPort:electionPort} line. All peer traffic (election notifications included) uses
+     * quorumPort; electionPort (-1 when the line omits it) is validated but not listened on: see server/README.md,
+     * "Ensemble", for why.
+     */
     public record Peer(int id, String host, int quorumPort, int electionPort) {
         /** Parses {@code host:quorumPort[:electionPort][;clientAddress]}; a role suffix like ":participant" is ignored. */
         public static Peer parse(int id, String value) {
@@ -57,6 +61,15 @@ public final class QuorumTransport implements Closeable {
                 int quorumPort = Integer.parseInt(parts[1].trim());
                 int electionPort = parts.length > 2 && !parts[2].isBlank() ? Integer.parseInt(parts[2].trim()) : -1;
                 checkPort(id, quorumPort);
+                if (electionPort != -1) {
+                    checkPort(id, electionPort);
+                }
+                if (electionPort == quorumPort && quorumPort != 0) {
+                    // Apache binds both, so such a line fails there; refuse it here too rather than accept a config
+                    // that only works with Tandem.
+                    throw new IllegalArgumentException("server." + id + "=" + value
+                            + ": quorumPort and electionPort must differ");
+                }
                 return new Peer(id, parts[0].trim(), quorumPort, electionPort);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("server." + id + "=" + value + ": bad port", e);
@@ -89,7 +102,26 @@ public final class QuorumTransport implements Closeable {
             }
             peers.put(id, Peer.parse(id, setting.getValue()));
         }
+        checkDistinctAddresses(peers);
         return peers;
+    }
+
+    /** Two servers cannot listen on the same host and port (0, "any free port", excepted), as Apache checks too. */
+    private static void checkDistinctAddresses(Map<Integer, Peer> peers) {
+        Map<String, String> owners = new TreeMap<>();
+        for (Peer peer : peers.values()) {
+            for (int port : new int[] {peer.quorumPort(), peer.electionPort()}) {
+                if (port <= 0) {
+                    continue;
+                }
+                String address = peer.host().toLowerCase(java.util.Locale.ROOT) + ":" + port;
+                String owner = owners.putIfAbsent(address, "server." + peer.id());
+                if (owner != null && !owner.equals("server." + peer.id())) {
+                    throw new IllegalArgumentException(address + " of server." + peer.id() + " conflicts with "
+                            + owner);
+                }
+            }
+        }
     }
 
     /** Receives decoded messages on a Netty event loop; it must hand them off and return at once. */

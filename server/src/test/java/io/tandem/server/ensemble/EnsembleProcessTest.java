@@ -48,6 +48,8 @@ class EnsembleProcessTest {
     private int size;
     private final int[] clientPorts = new int[SIZE_MAX + 1];
     private final int[] quorumPorts = new int[SIZE_MAX + 1];
+    /** Fixed like the quorum ports: every member must see the same server.N lines (Tandem rejects clashing ports). */
+    private final int[] electionPorts = new int[SIZE_MAX + 1];
     private final Process[] processes = new Process[SIZE_MAX + 1];
     /** For each member that is cut off in the test: the proxies it dials the lower ids through. */
     private final Map<Integer, Map<Integer, FaultyProxy>> proxiesOf = new TreeMap<>();
@@ -84,7 +86,7 @@ class EnsembleProcessTest {
         for (int peer = 1; peer <= size; peer++) {
             int port = viaProxy.containsKey(peer) ? viaProxy.get(peer).port() : quorumPorts[peer];
             command.add("--set");
-            command.add("server." + peer + "=127.0.0.1:" + port + ":" + TestEnsemble.freePort());
+            command.add("server." + peer + "=127.0.0.1:" + port + ":" + electionPorts[peer]);
         }
         File log = dir.resolve("node" + id + ".log").toFile();
         processes[id] = new ProcessBuilder(command).redirectErrorStream(true)
@@ -148,6 +150,11 @@ class EnsembleProcessTest {
                 + " killed with SIGKILL; next committed write after " + failoverMs + " ms");
     }
 
+    private void phase(long began, String what) {
+        System.out.println("EnsembleProcessTest(" + size + " members): " + what + " at "
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began) + " ms");
+    }
+
     @ParameterizedTest(name = "{0} members")
     @ValueSource(ints = {3, 5})
     void acknowledgedWritesSurviveLeaderKillsAndFollowersCutOff(int members) throws Exception {
@@ -155,6 +162,7 @@ class EnsembleProcessTest {
         for (int id = 1; id <= size; id++) {
             clientPorts[id] = TestEnsemble.freePort();
             quorumPorts[id] = TestEnsemble.freePort();
+            electionPorts[id] = TestEnsemble.freePort();
         }
         // The cut-off members reach the others only through proxies (the higher id dials), so cutting them isolates
         // them: member 3 of three; members 4 and 5 of five (their own link stays, a minority of two).
@@ -171,10 +179,12 @@ class EnsembleProcessTest {
             }
             proxiesOf.put(id, viaProxy);
         }
+        long began = System.nanoTime();
         for (int id = 1; id <= size; id++) {
             start(id);
         }
         awaitServing(60_000);
+        phase(began, "all serving");
 
         StringBuilder connect = new StringBuilder();
         for (int id = 1; id <= size; id++) {
@@ -205,6 +215,7 @@ class EnsembleProcessTest {
             start(id);
         }
         awaitServing(60_000);
+        phase(began, "killed members restarted and serving");
         Thread.sleep(1_000);
 
         proxies.forEach(FaultyProxy::cut);
@@ -216,6 +227,7 @@ class EnsembleProcessTest {
                 + " were cut off");
         proxies.forEach(FaultyProxy::heal);
         awaitServing(60_000);
+        phase(began, "cut-off members back and serving");
         Thread.sleep(1_000);
         writing = false;
         for (Thread writer : writers) {

@@ -34,6 +34,20 @@ class QuorumTransportTest {
         assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(Map.of("server.x", "h:1:2")));
         assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(Map.of("server.1", "h")));
         assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(Map.of("server.1", "h:70000:1")));
+        // electionPort: optional (-1), but when given a valid port, distinct from quorumPort and from other servers'.
+        assertEquals(-1, QuorumTransport.parsePeers(Map.of("server.1", "zk1:2888")).get(1).electionPort());
+        assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(Map.of("server.1", "h:1:70000")));
+        assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(Map.of("server.1", "h:1:-2")));
+        assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(Map.of("server.1", "h:1:x")));
+        assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(Map.of("server.1", "h:2888:2888")));
+        IllegalArgumentException clash = assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(
+                Map.of("server.1", "h:2888:3888", "server.2", "h:2889:2888")));
+        assertTrue(clash.getMessage().contains("h:2888"), clash.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> QuorumTransport.parsePeers(
+                Map.of("server.1", "h:2888:3888", "server.2", "H:2888:3889")));
+        // The same ports on different hosts, and port 0 ("any free port") anywhere, are fine.
+        assertEquals(2, QuorumTransport.parsePeers(Map.of("server.1", "a:2888:3888", "server.2", "b:2888:3888")).size());
+        assertEquals(2, QuorumTransport.parsePeers(Map.of("server.1", "h:2888:0", "server.2", "h:2889:0")).size());
     }
 
     @Test
