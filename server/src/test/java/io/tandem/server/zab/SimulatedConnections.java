@@ -15,7 +15,8 @@ import java.util.SplittableRandom;
  *   <li>a message sent while its connection is down is dropped ({@code QuorumTransport.send}), and messages still in
  *       flight on a connection that closes are lost with it;</li>
  *   <li>a crash closes all the node's connections, a random drop closes one, and a partition closes the connections
- *       it cuts (with a seeded probability; otherwise the link just loses messages, as before);</li>
+ *       it cuts (with a seeded probability; otherwise, per seed, the link either loses what crosses it, as before,
+ *       or holds it and delivers it late, in order, when the partition heals, as TCP does);</li>
  *   <li>each surviving side learns of the close after a seeded delay: usually soon, sometimes late (the Zab thread is
  *       busy, the inbox is behind), even after the connection is back and new messages have arrived on it;</li>
  *   <li>a crash that leaves the survivor's socket half-open (the host died): the survivor notices only late, and an
@@ -37,9 +38,12 @@ final class SimulatedConnections {
      * @param falsePerTick      chance per tick per node of a notification about a connection that did not close
      * @param reconnectSteps    steps between dial attempts (QuorumTransport.RECONNECT_DELAY_MS)
      * @param connectTimeoutSteps steps a dial into a partition takes to fail (QuorumTransport.CONNECT_TIMEOUT_MS)
+     * @param partitionHolds    a connection a partition cuts without closing holds what is sent over it and delivers
+     *                          it, in order, once the partition heals (TCP retransmits); else it is lost
      */
     record Params(double dropPerTick, double partitionCloses, double halfOpenCrash, int noticeStepsMax,
-                  double lateNotice, double falsePerTick, int reconnectSteps, int connectTimeoutSteps) {
+                  double lateNotice, double falsePerTick, int reconnectSteps, int connectTimeoutSteps,
+                  boolean partitionHolds) {
 
         static Params random(SplittableRandom random) {
             boolean harsh = random.nextInt(4) == 0;
@@ -47,13 +51,13 @@ final class SimulatedConnections {
                     random.nextDouble(0, 0.3), 1 + random.nextInt(8), random.nextDouble(0, harsh ? 0.3 : 0.1),
                     random.nextInt(3) == 0 ? random.nextDouble(0, 0.01) : 0,
                     1 + random.nextInt(2 * ZabSimulator.TICK_STEPS), ZabSimulator.TICK_STEPS / 2
-                            + random.nextInt(2 * ZabSimulator.TICK_STEPS));
+                            + random.nextInt(2 * ZabSimulator.TICK_STEPS), random.nextBoolean());
         }
 
         /** No more random drops or false notifications; the transport's mechanics stay. */
         Params calm() {
             return new Params(0, partitionCloses, halfOpenCrash, noticeStepsMax, lateNotice, 0, reconnectSteps,
-                    connectTimeoutSteps);
+                    connectTimeoutSteps, partitionHolds);
         }
     }
 
@@ -120,6 +124,11 @@ final class SimulatedConnections {
     boolean deliverable(int from, int to, long generation) {
         Link link = links[from][to];
         return link.up && link.generation == generation;
+    }
+
+    /** True when a message across a partition waits for it to heal (on a connection that is still up). */
+    boolean holdsAcrossPartition() {
+        return enabled && params.partitionHolds();
     }
 
     boolean isUp(int a, int b) {

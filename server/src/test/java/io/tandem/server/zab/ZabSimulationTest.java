@@ -58,7 +58,8 @@ class ZabSimulationTest {
                     "crash, tail LOSE", "crash inside Ready before SYNC", "disconnect notified",
                     "disconnect notified late, connection back", "disconnect notified falsely",
                     "disconnect unseen: half-open socket replaced", "connection dropped",
-                    "follower looking at once: leader disconnected", "election decided early: the rest unreachable"}) {
+                    "follower looking at once: leader disconnected", "election decided early: the rest unreachable",
+                    "message held by a partition, delivered after it healed"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed);
             }
         }

@@ -23,6 +23,8 @@ import java.util.function.BiPredicate;
 final class ZabSimulator {
     static final int TICK_STEPS = 10;
     private static final int TRACE_LINES_MAX = 300;
+    /** How often a message held by a partition on a live connection is retried. */
+    private static final int HELD_RETRY_STEPS = 5;
 
     /** Fault rates; all zero gives a perfect network and disk that only the test's own actions disturb. */
     record Faults(double lossPerMessage, double duplicatePerMessage, double reorderPerMessage, int delayStepsMax,
@@ -137,7 +139,8 @@ final class ZabSimulator {
         }
     }
 
-    private record InFlight(long deliverAt, long order, int from, int to, ZabMessage message, long connection) {}
+    private record InFlight(long deliverAt, long order, int from, int to, ZabMessage message, long connection,
+                            boolean held) {}
 
     final long seed;
     private final SplittableRandom random;
@@ -386,9 +389,19 @@ final class ZabSimulator {
         while (!network.isEmpty() && network.peek().deliverAt <= step) {
             InFlight message = network.poll();
             Node to = node(message.to);
-            if (!to.isUp() || !connected(message.from, message.to)
-                    || !connections.deliverable(message.from, message.to, message.connection)) {
+            if (!to.isUp() || !connections.deliverable(message.from, message.to, message.connection)) {
                 continue;
+            }
+            if (!connected(message.from, message.to)) {
+                if (connections.holdsAcrossPartition()) {
+                    // Still on a live connection: TCP keeps retransmitting until the partition heals.
+                    network.add(new InFlight(step + HELD_RETRY_STEPS, message.order, message.from, message.to,
+                            message.message, message.connection, true));
+                }
+                continue;
+            }
+            if (message.held) {
+                count("message held by a partition, delivered after it healed");
             }
             long earlyDecisions = to.machine.earlyDecisions();
             to.machine.receive(message.from, message.message);
@@ -411,7 +424,8 @@ final class ZabSimulator {
         if (connection < 0) {
             return; // QuorumTransport.send drops what it cannot write to a live connection
         }
-        if (!connected(from, to) || random.nextDouble() < faults.lossPerMessage()) {
+        if ((!connected(from, to) && !connections.holdsAcrossPartition())
+                || random.nextDouble() < faults.lossPerMessage()) {
             return;
         }
         enqueue(from, to, message, connection);
@@ -439,7 +453,7 @@ final class ZabSimulator {
             deliverAt = Math.max(deliverAt, lastDeliveryStep[from][to]);
             lastDeliveryStep[from][to] = deliverAt;
         }
-        network.add(new InFlight(deliverAt, messageOrder++, from, to, message, connection));
+        network.add(new InFlight(deliverAt, messageOrder++, from, to, message, connection, false));
     }
 
     // ------------------------------------------------------------------------------------------------ nodes
