@@ -54,6 +54,13 @@ final class SimulatedConnections {
                             + random.nextInt(2 * ZabSimulator.TICK_STEPS), random.nextBoolean());
         }
 
+        /** For long opt-in runs ({@code -Dzab.harshConnections=true}): a flaky transport on every seed. */
+        Params harsh(SplittableRandom random) {
+            return new Params(random.nextDouble(0.02, 0.1), partitionCloses, random.nextDouble(0.2, 0.8),
+                    noticeStepsMax, random.nextDouble(0.2, 0.6), random.nextDouble(0.01, 0.05), reconnectSteps,
+                    connectTimeoutSteps, partitionHolds);
+        }
+
         /** No more random drops or false notifications; the transport's mechanics stay. */
         Params calm() {
             return new Params(0, partitionCloses, halfOpenCrash, noticeStepsMax, lateNotice, 0, reconnectSteps,

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
  * (with or without the unsynced tail, also in the middle of executing a Ready) and restarts, with client writes.
  *
  * <p>{@code -Dzab.seed=N} replays one seed; {@code -Dzab.seeds=N} runs N seeds (default {@value #DEFAULT_SEEDS}) from
- * {@code -Dzab.seedBase} (default 1).
+ * {@code -Dzab.seedBase} (default 1); {@code -Dzab.harshConnections=true} makes every seed's transport flaky (frequent
+ * drops, late, false and half-open disconnect notices).
  */
 class ZabSimulationTest {
     /** Simulated faults make the machine log thousands of expected rejections; keep the run fast and readable. */

@@ -207,8 +207,12 @@ final class ZabSimulator {
         int initLimit = 4 + choose.nextInt(12);
         int syncLimit = 2 + choose.nextInt(initLimit - 1);
         ZabConfig limits = new ZabConfig(1, new int[] {1}, initLimit, syncLimit, choose.nextInt(3), 1000);
+        SimulatedConnections.Params connections = SimulatedConnections.Params.random(choose);
+        if (Boolean.getBoolean("zab.harshConnections")) {
+            connections = connections.harsh(choose);
+        }
         return new ZabSimulator(seed, nodeCount, brokenDriver ? faults.withSendBeforePersist() : faults, limits,
-                SimulatedConnections.Params.random(choose));
+                connections);
     }
 
     // ------------------------------------------------------------------------------------------------ control
