@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Seeded, replayable simulations of 3- and 5-node ensembles under loss, duplication, reordering, partitions, crashes
- * (with or without the unsynced tail, also in the middle of executing a Ready) and restarts, with client writes.
+ * (with or without the unsynced tail, also in the middle of executing a Ready), restarts (some with a damaged disk, so
+ * the node restarts recovering), with client writes.
  *
  * <p>{@code -Dzab.seed=N} replays one seed; {@code -Dzab.seeds=N} runs N seeds (default {@value #DEFAULT_SEEDS}) from
  * {@code -Dzab.seedBase} (default 1).
@@ -58,6 +59,8 @@ class ZabSimulationTest {
                     "crash, tail LOSE", "crash inside Ready before SYNC"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed);
             }
+            assertTrue(stats.getOrDefault("recovered after disk damage", 0L) > 0,
+                    "the seeds never re-synced a member whose disk was damaged at restart");
         }
     }
 
