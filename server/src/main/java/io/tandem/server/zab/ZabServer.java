@@ -485,8 +485,8 @@ public final class ZabServer implements Closeable {
             Files.deleteIfExists(dataDir.resolve(RECOVERING_MARKER));
             fsyncDirectory(dataDir);
             recovering = false;
-            LOG.log(Level.WARNING, "server {0}: re-synced from leader {1} after damage to its Zab data; no longer "
-                    + "recovering", machine.myId(), machine.leaderId());
+            LOG.log(Level.INFO, "server {0}: re-synced from leader {1} up to {2} after damage to its Zab data; no "
+                    + "longer recovering", machine.myId(), machine.leaderId(), Zxid.toString(machine.lastZxid()));
         }
         for (Ready.Outbound outbound : ready.messages()) {
             transport.send(outbound.to(), outbound.message());

@@ -662,8 +662,6 @@ public final class ZabStateMachine {
                     // marker goes and before this ack: from here on this member counts like any other.
                     recovering = false;
                     pending.recoveryComplete = true;
-                    LOG.log(Level.INFO, "server {0}: re-synced from leader {1} up to {2}, no longer recovering", myId,
-                            leaderId, Zxid.toString(newLeader.zxid()));
                 }
                 phase = FollowerPhase.AWAITING_UPTODATE;
                 send(new AckNewLeader(session, nextSendSeq++, newLeader.zxid()));
