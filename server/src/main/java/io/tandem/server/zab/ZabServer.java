@@ -132,11 +132,14 @@ public final class ZabServer implements Closeable {
                         + "than serve with transactions missing. Restore " + dataDir + " from a backup, or move it "
                         + "aside to start with empty data.");
             }
+            boolean resumed = Files.exists(marker);
             Path aside = setAside(damage);
-            LOG.log(Level.WARNING, "server {0}: Zab data damaged: {1}. The damaged files are kept in {2}; this "
-                    + "member starts with an empty history and is recovering: it serves no clients and counts in "
-                    + "no election or quorum until a leader has re-synced it", config.myId(), damage,
-                    aside == null ? "(nothing to move)" : aside);
+            LOG.log(Level.WARNING, "server {0}: {1}: {2}. {3}; this member starts with an empty history and is "
+                    + "recovering: it serves no clients and counts in no election or quorum until a leader has "
+                    + "re-synced it", config.myId(), resumed ? "still recovering" : "Zab data damaged", damage,
+                    aside == null ? "Nothing to set aside"
+                            : (resumed ? "The unfinished re-sync is kept in " : "The damaged files are kept in ")
+                                    + aside);
             this.log = TxnLog.open(dataDir.resolve(LOG_DIR));
             loaded = new Loaded(DurableState.recovering(acceptedEpoch));
         } else {
@@ -551,8 +554,13 @@ public final class ZabServer implements Closeable {
         if (!Files.exists(file)) {
             return 0;
         }
-        String text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).trim();
+        String raw = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+        String text = raw.strip();
         try {
+            // Exactly what writeEpoch writes, give or take white space: any other byte (a NUL, a sign) is damage.
+            if (!raw.matches("\\s*[0-9]{1,19}\\s*")) {
+                throw new NumberFormatException("not a decimal number");
+            }
             long epoch = Long.parseLong(text);
             if (epoch < 0 || epoch > Zxid.EPOCH_MAX) {
                 throw new NumberFormatException("out of range");
