@@ -246,7 +246,7 @@ public final class ZabServer implements Closeable {
                 return e.getMessage();
             }
             if (currentEpoch > acceptedEpoch) {
-                // acceptedEpoch is written first, so the newer-looking currentEpoch is the damaged one.
+                // readAcceptedEpoch refuses this already; kept so the invariant never reaches the machine.
                 opened.close();
                 return dataDir.resolve(CURRENT_EPOCH) + " holds epoch " + currentEpoch + ", above acceptedEpoch "
                         + acceptedEpoch;
@@ -330,14 +330,34 @@ public final class ZabServer implements Closeable {
      */
     private long readAcceptedEpoch() throws IOException {
         Path file = dataDir.resolve(ACCEPTED_EPOCH);
+        String advice = ". acceptedEpoch is this member's promise to leaders and cannot be rebuilt automatically, so "
+                + "the member refuses to start. Write into " + file + " the highest acceptedEpoch found in the zab "
+                + "directory of any other member and start it again (damaged history, if any, is then set aside and "
+                + "re-synced from the leader).";
+        long accepted;
         try {
-            return readEpoch(ACCEPTED_EPOCH);
+            accepted = readEpoch(ACCEPTED_EPOCH);
         } catch (IOException e) {
-            throw new IOException(e.getMessage() + ". acceptedEpoch is this member's promise to leaders and cannot be "
-                    + "rebuilt automatically, so the member refuses to start. Write into " + file + " the highest "
-                    + "acceptedEpoch found in the zab directory of any other member and start it again (damaged "
-                    + "history, if any, is then set aside and re-synced from the leader).", e);
+            throw new IOException(e.getMessage() + advice, e);
         }
+        // currentEpoch is only ever written after acceptedEpoch and never above it: if it is, or if it exists without
+        // acceptedEpoch, either file may be the damaged one, and a too-low promise must not be trusted.
+        if (Files.exists(dataDir.resolve(CURRENT_EPOCH))) {
+            long current;
+            try {
+                current = readEpoch(CURRENT_EPOCH);
+            } catch (IOException e) {
+                return accepted; // a damaged currentEpoch only costs the history: the member recovers
+            }
+            if (!Files.exists(file)) {
+                throw new IOException(file + " is missing while " + CURRENT_EPOCH + " holds " + current + advice);
+            }
+            if (current > accepted) {
+                throw new IOException(file + " holds " + accepted + ", below " + CURRENT_EPOCH + " " + current
+                        + ": one of them is damaged" + advice);
+            }
+        }
+        return accepted;
     }
 
     /**

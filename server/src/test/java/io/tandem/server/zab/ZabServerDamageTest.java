@@ -147,6 +147,23 @@ class ZabServerDamageTest {
     }
 
     @Test
+    void shouldRefuseToStartWhenTheAcceptedEpochIsMissingOrBelowTheCurrentEpoch() throws Exception {
+        voters(3);
+        Path zab = dir.resolve("zab");
+        writeLog(zab.resolve("log"), 1, 2, 3);
+        Files.writeString(zab.resolve("currentEpoch"), "5\n");
+        IOException missing = assertThrows(IOException.class,
+                () -> ZabServer.start(1, settings, zab, new NoApplication()));
+        assertTrue(missing.getMessage().contains("missing"), missing.getMessage());
+        Files.writeString(zab.resolve("acceptedEpoch"), "3\n");
+        IOException below = assertThrows(IOException.class,
+                () -> ZabServer.start(1, settings, zab, new NoApplication()));
+        assertTrue(below.getMessage().contains("below") && below.getMessage().contains("refuses to start"),
+                below.getMessage());
+        assertEquals(0, setAside(zab).size(), "nothing is moved");
+    }
+
+    @Test
     void shouldRefuseToStartASingleVoterWithADamagedLog() throws Exception {
         voters(1);
         Path zab = dir.resolve("zab");
