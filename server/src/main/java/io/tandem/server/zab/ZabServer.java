@@ -65,6 +65,7 @@ public final class ZabServer implements Closeable {
 
     private record PeerMessage(int from, ZabMessage message) {}
     private record PeerDisconnected(int peer) {}
+    private record PeerConnected(int peer) {}
 
     private record SubmitWrite(byte[] txn) {}
 
@@ -125,6 +126,11 @@ public final class ZabServer implements Closeable {
                 public void onDisconnected(int peer) {
                     // Best effort: if the inbox is full the tick timeout still notices the silence.
                     inbox.offer(new PeerDisconnected(peer));
+                }
+
+                @Override
+                public void onConnected(int peer) {
+                    inbox.offer(new PeerConnected(peer)); // best effort too: the next tick resends anyway
                 }
             }).start();
         } catch (Throwable e) {
@@ -243,6 +249,8 @@ public final class ZabServer implements Closeable {
             machine.receive(peer.from(), peer.message());
         } else if (input instanceof PeerDisconnected disconnected) {
             machine.peerDisconnected(disconnected.peer());
+        } else if (input instanceof PeerConnected connected) {
+            machine.peerConnected(connected.peer());
         } else if (input instanceof SubmitWrite write) {
             if (!machine.submit(write.txn())) {
                 LOG.log(Level.DEBUG, "zab: write refused, not serving");

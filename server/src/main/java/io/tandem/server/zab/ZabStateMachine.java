@@ -268,6 +268,25 @@ public final class ZabStateMachine {
         }
     }
 
+    /**
+     * The transport has a connection with {@code peer} again (or for the first time). What was sent to it before was
+     * dropped, so this node's vote, and a follower's FOLLOWERINFO still unanswered, go out now instead of at the next
+     * tick: a member started after the others joins in one round trip rather than a tickTime later, as Apache's
+     * queued sends let it.
+     */
+    public void peerConnected(int peer) {
+        if (!config.isVoter(peer) || peer == myId) {
+            return;
+        }
+        unreachable.remove(peer);
+        if (proposal != null) {
+            pending.send(peer, ownNotification());
+        }
+        if (role == Role.FOLLOWING && follower.leaderId == peer && follower.expectedSeq == 0) {
+            follower.open();
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------- election
 
     private Vote ownVote() {

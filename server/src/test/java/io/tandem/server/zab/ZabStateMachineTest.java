@@ -157,6 +157,24 @@ class ZabStateMachineTest {
     }
 
     @Test
+    void shouldResendItsVoteAndFollowerInfoAsSoonAsAConnectionComesUp() {
+        ZabStateMachine machine = newFollower();
+        machine.ready(); // the first notifications went nowhere: no connection was up yet
+        machine.peerConnected(3);
+        Notification vote = only(machine.ready(), Notification.class);
+        assertEquals(Role.LOOKING, vote.senderState());
+        assertEquals(ME, vote.leader());
+
+        long session = joinLeader(machine);
+        machine.peerConnected(3);
+        assertTrue(machine.ready().messages().stream().noneMatch(out -> out.message() instanceof FollowerInfo),
+                "a connection to another member does not restart the session with the leader");
+        machine.peerConnected(LEADER); // the FOLLOWERINFO was sent before the connection to the leader was up
+        FollowerInfo again = only(machine.ready(), FollowerInfo.class);
+        assertTrue(again.session() > session, "a fresh session supersedes the unanswered one");
+    }
+
+        @Test
     void shouldLeaveTheLeaderRatherThanApplyACommitItDoesNotHold() {
         ZabStateMachine machine = newFollower();
         long session = joinLeader(machine);
