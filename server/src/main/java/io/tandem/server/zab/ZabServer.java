@@ -39,6 +39,8 @@ public final class ZabServer implements Closeable {
     public static final int INBOX_CAPACITY_MAX = 10_000;
     /** Inputs stepped per Ready: large enough to batch fsyncs, small enough to keep latency flat. */
     public static final int INPUTS_PER_READY_MAX = 1_000;
+    /** Apache ZooKeeper's finalizeWait: how long a quorum-backed vote waits for a better one before it is decided. */
+    static final long FINALIZE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     /**
      * What Zab delivers to the replicated application. All calls come from the Zab thread, except the
@@ -213,9 +215,12 @@ public final class ZabServer implements Closeable {
 
     private void run() {
         long nextTick = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(tickMillis);
+        long finalizeWait = -1;
+        long finalizeAt = 0;
         try {
             while (running) {
-                long waitNanos = nextTick - System.nanoTime();
+                long wakeAt = finalizeWait >= 0 && finalizeAt - nextTick < 0 ? finalizeAt : nextTick;
+                long waitNanos = wakeAt - System.nanoTime();
                 Object input = waitNanos > 0 ? inbox.poll(waitNanos, TimeUnit.NANOSECONDS) : inbox.poll();
                 int stepped = 0;
                 while (input != null) {
@@ -228,6 +233,14 @@ public final class ZabServer implements Closeable {
                 if (System.nanoTime() - nextTick >= 0) {
                     machine.tick();
                     nextTick += TimeUnit.MILLISECONDS.toNanos(tickMillis);
+                }
+                // A quorum agrees on a vote: decide after Apache's finalize wait unless a better vote arrives first.
+                if (machine.finalizeWait() != finalizeWait) {
+                    finalizeWait = machine.finalizeWait();
+                    finalizeAt = System.nanoTime() + FINALIZE_WAIT_NANOS;
+                } else if (finalizeWait >= 0 && System.nanoTime() - finalizeAt >= 0) {
+                    machine.finalizeElection(finalizeWait);
+                    finalizeWait = machine.finalizeWait();
                 }
                 if (machine.hasReady()) {
                     execute(machine.ready());

@@ -84,6 +84,8 @@ public final class ZabStateMachine {
     /** Peers whose connection the transport reported closed and that have not been heard from since. */
     private final java.util.Set<Integer> unreachable = new java.util.TreeSet<>();
     private long decideAtTick = -1;
+    /** Counts the times a finalize wait began, so a driver's timer for an older one is ignored. */
+    private long finalizeWaits;
 
     private FollowerSession follower;
     private LeaderState leader;
@@ -331,6 +333,25 @@ public final class ZabStateMachine {
         }
     }
 
+    /**
+     * While a quorum agrees on this node's vote and it waits for a better one before deciding: a number naming this
+     * wait, for {@link #finalizeElection}; -1 otherwise.
+     */
+    public long finalizeWait() {
+        return role == Role.LOOKING && decideAtTick >= 0 ? finalizeWaits : -1;
+    }
+
+    /**
+     * The driver's clock says the finalize wait {@code wait} (from {@link #finalizeWait}) is over before the tick that
+     * ends it: decide now if it is still the current wait and the quorum still agrees. Apache waits 200 ms
+     * (finalizeWait) here; a whole tick (2 s by default) would make every election that long.
+     */
+    public void finalizeElection(long wait) {
+        if (wait >= 0 && wait == finalizeWait() && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
+            decide(proposal);
+        }
+    }
+
     private void tickLooking() {
         // Notifications travel over a lossy channel; resending each tick stands in for ZooKeeper's backoff resend.
         broadcastNotification();
@@ -374,6 +395,7 @@ public final class ZabStateMachine {
                 decide(proposal);
             } else if (agreeing >= config.quorumSize() && decideAtTick < 0) {
                 decideAtTick = now + config.electionFinalizeTicks();
+                finalizeWaits++;
                 if (config.electionFinalizeTicks() == 0) {
                     decide(proposal);
                 }
