@@ -50,6 +50,8 @@ public final class ZabServer implements Closeable {
     public static final int INBOX_CAPACITY_MAX = 10_000;
     /** Inputs stepped per Ready: large enough to batch fsyncs, small enough to keep latency flat. */
     public static final int INPUTS_PER_READY_MAX = 1_000;
+    /** Apache ZooKeeper's finalizeWait: how long a quorum-backed vote waits for a better one before it is decided. */
+    static final long FINALIZE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     /** Present while this member's history is set aside and not yet re-synced from a leader. */
     public static final String RECOVERING_MARKER = "recovering";
@@ -85,6 +87,7 @@ public final class ZabServer implements Closeable {
 
     private record PeerMessage(int from, ZabMessage message) {}
     private record PeerDisconnected(int peer) {}
+    private record PeerConnected(int peer) {}
 
     private record SubmitWrite(byte[] txn) {}
 
@@ -167,6 +170,11 @@ public final class ZabServer implements Closeable {
                 public void onDisconnected(int peer) {
                     // Best effort: if the inbox is full the tick timeout still notices the silence.
                     inbox.offer(new PeerDisconnected(peer));
+                }
+
+                @Override
+                public void onConnected(int peer) {
+                    inbox.offer(new PeerConnected(peer)); // best effort too: the next tick resends anyway
                 }
             }).start();
         } catch (Throwable e) {
@@ -433,9 +441,12 @@ public final class ZabServer implements Closeable {
 
     private void run() {
         long nextTick = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(tickMillis);
+        long finalizeWait = -1;
+        long finalizeAt = 0;
         try {
             while (running) {
-                long waitNanos = nextTick - System.nanoTime();
+                long wakeAt = finalizeWait >= 0 && finalizeAt - nextTick < 0 ? finalizeAt : nextTick;
+                long waitNanos = wakeAt - System.nanoTime();
                 Object input = waitNanos > 0 ? inbox.poll(waitNanos, TimeUnit.NANOSECONDS) : inbox.poll();
                 int stepped = 0;
                 while (input != null) {
@@ -448,6 +459,14 @@ public final class ZabServer implements Closeable {
                 if (System.nanoTime() - nextTick >= 0) {
                     machine.tick();
                     nextTick += TimeUnit.MILLISECONDS.toNanos(tickMillis);
+                }
+                // A quorum agrees on a vote: decide after Apache's finalize wait unless a better vote arrives first.
+                if (machine.finalizeWait() != finalizeWait) {
+                    finalizeWait = machine.finalizeWait();
+                    finalizeAt = System.nanoTime() + FINALIZE_WAIT_NANOS;
+                } else if (finalizeWait >= 0 && System.nanoTime() - finalizeAt >= 0) {
+                    machine.finalizeElection(finalizeWait);
+                    finalizeWait = machine.finalizeWait();
                 }
                 if (machine.hasReady()) {
                     execute(machine.ready());
@@ -469,6 +488,8 @@ public final class ZabServer implements Closeable {
             machine.receive(peer.from(), peer.message());
         } else if (input instanceof PeerDisconnected disconnected) {
             machine.peerDisconnected(disconnected.peer());
+        } else if (input instanceof PeerConnected connected) {
+            machine.peerConnected(connected.peer());
         } else if (input instanceof SubmitWrite write) {
             if (!machine.submit(write.txn())) {
                 LOG.log(Level.DEBUG, "zab: write refused, not serving");

@@ -105,6 +105,8 @@ public final class ZabStateMachine {
     /** Peers whose connection the transport reported closed and that have not been heard from since. */
     private final java.util.Set<Integer> unreachable = new java.util.TreeSet<>();
     private long decideAtTick = -1;
+    /** Counts the times a finalize wait began, so a driver's timer for an older one is ignored. */
+    private long finalizeWaits;
 
     private FollowerSession follower;
     private LeaderState leader;
@@ -296,6 +298,25 @@ public final class ZabStateMachine {
         }
     }
 
+    /**
+     * The transport has a connection with {@code peer} again (or for the first time). What was sent to it before was
+     * dropped, so this node's vote, and a follower's FOLLOWERINFO still unanswered, go out now instead of at the next
+     * tick: a member started after the others joins in one round trip rather than a tickTime later, as Apache's
+     * queued sends let it.
+     */
+    public void peerConnected(int peer) {
+        if (!config.isVoter(peer) || peer == myId) {
+            return;
+        }
+        unreachable.remove(peer);
+        if (proposal != null) {
+            pending.send(peer, ownNotification());
+        }
+        if (role == Role.FOLLOWING && follower.leaderId == peer && follower.expectedSeq == 0) {
+            follower.open();
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------- election
 
     private Vote ownVote() {
@@ -338,6 +359,25 @@ public final class ZabStateMachine {
             if (peer != myId) {
                 pending.send(peer, notification);
             }
+        }
+    }
+
+    /**
+     * While a quorum agrees on this node's vote and it waits for a better one before deciding: a number naming this
+     * wait, for {@link #finalizeElection}; -1 otherwise.
+     */
+    public long finalizeWait() {
+        return role == Role.LOOKING && decideAtTick >= 0 ? finalizeWaits : -1;
+    }
+
+    /**
+     * The driver's clock says the finalize wait {@code wait} (from {@link #finalizeWait}) is over before the tick that
+     * ends it: decide now if it is still the current wait and the quorum still agrees. Apache waits 200 ms
+     * (finalizeWait) here; a whole tick (2 s by default) would make every election that long.
+     */
+    public void finalizeElection(long wait) {
+        if (wait >= 0 && wait == finalizeWait() && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
+            decide(proposal);
         }
     }
 
@@ -395,6 +435,7 @@ public final class ZabStateMachine {
                 decide(proposal);
             } else if (agreeing >= config.quorumSize() && decideAtTick < 0) {
                 decideAtTick = now + config.electionFinalizeTicks();
+                finalizeWaits++;
                 if (config.electionFinalizeTicks() == 0) {
                     decide(proposal);
                 }
