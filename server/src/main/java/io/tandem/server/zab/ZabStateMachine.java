@@ -376,7 +376,7 @@ public final class ZabStateMachine {
      * (finalizeWait) here; a whole tick (2 s by default) would make every election that long.
      */
     public void finalizeElection(long wait) {
-        if (wait >= 0 && wait == finalizeWait() && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
+        if (!recovering && wait >= 0 && wait == finalizeWait() && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
             decide(proposal);
         }
     }
