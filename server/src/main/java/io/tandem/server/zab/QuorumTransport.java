@@ -132,6 +132,13 @@ public final class QuorumTransport implements Closeable {
         /** The connection with {@code peer} closed (it is redialled or awaited); called on a Netty event loop. */
         default void onDisconnected(int peer) {
         }
+
+        /**
+         * A connection with {@code peer} is up (dialled, or accepted with a valid hello); messages sent to it before
+         * were dropped. Called on a Netty event loop.
+         */
+        default void onConnected(int peer) {
+        }
     }
 
     private final int myId;
@@ -250,6 +257,9 @@ public final class QuorumTransport implements Closeable {
                 inbound.onDisconnected(peer);
             }
         });
+        if (!closed) {
+            inbound.onConnected(peer);
+        }
     }
 
     private void pipeline(SocketChannel channel, int knownPeer) {

@@ -11,6 +11,8 @@ import java.util.List;
  *   <li>append {@code appends}, then fsync the log;</li>
  *   <li>only then write {@code acceptedEpoch} / {@code currentEpoch} durably: an epoch must never be ahead of the log
  *       it vouches for (ZOOKEEPER-4643);</li>
+ *   <li>if {@code recoveryComplete}, only then remove the durable "recovering" marker: the state a leader synced to this
+ *       member after disk damage, and the epoch vouching for it, are durable, so it may count in quorums again;</li>
  *   <li>only then send {@code messages}: every ACK, ACKEPOCH and NEWLEADER ack promises durable state
  *       (ZOOKEEPER-3023, -4646);</li>
  *   <li>apply {@code snapshotToInstall} and then {@code commits} to the application, in order;</li>
@@ -23,7 +25,7 @@ import java.util.List;
  */
 public record Ready(Snapshot snapshotToInstall, long truncateAfterZxid, List<LogEntry> appends, long acceptedEpoch,
                     long currentEpoch, List<Outbound> messages, List<LogEntry> commits, List<byte[]> forwardedRequests,
-                    long purgeBeforeZxid) {
+                    long purgeBeforeZxid, boolean recoveryComplete) {
 
     /** Marks an absent number field (no truncation, no epoch change, no purge). */
     public static final long NONE = -1;
@@ -44,7 +46,7 @@ public record Ready(Snapshot snapshotToInstall, long truncateAfterZxid, List<Log
     public boolean isEmpty() {
         return snapshotToInstall == null && truncateAfterZxid == NONE && appends.isEmpty() && acceptedEpoch == NONE
                 && currentEpoch == NONE && messages.isEmpty() && commits.isEmpty() && forwardedRequests.isEmpty()
-                && purgeBeforeZxid == NONE;
+                && purgeBeforeZxid == NONE && !recoveryComplete;
     }
 
     /** True when the log must be fsynced before the epochs are written and the messages sent. */

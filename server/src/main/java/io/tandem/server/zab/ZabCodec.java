@@ -23,6 +23,10 @@ import java.util.List;
  * The body of one quorum frame (the 4-byte length prefix is the pipeline's): a type byte, then the message's fields as
  * big-endian longs and ints, byte arrays as an int length (-1 for null) followed by the bytes. Tandem peers talk only to
  * Tandem peers, so this is our own layout, not ZooKeeper's QuorumPacket.
+ *
+ * <p>NOTIFICATION and FOLLOWER_INFO may end with one optional flags byte ({@link #FLAG_RECOVERING}); it is written only
+ * when a flag is set, so the frames of a member that is not recovering are byte-for-byte those of earlier versions, and
+ * an earlier version rejects (rather than misreads) a recovering member's frames.
  */
 public final class ZabCodec {
     /** First frame on every connection: who is calling, and in which protocol version. */
@@ -45,6 +49,9 @@ public final class ZabCodec {
     private static final byte COMMIT = 11;
     private static final byte PING = 12;
     private static final byte REQUEST = 13;
+
+    /** The sender lost its Zab history to disk damage and is re-syncing; see {@link ZabMessage.Notification}. */
+    static final int FLAG_RECOVERING = 1;
 
     private ZabCodec() {}
 
@@ -72,8 +79,10 @@ public final class ZabCodec {
         if (message instanceof Notification n) {
             out.writeByte(NOTIFICATION).writeInt(n.leader()).writeLong(n.zxid()).writeLong(n.peerEpoch())
                     .writeLong(n.round()).writeByte(n.senderState().ordinal());
+            writeFlags(out, n.recovering());
         } else if (message instanceof FollowerInfo m) {
             session(out, FOLLOWER_INFO, m).writeLong(m.acceptedEpoch()).writeLong(m.lastZxid());
+            writeFlags(out, m.recovering());
         } else if (message instanceof LeaderInfo m) {
             session(out, LEADER_INFO, m).writeLong(m.epoch());
         } else if (message instanceof AckEpoch m) {
@@ -125,13 +134,13 @@ public final class ZabCodec {
             if (state < 0 || state >= Role.values().length) {
                 throw new CorruptedFrameException("bad server state " + state);
             }
-            message = new Notification(leader, zxid, peerEpoch, round, Role.values()[state]);
+            message = new Notification(leader, zxid, peerEpoch, round, Role.values()[state], readFlags(in));
         } else {
             requireReadable(in, 16, "session header");
             long session = in.readLong();
             long seq = in.readLong();
             message = switch (type) {
-                case FOLLOWER_INFO -> new FollowerInfo(session, seq, readLong(in), readLong(in));
+                case FOLLOWER_INFO -> new FollowerInfo(session, seq, readLong(in), readLong(in), readFlags(in));
                 case LEADER_INFO -> new LeaderInfo(session, seq, readLong(in));
                 case ACK_EPOCH -> {
                     requireReadable(in, 1, "fresh");
@@ -188,6 +197,24 @@ public final class ZabCodec {
             return out.writeInt(-1);
         }
         return out.writeInt(bytes.length).writeBytes(bytes);
+    }
+
+    private static void writeFlags(ByteBuf out, boolean recovering) {
+        if (recovering) {
+            out.writeByte(FLAG_RECOVERING);
+        }
+    }
+
+    /** The optional trailing flags byte: absent means no flag; unknown bits are a malformed frame. */
+    private static boolean readFlags(ByteBuf in) {
+        if (!in.isReadable()) {
+            return false;
+        }
+        int flags = in.readByte();
+        if ((flags & ~FLAG_RECOVERING) != 0) {
+            throw new CorruptedFrameException("unknown flags 0x" + Integer.toHexString(flags & 0xFF));
+        }
+        return (flags & FLAG_RECOVERING) != 0;
     }
 
     private static long readLong(ByteBuf in) {

@@ -11,8 +11,16 @@ import java.util.List;
  */
 public sealed interface ZabMessage {
 
-    /** Fast leader election: "I, in state {@code senderState} and election round {@code round}, vote for ...". */
-    record Notification(int leader, long zxid, long peerEpoch, long round, Role senderState) implements ZabMessage {}
+    /**
+     * Fast leader election: "I, in state {@code senderState} and election round {@code round}, vote for ...". A
+     * {@code recovering} sender lost its history to disk damage: its vote counts for nobody (see ZabStateMachine).
+     */
+    record Notification(int leader, long zxid, long peerEpoch, long round, Role senderState, boolean recovering)
+            implements ZabMessage {
+        public Notification(int leader, long zxid, long peerEpoch, long round, Role senderState) {
+            this(leader, zxid, peerEpoch, round, senderState, false);
+        }
+    }
 
     /** A message inside one leader-follower session. */
     sealed interface SessionMessage extends ZabMessage {
@@ -21,8 +29,16 @@ public sealed interface ZabMessage {
         long seq();
     }
 
-    /** Discovery, follower to leader: opens the session and reports the follower's acceptedEpoch. */
-    record FollowerInfo(long session, long seq, long acceptedEpoch, long lastZxid) implements SessionMessage {}
+    /**
+     * Discovery, follower to leader: opens the session and reports the follower's acceptedEpoch. A {@code recovering}
+     * follower lost its log to disk damage: it is synced in full and does not count towards discovery's quorum.
+     */
+    record FollowerInfo(long session, long seq, long acceptedEpoch, long lastZxid, boolean recovering)
+            implements SessionMessage {
+        public FollowerInfo(long session, long seq, long acceptedEpoch, long lastZxid) {
+            this(session, seq, acceptedEpoch, lastZxid, false);
+        }
+    }
 
     /** Discovery, leader to follower: the epoch the leader proposes to establish. */
     record LeaderInfo(long session, long seq, long epoch) implements SessionMessage {}

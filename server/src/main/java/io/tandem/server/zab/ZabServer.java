@@ -1,5 +1,6 @@
 package io.tandem.server.zab;
 
+import io.tandem.storage.zk.CorruptLogException;
 import io.tandem.storage.zk.Snapshot;
 import io.tandem.storage.zk.SnapshotStore;
 import io.tandem.storage.zk.TxnLog;
@@ -15,6 +16,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.channels.FileChannel;
 import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +35,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The application (the ZooKeeper server) submits opaque transactions with {@link #submit(byte[])} from any thread
  * and receives committed ones through {@link Application#onCommit} on the Zab thread, strictly in zxid order.
+ *
+ * <p>Damage found at start (a log record or file header failing its checksum, a newest snapshot that does not verify,
+ * an unreadable currentEpoch, a hole between the snapshot and the log) does not stop an ensemble member: it moves the
+ * damaged files to {@code corrupt-<time>/} (never deleting them), writes the durable {@value #RECOVERING_MARKER} marker
+ * and starts with an empty history, so that it counts in no quorum and serves nothing until a leader has re-synced it
+ * (see {@link ZabStateMachine}). acceptedEpoch is kept: it is the member's promise to leaders, and a damaged one cannot
+ * be rebuilt safely, so that, like any damage on a single server (nobody to re-sync from), refuses to start.
  */
 public final class ZabServer implements Closeable {
     private static final Logger LOG = System.getLogger(ZabServer.class.getName());
@@ -39,6 +50,17 @@ public final class ZabServer implements Closeable {
     public static final int INBOX_CAPACITY_MAX = 10_000;
     /** Inputs stepped per Ready: large enough to batch fsyncs, small enough to keep latency flat. */
     public static final int INPUTS_PER_READY_MAX = 1_000;
+    /** Apache ZooKeeper's finalizeWait: how long a quorum-backed vote waits for a better one before it is decided. */
+    static final long FINALIZE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+    /** Present while this member's history is set aside and not yet re-synced from a leader. */
+    public static final String RECOVERING_MARKER = "recovering";
+    static final String LOG_DIR = "log";
+    static final String SNAPSHOT_DIR = "zab-snapshots";
+    static final String ACCEPTED_EPOCH = "acceptedEpoch";
+    static final String CURRENT_EPOCH = "currentEpoch";
+    private static final DateTimeFormatter ASIDE_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     /**
      * What Zab delivers to the replicated application. All calls come from the Zab thread, except the
@@ -65,6 +87,7 @@ public final class ZabServer implements Closeable {
 
     private record PeerMessage(int from, ZabMessage message) {}
     private record PeerDisconnected(int peer) {}
+    private record PeerConnected(int peer) {}
 
     private record SubmitWrite(byte[] txn) {}
 
@@ -72,7 +95,7 @@ public final class ZabServer implements Closeable {
 
     private final ZabStateMachine machine;
     private final Application application;
-    private final TxnLog log;
+    private TxnLog log;
     private final SnapshotStore snapshots;
     private final Path dataDir;
     private final QuorumTransport transport;
@@ -84,6 +107,7 @@ public final class ZabServer implements Closeable {
     private volatile int leaderId = -1;
     private volatile long committedZxid;
     private volatile boolean serving;
+    private volatile boolean recovering;
     private long droppedPeerMessages;
 
     private ZabServer(ZabConfig config, long tickMillis, Path dataDir, Map<Integer, QuorumTransport.Peer> peers,
@@ -92,24 +116,45 @@ public final class ZabServer implements Closeable {
         this.tickMillis = tickMillis;
         this.dataDir = dataDir;
         Files.createDirectories(dataDir);
-        this.log = TxnLog.open(dataDir.resolve("log"));
-        this.snapshots = SnapshotStore.open(dataDir.resolve("zab-snapshots"));
-        long acceptedEpoch = readEpoch("acceptedEpoch");
-        long currentEpoch = readEpoch("currentEpoch");
-        long snapshotZxid = 0;
-        byte[] snapshot = null;
-        Optional<Snapshot> latest = snapshots.latestValid();
-        if (latest.isPresent()) {
-            snapshotZxid = latest.get().zxid();
-            try (DataInputStream in = latest.get().open()) {
-                snapshot = in.readAllBytes();
-            }
-            application.onSnapshot(snapshotZxid, snapshot);
+        this.snapshots = SnapshotStore.open(dataDir.resolve(SNAPSHOT_DIR));
+        long acceptedEpoch = readAcceptedEpoch();
+        Path marker = dataDir.resolve(RECOVERING_MARKER);
+        Loaded loaded = null;
+        String damage;
+        if (Files.exists(marker)) {
+            damage = "a re-sync from the leader after earlier damage had not finished (" + marker + " is present)";
+        } else {
+            Loaded[] holder = new Loaded[1];
+            damage = load(acceptedEpoch, holder);
+            loaded = holder[0];
         }
-        List<LogEntry> entries = new ArrayList<>();
-        log.forEach(snapshotZxid, (zxid, txn) -> entries.add(new LogEntry(zxid, txn)));
-        DurableState durable = new DurableState(acceptedEpoch, Math.min(currentEpoch, acceptedEpoch), snapshotZxid,
-                snapshot, entries);
+        if (damage != null) {
+            if (config.voters().length == 1) {
+                throw new IOException("Zab data in " + dataDir + " is damaged: " + damage + ". This server is the "
+                        + "only voter, so no other member holds a copy to re-sync from; it refuses to start rather "
+                        + "than serve with transactions missing. Restore " + dataDir + " from a backup, or move it "
+                        + "aside to start with empty data.");
+            }
+            boolean resumed = Files.exists(marker);
+            Path aside = setAside(damage);
+            LOG.log(Level.WARNING, "server {0}: {1}: {2}. {3}; this member starts with an empty history and is "
+                    + "recovering: it serves no clients and counts in no election or quorum until a leader has "
+                    + "re-synced it", config.myId(), resumed ? "still recovering" : "Zab data damaged", damage,
+                    aside == null ? "Nothing to set aside"
+                            : (resumed ? "The unfinished re-sync is kept in " : "The damaged files are kept in ")
+                                    + aside);
+            this.log = TxnLog.open(dataDir.resolve(LOG_DIR));
+            loaded = new Loaded(DurableState.recovering(acceptedEpoch));
+        } else {
+            this.log = loaded.log;
+        }
+        DurableState durable = loaded.durable;
+        long snapshotZxid = durable.snapshotZxid();
+        long currentEpoch = durable.currentEpoch();
+        this.recovering = durable.recovering();
+        if (durable.snapshot() != null) {
+            application.onSnapshot(snapshotZxid, durable.snapshot());
+        }
         // The start time orders this run's session ids after every earlier run's.
         this.machine = new ZabStateMachine(config, durable, System.currentTimeMillis());
         this.committedZxid = snapshotZxid;
@@ -126,6 +171,11 @@ public final class ZabServer implements Closeable {
                     // Best effort: if the inbox is full the tick timeout still notices the silence.
                     inbox.offer(new PeerDisconnected(peer));
                 }
+
+                @Override
+                public void onConnected(int peer) {
+                    inbox.offer(new PeerConnected(peer)); // best effort too: the next tick resends anyway
+                }
             }).start();
         } catch (Throwable e) {
             log.close();
@@ -135,8 +185,187 @@ public final class ZabServer implements Closeable {
         this.thread = new Thread(this::run, "zab-" + config.myId());
         thread.setDaemon(true);
         thread.start();
-        LOG.log(Level.INFO, "server {0}: zab started, acceptedEpoch {1}, currentEpoch {2}, log to {3}",
-                config.myId(), acceptedEpoch, currentEpoch, Zxid.toString(log.lastZxid()));
+        LOG.log(Level.INFO, "server {0}: zab started, acceptedEpoch {1}, currentEpoch {2}, log to {3}{4}",
+                config.myId(), acceptedEpoch, currentEpoch, Zxid.toString(log.lastZxid()),
+                recovering ? ", recovering" : "");
+    }
+
+    /** What {@link #load} read: the state for the machine and the open log. */
+    private static final class Loaded {
+        final DurableState durable;
+        final TxnLog log;
+
+        Loaded(DurableState durable) {
+            this(durable, null);
+        }
+
+        Loaded(DurableState durable, TxnLog log) {
+            this.durable = durable;
+            this.log = log;
+        }
+    }
+
+    /**
+     * Reads the log, the newest snapshot and currentEpoch, checking each; returns null with {@code result[0]} set, or
+     * a description of the first damage found (file and offset) with nothing left open.
+     */
+    private String load(long acceptedEpoch, Loaded[] result) throws IOException {
+        TxnLog opened;
+        try {
+            opened = TxnLog.open(dataDir.resolve(LOG_DIR));
+        } catch (CorruptLogException e) {
+            return describe(e);
+        }
+        try {
+            long snapshotZxid = 0;
+            byte[] snapshot = null;
+            List<Snapshot> all = snapshots.newestFirst();
+            if (!all.isEmpty()) {
+                Snapshot newest = all.get(0);
+                // An older snapshot is no substitute: the log may have been purged up to the newest one.
+                if (!snapshots.verifies(newest)) {
+                    opened.close();
+                    return "snapshot " + newest.file() + " (" + Files.size(newest.file())
+                            + " bytes): its checksum or framing does not verify";
+                }
+                snapshotZxid = newest.zxid();
+                try (DataInputStream in = newest.open()) {
+                    snapshot = in.readAllBytes();
+                }
+            }
+            List<LogEntry> entries = new ArrayList<>();
+            try {
+                opened.forEach(snapshotZxid, (zxid, txn) -> entries.add(new LogEntry(zxid, txn)));
+            } catch (CorruptLogException e) {
+                opened.close();
+                return describe(e);
+            }
+            String gap = DurableState.firstGap(snapshotZxid, entries);
+            if (gap != null) {
+                opened.close();
+                return "a hole between snapshot " + Zxid.toString(snapshotZxid) + " and the log in "
+                        + dataDir.resolve(LOG_DIR) + ": " + gap;
+            }
+            long currentEpoch;
+            try {
+                currentEpoch = readEpoch(CURRENT_EPOCH);
+            } catch (IOException e) {
+                opened.close();
+                return e.getMessage();
+            }
+            if (currentEpoch > acceptedEpoch) {
+                // readAcceptedEpoch refuses this already; kept so the invariant never reaches the machine.
+                opened.close();
+                return dataDir.resolve(CURRENT_EPOCH) + " holds epoch " + currentEpoch + ", above acceptedEpoch "
+                        + acceptedEpoch;
+            }
+            result[0] = new Loaded(new DurableState(acceptedEpoch, currentEpoch, snapshotZxid, snapshot, entries),
+                    opened);
+            return null;
+        } catch (IOException | RuntimeException e) {
+            opened.close();
+            throw e;
+        }
+    }
+
+    private static String describe(CorruptLogException e) {
+        return "transaction log " + e.file() + " at byte " + e.position() + ": "
+                + e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2);
+    }
+
+    /**
+     * Makes the member start over: first the durable marker (a crash from here on restarts recovering), then the
+     * history moves to a fresh {@code corrupt-<time>} directory. acceptedEpoch stays (a copy goes along for the
+     * operator). Returns that directory, or null when there was nothing to move.
+     */
+    private Path setAside(String damage) throws IOException {
+        Path marker = dataDir.resolve(RECOVERING_MARKER);
+        if (!Files.exists(marker)) {
+            Path temp = dataDir.resolve(RECOVERING_MARKER + ".tmp");
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                channel.write(ByteBuffer.wrap(("recovering since " + Instant.now() + ": " + damage + "\n")
+                        .getBytes(StandardCharsets.UTF_8)));
+                channel.force(true);
+            }
+            Files.move(temp, marker, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            fsyncDirectory(dataDir);
+        }
+        List<String> toMove = new ArrayList<>();
+        for (String name : new String[] {LOG_DIR, SNAPSHOT_DIR, CURRENT_EPOCH, CURRENT_EPOCH + ".tmp",
+                ACCEPTED_EPOCH + ".tmp"}) {
+            if (Files.exists(dataDir.resolve(name)) && !isEmptyDirectory(dataDir.resolve(name))) {
+                toMove.add(name);
+            }
+        }
+        if (toMove.isEmpty()) {
+            return null;
+        }
+        String stamp = ASIDE_TIME.format(Instant.now());
+        Path aside = dataDir.resolve("corrupt-" + stamp);
+        for (int i = 2; Files.exists(aside); i++) {
+            aside = dataDir.resolve("corrupt-" + stamp + "-" + i);
+        }
+        Files.createDirectory(aside);
+        for (String name : toMove) {
+            Files.move(dataDir.resolve(name), aside.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+        }
+        if (Files.exists(dataDir.resolve(ACCEPTED_EPOCH))) {
+            Files.copy(dataDir.resolve(ACCEPTED_EPOCH), aside.resolve(ACCEPTED_EPOCH));
+        }
+        Files.writeString(aside.resolve("README"), "Zab data set aside at " + Instant.now() + " because of: "
+                + damage + "\nThe member re-synced from the leader; this copy is kept for inspection only.\n",
+                StandardCharsets.UTF_8);
+        fsyncDirectory(aside);
+        fsyncDirectory(dataDir);
+        Files.createDirectories(dataDir.resolve(SNAPSHOT_DIR));
+        return aside;
+    }
+
+    private static boolean isEmptyDirectory(Path path) throws IOException {
+        if (!Files.isDirectory(path)) {
+            return false;
+        }
+        try (var entries = Files.list(path)) {
+            return entries.findAny().isEmpty();
+        }
+    }
+
+    /**
+     * acceptedEpoch is this member's promise never to follow an older epoch. Without it, an older leader could use this
+     * member to commit behind a newer epoch's back, and nothing the other members hold can rebuild it safely: so damage
+     * here refuses to start, and says what an operator can do.
+     */
+    private long readAcceptedEpoch() throws IOException {
+        Path file = dataDir.resolve(ACCEPTED_EPOCH);
+        String advice = ". acceptedEpoch is this member's promise to leaders and cannot be rebuilt automatically, so "
+                + "the member refuses to start. Write into " + file + " the highest acceptedEpoch found in the zab "
+                + "directory of any other member and start it again (damaged history, if any, is then set aside and "
+                + "re-synced from the leader).";
+        long accepted;
+        try {
+            accepted = readEpoch(ACCEPTED_EPOCH);
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + advice, e);
+        }
+        // currentEpoch is only ever written after acceptedEpoch and never above it: if it is, or if it exists without
+        // acceptedEpoch, either file may be the damaged one, and a too-low promise must not be trusted.
+        if (Files.exists(dataDir.resolve(CURRENT_EPOCH))) {
+            long current;
+            try {
+                current = readEpoch(CURRENT_EPOCH);
+            } catch (IOException e) {
+                return accepted; // a damaged currentEpoch only costs the history: the member recovers
+            }
+            if (!Files.exists(file)) {
+                throw new IOException(file + " is missing while " + CURRENT_EPOCH + " holds " + current + advice);
+            }
+            if (current > accepted) {
+                throw new IOException(file + " holds " + accepted + ", below " + CURRENT_EPOCH + " " + current
+                        + ": one of them is damaged" + advice);
+            }
+        }
+        return accepted;
     }
 
     /**
@@ -178,6 +407,11 @@ public final class ZabServer implements Closeable {
         return committedZxid;
     }
 
+    /** True while this member's Zab data is set aside after damage and a leader has not yet re-synced it. */
+    public boolean isRecovering() {
+        return recovering;
+    }
+
     /**
      * Offers a write for replication. False means it was not taken (the inbox is full, the node is stopping); true
      * means it was queued, and it is durable only once {@link Application#onCommit} reports it. A write offered while
@@ -207,9 +441,12 @@ public final class ZabServer implements Closeable {
 
     private void run() {
         long nextTick = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(tickMillis);
+        long finalizeWait = -1;
+        long finalizeAt = 0;
         try {
             while (running) {
-                long waitNanos = nextTick - System.nanoTime();
+                long wakeAt = finalizeWait >= 0 && finalizeAt - nextTick < 0 ? finalizeAt : nextTick;
+                long waitNanos = wakeAt - System.nanoTime();
                 Object input = waitNanos > 0 ? inbox.poll(waitNanos, TimeUnit.NANOSECONDS) : inbox.poll();
                 int stepped = 0;
                 while (input != null) {
@@ -222,6 +459,14 @@ public final class ZabServer implements Closeable {
                 if (System.nanoTime() - nextTick >= 0) {
                     machine.tick();
                     nextTick += TimeUnit.MILLISECONDS.toNanos(tickMillis);
+                }
+                // A quorum agrees on a vote: decide after Apache's finalize wait unless a better vote arrives first.
+                if (machine.finalizeWait() != finalizeWait) {
+                    finalizeWait = machine.finalizeWait();
+                    finalizeAt = System.nanoTime() + FINALIZE_WAIT_NANOS;
+                } else if (finalizeWait >= 0 && System.nanoTime() - finalizeAt >= 0) {
+                    machine.finalizeElection(finalizeWait);
+                    finalizeWait = machine.finalizeWait();
                 }
                 if (machine.hasReady()) {
                     execute(machine.ready());
@@ -243,6 +488,8 @@ public final class ZabServer implements Closeable {
             machine.receive(peer.from(), peer.message());
         } else if (input instanceof PeerDisconnected disconnected) {
             machine.peerDisconnected(disconnected.peer());
+        } else if (input instanceof PeerConnected connected) {
+            machine.peerConnected(connected.peer());
         } else if (input instanceof SubmitWrite write) {
             if (!machine.submit(write.txn())) {
                 LOG.log(Level.DEBUG, "zab: write refused, not serving");
@@ -276,6 +523,14 @@ public final class ZabServer implements Closeable {
         }
         if (ready.currentEpoch() != Ready.NONE) {
             writeEpoch("currentEpoch", ready.currentEpoch());
+        }
+        if (ready.recoveryComplete()) {
+            // The synced history and its epoch are durable: only now may the ack that makes this member count leave.
+            Files.deleteIfExists(dataDir.resolve(RECOVERING_MARKER));
+            fsyncDirectory(dataDir);
+            recovering = false;
+            LOG.log(Level.INFO, "server {0}: re-synced from leader {1} up to {2} after damage to its Zab data; no "
+                    + "longer recovering", machine.myId(), machine.leaderId(), Zxid.toString(machine.lastZxid()));
         }
         for (Ready.Outbound outbound : ready.messages()) {
             transport.send(outbound.to(), outbound.message());
@@ -340,11 +595,21 @@ public final class ZabServer implements Closeable {
         if (!Files.exists(file)) {
             return 0;
         }
-        String text = Files.readString(file, StandardCharsets.US_ASCII).trim();
+        String raw = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+        String text = raw.strip();
         try {
-            return Long.parseLong(text);
+            // Exactly what writeEpoch writes, give or take white space: any other byte (a NUL, a sign) is damage.
+            if (!raw.matches("\\s*[0-9]{1,19}\\s*")) {
+                throw new NumberFormatException("not a decimal number");
+            }
+            long epoch = Long.parseLong(text);
+            if (epoch < 0 || epoch > Zxid.EPOCH_MAX) {
+                throw new NumberFormatException("out of range");
+            }
+            return epoch;
         } catch (NumberFormatException e) {
-            throw new IOException(file + " does not hold an epoch: '" + text + "'", e);
+            throw new IOException(file + " does not hold an epoch: '" + text.replaceAll("[^\\x20-\\x7e]", "?")
+                    + "'", e);
         }
     }
 

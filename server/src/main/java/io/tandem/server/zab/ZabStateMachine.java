@@ -70,6 +70,27 @@ public final class ZabStateMachine {
     private byte[] snapshot;
     private final ArrayList<LogEntry> log = new ArrayList<>();
 
+    /**
+     * Disk damage cost this member its history (see {@link DurableState#recovering()}). The rule, and why it keeps every
+     * acknowledged write:
+     *
+     * <p>A recovering member still holds its promise (acceptedEpoch is kept; a damaged one stops the driver) but not the
+     * log it acknowledged, nor the currentEpoch vouching for it. Zab relies on history in exactly two places: the
+     * election, which picks the newest (currentEpoch, lastZxid) among a quorum, and discovery, where a quorum reports
+     * its history and the leader must not be behind any of them. So a recovering member's vote, candidacy,
+     * FOLLOWERINFO and ACKEPOCH count towards no quorum, and it never leads. A committed transaction is durable on some
+     * quorum C of members that acknowledged it; every election or discovery quorum Q counted here is made of members
+     * that are not recovering, and Q meets C in at least one member. That member is not recovering, so it still holds
+     * the transaction (acks follow fsync, truncation never drops a committed entry), and the leader chosen by Q holds
+     * it too, even when the damaged member was part of C. Only after a leader's whole history and the epoch vouching
+     * for it are durable here (the NEWLEADER ack, ordered by {@link Ready#recoveryComplete()}) does the member count
+     * again, now as an exact replica of that leader, which by the same argument holds everything committed. Promises
+     * are never lost, so an older leader cannot use this member to commit behind a newer epoch's back.
+     */
+    private boolean recovering;
+    /** Peers whose latest notification said they are recovering: they will not vote, so no need to wait for them. */
+    private final java.util.Set<Integer> recoveringPeers = new java.util.TreeSet<>();
+
     /** The highest zxid handed to the application (via commits or a snapshot); never moves past the log. */
     private long committedZxid;
     private long now;
@@ -84,6 +105,8 @@ public final class ZabStateMachine {
     /** Peers whose connection the transport reported closed and that have not been heard from since. */
     private final java.util.Set<Integer> unreachable = new java.util.TreeSet<>();
     private long decideAtTick = -1;
+    /** Counts the times a finalize wait began, so a driver's timer for an older one is ignored. */
+    private long finalizeWaits;
     /** Elections decided without waiting because the voters that had not voted were unreachable (diagnostics). */
     private long earlyDecisions;
 
@@ -106,6 +129,9 @@ public final class ZabStateMachine {
         this.snapshotZxid = durable.snapshotZxid();
         this.snapshot = durable.snapshot();
         this.committedZxid = snapshotZxid;
+        this.recovering = durable.recovering();
+        Checks.require(!recovering || config.voters().length > 1,
+                "a single server has nobody to re-sync from after losing its history");
         for (LogEntry entry : durable.log()) {
             if (entry.zxid() <= snapshotZxid) {
                 continue;
@@ -124,6 +150,9 @@ public final class ZabStateMachine {
     public long currentEpoch() { return currentEpoch; }
     public long committedZxid() { return committedZxid; }
     public long snapshotZxid() { return snapshotZxid; }
+
+    /** True until a leader has synced this member after its history was set aside (see the field's comment). */
+    public boolean isRecovering() { return recovering; }
 
     public long lastZxid() {
         return log.isEmpty() ? snapshotZxid : log.get(log.size() - 1).zxid();
@@ -177,7 +206,8 @@ public final class ZabStateMachine {
 
     @Override
     public String toString() {
-        return "zab[" + myId + " " + role + " epoch=" + epoch() + " accepted=" + acceptedEpoch + " current="
+        return "zab[" + myId + " " + role + (recovering ? " recovering" : "") + " epoch=" + epoch() + " accepted="
+                + acceptedEpoch + " current="
                 + currentEpoch + " last=" + Zxid.toString(lastZxid()) + " committed=" + Zxid.toString(committedZxid)
                 + "]";
     }
@@ -274,6 +304,25 @@ public final class ZabStateMachine {
         }
     }
 
+    /**
+     * The transport has a connection with {@code peer} again (or for the first time). What was sent to it before was
+     * dropped, so this node's vote, and a follower's FOLLOWERINFO still unanswered, go out now instead of at the next
+     * tick: a member started after the others joins in one round trip rather than a tickTime later, as Apache's
+     * queued sends let it.
+     */
+    public void peerConnected(int peer) {
+        if (!config.isVoter(peer) || peer == myId) {
+            return;
+        }
+        unreachable.remove(peer);
+        if (proposal != null) {
+            pending.send(peer, ownNotification());
+        }
+        if (role == Role.FOLLOWING && follower.leaderId == peer && follower.expectedSeq == 0) {
+            follower.open();
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------- election
 
     private Vote ownVote() {
@@ -294,19 +343,20 @@ public final class ZabStateMachine {
         receivedVotes.put(myId, new ReceivedVote(proposal, electionRound, Role.LOOKING));
         decideAtTick = -1;
         broadcastNotification();
-        if (config.voters().length == 1) {
+        if (config.voters().length == 1 && !recovering) {
             decide(proposal);
         }
     }
 
     private Notification ownNotification() {
         if (role == Role.LOOKING) {
-            return new Notification(proposal.leader, proposal.zxid, proposal.peerEpoch, electionRound, Role.LOOKING);
+            return new Notification(proposal.leader, proposal.zxid, proposal.peerEpoch, electionRound, Role.LOOKING,
+                    recovering);
         }
         // Out of election, advertise the epoch actually led or followed once known, so that every member of a running
         // ensemble advertises the same (leader, epoch) however and whenever it joined (ZOOKEEPER-1732).
         long epoch = epoch() >= 0 ? epoch() : proposal.peerEpoch;
-        return new Notification(proposal.leader, proposal.zxid, epoch, decidedRound, role);
+        return new Notification(proposal.leader, proposal.zxid, epoch, decidedRound, role, recovering);
     }
 
     private void broadcastNotification() {
@@ -318,23 +368,53 @@ public final class ZabStateMachine {
         }
     }
 
+    /**
+     * While a quorum agrees on this node's vote and it waits for a better one before deciding: a number naming this
+     * wait, for {@link #finalizeElection}; -1 otherwise.
+     */
+    public long finalizeWait() {
+        return role == Role.LOOKING && decideAtTick >= 0 ? finalizeWaits : -1;
+    }
+
+    /**
+     * The driver's clock says the finalize wait {@code wait} (from {@link #finalizeWait}) is over before the tick that
+     * ends it: decide now if it is still the current wait and the quorum still agrees. Apache waits 200 ms
+     * (finalizeWait) here; a whole tick (2 s by default) would make every election that long.
+     */
+    public void finalizeElection(long wait) {
+        if (!recovering && wait >= 0 && wait == finalizeWait() && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
+            decide(proposal);
+        }
+    }
+
     private void tickLooking() {
         // Notifications travel over a lossy channel; resending each tick stands in for ZooKeeper's backoff resend.
         broadcastNotification();
-        if (decideAtTick >= 0 && now >= decideAtTick && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
+        if (!recovering && decideAtTick >= 0 && now >= decideAtTick && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
             decide(proposal);
         }
     }
 
     private void onNotification(int from, Notification n) {
         Vote vote = new Vote(n.leader(), n.zxid(), n.peerEpoch());
+        if (n.recovering()) {
+            recoveringPeers.add(from);
+        } else {
+            recoveringPeers.remove(from);
+        }
         if (role != Role.LOOKING) {
             if (n.senderState() == Role.LOOKING) {
-                pending.send(from, ownNotification());
+                pending.send(from, ownNotification()); // a recovering member learns the leader this way too
             }
             return;
         }
+        if (n.recovering()) {
+            return; // its vote counts for nobody (see the field "recovering")
+        }
         if (n.senderState() == Role.LOOKING) {
+            if (recovering) {
+                return; // takes no part in elections; it only joins a leader that others follow
+            }
             if (n.round() > electionRound) {
                 electionRound = n.round();
                 receivedVotes.clear();
@@ -362,6 +442,7 @@ public final class ZabStateMachine {
                 decide(proposal);
             } else if (agreeing >= config.quorumSize() && decideAtTick < 0) {
                 decideAtTick = now + config.electionFinalizeTicks();
+                finalizeWaits++;
                 if (config.electionFinalizeTicks() == 0) {
                     decide(proposal);
                 }
@@ -370,7 +451,7 @@ public final class ZabStateMachine {
         }
         // The sender already follows or leads: join it if a quorum does and the leader has confirmed leading.
         ReceivedVote received = new ReceivedVote(vote, n.round(), n.senderState());
-        if (n.round() == electionRound) {
+        if (n.round() == electionRound && !recovering) { // receivedVotes holds our own vote, which may not count
             receivedVotes.put(from, received);
             if (agreeing(receivedVotes, vote, n.senderState()) >= config.quorumSize() && leaderConfirmed(receivedVotes, vote)) {
                 proposal = vote;
@@ -386,10 +467,11 @@ public final class ZabStateMachine {
         }
     }
 
+    /** Voters that have not voted and will not: known unreachable, or recovering (their votes do not count). */
     private int unreachableNonVoters() {
         int count = 0;
-        for (int peer : unreachable) {
-            if (!receivedVotes.containsKey(peer)) {
+        for (int peer : config.voters()) {
+            if ((unreachable.contains(peer) || recoveringPeers.contains(peer)) && !receivedVotes.containsKey(peer)) {
                 count++;
             }
         }
@@ -418,6 +500,7 @@ public final class ZabStateMachine {
     }
 
     private void decide(Vote vote) {
+        Checks.require(!recovering || vote.leader != myId, "server %d: a recovering member must not lead", myId);
         decidedRound = electionRound;
         decideAtTick = -1;
         proposal = vote;
@@ -554,7 +637,7 @@ public final class ZabStateMachine {
             session = newSessionId();
             nextSendSeq = 0;
             expectedSeq = 0;
-            send(new FollowerInfo(session, nextSendSeq++, acceptedEpoch, lastZxid()));
+            send(new FollowerInfo(session, nextSendSeq++, acceptedEpoch, lastZxid(), recovering));
         }
 
         void send(SessionMessage message) {
@@ -622,6 +705,12 @@ public final class ZabStateMachine {
                 }
                 // The Ready orders the log fsync and this epoch write before the ack leaves: the ack promises both.
                 persistCurrentEpoch(epoch);
+                if (recovering) {
+                    // The leader's whole history (a SNAP or a DIFF from zero) and its epoch are durable before the
+                    // marker goes and before this ack: from here on this member counts like any other.
+                    recovering = false;
+                    pending.recoveryComplete = true;
+                }
                 phase = FollowerPhase.AWAITING_UPTODATE;
                 send(new AckNewLeader(session, nextSendSeq++, newLeader.zxid()));
                 return null;
@@ -733,6 +822,8 @@ public final class ZabStateMachine {
         LinkStage stage = LinkStage.INFO_RECEIVED;
         long followerAcceptedEpoch;
         long followerLastZxid;
+        /** The follower lost its history: synced like any other, but its discovery messages count for nothing. */
+        boolean recovering;
         long ackedZxid;
         boolean freshEpochAck;
 
@@ -762,6 +853,7 @@ public final class ZabStateMachine {
                 link = new LearnerLink(from, info.session());
                 link.followerAcceptedEpoch = info.acceptedEpoch();
                 link.followerLastZxid = info.lastZxid();
+                link.recovering = info.recovering();
                 links.put(from, link);
                 onFollowerInfo(link);
                 return;
@@ -861,7 +953,13 @@ public final class ZabStateMachine {
 
         /** Discovery: once a quorum has reported its acceptedEpoch, propose one above all of them. */
         void maybeChooseEpoch() {
-            if (links.size() + 1 < config.quorumSize()) {
+            int reporting = 1;
+            for (LearnerLink link : links.values()) {
+                if (!link.recovering) {
+                    reporting++;
+                }
+            }
+            if (reporting < config.quorumSize()) {
                 return;
             }
             long highest = acceptedEpoch;
@@ -890,8 +988,9 @@ public final class ZabStateMachine {
             }
             int acks = 1;
             for (LearnerLink link : links.values()) {
-                // Only a fresh acceptance counts: each server accepts an epoch at most once (durably).
-                if (link.stage == LinkStage.EPOCH_ACKED && link.freshEpochAck) {
+                // Only a fresh acceptance counts: each server accepts an epoch at most once (durably). A recovering
+                // member's history is gone, so its acceptance counts for nothing (see the field "recovering").
+                if (link.stage == LinkStage.EPOCH_ACKED && link.freshEpochAck && !link.recovering) {
                     acks++;
                 }
             }
@@ -1061,6 +1160,7 @@ public final class ZabStateMachine {
         final List<LogEntry> commits = new ArrayList<>();
         final List<byte[]> forwardedRequests = new ArrayList<>();
         long purgeBeforeZxid = Ready.NONE;
+        boolean recoveryComplete;
 
         void send(int to, ZabMessage message) {
             messages.add(new Ready.Outbound(to, message));
@@ -1069,12 +1169,13 @@ public final class ZabStateMachine {
         boolean isEmpty() {
             return snapshotToInstall == null && truncateAfterZxid == Ready.NONE && appends.isEmpty()
                     && acceptedEpoch == Ready.NONE && currentEpoch == Ready.NONE && messages.isEmpty()
-                    && commits.isEmpty() && forwardedRequests.isEmpty() && purgeBeforeZxid == Ready.NONE;
+                    && commits.isEmpty() && forwardedRequests.isEmpty() && purgeBeforeZxid == Ready.NONE
+                    && !recoveryComplete;
         }
 
         Ready build() {
             return new Ready(snapshotToInstall, truncateAfterZxid, appends, acceptedEpoch, currentEpoch, messages,
-                    commits, forwardedRequests, purgeBeforeZxid);
+                    commits, forwardedRequests, purgeBeforeZxid, recoveryComplete);
         }
     }
 }

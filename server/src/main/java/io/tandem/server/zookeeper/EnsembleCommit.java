@@ -49,6 +49,10 @@ final class EnsembleCommit implements ZabServer.Application {
     private record Key(long sessionId, int cxid) {
     }
 
+    /** A transaction the leader proposed, with the number of the prepare that made its change records (or 0). */
+    private record Proposal(byte[] txn, long stamp) {
+    }
+
     /** One request of a local client in arrival order; {@code awaiting} while its transaction is not committed. */
     private static final class Pending {
         final Request request;
@@ -66,21 +70,28 @@ final class EnsembleCommit implements ZabServer.Application {
     private volatile ZabServer zab;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final Map<Key, Pending> awaiting = new HashMap<>();
-    /** On the leader: transactions proposed, in order; when all are committed the preparer's records are dropped. */
-    private final ArrayDeque<byte[]> proposed = new ArrayDeque<>();
+    /** On the leader: transactions proposed, in order; as each commits, the preparer drops the records it made. */
+    private final ArrayDeque<Proposal> proposed = new ArrayDeque<>();
     private volatile boolean leading;
     private boolean serving;
     private int leaderId = -1;
     private long nextTouchNanos;
     private long appliedSinceCompact;
+    /** How long a write may wait for its commit while this member serves before its client is told to retry. */
+    private final long lostAfterNanos;
 
-    private EnsembleCommit(ZkServer server) {
+    private EnsembleCommit(ZkServer server, long lostAfterMillis) {
         this.server = server;
+        this.lostAfterNanos = TimeUnit.MILLISECONDS.toNanos(lostAfterMillis);
     }
 
     static EnsembleCommit start(ZkServer server, int myId, Map<String, String> settings, Path zabDir)
             throws IOException {
-        EnsembleCommit ensemble = new EnsembleCommit(server);
+        // A leader that is alive answers within syncLimit ticks or is abandoned by Zab; a write still waiting after
+        // that was dropped (e.g. refused by a leader with too many proposals in flight) without a role change.
+        long syncLimitMillis = Long.parseLong(settings.getOrDefault("tickTime", "2000").trim())
+                * Long.parseLong(settings.getOrDefault("syncLimit", "5").trim());
+        EnsembleCommit ensemble = new EnsembleCommit(server, Math.max(2_000, 2 * syncLimitMillis));
         try {
             ensemble.zab = ZabServer.start(myId, settings, zabDir, ensemble);
         } catch (InterruptedException e) {
@@ -192,14 +203,12 @@ final class EnsembleCommit implements ZabServer.Application {
         boolean submitted;
         byte[] txn = null;
         if (leading) {
+            long stamp = 0;
             if (request.header == null) {
-                server.preparer.prepare(request, 0, time, ZkServer.authInfo(request));
+                stamp = server.preparer.prepare(request, 0, time, ZkServer.authInfo(request));
             }
             txn = Jute.txnBytes(request.header, request.txn);
-            submitted = proposed.size() < PROPOSED_MAX && zab.submit(txn);
-            if (submitted) {
-                proposed.add(txn);
-            }
+            submitted = proposeAsLeader(txn, stamp);
         } else {
             byte[] envelope = request.header != null
                     ? envelope(FORWARD_TXN, out -> out.write(Jute.txnBytes(request.header, request.txn)))
@@ -221,6 +230,21 @@ final class EnsembleCommit implements ZabServer.Application {
                 entry);
     }
 
+    /**
+     * Hands a transaction to Zab on the leader. A refused one will never commit, so the change records its prepare
+     * made are taken back at once; later writes are checked as if it had never been prepared.
+     */
+    private boolean proposeAsLeader(byte[] txn, long stamp) {
+        if (proposed.size() < PROPOSED_MAX && zab.submit(txn)) {
+            proposed.add(new Proposal(txn, stamp));
+            return true;
+        }
+        if (stamp != 0) {
+            server.preparer.withdraw(stamp);
+        }
+        return false;
+    }
+
     private void applyCommitted(long zxid, byte[] bytes) {
         JuteInput in = new JuteInput(Unpooled.wrappedBuffer(bytes), Integer.MAX_VALUE);
         TxnHeader logged = TxnHeader.read(in);
@@ -234,11 +258,8 @@ final class EnsembleCommit implements ZabServer.Application {
             txn = ZkServer.readTxnBody(logged.type(), in);
             result = server.applyTxn(header, txn);
         }
-        if (!proposed.isEmpty() && Arrays.equals(proposed.peek(), bytes)) {
-            proposed.poll();
-            if (proposed.isEmpty()) {
-                server.preparer.clear(); // every prepared change is in the tree now
-            }
+        if (!proposed.isEmpty() && Arrays.equals(proposed.peek().txn(), bytes)) {
+            server.preparer.appliedThrough(proposed.poll().stamp());
         }
         Pending entry = awaiting.remove(new Key(logged.clientId(), logged.cxid()));
         if (entry != null) {
@@ -369,6 +390,7 @@ final class EnsembleCommit implements ZabServer.Application {
             changeRole(running.role(), running.leaderId(), running.isServing());
         }
         long now = System.nanoTime();
+        closeLostWrites(now);
         if (!serving || leading || now - nextTouchNanos < 0) {
             return;
         }
@@ -388,6 +410,38 @@ final class EnsembleCommit implements ZabServer.Application {
                 }
             }));
         }
+    }
+
+    /**
+     * Writes reach Zab in arrival order, so the oldest waiting one tells whether anything was dropped silently: once
+     * it has waited past the limit, its client and every client waiting behind it on a write are disconnected (they
+     * see ConnectionLoss and retry, as after a leader change); their requests may still commit, as in Apache.
+     */
+    private void closeLostWrites(long now) {
+        Pending oldest = null;
+        for (Pending entry : pending) {
+            if (entry.awaiting) {
+                oldest = entry;
+                break;
+            }
+        }
+        if (oldest == null || now - oldest.request.receivedNanos < lostAfterNanos) {
+            return;
+        }
+        long session = oldest.request.sessionId;
+        LOG.warning(() -> "A write of session 0x" + Long.toHexString(session) + " waited over "
+                + TimeUnit.NANOSECONDS.toMillis(lostAfterNanos) + " ms for its commit; disconnecting the clients "
+                + "whose writes are still waiting");
+        for (Pending entry : pending) {
+            if (entry.awaiting) {
+                entry.awaiting = false;
+                entry.lost = true;
+                entry.request.connection.closeNow();
+            }
+        }
+        awaiting.clear();
+        drainPending();
+        server.flushMarked();
     }
 
     // ---------------------------------------------------------------- forwarding
@@ -452,10 +506,7 @@ final class EnsembleCommit implements ZabServer.Application {
             byte kind = in.readByte();
             switch (kind) {
                 case FORWARD_TXN -> {
-                    byte[] txn = in.readAllBytes();
-                    if (proposed.size() < PROPOSED_MAX && zab.submit(txn)) {
-                        proposed.add(txn);
-                    }
+                    proposeAsLeader(in.readAllBytes(), 0);
                 }
                 case FORWARD_REQUEST -> {
                     long sessionId = in.readLong();
@@ -474,11 +525,8 @@ final class EnsembleCommit implements ZabServer.Application {
                         throw new IOException("forwarded request of type " + type + " is not a write");
                     }
                     Request request = new Request(null, sessionId, xid, type, decoded);
-                    server.preparer.prepare(request, 0, System.currentTimeMillis(), auth);
-                    byte[] txn = Jute.txnBytes(request.header, request.txn);
-                    if (proposed.size() < PROPOSED_MAX && zab.submit(txn)) {
-                        proposed.add(txn);
-                    }
+                    long stamp = server.preparer.prepare(request, 0, System.currentTimeMillis(), auth);
+                    proposeAsLeader(Jute.txnBytes(request.header, request.txn), stamp);
                 }
                 case FORWARD_TOUCH -> {
                     int count = in.readInt();

@@ -22,6 +22,7 @@ import io.tandem.zk.wire.txn.SetACLTxn;
 import io.tandem.zk.wire.txn.SetDataTxn;
 import io.tandem.zk.wire.txn.Txn;
 import io.tandem.zk.wire.txn.TxnHeader;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -42,18 +43,73 @@ final class Preparer {
     private final DataTree tree;
     private final Map<Long, Session> sessions;
     private final Map<String, ChangeRecord> outstanding = new HashMap<>();
+    /** Every record put in {@link #outstanding}, oldest first, with the number of the prepare that made it. */
+    private final ArrayDeque<Made> made = new ArrayDeque<>();
+    private long prepared;
+
+    private record Made(long stamp, String path, ChangeRecord record, ChangeRecord replaced) {
+    }
 
     Preparer(DataTree tree, Map<Long, Session> sessions) {
         this.tree = tree;
         this.sessions = sessions;
     }
 
-    /** Forgets the outstanding changes once everything prepared has been applied to the tree. */
+    /** Forgets every outstanding change: everything prepared has been applied, or will never be. */
     void clear() {
         outstanding.clear();
+        made.clear();
     }
 
-    void prepare(Request request, long zxid, long time, List<Id> authInfo) {
+    /**
+     * The transaction of prepare number {@code stamp} (see {@link #prepare}) and every one before it are in the tree:
+     * their change records are dropped unless a later prepare has replaced them, as Apache drops outstanding changes
+     * up to the zxid FinalRequestProcessor applied. Keeps the records bounded under continuous load.
+     */
+    void appliedThrough(long stamp) {
+        while (!made.isEmpty() && made.peek().stamp() <= stamp) {
+            Made entry = made.poll();
+            outstanding.remove(entry.path(), entry.record()); // only if no later change of the path replaced it
+        }
+    }
+
+    /**
+     * Prepares {@code request} (sets its header and txn) and returns this prepare's number, which
+     * {@link #appliedThrough} takes once the transaction is in the tree.
+     */
+    long prepare(Request request, long zxid, long time, List<Id> authInfo) {
+        long stamp = ++prepared;
+        prepareRequest(request, zxid, time, authInfo);
+        return stamp;
+    }
+
+    /** Change records outstanding now (paths whose prepared state differs from the tree's); for tests and mntr. */
+    int outstandingCount() {
+        return outstanding.size();
+    }
+
+    /**
+     * Takes back the newest prepare, numbered {@code stamp}, whose transaction will never be applied (it could not be
+     * proposed): its records give way to the ones they replaced.
+     */
+    void withdraw(long stamp) {
+        while (!made.isEmpty() && made.peekLast().stamp() == stamp) {
+            Made entry = made.pollLast();
+            if (outstanding.get(entry.path()) == entry.record()) {
+                if (entry.replaced() != null) {
+                    outstanding.put(entry.path(), entry.replaced());
+                } else {
+                    outstanding.remove(entry.path());
+                }
+            }
+        }
+    }
+
+    private void put(String path, ChangeRecord record) {
+        made.add(new Made(prepared, path, record, outstanding.put(path, record)));
+    }
+
+    private void prepareRequest(Request request, long zxid, long time, List<Id> authInfo) {
         int type = request.type;
         try {
             request.header = new TxnHeader(request.sessionId, request.xid, zxid, time, type);
@@ -104,7 +160,7 @@ final class Preparer {
                     failed = true;
                     type = OpCodes.ERROR;
                     txn = new ErrorTxn(e.code());
-                    outstanding.clear();
+                    outstanding.clear(); // records of the ops before the failure stay in made; remove() skips them
                     outstanding.putAll(before);
                 }
             }
@@ -202,8 +258,8 @@ final class Preparer {
         ChangeRecord newParent = parent.copy();
         newParent.childCount++;
         newParent.cversion = newCversion;
-        outstanding.put(parentPath, newParent);
-        outstanding.put(path, ChangeRecord.created(path, owner, fixedAcl));
+        put(parentPath, newParent);
+        put(path, ChangeRecord.created(path, owner, fixedAcl));
         return txn;
     }
 
@@ -238,8 +294,8 @@ final class Preparer {
     private void recordDeletion(ChangeRecord parent, String parentPath, String path) {
         ChangeRecord newParent = parent.copy();
         newParent.childCount--;
-        outstanding.put(parentPath, newParent);
-        outstanding.put(path, ChangeRecord.deletion(path));
+        put(parentPath, newParent);
+        put(path, ChangeRecord.deletion(path));
     }
 
     private static String parentPathForDelete(String path) throws ZkException {
@@ -258,7 +314,7 @@ final class Preparer {
         int newVersion = checkVersion(node.version, set.version(), path);
         ChangeRecord changed = node.copy();
         changed.version = newVersion;
-        outstanding.put(path, changed);
+        put(path, changed);
         return new SetDataTxn(path, set.data(), newVersion);
     }
 
@@ -272,7 +328,7 @@ final class Preparer {
         ChangeRecord changed = node.copy();
         changed.aversion = newVersion;
         changed.acl = fixedAcl;
-        outstanding.put(path, changed);
+        put(path, changed);
         return new SetACLTxn(path, fixedAcl, newVersion);
     }
 
@@ -294,7 +350,7 @@ final class Preparer {
             }
         }
         for (String path : paths) {
-            outstanding.put(path, ChangeRecord.deletion(path));
+            put(path, ChangeRecord.deletion(path));
         }
         Session session = sessions.get(sessionId);
         if (session != null) {

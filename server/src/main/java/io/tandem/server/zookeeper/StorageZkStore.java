@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.storage.zk.CorruptLogException;
 import io.tandem.storage.zk.Snapshot;
 import io.tandem.storage.zk.SnapshotStore;
 import io.tandem.storage.zk.TxnLog;
@@ -17,18 +18,36 @@ final class StorageZkStore implements ZkStore {
     /** Snapshots kept; the log is kept from the oldest of them on, so any of them can still be replayed forward. */
     static final int SNAPSHOTS_RETAINED = 3;
 
+    private final Path dir;
     private final TxnLog log;
     private final SnapshotStore snapshots;
 
-    private StorageZkStore(TxnLog log, SnapshotStore snapshots) {
+    private StorageZkStore(Path dir, TxnLog log, SnapshotStore snapshots) {
+        this.dir = dir;
         this.log = log;
         this.snapshots = snapshots;
     }
 
+    /**
+     * A standalone server has no other member holding a copy, so damage it cannot repair stops it, with the advice an
+     * operator needs (an ensemble member instead re-syncs from its leader; see io.tandem.server.zab.ZabServer).
+     */
+    static IOException refuseDamaged(Path dir, CorruptLogException e) {
+        return new IOException("ZooKeeper data in " + dir + " is damaged: " + e.getMessage() + ". A standalone "
+                + "server has no other member to re-sync from, so it refuses to start rather than serve with "
+                + "transactions missing. Restore " + dir + " from a backup, or move it aside to start with empty "
+                + "data.", e);
+    }
+
     static StorageZkStore open(Path dir) throws IOException {
-        TxnLog log = TxnLog.open(dir.resolve("log"));
+        TxnLog log;
         try {
-            return new StorageZkStore(log, SnapshotStore.open(dir.resolve("snapshots")));
+            log = TxnLog.open(dir.resolve("log"));
+        } catch (CorruptLogException e) {
+            throw refuseDamaged(dir, e);
+        }
+        try {
+            return new StorageZkStore(dir, log, SnapshotStore.open(dir.resolve("snapshots")));
         } catch (IOException | RuntimeException e) {
             log.close();
             throw e;
@@ -49,7 +68,11 @@ final class StorageZkStore implements ZkStore {
 
     @Override
     public void forEachTxn(long afterZxid, TxnVisitor visitor) throws IOException {
-        log.forEach(afterZxid, visitor::accept);
+        try {
+            log.forEach(afterZxid, visitor::accept);
+        } catch (CorruptLogException e) {
+            throw refuseDamaged(dir, e);
+        }
     }
 
     @Override

@@ -32,6 +32,8 @@ final class TestEnsemble implements AutoCloseable {
     private final int[] clientPorts = new int[SIZE + 1];
     private final Map<String, String> serverLines = new TreeMap<>();
     private final Tandem[] nodes = new Tandem[SIZE + 1];
+    /** Further zoo.cfg keys every member starts with (e.g. a small snapCount). */
+    final Map<String, String> extraSettings = new TreeMap<>();
 
     TestEnsemble(Path dir) throws IOException {
         this.dir = dir;
@@ -64,12 +66,18 @@ final class TestEnsemble implements AutoCloseable {
                 .set("syncLimit", "5")
                 .set("maxSessionTimeout", "30000");
         serverLines.forEach(config::set);
+        extraSettings.forEach(config::set);
         nodes[id] = Tandem.start(config);
     }
 
     void stop(int id) {
         nodes[id].close();
         nodes[id] = null;
+    }
+
+    /** The member's Zab directory: log, epochs and snapshots. */
+    Path zabDir(int id) {
+        return dir.resolve("node" + id).resolve("zookeeper").resolve("zab");
     }
 
     boolean isRunning(int id) {

@@ -22,6 +22,7 @@ import java.util.SplittableRandom;
  *   <li>a crash that leaves the survivor's socket half-open (the host died): the survivor notices only late, and an
  *       accepting survivor never does if the restarted peer dials in first (the transport silently replaces the
  *       registered channel, as {@code QuorumTransport.register} does);</li>
+ *   <li>each side gets {@link ZabStateMachine#peerConnected} shortly after a connection comes up;</li>
  *   <li>optionally a rare false notification about a connection that never closed (a stand-in for a drop and
  *       reconnect too quick to see otherwise).</li>
  * </ul>
@@ -40,10 +41,11 @@ final class SimulatedConnections {
      * @param connectTimeoutSteps steps a dial into a partition takes to fail (QuorumTransport.CONNECT_TIMEOUT_MS)
      * @param partitionHolds    a connection a partition cuts without closing holds what is sent over it and delivers
      *                          it, in order, once the partition heals (TCP retransmits); else it is lost
+     * @param finalizeSteps     the driver's finalize wait (Apache's 200 ms) in steps: see ZabSimulator
      */
     record Params(double dropPerTick, double partitionCloses, double halfOpenCrash, int noticeStepsMax,
                   double lateNotice, double falsePerTick, int reconnectSteps, int connectTimeoutSteps,
-                  boolean partitionHolds) {
+                  boolean partitionHolds, int finalizeSteps) {
 
         static Params random(SplittableRandom random) {
             boolean harsh = random.nextInt(4) == 0;
@@ -51,20 +53,21 @@ final class SimulatedConnections {
                     random.nextDouble(0, 0.3), 1 + random.nextInt(8), random.nextDouble(0, harsh ? 0.3 : 0.1),
                     random.nextInt(3) == 0 ? random.nextDouble(0, 0.01) : 0,
                     1 + random.nextInt(2 * ZabSimulator.TICK_STEPS), ZabSimulator.TICK_STEPS / 2
-                            + random.nextInt(2 * ZabSimulator.TICK_STEPS), random.nextBoolean());
+                            + random.nextInt(2 * ZabSimulator.TICK_STEPS), random.nextBoolean(),
+                    1 + random.nextInt(ZabSimulator.TICK_STEPS));
         }
 
         /** For long opt-in runs ({@code -Dzab.harshConnections=true}): a flaky transport on every seed. */
         Params harsh(SplittableRandom random) {
             return new Params(random.nextDouble(0.02, 0.1), partitionCloses, random.nextDouble(0.2, 0.8),
                     noticeStepsMax, random.nextDouble(0.2, 0.6), random.nextDouble(0.01, 0.05), reconnectSteps,
-                    connectTimeoutSteps, partitionHolds);
+                    connectTimeoutSteps, partitionHolds, finalizeSteps);
         }
 
         /** No more random drops or false notifications; the transport's mechanics stay. */
         Params calm() {
             return new Params(0, partitionCloses, halfOpenCrash, noticeStepsMax, lateNotice, 0, reconnectSteps,
-                    connectTimeoutSteps, partitionHolds);
+                    connectTimeoutSteps, partitionHolds, finalizeSteps);
         }
     }
 
@@ -82,9 +85,12 @@ final class SimulatedConnections {
         }
     }
 
-    /** A peerDisconnected on its way to {@code to}; void if {@code to} restarted or, when half-open, reconnected. */
+    /**
+     * A peerDisconnected (or, {@code connected}, a peerConnected) on its way to {@code to}; void if {@code to}
+     * restarted or, when half-open, reconnected.
+     */
     private record Notice(long at, long order, int to, int peer, int toRestarts, long voidIfNotGeneration,
-                          boolean falseAlarm) {}
+                          boolean falseAlarm, boolean connected) {}
 
     private final ZabSimulator sim;
     private final SplittableRandom random;
@@ -134,6 +140,10 @@ final class SimulatedConnections {
     }
 
     /** True when a message across a partition waits for it to heal (on a connection that is still up). */
+    int finalizeSteps() {
+        return params.finalizeSteps();
+    }
+
     boolean holdsAcrossPartition() {
         return enabled && params.partitionHolds();
     }
@@ -196,6 +206,11 @@ final class SimulatedConnections {
                 continue; // the inbox died with the process
             }
             Link link = links[notice.to][notice.peer];
+            if (notice.connected) {
+                sim.count(link.up ? "connect notified" : "connect notified after it closed again");
+                sim.deliverConnect(to, notice.peer);
+                continue;
+            }
             if (notice.voidIfNotGeneration >= 0 && link.generation != notice.voidIfNotGeneration) {
                 sim.count("disconnect unseen: half-open socket replaced");
                 continue;
@@ -227,7 +242,7 @@ final class SimulatedConnections {
                 if (sim.node(id).isUp() && random.nextDouble() < params.falsePerTick()) {
                     int peer = 1 + random.nextInt(links.length - 2);
                     peer = peer >= id ? peer + 1 : peer;
-                    schedule(step + 1 + random.nextInt(params.noticeStepsMax()), id, peer, -1, true);
+                    schedule(step + 1 + random.nextInt(params.noticeStepsMax()), id, peer, -1, true, false);
                 }
             }
         }
@@ -257,6 +272,11 @@ final class SimulatedConnections {
         }
         link.up = true;
         link.generation++;
+        // Each side's transport registers the channel and queues PeerConnected for its Zab thread.
+        for (int side : new int[] {link.low, link.high}) {
+            schedule(step + random.nextInt(params.noticeStepsMax()), side, side == link.low ? link.high : link.low,
+                    -1, false, true);
+        }
         sim.count("connection established");
         sim.trace("connected " + link.low + "-" + link.high + " (generation " + link.generation + ")");
     }
@@ -284,15 +304,17 @@ final class SimulatedConnections {
             }
             // A half-open accepting side never hears of the old socket if the peer's new connection replaces it.
             schedule(noticeAt, side, side == link.low ? link.high : link.low,
-                    halfOpen && side == link.low ? link.generation : -1, false);
+                    halfOpen && side == link.low ? link.generation : -1, false, false);
             if (side == link.high) {
                 link.dialAtStep = seen + params.reconnectSteps();
             }
         }
     }
 
-    private void schedule(long at, int to, int peer, long voidIfNotGeneration, boolean falseAlarm) {
-        notices.add(new Notice(at, noticeOrder++, to, peer, sim.node(to).restarts, voidIfNotGeneration, falseAlarm));
+    private void schedule(long at, int to, int peer, long voidIfNotGeneration, boolean falseAlarm,
+                          boolean connected) {
+        notices.add(new Notice(at, noticeOrder++, to, peer, sim.node(to).restarts, voidIfNotGeneration, falseAlarm,
+                connected));
     }
 
     /** For traces: which pairs are connected. */

@@ -92,6 +92,33 @@ class ZabCodecTest {
     }
 
     @Test
+    void shouldCarryTheRecoveringFlagInAnOptionalByteAndRejectUnknownFlags() {
+        Notification notification = new Notification(3, 0, 0, 9, Role.LOOKING, true);
+        FollowerInfo info = new FollowerInfo(11, 0, 4, 0, true);
+        assertEquals(notification, roundTrip(notification));
+        assertEquals(info, roundTrip(info));
+        assertEquals(new Notification(3, 0, 0, 9, Role.LOOKING), roundTrip(new Notification(3, 0, 0, 9, Role.LOOKING)));
+        // Without the flag the frame is exactly the earlier layout: one byte shorter.
+        ByteBuf flagged = Unpooled.buffer();
+        ByteBuf plain = Unpooled.buffer();
+        ZabCodec.write(info, flagged);
+        ZabCodec.write(new FollowerInfo(11, 0, 4, 0), plain);
+        assertEquals(plain.readableBytes() + 1, flagged.readableBytes());
+        assertEquals(plain, flagged.slice(0, plain.readableBytes()));
+        // Unknown flag bits and anything after the flags byte are malformed.
+        for (int flags : new int[] {2, 0x80, 0xFF}) {
+            ByteBuf bad = Unpooled.buffer();
+            ZabCodec.write(new FollowerInfo(11, 0, 4, 0), bad);
+            bad.writeByte(flags);
+            assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(bad), "flags " + flags);
+        }
+        ByteBuf extra = Unpooled.buffer();
+        ZabCodec.write(notification, extra);
+        extra.writeByte(1);
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(extra));
+    }
+
+    @Test
     void shouldReadItsOwnHelloAndRejectABadOne() {
         ByteBuf hello = Unpooled.buffer();
         ZabCodec.writeHello(hello, 4);

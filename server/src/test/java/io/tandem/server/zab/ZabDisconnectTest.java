@@ -24,7 +24,7 @@ class ZabDisconnectTest {
 
     /** A prompt, honest transport: closes are seen within two steps, redials every three. */
     private static SimulatedConnections.Params prompt() {
-        return new SimulatedConnections.Params(0, 1.0, 0, 2, 0, 0, 3, 10, false);
+        return new SimulatedConnections.Params(0, 1.0, 0, 2, 0, 0, 3, 10, false, 2);
     }
 
     private static byte[] txn(String text) {
@@ -115,7 +115,7 @@ class ZabDisconnectTest {
     @Test
     void shouldRejoinWhenALateNoticeArrivesAfterTheConnectionIsBack() {
         // Every notice waits in the inbox for half a tick or more; the dialler is back after two steps.
-        SimulatedConnections.Params late = new SimulatedConnections.Params(0, 1.0, 0, 1, 1.0, 0, 1, 10, false);
+        SimulatedConnections.Params late = new SimulatedConnections.Params(0, 1.0, 0, 1, 1.0, 0, 1, 10, false, 2);
         ZabSimulator sim = new ZabSimulator(44, 3, ZabSimulator.Faults.none(), LIMITS, late);
         Node leader = awaitLeader(sim);
         long epoch = leader.machine.epoch();

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Seeded, replayable simulations of 3- and 5-node ensembles under loss, duplication, reordering, partitions, crashes
- * (with or without the unsynced tail, also in the middle of executing a Ready) and restarts, with client writes.
+ * (with or without the unsynced tail, also in the middle of executing a Ready), restarts (some with a damaged disk, so
+ * the node restarts recovering), with client writes.
  *
  * <p>{@code -Dzab.seed=N} replays one seed; {@code -Dzab.seeds=N} runs N seeds (default {@value #DEFAULT_SEEDS}) from
  * {@code -Dzab.seedBase} (default 1); {@code -Dzab.harshConnections=true} makes every seed's transport flaky (frequent
@@ -60,9 +61,12 @@ class ZabSimulationTest {
                     "disconnect notified late, connection back", "disconnect notified falsely",
                     "disconnect unseen: half-open socket replaced", "connection dropped",
                     "follower looking at once: leader disconnected", "election decided early: the rest unreachable",
-                    "message held by a partition, delivered after it healed"}) {
+                    "message held by a partition, delivered after it healed", "connect notified",
+                    "election decided by the driver's finalize timer"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed);
             }
+            assertTrue(stats.getOrDefault("recovered after disk damage", 0L) > 0,
+                    "the seeds never re-synced a member whose disk was damaged at restart");
         }
     }
 

@@ -73,6 +73,8 @@ final class ZabSimulator {
         byte[] snapshot;
         final List<LogEntry> synced = new ArrayList<>();
         final List<LogEntry> unsynced = new ArrayList<>();
+        /** The driver's durable "recovering" marker: the history was set aside after damage, not yet re-synced. */
+        boolean recovering;
 
         long lastZxid() {
             if (!unsynced.isEmpty()) {
@@ -128,6 +130,9 @@ final class ZabSimulator {
         long appliedSinceSnapshot;
         final int tickPhase;
         Role lastRole;
+        /** The driver's finalize timer (ZabServer's run loop): the wait it times, and the step it ends. */
+        long finalizeWait = -1;
+        long finalizeAtStep;
 
         Node(int id, int tickPhase) {
             this.id = id;
@@ -164,6 +169,13 @@ final class ZabSimulator {
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
     private BiPredicate<Node, Ready> crashTrigger;
+    /**
+     * Chance that a node restarting during the faulty phase finds its disk damaged (log, snapshot or currentEpoch): the
+     * driver sets its history aside and it restarts recovering. Drawn from its own random, so seeds without damage
+     * replay as before; never more damaged nodes at once than leaves a quorum undamaged (else nobody can lead).
+     */
+    double corruptAtRestart;
+    private final SplittableRandom diskDamage;
     private ReadyStep crashTriggerStep;
     private Tail crashTriggerTail;
 
@@ -185,6 +197,7 @@ final class ZabSimulator {
         this.baseConfig = limits;
         this.lastDeliveryStep = new long[nodeCount + 1][nodeCount + 1];
         this.partitionSide = new int[nodeCount + 1];
+        this.diskDamage = new SplittableRandom(seed ^ 0xD15C_DA3A_6EL);
         for (int i = 0; i < nodeCount; i++) {
             nodes[i] = new Node(i + 1, random.nextInt(TICK_STEPS));
         }
@@ -207,12 +220,15 @@ final class ZabSimulator {
         int initLimit = 4 + choose.nextInt(12);
         int syncLimit = 2 + choose.nextInt(initLimit - 1);
         ZabConfig limits = new ZabConfig(1, new int[] {1}, initLimit, syncLimit, choose.nextInt(3), 1000);
+        double corruptAtRestart = choose.nextInt(3) == 0 ? choose.nextDouble(0.02, 0.3) : 0;
         SimulatedConnections.Params connections = SimulatedConnections.Params.random(choose);
         if (Boolean.getBoolean("zab.harshConnections")) {
             connections = connections.harsh(choose);
         }
-        return new ZabSimulator(seed, nodeCount, brokenDriver ? faults.withSendBeforePersist() : faults, limits,
-                connections);
+        ZabSimulator sim = new ZabSimulator(seed, nodeCount, brokenDriver ? faults.withSendBeforePersist() : faults,
+                limits, connections);
+        sim.corruptAtRestart = corruptAtRestart;
+        return sim;
     }
 
     // ------------------------------------------------------------------------------------------------ control
@@ -311,6 +327,31 @@ final class ZabSimulator {
         start(node);
     }
 
+    /** Damages the disk of a node that is down: at its next start the driver sets its history aside. */
+    void corruptDisk(int id) {
+        Node node = node(id);
+        Checks.require(!node.isUp(), "node %d is up", id);
+        node.disk.recovering = true;
+        node.disk.currentEpoch = 0; // acceptedEpoch, the node's promise, is kept (a damaged one refuses to start)
+        node.disk.snapshotZxid = 0;
+        node.disk.snapshot = null;
+        node.disk.synced.clear();
+        node.disk.unsynced.clear();
+        trace("disk of " + id + " damaged: history set aside, recovering");
+        count("disk damaged at restart");
+    }
+
+    private boolean mayDamageDisk(Node node) {
+        int damaged = 1;
+        for (Node other : nodes) {
+            if (other != node && other.disk.recovering) {
+                damaged++;
+            }
+        }
+        return node.restarts > 0 && !node.disk.recovering && faults.crashPerTick() > 0
+                && diskDamage.nextDouble() < corruptAtRestart && damaged <= nodes.length - (nodes.length / 2 + 1);
+    }
+
     void isolate(int id) {
         partitionSide[id] = 100 + id;
         trace("partition: isolate " + id);
@@ -342,6 +383,9 @@ final class ZabSimulator {
         step++;
         deliverDueMessages();
         connections.step(step, step % TICK_STEPS == 0);
+        if (connections.enabled()) {
+            driveFinalizeTimers();
+        }
         for (Node node : nodes) {
             if (!node.isUp() && node.restartAtStep >= 0 && step >= node.restartAtStep) {
                 start(node);
@@ -438,6 +482,36 @@ final class ZabSimulator {
         }
     }
 
+    /**
+     * As ZabServer's run loop does with its clock: once the machine starts a finalize wait, call
+     * {@code finalizeElection} a seeded delay later (Apache's 200 ms, here a fraction of a tick or a whole one).
+     */
+    private void driveFinalizeTimers() {
+        for (Node node : nodes) {
+            if (!node.isUp()) {
+                continue;
+            }
+            long wait = node.machine.finalizeWait();
+            if (wait != node.finalizeWait) {
+                node.finalizeWait = wait;
+                node.finalizeAtStep = step + connections.finalizeSteps();
+            } else if (wait >= 0 && step >= node.finalizeAtStep) {
+                node.machine.finalizeElection(wait);
+                if (node.machine.role() != Role.LOOKING) {
+                    count("election decided by the driver's finalize timer");
+                }
+                drain(node);
+                node.finalizeWait = node.isUp() ? node.machine.finalizeWait() : -1;
+            }
+        }
+    }
+
+    /** The driver's PeerConnected input: a connection with {@code peer} is up. */
+    void deliverConnect(Node node, int peer) {
+        node.machine.peerConnected(peer);
+        drain(node);
+    }
+
     /** The driver's PeerDisconnected input: the transport saw its connection with {@code peer} close. */
     void deliverDisconnect(Node node, int peer) {
         boolean followedPeer = node.machine.role() == Role.FOLLOWING && node.machine.leaderId() == peer;
@@ -464,16 +538,25 @@ final class ZabSimulator {
 
     private void start(Node node) {
         node.restartAtStep = -1;
+        if (node.disk.recovering || (corruptAtRestart > 0 && mayDamageDisk(node))) {
+            corruptDisk(node.id); // a re-sync that never finished is set aside again, like fresh damage
+        }
         node.restarts++;
         node.app = App.fromSnapshot(node.disk.snapshot);
         node.appliedSinceSnapshot = 0;
         List<LogEntry> log = new ArrayList<>(node.disk.synced);
         log.addAll(node.disk.unsynced);
-        DurableState durable = new DurableState(node.disk.acceptedEpoch, node.disk.currentEpoch,
-                node.disk.snapshotZxid, node.disk.snapshot, log);
+        String gap = DurableState.firstGap(node.disk.snapshotZxid, log);
+        if (gap != null) {
+            throw failure("node " + node.id + " restarts with a hole in its history: " + gap);
+        }
+        DurableState durable = node.disk.recovering ? DurableState.recovering(node.disk.acceptedEpoch)
+                : new DurableState(node.disk.acceptedEpoch, node.disk.currentEpoch, node.disk.snapshotZxid,
+                        node.disk.snapshot, log);
         ZabConfig config = new ZabConfig(node.id, voterIds, baseConfig.initLimit(), baseConfig.syncLimit(),
                 baseConfig.electionFinalizeTicks(), baseConfig.outstandingProposalsMax());
         node.machine = new ZabStateMachine(config, durable, node.restarts);
+        node.finalizeWait = -1;
         trace("start " + node.id + " (restart " + node.restarts + ") " + node.machine);
         connections.onStart(node.id, step);
         checker.onRestart(node);
@@ -576,6 +659,10 @@ final class ZabSimulator {
         }
         if (ready.currentEpoch() != Ready.NONE) {
             disk.currentEpoch = ready.currentEpoch();
+        }
+        if (ready.recoveryComplete()) {
+            disk.recovering = false;
+            count("recovered after disk damage");
         }
         if (!faults.sendBeforePersist()) {
             if (crashAt == ReadyStep.SEND) {
@@ -779,8 +866,10 @@ final class ZabSimulator {
                 LogEntry entry = committed.get(i);
                 int holders = 0;
                 for (int n = 0; n < nodes.length; n++) {
+                    // A node whose disk was damaged still counts: it lost the entry, but until re-synced it is in no
+                    // quorum, so every quorum that can act still meets a holder (the rule in ZabStateMachine).
                     if (entry.equals(durableLogs.get(n).get(entry.zxid()))
-                            || snapshotCovers(nodes[n].disk, entry.zxid())) {
+                            || snapshotCovers(nodes[n].disk, entry.zxid()) || nodes[n].disk.recovering) {
                         holders++;
                     }
                 }

@@ -95,6 +95,30 @@ class ZabStateMachineTest {
     }
 
     @Test
+    void shouldDecideWhenTheDriversFinalizeWaitEndsUnlessABetterVoteRestartedIt() {
+        ZabStateMachine machine = new ZabStateMachine(ZabConfig.of(ME, 1, 2, 3),
+                new DurableState(3, 3, 0, null, List.of(new LogEntry(Zxid.of(3, 5), txn("x")))), 1);
+        machine.ready();
+        assertEquals(-1, machine.finalizeWait(), "no quorum agrees yet");
+        machine.receive(3, new Notification(ME, Zxid.of(3, 5), 3, 1, Role.LOOKING));
+        long wait = machine.finalizeWait();
+        assertTrue(wait >= 0, "a quorum agrees: the finalize wait runs");
+        machine.receive(1, new Notification(1, Zxid.of(3, 9), 3, 1, Role.LOOKING)); // better: server 1 has more
+        machine.finalizeElection(wait);
+        assertEquals(Role.LOOKING, machine.role(), "the wait that ended was for a vote that has been replaced");
+        machine.receive(3, new Notification(1, Zxid.of(3, 9), 3, 1, Role.LOOKING));
+        assertEquals(Role.FOLLOWING, machine.role(), "every voter agrees: no wait at all");
+
+        ZabStateMachine other = new ZabStateMachine(ZabConfig.of(ME, 1, 2, 3),
+                new DurableState(3, 3, 0, null, List.of(new LogEntry(Zxid.of(3, 5), txn("x")))), 1);
+        other.ready();
+        other.receive(3, new Notification(ME, Zxid.of(3, 5), 3, 1, Role.LOOKING));
+        other.finalizeElection(other.finalizeWait());
+        assertEquals(Role.LEADING, other.role(), "no better vote came during the wait");
+        assertEquals(-1, other.finalizeWait());
+    }
+
+    @Test
     void shouldAckNewLeaderOnlyInTheReadyThatPersistsTheSyncedLogAndCurrentEpoch() {
         ZabStateMachine machine = newFollower();
         long session = joinLeader(machine);
@@ -157,6 +181,24 @@ class ZabStateMachineTest {
     }
 
     @Test
+    void shouldResendItsVoteAndFollowerInfoAsSoonAsAConnectionComesUp() {
+        ZabStateMachine machine = newFollower();
+        machine.ready(); // the first notifications went nowhere: no connection was up yet
+        machine.peerConnected(3);
+        Notification vote = only(machine.ready(), Notification.class);
+        assertEquals(Role.LOOKING, vote.senderState());
+        assertEquals(ME, vote.leader());
+
+        long session = joinLeader(machine);
+        machine.peerConnected(3);
+        assertTrue(machine.ready().messages().stream().noneMatch(out -> out.message() instanceof FollowerInfo),
+                "a connection to another member does not restart the session with the leader");
+        machine.peerConnected(LEADER); // the FOLLOWERINFO was sent before the connection to the leader was up
+        FollowerInfo again = only(machine.ready(), FollowerInfo.class);
+        assertTrue(again.session() > session, "a fresh session supersedes the unanswered one");
+    }
+
+        @Test
     void shouldLeaveTheLeaderRatherThanApplyACommitItDoesNotHold() {
         ZabStateMachine machine = newFollower();
         long session = joinLeader(machine);

@@ -104,6 +104,11 @@ public final class SnapshotStore {
         return Optional.empty();
     }
 
+    /** Whether {@code snapshot}'s framing and checksum verify now (reads the whole file). */
+    public boolean verifies(Snapshot snapshot) throws IOException {
+        return verify(snapshot.file(), snapshot.zxid());
+    }
+
     /**
      * Keeps the newest {@code count} valid snapshots and any newer (corrupt) ones, deleting everything older, so a
      * damaged newest file can never cost the last good snapshot.

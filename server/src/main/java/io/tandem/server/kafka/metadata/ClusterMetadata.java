@@ -61,6 +61,26 @@ public final class ClusterMetadata implements AutoCloseable {
         byte[] id = store.getData(KafkaZkLayout.CLUSTER_ID);
         if (id == null) throw new IllegalStateException(KafkaZkLayout.CLUSTER_ID + " vanished right after its creation");
         clusterId = KafkaZkLayout.decodeClusterId(id);
+        store.onSessionRenewed(this::reregister);
+        register();
+        for (String topic : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(topic);
+        LOG.log(System.Logger.Level.INFO, "Kafka metadata ready: cluster {0}, broker {1}, controller {2}, {3} topics",
+                clusterId, self.brokerId(), controllerId, topics.size());
+    }
+
+    /** The session holding this broker's ephemerals expired and a new one is open: register again, as Kafka does. */
+    private synchronized void reregister() {
+        try {
+            register();
+            LOG.log(System.Logger.Level.INFO, "Broker {0} registered again after ZooKeeper session expiry; controller {1}",
+                    self.brokerId(), controllerId);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot register broker " + self.brokerId() + " again", e);
+        }
+    }
+
+    /** Creates this broker's ephemeral registration and runs for controller. */
+    private void register() throws Exception {
         // The registration and the bid for controller go out together (applied in this order, one group commit).
         String brokerPath = KafkaZkLayout.brokerPath(self.brokerId());
         java.util.LinkedHashMap<String, byte[]> ephemeral = new java.util.LinkedHashMap<>();
@@ -75,9 +95,6 @@ public final class ClusterMetadata implements AutoCloseable {
             }
         }
         electController(created.get(KafkaZkLayout.CONTROLLER));
-        for (String topic : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(topic);
-        LOG.log(System.Logger.Level.INFO, "Kafka metadata ready: cluster {0}, broker {1}, controller {2}, {3} topics",
-                clusterId, self.brokerId(), controllerId, topics.size());
     }
 
     /** {@code won}: whether this broker's create of {@code /controller} succeeded (else another broker holds it). */

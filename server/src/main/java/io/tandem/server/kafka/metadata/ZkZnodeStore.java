@@ -15,30 +15,102 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The broker's metadata in a real ZooKeeper ensemble (Tandem's own or Apache's) through our {@link ZkClient}.
- * Ephemeral nodes (the broker registration, /controller) live as long as the client's session.
+ * Ephemeral nodes (the broker registration, /controller) live as long as the client's session. When ZooKeeper
+ * expires the session (a partition or pause longer than the session timeout), the store opens a new one, retrying
+ * until it succeeds, and then tells its listener, which re-creates the ephemerals: what Kafka's ZooKeeperClient and
+ * KafkaController do on session expiry. Operations in between fail with SESSION_EXPIRED.
  */
 public final class ZkZnodeStore implements ZnodeStore {
+    private static final System.Logger LOG = System.getLogger(ZkZnodeStore.class.getName());
     /** How long one metadata operation may wait for ZooKeeper before the request that needed it fails. */
     static final long OPERATION_TIMEOUT_MS = 30_000;
+    /** Pause between attempts to open a new session after an expiry. */
+    private static final long RENEW_BACKOFF_MS = 1_000;
 
-    private final ZkClient client;
+    private final String connectString;
+    private final Duration sessionTimeout;
+    private final Duration connectTimeout;
+    private volatile ZkClient client;
+    private volatile Runnable sessionRenewed = () -> { };
+    private volatile boolean closed;
 
-    private ZkZnodeStore(ZkClient client) {
-        this.client = client;
+    private ZkZnodeStore(String connectString, Duration sessionTimeout, Duration connectTimeout) {
+        this.connectString = connectString;
+        this.sessionTimeout = sessionTimeout;
+        this.connectTimeout = connectTimeout;
     }
 
     /** Connects (waiting for the session) to {@code connectString}, e.g. "127.0.0.1:2181" or with a chroot. */
     public static ZkZnodeStore connect(String connectString, Duration sessionTimeout, Duration connectTimeout)
             throws Exception {
-        ZkClient client = ZkClient.builder(connectString).sessionTimeout(sessionTimeout).build();
+        ZkZnodeStore store = new ZkZnodeStore(connectString, sessionTimeout, connectTimeout);
+        store.client = store.openSession();
+        return store;
+    }
+
+    private ZkClient openSession() throws Exception {
+        ZkClient opened = ZkClient.builder(connectString).sessionTimeout(sessionTimeout)
+                .onSessionExpired(this::renewInBackground).build();
         try {
-            client.connected().get(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            opened.connected().get(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
-            client.close();
+            opened.close();
             throw new IllegalStateException("cannot connect to ZooKeeper at " + connectString + " within "
                     + connectTimeout.toMillis() + " ms", e);
         }
-        return new ZkZnodeStore(client);
+        return opened;
+    }
+
+    @Override
+    public void onSessionRenewed(Runnable listener) {
+        this.sessionRenewed = listener;
+    }
+
+    /** The id of the current ZooKeeper session (changes when an expired session is replaced). */
+    public long sessionId() {
+        return client.sessionId();
+    }
+
+    private void renewInBackground() {
+        if (closed) {
+            return;
+        }
+        LOG.log(System.Logger.Level.WARNING, "ZooKeeper session 0x{0} expired; opening a new one",
+                Long.toHexString(client.sessionId()));
+        Thread renewer = new Thread(this::renew, "kafka-zk-session-renewal");
+        renewer.setDaemon(true);
+        renewer.start();
+    }
+
+    private void renew() {
+        while (!closed) {
+            ZkClient renewed;
+            try {
+                renewed = openSession();
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "Cannot open a new ZooKeeper session yet: " + e);
+                try {
+                    Thread.sleep(RENEW_BACKOFF_MS);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+                continue;
+            }
+            ZkClient expired = client;
+            client = renewed;
+            expired.close();
+            if (closed) {
+                renewed.close();
+                return;
+            }
+            LOG.log(System.Logger.Level.INFO, "New ZooKeeper session 0x{0}", Long.toHexString(renewed.sessionId()));
+            try {
+                sessionRenewed.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "Re-registering with the new ZooKeeper session failed", e);
+            }
+            return;
+        }
     }
 
     private static <T> T await(CompletableFuture<T> future) throws Exception {
@@ -202,6 +274,7 @@ public final class ZkZnodeStore implements ZnodeStore {
 
     @Override
     public void close() {
+        closed = true;
         client.close();
     }
 }

@@ -55,6 +55,13 @@ public interface ZnodeStore extends AutoCloseable {
         return created;
     }
 
+    /**
+     * {@code listener} runs after the store's ephemeral nodes were lost with an expired session and a new session is
+     * open; it re-creates them. Stores without sessions never call it.
+     */
+    default void onSessionRenewed(Runnable listener) {
+    }
+
     @Override
     void close();
 }
