@@ -18,7 +18,9 @@ import java.util.function.BiPredicate;
  * delay, loss, duplication, reordering, partition, crash (with or without the unsynced log tail, possibly in the middle
  * of executing a {@link Ready}) and client write, so a failing seed replays exactly. Checkers run after every step.
  *
- * <p>Time advances in steps; each node ticks every {@link #TICK_STEPS} steps at its own phase.
+ * <p>Time advances in steps; each node ticks every {@link #TICK_STEPS} steps at its own phase. Seeded runs also model
+ * the transport's connections ({@link SimulatedConnections}): the driver's peerConnected / peerDisconnected inputs,
+ * with their delays and flaws, and its finalize timer.
  */
 final class ZabSimulator {
     static final int TICK_STEPS = 10;
