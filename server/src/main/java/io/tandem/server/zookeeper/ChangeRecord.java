@@ -17,6 +17,8 @@ final class ChangeRecord {
     int aversion;
     int childCount;
     List<ACL> acl;
+    /** The preparation that made this record ({@link Preparer#applied} drops it once that change is applied). */
+    long sequence;
 
     private ChangeRecord(String path, boolean deleted) {
         this.path = path;

@@ -49,6 +49,10 @@ final class EnsembleCommit implements ZabServer.Application {
     private record Key(long sessionId, int cxid) {
     }
 
+    /** A transaction this leader proposed, and the preparation whose change records it carries (0: none). */
+    private record Proposed(byte[] txn, long prepareSequence) {
+    }
+
     /** One request of a local client in arrival order; {@code awaiting} while its transaction is not committed. */
     private static final class Pending {
         final Request request;
@@ -66,8 +70,11 @@ final class EnsembleCommit implements ZabServer.Application {
     private volatile ZabServer zab;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final Map<Key, Pending> awaiting = new HashMap<>();
-    /** On the leader: transactions proposed, in order; when all are committed the preparer's records are dropped. */
-    private final ArrayDeque<byte[]> proposed = new ArrayDeque<>();
+    /**
+     * On the leader: transactions proposed, in order. When the oldest commits, the change records of its preparation
+     * (and of any earlier one) are dropped from the preparer, since the tree now holds them.
+     */
+    private final ArrayDeque<Proposed> proposed = new ArrayDeque<>();
     private volatile boolean leading;
     private boolean serving;
     private int leaderId = -1;
@@ -198,7 +205,7 @@ final class EnsembleCommit implements ZabServer.Application {
             txn = Jute.txnBytes(request.header, request.txn);
             submitted = proposed.size() < PROPOSED_MAX && zab.submit(txn);
             if (submitted) {
-                proposed.add(txn);
+                proposed.add(new Proposed(txn, request.prepareSequence));
             }
         } else {
             byte[] envelope = request.header != null
@@ -234,10 +241,10 @@ final class EnsembleCommit implements ZabServer.Application {
             txn = ZkServer.readTxnBody(logged.type(), in);
             result = server.applyTxn(header, txn);
         }
-        if (!proposed.isEmpty() && Arrays.equals(proposed.peek(), bytes)) {
-            proposed.poll();
-            if (proposed.isEmpty()) {
-                server.preparer.clear(); // every prepared change is in the tree now
+        if (!proposed.isEmpty() && Arrays.equals(proposed.peek().txn(), bytes)) {
+            long sequence = proposed.poll().prepareSequence();
+            if (sequence != 0) {
+                server.preparer.applied(sequence); // its changes (and earlier ones) are in the tree now
             }
         }
         Pending entry = awaiting.remove(new Key(logged.clientId(), logged.cxid()));
@@ -454,7 +461,7 @@ final class EnsembleCommit implements ZabServer.Application {
                 case FORWARD_TXN -> {
                     byte[] txn = in.readAllBytes();
                     if (proposed.size() < PROPOSED_MAX && zab.submit(txn)) {
-                        proposed.add(txn);
+                        proposed.add(new Proposed(txn, 0));
                     }
                 }
                 case FORWARD_REQUEST -> {
@@ -477,7 +484,7 @@ final class EnsembleCommit implements ZabServer.Application {
                     server.preparer.prepare(request, 0, System.currentTimeMillis(), auth);
                     byte[] txn = Jute.txnBytes(request.header, request.txn);
                     if (proposed.size() < PROPOSED_MAX && zab.submit(txn)) {
-                        proposed.add(txn);
+                        proposed.add(new Proposed(txn, request.prepareSequence));
                     }
                 }
                 case FORWARD_TOUCH -> {
