@@ -22,6 +22,7 @@ import java.io.Closeable;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -169,6 +170,27 @@ public final class QuorumTransport implements Closeable {
         Channel channel = connections.get(to);
         if (channel != null && channel.isActive()) {
             channel.writeAndFlush(message, channel.voidPromise());
+        }
+    }
+
+    /**
+     * Queues {@code messages} for {@code to} in order, as one task on the connection's event loop with one flush:
+     * a leader's proposals and commits of one round cost one hand-off and one socket write per peer, not one per
+     * message. Silently dropped when there is no connection.
+     */
+    public void send(int to, List<ZabMessage> messages) {
+        if (messages.size() == 1) {
+            send(to, messages.get(0));
+            return;
+        }
+        Channel channel = connections.get(to);
+        if (channel != null && channel.isActive() && !messages.isEmpty()) {
+            channel.eventLoop().execute(() -> {
+                for (ZabMessage message : messages) {
+                    channel.write(message, channel.voidPromise());
+                }
+                channel.flush();
+            });
         }
     }
 

@@ -260,8 +260,8 @@ final class EnsembleCommit implements ZabServer.Application {
         } else if (logged.type() == OpCodes.CLOSE_SESSION) {
             server.closeOwnerOf(logged.clientId(), null); // expired by the leader, or closed via another member
         }
-        drainPending();
-        server.flushMarked();
+        // Answered and flushed once per batch of the commit thread (processBatch), not once per commit: a Ready's
+        // commits arrive together, and one flush per connection per batch saves a syscall per reply.
         maybeCompact();
     }
 
