@@ -86,12 +86,12 @@ public final class ZabServer implements Closeable {
     private volatile long committedZxid;
     private volatile boolean serving;
     private long droppedPeerMessages;
-    // Zab-thread statistics, logged at close: group-commit size (appends per log sync) and message batching.
-    private long statSyncs;
-    private long statAppends;
-    private long statCommits;
-    private long statMessages;
-    private long statSends;
+    // Written by the Zab thread only, read by mntr: group-commit size (appends per log sync) and message batching.
+    private volatile long statSyncs;
+    private volatile long statAppends;
+    private volatile long statCommits;
+    private volatile long statMessages;
+    private volatile long statSends;
 
     private ZabServer(ZabConfig config, long tickMillis, Path dataDir, Map<Integer, QuorumTransport.Peer> peers,
                       Application application) throws IOException, InterruptedException {
@@ -183,6 +183,13 @@ public final class ZabServer implements Closeable {
 
     public long committedZxid() {
         return committedZxid;
+    }
+
+    /** Counters since start: log fsyncs and the entries they covered, commits applied, messages and batched sends. */
+    public record Stats(long logSyncs, long appends, long commits, long messages, long sends) {}
+
+    public Stats stats() {
+        return new Stats(statSyncs, statAppends, statCommits, statMessages, statSends);
     }
 
     /**
@@ -410,8 +417,7 @@ public final class ZabServer implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        LOG.log(Level.INFO, "server {0}: zab stopped; {1} log syncs for {2} appends, {3} commits applied, {4} messages"
-                + " in {5} sends", machine.myId(), statSyncs, statAppends, statCommits, statMessages, statSends);
+
         transport.close();
         log.close();
     }

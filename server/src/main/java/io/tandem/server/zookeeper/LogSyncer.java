@@ -24,8 +24,9 @@ final class LogSyncer implements AutoCloseable {
     private boolean stopping;
     private volatile long syncedZxid;
     private volatile IOException failure;
-    // Statistics: how many fsyncs, covering how many asks, so the group size can be read off (srvr does not show it).
+    // Statistics for mntr: fsyncs, and the transactions they made durable (zxids are consecutive standalone).
     private volatile long syncs;
+    private volatile long syncedTxns;
 
     /**
      * {@code syncedZxid} is what is already durable (recovered from the log); {@code onSynced} runs on this thread
@@ -65,6 +66,10 @@ final class LogSyncer implements AutoCloseable {
         return syncs;
     }
 
+    long syncedTxns() {
+        return syncedTxns;
+    }
+
     private void run() {
         try {
             while (true) {
@@ -81,6 +86,7 @@ final class LogSyncer implements AutoCloseable {
                 // Everything appended before target was asked for is flushed and forced by this one call.
                 store.sync();
                 syncs++;
+                syncedTxns += target - syncedZxid;
                 syncedZxid = target;
                 onSynced.run();
             }

@@ -732,6 +732,15 @@ public final class ZkServer implements AutoCloseable {
         packetsSent.set(0);
     }
 
+    /** Log fsyncs so far and the transactions they made durable (this run; Zab's in an ensemble). */
+    long[] logSyncStats() {
+        if (ensemble != null && ensemble.zab() != null) {
+            io.tandem.server.zab.ZabServer.Stats zab = ensemble.zab().stats();
+            return new long[] {zab.logSyncs(), zab.appends()};
+        }
+        return syncer == null ? new long[2] : new long[] {syncer.syncs(), syncer.syncedTxns()};
+    }
+
     int queuedRequests() {
         return queue.size();
     }
