@@ -272,35 +272,18 @@ public final class ZabServer implements Closeable {
 
     /**
      * The Ready contract, step by step: durable state first, then messages, then the application. One exception, as
-     * Apache's leader does it (it sends a PROPOSAL, then logs it; it commits on a quorum of acks while its own
-     * SyncRequestProcessor goes on): an established leader's leading run of Proposal and Commit messages goes out,
-     * and its commits are applied, before its own log append and fsync of this Ready. So the followers log while the
-     * leader does, a write waits for one fsync round instead of two, and a commit does not wait for the fsync of
-     * newer proposals. None of that promises anything about this Ready's appends: a Proposal carries the entry, not
-     * an ack; no ack can be stepped before this Ready (fsync included) is done, since this thread steps them; and only
-     * Commits and commits below this Ready's first append (entries of earlier Readies, durable here and acked by a
-     * quorum) are taken early. Messages that do promise durable state (Ack, AckEpoch, AckNewLeader, everything a
-     * follower sends) and everything after the first other message keep their place, and a Ready that installs a
-     * snapshot, truncates or writes an epoch is executed strictly in order.
+     * Apache's leader does it (it sends a PROPOSAL, then logs it): an established leader's leading run of Proposal
+     * and Commit messages goes out before its own log append and fsync, so the followers log while the leader does
+     * and a write waits for one fsync round instead of two. Neither message promises anything about the leader's
+     * disk: the leader counts itself towards a quorum only for entries it holds, and no ack can be stepped before
+     * this Ready (fsync included) is done, since this thread steps them; a Commit only ever covers entries proposed
+     * in an earlier Ready, hence already durable here. Messages that do promise durable state (Ack, AckEpoch,
+     * AckNewLeader, and everything a follower sends) and everything after the first other message keep their place.
      */
     private void execute(Ready ready) throws IOException {
-        boolean leaderFastPath = machine.isEstablishedLeader() && ready.snapshotToInstall() == null
-                && ready.truncateAfterZxid() == Ready.NONE && ready.acceptedEpoch() == Ready.NONE
-                && ready.currentEpoch() == Ready.NONE;
-        // Everything below the first zxid this Ready appends was made durable by an earlier Ready's fsync.
-        long firstAppended = ready.appends().isEmpty() ? Long.MAX_VALUE : ready.appends().get(0).zxid();
-        int early = leaderFastPath ? earlyMessages(ready.messages(), firstAppended) : 0;
-        int earlyCommits = 0;
-        if (leaderFastPath) {
-            while (earlyCommits < ready.commits().size() && ready.commits().get(earlyCommits).zxid() < firstAppended) {
-                earlyCommits++;
-            }
-        }
+        int early = earlyMessages(ready);
         if (early > 0) {
             sendAll(ready.messages().subList(0, early));
-        }
-        for (LogEntry entry : ready.commits().subList(0, earlyCommits)) {
-            application.onCommit(entry.zxid(), entry.txn());
         }
         if (ready.snapshotToInstall() != null) {
             byte[] bytes = ready.snapshotToInstall().bytes();
@@ -328,7 +311,7 @@ public final class ZabServer implements Closeable {
         if (ready.snapshotToInstall() != null) {
             application.onSnapshot(ready.snapshotToInstall().zxid(), ready.snapshotToInstall().bytes());
         }
-        for (LogEntry entry : ready.commits().subList(earlyCommits, ready.commits().size())) {
+        for (LogEntry entry : ready.commits()) {
             application.onCommit(entry.zxid(), entry.txn());
         }
         if (ready.purgeBeforeZxid() != Ready.NONE) {
@@ -342,16 +325,17 @@ public final class ZabServer implements Closeable {
         }
     }
 
-    /** How many leading messages an established leader may send before its log writes (see {@link #execute}). */
-    private static int earlyMessages(List<Ready.Outbound> messages, long firstAppended) {
+    /** How many leading messages of {@code ready} may be sent before its log writes (see {@link #execute}). */
+    private int earlyMessages(Ready ready) {
+        if (!machine.isEstablishedLeader() || ready.snapshotToInstall() != null
+                || ready.truncateAfterZxid() != Ready.NONE || ready.acceptedEpoch() != Ready.NONE
+                || ready.currentEpoch() != Ready.NONE) {
+            return 0;
+        }
+        List<Ready.Outbound> messages = ready.messages();
         int count = 0;
-        while (count < messages.size()) {
-            ZabMessage message = messages.get(count).message();
-            boolean early = message instanceof ZabMessage.Proposal
-                    || (message instanceof ZabMessage.Commit commit && commit.zxid() < firstAppended);
-            if (!early) {
-                break;
-            }
+        while (count < messages.size() && (messages.get(count).message() instanceof ZabMessage.Proposal
+                || messages.get(count).message() instanceof ZabMessage.Commit)) {
             count++;
         }
         return count;
