@@ -270,21 +270,8 @@ public final class ZabServer implements Closeable {
         }
     }
 
-    /**
-     * The Ready contract, step by step: durable state first, then messages, then the application. One exception, as
-     * Apache's leader does it (it sends a PROPOSAL, then logs it): an established leader's leading run of Proposal
-     * and Commit messages goes out before its own log append and fsync, so the followers log while the leader does
-     * and a write waits for one fsync round instead of two. Neither message promises anything about the leader's
-     * disk: the leader counts itself towards a quorum only for entries it holds, and no ack can be stepped before
-     * this Ready (fsync included) is done, since this thread steps them; a Commit only ever covers entries proposed
-     * in an earlier Ready, hence already durable here. Messages that do promise durable state (Ack, AckEpoch,
-     * AckNewLeader, and everything a follower sends) and everything after the first other message keep their place.
-     */
+    /** The Ready contract, step by step: durable state first, then messages, then the application. */
     private void execute(Ready ready) throws IOException {
-        int early = earlyMessages(ready);
-        if (early > 0) {
-            sendAll(ready.messages().subList(0, early));
-        }
         if (ready.snapshotToInstall() != null) {
             byte[] bytes = ready.snapshotToInstall().bytes();
             snapshots.write(ready.snapshotToInstall().zxid(), out -> out.write(bytes));
@@ -307,7 +294,7 @@ public final class ZabServer implements Closeable {
         if (ready.currentEpoch() != Ready.NONE) {
             writeEpoch("currentEpoch", ready.currentEpoch());
         }
-        sendAll(ready.messages().subList(early, ready.messages().size()));
+        sendAll(ready.messages());
         if (ready.snapshotToInstall() != null) {
             application.onSnapshot(ready.snapshotToInstall().zxid(), ready.snapshotToInstall().bytes());
         }
@@ -323,22 +310,6 @@ public final class ZabServer implements Closeable {
                 machine.submit(txn);
             }
         }
-    }
-
-    /** How many leading messages of {@code ready} may be sent before its log writes (see {@link #execute}). */
-    private int earlyMessages(Ready ready) {
-        if (!machine.isEstablishedLeader() || ready.snapshotToInstall() != null
-                || ready.truncateAfterZxid() != Ready.NONE || ready.acceptedEpoch() != Ready.NONE
-                || ready.currentEpoch() != Ready.NONE) {
-            return 0;
-        }
-        List<Ready.Outbound> messages = ready.messages();
-        int count = 0;
-        while (count < messages.size() && (messages.get(count).message() instanceof ZabMessage.Proposal
-                || messages.get(count).message() instanceof ZabMessage.Commit)) {
-            count++;
-        }
-        return count;
     }
 
     /** Sends each peer its messages in order, batched: one hand-off to the transport and one flush per peer. */
@@ -417,7 +388,6 @@ public final class ZabServer implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-
         transport.close();
         log.close();
     }
