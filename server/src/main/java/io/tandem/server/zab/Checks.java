@@ -9,4 +9,11 @@ final class Checks {
             throw new IllegalStateException(String.format(format, args));
         }
     }
+
+    /** For checks on the per-write path: the zxids are formatted only when the check fails. */
+    static void requireZxids(boolean condition, String format, long zxid, long otherZxid) {
+        if (!condition) {
+            throw new IllegalStateException(String.format(format, Zxid.toString(zxid), Zxid.toString(otherZxid)));
+        }
+    }
 }

@@ -16,12 +16,12 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.MessageToByteEncoder;
 import java.io.Closeable;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -211,6 +211,34 @@ public final class QuorumTransport implements Closeable {
         }
     }
 
+    /**
+     * Queues {@code messages} for {@code to} in order, as one task on the connection's event loop with one flush:
+     * a leader's proposals and commits of one round cost one hand-off and one socket write per peer, not one per
+     * message. Silently dropped when there is no connection.
+     */
+    public void send(int to, List<ZabMessage> messages) {
+        if (messages.size() == 1) {
+            send(to, messages.get(0));
+            return;
+        }
+        Channel channel = connections.get(to);
+        if (channel != null && channel.isActive() && !messages.isEmpty()) {
+            channel.eventLoop().execute(() -> {
+                // All frames in one buffer: one pass down the pipeline and one buffer in the outbound queue.
+                ByteBuf frames = channel.alloc().buffer();
+                try {
+                    for (ZabMessage message : messages) {
+                        writeFrame(message, frames);
+                    }
+                } catch (RuntimeException e) {
+                    frames.release();
+                    throw e;
+                }
+                channel.writeAndFlush(frames, channel.voidPromise());
+            });
+        }
+    }
+
     private void connect(int peer) {
         if (closed) {
             return;
@@ -229,8 +257,11 @@ public final class QuorumTransport implements Closeable {
         future.addListener(done -> {
             if (done.isSuccess()) {
                 Channel channel = future.channel();
-                ByteBuf hello = channel.alloc().buffer(13);
+                ByteBuf hello = channel.alloc().buffer(17);
+                int start = hello.writerIndex();
+                hello.writeInt(0);
                 ZabCodec.writeHello(hello, myId);
+                hello.setInt(start, hello.writerIndex() - start - 4);
                 channel.writeAndFlush(hello);
                 register(peer, channel);
                 channel.closeFuture().addListener(closedFuture -> scheduleReconnect(peer));
@@ -265,14 +296,24 @@ public final class QuorumTransport implements Closeable {
     private void pipeline(SocketChannel channel, int knownPeer) {
         channel.pipeline()
                 .addLast(new LengthFieldBasedFrameDecoder(frameBytesMax, 0, 4, 0, 4))
-                .addLast(new LengthFieldPrepender(4))
                 .addLast(new MessageToByteEncoder<ZabMessage>() {
                     @Override
                     protected void encode(ChannelHandlerContext context, ZabMessage message, ByteBuf out) {
-                        ZabCodec.write(message, out);
+                        writeFrame(message, out);
                     }
                 })
                 .addLast(new FrameHandler(knownPeer));
+    }
+
+    /**
+     * Appends one frame: a 4-byte big-endian length (not counting itself; what the peer's
+     * {@link LengthFieldBasedFrameDecoder} expects), then the message. Pre-framed buffers pass the encoder untouched.
+     */
+    private static void writeFrame(ZabMessage message, ByteBuf out) {
+        int start = out.writerIndex();
+        out.writeInt(0);
+        ZabCodec.write(message, out);
+        out.setInt(start, out.writerIndex() - start - 4);
     }
 
     /** Decodes frames; on an accepted connection the first frame must be a valid hello from a higher known id. */

@@ -20,6 +20,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -109,6 +110,12 @@ public final class ZabServer implements Closeable {
     private volatile boolean serving;
     private volatile boolean recovering;
     private long droppedPeerMessages;
+    // Written by the Zab thread only, read by mntr: group-commit size (appends per log sync) and message batching.
+    private volatile long statSyncs;
+    private volatile long statAppends;
+    private volatile long statCommits;
+    private volatile long statMessages;
+    private volatile long statSends;
 
     private ZabServer(ZabConfig config, long tickMillis, Path dataDir, Map<Integer, QuorumTransport.Peer> peers,
                       Application application) throws IOException, InterruptedException {
@@ -412,6 +419,13 @@ public final class ZabServer implements Closeable {
         return recovering;
     }
 
+    /** Counters since start: log fsyncs and the entries they covered, commits applied, messages and batched sends. */
+    public record Stats(long logSyncs, long appends, long commits, long messages, long sends) {}
+
+    public Stats stats() {
+        return new Stats(statSyncs, statAppends, statCommits, statMessages, statSends);
+    }
+
     /**
      * Offers a write for replication. False means it was not taken (the inbox is full, the node is stopping); true
      * means it was queued, and it is durable only once {@link Application#onCommit} reports it. A write offered while
@@ -517,7 +531,10 @@ public final class ZabServer implements Closeable {
         }
         if (ready.needsLogSync()) {
             log.sync();
+            statSyncs++;
+            statAppends += ready.appends().size();
         }
+        statCommits += ready.commits().size();
         if (ready.acceptedEpoch() != Ready.NONE) {
             writeEpoch("acceptedEpoch", ready.acceptedEpoch());
         }
@@ -532,9 +549,7 @@ public final class ZabServer implements Closeable {
             LOG.log(Level.INFO, "server {0}: re-synced from leader {1} up to {2} after damage to its Zab data; no "
                     + "longer recovering", machine.myId(), machine.leaderId(), Zxid.toString(machine.lastZxid()));
         }
-        for (Ready.Outbound outbound : ready.messages()) {
-            transport.send(outbound.to(), outbound.message());
-        }
+        sendAll(ready.messages());
         if (ready.snapshotToInstall() != null) {
             application.onSnapshot(ready.snapshotToInstall().zxid(), ready.snapshotToInstall().bytes());
         }
@@ -549,6 +564,22 @@ public final class ZabServer implements Closeable {
             if (txn != null) {
                 machine.submit(txn);
             }
+        }
+    }
+
+    /** Sends each peer its messages in order, batched: one hand-off to the transport and one flush per peer. */
+    private void sendAll(List<Ready.Outbound> messages) {
+        if (messages.isEmpty()) {
+            return;
+        }
+        statMessages += messages.size();
+        Map<Integer, List<ZabMessage>> byPeer = new LinkedHashMap<>();
+        for (Ready.Outbound outbound : messages) {
+            byPeer.computeIfAbsent(outbound.to(), peer -> new ArrayList<>()).add(outbound.message());
+        }
+        for (Map.Entry<Integer, List<ZabMessage>> peer : byPeer.entrySet()) {
+            transport.send(peer.getKey(), peer.getValue());
+            statSends++;
         }
     }
 

@@ -541,8 +541,7 @@ public final class ZabStateMachine {
     }
 
     private void appendLocal(LogEntry entry) {
-        Checks.require(entry.zxid() > lastZxid(), "append of %s after %s", Zxid.toString(entry.zxid()),
-                Zxid.toString(lastZxid()));
+        Checks.requireZxids(entry.zxid() > lastZxid(), "append of %s after %s", entry.zxid(), lastZxid());
         log.add(entry);
         pending.appends.add(entry);
     }
@@ -578,8 +577,7 @@ public final class ZabStateMachine {
         if (zxid <= committedZxid) {
             return;
         }
-        Checks.require(zxid <= lastZxid(), "commit of %s beyond the log end %s", Zxid.toString(zxid),
-                Zxid.toString(lastZxid()));
+        Checks.requireZxids(zxid <= lastZxid(), "commit of %s beyond the log end %s", zxid, lastZxid());
         int index = indexOf(committedZxid);
         int from = index >= 0 ? index + 1 : -(index + 1);
         for (int i = from; i < log.size() && log.get(i).zxid() <= zxid; i++) {

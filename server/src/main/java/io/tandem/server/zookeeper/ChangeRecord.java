@@ -17,6 +17,10 @@ final class ChangeRecord {
     int aversion;
     int childCount;
     List<ACL> acl;
+    /** The preparation that made this record ({@link Preparer#applied} drops it once that change is applied). */
+    long sequence;
+    /** The record of the path this one replaced when it was made, while it is outstanding (see Preparer#withdraw). */
+    ChangeRecord replaced;
 
     private ChangeRecord(String path, boolean deleted) {
         this.path = path;

@@ -205,7 +205,8 @@ final class EnsembleCommit implements ZabServer.Application {
         if (leading) {
             long stamp = 0;
             if (request.header == null) {
-                stamp = server.preparer.prepare(request, 0, time, ZkServer.authInfo(request));
+                server.preparer.prepare(request, 0, time, ZkServer.authInfo(request));
+                stamp = request.prepareSequence;
             }
             txn = Jute.txnBytes(request.header, request.txn);
             submitted = proposeAsLeader(txn, stamp);
@@ -259,7 +260,10 @@ final class EnsembleCommit implements ZabServer.Application {
             result = server.applyTxn(header, txn);
         }
         if (!proposed.isEmpty() && Arrays.equals(proposed.peek().txn(), bytes)) {
-            server.preparer.appliedThrough(proposed.poll().stamp());
+            long stamp = proposed.poll().stamp();
+            if (stamp != 0) {
+                server.preparer.applied(stamp); // its changes (and earlier ones) are in the tree now
+            }
         }
         Pending entry = awaiting.remove(new Key(logged.clientId(), logged.cxid()));
         if (entry != null) {
@@ -274,8 +278,8 @@ final class EnsembleCommit implements ZabServer.Application {
         } else if (logged.type() == OpCodes.CLOSE_SESSION) {
             server.closeOwnerOf(logged.clientId(), null); // expired by the leader, or closed via another member
         }
-        drainPending();
-        server.flushMarked();
+        // Answered and flushed once per batch of the commit thread (processBatch), not once per commit: a Ready's
+        // commits arrive together, and one flush per connection per batch saves a syscall per reply.
         maybeCompact();
     }
 
@@ -525,8 +529,8 @@ final class EnsembleCommit implements ZabServer.Application {
                         throw new IOException("forwarded request of type " + type + " is not a write");
                     }
                     Request request = new Request(null, sessionId, xid, type, decoded);
-                    long stamp = server.preparer.prepare(request, 0, System.currentTimeMillis(), auth);
-                    proposeAsLeader(Jute.txnBytes(request.header, request.txn), stamp);
+                    server.preparer.prepare(request, 0, System.currentTimeMillis(), auth);
+                    proposeAsLeader(Jute.txnBytes(request.header, request.txn), request.prepareSequence);
                 }
                 case FORWARD_TOUCH -> {
                     int count = in.readInt();

@@ -136,6 +136,18 @@ final class FourLetterWords {
         line(text, "zk_max_proposal_size", -1);
         line(text, "zk_min_proposal_size", -1);
         line(text, "zk_connection_drop_probability", 0.0);
+        // Tandem's own: group commit on this member (log fsyncs and the transactions they made durable), and in an
+        // ensemble Zab's messages and the per-peer batches they went out in.
+        long[] syncs = server.logSyncStats();
+        line(text, "zk_log_syncs", syncs[0]);
+        line(text, "zk_log_synced_txns", syncs[1]);
+        EnsembleCommit ensemble = server.ensemble();
+        if (ensemble != null && ensemble.zab() != null) {
+            io.tandem.server.zab.ZabServer.Stats zab = ensemble.zab().stats();
+            line(text, "zk_zab_commits", zab.commits());
+            line(text, "zk_zab_messages", zab.messages());
+            line(text, "zk_zab_message_batches", zab.sends());
+        }
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
             line(text, "zk_open_file_descriptor_count", unix.getOpenFileDescriptorCount());
             line(text, "zk_max_file_descriptor_count", unix.getMaxFileDescriptorCount());

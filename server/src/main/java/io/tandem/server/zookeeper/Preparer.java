@@ -35,6 +35,11 @@ import java.util.Set;
  * Turns a write request into a transaction or an error, as Apache's PrepRequestProcessor does: path, ACL and version
  * checks against the tree as it will be once everything prepared before has been applied (the outstanding change
  * records). A failed check still consumes a zxid and becomes an ErrorTxn, exactly as in Apache.
+ *
+ * <p>Every prepared request gets a sequence number, and every change record it makes carries it. The caller reports
+ * with {@link #applied} once a request's transaction is in the tree; records made by it and by everything prepared
+ * before are then dropped, each only if it is still the newest record for its path (Apache's identity check in
+ * FinalRequestProcessor), so a later change to the same path stays outstanding until it is applied too.
  */
 final class Preparer {
     /** Apache's CreateMode flags: persistent 0, ephemeral 1, sequential 2, ephemeral sequential 3, container 4, TTL 5/6. */
@@ -42,75 +47,67 @@ final class Preparer {
 
     private final DataTree tree;
     private final Map<Long, Session> sessions;
+    /** The newest record per path: what preparation sees instead of the tree. */
     private final Map<String, ChangeRecord> outstanding = new HashMap<>();
-    /** Every record put in {@link #outstanding}, oldest first, with the number of the prepare that made it. */
-    private final ArrayDeque<Made> made = new ArrayDeque<>();
-    private long prepared;
-
-    private record Made(long stamp, String path, ChangeRecord record, ChangeRecord replaced) {
-    }
+    /** Every record still outstanding or superseded but not yet applied, in the order they were made. */
+    private final ArrayDeque<ChangeRecord> made = new ArrayDeque<>();
+    private long lastSequence;
+    /** While a multi is prepared: each touched path's record before the multi (null = none), to roll back a failure. */
+    private Map<String, ChangeRecord> multiUndo;
 
     Preparer(DataTree tree, Map<Long, Session> sessions) {
         this.tree = tree;
         this.sessions = sessions;
     }
 
-    /** Forgets every outstanding change: everything prepared has been applied, or will never be. */
+    /** Forgets every outstanding change: the tree was replaced, or what was prepared will never be applied. */
     void clear() {
         outstanding.clear();
         made.clear();
     }
 
     /**
-     * The transaction of prepare number {@code stamp} (see {@link #prepare}) and every one before it are in the tree:
-     * their change records are dropped unless a later prepare has replaced them, as Apache drops outstanding changes
-     * up to the zxid FinalRequestProcessor applied. Keeps the records bounded under continuous load.
+     * The transaction of the request prepared with {@code sequence} is in the tree, and so is every one prepared
+     * before it (or they will never be): their change records are no longer needed.
      */
-    void appliedThrough(long stamp) {
-        while (!made.isEmpty() && made.peek().stamp() <= stamp) {
-            Made entry = made.poll();
-            outstanding.remove(entry.path(), entry.record()); // only if no later change of the path replaced it
+    void applied(long sequence) {
+        while (!made.isEmpty() && made.peek().sequence <= sequence) {
+            ChangeRecord record = made.poll();
+            outstanding.remove(record.path, record); // identity: a newer record for the path stays
+            record.replaced = null; // only withdraw() needs it; keeps a busy path's records from chaining forever
         }
     }
 
     /**
-     * Prepares {@code request} (sets its header and txn) and returns this prepare's number, which
-     * {@link #appliedThrough} takes once the transaction is in the tree.
+     * Takes back the newest preparation, {@code sequence}, whose transaction will never be applied (it could not be
+     * proposed): its records give way to the ones they replaced, so later requests are checked as if it never was.
      */
-    long prepare(Request request, long zxid, long time, List<Id> authInfo) {
-        long stamp = ++prepared;
-        prepareRequest(request, zxid, time, authInfo);
-        return stamp;
+    void withdraw(long sequence) {
+        while (!made.isEmpty() && made.peekLast().sequence == sequence) {
+            ChangeRecord record = made.pollLast();
+            if (outstanding.get(record.path) == record) {
+                if (record.replaced != null) {
+                    outstanding.put(record.path, record.replaced);
+                } else {
+                    outstanding.remove(record.path);
+                }
+            }
+            record.replaced = null;
+        }
     }
 
-    /** Change records outstanding now (paths whose prepared state differs from the tree's); for tests and mntr. */
+    /** Outstanding records (newest per path), for tests and diagnostics. */
     int outstandingCount() {
         return outstanding.size();
     }
 
     /**
-     * Takes back the newest prepare, numbered {@code stamp}, whose transaction will never be applied (it could not be
-     * proposed): its records give way to the ones they replaced.
+     * Fills in {@code request.header} and {@code request.txn} (an ErrorTxn when a check fails) and stamps
+     * {@code request.prepareSequence}, to be passed to {@link #applied} once the transaction is in the tree.
      */
-    void withdraw(long stamp) {
-        while (!made.isEmpty() && made.peekLast().stamp() == stamp) {
-            Made entry = made.pollLast();
-            if (outstanding.get(entry.path()) == entry.record()) {
-                if (entry.replaced() != null) {
-                    outstanding.put(entry.path(), entry.replaced());
-                } else {
-                    outstanding.remove(entry.path());
-                }
-            }
-        }
-    }
-
-    private void put(String path, ChangeRecord record) {
-        made.add(new Made(prepared, path, record, outstanding.put(path, record)));
-    }
-
-    private void prepareRequest(Request request, long zxid, long time, List<Id> authInfo) {
+    void prepare(Request request, long zxid, long time, List<Id> authInfo) {
         int type = request.type;
+        request.prepareSequence = ++lastSequence;
         try {
             request.header = new TxnHeader(request.sessionId, request.xid, zxid, time, type);
             switch (type) {
@@ -143,30 +140,59 @@ final class Preparer {
         checkSession(request.sessionId);
         @SuppressWarnings("unchecked")
         List<Request.Op> ops = (List<Request.Op>) request.body;
-        Map<String, ChangeRecord> before = new HashMap<>(outstanding);
+        int madeBefore = made.size();
+        multiUndo = new HashMap<>();
         List<Txn> txns = new ArrayList<>(ops.size());
         boolean failed = false;
-        for (Request.Op op : ops) {
-            int type;
-            JuteRecord txn;
-            if (failed) {
-                type = OpCodes.ERROR;
-                txn = new ErrorTxn(ZkException.RUNTIME_INCONSISTENCY);
-            } else {
-                try {
-                    txn = prepareOp(op.type(), op.request(), request.sessionId, zxid, time, authInfo);
-                    type = op.type();
-                } catch (ZkException e) {
-                    failed = true;
+        try {
+            for (Request.Op op : ops) {
+                int type;
+                JuteRecord txn;
+                if (failed) {
                     type = OpCodes.ERROR;
-                    txn = new ErrorTxn(e.code());
-                    outstanding.clear(); // records of the ops before the failure stay in made; remove() skips them
-                    outstanding.putAll(before);
+                    txn = new ErrorTxn(ZkException.RUNTIME_INCONSISTENCY);
+                } else {
+                    try {
+                        txn = prepareOp(op.type(), op.request(), request.sessionId, zxid, time, authInfo);
+                        type = op.type();
+                    } catch (ZkException e) {
+                        failed = true;
+                        type = OpCodes.ERROR;
+                        txn = new ErrorTxn(e.code());
+                        rollBack(madeBefore);
+                    }
                 }
+                txns.add(new Txn(type, Jute.bytes(txn)));
             }
-            txns.add(new Txn(type, Jute.bytes(txn)));
+        } finally {
+            multiUndo = null;
         }
         return new MultiTxn(txns);
+    }
+
+    /** Undoes the records of a multi whose operation failed: nothing of it takes effect. */
+    private void rollBack(int madeBefore) {
+        while (made.size() > madeBefore) {
+            made.pollLast();
+        }
+        for (Map.Entry<String, ChangeRecord> before : multiUndo.entrySet()) {
+            if (before.getValue() == null) {
+                outstanding.remove(before.getKey());
+            } else {
+                outstanding.put(before.getKey(), before.getValue());
+            }
+        }
+        multiUndo.clear();
+    }
+
+    /** Makes {@code record} the newest state of its path, stamped with the request being prepared. */
+    private void put(ChangeRecord record) {
+        if (multiUndo != null && !multiUndo.containsKey(record.path)) {
+            multiUndo.put(record.path, outstanding.get(record.path));
+        }
+        record.sequence = lastSequence;
+        record.replaced = outstanding.put(record.path, record);
+        made.add(record);
     }
 
     private JuteRecord prepareOp(int type, JuteRecord body, long sessionId, long zxid, long time, List<Id> authInfo)
@@ -258,8 +284,8 @@ final class Preparer {
         ChangeRecord newParent = parent.copy();
         newParent.childCount++;
         newParent.cversion = newCversion;
-        put(parentPath, newParent);
-        put(path, ChangeRecord.created(path, owner, fixedAcl));
+        put(newParent);
+        put(ChangeRecord.created(path, owner, fixedAcl));
         return txn;
     }
 
@@ -294,8 +320,8 @@ final class Preparer {
     private void recordDeletion(ChangeRecord parent, String parentPath, String path) {
         ChangeRecord newParent = parent.copy();
         newParent.childCount--;
-        put(parentPath, newParent);
-        put(path, ChangeRecord.deletion(path));
+        put(newParent);
+        put(ChangeRecord.deletion(path));
     }
 
     private static String parentPathForDelete(String path) throws ZkException {
@@ -314,7 +340,7 @@ final class Preparer {
         int newVersion = checkVersion(node.version, set.version(), path);
         ChangeRecord changed = node.copy();
         changed.version = newVersion;
-        put(path, changed);
+        put(changed);
         return new SetDataTxn(path, set.data(), newVersion);
     }
 
@@ -328,7 +354,7 @@ final class Preparer {
         ChangeRecord changed = node.copy();
         changed.aversion = newVersion;
         changed.acl = fixedAcl;
-        put(path, changed);
+        put(changed);
         return new SetACLTxn(path, fixedAcl, newVersion);
     }
 
@@ -350,7 +376,7 @@ final class Preparer {
             }
         }
         for (String path : paths) {
-            put(path, ChangeRecord.deletion(path));
+            put(ChangeRecord.deletion(path));
         }
         Session session = sessions.get(sessionId);
         if (session != null) {

@@ -20,6 +20,8 @@ final class Request {
     final long receivedNanos = System.nanoTime();
     TxnHeader header;
     JuteRecord txn;
+    /** Stamped by {@link Preparer#prepare}; handed back to {@link Preparer#applied} once the txn is applied. */
+    long prepareSequence;
     /** For handshakes answered without a transaction: the outcome to send. */
     boolean handshakeValid;
     int negotiatedTimeout;

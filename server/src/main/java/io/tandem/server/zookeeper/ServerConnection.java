@@ -73,6 +73,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     final long connectedMillis = System.currentTimeMillis();
     final AtomicLong packetsReceived = new AtomicLong();
     final AtomicLong packetsSent = new AtomicLong();
+    /** Standalone: this connection's requests waiting for the log sync (commit thread only). */
+    int unsyncedRequests;
     volatile int lastCxid = -1;
     volatile long lastZxid = -1;
     volatile int lastOp = Integer.MIN_VALUE;

@@ -59,6 +59,7 @@ import io.tandem.zk.wire.txn.SetDataTxn;
 import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -71,17 +72,21 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * A single-node ZooKeeper server. Netty event loops decode packets and hand them to one commit thread, which runs
- * every batch in three phases: prepare writes into transactions (ACL, version and path checks), append them to the
- * log and fsync once for the whole batch (group commit), then apply transactions and answer reads in arrival order,
- * firing watches. So replies leave in xid order per session, reads see every earlier write of their session, nothing
- * is visible before it is durable, and no event loop ever waits on the disk.
+ * A single-node ZooKeeper server. Netty event loops decode packets and hand them to one commit thread, which prepares
+ * writes into transactions (ACL, version and path checks against the tree plus the outstanding changes) and appends
+ * them to the log; the {@link LogSyncer} thread fsyncs whatever has been appended (group commit) while the commit
+ * thread goes on preparing, and once a transaction is durable the commit thread applies it, fires its watches and
+ * answers, in arrival order. A request waits in that order only behind its own connection's earlier requests: a read
+ * of a connection with nothing in flight is answered at once. So replies leave in xid order per session, reads see
+ * every earlier write of their session, nothing is visible before it is durable, the tree has one writer, and no
+ * event loop ever waits on the disk.
  */
 public final class ZkServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ZkServer.class.getName());
@@ -99,6 +104,8 @@ public final class ZkServer implements AutoCloseable {
     static final int KIND_CONNECT = Integer.MIN_VALUE;
     static final int KIND_TASK = Integer.MIN_VALUE + 1;
     static final int KIND_UNKNOWN = Integer.MIN_VALUE + 2;
+    /** The log syncer made more transactions durable (a wake-up, nothing to answer). */
+    static final int KIND_SYNCED = Integer.MIN_VALUE + 3;
 
     final ZkServerConfig config;
     private final ZkStore store;
@@ -111,6 +118,15 @@ public final class ZkServer implements AutoCloseable {
     final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<ServerConnection> toFlush = new LinkedHashSet<>();
     private final java.util.Queue<ServerConnection> closedConnections = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /**
+     * Standalone: requests waiting for the log to be durable up to their zxid, and the requests of the same connections
+     * behind them, in arrival order (commit thread only).
+     */
+    private final ArrayDeque<Request> unsynced = new ArrayDeque<>();
+    /** Standalone: the group-commit thread; null in an ensemble (Zab logs there). */
+    private LogSyncer syncer;
+    /** True while a KIND_SYNCED wake-up sits in the queue, so the syncer queues at most one. */
+    private final AtomicBoolean syncedWakeupQueued = new AtomicBoolean();
     private final String superDigest;
     final long startedMillis = System.currentTimeMillis();
     private Thread commitThread;
@@ -177,6 +193,7 @@ public final class ZkServer implements AutoCloseable {
         ZkServer server = new ZkServer(config, store, superDigest);
         try {
             server.recover();
+            server.syncer = new LogSyncer(store, server.lastZxid, server::wakeAfterSync);
             server.startCommitThread();
             server.bind();
         } catch (IOException | RuntimeException e) {
@@ -300,6 +317,9 @@ public final class ZkServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        if (syncer != null) {
+            syncer.close(); // normally already stopped by the commit thread; needed if it never ran
+        }
         if (workerGroup != null) {
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
@@ -312,6 +332,15 @@ public final class ZkServer implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- submitting work
+
+    /** From the syncer's thread: wakes the commit thread to answer what is now durable. */
+    private void wakeAfterSync() {
+        // A full queue needs no wake-up: the commit thread is busy and looks at the synced zxid after every batch.
+        if (syncedWakeupQueued.compareAndSet(false, true)
+                && !queue.offer(new Request(null, 0, 0, KIND_SYNCED, null))) {
+            syncedWakeupQueued.set(false);
+        }
+    }
 
     /** Queues a request from a Netty thread; false when the queue is full (the caller closes the connection). */
     boolean submit(Request request) {
@@ -413,10 +442,18 @@ public final class ZkServer implements AutoCloseable {
                 LOG.log(Level.SEVERE, "unexpected failure on the ZooKeeper commit thread", e);
             } finally {
                 batch.clear();
-                if (ensemble == null) {
-                    // In an ensemble prepared changes stay outstanding until Zab commits them.
-                    preparer.clear();
+            }
+        }
+        if (syncer != null) {
+            // Whatever was appended is made durable and answered before the shutdown snapshot, which covers it.
+            syncer.close();
+            if (syncer.failure() == null) {
+                try {
+                    finishSynced();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "failed to apply the last transactions at shutdown", e);
                 }
+                flushMarked();
             }
         }
         try {
@@ -428,10 +465,23 @@ public final class ZkServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Standalone: prepares the batch's writes and appends them to the log, asks the syncer to make them durable, and
+     * answers at once what needs nothing in flight; then applies and answers, in arrival order, everything the syncer
+     * has made durable so far (this batch's writes usually come back with a later wake-up).
+     */
     private void processBatch(List<Request> batch) throws IOException {
+        IOException failure = syncer.failure();
+        if (failure != null) {
+            throw failure;
+        }
         long time = System.currentTimeMillis();
-        boolean appended = false;
+        long appendedThrough = 0;
         for (Request request : batch) {
+            if (request.type == KIND_SYNCED) {
+                syncedWakeupQueued.set(false);
+                continue;
+            }
             if (request.connection != null && request.type != KIND_CONNECT) {
                 request.sessionId = request.connection.sessionId;
             }
@@ -442,30 +492,62 @@ public final class ZkServer implements AutoCloseable {
             }
             if (request.header != null) {
                 store.append(request.header.zxid(), Jute.txnBytes(request.header, request.txn));
-                appended = true;
+                appendedThrough = request.header.zxid();
+                waitForSync(request);
+            } else if (request.connection != null && request.connection.unsyncedRequests > 0) {
+                waitForSync(request); // behind an earlier write of its connection: replies stay in xid order
+            } else {
+                finishSafely(request);
             }
         }
-        if (appended) {
-            store.sync();
+        if (appendedThrough != 0) {
+            syncer.syncThrough(appendedThrough);
         }
-        for (Request request : batch) {
+        finishSynced();
+        flushMarked();
+        if (txnsSinceSnapshot >= config.snapCount()) {
+            takeSnapshot();
+        }
+    }
+
+    private void waitForSync(Request request) {
+        unsynced.add(request);
+        if (request.connection != null) {
+            request.connection.unsyncedRequests++;
+        }
+    }
+
+    /** Applies and answers, in arrival order, every waiting request whose transaction (if any) is now durable. */
+    private void finishSynced() {
+        long synced = syncer.syncedZxid();
+        while (!unsynced.isEmpty()) {
+            Request request = unsynced.peek();
+            if (request.header != null && request.header.zxid() > synced) {
+                return;
+            }
+            unsynced.poll();
+            if (request.connection != null) {
+                request.connection.unsyncedRequests--;
+            }
             try {
-                finish(request);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "failed to complete request type " + request.type + " of session 0x"
-                        + Long.toHexString(request.sessionId), e);
-                if (request.connection != null) {
-                    request.connection.closeNow();
+                finishSafely(request);
+            } finally {
+                if (request.header != null) {
+                    preparer.applied(request.prepareSequence);
                 }
             }
         }
-        preparer.clear();
-        for (ServerConnection connection : toFlush) {
-            connection.flush();
-        }
-        toFlush.clear();
-        if (txnsSinceSnapshot >= config.snapCount()) {
-            takeSnapshot();
+    }
+
+    private void finishSafely(Request request) {
+        try {
+            finish(request);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "failed to complete request type " + request.type + " of session 0x"
+                    + Long.toHexString(request.sessionId), e);
+            if (request.connection != null) {
+                request.connection.closeNow();
+            }
         }
     }
 
@@ -521,6 +603,9 @@ public final class ZkServer implements AutoCloseable {
     }
 
     void finish(Request request) {
+        if (request.type == KIND_SYNCED) {
+            return;
+        }
         if (request.type == KIND_TASK) {
             if (request.body instanceof Runnable task) {
                 task.run();
@@ -645,6 +730,15 @@ public final class ZkServer implements AutoCloseable {
         latencyCount = 0;
         packetsReceived.set(0);
         packetsSent.set(0);
+    }
+
+    /** Log fsyncs so far and the transactions they made durable (this run; Zab's in an ensemble). */
+    long[] logSyncStats() {
+        if (ensemble != null && ensemble.zab() != null) {
+            io.tandem.server.zab.ZabServer.Stats zab = ensemble.zab().stats();
+            return new long[] {zab.logSyncs(), zab.appends()};
+        }
+        return syncer == null ? new long[2] : new long[] {syncer.syncs(), syncer.syncedTxns()};
     }
 
     int queuedRequests() {

@@ -71,6 +71,43 @@ class QuorumTransportTest {
         }
     }
 
+    @Test
+    void shouldDeliverABatchOfMessagesAsSeparateFramesInOrder() throws Exception {
+        int port1 = freePort();
+        int port2 = freePort();
+        Map<Integer, QuorumTransport.Peer> peers = Map.of(1, new QuorumTransport.Peer(1, "127.0.0.1", port1, -1),
+                2, new QuorumTransport.Peer(2, "127.0.0.1", port2, -1));
+        LinkedBlockingQueue<Received> at2 = new LinkedBlockingQueue<>();
+        try (QuorumTransport one = new QuorumTransport(1, peers, (from, m) -> { }).start();
+             QuorumTransport two = new QuorumTransport(2, peers, (from, m) -> at2.add(new Received(from, m))).start()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!(one.isConnected(2) && two.isConnected(1)) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            java.util.List<ZabMessage> batch = new java.util.ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                batch.add(new ZabMessage.Proposal(7, 2 * i, Zxid.of(1, i + 1), new byte[i]));
+                batch.add(new ZabMessage.Commit(7, 2 * i + 1, Zxid.of(1, i + 1)));
+            }
+            one.send(2, batch);
+            one.send(2, new ZabMessage.Ping(7, 100));
+            for (ZabMessage expected : batch) {
+                Received received = at2.poll(10, TimeUnit.SECONDS);
+                assertEquals(1, received.from());
+                if (expected instanceof ZabMessage.Proposal proposal) {
+                    ZabMessage.Proposal got = (ZabMessage.Proposal) received.message();
+                    assertEquals(proposal.seq(), got.seq());
+                    assertEquals(proposal.zxid(), got.zxid());
+                    assertEquals(proposal.txn().length, got.txn().length);
+                } else {
+                    assertEquals(expected, received.message());
+                }
+            }
+            assertEquals(new Received(1, new ZabMessage.Ping(7, 100)), at2.poll(10, TimeUnit.SECONDS),
+                    "a single send after a batch arrives after all of it");
+        }
+    }
+
     private static void writeFrame(DataOutputStream out, ByteBuf body) throws IOException {
         byte[] bytes = new byte[body.readableBytes()];
         body.readBytes(bytes);
