@@ -403,6 +403,16 @@ public final class ZabStateMachine {
             recoveringPeers.remove(from);
         }
         if (role != Role.LOOKING) {
+            if (role == Role.FOLLOWING && follower.leaderId == from && follower.expectedSeq == 0
+                    && (n.senderState() == Role.FOLLOWING || n.senderState() == Role.LOOKING && n.leader() != from)) {
+                // The member this one chose to follow says it backs another leader: it will never answer this
+                // FOLLOWERINFO, so waiting initLimit ticks for it (20 s by default) would only delay the start. Seen
+                // when three members start together and one decides just before a better vote changes the others'
+                // minds. A vote only ever moves to a better one within a round, so a member that voted for someone
+                // else cannot have decided to lead in that round; at worst this is one needless election.
+                startLooking("member " + from + " it chose to follow backs " + n.leader() + " (" + n.senderState() + ")");
+                return;
+            }
             if (n.senderState() == Role.LOOKING) {
                 pending.send(from, ownNotification()); // a recovering member learns the leader this way too
             }

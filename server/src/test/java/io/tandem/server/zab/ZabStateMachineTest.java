@@ -181,6 +181,27 @@ class ZabStateMachineTest {
     }
 
     @Test
+    void shouldLookAgainAtOnceWhenTheMemberItFollowsBacksAnotherLeader() {
+        ZabStateMachine machine = newFollower();
+        joinLeader(machine);
+        machine.receive(LEADER, new Notification(LEADER, 0, 0, 7, Role.LOOKING));
+        assertEquals(Role.FOLLOWING, machine.role(), "a vote for itself may be from just before it decided to lead");
+        machine.receive(LEADER, new Notification(3, 0, 0, 7, Role.LOOKING));
+        assertEquals(Role.LOOKING, machine.role(), "it backs server 3: it will never answer the FOLLOWERINFO");
+
+        ZabStateMachine other = newFollower();
+        joinLeader(other);
+        other.receive(LEADER, new Notification(3, 0, 0, 8, Role.FOLLOWING));
+        assertEquals(Role.LOOKING, other.role(), "it follows server 3");
+
+        ZabStateMachine synced = newFollower();
+        long session = joinLeader(synced);
+        synced.receive(LEADER, new LeaderInfo(session, 0, EPOCH));
+        synced.receive(LEADER, new Notification(3, 0, 0, 7, Role.LOOKING));
+        assertEquals(Role.FOLLOWING, synced.role(), "once the leader has answered, its session decides, not old votes");
+    }
+
+        @Test
     void shouldResendItsVoteAndFollowerInfoAsSoonAsAConnectionComesUp() {
         ZabStateMachine machine = newFollower();
         machine.ready(); // the first notifications went nowhere: no connection was up yet
