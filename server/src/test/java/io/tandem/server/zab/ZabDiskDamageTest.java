@@ -33,27 +33,15 @@ class ZabDiskDamageTest {
     }
 
     private List<Node> others(Node node) {
-        List<Node> others = new ArrayList<>();
-        for (Node candidate : sim.nodes) {
-            if (candidate != node) {
-                others.add(candidate);
-            }
-        }
-        return others;
+        return sim.othersThan(node);
     }
 
     private long committedZxidOf(String text) {
-        for (LogEntry entry : sim.checker().committed()) {
-            if (new String(entry.txn(), StandardCharsets.UTF_8).equals(text)) {
-                return entry.zxid();
-            }
-        }
-        return -1;
+        return sim.committedZxidOf(text);
     }
 
     private void awaitApplied(Node node, String text) {
-        assertTrue(sim.runUntil(() -> committedZxidOf(text) > 0 && node.isUp()
-                && node.app.appliedZxid >= committedZxidOf(text), 200), text + " not applied on " + node.id);
+        assertTrue(sim.runUntilApplied(node, text, 200), text + " not applied on " + node.id);
     }
 
     /**

@@ -293,6 +293,33 @@ final class ZabSimulator {
         return condition.getAsBoolean();
     }
 
+    /** Every node but {@code node}. */
+    List<Node> othersThan(Node node) {
+        List<Node> others = new ArrayList<>();
+        for (Node candidate : nodes) {
+            if (candidate != node) {
+                others.add(candidate);
+            }
+        }
+        return others;
+    }
+
+    /** The zxid the transaction with this UTF-8 text committed under, or -1 while it has not committed. */
+    long committedZxidOf(String text) {
+        for (LogEntry entry : checker().committed()) {
+            if (new String(entry.txn(), StandardCharsets.UTF_8).equals(text)) {
+                return entry.zxid();
+            }
+        }
+        return -1;
+    }
+
+    /** Runs until {@code node} is up and has applied the committed transaction {@code text}; whether it did. */
+    boolean runUntilApplied(Node node, String text, int ticksMax) {
+        return runUntil(() -> committedZxidOf(text) > 0 && node.isUp()
+                && node.app.appliedZxid >= committedZxidOf(text), ticksMax);
+    }
+
     Node establishedLeader() {
         Node found = null;
         for (Node node : nodes) {
