@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tandem.server.zab.ZabSimulator.Node;
 import io.tandem.server.zab.ZabSimulator.Tail;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -32,14 +31,6 @@ class ZabDiskDamageTest {
         return sim.establishedLeader();
     }
 
-    private List<Node> others(Node node) {
-        return sim.othersThan(node);
-    }
-
-    private long committedZxidOf(String text) {
-        return sim.committedZxidOf(text);
-    }
-
     private void awaitApplied(Node node, String text) {
         assertTrue(sim.runUntilApplied(node, text, 200), text + " not applied on " + node.id);
     }
@@ -52,12 +43,12 @@ class ZabDiskDamageTest {
     @Test
     void shouldNotElectWithARecoveringMemberAndLoseTheWriteItAcknowledged() {
         Node a = awaitLeader();
-        Node c = others(a).get(0);
-        Node b = others(a).get(1);
+        Node c = sim.othersThan(a).get(0);
+        Node b = sim.othersThan(a).get(1);
         sim.isolate(b.id);
         assertTrue(sim.submit(a.id, txn("acked-by-a-and-c")));
         awaitApplied(c, "acked-by-a-and-c");
-        long acked = committedZxidOf("acked-by-a-and-c");
+        long acked = sim.committedZxidOf("acked-by-a-and-c");
         assertTrue(b.machine.lastZxid() < acked, "B never saw the write");
 
         sim.crash(a.id, Tail.KEEP);
@@ -82,7 +73,7 @@ class ZabDiskDamageTest {
         assertFalse(c.disk.recovering, "the marker is gone once C is re-synced");
         assertFalse(c.machine.isRecovering());
         ZabSimulationTest.recover(sim);
-        assertEquals(acked, committedZxidOf("acked-by-a-and-c"));
+        assertEquals(acked, sim.committedZxidOf("acked-by-a-and-c"));
     }
 
     /** A damaged follower rejoins a running ensemble, is synced in full, and counts again afterwards. */
@@ -92,8 +83,8 @@ class ZabDiskDamageTest {
         for (int i = 0; i < 20; i++) {
             assertTrue(sim.submit(leader.id, txn("w" + i)));
         }
-        Node damaged = others(leader).get(0);
-        Node healthy = others(leader).get(1);
+        Node damaged = sim.othersThan(leader).get(0);
+        Node healthy = sim.othersThan(leader).get(1);
         awaitApplied(damaged, "w19");
         sim.crash(damaged.id, Tail.KEEP);
         sim.corruptDisk(damaged.id);
@@ -118,7 +109,7 @@ class ZabDiskDamageTest {
         for (int i = 0; i < 5; i++) {
             assertTrue(sim.submit(leader.id, txn("w" + i)));
         }
-        Node damaged = others(leader).get(0);
+        Node damaged = sim.othersThan(leader).get(0);
         awaitApplied(damaged, "w4");
         sim.crash(damaged.id, Tail.KEEP);
         sim.corruptDisk(damaged.id);

@@ -35,14 +35,6 @@ class ZabRegressionTest {
         return sim.establishedLeader();
     }
 
-    private List<Node> others(Node node) {
-        return sim.othersThan(node);
-    }
-
-    private long committedZxidOf(String text) {
-        return sim.committedZxidOf(text);
-    }
-
     private void awaitApplied(Node node, String text) {
         assertTrue(sim.runUntilApplied(node, text, 200), text + " not applied on " + node.id);
     }
@@ -68,8 +60,8 @@ class ZabRegressionTest {
     @Test
     void shouldKeepACommittedWriteWhenItsLeaderMissesTheNextElection() {
         Node leader = awaitLeader();
-        Node acker = others(leader).get(0);
-        Node lagging = others(leader).get(1);
+        Node acker = sim.othersThan(leader).get(0);
+        Node lagging = sim.othersThan(leader).get(1);
         sim.isolate(lagging.id);
         assertTrue(sim.submit(leader.id, txn("w1")));
         awaitApplied(acker, "w1");
@@ -95,7 +87,7 @@ class ZabRegressionTest {
         assertTrue(sim.submit(leader.id, txn("w3-uncommitted")));
         sim.runTicks(1);
         long uncommitted = leader.machine.lastZxid();
-        assertTrue(uncommitted > committedZxidOf("w2"));
+        assertTrue(uncommitted > sim.committedZxidOf("w2"));
         sim.crash(leader.id, Tail.KEEP);
         assertTrue(durableZxids(leader).contains(uncommitted));
         sim.heal();
@@ -108,9 +100,9 @@ class ZabRegressionTest {
 
         List<Long> log = durableZxids(leader);
         assertFalse(log.contains(uncommitted), "the uncommitted proposal is truncated");
-        assertTrue(log.contains(committedZxidOf("w1")) && log.contains(committedZxidOf("w2")),
+        assertTrue(log.contains(sim.committedZxidOf("w1")) && log.contains(sim.committedZxidOf("w2")),
                 "committed transactions survive the truncation");
-        assertEquals(-1, committedZxidOf("w3-uncommitted"));
+        assertEquals(-1, sim.committedZxidOf("w3-uncommitted"));
         healAndConverge();
     }
 
@@ -121,7 +113,7 @@ class ZabRegressionTest {
     @Test
     void shouldHoldTheWholeSyncedLogAfterCrashingRightAfterAckingNewLeader() {
         Node leader = awaitLeader();
-        Node lagging = others(leader).get(1);
+        Node lagging = sim.othersThan(leader).get(1);
         sim.isolate(lagging.id);
         for (int i = 1; i <= 5; i++) {
             assertTrue(sim.submit(leader.id, txn("w" + i)));
@@ -132,7 +124,7 @@ class ZabRegressionTest {
         sim.heal();
         assertTrue(sim.runUntil(() -> !lagging.isUp(), 200), "the follower never acknowledged NEWLEADER");
 
-        assertTrue(durableZxids(lagging).contains(committedZxidOf("w5")), "the acked DIFF is durable");
+        assertTrue(durableZxids(lagging).contains(sim.committedZxidOf("w5")), "the acked DIFF is durable");
         assertEquals(leader.machine.epoch(), lagging.disk.currentEpoch, "the acked epoch is durable");
 
         // Lose the leader too: the other two must still agree on every committed write.
@@ -141,14 +133,14 @@ class ZabRegressionTest {
         Node next = awaitLeader();
         assertTrue(next != leader);
         healAndConverge();
-        assertTrue(committedZxidOf("w5") > 0);
+        assertTrue(sim.committedZxidOf("w5") > 0);
     }
 
     /** ZOOKEEPER-4643: currentEpoch is written only after the log it vouches for is durable. */
     @Test
     void shouldNeverHaveCurrentEpochDurableWithoutTheSyncedLog() {
         Node leader = awaitLeader();
-        Node lagging = others(leader).get(1);
+        Node lagging = sim.othersThan(leader).get(1);
         long epochBefore = lagging.disk.currentEpoch;
         // While the lagging server is away, the others move to a new epoch and commit in it.
         sim.isolate(lagging.id);
@@ -166,7 +158,7 @@ class ZabRegressionTest {
         sim.heal();
         assertTrue(sim.runUntil(() -> !lagging.isUp(), 200));
         assertEquals(epochBefore, lagging.disk.currentEpoch);
-        assertTrue(durableZxids(lagging).contains(committedZxidOf("w1")));
+        assertTrue(durableZxids(lagging).contains(sim.committedZxidOf("w1")));
 
         // Crash just after the epoch write, before the ack: both are durable.
         sim.restart(lagging.id);
@@ -174,7 +166,7 @@ class ZabRegressionTest {
                 Tail.LOSE);
         assertTrue(sim.runUntil(() -> !lagging.isUp(), 200));
         assertEquals(newEpoch, lagging.disk.currentEpoch);
-        assertTrue(durableZxids(lagging).contains(committedZxidOf("w1")));
+        assertTrue(durableZxids(lagging).contains(sim.committedZxidOf("w1")));
         healAndConverge();
     }
 
@@ -182,7 +174,7 @@ class ZabRegressionTest {
     @Test
     void shouldKeepProposalsThatRaceWithADiffSync() {
         Node leader = awaitLeader();
-        Node lagging = others(leader).get(1);
+        Node lagging = sim.othersThan(leader).get(1);
         sim.isolate(lagging.id);
         for (int i = 1; i <= 3; i++) {
             assertTrue(sim.submit(leader.id, txn("old" + i)));
