@@ -108,7 +108,6 @@ public final class ZabServer implements Closeable {
     private volatile int leaderId = -1;
     private volatile long committedZxid;
     private volatile boolean serving;
-    private volatile boolean recovering;
     private long droppedPeerMessages;
     // Written by the Zab thread only, read by mntr: group-commit size (appends per log sync) and message batching.
     private volatile long statSyncs;
@@ -158,7 +157,6 @@ public final class ZabServer implements Closeable {
         DurableState durable = loaded.durable;
         long snapshotZxid = durable.snapshotZxid();
         long currentEpoch = durable.currentEpoch();
-        this.recovering = durable.recovering();
         if (durable.snapshot() != null) {
             application.onSnapshot(snapshotZxid, durable.snapshot());
         }
@@ -194,7 +192,7 @@ public final class ZabServer implements Closeable {
         thread.start();
         LOG.log(Level.INFO, "server {0}: zab started, acceptedEpoch {1}, currentEpoch {2}, log to {3}{4}",
                 config.myId(), acceptedEpoch, currentEpoch, Zxid.toString(log.lastZxid()),
-                recovering ? ", recovering" : "");
+                durable.recovering() ? ", recovering" : "");
     }
 
     /** What {@link #load} read: the state for the machine and the open log. */
@@ -288,15 +286,7 @@ public final class ZabServer implements Closeable {
     private Path setAside(String damage) throws IOException {
         Path marker = dataDir.resolve(RECOVERING_MARKER);
         if (!Files.exists(marker)) {
-            Path temp = dataDir.resolve(RECOVERING_MARKER + ".tmp");
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                channel.write(ByteBuffer.wrap(("recovering since " + Instant.now() + ": " + damage + "\n")
-                        .getBytes(StandardCharsets.UTF_8)));
-                channel.force(true);
-            }
-            Files.move(temp, marker, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            fsyncDirectory(dataDir);
+            writeDurably(RECOVERING_MARKER, "recovering since " + Instant.now() + ": " + damage + "\n");
         }
         List<String> toMove = new ArrayList<>();
         for (String name : new String[] {LOG_DIR, SNAPSHOT_DIR, CURRENT_EPOCH, CURRENT_EPOCH + ".tmp",
@@ -414,9 +404,12 @@ public final class ZabServer implements Closeable {
         return committedZxid;
     }
 
-    /** True while this member's Zab data is set aside after damage and a leader has not yet re-synced it. */
+    /**
+     * True while this member's Zab data is set aside after damage and a leader has not yet re-synced it: exactly while
+     * the durable marker exists (written before the data is moved aside, removed once the re-synced state is durable).
+     */
     public boolean isRecovering() {
-        return recovering;
+        return Files.exists(dataDir.resolve(RECOVERING_MARKER));
     }
 
     /** Counters since start: log fsyncs and the entries they covered, commits applied, messages and batched sends. */
@@ -545,7 +538,6 @@ public final class ZabServer implements Closeable {
             // The synced history and its epoch are durable: only now may the ack that makes this member count leave.
             Files.deleteIfExists(dataDir.resolve(RECOVERING_MARKER));
             fsyncDirectory(dataDir);
-            recovering = false;
             LOG.log(Level.INFO, "server {0}: re-synced from leader {1} up to {2} after damage to its Zab data; no "
                     + "longer recovering", machine.myId(), machine.leaderId(), Zxid.toString(machine.lastZxid()));
         }
@@ -597,16 +589,20 @@ public final class ZabServer implements Closeable {
         }
     }
 
-    /** Epoch files hold the number as text, like ZooKeeper's; written to a temp file, fsynced, then renamed. */
+    /** Epoch files hold the number as text, like ZooKeeper's. */
     private void writeEpoch(String name, long value) throws IOException {
-        Path target = dataDir.resolve(name);
+        writeDurably(name, value + "\n");
+    }
+
+    /** Replaces file {@code name} in the data dir atomically: a temp file, fsynced, renamed, the rename fsynced. */
+    private void writeDurably(String name, String text) throws IOException {
         Path temp = dataDir.resolve(name + ".tmp");
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            channel.write(ByteBuffer.wrap((value + "\n").getBytes(StandardCharsets.US_ASCII)));
+            channel.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
             channel.force(true);
         }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(temp, dataDir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         fsyncDirectory(dataDir);
     }
 

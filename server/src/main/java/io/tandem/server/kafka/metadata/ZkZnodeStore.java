@@ -66,11 +66,6 @@ public final class ZkZnodeStore implements ZnodeStore {
         this.sessionRenewed = listener;
     }
 
-    /** The id of the current ZooKeeper session (changes when an expired session is replaced). */
-    public long sessionId() {
-        return client.sessionId();
-    }
-
     private void renewInBackground() {
         if (closed) {
             return;
