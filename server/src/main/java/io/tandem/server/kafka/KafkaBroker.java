@@ -13,6 +13,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
+import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;
 import io.tandem.server.kafka.metadata.ZnodeStore;
@@ -155,7 +156,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     private Partition offsetsPartition(int index) {
         TopicInfo offsets = ensureOffsetsTopic();
-        Partition partition = localPartition(offsets, index);
+        Partition partition = isLeader(offsets, index) ? localPartition(offsets, index) : null;
         if (partition == null) {
             throw new ApiException(NOT_COORDINATOR, "this broker does not lead offsets partition " + index);
         }
@@ -164,7 +165,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     private void loadOffsetsTopic(TopicInfo offsets) throws IOException {
         for (int p : offsets.replicas().keySet()) {
-            Partition partition = localPartition(offsets, p);
+            Partition partition = isLeader(offsets, p) ? localPartition(offsets, p) : null;
             if (partition != null) OffsetsTopicStore.load(partition, groups);
         }
         offsetsTopicReady = true;
@@ -178,7 +179,15 @@ public final class KafkaBroker implements AutoCloseable {
             offsets = metadata.topic(TopicNames.CONSUMER_OFFSETS);
             try {
                 if (offsets == null) {
-                    int replication = Math.min(config.offsetsTopicReplicationFactor(), metadata.liveBrokers().size());
+                    int replication = config.offsetsTopicReplicationFactor();
+                    int live = metadata.liveBrokers().size();
+                    if (live < replication) {
+                        // Kafka's words and error: the group waits for enough brokers instead of getting fewer copies.
+                        throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Number of alive brokers '" + live
+                                + "' does not meet the required replication factor '" + replication
+                                + "' for the offsets topic (configured via 'offsets.topic.replication.factor'). This"
+                                + " error can be ignored if the cluster is starting up and not all brokers are up yet.");
+                    }
                     Map<String, String> topicConfig = new LinkedHashMap<>();
                     topicConfig.put("cleanup.policy", "compact");
                     topicConfig.put("compression.type", "producer");
@@ -211,6 +220,25 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new ApiException(KAFKA_STORAGE_ERROR, "cannot open the log of " + tp + ": " + e.getMessage());
         }
+    }
+
+    /** Whether this broker is the partition's leader according to its stored state. */
+    public boolean isLeader(TopicInfo topic, int partition) {
+        PartitionState state = topic.states().get(partition);
+        return state != null && state.leader() == config.brokerId();
+    }
+
+    /**
+     * The partition's log for a client request that only the leader may serve (produce, fetch, list offsets, ...):
+     * NOT_LEADER_OR_FOLLOWER on any other broker, replica or not, so clients go to the leader, as with Kafka.
+     */
+    public Partition leaderPartition(TopicInfo topic, int partition) {
+        Partition local = isLeader(topic, partition) ? localPartition(topic, partition) : null;
+        if (local == null) {
+            throw new ApiException(NOT_LEADER_OR_FOLLOWER, "Leader not local for partition " + topic.name() + "-"
+                    + partition + " on broker " + config.brokerId());
+        }
+        return local;
     }
 
     /** Creates a topic with its logs here; validation of the request is the caller's. */

@@ -39,12 +39,8 @@ final class DeleteRecordsHandler implements ApiHandler<DeleteRecordsRequest> {
                     if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
                         result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                     } else {
-                        Partition partition = broker.localPartition(topic, p.partitionIndex);
-                        if (partition == null) {
-                            result.errorCode = NOT_LEADER_OR_FOLLOWER;
-                        } else {
-                            result.lowWatermark = partition.log().deleteRecordsBefore(p.offset);
-                        }
+                        Partition partition = broker.leaderPartition(topic, p.partitionIndex);
+                        result.lowWatermark = partition.log().deleteRecordsBefore(p.offset);
                     }
                 } catch (OffsetOutOfRangeException e) {
                     result.errorCode = OFFSET_OUT_OF_RANGE;

@@ -77,8 +77,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                     error = UNKNOWN_TOPIC_OR_PARTITION;
                 } else {
                     try {
-                        partition = broker.localPartition(topic, p.partition);
-                        if (partition == null) error = NOT_LEADER_OR_FOLLOWER;
+                        partition = broker.leaderPartition(topic, p.partition);
                     } catch (ApiException e) {
                         error = e.error();
                     }

@@ -44,14 +44,10 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
                 ListOffsetsPartitionResponse out = new ListOffsetsPartitionResponse();
                 out.partitionIndex = p.partitionIndex;
                 try {
-                    Partition partition = topic == null || !topic.replicas().containsKey(p.partitionIndex) ? null
-                            : broker.localPartition(topic, p.partitionIndex);
                     if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
                         out.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
-                    } else if (partition == null) {
-                        out.errorCode = NOT_LEADER_OR_FOLLOWER;
                     } else {
-                        lookup(partition, p.timestamp, request.isolationLevel, out);
+                        lookup(broker.leaderPartition(topic, p.partitionIndex), p.timestamp, request.isolationLevel, out);
                     }
                 } catch (ApiException e) {
                     out.errorCode = e.error();

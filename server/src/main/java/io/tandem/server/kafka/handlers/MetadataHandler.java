@@ -89,9 +89,9 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
             return missing;
         }
         try {
-            int replication = Math.min(broker.config().defaultReplicationFactor(), liveIds.size());
-            TopicInfo created = broker.createTopic(wanted.name, broker.config().numPartitions(), replication, null,
-                    Map.of(), false);
+            // Kafka refuses (INVALID_REPLICATION_FACTOR) rather than creating fewer copies than configured.
+            TopicInfo created = broker.createTopic(wanted.name, broker.config().numPartitions(),
+                    broker.config().defaultReplicationFactor(), null, Map.of(), false);
             return describe(created, liveIds);
         } catch (ApiException e) {
             if (e.error() == TOPIC_ALREADY_EXISTS) {
@@ -120,7 +120,7 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
             partition.errorCode = partition.leaderId == -1 ? LEADER_NOT_AVAILABLE : NONE;
             partition.leaderEpoch = state == null ? 0 : state.leaderEpoch();
             partition.replicaNodes = new ArrayList<>(e.getValue());
-            partition.isrNodes = state == null ? new ArrayList<>(e.getValue()) : new ArrayList<>(state.isr());
+            partition.isrNodes = state == null ? new ArrayList<>() : new ArrayList<>(state.isr());
             List<Integer> offline = new ArrayList<>();
             for (int r : e.getValue()) if (!liveIds.contains(r)) offline.add(r);
             partition.offlineReplicas = offline;

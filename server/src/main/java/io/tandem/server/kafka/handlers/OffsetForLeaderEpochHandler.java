@@ -37,11 +37,9 @@ final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpo
                 result.partition = p.partition;
                 try {
                     Partition partition = topic == null || !topic.replicas().containsKey(p.partition) ? null
-                            : broker.localPartition(topic, p.partition);
-                    if (topic == null || !topic.replicas().containsKey(p.partition)) {
+                            : broker.leaderPartition(topic, p.partition);
+                    if (partition == null) {
                         result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
-                    } else if (partition == null) {
-                        result.errorCode = NOT_LEADER_OR_FOLLOWER;
                     } else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < partition.leaderEpoch()) {
                         result.errorCode = FENCED_LEADER_EPOCH;
                     } else if (p.currentLeaderEpoch > partition.leaderEpoch()) {

@@ -25,8 +25,10 @@ import java.util.List;
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * Produce: validates and appends each partition's batches, then wakes long-polling fetches on them. With one
- * replica the high watermark moves with the append, so acks=1 and acks=all are both answered at once.
+ * Produce: validates and appends each partition's batches on the partition's leader, then wakes long-polling
+ * fetches on them. Tandem brokers do not replicate yet, so the ISR is the leader alone and the high watermark moves
+ * with the append: acks=1 and acks=all are both answered at once, and acks=all is refused (NOT_ENOUGH_REPLICAS)
+ * wherever min.insync.replicas asks for more copies than that.
  */
 final class ProduceHandler implements ApiHandler<ProduceRequest> {
     private static final System.Logger LOG = System.getLogger(ProduceHandler.class.getName());
@@ -62,7 +64,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                 } else if (!topic.replicas().containsKey(data.index)) {
                     partitionResponse.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                 } else {
-                    append(topic, data, partitionResponse, appended);
+                    append(topic, data, request.acks, partitionResponse, appended);
                 }
                 topicResponse.partitionResponses.add(partitionResponse);
             }
@@ -76,14 +78,25 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         }
     }
 
-    private void append(TopicInfo topic, ProduceRequest.PartitionProduceData data,
+    /**
+     * acks=all promises the record is on every in-sync replica and on at least min.insync.replicas of them; with
+     * fewer in sync the write is refused before it is appended, with Kafka's error and words.
+     */
+    private void checkMinInSyncReplicas(TopicInfo topic, int partition) {
+        List<Integer> isr = topic.states().get(partition).isr();
+        int minIsr = Integer.parseInt(broker.topicConfigs().value(topic.configs(), "min.insync.replicas").trim());
+        if (isr.size() < minIsr) {
+            throw new ApiException(NOT_ENOUGH_REPLICAS, "The size of the current ISR : " + isr.size()
+                    + " is insufficient to satisfy the min.isr requirement of " + minIsr + " for partition "
+                    + topic.name() + "-" + partition + ", live replica(s) broker.id are : " + isr);
+        }
+    }
+
+    private void append(TopicInfo topic, ProduceRequest.PartitionProduceData data, short acks,
                         PartitionProduceResponse out, List<TopicPartition> appended) {
         try {
-            Partition partition = broker.localPartition(topic, data.index);
-            if (partition == null) {
-                out.errorCode = NOT_LEADER_OR_FOLLOWER;
-                return;
-            }
+            Partition partition = broker.leaderPartition(topic, data.index);
+            if (acks == -1) checkMinInSyncReplicas(topic, data.index);
             if (data.records == null || data.records.readableBytes() == 0) {
                 out.errorCode = CORRUPT_MESSAGE;
                 out.errorMessage = "produce request without records";

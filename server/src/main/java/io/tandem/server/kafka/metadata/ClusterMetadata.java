@@ -23,6 +23,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  */
 public final class ClusterMetadata implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ClusterMetadata.class.getName());
+    /** The leader id of a partition without a leader, as Kafka writes it. */
+    public static final int NO_LEADER = -1;
 
     /** A topic as the broker serves it. */
     public record TopicInfo(String name, UUID id, SortedMap<Integer, List<Integer>> replicas,
@@ -153,8 +155,10 @@ public final class ClusterMetadata implements AutoCloseable {
         }
         Map<Integer, PartitionState> states = new TreeMap<>();
         for (Map.Entry<Integer, List<Integer>> e : assignment.replicas().entrySet()) {
-            byte[] state = store.getData(KafkaZkLayout.partitionStatePath(name, e.getKey()));
-            states.put(e.getKey(), state == null ? initialState(e.getValue()) : KafkaZkLayout.decodePartitionState(state));
+            byte[] stored = store.getData(KafkaZkLayout.partitionStatePath(name, e.getKey()));
+            PartitionState state = stored == null ? initialState(e.getValue(), liveBrokerIds())
+                    : KafkaZkLayout.decodePartitionState(stored);
+            states.put(e.getKey(), shrinkIsrIfLeader(name, e.getKey(), state));
         }
         byte[] config = store.getData(KafkaZkLayout.topicConfigPath(name));
         TopicInfo info = new TopicInfo(name, id, assignment.replicas(), states,
@@ -163,8 +167,34 @@ public final class ClusterMetadata implements AutoCloseable {
         return info;
     }
 
-    private PartitionState initialState(List<Integer> replicas) {
-        return new PartitionState(replicas.get(0), 0, Math.max(controllerEpoch, 1), replicas);
+    /**
+     * A new partition's state as Kafka's controller writes it, with one difference that keeps it true: the leader is
+     * the first live replica of the assignment, and the ISR is that leader alone, because Tandem brokers do not
+     * replicate yet and a follower that never fetches is not in sync. No live replica: no leader, an empty ISR.
+     */
+    private PartitionState initialState(List<Integer> replicas, List<Integer> liveBrokerIds) {
+        int leader = replicas.stream().filter(liveBrokerIds::contains).findFirst().orElse(NO_LEADER);
+        return new PartitionState(leader, 0, Math.max(controllerEpoch, 1),
+                leader == NO_LEADER ? List.of() : List.of(leader));
+    }
+
+    /**
+     * A partition this broker leads whose stored ISR names other replicas (written by an earlier Tandem that claimed
+     * them): those replicas never fetched from us, so the leader shrinks the ISR to itself, as a Kafka leader does
+     * with followers that fall behind for replica.lag.time.max.ms.
+     */
+    private PartitionState shrinkIsrIfLeader(String topic, int partition, PartitionState state) throws Exception {
+        if (state.leader() != self.brokerId() || state.isr().equals(List.of(self.brokerId()))) return state;
+        PartitionState shrunk = new PartitionState(state.leader(), state.leaderEpoch(), state.controllerEpoch(),
+                List.of(self.brokerId()));
+        store.setData(KafkaZkLayout.partitionStatePath(topic, partition), KafkaZkLayout.encodePartitionState(shrunk));
+        LOG.log(System.Logger.Level.INFO, "Shrank the ISR of {0}-{1} from {2} to {3}: no follower replicates from this broker",
+                topic, partition, state.isr(), shrunk.isr());
+        return shrunk;
+    }
+
+    private List<Integer> liveBrokerIds() {
+        return liveBrokers().stream().map(BrokerRegistration::brokerId).toList();
     }
 
     /** The topic, re-read from the store when this broker does not know it (another broker may have made it). */
@@ -210,19 +240,19 @@ public final class ClusterMetadata implements AutoCloseable {
                                               Map<String, String> configs, boolean validateOnly) throws Exception {
         if (topic(name) != null) throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
         SortedMap<Integer, List<Integer>> assignment = manualAssignment;
+        List<Integer> live = liveBrokerIds();
         if (assignment == null) {
-            List<Integer> brokerIds = liveBrokers().stream().map(BrokerRegistration::brokerId).toList();
-            if (replicationFactor > brokerIds.size()) {
+            if (replicationFactor > live.size()) {
                 throw new ApiException(INVALID_REPLICATION_FACTOR, "Unable to replicate the partition "
                         + replicationFactor + " time(s): The target replication factor of " + replicationFactor
-                        + " cannot be reached because only " + brokerIds.size() + " broker(s) are registered.");
+                        + " cannot be reached because only " + live.size() + " broker(s) are registered.");
             }
-            assignment = ReplicaAssignment.assign(brokerIds, 0, partitions, replicationFactor,
-                    ThreadLocalRandom.current().nextInt(brokerIds.size()));
+            assignment = ReplicaAssignment.assign(live, 0, partitions, replicationFactor,
+                    ThreadLocalRandom.current().nextInt(live.size()));
         }
         UUID id = TopicId.random();
         Map<Integer, PartitionState> states = new TreeMap<>();
-        for (Map.Entry<Integer, List<Integer>> e : assignment.entrySet()) states.put(e.getKey(), initialState(e.getValue()));
+        for (Map.Entry<Integer, List<Integer>> e : assignment.entrySet()) states.put(e.getKey(), initialState(e.getValue(), live));
         TopicInfo info = new TopicInfo(name, id, new TreeMap<>(assignment), states, new LinkedHashMap<>(configs));
         if (validateOnly) return info;
         // Kafka's order: the config before the assignment (a broker seeing the topic finds its config), then the
@@ -251,7 +281,7 @@ public final class ClusterMetadata implements AutoCloseable {
             throw new ApiException(INVALID_PARTITIONS, "Topic already has " + current + " partitions.");
         }
         int replicationFactor = info.replicas().get(0).size();
-        List<Integer> brokerIds = liveBrokers().stream().map(BrokerRegistration::brokerId).toList();
+        List<Integer> brokerIds = liveBrokerIds();
         if (replicationFactor > brokerIds.size()) {
             throw new ApiException(INVALID_REPLICATION_FACTOR, "Not enough live brokers for replication factor "
                     + replicationFactor);
@@ -261,7 +291,7 @@ public final class ClusterMetadata implements AutoCloseable {
         SortedMap<Integer, List<Integer>> all = new TreeMap<>(info.replicas());
         all.putAll(added);
         Map<Integer, PartitionState> states = new TreeMap<>(info.states());
-        for (Map.Entry<Integer, List<Integer>> e : added.entrySet()) states.put(e.getKey(), initialState(e.getValue()));
+        for (Map.Entry<Integer, List<Integer>> e : added.entrySet()) states.put(e.getKey(), initialState(e.getValue(), brokerIds));
         TopicInfo updated = new TopicInfo(name, info.id(), all, states, info.configs());
         if (validateOnly) return updated;
         java.util.LinkedHashMap<String, byte[]> nodes = new java.util.LinkedHashMap<>();

@@ -1,0 +1,269 @@
+package io.tandem.server.kafka;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.Errors;
+import io.tandem.kafka.wire.message.FetchRequest;
+import io.tandem.kafka.wire.message.FetchResponse;
+import io.tandem.kafka.wire.message.ListOffsetsRequest;
+import io.tandem.kafka.wire.message.ListOffsetsResponse;
+import io.tandem.kafka.wire.message.ProduceRequest;
+import io.tandem.kafka.wire.message.ProduceResponse;
+import io.tandem.kafka.wire.record.RecordBatchBuilder;
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Until Tandem brokers replicate, the wire never claims they do: on a cluster of three brokers on one Tandem
+ * ZooKeeper, a replication-factor-3 topic reports each partition's leader alone in sync (in Metadata and in the
+ * partition's state znode), only the leader serves produce, fetch and list offsets, acks=all honours
+ * min.insync.replicas, and a replication factor above the broker count is refused.
+ */
+class ReplicationTruthTest {
+    private static final int BROKERS = 3;
+    @TempDir
+    Path dir;
+    private Tandem zookeeper;
+    private final List<Tandem> brokers = new ArrayList<>();
+    private Admin admin;
+
+    @BeforeEach
+    void start() throws Exception {
+        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+        for (int id = 1; id <= BROKERS; id++) brokers.add(startBroker(id));
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(0).bootstrapServers()));
+    }
+
+    private Tandem startBroker(int id) throws Exception {
+        return Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
+                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect()));
+    }
+
+    @AfterEach
+    void stop() {
+        if (admin != null) admin.close(Duration.ofSeconds(5));
+        brokers.forEach(Tandem::close);
+        if (zookeeper != null) zookeeper.close();
+    }
+
+    @Test
+    void shouldReportOnlyTheLeaderInSyncInMetadataAndInTheStateZnode() throws Exception {
+        admin.createTopics(List.of(new NewTopic("rf3", 3, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        TopicDescription description = admin.describeTopics(List.of("rf3")).allTopicNames().get(30, TimeUnit.SECONDS)
+                .get("rf3");
+        try (ZooKeeper zk = zkClient()) {
+            for (TopicPartitionInfo p : description.partitions()) {
+                assertEquals(3, p.replicas().size(), "three replicas are assigned");
+                assertEquals(p.replicas().get(0), p.leader(), "the first live replica leads");
+                assertEquals(List.of(p.leader()), p.isr(), "nobody replicates, so only the leader is in sync");
+                String state = new String(zk.getData("/brokers/topics/rf3/partitions/" + p.partition() + "/state",
+                        false, null), StandardCharsets.UTF_8);
+                assertTrue(state.contains("\"isr\":[" + p.leader().id() + "]"), state);
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseAReplicationFactorAboveTheLiveBrokerCount() {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> admin.createTopics(
+                List.of(new NewTopic("rf4", 1, (short) 4))).all().get(30, TimeUnit.SECONDS));
+        assertInstanceOf(InvalidReplicationFactorException.class, e.getCause());
+    }
+
+    @Test
+    void shouldAnswerProduceFetchAndListOffsetsOnlyOnTheLeader() throws Exception {
+        admin.createTopics(List.of(new NewTopic("leaders", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        TopicPartitionInfo p = admin.describeTopics(List.of("leaders")).allTopicNames().get(30, TimeUnit.SECONDS)
+                .get("leaders").partitions().get(0);
+        for (Node replica : p.replicas()) {
+            Tandem broker = brokers.get(replica.id() - 1);
+            boolean leader = replica.id() == p.leader().id();
+            short expected = leader ? Errors.NONE.code() : Errors.NOT_LEADER_OR_FOLLOWER.code();
+            try (KafkaTestConnection c = new KafkaTestConnection(broker.kafkaPort())) {
+                ProduceResponse produced = c.roundTrip(ApiKey.PRODUCE, (short) 9, (short) 1,
+                        produceRequest("leaders", (short) 1), ProduceResponse::read);
+                assertEquals(expected, produced.responses.get(0).partitionResponses.get(0).errorCode,
+                        "produce to broker " + replica.id());
+                FetchResponse fetched = c.roundTrip(ApiKey.FETCH, (short) 11, (short) 0, fetchRequest("leaders"),
+                        FetchResponse::read);
+                assertEquals(expected, fetched.responses.get(0).partitions.get(0).errorCode,
+                        "fetch from broker " + replica.id());
+                ListOffsetsResponse listed = c.roundTrip(ApiKey.LIST_OFFSETS, (short) 7, (short) 1,
+                        listOffsetsRequest("leaders"), ListOffsetsResponse::read);
+                assertEquals(expected, listed.topics.get(0).partitions.get(0).errorCode,
+                        "list offsets on broker " + replica.id());
+                if (leader) assertEquals(1, listed.topics.get(0).partitions.get(0).offset, "one record on the leader");
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseAcksAllWhenMinInsyncReplicasExceedsTheIsr() throws Exception {
+        admin.createTopics(List.of(new NewTopic("guarded", 1, (short) 3)
+                .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
+        try (KafkaProducer<String, String> all = producer("all", "false");
+             KafkaProducer<String, String> one = producer("1", "false")) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> all.send(new ProducerRecord<>("guarded", "k", "v")).get(30, TimeUnit.SECONDS));
+            assertInstanceOf(NotEnoughReplicasException.class, e.getCause());
+            assertEquals(0, one.send(new ProducerRecord<>("guarded", "k", "v")).get(30, TimeUnit.SECONDS).offset(),
+                    "acks=1 does not ask for min.insync.replicas");
+        }
+    }
+
+    @Test
+    void shouldServeRealClientsThroughTheLeaders() throws Exception {
+        admin.createTopics(List.of(new NewTopic("spread", 3, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        try (KafkaProducer<String, String> producer = producer("all", "true")) {
+            for (int i = 0; i < 30; i++) producer.send(new ProducerRecord<>("spread", i % 3, null, "v" + i));
+            producer.flush();
+        }
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(1).bootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "readers");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            consumer.subscribe(List.of("spread"));
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (values.size() < 30 && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) values.add(r.value());
+            }
+            consumer.commitSync();
+        }
+        assertEquals(30, values.size(), "every record came back through the partition leaders");
+    }
+
+    @Test
+    void shouldShrinkAStaleIsrThatClaimedFollowersWhenTheLeaderLoadsIt() throws Exception {
+        // What an earlier Tandem wrote: replicas 1,2,3 all "in sync" although only broker 1 ever had the data.
+        try (ZooKeeper zk = zkClient()) {
+            zk.create("/brokers/topics/stale", ("{\"version\":3,\"partitions\":{\"0\":[1,2,3]},\"adding_replicas\":{},"
+                    + "\"removing_replicas\":{},\"topic_id\":\"AAAAAAAAAAAAAAAAAAAAAQ\"}").getBytes(StandardCharsets.UTF_8),
+                    ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            zk.create("/brokers/topics/stale/partitions", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            zk.create("/brokers/topics/stale/partitions/0", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            zk.create("/brokers/topics/stale/partitions/0/state",
+                    "{\"version\":1,\"leader\":1,\"leader_epoch\":0,\"controller_epoch\":1,\"isr\":[1,2,3]}"
+                            .getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        }
+        brokers.get(0).close();
+        brokers.set(0, startBroker(1));
+        TopicPartitionInfo p = admin.describeTopics(List.of("stale")).allTopicNames().get(30, TimeUnit.SECONDS)
+                .get("stale").partitions().get(0);
+        assertEquals(1, p.leader().id());
+        assertEquals(List.of(p.leader()), p.isr());
+        try (ZooKeeper zk = zkClient()) {
+            String state = new String(zk.getData("/brokers/topics/stale/partitions/0/state", false, null),
+                    StandardCharsets.UTF_8);
+            assertTrue(state.contains("\"isr\":[1]"), state);
+        }
+    }
+
+    private KafkaProducer<String, String> producer(String acks, String idempotent) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(2).bootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, acks);
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, idempotent);
+        // Without retries a refused write fails at once instead of retrying until the delivery timeout.
+        if (idempotent.equals("false")) props.put(ProducerConfig.RETRIES_CONFIG, "0");
+        return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+    }
+
+    private ZooKeeper zkClient() throws Exception {
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper zk = new ZooKeeper(zookeeper.zookeeperConnect(), 10_000, e -> connected.countDown());
+        assertTrue(connected.await(10, TimeUnit.SECONDS), "ZooKeeper session");
+        return zk;
+    }
+
+    private static ProduceRequest produceRequest(String topic, short acks) {
+        ByteBuf records = Unpooled.buffer();
+        try (RecordBatchBuilder builder = RecordBatchBuilder.create(records)) {
+            builder.append(System.currentTimeMillis(), null, "v".getBytes(StandardCharsets.UTF_8));
+            builder.build();
+        }
+        ProduceRequest request = new ProduceRequest();
+        request.acks = acks;
+        request.timeoutMs = 5000;
+        ProduceRequest.TopicProduceData data = new ProduceRequest.TopicProduceData();
+        data.name = topic;
+        ProduceRequest.PartitionProduceData partition = new ProduceRequest.PartitionProduceData();
+        partition.index = 0;
+        partition.records = records;
+        data.partitionData.add(partition);
+        request.topicData.add(data);
+        return request;
+    }
+
+    private static FetchRequest fetchRequest(String topic) {
+        FetchRequest request = new FetchRequest();
+        request.replicaId = -1;
+        request.maxWaitMs = 0;
+        request.minBytes = 1;
+        FetchRequest.FetchTopic t = new FetchRequest.FetchTopic();
+        t.topic = topic;
+        FetchRequest.FetchPartition p = new FetchRequest.FetchPartition();
+        p.partition = 0;
+        p.partitionMaxBytes = 1 << 20;
+        t.partitions.add(p);
+        request.topics.add(t);
+        return request;
+    }
+
+    private static ListOffsetsRequest listOffsetsRequest(String topic) {
+        ListOffsetsRequest request = new ListOffsetsRequest();
+        request.replicaId = -1;
+        ListOffsetsRequest.ListOffsetsTopic t = new ListOffsetsRequest.ListOffsetsTopic();
+        t.name = topic;
+        ListOffsetsRequest.ListOffsetsPartition p = new ListOffsetsRequest.ListOffsetsPartition();
+        p.partitionIndex = 0;
+        p.timestamp = -1;
+        t.partitions.add(p);
+        request.topics.add(t);
+        return request;
+    }
+}
