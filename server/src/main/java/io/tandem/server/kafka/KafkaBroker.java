@@ -13,7 +13,18 @@ import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
-import io.tandem.server.kafka.metadata.PartitionState;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.message.AlterPartitionRequest;
+import io.tandem.kafka.wire.message.AlterPartitionResponse;
+import io.tandem.kafka.wire.message.LeaderAndIsrRequest;
+import io.tandem.kafka.wire.message.StopReplicaRequest;
+import io.tandem.kafka.wire.message.StopReplicaResponse;
+import io.tandem.kafka.wire.message.UpdateMetadataRequest;
+import io.tandem.server.kafka.controller.KafkaController;
+import io.tandem.server.kafka.network.BrokerChannel;
+import io.tandem.server.kafka.purgatory.DelayedResponse;
+import io.tandem.server.kafka.replica.ReplicaManager;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;
 import io.tandem.server.kafka.metadata.ZnodeStore;
@@ -50,6 +61,12 @@ public final class KafkaBroker implements AutoCloseable {
     static final int PARKED_OPERATIONS_MAX = 100_000;
     /** How often the group coordinator's deadlines are checked. */
     static final long GROUP_TICK_MS = 100;
+    /** Kafka's replica.lag.time.max.ms: an ISR member not caught up for this long leaves the ISR. */
+    static final long REPLICA_LAG_TIME_MAX_MS = 30_000;
+    /** Kafka's replica.fetch.max.bytes: what a follower asks per partition per fetch. */
+    static final int REPLICA_FETCH_MAX_BYTES = 1_048_576;
+    /** How long a broker that is not the controller waits for a new topic's first leaders (CreateTopics). */
+    static final long TOPIC_LEADERS_WAIT_MS = 30_000;
     /** The offsets topic rolls smaller segments than other topics so compaction can run (Kafka's value). */
     static final String OFFSETS_TOPIC_SEGMENT_BYTES = "104857600";
 
@@ -60,7 +77,13 @@ public final class KafkaBroker implements AutoCloseable {
     private final HashedWheelTimer timer;
     private final LogManager logs;
     private final DelayedOperationPurgatory<DelayedFetch> fetchPurgatory;
+    private final long replicaLagTimeMaxMs;
+    private final int replicaFetchMaxBytes;
+    private final DelayedOperationPurgatory<DelayedResponse> producePurgatory;
     private ClusterMetadata metadata;
+    private ReplicaManager replicas;
+    private KafkaController controller;
+    private BrokerChannel controllerChannel;
     private GroupCoordinator groups;
     private ProducerIdManager producerIds;
     private KafkaServer server;
@@ -86,8 +109,11 @@ public final class KafkaBroker implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }, 10, TimeUnit.MILLISECONDS);
-        this.logs = new LogManager(config.logDir(), System::currentTimeMillis, scheduler);
+        this.logs = new LogManager(config.logDir(), config.brokerId(), System::currentTimeMillis, scheduler);
         this.fetchPurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
+        this.producePurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
+        this.replicaLagTimeMaxMs = tandemConfig.getLong("replica.lag.time.max.ms", REPLICA_LAG_TIME_MAX_MS);
+        this.replicaFetchMaxBytes = tandemConfig.getInt("replica.fetch.max.bytes", REPLICA_FETCH_MAX_BYTES);
     }
 
     /**
@@ -123,6 +149,10 @@ public final class KafkaBroker implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(this::maintainLogs, config.logRetentionCheckIntervalMs(),
                 config.logRetentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(fetchPurgatory::purgeCompleted, 1, 1, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(producePurgatory::purgeCompleted, 1, 1, TimeUnit.SECONDS);
+        long isrCheckMs = Math.max(replicaLagTimeMaxMs / 2, 1);
+        scheduler.scheduleWithFixedDelay(() -> replicas.maintainIsr(logs.partitions().values()), isrCheckMs,
+                isrCheckMs, TimeUnit.MILLISECONDS);
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(server.port()));
     }
 
@@ -150,8 +180,92 @@ public final class KafkaBroker implements AutoCloseable {
         for (TopicInfo topic : metadata.topics()) {
             for (int p : topic.replicas().keySet()) localPartition(topic, p);
         }
-        TopicInfo offsets = metadata.topic(TopicNames.CONSUMER_OFFSETS);
-        if (offsets != null) loadOffsetsTopic(offsets);
+        replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
+                replicaLagTimeMaxMs, replicaFetchMaxBytes);
+        replicas.becameLeaderListener(this::becameLeader);
+        replicas.alterPartitionSender(this::sendAlterPartition);
+        controller = new KafkaController(config.brokerId(), store, metadata, this::handleFromController);
+        metadata.onReregistered(controller::onSessionRenewed);
+        // The election is decided before this returns; as controller, this broker already leads its partitions.
+        controller.start();
+    }
+
+    /** A request the controller sends, handled here when this broker is the controller itself. */
+    private void handleFromController(ApiKey key, short version, ApiMessage request) {
+        switch (key) {
+            case LEADER_AND_ISR -> replicas.becomeLeaderOrFollower((LeaderAndIsrRequest) request, version);
+            case UPDATE_METADATA -> replicas.updateMetadata((UpdateMetadataRequest) request);
+            case STOP_REPLICA -> stopReplicas((StopReplicaRequest) request, version);
+            default -> throw new IllegalArgumentException("not a controller request: " + key);
+        }
+    }
+
+    /** AlterPartition to the controller: in this process when it is here, else over the wire (v1, by topic name). */
+    private AlterPartitionResponse sendAlterPartition(AlterPartitionRequest request) throws Exception {
+        int controllerId = metadata.controllerId();
+        if (controllerId == config.brokerId() && controller.isActive()) return controller.alterPartition(request);
+        BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == controllerId)
+                .findFirst().orElseThrow(() -> new IOException("controller " + controllerId + " is not known"));
+        synchronized (this) {
+            if (controllerChannel == null) {
+                controllerChannel = new BrokerChannel(target.host(), target.port(), "broker-" + config.brokerId(), 30_000);
+            } else {
+                controllerChannel.retarget(target.host(), target.port());
+            }
+        }
+        return (AlterPartitionResponse) controllerChannel.send(ApiKey.ALTER_PARTITION, (short) 1, request);
+    }
+
+    /** The high watermark of a led partition moved, or its leadership changed: parked operations re-check. */
+    public void highWatermarkMoved(TopicPartition tp) {
+        fetchPurgatory.checkAndComplete(tp);
+        producePurgatory.checkAndComplete(tp);
+    }
+
+    /** Leading an offsets partition makes this broker its groups' coordinator: their offsets are loaded. */
+    private void becameLeader(Partition partition) {
+        if (!partition.topicPartition().topic().equals(TopicNames.CONSUMER_OFFSETS)) return;
+        try {
+            OffsetsTopicStore.load(partition, groups);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
+        }
+    }
+
+    /** StopReplica: stop following the partitions, deleting the logs of deleted topics. */
+    public StopReplicaResponse stopReplicas(StopReplicaRequest request, short version) {
+        StopReplicaResponse response = new StopReplicaResponse();
+        List<TopicPartition> stopped = new ArrayList<>();
+        List<TopicPartition> deleted = new ArrayList<>();
+        if (version == 0) {
+            for (var p : request.ungroupedPartitions) (request.deletePartitions ? deleted : stopped).add(new TopicPartition(p.topicName, p.partitionIndex));
+        } else if (version <= 2) {
+            for (var t : request.topics) for (int p : t.partitionIndexes) (request.deletePartitions ? deleted : stopped).add(new TopicPartition(t.name, p));
+        } else {
+            for (var t : request.topicStates) {
+                for (var p : t.partitionStates) (p.deletePartition ? deleted : stopped).add(new TopicPartition(t.topicName, p.partitionIndex));
+            }
+        }
+        List<TopicPartition> all = new ArrayList<>(stopped);
+        all.addAll(deleted);
+        response.errorCode = replicas.stopReplicas(request.controllerEpoch, request.controllerId, all, null);
+        if (response.errorCode != NONE) return response;
+        for (TopicPartition tp : all) {
+            short error = NONE;
+            if (deleted.contains(tp)) {
+                try {
+                    logs.delete(tp);
+                } catch (IOException e) {
+                    error = KAFKA_STORAGE_ERROR;
+                }
+            }
+            StopReplicaResponse.StopReplicaPartitionError result = new StopReplicaResponse.StopReplicaPartitionError();
+            result.topicName = tp.topic();
+            result.partitionIndex = tp.partition();
+            result.errorCode = error;
+            response.partitionErrors.add(result);
+        }
+        return response;
     }
 
     private Partition offsetsPartition(int index) {
@@ -161,14 +275,6 @@ public final class KafkaBroker implements AutoCloseable {
             throw new ApiException(NOT_COORDINATOR, "this broker does not lead offsets partition " + index);
         }
         return partition;
-    }
-
-    private void loadOffsetsTopic(TopicInfo offsets) throws IOException {
-        for (int p : offsets.replicas().keySet()) {
-            Partition partition = isLeader(offsets, p) ? localPartition(offsets, p) : null;
-            if (partition != null) OffsetsTopicStore.load(partition, groups);
-        }
-        offsetsTopicReady = true;
     }
 
     /** Creates {@code __consumer_offsets} on first use, as Kafka does when the first group looks for its coordinator. */
@@ -195,9 +301,8 @@ public final class KafkaBroker implements AutoCloseable {
                     offsets = createTopic(TopicNames.CONSUMER_OFFSETS, config.offsetsTopicPartitions(),
                             replication, null, topicConfig, false);
                 }
-                if (!offsetsTopicReady) loadOffsetsTopic(offsets);
-            } catch (IOException e) {
-                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot open the offsets topic: " + e.getMessage());
+                // Its partitions' offsets were loaded as this broker became their leader (LeaderAndIsr).
+                offsetsTopicReady = true;
             } catch (ApiException e) {
                 throw e;
             } catch (Exception e) {
@@ -215,17 +320,16 @@ public final class KafkaBroker implements AutoCloseable {
         Partition existing = logs.get(tp);
         if (existing != null) return existing;
         try {
-            return logs.getOrCreate(tp, topicConfigs.logConfig(topic.configs()),
-                    topic.states().get(partition) == null ? 0 : topic.states().get(partition).leaderEpoch());
+            return logs.getOrCreate(tp, topicConfigs.logConfig(topic.configs()));
         } catch (IOException e) {
             throw new ApiException(KAFKA_STORAGE_ERROR, "cannot open the log of " + tp + ": " + e.getMessage());
         }
     }
 
-    /** Whether this broker is the partition's leader according to its stored state. */
+    /** Whether this broker leads the partition: the controller's last LeaderAndIsr for it said so. */
     public boolean isLeader(TopicInfo topic, int partition) {
-        PartitionState state = topic.states().get(partition);
-        return state != null && state.leader() == config.brokerId();
+        Partition local = logs.get(new TopicPartition(topic.name(), partition));
+        return local != null && local.isLeader();
     }
 
     /**
@@ -249,17 +353,40 @@ public final class KafkaBroker implements AutoCloseable {
         TopicInfo info = metadata.createTopic(name, partitions, replicationFactor, assignment, configs, validateOnly);
         if (!validateOnly) {
             long writtenNanos = System.nanoTime();
-            for (int p : info.replicas().keySet()) localPartition(info, p);
-            LOG.log(System.Logger.Level.INFO, "Created topic {0} with {1} partitions (metadata {2} ms, logs {3} ms)",
+            awaitLeaders(info);
+            LOG.log(System.Logger.Level.INFO, "Created topic {0} with {1} partitions (metadata {2} ms, leaders {3} ms)",
                     name, info.partitionCount(), Long.toString((writtenNanos - startNanos) / 1_000_000),
                     Long.toString((System.nanoTime() - writtenNanos) / 1_000_000));
         }
         return info;
     }
 
+    /**
+     * After this broker wrote a topic's assignment: the controller gives its partitions leaders. Here that happens
+     * before this returns; elsewhere the controller's UpdateMetadata is awaited, as Kafka's CreateTopics waits for
+     * the new leaders to reach its metadata cache (bounded; clients retry LEADER_NOT_AVAILABLE past it).
+     */
+    public void awaitLeaders(TopicInfo topic) throws Exception {
+        if (controller.isActive()) {
+            controller.topicsChanged();
+            return;
+        }
+        long deadline = System.currentTimeMillis() + TOPIC_LEADERS_WAIT_MS;
+        while (System.currentTimeMillis() < deadline) {
+            TopicInfo known = metadata.topic(topic.name());
+            if (known != null && known.replicas().keySet().stream().allMatch(p -> known.states().get(p) != null
+                    && known.states().get(p).leader() >= 0)) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+    }
+
     public void deleteTopic(String name) throws Exception {
         TopicInfo info = metadata.deleteTopic(name);
         for (int p : info.replicas().keySet()) logs.delete(new TopicPartition(name, p));
+        // The controller stops the other replicas (StopReplica with delete); as controller, at once.
+        if (controller.isActive()) controller.topicsChanged();
         groups.deleteTopicOffsets(List.of(name));
         LOG.log(System.Logger.Level.INFO, "Deleted topic {0}", name);
     }
@@ -317,6 +444,18 @@ public final class KafkaBroker implements AutoCloseable {
         return fetchPurgatory;
     }
 
+    public DelayedOperationPurgatory<DelayedResponse> producePurgatory() {
+        return producePurgatory;
+    }
+
+    public ReplicaManager replicas() {
+        return replicas;
+    }
+
+    public KafkaController controller() {
+        return controller;
+    }
+
     public int port() {
         return server == null ? -1 : server.port();
     }
@@ -325,6 +464,11 @@ public final class KafkaBroker implements AutoCloseable {
     public void close() {
         List<Exception> failures = new ArrayList<>();
         if (server != null) server.close();
+        if (controller != null) controller.close();
+        if (replicas != null) replicas.close();
+        synchronized (this) {
+            if (controllerChannel != null) controllerChannel.close();
+        }
         scheduler.shutdownNow();
         requestExecutor.shutdown();
         try {

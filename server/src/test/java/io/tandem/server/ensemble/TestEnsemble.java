@@ -22,7 +22,7 @@ import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 
 /** Three in-process Tandem ZooKeeper members on fixed free loopback ports, so a stopped member restarts in place. */
-final class TestEnsemble implements AutoCloseable {
+public final class TestEnsemble implements AutoCloseable {
     static final int TICK_MS = 200;
     static final int SIZE = 3;
     /** The digest user tests create private nodes as; the tree walker reads as it too. */
@@ -46,7 +46,7 @@ final class TestEnsemble implements AutoCloseable {
     /** Ports handed out in this JVM: the kernel may offer a just-closed port again, and members refuse a clash. */
     private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         while (true) {
             try (ServerSocket socket = new ServerSocket(0)) {
                 socket.setReuseAddress(true);

@@ -265,6 +265,20 @@ public final class Log implements Closeable {
         return append(records, true, leaderEpoch, logAppendTimeMs);
     }
 
+    /**
+     * A new leader records its epoch as starting at the log end offset before it appends anything, so a follower
+     * asking where that epoch began (OffsetsForLeaderEpoch, a fetch's last fetched epoch) gets the right answer.
+     */
+    public void assignLeaderEpoch(int epoch) throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            leaderEpochs.assign(epoch, logEndOffset);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** A follower append: batches keep the leader's offsets and epochs, which must start at or after the log end. */
     public LogAppendInfo appendAsFollower(ByteBuf records) throws IOException {
         return append(records, false, -1, -1);

@@ -45,7 +45,7 @@ public final class OffsetsTopicStore implements GroupStore {
                 for (byte[][] kv : keyValues) builder.append(now, kv[0], kv[1]);
                 builder.build();
             }
-            Partition.AppendResult result = partition.append(buf, Integer.MAX_VALUE, -1);
+            Partition.AppendResult result = partition.append(buf, Integer.MAX_VALUE, -1, 0);
             if (result.error() != 0) {
                 throw new IllegalStateException("cannot append to " + partition.topicPartition() + ": "
                         + result.errorMessage());

@@ -35,9 +35,7 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
                     throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Tandem does not support manual partition assignments yet.");
                 }
                 TopicInfo updated = broker.metadata().createPartitions(t.name, t.count, request.validateOnly);
-                if (!request.validateOnly) {
-                    for (int p : updated.replicas().keySet()) broker.localPartition(updated, p);
-                }
+                if (!request.validateOnly) broker.awaitLeaders(updated);
             } catch (ApiException e) {
                 result.errorCode = e.error();
                 result.errorMessage = e.getMessage();

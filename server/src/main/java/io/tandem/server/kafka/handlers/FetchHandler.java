@@ -46,9 +46,9 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         this.broker = broker;
     }
 
-    /** One requested partition, resolved. */
+    /** One requested partition, resolved; {@code diverging} is {epoch, end offset} for a follower that diverged. */
     private record Target(FetchRequest.FetchTopic topicRequest, TopicInfo topic, FetchRequest.FetchPartition request,
-                          Partition partition, short error) {
+                          Partition partition, short error, long[] diverging) {
     }
 
     @Override
@@ -65,6 +65,10 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         List<Target> targets = new ArrayList<>();
         List<TopicPartition> keys = new ArrayList<>();
         boolean anyError = false;
+        // A follower's fetch names its broker id: it reads past the high watermark and moves it (Kafka's rules).
+        int replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;
+        boolean fromFollower = replicaId >= 0;
+        long now = System.currentTimeMillis();
         for (FetchRequest.FetchTopic topicRequest : session.topics()) {
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicRequest.topicId)
                     : broker.metadata().topic(topicRequest.topic);
@@ -78,27 +82,36 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 } else {
                     try {
                         partition = broker.leaderPartition(topic, p.partition);
+                        if (version >= 9 && p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch != partition.leaderEpoch()) {
+                            error = p.currentLeaderEpoch < partition.leaderEpoch() ? FENCED_LEADER_EPOCH : UNKNOWN_LEADER_EPOCH;
+                        }
                     } catch (ApiException e) {
                         error = e.error();
                     }
                 }
-                if (partition != null && (p.fetchOffset < partition.logStartOffset()
-                        || p.fetchOffset > partition.logEndOffset())) {
+                long[] diverging = null;
+                if (error == NONE && fromFollower && version >= 12 && p.lastFetchedEpoch >= 0) {
+                    long[] end = partition.log().leaderEpochs().endOffsetFor(p.lastFetchedEpoch, partition.logEndOffset());
+                    if (end[0] < p.lastFetchedEpoch || end[1] < p.fetchOffset) diverging = end;
+                }
+                if (error == NONE && partition != null && (p.fetchOffset < partition.logStartOffset()
+                        || p.fetchOffset > partition.logEndOffset()) && diverging == null) {
                     error = OFFSET_OUT_OF_RANGE;
                 }
-                if (error != NONE) anyError = true;
-                targets.add(new Target(topicRequest, topic, p, partition, error));
+                if (error == NONE && fromFollower && diverging == null) followerFetched(partition, replicaId, p.fetchOffset, now);
+                if (error != NONE || diverging != null) anyError = true;
+                targets.add(new Target(topicRequest, topic, p, partition, error, diverging));
                 if (partition != null) keys.add(partition.topicPartition());
             }
         }
-        Runnable respond = () -> respond(version, request, session, targets, responder);
+        Runnable respond = () -> respond(version, request, session, targets, fromFollower, responder);
         if (request.maxWaitMs <= 0 || request.minBytes <= 0 || anyError || targets.isEmpty()
-                || availableBytes(targets) >= request.minBytes) {
+                || availableBytes(targets, fromFollower) >= request.minBytes) {
             respond.run();
             return;
         }
         DelayedFetch delayed = new DelayedFetch(request.maxWaitMs,
-                () -> availableBytes(targets) >= request.minBytes, respond);
+                () -> availableBytes(targets, fromFollower) >= request.minBytes, respond);
         broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
     }
 
@@ -118,15 +131,24 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         }
     }
 
-    /** Committed bytes readable past each fetch offset, without copying anything. */
-    private static long availableBytes(List<Target> targets) {
+    /** A follower fetched: it may move the high watermark (waking parked produces and fetches) or join the ISR. */
+    private void followerFetched(Partition partition, int replicaId, long fetchOffset, long now) {
+        if (partition.recordFollowerFetch(replicaId, fetchOffset, now)) {
+            broker.highWatermarkMoved(partition.topicPartition());
+        }
+        broker.replicas().followerProgressed(partition);
+    }
+
+    /** Bytes readable past each fetch offset (committed ones for consumers, all for followers), copying nothing. */
+    private static long availableBytes(List<Target> targets, boolean fromFollower) {
         long total = 0;
         for (Target t : targets) {
             if (t.partition() == null) continue;
             long offset = t.request().fetchOffset;
-            if (offset >= t.partition().highWatermark()) continue;
+            long end = fromFollower ? t.partition().logEndOffset() : t.partition().highWatermark();
+            if (offset >= end) continue;
             try {
-                total += t.partition().read(offset, Math.max(t.request().partitionMaxBytes, 1), true).length();
+                total += read(t, offset, Math.max(t.request().partitionMaxBytes, 1), true, fromFollower).length();
             } catch (IOException | OffsetOutOfRangeException e) {
                 return Long.MAX_VALUE;
             }
@@ -134,8 +156,14 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         return total;
     }
 
+    private static LogSlice read(Target t, long offset, int maxBytes, boolean minOneBatch, boolean fromFollower)
+            throws IOException {
+        return fromFollower ? t.partition().readForReplica(offset, maxBytes)
+                : t.partition().read(offset, maxBytes, minOneBatch);
+    }
+
     private void respond(short version, FetchRequest request, FetchSessions.Resolution session, List<Target> targets,
-                         Responder responder) {
+                         boolean fromFollower, Responder responder) {
         FetchResponse response = new FetchResponse();
         response.sessionId = session.sessionId();
         List<ByteBuf> buffers = new ArrayList<>();
@@ -166,12 +194,15 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                     data.lastStableOffset = partition.lastStableOffset();
                     data.logStartOffset = partition.logStartOffset();
                     if (request.isolationLevel == 1) data.abortedTransactions = new ArrayList<>();
-                    if (t.error() == NONE) {
+                    if (t.diverging() != null) {
+                        data.divergingEpoch.epoch = (int) t.diverging()[0];
+                        data.divergingEpoch.endOffset = t.diverging()[1];
+                    } else if (t.error() == NONE) {
                         long limit = Math.min(t.request().partitionMaxBytes, remaining);
                         try {
                             if (limit > 0 || !dataReturned) {
-                                LogSlice slice = partition.read(t.request().fetchOffset, (int) Math.max(limit, 0),
-                                        !dataReturned);
+                                LogSlice slice = read(t, t.request().fetchOffset, (int) Math.max(limit, 0),
+                                        !dataReturned, fromFollower);
                                 if (!slice.isEmpty() && version > 3 && FileRecords.fits(slice)) {
                                     // Sent from the segment file by the responder; no bytes are read here.
                                     data.records = FileRecords.placeholder(slice);

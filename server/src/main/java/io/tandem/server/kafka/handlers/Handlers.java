@@ -38,6 +38,11 @@ public final class Handlers {
         registry.register(ApiKey.INCREMENTAL_ALTER_CONFIGS, 0, 1, new IncrementalAlterConfigsHandler(broker));
         registry.register(ApiKey.OFFSET_DELETE, 0, 0, new OffsetDeleteHandler(broker));
         registry.register(ApiKey.DESCRIBE_CLUSTER, 0, 1, new DescribeClusterHandler(broker));
+        // Between brokers, as Kafka 3.9 in ZooKeeper mode (LeaderAndIsr v7 and UpdateMetadata v8 are KRaft migration's).
+        registry.register(ApiKey.LEADER_AND_ISR, 0, 6, new LeaderAndIsrHandler(broker));
+        registry.register(ApiKey.STOP_REPLICA, 0, 3, new StopReplicaHandler(broker));
+        registry.register(ApiKey.UPDATE_METADATA, 0, 7, new UpdateMetadataHandler(broker));
+        registry.register(ApiKey.ALTER_PARTITION, 0, 3, new AlterPartitionHandler(broker));
         return registry;
     }
 }

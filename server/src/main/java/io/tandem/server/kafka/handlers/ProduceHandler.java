@@ -15,6 +15,7 @@ import io.tandem.server.kafka.log.RecordConversions;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.purgatory.DelayedResponse;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
 
@@ -26,9 +27,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * Produce: validates and appends each partition's batches on the partition's leader, then wakes long-polling
- * fetches on them. Tandem brokers do not replicate yet, so the ISR is the leader alone and the high watermark moves
- * with the append: acks=1 and acks=all are both answered at once, and acks=all is refused (NOT_ENOUGH_REPLICAS)
- * wherever min.insync.replicas asks for more copies than that.
+ * fetches on them. acks=1 is answered after the leader's append; acks=all is refused before the append when the
+ * ISR is smaller than min.insync.replicas (NOT_ENOUGH_REPLICAS) and otherwise answered once the ISR has the batch.
  */
 final class ProduceHandler implements ApiHandler<ProduceRequest> {
     private static final System.Logger LOG = System.getLogger(ProduceHandler.class.getName());
@@ -44,6 +44,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         ProduceResponse response = new ProduceResponse();
         boolean validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1;
         List<TopicPartition> appended = new ArrayList<>();
+        List<Pending> pending = new ArrayList<>();
         for (ProduceRequest.TopicProduceData topicData : request.topicData) {
             TopicProduceResponse topicResponse = new TopicProduceResponse();
             topicResponse.name = topicData.name;
@@ -64,7 +65,8 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                 } else if (!topic.replicas().containsKey(data.index)) {
                     partitionResponse.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                 } else {
-                    append(topic, data, request.acks, partitionResponse, appended);
+                    Pending waiting = append(topic, data, request.acks, partitionResponse, appended);
+                    if (waiting != null) pending.add(waiting);
                 }
                 topicResponse.partitionResponses.add(partitionResponse);
             }
@@ -73,34 +75,55 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         for (TopicPartition tp : appended) broker.fetchPurgatory().checkAndComplete(tp);
         if (request.acks == 0) {
             responder.noResponse();
-        } else {
+        } else if (pending.isEmpty()) {
             responder.send(response);
+        } else {
+            // acks=all: answered once the high watermark passes every appended batch (the ISR has them), when the
+            // leadership moves, or at the request's timeout, in Kafka's delayed-produce purgatory.
+            DelayedResponse delayed = new DelayedResponse(request.timeoutMs,
+                    () -> pending.stream().allMatch(Pending::decided), () -> {
+                        for (Pending p : pending) p.complete();
+                        responder.send(response);
+                    });
+            broker.producePurgatory().tryCompleteElseWatch(delayed,
+                    pending.stream().map(p -> p.partition.topicPartition()).toList());
         }
     }
 
-    /**
-     * acks=all promises the record is on every in-sync replica and on at least min.insync.replicas of them; with
-     * fewer in sync the write is refused before it is appended, with Kafka's error and words.
-     */
-    private void checkMinInSyncReplicas(TopicInfo topic, int partition) {
-        List<Integer> isr = topic.states().get(partition).isr();
-        int minIsr = Integer.parseInt(broker.topicConfigs().value(topic.configs(), "min.insync.replicas").trim());
-        if (isr.size() < minIsr) {
-            throw new ApiException(NOT_ENOUGH_REPLICAS, "The size of the current ISR : " + isr.size()
-                    + " is insufficient to satisfy the min.isr requirement of " + minIsr + " for partition "
-                    + topic.name() + "-" + partition + ", live replica(s) broker.id are : " + isr);
+    /** An acks=all append waiting for its followers. */
+    private record Pending(Partition partition, long requiredOffset, int minInsyncReplicas, PartitionProduceResponse out) {
+        boolean decided() {
+            return !partition.isLeader() || partition.highWatermark() >= requiredOffset;
+        }
+
+        /** Kafka's outcome: committed (unless the ISR fell below min.insync.replicas meanwhile), moved, or timed out. */
+        void complete() {
+            short error;
+            if (!partition.isLeader()) {
+                error = NOT_LEADER_OR_FOLLOWER;
+            } else if (partition.highWatermark() < requiredOffset) {
+                error = REQUEST_TIMED_OUT;
+            } else if (partition.inSyncReplicas().size() < minInsyncReplicas) {
+                error = NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+            } else {
+                return;
+            }
+            out.errorCode = error;
+            out.errorMessage = null;
+            out.baseOffset = -1;
+            out.logAppendTimeMs = -1;
         }
     }
 
-    private void append(TopicInfo topic, ProduceRequest.PartitionProduceData data, short acks,
+    /** Appends on the leader; returns what an acks=all answer must still wait for, or null. */
+    private Pending append(TopicInfo topic, ProduceRequest.PartitionProduceData data, short acks,
                         PartitionProduceResponse out, List<TopicPartition> appended) {
         try {
             Partition partition = broker.leaderPartition(topic, data.index);
-            if (acks == -1) checkMinInSyncReplicas(topic, data.index);
             if (data.records == null || data.records.readableBytes() == 0) {
                 out.errorCode = CORRUPT_MESSAGE;
                 out.errorMessage = "produce request without records";
-                return;
+                return null;
             }
             int maxMessageBytes = Integer.parseInt(broker.topicConfigs().value(topic.configs(), "max.message.bytes").trim());
             boolean logAppendTime = "LogAppendTime".equals(
@@ -114,12 +137,14 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             } catch (CorruptRecordException e) {
                 out.errorCode = CORRUPT_MESSAGE;
                 out.errorMessage = e.getMessage();
-                return;
+                return null;
             }
+            int minInsyncReplicas = acks == -1
+                    ? Integer.parseInt(broker.topicConfigs().value(topic.configs(), "min.insync.replicas").trim()) : 0;
             Partition.AppendResult result;
             try {
                 result = partition.append(converted != null ? converted : data.records, maxMessageBytes,
-                        logAppendTime ? now : -1);
+                        logAppendTime ? now : -1, minInsyncReplicas);
             } finally {
                 if (converted != null) converted.release();
             }
@@ -128,14 +153,18 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             out.baseOffset = result.error() == NONE ? result.baseOffset() : -1;
             out.logAppendTimeMs = result.error() == NONE ? result.logAppendTimeMs() : -1;
             out.logStartOffset = result.logStartOffset();
-            if (result.error() == NONE) appended.add(partition.topicPartition());
+            if (result.error() != NONE) return null;
+            appended.add(partition.topicPartition());
+            return acks == -1 ? new Pending(partition, result.lastOffset() + 1, minInsyncReplicas, out) : null;
         } catch (ApiException e) {
             out.errorCode = e.error();
             out.errorMessage = e.getMessage();
+            return null;
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Append to " + topic.name() + "-" + data.index + " failed", e);
             out.errorCode = KAFKA_STORAGE_ERROR;
             out.errorMessage = e.getMessage();
         }
+        return null;
     }
 }

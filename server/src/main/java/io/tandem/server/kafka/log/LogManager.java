@@ -31,14 +31,17 @@ public final class LogManager implements Closeable {
     static final String CHECKPOINT_FILE = "tandem-log-checkpoints";
 
     private final Path logDir;
+    private final int localBrokerId;
     private final LongSupplier clock;
     private final ScheduledExecutorService scheduler;
     private final ConcurrentHashMap<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     private final Map<TopicPartition, Log.Checkpoint> checkpoints;
     private final boolean cleanShutdown;
 
-    public LogManager(Path logDir, LongSupplier clock, ScheduledExecutorService scheduler) throws IOException {
+    public LogManager(Path logDir, int localBrokerId, LongSupplier clock, ScheduledExecutorService scheduler)
+            throws IOException {
         this.logDir = logDir;
+        this.localBrokerId = localBrokerId;
         this.clock = clock;
         this.scheduler = scheduler;
         Files.createDirectories(logDir);
@@ -80,7 +83,7 @@ public final class LogManager implements Closeable {
     }
 
     /** Opens the partition's log (recovering it after an unclean shutdown), creating it when new. */
-    public Partition getOrCreate(TopicPartition tp, LogConfig config, int leaderEpoch) throws IOException {
+    public Partition getOrCreate(TopicPartition tp, LogConfig config) throws IOException {
         Partition existing = partitions.get(tp);
         if (existing != null) return existing;
         synchronized (this) {
@@ -93,7 +96,7 @@ public final class LogManager implements Closeable {
                 LOG.log(System.Logger.Level.WARNING, "Recovered {0}: cut {1} bytes of torn tail", tp,
                         log.recoveredTornBytes());
             }
-            Partition partition = new Partition(tp, log, leaderEpoch);
+            Partition partition = new Partition(tp, localBrokerId, log);
             partitions.put(tp, partition);
             return partition;
         }

@@ -6,6 +6,7 @@ import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.producer.ProducerStateTable;
+import io.tandem.server.kafka.replica.IsrTracker;
 import io.tandem.storage.log.Log;
 import io.tandem.storage.log.LogAppendInfo;
 import io.tandem.storage.log.LogConfig;
@@ -18,30 +19,151 @@ import java.util.List;
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * One partition this broker leads: its log and its idempotent-producer state. Appends are serialised on the
- * partition (one writer at a time); reads go straight to the log, which needs no lock for them.
+ * One partition replica on this broker: its log, its idempotent-producer state and its role in replication. As
+ * leader it appends produced batches and tracks its followers ({@link IsrTracker}) to move the high watermark; as
+ * follower it appends what its fetcher brings from the leader, offsets and epochs kept. Appends are serialised on
+ * the partition (one writer at a time); reads go straight to the log, which needs no lock for them.
  */
 public final class Partition {
+    /** No leader known (Kafka's NoLeader). */
+    public static final int NO_LEADER = -1;
     private final TopicPartition topicPartition;
+    private final int localBrokerId;
     private final Log log;
-    private final ProducerStateTable producers = new ProducerStateTable();
+    private ProducerStateTable producers = new ProducerStateTable();
     private volatile int leaderEpoch;
+    private volatile int leaderId = NO_LEADER;
+    private volatile List<Integer> replicas = List.of();
+    /** Non-null while this broker leads the partition. */
+    private volatile IsrTracker isrTracker;
+    private volatile long leaderEpochStartOffset;
 
     /** What a produce to this partition came to. */
-    public record AppendResult(short error, String errorMessage, long baseOffset, long logAppendTimeMs,
-                               long logStartOffset) {
+    public record AppendResult(short error, String errorMessage, long baseOffset, long lastOffset,
+                               long logAppendTimeMs, long logStartOffset) {
         static AppendResult error(short error, String message, long logStartOffset) {
-            return new AppendResult(error, message, -1, -1, logStartOffset);
+            return new AppendResult(error, message, -1, -1, -1, logStartOffset);
         }
     }
 
-    Partition(TopicPartition topicPartition, Log log, int leaderEpoch) throws IOException {
+    Partition(TopicPartition topicPartition, int localBrokerId, Log log) throws IOException {
         this.topicPartition = topicPartition;
+        this.localBrokerId = localBrokerId;
         this.log = log;
-        this.leaderEpoch = leaderEpoch;
+        this.leaderEpoch = Math.max(log.leaderEpochs().latestEpoch(), 0);
         rebuildProducerState();
-        // A single replica is always fully replicated: everything in the log is committed.
-        log.updateHighWatermark(log.logEndOffset());
+    }
+
+    /**
+     * LeaderAndIsr made this broker the leader at {@code epoch}: the epoch starts at the log end offset, followers'
+     * progress starts unknown (so the high watermark waits for them), and every record this log holds beyond the
+     * old high watermark becomes committed only once the ISR has it.
+     */
+    public synchronized void makeLeader(int epoch, List<Integer> isr, int zkVersion, List<Integer> replicas, long nowMs)
+            throws IOException {
+        boolean newEpoch = epoch != leaderEpoch || leaderId != localBrokerId;
+        this.replicas = List.copyOf(replicas);
+        this.leaderEpoch = epoch;
+        this.leaderId = localBrokerId;
+        log.assignLeaderEpoch(epoch);
+        if (newEpoch || isrTracker == null) {
+            leaderEpochStartOffset = log.logEndOffset();
+            isrTracker = new IsrTracker(localBrokerId, replicas, isr, zkVersion, nowMs);
+        } else {
+            isrTracker.committed(isr, zkVersion);
+        }
+        maybeIncrementHighWatermark();
+    }
+
+    /** LeaderAndIsr made {@code leader} the leader at {@code epoch} and this broker a follower. */
+    public synchronized void makeFollower(int leader, int epoch, List<Integer> replicas) {
+        this.replicas = List.copyOf(replicas);
+        this.leaderEpoch = epoch;
+        this.leaderId = leader;
+        this.isrTracker = null;
+    }
+
+    public boolean isLeader() {
+        return leaderId == localBrokerId && isrTracker != null;
+    }
+
+    public int leaderId() {
+        return leaderId;
+    }
+
+    public List<Integer> replicas() {
+        return replicas;
+    }
+
+    /** The leader's follower bookkeeping, or null on a follower. */
+    public IsrTracker isrTracker() {
+        return isrTracker;
+    }
+
+    public long leaderEpochStartOffset() {
+        return leaderEpochStartOffset;
+    }
+
+    /** The ISR this leader has committed; empty on a follower. */
+    public List<Integer> inSyncReplicas() {
+        IsrTracker tracker = isrTracker;
+        return tracker == null ? List.of() : tracker.isr();
+    }
+
+    /**
+     * Leader only: moves the high watermark to what the maximal ISR allows, never back. Returns whether it moved
+     * (parked acks=all produces and long polls on the partition may now complete).
+     */
+    public boolean maybeIncrementHighWatermark() {
+        IsrTracker tracker = isrTracker;
+        if (tracker == null) return false;
+        long before = log.highWatermark();
+        long candidate = tracker.highWatermark(log.logEndOffset());
+        if (candidate <= before) return false;
+        log.updateHighWatermark(candidate);
+        return true;
+    }
+
+    /** Leader only: a follower fetched from {@code fetchOffset}; returns whether the high watermark moved. */
+    public boolean recordFollowerFetch(int replica, long fetchOffset, long nowMs) {
+        IsrTracker tracker = isrTracker;
+        if (tracker == null || !tracker.onFetch(replica, fetchOffset, log.logEndOffset(), nowMs)) return false;
+        return maybeIncrementHighWatermark();
+    }
+
+    /** Follower only: the leader's high watermark, capped by what this replica holds. */
+    public void followerHighWatermark(long leaderHighWatermark) {
+        log.updateHighWatermark(Math.min(leaderHighWatermark, log.logEndOffset()));
+    }
+
+    /** Follower append: the leader's batches, offsets and epochs kept; the producer state follows them. */
+    public synchronized void appendAsFollower(ByteBuf records) throws IOException {
+        log.appendAsFollower(records);
+        for (RecordBatch batch : RecordBatches.of(records)) {
+            if (batch.magic() == RecordBatch.MAGIC && batch.hasProducerId()) {
+                producers.record(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
+                        batch.recordCount(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
+            }
+        }
+    }
+
+    /** Follower truncation to where its log and the leader's agree; the producer state is rebuilt to match. */
+    public synchronized void truncateTo(long offset) throws IOException {
+        if (offset >= log.logEndOffset()) return;
+        log.truncateTo(offset);
+        producers = new ProducerStateTable();
+        rebuildProducerState();
+    }
+
+    /** Follower far behind a leader whose log start passed it: empty again from the leader's log start. */
+    public synchronized void truncateFullyAndStartAt(long offset) throws IOException {
+        log.truncateFullyAndStartAt(offset);
+        producers = new ProducerStateTable();
+    }
+
+    /** Every record up to the log end offset, committed or not: what a follower's fetch reads. */
+    public LogSlice readForReplica(long offset, int maxBytes) throws IOException {
+        return log.read(offset, maxBytes, log.logEndOffset(), true);
     }
 
     public TopicPartition topicPartition() {
@@ -103,9 +225,22 @@ public final class Partition {
      *
      * @param records         v2 batches; their base offsets are patched in place
      * @param logAppendTimeMs the broker time to stamp when the topic uses LogAppendTime, else -1
+     * @param minInsyncReplicas the ISR size acks=all requires (min.insync.replicas), 0 for other acks
      */
-    public synchronized AppendResult append(ByteBuf records, int maxMessageBytes, long logAppendTimeMs)
-            throws IOException {
+    public synchronized AppendResult append(ByteBuf records, int maxMessageBytes, long logAppendTimeMs,
+                                            int minInsyncReplicas) throws IOException {
+        IsrTracker tracker = isrTracker;
+        if (tracker == null || leaderId != localBrokerId) {
+            return AppendResult.error(NOT_LEADER_OR_FOLLOWER, "Leader not local for partition " + topicPartition
+                    + " on broker " + localBrokerId, logStartOffset());
+        }
+        List<Integer> isr = tracker.isr();
+        if (isr.size() < minInsyncReplicas) {
+            // Kafka's check and words: acks=all would promise copies that the ISR cannot give.
+            return AppendResult.error(NOT_ENOUGH_REPLICAS, "The size of the current ISR : " + isr.size()
+                    + " is insufficient to satisfy the min.isr requirement of " + minInsyncReplicas + " for partition "
+                    + topicPartition + ", live replica(s) broker.id are : " + isr, logStartOffset());
+        }
         List<RecordBatch> batches = new ArrayList<>();
         try {
             RecordBatches parsed = RecordBatches.of(records, Integer.MAX_VALUE);
@@ -147,7 +282,7 @@ public final class Partition {
                     batch.baseSequence(), batch.recordCount());
             if (check.isDuplicate()) {
                 // Kafka answers a retried batch with the offsets it got the first time, as a success.
-                return new AppendResult(NONE, null, check.duplicateOf().firstOffset(),
+                return new AppendResult(NONE, null, check.duplicateOf().firstOffset(), check.duplicateOf().lastOffset(),
                         logAppendTimeMs >= 0 ? check.duplicateOf().maxTimestamp() : -1, logStartOffset());
             }
             if (check.error() != NONE) {
@@ -167,9 +302,9 @@ public final class Partition {
                         logAppendTimeMs >= 0 ? logAppendTimeMs : batch.maxTimestamp());
             }
         }
-        log.updateHighWatermark(log.logEndOffset());
-        return new AppendResult(NONE, null, info.firstOffset(), logAppendTimeMs >= 0 ? info.logAppendTime() : -1,
-                logStartOffset());
+        maybeIncrementHighWatermark();
+        return new AppendResult(NONE, null, info.firstOffset(), info.lastOffset(),
+                logAppendTimeMs >= 0 ? info.logAppendTime() : -1, logStartOffset());
     }
 
     /** Committed data from {@code offset}: whole batches, at least one when {@code minOneBatch}. */

@@ -23,8 +23,6 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  */
 public final class ClusterMetadata implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ClusterMetadata.class.getName());
-    /** The leader id of a partition without a leader, as Kafka writes it. */
-    public static final int NO_LEADER = -1;
 
     /** A topic as the broker serves it. */
     public record TopicInfo(String name, UUID id, SortedMap<Integer, List<Integer>> replicas,
@@ -38,8 +36,9 @@ public final class ClusterMetadata implements AutoCloseable {
     private final BrokerRegistration self;
     private final ConcurrentHashMap<String, TopicInfo> topics = new ConcurrentHashMap<>();
     private volatile String clusterId;
-    private volatile int controllerEpoch;
     private volatile int controllerId = -1;
+    private volatile List<BrokerRegistration> liveBrokers = List.of();
+    private volatile Runnable reregistered = () -> { };
 
     public ClusterMetadata(ZnodeStore store, BrokerRegistration self) {
         this.store = store;
@@ -50,7 +49,7 @@ public final class ClusterMetadata implements AutoCloseable {
         return self.brokerId();
     }
 
-    /** Creates the layout's persistent paths, the cluster id, registers this broker and runs for controller. */
+    /** Creates the layout's persistent paths and the cluster id, and registers this broker. */
     public synchronized void start() throws Exception {
         // One pipelined batch for the layout and a candidate cluster id: each node is created only where it is
         // missing, so the first broker's id wins and later brokers (or restarts) read it back below.
@@ -74,42 +73,34 @@ public final class ClusterMetadata implements AutoCloseable {
     private synchronized void reregister() {
         try {
             register();
-            LOG.log(System.Logger.Level.INFO, "Broker {0} registered again after ZooKeeper session expiry; controller {1}",
-                    self.brokerId(), controllerId);
+            reregistered.run();
+            LOG.log(System.Logger.Level.INFO, "Broker {0} registered again after ZooKeeper session expiry",
+                    self.brokerId());
         } catch (Exception e) {
             throw new IllegalStateException("cannot register broker " + self.brokerId() + " again", e);
         }
     }
 
-    /** Creates this broker's ephemeral registration and runs for controller. */
+    /** Creates this broker's ephemeral registration (the controller election is {@code KafkaController}'s). */
     private void register() throws Exception {
-        // The registration and the bid for controller go out together (applied in this order, one group commit).
         String brokerPath = KafkaZkLayout.brokerPath(self.brokerId());
-        java.util.LinkedHashMap<String, byte[]> ephemeral = new java.util.LinkedHashMap<>();
-        ephemeral.put(brokerPath, KafkaZkLayout.encodeBroker(self));
-        ephemeral.put(KafkaZkLayout.CONTROLLER, KafkaZkLayout.encodeController(self.brokerId(), System.currentTimeMillis()));
-        Map<String, Boolean> created = store.createAll(ephemeral, true);
-        if (!created.get(brokerPath)) {
+        if (!store.create(brokerPath, KafkaZkLayout.encodeBroker(self), true)) {
             // A stale registration from our own previous run (its session not yet expired) is replaced.
             store.deleteRecursive(brokerPath);
             if (!store.create(brokerPath, KafkaZkLayout.encodeBroker(self), true)) {
                 throw new IllegalStateException("broker id " + self.brokerId() + " is already registered");
             }
         }
-        electController(created.get(KafkaZkLayout.CONTROLLER));
+        refreshLiveBrokers();
     }
 
-    /** {@code won}: whether this broker's create of {@code /controller} succeeded (else another broker holds it). */
-    private void electController(boolean won) throws Exception {
-        if (won) {
-            byte[] epoch = store.getData(KafkaZkLayout.CONTROLLER_EPOCH);
-            controllerEpoch = (epoch == null || epoch.length == 0 ? 0 : KafkaZkLayout.decodeControllerEpoch(epoch)) + 1;
-            store.setData(KafkaZkLayout.CONTROLLER_EPOCH, KafkaZkLayout.encodeControllerEpoch(controllerEpoch));
-            controllerId = self.brokerId();
-        } else {
-            byte[] data = store.getData(KafkaZkLayout.CONTROLLER);
-            controllerId = data == null ? -1 : KafkaZkLayout.decodeControllerId(data);
-        }
+    /** {@code listener} runs after this broker registered again with a new ZooKeeper session. */
+    public void onReregistered(Runnable listener) {
+        this.reregistered = listener;
+    }
+
+    public ZnodeStore store() {
+        return store;
     }
 
     public String clusterId() {
@@ -120,23 +111,40 @@ public final class ClusterMetadata implements AutoCloseable {
         return controllerId;
     }
 
+    /** The controller as the latest election or UpdateMetadata told this broker. */
+    public void controllerId(int id) {
+        controllerId = id;
+    }
+
     public BrokerRegistration self() {
         return self;
     }
 
+    /**
+     * The live brokers as this broker last learnt them (UpdateMetadata from the controller, or its own reading of
+     * {@code /brokers/ids}); a Metadata request never reads ZooKeeper for them.
+     */
     public List<BrokerRegistration> liveBrokers() {
+        return liveBrokers;
+    }
+
+    /** Replaces the live broker list (UpdateMetadata); this broker is always in it while it runs. */
+    public void liveBrokers(List<BrokerRegistration> brokers) {
+        List<BrokerRegistration> sorted = new ArrayList<>(brokers);
+        if (sorted.stream().noneMatch(b -> b.brokerId() == self.brokerId())) sorted.add(self);
+        sorted.sort((a, b) -> Integer.compare(a.brokerId(), b.brokerId()));
+        liveBrokers = List.copyOf(sorted);
+    }
+
+    /** Reads {@code /brokers/ids} into the live broker list. */
+    public List<BrokerRegistration> refreshLiveBrokers() throws Exception {
         List<BrokerRegistration> brokers = new ArrayList<>();
-        try {
-            for (String child : store.getChildren(KafkaZkLayout.BROKER_IDS)) {
-                byte[] data = store.getData(KafkaZkLayout.BROKER_IDS + "/" + child);
-                if (data != null) brokers.add(KafkaZkLayout.decodeBroker(Integer.parseInt(child), data));
-            }
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "Cannot list brokers; answering with this broker only", e);
+        for (String child : store.getChildren(KafkaZkLayout.BROKER_IDS)) {
+            byte[] data = store.getData(KafkaZkLayout.BROKER_IDS + "/" + child);
+            if (data != null) brokers.add(KafkaZkLayout.decodeBroker(Integer.parseInt(child), data));
         }
-        if (brokers.stream().noneMatch(b -> b.brokerId() == self.brokerId())) brokers.add(self);
-        brokers.sort((a, b) -> Integer.compare(a.brokerId(), b.brokerId()));
-        return brokers;
+        liveBrokers(brokers);
+        return liveBrokers;
     }
 
     private TopicInfo loadTopic(String name) throws Exception {
@@ -154,47 +162,18 @@ public final class ClusterMetadata implements AutoCloseable {
                     KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment.replicas())));
         }
         Map<Integer, PartitionState> states = new TreeMap<>();
-        for (Map.Entry<Integer, List<Integer>> e : assignment.replicas().entrySet()) {
-            byte[] stored = store.getData(KafkaZkLayout.partitionStatePath(name, e.getKey()));
-            PartitionState state = stored == null ? initialState(e.getValue(), liveBrokerIds())
-                    : KafkaZkLayout.decodePartitionState(stored);
-            states.put(e.getKey(), shrinkIsrIfLeader(name, e.getKey(), state));
+        for (int p : assignment.replicas().keySet()) {
+            ZnodeStore.Versioned stored = store.getVersioned(KafkaZkLayout.partitionStatePath(name, p));
+            // A partition without a state has no leader yet: the controller writes its first state.
+            if (stored != null) {
+                states.put(p, KafkaZkLayout.decodePartitionState(stored.data()).withZkVersion(stored.version()));
+            }
         }
         byte[] config = store.getData(KafkaZkLayout.topicConfigPath(name));
-        TopicInfo info = new TopicInfo(name, id, assignment.replicas(), states,
+        TopicInfo info = new TopicInfo(name, id, assignment.replicas(), new ConcurrentHashMap<>(states),
                 KafkaZkLayout.decodeEntityConfig(config));
         topics.put(name, info);
         return info;
-    }
-
-    /**
-     * A new partition's state as Kafka's controller writes it, with one difference that keeps it true: the leader is
-     * the first live replica of the assignment, and the ISR is that leader alone, because Tandem brokers do not
-     * replicate yet and a follower that never fetches is not in sync. No live replica: no leader, an empty ISR.
-     */
-    private PartitionState initialState(List<Integer> replicas, List<Integer> liveBrokerIds) {
-        int leader = replicas.stream().filter(liveBrokerIds::contains).findFirst().orElse(NO_LEADER);
-        return new PartitionState(leader, 0, Math.max(controllerEpoch, 1),
-                leader == NO_LEADER ? List.of() : List.of(leader));
-    }
-
-    /**
-     * A partition this broker leads whose stored ISR names other replicas (written by an earlier Tandem that claimed
-     * them): those replicas never fetched from us, so the leader shrinks the ISR to itself, as a Kafka leader does
-     * with followers that fall behind for replica.lag.time.max.ms.
-     */
-    private PartitionState shrinkIsrIfLeader(String topic, int partition, PartitionState state) throws Exception {
-        if (state.leader() != self.brokerId() || state.isr().equals(List.of(self.brokerId()))) return state;
-        PartitionState shrunk = new PartitionState(state.leader(), state.leaderEpoch(), state.controllerEpoch(),
-                List.of(self.brokerId()));
-        store.setData(KafkaZkLayout.partitionStatePath(topic, partition), KafkaZkLayout.encodePartitionState(shrunk));
-        LOG.log(System.Logger.Level.INFO, "Shrank the ISR of {0}-{1} from {2} to {3}: no follower replicates from this broker",
-                topic, partition, state.isr(), shrunk.isr());
-        return shrunk;
-    }
-
-    private List<Integer> liveBrokerIds() {
-        return liveBrokers().stream().map(BrokerRegistration::brokerId).toList();
     }
 
     /** The topic, re-read from the store when this broker does not know it (another broker may have made it). */
@@ -240,7 +219,7 @@ public final class ClusterMetadata implements AutoCloseable {
                                               Map<String, String> configs, boolean validateOnly) throws Exception {
         if (topic(name) != null) throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
         SortedMap<Integer, List<Integer>> assignment = manualAssignment;
-        List<Integer> live = liveBrokerIds();
+        List<Integer> live = liveBrokers.stream().map(BrokerRegistration::brokerId).toList();
         if (assignment == null) {
             if (replicationFactor > live.size()) {
                 throw new ApiException(INVALID_REPLICATION_FACTOR, "Unable to replicate the partition "
@@ -251,18 +230,14 @@ public final class ClusterMetadata implements AutoCloseable {
                     ThreadLocalRandom.current().nextInt(live.size()));
         }
         UUID id = TopicId.random();
-        Map<Integer, PartitionState> states = new TreeMap<>();
-        for (Map.Entry<Integer, List<Integer>> e : assignment.entrySet()) states.put(e.getKey(), initialState(e.getValue(), live));
-        TopicInfo info = new TopicInfo(name, id, new TreeMap<>(assignment), states, new LinkedHashMap<>(configs));
+        TopicInfo info = new TopicInfo(name, id, new TreeMap<>(assignment), new ConcurrentHashMap<>(),
+                new LinkedHashMap<>(configs));
         if (validateOnly) return info;
-        // Kafka's order: the config before the assignment (a broker seeing the topic finds its config), then the
-        // partition states as the controller writes them.
+        // Kafka's admin path: the config before the assignment (a broker seeing the topic finds its config); the
+        // partition states are the controller's to write.
         java.util.LinkedHashMap<String, byte[]> nodes = new java.util.LinkedHashMap<>();
         nodes.put(KafkaZkLayout.topicConfigPath(name), KafkaZkLayout.encodeEntityConfig(configs));
         nodes.put(KafkaZkLayout.topicPath(name), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment)));
-        for (Map.Entry<Integer, PartitionState> e : states.entrySet()) {
-            nodes.put(KafkaZkLayout.partitionStatePath(name, e.getKey()), KafkaZkLayout.encodePartitionState(e.getValue()));
-        }
         store.writeAll(nodes, true);
         topics.put(name, info);
         return info;
@@ -281,7 +256,7 @@ public final class ClusterMetadata implements AutoCloseable {
             throw new ApiException(INVALID_PARTITIONS, "Topic already has " + current + " partitions.");
         }
         int replicationFactor = info.replicas().get(0).size();
-        List<Integer> brokerIds = liveBrokerIds();
+        List<Integer> brokerIds = liveBrokers.stream().map(BrokerRegistration::brokerId).toList();
         if (replicationFactor > brokerIds.size()) {
             throw new ApiException(INVALID_REPLICATION_FACTOR, "Not enough live brokers for replication factor "
                     + replicationFactor);
@@ -290,16 +265,10 @@ public final class ClusterMetadata implements AutoCloseable {
                 replicationFactor, ThreadLocalRandom.current().nextInt(brokerIds.size()));
         SortedMap<Integer, List<Integer>> all = new TreeMap<>(info.replicas());
         all.putAll(added);
-        Map<Integer, PartitionState> states = new TreeMap<>(info.states());
-        for (Map.Entry<Integer, List<Integer>> e : added.entrySet()) states.put(e.getKey(), initialState(e.getValue(), brokerIds));
-        TopicInfo updated = new TopicInfo(name, info.id(), all, states, info.configs());
+        TopicInfo updated = new TopicInfo(name, info.id(), all, info.states(), info.configs());
         if (validateOnly) return updated;
-        java.util.LinkedHashMap<String, byte[]> nodes = new java.util.LinkedHashMap<>();
-        nodes.put(KafkaZkLayout.topicPath(name), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(info.id(), all)));
-        for (Map.Entry<Integer, List<Integer>> e : added.entrySet()) {
-            nodes.put(KafkaZkLayout.partitionStatePath(name, e.getKey()), KafkaZkLayout.encodePartitionState(states.get(e.getKey())));
-        }
-        store.writeAll(nodes, true);
+        // The new partitions' states are the controller's to write, as for a new topic.
+        store.setData(KafkaZkLayout.topicPath(name), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(info.id(), all)));
         topics.put(name, updated);
         return updated;
     }
@@ -316,6 +285,15 @@ public final class ClusterMetadata implements AutoCloseable {
         store.deleteRecursive(KafkaZkLayout.deleteTopicPath(name));
         topics.remove(name);
         return info;
+    }
+
+    /**
+     * Applies partition states the controller sent (UpdateMetadata): the view Metadata, FindCoordinator and the
+     * request handlers answer from. A topic not known yet is read from the store first.
+     */
+    public void applyPartitionState(String topic, int partition, PartitionState state) {
+        TopicInfo info = topic(topic);
+        if (info != null) info.states().put(partition, state);
     }
 
     /** Replaces the topic's config overrides and leaves the change notification Kafka's brokers watch for. */

@@ -33,6 +33,8 @@ public final class ZkZnodeStore implements ZnodeStore {
     private volatile ZkClient client;
     private volatile Runnable sessionRenewed = () -> { };
     private volatile boolean closed;
+    private final java.util.concurrent.ConcurrentHashMap<String, Runnable> childWatches = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, Runnable> nodeWatches = new java.util.concurrent.ConcurrentHashMap<>();
 
     private ZkZnodeStore(String connectString, Duration sessionTimeout, Duration connectTimeout) {
         this.connectString = connectString;
@@ -50,7 +52,7 @@ public final class ZkZnodeStore implements ZnodeStore {
 
     private ZkClient openSession() throws Exception {
         ZkClient opened = ZkClient.builder(connectString).sessionTimeout(sessionTimeout)
-                .onSessionExpired(this::renewInBackground).build();
+                .onSessionExpired(this::renewInBackground).watcher(this::onWatchEvent).build();
         try {
             opened.connected().get(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
@@ -99,6 +101,9 @@ public final class ZkZnodeStore implements ZnodeStore {
                 return;
             }
             LOG.log(System.Logger.Level.INFO, "New ZooKeeper session 0x{0}", Long.toHexString(renewed.sessionId()));
+            // Watches die with their session: arm them again, and tell each listener, since changes may have been missed.
+            childWatches.forEach((path, listener) -> { armChildren(path); listener.run(); });
+            nodeWatches.forEach((path, listener) -> { armNode(path); listener.run(); });
             try {
                 sessionRenewed.run();
             } catch (RuntimeException e) {
@@ -265,6 +270,83 @@ public final class ZkZnodeStore implements ZnodeStore {
             }
         }
         for (CompletableFuture<?> set : sets) await(set);
+    }
+
+    @Override
+    public void watchChildren(String path, Runnable listener) {
+        childWatches.put(path, listener);
+        armChildren(path);
+    }
+
+    @Override
+    public void watchNode(String path, Runnable listener) {
+        nodeWatches.put(path, listener);
+        armNode(path);
+    }
+
+    /** Sets ZooKeeper's one-shot watch again; asynchronous, since this runs on the client's callback thread. */
+    private void armChildren(String path) {
+        client.getChildren(path, true);
+    }
+
+    private void armNode(String path) {
+        client.exists(path, true);
+    }
+
+    private void onWatchEvent(io.tandem.zk.client.WatchedEvent event) {
+        if (closed || event.path() == null) return;
+        Runnable children = childWatches.get(event.path());
+        if (children != null && (event.type() == io.tandem.zk.wire.EventType.NODE_CHILDREN_CHANGED
+                || event.type() == io.tandem.zk.wire.EventType.NODE_CREATED)) {
+            armChildren(event.path());
+            children.run();
+        }
+        Runnable node = nodeWatches.get(event.path());
+        if (node != null && event.type() != io.tandem.zk.wire.EventType.NODE_CHILDREN_CHANGED) {
+            armNode(event.path());
+            node.run();
+        }
+    }
+
+    @Override
+    public Versioned getVersioned(String path) throws Exception {
+        try {
+            ZkClient.NodeData node = await(client.getData(path, false));
+            return new Versioned(node.data(), node.stat().version());
+        } catch (Exception e) {
+            if (is(e, KeeperCode.NO_NODE)) return null;
+            throw e;
+        }
+    }
+
+    @Override
+    public java.util.Map<String, Integer> writeFenced(String fencePath, int fenceVersion,
+                                                       java.util.LinkedHashMap<String, Versioned> writes) throws Exception {
+        List<io.tandem.zk.wire.proto.MultiRequest.Op> ops = new ArrayList<>();
+        ops.add(io.tandem.zk.wire.proto.MultiRequest.Op.check(fencePath, fenceVersion));
+        for (java.util.Map.Entry<String, Versioned> e : writes.entrySet()) {
+            if (e.getValue().version() < 0) {
+                createParents(e.getKey());
+                ops.add(io.tandem.zk.wire.proto.MultiRequest.Op.create(new io.tandem.zk.wire.proto.CreateRequest(
+                        e.getKey(), e.getValue().data(), Acls.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT.flag())));
+            } else {
+                ops.add(io.tandem.zk.wire.proto.MultiRequest.Op.setData(e.getKey(), e.getValue().data(),
+                        e.getValue().version()));
+            }
+        }
+        try {
+            await(client.multi(ops));
+        } catch (ZkException e) {
+            if (e.code() == KeeperCode.BAD_VERSION || e.code() == KeeperCode.NODE_EXISTS || e.code() == KeeperCode.NO_NODE) {
+                throw new FencedWriteException("fenced write refused by ZooKeeper (" + e.code() + ") at " + e.path());
+            }
+            throw e;
+        }
+        java.util.Map<String, Integer> versions = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, Versioned> e : writes.entrySet()) {
+            versions.put(e.getKey(), e.getValue().version() + 1);
+        }
+        return versions;
     }
 
     @Override

@@ -55,6 +55,51 @@ public interface ZnodeStore extends AutoCloseable {
         return created;
     }
 
+    /** A node's data with its version ({@code Stat.version}), for writes that must not overwrite a newer state. */
+    record Versioned(byte[] data, int version) {
+    }
+
+    /** Thrown by {@link #writeFenced} when the fence or a node moved on since it was read: nothing was written. */
+    final class FencedWriteException extends Exception {
+        public FencedWriteException(String message) {
+            super(message);
+        }
+    }
+
+    /** The node's data and version, or {@code null} when it does not exist. */
+    default Versioned getVersioned(String path) throws Exception {
+        byte[] data = getData(path);
+        return data == null ? null : new Versioned(data, 0);
+    }
+
+    /**
+     * The controller's write, as Kafka's: in one multi, {@code fencePath} must still be at {@code fenceVersion} (the
+     * controller epoch this controller wrote) and each node at its expected version (-1: the node must not exist
+     * yet and is created, its parents first). Returns each node's new version. A store with one writer by
+     * construction (a local directory) has nothing to fence and writes in order.
+     */
+    default java.util.Map<String, Integer> writeFenced(String fencePath, int fenceVersion,
+                                                        java.util.LinkedHashMap<String, Versioned> writes) throws Exception {
+        java.util.Map<String, Integer> versions = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, Versioned> e : writes.entrySet()) {
+            setData(e.getKey(), e.getValue().data());
+            versions.put(e.getKey(), e.getValue().version() + 1);
+        }
+        return versions;
+    }
+
+    /**
+     * Calls {@code listener} whenever the children of {@code path} change (and once the node appears), until the
+     * store closes; re-armed across sessions. It runs on the store's notification thread: hand work off, never wait
+     * there for another store operation. Stores with one process (a local directory) never call it.
+     */
+    default void watchChildren(String path, Runnable listener) {
+    }
+
+    /** As {@link #watchChildren}, for the node's own creation, deletion and data changes. */
+    default void watchNode(String path, Runnable listener) {
+    }
+
     /**
      * {@code listener} runs after the store's ephemeral nodes were lost with an expired session and a new session is
      * open; it re-creates them. Stores without sessions never call it.

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
+import io.tandem.server.kafka.controller.KafkaController;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +19,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The broker's batched start-up writes leave Kafka's layout exactly as the one-by-one sequence did. */
+/**
+ * The broker's batched start-up writes leave Kafka's layout exactly as the one-by-one sequence did, and the first
+ * broker's controller wins the election at epoch one.
+ */
 class ClusterMetadataStartTest {
 
     private static ZkZnodeStore connect(Tandem zookeeper) throws Exception {
@@ -38,6 +42,15 @@ class ClusterMetadataStartTest {
              ZkZnodeStore reader = connect(zookeeper)) {
             first.start();
             second.start();
+            // The election is the controller's; with no replicas to lead, its requests to itself change nothing.
+            KafkaController firstController = new KafkaController(0, first.store(), first, (key, version, request) -> { });
+            KafkaController secondController = new KafkaController(1, second.store(), second, (key, version, request) -> { });
+            firstController.start();
+            secondController.start();
+            assertTrue(firstController.isActive());
+            assertFalse(secondController.isActive());
+            firstController.close();
+            secondController.close();
 
             assertEquals(0, first.controllerId());
             assertEquals(0, second.controllerId());

@@ -56,12 +56,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Until Tandem brokers replicate, the wire never claims they do: on a cluster of three brokers on one Tandem
- * ZooKeeper, a replication-factor-3 topic reports each partition's leader alone in sync (in Metadata and in the
- * partition's state znode), only the leader serves produce, fetch and list offsets, acks=all honours
- * min.insync.replicas, and a replication factor above the broker count is refused.
+ * Replication on a cluster of three Tandem brokers on one Tandem ZooKeeper, through the controller and Kafka's
+ * inter-broker protocol: followers fetch from leaders, the ISR and the high watermark say only what is true, only
+ * leaders serve clients, acks=all honours min.insync.replicas (before and after the append), and when a leader
+ * stops another in-sync replica takes over with every acknowledged record.
  */
-class ReplicationTruthTest {
+class ReplicationTest {
     private static final int BROKERS = 3;
     @TempDir
     Path dir;
@@ -72,41 +72,60 @@ class ReplicationTruthTest {
     @BeforeEach
     void start() throws Exception {
         zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-        for (int id = 1; id <= BROKERS; id++) brokers.add(startBroker(id));
+    }
+
+    private void startBrokers(Map<String, String> settings) throws Exception {
+        for (int id = 1; id <= BROKERS; id++) brokers.add(startBroker(id, settings));
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(0).bootstrapServers()));
     }
 
-    private Tandem startBroker(int id) throws Exception {
-        return Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
-                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect()));
+    private Tandem startBroker(int id, Map<String, String> settings) throws Exception {
+        TandemConfig config = TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
+                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect());
+        settings.forEach(config::set);
+        return Tandem.start(config);
     }
 
     @AfterEach
     void stop() {
         if (admin != null) admin.close(Duration.ofSeconds(5));
-        brokers.forEach(Tandem::close);
+        brokers.forEach(b -> {
+            if (b != null) b.close();
+        });
         if (zookeeper != null) zookeeper.close();
     }
 
     @Test
-    void shouldReportOnlyTheLeaderInSyncInMetadataAndInTheStateZnode() throws Exception {
+    void shouldReplicateToEveryReplicaAndReportOnlyInSyncOnesInTheIsr() throws Exception {
+        startBrokers(Map.of());
         admin.createTopics(List.of(new NewTopic("rf3", 3, (short) 3))).all().get(30, TimeUnit.SECONDS);
-        TopicDescription description = admin.describeTopics(List.of("rf3")).allTopicNames().get(30, TimeUnit.SECONDS)
-                .get("rf3");
+        try (KafkaProducer<String, String> producer = producer("all", "true")) {
+            for (int i = 0; i < 30; i++) producer.send(new ProducerRecord<>("rf3", i % 3, null, "v" + i)).get(30, TimeUnit.SECONDS);
+        }
+        TopicDescription description = describe("rf3");
         try (ZooKeeper zk = zkClient()) {
             for (TopicPartitionInfo p : description.partitions()) {
                 assertEquals(3, p.replicas().size(), "three replicas are assigned");
                 assertEquals(p.replicas().get(0), p.leader(), "the first live replica leads");
-                assertEquals(List.of(p.leader()), p.isr(), "nobody replicates, so only the leader is in sync");
+                assertEquals(3, p.isr().size(), "every follower fetched the acknowledged records: " + p.isr());
                 String state = new String(zk.getData("/brokers/topics/rf3/partitions/" + p.partition() + "/state",
                         false, null), StandardCharsets.UTF_8);
-                assertTrue(state.contains("\"isr\":[" + p.leader().id() + "]"), state);
+                assertTrue(state.contains("\"leader\":" + p.leader().id()), state);
             }
+        }
+        // Each follower's own log holds the leader's records: stop every leader in turn and read from the next one.
+        for (int round = 0; round < 2; round++) {
+            Node leader = describe("rf3").partitions().get(0).leader();
+            brokers.get(leader.id() - 1).close();
+            brokers.set(leader.id() - 1, null);
+            awaitLeaderChange("rf3", 0, leader.id());
+            assertEquals(30, consumeAll("rf3", 30).size(), "every acknowledged record survived leader " + leader.id());
         }
     }
 
     @Test
-    void shouldRefuseAReplicationFactorAboveTheLiveBrokerCount() {
+    void shouldRefuseAReplicationFactorAboveTheLiveBrokerCount() throws Exception {
+        startBrokers(Map.of());
         ExecutionException e = assertThrows(ExecutionException.class, () -> admin.createTopics(
                 List.of(new NewTopic("rf4", 1, (short) 4))).all().get(30, TimeUnit.SECONDS));
         assertInstanceOf(InvalidReplicationFactorException.class, e.getCause());
@@ -114,16 +133,16 @@ class ReplicationTruthTest {
 
     @Test
     void shouldAnswerProduceFetchAndListOffsetsOnlyOnTheLeader() throws Exception {
+        startBrokers(Map.of());
         admin.createTopics(List.of(new NewTopic("leaders", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
-        TopicPartitionInfo p = admin.describeTopics(List.of("leaders")).allTopicNames().get(30, TimeUnit.SECONDS)
-                .get("leaders").partitions().get(0);
+        TopicPartitionInfo p = describe("leaders").partitions().get(0);
         for (Node replica : p.replicas()) {
             Tandem broker = brokers.get(replica.id() - 1);
             boolean leader = replica.id() == p.leader().id();
             short expected = leader ? Errors.NONE.code() : Errors.NOT_LEADER_OR_FOLLOWER.code();
             try (KafkaTestConnection c = new KafkaTestConnection(broker.kafkaPort())) {
                 ProduceResponse produced = c.roundTrip(ApiKey.PRODUCE, (short) 9, (short) 1,
-                        produceRequest("leaders", (short) 1), ProduceResponse::read);
+                        produceRequest("leaders", (short) -1), ProduceResponse::read);
                 assertEquals(expected, produced.responses.get(0).partitionResponses.get(0).errorCode,
                         "produce to broker " + replica.id());
                 FetchResponse fetched = c.roundTrip(ApiKey.FETCH, (short) 11, (short) 0, fetchRequest("leaders"),
@@ -134,15 +153,24 @@ class ReplicationTruthTest {
                         listOffsetsRequest("leaders"), ListOffsetsResponse::read);
                 assertEquals(expected, listed.topics.get(0).partitions.get(0).errorCode,
                         "list offsets on broker " + replica.id());
-                if (leader) assertEquals(1, listed.topics.get(0).partitions.get(0).offset, "one record on the leader");
+                if (leader) {
+                    assertEquals(1, listed.topics.get(0).partitions.get(0).offset,
+                            "acks=all answered, so the record is committed on the leader");
+                }
             }
         }
     }
 
     @Test
-    void shouldRefuseAcksAllWhenMinInsyncReplicasExceedsTheIsr() throws Exception {
+    void shouldRefuseAcksAllWhenTheIsrIsBelowMinInsyncReplicas() throws Exception {
+        startBrokers(Map.of());
         admin.createTopics(List.of(new NewTopic("guarded", 1, (short) 3)
-                .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
+                .configs(Map.of("min.insync.replicas", "3")))).all().get(30, TimeUnit.SECONDS);
+        TopicPartitionInfo p = describe("guarded").partitions().get(0);
+        int follower = p.replicas().get(2).id();
+        brokers.get(follower - 1).close();
+        brokers.set(follower - 1, null);
+        awaitIsrSize("guarded", 0, 2);
         try (KafkaProducer<String, String> all = producer("all", "false");
              KafkaProducer<String, String> one = producer("1", "false")) {
             ExecutionException e = assertThrows(ExecutionException.class,
@@ -154,46 +182,51 @@ class ReplicationTruthTest {
     }
 
     @Test
-    void shouldServeRealClientsThroughTheLeaders() throws Exception {
-        admin.createTopics(List.of(new NewTopic("spread", 3, (short) 3))).all().get(30, TimeUnit.SECONDS);
-        try (KafkaProducer<String, String> producer = producer("all", "true")) {
-            for (int i = 0; i < 30; i++) producer.send(new ProducerRecord<>("spread", i % 3, null, "v" + i));
-            producer.flush();
-        }
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(1).bootstrapServers());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "readers");
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
-                new StringDeserializer())) {
-            consumer.subscribe(List.of("spread"));
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (values.size() < 30 && System.currentTimeMillis() < deadline) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) values.add(r.value());
+    void shouldAnswerNotEnoughReplicasAfterAppendWhenTheIsrShrinksUnderAWaitingProduce() throws Exception {
+        // Broker 1 leads; its follower reaches it only through a proxy the test can cut. Broker 1 starts first, so
+        // it is also the controller and takes the ISR change itself.
+        int port = io.tandem.server.ensemble.TestEnsemble.freePort();
+        try (io.tandem.server.ensemble.FaultyProxy proxy = new io.tandem.server.ensemble.FaultyProxy(port)) {
+            Map<String, String> fast = Map.of("replica.lag.time.max.ms", "1000");
+            TandemConfig leaderConfig = TandemConfig.forTests(dir.resolve("broker1")).roles(EnumSet.of(TandemConfig.Role.KAFKA))
+                    .kafkaPort(port).set("broker.id", "1").set("zookeeper.connect", zookeeper.zookeeperConnect())
+                    .set("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port())
+                    .set("replica.lag.time.max.ms", "1000");
+            brokers.add(Tandem.start(leaderConfig));
+            brokers.add(startBroker(2, fast));
+            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(1).bootstrapServers()));
+            admin.createTopics(List.of(new NewTopic("shrinking", Map.of(0, List.of(1, 2)))
+                    .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
+            awaitIsrSize("shrinking", 0, 2);
+            proxy.cut();
+            try (KafkaTestConnection c = new KafkaTestConnection(port)) {
+                ProduceRequest request = produceRequest("shrinking", (short) -1);
+                request.timeoutMs = 20_000;
+                ProduceResponse produced = c.roundTrip(ApiKey.PRODUCE, (short) 9, (short) 1, request, ProduceResponse::read);
+                assertEquals(Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND.code(),
+                        produced.responses.get(0).partitionResponses.get(0).errorCode,
+                        "appended while both were in sync, then the follower fell out of the ISR");
             }
-            consumer.commitSync();
         }
-        assertEquals(30, values.size(), "every record came back through the partition leaders");
     }
 
     @Test
-    void shouldShrinkAStaleIsrThatClaimedFollowersWhenTheLeaderLoadsIt() throws Exception {
-        // What an earlier Tandem wrote: replicas 1,2,3 all "in sync" although only broker 1 ever had the data.
+    void shouldDropUnregisteredBrokersFromTheIsrWhenTheControllerLoadsTheState() throws Exception {
+        // What an earlier run wrote: broker 7, never registered here, is claimed in sync.
         try (ZooKeeper zk = zkClient()) {
-            zk.create("/brokers/topics/stale", ("{\"version\":3,\"partitions\":{\"0\":[1,2,3]},\"adding_replicas\":{},"
+            zk.create("/brokers", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            zk.create("/brokers/topics", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            zk.create("/brokers/topics/stale", ("{\"version\":3,\"partitions\":{\"0\":[1,7]},\"adding_replicas\":{},"
                     + "\"removing_replicas\":{},\"topic_id\":\"AAAAAAAAAAAAAAAAAAAAAQ\"}").getBytes(StandardCharsets.UTF_8),
                     ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             zk.create("/brokers/topics/stale/partitions", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             zk.create("/brokers/topics/stale/partitions/0", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             zk.create("/brokers/topics/stale/partitions/0/state",
-                    "{\"version\":1,\"leader\":1,\"leader_epoch\":0,\"controller_epoch\":1,\"isr\":[1,2,3]}"
+                    "{\"version\":1,\"leader\":1,\"leader_epoch\":0,\"controller_epoch\":1,\"isr\":[1,7]}"
                             .getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         }
-        brokers.get(0).close();
-        brokers.set(0, startBroker(1));
-        TopicPartitionInfo p = admin.describeTopics(List.of("stale")).allTopicNames().get(30, TimeUnit.SECONDS)
-                .get("stale").partitions().get(0);
+        startBrokers(Map.of());
+        TopicPartitionInfo p = describe("stale").partitions().get(0);
         assertEquals(1, p.leader().id());
         assertEquals(List.of(p.leader()), p.isr());
         try (ZooKeeper zk = zkClient()) {
@@ -203,9 +236,54 @@ class ReplicationTruthTest {
         }
     }
 
+    private TopicDescription describe(String topic) throws Exception {
+        return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+    }
+
+    private void awaitIsrSize(String topic, int partition, int size) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (describe(topic).partitions().get(partition).isr().size() != size) {
+            assertTrue(System.currentTimeMillis() < deadline, "ISR of " + topic + " never reached " + size);
+            Thread.sleep(50);
+        }
+    }
+
+    private void awaitLeaderChange(String topic, int partition, int oldLeader) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            Node leader = describe(topic).partitions().get(partition).leader();
+            if (leader != null && leader.id() != oldLeader) return;
+            assertTrue(System.currentTimeMillis() < deadline, "no new leader for " + topic);
+            Thread.sleep(50);
+        }
+    }
+
+    private List<String> consumeAll(String topic, int expected) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            consumer.assign(admin.describeTopics(List.of(topic)).allTopicNames().toCompletionStage().toCompletableFuture()
+                    .join().get(topic).partitions().stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList());
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (values.size() < expected && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) values.add(r.value());
+            }
+        }
+        return values;
+    }
+
+    private String bootstrap() {
+        return String.join(",", brokers.stream().filter(b -> b != null).map(Tandem::bootstrapServers).toList());
+    }
+
     private KafkaProducer<String, String> producer(String acks, String idempotent) {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(2).bootstrapServers());
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
         props.put(ProducerConfig.ACKS_CONFIG, acks);
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, idempotent);
         // Without retries a refused write fails at once instead of retrying until the delivery timeout.

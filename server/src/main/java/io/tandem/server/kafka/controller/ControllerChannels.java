@@ -1,0 +1,119 @@
+package io.tandem.server.kafka.controller;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.network.BrokerChannel;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The controller's connections to the brokers, as Kafka's ControllerChannelManager: one sending thread per broker,
+ * so a slow or dead broker delays only its own requests, never the controller's event thread; a request is retried
+ * until it is answered or the broker leaves. Requests to this broker itself skip the network.
+ */
+final class ControllerChannels implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ControllerChannels.class.getName());
+    /** Controller requests waiting for one broker; they come from cluster events, not clients. */
+    static final int QUEUED_REQUESTS_MAX = 10_000;
+    static final long RETRY_BACKOFF_MS = 100;
+
+    private record Destination(BrokerChannel channel, ThreadPoolExecutor sender) {
+    }
+
+    private final int localBrokerId;
+    private final KafkaController.LocalBroker local;
+    private final Map<Integer, Destination> destinations = new HashMap<>();
+
+    ControllerChannels(int localBrokerId, KafkaController.LocalBroker local) {
+        this.localBrokerId = localBrokerId;
+        this.local = local;
+    }
+
+    /** Keeps one destination per live broker: new ones are opened, departed ones closed. */
+    synchronized void update(Iterable<BrokerRegistration> live) {
+        Map<Integer, BrokerRegistration> byId = new HashMap<>();
+        for (BrokerRegistration b : live) byId.put(b.brokerId(), b);
+        destinations.entrySet().removeIf(e -> {
+            if (byId.containsKey(e.getKey())) return false;
+            close(e.getValue());
+            return true;
+        });
+        for (BrokerRegistration b : byId.values()) {
+            if (b.brokerId() == localBrokerId) continue;
+            Destination d = destinations.get(b.brokerId());
+            if (d == null) {
+                ThreadPoolExecutor sender = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                        new LinkedBlockingQueue<>(QUEUED_REQUESTS_MAX), r -> {
+                            Thread t = new Thread(r, "kafka-controller-to-broker-" + b.brokerId());
+                            t.setDaemon(true);
+                            return t;
+                        });
+                destinations.put(b.brokerId(), new Destination(new BrokerChannel(b.host(), b.port(),
+                        "controller-" + localBrokerId, 30_000), sender));
+            } else {
+                d.channel().retarget(b.host(), b.port());
+            }
+        }
+    }
+
+    /**
+     * Sends in order per broker; to this broker it is handled before this call returns. The future completes when
+     * the broker answered (or it left, or the request could not be queued).
+     */
+    synchronized CompletableFuture<Void> send(int brokerId, ApiKey key, short version, ApiMessage request) {
+        if (brokerId == localBrokerId) {
+            local.handle(key, version, request);
+            return CompletableFuture.completedFuture(null);
+        }
+        Destination d = destinations.get(brokerId);
+        CompletableFuture<Void> answered = new CompletableFuture<>();
+        if (d == null) {
+            answered.complete(null);
+            return answered;
+        }
+        try {
+            d.sender().execute(() -> {
+                deliver(brokerId, d, key, version, request);
+                answered.complete(null);
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.log(System.Logger.Level.ERROR, "Dropping {0} to broker {1}: {2} requests already queued", key.apiName(),
+                    brokerId, QUEUED_REQUESTS_MAX);
+            answered.complete(null);
+        }
+        return answered;
+    }
+
+    private void deliver(int brokerId, Destination d, ApiKey key, short version, ApiMessage request) {
+        while (!d.sender().isShutdown()) {
+            try {
+                d.channel().send(key, version, request);
+                return;
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.DEBUG, "Sending " + key.apiName() + " to broker " + brokerId + " failed: " + e);
+                try {
+                    Thread.sleep(RETRY_BACKOFF_MS);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private static void close(Destination d) {
+        d.sender().shutdownNow();
+        d.channel().close();
+    }
+
+    @Override
+    public synchronized void close() {
+        destinations.values().forEach(ControllerChannels::close);
+        destinations.clear();
+    }
+}

@@ -1,0 +1,577 @@
+package io.tandem.server.kafka.controller;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.AlterPartitionRequest;
+import io.tandem.kafka.wire.message.AlterPartitionResponse;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.metadata.ClusterMetadata;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.PartitionState;
+import io.tandem.server.kafka.metadata.TopicAssignment;
+import io.tandem.server.kafka.metadata.ZnodeStore;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The Kafka controller as in Kafka 3.9's ZooKeeper mode. Every broker runs for it by creating the ephemeral
+ * {@code /controller}; the winner bumps {@code /controller_epoch} and from then on writes every partition state in a
+ * multi that checks that epoch node's version, so a deposed controller can write nothing. It watches
+ * {@code /brokers/ids} and {@code /brokers/topics}: new topics and partitions get their first leader and ISR (the
+ * first live replica; every live replica, all empty), a departed broker's partitions a new leader from the ISR
+ * (never an out-of-sync replica: {@code unclean.leader.election.enable=false}), and each decision goes to the brokers
+ * as LeaderAndIsr (the replicas) and UpdateMetadata (everyone). Leaders' ISR changes arrive as AlterPartition.
+ * All of it runs on one event thread; sends go through {@link ControllerChannels} and never block it.
+ */
+public final class KafkaController implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(KafkaController.class.getName());
+    static final short LEADER_AND_ISR_VERSION = 6;
+    static final short UPDATE_METADATA_VERSION = 7;
+    static final short STOP_REPLICA_VERSION = 3;
+    /** How long a caller waits for the controller's event thread (a topic's first leaders, an ISR change). */
+    static final long EVENT_WAIT_MS = 30_000;
+
+    /** The requests the controller sends, handled in this process when the destination is this broker. */
+    @FunctionalInterface
+    public interface LocalBroker {
+        void handle(ApiKey key, short version, io.tandem.kafka.wire.ApiMessage request);
+    }
+
+    private final int localBrokerId;
+    private final ZnodeStore store;
+    private final ClusterMetadata metadata;
+    private final ControllerChannels channels;
+    private final ExecutorService events;
+    private volatile boolean active;
+    private volatile boolean closed;
+    private int epoch;
+    private int epochZkVersion;
+    private final Map<Integer, BrokerRegistration> live = new TreeMap<>();
+    private final Map<String, TopicAssignment> topics = new HashMap<>();
+    private final Map<TopicPartition, PartitionState> states = new HashMap<>();
+
+    public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata,
+                           LocalBroker local) {
+        this.localBrokerId = localBrokerId;
+        this.store = store;
+        this.metadata = metadata;
+        this.channels = new ControllerChannels(localBrokerId, local);
+        this.events = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "kafka-controller-" + localBrokerId);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Watches the paths the controller reacts to and runs for controller; returns once the election is decided. */
+    public void start() throws Exception {
+        store.watchNode(KafkaZkLayout.CONTROLLER, () -> enqueue(this::elect));
+        store.watchChildren(KafkaZkLayout.BROKER_IDS, () -> enqueue(this::onBrokersChanged));
+        store.watchChildren(KafkaZkLayout.BROKER_TOPICS, () -> enqueue(() -> onTopicsChanged()));
+        call(() -> {
+            elect();
+            return null;
+        });
+    }
+
+    public boolean isActive() {
+        return active;
+    }
+
+    /** The session was renewed: the old {@code /controller} may be gone, so run again. */
+    public void onSessionRenewed() {
+        try {
+            call(() -> {
+                active = false;
+                elect();
+                return null;
+            });
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "Broker " + localBrokerId + " could not run for controller again", e);
+        }
+    }
+
+    /**
+     * A topic or its partitions were just written by this broker: give them leaders now, and wait until their
+     * replicas took their roles, so a client told the topic exists finds its leaders serving (bounded wait).
+     */
+    public void topicsChanged() throws Exception {
+        List<CompletableFuture<Void>> delivered = call(this::onTopicsChanged);
+        CompletableFuture.allOf(delivered.toArray(CompletableFuture[]::new)).get(EVENT_WAIT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** AlterPartition from a leader: validated against the current state and written fenced, or refused. */
+    public AlterPartitionResponse alterPartition(AlterPartitionRequest request) throws Exception {
+        return call(() -> onAlterPartition(request));
+    }
+
+    private void enqueue(Runnable event) {
+        if (closed) return;
+        try {
+            events.execute(() -> runSafely(event));
+        } catch (java.util.concurrent.RejectedExecutionException ignored) {
+            // closing
+        }
+    }
+
+    private <T> T call(Callable<T> event) throws Exception {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        events.execute(() -> {
+            try {
+                result.complete(event.call());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return result.get(EVENT_WAIT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    private void runSafely(Runnable event) {
+        try {
+            event.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "Controller event failed on broker " + localBrokerId, e);
+        }
+    }
+
+    // ---------------------------------------------------------------- election
+
+    private void elect() {
+        try {
+            if (active && isStillController()) return;
+            active = false;
+            byte[] controller = KafkaZkLayout.encodeController(localBrokerId, System.currentTimeMillis());
+            if (store.create(KafkaZkLayout.CONTROLLER, controller, true)) {
+                becomeController();
+            } else {
+                byte[] data = store.getData(KafkaZkLayout.CONTROLLER);
+                metadata.controllerId(data == null ? -1 : KafkaZkLayout.decodeControllerId(data));
+                if (data == null) enqueue(this::elect);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("controller election failed on broker " + localBrokerId, e);
+        }
+    }
+
+    private boolean isStillController() throws Exception {
+        byte[] data = store.getData(KafkaZkLayout.CONTROLLER);
+        return data != null && KafkaZkLayout.decodeControllerId(data) == localBrokerId;
+    }
+
+    private void becomeController() throws Exception {
+        ZnodeStore.Versioned current = store.getVersioned(KafkaZkLayout.CONTROLLER_EPOCH);
+        int previous = current == null || current.data().length == 0 ? 0 : KafkaZkLayout.decodeControllerEpoch(current.data());
+        LinkedHashMap<String, ZnodeStore.Versioned> write = new LinkedHashMap<>();
+        write.put(KafkaZkLayout.CONTROLLER_EPOCH, new ZnodeStore.Versioned(
+                KafkaZkLayout.encodeControllerEpoch(previous + 1), current == null ? -1 : current.version()));
+        try {
+            epochZkVersion = current == null
+                    ? store.writeFenced(KafkaZkLayout.CONTROLLER, 0, write).get(KafkaZkLayout.CONTROLLER_EPOCH)
+                    : store.writeFenced(KafkaZkLayout.CONTROLLER_EPOCH, current.version(), write)
+                    .get(KafkaZkLayout.CONTROLLER_EPOCH);
+        } catch (ZnodeStore.FencedWriteException e) {
+            // Another controller bumped the epoch between our read and write: it is the controller, not us.
+            LOG.log(System.Logger.Level.WARNING, "Broker {0} lost the controller epoch race; resigning", localBrokerId);
+            store.deleteRecursive(KafkaZkLayout.CONTROLLER);
+            return;
+        }
+        epoch = previous + 1;
+        active = true;
+        metadata.controllerId(localBrokerId);
+        LOG.log(System.Logger.Level.INFO, "Broker {0} is the controller, epoch {1}", localBrokerId, epoch);
+        loadClusterState();
+        List<TopicPartition> changed = new ArrayList<>();
+        for (String topic : topics.keySet()) changed.addAll(initializeNewPartitions(topic));
+        changed.addAll(electLeadersForOfflinePartitions());
+        // Replicas on brokers that are not registered are not in sync, whatever an older controller wrote.
+        Set<Integer> absent = new HashSet<>();
+        for (PartitionState state : states.values()) {
+            for (int r : state.isr()) if (!live.containsKey(r)) absent.add(r);
+        }
+        changed.addAll(removeFromIsr(absent));
+        // A new controller tells every broker everything, as Kafka's does on failover.
+        for (int broker : live.keySet()) sendLeaderAndIsr(broker, partitionsOn(broker, states.keySet()), true);
+        sendUpdateMetadata(live.keySet(), states.keySet());
+        LOG.log(System.Logger.Level.INFO, "Controller {0} loaded {1} topics, {2} partitions; {3} states changed",
+                localBrokerId, topics.size(), states.size(), changed.size());
+    }
+
+    private void loadClusterState() throws Exception {
+        live.clear();
+        for (BrokerRegistration b : metadata.refreshLiveBrokers()) live.put(b.brokerId(), b);
+        channels.update(live.values());
+        topics.clear();
+        states.clear();
+        for (String topic : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(topic);
+    }
+
+    private void loadTopic(String topic) throws Exception {
+        byte[] data = store.getData(KafkaZkLayout.topicPath(topic));
+        if (data == null) return;
+        TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
+        topics.put(topic, assignment);
+        store.watchNode(KafkaZkLayout.topicPath(topic), () -> enqueue(() -> onTopicsChanged()));
+        for (int p : assignment.replicas().keySet()) {
+            ZnodeStore.Versioned state = store.getVersioned(KafkaZkLayout.partitionStatePath(topic, p));
+            if (state != null) {
+                states.put(new TopicPartition(topic, p),
+                        KafkaZkLayout.decodePartitionState(state.data()).withZkVersion(state.version()));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- events
+
+    private void onBrokersChanged() {
+        if (!active) return;
+        try {
+            Set<Integer> before = new HashSet<>(live.keySet());
+            live.clear();
+            for (BrokerRegistration b : metadata.refreshLiveBrokers()) live.put(b.brokerId(), b);
+            channels.update(live.values());
+            Set<Integer> joined = new HashSet<>(live.keySet());
+            joined.removeAll(before);
+            Set<Integer> departed = new HashSet<>(before);
+            departed.removeAll(live.keySet());
+            if (joined.isEmpty() && departed.isEmpty()) return;
+            LOG.log(System.Logger.Level.INFO, "Controller {0}: brokers joined {1}, departed {2}", localBrokerId,
+                    joined, departed);
+            List<TopicPartition> changed = new ArrayList<>(electLeadersForOfflinePartitions());
+            changed.addAll(removeFromIsr(departed));
+            for (int broker : live.keySet()) {
+                Collection<TopicPartition> partitions = joined.contains(broker) ? states.keySet() : changed;
+                sendLeaderAndIsr(broker, partitionsOn(broker, partitions), joined.contains(broker));
+            }
+            sendUpdateMetadata(live.keySet(), joined.isEmpty() ? changed : states.keySet());
+        } catch (Exception e) {
+            throw new IllegalStateException("controller " + localBrokerId + " cannot handle a broker change", e);
+        }
+    }
+
+    /** Returns the deliveries of the LeaderAndIsr requests it sent. */
+    private List<CompletableFuture<Void>> onTopicsChanged() {
+        List<CompletableFuture<Void>> delivered = new ArrayList<>();
+        if (!active) return delivered;
+        try {
+            List<String> current = store.getChildren(KafkaZkLayout.BROKER_TOPICS);
+            List<TopicPartition> changed = new ArrayList<>();
+            for (String topic : current) {
+                TopicAssignment known = topics.get(topic);
+                byte[] data = store.getData(KafkaZkLayout.topicPath(topic));
+                if (data == null) continue;
+                TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
+                if (known == null) {
+                    loadTopic(topic);
+                } else if (!known.equals(assignment)) {
+                    topics.put(topic, assignment);
+                }
+                changed.addAll(initializeNewPartitions(topic));
+            }
+            Set<String> deleted = new HashSet<>(topics.keySet());
+            deleted.removeAll(current);
+            for (String topic : deleted) deleteTopic(topic);
+            if (changed.isEmpty()) return delivered;
+            // LeaderAndIsr first, so a broker hears of a partition it serves no later than that others may ask it.
+            for (int broker : live.keySet()) delivered.add(sendLeaderAndIsr(broker, partitionsOn(broker, changed), false));
+            sendUpdateMetadata(live.keySet(), changed);
+            return delivered;
+        } catch (Exception e) {
+            throw new IllegalStateException("controller " + localBrokerId + " cannot handle a topic change", e);
+        }
+    }
+
+    private void deleteTopic(String topic) {
+        TopicAssignment assignment = topics.remove(topic);
+        states.keySet().removeIf(tp -> tp.topic().equals(topic));
+        Map<Integer, io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState> byBroker = new HashMap<>();
+        assignment.replicas().forEach((p, replicas) -> {
+            for (int broker : replicas) {
+                if (!live.containsKey(broker)) continue;
+                var state = byBroker.computeIfAbsent(broker, b -> {
+                    var t = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState();
+                    t.topicName = topic;
+                    return t;
+                });
+                var ps = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaPartitionState();
+                ps.partitionIndex = p;
+                ps.leaderEpoch = -2;
+                ps.deletePartition = true;
+                state.partitionStates.add(ps);
+            }
+        });
+        byBroker.forEach((broker, state) -> {
+            var request = new io.tandem.kafka.wire.message.StopReplicaRequest();
+            request.controllerId = localBrokerId;
+            request.controllerEpoch = epoch;
+            request.brokerEpoch = -1;
+            request.topicStates.add(state);
+            channels.send(broker, ApiKey.STOP_REPLICA, STOP_REPLICA_VERSION, request);
+        });
+    }
+
+    private AlterPartitionResponse onAlterPartition(AlterPartitionRequest request) throws Exception {
+        AlterPartitionResponse response = new AlterPartitionResponse();
+        if (!active) {
+            response.errorCode = NOT_CONTROLLER;
+            return response;
+        }
+        List<TopicPartition> changed = new ArrayList<>();
+        for (AlterPartitionRequest.TopicData topic : request.topics) {
+            AlterPartitionResponse.TopicData topicResult = new AlterPartitionResponse.TopicData();
+            topicResult.topicName = topic.topicName;
+            topicResult.topicId = topic.topicId;
+            // v2+ name the topic by id only.
+            String name = topic.topicName != null && !topic.topicName.isEmpty() ? topic.topicName
+                    : topics.entrySet().stream().filter(t -> t.getValue().topicId().equals(topic.topicId))
+                    .map(Map.Entry::getKey).findFirst().orElse("");
+            for (AlterPartitionRequest.PartitionData data : topic.partitions) {
+                TopicPartition tp = new TopicPartition(name, data.partitionIndex);
+                AlterPartitionResponse.PartitionData result = new AlterPartitionResponse.PartitionData();
+                result.partitionIndex = data.partitionIndex;
+                List<Integer> newIsr = data.newIsr.isEmpty() && !data.newIsrWithEpochs.isEmpty()
+                        ? data.newIsrWithEpochs.stream().map(b -> b.brokerId).toList() : data.newIsr;
+                PartitionState state = states.get(tp);
+                TopicAssignment assignment = topics.get(tp.topic());
+                List<Integer> replicas = assignment == null ? null : assignment.replicas().get(tp.partition());
+                if (state == null || replicas == null) {
+                    result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                } else if (state.leader() != request.brokerId) {
+                    result.errorCode = NOT_LEADER_OR_FOLLOWER;
+                } else if (data.leaderEpoch != state.leaderEpoch()) {
+                    result.errorCode = FENCED_LEADER_EPOCH;
+                } else if (data.partitionEpoch != state.zkVersion()) {
+                    result.errorCode = INVALID_UPDATE_VERSION;
+                } else if (!newIsr.contains(state.leader()) || !replicas.containsAll(newIsr)
+                        || !newIsr.stream().allMatch(live::containsKey)) {
+                    result.errorCode = INELIGIBLE_REPLICA;
+                } else {
+                    PartitionState next = writeState(tp, new PartitionState(state.leader(), state.leaderEpoch(), epoch,
+                            newIsr, state.zkVersion()));
+                    if (next == null) {
+                        result.errorCode = INVALID_UPDATE_VERSION;
+                    } else {
+                        changed.add(tp);
+                        state = next;
+                    }
+                }
+                result.leaderId = state == null ? -1 : state.leader();
+                result.leaderEpoch = state == null ? -1 : state.leaderEpoch();
+                result.isr = state == null ? new ArrayList<>() : new ArrayList<>(state.isr());
+                result.partitionEpoch = state == null ? -1 : state.zkVersion();
+                topicResult.partitions.add(result);
+            }
+            response.topics.add(topicResult);
+        }
+        if (!changed.isEmpty()) sendUpdateMetadata(live.keySet(), changed);
+        return response;
+    }
+
+    // ---------------------------------------------------------------- decisions
+
+    /** Partitions of {@code topic} without a state yet: leader the first live replica, ISR the live replicas. */
+    private List<TopicPartition> initializeNewPartitions(String topic) throws Exception {
+        List<TopicPartition> created = new ArrayList<>();
+        for (Map.Entry<Integer, List<Integer>> e : topics.get(topic).replicas().entrySet()) {
+            TopicPartition tp = new TopicPartition(topic, e.getKey());
+            if (states.containsKey(tp)) continue;
+            List<Integer> isr = e.getValue().stream().filter(live::containsKey).toList();
+            if (isr.isEmpty()) continue;
+            PartitionState written = writeState(tp, new PartitionState(isr.get(0), 0, epoch, isr, -1));
+            if (written != null) created.add(tp);
+        }
+        return created;
+    }
+
+    /** Partitions whose leader is gone: the first live ISR member in assignment order leads, with a new epoch. */
+    private List<TopicPartition> electLeadersForOfflinePartitions() throws Exception {
+        List<TopicPartition> changed = new ArrayList<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(states.entrySet())) {
+            PartitionState state = e.getValue();
+            if (live.containsKey(state.leader())) continue;
+            List<Integer> replicas = topics.get(e.getKey().topic()).replicas().get(e.getKey().partition());
+            Integer leader = replicas.stream().filter(r -> live.containsKey(r) && state.isr().contains(r))
+                    .findFirst().orElse(null);
+            if (leader == null) {
+                if (state.leader() != -1) {
+                    // No in-sync replica is alive: the partition stays offline rather than lose committed records.
+                    LOG.log(System.Logger.Level.WARNING, "No live in-sync replica for {0} (ISR {1}); it stays offline",
+                            e.getKey(), state.isr());
+                }
+                continue;
+            }
+            List<Integer> isr = state.isr().stream().filter(live::containsKey).toList();
+            if (writeState(e.getKey(), new PartitionState(leader, state.leaderEpoch() + 1, epoch, isr,
+                    state.zkVersion())) != null) {
+                changed.add(e.getKey());
+            }
+        }
+        return changed;
+    }
+
+    /** Departed followers leave the ISR of partitions that still have a leader, with a new leader epoch. */
+    private List<TopicPartition> removeFromIsr(Set<Integer> departed) throws Exception {
+        List<TopicPartition> changed = new ArrayList<>();
+        if (departed.isEmpty()) return changed;
+        for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(states.entrySet())) {
+            PartitionState state = e.getValue();
+            if (!live.containsKey(state.leader()) || state.isr().stream().noneMatch(departed::contains)) continue;
+            List<Integer> isr = state.isr().stream().filter(r -> !departed.contains(r)).toList();
+            if (writeState(e.getKey(), new PartitionState(state.leader(), state.leaderEpoch() + 1, epoch, isr,
+                    state.zkVersion())) != null) {
+                changed.add(e.getKey());
+            }
+        }
+        return changed;
+    }
+
+    /**
+     * Writes a partition state over the version it was read at (-1: the state znode is new), in a multi fenced by
+     * the controller epoch. Returns the state with its new version; null when the node moved (the state is re-read);
+     * a moved epoch means another controller took over, and this one resigns.
+     */
+    private PartitionState writeState(TopicPartition tp, PartitionState state) throws Exception {
+        String path = KafkaZkLayout.partitionStatePath(tp.topic(), tp.partition());
+        LinkedHashMap<String, ZnodeStore.Versioned> write = new LinkedHashMap<>();
+        write.put(path, new ZnodeStore.Versioned(KafkaZkLayout.encodePartitionState(state), state.zkVersion()));
+        try {
+            int version = store.writeFenced(KafkaZkLayout.CONTROLLER_EPOCH, epochZkVersion, write).get(path);
+            PartitionState written = state.withZkVersion(version);
+            states.put(tp, written);
+            return written;
+        } catch (ZnodeStore.FencedWriteException e) {
+            ZnodeStore.Versioned epochNode = store.getVersioned(KafkaZkLayout.CONTROLLER_EPOCH);
+            if (epochNode == null || epochNode.version() != epochZkVersion) {
+                LOG.log(System.Logger.Level.WARNING, "Controller {0} was fenced by a newer epoch; resigning", localBrokerId);
+                active = false;
+                enqueue(this::elect);
+                return null;
+            }
+            ZnodeStore.Versioned stored = store.getVersioned(path);
+            if (stored != null) states.put(tp, KafkaZkLayout.decodePartitionState(stored.data()).withZkVersion(stored.version()));
+            LOG.log(System.Logger.Level.INFO, "State of {0} changed under the controller; re-read it", tp);
+            return null;
+        }
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    private List<TopicPartition> partitionsOn(int broker, Collection<TopicPartition> partitions) {
+        List<TopicPartition> on = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            TopicAssignment assignment = topics.get(tp.topic());
+            if (assignment != null && assignment.replicas().getOrDefault(tp.partition(), List.of()).contains(broker)) {
+                on.add(tp);
+            }
+        }
+        return on;
+    }
+
+    private CompletableFuture<Void> sendLeaderAndIsr(int broker, List<TopicPartition> partitions, boolean full) {
+        if (partitions.isEmpty() || !active) return CompletableFuture.completedFuture(null);
+        var request = new io.tandem.kafka.wire.message.LeaderAndIsrRequest();
+        request.controllerId = localBrokerId;
+        request.controllerEpoch = epoch;
+        request.brokerEpoch = -1;
+        request.type = (byte) (full ? 1 : 0);
+        Map<String, io.tandem.kafka.wire.message.LeaderAndIsrRequest.LeaderAndIsrTopicState> byTopic = new LinkedHashMap<>();
+        Set<Integer> leaders = new HashSet<>();
+        for (TopicPartition tp : partitions) {
+            PartitionState state = states.get(tp);
+            if (state == null) continue;
+            var topicState = byTopic.computeIfAbsent(tp.topic(), name -> {
+                var t = new io.tandem.kafka.wire.message.LeaderAndIsrRequest.LeaderAndIsrTopicState();
+                t.topicName = name;
+                t.topicId = topics.get(name).topicId();
+                return t;
+            });
+            var ps = new io.tandem.kafka.wire.message.LeaderAndIsrRequest.LeaderAndIsrPartitionState();
+            ps.partitionIndex = tp.partition();
+            ps.controllerEpoch = state.controllerEpoch();
+            ps.leader = state.leader();
+            ps.leaderEpoch = state.leaderEpoch();
+            ps.isr = new ArrayList<>(state.isr());
+            ps.partitionEpoch = state.zkVersion();
+            ps.replicas = new ArrayList<>(topics.get(tp.topic()).replicas().get(tp.partition()));
+            topicState.partitionStates.add(ps);
+            leaders.add(state.leader());
+        }
+        request.topicStates.addAll(byTopic.values());
+        for (int leader : leaders) {
+            BrokerRegistration b = live.get(leader);
+            if (b == null) continue;
+            var l = new io.tandem.kafka.wire.message.LeaderAndIsrRequest.LeaderAndIsrLiveLeader();
+            l.brokerId = b.brokerId();
+            l.hostName = b.host();
+            l.port = b.port();
+            request.liveLeaders.add(l);
+        }
+        return channels.send(broker, ApiKey.LEADER_AND_ISR, LEADER_AND_ISR_VERSION, request);
+    }
+
+    private void sendUpdateMetadata(Collection<Integer> brokers, Collection<TopicPartition> partitions) {
+        if (!active) return;
+        var request = new io.tandem.kafka.wire.message.UpdateMetadataRequest();
+        request.controllerId = localBrokerId;
+        request.controllerEpoch = epoch;
+        request.brokerEpoch = -1;
+        for (BrokerRegistration b : live.values()) {
+            var broker = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataBroker();
+            broker.id = b.brokerId();
+            broker.rack = b.rack();
+            var endpoint = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataEndpoint();
+            endpoint.host = b.host();
+            endpoint.port = b.port();
+            endpoint.listener = b.listenerName();
+            endpoint.securityProtocol = 0;
+            broker.endpoints.add(endpoint);
+            request.liveBrokers.add(broker);
+        }
+        Map<String, io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataTopicState> byTopic = new LinkedHashMap<>();
+        for (TopicPartition tp : partitions) {
+            PartitionState state = states.get(tp);
+            TopicAssignment assignment = topics.get(tp.topic());
+            if (state == null || assignment == null) continue;
+            var topicState = byTopic.computeIfAbsent(tp.topic(), name -> {
+                var t = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataTopicState();
+                t.topicName = name;
+                t.topicId = assignment.topicId();
+                return t;
+            });
+            var ps = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataPartitionState();
+            ps.partitionIndex = tp.partition();
+            ps.controllerEpoch = state.controllerEpoch();
+            ps.leader = state.leader();
+            ps.leaderEpoch = state.leaderEpoch();
+            ps.isr = new ArrayList<>(state.isr());
+            ps.zkVersion = state.zkVersion();
+            List<Integer> replicas = assignment.replicas().get(tp.partition());
+            ps.replicas = new ArrayList<>(replicas);
+            ps.offlineReplicas = new ArrayList<>(replicas.stream().filter(r -> !live.containsKey(r)).toList());
+            topicState.partitionStates.add(ps);
+        }
+        request.topicStates.addAll(byTopic.values());
+        for (int broker : brokers) channels.send(broker, ApiKey.UPDATE_METADATA, UPDATE_METADATA_VERSION, request);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        events.shutdownNow();
+        channels.close();
+    }
+}

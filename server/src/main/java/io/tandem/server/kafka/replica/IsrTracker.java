@@ -1,0 +1,134 @@
+package io.tandem.server.kafka.replica;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the leader of one partition knows about its followers, and the rules Kafka's leader applies to it:
+ * <ul>
+ *   <li>a follower is caught up when it fetches from at least the leader's log end offset as of now, or as of its
+ *       previous fetch (then it was caught up at that earlier time);</li>
+ *   <li>the high watermark is the smallest log end offset over the maximal ISR (the committed ISR plus members of a
+ *       change in flight), so a record counts as committed only when every replica that may become leader has it;</li>
+ *   <li>a follower joins the ISR once its log end offset reaches the high watermark and the start of the leader's
+ *       epoch; an ISR member leaves it when it was last caught up more than {@code replica.lag.time.max.ms} ago.</li>
+ * </ul>
+ * ISR changes are proposed one at a time (AlterPartition) and take effect only when the controller commits them.
+ */
+public final class IsrTracker {
+    /** A follower's log end offset before its first fetch under this leader: unknown, so it holds the HW back. */
+    static final long UNKNOWN_OFFSET = -1;
+
+    private static final class Follower {
+        long logEndOffset = UNKNOWN_OFFSET;
+        long lastCaughtUpMs;
+        long leaderEndOffsetAtLastFetch = UNKNOWN_OFFSET;
+        long lastFetchMs;
+    }
+
+    private final int self;
+    private final Map<Integer, Follower> followers = new HashMap<>();
+    private List<Integer> isr;
+    private List<Integer> proposed;
+    private int zkVersion;
+
+    public IsrTracker(int self, List<Integer> replicas, List<Integer> isr, int zkVersion, long nowMs) {
+        this.self = self;
+        this.isr = List.copyOf(isr);
+        this.zkVersion = zkVersion;
+        for (int replica : replicas) {
+            if (replica == self) continue;
+            Follower f = new Follower();
+            // Kafka gives every ISR member a full lag window under a new leader before it may be dropped.
+            f.lastCaughtUpMs = isr.contains(replica) ? nowMs : 0;
+            followers.put(replica, f);
+        }
+    }
+
+    /** A fetch from follower {@code replica} at {@code fetchOffset}; false when it is not a replica of the partition. */
+    public synchronized boolean onFetch(int replica, long fetchOffset, long leaderEndOffset, long nowMs) {
+        Follower f = followers.get(replica);
+        if (f == null) return false;
+        if (fetchOffset >= leaderEndOffset) {
+            f.lastCaughtUpMs = nowMs;
+        } else if (fetchOffset >= f.leaderEndOffsetAtLastFetch && f.leaderEndOffsetAtLastFetch != UNKNOWN_OFFSET) {
+            f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, f.lastFetchMs);
+        }
+        f.logEndOffset = fetchOffset;
+        f.leaderEndOffsetAtLastFetch = leaderEndOffset;
+        f.lastFetchMs = nowMs;
+        return true;
+    }
+
+    /** The high watermark the maximal ISR allows, given the leader's own log end offset. */
+    public synchronized long highWatermark(long leaderEndOffset) {
+        long hw = leaderEndOffset;
+        for (int replica : maximalIsr()) {
+            if (replica == self) continue;
+            Follower f = followers.get(replica);
+            hw = Math.min(hw, f == null ? UNKNOWN_OFFSET : f.logEndOffset);
+        }
+        return hw;
+    }
+
+    private Set<Integer> maximalIsr() {
+        Set<Integer> maximal = new LinkedHashSet<>(isr);
+        if (proposed != null) maximal.addAll(proposed);
+        return maximal;
+    }
+
+    /** The committed ISR: what acks=all and min.insync.replicas are judged against. */
+    public synchronized List<Integer> isr() {
+        return isr;
+    }
+
+    public synchronized int zkVersion() {
+        return zkVersion;
+    }
+
+    /**
+     * The ISR this leader should ask for now (followers caught up to join, laggards to leave), or null when it is
+     * right as it is or a change is already in flight. The returned change is then in flight.
+     */
+    public synchronized List<Integer> proposeChange(long highWatermark, long epochStartOffset, long nowMs, long lagMs) {
+        if (proposed != null) return null;
+        List<Integer> next = new ArrayList<>();
+        boolean changed = false;
+        for (int replica : isr) {
+            Follower f = followers.get(replica);
+            if (replica != self && f != null && nowMs - f.lastCaughtUpMs > lagMs) {
+                changed = true;
+                continue;
+            }
+            next.add(replica);
+        }
+        for (Map.Entry<Integer, Follower> e : followers.entrySet()) {
+            if (isr.contains(e.getKey())) continue;
+            long leo = e.getValue().logEndOffset;
+            if (leo != UNKNOWN_OFFSET && leo >= highWatermark && leo >= epochStartOffset) {
+                next.add(e.getKey());
+                changed = true;
+            }
+        }
+        if (!changed) return null;
+        next.sort(null);
+        proposed = List.copyOf(next);
+        return proposed;
+    }
+
+    /** The controller committed an ISR (ours or its own) at {@code zkVersion}. */
+    public synchronized void committed(List<Integer> newIsr, int newZkVersion) {
+        isr = List.copyOf(newIsr);
+        zkVersion = newZkVersion;
+        proposed = null;
+    }
+
+    /** The proposal was refused or lost: the next check proposes again from the committed ISR. */
+    public synchronized void proposalFailed() {
+        proposed = null;
+    }
+}

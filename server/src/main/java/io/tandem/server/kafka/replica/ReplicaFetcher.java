@@ -1,0 +1,179 @@
+package io.tandem.server.kafka.replica;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.FetchRequest;
+import io.tandem.kafka.wire.message.FetchResponse;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.network.BrokerChannel;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * A follower's fetcher for every partition it follows on one leader, on its own thread, as Kafka's
+ * ReplicaFetcherThread: a replica Fetch (the broker id as replica id, the last fetched epoch so the leader can
+ * point out a divergence), then the leader's batches appended as they are and the leader's high watermark taken.
+ * A diverging epoch truncates the log to where it agrees with the leader (KIP-320/KIP-595's check, which subsumes
+ * KIP-101's OffsetsForLeaderEpoch round trip); a partition the leader refuses waits for the controller's next word.
+ */
+final class ReplicaFetcher implements Runnable {
+    private static final System.Logger LOG = System.getLogger(ReplicaFetcher.class.getName());
+    /** Fetch v12: the first with the last fetched epoch and diverging epochs, still addressed by topic name. */
+    static final short FETCH_VERSION = 12;
+    static final int MAX_WAIT_MS = 500;
+    static final int BACKOFF_MS = 100;
+    static final int RESPONSE_BYTES_MAX = 10 * 1024 * 1024;
+
+    private final int localBrokerId;
+    private final int leaderId;
+    private final int partitionBytesMax;
+    private final BrokerChannel channel;
+    private final ConcurrentHashMap<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    ReplicaFetcher(int localBrokerId, int leaderId, String host, int port, int partitionBytesMax) {
+        this.localBrokerId = localBrokerId;
+        this.leaderId = leaderId;
+        this.partitionBytesMax = partitionBytesMax;
+        this.channel = new BrokerChannel(host, port, "broker-" + localBrokerId + "-fetcher-" + leaderId, 30_000);
+        this.thread = new Thread(this, "kafka-replica-fetcher-" + localBrokerId + "-from-" + leaderId);
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    void retarget(String host, int port) {
+        channel.retarget(host, port);
+    }
+
+    void add(Partition partition) {
+        partitions.put(partition.topicPartition(), partition);
+        synchronized (this) {
+            notifyAll();
+        }
+    }
+
+    void remove(TopicPartition tp) {
+        partitions.remove(tp);
+    }
+
+    boolean isEmpty() {
+        return partitions.isEmpty();
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            try {
+                if (partitions.isEmpty()) {
+                    synchronized (this) {
+                        if (partitions.isEmpty() && running) wait(MAX_WAIT_MS);
+                    }
+                    continue;
+                }
+                fetchOnce();
+            } catch (InterruptedException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                if (!running) return;
+                LOG.log(System.Logger.Level.DEBUG, "Fetch from broker " + leaderId + " failed: " + e);
+                sleep();
+            }
+        }
+    }
+
+    private void fetchOnce() throws IOException {
+        FetchRequest request = new FetchRequest();
+        request.replicaId = localBrokerId;
+        request.maxWaitMs = MAX_WAIT_MS;
+        request.minBytes = 1;
+        request.maxBytes = RESPONSE_BYTES_MAX;
+        request.sessionId = 0;
+        request.sessionEpoch = -1;
+        Map<String, FetchRequest.FetchTopic> byTopic = new java.util.LinkedHashMap<>();
+        Map<TopicPartition, Partition> sent = Map.copyOf(partitions);
+        for (Partition p : sent.values()) {
+            FetchRequest.FetchTopic topic = byTopic.computeIfAbsent(p.topicPartition().topic(), name -> {
+                FetchRequest.FetchTopic t = new FetchRequest.FetchTopic();
+                t.topic = name;
+                return t;
+            });
+            FetchRequest.FetchPartition fp = new FetchRequest.FetchPartition();
+            fp.partition = p.topicPartition().partition();
+            fp.currentLeaderEpoch = p.leaderEpoch();
+            fp.fetchOffset = p.logEndOffset();
+            fp.lastFetchedEpoch = p.log().leaderEpochs().latestEpoch();
+            fp.logStartOffset = p.logStartOffset();
+            fp.partitionMaxBytes = partitionBytesMax;
+            topic.partitions.add(fp);
+        }
+        request.topics.addAll(byTopic.values());
+        FetchResponse response = (FetchResponse) channel.send(ApiKey.FETCH, FETCH_VERSION, request);
+        if (response.errorCode != NONE) {
+            sleep();
+            return;
+        }
+        boolean backOff = false;
+        for (FetchResponse.FetchableTopicResponse topic : response.responses) {
+            for (FetchResponse.PartitionData data : topic.partitions) {
+                Partition p = sent.get(new TopicPartition(topic.topic, data.partitionIndex));
+                // Dropped meanwhile (this broker leads it now, or it moved to another leader).
+                if (p == null || partitions.get(p.topicPartition()) != p) continue;
+                backOff |= !apply(p, data);
+            }
+        }
+        if (backOff) sleep();
+    }
+
+    /** Applies one partition's answer; false when the partition should wait before its next fetch. */
+    private boolean apply(Partition p, FetchResponse.PartitionData data) throws IOException {
+        if (data.errorCode == OFFSET_OUT_OF_RANGE && data.logStartOffset > p.logEndOffset()) {
+            // Far behind a leader whose log start moved past us: start again from there, as Kafka's follower does.
+            p.truncateFullyAndStartAt(data.logStartOffset);
+            return true;
+        }
+        if (data.errorCode != NONE) {
+            LOG.log(System.Logger.Level.DEBUG, "Broker {0} answered {1} for {2}", leaderId, data.errorCode,
+                    p.topicPartition());
+            return false;
+        }
+        if (data.divergingEpoch != null && data.divergingEpoch.epoch >= 0) {
+            long[] local = p.log().leaderEpochs().endOffsetFor(data.divergingEpoch.epoch, p.logEndOffset());
+            long agreed = local[0] < 0 ? data.divergingEpoch.endOffset : Math.min(local[1], data.divergingEpoch.endOffset);
+            LOG.log(System.Logger.Level.INFO, "Truncating {0} to {1}: its log diverges from leader {2} at epoch {3}",
+                    p.topicPartition(), agreed, leaderId, data.divergingEpoch.epoch);
+            p.truncateTo(agreed);
+            return true;
+        }
+        if (data.records != null && data.records.readableBytes() > 0) {
+            p.appendAsFollower(data.records);
+        }
+        p.followerHighWatermark(data.highWatermark);
+        return true;
+    }
+
+    private void sleep() {
+        try {
+            Thread.sleep(BACKOFF_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    void shutdown() {
+        running = false;
+        synchronized (this) {
+            notifyAll();
+        }
+        thread.interrupt();
+        channel.close();
+    }
+}

@@ -1,0 +1,299 @@
+package io.tandem.server.kafka.replica;
+
+import io.tandem.kafka.wire.message.AlterPartitionRequest;
+import io.tandem.kafka.wire.message.AlterPartitionResponse;
+import io.tandem.kafka.wire.message.LeaderAndIsrRequest;
+import io.tandem.kafka.wire.message.LeaderAndIsrRequest.LeaderAndIsrPartitionState;
+import io.tandem.kafka.wire.message.LeaderAndIsrResponse;
+import io.tandem.kafka.wire.message.UpdateMetadataRequest;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.PartitionState;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * This broker's replicas and their roles, as Kafka's ReplicaManager: LeaderAndIsr from the controller makes each
+ * hosted partition a leader or a follower (fetchers are started and stopped to match), UpdateMetadata refreshes the
+ * broker's view of every partition and broker, and the ISR of led partitions is kept true by proposing changes to
+ * the controller (AlterPartition) when followers catch up or fall behind for {@code replica.lag.time.max.ms}.
+ * Requests from a controller older than the newest one seen are refused (STALE_CONTROLLER_EPOCH) and never applied.
+ */
+public final class ReplicaManager implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ReplicaManager.class.getName());
+
+    /** Where AlterPartition goes: the controller, over the wire or in this process. */
+    @FunctionalInterface
+    public interface AlterPartitionSender {
+        AlterPartitionResponse send(AlterPartitionRequest request) throws Exception;
+    }
+
+    private final int localBrokerId;
+    private final ClusterMetadata metadata;
+    private final BiFunction<TopicInfo, Integer, Partition> openLog;
+    private final Consumer<TopicPartition> highWatermarkMoved;
+    private final long replicaLagMs;
+    private final int replicaFetchBytesMax;
+    private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
+    private final ExecutorService alterPartitionSender;
+    private volatile AlterPartitionSender sender;
+    private volatile Consumer<Partition> becameLeader = p -> { };
+    private int controllerEpoch;
+
+    public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
+                          Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax) {
+        this.localBrokerId = localBrokerId;
+        this.metadata = metadata;
+        this.openLog = openLog;
+        this.highWatermarkMoved = highWatermarkMoved;
+        this.replicaLagMs = replicaLagMs;
+        this.replicaFetchBytesMax = replicaFetchBytesMax;
+        this.alterPartitionSender = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "kafka-alter-partition-" + localBrokerId);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Runs on the LeaderAndIsr path each time this broker takes the lead of a partition. */
+    public void becameLeaderListener(Consumer<Partition> listener) {
+        this.becameLeader = listener;
+    }
+
+    public void alterPartitionSender(AlterPartitionSender sender) {
+        this.sender = sender;
+    }
+
+    /** Whether a request of {@code epoch} comes from the newest controller this broker knows (and records it). */
+    private synchronized boolean acceptControllerEpoch(int epoch, int controllerId) {
+        if (epoch < controllerEpoch) return false;
+        controllerEpoch = epoch;
+        metadata.controllerId(controllerId);
+        return true;
+    }
+
+    public synchronized int controllerEpoch() {
+        return controllerEpoch;
+    }
+
+    /** LeaderAndIsr: becomes leader or follower of each partition named; errors per partition as Kafka's. */
+    public synchronized LeaderAndIsrResponse becomeLeaderOrFollower(LeaderAndIsrRequest request, short version) {
+        LeaderAndIsrResponse response = new LeaderAndIsrResponse();
+        if (!acceptControllerEpoch(request.controllerEpoch, request.controllerId)) {
+            LOG.log(System.Logger.Level.WARNING, "Ignoring LeaderAndIsr from controller {0} epoch {1}: epoch {2} is newer",
+                    request.controllerId, request.controllerEpoch, controllerEpoch);
+            response.errorCode = STALE_CONTROLLER_EPOCH;
+            return response;
+        }
+        Map<Integer, BrokerRegistration> leaders = new HashMap<>();
+        for (LeaderAndIsrRequest.LeaderAndIsrLiveLeader l : request.liveLeaders) {
+            leaders.put(l.brokerId, new BrokerRegistration(l.brokerId, l.hostName, l.port, "PLAINTEXT", null, 0));
+        }
+        List<LeaderAndIsrPartitionState> states = new ArrayList<>(request.ungroupedPartitionStates);
+        for (LeaderAndIsrRequest.LeaderAndIsrTopicState topic : request.topicStates) {
+            for (LeaderAndIsrPartitionState state : topic.partitionStates) {
+                state.topicName = topic.topicName;
+                states.add(state);
+            }
+        }
+        Map<String, LeaderAndIsrResponse.LeaderAndIsrTopicError> topicErrors = new java.util.LinkedHashMap<>();
+        for (LeaderAndIsrPartitionState state : states) {
+            short error = apply(state, leaders);
+            LeaderAndIsrResponse.LeaderAndIsrPartitionError partitionError = new LeaderAndIsrResponse.LeaderAndIsrPartitionError();
+            partitionError.topicName = state.topicName;
+            partitionError.partitionIndex = state.partitionIndex;
+            partitionError.errorCode = error;
+            if (version >= 5) {
+                TopicInfo topic = metadata.topic(state.topicName);
+                topicErrors.computeIfAbsent(state.topicName, n -> {
+                    LeaderAndIsrResponse.LeaderAndIsrTopicError t = new LeaderAndIsrResponse.LeaderAndIsrTopicError();
+                    t.topicId = topic == null ? new java.util.UUID(0, 0) : topic.id();
+                    return t;
+                }).partitionErrors.add(partitionError);
+            } else {
+                response.partitionErrors.add(partitionError);
+            }
+        }
+        response.topics.addAll(topicErrors.values());
+        return response;
+    }
+
+    private short apply(LeaderAndIsrPartitionState state, Map<Integer, BrokerRegistration> leaders) {
+        TopicInfo topic = metadata.topic(state.topicName);
+        if (topic == null || !state.replicas.contains(localBrokerId)) return UNKNOWN_TOPIC_OR_PARTITION;
+        TopicPartition tp = new TopicPartition(state.topicName, state.partitionIndex);
+        try {
+            Partition partition = openLog.apply(topic, state.partitionIndex);
+            if (partition == null) return KAFKA_STORAGE_ERROR;
+            // Kafka applies a leadership of the current epoch or newer (a new controller re-sends the current one).
+            if (state.leaderEpoch < partition.leaderEpoch()) return STALE_CONTROLLER_EPOCH;
+            metadata.applyPartitionState(state.topicName, state.partitionIndex, new PartitionState(state.leader,
+                    state.leaderEpoch, state.controllerEpoch, state.isr, state.partitionEpoch));
+            if (state.leader == localBrokerId) {
+                stopFetching(tp);
+                boolean wasLeader = partition.isLeader();
+                partition.makeLeader(state.leaderEpoch, state.isr, state.partitionEpoch, state.replicas,
+                        System.currentTimeMillis());
+                if (!wasLeader) becameLeader.accept(partition);
+                highWatermarkMoved.accept(tp);
+            } else {
+                stopFetching(tp);
+                partition.makeFollower(state.leader, state.leaderEpoch, state.replicas);
+                highWatermarkMoved.accept(tp);
+                if (state.leader != Partition.NO_LEADER) startFetching(partition, state.leader, leaders.get(state.leader));
+            }
+            return NONE;
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "Cannot take leadership of " + tp, e);
+            return KAFKA_STORAGE_ERROR;
+        }
+    }
+
+    private void stopFetching(TopicPartition tp) {
+        for (ReplicaFetcher fetcher : fetchers.values()) fetcher.remove(tp);
+    }
+
+    private void startFetching(Partition partition, int leader, BrokerRegistration endpoint) {
+        BrokerRegistration where = endpoint != null ? endpoint : metadata.liveBrokers().stream()
+                .filter(b -> b.brokerId() == leader).findFirst().orElse(null);
+        if (where == null) {
+            LOG.log(System.Logger.Level.WARNING, "No endpoint known for leader {0} of {1}; not fetching yet",
+                    leader, partition.topicPartition());
+            return;
+        }
+        ReplicaFetcher fetcher = fetchers.get(leader);
+        if (fetcher == null) {
+            fetcher = new ReplicaFetcher(localBrokerId, leader, where.host(), where.port(), replicaFetchBytesMax);
+            fetchers.put(leader, fetcher);
+            fetcher.start();
+        } else {
+            fetcher.retarget(where.host(), where.port());
+        }
+        fetcher.add(partition);
+    }
+
+    /** StopReplica: stops following the partitions; with {@code delete} their logs go too. */
+    public synchronized short stopReplicas(int epoch, int controllerId, List<TopicPartition> partitions,
+                                           Consumer<TopicPartition> delete) {
+        if (!acceptControllerEpoch(epoch, controllerId)) return STALE_CONTROLLER_EPOCH;
+        for (TopicPartition tp : partitions) {
+            stopFetching(tp);
+            if (delete != null) delete.accept(tp);
+        }
+        return NONE;
+    }
+
+    /** UpdateMetadata: the broker's view of live brokers, the controller and every partition's leadership. */
+    public short updateMetadata(UpdateMetadataRequest request) {
+        if (!acceptControllerEpoch(request.controllerEpoch, request.controllerId)) return STALE_CONTROLLER_EPOCH;
+        List<BrokerRegistration> brokers = new ArrayList<>();
+        for (UpdateMetadataRequest.UpdateMetadataBroker b : request.liveBrokers) {
+            UpdateMetadataRequest.UpdateMetadataEndpoint endpoint = b.endpoints.isEmpty() ? null : b.endpoints.get(0);
+            String host = endpoint == null ? b.v0Host : endpoint.host;
+            int port = endpoint == null ? b.v0Port : endpoint.port;
+            String listener = endpoint == null || endpoint.listener == null || endpoint.listener.isEmpty()
+                    ? "PLAINTEXT" : endpoint.listener;
+            brokers.add(new BrokerRegistration(b.id, host, port, listener, b.rack, 0));
+        }
+        metadata.liveBrokers(brokers);
+        List<UpdateMetadataRequest.UpdateMetadataPartitionState> states = new ArrayList<>(request.ungroupedPartitionStates);
+        for (UpdateMetadataRequest.UpdateMetadataTopicState topic : request.topicStates) {
+            for (UpdateMetadataRequest.UpdateMetadataPartitionState state : topic.partitionStates) {
+                state.topicName = topic.topicName;
+                states.add(state);
+            }
+        }
+        for (UpdateMetadataRequest.UpdateMetadataPartitionState s : states) {
+            metadata.applyPartitionState(s.topicName, s.partitionIndex,
+                    new PartitionState(s.leader, s.leaderEpoch, s.controllerEpoch, s.isr, s.zkVersion));
+        }
+        synchronized (this) {
+            // A fetcher whose leader moved host follows it there.
+            for (BrokerRegistration b : brokers) {
+                ReplicaFetcher fetcher = fetchers.get(b.brokerId());
+                if (fetcher != null) fetcher.retarget(b.host(), b.port());
+            }
+        }
+        return NONE;
+    }
+
+    /**
+     * Runs every so often on the scheduler: each led partition proposes the ISR it should have (laggards out,
+     * caught-up followers in); the controller's answer is applied when it comes.
+     */
+    public void maintainIsr(Iterable<Partition> partitions) {
+        long now = System.currentTimeMillis();
+        for (Partition p : partitions) proposeIsrChange(p, now);
+    }
+
+    /** After a follower fetch moved a follower: it may now belong in the ISR. */
+    public void followerProgressed(Partition p) {
+        IsrTracker tracker = p.isrTracker();
+        if (tracker != null && tracker.isr().size() < p.replicas().size()) proposeIsrChange(p, System.currentTimeMillis());
+    }
+
+    private void proposeIsrChange(Partition p, long now) {
+        IsrTracker tracker = p.isrTracker();
+        AlterPartitionSender to = sender;
+        if (tracker == null || to == null) return;
+        List<Integer> proposed = tracker.proposeChange(p.highWatermark(), p.leaderEpochStartOffset(), now, replicaLagMs);
+        if (proposed == null) return;
+        int epoch = p.leaderEpoch();
+        int zkVersion = tracker.zkVersion();
+        AlterPartitionRequest request = new AlterPartitionRequest();
+        request.brokerId = localBrokerId;
+        request.brokerEpoch = -1;
+        AlterPartitionRequest.TopicData topic = new AlterPartitionRequest.TopicData();
+        topic.topicName = p.topicPartition().topic();
+        AlterPartitionRequest.PartitionData data = new AlterPartitionRequest.PartitionData();
+        data.partitionIndex = p.topicPartition().partition();
+        data.leaderEpoch = epoch;
+        data.newIsr = new ArrayList<>(proposed);
+        data.partitionEpoch = zkVersion;
+        topic.partitions.add(data);
+        request.topics.add(topic);
+        LOG.log(System.Logger.Level.INFO, "Proposing ISR {0} for {1} (was {2})", proposed, p.topicPartition(), tracker.isr());
+        alterPartitionSender.execute(() -> {
+            try {
+                AlterPartitionResponse response = to.send(request);
+                AlterPartitionResponse.PartitionData result = response.errorCode != NONE || response.topics.isEmpty()
+                        || response.topics.get(0).partitions.isEmpty() ? null : response.topics.get(0).partitions.get(0);
+                if (result == null || result.errorCode != NONE) {
+                    tracker.proposalFailed();
+                    LOG.log(System.Logger.Level.INFO, "ISR change of {0} refused: {1}", p.topicPartition(),
+                            result == null ? response.errorCode : result.errorCode);
+                    return;
+                }
+                if (p.isrTracker() == tracker && result.leaderEpoch == p.leaderEpoch()) {
+                    tracker.committed(result.isr, result.partitionEpoch);
+                    if (p.maybeIncrementHighWatermark()) highWatermarkMoved.accept(p.topicPartition());
+                    // Waiting acks=all produces re-check the ISR against min.insync.replicas.
+                    highWatermarkMoved.accept(p.topicPartition());
+                }
+            } catch (Exception e) {
+                tracker.proposalFailed();
+                LOG.log(System.Logger.Level.WARNING, "AlterPartition for " + p.topicPartition() + " failed: " + e);
+            }
+        });
+    }
+
+    @Override
+    public synchronized void close() {
+        alterPartitionSender.shutdownNow();
+        for (ReplicaFetcher fetcher : fetchers.values()) fetcher.shutdown();
+        fetchers.clear();
+    }
+}
