@@ -4,6 +4,7 @@ import io.netty.util.HashedWheelTimer;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.group.GroupConfig;
 import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.OffsetsTopicStore;
 import io.tandem.server.kafka.handlers.Handlers;
 import io.tandem.server.kafka.handlers.DelayedFetch;
@@ -275,6 +276,25 @@ public final class KafkaBroker implements AutoCloseable {
             throw new ApiException(NOT_COORDINATOR, "this broker does not lead offsets partition " + index);
         }
         return partition;
+    }
+
+    /** The offsets partition that holds the group's commits, led here, or NOT_COORDINATOR. */
+    public Partition offsetsPartitionFor(String groupId) {
+        return offsetsPartition(OffsetsTopicCodec.partitionFor(groupId, config.offsetsTopicPartitions()));
+    }
+
+    /**
+     * Calls {@code then} once the partition's high watermark reaches {@code requiredOffset} (NONE), the partition
+     * moves away (NOT_LEADER_OR_FOLLOWER), or the timeout passes (REQUEST_TIMED_OUT): acks=all for internal
+     * writes, parked in the produce purgatory rather than holding a request thread.
+     */
+    public void whenReplicated(Partition partition, long requiredOffset, long timeoutMs,
+                               java.util.function.Consumer<Short> then) {
+        DelayedResponse delayed = new DelayedResponse(timeoutMs,
+                () -> !partition.isLeader() || partition.highWatermark() >= requiredOffset,
+                () -> then.accept(!partition.isLeader() ? NOT_LEADER_OR_FOLLOWER
+                        : partition.highWatermark() >= requiredOffset ? NONE : REQUEST_TIMED_OUT));
+        producePurgatory.tryCompleteElseWatch(delayed, List.of(partition.topicPartition()));
     }
 
     /** Creates {@code __consumer_offsets} on first use, as Kafka does when the first group looks for its coordinator. */

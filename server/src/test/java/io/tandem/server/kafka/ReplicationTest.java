@@ -124,6 +124,60 @@ class ReplicationTest {
     }
 
     @Test
+    void shouldKeepAnIdempotentProducersSequenceAndTheGroupsOffsetsAcrossLeaderChanges() throws Exception {
+        startBrokers(Map.of("offsets.topic.replication.factor", "3", "offsets.topic.num.partitions", "3",
+                "group.initial.rebalance.delay.ms", "0"));
+        admin.createTopics(List.of(new NewTopic("moving", 1, (short) 3)
+                .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "movers");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        try (KafkaProducer<String, String> producer = producer("all", "true")) {
+            for (int i = 0; i < 20; i++) producer.send(new ProducerRecord<>("moving", "v" + i)).get(30, TimeUnit.SECONDS);
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                    new StringDeserializer())) {
+                consumer.subscribe(List.of("moving"));
+                int read = 0;
+                long deadline = System.currentTimeMillis() + 30_000;
+                while (read < 20 && System.currentTimeMillis() < deadline) read += consumer.poll(Duration.ofMillis(200)).count();
+                assertEquals(20, read);
+                consumer.commitSync(Duration.ofSeconds(30));
+            }
+            // The partition's leader stops and the same producer goes on; the leader returns and catches up into
+            // the ISR; then the group's coordinator stops.
+            int leader = describe("moving").partitions().get(0).leader().id();
+            brokers.get(leader - 1).close();
+            awaitLeaderChange("moving", 0, leader);
+            for (int i = 20; i < 30; i++) producer.send(new ProducerRecord<>("moving", "v" + i)).get(30, TimeUnit.SECONDS);
+            brokers.set(leader - 1, startBroker(leader, Map.of("offsets.topic.replication.factor", "3",
+                    "offsets.topic.num.partitions", "3")));
+            awaitIsrSize("moving", 0, 3);
+            int coordinator = admin.describeConsumerGroups(List.of("movers")).all().get(30, TimeUnit.SECONDS)
+                    .get("movers").coordinator().id();
+            brokers.get(coordinator - 1).close();
+            brokers.set(coordinator - 1, null);
+            for (int i = 30; i < 40; i++) producer.send(new ProducerRecord<>("moving", "v" + i)).get(30, TimeUnit.SECONDS);
+        }
+        List<String> values = consumeAll("moving", 40);
+        assertEquals(40, values.size(), "nothing lost, nothing written twice: " + values);
+        assertEquals(40, new java.util.HashSet<>(values).size(), "no duplicates from the producer's retries");
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        try (KafkaConsumer<String, String> resumed = new KafkaConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            resumed.subscribe(List.of("moving"));
+            List<String> rest = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (rest.size() < 20 && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : resumed.poll(Duration.ofMillis(200))) rest.add(r.value());
+            }
+            assertEquals("v20", rest.get(0), "the group resumed from its committed offset on the new coordinator");
+            assertEquals(20, rest.size());
+        }
+    }
+
+    @Test
     void shouldRefuseAReplicationFactorAboveTheLiveBrokerCount() throws Exception {
         startBrokers(Map.of());
         ExecutionException e = assertThrows(ExecutionException.class, () -> admin.createTopics(

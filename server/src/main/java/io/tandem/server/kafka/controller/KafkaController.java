@@ -10,6 +10,7 @@ import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicAssignment;
 import io.tandem.server.kafka.metadata.ZnodeStore;
+import io.tandem.server.kafka.replica.ReplicaManager;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -296,7 +297,19 @@ public final class KafkaController implements AutoCloseable {
     }
 
     private void deleteTopic(String topic) {
-        TopicAssignment assignment = topics.remove(topic);
+        TopicAssignment assignment = topics.get(topic);
+        // Every broker forgets the topic: its partitions go out once more with Kafka's leader-during-delete mark.
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (int p : assignment.replicas().keySet()) {
+            TopicPartition tp = new TopicPartition(topic, p);
+            PartitionState state = states.get(tp);
+            if (state == null) continue;
+            states.put(tp, new PartitionState(ReplicaManager.LEADER_DURING_DELETE, state.leaderEpoch(), epoch,
+                    state.isr(), state.zkVersion()));
+            partitions.add(tp);
+        }
+        sendUpdateMetadata(live.keySet(), partitions);
+        topics.remove(topic);
         states.keySet().removeIf(tp -> tp.topic().equals(topic));
         Map<Integer, io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState> byBroker = new HashMap<>();
         assignment.replicas().forEach((p, replicas) -> {

@@ -6,6 +6,7 @@ import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.CommittedOffset;
+import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
@@ -18,6 +19,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /** OffsetCommit: partitions of unknown topics fail alone; the rest go to the coordinator and the offsets topic. */
 final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
+    /** Kafka's offsets.commit.timeout.ms: how long a commit waits for the offsets topic's ISR. */
+    static final long OFFSET_COMMIT_TIMEOUT_MS = 5_000;
     private final KafkaBroker broker;
 
     OffsetCommitHandler(KafkaBroker broker) {
@@ -44,6 +47,8 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
                 }
             }
         }
+        Partition offsetsPartition = null;
+        long committedEnd = -1;
         if (!offsets.isEmpty()) {
             // v0 commits are not tied to a generation.
             int generation = version == 0 ? -1 : request.generationIdOrMemberEpoch;
@@ -51,6 +56,8 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
                 broker.ensureOffsetsTopic();
                 errors.putAll(broker.groups().commitOffsets(request.groupId, request.memberId,
                         request.groupInstanceId, generation, offsets, System.currentTimeMillis()));
+                offsetsPartition = broker.offsetsPartitionFor(request.groupId);
+                committedEnd = offsetsPartition.logEndOffset();
             } catch (ApiException e) {
                 for (TopicPartition tp : offsets.keySet()) errors.put(tp, e.error());
             } catch (RuntimeException e) {
@@ -71,6 +78,21 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
             }
             response.topics.add(topic);
         }
-        responder.send(response);
+        if (offsetsPartition == null || !errors.containsValue(NONE)) {
+            responder.send(response);
+            return;
+        }
+        // As Kafka's coordinator, a commit is acknowledged once the offsets topic's ISR has it (acks=all).
+        broker.whenReplicated(offsetsPartition, committedEnd, OFFSET_COMMIT_TIMEOUT_MS, error -> {
+            if (error != NONE) {
+                short mapped = error == NOT_LEADER_OR_FOLLOWER ? NOT_COORDINATOR : error;
+                for (OffsetCommitResponse.OffsetCommitResponseTopic topic : response.topics) {
+                    for (OffsetCommitResponse.OffsetCommitResponsePartition partition : topic.partitions) {
+                        if (partition.errorCode == NONE) partition.errorCode = mapped;
+                    }
+                }
+            }
+            responder.send(response);
+        });
     }
 }

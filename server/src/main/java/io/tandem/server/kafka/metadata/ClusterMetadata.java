@@ -64,7 +64,7 @@ public final class ClusterMetadata implements AutoCloseable {
         clusterId = KafkaZkLayout.decodeClusterId(id);
         store.onSessionRenewed(this::reregister);
         register();
-        for (String topic : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(topic);
+        loadAllTopics();
         LOG.log(System.Logger.Level.INFO, "Kafka metadata ready: cluster {0}, broker {1}, controller {2}, {3} topics",
                 clusterId, self.brokerId(), controllerId, topics.size());
     }
@@ -194,20 +194,24 @@ public final class ClusterMetadata implements AutoCloseable {
         return null;
     }
 
-    /** All topics, picking up ones other brokers created. */
+    /**
+     * All topics this broker knows: those it found at start-up, created itself, or heard of from the controller
+     * (UpdateMetadata). A Metadata request for all topics reads no ZooKeeper.
+     */
     public Collection<TopicInfo> topics() {
-        try {
-            List<String> names = store.getChildren(KafkaZkLayout.BROKER_TOPICS);
-            for (String name : names) {
-                if (!topics.containsKey(name)) loadTopic(name);
-            }
-            topics.keySet().retainAll(names);
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "Cannot list topics; answering from the cache", e);
-        }
         List<TopicInfo> list = new ArrayList<>(topics.values());
         list.sort((a, b) -> a.name().compareTo(b.name()));
         return list;
+    }
+
+    /** Reads every topic of the store into the cache (start-up). */
+    public void loadAllTopics() throws Exception {
+        for (String name : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(name);
+    }
+
+    /** The controller deleted the topic (UpdateMetadata with Kafka's leader-during-delete marker). */
+    public void forgetTopic(String name) {
+        topics.remove(name);
     }
 
     /**

@@ -41,6 +41,8 @@ public final class ReplicaManager implements AutoCloseable {
         AlterPartitionResponse send(AlterPartitionRequest request) throws Exception;
     }
 
+    /** Kafka's LeaderAndIsr.LeaderDuringDelete: UpdateMetadata's mark of a partition whose topic is being deleted. */
+    public static final int LEADER_DURING_DELETE = -2;
     private final int localBrokerId;
     private final ClusterMetadata metadata;
     private final BiFunction<TopicInfo, Integer, Partition> openLog;
@@ -217,6 +219,10 @@ public final class ReplicaManager implements AutoCloseable {
             }
         }
         for (UpdateMetadataRequest.UpdateMetadataPartitionState s : states) {
+            if (s.leader == LEADER_DURING_DELETE) {
+                metadata.forgetTopic(s.topicName);
+                continue;
+            }
             metadata.applyPartitionState(s.topicName, s.partitionIndex,
                     new PartitionState(s.leader, s.leaderEpoch, s.controllerEpoch, s.isr, s.zkVersion));
         }
