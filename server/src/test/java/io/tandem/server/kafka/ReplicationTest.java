@@ -8,6 +8,8 @@ import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.ListOffsetsRequest;
 import io.tandem.kafka.wire.message.ListOffsetsResponse;
+import io.tandem.kafka.wire.message.MetadataRequest;
+import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
@@ -294,11 +296,29 @@ class ReplicationTest {
         return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
     }
 
+    /**
+     * Waits until the partition's leader itself reports the ISR size, asked directly (the Admin client would ask any
+     * broker): the controller tells the leader (LeaderAndIsr) before its metadata, so then the leader acts on it.
+     */
     private void awaitIsrSize(String topic, int partition, int size) throws Exception {
         long deadline = System.currentTimeMillis() + 30_000;
-        while (describe(topic).partitions().get(partition).isr().size() != size) {
+        while (true) {
+            Node leader = describe(topic).partitions().get(partition).leader();
+            if (leader != null && isrAt(brokers.get(leader.id() - 1), topic, partition).size() == size) return;
             assertTrue(System.currentTimeMillis() < deadline, "ISR of " + topic + " never reached " + size);
             Thread.sleep(50);
+        }
+    }
+
+    private static List<Integer> isrAt(Tandem broker, String topic, int partition) throws Exception {
+        MetadataRequest request = new MetadataRequest();
+        MetadataRequest.MetadataRequestTopic wanted = new MetadataRequest.MetadataRequestTopic();
+        wanted.name = topic;
+        request.topics = new ArrayList<>(List.of(wanted));
+        try (KafkaTestConnection c = new KafkaTestConnection(broker.kafkaPort())) {
+            MetadataResponse response = c.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request, MetadataResponse::read);
+            return response.topics.get(0).partitions.stream().filter(p -> p.partitionIndex == partition)
+                    .findFirst().orElseThrow().isrNodes;
         }
     }
 

@@ -23,7 +23,24 @@ final class ControllerChannels implements AutoCloseable {
     static final int QUEUED_REQUESTS_MAX = 10_000;
     static final long RETRY_BACKOFF_MS = 100;
 
-    private record Destination(BrokerChannel channel, ThreadPoolExecutor sender) {
+    private static final class Destination {
+        final BrokerChannel channel;
+        final ThreadPoolExecutor sender;
+        /** The latest request queued: its answer means every earlier one to this broker was answered too. */
+        CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
+
+        Destination(BrokerChannel channel, ThreadPoolExecutor sender) {
+            this.channel = channel;
+            this.sender = sender;
+        }
+
+        BrokerChannel channel() {
+            return channel;
+        }
+
+        ThreadPoolExecutor sender() {
+            return sender;
+        }
     }
 
     private final int localBrokerId;
@@ -82,12 +99,19 @@ final class ControllerChannels implements AutoCloseable {
                 deliver(brokerId, d, key, version, request);
                 answered.complete(null);
             });
+            d.last = answered;
         } catch (java.util.concurrent.RejectedExecutionException e) {
             LOG.log(System.Logger.Level.ERROR, "Dropping {0} to broker {1}: {2} requests already queued", key.apiName(),
                     brokerId, QUEUED_REQUESTS_MAX);
             answered.complete(null);
         }
         return answered;
+    }
+
+    /** Completes once every request queued so far has been answered (or its broker left). */
+    synchronized CompletableFuture<Void> flushed() {
+        return CompletableFuture.allOf(destinations.values().stream().map(d -> d.last)
+                .toArray(CompletableFuture[]::new));
     }
 
     private void deliver(int brokerId, Destination d, ApiKey key, short version, ApiMessage request) {
@@ -108,6 +132,8 @@ final class ControllerChannels implements AutoCloseable {
 
     private static void close(Destination d) {
         d.sender().shutdownNow();
+        // Its queued requests will never be answered: nobody waits for a broker that left.
+        d.last.complete(null);
         d.channel().close();
     }
 

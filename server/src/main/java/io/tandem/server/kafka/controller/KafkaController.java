@@ -83,7 +83,7 @@ public final class KafkaController implements AutoCloseable {
     public void start() throws Exception {
         store.watchNode(KafkaZkLayout.CONTROLLER, () -> enqueue(this::elect));
         store.watchChildren(KafkaZkLayout.BROKER_IDS, () -> enqueue(this::onBrokersChanged));
-        store.watchChildren(KafkaZkLayout.BROKER_TOPICS, () -> enqueue(() -> onTopicsChanged()));
+        store.watchChildren(KafkaZkLayout.BROKER_TOPICS, () -> enqueue(this::onTopicsChanged));
         call(() -> {
             elect();
             return null;
@@ -112,8 +112,12 @@ public final class KafkaController implements AutoCloseable {
      * replicas took their roles, so a client told the topic exists finds its leaders serving (bounded wait).
      */
     public void topicsChanged() throws Exception {
-        List<CompletableFuture<Void>> delivered = call(this::onTopicsChanged);
-        CompletableFuture.allOf(delivered.toArray(CompletableFuture[]::new)).get(EVENT_WAIT_MS, TimeUnit.MILLISECONDS);
+        // The requests may come from this call or from the watch that saw the write first: wait for all sent so far.
+        CompletableFuture<Void> flushed = call(() -> {
+            onTopicsChanged();
+            return channels.flushed();
+        });
+        flushed.get(EVENT_WAIT_MS, TimeUnit.MILLISECONDS);
     }
 
     /** AlterPartition from a leader: validated against the current state and written fenced, or refused. */
@@ -226,7 +230,7 @@ public final class KafkaController implements AutoCloseable {
         if (data == null) return;
         TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
         topics.put(topic, assignment);
-        store.watchNode(KafkaZkLayout.topicPath(topic), () -> enqueue(() -> onTopicsChanged()));
+        store.watchNode(KafkaZkLayout.topicPath(topic), () -> enqueue(this::onTopicsChanged));
         for (int p : assignment.replicas().keySet()) {
             ZnodeStore.Versioned state = store.getVersioned(KafkaZkLayout.partitionStatePath(topic, p));
             if (state != null) {
@@ -264,10 +268,8 @@ public final class KafkaController implements AutoCloseable {
         }
     }
 
-    /** Returns the deliveries of the LeaderAndIsr requests it sent. */
-    private List<CompletableFuture<Void>> onTopicsChanged() {
-        List<CompletableFuture<Void>> delivered = new ArrayList<>();
-        if (!active) return delivered;
+    private void onTopicsChanged() {
+        if (!active) return;
         try {
             List<String> current = store.getChildren(KafkaZkLayout.BROKER_TOPICS);
             List<TopicPartition> changed = new ArrayList<>();
@@ -286,11 +288,10 @@ public final class KafkaController implements AutoCloseable {
             Set<String> deleted = new HashSet<>(topics.keySet());
             deleted.removeAll(current);
             for (String topic : deleted) deleteTopic(topic);
-            if (changed.isEmpty()) return delivered;
+            if (changed.isEmpty()) return;
             // LeaderAndIsr first, so a broker hears of a partition it serves no later than that others may ask it.
-            for (int broker : live.keySet()) delivered.add(sendLeaderAndIsr(broker, partitionsOn(broker, changed), false));
+            for (int broker : live.keySet()) sendLeaderAndIsr(broker, partitionsOn(broker, changed), false);
             sendUpdateMetadata(live.keySet(), changed);
-            return delivered;
         } catch (Exception e) {
             throw new IllegalStateException("controller " + localBrokerId + " cannot handle a topic change", e);
         }
@@ -494,8 +495,8 @@ public final class KafkaController implements AutoCloseable {
         return on;
     }
 
-    private CompletableFuture<Void> sendLeaderAndIsr(int broker, List<TopicPartition> partitions, boolean full) {
-        if (partitions.isEmpty() || !active) return CompletableFuture.completedFuture(null);
+    private void sendLeaderAndIsr(int broker, List<TopicPartition> partitions, boolean full) {
+        if (partitions.isEmpty() || !active) return;
         var request = new io.tandem.kafka.wire.message.LeaderAndIsrRequest();
         request.controllerId = localBrokerId;
         request.controllerEpoch = epoch;
@@ -533,7 +534,7 @@ public final class KafkaController implements AutoCloseable {
             l.port = b.port();
             request.liveLeaders.add(l);
         }
-        return channels.send(broker, ApiKey.LEADER_AND_ISR, LEADER_AND_ISR_VERSION, request);
+        channels.send(broker, ApiKey.LEADER_AND_ISR, LEADER_AND_ISR_VERSION, request);
     }
 
     private void sendUpdateMetadata(Collection<Integer> brokers, Collection<TopicPartition> partitions) {

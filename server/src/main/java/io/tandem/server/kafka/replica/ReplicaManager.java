@@ -142,8 +142,6 @@ public final class ReplicaManager implements AutoCloseable {
             if (partition == null) return KAFKA_STORAGE_ERROR;
             // Kafka applies a leadership of the current epoch or newer (a new controller re-sends the current one).
             if (state.leaderEpoch < partition.leaderEpoch()) return STALE_CONTROLLER_EPOCH;
-            metadata.applyPartitionState(state.topicName, state.partitionIndex, new PartitionState(state.leader,
-                    state.leaderEpoch, state.controllerEpoch, state.isr, state.partitionEpoch));
             if (state.leader == localBrokerId) {
                 stopFetching(tp);
                 boolean wasLeader = partition.isLeader();
@@ -157,6 +155,9 @@ public final class ReplicaManager implements AutoCloseable {
                 highWatermarkMoved.accept(tp);
                 if (state.leader != Partition.NO_LEADER) startFetching(partition, state.leader, leaders.get(state.leader));
             }
+            // Told only once the role is taken, so this broker never reports a leadership it does not act on yet.
+            metadata.applyPartitionState(state.topicName, state.partitionIndex, new PartitionState(state.leader,
+                    state.leaderEpoch, state.controllerEpoch, state.isr, state.partitionEpoch));
             return NONE;
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Cannot take leadership of " + tp, e);
