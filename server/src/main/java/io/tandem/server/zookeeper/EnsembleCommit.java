@@ -6,6 +6,7 @@ import io.tandem.server.zab.Role;
 import io.tandem.server.zab.ZabServer;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.data.Id;
 import io.tandem.zk.wire.proto.MultiHeader;
 import io.tandem.zk.wire.txn.TxnHeader;
@@ -185,9 +186,9 @@ final class EnsembleCommit implements ZabServer.Application {
                     continue; // expiry or container clean-up decided under a leadership that has ended
                 }
                 propose(request, time);
-            } else if (request.type == OpCodes.SYNC && request.sessionId != 0) {
+            } else if (request.type == OpCode.SYNC && request.sessionId != 0) {
                 // A marker through the leader: once it is applied here, so is everything the leader had before it.
-                request.header = new TxnHeader(request.sessionId, request.xid, 0, time, OpCodes.SYNC);
+                request.header = new TxnHeader(request.sessionId, request.xid, 0, time, OpCode.SYNC);
                 propose(request, time);
                 request.header = null; // answered as a read once the marker is back
             } else if (request.connection != null) {
@@ -253,7 +254,7 @@ final class EnsembleCommit implements ZabServer.Application {
         TxnHeader header = new TxnHeader(logged.clientId(), logged.cxid(), zxid, logged.time(), logged.type());
         DataTree.Result result = null;
         JuteRecord txn = null;
-        if (logged.type() == OpCodes.SYNC) {
+        if (logged.type() == OpCode.SYNC) {
             server.tree.setLastProcessedZxid(zxid);
         } else {
             txn = ZkServer.readTxnBody(logged.type(), in);
@@ -275,7 +276,7 @@ final class EnsembleCommit implements ZabServer.Application {
             entry.result = result;
             entry.awaiting = false;
             dropLostBefore(entry);
-        } else if (logged.type() == OpCodes.CLOSE_SESSION) {
+        } else if (logged.type() == OpCode.CLOSE_SESSION) {
             server.closeOwnerOf(logged.clientId(), null); // expired by the leader, or closed via another member
         }
         // Answered and flushed once per batch of the commit thread (processBatch), not once per commit: a Ready's
@@ -525,7 +526,7 @@ final class EnsembleCommit implements ZabServer.Application {
                     in.readFully(body);
                     ByteBuf buf = Unpooled.wrappedBuffer(body);
                     Object decoded = ServerConnection.decodeBody(type, new JuteInput(buf, Integer.MAX_VALUE));
-                    if (decoded == ServerConnection.UNKNOWN || !OpCodes.isWrite(type)) {
+                    if (decoded == ServerConnection.UNKNOWN || !OpCode.isWrite(type)) {
                         throw new IOException("forwarded request of type " + type + " is not a write");
                     }
                     Request request = new Request(null, sessionId, xid, type, decoded);

@@ -1,13 +1,20 @@
 package io.tandem.server.zookeeper;
 
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.tandem.zk.wire.FourLetterWord;
+import io.tandem.zk.wire.OpCode;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.text.SimpleDateFormat;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.zip.CRC32;
 
 /** The four-letter-word commands, with Apache 3.9's output formats. Run on the commit thread. */
@@ -20,6 +27,29 @@ final class FourLetterWords {
             case "ruok", "isro", "envi", "conf", "dirs", "gtmk", "stmk" -> false;
             default -> true;
         };
+    }
+
+    /**
+     * Answers a four-letter word sent instead of a ConnectRequest (zk-wire's decoder recognised it) as text and closes
+     * the connection, as Apache does. Words that read the tree run on the commit thread; the rest (DNS, disk walks)
+     * must not hold it up. Telnet's Ctrl-C ("telnet close") just closes.
+     */
+    static void answer(ZkServer server, Channel channel, FourLetterWord word) {
+        channel.config().setAutoRead(false);
+        String command = word.command();
+        if (!ZkServerConfig.ALL_FOUR_LETTER_WORDS.contains(command)) {
+            channel.close();
+            return;
+        }
+        long argument = word.traceMask();
+        CompletableFuture<String> answer = needsTree(command)
+                ? server.call(() -> run(server, command, argument))
+                : CompletableFuture.supplyAsync(() -> run(server, command, argument));
+        answer.whenComplete((text, failure) -> {
+            String reply = failure != null ? "Error: " + failure.getMessage() + "\n" : text;
+            channel.writeAndFlush(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8))
+                    .addListener(ChannelFutureListener.CLOSE);
+        });
     }
 
     static String run(ZkServer server, String word, long argument) {
@@ -288,17 +318,17 @@ final class FourLetterWords {
 
     private static String opName(int op) {
         return switch (op) {
-            case OpCodes.PING -> "PING";
-            case OpCodes.CREATE, OpCodes.CREATE2, OpCodes.CREATE_TTL, OpCodes.CREATE_CONTAINER -> "CREA";
-            case OpCodes.DELETE -> "DELE";
-            case OpCodes.SET_DATA -> "SETD";
-            case OpCodes.GET_DATA -> "GETD";
-            case OpCodes.EXISTS -> "EXIS";
-            case OpCodes.GET_CHILDREN, OpCodes.GET_CHILDREN2 -> "GETC";
-            case OpCodes.MULTI -> "MULT";
-            case OpCodes.SET_WATCHES, OpCodes.SET_WATCHES2 -> "SETW";
-            case OpCodes.SYNC -> "SYNC";
-            case OpCodes.CLOSE_SESSION -> "CLOS";
+            case OpCode.PING -> "PING";
+            case OpCode.CREATE, OpCode.CREATE2, OpCode.CREATE_TTL, OpCode.CREATE_CONTAINER -> "CREA";
+            case OpCode.DELETE -> "DELE";
+            case OpCode.SET_DATA -> "SETD";
+            case OpCode.GET_DATA -> "GETD";
+            case OpCode.EXISTS -> "EXIS";
+            case OpCode.GET_CHILDREN, OpCode.GET_CHILDREN2 -> "GETC";
+            case OpCode.MULTI -> "MULT";
+            case OpCode.SET_WATCHES, OpCode.SET_WATCHES2 -> "SETW";
+            case OpCode.SYNC -> "SYNC";
+            case OpCode.CLOSE_SESSION -> "CLOS";
             default -> "NA";
         };
     }

@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.txn.TxnHeader;
 
 /**
@@ -35,6 +36,6 @@ final class Request {
     }
 
     boolean isWrite() {
-        return OpCodes.isWrite(type);
+        return OpCode.isWrite(type);
     }
 }

@@ -5,10 +5,15 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.tandem.zk.wire.FourLetterWord;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteLimits;
 import io.tandem.zk.wire.JuteOutput;
 import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.Perms;
+import io.tandem.zk.wire.Xids;
 import io.tandem.zk.wire.data.Id;
 import io.tandem.zk.wire.proto.AddWatchRequest;
 import io.tandem.zk.wire.proto.AuthPacket;
@@ -127,6 +132,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object message) {
+        if (message instanceof FourLetterWord word) {
+            FourLetterWords.answer(server, channel, word);
+            return;
+        }
         ByteBuf frame = (ByteBuf) message;
         try {
             if (!closing) {
@@ -160,13 +169,13 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             current.touch();
         }
         int type = header.type();
-        if (type == OpCodes.AUTH) {
+        if (type == OpCode.AUTH) {
             handleAuth(header.xid(), AuthPacket.read(in));
             return;
         }
-        if (type == OpCodes.SASL) {
+        if (type == OpCode.SASL) {
             // SASL is not offered; a client only sends it when configured for it.
-            sendNow(header.xid(), 0, ZkException.AUTH_FAILED, null);
+            sendNow(header.xid(), 0, KeeperCode.AUTH_FAILED.code(), null);
             closeAfterFlush();
             return;
         }
@@ -192,28 +201,28 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
 
     static Object decodeBody(int type, JuteInput in) {
         return switch (type) {
-            case OpCodes.CREATE, OpCodes.CREATE2, OpCodes.CREATE_CONTAINER -> CreateRequest.read(in);
-            case OpCodes.CREATE_TTL -> CreateTTLRequest.read(in);
-            case OpCodes.DELETE -> DeleteRequest.read(in);
-            case OpCodes.EXISTS -> ExistsRequest.read(in);
-            case OpCodes.GET_DATA -> GetDataRequest.read(in);
-            case OpCodes.SET_DATA -> SetDataRequest.read(in);
-            case OpCodes.GET_ACL -> GetACLRequest.read(in);
-            case OpCodes.SET_ACL -> SetACLRequest.read(in);
-            case OpCodes.GET_CHILDREN -> GetChildrenRequest.read(in);
-            case OpCodes.GET_CHILDREN2 -> GetChildren2Request.read(in);
-            case OpCodes.SYNC -> SyncRequest.read(in);
-            case OpCodes.CHECK -> CheckVersionRequest.read(in);
-            case OpCodes.MULTI, OpCodes.MULTI_READ -> decodeMulti(in);
-            case OpCodes.RECONFIG -> ReconfigRequest.read(in);
-            case OpCodes.CHECK_WATCHES -> CheckWatchesRequest.read(in);
-            case OpCodes.REMOVE_WATCHES -> RemoveWatchesRequest.read(in);
-            case OpCodes.SET_WATCHES -> SetWatches.read(in);
-            case OpCodes.SET_WATCHES2 -> SetWatches2.read(in);
-            case OpCodes.GET_EPHEMERALS -> GetEphemeralsRequest.read(in);
-            case OpCodes.GET_ALL_CHILDREN_NUMBER -> GetAllChildrenNumberRequest.read(in);
-            case OpCodes.ADD_WATCH -> AddWatchRequest.read(in);
-            case OpCodes.PING, OpCodes.CLOSE_SESSION, OpCodes.WHO_AM_I -> null;
+            case OpCode.CREATE, OpCode.CREATE2, OpCode.CREATE_CONTAINER -> CreateRequest.read(in);
+            case OpCode.CREATE_TTL -> CreateTTLRequest.read(in);
+            case OpCode.DELETE -> DeleteRequest.read(in);
+            case OpCode.EXISTS -> ExistsRequest.read(in);
+            case OpCode.GET_DATA -> GetDataRequest.read(in);
+            case OpCode.SET_DATA -> SetDataRequest.read(in);
+            case OpCode.GET_ACL -> GetACLRequest.read(in);
+            case OpCode.SET_ACL -> SetACLRequest.read(in);
+            case OpCode.GET_CHILDREN -> GetChildrenRequest.read(in);
+            case OpCode.GET_CHILDREN2 -> GetChildren2Request.read(in);
+            case OpCode.SYNC -> SyncRequest.read(in);
+            case OpCode.CHECK -> CheckVersionRequest.read(in);
+            case OpCode.MULTI, OpCode.MULTI_READ -> decodeMulti(in);
+            case OpCode.RECONFIG -> ReconfigRequest.read(in);
+            case OpCode.CHECK_WATCHES -> CheckWatchesRequest.read(in);
+            case OpCode.REMOVE_WATCHES -> RemoveWatchesRequest.read(in);
+            case OpCode.SET_WATCHES -> SetWatches.read(in);
+            case OpCode.SET_WATCHES2 -> SetWatches2.read(in);
+            case OpCode.GET_EPHEMERALS -> GetEphemeralsRequest.read(in);
+            case OpCode.GET_ALL_CHILDREN_NUMBER -> GetAllChildrenNumberRequest.read(in);
+            case OpCode.ADD_WATCH -> AddWatchRequest.read(in);
+            case OpCode.PING, OpCode.CLOSE_SESSION, OpCode.WHO_AM_I -> null;
             default -> UNKNOWN;
         };
     }
@@ -224,13 +233,13 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         MultiHeader header = MultiHeader.read(in);
         while (!header.done()) {
             JuteRecord op = switch (header.type()) {
-                case OpCodes.CREATE, OpCodes.CREATE2, OpCodes.CREATE_CONTAINER -> CreateRequest.read(in);
-                case OpCodes.CREATE_TTL -> CreateTTLRequest.read(in);
-                case OpCodes.DELETE -> DeleteRequest.read(in);
-                case OpCodes.SET_DATA -> SetDataRequest.read(in);
-                case OpCodes.CHECK -> CheckVersionRequest.read(in);
-                case OpCodes.GET_CHILDREN -> GetChildrenRequest.read(in);
-                case OpCodes.GET_DATA -> GetDataRequest.read(in);
+                case OpCode.CREATE, OpCode.CREATE2, OpCode.CREATE_CONTAINER -> CreateRequest.read(in);
+                case OpCode.CREATE_TTL -> CreateTTLRequest.read(in);
+                case OpCode.DELETE -> DeleteRequest.read(in);
+                case OpCode.SET_DATA -> SetDataRequest.read(in);
+                case OpCode.CHECK -> CheckVersionRequest.read(in);
+                case OpCode.GET_CHILDREN -> GetChildrenRequest.read(in);
+                case OpCode.GET_DATA -> GetDataRequest.read(in);
                 default -> throw new IllegalArgumentException("invalid op type " + header.type() + " in a multi");
             };
             ops.add(new Request.Op(header.type(), op));
@@ -257,10 +266,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         }
         if (ok) {
             LOG.fine(() -> "Session 0x" + Long.toHexString(sessionId) + ": auth success for scheme " + scheme);
-            sendNow(xid, 0, ZkException.OK, null);
+            sendNow(xid, 0, KeeperCode.OK.code(), null);
         } else {
             LOG.info(() -> "Authentication failed for scheme " + scheme + " from " + channel.remoteAddress());
-            sendNow(xid, 0, ZkException.AUTH_FAILED, null);
+            sendNow(xid, 0, KeeperCode.AUTH_FAILED.code(), null);
             closeAfterFlush();
         }
     }
@@ -332,7 +341,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     @Override
     public void process(WatchedEvent event, List<io.tandem.zk.wire.data.ACL> nodeAcl) {
         try {
-            Acls.check(nodeAcl, OpCodes.PERM_READ, authInfo);
+            Acls.check(nodeAcl, Perms.READ, authInfo);
         } catch (ZkException e) {
             return; // filtered by ACL, as Apache's ServerCnxn.process does
         }
@@ -344,7 +353,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         if (closing) {
             return;
         }
-        send(OpCodes.XID_NOTIFICATION, event.zxid(), 0, new WatcherEvent(event.type(), event.state(), event.path()));
+        send(Xids.NOTIFICATION, event.zxid(), 0, new WatcherEvent(event.type().code(), event.state().code(), event.path()));
         server.markForFlush(this);
     }
 

@@ -9,8 +9,15 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.tandem.zk.wire.AddWatchMode;
+import io.tandem.zk.wire.EphemeralOwner;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.Perms;
+import io.tandem.zk.wire.Xids;
+import io.tandem.zk.wire.ZkFrameDecoder;
 import io.tandem.zk.wire.data.ACL;
 import io.tandem.zk.wire.data.ClientInfo;
 import io.tandem.zk.wire.data.Id;
@@ -241,17 +248,17 @@ public final class ZkServer implements AutoCloseable {
 
     static JuteRecord readTxnBody(int type, JuteInput in) {
         return switch (type) {
-            case OpCodes.CREATE, OpCodes.CREATE2 -> CreateTxn.read(in);
-            case OpCodes.CREATE_TTL -> CreateTTLTxn.read(in);
-            case OpCodes.CREATE_CONTAINER -> CreateContainerTxn.read(in);
-            case OpCodes.DELETE, OpCodes.DELETE_CONTAINER -> DeleteTxn.read(in);
-            case OpCodes.SET_DATA -> SetDataTxn.read(in);
-            case OpCodes.SET_ACL -> SetACLTxn.read(in);
-            case OpCodes.CHECK -> CheckVersionTxn.read(in);
-            case OpCodes.ERROR -> ErrorTxn.read(in);
-            case OpCodes.MULTI -> MultiTxn.read(in);
-            case OpCodes.CREATE_SESSION -> CreateSessionTxn.read(in);
-            case OpCodes.CLOSE_SESSION -> in.hasRemaining() ? CloseSessionTxn.read(in) : null;
+            case OpCode.CREATE, OpCode.CREATE2 -> CreateTxn.read(in);
+            case OpCode.CREATE_TTL -> CreateTTLTxn.read(in);
+            case OpCode.CREATE_CONTAINER -> CreateContainerTxn.read(in);
+            case OpCode.DELETE, OpCode.DELETE_CONTAINER -> DeleteTxn.read(in);
+            case OpCode.SET_DATA -> SetDataTxn.read(in);
+            case OpCode.SET_ACL -> SetACLTxn.read(in);
+            case OpCode.CHECK -> CheckVersionTxn.read(in);
+            case OpCode.ERROR -> ErrorTxn.read(in);
+            case OpCode.MULTI -> MultiTxn.read(in);
+            case OpCode.CREATE_SESSION -> CreateSessionTxn.read(in);
+            case OpCode.CLOSE_SESSION -> in.hasRemaining() ? CloseSessionTxn.read(in) : null;
             default -> throw new IllegalStateException("unknown transaction type " + type + " in the log");
         };
     }
@@ -276,7 +283,8 @@ public final class ZkServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel channel) {
                         ServerConnection connection = new ServerConnection(ZkServer.this, channel);
-                        channel.pipeline().addLast("sniff", new FourLetterWordSniffer(ZkServer.this, connection));
+                        // The decoder reads a four-letter word in the first length prefix, as Apache does.
+                        channel.pipeline().addLast("frames", new ZkFrameDecoder(config.frameBytesMax(), true));
                         channel.pipeline().addLast("zk", connection);
                     }
                 });
@@ -577,10 +585,10 @@ public final class ZkServer implements AutoCloseable {
         request.negotiatedTimeout = timeout;
         if (connect.sessionId() == 0) {
             request.sessionId = nextSessionId++;
-            if (request.sessionId == OpCodes.CONTAINER_EPHEMERAL_OWNER) {
+            if (request.sessionId == EphemeralOwner.CONTAINER) {
                 request.sessionId = nextSessionId++;
             }
-            request.type = OpCodes.CREATE_SESSION;
+            request.type = OpCode.CREATE_SESSION;
             preparer.prepare(request, ++lastZxid, time, List.of());
         } else {
             request.sessionId = connect.sessionId();
@@ -591,9 +599,9 @@ public final class ZkServer implements AutoCloseable {
     }
 
     DataTree.Result applyTxn(TxnHeader header, JuteRecord txn) {
-        if (header.type() == OpCodes.CREATE_SESSION) {
+        if (header.type() == OpCode.CREATE_SESSION) {
             sessions.put(header.clientId(), new Session(header.clientId(), ((CreateSessionTxn) txn).timeOut()));
-        } else if (header.type() == OpCodes.CLOSE_SESSION) {
+        } else if (header.type() == OpCode.CLOSE_SESSION) {
             sessions.remove(header.clientId());
         }
         DataTree.Result result = tree.processTxn(header, txn);
@@ -623,7 +631,7 @@ public final class ZkServer implements AutoCloseable {
     /** Answers a request whose transaction (if any) has been applied with {@code result}. */
     void reply(Request request, DataTree.Result result) {
         ServerConnection connection = request.connection;
-        if (request.type == OpCodes.CREATE_SESSION) {
+        if (request.type == OpCode.CREATE_SESSION) {
             Session session = sessions.get(request.sessionId);
             session.owner = connection;
             connection.sessionEstablished(session, request.negotiatedTimeout);
@@ -631,7 +639,7 @@ public final class ZkServer implements AutoCloseable {
             return;
         }
         if (connection == null) {
-            if (request.type == OpCodes.CLOSE_SESSION) {
+            if (request.type == OpCode.CLOSE_SESSION) {
                 closeOwnerOf(request.sessionId, null);
             }
             return;
@@ -643,10 +651,10 @@ public final class ZkServer implements AutoCloseable {
             return; // nobody to answer, and a watch set now would outlive its connection
         }
         long started = request.receivedNanos;
-        int err = ZkException.OK;
+        int err = KeeperCode.OK.code();
         JuteRecord body = null;
         if (result != null) {
-            if (request.header.type() == OpCodes.ERROR) {
+            if (request.header.type() == OpCode.ERROR) {
                 err = result.err;
             } else {
                 body = writeResponse(request.type, result);
@@ -658,16 +666,16 @@ public final class ZkServer implements AutoCloseable {
                 err = e.code();
             }
         }
-        long zxid = request.type == OpCodes.PING || result == null ? tree.lastProcessedZxid() : result.zxid;
-        if (request.type == OpCodes.PING) {
-            connection.send(OpCodes.XID_PING, tree.lastProcessedZxid(), 0, null);
+        long zxid = request.type == OpCode.PING || result == null ? tree.lastProcessedZxid() : result.zxid;
+        if (request.type == OpCode.PING) {
+            connection.send(Xids.PING, tree.lastProcessedZxid(), 0, null);
         } else {
             connection.send(request.xid, request.type == KIND_UNKNOWN ? -1 : tree.lastProcessedZxid(), err, body);
         }
         connection.requestDone(request.xid, zxid, request.type, started);
         recordLatency(started);
         markForFlush(connection);
-        if (request.type == OpCodes.CLOSE_SESSION) {
+        if (request.type == OpCode.CLOSE_SESSION) {
             connection.closeAfterFlush();
         }
     }
@@ -747,12 +755,12 @@ public final class ZkServer implements AutoCloseable {
 
     private static JuteRecord writeResponse(int type, DataTree.Result result) {
         return switch (type) {
-            case OpCodes.CREATE -> new CreateResponse(result.path);
-            case OpCodes.CREATE2, OpCodes.CREATE_TTL, OpCodes.CREATE_CONTAINER ->
+            case OpCode.CREATE -> new CreateResponse(result.path);
+            case OpCode.CREATE2, OpCode.CREATE_TTL, OpCode.CREATE_CONTAINER ->
                     new Create2Response(result.path, result.stat);
-            case OpCodes.SET_DATA -> new SetDataResponse(result.stat);
-            case OpCodes.SET_ACL -> new SetACLResponse(result.stat);
-            case OpCodes.MULTI -> multiResponse(result.multiResult);
+            case OpCode.SET_DATA -> new SetDataResponse(result.stat);
+            case OpCode.SET_ACL -> new SetACLResponse(result.stat);
+            case OpCode.MULTI -> multiResponse(result.multiResult);
             default -> null; // delete, check, closeSession: header only
         };
     }
@@ -761,16 +769,16 @@ public final class ZkServer implements AutoCloseable {
         return out -> {
             for (DataTree.Result sub : results) {
                 int type = switch (sub.type) {
-                    case OpCodes.CREATE_TTL, OpCodes.CREATE_CONTAINER -> OpCodes.CREATE2;
-                    case OpCodes.DELETE_CONTAINER -> OpCodes.DELETE;
+                    case OpCode.CREATE_TTL, OpCode.CREATE_CONTAINER -> OpCode.CREATE2;
+                    case OpCode.DELETE_CONTAINER -> OpCode.DELETE;
                     default -> sub.type;
                 };
-                new MultiHeader(type, false, type == OpCodes.ERROR ? sub.err : 0).write(out);
+                new MultiHeader(type, false, type == OpCode.ERROR ? sub.err : 0).write(out);
                 switch (type) {
-                    case OpCodes.CREATE -> new CreateResponse(sub.path).write(out);
-                    case OpCodes.CREATE2 -> new Create2Response(sub.path, sub.stat).write(out);
-                    case OpCodes.SET_DATA -> new SetDataResponse(sub.stat).write(out);
-                    case OpCodes.ERROR -> new ErrorResponse(sub.err).write(out);
+                    case OpCode.CREATE -> new CreateResponse(sub.path).write(out);
+                    case OpCode.CREATE2 -> new Create2Response(sub.path, sub.stat).write(out);
+                    case OpCode.SET_DATA -> new SetDataResponse(sub.stat).write(out);
+                    case OpCode.ERROR -> new ErrorResponse(sub.err).write(out);
                     default -> {
                         // delete and check carry no body
                     }
@@ -787,10 +795,10 @@ public final class ZkServer implements AutoCloseable {
         List<Id> auth = connection.authInfo;
         Session session = sessions.get(request.sessionId);
         if (request.type != KIND_UNKNOWN && (session == null || session.closing)) {
-            throw new ZkException(ZkException.SESSION_EXPIRED);
+            throw new ZkException(KeeperCode.SESSION_EXPIRED);
         }
         switch (request.type) {
-            case OpCodes.PING, OpCodes.SET_WATCHES, OpCodes.SET_WATCHES2 -> {
+            case OpCode.PING, OpCode.SET_WATCHES, OpCode.SET_WATCHES2 -> {
                 if (request.body instanceof SetWatches set) {
                     tree.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(), set.childWatches(),
                             null, null, connection);
@@ -800,44 +808,44 @@ public final class ZkServer implements AutoCloseable {
                 }
                 return null;
             }
-            case OpCodes.EXISTS -> {
+            case OpCode.EXISTS -> {
                 ExistsRequest exists = (ExistsRequest) request.body;
                 String path = exists.path();
                 if (path == null || path.indexOf('\0') != -1) {
-                    throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+                    throw new ZkException(KeeperCode.BAD_ARGUMENTS, path);
                 }
                 DataNode node = tree.getNode(path);
                 if (node != null) {
                     // Apache 3.9 checks READ on an existing node before it registers the watch.
-                    Acls.check(node.acl, OpCodes.PERM_READ, auth);
+                    Acls.check(node.acl, Perms.READ, auth);
                 }
                 if (exists.watch()) {
                     tree.addDataWatch(path, connection);
                 }
                 if (node == null) {
-                    throw new ZkException(ZkException.NO_NODE, path);
+                    throw new ZkException(KeeperCode.NO_NODE, path);
                 }
                 return new ExistsResponse(node.stat());
             }
-            case OpCodes.GET_DATA -> {
+            case OpCode.GET_DATA -> {
                 GetDataRequest get = (GetDataRequest) request.body;
                 return getData(get.path(), get.watch(), connection, auth);
             }
-            case OpCodes.GET_CHILDREN -> {
+            case OpCode.GET_CHILDREN -> {
                 GetChildrenRequest get = (GetChildrenRequest) request.body;
                 return new GetChildrenResponse(getChildren(get.path(), get.watch(), connection, auth));
             }
-            case OpCodes.GET_CHILDREN2 -> {
+            case OpCode.GET_CHILDREN2 -> {
                 GetChildren2Request get = (GetChildren2Request) request.body;
                 List<String> children = getChildren(get.path(), get.watch(), connection, auth);
                 return new GetChildren2Response(children, tree.getNode(get.path()).stat());
             }
-            case OpCodes.GET_ACL -> {
+            case OpCode.GET_ACL -> {
                 String path = ((GetACLRequest) request.body).path();
                 DataNode node = node(path);
-                Acls.check(node.acl, OpCodes.PERM_READ | OpCodes.PERM_ADMIN, auth);
+                Acls.check(node.acl, Perms.READ | Perms.ADMIN, auth);
                 try {
-                    Acls.check(node.acl, OpCodes.PERM_ADMIN, auth);
+                    Acls.check(node.acl, Perms.ADMIN, auth);
                     return new GetACLResponse(node.acl, node.stat());
                 } catch (ZkException e) {
                     // Without ADMIN the digest hashes are masked, as Apache does since 3.6.
@@ -850,13 +858,13 @@ public final class ZkServer implements AutoCloseable {
                     return new GetACLResponse(masked, node.stat());
                 }
             }
-            case OpCodes.GET_ALL_CHILDREN_NUMBER -> {
+            case OpCode.GET_ALL_CHILDREN_NUMBER -> {
                 String path = ((GetAllChildrenNumberRequest) request.body).path();
                 DataNode node = node(path);
-                Acls.check(node.acl, OpCodes.PERM_READ, auth);
+                Acls.check(node.acl, Perms.READ, auth);
                 return new GetAllChildrenNumberResponse(tree.allChildrenNumber(path));
             }
-            case OpCodes.GET_EPHEMERALS -> {
+            case OpCode.GET_EPHEMERALS -> {
                 String prefix = ((GetEphemeralsRequest) request.body).prefixPath();
                 List<String> result = new ArrayList<>();
                 for (String path : tree.ephemeralsOf(request.sessionId)) {
@@ -866,10 +874,10 @@ public final class ZkServer implements AutoCloseable {
                 }
                 return new GetEphemeralsResponse(result);
             }
-            case OpCodes.SYNC -> {
+            case OpCode.SYNC -> {
                 return new SyncResponse(((SyncRequest) request.body).path());
             }
-            case OpCodes.CHECK_WATCHES, OpCodes.REMOVE_WATCHES -> {
+            case OpCode.CHECK_WATCHES, OpCode.REMOVE_WATCHES -> {
                 String path;
                 int watcherType;
                 if (request.body instanceof CheckWatchesRequest check) {
@@ -880,40 +888,41 @@ public final class ZkServer implements AutoCloseable {
                     path = remove.path();
                     watcherType = remove.type();
                 }
-                if (!tree.removeWatch(path, watcherType, connection, request.type == OpCodes.CHECK_WATCHES)) {
-                    throw new ZkException(ZkException.NO_WATCHER, path);
+                if (!tree.removeWatch(path, watcherType, connection, request.type == OpCode.CHECK_WATCHES)) {
+                    throw new ZkException(KeeperCode.NO_WATCHER, path);
                 }
                 return null;
             }
-            case OpCodes.ADD_WATCH -> {
+            case OpCode.ADD_WATCH -> {
                 AddWatchRequest add = (AddWatchRequest) request.body;
-                if (add.mode() != 0 && add.mode() != 1) {
-                    throw new ZkException(ZkException.BAD_ARGUMENTS, add.path());
+                AddWatchMode mode = AddWatchMode.fromCode(add.mode());
+                if (mode == null) {
+                    throw new ZkException(KeeperCode.BAD_ARGUMENTS, add.path());
                 }
-                tree.addPersistentWatch(add.path(), connection, add.mode() == 1);
+                tree.addPersistentWatch(add.path(), connection, mode == AddWatchMode.PERSISTENT_RECURSIVE);
                 return new ErrorResponse(0);
             }
-            case OpCodes.WHO_AM_I -> {
+            case OpCode.WHO_AM_I -> {
                 List<ClientInfo> infos = new ArrayList<>();
                 for (Id id : auth) {
                     infos.add(new ClientInfo(id.scheme(), Acls.userName(id)));
                 }
                 return new WhoAmIResponse(infos);
             }
-            case OpCodes.MULTI_READ -> {
+            case OpCode.MULTI_READ -> {
                 @SuppressWarnings("unchecked")
                 List<Request.Op> ops = (List<Request.Op>) request.body;
                 return multiRead(ops, connection, auth);
             }
-            case KIND_UNKNOWN -> throw new ZkException(ZkException.UNIMPLEMENTED);
-            default -> throw new ZkException(ZkException.UNIMPLEMENTED);
+            case KIND_UNKNOWN -> throw new ZkException(KeeperCode.UNIMPLEMENTED);
+            default -> throw new ZkException(KeeperCode.UNIMPLEMENTED);
         }
     }
 
     private DataNode node(String path) throws ZkException {
         DataNode node = path == null ? null : tree.getNode(path);
         if (node == null) {
-            throw new ZkException(ZkException.NO_NODE, path);
+            throw new ZkException(KeeperCode.NO_NODE, path);
         }
         return node;
     }
@@ -921,7 +930,7 @@ public final class ZkServer implements AutoCloseable {
     private GetDataResponse getData(String path, boolean watch, ServerConnection connection, List<Id> auth)
             throws ZkException {
         DataNode node = node(path);
-        Acls.check(node.acl, OpCodes.PERM_READ, auth);
+        Acls.check(node.acl, Perms.READ, auth);
         if (watch) {
             tree.addDataWatch(path, connection);
         }
@@ -931,7 +940,7 @@ public final class ZkServer implements AutoCloseable {
     private List<String> getChildren(String path, boolean watch, ServerConnection connection, List<Id> auth)
             throws ZkException {
         DataNode node = node(path);
-        Acls.check(node.acl, OpCodes.PERM_READ, auth);
+        Acls.check(node.acl, Perms.READ, auth);
         List<String> children = new ArrayList<>(node.children());
         if (watch) {
             tree.addChildWatch(path, connection);
@@ -946,22 +955,22 @@ public final class ZkServer implements AutoCloseable {
             try {
                 if (op.request() instanceof GetChildrenRequest get) {
                     results.add(new GetChildrenResponse(getChildren(get.path(), get.watch(), connection, auth)));
-                    types.add(OpCodes.GET_CHILDREN);
+                    types.add(OpCode.GET_CHILDREN);
                 } else if (op.request() instanceof GetDataRequest get) {
                     results.add(getData(get.path(), get.watch(), connection, auth));
-                    types.add(OpCodes.GET_DATA);
+                    types.add(OpCode.GET_DATA);
                 } else {
-                    throw new ZkException(ZkException.BAD_ARGUMENTS);
+                    throw new ZkException(KeeperCode.BAD_ARGUMENTS);
                 }
             } catch (ZkException e) {
                 results.add(new ErrorResponse(e.code()));
-                types.add(OpCodes.ERROR);
+                types.add(OpCode.ERROR);
             }
         }
         return out -> {
             for (int i = 0; i < results.size(); i++) {
                 int type = types.get(i);
-                new MultiHeader(type, false, type == OpCodes.ERROR ? ((ErrorResponse) results.get(i)).err() : 0)
+                new MultiHeader(type, false, type == OpCode.ERROR ? ((ErrorResponse) results.get(i)).err() : 0)
                         .write(out);
                 results.get(i).write(out);
             }
@@ -982,7 +991,7 @@ public final class ZkServer implements AutoCloseable {
                 session.closing = true;
                 LOG.info(() -> "Expiring session 0x" + Long.toHexString(session.id) + ", timeout of "
                         + session.timeoutMs + "ms exceeded");
-                batch.add(new Request(null, session.id, 0, OpCodes.CLOSE_SESSION, null));
+                batch.add(new Request(null, session.id, 0, OpCode.CLOSE_SESSION, null));
             }
         }
     }
@@ -1010,14 +1019,14 @@ public final class ZkServer implements AutoCloseable {
         for (String path : tree.ttls()) {
             DataNode node = tree.getNode(path);
             if (node != null && node.childCount() == 0) {
-                long ttl = OpCodes.ttlOf(node.ephemeralOwner);
+                long ttl = EphemeralOwner.ttlMsOf(node.ephemeralOwner);
                 if (ttl != 0 && wallNow - node.mtime > ttl) {
                     candidates.add(path);
                 }
             }
         }
         for (String path : candidates) {
-            batch.add(new Request(null, 0, 0, OpCodes.DELETE_CONTAINER, new DeleteRequest(path, -1)));
+            batch.add(new Request(null, 0, 0, OpCode.DELETE_CONTAINER, new DeleteRequest(path, -1)));
         }
     }
 }
