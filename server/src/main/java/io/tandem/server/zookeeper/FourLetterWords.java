@@ -66,13 +66,13 @@ final class FourLetterWords {
             case "envi" -> envi();
             case "cons" -> cons(server);
             case "crst" -> {
-                for (ServerConnection connection : server.connections) {
+                for (ServerConnection connection : server.listener.connections()) {
                     connection.resetStats();
                 }
                 yield "Connection stats reset.\n";
             }
             case "srst" -> {
-                server.resetLatency();
+                server.stats.reset();
                 yield "Server stats reset.\n";
             }
             case "dump" -> dump(server);
@@ -91,12 +91,12 @@ final class FourLetterWords {
     }
 
     private static String serverSummary(ZkServer server) {
-        long[] latency = server.latency();
+        long[] latency = server.stats.latency();
         return "Latency min/avg/max: " + latency[0] + "/" + (latency[3] == 0 ? 0.0 : (double) latency[4] / latency[3])
                 + "/" + latency[2] + "\n"
-                + "Received: " + server.packetsReceived.get() + "\n"
-                + "Sent: " + server.packetsSent.get() + "\n"
-                + "Connections: " + server.connections.size() + "\n"
+                + "Received: " + server.stats.packetsReceived.get() + "\n"
+                + "Sent: " + server.stats.packetsSent.get() + "\n"
+                + "Connections: " + server.listener.connections().size() + "\n"
                 + "Outstanding: " + server.queuedRequests() + "\n"
                 + "Zxid: 0x" + Long.toHexString(server.tree.lastProcessedZxid()) + "\n"
                 + "Mode: " + server.mode() + "\n"
@@ -109,7 +109,7 @@ final class FourLetterWords {
 
     private static String stat(ZkServer server) {
         StringBuilder text = new StringBuilder("Zookeeper version: " + VERSION + "\nClients:\n");
-        for (ServerConnection connection : server.connections) {
+        for (ServerConnection connection : server.listener.connections()) {
             text.append(' ').append(address(connection.remoteAddress())).append("[1](queued=")
                     .append(connection.inFlight()).append(",recved=").append(connection.packetsReceived.get())
                     .append(",sent=").append(connection.packetsSent.get()).append(")\n");
@@ -119,7 +119,7 @@ final class FourLetterWords {
 
     private static String cons(ZkServer server) {
         StringBuilder text = new StringBuilder();
-        for (ServerConnection connection : server.connections) {
+        for (ServerConnection connection : server.listener.connections()) {
             long[] latency = connection.latency();
             Session session = connection.session;
             text.append(' ').append(address(connection.remoteAddress())).append("[1](queued=")
@@ -144,40 +144,29 @@ final class FourLetterWords {
     }
 
     private static String mntr(ZkServer server) {
-        long[] latency = server.latency();
+        long[] latency = server.stats.latency();
         StringBuilder text = new StringBuilder();
         line(text, "zk_version", VERSION);
         line(text, "zk_server_state", server.mode());
         line(text, "zk_avg_latency", latency[3] == 0 ? 0.0 : (double) latency[4] / latency[3]);
         line(text, "zk_max_latency", latency[2]);
         line(text, "zk_min_latency", latency[0]);
-        line(text, "zk_packets_received", server.packetsReceived.get());
-        line(text, "zk_packets_sent", server.packetsSent.get());
-        line(text, "zk_num_alive_connections", server.connections.size());
+        line(text, "zk_packets_received", server.stats.packetsReceived.get());
+        line(text, "zk_packets_sent", server.stats.packetsSent.get());
+        line(text, "zk_num_alive_connections", server.listener.connections().size());
         line(text, "zk_outstanding_requests", server.queuedRequests());
         line(text, "zk_znode_count", server.tree.nodeCount());
         line(text, "zk_watch_count", server.tree.dataWatches.watchCount() + server.tree.childWatches.watchCount());
         line(text, "zk_ephemerals_count", server.tree.ephemeralCount());
         line(text, "zk_approximate_data_size", server.tree.approximateDataSize());
-        line(text, "zk_global_sessions", server.sessions.size());
+        line(text, "zk_global_sessions", server.sessions.byId().size());
         line(text, "zk_local_sessions", 0);
-        line(text, "zk_uptime", System.currentTimeMillis() - server.startedMillis);
+        line(text, "zk_uptime", System.currentTimeMillis() - server.stats.startedMillis);
         line(text, "zk_last_proposal_size", -1);
         line(text, "zk_max_proposal_size", -1);
         line(text, "zk_min_proposal_size", -1);
         line(text, "zk_connection_drop_probability", 0.0);
-        // Tandem's own: group commit on this member (log fsyncs and the transactions they made durable), and in an
-        // ensemble Zab's messages and the per-peer batches they went out in.
-        long[] syncs = server.logSyncStats();
-        line(text, "zk_log_syncs", syncs[0]);
-        line(text, "zk_log_synced_txns", syncs[1]);
-        EnsembleCommit ensemble = server.ensemble();
-        if (ensemble != null && ensemble.zab() != null) {
-            io.tandem.server.zab.ZabServer.Stats zab = ensemble.zab().stats();
-            line(text, "zk_zab_commits", zab.commits());
-            line(text, "zk_zab_messages", zab.messages());
-            line(text, "zk_zab_message_batches", zab.sends());
-        }
+        server.commitPath().reportStats((key, value) -> line(text, key, value));
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
             line(text, "zk_open_file_descriptor_count", unix.getOpenFileDescriptorCount());
             line(text, "zk_max_file_descriptor_count", unix.getMaxFileDescriptorCount());
@@ -232,9 +221,9 @@ final class FourLetterWords {
 
     private static String dump(ZkServer server) {
         StringBuilder text = new StringBuilder("SessionTracker dump:\n");
-        text.append("Session Sets (").append(server.sessions.size()).append(")/(").append(server.sessions.size())
+        text.append("Session Sets (").append(server.sessions.byId().size()).append(")/(").append(server.sessions.byId().size())
                 .append("):\n");
-        for (Session session : server.sessions.values()) {
+        for (Session session : server.sessions.byId().values()) {
             text.append("\t0x").append(Long.toHexString(session.id)).append('\n');
         }
         Map<Long, Set<String>> ephemerals = server.tree.allEphemerals();

@@ -105,21 +105,21 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         if (channel.remoteAddress() instanceof InetSocketAddress address && address.getAddress() != null) {
             authInfo.add(new Id("ip", address.getAddress().getHostAddress()));
             int max = server.config.maxClientConnections();
-            if (max > 0 && server.connectionsFrom(address.getAddress()) >= max) {
+            if (max > 0 && server.listener.connectionsFrom(address.getAddress()) >= max) {
                 LOG.warning(() -> "Too many connections from " + address.getAddress() + " - max is " + max);
                 closing = true;
                 channel.close();
                 return;
             }
         }
-        server.connections.add(this);
+        server.listener.opened(this);
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
-        server.connectionClosed(this);
+        server.listener.closed(this);
         ctx.fireChannelInactive();
     }
 
@@ -152,7 +152,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
 
     private void handleFrame(ByteBuf frame) {
         JuteInput in = new JuteInput(frame, fieldBytesMax);
-        server.packetsReceived.incrementAndGet();
+        server.stats.packetsReceived.incrementAndGet();
         packetsReceived.incrementAndGet();
         if (!connectReceived) {
             ConnectRequest connect = ConnectRequest.read(in);
@@ -160,7 +160,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             readOnlyEchoed = connect.readOnly() != null;
             // No packets until the session is settled, as Apache's disableRecv.
             channel.config().setAutoRead(false);
-            submit(new Request(this, connect.sessionId(), 0, ZkServer.KIND_CONNECT, connect));
+            submit(new Request(this, connect.sessionId(), 0, Request.KIND_CONNECT, connect));
             return;
         }
         RequestHeader header = RequestHeader.read(in);
@@ -180,7 +180,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             return;
         }
         Object body = decodeBody(type, in);
-        submit(new Request(this, 0, header.xid(), body == UNKNOWN ? ZkServer.KIND_UNKNOWN : type,
+        submit(new Request(this, 0, header.xid(), body == UNKNOWN ? Request.KIND_UNKNOWN : type,
                 body == UNKNOWN ? null : body));
     }
 
@@ -354,7 +354,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             return;
         }
         send(Xids.NOTIFICATION, event.zxid(), 0, new WatcherEvent(event.type().code(), event.state().code(), event.path()));
-        server.markForFlush(this);
+        server.responder.markForFlush(this);
     }
 
     private void writeFrame(JuteRecord record) {
@@ -370,7 +370,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             buf.release();
             throw e;
         }
-        server.packetsSent.incrementAndGet();
+        server.stats.packetsSent.incrementAndGet();
         packetsSent.incrementAndGet();
         channel.write(buf, channel.voidPromise());
     }
