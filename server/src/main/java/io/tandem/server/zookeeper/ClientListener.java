@@ -30,6 +30,8 @@ final class ClientListener {
     private final ZkServer server;
     private final ZkServerConfig config;
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
+    /** Admitted connections per client address, for maxClientCnxns; counted atomically across event loops. */
+    private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
     /** Closed on an event loop, cleaned up on the commit thread; bounded by the number of connections. */
     private final Queue<ServerConnection> closed = new ConcurrentLinkedQueue<>();
     private EventLoopGroup bossGroup;
@@ -83,15 +85,27 @@ final class ClientListener {
         connections.add(connection);
     }
 
-    /** Open connections from one client address, for Apache's maxClientCnxns limit. */
-    int connectionsFrom(InetAddress address) {
-        int count = 0;
-        for (ServerConnection connection : connections) {
-            if (connection.remoteAddress() instanceof InetSocketAddress remote && address.equals(remote.getAddress())) {
-                count++;
+    /**
+     * Apache's maxClientCnxns: admits one more connection from {@code address} unless it already has the maximum
+     * open (0 = no limit). The check and the count are one atomic step, so simultaneous accepts on different event
+     * loops cannot slip past the limit together. An admitted connection calls {@link #leave} when it closes.
+     */
+    boolean admit(InetAddress address) {
+        int max = config.maxClientConnections();
+        boolean[] admitted = {false};
+        perAddress.compute(address, (key, open) -> {
+            int count = open == null ? 0 : open;
+            if (max > 0 && count >= max) {
+                return open;
             }
-        }
-        return count;
+            admitted[0] = true;
+            return count + 1;
+        });
+        return admitted[0];
+    }
+
+    void leave(InetAddress address) {
+        perAddress.computeIfPresent(address, (key, open) -> open <= 1 ? null : open - 1);
     }
 
     void closed(ServerConnection connection) {

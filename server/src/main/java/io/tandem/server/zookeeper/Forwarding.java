@@ -92,9 +92,9 @@ final class Forwarding {
                 }
                 byte[] body = new byte[in.readInt()];
                 in.readFully(body);
-                Object decoded = ServerConnection.decodeBody(type,
+                Object decoded = RequestBodies.decode(type,
                         new JuteInput(Unpooled.wrappedBuffer(body), Integer.MAX_VALUE));
-                if (decoded == ServerConnection.UNKNOWN || !OpCode.isWrite(type)) {
+                if (decoded == RequestBodies.UNKNOWN || !OpCode.isWrite(type)) {
                     throw new IOException("forwarded request of type " + type + " is not a write");
                 }
                 return new Write(new Request(null, sessionId, xid, type, decoded), auth);

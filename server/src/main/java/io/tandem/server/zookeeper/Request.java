@@ -30,6 +30,8 @@ final class Request {
     int type;
     final Object body;
     final long receivedNanos = System.nanoTime();
+    /** The frame's size, counted against its connection's queued bytes until it is answered. */
+    int bytes;
     TxnHeader header;
     JuteRecord txn;
     /** Stamped by {@link Preparer#prepare}; handed back to {@link Preparer#applied} once the txn is applied. */

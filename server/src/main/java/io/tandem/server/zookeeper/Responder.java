@@ -78,7 +78,7 @@ final class Responder {
             connection.send(request.xid, request.type == Request.KIND_UNKNOWN ? -1 : tree.lastProcessedZxid(), err,
                     body);
         }
-        connection.requestDone(request.xid, zxid, request.type, started);
+        connection.requestDone(request, zxid);
         stats.recordLatency(started);
         markForFlush(connection);
         if (request.type == OpCode.CLOSE_SESSION) {

@@ -97,7 +97,7 @@ final class SessionTracker {
     void established(Request request) {
         Session session = sessions.get(request.sessionId);
         session.owner = request.connection;
-        request.connection.sessionEstablished(session, request.negotiatedTimeout);
+        request.connection.sessionEstablished(session, request);
     }
 
     /** Answers a re-attach by id and password, in its place among the connection's requests; true if it worked. */
@@ -116,7 +116,7 @@ final class SessionTracker {
         session.owner = connection;
         session.timeoutMs = request.negotiatedTimeout;
         session.touch();
-        connection.sessionEstablished(session, request.negotiatedTimeout);
+        connection.sessionEstablished(session, request);
         return true;
     }
 

@@ -11,6 +11,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -33,6 +34,11 @@ public final class ZkServer implements AutoCloseable {
     static final int BATCH_REQUESTS_MAX = 2_000;
     /** A connection stops being read while it has this many requests in flight (Apache throttles the same way). */
     static final int CONNECTION_IN_FLIGHT_MAX = 1_000;
+    /**
+     * A connection stops being read while its requests in flight hold this many bytes of frames, until half is
+     * answered: four requests of the default jute.maxbuffer. One larger request is still read (the check follows it).
+     */
+    static final long CONNECTION_QUEUED_BYTES_MAX = 4L << 20;
 
     final ZkServerConfig config;
     private final String superDigest;
@@ -44,6 +50,8 @@ public final class ZkServer implements AutoCloseable {
     final Responder responder;
     private final ContainerSweeper containers;
     private final BlockingQueue<Request> queue = new ArrayBlockingQueue<>(QUEUE_REQUESTS_MAX);
+    /** Client requests queued or in progress, all connections together (globalOutstandingLimit; see ReadGate). */
+    final AtomicInteger outstanding = new AtomicInteger();
     private CommitPath commitPath;
     private Thread commitThread;
     private volatile boolean running;
