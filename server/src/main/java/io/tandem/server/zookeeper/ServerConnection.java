@@ -84,7 +84,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         this.server = server;
         this.channel = channel;
         this.fieldBytesMax = JuteLimits.fieldBytesMax(server.config.frameBytesMax(), server.config.frameBytesMax());
-        this.gate = new ReadGate(channel, server.outstanding, server.config.globalOutstandingLimit(), this::drainHeld);
+        this.gate = new ReadGate(channel, server.outstanding, server.globalOutstandingLimit(), this::drainHeld);
     }
 
     SocketAddress remoteAddress() {

@@ -52,6 +52,8 @@ public final class ZkServer implements AutoCloseable {
     private final BlockingQueue<Request> queue = new ArrayBlockingQueue<>(QUEUE_REQUESTS_MAX);
     /** Client requests queued or in progress, all connections together (globalOutstandingLimit; see ReadGate). */
     final AtomicInteger outstanding = new AtomicInteger();
+    /** globalOutstandingLimit as this node applies it (an ensemble member divides it, see startEnsemble). */
+    private int globalOutstandingLimit;
     private CommitPath commitPath;
     private Thread commitThread;
     private volatile boolean running;
@@ -67,6 +69,7 @@ public final class ZkServer implements AutoCloseable {
         this.preparer = new Preparer(tree, sessions.byId());
         this.responder = new Responder(tree, sessions, new ReadExecutor(tree, sessions.byId()), listener, stats);
         this.containers = new ContainerSweeper(config, tree);
+        this.globalOutstandingLimit = config.globalOutstandingLimit();
     }
 
     /** Recovers the tree from {@code store}, binds the client port (0 = any free port) and starts serving. */
@@ -92,6 +95,9 @@ public final class ZkServer implements AutoCloseable {
     public static ZkServer startEnsemble(ZkServerConfig config, String superDigest, int myId,
                                          Map<String, String> settings, Path zabDir) throws IOException {
         ZkServer server = new ZkServer(config, superDigest);
+        // Apache's leader and followers share the limit out: divided by (voters - 1) when there are more than two.
+        long voters = settings.keySet().stream().filter(key -> key.matches("server\\.\\d+")).count();
+        server.globalOutstandingLimit = (int) (config.globalOutstandingLimit() / (voters > 2 ? voters - 1 : 1));
         EnsembleCommit ensemble = new EnsembleCommit(server, settings);
         server.commitPath = ensemble;
         try {
@@ -126,6 +132,10 @@ public final class ZkServer implements AutoCloseable {
     /** Apache's server state for srvr and mntr: standalone, leader, follower, or looking while there is no leader. */
     String mode() {
         return commitPath.mode();
+    }
+
+    int globalOutstandingLimit() {
+        return globalOutstandingLimit;
     }
 
     int queuedRequests() {
