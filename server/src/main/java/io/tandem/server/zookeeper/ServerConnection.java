@@ -228,13 +228,13 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
 
     private void submit(Request request, int bytes) {
         request.bytes = bytes;
+        // Counted before the commit thread can see it, so its answer never comes before its count.
+        gate.queued(bytes);
         if (!server.submit(request)) {
             LOG.warning(() -> "Closing ZooKeeper connection from " + channel.remoteAddress()
                     + ": the server's request queue is full (" + ZkServer.QUEUE_REQUESTS_MAX + ")");
-            closeNow();
-            return;
+            closeNow(); // the gate's counts go when the channel is inactive
         }
-        gate.queued(bytes);
     }
 
     private void handleAuth(int xid, AuthPacket auth) {
