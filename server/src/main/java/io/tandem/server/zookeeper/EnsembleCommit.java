@@ -294,7 +294,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             entry.awaiting = false;
             dropLostBefore(entry);
         } else if (logged.type() == OpCode.CLOSE_SESSION) {
-            server.listener.closeOwnerOf(logged.clientId(), null); // expired by the leader, or closed via another member
+            // Expired by the leader, or closed through another member.
+            server.listener.closeOwnerOf(logged.clientId(), null);
         }
         // Answered and flushed once per batch of the commit thread (processBatch), not once per commit: a Ready's
         // commits arrive together, and one flush per connection per batch saves a syscall per reply.

@@ -354,7 +354,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         if (closing) {
             return;
         }
-        send(Xids.NOTIFICATION, event.zxid(), 0, new WatcherEvent(event.type().code(), event.state().code(), event.path()));
+        send(Xids.NOTIFICATION, event.zxid(), 0,
+                new WatcherEvent(event.type().code(), event.state().code(), event.path()));
         server.responder.markForFlush(this);
     }
 

@@ -59,8 +59,8 @@ final class SessionTracker {
         ConnectRequest connect = (ConnectRequest) request.body;
         ServerConnection connection = request.connection;
         if (connect.lastZxidSeen() > tree.lastProcessedZxid()) {
-            LOG.info(() -> "Refusing session request for client " + connection.remoteAddress() + " as it has seen zxid 0x"
-                    + Long.toHexString(connect.lastZxidSeen()) + " our last zxid is 0x"
+            LOG.info(() -> "Refusing session request for client " + connection.remoteAddress()
+                    + " as it has seen zxid 0x" + Long.toHexString(connect.lastZxidSeen()) + " our last zxid is 0x"
                     + Long.toHexString(tree.lastProcessedZxid()) + " client must try another server");
             request.type = Request.KIND_TASK;
             request.txn = null;

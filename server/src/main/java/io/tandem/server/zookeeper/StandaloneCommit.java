@@ -32,7 +32,7 @@ final class StandaloneCommit implements CommitPath {
     private final AtomicBoolean syncedWakeupQueued = new AtomicBoolean();
     private LogSyncer syncer;
     private long lastZxid;
-    /** {@link ZkServer#appliedTxns} when the newest snapshot was taken (0: recovery's replay counts as unsnapshotted). */
+    /** {@link ZkServer#appliedTxns} at the newest snapshot (0: recovery's replay counts as not yet snapshotted). */
     private long appliedAtSnapshot;
     private volatile boolean snapshotOnClose = true;
 
@@ -44,7 +44,8 @@ final class StandaloneCommit implements CommitPath {
     /** Newest valid snapshot plus log replay; then starts the log syncer from the recovered zxid. */
     void recover() throws IOException {
         DataTree tree = server.tree;
-        long snapshotZxid = store.readLatestSnapshot((zxid, in) -> SnapshotFormat.read(in, tree, server.sessions.byId()));
+        long snapshotZxid = store.readLatestSnapshot(
+                (zxid, in) -> SnapshotFormat.read(in, tree, server.sessions.byId()));
         long[] replayed = {0};
         store.forEachTxn(snapshotZxid, (zxid, bytes) -> {
             JuteInput in = new JuteInput(Unpooled.wrappedBuffer(bytes), Integer.MAX_VALUE);

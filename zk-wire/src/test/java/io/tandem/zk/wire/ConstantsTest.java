@@ -101,7 +101,8 @@ class ConstantsTest {
         try {
             java.util.Random random = new java.util.Random(42);
             for (int i = 0; i < 1_000; i++) {
-                long ttl = i == 0 ? EphemeralOwner.TTL_MS_MAX : 1 + Math.floorMod(random.nextLong(), EphemeralOwner.TTL_MS_MAX);
+                long ttl = i == 0 ? EphemeralOwner.TTL_MS_MAX
+                        : 1 + Math.floorMod(random.nextLong(), EphemeralOwner.TTL_MS_MAX);
                 long owner = org.apache.zookeeper.server.EphemeralType.TTL.toEphemeralOwner(ttl);
                 assertEquals(owner, EphemeralOwner.ofTtl(ttl));
                 assertEquals(ttl, EphemeralOwner.ttlMsOf(owner));
