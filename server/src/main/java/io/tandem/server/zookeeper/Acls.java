@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.KeeperCode;
 import io.tandem.zk.wire.data.ACL;
 import io.tandem.zk.wire.data.Id;
 import java.net.InetAddress;
@@ -43,7 +44,7 @@ final class Acls {
                 }
             }
         }
-        throw new ZkException(ZkException.NO_AUTH);
+        throw new ZkException(KeeperCode.NO_AUTH);
     }
 
     private static boolean matches(String scheme, String authId, String aclId) {
@@ -60,14 +61,14 @@ final class Acls {
      */
     static List<ACL> fixup(String path, List<Id> authInfo, List<ACL> acls) throws ZkException {
         if (acls == null || acls.isEmpty()) {
-            throw new ZkException(ZkException.INVALID_ACL, path);
+            throw new ZkException(KeeperCode.INVALID_ACL, path);
         }
         List<ACL> unique = new ArrayList<>(new LinkedHashSet<>(acls));
         List<ACL> result = new ArrayList<>();
         for (ACL acl : unique) {
             Id id = acl.id();
             if (id == null || id.scheme() == null) {
-                throw new ZkException(ZkException.INVALID_ACL, path);
+                throw new ZkException(KeeperCode.INVALID_ACL, path);
             }
             if (id.scheme().equals("world") && "anyone".equals(id.id())) {
                 result.add(acl);
@@ -81,12 +82,12 @@ final class Acls {
                     }
                 }
                 if (!authIdValid) {
-                    throw new ZkException(ZkException.INVALID_ACL, path);
+                    throw new ZkException(KeeperCode.INVALID_ACL, path);
                 }
             } else if (isValid(id)) {
                 result.add(acl);
             } else {
-                throw new ZkException(ZkException.INVALID_ACL, path);
+                throw new ZkException(KeeperCode.INVALID_ACL, path);
             }
         }
         return result;

@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.EphemeralOwner;
 import io.tandem.zk.wire.data.ACL;
 import io.tandem.zk.wire.data.Stat;
 import java.util.Collections;
@@ -64,7 +65,7 @@ final class DataNode {
     /** The Stat a client sees: container and TTL owners read as 0, cversion counts creations and deletions. */
     Stat stat() {
         int numChildren = childCount();
-        long clientOwner = OpCodes.isSessionOwner(ephemeralOwner) ? ephemeralOwner : 0;
+        long clientOwner = EphemeralOwner.isSession(ephemeralOwner) ? ephemeralOwner : 0;
         return new Stat(czxid, mzxid, ctime, mtime, version, cversion * 2 - numChildren, aversion, clientOwner,
                 dataLength(), numChildren, pzxid);
     }

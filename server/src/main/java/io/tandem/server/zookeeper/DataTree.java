@@ -1,9 +1,16 @@
 package io.tandem.server.zookeeper;
 
+import static io.tandem.zk.wire.Acls.OPEN_ACL_UNSAFE;
+import static io.tandem.zk.wire.Acls.READ_ACL_UNSAFE;
+
+import io.tandem.zk.wire.EphemeralOwner;
+import io.tandem.zk.wire.EventType;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.WatcherType;
 import io.tandem.zk.wire.data.ACL;
-import io.tandem.zk.wire.data.Id;
 import io.tandem.zk.wire.data.Stat;
 import io.tandem.zk.wire.txn.CheckVersionTxn;
 import io.tandem.zk.wire.txn.CloseSessionTxn;
@@ -31,8 +38,6 @@ import java.util.Set;
  * Owned by the commit thread; nothing else reads or writes it.
  */
 final class DataTree {
-    static final List<ACL> OPEN_ACL_UNSAFE = List.of(new ACL(OpCodes.PERM_ALL, new Id("world", "anyone")));
-    static final List<ACL> READ_ACL_UNSAFE = List.of(new ACL(OpCodes.PERM_READ, new Id("world", "anyone")));
     private static final Set<String> SPECIAL_PATHS = Set.of("/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config");
 
     /** Result of applying one transaction, as FinalRequestProcessor needs it to answer. */
@@ -181,9 +186,9 @@ final class DataTree {
         parent.addChild(path.substring(lastSlash + 1));
         nodes.put(path, restored);
         long owner = restored.ephemeralOwner;
-        if (OpCodes.isContainerOwner(owner)) {
+        if (EphemeralOwner.isContainer(owner)) {
             containers.add(path);
-        } else if (OpCodes.isTtlOwner(owner)) {
+        } else if (EphemeralOwner.isTtl(owner)) {
             ttls.add(path);
         } else if (owner != 0) {
             ephemerals.computeIfAbsent(owner, k -> new HashSet<>()).add(path);
@@ -204,48 +209,48 @@ final class DataTree {
         rc.type = header.type();
         try {
             switch (header.type()) {
-                case OpCodes.CREATE, OpCodes.CREATE2 -> {
+                case OpCode.CREATE, OpCode.CREATE2 -> {
                     CreateTxn create = (CreateTxn) txn;
                     rc.path = create.path();
                     rc.stat = createNode(create.path(), create.data(), create.acl(),
                             create.ephemeral() ? header.clientId() : 0, create.parentCVersion(), header.zxid(),
                             header.time());
                 }
-                case OpCodes.CREATE_TTL -> {
+                case OpCode.CREATE_TTL -> {
                     CreateTTLTxn create = (CreateTTLTxn) txn;
                     rc.path = create.path();
-                    rc.stat = createNode(create.path(), create.data(), create.acl(), OpCodes.ttlOwner(create.ttl()),
+                    rc.stat = createNode(create.path(), create.data(), create.acl(), EphemeralOwner.ofTtl(create.ttl()),
                             create.parentCVersion(), header.zxid(), header.time());
                 }
-                case OpCodes.CREATE_CONTAINER -> {
+                case OpCode.CREATE_CONTAINER -> {
                     CreateContainerTxn create = (CreateContainerTxn) txn;
                     rc.path = create.path();
                     rc.stat = createNode(create.path(), create.data(), create.acl(),
-                            OpCodes.CONTAINER_EPHEMERAL_OWNER, create.parentCVersion(), header.zxid(), header.time());
+                            EphemeralOwner.CONTAINER, create.parentCVersion(), header.zxid(), header.time());
                 }
-                case OpCodes.DELETE, OpCodes.DELETE_CONTAINER -> {
+                case OpCode.DELETE, OpCode.DELETE_CONTAINER -> {
                     DeleteTxn delete = (DeleteTxn) txn;
                     rc.path = delete.path();
                     deleteNode(delete.path(), header.zxid());
                 }
-                case OpCodes.SET_DATA -> {
+                case OpCode.SET_DATA -> {
                     SetDataTxn set = (SetDataTxn) txn;
                     rc.path = set.path();
                     rc.stat = setData(set.path(), set.data(), set.version(), header.zxid(), header.time());
                 }
-                case OpCodes.SET_ACL -> {
+                case OpCode.SET_ACL -> {
                     SetACLTxn set = (SetACLTxn) txn;
                     rc.path = set.path();
                     rc.stat = setAcl(set.path(), set.acl(), set.version());
                 }
-                case OpCodes.CLOSE_SESSION -> {
+                case OpCode.CLOSE_SESSION -> {
                     Set<String> local = ephemerals.remove(header.clientId());
                     List<String> inTxn = txn instanceof CloseSessionTxn close ? close.paths2Delete() : null;
                     killSession(header.zxid(), local, inTxn);
                 }
-                case OpCodes.ERROR -> rc.err = ((ErrorTxn) txn).err();
-                case OpCodes.CHECK -> rc.path = ((CheckVersionTxn) txn).path();
-                case OpCodes.MULTI -> processMulti(header, (MultiTxn) txn, rc);
+                case OpCode.ERROR -> rc.err = ((ErrorTxn) txn).err();
+                case OpCode.CHECK -> rc.path = ((CheckVersionTxn) txn).path();
+                case OpCode.MULTI -> processMulti(header, (MultiTxn) txn, rc);
                 default -> {
                     // createSession and others change no znodes.
                 }
@@ -254,7 +259,7 @@ final class DataTree {
             rc.err = e.code();
         }
         // Replaying a create whose node survived in a fuzzy state: keep the parent's cversion/pzxid moving as Apache does.
-        if (header.type() == OpCodes.CREATE && rc.err == ZkException.NODE_EXISTS && rc.path != null) {
+        if (header.type() == OpCode.CREATE && rc.err == KeeperCode.NODE_EXISTS.code() && rc.path != null) {
             DataNode parent = nodes.get(rc.path.substring(0, rc.path.lastIndexOf('/')));
             int parentCVersion = ((CreateTxn) txn).parentCVersion();
             if (parent != null && parentCVersion > parent.cversion) {
@@ -272,7 +277,7 @@ final class DataTree {
         rc.multiResult = new ArrayList<>();
         boolean failed = false;
         for (Txn sub : multi.txns()) {
-            if (sub.type() == OpCodes.ERROR) {
+            if (sub.type() == OpCode.ERROR) {
                 failed = true;
                 break;
             }
@@ -281,12 +286,12 @@ final class DataTree {
         for (Txn sub : multi.txns()) {
             int type = sub.type();
             JuteRecord record;
-            if (type == OpCodes.ERROR) {
+            if (type == OpCode.ERROR) {
                 postFailed = true;
             }
-            if (failed && type != OpCodes.ERROR) {
-                record = new ErrorTxn(postFailed ? ZkException.RUNTIME_INCONSISTENCY : ZkException.OK);
-                type = OpCodes.ERROR;
+            if (failed && type != OpCode.ERROR) {
+                record = new ErrorTxn(postFailed ? KeeperCode.RUNTIME_INCONSISTENCY.code() : KeeperCode.OK.code());
+                type = OpCode.ERROR;
             } else {
                 record = decodeSubTxn(type, sub.data());
             }
@@ -301,13 +306,13 @@ final class DataTree {
 
     static JuteRecord decodeSubTxn(int type, byte[] data) {
         return switch (type) {
-            case OpCodes.CREATE, OpCodes.CREATE2 -> JuteInput.decode(data, CreateTxn::read);
-            case OpCodes.CREATE_TTL -> JuteInput.decode(data, CreateTTLTxn::read);
-            case OpCodes.CREATE_CONTAINER -> JuteInput.decode(data, CreateContainerTxn::read);
-            case OpCodes.DELETE, OpCodes.DELETE_CONTAINER -> JuteInput.decode(data, DeleteTxn::read);
-            case OpCodes.SET_DATA -> JuteInput.decode(data, SetDataTxn::read);
-            case OpCodes.CHECK -> JuteInput.decode(data, CheckVersionTxn::read);
-            case OpCodes.ERROR -> JuteInput.decode(data, ErrorTxn::read);
+            case OpCode.CREATE, OpCode.CREATE2 -> JuteInput.decode(data, CreateTxn::read);
+            case OpCode.CREATE_TTL -> JuteInput.decode(data, CreateTTLTxn::read);
+            case OpCode.CREATE_CONTAINER -> JuteInput.decode(data, CreateContainerTxn::read);
+            case OpCode.DELETE, OpCode.DELETE_CONTAINER -> JuteInput.decode(data, DeleteTxn::read);
+            case OpCode.SET_DATA -> JuteInput.decode(data, SetDataTxn::read);
+            case OpCode.CHECK -> JuteInput.decode(data, CheckVersionTxn::read);
+            case OpCode.ERROR -> JuteInput.decode(data, ErrorTxn::read);
             default -> throw new IllegalArgumentException("invalid op in multi: " + type);
         };
     }
@@ -319,10 +324,10 @@ final class DataTree {
         String childName = path.substring(lastSlash + 1);
         DataNode parent = nodes.get(parentName);
         if (parent == null) {
-            throw new ZkException(ZkException.NO_NODE, path);
+            throw new ZkException(KeeperCode.NO_NODE, path);
         }
         if (nodes.containsKey(path)) {
-            throw new ZkException(ZkException.NODE_EXISTS, path);
+            throw new ZkException(KeeperCode.NODE_EXISTS, path);
         }
         if (parentCVersion == -1) {
             parentCVersion = parent.cversion + 1;
@@ -334,16 +339,16 @@ final class DataTree {
         DataNode child = new DataNode(data, acl, zxid, time, ephemeralOwner);
         parent.addChild(childName);
         nodes.put(path, child);
-        if (OpCodes.isContainerOwner(ephemeralOwner)) {
+        if (EphemeralOwner.isContainer(ephemeralOwner)) {
             containers.add(path);
-        } else if (OpCodes.isTtlOwner(ephemeralOwner)) {
+        } else if (EphemeralOwner.isTtl(ephemeralOwner)) {
             ttls.add(path);
         } else if (ephemeralOwner != 0) {
             ephemerals.computeIfAbsent(ephemeralOwner, k -> new HashSet<>()).add(path);
         }
         Stat stat = child.stat();
-        dataWatches.trigger(path, OpCodes.EVENT_NODE_CREATED, zxid, acl, null);
-        childWatches.trigger(parentName.isEmpty() ? "/" : parentName, OpCodes.EVENT_NODE_CHILDREN_CHANGED, zxid,
+        dataWatches.trigger(path, EventType.NODE_CREATED, zxid, acl, null);
+        childWatches.trigger(parentName.isEmpty() ? "/" : parentName, EventType.NODE_CHILDREN_CHANGED, zxid,
                 parent.acl, null);
         return stat;
     }
@@ -354,7 +359,7 @@ final class DataTree {
         String childName = path.substring(lastSlash + 1);
         DataNode parent = nodes.get(parentName);
         if (parent == null) {
-            throw new ZkException(ZkException.NO_NODE, path);
+            throw new ZkException(KeeperCode.NO_NODE, path);
         }
         parent.removeChild(childName);
         if (zxid > parent.pzxid) {
@@ -362,12 +367,12 @@ final class DataTree {
         }
         DataNode node = nodes.remove(path);
         if (node == null) {
-            throw new ZkException(ZkException.NO_NODE, path);
+            throw new ZkException(KeeperCode.NO_NODE, path);
         }
         long owner = node.ephemeralOwner;
-        if (OpCodes.isContainerOwner(owner)) {
+        if (EphemeralOwner.isContainer(owner)) {
             containers.remove(path);
-        } else if (OpCodes.isTtlOwner(owner)) {
+        } else if (EphemeralOwner.isTtl(owner)) {
             ttls.remove(path);
         } else if (owner != 0) {
             Set<String> paths = ephemerals.get(owner);
@@ -375,30 +380,30 @@ final class DataTree {
                 paths.remove(path);
             }
         }
-        Set<Watcher> fired = dataWatches.trigger(path, OpCodes.EVENT_NODE_DELETED, zxid, node.acl, null);
-        childWatches.trigger(path, OpCodes.EVENT_NODE_DELETED, zxid, node.acl, fired);
-        childWatches.trigger(parentName.isEmpty() ? "/" : parentName, OpCodes.EVENT_NODE_CHILDREN_CHANGED, zxid,
+        Set<Watcher> fired = dataWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, null);
+        childWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, fired);
+        childWatches.trigger(parentName.isEmpty() ? "/" : parentName, EventType.NODE_CHILDREN_CHANGED, zxid,
                 parent.acl, null);
     }
 
     Stat setData(String path, byte[] data, int version, long zxid, long time) throws ZkException {
         DataNode node = nodes.get(path);
         if (node == null) {
-            throw new ZkException(ZkException.NO_NODE, path);
+            throw new ZkException(KeeperCode.NO_NODE, path);
         }
         node.data = data;
         node.mtime = time;
         node.mzxid = zxid;
         node.version = version;
         Stat stat = node.stat();
-        dataWatches.trigger(path, OpCodes.EVENT_NODE_DATA_CHANGED, zxid, node.acl, null);
+        dataWatches.trigger(path, EventType.NODE_DATA_CHANGED, zxid, node.acl, null);
         return stat;
     }
 
     Stat setAcl(String path, List<ACL> acl, int version) throws ZkException {
         DataNode node = nodes.get(path);
         if (node == null) {
-            throw new ZkException(ZkException.NO_NODE, path);
+            throw new ZkException(KeeperCode.NO_NODE, path);
         }
         node.aversion = version;
         node.acl = acl;
@@ -455,16 +460,16 @@ final class DataTree {
         for (String path : nullToEmpty(data)) {
             DataNode node = nodes.get(path);
             if (node == null) {
-                watcher.process(WatchedEvent.of(OpCodes.EVENT_NODE_DELETED, path, -1));
+                watcher.process(WatchedEvent.of(EventType.NODE_DELETED, path, -1));
             } else if (node.mzxid > relativeZxid) {
-                watcher.process(WatchedEvent.of(OpCodes.EVENT_NODE_DATA_CHANGED, path, -1));
+                watcher.process(WatchedEvent.of(EventType.NODE_DATA_CHANGED, path, -1));
             } else {
                 addDataWatch(path, watcher);
             }
         }
         for (String path : nullToEmpty(exist)) {
             if (nodes.get(path) != null) {
-                watcher.process(WatchedEvent.of(OpCodes.EVENT_NODE_CREATED, path, -1));
+                watcher.process(WatchedEvent.of(EventType.NODE_CREATED, path, -1));
             } else {
                 addDataWatch(path, watcher);
             }
@@ -472,9 +477,9 @@ final class DataTree {
         for (String path : nullToEmpty(child)) {
             DataNode node = nodes.get(path);
             if (node == null) {
-                watcher.process(WatchedEvent.of(OpCodes.EVENT_NODE_DELETED, path, -1));
+                watcher.process(WatchedEvent.of(EventType.NODE_DELETED, path, -1));
             } else if (node.pzxid > relativeZxid) {
-                watcher.process(WatchedEvent.of(OpCodes.EVENT_NODE_CHILDREN_CHANGED, path, -1));
+                watcher.process(WatchedEvent.of(EventType.NODE_CHILDREN_CHANGED, path, -1));
             } else {
                 addChildWatch(path, watcher);
             }
@@ -487,16 +492,20 @@ final class DataTree {
         }
     }
 
-    /** Watcher types of checkWatches/removeWatches: Children 1, Data 2, Any 3, Persistent 4, PersistentRecursive 5. */
+    /** checkWatches/removeWatches of one watch kind; false when there was none (an unknown kind has none). */
     boolean removeWatch(String path, int watcherType, Watcher watcher, boolean dryRun) {
-        return switch (watcherType) {
-            case 1 -> apply(childWatches, path, watcher, WatchManager.STANDARD, dryRun);
-            case 2 -> apply(dataWatches, path, watcher, WatchManager.STANDARD, dryRun);
-            case 3 -> apply(childWatches, path, watcher, 0, dryRun) | apply(dataWatches, path, watcher, 0, dryRun);
-            case 4 -> apply(childWatches, path, watcher, WatchManager.PERSISTENT, dryRun)
+        WatcherType type = WatcherType.fromCode(watcherType);
+        if (type == null) {
+            return false;
+        }
+        return switch (type) {
+            case CHILDREN -> apply(childWatches, path, watcher, WatchManager.STANDARD, dryRun);
+            case DATA -> apply(dataWatches, path, watcher, WatchManager.STANDARD, dryRun);
+            case ANY -> apply(childWatches, path, watcher, 0, dryRun) | apply(dataWatches, path, watcher, 0, dryRun);
+            case PERSISTENT -> apply(childWatches, path, watcher, WatchManager.PERSISTENT, dryRun)
                     | apply(dataWatches, path, watcher, WatchManager.PERSISTENT, dryRun);
-            case 5 -> apply(dataWatches, path, watcher, WatchManager.PERSISTENT_RECURSIVE, dryRun);
-            default -> false;
+            case PERSISTENT_RECURSIVE ->
+                    apply(dataWatches, path, watcher, WatchManager.PERSISTENT_RECURSIVE, dryRun);
         };
     }
 

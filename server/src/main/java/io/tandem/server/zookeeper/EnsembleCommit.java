@@ -1,13 +1,11 @@
 package io.tandem.server.zookeeper;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.ZabServer;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
-import io.tandem.zk.wire.data.Id;
-import io.tandem.zk.wire.proto.MultiHeader;
+import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -23,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -35,13 +34,8 @@ import java.util.logging.Logger;
  * for its session's earlier writes. Everything Zab reports (commits, snapshots, role changes, forwarded requests)
  * is queued onto the commit thread as a task, so the tree has exactly one writer.
  */
-final class EnsembleCommit implements ZabServer.Application {
+final class EnsembleCommit implements CommitPath, ZabServer.Application {
     private static final Logger LOG = Logger.getLogger(EnsembleCommit.class.getName());
-
-    /** Envelope kinds a follower sends its leader through Zab's forwarding channel. */
-    private static final byte FORWARD_TXN = 1;      // already a transaction: session creation, sync marker
-    private static final byte FORWARD_REQUEST = 2;  // a write the leader must prepare
-    private static final byte FORWARD_TOUCH = 3;    // sessions alive on the follower
 
     /** Leader-proposed transactions not yet seen committed; beyond this, writes are refused (the client retries). */
     private static final int PROPOSED_MAX = 5_000;
@@ -80,36 +74,32 @@ final class EnsembleCommit implements ZabServer.Application {
     /** How long a write may wait for its commit while this member serves before its client is told to retry. */
     private final long lostAfterNanos;
 
-    private EnsembleCommit(ZkServer server, long lostAfterMillis) {
+    EnsembleCommit(ZkServer server, Map<String, String> settings) {
         this.server = server;
-        this.lostAfterNanos = TimeUnit.MILLISECONDS.toNanos(lostAfterMillis);
-    }
-
-    static EnsembleCommit start(ZkServer server, int myId, Map<String, String> settings, Path zabDir)
-            throws IOException {
         // A leader that is alive answers within syncLimit ticks or is abandoned by Zab; a write still waiting after
         // that was dropped (e.g. refused by a leader with too many proposals in flight) without a role change.
         long syncLimitMillis = Long.parseLong(settings.getOrDefault("tickTime", "2000").trim())
                 * Long.parseLong(settings.getOrDefault("syncLimit", "5").trim());
-        EnsembleCommit ensemble = new EnsembleCommit(server, Math.max(2_000, 2 * syncLimitMillis));
+        this.lostAfterNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis));
+    }
+
+    /** Starts Zab; its callbacks are queued onto the commit thread, which must already run. */
+    void startZab(int myId, Map<String, String> settings, Path zabDir) throws IOException {
         try {
-            ensemble.zab = ZabServer.start(myId, settings, zabDir, ensemble);
+            zab = ZabServer.start(myId, settings, zabDir, this);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting Zab", e);
         }
-        return ensemble;
     }
 
-    boolean isLeading() {
+    @Override
+    public boolean decidesExpiry() {
         return leading;
     }
 
-    ZabServer zab() {
-        return zab;
-    }
-
-    void close() {
+    @Override
+    public void stopIntake() {
         ZabServer running = zab;
         if (running != null) {
             try {
@@ -117,6 +107,30 @@ final class EnsembleCommit implements ZabServer.Application {
             } catch (IOException e) {
                 LOG.log(Level.WARNING, "closing Zab failed", e);
             }
+        }
+    }
+
+    @Override
+    public void onCommitThreadExit() {
+        // Nothing to finish: Zab holds every transaction durably; a waiting client retries elsewhere.
+    }
+
+    @Override
+    public void close() {
+        // Zab was closed by stopIntake, before the commit thread stopped.
+    }
+
+    @Override
+    public void reportStats(BiConsumer<String, Object> line) {
+        // Tandem's own: Zab's log fsyncs and the entries they covered, commits, messages and per-peer batches.
+        ZabServer running = zab;
+        ZabServer.Stats stats = running == null ? null : running.stats();
+        line.accept("zk_log_syncs", stats == null ? 0 : stats.logSyncs());
+        line.accept("zk_log_synced_txns", stats == null ? 0 : stats.appends());
+        if (stats != null) {
+            line.accept("zk_zab_commits", stats.commits());
+            line.accept("zk_zab_messages", stats.messages());
+            line.accept("zk_zab_message_batches", stats.sends());
         }
     }
 
@@ -155,13 +169,14 @@ final class EnsembleCommit implements ZabServer.Application {
 
     // ---------------------------------------------------------------- the commit thread
 
-    void processBatch(List<Request> batch) {
+    @Override
+    public void processBatch(List<Request> batch) {
         long time = System.currentTimeMillis();
         for (Request request : batch) {
-            if (request.connection != null && request.type != ZkServer.KIND_CONNECT) {
+            if (request.connection != null && request.type != Request.KIND_CONNECT) {
                 request.sessionId = request.connection.sessionId;
             }
-            if (request.type == ZkServer.KIND_TASK) {
+            if (request.type == Request.KIND_TASK) {
                 server.finish(request);
                 continue;
             }
@@ -170,9 +185,12 @@ final class EnsembleCommit implements ZabServer.Application {
                 request.connection.closeNow();
                 continue;
             }
-            if (request.type == ZkServer.KIND_CONNECT) {
-                server.prepareConnect(request, time);
-                if (request.type == ZkServer.KIND_TASK) {
+            if (request.type == Request.KIND_CONNECT) {
+                if (server.sessions.prepareConnect(request)) {
+                    // Zab numbers the txn when it commits; the prepared header's zxid is a placeholder.
+                    server.preparer.prepare(request, 0, time, List.of());
+                }
+                if (request.type == Request.KIND_TASK) {
                     continue; // refused: the client has seen a newer zxid than this member
                 }
                 if (request.header != null) {
@@ -185,9 +203,9 @@ final class EnsembleCommit implements ZabServer.Application {
                     continue; // expiry or container clean-up decided under a leadership that has ended
                 }
                 propose(request, time);
-            } else if (request.type == OpCodes.SYNC && request.sessionId != 0) {
+            } else if (request.type == OpCode.SYNC && request.sessionId != 0) {
                 // A marker through the leader: once it is applied here, so is everything the leader had before it.
-                request.header = new TxnHeader(request.sessionId, request.xid, 0, time, OpCodes.SYNC);
+                request.header = new TxnHeader(request.sessionId, request.xid, 0, time, OpCode.SYNC);
                 propose(request, time);
                 request.header = null; // answered as a read once the marker is back
             } else if (request.connection != null) {
@@ -195,7 +213,7 @@ final class EnsembleCommit implements ZabServer.Application {
             }
         }
         drainPending();
-        server.flushMarked();
+        server.responder.flushMarked();
     }
 
     private void propose(Request request, long time) {
@@ -205,15 +223,15 @@ final class EnsembleCommit implements ZabServer.Application {
         if (leading) {
             long stamp = 0;
             if (request.header == null) {
-                server.preparer.prepare(request, 0, time, ZkServer.authInfo(request));
+                server.preparer.prepare(request, 0, time, request.authInfo());
                 stamp = request.prepareSequence;
             }
             txn = Jute.txnBytes(request.header, request.txn);
             submitted = proposeAsLeader(txn, stamp);
         } else {
             byte[] envelope = request.header != null
-                    ? envelope(FORWARD_TXN, out -> out.write(Jute.txnBytes(request.header, request.txn)))
-                    : forwardedRequest(request);
+                    ? Forwarding.txn(Jute.txnBytes(request.header, request.txn))
+                    : Forwarding.write(request);
             submitted = zab.submit(envelope);
         }
         if (!local) {
@@ -253,10 +271,10 @@ final class EnsembleCommit implements ZabServer.Application {
         TxnHeader header = new TxnHeader(logged.clientId(), logged.cxid(), zxid, logged.time(), logged.type());
         DataTree.Result result = null;
         JuteRecord txn = null;
-        if (logged.type() == OpCodes.SYNC) {
+        if (logged.type() == OpCode.SYNC) {
             server.tree.setLastProcessedZxid(zxid);
         } else {
-            txn = ZkServer.readTxnBody(logged.type(), in);
+            txn = Jute.txnBody(logged.type(), in);
             result = server.applyTxn(header, txn);
         }
         if (!proposed.isEmpty() && Arrays.equals(proposed.peek().txn(), bytes)) {
@@ -275,8 +293,9 @@ final class EnsembleCommit implements ZabServer.Application {
             entry.result = result;
             entry.awaiting = false;
             dropLostBefore(entry);
-        } else if (logged.type() == OpCodes.CLOSE_SESSION) {
-            server.closeOwnerOf(logged.clientId(), null); // expired by the leader, or closed via another member
+        } else if (logged.type() == OpCode.CLOSE_SESSION) {
+            // Expired by the leader, or closed through another member.
+            server.listener.closeOwnerOf(logged.clientId(), null);
         }
         // Answered and flushed once per batch of the commit thread (processBatch), not once per commit: a Ready's
         // commits arrive together, and one flush per connection per batch saves a syscall per reply.
@@ -308,10 +327,10 @@ final class EnsembleCommit implements ZabServer.Application {
                 continue;
             }
             try {
-                if (entry.request.type == ZkServer.KIND_CONNECT) {
+                if (entry.request.type == Request.KIND_CONNECT) {
                     server.finish(entry.request); // re-attach
                 } else {
-                    server.reply(entry.request, entry.result);
+                    server.responder.reply(entry.request, entry.result);
                 }
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "failed to answer request type " + entry.request.type + " of session 0x"
@@ -323,9 +342,10 @@ final class EnsembleCommit implements ZabServer.Application {
 
     private void installSnapshot(long zxid, byte[] snapshot) {
         server.tree.clearForSnapshot();
-        server.sessions.clear();
+        server.sessions.byId().clear();
         try {
-            SnapshotFormat.read(new DataInputStream(new ByteArrayInputStream(snapshot)), server.tree, server.sessions);
+            SnapshotFormat.read(new DataInputStream(new ByteArrayInputStream(snapshot)), server.tree,
+                    server.sessions.byId());
         } catch (IOException e) {
             throw new UncheckedIOException("snapshot at zxid 0x" + Long.toHexString(zxid) + " is unreadable", e);
         }
@@ -334,7 +354,7 @@ final class EnsembleCommit implements ZabServer.Application {
         proposed.clear();
         appliedSinceCompact = 0;
         LOG.info(() -> "Installed snapshot at zxid 0x" + Long.toHexString(zxid) + ": " + server.tree.nodeCount()
-                + " znodes, " + server.sessions.size() + " sessions");
+                + " znodes, " + server.sessions.byId().size() + " sessions");
     }
 
     /** Hands Zab a snapshot every snapCount transactions, so its log (kept in memory after the snapshot) stays short. */
@@ -345,7 +365,7 @@ final class EnsembleCommit implements ZabServer.Application {
         appliedSinceCompact = 0;
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            SnapshotFormat.write(out, server.tree, server.sessions);
+            SnapshotFormat.write(out, server.tree, server.sessions.byId());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -361,7 +381,7 @@ final class EnsembleCommit implements ZabServer.Application {
         }
         if (wasServing && (!nowServing || newLeaderId != leaderId)) {
             // Proposals in flight may be lost with the old leader; clients reconnect (anywhere) and retry.
-            for (ServerConnection connection : server.connections) {
+            for (ServerConnection connection : server.listener.connections()) {
                 connection.closeNow();
             }
             pending.clear();
@@ -375,7 +395,7 @@ final class EnsembleCommit implements ZabServer.Application {
         if (leading != wasLeading) {
             // Closes this member prepared as leader may never commit; only the tree says a session is gone. A new
             // leader also gives every session a full timeout, as Apache's does.
-            for (Session session : server.sessions.values()) {
+            for (Session session : server.sessions.byId().values()) {
                 session.closing = false;
                 if (leading) {
                     session.touch();
@@ -387,7 +407,8 @@ final class EnsembleCommit implements ZabServer.Application {
     }
 
     /** On a follower: tells the leader, every half tick, which sessions are alive here so they do not expire. */
-    void tick() {
+    @Override
+    public void tick() {
         ZabServer running = zab;
         if (running != null && (running.isServing() != serving || running.leaderId() != leaderId)) {
             // A role change reported while start() had not yet returned saw no ZabServer; catch up from its state.
@@ -400,19 +421,14 @@ final class EnsembleCommit implements ZabServer.Application {
         }
         nextTouchNanos = now + TimeUnit.MILLISECONDS.toNanos(Math.max(50, server.config.tickTimeMs() / 2));
         List<Long> alive = new ArrayList<>();
-        for (ServerConnection connection : server.connections) {
+        for (ServerConnection connection : server.listener.connections()) {
             Session session = connection.session;
             if (session != null && !session.isExpired(now)) {
                 alive.add(session.id);
             }
         }
         if (!alive.isEmpty()) {
-            zab.submit(envelope(FORWARD_TOUCH, out -> {
-                out.writeInt(alive.size());
-                for (long id : alive) {
-                    out.writeLong(id);
-                }
-            }));
+            zab.submit(Forwarding.touch(alive));
         }
     }
 
@@ -445,103 +461,30 @@ final class EnsembleCommit implements ZabServer.Application {
         }
         awaiting.clear();
         drainPending();
-        server.flushMarked();
+        server.responder.flushMarked();
     }
 
-    // ---------------------------------------------------------------- forwarding
-
-    private interface Body {
-        void write(DataOutputStream out) throws IOException;
-    }
-
-    private static byte[] envelope(byte kind, Body body) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(kind);
-            body.write(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
-    }
-
-    private static byte[] forwardedRequest(Request request) {
-        List<Id> auth = ZkServer.authInfo(request);
-        byte[] body = requestBody(request);
-        return envelope(FORWARD_REQUEST, out -> {
-            out.writeLong(request.sessionId);
-            out.writeInt(request.xid);
-            out.writeInt(request.type);
-            out.writeInt(auth.size());
-            for (Id id : auth) {
-                out.writeUTF(id.scheme());
-                out.writeUTF(id.id());
-            }
-            out.writeInt(body.length);
-            out.write(body);
-        });
-    }
-
-    /** The request body as the client sent it, so the leader decodes it with the same code as a client packet. */
-    private static byte[] requestBody(Request request) {
-        if (request.body == null) {
-            return new byte[0];
-        }
-        if (request.body instanceof JuteRecord record) {
-            return Jute.bytes(record);
-        }
-        @SuppressWarnings("unchecked")
-        List<Request.Op> ops = (List<Request.Op>) request.body;
-        return Jute.bytes(out -> {
-            for (Request.Op op : ops) {
-                new MultiHeader(op.type(), false, -1).write(out);
-                op.request().write(out);
-            }
-            new MultiHeader(-1, true, -1).write(out);
-        });
-    }
+    // ---------------------------------------------------------------- forwarded to the leader
 
     private void handleForwarded(byte[] envelope) {
         if (!leading) {
             return; // leadership ended after Zab handed this over; the follower's client will retry
         }
         try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(envelope));
-            byte kind = in.readByte();
-            switch (kind) {
-                case FORWARD_TXN -> {
-                    proposeAsLeader(in.readAllBytes(), 0);
-                }
-                case FORWARD_REQUEST -> {
-                    long sessionId = in.readLong();
-                    int xid = in.readInt();
-                    int type = in.readInt();
-                    int authCount = in.readInt();
-                    List<Id> auth = new ArrayList<>(authCount);
-                    for (int i = 0; i < authCount; i++) {
-                        auth.add(new Id(in.readUTF(), in.readUTF()));
-                    }
-                    byte[] body = new byte[in.readInt()];
-                    in.readFully(body);
-                    ByteBuf buf = Unpooled.wrappedBuffer(body);
-                    Object decoded = ServerConnection.decodeBody(type, new JuteInput(buf, Integer.MAX_VALUE));
-                    if (decoded == ServerConnection.UNKNOWN || !OpCodes.isWrite(type)) {
-                        throw new IOException("forwarded request of type " + type + " is not a write");
-                    }
-                    Request request = new Request(null, sessionId, xid, type, decoded);
-                    server.preparer.prepare(request, 0, System.currentTimeMillis(), auth);
-                    proposeAsLeader(Jute.txnBytes(request.header, request.txn), request.prepareSequence);
-                }
-                case FORWARD_TOUCH -> {
-                    int count = in.readInt();
-                    for (int i = 0; i < count; i++) {
-                        Session session = server.sessions.get(in.readLong());
-                        if (session != null) {
-                            session.touch();
-                        }
+            Forwarding.Forwarded forwarded = Forwarding.decode(envelope);
+            if (forwarded instanceof Forwarding.Txn txn) {
+                proposeAsLeader(txn.bytes(), 0);
+            } else if (forwarded instanceof Forwarding.Write write) {
+                Request request = write.request();
+                server.preparer.prepare(request, 0, System.currentTimeMillis(), write.auth());
+                proposeAsLeader(Jute.txnBytes(request.header, request.txn), request.prepareSequence);
+            } else if (forwarded instanceof Forwarding.Touch touch) {
+                for (long id : touch.sessionIds()) {
+                    Session session = server.sessions.byId().get(id);
+                    if (session != null) {
+                        session.touch();
                     }
                 }
-                default -> throw new IOException("unknown forwarded kind " + kind);
             }
         } catch (IOException | RuntimeException e) {
             LOG.warning(() -> "Dropping a malformed forwarded request: " + e);
@@ -549,7 +492,8 @@ final class EnsembleCommit implements ZabServer.Application {
     }
 
     /** Apache's names: leader or follower while serving, looking otherwise. */
-    String mode() {
+    @Override
+    public String mode() {
         ZabServer running = zab;
         if (running == null || !running.isServing()) {
             return "looking";

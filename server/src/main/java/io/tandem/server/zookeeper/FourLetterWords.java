@@ -1,13 +1,20 @@
 package io.tandem.server.zookeeper;
 
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.tandem.zk.wire.FourLetterWord;
+import io.tandem.zk.wire.OpCode;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.text.SimpleDateFormat;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.zip.CRC32;
 
 /** The four-letter-word commands, with Apache 3.9's output formats. Run on the commit thread. */
@@ -20,6 +27,29 @@ final class FourLetterWords {
             case "ruok", "isro", "envi", "conf", "dirs", "gtmk", "stmk" -> false;
             default -> true;
         };
+    }
+
+    /**
+     * Answers a four-letter word sent instead of a ConnectRequest (zk-wire's decoder recognised it) as text and closes
+     * the connection, as Apache does. Words that read the tree run on the commit thread; the rest (DNS, disk walks)
+     * must not hold it up. Telnet's Ctrl-C ("telnet close") just closes.
+     */
+    static void answer(ZkServer server, Channel channel, FourLetterWord word) {
+        channel.config().setAutoRead(false);
+        String command = word.command();
+        if (!ZkServerConfig.ALL_FOUR_LETTER_WORDS.contains(command)) {
+            channel.close();
+            return;
+        }
+        long argument = word.traceMask();
+        CompletableFuture<String> answer = needsTree(command)
+                ? server.call(() -> run(server, command, argument))
+                : CompletableFuture.supplyAsync(() -> run(server, command, argument));
+        answer.whenComplete((text, failure) -> {
+            String reply = failure != null ? "Error: " + failure.getMessage() + "\n" : text;
+            channel.writeAndFlush(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8))
+                    .addListener(ChannelFutureListener.CLOSE);
+        });
     }
 
     static String run(ZkServer server, String word, long argument) {
@@ -36,13 +66,13 @@ final class FourLetterWords {
             case "envi" -> envi();
             case "cons" -> cons(server);
             case "crst" -> {
-                for (ServerConnection connection : server.connections) {
+                for (ServerConnection connection : server.listener.connections()) {
                     connection.resetStats();
                 }
                 yield "Connection stats reset.\n";
             }
             case "srst" -> {
-                server.resetLatency();
+                server.stats.reset();
                 yield "Server stats reset.\n";
             }
             case "dump" -> dump(server);
@@ -61,12 +91,12 @@ final class FourLetterWords {
     }
 
     private static String serverSummary(ZkServer server) {
-        long[] latency = server.latency();
+        long[] latency = server.stats.latency();
         return "Latency min/avg/max: " + latency[0] + "/" + (latency[3] == 0 ? 0.0 : (double) latency[4] / latency[3])
                 + "/" + latency[2] + "\n"
-                + "Received: " + server.packetsReceived.get() + "\n"
-                + "Sent: " + server.packetsSent.get() + "\n"
-                + "Connections: " + server.connections.size() + "\n"
+                + "Received: " + server.stats.packetsReceived.get() + "\n"
+                + "Sent: " + server.stats.packetsSent.get() + "\n"
+                + "Connections: " + server.listener.connections().size() + "\n"
                 + "Outstanding: " + server.queuedRequests() + "\n"
                 + "Zxid: 0x" + Long.toHexString(server.tree.lastProcessedZxid()) + "\n"
                 + "Mode: " + server.mode() + "\n"
@@ -79,7 +109,7 @@ final class FourLetterWords {
 
     private static String stat(ZkServer server) {
         StringBuilder text = new StringBuilder("Zookeeper version: " + VERSION + "\nClients:\n");
-        for (ServerConnection connection : server.connections) {
+        for (ServerConnection connection : server.listener.connections()) {
             text.append(' ').append(address(connection.remoteAddress())).append("[1](queued=")
                     .append(connection.inFlight()).append(",recved=").append(connection.packetsReceived.get())
                     .append(",sent=").append(connection.packetsSent.get()).append(")\n");
@@ -89,7 +119,7 @@ final class FourLetterWords {
 
     private static String cons(ZkServer server) {
         StringBuilder text = new StringBuilder();
-        for (ServerConnection connection : server.connections) {
+        for (ServerConnection connection : server.listener.connections()) {
             long[] latency = connection.latency();
             Session session = connection.session;
             text.append(' ').append(address(connection.remoteAddress())).append("[1](queued=")
@@ -114,40 +144,29 @@ final class FourLetterWords {
     }
 
     private static String mntr(ZkServer server) {
-        long[] latency = server.latency();
+        long[] latency = server.stats.latency();
         StringBuilder text = new StringBuilder();
         line(text, "zk_version", VERSION);
         line(text, "zk_server_state", server.mode());
         line(text, "zk_avg_latency", latency[3] == 0 ? 0.0 : (double) latency[4] / latency[3]);
         line(text, "zk_max_latency", latency[2]);
         line(text, "zk_min_latency", latency[0]);
-        line(text, "zk_packets_received", server.packetsReceived.get());
-        line(text, "zk_packets_sent", server.packetsSent.get());
-        line(text, "zk_num_alive_connections", server.connections.size());
+        line(text, "zk_packets_received", server.stats.packetsReceived.get());
+        line(text, "zk_packets_sent", server.stats.packetsSent.get());
+        line(text, "zk_num_alive_connections", server.listener.connections().size());
         line(text, "zk_outstanding_requests", server.queuedRequests());
         line(text, "zk_znode_count", server.tree.nodeCount());
         line(text, "zk_watch_count", server.tree.dataWatches.watchCount() + server.tree.childWatches.watchCount());
         line(text, "zk_ephemerals_count", server.tree.ephemeralCount());
         line(text, "zk_approximate_data_size", server.tree.approximateDataSize());
-        line(text, "zk_global_sessions", server.sessions.size());
+        line(text, "zk_global_sessions", server.sessions.byId().size());
         line(text, "zk_local_sessions", 0);
-        line(text, "zk_uptime", System.currentTimeMillis() - server.startedMillis);
+        line(text, "zk_uptime", System.currentTimeMillis() - server.stats.startedMillis);
         line(text, "zk_last_proposal_size", -1);
         line(text, "zk_max_proposal_size", -1);
         line(text, "zk_min_proposal_size", -1);
         line(text, "zk_connection_drop_probability", 0.0);
-        // Tandem's own: group commit on this member (log fsyncs and the transactions they made durable), and in an
-        // ensemble Zab's messages and the per-peer batches they went out in.
-        long[] syncs = server.logSyncStats();
-        line(text, "zk_log_syncs", syncs[0]);
-        line(text, "zk_log_synced_txns", syncs[1]);
-        EnsembleCommit ensemble = server.ensemble();
-        if (ensemble != null && ensemble.zab() != null) {
-            io.tandem.server.zab.ZabServer.Stats zab = ensemble.zab().stats();
-            line(text, "zk_zab_commits", zab.commits());
-            line(text, "zk_zab_messages", zab.messages());
-            line(text, "zk_zab_message_batches", zab.sends());
-        }
+        server.commitPath().reportStats((key, value) -> line(text, key, value));
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
             line(text, "zk_open_file_descriptor_count", unix.getOpenFileDescriptorCount());
             line(text, "zk_max_file_descriptor_count", unix.getMaxFileDescriptorCount());
@@ -202,9 +221,9 @@ final class FourLetterWords {
 
     private static String dump(ZkServer server) {
         StringBuilder text = new StringBuilder("SessionTracker dump:\n");
-        text.append("Session Sets (").append(server.sessions.size()).append(")/(").append(server.sessions.size())
+        text.append("Session Sets (").append(server.sessions.byId().size()).append(")/(").append(server.sessions.byId().size())
                 .append("):\n");
-        for (Session session : server.sessions.values()) {
+        for (Session session : server.sessions.byId().values()) {
             text.append("\t0x").append(Long.toHexString(session.id)).append('\n');
         }
         Map<Long, Set<String>> ephemerals = server.tree.allEphemerals();
@@ -288,17 +307,17 @@ final class FourLetterWords {
 
     private static String opName(int op) {
         return switch (op) {
-            case OpCodes.PING -> "PING";
-            case OpCodes.CREATE, OpCodes.CREATE2, OpCodes.CREATE_TTL, OpCodes.CREATE_CONTAINER -> "CREA";
-            case OpCodes.DELETE -> "DELE";
-            case OpCodes.SET_DATA -> "SETD";
-            case OpCodes.GET_DATA -> "GETD";
-            case OpCodes.EXISTS -> "EXIS";
-            case OpCodes.GET_CHILDREN, OpCodes.GET_CHILDREN2 -> "GETC";
-            case OpCodes.MULTI -> "MULT";
-            case OpCodes.SET_WATCHES, OpCodes.SET_WATCHES2 -> "SETW";
-            case OpCodes.SYNC -> "SYNC";
-            case OpCodes.CLOSE_SESSION -> "CLOS";
+            case OpCode.PING -> "PING";
+            case OpCode.CREATE, OpCode.CREATE2, OpCode.CREATE_TTL, OpCode.CREATE_CONTAINER -> "CREA";
+            case OpCode.DELETE -> "DELE";
+            case OpCode.SET_DATA -> "SETD";
+            case OpCode.GET_DATA -> "GETD";
+            case OpCode.EXISTS -> "EXIS";
+            case OpCode.GET_CHILDREN, OpCode.GET_CHILDREN2 -> "GETC";
+            case OpCode.MULTI -> "MULT";
+            case OpCode.SET_WATCHES, OpCode.SET_WATCHES2 -> "SETW";
+            case OpCode.SYNC -> "SYNC";
+            case OpCode.CLOSE_SESSION -> "CLOS";
             default -> "NA";
         };
     }

@@ -2,10 +2,23 @@ package io.tandem.server.zookeeper;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteOutput;
 import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.txn.CheckVersionTxn;
+import io.tandem.zk.wire.txn.CloseSessionTxn;
+import io.tandem.zk.wire.txn.CreateContainerTxn;
+import io.tandem.zk.wire.txn.CreateSessionTxn;
+import io.tandem.zk.wire.txn.CreateTTLTxn;
+import io.tandem.zk.wire.txn.CreateTxn;
+import io.tandem.zk.wire.txn.DeleteTxn;
+import io.tandem.zk.wire.txn.ErrorTxn;
+import io.tandem.zk.wire.txn.MultiTxn;
+import io.tandem.zk.wire.txn.SetACLTxn;
+import io.tandem.zk.wire.txn.SetDataTxn;
 
-/** Byte-array helpers around zk-wire's records, for transactions that are logged and nested in MultiTxn. */
+/** Byte-array helpers around zk-wire's records, for transactions that are logged, proposed and nested in MultiTxn. */
 final class Jute {
     static byte[] bytes(JuteRecord record) {
         ByteBuf buf = Unpooled.buffer(64);
@@ -34,6 +47,24 @@ final class Jute {
         } finally {
             buf.release();
         }
+    }
+
+    /** The txn record after a logged or proposed {@code TxnHeader} of this type. */
+    static JuteRecord txnBody(int type, JuteInput in) {
+        return switch (type) {
+            case OpCode.CREATE, OpCode.CREATE2 -> CreateTxn.read(in);
+            case OpCode.CREATE_TTL -> CreateTTLTxn.read(in);
+            case OpCode.CREATE_CONTAINER -> CreateContainerTxn.read(in);
+            case OpCode.DELETE, OpCode.DELETE_CONTAINER -> DeleteTxn.read(in);
+            case OpCode.SET_DATA -> SetDataTxn.read(in);
+            case OpCode.SET_ACL -> SetACLTxn.read(in);
+            case OpCode.CHECK -> CheckVersionTxn.read(in);
+            case OpCode.ERROR -> ErrorTxn.read(in);
+            case OpCode.MULTI -> MultiTxn.read(in);
+            case OpCode.CREATE_SESSION -> CreateSessionTxn.read(in);
+            case OpCode.CLOSE_SESSION -> in.hasRemaining() ? CloseSessionTxn.read(in) : null;
+            default -> throw new IllegalStateException("unknown transaction type " + type + " in the log");
+        };
     }
 
     private Jute() {

@@ -1,6 +1,11 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.EphemeralOwner;
 import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.PathValidation;
+import io.tandem.zk.wire.Perms;
 import io.tandem.zk.wire.data.ACL;
 import io.tandem.zk.wire.data.Id;
 import io.tandem.zk.wire.proto.CheckVersionRequest;
@@ -111,17 +116,17 @@ final class Preparer {
         try {
             request.header = new TxnHeader(request.sessionId, request.xid, zxid, time, type);
             switch (type) {
-                case OpCodes.CREATE_SESSION -> request.txn = new CreateSessionTxn(request.negotiatedTimeout);
-                case OpCodes.CLOSE_SESSION -> request.txn = prepareCloseSession(request.sessionId);
-                case OpCodes.MULTI -> request.txn = prepareMulti(request, zxid, time, authInfo);
-                case OpCodes.RECONFIG -> throw new ZkException(ZkException.RECONFIG_DISABLED);
+                case OpCode.CREATE_SESSION -> request.txn = new CreateSessionTxn(request.negotiatedTimeout);
+                case OpCode.CLOSE_SESSION -> request.txn = prepareCloseSession(request.sessionId);
+                case OpCode.MULTI -> request.txn = prepareMulti(request, zxid, time, authInfo);
+                case OpCode.RECONFIG -> throw new ZkException(KeeperCode.RECONFIG_DISABLED);
                 default -> {
                     checkSession(request.sessionId);
                     request.txn = prepareOp(type, (JuteRecord) request.body, request.sessionId, zxid, time, authInfo);
                 }
             }
         } catch (ZkException e) {
-            request.header = new TxnHeader(request.sessionId, request.xid, zxid, time, OpCodes.ERROR);
+            request.header = new TxnHeader(request.sessionId, request.xid, zxid, time, OpCode.ERROR);
             request.txn = new ErrorTxn(e.code());
         }
     }
@@ -132,7 +137,7 @@ final class Preparer {
         }
         Session session = sessions.get(sessionId);
         if (session == null || session.closing) {
-            throw new ZkException(ZkException.SESSION_EXPIRED);
+            throw new ZkException(KeeperCode.SESSION_EXPIRED);
         }
     }
 
@@ -149,15 +154,15 @@ final class Preparer {
                 int type;
                 JuteRecord txn;
                 if (failed) {
-                    type = OpCodes.ERROR;
-                    txn = new ErrorTxn(ZkException.RUNTIME_INCONSISTENCY);
+                    type = OpCode.ERROR;
+                    txn = new ErrorTxn(KeeperCode.RUNTIME_INCONSISTENCY.code());
                 } else {
                     try {
                         txn = prepareOp(op.type(), op.request(), request.sessionId, zxid, time, authInfo);
                         type = op.type();
                     } catch (ZkException e) {
                         failed = true;
-                        type = OpCodes.ERROR;
+                        type = OpCode.ERROR;
                         txn = new ErrorTxn(e.code());
                         rollBack(madeBefore);
                     }
@@ -198,14 +203,14 @@ final class Preparer {
     private JuteRecord prepareOp(int type, JuteRecord body, long sessionId, long zxid, long time, List<Id> authInfo)
             throws ZkException {
         return switch (type) {
-            case OpCodes.CREATE, OpCodes.CREATE2, OpCodes.CREATE_CONTAINER, OpCodes.CREATE_TTL ->
+            case OpCode.CREATE, OpCode.CREATE2, OpCode.CREATE_CONTAINER, OpCode.CREATE_TTL ->
                     prepareCreate(type, body, sessionId, zxid, authInfo);
-            case OpCodes.DELETE -> prepareDelete((DeleteRequest) body, authInfo);
-            case OpCodes.DELETE_CONTAINER -> prepareDeleteContainer(((DeleteRequest) body).path());
-            case OpCodes.SET_DATA -> prepareSetData((SetDataRequest) body, authInfo);
-            case OpCodes.SET_ACL -> prepareSetAcl((SetACLRequest) body, authInfo);
-            case OpCodes.CHECK -> prepareCheck((CheckVersionRequest) body, authInfo);
-            default -> throw new ZkException(ZkException.BAD_ARGUMENTS);
+            case OpCode.DELETE -> prepareDelete((DeleteRequest) body, authInfo);
+            case OpCode.DELETE_CONTAINER -> prepareDeleteContainer(((DeleteRequest) body).path());
+            case OpCode.SET_DATA -> prepareSetData((SetDataRequest) body, authInfo);
+            case OpCode.SET_ACL -> prepareSetAcl((SetACLRequest) body, authInfo);
+            case OpCode.CHECK -> prepareCheck((CheckVersionRequest) body, authInfo);
+            default -> throw new ZkException(KeeperCode.BAD_ARGUMENTS);
         };
     }
 
@@ -216,7 +221,7 @@ final class Preparer {
         List<ACL> acl;
         int flags;
         long ttl;
-        if (type == OpCodes.CREATE_TTL) {
+        if (type == OpCode.CREATE_TTL) {
             CreateTTLRequest create = (CreateTTLRequest) body;
             path = create.path();
             data = create.data();
@@ -232,52 +237,52 @@ final class Preparer {
             ttl = -1;
         }
         if (flags < 0 || flags > MODE_MAX) {
-            throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+            throw new ZkException(KeeperCode.BAD_ARGUMENTS, path);
         }
         boolean ephemeral = flags == 1 || flags == 3;
         boolean sequential = flags == 2 || flags == 3 || flags == 6;
         boolean container = flags == 4;
         boolean withTtl = flags == 5 || flags == 6;
         if (withTtl) {
-            if (ttl <= 0 || ttl > OpCodes.TTL_MAX_MS) {
-                throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+            if (!EphemeralOwner.isValidTtl(ttl)) {
+                throw new ZkException(KeeperCode.BAD_ARGUMENTS, path);
             }
         } else if (ttl >= 0) {
-            throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+            throw new ZkException(KeeperCode.BAD_ARGUMENTS, path);
         }
         int lastSlash = path == null ? -1 : path.lastIndexOf('/');
         if (lastSlash == -1 || path.indexOf('\0') != -1) {
-            throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+            throw new ZkException(KeeperCode.BAD_ARGUMENTS, path);
         }
         String parentPath = path.substring(0, lastSlash);
         List<ACL> fixedAcl = Acls.fixup(path, authInfo, acl);
         ChangeRecord parent = record(parentPath);
-        Acls.check(parent.acl, OpCodes.PERM_CREATE, authInfo);
+        Acls.check(parent.acl, Perms.CREATE, authInfo);
         int parentCVersion = parent.cversion;
         if (sequential) {
             path = path + String.format(Locale.ENGLISH, "%010d", parentCVersion);
         }
-        Paths.validate(path);
+        validatePath(path);
         if (recordOrNull(path) != null) {
-            throw new ZkException(ZkException.NODE_EXISTS, path);
+            throw new ZkException(KeeperCode.NODE_EXISTS, path);
         }
-        if (OpCodes.isSessionOwner(parent.ephemeralOwner)) {
-            throw new ZkException(ZkException.NO_CHILDREN_FOR_EPHEMERALS, path);
+        if (EphemeralOwner.isSession(parent.ephemeralOwner)) {
+            throw new ZkException(KeeperCode.NO_CHILDREN_FOR_EPHEMERALS, path);
         }
         int newCversion = parent.cversion + 1;
         JuteRecord txn;
         long owner;
-        if (type == OpCodes.CREATE_CONTAINER) {
+        if (type == OpCode.CREATE_CONTAINER) {
             txn = new CreateContainerTxn(path, data, fixedAcl, newCversion);
-        } else if (type == OpCodes.CREATE_TTL) {
+        } else if (type == OpCode.CREATE_TTL) {
             txn = new CreateTTLTxn(path, data, fixedAcl, newCversion, ttl);
         } else {
             txn = new CreateTxn(path, data, fixedAcl, ephemeral, newCversion);
         }
         if (container) {
-            owner = OpCodes.CONTAINER_EPHEMERAL_OWNER;
+            owner = EphemeralOwner.CONTAINER;
         } else if (withTtl) {
-            owner = OpCodes.ttlOwner(ttl);
+            owner = EphemeralOwner.ofTtl(ttl);
         } else {
             owner = ephemeral ? sessionId : 0;
         }
@@ -293,11 +298,11 @@ final class Preparer {
         String path = delete.path();
         String parentPath = parentPathForDelete(path);
         ChangeRecord parent = record(parentPath);
-        Acls.check(parent.acl, OpCodes.PERM_DELETE, authInfo);
+        Acls.check(parent.acl, Perms.DELETE, authInfo);
         ChangeRecord node = record(path);
         checkVersion(node.version, delete.version(), path);
         if (node.childCount > 0) {
-            throw new ZkException(ZkException.NOT_EMPTY, path);
+            throw new ZkException(KeeperCode.NOT_EMPTY, path);
         }
         recordDeletion(parent, parentPath, path);
         return new DeleteTxn(path);
@@ -307,10 +312,10 @@ final class Preparer {
         String parentPath = parentPathForDelete(path);
         ChangeRecord node = record(path);
         if (node.childCount > 0) {
-            throw new ZkException(ZkException.NOT_EMPTY, path);
+            throw new ZkException(KeeperCode.NOT_EMPTY, path);
         }
-        if (OpCodes.isSessionOwner(node.ephemeralOwner)) {
-            throw new ZkException(ZkException.BAD_VERSION, path);
+        if (EphemeralOwner.isSession(node.ephemeralOwner)) {
+            throw new ZkException(KeeperCode.BAD_VERSION, path);
         }
         ChangeRecord parent = record(parentPath);
         recordDeletion(parent, parentPath, path);
@@ -327,16 +332,16 @@ final class Preparer {
     private static String parentPathForDelete(String path) throws ZkException {
         int lastSlash = path == null ? -1 : path.lastIndexOf('/');
         if (lastSlash == -1 || path.indexOf('\0') != -1 || DataTree.isSpecialPath(path)) {
-            throw new ZkException(ZkException.BAD_ARGUMENTS, path);
+            throw new ZkException(KeeperCode.BAD_ARGUMENTS, path);
         }
         return path.substring(0, lastSlash);
     }
 
     private JuteRecord prepareSetData(SetDataRequest set, List<Id> authInfo) throws ZkException {
         String path = set.path();
-        Paths.validate(path);
+        validatePath(path);
         ChangeRecord node = record(path);
-        Acls.check(node.acl, OpCodes.PERM_WRITE, authInfo);
+        Acls.check(node.acl, Perms.WRITE, authInfo);
         int newVersion = checkVersion(node.version, set.version(), path);
         ChangeRecord changed = node.copy();
         changed.version = newVersion;
@@ -346,10 +351,10 @@ final class Preparer {
 
     private JuteRecord prepareSetAcl(SetACLRequest set, List<Id> authInfo) throws ZkException {
         String path = set.path();
-        Paths.validate(path);
+        validatePath(path);
         List<ACL> fixedAcl = Acls.fixup(path, authInfo, set.acl());
         ChangeRecord node = record(path);
-        Acls.check(node.acl, OpCodes.PERM_ADMIN, authInfo);
+        Acls.check(node.acl, Perms.ADMIN, authInfo);
         int newVersion = checkVersion(node.aversion, set.version(), path);
         ChangeRecord changed = node.copy();
         changed.aversion = newVersion;
@@ -360,9 +365,9 @@ final class Preparer {
 
     private JuteRecord prepareCheck(CheckVersionRequest check, List<Id> authInfo) throws ZkException {
         String path = check.path();
-        Paths.validate(path);
+        validatePath(path);
         ChangeRecord node = record(path);
-        Acls.check(node.acl, OpCodes.PERM_READ, authInfo);
+        Acls.check(node.acl, Perms.READ, authInfo);
         return new CheckVersionTxn(path, checkVersion(node.version, check.version(), path));
     }
 
@@ -385,9 +390,16 @@ final class Preparer {
         return new CloseSessionTxn(new ArrayList<>(paths));
     }
 
+    /** Apache's PathUtils.validatePath (zk-wire's {@link PathValidation}); a violation is BadArguments. */
+    private static void validatePath(String path) throws ZkException {
+        if (!PathValidation.isValid(path)) {
+            throw new ZkException(KeeperCode.BAD_ARGUMENTS, path);
+        }
+    }
+
     private static int checkVersion(int current, int expected, String path) throws ZkException {
         if (expected != -1 && expected != current) {
-            throw new ZkException(ZkException.BAD_VERSION, path);
+            throw new ZkException(KeeperCode.BAD_VERSION, path);
         }
         return current + 1;
     }
@@ -395,7 +407,7 @@ final class Preparer {
     private ChangeRecord record(String path) throws ZkException {
         ChangeRecord record = recordOrNull(path);
         if (record == null) {
-            throw new ZkException(ZkException.NO_NODE, path);
+            throw new ZkException(KeeperCode.NO_NODE, path);
         }
         return record;
     }

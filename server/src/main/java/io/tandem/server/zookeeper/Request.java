@@ -1,13 +1,25 @@
 package io.tandem.server.zookeeper;
 
 import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.data.Id;
 import io.tandem.zk.wire.txn.TxnHeader;
+import java.util.List;
 
 /**
  * One unit of work for the commit thread: a decoded client packet, a handshake, or an internal request (session
  * expiry, container clean-up) with no connection. Preparation fills in the transaction for writes.
  */
 final class Request {
+    /** Internal request kinds, outside every opcode: a ConnectRequest (a handshake)... */
+    static final int KIND_CONNECT = Integer.MIN_VALUE;
+    /** ...a task to run on the commit thread ({@code body} is the Runnable)... */
+    static final int KIND_TASK = Integer.MIN_VALUE + 1;
+    /** ...an opcode the server does not know (answered Unimplemented)... */
+    static final int KIND_UNKNOWN = Integer.MIN_VALUE + 2;
+    /** ...and the standalone log syncer's wake-up: more transactions are durable (nothing to answer). */
+    static final int KIND_SYNCED = Integer.MIN_VALUE + 3;
+
     /** One operation inside a multi or multiRead. */
     record Op(int type, JuteRecord request) {
     }
@@ -18,6 +30,8 @@ final class Request {
     int type;
     final Object body;
     final long receivedNanos = System.nanoTime();
+    /** The frame's size, counted against its connection's queued bytes until it is answered. */
+    int bytes;
     TxnHeader header;
     JuteRecord txn;
     /** Stamped by {@link Preparer#prepare}; handed back to {@link Preparer#applied} once the txn is applied. */
@@ -35,6 +49,11 @@ final class Request {
     }
 
     boolean isWrite() {
-        return OpCodes.isWrite(type);
+        return OpCode.isWrite(type);
+    }
+
+    /** The ids the request acts as: its connection's, or super for internal requests (expiry, clean-up). */
+    List<Id> authInfo() {
+        return connection == null ? List.of(new Id("super", "")) : connection.authInfo;
     }
 }

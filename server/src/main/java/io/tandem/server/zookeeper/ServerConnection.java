@@ -5,46 +5,31 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.tandem.zk.wire.FourLetterWord;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteLimits;
 import io.tandem.zk.wire.JuteOutput;
 import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.Perms;
+import io.tandem.zk.wire.Xids;
 import io.tandem.zk.wire.data.Id;
-import io.tandem.zk.wire.proto.AddWatchRequest;
 import io.tandem.zk.wire.proto.AuthPacket;
-import io.tandem.zk.wire.proto.CheckVersionRequest;
-import io.tandem.zk.wire.proto.CheckWatchesRequest;
 import io.tandem.zk.wire.proto.ConnectRequest;
 import io.tandem.zk.wire.proto.ConnectResponse;
-import io.tandem.zk.wire.proto.CreateRequest;
-import io.tandem.zk.wire.proto.CreateTTLRequest;
-import io.tandem.zk.wire.proto.DeleteRequest;
-import io.tandem.zk.wire.proto.ExistsRequest;
-import io.tandem.zk.wire.proto.GetACLRequest;
-import io.tandem.zk.wire.proto.GetAllChildrenNumberRequest;
-import io.tandem.zk.wire.proto.GetChildren2Request;
-import io.tandem.zk.wire.proto.GetChildrenRequest;
-import io.tandem.zk.wire.proto.GetDataRequest;
-import io.tandem.zk.wire.proto.GetEphemeralsRequest;
-import io.tandem.zk.wire.proto.MultiHeader;
-import io.tandem.zk.wire.proto.ReconfigRequest;
-import io.tandem.zk.wire.proto.RemoveWatchesRequest;
 import io.tandem.zk.wire.proto.ReplyHeader;
 import io.tandem.zk.wire.proto.RequestHeader;
-import io.tandem.zk.wire.proto.SetACLRequest;
-import io.tandem.zk.wire.proto.SetDataRequest;
-import io.tandem.zk.wire.proto.SetWatches;
-import io.tandem.zk.wire.proto.SetWatches2;
-import io.tandem.zk.wire.proto.SyncRequest;
 import io.tandem.zk.wire.proto.WatcherEvent;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 
@@ -55,19 +40,29 @@ import java.util.logging.Logger;
  */
 final class ServerConnection extends ChannelInboundHandlerAdapter implements Watcher {
     private static final Logger LOG = Logger.getLogger(ServerConnection.class.getName());
+    /**
+     * Distinct ids one connection may authenticate as (Apache has no limit, but every list a client can grow needs
+     * one; real clients hold one or two).
+     */
+    static final int AUTH_IDS_MAX = 100;
 
     private final ZkServer server;
     private final Channel channel;
     private final int fieldBytesMax;
     /** The ids this connection is authenticated as; ip:address from the start, digest ids after addauth. */
-    final List<Id> authInfo = new CopyOnWriteArrayList<>();
+    final CopyOnWriteArrayList<Id> authInfo = new CopyOnWriteArrayList<>();
     volatile long sessionId;
     volatile Session session;
     private volatile boolean connectReceived;
     private volatile boolean readOnlyEchoed;
-    private final AtomicInteger inFlight = new AtomicInteger();
-    private volatile boolean throttled;
     private volatile boolean closing;
+    /** Admitted under maxClientCnxns: counted for its address until it closes. */
+    private InetAddress admittedAddress;
+    private final ReadGate gate;
+    /** Frames decoded while the gate was closed, handled in order once it opens (event loop only). */
+    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    /** Closes the connection if no ConnectRequest arrives in time (event loop only). */
+    private ScheduledFuture<?> handshakeTimer;
 
     // Statistics for cons/stat, written by the commit thread.
     final long connectedMillis = System.currentTimeMillis();
@@ -89,6 +84,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         this.server = server;
         this.channel = channel;
         this.fieldBytesMax = JuteLimits.fieldBytesMax(server.config.frameBytesMax(), server.config.frameBytesMax());
+        this.gate = new ReadGate(channel, server.outstanding, server.globalOutstandingLimit(), this::drainHeld);
     }
 
     SocketAddress remoteAddress() {
@@ -99,22 +95,37 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     public void channelActive(ChannelHandlerContext ctx) {
         if (channel.remoteAddress() instanceof InetSocketAddress address && address.getAddress() != null) {
             authInfo.add(new Id("ip", address.getAddress().getHostAddress()));
-            int max = server.config.maxClientConnections();
-            if (max > 0 && server.connectionsFrom(address.getAddress()) >= max) {
+            if (!server.listener.admit(address.getAddress())) {
+                int max = server.config.maxClientConnections();
                 LOG.warning(() -> "Too many connections from " + address.getAddress() + " - max is " + max);
                 closing = true;
                 channel.close();
                 return;
             }
+            admittedAddress = address.getAddress();
         }
-        server.connections.add(this);
+        server.listener.opened(this);
+        long timeoutMs = server.config.handshakeTimeoutMs();
+        handshakeTimer = channel.eventLoop().schedule(() -> {
+            if (!connectReceived && !closing) {
+                LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress() + ": no ConnectRequest "
+                        + "within " + timeoutMs + " ms (zookeeper.nio.sessionlessCnxnTimeout)");
+                closeNow();
+            }
+        }, timeoutMs, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
-        server.connectionClosed(this);
+        cancelHandshakeTimer();
+        if (admittedAddress != null) {
+            server.listener.leave(admittedAddress);
+        }
+        gate.release();
+        releaseHeld();
+        server.listener.closed(this);
         ctx.fireChannelInactive();
     }
 
@@ -127,7 +138,44 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object message) {
+        if (message instanceof FourLetterWord word) {
+            cancelHandshakeTimer(); // answered, then closed
+            FourLetterWords.answer(server, channel, word);
+            return;
+        }
         ByteBuf frame = (ByteBuf) message;
+        if (!closing && (!gate.isOpen() || !held.isEmpty())) {
+            // Paused: the rest of this socket read waits, as Apache keeps it in its queued buffer.
+            held.add(frame);
+            return;
+        }
+        handle(frame);
+    }
+
+    private void cancelHandshakeTimer() {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+        }
+    }
+
+    /** Handles the frames held while the gate was closed, until it closes again (event loop). */
+    private void drainHeld() {
+        while (gate.isOpen() && !held.isEmpty() && !closing) {
+            handle(held.poll());
+        }
+        if (closing) {
+            releaseHeld();
+        }
+    }
+
+    private void releaseHeld() {
+        ByteBuf frame;
+        while ((frame = held.poll()) != null) {
+            frame.release();
+        }
+    }
+
+    private void handle(ByteBuf frame) {
         try {
             if (!closing) {
                 handleFrame(frame);
@@ -142,16 +190,18 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     }
 
     private void handleFrame(ByteBuf frame) {
+        int bytes = frame.readableBytes();
         JuteInput in = new JuteInput(frame, fieldBytesMax);
-        server.packetsReceived.incrementAndGet();
+        server.stats.packetsReceived.incrementAndGet();
         packetsReceived.incrementAndGet();
         if (!connectReceived) {
             ConnectRequest connect = ConnectRequest.read(in);
             connectReceived = true;
+            cancelHandshakeTimer();
             readOnlyEchoed = connect.readOnly() != null;
             // No packets until the session is settled, as Apache's disableRecv.
-            channel.config().setAutoRead(false);
-            submit(new Request(this, connect.sessionId(), 0, ZkServer.KIND_CONNECT, connect));
+            gate.pause(ReadGate.HANDSHAKE);
+            submit(new Request(this, connect.sessionId(), 0, Request.KIND_CONNECT, connect), bytes);
             return;
         }
         RequestHeader header = RequestHeader.read(in);
@@ -160,83 +210,31 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             current.touch();
         }
         int type = header.type();
-        if (type == OpCodes.AUTH) {
+        if (type == OpCode.AUTH) {
             handleAuth(header.xid(), AuthPacket.read(in));
             return;
         }
-        if (type == OpCodes.SASL) {
+        if (type == OpCode.SASL) {
             // SASL is not offered; a client only sends it when configured for it.
-            sendNow(header.xid(), 0, ZkException.AUTH_FAILED, null);
+            sendNow(header.xid(), 0, KeeperCode.AUTH_FAILED.code(), null);
             closeAfterFlush();
             return;
         }
-        Object body = decodeBody(type, in);
-        submit(new Request(this, 0, header.xid(), body == UNKNOWN ? ZkServer.KIND_UNKNOWN : type,
-                body == UNKNOWN ? null : body));
+        Object body = RequestBodies.decode(type, in);
+        boolean unknown = body == RequestBodies.UNKNOWN;
+        submit(new Request(this, 0, header.xid(), unknown ? Request.KIND_UNKNOWN : type, unknown ? null : body),
+                bytes);
     }
 
-    private void submit(Request request) {
+    private void submit(Request request, int bytes) {
+        request.bytes = bytes;
+        // Counted before the commit thread can see it, so its answer never comes before its count.
+        gate.queued(bytes);
         if (!server.submit(request)) {
             LOG.warning(() -> "Closing ZooKeeper connection from " + channel.remoteAddress()
                     + ": the server's request queue is full (" + ZkServer.QUEUE_REQUESTS_MAX + ")");
-            closeNow();
-            return;
+            closeNow(); // the gate's counts go when the channel is inactive
         }
-        if (inFlight.incrementAndGet() >= ZkServer.CONNECTION_IN_FLIGHT_MAX && !throttled) {
-            throttled = true;
-            channel.config().setAutoRead(false);
-        }
-    }
-
-    static final Object UNKNOWN = new Object();
-
-    static Object decodeBody(int type, JuteInput in) {
-        return switch (type) {
-            case OpCodes.CREATE, OpCodes.CREATE2, OpCodes.CREATE_CONTAINER -> CreateRequest.read(in);
-            case OpCodes.CREATE_TTL -> CreateTTLRequest.read(in);
-            case OpCodes.DELETE -> DeleteRequest.read(in);
-            case OpCodes.EXISTS -> ExistsRequest.read(in);
-            case OpCodes.GET_DATA -> GetDataRequest.read(in);
-            case OpCodes.SET_DATA -> SetDataRequest.read(in);
-            case OpCodes.GET_ACL -> GetACLRequest.read(in);
-            case OpCodes.SET_ACL -> SetACLRequest.read(in);
-            case OpCodes.GET_CHILDREN -> GetChildrenRequest.read(in);
-            case OpCodes.GET_CHILDREN2 -> GetChildren2Request.read(in);
-            case OpCodes.SYNC -> SyncRequest.read(in);
-            case OpCodes.CHECK -> CheckVersionRequest.read(in);
-            case OpCodes.MULTI, OpCodes.MULTI_READ -> decodeMulti(in);
-            case OpCodes.RECONFIG -> ReconfigRequest.read(in);
-            case OpCodes.CHECK_WATCHES -> CheckWatchesRequest.read(in);
-            case OpCodes.REMOVE_WATCHES -> RemoveWatchesRequest.read(in);
-            case OpCodes.SET_WATCHES -> SetWatches.read(in);
-            case OpCodes.SET_WATCHES2 -> SetWatches2.read(in);
-            case OpCodes.GET_EPHEMERALS -> GetEphemeralsRequest.read(in);
-            case OpCodes.GET_ALL_CHILDREN_NUMBER -> GetAllChildrenNumberRequest.read(in);
-            case OpCodes.ADD_WATCH -> AddWatchRequest.read(in);
-            case OpCodes.PING, OpCodes.CLOSE_SESSION, OpCodes.WHO_AM_I -> null;
-            default -> UNKNOWN;
-        };
-    }
-
-    /** Apache's MultiOperationRecord: (MultiHeader, op)* ended by a header with done set. */
-    private static List<Request.Op> decodeMulti(JuteInput in) {
-        List<Request.Op> ops = new ArrayList<>();
-        MultiHeader header = MultiHeader.read(in);
-        while (!header.done()) {
-            JuteRecord op = switch (header.type()) {
-                case OpCodes.CREATE, OpCodes.CREATE2, OpCodes.CREATE_CONTAINER -> CreateRequest.read(in);
-                case OpCodes.CREATE_TTL -> CreateTTLRequest.read(in);
-                case OpCodes.DELETE -> DeleteRequest.read(in);
-                case OpCodes.SET_DATA -> SetDataRequest.read(in);
-                case OpCodes.CHECK -> CheckVersionRequest.read(in);
-                case OpCodes.GET_CHILDREN -> GetChildrenRequest.read(in);
-                case OpCodes.GET_DATA -> GetDataRequest.read(in);
-                default -> throw new IllegalArgumentException("invalid op type " + header.type() + " in a multi");
-            };
-            ops.add(new Request.Op(header.type(), op));
-            header = MultiHeader.read(in);
-        }
-        return ops;
     }
 
     private void handleAuth(int xid, AuthPacket auth) {
@@ -246,34 +244,48 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             case "digest" -> {
                 String idPassword = new String(auth.auth() == null ? new byte[0] : auth.auth(), StandardCharsets.UTF_8);
                 String digest = Acls.digest(idPassword);
-                if (digest.equals(server.superDigest())) {
-                    authInfo.add(new Id("super", ""));
-                }
-                authInfo.add(new Id("digest", digest));
-                ok = true;
+                ok = (!digest.equals(server.superDigest()) || addAuthId(new Id("super", "")))
+                        && addAuthId(new Id("digest", digest));
             }
             case "ip" -> ok = true; // the ip id was added when the connection opened
             default -> ok = false;
         }
         if (ok) {
             LOG.fine(() -> "Session 0x" + Long.toHexString(sessionId) + ": auth success for scheme " + scheme);
-            sendNow(xid, 0, ZkException.OK, null);
+            sendNow(xid, 0, KeeperCode.OK.code(), null);
         } else {
             LOG.info(() -> "Authentication failed for scheme " + scheme + " from " + channel.remoteAddress());
-            sendNow(xid, 0, ZkException.AUTH_FAILED, null);
+            sendNow(xid, 0, KeeperCode.AUTH_FAILED.code(), null);
             closeAfterFlush();
         }
     }
 
+    /**
+     * Adds an id once, as Apache's addAuthInfo does (a repeated addauth does not grow the list); false when the
+     * connection already holds {@link #AUTH_IDS_MAX} ids.
+     */
+    private boolean addAuthId(Id id) {
+        if (authInfo.contains(id)) {
+            return true;
+        }
+        if (authInfo.size() >= AUTH_IDS_MAX) {
+            LOG.warning(() -> "Refusing addauth from " + channel.remoteAddress() + ": the connection already holds "
+                    + AUTH_IDS_MAX + " ids");
+            return false;
+        }
+        return authInfo.addIfAbsent(id);
+    }
+
     // ---------------------------------------------------------------- called by the commit thread
 
-    void sessionEstablished(Session established, int timeoutMs) {
+    /** Answers the handshake {@code connect} with the settled session; the connection is read again. */
+    void sessionEstablished(Session established, Request connect) {
         session = established;
         sessionId = established.id;
-        writeFrame(new ConnectResponse(0, timeoutMs, established.id, Session.password(established.id),
+        writeFrame(new ConnectResponse(0, connect.negotiatedTimeout, established.id, Session.password(established.id),
                 readOnlyEchoed ? Boolean.FALSE : null));
-        inFlight.decrementAndGet();
-        channel.config().setAutoRead(true);
+        gate.answered(connect.bytes);
+        gate.resume(ReadGate.HANDSHAKE);
     }
 
     /** Expired or unknown session, or wrong password: Apache answers with timeout 0 and id 0, then closes. */
@@ -291,24 +303,22 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         });
     }
 
-    void requestDone(int xid, long zxid, int type, long receivedNanos) {
-        if (xid >= 0) {
-            lastCxid = xid;
+    /** {@code request} has been answered; {@code zxid} is the zxid its reply reported. */
+    void requestDone(Request request, long zxid) {
+        if (request.xid >= 0) {
+            lastCxid = request.xid;
         }
         lastZxid = zxid;
-        lastOp = type;
+        lastOp = request.type;
         long now = System.currentTimeMillis();
-        long latency = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - receivedNanos);
+        long latency = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - request.receivedNanos);
         lastResponseMillis = now;
         lastLatencyMs = latency;
         latencyMinMs = Math.min(latencyMinMs, latency);
         latencyMaxMs = Math.max(latencyMaxMs, latency);
         latencyTotalMs += latency;
         latencyCount++;
-        if (inFlight.decrementAndGet() <= ZkServer.CONNECTION_IN_FLIGHT_MAX / 2 && throttled) {
-            throttled = false;
-            channel.config().setAutoRead(true);
-        }
+        gate.answered(request.bytes);
     }
 
     long[] latency() {
@@ -326,13 +336,13 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     }
 
     int inFlight() {
-        return Math.max(0, inFlight.get());
+        return gate.inFlight();
     }
 
     @Override
     public void process(WatchedEvent event, List<io.tandem.zk.wire.data.ACL> nodeAcl) {
         try {
-            Acls.check(nodeAcl, OpCodes.PERM_READ, authInfo);
+            Acls.check(nodeAcl, Perms.READ, authInfo);
         } catch (ZkException e) {
             return; // filtered by ACL, as Apache's ServerCnxn.process does
         }
@@ -344,8 +354,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         if (closing) {
             return;
         }
-        send(OpCodes.XID_NOTIFICATION, event.zxid(), 0, new WatcherEvent(event.type(), event.state(), event.path()));
-        server.markForFlush(this);
+        send(Xids.NOTIFICATION, event.zxid(), 0,
+                new WatcherEvent(event.type().code(), event.state().code(), event.path()));
+        server.responder.markForFlush(this);
     }
 
     private void writeFrame(JuteRecord record) {
@@ -361,7 +372,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             buf.release();
             throw e;
         }
-        server.packetsSent.incrementAndGet();
+        server.stats.packetsSent.incrementAndGet();
         packetsSent.incrementAndGet();
         channel.write(buf, channel.voidPromise());
     }

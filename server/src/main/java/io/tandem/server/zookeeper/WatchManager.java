@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.EventType;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -38,11 +39,11 @@ final class WatchManager {
     }
 
     /** Fires {@code type} for {@code path}; returns the watchers that fired (to suppress duplicates in a second manager). */
-    Set<Watcher> trigger(String path, int type, long zxid, Set<Watcher> suppress) {
+    Set<Watcher> trigger(String path, EventType type, long zxid, Set<Watcher> suppress) {
         return trigger(path, type, zxid, null, suppress);
     }
 
-    Set<Watcher> trigger(String path, int type, long zxid, List<io.tandem.zk.wire.data.ACL> nodeAcl,
+    Set<Watcher> trigger(String path, EventType type, long zxid, List<io.tandem.zk.wire.data.ACL> nodeAcl,
                          Set<Watcher> suppress) {
         WatchedEvent event = WatchedEvent.of(type, path, zxid);
         Set<Watcher> fired = new LinkedHashSet<>();

@@ -20,6 +20,11 @@ import java.util.function.Function;
  *                                nodes are looked for (Apache: 60000)
  * @param containerMaxNeverUsedMs {@code znode.container.maxNeverUsedIntervalMs}: 0 keeps never-used containers forever
  * @param snapCount               {@code snapCount}: transactions between snapshots
+ * @param maxClientConnections    {@code maxClientCnxns}: open connections per client address (0 = no limit)
+ * @param globalOutstandingLimit  {@code globalOutstandingLimit}: above this many requests in flight, all connections
+ *                                together, a connection with requests of its own in flight is not read (Apache: 1000)
+ * @param handshakeTimeoutMs      {@code zookeeper.nio.sessionlessCnxnTimeout}: a connection that has not sent its
+ *                                ConnectRequest by then is closed (Apache's NIO default: 10000)
  */
 public record ZkServerConfig(
         String host,
@@ -33,7 +38,9 @@ public record ZkServerConfig(
         long containerCheckIntervalMs,
         long containerMaxNeverUsedMs,
         int snapCount,
-        int maxClientConnections) {
+        int maxClientConnections,
+        int globalOutstandingLimit,
+        int handshakeTimeoutMs) {
 
     public static final int TICK_TIME_MS_DEFAULT = 2000;
     public static final int FRAME_BYTES_MAX_DEFAULT = 0xfffff;
@@ -44,10 +51,11 @@ public record ZkServerConfig(
     public static final Set<String> KEYS = Set.of("tickTime", "minSessionTimeout", "maxSessionTimeout", "jute.maxbuffer",
             "4lw.commands.whitelist", "znode.container.checkIntervalMs", "znode.container.maxNeverUsedIntervalMs",
             "snapCount", "maxClientCnxns", "clientPort", "clientPortAddress", "dataDir", "dataLogDir",
-            "zookeeper.DigestAuthenticationProvider.superDigest");
+            "zookeeper.DigestAuthenticationProvider.superDigest", "globalOutstandingLimit",
+            "zookeeper.nio.sessionlessCnxnTimeout");
     /** Keys Apache accepts that have no effect here (single node, no separate log dir); accepted silently. */
     public static final Set<String> KNOWN_IGNORED = Set.of("initLimit", "syncLimit", "autopurge.snapRetainCount",
-            "autopurge.purgeInterval", "preAllocSize", "globalOutstandingLimit", "admin.enableServer",
+            "autopurge.purgeInterval", "preAllocSize", "admin.enableServer",
             "admin.serverPort", "standaloneEnabled", "reconfigEnabled", "forceSync", "extendedTypesEnabled",
             "zookeeper.extendedTypesEnabled", "metricsProvider.className", "skipACL");
 
@@ -65,6 +73,10 @@ public record ZkServerConfig(
         if (containerCheckIntervalMs <= 0) {
             throw new IllegalArgumentException("znode.container.checkIntervalMs must be positive");
         }
+        if (handshakeTimeoutMs <= 0) {
+            throw new IllegalArgumentException("zookeeper.nio.sessionlessCnxnTimeout must be positive: "
+                    + handshakeTimeoutMs);
+        }
         fourLetterWords = Set.copyOf(fourLetterWords);
     }
 
@@ -79,7 +91,9 @@ public record ZkServerConfig(
                 longOr(get, "znode.container.checkIntervalMs", 60_000),
                 longOr(get, "znode.container.maxNeverUsedIntervalMs", 0),
                 intOr(get, "snapCount", 100_000),
-                intOr(get, "maxClientCnxns", 60));
+                intOr(get, "maxClientCnxns", 60),
+                intOr(get, "globalOutstandingLimit", 1000),
+                intOr(get, "zookeeper.nio.sessionlessCnxnTimeout", 10_000));
     }
 
     public static ZkServerConfig forTests(Path dataDir) {

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.PathValidation;
 import io.tandem.zk.wire.data.ACL;
 import io.tandem.zk.wire.data.Id;
 import java.util.List;
@@ -38,7 +40,7 @@ class AclsAndPathsTest {
         assertEquals(List.of(new ACL(31, new Id("digest", "u:hash"))), fixed);
         ZkException noAuthIds = assertThrows(ZkException.class,
                 () -> Acls.fixup("/p", List.of(new Id("ip", "127.0.0.1")), List.of(new ACL(31, new Id("auth", "")))));
-        assertEquals(ZkException.INVALID_ACL, noAuthIds.code());
+        assertEquals(KeeperCode.INVALID_ACL.code(), noAuthIds.code());
         assertThrows(ZkException.class, () -> Acls.fixup("/p", caller, List.of(new ACL(31, new Id("world", "x")))));
         assertThrows(ZkException.class, () -> Acls.fixup("/p", caller, List.of(new ACL(31, new Id("digest", "nocolon")))));
         assertThrows(ZkException.class, () -> Acls.fixup("/p", caller, List.of()));
@@ -64,9 +66,9 @@ class AclsAndPathsTest {
             } catch (IllegalArgumentException e) {
                 apache = false;
             }
-            assertEquals(apache, Paths.isValid(path), "path " + path);
+            assertEquals(apache, PathValidation.isValid(path), "path " + path);
         }
-        assertTrue(Paths.isValid("/zookeeper"));
-        assertFalse(Paths.isValid(null));
+        assertTrue(PathValidation.isValid("/zookeeper"));
+        assertFalse(PathValidation.isValid(null));
     }
 }

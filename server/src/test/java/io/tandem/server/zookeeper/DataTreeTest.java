@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.data.Stat;
 import io.tandem.zk.wire.txn.CreateContainerTxn;
 import io.tandem.zk.wire.txn.CreateTTLTxn;
@@ -32,19 +34,19 @@ class DataTreeTest {
     }
 
     private static CreateTxn create(String path, int parentCVersion) {
-        return new CreateTxn(path, new byte[] {1, 2}, DataTree.OPEN_ACL_UNSAFE, false, parentCVersion);
+        return new CreateTxn(path, new byte[] {1, 2}, io.tandem.zk.wire.Acls.OPEN_ACL_UNSAFE, false, parentCVersion);
     }
 
     @Test
     void shouldStartWithApacheBuiltInNodes() {
         assertEquals(5, tree.nodeCount(), "Apache counts '', '/', /zookeeper, /zookeeper/quota, /zookeeper/config");
         assertEquals(3, tree.allChildrenNumber("/"));
-        assertEquals(DataTree.READ_ACL_UNSAFE, tree.getNode("/zookeeper/config").acl);
+        assertEquals(io.tandem.zk.wire.Acls.READ_ACL_UNSAFE, tree.getNode("/zookeeper/config").acl);
     }
 
     @Test
     void shouldSetStatFieldsOnCreateAndParentOnChildChanges() {
-        DataTree.Result created = apply(OpCodes.CREATE2, create("/a", 1));
+        DataTree.Result created = apply(OpCode.CREATE2, create("/a", 1));
         Stat stat = created.stat;
         assertEquals(1, stat.czxid());
         assertEquals(1, stat.mzxid());
@@ -52,15 +54,15 @@ class DataTreeTest {
         assertEquals(1001, stat.ctime());
         assertEquals(1001, stat.mtime());
         assertEquals(2, stat.dataLength());
-        apply(OpCodes.CREATE, create("/a/b", 1));
-        apply(OpCodes.CREATE, create("/a/c", 2));
-        apply(OpCodes.DELETE, new DeleteTxn("/a/b"));
+        apply(OpCode.CREATE, create("/a/b", 1));
+        apply(OpCode.CREATE, create("/a/c", 2));
+        apply(OpCode.DELETE, new DeleteTxn("/a/b"));
         Stat parent = tree.getNode("/a").stat();
         assertEquals(3, parent.cversion(), "two creations and one deletion");
         assertEquals(1, parent.numChildren());
         assertEquals(4, parent.pzxid(), "pzxid follows the delete");
         assertEquals(1, parent.mzxid(), "child changes leave mzxid alone");
-        Stat changed = apply(OpCodes.SET_DATA, new SetDataTxn("/a", new byte[5], 1)).stat;
+        Stat changed = apply(OpCode.SET_DATA, new SetDataTxn("/a", new byte[5], 1)).stat;
         assertEquals(1, changed.version());
         assertEquals(5, changed.mzxid());
         assertEquals(5, changed.dataLength());
@@ -68,18 +70,18 @@ class DataTreeTest {
 
     @Test
     void shouldTrackEphemeralsAndDeleteThemWhenTheSessionCloses() {
-        apply(7, OpCodes.CREATE, new CreateTxn("/e", null, DataTree.OPEN_ACL_UNSAFE, true, 1));
+        apply(7, OpCode.CREATE, new CreateTxn("/e", null, io.tandem.zk.wire.Acls.OPEN_ACL_UNSAFE, true, 1));
         assertEquals(7, tree.getNode("/e").stat().ephemeralOwner());
         assertEquals(java.util.Set.of("/e"), tree.ephemeralsOf(7));
-        apply(7, OpCodes.CLOSE_SESSION, new io.tandem.zk.wire.txn.CloseSessionTxn(List.of("/e")));
+        apply(7, OpCode.CLOSE_SESSION, new io.tandem.zk.wire.txn.CloseSessionTxn(List.of("/e")));
         assertNull(tree.getNode("/e"));
         assertTrue(tree.ephemeralsOf(7).isEmpty());
     }
 
     @Test
     void shouldHideContainerAndTtlOwnersFromClients() {
-        apply(OpCodes.CREATE_CONTAINER, new CreateContainerTxn("/c", null, DataTree.OPEN_ACL_UNSAFE, 1));
-        apply(OpCodes.CREATE_TTL, new CreateTTLTxn("/t", null, DataTree.OPEN_ACL_UNSAFE, 2, 500));
+        apply(OpCode.CREATE_CONTAINER, new CreateContainerTxn("/c", null, io.tandem.zk.wire.Acls.OPEN_ACL_UNSAFE, 1));
+        apply(OpCode.CREATE_TTL, new CreateTTLTxn("/t", null, io.tandem.zk.wire.Acls.OPEN_ACL_UNSAFE, 2, 500));
         assertEquals(0, tree.getNode("/c").stat().ephemeralOwner());
         assertEquals(0, tree.getNode("/t").stat().ephemeralOwner());
         assertEquals(Long.MIN_VALUE, tree.getNode("/c").ephemeralOwner);
@@ -91,30 +93,30 @@ class DataTreeTest {
     @Test
     void shouldReportOkBeforeAndRuntimeInconsistencyAfterAFailedMultiOp() {
         List<Txn> txns = new ArrayList<>();
-        txns.add(new Txn(OpCodes.CREATE, Jute.bytes(create("/m1", 1))));
-        txns.add(new Txn(OpCodes.ERROR, Jute.bytes(new ErrorTxn(ZkException.NODE_EXISTS))));
-        txns.add(new Txn(OpCodes.ERROR, Jute.bytes(new ErrorTxn(ZkException.RUNTIME_INCONSISTENCY))));
-        DataTree.Result result = apply(OpCodes.MULTI, new MultiTxn(txns));
-        assertEquals(List.of(0, ZkException.NODE_EXISTS, ZkException.RUNTIME_INCONSISTENCY),
+        txns.add(new Txn(OpCode.CREATE, Jute.bytes(create("/m1", 1))));
+        txns.add(new Txn(OpCode.ERROR, Jute.bytes(new ErrorTxn(KeeperCode.NODE_EXISTS.code()))));
+        txns.add(new Txn(OpCode.ERROR, Jute.bytes(new ErrorTxn(KeeperCode.RUNTIME_INCONSISTENCY.code()))));
+        DataTree.Result result = apply(OpCode.MULTI, new MultiTxn(txns));
+        assertEquals(List.of(0, KeeperCode.NODE_EXISTS.code(), KeeperCode.RUNTIME_INCONSISTENCY.code()),
                 result.multiResult.stream().map(r -> r.err).toList());
         assertNull(tree.getNode("/m1"), "nothing of a failed multi is applied");
-        assertEquals(ZkException.NODE_EXISTS, result.err);
+        assertEquals(KeeperCode.NODE_EXISTS.code(), result.err);
         assertEquals(1, tree.lastProcessedZxid(), "the failed multi still consumed its zxid");
     }
 
     @Test
     void shouldFireDataChildAndRecursiveWatchesWithTheChangedPath() {
         List<String> seen = new ArrayList<>();
-        Watcher watcher = event -> seen.add(event.type() + " " + event.path() + " " + event.zxid());
+        Watcher watcher = event -> seen.add(event.type().code() + " " + event.path() + " " + event.zxid());
         tree.addDataWatch("/w", watcher);
         tree.addChildWatch("/", watcher);
-        apply(OpCodes.CREATE, create("/w", 1));
+        apply(OpCode.CREATE, create("/w", 1));
         assertEquals(List.of("1 /w 1", "4 / 1"), seen);
         seen.clear();
         tree.addPersistentWatch("/w", watcher, true);
-        apply(OpCodes.CREATE, create("/w/x", 1));
-        apply(OpCodes.SET_DATA, new SetDataTxn("/w/x", null, 1));
-        apply(OpCodes.DELETE, new DeleteTxn("/w/x"));
+        apply(OpCode.CREATE, create("/w/x", 1));
+        apply(OpCode.SET_DATA, new SetDataTxn("/w/x", null, 1));
+        apply(OpCode.DELETE, new DeleteTxn("/w/x"));
         assertEquals(List.of("1 /w/x 2", "3 /w/x 3", "2 /w/x 4"), seen);
     }
 }

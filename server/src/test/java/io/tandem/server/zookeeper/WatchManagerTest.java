@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.zk.wire.EventType;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -18,8 +19,8 @@ class WatchManagerTest {
     void shouldRemoveStandardWatchAfterFiringButKeepPersistentMode() {
         manager.addWatch("/a", watcher, WatchManager.STANDARD);
         manager.addWatch("/a", watcher, WatchManager.PERSISTENT);
-        manager.trigger("/a", 3, 1, null);
-        manager.trigger("/a", 3, 2, null);
+        manager.trigger("/a", EventType.NODE_DATA_CHANGED, 1, null);
+        manager.trigger("/a", EventType.NODE_DATA_CHANGED, 2, null);
         assertEquals(List.of("/a", "/a"), events, "one event per trigger even with two modes");
         assertFalse(manager.containsWatch("/a", watcher, WatchManager.STANDARD));
         assertTrue(manager.containsWatch("/a", watcher, WatchManager.PERSISTENT));
@@ -29,15 +30,15 @@ class WatchManagerTest {
     void shouldFireRecursiveWatchForDescendantsOnly() {
         manager.addWatch("/a", watcher, WatchManager.PERSISTENT_RECURSIVE);
         manager.addWatch("/a/b", event -> events.add("other " + event.path()), WatchManager.PERSISTENT);
-        manager.trigger("/a/b/c", 1, 1, null);
-        manager.trigger("/ab", 1, 2, null);
+        manager.trigger("/a/b/c", EventType.NODE_CREATED, 1, null);
+        manager.trigger("/ab", EventType.NODE_CREATED, 2, null);
         assertEquals(List.of("/a/b/c"), events, "a sibling with a common prefix is not a descendant");
     }
 
     @Test
     void shouldSuppressWatchersAlreadyNotified() {
         manager.addWatch("/a", watcher, WatchManager.STANDARD);
-        manager.trigger("/a", 2, 1, java.util.Set.of(watcher));
+        manager.trigger("/a", EventType.NODE_DELETED, 1, java.util.Set.of(watcher));
         assertTrue(events.isEmpty());
     }
 
@@ -46,8 +47,8 @@ class WatchManagerTest {
         manager.addWatch("/a", watcher, WatchManager.STANDARD);
         manager.addWatch("/b", watcher, WatchManager.PERSISTENT_RECURSIVE);
         manager.removeWatcher(watcher);
-        manager.trigger("/b/c", 1, 1, null);
-        manager.trigger("/a", 1, 1, null);
+        manager.trigger("/b/c", EventType.NODE_CREATED, 1, null);
+        manager.trigger("/a", EventType.NODE_CREATED, 1, null);
         assertTrue(events.isEmpty());
         assertEquals(0, manager.watchCount());
         assertEquals(0, manager.pathCount());

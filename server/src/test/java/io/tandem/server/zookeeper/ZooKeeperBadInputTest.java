@@ -9,6 +9,7 @@ import io.netty.buffer.Unpooled;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.zk.wire.JuteInput;
+import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.proto.ConnectRequest;
 import io.tandem.zk.wire.proto.GetDataRequest;
 import io.tandem.zk.wire.proto.ReplyHeader;
@@ -75,9 +76,9 @@ class ZooKeeperBadInputTest {
         try (RawZkClient raw = connected()) {
             JuteInput reply = raw.call(7, 999, null);
             assertEquals(-6, ReplyHeader.read(reply).err());
-            JuteInput next = raw.call(8, OpCodes.GET_DATA, new GetDataRequest("/alive", false));
+            JuteInput next = raw.call(8, OpCode.GET_DATA, new GetDataRequest("/alive", false));
             assertEquals(0, ReplyHeader.read(next).err(), "the connection still serves");
-            JuteInput missing = raw.call(9, OpCodes.GET_DATA, new GetDataRequest("no-slash", false));
+            JuteInput missing = raw.call(9, OpCode.GET_DATA, new GetDataRequest("no-slash", false));
             assertEquals(-101, ReplyHeader.read(missing).err());
         }
         assertBystanderUnaffected();
@@ -87,7 +88,7 @@ class ZooKeeperBadInputTest {
     void shouldCloseConnectionOnTruncatedOrGarbageBodies() throws Exception {
         try (RawZkClient raw = connected()) {
             ByteBuf buf = Unpooled.buffer();
-            new RequestHeader(1, OpCodes.CREATE).write(new io.tandem.zk.wire.JuteOutput(buf));
+            new RequestHeader(1, OpCode.CREATE).write(new io.tandem.zk.wire.JuteOutput(buf));
             buf.writeInt(1_000); // a path length with no path behind it
             byte[] body = new byte[buf.readableBytes()];
             buf.readBytes(body);
@@ -122,7 +123,7 @@ class ZooKeeperBadInputTest {
     void shouldRejectPathThatIsNotUtf8WithBadArguments() throws Exception {
         try (RawZkClient raw = connected()) {
             byte[] path = {'/', (byte) 0xc3, (byte) 0x28};
-            raw.sendFrame(new RequestHeader(3, OpCodes.CREATE), out -> {
+            raw.sendFrame(new RequestHeader(3, OpCode.CREATE), out -> {
                 out.writeInt(path.length);
                 out.buffer().writeBytes(path);
                 out.writeBuffer(new byte[0]);
@@ -159,7 +160,7 @@ class ZooKeeperBadInputTest {
         }
         assertBystanderUnaffected();
         try (RawZkClient raw = connected()) {
-            JuteInput reply = raw.call(1, OpCodes.GET_DATA, new GetDataRequest("/alive", false));
+            JuteInput reply = raw.call(1, OpCode.GET_DATA, new GetDataRequest("/alive", false));
             assertEquals(0, ReplyHeader.read(reply).err());
         }
     }

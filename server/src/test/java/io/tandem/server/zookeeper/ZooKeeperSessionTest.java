@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.zk.wire.JuteInput;
+import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.data.ACL;
 import io.tandem.zk.wire.data.Id;
 import io.tandem.zk.wire.proto.ConnectResponse;
@@ -80,7 +81,7 @@ class ZooKeeperSessionTest {
         watcher.create("/sessions", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         try (RawZkClient raw = new RawZkClient(tandem.zookeeperPort())) {
             ConnectResponse session = raw.connect(0, new byte[16], 300, 0, false);
-            JuteInput reply = raw.call(1, OpCodes.CREATE, new CreateRequest("/sessions/eph", new byte[0],
+            JuteInput reply = raw.call(1, OpCode.CREATE, new CreateRequest("/sessions/eph", new byte[0],
                     List.of(new ACL(31, new Id("world", "anyone"))), 1));
             assertEquals(0, ReplyHeader.read(reply).err());
             assertEquals("/sessions/eph", CreateResponse.read(reply).path());

@@ -3,6 +3,7 @@ package io.tandem.server.zookeeper;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tandem.zk.wire.JuteInput;
+import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.proto.ReplyHeader;
 import io.tandem.zk.wire.proto.SetWatches;
 import io.tandem.zk.wire.proto.SetWatches2;
@@ -47,7 +48,7 @@ class ZooKeeperSetWatchesTest {
 
             try (RawZkClient raw = new RawZkClient(server.port())) {
                 raw.connect(0, new byte[16], 30_000, 0, false);
-                raw.sendFrame(new io.tandem.zk.wire.proto.RequestHeader(-8, OpCodes.SET_WATCHES),
+                raw.sendFrame(new io.tandem.zk.wire.proto.RequestHeader(-8, OpCode.SET_WATCHES),
                         new SetWatches(seen, List.of("/changed", "/same", "/gone"), List.of("/born", "/unborn"),
                                 List.of("/kids")));
                 List<String> events = new ArrayList<>();

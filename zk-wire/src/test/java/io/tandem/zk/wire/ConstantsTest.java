@@ -91,6 +91,45 @@ class ConstantsTest {
         }
     }
 
+    @Test
+    void ephemeralOwnerEncodingShouldMatchApacheEphemeralType() {
+        assertEquals(org.apache.zookeeper.server.EphemeralType.CONTAINER_EPHEMERAL_OWNER, EphemeralOwner.CONTAINER);
+        assertEquals(org.apache.zookeeper.server.EphemeralType.TTL.maxValue(), EphemeralOwner.TTL_MS_MAX);
+        String property = "zookeeper.extendedTypesEnabled";
+        String before = System.getProperty(property);
+        System.setProperty(property, "true"); // Apache classifies TTL owners only with extended types on
+        try {
+            java.util.Random random = new java.util.Random(42);
+            for (int i = 0; i < 1_000; i++) {
+                long ttl = i == 0 ? EphemeralOwner.TTL_MS_MAX
+                        : 1 + Math.floorMod(random.nextLong(), EphemeralOwner.TTL_MS_MAX);
+                long owner = org.apache.zookeeper.server.EphemeralType.TTL.toEphemeralOwner(ttl);
+                assertEquals(owner, EphemeralOwner.ofTtl(ttl));
+                assertEquals(ttl, EphemeralOwner.ttlMsOf(owner));
+                assertEquals(true, EphemeralOwner.isValidTtl(ttl));
+                long sessionId = (random.nextLong() & 0x00ffffffffffffffL) | ((long) random.nextInt(255) << 56);
+                for (long candidate : new long[] {owner, sessionId, 0, EphemeralOwner.CONTAINER}) {
+                    org.apache.zookeeper.server.EphemeralType theirs =
+                            org.apache.zookeeper.server.EphemeralType.get(candidate);
+                    assertEquals(theirs == org.apache.zookeeper.server.EphemeralType.TTL,
+                            EphemeralOwner.isTtl(candidate), Long.toHexString(candidate));
+                    assertEquals(theirs == org.apache.zookeeper.server.EphemeralType.CONTAINER,
+                            EphemeralOwner.isContainer(candidate), Long.toHexString(candidate));
+                    assertEquals(theirs == org.apache.zookeeper.server.EphemeralType.NORMAL,
+                            EphemeralOwner.isSession(candidate), Long.toHexString(candidate));
+                }
+            }
+            assertEquals(false, EphemeralOwner.isValidTtl(0));
+            assertEquals(false, EphemeralOwner.isValidTtl(EphemeralOwner.TTL_MS_MAX + 1));
+        } finally {
+            if (before == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, before);
+            }
+        }
+    }
+
     private static String snake(String camel) {
         return camel.replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
     }

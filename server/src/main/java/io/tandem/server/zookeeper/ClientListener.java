@@ -1,0 +1,149 @@
+package io.tandem.server.zookeeper;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.tandem.zk.wire.ZkFrameDecoder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * The client port: Netty's event loops, one {@link ServerConnection} per accepted socket behind zk-wire's frame
+ * decoder, and the set of open connections that the commit thread, the four-letter words and the ensemble walk.
+ */
+final class ClientListener {
+    private static final Logger LOG = Logger.getLogger(ClientListener.class.getName());
+
+    private final ZkServer server;
+    private final ZkServerConfig config;
+    private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
+    /** Admitted connections per client address, for maxClientCnxns; counted atomically across event loops. */
+    private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
+    /** Closed on an event loop, cleaned up on the commit thread; bounded by the number of connections. */
+    private final Queue<ServerConnection> closed = new ConcurrentLinkedQueue<>();
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private Channel serverChannel;
+
+    ClientListener(ZkServer server, ZkServerConfig config) {
+        this.server = server;
+        this.config = config;
+    }
+
+    void bind() throws IOException {
+        bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        workerGroup = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                NioIoHandler.newFactory());
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        ServerConnection connection = new ServerConnection(server, channel);
+                        // The decoder reads a four-letter word in the first length prefix, as Apache does.
+                        channel.pipeline().addLast("frames", new ZkFrameDecoder(config.frameBytesMax(), true));
+                        channel.pipeline().addLast("zk", connection);
+                    }
+                });
+        try {
+            serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding the ZooKeeper port", e);
+        } catch (Exception e) {
+            throw new IOException("cannot bind the ZooKeeper port " + config.host() + ":" + config.port() + ": " + e, e);
+        }
+        LOG.info(() -> "ZooKeeper server listening on " + config.host() + ":" + port() + " (" + config + ")");
+    }
+
+    int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** The open connections (a live view; safe to walk from any thread). */
+    Set<ServerConnection> connections() {
+        return connections;
+    }
+
+    void opened(ServerConnection connection) {
+        connections.add(connection);
+    }
+
+    /**
+     * Apache's maxClientCnxns: admits one more connection from {@code address} unless it already has the maximum
+     * open (0 = no limit). The check and the count are one atomic step, so simultaneous accepts on different event
+     * loops cannot slip past the limit together. An admitted connection calls {@link #leave} when it closes.
+     */
+    boolean admit(InetAddress address) {
+        int max = config.maxClientConnections();
+        boolean[] admitted = {false};
+        perAddress.compute(address, (key, open) -> {
+            int count = open == null ? 0 : open;
+            if (max > 0 && count >= max) {
+                return open;
+            }
+            admitted[0] = true;
+            return count + 1;
+        });
+        return admitted[0];
+    }
+
+    void leave(InetAddress address) {
+        perAddress.computeIfPresent(address, (key, open) -> open <= 1 ? null : open - 1);
+    }
+
+    void closed(ServerConnection connection) {
+        connections.remove(connection);
+        // Not through the bounded request queue: an event loop must never wait.
+        closed.add(connection);
+    }
+
+    /** The next connection closed since the last call, or null (commit thread). */
+    ServerConnection pollClosed() {
+        return closed.poll();
+    }
+
+    /** Closes the connections holding {@code sessionId}, except {@code keep}. */
+    void closeOwnerOf(long sessionId, ServerConnection keep) {
+        for (ServerConnection other : connections) {
+            if (other != keep && other.sessionId == sessionId) {
+                other.closeNow();
+            }
+        }
+    }
+
+    void closeAll() {
+        for (ServerConnection connection : connections) {
+            connection.closeNow();
+        }
+    }
+
+    void stopAccepting() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+
+    void shutdown() {
+        if (workerGroup != null) {
+            workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package io.tandem.server.zookeeper;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.function.BiConsumer;
+
+/**
+ * How the commit thread turns requests into applied, answered transactions: {@link StandaloneCommit} writes its own
+ * log (group commit), {@link EnsembleCommit} replicates through Zab. Every method runs on the commit thread unless
+ * said otherwise; both paths prepare with the same {@link Preparer}, apply with {@link ZkServer#applyTxn} and answer
+ * with the same {@link Responder}, in each connection's arrival order.
+ */
+interface CommitPath {
+
+    /** Handles one batch of queued requests (client requests, handshakes, internal requests, tasks). */
+    void processBatch(List<Request> batch) throws IOException;
+
+    /** Called on every turn of the commit loop, at least every {@link SessionTracker#CHECK_INTERVAL_MS}. */
+    void tick();
+
+    /** Whether this node decides session expiry and container clean-up: standalone always, an ensemble's leader. */
+    boolean decidesExpiry();
+
+    /** Apache's server state for srvr and mntr: standalone, leader, follower, or looking. */
+    String mode();
+
+    /** Adds this path's own mntr lines (log fsyncs and, in an ensemble, Zab's figures). Any thread. */
+    void reportStats(BiConsumer<String, Object> line);
+
+    /** At shutdown, before the commit thread stops (any thread): nothing new may come in from outside. */
+    void stopIntake();
+
+    /** The commit thread is about to end: finish what can be finished (standalone: fsync, answer, snapshot). */
+    void onCommitThreadExit();
+
+    /** After the commit thread has ended (any thread): release threads and files. */
+    void close();
+
+    /** Test hook: the next shutdown writes no snapshot, as a killed process would not. */
+    default void skipShutdownSnapshot() {
+    }
+}

@@ -1,0 +1,147 @@
+package io.tandem.server.zookeeper;
+
+import io.tandem.zk.wire.EphemeralOwner;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.proto.ConnectRequest;
+import io.tandem.zk.wire.txn.CreateSessionTxn;
+import io.tandem.zk.wire.txn.TxnHeader;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * Sessions (Apache's SessionTracker plus the handshake half of ZooKeeperServer): handshakes, new session ids,
+ * re-attach by id and password, and expiry. A session exists from its createSession transaction to its closeSession
+ * transaction; connections come and go in between. Everything here runs on the commit thread except
+ * {@link Session#touch}.
+ */
+final class SessionTracker {
+    private static final Logger LOG = Logger.getLogger(SessionTracker.class.getName());
+
+    /** How often the commit thread looks for expired sessions. */
+    static final long CHECK_INTERVAL_MS = 100;
+
+    private final ZkServerConfig config;
+    private final DataTree tree;
+    private final Map<Long, Session> sessions = new ConcurrentHashMap<>();
+    private final ClientListener listener;
+    private long nextSessionId;
+    private long nextCheckNanos = System.nanoTime();
+
+    SessionTracker(ZkServerConfig config, DataTree tree, ClientListener listener) {
+        this.config = config;
+        this.tree = tree;
+        this.listener = listener;
+    }
+
+    /** Live sessions by id: shared with the preparer, reads and snapshots. */
+    Map<Long, Session> byId() {
+        return sessions;
+    }
+
+    /**
+     * Session ids start from the clock with the server id in the top byte, as Apache's do, so ids from before a
+     * restart are never handed out again and members of an ensemble never hand out the same id.
+     */
+    void startIds(int serverId) {
+        nextSessionId = ((System.currentTimeMillis() << 24) >>> 8) | ((long) serverId << 56);
+    }
+
+    /**
+     * Settles a handshake: refuses a client that has seen a newer zxid than this server (the request becomes a
+     * finished task), checks a re-attach, or gives a new session its id and returns true: the request is now a
+     * createSession for the preparer.
+     */
+    boolean prepareConnect(Request request) {
+        ConnectRequest connect = (ConnectRequest) request.body;
+        ServerConnection connection = request.connection;
+        if (connect.lastZxidSeen() > tree.lastProcessedZxid()) {
+            LOG.info(() -> "Refusing session request for client " + connection.remoteAddress()
+                    + " as it has seen zxid 0x" + Long.toHexString(connect.lastZxidSeen()) + " our last zxid is 0x"
+                    + Long.toHexString(tree.lastProcessedZxid()) + " client must try another server");
+            request.type = Request.KIND_TASK;
+            request.txn = null;
+            connection.closeNow();
+            return false;
+        }
+        int timeout = Math.max(config.minSessionTimeoutMs(), Math.min(config.maxSessionTimeoutMs(), connect.timeOut()));
+        request.negotiatedTimeout = timeout;
+        if (connect.sessionId() == 0) {
+            request.sessionId = nextSessionId++;
+            if (request.sessionId == EphemeralOwner.CONTAINER) {
+                request.sessionId = nextSessionId++;
+            }
+            request.type = OpCode.CREATE_SESSION;
+            return true;
+        }
+        request.sessionId = connect.sessionId();
+        Session session = sessions.get(connect.sessionId());
+        request.handshakeValid = session != null && !session.closing
+                && Arrays.equals(connect.passwd(), Session.password(connect.sessionId()));
+        return false;
+    }
+
+    /** The session part of applying a txn: createSession adds the session, closeSession removes it. */
+    void apply(TxnHeader header, Object txn) {
+        if (header.type() == OpCode.CREATE_SESSION) {
+            sessions.put(header.clientId(), new Session(header.clientId(), ((CreateSessionTxn) txn).timeOut()));
+        } else if (header.type() == OpCode.CLOSE_SESSION) {
+            sessions.remove(header.clientId());
+        }
+    }
+
+    /** Answers a new session's handshake once its createSession txn is applied. */
+    void established(Request request) {
+        Session session = sessions.get(request.sessionId);
+        session.owner = request.connection;
+        request.connection.sessionEstablished(session, request);
+    }
+
+    /** Answers a re-attach by id and password, in its place among the connection's requests; true if it worked. */
+    boolean reattach(Request request) {
+        ServerConnection connection = request.connection;
+        Session session = sessions.get(request.sessionId);
+        // Apache (ZooKeeperServer.processConnectRequest) drops the connection holding the session before it checks
+        // the password, so even a refused attach bounces the owner, who then reconnects and keeps the session.
+        listener.closeOwnerOf(request.sessionId, connection);
+        if (!request.handshakeValid || session == null || session.closing) {
+            LOG.info(() -> "Invalid session 0x" + Long.toHexString(request.sessionId) + " for client "
+                    + connection.remoteAddress() + ", probably expired");
+            connection.sessionRefused();
+            return false;
+        }
+        session.owner = connection;
+        session.timeoutMs = request.negotiatedTimeout;
+        session.touch();
+        connection.sessionEstablished(session, request);
+        return true;
+    }
+
+    /** A connection is gone: its session (if it still held it) waits for the client to come back or to expire. */
+    void detach(ServerConnection connection) {
+        Session session = connection.session;
+        if (session != null && session.owner == connection) {
+            session.owner = null;
+        }
+    }
+
+    /** Adds a closeSession request for every session silent past its timeout, at most every CHECK_INTERVAL_MS. */
+    void addExpired(List<Request> batch) {
+        long now = System.nanoTime();
+        if (now - nextCheckNanos < 0) {
+            return;
+        }
+        nextCheckNanos = now + TimeUnit.MILLISECONDS.toNanos(CHECK_INTERVAL_MS);
+        for (Session session : sessions.values()) {
+            if (!session.closing && session.isExpired(now)) {
+                session.closing = true;
+                LOG.info(() -> "Expiring session 0x" + Long.toHexString(session.id) + ", timeout of "
+                        + session.timeoutMs + "ms exceeded");
+                batch.add(new Request(null, session.id, 0, OpCode.CLOSE_SESSION, null));
+            }
+        }
+    }
+}

@@ -1,0 +1,237 @@
+package io.tandem.server.zookeeper;
+
+import io.netty.buffer.Unpooled;
+import io.tandem.zk.wire.JuteInput;
+import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.txn.TxnHeader;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The standalone commit path: three stages on two threads, pipelined like Apache's Prep -> Sync -> Final processors.
+ * The commit thread prepares each batch's writes and appends them to the log ({@link ZkStore}); the
+ * {@link LogSyncer} thread fsyncs everything appended so far in one call (group commit) while the commit thread goes
+ * on preparing; once a transaction is durable the commit thread applies it and answers. A request waits only behind
+ * its own connection's earlier requests: a read of a connection with nothing in flight is answered at once. So
+ * replies leave in xid order per session, reads see every earlier write of their session, nothing is visible before
+ * it is durable, and no event loop ever waits on the disk. Snapshots every {@code snapCount} txns and at shutdown.
+ */
+final class StandaloneCommit implements CommitPath {
+    private static final Logger LOG = Logger.getLogger(StandaloneCommit.class.getName());
+
+    private final ZkServer server;
+    private final ZkStore store;
+    /** Requests waiting for the log to be durable up to their zxid, and the requests of the same connections behind. */
+    private final ArrayDeque<Request> unsynced = new ArrayDeque<>();
+    /** True while a KIND_SYNCED wake-up sits in the queue, so the syncer queues at most one. */
+    private final AtomicBoolean syncedWakeupQueued = new AtomicBoolean();
+    private LogSyncer syncer;
+    private long lastZxid;
+    /** {@link ZkServer#appliedTxns} at the newest snapshot (0: recovery's replay counts as not yet snapshotted). */
+    private long appliedAtSnapshot;
+    private volatile boolean snapshotOnClose = true;
+
+    StandaloneCommit(ZkServer server, ZkStore store) {
+        this.server = server;
+        this.store = store;
+    }
+
+    /** Newest valid snapshot plus log replay; then starts the log syncer from the recovered zxid. */
+    void recover() throws IOException {
+        DataTree tree = server.tree;
+        long snapshotZxid = store.readLatestSnapshot(
+                (zxid, in) -> SnapshotFormat.read(in, tree, server.sessions.byId()));
+        long[] replayed = {0};
+        store.forEachTxn(snapshotZxid, (zxid, bytes) -> {
+            JuteInput in = new JuteInput(Unpooled.wrappedBuffer(bytes), Integer.MAX_VALUE);
+            TxnHeader header = TxnHeader.read(in);
+            JuteRecord txn = Jute.txnBody(header.type(), in);
+            server.applyTxn(header, txn);
+            replayed[0]++;
+        });
+        lastZxid = tree.lastProcessedZxid();
+        server.recovered();
+        server.sessions.startIds(1);
+        if (snapshotZxid > 0 || replayed[0] > 0) {
+            LOG.info(() -> "ZooKeeper data recovered: snapshot at zxid 0x" + Long.toHexString(snapshotZxid) + ", "
+                    + replayed[0] + " transactions replayed, " + tree.nodeCount() + " znodes, "
+                    + server.sessions.byId().size() + " sessions, last zxid 0x" + Long.toHexString(lastZxid));
+        }
+        syncer = new LogSyncer(store, lastZxid, this::wakeAfterSync);
+    }
+
+    /** From the syncer's thread: wakes the commit thread to answer what is now durable. */
+    private void wakeAfterSync() {
+        // A full queue needs no wake-up: the commit thread is busy and looks at the synced zxid after every batch.
+        if (syncedWakeupQueued.compareAndSet(false, true)
+                && !server.submit(new Request(null, 0, 0, Request.KIND_SYNCED, null))) {
+            syncedWakeupQueued.set(false);
+        }
+    }
+
+    /**
+     * Prepares the batch's writes and appends them to the log, asks the syncer to make them durable, and answers at
+     * once what needs nothing in flight; then applies and answers, in arrival order, everything the syncer has made
+     * durable so far (this batch's writes usually come back with a later wake-up).
+     */
+    @Override
+    public void processBatch(List<Request> batch) throws IOException {
+        IOException failure = syncer.failure();
+        if (failure != null) {
+            throw failure;
+        }
+        long time = System.currentTimeMillis();
+        long appendedThrough = 0;
+        for (Request request : batch) {
+            if (request.type == Request.KIND_SYNCED) {
+                syncedWakeupQueued.set(false);
+                continue;
+            }
+            if (request.connection != null && request.type != Request.KIND_CONNECT) {
+                request.sessionId = request.connection.sessionId;
+            }
+            if (request.type == Request.KIND_CONNECT) {
+                if (server.sessions.prepareConnect(request)) {
+                    server.preparer.prepare(request, ++lastZxid, time, List.of());
+                }
+            } else if (request.isWrite() && (request.connection == null || request.sessionId != 0)) {
+                server.preparer.prepare(request, ++lastZxid, time, request.authInfo());
+            }
+            if (request.header != null) {
+                store.append(request.header.zxid(), Jute.txnBytes(request.header, request.txn));
+                appendedThrough = request.header.zxid();
+                waitForSync(request);
+            } else if (request.connection != null && request.connection.unsyncedRequests > 0) {
+                waitForSync(request); // behind an earlier write of its connection: replies stay in xid order
+            } else {
+                finishSafely(request);
+            }
+        }
+        if (appendedThrough != 0) {
+            syncer.syncThrough(appendedThrough);
+        }
+        finishSynced();
+        server.responder.flushMarked();
+        if (server.appliedTxns() - appliedAtSnapshot >= server.config.snapCount()) {
+            takeSnapshot();
+        }
+    }
+
+    private void waitForSync(Request request) {
+        unsynced.add(request);
+        if (request.connection != null) {
+            request.connection.unsyncedRequests++;
+        }
+    }
+
+    /** Applies and answers, in arrival order, every waiting request whose transaction (if any) is now durable. */
+    private void finishSynced() {
+        long synced = syncer.syncedZxid();
+        while (!unsynced.isEmpty()) {
+            Request request = unsynced.peek();
+            if (request.header != null && request.header.zxid() > synced) {
+                return;
+            }
+            unsynced.poll();
+            if (request.connection != null) {
+                request.connection.unsyncedRequests--;
+            }
+            try {
+                finishSafely(request);
+            } finally {
+                if (request.header != null) {
+                    server.preparer.applied(request.prepareSequence);
+                }
+            }
+        }
+    }
+
+    private void finishSafely(Request request) {
+        try {
+            server.finish(request);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "failed to complete request type " + request.type + " of session 0x"
+                    + Long.toHexString(request.sessionId), e);
+            if (request.connection != null) {
+                request.connection.closeNow();
+            }
+        }
+    }
+
+    private void takeSnapshot() throws IOException {
+        long zxid = server.tree.lastProcessedZxid();
+        store.writeSnapshot(zxid, out -> SnapshotFormat.write(out, server.tree, server.sessions.byId()));
+        appliedAtSnapshot = server.appliedTxns();
+    }
+
+    @Override
+    public void tick() {
+        // Nothing periodic: the syncer wakes the commit thread through the queue.
+    }
+
+    @Override
+    public boolean decidesExpiry() {
+        return true;
+    }
+
+    @Override
+    public String mode() {
+        return "standalone";
+    }
+
+    @Override
+    public void reportStats(BiConsumer<String, Object> line) {
+        // Tandem's own: group commit (log fsyncs and the transactions they made durable).
+        LogSyncer running = syncer;
+        line.accept("zk_log_syncs", running == null ? 0 : running.syncs());
+        line.accept("zk_log_synced_txns", running == null ? 0 : running.syncedTxns());
+    }
+
+    @Override
+    public void stopIntake() {
+        // Requests come only from clients, and the listener has stopped accepting them.
+    }
+
+    @Override
+    public void onCommitThreadExit() {
+        // Whatever was appended is made durable and answered before the shutdown snapshot, which covers it.
+        syncer.close();
+        if (syncer.failure() == null) {
+            try {
+                finishSynced();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "failed to apply the last transactions at shutdown", e);
+            }
+            server.responder.flushMarked();
+        }
+        try {
+            if (snapshotOnClose && server.appliedTxns() > appliedAtSnapshot) {
+                takeSnapshot();
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "snapshot at shutdown failed; the log still holds every transaction", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (syncer != null) {
+            syncer.close(); // normally already stopped by the commit thread; needed if it never ran
+        }
+        try {
+            store.close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "closing the ZooKeeper store failed", e);
+        }
+    }
+
+    @Override
+    public void skipShutdownSnapshot() {
+        snapshotOnClose = false;
+    }
+}
