@@ -50,6 +50,32 @@ class MainTest {
     }
 
     @Test
+    void shouldBindAllInterfacesAsApacheDoesForTandemStart() throws Exception {
+        TandemConfig config = parse("--data-dir", dir.toString(), "--zk-port", "0", "--kafka-port", "0");
+        try (Tandem tandem = Tandem.start(config)) {
+            // 127.0.0.2 reaches a socket bound to all interfaces, never one bound to 127.0.0.1 only.
+            for (int port : new int[] {tandem.zookeeperPort(), tandem.kafkaPort()}) {
+                try (java.net.Socket socket = new java.net.Socket()) {
+                    socket.connect(new java.net.InetSocketAddress("127.0.0.2", port), 5_000);
+                    assertTrue(socket.isConnected());
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldTakeTheKafkaPortFromListenersUnlessTheFlagSaysOtherwise() throws Exception {
+        Path properties = dir.resolve("server.properties");
+        Files.writeString(properties, "listeners=PLAINTEXT://:9093\nroles=kafka\n");
+        TandemConfig config = parse("--config", properties.toString());
+        assertEquals(9093, config.kafkaPort());
+        assertEquals(EnumSet.of(TandemConfig.Role.KAFKA), config.roles());
+        TandemConfig flagged = parse("--config", properties.toString(), "--kafka-port", "0");
+        assertEquals(0, flagged.kafkaPort());
+        assertEquals("PLAINTEXT://:0", flagged.get("listeners"), "the listener reported is the one bound");
+    }
+
+    @Test
     void shouldRejectUnknownRole() {
         assertTrue(new CommandLine(new Main()).execute("start", "--roles", "nosuch") != 0);
     }

@@ -36,6 +36,11 @@ public final class BrokerConfigPolicy {
             return key.equals("zookeeper.ssl.client.enable") && v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
                     : Verdict.refused("TLS to ZooKeeper is not implemented");
         }
+        // The authorizer's own keys are not KafkaConfig's, but they belong to the broker all the same.
+        if (key.equals("super.users")) {
+            return v.isEmpty() ? Verdict.IMPLEMENTED : Verdict.refused("ACL authorization is not implemented");
+        }
+        if (key.equals("allow.everyone.if.no.acl.found")) return Verdict.ignored("ACL authorization is not implemented");
         if (!BrokerConfigKeys.KAFKA.containsKey(key)) return null;
         Verdict special = switch (key) {
             case "listeners" -> listeners(v, settings);
@@ -60,7 +65,7 @@ public final class BrokerConfigPolicy {
                     ? Verdict.refused("more than one log directory is not implemented") : null;
             case "node.id" -> settings.containsKey("broker.id") && !settings.get("broker.id").trim().equals(v)
                     ? Verdict.refused("You must set `node.id` to the same value as `broker.id`.") : null;
-            case "authorizer.class.name", "super.users" -> v.isEmpty() ? Verdict.IMPLEMENTED
+            case "authorizer.class.name" -> v.isEmpty() ? Verdict.IMPLEMENTED
                     : Verdict.refused("ACL authorization is not implemented");
             case "create.topic.policy.class.name", "alter.config.policy.class.name" -> v.isEmpty()
                     ? Verdict.IMPLEMENTED : Verdict.refused("policy plug-ins are not implemented");
