@@ -30,6 +30,10 @@ public final class DynamicBrokerConfig {
     /** How often the stored settings are re-read, so a change made through another broker takes effect here too. */
     static final long REFRESH_MS = 1000;
     private static final String IO_THREADS = "num.io.threads";
+    private static final String LISTENER_PREFIX = "listener.name.";
+    /** Kafka's per-listener keys that may also be set cluster-wide (DynamicBrokerConfig.ClusterLevelListenerConfigs). */
+    private static final Set<String> CLUSTER_LEVEL_LISTENER_CONFIGS = Set.of("max.connections",
+            "max.connection.creation.rate", "num.network.threads");
 
     private final KafkaBroker broker;
     private final ZnodeStore store;
@@ -91,6 +95,11 @@ public final class DynamicBrokerConfig {
         Set<String> brokerOnly = new HashSet<>();
         for (String name : settings.keySet()) {
             BrokerConfigKeys.Key key = BrokerConfigKeys.KAFKA.get(name);
+            if (name.startsWith(LISTENER_PREFIX) && name.indexOf('.', LISTENER_PREFIX.length()) > 0
+                    && !CLUSTER_LEVEL_LISTENER_CONFIGS.contains(
+                            name.substring(name.indexOf('.', LISTENER_PREFIX.length()) + 1))) {
+                brokerOnly.add(name); // Kafka: a per-listener setting belongs to one broker
+            }
             if (key == null) continue;
             if (key.mode() == UpdateMode.READ_ONLY) nonDynamic.add(name);
             if (key.mode() == UpdateMode.LISTENER_ONLY) listenerOnly.add(name);
