@@ -38,6 +38,8 @@ public final class DynamicBrokerConfig {
     private final KafkaBroker broker;
     private final ZnodeStore store;
     private final int brokerId;
+    /** The settings as last read from the store, before leaving out what Tandem cannot apply. */
+    private DynamicLayers lastStored;
 
     DynamicBrokerConfig(KafkaBroker broker, ZnodeStore store) {
         this.broker = broker;
@@ -48,10 +50,13 @@ public final class DynamicBrokerConfig {
     /** Reads the stored settings and applies them (at start-up, and then every {@link #REFRESH_MS}). */
     synchronized void refresh() throws Exception {
         DynamicLayers stored = new DynamicLayers(
-                usable(DEFAULT_ENTITY, KafkaZkLayout.decodeEntityConfig(store.getData(path(DEFAULT_ENTITY))), false),
-                usable(Integer.toString(brokerId),
-                        KafkaZkLayout.decodeEntityConfig(store.getData(path(Integer.toString(brokerId)))), true));
-        if (!stored.equals(broker.topicConfigs().dynamic())) apply(stored);
+                KafkaZkLayout.decodeEntityConfig(store.getData(path(DEFAULT_ENTITY))),
+                KafkaZkLayout.decodeEntityConfig(store.getData(path(Integer.toString(brokerId)))));
+        if (stored.equals(lastStored)) return; // unchanged: nothing to apply, nothing to log again
+        lastStored = stored;
+        DynamicLayers usable = new DynamicLayers(usable(DEFAULT_ENTITY, stored.clusterDefault(), false),
+                usable(Integer.toString(brokerId), stored.perBroker(), true));
+        if (!usable.equals(broker.topicConfigs().dynamic())) apply(usable);
     }
 
     /** The resource's settings in force (per broker for the broker's id, cluster default for ""). */
@@ -82,6 +87,7 @@ public final class DynamicBrokerConfig {
         }
         LOG.log(System.Logger.Level.INFO, "Dynamic broker configuration of {0} is now {1}",
                 perBroker ? "broker " + brokerId : "the cluster default", settings);
+        lastStored = next;
         apply(next);
     }
 

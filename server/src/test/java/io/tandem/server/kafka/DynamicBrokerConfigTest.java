@@ -200,6 +200,30 @@ class DynamicBrokerConfigTest {
     }
 
     @Test
+    void aClusterDefaultSetThroughOneBrokerShouldTakeEffectOnAnother() throws Exception {
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
+                .roles(java.util.EnumSet.of(TandemConfig.Role.ZOOKEEPER)))) {
+            TandemConfig first = TandemConfig.forTests(dir.resolve("b1")).roles(java.util.EnumSet.of(TandemConfig.Role.KAFKA))
+                    .set("broker.id", "1").set("zookeeper.connect", zookeeper.zookeeperConnect());
+            TandemConfig second = TandemConfig.forTests(dir.resolve("b2")).roles(java.util.EnumSet.of(TandemConfig.Role.KAFKA))
+                    .set("broker.id", "2").set("zookeeper.connect", zookeeper.zookeeperConnect());
+            try (Tandem one = Tandem.start(first); Tandem two = Tandem.start(second);
+                 Admin viaOne = admin(one); Admin viaTwo = admin(two)) {
+                set(viaOne, CLUSTER_DEFAULT, "log.retention.ms", "7200000");
+                ConfigResource brokerTwo = new ConfigResource(ConfigResource.Type.BROKER, "2");
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+                ConfigEntry retention = describe(viaTwo, brokerTwo).get("log.retention.ms");
+                while (!"7200000".equals(retention.value())) {
+                    assertTrue(System.nanoTime() < deadline, "broker 2 never applied the cluster default");
+                    Thread.sleep(100);
+                    retention = describe(viaTwo, brokerTwo).get("log.retention.ms");
+                }
+                assertEquals(ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, retention.source());
+            }
+        }
+    }
+
+    @Test
     void legacyAlterConfigsShouldReplaceTheSetAndRefuseNullValues() throws Exception {
         try (Tandem tandem = Tandem.start(config()); Admin admin = admin(tandem)) {
             set(admin, BROKER, "log.retention.ms", "60000");
