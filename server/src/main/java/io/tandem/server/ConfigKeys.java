@@ -1,40 +1,94 @@
 package io.tandem.server;
 
-import io.tandem.server.zookeeper.ZkServerConfig;
+import io.tandem.server.kafka.BrokerConfigPolicy;
+import io.tandem.server.zookeeper.ZooKeeperConfigKeys;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
 
 /**
- * Which configuration keys Tandem knows, so that an unknown one (usually a typo) is warned about instead of silently
- * ignored. ZooKeeper keys come from the ZooKeeper server; broker keys are Kafka's server.properties names and families.
+ * What Tandem does with every configuration key it is given, so that the configuration never claims what is not done.
+ * Each side keeps its own exact table: zoo.cfg keys in {@link ZooKeeperConfigKeys}, Kafka's server.properties keys in
+ * {@link BrokerConfigPolicy}; this class adds Tandem's own keys and turns the verdicts into start-up warnings (a key
+ * that is ignored, one line per key) and refusals (a key whose silent absence would weaken security or change
+ * behaviour users rely on: the node does not start).
  */
 public final class ConfigKeys {
-    private static final Set<String> TANDEM_KEYS = Set.of("roles", "zookeeper.store", "kafka.port");
-    private static final Set<String> ZOOKEEPER_CLUSTER_KEYS = Set.of("initLimit", "syncLimit", "electionAlg",
-            "peerType", "cnxTimeout", "quorumListenOnAllIPs", "myid");
-    private static final List<String> BROKER_PREFIXES = List.of("broker.", "listeners", "listener.", "advertised.",
-            "log.", "num.", "offsets.", "transaction.", "group.", "replica.", "socket.", "zookeeper.", "auto.",
-            "default.", "min.insync.", "unclean.", "message.max.", "controlled.shutdown.", "delete.topic.",
-            "compression.", "queued.max.", "background.threads", "inter.broker.", "security.", "sasl.", "ssl.",
-            "max.", "metrics.", "fetch.", "producer.", "connections.", "quota.", "control.plane.", "reserved.",
-            "leader.imbalance.", "create.topic.", "alter.", "request.timeout.", "connection.failed.", "metric.",
-            "authorizer.", "super.users", "principal.", "share.", "remote.log.", "node.id", "process.roles",
-            "controller.", "cluster.", "unstable.", "password.", "config.providers", "sasl", "client.quota.");
+    private static final Logger LOG = Logger.getLogger(ConfigKeys.class.getName());
 
-    /** True for a key some part of Tandem reads (zoo.cfg, server.properties or Tandem's own). */
-    public static boolean isKnown(String key) {
-        if (TANDEM_KEYS.contains(key) || ZkServerConfig.KEYS.contains(key) || ZkServerConfig.KNOWN_IGNORED.contains(key)
-                || ZOOKEEPER_CLUSTER_KEYS.contains(key) || key.matches("server\\.\\d+")) {
-            return true;
+    /** Tandem's own keys: which roles run ({@code --roles}). */
+    public static final String ROLES = "roles";
+    /** Tandem's own key: {@code memory} keeps no ZooKeeper data (throwaway test servers), else {@code disk}. */
+    public static final String ZOOKEEPER_STORE = "zookeeper.store";
+    /** Tandem's own key: this ensemble member's id, instead of the {@code myid} file. */
+    public static final String MYID = "myid";
+    private static final Set<String> TANDEM_KEYS = Set.of(ROLES, ZOOKEEPER_STORE, MYID);
+    /** Values of these keys are secrets (or hashes of them) and never reach a log line. */
+    private static final Pattern SECRET = Pattern.compile(
+            "(?i).*(password|secret|jaas\\.config|superdigest|\\.key$|passphrase|certificate).*");
+
+    /** What Tandem does with one key. */
+    public enum Kind { IMPLEMENTED, IGNORED, REFUSED }
+
+    /** A key's treatment and, unless implemented, why. */
+    public record Verdict(Kind kind, String reason) {
+        public static final Verdict IMPLEMENTED = new Verdict(Kind.IMPLEMENTED, null);
+
+        public static Verdict ignored(String reason) {
+            return new Verdict(Kind.IGNORED, reason);
         }
-        for (String prefix : BROKER_PREFIXES) {
-            if (key.startsWith(prefix)) {
-                return true;
-            }
+
+        public static Verdict refused(String reason) {
+            return new Verdict(Kind.REFUSED, reason);
         }
-        return false;
+    }
+
+    /** The start-up report: one warning line per ignored key, one refusal line per refused key. */
+    public record Report(List<String> warnings, List<String> refusals) {
     }
 
     private ConfigKeys() {
+    }
+
+    /** The verdict on one key; unknown keys (usually typos) are ignored with a warning. */
+    public static Verdict verdict(String key, String value, Map<String, String> settings) {
+        if (TANDEM_KEYS.contains(key)) return Verdict.IMPLEMENTED;
+        Verdict verdict = ZooKeeperConfigKeys.verdict(key, value, settings);
+        if (verdict == null) verdict = BrokerConfigPolicy.verdict(key, value, settings);
+        return verdict;
+    }
+
+    /** Checks every setting; nothing is logged or thrown here. */
+    public static Report check(Map<String, String> settings) {
+        List<String> warnings = new ArrayList<>();
+        List<String> refusals = new ArrayList<>();
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            String key = e.getKey();
+            Verdict verdict = verdict(key, e.getValue(), settings);
+            String shown = "'" + key + "' (value " + shown(key, e.getValue()) + ")";
+            if (verdict == null) {
+                warnings.add("Unknown configuration key " + shown + " is ignored");
+            } else if (verdict.kind() == Kind.IGNORED) {
+                warnings.add("Configuration key " + shown + " is ignored: " + verdict.reason());
+            } else if (verdict.kind() == Kind.REFUSED) {
+                refusals.add("Configuration key " + shown + " is not supported by Tandem: " + verdict.reason());
+            }
+        }
+        return new Report(warnings, refusals);
+    }
+
+    /** Logs one warning per ignored key and refuses to go on when any key is refused. */
+    public static void validate(Map<String, String> settings) {
+        Report report = check(settings);
+        for (String warning : report.warnings()) LOG.warning(warning);
+        if (!report.refusals().isEmpty()) throw new ConfigException(report.refusals());
+    }
+
+    private static String shown(String key, String value) {
+        if (value == null) return "null";
+        return SECRET.matcher(key).matches() ? "hidden" : "'" + value + "'";
     }
 }

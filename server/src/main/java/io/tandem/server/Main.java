@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -25,6 +24,8 @@ import picocli.CommandLine.Option;
         subcommands = {Main.Start.class})
 public final class Main implements Runnable {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
+    /** The exit code of {@code tandem start} when the configuration is refused (picocli uses 2 for bad flags). */
+    static final int CONFIG_REFUSED_EXIT_CODE = 3;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
@@ -60,8 +61,16 @@ public final class Main implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            TandemConfig config = toConfig();
-            Tandem tandem = Tandem.start(config);
+            TandemConfig config;
+            Tandem tandem;
+            try {
+                config = toConfig();
+                tandem = Tandem.start(config);
+            } catch (ConfigException e) {
+                // A refused configuration is the user's to fix: say which keys and why, without a stack trace.
+                System.err.println(e.getMessage());
+                return CONFIG_REFUSED_EXIT_CODE;
+            }
             LOG.info(() -> "Tandem started: ZooKeeper port " + tandem.zookeeperPort() + ", Kafka port "
                     + tandem.kafkaPort() + ", data in " + config.dataDir().toAbsolutePath());
             CountDownLatch stopped = new CountDownLatch(1);
@@ -73,7 +82,10 @@ public final class Main implements Runnable {
             return 0;
         }
 
-        /** Files first, then --set, then the dedicated flags: the most specific source wins. */
+        /**
+         * Files first, then --set, then the dedicated flags: the most specific source wins. Keys are checked (warned
+         * about or refused) when the node starts, in {@link Tandem#start}, so the embedding API gets the same checks.
+         */
         TandemConfig toConfig() throws IOException {
             Map<String, String> merged = new LinkedHashMap<>();
             for (Path file : configFiles) {
@@ -82,17 +94,7 @@ public final class Main implements Runnable {
             merged.putAll(settings);
             TandemConfig config = TandemConfig.defaults();
             for (Map.Entry<String, String> entry : merged.entrySet()) {
-                if (!ConfigKeys.isKnown(entry.getKey())) {
-                    LOG.warning("Unknown configuration key '" + entry.getKey() + "' (value '" + entry.getValue()
-                            + "') is ignored");
-                }
                 config.set(entry.getKey(), entry.getValue());
-            }
-            if (merged.containsKey("clientPort")) {
-                config.zookeeperPort(Integer.parseInt(merged.get("clientPort").trim()));
-            }
-            if (merged.containsKey("roles")) {
-                config.roles(parseRoles(List.of(merged.get("roles").split(","))));
             }
             if (!roles.isEmpty()) {
                 config.roles(parseRoles(roles));
@@ -112,13 +114,11 @@ public final class Main implements Runnable {
         private static Set<TandemConfig.Role> parseRoles(List<String> names) {
             Set<TandemConfig.Role> result = EnumSet.noneOf(TandemConfig.Role.class);
             for (String name : names) {
-                String trimmed = name.trim();
-                if (!trimmed.isEmpty()) {
+                if (!name.isBlank()) {
                     try {
-                        result.add(TandemConfig.Role.valueOf(trimmed.toUpperCase(Locale.ROOT)));
+                        result.add(TandemConfig.Role.parse(name));
                     } catch (IllegalArgumentException e) {
-                        throw new CommandLine.ParameterException(new CommandLine(new Start()),
-                                "unknown role '" + trimmed + "' (expected zookeeper or kafka)");
+                        throw new CommandLine.ParameterException(new CommandLine(new Start()), e.getMessage());
                     }
                 }
             }

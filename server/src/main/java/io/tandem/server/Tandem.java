@@ -17,7 +17,12 @@ public final class Tandem implements AutoCloseable {
         this.config = config;
     }
 
+    /**
+     * Starts the configured roles. Every key is checked first ({@link ConfigKeys}): ignored ones are logged, one warning
+     * per key; refused ones throw {@link ConfigException} before anything binds or writes.
+     */
     public static Tandem start(TandemConfig config) throws IOException {
+        ConfigKeys.validate(config.settings());
         Tandem tandem = new Tandem(config);
         try {
             if (config.has(TandemConfig.Role.ZOOKEEPER)) {
@@ -42,11 +47,20 @@ public final class Tandem implements AutoCloseable {
     /** The bound Kafka port (the real one when 0 was asked for), or -1 if that role is off. */
     public int kafkaPort() { return kafka == null ? -1 : kafka.port(); }
 
-    /** {@code 127.0.0.1:port}, ready for a ZooKeeper client's connect string. */
-    public String zookeeperConnect() { return "127.0.0.1:" + zookeeperPort(); }
+    /** {@code host:port} for a ZooKeeper client's connect string: the bound address, 127.0.0.1 when bound to all. */
+    public String zookeeperConnect() { return connectHost(config.get("clientPortAddress")) + ":" + zookeeperPort(); }
 
-    /** {@code 127.0.0.1:port}, ready for a Kafka client's bootstrap.servers. */
-    public String bootstrapServers() { return "127.0.0.1:" + kafkaPort(); }
+    /** {@code host:port} for a Kafka client's bootstrap.servers: the listener's address, 127.0.0.1 when bound to all. */
+    public String bootstrapServers() {
+        return connectHost(kafka == null ? null : kafka.config().bindHost()) + ":" + kafkaPort();
+    }
+
+    private static String connectHost(String bindHost) {
+        if (bindHost == null || bindHost.isBlank() || bindHost.equals("0.0.0.0") || bindHost.equals("::")) {
+            return "127.0.0.1";
+        }
+        return bindHost.contains(":") ? "[" + bindHost.trim() + "]" : bindHost.trim();
+    }
 
     public TandemConfig config() { return config; }
 

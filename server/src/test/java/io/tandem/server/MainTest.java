@@ -8,9 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -42,33 +39,40 @@ class MainTest {
 
     @Test
     void shouldWarnAboutUnknownKeysButKeepThem() throws Exception {
-        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                warnings.add(record.getMessage());
-            }
+        // The warnings are logged when the node starts (Tandem.start), for the CLI and the embedding API alike.
+        TandemConfig config = parse("--set", "tickTme=100", "--set", "log.retention.hours=1", "--set",
+                "server.1=localhost:2888:3888");
+        assertEquals("100", config.get("tickTme"));
+        List<String> warnings = ConfigKeys.check(config.settings()).warnings();
+        assertTrue(warnings.stream().anyMatch(w -> w.contains("tickTme")), warnings.toString());
+        assertFalse(warnings.stream().anyMatch(w -> w.contains("log.retention.hours")), warnings.toString());
+        assertFalse(warnings.stream().anyMatch(w -> w.contains("server.1")), warnings.toString());
+    }
 
-            @Override
-            public void flush() {
+    @Test
+    void shouldBindAllInterfacesAsApacheDoesForTandemStart() throws Exception {
+        TandemConfig config = parse("--data-dir", dir.toString(), "--zk-port", "0", "--kafka-port", "0");
+        try (Tandem tandem = Tandem.start(config)) {
+            // 127.0.0.2 reaches a socket bound to all interfaces, never one bound to 127.0.0.1 only.
+            for (int port : new int[] {tandem.zookeeperPort(), tandem.kafkaPort()}) {
+                try (java.net.Socket socket = new java.net.Socket()) {
+                    socket.connect(new java.net.InetSocketAddress("127.0.0.2", port), 5_000);
+                    assertTrue(socket.isConnected());
+                }
             }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger logger = Logger.getLogger(Main.class.getName());
-        logger.addHandler(handler);
-        try {
-            TandemConfig config = parse("--set", "tickTme=100", "--set", "log.retention.hours=1", "--set",
-                    "server.1=localhost:2888:3888");
-            assertEquals("100", config.get("tickTme"));
-            assertTrue(warnings.stream().anyMatch(w -> w.contains("tickTme")), warnings.toString());
-            assertFalse(warnings.stream().anyMatch(w -> w.contains("log.retention.hours")), warnings.toString());
-            assertFalse(warnings.stream().anyMatch(w -> w.contains("server.1")), warnings.toString());
-        } finally {
-            logger.removeHandler(handler);
         }
+    }
+
+    @Test
+    void shouldTakeTheKafkaPortFromListenersUnlessTheFlagSaysOtherwise() throws Exception {
+        Path properties = dir.resolve("server.properties");
+        Files.writeString(properties, "listeners=PLAINTEXT://:9093\nroles=kafka\n");
+        TandemConfig config = parse("--config", properties.toString());
+        assertEquals(9093, config.kafkaPort());
+        assertEquals(EnumSet.of(TandemConfig.Role.KAFKA), config.roles());
+        TandemConfig flagged = parse("--config", properties.toString(), "--kafka-port", "0");
+        assertEquals(0, flagged.kafkaPort());
+        assertEquals("PLAINTEXT://:0", flagged.get("listeners"), "the listener reported is the one bound");
     }
 
     @Test

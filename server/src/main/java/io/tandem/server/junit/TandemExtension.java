@@ -17,8 +17,9 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * A real Tandem node for a JUnit 5 test class: started once before the class's tests, on free ports in a fresh
- * temporary directory, and closed (directory deleted) after them.
+ * A real Tandem node for a JUnit 5 test class: started once before the class's tests, on free ports of 127.0.0.1
+ * only ({@link TandemConfig#forTests}: nothing on the network can reach it) in a fresh temporary directory, and closed
+ * (directory deleted) after them.
  *
  * <pre>{@code
  * @ExtendWith(TandemExtension.class)

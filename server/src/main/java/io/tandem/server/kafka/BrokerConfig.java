@@ -25,6 +25,7 @@ public record BrokerConfig(
         int socketRequestMaxBytes,
         int ioThreads,
         int networkThreads,
+        int queuedMaxRequests,
         String zookeeperConnect,
         int zookeeperSessionTimeoutMs,
         int groupMinSessionTimeoutMs,
@@ -55,7 +56,8 @@ public record BrokerConfig(
             advertisedPort = e.port() > 0 ? e.port() : null;
         }
         return new BrokerConfig(
-                config.getInt("broker.id", 0),
+                // Kafka in ZooKeeper mode reads broker.id; node.id (KRaft's name) must then be equal, else it is the id.
+                config.getInt("broker.id", config.getInt("node.id", 0)),
                 bindHost,
                 port,
                 advertisedHost,
@@ -73,6 +75,7 @@ public record BrokerConfig(
                 config.getInt("socket.request.max.bytes", 104857600),
                 config.getInt("num.io.threads", 8),
                 config.getInt("num.network.threads", 3),
+                config.getInt("queued.max.requests", 500),
                 config.get("zookeeper.connect"),
                 config.getInt("zookeeper.session.timeout.ms", 18000),
                 config.getInt("group.min.session.timeout.ms", 6000),
@@ -85,8 +88,9 @@ public record BrokerConfig(
     }
 
     /** A listener as Kafka writes it: {@code NAME://host:port}, host may be empty (all interfaces). */
-    record Endpoint(String listenerName, String host, int port) {
-        static Endpoint parse(String text) {
+    public record Endpoint(String listenerName, String host, int port) {
+        /** Parses one listener; a malformed one is an IllegalArgumentException naming it. */
+        public static Endpoint parse(String text) {
             String t = text.trim();
             int scheme = t.indexOf("://");
             String name = scheme < 0 ? "PLAINTEXT" : t.substring(0, scheme);
@@ -94,8 +98,20 @@ public record BrokerConfig(
             int colon = hostPort.lastIndexOf(':');
             String host = colon < 0 ? hostPort : hostPort.substring(0, colon);
             if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
-            int port = colon < 0 ? -1 : Integer.parseInt(hostPort.substring(colon + 1));
+            int port;
+            try {
+                port = colon < 0 ? -1 : Integer.parseInt(hostPort.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("Unable to parse " + t + " to a broker endpoint");
+            }
+            if (port > 65_535 || port < -1) throw new IllegalArgumentException("port out of range in " + t);
             return new Endpoint(name, host.isEmpty() ? null : host, port);
+        }
+
+        /** The same endpoint on another port, written back as Kafka writes it. */
+        public String withPort(int newPort) {
+            String h = host == null ? "" : host.contains(":") ? "[" + host + "]" : host;
+            return listenerName + "://" + h + ":" + newPort;
         }
     }
 }

@@ -1,120 +1,217 @@
 package io.tandem.server.kafka;
 
-import java.util.ArrayList;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * The broker's own configuration set as DescribeConfigs(BROKER) reports it: every {@code server.properties} key
- * Kafka 4.x defines that matters to a single Tandem broker, with Kafka's default (null where Kafka has none), so
- * tools such as {@code kafka-configs.sh --describe --entity-type brokers --all} see what they see on Kafka.
- * The {@code log.*} keys that set topic defaults come from {@link TopicConfigs}, so the two never disagree.
+ * Kafka's broker configuration keys and which of them Tandem honours. The catalogue ({@code kafka-broker-keys.tsv},
+ * every key of Kafka 3.9 and 4.x with its type, default and dynamic update mode, taken from Kafka's own ConfigDef)
+ * is what DescribeConfigs and the dynamic-config answers are measured against; {@link #IMPLEMENTED} and
+ * {@link #DYNAMIC} say what Tandem really does with them. A key outside {@link #IMPLEMENTED} is not in force here:
+ * it is warned about at start-up and never reported by DescribeConfigs.
  */
 public final class BrokerConfigKeys {
-    /** A broker key, Kafka's default value (null: none) and Kafka's ConfigDef type name. */
-    public record Key(String name, String defaultValue, String type) {
+    /** How Kafka lets a key change at runtime (DynamicBrokerConfig). */
+    public enum UpdateMode {
+        READ_ONLY, PER_BROKER, CLUSTER_WIDE,
+        /** Only under a {@code listener.name.<listener>.} prefix (the keystore and truststore keys). */
+        LISTENER_ONLY
     }
 
-    /** Where a broker value came from, with Kafka's ConfigSource codes. */
-    public enum Source {
-        DYNAMIC_BROKER_CONFIG(2), STATIC_BROKER_CONFIG(4), DEFAULT_CONFIG(5);
-        public final byte code;
-
-        Source(int code) {
-            this.code = (byte) code;
-        }
+    /** A broker key as Kafka defines it; {@code kafkaDefault} is null when Kafka has none. */
+    public record Key(String name, String type, String kafkaDefault, UpdateMode mode) {
     }
 
-    public record Value(String name, String value, Source source, String type) {
-    }
+    /** Every broker key Kafka 3.9 or 4.x defines, by name. */
+    public static final Map<String, Key> KAFKA = load();
 
-    public static final Map<String, Key> KEYS;
+    /** Broker keys that set the defaults of the topic keys Tandem enforces (see {@link TopicConfigs}). */
+    private static final Set<String> TOPIC_DEFAULTS = Set.of("message.max.bytes", "compression.type",
+            "log.cleanup.policy", "log.cleaner.delete.retention.ms", "log.segment.delete.delay.ms",
+            "log.flush.interval.messages", "log.flush.interval.ms", "log.flush.scheduler.interval.ms",
+            "log.index.interval.bytes", "log.index.size.max.bytes", "log.message.timestamp.type",
+            "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms", "log.retention.bytes",
+            "log.retention.ms", "log.retention.minutes", "log.retention.hours", "log.segment.bytes", "log.roll.ms",
+            "log.roll.hours");
+
+    /** Keys Tandem reads at start-up and honours (server/README.md says how). */
+    public static final Set<String> IMPLEMENTED;
+
+    /**
+     * Keys Tandem applies when AlterConfigs / IncrementalAlterConfigs change them on a BROKER resource: the topic
+     * defaults above that Kafka lets change at runtime, and the request handler pool.
+     */
+    public static final Set<String> DYNAMIC = Set.of("log.segment.bytes", "log.roll.ms", "log.index.size.max.bytes",
+            "log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes", "log.retention.ms",
+            "message.max.bytes", "log.index.interval.bytes", "log.cleaner.delete.retention.ms",
+            "log.cleaner.min.compaction.lag.ms", "log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio",
+            "log.cleanup.policy", "compression.type", "log.message.timestamp.type", "num.io.threads");
+
+    /**
+     * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not
+     * do) and offsets.topic.replication.factor (Kafka's 3 refuses to create the offsets topic on one node).
+     */
+    private static final Map<String, String> TANDEM_DEFAULTS = Map.of("broker.id", "0",
+            "offsets.topic.replication.factor", "1");
+
+    /** Kafka's ConfigDef validators of the implemented keys, with Kafka's wording. */
+    private static final Map<String, Double> AT_LEAST = new HashMap<>();
+    private static final Map<String, Double> AT_MOST = new HashMap<>();
+    private static final Map<String, List<String>> ONE_OF = new HashMap<>();
 
     static {
-        Map<String, Key> keys = new LinkedHashMap<>();
-        for (String[] k : new String[][] {
-                // Defaults as in Kafka 4.x's ServerConfigs, ServerLogConfigs, SocketServerConfigs,
-                // GroupCoordinatorConfig, ReplicationConfigs and TransactionLogConfigs.
-                // Tandem's broker.id defaults to 0 (Kafka's to -1, then taken from node.id); see BrokerConfig.
-                {"broker.id", "0", "INT"},
-                {"broker.rack", null, "STRING"},
-                {"listeners", "PLAINTEXT://:9092", "STRING"},
-                {"advertised.listeners", null, "STRING"},
-                {"auto.create.topics.enable", "true", "BOOLEAN"},
-                {"delete.topic.enable", "true", "BOOLEAN"},
-                {"auto.leader.rebalance.enable", "true", "BOOLEAN"},
-                {"num.partitions", "1", "INT"},
-                {"default.replication.factor", "1", "INT"},
-                {"log.dir", "/tmp/kafka-logs", "STRING"},
-                {"log.dirs", null, "STRING"},
-                {"log.retention.hours", "168", "INT"},
-                {"log.retention.minutes", null, "INT"},
-                {"log.retention.ms", null, "LONG"},
-                {"log.roll.hours", "168", "INT"},
-                {"log.roll.ms", null, "LONG"},
-                {"log.roll.jitter.hours", "0", "INT"},
-                {"log.roll.jitter.ms", null, "LONG"},
-                {"log.retention.check.interval.ms", "300000", "LONG"},
-                {"log.flush.scheduler.interval.ms", "9223372036854775807", "LONG"},
-                {"log.cleaner.enable", "true", "BOOLEAN"},
-                {"log.cleaner.threads", "1", "INT"},
-                {"num.recovery.threads.per.data.dir", "2", "INT"},
-                {"num.io.threads", "8", "INT"},
-                {"num.network.threads", "3", "INT"},
-                {"queued.max.requests", "500", "INT"},
-                {"socket.request.max.bytes", "104857600", "INT"},
-                {"socket.send.buffer.bytes", "102400", "INT"},
-                {"socket.receive.buffer.bytes", "102400", "INT"},
-                {"fetch.max.bytes", "57671680", "INT"},
-                {"replica.fetch.max.bytes", "1048576", "INT"},
-                {"replica.lag.time.max.ms", "30000", "LONG"},
-                {"offsets.topic.num.partitions", "50", "INT"},
-                // Tandem's default is 1 (Kafka's 3) so that one node works out of the box; see BrokerConfig.
-                {"offsets.topic.replication.factor", "1", "SHORT"},
-                {"offsets.retention.minutes", "10080", "INT"},
-                {"offset.metadata.max.bytes", "4096", "INT"},
-                {"group.initial.rebalance.delay.ms", "3000", "INT"},
-                {"group.min.session.timeout.ms", "6000", "INT"},
-                {"group.max.session.timeout.ms", "1800000", "INT"},
-                {"group.max.size", "2147483647", "INT"},
-                {"transaction.state.log.num.partitions", "50", "INT"},
-                {"transaction.state.log.replication.factor", "3", "SHORT"},
-        }) {
-            keys.put(k[0], new Key(k[0], k[1], k[2]));
+        Set<String> implemented = new java.util.HashSet<>(TOPIC_DEFAULTS);
+        implemented.addAll(Set.of("broker.id", "node.id", "broker.rack", "listeners", "advertised.listeners",
+                "listener.security.protocol.map", "inter.broker.listener.name", "security.inter.broker.protocol",
+                "log.dirs", "log.dir", "num.partitions", "default.replication.factor", "auto.create.topics.enable",
+                "delete.topic.enable", "offsets.topic.num.partitions", "offsets.topic.replication.factor",
+                "socket.request.max.bytes", "num.io.threads", "num.network.threads", "queued.max.requests",
+                "zookeeper.connect", "zookeeper.session.timeout.ms", "group.min.session.timeout.ms",
+                "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "group.max.size",
+                "offset.metadata.max.bytes", "log.retention.check.interval.ms", "replica.lag.time.max.ms",
+                "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable"));
+        IMPLEMENTED = Collections.unmodifiableSet(implemented);
+        for (String name : IMPLEMENTED) {
+            if (!KAFKA.containsKey(name)) throw new IllegalStateException(name + " is not a Kafka broker key");
         }
-        for (TopicConfigs.Key topicKey : TopicConfigs.KEYS.values()) {
-            // log.retention.ms has no default of its own in Kafka: log.retention.hours (168) supplies it.
-            if (topicKey.brokerKey() == null || keys.containsKey(topicKey.brokerKey())) continue;
-            keys.put(topicKey.brokerKey(), new Key(topicKey.brokerKey(), topicKey.defaultValue(), topicKey.type()));
+        for (String name : DYNAMIC) {
+            if (!IMPLEMENTED.contains(name) || KAFKA.get(name).mode() == UpdateMode.READ_ONLY) {
+                throw new IllegalStateException(name + " cannot be a dynamic key Tandem applies");
+            }
         }
-        KEYS = Collections.unmodifiableMap(keys);
+        for (String name : List.of("num.partitions", "offsets.topic.num.partitions", "offsets.topic.replication.factor",
+                "socket.request.max.bytes", "num.io.threads", "num.network.threads", "queued.max.requests",
+                "group.max.size", "log.retention.check.interval.ms", "log.flush.interval.messages", "log.roll.hours")) {
+            AT_LEAST.put(name, 1.0);
+        }
+        for (String name : List.of("node.id", "message.max.bytes", "log.cleaner.delete.retention.ms",
+                "log.segment.delete.delay.ms", "log.index.interval.bytes", "log.cleaner.min.compaction.lag.ms",
+                "log.cleaner.min.cleanable.ratio")) {
+            AT_LEAST.put(name, 0.0);
+        }
+        AT_LEAST.put("log.index.size.max.bytes", 4.0);
+        AT_LEAST.put("log.segment.bytes", 1048576.0);
+        AT_MOST.put("log.cleaner.min.cleanable.ratio", 1.0);
+        ONE_OF.put("security.inter.broker.protocol", List.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"));
+        ONE_OF.put("compression.type", List.of("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"));
+        ONE_OF.put("log.cleanup.policy", List.of("compact", "delete"));
+        ONE_OF.put("log.message.timestamp.type", List.of("CreateTime", "LogAppendTime"));
     }
 
     private BrokerConfigKeys() {
     }
 
-    /**
-     * Every known broker key with its effective value: the dynamic override, else the static setting, else
-     * Kafka's default. Dynamic overrides of keys not in the catalogue are reported too, so nothing written by
-     * AlterConfigs goes missing.
-     */
-    public static List<Value> describe(Map<String, String> staticSettings, Map<String, String> dynamicOverrides) {
-        List<Value> values = new ArrayList<>(KEYS.size());
-        for (Key key : KEYS.values()) values.add(value(key.name(), key, staticSettings, dynamicOverrides));
-        for (String name : dynamicOverrides.keySet()) {
-            if (!KEYS.containsKey(name)) values.add(value(name, null, staticSettings, dynamicOverrides));
+    private static Map<String, Key> load() {
+        Map<String, Key> keys = new LinkedHashMap<>();
+        try (InputStream in = BrokerConfigKeys.class.getResourceAsStream("kafka-broker-keys.tsv")) {
+            if (in == null) throw new IllegalStateException("kafka-broker-keys.tsv is missing from the class path");
+            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                if (line.isBlank() || line.startsWith("#")) continue;
+                String[] f = line.split("\t", -1);
+                String kafkaDefault = f[2].equals("null") || f[2].equals("<none>") ? null : f[2];
+                UpdateMode mode = UpdateMode.valueOf(f[3].toUpperCase(Locale.ROOT).replace('-', '_'));
+                keys.put(f[0], new Key(f[0], f[1], kafkaDefault, mode));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return values;
+        return Collections.unmodifiableMap(keys);
     }
 
-    private static Value value(String name, Key key, Map<String, String> staticSettings, Map<String, String> dynamic) {
-        String type = key == null ? "STRING" : key.type();
-        String dynamicValue = dynamic.get(name);
-        if (dynamicValue != null) return new Value(name, dynamicValue, Source.DYNAMIC_BROKER_CONFIG, type);
-        String staticValue = staticSettings.get(name);
-        if (staticValue != null) return new Value(name, staticValue.trim(), Source.STATIC_BROKER_CONFIG, type);
-        return new Value(name, key == null ? null : key.defaultValue(), Source.DEFAULT_CONFIG, type);
+    /** Tandem's default for a key (Kafka's unless {@link #TANDEM_DEFAULTS} says otherwise); null when none. */
+    public static String defaultValue(String name) {
+        if (TANDEM_DEFAULTS.containsKey(name)) return TANDEM_DEFAULTS.get(name);
+        Key key = KAFKA.get(name);
+        return key == null ? null : key.kafkaDefault();
+    }
+
+    /** Kafka's ConfigDef type name of a key ("STRING" for keys Kafka does not define). */
+    public static String type(String name) {
+        Key key = KAFKA.get(name);
+        return key == null ? "STRING" : key.type();
+    }
+
+    /**
+     * The keys that set the same value, most significant first, as Kafka's DynamicBrokerConfig.brokerConfigSynonyms
+     * lists them (DescribeConfigs reports each one as a synonym).
+     */
+    public static List<String> synonyms(String name) {
+        return switch (name) {
+            case "log.roll.ms", "log.roll.hours" -> List.of("log.roll.ms", "log.roll.hours");
+            case "log.roll.jitter.ms", "log.roll.jitter.hours" -> List.of("log.roll.jitter.ms", "log.roll.jitter.hours");
+            case "log.flush.interval.ms" -> List.of("log.flush.interval.ms", "log.flush.scheduler.interval.ms");
+            case "log.retention.ms", "log.retention.minutes", "log.retention.hours" ->
+                    List.of("log.retention.ms", "log.retention.minutes", "log.retention.hours");
+            default -> List.of(name);
+        };
+    }
+
+    /**
+     * Why {@code value} is not valid for {@code name}, in the words of Kafka's ConfigException ("Invalid value x for
+     * configuration y: ..."), or null when it is (or Kafka does not check the key).
+     */
+    public static String invalidValue(String name, String value) {
+        Key key = KAFKA.get(name);
+        if (key == null || value == null) return null;
+        String v = value.trim();
+        Number number;
+        try {
+            switch (key.type()) {
+                case "INT" -> number = Integer.parseInt(v);
+                case "SHORT" -> number = Short.parseShort(v);
+                case "LONG" -> number = Long.parseLong(v);
+                case "DOUBLE" -> number = Double.parseDouble(v);
+                case "BOOLEAN" -> {
+                    if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+                        return invalid(value, name, "Expected value to be either true or false");
+                    }
+                    return null;
+                }
+                default -> {
+                    return invalidString(name, value);
+                }
+            }
+        } catch (NumberFormatException e) {
+            return invalid(value, name, "Not a number of type " + key.type());
+        }
+        Double min = AT_LEAST.get(name);
+        Double max = AT_MOST.get(name);
+        // Kafka prints the parsed value (1.0 for a DOUBLE) and its bounds as declared: all whole numbers here.
+        String parsed = number.toString();
+        if (min != null && number.doubleValue() < min) {
+            return invalid(parsed, name, "Value must be at least " + min.longValue());
+        }
+        if (max != null && number.doubleValue() > max) {
+            return invalid(parsed, name, "Value must be no more than " + max.longValue());
+        }
+        return null;
+    }
+
+    private static String invalidString(String name, String value) {
+        List<String> allowed = ONE_OF.get(name);
+        if (allowed == null) return null;
+        boolean list = KAFKA.get(name).type().equals("LIST");
+        for (String part : list ? value.split(",") : new String[] {value}) {
+            if (!allowed.contains(part.trim())) {
+                return invalid(list ? part.trim() : value, name, "String must be one of: " + String.join(", ", allowed));
+            }
+        }
+        return null;
+    }
+
+    private static String invalid(String value, String name, String why) {
+        return "Invalid value " + value + " for configuration " + name + ": " + why;
     }
 }

@@ -56,8 +56,6 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  */
 public final class KafkaBroker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaBroker.class.getName());
-    /** Kafka's queued.max.requests: requests waiting for a handler thread before new ones run on the caller. */
-    static final int QUEUED_REQUESTS_MAX = 500;
     /** Long polls and acks=all produces parked at once; beyond this they are answered at once. */
     static final int PARKED_OPERATIONS_MAX = 100_000;
     /** How often the group coordinator's deadlines are checked. */
@@ -85,6 +83,8 @@ public final class KafkaBroker implements AutoCloseable {
     private ReplicaManager replicas;
     private KafkaController controller;
     private BrokerChannel controllerChannel;
+    private final BrokerConfigDescriber describer;
+    private DynamicBrokerConfig dynamicConfig;
     private GroupCoordinator groups;
     private ProducerIdManager producerIds;
     private KafkaServer server;
@@ -95,7 +95,8 @@ public final class KafkaBroker implements AutoCloseable {
         this.topicConfigs = new TopicConfigs(tandemConfig);
         AtomicInteger threadIds = new AtomicInteger();
         this.requestExecutor = new ThreadPoolExecutor(config.ioThreads(), config.ioThreads(), 60, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(QUEUED_REQUESTS_MAX), r -> {
+                // queued.max.requests: requests waiting for a handler thread before new ones run on the caller.
+                new ArrayBlockingQueue<>(config.queuedMaxRequests()), r -> {
                     Thread t = new Thread(r, "kafka-request-handler-" + threadIds.incrementAndGet());
                     t.setDaemon(true);
                     return t;
@@ -115,6 +116,10 @@ public final class KafkaBroker implements AutoCloseable {
         this.producePurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
         this.replicaLagTimeMaxMs = tandemConfig.getLong("replica.lag.time.max.ms", REPLICA_LAG_TIME_MAX_MS);
         this.replicaFetchMaxBytes = tandemConfig.getInt("replica.fetch.max.bytes", REPLICA_FETCH_MAX_BYTES);
+        // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
+        this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
+                "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
+                "listeners", "PLAINTEXT://:" + config.port()));
     }
 
     /**
@@ -154,6 +159,8 @@ public final class KafkaBroker implements AutoCloseable {
         long isrCheckMs = Math.max(replicaLagTimeMaxMs / 2, 1);
         scheduler.scheduleWithFixedDelay(() -> replicas.maintainIsr(logs.partitions().values()), isrCheckMs,
                 isrCheckMs, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::refreshDynamicConfig, DynamicBrokerConfig.REFRESH_MS,
+                DynamicBrokerConfig.REFRESH_MS, TimeUnit.MILLISECONDS);
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(server.port()));
     }
 
@@ -169,6 +176,9 @@ public final class KafkaBroker implements AutoCloseable {
                 "PLAINTEXT", config.rack(), System.currentTimeMillis()));
         long connectedNanos = System.nanoTime();
         metadata.start();
+        // Dynamic broker settings are in force before any log opens, as in Kafka.
+        dynamicConfig = new DynamicBrokerConfig(this, store);
+        dynamicConfig.refresh();
         LOG.log(System.Logger.Level.INFO, "Kafka metadata store connected in {0} ms, registered in {1} ms",
                 Long.toString((connectedNanos - startNanos) / 1_000_000),
                 Long.toString((System.nanoTime() - connectedNanos) / 1_000_000));
@@ -419,6 +429,33 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
+    /** Picks up dynamic broker settings changed through another broker. */
+    private void refreshDynamicConfig() {
+        try {
+            dynamicConfig.refresh();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "Cannot re-read the dynamic broker configuration", e);
+        }
+    }
+
+    /** num.io.threads changed at runtime: the request handler pool grows or shrinks to it. */
+    void resizeRequestHandlers(int threads) {
+        if (threads == requestExecutor.getMaximumPoolSize()) return;
+        if (threads > requestExecutor.getMaximumPoolSize()) {
+            requestExecutor.setMaximumPoolSize(threads);
+            requestExecutor.setCorePoolSize(threads);
+        } else {
+            requestExecutor.setCorePoolSize(threads);
+            requestExecutor.setMaximumPoolSize(threads);
+        }
+        LOG.log(System.Logger.Level.INFO, "Request handler threads resized to {0}", threads);
+    }
+
+    /** The request handler pool's size now (num.io.threads, static or dynamic). */
+    public int requestHandlerThreads() {
+        return requestExecutor.getMaximumPoolSize();
+    }
+
     private void tickGroups() {
         try {
             groups.tick(System.currentTimeMillis());
@@ -442,6 +479,14 @@ public final class KafkaBroker implements AutoCloseable {
 
     public TopicConfigs topicConfigs() {
         return topicConfigs;
+    }
+
+    public DynamicBrokerConfig dynamicConfig() {
+        return dynamicConfig;
+    }
+
+    public BrokerConfigDescriber configDescriber() {
+        return describer;
     }
 
     public ClusterMetadata metadata() {

@@ -8,8 +8,9 @@ import java.util.Map;
 
 /**
  * Kafka's topic-level configuration keys with their broker-level defaults ({@code log.*} and friends), so that
- * DescribeConfigs reports what Kafka reports and the effective value of a topic key is override, else broker
- * setting, else Kafka's default.
+ * DescribeConfigs reports what Kafka reports and the effective value of a topic key is override, else the broker's
+ * dynamic setting (per broker, then cluster default; see {@link DynamicBrokerConfig}), else its static setting, else
+ * Kafka's default.
  */
 public final class TopicConfigs {
     /** A topic key, the broker key that sets its default (or null), and Kafka's default value. */
@@ -51,10 +52,40 @@ public final class TopicConfigs {
         key("unclean.leader.election.enable", "unclean.leader.election.enable", "false", "BOOLEAN");
     }
 
+    /** The broker's dynamic settings in force: the cluster-wide default and this broker's own. */
+    public record DynamicLayers(Map<String, String> clusterDefault, Map<String, String> perBroker) {
+        public static final DynamicLayers NONE = new DynamicLayers(Map.of(), Map.of());
+
+        public DynamicLayers {
+            clusterDefault = Map.copyOf(clusterDefault);
+            perBroker = Map.copyOf(perBroker);
+        }
+    }
+
     private final TandemConfig broker;
+    private volatile DynamicLayers dynamic;
 
     public TopicConfigs(TandemConfig broker) {
+        this(broker, DynamicLayers.NONE);
+    }
+
+    private TopicConfigs(TandemConfig broker, DynamicLayers dynamic) {
         this.broker = broker;
+        this.dynamic = dynamic;
+    }
+
+    /** The dynamic broker settings from now on. */
+    public void dynamic(DynamicLayers layers) {
+        this.dynamic = layers;
+    }
+
+    public DynamicLayers dynamic() {
+        return dynamic;
+    }
+
+    /** The same static settings under other dynamic ones: what a dynamic change would make of every topic. */
+    public TopicConfigs withDynamic(DynamicLayers layers) {
+        return new TopicConfigs(broker, layers);
     }
 
     /** The broker's static settings (server.properties keys), for DescribeConfigs(BROKER). */
@@ -62,21 +93,21 @@ public final class TopicConfigs {
         return broker.settings();
     }
 
-    /** Where a value came from, with Kafka's ConfigSource codes. */
-    public enum Source {
-        TOPIC_CONFIG(1), STATIC_BROKER_CONFIG(4), DEFAULT_CONFIG(5);
-        public final byte code;
-
-        Source(int code) {
-            this.code = (byte) code;
-        }
+    public record Value(String name, String value, ConfigSource source) {
     }
 
-    public record Value(String name, String value, Source source) {
-    }
-
-    /** The broker-level default for a topic key: the broker key when set, else Kafka's default. */
+    /**
+     * The broker-level default for a topic key: the broker key set dynamically (for this broker, then for the
+     * cluster), else set statically (with Kafka's synonyms), else Kafka's default.
+     */
     public Value brokerDefault(Key key) {
+        if (key.brokerKey() != null) {
+            DynamicLayers layers = dynamic;
+            String value = layers.perBroker().get(key.brokerKey());
+            if (value != null) return new Value(key.name(), value.trim(), ConfigSource.DYNAMIC_BROKER_CONFIG);
+            value = layers.clusterDefault().get(key.brokerKey());
+            if (value != null) return new Value(key.name(), value.trim(), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+        }
         String value = key.brokerKey() == null ? null : broker.get(key.brokerKey());
         if (value == null && key.name().equals("retention.ms")) {
             // log.retention.ms wins over .minutes over .hours, as in Kafka.
@@ -88,8 +119,12 @@ public final class TopicConfigs {
         if (value == null && key.name().equals("segment.ms") && broker.get("log.roll.hours") != null) {
             value = Long.toString(Long.parseLong(broker.get("log.roll.hours").trim()) * 3_600_000L);
         }
-        if (value != null) return new Value(key.name(), value.trim(), Source.STATIC_BROKER_CONFIG);
-        return new Value(key.name(), key.defaultValue(), Source.DEFAULT_CONFIG);
+        if (value == null && key.name().equals("flush.ms")) {
+            // Kafka's log.flush.interval.ms falls back to log.flush.scheduler.interval.ms.
+            value = broker.get("log.flush.scheduler.interval.ms");
+        }
+        if (value != null) return new Value(key.name(), value.trim(), ConfigSource.STATIC_BROKER_CONFIG);
+        return new Value(key.name(), key.defaultValue(), ConfigSource.DEFAULT_CONFIG);
     }
 
     /** Every topic key with its effective value for a topic with these overrides. */
@@ -97,7 +132,7 @@ public final class TopicConfigs {
         Map<String, Value> result = new LinkedHashMap<>();
         for (Key key : KEYS.values()) {
             String override = overrides.get(key.name());
-            result.put(key.name(), override != null ? new Value(key.name(), override, Source.TOPIC_CONFIG)
+            result.put(key.name(), override != null ? new Value(key.name(), override, ConfigSource.TOPIC_CONFIG)
                     : brokerDefault(key));
         }
         return result;

@@ -49,13 +49,28 @@ public final class QuorumTransport implements Closeable {
      * "Ensemble", for why.
      */
     public record Peer(int id, String host, int quorumPort, int electionPort) {
-        /** Parses {@code host:quorumPort[:electionPort][;clientAddress]}; a role suffix like ":participant" is ignored. */
+        /**
+         * Parses {@code host:quorumPort[:electionPort][:participant][;[clientAddress:]clientPort]} (the client part is
+         * checked by the member it names: {@link #clientAddress}). Observers are not implemented, so
+         * {@code :observer} is refused rather than read as a voter; any other role is refused with Apache's words.
+         */
         public static Peer parse(int id, String value) {
             String address = value.split(";", 2)[0].trim();
             String[] parts = address.split(":");
-            if (parts.length < 2 || parts[0].isEmpty()) {
+            if (parts.length < 2 || parts.length > 4 || parts[0].isEmpty()) {
                 throw new IllegalArgumentException("server." + id + "=" + value
                         + ": expected host:quorumPort:electionPort");
+            }
+            if (parts.length == 4) {
+                String role = parts[3].trim().toLowerCase(java.util.Locale.ROOT);
+                if (role.equals("observer")) {
+                    throw new IllegalArgumentException("server." + id + "=" + value
+                            + ": observers are not implemented (server." + id + " would silently become a voter)");
+                }
+                if (!role.equals("participant")) {
+                    throw new IllegalArgumentException("server." + id + "=" + value + ": Unrecognised peertype: "
+                            + parts[3].trim());
+                }
             }
             try {
                 int quorumPort = Integer.parseInt(parts[1].trim());
@@ -70,10 +85,30 @@ public final class QuorumTransport implements Closeable {
                     throw new IllegalArgumentException("server." + id + "=" + value
                             + ": quorumPort and electionPort must differ");
                 }
+                clientAddress(id, value);
                 return new Peer(id, parts[0].trim(), quorumPort, electionPort);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("server." + id + "=" + value + ": bad port", e);
             }
+        }
+
+        /**
+         * The optional client part of a server line ({@code ;[address:]port}, Apache 3.5+), as {address or null,
+         * port}, or null when the line has none.
+         */
+        public static String[] clientAddress(int id, String value) {
+            String[] halves = value.split(";", 2);
+            if (halves.length < 2) return null;
+            String client = halves[1].trim();
+            int colon = client.lastIndexOf(':');
+            String host = colon < 0 ? null : client.substring(0, colon).trim();
+            String port = client.substring(colon + 1).trim();
+            try {
+                checkPort(id, Integer.parseInt(port));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("server." + id + "=" + value + ": bad client port", e);
+            }
+            return new String[] {host == null || host.isEmpty() ? null : host, port};
         }
 
         private static void checkPort(int id, int port) {

@@ -1,6 +1,8 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.ConfigException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.Locale;
@@ -46,18 +48,6 @@ public record ZkServerConfig(
     public static final int FRAME_BYTES_MAX_DEFAULT = 0xfffff;
     public static final Set<String> ALL_FOUR_LETTER_WORDS = Set.of("conf", "cons", "crst", "dirs", "dump", "envi",
             "gtmk", "stmk", "ruok", "srvr", "srst", "stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash");
-
-    /** Every zoo.cfg key this record understands (the rest of the zoo.cfg family is listed in {@link #KNOWN_IGNORED}). */
-    public static final Set<String> KEYS = Set.of("tickTime", "minSessionTimeout", "maxSessionTimeout", "jute.maxbuffer",
-            "4lw.commands.whitelist", "znode.container.checkIntervalMs", "znode.container.maxNeverUsedIntervalMs",
-            "snapCount", "maxClientCnxns", "clientPort", "clientPortAddress", "dataDir", "dataLogDir",
-            "zookeeper.DigestAuthenticationProvider.superDigest", "globalOutstandingLimit",
-            "zookeeper.nio.sessionlessCnxnTimeout");
-    /** Keys Apache accepts that have no effect here (single node, no separate log dir); accepted silently. */
-    public static final Set<String> KNOWN_IGNORED = Set.of("initLimit", "syncLimit", "autopurge.snapRetainCount",
-            "autopurge.purgeInterval", "preAllocSize", "admin.enableServer",
-            "admin.serverPort", "standaloneEnabled", "reconfigEnabled", "forceSync", "extendedTypesEnabled",
-            "zookeeper.extendedTypesEnabled", "metricsProvider.className", "skipACL");
 
     public ZkServerConfig {
         if (tickTimeMs <= 0) {
@@ -118,13 +108,25 @@ public record ZkServerConfig(
     }
 
     private static int intOr(Function<String, String> get, String key, int fallback) {
-        String value = get.apply(key);
-        return value == null ? fallback : Integer.parseInt(value.trim());
+        return (int) longOr(get, key, fallback, Integer.MIN_VALUE, Integer.MAX_VALUE);
     }
 
     private static long longOr(Function<String, String> get, String key, long fallback) {
+        return longOr(get, key, fallback, Long.MIN_VALUE, Long.MAX_VALUE);
+    }
+
+    /** A number setting; one that is not a number of the key's range names the key, as Apache's start-up does. */
+    private static long longOr(Function<String, String> get, String key, long fallback, long min, long max) {
         String value = get.apply(key);
-        return value == null ? fallback : Long.parseLong(value.trim());
+        if (value == null) return fallback;
+        try {
+            long parsed = Long.parseLong(value.trim());
+            if (parsed < min || parsed > max) throw new NumberFormatException();
+            return parsed;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(List.of("Configuration key '" + key + "' (value '" + value
+                    + "') is not a number"));
+        }
     }
 
     @Override

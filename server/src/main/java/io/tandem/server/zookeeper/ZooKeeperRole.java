@@ -1,15 +1,20 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.ConfigException;
+import io.tandem.server.ConfigKeys;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.zab.QuorumTransport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /** Starts the ZooKeeper side of a Tandem node from its {@link TandemConfig}: zoo.cfg keys, data under dataDir/zookeeper. */
 public final class ZooKeeperRole implements AutoCloseable {
+    private static final String ANY_ADDRESS = "0.0.0.0";
     private final ZkServer server;
 
     private ZooKeeperRole(ZkServer server) {
@@ -20,18 +25,23 @@ public final class ZooKeeperRole implements AutoCloseable {
         // A zoo.cfg dataDir names the ZooKeeper data directory itself; otherwise it lives under Tandem's data dir.
         String zooCfgDataDir = config.get("dataDir");
         Path dir = zooCfgDataDir != null ? Path.of(zooCfgDataDir) : config.dataDir().resolve("zookeeper");
-        String host = config.get("clientPortAddress", "0.0.0.0");
+        // Apache binds every interface unless clientPortAddress says otherwise (TandemConfig.forTests: loopback).
+        String host = config.get("clientPortAddress", ANY_ADDRESS);
         ZkServerConfig zkConfig = ZkServerConfig.from(host, config.zookeeperPort(), dir, config::get);
-        String superDigest = config.get(Acls.SUPER_DIGEST_PROPERTY, System.getProperty(Acls.SUPER_DIGEST_PROPERTY));
-        Files.createDirectories(dir);
+        // zoo.cfg's DigestAuthenticationProvider.superDigest is Apache's system property of the longer name.
+        String superDigest = config.get(Acls.SUPER_DIGEST_PROPERTY, config.get(ZooKeeperConfigKeys.SUPER_DIGEST,
+                System.getProperty(Acls.SUPER_DIGEST_PROPERTY)));
         Map<String, String> servers = serverLines(config);
         if (!servers.isEmpty()) {
             // server.N lines make this node a member of an ensemble; without them it stays standalone.
+            Files.createDirectories(dir);
             int myId = myId(config, dir);
+            checkClientAddress(config, myId, servers.get("server." + myId), host);
             return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, myId, config.settings(),
                     dir.resolve("zab")));
         }
-        ZkStore store = ZkStores.open(dir, config.get("zookeeper.store", "disk"));
+        Files.createDirectories(dir);
+        ZkStore store = ZkStores.open(dir, config.get(ConfigKeys.ZOOKEEPER_STORE, "disk"));
         return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest));
     }
 
@@ -47,7 +57,7 @@ public final class ZooKeeperRole implements AutoCloseable {
 
     /** The node id: a {@code myid} setting (--set myid=N) wins over the {@code myid} file in the data directory. */
     static int myId(TandemConfig config, Path dir) throws IOException {
-        String value = config.get("myid");
+        String value = config.get(ConfigKeys.MYID);
         String source = "the myid setting";
         if (value == null) {
             Path file = dir.resolve("myid");
@@ -62,6 +72,26 @@ public final class ZooKeeperRole implements AutoCloseable {
             return Integer.parseInt(value.trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(source + " does not hold a server id: '" + value.trim() + "'");
+        }
+    }
+
+    /**
+     * This member's own server line may name its client address ({@code ;[address:]port}, Apache 3.5+). Apache serves
+     * clients there; Tandem serves them on clientPort / clientPortAddress, so the two must agree (Apache refuses
+     * a disagreement too) rather than one of them being silently ignored.
+     */
+    private static void checkClientAddress(TandemConfig config, int myId, String line, String host) {
+        if (line == null) return;
+        String[] client = QuorumTransport.Peer.clientAddress(myId, line);
+        if (client == null) return;
+        boolean portAgrees = Integer.parseInt(client[1]) == config.zookeeperPort();
+        boolean hostAgrees = client[0] == null || client[0].equals(host)
+                || (client[0].equals(ANY_ADDRESS) && host.equals(ANY_ADDRESS));
+        if (!portAgrees || !hostAgrees) {
+            throw new ConfigException(List.of("Configuration key 'server." + myId + "' (value '" + line
+                    + "') names client address " + (client[0] == null ? "" : client[0] + ":") + client[1]
+                    + " but this member serves clients on " + host + ":" + config.zookeeperPort()
+                    + " (clientPortAddress, clientPort): make them agree"));
         }
     }
 

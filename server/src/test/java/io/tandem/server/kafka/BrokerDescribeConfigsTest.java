@@ -46,10 +46,14 @@ class BrokerDescribeConfigsTest {
             assertEquals("24", config.get("log.retention.hours").value());
 
             admin.incrementalAlterConfigs(Map.of(broker, List.of(new AlterConfigOp(
-                    new ConfigEntry("log.cleaner.threads", "2"), AlterConfigOp.OpType.SET)))).all().get();
-            ConfigEntry threads = admin.describeConfigs(List.of(broker)).all().get().get(broker).get("log.cleaner.threads");
-            assertEquals("2", threads.value());
-            assertEquals(ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG, threads.source());
+                    new ConfigEntry("log.retention.ms", "3600000"), AlterConfigOp.OpType.SET)))).all().get();
+            ConfigEntry retention = admin.describeConfigs(List.of(broker)).all().get().get(broker).get("log.retention.ms");
+            assertEquals("3600000", retention.value());
+            assertEquals(ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG, retention.source());
+            assertFalse(retention.isReadOnly(), "Tandem applies log.retention.ms at runtime");
+            assertTrue(config.get("num.partitions").isReadOnly(), "num.partitions is static in Kafka");
+            // Keys Tandem does not implement are not reported as if in force.
+            assertNull(config.get("log.cleaner.threads"));
         }
     }
 

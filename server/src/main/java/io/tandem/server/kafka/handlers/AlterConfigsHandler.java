@@ -8,8 +8,11 @@ import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -24,15 +27,28 @@ final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequest> {
     @Override
     public void handle(RequestContext context, AlterConfigsRequest request, Responder responder) {
         AlterConfigsResponse response = new AlterConfigsResponse();
+        List<List<Object>> ids = new ArrayList<>();
+        for (AlterConfigsRequest.AlterConfigsResource resource : request.resources) {
+            ids.add(List.of(resource.resourceType, resource.resourceName));
+        }
+        Set<List<Object>> duplicates = ConfigResources.duplicates(ids);
         for (AlterConfigsRequest.AlterConfigsResource resource : request.resources) {
             AlterConfigsResponse.AlterConfigsResourceResponse result = new AlterConfigsResponse.AlterConfigsResourceResponse();
             result.resourceType = resource.resourceType;
             result.resourceName = resource.resourceName;
             try {
+                if (duplicates.contains(List.of(resource.resourceType, resource.resourceName))) {
+                    throw new ApiException(INVALID_REQUEST, ConfigResources.DUPLICATE_RESOURCE);
+                }
+                List<String> names = new ArrayList<>();
+                List<String> withoutValue = new ArrayList<>();
                 Map<String, String> overrides = new LinkedHashMap<>();
                 for (AlterConfigsRequest.AlterableConfig c : resource.configs) {
-                    if (c.value != null) overrides.put(c.name, c.value);
+                    names.add(c.name);
+                    if (c.value == null) withoutValue.add(c.name);
+                    else overrides.put(c.name, c.value);
                 }
+                ConfigResources.checkEntries(names, withoutValue);
                 ConfigResources.write(broker, resource.resourceType, resource.resourceName, overrides, request.validateOnly);
             } catch (ApiException e) {
                 result.errorCode = e.error();

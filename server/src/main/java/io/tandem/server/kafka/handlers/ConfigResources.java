@@ -5,16 +5,25 @@ import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicConfigs;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
-/** Shared by the config APIs: resource types and reading and writing a resource's overrides. */
+/**
+ * Shared by the config APIs: resource types, the checks Kafka makes on every resource of an alter request before
+ * looking at its type, and reading and writing a resource's settings (a topic's overrides; a broker's dynamic
+ * settings through {@link io.tandem.server.kafka.DynamicBrokerConfig}).
+ */
 final class ConfigResources {
     static final byte TOPIC = 2;
     static final byte BROKER = 4;
     static final byte BROKER_LOGGER = 8;
+    /** Kafka answers every copy of a resource named twice in one request with this error. */
+    static final String DUPLICATE_RESOURCE = "Each resource must appear at most once.";
 
     private ConfigResources() {
     }
@@ -39,6 +48,7 @@ final class ConfigResources {
         return topic;
     }
 
+    /** DescribeConfigs accepts this broker's id or "" (the cluster default). */
     static void checkBroker(KafkaBroker broker, String name) {
         if (!name.isEmpty() && !name.equals(Integer.toString(broker.config().brokerId()))) {
             throw new ApiException(INVALID_REQUEST, "Unexpected broker id, expected " + broker.config().brokerId()
@@ -59,19 +69,38 @@ final class ConfigResources {
             TopicInfo updated = broker.metadata().setTopicConfig(topic.name(), new LinkedHashMap<>(overrides));
             broker.topicConfigChanged(updated);
         } else if (type == BROKER) {
-            checkBroker(broker, name);
-            if (!validateOnly) broker.metadata().setBrokerConfigOverrides(overrides);
+            broker.dynamicConfig().alter(name, overrides, validateOnly);
         } else {
             throw new ApiException(INVALID_REQUEST, "Unsupported resource type " + type);
         }
     }
 
+    /**
+     * Kafka's checks of one resource's entries before its type is looked at: each name at most once, and a value for
+     * every entry (but a DELETE's), naming the offenders as Kafka does.
+     */
+    static void checkEntries(List<String> names, List<String> namesWithoutValue) {
+        if (new HashSet<>(names).size() != names.size()) {
+            throw new ApiException(INVALID_REQUEST, "Error due to duplicate config keys");
+        }
+        if (!namesWithoutValue.isEmpty()) {
+            throw new ApiException(INVALID_REQUEST, "Null value not supported for : " + String.join(", ", namesWithoutValue));
+        }
+    }
+
+    /** The resources named more than once in a request, as (type, name) pairs. */
+    static Set<List<Object>> duplicates(List<List<Object>> resources) {
+        Set<List<Object>> seen = new HashSet<>();
+        Set<List<Object>> duplicates = new HashSet<>();
+        for (List<Object> resource : resources) {
+            if (!seen.add(resource)) duplicates.add(resource);
+        }
+        return duplicates;
+    }
+
     static Map<String, String> current(KafkaBroker broker, byte type, String name) {
         if (type == TOPIC) return new LinkedHashMap<>(topic(broker, name).configs());
-        if (type == BROKER) {
-            checkBroker(broker, name);
-            return new LinkedHashMap<>(broker.metadata().brokerConfigOverrides());
-        }
+        if (type == BROKER) return broker.dynamicConfig().current(name);
         throw new ApiException(INVALID_REQUEST, "Unsupported resource type " + type);
     }
 }

@@ -5,20 +5,23 @@ import io.tandem.kafka.wire.message.DescribeConfigsResponse;
 import io.tandem.kafka.wire.message.DescribeConfigsResponse.DescribeConfigsResult;
 import io.tandem.kafka.wire.message.DescribeConfigsResponse.DescribeConfigsResourceResult;
 import io.tandem.server.kafka.ApiException;
-import io.tandem.server.kafka.BrokerConfigKeys;
+import io.tandem.server.kafka.BrokerConfigDescriber;
+import io.tandem.server.kafka.ConfigSource;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicConfigs;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * DescribeConfigs: every topic key with its effective value and where it comes from; for a broker, the broker's
- * whole config set (see {@link BrokerConfigKeys}).
+ * DescribeConfigs: every topic key with its effective value and where it comes from; for a broker, the keys in force
+ * on it, or for the cluster-default resource "" the dynamic cluster defaults (see {@link BrokerConfigDescriber}).
  */
 final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest> {
     private final KafkaBroker broker;
@@ -41,42 +44,27 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
                     for (TopicConfigs.Value v : broker.topicConfigs().effective(overrides).values()) {
                         if (resource.configurationKeys != null && !resource.configurationKeys.contains(v.name())) continue;
                         TopicConfigs.Key key = TopicConfigs.KEYS.get(v.name());
-                        DescribeConfigsResourceResult entry = entry(version, v.name(), v.value(), v.source(), key.type());
-                        if (request.includeSynonyms) {
-                            if (v.source() == TopicConfigs.Source.TOPIC_CONFIG) {
-                                entry.synonyms.add(synonym(v.name(), v.value(), TopicConfigs.Source.TOPIC_CONFIG));
-                            }
-                            TopicConfigs.Value brokerDefault = broker.topicConfigs().brokerDefault(key);
-                            if (brokerDefault.source() == TopicConfigs.Source.STATIC_BROKER_CONFIG) {
-                                entry.synonyms.add(synonym(key.brokerKey(), brokerDefault.value(),
-                                        TopicConfigs.Source.STATIC_BROKER_CONFIG));
-                            }
-                            entry.synonyms.add(synonym(key.brokerKey() == null ? key.name() : key.brokerKey(),
-                                    key.defaultValue(), TopicConfigs.Source.DEFAULT_CONFIG));
-                        }
+                        DescribeConfigsResourceResult entry = entry(version, v.name(), v.value(), v.source(), false,
+                                key.type());
+                        if (request.includeSynonyms) entry.synonyms.addAll(topicSynonyms(key, v));
                         result.configs.add(entry);
                     }
                 } else if (resource.resourceType == ConfigResources.BROKER) {
-                    Map<String, String> dynamic = ConfigResources.current(broker, resource.resourceType, resource.resourceName);
-                    Map<String, String> settings = broker.topicConfigs().brokerSettings();
-                    for (BrokerConfigKeys.Value v : BrokerConfigKeys.describe(settings, dynamic)) {
-                        if (resource.configurationKeys != null && !resource.configurationKeys.contains(v.name())) continue;
-                        DescribeConfigsResourceResult entry = entry(version, v.name(), v.value(), v.source().code,
-                                v.source() == BrokerConfigKeys.Source.DEFAULT_CONFIG, v.type());
+                    ConfigResources.checkBroker(broker, resource.resourceName);
+                    boolean perBroker = !resource.resourceName.isEmpty();
+                    List<BrokerConfigDescriber.Entry> entries = new ArrayList<>(broker.configDescriber().describe(
+                            perBroker, broker.topicConfigs().dynamic()));
+                    if (resource.configurationKeys != null) {
+                        // Only the keys asked for, in the order asked.
+                        entries.removeIf(e -> !resource.configurationKeys.contains(e.name()));
+                        entries.sort(java.util.Comparator.comparingInt(e -> resource.configurationKeys.indexOf(e.name())));
+                    }
+                    for (BrokerConfigDescriber.Entry e : entries) {
+                        DescribeConfigsResourceResult entry = entry(version, e.name(), e.value(), e.source(),
+                                e.readOnly(), e.type());
                         if (request.includeSynonyms) {
-                            // Most specific first, as Kafka lists them.
-                            if (dynamic.get(v.name()) != null) {
-                                entry.synonyms.add(synonym(v.name(), dynamic.get(v.name()),
-                                        BrokerConfigKeys.Source.DYNAMIC_BROKER_CONFIG.code));
-                            }
-                            if (settings.get(v.name()) != null) {
-                                entry.synonyms.add(synonym(v.name(), settings.get(v.name()).trim(),
-                                        BrokerConfigKeys.Source.STATIC_BROKER_CONFIG.code));
-                            }
-                            BrokerConfigKeys.Key key = BrokerConfigKeys.KEYS.get(v.name());
-                            if (key != null && key.defaultValue() != null) {
-                                entry.synonyms.add(synonym(v.name(), key.defaultValue(),
-                                        BrokerConfigKeys.Source.DEFAULT_CONFIG.code));
+                            for (BrokerConfigDescriber.Synonym s : e.synonyms()) {
+                                entry.synonyms.add(synonym(s.name(), s.value(), s.source()));
                             }
                         }
                         result.configs.add(entry);
@@ -94,34 +82,51 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
         responder.send(response);
     }
 
-    private static DescribeConfigsResourceResult entry(short version, String name, String value,
-                                                      TopicConfigs.Source source, String type) {
-        return entry(version, name, value, source.code, source == TopicConfigs.Source.DEFAULT_CONFIG, type);
+    /**
+     * A topic key's synonyms, most significant first: the topic's override, then the broker key set dynamically for
+     * this broker, for the cluster, statically, and Kafka's default.
+     */
+    private List<DescribeConfigsResponse.DescribeConfigsSynonym> topicSynonyms(TopicConfigs.Key key, TopicConfigs.Value v) {
+        List<DescribeConfigsResponse.DescribeConfigsSynonym> synonyms = new ArrayList<>();
+        if (v.source() == ConfigSource.TOPIC_CONFIG) synonyms.add(synonym(v.name(), v.value(), ConfigSource.TOPIC_CONFIG));
+        if (key.brokerKey() != null) {
+            TopicConfigs.DynamicLayers dynamic = broker.topicConfigs().dynamic();
+            String perBroker = dynamic.perBroker().get(key.brokerKey());
+            if (perBroker != null) synonyms.add(synonym(key.brokerKey(), perBroker, ConfigSource.DYNAMIC_BROKER_CONFIG));
+            String clusterDefault = dynamic.clusterDefault().get(key.brokerKey());
+            if (clusterDefault != null) {
+                synonyms.add(synonym(key.brokerKey(), clusterDefault, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG));
+            }
+            TopicConfigs.Value staticValue = broker.topicConfigs().withDynamic(TopicConfigs.DynamicLayers.NONE)
+                    .brokerDefault(key);
+            if (staticValue.source() == ConfigSource.STATIC_BROKER_CONFIG) {
+                synonyms.add(synonym(key.brokerKey(), staticValue.value(), ConfigSource.STATIC_BROKER_CONFIG));
+            }
+        }
+        synonyms.add(synonym(key.brokerKey() == null ? key.name() : key.brokerKey(), key.defaultValue(),
+                ConfigSource.DEFAULT_CONFIG));
+        return synonyms;
     }
 
-    private static DescribeConfigsResourceResult entry(short version, String name, String value, byte source,
-                                                      boolean isDefault, String type) {
+    private static DescribeConfigsResourceResult entry(short version, String name, String value, ConfigSource source,
+                                                      boolean readOnly, String type) {
         DescribeConfigsResourceResult entry = new DescribeConfigsResourceResult();
         entry.name = name;
         entry.value = value;
-        entry.readOnly = false;
-        entry.isDefault = isDefault;
-        entry.configSource = source;
+        entry.readOnly = readOnly;
+        entry.isDefault = source == ConfigSource.DEFAULT_CONFIG;
+        entry.configSource = source.code;
         entry.isSensitive = false;
         entry.configType = ConfigResources.configType(type);
         return entry;
     }
 
     private static DescribeConfigsResponse.DescribeConfigsSynonym synonym(String name, String value,
-                                                                              TopicConfigs.Source source) {
-        return synonym(name, value, source.code);
-    }
-
-    private static DescribeConfigsResponse.DescribeConfigsSynonym synonym(String name, String value, byte source) {
+                                                                          ConfigSource source) {
         DescribeConfigsResponse.DescribeConfigsSynonym s = new DescribeConfigsResponse.DescribeConfigsSynonym();
         s.name = name;
         s.value = value;
-        s.source = source;
+        s.source = source.code;
         return s;
     }
 }

@@ -1,0 +1,84 @@
+package io.tandem.server.kafka;
+
+import io.tandem.server.kafka.TopicConfigs.DynamicLayers;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * DescribeConfigs(BROKER) as Kafka answers it (its createBrokerConfigEntry and configSynonyms), over what is in force
+ * in Tandem: the keys Tandem honours ({@link BrokerConfigKeys#IMPLEMENTED}) with their dynamic, static and default
+ * values, or, for the cluster-default resource "", the dynamic cluster defaults only.
+ */
+public final class BrokerConfigDescriber {
+    /** One synonym of a described key, most significant first. */
+    public record Synonym(String name, String value, ConfigSource source) {
+    }
+
+    /** One described key: its value, where that comes from, whether it can change at runtime, and its synonyms. */
+    public record Entry(String name, String value, ConfigSource source, boolean readOnly, String type,
+                        List<Synonym> synonyms) {
+    }
+
+    private final Map<String, String> staticSettings;
+    private final Map<String, String> instanceDefaults;
+
+    /**
+     * @param staticSettings   the broker's server.properties settings
+     * @param instanceDefaults Tandem's defaults that depend on the node (the log directory under the data directory,
+     *                         the listener on the configured port), over {@link BrokerConfigKeys#defaultValue}
+     */
+    public BrokerConfigDescriber(Map<String, String> staticSettings, Map<String, String> instanceDefaults) {
+        this.staticSettings = Map.copyOf(staticSettings);
+        this.instanceDefaults = Map.copyOf(instanceDefaults);
+    }
+
+    /** Every key in force on this broker ({@code perBroker}) or the cluster-wide dynamic defaults (not). */
+    public List<Entry> describe(boolean perBroker, DynamicLayers dynamic) {
+        List<Entry> entries = new ArrayList<>();
+        if (!perBroker) {
+            for (String name : new TreeSet<>(dynamic.clusterDefault().keySet())) {
+                entries.add(entry(name, dynamic.clusterDefault().get(name), false, dynamic));
+            }
+            return entries;
+        }
+        for (String name : new TreeSet<>(BrokerConfigKeys.IMPLEMENTED)) {
+            String value = dynamic.perBroker().get(name);
+            if (value == null) value = dynamic.clusterDefault().get(name);
+            if (value == null && staticSettings.get(name) != null) value = staticSettings.get(name).trim();
+            if (value == null) value = defaultValue(name);
+            entries.add(entry(name, value, true, dynamic));
+        }
+        return entries;
+    }
+
+    private Entry entry(String name, String value, boolean perBroker, DynamicLayers dynamic) {
+        List<String> names = BrokerConfigKeys.synonyms(name);
+        List<Synonym> synonyms = new ArrayList<>();
+        if (perBroker) add(synonyms, names, dynamic.perBroker(), ConfigSource.DYNAMIC_BROKER_CONFIG);
+        add(synonyms, names, dynamic.clusterDefault(), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+        add(synonyms, names, staticSettings, ConfigSource.STATIC_BROKER_CONFIG);
+        for (String n : names) {
+            String d = defaultValue(n);
+            if (d != null) synonyms.add(new Synonym(n, d, ConfigSource.DEFAULT_CONFIG));
+        }
+        // As Kafka does: synonyms more significant than the key itself but under another name are left out.
+        while (!synonyms.isEmpty() && !synonyms.get(0).name().equals(name)) synonyms.remove(0);
+        ConfigSource source = synonyms.isEmpty() ? ConfigSource.DEFAULT_CONFIG : synonyms.get(0).source();
+        boolean readOnly = names.stream().noneMatch(BrokerConfigKeys.DYNAMIC::contains);
+        return new Entry(name, value, source, readOnly, BrokerConfigKeys.type(name), List.copyOf(synonyms));
+    }
+
+    private static void add(List<Synonym> synonyms, List<String> names, Map<String, String> values,
+                            ConfigSource source) {
+        for (String n : names) {
+            String value = values.get(n);
+            if (value != null) synonyms.add(new Synonym(n, value.trim(), source));
+        }
+    }
+
+    private String defaultValue(String name) {
+        return instanceDefaults.containsKey(name) ? instanceDefaults.get(name) : BrokerConfigKeys.defaultValue(name);
+    }
+}

@@ -1,0 +1,208 @@
+package io.tandem.server.kafka;
+
+import io.tandem.server.kafka.BrokerConfigKeys.UpdateMode;
+import io.tandem.server.kafka.TopicConfigs.DynamicLayers;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.ZnodeStore;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static io.tandem.server.kafka.ErrorCodes.INVALID_CONFIG;
+import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
+
+/**
+ * Dynamic broker configuration (AlterConfigs / IncrementalAlterConfigs on BROKER resources, KIP-226), kept where Kafka
+ * keeps it in ZooKeeper: {@code /config/brokers/<id>} for one broker, {@code /config/brokers/<default>} for the
+ * cluster-wide default (resource name ""). A change is checked as Kafka checks it, with Kafka's errors, and then only
+ * accepted if Tandem applies it ({@link BrokerConfigKeys#DYNAMIC}); what is stored is what is in force, and is what
+ * DescribeConfigs reports. Changes made through other brokers are picked up every {@link #REFRESH_MS}.
+ */
+public final class DynamicBrokerConfig {
+    private static final System.Logger LOG = System.getLogger(DynamicBrokerConfig.class.getName());
+    static final String CONFIG_BROKERS = "/config/brokers";
+    /** Kafka's entity name for the cluster-wide default of every broker's dynamic configuration. */
+    static final String DEFAULT_ENTITY = "<default>";
+    /** How often the stored settings are re-read, so a change made through another broker takes effect here too. */
+    static final long REFRESH_MS = 1000;
+    private static final String IO_THREADS = "num.io.threads";
+    private static final String LISTENER_PREFIX = "listener.name.";
+    /** Kafka's per-listener keys that may also be set cluster-wide (DynamicBrokerConfig.ClusterLevelListenerConfigs). */
+    private static final Set<String> CLUSTER_LEVEL_LISTENER_CONFIGS = Set.of("max.connections",
+            "max.connection.creation.rate", "num.network.threads");
+
+    private final KafkaBroker broker;
+    private final ZnodeStore store;
+    private final int brokerId;
+    /** The settings as last read from the store, before leaving out what Tandem cannot apply. */
+    private DynamicLayers lastStored;
+
+    DynamicBrokerConfig(KafkaBroker broker, ZnodeStore store) {
+        this.broker = broker;
+        this.store = store;
+        this.brokerId = broker.config().brokerId();
+    }
+
+    /** Reads the stored settings and applies them (at start-up, and then every {@link #REFRESH_MS}). */
+    synchronized void refresh() throws Exception {
+        DynamicLayers stored = new DynamicLayers(
+                KafkaZkLayout.decodeEntityConfig(store.getData(path(DEFAULT_ENTITY))),
+                KafkaZkLayout.decodeEntityConfig(store.getData(path(Integer.toString(brokerId)))));
+        if (stored.equals(lastStored)) return; // unchanged: nothing to apply, nothing to log again
+        lastStored = stored;
+        DynamicLayers usable = new DynamicLayers(usable(DEFAULT_ENTITY, stored.clusterDefault(), false),
+                usable(Integer.toString(brokerId), stored.perBroker(), true));
+        if (!usable.equals(broker.topicConfigs().dynamic())) apply(usable);
+    }
+
+    /** The resource's settings in force (per broker for the broker's id, cluster default for ""). */
+    public Map<String, String> current(String resourceName) {
+        DynamicLayers layers = broker.topicConfigs().dynamic();
+        return new LinkedHashMap<>(perBroker(resourceName) ? layers.perBroker() : layers.clusterDefault());
+    }
+
+    /**
+     * Replaces the resource's settings with {@code settings}, after Kafka's checks (errors as Kafka answers them) and
+     * Tandem's (a key Tandem does not apply at runtime is refused, naming it). {@code validateOnly} stores nothing.
+     */
+    public synchronized void alter(String resourceName, Map<String, String> settings, boolean validateOnly) {
+        boolean perBroker = perBroker(resourceName);
+        validate(settings, perBroker);
+        DynamicLayers now = broker.topicConfigs().dynamic();
+        DynamicLayers next = perBroker ? new DynamicLayers(now.clusterDefault(), settings)
+                : new DynamicLayers(settings, now.perBroker());
+        validateApplied(next, now);
+        if (validateOnly) return;
+        String entity = perBroker ? Integer.toString(brokerId) : DEFAULT_ENTITY;
+        try {
+            store.setData(path(entity), KafkaZkLayout.encodeEntityConfig(settings));
+            store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/config_change_",
+                    KafkaZkLayout.encodeConfigChange("brokers/" + entity));
+        } catch (Exception e) {
+            throw new ApiException(ErrorCodes.UNKNOWN_SERVER_ERROR, "cannot store the broker configuration: " + e);
+        }
+        LOG.log(System.Logger.Level.INFO, "Dynamic broker configuration of {0} is now {1}",
+                perBroker ? "broker " + brokerId : "the cluster default", settings);
+        lastStored = next;
+        apply(next);
+    }
+
+    /**
+     * Kafka's DynamicBrokerConfig.validateConfigs, in its order and words, then Tandem's refusal of what it does not
+     * apply at runtime.
+     */
+    private static void validate(Map<String, String> settings, boolean perBroker) {
+        Set<String> nonDynamic = new HashSet<>();
+        Set<String> listenerOnly = new HashSet<>();
+        Set<String> brokerOnly = new HashSet<>();
+        for (String name : settings.keySet()) {
+            BrokerConfigKeys.Key key = BrokerConfigKeys.KAFKA.get(name);
+            if (name.startsWith(LISTENER_PREFIX) && name.indexOf('.', LISTENER_PREFIX.length()) > 0
+                    && !CLUSTER_LEVEL_LISTENER_CONFIGS.contains(
+                            name.substring(name.indexOf('.', LISTENER_PREFIX.length()) + 1))) {
+                brokerOnly.add(name); // Kafka: a per-listener setting belongs to one broker
+            }
+            if (key == null) continue;
+            if (key.mode() == UpdateMode.READ_ONLY) nonDynamic.add(name);
+            if (key.mode() == UpdateMode.LISTENER_ONLY) listenerOnly.add(name);
+            if (key.mode() == UpdateMode.PER_BROKER) brokerOnly.add(name);
+        }
+        if (!nonDynamic.isEmpty()) {
+            throw new ApiException(INVALID_REQUEST, "Cannot update these configs dynamically: " + nonDynamic);
+        }
+        if (!listenerOnly.isEmpty()) {
+            throw new ApiException(INVALID_REQUEST, "These security configs can be dynamically updated only "
+                    + "per-listener using the listener prefix: " + listenerOnly);
+        }
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            String invalid = BrokerConfigKeys.invalidValue(e.getKey(), e.getValue());
+            if (invalid != null) throw new ApiException(INVALID_REQUEST, invalid);
+        }
+        if (!perBroker && !brokerOnly.isEmpty()) {
+            throw new ApiException(INVALID_REQUEST, "Cannot update these configs at default cluster level, broker id "
+                    + "must be specified: " + brokerOnly);
+        }
+        Set<String> notApplied = new HashSet<>(settings.keySet());
+        notApplied.removeAll(BrokerConfigKeys.DYNAMIC);
+        if (!notApplied.isEmpty()) {
+            throw new ApiException(INVALID_CONFIG, "Dynamic update of these configs is not supported by Tandem: "
+                    + notApplied);
+        }
+    }
+
+    /** Checks that the logs and the handler pool can take the new settings, before anything is stored. */
+    private void validateApplied(DynamicLayers next, DynamicLayers now) {
+        TopicConfigs candidate = broker.topicConfigs().withDynamic(next);
+        try {
+            candidate.logConfig(Map.of());
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(INVALID_CONFIG, "Not supported by Tandem's log: " + e.getMessage());
+        }
+        int current = ioThreads(now);
+        int wanted = ioThreads(next);
+        // Kafka's DynamicThreadPool bounds: at most double or half of the current pool at once.
+        if (wanted < current / 2 || wanted > current * 2) {
+            LOG.log(System.Logger.Level.INFO, "Dynamic thread count update validation failed for {0}={1}, value "
+                    + "should be between half and double the current value {2}", IO_THREADS, wanted, current);
+            throw new ApiException(INVALID_REQUEST, "Invalid dynamic configuration");
+        }
+    }
+
+    /** Puts settings in force: topic defaults for every log without its own override, and the handler pool size. */
+    private void apply(DynamicLayers layers) {
+        broker.topicConfigs().dynamic(layers);
+        for (TopicInfo topic : broker.metadata().topics()) broker.topicConfigChanged(topic);
+        broker.resizeRequestHandlers(ioThreads(layers));
+    }
+
+    private int ioThreads(DynamicLayers layers) {
+        String value = layers.perBroker().getOrDefault(IO_THREADS, layers.clusterDefault().get(IO_THREADS));
+        return value == null ? broker.config().ioThreads() : Integer.parseInt(value.trim());
+    }
+
+    /**
+     * The stored settings of one entity that Tandem can apply. Others (written by an older Tandem or by a Kafka broker
+     * sharing the ensemble) are left out with an error line, as Kafka leaves out what it cannot apply.
+     */
+    private static Map<String, String> usable(String entity, Map<String, String> stored, boolean perBroker) {
+        Map<String, String> usable = new LinkedHashMap<>();
+        List<String> dropped = new ArrayList<>();
+        for (Map.Entry<String, String> e : stored.entrySet()) {
+            try {
+                validate(Map.of(e.getKey(), e.getValue()), perBroker);
+                usable.put(e.getKey(), e.getValue());
+            } catch (ApiException error) {
+                dropped.add(e.getKey() + " (" + error.getMessage() + ")");
+            }
+        }
+        if (!dropped.isEmpty()) {
+            LOG.log(System.Logger.Level.ERROR, "Dynamic broker configs stored for {0} that Tandem does not apply are "
+                    + "ignored: {1}", entity, dropped);
+        }
+        return usable;
+    }
+
+    /** "" is the cluster default; otherwise the resource must name this broker (Kafka's checks and words). */
+    private boolean perBroker(String resourceName) {
+        if (resourceName == null || resourceName.isEmpty()) return false;
+        int id;
+        try {
+            id = Integer.parseInt(resourceName);
+        } catch (NumberFormatException e) {
+            throw new ApiException(INVALID_REQUEST, "Node id must be an integer, but it is: " + resourceName);
+        }
+        if (id != brokerId) {
+            throw new ApiException(INVALID_REQUEST, "Unexpected broker id, expected " + brokerId + ", but received "
+                    + resourceName);
+        }
+        return true;
+    }
+
+    private static String path(String entity) {
+        return CONFIG_BROKERS + "/" + entity;
+    }
+}

@@ -1,0 +1,162 @@
+package io.tandem.server.zookeeper;
+
+import io.tandem.server.ConfigKeys.Verdict;
+import io.tandem.server.zab.QuorumTransport;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Every zoo.cfg key Apache ZooKeeper 3.9 reads (QuorumPeerConfig's own keys, and the {@code zookeeper.*} system
+ * properties it sets from the rest of the file), and what Tandem does with each: honours it, ignores it with a
+ * start-up warning, or refuses to start because ignoring it would weaken security or change behaviour users rely on.
+ * The lists are exact names; the only patterns are Apache's own numbered or open families ({@code server.N},
+ * {@code group.N}, {@code weight.N}, {@code authProvider.N}, {@code ssl.*}, {@code metricsProvider.*}), and none of them
+ * is accepted silently.
+ */
+public final class ZooKeeperConfigKeys {
+    /** Apache's zoo.cfg name for the super-user digest (it becomes the system property {@link Acls#SUPER_DIGEST_PROPERTY}). */
+    public static final String SUPER_DIGEST = "DigestAuthenticationProvider.superDigest";
+
+    /** Keys the ZooKeeper server reads and honours (see server/README.md for their meaning). */
+    static final Set<String> IMPLEMENTED = Set.of("tickTime", "initLimit", "syncLimit", "minSessionTimeout",
+            "maxSessionTimeout", "jute.maxbuffer", "4lw.commands.whitelist", "znode.container.checkIntervalMs",
+            "znode.container.maxNeverUsedIntervalMs", "snapCount", "maxClientCnxns", "clientPort", "clientPortAddress",
+            "dataDir", SUPER_DIGEST, Acls.SUPER_DIGEST_PROPERTY, "globalOutstandingLimit",
+            "zookeeper.nio.sessionlessCnxnTimeout");
+
+    /** Keys Apache reads that Tandem does not implement; each one set is named in a start-up warning. */
+    static final Set<String> NOT_IMPLEMENTED = Set.of("localSessionsUpgradingEnabled", "observerMasterPort",
+            "clientPortListenBacklog", "connectToLearnerMasterLimit", "quorumListenOnAllIPs", "syncEnabled",
+            "autopurge.snapRetainCount", "autopurge.purgeInterval", "sslQuorumReloadCertFiles",
+            "quorum.auth.learner.saslLoginContext", "quorum.auth.server.saslLoginContext",
+            "quorum.auth.kerberos.servicePrincipal", "quorum.cnxn.threads.size", "jvm.pause.info-threshold.ms",
+            "jvm.pause.warn-threshold.ms", "jvm.pause.sleep.time.ms", "jvm.pause.monitor", "multiAddress.enabled",
+            "multiAddress.reachabilityCheckTimeoutMs", "multiAddress.reachabilityCheckEnabled",
+            "preAllocSize", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount",
+            "maxCnxns", "maxResponseCacheSize", "maxGetChildrenResponseCacheSize", "emulate353TTLNodes",
+            "watchManagerName", "watcherCleanThreshold", "watcherCleanIntervalInSeconds", "watcherCleanThreadsNum",
+            "maxInProcessingDeadWatchers", "bitHashCacheSize", "fastleader.minNotificationInterval",
+            "fastleader.maxNotificationInterval", "connectionMaxTokens", "connectionTokenFillTime",
+            "connectionTokenFillCount", "connectionFreezeTime", "connectionDropIncrease", "connectionDropDecrease",
+            "connectionDecreaseRatio", "request_throttle_max_requests", "request_throttle_stall_time",
+            "request_throttle_drop_stale", "requestStaleLatencyCheck", "requestStaleConnectionCheck", "flushDelay",
+            "maxWriteQueuePollTime", "maxBatchSize", "largeRequestMaxBytes", "largeRequestThreshold",
+            "throttledOpWaitTime", "learner.asyncSending", "learner.closeSocketAsync", "leader.closeSocketAsync",
+            "forward_learner_requests_to_commit_processor_disabled", "fsync.warningthresholdms", "digest.enabled",
+            "snapshot.trust.empty", "snapshot.compression.method", "closeSessionTxn.enabled",
+            "serializeLastProcessedZxid.enabled", "leaderServes", "cnxTimeout", "quorumCnxnTimeoutMs",
+            "electionPortBindRetry", "tcpKeepAlive", "clientTcpKeepAlive", "admin.serverAddress", "admin.serverPort",
+            "admin.idleTimeout", "admin.commandURL", "admin.forceHttps", "admin.needClientAuth",
+            "admin.portUnification", "admin.snapshot.enabled", "admin.snapshot.intervalInMS", "admin.restore.enabled",
+            "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "kerberos.canonicalizeHostNames",
+            "X509AuthenticationProvider.superUser", "ensembleAuthName", "enforce.auth.schemes",
+            "netty.server.outstandingHandshake.limit", "nio.numSelectorThreads", "nio.numWorkerThreads",
+            "nio.directBufferBytes", "nio.shutdownTimeout", "znode.container.maxPerMinute", "audit.impl.class");
+
+    /** Apache's built-in providers: naming them changes nothing (digest and ip are always on, in Apache and here). */
+    private static final Set<String> BUILT_IN_AUTH_PROVIDERS = Set.of(
+            "org.apache.zookeeper.server.auth.DigestAuthenticationProvider",
+            "org.apache.zookeeper.server.auth.IPAuthenticationProvider");
+    /** Both of Apache's connection factories serve plain TCP exactly as Tandem does. */
+    private static final Set<String> PLAIN_CONNECTION_FACTORIES = Set.of(
+            "org.apache.zookeeper.server.NIOServerCnxnFactory", "org.apache.zookeeper.server.NettyServerCnxnFactory");
+    private static final String DEFAULT_METRICS_PROVIDER = "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider";
+    private static final String TLS = "TLS is not implemented";
+
+    private ZooKeeperConfigKeys() {
+    }
+
+    /** What Tandem does with a zoo.cfg key, or null when the key is not one of Apache ZooKeeper's. */
+    public static Verdict verdict(String key, String value, Map<String, String> settings) {
+        String v = value == null ? "" : value.trim();
+        if (IMPLEMENTED.contains(key)) return Verdict.IMPLEMENTED;
+        if (NOT_IMPLEMENTED.contains(key)) return Verdict.ignored("not implemented by Tandem");
+        if (key.matches("server\\.\\d+")) return serverLine(key, v);
+        if (key.matches("(group|weight)\\.\\d+")) return Verdict.refused("hierarchical quorums are not implemented");
+        if (key.startsWith("authProvider.")) {
+            return BUILT_IN_AUTH_PROVIDERS.contains(v) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("authentication provider " + v + " is not implemented (digest and ip are built in)");
+        }
+        if (key.startsWith("ssl.")) return Verdict.refused(TLS);
+        if (key.startsWith("quorum.auth.") && !NOT_IMPLEMENTED.contains(key)) {
+            return flag(key, v, false, "SASL authentication between quorum members is not implemented");
+        }
+        if (key.startsWith("metricsProvider.")) {
+            return key.equals("metricsProvider.className") && v.equals(DEFAULT_METRICS_PROVIDER) ? Verdict.IMPLEMENTED
+                    : Verdict.ignored("metrics providers are not implemented (use the mntr four-letter word)");
+        }
+        return switch (key) {
+            case "secureClientPort", "secureClientPortAddress" -> Verdict.refused(TLS + " on the client port");
+            case "sslQuorum" -> flag(key, v, false, TLS + " between quorum members");
+            case "portUnification", "client.portUnification" -> flag(key, v, false, TLS + " on the client port");
+            case "dataLogDir" -> dataLogDir(v, settings);
+            case "serverCnxnFactory" -> PLAIN_CONNECTION_FACTORIES.contains(v) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("connection factory " + v + " is not implemented");
+            case "dynamicConfigFile" -> Verdict.refused(
+                    "a dynamic configuration file is not implemented: put the server.N lines in zoo.cfg");
+            case "oraclePath" -> Verdict.refused("the quorum oracle is not implemented");
+            case "peerType" -> switch (v.toLowerCase(Locale.ROOT)) {
+                case "participant" -> Verdict.IMPLEMENTED;
+                case "observer" -> Verdict.refused("observers are not implemented (this member would silently vote)");
+                default -> Verdict.refused("Unrecognised peertype: " + v);
+            };
+            case "electionAlg" -> v.equals("3") ? Verdict.IMPLEMENTED
+                    : Verdict.refused("Invalid electionAlg value. Only 3 is supported.");
+            case "reconfigEnabled" -> flag(key, v, false,
+                    "dynamic reconfiguration is not implemented (reconfig requests get ReconfigDisabled)");
+            case "readonlymode.enabled" -> flag(key, v, false, "read-only mode is not implemented");
+            case "localSessionsEnabled" -> flag(key, v, false, "local sessions are not implemented");
+            case "skipACL" -> v.equalsIgnoreCase("yes") ? Verdict.refused("ACL checks cannot be switched off")
+                    : Verdict.IMPLEMENTED;
+            case "enforce.auth.enabled", "sessionRequireClientSASLAuth" -> flag(key, v, false,
+                    "requiring clients to authenticate is not implemented");
+            case "enforceQuota" -> flag(key, v, false, "quota enforcement is not implemented");
+            case "DigestAuthenticationProvider.enabled" -> flag(key, v, true,
+                    "digest authentication cannot be switched off");
+            case "DigestAuthenticationProvider.digestAlg" -> v.equalsIgnoreCase("SHA1") ? Verdict.IMPLEMENTED
+                    : Verdict.refused("only SHA1 digests are implemented");
+            case "audit.enable" -> v.equalsIgnoreCase("true") ? Verdict.ignored("audit logging is not implemented")
+                    : Verdict.IMPLEMENTED;
+            // The next ones are accepted when they ask for what Tandem always does, else warned about.
+            case "forceSync" -> v.equalsIgnoreCase("no")
+                    ? Verdict.ignored("Tandem always fsyncs the transaction log before acknowledging")
+                    : Verdict.IMPLEMENTED;
+            case "admin.enableServer" -> v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
+                    : Verdict.ignored("the AdminServer (HTTP) is not implemented");
+            case "standaloneEnabled" -> v.equalsIgnoreCase("true") ? Verdict.IMPLEMENTED
+                    : Verdict.ignored("a node without server.N lines always runs standalone");
+            case "extendedTypesEnabled", "zookeeper.extendedTypesEnabled" -> v.equalsIgnoreCase("true")
+                    ? Verdict.IMPLEMENTED : Verdict.ignored("TTL nodes are always accepted");
+            default -> null;
+        };
+    }
+
+    /** A switch whose {@code honoured} value is what Tandem does; the other value is refused. */
+    private static Verdict flag(String key, String value, boolean honoured, String reason) {
+        if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+            return Verdict.refused(key + " must be true or false");
+        }
+        return Boolean.parseBoolean(value) == honoured ? Verdict.IMPLEMENTED : Verdict.refused(reason);
+    }
+
+    /** Apache keeps the transaction log in dataLogDir (default: dataDir); Tandem keeps it under dataDir. */
+    private static Verdict dataLogDir(String value, Map<String, String> settings) {
+        String dataDir = settings.get("dataDir");
+        if (dataDir != null && Path.of(dataDir.trim()).normalize().equals(Path.of(value).normalize())) {
+            return Verdict.IMPLEMENTED;
+        }
+        return Verdict.refused("a transaction log directory apart from dataDir is not implemented");
+    }
+
+    /** {@code server.N=host:quorumPort:electionPort[:participant][;[clientAddress:]clientPort]}. */
+    private static Verdict serverLine(String key, String value) {
+        try {
+            QuorumTransport.Peer.parse(Integer.parseInt(key.substring("server.".length())), value);
+            return Verdict.IMPLEMENTED;
+        } catch (IllegalArgumentException e) {
+            return Verdict.refused(e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package io.tandem.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+/**
+ * A node starts only with keys it honours or harmlessly ignores: a key whose silent absence would weaken security or
+ * change behaviour is refused at start-up with its name, and every ignored key is one warning line.
+ */
+class ConfigStartupTest {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', value = {
+            // Kafka side: TLS, SASL, ACLs, listeners Tandem does not serve.
+            "listeners|SASL_SSL://127.0.0.1:0",
+            "listeners|SSL://:0",
+            "listeners|PLAINTEXT://127.0.0.1:0,OTHER://127.0.0.1:0",
+            "advertised.listeners|SSL://example.com:9093",
+            "ssl.keystore.location|/etc/kafka/keystore.jks",
+            "ssl.client.auth|required",
+            "sasl.enabled.mechanisms|PLAIN",
+            "sasl.jaas.config|secret",
+            "listener.name.internal.ssl.keystore.location|/k.jks",
+            "listener.name.internal.scram-sha-256.sasl.jaas.config|secret",
+            "security.inter.broker.protocol|SSL",
+            "authorizer.class.name|kafka.security.authorizer.AclAuthorizer",
+            "super.users|User:admin",
+            "zookeeper.set.acl|true",
+            "zookeeper.ssl.client.enable|true",
+            "zookeeper.ssl.keystore.location|/zk.jks",
+            "zookeeper.clientCnxnSocket|com.example.TlsSocket",
+            "create.topic.policy.class.name|com.example.Policy",
+            "log.dirs|/a,/b",
+            "num.partitions|many",
+            // ZooKeeper side.
+            "secureClientPort|2281",
+            "ssl.keyStore.location|/zk/keystore.jks",
+            "sslQuorum|true",
+            "portUnification|true",
+            "authProvider.1|org.apache.zookeeper.server.auth.SASLAuthenticationProvider",
+            "quorum.auth.enableSasl|true",
+            "serverCnxnFactory|com.example.CustomFactory",
+            "dataLogDir|/var/lib/zookeeper/log",
+            "readonlymode.enabled|true",
+            "reconfigEnabled|true",
+            "localSessionsEnabled|true",
+            "peerType|observer",
+            "skipACL|yes",
+            "enforce.auth.enabled|true",
+            "dynamicConfigFile|/etc/zookeeper/zoo.cfg.dynamic",
+            "group.1|1:2:3",
+            "electionAlg|1",
+    })
+    void shouldRefuseToStartWithAKeyWhoseAbsenceWouldChangeBehaviour(String key, String value) {
+        TandemConfig config = TandemConfig.forTests(dir).set(key, value);
+        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
+        assertEquals(1, e.refusals().size(), e.getMessage());
+        assertTrue(e.refusals().get(0).startsWith("Configuration key '" + key + "'"), e.getMessage());
+        assertTrue(e.refusals().get(0).contains("is not supported by Tandem"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("zookeeper")), "nothing was started or written");
+    }
+
+    @Test
+    void shouldNameAListenerMappedToATlsProtocol() {
+        TandemConfig config = TandemConfig.forTests(dir).set("listeners", "INTERNAL://127.0.0.1:0")
+                .set("listener.security.protocol.map", "INTERNAL:SSL");
+        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
+        assertTrue(e.getMessage().contains("'listeners'") && e.getMessage().contains("INTERNAL uses security protocol SSL"),
+                e.getMessage());
+    }
+
+    @Test
+    void shouldNotShowSecretValuesInRefusals() {
+        TandemConfig config = TandemConfig.forTests(dir).set("sasl.jaas.config", "password=\"hunter2\"");
+        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
+        assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+    }
+
+    @Test
+    void shouldStartWithKeysThatAskForWhatTandemDoes() throws Exception {
+        // Each of these names Tandem's own behaviour (a PLAINTEXT listener under another name, Apache's plain
+        // connection factories, the log in dataDir, fsync on): accepted, and none of them is warned about.
+        Path zkData = dir.resolve("zk");
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("listeners", "INTERNAL://127.0.0.1:0");
+        settings.put("listener.security.protocol.map", "INTERNAL:PLAINTEXT");
+        settings.put("inter.broker.listener.name", "INTERNAL");
+        settings.put("serverCnxnFactory", "org.apache.zookeeper.server.NettyServerCnxnFactory");
+        settings.put("dataDir", zkData.toString());
+        settings.put("dataLogDir", zkData.toString());
+        settings.put("forceSync", "yes");
+        settings.put("zookeeper.set.acl", "false");
+        settings.put("authProvider.1", "org.apache.zookeeper.server.auth.DigestAuthenticationProvider");
+        settings.put("peerType", "participant");
+        List<String> warnings = captureWarnings(() -> {
+            TandemConfig config = TandemConfig.forTests(dir);
+            settings.forEach(config::set);
+            try (Tandem tandem = Tandem.start(config); Socket kafka = new Socket("127.0.0.1", tandem.kafkaPort())) {
+                assertTrue(kafka.isConnected());
+            }
+        });
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void shouldWarnOncePerIgnoredKeyNamingIt() throws Exception {
+        Map<String, String> ignored = new LinkedHashMap<>();
+        ignored.put("preAllocSize", "65536");                    // zoo.cfg, not implemented
+        ignored.put("autopurge.purgeInterval", "1");
+        ignored.put("metricsProvider.className", "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider");
+        ignored.put("forceSync", "no");
+        ignored.put("log.cleaner.threads", "2");                 // server.properties, not implemented
+        ignored.put("quota.window.num", "11");                   // once accepted silently by the quota. prefix
+        ignored.put("security.providers", "com.example.Provider"); // once accepted silently by the security. prefix
+        ignored.put("replica.fetch.max.bytes", "1048576");
+        ignored.put("tickTme", "100");                           // a typo
+        List<String> warnings = captureWarnings(() -> {
+            TandemConfig config = TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
+                    .set("tickTime", "500").set("num.partitions", "3");
+            ignored.forEach(config::set);
+            Tandem.start(config).close();
+        });
+        assertEquals(ignored.size(), warnings.size(), warnings.toString());
+        List<String> keys = new ArrayList<>(ignored.keySet());
+        for (int i = 0; i < keys.size(); i++) {
+            assertTrue(warnings.get(i).contains("'" + keys.get(i) + "'"), warnings.get(i));
+            assertTrue(warnings.get(i).contains("is ignored"), warnings.get(i));
+        }
+    }
+
+    @Test
+    void shouldExitWithTheRefusalWhenStartedFromTheCommandLine() {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true));
+        try {
+            int exit = new CommandLine(new Main()).execute("start", "--data-dir", dir.toString(), "--zk-port", "0",
+                    "--kafka-port", "0", "--set", "authorizer.class.name=kafka.security.authorizer.AclAuthorizer");
+            assertEquals(Main.CONFIG_REFUSED_EXIT_CODE, exit);
+        } finally {
+            System.setErr(err);
+        }
+        assertTrue(captured.toString().contains("'authorizer.class.name'"), captured.toString());
+    }
+
+    private interface Action {
+        void run() throws Exception;
+    }
+
+    /** The warnings the start-up check logs while {@code action} runs. */
+    private static List<String> captureWarnings(Action action) throws Exception {
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel() == Level.WARNING) warnings.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger logger = Logger.getLogger(ConfigKeys.class.getName());
+        logger.addHandler(handler);
+        try {
+            action.run();
+        } finally {
+            logger.removeHandler(handler);
+        }
+        return warnings;
+    }
+}
