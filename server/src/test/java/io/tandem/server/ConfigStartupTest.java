@@ -135,7 +135,7 @@ class ConfigStartupTest {
         ignored.put("log.cleaner.threads", "2");                 // server.properties, not implemented
         ignored.put("quota.window.num", "11");                   // once accepted silently by the quota. prefix
         ignored.put("security.providers", "com.example.Provider"); // once accepted silently by the security. prefix
-        ignored.put("replica.fetch.max.bytes", "1048576");
+        ignored.put("num.replica.fetchers", "2");                 // one fetcher per leader here
         ignored.put("tickTme", "100");                           // a typo
         List<String> warnings = captureWarnings(() -> {
             TandemConfig config = TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
