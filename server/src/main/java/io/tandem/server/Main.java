@@ -1,5 +1,6 @@
 package io.tandem.server;
 
+import io.tandem.server.cli.TopicsCommand;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Option;
 /** The command line: {@code tandem start [--config zoo.cfg|server.properties] [--roles ...] [--set key=value] ...}. */
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
         description = "One server speaking the Apache ZooKeeper and Apache Kafka protocols.",
-        subcommands = {Main.Start.class})
+        subcommands = {Main.Start.class, TopicsCommand.class})
 public final class Main implements Runnable {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
 
