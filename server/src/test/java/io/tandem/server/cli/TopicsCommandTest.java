@@ -208,3 +208,4 @@ class TopicsCommandTest {
         names.forEachRemaining(list::add);
         return list;
     }
+}
