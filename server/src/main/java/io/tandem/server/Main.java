@@ -3,6 +3,7 @@ package io.tandem.server;
 import io.tandem.server.cli.ConsumeCommand;
 import io.tandem.server.cli.ProduceCommand;
 import io.tandem.server.cli.TopicsCommand;
+import io.tandem.server.cli.ZkCommand;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Option;
 /** The command line: {@code tandem start [--config zoo.cfg|server.properties] [--roles ...] [--set key=value] ...}. */
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
         description = "One server speaking the Apache ZooKeeper and Apache Kafka protocols.",
-        subcommands = {Main.Start.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class})
+        subcommands = {Main.Start.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class,
+                ZkCommand.class})
 public final class Main implements Runnable {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
 
