@@ -1,6 +1,7 @@
 package io.tandem.server;
 
 import io.tandem.server.cli.ConsumeCommand;
+import io.tandem.server.cli.GroupsCommand;
 import io.tandem.server.cli.ProduceCommand;
 import io.tandem.server.cli.TopicsCommand;
 import io.tandem.server.cli.ZkCommand;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
         description = "One server speaking the Apache ZooKeeper and Apache Kafka protocols.",
         subcommands = {Main.Start.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class,
-                ZkCommand.class})
+                GroupsCommand.class, ZkCommand.class})
 public final class Main implements Runnable {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
 

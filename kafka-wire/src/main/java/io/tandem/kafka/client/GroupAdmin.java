@@ -68,11 +68,12 @@ public final class GroupAdmin {
             DescribeGroupsResponse response = client.send(coordinator,
                     new DescribeGroupsRequest().setGroups(new ArrayList<>(List.of(group))));
             for (DescribeGroupsResponse.DescribedGroup described : response.groups) {
-                KafkaClientException.check(described.errorCode, "describing group '" + group + "'",
-                        described.errorMessage);
-                if ("Dead".equals(described.groupState)) {
+                // Kafka 4's coordinator answers an unknown group with GROUP_ID_NOT_FOUND (v6+), older ones with Dead.
+                if (described.errorCode == Errors.GROUP_ID_NOT_FOUND.code() || "Dead".equals(described.groupState)) {
                     throw new KafkaClientException(Errors.GROUP_ID_NOT_FOUND, "group '" + group + "' does not exist");
                 }
+                KafkaClientException.check(described.errorCode, "describing group '" + group + "'",
+                        described.errorMessage);
                 List<GroupMember> members = new ArrayList<>();
                 for (DescribeGroupsResponse.DescribedGroupMember member : described.members) {
                     List<TopicPartition> assignment = "consumer".equals(described.protocolType)
