@@ -1,5 +1,6 @@
 package io.tandem.server;
 
+import io.tandem.server.cli.ClusterCommand;
 import io.tandem.server.cli.ConsumeCommand;
 import io.tandem.server.cli.GroupsCommand;
 import io.tandem.server.cli.ProduceCommand;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Option;
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
         description = "One server speaking the Apache ZooKeeper and Apache Kafka protocols.",
         subcommands = {Main.Start.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class,
-                GroupsCommand.class, ZkCommand.class})
+                GroupsCommand.class, ZkCommand.class, ClusterCommand.class})
 public final class Main implements Runnable {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
 
