@@ -77,31 +77,42 @@ public final class RecordFetcher {
         for (Map.Entry<Integer, List<TopicPartition>> entry : byLeader.entrySet()) {
             // Once data has arrived, the remaining leaders are only asked for what they have now.
             Duration wait = records.isEmpty() ? maxWait : Duration.ZERO;
-            try {
-                records.addAll(fetchFrom(entry.getKey(), entry.getValue(), wait));
-            } catch (KafkaClientException e) {
+            KafkaClientException error = fetchFrom(entry.getKey(), entry.getValue(), wait, records);
+            if (error != null) {
+                // Metadata is looked up again next time. Records already read (their positions have moved on) are
+                // returned first; a lasting error shows again on the next poll.
                 topics = null;
-                throw e;
+                if (records.isEmpty()) {
+                    throw error;
+                }
+                return records;
             }
         }
         return records;
     }
 
-    private List<ConsumedRecord> fetchFrom(int leader, List<TopicPartition> partitions, Duration maxWait) {
-        KafkaConnection connection = client.connection(leader);
-        short version = connection.version(ApiKey.FETCH);
-        Map<String, FetchRequest.FetchTopic> byTopic = new TreeMap<>();
-        for (TopicPartition tp : partitions) {
-            byTopic.computeIfAbsent(tp.topic(), t -> new FetchRequest.FetchTopic().setTopic(t)).partitions
-                    .add(new FetchRequest.FetchPartition().setPartition(tp.partition())
-                            .setFetchOffset(positions.get(tp)).setPartitionMaxBytes(PARTITION_BYTES_MAX));
+    /** Appends what {@code leader} returns to {@code records}; returns the first error instead of throwing it. */
+    private KafkaClientException fetchFrom(int leader, List<TopicPartition> partitions, Duration maxWait,
+                                           List<ConsumedRecord> records) {
+        FetchResponse response;
+        try {
+            KafkaConnection connection = client.connection(leader);
+            short version = connection.version(ApiKey.FETCH);
+            Map<String, FetchRequest.FetchTopic> byTopic = new TreeMap<>();
+            for (TopicPartition tp : partitions) {
+                byTopic.computeIfAbsent(tp.topic(), t -> new FetchRequest.FetchTopic().setTopic(t)).partitions
+                        .add(new FetchRequest.FetchPartition().setPartition(tp.partition())
+                                .setFetchOffset(positions.get(tp)).setPartitionMaxBytes(PARTITION_BYTES_MAX));
+            }
+            int waitMs = Math.toIntExact(Math.min(Integer.MAX_VALUE, maxWait.toMillis()));
+            FetchRequest request = new FetchRequest().setReplicaId(-1).setMaxWaitMs(waitMs).setMinBytes(1)
+                    .setMaxBytes(RESPONSE_BYTES_MAX).setTopics(new ArrayList<>(byTopic.values()));
+            response = connection.send(request, version, client.requestTimeout().plus(maxWait));
+            KafkaClientException.check(response.errorCode, "Fetch from broker " + leader, null);
+        } catch (KafkaClientException e) {
+            return e;
         }
-        int waitMs = Math.toIntExact(Math.min(Integer.MAX_VALUE, maxWait.toMillis()));
-        FetchRequest request = new FetchRequest().setReplicaId(-1).setMaxWaitMs(waitMs).setMinBytes(1)
-                .setMaxBytes(RESPONSE_BYTES_MAX).setTopics(new ArrayList<>(byTopic.values()));
-        FetchResponse response = connection.send(request, version, client.requestTimeout().plus(maxWait));
-        KafkaClientException.check(response.errorCode, "Fetch from broker " + leader, null);
-        List<ConsumedRecord> records = new ArrayList<>();
+        KafkaClientException first = null;
         for (FetchResponse.FetchableTopicResponse topic : response.responses) {
             for (FetchResponse.PartitionData partition : topic.partitions) {
                 TopicPartition tp = new TopicPartition(topic.topic, partition.partitionIndex);
@@ -109,19 +120,26 @@ public final class RecordFetcher {
                 if (position == null) {
                     continue;
                 }
+                KafkaClientException error = null;
                 if (partition.errorCode == Errors.OFFSET_OUT_OF_RANGE.code()) {
-                    throw new KafkaClientException(Errors.OFFSET_OUT_OF_RANGE, "offset " + position + " is out of range"
-                            + " for " + tp + " (log start " + partition.logStartOffset + ", high watermark "
-                            + partition.highWatermark + ")");
+                    error = new KafkaClientException(Errors.OFFSET_OUT_OF_RANGE, "offset " + position
+                            + " is out of range for " + tp + " (log start " + partition.logStartOffset
+                            + ", high watermark " + partition.highWatermark + ")");
+                } else if (partition.errorCode != 0) {
+                    Errors code = Errors.forCode(partition.errorCode);
+                    error = new KafkaClientException(code, KafkaClientException.describe(code, "fetching " + tp, null));
                 }
-                KafkaClientException.check(partition.errorCode, "fetching " + tp, null);
+                if (error != null) {
+                    first = first == null ? error : first;
+                    continue;
+                }
                 highWatermarks.put(tp, partition.highWatermark);
                 if (partition.records != null) {
                     positions.put(tp, readRecords(tp, partition.records, position, records));
                 }
             }
         }
-        return records;
+        return first;
     }
 
     /** Appends the records at or after {@code position} and returns the next position. */

@@ -104,11 +104,11 @@ public final class ConsumeCommand extends CliCommand {
             RecordFetcher fetcher = new RecordFetcher(client);
             startPositions(admin, groups, partitions).forEach(fetcher::seek);
             Map<TopicPartition, Long> ends = exitAtEnd ? admin.listOffsets(partitions, OffsetSpec.LATEST) : Map.of();
-            return follow(fetcher, groups, formatter, ends);
+            return follow(client, fetcher, groups, formatter, ends);
         }
     }
 
-    private int follow(RecordFetcher fetcher, GroupAdmin groups, RecordFormatter formatter,
+    private int follow(KafkaClient client, RecordFetcher fetcher, GroupAdmin groups, RecordFormatter formatter,
                        Map<TopicPartition, Long> ends) throws InterruptedException {
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -134,7 +134,9 @@ public final class ConsumeCommand extends CliCommand {
                     }
                     wait = Duration.ofMillis(Math.min(left, POLL_WAIT_MAX.toMillis()));
                 }
-                List<ConsumedRecord> records = fetcher.poll(wait);
+                Duration pollWait = wait;
+                // A leader moving or a broker restarting is waited out (up to the request timeout), as consumers do.
+                List<ConsumedRecord> records = client.retrying(() -> fetcher.poll(pollWait));
                 java.util.Set<TopicPartition> rewound = new java.util.HashSet<>();
                 for (ConsumedRecord record : records) {
                     if (maxMessages != null && count >= maxMessages) {

@@ -11,8 +11,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.junit.TandemExtension;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -24,10 +29,18 @@ import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
+import org.jline.reader.Candidate;
+import org.jline.reader.LineReader;
+import org.jline.reader.LineReaderBuilder;
+import org.jline.reader.impl.DefaultParser;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.impl.DumbTerminal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import picocli.CommandLine;
+import picocli.shell.jline3.PicocliJLineCompleter;
 
 /** {@code tandem zk} against a real embedded ZooKeeper server, cross-checked with Apache's own client. */
 class ZkCommandTest {
@@ -242,6 +255,48 @@ class ZkCommandTest {
         } finally {
             System.setIn(original);
         }
+    }
+
+    @Test
+    void shouldEditKeepHistoryAndCompleteAtATerminal() throws Exception {
+        Path history = Files.createTempFile("tandem-history", "");
+        StringWriter out = new StringWriter();
+        ZkShellCommand shell = new ZkShellCommand();
+        CommandLine shellLine = new CommandLine(shell);
+        shellLine.setOut(new PrintWriter(out, true));
+        shellLine.setErr(new PrintWriter(new StringWriter(), true));
+        shellLine.parseArgs("--server", tandem.tandem().zookeeperConnect());
+        CommandLine commands = new CommandLine(new ZkShellCommand.Commands());
+        commands.setOut(new PrintWriter(out, true));
+        ByteArrayInputStream typed = new ByteArrayInputStream("create /typed yes\nget /typed\n"
+                .getBytes(StandardCharsets.UTF_8));
+        Terminal terminal = new DumbTerminal(typed, new ByteArrayOutputStream());
+        int exitCode;
+        try (ZkSession session = ZkSession.open(shell.zk);
+             ZkShellCommand.Lines lines = ZkShellCommand.terminalLines(terminal, commands, history)) {
+            ZkSession.enterShell(session);
+            exitCode = shell.loop(lines, commands, "zk> ");
+        } finally {
+            ZkSession.leaveShell();
+        }
+        assertEquals(0, exitCode);
+        assertEquals("Created /typed\nyes\n", out.toString());
+        String saved = Files.readString(history);
+        assertTrue(saved.contains("create /typed yes") && saved.contains("get /typed"), saved);
+
+        LineReader reader = LineReaderBuilder.builder().terminal(new DumbTerminal(
+                new ByteArrayInputStream(new byte[0]), new ByteArrayOutputStream())).build();
+        List<Candidate> candidates = new ArrayList<>();
+        new PicocliJLineCompleter(commands.getCommandSpec()).complete(reader, new DefaultParser().parse("getA", 4),
+                candidates);
+        // JLine narrows the candidates to the typed prefix itself; the completer offers the shell's commands.
+        assertEquals(java.util.Set.of("ls", "get", "set", "create", "delete", "stat", "getAcl", "setAcl", "watch"),
+                candidates.stream().map(Candidate::value).collect(java.util.stream.Collectors.toSet()));
+        candidates.clear();
+        new PicocliJLineCompleter(commands.getCommandSpec()).complete(reader,
+                new DefaultParser().parse("create -", 8), candidates);
+        assertTrue(candidates.stream().map(Candidate::value).toList().containsAll(List.of("-e", "-s", "-c", "-t")),
+                candidates.toString());
     }
 
     @Test
