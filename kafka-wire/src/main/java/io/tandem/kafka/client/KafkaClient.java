@@ -116,8 +116,8 @@ public final class KafkaClient implements AutoCloseable {
             }
             List<PartitionInfo> partitions = new ArrayList<>();
             for (MetadataResponse.MetadataResponsePartition p : topic.partitions) {
-                partitions.add(new PartitionInfo(p.partitionIndex, p.leaderId, p.leaderEpoch, List.copyOf(p.replicaNodes),
-                        List.copyOf(p.isrNodes), List.copyOf(p.offlineReplicas),
+                partitions.add(new PartitionInfo(p.partitionIndex, p.leaderId, p.leaderEpoch,
+                        List.copyOf(p.replicaNodes), List.copyOf(p.isrNodes), List.copyOf(p.offlineReplicas),
                         p.errorCode == 0 ? null : Errors.forCode(p.errorCode).name()));
             }
             partitions.sort((a, b) -> Integer.compare(a.partition(), b.partition()));

@@ -16,9 +16,11 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -27,8 +29,8 @@ import java.util.Map;
  * One blocking connection to one broker, one request at a time. Opening it sends ApiVersions, so every later request
  * goes out at the highest version both sides serve (capped per API by {@link #VERSION_CAPS}).
  *
- * <p>Why blocking sockets and not Netty: a command-line tool sends one request and waits for its answer, so a thread per
- * connection costs nothing here, and a plain request/response loop is the easiest thing to read and to time out. A
+ * <p>Why blocking sockets and not Netty: a command-line tool sends one request and waits for its answer, so a thread
+ * per connection costs nothing here, and a plain request/response loop is the easiest thing to read and to time out. A
  * response is read into a heap buffer whose size is checked against a bound first, and the decoded message's record
  * sets are slices of it (nothing to release).
  */
@@ -70,25 +72,40 @@ public final class KafkaConnection implements AutoCloseable {
      */
     public static KafkaConnection open(InetSocketAddress address, String clientId, Duration timeout,
                                        int frameBytesMax) {
-        InetSocketAddress resolved = address.isUnresolved()
-                ? new InetSocketAddress(address.getHostString(), address.getPort()) : address;
-        if (resolved.isUnresolved()) {
-            throw new KafkaNetworkException("cannot resolve host " + address.getHostString());
-        }
-        Socket socket = new Socket();
+        InetAddress[] candidates;
         try {
-            socket.setTcpNoDelay(true);
-            socket.connect(resolved, Math.toIntExact(timeout.toMillis()));
-            KafkaConnection connection = new KafkaConnection(address, clientId, frameBytesMax, socket);
-            connection.handshake(timeout);
-            return connection;
-        } catch (IOException e) {
-            closeQuietly(socket);
-            throw new KafkaNetworkException("cannot connect to " + hostPort(address) + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            closeQuietly(socket);
-            throw e;
+            // Every address of the name is tried in turn, as Kafka's clients do (client.dns.lookup=use_all_dns_ips):
+            // "localhost" may resolve to ::1 first while the broker listens on IPv4 only.
+            candidates = InetAddress.getAllByName(address.getHostString());
+        } catch (UnknownHostException e) {
+            throw new KafkaNetworkException("cannot resolve host " + address.getHostString(), e);
         }
+        KafkaNetworkException failure = null;
+        for (InetAddress candidate : candidates) {
+            Socket socket = new Socket();
+            try {
+                socket.setTcpNoDelay(true);
+                socket.connect(new InetSocketAddress(candidate, address.getPort()),
+                        Math.toIntExact(timeout.toMillis()));
+            } catch (IOException e) {
+                closeQuietly(socket);
+                failure = new KafkaNetworkException("cannot connect to " + hostPort(address) + ": "
+                        + e.getMessage(), e);
+                continue;
+            }
+            try {
+                KafkaConnection connection = new KafkaConnection(address, clientId, frameBytesMax, socket);
+                connection.handshake(timeout);
+                return connection;
+            } catch (IOException e) {
+                closeQuietly(socket);
+                throw new KafkaNetworkException("cannot talk to " + hostPort(address) + ": " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                closeQuietly(socket);
+                throw e;
+            }
+        }
+        throw failure;
     }
 
     public InetSocketAddress address() {

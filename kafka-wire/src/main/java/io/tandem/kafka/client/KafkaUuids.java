@@ -4,7 +4,9 @@ import java.nio.ByteBuffer;
 import java.util.Base64;
 import java.util.UUID;
 
-/** Kafka prints ids (topic ids, cluster ids) as URL-safe base64 of the 16 bytes without padding; users know that form. */
+/**
+ * Kafka prints ids (topic ids, cluster ids) as URL-safe base64 of the 16 bytes without padding; users know that form.
+ */
 public final class KafkaUuids {
     private KafkaUuids() {
     }

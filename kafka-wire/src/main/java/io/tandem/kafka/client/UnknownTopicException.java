@@ -3,9 +3,10 @@ package io.tandem.kafka.client;
 import io.tandem.kafka.wire.Errors;
 
 /**
- * Metadata says the topic (or the partition of it) does not exist. Kafka calls UNKNOWN_TOPIC_OR_PARTITION retriable because a new topic takes a
- * moment to reach every broker, but a tool asked about a topic that is simply not there should say so at once rather
- * than retry until its timeout; {@link KafkaClient#retrying} therefore does not retry this one.
+ * Metadata says the topic (or the partition of it) does not exist. Kafka calls UNKNOWN_TOPIC_OR_PARTITION retriable
+ * because a new topic takes a moment to reach every broker, but a tool asked about a topic that is simply not there
+ * should say so at once rather than retry until its timeout; {@link KafkaClient#retrying} therefore does not retry
+ * this one.
  */
 public final class UnknownTopicException extends KafkaClientException {
     private static final long serialVersionUID = 1L;

@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
  * string each member's {@code srvr} answer (its mode: leader, follower, standalone). Exits 2 if any server asked about
  * could not be reached, so a script can use it as a health check.
  */
-@Command(name = "cluster", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+@Command(name = "cluster", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+        exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = {"Show Kafka brokers and the controller, and/or each ZooKeeper member's role (srvr).",
                 "Without flags: the Kafka cluster at $TANDEM_BOOTSTRAP_SERVER or localhost:9092.",
                 "Exits 2 if any server could not be reached."})

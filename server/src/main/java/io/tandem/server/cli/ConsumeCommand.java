@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
  * {@code tandem consume}: prints a topic's records like kafka-console-consumer (same {@code print.*} properties), or
  * one JSON object per line, following new records until Ctrl-C, {@code --max-messages} or {@code --timeout-ms}.
  */
-@Command(name = "consume", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+@Command(name = "consume", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+        exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = {"Print records of a Kafka topic, following new ones until Ctrl-C.",
                 "Starts at the end unless --from-beginning, --offset or --timestamp says otherwise, or --group has"
                         + " committed offsets.",
@@ -56,7 +57,8 @@ public final class ConsumeCommand extends CliCommand {
     String offset;
 
     @Option(names = "--timestamp", paramLabel = "TIME",
-            description = "Start at the first record at or after TIME (epoch ms or ISO-8601, e.g. 2024-05-01T10:00:00Z).")
+            description = "Start at the first record at or after TIME (epoch ms or ISO-8601, e.g."
+                    + " 2024-05-01T10:00:00Z).")
     String timestamp;
 
     @Option(names = "--group", paramLabel = "GROUP", description = "Start from, and commit to, this group's offsets.")
@@ -68,7 +70,8 @@ public final class ConsumeCommand extends CliCommand {
     @Option(names = "--timeout-ms", paramLabel = "MS", description = "Exit when no record arrived for MS.")
     Long timeoutMs;
 
-    @Option(names = {"-e", "--exit-at-end"}, description = "Exit once the end of every partition (as of start) is read.")
+    @Option(names = {"-e", "--exit-at-end"},
+            description = "Exit once the end of every partition (as of start) is read.")
     boolean exitAtEnd;
 
     @Option(names = "--property", paramLabel = "KEY=VALUE",
@@ -78,6 +81,8 @@ public final class ConsumeCommand extends CliCommand {
     Map<String, String> properties = new LinkedHashMap<>();
 
     private volatile boolean stopRequested;
+    /** The group's committed offsets at start: positions that differ from these get committed. */
+    private final Map<TopicPartition, Long> groupOffsets = new HashMap<>();
 
     @Override
     protected int execute() throws Exception {
@@ -121,7 +126,7 @@ public final class ConsumeCommand extends CliCommand {
         }, "tandem-consume-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         long count = 0;
-        Map<TopicPartition, Long> committed = new HashMap<>(fetcher.positions());
+        Map<TopicPartition, Long> committed = new HashMap<>(groupOffsets);
         try {
             long lastRecord = System.nanoTime();
             long nextCommit = System.nanoTime() + COMMIT_INTERVAL_NANOS;
@@ -257,6 +262,7 @@ public final class ConsumeCommand extends CliCommand {
             for (Map.Entry<TopicPartition, Long> entry : groups.committedOffsets(group).entrySet()) {
                 if (partitions.contains(entry.getKey())) {
                     positions.put(entry.getKey(), entry.getValue());
+                    groupOffsets.put(entry.getKey(), entry.getValue());
                 }
             }
         }

@@ -21,13 +21,15 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tandem groups}: consumer groups over the wire, with kafka-consumer-groups.sh's flags and columns. */
-@Command(name = "groups", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+@Command(name = "groups", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+        exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = "List, describe (with lag), reset offsets of, and delete Kafka consumer groups.",
         subcommands = {GroupsCommand.ListGroups.class, GroupsCommand.Describe.class, GroupsCommand.ResetOffsets.class,
                 GroupsCommand.Delete.class})
 public final class GroupsCommand extends ParentCommand {
 
-    @Command(name = "list", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "list", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "List every group with its state.")
     static final class ListGroups extends CliCommand {
         @Mixin KafkaOptions kafka;
@@ -52,7 +54,8 @@ public final class GroupsCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "describe", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "describe", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Committed offset, log end offset and lag per partition, with the member reading it"
                     + " (or --members, --state).")
     static final class Describe extends CliCommand {
@@ -177,7 +180,8 @@ public final class GroupsCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "reset-offsets", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "reset-offsets", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = {"Move a group's committed offsets; prints the plan, and applies it only with --execute.",
                     "The group must have no active members (as with kafka-consumer-groups.sh)."})
     static final class ResetOffsets extends CliCommand {
@@ -358,7 +362,8 @@ public final class GroupsCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "delete", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Delete a group and its committed offsets (it must have no active members).")
     static final class Delete extends CliCommand {
         @Mixin KafkaOptions kafka;

@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  * Records are batched while input is already waiting and sent as soon as it is not, so typed lines go out at once and
  * piped files go out in large batches.
  */
-@Command(name = "produce", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+@Command(name = "produce", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+        exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = {"Produce one record per line of stdin (or --file) to a Kafka topic.",
                 "Keys: --key-separator SEP (or --property parse.key=true --property key.separator=SEP).",
                 "Headers: --header K=V on every record, or --property parse.headers=true for per-line headers"
@@ -64,7 +65,8 @@ public final class ProduceCommand extends CliCommand {
     @Option(names = "--header", paramLabel = "KEY=VALUE", description = "A header added to every record.")
     Map<String, String> headers = new LinkedHashMap<>();
 
-    @Option(names = "--rate", paramLabel = "RECORDS_PER_SECOND", description = "Send at most this many records a second.")
+    @Option(names = "--rate", paramLabel = "RECORDS_PER_SECOND",
+            description = "Send at most this many records a second.")
     Double rate;
 
     @Option(names = {"--acks", "--request-required-acks"}, paramLabel = "ACKS", defaultValue = "all",

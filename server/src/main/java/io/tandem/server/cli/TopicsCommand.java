@@ -21,13 +21,15 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tandem topics}: Kafka topics over the wire, with kafka-topics.sh's flag names. */
-@Command(name = "topics", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+@Command(name = "topics", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+        exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = "List, describe, create, delete and alter Kafka topics (any Kafka broker).",
         subcommands = {TopicsCommand.ListTopics.class, TopicsCommand.Describe.class, TopicsCommand.Create.class,
                 TopicsCommand.Delete.class, TopicsCommand.Alter.class, TopicsCommand.AddPartitions.class})
 public final class TopicsCommand extends ParentCommand {
 
-    @Command(name = "list", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "list", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "List topics with their partition count and replication factor.")
     static final class ListTopics extends CliCommand {
         @Mixin KafkaOptions kafka;
@@ -66,7 +68,8 @@ public final class TopicsCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "describe", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "describe", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Partitions (leader, replicas, ISR) and config overrides of one topic, or of all.")
     static final class Describe extends CliCommand {
         @Mixin KafkaOptions kafka;
@@ -159,7 +162,8 @@ public final class TopicsCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "create", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Create a topic; partitions and replication factor default to the broker's settings.")
     static final class Create extends CliCommand {
         @Mixin KafkaOptions kafka;
@@ -206,7 +210,8 @@ public final class TopicsCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "delete", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Delete a topic.")
     static final class Delete extends CliCommand {
         @Mixin KafkaOptions kafka;
@@ -236,7 +241,8 @@ public final class TopicsCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "alter", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "alter", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Set or remove topic configs, and/or raise the partition count.")
     static final class Alter extends CliCommand {
         @Mixin KafkaOptions kafka;
@@ -273,7 +279,8 @@ public final class TopicsCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "add-partitions", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "add-partitions", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Raise a topic's partition count to --partitions N.")
     static final class AddPartitions extends CliCommand {
         @Mixin KafkaOptions kafka;

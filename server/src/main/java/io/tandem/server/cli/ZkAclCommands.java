@@ -17,7 +17,8 @@ final class ZkAclCommands {
     private ZkAclCommands() {
     }
 
-    @Command(name = "getAcl", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "getAcl", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Print a node's ACL, one scheme:id:perms per line (the form setAcl takes).")
     static final class GetAcl extends ZkSubcommand {
         @Mixin OutputOption output;
@@ -57,7 +58,8 @@ final class ZkAclCommands {
         }
     }
 
-    @Command(name = "setAcl", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "setAcl", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Replace a node's ACL, e.g. world:anyone:r,ip:127.0.0.1:cdrwa.")
     static final class SetAcl extends ZkSubcommand {
         @Option(names = "-s", description = "Print the node's new stat.")

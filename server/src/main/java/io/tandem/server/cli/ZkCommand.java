@@ -21,14 +21,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code tandem zk}: zkCli's commands, with its flags, against any ZooKeeper server over the wire. */
-@Command(name = "zk", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+@Command(name = "zk", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+        exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = "ZooKeeper commands (zkCli's names and flags) against any ZooKeeper server.",
         subcommands = {ZkCommand.Ls.class, ZkCommand.Get.class, ZkCommand.Set.class, ZkCommand.Create.class,
                 ZkCommand.Delete.class, ZkCommand.StatCommand.class, ZkAclCommands.GetAcl.class,
                 ZkAclCommands.SetAcl.class, ZkWatchCommand.class, ZkShellCommand.class})
 public final class ZkCommand extends ParentCommand {
 
-    @Command(name = "ls", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "ls", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "List a node's children, one per line (-R: every path below it).")
     static final class Ls extends ZkSubcommand {
         @Mixin OutputOption output;
@@ -90,7 +92,8 @@ public final class ZkCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "get", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "get", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Print a node's data (as UTF-8 text; \"null\" when it has none).")
     static final class Get extends ZkSubcommand {
         @Mixin OutputOption output;
@@ -120,7 +123,8 @@ public final class ZkCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "set", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "set", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Replace a node's data.")
     static final class Set extends ZkSubcommand {
         @Mixin OutputOption output;
@@ -150,7 +154,8 @@ public final class ZkCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "create", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Create a node: persistent by default; -e ephemeral, -s sequential, -c container,"
                     + " -t TTL (ms).")
     static final class Create extends ZkSubcommand {
@@ -217,7 +222,8 @@ public final class ZkCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "delete", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Delete a node; -r deletes its whole subtree (zkCli's deleteall).")
     static final class Delete extends ZkSubcommand {
         @Option(names = "-r", description = "Delete the node and everything below it.")
@@ -271,7 +277,8 @@ public final class ZkCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "stat", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+    @Command(name = "stat", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Print a node's stat.")
     static final class StatCommand extends ZkSubcommand {
         @Mixin OutputOption output;

@@ -24,7 +24,8 @@ import picocli.CommandLine.Mixin;
  * editing, history and completion) or from a piped script. Every {@code tandem zk} command works inside it with the
  * same flags; ephemeral nodes live until the shell ends.
  */
-@Command(name = "shell", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+@Command(name = "shell", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+        exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = {"An interactive ZooKeeper shell on one session: ls, get, set, create, delete, stat, getAcl,"
                 + " setAcl, watch, help, quit.",
                 "Reads commands from stdin, so a script can be piped in; exits with the last command's code."})

@@ -19,7 +19,8 @@ import picocli.CommandLine.Parameters;
  * Ctrl-C, {@code --count} or {@code --timeout-ms}. It uses ZooKeeper's one-shot watches and sets them again after each
  * event, so several changes in quick succession may show as one event, exactly as with any one-shot watcher.
  */
-@Command(name = "watch", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = ExitCodes.USAGE,
+@Command(name = "watch", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+        exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = {"Print changes of a node (its data, existence and children) until Ctrl-C.",
                 "One-shot watches are set again after each event: quick successive changes may show as one."})
 final class ZkWatchCommand extends ZkSubcommand {

@@ -163,7 +163,8 @@ class GroupsCommandTest {
         assertEquals(0, dryRun.exitCode(), dryRun.toString());
         assertEquals(List.of("GROUP  TOPIC       PARTITION  NEW-OFFSET", "batch  resettable  0          4",
                 "batch  resettable  1          4"), dryRun.out().lines().toList());
-        assertEquals(1, committed("batch").get(new TopicPartition("resettable", 0)).offset(), "dry run changes nothing");
+        assertEquals(1, committed("batch").get(new TopicPartition("resettable", 0)).offset(),
+                "dry run changes nothing");
 
         assertEquals(0, groups("reset-offsets", "--group", "batch", "--topic", "resettable:1", "--to-earliest",
                 "--execute").exitCode());

@@ -191,7 +191,8 @@ class ProduceConsumeCommandTest {
         assertEquals(ExitCodes.ERROR, outOfRange.exitCode());
         assertTrue(outOfRange.err().contains("offset 9 is out of range for positions-0 (earliest 0, latest 5)"),
                 outOfRange.err());
-        assertEquals(ExitCodes.USAGE, run("consume", "positions", "--offset", "3").exitCode(), "offset needs partition");
+        assertEquals(ExitCodes.USAGE, run("consume", "positions", "--offset", "3").exitCode(),
+                "offset needs partition");
     }
 
     @Test
@@ -217,15 +218,21 @@ class ProduceConsumeCommandTest {
         Cli.Result first = run("consume", "grouped", "--group", "readers", "--from-beginning", "--exit-at-end");
         assertEquals(0, first.exitCode(), first.toString());
         assertEquals(6, first.out().lines().count());
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("readers")
-                    .partitionsToOffsetAndMetadata().get();
-            assertEquals(3, committed.get(new TopicPartition("grouped", 0)).offset());
-            assertEquals(3, committed.get(new TopicPartition("grouped", 1)).offset());
-        }
+        assertEquals(3, committed("readers").get(new TopicPartition("grouped", 0)).offset());
+        assertEquals(3, committed("readers").get(new TopicPartition("grouped", 1)).offset());
+        Cli.Result quiet = run("consume", "grouped", "--partition", "1", "--group", "quiet", "--exit-at-end");
+        assertEquals("", quiet.out(), quiet.toString());
+        assertEquals(3, committed("quiet").get(new TopicPartition("grouped", 1)).offset(),
+                "a group's start position is committed even when nothing was read");
         produceWithKafka("grouped", List.of(new ProducerRecord<>("grouped", 0, null, "next")));
         Cli.Result second = run("consume", "grouped", "--group", "readers", "--timeout-ms", "1000");
         assertEquals("next\n", second.out(), second.toString());
+    }
+
+    private static Map<TopicPartition, OffsetAndMetadata> committed(String group) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
+            return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+        }
     }
 
     @Test
@@ -238,7 +245,8 @@ class ProduceConsumeCommandTest {
         }
         Files.writeString(input, lines);
         for (String codec : List.of("gzip", "snappy", "lz4", "zstd")) {
-            Cli.Result produced = run("produce", "compressed", "--file", input.toString(), "--compression-codec", codec);
+            Cli.Result produced = run("produce", "compressed", "--file", input.toString(), "--compression-codec",
+                    codec);
             assertEquals(0, produced.exitCode(), produced.toString());
         }
         Cli.Result consumed = run("consume", "compressed", "--from-beginning", "--exit-at-end");
