@@ -1,5 +1,11 @@
 package io.tandem.server;
 
+import io.tandem.server.cli.ClusterCommand;
+import io.tandem.server.cli.ConsumeCommand;
+import io.tandem.server.cli.GroupsCommand;
+import io.tandem.server.cli.ProduceCommand;
+import io.tandem.server.cli.TopicsCommand;
+import io.tandem.server.cli.ZkCommand;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -21,7 +27,8 @@ import picocli.CommandLine.Option;
 /** The command line: {@code tandem start [--config zoo.cfg|server.properties] [--roles ...] [--set key=value] ...}. */
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
         description = "One server speaking the Apache ZooKeeper and Apache Kafka protocols.",
-        subcommands = {Main.Start.class})
+        subcommands = {Main.Start.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class,
+                GroupsCommand.class, ZkCommand.class, ClusterCommand.class})
 public final class Main implements Runnable {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
     /** The exit code of {@code tandem start} when the configuration is refused (picocli uses 2 for bad flags). */

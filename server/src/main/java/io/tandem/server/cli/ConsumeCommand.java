@@ -1,0 +1,316 @@
+package io.tandem.server.cli;
+
+import io.tandem.kafka.client.ConsumedRecord;
+import io.tandem.kafka.client.GroupAdmin;
+import io.tandem.kafka.client.GroupDescription;
+import io.tandem.kafka.client.KafkaAdmin;
+import io.tandem.kafka.client.KafkaClient;
+import io.tandem.kafka.client.KafkaClientException;
+import io.tandem.kafka.client.OffsetSpec;
+import io.tandem.kafka.client.RecordFetcher;
+import io.tandem.kafka.client.TopicInfo;
+import io.tandem.kafka.client.TopicPartition;
+import io.tandem.kafka.wire.Errors;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tandem consume}: prints a topic's records like kafka-console-consumer (same {@code print.*} properties), or
+ * one JSON object per line, following new records until Ctrl-C, {@code --max-messages} or {@code --timeout-ms}.
+ */
+@Command(name = "consume", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+        exitCodeOnInvalidInput = ExitCodes.USAGE,
+        description = {"Print records of a Kafka topic, following new ones until Ctrl-C.",
+                "Starts at the end unless --from-beginning, --offset or --timestamp says otherwise, or --group has"
+                        + " committed offsets.",
+                "--group reads and commits that group's offsets without joining it (the group must have no active"
+                        + " members)."})
+public final class ConsumeCommand extends CliCommand {
+    /** The longest a single fetch waits, so Ctrl-C and --timeout-ms are noticed promptly. */
+    static final Duration POLL_WAIT_MAX = Duration.ofMillis(500);
+    /** How often positions are committed while following with --group. */
+    static final long COMMIT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    @Mixin KafkaOptions kafka;
+    @Mixin TopicName topicName;
+    @Mixin OutputOption output;
+
+    @Option(names = "--partition", paramLabel = "N", description = "Read only this partition.")
+    Integer partition;
+
+    @Option(names = "--from-beginning", description = "Start at the earliest offset.")
+    boolean fromBeginning;
+
+    @Option(names = "--offset", paramLabel = "OFFSET",
+            description = "earliest, latest, or an offset (with --partition).")
+    String offset;
+
+    @Option(names = "--timestamp", paramLabel = "TIME",
+            description = "Start at the first record at or after TIME (epoch ms or ISO-8601, e.g."
+                    + " 2024-05-01T10:00:00Z).")
+    String timestamp;
+
+    @Option(names = "--group", paramLabel = "GROUP", description = "Start from, and commit to, this group's offsets.")
+    String group;
+
+    @Option(names = "--max-messages", paramLabel = "N", description = "Exit after N records.")
+    Long maxMessages;
+
+    @Option(names = "--timeout-ms", paramLabel = "MS", description = "Exit when no record arrived for MS.")
+    Long timeoutMs;
+
+    @Option(names = {"-e", "--exit-at-end"},
+            description = "Exit once the end of every partition (as of start) is read.")
+    boolean exitAtEnd;
+
+    @Option(names = "--property", paramLabel = "KEY=VALUE",
+            description = "kafka-console-consumer formatter property: print.key, print.value, print.timestamp,"
+                    + " print.partition, print.offset, print.headers, key.separator, line.separator,"
+                    + " headers.separator, null.literal.")
+    Map<String, String> properties = new LinkedHashMap<>();
+
+    private volatile boolean stopRequested;
+    /** The group's committed offsets at start: positions that differ from these get committed. */
+    private final Map<TopicPartition, Long> groupOffsets = new HashMap<>();
+
+    @Override
+    protected int execute() throws Exception {
+        String topic = topicName.required();
+        checkFlags();
+        RecordFormatter formatter = new RecordFormatter(properties);
+        try (KafkaClient client = kafka.connect()) {
+            KafkaAdmin admin = new KafkaAdmin(client);
+            GroupAdmin groups = group == null ? null : new GroupAdmin(client);
+            if (groups != null) {
+                requireInactive(groups);
+            }
+            TopicInfo info = admin.describeTopic(topic);
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (var p : info.partitions()) {
+                if (partition == null || partition == p.partition()) {
+                    partitions.add(new TopicPartition(topic, p.partition()));
+                }
+            }
+            if (partitions.isEmpty()) {
+                throw new CliException(ExitCodes.ERROR, "topic " + topic + " has no partition " + partition
+                        + " (it has " + info.partitions().size() + ")");
+            }
+            RecordFetcher fetcher = new RecordFetcher(client);
+            startPositions(admin, groups, partitions).forEach(fetcher::seek);
+            Map<TopicPartition, Long> ends = exitAtEnd ? admin.listOffsets(partitions, OffsetSpec.LATEST) : Map.of();
+            return follow(client, fetcher, groups, formatter, ends);
+        }
+    }
+
+    private int follow(KafkaClient client, RecordFetcher fetcher, GroupAdmin groups, RecordFormatter formatter,
+                       Map<TopicPartition, Long> ends) throws InterruptedException {
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stopRequested = true;
+            try {
+                finished.await(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "tandem-consume-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        long count = 0;
+        Map<TopicPartition, Long> committed = new HashMap<>(groupOffsets);
+        try {
+            long lastRecord = System.nanoTime();
+            long nextCommit = System.nanoTime() + COMMIT_INTERVAL_NANOS;
+            while (!stopRequested && !(maxMessages != null && count >= maxMessages) && !atEnd(fetcher, ends)) {
+                Duration wait = POLL_WAIT_MAX;
+                if (timeoutMs != null) {
+                    long left = timeoutMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastRecord);
+                    if (left <= 0) {
+                        break;
+                    }
+                    wait = Duration.ofMillis(Math.min(left, POLL_WAIT_MAX.toMillis()));
+                }
+                Duration pollWait = wait;
+                // A leader moving or a broker restarting is waited out (up to the request timeout), as consumers do.
+                List<ConsumedRecord> records = client.retrying(() -> fetcher.poll(pollWait));
+                java.util.Set<TopicPartition> rewound = new java.util.HashSet<>();
+                for (ConsumedRecord record : records) {
+                    if (maxMessages != null && count >= maxMessages) {
+                        // Stop exactly after the last printed record, so a commit does not skip the rest.
+                        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+                        if (rewound.add(tp)) {
+                            fetcher.seek(tp, record.offset());
+                        }
+                        continue;
+                    }
+                    out().print(output.json() ? Json.line(RecordFormatter.toJson(record)) + "\n"
+                            : formatter.format(record));
+                    count++;
+                }
+                if (!records.isEmpty()) {
+                    out().flush();
+                    lastRecord = System.nanoTime();
+                }
+                if (groups != null && System.nanoTime() >= nextCommit) {
+                    commit(groups, fetcher, committed);
+                    nextCommit = System.nanoTime() + COMMIT_INTERVAL_NANOS;
+                }
+            }
+            if (groups != null) {
+                commit(groups, fetcher, committed);
+            }
+        } finally {
+            out().flush();
+            err().println("Processed a total of " + count + " messages");
+            err().flush();
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // Already shutting down (Ctrl-C): the hook is running and waits for `finished`.
+            }
+        }
+        return ExitCodes.OK;
+    }
+
+    private static boolean atEnd(RecordFetcher fetcher, Map<TopicPartition, Long> ends) {
+        if (ends.isEmpty()) {
+            return false;
+        }
+        Map<TopicPartition, Long> positions = fetcher.positions();
+        for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+            if (positions.get(end.getKey()) < end.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void commit(GroupAdmin groups, RecordFetcher fetcher, Map<TopicPartition, Long> committed) {
+        Map<TopicPartition, Long> changed = new TreeMap<>();
+        for (Map.Entry<TopicPartition, Long> position : fetcher.positions().entrySet()) {
+            if (!position.getValue().equals(committed.get(position.getKey()))) {
+                changed.put(position.getKey(), position.getValue());
+            }
+        }
+        if (!changed.isEmpty()) {
+            groups.commitOffsets(group, changed);
+            committed.putAll(changed);
+        }
+    }
+
+    private void checkFlags() {
+        int starts = (fromBeginning ? 1 : 0) + (offset != null ? 1 : 0) + (timestamp != null ? 1 : 0);
+        if (starts > 1) {
+            throw new IllegalArgumentException("give only one of --from-beginning, --offset and --timestamp");
+        }
+        if (offset != null && !offset.equals("earliest") && !offset.equals("latest")) {
+            try {
+                if (Long.parseLong(offset) < 0) {
+                    throw new IllegalArgumentException("--offset must not be negative");
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--offset must be earliest, latest or a number, not '" + offset
+                        + "'");
+            }
+            if (partition == null) {
+                throw new IllegalArgumentException("--offset N needs --partition (offsets are per partition)");
+            }
+        }
+        if (maxMessages != null && maxMessages <= 0) {
+            throw new IllegalArgumentException("--max-messages must be positive");
+        }
+        if (timeoutMs != null && timeoutMs <= 0) {
+            throw new IllegalArgumentException("--timeout-ms must be positive");
+        }
+        if (timestamp != null) {
+            parseTime(timestamp);
+        }
+    }
+
+    /** A group with members would reject our commits and rebalance around us: say so before reading anything. */
+    private void requireInactive(GroupAdmin groups) {
+        GroupDescription description;
+        try {
+            description = groups.describeGroup(group);
+        } catch (KafkaClientException e) {
+            if (e.error() == Errors.GROUP_ID_NOT_FOUND) {
+                return;
+            }
+            throw e;
+        }
+        if (!description.members().isEmpty()) {
+            throw new CliException(ExitCodes.ERROR, "group " + group + " has " + description.members().size()
+                    + " active member(s) (state " + description.state() + "); tandem consume reads and commits a"
+                    + " group's offsets without joining it, so the group must be empty");
+        }
+    }
+
+    private Map<TopicPartition, Long> startPositions(KafkaAdmin admin, GroupAdmin groups,
+                                                     List<TopicPartition> partitions) {
+        Map<TopicPartition, Long> positions = new TreeMap<>();
+        if (groups != null) {
+            for (Map.Entry<TopicPartition, Long> entry : groups.committedOffsets(group).entrySet()) {
+                if (partitions.contains(entry.getKey())) {
+                    positions.put(entry.getKey(), entry.getValue());
+                    groupOffsets.put(entry.getKey(), entry.getValue());
+                }
+            }
+        }
+        List<TopicPartition> rest = partitions.stream().filter(tp -> !positions.containsKey(tp)).toList();
+        if (rest.isEmpty()) {
+            return positions;
+        }
+        if (offset != null && !offset.equals("earliest") && !offset.equals("latest")) {
+            long wanted = Long.parseLong(offset);
+            TopicPartition tp = rest.get(0);
+            long earliest = admin.listOffsets(rest, OffsetSpec.EARLIEST).get(tp);
+            long latest = admin.listOffsets(rest, OffsetSpec.LATEST).get(tp);
+            if (wanted < earliest || wanted > latest) {
+                throw new CliException(ExitCodes.ERROR, "offset " + wanted + " is out of range for " + tp
+                        + " (earliest " + earliest + ", latest " + latest + ")");
+            }
+            positions.put(tp, wanted);
+            return positions;
+        }
+        if (timestamp != null) {
+            Map<TopicPartition, Long> byTime = admin.listOffsets(rest, parseTime(timestamp));
+            Map<TopicPartition, Long> latest = admin.listOffsets(rest, OffsetSpec.LATEST);
+            for (TopicPartition tp : rest) {
+                long found = byTime.getOrDefault(tp, -1L);
+                // No record at or after the time: start at the end, as Kafka's tools do.
+                positions.put(tp, found >= 0 ? found : latest.get(tp));
+            }
+            return positions;
+        }
+        boolean earliest = fromBeginning || "earliest".equals(offset);
+        positions.putAll(admin.listOffsets(rest, earliest ? OffsetSpec.EARLIEST : OffsetSpec.LATEST));
+        return positions;
+    }
+
+    static long parseTime(String text) {
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException notMillis) {
+            try {
+                return java.time.OffsetDateTime.parse(text).toInstant().toEpochMilli();
+            } catch (java.time.format.DateTimeParseException notOffset) {
+                try {
+                    return java.time.Instant.parse(text.toUpperCase(Locale.ROOT)).toEpochMilli();
+                } catch (java.time.format.DateTimeParseException e) {
+                    throw new IllegalArgumentException("'" + text + "' is neither epoch milliseconds nor an ISO-8601"
+                            + " time such as 2024-05-01T10:00:00Z");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,319 @@
+package io.tandem.server.cli;
+
+import io.tandem.kafka.client.ClusterMetadata;
+import io.tandem.kafka.client.ConfigEntry;
+import io.tandem.kafka.client.ConfigResource;
+import io.tandem.kafka.client.KafkaAdmin;
+import io.tandem.kafka.client.KafkaClient;
+import io.tandem.kafka.client.KafkaClientException;
+import io.tandem.kafka.client.KafkaUuids;
+import io.tandem.kafka.client.PartitionInfo;
+import io.tandem.kafka.client.TopicInfo;
+import io.tandem.kafka.wire.Errors;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code tandem topics}: Kafka topics over the wire, with kafka-topics.sh's flag names. */
+@Command(name = "topics", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+        exitCodeOnInvalidInput = ExitCodes.USAGE,
+        description = "List, describe, create, delete and alter Kafka topics (any Kafka broker).",
+        subcommands = {TopicsCommand.ListTopics.class, TopicsCommand.Describe.class, TopicsCommand.Create.class,
+                TopicsCommand.Delete.class, TopicsCommand.Alter.class, TopicsCommand.AddPartitions.class})
+public final class TopicsCommand extends ParentCommand {
+
+    @Command(name = "list", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
+            description = "List topics with their partition count and replication factor.")
+    static final class ListTopics extends CliCommand {
+        @Mixin KafkaOptions kafka;
+        @Mixin OutputOption output;
+
+        @Option(names = "--exclude-internal", description = "Leave out internal topics such as __consumer_offsets.")
+        boolean excludeInternal;
+
+        @Override
+        protected int execute() {
+            try (KafkaClient client = kafka.connect()) {
+                ClusterMetadata metadata = client.metadata(null);
+                List<TopicInfo> topics = metadata.topics().values().stream()
+                        .filter(t -> !(excludeInternal && t.internal())).toList();
+                if (output.json()) {
+                    List<Map<String, Object>> rows = new ArrayList<>();
+                    for (TopicInfo topic : topics) {
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("name", topic.name());
+                        row.put("topicId", KafkaUuids.format(topic.topicId()));
+                        row.put("internal", topic.internal());
+                        row.put("partitions", topic.partitions().size());
+                        row.put("replicationFactor", replicationFactor(topic));
+                        rows.add(row);
+                    }
+                    Json.print(out(), rows);
+                } else {
+                    Table table = new Table("TOPIC", "PARTITIONS", "REPLICATION-FACTOR");
+                    for (TopicInfo topic : topics) {
+                        table.row(topic.name(), topic.partitions().size(), replicationFactor(topic));
+                    }
+                    table.print(out());
+                }
+                return ExitCodes.OK;
+            }
+        }
+    }
+
+    @Command(name = "describe", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
+            description = "Partitions (leader, replicas, ISR) and config overrides of one topic, or of all.")
+    static final class Describe extends CliCommand {
+        @Mixin KafkaOptions kafka;
+        @Mixin OutputOption output;
+        @Mixin TopicName topicName;
+
+        @Option(names = "--all-configs", description = "Show every config, not only the topic's overrides.")
+        boolean allConfigs;
+
+        @Option(names = "--exclude-internal", description = "Without a topic: leave out internal topics.")
+        boolean excludeInternal;
+
+        @Override
+        protected int execute() {
+            try (KafkaClient client = kafka.connect()) {
+                KafkaAdmin admin = new KafkaAdmin(client);
+                String topic = topicName.orNull();
+                List<TopicInfo> topics = topic != null ? List.of(admin.describeTopic(topic))
+                        : client.metadata(null).topics().values().stream()
+                        .filter(t -> !(excludeInternal && t.internal())).toList();
+                List<Map<String, Object>> described = new ArrayList<>();
+                for (TopicInfo info : topics) {
+                    described.add(describe(info, configs(admin, info.name())));
+                }
+                if (output.json()) {
+                    Json.print(out(), topic != null ? described.get(0) : described);
+                } else {
+                    for (int i = 0; i < topics.size(); i++) {
+                        if (i > 0) {
+                            out().println();
+                        }
+                        print(topics.get(i), described.get(i));
+                    }
+                }
+                return ExitCodes.OK;
+            }
+        }
+
+        private Map<String, String> configs(KafkaAdmin admin, String topic) {
+            Map<String, String> configs = new LinkedHashMap<>();
+            for (ConfigEntry entry : admin.describeConfigs(ConfigResource.TOPIC, topic)) {
+                if (allConfigs || entry.isOverride(ConfigResource.TOPIC)) {
+                    configs.put(entry.name(), entry.sensitive() ? "(sensitive)" : entry.value());
+                }
+            }
+            return configs;
+        }
+
+        private static Map<String, Object> describe(TopicInfo info, Map<String, String> configs) {
+            Map<String, Object> topic = new LinkedHashMap<>();
+            topic.put("name", info.name());
+            topic.put("topicId", KafkaUuids.format(info.topicId()));
+            topic.put("internal", info.internal());
+            topic.put("partitionCount", info.partitions().size());
+            topic.put("replicationFactor", replicationFactor(info));
+            topic.put("configs", configs);
+            List<Map<String, Object>> partitions = new ArrayList<>();
+            for (PartitionInfo p : info.partitions()) {
+                Map<String, Object> partition = new LinkedHashMap<>();
+                partition.put("partition", p.partition());
+                partition.put("leader", p.leader());
+                partition.put("leaderEpoch", p.leaderEpoch());
+                partition.put("replicas", p.replicas());
+                partition.put("isr", p.isr());
+                partition.put("offlineReplicas", p.offlineReplicas());
+                if (p.error() != null) {
+                    partition.put("error", p.error());
+                }
+                partitions.add(partition);
+            }
+            topic.put("partitions", partitions);
+            return topic;
+        }
+
+        private void print(TopicInfo info, Map<String, Object> described) {
+            @SuppressWarnings("unchecked")
+            Map<String, String> configs = (Map<String, String>) described.get("configs");
+            UUID id = info.topicId();
+            out().println("Topic: " + info.name() + "\tTopicId: " + (id == null ? "-" : KafkaUuids.format(id))
+                    + "\tPartitionCount: "
+                    + info.partitions().size() + "\tReplicationFactor: " + replicationFactor(info) + "\tConfigs: "
+                    + configs.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                    .collect(Collectors.joining(",")));
+            Table table = new Table("PARTITION", "LEADER", "REPLICAS", "ISR", "OFFLINE");
+            for (PartitionInfo p : info.partitions()) {
+                table.row(p.partition(), p.leader() < 0 ? "none" : p.leader(), ids(p.replicas()), ids(p.isr()),
+                        p.offlineReplicas().isEmpty() ? "" : ids(p.offlineReplicas()));
+            }
+            table.print(out());
+        }
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
+            description = "Create a topic; partitions and replication factor default to the broker's settings.")
+    static final class Create extends CliCommand {
+        @Mixin KafkaOptions kafka;
+        @Mixin TopicName topicName;
+
+        @Option(names = "--partitions", paramLabel = "N", description = "Partition count (default: the broker's).")
+        Integer partitions;
+
+        @Option(names = "--replication-factor", paramLabel = "N",
+                description = "Replicas per partition (default: the broker's).")
+        Short replicationFactor;
+
+        @Option(names = "--config", paramLabel = "KEY=VALUE", description = "A topic config; may be repeated.")
+        Map<String, String> configs = new LinkedHashMap<>();
+
+        @Option(names = "--if-not-exists", description = "Succeed without change if the topic already exists.")
+        boolean ifNotExists;
+
+        @Option(names = "--validate-only", description = "Ask the broker to check the request without creating.")
+        boolean validateOnly;
+
+        @Override
+        protected int execute() {
+            String topic = topicName.required();
+            if (partitions != null && partitions <= 0) {
+                throw new IllegalArgumentException("--partitions must be at least 1");
+            }
+            if (replicationFactor != null && replicationFactor <= 0) {
+                throw new IllegalArgumentException("--replication-factor must be at least 1");
+            }
+            try (KafkaClient client = kafka.connect()) {
+                try {
+                    new KafkaAdmin(client).createTopic(topic, partitions == null ? -1 : partitions,
+                            replicationFactor == null ? -1 : replicationFactor, configs, validateOnly);
+                } catch (KafkaClientException e) {
+                    if (ifNotExists && e.error() == Errors.TOPIC_ALREADY_EXISTS) {
+                        return ExitCodes.OK;
+                    }
+                    throw e;
+                }
+                out().println(validateOnly ? "Topic " + topic + " can be created." : "Created topic " + topic + ".");
+                return ExitCodes.OK;
+            }
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
+            description = "Delete a topic.")
+    static final class Delete extends CliCommand {
+        @Mixin KafkaOptions kafka;
+        @Mixin TopicName topicName;
+
+        @Option(names = "--if-exists", description = "Succeed without change if the topic does not exist.")
+        boolean ifExists;
+
+        @Override
+        protected int execute() {
+            String topic = topicName.required();
+            try (KafkaClient client = kafka.connect()) {
+                KafkaAdmin admin = new KafkaAdmin(client);
+                try {
+                    // Asked first so that a missing topic gets the same clear answer from every broker version.
+                    admin.describeTopic(topic);
+                    admin.deleteTopic(topic);
+                } catch (KafkaClientException e) {
+                    if (ifExists && e.error() == Errors.UNKNOWN_TOPIC_OR_PARTITION) {
+                        return ExitCodes.OK;
+                    }
+                    throw e;
+                }
+                out().println("Deleted topic " + topic + ".");
+                return ExitCodes.OK;
+            }
+        }
+    }
+
+    @Command(name = "alter", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
+            description = "Set or remove topic configs, and/or raise the partition count.")
+    static final class Alter extends CliCommand {
+        @Mixin KafkaOptions kafka;
+        @Mixin TopicName topicName;
+
+        @Option(names = "--config", paramLabel = "KEY=VALUE", description = "A config to set; may be repeated.")
+        Map<String, String> set = new LinkedHashMap<>();
+
+        @Option(names = "--delete-config", paramLabel = "KEY", description = "A config to remove; may be repeated.")
+        List<String> delete = new ArrayList<>();
+
+        @Option(names = "--partitions", paramLabel = "N", description = "The new (higher) partition count.")
+        Integer partitions;
+
+        @Override
+        protected int execute() {
+            String topic = topicName.required();
+            if (set.isEmpty() && delete.isEmpty() && partitions == null) {
+                throw new IllegalArgumentException("nothing to change: give --config, --delete-config or --partitions");
+            }
+            try (KafkaClient client = kafka.connect()) {
+                KafkaAdmin admin = new KafkaAdmin(client);
+                admin.describeTopic(topic);
+                if (!set.isEmpty() || !delete.isEmpty()) {
+                    admin.alterConfigs(ConfigResource.TOPIC, topic, set, delete);
+                    out().println("Updated configs of topic " + topic + ".");
+                }
+                if (partitions != null) {
+                    AddPartitions.add(admin, topic, partitions);
+                    out().println("Topic " + topic + " now has " + partitions + " partitions.");
+                }
+                return ExitCodes.OK;
+            }
+        }
+    }
+
+    @Command(name = "add-partitions", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
+            description = "Raise a topic's partition count to --partitions N.")
+    static final class AddPartitions extends CliCommand {
+        @Mixin KafkaOptions kafka;
+        @Mixin TopicName topicName;
+
+        @Option(names = "--partitions", paramLabel = "N", required = true, description = "The new partition count.")
+        int partitions;
+
+        @Override
+        protected int execute() {
+            String topic = topicName.required();
+            try (KafkaClient client = kafka.connect()) {
+                add(new KafkaAdmin(client), topic, partitions);
+                out().println("Topic " + topic + " now has " + partitions + " partitions.");
+                return ExitCodes.OK;
+            }
+        }
+
+        static void add(KafkaAdmin admin, String topic, int partitions) {
+            int current = admin.describeTopic(topic).partitions().size();
+            if (partitions <= current) {
+                throw new CliException(ExitCodes.ERROR, "topic " + topic + " has " + current
+                        + " partitions; the count can only grow (asked for " + partitions + ")");
+            }
+            admin.createPartitions(topic, partitions);
+        }
+    }
+
+    static int replicationFactor(TopicInfo topic) {
+        return topic.partitions().isEmpty() ? 0 : topic.partitions().get(0).replicas().size();
+    }
+
+    static String ids(List<Integer> ids) {
+        return ids.stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+}

@@ -1,0 +1,106 @@
+package io.tandem.server.cli;
+
+import io.tandem.zk.client.WatchedEvent;
+import io.tandem.zk.client.ZkClient;
+import io.tandem.zk.client.ZkException;
+import io.tandem.zk.wire.EventType;
+import io.tandem.zk.wire.KeeperCode;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code tandem zk watch PATH}: prints each change of a node (created, deleted, data changed, children changed) until
+ * Ctrl-C, {@code --count} or {@code --timeout-ms}. It uses ZooKeeper's one-shot watches and sets them again after each
+ * event, so several changes in quick succession may show as one event, exactly as with any one-shot watcher.
+ */
+@Command(name = "watch", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+        exitCodeOnInvalidInput = ExitCodes.USAGE,
+        description = {"Print changes of a node (its data, existence and children) until Ctrl-C.",
+                "One-shot watches are set again after each event: quick successive changes may show as one."})
+final class ZkWatchCommand extends ZkSubcommand {
+    @Mixin OutputOption output;
+
+    @Option(names = "--count", paramLabel = "N", description = "Exit after N events.")
+    Long count;
+
+    @Option(names = "--timeout-ms", paramLabel = "MS", description = "Exit when no event came for MS.")
+    Long timeoutMs;
+
+    @Parameters(index = "0", paramLabel = "PATH")
+    String path;
+
+    @Override
+    protected int run(ZkSession session) throws Exception {
+        if (count != null && count <= 0) {
+            throw new IllegalArgumentException("--count must be positive");
+        }
+        ZkClient client = session.client();
+        // Events of watches set before this command (in the shell) are not this command's.
+        session.events().clear();
+        arm(client);
+        err().println("watching " + path + (timeoutMs == null ? " (Ctrl-C to stop)" : ""));
+        err().flush();
+        long seen = 0;
+        while (count == null || seen < count) {
+            WatchedEvent event = timeoutMs == null ? session.events().take()
+                    : session.events().poll(timeoutMs, TimeUnit.MILLISECONDS);
+            if (event == null) {
+                break;
+            }
+            long dropped = session.takeDropped();
+            if (dropped > 0) {
+                err().println("warning: " + dropped + " events were dropped (queue full)");
+            }
+            if (event.type() == EventType.NONE) {
+                err().println("connection state: " + event.state());
+                err().flush();
+                continue;
+            }
+            print(event);
+            seen++;
+            arm(client);
+        }
+        return ExitCodes.OK;
+    }
+
+    private void print(WatchedEvent event) {
+        if (output.json()) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("type", eventName(event.type()));
+            json.put("path", event.path());
+            out().println(Json.line(json));
+        } else {
+            out().println(eventName(event.type()) + " " + event.path());
+        }
+        out().flush();
+    }
+
+    /** Sets a watch on the node's existence/data, and on its children while it exists. */
+    private void arm(ZkClient client) throws Exception {
+        if (await(client.exists(path, true)) != null) {
+            try {
+                await(client.getChildren(path, true));
+            } catch (ZkException e) {
+                // Deleted between the two calls: the exists watch reports that.
+                if (e.code() != KeeperCode.NO_NODE) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Apache's Watcher.Event.EventType names: NodeCreated, NodeDataChanged, ... */
+    static String eventName(EventType type) {
+        StringBuilder name = new StringBuilder();
+        for (String word : type.name().split("_")) {
+            name.append(word.charAt(0)).append(word.substring(1).toLowerCase(Locale.ROOT));
+        }
+        return name.toString();
+    }
+}

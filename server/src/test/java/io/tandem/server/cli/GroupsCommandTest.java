@@ -1,0 +1,213 @@
+package io.tandem.server.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tandem.server.junit.TandemExtension;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** {@code tandem groups} against a real node with groups made by Kafka's own consumer. */
+class GroupsCommandTest {
+    @RegisterExtension
+    static TandemExtension tandem = TandemExtension.configured(c -> c.set("group.initial.rebalance.delay.ms", "0")
+            .set("offsets.topic.num.partitions", "1"));
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static String bootstrap() {
+        return tandem.tandem().bootstrapServers();
+    }
+
+    private static Cli.Result groups(String... args) {
+        List<String> full = new ArrayList<>(List.of("groups", args[0], "--bootstrap-server", bootstrap()));
+        full.addAll(List.of(args).subList(1, args.length));
+        return Cli.run(full.toArray(String[]::new));
+    }
+
+    private static Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()));
+    }
+
+    /** A topic with {@code perPartition} records in each of its two partitions. */
+    private static void topicWithRecords(String topic, int perPartition) throws Exception {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
+        }
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(),
+                new StringSerializer())) {
+            for (int i = 0; i < perPartition; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, null, "a" + i)).get();
+                producer.send(new ProducerRecord<>(topic, 1, null, "b" + i)).get();
+            }
+        }
+    }
+
+    private static KafkaConsumer<String, String> member(String group, String topic) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "member-of-" + group);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
+                new StringDeserializer());
+        consumer.subscribe(List.of(topic));
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (consumer.assignment().isEmpty() && System.currentTimeMillis() < deadline) {
+            consumer.poll(Duration.ofMillis(100));
+        }
+        return consumer;
+    }
+
+    private static void commit(String group, String topic, long p0, long p1) throws Exception {
+        try (Admin admin = admin()) {
+            admin.alterConsumerGroupOffsets(group, Map.of(new TopicPartition(topic, 0), new OffsetAndMetadata(p0),
+                    new TopicPartition(topic, 1), new OffsetAndMetadata(p1))).all().get();
+        }
+    }
+
+    private static Map<TopicPartition, OffsetAndMetadata> committed(String group) throws Exception {
+        try (Admin admin = admin()) {
+            return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+        }
+    }
+
+    /** Keeps the member polling until the group is Stable with every partition assigned (a rejoin may follow). */
+    private static void awaitStable(KafkaConsumer<String, String> consumer, String group) throws Exception {
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (System.currentTimeMillis() < deadline) {
+            consumer.poll(Duration.ofMillis(100));
+            JsonNode json = JSON.readTree(groups("describe", "--group", group, "-o", "json").out());
+            boolean assigned = json.get("partitions").size() > 0;
+            for (JsonNode row : json.get("partitions")) {
+                assigned &= !row.get("consumerId").isNull();
+            }
+            if (assigned && json.get("state").asText().equals("Stable")) {
+                return;
+            }
+        }
+        throw new AssertionError("group " + group + " never became Stable with its partitions assigned");
+    }
+
+    @Test
+    void shouldDescribeLagPerPartitionWithTheMemberReadingIt() throws Exception {
+        topicWithRecords("lagging", 5);
+        try (KafkaConsumer<String, String> consumer = member("analytics", "lagging")) {
+            consumer.commitSync(Map.of(new TopicPartition("lagging", 0), new OffsetAndMetadata(2),
+                    new TopicPartition("lagging", 1), new OffsetAndMetadata(5)));
+            awaitStable(consumer, "analytics");
+            Cli.Result described = groups("describe", "--group", "analytics");
+            assertEquals(0, described.exitCode(), described.toString());
+            List<String> lines = described.out().lines().toList();
+            assertTrue(lines.get(0).matches("GROUP\\s+TOPIC\\s+PARTITION\\s+CURRENT-OFFSET\\s+LOG-END-OFFSET\\s+LAG"
+                    + "\\s+CONSUMER-ID\\s+HOST\\s+CLIENT-ID"), lines.get(0));
+            assertTrue(lines.get(1).matches("analytics\\s+lagging\\s+0\\s+2\\s+5\\s+3\\s+\\S+\\s+\\S+\\s+"
+                    + "member-of-analytics"), lines.get(1));
+            assertTrue(lines.get(2).matches("analytics\\s+lagging\\s+1\\s+5\\s+5\\s+0\\s+.*"), lines.get(2));
+
+            JsonNode json = JSON.readTree(groups("describe", "--group", "analytics", "-o", "json").out());
+            assertEquals("Stable", json.get("state").asText());
+            assertEquals(3, json.get("partitions").get(0).get("lag").asLong());
+
+            Cli.Result membersTable = groups("describe", "--group", "analytics", "--members");
+            assertTrue(membersTable.out().contains("lagging-0,lagging-1"), membersTable.out());
+            Cli.Result state = groups("describe", "--group", "analytics", "--state");
+            assertTrue(state.out().lines().skip(1).findFirst().orElseThrow()
+                    .matches("analytics\\s+\\S+ \\(\\d+\\)\\s+range\\s+Stable\\s+1"), state.out());
+
+            Cli.Result list = groups("list");
+            assertTrue(list.out().lines().anyMatch(l -> l.matches("analytics\\s+Stable\\s+consumer")), list.out());
+
+            Cli.Result refused = groups("reset-offsets", "--group", "analytics", "--topic", "lagging",
+                    "--to-earliest", "--execute");
+            assertEquals(ExitCodes.ERROR, refused.exitCode());
+            assertTrue(refused.err().contains("inactive, but its state is Stable"), refused.err());
+            Cli.Result deleteActive = groups("delete", "--group", "analytics");
+            assertEquals(ExitCodes.ERROR, deleteActive.exitCode());
+            assertTrue(deleteActive.err().contains("NON_EMPTY_GROUP"), deleteActive.err());
+        }
+        Cli.Result empty = groups("describe", "--group", "analytics");
+        assertEquals("Consumer group 'analytics' has no active members.\n", empty.err());
+        assertTrue(empty.out().lines().skip(1).allMatch(l -> l.matches(".*\\s-\\s+-\\s+-")), empty.out());
+    }
+
+    @Test
+    void shouldResetOffsetsOnlyWithExecute() throws Exception {
+        topicWithRecords("resettable", 4);
+        commit("batch", "resettable", 1, 2);
+
+        Cli.Result dryRun = groups("reset-offsets", "--group", "batch", "--topic", "resettable", "--to-latest");
+        assertEquals(0, dryRun.exitCode(), dryRun.toString());
+        assertEquals(List.of("GROUP  TOPIC       PARTITION  NEW-OFFSET", "batch  resettable  0          4",
+                "batch  resettable  1          4"), dryRun.out().lines().toList());
+        assertEquals(1, committed("batch").get(new TopicPartition("resettable", 0)).offset(),
+                "dry run changes nothing");
+
+        assertEquals(0, groups("reset-offsets", "--group", "batch", "--topic", "resettable:1", "--to-earliest",
+                "--execute").exitCode());
+        assertEquals(1, committed("batch").get(new TopicPartition("resettable", 0)).offset());
+        assertEquals(0, committed("batch").get(new TopicPartition("resettable", 1)).offset());
+
+        assertEquals(0, groups("reset-offsets", "--group", "batch", "--all-topics", "--to-offset", "3",
+                "--execute").exitCode());
+        assertEquals(3, committed("batch").get(new TopicPartition("resettable", 0)).offset());
+
+        Cli.Result shifted = groups("reset-offsets", "--group", "batch", "--all-topics", "--shift-by", "5",
+                "--execute");
+        assertTrue(shifted.err().contains("outside 0..4; using 4"), shifted.err());
+        assertEquals(4, committed("batch").get(new TopicPartition("resettable", 1)).offset());
+
+        assertEquals(ExitCodes.USAGE, groups("reset-offsets", "--group", "batch", "--all-topics").exitCode(),
+                "a target is required");
+        assertEquals(ExitCodes.USAGE, groups("reset-offsets", "--group", "batch", "--all-topics", "--to-latest",
+                "--to-earliest").exitCode());
+        assertEquals(ExitCodes.ERROR, groups("reset-offsets", "--group", "batch", "--topic", "missing",
+                "--to-latest").exitCode());
+    }
+
+    @Test
+    void shouldDeleteAnInactiveGroup() throws Exception {
+        topicWithRecords("kept", 1);
+        commit("leaving", "kept", 1, 1);
+        Cli.Result deleted = groups("delete", "--group", "leaving");
+        assertEquals(0, deleted.exitCode(), deleted.toString());
+        assertEquals("Deleted group leaving.\n", deleted.out());
+        try (Admin admin = admin()) {
+            assertFalse(admin.listConsumerGroups().all().get().stream()
+                    .anyMatch(g -> g.groupId().equals("leaving")));
+        }
+        Cli.Result again = groups("delete", "--group", "leaving");
+        assertEquals(ExitCodes.ERROR, again.exitCode());
+        assertTrue(again.err().contains("GROUP_ID_NOT_FOUND"), again.err());
+    }
+
+    @Test
+    void shouldExitOneForAnUnknownGroup() {
+        Cli.Result described = groups("describe", "--group", "nobody");
+        assertEquals(ExitCodes.ERROR, described.exitCode());
+        assertEquals("error: group 'nobody' does not exist\n", described.err());
+    }
+}

@@ -1,0 +1,93 @@
+package io.tandem.server.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import org.apache.zookeeper.server.ServerCnxnFactory;
+import org.apache.zookeeper.server.ZooKeeperServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same {@code tandem zk} session script against Apache ZooKeeper 3.9 (in-process) and against Tandem: every
+ * command must give the same exit code, stdout and stderr on both (the commands chosen print nothing that depends on
+ * zxids or times).
+ */
+class ZkCommandSideBySideTest {
+    private static final List<List<String>> SCRIPT = List.of(
+            List.of("create", "/side", "root"),
+            List.of("create", "/side/a", "1"),
+            List.of("create", "/side/b"),
+            List.of("create", "-s", "/side/seq-", "x"),
+            List.of("create", "-c", "/side/container"),
+            List.of("create", "-t", "60000", "/side/ttl"),
+            List.of("create", "-e", "/side/eph"),
+            List.of("create", "/side"),
+            List.of("create", "/missing/child"),
+            List.of("ls", "/side"),
+            List.of("ls", "-R", "/side"),
+            List.of("get", "/side/a"),
+            List.of("get", "/side/b"),
+            List.of("get", "/nope"),
+            List.of("set", "/side/a", "2"),
+            List.of("set", "-v", "7", "/side/a", "3"),
+            List.of("get", "/side/a"),
+            List.of("getAcl", "/side"),
+            List.of("setAcl", "/side/b", "world:anyone:r"),
+            List.of("getAcl", "/side/b"),
+            List.of("set", "/side/b", "denied"),
+            List.of("delete", "/side"),
+            List.of("delete", "-v", "5", "/side/a"),
+            List.of("delete", "/side/a"),
+            List.of("delete", "-r", "/side"),
+            List.of("ls", "/side"));
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldAnswerEveryCommandAsAgainstApacheZooKeeper() throws Exception {
+        System.setProperty("zookeeper.extendedTypesEnabled", "true");
+        ZooKeeperServer apache = new ZooKeeperServer(dir.resolve("apache-snap").toFile(),
+                dir.resolve("apache-log").toFile(), 2000);
+        ServerCnxnFactory factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 100);
+        factory.startup(apache);
+        List<Cli.Result> fromApache;
+        try {
+            fromApache = runScript("127.0.0.1:" + factory.getLocalPort());
+            Cli.Result srvr = Cli.run("cluster", "--zookeeper", "127.0.0.1:" + factory.getLocalPort());
+            assertEquals(0, srvr.exitCode(), srvr.toString());
+            assertTrue(srvr.out().lines().skip(1).findFirst().orElseThrow().contains(" standalone "), srvr.out());
+        } finally {
+            factory.shutdown();
+            apache.shutdown();
+        }
+        List<Cli.Result> fromTandem;
+        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)))) {
+            fromTandem = runScript(tandem.zookeeperConnect());
+        }
+        for (int i = 0; i < SCRIPT.size(); i++) {
+            assertEquals(fromApache.get(i).toString(), fromTandem.get(i).toString(), "zk " + SCRIPT.get(i));
+        }
+        assertEquals(ExitCodes.OK, fromApache.get(0).exitCode());
+        assertEquals(ExitCodes.ERROR, fromApache.get(7).exitCode(), "the script does exercise failures");
+    }
+
+    private static List<Cli.Result> runScript(String server) {
+        List<Cli.Result> results = new ArrayList<>();
+        for (List<String> command : SCRIPT) {
+            List<String> args = new ArrayList<>(List.of("zk", command.get(0), "--server", server));
+            args.addAll(command.subList(1, command.size()));
+            results.add(Cli.run(args.toArray(String[]::new)));
+        }
+        return results;
+    }
+}
