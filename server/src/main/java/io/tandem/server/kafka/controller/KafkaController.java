@@ -245,13 +245,16 @@ public final class KafkaController implements AutoCloseable {
     private void onBrokersChanged() {
         if (!active) return;
         try {
-            Set<Integer> before = new HashSet<>(live.keySet());
+            Map<Integer, BrokerRegistration> before = new HashMap<>(live);
             live.clear();
             for (BrokerRegistration b : metadata.refreshLiveBrokers()) live.put(b.brokerId(), b);
             channels.update(live.values());
             Set<Integer> joined = new HashSet<>(live.keySet());
-            joined.removeAll(before);
-            Set<Integer> departed = new HashSet<>(before);
+            // A broker that registered again (restarted before its old session ended) lost all its roles: it is
+            // told everything again, as a newcomer.
+            joined.removeIf(id -> before.containsKey(id)
+                    && before.get(id).timestampMs() == live.get(id).timestampMs());
+            Set<Integer> departed = new HashSet<>(before.keySet());
             departed.removeAll(live.keySet());
             if (joined.isEmpty() && departed.isEmpty()) return;
             LOG.log(System.Logger.Level.INFO, "Controller {0}: brokers joined {1}, departed {2}", localBrokerId,
