@@ -80,7 +80,8 @@ public final class BrokerConfigKeys {
                 "zookeeper.connect", "zookeeper.session.timeout.ms", "group.min.session.timeout.ms",
                 "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "group.max.size",
                 "offset.metadata.max.bytes", "log.retention.check.interval.ms", "replica.lag.time.max.ms",
-                "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable"));
+                "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
+                "controlled.shutdown.enable"));
         IMPLEMENTED = Collections.unmodifiableSet(implemented);
         for (String name : IMPLEMENTED) {
             if (!KAFKA.containsKey(name)) throw new IllegalStateException(name + " is not a Kafka broker key");

@@ -69,6 +69,7 @@ public final class ErrorCodes {
     public static final short INVALID_UPDATE_VERSION = Errors.INVALID_UPDATE_VERSION.code();
     public static final short INELIGIBLE_REPLICA = Errors.INELIGIBLE_REPLICA.code();
     public static final short NOT_CONTROLLER = Errors.NOT_CONTROLLER.code();
+    public static final short BROKER_NOT_AVAILABLE = Errors.BROKER_NOT_AVAILABLE.code();
     public static final short STALE_CONTROLLER_EPOCH = Errors.STALE_CONTROLLER_EPOCH.code();
     public static final short NOT_ENOUGH_REPLICAS_AFTER_APPEND = Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND.code();
 

@@ -18,6 +18,8 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.message.AlterPartitionRequest;
 import io.tandem.kafka.wire.message.AlterPartitionResponse;
+import io.tandem.kafka.wire.message.ControlledShutdownRequest;
+import io.tandem.kafka.wire.message.ControlledShutdownResponse;
 import io.tandem.kafka.wire.message.LeaderAndIsrRequest;
 import io.tandem.kafka.wire.message.StopReplicaRequest;
 import io.tandem.kafka.wire.message.StopReplicaResponse;
@@ -66,6 +68,9 @@ public final class KafkaBroker implements AutoCloseable {
     static final int REPLICA_FETCH_MAX_BYTES = 1_048_576;
     /** How long a broker that is not the controller waits for a new topic's first leaders (CreateTopics). */
     static final long TOPIC_LEADERS_WAIT_MS = 30_000;
+    /** Kafka's controlled.shutdown.max.retries is 3; the backoff is shorter than Kafka's 5 s, for tests' sake. */
+    static final int CONTROLLED_SHUTDOWN_ATTEMPTS = 3;
+    static final long CONTROLLED_SHUTDOWN_BACKOFF_MS = 200;
     /** The offsets topic rolls smaller segments than other topics so compaction can run (Kafka's value). */
     static final String OFFSETS_TOPIC_SEGMENT_BYTES = "104857600";
 
@@ -78,6 +83,7 @@ public final class KafkaBroker implements AutoCloseable {
     private final DelayedOperationPurgatory<DelayedFetch> fetchPurgatory;
     private final long replicaLagTimeMaxMs;
     private final int replicaFetchMaxBytes;
+    private final boolean controlledShutdownEnabled;
     private final DelayedOperationPurgatory<DelayedResponse> producePurgatory;
     private ClusterMetadata metadata;
     private ReplicaManager replicas;
@@ -116,6 +122,7 @@ public final class KafkaBroker implements AutoCloseable {
         this.producePurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
         this.replicaLagTimeMaxMs = tandemConfig.getLong("replica.lag.time.max.ms", REPLICA_LAG_TIME_MAX_MS);
         this.replicaFetchMaxBytes = tandemConfig.getInt("replica.fetch.max.bytes", REPLICA_FETCH_MAX_BYTES);
+        this.controlledShutdownEnabled = Boolean.parseBoolean(tandemConfig.get("controlled.shutdown.enable", "true").trim());
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
                 "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
@@ -215,6 +222,12 @@ public final class KafkaBroker implements AutoCloseable {
     private AlterPartitionResponse sendAlterPartition(AlterPartitionRequest request) throws Exception {
         int controllerId = metadata.controllerId();
         if (controllerId == config.brokerId() && controller.isActive()) return controller.alterPartition(request);
+        return (AlterPartitionResponse) sendToController(ApiKey.ALTER_PARTITION, (short) 1, request);
+    }
+
+    /** A request to the controller over the wire, on one connection kept for it. */
+    private ApiMessage sendToController(ApiKey key, short version, ApiMessage request) throws IOException {
+        int controllerId = metadata.controllerId();
         BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == controllerId)
                 .findFirst().orElseThrow(() -> new IOException("controller " + controllerId + " is not known"));
         synchronized (this) {
@@ -224,7 +237,44 @@ public final class KafkaBroker implements AutoCloseable {
                 controllerChannel.retarget(target.host(), target.port());
             }
         }
-        return (AlterPartitionResponse) controllerChannel.send(ApiKey.ALTER_PARTITION, (short) 1, request);
+        return controllerChannel.send(key, version, request);
+    }
+
+    /**
+     * Before stopping, as Kafka's broker: asks the controller to move this broker's leaderships to other in-sync
+     * replicas (a few tries, bounded), so clients meet a new leader rather than a gap until the session ends.
+     */
+    private void controlledShutdown() {
+        for (int attempt = 0; attempt < CONTROLLED_SHUTDOWN_ATTEMPTS; attempt++) {
+            try {
+                int controllerId = metadata.controllerId();
+                ControlledShutdownResponse response;
+                if (controllerId == config.brokerId() && controller.isActive()) {
+                    response = controller.controlledShutdown(config.brokerId());
+                } else {
+                    ControlledShutdownRequest request = new ControlledShutdownRequest();
+                    request.brokerId = config.brokerId();
+                    request.brokerEpoch = -1;
+                    response = (ControlledShutdownResponse) sendToController(ApiKey.CONTROLLED_SHUTDOWN, (short) 3, request);
+                }
+                if (response.errorCode == NONE) {
+                    if (!response.remainingPartitions.isEmpty()) {
+                        LOG.log(System.Logger.Level.INFO, "Stopping broker {0} still leads {1} partitions without another"
+                                + " in-sync replica", config.brokerId(), response.remainingPartitions.size());
+                    }
+                    return;
+                }
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.DEBUG, "Controlled shutdown attempt failed: " + e);
+            }
+            try {
+                Thread.sleep(CONTROLLED_SHUTDOWN_BACKOFF_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        LOG.log(System.Logger.Level.WARNING, "Broker {0} stops without a controlled shutdown", config.brokerId());
     }
 
     /** The high watermark of a led partition moved, or its leadership changed: parked operations re-check. */
@@ -528,6 +578,7 @@ public final class KafkaBroker implements AutoCloseable {
     @Override
     public void close() {
         List<Exception> failures = new ArrayList<>();
+        if (controller != null && controlledShutdownEnabled) controlledShutdown();
         if (server != null) server.close();
         if (controller != null) controller.close();
         if (replicas != null) replicas.close();

@@ -52,6 +52,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -176,6 +177,27 @@ class ReplicationTest {
             }
             assertEquals("v20", rest.get(0), "the group resumed from its committed offset on the new coordinator");
             assertEquals(20, rest.size());
+        }
+    }
+
+    @Test
+    void shouldMoveLeadershipAwayBeforeAStoppingBrokerIsGone() throws Exception {
+        startBrokers(Map.of());
+        admin.createTopics(List.of(new NewTopic("handover", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        int leader = describe("handover").partitions().get(0).leader().id();
+        brokers.get(leader - 1).close();
+        brokers.set(leader - 1, null);
+        awaitLeaderChange("handover", 0, leader);
+        // ControlledShutdown: the controller moved the leadership (and the ISR) while the broker was still
+        // registered, so the state changed before the registration went (ZooKeeper's zxids order the two).
+        try (ZooKeeper zk = zkClient()) {
+            org.apache.zookeeper.data.Stat state = zk.exists("/brokers/topics/handover/partitions/0/state", false);
+            org.apache.zookeeper.data.Stat ids = zk.exists("/brokers/ids", false);
+            assertTrue(state.getMzxid() < ids.getPzxid(), "leadership moved at zxid " + state.getMzxid()
+                    + ", after broker " + leader + "'s registration went at " + ids.getPzxid());
+            String data = new String(zk.getData("/brokers/topics/handover/partitions/0/state", false, null),
+                    StandardCharsets.UTF_8);
+            assertFalse(data.matches(".*\"isr\":\\[[^\\]]*\\b" + leader + "\\b.*"), data);
         }
     }
 

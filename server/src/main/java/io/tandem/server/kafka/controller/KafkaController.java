@@ -125,6 +125,15 @@ public final class KafkaController implements AutoCloseable {
         return call(() -> onAlterPartition(request));
     }
 
+    /**
+     * ControlledShutdown from a stopping broker: its leaderships move to other in-sync replicas and it leaves the
+     * ISRs it is in, before it goes, so clients see a new leader instead of a missing one. Answers the partitions it
+     * still leads (no other in-sync replica to take over), as Kafka's controller does.
+     */
+    public io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId) throws Exception {
+        return call(() -> onControlledShutdown(brokerId));
+    }
+
     private void enqueue(Runnable event) {
         if (closed) return;
         try {
@@ -395,6 +404,46 @@ public final class KafkaController implements AutoCloseable {
             response.topics.add(topicResult);
         }
         if (!changed.isEmpty()) sendUpdateMetadata(live.keySet(), changed);
+        return response;
+    }
+
+    private io.tandem.kafka.wire.message.ControlledShutdownResponse onControlledShutdown(int brokerId) throws Exception {
+        var response = new io.tandem.kafka.wire.message.ControlledShutdownResponse();
+        if (!active) {
+            response.errorCode = NOT_CONTROLLER;
+            return response;
+        }
+        if (!live.containsKey(brokerId)) {
+            response.errorCode = BROKER_NOT_AVAILABLE;
+            return response;
+        }
+        List<TopicPartition> changed = new ArrayList<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(states.entrySet())) {
+            PartitionState state = e.getValue();
+            if (!state.isr().contains(brokerId)) continue;
+            List<Integer> isr = state.isr().stream().filter(r -> r != brokerId).toList();
+            int leader = state.leader();
+            if (leader == brokerId) {
+                List<Integer> replicas = topics.get(e.getKey().topic()).replicas().get(e.getKey().partition());
+                Integer next = replicas.stream().filter(r -> isr.contains(r) && live.containsKey(r)).findFirst().orElse(null);
+                if (next == null) {
+                    var remaining = new io.tandem.kafka.wire.message.ControlledShutdownResponse.RemainingPartition();
+                    remaining.topicName = e.getKey().topic();
+                    remaining.partitionIndex = e.getKey().partition();
+                    response.remainingPartitions.add(remaining);
+                    continue;
+                }
+                leader = next;
+            }
+            if (writeState(e.getKey(), new PartitionState(leader, state.leaderEpoch() + 1, epoch, isr,
+                    state.zkVersion())) != null) {
+                changed.add(e.getKey());
+            }
+        }
+        for (int broker : live.keySet()) sendLeaderAndIsr(broker, partitionsOn(broker, changed), false);
+        sendUpdateMetadata(live.keySet(), changed);
+        LOG.log(System.Logger.Level.INFO, "Controlled shutdown of broker {0}: {1} partitions moved, {2} remain",
+                brokerId, changed.size(), response.remainingPartitions.size());
         return response;
     }
 
