@@ -64,6 +64,14 @@ public final class BrokerConfigKeys {
                 {"num.io.threads", "8", "INT"},
                 {"num.network.threads", "3", "INT"},
                 {"queued.max.requests", "500", "INT"},
+                // Tandem bounds request memory by default (Kafka's default is -1, unbounded); see BrokerConfig.
+                {"queued.max.request.bytes", "104857600", "LONG"},
+                {"max.connections", "2147483647", "INT"},
+                {"max.connections.per.ip", "2147483647", "INT"},
+                {"connections.max.idle.ms", "600000", "LONG"},
+                {"max.incremental.fetch.session.cache.slots", "1000", "INT"},
+                {"producer.id.expiration.ms", "86400000", "INT"},
+                {"producer.id.expiration.check.interval.ms", "600000", "INT"},
                 {"socket.request.max.bytes", "104857600", "INT"},
                 {"socket.send.buffer.bytes", "102400", "INT"},
                 {"socket.receive.buffer.bytes", "102400", "INT"},
@@ -74,6 +82,7 @@ public final class BrokerConfigKeys {
                 // Tandem's default is 1 (Kafka's 3) so that one node works out of the box; see BrokerConfig.
                 {"offsets.topic.replication.factor", "1", "SHORT"},
                 {"offsets.retention.minutes", "10080", "INT"},
+                {"offsets.retention.check.interval.ms", "600000", "LONG"},
                 {"offset.metadata.max.bytes", "4096", "INT"},
                 {"group.initial.rebalance.delay.ms", "3000", "INT"},
                 {"group.min.session.timeout.ms", "6000", "INT"},

@@ -18,6 +18,8 @@ import io.tandem.server.kafka.metadata.ZkZnodeStore;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 import io.tandem.server.kafka.network.ApiRegistry;
 import io.tandem.server.kafka.network.KafkaServer;
+import io.tandem.server.kafka.network.ListenerLimits;
+import io.tandem.server.kafka.network.RequestDispatcher;
 import io.tandem.server.kafka.producer.ProducerIdManager;
 import io.tandem.server.kafka.purgatory.DelayedOperationPurgatory;
 
@@ -28,12 +30,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -43,8 +42,6 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  */
 public final class KafkaBroker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaBroker.class.getName());
-    /** Kafka's queued.max.requests: requests waiting for a handler thread before new ones run on the caller. */
-    static final int QUEUED_REQUESTS_MAX = 500;
     /** Long polls and acks=all produces parked at once; beyond this they are answered at once. */
     static final int PARKED_OPERATIONS_MAX = 100_000;
     /** How often the group coordinator's deadlines are checked. */
@@ -54,7 +51,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     private final BrokerConfig config;
     private final TopicConfigs topicConfigs;
-    private final ThreadPoolExecutor requestExecutor;
+    private final RequestDispatcher requestExecutor;
     private final ScheduledExecutorService scheduler;
     private final HashedWheelTimer timer;
     private final LogManager logs;
@@ -68,13 +65,8 @@ public final class KafkaBroker implements AutoCloseable {
     private KafkaBroker(BrokerConfig config, TandemConfig tandemConfig) throws IOException {
         this.config = config;
         this.topicConfigs = new TopicConfigs(tandemConfig);
-        AtomicInteger threadIds = new AtomicInteger();
-        this.requestExecutor = new ThreadPoolExecutor(config.ioThreads(), config.ioThreads(), 60, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(QUEUED_REQUESTS_MAX), r -> {
-                    Thread t = new Thread(r, "kafka-request-handler-" + threadIds.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.CallerRunsPolicy());
+        // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
+        this.requestExecutor = new RequestDispatcher(config.ioThreads(), config.queuedMaxRequests());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kafka-scheduler");
             t.setDaemon(true);
@@ -110,19 +102,23 @@ public final class KafkaBroker implements AutoCloseable {
         ApiRegistry registry = Handlers.registry(this);
         if (config.port() == 0) {
             // A free port is only known after binding; nobody can connect before start() returns it anyway.
-            server = KafkaServer.start(config.bindHost(), 0, config.socketRequestMaxBytes(), config.networkThreads(),
-                    registry, requestExecutor);
+            server = KafkaServer.start(config.bindHost(), 0, listenerLimits(), registry, requestExecutor);
             startMetadata(zookeeperConnect, server.port());
         } else {
             startMetadata(zookeeperConnect, config.port());
-            server = KafkaServer.start(config.bindHost(), config.port(), config.socketRequestMaxBytes(),
-                    config.networkThreads(), registry, requestExecutor);
+            server = KafkaServer.start(config.bindHost(), config.port(), listenerLimits(), registry,
+                    requestExecutor);
         }
         scheduler.scheduleWithFixedDelay(this::tickGroups, GROUP_TICK_MS, GROUP_TICK_MS, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::maintainLogs, config.logRetentionCheckIntervalMs(),
                 config.logRetentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(fetchPurgatory::purgeCompleted, 1, 1, TimeUnit.SECONDS);
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(server.port()));
+    }
+
+    private ListenerLimits listenerLimits() {
+        return new ListenerLimits(config.socketRequestMaxBytes(), config.networkThreads(), config.maxConnections(),
+                config.maxConnectionsPerIp(), config.connectionsMaxIdleMs(), config.queuedMaxRequestBytes());
     }
 
     private void startMetadata(String zookeeperConnect, int port) throws Exception {
@@ -298,9 +294,8 @@ public final class KafkaBroker implements AutoCloseable {
         List<Exception> failures = new ArrayList<>();
         if (server != null) server.close();
         scheduler.shutdownNow();
-        requestExecutor.shutdown();
         try {
-            requestExecutor.awaitTermination(5, TimeUnit.SECONDS);
+            requestExecutor.close(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
