@@ -113,6 +113,8 @@ public final class KafkaBroker implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(this::maintainLogs, config.logRetentionCheckIntervalMs(),
                 config.logRetentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(fetchPurgatory::purgeCompleted, 1, 1, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(this::expireProducers, config.producerIdExpirationCheckIntervalMs(),
+                config.producerIdExpirationCheckIntervalMs(), TimeUnit.MILLISECONDS);
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(server.port()));
     }
 
@@ -245,6 +247,13 @@ public final class KafkaBroker implements AutoCloseable {
             groups.tick(System.currentTimeMillis());
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "Group coordinator tick failed", e);
+        }
+    }
+
+    private void expireProducers() {
+        long now = System.currentTimeMillis();
+        for (Partition partition : logs.partitions().values()) {
+            partition.expireProducers(now, config.producerIdExpirationMs());
         }
     }
 
