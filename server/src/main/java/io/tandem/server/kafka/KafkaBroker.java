@@ -115,6 +115,8 @@ public final class KafkaBroker implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(fetchPurgatory::purgeCompleted, 1, 1, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(this::expireProducers, config.producerIdExpirationCheckIntervalMs(),
                 config.producerIdExpirationCheckIntervalMs(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::expireOffsets, config.offsetsRetentionCheckIntervalMs(),
+                config.offsetsRetentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(server.port()));
     }
 
@@ -253,7 +255,24 @@ public final class KafkaBroker implements AutoCloseable {
     private void expireProducers() {
         long now = System.currentTimeMillis();
         for (Partition partition : logs.partitions().values()) {
-            partition.expireProducers(now, config.producerIdExpirationMs());
+            try {
+                partition.expireProducers(now, config.producerIdExpirationMs());
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "Producer state expiry of " + partition.topicPartition() + " failed", e);
+            }
+        }
+    }
+
+    private void expireOffsets() {
+        long startNanos = System.nanoTime();
+        try {
+            int expired = groups.expireOffsets(System.currentTimeMillis(), config.offsetsRetentionMinutes() * 60_000L);
+            if (expired > 0) {
+                LOG.log(System.Logger.Level.INFO, "Removed {0} expired offsets in {1} ms", expired,
+                        Long.toString((System.nanoTime() - startNanos) / 1_000_000));
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "Offset expiry failed", e);
         }
     }
 

@@ -6,6 +6,12 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.CreateTopicsRequest;
 import io.tandem.kafka.wire.message.CreateTopicsResponse;
+import io.tandem.kafka.wire.message.ListGroupsRequest;
+import io.tandem.kafka.wire.message.ListGroupsResponse;
+import io.tandem.kafka.wire.message.OffsetCommitRequest;
+import io.tandem.kafka.wire.message.OffsetCommitResponse;
+import io.tandem.kafka.wire.message.OffsetFetchRequest;
+import io.tandem.kafka.wire.message.OffsetFetchResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
@@ -35,10 +41,14 @@ class BrokerStateExpiryTest {
     }
 
     private static void createTopic(RawKafkaConnection c, String name) throws Exception {
+        createTopic(c, name, 1);
+    }
+
+    private static void createTopic(RawKafkaConnection c, String name, int partitions) throws Exception {
         CreateTopicsRequest request = new CreateTopicsRequest();
         CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();
         topic.name = name;
-        topic.numPartitions = 1;
+        topic.numPartitions = partitions;
         topic.replicationFactor = 1;
         request.topics.add(topic);
         int id = c.send(ApiKey.CREATE_TOPICS, (short) 7, request);
@@ -83,6 +93,76 @@ class BrokerStateExpiryTest {
                 error = produceIdempotent(c, "idem", 4242, 5);
             } while (error != Errors.NONE.code() && System.currentTimeMillis() < deadline);
             assertEquals(Errors.NONE.code(), error, "an expired producer is unknown again and any sequence is accepted");
+        }
+    }
+
+    /** OffsetCommit v1 for a standalone consumer (generation -1), with an explicit commit timestamp (-1: now). */
+    private static short commit(RawKafkaConnection c, String group, String topic, int partition, long offset,
+                                long commitTimestamp) throws Exception {
+        OffsetCommitRequest request = new OffsetCommitRequest();
+        request.groupId = group;
+        request.generationIdOrMemberEpoch = -1;
+        request.memberId = "";
+        OffsetCommitRequest.OffsetCommitRequestTopic t = new OffsetCommitRequest.OffsetCommitRequestTopic();
+        t.name = topic;
+        OffsetCommitRequest.OffsetCommitRequestPartition p = new OffsetCommitRequest.OffsetCommitRequestPartition();
+        p.partitionIndex = partition;
+        p.committedOffset = offset;
+        p.commitTimestamp = commitTimestamp;
+        p.committedMetadata = "";
+        t.partitions.add(p);
+        request.topics.add(t);
+        int id = c.send(ApiKey.OFFSET_COMMIT, (short) 1, request);
+        return c.receive(id, (short) 0, (short) 1, OffsetCommitResponse::read).topics.get(0).partitions.get(0).errorCode;
+    }
+
+    /** The committed offset of one partition (OffsetFetch v1), -1 if none. */
+    private static long committed(RawKafkaConnection c, String group, String topic, int partition) throws Exception {
+        OffsetFetchRequest request = new OffsetFetchRequest();
+        request.groupId = group;
+        OffsetFetchRequest.OffsetFetchRequestTopic t = new OffsetFetchRequest.OffsetFetchRequestTopic();
+        t.name = topic;
+        t.partitionIndexes.add(partition);
+        request.topics = new java.util.ArrayList<>(java.util.List.of(t));
+        int id = c.send(ApiKey.OFFSET_FETCH, (short) 1, request);
+        return c.receive(id, (short) 0, (short) 1, OffsetFetchResponse::read).topics.get(0).partitions.get(0)
+                .committedOffset;
+    }
+
+    private static java.util.List<String> groups(RawKafkaConnection c) throws Exception {
+        int id = c.send(ApiKey.LIST_GROUPS, (short) 0, new ListGroupsRequest());
+        return c.receive(id, (short) 0, (short) 0, ListGroupsResponse::read).groups.stream().map(g -> g.groupId).toList();
+    }
+
+    @Test
+    void shouldExpireCommittedOffsetsAfterOffsetsRetentionMinutesAndKeepThemExpiredAfterARestart() throws Exception {
+        TandemConfig config = config("offsets.retention.check.interval.ms", "200");
+        // Kafka 3.9 honours an OffsetCommit v1 commit timestamp: retention of a standalone group's offset counts from it.
+        long eightDaysAgo = System.currentTimeMillis() - (10080 + 24 * 60) * 60_000L;
+        try (Tandem tandem = Tandem.start(config);
+             RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
+            createTopic(c, "offsets", 2);
+            assertEquals(Errors.NONE.code(), commit(c, "old-only", "offsets", 0, 11, eightDaysAgo));
+            assertEquals(Errors.NONE.code(), commit(c, "mixed", "offsets", 0, 12, eightDaysAgo));
+            assertEquals(Errors.NONE.code(), commit(c, "mixed", "offsets", 1, 13, -1));
+            long deadline = System.currentTimeMillis() + 10_000;
+            // The check runs every 200 ms; the two old commits may fall on either side of a run.
+            while ((committed(c, "old-only", "offsets", 0) != -1 || committed(c, "mixed", "offsets", 0) != -1)
+                    && System.currentTimeMillis() < deadline) {
+                Thread.sleep(100);
+            }
+            assertEquals(-1, committed(c, "old-only", "offsets", 0), "the week-old offset expired");
+            assertEquals(-1, committed(c, "mixed", "offsets", 0));
+            assertEquals(13, committed(c, "mixed", "offsets", 1), "a fresh offset is kept");
+            java.util.List<String> listed = groups(c);
+            assertTrue(listed.contains("mixed"), listed.toString());
+            assertFalse(listed.contains("old-only"), "a group left without offsets is removed: " + listed);
+        }
+        try (Tandem tandem = Tandem.start(config);
+             RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
+            assertEquals(-1, committed(c, "old-only", "offsets", 0), "expired offsets stay expired after a restart");
+            assertEquals(-1, committed(c, "mixed", "offsets", 0));
+            assertEquals(13, committed(c, "mixed", "offsets", 1));
         }
     }
 }
