@@ -6,6 +6,8 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.CreateTopicsRequest;
 import io.tandem.kafka.wire.message.CreateTopicsResponse;
+import io.tandem.kafka.wire.message.FetchRequest;
+import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.ListGroupsRequest;
 import io.tandem.kafka.wire.message.ListGroupsResponse;
 import io.tandem.kafka.wire.message.OffsetCommitRequest;
@@ -163,6 +165,48 @@ class BrokerStateExpiryTest {
             assertEquals(-1, committed(c, "old-only", "offsets", 0), "expired offsets stay expired after a restart");
             assertEquals(-1, committed(c, "mixed", "offsets", 0));
             assertEquals(13, committed(c, "mixed", "offsets", 1));
+        }
+    }
+
+    /** A Fetch v12 that answers at once; sessionId/epoch as given, partition 0 of the topic unless incremental. */
+    private static FetchResponse fetch(RawKafkaConnection c, String topic, int sessionId, int epoch) throws Exception {
+        FetchRequest request = new FetchRequest();
+        request.replicaId = -1;
+        request.maxWaitMs = 0;
+        request.minBytes = 0;
+        request.maxBytes = 1 << 20;
+        request.sessionId = sessionId;
+        request.sessionEpoch = epoch;
+        if (epoch == 0) {
+            FetchRequest.FetchTopic t = new FetchRequest.FetchTopic();
+            t.topic = topic;
+            FetchRequest.FetchPartition p = new FetchRequest.FetchPartition();
+            p.partition = 0;
+            p.fetchOffset = 0;
+            p.partitionMaxBytes = 1024;
+            t.partitions.add(p);
+            request.topics.add(t);
+        }
+        int id = c.send(ApiKey.FETCH, (short) 12, request);
+        return c.receive(id, (short) 1, (short) 12, FetchResponse::read);
+    }
+
+    @Test
+    void shouldServeAFullFetchWithoutASessionWhenEverySlotHoldsARecentSession() throws Exception {
+        try (Tandem tandem = Tandem.start(config("max.incremental.fetch.session.cache.slots", "2"));
+             RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
+            createTopic(c, "sessions");
+            FetchResponse first = fetch(c, "sessions", 0, 0);
+            FetchResponse second = fetch(c, "sessions", 0, 0);
+            assertNotEquals(0, first.sessionId);
+            assertNotEquals(0, second.sessionId);
+            FetchResponse third = fetch(c, "sessions", 0, 0);
+            assertEquals(Errors.NONE.code(), third.errorCode);
+            assertEquals(0, third.sessionId, "no slot: answered in full without a session");
+            assertEquals(1, third.responses.size());
+            assertEquals(Errors.NONE.code(), fetch(c, "sessions", first.sessionId, 1).errorCode,
+                    "the cached sessions are not evicted by a newcomer");
+            assertEquals(Errors.NONE.code(), fetch(c, "sessions", second.sessionId, 1).errorCode);
         }
     }
 }
