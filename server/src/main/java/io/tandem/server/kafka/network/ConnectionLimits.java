@@ -29,7 +29,9 @@ final class ConnectionLimits {
 
     /** Counts a new connection, or returns false if it must be closed. Its count goes when it closes. */
     boolean admit(Channel connection) {
-        InetAddress address = ((InetSocketAddress) connection.remoteAddress()).getAddress();
+        InetSocketAddress remote = (InetSocketAddress) connection.remoteAddress();
+        if (remote == null) return false; // already closed by the peer
+        InetAddress address = remote.getAddress();
         Channel listener = connection.parent();
         synchronized (this) {
             int fromAddress = perIp.getOrDefault(address, 0);

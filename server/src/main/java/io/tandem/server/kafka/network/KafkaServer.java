@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.network;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -22,6 +23,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class KafkaServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaServer.class.getName());
+    /** The most one socket read takes from a connection. */
+    static final int SOCKET_READ_BYTES_MAX = 64 * 1024;
 
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -47,6 +50,10 @@ public final class KafkaServer implements AutoCloseable {
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    // Stated rather than left to Netty's default: one socket read brings at most 64 KiB, which is
+                    // all a muted connection holds beyond its request (see ReadGate).
+                    .childOption(ChannelOption.RCVBUF_ALLOCATOR,
+                            new AdaptiveRecvByteBufAllocator(64, 2048, SOCKET_READ_BYTES_MAX))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
