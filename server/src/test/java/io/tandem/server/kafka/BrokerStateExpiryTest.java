@@ -101,7 +101,13 @@ class BrokerStateExpiryTest {
     /** OffsetCommit v1 for a standalone consumer (generation -1), with an explicit commit timestamp (-1: now). */
     private static short commit(RawKafkaConnection c, String group, String topic, int partition, long offset,
                                 long commitTimestamp) throws Exception {
+        return commit(c, (short) 1, group, topic, partition, offset, commitTimestamp, -1);
+    }
+
+    private static short commit(RawKafkaConnection c, short version, String group, String topic, int partition,
+                                long offset, long commitTimestamp, long retentionTimeMs) throws Exception {
         OffsetCommitRequest request = new OffsetCommitRequest();
+        request.retentionTimeMs = retentionTimeMs;
         request.groupId = group;
         request.generationIdOrMemberEpoch = -1;
         request.memberId = "";
@@ -114,8 +120,8 @@ class BrokerStateExpiryTest {
         p.committedMetadata = "";
         t.partitions.add(p);
         request.topics.add(t);
-        int id = c.send(ApiKey.OFFSET_COMMIT, (short) 1, request);
-        return c.receive(id, (short) 0, (short) 1, OffsetCommitResponse::read).topics.get(0).partitions.get(0).errorCode;
+        int id = c.send(ApiKey.OFFSET_COMMIT, version, request);
+        return c.receive(id, (short) 0, version, OffsetCommitResponse::read).topics.get(0).partitions.get(0).errorCode;
     }
 
     /** The committed offset of one partition (OffsetFetch v1), -1 if none. */
@@ -165,6 +171,23 @@ class BrokerStateExpiryTest {
             assertEquals(-1, committed(c, "old-only", "offsets", 0), "expired offsets stay expired after a restart");
             assertEquals(-1, committed(c, "mixed", "offsets", 0));
             assertEquals(13, committed(c, "mixed", "offsets", 1));
+        }
+    }
+
+    @Test
+    void shouldExpireAnOffsetCommittedWithARetentionTimeOfItsOwnAtThatTime() throws Exception {
+        try (Tandem tandem = Tandem.start(config("offsets.retention.check.interval.ms", "100"));
+             RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
+            createTopic(c, "own-retention", 2);
+            // OffsetCommit v2 (kafka-python's version) with retention_time_ms, which Kafka 3.9 still honours.
+            assertEquals(Errors.NONE.code(), commit(c, (short) 2, "short-lived", "own-retention", 0, 5, -1, 300));
+            assertEquals(Errors.NONE.code(), commit(c, (short) 2, "short-lived", "own-retention", 1, 6, -1, -1));
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (committed(c, "short-lived", "own-retention", 0) != -1 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(100);
+            }
+            assertEquals(-1, committed(c, "short-lived", "own-retention", 0), "expired after its own 300 ms");
+            assertEquals(6, committed(c, "short-lived", "own-retention", 1), "the broker's week applies to the other");
         }
     }
 

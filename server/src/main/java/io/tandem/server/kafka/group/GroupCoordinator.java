@@ -544,7 +544,7 @@ public final class GroupCoordinator {
                 continue;
             }
             CommittedOffset stored = new CommittedOffset(offset.offset(), offset.leaderEpoch(), metadata,
-                    offset.commitTimestampMs() < 0 ? nowMs : offset.commitTimestampMs());
+                    offset.commitTimestampMs() < 0 ? nowMs : offset.commitTimestampMs(), offset.expireTimestampMs());
             accepted.put(e.getKey(), stored);
             results.put(e.getKey(), NONE);
         }

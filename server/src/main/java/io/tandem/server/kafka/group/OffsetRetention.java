@@ -14,7 +14,8 @@ import java.util.Map;
  * <li>its commit, for a group known only from its commits (standalone consumers using assign());</li>
  * <li>its commit, for a Stable consumer group, but only on topics none of its members subscribes to.</li>
  * </ul>
- * A group in any other state keeps its offsets.
+ * An offset committed with its own retention time (OffsetCommit v2-v4 {@code retention_time_ms}) expires at commit
+ * time plus that instead, under the same group conditions. A group in any other state keeps its offsets.
  */
 final class OffsetRetention {
     private OffsetRetention() {
@@ -28,9 +29,14 @@ final class OffsetRetention {
         if (!emptyWithHistory && !standalone && !stableConsumer) return expired;
         for (Map.Entry<TopicPartition, CommittedOffset> e : group.offsets.entrySet()) {
             if (stableConsumer && group.isSubscribedTo(e.getKey().topic())) continue;
+            CommittedOffset offset = e.getValue();
+            if (offset.expireTimestampMs() != CommittedOffset.NO_EXPIRE_TIMESTAMP) {
+                // The retention time an OffsetCommit v2-v4 gave for this offset replaces the broker's.
+                if (nowMs >= offset.expireTimestampMs()) expired.add(e.getKey());
+                continue;
+            }
             // Without the time it became empty (not kept across restarts) Kafka, too, counts from the commit.
-            long since = emptyWithHistory && group.emptySinceMs >= 0 ? group.emptySinceMs
-                    : e.getValue().commitTimestampMs();
+            long since = emptyWithHistory && group.emptySinceMs >= 0 ? group.emptySinceMs : offset.commitTimestampMs();
             if (nowMs - since >= retentionMs) expired.add(e.getKey());
         }
         return expired;

@@ -367,4 +367,12 @@ class GroupCoordinatorTest {
         assertEquals(0, coordinator.expireOffsets(now + 10 * RETENTION_MS, RETENTION_MS));
         assertEquals(1, coordinator.fetchOffsets("g", null).size());
     }
+
+    @Test
+    void shouldExpireAnOffsetCommittedWithItsOwnRetentionTimeAtThatTime() {
+        TopicPartition tp = new TopicPartition("t", 0);
+        coordinator.commitOffsets("simple", "", null, -1, Map.of(tp, new CommittedOffset(1, -1, "", -1, now + 500)), now);
+        assertEquals(0, coordinator.expireOffsets(now + 499, RETENTION_MS));
+        assertEquals(1, coordinator.expireOffsets(now + 500, RETENTION_MS), "the commit's retention, not the broker's");
+    }
 }
