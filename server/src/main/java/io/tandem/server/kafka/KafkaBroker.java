@@ -51,6 +51,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     private final BrokerConfig config;
     private final TopicConfigs topicConfigs;
+    private final ListenerLimits listenerLimits;
     private final RequestDispatcher requestExecutor;
     private final ScheduledExecutorService scheduler;
     private final HashedWheelTimer timer;
@@ -64,6 +65,10 @@ public final class KafkaBroker implements AutoCloseable {
 
     private KafkaBroker(BrokerConfig config, TandemConfig tandemConfig) throws IOException {
         this.config = config;
+        // Checked first, so a bad limit refuses to start before anything is opened or registered.
+        this.listenerLimits = new ListenerLimits(config.socketRequestMaxBytes(), config.networkThreads(),
+                config.maxConnections(), config.maxConnectionsPerIp(), config.connectionsMaxIdleMs(),
+                config.queuedMaxRequestBytes());
         this.topicConfigs = new TopicConfigs(tandemConfig);
         // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
         this.requestExecutor = new RequestDispatcher(config.ioThreads(), config.queuedMaxRequests());
@@ -102,11 +107,11 @@ public final class KafkaBroker implements AutoCloseable {
         ApiRegistry registry = Handlers.registry(this);
         if (config.port() == 0) {
             // A free port is only known after binding; nobody can connect before start() returns it anyway.
-            server = KafkaServer.start(config.bindHost(), 0, listenerLimits(), registry, requestExecutor);
+            server = KafkaServer.start(config.bindHost(), 0, listenerLimits, registry, requestExecutor);
             startMetadata(zookeeperConnect, server.port());
         } else {
             startMetadata(zookeeperConnect, config.port());
-            server = KafkaServer.start(config.bindHost(), config.port(), listenerLimits(), registry,
+            server = KafkaServer.start(config.bindHost(), config.port(), listenerLimits, registry,
                     requestExecutor);
         }
         scheduler.scheduleWithFixedDelay(this::tickGroups, GROUP_TICK_MS, GROUP_TICK_MS, TimeUnit.MILLISECONDS);
@@ -118,11 +123,6 @@ public final class KafkaBroker implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(this::expireOffsets, config.offsetsRetentionCheckIntervalMs(),
                 config.offsetsRetentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(server.port()));
-    }
-
-    private ListenerLimits listenerLimits() {
-        return new ListenerLimits(config.socketRequestMaxBytes(), config.networkThreads(), config.maxConnections(),
-                config.maxConnectionsPerIp(), config.connectionsMaxIdleMs(), config.queuedMaxRequestBytes());
     }
 
     private void startMetadata(String zookeeperConnect, int port) throws Exception {

@@ -58,8 +58,4 @@ final class ConnectionLimits {
         total--;
         if (total < connectionsMax && !listener.config().isAutoRead()) listener.config().setAutoRead(true);
     }
-
-    synchronized int connections() {
-        return total;
-    }
 }
