@@ -34,7 +34,24 @@ public record BrokerConfig(
         int groupMaxSize,
         int offsetMetadataMaxBytes,
         long logRetentionCheckIntervalMs,
-        boolean deleteTopicEnable) {
+        boolean deleteTopicEnable,
+        long queuedMaxRequestBytes,
+        int maxConnections,
+        int maxConnectionsPerIp,
+        long connectionsMaxIdleMs,
+        long producerIdExpirationMs,
+        long producerIdExpirationCheckIntervalMs,
+        int offsetsRetentionMinutes,
+        long offsetsRetentionCheckIntervalMs,
+        int fetchSessionCacheSlots) {
+
+    /**
+     * Tandem's default for queued.max.request.bytes (Kafka's is -1, unbounded): Kafka's default socket.request.max.bytes,
+     * so request memory stays within about two largest frames (a frame may start while anything is left) instead of
+     * growing with the number of connections. Raised to socket.request.max.bytes when that is set higher, since a
+     * frame must fit into the pool.
+     */
+    public static final long QUEUED_MAX_REQUEST_BYTES_DEFAULT = 104857600;
 
     public static BrokerConfig from(TandemConfig config) {
         String logDirs = config.get("log.dirs", config.get("log.dir"));
@@ -84,7 +101,17 @@ public record BrokerConfig(
                 config.getInt("group.max.size", Integer.MAX_VALUE),
                 config.getInt("offset.metadata.max.bytes", 4096),
                 config.getLong("log.retention.check.interval.ms", 300000),
-                Boolean.parseBoolean(config.get("delete.topic.enable", "true")));
+                Boolean.parseBoolean(config.get("delete.topic.enable", "true")),
+                config.getLong("queued.max.request.bytes", Math.max(QUEUED_MAX_REQUEST_BYTES_DEFAULT,
+                        config.getInt("socket.request.max.bytes", 104857600))),
+                config.getInt("max.connections", Integer.MAX_VALUE),
+                config.getInt("max.connections.per.ip", Integer.MAX_VALUE),
+                config.getLong("connections.max.idle.ms", 600000),
+                config.getLong("producer.id.expiration.ms", 86400000),
+                config.getLong("producer.id.expiration.check.interval.ms", 600000),
+                config.getInt("offsets.retention.minutes", 10080),
+                config.getLong("offsets.retention.check.interval.ms", 600000),
+                config.getInt("max.incremental.fetch.session.cache.slots", 1000));
     }
 
     /** A listener as Kafka writes it: {@code NAME://host:port}, host may be empty (all interfaces). */

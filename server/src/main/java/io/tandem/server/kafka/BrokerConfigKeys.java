@@ -63,7 +63,7 @@ public final class BrokerConfigKeys {
      * do) and offsets.topic.replication.factor (Kafka's 3 refuses to create the offsets topic on one node).
      */
     private static final Map<String, String> TANDEM_DEFAULTS = Map.of("broker.id", "0",
-            "offsets.topic.replication.factor", "1");
+            "offsets.topic.replication.factor", "1", "queued.max.request.bytes", "104857600");
 
     /** Kafka's ConfigDef validators of the implemented keys, with Kafka's wording. */
     private static final Map<String, Double> AT_LEAST = new HashMap<>();
@@ -81,7 +81,10 @@ public final class BrokerConfigKeys {
                 "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "group.max.size",
                 "offset.metadata.max.bytes", "log.retention.check.interval.ms", "replica.lag.time.max.ms",
                 "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
-                "controlled.shutdown.enable"));
+                "controlled.shutdown.enable", "queued.max.request.bytes", "max.connections", "max.connections.per.ip",
+                "connections.max.idle.ms", "max.incremental.fetch.session.cache.slots", "producer.id.expiration.ms",
+                "producer.id.expiration.check.interval.ms", "offsets.retention.minutes",
+                "offsets.retention.check.interval.ms"));
         IMPLEMENTED = Collections.unmodifiableSet(implemented);
         for (String name : IMPLEMENTED) {
             if (!KAFKA.containsKey(name)) throw new IllegalStateException(name + " is not a Kafka broker key");

@@ -33,6 +33,8 @@ import io.tandem.server.kafka.metadata.ZkZnodeStore;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 import io.tandem.server.kafka.network.ApiRegistry;
 import io.tandem.server.kafka.network.KafkaServer;
+import io.tandem.server.kafka.network.ListenerLimits;
+import io.tandem.server.kafka.network.RequestDispatcher;
 import io.tandem.server.kafka.producer.ProducerIdManager;
 import io.tandem.server.kafka.purgatory.DelayedOperationPurgatory;
 
@@ -43,12 +45,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -76,7 +75,8 @@ public final class KafkaBroker implements AutoCloseable {
 
     private final BrokerConfig config;
     private final TopicConfigs topicConfigs;
-    private final ThreadPoolExecutor requestExecutor;
+    private final ListenerLimits listenerLimits;
+    private final RequestDispatcher requestExecutor;
     private final ScheduledExecutorService scheduler;
     private final HashedWheelTimer timer;
     private final LogManager logs;
@@ -98,15 +98,13 @@ public final class KafkaBroker implements AutoCloseable {
 
     private KafkaBroker(BrokerConfig config, TandemConfig tandemConfig) throws IOException {
         this.config = config;
+        // Checked first, so a bad limit refuses to start before anything is opened or registered.
+        this.listenerLimits = new ListenerLimits(config.socketRequestMaxBytes(), config.networkThreads(),
+                config.maxConnections(), config.maxConnectionsPerIp(), config.connectionsMaxIdleMs(),
+                config.queuedMaxRequestBytes());
         this.topicConfigs = new TopicConfigs(tandemConfig);
-        AtomicInteger threadIds = new AtomicInteger();
-        this.requestExecutor = new ThreadPoolExecutor(config.ioThreads(), config.ioThreads(), 60, TimeUnit.SECONDS,
-                // queued.max.requests: requests waiting for a handler thread before new ones run on the caller.
-                new ArrayBlockingQueue<>(config.queuedMaxRequests()), r -> {
-                    Thread t = new Thread(r, "kafka-request-handler-" + threadIds.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.CallerRunsPolicy());
+        // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
+        this.requestExecutor = new RequestDispatcher(config.ioThreads(), config.queuedMaxRequests());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kafka-scheduler");
             t.setDaemon(true);
@@ -150,13 +148,12 @@ public final class KafkaBroker implements AutoCloseable {
         ApiRegistry registry = Handlers.registry(this);
         if (config.port() == 0) {
             // A free port is only known after binding; nobody can connect before start() returns it anyway.
-            server = KafkaServer.start(config.bindHost(), 0, config.socketRequestMaxBytes(), config.networkThreads(),
-                    registry, requestExecutor);
+            server = KafkaServer.start(config.bindHost(), 0, listenerLimits, registry, requestExecutor);
             startMetadata(zookeeperConnect, server.port());
         } else {
             startMetadata(zookeeperConnect, config.port());
-            server = KafkaServer.start(config.bindHost(), config.port(), config.socketRequestMaxBytes(),
-                    config.networkThreads(), registry, requestExecutor);
+            server = KafkaServer.start(config.bindHost(), config.port(), listenerLimits, registry,
+                    requestExecutor);
         }
         scheduler.scheduleWithFixedDelay(this::tickGroups, GROUP_TICK_MS, GROUP_TICK_MS, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::maintainLogs, config.logRetentionCheckIntervalMs(),
@@ -168,6 +165,10 @@ public final class KafkaBroker implements AutoCloseable {
                 isrCheckMs, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::refreshDynamicConfig, DynamicBrokerConfig.REFRESH_MS,
                 DynamicBrokerConfig.REFRESH_MS, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::expireProducers, config.producerIdExpirationCheckIntervalMs(),
+                config.producerIdExpirationCheckIntervalMs(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::expireOffsets, config.offsetsRetentionCheckIntervalMs(),
+                config.offsetsRetentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(server.port()));
     }
 
@@ -490,20 +491,14 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** num.io.threads changed at runtime: the request handler pool grows or shrinks to it. */
     void resizeRequestHandlers(int threads) {
-        if (threads == requestExecutor.getMaximumPoolSize()) return;
-        if (threads > requestExecutor.getMaximumPoolSize()) {
-            requestExecutor.setMaximumPoolSize(threads);
-            requestExecutor.setCorePoolSize(threads);
-        } else {
-            requestExecutor.setCorePoolSize(threads);
-            requestExecutor.setMaximumPoolSize(threads);
-        }
+        if (threads == requestExecutor.threads()) return;
+        requestExecutor.resize(threads);
         LOG.log(System.Logger.Level.INFO, "Request handler threads resized to {0}", threads);
     }
 
     /** The request handler pool's size now (num.io.threads, static or dynamic). */
     public int requestHandlerThreads() {
-        return requestExecutor.getMaximumPoolSize();
+        return requestExecutor.threads();
     }
 
     private void tickGroups() {
@@ -511,6 +506,30 @@ public final class KafkaBroker implements AutoCloseable {
             groups.tick(System.currentTimeMillis());
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "Group coordinator tick failed", e);
+        }
+    }
+
+    private void expireProducers() {
+        long now = System.currentTimeMillis();
+        for (Partition partition : logs.partitions().values()) {
+            try {
+                partition.expireProducers(now, config.producerIdExpirationMs());
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "Producer state expiry of " + partition.topicPartition() + " failed", e);
+            }
+        }
+    }
+
+    private void expireOffsets() {
+        long startNanos = System.nanoTime();
+        try {
+            int expired = groups.expireOffsets(System.currentTimeMillis(), config.offsetsRetentionMinutes() * 60_000L);
+            if (expired > 0) {
+                LOG.log(System.Logger.Level.INFO, "Removed {0} expired offsets in {1} ms", expired,
+                        Long.toString((System.nanoTime() - startNanos) / 1_000_000));
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "Offset expiry failed", e);
         }
     }
 
@@ -586,9 +605,8 @@ public final class KafkaBroker implements AutoCloseable {
             if (controllerChannel != null) controllerChannel.close();
         }
         scheduler.shutdownNow();
-        requestExecutor.shutdown();
         try {
-            requestExecutor.awaitTermination(5, TimeUnit.SECONDS);
+            requestExecutor.close(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -25,6 +25,11 @@ final class ClassicGroup {
     /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined, with their expiry time. */
     final Map<String, Long> pendingMembers = new HashMap<>();
     final Map<TopicPartition, CommittedOffset> offsets = new HashMap<>();
+    /**
+     * When the group last became Empty after having members (Kafka's currentStateTimestamp), from which the
+     * offsets of an empty group are retained; -1 if unknown (a group known only from its commits).
+     */
+    long emptySinceMs = -1;
     /** When PreparingRebalance ends at the latest. */
     long joinDeadlineMs;
     /** While the initial-rebalance delay runs, the join only completes on its timer, not when everyone is in. */

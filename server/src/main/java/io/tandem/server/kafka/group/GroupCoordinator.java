@@ -318,6 +318,7 @@ public final class GroupCoordinator {
             group.protocolName = null;
             group.leaderId = null;
             group.state = GroupState.EMPTY;
+            group.emptySinceMs = nowMs;
             return;
         }
         if (group.leaderId == null || !group.has(group.leaderId)) {
@@ -543,7 +544,7 @@ public final class GroupCoordinator {
                 continue;
             }
             CommittedOffset stored = new CommittedOffset(offset.offset(), offset.leaderEpoch(), metadata,
-                    offset.commitTimestampMs() < 0 ? nowMs : offset.commitTimestampMs());
+                    offset.commitTimestampMs() < 0 ? nowMs : offset.commitTimestampMs(), offset.expireTimestampMs());
             accepted.put(e.getKey(), stored);
             results.put(e.getKey(), NONE);
         }
@@ -610,6 +611,33 @@ public final class GroupCoordinator {
             });
             if (!deleted.isEmpty()) store.offsetsDeleted(group.groupId, deleted);
         }
+    }
+
+    // ---------------------------------------------------------------- offset expiry
+
+    /**
+     * Expires offsets by Kafka's retention rules ({@link OffsetRetention}; run every
+     * offsets.retention.check.interval.ms). An Empty group left with no offsets is removed (Dead), as Kafka does,
+     * unless a member id handed out with MEMBER_ID_REQUIRED is still expected back. Tombstones go to the store
+     * before anything is forgotten, so expired offsets do not come back on a restart. Returns the offsets expired.
+     */
+    public synchronized int expireOffsets(long nowMs, long retentionMs) {
+        int expiredTotal = 0;
+        for (ClassicGroup group : List.copyOf(groups.values())) {
+            if (group.is(GroupState.DEAD)) continue;
+            List<TopicPartition> expired = OffsetRetention.expired(group, nowMs, retentionMs);
+            if (!expired.isEmpty()) {
+                store.offsetsDeleted(group.groupId, expired);
+                for (TopicPartition tp : expired) group.offsets.remove(tp);
+                expiredTotal += expired.size();
+            }
+            if (group.is(GroupState.EMPTY) && group.offsets.isEmpty() && group.pendingMembers.isEmpty()) {
+                store.groupDeleted(group.groupId);
+                group.state = GroupState.DEAD;
+                groups.remove(group.groupId);
+            }
+        }
+        return expiredTotal;
     }
 
     // ---------------------------------------------------------------- admin

@@ -8,12 +8,15 @@ import java.nio.charset.StandardCharsets;
 /**
  * The key and value formats of {@code __consumer_offsets} records, as Kafka writes them, so the topic reads the
  * same with Kafka's tools: OffsetCommitKey v1 {group, topic, partition}, OffsetCommitValue v3 {offset, leader epoch,
- * metadata, commit timestamp}, GroupMetadataKey v2 {group}; a null value is a tombstone.
+ * metadata, commit timestamp} (v1 {offset, metadata, commit timestamp, expire timestamp} for an offset committed with
+ * its own retention time), GroupMetadataKey v2 {group}; a null value is a tombstone.
  */
 public final class OffsetsTopicCodec {
     static final short OFFSET_COMMIT_KEY_VERSION = 1;
     static final short GROUP_METADATA_KEY_VERSION = 2;
     static final short OFFSET_COMMIT_VALUE_VERSION = 3;
+    /** The value version with an expire timestamp (offsets committed with their own retention time). */
+    static final short OFFSET_COMMIT_VALUE_V1 = 1;
 
     private OffsetsTopicCodec() {
     }
@@ -44,6 +47,16 @@ public final class OffsetsTopicCodec {
 
     public static byte[] offsetValue(CommittedOffset offset) {
         byte[] metadata = offset.metadata().getBytes(StandardCharsets.UTF_8);
+        if (offset.expireTimestampMs() != CommittedOffset.NO_EXPIRE_TIMESTAMP) {
+            // Only v1 has an expire timestamp; Kafka writes v1 for such offsets too (no leader epoch in it).
+            ByteBuffer v1 = ByteBuffer.allocate(2 + 8 + 2 + metadata.length + 8 + 8);
+            v1.putShort(OFFSET_COMMIT_VALUE_V1);
+            v1.putLong(offset.offset());
+            v1.putShort((short) metadata.length).put(metadata);
+            v1.putLong(offset.commitTimestampMs());
+            v1.putLong(offset.expireTimestampMs());
+            return v1.array();
+        }
         ByteBuffer buf = ByteBuffer.allocate(2 + 8 + 4 + 2 + metadata.length + 8);
         buf.putShort(OFFSET_COMMIT_VALUE_VERSION);
         buf.putLong(offset.offset());
@@ -78,7 +91,8 @@ public final class OffsetsTopicCodec {
         int leaderEpoch = version >= 3 ? buf.getInt() : -1;
         String metadata = version >= 4 ? readCompactString(buf) : readString(buf);
         long commitTimestamp = buf.getLong();
-        return new CommittedOffset(offset, leaderEpoch, metadata, commitTimestamp);
+        long expireTimestamp = version == OFFSET_COMMIT_VALUE_V1 ? buf.getLong() : CommittedOffset.NO_EXPIRE_TIMESTAMP;
+        return new CommittedOffset(offset, leaderEpoch, metadata, commitTimestamp, expireTimestamp);
     }
 
     private static String readString(ByteBuffer buf) {

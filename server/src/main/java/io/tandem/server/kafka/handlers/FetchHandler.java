@@ -40,10 +40,11 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 final class FetchHandler implements ApiHandler<FetchRequest> {
     private static final System.Logger LOG = System.getLogger(FetchHandler.class.getName());
     private final KafkaBroker broker;
-    private final FetchSessions sessions = new FetchSessions();
+    private final FetchSessions sessions;
 
     FetchHandler(KafkaBroker broker) {
         this.broker = broker;
+        this.sessions = new FetchSessions(broker.config().fetchSessionCacheSlots());
     }
 
     /** One requested partition, resolved; {@code diverging} is {epoch, end offset} for a follower that diverged. */
@@ -54,7 +55,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
     @Override
     public void handle(RequestContext context, FetchRequest request, Responder responder) {
         short version = context.apiVersion();
-        FetchSessions.Resolution session = sessions.resolve(request, version);
+        FetchSessions.Resolution session = sessions.resolve(request, version, System.currentTimeMillis());
         if (session.error() != NONE) {
             FetchResponse response = new FetchResponse();
             response.errorCode = session.error();

@@ -4,7 +4,6 @@ import io.tandem.kafka.wire.message.FetchRequest;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,14 +13,28 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * Incremental fetch sessions (KIP-227): the broker remembers a client's partitions so later fetches only name
- * what changed, and answers only partitions with news. Bounded: past {@link #SESSIONS_MAX} the least recently used
- * session is evicted (its client gets FETCH_SESSION_ID_NOT_FOUND and starts over with a full fetch).
+ * what changed, and answers only partitions with news. The cache follows Kafka's FetchSessionCache rules:
+ * at most {@code max.incremental.fetch.session.cache.slots} sessions; when full, a new session may take the slot of
+ * one unused for {@link #EVICTION_MS}, else of the smallest session older than that if the new one has more
+ * partitions; otherwise the client gets no session (sessionId 0) and keeps sending full fetches, which is always
+ * correct. On top of Kafka's rules the partitions all sessions remember together are capped
+ * ({@link #CACHED_PARTITIONS_MAX}): a session that would pass the cap is not created, or is dropped (its client gets
+ * FETCH_SESSION_ID_NOT_FOUND and starts over with a full fetch), so incremental additions cannot grow memory
+ * without bound.
  */
 final class FetchSessions {
-    /** Kafka's max.incremental.fetch.session.cache.slots. */
-    static final int SESSIONS_MAX = 1000;
     static final int INITIAL_EPOCH = 0;
     static final int FINAL_EPOCH = -1;
+    /**
+     * Kafka's MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS: a session unused this long may be evicted by any new one;
+     * a session younger than this is never evicted by a larger one.
+     */
+    static final long EVICTION_MS = 120_000;
+    /**
+     * Partitions cached over all sessions: about 300 bytes each (the partition, its key, what it last reported),
+     * so ~30 MB at most; a consumer fetching more partitions than this from one broker gets session-less fetches.
+     */
+    static final int CACHED_PARTITIONS_MAX = 100_000;
 
     /** What a partition last reported, to decide whether an incremental answer must include it. */
     static final class Sent {
@@ -31,13 +44,24 @@ final class FetchSessions {
 
     static final class Session {
         final int id;
+        final long creationMs;
+        long lastUsedMs;
         int nextEpoch = 1;
         final LinkedHashMap<String, FetchRequest.FetchPartition> partitions = new LinkedHashMap<>();
+        /** Each topic's name and id (not the request's object, which holds all its partitions), by topic key. */
         final Map<String, FetchRequest.FetchTopic> topics = new HashMap<>();
+        /** Partitions per topic key, so a topic whose partitions are all forgotten is forgotten too. */
+        final Map<String, Integer> partitionsPerTopic = new HashMap<>();
         final Map<String, Sent> sent = new HashMap<>();
 
-        Session(int id) {
+        Session(int id, long nowMs) {
             this.id = id;
+            this.creationMs = nowMs;
+            this.lastUsedMs = nowMs;
+        }
+
+        int size() {
+            return partitions.size();
         }
     }
 
@@ -45,7 +69,21 @@ final class FetchSessions {
     record Resolution(short error, int sessionId, Session session, boolean incremental, List<FetchRequest.FetchTopic> topics) {
     }
 
-    private final LinkedHashMap<Integer, Session> sessions = new LinkedHashMap<>(16, 0.75f, true);
+    private final int slots;
+    private final int partitionsMax;
+    private final Map<Integer, Session> sessions = new HashMap<>();
+    /** Partitions over all sessions. */
+    private int cachedPartitions;
+
+    FetchSessions(int slots) {
+        this(slots, CACHED_PARTITIONS_MAX);
+    }
+
+    FetchSessions(int slots, int partitionsMax) {
+        if (slots < 0) throw new IllegalArgumentException("max.incremental.fetch.session.cache.slots must be >= 0: " + slots);
+        this.slots = slots;
+        this.partitionsMax = partitionsMax;
+    }
 
     static String topicKey(FetchRequest.FetchTopic t, short version) {
         return version >= 13 ? t.topicId.toString() : t.topic;
@@ -55,61 +93,115 @@ final class FetchSessions {
         return topicKey + ":" + partition;
     }
 
-    synchronized Resolution resolve(FetchRequest request, short version) {
-        if (version < 7 || request.replicaId >= 0) return new Resolution(NONE, 0, null, false, request.topics);
+    synchronized Resolution resolve(FetchRequest request, short version, long nowMs) {
+        if (version < 7 || request.replicaId >= 0) return sessionless(request);
         int id = request.sessionId;
         int epoch = request.sessionEpoch;
-        if (id == 0) {
-            if (epoch == FINAL_EPOCH) return new Resolution(NONE, 0, null, false, request.topics);
-            if (epoch != INITIAL_EPOCH) return new Resolution(INVALID_FETCH_SESSION_EPOCH, 0, null, false, List.of());
-            Session session = new Session(newId());
-            apply(session, request, version);
-            if (sessions.size() >= SESSIONS_MAX) {
-                Iterator<Integer> eldest = sessions.keySet().iterator();
-                eldest.next();
-                eldest.remove();
-            }
-            sessions.put(session.id, session);
+        if (epoch == INITIAL_EPOCH || epoch == FINAL_EPOCH) {
+            // A full fetch closes the session it names, as in Kafka.
+            if (id != 0) remove(sessions.get(id));
+            if (epoch == FINAL_EPOCH) return sessionless(request);
+            Session session = create(request, version, nowMs);
+            if (session == null) return sessionless(request);
             return new Resolution(NONE, session.id, session, false, request.topics);
-        }
-        if (epoch == FINAL_EPOCH) {
-            sessions.remove(id);
-            return new Resolution(NONE, 0, null, false, request.topics);
         }
         Session session = sessions.get(id);
         if (session == null) return new Resolution(FETCH_SESSION_ID_NOT_FOUND, 0, null, false, List.of());
         if (epoch != session.nextEpoch) return new Resolution(INVALID_FETCH_SESSION_EPOCH, 0, null, false, List.of());
+        cachedPartitions -= session.size();
         apply(session, request, version);
+        cachedPartitions += session.size();
+        if (cachedPartitions > partitionsMax) {
+            remove(session);
+            return new Resolution(FETCH_SESSION_ID_NOT_FOUND, 0, null, false, List.of());
+        }
+        if (session.partitions.isEmpty()) {
+            // Kafka drops a session left without partitions and answers without one.
+            remove(session);
+            return new Resolution(NONE, 0, null, false, List.of());
+        }
+        session.lastUsedMs = nowMs;
         session.nextEpoch = session.nextEpoch == Integer.MAX_VALUE ? 1 : session.nextEpoch + 1;
         // Serve every partition of the session, grouped by topic in the session's order.
         LinkedHashMap<String, FetchRequest.FetchTopic> grouped = new LinkedHashMap<>();
         for (Map.Entry<String, FetchRequest.FetchPartition> e : session.partitions.entrySet()) {
             String topicKey = e.getKey().substring(0, e.getKey().lastIndexOf(':'));
             FetchRequest.FetchTopic template = session.topics.get(topicKey);
-            FetchRequest.FetchTopic topic = grouped.computeIfAbsent(topicKey, k -> {
-                FetchRequest.FetchTopic copy = new FetchRequest.FetchTopic();
-                copy.topic = template.topic;
-                copy.topicId = template.topicId;
-                copy.partitions = new ArrayList<>();
-                return copy;
-            });
-            topic.partitions.add(e.getValue());
+            grouped.computeIfAbsent(topicKey, k -> topicOnly(template)).partitions.add(e.getValue());
         }
         return new Resolution(NONE, session.id, session, true, new ArrayList<>(grouped.values()));
+    }
+
+    private static Resolution sessionless(FetchRequest request) {
+        return new Resolution(NONE, 0, null, false, request.topics);
+    }
+
+    /** A new session for a full fetch, or null when the cache has no room for it (Kafka's maybeCreateSession). */
+    private Session create(FetchRequest request, short version, long nowMs) {
+        Session session = new Session(newId(), nowMs);
+        apply(session, request, version);
+        if (session.size() > partitionsMax - cachedPartitions) return null;
+        if (sessions.size() >= slots && !evictFor(session.size(), nowMs)) return null;
+        sessions.put(session.id, session);
+        cachedPartitions += session.size();
+        return session;
+    }
+
+    /** Kafka's FetchSessionCache.tryEvict: a stale session first, else a smaller one that is not new. */
+    private boolean evictFor(int size, long nowMs) {
+        Session leastRecent = null;
+        Session smallestOld = null;
+        for (Session s : sessions.values()) {
+            if (leastRecent == null || s.lastUsedMs < leastRecent.lastUsedMs) leastRecent = s;
+            if (nowMs - s.creationMs > EVICTION_MS && (smallestOld == null || s.size() < smallestOld.size()
+                    || (s.size() == smallestOld.size() && s.id < smallestOld.id))) {
+                smallestOld = s;
+            }
+        }
+        if (leastRecent == null) return false;
+        if (nowMs - leastRecent.lastUsedMs > EVICTION_MS) {
+            remove(leastRecent);
+            return true;
+        }
+        if (smallestOld != null && size > smallestOld.size()) {
+            remove(smallestOld);
+            return true;
+        }
+        return false;
+    }
+
+    private void remove(Session session) {
+        if (session != null && sessions.remove(session.id) != null) cachedPartitions -= session.size();
+    }
+
+    private static FetchRequest.FetchTopic topicOnly(FetchRequest.FetchTopic t) {
+        FetchRequest.FetchTopic copy = new FetchRequest.FetchTopic();
+        copy.topic = t.topic;
+        copy.topicId = t.topicId;
+        copy.partitions = new ArrayList<>();
+        return copy;
     }
 
     private static void apply(Session session, FetchRequest request, short version) {
         for (FetchRequest.FetchTopic t : request.topics) {
             String topicKey = topicKey(t, version);
-            session.topics.putIfAbsent(topicKey, t);
-            for (FetchRequest.FetchPartition p : t.partitions) session.partitions.put(partitionKey(topicKey, p.partition), p);
+            session.topics.computeIfAbsent(topicKey, k -> topicOnly(t));
+            for (FetchRequest.FetchPartition p : t.partitions) {
+                if (session.partitions.put(partitionKey(topicKey, p.partition), p) == null) {
+                    session.partitionsPerTopic.merge(topicKey, 1, Integer::sum);
+                }
+            }
         }
         if (request.forgottenTopicsData == null) return;
         for (FetchRequest.ForgottenTopic f : request.forgottenTopicsData) {
             String topicKey = version >= 13 ? f.topicId.toString() : f.topic;
             for (int p : f.partitions) {
-                session.partitions.remove(partitionKey(topicKey, p));
                 session.sent.remove(partitionKey(topicKey, p));
+                if (session.partitions.remove(partitionKey(topicKey, p)) != null
+                        && session.partitionsPerTopic.merge(topicKey, -1, Integer::sum) == 0) {
+                    session.partitionsPerTopic.remove(topicKey);
+                    session.topics.remove(topicKey);
+                }
             }
         }
     }
@@ -119,5 +211,13 @@ final class FetchSessions {
             int id = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
             if (!sessions.containsKey(id)) return id;
         }
+    }
+
+    synchronized int sessionCount() {
+        return sessions.size();
+    }
+
+    synchronized int cachedPartitions() {
+        return cachedPartitions;
     }
 }

@@ -33,6 +33,9 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
         Map<TopicPartition, CommittedOffset> offsets = new LinkedHashMap<>();
         Map<TopicPartition, Short> errors = new LinkedHashMap<>();
         Map<String, OffsetCommitRequest.OffsetCommitRequestTopic> requestTopics = new LinkedHashMap<>();
+        // v2-v4 may give their own retention (-1: the broker's offsets.retention.minutes), as Kafka 3.9 honours.
+        long expireTimestamp = version >= 2 && version <= 4 && request.retentionTimeMs != -1
+                ? System.currentTimeMillis() + request.retentionTimeMs : CommittedOffset.NO_EXPIRE_TIMESTAMP;
         for (OffsetCommitRequest.OffsetCommitRequestTopic t : request.topics) {
             TopicInfo topic = version >= 10 ? broker.metadata().topicById(t.topicId) : broker.metadata().topic(t.name);
             String name = topic != null ? topic.name() : (version >= 10 ? t.topicId.toString() : t.name);
@@ -43,7 +46,7 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
                     errors.put(tp, version >= 10 ? UNKNOWN_TOPIC_ID : UNKNOWN_TOPIC_OR_PARTITION);
                 } else {
                     offsets.put(tp, new CommittedOffset(p.committedOffset, p.committedLeaderEpoch,
-                            p.committedMetadata, version == 1 ? p.commitTimestamp : -1));
+                            p.committedMetadata, version == 1 ? p.commitTimestamp : -1, expireTimestamp));
                 }
             }
         }

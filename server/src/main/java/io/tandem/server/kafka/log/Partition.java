@@ -307,6 +307,11 @@ public final class Partition {
                 logAppendTimeMs >= 0 ? info.logAppendTime() : -1, logStartOffset());
     }
 
+    /** Forgets idempotent producers idle for {@code expirationMs} (producer.id.expiration.ms); see ProducerStateTable. */
+    public synchronized int expireProducers(long nowMs, long expirationMs) {
+        return producers.expire(nowMs, expirationMs);
+    }
+
     /** Committed data from {@code offset}: whole batches, at least one when {@code minOneBatch}. */
     public LogSlice read(long offset, int maxBytes, boolean minOneBatch) throws IOException {
         return log.read(offset, maxBytes, log.highWatermark(), minOneBatch);

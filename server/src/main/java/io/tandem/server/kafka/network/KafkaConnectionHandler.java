@@ -2,9 +2,11 @@ package io.tandem.server.kafka.network;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.Errors;
@@ -17,44 +19,35 @@ import io.tandem.storage.log.LogSlice;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One Kafka connection: decodes each frame's header and body and hands the requests to their handlers on the
- * request executor one at a time, in arrival order: like Kafka, a connection's next request is handled only once
- * the previous one is answered, so e.g. an idempotent producer's in-flight batches are appended in sequence order.
- * Answers are written strictly in request order. A malformed request closes only this connection, with one log line.
+ * One Kafka connection, handled as Kafka's network layer does: one request at a time, in arrival order. While a
+ * request is in hand the connection is muted (not read, see {@link ReadGate}); it is unmuted once the answer is
+ * written to the socket (or, for acks=0, once the handler is done). So an idempotent producer's in-flight batches are
+ * appended in sequence order, answers leave in request order, and a client that sends without reading its answers
+ * is soon not read either. Frames that arrived in the same socket read as the one in hand wait here.
+ * A malformed request closes only this connection, with one log line.
  */
 final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(KafkaConnectionHandler.class.getName());
-    /**
-     * Requests of one connection being handled or waiting to be written; past this the connection stops reading
-     * until answers drain (the Java client itself keeps at most 5 in flight per connection).
-     */
-    static final int IN_FLIGHT_REQUESTS_MAX = 64;
 
     private final ApiRegistry registry;
-    private final Executor executor;
-    /** Answer slots in request order; touched only on this channel's event loop. */
-    private final ArrayDeque<Slot> pending = new ArrayDeque<>();
+    private final RequestDispatcher dispatcher;
+    private final ReadGate gate;
+    /** Frames read but not started; touched only on this channel's event loop. */
+    private final ArrayDeque<ByteBuf> received = new ArrayDeque<>();
     private ChannelHandlerContext context;
-    /** Set when the channel closed: answers completing afterwards are released instead of queued. */
+    /** A request is being handled or its answer written. */
+    private boolean busy;
+    /** Set when the channel closed: answers completing afterwards are released instead of written. */
     private boolean closed;
 
-    /** One request's place in the answer order, with the work that handles it until it is started. */
-    private static final class Slot {
-        /** A ByteBuf, or the parts of a zero-copy answer (a List of ByteBufs and FileRegions). */
-        Object response;
-        boolean done;
-        Runnable work;
-        ByteBuf frame;
-    }
-
-    KafkaConnectionHandler(ApiRegistry registry, Executor executor) {
+    KafkaConnectionHandler(ApiRegistry registry, RequestDispatcher dispatcher, ReadGate gate) {
         this.registry = registry;
-        this.executor = executor;
+        this.dispatcher = dispatcher;
+        this.gate = gate;
     }
 
     @Override
@@ -64,7 +57,22 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf frame = (ByteBuf) msg;
+        received.addLast((ByteBuf) msg);
+        startNext();
+    }
+
+    /** Starts the oldest received request unless one is in hand; the connection is read only when none is. */
+    private void startNext() {
+        while (!busy && !closed) {
+            ByteBuf frame = received.pollFirst();
+            if (frame == null) break;
+            start(frame);
+        }
+        if (!closed) gate.busy(busy);
+    }
+
+    private void start(ByteBuf frame) {
+        int frameBytes = frame.readableBytes();
         boolean handedOff = false;
         try {
             RequestHeader header;
@@ -73,7 +81,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 header = KafkaFrames.readRequestHeader(frame);
                 key = ApiKey.forId(header.requestApiKey);
             } catch (KafkaCodecException | IndexOutOfBoundsException e) {
-                closeWith(ctx, "unreadable request header: " + e.getMessage());
+                closeWith("unreadable request header: " + e.getMessage());
                 return;
             }
             short version = header.requestApiVersion;
@@ -82,115 +90,100 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 // A newer client than us: answer at v0 with our ranges so it retries with a version we serve.
                 ApiVersionsResponse unsupported = new ApiVersionsResponse()
                         .setErrorCode(Errors.UNSUPPORTED_VERSION.code()).setApiKeys(registry.apiVersions());
-                Slot slot = reserve(ctx);
-                complete(slot, KafkaFrames.encodeResponse(ctx.alloc(), header.correlationId, key, (short) 0,
-                        unsupported));
+                busy = true;
+                write(KafkaFrames.encodeResponse(context.alloc(), header.correlationId, key, (short) 0, unsupported));
                 return;
             }
             if (entry == null || !entry.serves(version)) {
-                closeWith(ctx, "unsupported request " + (key == null ? "?" : key.apiName()) + " v" + version);
+                closeWith("unsupported request " + (key == null ? "?" : key.apiName()) + " v" + version);
                 return;
             }
             ApiMessage request;
             try {
                 request = key.readRequest(frame, version);
             } catch (RuntimeException e) {
-                closeWith(ctx, "malformed " + key.apiName() + " v" + version + " request: " + e.getMessage());
+                closeWith("malformed " + key.apiName() + " v" + version + " request: " + e.getMessage());
                 return;
             }
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
-                    header.clientId, (InetSocketAddress) ctx.channel().remoteAddress());
-            Slot slot = reserve(ctx);
-            ResponderImpl responder = new ResponderImpl(requestContext, slot, frame);
-            slot.frame = frame;
-            slot.work = () -> executor.execute(() -> {
-                try {
-                    entry.handler().handle(requestContext, request, responder);
-                } catch (Throwable t) {
-                    responder.fail(t);
-                }
-            });
+                    header.clientId, (InetSocketAddress) context.channel().remoteAddress());
+            ResponderImpl responder = new ResponderImpl(requestContext, frame, frameBytes);
             handedOff = true;
-            startNext();
+            busy = true;
+            try {
+                dispatcher.submit(() -> {
+                    try {
+                        entry.handler().handle(requestContext, request, responder);
+                    } catch (Throwable t) {
+                        responder.fail(t);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                responder.releaseRequest();
+                closeWith("broker is shutting down");
+            }
         } finally {
-            if (!handedOff) frame.release();
+            if (!handedOff) {
+                frame.release();
+                gate.release(frameBytes);
+            }
         }
     }
 
-    private Slot reserve(ChannelHandlerContext ctx) {
-        Slot slot = new Slot();
-        pending.addLast(slot);
-        if (pending.size() >= IN_FLIGHT_REQUESTS_MAX) ctx.channel().config().setAutoRead(false);
-        return slot;
-    }
-
-    private void complete(Slot slot, Object response) {
-        if (closed) {
+    /** Writes an answer; the connection is read again once it is on the socket. Event loop only. */
+    private void write(Object response) {
+        if (closed || !context.channel().isActive()) {
             release(response);
             return;
         }
-        slot.response = response;
-        slot.done = true;
-        boolean wrote = false;
-        while (!pending.isEmpty() && pending.peekFirst().done) {
-            Slot head = pending.removeFirst();
-            if (head.response != null) {
-                if (context.channel().isActive()) {
-                    if (head.response instanceof List<?> parts) {
-                        for (Object part : parts) context.write(part, context.voidPromise());
-                    } else {
-                        context.write(head.response, context.voidPromise());
-                    }
-                    wrote = true;
-                } else {
-                    release(head.response);
-                }
+        ChannelPromise written = context.newPromise();
+        if (response instanceof List<?> parts) {
+            for (int i = 0; i < parts.size(); i++) {
+                context.write(parts.get(i), i == parts.size() - 1 ? written : context.voidPromise());
             }
+            if (parts.isEmpty()) written.setSuccess();
+        } else {
+            context.write(response, written);
         }
-        if (wrote) context.flush();
-        if (pending.size() < IN_FLIGHT_REQUESTS_MAX / 2 && !context.channel().config().isAutoRead()) {
-            context.channel().config().setAutoRead(true);
-        }
+        context.flush();
+        written.addListener(f -> {
+            if (f.isSuccess()) finished();
+        });
+    }
+
+    private void finished() {
+        busy = false;
         startNext();
     }
 
-    /** Starts the oldest unanswered request unless it is already running. */
-    private void startNext() {
-        Slot head = pending.peekFirst();
-        if (head == null || head.done || head.work == null) return;
-        Runnable work = head.work;
-        head.work = null;
-        head.frame = null;
-        try {
-            work.run();
-        } catch (RejectedExecutionException e) {
-            closeWith(context, "broker is shutting down");
-        }
+    private void closeWith(String reason) {
+        LOG.log(System.Logger.Level.WARNING, "Closing Kafka connection from {0}: {1}",
+                context.channel().remoteAddress(), reason);
+        context.close();
     }
 
-    private void closeWith(ChannelHandlerContext ctx, String reason) {
-        LOG.log(System.Logger.Level.WARNING, "Closing Kafka connection from {0}: {1}",
-                ctx.channel().remoteAddress(), reason);
-        ctx.close();
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof IdleStateEvent) {
+            LOG.log(System.Logger.Level.DEBUG, "Closing idle Kafka connection from {0}", ctx.channel().remoteAddress());
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, event);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
-        for (Slot slot : pending) {
-            release(slot.response);
-            // Requests never started still hold their frame.
-            if (slot.frame != null) slot.frame.release();
-            slot.response = null;
-            slot.frame = null;
-        }
-        pending.clear();
+        // Requests never started still hold their frame (their bytes went back to the budget with the connection).
+        for (ByteBuf frame : received) frame.release();
+        received.clear();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        closeWith(ctx, cause.toString());
+        closeWith(cause.toString());
     }
 
     /** Runs on the channel's event loop; if the loop is gone (shutdown), the answer is dropped and released. */
@@ -212,21 +205,34 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private final class ResponderImpl implements Responder {
         private final RequestContext request;
-        private final Slot slot;
         private final ByteBuf frame;
+        private final int frameBytes;
         private final AtomicBoolean answered = new AtomicBoolean();
+        private final AtomicBoolean released = new AtomicBoolean();
 
-        ResponderImpl(RequestContext request, Slot slot, ByteBuf frame) {
+        ResponderImpl(RequestContext request, ByteBuf frame, int frameBytes) {
             this.request = request;
-            this.slot = slot;
             this.frame = frame;
+            this.frameBytes = frameBytes;
         }
 
-        private boolean claim() {
+        private void claim() {
             if (!answered.compareAndSet(false, true)) {
                 throw new IllegalStateException(request.apiKey().apiName() + " answered twice");
             }
-            return true;
+        }
+
+        /** The request (and its record slices) is no longer needed: its memory and its budget bytes go back. */
+        void releaseRequest() {
+            if (!released.compareAndSet(false, true)) return;
+            frame.release();
+            gate.release(frameBytes);
+        }
+
+        private void encodingFailed(RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "Cannot encode " + request.apiKey().apiName() + " v"
+                    + request.apiVersion() + " response", e);
+            onEventLoop(() -> context.close(), null);
         }
 
         @Override
@@ -237,15 +243,12 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 encoded = KafkaFrames.encodeResponse(context.alloc(), request.correlationId(), request.apiKey(),
                         request.apiVersion(), response);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "Cannot encode " + request.apiKey().apiName() + " v"
-                        + request.apiVersion() + " response", e);
-                context.channel().eventLoop().execute(() -> context.close());
+                encodingFailed(e);
                 return;
             } finally {
-                // The request (and its record slices) is no longer needed once the answer is encoded.
-                frame.release();
+                releaseRequest();
             }
-            onEventLoop(() -> complete(slot, encoded), encoded);
+            onEventLoop(() -> write(encoded), encoded);
         }
 
         @Override
@@ -258,31 +261,28 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                         request.apiKey(), request.apiVersion(), response, 1);
                 parts = FileRecords.splice((CompositeByteBuf) encoded, slices);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "Cannot encode " + request.apiKey().apiName() + " v"
-                        + request.apiVersion() + " response", e);
-                context.channel().eventLoop().execute(() -> context.close());
+                encodingFailed(e);
                 return;
             } finally {
-                // The request is no longer needed once the answer is encoded.
-                frame.release();
+                releaseRequest();
             }
-            onEventLoop(() -> complete(slot, parts), parts);
+            onEventLoop(() -> write(parts), parts);
         }
 
         @Override
         public void noResponse() {
             claim();
-            frame.release();
-            onEventLoop(() -> complete(slot, null), null);
+            releaseRequest();
+            onEventLoop(KafkaConnectionHandler.this::finished, null);
         }
 
         @Override
         public void fail(Throwable cause) {
             if (!answered.compareAndSet(false, true)) return;
-            frame.release();
+            releaseRequest();
             LOG.log(System.Logger.Level.ERROR, "Failed to handle " + request.apiKey().apiName() + " v"
                     + request.apiVersion() + " from " + request.clientAddress() + "; closing the connection", cause);
-            context.channel().eventLoop().execute(() -> context.close());
+            onEventLoop(() -> context.close(), null);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.network;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -9,15 +10,21 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.tandem.kafka.wire.KafkaFrameDecoder;
 
 import java.net.InetSocketAddress;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
-/** The Kafka listener: accepts connections and gives each a frame decoder and a {@link KafkaConnectionHandler}. */
+/**
+ * The Kafka listener: accepts connections within the {@link ListenerLimits} and gives each an idle timer, a
+ * {@link ReadGate} (when to read), a frame decoder and a {@link KafkaConnectionHandler}; requests go to the
+ * {@link RequestDispatcher}'s handler threads.
+ */
 public final class KafkaServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaServer.class.getName());
+    /** The most one socket read takes from a connection. */
+    static final int SOCKET_READ_BYTES_MAX = 64 * 1024;
 
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -30,21 +37,38 @@ public final class KafkaServer implements AutoCloseable {
     }
 
     /** Binds (port 0 picks a free port) and starts serving. */
-    public static KafkaServer start(String host, int port, int frameBytesMax, int ioThreads, ApiRegistry registry,
-                                    Executor requestExecutor) throws InterruptedException {
+    public static KafkaServer start(String host, int port, ListenerLimits limits, ApiRegistry registry,
+                                    RequestDispatcher dispatcher) throws InterruptedException {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(limits.networkThreads(), NioIoHandler.newFactory());
+        ConnectionLimits connections = new ConnectionLimits(limits.connectionsMax(), limits.connectionsPerIpMax());
+        RequestBytesBudget budget = limits.queuedRequestBytesMax() > 0
+                ? new RequestBytesBudget(limits.queuedRequestBytesMax()) : null;
         try {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(boss, workers)
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    // Stated rather than left to Netty's default: one socket read brings at most 64 KiB, which is
+                    // all a muted connection holds beyond its request (see ReadGate).
+                    .childOption(ChannelOption.RCVBUF_ALLOCATOR,
+                            new AdaptiveRecvByteBufAllocator(64, 2048, SOCKET_READ_BYTES_MAX))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast("frames", new KafkaFrameDecoder(frameBytesMax));
-                            ch.pipeline().addLast("requests", new KafkaConnectionHandler(registry, requestExecutor));
+                            if (!connections.admit(ch)) {
+                                ch.close();
+                                return;
+                            }
+                            if (limits.connectionIdleMs() > 0) {
+                                ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, limits.connectionIdleMs(),
+                                        TimeUnit.MILLISECONDS));
+                            }
+                            ReadGate gate = new ReadGate(budget, limits.frameBytesMax());
+                            ch.pipeline().addLast("gate", gate);
+                            ch.pipeline().addLast("frames", new KafkaFrameDecoder(limits.frameBytesMax()));
+                            ch.pipeline().addLast("requests", new KafkaConnectionHandler(registry, dispatcher, gate));
                         }
                     });
             InetSocketAddress address = host == null || host.isEmpty() ? new InetSocketAddress(port)

@@ -111,12 +111,21 @@ public final class ProducerStateTable {
         return entry == null ? NO_PRODUCER_EPOCH : entry.epoch;
     }
 
-    /** Forgets producers whose last batch is older than the cutoff (Kafka's producer.id.expiration.ms). */
-    public void expireBefore(long timestampMs) {
+    /**
+     * Forgets producers whose last batch is at least {@code expirationMs} old (Kafka's producer.id.expiration.ms),
+     * judged like Kafka by the batch's max timestamp, so the table does not grow with every producer id ever seen.
+     * A forgotten producer that comes back is treated as unknown: its next sequence is accepted as it comes.
+     * Returns how many were forgotten.
+     */
+    public int expire(long nowMs, long expirationMs) {
+        int expired = 0;
         for (Iterator<ProducerEntry> it = producers.values().iterator(); it.hasNext(); ) {
-            ProducerEntry entry = it.next();
-            if (entry.lastTimestamp < timestampMs) it.remove();
+            if (nowMs - it.next().lastTimestamp >= expirationMs) {
+                it.remove();
+                expired++;
+            }
         }
+        return expired;
     }
 
     /** Forgets everything, e.g. before rebuilding from the log after a truncation. */

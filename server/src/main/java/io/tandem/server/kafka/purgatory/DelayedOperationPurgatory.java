@@ -42,11 +42,7 @@ public final class DelayedOperationPurgatory<T extends DelayedOperation> {
         }
         for (Object key : keys) {
             if (operation.isCompleted()) return false;
-            List<T> list = watchersByKey.computeIfAbsent(key, k -> new ArrayList<>());
-            synchronized (list) {
-                list.add(operation);
-                parked.incrementAndGet();
-            }
+            watch(key, operation);
         }
         // Re-check: the condition may have become true between the first check and the registration.
         if (operation.safeTryComplete()) return true;
@@ -60,6 +56,25 @@ public final class DelayedOperationPurgatory<T extends DelayedOperation> {
             }, Math.max(0, operation.delayMs()), TimeUnit.MILLISECONDS));
         }
         return false;
+    }
+
+    /**
+     * Adds the operation to the key's list atomically with respect to {@link #purge}'s removal of an empty list:
+     * both run inside the map's per-key lock. Looking the list up first and adding to it afterwards (as this class
+     * once did) lets a purge on another thread drop the list from the map in between, and an operation added to
+     * that orphaned list is never found by {@link #checkAndComplete}: a parked fetch then misses the wake-up of the
+     * produce that brings its data and is answered by its timeout instead.
+     */
+    private void watch(Object key, T operation) {
+        // Counted before it can be seen, so a purge on another thread never takes the count below zero.
+        parked.incrementAndGet();
+        watchersByKey.compute(key, (k, list) -> {
+            List<T> watchers = list == null ? new ArrayList<>() : list;
+            synchronized (watchers) {
+                watchers.add(operation);
+            }
+            return watchers;
+        });
     }
 
     /** Tries to complete every operation parked under the key; returns how many completed. Also drops completed ones. */
@@ -86,8 +101,14 @@ public final class DelayedOperationPurgatory<T extends DelayedOperation> {
                     parked.decrementAndGet();
                 }
             }
-            if (list.isEmpty()) watchersByKey.remove(key, list);
         }
+        // Drop the key only if its list is still empty inside the map's per-key lock, where watch() adds.
+        watchersByKey.computeIfPresent(key, (k, current) -> {
+            if (current != list) return current;
+            synchronized (current) {
+                return current.isEmpty() ? null : current;
+            }
+        });
     }
 
     /** Drops completed operations under every key (call now and then, e.g. from a timer). */
@@ -97,6 +118,6 @@ public final class DelayedOperationPurgatory<T extends DelayedOperation> {
 
     /** Parked registrations not yet purged: an operation watching two keys counts once per key until purged. */
     public int watched() {
-        return Math.max(parked.get(), 0);
+        return parked.get();
     }
 }

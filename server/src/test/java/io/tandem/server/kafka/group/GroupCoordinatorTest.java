@@ -299,4 +299,80 @@ class GroupCoordinatorTest {
         assertEquals("Stable", coordinator.describeGroup("g").state().toString());
         assertEquals("range", coordinator.describeGroup("g").protocol());
     }
+
+    private static final long RETENTION_MS = 7 * 24 * 3600_000L;
+
+    @Test
+    void shouldExpireAStandaloneGroupsOffsetsByCommitTimeAndThenRemoveTheGroup() {
+        TopicPartition old = new TopicPartition("t", 0);
+        TopicPartition recent = new TopicPartition("t", 1);
+        coordinator.commitOffsets("simple", "", null, -1, Map.of(old, new CommittedOffset(1, -1, "", -1)), now);
+        long oldCommit = now;
+        now += 1_000;
+        coordinator.commitOffsets("simple", "", null, -1, Map.of(recent, new CommittedOffset(2, -1, "", -1)), now);
+        committedLog.clear();
+        assertEquals(0, coordinator.expireOffsets(oldCommit + RETENTION_MS - 1, RETENTION_MS));
+        assertEquals(1, coordinator.expireOffsets(oldCommit + RETENTION_MS, RETENTION_MS));
+        assertEquals(List.of(recent), List.copyOf(coordinator.fetchOffsets("simple", null).keySet()));
+        assertEquals(1, coordinator.expireOffsets(now + RETENTION_MS, RETENTION_MS));
+        assertTrue(coordinator.fetchOffsets("simple", null).isEmpty());
+        assertEquals(0, coordinator.groupCount(), "an empty group without offsets is removed");
+        assertEquals(List.of("delete simple[t-0]", "delete simple[t-1]", "deleteGroup simple"), committedLog,
+                "tombstones are written, so a restart does not bring the offsets back");
+    }
+
+    @Test
+    void shouldRetainAnEmptiedGroupsOffsetsFromWhenItBecameEmpty() {
+        JoinResult a = joinAlone();
+        sync(a.memberId(), 1, Map.of());
+        TopicPartition tp = new TopicPartition("t", 0);
+        coordinator.commitOffsets("g", a.memberId(), null, 1, Map.of(tp, new CommittedOffset(5, -1, "", -1)), now);
+        long committedAt = now;
+        now += 3_600_000;
+        coordinator.leaveGroup("g", List.of(new LeavingMember(a.memberId(), null)), now);
+        assertEquals(GroupState.EMPTY, coordinator.group("g").state);
+        long emptyAt = now;
+        assertEquals(0, coordinator.expireOffsets(committedAt + RETENTION_MS, RETENTION_MS),
+                "counted from when the group became empty, not from the commit");
+        assertEquals(1, coordinator.expireOffsets(emptyAt + RETENTION_MS, RETENTION_MS));
+        assertNull(coordinator.group("g"), "the empty group without offsets is gone");
+    }
+
+    @Test
+    void shouldKeepAStableConsumerGroupsSubscribedOffsetsAndExpireTheOthersByCommitTime() {
+        byte[] subscription = {0, 0, 0, 0, 0, 1, 0, 1, 't'};
+        JoinResult first = send(new JoinRequest("g", "", null, "c", "h", SESSION_MS, REBALANCE_MS, "consumer",
+                List.of(new Protocol("range", subscription)), true)).get();
+        JoinResult a = send(new JoinRequest("g", first.memberId(), null, "c", "h", SESSION_MS, REBALANCE_MS,
+                "consumer", List.of(new Protocol("range", subscription)), true)).get();
+        sync(a.memberId(), 1, Map.of());
+        coordinator.commitOffsets("g", a.memberId(), null, 1, Map.of(new TopicPartition("t", 0),
+                new CommittedOffset(1, -1, "", -1), new TopicPartition("u", 0), new CommittedOffset(1, -1, "", -1)), now);
+        long later = now + 10 * RETENTION_MS;
+        // Heartbeats keep the member alive; expiry runs on a coordinator whose clock moved on.
+        assertEquals(1, coordinator.expireOffsets(later, RETENTION_MS));
+        assertEquals(List.of(new TopicPartition("t", 0)), List.copyOf(coordinator.fetchOffsets("g", null).keySet()));
+        assertEquals(GroupState.STABLE, coordinator.group("g").state);
+    }
+
+    @Test
+    void shouldKeepOffsetsOfAGroupThatIsRebalancing() {
+        JoinResult a = joinAlone();
+        sync(a.memberId(), 1, Map.of());
+        assertEquals(NONE, coordinator.commitOffsets("g", a.memberId(), null, 1, Map.of(new TopicPartition("t", 0),
+                new CommittedOffset(1, -1, "", -1)), now).get(new TopicPartition("t", 0)));
+        JoinResult bFirst = send(join("", null, true, protocols("range"))).get();
+        send(join(bFirst.memberId(), null, true, protocols("range")));
+        assertEquals(GroupState.PREPARING_REBALANCE, coordinator.group("g").state);
+        assertEquals(0, coordinator.expireOffsets(now + 10 * RETENTION_MS, RETENTION_MS));
+        assertEquals(1, coordinator.fetchOffsets("g", null).size());
+    }
+
+    @Test
+    void shouldExpireAnOffsetCommittedWithItsOwnRetentionTimeAtThatTime() {
+        TopicPartition tp = new TopicPartition("t", 0);
+        coordinator.commitOffsets("simple", "", null, -1, Map.of(tp, new CommittedOffset(1, -1, "", -1, now + 500)), now);
+        assertEquals(0, coordinator.expireOffsets(now + 499, RETENTION_MS));
+        assertEquals(1, coordinator.expireOffsets(now + 500, RETENTION_MS), "the commit's retention, not the broker's");
+    }
 }

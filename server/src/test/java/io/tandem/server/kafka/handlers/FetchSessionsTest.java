@@ -11,7 +11,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class FetchSessionsTest {
     private static final short VERSION = 12;
-    private final FetchSessions sessions = new FetchSessions();
+    private final FetchSessions sessions = new FetchSessions(1000);
+    private long now = 1_000_000;
 
     private static FetchRequest request(int sessionId, int epoch, String topic, int... partitions) {
         FetchRequest request = new FetchRequest();
@@ -43,12 +44,12 @@ class FetchSessionsTest {
 
     @Test
     void shouldCreateASessionAndServeItsPartitionsToIncrementalRequests() {
-        FetchSessions.Resolution full = sessions.resolve(request(0, 0, "t", 0, 1), VERSION);
+        FetchSessions.Resolution full = sessions.resolve(request(0, 0, "t", 0, 1), VERSION, now);
         assertEquals(NONE, full.error());
         assertNotEquals(0, full.sessionId());
         assertFalse(full.incremental());
 
-        FetchSessions.Resolution next = sessions.resolve(request(full.sessionId(), 1, "t"), VERSION);
+        FetchSessions.Resolution next = sessions.resolve(request(full.sessionId(), 1, "t"), VERSION, now);
         assertEquals(NONE, next.error());
         assertTrue(next.incremental());
         assertEquals(List.of(0, 1), partitions(next), "an empty incremental request still fetches the session");
@@ -58,23 +59,112 @@ class FetchSessionsTest {
         forgotten.topic = "t";
         forgotten.partitions = new ArrayList<>(List.of(0));
         forget.forgottenTopicsData.add(forgotten);
-        assertEquals(List.of(1, 2), partitions(sessions.resolve(forget, VERSION)));
+        assertEquals(List.of(1, 2), partitions(sessions.resolve(forget, VERSION, now)));
     }
 
     @Test
     void shouldRejectWrongEpochsAndUnknownSessions() {
-        FetchSessions.Resolution full = sessions.resolve(request(0, 0, "t", 0), VERSION);
-        assertEquals(INVALID_FETCH_SESSION_EPOCH, sessions.resolve(request(full.sessionId(), 5, "t"), VERSION).error());
-        assertEquals(FETCH_SESSION_ID_NOT_FOUND, sessions.resolve(request(12345, 1, "t"), VERSION).error());
+        FetchSessions.Resolution full = sessions.resolve(request(0, 0, "t", 0), VERSION, now);
+        assertEquals(INVALID_FETCH_SESSION_EPOCH, sessions.resolve(request(full.sessionId(), 5, "t"), VERSION, now).error());
+        assertEquals(FETCH_SESSION_ID_NOT_FOUND, sessions.resolve(request(12345, 1, "t"), VERSION, now).error());
         // Closing the session (final epoch) makes it unknown afterwards.
-        assertEquals(0, sessions.resolve(request(full.sessionId(), -1, "t", 0), VERSION).sessionId());
-        assertEquals(FETCH_SESSION_ID_NOT_FOUND, sessions.resolve(request(full.sessionId(), 1, "t"), VERSION).error());
+        assertEquals(0, sessions.resolve(request(full.sessionId(), -1, "t", 0), VERSION, now).sessionId());
+        assertEquals(FETCH_SESSION_ID_NOT_FOUND, sessions.resolve(request(full.sessionId(), 1, "t"), VERSION, now).error());
     }
 
     @Test
     void shouldServeSessionlessFullFetchesAsTheyCome() {
-        FetchSessions.Resolution r = sessions.resolve(request(0, -1, "t", 3), VERSION);
+        FetchSessions.Resolution r = sessions.resolve(request(0, -1, "t", 3), VERSION, now);
         assertEquals(0, r.sessionId());
         assertEquals(List.of(3), partitions(r));
+    }
+
+    @Test
+    void shouldGiveNoSessionWhenEverySlotHoldsARecentSession() {
+        FetchSessions two = new FetchSessions(2);
+        int first = two.resolve(request(0, 0, "t", 0), VERSION, now).sessionId();
+        int second = two.resolve(request(0, 0, "t", 1), VERSION, now).sessionId();
+        assertNotEquals(0, first);
+        assertNotEquals(0, second);
+        now += FetchSessions.EVICTION_MS;
+        FetchSessions.Resolution third = two.resolve(request(0, 0, "t", 0, 1, 2), VERSION, now);
+        assertEquals(NONE, third.error());
+        assertEquals(0, third.sessionId(), "served as a session-less full fetch");
+        assertEquals(List.of(0, 1, 2), partitions(third));
+        assertEquals(NONE, two.resolve(request(first, 1, "t"), VERSION, now).error(), "the cached sessions survive");
+        assertEquals(NONE, two.resolve(request(second, 1, "t"), VERSION, now).error());
+    }
+
+    @Test
+    void shouldLetANewSessionTakeTheSlotOfOneUnusedForTheEvictionTime() {
+        FetchSessions two = new FetchSessions(2);
+        int stale = two.resolve(request(0, 0, "t", 0, 1, 2), VERSION, now).sessionId();
+        now += 1_000;
+        int used = two.resolve(request(0, 0, "t", 1), VERSION, now).sessionId();
+        now += FetchSessions.EVICTION_MS;
+        assertEquals(NONE, two.resolve(request(used, 1, "t"), VERSION, now).error());
+        now += 1_000;
+        assertNotEquals(0, two.resolve(request(0, 0, "t", 3), VERSION, now).sessionId(), "even a smaller one");
+        assertEquals(FETCH_SESSION_ID_NOT_FOUND, two.resolve(request(stale, 1, "t"), VERSION, now).error());
+        assertEquals(NONE, two.resolve(request(used, 2, "t"), VERSION, now).error());
+    }
+
+    @Test
+    void shouldLetOnlyALargerSessionEvictTheSmallestOneOlderThanTheEvictionTime() {
+        FetchSessions two = new FetchSessions(2);
+        int small = two.resolve(request(0, 0, "t", 0), VERSION, now).sessionId();
+        int big = two.resolve(request(0, 0, "t", 0, 1, 2), VERSION, now).sessionId();
+        now += FetchSessions.EVICTION_MS + 1;
+        // Both are in use, so neither is stale; both are old enough to be evicted by a larger newcomer.
+        assertEquals(NONE, two.resolve(request(small, 1, "t"), VERSION, now).error());
+        assertEquals(NONE, two.resolve(request(big, 1, "t"), VERSION, now).error());
+        assertEquals(0, two.resolve(request(0, 0, "t", 5), VERSION, now).sessionId(), "not larger than the smallest");
+        assertNotEquals(0, two.resolve(request(0, 0, "t", 5, 6), VERSION, now).sessionId());
+        assertEquals(FETCH_SESSION_ID_NOT_FOUND, two.resolve(request(small, 2, "t"), VERSION, now).error());
+        assertEquals(NONE, two.resolve(request(big, 2, "t"), VERSION, now).error());
+    }
+
+    @Test
+    void shouldCapThePartitionsOfAllSessionsTogether() {
+        FetchSessions capped = new FetchSessions(10, 4);
+        int a = capped.resolve(request(0, 0, "t", 0, 1, 2), VERSION, now).sessionId();
+        assertNotEquals(0, a);
+        assertEquals(0, capped.resolve(request(0, 0, "u", 0, 1), VERSION, now).sessionId(),
+                "a session past the cap is not created");
+        assertEquals(NONE, capped.resolve(request(a, 1, "t", 3), VERSION, now).error(), "up to the cap");
+        assertEquals(FETCH_SESSION_ID_NOT_FOUND, capped.resolve(request(a, 2, "t", 4), VERSION, now).error(),
+                "a session growing past the cap is dropped: its client starts over");
+        assertEquals(0, capped.sessionCount());
+        assertEquals(0, capped.cachedPartitions());
+    }
+
+    @Test
+    void shouldForgetATopicWithItsLastPartitionAndDropASessionLeftEmpty() {
+        FetchSessions.Resolution full = sessions.resolve(request(0, 0, "t", 0), VERSION, now);
+        for (int i = 1; i <= 100; i++) {
+            FetchRequest churn = request(full.sessionId(), i, "topic-" + i, 0);
+            FetchRequest.ForgottenTopic forgotten = new FetchRequest.ForgottenTopic();
+            forgotten.topic = "topic-" + i;
+            forgotten.partitions = new ArrayList<>(List.of(0));
+            churn.forgottenTopicsData.add(forgotten);
+            assertEquals(NONE, sessions.resolve(churn, VERSION, now).error());
+        }
+        assertEquals(1, full.session().topics.size(), "topics added and forgotten leave nothing behind");
+        FetchRequest forgetAll = request(full.sessionId(), 101, "t");
+        FetchRequest.ForgottenTopic forgotten = new FetchRequest.ForgottenTopic();
+        forgotten.topic = "t";
+        forgotten.partitions = new ArrayList<>(List.of(0));
+        forgetAll.forgottenTopicsData.add(forgotten);
+        assertEquals(0, sessions.resolve(forgetAll, VERSION, now).sessionId());
+        assertEquals(0, sessions.sessionCount());
+    }
+
+    @Test
+    void shouldCloseTheSessionAFullFetchNames() {
+        int id = sessions.resolve(request(0, 0, "t", 0), VERSION, now).sessionId();
+        FetchSessions.Resolution again = sessions.resolve(request(id, 0, "t", 1), VERSION, now);
+        assertNotEquals(id, again.sessionId());
+        assertEquals(FETCH_SESSION_ID_NOT_FOUND, sessions.resolve(request(id, 1, "t"), VERSION, now).error());
+        assertEquals(1, sessions.sessionCount());
     }
 }

@@ -82,4 +82,16 @@ class ProducerStateTableTest {
         assertEquals(first + ProducerIdManager.BLOCK_SIZE, ids.nextProducerId());
         assertEquals(2 * ProducerIdManager.BLOCK_SIZE, reserved.get());
     }
+
+    @Test
+    void shouldForgetAProducerIdleForTheExpirationTimeAndThenAcceptItsNextSequence() {
+        table.record(7, (short) 0, 0, 1, 0, 0, 1_000);
+        table.record(8, (short) 0, 0, 1, 1, 1, 1_500);
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 0, 5, 1).error());
+        assertEquals(0, table.expire(1_999, 1_000), "not yet: 999 ms idle");
+        assertEquals(1, table.expire(2_000, 1_000), "producer 7 idle for exactly the expiration time");
+        assertEquals(1, table.producerCount());
+        assertTrue(table.check(7, (short) 0, 5, 1).shouldAppend(), "a forgotten producer is unknown: any sequence");
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(8, (short) 0, 5, 1).error());
+    }
 }

@@ -21,7 +21,7 @@ class DelayedOperationPurgatoryTest {
     }
 
     /** Completes when its flag is set; counts completions and expirations. */
-    private static final class FlagOperation extends DelayedOperation {
+    private static class FlagOperation extends DelayedOperation {
         final AtomicBoolean ready = new AtomicBoolean();
         final AtomicInteger completions = new AtomicInteger();
         final CountDownLatch expired = new CountDownLatch(1);
@@ -86,5 +86,71 @@ class DelayedOperationPurgatoryTest {
         assertTrue(purgatory.tryCompleteElseWatch(second, List.of("k")));
         assertEquals(1, second.completions.get());
         assertEquals(0, first.completions.get());
+    }
+
+    /**
+     * A key that, once {@link #armed}, parks the first thread that compares it after the parked operation completed,
+     * so the test can hold a purge at the moment it decides whether the key's list is empty.
+     */
+    private static final class PausingKey {
+        final AtomicBoolean armed = new AtomicBoolean();
+        final CountDownLatch paused = new CountDownLatch(1);
+        final CountDownLatch resume = new CountDownLatch(1);
+
+        @Override public boolean equals(Object other) {
+            if (armed.compareAndSet(true, false)) {
+                paused.countDown();
+                try {
+                    resume.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return other instanceof PausingKey || "k".equals(other);
+        }
+
+        @Override public int hashCode() {
+            return "k".hashCode();
+        }
+    }
+
+    @Test
+    void shouldWakeAnOperationParkedWhileAPurgeDropsTheKeysEmptyList() throws Exception {
+        DelayedOperationPurgatory<FlagOperation> purgatory = new DelayedOperationPurgatory<>(timer, 100);
+        // The first fetch parks under "k"; the produce that satisfies it then purges "k", whose list becomes empty.
+        PausingKey produceKey = new PausingKey();
+        FlagOperation first = new FlagOperation(60_000) {
+            @Override protected boolean tryComplete() {
+                boolean done = super.tryComplete();
+                // From here on the purge decides whether to drop the key: hold it there.
+                if (done) produceKey.armed.set(true);
+                return done;
+            }
+        };
+        assertFalse(purgatory.tryCompleteElseWatch(first, List.of("k")));
+        first.ready.set(true);
+        Thread produce = new Thread(() -> purgatory.checkAndComplete(produceKey), "produce");
+        produce.start();
+        assertTrue(produceKey.paused.await(5, TimeUnit.SECONDS), "the purge reached the key's removal");
+
+        // A second fetch parks under the same key while the purge is held.
+        FlagOperation second = new FlagOperation(60_000);
+        Thread fetch = new Thread(() -> purgatory.tryCompleteElseWatch(second, List.of("k")), "fetch");
+        fetch.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (fetch.getState() != Thread.State.BLOCKED && fetch.getState() != Thread.State.TERMINATED) {
+            assertTrue(System.nanoTime() < deadline, "the fetch neither parked nor waited for the purge");
+            Thread.sleep(1);
+        }
+        produceKey.resume.countDown();
+        produce.join(5_000);
+        fetch.join(5_000);
+        assertFalse(fetch.isAlive());
+
+        // The data for the second fetch arrives: it must be woken by it, not left for its 60 s timeout.
+        second.ready.set(true);
+        assertEquals(1, purgatory.checkAndComplete("k"), "the parked fetch is found under its key");
+        assertEquals(1, second.completions.get());
+        assertEquals(0, purgatory.watched());
     }
 }

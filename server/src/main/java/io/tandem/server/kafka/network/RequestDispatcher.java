@@ -1,0 +1,97 @@
+package io.tandem.server.kafka.network;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The request-handler pool ({@code num.io.threads}) with Kafka's {@code queued.max.requests}: at most that many
+ * requests wait for a handler thread; later ones wait, in arrival order, until one of those starts. A request never
+ * runs on the thread that submits it (a Netty event loop must not block on disk or ZooKeeper), and nothing waiting
+ * here holds more than one request per connection, because a connection is not read while its request is in hand
+ * ({@link KafkaConnectionHandler}): a full queue thus leaves the connections of the waiting requests unread.
+ */
+public final class RequestDispatcher {
+    private final ThreadPoolExecutor pool;
+    private final int queuedMax;
+    /** Requests past the queue limit, oldest first; guarded by this. */
+    private final ArrayDeque<Runnable> overflow = new ArrayDeque<>();
+    /** Requests handed to the pool that have not started yet; guarded by this. */
+    private int queued;
+
+    public RequestDispatcher(int threads, int queuedMax) {
+        if (threads <= 0) throw new IllegalArgumentException("num.io.threads must be positive: " + threads);
+        if (queuedMax <= 0) throw new IllegalArgumentException("queued.max.requests must be positive: " + queuedMax);
+        this.queuedMax = queuedMax;
+        AtomicInteger ids = new AtomicInteger();
+        // The pool's own queue never holds more than queuedMax tasks: submit() counts them.
+        this.pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "kafka-request-handler-" + ids.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }, new ThreadPoolExecutor.AbortPolicy());
+    }
+
+    /** Queues a request for a handler thread; throws {@link RejectedExecutionException} once shut down. */
+    public void submit(Runnable request) {
+        if (pool.isShutdown()) throw new RejectedExecutionException("the request handlers are shut down");
+        synchronized (this) {
+            if (queued >= queuedMax) {
+                overflow.addLast(request);
+                return;
+            }
+            queued++;
+        }
+        pool.execute(() -> run(request));
+    }
+
+    private void run(Runnable request) {
+        Runnable next;
+        synchronized (this) {
+            queued--;
+            next = overflow.pollFirst();
+            if (next != null) queued++;
+        }
+        if (next != null) {
+            try {
+                pool.execute(() -> run(next));
+            } catch (RejectedExecutionException shuttingDown) {
+                // Its connection is closed with the listener.
+            }
+        }
+        request.run();
+    }
+
+    /** The handler threads (num.io.threads). */
+    public int threads() {
+        return pool.getMaximumPoolSize();
+    }
+
+    /** num.io.threads changed at runtime: the pool grows or shrinks to it (core and maximum move in a valid order). */
+    public synchronized void resize(int threads) {
+        if (threads > pool.getMaximumPoolSize()) {
+            pool.setMaximumPoolSize(threads);
+            pool.setCorePoolSize(threads);
+        } else {
+            pool.setCorePoolSize(threads);
+            pool.setMaximumPoolSize(threads);
+        }
+    }
+
+    /** Requests waiting for a handler thread, queued or past the queue limit (for tests and diagnostics). */
+    public synchronized int waiting() {
+        return queued + overflow.size();
+    }
+
+    /** Stops taking requests and waits up to the timeout for the running ones. */
+    public void close(long timeout, TimeUnit unit) throws InterruptedException {
+        pool.shutdown();
+        synchronized (this) {
+            overflow.clear();
+        }
+        pool.awaitTermination(timeout, unit);
+    }
+}
