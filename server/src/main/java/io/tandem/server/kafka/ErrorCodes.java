@@ -69,6 +69,9 @@ public final class ErrorCodes {
     public static final short INVALID_UPDATE_VERSION = Errors.INVALID_UPDATE_VERSION.code();
     public static final short INELIGIBLE_REPLICA = Errors.INELIGIBLE_REPLICA.code();
     public static final short NOT_CONTROLLER = Errors.NOT_CONTROLLER.code();
+    public static final short ELIGIBLE_LEADERS_NOT_AVAILABLE = Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE.code();
+    public static final short PREFERRED_LEADER_NOT_AVAILABLE = Errors.PREFERRED_LEADER_NOT_AVAILABLE.code();
+    public static final short ELECTION_NOT_NEEDED = Errors.ELECTION_NOT_NEEDED.code();
     public static final short BROKER_NOT_AVAILABLE = Errors.BROKER_NOT_AVAILABLE.code();
     public static final short STALE_CONTROLLER_EPOCH = Errors.STALE_CONTROLLER_EPOCH.code();
     public static final short NOT_ENOUGH_REPLICAS_AFTER_APPEND = Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND.code();

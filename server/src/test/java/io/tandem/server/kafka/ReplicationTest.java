@@ -202,6 +202,44 @@ class ReplicationTest {
     }
 
     @Test
+    void shouldElectThePreferredLeaderBackOnRequest() throws Exception {
+        startBrokers(Map.of());
+        admin.createTopics(List.of(new NewTopic("preferred", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        int preferred = describe("preferred").partitions().get(0).replicas().get(0).id();
+        brokers.get(preferred - 1).close();
+        awaitLeaderChange("preferred", 0, preferred);
+        brokers.set(preferred - 1, startBroker(preferred, Map.of()));
+        awaitIsrSize("preferred", 0, 3);
+        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("preferred", 0);
+        admin.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tp)).all()
+                .get(30, TimeUnit.SECONDS);
+        assertEquals(preferred, describe("preferred").partitions().get(0).leader().id());
+        ExecutionException again = assertThrows(ExecutionException.class, () -> admin.electLeaders(
+                org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tp)).all().get(30, TimeUnit.SECONDS));
+        assertInstanceOf(org.apache.kafka.common.errors.ElectionNotNeededException.class, again.getCause());
+    }
+
+    @Test
+    void shouldDeleteATopicAskedForUnderAdminDeleteTopics() throws Exception {
+        startBrokers(Map.of());
+        admin.createTopics(List.of(new NewTopic("doomed", 2, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        try (ZooKeeper zk = zkClient()) {
+            // What kafka-topics.sh --zookeeper and Apache brokers write to ask the controller.
+            zk.create("/admin/delete_topics/doomed", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (zk.exists("/brokers/topics/doomed", false) != null || zk.exists("/admin/delete_topics/doomed", false) != null) {
+                assertTrue(System.currentTimeMillis() < deadline, "the controller never deleted the topic");
+                Thread.sleep(50);
+            }
+        }
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (admin.listTopics().names().get(30, TimeUnit.SECONDS).contains("doomed")) {
+            assertTrue(System.currentTimeMillis() < deadline, "brokers still list the deleted topic");
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
     void shouldRefuseAReplicationFactorAboveTheLiveBrokerCount() throws Exception {
         startBrokers(Map.of());
         ExecutionException e = assertThrows(ExecutionException.class, () -> admin.createTopics(

@@ -84,6 +84,9 @@ public final class KafkaController implements AutoCloseable {
         store.watchNode(KafkaZkLayout.CONTROLLER, () -> enqueue(this::elect));
         store.watchChildren(KafkaZkLayout.BROKER_IDS, () -> enqueue(this::onBrokersChanged));
         store.watchChildren(KafkaZkLayout.BROKER_TOPICS, () -> enqueue(this::onTopicsChanged));
+        // What Kafka's tools and Apache brokers write to ask the controller: topic deletions, preferred elections.
+        store.watchChildren(KafkaZkLayout.DELETE_TOPICS, () -> enqueue(this::onDeleteTopicsRequested));
+        store.watchNode(KafkaZkLayout.PREFERRED_REPLICA_ELECTION, () -> enqueue(this::onPreferredElectionRequested));
         call(() -> {
             elect();
             return null;
@@ -132,6 +135,23 @@ public final class KafkaController implements AutoCloseable {
      */
     public io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId) throws Exception {
         return call(() -> onControlledShutdown(brokerId));
+    }
+
+    /** The kinds of ElectLeaders, with Kafka's codes. */
+    public enum ElectionType { PREFERRED, UNCLEAN }
+
+    /** One partition's ElectLeaders outcome: NONE, or an error with Kafka's message. */
+    public record ElectionResult(short error, String message) {
+    }
+
+    /**
+     * ElectLeaders: for each partition (null: every partition, with partitions that need no election left out, as
+     * Kafka's controller does) the preferred replica, or for UNCLEAN a live replica of a leaderless partition, out of
+     * the ISR if it must. Unknown partitions are UNKNOWN_TOPIC_OR_PARTITION.
+     */
+    public Map<TopicPartition, ElectionResult> electLeaders(ElectionType type, Set<TopicPartition> partitions)
+            throws Exception {
+        return call(() -> onElectLeaders(type, partitions));
     }
 
     private void enqueue(Runnable event) {
@@ -445,6 +465,104 @@ public final class KafkaController implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "Controlled shutdown of broker {0}: {1} partitions moved, {2} remain",
                 brokerId, changed.size(), response.remainingPartitions.size());
         return response;
+    }
+
+    private Map<TopicPartition, ElectionResult> onElectLeaders(ElectionType type, Set<TopicPartition> asked) throws Exception {
+        Map<TopicPartition, ElectionResult> results = new LinkedHashMap<>();
+        if (!active) {
+            for (TopicPartition tp : asked == null ? Set.<TopicPartition>of() : asked) {
+                results.put(tp, new ElectionResult(NOT_CONTROLLER, null));
+            }
+            return results;
+        }
+        Collection<TopicPartition> partitions = asked == null ? new ArrayList<>(states.keySet()) : asked;
+        List<TopicPartition> changed = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            PartitionState state = states.get(tp);
+            TopicAssignment assignment = topics.get(tp.topic());
+            List<Integer> replicas = assignment == null ? null : assignment.replicas().get(tp.partition());
+            if (state == null || replicas == null) {
+                results.put(tp, new ElectionResult(UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist."));
+                continue;
+            }
+            Integer leader;
+            List<Integer> isr = state.isr();
+            if (type == ElectionType.PREFERRED) {
+                int preferred = replicas.get(0);
+                if (state.leader() == preferred) {
+                    if (asked != null) {
+                        results.put(tp, new ElectionResult(ELECTION_NOT_NEEDED, "Leader election not needed for topic partition"));
+                    }
+                    continue;
+                }
+                leader = live.containsKey(preferred) && isr.contains(preferred) ? preferred : null;
+                if (leader == null) {
+                    results.put(tp, new ElectionResult(PREFERRED_LEADER_NOT_AVAILABLE, "Failed to elect leader for"
+                            + " partition " + tp + " under strategy PreferredReplicaPartitionLeaderElectionStrategy"));
+                    continue;
+                }
+            } else {
+                if (live.containsKey(state.leader())) {
+                    if (asked != null) {
+                        results.put(tp, new ElectionResult(ELECTION_NOT_NEEDED, "Leader election not needed for topic partition"));
+                    }
+                    continue;
+                }
+                List<Integer> inSync = isr;
+                leader = replicas.stream().filter(r -> live.containsKey(r) && inSync.contains(r)).findFirst()
+                        .orElse(replicas.stream().filter(live::containsKey).findFirst().orElse(null));
+                if (leader == null) {
+                    results.put(tp, new ElectionResult(ELIGIBLE_LEADERS_NOT_AVAILABLE, "Failed to elect leader for"
+                            + " partition " + tp + " under strategy OfflinePartitionLeaderElectionStrategy(true)"));
+                    continue;
+                }
+                if (!isr.contains(leader)) {
+                    // Unclean, asked for explicitly: the new leader's log is the truth, so it is the whole ISR.
+                    isr = List.of(leader);
+                }
+            }
+            List<Integer> newIsr = isr.stream().filter(live::containsKey).toList();
+            if (writeState(tp, new PartitionState(leader, state.leaderEpoch() + 1, epoch, newIsr, state.zkVersion())) != null) {
+                changed.add(tp);
+                results.put(tp, new ElectionResult(NONE, null));
+            } else {
+                results.put(tp, new ElectionResult(UNKNOWN_SERVER_ERROR, "the partition state changed meanwhile"));
+            }
+        }
+        for (int broker : live.keySet()) sendLeaderAndIsr(broker, partitionsOn(broker, changed), false);
+        sendUpdateMetadata(live.keySet(), changed);
+        return results;
+    }
+
+    /** {@code /admin/delete_topics/T}, as Kafka's tools and brokers write it: the topic goes, then the request. */
+    private void onDeleteTopicsRequested() {
+        if (!active) return;
+        try {
+            for (String topic : store.getChildren(KafkaZkLayout.DELETE_TOPICS)) {
+                if (topics.containsKey(topic)) {
+                    store.deleteRecursive(KafkaZkLayout.topicPath(topic));
+                    store.deleteRecursive(KafkaZkLayout.topicConfigPath(topic));
+                    deleteTopic(topic);
+                }
+                store.deleteRecursive(KafkaZkLayout.deleteTopicPath(topic));
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("controller " + localBrokerId + " cannot delete requested topics", e);
+        }
+    }
+
+    /** {@code /admin/preferred_replica_election}: Kafka's tool asks for preferred leaders, then the node goes. */
+    private void onPreferredElectionRequested() {
+        if (!active) return;
+        try {
+            byte[] data = store.getData(KafkaZkLayout.PREFERRED_REPLICA_ELECTION);
+            if (data == null) return;
+            Set<TopicPartition> partitions = new java.util.LinkedHashSet<>(KafkaZkLayout.decodePartitionList(data));
+            onElectLeaders(ElectionType.PREFERRED, partitions);
+            store.deleteRecursive(KafkaZkLayout.PREFERRED_REPLICA_ELECTION);
+        } catch (Exception e) {
+            throw new IllegalStateException("controller " + localBrokerId + " cannot run a preferred election", e);
+        }
     }
 
     // ---------------------------------------------------------------- decisions

@@ -43,6 +43,7 @@ public final class Handlers {
         registry.register(ApiKey.STOP_REPLICA, 0, 3, new StopReplicaHandler(broker));
         registry.register(ApiKey.UPDATE_METADATA, 0, 7, new UpdateMetadataHandler(broker));
         registry.register(ApiKey.CONTROLLED_SHUTDOWN, 0, 3, new ControlledShutdownHandler(broker));
+        registry.register(ApiKey.ELECT_LEADERS, 0, 2, new ElectLeadersHandler(broker));
         registry.register(ApiKey.ALTER_PARTITION, 0, 3, new AlterPartitionHandler(broker));
         return registry;
     }

@@ -33,6 +33,7 @@ public final class KafkaZkLayout {
     public static final String CONFIG_CHANGES = "/config/changes";
     public static final String ADMIN = "/admin";
     public static final String DELETE_TOPICS = "/admin/delete_topics";
+    public static final String PREFERRED_REPLICA_ELECTION = "/admin/preferred_replica_election";
     public static final String ISR_CHANGE_NOTIFICATION = "/isr_change_notification";
     public static final String CLUSTER = "/cluster";
     public static final String CLUSTER_ID = "/cluster/id";
@@ -143,6 +144,15 @@ public final class KafkaZkLayout {
         }
         String id = textOrNull(root, "topic_id");
         return new TopicAssignment(id == null ? null : TopicId.fromText(id), replicas);
+    }
+
+    /** {@code {"version":1,"partitions":[{"topic":"t","partition":0}]}}, as Kafka's admin znodes list partitions. */
+    public static List<io.tandem.server.kafka.TopicPartition> decodePartitionList(byte[] data) {
+        List<io.tandem.server.kafka.TopicPartition> partitions = new ArrayList<>();
+        for (JsonNode p : parse(data).path("partitions")) {
+            partitions.add(new io.tandem.server.kafka.TopicPartition(p.path("topic").asText(), p.path("partition").asInt()));
+        }
+        return partitions;
     }
 
     public static byte[] encodePartitionState(PartitionState state) {
