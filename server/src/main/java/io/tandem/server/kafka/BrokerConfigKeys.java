@@ -81,7 +81,8 @@ public final class BrokerConfigKeys {
                 "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "group.max.size",
                 "offset.metadata.max.bytes", "log.retention.check.interval.ms", "replica.lag.time.max.ms",
                 "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
-                "controlled.shutdown.enable", "queued.max.request.bytes", "max.connections", "max.connections.per.ip",
+                "controlled.shutdown.enable", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
+                "leader.imbalance.per.broker.percentage", "queued.max.request.bytes", "max.connections", "max.connections.per.ip",
                 "connections.max.idle.ms", "max.incremental.fetch.session.cache.slots", "producer.id.expiration.ms",
                 "producer.id.expiration.check.interval.ms", "offsets.retention.minutes",
                 "offsets.retention.check.interval.ms"));

@@ -84,6 +84,7 @@ public final class KafkaBroker implements AutoCloseable {
     private final long replicaLagTimeMaxMs;
     private final int replicaFetchMaxBytes;
     private final boolean controlledShutdownEnabled;
+    private final KafkaController.LeaderRebalance leaderRebalance;
     private final DelayedOperationPurgatory<DelayedResponse> producePurgatory;
     private ClusterMetadata metadata;
     private ReplicaManager replicas;
@@ -121,6 +122,10 @@ public final class KafkaBroker implements AutoCloseable {
         this.replicaLagTimeMaxMs = tandemConfig.getLong("replica.lag.time.max.ms", REPLICA_LAG_TIME_MAX_MS);
         this.replicaFetchMaxBytes = tandemConfig.getInt("replica.fetch.max.bytes", REPLICA_FETCH_MAX_BYTES);
         this.controlledShutdownEnabled = Boolean.parseBoolean(tandemConfig.get("controlled.shutdown.enable", "true").trim());
+        this.leaderRebalance = new KafkaController.LeaderRebalance(
+                Boolean.parseBoolean(tandemConfig.get("auto.leader.rebalance.enable", "true").trim()),
+                tandemConfig.getLong("leader.imbalance.check.interval.seconds", 300) * 1000,
+                tandemConfig.getInt("leader.imbalance.per.broker.percentage", 10));
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
                 "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
@@ -203,7 +208,8 @@ public final class KafkaBroker implements AutoCloseable {
                 replicaLagTimeMaxMs, replicaFetchMaxBytes);
         replicas.becameLeaderListener(this::becameLeader);
         replicas.alterPartitionSender(this::sendAlterPartition);
-        controller = new KafkaController(config.brokerId(), store, metadata, this::handleFromController);
+        controller = new KafkaController(config.brokerId(), store, metadata, this::handleFromController,
+                leaderRebalance);
         metadata.onReregistered(controller::onSessionRenewed);
         // The election is decided before this returns; as controller, this broker already leads its partitions.
         controller.start();

@@ -220,6 +220,23 @@ class ReplicationTest {
     }
 
     @Test
+    void shouldMoveLeadershipBackToThePreferredReplicaOnItsOwn() throws Exception {
+        Map<String, String> fastRebalance = Map.of("leader.imbalance.check.interval.seconds", "1");
+        startBrokers(fastRebalance);
+        admin.createTopics(List.of(new NewTopic("rebalanced", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        int preferred = describe("rebalanced").partitions().get(0).replicas().get(0).id();
+        brokers.get(preferred - 1).close();
+        awaitLeaderChange("rebalanced", 0, preferred);
+        brokers.set(preferred - 1, startBroker(preferred, fastRebalance));
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (describe("rebalanced").partitions().get(0).leader() == null
+                || describe("rebalanced").partitions().get(0).leader().id() != preferred) {
+            assertTrue(System.currentTimeMillis() < deadline, "leadership never went back to broker " + preferred);
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
     void shouldDeleteATopicAskedForUnderAdminDeleteTopics() throws Exception {
         startBrokers(Map.of());
         admin.createTopics(List.of(new NewTopic("doomed", 2, (short) 3))).all().get(30, TimeUnit.SECONDS);

@@ -58,8 +58,10 @@ public final class KafkaController implements AutoCloseable {
     private final ClusterMetadata metadata;
     private final ControllerChannels channels;
     private final ExecutorService events;
+    private final LeaderRebalance rebalance;
     private volatile boolean active;
     private volatile boolean closed;
+    private volatile Thread rebalanceTimer;
     private int epoch;
     private int epochZkVersion;
     private final Map<Integer, BrokerRegistration> live = new TreeMap<>();
@@ -68,7 +70,22 @@ public final class KafkaController implements AutoCloseable {
 
     public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata,
                            LocalBroker local) {
+        this(localBrokerId, store, metadata, local, LeaderRebalance.OFF);
+    }
+
+    /**
+     * Kafka's auto.leader.rebalance.enable with leader.imbalance.check.interval.seconds and
+     * leader.imbalance.per.broker.percentage: how often the controller looks for brokers that lead too few of the
+     * partitions they are preferred for, and how far off a broker may be before its preferred leaderships move back.
+     */
+    public record LeaderRebalance(boolean enabled, long checkIntervalMs, int imbalancePercentage) {
+        public static final LeaderRebalance OFF = new LeaderRebalance(false, 0, 0);
+    }
+
+    public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata, LocalBroker local,
+                           LeaderRebalance rebalance) {
         this.localBrokerId = localBrokerId;
+        this.rebalance = rebalance;
         this.store = store;
         this.metadata = metadata;
         this.channels = new ControllerChannels(localBrokerId, local);
@@ -91,6 +108,56 @@ public final class KafkaController implements AutoCloseable {
             elect();
             return null;
         });
+        if (rebalance.enabled()) {
+            Thread timer = new Thread(() -> {
+                while (!closed) {
+                    try {
+                        Thread.sleep(rebalance.checkIntervalMs());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    enqueue(this::rebalanceLeaders);
+                }
+            }, "kafka-controller-rebalance-" + localBrokerId);
+            timer.setDaemon(true);
+            timer.start();
+            rebalanceTimer = timer;
+        }
+    }
+
+    /**
+     * Kafka's checkAndTriggerAutoLeaderRebalance: per live broker, the share of the partitions it is preferred for
+     * (first replica) that it does not lead; above leader.imbalance.per.broker.percentage, those whose preferred
+     * replica is in the ISR get it back as leader.
+     */
+    private void rebalanceLeaders() {
+        if (!active) return;
+        try {
+            Map<Integer, List<TopicPartition>> preferredOf = new HashMap<>();
+            Map<Integer, List<TopicPartition>> notLeading = new HashMap<>();
+            for (Map.Entry<TopicPartition, PartitionState> e : states.entrySet()) {
+                TopicAssignment assignment = topics.get(e.getKey().topic());
+                if (assignment == null) continue;
+                int preferred = assignment.replicas().get(e.getKey().partition()).get(0);
+                preferredOf.computeIfAbsent(preferred, b -> new ArrayList<>()).add(e.getKey());
+                if (e.getValue().leader() != preferred) notLeading.computeIfAbsent(preferred, b -> new ArrayList<>()).add(e.getKey());
+            }
+            Set<TopicPartition> toMove = new java.util.LinkedHashSet<>();
+            for (Map.Entry<Integer, List<TopicPartition>> e : notLeading.entrySet()) {
+                if (!live.containsKey(e.getKey())) continue;
+                double imbalance = 100.0 * e.getValue().size() / preferredOf.get(e.getKey()).size();
+                if (imbalance <= rebalance.imbalancePercentage()) continue;
+                for (TopicPartition tp : e.getValue()) {
+                    if (states.get(tp).isr().contains(e.getKey())) toMove.add(tp);
+                }
+            }
+            if (toMove.isEmpty()) return;
+            LOG.log(System.Logger.Level.INFO, "Controller {0} moves {1} partitions back to their preferred leaders",
+                    localBrokerId, toMove.size());
+            onElectLeaders(ElectionType.PREFERRED, toMove);
+        } catch (Exception e) {
+            throw new IllegalStateException("controller " + localBrokerId + " cannot rebalance leaders", e);
+        }
     }
 
     public boolean isActive() {
@@ -755,6 +822,8 @@ public final class KafkaController implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        Thread timer = rebalanceTimer;
+        if (timer != null) timer.interrupt();
         events.shutdownNow();
         channels.close();
     }
