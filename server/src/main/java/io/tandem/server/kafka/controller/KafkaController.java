@@ -46,6 +46,7 @@ public final class KafkaController implements AutoCloseable {
     static final short STOP_REPLICA_VERSION = 3;
     /** How long a caller waits for the controller's event thread (a topic's first leaders, an ISR change). */
     static final long EVENT_WAIT_MS = 30_000;
+    static final long EVENT_RETRY_BACKOFF_MS = 500;
 
     /** The requests the controller sends, handled in this process when the destination is this broker. */
     @FunctionalInterface
@@ -60,6 +61,8 @@ public final class KafkaController implements AutoCloseable {
     private final ExecutorService events;
     private final LeaderRebalance rebalance;
     private volatile boolean active;
+    /** Whether this controller finished loading and announcing the cluster's state after its election. */
+    private volatile boolean loaded;
     private volatile boolean closed;
     private volatile Thread rebalanceTimer;
     private int epoch;
@@ -131,7 +134,7 @@ public final class KafkaController implements AutoCloseable {
      * replica is in the ISR get it back as leader.
      */
     private void rebalanceLeaders() {
-        if (!active) return;
+        if (!active || !loaded) return;
         try {
             Map<Integer, List<TopicPartition>> preferredOf = new HashMap<>();
             Map<Integer, List<TopicPartition>> notLeading = new HashMap<>();
@@ -161,7 +164,7 @@ public final class KafkaController implements AutoCloseable {
     }
 
     public boolean isActive() {
-        return active;
+        return active && loaded;
     }
 
     /** The session was renewed: the old {@code /controller} may be gone, so run again. */
@@ -230,6 +233,20 @@ public final class KafkaController implements AutoCloseable {
         }
     }
 
+    /** Runs an event again after a pause, on the event thread: ZooKeeper may be between leaders. */
+    private void retryLater(Runnable event) {
+        Thread retry = new Thread(() -> {
+            try {
+                Thread.sleep(EVENT_RETRY_BACKOFF_MS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            enqueue(event);
+        }, "kafka-controller-retry-" + localBrokerId);
+        retry.setDaemon(true);
+        retry.start();
+    }
+
     private <T> T call(Callable<T> event) throws Exception {
         CompletableFuture<T> result = new CompletableFuture<>();
         events.execute(() -> {
@@ -242,11 +259,18 @@ public final class KafkaController implements AutoCloseable {
         return result.get(EVENT_WAIT_MS, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Every event re-reads what it acts on from ZooKeeper, so one that failed (ZooKeeper unreachable while its
+     * ensemble changes leader, a session being renewed) is simply run again later rather than lost.
+     */
     private void runSafely(Runnable event) {
         try {
             event.run();
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "Controller event failed on broker " + localBrokerId, e);
+            if (closed) return;
+            LOG.log(System.Logger.Level.WARNING, "Controller event failed on broker " + localBrokerId
+                    + "; retrying in " + EVENT_RETRY_BACKOFF_MS + " ms: " + e);
+            retryLater(event);
         }
     }
 
@@ -254,14 +278,20 @@ public final class KafkaController implements AutoCloseable {
 
     private void elect() {
         try {
-            if (active && isStillController()) return;
+            if (active && loaded && isStillController()) return;
             active = false;
             byte[] controller = KafkaZkLayout.encodeController(localBrokerId, System.currentTimeMillis());
             if (store.create(KafkaZkLayout.CONTROLLER, controller, true)) {
                 becomeController();
             } else {
                 byte[] data = store.getData(KafkaZkLayout.CONTROLLER);
-                metadata.controllerId(data == null ? -1 : KafkaZkLayout.decodeControllerId(data));
+                int holder = data == null ? -1 : KafkaZkLayout.decodeControllerId(data);
+                if (holder == localBrokerId) {
+                    // Ours from an attempt that failed half-way (ZooKeeper unreachable meanwhile): finish it.
+                    becomeController();
+                    return;
+                }
+                metadata.controllerId(holder);
                 if (data == null) enqueue(this::elect);
             }
         } catch (Exception e) {
@@ -275,6 +305,7 @@ public final class KafkaController implements AutoCloseable {
     }
 
     private void becomeController() throws Exception {
+        loaded = false;
         ZnodeStore.Versioned current = store.getVersioned(KafkaZkLayout.CONTROLLER_EPOCH);
         int previous = current == null || current.data().length == 0 ? 0 : KafkaZkLayout.decodeControllerEpoch(current.data());
         LinkedHashMap<String, ZnodeStore.Versioned> write = new LinkedHashMap<>();
@@ -308,13 +339,15 @@ public final class KafkaController implements AutoCloseable {
         // A new controller tells every broker everything, as Kafka's does on failover.
         for (int broker : live.keySet()) sendLeaderAndIsr(broker, partitionsOn(broker, states.keySet()), true);
         sendUpdateMetadata(live.keySet(), states.keySet());
+        loaded = true;
         LOG.log(System.Logger.Level.INFO, "Controller {0} loaded {1} topics, {2} partitions; {3} states changed",
                 localBrokerId, topics.size(), states.size(), changed.size());
     }
 
     private void loadClusterState() throws Exception {
+        List<BrokerRegistration> now = metadata.refreshLiveBrokers();
         live.clear();
-        for (BrokerRegistration b : metadata.refreshLiveBrokers()) live.put(b.brokerId(), b);
+        for (BrokerRegistration b : now) live.put(b.brokerId(), b);
         channels.update(live.values());
         topics.clear();
         states.clear();
@@ -339,11 +372,12 @@ public final class KafkaController implements AutoCloseable {
     // ---------------------------------------------------------------- events
 
     private void onBrokersChanged() {
-        if (!active) return;
+        if (!active || !loaded) return;
         try {
             Map<Integer, BrokerRegistration> before = new HashMap<>(live);
+            List<BrokerRegistration> now = metadata.refreshLiveBrokers();
             live.clear();
-            for (BrokerRegistration b : metadata.refreshLiveBrokers()) live.put(b.brokerId(), b);
+            for (BrokerRegistration b : now) live.put(b.brokerId(), b);
             channels.update(live.values());
             Set<Integer> joined = new HashSet<>(live.keySet());
             // A broker that registered again (restarted before its old session ended) lost all its roles: it is
@@ -368,7 +402,7 @@ public final class KafkaController implements AutoCloseable {
     }
 
     private void onTopicsChanged() {
-        if (!active) return;
+        if (!active || !loaded) return;
         try {
             List<String> current = store.getChildren(KafkaZkLayout.BROKER_TOPICS);
             List<TopicPartition> changed = new ArrayList<>();
@@ -439,7 +473,7 @@ public final class KafkaController implements AutoCloseable {
 
     private AlterPartitionResponse onAlterPartition(AlterPartitionRequest request) throws Exception {
         AlterPartitionResponse response = new AlterPartitionResponse();
-        if (!active) {
+        if (!active || !loaded) {
             response.errorCode = NOT_CONTROLLER;
             return response;
         }
@@ -496,7 +530,7 @@ public final class KafkaController implements AutoCloseable {
 
     private io.tandem.kafka.wire.message.ControlledShutdownResponse onControlledShutdown(int brokerId) throws Exception {
         var response = new io.tandem.kafka.wire.message.ControlledShutdownResponse();
-        if (!active) {
+        if (!active || !loaded) {
             response.errorCode = NOT_CONTROLLER;
             return response;
         }
@@ -536,7 +570,7 @@ public final class KafkaController implements AutoCloseable {
 
     private Map<TopicPartition, ElectionResult> onElectLeaders(ElectionType type, Set<TopicPartition> asked) throws Exception {
         Map<TopicPartition, ElectionResult> results = new LinkedHashMap<>();
-        if (!active) {
+        if (!active || !loaded) {
             for (TopicPartition tp : asked == null ? Set.<TopicPartition>of() : asked) {
                 results.put(tp, new ElectionResult(NOT_CONTROLLER, null));
             }
@@ -603,7 +637,7 @@ public final class KafkaController implements AutoCloseable {
 
     /** {@code /admin/delete_topics/T}, as Kafka's tools and brokers write it: the topic goes, then the request. */
     private void onDeleteTopicsRequested() {
-        if (!active) return;
+        if (!active || !loaded) return;
         try {
             for (String topic : store.getChildren(KafkaZkLayout.DELETE_TOPICS)) {
                 if (topics.containsKey(topic)) {
@@ -620,7 +654,7 @@ public final class KafkaController implements AutoCloseable {
 
     /** {@code /admin/preferred_replica_election}: Kafka's tool asks for preferred leaders, then the node goes. */
     private void onPreferredElectionRequested() {
-        if (!active) return;
+        if (!active || !loaded) return;
         try {
             byte[] data = store.getData(KafkaZkLayout.PREFERRED_REPLICA_ELECTION);
             if (data == null) return;

@@ -31,10 +31,14 @@ public final class BrokerChannel implements AutoCloseable {
     }
 
     /** Points later requests at a new address (the broker registered again elsewhere). */
-    public synchronized void retarget(String host, int port) {
+    public void retarget(String host, int port) {
+        // Unchanged (the usual case: every UpdateMetadata names every broker): no need to wait for a request in
+        // flight, which for a fetcher is a long poll.
         if (host.equals(address.getHostString()) && port == address.getPort()) return;
-        address = InetSocketAddress.createUnresolved(host, port);
-        disconnect();
+        synchronized (this) {
+            address = InetSocketAddress.createUnresolved(host, port);
+            disconnect();
+        }
     }
 
     /** Sends one request at {@code version} and waits for its answer; a failure drops the connection. */
