@@ -237,6 +237,38 @@ class ReplicationTest {
     }
 
     @Test
+    void shouldMoveAPartitionToOtherBrokersWithItsRecords() throws Exception {
+        startBrokers(Map.of());
+        admin.createTopics(List.of(new NewTopic("moved", Map.of(0, List.of(1, 2))))).all().get(30, TimeUnit.SECONDS);
+        try (KafkaProducer<String, String> producer = producer("all", "true")) {
+            for (int i = 0; i < 20; i++) producer.send(new ProducerRecord<>("moved", "v" + i)).get(30, TimeUnit.SECONDS);
+        }
+        assertTrue(java.nio.file.Files.exists(dir.resolve("broker1").resolve("kafka-logs").resolve("moved-0")));
+        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("moved", 0);
+        admin.alterPartitionReassignments(Map.of(tp, java.util.Optional.of(
+                new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(2, 3))))).all().get(30, TimeUnit.SECONDS);
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!admin.listPartitionReassignments().reassignments().get(30, TimeUnit.SECONDS).isEmpty()
+                || describe("moved").partitions().get(0).isr().size() != 2) {
+            assertTrue(System.currentTimeMillis() < deadline, "the reassignment never finished");
+            Thread.sleep(100);
+        }
+        TopicPartitionInfo p = describe("moved").partitions().get(0);
+        assertEquals(List.of(2, 3), p.replicas().stream().map(Node::id).toList());
+        assertTrue(List.of(2, 3).contains(p.leader().id()));
+        deadline = System.currentTimeMillis() + 30_000;
+        while (java.nio.file.Files.exists(dir.resolve("broker1").resolve("kafka-logs").resolve("moved-0"))) {
+            assertTrue(System.currentTimeMillis() < deadline, "the removed replica's log was not deleted");
+            Thread.sleep(100);
+        }
+        // Broker 3 got every record: it alone serves them once broker 2 is gone.
+        brokers.get(1).close();
+        brokers.set(1, null);
+        awaitLeaderChange("moved", 0, 2);
+        assertEquals(20, consumeAll("moved", 20).size());
+    }
+
+    @Test
     void shouldDeleteATopicAskedForUnderAdminDeleteTopics() throws Exception {
         startBrokers(Map.of());
         admin.createTopics(List.of(new NewTopic("doomed", 2, (short) 3))).all().get(30, TimeUnit.SECONDS);

@@ -70,6 +70,7 @@ public final class KafkaController implements AutoCloseable {
     private final Map<Integer, BrokerRegistration> live = new TreeMap<>();
     private final Map<String, TopicAssignment> topics = new HashMap<>();
     private final Map<TopicPartition, PartitionState> states = new HashMap<>();
+    private final Map<TopicPartition, Reassignment> reassigning = new LinkedHashMap<>();
 
     public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata,
                            LocalBroker local) {
@@ -205,6 +206,43 @@ public final class KafkaController implements AutoCloseable {
      */
     public io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId) throws Exception {
         return call(() -> onControlledShutdown(brokerId));
+    }
+
+    /** A partition being moved: the replicas it goes to and those it had (RS = target, then original - target). */
+    public record Reassignment(List<Integer> target, List<Integer> original) {
+        public List<Integer> replicas() {
+            List<Integer> all = new ArrayList<>(target);
+            for (int r : original) if (!all.contains(r)) all.add(r);
+            return all;
+        }
+
+        public List<Integer> adding() {
+            return target.stream().filter(r -> !original.contains(r)).toList();
+        }
+
+        public List<Integer> removing() {
+            return original.stream().filter(r -> !target.contains(r)).toList();
+        }
+    }
+
+    /**
+     * AlterPartitionReassignments: each partition starts moving to its target replicas (null cancels a move in
+     * progress), as Kafka's controller does: the new replicas are added and catch up, then the target leads and the
+     * others are stopped and deleted. Answers one result per partition.
+     */
+    public Map<TopicPartition, ElectionResult> reassign(Map<TopicPartition, List<Integer>> targets) throws Exception {
+        return call(() -> onReassign(targets));
+    }
+
+    /** ListPartitionReassignments: the moves in progress (all, or those asked for). */
+    public Map<TopicPartition, Reassignment> reassignments(Set<TopicPartition> asked) throws Exception {
+        return call(() -> {
+            Map<TopicPartition, Reassignment> result = new LinkedHashMap<>();
+            reassigning.forEach((tp, r) -> {
+                if (asked == null || asked.contains(tp)) result.put(tp, r);
+            });
+            return result;
+        });
     }
 
     /** The kinds of ElectLeaders, with Kafka's codes. */
@@ -524,7 +562,10 @@ public final class KafkaController implements AutoCloseable {
             }
             response.topics.add(topicResult);
         }
-        if (!changed.isEmpty()) sendUpdateMetadata(live.keySet(), changed);
+        if (!changed.isEmpty()) {
+            sendUpdateMetadata(live.keySet(), changed);
+            progressReassignments(changed);
+        }
         return response;
     }
 
@@ -633,6 +674,118 @@ public final class KafkaController implements AutoCloseable {
         for (int broker : live.keySet()) sendLeaderAndIsr(broker, partitionsOn(broker, changed), false);
         sendUpdateMetadata(live.keySet(), changed);
         return results;
+    }
+
+    private Map<TopicPartition, ElectionResult> onReassign(Map<TopicPartition, List<Integer>> targets) throws Exception {
+        Map<TopicPartition, ElectionResult> results = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, List<Integer>> e : targets.entrySet()) {
+            TopicPartition tp = e.getKey();
+            TopicAssignment assignment = topics.get(tp.topic());
+            PartitionState state = states.get(tp);
+            if (!active || !loaded) {
+                results.put(tp, new ElectionResult(NOT_CONTROLLER, null));
+            } else if (assignment == null || state == null || !assignment.replicas().containsKey(tp.partition())) {
+                results.put(tp, new ElectionResult(UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist."));
+            } else if (e.getValue() == null) {
+                Reassignment ongoing = reassigning.get(tp);
+                if (ongoing == null) {
+                    results.put(tp, new ElectionResult(NO_REASSIGNMENT_IN_PROGRESS,
+                            "No reassignment in progress for partition " + tp));
+                } else {
+                    // Cancelled: back to where it came from, by the same path.
+                    reassigning.put(tp, new Reassignment(ongoing.original(), ongoing.original()));
+                    results.put(tp, new ElectionResult(NONE, null));
+                }
+            } else {
+                List<Integer> target = e.getValue();
+                if (target.isEmpty() || new HashSet<>(target).size() != target.size()) {
+                    results.put(tp, new ElectionResult(INVALID_REPLICA_ASSIGNMENT, "The manual partition assignment"
+                            + " includes an empty replica list or duplicate brokers."));
+                    continue;
+                }
+                Integer unknown = target.stream().filter(r -> !live.containsKey(r)).findFirst().orElse(null);
+                if (unknown != null) {
+                    results.put(tp, new ElectionResult(INVALID_REPLICA_ASSIGNMENT, "The manual partition assignment"
+                            + " includes broker " + unknown + ", but no such broker is registered."));
+                    continue;
+                }
+                Reassignment ongoing = reassigning.get(tp);
+                List<Integer> original = ongoing != null ? ongoing.original() : assignment.replicas().get(tp.partition());
+                reassigning.put(tp, new Reassignment(List.copyOf(target), original));
+                results.put(tp, new ElectionResult(NONE, null));
+            }
+        }
+        for (TopicPartition tp : targets.keySet()) {
+            if (results.get(tp).error() == NONE) startOrFinishReassignment(tp);
+        }
+        return results;
+    }
+
+    /**
+     * One step of a move: while the target replicas are not all in the ISR, the partition has RS as replicas (the
+     * adding ones fetch); once they are, the target leads and the removed replicas are stopped and deleted.
+     */
+    private void startOrFinishReassignment(TopicPartition tp) throws Exception {
+        Reassignment r = reassigning.get(tp);
+        PartitionState state = states.get(tp);
+        if (r == null || state == null) return;
+        TopicAssignment assignment = topics.get(tp.topic());
+        List<Integer> current = assignment.replicas().get(tp.partition());
+        if (!state.isr().containsAll(r.target())) {
+            if (!current.equals(r.replicas())) {
+                writeAssignment(tp, r.replicas());
+                // A new leader epoch, so the leader tracks the added followers (Kafka bumps it for RS changes too).
+                writeState(tp, new PartitionState(state.leader(), state.leaderEpoch() + 1, epoch, state.isr(),
+                        state.zkVersion()));
+                for (int broker : r.replicas()) sendLeaderAndIsr(broker, List.of(tp), false);
+                sendUpdateMetadata(live.keySet(), List.of(tp));
+            }
+            return;
+        }
+        List<Integer> isr = state.isr().stream().filter(r.target()::contains).toList();
+        int leader = r.target().contains(state.leader()) && live.containsKey(state.leader()) ? state.leader()
+                : r.target().stream().filter(b -> isr.contains(b) && live.containsKey(b)).findFirst().orElse(state.leader());
+        writeAssignment(tp, r.target());
+        writeState(tp, new PartitionState(leader, state.leaderEpoch() + 1, epoch, isr, state.zkVersion()));
+        reassigning.remove(tp);
+        for (int broker : r.target()) sendLeaderAndIsr(broker, List.of(tp), false);
+        for (int removed : r.removing()) {
+            if (!r.target().contains(removed)) stopReplica(removed, tp, true);
+        }
+        sendUpdateMetadata(live.keySet(), List.of(tp));
+        LOG.log(System.Logger.Level.INFO, "Reassignment of {0} to {1} done", tp, r.target());
+    }
+
+    private void writeAssignment(TopicPartition tp, List<Integer> replicas) throws Exception {
+        TopicAssignment assignment = topics.get(tp.topic());
+        java.util.SortedMap<Integer, List<Integer>> all = new TreeMap<>(assignment.replicas());
+        all.put(tp.partition(), List.copyOf(replicas));
+        TopicAssignment updated = new TopicAssignment(assignment.topicId(), all);
+        store.setData(KafkaZkLayout.topicPath(tp.topic()), KafkaZkLayout.encodeTopicAssignment(updated));
+        topics.put(tp.topic(), updated);
+    }
+
+    private void stopReplica(int broker, TopicPartition tp, boolean delete) {
+        var request = new io.tandem.kafka.wire.message.StopReplicaRequest();
+        request.controllerId = localBrokerId;
+        request.controllerEpoch = epoch;
+        request.brokerEpoch = -1;
+        var state = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState();
+        state.topicName = tp.topic();
+        var ps = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaPartitionState();
+        ps.partitionIndex = tp.partition();
+        ps.leaderEpoch = -2;
+        ps.deletePartition = delete;
+        state.partitionStates.add(ps);
+        request.topicStates.add(state);
+        channels.send(broker, ApiKey.STOP_REPLICA, STOP_REPLICA_VERSION, request);
+    }
+
+    /** After ISR changes: moves whose targets are now in sync finish. */
+    private void progressReassignments(Collection<TopicPartition> changed) throws Exception {
+        for (TopicPartition tp : changed) {
+            if (reassigning.containsKey(tp)) startOrFinishReassignment(tp);
+        }
     }
 
     /** {@code /admin/delete_topics/T}, as Kafka's tools and brokers write it: the topic goes, then the request. */

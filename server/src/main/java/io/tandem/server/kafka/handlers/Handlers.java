@@ -44,6 +44,8 @@ public final class Handlers {
         registry.register(ApiKey.UPDATE_METADATA, 0, 7, new UpdateMetadataHandler(broker));
         registry.register(ApiKey.CONTROLLED_SHUTDOWN, 0, 3, new ControlledShutdownHandler(broker));
         registry.register(ApiKey.ELECT_LEADERS, 0, 2, new ElectLeadersHandler(broker));
+        registry.register(ApiKey.ALTER_PARTITION_REASSIGNMENTS, 0, 1, new AlterPartitionReassignmentsHandler(broker));
+        registry.register(ApiKey.LIST_PARTITION_REASSIGNMENTS, 0, 0, new ListPartitionReassignmentsHandler(broker));
         registry.register(ApiKey.ALTER_PARTITION, 0, 3, new AlterPartitionHandler(broker));
         return registry;
     }

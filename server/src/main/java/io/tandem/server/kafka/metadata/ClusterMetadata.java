@@ -300,6 +300,15 @@ public final class ClusterMetadata implements AutoCloseable {
         if (info != null) info.states().put(partition, state);
     }
 
+    /** The controller moved a partition's replicas (a reassignment): readers see a new topic value, never a torn one. */
+    public void applyReplicas(String topic, int partition, List<Integer> replicas) {
+        TopicInfo info = topic(topic);
+        if (info == null || replicas.equals(info.replicas().get(partition))) return;
+        SortedMap<Integer, List<Integer>> all = new TreeMap<>(info.replicas());
+        all.put(partition, List.copyOf(replicas));
+        topics.put(topic, new TopicInfo(topic, info.id(), all, info.states(), info.configs()));
+    }
+
     /** Replaces the topic's config overrides and leaves the change notification Kafka's brokers watch for. */
     public synchronized TopicInfo setTopicConfig(String name, Map<String, String> configs) throws Exception {
         TopicInfo info = topic(name);

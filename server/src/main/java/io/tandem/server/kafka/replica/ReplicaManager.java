@@ -134,8 +134,10 @@ public final class ReplicaManager implements AutoCloseable {
     }
 
     private short apply(LeaderAndIsrPartitionState state, Map<Integer, BrokerRegistration> leaders) {
+        if (!state.replicas.contains(localBrokerId)) return UNKNOWN_TOPIC_OR_PARTITION;
+        metadata.applyReplicas(state.topicName, state.partitionIndex, state.replicas);
         TopicInfo topic = metadata.topic(state.topicName);
-        if (topic == null || !state.replicas.contains(localBrokerId)) return UNKNOWN_TOPIC_OR_PARTITION;
+        if (topic == null) return UNKNOWN_TOPIC_OR_PARTITION;
         TopicPartition tp = new TopicPartition(state.topicName, state.partitionIndex);
         try {
             Partition partition = openLog.apply(topic, state.partitionIndex);
@@ -224,6 +226,7 @@ public final class ReplicaManager implements AutoCloseable {
                 metadata.forgetTopic(s.topicName);
                 continue;
             }
+            metadata.applyReplicas(s.topicName, s.partitionIndex, s.replicas);
             metadata.applyPartitionState(s.topicName, s.partitionIndex,
                     new PartitionState(s.leader, s.leaderEpoch, s.controllerEpoch, s.isr, s.zkVersion));
         }
