@@ -1,0 +1,144 @@
+package io.tandem.server.kafka.controller;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.PartitionState;
+import io.tandem.server.kafka.metadata.TopicAssignment;
+import io.tandem.server.kafka.metadata.ZnodeStore;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The controller's requests to brokers, built from {@link ControllerState} as Kafka 3.9's controller builds them:
+ * LeaderAndIsr (v6) to a partition's replicas, UpdateMetadata (v7) to every broker, StopReplica (v3) to replicas
+ * that go. Sent through {@link ControllerChannels}, one queue per broker.
+ */
+final class ControllerRequests {
+    static final short LEADER_AND_ISR_VERSION = 6;
+    static final short UPDATE_METADATA_VERSION = 7;
+    static final short STOP_REPLICA_VERSION = 3;
+
+    private final int localBrokerId;
+    private final ControllerState cluster;
+    private final ControllerChannels channels;
+
+    ControllerRequests(int localBrokerId, ControllerState cluster, ControllerChannels channels) {
+        this.localBrokerId = localBrokerId;
+        this.cluster = cluster;
+        this.channels = channels;
+    }
+
+    void leaderAndIsr(int broker, List<TopicPartition> partitions, boolean full) {
+        if (partitions.isEmpty()) return;
+        var request = new io.tandem.kafka.wire.message.LeaderAndIsrRequest();
+        request.controllerId = localBrokerId;
+        request.controllerEpoch = cluster.epoch;
+        request.brokerEpoch = -1;
+        request.type = (byte) (full ? 1 : 0);
+        Map<String, io.tandem.kafka.wire.message.LeaderAndIsrRequest.LeaderAndIsrTopicState> byTopic = new LinkedHashMap<>();
+        Set<Integer> leaders = new HashSet<>();
+        for (TopicPartition tp : partitions) {
+            PartitionState state = cluster.states.get(tp);
+            if (state == null) continue;
+            var topicState = byTopic.computeIfAbsent(tp.topic(), name -> {
+                var t = new io.tandem.kafka.wire.message.LeaderAndIsrRequest.LeaderAndIsrTopicState();
+                t.topicName = name;
+                t.topicId = cluster.topics.get(name).topicId();
+                return t;
+            });
+            var ps = new io.tandem.kafka.wire.message.LeaderAndIsrRequest.LeaderAndIsrPartitionState();
+            ps.partitionIndex = tp.partition();
+            ps.controllerEpoch = state.controllerEpoch();
+            ps.leader = state.leader();
+            ps.leaderEpoch = state.leaderEpoch();
+            ps.isr = new ArrayList<>(state.isr());
+            ps.partitionEpoch = state.zkVersion();
+            ps.replicas = new ArrayList<>(cluster.topics.get(tp.topic()).replicas().get(tp.partition()));
+            topicState.partitionStates.add(ps);
+            leaders.add(state.leader());
+        }
+        request.topicStates.addAll(byTopic.values());
+        for (int leader : leaders) {
+            BrokerRegistration b = cluster.live.get(leader);
+            if (b == null) continue;
+            var l = new io.tandem.kafka.wire.message.LeaderAndIsrRequest.LeaderAndIsrLiveLeader();
+            l.brokerId = b.brokerId();
+            l.hostName = b.host();
+            l.port = b.port();
+            request.liveLeaders.add(l);
+        }
+        channels.send(broker, ApiKey.LEADER_AND_ISR, LEADER_AND_ISR_VERSION, request);
+    }
+
+    void updateMetadata(Collection<Integer> brokers, Collection<TopicPartition> partitions) {
+        var request = new io.tandem.kafka.wire.message.UpdateMetadataRequest();
+        request.controllerId = localBrokerId;
+        request.controllerEpoch = cluster.epoch;
+        request.brokerEpoch = -1;
+        for (BrokerRegistration b : cluster.live.values()) {
+            var broker = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataBroker();
+            broker.id = b.brokerId();
+            broker.rack = b.rack();
+            var endpoint = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataEndpoint();
+            endpoint.host = b.host();
+            endpoint.port = b.port();
+            endpoint.listener = b.listenerName();
+            endpoint.securityProtocol = 0;
+            broker.endpoints.add(endpoint);
+            request.liveBrokers.add(broker);
+        }
+        Map<String, io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataTopicState> byTopic = new LinkedHashMap<>();
+        for (TopicPartition tp : partitions) {
+            PartitionState state = cluster.states.get(tp);
+            TopicAssignment assignment = cluster.topics.get(tp.topic());
+            if (state == null || assignment == null) continue;
+            var topicState = byTopic.computeIfAbsent(tp.topic(), name -> {
+                var t = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataTopicState();
+                t.topicName = name;
+                t.topicId = assignment.topicId();
+                return t;
+            });
+            var ps = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataPartitionState();
+            ps.partitionIndex = tp.partition();
+            ps.controllerEpoch = state.controllerEpoch();
+            ps.leader = state.leader();
+            ps.leaderEpoch = state.leaderEpoch();
+            ps.isr = new ArrayList<>(state.isr());
+            ps.zkVersion = state.zkVersion();
+            List<Integer> replicas = assignment.replicas().get(tp.partition());
+            ps.replicas = new ArrayList<>(replicas);
+            ps.offlineReplicas = new ArrayList<>(replicas.stream().filter(r -> !cluster.live.containsKey(r)).toList());
+            topicState.partitionStates.add(ps);
+        }
+        request.topicStates.addAll(byTopic.values());
+        for (int broker : brokers) channels.send(broker, ApiKey.UPDATE_METADATA, UPDATE_METADATA_VERSION, request);
+    }
+
+    void stopReplica(int broker, TopicPartition tp, boolean delete) {
+        var request = new io.tandem.kafka.wire.message.StopReplicaRequest();
+        request.controllerId = localBrokerId;
+        request.controllerEpoch = cluster.epoch;
+        request.brokerEpoch = -1;
+        var state = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState();
+        state.topicName = tp.topic();
+        var ps = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaPartitionState();
+        ps.partitionIndex = tp.partition();
+        ps.leaderEpoch = -2;
+        ps.deletePartition = delete;
+        state.partitionStates.add(ps);
+        request.topicStates.add(state);
+        channels.send(broker, ApiKey.STOP_REPLICA, STOP_REPLICA_VERSION, request);
+    }
+}

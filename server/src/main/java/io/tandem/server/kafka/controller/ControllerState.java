@@ -1,0 +1,97 @@
+package io.tandem.server.kafka.controller;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.PartitionState;
+import io.tandem.server.kafka.metadata.TopicAssignment;
+import io.tandem.server.kafka.metadata.ZnodeStore;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * What the active controller knows of the cluster: live brokers, topic assignments and partition states, read from
+ * ZooKeeper at its election and kept current by its events. Changes go to ZooKeeper first, each partition state in a
+ * multi that checks the controller epoch's version (Kafka's fencing), then here. Used on the event thread only.
+ */
+final class ControllerState {
+    private static final System.Logger LOG = System.getLogger(ControllerState.class.getName());
+    final Map<Integer, BrokerRegistration> live = new TreeMap<>();
+    final Map<String, TopicAssignment> topics = new HashMap<>();
+    final Map<TopicPartition, PartitionState> states = new HashMap<>();
+    /** This controller's epoch, and the version of {@code /controller_epoch} it wrote (the fence). */
+    int epoch;
+    int epochZkVersion;
+    private final ZnodeStore store;
+    /** Runs when a write found the epoch moved: another controller took over. */
+    private final Runnable onFenced;
+
+    ControllerState(ZnodeStore store, Runnable onFenced) {
+        this.store = store;
+        this.onFenced = onFenced;
+    }
+
+    /** The partition's assigned replicas, or null for an unknown partition. */
+    List<Integer> replicas(TopicPartition tp) {
+        TopicAssignment assignment = topics.get(tp.topic());
+        return assignment == null ? null : assignment.replicas().get(tp.partition());
+    }
+
+    List<TopicPartition> partitionsOn(int broker, Collection<TopicPartition> partitions) {
+        List<TopicPartition> on = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            TopicAssignment assignment = topics.get(tp.topic());
+            if (assignment != null && assignment.replicas().getOrDefault(tp.partition(), List.of()).contains(broker)) {
+                on.add(tp);
+            }
+        }
+        return on;
+    }
+
+    /**
+     * Writes a partition state over the version it was read at (-1: the state znode is new), in a multi fenced by
+     * the controller epoch. Returns the state with its new version; null when the node moved (the state is re-read);
+     * a moved epoch means another controller took over, and this one resigns.
+     */
+    PartitionState writeState(TopicPartition tp, PartitionState state) throws Exception {
+        String path = KafkaZkLayout.partitionStatePath(tp.topic(), tp.partition());
+        LinkedHashMap<String, ZnodeStore.Versioned> write = new LinkedHashMap<>();
+        write.put(path, new ZnodeStore.Versioned(KafkaZkLayout.encodePartitionState(state), state.zkVersion()));
+        try {
+            int version = store.writeFenced(KafkaZkLayout.CONTROLLER_EPOCH, epochZkVersion, write).get(path);
+            PartitionState written = state.withZkVersion(version);
+            states.put(tp, written);
+            return written;
+        } catch (ZnodeStore.FencedWriteException e) {
+            ZnodeStore.Versioned epochNode = store.getVersioned(KafkaZkLayout.CONTROLLER_EPOCH);
+            if (epochNode == null || epochNode.version() != epochZkVersion) {
+                onFenced.run();
+                return null;
+            }
+            ZnodeStore.Versioned stored = store.getVersioned(path);
+            if (stored != null) states.put(tp, KafkaZkLayout.decodePartitionState(stored.data()).withZkVersion(stored.version()));
+            LOG.log(System.Logger.Level.INFO, "State of {0} changed under the controller; re-read it", tp);
+            return null;
+        }
+    }
+
+    void writeAssignment(TopicPartition tp, List<Integer> replicas) throws Exception {
+        TopicAssignment assignment = topics.get(tp.topic());
+        java.util.SortedMap<Integer, List<Integer>> all = new TreeMap<>(assignment.replicas());
+        all.put(tp.partition(), List.copyOf(replicas));
+        TopicAssignment updated = new TopicAssignment(assignment.topicId(), all);
+        store.setData(KafkaZkLayout.topicPath(tp.topic()), KafkaZkLayout.encodeTopicAssignment(updated));
+        topics.put(tp.topic(), updated);
+    }
+}

@@ -1,0 +1,224 @@
+package io.tandem.server.kafka.controller;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.PartitionState;
+import io.tandem.server.kafka.metadata.TopicAssignment;
+import io.tandem.server.kafka.metadata.ZnodeStore;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The controller's leader and ISR decisions, as Kafka's partition state machine makes them: first leaders of new
+ * partitions, leaders from the ISR only when a leader goes (never an out-of-sync replica unless an unclean election
+ * is asked for), departed followers out of the ISR, leaderships moved away from a broker in controlled shutdown and
+ * back to preferred replicas. Each decision is written fenced and then sent to the brokers.
+ */
+final class Elections {
+    private static final System.Logger LOG = System.getLogger(Elections.class.getName());
+    private final ControllerState cluster;
+    private final ControllerRequests requests;
+
+    Elections(ControllerState cluster, ControllerRequests requests) {
+        this.cluster = cluster;
+        this.requests = requests;
+    }
+
+    /** Partitions of {@code topic} without a state yet: leader the first cluster.live replica, ISR the cluster.live replicas. */
+    List<TopicPartition> initializeNewPartitions(String topic) throws Exception {
+        List<TopicPartition> created = new ArrayList<>();
+        for (Map.Entry<Integer, List<Integer>> e : cluster.topics.get(topic).replicas().entrySet()) {
+            TopicPartition tp = new TopicPartition(topic, e.getKey());
+            if (cluster.states.containsKey(tp)) continue;
+            List<Integer> isr = e.getValue().stream().filter(cluster.live::containsKey).toList();
+            if (isr.isEmpty()) continue;
+            PartitionState written = cluster.writeState(tp, new PartitionState(isr.get(0), 0, cluster.epoch, isr, -1));
+            if (written != null) created.add(tp);
+        }
+        return created;
+    }
+
+    /** Partitions whose leader is gone: the first cluster.live ISR member in assignment order leads, with a new cluster.epoch. */
+    List<TopicPartition> electLeadersForOfflinePartitions() throws Exception {
+        List<TopicPartition> changed = new ArrayList<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(cluster.states.entrySet())) {
+            PartitionState state = e.getValue();
+            if (cluster.live.containsKey(state.leader())) continue;
+            List<Integer> replicas = cluster.topics.get(e.getKey().topic()).replicas().get(e.getKey().partition());
+            Integer leader = replicas.stream().filter(r -> cluster.live.containsKey(r) && state.isr().contains(r))
+                    .findFirst().orElse(null);
+            if (leader == null) {
+                if (state.leader() != -1) {
+                    // No in-sync replica is alive: the partition stays offline rather than lose committed records.
+                    LOG.log(System.Logger.Level.WARNING, "No cluster.live in-sync replica for {0} (ISR {1}); it stays offline",
+                            e.getKey(), state.isr());
+                }
+                continue;
+            }
+            List<Integer> isr = state.isr().stream().filter(cluster.live::containsKey).toList();
+            if (cluster.writeState(e.getKey(), new PartitionState(leader, state.leaderEpoch() + 1, cluster.epoch, isr,
+                    state.zkVersion())) != null) {
+                changed.add(e.getKey());
+            }
+        }
+        return changed;
+    }
+
+    /** Departed followers leave the ISR of partitions that still have a leader, with a new leader cluster.epoch. */
+    List<TopicPartition> removeFromIsr(Set<Integer> departed) throws Exception {
+        List<TopicPartition> changed = new ArrayList<>();
+        if (departed.isEmpty()) return changed;
+        for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(cluster.states.entrySet())) {
+            PartitionState state = e.getValue();
+            if (!cluster.live.containsKey(state.leader()) || state.isr().stream().noneMatch(departed::contains)) continue;
+            List<Integer> isr = state.isr().stream().filter(r -> !departed.contains(r)).toList();
+            if (cluster.writeState(e.getKey(), new PartitionState(state.leader(), state.leaderEpoch() + 1, cluster.epoch, isr,
+                    state.zkVersion())) != null) {
+                changed.add(e.getKey());
+            }
+        }
+        return changed;
+    }
+
+    Map<TopicPartition, KafkaController.ElectionResult> electLeaders(KafkaController.ElectionType type, Set<TopicPartition> asked) throws Exception {
+        Map<TopicPartition, KafkaController.ElectionResult> results = new LinkedHashMap<>();
+        Collection<TopicPartition> partitions = asked == null ? new ArrayList<>(cluster.states.keySet()) : asked;
+        List<TopicPartition> changed = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            PartitionState state = cluster.states.get(tp);
+            TopicAssignment assignment = cluster.topics.get(tp.topic());
+            List<Integer> replicas = assignment == null ? null : assignment.replicas().get(tp.partition());
+            if (state == null || replicas == null) {
+                results.put(tp, new KafkaController.ElectionResult(UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist."));
+                continue;
+            }
+            Integer leader;
+            List<Integer> isr = state.isr();
+            if (type == KafkaController.ElectionType.PREFERRED) {
+                int preferred = replicas.get(0);
+                if (state.leader() == preferred) {
+                    if (asked != null) {
+                        results.put(tp, new KafkaController.ElectionResult(ELECTION_NOT_NEEDED, "Leader election not needed for topic partition"));
+                    }
+                    continue;
+                }
+                leader = cluster.live.containsKey(preferred) && isr.contains(preferred) ? preferred : null;
+                if (leader == null) {
+                    results.put(tp, new KafkaController.ElectionResult(PREFERRED_LEADER_NOT_AVAILABLE, "Failed to elect leader for"
+                            + " partition " + tp + " under strategy PreferredReplicaPartitionLeaderElectionStrategy"));
+                    continue;
+                }
+            } else {
+                if (cluster.live.containsKey(state.leader())) {
+                    if (asked != null) {
+                        results.put(tp, new KafkaController.ElectionResult(ELECTION_NOT_NEEDED, "Leader election not needed for topic partition"));
+                    }
+                    continue;
+                }
+                List<Integer> inSync = isr;
+                leader = replicas.stream().filter(r -> cluster.live.containsKey(r) && inSync.contains(r)).findFirst()
+                        .orElse(replicas.stream().filter(cluster.live::containsKey).findFirst().orElse(null));
+                if (leader == null) {
+                    results.put(tp, new KafkaController.ElectionResult(ELIGIBLE_LEADERS_NOT_AVAILABLE, "Failed to elect leader for"
+                            + " partition " + tp + " under strategy OfflinePartitionLeaderElectionStrategy(true)"));
+                    continue;
+                }
+                if (!isr.contains(leader)) {
+                    // Unclean, asked for explicitly: the new leader's log is the truth, so it is the whole ISR.
+                    isr = List.of(leader);
+                }
+            }
+            List<Integer> newIsr = isr.stream().filter(cluster.live::containsKey).toList();
+            if (cluster.writeState(tp, new PartitionState(leader, state.leaderEpoch() + 1, cluster.epoch, newIsr, state.zkVersion())) != null) {
+                changed.add(tp);
+                results.put(tp, new KafkaController.ElectionResult(NONE, null));
+            } else {
+                results.put(tp, new KafkaController.ElectionResult(UNKNOWN_SERVER_ERROR, "the partition state changed meanwhile"));
+            }
+        }
+        for (int broker : cluster.live.keySet()) requests.leaderAndIsr(broker, cluster.partitionsOn(broker, changed), false);
+        requests.updateMetadata(cluster.live.keySet(), changed);
+        return results;
+    }
+
+    io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId) throws Exception {
+        var response = new io.tandem.kafka.wire.message.ControlledShutdownResponse();
+        if (!cluster.live.containsKey(brokerId)) {
+            response.errorCode = BROKER_NOT_AVAILABLE;
+            return response;
+        }
+        List<TopicPartition> changed = new ArrayList<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(cluster.states.entrySet())) {
+            PartitionState state = e.getValue();
+            if (!state.isr().contains(brokerId)) continue;
+            List<Integer> isr = state.isr().stream().filter(r -> r != brokerId).toList();
+            int leader = state.leader();
+            if (leader == brokerId) {
+                List<Integer> replicas = cluster.topics.get(e.getKey().topic()).replicas().get(e.getKey().partition());
+                Integer next = replicas.stream().filter(r -> isr.contains(r) && cluster.live.containsKey(r)).findFirst().orElse(null);
+                if (next == null) {
+                    var remaining = new io.tandem.kafka.wire.message.ControlledShutdownResponse.RemainingPartition();
+                    remaining.topicName = e.getKey().topic();
+                    remaining.partitionIndex = e.getKey().partition();
+                    response.remainingPartitions.add(remaining);
+                    continue;
+                }
+                leader = next;
+            }
+            if (cluster.writeState(e.getKey(), new PartitionState(leader, state.leaderEpoch() + 1, cluster.epoch, isr,
+                    state.zkVersion())) != null) {
+                changed.add(e.getKey());
+            }
+        }
+        for (int broker : cluster.live.keySet()) requests.leaderAndIsr(broker, cluster.partitionsOn(broker, changed), false);
+        requests.updateMetadata(cluster.live.keySet(), changed);
+        LOG.log(System.Logger.Level.INFO, "Controlled shutdown of broker {0}: {1} partitions moved, {2} remain",
+                brokerId, changed.size(), response.remainingPartitions.size());
+        return response;
+    }
+
+    /**
+     * Kafka's checkAndTriggerAutoLeaderRebalance: per cluster.live broker, the share of the partitions it is preferred for
+     * (first replica) that it does not lead; above leader.imbalance.per.broker.percentage, those whose preferred
+     * replica is in the ISR get it back as leader.
+     */
+    void rebalanceLeaders(int imbalancePercentage) {
+        try {
+            Map<Integer, List<TopicPartition>> preferredOf = new HashMap<>();
+            Map<Integer, List<TopicPartition>> notLeading = new HashMap<>();
+            for (Map.Entry<TopicPartition, PartitionState> e : cluster.states.entrySet()) {
+                TopicAssignment assignment = cluster.topics.get(e.getKey().topic());
+                if (assignment == null) continue;
+                int preferred = assignment.replicas().get(e.getKey().partition()).get(0);
+                preferredOf.computeIfAbsent(preferred, b -> new ArrayList<>()).add(e.getKey());
+                if (e.getValue().leader() != preferred) notLeading.computeIfAbsent(preferred, b -> new ArrayList<>()).add(e.getKey());
+            }
+            Set<TopicPartition> toMove = new java.util.LinkedHashSet<>();
+            for (Map.Entry<Integer, List<TopicPartition>> e : notLeading.entrySet()) {
+                if (!cluster.live.containsKey(e.getKey())) continue;
+                double imbalance = 100.0 * e.getValue().size() / preferredOf.get(e.getKey()).size();
+                if (imbalance <= imbalancePercentage) continue;
+                for (TopicPartition tp : e.getValue()) {
+                    if (cluster.states.get(tp).isr().contains(e.getKey())) toMove.add(tp);
+                }
+            }
+            if (toMove.isEmpty()) return;
+            LOG.log(System.Logger.Level.INFO, "Moving {0} partitions back to their preferred leaders", toMove.size());
+            electLeaders(KafkaController.ElectionType.PREFERRED, toMove);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot rebalance leaders", e);
+        }
+    }
+}

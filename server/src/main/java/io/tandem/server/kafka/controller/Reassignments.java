@@ -1,0 +1,137 @@
+package io.tandem.server.kafka.controller;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.PartitionState;
+import io.tandem.server.kafka.metadata.TopicAssignment;
+import io.tandem.server.kafka.metadata.ZnodeStore;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * Partition moves (AlterPartitionReassignments), as Kafka's controller makes them: the replicas become target plus
+ * original under a new leader epoch, so the added ones fetch; once every target replica is in the ISR the target
+ * leads, the assignment becomes the target, and the removed replicas are stopped and deleted.
+ */
+final class Reassignments {
+    private static final System.Logger LOG = System.getLogger(Reassignments.class.getName());
+    private final ControllerState cluster;
+    private final ControllerRequests requests;
+    private final Map<TopicPartition, KafkaController.Reassignment> moves = new LinkedHashMap<>();
+
+    Reassignments(ControllerState cluster, ControllerRequests requests) {
+        this.cluster = cluster;
+        this.requests = requests;
+    }
+
+    /** The moves in progress (all, or those asked for). */
+    Map<TopicPartition, KafkaController.Reassignment> inProgress(Set<TopicPartition> asked) {
+        Map<TopicPartition, KafkaController.Reassignment> result = new LinkedHashMap<>();
+        moves.forEach((tp, r) -> {
+            if (asked == null || asked.contains(tp)) result.put(tp, r);
+        });
+        return result;
+    }
+
+    /** A new controller starts without moves (they are not kept in ZooKeeper yet). */
+    void clear() {
+        moves.clear();
+    }
+
+    Map<TopicPartition, KafkaController.ElectionResult> reassign(Map<TopicPartition, List<Integer>> targets) throws Exception {
+        Map<TopicPartition, KafkaController.ElectionResult> results = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, List<Integer>> e : targets.entrySet()) {
+            TopicPartition tp = e.getKey();
+            TopicAssignment assignment = cluster.topics.get(tp.topic());
+            PartitionState state = cluster.states.get(tp);
+            if (assignment == null || state == null || !assignment.replicas().containsKey(tp.partition())) {
+                results.put(tp, new KafkaController.ElectionResult(UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist."));
+            } else if (e.getValue() == null) {
+                KafkaController.Reassignment ongoing = moves.get(tp);
+                if (ongoing == null) {
+                    results.put(tp, new KafkaController.ElectionResult(NO_REASSIGNMENT_IN_PROGRESS,
+                            "No reassignment in progress for partition " + tp));
+                } else {
+                    // Cancelled: back to where it came from, by the same path.
+                    moves.put(tp, new KafkaController.Reassignment(ongoing.original(), ongoing.original()));
+                    results.put(tp, new KafkaController.ElectionResult(NONE, null));
+                }
+            } else {
+                List<Integer> target = e.getValue();
+                if (target.isEmpty() || new HashSet<>(target).size() != target.size()) {
+                    results.put(tp, new KafkaController.ElectionResult(INVALID_REPLICA_ASSIGNMENT, "The manual partition assignment"
+                            + " includes an empty replica list or duplicate brokers."));
+                    continue;
+                }
+                Integer unknown = target.stream().filter(r -> !cluster.live.containsKey(r)).findFirst().orElse(null);
+                if (unknown != null) {
+                    results.put(tp, new KafkaController.ElectionResult(INVALID_REPLICA_ASSIGNMENT, "The manual partition assignment"
+                            + " includes broker " + unknown + ", but no such broker is registered."));
+                    continue;
+                }
+                KafkaController.Reassignment ongoing = moves.get(tp);
+                List<Integer> original = ongoing != null ? ongoing.original() : assignment.replicas().get(tp.partition());
+                moves.put(tp, new KafkaController.Reassignment(List.copyOf(target), original));
+                results.put(tp, new KafkaController.ElectionResult(NONE, null));
+            }
+        }
+        for (TopicPartition tp : targets.keySet()) {
+            if (results.get(tp).error() == NONE) startOrFinish(tp);
+        }
+        return results;
+    }
+
+    /**
+     * One step of a move: while the target replicas are not all in the ISR, the partition has RS as replicas (the
+     * adding ones fetch); once they are, the target leads and the removed replicas are stopped and deleted.
+     */
+    private void startOrFinish(TopicPartition tp) throws Exception {
+        KafkaController.Reassignment r = moves.get(tp);
+        PartitionState state = cluster.states.get(tp);
+        if (r == null || state == null) return;
+        TopicAssignment assignment = cluster.topics.get(tp.topic());
+        List<Integer> current = assignment.replicas().get(tp.partition());
+        if (!state.isr().containsAll(r.target())) {
+            if (!current.equals(r.replicas())) {
+                cluster.writeAssignment(tp, r.replicas());
+                // A new leader cluster.epoch, so the leader tracks the added followers (Kafka bumps it for RS changes too).
+                cluster.writeState(tp, new PartitionState(state.leader(), state.leaderEpoch() + 1, cluster.epoch, state.isr(),
+                        state.zkVersion()));
+                for (int broker : r.replicas()) requests.leaderAndIsr(broker, List.of(tp), false);
+                requests.updateMetadata(cluster.live.keySet(), List.of(tp));
+            }
+            return;
+        }
+        List<Integer> isr = state.isr().stream().filter(r.target()::contains).toList();
+        int leader = r.target().contains(state.leader()) && cluster.live.containsKey(state.leader()) ? state.leader()
+                : r.target().stream().filter(b -> isr.contains(b) && cluster.live.containsKey(b)).findFirst().orElse(state.leader());
+        cluster.writeAssignment(tp, r.target());
+        cluster.writeState(tp, new PartitionState(leader, state.leaderEpoch() + 1, cluster.epoch, isr, state.zkVersion()));
+        moves.remove(tp);
+        for (int broker : r.target()) requests.leaderAndIsr(broker, List.of(tp), false);
+        for (int removed : r.removing()) {
+            if (!r.target().contains(removed)) requests.stopReplica(removed, tp, true);
+        }
+        requests.updateMetadata(cluster.live.keySet(), List.of(tp));
+        LOG.log(System.Logger.Level.INFO, "KafkaController.Reassignment of {0} to {1} done", tp, r.target());
+    }
+
+    /** After ISR changes: moves whose targets are now in sync finish. */
+    void progress(Collection<TopicPartition> changed) throws Exception {
+        for (TopicPartition tp : changed) {
+            if (moves.containsKey(tp)) startOrFinish(tp);
+        }
+    }
+}
