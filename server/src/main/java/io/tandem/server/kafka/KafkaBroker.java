@@ -7,7 +7,6 @@ import io.tandem.server.kafka.group.GroupCoordinator;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.OffsetsTopicStore;
 import io.tandem.server.kafka.handlers.Handlers;
-import io.tandem.server.kafka.handlers.DelayedFetch;
 import io.tandem.server.kafka.log.LogManager;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
@@ -15,18 +14,9 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
 import io.tandem.kafka.wire.ApiKey;
-import io.tandem.kafka.wire.ApiMessage;
-import io.tandem.kafka.wire.message.AlterPartitionRequest;
-import io.tandem.kafka.wire.message.AlterPartitionResponse;
-import io.tandem.kafka.wire.message.ControlledShutdownRequest;
-import io.tandem.kafka.wire.message.ControlledShutdownResponse;
-import io.tandem.kafka.wire.message.LeaderAndIsrRequest;
-import io.tandem.kafka.wire.message.StopReplicaRequest;
-import io.tandem.kafka.wire.message.StopReplicaResponse;
-import io.tandem.kafka.wire.message.UpdateMetadataRequest;
 import io.tandem.server.kafka.controller.KafkaController;
-import io.tandem.server.kafka.network.BrokerChannel;
 import io.tandem.server.kafka.purgatory.DelayedResponse;
+import io.tandem.server.kafka.replica.ControllerLink;
 import io.tandem.server.kafka.replica.ReplicaManager;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;
@@ -67,9 +57,6 @@ public final class KafkaBroker implements AutoCloseable {
     static final int REPLICA_FETCH_MAX_BYTES = 1_048_576;
     /** How long a broker that is not the controller waits for a new topic's first leaders (CreateTopics). */
     static final long TOPIC_LEADERS_WAIT_MS = 30_000;
-    /** Kafka's controlled.shutdown.max.retries is 3; the backoff is shorter than Kafka's 5 s, for tests' sake. */
-    static final int CONTROLLED_SHUTDOWN_ATTEMPTS = 3;
-    static final long CONTROLLED_SHUTDOWN_BACKOFF_MS = 200;
     /** The offsets topic rolls smaller segments than other topics so compaction can run (Kafka's value). */
     static final String OFFSETS_TOPIC_SEGMENT_BYTES = "104857600";
 
@@ -80,7 +67,7 @@ public final class KafkaBroker implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final HashedWheelTimer timer;
     private final LogManager logs;
-    private final DelayedOperationPurgatory<DelayedFetch> fetchPurgatory;
+    private final DelayedOperationPurgatory<DelayedResponse> fetchPurgatory;
     private final long replicaLagTimeMaxMs;
     private final int replicaFetchMaxBytes;
     private final boolean controlledShutdownEnabled;
@@ -89,7 +76,7 @@ public final class KafkaBroker implements AutoCloseable {
     private ClusterMetadata metadata;
     private ReplicaManager replicas;
     private KafkaController controller;
-    private BrokerChannel controllerChannel;
+    private ControllerLink controllerLink;
     private final BrokerConfigDescriber describer;
     private DynamicBrokerConfig dynamicConfig;
     private GroupCoordinator groups;
@@ -207,81 +194,20 @@ public final class KafkaBroker implements AutoCloseable {
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes);
         replicas.becameLeaderListener(this::becameLeader);
-        replicas.alterPartitionSender(this::sendAlterPartition);
-        controller = new KafkaController(config.brokerId(), store, metadata, this::handleFromController,
+        controllerLink = new ControllerLink(config.brokerId(), metadata, replicas, tp -> {
+            try {
+                logs.delete(tp);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        replicas.alterPartitionSender(controllerLink::sendAlterPartition);
+        controller = new KafkaController(config.brokerId(), store, metadata, controllerLink::handleFromController,
                 leaderRebalance);
+        controllerLink.controller(controller);
         metadata.onReregistered(controller::onSessionRenewed);
         // The election is decided before this returns; as controller, this broker already leads its partitions.
         controller.start();
-    }
-
-    /** A request the controller sends, handled here when this broker is the controller itself. */
-    private void handleFromController(ApiKey key, short version, ApiMessage request) {
-        switch (key) {
-            case LEADER_AND_ISR -> replicas.becomeLeaderOrFollower((LeaderAndIsrRequest) request, version);
-            case UPDATE_METADATA -> replicas.updateMetadata((UpdateMetadataRequest) request);
-            case STOP_REPLICA -> stopReplicas((StopReplicaRequest) request, version);
-            default -> throw new IllegalArgumentException("not a controller request: " + key);
-        }
-    }
-
-    /** AlterPartition to the controller: in this process when it is here, else over the wire (v1, by topic name). */
-    private AlterPartitionResponse sendAlterPartition(AlterPartitionRequest request) throws Exception {
-        int controllerId = metadata.controllerId();
-        if (controllerId == config.brokerId() && controller.isActive()) return controller.alterPartition(request);
-        return (AlterPartitionResponse) sendToController(ApiKey.ALTER_PARTITION, (short) 1, request);
-    }
-
-    /** A request to the controller over the wire, on one connection kept for it. */
-    private ApiMessage sendToController(ApiKey key, short version, ApiMessage request) throws IOException {
-        int controllerId = metadata.controllerId();
-        BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == controllerId)
-                .findFirst().orElseThrow(() -> new IOException("controller " + controllerId + " is not known"));
-        synchronized (this) {
-            if (controllerChannel == null) {
-                controllerChannel = new BrokerChannel(target.host(), target.port(), "broker-" + config.brokerId(), 30_000);
-            } else {
-                controllerChannel.retarget(target.host(), target.port());
-            }
-        }
-        return controllerChannel.send(key, version, request);
-    }
-
-    /**
-     * Before stopping, as Kafka's broker: asks the controller to move this broker's leaderships to other in-sync
-     * replicas (a few tries, bounded), so clients meet a new leader rather than a gap until the session ends.
-     */
-    private void controlledShutdown() {
-        for (int attempt = 0; attempt < CONTROLLED_SHUTDOWN_ATTEMPTS; attempt++) {
-            try {
-                int controllerId = metadata.controllerId();
-                ControlledShutdownResponse response;
-                if (controllerId == config.brokerId() && controller.isActive()) {
-                    response = controller.controlledShutdown(config.brokerId());
-                } else {
-                    ControlledShutdownRequest request = new ControlledShutdownRequest();
-                    request.brokerId = config.brokerId();
-                    request.brokerEpoch = -1;
-                    response = (ControlledShutdownResponse) sendToController(ApiKey.CONTROLLED_SHUTDOWN, (short) 3, request);
-                }
-                if (response.errorCode == NONE) {
-                    if (!response.remainingPartitions.isEmpty()) {
-                        LOG.log(System.Logger.Level.INFO, "Stopping broker {0} still leads {1} partitions without another"
-                                + " in-sync replica", config.brokerId(), response.remainingPartitions.size());
-                    }
-                    return;
-                }
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.DEBUG, "Controlled shutdown attempt failed: " + e);
-            }
-            try {
-                Thread.sleep(CONTROLLED_SHUTDOWN_BACKOFF_MS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        LOG.log(System.Logger.Level.WARNING, "Broker {0} stops without a controlled shutdown", config.brokerId());
     }
 
     /** The high watermark of a led partition moved, or its leadership changed: parked operations re-check. */
@@ -298,42 +224,6 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
         }
-    }
-
-    /** StopReplica: stop following the partitions, deleting the logs of deleted topics. */
-    public StopReplicaResponse stopReplicas(StopReplicaRequest request, short version) {
-        StopReplicaResponse response = new StopReplicaResponse();
-        List<TopicPartition> stopped = new ArrayList<>();
-        List<TopicPartition> deleted = new ArrayList<>();
-        if (version == 0) {
-            for (var p : request.ungroupedPartitions) (request.deletePartitions ? deleted : stopped).add(new TopicPartition(p.topicName, p.partitionIndex));
-        } else if (version <= 2) {
-            for (var t : request.topics) for (int p : t.partitionIndexes) (request.deletePartitions ? deleted : stopped).add(new TopicPartition(t.name, p));
-        } else {
-            for (var t : request.topicStates) {
-                for (var p : t.partitionStates) (p.deletePartition ? deleted : stopped).add(new TopicPartition(t.topicName, p.partitionIndex));
-            }
-        }
-        List<TopicPartition> all = new ArrayList<>(stopped);
-        all.addAll(deleted);
-        response.errorCode = replicas.stopReplicas(request.controllerEpoch, request.controllerId, all, null);
-        if (response.errorCode != NONE) return response;
-        for (TopicPartition tp : all) {
-            short error = NONE;
-            if (deleted.contains(tp)) {
-                try {
-                    logs.delete(tp);
-                } catch (IOException e) {
-                    error = KAFKA_STORAGE_ERROR;
-                }
-            }
-            StopReplicaResponse.StopReplicaPartitionError result = new StopReplicaResponse.StopReplicaPartitionError();
-            result.topicName = tp.topic();
-            result.partitionIndex = tp.partition();
-            result.errorCode = error;
-            response.partitionErrors.add(result);
-        }
-        return response;
     }
 
     private Partition offsetsPartition(int index) {
@@ -580,12 +470,16 @@ public final class KafkaBroker implements AutoCloseable {
         return logs;
     }
 
-    public DelayedOperationPurgatory<DelayedFetch> fetchPurgatory() {
+    public DelayedOperationPurgatory<DelayedResponse> fetchPurgatory() {
         return fetchPurgatory;
     }
 
     public DelayedOperationPurgatory<DelayedResponse> producePurgatory() {
         return producePurgatory;
+    }
+
+    public ControllerLink controllerLink() {
+        return controllerLink;
     }
 
     public ReplicaManager replicas() {
@@ -603,13 +497,11 @@ public final class KafkaBroker implements AutoCloseable {
     @Override
     public void close() {
         List<Exception> failures = new ArrayList<>();
-        if (controller != null && controlledShutdownEnabled) controlledShutdown();
+        if (controller != null && controlledShutdownEnabled) controllerLink.controlledShutdown();
         if (server != null) server.close();
         if (controller != null) controller.close();
         if (replicas != null) replicas.close();
-        synchronized (this) {
-            if (controllerChannel != null) controllerChannel.close();
-        }
+        if (controllerLink != null) controllerLink.close();
         scheduler.shutdownNow();
         try {
             requestExecutor.close(5, TimeUnit.SECONDS);

@@ -15,6 +15,7 @@ import io.tandem.server.kafka.log.RecordConversions;
 import io.tandem.kafka.wire.record.RecordConversion;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.purgatory.DelayedResponse;
 import io.tandem.server.kafka.network.FileRecords;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
@@ -111,7 +112,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             respond.run();
             return;
         }
-        DelayedFetch delayed = new DelayedFetch(request.maxWaitMs,
+        DelayedResponse delayed = new DelayedResponse(request.maxWaitMs,
                 () -> availableBytes(targets, fromFollower) >= request.minBytes, respond);
         broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
     }

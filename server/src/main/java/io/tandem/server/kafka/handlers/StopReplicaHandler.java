@@ -17,6 +17,6 @@ final class StopReplicaHandler implements ApiHandler<StopReplicaRequest> {
 
     @Override
     public void handle(RequestContext context, StopReplicaRequest request, Responder responder) {
-        responder.send(broker.stopReplicas(request, context.apiVersion()));
+        responder.send(broker.controllerLink().stopReplicas(request, context.apiVersion()));
     }
 }

@@ -1,0 +1,166 @@
+package io.tandem.server.kafka.replica;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.message.AlterPartitionRequest;
+import io.tandem.kafka.wire.message.AlterPartitionResponse;
+import io.tandem.kafka.wire.message.ControlledShutdownRequest;
+import io.tandem.kafka.wire.message.ControlledShutdownResponse;
+import io.tandem.kafka.wire.message.LeaderAndIsrRequest;
+import io.tandem.kafka.wire.message.StopReplicaRequest;
+import io.tandem.kafka.wire.message.StopReplicaResponse;
+import io.tandem.kafka.wire.message.UpdateMetadataRequest;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.controller.KafkaController;
+import io.tandem.server.kafka.metadata.ClusterMetadata;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.network.BrokerChannel;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * This broker's side of the controller protocol: the controller's requests handled here (in this process when
+ * this broker is the controller), and this broker's requests to the controller (AlterPartition, ControlledShutdown)
+ * in this process or over one connection kept for them.
+ */
+public final class ControllerLink implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ControllerLink.class.getName());
+    /** Kafka's controlled.shutdown.max.retries is 3; the backoff is shorter than Kafka's 5 s, for tests' sake. */
+    static final int CONTROLLED_SHUTDOWN_ATTEMPTS = 3;
+    static final long CONTROLLED_SHUTDOWN_BACKOFF_MS = 200;
+
+    private final int localBrokerId;
+    private final ClusterMetadata metadata;
+    private final ReplicaManager replicas;
+    private final Consumer<TopicPartition> deleteLog;
+    private volatile KafkaController controller;
+    private BrokerChannel controllerChannel;
+
+    /** {@code deleteLog} deletes a partition's log (throwing UncheckedIOException when the disk refuses). */
+    public ControllerLink(int localBrokerId, ClusterMetadata metadata, ReplicaManager replicas,
+                          Consumer<TopicPartition> deleteLog) {
+        this.localBrokerId = localBrokerId;
+        this.metadata = metadata;
+        this.replicas = replicas;
+        this.deleteLog = deleteLog;
+    }
+
+    public void controller(KafkaController controller) {
+        this.controller = controller;
+    }
+
+    /** A request the controller sends, handled here when this broker is the controller itself. */
+    public void handleFromController(ApiKey key, short version, ApiMessage request) {
+        switch (key) {
+            case LEADER_AND_ISR -> replicas.becomeLeaderOrFollower((LeaderAndIsrRequest) request, version);
+            case UPDATE_METADATA -> replicas.updateMetadata((UpdateMetadataRequest) request);
+            case STOP_REPLICA -> stopReplicas((StopReplicaRequest) request, version);
+            default -> throw new IllegalArgumentException("not a controller request: " + key);
+        }
+    }
+
+    /** AlterPartition to the controller: in this process when it is here, else over the wire (v1, by topic name). */
+    public AlterPartitionResponse sendAlterPartition(AlterPartitionRequest request) throws Exception {
+        int controllerId = metadata.controllerId();
+        if (controllerId == localBrokerId && controller.isActive()) return controller.alterPartition(request);
+        return (AlterPartitionResponse) sendToController(ApiKey.ALTER_PARTITION, (short) 1, request);
+    }
+
+    /** A request to the controller over the wire, on one connection kept for it. */
+    private ApiMessage sendToController(ApiKey key, short version, ApiMessage request) throws IOException {
+        int controllerId = metadata.controllerId();
+        BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == controllerId)
+                .findFirst().orElseThrow(() -> new IOException("controller " + controllerId + " is not known"));
+        synchronized (this) {
+            if (controllerChannel == null) {
+                controllerChannel = new BrokerChannel(target.host(), target.port(), "broker-" + localBrokerId, 30_000);
+            } else {
+                controllerChannel.retarget(target.host(), target.port());
+            }
+        }
+        return controllerChannel.send(key, version, request);
+    }
+
+    /**
+     * Before stopping, as Kafka's broker: asks the controller to move this broker's leaderships to other in-sync
+     * replicas (a few tries, bounded), so clients meet a new leader rather than a gap until the session ends.
+     */
+    public void controlledShutdown() {
+        for (int attempt = 0; attempt < CONTROLLED_SHUTDOWN_ATTEMPTS; attempt++) {
+            try {
+                int controllerId = metadata.controllerId();
+                ControlledShutdownResponse response;
+                if (controllerId == localBrokerId && controller.isActive()) {
+                    response = controller.controlledShutdown(localBrokerId);
+                } else {
+                    ControlledShutdownRequest request = new ControlledShutdownRequest();
+                    request.brokerId = localBrokerId;
+                    request.brokerEpoch = -1;
+                    response = (ControlledShutdownResponse) sendToController(ApiKey.CONTROLLED_SHUTDOWN, (short) 3, request);
+                }
+                if (response.errorCode == NONE) {
+                    if (!response.remainingPartitions.isEmpty()) {
+                        LOG.log(System.Logger.Level.INFO, "Stopping broker {0} still leads {1} partitions without another"
+                                + " in-sync replica", localBrokerId, response.remainingPartitions.size());
+                    }
+                    return;
+                }
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.DEBUG, "Controlled shutdown attempt failed: " + e);
+            }
+            try {
+                Thread.sleep(CONTROLLED_SHUTDOWN_BACKOFF_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        LOG.log(System.Logger.Level.WARNING, "Broker {0} stops without a controlled shutdown", localBrokerId);
+    }
+
+    /** StopReplica: stop following the partitions, deleting the logs of deleted topics. */
+    public StopReplicaResponse stopReplicas(StopReplicaRequest request, short version) {
+        StopReplicaResponse response = new StopReplicaResponse();
+        List<TopicPartition> stopped = new ArrayList<>();
+        List<TopicPartition> deleted = new ArrayList<>();
+        if (version == 0) {
+            for (var p : request.ungroupedPartitions) (request.deletePartitions ? deleted : stopped).add(new TopicPartition(p.topicName, p.partitionIndex));
+        } else if (version <= 2) {
+            for (var t : request.topics) for (int p : t.partitionIndexes) (request.deletePartitions ? deleted : stopped).add(new TopicPartition(t.name, p));
+        } else {
+            for (var t : request.topicStates) {
+                for (var p : t.partitionStates) (p.deletePartition ? deleted : stopped).add(new TopicPartition(t.topicName, p.partitionIndex));
+            }
+        }
+        List<TopicPartition> all = new ArrayList<>(stopped);
+        all.addAll(deleted);
+        response.errorCode = replicas.stopReplicas(request.controllerEpoch, request.controllerId, all, null);
+        if (response.errorCode != NONE) return response;
+        for (TopicPartition tp : all) {
+            short error = NONE;
+            if (deleted.contains(tp)) {
+                try {
+                    deleteLog.accept(tp);
+                } catch (java.io.UncheckedIOException e) {
+                    error = KAFKA_STORAGE_ERROR;
+                }
+            }
+            StopReplicaResponse.StopReplicaPartitionError result = new StopReplicaResponse.StopReplicaPartitionError();
+            result.topicName = tp.topic();
+            result.partitionIndex = tp.partition();
+            result.errorCode = error;
+            response.partitionErrors.add(result);
+        }
+        return response;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (controllerChannel != null) controllerChannel.close();
+    }
+}
