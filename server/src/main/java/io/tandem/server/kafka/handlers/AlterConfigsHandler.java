@@ -28,6 +28,7 @@ final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequest> {
             AlterConfigsResponse.AlterConfigsResourceResponse result = new AlterConfigsResponse.AlterConfigsResourceResponse();
             result.resourceType = resource.resourceType;
             result.resourceName = resource.resourceName;
+            result.errorMessage = ApiError.NONE.message(); // Kafka sends null on success, not the codec's ""
             try {
                 Map<String, String> overrides = new LinkedHashMap<>();
                 for (AlterConfigsRequest.AlterableConfig c : resource.configs) {

@@ -32,6 +32,7 @@ final class IncrementalAlterConfigsHandler implements ApiHandler<IncrementalAlte
                     new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse();
             result.resourceType = resource.resourceType;
             result.resourceName = resource.resourceName;
+            result.errorMessage = ApiError.NONE.message(); // Kafka sends null on success, not the codec's ""
             try {
                 Map<String, String> overrides = ConfigResources.current(broker, resource.resourceType, resource.resourceName);
                 for (IncrementalAlterConfigsRequest.AlterableConfig c : resource.configs) {
