@@ -119,6 +119,10 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         }
     }
 
+    private boolean downConversionEnabled(TopicInfo topic) {
+        return Boolean.parseBoolean(broker.topicConfigs().value(topic.configs(), "message.downconversion.enable").trim());
+    }
+
     /** Committed bytes readable past each fetch offset, without copying anything. */
     private static long availableBytes(List<Target> targets) {
         long total = 0;
@@ -162,6 +166,12 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 data.lastStableOffset = -1;
                 data.logStartOffset = -1;
                 Partition partition = t.partition();
+                if (partition != null && version <= 3 && request.replicaId < 0 && !downConversionEnabled(t.topic())) {
+                    // As Kafka: a consumer too old for format v2 gets UNSUPPORTED_VERSION for a topic whose
+                    // message.downconversion.enable is false, with the offsets left unknown.
+                    data.errorCode = UNSUPPORTED_VERSION;
+                    partition = null;
+                }
                 if (partition != null) {
                     data.highWatermark = partition.highWatermark();
                     data.lastStableOffset = partition.lastStableOffset();
