@@ -220,6 +220,26 @@ class NullableErrorMessagesTest {
         assertEquals("Unsupported endpoint type 3", unknown.data().errorMessage());
     }
 
+    @Test
+    void shouldSendNullAbortedTransactionsToReadUncommittedFetchesAndAListToReadCommitted() throws IOException {
+        create("fetched", (short) 7);
+        for (byte isolation : new byte[] {0, 1}) {
+            org.apache.kafka.common.message.FetchRequestData data = new org.apache.kafka.common.message.FetchRequestData()
+                    .setReplicaId(-1).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20).setSessionEpoch(-1)
+                    .setIsolationLevel(isolation).setTopics(List.of(
+                            new org.apache.kafka.common.message.FetchRequestData.FetchTopic().setTopic("fetched")
+                                    .setPartitions(List.of(new org.apache.kafka.common.message.FetchRequestData
+                                            .FetchPartition().setPartition(0).setFetchOffset(0)
+                                            .setPartitionMaxBytes(1 << 20)))));
+            org.apache.kafka.common.requests.FetchResponse response = connection.call(
+                    new org.apache.kafka.common.requests.FetchRequest(data, (short) 12));
+            var partition = response.data().responses().get(0).partitions().get(0);
+            assertEquals(Errors.NONE.code(), partition.errorCode());
+            if (isolation == 0) assertNull(partition.abortedTransactions());
+            else assertEquals(List.of(), partition.abortedTransactions());
+        }
+    }
+
     private static void sleep() {
         try {
             Thread.sleep(100);

@@ -165,6 +165,8 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 data.highWatermark = -1;
                 data.lastStableOffset = -1;
                 data.logStartOffset = -1;
+                // Kafka sends null, not the codec's empty list, unless a read_committed fetch reads the partition.
+                data.abortedTransactions = null;
                 Partition partition = t.partition();
                 if (partition != null && version <= 3 && request.replicaId < 0 && !downConversionEnabled(t.topic())) {
                     // As Kafka: a consumer too old for format v2 gets UNSUPPORTED_VERSION for a topic whose
