@@ -105,6 +105,8 @@ final class Scripts {
         s.add(leaders(TOPIC, 2));
         s.add(step("Metadata v12 topic", ApiKeys.METADATA, 12, v -> new MetadataRequestData().setTopics(List.of(
                 new MetadataRequestData.MetadataRequestTopic().setName(TOPIC))).setAllowAutoTopicCreation(false)));
+        s.add(step("Metadata v12 auto-created topic", ApiKeys.METADATA, 12, v -> new MetadataRequestData().setTopics(List.of(
+                new MetadataRequestData.MetadataRequestTopic().setName("diff-auto"))).setAllowAutoTopicCreation(true)));
         s.add(step("Metadata v12 missing topic", ApiKeys.METADATA, 12, v -> new MetadataRequestData().setTopics(List.of(
                 new MetadataRequestData.MetadataRequestTopic().setName("diff-missing"))).setAllowAutoTopicCreation(false)));
         s.add(step("CreatePartitions v3 grow", ApiKeys.CREATE_PARTITIONS, 3, v -> createPartitions(TOPIC, 3)));
@@ -184,6 +186,28 @@ final class Scripts {
                         new FetchRequestData.FetchTopic().setTopic(TOPIC).setPartitions(List.of(
                                 new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0)
                                         .setPartitionMaxBytes(1 << 20)))))));
+        s.add(step("Fetch v12 unknown topic and offset out of range", ApiKeys.FETCH, 12, v -> new FetchRequestData()
+                .setReplicaId(-1).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20).setSessionEpoch(-1).setTopics(List.of(
+                        new FetchRequestData.FetchTopic().setTopic("diff-missing").setPartitions(List.of(
+                                new FetchRequestData.FetchPartition().setPartition(0).setPartitionMaxBytes(1024))),
+                        new FetchRequestData.FetchTopic().setTopic(TOPIC).setPartitions(List.of(
+                                new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(99)
+                                        .setPartitionMaxBytes(1024)))))));
+        s.add(step("ListOffsets v7 unknown topic", ApiKeys.LIST_OFFSETS, 7, v -> new ListOffsetsRequestData()
+                .setReplicaId(-1).setTopics(List.of(new ListOffsetsRequestData.ListOffsetsTopic().setName("diff-missing")
+                        .setPartitions(List.of(new ListOffsetsRequestData.ListOffsetsPartition().setPartitionIndex(0)
+                                .setTimestamp(-1)))))));
+        s.add(step("OffsetForLeaderEpoch v4 future epoch", ApiKeys.OFFSET_FOR_LEADER_EPOCH, 4,
+                v -> new OffsetForLeaderEpochRequestData().setReplicaId(-1).setTopics(
+                        new OffsetForLeaderEpochRequestData.OffsetForLeaderTopicCollection(List.of(
+                                new OffsetForLeaderEpochRequestData.OffsetForLeaderTopic().setTopic(TOPIC).setPartitions(
+                                        List.of(new OffsetForLeaderEpochRequestData.OffsetForLeaderPartition()
+                                                .setPartition(0).setLeaderEpoch(5).setCurrentLeaderEpoch(-1))))
+                                .iterator()))));
+        s.add(step("DeleteRecords v2 beyond the high watermark", ApiKeys.DELETE_RECORDS, 2, v -> new DeleteRecordsRequestData()
+                .setTimeoutMs(30_000).setTopics(List.of(new DeleteRecordsRequestData.DeleteRecordsTopic().setName(TOPIC)
+                        .setPartitions(List.of(new DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(0)
+                                .setOffset(50)))))));
         s.add(step("OffsetForLeaderEpoch v4", ApiKeys.OFFSET_FOR_LEADER_EPOCH, 4, v -> new OffsetForLeaderEpochRequestData()
                 .setReplicaId(-1).setTopics(new OffsetForLeaderEpochRequestData.OffsetForLeaderTopicCollection(List.of(
                         new OffsetForLeaderEpochRequestData.OffsetForLeaderTopic().setTopic(TOPIC).setPartitions(List.of(
@@ -213,6 +237,20 @@ final class Scripts {
                 .setGenerationId((Integer) v.get("generationId")).setMemberId((String) v.get("memberId"))));
         s.add(step("Heartbeat v3 unknown member", ApiKeys.HEARTBEAT, 3, v -> new HeartbeatRequestData().setGroupId(GROUP)
                 .setGenerationId((Integer) v.get("generationId")).setMemberId("nobody")));
+        s.add(step("SyncGroup v3 wrong generation", ApiKeys.SYNC_GROUP, 3, v -> new SyncGroupRequestData().setGroupId(GROUP)
+                .setGenerationId((Integer) v.get("generationId") + 5).setMemberId((String) v.get("memberId"))));
+        s.add(step("JoinGroup v5 unknown member id", ApiKeys.JOIN_GROUP, 5, v -> {
+            JoinGroupRequestData data = join(v);
+            return data.setMemberId("consumer-unknown");
+        }));
+        s.add(step("OffsetCommit v8 illegal generation", ApiKeys.OFFSET_COMMIT, 8, v -> new OffsetCommitRequestData()
+                .setGroupId(GROUP).setGenerationIdOrMemberEpoch((Integer) v.get("generationId") + 5)
+                .setMemberId((String) v.get("memberId")).setTopics(List.of(
+                        new OffsetCommitRequestData.OffsetCommitRequestTopic().setName(TOPIC).setPartitions(List.of(
+                                new OffsetCommitRequestData.OffsetCommitRequestPartition().setPartitionIndex(0)
+                                        .setCommittedOffset(1)))))));
+        s.add(step("FindCoordinator v3 empty group id", ApiKeys.FIND_COORDINATOR, 3,
+                v -> new FindCoordinatorRequestData().setKey("").setKeyType((byte) 0)));
         s.add(step("OffsetCommit v8", ApiKeys.OFFSET_COMMIT, 8, v -> new OffsetCommitRequestData().setGroupId(GROUP)
                 .setGenerationIdOrMemberEpoch((Integer) v.get("generationId")).setMemberId((String) v.get("memberId"))
                 .setTopics(List.of(new OffsetCommitRequestData.OffsetCommitRequestTopic().setName(TOPIC).setPartitions(
@@ -221,6 +259,8 @@ final class Scripts {
         s.add(step("OffsetFetch v7", ApiKeys.OFFSET_FETCH, 7, v -> new OffsetFetchRequestData().setGroupId(GROUP)
                 .setTopics(List.of(new OffsetFetchRequestData.OffsetFetchRequestTopic().setName(TOPIC)
                         .setPartitionIndexes(List.of(0, 1))))));
+        s.add(step("OffsetFetch v7 all topics", ApiKeys.OFFSET_FETCH, 7,
+                v -> new OffsetFetchRequestData().setGroupId(GROUP).setTopics(null)));
         s.add(step("DescribeGroups v5", ApiKeys.DESCRIBE_GROUPS, 5,
                 v -> new DescribeGroupsRequestData().setGroups(List.of(GROUP, "diff-none"))));
         s.add(step("ListGroups v4", ApiKeys.LIST_GROUPS, 4, v -> new ListGroupsRequestData()));

@@ -38,7 +38,8 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
             // No transaction coordinator: Tandem has no transactions yet.
             return new Found(COORDINATOR_NOT_AVAILABLE, null);
         }
-        if (key == null || key.isEmpty()) return new Found(INVALID_REQUEST, null);
+        // An empty group id is found like any other (Kafka hashes it too); JoinGroup is where it is refused.
+        if (key == null) return new Found(INVALID_REQUEST, null);
         try {
             TopicInfo offsets = broker.ensureOffsetsTopic();
             int partition = OffsetsTopicCodec.partitionFor(key, offsets.partitionCount());
