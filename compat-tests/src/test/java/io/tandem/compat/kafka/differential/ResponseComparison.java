@@ -85,6 +85,8 @@ final class ResponseComparison {
                 return TextNode.valueOf("<log dir>");
             case "totalBytes", "usableBytes":
                 return value.asLong() >= 0 ? TextNode.valueOf("<bytes>") : value;
+            case "producerId":
+                return value.asLong() >= 0 ? TextNode.valueOf("<producer id>") : value;
             case "memberId", "leader":
                 return value.isTextual() ? TextNode.valueOf(placeholders.member(value.asText())) : value;
             default:

@@ -83,6 +83,12 @@ final class Scripts {
     static List<Object> common() {
         List<Object> s = new ArrayList<>();
         s.add(step("CreateTopics v7 create", ApiKeys.CREATE_TOPICS, 7, v -> createTopic(TOPIC, 2, 1, false, Map.of())));
+        s.add(step("CreateTopics v7 manual assignment", ApiKeys.CREATE_TOPICS, 7, v -> {
+            CreateTopicsRequestData data = createTopic("diff-manual", -1, -1, true, Map.of());
+            data.topics().find("diff-manual").assignments().add(
+                    new CreateTopicsRequestData.CreatableReplicaAssignment().setPartitionIndex(0).setBrokerIds(List.of(0)));
+            return data;
+        }));
         s.add(step("CreateTopics v7 exists", ApiKeys.CREATE_TOPICS, 7, v -> createTopic(TOPIC, 2, 1, false, Map.of())));
         s.add(step("CreateTopics v4 exists", ApiKeys.CREATE_TOPICS, 4, v -> createTopic(TOPIC, 2, 1, false, Map.of())));
         s.add(step("CreateTopics v7 bad config value", ApiKeys.CREATE_TOPICS, 7,
@@ -181,6 +187,17 @@ final class Scripts {
                 .setMinBytes(1).setMaxBytes(1 << 20).setTopics(List.of(new FetchRequestData.FetchTopic().setTopic(TOPIC)
                         .setPartitions(List.of(new FetchRequestData.FetchPartition().setPartition(1).setFetchOffset(0)
                                 .setPartitionMaxBytes(1 << 20)))))));
+        s.add(step("ListOffsets v7 max timestamp", ApiKeys.LIST_OFFSETS, 7, v -> new ListOffsetsRequestData()
+                .setReplicaId(-1).setTopics(List.of(new ListOffsetsRequestData.ListOffsetsTopic().setName(TOPIC)
+                        .setPartitions(List.of(new ListOffsetsRequestData.ListOffsetsPartition().setPartitionIndex(0)
+                                .setTimestamp(-3)))))));
+        s.add(new Warmup("producer ids", step("InitProducerId", ApiKeys.INIT_PRODUCER_ID, 4,
+                v -> new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000)
+                        .setProducerId(-1).setProducerEpoch((short) -1)),
+                r -> ((InitProducerIdResponseData) r).errorCode() == 0));
+        s.add(step("InitProducerId v4 idempotent", ApiKeys.INIT_PRODUCER_ID, 4, v -> new InitProducerIdRequestData()
+                .setTransactionalId(null).setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1),
+                (vars, r) -> vars.put("producerId", ((InitProducerIdResponseData) r).producerId())));
         s.add(step("Fetch v12 from 0", ApiKeys.FETCH, 12, v -> new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0)
                 .setMinBytes(1).setMaxBytes(1 << 20).setSessionEpoch(-1).setTopics(List.of(
                         new FetchRequestData.FetchTopic().setTopic(TOPIC).setPartitions(List.of(
@@ -264,6 +281,8 @@ final class Scripts {
         s.add(step("DescribeGroups v5", ApiKeys.DESCRIBE_GROUPS, 5,
                 v -> new DescribeGroupsRequestData().setGroups(List.of(GROUP, "diff-none"))));
         s.add(step("ListGroups v4", ApiKeys.LIST_GROUPS, 4, v -> new ListGroupsRequestData()));
+        s.add(step("ListGroups v4 stable only", ApiKeys.LIST_GROUPS, 4,
+                v -> new ListGroupsRequestData().setStatesFilter(List.of("Stable"))));
         s.add(step("OffsetDelete v0 subscribed", ApiKeys.OFFSET_DELETE, 0, v -> new OffsetDeleteRequestData()
                 .setGroupId(GROUP).setTopics(new OffsetDeleteRequestData.OffsetDeleteRequestTopicCollection(List.of(
                         new OffsetDeleteRequestData.OffsetDeleteRequestTopic().setName(TOPIC).setPartitions(List.of(
