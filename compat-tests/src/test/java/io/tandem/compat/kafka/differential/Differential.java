@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -34,7 +35,7 @@ final class Differential {
 
     /** One request of the script: built from a side's variables, its answer may set variables for later steps. */
     record Step(String name, ApiKeys key, short version, Function<Map<String, Object>, ApiMessage> request,
-                        BiConsumer<Map<String, Object>, ApiMessage> capture) {
+                BiConsumer<Map<String, Object>, ApiMessage> capture) {
     }
 
     /** A side: one server, its connection, its variables and its member-id placeholders. */
@@ -59,7 +60,7 @@ final class Differential {
     }
 
     static Step step(String name, ApiKeys key, int version, Function<Map<String, Object>, ApiMessage> request,
-                             BiConsumer<Map<String, Object>, ApiMessage> capture) {
+                     BiConsumer<Map<String, Object>, ApiMessage> capture) {
         return new Step(name, key, (short) version, request, capture);
     }
 
@@ -72,7 +73,6 @@ final class Differential {
         List<String> differences = new ArrayList<>();
         int fields = 0;
         for (Object item : script) {
-            if (item instanceof Runnable) continue;
             if (item instanceof Warmup warmup) {
                 warmup.await(apache);
                 warmup.await(tandem);
@@ -101,9 +101,12 @@ final class Differential {
                 script.stream().filter(s -> s instanceof Step).count(), fields, differences.size(),
                 differences.size() - unexplained.size());
         for (int i = 0; i < known.size(); i++) {
-            if (!used[i]) System.out.println(label + " differential: listed difference not seen: " + known.get(i).text());
+            if (!used[i]) {
+                System.out.println(label + " differential: listed difference not seen: " + known.get(i).text());
+            }
         }
-        assertEquals(List.of(), unexplained, "differences from " + label + " that are neither fixed nor listed in " + differencesResource);
+        assertEquals(List.of(), unexplained,
+                "differences from " + label + " that are neither fixed nor listed in " + differencesResource);
     }
 
     private static int count(JsonNode node) {
@@ -148,7 +151,7 @@ final class Differential {
     }
 
     /** Waits (not compared) until a side's state allows the next steps, e.g. a partition has a leader. */
-    record Warmup(String what, Step probe, java.util.function.Predicate<ApiMessage> ready) {
+    record Warmup(String what, Step probe, Predicate<ApiMessage> ready) {
         void await(Side side) throws Exception {
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (System.nanoTime() < deadline) {
@@ -177,5 +180,4 @@ final class Differential {
         fail("Apache Kafka " + broker.version() + " did not get ready:\n" + broker.logTail());
         return null;
     }
-
 }
