@@ -104,4 +104,13 @@ class ApiKeyTest {
         }
         assertSame(Errors.UNKNOWN_SERVER_ERROR, Errors.forCode(30_000));
     }
+
+    @Test
+    void shouldCarryKafkaClientsDefaultMessageForEveryErrorCode() {
+        // Brokers send Errors.message() where a failure has no message of its own (FindCoordinator v0-3, ...).
+        for (org.apache.kafka.common.protocol.Errors theirs : org.apache.kafka.common.protocol.Errors.values()) {
+            assertEquals(theirs.message(), Errors.forCode(theirs.code()).message(), theirs.name());
+        }
+        assertEquals("NONE", Errors.NONE.message());
+    }
 }

@@ -11,6 +11,9 @@ import java.util.Map;
  * DescribeConfigs reports what Kafka reports and the effective value of a topic key is override, else the broker's
  * dynamic setting (per broker, then cluster default; see {@link DynamicBrokerConfig}), else its static setting, else
  * Kafka's default.
+ * The keys are Kafka 3.9's (ZooKeeper mode), which Tandem's clients know: 4.0 removed message.format.version,
+ * message.downconversion.enable and message.timestamp.difference.max.ms, but a 3.9 client or tool may still set
+ * them, so they are accepted, described and applied as Kafka 3.9 did.
  */
 public final class TopicConfigs {
     /** A topic key, the broker key that sets its default (or null), and Kafka's default value. */
@@ -33,16 +36,27 @@ public final class TopicConfigs {
         key("file.delete.delay.ms", "log.segment.delete.delay.ms", "60000", "LONG");
         key("flush.messages", "log.flush.interval.messages", "9223372036854775807", "LONG");
         key("flush.ms", "log.flush.interval.ms", "9223372036854775807", "LONG");
+        key("follower.replication.throttled.replicas", null, "", "LIST");
         key("index.interval.bytes", "log.index.interval.bytes", "4096", "INT");
+        key("leader.replication.throttled.replicas", null, "", "LIST");
+        key("local.retention.bytes", "log.local.retention.bytes", "-2", "LONG");
+        key("local.retention.ms", "log.local.retention.ms", "-2", "LONG");
         key("max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", "9223372036854775807", "LONG");
         key("max.message.bytes", "message.max.bytes", "1048588", "INT");
+        key("message.downconversion.enable", "log.message.downconversion.enable", "true", "BOOLEAN");
+        key("message.format.version", "log.message.format.version", "3.0-IV1", "STRING");
         key("message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms", "3600000", "LONG");
         key("message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms", "9223372036854775807", "LONG");
+        key("message.timestamp.difference.max.ms", "log.message.timestamp.difference.max.ms",
+                "9223372036854775807", "LONG");
         key("message.timestamp.type", "log.message.timestamp.type", "CreateTime", "STRING");
         key("min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio", "0.5", "DOUBLE");
         key("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", "0", "LONG");
         key("min.insync.replicas", "min.insync.replicas", "1", "INT");
         key("preallocate", "log.preallocate", "false", "BOOLEAN");
+        key("remote.log.copy.disable", null, "false", "BOOLEAN");
+        key("remote.log.delete.on.disable", null, "false", "BOOLEAN");
+        key("remote.storage.enable", null, "false", "BOOLEAN");
         key("retention.bytes", "log.retention.bytes", "-1", "LONG");
         key("retention.ms", "log.retention.ms", "604800000", "LONG");
         key("segment.bytes", "log.segment.bytes", "1073741824", "INT");
@@ -143,6 +157,35 @@ public final class TopicConfigs {
         return override != null ? override : brokerDefault(KEYS.get(name)).value();
     }
 
+    /**
+     * The oldest record timestamp accepted, as an age in ms: message.timestamp.before.max.ms, or, while that is
+     * unbounded, message.timestamp.difference.max.ms, as Kafka 3.9's LogConfig resolves them.
+     */
+    public long timestampBeforeMaxMs(Map<String, String> overrides) {
+        long before = longValue(overrides, "message.timestamp.before.max.ms");
+        return before != Long.MAX_VALUE ? before : longValue(overrides, "message.timestamp.difference.max.ms");
+    }
+
+    /**
+     * How far in the future a record timestamp may lie, in ms: message.timestamp.after.max.ms when it is set to a
+     * bound, else a set message.timestamp.difference.max.ms (Kafka 3.9's rule), else after.max.ms's default. Kafka
+     * 3.9 defaulted after.max.ms to unbounded, so "unbounded" there meant "not set"; with 4.x's one-hour default a
+     * 3.9 user's difference.max.ms must still bound both sides, so here "not set" is what falls back.
+     */
+    public long timestampAfterMaxMs(Map<String, String> overrides) {
+        Map<String, Value> effective = effective(overrides);
+        Value after = effective.get("message.timestamp.after.max.ms");
+        boolean afterSet = after.source() != ConfigSource.DEFAULT_CONFIG;
+        if (afterSet && Long.parseLong(after.value().trim()) != Long.MAX_VALUE) return Long.parseLong(after.value().trim());
+        Value difference = effective.get("message.timestamp.difference.max.ms");
+        if (difference.source() != ConfigSource.DEFAULT_CONFIG) return Long.parseLong(difference.value().trim());
+        return Long.parseLong(after.value().trim());
+    }
+
+    private long longValue(Map<String, String> overrides, String name) {
+        return Long.parseLong(value(overrides, name).trim());
+    }
+
     public LogConfig logConfig(Map<String, String> overrides) {
         Map<String, String> flat = new LinkedHashMap<>();
         for (Map.Entry<String, Value> e : effective(overrides).entrySet()) flat.put(e.getKey(), e.getValue().value());
@@ -169,6 +212,29 @@ public final class TopicConfigs {
         } catch (NumberFormatException e) {
             return "Invalid value " + value + " for configuration " + name + ": Not a number of type " + key.type();
         }
+        String rangeReason = belowMinimum(name, value.trim());
+        if (rangeReason != null) return rangeReason;
+        if (name.equals("message.format.version") && !isKafka39MetadataVersion(value.trim())) {
+            return "Invalid value " + value + " for configuration message.format.version: Version " + value
+                    + " is not a valid version";
+        }
+        if (name.equals("remote.storage.enable") && Boolean.parseBoolean(value.trim())) {
+            // Kafka's answer when the broker has no tiered storage, which Tandem never has.
+            return "Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.";
+        }
+        if ((name.equals("remote.log.copy.disable") || name.equals("remote.log.delete.on.disable"))
+                && Boolean.parseBoolean(value.trim())) {
+            return "It is invalid to set `remote.log.delete.on.disable` or `remote.log.copy.disable` under Zookeeper's mode.";
+        }
+        if (name.endsWith(".replication.throttled.replicas") && !value.trim().isEmpty()) {
+            if (!value.trim().equals("*") && !value.trim().matches("\\s*\\d+\\s*:\\s*\\d+\\s*(,\\s*\\d+\\s*:\\s*\\d+\\s*)*")) {
+                return "Invalid value [" + value + "] for configuration " + name + ": " + name
+                        + " must be the literal '*' or a list of replicas in the following format: "
+                        + "[partitionId]:[brokerId],[partitionId]:[brokerId],...";
+            }
+            // Kafka accepts a throttle list; Tandem has no replication throttling, so it refuses rather than ignore.
+            return "Tandem does not throttle replication: " + name + " must be empty";
+        }
         if (name.equals("cleanup.policy")) {
             for (String part : value.split(",")) {
                 String p = part.trim();
@@ -185,5 +251,47 @@ public final class TopicConfigs {
             return "Invalid value " + value + " for configuration message.timestamp.type: String must be one of: CreateTime, LogAppendTime";
         }
         return null;
+    }
+
+    /** Kafka's lower bounds on numeric topic keys that have one other than none, with Kafka's message. */
+    private static String belowMinimum(String name, String value) {
+        long minimum;
+        switch (name) {
+            case "message.timestamp.difference.max.ms" -> minimum = 0;
+            case "local.retention.ms", "local.retention.bytes" -> minimum = -2;
+            default -> {
+                return null;
+            }
+        }
+        return Long.parseLong(value) < minimum
+                ? "Invalid value " + value + " for configuration " + name + ": Value must be at least " + minimum
+                : null;
+    }
+
+    /** Kafka 3.9's MetadataVersion.version() strings: what message.format.version accepted, with the short forms. */
+    private static final java.util.List<String> KAFKA_39_METADATA_VERSIONS = java.util.List.of(
+            "0.8.0", "0.8.1", "0.8.2", "0.9.0", "0.10.0-IV0", "0.10.0-IV1", "0.10.1-IV0", "0.10.1-IV1", "0.10.1-IV2",
+            "0.10.2-IV0", "0.11.0-IV0", "0.11.0-IV1", "0.11.0-IV2", "1.0-IV0", "1.1-IV0", "2.0-IV0", "2.0-IV1",
+            "2.1-IV0", "2.1-IV1", "2.1-IV2", "2.2-IV0", "2.2-IV1", "2.3-IV0", "2.3-IV1", "2.4-IV0", "2.4-IV1",
+            "2.5-IV0", "2.6-IV0", "2.7-IV0", "2.7-IV1", "2.7-IV2", "2.8-IV0", "2.8-IV1", "3.0-IV0", "3.0-IV1",
+            "3.1-IV0", "3.2-IV0", "3.3-IV0", "3.3-IV1", "3.3-IV2", "3.3-IV3", "3.4-IV0", "3.5-IV0", "3.5-IV1",
+            "3.5-IV2", "3.6-IV0", "3.6-IV1", "3.6-IV2", "3.7-IV0", "3.7-IV1", "3.7-IV2", "3.7-IV3", "3.7-IV4",
+            "3.8-IV0", "3.9-IV0");
+    /** 3.9's unstable versions: accepted by their full name only, never by a short form. */
+    private static final java.util.List<String> KAFKA_39_UNSTABLE_METADATA_VERSIONS = java.util.List.of("4.0-IV0", "4.0-IV1");
+
+    /**
+     * Kafka 3.9's MetadataVersion.fromVersionString: a full version, or its short form ("2.8", "0.10.0"), where
+     * any further segments are ignored ("2.8.1", "0.10.0.1").
+     */
+    static boolean isKafka39MetadataVersion(String version) {
+        if (KAFKA_39_UNSTABLE_METADATA_VERSIONS.contains(version)) return true;
+        String[] segments = version.split("\\.");
+        int kept = version.startsWith("0.") ? 3 : 2;
+        String key = kept >= segments.length ? version : String.join(".", java.util.Arrays.copyOf(segments, kept));
+        for (String known : KAFKA_39_METADATA_VERSIONS) {
+            if (known.equals(key) || known.replaceFirst("-IV\\d+$", "").equals(key)) return true;
+        }
+        return false;
     }
 }

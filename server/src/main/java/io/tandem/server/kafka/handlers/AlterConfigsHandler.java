@@ -36,6 +36,7 @@ final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequest> {
             AlterConfigsResponse.AlterConfigsResourceResponse result = new AlterConfigsResponse.AlterConfigsResourceResponse();
             result.resourceType = resource.resourceType;
             result.resourceName = resource.resourceName;
+            result.errorMessage = ApiError.NONE.message(); // Kafka sends null on success, not the codec's ""
             try {
                 if (duplicates.contains(List.of(resource.resourceType, resource.resourceName))) {
                     throw new ApiException(INVALID_REQUEST, ConfigResources.DUPLICATE_RESOURCE);

@@ -31,20 +31,33 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
             result.name = t.name;
             try {
                 if (!seen.add(t.name)) throw new ApiException(INVALID_REQUEST, "Duplicate topic in request.");
-                if (t.assignments != null && !t.assignments.isEmpty()) {
-                    throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Tandem does not support manual partition assignments yet.");
-                }
+                checkAssignments(t);
                 TopicInfo updated = broker.metadata().createPartitions(t.name, t.count, request.validateOnly);
                 if (!request.validateOnly) broker.awaitLeaders(updated);
-            } catch (ApiException e) {
-                result.errorCode = e.error();
-                result.errorMessage = e.getMessage();
             } catch (Exception e) {
-                result.errorCode = UNKNOWN_SERVER_ERROR;
-                result.errorMessage = e.toString();
+                ApiError error = ApiError.of(e);
+                result.errorCode = error.code();
+                result.errorMessage = error.message();
             }
             response.results.add(result);
         }
         responder.send(response);
+    }
+
+    /**
+     * A request with assignments (even an empty list, which is not the same as none) must give one per new
+     * partition, as Kafka checks; a valid count still fails, because manual assignments are not supported. A
+     * missing topic or a count that adds nothing fails later with Kafka's own errors for those.
+     */
+    private void checkAssignments(CreatePartitionsRequest.CreatePartitionsTopic t) {
+        if (t.assignments == null) return;
+        TopicInfo topic = broker.metadata().topic(t.name);
+        if (topic == null || t.count <= topic.partitionCount()) return;
+        int increase = t.count - topic.partitionCount();
+        if (t.assignments.size() != increase) {
+            throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Increasing the number of partitions by " + increase
+                    + " but " + t.assignments.size() + " assignments provided.");
+        }
+        throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Tandem does not support manual partition assignments yet.");
     }
 }

@@ -42,6 +42,7 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
             CreateTopicsResponse.CreatableTopicResult result = new CreateTopicsResponse.CreatableTopicResult();
             result.name = t.name;
             result.topicId = ZERO_UUID;
+            ApiError error = ApiError.NONE;
             try {
                 if (duplicates.contains(t.name)) {
                     throw new ApiException(INVALID_REQUEST, "Create topics request from client `" + context.clientId()
@@ -60,13 +61,11 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
                     c.configSource = v.source().code;
                     result.configs.add(c);
                 }
-            } catch (ApiException e) {
-                result.errorCode = e.error();
-                result.errorMessage = e.getMessage();
             } catch (Exception e) {
-                result.errorCode = UNKNOWN_SERVER_ERROR;
-                result.errorMessage = e.toString();
+                error = ApiError.of(e);
             }
+            result.errorCode = error.code();
+            result.errorMessage = error.message();
             response.topics.add(result);
         }
         responder.send(response);

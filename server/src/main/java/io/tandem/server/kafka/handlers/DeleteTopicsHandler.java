@@ -63,11 +63,10 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
                 result.topicId = topic.id();
                 broker.deleteTopic(topic.name());
             } catch (ApiException e) {
+                // Kafka 3.9 (ZooKeeper mode) answers DeleteTopics with codes only: the message stays null.
                 result.errorCode = e.error();
-                result.errorMessage = e.getMessage();
             } catch (Exception e) {
                 result.errorCode = UNKNOWN_SERVER_ERROR;
-                result.errorMessage = e.toString();
             }
             response.responses.add(result);
         }

@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.handlers;
 
+import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.DescribeClusterRequest;
 import io.tandem.kafka.wire.message.DescribeClusterResponse;
 import io.tandem.server.kafka.KafkaBroker;
@@ -13,6 +14,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /** DescribeCluster: the live brokers, the controller and the cluster id. */
 final class DescribeClusterHandler implements ApiHandler<DescribeClusterRequest> {
     static final byte ENDPOINT_TYPE_BROKER = 1;
+    static final byte ENDPOINT_TYPE_CONTROLLER = 2;
     private final KafkaBroker broker;
 
     DescribeClusterHandler(KafkaBroker broker) {
@@ -23,9 +25,16 @@ final class DescribeClusterHandler implements ApiHandler<DescribeClusterRequest>
     public void handle(RequestContext context, DescribeClusterRequest request, Responder responder) {
         DescribeClusterResponse response = new DescribeClusterResponse();
         if (context.apiVersion() >= 1 && request.endpointType != ENDPOINT_TYPE_BROKER) {
-            response.errorCode = UNSUPPORTED_ENDPOINT_TYPE;
-            response.errorMessage = "Tandem brokers only answer with broker endpoints";
-            response.clusterId = broker.metadata().clusterId();
+            // As Kafka's brokers answer: a controller request is a mismatch, any other type unsupported; the
+            // cluster fields stay at their defaults.
+            if (request.endpointType == ENDPOINT_TYPE_CONTROLLER) {
+                response.errorCode = Errors.MISMATCHED_ENDPOINT_TYPE.code();
+                response.errorMessage = "The request was sent to an endpoint of type BROKER, but we wanted an "
+                        + "endpoint of type CONTROLLER";
+            } else {
+                response.errorCode = UNSUPPORTED_ENDPOINT_TYPE;
+                response.errorMessage = "Unsupported endpoint type " + request.endpointType;
+            }
             responder.send(response);
             return;
         }

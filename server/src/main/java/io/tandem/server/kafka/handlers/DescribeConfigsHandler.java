@@ -118,6 +118,7 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
         entry.configSource = source.code;
         entry.isSensitive = false;
         entry.configType = ConfigResources.configType(type);
+        entry.documentation = null; // Kafka sends null, not the codec's "", when it has no documentation to send
         return entry;
     }
 

@@ -25,6 +25,7 @@ import io.tandem.storage.log.OffsetOutOfRangeException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -106,6 +107,9 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 if (partition != null) keys.add(partition.topicPartition());
             }
         }
+        // Kafka answers the partitions it could not even look up (unknown topic, topic id or partition) after all
+        // the others, each topic's run of partitions becoming its own entry in that order.
+        targets.sort(Comparator.comparing(FetchHandler::unknown));
         Runnable respond = () -> respond(version, request, session, targets, fromFollower, responder);
         if (request.maxWaitMs <= 0 || request.minBytes <= 0 || anyError || targets.isEmpty()
                 || availableBytes(targets, fromFollower) >= request.minBytes) {
@@ -131,6 +135,14 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             sent.logStartOffset = data.logStartOffset;
             return !session.incremental() || changed || data.errorCode != NONE || data.records.readableBytes() > 0;
         }
+    }
+
+    private boolean downConversionEnabled(TopicInfo topic) {
+        return Boolean.parseBoolean(broker.topicConfigs().value(topic.configs(), "message.downconversion.enable").trim());
+    }
+
+    private static boolean unknown(Target t) {
+        return t.topic() == null || !t.topic().replicas().containsKey(t.request().partition);
     }
 
     /** A follower fetched: it may move the high watermark (waking parked produces and fetches) or join the ISR. */
@@ -190,7 +202,16 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 data.highWatermark = -1;
                 data.lastStableOffset = -1;
                 data.logStartOffset = -1;
+                // Kafka sends null, not the codec's empty list, for a partition it read without read_committed, and
+                // its error answer's default (empty) for one it could not look up.
+                data.abortedTransactions = unknown(t) ? new ArrayList<>() : null;
                 Partition partition = t.partition();
+                if (partition != null && version <= 3 && request.replicaId < 0 && !downConversionEnabled(t.topic())) {
+                    // As Kafka: a consumer too old for format v2 gets UNSUPPORTED_VERSION for a topic whose
+                    // message.downconversion.enable is false, with the offsets left unknown.
+                    data.errorCode = UNSUPPORTED_VERSION;
+                    partition = null;
+                }
                 if (partition != null) {
                     data.highWatermark = partition.highWatermark();
                     data.lastStableOffset = partition.lastStableOffset();
@@ -239,6 +260,16 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             data.errorCode = KAFKA_STORAGE_ERROR;
                         }
                     }
+                }
+                if (data.errorCode != NONE) {
+                    // Kafka's answer for a partition that failed: offsets unknown, no records; aborted transactions
+                    // empty where its generic error answer is used, null where the failed read is reported.
+                    data.highWatermark = -1;
+                    data.lastStableOffset = -1;
+                    data.logStartOffset = -1;
+                    boolean errorAnswer = unknown(t) || data.errorCode == UNSUPPORTED_VERSION
+                            || data.errorCode == UNSUPPORTED_COMPRESSION_TYPE;
+                    data.abortedTransactions = errorAnswer ? new ArrayList<>() : null;
                 }
                 if (include(version, session, t, data)) current.partitions.add(data);
             }

@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.handlers;
 
+import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.FindCoordinatorRequest;
 import io.tandem.kafka.wire.message.FindCoordinatorResponse;
 import io.tandem.server.kafka.ApiException;
@@ -28,24 +29,27 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
         this.broker = broker;
     }
 
-    private record Found(short error, String message, BrokerRegistration node) {
+    /** The lookup's outcome; Kafka's answer carries no message of its own (see handle), so neither does this. */
+    private record Found(short error, BrokerRegistration node) {
     }
 
     private Found find(byte keyType, String key) {
         if (keyType != KEY_TYPE_GROUP) {
-            return new Found(COORDINATOR_NOT_AVAILABLE, "Tandem does not support transactions yet", null);
+            // No transaction coordinator: Tandem has no transactions yet.
+            return new Found(COORDINATOR_NOT_AVAILABLE, null);
         }
-        if (key == null || key.isEmpty()) return new Found(INVALID_REQUEST, "group id must not be empty", null);
+        // An empty group id is found like any other (Kafka hashes it too); JoinGroup is where it is refused.
+        if (key == null) return new Found(INVALID_REQUEST, null);
         try {
             TopicInfo offsets = broker.ensureOffsetsTopic();
             int partition = OffsetsTopicCodec.partitionFor(key, offsets.partitionCount());
             PartitionState state = offsets.states().get(partition);
             for (BrokerRegistration b : broker.metadata().liveBrokers()) {
-                if (state != null && b.brokerId() == state.leader()) return new Found(NONE, null, b);
+                if (state != null && b.brokerId() == state.leader()) return new Found(NONE, b);
             }
-            return new Found(COORDINATOR_NOT_AVAILABLE, "the coordinator is not available", null);
+            return new Found(COORDINATOR_NOT_AVAILABLE, null);
         } catch (ApiException e) {
-            return new Found(e.error(), e.getMessage(), null);
+            return new Found(e.error(), null);
         }
     }
 
@@ -55,7 +59,8 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
         if (context.apiVersion() < 4) {
             Found found = find(request.keyType, request.key);
             response.errorCode = found.error();
-            response.errorMessage = found.message();
+            // Kafka answers v0-3 with the code's default text, "NONE" on success, whatever went wrong.
+            response.errorMessage = Errors.forCode(found.error()).message();
             response.nodeId = found.node() == null ? -1 : found.node().brokerId();
             response.host = found.node() == null ? "" : found.node().host();
             response.port = found.node() == null ? -1 : found.node().port();
@@ -65,7 +70,8 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
                 FindCoordinatorResponse.Coordinator c = new FindCoordinatorResponse.Coordinator();
                 c.key = key;
                 c.errorCode = found.error();
-                c.errorMessage = found.message();
+                // Kafka 3.9 leaves a v4+ coordinator's message at "", on success and on error alike.
+                c.errorMessage = "";
                 c.nodeId = found.node() == null ? -1 : found.node().brokerId();
                 c.host = found.node() == null ? "" : found.node().host();
                 c.port = found.node() == null ? -1 : found.node().port();

@@ -4,7 +4,10 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.network.ApiRegistry;
 
-/** Every API the broker serves, with the versions it serves: the single place ApiVersions is built from. */
+/**
+ * Every API the broker serves, with the versions it serves: the single place ApiVersions is built from. Each range
+ * is the union of what Apache Kafka 4.x and 3.9 serve (AdvertisedVersionsTest derives it from both kafka-clients).
+ */
 public final class Handlers {
     private Handlers() {
     }
@@ -24,7 +27,7 @@ public final class Handlers {
         registry.register(ApiKey.SYNC_GROUP, 0, 5, new SyncGroupHandler(broker));
         registry.register(ApiKey.DESCRIBE_GROUPS, 0, 6, new DescribeGroupsHandler(broker));
         registry.register(ApiKey.LIST_GROUPS, 0, 5, new ListGroupsHandler(broker));
-        registry.register(ApiKey.API_VERSIONS, 0, 4, new ApiVersionsHandler(registry));
+        registry.register(ApiKey.API_VERSIONS, 0, 5, new ApiVersionsHandler(registry, broker));
         registry.register(ApiKey.CREATE_TOPICS, 0, 7, new CreateTopicsHandler(broker));
         registry.register(ApiKey.DELETE_TOPICS, 0, 6, new DeleteTopicsHandler(broker));
         registry.register(ApiKey.DELETE_RECORDS, 0, 2, new DeleteRecordsHandler(broker));
@@ -32,16 +35,18 @@ public final class Handlers {
         registry.register(ApiKey.OFFSET_FOR_LEADER_EPOCH, 0, 4, new OffsetForLeaderEpochHandler(broker));
         registry.register(ApiKey.DESCRIBE_CONFIGS, 0, 4, new DescribeConfigsHandler(broker));
         registry.register(ApiKey.ALTER_CONFIGS, 0, 2, new AlterConfigsHandler(broker));
-        registry.register(ApiKey.DESCRIBE_LOG_DIRS, 0, 4, new DescribeLogDirsHandler(broker));
+        registry.register(ApiKey.DESCRIBE_LOG_DIRS, 0, 5, new DescribeLogDirsHandler(broker));
         registry.register(ApiKey.CREATE_PARTITIONS, 0, 3, new CreatePartitionsHandler(broker));
-        registry.register(ApiKey.DELETE_GROUPS, 0, 2, new DeleteGroupsHandler(broker));
+        registry.register(ApiKey.DELETE_GROUPS, 0, 3, new DeleteGroupsHandler(broker));
         registry.register(ApiKey.INCREMENTAL_ALTER_CONFIGS, 0, 1, new IncrementalAlterConfigsHandler(broker));
         registry.register(ApiKey.OFFSET_DELETE, 0, 0, new OffsetDeleteHandler(broker));
-        registry.register(ApiKey.DESCRIBE_CLUSTER, 0, 1, new DescribeClusterHandler(broker));
-        // Between brokers, as Kafka 3.9 in ZooKeeper mode (LeaderAndIsr v7 and UpdateMetadata v8 are KRaft migration's).
-        registry.register(ApiKey.LEADER_AND_ISR, 0, 6, new LeaderAndIsrHandler(broker));
-        registry.register(ApiKey.STOP_REPLICA, 0, 3, new StopReplicaHandler(broker));
-        registry.register(ApiKey.UPDATE_METADATA, 0, 7, new UpdateMetadataHandler(broker));
+        registry.register(ApiKey.DESCRIBE_CLUSTER, 0, 2, new DescribeClusterHandler(broker));
+        registry.register(ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, 0, new DescribeTopicPartitionsHandler(broker));
+        // Between brokers, as Kafka 3.9 in ZooKeeper mode. The newest versions only add isKRaftController (a KRaft
+        // controller migrating a ZooKeeper cluster): served, and such a request refused, since Tandem does not migrate.
+        registry.register(ApiKey.LEADER_AND_ISR, 0, 7, new LeaderAndIsrHandler(broker));
+        registry.register(ApiKey.STOP_REPLICA, 0, 4, new StopReplicaHandler(broker));
+        registry.register(ApiKey.UPDATE_METADATA, 0, 8, new UpdateMetadataHandler(broker));
         registry.register(ApiKey.CONTROLLED_SHUTDOWN, 0, 3, new ControlledShutdownHandler(broker));
         registry.register(ApiKey.ELECT_LEADERS, 0, 2, new ElectLeadersHandler(broker));
         registry.register(ApiKey.ALTER_PARTITION_REASSIGNMENTS, 0, 1, new AlterPartitionReassignmentsHandler(broker));

@@ -44,6 +44,7 @@ final class IncrementalAlterConfigsHandler implements ApiHandler<IncrementalAlte
                     new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse();
             result.resourceType = resource.resourceType;
             result.resourceName = resource.resourceName;
+            result.errorMessage = ApiError.NONE.message(); // Kafka sends null on success, not the codec's ""
             try {
                 if (duplicates.contains(List.of(resource.resourceType, resource.resourceName))) {
                     throw new ApiException(INVALID_REQUEST, ConfigResources.DUPLICATE_RESOURCE);

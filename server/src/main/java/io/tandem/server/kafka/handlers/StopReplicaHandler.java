@@ -17,6 +17,13 @@ final class StopReplicaHandler implements ApiHandler<StopReplicaRequest> {
 
     @Override
     public void handle(RequestContext context, StopReplicaRequest request, Responder responder) {
+        if (request.isKRaftController) {
+            // A KRaft controller migrating a ZooKeeper cluster: Tandem brokers do not take part in a migration.
+            io.tandem.kafka.wire.message.StopReplicaResponse refused = new io.tandem.kafka.wire.message.StopReplicaResponse();
+            refused.errorCode = io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
+            responder.send(refused);
+            return;
+        }
         responder.send(broker.controllerLink().stopReplicas(request, context.apiVersion()));
     }
 }

@@ -17,6 +17,13 @@ final class UpdateMetadataHandler implements ApiHandler<UpdateMetadataRequest> {
 
     @Override
     public void handle(RequestContext context, UpdateMetadataRequest request, Responder responder) {
+        if (request.isKRaftController) {
+            // A KRaft controller migrating a ZooKeeper cluster: Tandem brokers do not take part in a migration.
+            io.tandem.kafka.wire.message.UpdateMetadataResponse refused = new io.tandem.kafka.wire.message.UpdateMetadataResponse();
+            refused.errorCode = io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
+            responder.send(refused);
+            return;
+        }
         UpdateMetadataResponse response = new UpdateMetadataResponse();
         response.errorCode = broker.replicas().updateMetadata(request);
         responder.send(response);

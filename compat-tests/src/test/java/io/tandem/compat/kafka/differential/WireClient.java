@@ -1,0 +1,54 @@
+package io.tandem.compat.kafka.differential;
+
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.ObjectSerializationCache;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+
+/**
+ * A blocking connection that writes a request message at any version the official kafka-clients classes know and
+ * decodes the answer with them, so both servers are judged by what a real client reads.
+ */
+final class WireClient implements AutoCloseable {
+    private final Socket socket;
+    private final DataInputStream in;
+    private final DataOutputStream out;
+    private int correlationId;
+
+    WireClient(int port) throws IOException {
+        socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(30_000);
+        in = new DataInputStream(socket.getInputStream());
+        out = new DataOutputStream(socket.getOutputStream());
+    }
+
+    ApiMessage call(ApiKeys key, short version, ApiMessage request) throws IOException {
+        RequestHeader header = new RequestHeader(key, version, "differential", ++correlationId);
+        short headerVersion = key.requestHeaderVersion(version);
+        ObjectSerializationCache cache = new ObjectSerializationCache();
+        int size = header.data().size(cache, headerVersion) + request.size(cache, version);
+        ByteBuffer frame = ByteBuffer.allocate(size);
+        ByteBufferAccessor accessor = new ByteBufferAccessor(frame);
+        header.data().write(accessor, cache, headerVersion);
+        request.write(accessor, cache, version);
+        out.writeInt(size);
+        out.write(frame.array());
+        out.flush();
+        byte[] response = new byte[in.readInt()];
+        in.readFully(response);
+        return AbstractResponse.parseResponse(ByteBuffer.wrap(response), header).data();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

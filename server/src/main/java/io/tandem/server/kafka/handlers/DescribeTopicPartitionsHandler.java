@@ -1,0 +1,149 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.Primitives;
+import io.tandem.kafka.wire.message.DescribeTopicPartitionsRequest;
+import io.tandem.kafka.wire.message.DescribeTopicPartitionsResponse;
+import io.tandem.kafka.wire.message.DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition;
+import io.tandem.kafka.wire.message.DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.PartitionState;
+import io.tandem.server.kafka.metadata.TopicNames;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * DescribeTopicPartitions (KIP-966), which the Java 4.x AdminClient's describeTopics uses: topics in name order,
+ * paged by a partition limit and a cursor, as Kafka 4.x's DescribeTopicPartitionsRequestHandler and its metadata
+ * cache answer it. The page holds at most min(ResponsePartitionLimit, 2000) partitions; a topic cut short ends the
+ * page with NextCursor at its first partition left out, and a page that fills up exactly before the next topic
+ * ends with NextCursor at that topic's partition 0 (which need not exist). Without an authorizer every topic is
+ * visible and carries all topic operations, as in Kafka.
+ */
+final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPartitionsRequest> {
+    /** Kafka's max.request.partition.size.limit default: the most partitions one response holds. */
+    static final int RESPONSE_PARTITIONS_MAX = 2000;
+    /** READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS: every topic operation. */
+    static final int TOPIC_OPERATIONS_ALL = 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 11;
+    private final KafkaBroker broker;
+
+    DescribeTopicPartitionsHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, DescribeTopicPartitionsRequest request, Responder responder) {
+        boolean allTopics = request.topics.isEmpty();
+        DescribeTopicPartitionsRequest.Cursor cursor = request.cursor;
+        String cursorTopic = cursor == null ? "" : cursor.topicName;
+        Set<String> wanted = new TreeSet<>();
+        if (allTopics) {
+            for (TopicInfo topic : broker.metadata().topics()) {
+                if (topic.name().compareTo(cursorTopic) >= 0) wanted.add(topic.name());
+            }
+        } else {
+            for (DescribeTopicPartitionsRequest.TopicRequest topic : request.topics) {
+                if (topic.name.compareTo(cursorTopic) >= 0) wanted.add(topic.name);
+            }
+            if (cursor != null && !wanted.contains(cursor.topicName)) {
+                responder.send(invalidRequest(request));
+                return;
+            }
+        }
+        if (cursor != null && cursor.partitionIndex < 0) {
+            responder.send(invalidRequest(request));
+            return;
+        }
+        Set<Integer> live = new HashSet<>();
+        for (BrokerRegistration b : broker.metadata().liveBrokers()) live.add(b.brokerId());
+        int remaining = Math.max(Math.min(RESPONSE_PARTITIONS_MAX, request.responsePartitionLimit), 1);
+        DescribeTopicPartitionsResponse response = new DescribeTopicPartitionsResponse();
+        for (String name : wanted) {
+            if (remaining == 0) {
+                response.nextCursor = cursor(name, 0);
+                break;
+            }
+            TopicInfo topic = broker.metadata().topic(name);
+            if (topic == null) {
+                // Only named topics are reported missing; a listing of all topics skips one deleted meanwhile.
+                if (!allTopics) response.topics.add(missing(name));
+                continue;
+            }
+            int start = name.equals(cursorTopic) ? cursor.partitionIndex : 0;
+            int count = topic.replicas().size();
+            int end = Math.min(count, start + remaining);
+            DescribeTopicPartitionsResponseTopic entry = new DescribeTopicPartitionsResponseTopic();
+            entry.name = name;
+            entry.topicId = topic.id();
+            entry.isInternal = TopicNames.isInternal(name);
+            entry.topicAuthorizedOperations = TOPIC_OPERATIONS_ALL;
+            for (int p = start; p < end; p++) {
+                List<Integer> replicas = topic.replicas().get(p);
+                if (replicas != null) entry.partitions.add(partition(p, replicas, topic.states().get(p), live));
+            }
+            response.topics.add(entry);
+            if (end < count) {
+                response.nextCursor = cursor(name, end);
+                break;
+            }
+            remaining -= entry.partitions.size();
+        }
+        responder.send(response);
+    }
+
+    private static DescribeTopicPartitionsResponsePartition partition(int index, List<Integer> replicas,
+                                                                      PartitionState state, Set<Integer> live) {
+        DescribeTopicPartitionsResponsePartition partition = new DescribeTopicPartitionsResponsePartition();
+        partition.partitionIndex = index;
+        int leader = state == null ? -1 : state.leader();
+        partition.leaderId = live.contains(leader) ? leader : -1;
+        partition.leaderEpoch = state == null ? 0 : state.leaderEpoch();
+        partition.replicaNodes = new ArrayList<>(replicas);
+        partition.isrNodes = state == null ? new ArrayList<>(replicas) : new ArrayList<>(state.isr());
+        // No eligible leader replicas (KIP-966) in ZooKeeper mode: empty, as Kafka sends with ELR off.
+        partition.eligibleLeaderReplicas = new ArrayList<>();
+        partition.lastKnownElr = new ArrayList<>();
+        for (int r : replicas) if (!live.contains(r)) partition.offlineReplicas.add(r);
+        return partition;
+    }
+
+    private static DescribeTopicPartitionsResponseTopic missing(String name) {
+        DescribeTopicPartitionsResponseTopic entry = new DescribeTopicPartitionsResponseTopic();
+        entry.errorCode = TopicNames.invalidReason(name) == null ? UNKNOWN_TOPIC_OR_PARTITION : INVALID_TOPIC_EXCEPTION;
+        entry.name = name;
+        entry.topicId = Primitives.ZERO_UUID;
+        entry.isInternal = TopicNames.isInternal(name);
+        entry.topicAuthorizedOperations = TOPIC_OPERATIONS_ALL;
+        return entry;
+    }
+
+    private static DescribeTopicPartitionsResponse.Cursor cursor(String topic, int partition) {
+        DescribeTopicPartitionsResponse.Cursor cursor = new DescribeTopicPartitionsResponse.Cursor();
+        cursor.topicName = topic;
+        cursor.partitionIndex = partition;
+        return cursor;
+    }
+
+    /** Kafka's error answer to a bad cursor: every named topic with INVALID_REQUEST and nothing else. */
+    private static DescribeTopicPartitionsResponse invalidRequest(DescribeTopicPartitionsRequest request) {
+        DescribeTopicPartitionsResponse response = new DescribeTopicPartitionsResponse();
+        for (DescribeTopicPartitionsRequest.TopicRequest topic : request.topics) {
+            DescribeTopicPartitionsResponseTopic entry = new DescribeTopicPartitionsResponseTopic();
+            entry.errorCode = INVALID_REQUEST;
+            entry.name = topic.name;
+            entry.topicId = Primitives.ZERO_UUID;
+            response.topics.add(entry);
+        }
+        return response;
+    }
+}
