@@ -1,0 +1,190 @@
+package io.tandem.compat.kafka.differential;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A Kafka cluster of one Tandem broker and one Apache Kafka 3.9.1 broker (ZooKeeper mode, a separate JVM) on a
+ * Tandem ZooKeeper, talking Kafka's own inter-broker protocol: the Tandem broker starts first and is the controller,
+ * partitions with a replica on each kind are led by either, each kind follows the other, and clients produce and
+ * consume through either.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class MixedClusterTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldReplicateBetweenATandemBrokerAndAnApacheBroker() throws Exception {
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+             Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
+                     .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", "1")
+                     .set("zookeeper.connect", zookeeper.zookeeperConnect()));
+             ApacheBroker apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(),
+                     Map.of("broker.id", "2", "offsets.topic.replication.factor", "2",
+                             "group.initial.rebalance.delay.ms", "0"))) {
+            String bootstrap = tandem.bootstrapServers() + ",127.0.0.1:" + apache.port();
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                long deadline = System.currentTimeMillis() + 120_000;
+                while (admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size() < 2) {
+                    assertTrue(apache.alive(), "Apache Kafka stopped:\n" + apache.logTail());
+                    assertTrue(System.currentTimeMillis() < deadline, "Apache Kafka never registered:\n" + apache.logTail());
+                    Thread.sleep(200);
+                }
+                // Leaders on both kinds: partition 0 led by Tandem (1), partition 1 by Apache (2).
+                admin.createTopics(List.of(new NewTopic("mixed", Map.of(0, List.of(1, 2), 1, List.of(2, 1)))))
+                        .all().get(60, TimeUnit.SECONDS);
+                Properties producerProps = new Properties();
+                producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+                producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+                try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps, new StringSerializer(),
+                        new StringSerializer())) {
+                    for (int i = 0; i < 40; i++) {
+                        producer.send(new ProducerRecord<>("mixed", i % 2, null, "v" + i)).get(60, TimeUnit.SECONDS);
+                    }
+                }
+                deadline = System.currentTimeMillis() + 60_000;
+                while (true) {
+                    TopicDescription d = admin.describeTopics(List.of("mixed")).allTopicNames().get(30, TimeUnit.SECONDS)
+                            .get("mixed");
+                    boolean allInSync = d.partitions().stream().allMatch(p -> p.isr().size() == 2);
+                    if (allInSync) {
+                        for (TopicPartitionInfo p : d.partitions()) assertEquals(p.replicas().get(0), p.leader());
+                        break;
+                    }
+                    assertTrue(System.currentTimeMillis() < deadline, "followers never caught up: " + d
+                            + "\n" + apache.logTail());
+                    Thread.sleep(200);
+                }
+            }
+            assertEquals(40, consume(bootstrap, "mixed").size(), "every record through either kind of broker");
+
+            // The Apache broker stops: the Tandem controller moves partition 1 to the Tandem broker, whose follower
+            // copy of the Apache leader's log then serves all of it.
+            apache.close();
+            awaitLeader(tandem.bootstrapServers(), "mixed", 1, 1);
+            assertEquals(40, consume(tandem.bootstrapServers(), "mixed").size(),
+                    "the Tandem follower had every record the Apache leader acknowledged");
+        }
+    }
+
+    @Test
+    void shouldLetAnApacheControllerTakeOverFromATandemController() throws Exception {
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)))) {
+            Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
+                    .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", "1")
+                    .set("zookeeper.connect", zookeeper.zookeeperConnect()));
+            try (ApacheBroker apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(),
+                    Map.of("broker.id", "2"))) {
+                String bootstrap = tandem.bootstrapServers() + ",127.0.0.1:" + apache.port();
+                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                    long deadline = System.currentTimeMillis() + 120_000;
+                    while (admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size() < 2) {
+                        assertTrue(System.currentTimeMillis() < deadline, "Apache Kafka never registered:\n" + apache.logTail());
+                        Thread.sleep(200);
+                    }
+                    admin.createTopics(List.of(new NewTopic("handed", Map.of(0, List.of(1, 2)))))
+                            .all().get(60, TimeUnit.SECONDS);
+                    Properties producerProps = new Properties();
+                    producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+                    producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+                    try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps,
+                            new StringSerializer(), new StringSerializer())) {
+                        for (int i = 0; i < 40; i++) {
+                            producer.send(new ProducerRecord<>("handed", 0, null, "v" + i)).get(60, TimeUnit.SECONDS);
+                        }
+                    }
+                }
+                // The Tandem broker (leader and controller) stops: Apache's broker becomes controller, reads the
+                // state Tandem's controller wrote, leads the partition and serves every acknowledged record.
+                tandem.close();
+                String apacheOnly = "127.0.0.1:" + apache.port();
+                awaitLeader(apacheOnly, "handed", 0, 2);
+                assertEquals(40, consumeOne(apacheOnly, "handed").size(), "the Apache follower had every record:\n"
+                        + apache.logTail());
+            } finally {
+                tandem.close();
+            }
+        }
+    }
+
+    private static void awaitLeader(String bootstrap, String topic, int partition, int leader) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            long deadline = System.currentTimeMillis() + 90_000;
+            while (true) {
+                try {
+                    TopicPartitionInfo p = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS)
+                            .get(topic).partitions().get(partition);
+                    if (p.leader() != null && p.leader().id() == leader) return;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // the cluster is changing hands; ask again
+                }
+                assertTrue(System.currentTimeMillis() < deadline, "broker " + leader + " never led " + topic + "-" + partition);
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    private static List<String> consumeOne(String bootstrap, String topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            consumer.assign(List.of(new TopicPartition(topic, 0)));
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (values.size() < 40 && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) values.add(r.value());
+            }
+        }
+        return values;
+    }
+
+    private static List<String> consume(String bootstrap, String topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            consumer.assign(List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1)));
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (values.size() < 40 && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) values.add(r.value());
+            }
+        }
+        return values;
+    }
+}
