@@ -107,7 +107,7 @@ class ProduceValidationTest {
         ByteBuf both = Unpooled.buffer();
         both.writeBytes(batch(1000, "a"));
         both.writeBytes(batch(1000, "b"));
-        assertRefused("two", both, Errors.INVALID_RECORD);
+        assertRefused("two", both, Errors.INVALID_RECORD, -1); // refused while Kafka parses the request
     }
 
     @Test
@@ -194,6 +194,8 @@ class ProduceValidationTest {
             builder.appendEndTxnMarker(System.currentTimeMillis(), new EndTxnMarker(ControlRecordType.COMMIT, 0));
             builder.build();
         }
+        // Not transactional: Kafka refuses transactional records without a transactional id before this check.
+        resign(marker, b -> b.setShort(RecordBatch.ATTRIBUTES_OFFSET, b.getShort(RecordBatch.ATTRIBUTES_OFFSET) & ~0x10));
         assertRefused("control", marker, Errors.INVALID_RECORD);
     }
 
@@ -338,20 +340,26 @@ class ProduceValidationTest {
         PartitionProduceResponse response = produce("recompressed", batch);
         assertEquals(Errors.CORRUPT_MESSAGE.code(), response.errorCode);
         assertNull(response.errorMessage, "Kafka sends no message with CORRUPT_MESSAGE");
+        assertEquals(-1, response.logStartOffset, "nor the log start offset");
         assertEquals(Errors.NONE.code(), produce("recompressed", batch(System.currentTimeMillis(), "ok")).errorCode);
         assertEquals(1, latestOffset("recompressed"));
     }
 
     // ---- helpers
 
-    /** Kafka refuses these without a message or record errors, and appends nothing. */
+    /** Kafka refuses these without a message or record errors, with the log start offset, and appends nothing. */
     private void assertRefused(String topic, ByteBuf records, Errors error) throws IOException {
+        assertRefused(topic, records, error, 0);
+    }
+
+    private void assertRefused(String topic, ByteBuf records, Errors error, long logStartOffset) throws IOException {
         long before = latestOffset(topic);
         PartitionProduceResponse response = produce(topic, records);
         assertEquals(error.code(), response.errorCode, "error " + Errors.forCode(response.errorCode));
         assertNull(response.errorMessage);
         assertEquals(List.of(), response.recordErrors);
         assertEquals(-1, response.baseOffset);
+        assertEquals(logStartOffset, response.logStartOffset);
         assertEquals(before, latestOffset(topic), "nothing appended");
         // The partition goes on taking good batches.
         assertEquals(Errors.NONE.code(), produce(topic, batch(System.currentTimeMillis(), "good")).errorCode);

@@ -68,17 +68,12 @@ public final class LogValidator {
 
     /**
      * A refusal: Kafka's error code, the message Kafka sends with it (null unless records were refused one by one),
-     * the record errors, and the reason for the broker's log.
+     * the record errors, whether Kafka's answer carries the partition's log start offset (it leaves -1 for the
+     * refusals it expects of a log, CORRUPT_MESSAGE and MESSAGE_TOO_LARGE, and for those its request parsing makes
+     * before the log is reached), and the reason for the broker's log.
      */
-    public record Invalid(short error, String errorMessage, List<RecordError> recordErrors, String reason)
-            implements Result {
-        /**
-         * Kafka answers the refusals it expects of a log (CORRUPT_MESSAGE, MESSAGE_TOO_LARGE) without a log start
-         * offset (-1), and the others with the partition's.
-         */
-        public boolean reportsLogStartOffset() {
-            return error != CORRUPT_MESSAGE && error != MESSAGE_TOO_LARGE;
-        }
+    public record Invalid(short error, String errorMessage, List<RecordError> recordErrors,
+                          boolean reportsLogStartOffset, String reason) implements Result {
     }
 
     private final Origin origin;
@@ -169,13 +164,15 @@ public final class LogValidator {
             batches.add(batch);
             validBytes += batch.sizeInBytes();
         }
+        // Kafka refuses no batch or more than one v2 batch per partition while parsing a Produce v3+ request
+        // (ProduceRequest.validateRecords), before it looks further into any of them; LogValidator repeats the
+        // check for every origin.
         if (batches.isEmpty()) {
-            return invalid(INVALID_RECORD, "Record batch has no batches at all");
+            return new Invalid(INVALID_RECORD, null, List.of(), false, "Record batch has no batches at all");
         }
-        // Kafka refuses more than one v2 batch per partition (ProduceRequest.validateRecords for Produce v3+, and
-        // LogValidator for every origin) before it looks further into any of them.
         if (batches.size() > 1) {
-            return invalid(INVALID_RECORD, "Compressed outer record has more than one batch");
+            return new Invalid(INVALID_RECORD, null, List.of(), false,
+                    "Compressed outer record has more than one batch");
         }
         RecordBatch batch = batches.get(0);
         if (batch.sizeInBytes() > maxMessageBytes) {
@@ -264,12 +261,12 @@ public final class LogValidator {
         if (!errors.isEmpty()) {
             if (timestampErrors) {
                 return new Invalid(INVALID_TIMESTAMP, "One or more records have been rejected due to invalid timestamp",
-                        List.copyOf(errors), errors.get(0).message());
+                        List.copyOf(errors), true, errors.get(0).message());
             }
             String message = "One or more records have been rejected due to " + errors.size() + " record errors in"
                     + " total, and only showing the first three errors at most: "
                     + errors.subList(0, Math.min(errors.size(), 3));
-            return new Invalid(INVALID_RECORD, message, List.copyOf(errors), message);
+            return new Invalid(INVALID_RECORD, message, List.copyOf(errors), true, message);
         }
         if (fixMaxTimestamp && timestampType == TimestampType.CREATE_TIME && batch.recordCount() > 0
                 && (batch.timestampType() != TimestampType.CREATE_TIME || batch.maxTimestamp() != maxTimestamp)) {
@@ -353,6 +350,6 @@ public final class LogValidator {
 
     /** A refusal Kafka sends without a message or record errors. */
     private static Invalid invalid(short error, String reason) {
-        return new Invalid(error, null, List.of(), reason);
+        return new Invalid(error, null, List.of(), error != CORRUPT_MESSAGE && error != MESSAGE_TOO_LARGE, reason);
     }
 }
