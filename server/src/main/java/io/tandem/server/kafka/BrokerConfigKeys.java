@@ -41,6 +41,7 @@ public final class BrokerConfigKeys {
             "log.cleanup.policy", "log.cleaner.delete.retention.ms", "log.segment.delete.delay.ms",
             "log.flush.interval.messages", "log.flush.interval.ms", "log.flush.scheduler.interval.ms",
             "log.index.interval.bytes", "log.index.size.max.bytes", "log.message.timestamp.type",
+            "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms",
             "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms", "log.retention.bytes",
             "log.retention.ms", "log.retention.minutes", "log.retention.hours", "log.segment.bytes", "log.roll.ms",
             "log.roll.hours");
@@ -56,7 +57,8 @@ public final class BrokerConfigKeys {
             "log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes", "log.retention.ms",
             "message.max.bytes", "log.index.interval.bytes", "log.cleaner.delete.retention.ms",
             "log.cleaner.min.compaction.lag.ms", "log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio",
-            "log.cleanup.policy", "compression.type", "log.message.timestamp.type", "num.io.threads");
+            "log.cleanup.policy", "compression.type", "log.message.timestamp.type",
+            "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms", "num.io.threads");
 
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not
@@ -102,7 +104,8 @@ public final class BrokerConfigKeys {
         }
         for (String name : List.of("node.id", "message.max.bytes", "log.cleaner.delete.retention.ms",
                 "log.segment.delete.delay.ms", "log.index.interval.bytes", "log.cleaner.min.compaction.lag.ms",
-                "log.cleaner.min.cleanable.ratio")) {
+                "log.cleaner.min.cleanable.ratio", "log.message.timestamp.before.max.ms",
+                "log.message.timestamp.after.max.ms")) {
             AT_LEAST.put(name, 0.0);
         }
         AT_LEAST.put("log.index.size.max.bytes", 4.0);

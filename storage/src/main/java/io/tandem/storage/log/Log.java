@@ -262,7 +262,17 @@ public final class Log implements Closeable {
      * LogAppendTime (which rewrites the CRC). The buffer's readable bytes must be whole batches.
      */
     public LogAppendInfo appendAsLeader(ByteBuf records, int leaderEpoch, long logAppendTimeMs) throws IOException {
-        return append(records, true, leaderEpoch, logAppendTimeMs);
+        return append(records, true, true, leaderEpoch, logAppendTimeMs);
+    }
+
+    /**
+     * As {@link #appendAsLeader}, for batches whose CRCs the caller verified over these very bytes just before (the
+     * broker's produce validation): the produce path then computes each CRC once, as Kafka's does, and the log checks
+     * only the framing it relies on. Follower appends and recovery keep checking CRCs themselves.
+     */
+    public LogAppendInfo appendValidatedAsLeader(ByteBuf records, int leaderEpoch, long logAppendTimeMs)
+            throws IOException {
+        return append(records, true, false, leaderEpoch, logAppendTimeMs);
     }
 
     /**
@@ -281,11 +291,11 @@ public final class Log implements Closeable {
 
     /** A follower append: batches keep the leader's offsets and epochs, which must start at or after the log end. */
     public LogAppendInfo appendAsFollower(ByteBuf records) throws IOException {
-        return append(records, false, -1, -1);
+        return append(records, false, true, -1, -1);
     }
 
-    private LogAppendInfo append(ByteBuf records, boolean assignOffsets, int leaderEpoch, long logAppendTimeMs)
-            throws IOException {
+    private LogAppendInfo append(ByteBuf records, boolean assignOffsets, boolean checkCrc, int leaderEpoch,
+                                 long logAppendTimeMs) throws IOException {
         lock.lock();
         try {
             ensureOpen();
@@ -301,7 +311,9 @@ public final class Log implements Closeable {
             long recordCount = 0;
             List<int[]> epochStarts = new ArrayList<>();
             for (RecordBatch batch : RecordBatches.of(records)) {
-                batch.ensureValid();
+                if (checkCrc) {
+                    batch.ensureValid();
+                }
                 if (batch.lastOffsetDelta() < 0) {
                     throw new CorruptRecordException("batch has negative last offset delta " + batch.lastOffsetDelta());
                 }

@@ -163,6 +163,21 @@ class LogTest {
     }
 
     @Test
+    void aValidatedLeaderAppendShouldLeaveTheCrcToItsCallerButStillCheckFraming() throws IOException {
+        try (Log log = open(LogConfig.defaults())) {
+            // The broker's produce validation has just computed this CRC; the log must not compute it again. A
+            // damaged byte gets through here (only here), which is how the test sees that the log did not look.
+            ByteBuf damaged = batch(3, 1000);
+            damaged.setByte(damaged.writerIndex() - 1, damaged.getByte(damaged.writerIndex() - 1) ^ 1);
+            assertEquals(0, log.appendValidatedAsLeader(damaged, 0, -1).firstOffset());
+            ByteBuf partial = batch(3, 1000);
+            partial.writerIndex(partial.writerIndex() - 1);
+            assertThrows(CorruptRecordException.class, () -> log.appendValidatedAsLeader(partial, 0, -1));
+            assertEquals(3, log.logEndOffset());
+        }
+    }
+
+    @Test
     void logAppendTimeShouldStampEveryRecordAndKeepTheCrcValid() throws IOException {
         try (Log log = open(LogConfig.defaults())) {
             LogAppendInfo info = log.appendAsLeader(batch(3, 1000), 0, 777_777L);

@@ -119,9 +119,13 @@ public final class Record {
         return headers;
     }
 
+    /**
+     * Kafka's own wording for a v2 record (its DefaultRecord), which the broker quotes back to producers in record
+     * errors; a null key or value counts as 0 bytes there.
+     */
     @Override
     public String toString() {
-        return "Record(offset=" + offset + ", timestamp=" + timestamp + ", keySize=" + keySize + ", valueSize="
-                + valueSize + ", headers=" + headerCount + ")";
+        return "DefaultRecord(offset=" + offset + ", timestamp=" + timestamp + ", key=" + Math.max(keySize, 0)
+                + " bytes, value=" + Math.max(valueSize, 0) + " bytes)";
     }
 }

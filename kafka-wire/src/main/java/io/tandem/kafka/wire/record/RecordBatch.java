@@ -235,6 +235,14 @@ public final class RecordBatch {
         return Checksums.crc32c(buf, start + ATTRIBUTES_OFFSET, sizeInBytes() - ATTRIBUTES_OFFSET);
     }
 
+    /**
+     * Whether the stored CRC matches the bytes, and nothing else (Kafka's {@code DefaultRecordBatch.isValid}): a
+     * produce checks the count and the records separately, with their own error codes.
+     */
+    public boolean hasValidCrc() {
+        return crc() == computeCrc();
+    }
+
     /** Whether the stored CRC matches the bytes and the record count is plausible. */
     public boolean isValid() {
         return recordCount() >= 0 && crc() == computeCrc();
@@ -305,7 +313,8 @@ public final class RecordBatch {
      * batch's buffer (no copy). For a compressed batch the records section is decompressed once into a buffer from
      * {@code allocator}, which the iterator releases when closed; records stay readable until then.
      *
-     * @throws CorruptRecordException while iterating, if the records do not parse or do not match the header
+     * @throws InvalidRecordException while iterating, if the records do not parse or do not match the header
+     * @throws CorruptRecordException if the codec is unknown or the records section does not decompress
      */
     public RecordIterator records(ByteBufAllocator allocator) {
         return new RecordIterator(this, allocator, RecordIterator.DECOMPRESSED_BYTES_MAX);

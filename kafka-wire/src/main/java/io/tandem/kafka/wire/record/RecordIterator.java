@@ -8,8 +8,10 @@ import java.util.NoSuchElementException;
 
 /**
  * Walks the records of one v2 batch, checking each record's framing against the batch header exactly as Kafka does
- * (declared sizes, record count, no trailing bytes). Close it when done: for a compressed batch it owns the
- * decompressed buffer, and records read from it are invalid afterwards.
+ * (declared sizes, record count, no trailing bytes). A record that does not parse throws
+ * {@link InvalidRecordException}; a batch whose codec is unknown or whose records section does not decompress throws
+ * a plain {@link CorruptRecordException}. Close it when done: for a compressed batch it owns the decompressed buffer,
+ * and records read from it are invalid afterwards.
  */
 public final class RecordIterator implements Iterator<Record>, AutoCloseable {
     /**
@@ -41,7 +43,7 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
         this.baseSequence = batch.baseSequence();
         this.recordCount = batch.recordCount();
         if (recordCount < 0) {
-            throw new CorruptRecordException("record batch has a negative record count " + recordCount);
+            throw new InvalidRecordException("record batch has a negative record count " + recordCount);
         }
         CompressionType compression = batch.compression();
         int recordsStart = batch.startIndex() + RecordBatch.RECORDS_OFFSET;
@@ -55,7 +57,7 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
             this.limit = recordsEnd;
         } else if (compression == CompressionType.NONE) {
             if ((long) recordCount * RECORD_BYTES_MIN > recordsEnd - recordsStart) {
-                throw new CorruptRecordException("record batch declares " + recordCount + " records in only "
+                throw new InvalidRecordException("record batch declares " + recordCount + " records in only "
                         + (recordsEnd - recordsStart) + " bytes");
             }
             this.data = batch.buffer();
@@ -81,7 +83,7 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
             return true;
         }
         if (cursor.index != limit) {
-            throw new CorruptRecordException("record batch has " + (limit - cursor.index)
+            throw new InvalidRecordException("record batch has " + (limit - cursor.index)
                     + " bytes after its " + recordCount + " declared records");
         }
         return false;
@@ -102,12 +104,12 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
         int bodySize = Varint.readInt(data, cursor, limit);
         int bodyStart = cursor.index;
         if (bodySize < 0 || bodySize > limit - bodyStart) {
-            throw new CorruptRecordException("record declares " + bodySize + " bytes but "
+            throw new InvalidRecordException("record declares " + bodySize + " bytes but "
                     + (limit - bodyStart) + " remain in the batch");
         }
         int bodyEnd = bodyStart + bodySize;
         if (bodySize < 1) {
-            throw new CorruptRecordException("record is empty");
+            throw new InvalidRecordException("record is empty");
         }
         byte attributes = data.getByte(cursor.index++);
         long timestampDelta = Varint.readLong(data, cursor, bodyEnd);
@@ -120,19 +122,19 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
         skipBytes(valueSize, bodyEnd, "value");
         int headerCount = Varint.readInt(data, cursor, bodyEnd);
         if (headerCount < 0) {
-            throw new CorruptRecordException("record has a negative header count " + headerCount);
+            throw new InvalidRecordException("record has a negative header count " + headerCount);
         }
         int headersIndex = cursor.index;
         for (int i = 0; i < headerCount; i++) {
             int headerKeySize = Varint.readInt(data, cursor, bodyEnd);
             if (headerKeySize < 0) {
-                throw new CorruptRecordException("record header has a null or negative key size " + headerKeySize);
+                throw new InvalidRecordException("record header has a null or negative key size " + headerKeySize);
             }
             skipBytes(headerKeySize, bodyEnd, "header key");
             skipBytes(Varint.readInt(data, cursor, bodyEnd), bodyEnd, "header value");
         }
         if (cursor.index != bodyEnd) {
-            throw new CorruptRecordException("record declares " + bodySize + " bytes but its fields take "
+            throw new InvalidRecordException("record declares " + bodySize + " bytes but its fields take "
                     + (cursor.index - bodyStart));
         }
         long timestamp = logAppendTime != RecordBatch.NO_TIMESTAMP ? logAppendTime : baseTimestamp + timestampDelta;
@@ -145,11 +147,11 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
     /** Skips a length-prefixed field's bytes; -1 means null, anything below that is corrupt. */
     private void skipBytes(int size, int bodyEnd, String field) {
         if (size < -1) {
-            throw new CorruptRecordException("record " + field + " has an invalid size " + size);
+            throw new InvalidRecordException("record " + field + " has an invalid size " + size);
         }
         if (size > 0) {
             if (size > bodyEnd - cursor.index) {
-                throw new CorruptRecordException("record " + field + " of " + size + " bytes overruns the record");
+                throw new InvalidRecordException("record " + field + " of " + size + " bytes overruns the record");
             }
             cursor.index += size;
         }

@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * Zig-zag variable-length integers as in protobuf, which record v2 uses for every per-record field. Reads are bounds
- * checked against an explicit limit and throw {@link CorruptRecordException}, since they parse untrusted bytes.
+ * checked against an explicit limit and throw {@link InvalidRecordException}, since they parse untrusted record bytes.
  */
 final class Varint {
     private Varint() {
@@ -16,7 +16,7 @@ final class Varint {
         int shift = 0;
         while (true) {
             if (cursor.index >= limit) {
-                throw new CorruptRecordException("record ends inside a varint");
+                throw new InvalidRecordException("record ends inside a varint");
             }
             byte b = buf.getByte(cursor.index++);
             raw |= (b & 0x7F) << shift;
@@ -25,7 +25,7 @@ final class Varint {
             }
             shift += 7;
             if (shift > 28) {
-                throw new CorruptRecordException("varint is longer than 5 bytes");
+                throw new InvalidRecordException("varint is longer than 5 bytes");
             }
         }
         return (raw >>> 1) ^ -(raw & 1);
@@ -37,7 +37,7 @@ final class Varint {
         int shift = 0;
         while (true) {
             if (cursor.index >= limit) {
-                throw new CorruptRecordException("record ends inside a varlong");
+                throw new InvalidRecordException("record ends inside a varlong");
             }
             byte b = buf.getByte(cursor.index++);
             raw |= (long) (b & 0x7F) << shift;
@@ -46,7 +46,7 @@ final class Varint {
             }
             shift += 7;
             if (shift > 63) {
-                throw new CorruptRecordException("varlong is longer than 10 bytes");
+                throw new InvalidRecordException("varlong is longer than 10 bytes");
             }
         }
         return (raw >>> 1) ^ -(raw & 1);

@@ -10,24 +10,24 @@
  * release; iterators over compressed data release what they allocated when closed), offset assignment policy,
  * produce validation policy (idempotence, max.message.bytes, timestamp bounds, compacted-topic keys) or storage: those
  * belong to the broker and the log. Every malformed input surfaces as
- * {@link io.tandem.kafka.wire.record.CorruptRecordException}; misuse of a builder throws IllegalArgument/State.
+ * {@link io.tandem.kafka.wire.record.CorruptRecordException}, or as its subtype
+ * {@link io.tandem.kafka.wire.record.InvalidRecordException} when a record inside an intact batch does not parse
+ * (Kafka answers a produce INVALID_RECORD for that, CORRUPT_MESSAGE for damage to the batch itself); misuse of a
+ * builder throws IllegalArgument/State.
  *
- * <p>The produce path, as the broker is expected to use it:
+ * <p>The produce path, as the broker uses it (its {@code LogValidator}):
  * <pre>{@code
- * if (RecordBatches.firstMagic(records) < RecordBatch.MAGIC) {        // v0/v1 client: rewrite as one v2 batch
- *     RecordBatchBuilder builder = RecordBatchBuilder.create(out).compression(codec);
- *     RecordConversion.upConvert(records, builder, allocator);
- *     records = builder.build().slice();
- * }
  * for (RecordBatch batch : RecordBatches.of(records)) {               // stops at a partial tail (Kafka trims it)
- *     batch.ensureValid();                                            // CRC32C
  *     if (batch.sizeInBytes() > maxMessageBytes) ...                  // MESSAGE_TOO_LARGE, not corruption
- *     try (RecordIterator it = batch.records()) { ... }               // only if records must be inspected
+ *     if (!batch.hasValidCrc()) ...                                   // CRC32C, computed once
+ *     try (RecordIterator it = batch.records()) { ... }               // every record: InvalidRecordException
  *     batch.setBaseOffset(nextOffset);                                // not covered by the CRC
  *     batch.setPartitionLeaderEpoch(leaderEpoch);                     // not covered by the CRC
  *     if (logAppendTime) batch.setMaxTimestamp(TimestampType.LOG_APPEND_TIME, now); // CRC rewritten
  * }
  * }</pre>
+ * A v0/v1 client's message set is first rewritten as one v2 batch with {@link
+ * io.tandem.kafka.wire.record.RecordConversion#upConvert}, which checks each legacy CRC32 on the way.
  * For fetches from v0/v1 clients, {@link io.tandem.kafka.wire.record.RecordConversion#downConvert} rewrites the log's
  * v2 batches (dropping control batches and headers, refusing zstd, which Kafka answers with
  * UNSUPPORTED_COMPRESSION_TYPE).

@@ -155,4 +155,58 @@ class MalformedInputTest {
             }
         }
     }
+
+    /** Reads every record of the one batch in {@code bytes} without checking its CRC; returns what it threw, or null. */
+    private static CorruptRecordException readRecords(byte[] bytes) {
+        try (RecordIterator records = RecordBatch.wrap(Unpooled.wrappedBuffer(bytes)).records()) {
+            while (records.hasNext()) {
+                records.next().headers();
+            }
+            return null;
+        } catch (CorruptRecordException e) {
+            return e;
+        }
+    }
+
+    @Test
+    void shouldReportAMalformedRecordInsideAnIntactBatchAsInvalidAndAnUndecompressablePayloadAsCorrupt() {
+        // Kafka answers the first INVALID_RECORD and the second otherwise, so the broker must tell them apart.
+        ByteBuf plain = Unpooled.buffer();
+        RecordBatchBuilder.create(plain).append(1L, Unpooled.wrappedBuffer(new byte[] {1}),
+                Unpooled.wrappedBuffer(new byte[] {2}), List.of(new Header("k", Unpooled.wrappedBuffer(new byte[] {3}))))
+                .build();
+        byte[] bytes = KafkaRecords.bytes(plain);
+        int noticed = 0;
+        for (int index = RecordBatch.RECORDS_OFFSET; index < bytes.length; index++) {
+            for (int value : new int[] {0x7F, 0x01, 0xFF, 0x80}) {
+                byte[] damaged = bytes.clone();
+                damaged[index] = (byte) value;
+                CorruptRecordException e = readRecords(damaged);
+                if (e != null) {
+                    noticed++;
+                    if (!(e instanceof InvalidRecordException)) {
+                        fail("byte " + index + " = " + value + " threw " + e, e);
+                    }
+                }
+            }
+        }
+        byte[] miscounted = bytes.clone();
+        Unpooled.wrappedBuffer(miscounted).setInt(RecordBatch.RECORD_COUNT_OFFSET, 2);
+        if (!(readRecords(miscounted) instanceof InvalidRecordException)) {
+            fail("a count above the records present must be an invalid record");
+        }
+        if (noticed < 10) {
+            fail("only " + noticed + " damaged records noticed");
+        }
+        ByteBuf gzip = Unpooled.buffer();
+        RecordBatchBuilder.create(gzip).compression(CompressionType.GZIP).append(1L, null, new byte[100]).build();
+        byte[] undecompressable = KafkaRecords.bytes(gzip);
+        for (int index = RecordBatch.RECORDS_OFFSET; index < RecordBatch.RECORDS_OFFSET + 4; index++) {
+            undecompressable[index] = 0;
+        }
+        CorruptRecordException e = readRecords(undecompressable);
+        if (e == null || e instanceof InvalidRecordException) {
+            fail("a gzip payload without its header must be corrupt, not an invalid record: " + e);
+        }
+    }
 }

@@ -9,6 +9,7 @@ import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.kafka.wire.record.RecordIterator;
 import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.storage.log.LogSlice;
 
@@ -45,7 +46,7 @@ public final class OffsetsTopicStore implements GroupStore {
                 for (byte[][] kv : keyValues) builder.append(now, kv[0], kv[1]);
                 builder.build();
             }
-            Partition.AppendResult result = partition.append(buf, Integer.MAX_VALUE, -1, 0);
+            Partition.AppendResult result = partition.append(buf, LogValidator.forCoordinator(now), 0);
             if (result.error() != 0) {
                 throw new IllegalStateException("cannot append to " + partition.topicPartition() + ": "
                         + result.errorMessage());

@@ -1,9 +1,6 @@
 package io.tandem.server.kafka.handlers;
 
-import io.netty.buffer.ByteBuf;
-import io.tandem.kafka.wire.compress.CompressionType;
 import io.tandem.kafka.wire.message.ProduceRequest;
-import io.tandem.kafka.wire.record.CorruptRecordException;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.message.ProduceResponse.TopicProduceResponse;
 import io.tandem.kafka.wire.message.ProduceResponse.PartitionProduceResponse;
@@ -11,7 +8,7 @@ import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
-import io.tandem.server.kafka.log.RecordConversions;
+import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.ApiHandler;
@@ -125,31 +122,17 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                 out.errorMessage = "produce request without records";
                 return null;
             }
-            int maxMessageBytes = Integer.parseInt(broker.topicConfigs().value(topic.configs(), "max.message.bytes").trim());
-            boolean logAppendTime = "LogAppendTime".equals(
-                    broker.topicConfigs().value(topic.configs(), "message.timestamp.type"));
-            long now = System.currentTimeMillis();
-            CompressionType topicCodec = RecordConversions.topicCompression(
-                    broker.topicConfigs().value(topic.configs(), "compression.type"));
-            ByteBuf converted;
-            try {
-                converted = RecordConversions.convertForAppend(data.records, topicCodec, now);
-            } catch (CorruptRecordException e) {
-                out.errorCode = CORRUPT_MESSAGE;
-                out.errorMessage = e.getMessage();
-                return null;
-            }
+            LogValidator validator = LogValidator.forClients(broker.topicConfigs(), topic.configs(),
+                    System.currentTimeMillis());
             int minInsyncReplicas = acks == -1
                     ? Integer.parseInt(broker.topicConfigs().value(topic.configs(), "min.insync.replicas").trim()) : 0;
-            Partition.AppendResult result;
-            try {
-                result = partition.append(converted != null ? converted : data.records, maxMessageBytes,
-                        logAppendTime ? now : -1, minInsyncReplicas);
-            } finally {
-                if (converted != null) converted.release();
-            }
+            Partition.AppendResult result = partition.append(data.records, validator, minInsyncReplicas);
             out.errorCode = result.error();
             out.errorMessage = result.errorMessage();
+            for (LogValidator.RecordError e : result.recordErrors()) {
+                out.recordErrors.add(new ProduceResponse.BatchIndexAndErrorMessage()
+                        .setBatchIndex(e.batchIndex()).setBatchIndexErrorMessage(e.message()));
+            }
             out.baseOffset = result.error() == NONE ? result.baseOffset() : -1;
             out.logAppendTimeMs = result.error() == NONE ? result.logAppendTimeMs() : -1;
             out.logStartOffset = result.logStartOffset();

@@ -1,7 +1,6 @@
 package io.tandem.server.kafka.log;
 
 import io.netty.buffer.ByteBuf;
-import io.tandem.kafka.wire.record.CorruptRecordException;
 import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.server.kafka.TopicPartition;
@@ -38,9 +37,14 @@ public final class Partition {
     private volatile IsrTracker isrTracker;
     private volatile long leaderEpochStartOffset;
 
-    /** What a produce to this partition came to. */
+    /** What a produce to this partition came to; {@code recordErrors} name the records a refusal was for. */
     public record AppendResult(short error, String errorMessage, long baseOffset, long lastOffset,
-                               long logAppendTimeMs, long logStartOffset) {
+                               long logAppendTimeMs, long logStartOffset, List<LogValidator.RecordError> recordErrors) {
+        AppendResult(short error, String errorMessage, long baseOffset, long lastOffset, long logAppendTimeMs,
+                     long logStartOffset) {
+            this(error, errorMessage, baseOffset, lastOffset, logAppendTimeMs, logStartOffset, List.of());
+        }
+
         static AppendResult error(short error, String message, long logStartOffset) {
             return new AppendResult(error, message, -1, -1, -1, logStartOffset);
         }
@@ -218,17 +222,16 @@ public final class Partition {
     }
 
     /**
-     * Validates and appends the batches of one produce request (all or nothing): CRC and framing
-     * (CORRUPT_MESSAGE), batch size against max.message.bytes (MESSAGE_TOO_LARGE), the whole set against the
-     * segment size (RECORD_LIST_TOO_LARGE), and idempotent sequences. A retried batch the producer state still
-     * remembers is answered with its original offsets and not appended again.
+     * Validates ({@link LogValidator}) and appends the records of one produce request, all or nothing, then checks
+     * the set against the segment size (RECORD_LIST_TOO_LARGE) and idempotent sequences. A retried batch the producer
+     * state still remembers is answered with its original offsets and not appended again.
      *
-     * @param records         v2 batches; their base offsets are patched in place
-     * @param logAppendTimeMs the broker time to stamp when the topic uses LogAppendTime, else -1
+     * @param records           what the producer sent; a v2 batch appended as is has its offsets patched in place
+     * @param validator         the topic's produce rules (or a coordinator's) at the time of the request
      * @param minInsyncReplicas the ISR size acks=all requires (min.insync.replicas), 0 for other acks
      */
-    public synchronized AppendResult append(ByteBuf records, int maxMessageBytes, long logAppendTimeMs,
-                                            int minInsyncReplicas) throws IOException {
+    public synchronized AppendResult append(ByteBuf records, LogValidator validator, int minInsyncReplicas)
+            throws IOException {
         IsrTracker tracker = isrTracker;
         if (tracker == null || leaderId != localBrokerId) {
             return AppendResult.error(NOT_LEADER_OR_FOLLOWER, "Leader not local for partition " + topicPartition
@@ -241,41 +244,26 @@ public final class Partition {
                     + " is insufficient to satisfy the min.isr requirement of " + minInsyncReplicas + " for partition "
                     + topicPartition + ", live replica(s) broker.id are : " + isr, logStartOffset());
         }
-        List<RecordBatch> batches = new ArrayList<>();
+        LogValidator.Result validation = validator.validate(records, topicPartition);
+        if (validation instanceof LogValidator.Invalid refused) {
+            return new AppendResult(refused.error(), refused.errorMessage(), -1, -1, -1,
+                    refused.reportsLogStartOffset() ? logStartOffset() : -1, refused.recordErrors());
+        }
+        LogValidator.Valid valid = (LogValidator.Valid) validation;
         try {
-            RecordBatches parsed = RecordBatches.of(records, Integer.MAX_VALUE);
-            if (parsed.validBytes() != records.readableBytes()) {
-                return AppendResult.error(CORRUPT_MESSAGE, "the record set ends with a partial batch",
-                        logStartOffset());
-            }
-            for (RecordBatch batch : parsed) {
-                if (batch.magic() != RecordBatch.MAGIC) {
-                    return AppendResult.error(UNSUPPORTED_FOR_MESSAGE_FORMAT,
-                            "message format v" + batch.magic() + " is not accepted by this produce path",
-                            logStartOffset());
-                }
-                if (!batch.isValid()) {
-                    return AppendResult.error(CORRUPT_MESSAGE, "record batch CRC mismatch", logStartOffset());
-                }
-                if (batch.sizeInBytes() > maxMessageBytes) {
-                    return AppendResult.error(MESSAGE_TOO_LARGE, "batch of " + batch.sizeInBytes()
-                            + " bytes is larger than max.message.bytes " + maxMessageBytes, logStartOffset());
-                }
-                if (batch.recordCount() <= 0 && !batch.isControl()) {
-                    return AppendResult.error(INVALID_RECORD, "batch without records", logStartOffset());
-                }
-                batches.add(batch);
-            }
-        } catch (CorruptRecordException e) {
-            return AppendResult.error(CORRUPT_MESSAGE, e.getMessage(), logStartOffset());
+            return appendValidated(valid.records(), validator.logAppendTimeMs());
+        } finally {
+            valid.release();
         }
-        if (batches.isEmpty()) {
-            return AppendResult.error(CORRUPT_MESSAGE, "empty record set", logStartOffset());
-        }
+    }
+
+    private AppendResult appendValidated(ByteBuf records, long logAppendTimeMs) throws IOException {
         if (records.readableBytes() > log.config().segmentBytes()) {
             return AppendResult.error(RECORD_LIST_TOO_LARGE, "record set of " + records.readableBytes()
                     + " bytes is larger than segment.bytes", logStartOffset());
         }
+        List<RecordBatch> batches = new ArrayList<>();
+        for (RecordBatch batch : RecordBatches.of(records)) batches.add(batch);
         for (RecordBatch batch : batches) {
             if (!batch.hasProducerId()) continue;
             ProducerStateTable.Check check = producers.check(batch.producerId(), batch.producerEpoch(),
@@ -290,7 +278,7 @@ public final class Partition {
                         + batch.producerEpoch() + " sequence " + batch.baseSequence() + " rejected", logStartOffset());
             }
         }
-        LogAppendInfo info = log.appendAsLeader(records, leaderEpoch, logAppendTimeMs);
+        LogAppendInfo info = log.appendValidatedAsLeader(records, leaderEpoch, logAppendTimeMs);
         // Offsets were assigned consecutively from the first one, batch by batch.
         long nextOffset = info.firstOffset();
         for (RecordBatch batch : batches) {

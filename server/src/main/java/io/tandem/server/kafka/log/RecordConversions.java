@@ -34,24 +34,29 @@ public final class RecordConversions {
 
     /**
      * A v2 buffer to append in place of {@code records}, or null when {@code records} can be appended as is.
-     * The caller releases a returned buffer.
+     * The caller releases a returned buffer. The caller has validated {@code records} (see {@link LogValidator}):
+     * nothing here checks a v2 batch's CRC, which the produce path computes once.
      *
+     * @param logAppendTimeMs the broker time a LogAppendTime topic stamps, or -1 to keep the records' own timestamps
      * @throws CorruptRecordException when a legacy message set is malformed or fails its CRC
      */
-    public static ByteBuf convertForAppend(ByteBuf records, CompressionType topicCodec, long nowMs) {
+    public static ByteBuf convertForAppend(ByteBuf records, CompressionType topicCodec, long logAppendTimeMs) {
         byte magic = RecordBatches.firstMagic(records);
-        if (magic >= 0 && magic < RecordBatch.MAGIC) return upConvert(records, topicCodec, nowMs);
+        if (magic >= 0 && magic < RecordBatch.MAGIC) return upConvert(records, topicCodec, logAppendTimeMs);
         if (topicCodec == null || magic != RecordBatch.MAGIC) return null;
         boolean differs = false;
         for (RecordBatch batch : RecordBatches.of(records)) {
-            // A corrupt batch is left for the append's CRC check to reject: recompressing would hide it.
-            if (!batch.isValid()) return null;
             if (!batch.isControl() && batch.compression() != topicCodec) differs = true;
         }
-        return differs ? recompress(records, topicCodec) : null;
+        return differs ? recompress(records, topicCodec, logAppendTimeMs) : null;
     }
 
-    private static ByteBuf upConvert(ByteBuf legacySet, CompressionType topicCodec, long nowMs) {
+    /**
+     * One v2 batch holding every record of a legacy message set, compressed with {@code topicCodec}, or with the
+     * producer's codec when that is null. Each legacy message's CRC32 is checked on the way (Kafka's
+     * analyzeAndValidateRecords and LogValidator check the same ones), since the new batch gets a CRC of its own.
+     */
+    static ByteBuf upConvert(ByteBuf legacySet, CompressionType topicCodec, long logAppendTimeMs) {
         CompressionType codec = topicCodec;
         if (codec == null) {
             codec = CompressionType.NONE;
@@ -64,6 +69,7 @@ public final class RecordConversions {
         }
         ByteBuf out = ByteBufAllocator.DEFAULT.heapBuffer(legacySet.readableBytes() + RecordBatch.HEADER_BYTES);
         try (RecordBatchBuilder builder = RecordBatchBuilder.create(out).compression(codec)) {
+            if (logAppendTimeMs >= 0) builder.logAppendTime(logAppendTimeMs);
             RecordConversion.upConvert(legacySet, builder, ByteBufAllocator.DEFAULT);
             builder.build();
             return out;
@@ -73,17 +79,21 @@ public final class RecordConversions {
         }
     }
 
-    private static ByteBuf recompress(ByteBuf records, CompressionType codec) {
+    /**
+     * The batches rewritten with {@code codec} (control batches keep theirs, as in Kafka). Kafka rebuilds them with
+     * the topic's timestamp type: the records' own timestamps, or the log append time when one is given; building
+     * them that way here means the log's LogAppendTime stamp finds nothing left to change and the new CRC is computed
+     * once.
+     */
+    static ByteBuf recompress(ByteBuf records, CompressionType codec, long logAppendTimeMs) {
         ByteBuf out = ByteBufAllocator.DEFAULT.heapBuffer(records.readableBytes());
         try {
             for (RecordBatch batch : RecordBatches.of(records)) {
                 try (RecordBatchBuilder builder = RecordBatchBuilder.create(out).compression(batch.isControl()
                         ? batch.compression() : codec)) {
                     builder.producer(batch.producerId(), batch.producerEpoch(), batch.baseSequence())
-                            .transactional(batch.isTransactional()).timestampType(batch.timestampType());
-                    if (batch.timestampType() == io.tandem.kafka.wire.record.TimestampType.LOG_APPEND_TIME) {
-                        builder.logAppendTime(batch.maxTimestamp());
-                    }
+                            .transactional(batch.isTransactional());
+                    if (logAppendTimeMs >= 0) builder.logAppendTime(logAppendTimeMs);
                     try (RecordIterator it = batch.records()) {
                         while (it.hasNext()) {
                             Record record = it.next();

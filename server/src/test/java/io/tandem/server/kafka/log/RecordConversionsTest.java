@@ -41,7 +41,7 @@ class RecordConversionsTest {
             b.append(1001, null, "b".getBytes());
             b.build();
         }
-        ByteBuf out = RecordConversions.convertForAppend(in, CompressionType.GZIP, 0);
+        ByteBuf out = RecordConversions.convertForAppend(in, CompressionType.GZIP, -1);
         try {
             RecordBatch batch = RecordBatches.of(out).iterator().next();
             assertEquals(CompressionType.GZIP, batch.compression());
@@ -53,8 +53,8 @@ class RecordConversionsTest {
         } finally {
             out.release();
         }
-        assertNull(RecordConversions.convertForAppend(in, null, 0), "compression.type=producer keeps the batch");
-        assertNull(RecordConversions.convertForAppend(in, CompressionType.NONE, 0), "already in the topic's codec");
+        assertNull(RecordConversions.convertForAppend(in, null, -1), "compression.type=producer keeps the batch");
+        assertNull(RecordConversions.convertForAppend(in, CompressionType.NONE, -1), "already in the topic's codec");
     }
 
     @Test
@@ -66,7 +66,7 @@ class RecordConversionsTest {
             b.append(5001, null, Unpooled.copiedBuffer("y", StandardCharsets.UTF_8));
             b.build();
         }
-        ByteBuf out = RecordConversions.convertForAppend(legacy, null, 0);
+        ByteBuf out = RecordConversions.convertForAppend(legacy, null, -1);
         try {
             RecordBatch batch = RecordBatches.of(out).iterator().next();
             assertEquals(RecordBatch.MAGIC, batch.magic());
