@@ -101,7 +101,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
                     header.clientId, (InetSocketAddress) ctx.channel().remoteAddress());
             Slot slot = reserve(ctx);
-            ResponderImpl responder = new ResponderImpl(requestContext, slot, frame);
+            Responder responder = registry.observer()
+                    .observe(requestContext, new ResponderImpl(requestContext, slot, frame));
             slot.frame = frame;
             slot.work = () -> executor.execute(() -> {
                 try {

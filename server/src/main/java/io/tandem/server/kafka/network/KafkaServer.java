@@ -45,6 +45,7 @@ public final class KafkaServer implements AutoCloseable {
                         protected void initChannel(SocketChannel ch) {
                             ch.pipeline().addLast("frames", new KafkaFrameDecoder(frameBytesMax));
                             ch.pipeline().addLast("requests", new KafkaConnectionHandler(registry, requestExecutor));
+                            registry.observer().connectionOpened(ch.pipeline());
                         }
                     });
             InetSocketAddress address = host == null || host.isEmpty() ? new InetSocketAddress(port)
