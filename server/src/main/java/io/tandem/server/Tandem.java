@@ -2,6 +2,7 @@ package io.tandem.server;
 
 import io.tandem.server.http.ZooKeeperAdminServer;
 import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.logging.Logging;
 import io.tandem.server.metrics.NodeMetrics;
 import io.tandem.server.zookeeper.ZooKeeperRole;
 import java.io.IOException;
@@ -27,6 +28,7 @@ public final class Tandem implements AutoCloseable {
      * per key; refused ones throw {@link ConfigException} before anything binds or writes.
      */
     public static Tandem start(TandemConfig config) throws IOException {
+        Logging.installDefault();
         ConfigKeys.validate(config.settings());
         Tandem tandem = new Tandem(config);
         try {
@@ -72,6 +74,12 @@ public final class Tandem implements AutoCloseable {
 
     /** The ZooKeeper AdminServer's port (the real one when 0 was asked for), or -1 if off. */
     public int adminPort() { return admin == null ? -1 : admin.port(); }
+
+    /** Where the ZooKeeper server keeps its data, or null if that role is off. */
+    public java.nio.file.Path zookeeperDataDir() { return zookeeper == null ? null : zookeeper.dataDir(); }
+
+    /** Where the Kafka broker keeps its logs, or null if that role is off. */
+    public java.nio.file.Path kafkaLogDir() { return kafka == null ? null : kafka.config().logDir(); }
 
     /** The bound ZooKeeper client port (the real one when 0 was asked for), or -1 if that role is off. */
     public int zookeeperPort() { return zookeeper == null ? -1 : zookeeper.port(); }

@@ -108,6 +108,11 @@ public final class ZooKeeperRole implements AutoCloseable {
         return server.port();
     }
 
+    /** Where the ZooKeeper data lives (transaction log and snapshots; Zab's files under zab/ in an ensemble). */
+    public Path dataDir() {
+        return server.config.dataDir();
+    }
+
     /** Apache's AdminServer commands on this server (what {@code /commands/...} answers). */
     public AdminCommands adminCommands() {
         return admin;
