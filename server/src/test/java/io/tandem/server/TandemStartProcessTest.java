@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 class TandemStartProcessTest {
     /** What a line of the text format looks like (LogLineFormatterTest checks the parts). */
     private static final String TEXT_LINE =
-            "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (ERROR|WARN |INFO |DEBUG|TRACE) \\[[^\\]]+] [\\w$]+: .*";
+            "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (ERROR|WARN |INFO |DEBUG|TRACE) "
+                    + "\\[[^\\]]+] [\\w$]+: .*";
     /** SIGTERM's exit status: 128 + 15. */
     private static final int SIGTERM_EXIT = 143;
 

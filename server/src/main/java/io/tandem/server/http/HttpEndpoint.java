@@ -57,7 +57,8 @@ public final class HttpEndpoint implements AutoCloseable {
         try {
             server = HttpServer.create(address, 0);
         } catch (IOException e) {
-            throw new IOException("cannot bind the " + name + " HTTP endpoint to " + address + ": " + e.getMessage(), e);
+            throw new IOException("cannot bind the " + name + " HTTP endpoint to " + address + ": " + e.getMessage(),
+                    e);
         }
         AtomicInteger ids = new AtomicInteger();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(HANDLER_THREADS_MAX, HANDLER_THREADS_MAX, 60,

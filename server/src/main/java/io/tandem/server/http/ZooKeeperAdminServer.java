@@ -17,8 +17,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * ZooKeeper's AdminServer: {@code GET <admin.commandURL>/<command>} runs one of Apache 3.9's admin commands
  * ({@link AdminCommands}) and answers its JSON, pretty-printed as Apache's JsonOutputter does; URL parameters are the
- * command's arguments; {@code <admin.commandURL>} alone lists links to every command. Apache's keys: admin.enableServer,
- * admin.serverPort, admin.serverAddress, admin.commandURL. Unlike Apache (on by default, port 8080) it runs only
+ * command's arguments; {@code <admin.commandURL>} alone lists links to every command. Apache's keys:
+ * admin.enableServer, admin.serverPort, admin.serverAddress, admin.commandURL. Unlike Apache (on by default, port 8080) it runs only
  * when asked for, so a test node or {@code tandem start} never takes port 8080 unannounced.
  */
 public final class ZooKeeperAdminServer implements AutoCloseable {

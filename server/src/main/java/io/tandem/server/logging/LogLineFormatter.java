@@ -15,7 +15,7 @@ import java.util.logging.LogRecord;
  * (UTC, milliseconds), level, thread and component (the logger's class) on every line:
  * <pre>
  * 2026-05-01T10:00:00.123Z INFO  [zk-commit] ZkServer: ZooKeeper server listening on ...
- * {"time":"2026-05-01T10:00:00.123Z","level":"INFO","thread":"zk-commit","logger":"io.tandem...ZkServer","message":"..."}
+ * {"time":"2026-05-01T10:00:00.123Z","level":"INFO","thread":"zk-commit","logger":"io...ZkServer","message":"..."}
  * </pre>
  * Levels use the names operators know (ERROR, WARN, INFO, DEBUG, TRACE) rather than java.util.logging's. A message's
  * own line breaks are escaped so a record stays one line; a stack trace follows a text line indented by a tab (the

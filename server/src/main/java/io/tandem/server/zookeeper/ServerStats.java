@@ -61,7 +61,7 @@ final class ServerStats {
         return latencyCount == 0 ? 0.0 : (double) latencyTotalMs / latencyCount;
     }
 
-    /** srst: latency and packet counts start over (Apache's ServerStats.reset; the byte totals are metrics and stay). */
+    /** srst: latency, packet counts and answer sizes start over (the byte totals are counters and stay). */
     void reset() {
         latencyMinMs = Long.MAX_VALUE;
         latencyMaxMs = 0;

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class LogLineFormatterTest {
     /** time (UTC, ms), level padded to five, [thread], component: message. */
     static final String TEXT_LINE =
-            "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (ERROR|WARN |INFO |DEBUG|TRACE) \\[[^\\]]+] [\\w$]+: .*";
+            "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (ERROR|WARN |INFO |DEBUG|TRACE) "
+                    + "\\[[^\\]]+] [\\w$]+: .*";
 
     private static LogRecord record(Level level, String message, Throwable thrown) {
         LogRecord record = new LogRecord(level, message);
