@@ -90,11 +90,43 @@ public final class Logging {
             root.removeHandler(handler);
             handler.close();
         }
-        ConsoleHandler console = new ConsoleHandler(); // stderr, as the JDK's default and Apache's log4j console
+        Handler console = new StderrHandler();
         console.setFormatter(new LogLineFormatter(format));
         console.setLevel(Level.ALL); // the loggers' levels decide
         root.addHandler(console);
         Logging.console = console;
+    }
+
+    /**
+     * Writes each record to stderr as the JDK's ConsoleHandler does, but to {@code System.err} as it is at the time of
+     * the record rather than when the handler was made, so a caller that swaps stderr for a while (a test capturing
+     * output, an embedding application) does not keep Tandem's lines afterwards. One print per record: lines of
+     * concurrent records never interleave.
+     */
+    static final class StderrHandler extends Handler {
+        @Override
+        public void publish(java.util.logging.LogRecord record) {
+            if (!isLoggable(record)) return;
+            String text;
+            try {
+                text = getFormatter().format(record);
+            } catch (RuntimeException e) {
+                reportError(null, e, java.util.logging.ErrorManager.FORMAT_FAILURE);
+                return;
+            }
+            System.err.print(text);
+            System.err.flush();
+        }
+
+        @Override
+        public void flush() {
+            System.err.flush();
+        }
+
+        @Override
+        public void close() {
+            flush();
+        }
     }
 
     /**

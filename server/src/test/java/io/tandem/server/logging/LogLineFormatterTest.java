@@ -70,4 +70,22 @@ class LogLineFormatterTest {
         assertTrue(bad.getMessage().contains("loud"));
         assertThrows(IllegalArgumentException.class, () -> LogLineFormatter.Format.parse("xml"));
     }
+
+    @Test
+    void shouldWriteToStderrAsItIsWhenEachRecordIsLogged() {
+        Logging.StderrHandler handler = new Logging.StderrHandler();
+        handler.setFormatter(new LogLineFormatter(LogLineFormatter.Format.TEXT));
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true));
+        try {
+            handler.publish(record(Level.INFO, "while captured", null));
+        } finally {
+            System.setErr(err);
+        }
+        handler.publish(record(Level.INFO, "after", null));
+        String text = captured.toString();
+        assertTrue(text.contains("ZkServer: while captured"), text);
+        assertTrue(!text.contains("after"), "a later record goes to the stderr of its time: " + text);
+    }
 }
