@@ -99,7 +99,8 @@ public final class Main implements Runnable {
             List<String> summary = summary(tandem);
             summary.forEach(System.out::println);
             System.out.flush();
-            LOG.info(() -> "Tandem started: " + String.join("; ", summary.subList(1, summary.size())));
+            LOG.info(() -> "Tandem started: " + String.join("; ", summary.subList(1, summary.size()).stream()
+                    .map(line -> line.trim().replaceAll(" {2,}", " ")).toList()));
             CountDownLatch stopped = new CountDownLatch(1);
             // SIGTERM (and Ctrl-C): close the node as Tandem.close does (the broker leaves the cluster and closes its
             // ZooKeeper session, so its ephemeral registration goes at once; the ZooKeeper server writes its
@@ -121,27 +122,31 @@ public final class Main implements Runnable {
             List<String> lines = new ArrayList<>();
             lines.add("Tandem started");
             if (tandem.zookeeperPort() >= 0) {
-                lines.add("  ZooKeeper     " + tandem.zookeeperConnect() + "   (clients: --server / connect string)");
+                lines.add(row("ZooKeeper", tandem.zookeeperConnect() + "   (clients: --server / connect string)"));
             }
             if (tandem.kafkaPort() >= 0) {
-                lines.add("  Kafka         " + tandem.bootstrapServers() + "   (clients: bootstrap.servers)");
+                lines.add(row("Kafka", tandem.bootstrapServers() + "   (clients: bootstrap.servers)"));
             }
             String host = tandem.zookeeperPort() >= 0 ? tandem.zookeeperConnect().replaceFirst(":\\d+$", "")
                     : "127.0.0.1";
             if (tandem.metricsPort() >= 0) {
-                lines.add("  Metrics       http://" + host + ":" + tandem.metricsPort() + NodeMetrics.PATH);
+                lines.add(row("Metrics", "http://" + host + ":" + tandem.metricsPort() + NodeMetrics.PATH));
             }
             if (tandem.adminPort() >= 0) {
                 String url = tandem.config().get(ZooKeeperAdminServer.COMMAND_URL, "/commands");
-                lines.add("  AdminServer   http://" + host + ":" + tandem.adminPort() + url);
+                lines.add(row("AdminServer", "http://" + host + ":" + tandem.adminPort() + url));
             }
             if (tandem.zookeeperDataDir() != null) {
-                lines.add("  ZooKeeper data " + tandem.zookeeperDataDir().toAbsolutePath().normalize());
+                lines.add(row("ZooKeeper data", tandem.zookeeperDataDir().toAbsolutePath().normalize().toString()));
             }
             if (tandem.kafkaLogDir() != null) {
-                lines.add("  Kafka logs     " + tandem.kafkaLogDir().toAbsolutePath().normalize());
+                lines.add(row("Kafka logs", tandem.kafkaLogDir().toAbsolutePath().normalize().toString()));
             }
             return lines;
+        }
+
+        private static String row(String what, String where) {
+            return String.format("  %-15s %s", what, where);
         }
 
         /**
