@@ -25,7 +25,10 @@ public final class ConfigKeys {
     public static final String ZOOKEEPER_STORE = "zookeeper.store";
     /** Tandem's own key: this ensemble member's id, instead of the {@code myid} file. */
     public static final String MYID = "myid";
-    private static final Set<String> TANDEM_KEYS = Set.of(ROLES, ZOOKEEPER_STORE, MYID);
+    /** Tandem's own keys: the Prometheus endpoint's port (off unless set; 0 = any free port) and bind address. */
+    public static final String METRICS_PORT = "metrics.port";
+    public static final String METRICS_ADDRESS = "metrics.address";
+    private static final Set<String> TANDEM_KEYS = Set.of(ROLES, ZOOKEEPER_STORE, MYID, METRICS_ADDRESS);
     /** Values of these keys are secrets (or hashes of them) and never reach a log line. */
     private static final Pattern SECRET = Pattern.compile(
             "(?i).*(password|secret|jaas\\.config|superdigest|\\.key$|passphrase|certificate).*");
@@ -56,9 +59,21 @@ public final class ConfigKeys {
     /** The verdict on one key; unknown keys (usually typos) are ignored with a warning. */
     public static Verdict verdict(String key, String value, Map<String, String> settings) {
         if (TANDEM_KEYS.contains(key)) return Verdict.IMPLEMENTED;
+        if (key.equals(METRICS_PORT)) return port(value);
         Verdict verdict = ZooKeeperConfigKeys.verdict(key, value, settings);
         if (verdict == null) verdict = BrokerConfigPolicy.verdict(key, value, settings);
         return verdict;
+    }
+
+    /** A TCP port to bind: 0 to 65535 (0 picks a free one). */
+    public static Verdict port(String value) {
+        try {
+            int port = Integer.parseInt(value == null ? "" : value.trim());
+            if (port >= 0 && port <= 65_535) return Verdict.IMPLEMENTED;
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        return Verdict.refused("not a port number (0 to 65535)");
     }
 
     /** Checks every setting; nothing is logged or thrown here. */

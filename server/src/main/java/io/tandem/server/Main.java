@@ -6,6 +6,10 @@ import io.tandem.server.cli.GroupsCommand;
 import io.tandem.server.cli.ProduceCommand;
 import io.tandem.server.cli.TopicsCommand;
 import io.tandem.server.cli.ZkCommand;
+import io.tandem.server.http.ZooKeeperAdminServer;
+import io.tandem.server.logging.LogLineFormatter;
+import io.tandem.server.logging.Logging;
+import io.tandem.server.metrics.NodeMetrics;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -66,8 +70,22 @@ public final class Main implements Runnable {
         @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any zoo.cfg or server.properties key.")
         Map<String, String> settings = new LinkedHashMap<>();
 
+        @Option(names = "--log-level", paramLabel = "LEVEL",
+                description = "error, warn, info (default), debug or trace.")
+        String logLevel;
+
+        @Option(names = "--log-format", paramLabel = "FORMAT",
+                description = "text (default: one line per record) or json (one JSON object per line).")
+        String logFormat;
+
         @Override
         public Integer call() throws Exception {
+            try {
+                Logging.install(logLevel == null ? null : Logging.parseLevel(logLevel),
+                        logFormat == null ? null : LogLineFormatter.Format.parse(logFormat));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+            }
             TandemConfig config;
             Tandem tandem;
             try {
@@ -78,15 +96,57 @@ public final class Main implements Runnable {
                 System.err.println(e.getMessage());
                 return CONFIG_REFUSED_EXIT_CODE;
             }
-            LOG.info(() -> "Tandem started: ZooKeeper port " + tandem.zookeeperPort() + ", Kafka port "
-                    + tandem.kafkaPort() + ", data in " + config.dataDir().toAbsolutePath());
+            List<String> summary = summary(tandem);
+            summary.forEach(System.out::println);
+            System.out.flush();
+            LOG.info(() -> "Tandem started: " + String.join("; ", summary.subList(1, summary.size()).stream()
+                    .map(line -> line.trim().replaceAll(" {2,}", " ")).toList()));
             CountDownLatch stopped = new CountDownLatch(1);
+            // SIGTERM (and Ctrl-C): close the node as Tandem.close does (the broker leaves the cluster and closes its
+            // ZooKeeper session, so its ephemeral registration goes at once; the ZooKeeper server writes its
+            // snapshot), then the process exits.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                long startNanos = System.nanoTime();
+                Logging.logAtShutdown(Main.class, "Tandem stopping");
                 tandem.close();
+                Logging.logAtShutdown(Main.class, "Tandem stopped in "
+                        + (System.nanoTime() - startNanos) / 1_000_000 + " ms");
                 stopped.countDown();
             }, "tandem-shutdown"));
             stopped.await();
             return 0;
+        }
+
+        /** Where each port is and where data lives: printed once the node serves. */
+        static List<String> summary(Tandem tandem) {
+            List<String> lines = new ArrayList<>();
+            lines.add("Tandem started");
+            if (tandem.zookeeperPort() >= 0) {
+                lines.add(row("ZooKeeper", tandem.zookeeperConnect() + "   (clients: --server / connect string)"));
+            }
+            if (tandem.kafkaPort() >= 0) {
+                lines.add(row("Kafka", tandem.bootstrapServers() + "   (clients: bootstrap.servers)"));
+            }
+            String host = tandem.zookeeperPort() >= 0 ? tandem.zookeeperConnect().replaceFirst(":\\d+$", "")
+                    : "127.0.0.1";
+            if (tandem.metricsPort() >= 0) {
+                lines.add(row("Metrics", "http://" + host + ":" + tandem.metricsPort() + NodeMetrics.PATH));
+            }
+            if (tandem.adminPort() >= 0) {
+                String url = tandem.config().get(ZooKeeperAdminServer.COMMAND_URL, "/commands");
+                lines.add(row("AdminServer", "http://" + host + ":" + tandem.adminPort() + url));
+            }
+            if (tandem.zookeeperDataDir() != null) {
+                lines.add(row("ZooKeeper data", tandem.zookeeperDataDir().toAbsolutePath().normalize().toString()));
+            }
+            if (tandem.kafkaLogDir() != null) {
+                lines.add(row("Kafka logs", tandem.kafkaLogDir().toAbsolutePath().normalize().toString()));
+            }
+            return lines;
+        }
+
+        private static String row(String what, String where) {
+            return String.format("  %-15s %s", what, where);
         }
 
         /**

@@ -1,6 +1,9 @@
 package io.tandem.server;
 
+import io.tandem.server.http.ZooKeeperAdminServer;
 import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.logging.Logging;
+import io.tandem.server.metrics.NodeMetrics;
 import io.tandem.server.zookeeper.ZooKeeperRole;
 import java.io.IOException;
 
@@ -9,9 +12,12 @@ import java.io.IOException;
  * starts a node in-process on the configured (or free) ports and {@link #close()} stops everything it started.
  */
 public final class Tandem implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Tandem.class.getName());
     private final TandemConfig config;
     private ZooKeeperRole zookeeper;
     private KafkaBroker kafka;
+    private NodeMetrics metrics;
+    private ZooKeeperAdminServer admin;
 
     private Tandem(TandemConfig config) {
         this.config = config;
@@ -22,6 +28,7 @@ public final class Tandem implements AutoCloseable {
      * per key; refused ones throw {@link ConfigException} before anything binds or writes.
      */
     public static Tandem start(TandemConfig config) throws IOException {
+        Logging.installDefault();
         ConfigKeys.validate(config.settings());
         Tandem tandem = new Tandem(config);
         try {
@@ -34,12 +41,45 @@ public final class Tandem implements AutoCloseable {
                 if (zookeeperConnect == null && tandem.zookeeper != null) zookeeperConnect = tandem.zookeeperConnect();
                 tandem.kafka = KafkaBroker.start(config, zookeeperConnect);
             }
+            tandem.startOperations();
         } catch (IOException | RuntimeException e) {
             tandem.close();
             throw e;
         }
         return tandem;
     }
+
+    /**
+     * The HTTP endpoints, each only when configured: Prometheus on metrics.port, the ZooKeeper AdminServer as Apache's
+     * admin.* keys ask. Both bind the configured address, else the ZooKeeper client address (loopback for test nodes).
+     */
+    private void startOperations() throws IOException {
+        String defaultHost = config.get("clientPortAddress");
+        if (config.get(ConfigKeys.METRICS_PORT) != null) {
+            metrics = NodeMetrics.start(config.get(ConfigKeys.METRICS_ADDRESS, defaultHost),
+                    config.getInt(ConfigKeys.METRICS_PORT, 0), zookeeper, kafka);
+        }
+        if (ZooKeeperAdminServer.wanted(config)) {
+            if (zookeeper == null) {
+                LOG.log(System.Logger.Level.WARNING, "The ZooKeeper AdminServer is configured (admin.*) but the"
+                        + " ZooKeeper role does not run here: it is not started");
+            } else {
+                admin = ZooKeeperAdminServer.start(config, defaultHost, zookeeper.adminCommands());
+            }
+        }
+    }
+
+    /** The Prometheus endpoint's port ({@code metrics.port}; the real one when 0 was asked for), or -1 if off. */
+    public int metricsPort() { return metrics == null ? -1 : metrics.port(); }
+
+    /** The ZooKeeper AdminServer's port (the real one when 0 was asked for), or -1 if off. */
+    public int adminPort() { return admin == null ? -1 : admin.port(); }
+
+    /** Where the ZooKeeper server keeps its data, or null if that role is off. */
+    public java.nio.file.Path zookeeperDataDir() { return zookeeper == null ? null : zookeeper.dataDir(); }
+
+    /** Where the Kafka broker keeps its logs, or null if that role is off. */
+    public java.nio.file.Path kafkaLogDir() { return kafka == null ? null : kafka.config().logDir(); }
 
     /** The bound ZooKeeper client port (the real one when 0 was asked for), or -1 if that role is off. */
     public int zookeeperPort() { return zookeeper == null ? -1 : zookeeper.port(); }
@@ -66,6 +106,14 @@ public final class Tandem implements AutoCloseable {
 
     @Override
     public void close() {
+        if (admin != null) {
+            admin.close();
+            admin = null;
+        }
+        if (metrics != null) {
+            metrics.close();
+            metrics = null;
+        }
         if (kafka != null) {
             kafka.close();
             kafka = null;

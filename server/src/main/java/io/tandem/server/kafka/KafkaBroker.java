@@ -82,6 +82,7 @@ public final class KafkaBroker implements AutoCloseable {
     private GroupCoordinator groups;
     private ProducerIdManager producerIds;
     private KafkaServer server;
+    private ApiRegistry registry;
     private volatile boolean offsetsTopicReady;
 
     private KafkaBroker(BrokerConfig config, TandemConfig tandemConfig) throws IOException {
@@ -137,7 +138,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private void startServices(String zookeeperConnect) throws Exception {
-        ApiRegistry registry = Handlers.registry(this);
+        registry = Handlers.registry(this);
         if (config.port() == 0) {
             // A free port is only known after binding; nobody can connect before start() returns it anyway.
             server = KafkaServer.start(config.bindHost(), 0, listenerLimits, registry, requestExecutor);
@@ -488,6 +489,11 @@ public final class KafkaBroker implements AutoCloseable {
 
     public KafkaController controller() {
         return controller;
+    }
+
+    /** The API handlers this broker serves (the metrics observe requests through it). */
+    public ApiRegistry apiRegistry() {
+        return registry;
     }
 
     public int port() {

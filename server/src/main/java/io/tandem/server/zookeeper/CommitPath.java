@@ -24,6 +24,11 @@ interface CommitPath {
     /** Apache's server state for srvr and mntr: standalone, leader, follower, or looking. */
     String mode();
 
+    /** The id of the ensemble's leader this member follows or is, -1 when there is none (and standalone). */
+    default int leaderId() {
+        return -1;
+    }
+
     /** Adds this path's own mntr lines (log fsyncs and, in an ensemble, Zab's figures). Any thread. */
     void reportStats(BiConsumer<String, Object> line);
 

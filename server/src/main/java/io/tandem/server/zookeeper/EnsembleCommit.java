@@ -491,6 +491,11 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
     }
 
+    @Override
+    public int leaderId() {
+        return leaderId;
+    }
+
     /** Apache's names: leader or follower while serving, looking otherwise. */
     @Override
     public String mode() {

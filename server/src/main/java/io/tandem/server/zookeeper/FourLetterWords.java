@@ -11,6 +11,7 @@ import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.text.SimpleDateFormat;
 import java.util.Date;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,6 +22,14 @@ import java.util.zip.CRC32;
 final class FourLetterWords {
     static final String VERSION = "3.9.5-tandem, built on 01/01/2026 00:00 GMT";
     private static volatile long traceMask = 1298;
+
+    static long traceMask() {
+        return traceMask;
+    }
+
+    static void traceMask(long mask) {
+        traceMask = mask;
+    }
 
     static boolean needsTree(String word) {
         return switch (word) {
@@ -144,34 +153,55 @@ final class FourLetterWords {
     }
 
     private static String mntr(ZkServer server) {
-        long[] latency = server.stats.latency();
         StringBuilder text = new StringBuilder();
-        line(text, "zk_version", VERSION);
-        line(text, "zk_server_state", server.mode());
-        line(text, "zk_avg_latency", latency[3] == 0 ? 0.0 : (double) latency[4] / latency[3]);
-        line(text, "zk_max_latency", latency[2]);
-        line(text, "zk_min_latency", latency[0]);
-        line(text, "zk_packets_received", server.stats.packetsReceived.get());
-        line(text, "zk_packets_sent", server.stats.packetsSent.get());
-        line(text, "zk_num_alive_connections", server.listener.connections().size());
-        line(text, "zk_outstanding_requests", server.queuedRequests());
-        line(text, "zk_znode_count", server.tree.nodeCount());
-        line(text, "zk_watch_count", server.tree.dataWatches.watchCount() + server.tree.childWatches.watchCount());
-        line(text, "zk_ephemerals_count", server.tree.ephemeralCount());
-        line(text, "zk_approximate_data_size", server.tree.approximateDataSize());
-        line(text, "zk_global_sessions", server.sessions.byId().size());
-        line(text, "zk_local_sessions", 0);
-        line(text, "zk_uptime", System.currentTimeMillis() - server.stats.startedMillis);
-        line(text, "zk_last_proposal_size", -1);
-        line(text, "zk_max_proposal_size", -1);
-        line(text, "zk_min_proposal_size", -1);
-        line(text, "zk_connection_drop_probability", 0.0);
-        server.commitPath().reportStats((key, value) -> line(text, key, value));
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
-            line(text, "zk_open_file_descriptor_count", unix.getOpenFileDescriptorCount());
-            line(text, "zk_max_file_descriptor_count", unix.getMaxFileDescriptorCount());
-        }
+        monitorValues(server).forEach((key, value) -> line(text, "zk_" + key, value));
         return text.toString();
+    }
+
+    /**
+     * mntr's figures under Apache's names, without the {@code zk_} prefix the four-letter word adds (the AdminServer's
+     * monitor command and the metrics use them as they are). Runs on the commit thread.
+     */
+    static Map<String, Object> monitorValues(ZkServer server) {
+        long[] latency = server.stats.latency();
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("version", VERSION);
+        values.put("server_state", server.mode());
+        values.put("avg_latency", server.stats.averageLatencyMs());
+        values.put("max_latency", latency[2]);
+        values.put("min_latency", latency[0]);
+        values.put("packets_received", server.stats.packetsReceived.get());
+        values.put("packets_sent", server.stats.packetsSent.get());
+        values.put("num_alive_connections", server.listener.connections().size());
+        values.put("outstanding_requests", server.queuedRequests());
+        values.put("znode_count", server.tree.nodeCount());
+        values.put("watch_count", watchCount(server));
+        values.put("ephemerals_count", server.tree.ephemeralCount());
+        values.put("approximate_data_size", server.tree.approximateDataSize());
+        values.put("global_sessions", server.sessions.byId().size());
+        values.put("local_sessions", 0);
+        values.put("uptime", System.currentTimeMillis() - server.stats.startedMillis);
+        values.put("last_proposal_size", -1);
+        values.put("max_proposal_size", -1);
+        values.put("min_proposal_size", -1);
+        values.put("connection_drop_probability", 0.0);
+        values.put("bytes_received_count", server.stats.bytesReceived.get());
+        values.put("response_bytes", server.stats.bytesSent.get());
+        values.put("last_client_response_size", server.stats.lastResponseBytes.get());
+        values.put("min_client_response_size", server.stats.minResponseBytes.get());
+        values.put("max_client_response_size", server.stats.maxResponseBytes.get());
+        // The commit path reports its own under zk_ names (log syncs, Zab's figures); here they go without the prefix.
+        server.commitPath().reportStats((key, value) -> values.put(key.startsWith("zk_") ? key.substring(3) : key,
+                value));
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+            values.put("open_file_descriptor_count", unix.getOpenFileDescriptorCount());
+            values.put("max_file_descriptor_count", unix.getMaxFileDescriptorCount());
+        }
+        return values;
+    }
+
+    static long watchCount(ZkServer server) {
+        return server.tree.dataWatches.watchCount() + server.tree.childWatches.watchCount();
     }
 
     private static void line(StringBuilder text, String key, Object value) {
@@ -196,27 +226,34 @@ final class FourLetterWords {
 
     private static String envi() {
         StringBuilder text = new StringBuilder("Environment:\n");
-        text.append("zookeeper.version=").append(VERSION).append('\n');
+        environment().forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
+        return text.toString();
+    }
+
+    /** Apache's Environment.list(): what envi prints and the AdminServer's environment command answers. */
+    static Map<String, String> environment() {
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("zookeeper.version", VERSION);
         String host;
         try {
             host = InetAddress.getLocalHost().getCanonicalHostName();
         } catch (Exception e) {
             host = "<NA>";
         }
-        text.append("host.name=").append(host).append('\n');
+        values.put("host.name", host);
         for (String key : List.of("java.version", "java.vendor", "java.home", "java.class.path", "java.library.path",
                 "java.io.tmpdir")) {
-            text.append(key).append('=').append(System.getProperty(key, "<NA>")).append('\n');
+            values.put(key, System.getProperty(key, "<NA>"));
         }
-        text.append("java.compiler=<NA>\n");
+        values.put("java.compiler", "<NA>");
         for (String key : List.of("os.name", "os.arch", "os.version", "user.name", "user.home", "user.dir")) {
-            text.append(key).append('=').append(System.getProperty(key, "<NA>")).append('\n');
+            values.put(key, System.getProperty(key, "<NA>"));
         }
         Runtime runtime = Runtime.getRuntime();
-        text.append("os.memory.free=").append(runtime.freeMemory() / (1024 * 1024)).append("MB\n");
-        text.append("os.memory.max=").append(runtime.maxMemory() / (1024 * 1024)).append("MB\n");
-        text.append("os.memory.total=").append(runtime.totalMemory() / (1024 * 1024)).append("MB\n");
-        return text.toString();
+        values.put("os.memory.free", runtime.freeMemory() / (1024 * 1024) + "MB");
+        values.put("os.memory.max", runtime.maxMemory() / (1024 * 1024) + "MB");
+        values.put("os.memory.total", runtime.totalMemory() / (1024 * 1024) + "MB");
+        return values;
     }
 
     private static String dump(ZkServer server) {
@@ -239,23 +276,22 @@ final class FourLetterWords {
     }
 
     private static String wchs(ZkServer server) {
+        long[] summary = watchSummary(server);
+        return summary[0] + " connections watching " + summary[1] + " paths\nTotal watches:" + summary[2] + "\n";
+    }
+
+    /** wchs's figures: connections watching, paths watched, watches in total. */
+    static long[] watchSummary(ZkServer server) {
         Set<Watcher> watchers = new java.util.HashSet<>(server.tree.dataWatches.byWatcher().keySet());
         watchers.addAll(server.tree.childWatches.byWatcher().keySet());
         Set<String> paths = new java.util.HashSet<>(server.tree.dataWatches.byPath().keySet());
         paths.addAll(server.tree.childWatches.byPath().keySet());
-        return watchers.size() + " connections watching " + paths.size() + " paths\nTotal watches:"
-                + (server.tree.dataWatches.watchCount() + server.tree.childWatches.watchCount()) + "\n";
+        return new long[] {watchers.size(), paths.size(), watchCount(server)};
     }
 
     private static String wchc(ZkServer server) {
-        Map<Long, Set<String>> bySession = new java.util.TreeMap<>();
-        for (WatchManager manager : List.of(server.tree.dataWatches, server.tree.childWatches)) {
-            manager.byWatcher().forEach((watcher, paths) -> bySession
-                    .computeIfAbsent(((ServerConnection) watcher).sessionId, k -> new java.util.TreeSet<>())
-                    .addAll(paths));
-        }
         StringBuilder text = new StringBuilder();
-        bySession.forEach((session, paths) -> {
+        watchesBySession(server).forEach((session, paths) -> {
             text.append("0x").append(Long.toHexString(session)).append('\n');
             for (String path : paths) {
                 text.append('\t').append(path).append('\n');
@@ -264,7 +300,19 @@ final class FourLetterWords {
         return text.toString();
     }
 
-    private static String wchp(ZkServer server) {
+    /** wchc's figures: the paths each session watches. */
+    static Map<Long, Set<String>> watchesBySession(ZkServer server) {
+        Map<Long, Set<String>> bySession = new java.util.TreeMap<>();
+        for (WatchManager manager : List.of(server.tree.dataWatches, server.tree.childWatches)) {
+            manager.byWatcher().forEach((watcher, paths) -> bySession
+                    .computeIfAbsent(((ServerConnection) watcher).sessionId, k -> new java.util.TreeSet<>())
+                    .addAll(paths));
+        }
+        return bySession;
+    }
+
+    /** wchp's figures: the sessions watching each path. */
+    static Map<String, Set<Long>> watchesByPath(ZkServer server) {
         Map<String, Set<Long>> byPath = new java.util.TreeMap<>();
         for (WatchManager manager : List.of(server.tree.dataWatches, server.tree.childWatches)) {
             manager.byPath().forEach((path, watchers) -> {
@@ -274,8 +322,12 @@ final class FourLetterWords {
                 }
             });
         }
+        return byPath;
+    }
+
+    private static String wchp(ZkServer server) {
         StringBuilder text = new StringBuilder();
-        byPath.forEach((path, sessions) -> {
+        watchesByPath(server).forEach((path, sessions) -> {
             text.append(path).append('\n');
             for (long session : sessions) {
                 text.append("\t0x").append(Long.toHexString(session)).append('\n');
@@ -293,7 +345,7 @@ final class FourLetterWords {
         return Long.toHexString(server.tree.lastProcessedZxid()) + ": " + crc.getValue() + "\n";
     }
 
-    private static long dirSize(ZkServer server) {
+    static long dirSize(ZkServer server) {
         try (var files = java.nio.file.Files.walk(server.config.dataDir())) {
             return files.filter(java.nio.file.Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
         } catch (Exception e) {
@@ -305,7 +357,7 @@ final class FourLetterWords {
         return String.valueOf(address);
     }
 
-    private static String opName(int op) {
+    static String opName(int op) {
         return switch (op) {
             case OpCode.PING -> "PING";
             case OpCode.CREATE, OpCode.CREATE2, OpCode.CREATE_TTL, OpCode.CREATE_CONTAINER -> "CREA";

@@ -79,7 +79,7 @@ final class Responder {
                     body);
         }
         connection.requestDone(request, zxid);
-        stats.recordLatency(started);
+        stats.recordLatency(request.type, started);
         markForFlush(connection);
         if (request.type == OpCode.CLOSE_SESSION) {
             connection.closeAfterFlush();

@@ -193,6 +193,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         int bytes = frame.readableBytes();
         JuteInput in = new JuteInput(frame, fieldBytesMax);
         server.stats.packetsReceived.incrementAndGet();
+        server.stats.bytesReceived.addAndGet(bytes + 4L);
         packetsReceived.incrementAndGet();
         if (!connectReceived) {
             ConnectRequest connect = ConnectRequest.read(in);
@@ -335,6 +336,11 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         latencyCount = 0;
     }
 
+    /** Whether the socket is being read (Apache's interest_ops 1), or paused by the gate (0). */
+    boolean isReading() {
+        return channel.config().isAutoRead();
+    }
+
     int inFlight() {
         return gate.inFlight();
     }
@@ -373,6 +379,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             throw e;
         }
         server.stats.packetsSent.incrementAndGet();
+        server.stats.responseSent(buf.readableBytes());
         packetsSent.incrementAndGet();
         channel.write(buf, channel.voidPromise());
     }

@@ -4,24 +4,50 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Server-wide figures for the four-letter words: packets in and out (counted on Netty threads) and the latency of
- * answered requests (recorded and read on the commit thread, where srvr, stat, mntr and srst run).
+ * Server-wide figures for the four-letter words, the AdminServer and the metrics: packets and bytes in and out
+ * (counted on Netty threads and the commit thread), the sizes of the last, smallest and largest answer, and the
+ * latency of answered requests (recorded and read on the commit thread, where srvr, stat, mntr and srst run).
  */
 final class ServerStats {
+    /** Apache's BufferStats value for a size not seen yet. */
+    static final long NO_SIZE = -1;
+
     final long startedMillis = System.currentTimeMillis();
     final AtomicLong packetsReceived = new AtomicLong();
     final AtomicLong packetsSent = new AtomicLong();
+    /** Request frames' bytes, length prefixes included (Apache's bytes_received_count). */
+    final AtomicLong bytesReceived = new AtomicLong();
+    /** Answer and notification frames' bytes (Apache's response_bytes). */
+    final AtomicLong bytesSent = new AtomicLong();
+    final AtomicLong lastResponseBytes = new AtomicLong(NO_SIZE);
+    final AtomicLong minResponseBytes = new AtomicLong(NO_SIZE);
+    final AtomicLong maxResponseBytes = new AtomicLong(NO_SIZE);
+    private volatile ZkRequestObserver observer = ZkRequestObserver.NONE;
     private long latencyMinMs = Long.MAX_VALUE;
     private long latencyMaxMs;
     private long latencyTotalMs;
     private long latencyCount;
 
-    void recordLatency(long startedNanos) {
-        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+    void observe(ZkRequestObserver observer) {
+        this.observer = observer;
+    }
+
+    void recordLatency(int opCode, long startedNanos) {
+        long nanos = System.nanoTime() - startedNanos;
+        long ms = TimeUnit.NANOSECONDS.toMillis(nanos);
         latencyMinMs = Math.min(latencyMinMs, ms);
         latencyMaxMs = Math.max(latencyMaxMs, ms);
         latencyTotalMs += ms;
         latencyCount++;
+        observer.answered(opCode, nanos);
+    }
+
+    /** A frame of {@code bytes} went to a client (any thread). */
+    void responseSent(int bytes) {
+        bytesSent.addAndGet(bytes);
+        lastResponseBytes.set(bytes);
+        minResponseBytes.accumulateAndGet(bytes, (old, now) -> old == NO_SIZE ? now : Math.min(old, now));
+        maxResponseBytes.accumulateAndGet(bytes, Math::max);
     }
 
     /** Min, integer average and max latency in ms, then the count and total they come from. */
@@ -30,7 +56,12 @@ final class ServerStats {
                 latencyMaxMs, latencyCount, latencyTotalMs};
     }
 
-    /** srst: latency and packet counts start over. */
+    /** Apache's average latency: a fraction of a millisecond, 0 before the first answer. */
+    double averageLatencyMs() {
+        return latencyCount == 0 ? 0.0 : (double) latencyTotalMs / latencyCount;
+    }
+
+    /** srst: latency, packet counts and answer sizes start over (the byte totals are counters and stay). */
     void reset() {
         latencyMinMs = Long.MAX_VALUE;
         latencyMaxMs = 0;
@@ -38,5 +69,8 @@ final class ServerStats {
         latencyCount = 0;
         packetsReceived.set(0);
         packetsSent.set(0);
+        lastResponseBytes.set(NO_SIZE);
+        minResponseBytes.set(NO_SIZE);
+        maxResponseBytes.set(NO_SIZE);
     }
 }

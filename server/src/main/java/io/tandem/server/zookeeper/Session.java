@@ -31,6 +31,11 @@ final class Session {
         return nowNanos - lastSeenNanos > timeoutMs * 1_000_000L;
     }
 
+    /** When the session expires unless the client is heard from again, on the wall clock (for dump). */
+    long expiresAtMillis(long nowMillis, long nowNanos) {
+        return nowMillis + timeoutMs - (nowNanos - lastSeenNanos) / 1_000_000L;
+    }
+
     static byte[] password(long sessionId) {
         byte[] password = new byte[PASSWORD_BYTES];
         new Random(sessionId ^ PASSWORD_SECRET).nextBytes(password);

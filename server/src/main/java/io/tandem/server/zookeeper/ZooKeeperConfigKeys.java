@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.ConfigKeys;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.zab.QuorumTransport;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ public final class ZooKeeperConfigKeys {
             "maxSessionTimeout", "jute.maxbuffer", "4lw.commands.whitelist", "znode.container.checkIntervalMs",
             "znode.container.maxNeverUsedIntervalMs", "snapCount", "maxClientCnxns", "clientPort", "clientPortAddress",
             "dataDir", SUPER_DIGEST, Acls.SUPER_DIGEST_PROPERTY, "globalOutstandingLimit",
-            "zookeeper.nio.sessionlessCnxnTimeout");
+            "zookeeper.nio.sessionlessCnxnTimeout", "admin.serverAddress", "admin.commandURL");
 
     /** Keys Apache reads that Tandem does not implement; each one set is named in a start-up warning. */
     static final Set<String> NOT_IMPLEMENTED = Set.of("localSessionsUpgradingEnabled", "observerMasterPort",
@@ -47,9 +48,8 @@ public final class ZooKeeperConfigKeys {
             "forward_learner_requests_to_commit_processor_disabled", "fsync.warningthresholdms", "digest.enabled",
             "snapshot.trust.empty", "snapshot.compression.method", "closeSessionTxn.enabled",
             "serializeLastProcessedZxid.enabled", "leaderServes", "cnxTimeout", "quorumCnxnTimeoutMs",
-            "electionPortBindRetry", "tcpKeepAlive", "clientTcpKeepAlive", "admin.serverAddress", "admin.serverPort",
-            "admin.idleTimeout", "admin.commandURL", "admin.forceHttps", "admin.needClientAuth",
-            "admin.portUnification", "admin.snapshot.enabled", "admin.snapshot.intervalInMS", "admin.restore.enabled",
+            "electionPortBindRetry", "tcpKeepAlive", "clientTcpKeepAlive",
+            "admin.idleTimeout", "admin.snapshot.enabled", "admin.snapshot.intervalInMS", "admin.restore.enabled",
             "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "kerberos.canonicalizeHostNames",
             "X509AuthenticationProvider.superUser", "ensembleAuthName", "enforce.auth.schemes",
             "netty.server.outstandingHandshake.limit", "nio.numSelectorThreads", "nio.numWorkerThreads",
@@ -85,7 +85,8 @@ public final class ZooKeeperConfigKeys {
         }
         if (key.startsWith("metricsProvider.")) {
             return key.equals("metricsProvider.className") && v.equals(DEFAULT_METRICS_PROVIDER) ? Verdict.IMPLEMENTED
-                    : Verdict.ignored("metrics providers are not implemented (use the mntr four-letter word)");
+                    : Verdict.ignored("metrics providers are not implemented (Tandem's Prometheus endpoint is"
+                            + " metrics.port; mntr and the AdminServer's monitor command report the same figures)");
         }
         return switch (key) {
             case "secureClientPort", "secureClientPortAddress" -> Verdict.refused(TLS + " on the client port");
@@ -123,8 +124,11 @@ public final class ZooKeeperConfigKeys {
             case "forceSync" -> v.equalsIgnoreCase("no")
                     ? Verdict.ignored("Tandem always fsyncs the transaction log before acknowledging")
                     : Verdict.IMPLEMENTED;
-            case "admin.enableServer" -> v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
-                    : Verdict.ignored("the AdminServer (HTTP) is not implemented");
+            case "admin.enableServer" -> v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")
+                    ? Verdict.IMPLEMENTED : Verdict.refused(key + " must be true or false");
+            case "admin.serverPort" -> ConfigKeys.port(v);
+            case "admin.forceHttps", "admin.needClientAuth", "admin.portUnification" -> flag(key, v, false,
+                    TLS + " on the AdminServer");
             case "standaloneEnabled" -> v.equalsIgnoreCase("true") ? Verdict.IMPLEMENTED
                     : Verdict.ignored("a node without server.N lines always runs standalone");
             case "extendedTypesEnabled", "zookeeper.extendedTypesEnabled" -> v.equalsIgnoreCase("true")

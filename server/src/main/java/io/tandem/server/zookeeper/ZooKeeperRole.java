@@ -11,14 +11,17 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
 /** Starts the ZooKeeper side of a Tandem node from its {@link TandemConfig}: zoo.cfg keys, data under dataDir/zookeeper. */
 public final class ZooKeeperRole implements AutoCloseable {
     private static final String ANY_ADDRESS = "0.0.0.0";
     private final ZkServer server;
+    private final AdminCommands admin;
 
-    private ZooKeeperRole(ZkServer server) {
+    private ZooKeeperRole(ZkServer server, AdminCommands.Ensemble ensemble) {
         this.server = server;
+        this.admin = new AdminCommands(server, ensemble);
     }
 
     public static ZooKeeperRole start(TandemConfig config) throws IOException {
@@ -38,11 +41,17 @@ public final class ZooKeeperRole implements AutoCloseable {
             int myId = myId(config, dir);
             checkClientAddress(config, myId, servers.get("server." + myId), host);
             return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, myId, config.settings(),
-                    dir.resolve("zab")));
+                    dir.resolve("zab")), ensemble(myId, servers));
         }
         Files.createDirectories(dir);
         ZkStore store = ZkStores.open(dir, config.get(ConfigKeys.ZOOKEEPER_STORE, "disk"));
-        return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest));
+        return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest), AdminCommands.Ensemble.STANDALONE);
+    }
+
+    private static AdminCommands.Ensemble ensemble(int myId, Map<String, String> servers) {
+        Map<Integer, String> lines = new TreeMap<>();
+        servers.forEach((key, line) -> lines.put(Integer.parseInt(key.substring("server.".length())), line));
+        return new AdminCommands.Ensemble(myId, lines);
     }
 
     private static Map<String, String> serverLines(TandemConfig config) {
@@ -97,6 +106,26 @@ public final class ZooKeeperRole implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /** Where the ZooKeeper data lives (transaction log and snapshots; Zab's files under zab/ in an ensemble). */
+    public Path dataDir() {
+        return server.config.dataDir();
+    }
+
+    /** Apache's AdminServer commands on this server (what {@code /commands/...} answers). */
+    public AdminCommands adminCommands() {
+        return admin;
+    }
+
+    /** mntr's figures under Apache's names (without {@code zk_}), read on the commit thread. */
+    public CompletableFuture<Map<String, Object>> monitorValues() {
+        return server.call(() -> FourLetterWords.monitorValues(server));
+    }
+
+    /** Every answered request is reported to {@code observer} (the metrics), from the commit thread. */
+    public void observe(ZkRequestObserver observer) {
+        server.stats.observe(observer);
     }
 
     @Override

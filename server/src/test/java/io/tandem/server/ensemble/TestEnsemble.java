@@ -87,6 +87,11 @@ public final class TestEnsemble implements AutoCloseable {
         return dir.resolve("node" + id).resolve("zookeeper").resolve("zab");
     }
 
+    /** The running member's node (its ports), or null when stopped. */
+    Tandem node(int id) {
+        return nodes[id];
+    }
+
     boolean isRunning(int id) {
         return nodes[id] != null;
     }

@@ -23,6 +23,8 @@ public final class ApiRegistry {
     }
 
     private final Map<ApiKey, Entry> entries = new EnumMap<>(ApiKey.class);
+    /** Who watches requests for the metrics; read for every request, so it can be set once the broker runs. */
+    private volatile RequestObserver observer = RequestObserver.NONE;
 
     @SuppressWarnings("unchecked")
     public <Q extends ApiMessage> ApiRegistry register(ApiKey key, int minVersion, int maxVersion,
@@ -34,6 +36,14 @@ public final class ApiRegistry {
         }
         entries.put(key, new Entry(key, (short) minVersion, (short) maxVersion, (ApiHandler<ApiMessage>) handler));
         return this;
+    }
+
+    public RequestObserver observer() {
+        return observer;
+    }
+
+    public void observer(RequestObserver observer) {
+        this.observer = observer;
     }
 
     public Entry lookup(ApiKey key) {

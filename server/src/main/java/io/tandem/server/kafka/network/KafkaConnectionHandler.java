@@ -107,7 +107,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
                     header.clientId, (InetSocketAddress) context.channel().remoteAddress());
-            ResponderImpl responder = new ResponderImpl(requestContext, frame, frameBytes);
+            ResponderImpl direct = new ResponderImpl(requestContext, frame, frameBytes);
+            Responder responder = registry.observer().observe(requestContext, direct);
             handedOff = true;
             busy = true;
             try {
@@ -119,7 +120,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                     }
                 });
             } catch (RejectedExecutionException e) {
-                responder.releaseRequest();
+                direct.releaseRequest();
                 closeWith("broker is shutting down");
             }
         } finally {

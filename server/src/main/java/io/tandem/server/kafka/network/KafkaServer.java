@@ -69,6 +69,7 @@ public final class KafkaServer implements AutoCloseable {
                             ch.pipeline().addLast("gate", gate);
                             ch.pipeline().addLast("frames", new KafkaFrameDecoder(limits.frameBytesMax()));
                             ch.pipeline().addLast("requests", new KafkaConnectionHandler(registry, dispatcher, gate));
+                            registry.observer().connectionOpened(ch.pipeline());
                         }
                     });
             InetSocketAddress address = host == null || host.isEmpty() ? new InetSocketAddress(port)

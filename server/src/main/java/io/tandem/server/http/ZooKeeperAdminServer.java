@@ -1,0 +1,126 @@
+package io.tandem.server.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.sun.net.httpserver.HttpExchange;
+import io.tandem.server.TandemConfig;
+import io.tandem.server.zookeeper.AdminCommands;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * ZooKeeper's AdminServer: {@code GET <admin.commandURL>/<command>} runs one of Apache 3.9's admin commands
+ * ({@link AdminCommands}) and answers its JSON, pretty-printed as Apache's JsonOutputter does; URL parameters are the
+ * command's arguments; {@code <admin.commandURL>} alone lists links to every command. Apache's keys:
+ * admin.enableServer, admin.serverPort, admin.serverAddress, admin.commandURL. Unlike Apache (on by default, port 8080) it runs only
+ * when asked for, so a test node or {@code tandem start} never takes port 8080 unannounced.
+ */
+public final class ZooKeeperAdminServer implements AutoCloseable {
+    public static final String ENABLE = "admin.enableServer";
+    public static final String PORT = "admin.serverPort";
+    public static final String ADDRESS = "admin.serverAddress";
+    public static final String COMMAND_URL = "admin.commandURL";
+    /** Apache's defaults. */
+    static final int DEFAULT_PORT = 8080;
+    static final String DEFAULT_COMMAND_URL = "/commands";
+    /** How long a command may wait for the commit thread before the answer is an error. */
+    static final long COMMAND_WAIT_MS = 10_000;
+    private static final String JSON = "application/json; charset=utf-8";
+
+    private final HttpEndpoint endpoint;
+    private final String commandUrl;
+    private final AdminCommands commands;
+    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private ZooKeeperAdminServer(HttpEndpoint endpoint, String commandUrl, AdminCommands commands) {
+        this.endpoint = endpoint;
+        this.commandUrl = commandUrl;
+        this.commands = commands;
+    }
+
+    /** Whether the settings ask for it: admin.enableServer=true, or admin.serverPort set and not switched off. */
+    public static boolean wanted(TandemConfig config) {
+        String enable = config.get(ENABLE);
+        if (enable != null) return Boolean.parseBoolean(enable.trim());
+        return config.get(PORT) != null;
+    }
+
+    /** Binds {@code admin.serverAddress} (default {@code defaultHost}) : {@code admin.serverPort} (default 8080). */
+    public static ZooKeeperAdminServer start(TandemConfig config, String defaultHost, AdminCommands commands)
+            throws IOException {
+        String host = config.get(ADDRESS, defaultHost);
+        int port = config.getInt(PORT, DEFAULT_PORT);
+        String url = config.get(COMMAND_URL, DEFAULT_COMMAND_URL).trim();
+        if (!url.startsWith("/")) url = "/" + url;
+        while (url.length() > 1 && url.endsWith("/")) url = url.substring(0, url.length() - 1);
+        HttpEndpoint endpoint = HttpEndpoint.start("ZooKeeper AdminServer", host, port);
+        ZooKeeperAdminServer server = new ZooKeeperAdminServer(endpoint, url, commands);
+        endpoint.route(url, server::handle);
+        return server;
+    }
+
+    private HttpEndpoint.Response handle(HttpExchange exchange) throws Exception {
+        String path = exchange.getRequestURI().getPath();
+        if (path.equals(commandUrl) || path.equals(commandUrl + "/")) return index();
+        if (!path.startsWith(commandUrl + "/")) {
+            return HttpEndpoint.Response.text(404, "text/plain; charset=utf-8", "Not found: " + path + "\n");
+        }
+        String name = path.substring(commandUrl.length() + 1);
+        Map<String, Object> answer;
+        try {
+            answer = commands.run(name, arguments(exchange.getRequestURI().getRawQuery()))
+                    .get(COMMAND_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            answer = failure(name, "The command did not finish within " + COMMAND_WAIT_MS + " ms");
+        } catch (ExecutionException e) {
+            answer = failure(name, String.valueOf(e.getCause().getMessage()));
+        }
+        return new HttpEndpoint.Response(200, JSON, json.writeValueAsBytes(answer));
+    }
+
+    private static Map<String, Object> failure(String name, String error) {
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("command", name);
+        answer.put("error", error);
+        return answer;
+    }
+
+    /** Apache's index: one link per command, each followed by a line break. */
+    private HttpEndpoint.Response index() {
+        StringBuilder html = new StringBuilder();
+        for (String name : commands.primaryNames()) {
+            html.append("<a href=\"").append(commandUrl).append('/').append(name).append("\">").append(name)
+                    .append("</a>\n<br/>\n");
+        }
+        return HttpEndpoint.Response.text(200, "text/html; charset=utf-8", html.toString());
+    }
+
+    /** URL parameters; the first value of a repeated one wins, as with Apache's servlet. */
+    static Map<String, String> arguments(String rawQuery) {
+        Map<String, String> args = new LinkedHashMap<>();
+        if (rawQuery == null || rawQuery.isEmpty()) return args;
+        for (String pair : rawQuery.split("&")) {
+            if (pair.isEmpty()) continue;
+            int equals = pair.indexOf('=');
+            String key = URLDecoder.decode(equals < 0 ? pair : pair.substring(0, equals), StandardCharsets.UTF_8);
+            String value = equals < 0 ? "" : URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8);
+            args.putIfAbsent(key, value);
+        }
+        return args;
+    }
+
+    public int port() {
+        return endpoint.port();
+    }
+
+    @Override
+    public void close() {
+        endpoint.close();
+    }
+}

@@ -1,0 +1,195 @@
+package io.tandem.server.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.FileRegion;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.group.CommittedOffset;
+import io.tandem.server.kafka.group.GroupMessages.GroupListing;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.RequestObserver;
+import io.tandem.server.kafka.network.Responder;
+import io.tandem.storage.log.LogSlice;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The broker's meters: request rate and latency per API key (a Prometheus histogram per key, from the request's
+ * decoding to its answer), bytes in and out of the listener, the partitions this broker hosts and leads, those it
+ * leads with fewer in-sync replicas than replicas, and consumer-group lag for the groups it coordinates.
+ */
+final class KafkaMetrics implements RequestObserver {
+    /** Lag rows reported at most: each is a labelled series, and a scrape must stay small. */
+    static final int LAG_SERIES_MAX = 10_000;
+
+    private final KafkaBroker broker;
+    private final MeterRegistry registry;
+    private final Map<ApiKey, Timer> timers = new EnumMap<>(ApiKey.class);
+    private final ByteCounter bytes;
+    private final MultiGauge lag;
+
+    KafkaMetrics(KafkaBroker broker, MeterRegistry registry) {
+        this.broker = broker;
+        this.registry = registry;
+        this.bytes = new ByteCounter(
+                Counter.builder("tandem.kafka.network.bytes").tag("direction", "in")
+                        .description("Bytes read from Kafka clients and brokers").baseUnit("bytes").register(registry),
+                Counter.builder("tandem.kafka.network.bytes").tag("direction", "out")
+                        .description("Bytes written to Kafka clients and brokers").baseUnit("bytes")
+                        .register(registry));
+        Gauge.builder("tandem.kafka.partitions", () -> count(PartitionKind.HOSTED))
+                .description("Partitions with a replica on this broker").register(registry);
+        Gauge.builder("tandem.kafka.partitions.leader", () -> count(PartitionKind.LED))
+                .description("Partitions this broker leads").register(registry);
+        Gauge.builder("tandem.kafka.partitions.under.replicated", () -> count(PartitionKind.UNDER_REPLICATED))
+                .description("Partitions this broker leads whose ISR is smaller than their replica list")
+                .register(registry);
+        Gauge.builder("tandem.kafka.consumer.groups", () -> broker.groups().groupCount())
+                .description("Consumer groups known to this broker's coordinator").register(registry);
+        lag = MultiGauge.builder("tandem.kafka.consumer.group.lag")
+                .description("High watermark minus the group's committed offset, for partitions this broker leads")
+                .baseUnit("records").register(registry);
+    }
+
+    private enum PartitionKind { HOSTED, LED, UNDER_REPLICATED }
+
+    private double count(PartitionKind kind) {
+        int count = 0;
+        for (Partition partition : broker.logs().partitions().values()) {
+            boolean counted = switch (kind) {
+                case HOSTED -> true;
+                case LED -> partition.isLeader();
+                case UNDER_REPLICATED -> partition.isLeader()
+                        && partition.inSyncReplicas().size() < partition.replicas().size();
+            };
+            if (counted) count++;
+        }
+        return count;
+    }
+
+    /** Before each scrape: the lag rows of every group's committed offsets on partitions led here. */
+    void refresh() {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        Map<TopicPartition, Partition> partitions = broker.logs().partitions();
+        for (GroupListing group : broker.groups().listGroups()) {
+            for (Map.Entry<TopicPartition, CommittedOffset> offset
+                    : broker.groups().fetchOffsets(group.groupId(), null).entrySet()) {
+                Partition partition = partitions.get(offset.getKey());
+                if (partition == null || !partition.isLeader() || rows.size() >= LAG_SERIES_MAX) continue;
+                long lagRecords = Math.max(0, partition.highWatermark() - offset.getValue().offset());
+                rows.add(MultiGauge.Row.of(Tags.of("group", group.groupId(), "topic", offset.getKey().topic(),
+                        "partition", Integer.toString(offset.getKey().partition())), lagRecords));
+            }
+        }
+        lag.register(rows, true);
+    }
+
+    @Override
+    public Responder observe(RequestContext request, Responder responder) {
+        return new TimedResponder(timer(request.apiKey()), System.nanoTime(), responder);
+    }
+
+    @Override
+    public void connectionOpened(ChannelPipeline pipeline) {
+        // First in the pipeline: it sees the bytes as they come off and go onto the socket, framing included.
+        pipeline.addFirst("metrics-bytes", bytes);
+    }
+
+    private Timer timer(ApiKey key) {
+        synchronized (timers) {
+            return timers.computeIfAbsent(key, k -> Timer.builder("tandem.kafka.request")
+                    .description("Kafka requests from decoding to answer, per API")
+                    .tag("api", k.apiName())
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(60))
+                    .register(registry));
+        }
+    }
+
+    /** Records the time when the answer is handed over (or the request fails). */
+    private static final class TimedResponder implements Responder {
+        private final Timer timer;
+        private final long startNanos;
+        private final Responder delegate;
+
+        TimedResponder(Timer timer, long startNanos, Responder delegate) {
+            this.timer = timer;
+            this.startNanos = startNanos;
+            this.delegate = delegate;
+        }
+
+        private void record() {
+            timer.record(Duration.ofNanos(System.nanoTime() - startNanos));
+        }
+
+        @Override
+        public void send(ApiMessage response) {
+            record();
+            delegate.send(response);
+        }
+
+        @Override
+        public void sendWithFileRecords(ApiMessage response, List<LogSlice> slices) {
+            record();
+            delegate.sendWithFileRecords(response, slices);
+        }
+
+        @Override
+        public void noResponse() {
+            record();
+            delegate.noResponse();
+        }
+
+        @Override
+        public void fail(Throwable cause) {
+            record();
+            delegate.fail(cause);
+        }
+    }
+
+    /** Counts bytes read and written on every Kafka connection (shared: it holds no per-connection state). */
+    @ChannelHandler.Sharable
+    static final class ByteCounter extends ChannelDuplexHandler {
+        private final Counter in;
+        private final Counter out;
+
+        ByteCounter(Counter in, Counter out) {
+            this.in = in;
+            this.out = out;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf buf) in.increment(buf.readableBytes());
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            long size = msg instanceof ByteBuf buf ? buf.readableBytes()
+                    : msg instanceof ByteBufHolder holder ? holder.content().readableBytes()
+                    : msg instanceof FileRegion region ? region.count() : 0;
+            if (size > 0) out.increment(size);
+            ctx.write(msg, promise);
+        }
+    }
+}

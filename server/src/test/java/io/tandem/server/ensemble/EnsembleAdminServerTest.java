@@ -1,0 +1,60 @@
+package io.tandem.server.ensemble;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tandem.server.http.AdminHttp;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The AdminServer's ensemble commands on three members: leader and voting_view as Apache 3.9 answers them, and the
+ * commands that need a serving server refused, with Apache's error, by a member that has lost its quorum.
+ */
+class EnsembleAdminServerTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldReportTheLeaderAndTheVotersAndRefuseWhileLooking() throws Exception {
+        try (TestEnsemble ensemble = new TestEnsemble(dir)) {
+            ensemble.extraSettings.put("admin.serverPort", "0");
+            ensemble.startAll();
+            int leader = ensemble.awaitServing(30_000);
+            for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+                int port = ensemble.node(id).adminPort();
+                JsonNode answer = AdminHttp.command(port, "leader");
+                assertTrue(answer.get("error").isNull(), answer.toString());
+                assertEquals(id == leader, answer.get("is_leader").asBoolean(), answer.toString());
+                assertEquals(leader, answer.get("leader_id").asInt());
+                assertEquals("127.0.0.1", answer.get("leader_ip").asText());
+                JsonNode view = AdminHttp.command(port, "voting_view").get("current_config");
+                assertEquals(TestEnsemble.SIZE, view.size(), view.toString());
+                JsonNode own = view.get(Integer.toString(id));
+                assertEquals("participant", own.get("learner_type").asText());
+                assertTrue(own.get("server_addresses").get(0).asText().startsWith("127.0.0.1:"), own.toString());
+                assertEquals(1, own.get("election_addresses").size());
+                assertEquals("", own.get("client_address").asText());
+                assertEquals(id == leader ? "leader" : "follower",
+                        AdminHttp.command(port, "mntr").get("server_state").asText());
+                assertEquals(id, AdminHttp.command(port, "conf").get("server_id").asInt());
+            }
+            // Two members stopped: the last one has no quorum and serves nothing, as Apache's would not.
+            int survivor = leader == 1 ? 2 : 1;
+            for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+                if (id != survivor) ensemble.stop(id);
+            }
+            int port = ensemble.node(survivor).adminPort();
+            long deadline = System.currentTimeMillis() + 30_000;
+            JsonNode ruok;
+            do {
+                ruok = AdminHttp.command(port, "ruok");
+            } while (ruok.get("error").isNull() && System.currentTimeMillis() < deadline);
+            assertEquals("This ZooKeeper instance is not currently serving requests", ruok.get("error").asText());
+            assertEquals("looking", AdminHttp.command(port, "mntr").get("server_state").asText(),
+                    "monitor needs no serving server");
+        }
+    }
+}
