@@ -139,6 +139,53 @@ class MixedClusterTest {
         }
     }
 
+    @Test
+    void shouldFollowAnApacheControllerAsATandemBroker() throws Exception {
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+             ApacheBroker apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(),
+                     Map.of("broker.id", "2"))) {
+            String apacheOnly = "127.0.0.1:" + apache.port();
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, apacheOnly))) {
+                long deadline = System.currentTimeMillis() + 120_000;
+                while (admin.describeCluster().controller().get(30, TimeUnit.SECONDS) == null
+                        || admin.describeCluster().controller().get(30, TimeUnit.SECONDS).id() != 2) {
+                    assertTrue(System.currentTimeMillis() < deadline, "Apache Kafka never became controller:\n"
+                            + apache.logTail());
+                    Thread.sleep(200);
+                }
+            }
+            // Apache's broker is the controller; the Tandem broker joins and leads a partition Apache follows.
+            try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
+                    .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", "1")
+                    .set("zookeeper.connect", zookeeper.zookeeperConnect()));
+                 Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                         apacheOnly + "," + tandem.bootstrapServers()))) {
+                long deadline = System.currentTimeMillis() + 120_000;
+                while (admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size() < 2) {
+                    assertTrue(System.currentTimeMillis() < deadline, "the Tandem broker never joined");
+                    Thread.sleep(200);
+                }
+                admin.createTopics(List.of(new NewTopic("followed", Map.of(0, List.of(1, 2)))))
+                        .all().get(60, TimeUnit.SECONDS);
+                awaitLeader(apacheOnly, "followed", 0, 1);
+                Properties producerProps = new Properties();
+                producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, apacheOnly + "," + tandem.bootstrapServers());
+                producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+                try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps,
+                        new StringSerializer(), new StringSerializer())) {
+                    for (int i = 0; i < 40; i++) {
+                        producer.send(new ProducerRecord<>("followed", 0, null, "v" + i)).get(60, TimeUnit.SECONDS);
+                    }
+                }
+                assertEquals(40, consumeOne(tandem.bootstrapServers(), "followed").size(), apache.logTail());
+            }
+            // The Tandem leader is gone: the Apache controller makes its own follower the leader, with every record.
+            awaitLeader(apacheOnly, "followed", 0, 2);
+            assertEquals(40, consumeOne(apacheOnly, "followed").size(), apache.logTail());
+        }
+    }
+
     private static void awaitLeader(String bootstrap, String topic, int partition, int leader) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             long deadline = System.currentTimeMillis() + 90_000;

@@ -493,6 +493,12 @@ public final class KafkaController implements AutoCloseable {
             response.errorCode = NOT_CONTROLLER;
             return response;
         }
+        // Kafka's check: an ISR change from a broker that registered again since (another epoch) is refused.
+        if (request.brokerEpoch != -1
+                && request.brokerEpoch != store.czxid(KafkaZkLayout.brokerPath(request.brokerId))) {
+            response.errorCode = STALE_BROKER_EPOCH;
+            return response;
+        }
         List<TopicPartition> changed = new ArrayList<>();
         for (AlterPartitionRequest.TopicData topic : request.topics) {
             AlterPartitionResponse.TopicData topicResult = new AlterPartitionResponse.TopicData();

@@ -36,6 +36,7 @@ public final class ClusterMetadata implements AutoCloseable {
     private final BrokerRegistration self;
     private final ConcurrentHashMap<String, TopicInfo> topics = new ConcurrentHashMap<>();
     private volatile String clusterId;
+    private volatile long brokerEpoch = -1;
     private volatile int controllerId = -1;
     private volatile List<BrokerRegistration> liveBrokers = List.of();
     private volatile Runnable reregistered = () -> { };
@@ -91,7 +92,16 @@ public final class ClusterMetadata implements AutoCloseable {
                 throw new IllegalStateException("broker id " + self.brokerId() + " is already registered");
             }
         }
+        brokerEpoch = store.czxid(brokerPath);
         refreshLiveBrokers();
+    }
+
+    /**
+     * This broker's epoch, as Kafka's: the zxid that created its registration, new with every registration. The
+     * controller (Apache's checks it) refuses a broker's AlterPartition or ControlledShutdown under another epoch.
+     */
+    public long brokerEpoch() {
+        return brokerEpoch;
     }
 
     /** {@code listener} runs after this broker registered again with a new ZooKeeper session. */

@@ -309,6 +309,17 @@ public final class ZkZnodeStore implements ZnodeStore {
     }
 
     @Override
+    public long czxid(String path) throws Exception {
+        try {
+            io.tandem.zk.wire.data.Stat stat = await(client.exists(path, false));
+            return stat == null ? -1 : stat.czxid();
+        } catch (Exception e) {
+            if (is(e, KeeperCode.NO_NODE)) return -1;
+            throw e;
+        }
+    }
+
+    @Override
     public Versioned getVersioned(String path) throws Exception {
         try {
             ZkClient.NodeData node = await(client.getData(path, false));

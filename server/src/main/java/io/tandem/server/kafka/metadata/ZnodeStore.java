@@ -66,6 +66,14 @@ public interface ZnodeStore extends AutoCloseable {
         }
     }
 
+    /**
+     * The zxid that created the node (-1 when missing, or for a store without zxids): Kafka's broker epoch is its
+     * registration's czxid.
+     */
+    default long czxid(String path) throws Exception {
+        return -1;
+    }
+
     /** The node's data and version, or {@code null} when it does not exist. */
     default Versioned getVersioned(String path) throws Exception {
         byte[] data = getData(path);

@@ -100,7 +100,7 @@ public final class ControllerLink implements AutoCloseable {
                 } else {
                     ControlledShutdownRequest request = new ControlledShutdownRequest();
                     request.brokerId = localBrokerId;
-                    request.brokerEpoch = -1;
+                    request.brokerEpoch = metadata.brokerEpoch();
                     response = (ControlledShutdownResponse) sendToController(ApiKey.CONTROLLED_SHUTDOWN, (short) 3, request);
                 }
                 if (response.errorCode == NONE) {

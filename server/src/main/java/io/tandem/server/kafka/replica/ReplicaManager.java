@@ -265,7 +265,7 @@ public final class ReplicaManager implements AutoCloseable {
         int zkVersion = tracker.zkVersion();
         AlterPartitionRequest request = new AlterPartitionRequest();
         request.brokerId = localBrokerId;
-        request.brokerEpoch = -1;
+        request.brokerEpoch = metadata.brokerEpoch();
         AlterPartitionRequest.TopicData topic = new AlterPartitionRequest.TopicData();
         topic.topicName = p.topicPartition().topic();
         AlterPartitionRequest.PartitionData data = new AlterPartitionRequest.PartitionData();
