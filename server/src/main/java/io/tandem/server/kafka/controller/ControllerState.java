@@ -86,11 +86,22 @@ final class ControllerState {
         }
     }
 
-    void writeAssignment(TopicPartition tp, List<Integer> replicas) throws Exception {
+    /**
+     * Writes the partition's replicas, and the replicas a move in progress adds and removes (empty lists: none), as
+     * Kafka keeps them in {@code adding_replicas} / {@code removing_replicas}, so the next controller resumes it.
+     */
+    void writeAssignment(TopicPartition tp, List<Integer> replicas, List<Integer> adding, List<Integer> removing)
+            throws Exception {
         TopicAssignment assignment = topics.get(tp.topic());
         java.util.SortedMap<Integer, List<Integer>> all = new TreeMap<>(assignment.replicas());
         all.put(tp.partition(), List.copyOf(replicas));
-        TopicAssignment updated = new TopicAssignment(assignment.topicId(), all);
+        java.util.SortedMap<Integer, List<Integer>> adds = new TreeMap<>(assignment.adding());
+        java.util.SortedMap<Integer, List<Integer>> removes = new TreeMap<>(assignment.removing());
+        adds.remove(tp.partition());
+        removes.remove(tp.partition());
+        if (!adding.isEmpty()) adds.put(tp.partition(), adding);
+        if (!removing.isEmpty()) removes.put(tp.partition(), removing);
+        TopicAssignment updated = new TopicAssignment(assignment.topicId(), all, adds, removes);
         store.setData(KafkaZkLayout.topicPath(tp.topic()), KafkaZkLayout.encodeTopicAssignment(updated));
         topics.put(tp.topic(), updated);
     }

@@ -36,7 +36,7 @@ final class Elections {
         this.requests = requests;
     }
 
-    /** Partitions of {@code topic} without a state yet: leader the first cluster.live replica, ISR the cluster.live replicas. */
+    /** Partitions of {@code topic} without a state yet: leader the first live replica, ISR the live replicas. */
     List<TopicPartition> initializeNewPartitions(String topic) throws Exception {
         List<TopicPartition> created = new ArrayList<>();
         for (Map.Entry<Integer, List<Integer>> e : cluster.topics.get(topic).replicas().entrySet()) {
@@ -50,7 +50,7 @@ final class Elections {
         return created;
     }
 
-    /** Partitions whose leader is gone: the first cluster.live ISR member in assignment order leads, with a new cluster.epoch. */
+    /** Partitions whose leader is gone: the first live ISR member in assignment order leads, with a new epoch. */
     List<TopicPartition> electLeadersForOfflinePartitions() throws Exception {
         List<TopicPartition> changed = new ArrayList<>();
         for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(cluster.states.entrySet())) {
@@ -76,7 +76,7 @@ final class Elections {
         return changed;
     }
 
-    /** Departed followers leave the ISR of partitions that still have a leader, with a new leader cluster.epoch. */
+    /** Departed followers leave the ISR of partitions that still have a leader, with a new leader epoch. */
     List<TopicPartition> removeFromIsr(Set<Integer> departed) throws Exception {
         List<TopicPartition> changed = new ArrayList<>();
         if (departed.isEmpty()) return changed;
@@ -190,7 +190,7 @@ final class Elections {
     }
 
     /**
-     * Kafka's checkAndTriggerAutoLeaderRebalance: per cluster.live broker, the share of the partitions it is preferred for
+     * Kafka's checkAndTriggerAutoLeaderRebalance: per live broker, the share of the partitions it is preferred for
      * (first replica) that it does not lead; above leader.imbalance.per.broker.percentage, those whose preferred
      * replica is in the ISR get it back as leader.
      */

@@ -32,9 +32,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * The Kafka controller as in Kafka 3.9's ZooKeeper mode. Every broker runs for it by creating the ephemeral
  * {@code /controller}; the winner bumps {@code /controller_epoch} and from then on writes every partition state in a
- * multi that checks that cluster.epoch node's version, so a deposed controller can write nothing. It watches
- * {@code /brokers/ids} and {@code /brokers/cluster.topics}: new cluster.topics and partitions get their first leader and ISR (the
- * first cluster.live replica; every cluster.live replica, all empty), a departed broker's partitions a new leader from the ISR
+ * multi that checks that epoch node's version, so a deposed controller can write nothing. It watches
+ * {@code /brokers/ids} and {@code /brokers/topics}: new topics and partitions get their first leader and ISR (the
+ * first live replica; every live replica, all empty), a departed broker's partitions a new leader from the ISR
  * (never an out-of-sync replica: {@code unclean.leader.election.enable=false}), and each decision goes to the brokers
  * as LeaderAndIsr (the replicas) and UpdateMetadata (everyone). Leaders' ISR changes arrive as AlterPartition.
  * All of it runs on one event thread; sends go through {@link ControllerChannels} and never block it.
@@ -230,7 +230,7 @@ public final class KafkaController implements AutoCloseable {
 
     /**
      * ElectLeaders: for each partition (null: every partition, with partitions that need no election left out, as
-     * Kafka's controller does) the preferred replica, or for UNCLEAN a cluster.live replica of a leaderless partition, out of
+     * Kafka's controller does) the preferred replica, or for UNCLEAN a live replica of a leaderless partition, out of
      * the ISR if it must. Unknown partitions are UNKNOWN_TOPIC_OR_PARTITION.
      */
     public Map<TopicPartition, ElectionResult> electLeaders(ElectionType type, Set<TopicPartition> partitions)
@@ -332,7 +332,7 @@ public final class KafkaController implements AutoCloseable {
                     : store.writeFenced(KafkaZkLayout.CONTROLLER_EPOCH, current.version(), write)
                     .get(KafkaZkLayout.CONTROLLER_EPOCH);
         } catch (ZnodeStore.FencedWriteException e) {
-            // Another controller bumped the cluster.epoch between our read and write: it is the controller, not us.
+            // Another controller bumped the epoch between our read and write: it is the controller, not us.
             LOG.log(System.Logger.Level.WARNING, "Broker {0} lost the controller cluster.epoch race; resigning", localBrokerId);
             store.deleteRecursive(KafkaZkLayout.CONTROLLER);
             return;
@@ -351,6 +351,7 @@ public final class KafkaController implements AutoCloseable {
             for (int r : state.isr()) if (!cluster.live.containsKey(r)) absent.add(r);
         }
         changed.addAll(elections.removeFromIsr(absent));
+        moves.resume();
         // A new controller tells every broker everything, as Kafka's does on failover.
         for (int broker : cluster.live.keySet()) requests.leaderAndIsr(broker, cluster.partitionsOn(broker, cluster.states.keySet()), true);
         requests.updateMetadata(cluster.live.keySet(), cluster.states.keySet());
@@ -360,7 +361,6 @@ public final class KafkaController implements AutoCloseable {
     }
 
     private void loadClusterState() throws Exception {
-        moves.clear();
         List<BrokerRegistration> now = metadata.refreshLiveBrokers();
         cluster.live.clear();
         for (BrokerRegistration b : now) cluster.live.put(b.brokerId(), b);

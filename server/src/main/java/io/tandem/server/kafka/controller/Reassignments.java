@@ -45,9 +45,27 @@ final class Reassignments {
         return result;
     }
 
-    /** A new controller starts without moves (they are not kept in ZooKeeper yet). */
-    void clear() {
+    /**
+     * A new controller picks up the moves an earlier one left in ZooKeeper (the replicas a partition is adding and
+     * removing) and carries them on: target = replicas - removing, original = replicas - adding.
+     */
+    void resume() throws Exception {
         moves.clear();
+        for (Map.Entry<String, TopicAssignment> t : cluster.topics.entrySet()) {
+            TopicAssignment a = t.getValue();
+            Set<Integer> partitions = new java.util.TreeSet<>(a.adding().keySet());
+            partitions.addAll(a.removing().keySet());
+            for (int p : partitions) {
+                List<Integer> all = a.replicas().get(p);
+                if (all == null) continue;
+                List<Integer> adding = a.adding().getOrDefault(p, List.of());
+                List<Integer> removing = a.removing().getOrDefault(p, List.of());
+                TopicPartition tp = new TopicPartition(t.getKey(), p);
+                moves.put(tp, new KafkaController.Reassignment(all.stream().filter(r -> !removing.contains(r)).toList(),
+                        all.stream().filter(r -> !adding.contains(r)).toList()));
+            }
+        }
+        for (TopicPartition tp : new ArrayList<>(moves.keySet())) startOrFinish(tp);
     }
 
     Map<TopicPartition, KafkaController.ElectionResult> reassign(Map<TopicPartition, List<Integer>> targets) throws Exception {
@@ -105,8 +123,8 @@ final class Reassignments {
         List<Integer> current = assignment.replicas().get(tp.partition());
         if (!state.isr().containsAll(r.target())) {
             if (!current.equals(r.replicas())) {
-                cluster.writeAssignment(tp, r.replicas());
-                // A new leader cluster.epoch, so the leader tracks the added followers (Kafka bumps it for RS changes too).
+                cluster.writeAssignment(tp, r.replicas(), r.adding(), r.removing());
+                // A new leader epoch, so the leader tracks the added followers (Kafka bumps it for RS changes too).
                 cluster.writeState(tp, new PartitionState(state.leader(), state.leaderEpoch() + 1, cluster.epoch, state.isr(),
                         state.zkVersion()));
                 for (int broker : r.replicas()) requests.leaderAndIsr(broker, List.of(tp), false);
@@ -117,7 +135,7 @@ final class Reassignments {
         List<Integer> isr = state.isr().stream().filter(r.target()::contains).toList();
         int leader = r.target().contains(state.leader()) && cluster.live.containsKey(state.leader()) ? state.leader()
                 : r.target().stream().filter(b -> isr.contains(b) && cluster.live.containsKey(b)).findFirst().orElse(state.leader());
-        cluster.writeAssignment(tp, r.target());
+        cluster.writeAssignment(tp, r.target(), List.of(), List.of());
         cluster.writeState(tp, new PartitionState(leader, state.leaderEpoch() + 1, cluster.epoch, isr, state.zkVersion()));
         moves.remove(tp);
         for (int broker : r.target()) requests.leaderAndIsr(broker, List.of(tp), false);

@@ -127,23 +127,35 @@ public final class KafkaZkLayout {
             for (int r : e.getValue()) replicas.add(r);
         }
         root.put("topic_id", TopicId.toText(assignment.topicId()));
-        root.putObject("adding_replicas");
-        root.putObject("removing_replicas");
+        writePartitionLists(root.putObject("adding_replicas"), assignment.adding());
+        writePartitionLists(root.putObject("removing_replicas"), assignment.removing());
         return bytes(root);
     }
 
     /** Reads versions 1-3; a topic written without an id (version 1) gets {@code null} and must be given one. */
     public static TopicAssignment decodeTopicAssignment(byte[] data) {
         JsonNode root = parse(data);
-        SortedMap<Integer, List<Integer>> replicas = new TreeMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.path("partitions").fields(); it.hasNext(); ) {
+        String id = textOrNull(root, "topic_id");
+        return new TopicAssignment(id == null ? null : TopicId.fromText(id), readPartitionLists(root.path("partitions")),
+                readPartitionLists(root.path("adding_replicas")), readPartitionLists(root.path("removing_replicas")));
+    }
+
+    private static SortedMap<Integer, List<Integer>> readPartitionLists(JsonNode node) {
+        SortedMap<Integer, List<Integer>> lists = new TreeMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             List<Integer> list = new ArrayList<>();
             for (JsonNode r : e.getValue()) list.add(r.asInt());
-            replicas.put(Integer.parseInt(e.getKey()), list);
+            lists.put(Integer.parseInt(e.getKey()), list);
         }
-        String id = textOrNull(root, "topic_id");
-        return new TopicAssignment(id == null ? null : TopicId.fromText(id), replicas);
+        return lists;
+    }
+
+    private static void writePartitionLists(ObjectNode node, SortedMap<Integer, List<Integer>> lists) {
+        for (Map.Entry<Integer, List<Integer>> e : lists.entrySet()) {
+            ArrayNode list = node.putArray(Integer.toString(e.getKey()));
+            for (int r : e.getValue()) list.add(r);
+        }
     }
 
     /** {@code {"version":1,"partitions":[{"topic":"t","partition":0}]}}, as Kafka's admin znodes list partitions. */

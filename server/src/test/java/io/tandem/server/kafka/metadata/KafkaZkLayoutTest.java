@@ -29,6 +29,18 @@ class KafkaZkLayoutTest {
     }
 
     @Test
+    void shouldKeepAReassignmentsAddingAndRemovingReplicasAsKafkaWritesThem() {
+        // As Kafka's controller writes a move of partition 0 from [1,2] to [2,3] in progress.
+        String kafka = "{\"version\":3,\"partitions\":{\"0\":[2,3,1]},\"topic_id\":\"AAAAAAAAAAAAAAAAAAAAAQ\","
+                + "\"adding_replicas\":{\"0\":[3]},\"removing_replicas\":{\"0\":[1]}}";
+        TopicAssignment read = KafkaZkLayout.decodeTopicAssignment(kafka.getBytes(StandardCharsets.UTF_8));
+        assertEquals(List.of(2, 3, 1), read.replicas().get(0));
+        assertEquals(List.of(3), read.adding().get(0));
+        assertEquals(List.of(1), read.removing().get(0));
+        assertEquals(read, KafkaZkLayout.decodeTopicAssignment(KafkaZkLayout.encodeTopicAssignment(read)));
+    }
+
+    @Test
     void shouldRoundTripPartitionStateBrokerControllerConfigAndClusterId() {
         PartitionState state = new PartitionState(1, 4, 2, List.of(1, 3));
         assertEquals(state, KafkaZkLayout.decodePartitionState(KafkaZkLayout.encodePartitionState(state)));
