@@ -62,58 +62,9 @@ class BrokerProtocolTest {
         tandem.close();
     }
 
-    /** A blocking client connection speaking frames. */
-    private final class Connection implements AutoCloseable {
-        final Socket socket;
-        final DataInputStream in;
-        final OutputStream out;
-        int correlationId;
-
-        Connection() throws IOException {
-            socket = new Socket("127.0.0.1", tandem.kafkaPort());
-            socket.setSoTimeout(10_000);
-            in = new DataInputStream(socket.getInputStream());
-            out = socket.getOutputStream();
-        }
-
-        int send(ApiKey key, short version, ApiMessage body) throws IOException {
-            ByteBuf frame = KafkaFrames.encodeRequest(ByteBufAllocator.DEFAULT, ++correlationId, "test", key, version, body);
-            writeAndRelease(frame);
-            return correlationId;
-        }
-
-        void writeAndRelease(ByteBuf frame) throws IOException {
-            try {
-                byte[] bytes = new byte[frame.readableBytes()];
-                frame.readBytes(bytes);
-                out.write(bytes);
-                out.flush();
-            } finally {
-                frame.release();
-            }
-        }
-
-        /** Reads one response frame: checks the correlation id in a header of the given version, decodes the body. */
-        <R> R receive(int expectedCorrelationId, short headerVersion, short version,
-                      BiFunction<ByteBuf, Short, R> reader) throws IOException {
-            int length = in.readInt();
-            byte[] bytes = new byte[length];
-            in.readFully(bytes);
-            ByteBuf buf = Unpooled.wrappedBuffer(bytes);
-            ResponseHeader header = ResponseHeader.read(buf, headerVersion);
-            assertEquals(expectedCorrelationId, header.correlationId);
-            return reader.apply(buf, version);
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-        }
-    }
-
     @Test
     void shouldAnswerOnlyTheNamedBrokerConfigKeysWhenConfigurationKeysIsGiven() throws IOException {
-        try (Connection c = new Connection()) {
+        try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
             DescribeConfigsRequest request = new DescribeConfigsRequest().setResources(List.of(
                     new DescribeConfigsRequest.DescribeConfigsResource().setResourceType((byte) 4).setResourceName("0")
                             .setConfigurationKeys(List.of("num.partitions", "log.retention.hours"))));
@@ -129,7 +80,7 @@ class BrokerProtocolTest {
 
     @Test
     void shouldAnswerApiVersionsWithAV0HeaderAndTheRegisteredRanges() throws IOException {
-        try (Connection c = new Connection()) {
+        try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
             int id = c.send(ApiKey.API_VERSIONS, (short) 3, new ApiVersionsRequest().setClientSoftwareName("t")
                     .setClientSoftwareVersion("1"));
             ApiVersionsResponse response = c.receive(id, (short) 0, (short) 3, ApiVersionsResponse::read);
@@ -145,7 +96,7 @@ class BrokerProtocolTest {
 
     @Test
     void shouldAnswerAnUnknownHigherApiVersionsWithUnsupportedVersionAndOurRanges() throws IOException {
-        try (Connection c = new Connection()) {
+        try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
             // A request header v2 for ApiVersions v99 with an empty (flexible) body: what a future client sends.
             ByteBuf frame = Unpooled.buffer();
             RequestHeader header = new RequestHeader().setRequestApiKey(ApiKey.API_VERSIONS.id())
@@ -169,7 +120,7 @@ class BrokerProtocolTest {
         return records;
     }
 
-    private void createTopic(Connection c, String name) throws IOException {
+    private void createTopic(RawKafkaConnection c, String name) throws IOException {
         CreateTopicsRequest request = new CreateTopicsRequest();
         CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();
         topic.name = name;
@@ -181,7 +132,7 @@ class BrokerProtocolTest {
         assertEquals(Errors.NONE.code(), response.topics.get(0).errorCode);
     }
 
-    private ProduceResponse produce(Connection c, String topic, ByteBuf records, short acks) throws IOException {
+    private ProduceResponse produce(RawKafkaConnection c, String topic, ByteBuf records, short acks) throws IOException {
         ProduceRequest request = new ProduceRequest();
         request.acks = acks;
         request.timeoutMs = 5000;
@@ -196,7 +147,7 @@ class BrokerProtocolTest {
         return acks == 0 ? null : c.receive(id, (short) 1, (short) 9, ProduceResponse::read);
     }
 
-    private long latestOffset(Connection c, String topic) throws IOException {
+    private long latestOffset(RawKafkaConnection c, String topic) throws IOException {
         ListOffsetsRequest request = new ListOffsetsRequest();
         request.replicaId = -1;
         ListOffsetsRequest.ListOffsetsTopic t = new ListOffsetsRequest.ListOffsetsTopic();
@@ -211,7 +162,7 @@ class BrokerProtocolTest {
         return response.topics.get(0).partitions.get(0).offset;
     }
 
-    private static int fetchRequest(Connection c, short version, List<String> topics) throws IOException {
+    private static int fetchRequest(RawKafkaConnection c, short version, List<String> topics) throws IOException {
         FetchRequest request = new FetchRequest();
         request.maxWaitMs = 0;
         request.minBytes = 1;
@@ -245,7 +196,7 @@ class BrokerProtocolTest {
 
     @Test
     void shouldSendFetchedRecordsFromTheSegmentFilesWithExactFramingForEachTopic() throws IOException {
-        try (Connection c = new Connection()) {
+        try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
             createTopic(c, "zero-a");
             createTopic(c, "zero-b");
             produce(c, "zero-a", batch("a0"), (short) 1);
@@ -267,7 +218,7 @@ class BrokerProtocolTest {
 
     @Test
     void shouldStillDownConvertForAVersion3Fetch() throws IOException {
-        try (Connection c = new Connection()) {
+        try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
             createTopic(c, "old");
             produce(c, "old", batch("legacy"), (short) 1);
             int id = fetchRequest(c, (short) 3, List.of("old"));
@@ -282,7 +233,7 @@ class BrokerProtocolTest {
 
     @Test
     void shouldRejectABatchWithABadCrcAsCorruptMessageAndAppendNothing() throws IOException {
-        try (Connection c = new Connection()) {
+        try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
             createTopic(c, "crc");
             ByteBuf good = batch("fine");
             assertEquals(Errors.NONE.code(), produce(c, "crc", good, (short) 1).responses.get(0).partitionResponses.get(0).errorCode);
@@ -296,7 +247,7 @@ class BrokerProtocolTest {
 
     @Test
     void shouldNotAnswerAcksZeroButKeepAnsweringLaterRequestsInOrder() throws IOException {
-        try (Connection c = new Connection()) {
+        try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
             createTopic(c, "fire");
             produce(c, "fire", batch("a"), (short) 0);
             produce(c, "fire", batch("b"), (short) 0);
@@ -306,10 +257,10 @@ class BrokerProtocolTest {
 
     @Test
     void shouldCloseOnlyTheConnectionThatSentAnOversizedFrame() throws IOException {
-        try (Connection bad = new Connection(); Connection good = new Connection()) {
+        try (RawKafkaConnection bad = new RawKafkaConnection(tandem.kafkaPort()); RawKafkaConnection good = new RawKafkaConnection(tandem.kafkaPort())) {
             ByteBuf frame = Unpooled.buffer().writeInt(Integer.MAX_VALUE).writeInt(0);
             bad.writeAndRelease(frame);
-            assertThrows(EOFException.class, () -> bad.in.readInt());
+            assertThrows(EOFException.class, () -> bad.readInt());
             int id = good.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest());
             assertEquals(Errors.NONE.code(), good.receive(id, (short) 0, (short) 0, ApiVersionsResponse::read).errorCode);
         }

@@ -66,12 +66,12 @@ class ProduceValidationTest {
     @TempDir
     Path dir;
     private Tandem tandem;
-    private KafkaTestConnection connection;
+    private RawKafkaConnection connection;
 
     @BeforeEach
     void start() throws IOException {
         tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA)));
-        connection = new KafkaTestConnection(tandem.kafkaPort());
+        connection = new RawKafkaConnection(tandem.kafkaPort());
     }
 
     @AfterEach

@@ -68,6 +68,29 @@ public final class RawKafkaConnection implements AutoCloseable {
         return reader.apply(buf, version);
     }
 
+    /** Writes hand-made bytes (a frame no client would send) and releases the buffer. */
+    public void writeAndRelease(ByteBuf frame) throws IOException {
+        try {
+            byte[] bytes = new byte[frame.readableBytes()];
+            frame.readBytes(bytes);
+            out.write(bytes);
+            out.flush();
+        } finally {
+            frame.release();
+        }
+    }
+
+    /** The next four bytes of the stream, for tests that expect the broker to close the connection instead. */
+    public int readInt() throws IOException {
+        return in.readInt();
+    }
+
+    /** Sends a request and reads its response. */
+    public <R> R roundTrip(ApiKey key, short version, short responseHeaderVersion, ApiMessage body,
+                           BiFunction<ByteBuf, Short, R> reader) throws IOException {
+        return receive(send(key, version, body), responseHeaderVersion, version, reader);
+    }
+
     /** ApiVersions v0 round trip: the cheapest "is this connection served" probe. */
     public ApiVersionsResponse apiVersions() throws IOException {
         int id = send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest());

@@ -305,7 +305,7 @@ class ReplicationTest {
             Tandem broker = brokers.get(replica.id() - 1);
             boolean leader = replica.id() == p.leader().id();
             short expected = leader ? Errors.NONE.code() : Errors.NOT_LEADER_OR_FOLLOWER.code();
-            try (KafkaTestConnection c = new KafkaTestConnection(broker.kafkaPort())) {
+            try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
                 ProduceResponse produced = c.roundTrip(ApiKey.PRODUCE, (short) 9, (short) 1,
                         produceRequest("leaders", (short) -1), ProduceResponse::read);
                 assertEquals(expected, produced.responses.get(0).partitionResponses.get(0).errorCode,
@@ -364,7 +364,7 @@ class ReplicationTest {
                     .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
             awaitIsrSize("shrinking", 0, 2);
             proxy.cut();
-            try (KafkaTestConnection c = new KafkaTestConnection(port)) {
+            try (RawKafkaConnection c = new RawKafkaConnection(port)) {
                 ProduceRequest request = produceRequest("shrinking", (short) -1);
                 request.timeoutMs = 20_000;
                 ProduceResponse produced = c.roundTrip(ApiKey.PRODUCE, (short) 9, (short) 1, request, ProduceResponse::read);
@@ -424,7 +424,7 @@ class ReplicationTest {
         MetadataRequest.MetadataRequestTopic wanted = new MetadataRequest.MetadataRequestTopic();
         wanted.name = topic;
         request.topics = new ArrayList<>(List.of(wanted));
-        try (KafkaTestConnection c = new KafkaTestConnection(broker.kafkaPort())) {
+        try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
             MetadataResponse response = c.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request, MetadataResponse::read);
             return response.topics.get(0).partitions.stream().filter(p -> p.partitionIndex == partition)
                     .findFirst().orElseThrow().isrNodes;
