@@ -33,6 +33,8 @@ import io.tandem.server.kafka.network.ApiRegistry;
 import io.tandem.server.kafka.network.KafkaServer;
 import io.tandem.server.kafka.producer.ProducerIdManager;
 import io.tandem.server.kafka.purgatory.DelayedOperationPurgatory;
+import io.tandem.server.kafka.txn.TransactionConfig;
+import io.tandem.server.kafka.txn.TransactionService;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -87,6 +89,8 @@ public final class KafkaBroker implements AutoCloseable {
     private DynamicBrokerConfig dynamicConfig;
     private GroupCoordinator groups;
     private ProducerIdManager producerIds;
+    private final TransactionConfig transactionConfig;
+    private TransactionService transactions;
     private KafkaServer server;
     private volatile boolean offsetsTopicReady;
 
@@ -116,6 +120,7 @@ public final class KafkaBroker implements AutoCloseable {
         this.producePurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
         this.replicaLagTimeMaxMs = tandemConfig.getLong("replica.lag.time.max.ms", REPLICA_LAG_TIME_MAX_MS);
         this.replicaFetchMaxBytes = tandemConfig.getInt("replica.fetch.max.bytes", REPLICA_FETCH_MAX_BYTES);
+        this.transactionConfig = TransactionConfig.from(tandemConfig);
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
                 "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
@@ -187,6 +192,8 @@ public final class KafkaBroker implements AutoCloseable {
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes()), new OffsetsTopicStore(config.offsetsTopicPartitions(),
                 index -> offsetsPartition(index)));
+        // Before any LeaderAndIsr: leading a __transaction_state partition loads its transactions.
+        transactions = TransactionService.start(this, transactionConfig);
         // Open every local partition now: recovery happens at start-up, not on the first request.
         for (TopicInfo topic : metadata.topics()) {
             for (int p : topic.replicas().keySet()) localPartition(topic, p);
@@ -235,6 +242,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** Leading an offsets partition makes this broker its groups' coordinator: their offsets are loaded. */
     private void becameLeader(Partition partition) {
+        transactions.becameLeader(partition);
         if (!partition.topicPartition().topic().equals(TopicNames.CONSUMER_OFFSETS)) return;
         try {
             OffsetsTopicStore.load(partition, groups);
@@ -501,6 +509,11 @@ public final class KafkaBroker implements AutoCloseable {
         return producerIds;
     }
 
+    /** The transaction coordinator and marker writer of this broker. */
+    public TransactionService transactions() {
+        return transactions;
+    }
+
     public LogManager logs() {
         return logs;
     }
@@ -531,6 +544,7 @@ public final class KafkaBroker implements AutoCloseable {
         if (server != null) server.close();
         if (controller != null) controller.close();
         if (replicas != null) replicas.close();
+        if (transactions != null) transactions.close();
         synchronized (this) {
             if (controllerChannel != null) controllerChannel.close();
         }

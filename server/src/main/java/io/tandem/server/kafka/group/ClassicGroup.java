@@ -25,6 +25,11 @@ final class ClassicGroup {
     /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined, with their expiry time. */
     final Map<String, Long> pendingMembers = new HashMap<>();
     final Map<TopicPartition, CommittedOffset> offsets = new HashMap<>();
+    /**
+     * Offsets committed inside a producer's open transaction (TxnOffsetCommit), by producer id: invisible until the
+     * transaction's COMMIT marker reaches the group's offsets partition, dropped by its ABORT marker.
+     */
+    final Map<Long, Map<TopicPartition, CommittedOffset>> pendingTxnOffsets = new HashMap<>();
     /** When PreparingRebalance ends at the latest. */
     long joinDeadlineMs;
     /** While the initial-rebalance delay runs, the join only completes on its timer, not when everyone is in. */

@@ -38,6 +38,15 @@ public final class Handlers {
         registry.register(ApiKey.INCREMENTAL_ALTER_CONFIGS, 0, 1, new IncrementalAlterConfigsHandler(broker));
         registry.register(ApiKey.OFFSET_DELETE, 0, 0, new OffsetDeleteHandler(broker));
         registry.register(ApiKey.DESCRIBE_CLUSTER, 0, 1, new DescribeClusterHandler(broker));
+        // Transactions (KIP-98) with transaction version 1: EndTxn v5 and TxnOffsetCommit v5 belong to version 2.
+        registry.register(ApiKey.ADD_PARTITIONS_TO_TXN, 0, 5, new AddPartitionsToTxnHandler(broker));
+        registry.register(ApiKey.ADD_OFFSETS_TO_TXN, 0, 4, new AddOffsetsToTxnHandler(broker));
+        registry.register(ApiKey.END_TXN, 0, 4, new EndTxnHandler(broker));
+        registry.register(ApiKey.WRITE_TXN_MARKERS, 0, 1, new WriteTxnMarkersHandler(broker));
+        registry.register(ApiKey.TXN_OFFSET_COMMIT, 0, 4, new TxnOffsetCommitHandler(broker));
+        registry.register(ApiKey.DESCRIBE_PRODUCERS, 0, 0, new DescribeProducersHandler(broker));
+        registry.register(ApiKey.DESCRIBE_TRANSACTIONS, 0, 0, new DescribeTransactionsHandler(broker));
+        registry.register(ApiKey.LIST_TRANSACTIONS, 0, 2, new ListTransactionsHandler(broker));
         // Between brokers, as Kafka 3.9 in ZooKeeper mode (LeaderAndIsr v7 and UpdateMetadata v8 are KRaft migration's).
         registry.register(ApiKey.LEADER_AND_ISR, 0, 6, new LeaderAndIsrHandler(broker));
         registry.register(ApiKey.STOP_REPLICA, 0, 3, new StopReplicaHandler(broker));
