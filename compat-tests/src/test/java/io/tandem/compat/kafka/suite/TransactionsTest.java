@@ -271,6 +271,46 @@ class TransactionsTest {
     }
 
     @Test
+    void openTransactionsSurviveABrokerRestart(KafkaTarget target) throws Exception {
+        String topic = unique("txn-restart");
+        TopicPartition tp = new TopicPartition(topic, 0);
+        String finishedId = unique("txn-id");
+        String abandonedId = unique("txn-id");
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 1);
+        }
+        try (KafkaProducer<String, String> finisher = transactionalProducer(target, finishedId, Map.of());
+             KafkaProducer<String, String> abandoner = transactionalProducer(target, abandonedId, Map.of())) {
+            finisher.initTransactions();
+            abandoner.initTransactions();
+            finisher.beginTransaction();
+            abandoner.beginTransaction();
+            finisher.send(new ProducerRecord<>(topic, 0, null, "before-restart")).get();
+            abandoner.send(new ProducerRecord<>(topic, 0, null, "abandoned")).get();
+
+            target.restart();
+
+            // The coordinator reloads the open transaction and the partition its open state: the same producer
+            // carries on and commits across the restart.
+            finisher.send(new ProducerRecord<>(topic, 0, null, "after-restart")).get();
+            finisher.commitTransaction();
+            try (Admin admin = admin(target)) {
+                assertEquals(1L, get(admin.listOffsets(Map.of(tp, OffsetSpec.latest()),
+                        new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()).get(tp).offset(),
+                        "the abandoned transaction, open since offset 1, still holds the LSO back");
+            }
+        }
+        // A new producer of the abandoned id aborts what its predecessor left open.
+        try (KafkaProducer<String, String> successor = transactionalProducer(target, abandonedId, Map.of())) {
+            successor.initTransactions();
+        }
+        assertEquals(List.of("before-restart", "after-restart"),
+                readAll(target, List.of(tp), IsolationLevel.READ_COMMITTED));
+        assertEquals(List.of("before-restart", "abandoned", "after-restart"),
+                readAll(target, List.of(tp), IsolationLevel.READ_UNCOMMITTED));
+    }
+
+    @Test
     void theAdminClientDescribesListsAndSeesProducers(KafkaTarget target) throws Exception {
         String topic = unique("txn-admin");
         TopicPartition tp = new TopicPartition(topic, 0);
