@@ -304,4 +304,48 @@ class GroupCoordinatorTest {
         assertEquals("Stable", coordinator.describeGroup("g").state().toString());
         assertEquals("range", coordinator.describeGroup("g").protocol());
     }
+
+    @Test
+    void transactionalOffsetsShouldStayInvisibleUntilTheCommitMarkerOfTheirOffsetsPartition() {
+        TopicPartition tp = new TopicPartition("t", 0);
+        int offsetsPartition = OffsetsTopicCodec.partitionFor("g", 50);
+        assertEquals(Map.of(tp, NONE), coordinator.commitTransactionalOffsets("g", 42L, (short) 0, "", null, -1,
+                Map.of(tp, new CommittedOffset(5, -1, "m", -1)), now));
+        assertEquals(List.of("txn 42 g[t-0]"), committedLog, "written as producer 42's transactional batch");
+        assertTrue(coordinator.fetchOffsets("g", List.of(tp)).isEmpty(), "not visible while the transaction is open");
+        assertTrue(coordinator.hasPendingTransactionalOffset("g", tp));
+        coordinator.completeTransactionalOffsets(42L, true, (offsetsPartition + 1) % 50, 50);
+        assertTrue(coordinator.hasPendingTransactionalOffset("g", tp), "a marker on another offsets partition");
+        coordinator.completeTransactionalOffsets(42L, true, offsetsPartition, 50);
+        assertFalse(coordinator.hasPendingTransactionalOffset("g", tp));
+        assertEquals(new CommittedOffset(5, -1, "m", now), coordinator.fetchOffsets("g", List.of(tp)).get(tp));
+    }
+
+    @Test
+    void anAbortMarkerShouldDropTheTransactionsOffsets() {
+        TopicPartition tp = new TopicPartition("t", 0);
+        coordinator.commitOffsets("g", "", null, -1, Map.of(tp, new CommittedOffset(1, -1, "", -1)), now);
+        coordinator.commitTransactionalOffsets("g", 42L, (short) 0, "", null, -1,
+                Map.of(tp, new CommittedOffset(9, -1, "", -1)), now);
+        coordinator.completeTransactionalOffsets(42L, false, OffsetsTopicCodec.partitionFor("g", 50), 50);
+        assertEquals(1, coordinator.fetchOffsets("g", List.of(tp)).get(tp).offset());
+        assertFalse(coordinator.hasPendingTransactionalOffset("g", tp));
+    }
+
+    @Test
+    void transactionalCommitsWithGroupMetadataShouldBeFencedLikeConsumersKip447() {
+        JoinResult a = joinAlone();
+        TopicPartition tp = new TopicPartition("t", 0);
+        Map<TopicPartition, CommittedOffset> offsets = Map.of(tp, new CommittedOffset(3, -1, "", -1));
+        assertEquals(Map.of(tp, UNKNOWN_MEMBER_ID), coordinator.commitTransactionalOffsets("g", 1L, (short) 0,
+                "zombie", null, 1, offsets, now));
+        assertEquals(Map.of(tp, ILLEGAL_GENERATION), coordinator.commitTransactionalOffsets("g", 1L, (short) 0,
+                a.memberId(), null, 7, offsets, now));
+        assertEquals(Map.of(tp, NONE), coordinator.commitTransactionalOffsets("g", 1L, (short) 0,
+                a.memberId(), null, a.generationId(), offsets, now));
+        assertEquals(Map.of(tp, NONE), coordinator.commitTransactionalOffsets("g", 2L, (short) 0, "", null, -1,
+                offsets, now), "producers before KIP-447 send no group metadata and are not checked");
+        assertEquals(Map.of(tp, INVALID_GROUP_ID), coordinator.commitTransactionalOffsets("", 2L, (short) 0, "",
+                null, -1, offsets, now));
+    }
 }
