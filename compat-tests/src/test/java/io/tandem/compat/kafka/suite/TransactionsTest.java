@@ -120,6 +120,38 @@ class TransactionsTest {
     }
 
     @Test
+    void kcatAtReadCommittedSkipsAbortedTransactions(KafkaTarget target) throws Exception {
+        ExternalTool.requireKcat();
+        String topic = unique("txn-kcat");
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 1);
+        }
+        try (KafkaProducer<String, String> producer = transactionalProducer(target, unique("txn-id"), Map.of())) {
+            producer.initTransactions();
+            for (int t = 0; t < 4; t++) {
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>(topic, 0, null, (t % 2 == 0 ? "commit" : "abort") + t));
+                producer.flush();
+                if (t % 2 == 0) {
+                    producer.commitTransaction();
+                } else {
+                    producer.abortTransaction();
+                }
+            }
+        }
+        // librdkafka filters the aborted records with the fetch's aborted transaction list, and the markers always.
+        for (String isolation : List.of("read_committed", "read_uncommitted")) {
+            ExternalTool.Result consumed = ExternalTool.run(List.of(ExternalTool.KCAT.toString(), "-b",
+                    target.bootstrapServers(), "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e",
+                    "-X", "isolation.level=" + isolation, "-f", "%s\\n"), null, Duration.ofSeconds(60));
+            assertEquals(0, consumed.exitCode(), consumed.describe());
+            assertEquals(isolation.equals("read_committed") ? List.of("commit0", "commit2")
+                    : List.of("commit0", "abort1", "commit2", "abort3"), consumed.stdout().lines().toList(),
+                    isolation + ": " + consumed.describe());
+        }
+    }
+
+    @Test
     void anOpenTransactionHoldsTheLastStableOffsetBack(KafkaTarget target) throws Exception {
         String topic = unique("txn-open");
         TopicPartition tp = new TopicPartition(topic, 0);
