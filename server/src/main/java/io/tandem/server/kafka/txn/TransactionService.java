@@ -55,8 +55,13 @@ public final class TransactionService implements AutoCloseable {
 
             @Override
             public int partitionCount() {
-                TopicInfo topic = broker.metadata().topic(TopicNames.TRANSACTION_STATE);
-                return topic == null ? -1 : topic.partitionCount();
+                try {
+                    TopicInfo topic = broker.metadata().topic(TopicNames.TRANSACTION_STATE);
+                    return topic == null ? -1 : topic.partitionCount();
+                } catch (ApiException e) {
+                    // The metadata store is unreachable: the configured count stands in until it answers.
+                    return -1;
+                }
             }
         };
         TransactionStateManager state = new TransactionStateManager(config, stateLog, executor,

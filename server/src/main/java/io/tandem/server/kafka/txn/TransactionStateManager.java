@@ -45,6 +45,8 @@ public final class TransactionStateManager {
     private final LongSupplier clock;
     /** Loaded partitions of the state topic: coordinator epoch and metadata by transactional id. */
     private final Map<Integer, CacheEntry> cache = new HashMap<>();
+    /** The state topic's partition count once the topic exists (it never changes; looking it up may read ZooKeeper). */
+    private volatile int knownPartitionCount = -1;
     /** Partitions being loaded, with the coordinator epoch of the load. */
     private final Map<Integer, Integer> loading = new HashMap<>();
 
@@ -77,8 +79,14 @@ public final class TransactionStateManager {
 
     /** The state topic's partition count: the topic's own once it exists (it is fixed for life), else the setting. */
     public int partitionCount() {
+        int known = knownPartitionCount;
+        if (known > 0) return known;
         int existing = stateLog.partitionCount();
-        return existing > 0 ? existing : config.stateLogPartitions();
+        if (existing > 0) {
+            knownPartitionCount = existing;
+            return existing;
+        }
+        return config.stateLogPartitions();
     }
 
     public int partitionFor(String transactionalId) {

@@ -332,6 +332,10 @@ class TransactionProtocolTest {
     }
 
     private FetchResponse.PartitionData fetch(long offset) throws Exception {
+        return fetch(0, offset);
+    }
+
+    private FetchResponse.PartitionData fetch(int partition, long offset) throws Exception {
         FetchRequest request = new FetchRequest();
         request.replicaId = -1;
         request.maxWaitMs = 0;
@@ -341,7 +345,7 @@ class TransactionProtocolTest {
         FetchRequest.FetchTopic topic = new FetchRequest.FetchTopic();
         topic.topic = TOPIC;
         FetchRequest.FetchPartition p = new FetchRequest.FetchPartition();
-        p.partition = 0;
+        p.partition = partition;
         p.fetchOffset = offset;
         p.partitionMaxBytes = 1 << 20;
         topic.partitions.add(p);
@@ -374,5 +378,28 @@ class TransactionProtocolTest {
         badPattern.transactionalIdPattern = "(";
         assertEquals(INVALID_REGULAR_EXPRESSION, this.<ListTransactionsResponse>call(ApiKey.LIST_TRANSACTIONS, 2,
                 badPattern).errorCode);
+    }
+
+    @Test
+    void theAdminClientShouldAbortAHangingTransactionWithTheProducersCoordinatorEpoch() throws Exception {
+        // A transactional batch the coordinator never heard of (no AddPartitionsToTxn): nothing would ever end it.
+        produce(transactionalBatch(900, (short) 4, 0, "hanging"), "lost", 1);
+        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(TOPIC, 1);
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers()))) {
+            org.apache.kafka.clients.admin.ProducerState hanging = admin.describeProducers(List.of(tp)).all()
+                    .get().get(tp).activeProducers().get(0);
+            assertEquals(900, hanging.producerId());
+            assertEquals(0L, hanging.currentTransactionStartOffset().getAsLong());
+            assertEquals(0, fetch(1, 0).lastStableOffset, "the hanging transaction holds the LSO at 0");
+            // KIP-664: the admin client writes the ABORT marker itself (WriteTxnMarkers to the leader).
+            admin.abortTransaction(new org.apache.kafka.clients.admin.AbortTransactionSpec(tp, 900, (short) 4,
+                    hanging.coordinatorEpoch().orElse(-1))).all().get();
+            assertFalse(admin.describeProducers(List.of(tp)).all().get().get(tp).activeProducers().get(0)
+                    .currentTransactionStartOffset().isPresent());
+        }
+        FetchResponse.PartitionData after = fetch(1, 0);
+        assertEquals(2, after.lastStableOffset, "record and ABORT marker are behind the LSO");
+        assertEquals(900, after.abortedTransactions.get(0).producerId);
     }
 }
