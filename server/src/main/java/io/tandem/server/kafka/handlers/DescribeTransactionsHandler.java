@@ -19,7 +19,7 @@ final class DescribeTransactionsHandler implements ApiHandler<DescribeTransactio
     public void handle(RequestContext context, DescribeTransactionsRequest request, Responder responder) {
         DescribeTransactionsResponse response = new DescribeTransactionsResponse();
         for (String transactionalId : request.transactionalIds) {
-            response.transactionStates.add(broker.transactions().coordinator().describe(transactionalId));
+            response.transactionStates.add(broker.transactions().views().describe(transactionalId));
         }
         responder.send(response);
     }

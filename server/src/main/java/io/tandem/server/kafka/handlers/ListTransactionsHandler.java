@@ -17,7 +17,7 @@ final class ListTransactionsHandler implements ApiHandler<ListTransactionsReques
     @Override
     public void handle(RequestContext context, ListTransactionsRequest request, Responder responder) {
         short version = context.apiVersion();
-        responder.send(broker.transactions().coordinator().list(request.stateFilters, request.producerIdFilters,
+        responder.send(broker.transactions().views().list(request.stateFilters, request.producerIdFilters,
                 version >= 1 ? request.durationFilter : -1, version >= 2 ? request.transactionalIdPattern : null));
     }
 }

@@ -28,6 +28,7 @@ public final class TransactionService implements AutoCloseable {
     private final TransactionConfig config;
     private final ScheduledExecutorService executor;
     private final TransactionCoordinator coordinator;
+    private final TransactionViews views;
     private final TransactionMarkerWriter writer;
     private final TransactionMarkerSender sender;
     private volatile boolean stateTopicReady;
@@ -68,6 +69,7 @@ public final class TransactionService implements AutoCloseable {
                 System::currentTimeMillis);
         this.coordinator = new TransactionCoordinator(config, state, broker.producerIds(), executor,
                 System::currentTimeMillis);
+        this.views = new TransactionViews(state, System::currentTimeMillis);
         this.writer = new TransactionMarkerWriter(broker);
         this.sender = new TransactionMarkerSender(brokerId, broker.metadata(), writer, coordinator, executor);
         coordinator.markers(sender);
@@ -82,6 +84,11 @@ public final class TransactionService implements AutoCloseable {
 
     public TransactionCoordinator coordinator() {
         return coordinator;
+    }
+
+    /** DescribeTransactions and ListTransactions. */
+    public TransactionViews views() {
+        return views;
     }
 
     public TransactionMarkerWriter markerWriter() {
