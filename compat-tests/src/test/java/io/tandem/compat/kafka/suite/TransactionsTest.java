@@ -152,6 +152,65 @@ class TransactionsTest {
     }
 
     @Test
+    void concurrentTransactionalProducersLeakNoAbortedRecord(KafkaTarget target) throws Exception {
+        String topic = unique("txn-many");
+        List<TopicPartition> partitions = List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1),
+                new TopicPartition(topic, 2));
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 3);
+        }
+        List<String> committed = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> all = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < 4; p++) {
+            int id = p;
+            Thread t = new Thread(() -> {
+                try (KafkaProducer<String, String> producer = transactionalProducer(target, unique("many-" + id),
+                        Map.of(ProducerConfig.LINGER_MS_CONFIG, 0))) {
+                    producer.initTransactions();
+                    for (int txn = 0; txn < 15; txn++) {
+                        producer.beginTransaction();
+                        List<String> values = new ArrayList<>();
+                        for (int r = 0; r < 6; r++) {
+                            String value = "p" + id + "-t" + txn + "-r" + r;
+                            values.add(value);
+                            producer.send(new ProducerRecord<>(topic, r % 3, null, value));
+                        }
+                        all.addAll(values);
+                        if (txn % 3 == 2) {
+                            producer.flush();
+                            producer.abortTransaction();
+                        } else {
+                            producer.commitTransaction();
+                            committed.addAll(values);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) t.join(TIMEOUT.toMillis() * 2);
+        assertEquals(List.of(), failures);
+        assertEquals(committed.stream().sorted().toList(),
+                readAll(target, partitions, IsolationLevel.READ_COMMITTED).stream().sorted().toList());
+        assertEquals(all.stream().sorted().toList(),
+                readAll(target, partitions, IsolationLevel.READ_UNCOMMITTED).stream().sorted().toList());
+        try (Admin admin = admin(target)) {
+            for (TopicPartition tp : partitions) {
+                Map<TopicPartition, OffsetSpec> latest = Map.of(tp, OffsetSpec.latest());
+                assertEquals(get(admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
+                        .all()).get(tp).offset(), get(admin.listOffsets(latest,
+                        new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()).get(tp).offset(),
+                        "every transaction ended: LSO = HW on " + tp);
+            }
+        }
+    }
+
+    @Test
     void anOpenTransactionHoldsTheLastStableOffsetBack(KafkaTarget target) throws Exception {
         String topic = unique("txn-open");
         TopicPartition tp = new TopicPartition(topic, 0);
