@@ -106,11 +106,11 @@ public final class ProducerStateTable {
             entry.epoch = epoch;
             entry.batches.clear();
         }
+        entry.lastTimestamp = maxTimestamp;
         if (firstSequence == NO_SEQUENCE) return;
         if (entry.batches.size() == CACHED_BATCHES_MAX) entry.batches.removeFirst();
         entry.batches.addLast(new BatchMetadata(firstSequence, lastSequenceOf(firstSequence, recordCount),
                 firstOffset, lastOffset, maxTimestamp));
-        entry.lastTimestamp = maxTimestamp;
     }
 
     /**
