@@ -62,10 +62,19 @@ public final class BrokerConfigKeys {
 
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not
-     * do) and offsets.topic.replication.factor (Kafka's 3 refuses to create the offsets topic on one node).
+     * do), offsets.topic.replication.factor and the transaction state topic's replication and min ISR (Kafka's 3
+     * and 2 refuse to create those topics, or to write to them, on one node).
      */
     private static final Map<String, String> TANDEM_DEFAULTS = Map.of("broker.id", "0",
-            "offsets.topic.replication.factor", "1", "queued.max.request.bytes", "104857600");
+            "offsets.topic.replication.factor", "1", "queued.max.request.bytes", "104857600",
+            "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1");
+
+    /** The transaction coordinator's keys (io.tandem.server.kafka.txn.TransactionConfig). */
+    private static final Set<String> TRANSACTION_KEYS = Set.of("transaction.max.timeout.ms",
+            "transaction.state.log.num.partitions", "transaction.state.log.replication.factor",
+            "transaction.state.log.min.isr", "transaction.state.log.segment.bytes",
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms", "transactional.id.expiration.ms",
+            "transaction.remove.expired.transaction.cleanup.interval.ms");
 
     /** Kafka's ConfigDef validators of the implemented keys, with Kafka's wording. */
     private static final Map<String, Double> AT_LEAST = new HashMap<>();
@@ -88,6 +97,7 @@ public final class BrokerConfigKeys {
                 "connections.max.idle.ms", "max.incremental.fetch.session.cache.slots", "producer.id.expiration.ms",
                 "producer.id.expiration.check.interval.ms", "offsets.retention.minutes",
                 "offsets.retention.check.interval.ms"));
+        implemented.addAll(TRANSACTION_KEYS);
         IMPLEMENTED = Collections.unmodifiableSet(implemented);
         for (String name : IMPLEMENTED) {
             if (!KAFKA.containsKey(name)) throw new IllegalStateException(name + " is not a Kafka broker key");
@@ -108,6 +118,8 @@ public final class BrokerConfigKeys {
                 "log.message.timestamp.after.max.ms")) {
             AT_LEAST.put(name, 0.0);
         }
+        // Kafka's validators of the transaction keys: every one at least 1.
+        for (String name : TRANSACTION_KEYS) AT_LEAST.put(name, 1.0);
         AT_LEAST.put("log.index.size.max.bytes", 4.0);
         AT_LEAST.put("log.segment.bytes", 1048576.0);
         AT_MOST.put("log.cleaner.min.cleanable.ratio", 1.0);

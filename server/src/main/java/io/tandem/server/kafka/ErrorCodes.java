@@ -77,6 +77,16 @@ public final class ErrorCodes {
     public static final short BROKER_NOT_AVAILABLE = Errors.BROKER_NOT_AVAILABLE.code();
     public static final short STALE_CONTROLLER_EPOCH = Errors.STALE_CONTROLLER_EPOCH.code();
     public static final short NOT_ENOUGH_REPLICAS_AFTER_APPEND = Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND.code();
+    public static final short INVALID_TXN_STATE = Errors.INVALID_TXN_STATE.code();
+    public static final short INVALID_PRODUCER_ID_MAPPING = Errors.INVALID_PRODUCER_ID_MAPPING.code();
+    public static final short CONCURRENT_TRANSACTIONS = Errors.CONCURRENT_TRANSACTIONS.code();
+    public static final short TRANSACTION_COORDINATOR_FENCED = Errors.TRANSACTION_COORDINATOR_FENCED.code();
+    public static final short UNSTABLE_OFFSET_COMMIT = Errors.UNSTABLE_OFFSET_COMMIT.code();
+    public static final short PRODUCER_FENCED = Errors.PRODUCER_FENCED.code();
+    public static final short TRANSACTIONAL_ID_NOT_FOUND = Errors.TRANSACTIONAL_ID_NOT_FOUND.code();
+    public static final short TRANSACTION_ABORTABLE = Errors.TRANSACTION_ABORTABLE.code();
+    public static final short OPERATION_NOT_ATTEMPTED = Errors.OPERATION_NOT_ATTEMPTED.code();
+    public static final short INVALID_REGULAR_EXPRESSION = Errors.INVALID_REGULAR_EXPRESSION.code();
 
     private ErrorCodes() {
     }

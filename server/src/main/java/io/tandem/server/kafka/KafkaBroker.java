@@ -27,6 +27,8 @@ import io.tandem.server.kafka.network.ListenerLimits;
 import io.tandem.server.kafka.network.RequestDispatcher;
 import io.tandem.server.kafka.producer.ProducerIdManager;
 import io.tandem.server.kafka.purgatory.DelayedOperationPurgatory;
+import io.tandem.server.kafka.txn.TransactionConfig;
+import io.tandem.server.kafka.txn.TransactionService;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -81,6 +83,8 @@ public final class KafkaBroker implements AutoCloseable {
     private DynamicBrokerConfig dynamicConfig;
     private GroupCoordinator groups;
     private ProducerIdManager producerIds;
+    private final TransactionConfig transactionConfig;
+    private TransactionService transactions;
     private KafkaServer server;
     private ApiRegistry registry;
     private volatile boolean offsetsTopicReady;
@@ -114,6 +118,7 @@ public final class KafkaBroker implements AutoCloseable {
                 Boolean.parseBoolean(tandemConfig.get("auto.leader.rebalance.enable", "true").trim()),
                 tandemConfig.getLong("leader.imbalance.check.interval.seconds", 300) * 1000,
                 tandemConfig.getInt("leader.imbalance.per.broker.percentage", 10));
+        this.transactionConfig = TransactionConfig.from(tandemConfig);
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
                 "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
@@ -175,23 +180,13 @@ public final class KafkaBroker implements AutoCloseable {
         int advertisedPort = config.advertisedPort() != null ? config.advertisedPort() : port;
         metadata = new ClusterMetadata(store, new BrokerRegistration(config.brokerId(), host, advertisedPort,
                 "PLAINTEXT", config.rack(), System.currentTimeMillis()));
-        long connectedNanos = System.nanoTime();
-        metadata.start();
-        // Dynamic broker settings are in force before any log opens, as in Kafka.
-        dynamicConfig = new DynamicBrokerConfig(this, store);
-        dynamicConfig.refresh();
-        LOG.log(System.Logger.Level.INFO, "Kafka metadata store connected in {0} ms, registered in {1} ms",
-                Long.toString((connectedNanos - startNanos) / 1_000_000),
-                Long.toString((System.nanoTime() - connectedNanos) / 1_000_000));
+        // Everything that answers the controller exists before this broker registers: once it is in /brokers/ids
+        // a controller may send it LeaderAndIsr or UpdateMetadata at once.
         producerIds = new ProducerIdManager(metadata::reserveProducerIdBlock);
         groups = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes()), new OffsetsTopicStore(config.offsetsTopicPartitions(),
                 index -> offsetsPartition(index)));
-        // Open every local partition now: recovery happens at start-up, not on the first request.
-        for (TopicInfo topic : metadata.topics()) {
-            for (int p : topic.replicas().keySet()) localPartition(topic, p);
-        }
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes);
         replicas.becameLeaderListener(this::becameLeader);
@@ -203,6 +198,20 @@ public final class KafkaBroker implements AutoCloseable {
             }
         });
         replicas.alterPartitionSender(controllerLink::sendAlterPartition);
+        // Before any LeaderAndIsr: leading a __transaction_state partition loads its transactions.
+        transactions = TransactionService.start(this, transactionConfig);
+        // Dynamic broker settings are in force before any log opens, as in Kafka.
+        dynamicConfig = new DynamicBrokerConfig(this, store);
+        dynamicConfig.refresh();
+        long connectedNanos = System.nanoTime();
+        metadata.start();
+        LOG.log(System.Logger.Level.INFO, "Kafka metadata store connected in {0} ms, registered in {1} ms",
+                Long.toString((connectedNanos - startNanos) / 1_000_000),
+                Long.toString((System.nanoTime() - connectedNanos) / 1_000_000));
+        // Open every local partition now: recovery happens at start-up, not on the first request.
+        for (TopicInfo topic : metadata.topics()) {
+            for (int p : topic.replicas().keySet()) localPartition(topic, p);
+        }
         controller = new KafkaController(config.brokerId(), store, metadata, controllerLink::handleFromController,
                 leaderRebalance);
         controllerLink.controller(controller);
@@ -219,6 +228,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** Leading an offsets partition makes this broker its groups' coordinator: their offsets are loaded. */
     private void becameLeader(Partition partition) {
+        transactions.becameLeader(partition);
         if (!partition.topicPartition().topic().equals(TopicNames.CONSUMER_OFFSETS)) return;
         try {
             OffsetsTopicStore.load(partition, groups);
@@ -361,9 +371,8 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public void deleteTopic(String name) throws Exception {
-        TopicInfo info = metadata.deleteTopic(name);
-        for (int p : info.replicas().keySet()) logs.delete(new TopicPartition(name, p));
-        // The controller stops the other replicas (StopReplica with delete); as controller, at once.
+        metadata.deleteTopic(name);
+        // The controller stops every replica, this broker's too (StopReplica with delete); as controller, at once.
         if (controller.isActive()) controller.topicsChanged();
         groups.deleteTopicOffsets(List.of(name));
         LOG.log(System.Logger.Level.INFO, "Deleted topic {0}", name);
@@ -467,6 +476,11 @@ public final class KafkaBroker implements AutoCloseable {
         return producerIds;
     }
 
+    /** The transaction coordinator and marker writer of this broker. */
+    public TransactionService transactions() {
+        return transactions;
+    }
+
     public LogManager logs() {
         return logs;
     }
@@ -507,6 +521,7 @@ public final class KafkaBroker implements AutoCloseable {
         if (server != null) server.close();
         if (controller != null) controller.close();
         if (replicas != null) replicas.close();
+        if (transactions != null) transactions.close();
         if (controllerLink != null) controllerLink.close();
         scheduler.shutdownNow();
         try {

@@ -195,7 +195,9 @@ class NullableErrorMessagesTest {
         FindCoordinatorResponse transaction = connection.call(new FindCoordinatorRequest.Builder(
                 new FindCoordinatorRequestData().setKeyType((byte) 1).setCoordinatorKeys(List.of("tx")))
                 .build((short) 4));
-        assertEquals(Errors.COORDINATOR_NOT_AVAILABLE.code(), transaction.data().coordinators().get(0).errorCode());
+        // A transaction coordinator (its state topic made on this first lookup, so perhaps not ready yet): "" too.
+        short txnError = transaction.data().coordinators().get(0).errorCode();
+        assertTrue(txnError == Errors.NONE.code() || txnError == Errors.COORDINATOR_NOT_AVAILABLE.code(), "" + txnError);
         assertEquals("", transaction.data().coordinators().get(0).errorMessage());
     }
 

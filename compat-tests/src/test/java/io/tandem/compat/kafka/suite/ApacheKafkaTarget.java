@@ -58,6 +58,9 @@ final class ApacheKafkaTarget implements KafkaTarget {
                 "offsets.topic.num.partitions=5",
                 "transaction.state.log.replication.factor=1",
                 "transaction.state.log.min.isr=1",
+                "transaction.state.log.num.partitions=5",
+                // TransactionsTest waits for a timed-out transaction to be aborted; Kafka checks every 10 s.
+                "transaction.abort.timed.out.transaction.cleanup.interval.ms=500",
                 "share.coordinator.state.topic.replication.factor=1",
                 "share.coordinator.state.topic.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",

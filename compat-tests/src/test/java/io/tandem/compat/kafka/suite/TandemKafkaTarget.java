@@ -31,7 +31,9 @@ final class TandemKafkaTarget implements KafkaTarget {
                 .set("group.initial.rebalance.delay.ms", "0")
                 .set("offsets.topic.replication.factor", "1")
                 .set("transaction.state.log.replication.factor", "1")
-                .set("transaction.state.log.min.isr", "1");
+                .set("transaction.state.log.min.isr", "1")
+                .set("transaction.state.log.num.partitions", "5")
+                .set("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500");
     }
 
     @Override public String bootstrapServers() { return tandem.bootstrapServers(); }

@@ -30,6 +30,12 @@ final class ClassicGroup {
      * offsets of an empty group are retained; -1 if unknown (a group known only from its commits).
      */
     long emptySinceMs = -1;
+
+    /**
+     * Offsets committed inside a producer's open transaction (TxnOffsetCommit), by producer id: invisible until the
+     * transaction's COMMIT marker reaches the group's offsets partition, dropped by its ABORT marker.
+     */
+    final Map<Long, Map<TopicPartition, CommittedOffset>> pendingTxnOffsets = new HashMap<>();
     /** When PreparingRebalance ends at the latest. */
     long joinDeadlineMs;
     /** While the initial-rebalance delay runs, the join only completes on its timer, not when everyone is in. */

@@ -38,10 +38,12 @@ public final class GroupCoordinator {
     private final GroupConfig config;
     private final GroupStore store;
     private final Map<String, ClassicGroup> groups = new LinkedHashMap<>();
+    private final TransactionalOffsets transactional;
 
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
         this.store = store;
+        this.transactional = new TransactionalOffsets(groups, store, config);
     }
 
     // ---------------------------------------------------------------- JoinGroup
@@ -579,6 +581,39 @@ public final class GroupCoordinator {
     }
 
     public record OffsetDeleteResult(short error, Map<TopicPartition, Short> partitions) {
+    }
+
+    // ---------------------------------------------------------------- transactional offsets
+
+    /** TxnOffsetCommit: per partition errors; accepted offsets are written and stay pending until the marker. */
+    public synchronized Map<TopicPartition, Short> commitTransactionalOffsets(String groupId, long producerId,
+            short producerEpoch, String memberId, String groupInstanceId, int generationId,
+            Map<TopicPartition, CommittedOffset> offsets, long nowMs) {
+        return transactional.commit(groupId, producerId, producerEpoch, memberId, groupInstanceId, generationId,
+                offsets, nowMs);
+    }
+
+    /** A TxnOffsetCommit whose write did not reach the ISR: its pending offsets are dropped. */
+    public synchronized void failTransactionalOffsets(String groupId, long producerId,
+                                                      Collection<TopicPartition> partitions) {
+        transactional.fail(groupId, producerId, partitions);
+    }
+
+    /** A transaction marker landed on an offsets partition: its groups' pending offsets commit or vanish. */
+    public synchronized void completeTransactionalOffsets(long producerId, boolean commit, int offsetsPartition,
+                                                          int offsetsPartitionCount) {
+        transactional.complete(producerId, commit, offsetsPartition, offsetsPartitionCount);
+    }
+
+    /** OffsetFetch with requireStable: whether a transaction still holds an offset of the partition. */
+    public synchronized boolean hasPendingTransactionalOffset(String groupId, TopicPartition partition) {
+        return transactional.hasPending(groupId, partition);
+    }
+
+    /** Replays an offset of a transaction still open at the end of the offsets log. */
+    public synchronized void loadPendingTransactionalOffset(String groupId, long producerId, TopicPartition partition,
+                                                            CommittedOffset offset) {
+        transactional.loadPending(groupId, producerId, partition, offset);
     }
 
     public synchronized OffsetDeleteResult deleteOffsets(String groupId, Collection<TopicPartition> partitions) {

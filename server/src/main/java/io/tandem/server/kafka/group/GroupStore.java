@@ -16,10 +16,21 @@ public interface GroupStore {
 
     void groupDeleted(String groupId);
 
+    /**
+     * Writes offsets committed inside a producer's transaction as a transactional batch of that producer (its
+     * transaction's marker commits or aborts them); returns the append's error code, NONE when written.
+     */
+    short transactionalOffsetsCommitted(String groupId, long producerId, short producerEpoch,
+                                        Map<TopicPartition, CommittedOffset> offsets);
+
     /** Keeps everything in memory only: for tests of the state machine. */
     GroupStore IN_MEMORY = new GroupStore() {
         @Override public void offsetsCommitted(String groupId, Map<TopicPartition, CommittedOffset> offsets) { }
         @Override public void offsetsDeleted(String groupId, Collection<TopicPartition> partitions) { }
         @Override public void groupDeleted(String groupId) { }
+        @Override public short transactionalOffsetsCommitted(String groupId, long producerId, short producerEpoch,
+                                                             Map<TopicPartition, CommittedOffset> offsets) {
+            return 0;
+        }
     };
 }

@@ -23,7 +23,10 @@ public final class OffsetsTopicCodec {
 
     /** Which partition of the offsets topic holds a group (Kafka: non-negative hash modulo the partition count). */
     public static int partitionFor(String groupId, int partitionCount) {
-        return (groupId.hashCode() & 0x7fffffff) % partitionCount;
+        // Kafka's Utils.abs, not a sign-bit mask: the two differ for negative hash codes, and every broker (an
+        // Apache one beside this) must find a group on the same partition.
+        int hash = groupId.hashCode();
+        return (hash == Integer.MIN_VALUE ? 0 : Math.abs(hash)) % partitionCount;
     }
 
     public static byte[] offsetKey(String groupId, TopicPartition tp) {

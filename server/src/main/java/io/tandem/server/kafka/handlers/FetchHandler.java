@@ -110,15 +110,30 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         // Kafka answers the partitions it could not even look up (unknown topic, topic id or partition) after all
         // the others, each topic's run of partitions becoming its own entry in that order.
         targets.sort(Comparator.comparing(FetchHandler::unknown));
-        Runnable respond = () -> respond(version, request, session, targets, fromFollower, responder);
+        // read_committed consumers (v4+) read up to the last stable offset and learn the aborted transactions.
+        boolean readCommitted = !fromFollower && version >= 4 && request.isolationLevel == 1;
+        Runnable respond = () -> respond(version, request, session, targets, fromFollower, readCommitted, responder);
         if (request.maxWaitMs <= 0 || request.minBytes <= 0 || anyError || targets.isEmpty()
-                || availableBytes(targets, fromFollower) >= request.minBytes) {
+                || availableBytes(targets, fromFollower, readCommitted) >= request.minBytes) {
             respond.run();
             return;
         }
         DelayedResponse delayed = new DelayedResponse(request.maxWaitMs,
-                () -> availableBytes(targets, fromFollower) >= request.minBytes, respond);
+                () -> availableBytes(targets, fromFollower, readCommitted) >= request.minBytes, respond);
         broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
+    }
+
+    /** The aborted transactions with records in the fetched range, for the consumer to drop (Kafka's list). */
+    private static List<FetchResponse.AbortedTransaction> abortedTransactions(Partition partition, long from,
+                                                                           long toExclusive) {
+        List<FetchResponse.AbortedTransaction> result = new ArrayList<>();
+        for (io.tandem.storage.log.AbortedTransaction aborted : partition.log().abortedTransactions(from, toExclusive)) {
+            FetchResponse.AbortedTransaction a = new FetchResponse.AbortedTransaction();
+            a.producerId = aborted.producerId();
+            a.firstOffset = aborted.firstOffset();
+            result.add(a);
+        }
+        return result;
     }
 
     /**
@@ -154,15 +169,17 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
     }
 
     /** Bytes readable past each fetch offset (committed ones for consumers, all for followers), copying nothing. */
-    private static long availableBytes(List<Target> targets, boolean fromFollower) {
+    private static long availableBytes(List<Target> targets, boolean fromFollower, boolean readCommitted) {
         long total = 0;
         for (Target t : targets) {
             if (t.partition() == null) continue;
             long offset = t.request().fetchOffset;
-            long end = fromFollower ? t.partition().logEndOffset() : t.partition().highWatermark();
+            long end = fromFollower ? t.partition().logEndOffset()
+                    : readCommitted ? t.partition().lastStableOffset() : t.partition().highWatermark();
             if (offset >= end) continue;
             try {
-                total += read(t, offset, Math.max(t.request().partitionMaxBytes, 1), true, fromFollower).length();
+                total += read(t, offset, Math.max(t.request().partitionMaxBytes, 1), true, fromFollower, readCommitted)
+                        .length();
             } catch (IOException | OffsetOutOfRangeException e) {
                 return Long.MAX_VALUE;
             }
@@ -170,14 +187,15 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         return total;
     }
 
-    private static LogSlice read(Target t, long offset, int maxBytes, boolean minOneBatch, boolean fromFollower)
-            throws IOException {
+    private static LogSlice read(Target t, long offset, int maxBytes, boolean minOneBatch, boolean fromFollower,
+                                 boolean readCommitted) throws IOException {
         return fromFollower ? t.partition().readForReplica(offset, maxBytes)
+                : readCommitted ? t.partition().readCommitted(offset, maxBytes, minOneBatch)
                 : t.partition().read(offset, maxBytes, minOneBatch);
     }
 
     private void respond(short version, FetchRequest request, FetchSessions.Resolution session, List<Target> targets,
-                         boolean fromFollower, Responder responder) {
+                         boolean fromFollower, boolean readCommitted, Responder responder) {
         FetchResponse response = new FetchResponse();
         response.sessionId = session.sessionId();
         List<ByteBuf> buffers = new ArrayList<>();
@@ -225,7 +243,11 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                         try {
                             if (limit > 0 || !dataReturned) {
                                 LogSlice slice = read(t, t.request().fetchOffset, (int) Math.max(limit, 0),
-                                        !dataReturned, fromFollower);
+                                        !dataReturned, fromFollower, readCommitted);
+                                if (readCommitted && !slice.isEmpty()) {
+                                    data.abortedTransactions = abortedTransactions(partition,
+                                            t.request().fetchOffset, slice.nextOffset());
+                                }
                                 if (!slice.isEmpty() && version > 3 && FileRecords.fits(slice)) {
                                     // Sent from the segment file by the responder; no bytes are read here.
                                     data.records = FileRecords.placeholder(slice);

@@ -12,17 +12,20 @@ import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.txn.TransactionLogCodec;
 
 import java.util.List;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * FindCoordinator: a group's coordinator is the leader of its {@code __consumer_offsets} partition, as in Kafka;
- * the topic is created on the first lookup. Transaction coordinators are not offered (no transactions yet).
+ * FindCoordinator: a group's coordinator is the leader of its {@code __consumer_offsets} partition and a
+ * transactional id's the leader of its {@code __transaction_state} partition, as in Kafka; each topic is created on
+ * its first lookup. Share-group coordinators (key type 2) are not offered: Tandem has no share groups.
  */
 final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest> {
     static final byte KEY_TYPE_GROUP = 0;
+    static final byte KEY_TYPE_TRANSACTION = 1;
     private final KafkaBroker broker;
 
     FindCoordinatorHandler(KafkaBroker broker) {
@@ -34,23 +37,37 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
     }
 
     private Found find(byte keyType, String key) {
+        if (keyType == KEY_TYPE_TRANSACTION) {
+            if (key == null) return new Found(INVALID_REQUEST, null);
+            try {
+                TopicInfo state = broker.transactions().ensureStateTopic();
+                return leaderOf(state, TransactionLogCodec.partitionFor(key, state.partitionCount()));
+            } catch (ApiException e) {
+                return new Found(e.error(), null);
+            }
+        }
         if (keyType != KEY_TYPE_GROUP) {
-            // No transaction coordinator: Tandem has no transactions yet.
             return new Found(COORDINATOR_NOT_AVAILABLE, null);
         }
         // An empty group id is found like any other (Kafka hashes it too); JoinGroup is where it is refused.
         if (key == null) return new Found(INVALID_REQUEST, null);
         try {
             TopicInfo offsets = broker.ensureOffsetsTopic();
-            int partition = OffsetsTopicCodec.partitionFor(key, offsets.partitionCount());
-            PartitionState state = offsets.states().get(partition);
-            for (BrokerRegistration b : broker.metadata().liveBrokers()) {
-                if (state != null && b.brokerId() == state.leader()) return new Found(NONE, b);
-            }
-            return new Found(COORDINATOR_NOT_AVAILABLE, null);
+            return leaderOf(offsets, OffsetsTopicCodec.partitionFor(key, offsets.partitionCount()));
         } catch (ApiException e) {
             return new Found(e.error(), null);
         }
+    }
+
+    /** The live broker leading the partition, or COORDINATOR_NOT_AVAILABLE while it has none. */
+    private Found leaderOf(TopicInfo topic, int partition) {
+        // The newest view: a topic created by this very lookup got its leaders after it was returned.
+        TopicInfo current = broker.metadata().topic(topic.name());
+        PartitionState state = (current != null ? current : topic).states().get(partition);
+        for (BrokerRegistration b : broker.metadata().liveBrokers()) {
+            if (state != null && b.brokerId() == state.leader()) return new Found(NONE, b);
+        }
+        return new Found(COORDINATOR_NOT_AVAILABLE, null);
     }
 
     @Override

@@ -51,6 +51,15 @@ public final class Handlers {
         registry.register(ApiKey.ELECT_LEADERS, 0, 2, new ElectLeadersHandler(broker));
         registry.register(ApiKey.ALTER_PARTITION_REASSIGNMENTS, 0, 1, new AlterPartitionReassignmentsHandler(broker));
         registry.register(ApiKey.LIST_PARTITION_REASSIGNMENTS, 0, 0, new ListPartitionReassignmentsHandler(broker));
+        // Transactions (KIP-98) with transaction version 1: EndTxn v5 and TxnOffsetCommit v5 belong to version 2.
+        registry.register(ApiKey.ADD_PARTITIONS_TO_TXN, 0, 5, new AddPartitionsToTxnHandler(broker));
+        registry.register(ApiKey.ADD_OFFSETS_TO_TXN, 0, 4, new AddOffsetsToTxnHandler(broker));
+        registry.register(ApiKey.END_TXN, 0, 4, new EndTxnHandler(broker));
+        registry.register(ApiKey.WRITE_TXN_MARKERS, 0, 1, new WriteTxnMarkersHandler(broker));
+        registry.register(ApiKey.TXN_OFFSET_COMMIT, 0, 4, new TxnOffsetCommitHandler(broker));
+        registry.register(ApiKey.DESCRIBE_PRODUCERS, 0, 0, new DescribeProducersHandler(broker));
+        registry.register(ApiKey.DESCRIBE_TRANSACTIONS, 0, 0, new DescribeTransactionsHandler(broker));
+        registry.register(ApiKey.LIST_TRANSACTIONS, 0, 2, new ListTransactionsHandler(broker));
         registry.register(ApiKey.ALTER_PARTITION, 0, 3, new AlterPartitionHandler(broker));
         return registry;
     }

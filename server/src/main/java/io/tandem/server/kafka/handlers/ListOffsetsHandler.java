@@ -19,7 +19,10 @@ import java.util.Optional;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
-/** ListOffsets: earliest (-2), latest (-1), max timestamp (-3), earliest local (-4) or the first offset at a time. */
+/**
+ * ListOffsets: earliest (-2), latest (-1), max timestamp (-3), earliest local (-4) or the first offset at a time;
+ * read_committed (v2+) sees the log up to the last stable offset (latest is the LSO).
+ */
 final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
     static final long LATEST = -1;
     static final long EARLIEST = -2;
@@ -77,7 +80,9 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
         } else {
             Optional<TimestampAndOffset> found = timestamp == MAX_TIMESTAMP ? partition.log().offsetOfMaxTimestamp()
                     : partition.log().offsetForTimestamp(timestamp);
-            if (found.isPresent() && found.get().offset() < partition.highWatermark()) {
+            // Only what the isolation level may read counts: below the LSO for read_committed, as in Kafka.
+            long lastFetchable = isolationLevel == 1 ? partition.lastStableOffset() : partition.highWatermark();
+            if (found.isPresent() && found.get().offset() < lastFetchable) {
                 out.offset = found.get().offset();
                 out.timestamp = found.get().timestamp();
                 out.leaderEpoch = found.get().leaderEpoch();

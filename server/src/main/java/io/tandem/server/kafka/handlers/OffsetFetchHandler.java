@@ -16,12 +16,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import static io.tandem.server.kafka.ErrorCodes.UNSTABLE_OFFSET_COMMIT;
+
 /**
  * OffsetFetch: one group (v0-7) or several (v8+); a partition without a committed offset answers offset -1 with
- * empty metadata and no error, as Kafka does; no topic list means every partition the group committed.
+ * empty metadata and no error, as Kafka does; no topic list means every partition the group committed. With
+ * requireStable (v7+, KIP-447: read_committed consumers) a partition whose offset an open transaction is still
+ * committing answers UNSTABLE_OFFSET_COMMIT, so the consumer waits instead of starting from the old offset.
  */
 final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
     private static final UUID ZERO_UUID = new UUID(0, 0);
+    /** Stands for a partition with a pending transactional offset in the map {@link #fetch} returns. */
+    private static final CommittedOffset UNSTABLE = new CommittedOffset(-1, -1, "", -1);
     private final KafkaBroker broker;
 
     OffsetFetchHandler(KafkaBroker broker) {
@@ -29,7 +35,8 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
     }
 
     /** The committed offsets of one group for the requested partitions (null: all), grouped by topic in order. */
-    private Map<String, Map<Integer, CommittedOffset>> fetch(String groupId, Map<String, List<Integer>> requested) {
+    private Map<String, Map<Integer, CommittedOffset>> fetch(String groupId, Map<String, List<Integer>> requested,
+                                                             boolean requireStable) {
         List<TopicPartition> partitions = null;
         if (requested != null) {
             partitions = new ArrayList<>();
@@ -42,11 +49,17 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
         if (requested != null) {
             for (Map.Entry<String, List<Integer>> e : requested.entrySet()) {
                 Map<Integer, CommittedOffset> byPartition = result.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>());
-                for (int p : e.getValue()) byPartition.put(p, found.get(new TopicPartition(e.getKey(), p)));
+                for (int p : e.getValue()) {
+                    TopicPartition tp = new TopicPartition(e.getKey(), p);
+                    byPartition.put(p, requireStable && broker.groups().hasPendingTransactionalOffset(groupId, tp)
+                            ? UNSTABLE : found.get(tp));
+                }
             }
         } else {
             for (Map.Entry<TopicPartition, CommittedOffset> e : found.entrySet()) {
-                result.computeIfAbsent(e.getKey().topic(), k -> new LinkedHashMap<>()).put(e.getKey().partition(), e.getValue());
+                boolean unstable = requireStable && broker.groups().hasPendingTransactionalOffset(groupId, e.getKey());
+                result.computeIfAbsent(e.getKey().topic(), k -> new LinkedHashMap<>())
+                        .put(e.getKey().partition(), unstable ? UNSTABLE : e.getValue());
             }
         }
         return result;
@@ -62,7 +75,7 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                 requested = new LinkedHashMap<>();
                 for (OffsetFetchRequest.OffsetFetchRequestTopic t : request.topics) requested.put(t.name, t.partitionIndexes);
             }
-            for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(request.groupId, requested).entrySet()) {
+            for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(request.groupId, requested, version >= 7 && request.requireStable).entrySet()) {
                 OffsetFetchResponse.OffsetFetchResponseTopic topic = new OffsetFetchResponse.OffsetFetchResponseTopic();
                 topic.name = t.getKey();
                 for (Map.Entry<Integer, CommittedOffset> p : t.getValue().entrySet()) {
@@ -73,6 +86,7 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                     partition.committedOffset = c == null ? -1 : c.offset();
                     partition.committedLeaderEpoch = c == null ? -1 : c.leaderEpoch();
                     partition.metadata = c == null ? "" : c.metadata();
+                    if (c == UNSTABLE) partition.errorCode = UNSTABLE_OFFSET_COMMIT;
                     topic.partitions.add(partition);
                 }
                 response.topics.add(topic);
@@ -95,7 +109,7 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                 }
                 OffsetFetchResponse.OffsetFetchResponseGroup group = new OffsetFetchResponse.OffsetFetchResponseGroup();
                 group.groupId = g.groupId;
-                for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(g.groupId, requested).entrySet()) {
+                for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(g.groupId, requested, request.requireStable).entrySet()) {
                     OffsetFetchResponse.OffsetFetchResponseTopics topic =
                             new OffsetFetchResponse.OffsetFetchResponseTopics();
                     topic.name = t.getKey();
@@ -115,6 +129,7 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                         partition.committedOffset = c == null ? -1 : c.offset();
                         partition.committedLeaderEpoch = c == null ? -1 : c.leaderEpoch();
                         partition.metadata = c == null ? "" : c.metadata();
+                    if (c == UNSTABLE) partition.errorCode = UNSTABLE_OFFSET_COMMIT;
                         topic.partitions.add(partition);
                     }
                     group.topics.add(topic);

@@ -1,7 +1,11 @@
 package io.tandem.server.kafka.log;
 
 import io.netty.buffer.ByteBuf;
+import io.tandem.kafka.wire.record.ControlRecordType;
+import io.tandem.kafka.wire.record.CorruptRecordException;
+import io.tandem.kafka.wire.record.EndTxnMarker;
 import io.tandem.kafka.wire.record.RecordBatch;
+import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.producer.ProducerStateTable;
@@ -144,10 +148,7 @@ public final class Partition {
     public synchronized void appendAsFollower(ByteBuf records) throws IOException {
         log.appendAsFollower(records);
         for (RecordBatch batch : RecordBatches.of(records)) {
-            if (batch.magic() == RecordBatch.MAGIC && batch.hasProducerId()) {
-                producers.record(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
-                        batch.recordCount(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
-            }
+            if (batch.magic() == RecordBatch.MAGIC && batch.hasProducerId()) producers.replay(batch);
         }
     }
 
@@ -194,9 +195,12 @@ public final class Partition {
         return log.highWatermark();
     }
 
-    /** The last stable offset: with no transactions in flight it is the high watermark. */
+    /**
+     * The last stable offset: the high watermark, or the first offset of the oldest transaction still open in this
+     * log when that is lower. read_committed consumers read up to here.
+     */
     public long lastStableOffset() {
-        return log.highWatermark();
+        return log.lastStableOffset();
     }
 
     /** The producer state is not persisted separately: replaying the batch headers of the log rebuilds it exactly. */
@@ -208,10 +212,7 @@ public final class Partition {
             ByteBuf bytes = slice.readBytes(io.netty.buffer.ByteBufAllocator.DEFAULT);
             try {
                 for (RecordBatch batch : RecordBatches.of(bytes)) {
-                    if (batch.magic() == RecordBatch.MAGIC && batch.hasProducerId()) {
-                        producers.record(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
-                                batch.recordCount(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
-                    }
+                    if (batch.magic() == RecordBatch.MAGIC && batch.hasProducerId()) producers.replay(batch);
                 }
             } finally {
                 bytes.release();
@@ -303,6 +304,56 @@ public final class Partition {
     /** Committed data from {@code offset}: whole batches, at least one when {@code minOneBatch}. */
     public LogSlice read(long offset, int maxBytes, boolean minOneBatch) throws IOException {
         return log.read(offset, maxBytes, log.highWatermark(), minOneBatch);
+    }
+
+    /** What a read_committed consumer may read from {@code offset}: whole batches below the last stable offset. */
+    public LogSlice readCommitted(long offset, int maxBytes, boolean minOneBatch) throws IOException {
+        return log.read(offset, maxBytes, lastStableOffset(), minOneBatch);
+    }
+
+    /**
+     * Leader only: appends a COMMIT or ABORT marker for the producer's transaction (WriteTxnMarkers, in Kafka's
+     * checks: a marker of an older producer epoch is INVALID_PRODUCER_EPOCH, of an older coordinator epoch
+     * TRANSACTION_COORDINATOR_FENCED). The log closes the producer's open transaction and indexes an abort.
+     */
+    public synchronized AppendResult appendTransactionMarker(long producerId, short producerEpoch, int coordinatorEpoch,
+                                                             boolean commit, long nowMs, int minInsyncReplicas)
+            throws IOException {
+        IsrTracker tracker = isrTracker;
+        if (tracker == null || leaderId != localBrokerId) {
+            return AppendResult.error(NOT_LEADER_OR_FOLLOWER, "Leader not local for partition " + topicPartition
+                    + " on broker " + localBrokerId, logStartOffset());
+        }
+        if (tracker.isr().size() < minInsyncReplicas) {
+            return AppendResult.error(NOT_ENOUGH_REPLICAS, "The size of the current ISR : " + tracker.isr().size()
+                    + " is insufficient to satisfy the min.isr requirement of " + minInsyncReplicas + " for partition "
+                    + topicPartition, logStartOffset());
+        }
+        short error = producers.checkMarker(producerId, producerEpoch, coordinatorEpoch);
+        if (error != NONE) {
+            return AppendResult.error(error, "marker of producer " + producerId + " epoch " + producerEpoch
+                    + " coordinator epoch " + coordinatorEpoch + " rejected", logStartOffset());
+        }
+        ByteBuf marker = io.netty.buffer.Unpooled.buffer(128);
+        try {
+            try (RecordBatchBuilder builder = RecordBatchBuilder.create(marker)) {
+                builder.producer(producerId, producerEpoch, ProducerStateTable.NO_SEQUENCE)
+                        .appendEndTxnMarker(nowMs, new EndTxnMarker(commit ? ControlRecordType.COMMIT
+                                : ControlRecordType.ABORT, coordinatorEpoch));
+                builder.build();
+            }
+            LogAppendInfo info = log.appendAsLeader(marker, leaderEpoch, -1);
+            producers.recordMarker(producerId, producerEpoch, coordinatorEpoch, nowMs);
+            maybeIncrementHighWatermark();
+            return new AppendResult(NONE, null, info.firstOffset(), info.lastOffset(), -1, logStartOffset());
+        } finally {
+            marker.release();
+        }
+    }
+
+    /** The producers this partition knows (DescribeProducers). */
+    public synchronized List<ProducerStateTable.ProducerSnapshot> producerSnapshot() {
+        return producers.snapshot();
     }
 
     public void updateConfig(LogConfig config) {

@@ -1,8 +1,17 @@
 package io.tandem.server.kafka.producer;
 
+import io.tandem.kafka.wire.record.ControlRecordType;
+import io.tandem.kafka.wire.record.CorruptRecordException;
+import io.tandem.kafka.wire.record.EndTxnMarker;
+import io.tandem.kafka.wire.record.Record;
+import io.tandem.kafka.wire.record.RecordBatch;
+import io.tandem.kafka.wire.record.RecordIterator;
+
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -39,10 +48,20 @@ public final class ProducerStateTable {
         }
     }
 
+    /** Kafka's RecordBatch.NO_PARTITION_LEADER_EPOCH, the coordinator epoch before any marker. */
+    public static final int NO_COORDINATOR_EPOCH = -1;
+
+    /** One producer as DescribeProducers reports it. */
+    public record ProducerSnapshot(long producerId, short epoch, int lastSequence, long lastTimestamp,
+                                   int coordinatorEpoch) {
+    }
+
     private static final class ProducerEntry {
         short epoch = NO_PRODUCER_EPOCH;
         final ArrayDeque<BatchMetadata> batches = new ArrayDeque<>(CACHED_BATCHES_MAX);
-        long lastTimestamp;
+        long lastTimestamp = -1;
+        /** The coordinator epoch of the last transaction marker: markers of older coordinators are fenced. */
+        int coordinatorEpoch = NO_COORDINATOR_EPOCH;
 
         int lastSequence() {
             return batches.isEmpty() ? NO_SEQUENCE : batches.peekLast().lastSequence();
@@ -87,11 +106,69 @@ public final class ProducerStateTable {
             entry.epoch = epoch;
             entry.batches.clear();
         }
+        entry.lastTimestamp = maxTimestamp;
         if (firstSequence == NO_SEQUENCE) return;
         if (entry.batches.size() == CACHED_BATCHES_MAX) entry.batches.removeFirst();
         entry.batches.addLast(new BatchMetadata(firstSequence, lastSequenceOf(firstSequence, recordCount),
                 firstOffset, lastOffset, maxTimestamp));
-        entry.lastTimestamp = maxTimestamp;
+    }
+
+    /**
+     * Decides on a transaction marker (Kafka's appendEndTxnMarker checks): an epoch older than the producer's is
+     * INVALID_PRODUCER_EPOCH, a coordinator epoch older than the last marker's is TRANSACTION_COORDINATOR_FENCED.
+     */
+    public short checkMarker(long producerId, short epoch, int coordinatorEpoch) {
+        ProducerEntry entry = producers.get(producerId);
+        if (entry == null) return NONE;
+        if (epoch < entry.epoch) return INVALID_PRODUCER_EPOCH;
+        if (coordinatorEpoch < entry.coordinatorEpoch) return TRANSACTION_COORDINATOR_FENCED;
+        return NONE;
+    }
+
+    /** Records an appended transaction marker (or one found in the log): epoch and coordinator epoch move on. */
+    public void recordMarker(long producerId, short epoch, int coordinatorEpoch, long timestamp) {
+        if (producerId == NO_PRODUCER_ID) return;
+        ProducerEntry entry = producers.computeIfAbsent(producerId, id -> new ProducerEntry());
+        if (epoch != entry.epoch) {
+            entry.epoch = epoch;
+            entry.batches.clear();
+        }
+        entry.coordinatorEpoch = coordinatorEpoch;
+        entry.lastTimestamp = timestamp;
+    }
+
+    /** Replays a batch read from the log (recovery, a follower's append): data batches and transaction markers. */
+    public void replay(RecordBatch batch) {
+        if (!batch.hasProducerId()) return;
+        if (batch.isControl()) {
+            int coordinatorEpoch = NO_COORDINATOR_EPOCH;
+            try (RecordIterator records = batch.records()) {
+                if (records.hasNext()) {
+                    Record record = records.next();
+                    ControlRecordType type = ControlRecordType.parse(record.key());
+                    if (type == ControlRecordType.COMMIT || type == ControlRecordType.ABORT) {
+                        coordinatorEpoch = EndTxnMarker.read(record).coordinatorEpoch();
+                    }
+                }
+            } catch (CorruptRecordException e) {
+                // A marker this broker cannot read still moved the epoch; its coordinator epoch stays unknown.
+            }
+            recordMarker(batch.producerId(), batch.producerEpoch(), coordinatorEpoch, batch.maxTimestamp());
+        } else {
+            record(batch.producerId(), batch.producerEpoch(), batch.baseSequence(), batch.recordCount(),
+                    batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
+        }
+    }
+
+    /** Every producer the table knows, for DescribeProducers. */
+    public List<ProducerSnapshot> snapshot() {
+        List<ProducerSnapshot> result = new ArrayList<>(producers.size());
+        for (Map.Entry<Long, ProducerEntry> e : producers.entrySet()) {
+            ProducerEntry entry = e.getValue();
+            result.add(new ProducerSnapshot(e.getKey(), entry.epoch, entry.lastSequence(), entry.lastTimestamp,
+                    entry.coordinatorEpoch));
+        }
+        return result;
     }
 
     /** Sequences wrap from Integer.MAX_VALUE to 0 (Kafka's DefaultRecordBatch.incrementSequence). */

@@ -28,6 +28,11 @@ class GroupCoordinatorTest {
                 @Override public void offsetsCommitted(String g, Map<TopicPartition, CommittedOffset> o) { committedLog.add(g + o.keySet()); }
                 @Override public void offsetsDeleted(String g, java.util.Collection<TopicPartition> p) { committedLog.add("delete " + g + p); }
                 @Override public void groupDeleted(String g) { committedLog.add("deleteGroup " + g); }
+                @Override public short transactionalOffsetsCommitted(String g, long producerId, short epoch,
+                                                                     Map<TopicPartition, CommittedOffset> o) {
+                    committedLog.add("txn " + producerId + " " + g + o.keySet());
+                    return 0;
+                }
             });
     private long now = 1_000;
 
@@ -374,5 +379,44 @@ class GroupCoordinatorTest {
         coordinator.commitOffsets("simple", "", null, -1, Map.of(tp, new CommittedOffset(1, -1, "", -1, now + 500)), now);
         assertEquals(0, coordinator.expireOffsets(now + 499, RETENTION_MS));
         assertEquals(1, coordinator.expireOffsets(now + 500, RETENTION_MS), "the commit's retention, not the broker's");
+    }
+
+    void transactionalCommitsWithGroupMetadataShouldBeFencedLikeConsumersKip447() {
+        JoinResult a = joinAlone();
+        TopicPartition tp = new TopicPartition("t", 0);
+        Map<TopicPartition, CommittedOffset> offsets = Map.of(tp, new CommittedOffset(3, -1, "", -1));
+        assertEquals(Map.of(tp, UNKNOWN_MEMBER_ID), coordinator.commitTransactionalOffsets("g", 1L, (short) 0,
+                "zombie", null, 1, offsets, now));
+        assertEquals(Map.of(tp, ILLEGAL_GENERATION), coordinator.commitTransactionalOffsets("g", 1L, (short) 0,
+                a.memberId(), null, 7, offsets, now));
+        assertEquals(Map.of(tp, NONE), coordinator.commitTransactionalOffsets("g", 1L, (short) 0,
+                a.memberId(), null, a.generationId(), offsets, now));
+        assertEquals(Map.of(tp, NONE), coordinator.commitTransactionalOffsets("g", 2L, (short) 0, "", null, -1,
+                offsets, now), "producers before KIP-447 send no group metadata and are not checked");
+        assertEquals(Map.of(tp, INVALID_GROUP_ID), coordinator.commitTransactionalOffsets("", 2L, (short) 0, "",
+                null, -1, offsets, now));
+    }
+    void transactionalOffsetsShouldStayInvisibleUntilTheCommitMarkerOfTheirOffsetsPartition() {
+        TopicPartition tp = new TopicPartition("t", 0);
+        int offsetsPartition = OffsetsTopicCodec.partitionFor("g", 50);
+        assertEquals(Map.of(tp, NONE), coordinator.commitTransactionalOffsets("g", 42L, (short) 0, "", null, -1,
+                Map.of(tp, new CommittedOffset(5, -1, "m", -1)), now));
+        assertEquals(List.of("txn 42 g[t-0]"), committedLog, "written as producer 42's transactional batch");
+        assertTrue(coordinator.fetchOffsets("g", List.of(tp)).isEmpty(), "not visible while the transaction is open");
+        assertTrue(coordinator.hasPendingTransactionalOffset("g", tp));
+        coordinator.completeTransactionalOffsets(42L, true, (offsetsPartition + 1) % 50, 50);
+        assertTrue(coordinator.hasPendingTransactionalOffset("g", tp), "a marker on another offsets partition");
+        coordinator.completeTransactionalOffsets(42L, true, offsetsPartition, 50);
+        assertFalse(coordinator.hasPendingTransactionalOffset("g", tp));
+        assertEquals(new CommittedOffset(5, -1, "m", now), coordinator.fetchOffsets("g", List.of(tp)).get(tp));
+    }
+    void anAbortMarkerShouldDropTheTransactionsOffsets() {
+        TopicPartition tp = new TopicPartition("t", 0);
+        coordinator.commitOffsets("g", "", null, -1, Map.of(tp, new CommittedOffset(1, -1, "", -1)), now);
+        coordinator.commitTransactionalOffsets("g", 42L, (short) 0, "", null, -1,
+                Map.of(tp, new CommittedOffset(9, -1, "", -1)), now);
+        coordinator.completeTransactionalOffsets(42L, false, OffsetsTopicCodec.partitionFor("g", 50), 50);
+        assertEquals(1, coordinator.fetchOffsets("g", List.of(tp)).get(tp).offset());
+        assertFalse(coordinator.hasPendingTransactionalOffset("g", tp));
     }
 }

@@ -94,4 +94,26 @@ class ProducerStateTableTest {
         assertTrue(table.check(7, (short) 0, 5, 1).shouldAppend(), "a forgotten producer is unknown: any sequence");
         assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(8, (short) 0, 5, 1).error());
     }
+
+    void markersShouldFenceOlderProducerEpochsAndOlderCoordinators() {
+        append(7, (short) 2, 0, 1, 0);
+        assertEquals(INVALID_PRODUCER_EPOCH, table.checkMarker(7, (short) 1, 0));
+        assertEquals(NONE, table.checkMarker(7, (short) 2, 3));
+        table.recordMarker(7, (short) 2, 3, 100);
+        assertEquals(TRANSACTION_COORDINATOR_FENCED, table.checkMarker(7, (short) 2, 2),
+                "a coordinator of an older epoch of the state partition");
+        assertEquals(NONE, table.checkMarker(8, (short) 0, 0), "a producer never seen here");
+        // A fencing abort bumps the epoch: the old producer's next batch is refused, the sequence goes on otherwise.
+        table.recordMarker(7, (short) 3, 3, 200);
+        assertEquals(INVALID_PRODUCER_EPOCH, table.check(7, (short) 2, 1, 1).error());
+        assertTrue(table.check(7, (short) 4, 0, 1).shouldAppend());
+        ProducerStateTable.ProducerSnapshot snapshot = table.snapshot().get(0);
+        assertEquals(new ProducerStateTable.ProducerSnapshot(7, (short) 3, -1, 200, 3), snapshot);
+    }
+    void aCommitMarkerShouldKeepTheSequenceOfTheSameEpoch() {
+        append(7, (short) 0, 0, 2, 0);
+        table.recordMarker(7, (short) 0, 0, 10);
+        assertTrue(table.check(7, (short) 0, 2, 1).shouldAppend(), "the next transaction continues the sequence");
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 0, 0, 1).error());
+    }
 }

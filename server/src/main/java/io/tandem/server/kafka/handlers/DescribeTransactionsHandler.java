@@ -1,0 +1,26 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.DescribeTransactionsRequest;
+import io.tandem.kafka.wire.message.DescribeTransactionsResponse;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+/** DescribeTransactions: the state of each transactional id this broker coordinates (NOT_COORDINATOR otherwise). */
+final class DescribeTransactionsHandler implements ApiHandler<DescribeTransactionsRequest> {
+    private final KafkaBroker broker;
+
+    DescribeTransactionsHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, DescribeTransactionsRequest request, Responder responder) {
+        DescribeTransactionsResponse response = new DescribeTransactionsResponse();
+        for (String transactionalId : request.transactionalIds) {
+            response.transactionStates.add(broker.transactions().views().describe(transactionalId));
+        }
+        responder.send(response);
+    }
+}

@@ -1,0 +1,101 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.TxnOffsetCommitRequest;
+import io.tandem.kafka.wire.message.TxnOffsetCommitResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.group.CommittedOffset;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * TxnOffsetCommit, the second step of sendOffsetsToTransaction: the group coordinator writes the offsets as the
+ * producer's transactional batch in {@code __consumer_offsets} and answers once the ISR has it; the offsets become
+ * visible only when the transaction commits. Partitions of unknown topics fail alone (UNKNOWN_TOPIC_OR_PARTITION).
+ * Served up to v4: v5 carries transaction version 2's implicit AddOffsetsToTxn, which Tandem does not implement.
+ */
+final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest> {
+    private final KafkaBroker broker;
+
+    TxnOffsetCommitHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, TxnOffsetCommitRequest request, Responder responder) {
+        short version = context.apiVersion();
+        Map<TopicPartition, CommittedOffset> offsets = new LinkedHashMap<>();
+        Map<TopicPartition, Short> errors = new LinkedHashMap<>();
+        for (TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic t : request.topics) {
+            TopicInfo topic = broker.metadata().topic(t.name);
+            for (TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition p : t.partitions) {
+                TopicPartition tp = new TopicPartition(t.name, p.partitionIndex);
+                if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
+                    errors.put(tp, UNKNOWN_TOPIC_OR_PARTITION);
+                } else {
+                    offsets.put(tp, new CommittedOffset(p.committedOffset, p.committedLeaderEpoch,
+                            p.committedMetadata == null ? "" : p.committedMetadata, -1));
+                }
+            }
+        }
+        Partition offsetsPartition = null;
+        long committedEnd = -1;
+        if (!offsets.isEmpty()) {
+            try {
+                broker.ensureOffsetsTopic();
+                offsetsPartition = broker.offsetsPartitionFor(request.groupId);
+                errors.putAll(broker.groups().commitTransactionalOffsets(request.groupId, request.producerId,
+                        request.producerEpoch, request.memberId, request.groupInstanceId,
+                        request.generationIdOrMemberEpoch, offsets, System.currentTimeMillis()));
+                committedEnd = offsetsPartition.logEndOffset();
+            } catch (ApiException e) {
+                for (TopicPartition tp : offsets.keySet()) errors.put(tp, e.error());
+            }
+        }
+        if (offsetsPartition == null || !errors.containsValue(NONE)) {
+            responder.send(response(version, request, errors));
+            return;
+        }
+        List<TopicPartition> written = offsets.keySet().stream().filter(tp -> errors.get(tp) == NONE).toList();
+        // Acknowledged once the offsets topic's ISR has the batch, as Kafka's coordinator does (acks=all).
+        broker.whenReplicated(offsetsPartition, committedEnd, OffsetCommitHandler.OFFSET_COMMIT_TIMEOUT_MS, error -> {
+            if (error != NONE) {
+                broker.groups().failTransactionalOffsets(request.groupId, request.producerId, written);
+                short mapped = error == NOT_LEADER_OR_FOLLOWER ? NOT_COORDINATOR : error;
+                for (TopicPartition tp : written) errors.put(tp, mapped);
+            }
+            responder.send(response(version, request, errors));
+        });
+    }
+
+    private static TxnOffsetCommitResponse response(short version, TxnOffsetCommitRequest request,
+                                                    Map<TopicPartition, Short> errors) {
+        TxnOffsetCommitResponse response = new TxnOffsetCommitResponse();
+        for (TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic t : request.topics) {
+            TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic topic = new TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic();
+            topic.name = t.name;
+            for (TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition p : t.partitions) {
+                TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition partition =
+                        new TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition();
+                partition.partitionIndex = p.partitionIndex;
+                short error = errors.getOrDefault(new TopicPartition(t.name, p.partitionIndex), NONE);
+                // Producers before 2.0 (v0-1) crash on COORDINATOR_LOAD_IN_PROGRESS here (KAFKA-7296).
+                partition.errorCode = version < 2 && error == COORDINATOR_LOAD_IN_PROGRESS ? COORDINATOR_NOT_AVAILABLE
+                        : error;
+                topic.partitions.add(partition);
+            }
+            response.topics.add(topic);
+        }
+        return response;
+    }
+}

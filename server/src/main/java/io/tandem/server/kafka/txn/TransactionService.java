@@ -1,0 +1,161 @@
+package io.tandem.server.kafka.txn;
+
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.TopicNames;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import static io.tandem.server.kafka.ErrorCodes.COORDINATOR_NOT_AVAILABLE;
+
+/**
+ * The broker's transaction support, wired together: the coordinator of the transactional ids whose
+ * {@code __transaction_state} partitions this broker leads (they move with that leadership, like groups with
+ * {@code __consumer_offsets}), the marker sender it completes transactions with, and the writer that appends
+ * markers to the partitions this broker leads. One thread ({@code kafka-txn-coordinator-N}) loads state
+ * partitions, runs the timeouts and continues after replicated writes.
+ */
+public final class TransactionService implements AutoCloseable {
+    private final KafkaBroker broker;
+    private final TransactionConfig config;
+    private final ScheduledExecutorService executor;
+    private final TransactionCoordinator coordinator;
+    private final TransactionViews views;
+    private final TransactionMarkerWriter writer;
+    private final TransactionMarkerSender sender;
+    private volatile boolean stateTopicReady;
+
+    private TransactionService(KafkaBroker broker, TransactionConfig config) {
+        this.broker = broker;
+        this.config = config;
+        int brokerId = broker.config().brokerId();
+        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kafka-txn-coordinator-" + brokerId);
+            t.setDaemon(true);
+            return t;
+        });
+        TransactionStateLog stateLog = new TransactionStateLog() {
+            @Override
+            public Partition ledPartition(int index) {
+                Partition p = broker.logs().get(new TopicPartition(TopicNames.TRANSACTION_STATE, index));
+                return p != null && p.isLeader() ? p : null;
+            }
+
+            @Override
+            public void whenReplicated(Partition partition, long requiredOffset, long timeoutMs, Consumer<Short> then) {
+                broker.whenReplicated(partition, requiredOffset, timeoutMs, then);
+            }
+
+            @Override
+            public int partitionCount() {
+                try {
+                    TopicInfo topic = broker.metadata().topic(TopicNames.TRANSACTION_STATE);
+                    return topic == null ? -1 : topic.partitionCount();
+                } catch (ApiException e) {
+                    // The metadata store is unreachable: the configured count stands in until it answers.
+                    return -1;
+                }
+            }
+        };
+        TransactionStateManager state = new TransactionStateManager(config, stateLog, executor,
+                System::currentTimeMillis);
+        this.coordinator = new TransactionCoordinator(config, state, broker.producerIds(), executor,
+                System::currentTimeMillis);
+        this.views = new TransactionViews(state, System::currentTimeMillis);
+        this.writer = new TransactionMarkerWriter(broker);
+        this.sender = new TransactionMarkerSender(brokerId, broker.metadata(), writer, coordinator, executor);
+        coordinator.markers(sender);
+    }
+
+    /** Wires the transaction support of a broker whose metadata and producer ids are up. */
+    public static TransactionService start(KafkaBroker broker, TransactionConfig config) {
+        TransactionService service = new TransactionService(broker, config);
+        service.coordinator.startSchedules();
+        return service;
+    }
+
+    public TransactionCoordinator coordinator() {
+        return coordinator;
+    }
+
+    /** DescribeTransactions and ListTransactions. */
+    public TransactionViews views() {
+        return views;
+    }
+
+    public TransactionMarkerWriter markerWriter() {
+        return writer;
+    }
+
+    public TransactionConfig config() {
+        return config;
+    }
+
+    /** LeaderAndIsr made this broker the leader of a partition: a state partition's transactions load. */
+    public void becameLeader(Partition partition) {
+        if (partition.topicPartition().topic().equals(TopicNames.TRANSACTION_STATE)) {
+            coordinator.onElection(partition.topicPartition().partition(), partition.leaderEpoch());
+        }
+    }
+
+    /**
+     * Creates {@code __transaction_state} on first use, as Kafka does when the first transactional producer looks
+     * for its coordinator: compacted, uncompressed, min.insync.replicas from transaction.state.log.min.isr. With
+     * fewer live brokers than its replication factor the lookup is answered COORDINATOR_NOT_AVAILABLE, in Kafka's
+     * words.
+     */
+    public TopicInfo ensureStateTopic() {
+        TopicInfo topic = broker.metadata().topic(TopicNames.TRANSACTION_STATE);
+        if (topic != null && stateTopicReady) return topic;
+        synchronized (this) {
+            topic = broker.metadata().topic(TopicNames.TRANSACTION_STATE);
+            try {
+                if (topic == null) {
+                    int replication = config.stateLogReplicationFactor();
+                    int live = broker.metadata().liveBrokers().size();
+                    if (live < replication) {
+                        throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Number of alive brokers '" + live
+                                + "' does not meet the required replication factor '" + replication + "' for the "
+                                + "transactions state topic (configured via 'transaction.state.log.replication.factor')."
+                                + " This error can be ignored if the cluster is starting up and not all brokers are up"
+                                + " yet.");
+                    }
+                    Map<String, String> topicConfig = new LinkedHashMap<>();
+                    topicConfig.put("unclean.leader.election.enable", "false");
+                    topicConfig.put("compression.type", "uncompressed");
+                    topicConfig.put("cleanup.policy", "compact");
+                    topicConfig.put("min.insync.replicas", Integer.toString(config.stateLogMinIsr()));
+                    topicConfig.put("segment.bytes", Integer.toString(config.stateLogSegmentBytes()));
+                    topic = broker.createTopic(TopicNames.TRANSACTION_STATE, config.stateLogPartitions(), replication,
+                            null, topicConfig, false);
+                }
+                stateTopicReady = true;
+            } catch (ApiException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create the transaction state topic: "
+                        + e.getMessage());
+            }
+            return topic;
+        }
+    }
+
+    @Override
+    public void close() {
+        sender.close();
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package io.tandem.server.kafka.txn;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Transactions on three Tandem brokers: the coordinator writes markers over the wire (WriteTxnMarkers) to partition
+ * leaders on other brokers, and a transaction opened with one coordinator commits through the next one when the
+ * leadership of its {@code __transaction_state} partition moves.
+ */
+class TransactionClusterTest {
+    private static final int BROKERS = 3;
+    private static final Map<String, String> SETTINGS = Map.of("transaction.state.log.num.partitions", "1",
+            "transaction.state.log.replication.factor", "3", "transaction.state.log.min.isr", "2",
+            "offsets.topic.num.partitions", "1", "offsets.topic.replication.factor", "3",
+            "group.initial.rebalance.delay.ms", "0");
+    @TempDir
+    Path dir;
+    private Tandem zookeeper;
+    private final List<Tandem> brokers = new ArrayList<>();
+    private Admin admin;
+
+    @BeforeEach
+    void start() throws Exception {
+        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+        for (int id = 1; id <= BROKERS; id++) {
+            TandemConfig config = TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
+                    .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect());
+            SETTINGS.forEach(config::set);
+            brokers.add(Tandem.start(config));
+        }
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()));
+    }
+
+    @AfterEach
+    void stop() {
+        if (admin != null) admin.close(Duration.ofSeconds(5));
+        for (Tandem b : brokers) {
+            if (b != null) b.close();
+        }
+        if (zookeeper != null) zookeeper.close();
+    }
+
+    private String bootstrap() {
+        return String.join(",", brokers.stream().filter(b -> b != null).map(Tandem::bootstrapServers).toList());
+    }
+
+    private KafkaProducer<String, String> producer(String transactionalId) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000);
+        return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+    }
+
+    private List<String> readCommitted(String topic, int partitions) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<TopicPartition> tps = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) tps.add(new TopicPartition(topic, p));
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            Map<TopicPartition, Long> end = consumer.endOffsets(tps, Duration.ofSeconds(30));
+            List<String> values = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))
+                    && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) values.add(r.value());
+            }
+            return values;
+        }
+    }
+
+    private TopicDescription describe(String topic) throws Exception {
+        return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+    }
+
+    @Test
+    void markersShouldReachPartitionLeadersOnOtherBrokers() throws Exception {
+        // One partition on each broker, so whichever broker coordinates, two markers go over the wire.
+        admin.createTopics(List.of(new NewTopic("spread", Map.of(0, List.of(1), 1, List.of(2), 2, List.of(3)))))
+                .all().get(30, TimeUnit.SECONDS);
+        try (KafkaProducer<String, String> producer = producer("spread-txn")) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int p = 0; p < 3; p++) producer.send(new ProducerRecord<>("spread", p, null, "commit-" + p));
+            producer.commitTransaction();
+            producer.beginTransaction();
+            for (int p = 0; p < 3; p++) producer.send(new ProducerRecord<>("spread", p, null, "abort-" + p));
+            producer.flush();
+            producer.abortTransaction();
+        }
+        Set<Integer> leaders = new HashSet<>();
+        for (var p : describe("spread").partitions()) leaders.add(p.leader().id());
+        assertEquals(Set.of(1, 2, 3), leaders);
+        List<String> values = readCommitted("spread", 3);
+        assertEquals(Set.of("commit-0", "commit-1", "commit-2"), new HashSet<>(values), values.toString());
+        assertEquals(3, values.size());
+    }
+
+    @Test
+    void aTransactionShouldCommitThroughTheNextCoordinatorWhenItsStatePartitionMoves() throws Exception {
+        admin.createTopics(List.of(new NewTopic("moving", 3, (short) 3).configs(Map.of("min.insync.replicas", "2"))))
+                .all().get(30, TimeUnit.SECONDS);
+        try (KafkaProducer<String, String> producer = producer("moving-txn")) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int p = 0; p < 3; p++) producer.send(new ProducerRecord<>("moving", p, null, "v" + p)).get();
+            int coordinator = admin.describeTransactions(List.of("moving-txn")).description("moving-txn")
+                    .get(30, TimeUnit.SECONDS).coordinatorId();
+            Node before = describe("__transaction_state").partitions().get(0).leader();
+            assertEquals(before.id(), coordinator, "the coordinator is the state partition's leader");
+            brokers.get(coordinator - 1).close();
+            brokers.set(coordinator - 1, null);
+            // The new leader of the state partition loads the Ongoing transaction; the producer finds it and commits.
+            producer.commitTransaction();
+        }
+        List<String> values = readCommitted("moving", 3);
+        assertEquals(Set.of("v0", "v1", "v2"), new HashSet<>(values), values.toString());
+        int newCoordinator = admin.describeTransactions(List.of("moving-txn")).description("moving-txn")
+                .get(30, TimeUnit.SECONDS).coordinatorId();
+        assertEquals("CompleteCommit", admin.describeTransactions(List.of("moving-txn")).description("moving-txn")
+                .get(30, TimeUnit.SECONDS).state().toString(), "coordinator " + newCoordinator);
+    }
+}
