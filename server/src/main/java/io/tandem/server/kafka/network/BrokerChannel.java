@@ -36,11 +36,22 @@ public final class BrokerChannel implements AutoCloseable {
         this.timeoutMs = timeoutMs;
     }
 
-    /** Points later requests at a new address (the broker registered again elsewhere). */
-    public synchronized void retarget(String host, int port) {
-        if (host.equals(address.getHostString()) && port == address.getPort()) return;
-        address = InetSocketAddress.createUnresolved(host, port);
-        disconnect();
+    /**
+     * Points later requests at a new address (the broker registered again elsewhere). The same address, the usual
+     * case, returns without waiting for the request in flight (a fetcher holds the channel for a whole long poll).
+     */
+    public void retarget(String host, int port) {
+        if (isAt(host, port)) return;
+        synchronized (this) {
+            if (isAt(host, port)) return;
+            address = InetSocketAddress.createUnresolved(host, port);
+            disconnect();
+        }
+    }
+
+    private boolean isAt(String host, int port) {
+        InetSocketAddress current = address;
+        return host.equals(current.getHostString()) && port == current.getPort();
     }
 
     /** Sends one request and waits for its answer; on any failure the connection is dropped and the error thrown. */
