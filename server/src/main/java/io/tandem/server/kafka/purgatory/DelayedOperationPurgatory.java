@@ -42,11 +42,7 @@ public final class DelayedOperationPurgatory<T extends DelayedOperation> {
         }
         for (Object key : keys) {
             if (operation.isCompleted()) return false;
-            List<T> list = watchersByKey.computeIfAbsent(key, k -> new ArrayList<>());
-            synchronized (list) {
-                list.add(operation);
-                parked.incrementAndGet();
-            }
+            watch(key, operation);
         }
         // Re-check: the condition may have become true between the first check and the registration.
         if (operation.safeTryComplete()) return true;
@@ -60,6 +56,23 @@ public final class DelayedOperationPurgatory<T extends DelayedOperation> {
             }, Math.max(0, operation.delayMs()), TimeUnit.MILLISECONDS));
         }
         return false;
+    }
+
+    /**
+     * Adds the operation to the key's list. {@link #purge} drops an emptied list from the map under the list's lock,
+     * so a list taken from the map is used only if it is still the key's list once locked; otherwise the operation
+     * would sit in a list no later {@link #checkAndComplete} reaches, until its timeout.
+     */
+    private void watch(Object key, T operation) {
+        while (true) {
+            List<T> list = watchersByKey.computeIfAbsent(key, k -> new ArrayList<>());
+            synchronized (list) {
+                if (watchersByKey.get(key) != list) continue;
+                list.add(operation);
+                parked.incrementAndGet();
+                return;
+            }
+        }
     }
 
     /** Tries to complete every operation parked under the key; returns how many completed. Also drops completed ones. */
