@@ -1,6 +1,6 @@
 package io.tandem.server.cluster;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -128,7 +128,7 @@ class KafkaClusterProcessTest {
         long before = producer.acknowledged(0);
         cluster.await("partition 0 acknowledging without broker " + follower,
                 () -> producer.acknowledged(0) >= before + 200 ? true : null);
-        assertTrue(!cluster.isr(TOPIC, 0).contains(follower), "still cut off");
+        assertFalse(cluster.isr(TOPIC, 0).contains(follower), "still cut off");
         System.out.println(NAME + ": follower " + follower + " of partition 0 cut off from the leaders; out of the ISR"
                 + " after " + shrunkMs + " ms, records kept being acknowledged by leader " + leader);
         for (int id = 1; id <= NODES; id++) cluster.proxy(id).healReplica(follower);

@@ -107,14 +107,21 @@ final class ReplicaLinkProxy implements AutoCloseable {
         }
     }
 
-    /** The replica id of a Fetch request frame (a follower's broker id), or -1 for anything else. */
+    /**
+     * The replica id of a Fetch request frame (a follower's broker id), or -1 for anything else, including a frame
+     * the proxy cannot read: the broker judges those, the proxy passes them on.
+     */
     private static int fetchReplicaId(byte[] frame) {
-        ByteBuf buf = Unpooled.wrappedBuffer(frame);
-        RequestHeader header = KafkaFrames.readRequestHeader(buf);
-        if (header.requestApiKey != ApiKey.FETCH.id()) return -1;
-        FetchRequest fetch = FetchRequest.read(buf, header.requestApiVersion);
-        // v15+ moved the replica id into the ReplicaState tagged field.
-        return header.requestApiVersion >= 15 ? fetch.replicaState.replicaId : fetch.replicaId;
+        try {
+            ByteBuf buf = Unpooled.wrappedBuffer(frame);
+            RequestHeader header = KafkaFrames.readRequestHeader(buf);
+            if (header.requestApiKey != ApiKey.FETCH.id()) return -1;
+            FetchRequest fetch = FetchRequest.read(buf, header.requestApiVersion);
+            // v15+ moved the replica id into the ReplicaState tagged field.
+            return header.requestApiVersion >= 15 ? fetch.replicaState.replicaId : fetch.replicaId;
+        } catch (RuntimeException e) {
+            return -1;
+        }
     }
 
     private void pump(Socket from, Socket to) {
