@@ -104,6 +104,9 @@ public final class Tandem implements AutoCloseable {
 
     public TandemConfig config() { return config; }
 
+    /** The broker itself, for {@link TandemCluster}'s readiness checks; null if the Kafka role is off or closed. */
+    KafkaBroker kafkaBroker() { return kafka; }
+
     @Override
     public void close() {
         if (admin != null) {

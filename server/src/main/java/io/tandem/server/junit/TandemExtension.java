@@ -1,14 +1,11 @@
 package io.tandem.server.junit;
 
+import io.tandem.server.DataDirs;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -71,7 +68,7 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
             }
         } finally {
             tandem = null;
-            deleteRecursively(dataDir);
+            DataDirs.deleteRecursively(dataDir);
         }
     }
 
@@ -83,27 +80,5 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         return tandem();
-    }
-
-    private static void deleteRecursively(Path root) throws IOException {
-        if (root == null || !Files.exists(root)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null) {
-                    throw new UncheckedIOException(e);
-                }
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

@@ -153,4 +153,35 @@ class DelayedOperationPurgatoryTest {
         assertEquals(1, second.completions.get());
         assertEquals(0, purgatory.watched());
     }
+
+    /**
+     * A check of a key whose parked operations all completed drops the key's list; an operation being parked under
+     * that key at the same moment must not land in the dropped list, where no later check finds it (it would wait
+     * for its timeout: 30 s for an acks=all produce whose followers had long caught up). Races the two many times.
+     */
+    @Test
+    void shouldNeverParkAnOperationInAListThatAConcurrentCheckDropped() throws Exception {
+        DelayedOperationPurgatory<FlagOperation> purgatory = new DelayedOperationPurgatory<>(timer, 1_000_000);
+        int rounds = 200_000;
+        AtomicBoolean done = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<String> current = new java.util.concurrent.atomic.AtomicReference<>("");
+        Thread checker = new Thread(() -> {
+            while (!done.get()) purgatory.checkAndComplete(current.get());
+        });
+        checker.start();
+        try {
+            for (int i = 0; i < rounds; i++) {
+                String key = "t-" + i;
+                current.set(key);
+                FlagOperation op = new FlagOperation(60_000);
+                purgatory.tryCompleteElseWatch(op, List.of(key));
+                op.ready.set(true);
+                purgatory.checkAndComplete(key);
+                assertEquals(1, op.completions.get(), "round " + i + ": the operation was lost by its key");
+            }
+        } finally {
+            done.set(true);
+            checker.join();
+        }
+    }
 }

@@ -1,0 +1,226 @@
+package io.tandem.server;
+
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
+
+/**
+ * A Kafka cluster in this process, for tests and embedders: one Tandem ZooKeeper server (standalone) and {@code n}
+ * Tandem brokers with broker.id 1..n keeping their metadata in it, each on its own free port and data directory.
+ * The brokers are as separate as processes would be: they talk only over loopback sockets (the controller, elected
+ * through ZooKeeper, assigns leaders; followers fetch from leaders; acks=all waits for the ISR).
+ *
+ * <pre>{@code
+ * try (TandemCluster cluster = TandemCluster.start(3)) {
+ *     String bootstrap = cluster.bootstrapServers();   // all three brokers
+ *     cluster.stopBroker(2);                           // clean stop: the controller moves its leaderships
+ *     cluster.restartBroker(2);                        // same port and data; it catches up as a follower
+ * }
+ * }</pre>
+ *
+ * Defaults differ from a single node in two keys: {@code default.replication.factor} and
+ * {@code offsets.topic.replication.factor} are {@code min(n, 3)} (Kafka's production value for the offsets topic),
+ * so topics created without a replication factor, and consumer groups' offsets, survive a stopped broker. The
+ * customizer sees each broker's config (its {@code broker.id} already set) and may change any key.
+ */
+public final class TandemCluster implements AutoCloseable {
+    /** How long start, stop and restart wait for every running broker to agree on the live brokers. */
+    static final long SETTLE_MS_MAX = 30_000;
+    /** Replication factor of auto-created topics and of the offsets topic on clusters of at least this many brokers. */
+    static final int DEFAULT_REPLICATION_FACTOR_MAX = 3;
+    private static final long SETTLE_POLL_MS = 10;
+
+    private final Path dataDir;
+    private final boolean ownsDataDir;
+    private final UnaryOperator<TandemConfig> customizer;
+    private final Tandem[] brokers;
+    private final int[] kafkaPorts;
+    private Tandem zookeeper;
+
+    private TandemCluster(Path dataDir, boolean ownsDataDir, int size, UnaryOperator<TandemConfig> customizer) {
+        this.dataDir = dataDir;
+        this.ownsDataDir = ownsDataDir;
+        this.customizer = customizer;
+        this.brokers = new Tandem[size + 1];
+        this.kafkaPorts = new int[size + 1];
+    }
+
+    /** {@code brokers} brokers with default keys, in a temporary directory deleted by {@link #close()}. */
+    public static TandemCluster start(int brokers) throws IOException {
+        return start(brokers, UnaryOperator.identity());
+    }
+
+    /** {@code brokers} brokers whose configs pass through {@code customizer}, in a temporary directory deleted on close. */
+    public static TandemCluster start(int brokers, UnaryOperator<TandemConfig> customizer) throws IOException {
+        Path dir = Files.createTempDirectory("tandem-cluster-");
+        return start(new TandemCluster(dir, true, checkSize(brokers), customizer));
+    }
+
+    /** As {@link #start(int, UnaryOperator)}, with the data kept in {@code dataDir} (not deleted on close). */
+    public static TandemCluster start(Path dataDir, int brokers, UnaryOperator<TandemConfig> customizer)
+            throws IOException {
+        return start(new TandemCluster(dataDir, false, checkSize(brokers), customizer));
+    }
+
+    private static int checkSize(int brokers) {
+        if (brokers < 1) throw new IllegalArgumentException("a cluster needs at least one broker, not " + brokers);
+        return brokers;
+    }
+
+    private static TandemCluster start(TandemCluster cluster) throws IOException {
+        try {
+            cluster.zookeeper = Tandem.start(TandemConfig.forTests(cluster.dataDir.resolve("zookeeper"))
+                    .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+            // One after the other: broker 1 starts first and becomes the controller, which keeps runs repeatable.
+            for (int id = 1; id < cluster.brokers.length; id++) cluster.startBroker(id);
+            cluster.awaitSettled();
+        } catch (IOException | RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+        return cluster;
+    }
+
+    private void startBroker(int id) throws IOException {
+        int replicationFactor = Math.min(size(), DEFAULT_REPLICATION_FACTOR_MAX);
+        TandemConfig config = TandemConfig.forTests(dataDir.resolve("broker" + id))
+                .roles(EnumSet.of(TandemConfig.Role.KAFKA))
+                .set("broker.id", Integer.toString(id))
+                .set("zookeeper.connect", zookeeper.zookeeperConnect())
+                .set("default.replication.factor", Integer.toString(replicationFactor))
+                .set("offsets.topic.replication.factor", Integer.toString(replicationFactor));
+        config = customizer.apply(config);
+        // A restarted broker comes back where clients and the other brokers last saw it.
+        if (kafkaPorts[id] != 0) config.kafkaPort(kafkaPorts[id]);
+        brokers[id] = Tandem.start(config);
+        kafkaPorts[id] = brokers[id].kafkaPort();
+    }
+
+    /** Where ZooKeeper ({@code zookeeper/}) and each broker ({@code broker<id>/}) keep their data. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The number of brokers, running or stopped; their ids are 1..size(). */
+    public int size() {
+        return brokers.length - 1;
+    }
+
+    /** Every broker's {@code 127.0.0.1:port}, stopped ones included (they come back on the same port). */
+    public String bootstrapServers() {
+        List<String> hosts = new ArrayList<>();
+        for (int id = 1; id <= size(); id++) hosts.add("127.0.0.1:" + kafkaPorts[id]);
+        return String.join(",", hosts);
+    }
+
+    /** The ZooKeeper the brokers keep their metadata in, for a ZooKeeper client or Kafka's ZooKeeper-mode tools. */
+    public String zookeeperConnect() {
+        return zookeeper.zookeeperConnect();
+    }
+
+    /** The running broker with {@code broker.id} {@code id}. */
+    public Tandem broker(int id) {
+        checkId(id);
+        if (brokers[id] == null) throw new IllegalStateException("broker " + id + " is stopped");
+        return brokers[id];
+    }
+
+    public boolean isRunning(int id) {
+        checkId(id);
+        return brokers[id] != null;
+    }
+
+    /** The id of the broker that is the Kafka controller now, or -1 while none is. */
+    public int controllerId() {
+        for (int id = 1; id <= size(); id++) {
+            KafkaBroker broker = brokers[id] == null ? null : brokers[id].kafkaBroker();
+            if (broker != null && broker.controller().isActive()) return id;
+        }
+        return -1;
+    }
+
+    /**
+     * Stops broker {@code id} cleanly: its ZooKeeper session ends, so the controller at once gives its partitions
+     * new leaders from their ISRs. Returns once every other running broker knows it is gone.
+     */
+    public void stopBroker(int id) {
+        broker(id).close();
+        brokers[id] = null;
+        awaitSettled();
+    }
+
+    /** Starts a stopped broker again on its port and data; returns once every running broker sees it. */
+    public void restartBroker(int id) throws IOException {
+        checkId(id);
+        if (brokers[id] != null) throw new IllegalStateException("broker " + id + " is running");
+        startBroker(id);
+        awaitSettled();
+    }
+
+    private void checkId(int id) {
+        if (id < 1 || id > size()) throw new IllegalArgumentException("no broker " + id + " (ids are 1.." + size() + ")");
+    }
+
+    /** Waits until a controller is active and every running broker's metadata lists exactly the running brokers. */
+    private void awaitSettled() {
+        Set<Integer> running = new TreeSet<>();
+        for (int id = 1; id <= size(); id++) {
+            if (brokers[id] != null) running.add(id);
+        }
+        long deadline = System.nanoTime() + SETTLE_MS_MAX * 1_000_000;
+        while (!settled(running)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("the brokers did not agree on the live brokers " + running
+                        + " within " + SETTLE_MS_MAX + " ms");
+            }
+            try {
+                Thread.sleep(SETTLE_POLL_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the brokers", e);
+            }
+        }
+    }
+
+    private boolean settled(Set<Integer> running) {
+        if (!running.isEmpty() && controllerId() < 0) return false;
+        for (int id : running) {
+            Set<Integer> live = new TreeSet<>();
+            for (BrokerRegistration b : brokers[id].kafkaBroker().metadata().liveBrokers()) live.add(b.brokerId());
+            if (!live.equals(running)) return false;
+        }
+        return true;
+    }
+
+    /** Stops every broker, then ZooKeeper; deletes the data if this cluster made the directory. */
+    @Override
+    public void close() {
+        // Highest ids first, so the controller (broker 1 unless it moved) is not re-elected at every step.
+        for (int id = size(); id >= 1; id--) {
+            if (brokers[id] != null) {
+                brokers[id].close();
+                brokers[id] = null;
+            }
+        }
+        if (zookeeper != null) {
+            zookeeper.close();
+            zookeeper = null;
+        }
+        if (ownsDataDir) {
+            try {
+                DataDirs.deleteRecursively(dataDir);
+            } catch (IOException | RuntimeException e) {
+                System.getLogger(TandemCluster.class.getName()).log(System.Logger.Level.WARNING,
+                        "Cannot delete the cluster's data in " + dataDir, e);
+            }
+        }
+    }
+}
