@@ -1,4 +1,4 @@
-"""The seed snippet of /work/shared/seed (kafka-python 2.0.2): create my_topic with 3 partitions through
+"""The seed snippet of the article the project grew from (kafka-python 2.0.2): create my_topic with 3 partitions through
 KafkaAdminClient, send b"hello world", consume it. Usage: seed_snippet.py BOOTSTRAP. Prints one line per step;
 exit code 0 only if every step did what the snippet expects."""
 import sys
