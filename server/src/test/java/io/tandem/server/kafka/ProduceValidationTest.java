@@ -348,6 +348,28 @@ class ProduceValidationTest {
     // ---- helpers
 
     /** Kafka refuses these without a message or record errors, with the log start offset, and appends nothing. */
+    @Test
+    void shouldRefuseWhatKafkasProduceRequestRefusesForItsVersion() throws IOException {
+        createTopic("versions", Map.of());
+        // Message format v0/v1 only in Produce v0-2 (up-converted there), as Kafka's ProduceRequest.validateRecords.
+        PartitionProduceResponse legacy = produce("versions", legacySet(System.currentTimeMillis()), (short) 3);
+        assertEquals(Errors.INVALID_RECORD.code(), legacy.errorCode);
+        assertNull(legacy.errorMessage);
+        PartitionProduceResponse empty = produce("versions", Unpooled.EMPTY_BUFFER, PRODUCE_VERSION);
+        assertEquals(Errors.INVALID_RECORD.code(), empty.errorCode);
+        // zstd needs Produce v7.
+        ByteBuf zstd = Unpooled.buffer();
+        try (RecordBatchBuilder builder = RecordBatchBuilder.create(zstd)
+                .compression(io.tandem.kafka.wire.compress.CompressionType.ZSTD)) {
+            builder.append(System.currentTimeMillis(), null, "z".getBytes(StandardCharsets.UTF_8));
+            builder.build();
+        }
+        ByteBuf zstdAgain = zstd.copy();
+        assertEquals(Errors.UNSUPPORTED_COMPRESSION_TYPE.code(), produce("versions", zstd, (short) 6).errorCode);
+        assertEquals(Errors.NONE.code(), produce("versions", zstdAgain, (short) 7).errorCode);
+        assertEquals(1, latestOffset("versions"), "only the v7 zstd batch was appended");
+    }
+
     private void assertRefused(String topic, ByteBuf records, Errors error) throws IOException {
         assertRefused(topic, records, error, 0);
     }

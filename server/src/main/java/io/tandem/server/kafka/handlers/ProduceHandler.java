@@ -1,5 +1,10 @@
 package io.tandem.server.kafka.handlers;
 
+import io.tandem.kafka.wire.record.RecordBatch;
+import io.tandem.kafka.wire.record.RecordBatches;
+import io.tandem.kafka.wire.record.CorruptRecordException;
+import io.tandem.kafka.wire.compress.CompressionType;
+import io.netty.buffer.ByteBuf;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.message.ProduceResponse.TopicProduceResponse;
@@ -62,7 +67,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                 } else if (!topic.replicas().containsKey(data.index)) {
                     partitionResponse.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                 } else {
-                    Pending waiting = append(topic, data, request.acks, partitionResponse, appended);
+                    Pending waiting = append(topic, data, request.acks, version, partitionResponse, appended);
                     if (waiting != null) pending.add(waiting);
                 }
                 topicResponse.partitionResponses.add(partitionResponse);
@@ -113,13 +118,36 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
     }
 
     /** Appends on the leader; returns what an acks=all answer must still wait for, or null. */
-    private Pending append(TopicInfo topic, ProduceRequest.PartitionProduceData data, short acks,
+    /**
+     * What Kafka's ProduceRequest.validateRecords refuses for a request version: no records at all (INVALID_RECORD),
+     * and from v3 message format v0/v1 (INVALID_RECORD: only v0-2 carry message sets, which are up-converted) and,
+     * below v7, zstd (UNSUPPORTED_COMPRESSION_TYPE). NONE otherwise; the rest is LogValidator's.
+     */
+    static short validateForVersion(ByteBuf records, short version) {
+        if (records == null || records.readableBytes() == 0) return INVALID_RECORD;
+        if (version < 3) return NONE;
+        if (RecordBatches.firstMagic(records) != RecordBatch.MAGIC) return INVALID_RECORD;
+        try {
+            for (RecordBatch batch : RecordBatches.of(records, Integer.MAX_VALUE)) {
+                if (batch.magic() != RecordBatch.MAGIC) return INVALID_RECORD;
+                if (version < 7 && batch.compression() == CompressionType.ZSTD) return UNSUPPORTED_COMPRESSION_TYPE;
+            }
+        } catch (CorruptRecordException e) {
+            // Framing is LogValidator's to refuse, with its own code.
+            return NONE;
+        }
+        return NONE;
+    }
+
+    private Pending append(TopicInfo topic, ProduceRequest.PartitionProduceData data, short acks, short version,
                         PartitionProduceResponse out, List<TopicPartition> appended) {
         try {
             Partition partition = broker.leaderPartition(topic, data.index);
-            if (data.records == null || data.records.readableBytes() == 0) {
-                out.errorCode = CORRUPT_MESSAGE;
-                out.errorMessage = "produce request without records";
+            short invalid = validateForVersion(data.records, version);
+            if (invalid != NONE) {
+                // Kafka's ProduceRequest.validateRecords: refused before the log sees it, with no message.
+                out.errorCode = invalid;
+                out.errorMessage = null;
                 return null;
             }
             LogValidator validator = LogValidator.forClients(broker.topicConfigs(), topic.configs(),
