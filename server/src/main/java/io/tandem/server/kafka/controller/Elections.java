@@ -62,7 +62,7 @@ final class Elections {
             if (leader == null) {
                 if (state.leader() != -1) {
                     // No in-sync replica is alive: the partition stays offline rather than lose committed records.
-                    LOG.log(System.Logger.Level.WARNING, "No cluster.live in-sync replica for {0} (ISR {1}); it stays offline",
+                    LOG.log(System.Logger.Level.WARNING, "No live in-sync replica for {0} (ISR {1}); it stays offline",
                             e.getKey(), state.isr());
                 }
                 continue;

@@ -89,7 +89,7 @@ public final class KafkaController implements AutoCloseable {
         this.metadata = metadata;
         this.channels = new ControllerChannels(localBrokerId, local);
         this.cluster = new ControllerState(store, () -> {
-            LOG.log(System.Logger.Level.WARNING, "Controller {0} was fenced by a newer cluster.epoch; resigning", localBrokerId);
+            LOG.log(System.Logger.Level.WARNING, "Controller {0} was fenced by a newer epoch; resigning", localBrokerId);
             active = false;
             enqueue(this::elect);
         });
@@ -333,14 +333,14 @@ public final class KafkaController implements AutoCloseable {
                     .get(KafkaZkLayout.CONTROLLER_EPOCH);
         } catch (ZnodeStore.FencedWriteException e) {
             // Another controller bumped the epoch between our read and write: it is the controller, not us.
-            LOG.log(System.Logger.Level.WARNING, "Broker {0} lost the controller cluster.epoch race; resigning", localBrokerId);
+            LOG.log(System.Logger.Level.WARNING, "Broker {0} lost the controller epoch race; resigning", localBrokerId);
             store.deleteRecursive(KafkaZkLayout.CONTROLLER);
             return;
         }
         cluster.epoch = previous + 1;
         active = true;
         metadata.controllerId(localBrokerId);
-        LOG.log(System.Logger.Level.INFO, "Broker {0} is the controller, cluster.epoch {1}", localBrokerId, cluster.epoch);
+        LOG.log(System.Logger.Level.INFO, "Broker {0} is the controller, epoch {1}", localBrokerId, cluster.epoch);
         loadClusterState();
         List<TopicPartition> changed = new ArrayList<>();
         for (String topic : cluster.topics.keySet()) changed.addAll(elections.initializeNewPartitions(topic));
@@ -356,7 +356,7 @@ public final class KafkaController implements AutoCloseable {
         for (int broker : cluster.live.keySet()) requests.leaderAndIsr(broker, cluster.partitionsOn(broker, cluster.states.keySet()), true);
         requests.updateMetadata(cluster.live.keySet(), cluster.states.keySet());
         loaded = true;
-        LOG.log(System.Logger.Level.INFO, "Controller {0} loaded {1} cluster.topics, {2} partitions; {3} cluster.states changed",
+        LOG.log(System.Logger.Level.INFO, "Controller {0} loaded {1} topics, {2} partitions; {3} states changed",
                 localBrokerId, cluster.topics.size(), cluster.states.size(), changed.size());
     }
 
@@ -573,7 +573,7 @@ public final class KafkaController implements AutoCloseable {
                 store.deleteRecursive(KafkaZkLayout.deleteTopicPath(topic));
             }
         } catch (Exception e) {
-            throw new IllegalStateException("controller " + localBrokerId + " cannot delete requested cluster.topics", e);
+            throw new IllegalStateException("controller " + localBrokerId + " cannot delete requested topics", e);
         }
     }
 
