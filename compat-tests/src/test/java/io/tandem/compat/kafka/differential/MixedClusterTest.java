@@ -73,7 +73,14 @@ class MixedClusterTest {
                 try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps, new StringSerializer(),
                         new StringSerializer())) {
                     for (int i = 0; i < 40; i++) {
-                        producer.send(new ProducerRecord<>("mixed", i % 2, null, "v" + i)).get(60, TimeUnit.SECONDS);
+                        try {
+                            producer.send(new ProducerRecord<>("mixed", i % 2, null, "v" + i)).get(60, TimeUnit.SECONDS);
+                        } catch (java.util.concurrent.TimeoutException stalled) {
+                            // What the next engineer needs to see: who leads, who is in sync, what Apache said.
+                            throw new AssertionError("record " + i + " to partition " + (i % 2) + " not acknowledged: "
+                                    + admin.describeTopics(List.of("mixed")).allTopicNames().get(30, TimeUnit.SECONDS)
+                                    + "\nApache's log:\n" + apache.logTail(), stalled);
+                        }
                     }
                 }
                 deadline = System.currentTimeMillis() + 60_000;
