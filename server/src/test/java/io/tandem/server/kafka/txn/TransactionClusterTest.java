@@ -154,7 +154,15 @@ class TransactionClusterTest {
         assertEquals(Set.of("v0", "v1", "v2"), new HashSet<>(values), values.toString());
         int newCoordinator = admin.describeTransactions(List.of("moving-txn")).description("moving-txn")
                 .get(30, TimeUnit.SECONDS).coordinatorId();
-        assertEquals("CompleteCommit", admin.describeTransactions(List.of("moving-txn")).description("moving-txn")
-                .get(30, TimeUnit.SECONDS).state().toString(), "coordinator " + newCoordinator);
+        // EndTxn is answered once PrepareCommit is replicated, as Kafka's; CompleteCommit follows once every
+        // marker is, so it is awaited rather than expected at once.
+        long deadline = System.currentTimeMillis() + 30_000;
+        String state;
+        while (!(state = admin.describeTransactions(List.of("moving-txn")).description("moving-txn")
+                .get(30, TimeUnit.SECONDS).state().toString()).equals("CompleteCommit")
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals("CompleteCommit", state, "coordinator " + newCoordinator);
     }
 }
