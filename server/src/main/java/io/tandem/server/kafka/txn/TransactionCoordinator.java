@@ -183,23 +183,34 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
 
     // ---------------------------------------------------------------- AddPartitionsToTxn / AddOffsetsToTxn
 
-    /** Adds partitions (or a group's offsets partition) to the producer's transaction, opening it if needed. */
-    public void handleAddPartitions(String transactionalId, long producerId, short producerEpoch,
-                                    Set<TopicPartition> partitions, Consumer<Short> callback) {
+    /**
+     * The id's transaction as this coordinator holds it, or null after answering the callback with Kafka's error:
+     * INVALID_REQUEST for no id, the lookup's error (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, ...), or
+     * INVALID_PRODUCER_ID_MAPPING for an id it does not know.
+     */
+    private EpochAndMetadata existing(String transactionalId, Consumer<Short> callback) {
         if (transactionalId == null || transactionalId.isEmpty()) {
             callback.accept(INVALID_REQUEST);
-            return;
+            return null;
         }
         Lookup lookup = state.lookup(transactionalId);
         if (lookup.error() != NONE) {
             callback.accept(lookup.error());
-            return;
+            return null;
         }
         if (lookup.found() == null) {
             callback.accept(INVALID_PRODUCER_ID_MAPPING);
-            return;
+            return null;
         }
-        TransactionMetadata metadata = lookup.found().metadata();
+        return lookup.found();
+    }
+
+    /** Adds partitions (or a group's offsets partition) to the producer's transaction, opening it if needed. */
+    public void handleAddPartitions(String transactionalId, long producerId, short producerEpoch,
+                                    Set<TopicPartition> partitions, Consumer<Short> callback) {
+        EpochAndMetadata found = existing(transactionalId, callback);
+        if (found == null) return;
+        TransactionMetadata metadata = found.metadata();
         TransactionMetadata.Transition transition;
         synchronized (state) {
             short error = NONE;
@@ -221,7 +232,7 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
             }
             transition = metadata.prepareAddPartitions(partitions, clock.getAsLong());
         }
-        state.appendTransition(transactionalId, lookup.found().coordinatorEpoch(), transition, e -> false, callback);
+        state.appendTransition(transactionalId, found.coordinatorEpoch(), transition, e -> false, callback);
     }
 
     /**
@@ -279,21 +290,10 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
      */
     private void endTransaction(String transactionalId, long producerId, short producerEpoch, boolean commit,
                                 boolean isFromClient, Consumer<Short> callback) {
-        if (transactionalId == null || transactionalId.isEmpty()) {
-            callback.accept(INVALID_REQUEST);
-            return;
-        }
-        Lookup lookup = state.lookup(transactionalId);
-        if (lookup.error() != NONE) {
-            callback.accept(lookup.error());
-            return;
-        }
-        if (lookup.found() == null) {
-            callback.accept(INVALID_PRODUCER_ID_MAPPING);
-            return;
-        }
-        int coordinatorEpoch = lookup.found().coordinatorEpoch();
-        TransactionMetadata metadata = lookup.found().metadata();
+        EpochAndMetadata held = existing(transactionalId, callback);
+        if (held == null) return;
+        int coordinatorEpoch = held.coordinatorEpoch();
+        TransactionMetadata metadata = held.metadata();
         TransactionMetadata.Transition transition;
         boolean epochFence = false;
         synchronized (state) {
