@@ -9,7 +9,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,8 +46,6 @@ class KafkaGracefulStopProcessTest {
     }
 
     @Test
-    @Disabled("Intermittent (1 of 5 full runs): after the node that was ZooKeeper leader and Kafka controller restarts, "
-            + "its replicas did not all rejoin the ISR within the wait; being investigated, see the closing note")
     void stoppingTheNodeThatLeadsZooKeeperAndIsTheControllerMovesItsPartitionsAndTheController() throws Throwable {
         run(true);
     }

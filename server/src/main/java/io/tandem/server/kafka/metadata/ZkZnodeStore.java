@@ -26,6 +26,8 @@ public final class ZkZnodeStore implements ZnodeStore {
     static final long OPERATION_TIMEOUT_MS = 30_000;
     /** Pause between attempts to open a new session after an expiry. */
     private static final long RENEW_BACKOFF_MS = 1_000;
+    /** Pause before setting a watch again whose read failed (the client is usually reconnecting meanwhile). */
+    private static final long ARM_RETRY_MS = 200;
 
     private final String connectString;
     private final Duration sessionTimeout;
@@ -284,20 +286,84 @@ public final class ZkZnodeStore implements ZnodeStore {
         armNode(path);
     }
 
-    /** Sets ZooKeeper's one-shot watch again; asynchronous, since this runs on the client's callback thread. */
+    /**
+     * Sets ZooKeeper's one-shot child watch again; asynchronous, since this runs on the client's callback thread.
+     * ZooKeeper registers a watch only when the read succeeds, so a read lost to CONNECTION_LOSS (a member stopping,
+     * a leader change) would leave the path unwatched for good: it is retried until it succeeds, as Kafka's
+     * ZooKeeper client retries its requests across a reconnect, and the listener then runs, since a change may have
+     * slipped by unwatched. A path that does not exist yet gets an existence watch, whose NodeCreated arms it.
+     */
     private void armChildren(String path) {
-        client.getChildren(path, true);
+        armChildren(path, false);
+    }
+
+    private void armChildren(String path, boolean retried) {
+        ZkClient armedOn = client;
+        armedOn.getChildren(path, true).whenComplete((children, failure) -> {
+            if (failure == null) {
+                if (retried) notifyListener(childWatches.get(path));
+            } else if (code(failure) == KeeperCode.NO_NODE) {
+                armedOn.exists(path, true).whenComplete((stat, again) -> {
+                    if (again != null) {
+                        retryArm(armedOn, () -> armChildren(path, true));
+                    } else if (stat != null) {
+                        armChildren(path, true);
+                    } else if (retried) {
+                        notifyListener(childWatches.get(path));
+                    }
+                });
+            } else {
+                retryArm(armedOn, () -> armChildren(path, true));
+            }
+        });
     }
 
     private void armNode(String path) {
-        client.exists(path, true);
+        armNode(path, false);
+    }
+
+    private void armNode(String path, boolean retried) {
+        ZkClient armedOn = client;
+        armedOn.exists(path, true).whenComplete((stat, failure) -> {
+            if (failure != null) {
+                retryArm(armedOn, () -> armNode(path, true));
+            } else if (retried) {
+                notifyListener(nodeWatches.get(path));
+            }
+        });
+    }
+
+    /**
+     * Arms again after {@link #ARM_RETRY_MS}, unless the store closed or the session was replaced (the renewal arms
+     * every watch on the new session itself).
+     */
+    private void retryArm(ZkClient armedOn, Runnable arm) {
+        if (closed || armedOn != client) return;
+        CompletableFuture.delayedExecutor(ARM_RETRY_MS, TimeUnit.MILLISECONDS).execute(() -> {
+            if (!closed && armedOn == client) arm.run();
+        });
+    }
+
+    private void notifyListener(Runnable listener) {
+        if (listener == null || closed) return;
+        try {
+            listener.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "A ZooKeeper watch listener failed: " + e);
+        }
+    }
+
+    private static KeeperCode code(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+        return cause instanceof ZkException zk ? zk.code() : null;
     }
 
     private void onWatchEvent(io.tandem.zk.client.WatchedEvent event) {
         if (closed || event.path() == null) return;
         Runnable children = childWatches.get(event.path());
         if (children != null && (event.type() == io.tandem.zk.wire.EventType.NODE_CHILDREN_CHANGED
-                || event.type() == io.tandem.zk.wire.EventType.NODE_CREATED)) {
+                || event.type() == io.tandem.zk.wire.EventType.NODE_CREATED
+                || event.type() == io.tandem.zk.wire.EventType.NODE_DELETED)) {
             armChildren(event.path());
             children.run();
         }

@@ -1,0 +1,190 @@
+package io.tandem.server.kafka.metadata;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The store's watches are Kafka's controller's eyes: a watch that is lost means a broker that rejoins is never seen.
+ * ZooKeeper registers a watch only when the read that sets it succeeds, so the store must keep trying when that read
+ * fails (a connection lost while a member stops) and must watch a path that does not exist yet.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ZkZnodeStoreWatchTest {
+    private static final long WAIT_MS = 20_000;
+    /** Listeners run on the ZooKeeper client's thread, which a blocking read there would deadlock: they hand off. */
+    private static final java.util.concurrent.Executor READER = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread thread = new Thread(r, "watch-reader");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    @Test
+    void aChildWatchOnAPathNotYetCreatedSeesItsCreationAndItsChildren(@TempDir Path dir) throws Exception {
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+             ZkZnodeStore store = connect(zookeeper.zookeeperConnect());
+             ZkZnodeStore writer = connect(zookeeper.zookeeperConnect())) {
+            List<List<String>> seen = new CopyOnWriteArrayList<>();
+            store.watchChildren("/later", () -> READER.execute(() -> seen.add(readQuietly(store, "/later"))));
+
+            writer.create("/later", new byte[0], false);
+            writer.create("/later/a", new byte[0], false);
+
+            await(() -> seen.stream().anyMatch(children -> children.contains("a")), "the child of the new path seen");
+        }
+    }
+
+    @Test
+    void aChildWatchWhoseReArmingReadIsLostToAConnectionDropStillSeesTheNextChange(@TempDir Path dir) throws Exception {
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+             HoldingProxy proxy = new HoldingProxy(zookeeper.zookeeperPort());
+             ZkZnodeStore store = connect("127.0.0.1:" + proxy.port());
+             ZkZnodeStore writer = connect(zookeeper.zookeeperConnect())) {
+            writer.create("/ids", new byte[0], false);
+            List<List<String>> seen = new CopyOnWriteArrayList<>();
+            store.watchChildren("/ids", () -> READER.execute(() -> seen.add(readQuietly(store, "/ids"))));
+            // The watch is set once the store's first read is answered: a child then is seen.
+            writer.create("/ids/first", new byte[0], false);
+            await(() -> seen.stream().anyMatch(children -> children.contains("first")), "the first child seen");
+
+            // From now on nothing the store sends reaches ZooKeeper, so the read that re-arms the watch after the
+            // next event is lost with the connection, as when the member it talks to stops.
+            proxy.holdRequests();
+            writer.create("/ids/second", new byte[0], false);
+            await(() -> proxy.heldBytes() > 0, "the store's re-arming read held by the proxy");
+            proxy.dropConnectionsAndRelease();
+
+            writer.create("/ids/third", new byte[0], false);
+            await(() -> seen.stream().anyMatch(children -> children.contains("third")),
+                    "the child created after the lost re-arming read seen");
+        }
+    }
+
+    private static ZkZnodeStore connect(String connectString) throws Exception {
+        return ZkZnodeStore.connect(connectString, Duration.ofSeconds(10), Duration.ofSeconds(30));
+    }
+
+    private static List<String> readQuietly(ZkZnodeStore store, String path) {
+        try {
+            return store.getChildren(path);
+        } catch (Exception e) {
+            return List.of();
+        }
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
+            Thread.sleep(20);
+        }
+    }
+
+    /**
+     * A TCP proxy that forwards both ways until told to hold what clients send (answers and events still flow back),
+     * then drops every connection it holds; new connections are forwarded normally.
+     */
+    private static final class HoldingProxy implements AutoCloseable {
+        private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final int targetPort;
+        private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+        private volatile boolean holding;
+        private volatile long held;
+
+        HoldingProxy(int targetPort) throws IOException {
+            this.targetPort = targetPort;
+            start(this::accept);
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        void holdRequests() {
+            holding = true;
+        }
+
+        long heldBytes() {
+            return held;
+        }
+
+        void dropConnectionsAndRelease() {
+            for (Socket socket : open) closeQuietly(socket);
+            open.clear();
+            holding = false;
+        }
+
+        private void accept() {
+            while (!server.isClosed()) {
+                try {
+                    Socket client = server.accept();
+                    Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                    open.add(client);
+                    open.add(target);
+                    start(() -> pump(client, target, true));
+                    start(() -> pump(target, client, false));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private void pump(Socket from, Socket to, boolean requests) {
+            byte[] buffer = new byte[8192];
+            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    if (requests && holding) {
+                        held += n;
+                        continue;
+                    }
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
+            } catch (IOException e) {
+                // The other side closed: so does this direction.
+            } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+            }
+        }
+
+        private static void start(Runnable body) {
+            Thread thread = new Thread(body, "holding-proxy");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private static void closeQuietly(Socket socket) {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // Already closed.
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            for (Socket socket : open) closeQuietly(socket);
+        }
+    }
+}
