@@ -72,16 +72,7 @@ class MixedClusterTest {
                 producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
                 try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps, new StringSerializer(),
                         new StringSerializer())) {
-                    for (int i = 0; i < 40; i++) {
-                        try {
-                            producer.send(new ProducerRecord<>("mixed", i % 2, null, "v" + i)).get(60, TimeUnit.SECONDS);
-                        } catch (java.util.concurrent.TimeoutException stalled) {
-                            // What the next engineer needs to see: who leads, who is in sync, what Apache said.
-                            throw new AssertionError("record " + i + " to partition " + (i % 2) + " not acknowledged: "
-                                    + admin.describeTopics(List.of("mixed")).allTopicNames().get(30, TimeUnit.SECONDS)
-                                    + "\nApache's log:\n" + apache.logTail(), stalled);
-                        }
-                    }
+                    produceForty(producer, "mixed", 2, bootstrap, apache);
                 }
                 deadline = System.currentTimeMillis() + 60_000;
                 while (true) {
@@ -131,9 +122,7 @@ class MixedClusterTest {
                     producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
                     try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps,
                             new StringSerializer(), new StringSerializer())) {
-                        for (int i = 0; i < 40; i++) {
-                            producer.send(new ProducerRecord<>("handed", 0, null, "v" + i)).get(60, TimeUnit.SECONDS);
-                        }
+                        produceForty(producer, "handed", 1, bootstrap, apache);
                     }
                 }
                 // The Tandem broker (leader and controller) stops: Apache's broker becomes controller, reads the
@@ -184,15 +173,35 @@ class MixedClusterTest {
                 producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
                 try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps,
                         new StringSerializer(), new StringSerializer())) {
-                    for (int i = 0; i < 40; i++) {
-                        producer.send(new ProducerRecord<>("followed", 0, null, "v" + i)).get(60, TimeUnit.SECONDS);
-                    }
+                    produceForty(producer, "followed", 1, apacheOnly + "," + tandem.bootstrapServers(), apache);
                 }
                 assertEquals(40, consumeOne(tandem.bootstrapServers(), "followed").size(), apache.logTail());
             }
             // The Tandem leader is gone: the Apache controller makes its own follower the leader, with every record.
             awaitLeader(apacheOnly, "followed", 0, 2);
             assertEquals(40, consumeOne(apacheOnly, "followed").size(), apache.logTail());
+        }
+    }
+
+    /**
+     * Sends records v0..v39 round-robin over {@code partitions}, each acknowledged before the next; a record not
+     * acknowledged in time fails with what the next engineer needs to see: who leads, who is in sync, what Apache said.
+     */
+    private static void produceForty(KafkaProducer<String, String> producer, String topic, int partitions,
+                                     String bootstrap, ApacheBroker apache) throws Exception {
+        for (int i = 0; i < 40; i++) {
+            try {
+                producer.send(new ProducerRecord<>(topic, i % partitions, null, "v" + i)).get(60, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException stalled) {
+                String state;
+                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                    state = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).toString();
+                } catch (Exception e) {
+                    state = "(describe failed: " + e + ")";
+                }
+                throw new AssertionError("record " + i + " to partition " + (i % partitions) + " not acknowledged: "
+                        + state + "\nApache's log:\n" + apache.logTail(), stalled);
+            }
         }
     }
 

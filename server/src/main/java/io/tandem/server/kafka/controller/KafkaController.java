@@ -170,6 +170,17 @@ public final class KafkaController implements AutoCloseable {
         return call(() -> onAlterPartition(request));
     }
 
+    /** AllocateProducerIds from a broker: a block of producer ids for it, or why not. */
+    public io.tandem.kafka.wire.message.AllocateProducerIdsResponse allocateProducerIds(
+            io.tandem.kafka.wire.message.AllocateProducerIdsRequest request) throws Exception {
+        return call(() -> {
+            if (active && loaded) return ProducerIdAllocator.allocate(store, request);
+            var refused = new io.tandem.kafka.wire.message.AllocateProducerIdsResponse();
+            refused.errorCode = NOT_CONTROLLER;
+            return refused;
+        });
+    }
+
     /**
      * ControlledShutdown from a stopping broker: its leaderships move to other in-sync replicas and it leaves the
      * ISRs it is in, before it goes, so clients see a new leader instead of a missing one. Answers the partitions it

@@ -61,6 +61,7 @@ public final class Handlers {
         registry.register(ApiKey.DESCRIBE_TRANSACTIONS, 0, 0, new DescribeTransactionsHandler(broker));
         registry.register(ApiKey.LIST_TRANSACTIONS, 0, 2, new ListTransactionsHandler(broker));
         registry.register(ApiKey.ALTER_PARTITION, 0, 3, new AlterPartitionHandler(broker));
+        registry.register(ApiKey.ALLOCATE_PRODUCER_IDS, 0, 0, new AllocateProducerIdsHandler(broker));
         return registry;
     }
 }

@@ -346,13 +346,9 @@ public final class ClusterMetadata implements AutoCloseable {
                 KafkaZkLayout.encodeConfigChange("brokers/" + self.brokerId()));
     }
 
-    /** Reserves the next producer id block in {@code /latest_producer_id_block}; returns its first id. */
-    public synchronized long reserveProducerIdBlock(long blockSize) throws Exception {
-        byte[] data = store.getData(KafkaZkLayout.LATEST_PRODUCER_ID_BLOCK);
-        long start = KafkaZkLayout.decodeProducerIdBlockEnd(data) + 1;
-        store.setData(KafkaZkLayout.LATEST_PRODUCER_ID_BLOCK,
-                KafkaZkLayout.encodeProducerIdBlock(self.brokerId(), start, start + blockSize - 1));
-        return start;
+    /** Reserves the next producer id block in {@code /latest_producer_id_block} for this broker; its first id. */
+    public long reserveProducerIdBlock(long blockSize) throws Exception {
+        return ProducerIdBlocks.reserve(store, self.brokerId(), blockSize);
     }
 
     @Override

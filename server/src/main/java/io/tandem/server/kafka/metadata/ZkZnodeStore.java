@@ -224,6 +224,17 @@ public final class ZkZnodeStore implements ZnodeStore {
     }
 
     @Override
+    public boolean setDataIfVersion(String path, byte[] data, int version) throws Exception {
+        try {
+            await(client.setData(path, data, version));
+            return true;
+        } catch (Exception e) {
+            if (is(e, KeeperCode.BAD_VERSION) || is(e, KeeperCode.NO_NODE)) return false;
+            throw e;
+        }
+    }
+
+    @Override
     public void deleteRecursive(String path) throws Exception {
         for (String child : getChildren(path)) deleteRecursive(path + "/" + child);
         try {

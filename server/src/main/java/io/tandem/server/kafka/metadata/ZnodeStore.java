@@ -81,6 +81,15 @@ public interface ZnodeStore extends AutoCloseable {
     }
 
     /**
+     * Sets the node's data only if it is still at {@code version} (as read by {@link #getVersioned}); false when
+     * another writer got there first. A store with one writer by construction writes unconditionally.
+     */
+    default boolean setDataIfVersion(String path, byte[] data, int version) throws Exception {
+        setData(path, data);
+        return true;
+    }
+
+    /**
      * The controller's write, as Kafka's: in one multi, {@code fencePath} must still be at {@code fenceVersion} (the
      * controller epoch this controller wrote) and each node at its expected version (-1: the node must not exist
      * yet and is created, its parents first). Returns each node's new version. A store with one writer by
