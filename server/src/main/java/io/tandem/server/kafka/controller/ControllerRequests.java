@@ -45,7 +45,7 @@ final class ControllerRequests {
         var request = new io.tandem.kafka.wire.message.LeaderAndIsrRequest();
         request.controllerId = localBrokerId;
         request.controllerEpoch = cluster.epoch;
-        request.brokerEpoch = -1;
+        request.brokerEpoch = cluster.brokerEpoch(broker);
         request.type = (byte) (full ? 1 : 0);
         Map<String, io.tandem.kafka.wire.message.LeaderAndIsrRequest.LeaderAndIsrTopicState> byTopic = new LinkedHashMap<>();
         Set<Integer> leaders = new HashSet<>();
@@ -86,7 +86,6 @@ final class ControllerRequests {
         var request = new io.tandem.kafka.wire.message.UpdateMetadataRequest();
         request.controllerId = localBrokerId;
         request.controllerEpoch = cluster.epoch;
-        request.brokerEpoch = -1;
         for (BrokerRegistration b : cluster.live.values()) {
             var broker = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataBroker();
             broker.id = b.brokerId();
@@ -123,14 +122,23 @@ final class ControllerRequests {
             topicState.partitionStates.add(ps);
         }
         request.topicStates.addAll(byTopic.values());
-        for (int broker : brokers) channels.send(broker, ApiKey.UPDATE_METADATA, UPDATE_METADATA_VERSION, request);
+        for (int broker : brokers) {
+            // One request per broker, naming its epoch; the broker and partition lists are shared, never changed.
+            var addressed = new io.tandem.kafka.wire.message.UpdateMetadataRequest();
+            addressed.controllerId = request.controllerId;
+            addressed.controllerEpoch = request.controllerEpoch;
+            addressed.brokerEpoch = cluster.brokerEpoch(broker);
+            addressed.liveBrokers = request.liveBrokers;
+            addressed.topicStates = request.topicStates;
+            channels.send(broker, ApiKey.UPDATE_METADATA, UPDATE_METADATA_VERSION, addressed);
+        }
     }
 
     void stopReplica(int broker, TopicPartition tp, boolean delete) {
         var request = new io.tandem.kafka.wire.message.StopReplicaRequest();
         request.controllerId = localBrokerId;
         request.controllerEpoch = cluster.epoch;
-        request.brokerEpoch = -1;
+        request.brokerEpoch = cluster.brokerEpoch(broker);
         var state = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState();
         state.topicName = tp.topic();
         var ps = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaPartitionState();

@@ -28,6 +28,11 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 final class ControllerState {
     private static final System.Logger LOG = System.getLogger(ControllerState.class.getName());
     final Map<Integer, BrokerRegistration> live = new TreeMap<>();
+    /**
+     * Each live broker's epoch (the zxid that created its registration), as Kafka's liveBrokerIdAndEpochs: a new one
+     * means the broker registered again, its requests must carry it, and the controller's requests name it.
+     */
+    final Map<Integer, Long> brokerEpochs = new HashMap<>();
     final Map<String, TopicAssignment> topics = new HashMap<>();
     final Map<TopicPartition, PartitionState> states = new HashMap<>();
     /** This controller's epoch, and the version of {@code /controller_epoch} it wrote (the fence). */
@@ -40,6 +45,21 @@ final class ControllerState {
     ControllerState(ZnodeStore store, Runnable onFenced) {
         this.store = store;
         this.onFenced = onFenced;
+    }
+
+    /** Replaces the live brokers with {@code now}, reading the epoch of each from its registration. */
+    void setLive(List<BrokerRegistration> now) throws Exception {
+        live.clear();
+        brokerEpochs.clear();
+        for (BrokerRegistration b : now) {
+            live.put(b.brokerId(), b);
+            brokerEpochs.put(b.brokerId(), store.czxid(KafkaZkLayout.brokerPath(b.brokerId())));
+        }
+    }
+
+    /** The live broker's epoch, or -1 when it is not live (or the store has no epochs). */
+    long brokerEpoch(int broker) {
+        return brokerEpochs.getOrDefault(broker, -1L);
     }
 
     /** The partition's assigned replicas, or null for an unknown partition. */

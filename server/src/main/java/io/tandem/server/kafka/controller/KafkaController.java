@@ -174,7 +174,7 @@ public final class KafkaController implements AutoCloseable {
     public io.tandem.kafka.wire.message.AllocateProducerIdsResponse allocateProducerIds(
             io.tandem.kafka.wire.message.AllocateProducerIdsRequest request) throws Exception {
         return call(() -> {
-            if (active && loaded) return ProducerIdAllocator.allocate(store, request);
+            if (active && loaded) return ProducerIdAllocator.allocate(store, cluster.brokerEpoch(request.brokerId), request);
             var refused = new io.tandem.kafka.wire.message.AllocateProducerIdsResponse();
             refused.errorCode = NOT_CONTROLLER;
             return refused;
@@ -372,9 +372,7 @@ public final class KafkaController implements AutoCloseable {
     }
 
     private void loadClusterState() throws Exception {
-        List<BrokerRegistration> now = metadata.refreshLiveBrokers();
-        cluster.live.clear();
-        for (BrokerRegistration b : now) cluster.live.put(b.brokerId(), b);
+        cluster.setLive(metadata.refreshLiveBrokers());
         channels.update(cluster.live.values());
         cluster.topics.clear();
         cluster.states.clear();
@@ -401,16 +399,13 @@ public final class KafkaController implements AutoCloseable {
     private void onBrokersChanged() {
         if (!active || !loaded) return;
         try {
-            Map<Integer, BrokerRegistration> before = new HashMap<>(cluster.live);
-            List<BrokerRegistration> now = metadata.refreshLiveBrokers();
-            cluster.live.clear();
-            for (BrokerRegistration b : now) cluster.live.put(b.brokerId(), b);
+            Map<Integer, Long> before = new HashMap<>(cluster.brokerEpochs);
+            cluster.setLive(metadata.refreshLiveBrokers());
             channels.update(cluster.live.values());
             Set<Integer> joined = new HashSet<>(cluster.live.keySet());
-            // A broker that registered again (restarted before its old session ended) lost all its roles: it is
-            // told everything again, as a newcomer.
-            joined.removeIf(id -> before.containsKey(id)
-                    && before.get(id).timestampMs() == cluster.live.get(id).timestampMs());
+            // A broker that registered again (restarted before its old session ended: a new epoch) lost all its
+            // roles: it is told everything again, as a newcomer.
+            joined.removeIf(id -> before.containsKey(id) && before.get(id) == cluster.brokerEpoch(id));
             Set<Integer> departed = new HashSet<>(before.keySet());
             departed.removeAll(cluster.live.keySet());
             if (joined.isEmpty() && departed.isEmpty()) return;
@@ -492,7 +487,7 @@ public final class KafkaController implements AutoCloseable {
             var request = new io.tandem.kafka.wire.message.StopReplicaRequest();
             request.controllerId = localBrokerId;
             request.controllerEpoch = cluster.epoch;
-            request.brokerEpoch = -1;
+            request.brokerEpoch = cluster.brokerEpoch(broker);
             request.topicStates.add(state);
             channels.send(broker, ApiKey.STOP_REPLICA, ControllerRequests.STOP_REPLICA_VERSION, request);
         });
@@ -505,8 +500,7 @@ public final class KafkaController implements AutoCloseable {
             return response;
         }
         // Kafka's check: an ISR change from a broker that registered again since (another epoch) is refused.
-        if (request.brokerEpoch != -1
-                && request.brokerEpoch != store.czxid(KafkaZkLayout.brokerPath(request.brokerId))) {
+        if (request.brokerEpoch != -1 && request.brokerEpoch != cluster.brokerEpoch(request.brokerId)) {
             response.errorCode = STALE_BROKER_EPOCH;
             return response;
         }

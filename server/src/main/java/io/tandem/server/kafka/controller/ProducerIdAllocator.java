@@ -2,7 +2,6 @@ package io.tandem.server.kafka.controller;
 
 import io.tandem.kafka.wire.message.AllocateProducerIdsRequest;
 import io.tandem.kafka.wire.message.AllocateProducerIdsResponse;
-import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ProducerIdBlocks;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 import io.tandem.server.kafka.producer.ProducerIdManager;
@@ -23,9 +22,10 @@ final class ProducerIdAllocator {
     private ProducerIdAllocator() {
     }
 
-    static AllocateProducerIdsResponse allocate(ZnodeStore store, AllocateProducerIdsRequest request) throws Exception {
+    /** {@code registeredEpoch}: the broker's epoch as the controller knows it, -1 when it is not live. */
+    static AllocateProducerIdsResponse allocate(ZnodeStore store, long registeredEpoch,
+                                                AllocateProducerIdsRequest request) throws Exception {
         AllocateProducerIdsResponse response = new AllocateProducerIdsResponse();
-        long registeredEpoch = store.czxid(KafkaZkLayout.brokerPath(request.brokerId));
         if (registeredEpoch < 0) {
             response.errorCode = BROKER_ID_NOT_REGISTERED;
             return response;

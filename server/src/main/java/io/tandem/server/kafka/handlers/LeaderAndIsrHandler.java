@@ -16,11 +16,11 @@ final class LeaderAndIsrHandler implements ApiHandler<LeaderAndIsrRequest> {
 
     @Override
     public void handle(RequestContext context, LeaderAndIsrRequest request, Responder responder) {
-        if (request.isKRaftController) {
-            // A KRaft controller migrating a ZooKeeper cluster: Tandem brokers do not take part in a migration.
-            io.tandem.kafka.wire.message.LeaderAndIsrResponse refused = new io.tandem.kafka.wire.message.LeaderAndIsrResponse();
-            refused.errorCode = io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
-            responder.send(refused);
+        short refused = ControllerRequestCheck.refusal(broker, request.isKRaftController, request.brokerEpoch);
+        if (refused != io.tandem.server.kafka.ErrorCodes.NONE) {
+            io.tandem.kafka.wire.message.LeaderAndIsrResponse refusal = new io.tandem.kafka.wire.message.LeaderAndIsrResponse();
+            refusal.errorCode = refused;
+            responder.send(refusal);
             return;
         }
         responder.send(broker.replicas().becomeLeaderOrFollower(request, context.apiVersion()));

@@ -17,11 +17,11 @@ final class StopReplicaHandler implements ApiHandler<StopReplicaRequest> {
 
     @Override
     public void handle(RequestContext context, StopReplicaRequest request, Responder responder) {
-        if (request.isKRaftController) {
-            // A KRaft controller migrating a ZooKeeper cluster: Tandem brokers do not take part in a migration.
-            io.tandem.kafka.wire.message.StopReplicaResponse refused = new io.tandem.kafka.wire.message.StopReplicaResponse();
-            refused.errorCode = io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
-            responder.send(refused);
+        short refused = ControllerRequestCheck.refusal(broker, request.isKRaftController, request.brokerEpoch);
+        if (refused != io.tandem.server.kafka.ErrorCodes.NONE) {
+            io.tandem.kafka.wire.message.StopReplicaResponse refusal = new io.tandem.kafka.wire.message.StopReplicaResponse();
+            refusal.errorCode = refused;
+            responder.send(refusal);
             return;
         }
         responder.send(broker.controllerLink().stopReplicas(request, context.apiVersion()));

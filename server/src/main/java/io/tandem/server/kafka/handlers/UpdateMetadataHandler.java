@@ -17,11 +17,11 @@ final class UpdateMetadataHandler implements ApiHandler<UpdateMetadataRequest> {
 
     @Override
     public void handle(RequestContext context, UpdateMetadataRequest request, Responder responder) {
-        if (request.isKRaftController) {
-            // A KRaft controller migrating a ZooKeeper cluster: Tandem brokers do not take part in a migration.
-            io.tandem.kafka.wire.message.UpdateMetadataResponse refused = new io.tandem.kafka.wire.message.UpdateMetadataResponse();
-            refused.errorCode = io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
-            responder.send(refused);
+        short refused = ControllerRequestCheck.refusal(broker, request.isKRaftController, request.brokerEpoch);
+        if (refused != io.tandem.server.kafka.ErrorCodes.NONE) {
+            io.tandem.kafka.wire.message.UpdateMetadataResponse refusal = new io.tandem.kafka.wire.message.UpdateMetadataResponse();
+            refusal.errorCode = refused;
+            responder.send(refusal);
             return;
         }
         UpdateMetadataResponse response = new UpdateMetadataResponse();
