@@ -59,6 +59,8 @@ public final class KafkaController implements AutoCloseable {
     private final ControllerRequests requests;
     private final Elections elections;
     private final Reassignments moves;
+    private final AdminZnodes admin;
+    private final IsrChanges isrChanges;
     private final ExecutorService events;
     private final LeaderRebalance rebalance;
     private volatile boolean active;
@@ -95,7 +97,9 @@ public final class KafkaController implements AutoCloseable {
         });
         this.requests = new ControllerRequests(localBrokerId, cluster, channels);
         this.elections = new Elections(cluster, requests);
-        this.moves = new Reassignments(cluster, requests);
+        this.admin = new AdminZnodes(store, cluster, elections, requests);
+        this.moves = new Reassignments(cluster, requests, tp -> admin.removeFromReassignment(java.util.List.of(tp)));
+        this.isrChanges = new IsrChanges(cluster, requests, moves);
         this.events = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "kafka-controller-" + localBrokerId);
             t.setDaemon(true);
@@ -111,6 +115,8 @@ public final class KafkaController implements AutoCloseable {
         // What Kafka's tools and Apache brokers write to ask the controller: topic deletions, preferred elections.
         store.watchChildren(KafkaZkLayout.DELETE_TOPICS, () -> enqueue(this::onDeleteTopicsRequested));
         store.watchNode(KafkaZkLayout.PREFERRED_REPLICA_ELECTION, () -> enqueue(this::onPreferredElectionRequested));
+        store.watchNode(KafkaZkLayout.REASSIGN_PARTITIONS, () -> enqueue(this::onReassignmentRequested));
+        store.watchChildren(KafkaZkLayout.ISR_CHANGE_NOTIFICATION, () -> enqueue(this::onIsrChangesNotified));
         call(() -> {
             elect();
             return null;
@@ -218,7 +224,17 @@ public final class KafkaController implements AutoCloseable {
      * others are stopped and deleted. Answers one result per partition.
      */
     public Map<TopicPartition, ElectionResult> reassign(Map<TopicPartition, List<Integer>> targets) throws Exception {
-        return call(() -> active && loaded ? moves.reassign(targets) : notController(targets.keySet()));
+        return call(() -> {
+            if (!active || !loaded) return notController(targets.keySet());
+            Map<TopicPartition, ElectionResult> results = moves.reassign(targets);
+            // The latest request wins, as in Kafka: a partition moved by this call leaves the ZooKeeper request.
+            List<TopicPartition> superseded = new ArrayList<>();
+            results.forEach((tp, result) -> {
+                if (result.error() == NONE) superseded.add(tp);
+            });
+            admin.removeFromReassignment(superseded);
+            return results;
+        });
     }
 
     /** ListPartitionReassignments: the moves in progress (all, or those asked for). */
@@ -363,6 +379,8 @@ public final class KafkaController implements AutoCloseable {
         }
         changed.addAll(elections.removeFromIsr(absent));
         moves.resume();
+        admin.reassignmentRequested(moves);
+        admin.isrChangesNotified();
         // A new controller tells every broker everything, as Kafka's does on failover.
         for (int broker : cluster.live.keySet()) requests.leaderAndIsr(broker, cluster.partitionsOn(broker, cluster.states.keySet()), true);
         requests.updateMetadata(cluster.live.keySet(), cluster.states.keySet());
@@ -494,76 +512,13 @@ public final class KafkaController implements AutoCloseable {
     }
 
     private AlterPartitionResponse onAlterPartition(AlterPartitionRequest request) throws Exception {
-        AlterPartitionResponse response = new AlterPartitionResponse();
         if (!active || !loaded) {
+            AlterPartitionResponse response = new AlterPartitionResponse();
             response.errorCode = NOT_CONTROLLER;
             return response;
         }
-        // Kafka's check: an ISR change from a broker that registered again since (another epoch) is refused.
-        if (request.brokerEpoch != -1 && request.brokerEpoch != cluster.brokerEpoch(request.brokerId)) {
-            response.errorCode = STALE_BROKER_EPOCH;
-            return response;
-        }
-        List<TopicPartition> changed = new ArrayList<>();
-        for (AlterPartitionRequest.TopicData topic : request.topics) {
-            AlterPartitionResponse.TopicData topicResult = new AlterPartitionResponse.TopicData();
-            topicResult.topicName = topic.topicName;
-            topicResult.topicId = topic.topicId;
-            // v2+ name the topic by id only.
-            String name = topic.topicName != null && !topic.topicName.isEmpty() ? topic.topicName
-                    : cluster.topics.entrySet().stream().filter(t -> t.getValue().topicId().equals(topic.topicId))
-                    .map(Map.Entry::getKey).findFirst().orElse("");
-            for (AlterPartitionRequest.PartitionData data : topic.partitions) {
-                TopicPartition tp = new TopicPartition(name, data.partitionIndex);
-                AlterPartitionResponse.PartitionData result = new AlterPartitionResponse.PartitionData();
-                result.partitionIndex = data.partitionIndex;
-                List<Integer> newIsr = data.newIsr.isEmpty() && !data.newIsrWithEpochs.isEmpty()
-                        ? data.newIsrWithEpochs.stream().map(b -> b.brokerId).toList() : data.newIsr;
-                PartitionState state = cluster.states.get(tp);
-                TopicAssignment assignment = cluster.topics.get(tp.topic());
-                List<Integer> replicas = assignment == null ? null : assignment.replicas().get(tp.partition());
-                if (state == null || replicas == null) {
-                    result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
-                } else if (state.leader() != request.brokerId) {
-                    result.errorCode = NOT_LEADER_OR_FOLLOWER;
-                } else if (data.leaderEpoch != state.leaderEpoch()) {
-                    result.errorCode = FENCED_LEADER_EPOCH;
-                } else if (data.partitionEpoch != state.zkVersion()) {
-                    result.errorCode = INVALID_UPDATE_VERSION;
-                } else if (!newIsr.contains(state.leader()) || !replicas.containsAll(newIsr)
-                        || !newIsr.stream().allMatch(cluster.live::containsKey)) {
-                    result.errorCode = INELIGIBLE_REPLICA;
-                } else {
-                    PartitionState next = cluster.writeState(tp, new PartitionState(state.leader(), state.leaderEpoch(), cluster.epoch,
-                            newIsr, state.zkVersion()));
-                    if (next == null) {
-                        result.errorCode = INVALID_UPDATE_VERSION;
-                    } else {
-                        changed.add(tp);
-                        state = next;
-                    }
-                }
-                result.leaderId = state == null ? -1 : state.leader();
-                result.leaderEpoch = state == null ? -1 : state.leaderEpoch();
-                result.isr = state == null ? new ArrayList<>() : new ArrayList<>(state.isr());
-                result.partitionEpoch = state == null ? -1 : state.zkVersion();
-                topicResult.partitions.add(result);
-            }
-            response.topics.add(topicResult);
-        }
-        if (!changed.isEmpty()) {
-            requests.updateMetadata(cluster.live.keySet(), changed);
-            moves.progress(changed);
-        }
-        return response;
+        return isrChanges.alter(request);
     }
-
-
-
-
-
-
-
 
     /** {@code /admin/delete_topics/T}, as Kafka's tools and brokers write it: the topic goes, then the request. */
     private void onDeleteTopicsRequested() {
@@ -586,26 +541,33 @@ public final class KafkaController implements AutoCloseable {
     private void onPreferredElectionRequested() {
         if (!active || !loaded) return;
         try {
-            byte[] data = store.getData(KafkaZkLayout.PREFERRED_REPLICA_ELECTION);
-            if (data == null) return;
-            Set<TopicPartition> partitions = new java.util.LinkedHashSet<>(KafkaZkLayout.decodePartitionList(data));
-            elections.electLeaders(ElectionType.PREFERRED, partitions);
-            store.deleteRecursive(KafkaZkLayout.PREFERRED_REPLICA_ELECTION);
+            admin.preferredElectionRequested();
         } catch (Exception e) {
             throw new IllegalStateException("controller " + localBrokerId + " cannot run a preferred election", e);
         }
     }
 
+    private void onReassignmentRequested() {
+        if (!active || !loaded) return;
+        try {
+            admin.reassignmentRequested(moves);
+        } catch (Exception e) {
+            throw new IllegalStateException("controller " + localBrokerId + " cannot start a reassignment", e);
+        }
+    }
+
+    private void onIsrChangesNotified() {
+        if (!active || !loaded) return;
+        try {
+            admin.isrChangesNotified();
+        } catch (Exception e) {
+            throw new IllegalStateException("controller " + localBrokerId + " cannot apply ISR change notifications", e);
+        }
+    }
+
     // ---------------------------------------------------------------- decisions
 
-
-
-
-
     // ---------------------------------------------------------------- requests
-
-
-
 
     @Override
     public void close() {

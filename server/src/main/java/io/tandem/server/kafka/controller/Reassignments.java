@@ -30,10 +30,17 @@ final class Reassignments {
     private final ControllerState cluster;
     private final ControllerRequests requests;
     private final Map<TopicPartition, KafkaController.Reassignment> moves = new LinkedHashMap<>();
+    private final Finished finished;
 
-    Reassignments(ControllerState cluster, ControllerRequests requests) {
+    /** Told of each partition whose move completed (it leaves the ZooKeeper request, if it was there). */
+    interface Finished {
+        void moved(TopicPartition tp) throws Exception;
+    }
+
+    Reassignments(ControllerState cluster, ControllerRequests requests, Finished finished) {
         this.cluster = cluster;
         this.requests = requests;
+        this.finished = finished;
     }
 
     /** The moves in progress (all, or those asked for). */
@@ -143,7 +150,8 @@ final class Reassignments {
             if (!r.target().contains(removed)) requests.stopReplica(removed, tp, true);
         }
         requests.updateMetadata(cluster.live.keySet(), List.of(tp));
-        LOG.log(System.Logger.Level.INFO, "KafkaController.Reassignment of {0} to {1} done", tp, r.target());
+        LOG.log(System.Logger.Level.INFO, "Reassignment of {0} to {1} done", tp, r.target());
+        finished.moved(tp);
     }
 
     /** After ISR changes: moves whose targets are now in sync finish. */

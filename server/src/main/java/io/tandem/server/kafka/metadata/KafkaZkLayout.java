@@ -34,6 +34,7 @@ public final class KafkaZkLayout {
     public static final String ADMIN = "/admin";
     public static final String DELETE_TOPICS = "/admin/delete_topics";
     public static final String PREFERRED_REPLICA_ELECTION = "/admin/preferred_replica_election";
+    public static final String REASSIGN_PARTITIONS = "/admin/reassign_partitions";
     public static final String ISR_CHANGE_NOTIFICATION = "/isr_change_notification";
     public static final String CLUSTER = "/cluster";
     public static final String CLUSTER_ID = "/cluster/id";
@@ -165,6 +166,35 @@ public final class KafkaZkLayout {
             partitions.add(new io.tandem.server.kafka.TopicPartition(p.path("topic").asText(), p.path("partition").asInt()));
         }
         return partitions;
+    }
+
+    /**
+     * {@code /admin/reassign_partitions} as Kafka's tools write it: {"version":1,"partitions":[{"topic":..,
+     * "partition":..,"replicas":[..]}]} (an optional "log_dirs" per partition is ignored: one log dir per broker).
+     */
+    public static java.util.LinkedHashMap<io.tandem.server.kafka.TopicPartition, List<Integer>> decodeReassignment(byte[] data) {
+        java.util.LinkedHashMap<io.tandem.server.kafka.TopicPartition, List<Integer>> targets = new java.util.LinkedHashMap<>();
+        for (JsonNode p : parse(data).path("partitions")) {
+            List<Integer> replicas = new ArrayList<>();
+            for (JsonNode r : p.path("replicas")) replicas.add(r.asInt());
+            targets.put(new io.tandem.server.kafka.TopicPartition(p.path("topic").asText(), p.path("partition").asInt()),
+                    replicas);
+        }
+        return targets;
+    }
+
+    public static byte[] encodeReassignment(java.util.Map<io.tandem.server.kafka.TopicPartition, List<Integer>> targets) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", 1);
+        ArrayNode partitions = root.putArray("partitions");
+        targets.forEach((tp, replicas) -> {
+            ObjectNode p = partitions.addObject();
+            p.put("topic", tp.topic());
+            p.put("partition", tp.partition());
+            ArrayNode r = p.putArray("replicas");
+            for (int b : replicas) r.add(b);
+        });
+        return bytes(root);
     }
 
     public static byte[] encodePartitionState(PartitionState state) {
