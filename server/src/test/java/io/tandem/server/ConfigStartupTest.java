@@ -67,7 +67,6 @@ class ConfigStartupTest {
             "readonlymode.enabled|true",
             "reconfigEnabled|true",
             "localSessionsEnabled|true",
-            "peerType|observer",
             "skipACL|yes",
             "enforce.auth.enabled|true",
             "dynamicConfigFile|/etc/zookeeper/zoo.cfg.dynamic",
@@ -137,6 +136,7 @@ class ConfigStartupTest {
         ignored.put("security.providers", "com.example.Provider"); // once accepted silently by the security. prefix
         ignored.put("num.replica.fetchers", "2");                 // one fetcher per leader here
         ignored.put("tickTme", "100");                           // a typo
+        ignored.put("peerType", "observer");                     // standalone: no leader to observe
         List<String> warnings = captureWarnings(() -> {
             TandemConfig config = TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
                     .set("tickTime", "500").set("num.partitions", "3");

@@ -496,12 +496,15 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         return leaderId;
     }
 
-    /** Apache's names: leader or follower while serving, looking otherwise. */
+    /** Apache's names: leader, follower or observer while serving, looking otherwise. */
     @Override
     public String mode() {
         ZabServer running = zab;
         if (running == null || !running.isServing()) {
             return "looking";
+        }
+        if (running.isObserver()) {
+            return "observer";
         }
         return running.role() == Role.LEADING ? "leader" : "follower";
     }

@@ -98,9 +98,13 @@ public final class ZooKeeperConfigKeys {
             case "dynamicConfigFile" -> Verdict.refused(
                     "a dynamic configuration file is not implemented: put the server.N lines in zoo.cfg");
             case "oraclePath" -> Verdict.refused("the quorum oracle is not implemented");
+            // Apache lets the server.N lines decide (a contradicting peerType only earns a warning, logged when the
+            // member starts and knows its id); a server without them runs standalone and observes nothing.
             case "peerType" -> switch (v.toLowerCase(Locale.ROOT)) {
                 case "participant" -> Verdict.IMPLEMENTED;
-                case "observer" -> Verdict.refused("observers are not implemented (this member would silently vote)");
+                case "observer" -> settings.keySet().stream().anyMatch(k -> k.matches("server\\.\\d+"))
+                        ? Verdict.IMPLEMENTED
+                        : Verdict.ignored("a server without server.N lines runs standalone and has no leader to observe");
                 default -> Verdict.refused("Unrecognised peertype: " + v);
             };
             case "electionAlg" -> v.equals("3") ? Verdict.IMPLEMENTED
