@@ -291,11 +291,14 @@ public final class AdminCommands {
         return data;
     }
 
-    /** Apache's voting_view: each voter's quorum, election and client addresses (standalone: empty). */
+    /** Apache's voting_view: each voter's quorum, election and client addresses (standalone: empty; no observers). */
     private Map<Long, Object> votingView() {
         Map<Long, Object> view = new TreeMap<>();
         ensemble.serverLines().forEach((id, line) -> {
             QuorumTransport.Peer peer = QuorumTransport.Peer.parse(id, line);
+            if (peer.observer()) {
+                return;
+            }
             String[] client = QuorumTransport.Peer.clientAddress(id, line);
             Map<String, Object> server = new LinkedHashMap<>();
             server.put("server_addresses", List.of(peer.host() + ":" + peer.quorumPort()));
