@@ -64,7 +64,6 @@ class ConfigStartupTest {
             "quorum.auth.enableSasl|true",
             "serverCnxnFactory|com.example.CustomFactory",
             "dataLogDir|/var/lib/zookeeper/log",
-            "readonlymode.enabled|true",
             "reconfigEnabled|true",
             "localSessionsEnabled|true",
             "skipACL|yes",
@@ -137,6 +136,7 @@ class ConfigStartupTest {
         ignored.put("num.replica.fetchers", "2");                 // one fetcher per leader here
         ignored.put("tickTme", "100");                           // a typo
         ignored.put("peerType", "observer");                     // standalone: no leader to observe
+        ignored.put("readonlymode.enabled", "true");             // standalone: no quorum to lose
         List<String> warnings = captureWarnings(() -> {
             TandemConfig config = TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
                     .set("tickTime", "500").set("num.partitions", "3");

@@ -111,7 +111,11 @@ public final class ZooKeeperConfigKeys {
                     : Verdict.refused("Invalid electionAlg value. Only 3 is supported.");
             case "reconfigEnabled" -> flag(key, v, false,
                     "dynamic reconfiguration is not implemented (reconfig requests get ReconfigDisabled)");
-            case "readonlymode.enabled" -> flag(key, v, false, "read-only mode is not implemented");
+            case ZkServerConfig.READ_ONLY_MODE -> !v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")
+                    ? Verdict.refused(key + " must be true or false")
+                    : v.equalsIgnoreCase("true") && settings.keySet().stream().noneMatch(k -> k.matches("server\\.\\d+"))
+                    ? Verdict.ignored("a server without server.N lines runs standalone and has no quorum to lose")
+                    : Verdict.IMPLEMENTED;
             case "localSessionsEnabled" -> flag(key, v, false, "local sessions are not implemented");
             case "skipACL" -> v.equalsIgnoreCase("yes") ? Verdict.refused("ACL checks cannot be switched off")
                     : Verdict.IMPLEMENTED;
