@@ -14,12 +14,17 @@ import java.util.logging.Logger;
  * from its quorum. Once the member has not served for max(2 s, tickTime) it answers the clients that asked for a
  * read-only session ({@code canBeReadOnly}) from its tree as it is: reads, watches and pings work, every write and
  * {@code sync} is answered NOTREADONLY, and a client that did not ask is refused (its connection closed, as Apache
- * does). A new session here is local and fake, as Apache's: it is never replicated, holds no ephemerals (writes are
+ * does).
+ *
+ * <p>A new session here is local and fake, as Apache's: it is never replicated, holds no ephemerals (writes are
  * refused) and ends with its connection, since the official client sends session id 0 again until it has seen a
- * read-write server; a real session re-attaches by id and password and is kept. As soon as the member rejoins a
- * quorum (a role other than looking, or a commit or snapshot from a leader) read-only mode ends: every client
- * connection is closed and the fake sessions are forgotten before anything is applied, so they never reach the tree's
- * snapshot. Everything here runs on the commit thread except {@link #active()}.
+ * read-write server. A real (replicated) session is refused, as Apache 3.9's validateSession refuses to renew one in
+ * read-only mode; it lives on in the quorum and its client gets it back from a member that serves.
+ *
+ * <p>As soon as the member rejoins a quorum (a role other than looking, or a commit or snapshot from a leader)
+ * read-only mode ends: every client connection is closed and the fake sessions are forgotten before anything is
+ * applied, so they never reach the tree's snapshot. Everything here runs on the commit thread except
+ * {@link #active()}.
  */
 final class ReadOnlyMode {
     private static final Logger LOG = Logger.getLogger(ReadOnlyMode.class.getName());
@@ -107,8 +112,7 @@ final class ReadOnlyMode {
             return; // the handshake of this connection failed; it is being closed
         }
         if (request.type == OpCode.CLOSE_SESSION) {
-            // A fake session just ends; a real one stays for the quorum's leader to expire (nothing is replicated
-            // from here), which is what the client sees from Apache too once its member resyncs.
+            // Only fake sessions are attached here; closing one just ends it.
             if (localSessions.remove(request.sessionId)) {
                 server.sessions.byId().remove(request.sessionId);
             }
@@ -147,7 +151,14 @@ final class ReadOnlyMode {
             server.sessions.established(request);
             server.responder.markForFlush(connection);
         } else if (request.type == Request.KIND_CONNECT) {
-            server.finish(request); // re-attach by id and password
+            if (!localSessions.contains(request.sessionId)) {
+                // Apache 3.9's ReadOnlyZooKeeperServer.validateSession: a real session is not renewed here; the
+                // client keeps it by reconnecting to a member of the quorum.
+                LOG.info(() -> "Refusing global session reconnection in RO mode " + connection.remoteAddress());
+                connection.closeNow();
+                return;
+            }
+            server.finish(request); // re-attach a fake session by id and password
         }
         // Otherwise refused: the client has seen a newer zxid than this member holds.
     }

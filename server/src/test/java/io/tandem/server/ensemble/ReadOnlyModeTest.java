@@ -180,4 +180,37 @@ class ReadOnlyModeTest {
         assertNull(first, "no session of any kind: " + first);
         assertFalse(zk.getState().isConnected());
     }
+
+    @Test
+    void aRealSessionIsNotRenewedInReadOnlyModeAndComesBackWithTheQuorum() throws Exception {
+        ensemble = new TestEnsemble(dir);
+        ensemble.extraSettings.put("readonlymode.enabled", "true");
+        ensemble.startAll();
+        int leader = ensemble.awaitServing(30_000);
+        int left = leader == 1 ? 2 : 1;
+        BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
+        ZooKeeper zk = readOnlyClient(ensemble.connect(left), events);
+        awaitState(events, Watcher.Event.KeeperState.SyncConnected);
+        long sessionId = zk.getSessionId();
+        zk.create("/mine", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+        int back = leader;
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            if (id != left) {
+                ensemble.stop(id);
+            }
+        }
+        awaitMode(left, "read-only", 20_000);
+        // Apache's validateSession: the client, having seen a read-write server, brings its real session, which a
+        // read-only member does not renew; the client stays disconnected rather than losing its session.
+        Thread.sleep(1_500);
+        assertFalse(zk.getState().isConnected(), String.valueOf(zk.getState()));
+        assertTrue(events.stream().noneMatch(e -> e.getState() == Watcher.Event.KeeperState.ConnectedReadOnly),
+                events.toString());
+
+        ensemble.start(back);
+        ensemble.awaitServing(30_000);
+        awaitState(events, Watcher.Event.KeeperState.SyncConnected);
+        assertEquals(sessionId, zk.getSessionId(), "the real session survived the read-only spell");
+        assertEquals(sessionId, zk.exists("/mine", false).getEphemeralOwner());
+    }
 }
