@@ -151,14 +151,14 @@ final class ReadOnlyMode {
             server.sessions.established(request);
             server.responder.markForFlush(connection);
         } else if (request.type == Request.KIND_CONNECT) {
-            if (!localSessions.contains(request.sessionId)) {
+            if (!localSessions.contains(request.sessionId) && server.sessions.byId().containsKey(request.sessionId)) {
                 // Apache 3.9's ReadOnlyZooKeeperServer.validateSession: a real session is not renewed here; the
                 // client keeps it by reconnecting to a member of the quorum.
                 LOG.info(() -> "Refusing global session reconnection in RO mode " + connection.remoteAddress());
                 connection.closeNow();
                 return;
             }
-            server.finish(request); // re-attach a fake session by id and password
+            server.finish(request); // re-attach a fake session, or refuse an unknown one as expired (timeout 0)
         }
         // Otherwise refused: the client has seen a newer zxid than this member holds.
     }
