@@ -93,13 +93,6 @@ public record ZabConfig(int myId, int[] voters, int[] observers, int initLimit, 
         return isVoter(id) || isObserver(id);
     }
 
-    /** Every member, voters first. */
-    public int[] members() {
-        int[] all = Arrays.copyOf(voters, voters.length + observers.length);
-        System.arraycopy(observers, 0, all, voters.length, observers.length);
-        return all;
-    }
-
     /** A strict majority of the voting members. */
     public int quorumSize() {
         return voters.length / 2 + 1;

@@ -222,8 +222,8 @@ public final class ZabStateMachine {
 
     @Override
     public String toString() {
-        return "zab[" + myId + " " + role + (recovering ? " recovering" : "") + (observer ? " observer" : "") + " epoch=" + epoch() + " accepted="
-                + acceptedEpoch + " current="
+        return "zab[" + myId + " " + role + (recovering ? " recovering" : "") + (observer ? " observer" : "")
+                + " epoch=" + epoch() + " accepted=" + acceptedEpoch + " current="
                 + currentEpoch + " last=" + Zxid.toString(lastZxid()) + " committed=" + Zxid.toString(committedZxid)
                 + "]";
     }
@@ -947,8 +947,8 @@ public final class ZabStateMachine {
                 if (phase == LeaderPhase.DISCOVERY) {
                     // An observer's history decided nothing (it may hold proposals that never committed): TRUNC
                     // deals with it, not a new election.
-                    if (!link.observer && ack.currentEpoch() > currentEpoch
-                            || (ack.currentEpoch() == currentEpoch && ack.lastZxid() > lastZxid())) {
+                    if (!link.observer && (ack.currentEpoch() > currentEpoch
+                            || (ack.currentEpoch() == currentEpoch && ack.lastZxid() > lastZxid()))) {
                         // The election picked a leader behind this follower; only a new election can fix that.
                         startLooking("follower " + link.followerId + " is ahead: epoch " + ack.currentEpoch()
                                 + " zxid " + Zxid.toString(ack.lastZxid()));

@@ -448,4 +448,26 @@ class ZabStateMachineTest {
         assertEquals(zxid, observer.ready().commits().get(0).zxid());
         assertTrue(observer.submit(txn("y")), "an observer forwards writes to the leader");
     }
+
+    @Test
+    void shouldTruncateAnObserverAheadOfTheNewLeaderInsteadOfStartingAnElection() {
+        // The observer holds a proposal of epoch 1 that never committed; the new leader (voters 1 and 2) lacks it.
+        List<LogEntry> log = List.of(new LogEntry(Zxid.of(1, 1), txn("committed")));
+        ZabStateMachine leader = new ZabStateMachine(new ZabConfig(1, new int[] {1, 2}, new int[] {3}, 10, 5, 1,
+                10_000), new DurableState(1, 1, 0, null, log), 1);
+        leader.ready();
+        leader.receive(2, new Notification(1, Zxid.of(1, 1), 1, 1, Role.LOOKING));
+        assertEquals(Role.LEADING, leader.role());
+        leader.receive(2, new FollowerInfo(200, 0, 1, Zxid.of(1, 1)));
+        leader.receive(3, new FollowerInfo(300, 0, 1, Zxid.of(1, 2)));
+        leader.ready();
+        leader.receive(3, new AckEpoch(300, 1, true, 1, Zxid.of(1, 2)));
+        assertEquals(Role.LEADING, leader.role(), "an observer ahead is no reason for a new election");
+        leader.receive(2, new AckEpoch(200, 1, true, 1, Zxid.of(1, 1)));
+        assertEquals(Role.LEADING, leader.role());
+        List<Sync> syncs = leader.ready().messages().stream().filter(m -> m.to() == 3)
+                .map(Ready.Outbound::message).filter(Sync.class::isInstance).map(Sync.class::cast).toList();
+        assertEquals(SyncMode.TRUNC, syncs.get(0).mode());
+        assertEquals(Zxid.of(1, 1), syncs.get(0).truncateZxid());
+    }
 }
