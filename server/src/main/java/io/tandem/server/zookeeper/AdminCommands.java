@@ -73,7 +73,8 @@ public final class AdminCommands {
                 FourLetterWords.environment()));
         add(List.of("get_trace_mask", "gtmk"), false, false, args -> single("tracemask",
                 FourLetterWords.traceMask()));
-        add(List.of("is_read_only", "isro"), true, false, args -> single("read_only", server.mode().equals(EnsembleCommit.READ_ONLY_MODE)));
+        add(List.of("is_read_only", "isro"), true, false,
+                args -> single("read_only", server.mode().equals(EnsembleCommit.READ_ONLY_MODE)));
         add(List.of("leader", "lead"), true, true, args -> leader());
         add(List.of("monitor", "mntr"), false, true, args -> FourLetterWords.monitorValues(server));
         add(List.of("ruok"), true, false, args -> new LinkedHashMap<>());
