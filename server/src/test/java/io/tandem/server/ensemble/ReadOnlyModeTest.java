@@ -72,6 +72,7 @@ class ReadOnlyModeTest {
         ensemble = new TestEnsemble(dir);
         if (readOnlyMode) {
             ensemble.extraSettings.put("readonlymode.enabled", "true");
+            ensemble.extraSettings.put("4lw.commands.whitelist", "srvr,mntr"); // isro is added by the flag alone
         } else {
             ensemble.extraSettings.put("4lw.commands.whitelist", "srvr,isro");
         }
@@ -121,6 +122,7 @@ class ReadOnlyModeTest {
         // isro is whitelisted by readonlymode.enabled alone, as in Apache (clients use it to look for r/w servers).
         assertEquals("ro", fourLetterWord(ensemble.clientPort(left), "isro"));
         assertTrue(fourLetterWord(ensemble.clientPort(left), "srvr").contains("\nMode: read-only\n"));
+        assertTrue(fourLetterWord(ensemble.clientPort(left), "mntr").contains("zk_server_state\tread-only\n"));
 
         BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
         ZooKeeper zk = readOnlyClient(ensemble.connect(left), events);
