@@ -64,10 +64,8 @@ class ConfigStartupTest {
             "quorum.auth.enableSasl|true",
             "serverCnxnFactory|com.example.CustomFactory",
             "dataLogDir|/var/lib/zookeeper/log",
-            "readonlymode.enabled|true",
             "reconfigEnabled|true",
             "localSessionsEnabled|true",
-            "peerType|observer",
             "skipACL|yes",
             "enforce.auth.enabled|true",
             "dynamicConfigFile|/etc/zookeeper/zoo.cfg.dynamic",
@@ -137,6 +135,8 @@ class ConfigStartupTest {
         ignored.put("security.providers", "com.example.Provider"); // once accepted silently by the security. prefix
         ignored.put("num.replica.fetchers", "2");                 // one fetcher per leader here
         ignored.put("tickTme", "100");                           // a typo
+        ignored.put("peerType", "observer");                     // standalone: no leader to observe
+        ignored.put("readonlymode.enabled", "true");             // standalone: no quorum to lose
         List<String> warnings = captureWarnings(() -> {
             TandemConfig config = TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
                     .set("tickTime", "500").set("num.partitions", "3");

@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * from the same code that answers mntr (so the two never disagree) and named {@code tandem_zookeeper_<mntr key>}.
  */
 final class ZooKeeperMetrics implements ZkRequestObserver {
-    /** Apache's server states: standalone, or an ensemble member's leader / follower / looking. */
-    static final List<String> STATES = List.of("standalone", "leader", "follower", "looking");
+    /** Apache's server states: standalone, or an ensemble member's leader, follower, observer, read-only, looking. */
+    static final List<String> STATES = List.of("standalone", "leader", "follower", "observer", "read-only", "looking");
     /** mntr keys published as meters of their own (bytes, state) rather than as plain gauges. */
     private static final List<String> OWN_METERS = List.of("bytes_received_count", "response_bytes", "version",
             "server_state");

@@ -44,15 +44,20 @@ public final class QuorumTransport implements Closeable {
     public static final int CONNECT_TIMEOUT_MS = 2_000;
 
     /**
-     * One {@code server.N=host:quorumPort:electionPort} line. All peer traffic (election notifications included) uses
-     * quorumPort; electionPort (-1 when the line omits it) is validated but not listened on: see server/README.md,
-     * "Ensemble", for why.
+     * One {@code server.N=host:quorumPort:electionPort[:observer]} line. All peer traffic (election notifications
+     * included) uses quorumPort; electionPort (-1 when the line omits it) is validated but not listened on: see
+     * server/README.md, "Ensemble", for why. {@code observer} is true for a non-voting member.
      */
-    public record Peer(int id, String host, int quorumPort, int electionPort) {
+    public record Peer(int id, String host, int quorumPort, int electionPort, boolean observer) {
+        /** A voting member's line. */
+        public Peer(int id, String host, int quorumPort, int electionPort) {
+            this(id, host, quorumPort, electionPort, false);
+        }
+
         /**
-         * Parses {@code host:quorumPort[:electionPort][:participant][;[clientAddress:]clientPort]} (the client part is
-         * checked by the member it names: {@link #clientAddress}). Observers are not implemented, so
-         * {@code :observer} is refused rather than read as a voter; any other role is refused with Apache's words.
+         * Parses {@code host:quorumPort[:electionPort][:participant|:observer][;[clientAddress:]clientPort]} (the
+         * client part is checked by the member it names: {@link #clientAddress}); any other role is refused with
+         * Apache's words.
          */
         public static Peer parse(int id, String value) {
             String address = value.split(";", 2)[0].trim();
@@ -61,13 +66,11 @@ public final class QuorumTransport implements Closeable {
                 throw new IllegalArgumentException("server." + id + "=" + value
                         + ": expected host:quorumPort:electionPort");
             }
+            boolean observer = false;
             if (parts.length == 4) {
                 String role = parts[3].trim().toLowerCase(java.util.Locale.ROOT);
-                if (role.equals("observer")) {
-                    throw new IllegalArgumentException("server." + id + "=" + value
-                            + ": observers are not implemented (server." + id + " would silently become a voter)");
-                }
-                if (!role.equals("participant")) {
+                observer = role.equals("observer");
+                if (!observer && !role.equals("participant")) {
                     throw new IllegalArgumentException("server." + id + "=" + value + ": Unrecognised peertype: "
                             + parts[3].trim());
                 }
@@ -86,7 +89,7 @@ public final class QuorumTransport implements Closeable {
                             + ": quorumPort and electionPort must differ");
                 }
                 clientAddress(id, value);
-                return new Peer(id, parts[0].trim(), quorumPort, electionPort);
+                return new Peer(id, parts[0].trim(), quorumPort, electionPort, observer);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("server." + id + "=" + value + ": bad port", e);
             }
@@ -138,7 +141,23 @@ public final class QuorumTransport implements Closeable {
             peers.put(id, Peer.parse(id, setting.getValue()));
         }
         checkDistinctAddresses(peers);
+        checkRoles(peers);
         return peers;
+    }
+
+    /**
+     * Apache's QuorumPeerConfig rules for observers: they need voters to follow, and a quorum of more than one voter
+     * (with a single participant Apache runs it standalone, where observers have nothing to observe).
+     */
+    private static void checkRoles(Map<Integer, Peer> peers) {
+        long observers = peers.values().stream().filter(Peer::observer).count();
+        long voters = peers.size() - observers;
+        if (observers > 0 && voters == 0) {
+            throw new IllegalArgumentException("Observers w/o participants is an invalid configuration");
+        }
+        if (observers > 0 && voters == 1) {
+            throw new IllegalArgumentException("Observers w/o quorum is an invalid configuration");
+        }
     }
 
     /** Two servers cannot listen on the same host and port (0, "any free port", excepted), as Apache checks too. */

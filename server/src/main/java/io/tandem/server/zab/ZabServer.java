@@ -135,7 +135,7 @@ public final class ZabServer implements Closeable {
             loaded = holder[0];
         }
         if (damage != null) {
-            if (config.voters().length == 1) {
+            if (config.voters().length == 1 && config.isVoter(config.myId())) {
                 throw new IOException("Zab data in " + dataDir + " is damaged: " + damage + ". This server is the "
                         + "only voter, so no other member holds a copy to re-sync from; it refuses to start rather "
                         + "than serve with transactions missing. Restore " + dataDir + " from a backup, or move it "
@@ -372,14 +372,17 @@ public final class ZabServer implements Closeable {
     public static ZabServer start(int myId, Map<String, String> settings, Path dataDir, Application application)
             throws IOException, InterruptedException {
         Map<Integer, QuorumTransport.Peer> peers = QuorumTransport.parsePeers(settings);
-        int[] voters = peers.keySet().stream().mapToInt(Integer::intValue).toArray();
+        int[] voters = peers.values().stream().filter(peer -> !peer.observer()).mapToInt(QuorumTransport.Peer::id)
+                .toArray();
+        int[] observers = peers.values().stream().filter(QuorumTransport.Peer::observer)
+                .mapToInt(QuorumTransport.Peer::id).toArray();
         int initLimit = Integer.parseInt(settings.getOrDefault("initLimit", "10").trim());
         int syncLimit = Integer.parseInt(settings.getOrDefault("syncLimit", "5").trim());
         long tickTime = Long.parseLong(settings.getOrDefault("tickTime", "2000").trim());
         if (tickTime <= 0) {
             throw new IllegalArgumentException("tickTime must be positive: " + tickTime);
         }
-        ZabConfig config = new ZabConfig(myId, voters, initLimit, syncLimit, 1, 10_000);
+        ZabConfig config = new ZabConfig(myId, voters, observers, initLimit, syncLimit, 1, 10_000);
         return new ZabServer(config, tickTime, dataDir, peers, application);
     }
 
@@ -389,6 +392,11 @@ public final class ZabServer implements Closeable {
 
     public Role role() {
         return role;
+    }
+
+    /** True when this member is an observer ({@code server.N=...:observer}): it follows but never votes or leads. */
+    public boolean isObserver() {
+        return machine.isObserver();
     }
 
     public int leaderId() {

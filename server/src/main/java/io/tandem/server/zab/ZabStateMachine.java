@@ -88,6 +88,13 @@ public final class ZabStateMachine {
      * are never lost, so an older leader cannot use this member to commit behind a newer epoch's back.
      */
     private boolean recovering;
+    /**
+     * This member is an observer ({@link ZabConfig#observers()}): like a recovering member it never votes, leads or
+     * counts towards any quorum, and joins a leader only through others' FOLLOWING/LEADING notifications. Unlike one,
+     * it keeps doing so for good, and its history needs no rebuilding. A leader sends it proposals and commits as to
+     * a follower but takes no acks from it, so the quorum arithmetic of the voters is exactly what it is without it.
+     */
+    private final boolean observer;
     /** Peers whose latest notification said they are recovering: they will not vote, so no need to wait for them. */
     private final java.util.Set<Integer> recoveringPeers = new java.util.TreeSet<>();
 
@@ -130,7 +137,8 @@ public final class ZabStateMachine {
         this.snapshot = durable.snapshot();
         this.committedZxid = snapshotZxid;
         this.recovering = durable.recovering();
-        Checks.require(!recovering || config.voters().length > 1,
+        this.observer = config.isObserver(myId);
+        Checks.require(!recovering || config.voters().length > 1 || config.isObserver(myId),
                 "a single server has nobody to re-sync from after losing its history");
         for (LogEntry entry : durable.log()) {
             if (entry.zxid() <= snapshotZxid) {
@@ -153,6 +161,14 @@ public final class ZabStateMachine {
 
     /** True until a leader has synced this member after its history was set aside (see the field's comment). */
     public boolean isRecovering() { return recovering; }
+
+    /** True when this member is an observer: it follows and serves but never votes or leads. */
+    public boolean isObserver() { return observer; }
+
+    /** An observer or a recovering member: its vote, candidacy and acknowledgements count for nothing. */
+    private boolean nonVoting() {
+        return recovering || observer;
+    }
 
     public long lastZxid() {
         return log.isEmpty() ? snapshotZxid : log.get(log.size() - 1).zxid();
@@ -206,8 +222,8 @@ public final class ZabStateMachine {
 
     @Override
     public String toString() {
-        return "zab[" + myId + " " + role + (recovering ? " recovering" : "") + " epoch=" + epoch() + " accepted="
-                + acceptedEpoch + " current="
+        return "zab[" + myId + " " + role + (recovering ? " recovering" : "") + (observer ? " observer" : "")
+                + " epoch=" + epoch() + " accepted=" + acceptedEpoch + " current="
                 + currentEpoch + " last=" + Zxid.toString(lastZxid()) + " committed=" + Zxid.toString(committedZxid)
                 + "]";
     }
@@ -271,7 +287,7 @@ public final class ZabStateMachine {
 
     /** Handles one message from peer {@code from}. Messages from unknown ids or stale sessions are logged and dropped. */
     public void receive(int from, ZabMessage message) {
-        if (!config.isVoter(from) || from == myId) {
+        if (!config.isMember(from) || from == myId) {
             LOG.log(Level.WARNING, "server {0}: dropping {1} from unknown server id {2}", myId,
                     message.getClass().getSimpleName(), from);
             return;
@@ -296,7 +312,7 @@ public final class ZabStateMachine {
      * show; anything else is left to the tick timeouts (a connection may come back before they matter).
      */
     public void peerDisconnected(int peer) {
-        if (config.isVoter(peer) && peer != myId) {
+        if (config.isMember(peer) && peer != myId) {
             unreachable.add(peer);
         }
         if (role == Role.FOLLOWING && follower != null && follower.leaderId == peer) {
@@ -311,7 +327,7 @@ public final class ZabStateMachine {
      * queued sends let it.
      */
     public void peerConnected(int peer) {
-        if (!config.isVoter(peer) || peer == myId) {
+        if (!config.isMember(peer) || peer == myId) {
             return;
         }
         unreachable.remove(peer);
@@ -343,7 +359,7 @@ public final class ZabStateMachine {
         receivedVotes.put(myId, new ReceivedVote(proposal, electionRound, Role.LOOKING));
         decideAtTick = -1;
         broadcastNotification();
-        if (config.voters().length == 1 && !recovering) {
+        if (config.voters().length == 1 && !nonVoting()) {
             decide(proposal);
         }
     }
@@ -361,6 +377,7 @@ public final class ZabStateMachine {
 
     private void broadcastNotification() {
         Notification notification = ownNotification();
+        // Only voters decide elections; an observer asks them (and they answer once they lead or follow).
         for (int peer : config.voters()) {
             if (peer != myId) {
                 pending.send(peer, notification);
@@ -382,7 +399,7 @@ public final class ZabStateMachine {
      * (finalizeWait) here; a whole tick (2 s by default) would make every election that long.
      */
     public void finalizeElection(long wait) {
-        if (!recovering && wait >= 0 && wait == finalizeWait() && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
+        if (!nonVoting() && wait >= 0 && wait == finalizeWait() && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
             decide(proposal);
         }
     }
@@ -390,14 +407,16 @@ public final class ZabStateMachine {
     private void tickLooking() {
         // Notifications travel over a lossy channel; resending each tick stands in for ZooKeeper's backoff resend.
         broadcastNotification();
-        if (!recovering && decideAtTick >= 0 && now >= decideAtTick && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
+        if (!nonVoting() && decideAtTick >= 0 && now >= decideAtTick && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
             decide(proposal);
         }
     }
 
     private void onNotification(int from, Notification n) {
         Vote vote = new Vote(n.leader(), n.zxid(), n.peerEpoch());
-        if (n.recovering()) {
+        // An observer's notification is only a question (whom do you follow?); its vote and state count for nobody.
+        boolean nonVotingSender = n.recovering() || config.isObserver(from);
+        if (nonVotingSender) {
             recoveringPeers.add(from);
         } else {
             recoveringPeers.remove(from);
@@ -414,15 +433,15 @@ public final class ZabStateMachine {
                 return;
             }
             if (n.senderState() == Role.LOOKING) {
-                pending.send(from, ownNotification()); // a recovering member learns the leader this way too
+                pending.send(from, ownNotification()); // recovering members and observers learn the leader this way
             }
             return;
         }
-        if (n.recovering()) {
-            return; // its vote counts for nobody (see the field "recovering")
+        if (nonVotingSender) {
+            return; // its vote counts for nobody (see the fields "recovering" and "observer")
         }
         if (n.senderState() == Role.LOOKING) {
-            if (recovering) {
+            if (nonVoting()) {
                 return; // takes no part in elections; it only joins a leader that others follow
             }
             if (n.round() > electionRound) {
@@ -461,7 +480,7 @@ public final class ZabStateMachine {
         }
         // The sender already follows or leads: join it if a quorum does and the leader has confirmed leading.
         ReceivedVote received = new ReceivedVote(vote, n.round(), n.senderState());
-        if (n.round() == electionRound && !recovering) { // receivedVotes holds our own vote, which may not count
+        if (n.round() == electionRound && !nonVoting()) { // receivedVotes holds our own vote, which may not count
             receivedVotes.put(from, received);
             if (agreeing(receivedVotes, vote, n.senderState()) >= config.quorumSize() && leaderConfirmed(receivedVotes, vote)) {
                 proposal = vote;
@@ -510,7 +529,8 @@ public final class ZabStateMachine {
     }
 
     private void decide(Vote vote) {
-        Checks.require(!recovering || vote.leader != myId, "server %d: a recovering member must not lead", myId);
+        Checks.require(!nonVoting() || vote.leader != myId, "server %d: a recovering member or observer must not lead",
+                myId);
         decidedRound = electionRound;
         decideAtTick = -1;
         proposal = vote;
@@ -524,6 +544,13 @@ public final class ZabStateMachine {
             follower = new FollowerSession(vote.leader);
             LOG.log(Level.DEBUG, "server {0}: following {1} (round {2})", myId, vote.leader, electionRound);
             follower.open();
+        }
+        // Observers ask only when they tick; telling them now saves them up to a tick of not serving.
+        Notification decided = ownNotification();
+        for (int peer : config.observers()) {
+            if (peer != myId) {
+                pending.send(peer, decided);
+            }
         }
     }
 
@@ -683,7 +710,17 @@ public final class ZabStateMachine {
                     return "unexpected " + message;
                 }
                 boolean fresh;
-                if (info.epoch() > acceptedEpoch) {
+                if (observer) {
+                    // An observer's promise binds no quorum, so it takes any epoch not older than the last one it
+                    // was synced in (an older one can only come from a deposed leader that a voter quorum left).
+                    if (info.epoch() < currentEpoch) {
+                        return "stale epoch " + info.epoch() + " proposed, already synced in " + currentEpoch;
+                    }
+                    if (info.epoch() > acceptedEpoch) {
+                        persistAcceptedEpoch(info.epoch());
+                    }
+                    fresh = false;
+                } else if (info.epoch() > acceptedEpoch) {
                     persistAcceptedEpoch(info.epoch());
                     fresh = true;
                 } else if (info.epoch() == acceptedEpoch) {
@@ -704,7 +741,7 @@ public final class ZabStateMachine {
             }
             if (message instanceof NewLeader newLeader) {
                 if (phase != FollowerPhase.SYNCHRONIZATION || newLeader.epoch() != epoch
-                        || newLeader.epoch() != acceptedEpoch) {
+                        || (!observer && newLeader.epoch() != acceptedEpoch)) {
                     return "unexpected " + message + " in phase " + phase + " epoch " + epoch;
                 }
                 if (lastZxid() != newLeader.zxid()) {
@@ -732,7 +769,9 @@ public final class ZabStateMachine {
                             + Zxid.toString(lastZxid()) + " in epoch " + epoch;
                 }
                 appendLocal(new LogEntry(proposal.zxid(), proposal.txn()));
-                send(new Ack(session, nextSendSeq++, proposal.zxid()));
+                if (!observer) {
+                    send(new Ack(session, nextSendSeq++, proposal.zxid())); // the leader counts no observer's ack
+                }
                 return null;
             }
             if (message instanceof Commit commit) {
@@ -832,12 +871,20 @@ public final class ZabStateMachine {
         long followerLastZxid;
         /** The follower lost its history: synced like any other, but its discovery messages count for nothing. */
         boolean recovering;
+        /** The learner is an observer: synced and sent every commit, but counted in no quorum. */
+        final boolean observer;
         long ackedZxid;
         boolean freshEpochAck;
 
         LearnerLink(int followerId, long session) {
             this.followerId = followerId;
             this.session = session;
+            this.observer = config.isObserver(followerId);
+        }
+
+        /** Its discovery messages and acknowledgements count towards quorums. */
+        boolean votes() {
+            return !observer && !recovering;
         }
 
         void send(SessionMessage message) {
@@ -898,8 +945,10 @@ public final class ZabStateMachine {
                 link.freshEpochAck = ack.fresh();
                 link.followerLastZxid = ack.lastZxid();
                 if (phase == LeaderPhase.DISCOVERY) {
-                    if (ack.currentEpoch() > currentEpoch
-                            || (ack.currentEpoch() == currentEpoch && ack.lastZxid() > lastZxid())) {
+                    // An observer's history decided nothing (it may hold proposals that never committed): TRUNC
+                    // deals with it, not a new election.
+                    if (!link.observer && (ack.currentEpoch() > currentEpoch
+                            || (ack.currentEpoch() == currentEpoch && ack.lastZxid() > lastZxid()))) {
                         // The election picked a leader behind this follower; only a new election can fix that.
                         startLooking("follower " + link.followerId + " is ahead: epoch " + ack.currentEpoch()
                                 + " zxid " + Zxid.toString(ack.lastZxid()));
@@ -950,7 +999,7 @@ public final class ZabStateMachine {
         private void onFollowerInfo(LearnerLink link) {
             if (epoch < 0) {
                 maybeChooseEpoch();
-            } else if (link.followerAcceptedEpoch > epoch && phase == LeaderPhase.BROADCAST) {
+            } else if (link.followerAcceptedEpoch > epoch && phase == LeaderPhase.BROADCAST && !link.observer) {
                 // The follower promised a newer would-be leader never to follow an older epoch, so it can never
                 // join this one; only a new election, which picks an epoch above its promise, brings it back.
                 startLooking("follower " + link.followerId + " already accepted epoch " + link.followerAcceptedEpoch);
@@ -963,7 +1012,7 @@ public final class ZabStateMachine {
         void maybeChooseEpoch() {
             int reporting = 1;
             for (LearnerLink link : links.values()) {
-                if (!link.recovering) {
+                if (link.votes()) {
                     reporting++;
                 }
             }
@@ -998,7 +1047,7 @@ public final class ZabStateMachine {
             for (LearnerLink link : links.values()) {
                 // Only a fresh acceptance counts: each server accepts an epoch at most once (durably). A recovering
                 // member's history is gone, so its acceptance counts for nothing (see the field "recovering").
-                if (link.stage == LinkStage.EPOCH_ACKED && link.freshEpochAck && !link.recovering) {
+                if (link.stage == LinkStage.EPOCH_ACKED && link.freshEpochAck && link.votes()) {
                     acks++;
                 }
             }
@@ -1076,7 +1125,7 @@ public final class ZabStateMachine {
             }
             int synced = 1;
             for (LearnerLink link : links.values()) {
-                if (link.stage == LinkStage.SYNCED) {
+                if (link.stage == LinkStage.SYNCED && !link.observer) {
                     synced++;
                 }
             }
@@ -1108,7 +1157,7 @@ public final class ZabStateMachine {
             int count = 0;
             acked[count++] = lastZxid();
             for (LearnerLink link : links.values()) {
-                if (link.stage.compareTo(LinkStage.SYNCED) >= 0) {
+                if (link.stage.compareTo(LinkStage.SYNCED) >= 0 && !link.observer) {
                     acked[count++] = link.ackedZxid;
                 }
             }
@@ -1141,7 +1190,7 @@ public final class ZabStateMachine {
             if (phase == LeaderPhase.BROADCAST) {
                 int live = 1;
                 for (LearnerLink link : links.values()) {
-                    if (link.stage.compareTo(LinkStage.SYNCED) >= 0) {
+                    if (link.stage.compareTo(LinkStage.SYNCED) >= 0 && !link.observer) {
                         live++;
                     }
                 }

@@ -73,7 +73,8 @@ public final class AdminCommands {
                 FourLetterWords.environment()));
         add(List.of("get_trace_mask", "gtmk"), false, false, args -> single("tracemask",
                 FourLetterWords.traceMask()));
-        add(List.of("is_read_only", "isro"), true, false, args -> single("read_only", false));
+        add(List.of("is_read_only", "isro"), true, false,
+                args -> single("read_only", server.mode().equals(EnsembleCommit.READ_ONLY_MODE)));
         add(List.of("leader", "lead"), true, true, args -> leader());
         add(List.of("monitor", "mntr"), false, true, args -> FourLetterWords.monitorValues(server));
         add(List.of("ruok"), true, false, args -> new LinkedHashMap<>());
@@ -291,11 +292,14 @@ public final class AdminCommands {
         return data;
     }
 
-    /** Apache's voting_view: each voter's quorum, election and client addresses (standalone: empty). */
+    /** Apache's voting_view: each voter's quorum, election and client addresses (standalone: empty; no observers). */
     private Map<Long, Object> votingView() {
         Map<Long, Object> view = new TreeMap<>();
         ensemble.serverLines().forEach((id, line) -> {
             QuorumTransport.Peer peer = QuorumTransport.Peer.parse(id, line);
+            if (peer.observer()) {
+                return;
+            }
             String[] client = QuorumTransport.Peer.clientAddress(id, line);
             Map<String, Object> server = new LinkedHashMap<>();
             server.put("server_addresses", List.of(peer.host() + ":" + peer.quorumPort()));

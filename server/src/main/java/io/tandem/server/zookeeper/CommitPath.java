@@ -21,7 +21,7 @@ interface CommitPath {
     /** Whether this node decides session expiry and container clean-up: standalone always, an ensemble's leader. */
     boolean decidesExpiry();
 
-    /** Apache's server state for srvr and mntr: standalone, leader, follower, or looking. */
+    /** Apache's server state for srvr and mntr: standalone, leader, follower, observer, read-only, or looking. */
     String mode();
 
     /** The id of the ensemble's leader this member follows or is, -1 when there is none (and standalone). */

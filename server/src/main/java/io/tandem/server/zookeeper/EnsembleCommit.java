@@ -37,6 +37,9 @@ import java.util.logging.Logger;
 final class EnsembleCommit implements CommitPath, ZabServer.Application {
     private static final Logger LOG = Logger.getLogger(EnsembleCommit.class.getName());
 
+    /** Apache's server state (srvr, mntr) of a member in read-only mode. */
+    static final String READ_ONLY_MODE = "read-only";
+
     /** Leader-proposed transactions not yet seen committed; beyond this, writes are refused (the client retries). */
     private static final int PROPOSED_MAX = 5_000;
 
@@ -73,6 +76,9 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     private long appliedSinceCompact;
     /** How long a write may wait for its commit while this member serves before its client is told to retry. */
     private final long lostAfterNanos;
+    private final ReadOnlyMode readOnly;
+    /** Zab's role as last reported to {@link #changeRole}. */
+    private Role zabRole = Role.LOOKING;
 
     EnsembleCommit(ZkServer server, Map<String, String> settings) {
         this.server = server;
@@ -81,6 +87,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         long syncLimitMillis = Long.parseLong(settings.getOrDefault("tickTime", "2000").trim())
                 * Long.parseLong(settings.getOrDefault("syncLimit", "5").trim());
         this.lostAfterNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis));
+        this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get));
     }
 
     /** Starts Zab; its callbacks are queued onto the commit thread, which must already run. */
@@ -181,8 +188,12 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 continue;
             }
             if (request.connection != null && !serving) {
-                // No leader or still syncing: drop the client so it fails over to a member that serves.
-                request.connection.closeNow();
+                if (readOnly.active()) {
+                    readOnly.handle(request);
+                } else {
+                    // No leader or still syncing: drop the client so it fails over to a member that serves.
+                    request.connection.closeNow();
+                }
                 continue;
             }
             if (request.type == Request.KIND_CONNECT) {
@@ -265,6 +276,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     private void applyCommitted(long zxid, byte[] bytes) {
+        readOnly.leave(); // a leader syncs this member: its fake sessions must not reach the tree or a snapshot
         JuteInput in = new JuteInput(Unpooled.wrappedBuffer(bytes), Integer.MAX_VALUE);
         TxnHeader logged = TxnHeader.read(in);
         // Zab, not the preparer, numbers transactions: the header gets the zxid it was committed under.
@@ -341,6 +353,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     private void installSnapshot(long zxid, byte[] snapshot) {
+        readOnly.leave();
         server.tree.clearForSnapshot();
         server.sessions.byId().clear();
         try {
@@ -376,6 +389,12 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         boolean wasServing = serving;
         boolean wasLeading = leading;
         boolean nowLeading = nowServing && role == Role.LEADING;
+        if (role != Role.LOOKING) {
+            readOnly.leave(); // Apache stops its read-only server as soon as the member leaves LOOKING
+        } else if (zabRole != Role.LOOKING) {
+            readOnly.notServingSince(System.nanoTime()); // and waits afresh in each LOOKING spell
+        }
+        zabRole = role;
         if (nowServing == wasServing && newLeaderId == leaderId && nowLeading == wasLeading) {
             return; // already seen (the periodic check in tick() may have got here first)
         }
@@ -416,6 +435,12 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
         long now = System.nanoTime();
         closeLostWrites(now);
+        if (!serving && running != null) {
+            if (running.role() == Role.LOOKING) {
+                readOnly.maybeEnter(now, running::isRecovering);
+            }
+            readOnly.tick();
+        }
         if (!serving || leading || now - nextTouchNanos < 0) {
             return;
         }
@@ -496,12 +521,15 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         return leaderId;
     }
 
-    /** Apache's names: leader or follower while serving, looking otherwise. */
+    /** Apache's names: leader, follower or observer while serving, read-only or looking otherwise. */
     @Override
     public String mode() {
         ZabServer running = zab;
         if (running == null || !running.isServing()) {
-            return "looking";
+            return readOnly.active() ? READ_ONLY_MODE : "looking";
+        }
+        if (running.isObserver()) {
+            return "observer";
         }
         return running.role() == Role.LEADING ? "leader" : "follower";
     }

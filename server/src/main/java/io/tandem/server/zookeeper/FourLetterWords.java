@@ -67,7 +67,7 @@ final class FourLetterWords {
         }
         return switch (word) {
             case "ruok" -> "imok";
-            case "isro" -> "rw";
+            case "isro" -> isro(server.mode());
             case "srvr" -> srvr(server);
             case "stat" -> stat(server);
             case "mntr" -> mntr(server);
@@ -110,6 +110,15 @@ final class FourLetterWords {
                 + "Zxid: 0x" + Long.toHexString(server.tree.lastProcessedZxid()) + "\n"
                 + "Mode: " + server.mode() + "\n"
                 + "Node count: " + server.tree.nodeCount() + "\n";
+    }
+
+    /** Apache's IsroCommand: null while no server runs (an ensemble member looking), ro in read-only mode, else rw. */
+    static String isro(String mode) {
+        return switch (mode) {
+            case "looking" -> "null";
+            case EnsembleCommit.READ_ONLY_MODE -> "ro";
+            default -> "rw";
+        };
     }
 
     private static String srvr(ZkServer server) {

@@ -55,6 +55,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     volatile Session session;
     private volatile boolean connectReceived;
     private volatile boolean readOnlyEchoed;
+    /** Set by the commit thread before it answers the handshake of a member in read-only mode. */
+    volatile boolean readOnlyServer;
     private volatile boolean closing;
     /** Admitted under maxClientCnxns: counted for its address until it closes. */
     private InetAddress admittedAddress;
@@ -284,14 +286,15 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         session = established;
         sessionId = established.id;
         writeFrame(new ConnectResponse(0, connect.negotiatedTimeout, established.id, Session.password(established.id),
-                readOnlyEchoed ? Boolean.FALSE : null));
+                readOnlyEchoed ? Boolean.valueOf(readOnlyServer) : null));
         gate.answered(connect.bytes);
         gate.resume(ReadGate.HANDSHAKE);
     }
 
     /** Expired or unknown session, or wrong password: Apache answers with timeout 0 and id 0, then closes. */
     void sessionRefused() {
-        writeFrame(new ConnectResponse(0, 0, 0, new byte[Session.PASSWORD_BYTES], readOnlyEchoed ? Boolean.FALSE : null));
+        writeFrame(new ConnectResponse(0, 0, 0, new byte[Session.PASSWORD_BYTES],
+                readOnlyEchoed ? Boolean.valueOf(readOnlyServer) : null));
         closeAfterFlush();
     }
 

@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.zab.QuorumTransport;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.IOException;
@@ -95,8 +96,9 @@ public final class ZkServer implements AutoCloseable {
     public static ZkServer startEnsemble(ZkServerConfig config, String superDigest, int myId,
                                          Map<String, String> settings, Path zabDir) throws IOException {
         ZkServer server = new ZkServer(config, superDigest);
-        // Apache's leader and followers share the limit out: divided by (voters - 1) when there are more than two.
-        long voters = settings.keySet().stream().filter(key -> key.matches("server\\.\\d+")).count();
+        // Apache's leader and followers share the limit out: divided by (voters - 1) when there are more than two
+        // (observers are not voters, so they do not change the share).
+        long voters = QuorumTransport.parsePeers(settings).values().stream().filter(peer -> !peer.observer()).count();
         server.globalOutstandingLimit = (int) (config.globalOutstandingLimit() / (voters > 2 ? voters - 1 : 1));
         EnsembleCommit ensemble = new EnsembleCommit(server, settings);
         server.commitPath = ensemble;

@@ -77,7 +77,7 @@ public record ZkServerConfig(
         int max = intOr(get, "maxSessionTimeout", -1);
         return new ZkServerConfig(host, port, dataDir, tick, min == -1 ? 2 * tick : min, max == -1 ? 20 * tick : max,
                 intOr(get, "jute.maxbuffer", FRAME_BYTES_MAX_DEFAULT),
-                parseWhitelist(get.apply("4lw.commands.whitelist")),
+                whitelist(get),
                 longOr(get, "znode.container.checkIntervalMs", 60_000),
                 longOr(get, "znode.container.maxNeverUsedIntervalMs", 0),
                 intOr(get, "snapCount", 100_000),
@@ -88,6 +88,29 @@ public record ZkServerConfig(
 
     public static ZkServerConfig forTests(Path dataDir) {
         return from("127.0.0.1", 0, dataDir, Map.<String, String>of()::get);
+    }
+
+    /** Apache's system property (and, here, zoo.cfg key) that lets a member cut off from its quorum serve reads. */
+    public static final String READ_ONLY_MODE = "readonlymode.enabled";
+
+    /**
+     * Whether read-only mode is on: Apache 3.9 reads only the Java system property {@value #READ_ONLY_MODE}; Tandem
+     * also takes the same name from zoo.cfg (a zoo.cfg value wins over the property).
+     */
+    public static boolean readOnlyModeEnabled(Function<String, String> get) {
+        String value = get.apply(READ_ONLY_MODE);
+        return value != null ? Boolean.parseBoolean(value.trim()) : Boolean.getBoolean(READ_ONLY_MODE);
+    }
+
+    /** The whitelist, plus isro when read-only mode is on: clients ask it to find a read-write server, as in Apache. */
+    private static Set<String> whitelist(Function<String, String> get) {
+        Set<String> words = parseWhitelist(get.apply("4lw.commands.whitelist"));
+        if (!readOnlyModeEnabled(get) || words.contains("isro")) {
+            return words;
+        }
+        Set<String> withIsro = new LinkedHashSet<>(words);
+        withIsro.add("isro");
+        return withIsro;
     }
 
     static Set<String> parseWhitelist(String value) {

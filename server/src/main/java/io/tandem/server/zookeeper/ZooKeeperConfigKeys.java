@@ -98,16 +98,24 @@ public final class ZooKeeperConfigKeys {
             case "dynamicConfigFile" -> Verdict.refused(
                     "a dynamic configuration file is not implemented: put the server.N lines in zoo.cfg");
             case "oraclePath" -> Verdict.refused("the quorum oracle is not implemented");
+            // Apache lets the server.N lines decide (a contradicting peerType only earns a warning, logged when the
+            // member starts and knows its id); a server without them runs standalone and observes nothing.
             case "peerType" -> switch (v.toLowerCase(Locale.ROOT)) {
                 case "participant" -> Verdict.IMPLEMENTED;
-                case "observer" -> Verdict.refused("observers are not implemented (this member would silently vote)");
+                case "observer" -> settings.keySet().stream().anyMatch(k -> k.matches("server\\.\\d+"))
+                        ? Verdict.IMPLEMENTED
+                        : Verdict.ignored("a server without server.N lines runs standalone and has no leader to observe");
                 default -> Verdict.refused("Unrecognised peertype: " + v);
             };
             case "electionAlg" -> v.equals("3") ? Verdict.IMPLEMENTED
                     : Verdict.refused("Invalid electionAlg value. Only 3 is supported.");
             case "reconfigEnabled" -> flag(key, v, false,
                     "dynamic reconfiguration is not implemented (reconfig requests get ReconfigDisabled)");
-            case "readonlymode.enabled" -> flag(key, v, false, "read-only mode is not implemented");
+            case ZkServerConfig.READ_ONLY_MODE -> !v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")
+                    ? Verdict.refused(key + " must be true or false")
+                    : v.equalsIgnoreCase("true") && settings.keySet().stream().noneMatch(k -> k.matches("server\\.\\d+"))
+                    ? Verdict.ignored("a server without server.N lines runs standalone and has no quorum to lose")
+                    : Verdict.IMPLEMENTED;
             case "localSessionsEnabled" -> flag(key, v, false, "local sessions are not implemented");
             case "skipACL" -> v.equalsIgnoreCase("yes") ? Verdict.refused("ACL checks cannot be switched off")
                     : Verdict.IMPLEMENTED;

@@ -37,9 +37,11 @@ public final class ZooKeeperRole implements AutoCloseable {
         Map<String, String> servers = serverLines(config);
         if (!servers.isEmpty()) {
             // server.N lines make this node a member of an ensemble; without them it stays standalone.
+            Map<Integer, QuorumTransport.Peer> peers = QuorumTransport.parsePeers(servers);
             Files.createDirectories(dir);
             int myId = myId(config, dir);
             checkClientAddress(config, myId, servers.get("server." + myId), host);
+            checkPeerType(config, peers.get(myId));
             return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, myId, config.settings(),
                     dir.resolve("zab")), ensemble(myId, servers));
         }
@@ -101,6 +103,21 @@ public final class ZooKeeperRole implements AutoCloseable {
                     + "') names client address " + (client[0] == null ? "" : client[0] + ":") + client[1]
                     + " but this member serves clients on " + host + ":" + config.zookeeperPort()
                     + " (clientPortAddress, clientPort): make them agree"));
+        }
+    }
+
+    /**
+     * Apache decides a member's role by its server.N line; a {@code peerType} saying otherwise earns the warning
+     * Apache's QuorumPeerConfig logs, and the line wins.
+     */
+    private static void checkPeerType(TandemConfig config, QuorumTransport.Peer me) {
+        String peerType = config.get("peerType");
+        if (peerType == null || me == null) return;
+        String byServersList = me.observer() ? "observer" : "participant";
+        if (!peerType.trim().equalsIgnoreCase(byServersList)) {
+            System.getLogger(ZooKeeperRole.class.getName()).log(System.Logger.Level.WARNING,
+                    "Peer type from servers list ({0}) doesn''t match peerType ({1}). Defaulting to servers list.",
+                    byServersList.toUpperCase(java.util.Locale.ROOT), peerType.trim().toUpperCase(java.util.Locale.ROOT));
         }
     }
 

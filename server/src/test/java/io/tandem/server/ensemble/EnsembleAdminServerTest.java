@@ -57,4 +57,36 @@ class EnsembleAdminServerTest {
                     "monitor needs no serving server");
         }
     }
+
+    @Test
+    void shouldListOnlyVotersAndReportTheObserversAndReadOnlyStates() throws Exception {
+        try (TestEnsemble ensemble = new TestEnsemble(dir, 1)) {
+            ensemble.extraSettings.put("admin.serverPort", "0");
+            ensemble.extraSettings.put("readonlymode.enabled", "true");
+            ensemble.startAll();
+            int leader = ensemble.awaitServing(30_000);
+            int observerPort = ensemble.node(TestEnsemble.SIZE + 1).adminPort();
+            assertEquals("observer", AdminHttp.command(observerPort, "mntr").get("server_state").asText());
+            assertEquals(false, AdminHttp.command(observerPort, "leader").get("is_leader").asBoolean());
+            JsonNode view = AdminHttp.command(observerPort, "voting_view").get("current_config");
+            assertEquals(TestEnsemble.SIZE, view.size(), "Apache's voting view holds no observer: " + view);
+            assertEquals(false, AdminHttp.command(observerPort, "is_read_only").get("read_only").asBoolean());
+
+            // Only one voter left: after max(2 s, tickTime) it and the observer serve read-only clients.
+            int survivor = leader == 1 ? 2 : 1;
+            for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+                if (id != survivor) ensemble.stop(id);
+            }
+            for (int id : new int[] {survivor, TestEnsemble.SIZE + 1}) {
+                int port = ensemble.node(id).adminPort();
+                long deadline = System.currentTimeMillis() + 20_000;
+                String state;
+                do {
+                    state = AdminHttp.command(port, "mntr").get("server_state").asText();
+                } while (!state.equals("read-only") && System.currentTimeMillis() < deadline);
+                assertEquals("read-only", state, "member " + id);
+                assertEquals(true, AdminHttp.command(port, "is_read_only").get("read_only").asBoolean());
+            }
+        }
+    }
 }

@@ -21,7 +21,10 @@ import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 
-/** Three in-process Tandem ZooKeeper members on fixed free loopback ports, so a stopped member restarts in place. */
+/**
+ * Three in-process Tandem ZooKeeper voters (ids 1-3), optionally followed by observers (ids 4...), on fixed free
+ * loopback ports, so a stopped member restarts in place.
+ */
 public final class TestEnsemble implements AutoCloseable {
     static final int TICK_MS = 200;
     static final int SIZE = 3;
@@ -29,18 +32,33 @@ public final class TestEnsemble implements AutoCloseable {
     static final String DUMP_AUTH = "alice:secret";
 
     private final Path dir;
-    private final int[] clientPorts = new int[SIZE + 1];
+    /** Voters and observers: ids 1..members. */
+    private final int members;
+    private final int[] clientPorts;
     private final Map<String, String> serverLines = new TreeMap<>();
-    private final Tandem[] nodes = new Tandem[SIZE + 1];
+    private final Tandem[] nodes;
     /** Further zoo.cfg keys every member starts with (e.g. a small snapCount). */
     final Map<String, String> extraSettings = new TreeMap<>();
 
     TestEnsemble(Path dir) throws IOException {
+        this(dir, 0);
+    }
+
+    /** {@link #SIZE} voters and {@code observers} observers (ids SIZE + 1 on). */
+    TestEnsemble(Path dir, int observers) throws IOException {
         this.dir = dir;
-        for (int id = 1; id <= SIZE; id++) {
+        this.members = SIZE + observers;
+        this.clientPorts = new int[members + 1];
+        this.nodes = new Tandem[members + 1];
+        for (int id = 1; id <= members; id++) {
             clientPorts[id] = freePort();
-            serverLines.put("server." + id, "127.0.0.1:" + freePort() + ":" + freePort());
+            serverLines.put("server." + id, "127.0.0.1:" + freePort() + ":" + freePort()
+                    + (isObserver(id) ? ":observer" : ""));
         }
+    }
+
+    boolean isObserver(int id) {
+        return id > SIZE;
     }
 
     /** Ports handed out in this JVM: the kernel may offer a just-closed port again, and members refuse a clash. */
@@ -58,7 +76,7 @@ public final class TestEnsemble implements AutoCloseable {
     }
 
     void startAll() throws IOException {
-        for (int id = 1; id <= SIZE; id++) {
+        for (int id = 1; id <= members; id++) {
             start(id);
         }
     }
@@ -73,6 +91,9 @@ public final class TestEnsemble implements AutoCloseable {
                 .set("syncLimit", "5")
                 .set("maxSessionTimeout", "30000");
         serverLines.forEach(config::set);
+        if (isObserver(id)) {
+            config.set("peerType", "observer");
+        }
         extraSettings.forEach(config::set);
         nodes[id] = Tandem.start(config);
     }
@@ -112,7 +133,7 @@ public final class TestEnsemble implements AutoCloseable {
         return String.join(",", hosts);
     }
 
-    /** The member's Mode line of {@code srvr}: leader, follower or looking. */
+    /** The member's Mode line of {@code srvr}: leader, follower, observer or looking. */
     String mode(int id) {
         return modeAt(clientPorts[id]);
     }
@@ -145,7 +166,7 @@ public final class TestEnsemble implements AutoCloseable {
             int leaders = 0;
             boolean allServing = true;
             StringBuilder modes = new StringBuilder();
-            for (int id = 1; id <= SIZE; id++) {
+            for (int id = 1; id <= members; id++) {
                 if (!isRunning(id)) {
                     continue;
                 }
@@ -154,7 +175,7 @@ public final class TestEnsemble implements AutoCloseable {
                 if (mode.equals("leader")) {
                     leader = id;
                     leaders++;
-                } else if (!mode.equals("follower")) {
+                } else if (!mode.equals(isObserver(id) ? "observer" : "follower")) {
                     allServing = false;
                 }
             }
@@ -236,7 +257,7 @@ public final class TestEnsemble implements AutoCloseable {
     }
 
     int idOfPort(int port) {
-        for (int id = 1; id <= SIZE; id++) {
+        for (int id = 1; id <= members; id++) {
             if (clientPorts[id] == port) {
                 return id;
             }
@@ -246,7 +267,7 @@ public final class TestEnsemble implements AutoCloseable {
 
     @Override
     public void close() {
-        for (int id = 1; id <= SIZE; id++) {
+        for (int id = 1; id <= members; id++) {
             if (nodes[id] != null) {
                 stop(id);
             }

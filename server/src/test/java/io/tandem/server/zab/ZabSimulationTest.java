@@ -7,9 +7,10 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
- * Seeded, replayable simulations of 3- and 5-node ensembles under loss, duplication, reordering, partitions, crashes
- * (with or without the unsynced tail, also in the middle of executing a Ready), restarts (some with a damaged disk, so
- * the node restarts recovering), with client writes.
+ * Seeded, replayable simulations of 3- and 5-voter ensembles (a quarter of the seeds with one or two observers)
+ * under loss, duplication, reordering, partitions, crashes (with or without the unsynced tail, also in the middle of
+ * executing a Ready), restarts (some with a damaged disk, so the node restarts recovering), with client writes.
+ * Observers must converge like everyone else and never lead; only voters count in the durability check.
  *
  * <p>{@code -Dzab.seed=N} replays one seed; {@code -Dzab.seeds=N} runs N seeds (default {@value #DEFAULT_SEEDS}) from
  * {@code -Dzab.seedBase} (default 1); {@code -Dzab.harshConnections=true} makes every seed's transport flaky (frequent
@@ -62,7 +63,7 @@ class ZabSimulationTest {
                     "disconnect unseen: half-open socket replaced", "connection dropped",
                     "follower looking at once: leader disconnected", "election decided early: the rest unreachable",
                     "message held by a partition, delivered after it healed", "connect notified",
-                    "election decided by the driver's finalize timer"}) {
+                    "election decided by the driver's finalize timer", "runs with observers"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed);
             }
             assertTrue(stats.getOrDefault("recovered after disk damage", 0L) > 0,

@@ -154,6 +154,8 @@ final class ZabSimulator {
     private Faults faults;
     final Node[] nodes;
     private final int[] voterIds;
+    /** Non-voting members (ids after the voters): they sync and apply like followers but count in no quorum. */
+    private final int[] observerIds;
     private final ZabConfig baseConfig;
     private long step;
     private long messageOrder;
@@ -188,13 +190,27 @@ final class ZabSimulator {
     /** With {@code connectionParams}, connections are modelled and disconnects notified; null keeps them always up. */
     ZabSimulator(long seed, int nodeCount, Faults faults, ZabConfig limits,
                  SimulatedConnections.Params connectionParams) {
+        this(seed, nodeCount, 0, faults, limits, connectionParams);
+    }
+
+    /** {@code voterCount} voters (ids 1..) and {@code observerCount} observers (the ids after them). */
+    ZabSimulator(long seed, int voterCount, int observerCount, Faults faults, ZabConfig limits,
+                 SimulatedConnections.Params connectionParams) {
+        int nodeCount = voterCount + observerCount;
         this.seed = seed;
         this.random = new SplittableRandom(seed);
         this.faults = faults;
         this.nodes = new Node[nodeCount];
-        this.voterIds = new int[nodeCount];
-        for (int i = 0; i < nodeCount; i++) {
+        this.voterIds = new int[voterCount];
+        for (int i = 0; i < voterCount; i++) {
             voterIds[i] = i + 1;
+        }
+        this.observerIds = new int[observerCount];
+        for (int i = 0; i < observerCount; i++) {
+            observerIds[i] = voterCount + i + 1;
+        }
+        if (observerCount > 0) {
+            count("runs with observers");
         }
         this.baseConfig = limits;
         this.lastDeliveryStep = new long[nodeCount + 1][nodeCount + 1];
@@ -227,8 +243,11 @@ final class ZabSimulator {
         if (Boolean.getBoolean("zab.harshConnections")) {
             connections = connections.harsh(choose);
         }
-        ZabSimulator sim = new ZabSimulator(seed, nodeCount, brokenDriver ? faults.withSendBeforePersist() : faults,
-                limits, connections);
+        // Drawn from a random of its own, so the seeds without observers replay exactly as before they existed.
+        SplittableRandom chooseObservers = new SplittableRandom(seed ^ 0x0B5E_47E5L);
+        int observers = chooseObservers.nextInt(4) == 0 ? 1 + chooseObservers.nextInt(2) : 0;
+        ZabSimulator sim = new ZabSimulator(seed, nodeCount, observers,
+                brokenDriver ? faults.withSendBeforePersist() : faults, limits, connections);
         sim.corruptAtRestart = corruptAtRestart;
         return sim;
     }
@@ -371,14 +390,20 @@ final class ZabSimulator {
     }
 
     private boolean mayDamageDisk(Node node) {
-        int damaged = 1;
+        // Only voters' damage can cost the ensemble its quorum; an observer's never does.
+        int damaged = isVoter(node.id) ? 1 : 0;
         for (Node other : nodes) {
-            if (other != node && other.disk.recovering) {
+            if (other != node && other.disk.recovering && isVoter(other.id)) {
                 damaged++;
             }
         }
+        int voters = voterIds.length;
         return node.restarts > 0 && !node.disk.recovering && faults.crashPerTick() > 0
-                && diskDamage.nextDouble() < corruptAtRestart && damaged <= nodes.length - (nodes.length / 2 + 1);
+                && diskDamage.nextDouble() < corruptAtRestart && damaged <= voters - (voters / 2 + 1);
+    }
+
+    boolean isVoter(int id) {
+        return id <= voterIds.length;
     }
 
     void isolate(int id) {
@@ -582,7 +607,7 @@ final class ZabSimulator {
         DurableState durable = node.disk.recovering ? DurableState.recovering(node.disk.acceptedEpoch)
                 : new DurableState(node.disk.acceptedEpoch, node.disk.currentEpoch, node.disk.snapshotZxid,
                         node.disk.snapshot, log);
-        ZabConfig config = new ZabConfig(node.id, voterIds, baseConfig.initLimit(), baseConfig.syncLimit(),
+        ZabConfig config = new ZabConfig(node.id, voterIds, observerIds, baseConfig.initLimit(), baseConfig.syncLimit(),
                 baseConfig.electionFinalizeTicks(), baseConfig.outstandingProposalsMax());
         node.machine = new ZabStateMachine(config, durable, node.restarts);
         node.finalizeWait = -1;
@@ -859,6 +884,9 @@ final class ZabSimulator {
                     continue;
                 }
                 ZabStateMachine machine = node.machine;
+                if (machine.role() == Role.LEADING && !isVoter(node.id)) {
+                    throw failure("observer " + node.id + " leads");
+                }
                 if (machine.isEstablishedLeader()) {
                     Integer other = leaderOfEpoch.putIfAbsent(machine.epoch(), node.id);
                     if (other != null && other != node.id) {
@@ -881,7 +909,7 @@ final class ZabSimulator {
          * sent only after fsync and truncation never reaches committed entries. Checks the newest entries each tick.
          */
         void checkCommittedDurableOnQuorum() {
-            int quorum = nodes.length / 2 + 1;
+            int quorum = voterIds.length / 2 + 1; // observers hold copies too, but only voters make quorums
             int from = Math.max(0, committed.size() - 64);
             List<Map<Long, LogEntry>> durableLogs = new ArrayList<>();
             for (Node node : nodes) {
@@ -895,6 +923,9 @@ final class ZabSimulator {
                 LogEntry entry = committed.get(i);
                 int holders = 0;
                 for (int n = 0; n < nodes.length; n++) {
+                    if (!isVoter(nodes[n].id)) {
+                        continue;
+                    }
                     // A node whose disk was damaged still counts: it lost the entry, but until re-synced it is in no
                     // quorum, so every quorum that can act still meets a holder (the rule in ZabStateMachine).
                     if (entry.equals(durableLogs.get(n).get(entry.zxid()))

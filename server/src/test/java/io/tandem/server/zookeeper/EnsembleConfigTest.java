@@ -17,7 +17,7 @@ import java.util.EnumSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** server.N lines: observers are refused (never silently made voters), a member's client address must agree. */
+/** server.N lines: observers are non-voting members (and need a quorum of voters), a member's client address must agree. */
 class EnsembleConfigTest {
     @TempDir
     Path dir;
@@ -28,23 +28,24 @@ class EnsembleConfigTest {
     }
 
     @Test
-    void shouldRefuseAnObserverLineInsteadOfMakingItAVoter() throws IOException {
-        TandemConfig config = member(1).set("server.1", "127.0.0.1:" + freePort() + ":" + freePort())
-                .set("server.2", "127.0.0.1:" + freePort() + ":" + freePort())
-                .set("server.3", "127.0.0.1:" + freePort() + ":" + freePort() + ":observer");
-        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
-        assertEquals(1, e.refusals().size(), e.getMessage());
-        assertTrue(e.refusals().get(0).startsWith("Configuration key 'server.3'"), e.getMessage());
-        assertTrue(e.refusals().get(0).contains("observers are not implemented"), e.getMessage());
-        assertTrue(Files.notExists(dir.resolve("zookeeper").resolve("zab")), "no member was started");
+    void shouldReadObserverLinesAsNonVotingMembers() {
+        QuorumTransport.Peer peer = QuorumTransport.Peer.parse(4, "zk4:2888:3888:observer;2181");
+        assertEquals(new QuorumTransport.Peer(4, "zk4", 2888, 3888, true), peer);
+        assertTrue(QuorumTransport.Peer.parse(4, "zk4:2888:3888:OBSERVER").observer());
+        assertTrue(!QuorumTransport.Peer.parse(2, "zk2:2888:3888").observer());
     }
 
     @Test
-    void shouldRefuseAnObserverPeerType() {
-        TandemConfig config = member(1).set("server.1", "127.0.0.1:2888:3888").set("peerType", "observer");
-        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
-        assertTrue(e.getMessage().contains("'peerType'") && e.getMessage().contains("observers are not implemented"),
-                e.getMessage());
+    void shouldRefuseObserversWithoutAQuorumOfVotersInApachesWords() throws IOException {
+        TandemConfig noVoters = member(1).set("server.1", "127.0.0.1:" + freePort() + ":" + freePort() + ":observer")
+                .set("server.2", "127.0.0.1:" + freePort() + ":" + freePort() + ":observer");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tandem.start(noVoters).close());
+        assertTrue(e.getMessage().contains("Observers w/o participants is an invalid configuration"), e.getMessage());
+        TandemConfig oneVoter = member(1).set("server.1", "127.0.0.1:" + freePort() + ":" + freePort())
+                .set("server.2", "127.0.0.1:" + freePort() + ":" + freePort() + ":observer");
+        e = assertThrows(IllegalArgumentException.class, () -> Tandem.start(oneVoter).close());
+        assertTrue(e.getMessage().contains("Observers w/o quorum is an invalid configuration"), e.getMessage());
+        assertTrue(Files.notExists(dir.resolve("zookeeper").resolve("zab")), "no member was started");
     }
 
     @Test
