@@ -228,6 +228,11 @@ public final class Log implements Closeable {
         return new Checkpoint(recoveryPoint, logStartOffset, highWatermark);
     }
 
+    /** The base offset of the segment appends go to: it changes when the log rolls. */
+    public long activeSegmentBaseOffset() {
+        return segments.lastKey();
+    }
+
     public int segmentCount() {
         return segments.size();
     }

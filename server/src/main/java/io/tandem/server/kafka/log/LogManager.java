@@ -174,6 +174,7 @@ public final class LogManager implements Closeable {
         IOException failure = null;
         for (Partition partition : partitions.values()) {
             try {
+                partition.snapshotProducerState();
                 partition.log().close();
             } catch (IOException e) {
                 failure = e;

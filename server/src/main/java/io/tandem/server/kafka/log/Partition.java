@@ -8,6 +8,7 @@ import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.producer.ProducerStateSnapshots;
 import io.tandem.server.kafka.producer.ProducerStateTable;
 import io.tandem.server.kafka.replica.IsrTracker;
 import io.tandem.storage.log.Log;
@@ -40,6 +41,10 @@ public final class Partition {
     /** Non-null while this broker leads the partition. */
     private volatile IsrTracker isrTracker;
     private volatile long leaderEpochStartOffset;
+    /** The active segment when the producer state was last snapshotted: a roll past it takes the next snapshot. */
+    private long snapshotSegmentBase;
+    /** Where opening this partition began replaying batches into the producer state (its snapshot, or the log start). */
+    private long producerStateReplayedFrom;
 
     /** What a produce to this partition came to; {@code recordErrors} name the records a refusal was for. */
     public record AppendResult(short error, String errorMessage, long baseOffset, long lastOffset,
@@ -59,7 +64,8 @@ public final class Partition {
         this.localBrokerId = localBrokerId;
         this.log = log;
         this.leaderEpoch = Math.max(log.leaderEpochs().latestEpoch(), 0);
-        rebuildProducerState();
+        restoreProducerState();
+        this.snapshotSegmentBase = log.activeSegmentBaseOffset();
     }
 
     /**
@@ -150,20 +156,25 @@ public final class Partition {
         for (RecordBatch batch : RecordBatches.of(records)) {
             if (batch.magic() == RecordBatch.MAGIC && batch.hasProducerId()) producers.replay(batch);
         }
+        snapshotProducerStateOnRoll();
     }
 
     /** Follower truncation to where its log and the leader's agree; the producer state is rebuilt to match. */
     public synchronized void truncateTo(long offset) throws IOException {
         if (offset >= log.logEndOffset()) return;
         log.truncateTo(offset);
+        ProducerStateSnapshots.deleteAbove(log.dir(), log.logEndOffset());
         producers = new ProducerStateTable();
-        rebuildProducerState();
+        restoreProducerState();
+        snapshotSegmentBase = log.activeSegmentBaseOffset();
     }
 
     /** Follower far behind a leader whose log start passed it: empty again from the leader's log start. */
     public synchronized void truncateFullyAndStartAt(long offset) throws IOException {
         log.truncateFullyAndStartAt(offset);
+        ProducerStateSnapshots.deleteAbove(log.dir(), -1);
         producers = new ProducerStateTable();
+        snapshotSegmentBase = log.activeSegmentBaseOffset();
     }
 
     /** Every record up to the log end offset, committed or not: what a follower's fetch reads. */
@@ -203,9 +214,44 @@ public final class Partition {
         return log.lastStableOffset();
     }
 
-    /** The producer state is not persisted separately: replaying the batch headers of the log rebuilds it exactly. */
-    private void rebuildProducerState() throws IOException {
-        long offset = log.logStartOffset();
+    /**
+     * The producer state as of the log end: the newest snapshot not past it, then the batches after the snapshot
+     * replayed; with no usable snapshot, every batch of the log.
+     */
+    private void restoreProducerState() throws IOException {
+        ProducerStateSnapshots.Loaded snapshot = ProducerStateSnapshots.loadLatest(log.dir(), log.logEndOffset());
+        long from = log.logStartOffset();
+        if (snapshot != null) {
+            producers = snapshot.table();
+            from = Math.max(from, snapshot.offset());
+        }
+        producerStateReplayedFrom = from;
+        replayProducerState(from);
+    }
+
+    /** Where opening (or the last truncation) began replaying the log into the producer state. */
+    public long producerStateReplayedFrom() {
+        return producerStateReplayedFrom;
+    }
+
+    /**
+     * After an append: when the log rolled to a new segment, the producer state is written as of the log end (as
+     * Kafka snapshots it at each roll), so a restart replays at most what came after.
+     */
+    private void snapshotProducerStateOnRoll() throws IOException {
+        long active = log.activeSegmentBaseOffset();
+        if (active == snapshotSegmentBase) return;
+        snapshotSegmentBase = active;
+        ProducerStateSnapshots.write(log.dir(), log.logEndOffset(), producers);
+    }
+
+    /** At a clean shutdown, before the log closes: the next start replays nothing. */
+    public synchronized void snapshotProducerState() throws IOException {
+        ProducerStateSnapshots.write(log.dir(), log.logEndOffset(), producers);
+    }
+
+    private void replayProducerState(long from) throws IOException {
+        long offset = from;
         while (offset < log.logEndOffset()) {
             LogSlice slice = log.read(offset, 1 << 20, Long.MAX_VALUE, true);
             if (slice.isEmpty()) break;
@@ -291,6 +337,7 @@ public final class Partition {
                         logAppendTimeMs >= 0 ? logAppendTimeMs : batch.maxTimestamp());
             }
         }
+        snapshotProducerStateOnRoll();
         maybeIncrementHighWatermark();
         return new AppendResult(NONE, null, info.firstOffset(), info.lastOffset(),
                 logAppendTimeMs >= 0 ? info.logAppendTime() : -1, logStartOffset());
@@ -344,6 +391,7 @@ public final class Partition {
             }
             LogAppendInfo info = log.appendAsLeader(marker, leaderEpoch, -1);
             producers.recordMarker(producerId, producerEpoch, coordinatorEpoch, nowMs);
+            snapshotProducerStateOnRoll();
             maybeIncrementHighWatermark();
             return new AppendResult(NONE, null, info.firstOffset(), info.lastOffset(), -1, logStartOffset());
         } finally {

@@ -20,8 +20,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * The idempotent-producer state of one partition: per producer id its epoch and the metadata of its last
  * {@value #CACHED_BATCHES_MAX} batches. A retried batch that is still cached is a duplicate and is answered with
  * its original offsets (Kafka answers success, not DUPLICATE_SEQUENCE_NUMBER); a gap or a stale sequence is
- * OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch is INVALID_PRODUCER_EPOCH. The table is rebuilt after a restart by
- * feeding every batch of the log through {@link #record}. Not thread-safe: the partition's single writer owns it.
+ * OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch is INVALID_PRODUCER_EPOCH. After a restart the table is restored
+ * from the partition's latest snapshot ({@link ProducerStateSnapshots}) and the batches after it are replayed through
+ * {@link #replay}. Not thread-safe: the partition's single writer owns it.
  */
 public final class ProducerStateTable {
     /** Kafka's max.in.flight.requests.per.connection ceiling for idempotence: the client retries at most 5. */
@@ -169,6 +170,48 @@ public final class ProducerStateTable {
                     entry.coordinatorEpoch));
         }
         return result;
+    }
+
+    /**
+     * One producer as a snapshot file keeps it, in Kafka's layout: its epoch, coordinator epoch, last timestamp, and
+     * its last batch only (sequence, offset, and the span back to the batch's first), so after a restart a retry of
+     * that batch is still recognised, as with Kafka.
+     */
+    public record SnapshotEntry(long producerId, short epoch, int lastSequence, long lastOffset, int offsetDelta,
+                                long timestamp, int coordinatorEpoch) {
+    }
+
+    /** The table as a snapshot keeps it. */
+    public List<SnapshotEntry> snapshotEntries() {
+        List<SnapshotEntry> entries = new ArrayList<>(producers.size());
+        for (Map.Entry<Long, ProducerEntry> e : producers.entrySet()) {
+            ProducerEntry entry = e.getValue();
+            BatchMetadata last = entry.batches.peekLast();
+            entries.add(new SnapshotEntry(e.getKey(), entry.epoch,
+                    last == null ? NO_SEQUENCE : last.lastSequence(), last == null ? -1 : last.lastOffset(),
+                    last == null ? 0 : (int) (last.lastOffset() - last.firstOffset()), entry.lastTimestamp,
+                    entry.coordinatorEpoch));
+        }
+        return entries;
+    }
+
+    /** A table holding what a snapshot kept; batches after the snapshot are then replayed into it. */
+    public static ProducerStateTable restore(List<SnapshotEntry> entries) {
+        ProducerStateTable table = new ProducerStateTable();
+        for (SnapshotEntry e : entries) {
+            ProducerEntry entry = new ProducerEntry();
+            entry.epoch = e.epoch();
+            entry.lastTimestamp = e.timestamp();
+            entry.coordinatorEpoch = e.coordinatorEpoch();
+            if (e.lastSequence() != NO_SEQUENCE) {
+                long first = (long) e.lastSequence() - e.offsetDelta();
+                int firstSequence = (int) (first < 0 ? first + Integer.MAX_VALUE + 1L : first);
+                entry.batches.addLast(new BatchMetadata(firstSequence, e.lastSequence(),
+                        e.lastOffset() - e.offsetDelta(), e.lastOffset(), e.timestamp()));
+            }
+            table.producers.put(e.producerId(), entry);
+        }
+        return table;
     }
 
     /** Sequences wrap from Integer.MAX_VALUE to 0 (Kafka's DefaultRecordBatch.incrementSequence). */
