@@ -24,9 +24,12 @@ import io.tandem.zk.wire.txn.SetACLTxn;
 import io.tandem.zk.wire.txn.SetDataTxn;
 import io.tandem.zk.wire.txn.Txn;
 import io.tandem.zk.wire.txn.TxnHeader;
+import java.util.AbstractMap;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,7 +55,11 @@ final class DataTree {
         List<Result> multiResult;
     }
 
-    private final Map<String, DataNode> nodes = new HashMap<>();
+    /** The tree itself: each node holds its children (see {@link ChildTable}); there is no map of full paths. */
+    private DataNode root;
+    /** Real nodes, the root included (Apache's node map also holds the root under "", see {@link #nodeCount}). */
+    private int nodes;
+    private final AclCache acls = new AclCache();
     private final Map<Long, Set<String>> ephemerals = new HashMap<>();
     private final Set<String> containers = new HashSet<>();
     private final Set<String> ttls = new HashSet<>();
@@ -66,7 +73,7 @@ final class DataTree {
 
     /** Forgets every node (watches stay registered): a member installing a snapshot from its leader starts over. */
     void clearForSnapshot() {
-        nodes.clear();
+        acls.clear();
         ephemerals.clear();
         containers.clear();
         ttls.clear();
@@ -75,17 +82,69 @@ final class DataTree {
     }
 
     private void addInitialNodes() {
-        DataNode root = new DataNode(new byte[0], OPEN_ACL_UNSAFE, 0, 0, 0);
-        // Apache keeps the root under both "" (so that parent lookups of "/x" work) and "/".
-        nodes.put("", root);
-        nodes.put("/", root);
-        DataNode zookeeper = new DataNode(new byte[0], OPEN_ACL_UNSAFE, 0, 0, 0);
-        root.addChild("zookeeper");
-        nodes.put("/zookeeper", zookeeper);
-        zookeeper.addChild("quota");
-        nodes.put("/zookeeper/quota", new DataNode(new byte[0], OPEN_ACL_UNSAFE, 0, 0, 0));
-        zookeeper.addChild("config");
-        nodes.put("/zookeeper/config", new DataNode(new byte[0], READ_ACL_UNSAFE, 0, 0, 0));
+        root = new DataNode(new byte[0], acls.acquire(OPEN_ACL_UNSAFE), 0, 0, 0);
+        nodes = 1;
+        DataNode zookeeper = new DataNode(new byte[0], acls.acquire(OPEN_ACL_UNSAFE), 0, 0, 0);
+        attach(root, zookeeper, "/zookeeper", 1);
+        attach(zookeeper, new DataNode(new byte[0], acls.acquire(OPEN_ACL_UNSAFE), 0, 0, 0), "/zookeeper/quota", 11);
+        attach(zookeeper, new DataNode(new byte[0], acls.acquire(READ_ACL_UNSAFE), 0, 0, 0), "/zookeeper/config", 11);
+    }
+
+    /** Makes {@code child}, named {@code path.substring(nameFrom)}, a child of {@code parent}. */
+    private void attach(DataNode parent, DataNode child, String path, int nameFrom) {
+        child.setName(path, nameFrom, path.length());
+        child.parent = parent;
+        if (parent.children == null) {
+            parent.children = new ChildTable();
+        }
+        parent.children.add(child);
+        nodes++;
+    }
+
+    /**
+     * The node at {@code path.substring(0, end)}, walking down from the root one name at a time. As with Apache's
+     * node map, "" is the root too (the parent of "/x"), and a path with an empty name ("/a//b", "/a/") is no node.
+     */
+    private DataNode lookup(String path, int end) {
+        if (end == 0) {
+            return root;
+        }
+        if (path.charAt(0) != '/') {
+            return null;
+        }
+        if (end == 1) {
+            return root;
+        }
+        DataNode node = root;
+        int from = 1;
+        while (true) {
+            int slash = path.indexOf('/', from);
+            if (slash < 0 || slash > end) {
+                slash = end;
+            }
+            if (slash == from || node.children == null) {
+                return null;
+            }
+            node = node.children.find(path, from, slash, hashOf(path, from, slash));
+            if (node == null || slash == end) {
+                return node;
+            }
+            from = slash + 1;
+        }
+    }
+
+    /** {@code path.substring(from, to).hashCode()} without the substring. */
+    private static int hashOf(String path, int from, int to) {
+        int hash = 0;
+        for (int i = from; i < to; i++) {
+            hash = 31 * hash + path.charAt(i);
+        }
+        return hash;
+    }
+
+    private static DataNode childOf(DataNode parent, String path, int nameFrom) {
+        return parent.children == null ? null
+                : parent.children.find(path, nameFrom, path.length(), hashOf(path, nameFrom, path.length()));
     }
 
     static boolean isSpecialPath(String path) {
@@ -93,7 +152,12 @@ final class DataTree {
     }
 
     DataNode getNode(String path) {
-        return nodes.get(path);
+        return path == null ? null : lookup(path, path.length());
+    }
+
+    /** Distinct ACL lists the nodes use (Apache's ReferenceCountedACLCache size). */
+    int aclListCount() {
+        return acls.size();
     }
 
     long lastProcessedZxid() {
@@ -106,7 +170,7 @@ final class DataTree {
 
     /** Node count as Apache reports it: the size of its node map, where the root is counted under "" and "/". */
     int nodeCount() {
-        return nodes.size();
+        return nodes + 1;
     }
 
     Set<String> ephemeralsOf(long sessionId) {
@@ -134,28 +198,65 @@ final class DataTree {
         return new HashSet<>(ttls);
     }
 
+    /** Apache's figure: path length plus data length over its node map, where the root appears as "" and "/". */
     long approximateDataSize() {
-        long size = 0;
-        for (Map.Entry<String, DataNode> entry : nodes.entrySet()) {
-            size += entry.getKey().length() + entry.getValue().dataLength();
+        long size = root.dataLength();
+        ArrayDeque<DataNode> pending = new ArrayDeque<>();
+        ArrayDeque<Integer> pathLengths = new ArrayDeque<>();
+        pending.push(root);
+        pathLengths.push(1);
+        while (!pending.isEmpty()) {
+            DataNode node = pending.pop();
+            int pathLength = pathLengths.pop();
+            size += pathLength + node.dataLength();
+            if (node.children != null) {
+                int base = node == root ? 0 : pathLength;
+                node.children.forEach(child -> {
+                    pending.push(child);
+                    pathLengths.push(base + 1 + child.name().length());
+                });
+            }
         }
         return size;
     }
 
-    /** Every node path except the "" alias of the root, for snapshots and dumps. */
+    /** Every node with its path, parents before children, for dumps. */
     Iterable<Map.Entry<String, DataNode>> entries() {
-        return () -> nodes.entrySet().stream().filter(e -> !e.getKey().isEmpty()).iterator();
+        return () -> new Iterator<>() {
+            private final ArrayDeque<DataNode> pending = new ArrayDeque<>(List.of(root));
+
+            @Override
+            public boolean hasNext() {
+                return !pending.isEmpty();
+            }
+
+            @Override
+            public Map.Entry<String, DataNode> next() {
+                DataNode node = pending.pop();
+                if (node.children != null) {
+                    node.children.forEach(pending::push);
+                }
+                return new AbstractMap.SimpleImmutableEntry<>(node.path(), node);
+            }
+        };
     }
 
     int allChildrenNumber(String path) {
         if (path.equals("/")) {
-            return nodes.size() - 2;
+            return nodes - 1;
         }
-        String prefix = path + "/";
+        DataNode top = getNode(path);
+        if (top == null || top.children == null) {
+            return 0;
+        }
         int count = 0;
-        for (String key : nodes.keySet()) {
-            if (key.startsWith(prefix)) {
-                count++;
+        ArrayDeque<DataNode> pending = new ArrayDeque<>();
+        top.children.forEach(pending::push);
+        while (!pending.isEmpty()) {
+            DataNode node = pending.pop();
+            count++;
+            if (node.children != null) {
+                node.children.forEach(pending::push);
             }
         }
         return count;
@@ -163,10 +264,11 @@ final class DataTree {
 
     /** Puts a node read from a snapshot into the tree; parents come first, built-in nodes are overwritten in place. */
     void restoreNode(String path, DataNode restored) {
-        DataNode existing = nodes.get(path);
+        DataNode existing = getNode(path);
         if (existing != null) {
             existing.data = restored.data;
-            existing.acl = restored.acl;
+            acls.release(existing.acl);
+            existing.acl = acls.acquire(restored.acl);
             existing.czxid = restored.czxid;
             existing.mzxid = restored.mzxid;
             existing.ctime = restored.ctime;
@@ -179,12 +281,12 @@ final class DataTree {
             return;
         }
         int lastSlash = path.lastIndexOf('/');
-        DataNode parent = nodes.get(path.substring(0, lastSlash));
+        DataNode parent = lookup(path, lastSlash);
         if (parent == null) {
             throw new IllegalStateException("snapshot lists " + path + " before its parent");
         }
-        parent.addChild(path.substring(lastSlash + 1));
-        nodes.put(path, restored);
+        restored.acl = acls.acquire(restored.acl);
+        attach(parent, restored, path, lastSlash + 1);
         long owner = restored.ephemeralOwner;
         if (EphemeralOwner.isContainer(owner)) {
             containers.add(path);
@@ -260,7 +362,7 @@ final class DataTree {
         }
         // Replaying a create whose node survived in a fuzzy state: keep the parent's cversion/pzxid moving as Apache does.
         if (header.type() == OpCode.CREATE && rc.err == KeeperCode.NODE_EXISTS.code() && rc.path != null) {
-            DataNode parent = nodes.get(rc.path.substring(0, rc.path.lastIndexOf('/')));
+            DataNode parent = lookup(rc.path, rc.path.lastIndexOf('/'));
             int parentCVersion = ((CreateTxn) txn).parentCVersion();
             if (parent != null && parentCVersion > parent.cversion) {
                 parent.cversion = parentCVersion;
@@ -320,15 +422,14 @@ final class DataTree {
     Stat createNode(String path, byte[] data, List<ACL> acl, long ephemeralOwner, int parentCVersion, long zxid,
                     long time) throws ZkException {
         int lastSlash = path.lastIndexOf('/');
-        String parentName = path.substring(0, lastSlash);
-        String childName = path.substring(lastSlash + 1);
-        DataNode parent = nodes.get(parentName);
+        DataNode parent = lookup(path, lastSlash);
         if (parent == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        if (nodes.containsKey(path)) {
+        if (childOf(parent, path, lastSlash + 1) != null) {
             throw new ZkException(KeeperCode.NODE_EXISTS, path);
         }
+        String parentName = path.substring(0, lastSlash);
         if (parentCVersion == -1) {
             parentCVersion = parent.cversion + 1;
         }
@@ -336,9 +437,8 @@ final class DataTree {
             parent.cversion = parentCVersion;
             parent.pzxid = zxid;
         }
-        DataNode child = new DataNode(data, acl, zxid, time, ephemeralOwner);
-        parent.addChild(childName);
-        nodes.put(path, child);
+        DataNode child = new DataNode(data, acls.acquire(acl), zxid, time, ephemeralOwner);
+        attach(parent, child, path, lastSlash + 1);
         if (EphemeralOwner.isContainer(ephemeralOwner)) {
             containers.add(path);
         } else if (EphemeralOwner.isTtl(ephemeralOwner)) {
@@ -356,19 +456,21 @@ final class DataTree {
     void deleteNode(String path, long zxid) throws ZkException {
         int lastSlash = path.lastIndexOf('/');
         String parentName = path.substring(0, lastSlash);
-        String childName = path.substring(lastSlash + 1);
-        DataNode parent = nodes.get(parentName);
+        DataNode parent = lookup(path, lastSlash);
         if (parent == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        parent.removeChild(childName);
+        DataNode node = childOf(parent, path, lastSlash + 1);
+        // As Apache: the parent's pzxid moves even when the child is already gone (a replay over a fuzzy snapshot).
         if (zxid > parent.pzxid) {
             parent.pzxid = zxid;
         }
-        DataNode node = nodes.remove(path);
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
+        parent.children.remove(node);
+        nodes--;
+        acls.release(node.acl);
         long owner = node.ephemeralOwner;
         if (EphemeralOwner.isContainer(owner)) {
             containers.remove(path);
@@ -387,7 +489,7 @@ final class DataTree {
     }
 
     Stat setData(String path, byte[] data, int version, long zxid, long time) throws ZkException {
-        DataNode node = nodes.get(path);
+        DataNode node = getNode(path);
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
@@ -401,12 +503,14 @@ final class DataTree {
     }
 
     Stat setAcl(String path, List<ACL> acl, int version) throws ZkException {
-        DataNode node = nodes.get(path);
+        DataNode node = getNode(path);
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
         node.aversion = version;
-        node.acl = acl;
+        List<ACL> previous = node.acl;
+        node.acl = acls.acquire(acl);
+        acls.release(previous);
         return node.stat();
     }
 
@@ -458,7 +562,7 @@ final class DataTree {
     void setWatches(long relativeZxid, List<String> data, List<String> exist, List<String> child,
                     List<String> persistent, List<String> persistentRecursive, Watcher watcher) {
         for (String path : nullToEmpty(data)) {
-            DataNode node = nodes.get(path);
+            DataNode node = getNode(path);
             if (node == null) {
                 watcher.process(WatchedEvent.of(EventType.NODE_DELETED, path, -1));
             } else if (node.mzxid > relativeZxid) {
@@ -468,14 +572,14 @@ final class DataTree {
             }
         }
         for (String path : nullToEmpty(exist)) {
-            if (nodes.get(path) != null) {
+            if (getNode(path) != null) {
                 watcher.process(WatchedEvent.of(EventType.NODE_CREATED, path, -1));
             } else {
                 addDataWatch(path, watcher);
             }
         }
         for (String path : nullToEmpty(child)) {
-            DataNode node = nodes.get(path);
+            DataNode node = getNode(path);
             if (node == null) {
                 watcher.process(WatchedEvent.of(EventType.NODE_DELETED, path, -1));
             } else if (node.pzxid > relativeZxid) {

@@ -26,21 +26,17 @@ final class SnapshotFormat {
             out.writeLong(session.id);
             out.writeInt(session.timeoutMs);
         }
-        List<String> order = new ArrayList<>();
-        Deque<String> pending = new ArrayDeque<>();
-        pending.add("/");
+        // Breadth first over the nodes themselves (not their paths, which a large tree would hold twice for the
+        // length of the write), children in getChildren order so a restored tree lists them in the same order.
+        out.writeInt(tree.nodeCount() - 1);
+        Deque<DataNode> pending = new ArrayDeque<>();
+        pending.add(tree.getNode("/"));
         while (!pending.isEmpty()) {
-            String path = pending.poll();
-            order.add(path);
-            DataNode node = tree.getNode(path);
-            for (String child : node.children()) {
-                pending.add(path.equals("/") ? "/" + child : path + "/" + child);
+            DataNode node = pending.poll();
+            if (node.children != null) {
+                pending.addAll(node.children.inApacheOrder());
             }
-        }
-        out.writeInt(order.size());
-        for (String path : order) {
-            DataNode node = tree.getNode(path);
-            out.writeUTF(path);
+            out.writeUTF(node.path());
             writeBytes(out, node.data);
             out.writeInt(node.acl.size());
             for (ACL acl : node.acl) {
@@ -82,7 +78,7 @@ final class SnapshotFormat {
                 int perms = in.readInt();
                 acl.add(new ACL(perms, new Id(in.readUTF(), in.readUTF())));
             }
-            DataNode node = new DataNode(data, List.copyOf(acl), 0, 0, 0);
+            DataNode node = new DataNode(data, acl, 0, 0, 0);
             node.czxid = in.readLong();
             node.mzxid = in.readLong();
             node.ctime = in.readLong();
