@@ -44,7 +44,7 @@ final class ChildTable {
             if (node == null) {
                 return null;
             }
-            if (node.nameHash == hash && node.nameEquals(path, from, to)) {
+            if (node.nameEquals(path, from, to)) {
                 return node;
             }
         }
@@ -52,7 +52,7 @@ final class ChildTable {
 
     /** Adds a child that is not yet in the table (the caller has looked it up). */
     void add(DataNode child) {
-        followApacheHashSetAdd(child.nameHash);
+        followApacheHashSetAdd(child.nameHash());
         if ((size + 1) * 4 > slots.length * 3) {
             resize(slots.length * 2);
         }
@@ -68,7 +68,7 @@ final class ChildTable {
     boolean remove(DataNode child) {
         DataNode[] table = slots;
         int mask = table.length - 1;
-        int i = home(child.nameHash, mask);
+        int i = home(child.nameHash(), mask);
         while (table[i] != child) {
             if (table[i] == null) {
                 return false;
@@ -78,7 +78,7 @@ final class ChildTable {
         // Backward-shift deletion: move later entries of the probe run into the hole so lookups need no tombstones.
         table[i] = null;
         for (int j = (i + 1) & mask; table[j] != null; j = (j + 1) & mask) {
-            int k = home(table[j].nameHash, mask);
+            int k = home(table[j].nameHash(), mask);
             boolean staysPut = i <= j ? (i < k && k <= j) : (i < k || k <= j);
             if (!staysPut) {
                 table[i] = table[j];
@@ -105,11 +105,18 @@ final class ChildTable {
     List<DataNode> inApacheOrder() {
         DataNode[] nodes = live();
         int mask = hashSetCapacity - 1;
-        Arrays.sort(nodes, (a, b) -> {
-            int byBucket = Integer.compare(bucket(a.nameHash, mask), bucket(b.nameHash, mask));
-            return byBucket != 0 ? byBucket : Integer.compare(a.seq, b.seq);
-        });
-        return Arrays.asList(nodes);
+        // In insertion order first; then sort keys of bucket (high half) and that position (low half).
+        Arrays.sort(nodes, (a, b) -> Integer.compare(a.seq, b.seq));
+        long[] keys = new long[nodes.length];
+        for (int i = 0; i < nodes.length; i++) {
+            keys[i] = (long) bucket(nodes[i].nameHash(), mask) << 32 | i;
+        }
+        Arrays.sort(keys);
+        DataNode[] sorted = new DataNode[nodes.length];
+        for (int i = 0; i < keys.length; i++) {
+            sorted[i] = nodes[(int) keys[i]];
+        }
+        return Arrays.asList(sorted);
     }
 
     List<String> namesInApacheOrder() {
@@ -131,7 +138,7 @@ final class ChildTable {
             int bucket = bucket(hash, mask);
             int inBucket = 0;
             for (DataNode node : slots) {
-                if (node != null && bucket(node.nameHash, mask) == bucket) {
+                if (node != null && bucket(node.nameHash(), mask) == bucket) {
                     inBucket++;
                 }
             }
@@ -157,7 +164,7 @@ final class ChildTable {
 
     private static void insert(DataNode[] table, DataNode node) {
         int mask = table.length - 1;
-        int i = home(node.nameHash, mask);
+        int i = home(node.nameHash(), mask);
         while (table[i] != null) {
             i = (i + 1) & mask;
         }

@@ -46,7 +46,7 @@ final class ContainerSweeper {
         for (String path : tree.ttls()) {
             DataNode node = tree.getNode(path);
             if (node != null && node.childCount() == 0) {
-                long ttl = EphemeralOwner.ttlMsOf(node.ephemeralOwner);
+                long ttl = EphemeralOwner.ttlMsOf(node.ephemeralOwner());
                 if (ttl != 0 && wallNow - node.mtime > ttl) {
                     candidates.add(path);
                 }

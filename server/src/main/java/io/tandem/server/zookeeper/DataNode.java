@@ -4,91 +4,181 @@ import io.tandem.zk.wire.EphemeralOwner;
 import io.tandem.zk.wire.data.ACL;
 import io.tandem.zk.wire.data.Stat;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * One znode: its place in the tree (parent and own name, not the full path), data, an interned ACL list and the
  * persisted stat fields as primitives. A tree of a million znodes is dominated by per-node overhead, so a node holds no
- * path string, no Stat object, no per-child entry objects and no ACL copy (see docs/profiles/zk-memory.md).
+ * path string, no Stat object, no per-child entry objects, no ACL copy, and its name and data share one array (see
+ * docs/profiles/zk-memory.md). Ephemeral, container and TTL nodes are {@link Owned}: the owner never changes after
+ * creation, and the other nodes do not pay for the field.
  *
  * <p>Like Apache's DataNode, {@code cversion} counts child creations only; the cversion clients see is derived in
  * {@link #stat()} as {@code creations * 2 - children}, i.e. creations plus deletions. Only the commit thread touches
  * nodes.
  */
-final class DataNode {
+class DataNode {
     /** Null for the root and for a node read from a snapshot until it is attached. */
     DataNode parent;
     /**
-     * The last path component: a byte[] of ISO-8859-1 chars when every char is below 0x100 (one byte a char, as the JDK's
-     * compact strings do, and lossless), otherwise the String itself.
+     * A header, the name, then the data. The header is a varint of {@code nameBytes << 1 | dataIsNull}; the name is the
+     * last path component in UTF-8 (lossless: valid znode paths hold no lone surrogates).
      */
-    private Object name;
-    /** {@code name.hashCode()} of the name as a String: the child table key and Apache's HashSet bucket. */
-    int nameHash;
-    /** Insertion order among the parent's children (see {@link ChildTable}). */
-    int seq;
+    private byte[] payload;
     /** Null until the first child is added. */
     ChildTable children;
-
-    byte[] data;
     /** Interned by the tree's {@link AclCache}: nodes with equal ACL lists share one list. */
     List<ACL> acl;
+    /** Insertion order among the parent's children (see {@link ChildTable}). */
+    int seq;
     long czxid;
     long mzxid;
     long ctime;
     long mtime;
+    long pzxid;
     int version;
     int cversion;
     int aversion;
-    long ephemeralOwner;
-    long pzxid;
 
-    DataNode(byte[] data, List<ACL> acl, long zxid, long time, long ephemeralOwner) {
-        this.data = data;
-        this.acl = acl;
-        this.czxid = zxid;
-        this.mzxid = zxid;
-        this.pzxid = zxid;
-        this.ctime = time;
-        this.mtime = time;
-        this.ephemeralOwner = ephemeralOwner;
+    /** An ephemeral, container or TTL node. */
+    static final class Owned extends DataNode {
+        private final long ephemeralOwner;
+
+        private Owned(long ephemeralOwner) {
+            this.ephemeralOwner = ephemeralOwner;
+        }
+
+        @Override
+        long ephemeralOwner() {
+            return ephemeralOwner;
+        }
     }
 
-    /** Names this node {@code path.substring(from, to)}. */
-    void setName(String path, int from, int to) {
-        String text = path.substring(from, to);
-        nameHash = text.hashCode();
-        for (int i = 0; i < text.length(); i++) {
-            if (text.charAt(i) > 0xff) {
-                name = text;
-                return;
+    private DataNode() {
+    }
+
+    /** A node named {@code path.substring(nameFrom)}, created at {@code zxid}. */
+    static DataNode of(String path, int nameFrom, byte[] data, List<ACL> acl, long zxid, long time,
+                       long ephemeralOwner) {
+        DataNode node = ephemeralOwner == 0 ? new DataNode() : new Owned(ephemeralOwner);
+        byte[] name = path.substring(nameFrom).getBytes(StandardCharsets.UTF_8);
+        node.payload = payload(name, 0, name.length, data);
+        node.acl = acl;
+        node.czxid = zxid;
+        node.mzxid = zxid;
+        node.pzxid = zxid;
+        node.ctime = time;
+        node.mtime = time;
+        return node;
+    }
+
+    /** The session that owns an ephemeral, or the container/TTL marker (see {@link EphemeralOwner}); 0 otherwise. */
+    long ephemeralOwner() {
+        return 0;
+    }
+
+    private static byte[] payload(byte[] name, int nameFrom, int nameLength, byte[] data) {
+        int header = nameLength << 1 | (data == null ? 1 : 0);
+        int headerBytes = varintLength(header);
+        byte[] payload = new byte[headerBytes + nameLength + (data == null ? 0 : data.length)];
+        int at = 0;
+        while ((header & ~0x7f) != 0) {
+            payload[at++] = (byte) (header & 0x7f | 0x80);
+            header >>>= 7;
+        }
+        payload[at++] = (byte) header;
+        System.arraycopy(name, nameFrom, payload, at, nameLength);
+        if (data != null) {
+            System.arraycopy(data, 0, payload, at + nameLength, data.length);
+        }
+        return payload;
+    }
+
+    private static int varintLength(int value) {
+        int length = 1;
+        while ((value & ~0x7f) != 0) {
+            value >>>= 7;
+            length++;
+        }
+        return length;
+    }
+
+    private int header() {
+        int value = 0;
+        for (int shift = 0, at = 0; ; shift += 7, at++) {
+            byte b = payload[at];
+            value |= (b & 0x7f) << shift;
+            if (b >= 0) {
+                return value;
             }
         }
-        name = text.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private int nameOffset() {
+        return varintLength(header());
+    }
+
+    private int nameLength() {
+        return header() >>> 1;
+    }
+
+    /** A copy of the data (null when created with null), as clients read it. */
+    byte[] data() {
+        int header = header();
+        if ((header & 1) != 0) {
+            return null;
+        }
+        return Arrays.copyOfRange(payload, varintLength(header) + (header >>> 1), payload.length);
+    }
+
+    void setData(byte[] data) {
+        payload = payload(payload, nameOffset(), nameLength(), data);
+    }
+
+    int dataLength() {
+        int header = header();
+        return payload.length - varintLength(header) - (header >>> 1);
+    }
+
+    /** {@code name().hashCode()}, computed from the bytes (the child table key and Apache's HashSet bucket). */
+    int nameHash() {
+        int from = nameOffset();
+        int to = from + nameLength();
+        int hash = 0;
+        for (int i = from; i < to; i++) {
+            byte b = payload[i];
+            if (b < 0) {
+                return name().hashCode();
+            }
+            hash = 31 * hash + b;
+        }
+        return hash;
     }
 
     /** Whether this node's name equals {@code path.substring(from, to)}, without building that substring. */
     boolean nameEquals(String path, int from, int to) {
-        if (name instanceof byte[] bytes) {
-            if (bytes.length != to - from) {
+        int offset = nameOffset();
+        int length = nameLength();
+        for (int i = from; i < to; i++) {
+            if (path.charAt(i) >= 0x80) {
+                byte[] name = path.substring(from, to).getBytes(StandardCharsets.UTF_8);
+                return Arrays.equals(payload, offset, offset + length, name, 0, name.length);
+            }
+        }
+        if (length != to - from) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if (payload[offset + i] != path.charAt(from + i)) {
                 return false;
             }
-            for (int i = 0; i < bytes.length; i++) {
-                if (path.charAt(from + i) != (char) (bytes[i] & 0xff)) {
-                    return false;
-                }
-            }
-            return true;
         }
-        String text = (String) name;
-        return text.length() == to - from && path.regionMatches(from, text, 0, text.length());
+        return true;
     }
 
     String name() {
-        if (name == null) {
-            return "";
-        }
-        return name instanceof byte[] bytes ? new String(bytes, StandardCharsets.ISO_8859_1) : (String) name;
+        return new String(payload, nameOffset(), nameLength(), StandardCharsets.UTF_8);
     }
 
     /** The full path, rebuilt from the names up to the root (nodes do not keep it). */
@@ -117,14 +207,11 @@ final class DataNode {
         return children == null ? 0 : children.size();
     }
 
-    int dataLength() {
-        return data == null ? 0 : data.length;
-    }
-
     /** The Stat a client sees: container and TTL owners read as 0, cversion counts creations and deletions. */
     Stat stat() {
         int numChildren = childCount();
-        long clientOwner = EphemeralOwner.isSession(ephemeralOwner) ? ephemeralOwner : 0;
+        long owner = ephemeralOwner();
+        long clientOwner = EphemeralOwner.isSession(owner) ? owner : 0;
         return new Stat(czxid, mzxid, ctime, mtime, version, cversion * 2 - numChildren, aversion, clientOwner,
                 dataLength(), numChildren, pzxid);
     }

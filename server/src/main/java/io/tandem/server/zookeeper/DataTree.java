@@ -82,17 +82,20 @@ final class DataTree {
     }
 
     private void addInitialNodes() {
-        root = new DataNode(new byte[0], acls.acquire(OPEN_ACL_UNSAFE), 0, 0, 0);
+        root = builtIn("/", OPEN_ACL_UNSAFE);
         nodes = 1;
-        DataNode zookeeper = new DataNode(new byte[0], acls.acquire(OPEN_ACL_UNSAFE), 0, 0, 0);
-        attach(root, zookeeper, "/zookeeper", 1);
-        attach(zookeeper, new DataNode(new byte[0], acls.acquire(OPEN_ACL_UNSAFE), 0, 0, 0), "/zookeeper/quota", 11);
-        attach(zookeeper, new DataNode(new byte[0], acls.acquire(READ_ACL_UNSAFE), 0, 0, 0), "/zookeeper/config", 11);
+        DataNode zookeeper = builtIn("/zookeeper", OPEN_ACL_UNSAFE);
+        attach(root, zookeeper);
+        attach(zookeeper, builtIn("/zookeeper/quota", OPEN_ACL_UNSAFE));
+        attach(zookeeper, builtIn("/zookeeper/config", READ_ACL_UNSAFE));
     }
 
-    /** Makes {@code child}, named {@code path.substring(nameFrom)}, a child of {@code parent}. */
-    private void attach(DataNode parent, DataNode child, String path, int nameFrom) {
-        child.setName(path, nameFrom, path.length());
+    private DataNode builtIn(String path, List<ACL> acl) {
+        return DataNode.of(path, path.lastIndexOf('/') + 1, new byte[0], acls.acquire(acl), 0, 0, 0);
+    }
+
+    /** Makes {@code child} (already named) a child of {@code parent}. */
+    private void attach(DataNode parent, DataNode child) {
         child.parent = parent;
         if (parent.children == null) {
             parent.children = new ChildTable();
@@ -266,7 +269,7 @@ final class DataTree {
     void restoreNode(String path, DataNode restored) {
         DataNode existing = getNode(path);
         if (existing != null) {
-            existing.data = restored.data;
+            existing.setData(restored.data());
             acls.release(existing.acl);
             existing.acl = acls.acquire(restored.acl);
             existing.czxid = restored.czxid;
@@ -276,7 +279,9 @@ final class DataTree {
             existing.version = restored.version;
             existing.cversion = restored.cversion;
             existing.aversion = restored.aversion;
-            existing.ephemeralOwner = restored.ephemeralOwner;
+            if (restored.ephemeralOwner() != existing.ephemeralOwner()) {
+                throw new IllegalStateException("snapshot gives built-in node " + path + " an owner");
+            }
             existing.pzxid = restored.pzxid;
             return;
         }
@@ -286,8 +291,8 @@ final class DataTree {
             throw new IllegalStateException("snapshot lists " + path + " before its parent");
         }
         restored.acl = acls.acquire(restored.acl);
-        attach(parent, restored, path, lastSlash + 1);
-        long owner = restored.ephemeralOwner;
+        attach(parent, restored);
+        long owner = restored.ephemeralOwner();
         if (EphemeralOwner.isContainer(owner)) {
             containers.add(path);
         } else if (EphemeralOwner.isTtl(owner)) {
@@ -437,8 +442,8 @@ final class DataTree {
             parent.cversion = parentCVersion;
             parent.pzxid = zxid;
         }
-        DataNode child = new DataNode(data, acls.acquire(acl), zxid, time, ephemeralOwner);
-        attach(parent, child, path, lastSlash + 1);
+        DataNode child = DataNode.of(path, lastSlash + 1, data, acls.acquire(acl), zxid, time, ephemeralOwner);
+        attach(parent, child);
         if (EphemeralOwner.isContainer(ephemeralOwner)) {
             containers.add(path);
         } else if (EphemeralOwner.isTtl(ephemeralOwner)) {
@@ -471,7 +476,7 @@ final class DataTree {
         parent.children.remove(node);
         nodes--;
         acls.release(node.acl);
-        long owner = node.ephemeralOwner;
+        long owner = node.ephemeralOwner();
         if (EphemeralOwner.isContainer(owner)) {
             containers.remove(path);
         } else if (EphemeralOwner.isTtl(owner)) {
@@ -493,7 +498,7 @@ final class DataTree {
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        node.data = data;
+        node.setData(data);
         node.mtime = time;
         node.mzxid = zxid;
         node.version = version;

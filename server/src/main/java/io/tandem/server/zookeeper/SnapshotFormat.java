@@ -37,7 +37,7 @@ final class SnapshotFormat {
                 pending.addAll(node.children.inApacheOrder());
             }
             out.writeUTF(node.path());
-            writeBytes(out, node.data);
+            writeBytes(out, node.data());
             out.writeInt(node.acl.size());
             for (ACL acl : node.acl) {
                 out.writeInt(acl.perms());
@@ -51,7 +51,7 @@ final class SnapshotFormat {
             out.writeInt(node.version);
             out.writeInt(node.cversion);
             out.writeInt(node.aversion);
-            out.writeLong(node.ephemeralOwner);
+            out.writeLong(node.ephemeralOwner());
             out.writeLong(node.pzxid);
         }
     }
@@ -78,15 +78,20 @@ final class SnapshotFormat {
                 int perms = in.readInt();
                 acl.add(new ACL(perms, new Id(in.readUTF(), in.readUTF())));
             }
-            DataNode node = new DataNode(data, acl, 0, 0, 0);
-            node.czxid = in.readLong();
-            node.mzxid = in.readLong();
-            node.ctime = in.readLong();
-            node.mtime = in.readLong();
-            node.version = in.readInt();
-            node.cversion = in.readInt();
-            node.aversion = in.readInt();
-            node.ephemeralOwner = in.readLong();
+            long czxid = in.readLong();
+            long mzxid = in.readLong();
+            long ctime = in.readLong();
+            long mtime = in.readLong();
+            int nodeVersion = in.readInt();
+            int cversion = in.readInt();
+            int aversion = in.readInt();
+            long ephemeralOwner = in.readLong();
+            DataNode node = DataNode.of(path, path.lastIndexOf('/') + 1, data, acl, czxid, ctime, ephemeralOwner);
+            node.mzxid = mzxid;
+            node.mtime = mtime;
+            node.version = nodeVersion;
+            node.cversion = cversion;
+            node.aversion = aversion;
             node.pzxid = in.readLong();
             tree.restoreNode(path, node);
         }
