@@ -129,6 +129,7 @@ public final class ZkMemoryBench {
             heap = heapAfterFullGc(server);
             rss = server.rssMib();
             System.out.printf(Locale.ROOT, "tree: heap after full GC %.1f MiB, RSS %.1f MiB%n", heap, rss);
+            printMemoryLayout(server);
             if (options.histogram != null) {
                 writeHistogram(server, target, options.histogram);
             }
@@ -294,6 +295,26 @@ public final class ZkMemoryBench {
         return usedKib / 1024.0;
     }
 
+    /**
+     * Where the RSS goes beyond the live heap: the generations' committed sizes (GC.heap_info) and, when the JVM runs
+     * with -XX:NativeMemoryTracking=summary, its committed native memory by category.
+     */
+    private static void printMemoryLayout(ServerProcess server) throws IOException, InterruptedException {
+        for (String line : jcmd(server, "GC.heap_info").split("\n")) {
+            if (line.contains("total")) {
+                System.out.println("  heap_info: " + line.trim());
+            }
+        }
+        String nmt = jcmd(server, "VM.native_memory", true);
+        if (nmt.contains("Total:")) {
+            for (String line : nmt.split("\n")) {
+                if (line.contains("committed=") && (line.startsWith("Total") || line.startsWith("-"))) {
+                    System.out.println("  native_memory: " + line.trim());
+                }
+            }
+        }
+    }
+
     private static void writeHistogram(ServerProcess server, String target, Path prefix) throws Exception {
         String histogram = jcmd(server, "GC.class_histogram");
         String[] lines = histogram.split("\n");
@@ -308,9 +329,14 @@ public final class ZkMemoryBench {
     }
 
     private static String jcmd(ServerProcess server, String command) throws IOException, InterruptedException {
+        return jcmd(server, command, false);
+    }
+
+    private static String jcmd(ServerProcess server, String command, boolean mayFail)
+            throws IOException, InterruptedException {
         Process process = new ProcessBuilder("jcmd", Long.toString(server.pid()), command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (process.waitFor() != 0) {
+        if (process.waitFor() != 0 && !mayFail) {
             throw new IOException("jcmd " + command + " failed: " + output);
         }
         return output;
