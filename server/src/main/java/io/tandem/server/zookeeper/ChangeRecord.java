@@ -31,7 +31,7 @@ final class ChangeRecord {
         ChangeRecord record = new ChangeRecord(path, false);
         record.ephemeralOwner = node.ephemeralOwner();
         record.version = node.version;
-        record.cversion = node.cversion;
+        record.cversion = node.cversion();
         record.aversion = node.aversion;
         record.childCount = node.childCount();
         record.acl = node.acl;

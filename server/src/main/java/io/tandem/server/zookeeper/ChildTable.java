@@ -25,11 +25,19 @@ final class ChildTable {
     private static final int HASH_MAP_TREEIFY_THRESHOLD = 8;
     private static final int HASH_MAP_MIN_TREEIFY_CAPACITY = 64;
 
-    private DataNode[] slots = new DataNode[SLOTS_MIN];
+    /** Null until the first child (a node may need the bookkeeping below without ever having had children). */
+    private DataNode[] slots;
     private int size;
     private int nextSeq;
     /** The capacity of Apache's HashSet after the same additions (0 before the first). */
     private int hashSetCapacity;
+    /** The owner's pzxid and cversion: per-node stat fields that only change with children. */
+    long pzxid;
+    int cversion;
+
+    ChildTable(long ownerCzxid) {
+        this.pzxid = ownerCzxid;
+    }
 
     int size() {
         return size;
@@ -38,6 +46,9 @@ final class ChildTable {
     /** The child named {@code path.substring(from, to)} whose String hash is {@code hash}, or null. */
     DataNode find(String path, int from, int to, int hash) {
         DataNode[] table = slots;
+        if (table == null) {
+            return null;
+        }
         int mask = table.length - 1;
         for (int i = home(hash, mask); ; i = (i + 1) & mask) {
             DataNode node = table[i];
@@ -53,6 +64,9 @@ final class ChildTable {
     /** Adds a child that is not yet in the table (the caller has looked it up). */
     void add(DataNode child) {
         followApacheHashSetAdd(child.nameHash());
+        if (slots == null) {
+            slots = new DataNode[SLOTS_MIN];
+        }
         if ((size + 1) * 4 > slots.length * 3) {
             resize(slots.length * 2);
         }
@@ -67,6 +81,9 @@ final class ChildTable {
     /** Removes this very child; false if it is not here. */
     boolean remove(DataNode child) {
         DataNode[] table = slots;
+        if (table == null) {
+            return false;
+        }
         int mask = table.length - 1;
         int i = home(child.nameHash(), mask);
         while (table[i] != child) {
@@ -94,6 +111,9 @@ final class ChildTable {
     }
 
     void forEach(Consumer<DataNode> action) {
+        if (slots == null) {
+            return;
+        }
         for (DataNode node : slots) {
             if (node != null) {
                 action.accept(node);
@@ -137,7 +157,7 @@ final class ChildTable {
             int mask = hashSetCapacity - 1;
             int bucket = bucket(hash, mask);
             int inBucket = 0;
-            for (DataNode node : slots) {
+            for (DataNode node : slots == null ? new DataNode[0] : slots) {
                 if (node != null && bucket(node.nameHash(), mask) == bucket) {
                     inBucket++;
                 }
@@ -193,6 +213,9 @@ final class ChildTable {
 
     private DataNode[] live() {
         DataNode[] nodes = new DataNode[size];
+        if (slots == null) {
+            return nodes;
+        }
         int n = 0;
         for (DataNode node : slots) {
             if (node != null) {

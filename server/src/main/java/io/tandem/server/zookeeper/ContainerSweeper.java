@@ -35,7 +35,7 @@ final class ContainerSweeper {
         for (String path : tree.containers()) {
             DataNode node = tree.getNode(path);
             if (node != null && node.childCount() == 0) {
-                if (node.cversion > 0) {
+                if (node.cversion() > 0) {
                     candidates.add(path);
                 } else if (config.containerMaxNeverUsedMs() != 0
                         && wallNow - node.mtime > config.containerMaxNeverUsedMs()) {

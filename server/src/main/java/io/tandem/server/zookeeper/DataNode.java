@@ -36,9 +36,7 @@ class DataNode {
     long mzxid;
     long ctime;
     long mtime;
-    long pzxid;
     int version;
-    int cversion;
     int aversion;
 
     /** An ephemeral, container or TTL node. */
@@ -67,7 +65,6 @@ class DataNode {
         node.acl = acl;
         node.czxid = zxid;
         node.mzxid = zxid;
-        node.pzxid = zxid;
         node.ctime = time;
         node.mtime = time;
         return node;
@@ -198,6 +195,38 @@ class DataNode {
         }
     }
 
+    /**
+     * The zxid of the last child change. Kept with the children (a node that never had a child has its creation zxid),
+     * so a leaf does not pay for it.
+     */
+    long pzxid() {
+        return children == null ? czxid : children.pzxid;
+    }
+
+    void setPzxid(long pzxid) {
+        if (children != null || pzxid != czxid) {
+            childTable().pzxid = pzxid;
+        }
+    }
+
+    /** Child creations (see the class comment); 0 for a node that never had a child, kept with the children. */
+    int cversion() {
+        return children == null ? 0 : children.cversion;
+    }
+
+    void setCversion(int cversion) {
+        if (children != null || cversion != 0) {
+            childTable().cversion = cversion;
+        }
+    }
+
+    ChildTable childTable() {
+        if (children == null) {
+            children = new ChildTable(czxid);
+        }
+        return children;
+    }
+
     /** Children names in the order Apache's getChildren returns them. */
     List<String> children() {
         return children == null ? List.of() : children.namesInApacheOrder();
@@ -212,7 +241,7 @@ class DataNode {
         int numChildren = childCount();
         long owner = ephemeralOwner();
         long clientOwner = EphemeralOwner.isSession(owner) ? owner : 0;
-        return new Stat(czxid, mzxid, ctime, mtime, version, cversion * 2 - numChildren, aversion, clientOwner,
-                dataLength(), numChildren, pzxid);
+        return new Stat(czxid, mzxid, ctime, mtime, version, cversion() * 2 - numChildren, aversion, clientOwner,
+                dataLength(), numChildren, pzxid());
     }
 }

@@ -97,10 +97,7 @@ final class DataTree {
     /** Makes {@code child} (already named) a child of {@code parent}. */
     private void attach(DataNode parent, DataNode child) {
         child.parent = parent;
-        if (parent.children == null) {
-            parent.children = new ChildTable();
-        }
-        parent.children.add(child);
+        parent.childTable().add(child);
         nodes++;
     }
 
@@ -277,12 +274,12 @@ final class DataTree {
             existing.ctime = restored.ctime;
             existing.mtime = restored.mtime;
             existing.version = restored.version;
-            existing.cversion = restored.cversion;
+            existing.setCversion(restored.cversion());
             existing.aversion = restored.aversion;
             if (restored.ephemeralOwner() != existing.ephemeralOwner()) {
                 throw new IllegalStateException("snapshot gives built-in node " + path + " an owner");
             }
-            existing.pzxid = restored.pzxid;
+            existing.setPzxid(restored.pzxid());
             return;
         }
         int lastSlash = path.lastIndexOf('/');
@@ -369,9 +366,9 @@ final class DataTree {
         if (header.type() == OpCode.CREATE && rc.err == KeeperCode.NODE_EXISTS.code() && rc.path != null) {
             DataNode parent = lookup(rc.path, rc.path.lastIndexOf('/'));
             int parentCVersion = ((CreateTxn) txn).parentCVersion();
-            if (parent != null && parentCVersion > parent.cversion) {
-                parent.cversion = parentCVersion;
-                parent.pzxid = header.zxid();
+            if (parent != null && parentCVersion > parent.cversion()) {
+                parent.setCversion(parentCVersion);
+                parent.setPzxid(header.zxid());
             }
         }
         if (!isSubTxn && rc.zxid > lastProcessedZxid) {
@@ -436,11 +433,11 @@ final class DataTree {
         }
         String parentName = path.substring(0, lastSlash);
         if (parentCVersion == -1) {
-            parentCVersion = parent.cversion + 1;
+            parentCVersion = parent.cversion() + 1;
         }
-        if (parentCVersion > parent.cversion) {
-            parent.cversion = parentCVersion;
-            parent.pzxid = zxid;
+        if (parentCVersion > parent.cversion()) {
+            parent.setCversion(parentCVersion);
+            parent.setPzxid(zxid);
         }
         DataNode child = DataNode.of(path, lastSlash + 1, data, acls.acquire(acl), zxid, time, ephemeralOwner);
         attach(parent, child);
@@ -467,8 +464,8 @@ final class DataTree {
         }
         DataNode node = childOf(parent, path, lastSlash + 1);
         // As Apache: the parent's pzxid moves even when the child is already gone (a replay over a fuzzy snapshot).
-        if (zxid > parent.pzxid) {
-            parent.pzxid = zxid;
+        if (zxid > parent.pzxid()) {
+            parent.setPzxid(zxid);
         }
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
@@ -587,7 +584,7 @@ final class DataTree {
             DataNode node = getNode(path);
             if (node == null) {
                 watcher.process(WatchedEvent.of(EventType.NODE_DELETED, path, -1));
-            } else if (node.pzxid > relativeZxid) {
+            } else if (node.pzxid() > relativeZxid) {
                 watcher.process(WatchedEvent.of(EventType.NODE_CHILDREN_CHANGED, path, -1));
             } else {
                 addChildWatch(path, watcher);

@@ -49,10 +49,10 @@ final class SnapshotFormat {
             out.writeLong(node.ctime);
             out.writeLong(node.mtime);
             out.writeInt(node.version);
-            out.writeInt(node.cversion);
+            out.writeInt(node.cversion());
             out.writeInt(node.aversion);
             out.writeLong(node.ephemeralOwner());
-            out.writeLong(node.pzxid);
+            out.writeLong(node.pzxid());
         }
     }
 
@@ -90,9 +90,9 @@ final class SnapshotFormat {
             node.mzxid = mzxid;
             node.mtime = mtime;
             node.version = nodeVersion;
-            node.cversion = cversion;
+            node.setCversion(cversion);
             node.aversion = aversion;
-            node.pzxid = in.readLong();
+            node.setPzxid(in.readLong());
             tree.restoreNode(path, node);
         }
         tree.setLastProcessedZxid(zxid);

@@ -165,4 +165,24 @@ class CompactTreeTest {
         assertEquals(7, tree.allChildrenNumber("/"), "/zookeeper's three, /a and its three");
         assertEquals(3, tree.allChildrenNumber("/a"));
     }
+
+    @Test
+    void shouldKeepChildBookkeepingOfANodeWhoseChildrenAreGoneThroughASnapshot() throws Exception {
+        create("/leaf");
+        create("/emptied");
+        create("/emptied/x");
+        delete("/emptied/x");
+        io.tandem.zk.wire.data.Stat leaf = tree.getNode("/leaf").stat();
+        assertEquals(leaf.czxid(), leaf.pzxid(), "a node that never had a child has its creation zxid as pzxid");
+        assertEquals(0, leaf.cversion());
+        io.tandem.zk.wire.data.Stat emptied = tree.getNode("/emptied").stat();
+        assertEquals(zxid, emptied.pzxid());
+        assertEquals(2, emptied.cversion(), "one creation and one deletion");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        SnapshotFormat.write(new DataOutputStream(bytes), tree, new HashMap<>());
+        DataTree restored = new DataTree();
+        SnapshotFormat.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())), restored, new HashMap<>());
+        assertEquals(emptied, restored.getNode("/emptied").stat());
+        assertEquals(leaf, restored.getNode("/leaf").stat());
+    }
 }
