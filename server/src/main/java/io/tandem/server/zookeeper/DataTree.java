@@ -60,6 +60,9 @@ final class DataTree {
     /** Real nodes, the root included (Apache's node map also holds the root under "", see {@link #nodeCount}). */
     private int nodes;
     private final AclCache acls = new AclCache();
+    /** The parent {@link #restoreNode} looked up last, and its path (siblings come together in a snapshot). */
+    private String restoreParentPath;
+    private DataNode restoreParent;
     private final Map<Long, Set<String>> ephemerals = new HashMap<>();
     private final Set<String> containers = new HashSet<>();
     private final Set<String> ttls = new HashSet<>();
@@ -74,6 +77,8 @@ final class DataTree {
     /** Forgets every node (watches stay registered): a member installing a snapshot from its leader starts over. */
     void clearForSnapshot() {
         acls.clear();
+        restoreParentPath = null;
+        restoreParent = null;
         ephemerals.clear();
         containers.clear();
         ttls.clear();
@@ -264,7 +269,17 @@ final class DataTree {
 
     /** Puts a node read from a snapshot into the tree; parents come first, built-in nodes are overwritten in place. */
     void restoreNode(String path, DataNode restored) {
-        DataNode existing = getNode(path);
+        int lastSlash = path.lastIndexOf('/');
+        // A snapshot lists siblings together: look their parent up once, not once per child.
+        DataNode parent;
+        if (restoreParentPath != null && restoreParentPath.length() == lastSlash && path.startsWith(restoreParentPath)) {
+            parent = restoreParent;
+        } else {
+            parent = lookup(path, lastSlash);
+            restoreParentPath = path.substring(0, lastSlash);
+            restoreParent = parent;
+        }
+        DataNode existing = path.equals("/") ? root : parent == null ? null : childOf(parent, path, lastSlash + 1);
         if (existing != null) {
             existing.setData(restored.data());
             acls.release(existing.acl);
@@ -282,8 +297,6 @@ final class DataTree {
             existing.setPzxid(restored.pzxid());
             return;
         }
-        int lastSlash = path.lastIndexOf('/');
-        DataNode parent = lookup(path, lastSlash);
         if (parent == null) {
             throw new IllegalStateException("snapshot lists " + path + " before its parent");
         }
@@ -472,6 +485,8 @@ final class DataTree {
         }
         parent.children.remove(node);
         nodes--;
+        restoreParentPath = null;
+        restoreParent = null;
         acls.release(node.acl);
         long owner = node.ephemeralOwner();
         if (EphemeralOwner.isContainer(owner)) {
