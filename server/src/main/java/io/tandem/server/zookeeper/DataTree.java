@@ -24,12 +24,9 @@ import io.tandem.zk.wire.txn.SetACLTxn;
 import io.tandem.zk.wire.txn.SetDataTxn;
 import io.tandem.zk.wire.txn.Txn;
 import io.tandem.zk.wire.txn.TxnHeader;
-import java.util.AbstractMap;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -205,45 +202,12 @@ final class DataTree {
 
     /** Apache's figure: path length plus data length over its node map, where the root appears as "" and "/". */
     long approximateDataSize() {
-        long size = root.dataLength();
-        ArrayDeque<DataNode> pending = new ArrayDeque<>();
-        ArrayDeque<Integer> pathLengths = new ArrayDeque<>();
-        pending.push(root);
-        pathLengths.push(1);
-        while (!pending.isEmpty()) {
-            DataNode node = pending.pop();
-            int pathLength = pathLengths.pop();
-            size += pathLength + node.dataLength();
-            if (node.children != null) {
-                int base = node == root ? 0 : pathLength;
-                node.children.forEach(child -> {
-                    pending.push(child);
-                    pathLengths.push(base + 1 + child.name().length());
-                });
-            }
-        }
-        return size;
+        return TreeWalks.approximateDataSize(root);
     }
 
     /** Every node with its path, parents before children, for dumps. */
     Iterable<Map.Entry<String, DataNode>> entries() {
-        return () -> new Iterator<>() {
-            private final ArrayDeque<DataNode> pending = new ArrayDeque<>(List.of(root));
-
-            @Override
-            public boolean hasNext() {
-                return !pending.isEmpty();
-            }
-
-            @Override
-            public Map.Entry<String, DataNode> next() {
-                DataNode node = pending.pop();
-                if (node.children != null) {
-                    node.children.forEach(pending::push);
-                }
-                return new AbstractMap.SimpleImmutableEntry<>(node.path(), node);
-            }
-        };
+        return TreeWalks.entries(root);
     }
 
     int allChildrenNumber(String path) {
@@ -251,20 +215,7 @@ final class DataTree {
             return nodes - 1;
         }
         DataNode top = getNode(path);
-        if (top == null || top.children == null) {
-            return 0;
-        }
-        int count = 0;
-        ArrayDeque<DataNode> pending = new ArrayDeque<>();
-        top.children.forEach(pending::push);
-        while (!pending.isEmpty()) {
-            DataNode node = pending.pop();
-            count++;
-            if (node.children != null) {
-                node.children.forEach(pending::push);
-            }
-        }
-        return count;
+        return top == null ? 0 : TreeWalks.descendantCount(top);
     }
 
     /** Puts a node read from a snapshot into the tree; parents come first, built-in nodes are overwritten in place. */
