@@ -103,6 +103,11 @@ public final class ServerProcess implements AutoCloseable {
         return startupMillis;
     }
 
+    /** Milliseconds since the process was spawned (for waits measured past the first answer). */
+    public long millisSinceSpawn() {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - spawnedAtNanos);
+    }
+
     /** Resident set size in MiB, from VmRSS in /proc/[pid]/status. */
     public double rssMib() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {

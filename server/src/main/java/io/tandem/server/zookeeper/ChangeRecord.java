@@ -29,9 +29,9 @@ final class ChangeRecord {
 
     static ChangeRecord of(String path, DataNode node) {
         ChangeRecord record = new ChangeRecord(path, false);
-        record.ephemeralOwner = node.ephemeralOwner;
+        record.ephemeralOwner = node.ephemeralOwner();
         record.version = node.version;
-        record.cversion = node.cversion;
+        record.cversion = node.cversion();
         record.aversion = node.aversion;
         record.childCount = node.childCount();
         record.acl = node.acl;

@@ -35,7 +35,7 @@ final class ContainerSweeper {
         for (String path : tree.containers()) {
             DataNode node = tree.getNode(path);
             if (node != null && node.childCount() == 0) {
-                if (node.cversion > 0) {
+                if (node.cversion() > 0) {
                     candidates.add(path);
                 } else if (config.containerMaxNeverUsedMs() != 0
                         && wallNow - node.mtime > config.containerMaxNeverUsedMs()) {
@@ -46,7 +46,7 @@ final class ContainerSweeper {
         for (String path : tree.ttls()) {
             DataNode node = tree.getNode(path);
             if (node != null && node.childCount() == 0) {
-                long ttl = EphemeralOwner.ttlMsOf(node.ephemeralOwner);
+                long ttl = EphemeralOwner.ttlMsOf(node.ephemeralOwner());
                 if (ttl != 0 && wallNow - node.mtime > ttl) {
                     candidates.add(path);
                 }

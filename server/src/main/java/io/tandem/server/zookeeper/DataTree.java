@@ -52,7 +52,14 @@ final class DataTree {
         List<Result> multiResult;
     }
 
-    private final Map<String, DataNode> nodes = new HashMap<>();
+    /** The tree itself: each node holds its children (see {@link ChildTable}); there is no map of full paths. */
+    private DataNode root;
+    /** Real nodes, the root included (Apache's node map also holds the root under "", see {@link #nodeCount}). */
+    private int nodes;
+    private final AclCache acls = new AclCache();
+    /** The parent {@link #restoreNode} looked up last, and its path (siblings come together in a snapshot). */
+    private String restoreParentPath;
+    private DataNode restoreParent;
     private final Map<Long, Set<String>> ephemerals = new HashMap<>();
     private final Set<String> containers = new HashSet<>();
     private final Set<String> ttls = new HashSet<>();
@@ -66,7 +73,9 @@ final class DataTree {
 
     /** Forgets every node (watches stay registered): a member installing a snapshot from its leader starts over. */
     void clearForSnapshot() {
-        nodes.clear();
+        acls.clear();
+        restoreParentPath = null;
+        restoreParent = null;
         ephemerals.clear();
         containers.clear();
         ttls.clear();
@@ -75,17 +84,69 @@ final class DataTree {
     }
 
     private void addInitialNodes() {
-        DataNode root = new DataNode(new byte[0], OPEN_ACL_UNSAFE, 0, 0, 0);
-        // Apache keeps the root under both "" (so that parent lookups of "/x" work) and "/".
-        nodes.put("", root);
-        nodes.put("/", root);
-        DataNode zookeeper = new DataNode(new byte[0], OPEN_ACL_UNSAFE, 0, 0, 0);
-        root.addChild("zookeeper");
-        nodes.put("/zookeeper", zookeeper);
-        zookeeper.addChild("quota");
-        nodes.put("/zookeeper/quota", new DataNode(new byte[0], OPEN_ACL_UNSAFE, 0, 0, 0));
-        zookeeper.addChild("config");
-        nodes.put("/zookeeper/config", new DataNode(new byte[0], READ_ACL_UNSAFE, 0, 0, 0));
+        root = builtIn("/", OPEN_ACL_UNSAFE);
+        nodes = 1;
+        DataNode zookeeper = builtIn("/zookeeper", OPEN_ACL_UNSAFE);
+        attach(root, zookeeper);
+        attach(zookeeper, builtIn("/zookeeper/quota", OPEN_ACL_UNSAFE));
+        attach(zookeeper, builtIn("/zookeeper/config", READ_ACL_UNSAFE));
+    }
+
+    private DataNode builtIn(String path, List<ACL> acl) {
+        return DataNode.of(path, path.lastIndexOf('/') + 1, new byte[0], acls.acquire(acl), 0, 0, 0);
+    }
+
+    /** Makes {@code child} (already named) a child of {@code parent}. */
+    private void attach(DataNode parent, DataNode child) {
+        child.parent = parent;
+        parent.childTable().add(child);
+        nodes++;
+    }
+
+    /**
+     * The node at {@code path.substring(0, end)}, walking down from the root one name at a time. As with Apache's
+     * node map, "" is the root too (the parent of "/x"), and a path with an empty name ("/a//b", "/a/") is no node.
+     */
+    private DataNode lookup(String path, int end) {
+        if (end == 0) {
+            return root;
+        }
+        if (path.charAt(0) != '/') {
+            return null;
+        }
+        if (end == 1) {
+            return root;
+        }
+        DataNode node = root;
+        int from = 1;
+        while (true) {
+            int slash = path.indexOf('/', from);
+            if (slash < 0 || slash > end) {
+                slash = end;
+            }
+            if (slash == from || node.children == null) {
+                return null;
+            }
+            node = node.children.find(path, from, slash, hashOf(path, from, slash));
+            if (node == null || slash == end) {
+                return node;
+            }
+            from = slash + 1;
+        }
+    }
+
+    /** {@code path.substring(from, to).hashCode()} without the substring. */
+    private static int hashOf(String path, int from, int to) {
+        int hash = 0;
+        for (int i = from; i < to; i++) {
+            hash = 31 * hash + path.charAt(i);
+        }
+        return hash;
+    }
+
+    private static DataNode childOf(DataNode parent, String path, int nameFrom) {
+        return parent.children == null ? null
+                : parent.children.find(path, nameFrom, path.length(), hashOf(path, nameFrom, path.length()));
     }
 
     static boolean isSpecialPath(String path) {
@@ -93,7 +154,12 @@ final class DataTree {
     }
 
     DataNode getNode(String path) {
-        return nodes.get(path);
+        return path == null ? null : lookup(path, path.length());
+    }
+
+    /** Distinct ACL lists the nodes use (Apache's ReferenceCountedACLCache size). */
+    int aclListCount() {
+        return acls.size();
     }
 
     long lastProcessedZxid() {
@@ -106,7 +172,7 @@ final class DataTree {
 
     /** Node count as Apache reports it: the size of its node map, where the root is counted under "" and "/". */
     int nodeCount() {
-        return nodes.size();
+        return nodes + 1;
     }
 
     Set<String> ephemeralsOf(long sessionId) {
@@ -134,58 +200,60 @@ final class DataTree {
         return new HashSet<>(ttls);
     }
 
+    /** Apache's figure: path length plus data length over its node map, where the root appears as "" and "/". */
     long approximateDataSize() {
-        long size = 0;
-        for (Map.Entry<String, DataNode> entry : nodes.entrySet()) {
-            size += entry.getKey().length() + entry.getValue().dataLength();
-        }
-        return size;
+        return TreeWalks.approximateDataSize(root);
     }
 
-    /** Every node path except the "" alias of the root, for snapshots and dumps. */
+    /** Every node with its path, parents before children, for dumps. */
     Iterable<Map.Entry<String, DataNode>> entries() {
-        return () -> nodes.entrySet().stream().filter(e -> !e.getKey().isEmpty()).iterator();
+        return TreeWalks.entries(root);
     }
 
     int allChildrenNumber(String path) {
         if (path.equals("/")) {
-            return nodes.size() - 2;
+            return nodes - 1;
         }
-        String prefix = path + "/";
-        int count = 0;
-        for (String key : nodes.keySet()) {
-            if (key.startsWith(prefix)) {
-                count++;
-            }
-        }
-        return count;
+        DataNode top = getNode(path);
+        return top == null ? 0 : TreeWalks.descendantCount(top);
     }
 
     /** Puts a node read from a snapshot into the tree; parents come first, built-in nodes are overwritten in place. */
     void restoreNode(String path, DataNode restored) {
-        DataNode existing = nodes.get(path);
+        int lastSlash = path.lastIndexOf('/');
+        // A snapshot lists siblings together: look their parent up once, not once per child.
+        DataNode parent;
+        if (restoreParentPath != null && restoreParentPath.length() == lastSlash && path.startsWith(restoreParentPath)) {
+            parent = restoreParent;
+        } else {
+            parent = lookup(path, lastSlash);
+            restoreParentPath = path.substring(0, lastSlash);
+            restoreParent = parent;
+        }
+        DataNode existing = path.equals("/") ? root : parent == null ? null : childOf(parent, path, lastSlash + 1);
         if (existing != null) {
-            existing.data = restored.data;
-            existing.acl = restored.acl;
+            existing.setData(restored.data());
+            acls.release(existing.acl);
+            existing.acl = acls.acquire(restored.acl);
             existing.czxid = restored.czxid;
             existing.mzxid = restored.mzxid;
             existing.ctime = restored.ctime;
             existing.mtime = restored.mtime;
             existing.version = restored.version;
-            existing.cversion = restored.cversion;
+            existing.setCversion(restored.cversion());
             existing.aversion = restored.aversion;
-            existing.ephemeralOwner = restored.ephemeralOwner;
-            existing.pzxid = restored.pzxid;
+            if (restored.ephemeralOwner() != existing.ephemeralOwner()) {
+                throw new IllegalStateException("snapshot gives built-in node " + path + " an owner");
+            }
+            existing.setPzxid(restored.pzxid());
             return;
         }
-        int lastSlash = path.lastIndexOf('/');
-        DataNode parent = nodes.get(path.substring(0, lastSlash));
         if (parent == null) {
             throw new IllegalStateException("snapshot lists " + path + " before its parent");
         }
-        parent.addChild(path.substring(lastSlash + 1));
-        nodes.put(path, restored);
-        long owner = restored.ephemeralOwner;
+        restored.acl = acls.acquire(restored.acl);
+        attach(parent, restored);
+        long owner = restored.ephemeralOwner();
         if (EphemeralOwner.isContainer(owner)) {
             containers.add(path);
         } else if (EphemeralOwner.isTtl(owner)) {
@@ -260,11 +328,11 @@ final class DataTree {
         }
         // Replaying a create whose node survived in a fuzzy state: keep the parent's cversion/pzxid moving as Apache does.
         if (header.type() == OpCode.CREATE && rc.err == KeeperCode.NODE_EXISTS.code() && rc.path != null) {
-            DataNode parent = nodes.get(rc.path.substring(0, rc.path.lastIndexOf('/')));
+            DataNode parent = lookup(rc.path, rc.path.lastIndexOf('/'));
             int parentCVersion = ((CreateTxn) txn).parentCVersion();
-            if (parent != null && parentCVersion > parent.cversion) {
-                parent.cversion = parentCVersion;
-                parent.pzxid = header.zxid();
+            if (parent != null && parentCVersion > parent.cversion()) {
+                parent.setCversion(parentCVersion);
+                parent.setPzxid(header.zxid());
             }
         }
         if (!isSubTxn && rc.zxid > lastProcessedZxid) {
@@ -320,25 +388,23 @@ final class DataTree {
     Stat createNode(String path, byte[] data, List<ACL> acl, long ephemeralOwner, int parentCVersion, long zxid,
                     long time) throws ZkException {
         int lastSlash = path.lastIndexOf('/');
-        String parentName = path.substring(0, lastSlash);
-        String childName = path.substring(lastSlash + 1);
-        DataNode parent = nodes.get(parentName);
+        DataNode parent = lookup(path, lastSlash);
         if (parent == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        if (nodes.containsKey(path)) {
+        if (childOf(parent, path, lastSlash + 1) != null) {
             throw new ZkException(KeeperCode.NODE_EXISTS, path);
         }
+        String parentName = path.substring(0, lastSlash);
         if (parentCVersion == -1) {
-            parentCVersion = parent.cversion + 1;
+            parentCVersion = parent.cversion() + 1;
         }
-        if (parentCVersion > parent.cversion) {
-            parent.cversion = parentCVersion;
-            parent.pzxid = zxid;
+        if (parentCVersion > parent.cversion()) {
+            parent.setCversion(parentCVersion);
+            parent.setPzxid(zxid);
         }
-        DataNode child = new DataNode(data, acl, zxid, time, ephemeralOwner);
-        parent.addChild(childName);
-        nodes.put(path, child);
+        DataNode child = DataNode.of(path, lastSlash + 1, data, acls.acquire(acl), zxid, time, ephemeralOwner);
+        attach(parent, child);
         if (EphemeralOwner.isContainer(ephemeralOwner)) {
             containers.add(path);
         } else if (EphemeralOwner.isTtl(ephemeralOwner)) {
@@ -356,20 +422,24 @@ final class DataTree {
     void deleteNode(String path, long zxid) throws ZkException {
         int lastSlash = path.lastIndexOf('/');
         String parentName = path.substring(0, lastSlash);
-        String childName = path.substring(lastSlash + 1);
-        DataNode parent = nodes.get(parentName);
+        DataNode parent = lookup(path, lastSlash);
         if (parent == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        parent.removeChild(childName);
-        if (zxid > parent.pzxid) {
-            parent.pzxid = zxid;
+        DataNode node = childOf(parent, path, lastSlash + 1);
+        // As Apache: the parent's pzxid moves even when the child is already gone (a replay over a fuzzy snapshot).
+        if (zxid > parent.pzxid()) {
+            parent.setPzxid(zxid);
         }
-        DataNode node = nodes.remove(path);
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        long owner = node.ephemeralOwner;
+        parent.children.remove(node);
+        nodes--;
+        restoreParentPath = null;
+        restoreParent = null;
+        acls.release(node.acl);
+        long owner = node.ephemeralOwner();
         if (EphemeralOwner.isContainer(owner)) {
             containers.remove(path);
         } else if (EphemeralOwner.isTtl(owner)) {
@@ -387,11 +457,11 @@ final class DataTree {
     }
 
     Stat setData(String path, byte[] data, int version, long zxid, long time) throws ZkException {
-        DataNode node = nodes.get(path);
+        DataNode node = getNode(path);
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        node.data = data;
+        node.setData(data);
         node.mtime = time;
         node.mzxid = zxid;
         node.version = version;
@@ -401,12 +471,14 @@ final class DataTree {
     }
 
     Stat setAcl(String path, List<ACL> acl, int version) throws ZkException {
-        DataNode node = nodes.get(path);
+        DataNode node = getNode(path);
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
         node.aversion = version;
-        node.acl = acl;
+        List<ACL> previous = node.acl;
+        node.acl = acls.acquire(acl);
+        acls.release(previous);
         return node.stat();
     }
 
@@ -458,7 +530,7 @@ final class DataTree {
     void setWatches(long relativeZxid, List<String> data, List<String> exist, List<String> child,
                     List<String> persistent, List<String> persistentRecursive, Watcher watcher) {
         for (String path : nullToEmpty(data)) {
-            DataNode node = nodes.get(path);
+            DataNode node = getNode(path);
             if (node == null) {
                 watcher.process(WatchedEvent.of(EventType.NODE_DELETED, path, -1));
             } else if (node.mzxid > relativeZxid) {
@@ -468,17 +540,17 @@ final class DataTree {
             }
         }
         for (String path : nullToEmpty(exist)) {
-            if (nodes.get(path) != null) {
+            if (getNode(path) != null) {
                 watcher.process(WatchedEvent.of(EventType.NODE_CREATED, path, -1));
             } else {
                 addDataWatch(path, watcher);
             }
         }
         for (String path : nullToEmpty(child)) {
-            DataNode node = nodes.get(path);
+            DataNode node = getNode(path);
             if (node == null) {
                 watcher.process(WatchedEvent.of(EventType.NODE_DELETED, path, -1));
-            } else if (node.pzxid > relativeZxid) {
+            } else if (node.pzxid() > relativeZxid) {
                 watcher.process(WatchedEvent.of(EventType.NODE_CHILDREN_CHANGED, path, -1));
             } else {
                 addChildWatch(path, watcher);

@@ -197,7 +197,7 @@ final class ReadExecutor {
         if (watch) {
             tree.addDataWatch(path, connection);
         }
-        return new GetDataResponse(node.data, node.stat());
+        return new GetDataResponse(node.data(), node.stat());
     }
 
     private List<String> getChildren(String path, boolean watch, ServerConnection connection, List<Id> auth)

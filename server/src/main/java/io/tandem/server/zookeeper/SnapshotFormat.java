@@ -26,22 +26,18 @@ final class SnapshotFormat {
             out.writeLong(session.id);
             out.writeInt(session.timeoutMs);
         }
-        List<String> order = new ArrayList<>();
-        Deque<String> pending = new ArrayDeque<>();
-        pending.add("/");
+        // Breadth first over the nodes themselves (not their paths, which a large tree would hold twice for the
+        // length of the write), children in getChildren order so a restored tree lists them in the same order.
+        out.writeInt(tree.nodeCount() - 1);
+        Deque<DataNode> pending = new ArrayDeque<>();
+        pending.add(tree.getNode("/"));
         while (!pending.isEmpty()) {
-            String path = pending.poll();
-            order.add(path);
-            DataNode node = tree.getNode(path);
-            for (String child : node.children()) {
-                pending.add(path.equals("/") ? "/" + child : path + "/" + child);
+            DataNode node = pending.poll();
+            if (node.children != null) {
+                pending.addAll(node.children.inApacheOrder());
             }
-        }
-        out.writeInt(order.size());
-        for (String path : order) {
-            DataNode node = tree.getNode(path);
-            out.writeUTF(path);
-            writeBytes(out, node.data);
+            out.writeUTF(node.path());
+            writeBytes(out, node.data());
             out.writeInt(node.acl.size());
             for (ACL acl : node.acl) {
                 out.writeInt(acl.perms());
@@ -53,10 +49,10 @@ final class SnapshotFormat {
             out.writeLong(node.ctime);
             out.writeLong(node.mtime);
             out.writeInt(node.version);
-            out.writeInt(node.cversion);
+            out.writeInt(node.cversion());
             out.writeInt(node.aversion);
-            out.writeLong(node.ephemeralOwner);
-            out.writeLong(node.pzxid);
+            out.writeLong(node.ephemeralOwner());
+            out.writeLong(node.pzxid());
         }
     }
 
@@ -82,16 +78,21 @@ final class SnapshotFormat {
                 int perms = in.readInt();
                 acl.add(new ACL(perms, new Id(in.readUTF(), in.readUTF())));
             }
-            DataNode node = new DataNode(data, List.copyOf(acl), 0, 0, 0);
-            node.czxid = in.readLong();
-            node.mzxid = in.readLong();
-            node.ctime = in.readLong();
-            node.mtime = in.readLong();
-            node.version = in.readInt();
-            node.cversion = in.readInt();
-            node.aversion = in.readInt();
-            node.ephemeralOwner = in.readLong();
-            node.pzxid = in.readLong();
+            long czxid = in.readLong();
+            long mzxid = in.readLong();
+            long ctime = in.readLong();
+            long mtime = in.readLong();
+            int nodeVersion = in.readInt();
+            int cversion = in.readInt();
+            int aversion = in.readInt();
+            long ephemeralOwner = in.readLong();
+            DataNode node = DataNode.of(path, path.lastIndexOf('/') + 1, data, acl, czxid, ctime, ephemeralOwner);
+            node.mzxid = mzxid;
+            node.mtime = mtime;
+            node.version = nodeVersion;
+            node.setCversion(cversion);
+            node.aversion = aversion;
+            node.setPzxid(in.readLong());
             tree.restoreNode(path, node);
         }
         tree.setLastProcessedZxid(zxid);

@@ -3,7 +3,6 @@ package io.tandem.server.zookeeper;
 import io.tandem.zk.wire.EventType;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +18,11 @@ final class WatchManager {
     static final int PERSISTENT = 2;
     static final int PERSISTENT_RECURSIVE = 4;
 
-    private final Map<String, Set<Watcher>> watchTable = new HashMap<>();
+    /**
+     * Per path, the one watcher (the common case, held directly) or a LinkedHashSet of them: a set per watched path
+     * would cost over 100 bytes even when, as usual, a single session watches it.
+     */
+    private final Map<String, Object> watchTable = new HashMap<>();
     private final Map<Watcher, Map<String, Integer>> watch2Paths = new HashMap<>();
     private int recursiveWatchCount;
 
@@ -31,7 +34,7 @@ final class WatchManager {
             return false;
         }
         paths.put(path, modes | mode);
-        watchTable.computeIfAbsent(path, p -> new LinkedHashSet<>(4)).add(watcher);
+        addToTable(path, watcher);
         if (mode == PERSISTENT_RECURSIVE) {
             recursiveWatchCount++;
         }
@@ -50,11 +53,9 @@ final class WatchManager {
         String current = path;
         boolean atParent = false;
         while (current != null) {
-            Set<Watcher> watchers = watchTable.get(current);
-            if (watchers != null) {
-                Iterator<Watcher> iterator = watchers.iterator();
-                while (iterator.hasNext()) {
-                    Watcher watcher = iterator.next();
+            List<Watcher> watchers = watchersOf(current);
+            if (!watchers.isEmpty()) {
+                for (Watcher watcher : watchers) {
                     Map<String, Integer> paths = watch2Paths.get(watcher);
                     int modes = paths == null ? 0 : paths.getOrDefault(current, 0);
                     if (modes == 0) {
@@ -64,7 +65,7 @@ final class WatchManager {
                         fired.add(watcher);
                         int remaining = modes & ~STANDARD;
                         if (remaining == 0) {
-                            iterator.remove();
+                            removeFromTable(current, watcher);
                             paths.remove(current);
                             if (paths.isEmpty()) {
                                 watch2Paths.remove(watcher);
@@ -75,9 +76,6 @@ final class WatchManager {
                     } else if ((modes & PERSISTENT_RECURSIVE) != 0) {
                         fired.add(watcher);
                     }
-                }
-                if (watchers.isEmpty()) {
-                    watchTable.remove(current);
                 }
             }
             if (recursiveWatchCount == 0) {
@@ -114,13 +112,7 @@ final class WatchManager {
             if (paths.isEmpty()) {
                 watch2Paths.remove(watcher);
             }
-            Set<Watcher> watchers = watchTable.get(path);
-            if (watchers != null) {
-                watchers.remove(watcher);
-                if (watchers.isEmpty()) {
-                    watchTable.remove(path);
-                }
-            }
+            removeFromTable(path, watcher);
         } else {
             paths.put(path, remaining);
         }
@@ -143,14 +135,50 @@ final class WatchManager {
             if ((entry.getValue() & PERSISTENT_RECURSIVE) != 0) {
                 recursiveWatchCount--;
             }
-            Set<Watcher> watchers = watchTable.get(entry.getKey());
-            if (watchers != null) {
-                watchers.remove(watcher);
-                if (watchers.isEmpty()) {
-                    watchTable.remove(entry.getKey());
-                }
+            removeFromTable(entry.getKey(), watcher);
+        }
+    }
+
+    private void addToTable(String path, Watcher watcher) {
+        Object current = watchTable.putIfAbsent(path, watcher);
+        if (current == null || current == watcher) {
+            return;
+        }
+        if (current instanceof Watcher single) {
+            Set<Watcher> watchers = new LinkedHashSet<>(4);
+            watchers.add(single);
+            watchers.add(watcher);
+            watchTable.put(path, watchers);
+        } else {
+            setOf(current).add(watcher);
+        }
+    }
+
+    private void removeFromTable(String path, Watcher watcher) {
+        Object current = watchTable.get(path);
+        if (current == watcher) {
+            watchTable.remove(path);
+        } else if (current != null && !(current instanceof Watcher)) {
+            Set<Watcher> watchers = setOf(current);
+            watchers.remove(watcher);
+            if (watchers.size() == 1) {
+                watchTable.put(path, watchers.iterator().next());
             }
         }
+    }
+
+    /** The watchers of a path in the order they were added (a copy: triggering changes the table). */
+    private List<Watcher> watchersOf(String path) {
+        Object current = watchTable.get(path);
+        if (current == null) {
+            return List.of();
+        }
+        return current instanceof Watcher single ? List.of(single) : new ArrayList<>(setOf(current));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Set<Watcher> setOf(Object tableValue) {
+        return (Set<Watcher>) tableValue;
     }
 
     int watchCount() {
@@ -167,7 +195,7 @@ final class WatchManager {
 
     Map<String, List<Watcher>> byPath() {
         Map<String, List<Watcher>> result = new HashMap<>();
-        watchTable.forEach((path, watchers) -> result.put(path, new ArrayList<>(watchers)));
+        watchTable.keySet().forEach(path -> result.put(path, watchersOf(path)));
         return result;
     }
 

@@ -84,8 +84,8 @@ class DataTreeTest {
         apply(OpCode.CREATE_TTL, new CreateTTLTxn("/t", null, io.tandem.zk.wire.Acls.OPEN_ACL_UNSAFE, 2, 500));
         assertEquals(0, tree.getNode("/c").stat().ephemeralOwner());
         assertEquals(0, tree.getNode("/t").stat().ephemeralOwner());
-        assertEquals(Long.MIN_VALUE, tree.getNode("/c").ephemeralOwner);
-        assertEquals(0xff00000000000000L | 500, tree.getNode("/t").ephemeralOwner);
+        assertEquals(Long.MIN_VALUE, tree.getNode("/c").ephemeralOwner());
+        assertEquals(0xff00000000000000L | 500, tree.getNode("/t").ephemeralOwner());
         assertEquals(java.util.Set.of("/c"), tree.containers());
         assertEquals(java.util.Set.of("/t"), tree.ttls());
     }

@@ -53,4 +53,23 @@ class WatchManagerTest {
         assertEquals(0, manager.watchCount());
         assertEquals(0, manager.pathCount());
     }
+
+    @Test
+    void shouldFireEveryWatcherOfAPathInOrderAsWatchersComeAndGo() {
+        Watcher second = event -> events.add("second " + event.path());
+        Watcher third = event -> events.add("third " + event.path());
+        manager.addWatch("/a", watcher, WatchManager.STANDARD);
+        manager.addWatch("/a", second, WatchManager.STANDARD);
+        manager.addWatch("/a", third, WatchManager.PERSISTENT);
+        manager.removeWatch("/a", second, WatchManager.STANDARD);
+        assertEquals(1, manager.pathCount());
+        manager.trigger("/a", EventType.NODE_DATA_CHANGED, 1, null);
+        assertEquals(List.of("/a", "third /a"), events);
+        manager.addWatch("/a", second, WatchManager.STANDARD);
+        manager.trigger("/a", EventType.NODE_DATA_CHANGED, 2, null);
+        assertEquals(List.of("/a", "third /a", "third /a", "second /a"), events);
+        manager.removeWatch("/a", third, 0);
+        assertEquals(0, manager.pathCount());
+        assertEquals(0, manager.watchCount());
+    }
 }
