@@ -52,20 +52,27 @@ public final class SaslAuthenticator {
 
     /**
      * Whether a request of this key may come now: null if so, else why the connection closes (Kafka's
-     * IllegalSaslStateException words). An ApiVersions request is admitted once, before the handshake.
+     * IllegalSaslStateException words). Changes nothing; see {@link #admit}.
      */
-    public String admit(ApiKey key) {
+    public String refusal(ApiKey key) {
         State s = state;
-        if (s == State.HANDSHAKE_OR_VERSIONS && key == ApiKey.API_VERSIONS) {
-            state = State.HANDSHAKE;
-            return null;
-        }
+        if (s == State.HANDSHAKE_OR_VERSIONS && key == ApiKey.API_VERSIONS) return null;
         if ((s == State.HANDSHAKE_OR_VERSIONS || s == State.HANDSHAKE) && key == ApiKey.SASL_HANDSHAKE) return null;
         if (s == State.AUTHENTICATE && !rawTokens && key == ApiKey.SASL_AUTHENTICATE) return null;
-        state = State.FAILED;
         String name = key == null ? "unknown" : key.apiName();
         return s == State.AUTHENTICATE ? "Unexpected Kafka request of type " + name + " during SASL authentication."
                 : "Unexpected Kafka request of type " + name + " during SASL handshake.";
+    }
+
+    /** As {@link #refusal}, and takes the request: an ApiVersions is admitted once, before the handshake. */
+    public String admit(ApiKey key) {
+        String refusal = refusal(key);
+        if (refusal != null) {
+            state = State.FAILED;
+        } else if (key == ApiKey.API_VERSIONS) {
+            state = State.HANDSHAKE;
+        }
+        return refusal;
     }
 
     /** SaslHandshake: picks the mechanism; an unknown one is answered with the enabled list, then the connection closes. */

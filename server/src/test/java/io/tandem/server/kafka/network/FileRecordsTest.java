@@ -54,7 +54,7 @@ class FileRecordsTest {
                             Unpooled.copiedBuffer("BBB", StandardCharsets.US_ASCII)));
             ByteBuf gathered = KafkaFrames.encodeResponseGathering(ByteBufAllocator.DEFAULT, 42, ApiKey.FETCH, version,
                     response(FileRecords.placeholder(a), FileRecords.placeholder(b)), 1);
-            List<Object> parts = FileRecords.splice((CompositeByteBuf) gathered, List.of(a, b));
+            List<Object> parts = FileRecords.splice((CompositeByteBuf) gathered, List.of(a, b), false);
             assertEquals(0, gathered.refCnt(), "the composite is released once split");
 
             ByteArrayOutputStream sent = new ByteArrayOutputStream();
@@ -87,7 +87,7 @@ class FileRecordsTest {
             LogSlice b = new LogSlice(channel, file, 5, 3, 1, 2);
             ByteBuf gathered = KafkaFrames.encodeResponseGathering(ByteBufAllocator.DEFAULT, 1, ApiKey.FETCH, (short) 12,
                     response(FileRecords.placeholder(a), FileRecords.placeholder(b)), 1);
-            assertThrows(IllegalStateException.class, () -> FileRecords.splice((CompositeByteBuf) gathered, List.of(a)));
+            assertThrows(IllegalStateException.class, () -> FileRecords.splice((CompositeByteBuf) gathered, List.of(a), false));
             assertEquals(0, gathered.refCnt());
         }
     }
