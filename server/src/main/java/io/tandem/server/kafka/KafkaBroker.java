@@ -101,6 +101,17 @@ public final class KafkaBroker implements AutoCloseable {
         this.listenerLimits = new ListenerLimits(config.socketRequestMaxBytes(), config.networkThreads(),
                 config.maxConnections(), config.maxConnectionsPerIp(), config.connectionsMaxIdleMs(),
                 config.queuedMaxRequestBytes());
+        // The store is known once the metadata store connects; SCRAM exchanges only run after that.
+        this.scramCredentials = new ScramCredentialStore(() -> metadata == null ? null : metadata.store());
+        // Built before any thread or file is opened, so an unreadable key store or an unknown mechanism refuses to start.
+        for (BrokerConfig.Listener l : config.listeners()) {
+            try {
+                listenerSecurity.put(l.name(), ListenerSecurity.build(l.name(), l.securityProtocol(),
+                        tandemConfig.settings(), scramCredentials));
+            } catch (IllegalArgumentException e) {
+                throw new IOException("listener " + l.name() + ": " + e.getMessage(), e);
+            }
+        }
         this.topicConfigs = new TopicConfigs(tandemConfig);
         // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
         this.requestExecutor = new RequestDispatcher(config.ioThreads(), config.queuedMaxRequests());
@@ -126,17 +137,6 @@ public final class KafkaBroker implements AutoCloseable {
                 tandemConfig.getInt("leader.imbalance.per.broker.percentage", 10));
         this.transactionConfig = TransactionConfig.from(tandemConfig);
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
-        // The store is known once the metadata store connects; SCRAM exchanges only run after that.
-        this.scramCredentials = new ScramCredentialStore(() -> metadata == null ? null : metadata.store());
-        // Built before anything starts, so an unreadable key store or an unknown mechanism refuses to start.
-        for (BrokerConfig.Listener l : config.listeners()) {
-            try {
-                listenerSecurity.put(l.name(), ListenerSecurity.build(l.name(), l.securityProtocol(),
-                        tandemConfig.settings(), scramCredentials));
-            } catch (IllegalArgumentException e) {
-                throw new IOException("listener " + l.name() + ": " + e.getMessage(), e);
-            }
-        }
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
                 "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
                 "listeners", "PLAINTEXT://:" + config.port()));

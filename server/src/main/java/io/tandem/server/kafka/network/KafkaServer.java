@@ -20,9 +20,10 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The Kafka listener: accepts connections within the {@link ListenerLimits} and gives each an idle timer, TLS when
- * the listener's security says so (marked {@link ChannelSecurity#ENCRYPTED}), a {@link ReadGate} (when to read), a frame decoder and a {@link KafkaConnectionHandler} (with a SASL authenticator on a SASL listener); requests go to the
- * {@link RequestDispatcher}'s handler threads.
+ * One Kafka listener: accepts connections within the {@link ListenerLimits} and gives each an idle timer, TLS when
+ * the listener's security says so (marked {@link ChannelSecurity#ENCRYPTED}), a {@link ReadGate} (when to read), a
+ * frame decoder and a {@link KafkaConnectionHandler} (with a SASL authenticator on a SASL listener); requests go to
+ * the {@link RequestDispatcher}'s handler threads.
  */
 public final class KafkaServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaServer.class.getName());

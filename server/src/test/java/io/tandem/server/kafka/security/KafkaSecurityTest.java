@@ -61,23 +61,32 @@ class KafkaSecurityTest {
         certificates = TestCertificates.create(dir);
         TandemConfig config = TandemConfig.forTests(dir.resolve("node"))
                 .set("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,"
-                        + "SASL_SSL://127.0.0.1:0,MUTUAL://127.0.0.1:0")
+                        + "SASL_SSL://127.0.0.1:0,MUTUAL://127.0.0.1:0,PEM://127.0.0.1:0,INLINE://127.0.0.1:0")
                 .set("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,"
-                        + "SASL_SSL:SASL_SSL,MUTUAL:SSL")
+                        + "SASL_SSL:SASL_SSL,MUTUAL:SSL,PEM:SSL,INLINE:SSL")
                 .set("inter.broker.listener.name", "PLAINTEXT")
                 .set("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512")
                 .set("listener.name.sasl_plaintext.plain.sasl.jaas.config", PLAIN_USERS)
                 .set("listener.name.sasl_ssl.plain.sasl.jaas.config", PLAIN_USERS)
-                .set("ssl.keystore.type", "PKCS12")
-                .set("ssl.keystore.location", certificates.serverKeyStore.toString())
-                .set("ssl.keystore.password", TestCertificates.PASSWORD)
-                .set("ssl.key.password", TestCertificates.PASSWORD)
                 .set("listener.name.mutual.ssl.client.auth", "required")
                 .set("listener.name.mutual.ssl.truststore.type", "PKCS12")
                 .set("listener.name.mutual.ssl.truststore.location", certificates.serverTrustStore.toString())
                 .set("listener.name.mutual.ssl.truststore.password", TestCertificates.PASSWORD)
+                // PEM key stores: a file with the key and its chain, and both inline.
+                .set("listener.name.pem.ssl.keystore.type", "PEM")
+                .set("listener.name.pem.ssl.keystore.location", pemFile().toString())
+                .set("listener.name.inline.ssl.keystore.type", "PEM")
+                .set("listener.name.inline.ssl.keystore.key", certificates.serverKeyPem())
+                .set("listener.name.inline.ssl.keystore.certificate.chain", certificates.serverCertificatePem())
                 .set("offsets.topic.num.partitions", "1")
                 .set("group.initial.rebalance.delay.ms", "0");
+        // The PKCS12 key store per listener (Kafka, like Tandem, refuses a file and an inline PEM key together).
+        for (String listener : List.of("ssl", "sasl_ssl", "mutual")) {
+            config.set("listener.name." + listener + ".ssl.keystore.type", "PKCS12")
+                    .set("listener.name." + listener + ".ssl.keystore.location", certificates.serverKeyStore.toString())
+                    .set("listener.name." + listener + ".ssl.keystore.password", TestCertificates.PASSWORD)
+                    .set("listener.name." + listener + ".ssl.key.password", TestCertificates.PASSWORD);
+        }
         tandem = Tandem.start(config);
         try (Admin admin = Admin.create(clientProperties("PLAINTEXT", null, null, null))) {
             admin.createTopics(List.of(new NewTopic("secure", 1, (short) 1))).all().get();
@@ -87,6 +96,11 @@ class KafkaSecurityTest {
                     new UserScramCredentialUpsertion("carol", new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), "carol-secret")))
                     .all().get();
         }
+    }
+
+    private static Path pemFile() throws Exception {
+        return java.nio.file.Files.writeString(dir.resolve("server-key-and-chain.pem"),
+                certificates.serverKeyPem() + certificates.serverCertificatePem());
     }
 
     @AfterAll
@@ -99,7 +113,7 @@ class KafkaSecurityTest {
         Map<String, Object> p = new HashMap<>();
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + tandem.kafkaPort(listener));
         String protocol = switch (listener) {
-            case "MUTUAL" -> "SSL";
+            case "MUTUAL", "PEM", "INLINE" -> "SSL";
             default -> listener;
         };
         p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol);
@@ -151,6 +165,8 @@ class KafkaSecurityTest {
             "SASL_PLAINTEXT, SCRAM-SHA-256, bob, bob-secret",
             "SASL_PLAINTEXT, SCRAM-SHA-512, bob, bob-secret",
             "SSL, , , ",
+            "PEM, , , ",
+            "INLINE, , , ",
             "SASL_SSL, SCRAM-SHA-512, carol, carol-secret",
             "SASL_SSL, PLAIN, alice, alice-secret",
     })

@@ -46,6 +46,21 @@ final class TestCertificates {
         return c;
     }
 
+    /** The server's private key (PKCS#8, unencrypted) and certificate as PEM text, as Kafka's PEM key store reads it. */
+    String serverKeyPem() throws Exception {
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = java.nio.file.Files.newInputStream(serverKeyStore)) {
+            store.load(in, PASSWORD.toCharArray());
+        }
+        byte[] key = store.getKey("broker", PASSWORD.toCharArray()).getEncoded();
+        return "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(key) + "\n-----END PRIVATE KEY-----\n";
+    }
+
+    String serverCertificatePem() throws IOException {
+        return java.nio.file.Files.readString(serverCertificate);
+    }
+
     private static void keytool(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
