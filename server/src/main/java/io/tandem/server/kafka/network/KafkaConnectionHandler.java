@@ -174,7 +174,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 : sasl.authenticate(((SaslAuthenticateRequest) message).authBytes);
         if (step.closeAfter()) {
             LOG.log(System.Logger.Level.INFO, "Failed authentication with {0} ({1})", request.clientAddress(),
-                    step.response() instanceof SaslAuthenticateResponse r ? r.errorMessage
+                    step.response() instanceof SaslAuthenticateResponse ? sasl.failureReason()
                             : "unsupported SASL mechanism " + ((SaslHandshakeRequest) message).mechanism);
             closeAfterWrite = true;
         }

@@ -27,6 +27,8 @@ public final class SaslAuthenticator {
     private volatile String mechanismName;
     private SaslMechanismServer mechanism;
     private volatile String user;
+    /** Why the exchange failed, for the broker's log (the client only gets Kafka's message). */
+    private volatile String failureReason;
 
     public SaslAuthenticator(SaslSettings settings) {
         this.settings = settings;
@@ -120,8 +122,14 @@ public final class SaslAuthenticator {
         } catch (SaslFailure e) {
             state = State.FAILED;
             mechanism = null;
+            failureReason = e.getMessage();
             throw e;
         }
+    }
+
+    /** Why the exchange failed (for the log), null unless it did. */
+    public String failureReason() {
+        return failureReason;
     }
 
     /** What Kafka's SaslServerAuthenticator tells the client about a failure. */

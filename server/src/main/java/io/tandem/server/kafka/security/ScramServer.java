@@ -99,7 +99,11 @@ final class ScramServer implements SaslMechanismServer {
     private byte[] clientFinal(String message) throws SaslFailure {
         Matcher m = CLIENT_FINAL.matcher(message);
         if (!m.matches()) throw SaslFailure.hidden("Invalid SCRAM client final message format");
-        if (!m.group("nonce").equals(nonce)) throw SaslFailure.hidden("Invalid client nonce in the final client message.");
+        // Kafka's ScramSaslServer checks endsWith, not equals: librdkafka (kcat) echoes its own nonce before the
+        // combined one the server sent. The proof still binds the exchange, since the whole message is signed.
+        if (!m.group("nonce").endsWith(nonce)) {
+            throw SaslFailure.hidden("Invalid client nonce in the final client message.");
+        }
         String expectedChannel = Base64.getEncoder().encodeToString(gs2Header.getBytes(StandardCharsets.UTF_8));
         if (!m.group("channel").equals(expectedChannel)) throw SaslFailure.hidden("Invalid channel binding");
         byte[] proof = Base64.getDecoder().decode(m.group("proof"));
