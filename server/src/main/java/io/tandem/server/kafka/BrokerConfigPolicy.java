@@ -1,7 +1,11 @@
 package io.tandem.server.kafka;
 
 import io.tandem.server.ConfigKeys.Verdict;
+import io.tandem.server.kafka.security.JaasLoginModule;
+import io.tandem.server.kafka.security.SaslSettings;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -120,9 +124,9 @@ public final class BrokerConfigPolicy {
             if (!JAAS_MECHANISMS.contains(mechanism)) return Verdict.refused("SASL mechanism " + mechanism + " is not implemented");
             if (!mechanismKey.equals("sasl.jaas.config")) return Verdict.refused(mechanismKey + " is not implemented");
             try {
-                String module = io.tandem.server.kafka.security.JaasLoginModule.parse(value).className();
-                String wanted = mechanism.equals("plain") ? io.tandem.server.kafka.security.JaasLoginModule.PLAIN_LOGIN_MODULE
-                        : io.tandem.server.kafka.security.JaasLoginModule.SCRAM_LOGIN_MODULE;
+                String module = JaasLoginModule.parse(value).className();
+                String wanted = mechanism.equals("plain") ? JaasLoginModule.PLAIN_LOGIN_MODULE
+                        : JaasLoginModule.SCRAM_LOGIN_MODULE;
                 return module.equals(wanted) ? Verdict.IMPLEMENTED
                         : Verdict.refused("login module " + module + " is not implemented (only " + wanted + ")");
             } catch (IllegalArgumentException e) {
@@ -166,9 +170,9 @@ public final class BrokerConfigPolicy {
             case "sasl.enabled.mechanisms": {
                 for (String m : v.split(",")) {
                     String name = m.trim().toUpperCase(Locale.ROOT);
-                    if (!name.isEmpty() && !io.tandem.server.kafka.security.SaslSettings.IMPLEMENTED_MECHANISMS.contains(name)) {
+                    if (!name.isEmpty() && !SaslSettings.IMPLEMENTED_MECHANISMS.contains(name)) {
                         return Verdict.refused("SASL mechanism " + name + " is not implemented (only "
-                                + String.join(", ", io.tandem.server.kafka.security.SaslSettings.IMPLEMENTED_MECHANISMS) + ")");
+                                + String.join(", ", SaslSettings.IMPLEMENTED_MECHANISMS) + ")");
                     }
                 }
                 return Verdict.IMPLEMENTED;
@@ -198,8 +202,8 @@ public final class BrokerConfigPolicy {
         try {
             List<BrokerConfig.Endpoint> endpoints = endpoints(value);
             Map<String, String> protocols = protocolMap(settings.get("listener.security.protocol.map"));
-            java.util.Set<String> names = new java.util.LinkedHashSet<>();
-            java.util.Set<Integer> ports = new java.util.HashSet<>();
+            Set<String> names = new LinkedHashSet<>();
+            java.util.Set<Integer> ports = new HashSet<>();
             for (BrokerConfig.Endpoint e : endpoints) {
                 String name = e.listenerName().toUpperCase(Locale.ROOT);
                 if (!names.add(name)) return Verdict.refused("Each listener must have a different name, listeners: " + value);
@@ -230,7 +234,7 @@ public final class BrokerConfigPolicy {
 
     private static Verdict advertisedListeners(String value, Map<String, String> settings) {
         try {
-            java.util.Set<String> names = listenerNames(settings);
+            Set<String> names = listenerNames(settings);
             for (BrokerConfig.Endpoint advertised : endpoints(value)) {
                 if ("0.0.0.0".equals(advertised.host())) {
                     return Verdict.refused("advertised.listeners cannot use the nonroutable meta-address 0.0.0.0. "
@@ -249,7 +253,7 @@ public final class BrokerConfigPolicy {
     }
 
     private static Verdict interBrokerListener(String value, Map<String, String> settings) {
-        java.util.Set<String> names;
+        Set<String> names;
         try {
             names = listenerNames(settings);
         } catch (IllegalArgumentException e) {
@@ -271,8 +275,8 @@ public final class BrokerConfigPolicy {
     }
 
     /** The listener names (upper case), PLAINTEXT alone when listeners is not set, as in Kafka's default. */
-    private static java.util.Set<String> listenerNames(Map<String, String> settings) {
-        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+    private static Set<String> listenerNames(Map<String, String> settings) {
+        Set<String> names = new LinkedHashSet<>();
         String listeners = settings.get("listeners");
         if (listeners == null) {
             names.add(PLAINTEXT);
