@@ -60,6 +60,12 @@ public final class ConfigKeys {
     public static Verdict verdict(String key, String value, Map<String, String> settings) {
         if (TANDEM_KEYS.contains(key)) return Verdict.IMPLEMENTED;
         if (key.equals(METRICS_PORT)) return port(value);
+        // Kafka's ssl.* keys (lower case, ssl.keystore.location) are the broker's listeners'; ZooKeeper's own are
+        // camel case (ssl.keyStore.location). ssl.protocol is both: only a TLS client port (refused) would read it
+        // on the ZooKeeper side, so it goes to the broker.
+        if (key.startsWith("ssl.") && io.tandem.server.kafka.BrokerConfigKeys.KAFKA.containsKey(key)) {
+            return BrokerConfigPolicy.verdict(key, value, settings);
+        }
         Verdict verdict = ZooKeeperConfigKeys.verdict(key, value, settings);
         if (verdict == null) verdict = BrokerConfigPolicy.verdict(key, value, settings);
         return verdict;

@@ -173,6 +173,12 @@ public final class Main implements Runnable {
                 config.zookeeperPort(zookeeperPort);
             }
             if (kafkaPort != null) {
+                String listeners = config.get("listeners");
+                if (listeners != null && listeners.contains(",")) {
+                    // Several listeners each have their own port: which one the flag means would be a guess.
+                    throw new ConfigException(List.of("--kafka-port applies to a single Kafka listener; with several "
+                            + "listeners set each port in 'listeners' (" + listeners + ")"));
+                }
                 config.kafkaPort(kafkaPort);
             }
             return config;

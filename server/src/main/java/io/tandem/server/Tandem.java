@@ -87,6 +87,9 @@ public final class Tandem implements AutoCloseable {
     /** The bound Kafka port (the real one when 0 was asked for), or -1 if that role is off. */
     public int kafkaPort() { return kafka == null ? -1 : kafka.port(); }
 
+    /** The bound port of the named Kafka listener, or -1 if there is none (or the Kafka role is off). */
+    public int kafkaPort(String listenerName) { return kafka == null ? -1 : kafka.port(listenerName); }
+
     /** {@code host:port} for a ZooKeeper client's connect string: the bound address, 127.0.0.1 when bound to all. */
     public String zookeeperConnect() { return connectHost(config.get("clientPortAddress")) + ":" + zookeeperPort(); }
 

@@ -34,18 +34,30 @@ class ConfigStartupTest {
 
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = '|', value = {
-            // Kafka side: TLS, SASL, ACLs, listeners Tandem does not serve.
+            // Kafka side: TLS or SASL between brokers, what TLS and SASL do not implement, ACLs, unknown listeners.
             "listeners|SASL_SSL://127.0.0.1:0",
             "listeners|SSL://:0",
             "listeners|PLAINTEXT://127.0.0.1:0,OTHER://127.0.0.1:0",
+            "listeners|PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9092",
             "advertised.listeners|SSL://example.com:9093",
-            "ssl.keystore.location|/etc/kafka/keystore.jks",
-            "ssl.client.auth|required",
-            "sasl.enabled.mechanisms|PLAIN",
+            "ssl.engine.factory.class|com.example.Engine",
+            "ssl.provider|BC",
+            "ssl.client.auth|sometimes",
+            "ssl.keystore.type|BCFKS",
+            "ssl.principal.mapping.rules|RULE:^CN=(.*)$/$1/",
+            "sasl.enabled.mechanisms|GSSAPI",
+            "sasl.enabled.mechanisms|PLAIN,OAUTHBEARER",
             "sasl.jaas.config|secret",
-            "listener.name.internal.ssl.keystore.location|/k.jks",
+            "sasl.server.callback.handler.class|com.example.Handler",
+            "sasl.kerberos.service.name|kafka",
+            "connections.max.reauth.ms|3600000",
+            "listener.name.internal.ssl.engine.factory.class|com.example.Engine",
             "listener.name.internal.scram-sha-256.sasl.jaas.config|secret",
+            "listener.name.internal.gssapi.sasl.jaas.config|com.sun.security.auth.module.Krb5LoginModule required;",
+            "listener.name.internal.plain.sasl.jaas.config|com.example.OtherLoginModule required;",
+            "listener.name.internal.plain.sasl.server.callback.handler.class|com.example.Handler",
             "security.inter.broker.protocol|SSL",
+            "inter.broker.listener.name|SSL",
             "authorizer.class.name|kafka.security.authorizer.AclAuthorizer",
             "super.users|User:admin",
             "zookeeper.set.acl|true",
@@ -91,9 +103,46 @@ class ConfigStartupTest {
     }
 
     @Test
+    void shouldRefuseATlsOrSaslInterBrokerListenerNamingIt() {
+        TandemConfig config = TandemConfig.forTests(dir).set("listeners", "PLAINTEXT://127.0.0.1:0,SECURE://127.0.0.1:0")
+                .set("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SECURE:SASL_SSL")
+                .set("inter.broker.listener.name", "SECURE");
+        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
+        assertEquals(1, e.refusals().size(), e.getMessage());
+        assertTrue(e.getMessage().contains("'inter.broker.listener.name'")
+                && e.getMessage().contains("TLS and SASL between brokers are not implemented"), e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseASaslListenerWithoutMechanismsOrUsers() {
+        // Kafka's default sasl.enabled.mechanisms is GSSAPI, which Tandem does not implement.
+        TandemConfig noMechanism = TandemConfig.forTests(dir).set("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0")
+                .set("inter.broker.listener.name", "PLAINTEXT");
+        Exception e = assertThrows(Exception.class, () -> Tandem.start(noMechanism).close());
+        assertTrue(e.getMessage().contains("GSSAPI") && e.getMessage().contains("not implemented"), e.getMessage());
+        TandemConfig noUsers = TandemConfig.forTests(dir).set("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0")
+                .set("inter.broker.listener.name", "PLAINTEXT").set("sasl.enabled.mechanisms", "PLAIN");
+        e = assertThrows(Exception.class, () -> Tandem.start(noUsers).close());
+        assertTrue(e.getMessage().contains("KafkaServer") && e.getMessage().contains("plain.sasl.jaas.config"), e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseATlsListenerWithoutAKeyStore() {
+        TandemConfig config = TandemConfig.forTests(dir).set("listeners", "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0")
+                .set("inter.broker.listener.name", "PLAINTEXT");
+        Exception e = assertThrows(Exception.class, () -> Tandem.start(config).close());
+        assertTrue(e.getMessage().contains("ssl.keystore.location"), e.getMessage());
+    }
+
+    @Test
     void shouldNotShowSecretValuesInRefusals() {
         TandemConfig config = TandemConfig.forTests(dir).set("sasl.jaas.config", "password=\"hunter2\"");
         ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
+        assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+        TandemConfig malformed = TandemConfig.forTests(dir).set("listener.name.x.plain.sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required user_a=\"hunter2\"");
+        e = assertThrows(ConfigException.class, () -> Tandem.start(malformed).close());
+        assertTrue(e.getMessage().contains("semi-colon"), e.getMessage());
         assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
     }
 

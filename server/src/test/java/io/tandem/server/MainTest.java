@@ -2,6 +2,7 @@ package io.tandem.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -73,6 +74,16 @@ class MainTest {
         TandemConfig flagged = parse("--config", properties.toString(), "--kafka-port", "0");
         assertEquals(0, flagged.kafkaPort());
         assertEquals("PLAINTEXT://:0", flagged.get("listeners"), "the listener reported is the one bound");
+    }
+
+    @Test
+    void shouldRefuseTheKafkaPortFlagWithSeveralListeners() throws Exception {
+        Path properties = dir.resolve("server.properties");
+        Files.writeString(properties, "listeners=PLAINTEXT://:9093,SASL_PLAINTEXT://:9094\n");
+        assertEquals(-1, parse("--config", properties.toString()).get("listeners").indexOf("9092"));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> parse("--config", properties.toString(), "--kafka-port", "0"));
+        assertTrue(e.getMessage().contains("--kafka-port applies to a single Kafka listener"), e.getMessage());
     }
 
     @Test

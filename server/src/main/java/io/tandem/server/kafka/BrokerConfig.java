@@ -3,6 +3,11 @@ package io.tandem.server.kafka;
 import io.tandem.server.TandemConfig;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * The broker's settings, read from Kafka's {@code server.properties} keys in the {@link TandemConfig}, with
@@ -43,7 +48,80 @@ public record BrokerConfig(
         long producerIdExpirationCheckIntervalMs,
         int offsetsRetentionMinutes,
         long offsetsRetentionCheckIntervalMs,
-        int fetchSessionCacheSlots) {
+        int fetchSessionCacheSlots,
+        List<Listener> listeners,
+        String interBrokerListener) {
+
+    /**
+     * One listener: its name (upper case, as Kafka's ListenerName), security protocol, where it binds (null host: all
+     * interfaces; port 0: any free one) and what it advertises (null: the bound host or 127.0.0.1, the bound port).
+     */
+    public record Listener(String name, String securityProtocol, String bindHost, int port, String advertisedHost,
+                           Integer advertisedPort) {
+    }
+
+    /**
+     * The inter-broker listener's name: inter.broker.listener.name, else the listener named after
+     * security.inter.broker.protocol (Kafka's default PLAINTEXT); with a single listener and neither key set, that
+     * listener (Tandem is lenient here where Kafka would ask for a listener named PLAINTEXT).
+     */
+    public static String interBrokerListener(Map<String, String> settings) {
+        String name = settings.get("inter.broker.listener.name");
+        if (name != null) return name.trim().toUpperCase(Locale.ROOT);
+        String protocol = settings.get("security.inter.broker.protocol");
+        if (protocol != null) return protocol.trim().toUpperCase(Locale.ROOT);
+        String listeners = settings.get("listeners");
+        if (listeners != null && !listeners.contains(",")) {
+            return Endpoint.parse(listeners).listenerName().toUpperCase(Locale.ROOT);
+        }
+        return "PLAINTEXT";
+    }
+
+    /** The listeners of the settings; a single listener takes the Tandem config's Kafka port. */
+    private static List<Listener> listeners(TandemConfig config) {
+        Map<String, String> settings = config.settings();
+        Map<String, String> protocols = BrokerConfigPolicy.protocolMap(settings.get("listener.security.protocol.map"));
+        String listenersValue = settings.get("listeners");
+        List<Endpoint> bound = new ArrayList<>();
+        if (listenersValue == null) {
+            bound.add(new Endpoint("PLAINTEXT", null, config.kafkaPort()));
+        } else {
+            for (String part : listenersValue.split(",")) {
+                if (!part.isBlank()) bound.add(Endpoint.parse(part));
+            }
+            if (bound.size() == 1) {
+                Endpoint only = bound.get(0);
+                bound.set(0, new Endpoint(only.listenerName(), only.host(), config.kafkaPort()));
+            }
+        }
+        Map<String, Endpoint> advertised = new LinkedHashMap<>();
+        String advertisedValue = settings.get("advertised.listeners");
+        if (advertisedValue != null) {
+            for (String part : advertisedValue.split(",")) {
+                if (part.isBlank()) continue;
+                Endpoint e = Endpoint.parse(part);
+                advertised.put(e.listenerName().toUpperCase(Locale.ROOT), e);
+            }
+        }
+        List<Listener> listeners = new ArrayList<>();
+        for (Endpoint e : bound) {
+            String name = e.listenerName().toUpperCase(Locale.ROOT);
+            String protocol = protocols.get(name);
+            if (protocol == null) throw new IllegalArgumentException("No security protocol defined for listener " + name);
+            Endpoint a = advertised.get(name);
+            listeners.add(new Listener(name, protocol, e.host(), Math.max(e.port(), 0), a == null ? null : a.host(),
+                    a == null || a.port() <= 0 ? null : a.port()));
+        }
+        return List.copyOf(listeners);
+    }
+
+    /** The inter-broker listener (the first listener when none has its name; start-up refuses that). */
+    public Listener interBroker() {
+        for (Listener l : listeners) {
+            if (l.name().equals(interBrokerListener)) return l;
+        }
+        return listeners.get(0);
+    }
 
     /**
      * Tandem's default for queued.max.request.bytes (Kafka's is -1, unbounded): Kafka's default socket.request.max.bytes,
@@ -56,29 +134,18 @@ public record BrokerConfig(
     public static BrokerConfig from(TandemConfig config) {
         String logDirs = config.get("log.dirs", config.get("log.dir"));
         Path logDir = logDirs == null ? config.dataDir().resolve("kafka-logs") : Path.of(logDirs.split(",")[0].trim());
-        String bindHost = null;
-        int port = config.kafkaPort();
-        String listeners = config.get("listeners");
-        if (listeners != null) {
-            Endpoint e = Endpoint.parse(listeners.split(",")[0]);
-            // The port comes from the Tandem config (--kafka-port, 0 for a free one); listeners gives the host.
-            bindHost = e.host();
-        }
-        String advertisedHost = null;
-        Integer advertisedPort = null;
-        String advertised = config.get("advertised.listeners");
-        if (advertised != null) {
-            Endpoint e = Endpoint.parse(advertised.split(",")[0]);
-            advertisedHost = e.host();
-            advertisedPort = e.port() > 0 ? e.port() : null;
-        }
+        List<Listener> listeners = listeners(config);
+        String interBrokerListener = interBrokerListener(config.settings());
+        Listener interBroker = listeners.stream().filter(l -> l.name().equals(interBrokerListener)).findFirst()
+                .orElse(listeners.get(0));
         return new BrokerConfig(
                 // Kafka in ZooKeeper mode reads broker.id; node.id (KRaft's name) must then be equal, else it is the id.
                 config.getInt("broker.id", config.getInt("node.id", 0)),
-                bindHost,
-                port,
-                advertisedHost,
-                advertisedPort,
+                // The inter-broker listener's: what other brokers, and Tandem's own bootstrap address, use.
+                interBroker.bindHost(),
+                interBroker.port(),
+                interBroker.advertisedHost(),
+                interBroker.advertisedPort(),
                 config.get("broker.rack"),
                 logDir,
                 config.getInt("num.partitions", 1),
@@ -111,7 +178,9 @@ public record BrokerConfig(
                 config.getLong("producer.id.expiration.check.interval.ms", 600000),
                 config.getInt("offsets.retention.minutes", 10080),
                 config.getLong("offsets.retention.check.interval.ms", 600000),
-                config.getInt("max.incremental.fetch.session.cache.slots", 1000));
+                config.getInt("max.incremental.fetch.session.cache.slots", 1000),
+                listeners,
+                interBrokerListener);
     }
 
     /** A listener as Kafka writes it: {@code NAME://host:port}, host may be empty (all interfaces). */

@@ -1,7 +1,11 @@
 package io.tandem.server.kafka;
 
 import io.tandem.server.ConfigKeys.Verdict;
+import io.tandem.server.kafka.security.JaasLoginModule;
+import io.tandem.server.kafka.security.SaslSettings;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -10,19 +14,29 @@ import java.util.Set;
 
 /**
  * What Tandem does with each of Kafka's server.properties keys at start-up: honours it ({@link BrokerConfigKeys#IMPLEMENTED},
- * with Kafka's value checks), refuses it when ignoring it would weaken security or change behaviour users rely on (TLS,
- * SASL, ACLs, policies, more than one listener or log directory, ...), or ignores it with a warning. Keys Kafka does
+ * with Kafka's value checks, and the TLS and SASL keys listeners use), refuses it when ignoring it would weaken
+ * security or change behaviour users rely on (TLS or SASL between brokers, Kerberos, OAUTHBEARER, ACLs, policies,
+ * more than one log directory, ...), or ignores it with a warning. Keys Kafka does
  * not define are not this class's: it answers null for them.
  */
 public final class BrokerConfigPolicy {
-    /** The only security protocol Tandem speaks. */
+    /** The only security protocol Tandem speaks between brokers. */
     public static final String PLAINTEXT = "PLAINTEXT";
     /** Kafka's default listener.security.protocol.map: each protocol name maps to itself. */
     private static final Set<String> PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
     /** Apache's two ZooKeeper client socket implementations: without TLS both speak plain TCP, as Tandem's client does. */
     private static final Set<String> PLAIN_ZOOKEEPER_SOCKETS = Set.of("org.apache.zookeeper.ClientCnxnSocketNIO",
             "org.apache.zookeeper.ClientCnxnSocketNetty");
-    private static final String TLS_SASL = "TLS and SASL are not implemented (only PLAINTEXT)";
+    private static final String INTER_BROKER = "TLS and SASL between brokers are not implemented: the inter-broker "
+            + "listener must be PLAINTEXT (add a PLAINTEXT listener and name it in inter.broker.listener.name)";
+    /** The ssl.* keys a listener's TLS honours (see io.tandem.server.kafka.security.SslContexts). */
+    private static final Set<String> SSL_IMPLEMENTED = Set.of("ssl.keystore.type", "ssl.keystore.location",
+            "ssl.keystore.password", "ssl.key.password", "ssl.keystore.key", "ssl.keystore.certificate.chain",
+            "ssl.truststore.type", "ssl.truststore.location", "ssl.truststore.password", "ssl.truststore.certificates",
+            "ssl.client.auth", "ssl.enabled.protocols", "ssl.cipher.suites", "ssl.keymanager.algorithm",
+            "ssl.trustmanager.algorithm", "ssl.protocol");
+    /** The SASL mechanisms whose per-listener JAAS configuration Tandem reads. */
+    private static final Set<String> JAAS_MECHANISMS = Set.of("plain", "scram-sha-256", "scram-sha-512");
 
     private BrokerConfigPolicy() {
     }
@@ -30,8 +44,13 @@ public final class BrokerConfigPolicy {
     /** The verdict on a broker key, or null when Kafka does not define it. */
     public static Verdict verdict(String key, String value, Map<String, String> settings) {
         String v = value == null ? "" : value.trim();
-        if (key.startsWith("ssl.") || key.startsWith("sasl.")) return Verdict.refused(TLS_SASL);
-        if (key.startsWith("listener.name.")) return listenerOverride(key);
+        if (key.startsWith("ssl.")) return ssl(key, v);
+        if (key.startsWith("sasl.")) return sasl(key, v);
+        if (key.equals("connections.max.reauth.ms")) {
+            return v.equals("0") ? Verdict.IMPLEMENTED
+                    : Verdict.refused("re-authentication (KIP-368) is not implemented; connections.max.reauth.ms must be 0");
+        }
+        if (key.startsWith("listener.name.")) return listenerOverride(key, v);
         if (key.startsWith("zookeeper.ssl.")) {
             return key.equals("zookeeper.ssl.client.enable") && v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
                     : Verdict.refused("TLS to ZooKeeper is not implemented");
@@ -58,7 +77,7 @@ public final class BrokerConfigPolicy {
                     yield Verdict.refused("Only one of inter.broker.listener.name and security.inter.broker.protocol "
                             + "should be set.");
                 }
-                yield v.equalsIgnoreCase(PLAINTEXT) ? null : Verdict.refused(TLS_SASL);
+                yield v.equalsIgnoreCase(PLAINTEXT) ? null : Verdict.refused(INTER_BROKER);
             }
             case "inter.broker.listener.name" -> interBrokerListener(v, settings);
             case "log.dirs", "log.dir" -> v.split(",").length > 1
@@ -87,24 +106,127 @@ public final class BrokerConfigPolicy {
         return invalid == null ? Verdict.IMPLEMENTED : Verdict.refused(invalid);
     }
 
-    /** {@code listener.name.<listener>.<key>}: per-listener overrides; the security ones would be lost, so refused. */
-    private static Verdict listenerOverride(String key) {
+    /**
+     * {@code listener.name.<listener>.<key>}: the TLS and SASL keys Tandem honours are checked as their base key,
+     * {@code <mechanism>.sasl.jaas.config} is parsed; other security overrides would be lost, so they are refused.
+     */
+    private static Verdict listenerOverride(String key, String value) {
         String rest = key.substring("listener.name.".length());
         int dot = rest.indexOf('.');
         String base = dot < 0 ? "" : rest.substring(dot + 1);
-        if (base.startsWith("ssl.") || base.startsWith("sasl.") || base.contains(".sasl.")
-                || base.equals("connections.max.reauth.ms") || base.endsWith("principal.builder.class")) {
-            return Verdict.refused(TLS_SASL);
+        if (base.startsWith("ssl.") || base.startsWith("sasl.") || base.equals("connections.max.reauth.ms")) {
+            return verdict(base, value, Map.of());
         }
+        int mechanismDot = base.indexOf('.');
+        if (mechanismDot > 0 && base.substring(mechanismDot + 1).startsWith("sasl.")) {
+            String mechanism = base.substring(0, mechanismDot);
+            String mechanismKey = base.substring(mechanismDot + 1);
+            if (!JAAS_MECHANISMS.contains(mechanism)) return Verdict.refused("SASL mechanism " + mechanism + " is not implemented");
+            if (!mechanismKey.equals("sasl.jaas.config")) return Verdict.refused(mechanismKey + " is not implemented");
+            try {
+                String module = JaasLoginModule.parse(value).className();
+                String wanted = mechanism.equals("plain") ? JaasLoginModule.PLAIN_LOGIN_MODULE
+                        : JaasLoginModule.SCRAM_LOGIN_MODULE;
+                return module.equals(wanted) ? Verdict.IMPLEMENTED
+                        : Verdict.refused("login module " + module + " is not implemented (only " + wanted + ")");
+            } catch (IllegalArgumentException e) {
+                // Kafka's parser words only: the value holds passwords and is never repeated.
+                return Verdict.refused(e.getMessage());
+            }
+        }
+        if (base.endsWith("principal.builder.class")) return Verdict.refused("principal builders are not implemented");
         return Verdict.ignored("per-listener settings are not implemented");
     }
 
-    /** The listener Tandem serves: exactly one, PLAINTEXT by the protocol map. */
+    /** ssl.*: what a TLS listener honours, checked as Kafka checks it; the rest refused. */
+    private static Verdict ssl(String key, String v) {
+        switch (key) {
+            case "ssl.endpoint.identification.algorithm":
+                return Verdict.ignored("only a broker's own TLS client uses it, and TLS between brokers is not implemented");
+            case "ssl.allow.dn.changes", "ssl.allow.san.changes":
+                return Verdict.ignored("certificates are not reloaded while running");
+            case "ssl.principal.mapping.rules":
+                return v.equals("DEFAULT") ? Verdict.IMPLEMENTED : Verdict.refused("principal mapping rules are not implemented");
+            default:
+                break;
+        }
+        if (!SSL_IMPLEMENTED.contains(key)) return Verdict.refused(key + " is not implemented");
+        return switch (key) {
+            case "ssl.client.auth" -> List.of("required", "requested", "none").contains(v.toLowerCase(Locale.ROOT))
+                    ? Verdict.IMPLEMENTED : Verdict.refused("Invalid value " + v + " for configuration ssl.client.auth: "
+                    + "String must be one of: required, requested, none");
+            case "ssl.keystore.type", "ssl.truststore.type" -> List.of("JKS", "PKCS12", "PEM")
+                    .contains(v.toUpperCase(Locale.ROOT)) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("store type " + v + " is not implemented (JKS, PKCS12, PEM)");
+            case "ssl.protocol" -> List.of("TLS", "TLSv1.2", "TLSv1.3").contains(v) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("ssl.protocol " + v + " is not implemented (TLS, TLSv1.2, TLSv1.3)");
+            default -> Verdict.IMPLEMENTED;
+        };
+    }
+
+    /** sasl.*: the mechanisms Tandem serves and the token bound; the rest (Kerberos, OAUTHBEARER, plug-ins) refused. */
+    private static Verdict sasl(String key, String v) {
+        switch (key) {
+            case "sasl.enabled.mechanisms": {
+                for (String m : v.split(",")) {
+                    String name = m.trim().toUpperCase(Locale.ROOT);
+                    if (!name.isEmpty() && !SaslSettings.IMPLEMENTED_MECHANISMS.contains(name)) {
+                        return Verdict.refused("SASL mechanism " + name + " is not implemented (only "
+                                + String.join(", ", SaslSettings.IMPLEMENTED_MECHANISMS) + ")");
+                    }
+                }
+                return Verdict.IMPLEMENTED;
+            }
+            case "sasl.server.max.receive.size": {
+                String invalid = BrokerConfigKeys.invalidValue(key, v);
+                if (invalid != null) return Verdict.refused(invalid);
+                return Integer.parseInt(v) >= 1 ? Verdict.IMPLEMENTED
+                        : Verdict.refused("Invalid value " + v + " for configuration " + key + ": Value must be at least 1");
+            }
+            case "sasl.mechanism.inter.broker.protocol":
+                return Verdict.ignored("SASL between brokers is not implemented");
+            case "sasl.jaas.config":
+                return Verdict.refused("the broker's own SASL client (between brokers) is not implemented; a listener's "
+                        + "users go in listener.name.<listener>.<mechanism>.sasl.jaas.config");
+            default:
+                return Verdict.refused(key + " is not implemented (SASL here is PLAIN and SCRAM-SHA-256/512)");
+        }
+    }
+
+    /**
+     * The listeners: distinct names, each with a security protocol in the map, distinct ports when there are
+     * several; the inter-broker listener must be one of them and PLAINTEXT (the broker's own connections to other
+     * brokers speak neither TLS nor SASL).
+     */
     private static Verdict listeners(String value, Map<String, String> settings) {
         try {
             List<BrokerConfig.Endpoint> endpoints = endpoints(value);
-            if (endpoints.size() != 1) return Verdict.refused("exactly one listener is implemented");
-            return plaintext(endpoints.get(0), settings);
+            Map<String, String> protocols = protocolMap(settings.get("listener.security.protocol.map"));
+            Set<String> names = new LinkedHashSet<>();
+            java.util.Set<Integer> ports = new HashSet<>();
+            for (BrokerConfig.Endpoint e : endpoints) {
+                String name = e.listenerName().toUpperCase(Locale.ROOT);
+                if (!names.add(name)) return Verdict.refused("Each listener must have a different name, listeners: " + value);
+                if (!protocols.containsKey(name)) return Verdict.refused("No security protocol defined for listener " + name);
+                if (endpoints.size() > 1 && e.port() < 0) return Verdict.refused("listener " + name + " has no port");
+                if (endpoints.size() > 1 && e.port() > 0 && !ports.add(e.port())) {
+                    return Verdict.refused("Each listener must have a different port, listeners: " + value);
+                }
+            }
+            if (settings.containsKey("inter.broker.listener.name") || settings.containsKey("security.inter.broker.protocol")) {
+                return null; // those keys' own verdicts check the listener they name
+            }
+            String interBroker = BrokerConfig.interBrokerListener(settings);
+            if (!names.contains(interBroker)) {
+                return Verdict.refused("inter.broker.listener.name must be a listener name defined in advertised.listeners. "
+                        + "The valid options based on currently configured listeners are " + String.join(",", names));
+            }
+            String protocol = protocols.get(interBroker);
+            if (!protocol.equals(PLAINTEXT)) {
+                return Verdict.refused("listener " + interBroker + " uses security protocol " + protocol
+                        + " and is the inter-broker listener; " + INTER_BROKER);
+            }
+            return null;
         } catch (IllegalArgumentException e) {
             return Verdict.refused(e.getMessage());
         }
@@ -112,53 +234,56 @@ public final class BrokerConfigPolicy {
 
     private static Verdict advertisedListeners(String value, Map<String, String> settings) {
         try {
-            List<BrokerConfig.Endpoint> endpoints = endpoints(value);
-            if (endpoints.size() != 1) return Verdict.refused("exactly one listener is implemented");
-            BrokerConfig.Endpoint advertised = endpoints.get(0);
-            if ("0.0.0.0".equals(advertised.host())) {
-                return Verdict.refused("advertised.listeners cannot use the nonroutable meta-address 0.0.0.0. "
-                        + "Use a routable IP address.");
+            Set<String> names = listenerNames(settings);
+            for (BrokerConfig.Endpoint advertised : endpoints(value)) {
+                if ("0.0.0.0".equals(advertised.host())) {
+                    return Verdict.refused("advertised.listeners cannot use the nonroutable meta-address 0.0.0.0. "
+                            + "Use a routable IP address.");
+                }
+                if (!names.contains(advertised.listenerName().toUpperCase(Locale.ROOT))) {
+                    return Verdict.refused("advertised.listeners listener names must be equal to or a subset of the ones "
+                            + "defined in listeners. Found " + advertised.listenerName() + ". The valid options based on "
+                            + "the current configuration are " + String.join(",", names));
+                }
             }
-            String listenerName = listenerName(settings);
-            if (!advertised.listenerName().equalsIgnoreCase(listenerName)) {
-                return Verdict.refused("advertised.listeners listener names must be equal to or a subset of the ones "
-                        + "defined in listeners. Found " + advertised.listenerName() + ". The valid options based on "
-                        + "the current configuration are " + listenerName);
-            }
-            return plaintext(advertised, settings);
+            return null;
         } catch (IllegalArgumentException e) {
             return Verdict.refused(e.getMessage());
         }
     }
 
     private static Verdict interBrokerListener(String value, Map<String, String> settings) {
-        String listenerName;
+        Set<String> names;
         try {
-            listenerName = listenerName(settings);
+            names = listenerNames(settings);
         } catch (IllegalArgumentException e) {
             return null; // the listeners key itself is refused with the reason
         }
-        return value.equalsIgnoreCase(listenerName) ? null
-                : Verdict.refused("inter.broker.listener.name must be a listener name defined in advertised.listeners. "
-                + "The valid options based on currently configured listeners are " + listenerName);
-    }
-
-    /** Refuses an endpoint whose listener is not PLAINTEXT by the (default or configured) protocol map. */
-    private static Verdict plaintext(BrokerConfig.Endpoint endpoint, Map<String, String> settings) {
-        String name = endpoint.listenerName().toUpperCase(Locale.ROOT);
-        String protocol = protocolMap(settings.get("listener.security.protocol.map")).get(name);
-        if (protocol == null) return Verdict.refused("No security protocol defined for listener " + name);
-        if (!protocol.equals(PLAINTEXT)) {
-            return Verdict.refused("listener " + name + " uses security protocol " + protocol + "; " + TLS_SASL);
+        String name = value.toUpperCase(Locale.ROOT);
+        if (!names.contains(name)) {
+            return Verdict.refused("inter.broker.listener.name must be a listener name defined in advertised.listeners. "
+                    + "The valid options based on currently configured listeners are " + String.join(",", names));
         }
-        return null;
+        String protocol;
+        try {
+            protocol = protocolMap(settings.get("listener.security.protocol.map")).get(name);
+        } catch (IllegalArgumentException e) {
+            return null; // refused under listener.security.protocol.map
+        }
+        return PLAINTEXT.equals(protocol) ? null
+                : Verdict.refused("listener " + name + " uses security protocol " + protocol + "; " + INTER_BROKER);
     }
 
-    /** The one listener's name (PLAINTEXT when listeners is not set, as in Kafka's default). */
-    private static String listenerName(Map<String, String> settings) {
+    /** The listener names (upper case), PLAINTEXT alone when listeners is not set, as in Kafka's default. */
+    private static Set<String> listenerNames(Map<String, String> settings) {
+        Set<String> names = new LinkedHashSet<>();
         String listeners = settings.get("listeners");
-        if (listeners == null) return PLAINTEXT;
-        return endpoints(listeners).get(0).listenerName().toUpperCase(Locale.ROOT);
+        if (listeners == null) {
+            names.add(PLAINTEXT);
+            return names;
+        }
+        for (BrokerConfig.Endpoint e : endpoints(listeners)) names.add(e.listenerName().toUpperCase(Locale.ROOT));
+        return names;
     }
 
     private static List<BrokerConfig.Endpoint> endpoints(String value) {

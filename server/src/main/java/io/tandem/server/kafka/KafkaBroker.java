@@ -12,6 +12,9 @@ import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
+import io.tandem.server.kafka.security.ListenerSecurity;
+import io.tandem.server.kafka.security.ScramCredentialStore;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.server.kafka.controller.KafkaController;
@@ -85,7 +88,10 @@ public final class KafkaBroker implements AutoCloseable {
     private ProducerIdManager producerIds;
     private final TransactionConfig transactionConfig;
     private TransactionService transactions;
-    private KafkaServer server;
+    /** One server per listener, by listener name, in the order of the listeners setting. */
+    private final Map<String, KafkaServer> servers = new java.util.LinkedHashMap<>();
+    private final Map<String, ListenerSecurity> listenerSecurity = new java.util.LinkedHashMap<>();
+    private final ScramCredentialStore scramCredentials;
     private ApiRegistry registry;
     private volatile boolean offsetsTopicReady;
 
@@ -95,6 +101,17 @@ public final class KafkaBroker implements AutoCloseable {
         this.listenerLimits = new ListenerLimits(config.socketRequestMaxBytes(), config.networkThreads(),
                 config.maxConnections(), config.maxConnectionsPerIp(), config.connectionsMaxIdleMs(),
                 config.queuedMaxRequestBytes());
+        // The store is known once the metadata store connects; SCRAM exchanges only run after that.
+        this.scramCredentials = new ScramCredentialStore(() -> metadata == null ? null : metadata.store());
+        // Built before any thread or file is opened, so an unreadable key store or an unknown mechanism refuses to start.
+        for (BrokerConfig.Listener l : config.listeners()) {
+            try {
+                listenerSecurity.put(l.name(), ListenerSecurity.build(l.name(), l.securityProtocol(),
+                        tandemConfig.settings(), scramCredentials));
+            } catch (IllegalArgumentException e) {
+                throw new IOException("listener " + l.name() + ": " + e.getMessage(), e);
+            }
+        }
         this.topicConfigs = new TopicConfigs(tandemConfig);
         // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
         this.requestExecutor = new RequestDispatcher(config.ioThreads(), config.queuedMaxRequests());
@@ -144,14 +161,13 @@ public final class KafkaBroker implements AutoCloseable {
 
     private void startServices(String zookeeperConnect) throws Exception {
         registry = Handlers.registry(this);
-        if (config.port() == 0) {
+        if (config.listeners().stream().anyMatch(l -> l.port() == 0)) {
             // A free port is only known after binding; nobody can connect before start() returns it anyway.
-            server = KafkaServer.start(config.bindHost(), 0, listenerLimits, registry, requestExecutor);
-            startMetadata(zookeeperConnect, server.port());
+            startListeners();
+            startMetadata(zookeeperConnect);
         } else {
-            startMetadata(zookeeperConnect, config.port());
-            server = KafkaServer.start(config.bindHost(), config.port(), listenerLimits, registry,
-                    requestExecutor);
+            startMetadata(zookeeperConnect);
+            startListeners();
         }
         scheduler.scheduleWithFixedDelay(this::tickGroups, GROUP_TICK_MS, GROUP_TICK_MS, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::maintainLogs, config.logRetentionCheckIntervalMs(),
@@ -167,19 +183,44 @@ public final class KafkaBroker implements AutoCloseable {
                 config.producerIdExpirationCheckIntervalMs(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::expireOffsets, config.offsetsRetentionCheckIntervalMs(),
                 config.offsetsRetentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
-        LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(server.port()));
+        LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(port()));
     }
 
-    private void startMetadata(String zookeeperConnect, int port) throws Exception {
+    private void startListeners() throws InterruptedException {
+        for (BrokerConfig.Listener l : config.listeners()) {
+            if (servers.containsKey(l.name())) continue;
+            servers.put(l.name(), KafkaServer.start(l.bindHost(), l.port(), listenerLimits, registry, requestExecutor,
+                    listenerSecurity.get(l.name())));
+        }
+    }
+
+    /** Every listener as registered: the inter-broker one first (other brokers and older readers take the first). */
+    private List<ListenerEndpoint> endpoints() {
+        List<ListenerEndpoint> endpoints = new ArrayList<>();
+        BrokerConfig.Listener interBroker = config.interBroker();
+        List<BrokerConfig.Listener> ordered = new ArrayList<>(List.of(interBroker));
+        for (BrokerConfig.Listener l : config.listeners()) {
+            if (l != interBroker) ordered.add(l);
+        }
+        for (BrokerConfig.Listener l : ordered) {
+            String host = l.advertisedHost() != null ? l.advertisedHost() : l.bindHost() != null ? l.bindHost()
+                    : "127.0.0.1";
+            KafkaServer bound = servers.get(l.name());
+            int port = l.advertisedPort() != null ? l.advertisedPort() : bound != null ? bound.port() : l.port();
+            endpoints.add(new ListenerEndpoint(l.name(), l.securityProtocol(), host, port));
+        }
+        return endpoints;
+    }
+
+    private void startMetadata(String zookeeperConnect) throws Exception {
         long startNanos = System.nanoTime();
         ZnodeStore store = zookeeperConnect == null ? new LocalZnodeStore(config.logDir().resolve("metadata"))
                 : ZkZnodeStore.connect(zookeeperConnect, Duration.ofMillis(config.zookeeperSessionTimeoutMs()),
                 Duration.ofSeconds(30));
-        String host = config.advertisedHost() != null ? config.advertisedHost()
-                : config.bindHost() != null ? config.bindHost() : "127.0.0.1";
-        int advertisedPort = config.advertisedPort() != null ? config.advertisedPort() : port;
-        metadata = new ClusterMetadata(store, new BrokerRegistration(config.brokerId(), host, advertisedPort,
-                "PLAINTEXT", config.rack(), System.currentTimeMillis()));
+        List<ListenerEndpoint> endpoints = endpoints();
+        ListenerEndpoint interBroker = endpoints.get(0);
+        metadata = new ClusterMetadata(store, new BrokerRegistration(config.brokerId(), interBroker.host(),
+                interBroker.port(), interBroker.listenerName(), config.rack(), System.currentTimeMillis(), endpoints));
         // Everything that answers the controller exists before this broker registers: once it is in /brokers/ids
         // a controller may send it LeaderAndIsr or UpdateMetadata at once.
         producerIds = new ProducerIdManager(metadata::reserveProducerIdBlock);
@@ -510,15 +551,27 @@ public final class KafkaBroker implements AutoCloseable {
         return registry;
     }
 
+    /** The inter-broker listener's bound port. */
     public int port() {
+        return port(config.interBroker().name());
+    }
+
+    /** The bound port of the named listener, -1 when there is none. */
+    public int port(String listenerName) {
+        KafkaServer server = servers.get(listenerName.toUpperCase(java.util.Locale.ROOT));
         return server == null ? -1 : server.port();
+    }
+
+    /** SCRAM credentials in ZooKeeper (AlterUserScramCredentials, DescribeUserScramCredentials, authentication). */
+    public ScramCredentialStore scramCredentials() {
+        return scramCredentials;
     }
 
     @Override
     public void close() {
         List<Exception> failures = new ArrayList<>();
         if (controller != null && controlledShutdownEnabled) controllerLink.controlledShutdown();
-        if (server != null) server.close();
+        for (KafkaServer server : servers.values()) server.close();
         if (controller != null) controller.close();
         if (replicas != null) replicas.close();
         if (transactions != null) transactions.close();

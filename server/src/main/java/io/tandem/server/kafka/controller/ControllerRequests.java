@@ -90,12 +90,14 @@ final class ControllerRequests {
             var broker = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataBroker();
             broker.id = b.brokerId();
             broker.rack = b.rack();
-            var endpoint = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataEndpoint();
-            endpoint.host = b.host();
-            endpoint.port = b.port();
-            endpoint.listener = b.listenerName();
-            endpoint.securityProtocol = 0;
-            broker.endpoints.add(endpoint);
+            for (var listener : b.endpoints()) {
+                var endpoint = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataEndpoint();
+                endpoint.host = listener.host();
+                endpoint.port = listener.port();
+                endpoint.listener = listener.listenerName();
+                endpoint.securityProtocol = listener.securityProtocolId();
+                broker.endpoints.add(endpoint);
+            }
             request.liveBrokers.add(broker);
         }
         Map<String, io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataTopicState> byTopic = new LinkedHashMap<>();

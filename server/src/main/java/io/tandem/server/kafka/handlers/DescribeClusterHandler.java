@@ -41,10 +41,12 @@ final class DescribeClusterHandler implements ApiHandler<DescribeClusterRequest>
         response.clusterId = broker.metadata().clusterId();
         response.controllerId = broker.metadata().controllerId();
         for (BrokerRegistration b : broker.metadata().liveBrokers()) {
+            var endpoint = b.endpoint(context.listenerName());
+            if (endpoint == null) continue;
             DescribeClusterResponse.DescribeClusterBroker entry = new DescribeClusterResponse.DescribeClusterBroker();
             entry.brokerId = b.brokerId();
-            entry.host = b.host();
-            entry.port = b.port();
+            entry.host = endpoint.host();
+            entry.port = endpoint.port();
             entry.rack = b.rack();
             response.brokers.add(entry);
         }

@@ -59,6 +59,19 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
         }
     }
 
+    /**
+     * The coordinator as seen from the client's listener: its endpoint there (the first endpoint of the answer), or
+     * COORDINATOR_NOT_AVAILABLE when it has no such listener.
+     */
+    private static Found onListener(Found found, String listenerName) {
+        if (found.node() == null) return found;
+        var endpoint = found.node().endpoint(listenerName);
+        if (endpoint == null) return new Found(COORDINATOR_NOT_AVAILABLE, null);
+        BrokerRegistration b = found.node();
+        return new Found(found.error(), new BrokerRegistration(b.brokerId(), endpoint.host(), endpoint.port(),
+                endpoint.listenerName(), b.rack(), b.timestampMs(), b.endpoints()));
+    }
+
     /** The live broker leading the partition, or COORDINATOR_NOT_AVAILABLE while it has none. */
     private Found leaderOf(TopicInfo topic, int partition) {
         // The newest view: a topic created by this very lookup got its leaders after it was returned.
@@ -74,7 +87,7 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
     public void handle(RequestContext context, FindCoordinatorRequest request, Responder responder) {
         FindCoordinatorResponse response = new FindCoordinatorResponse();
         if (context.apiVersion() < 4) {
-            Found found = find(request.keyType, request.key);
+            Found found = onListener(find(request.keyType, request.key), context.listenerName());
             response.errorCode = found.error();
             // Kafka answers v0-3 with the code's default text, "NONE" on success, whatever went wrong.
             response.errorMessage = Errors.forCode(found.error()).message();
@@ -83,7 +96,7 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
             response.port = found.node() == null ? -1 : found.node().port();
         } else {
             for (String key : request.coordinatorKeys) {
-                Found found = find(request.keyType, key);
+                Found found = onListener(find(request.keyType, key), context.listenerName());
                 FindCoordinatorResponse.Coordinator c = new FindCoordinatorResponse.Coordinator();
                 c.key = key;
                 c.errorCode = found.error();

@@ -62,6 +62,14 @@ public final class Handlers {
         registry.register(ApiKey.LIST_TRANSACTIONS, 0, 2, new ListTransactionsHandler(broker));
         registry.register(ApiKey.ALTER_PARTITION, 0, 3, new AlterPartitionHandler(broker));
         registry.register(ApiKey.ALLOCATE_PRODUCER_IDS, 0, 0, new AllocateProducerIdsHandler(broker));
+        // SASL (KIP-43, KIP-152) at Kafka's versions: before authentication the network layer runs them against the
+        // connection's authenticator; these answer the requests that come when there is nothing to authenticate.
+        registry.register(ApiKey.SASL_HANDSHAKE, 0, 1, new SaslHandshakeHandler());
+        registry.register(ApiKey.SASL_AUTHENTICATE, 0, 2, SaslHandshakeHandler.authenticate());
+        registry.register(ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0,
+                new DescribeUserScramCredentialsHandler(broker.scramCredentials()));
+        registry.register(ApiKey.ALTER_USER_SCRAM_CREDENTIALS, 0, 0,
+                new AlterUserScramCredentialsHandler(broker.scramCredentials(), () -> broker.controller().isActive()));
         return registry;
     }
 }

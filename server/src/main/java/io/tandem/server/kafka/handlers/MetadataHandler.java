@@ -40,10 +40,13 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         Set<Integer> liveIds = new HashSet<>();
         for (BrokerRegistration b : live) {
             liveIds.add(b.brokerId());
+            // As Kafka: a broker without this listener is not listed (a client could not reach it here).
+            var endpoint = b.endpoint(context.listenerName());
+            if (endpoint == null) continue;
             MetadataResponse.MetadataResponseBroker entry = new MetadataResponse.MetadataResponseBroker();
             entry.nodeId = b.brokerId();
-            entry.host = b.host();
-            entry.port = b.port();
+            entry.host = endpoint.host();
+            entry.port = endpoint.port();
             entry.rack = b.rack();
             response.brokers.add(entry);
         }

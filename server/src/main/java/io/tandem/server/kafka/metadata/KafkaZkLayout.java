@@ -80,18 +80,59 @@ public final class KafkaZkLayout {
         return DELETE_TOPICS + "/" + topic;
     }
 
-    /** A broker's registration: what {@code /brokers/ids/N} holds. */
-    public record BrokerRegistration(int brokerId, String host, int port, String listenerName, String rack,
-                                     long timestampMs) {
+    /** One listener of a broker: its name, security protocol and advertised address. */
+    public record ListenerEndpoint(String listenerName, String securityProtocol, String host, int port) {
+        /** Kafka's SecurityProtocol ids, as UpdateMetadata carries them. */
+        public static final List<String> PROTOCOLS = List.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
+
+        public short securityProtocolId() {
+            int id = PROTOCOLS.indexOf(securityProtocol);
+            return (short) Math.max(id, 0);
+        }
+
+        public static String protocolName(short id) {
+            return id >= 0 && id < PROTOCOLS.size() ? PROTOCOLS.get(id) : "PLAINTEXT";
+        }
     }
 
-    /** Version 5 of the broker znode (Kafka 3.x), one PLAINTEXT-style listener. */
+    /**
+     * A broker's registration: what {@code /brokers/ids/N} holds. {@code host}, {@code port} and
+     * {@code listenerName} are the listener other brokers reach it on (the first endpoint); {@code endpoints} lists
+     * every listener, that one first, for clients, who are told the endpoint of the listener they came in on.
+     */
+    public record BrokerRegistration(int brokerId, String host, int port, String listenerName, String rack,
+                                     long timestampMs, List<ListenerEndpoint> endpoints) {
+        public BrokerRegistration {
+            endpoints = endpoints == null || endpoints.isEmpty()
+                    ? List.of(new ListenerEndpoint(listenerName, "PLAINTEXT", host, port)) : List.copyOf(endpoints);
+        }
+
+        /** One PLAINTEXT listener. */
+        public BrokerRegistration(int brokerId, String host, int port, String listenerName, String rack,
+                                  long timestampMs) {
+            this(brokerId, host, port, listenerName, rack, timestampMs, null);
+        }
+
+        /** The broker's endpoint on the named listener, or null when it has none. */
+        public ListenerEndpoint endpoint(String listener) {
+            for (ListenerEndpoint e : endpoints) {
+                if (e.listenerName().equalsIgnoreCase(listener)) return e;
+            }
+            return null;
+        }
+    }
+
+    /** Version 5 of the broker znode (Kafka 3.x), every listener with its security protocol. */
     public static byte[] encodeBroker(BrokerRegistration broker) {
         ObjectNode root = JSON.createObjectNode();
         root.putObject("features");
         ObjectNode protocolMap = root.putObject("listener_security_protocol_map");
-        protocolMap.put(broker.listenerName(), "PLAINTEXT");
-        root.putArray("endpoints").add(broker.listenerName() + "://" + broker.host() + ":" + broker.port());
+        ArrayNode endpoints = root.putArray("endpoints");
+        for (ListenerEndpoint e : broker.endpoints()) {
+            protocolMap.put(e.listenerName(), e.securityProtocol());
+            String host = e.host().contains(":") ? "[" + e.host() + "]" : e.host();
+            endpoints.add(e.listenerName() + "://" + host + ":" + e.port());
+        }
         if (broker.rack() != null) root.put("rack", broker.rack());
         root.put("jmx_port", -1);
         root.put("port", broker.port());
@@ -105,14 +146,22 @@ public final class KafkaZkLayout {
         JsonNode root = parse(data);
         JsonNode endpoints = root.path("endpoints");
         if (endpoints.isArray() && endpoints.size() > 0) {
-            // "LISTENER://host:port"; the first endpoint is the one clients are told about.
-            String endpoint = endpoints.get(0).asText();
-            int scheme = endpoint.indexOf("://");
-            int colon = endpoint.lastIndexOf(':');
-            String host = endpoint.substring(scheme + 3, colon);
-            if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
-            return new BrokerRegistration(brokerId, host, Integer.parseInt(endpoint.substring(colon + 1)),
-                    endpoint.substring(0, scheme), textOrNull(root, "rack"), root.path("timestamp").asLong());
+            // "LISTENER://host:port"; the first endpoint is the one other brokers use.
+            JsonNode protocols = root.path("listener_security_protocol_map");
+            List<ListenerEndpoint> listeners = new ArrayList<>();
+            for (JsonNode node : endpoints) {
+                String endpoint = node.asText();
+                int scheme = endpoint.indexOf("://");
+                int colon = endpoint.lastIndexOf(':');
+                String host = endpoint.substring(scheme + 3, colon);
+                if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+                String name = endpoint.substring(0, scheme);
+                String protocol = protocols.path(name).asText(ListenerEndpoint.PROTOCOLS.contains(name) ? name : "PLAINTEXT");
+                listeners.add(new ListenerEndpoint(name, protocol, host, Integer.parseInt(endpoint.substring(colon + 1))));
+            }
+            ListenerEndpoint first = listeners.get(0);
+            return new BrokerRegistration(brokerId, first.host(), first.port(), first.listenerName(),
+                    textOrNull(root, "rack"), root.path("timestamp").asLong(), listeners);
         }
         return new BrokerRegistration(brokerId, root.path("host").asText(), root.path("port").asInt(),
                 "PLAINTEXT", textOrNull(root, "rack"), root.path("timestamp").asLong());

@@ -12,7 +12,8 @@ import java.util.List;
  * Record sets that go to the socket straight from their segment file. A handler puts {@link #placeholder} buffers
  * in the response where the records belong; kafka-wire's gathering encoder leaves record sets as separate
  * components of the frame, so the placeholders can be told apart (they all view one shared array) and swapped for
- * {@link SegmentFileRegion}s, in the order the encoder wrote them. Only the size of a placeholder matters.
+ * {@link SegmentFileRegion}s, in the order the encoder wrote them (or for copies of the bytes on a TLS connection,
+ * see {@link ChannelSecurity}). Only the size of a placeholder matters.
  */
 public final class FileRecords {
     /** Slices larger than this are copied instead (a fetch is at most one partition's max bytes, 1 MiB by default, or one batch). */
@@ -44,7 +45,7 @@ public final class FileRecords {
      * The frame's parts to write in order: its encoded bytes (retained) and a region for each placeholder. The
      * slices must be in the order the encoder met their placeholders. The frame itself is released.
      */
-    static List<Object> splice(CompositeByteBuf frame, List<LogSlice> slices) {
+    static List<Object> splice(CompositeByteBuf frame, List<LogSlice> slices, boolean copy) {
         List<Object> parts = new ArrayList<>(frame.numComponents());
         int next = 0;
         try {
@@ -57,7 +58,8 @@ public final class FileRecords {
                         throw new IllegalStateException("placeholder of " + component.readableBytes()
                                 + " bytes where a slice of " + slice.length() + " belongs");
                     }
-                    parts.add(new SegmentFileRegion(slice.channel(), slice.position(), slice.length()));
+                    parts.add(copy ? read(slice) : new SegmentFileRegion(slice.channel(), slice.position(),
+                            slice.length()));
                 } else if (component.isReadable()) {
                     parts.add(component.retain());
                 }
@@ -71,6 +73,26 @@ public final class FileRecords {
             throw e;
         } finally {
             frame.release();
+        }
+    }
+
+    /** The slice's bytes in a heap buffer, for a connection that cannot take a file region (TLS). */
+    private static ByteBuf read(LogSlice slice) {
+        ByteBuf bytes = Unpooled.buffer(slice.length(), slice.length());
+        try {
+            long position = slice.position();
+            while (bytes.isWritable()) {
+                int n = bytes.writeBytes(slice.channel(), position, bytes.writableBytes());
+                if (n < 0) throw new IllegalStateException("segment ended inside a fetched slice at " + position);
+                position += n;
+            }
+            return bytes;
+        } catch (java.io.IOException e) {
+            bytes.release();
+            throw new java.io.UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            bytes.release();
+            throw e;
         }
     }
 

@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.network;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -14,6 +15,11 @@ import io.tandem.kafka.wire.KafkaCodecException;
 import io.tandem.kafka.wire.KafkaFrames;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
 import io.tandem.kafka.wire.message.RequestHeader;
+import io.tandem.kafka.wire.message.SaslAuthenticateRequest;
+import io.tandem.kafka.wire.message.SaslAuthenticateResponse;
+import io.tandem.kafka.wire.message.SaslHandshakeRequest;
+import io.tandem.server.kafka.security.SaslAuthenticator;
+import io.tandem.server.kafka.security.SaslFailure;
 import io.tandem.storage.log.LogSlice;
 
 import java.net.InetSocketAddress;
@@ -28,7 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * written to the socket (or, for acks=0, once the handler is done). So an idempotent producer's in-flight batches are
  * appended in sequence order, answers leave in request order, and a client that sends without reading its answers
  * is soon not read either. Frames that arrived in the same socket read as the one in hand wait here.
- * A malformed request closes only this connection, with one log line.
+ * A malformed request closes only this connection, with one log line. On a SASL listener, requests before
+ * authentication completes go to the connection's {@link SaslAuthenticator} (ApiVersions excepted).
  */
 final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(KafkaConnectionHandler.class.getName());
@@ -36,6 +43,11 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ApiRegistry registry;
     private final RequestDispatcher dispatcher;
     private final ReadGate gate;
+    private final String listenerName;
+    /** The connection's SASL authentication on a SASL listener, else null. */
+    private final SaslAuthenticator sasl;
+    /** The answer being written ends the connection (a failed authentication); set before it is handed to write. */
+    private volatile boolean closeAfterWrite;
     /** Frames read but not started; touched only on this channel's event loop. */
     private final ArrayDeque<ByteBuf> received = new ArrayDeque<>();
     private ChannelHandlerContext context;
@@ -44,10 +56,13 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Set when the channel closed: answers completing afterwards are released instead of written. */
     private boolean closed;
 
-    KafkaConnectionHandler(ApiRegistry registry, RequestDispatcher dispatcher, ReadGate gate) {
+    KafkaConnectionHandler(ApiRegistry registry, RequestDispatcher dispatcher, ReadGate gate, String listenerName,
+                           SaslAuthenticator sasl) {
+        this.listenerName = listenerName;
         this.registry = registry;
         this.dispatcher = dispatcher;
         this.gate = gate;
+        this.sasl = sasl;
     }
 
     @Override
@@ -75,6 +90,16 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         int frameBytes = frame.readableBytes();
         boolean handedOff = false;
         try {
+            boolean authenticating = sasl != null && !sasl.isComplete();
+            if (authenticating && frameBytes > sasl.receiveBytesMax()) {
+                closeWith("SASL request of " + frameBytes + " bytes is over sasl.server.max.receive.size "
+                        + sasl.receiveBytesMax());
+                return;
+            }
+            if (authenticating && sasl.expectsRawToken()) {
+                startRawToken(ByteBufUtil.getBytes(frame));
+                return;
+            }
             RequestHeader header;
             ApiKey key;
             try {
@@ -86,6 +111,15 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             short version = header.requestApiVersion;
             ApiRegistry.Entry entry = registry.lookup(key);
+            if (authenticating) {
+                // An ApiVersions newer than ours is answered below without using up the one ApiVersions allowed.
+                boolean retry = key == ApiKey.API_VERSIONS && entry != null && version > entry.maxVersion();
+                String refusal = retry ? sasl.refusal(key) : sasl.admit(key);
+                if (refusal != null) {
+                    closeWith(refusal);
+                    return;
+                }
+            }
             if (key == ApiKey.API_VERSIONS && entry != null && version > entry.maxVersion()) {
                 // A newer client than us: answer at v0 with our ranges so it retries with a version we serve.
                 ApiVersionsResponse unsupported = new ApiVersionsResponse()
@@ -106,15 +140,17 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
-                    header.clientId, (InetSocketAddress) context.channel().remoteAddress());
+                    header.clientId, (InetSocketAddress) context.channel().remoteAddress(), listenerName);
             ResponderImpl direct = new ResponderImpl(requestContext, frame, frameBytes);
             Responder responder = registry.observer().observe(requestContext, direct);
+            ApiHandler<ApiMessage> handler = authenticating && key != ApiKey.API_VERSIONS ? this::authenticationStep
+                    : entry.handler();
             handedOff = true;
             busy = true;
             try {
                 dispatcher.submit(() -> {
                     try {
-                        entry.handler().handle(requestContext, request, responder);
+                        handler.handle(requestContext, request, responder);
                     } catch (Throwable t) {
                         responder.fail(t);
                     }
@@ -128,6 +164,41 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 frame.release();
                 gate.release(frameBytes);
             }
+        }
+    }
+
+    /** SaslHandshake or SaslAuthenticate before authentication completes: a step of this connection's exchange. */
+    private void authenticationStep(RequestContext request, ApiMessage message, Responder responder) {
+        SaslAuthenticator.Step<? extends ApiMessage> step = message instanceof SaslHandshakeRequest handshake
+                ? sasl.handshake(handshake.mechanism, request.apiVersion())
+                : sasl.authenticate(((SaslAuthenticateRequest) message).authBytes);
+        if (step.closeAfter()) {
+            LOG.log(System.Logger.Level.INFO, "Failed authentication with {0} ({1})", request.clientAddress(),
+                    step.response() instanceof SaslAuthenticateResponse ? sasl.failureReason()
+                            : "unsupported SASL mechanism " + ((SaslHandshakeRequest) message).mechanism);
+            closeAfterWrite = true;
+        }
+        responder.send(step.response());
+    }
+
+    /** A raw SASL token after a v0 SaslHandshake: answered with a raw token (4-byte size and bytes), or closed. */
+    private void startRawToken(byte[] token) {
+        busy = true;
+        try {
+            dispatcher.submit(() -> {
+                try {
+                    byte[] challenge = sasl.rawToken(token);
+                    ByteBuf out = context.alloc().buffer(4 + challenge.length).writeInt(challenge.length)
+                            .writeBytes(challenge);
+                    onEventLoop(() -> write(out), out);
+                } catch (SaslFailure e) {
+                    onEventLoop(() -> closeWith("Failed authentication: " + e.getMessage()), null);
+                } catch (Throwable t) {
+                    onEventLoop(() -> closeWith("SASL token failed: " + t), null);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            closeWith("broker is shutting down");
         }
     }
 
@@ -148,7 +219,11 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         context.flush();
         written.addListener(f -> {
-            if (f.isSuccess()) finished();
+            if (closeAfterWrite) {
+                context.close();
+            } else if (f.isSuccess()) {
+                finished();
+            }
         });
     }
 
@@ -260,7 +335,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 // Every record set is gathered (minimum 1 byte), so each placeholder is a component of its own.
                 ByteBuf encoded = KafkaFrames.encodeResponseGathering(context.alloc(), request.correlationId(),
                         request.apiKey(), request.apiVersion(), response, 1);
-                parts = FileRecords.splice((CompositeByteBuf) encoded, slices);
+                // TLS encrypts ByteBufs only: on an encrypted connection the records are read into memory here, on
+                // the handler thread, instead of going to the socket as file regions.
+                parts = FileRecords.splice((CompositeByteBuf) encoded, slices,
+                        ChannelSecurity.isEncrypted(context.channel()));
             } catch (RuntimeException e) {
                 encodingFailed(e);
                 return;

@@ -12,14 +12,18 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.tandem.kafka.wire.KafkaFrameDecoder;
+import io.tandem.server.kafka.BrokerConfigPolicy;
+import io.tandem.server.kafka.security.ListenerSecurity;
+import io.tandem.server.kafka.security.SaslAuthenticator;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The Kafka listener: accepts connections within the {@link ListenerLimits} and gives each an idle timer, a
- * {@link ReadGate} (when to read), a frame decoder and a {@link KafkaConnectionHandler}; requests go to the
- * {@link RequestDispatcher}'s handler threads.
+ * One Kafka listener: accepts connections within the {@link ListenerLimits} and gives each an idle timer, TLS when
+ * the listener's security says so (marked {@link ChannelSecurity#ENCRYPTED}), a {@link ReadGate} (when to read), a
+ * frame decoder and a {@link KafkaConnectionHandler} (with a SASL authenticator on a SASL listener); requests go to
+ * the {@link RequestDispatcher}'s handler threads.
  */
 public final class KafkaServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaServer.class.getName());
@@ -39,6 +43,13 @@ public final class KafkaServer implements AutoCloseable {
     /** Binds (port 0 picks a free port) and starts serving. */
     public static KafkaServer start(String host, int port, ListenerLimits limits, ApiRegistry registry,
                                     RequestDispatcher dispatcher) throws InterruptedException {
+        return start(host, port, limits, registry, dispatcher, ListenerSecurity.plaintext(BrokerConfigPolicy.PLAINTEXT));
+    }
+
+    /** Binds one listener with its security (TLS and/or SASL) and starts serving. */
+    public static KafkaServer start(String host, int port, ListenerLimits limits, ApiRegistry registry,
+                                    RequestDispatcher dispatcher, ListenerSecurity security)
+            throws InterruptedException {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(limits.networkThreads(), NioIoHandler.newFactory());
         ConnectionLimits connections = new ConnectionLimits(limits.connectionsMax(), limits.connectionsPerIpMax());
@@ -65,17 +76,24 @@ public final class KafkaServer implements AutoCloseable {
                                 ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, limits.connectionIdleMs(),
                                         TimeUnit.MILLISECONDS));
                             }
+                            if (security.sslContext() != null) {
+                                ch.attr(ChannelSecurity.ENCRYPTED).set(Boolean.TRUE);
+                                ch.pipeline().addLast("tls", security.sslContext().newHandler(ch.alloc()));
+                            }
                             ReadGate gate = new ReadGate(budget, limits.frameBytesMax());
                             ch.pipeline().addLast("gate", gate);
                             ch.pipeline().addLast("frames", new KafkaFrameDecoder(limits.frameBytesMax()));
-                            ch.pipeline().addLast("requests", new KafkaConnectionHandler(registry, dispatcher, gate));
+                            ch.pipeline().addLast("requests", new KafkaConnectionHandler(registry, dispatcher, gate,
+                                    security.listenerName(),
+                                    security.sasl() == null ? null : new SaslAuthenticator(security.sasl())));
                             registry.observer().connectionOpened(ch.pipeline());
                         }
                     });
             InetSocketAddress address = host == null || host.isEmpty() ? new InetSocketAddress(port)
                     : new InetSocketAddress(host, port);
             Channel channel = bootstrap.bind(address).sync().channel();
-            LOG.log(System.Logger.Level.INFO, "Kafka listener bound to {0}", channel.localAddress());
+            LOG.log(System.Logger.Level.INFO, "Kafka listener {0} ({1}) bound to {2}", security.listenerName(),
+                    security.protocol(), channel.localAddress());
             return new KafkaServer(boss, workers, channel);
         } catch (RuntimeException | InterruptedException e) {
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);

@@ -4,9 +4,12 @@ import io.tandem.kafka.wire.ApiKey;
 
 import java.net.InetSocketAddress;
 
-/** What a handler knows about the request besides its body. */
+/**
+ * What a handler knows about the request besides its body; {@code listenerName} is the listener it came in on
+ * (clients are told other brokers' endpoints on the same listener, as Kafka does).
+ */
 public record RequestContext(ApiKey apiKey, short apiVersion, int correlationId, String clientId,
-                             InetSocketAddress clientAddress) {
+                             InetSocketAddress clientAddress, String listenerName) {
     /** Kafka reports members' hosts as "/ip" (InetAddress.toString of an unresolved-name address). */
     public String clientHost() {
         return clientAddress == null ? "" : "/" + clientAddress.getAddress().getHostAddress();

@@ -10,6 +10,7 @@ import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
 
@@ -211,7 +212,13 @@ public final class ReplicaManager implements AutoCloseable {
             int port = endpoint == null ? b.v0Port : endpoint.port;
             String listener = endpoint == null || endpoint.listener == null || endpoint.listener.isEmpty()
                     ? "PLAINTEXT" : endpoint.listener;
-            brokers.add(new BrokerRegistration(b.id, host, port, listener, b.rack, 0));
+            List<KafkaZkLayout.ListenerEndpoint> endpoints = new ArrayList<>();
+            for (UpdateMetadataRequest.UpdateMetadataEndpoint e : b.endpoints) {
+                endpoints.add(new KafkaZkLayout.ListenerEndpoint(e.listener == null || e.listener.isEmpty()
+                        ? KafkaZkLayout.ListenerEndpoint.protocolName(e.securityProtocol) : e.listener,
+                        KafkaZkLayout.ListenerEndpoint.protocolName(e.securityProtocol), e.host, e.port));
+            }
+            brokers.add(new BrokerRegistration(b.id, host, port, listener, b.rack, 0, endpoints));
         }
         metadata.liveBrokers(brokers);
         List<UpdateMetadataRequest.UpdateMetadataPartitionState> states = new ArrayList<>(request.ungroupedPartitionStates);

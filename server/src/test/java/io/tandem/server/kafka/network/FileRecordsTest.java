@@ -43,6 +43,33 @@ class FileRecordsTest {
     }
 
     @Test
+    void splicedFrameForAnEncryptedConnectionHoldsOnlyByteBufsWithTheRecordsBytes() throws IOException {
+        // An SslHandler takes ByteBufs only: a FileRegion written to a TLS connection would fail the write.
+        Path file = Files.writeString(dir.resolve("00000000000000000000.log"), "xxAAAAAyyBBBzz");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            LogSlice a = new LogSlice(channel, file, 2, 5, 0, 1);
+            LogSlice b = new LogSlice(channel, file, 9, 3, 1, 2);
+            short version = 12;
+            ByteBuf copied = KafkaFrames.encodeResponse(ByteBufAllocator.DEFAULT, 42, ApiKey.FETCH, version,
+                    response(Unpooled.copiedBuffer("AAAAA", StandardCharsets.US_ASCII),
+                            Unpooled.copiedBuffer("BBB", StandardCharsets.US_ASCII)));
+            ByteBuf gathered = KafkaFrames.encodeResponseGathering(ByteBufAllocator.DEFAULT, 42, ApiKey.FETCH, version,
+                    response(FileRecords.placeholder(a), FileRecords.placeholder(b)), 1);
+            List<Object> parts = FileRecords.splice((CompositeByteBuf) gathered, List.of(a, b), true);
+            ByteArrayOutputStream sent = new ByteArrayOutputStream();
+            for (Object part : parts) {
+                ByteBuf bytes = assertInstanceOf(ByteBuf.class, part);
+                bytes.readBytes(sent, bytes.readableBytes());
+            }
+            FileRecords.release(parts);
+            byte[] expected = new byte[copied.readableBytes()];
+            copied.readBytes(expected);
+            copied.release();
+            assertArrayEquals(expected, sent.toByteArray());
+        }
+    }
+
+    @Test
     void splicedFrameSendsTheSameBytesAsACopiedOneWithTheRecordsAsFileRegions() throws IOException {
         Path file = Files.writeString(dir.resolve("00000000000000000000.log"), "xxAAAAAyyBBBzz");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -54,7 +81,7 @@ class FileRecordsTest {
                             Unpooled.copiedBuffer("BBB", StandardCharsets.US_ASCII)));
             ByteBuf gathered = KafkaFrames.encodeResponseGathering(ByteBufAllocator.DEFAULT, 42, ApiKey.FETCH, version,
                     response(FileRecords.placeholder(a), FileRecords.placeholder(b)), 1);
-            List<Object> parts = FileRecords.splice((CompositeByteBuf) gathered, List.of(a, b));
+            List<Object> parts = FileRecords.splice((CompositeByteBuf) gathered, List.of(a, b), false);
             assertEquals(0, gathered.refCnt(), "the composite is released once split");
 
             ByteArrayOutputStream sent = new ByteArrayOutputStream();
@@ -87,7 +114,7 @@ class FileRecordsTest {
             LogSlice b = new LogSlice(channel, file, 5, 3, 1, 2);
             ByteBuf gathered = KafkaFrames.encodeResponseGathering(ByteBufAllocator.DEFAULT, 1, ApiKey.FETCH, (short) 12,
                     response(FileRecords.placeholder(a), FileRecords.placeholder(b)), 1);
-            assertThrows(IllegalStateException.class, () -> FileRecords.splice((CompositeByteBuf) gathered, List.of(a)));
+            assertThrows(IllegalStateException.class, () -> FileRecords.splice((CompositeByteBuf) gathered, List.of(a), false));
             assertEquals(0, gathered.refCnt());
         }
     }

@@ -1,0 +1,74 @@
+package io.tandem.server.kafka.security;
+
+import io.netty.handler.ssl.SslContext;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What one Kafka listener requires of its connections, from its security protocol (listener.security.protocol.map)
+ * and the ssl.* / sasl.* keys, each looked up first under {@code listener.name.<listener>.} as Kafka does:
+ * TLS ({@link #sslContext}, for SSL and SASL_SSL) and SASL ({@link #sasl}, for SASL_PLAINTEXT and SASL_SSL).
+ */
+public record ListenerSecurity(String listenerName, String protocol, SslContext sslContext, SaslSettings sasl) {
+    /** Kafka's default sasl.enabled.mechanisms; GSSAPI is not implemented, so it must be set for a SASL listener. */
+    private static final String ENABLED_MECHANISMS_DEFAULT = "GSSAPI";
+
+    public static ListenerSecurity plaintext(String listenerName) {
+        return new ListenerSecurity(listenerName, "PLAINTEXT", null, null);
+    }
+
+    public boolean encrypted() {
+        return sslContext != null;
+    }
+
+    /**
+     * Builds the listener's security; an IllegalArgumentException names a setting that cannot be honoured (a
+     * mechanism not implemented, PLAIN without users, an unreadable key store).
+     */
+    public static ListenerSecurity build(String listenerName, String protocol, Map<String, String> settings,
+                                         ScramCredentialStore scram) {
+        String prefix = "listener.name." + listenerName.toLowerCase(Locale.ROOT) + ".";
+        java.util.function.Function<String, String> setting = key -> settings.containsKey(prefix + key)
+                ? settings.get(prefix + key) : settings.get(key);
+        SslContext ssl = protocol.equals("SSL") || protocol.equals("SASL_SSL") ? SslContexts.server(setting) : null;
+        SaslSettings sasl = null;
+        if (protocol.equals("SASL_PLAINTEXT") || protocol.equals("SASL_SSL")) {
+            String enabled = setting.apply("sasl.enabled.mechanisms");
+            List<String> mechanisms = new ArrayList<>();
+            for (String m : (enabled == null ? ENABLED_MECHANISMS_DEFAULT : enabled).split(",")) {
+                if (m.isBlank()) continue;
+                String name = m.trim().toUpperCase(Locale.ROOT);
+                if (!SaslSettings.IMPLEMENTED_MECHANISMS.contains(name)) {
+                    throw new IllegalArgumentException("SASL mechanism " + name + " of listener " + listenerName
+                            + " is not implemented (sasl.enabled.mechanisms may list "
+                            + String.join(", ", SaslSettings.IMPLEMENTED_MECHANISMS) + ")");
+                }
+                mechanisms.add(name);
+            }
+            if (mechanisms.isEmpty()) {
+                throw new IllegalArgumentException("listener " + listenerName + " has no SASL mechanism enabled");
+            }
+            Map<String, String> plain = Map.of();
+            if (mechanisms.contains("PLAIN")) {
+                JaasLoginModule module = JaasLoginModule.find(listenerName, "PLAIN", settings);
+                if (module == null) {
+                    throw new IllegalArgumentException("Could not find a 'KafkaServer' or '"
+                            + listenerName.toLowerCase(Locale.ROOT) + ".KafkaServer' entry in the JAAS configuration, "
+                            + "nor " + prefix + "plain.sasl.jaas.config");
+                }
+                if (!module.className().equals(JaasLoginModule.PLAIN_LOGIN_MODULE)) {
+                    throw new IllegalArgumentException("login module " + module.className() + " for PLAIN on listener "
+                            + listenerName + " is not implemented (only " + JaasLoginModule.PLAIN_LOGIN_MODULE + ")");
+                }
+                plain = module.plainPasswords();
+            }
+            String receiveMax = setting.apply("sasl.server.max.receive.size");
+            sasl = new SaslSettings(mechanisms, plain, scram, receiveMax == null ? SaslSettings.RECEIVE_BYTES_MAX_DEFAULT
+                    : Integer.parseInt(receiveMax.trim()));
+        }
+        return new ListenerSecurity(listenerName, protocol, ssl, sasl);
+    }
+}

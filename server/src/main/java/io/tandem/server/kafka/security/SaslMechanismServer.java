@@ -1,0 +1,12 @@
+package io.tandem.server.kafka.security;
+
+/** The server side of one SASL mechanism for one connection (javax.security.sasl.SaslServer, reduced to its use). */
+interface SaslMechanismServer {
+    /** Takes the client's next token and answers the challenge to send back (empty when there is nothing to say). */
+    byte[] evaluate(byte[] response) throws SaslFailure;
+
+    boolean isComplete();
+
+    /** The authenticated user, once complete. */
+    String authorizationId();
+}

@@ -1,0 +1,30 @@
+package io.tandem.server.kafka.security;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One SASL listener's settings: the mechanisms it offers (sasl.enabled.mechanisms, in the configured order, which is
+ * the order SaslHandshake lists them in), PLAIN's users from the JAAS configuration, where SCRAM credentials are,
+ * and the largest token accepted before authentication (sasl.server.max.receive.size).
+ */
+public record SaslSettings(List<String> enabledMechanisms, Map<String, String> plainPasswords,
+                           ScramCredentialStore scramCredentials, int receiveBytesMax) {
+    /** The mechanisms Tandem implements. */
+    public static final List<String> IMPLEMENTED_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
+    /** Kafka's default sasl.server.max.receive.size. */
+    public static final int RECEIVE_BYTES_MAX_DEFAULT = 524288;
+
+    public SaslSettings {
+        enabledMechanisms = List.copyOf(enabledMechanisms);
+        plainPasswords = Map.copyOf(plainPasswords);
+    }
+
+    /** A new server for one exchange of the mechanism; null when the listener does not offer it. */
+    SaslMechanismServer newServer(String mechanism) {
+        if (!enabledMechanisms.contains(mechanism)) return null;
+        if (mechanism.equals("PLAIN")) return new PlainServer(plainPasswords);
+        ScramMechanism scram = ScramMechanism.forName(mechanism);
+        return scram == null ? null : new ScramServer(scram, scramCredentials);
+    }
+}

@@ -1,0 +1,7 @@
+/**
+ * Kafka listener security: TLS contexts from Kafka's ssl.* keys, SASL PLAIN and SCRAM-SHA-256/512 servers and the
+ * per-connection authentication state machine (SaslHandshake, SaslAuthenticate, raw v0 tokens), and SCRAM
+ * credentials kept as Kafka 3.9 keeps them in ZooKeeper. It knows nothing of Netty channels (the network package
+ * wires it in) and encodes no Kafka bytes (kafka-wire does).
+ */
+package io.tandem.server.kafka.security;

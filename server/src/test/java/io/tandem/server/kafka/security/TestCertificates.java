@@ -1,0 +1,74 @@
+package io.tandem.server.kafka.security;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Throw-away certificates made at test time with the JDK's keytool: a self-signed server certificate for 127.0.0.1
+ * in a PKCS12 key store, a trust store holding it, and a client key pair trusted by the server. Nothing is committed.
+ */
+final class TestCertificates {
+    static final String PASSWORD = "test-store-secret";
+    final Path serverKeyStore;
+    final Path serverCertificate;
+    final Path trustStore;
+    final Path clientKeyStore;
+    final Path serverTrustStore;
+
+    private TestCertificates(Path dir) {
+        serverKeyStore = dir.resolve("server.p12");
+        serverCertificate = dir.resolve("server.pem");
+        trustStore = dir.resolve("client-trust.p12");
+        clientKeyStore = dir.resolve("client.p12");
+        serverTrustStore = dir.resolve("server-trust.p12");
+    }
+
+    static TestCertificates create(Path dir) throws IOException, InterruptedException {
+        TestCertificates c = new TestCertificates(dir);
+        keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=localhost",
+                "-ext", "SAN=IP:127.0.0.1,DNS:localhost", "-validity", "2", "-storetype", "PKCS12",
+                "-keystore", c.serverKeyStore.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD);
+        keytool("-exportcert", "-alias", "broker", "-rfc", "-keystore", c.serverKeyStore.toString(),
+                "-storepass", PASSWORD, "-file", c.serverCertificate.toString());
+        keytool("-importcert", "-noprompt", "-alias", "broker", "-file", c.serverCertificate.toString(),
+                "-storetype", "PKCS12", "-keystore", c.trustStore.toString(), "-storepass", PASSWORD);
+        Path clientCertificate = dir.resolve("client.pem");
+        keytool("-genkeypair", "-alias", "client", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=client",
+                "-validity", "2", "-storetype", "PKCS12", "-keystore", c.clientKeyStore.toString(),
+                "-storepass", PASSWORD, "-keypass", PASSWORD);
+        keytool("-exportcert", "-alias", "client", "-rfc", "-keystore", c.clientKeyStore.toString(),
+                "-storepass", PASSWORD, "-file", clientCertificate.toString());
+        keytool("-importcert", "-noprompt", "-alias", "client", "-file", clientCertificate.toString(),
+                "-storetype", "PKCS12", "-keystore", c.serverTrustStore.toString(), "-storepass", PASSWORD);
+        return c;
+    }
+
+    /** The server's private key (PKCS#8, unencrypted) and certificate as PEM text, as Kafka's PEM key store reads it. */
+    String serverKeyPem() throws Exception {
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = java.nio.file.Files.newInputStream(serverKeyStore)) {
+            store.load(in, PASSWORD.toCharArray());
+        }
+        byte[] key = store.getKey("broker", PASSWORD.toCharArray()).getEncoded();
+        return "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(key) + "\n-----END PRIVATE KEY-----\n";
+    }
+
+    String serverCertificatePem() throws IOException {
+        return java.nio.file.Files.readString(serverCertificate);
+    }
+
+    private static void keytool(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("keytool " + String.join(" ", args) + " failed: " + output);
+        }
+    }
+}
