@@ -1,10 +1,12 @@
 package io.tandem.server.kafka.network;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.tandem.storage.log.LogSlice;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -45,6 +47,20 @@ public final class FileRecords {
      * slices must be in the order the encoder met their placeholders. The frame itself is released.
      */
     static List<Object> splice(CompositeByteBuf frame, List<LogSlice> slices) {
+        try {
+            return splice(frame, slices, null);
+        } catch (IOException e) {
+            throw new IllegalStateException("a file region read nothing", e); // regions are not read here
+        }
+    }
+
+    /**
+     * As {@link #splice(CompositeByteBuf, List)}, but with {@code copyInto} set each slice's bytes are read into a
+     * buffer from it instead of becoming a region: for a channel whose pipeline must see the bytes (TLS encrypts
+     * them, so sendfile cannot be used). Reads the segment files, so never call it on an event loop.
+     */
+    static List<Object> splice(CompositeByteBuf frame, List<LogSlice> slices, ByteBufAllocator copyInto)
+            throws IOException {
         List<Object> parts = new ArrayList<>(frame.numComponents());
         int next = 0;
         try {
@@ -57,7 +73,8 @@ public final class FileRecords {
                         throw new IllegalStateException("placeholder of " + component.readableBytes()
                                 + " bytes where a slice of " + slice.length() + " belongs");
                     }
-                    parts.add(new SegmentFileRegion(slice.channel(), slice.position(), slice.length()));
+                    parts.add(copyInto == null ? new SegmentFileRegion(slice.channel(), slice.position(), slice.length())
+                            : slice.readBytes(copyInto));
                 } else if (component.isReadable()) {
                     parts.add(component.retain());
                 }
@@ -66,7 +83,7 @@ public final class FileRecords {
                 throw new IllegalStateException(slices.size() + " slices but " + next + " record placeholders");
             }
             return parts;
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             release(parts);
             throw e;
         } finally {

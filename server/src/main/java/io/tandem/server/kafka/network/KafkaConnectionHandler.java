@@ -5,6 +5,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.tandem.kafka.wire.ApiKey;
@@ -16,6 +17,7 @@ import io.tandem.kafka.wire.message.ApiVersionsResponse;
 import io.tandem.kafka.wire.message.RequestHeader;
 import io.tandem.storage.log.LogSlice;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -260,9 +262,16 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 // Every record set is gathered (minimum 1 byte), so each placeholder is a component of its own.
                 ByteBuf encoded = KafkaFrames.encodeResponseGathering(context.alloc(), request.correlationId(),
                         request.apiKey(), request.apiVersion(), response, 1);
-                parts = FileRecords.splice((CompositeByteBuf) encoded, slices);
+                // The seam for TLS: sendfile bypasses the pipeline, so a channel that encrypts gets the bytes.
+                boolean zeroCopy = context.pipeline().get(SslHandler.class) == null;
+                parts = FileRecords.splice((CompositeByteBuf) encoded, slices, zeroCopy ? null : context.alloc());
             } catch (RuntimeException e) {
                 encodingFailed(e);
+                return;
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.ERROR, "Cannot read the records of a Fetch response for "
+                        + request.clientAddress() + "; closing the connection", e);
+                onEventLoop(() -> context.close(), null);
                 return;
             } finally {
                 releaseRequest();

@@ -80,6 +80,34 @@ class FileRecordsTest {
     }
 
     @Test
+    void splicedFrameForAChannelThatMustSeeTheBytesCarriesTheRecordsAsBuffers() throws IOException {
+        Path file = Files.writeString(dir.resolve("00000000000000000000.log"), "xxAAAAAyyBBBzz");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            LogSlice a = new LogSlice(channel, file, 2, 5, 0, 1);
+            LogSlice b = new LogSlice(channel, file, 9, 3, 1, 2);
+            short version = 12;
+            ByteBuf copied = KafkaFrames.encodeResponse(ByteBufAllocator.DEFAULT, 42, ApiKey.FETCH, version,
+                    response(Unpooled.copiedBuffer("AAAAA", StandardCharsets.US_ASCII),
+                            Unpooled.copiedBuffer("BBB", StandardCharsets.US_ASCII)));
+            ByteBuf gathered = KafkaFrames.encodeResponseGathering(ByteBufAllocator.DEFAULT, 42, ApiKey.FETCH, version,
+                    response(FileRecords.placeholder(a), FileRecords.placeholder(b)), 1);
+            List<Object> parts = FileRecords.splice((CompositeByteBuf) gathered, List.of(a, b), ByteBufAllocator.DEFAULT);
+            ByteArrayOutputStream sent = new ByteArrayOutputStream();
+            for (Object part : parts) {
+                assertInstanceOf(ByteBuf.class, part, "no file region may reach a pipeline that must see the bytes");
+                ByteBuf bytes = (ByteBuf) part;
+                bytes.readBytes(sent, bytes.readableBytes());
+            }
+            FileRecords.release(parts);
+            byte[] expected = new byte[copied.readableBytes()];
+            copied.readBytes(expected);
+            copied.release();
+            assertArrayEquals(expected, sent.toByteArray());
+            assertTrue(channel.isOpen());
+        }
+    }
+
+    @Test
     void refusesWhenSlicesAndPlaceholdersDoNotMatch() throws IOException {
         Path file = Files.writeString(dir.resolve("00000000000000000000.log"), "AAAAABBB");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
