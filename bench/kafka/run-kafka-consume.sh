@@ -9,7 +9,8 @@
 # Topic `bench`: 3 partitions, replication factor 1, RECORDS records of 1 KB produced with acks=all, then read from
 # the start by ConsumerPerformance (default consumer settings on both sides). Prints each run, then per server the
 # median and range of records/s over the whole run (group join included) and of the fetch-only rate, the load
-# average at each consume, and the Tandem/Apache ratio of the medians. Nothing here is asserted.
+# average at each consume, the server's CPU time (user + system) during each consume, and the Tandem/Apache ratio of
+# the medians. Nothing here is asserted.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work="$root/bench/target/kafka-bench"
@@ -18,7 +19,10 @@ records=${RECORDS:-300000}
 consumes=${CONSUMES:-2}
 source "$root/bench/kafka/servers.sh"
 
-declare -A runs fetch_runs loads
+declare -A runs fetch_runs loads cpu_runs
+tick_ms=$((1000 / $(getconf CLK_TCK)))
+# CPU time (user + system) the server process has used so far, in ms: fields 14 and 15 of /proc/<pid>/stat.
+cpu_ms() { awk -v t="$tick_ms" '{print ($14 + $15) * t}' "/proc/$1/stat"; }
 consume_round() { # name port round
   local name=$1 port=$2 round=$3 bs="127.0.0.1:$2" out i
   sleep 2
@@ -31,14 +35,17 @@ consume_round() { # name port round
     if [ "${PROFILE:-0}" = 1 ] && [ "$i" = 1 ]; then
       jcmd "$server_pid" JFR.start name=consume settings=profile filename="$work/$name-consume-$round.jfr" >/dev/null
     fi
+    local cpu0; cpu0=$(cpu_ms "$server_pid")
     out=$(tool org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bs" --topic bench \
           --num-records "$records" --timeout 60000 | tail -1)
+    local cpu=$(($(cpu_ms "$server_pid") - cpu0))
     if [ "${PROFILE:-0}" = 1 ] && [ "$i" = 1 ]; then jcmd "$server_pid" JFR.stop name=consume >/dev/null; fi
-    echo "  $name round $round consume $i (load $load): $out"
+    echo "  $name round $round consume $i (load $load, server CPU ${cpu} ms): $out"
     # Columns: start, end, MB, MB/s, records, records/s, rebalance ms, fetch ms, fetch MB/s, fetch records/s.
     runs[$name]+="$(awk -F', *' '{print $6}' <<<"$out") "
     fetch_runs[$name]+="$(awk -F', *' '{print $10}' <<<"$out") "
     loads[$name]+="$load "
+    cpu_runs[$name]+="$cpu "
   done
   stop_server
 }
@@ -56,14 +63,17 @@ done
 
 stats() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR]=$1} END {if (NR == 0) {print "? ? ?"; exit}
   m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2; printf "%.0f %.0f %.0f\n", m, v[1], v[NR]}'; }
-printf '\n%-8s %-12s %22s %22s  %s\n' server runs "records/s median (range)" "fetch-only median (range)" "load averages"
+printf '\n%-8s %-5s %24s %24s %22s  %s\n' server runs "records/s median (range)" "fetch-only median (range)" \
+  "server CPU ms median" "load averages"
 declare -A median
 for name in tandem apache; do
   [ -n "${runs[$name]:-}" ] || continue
   read -r m lo hi <<<"$(stats <<<"${runs[$name]}")"
   read -r fm flo fhi <<<"$(stats <<<"${fetch_runs[$name]}")"
+  read -r cm clo chi <<<"$(stats <<<"${cpu_runs[$name]}")"
   median[$name]=$m; median[$name.fetch]=$fm
-  printf '%-8s %-12s %22s %22s  %s\n' "$name" "$(wc -w <<<"${runs[$name]}")" "$m ($lo-$hi)" "$fm ($flo-$fhi)" "${loads[$name]}"
+  printf '%-8s %-5s %24s %24s %22s  %s\n' "$name" "$(wc -w <<<"${runs[$name]}")" "$m ($lo-$hi)" "$fm ($flo-$fhi)" \
+    "$cm ($clo-$chi)" "${loads[$name]}"
 done
 if [ -n "${median[tandem]:-}" ] && [ -n "${median[apache]:-}" ]; then
   awk -v t="${median[tandem]}" -v a="${median[apache]}" -v ft="${median[tandem.fetch]}" -v fa="${median[apache.fetch]}" \
