@@ -2,12 +2,14 @@
 # Kafka consume throughput, Tandem against Apache Kafka 4.4 in alternating rounds on the same machine, driven by
 # Apache Kafka's own ProducerPerformance (to fill the topic) and ConsumerPerformance (the figure).
 # Usage: bench/kafka/run-kafka-consume.sh
-#   env: ROUNDS=3 RECORDS=300000 CONSUMES=2 (ConsumerPerformance runs per server start, each a new group)
+#   env: ROUNDS=3 RECORDS=300000 CONSUMES=3 (ConsumerPerformance runs per server start, each a new group; the
+#        first one also has the broker create __consumer_offsets, 50 partitions, so it is reported on its own)
 #        TARGETS="tandem apache" (round 1's order; every other round reverses it)
-#        PROFILE=1 records a JFR (settings=profile) of each server during its first consume of each round, into
+#        PROFILE=1 records a JFR (settings=profile) of each server during its second consume of each round, into
 #        bench/target/kafka-bench/<target>-consume-<round>.jfr
 # Topic `bench`: 3 partitions, replication factor 1, RECORDS records of 1 KB produced with acks=all, then read from
-# the start by ConsumerPerformance (default consumer settings on both sides). Prints each run, then per server the
+# the start by ConsumerPerformance (default consumer settings on both sides). Prints each run, then per server (over
+# the consumes after the first of each start) the
 # median and range of records/s over the whole run (group join included) and of the fetch-only rate, the load
 # average at each consume, the server's CPU time (user + system) during each consume, and the Tandem/Apache ratio of
 # the medians. Nothing here is asserted.
@@ -16,10 +18,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work="$root/bench/target/kafka-bench"
 rounds=${ROUNDS:-3}
 records=${RECORDS:-300000}
-consumes=${CONSUMES:-2}
+consumes=${CONSUMES:-3}
+profile_at=$((consumes > 1 ? 2 : 1))
 source "$root/bench/kafka/servers.sh"
 
-declare -A runs fetch_runs loads cpu_runs
+declare -A runs fetch_runs loads cpu_runs first_runs
 tick_ms=$((1000 / $(getconf CLK_TCK)))
 # CPU time (user + system) the server process has used so far, in ms: fields 14 and 15 of /proc/<pid>/stat.
 cpu_ms() { awk -v t="$tick_ms" '{print ($14 + $15) * t}' "/proc/$1/stat"; }
@@ -32,16 +35,17 @@ consume_round() { # name port round
   echo "  $name round $round produce: $out"
   for ((i = 1; i <= consumes; i++)); do
     local load; load=$(awk '{print $1}' /proc/loadavg)
-    if [ "${PROFILE:-0}" = 1 ] && [ "$i" = 1 ]; then
+    if [ "${PROFILE:-0}" = 1 ] && [ "$i" = "$profile_at" ]; then
       jcmd "$server_pid" JFR.start name=consume settings=profile filename="$work/$name-consume-$round.jfr" >/dev/null
     fi
     local cpu0; cpu0=$(cpu_ms "$server_pid")
     out=$(tool org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bs" --topic bench \
           --num-records "$records" --timeout 60000 | tail -1)
     local cpu=$(($(cpu_ms "$server_pid") - cpu0))
-    if [ "${PROFILE:-0}" = 1 ] && [ "$i" = 1 ]; then jcmd "$server_pid" JFR.stop name=consume >/dev/null; fi
+    if [ "${PROFILE:-0}" = 1 ] && [ "$i" = "$profile_at" ]; then jcmd "$server_pid" JFR.stop name=consume >/dev/null; fi
     echo "  $name round $round consume $i (load $load, server CPU ${cpu} ms): $out"
     # Columns: start, end, MB, MB/s, records, records/s, rebalance ms, fetch ms, fetch MB/s, fetch records/s.
+    if [ "$i" = 1 ] && [ "$consumes" -gt 1 ]; then first_runs[$name]+="$(awk -F', *' '{print $6}' <<<"$out") "; continue; fi
     runs[$name]+="$(awk -F', *' '{print $6}' <<<"$out") "
     fetch_runs[$name]+="$(awk -F', *' '{print $10}' <<<"$out") "
     loads[$name]+="$load "
@@ -74,6 +78,11 @@ for name in tandem apache; do
   median[$name]=$m; median[$name.fetch]=$fm
   printf '%-8s %-5s %24s %24s %22s  %s\n' "$name" "$(wc -w <<<"${runs[$name]}")" "$m ($lo-$hi)" "$fm ($flo-$fhi)" \
     "$cm ($clo-$chi)" "${loads[$name]}"
+done
+for name in tandem apache; do
+  [ -n "${first_runs[$name]:-}" ] || continue
+  read -r m lo hi <<<"$(stats <<<"${first_runs[$name]}")"
+  printf '%-8s first consumes (offsets topic created): records/s median %s (%s-%s)\n' "$name" "$m" "$lo" "$hi"
 done
 if [ -n "${median[tandem]:-}" ] && [ -n "${median[apache]:-}" ]; then
   awk -v t="${median[tandem]}" -v a="${median[apache]}" -v ft="${median[tandem.fetch]}" -v fa="${median[apache.fetch]}" \
