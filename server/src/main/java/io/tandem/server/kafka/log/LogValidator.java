@@ -17,7 +17,6 @@ import io.tandem.server.kafka.TopicPartition;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
