@@ -10,62 +10,7 @@ records=${RECORDS:-200000}
 fixed_seconds=${FIXED_SECONDS:-20}
 e2e_records=${E2E_RECORDS:-5000}
 rate=5000
-mkdir -p "$work"
-
-if [ ! -d "$work/lib" ]; then
-  echo "fetching Apache Kafka from Maven Central..."
-  mvn -q -B -f "$root/bench/kafka/apache-kafka.pom.xml" dependency:copy-dependencies -DoutputDirectory="$work/lib"
-fi
-# Rebuild Tandem when the jar is missing or older than any source, so the run measures the code in this tree.
-jar="$root/server/target/tandem-server.jar"
-if [ ! -f "$jar" ] || [ -n "$(find "$root"/*/src/main "$root"/pom.xml "$root"/*/pom.xml -newer "$jar" -print -quit)" ]; then
-  (cd "$root" && mvn -q -B -DskipTests package)
-fi
-
-# grep exits 1 when a tool prints nothing else, which pipefail would turn into an abort of the whole run.
-tool() { java -Xmx512m -cp "$work/lib/*" "$@" 2>&1 | { grep -v '^SLF4J' || true; }; }
-rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-
-server_pid=""
-stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi; server_pid=""; }
-trap stop_server EXIT
-
-start_apache() { # port
-  local dir="$work/apache-data" port=$1
-  rm -rf "$dir"; mkdir -p "$dir"
-  cat > "$work/apache.properties" <<PROPS
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$((port + 1))
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1))
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$dir
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-group.initial.rebalance.delay.ms=0
-PROPS
-  tool kafka.tools.StorageTool format -t "$(tool kafka.tools.StorageTool random-uuid | tail -1)" -c "$work/apache.properties" >/dev/null
-  local t0; t0=$(date +%s%N)
-  # The JVM flags of Apache's kafka-server-start.sh.
-  java -Xmx1G -Xms1G -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-    -cp "$work/lib/*" kafka.Kafka "$work/apache.properties" > "$work/apache.log" 2>&1 &
-  server_pid=$!
-  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
-}
-
-start_tandem() { # port
-  local dir="$work/tandem-data" port=$1
-  rm -rf "$dir"
-  local t0; t0=$(date +%s%N)
-  # The same group.initial.rebalance.delay.ms as the Apache config above, or ConsumerPerformance's join waits 3 s.
-  "$root/tandem" start --data-dir "$dir" --kafka-port "$port" --zk-port $((port + 1)) \
-    --set group.initial.rebalance.delay.ms=0 > "$work/tandem.log" 2>&1 &
-  server_pid=$!
-  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
-}
+source "$root/bench/kafka/servers.sh"
 
 declare -A figure
 measure() { # name port

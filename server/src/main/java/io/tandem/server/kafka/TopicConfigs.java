@@ -3,8 +3,10 @@ package io.tandem.server.kafka;
 import io.tandem.server.TandemConfig;
 import io.tandem.storage.log.LogConfig;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Kafka's topic-level configuration keys with their broker-level defaults ({@code log.*} and friends), so that
@@ -76,8 +78,34 @@ public final class TopicConfigs {
         }
     }
 
+    /**
+     * What a client's produce reads of a topic's config, resolved and parsed: max.message.bytes, compression.type
+     * (as configured), message.timestamp.type is LogAppendTime, the timestamp bounds (message.timestamp.before/after
+     * .max.ms with 3.9's difference.max.ms fallback), a cleanup.policy with compact, and min.insync.replicas.
+     */
+    public record ProduceSettings(int maxMessageBytes, String compressionType, boolean logAppendTime,
+                                  long timestampBeforeMaxMs, long timestampAfterMaxMs, boolean compacted,
+                                  int minInsyncReplicas) {
+    }
+
+    /** {@link ProduceSettings} with the dynamic layers they were resolved under. */
+    private record CachedProduceSettings(DynamicLayers layers, ProduceSettings settings) {
+    }
+
+    /**
+     * Distinct override sets remembered; most topics share the empty one, so this is far more than a cluster uses.
+     * Past it the cache starts over (a client creating topics with ever new configs cannot grow it).
+     */
+    static final int PRODUCE_SETTINGS_CACHED_MAX = 1024;
+
     private final TandemConfig broker;
     private volatile DynamicLayers dynamic;
+    /**
+     * Produce settings by topic overrides (by content: a topic whose config changes has new overrides and so a new
+     * entry). An entry resolved under other dynamic layers than those in force is stale and resolved again.
+     */
+    private final ConcurrentHashMap<Map<String, String>, CachedProduceSettings> produceSettings =
+            new ConcurrentHashMap<>();
 
     public TopicConfigs(TandemConfig broker) {
         this(broker, DynamicLayers.NONE);
@@ -139,6 +167,36 @@ public final class TopicConfigs {
         }
         if (value != null) return new Value(key.name(), value.trim(), ConfigSource.STATIC_BROKER_CONFIG);
         return new Value(key.name(), key.defaultValue(), ConfigSource.DEFAULT_CONFIG);
+    }
+
+    /**
+     * The produce settings of a topic with these overrides, parsed once per distinct overrides and dynamic broker
+     * settings rather than on every partition of every produce request.
+     */
+    public ProduceSettings produceSettings(Map<String, String> overrides) {
+        DynamicLayers layers = dynamic;
+        CachedProduceSettings cached = produceSettings.get(overrides);
+        if (cached != null && cached.layers() == layers) return cached.settings();
+        ProduceSettings settings = resolveProduceSettings(overrides);
+        if (produceSettings.size() >= PRODUCE_SETTINGS_CACHED_MAX) produceSettings.clear();
+        // Keyed by a copy: the caller's map may be one a later config change edits.
+        produceSettings.put(new HashMap<>(overrides), new CachedProduceSettings(layers, settings));
+        return settings;
+    }
+
+    private ProduceSettings resolveProduceSettings(Map<String, String> overrides) {
+        boolean compacted = false;
+        for (String policy : value(overrides, "cleanup.policy").split(",")) {
+            if (policy.trim().equals("compact")) compacted = true;
+        }
+        return new ProduceSettings(
+                Integer.parseInt(value(overrides, "max.message.bytes").trim()),
+                value(overrides, "compression.type"),
+                "LogAppendTime".equals(value(overrides, "message.timestamp.type").trim()),
+                timestampBeforeMaxMs(overrides),
+                timestampAfterMaxMs(overrides),
+                compacted,
+                Integer.parseInt(value(overrides, "min.insync.replicas").trim()));
     }
 
     /** Every topic key with its effective value for a topic with these overrides. */

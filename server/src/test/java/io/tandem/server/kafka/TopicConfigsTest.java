@@ -69,4 +69,40 @@ class TopicConfigsTest {
             assertNotNull(TopicConfigs.invalidReason("message.format.version", bad), bad);
         }
     }
+
+    @Test
+    void produceSettingsShouldBeParsedOncePerOverridesAndFollowAConfigChange() {
+        TopicConfigs topics = configs(Map.of("message.max.bytes", "5000"));
+        Map<String, String> overrides = new java.util.HashMap<>(Map.of("min.insync.replicas", "2"));
+        TopicConfigs.ProduceSettings first = topics.produceSettings(overrides);
+        assertEquals(5000, first.maxMessageBytes());
+        assertEquals(2, first.minInsyncReplicas());
+        assertSame(first, topics.produceSettings(Map.of("min.insync.replicas", "2")), "parsed again");
+        // A topic config change hands in other overrides (even when the caller edits its own map in place).
+        overrides.put("min.insync.replicas", "3");
+        overrides.put("cleanup.policy", "compact,delete");
+        TopicConfigs.ProduceSettings changed = topics.produceSettings(overrides);
+        assertEquals(3, changed.minInsyncReplicas());
+        assertTrue(changed.compacted());
+        assertEquals(2, topics.produceSettings(Map.of("min.insync.replicas", "2")).minInsyncReplicas());
+    }
+
+    @Test
+    void produceSettingsShouldFollowADynamicBrokerChange() {
+        TopicConfigs topics = configs(Map.of());
+        assertFalse(topics.produceSettings(Map.of()).logAppendTime());
+        topics.dynamic(new TopicConfigs.DynamicLayers(Map.of("log.message.timestamp.type", "LogAppendTime"), Map.of()));
+        assertTrue(topics.produceSettings(Map.of()).logAppendTime());
+        topics.dynamic(new TopicConfigs.DynamicLayers(Map.of(), Map.of("message.max.bytes", "777")));
+        assertFalse(topics.produceSettings(Map.of()).logAppendTime());
+        assertEquals(777, topics.produceSettings(Map.of()).maxMessageBytes());
+    }
+
+    @Test
+    void produceSettingsShouldApplyDifferenceMaxToBothTimestampBounds() {
+        TopicConfigs.ProduceSettings settings = configs(Map.of())
+                .produceSettings(Map.of("message.timestamp.difference.max.ms", "1000"));
+        assertEquals(1000, settings.timestampBeforeMaxMs());
+        assertEquals(1000, settings.timestampAfterMaxMs());
+    }
 }

@@ -21,6 +21,32 @@ final class OffsetIndex extends IndexFile {
         return n < 0 ? 0 : map().getInt(n * ENTRY_BYTES + 4);
     }
 
+    /**
+     * The last entry whose batch starts at or before {@code maxPosition} and whose last offset is below
+     * {@code maxOffsetExclusive}, or -1. Offsets and positions both increase with the entry number, so the entries
+     * within both bounds are a prefix, found by binary search: a read jumps over the batches before it without
+     * reading their headers.
+     */
+    int lastEntryWithin(long maxPosition, long maxOffsetExclusive) {
+        int low = 0;
+        int high = entries() - 1;
+        int found = -1;
+        while (low <= high) {
+            int mid = (low + high) >>> 1;
+            if (positionAt(mid) <= maxPosition && offsetOf(mid) < maxOffsetExclusive) {
+                found = mid;
+                low = mid + 1;
+            } else {
+                high = mid - 1;
+            }
+        }
+        return found;
+    }
+
+    int positionAt(int n) {
+        return map().getInt(n * ENTRY_BYTES + 4);
+    }
+
     long lastOffset() {
         int n = entries();
         return n == 0 ? baseOffset - 1 : offsetOf(n - 1);

@@ -103,6 +103,63 @@ class LogTest {
         }
     }
 
+    /**
+     * Reads jump over the batches the offset index vouches for instead of reading every header: for any index
+     * density, start, byte limit and offset limit the slice must still be exactly the whole batches a header-by-header
+     * scan would take (the batch list here comes from one-batch reads, which never jump).
+     */
+    @Test
+    void indexAssistedReadsShouldReturnExactlyTheBatchesAHeaderScanWould() throws IOException {
+        for (String interval : List.of("0", "150", "700", "4096")) {
+            Path logDir = dir.resolve("interval-" + interval);
+            try (Log log = Log.open(logDir, LogConfig.fromTopicConfig(Map.of("index.interval.bytes", interval)),
+                    Log.Checkpoint.NONE, false, clock::get, null)) {
+                for (int i = 0; i < 30; i++) log.appendAsLeader(batch(1 + i % 7, 1000 + i), 0, -1);
+                List<LogSlice> batches = new ArrayList<>();
+                for (long offset = 0; offset < log.logEndOffset(); ) {
+                    LogSlice one = log.read(offset, 1, Long.MAX_VALUE, true);
+                    batches.add(one);
+                    offset = one.nextOffset();
+                }
+                int total = batches.stream().mapToInt(LogSlice::length).sum();
+                for (long start = 0; start < log.logEndOffset(); start += 3) {
+                    for (int maxBytes = 0; maxBytes <= total + 200; maxBytes += 53) {
+                        for (long limit : new long[] {start + 1, start + 9, log.logEndOffset() - 4, Long.MAX_VALUE}) {
+                            for (boolean minOne : new boolean[] {true, false}) {
+                                LogSlice expected = scan(batches, start, maxBytes, limit, minOne);
+                                LogSlice actual = log.read(start, maxBytes, limit, minOne);
+                                String what = "interval " + interval + " start " + start + " maxBytes " + maxBytes
+                                        + " limit " + limit + " minOne " + minOne;
+                                assertEquals(expected.position(), actual.position(), what);
+                                assertEquals(expected.length(), actual.length(), what);
+                                assertEquals(expected.nextOffset(), actual.nextOffset(), what);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The reference: whole batches from the one holding {@code start}, header by header. */
+    private static LogSlice scan(List<LogSlice> batches, long start, int maxBytes, long limit, boolean minOne) {
+        int i = 0;
+        while (batches.get(i).nextOffset() <= start) i++;
+        LogSlice first = batches.get(i);
+        if (first.firstOffset() >= limit || first.length() > maxBytes && !minOne) {
+            return new LogSlice(null, null, first.position(), 0, first.firstOffset(), first.firstOffset());
+        }
+        int length = first.length();
+        long next = first.nextOffset();
+        for (i++; i < batches.size(); i++) {
+            LogSlice b = batches.get(i);
+            if (b.firstOffset() >= limit || (long) length + b.length() > maxBytes) break;
+            length += b.length();
+            next = b.nextOffset();
+        }
+        return new LogSlice(null, null, first.position(), length, first.firstOffset(), next);
+    }
+
     @Test
     void readOutsideTheLogShouldBeOutOfRangeAndAtTheEndEmpty() throws IOException {
         try (Log log = open(LogConfig.defaults())) {

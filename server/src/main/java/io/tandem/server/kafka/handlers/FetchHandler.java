@@ -114,12 +114,12 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         boolean readCommitted = !fromFollower && version >= 4 && request.isolationLevel == 1;
         Runnable respond = () -> respond(version, request, session, targets, fromFollower, readCommitted, responder);
         if (request.maxWaitMs <= 0 || request.minBytes <= 0 || anyError || targets.isEmpty()
-                || availableBytes(targets, fromFollower, readCommitted) >= request.minBytes) {
+                || enoughBytes(targets, fromFollower, readCommitted, request.minBytes)) {
             respond.run();
             return;
         }
         DelayedResponse delayed = new DelayedResponse(request.maxWaitMs,
-                () -> availableBytes(targets, fromFollower, readCommitted) >= request.minBytes, respond);
+                () -> enoughBytes(targets, fromFollower, readCommitted, request.minBytes), respond);
         broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
     }
 
@@ -168,8 +168,14 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         broker.replicas().followerProgressed(partition);
     }
 
-    /** Bytes readable past each fetch offset (committed ones for consumers, all for followers), copying nothing. */
-    private static long availableBytes(List<Target> targets, boolean fromFollower, boolean readCommitted) {
+    /**
+     * Whether min.bytes are readable past the fetch offsets (committed ones for consumers, all for followers),
+     * copying nothing and reading only as far as needed: a partition with data has at least one whole batch, so the
+     * consumers' default min.bytes of 1 is met by the first such partition without a read; larger minimums read
+     * partitions' sizes until they add up.
+     */
+    private static boolean enoughBytes(List<Target> targets, boolean fromFollower, boolean readCommitted,
+                                       int minBytes) {
         long total = 0;
         for (Target t : targets) {
             if (t.partition() == null) continue;
@@ -177,14 +183,16 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             long end = fromFollower ? t.partition().logEndOffset()
                     : readCommitted ? t.partition().lastStableOffset() : t.partition().highWatermark();
             if (offset >= end) continue;
+            if (total + 1 >= minBytes) return true;
             try {
                 total += read(t, offset, Math.max(t.request().partitionMaxBytes, 1), true, fromFollower, readCommitted)
                         .length();
             } catch (IOException | OffsetOutOfRangeException e) {
-                return Long.MAX_VALUE;
+                return true; // answered now, with the error in the answer
             }
+            if (total >= minBytes) return true;
         }
-        return total;
+        return false;
     }
 
     private static LogSlice read(Target t, long offset, int maxBytes, boolean minOneBatch, boolean fromFollower,

@@ -11,6 +11,7 @@ import io.tandem.kafka.wire.message.ProduceResponse.TopicProduceResponse;
 import io.tandem.kafka.wire.message.ProduceResponse.PartitionProduceResponse;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicConfigs;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.log.LogValidator;
@@ -150,10 +151,10 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                 out.errorMessage = null;
                 return null;
             }
-            LogValidator validator = LogValidator.forClients(broker.topicConfigs(), topic.configs(),
-                    System.currentTimeMillis());
-            int minInsyncReplicas = acks == -1
-                    ? Integer.parseInt(broker.topicConfigs().value(topic.configs(), "min.insync.replicas").trim()) : 0;
+            // Parsed once per topic config, not per partition per request.
+            TopicConfigs.ProduceSettings settings = broker.topicConfigs().produceSettings(topic.configs());
+            LogValidator validator = LogValidator.forClients(settings, System.currentTimeMillis());
+            int minInsyncReplicas = acks == -1 ? settings.minInsyncReplicas() : 0;
             Partition.AppendResult result = partition.append(data.records, validator, minInsyncReplicas);
             out.errorCode = result.error();
             out.errorMessage = result.errorMessage();

@@ -17,7 +17,6 @@ import io.tandem.server.kafka.TopicPartition;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -102,21 +101,12 @@ public final class LogValidator {
         this.nowMs = nowMs;
     }
 
-    /** The rules a client's produce at {@code nowMs} meets on a topic with these config overrides. */
-    public static LogValidator forClients(TopicConfigs configs, Map<String, String> topicOverrides, long nowMs) {
-        boolean logAppendTime = TimestampType.LOG_APPEND_TIME.configName.equals(
-                configs.value(topicOverrides, "message.timestamp.type").trim());
-        boolean compacted = false;
-        for (String policy : configs.value(topicOverrides, "cleanup.policy").split(",")) {
-            if (policy.trim().equals("compact")) compacted = true;
-        }
-        return new LogValidator(Origin.CLIENT,
-                Integer.parseInt(configs.value(topicOverrides, "max.message.bytes").trim()),
-                RecordConversions.topicCompression(configs.value(topicOverrides, "compression.type")),
-                logAppendTime ? TimestampType.LOG_APPEND_TIME : TimestampType.CREATE_TIME,
-                Long.parseLong(configs.value(topicOverrides, "message.timestamp.before.max.ms").trim()),
-                Long.parseLong(configs.value(topicOverrides, "message.timestamp.after.max.ms").trim()),
-                compacted, nowMs);
+    /** The rules a client's produce at {@code nowMs} meets on a topic with these (already parsed) settings. */
+    public static LogValidator forClients(TopicConfigs.ProduceSettings settings, long nowMs) {
+        return new LogValidator(Origin.CLIENT, settings.maxMessageBytes(),
+                RecordConversions.topicCompression(settings.compressionType()),
+                settings.logAppendTime() ? TimestampType.LOG_APPEND_TIME : TimestampType.CREATE_TIME,
+                settings.timestampBeforeMaxMs(), settings.timestampAfterMaxMs(), settings.compacted(), nowMs);
     }
 
     /**

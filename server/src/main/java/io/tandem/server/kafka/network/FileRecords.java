@@ -1,10 +1,12 @@
 package io.tandem.server.kafka.network;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.tandem.storage.log.LogSlice;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 

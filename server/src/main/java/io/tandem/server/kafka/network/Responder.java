@@ -11,7 +11,8 @@ public interface Responder {
 
     /**
      * Sends a response whose records fields hold {@link FileRecords#placeholder}s: the slices (in the order their
-     * placeholders appear in the response) go to the socket from their segment files without a copy.
+     * placeholders appear in the response) go to the socket from their segment files without a copy, unless the
+     * connection's pipeline must see the bytes (TLS), when they are read into buffers first.
      */
     void sendWithFileRecords(ApiMessage response, java.util.List<io.tandem.storage.log.LogSlice> slices);
 
