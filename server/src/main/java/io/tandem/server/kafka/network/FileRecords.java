@@ -89,7 +89,7 @@ public final class FileRecords {
                 position += n;
             }
             return bytes;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             bytes.release();
             throw new java.io.UncheckedIOException(e);
         } catch (RuntimeException e) {
