@@ -4,6 +4,9 @@ import io.netty.util.HashedWheelTimer;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.group.GroupConfig;
 import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.group.consumer.ClusterTopicsView;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupConfig;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.OffsetsTopicStore;
 import io.tandem.server.kafka.handlers.Handlers;
@@ -82,6 +85,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final BrokerConfigDescriber describer;
     private DynamicBrokerConfig dynamicConfig;
     private GroupCoordinator groups;
+    private final ConsumerGroupConfig consumerGroupConfig;
+    private ConsumerGroupCoordinator consumerGroups;
     private ProducerIdManager producerIds;
     private final TransactionConfig transactionConfig;
     private TransactionService transactions;
@@ -119,6 +124,7 @@ public final class KafkaBroker implements AutoCloseable {
                 tandemConfig.getLong("leader.imbalance.check.interval.seconds", 300) * 1000,
                 tandemConfig.getInt("leader.imbalance.per.broker.percentage", 10));
         this.transactionConfig = TransactionConfig.from(tandemConfig);
+        this.consumerGroupConfig = ConsumerGroupConfig.from(tandemConfig);
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
                 "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
@@ -187,6 +193,8 @@ public final class KafkaBroker implements AutoCloseable {
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes()), new OffsetsTopicStore(config.offsetsTopicPartitions(),
                 index -> offsetsPartition(index)));
+        consumerGroups = new ConsumerGroupCoordinator(groups, consumerGroupConfig,
+                io.tandem.server.kafka.group.consumer.ConsumerGroupStore.IN_MEMORY, new ClusterTopicsView(metadata));
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes);
         replicas.becameLeaderListener(this::becameLeader);
@@ -470,6 +478,11 @@ public final class KafkaBroker implements AutoCloseable {
 
     public GroupCoordinator groups() {
         return groups;
+    }
+
+    /** The consumer group (KIP-848) coordinator; it shares the classic coordinator's lock and offsets. */
+    public ConsumerGroupCoordinator consumerGroups() {
+        return consumerGroups;
     }
 
     public ProducerIdManager producerIds() {

@@ -39,11 +39,34 @@ public final class GroupCoordinator {
     private final GroupStore store;
     private final Map<String, ClassicGroup> groups = new LinkedHashMap<>();
     private final TransactionalOffsets transactional;
+    /** The consumer groups (KIP-848) sharing this coordinator's group ids, offsets and lock. */
+    private ModernGroups modern = ModernGroups.ABSENT;
 
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
         this.store = store;
         this.transactional = new TransactionalOffsets(groups, store, config);
+    }
+
+    /** Connects the consumer group coordinator; it locks on this object, so both see one consistent state. */
+    public synchronized void modernGroups(ModernGroups modernGroups) {
+        this.modern = modernGroups;
+    }
+
+    /** Whether a live classic group (or one holding only offsets) has this id. */
+    public synchronized boolean hasGroup(String groupId) {
+        ClassicGroup group = groups.get(groupId);
+        return group != null && !group.is(GroupState.DEAD);
+    }
+
+    /**
+     * Whether a classic group with members (or one joining) holds the id: a consumer group cannot take it over then.
+     * An Empty classic group, or one that only holds offsets, may become a consumer group, as in Kafka.
+     */
+    public synchronized boolean isClassicGroupInUse(String groupId) {
+        ClassicGroup group = groups.get(groupId);
+        return group != null && !group.is(GroupState.DEAD)
+                && (!group.is(GroupState.EMPTY) || !group.members.isEmpty() || !group.pendingMembers.isEmpty());
     }
 
     // ---------------------------------------------------------------- JoinGroup
@@ -53,6 +76,16 @@ public final class GroupCoordinator {
         if (request.groupId() == null || request.groupId().isEmpty()) {
             callback.accept(JoinResult.error(memberId, INVALID_GROUP_ID));
             return;
+        }
+        if (modern.isConsumerGroup(request.groupId())) {
+            if (!modern.isEmptyConsumerGroup(request.groupId())) {
+                // Kafka lets classic members into a consumer group only under its migration policy, which Tandem
+                // does not implement: refused as a protocol mismatch.
+                callback.accept(JoinResult.error(memberId, INCONSISTENT_GROUP_PROTOCOL));
+                return;
+            }
+            // An empty consumer group becomes a classic group again; its offsets stay.
+            modern.deleteEmptyConsumerGroup(request.groupId());
         }
         if (request.sessionTimeoutMs() < config.minSessionTimeoutMs()
                 || request.sessionTimeoutMs() > config.maxSessionTimeoutMs()) {
@@ -484,6 +517,7 @@ public final class GroupCoordinator {
 
     /** Fires every deadline that has passed: expired sessions, pending member ids, rebalance and sync timeouts. */
     public synchronized void tick(long nowMs) {
+        modern.tick(nowMs);
         for (ClassicGroup group : List.copyOf(groups.values())) {
             if (group.is(GroupState.DEAD)) continue;
             group.pendingMembers.values().removeIf(deadline -> nowMs >= deadline);
@@ -519,9 +553,28 @@ public final class GroupCoordinator {
                                                                  String groupInstanceId, int generationId,
                                                                  Map<TopicPartition, CommittedOffset> offsets,
                                                                  long nowMs) {
+        return commitOffsets(groupId, memberId, groupInstanceId, generationId, offsets, nowMs, Short.MAX_VALUE);
+    }
+
+    /**
+     * OffsetCommit at a request version: a consumer group (KIP-848) checks the member and its epoch
+     * (STALE_MEMBER_EPOCH), a classic group the member and its generation.
+     */
+    public synchronized Map<TopicPartition, Short> commitOffsets(String groupId, String memberId,
+                                                                 String groupInstanceId, int generationId,
+                                                                 Map<TopicPartition, CommittedOffset> offsets,
+                                                                 long nowMs, short apiVersion) {
         String member = memberId == null ? "" : memberId;
         if (groupId == null || groupId.isEmpty()) return allWith(offsets.keySet(), INVALID_GROUP_ID);
         ClassicGroup group = groups.get(groupId);
+        if (modern.isConsumerGroup(groupId)) {
+            short error = modern.validateOffsetCommit(groupId, memberId, groupInstanceId, generationId, false,
+                    apiVersion);
+            if (error != NONE) return allWith(offsets.keySet(), error);
+            // The consumer group's offsets are kept with the group id, in the (memberless) classic holder.
+            group = groups.computeIfAbsent(groupId, ClassicGroup::new);
+            return storeOffsets(group, offsets, nowMs);
+        }
         if (group == null) {
             if (generationId >= 0) return allWith(offsets.keySet(), ILLEGAL_GENERATION);
             // A consumer using assign() commits without group management: the group exists only for its offsets.
@@ -536,6 +589,12 @@ public final class GroupCoordinator {
             if (group.is(GroupState.COMPLETING_REBALANCE)) return allWith(offsets.keySet(), REBALANCE_IN_PROGRESS);
             group.member(member).lastHeartbeatMs = nowMs;
         }
+        return storeOffsets(group, offsets, nowMs);
+    }
+
+    private Map<TopicPartition, Short> storeOffsets(ClassicGroup group, Map<TopicPartition, CommittedOffset> offsets,
+                                                    long nowMs) {
+        String groupId = group.groupId;
         Map<TopicPartition, Short> results = new LinkedHashMap<>();
         Map<TopicPartition, CommittedOffset> accepted = new LinkedHashMap<>();
         for (Map.Entry<TopicPartition, CommittedOffset> e : offsets.entrySet()) {
@@ -589,6 +648,13 @@ public final class GroupCoordinator {
     public synchronized Map<TopicPartition, Short> commitTransactionalOffsets(String groupId, long producerId,
             short producerEpoch, String memberId, String groupInstanceId, int generationId,
             Map<TopicPartition, CommittedOffset> offsets, long nowMs) {
+        if (groupId != null && modern.isConsumerGroup(groupId)) {
+            short error = modern.validateOffsetCommit(groupId, memberId, groupInstanceId, generationId, true,
+                    Short.MAX_VALUE);
+            if (error != NONE) return allWith(offsets.keySet(), error);
+            // Checked as a consumer group member: written without the classic generation check.
+            return transactional.commit(groupId, producerId, producerEpoch, "", null, -1, offsets, nowMs);
+        }
         return transactional.commit(groupId, producerId, producerEpoch, memberId, groupInstanceId, generationId,
                 offsets, nowMs);
     }
@@ -624,7 +690,7 @@ public final class GroupCoordinator {
         Map<TopicPartition, Short> results = new LinkedHashMap<>();
         List<TopicPartition> deleted = new ArrayList<>();
         for (TopicPartition tp : partitions) {
-            if (!empty && group.isSubscribedTo(tp.topic())) {
+            if ((!empty && group.isSubscribedTo(tp.topic())) || modern.isSubscribedTo(groupId, tp.topic())) {
                 results.put(tp, GROUP_SUBSCRIBED_TO_TOPIC);
             } else {
                 results.put(tp, NONE);
@@ -667,6 +733,11 @@ public final class GroupCoordinator {
                 expiredTotal += expired.size();
             }
             if (group.is(GroupState.EMPTY) && group.offsets.isEmpty() && group.pendingMembers.isEmpty()) {
+                if (modern.isConsumerGroup(group.groupId)) {
+                    // A consumer group outlives its offsets while it has members; an empty one goes with them.
+                    if (!modern.isEmptyConsumerGroup(group.groupId)) continue;
+                    modern.deleteEmptyConsumerGroup(group.groupId);
+                }
                 store.groupDeleted(group.groupId);
                 group.state = GroupState.DEAD;
                 groups.remove(group.groupId);
@@ -681,6 +752,18 @@ public final class GroupCoordinator {
         Map<String, Short> results = new LinkedHashMap<>();
         for (String groupId : groupIds) {
             ClassicGroup group = groupId == null ? null : groups.get(groupId);
+            if (groupId != null && modern.isConsumerGroup(groupId)) {
+                if (!modern.isEmptyConsumerGroup(groupId)) {
+                    results.put(groupId, NON_EMPTY_GROUP);
+                    continue;
+                }
+                modern.deleteEmptyConsumerGroup(groupId);
+                if (group == null) {
+                    store.groupDeleted(groupId);
+                    results.put(groupId, NONE);
+                    continue;
+                }
+            }
             if (groupId == null || groupId.isEmpty()) {
                 results.put(groupId, INVALID_GROUP_ID);
             } else if (group == null || group.is(GroupState.DEAD)) {
@@ -700,7 +783,8 @@ public final class GroupCoordinator {
     public synchronized List<GroupListing> listGroups() {
         List<GroupListing> listings = new ArrayList<>();
         for (ClassicGroup group : groups.values()) {
-            if (group.is(GroupState.DEAD)) continue;
+            // A consumer group's id is listed by the consumer group coordinator (its classic holder only keeps offsets).
+            if (group.is(GroupState.DEAD) || modern.isConsumerGroup(group.groupId)) continue;
             listings.add(new GroupListing(group.groupId, group.protocolType == null ? "" : group.protocolType,
                     group.state));
         }

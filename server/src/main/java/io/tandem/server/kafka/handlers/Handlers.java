@@ -61,6 +61,9 @@ public final class Handlers {
         registry.register(ApiKey.DESCRIBE_TRANSACTIONS, 0, 0, new DescribeTransactionsHandler(broker));
         registry.register(ApiKey.LIST_TRANSACTIONS, 0, 2, new ListTransactionsHandler(broker));
         registry.register(ApiKey.ALTER_PARTITION, 0, 3, new AlterPartitionHandler(broker));
+        // Consumer groups (KIP-848). v1 only makes the client generate its member id, which is served.
+        registry.register(ApiKey.CONSUMER_GROUP_HEARTBEAT, 0, 1, new ConsumerGroupHeartbeatHandler(broker));
+        registry.register(ApiKey.CONSUMER_GROUP_DESCRIBE, 0, 1, new ConsumerGroupDescribeHandler(broker));
         return registry;
     }
 }
