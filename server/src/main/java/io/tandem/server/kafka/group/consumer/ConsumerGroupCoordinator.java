@@ -532,6 +532,15 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public record Listing(String groupId, ConsumerGroup.State state) {
     }
 
+    /** A member's reconciliation state, or null if it is not a member (for tests and diagnostics). */
+    public MemberState readState(String groupId, String memberId) {
+        synchronized (classic) {
+            ConsumerGroup group = groups.get(groupId);
+            ConsumerGroupMember member = group == null ? null : group.members.get(memberId);
+            return member == null ? null : member.state;
+        }
+    }
+
     /** The coordinator's settings. */
     public ConsumerGroupConfig config() {
         return config;
