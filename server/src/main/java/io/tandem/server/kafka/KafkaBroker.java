@@ -7,6 +7,7 @@ import io.tandem.server.kafka.group.GroupCoordinator;
 import io.tandem.server.kafka.group.consumer.ClusterTopicsView;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupConfig;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupOffsetsStore;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.OffsetsTopicStore;
 import io.tandem.server.kafka.handlers.Handlers;
@@ -189,12 +190,13 @@ public final class KafkaBroker implements AutoCloseable {
         // Everything that answers the controller exists before this broker registers: once it is in /brokers/ids
         // a controller may send it LeaderAndIsr or UpdateMetadata at once.
         producerIds = new ProducerIdManager(metadata::reserveProducerIdBlock);
+        OffsetsTopicStore offsetsStore = new OffsetsTopicStore(config.offsetsTopicPartitions(),
+                index -> offsetsPartition(index));
         groups = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
-                config.offsetMetadataMaxBytes()), new OffsetsTopicStore(config.offsetsTopicPartitions(),
-                index -> offsetsPartition(index)));
+                config.offsetMetadataMaxBytes()), offsetsStore);
         consumerGroups = new ConsumerGroupCoordinator(groups, consumerGroupConfig,
-                io.tandem.server.kafka.group.consumer.ConsumerGroupStore.IN_MEMORY, new ClusterTopicsView(metadata));
+                new ConsumerGroupOffsetsStore(offsetsStore::appendRecords), new ClusterTopicsView(metadata));
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes);
         replicas.becameLeaderListener(this::becameLeader);
@@ -239,7 +241,8 @@ public final class KafkaBroker implements AutoCloseable {
         transactions.becameLeader(partition);
         if (!partition.topicPartition().topic().equals(TopicNames.CONSUMER_OFFSETS)) return;
         try {
-            OffsetsTopicStore.load(partition, groups);
+            OffsetsTopicStore.load(partition, groups, consumerGroups::replay);
+            consumerGroups.loaded(System.currentTimeMillis());
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
         }

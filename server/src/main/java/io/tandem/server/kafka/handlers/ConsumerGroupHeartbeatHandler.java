@@ -36,6 +36,8 @@ final class ConsumerGroupHeartbeatHandler implements ApiHandler<ConsumerGroupHea
     public void handle(RequestContext context, ConsumerGroupHeartbeatRequest request, Responder responder) {
         ConsumerGroupHeartbeatResponse response = new ConsumerGroupHeartbeatResponse();
         try {
+            // The group's records go to the offsets topic: create it first, outside the coordinator's lock.
+            broker.ensureOffsetsTopic();
             HeartbeatResult result = broker.consumerGroups().heartbeat(toRequest(context, request),
                     System.currentTimeMillis());
             response.memberId = result.memberId();

@@ -73,12 +73,16 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     /** Handles one heartbeat; a refused one throws {@link ApiException} with Kafka's error and message. */
     public HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
         synchronized (classic) {
-            validate(request);
-            if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH
-                    || request.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-                return leave(request);
+            try {
+                validate(request);
+                if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH
+                        || request.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+                    return leave(request);
+                }
+                return join(request, nowMs);
+            } finally {
+                store.flush();
             }
-            return join(request, nowMs);
         }
     }
 
@@ -446,6 +450,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                     if (nowMs >= m.sessionDeadlineMs || nowMs >= m.revocationDeadlineMs) removeMember(group, m);
                 }
             }
+            store.flush();
         }
     }
 
@@ -473,6 +478,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             if (group == null || !group.members.isEmpty()) return;
             groups.remove(groupId);
             store.groupDeleted(groupId);
+            store.flush();
         }
     }
 
@@ -538,6 +544,26 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             ConsumerGroup group = groups.get(groupId);
             ConsumerGroupMember member = group == null ? null : group.members.get(memberId);
             return member == null ? null : member.state;
+        }
+    }
+
+    /** Replays one consumer group record of {@code __consumer_offsets} (value null: a tombstone) at load time. */
+    public void replay(byte[] key, byte[] value) {
+        synchronized (classic) {
+            ConsumerGroupLoader.replay(groups, key, value);
+        }
+    }
+
+    /**
+     * Ends a load: members get a fresh session (and rebalance) timeout, as Kafka schedules them on load, and the
+     * groups' subscribed topics are taken as they are now, so a restart alone starts no rebalance.
+     */
+    public void loaded(long nowMs) {
+        synchronized (classic) {
+            for (ConsumerGroup group : groups.values()) {
+                ConsumerGroupLoader.finish(group, nowMs, config.sessionTimeoutMs());
+                group.subscribedTopics = subscribedTopics(group);
+            }
         }
     }
 

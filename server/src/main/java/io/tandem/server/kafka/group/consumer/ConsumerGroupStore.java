@@ -26,6 +26,10 @@ public interface ConsumerGroupStore {
     /** Tombstones of the group's own records (its members are already removed). */
     void groupDeleted(String groupId);
 
+    /** Makes what the calls since the last flush wrote durable (one batch per group); called once per request. */
+    default void flush() {
+    }
+
     /** Keeps everything in memory only: for tests of the state machine. */
     ConsumerGroupStore IN_MEMORY = new ConsumerGroupStore() {
         @Override public void groupEpoch(String groupId, int epoch) { }
