@@ -141,6 +141,14 @@ class GroupProtocolsEndToEndTest {
             }
         }
         try (Tandem tandem = Tandem.start(config())) {
+            if (protocol.equals("consumer")) {
+                try (Admin admin = admin(tandem)) {
+                    // The group itself came back from its records, not only its offsets.
+                    ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+                    assertEquals(GroupType.CONSUMER, d.type());
+                    assertTrue(d.groupEpoch().orElseThrow() >= 2, "the group epoch is restored");
+                }
+            }
             try (KafkaConsumer<String, String> consumer = consumer(tandem, protocol, group, null)) {
                 Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(Set.of(
                         new TopicPartition(TOPIC, 0), new TopicPartition(TOPIC, 1), new TopicPartition(TOPIC, 2),
