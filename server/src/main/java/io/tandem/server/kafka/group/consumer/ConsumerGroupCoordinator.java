@@ -497,6 +497,20 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         }
     }
 
+    /**
+     * Kafka's ConsumerGroup.validateOffsetFetch (OffsetFetch v9+): NONE without a member (admin tools), else the
+     * member must exist (UNKNOWN_MEMBER_ID) at its current epoch (STALE_MEMBER_EPOCH). NONE for other groups.
+     */
+    public short validateOffsetFetch(String groupId, String memberId, int memberEpoch) {
+        synchronized (classic) {
+            ConsumerGroup group = groups.get(groupId);
+            if (group == null || (memberId == null && memberEpoch < 0)) return NONE;
+            ConsumerGroupMember member = memberId == null ? null : group.members.get(memberId);
+            if (member == null) return UNKNOWN_MEMBER_ID;
+            return memberEpoch == member.memberEpoch ? NONE : STALE_MEMBER_EPOCH;
+        }
+    }
+
     @Override
     public boolean isSubscribedTo(String groupId, String topic) {
         synchronized (classic) {

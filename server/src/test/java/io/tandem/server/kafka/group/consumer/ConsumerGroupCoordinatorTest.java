@@ -259,6 +259,10 @@ class ConsumerGroupCoordinatorTest {
         assertEquals(UNSUPPORTED_VERSION, classic.commitOffsets("g", "a", null, 1, offsets, now, (short) 8)
                 .get(new TopicPartition("events", 0)));
         assertEquals(5, classic.fetchOffsets("g", null).get(new TopicPartition("events", 0)).offset());
+        assertEquals(NONE, coordinator.validateOffsetFetch("g", "a", 1));
+        assertEquals(NONE, coordinator.validateOffsetFetch("g", null, -1), "an admin fetch needs no member");
+        assertEquals(STALE_MEMBER_EPOCH, coordinator.validateOffsetFetch("g", "a", 0));
+        assertEquals(UNKNOWN_MEMBER_ID, coordinator.validateOffsetFetch("g", "x", 1));
     }
 
     @Test
