@@ -727,6 +727,11 @@ public final class GroupCoordinator {
         for (ClassicGroup group : List.copyOf(groups.values())) {
             if (group.is(GroupState.DEAD)) continue;
             List<TopicPartition> expired = OffsetRetention.expired(group, nowMs, retentionMs);
+            if (modern.isConsumerGroup(group.groupId) && !modern.isEmptyConsumerGroup(group.groupId)) {
+                // As Kafka: a consumer group with members keeps the offsets of the topics it subscribes to.
+                expired = new ArrayList<>(expired);
+                expired.removeIf(tp -> modern.isSubscribedTo(group.groupId, tp.topic()));
+            }
             if (!expired.isEmpty()) {
                 store.offsetsDeleted(group.groupId, expired);
                 for (TopicPartition tp : expired) group.offsets.remove(tp);
@@ -741,6 +746,12 @@ public final class GroupCoordinator {
                 store.groupDeleted(group.groupId);
                 group.state = GroupState.DEAD;
                 groups.remove(group.groupId);
+            }
+        }
+        for (String groupId : modern.groupIds()) {
+            // An empty consumer group that never committed (no offsets kept for it) goes too, as in Kafka.
+            if (!groups.containsKey(groupId) && modern.isEmptyConsumerGroup(groupId)) {
+                modern.deleteEmptyConsumerGroup(groupId);
             }
         }
         return expiredTotal;

@@ -308,4 +308,25 @@ class ConsumerGroupCoordinatorTest {
         assertEquals(Map.of("g", NONE), classic.deleteGroups(List.of("g")));
         assertFalse(coordinator.isConsumerGroup("g"));
     }
+
+    @Test
+    void shouldKeepSubscribedOffsetsOfAnActiveGroupAndDropAnEmptyGroupWithoutOffsets() {
+        topic("events", 1);
+        topic("old", 1);
+        join("a", "events");
+        Map<TopicPartition, CommittedOffset> offsets = Map.of(new TopicPartition("events", 0),
+                new CommittedOffset(5, -1, "", -1), new TopicPartition("old", 0), new CommittedOffset(7, -1, "", -1));
+        classic.commitOffsets("g", "a", null, 1, offsets, now, (short) 9);
+        classic.expireOffsets(now + 10_000, 1_000);
+        Map<TopicPartition, CommittedOffset> kept = classic.fetchOffsets("g", null);
+        assertEquals(Set.of(new TopicPartition("events", 0)), kept.keySet(), "only the unsubscribed topic's expired");
+        assertTrue(coordinator.isConsumerGroup("g"));
+
+        coordinator.heartbeat(new HeartbeatRequest("h", "b", 0, null, null, REBALANCE_MS, List.of("events"), null,
+                null, List.of(), "c", "h", (short) 1), now);
+        coordinator.heartbeat(new HeartbeatRequest("h", "b", -1, null, null, -1, null, null, null, null, "c", "h",
+                (short) 1), now);
+        classic.expireOffsets(now, 1_000);
+        assertFalse(coordinator.isConsumerGroup("h"), "an empty group with no offsets is removed");
+    }
 }
