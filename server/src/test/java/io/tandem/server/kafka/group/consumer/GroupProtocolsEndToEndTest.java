@@ -236,4 +236,21 @@ class GroupProtocolsEndToEndTest {
             }
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void shouldAssignTheTopicsARegexSubscriptionMatches() throws Exception {
+        try (Tandem tandem = Tandem.start(config())) {
+            try (Admin admin = admin(tandem)) {
+                admin.createTopics(List.of(new NewTopic("logs-a", 2, (short) 1), new NewTopic("logs-b", 1, (short) 1),
+                        new NewTopic("metrics", 1, (short) 1))).all().get();
+            }
+            try (KafkaConsumer<String, String> consumer = consumer(tandem, "consumer", "regex", null)) {
+                consumer.subscribe(new org.apache.kafka.clients.consumer.SubscriptionPattern("logs-.*"));
+                List<String> received = new ArrayList<>();
+                pollUntil(List.of(consumer), received, () -> consumer.assignment().size() == 3,
+                        "the matching topics are assigned");
+                for (TopicPartition tp : consumer.assignment()) assertTrue(tp.topic().startsWith("logs-"));
+            }
+        }
+    }
 }
