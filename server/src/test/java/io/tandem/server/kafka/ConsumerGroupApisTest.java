@@ -60,21 +60,21 @@ class ConsumerGroupApisTest {
             assertEquals(Errors.NONE.code(), joined.errorCode());
             assertNull(joined.errorMessage());
             assertEquals("m1", joined.memberId());
-            assertEquals(1, joined.memberEpoch());
+            assertEquals(2, joined.memberEpoch(), "a new group starts at epoch 1, as in Kafka 4.4");
             assertEquals(5_000, joined.heartbeatIntervalMs());
             assertNotNull(joined.assignment(), "a join always gets its assignment, here empty");
             assertEquals(List.of(), joined.assignment().topicPartitions());
             // A heartbeat with nothing new gets no assignment.
             assertNull(heartbeat(c, new ConsumerGroupHeartbeatRequestData().setGroupId("wire").setMemberId("m1")
-                    .setMemberEpoch(1)).assignment());
+                    .setMemberEpoch(2)).assignment());
 
             ConsumerGroupDescribeResponse described = c.call(new ConsumerGroupDescribeRequest.Builder(
                     new ConsumerGroupDescribeRequestData().setGroupIds(List.of("wire", "nope"))).build((short) 1));
             ConsumerGroupDescribeResponseData.DescribedGroup wire = described.data().groups().get(0);
             assertEquals(Errors.NONE.code(), wire.errorCode());
             assertEquals("Stable", wire.groupState());
-            assertEquals(1, wire.groupEpoch());
-            assertEquals(1, wire.assignmentEpoch());
+            assertEquals(2, wire.groupEpoch());
+            assertEquals(2, wire.assignmentEpoch());
             assertEquals("uniform", wire.assignorName());
             assertEquals("m1", wire.members().get(0).memberId());
             assertEquals(List.of("not-yet"), wire.members().get(0).subscribedTopicNames());
@@ -110,7 +110,7 @@ class ConsumerGroupApisTest {
             assertEquals(Errors.NONE.code(), left.errorCode());
             assertEquals(-1, left.memberEpoch());
             assertEquals(Errors.UNKNOWN_MEMBER_ID.code(), heartbeat(c, new ConsumerGroupHeartbeatRequestData()
-                    .setGroupId("wire").setMemberId("m1").setMemberEpoch(1)).errorCode());
+                    .setGroupId("wire").setMemberId("m1").setMemberEpoch(2)).errorCode());
         }
     }
 }

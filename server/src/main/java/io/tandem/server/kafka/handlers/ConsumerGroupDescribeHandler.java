@@ -50,7 +50,8 @@ final class ConsumerGroupDescribeHandler implements ApiHandler<ConsumerGroupDesc
                 member.clientId = m.clientId();
                 member.clientHost = m.clientHost();
                 member.subscribedTopicNames = new ArrayList<>(m.subscribedTopicNames());
-                member.subscribedTopicRegex = m.subscribedTopicRegex();
+                // Kafka's member keeps "" for "no regular expression" and describes it so.
+                member.subscribedTopicRegex = m.subscribedTopicRegex() == null ? "" : m.subscribedTopicRegex();
                 member.assignment = toWire(m.assignment());
                 member.targetAssignment = toWire(m.targetAssignment());
                 member.memberType = MEMBER_TYPE_CONSUMER;

@@ -28,7 +28,11 @@ public final class ConsumerGroup {
     }
 
     final String groupId;
-    int groupEpoch;
+    /**
+     * Kafka 4.4 starts a new group at epoch 1 (its first member gets epoch 2), so a group deleted and created again
+     * never hands out the epochs of its first life to members still holding them.
+     */
+    int groupEpoch = 1;
     int assignmentEpoch;
     final Map<String, ConsumerGroupMember> members = new LinkedHashMap<>();
     /** group.instance.id -> the member id that instance currently holds. */

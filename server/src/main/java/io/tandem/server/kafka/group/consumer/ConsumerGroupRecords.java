@@ -121,7 +121,9 @@ public final class ConsumerGroupRecords {
         List<String> names = new ArrayList<>();
         for (int i = 0; i < n; i++) names.add(readCompactString(buf));
         m.subscribedTopicNames = List.copyOf(names);
-        m.subscribedTopicRegex = readCompactString(buf);
+        String regex = readCompactString(buf);
+        // Kafka writes "" for a member without a regular expression.
+        m.subscribedTopicRegex = regex == null || regex.isEmpty() ? null : regex;
         m.rebalanceTimeoutMs = buf.getInt();
         m.serverAssignor = readCompactString(buf);
     }

@@ -77,31 +77,38 @@ class ConsumerGroupCoordinatorTest {
     }
 
     @Test
+    void shouldStartANewGroupAtEpochOneSoItsFirstMemberGetsEpochTwoAsKafka44Does() {
+        topic("events", 1);
+        assertEquals(2, join("a", "events").memberEpoch());
+        assertEquals(2, coordinator.describe("g").groupEpoch());
+    }
+
+    @Test
     void shouldRevokePartitionsFromTheOldOwnerBeforeTheNewOwnerGetsThem() {
         TopicRef t = topic("events", 4);
         HeartbeatResult a = join("a", "events");
-        assertEquals(1, a.memberEpoch());
+        assertEquals(2, a.memberEpoch());
         assertEquals(of(t, 0, 1, 2, 3), a.assignment());
 
         HeartbeatResult b = join("b", "events");
         // b moves to epoch 2 but gets nothing yet: a still owns every partition.
-        assertEquals(2, b.memberEpoch());
+        assertEquals(3, b.memberEpoch());
         assertEquals(Assignment.EMPTY, b.assignment());
         assertEquals(MemberState.UNRELEASED_PARTITIONS, coordinator.readState("g", "b"));
 
         // a is told to keep two partitions and stays at epoch 1 until it reports the others gone.
-        HeartbeatResult a2 = beat("a", 1, null);
-        assertEquals(1, a2.memberEpoch());
+        HeartbeatResult a2 = beat("a", 2, null);
+        assertEquals(2, a2.memberEpoch());
         Assignment kept = a2.assignment();
         assertEquals(2, kept.size());
         assertEquals(MemberState.UNREVOKED_PARTITIONS, coordinator.readState("g", "a"));
         // Until then b still gets nothing.
-        assertNull(beat("b", 2, null).assignment());
+        assertNull(beat("b", 3, null).assignment());
 
-        HeartbeatResult a3 = beat("a", 1, kept);
-        assertEquals(2, a3.memberEpoch());
+        HeartbeatResult a3 = beat("a", 2, kept);
+        assertEquals(3, a3.memberEpoch());
         assertEquals(MemberState.STABLE, coordinator.readState("g", "a"));
-        HeartbeatResult b2 = beat("b", 2, Assignment.EMPTY);
+        HeartbeatResult b2 = beat("b", 3, Assignment.EMPTY);
         assertEquals(2, b2.assignment().size());
         Set<Integer> union = new java.util.HashSet<>(kept.get(t.id()));
         union.addAll(b2.assignment().get(t.id()));
@@ -115,9 +122,9 @@ class ConsumerGroupCoordinatorTest {
         join("a", "events");
         assertEquals(FENCED_MEMBER_EPOCH, errorOf(() -> beat("a", 5, null)));
         join("b", "events");
-        HeartbeatResult a = beat("a", 1, null);
+        HeartbeatResult a = beat("a", 2, null);
         beat("a", a.memberEpoch(), a.assignment());
-        assertEquals(2, coordinator.describe("g").members().get(0).memberEpoch());
+        assertEquals(3, coordinator.describe("g").members().get(0).memberEpoch());
         // Epoch 0 is neither the current (2) nor the previous (1) epoch: fenced.
         assertEquals(FENCED_MEMBER_EPOCH, errorOf(() -> join("a", "events")));
     }
@@ -128,16 +135,16 @@ class ConsumerGroupCoordinatorTest {
         join("a", "events");
         // The member never saw epoch 1 and repeats its join at epoch 0 owning nothing: accepted.
         HeartbeatResult again = join("a", "events");
-        assertEquals(1, again.memberEpoch());
+        assertEquals(2, again.memberEpoch());
         assertEquals(of(t, 0, 1), again.assignment());
     }
 
     @Test
     void shouldRefuseAnUnknownMemberAndAnUnknownGroup() {
         topic("events", 1);
-        assertEquals(GROUP_ID_NOT_FOUND, errorOf(() -> beat("ghost", 3, null)));
+        assertEquals(GROUP_ID_NOT_FOUND, errorOf(() -> beat("ghost", 4, null)));
         join("a", "events");
-        ApiException e = assertThrows(ApiException.class, () -> beat("ghost", 3, null));
+        ApiException e = assertThrows(ApiException.class, () -> beat("ghost", 4, null));
         assertEquals(UNKNOWN_MEMBER_ID, e.error());
         assertEquals("Member ghost is not a member of group g.", e.getMessage());
     }
@@ -147,15 +154,15 @@ class ConsumerGroupCoordinatorTest {
         topic("events", 2);
         join("a", "events");
         join("b", "events");
-        beat("a", 1, null);
+        beat("a", 2, null);
         assertEquals(MemberState.UNREVOKED_PARTITIONS, coordinator.readState("g", "a"));
         now += REBALANCE_MS + 1;
-        beat("b", 2, Assignment.EMPTY);
+        beat("b", 3, Assignment.EMPTY);
         coordinator.tick(now);
-        assertEquals(UNKNOWN_MEMBER_ID, errorOf(() -> beat("a", 1, null)));
+        assertEquals(UNKNOWN_MEMBER_ID, errorOf(() -> beat("a", 2, null)));
         // With a gone, b gets everything at the next epoch.
-        HeartbeatResult b = beat("b", 2, Assignment.EMPTY);
-        assertEquals(3, b.memberEpoch());
+        HeartbeatResult b = beat("b", 3, Assignment.EMPTY);
+        assertEquals(4, b.memberEpoch());
         assertEquals(2, b.assignment().size());
     }
 
@@ -165,7 +172,7 @@ class ConsumerGroupCoordinatorTest {
         join("a", "events");
         now += 45_001;
         coordinator.tick(now);
-        assertEquals(UNKNOWN_MEMBER_ID, errorOf(() -> beat("a", 1, null)));
+        assertEquals(UNKNOWN_MEMBER_ID, errorOf(() -> beat("a", 2, null)));
         assertEquals("Empty", coordinator.describe("g").state());
     }
 
@@ -174,23 +181,23 @@ class ConsumerGroupCoordinatorTest {
         TopicRef t = topic("events", 4);
         join("a1", "instance-a", null, List.of("events"), null);
         join("b1", "instance-b", null, List.of("events"), null);
-        Assignment aOwns = beat("a1", 1, null).assignment();
-        beat("a1", 1, aOwns);
-        Assignment bOwns = beat("b1", 2, Assignment.EMPTY).assignment();
+        Assignment aOwns = beat("a1", 2, null).assignment();
+        beat("a1", 2, aOwns);
+        Assignment bOwns = beat("b1", 3, Assignment.EMPTY).assignment();
         assertEquals(2, bOwns.size());
-        beat("b1", 2, bOwns);
+        beat("b1", 3, bOwns);
 
         HeartbeatResult left = coordinator.heartbeat(new HeartbeatRequest("g", "b1", -2, "instance-b", null, -1, null,
                 null, null, null, "client", "/127.0.0.1", (short) 1), now);
         assertEquals(-2, left.memberEpoch());
         // Nobody takes the partitions of a static member that will be back.
-        assertEquals(2, beat("a1", 2, null).memberEpoch());
+        assertEquals(3, beat("a1", 3, null).memberEpoch());
         assertEquals(UNRELEASED_INSTANCE_ID, errorOf(() -> join("a2", "instance-a", null, List.of("events"), null)));
 
         HeartbeatResult back = join("b2", "instance-b", null, List.of("events"), null);
         assertEquals(bOwns, back.assignment());
-        assertEquals(2, back.memberEpoch(), "no rebalance: the group epoch did not move");
-        assertEquals(FENCED_INSTANCE_ID, errorOf(() -> coordinator.heartbeat(new HeartbeatRequest("g", "b1", 2,
+        assertEquals(3, back.memberEpoch(), "no rebalance: the group epoch did not move");
+        assertEquals(FENCED_INSTANCE_ID, errorOf(() -> coordinator.heartbeat(new HeartbeatRequest("g", "b1", 3,
                 "instance-b", null, -1, null, null, null, null, "c", "h", (short) 1), now)));
         assertEquals(t.partitionCount(), aOwns.size() + back.assignment().size());
     }
@@ -202,8 +209,8 @@ class ConsumerGroupCoordinatorTest {
         HeartbeatResult a = join("a", null, null, null, "orders-.*");
         assertEquals(of(orders, 0, 1), a.assignment());
         TopicRef us = topic("orders-us", 1);
-        HeartbeatResult next = beat("a", 1, a.assignment());
-        assertEquals(2, next.memberEpoch(), "a new matching topic bumps the group epoch");
+        HeartbeatResult next = beat("a", 2, a.assignment());
+        assertEquals(3, next.memberEpoch(), "a new matching topic bumps the group epoch");
         assertEquals(3, next.assignment().size());
         assertTrue(next.assignment().contains(us.id(), 0));
         // RE2J has no look-behind: refused as Kafka refuses it.
@@ -215,8 +222,8 @@ class ConsumerGroupCoordinatorTest {
         TopicRef t = topic("events", 5);
         join("a", null, "range", List.of("events"), null);
         HeartbeatResult b = join("b", null, "range", List.of("events"), null);
-        beat("a", 1, beat("a", 1, null).assignment());
-        b = beat("b", 2, Assignment.EMPTY);
+        beat("a", 2, beat("a", 2, null).assignment());
+        b = beat("b", 3, Assignment.EMPTY);
         assertEquals(of(t, 3, 4), b.assignment());
         assertEquals("range", coordinator.describe("g").assignorName());
         assertEquals(UNSUPPORTED_ASSIGNOR, errorOf(() -> join("c", null, "sticky", List.of("events"), null)));
@@ -251,18 +258,18 @@ class ConsumerGroupCoordinatorTest {
         Map<TopicPartition, CommittedOffset> offsets = Map.of(new TopicPartition("events", 0),
                 new CommittedOffset(5, -1, "", -1));
         assertEquals(Map.of(new TopicPartition("events", 0), NONE),
-                classic.commitOffsets("g", "a", null, 1, offsets, now, (short) 9));
+                classic.commitOffsets("g", "a", null, 2, offsets, now, (short) 9));
         assertEquals(STALE_MEMBER_EPOCH, classic.commitOffsets("g", "a", null, 0, offsets, now, (short) 9)
                 .get(new TopicPartition("events", 0)));
-        assertEquals(UNKNOWN_MEMBER_ID, classic.commitOffsets("g", "x", null, 1, offsets, now, (short) 9)
+        assertEquals(UNKNOWN_MEMBER_ID, classic.commitOffsets("g", "x", null, 2, offsets, now, (short) 9)
                 .get(new TopicPartition("events", 0)));
-        assertEquals(UNSUPPORTED_VERSION, classic.commitOffsets("g", "a", null, 1, offsets, now, (short) 8)
+        assertEquals(UNSUPPORTED_VERSION, classic.commitOffsets("g", "a", null, 2, offsets, now, (short) 8)
                 .get(new TopicPartition("events", 0)));
         assertEquals(5, classic.fetchOffsets("g", null).get(new TopicPartition("events", 0)).offset());
-        assertEquals(NONE, coordinator.validateOffsetFetch("g", "a", 1));
+        assertEquals(NONE, coordinator.validateOffsetFetch("g", "a", 2));
         assertEquals(NONE, coordinator.validateOffsetFetch("g", null, -1), "an admin fetch needs no member");
         assertEquals(STALE_MEMBER_EPOCH, coordinator.validateOffsetFetch("g", "a", 0));
-        assertEquals(UNKNOWN_MEMBER_ID, coordinator.validateOffsetFetch("g", "x", 1));
+        assertEquals(UNKNOWN_MEMBER_ID, coordinator.validateOffsetFetch("g", "x", 2));
     }
 
     @Test
@@ -280,7 +287,7 @@ class ConsumerGroupCoordinatorTest {
 
         // Once the classic group is empty, the id may switch to the consumer protocol...
         classic.leaveGroup("g", List.of(new GroupMessages.LeavingMember(joined.get().memberId(), null)), now);
-        assertEquals(1, join("a", "events").memberEpoch());
+        assertEquals(2, join("a", "events").memberEpoch());
         // ...and while it has members, a classic member is refused.
         AtomicReference<GroupMessages.JoinResult> refused = new AtomicReference<>();
         classic.joinGroup(new GroupMessages.JoinRequest("g", "", null, "c", "h", 10_000, 10_000, "consumer",
@@ -316,7 +323,7 @@ class ConsumerGroupCoordinatorTest {
         join("a", "events");
         Map<TopicPartition, CommittedOffset> offsets = Map.of(new TopicPartition("events", 0),
                 new CommittedOffset(5, -1, "", -1), new TopicPartition("old", 0), new CommittedOffset(7, -1, "", -1));
-        classic.commitOffsets("g", "a", null, 1, offsets, now, (short) 9);
+        classic.commitOffsets("g", "a", null, 2, offsets, now, (short) 9);
         classic.expireOffsets(now + 10_000, 1_000);
         Map<TopicPartition, CommittedOffset> kept = classic.fetchOffsets("g", null);
         assertEquals(Set.of(new TopicPartition("events", 0)), kept.keySet(), "only the unsubscribed topic's expired");

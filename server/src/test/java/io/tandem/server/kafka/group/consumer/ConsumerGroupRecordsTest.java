@@ -68,7 +68,7 @@ class ConsumerGroupRecordsTest {
         ConsumerGroupCoordinator c = coordinator(new ConsumerGroupOffsetsStore((group, records) -> log.addAll(records)));
         beat(c, "a", 0, null, List.of());
         beat(c, "b", 0, "instance-b", List.of());
-        HeartbeatResult a = beat(c, "a", 1, null, null);
+        HeartbeatResult a = beat(c, "a", 2, null, null);
         beat(c, "a", a.memberEpoch(), null, owned(a.assignment()));
         return c;
     }
@@ -128,8 +128,8 @@ class ConsumerGroupRecordsTest {
         restored.loaded(2_000);
         assertEquals(original.describe("g"), restored.describe("g"));
         // The restored members go on at their epochs; b gets the partitions a gave up.
-        HeartbeatResult b = beat(restored, "b", 2, "instance-b", List.of());
-        assertEquals(2, b.memberEpoch());
+        HeartbeatResult b = beat(restored, "b", 3, "instance-b", List.of());
+        assertEquals(3, b.memberEpoch());
         assertEquals(2, b.assignment().size());
     }
 
