@@ -490,6 +490,8 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             if (group == null) return NONE;
             // A commit without a member (admin tools, assign() consumers) is fine while the group has no members.
             if (memberEpoch < 0 && group.members.isEmpty()) return NONE;
+            // A transactional producer that sends no group metadata (before KIP-447) commits without a member.
+            if (transactional && memberEpoch == -1 && "".equals(memberId) && instanceId == null) return NONE;
             ConsumerGroupMember member = memberId == null ? null : group.members.get(memberId);
             if (member == null) return UNKNOWN_MEMBER_ID;
             if (!transactional && apiVersion < 9) return UNSUPPORTED_VERSION;

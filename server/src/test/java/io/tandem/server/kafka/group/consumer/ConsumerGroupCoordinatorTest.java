@@ -266,6 +266,9 @@ class ConsumerGroupCoordinatorTest {
         assertEquals(UNSUPPORTED_VERSION, classic.commitOffsets("g", "a", null, 2, offsets, now, (short) 8)
                 .get(new TopicPartition("events", 0)));
         assertEquals(5, classic.fetchOffsets("g", null).get(new TopicPartition("events", 0)).offset());
+        assertEquals(NONE, coordinator.validateOffsetCommit("g", "", null, -1, true, (short) 3),
+                "a transactional commit without group metadata");
+        assertEquals(UNKNOWN_MEMBER_ID, coordinator.validateOffsetCommit("g", "", null, -1, false, (short) 9));
         assertEquals(NONE, coordinator.validateOffsetFetch("g", "a", 2));
         assertEquals(NONE, coordinator.validateOffsetFetch("g", null, -1), "an admin fetch needs no member");
         assertEquals(STALE_MEMBER_EPOCH, coordinator.validateOffsetFetch("g", "a", 0));
