@@ -155,9 +155,9 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         } else {
             ConsumerGroupMember current = group.staticMember(r.instanceId());
             if (joining) {
-                if (current == null || current.memberId.equals(memberId)) {
+                if (current == null) {
                     member = memberFor(group, memberId, true);
-                    if (current != null) checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
+                    checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
                 } else {
                     if (current.memberEpoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
                         throw new ApiException(UNRELEASED_INSTANCE_ID, "Static member " + memberId

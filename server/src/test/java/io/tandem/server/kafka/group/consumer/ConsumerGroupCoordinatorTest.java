@@ -200,6 +200,12 @@ class ConsumerGroupCoordinatorTest {
         assertEquals(FENCED_INSTANCE_ID, errorOf(() -> coordinator.heartbeat(new HeartbeatRequest("g", "b1", 3,
                 "instance-b", null, -1, null, null, null, null, "c", "h", (short) 1), now)));
         assertEquals(t.partitionCount(), aOwns.size() + back.assignment().size());
+        // As Kafka: an instance id still in use is refused even under the same member id.
+        assertEquals(UNRELEASED_INSTANCE_ID, errorOf(() -> join("b2", "instance-b", null, List.of("events"), null)));
+        coordinator.heartbeat(new HeartbeatRequest("g", "b2", -2, "instance-b", null, -1, null, null, null, null,
+                "c", "h", (short) 1), now);
+        assertEquals(bOwns, join("b2", "instance-b", null, List.of("events"), null).assignment(),
+                "after leaving for now, the same member id comes back to its partitions");
     }
 
     @Test
