@@ -62,9 +62,4 @@ public final class ConsumerGroupMember {
     boolean sameSubscription(List<String> names, String regex) {
         return Objects.equals(subscribedTopicNames, names) && Objects.equals(subscribedTopicRegex, regex);
     }
-
-    /** A copy of the member's reconciliation state, to tell whether a heartbeat changed what the member owns. */
-    Assignment assignedSnapshot() {
-        return assigned;
-    }
 }
