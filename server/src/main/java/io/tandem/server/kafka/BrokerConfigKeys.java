@@ -96,7 +96,12 @@ public final class BrokerConfigKeys {
                 "leader.imbalance.per.broker.percentage", "queued.max.request.bytes", "max.connections", "max.connections.per.ip",
                 "connections.max.idle.ms", "max.incremental.fetch.session.cache.slots", "producer.id.expiration.ms",
                 "producer.id.expiration.check.interval.ms", "offsets.retention.minutes",
-                "offsets.retention.check.interval.ms"));
+                "offsets.retention.check.interval.ms",
+                // Consumer groups (KIP-848): io.tandem.server.kafka.group.consumer.ConsumerGroupConfig.
+                "group.consumer.session.timeout.ms", "group.consumer.min.session.timeout.ms",
+                "group.consumer.max.session.timeout.ms", "group.consumer.heartbeat.interval.ms",
+                "group.consumer.min.heartbeat.interval.ms", "group.consumer.max.heartbeat.interval.ms",
+                "group.consumer.max.size", "group.consumer.assignors"));
         implemented.addAll(TRANSACTION_KEYS);
         IMPLEMENTED = Collections.unmodifiableSet(implemented);
         for (String name : IMPLEMENTED) {

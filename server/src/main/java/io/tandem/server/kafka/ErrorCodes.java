@@ -88,6 +88,10 @@ public final class ErrorCodes {
     public static final short TRANSACTION_ABORTABLE = Errors.TRANSACTION_ABORTABLE.code();
     public static final short OPERATION_NOT_ATTEMPTED = Errors.OPERATION_NOT_ATTEMPTED.code();
     public static final short INVALID_REGULAR_EXPRESSION = Errors.INVALID_REGULAR_EXPRESSION.code();
+    public static final short FENCED_MEMBER_EPOCH = Errors.FENCED_MEMBER_EPOCH.code();
+    public static final short UNRELEASED_INSTANCE_ID = Errors.UNRELEASED_INSTANCE_ID.code();
+    public static final short UNSUPPORTED_ASSIGNOR = Errors.UNSUPPORTED_ASSIGNOR.code();
+    public static final short STALE_MEMBER_EPOCH = Errors.STALE_MEMBER_EPOCH.code();
 
     private ErrorCodes() {
     }

@@ -4,6 +4,10 @@ import io.netty.util.HashedWheelTimer;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.group.GroupConfig;
 import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.group.consumer.ClusterTopicsView;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupConfig;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupOffsetsStore;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.OffsetsTopicStore;
 import io.tandem.server.kafka.handlers.Handlers;
@@ -85,6 +89,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final BrokerConfigDescriber describer;
     private DynamicBrokerConfig dynamicConfig;
     private GroupCoordinator groups;
+    private final ConsumerGroupConfig consumerGroupConfig;
+    private ConsumerGroupCoordinator consumerGroups;
     private ProducerIdManager producerIds;
     private final TransactionConfig transactionConfig;
     private TransactionService transactions;
@@ -136,6 +142,7 @@ public final class KafkaBroker implements AutoCloseable {
                 tandemConfig.getLong("leader.imbalance.check.interval.seconds", 300) * 1000,
                 tandemConfig.getInt("leader.imbalance.per.broker.percentage", 10));
         this.transactionConfig = TransactionConfig.from(tandemConfig);
+        this.consumerGroupConfig = ConsumerGroupConfig.from(tandemConfig);
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
                 "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
@@ -224,10 +231,13 @@ public final class KafkaBroker implements AutoCloseable {
         // Everything that answers the controller exists before this broker registers: once it is in /brokers/ids
         // a controller may send it LeaderAndIsr or UpdateMetadata at once.
         producerIds = new ProducerIdManager(metadata::reserveProducerIdBlock);
+        OffsetsTopicStore offsetsStore = new OffsetsTopicStore(config.offsetsTopicPartitions(),
+                index -> offsetsPartition(index));
         groups = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
-                config.offsetMetadataMaxBytes()), new OffsetsTopicStore(config.offsetsTopicPartitions(),
-                index -> offsetsPartition(index)));
+                config.offsetMetadataMaxBytes()), offsetsStore);
+        consumerGroups = new ConsumerGroupCoordinator(groups, consumerGroupConfig,
+                new ConsumerGroupOffsetsStore(offsetsStore::appendRecords), new ClusterTopicsView(metadata));
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes);
         replicas.becameLeaderListener(this::becameLeader);
@@ -272,7 +282,8 @@ public final class KafkaBroker implements AutoCloseable {
         transactions.becameLeader(partition);
         if (!partition.topicPartition().topic().equals(TopicNames.CONSUMER_OFFSETS)) return;
         try {
-            OffsetsTopicStore.load(partition, groups);
+            OffsetsTopicStore.load(partition, groups, consumerGroups::replay);
+            consumerGroups.loaded(System.currentTimeMillis());
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
         }
@@ -511,6 +522,11 @@ public final class KafkaBroker implements AutoCloseable {
 
     public GroupCoordinator groups() {
         return groups;
+    }
+
+    /** The consumer group (KIP-848) coordinator; it shares the classic coordinator's lock and offsets. */
+    public ConsumerGroupCoordinator consumerGroups() {
+        return consumerGroups;
     }
 
     public ProducerIdManager producerIds() {

@@ -79,6 +79,13 @@ final class Scripts {
         vars.put("generationId", join.generationId());
     }
 
+    private static ConsumerGroupHeartbeatRequestData consumerJoin(String group, String member, int rebalanceTimeoutMs,
+                                                                  String regex) {
+        return new ConsumerGroupHeartbeatRequestData().setGroupId(group).setMemberId(member).setMemberEpoch(0)
+                .setRebalanceTimeoutMs(rebalanceTimeoutMs).setTopicPartitions(List.of())
+                .setSubscribedTopicNames(regex == null ? List.of("dtp-a") : null).setSubscribedTopicRegex(regex);
+    }
+
     /** The script both Apache versions answer, in order: steps compared on both sides, and warm-ups that only wait. */
     static List<Object> common() {
         List<Object> s = new ArrayList<>();
@@ -377,6 +384,46 @@ final class Scripts {
                 v -> new DeleteGroupsRequestData().setGroupsNames(List.of("dtp-none"))));
         s.add(step("DescribeGroups v6 missing group", ApiKeys.DESCRIBE_GROUPS, 6,
                 v -> new DescribeGroupsRequestData().setGroups(List.of("dtp-none"))));
+        // Consumer groups (KIP-848): the refusals and lookups whose answers do not depend on assignment timing.
+        s.add(step("ConsumerGroupHeartbeat v1 empty group id", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+                v -> consumerJoin("", "dtp-member-1", 30_000, null)));
+        s.add(step("ConsumerGroupHeartbeat v1 empty member id", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+                v -> consumerJoin("dtp-cg", "", 30_000, null)));
+        s.add(step("ConsumerGroupHeartbeat v1 no rebalance timeout", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+                v -> consumerJoin("dtp-cg", "dtp-member-1", -1, null)));
+        s.add(step("ConsumerGroupHeartbeat v1 unknown group", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+                v -> new ConsumerGroupHeartbeatRequestData().setGroupId("dtp-none").setMemberId("dtp-member-1")
+                        .setMemberEpoch(3)));
+        s.add(step("ConsumerGroupHeartbeat v1 bad regex", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+                v -> consumerJoin("dtp-cg", "dtp-member-1", 30_000, "(?<=a)b")));
+        s.add(step("ConsumerGroupDescribe v1 missing group", ApiKeys.CONSUMER_GROUP_DESCRIBE, 1,
+                v -> new ConsumerGroupDescribeRequestData().setGroupIds(List.of("dtp-none"))));
+        s.add(step("ListGroups v5 consumer groups", ApiKeys.LIST_GROUPS, 5,
+                v -> new ListGroupsRequestData().setTypesFilter(List.of("consumer"))));
+        s.add(step("ConsumerGroupHeartbeat v1 join", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+                v -> consumerJoin("dtp-cg2", "dtp-member-1", 30_000, null)));
+        s.add(step("ConsumerGroupHeartbeat v1 heartbeat", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+                v -> new ConsumerGroupHeartbeatRequestData().setGroupId("dtp-cg2").setMemberId("dtp-member-1")
+                        .setMemberEpoch(2)));
+        s.add(step("ConsumerGroupHeartbeat v1 epoch ahead", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+                v -> new ConsumerGroupHeartbeatRequestData().setGroupId("dtp-cg2").setMemberId("dtp-member-1")
+                        .setMemberEpoch(7)));
+        s.add(step("ConsumerGroupHeartbeat v1 unknown member", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+                v -> new ConsumerGroupHeartbeatRequestData().setGroupId("dtp-cg2").setMemberId("dtp-member-9")
+                        .setMemberEpoch(2)));
+        s.add(step("ConsumerGroupDescribe v1 group", ApiKeys.CONSUMER_GROUP_DESCRIBE, 1,
+                v -> new ConsumerGroupDescribeRequestData().setGroupIds(List.of("dtp-cg2"))));
+        s.add(step("DescribeGroups v6 consumer group", ApiKeys.DESCRIBE_GROUPS, 6,
+                v -> new DescribeGroupsRequestData().setGroups(List.of("dtp-cg2"))));
+        s.add(step("ListGroups v5 a consumer group", ApiKeys.LIST_GROUPS, 5,
+                v -> new ListGroupsRequestData().setTypesFilter(List.of("consumer"))));
+        s.add(step("JoinGroup v9 into a consumer group", ApiKeys.JOIN_GROUP, 9, v -> {
+            JoinGroupRequestData join = join(v).setGroupId("dtp-cg2");
+            return join;
+        }));
+        s.add(step("ConsumerGroupHeartbeat v1 leave", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+                v -> new ConsumerGroupHeartbeatRequestData().setGroupId("dtp-cg2").setMemberId("dtp-member-1")
+                        .setMemberEpoch(-1)));
         s.add(step("DescribeLogDirs v5 topic", ApiKeys.DESCRIBE_LOG_DIRS, 5, v -> new DescribeLogDirsRequestData()
                 .setTopics(new DescribeLogDirsRequestData.DescribableLogDirTopicCollection(List.of(
                         new DescribeLogDirsRequestData.DescribableLogDirTopic().setTopic("dtp-b")

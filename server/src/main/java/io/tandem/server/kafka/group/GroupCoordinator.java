@@ -13,7 +13,6 @@ import io.tandem.server.kafka.group.GroupMessages.MemberLeaveResult;
 import io.tandem.server.kafka.group.GroupMessages.SyncRequest;
 import io.tandem.server.kafka.group.GroupMessages.SyncResult;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -39,11 +38,37 @@ public final class GroupCoordinator {
     private final GroupStore store;
     private final Map<String, ClassicGroup> groups = new LinkedHashMap<>();
     private final TransactionalOffsets transactional;
+    /** The consumer groups (KIP-848) sharing this coordinator's group ids, offsets and lock. */
+    private ModernGroups modern = ModernGroups.ABSENT;
+    private final GroupOffsets offsets;
 
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
         this.store = store;
         this.transactional = new TransactionalOffsets(groups, store, config);
+        this.offsets = new GroupOffsets(groups, store, config);
+    }
+
+    /** Connects the consumer group coordinator; it locks on this object, so both see one consistent state. */
+    public synchronized void modernGroups(ModernGroups modernGroups) {
+        this.modern = modernGroups;
+        this.offsets.modern = modernGroups;
+    }
+
+    /** Whether a live classic group (or one holding only offsets) has this id. */
+    public synchronized boolean hasGroup(String groupId) {
+        ClassicGroup group = groups.get(groupId);
+        return group != null && !group.is(GroupState.DEAD);
+    }
+
+    /**
+     * Whether a classic group with members (or one joining) holds the id: a consumer group cannot take it over then.
+     * An Empty classic group, or one that only holds offsets, may become a consumer group, as in Kafka.
+     */
+    public synchronized boolean isClassicGroupInUse(String groupId) {
+        ClassicGroup group = groups.get(groupId);
+        return group != null && !group.is(GroupState.DEAD)
+                && (!group.is(GroupState.EMPTY) || !group.members.isEmpty() || !group.pendingMembers.isEmpty());
     }
 
     // ---------------------------------------------------------------- JoinGroup
@@ -53,6 +78,16 @@ public final class GroupCoordinator {
         if (request.groupId() == null || request.groupId().isEmpty()) {
             callback.accept(JoinResult.error(memberId, INVALID_GROUP_ID));
             return;
+        }
+        if (modern.isConsumerGroup(request.groupId())) {
+            if (!modern.isEmptyConsumerGroup(request.groupId())) {
+                // Kafka lets classic members into a consumer group only under its migration policy, which Tandem
+                // does not implement: refused as a protocol mismatch.
+                callback.accept(JoinResult.error(memberId, INCONSISTENT_GROUP_PROTOCOL));
+                return;
+            }
+            // An empty consumer group becomes a classic group again; its offsets stay.
+            modern.deleteEmptyConsumerGroup(request.groupId());
         }
         if (request.sessionTimeoutMs() < config.minSessionTimeoutMs()
                 || request.sessionTimeoutMs() > config.maxSessionTimeoutMs()) {
@@ -484,6 +519,7 @@ public final class GroupCoordinator {
 
     /** Fires every deadline that has passed: expired sessions, pending member ids, rebalance and sync timeouts. */
     public synchronized void tick(long nowMs) {
+        modern.tick(nowMs);
         for (ClassicGroup group : List.copyOf(groups.values())) {
             if (group.is(GroupState.DEAD)) continue;
             group.pendingMembers.values().removeIf(deadline -> nowMs >= deadline);
@@ -519,65 +555,24 @@ public final class GroupCoordinator {
                                                                  String groupInstanceId, int generationId,
                                                                  Map<TopicPartition, CommittedOffset> offsets,
                                                                  long nowMs) {
-        String member = memberId == null ? "" : memberId;
-        if (groupId == null || groupId.isEmpty()) return allWith(offsets.keySet(), INVALID_GROUP_ID);
-        ClassicGroup group = groups.get(groupId);
-        if (group == null) {
-            if (generationId >= 0) return allWith(offsets.keySet(), ILLEGAL_GENERATION);
-            // A consumer using assign() commits without group management: the group exists only for its offsets.
-            group = new ClassicGroup(groupId);
-            groups.put(groupId, group);
-        }
-        if (group.is(GroupState.DEAD)) return allWith(offsets.keySet(), COORDINATOR_NOT_AVAILABLE);
-        if (group.isStaticMemberFenced(groupInstanceId, member)) return allWith(offsets.keySet(), FENCED_INSTANCE_ID);
-        if (!(generationId < 0 && group.is(GroupState.EMPTY))) {
-            if (!group.has(member)) return allWith(offsets.keySet(), UNKNOWN_MEMBER_ID);
-            if (generationId != group.generationId) return allWith(offsets.keySet(), ILLEGAL_GENERATION);
-            if (group.is(GroupState.COMPLETING_REBALANCE)) return allWith(offsets.keySet(), REBALANCE_IN_PROGRESS);
-            group.member(member).lastHeartbeatMs = nowMs;
-        }
-        Map<TopicPartition, Short> results = new LinkedHashMap<>();
-        Map<TopicPartition, CommittedOffset> accepted = new LinkedHashMap<>();
-        for (Map.Entry<TopicPartition, CommittedOffset> e : offsets.entrySet()) {
-            CommittedOffset offset = e.getValue();
-            String metadata = offset.metadata() == null ? "" : offset.metadata();
-            if (metadata.getBytes(StandardCharsets.UTF_8).length > config.offsetMetadataMaxBytes()) {
-                results.put(e.getKey(), OFFSET_METADATA_TOO_LARGE);
-                continue;
-            }
-            CommittedOffset stored = new CommittedOffset(offset.offset(), offset.leaderEpoch(), metadata,
-                    offset.commitTimestampMs() < 0 ? nowMs : offset.commitTimestampMs(), offset.expireTimestampMs());
-            accepted.put(e.getKey(), stored);
-            results.put(e.getKey(), NONE);
-        }
-        if (!accepted.isEmpty()) {
-            store.offsetsCommitted(groupId, accepted);
-            group.offsets.putAll(accepted);
-        }
-        return results;
+        return commitOffsets(groupId, memberId, groupInstanceId, generationId, offsets, nowMs, Short.MAX_VALUE);
     }
 
-    private static Map<TopicPartition, Short> allWith(Collection<TopicPartition> partitions, short error) {
-        Map<TopicPartition, Short> results = new LinkedHashMap<>();
-        for (TopicPartition tp : partitions) results.put(tp, error);
-        return results;
+    /**
+     * OffsetCommit at a request version: a consumer group (KIP-848) checks the member and its epoch
+     * (STALE_MEMBER_EPOCH), a classic group the member and its generation.
+     */
+    public synchronized Map<TopicPartition, Short> commitOffsets(String groupId, String memberId,
+                                                                 String groupInstanceId, int generationId,
+                                                                 Map<TopicPartition, CommittedOffset> offsets,
+                                                                 long nowMs, short apiVersion) {
+        return offsets().commit(groupId, memberId, groupInstanceId, generationId, offsets, nowMs, apiVersion);
     }
 
     /** OffsetFetch: the committed offsets of the given partitions ({@code null}: all), absent ones left out. */
     public synchronized Map<TopicPartition, CommittedOffset> fetchOffsets(String groupId,
                                                                         Collection<TopicPartition> partitions) {
-        ClassicGroup group = groups.get(groupId);
-        Map<TopicPartition, CommittedOffset> result = new LinkedHashMap<>();
-        if (group == null || group.is(GroupState.DEAD)) return result;
-        if (partitions == null) {
-            result.putAll(group.offsets);
-        } else {
-            for (TopicPartition tp : partitions) {
-                CommittedOffset offset = group.offsets.get(tp);
-                if (offset != null) result.put(tp, offset);
-            }
-        }
-        return result;
+        return offsets().fetch(groupId, partitions);
     }
 
     public record OffsetDeleteResult(short error, Map<TopicPartition, Short> partitions) {
@@ -589,6 +584,13 @@ public final class GroupCoordinator {
     public synchronized Map<TopicPartition, Short> commitTransactionalOffsets(String groupId, long producerId,
             short producerEpoch, String memberId, String groupInstanceId, int generationId,
             Map<TopicPartition, CommittedOffset> offsets, long nowMs) {
+        if (groupId != null && modern.isConsumerGroup(groupId)) {
+            short error = modern.validateOffsetCommit(groupId, memberId, groupInstanceId, generationId, true,
+                    Short.MAX_VALUE);
+            if (error != NONE) return GroupOffsets.allWith(offsets.keySet(), error);
+            // Checked as a consumer group member: written without the classic generation check.
+            return transactional.commit(groupId, producerId, producerEpoch, "", null, -1, offsets, nowMs);
+        }
         return transactional.commit(groupId, producerId, producerEpoch, memberId, groupInstanceId, generationId,
                 offsets, nowMs);
     }
@@ -617,38 +619,13 @@ public final class GroupCoordinator {
     }
 
     public synchronized OffsetDeleteResult deleteOffsets(String groupId, Collection<TopicPartition> partitions) {
-        ClassicGroup group = groups.get(groupId);
-        if (group == null || group.is(GroupState.DEAD)) return new OffsetDeleteResult(GROUP_ID_NOT_FOUND, Map.of());
-        boolean empty = group.is(GroupState.EMPTY);
-        if (!empty && !"consumer".equals(group.protocolType)) return new OffsetDeleteResult(NON_EMPTY_GROUP, Map.of());
-        Map<TopicPartition, Short> results = new LinkedHashMap<>();
-        List<TopicPartition> deleted = new ArrayList<>();
-        for (TopicPartition tp : partitions) {
-            if (!empty && group.isSubscribedTo(tp.topic())) {
-                results.put(tp, GROUP_SUBSCRIBED_TO_TOPIC);
-            } else {
-                results.put(tp, NONE);
-                if (group.offsets.remove(tp) != null) deleted.add(tp);
-            }
-        }
-        if (!deleted.isEmpty()) store.offsetsDeleted(groupId, deleted);
-        return new OffsetDeleteResult(NONE, results);
+        return offsets().delete(groupId, partitions);
     }
 
     /** Drops the offsets of deleted topics from every group (Kafka does this when a topic is deleted). */
     public synchronized void deleteTopicOffsets(Collection<String> topics) {
-        for (ClassicGroup group : groups.values()) {
-            List<TopicPartition> deleted = new ArrayList<>();
-            group.offsets.keySet().removeIf(tp -> {
-                boolean drop = topics.contains(tp.topic());
-                if (drop) deleted.add(tp);
-                return drop;
-            });
-            if (!deleted.isEmpty()) store.offsetsDeleted(group.groupId, deleted);
-        }
+        offsets().deleteTopicOffsets(topics);
     }
-
-    // ---------------------------------------------------------------- offset expiry
 
     /**
      * Expires offsets by Kafka's retention rules ({@link OffsetRetention}; run every
@@ -657,22 +634,11 @@ public final class GroupCoordinator {
      * before anything is forgotten, so expired offsets do not come back on a restart. Returns the offsets expired.
      */
     public synchronized int expireOffsets(long nowMs, long retentionMs) {
-        int expiredTotal = 0;
-        for (ClassicGroup group : List.copyOf(groups.values())) {
-            if (group.is(GroupState.DEAD)) continue;
-            List<TopicPartition> expired = OffsetRetention.expired(group, nowMs, retentionMs);
-            if (!expired.isEmpty()) {
-                store.offsetsDeleted(group.groupId, expired);
-                for (TopicPartition tp : expired) group.offsets.remove(tp);
-                expiredTotal += expired.size();
-            }
-            if (group.is(GroupState.EMPTY) && group.offsets.isEmpty() && group.pendingMembers.isEmpty()) {
-                store.groupDeleted(group.groupId);
-                group.state = GroupState.DEAD;
-                groups.remove(group.groupId);
-            }
-        }
-        return expiredTotal;
+        return offsets().expire(nowMs, retentionMs);
+    }
+
+    private GroupOffsets offsets() {
+        return offsets;
     }
 
     // ---------------------------------------------------------------- admin
@@ -681,6 +647,18 @@ public final class GroupCoordinator {
         Map<String, Short> results = new LinkedHashMap<>();
         for (String groupId : groupIds) {
             ClassicGroup group = groupId == null ? null : groups.get(groupId);
+            if (groupId != null && modern.isConsumerGroup(groupId)) {
+                if (!modern.isEmptyConsumerGroup(groupId)) {
+                    results.put(groupId, NON_EMPTY_GROUP);
+                    continue;
+                }
+                modern.deleteEmptyConsumerGroup(groupId);
+                if (group == null) {
+                    store.groupDeleted(groupId);
+                    results.put(groupId, NONE);
+                    continue;
+                }
+            }
             if (groupId == null || groupId.isEmpty()) {
                 results.put(groupId, INVALID_GROUP_ID);
             } else if (group == null || group.is(GroupState.DEAD)) {
@@ -700,7 +678,8 @@ public final class GroupCoordinator {
     public synchronized List<GroupListing> listGroups() {
         List<GroupListing> listings = new ArrayList<>();
         for (ClassicGroup group : groups.values()) {
-            if (group.is(GroupState.DEAD)) continue;
+            // A consumer group's id is listed by the consumer group coordinator (its classic holder only keeps offsets).
+            if (group.is(GroupState.DEAD) || modern.isConsumerGroup(group.groupId)) continue;
             listings.add(new GroupListing(group.groupId, group.protocolType == null ? "" : group.protocolType,
                     group.state));
         }

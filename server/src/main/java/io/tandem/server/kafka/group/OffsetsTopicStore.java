@@ -72,6 +72,14 @@ public final class OffsetsTopicStore implements GroupStore {
         }
     }
 
+    /**
+     * Appends records of other coordinators' kinds (the consumer groups' records) in one batch on the group's offsets
+     * partition; fails like an offset commit when this broker does not lead it.
+     */
+    public void appendRecords(String groupId, List<byte[][]> keyValues) {
+        if (!keyValues.isEmpty()) append(groupId, keyValues);
+    }
+
     @Override
     public short transactionalOffsetsCommitted(String groupId, long producerId, short producerEpoch,
                                                Map<TopicPartition, CommittedOffset> offsets) {
@@ -109,6 +117,16 @@ public final class OffsetsTopicStore implements GroupStore {
 
     /** Replays one offsets-topic partition into the coordinator, oldest record first. */
     public static void load(Partition partition, GroupCoordinator coordinator) throws IOException {
+        load(partition, coordinator, (key, value) -> { });
+    }
+
+    /**
+     * Replays one offsets-topic partition, oldest record first: offsets and group deletions into the classic
+     * coordinator, every other non-transactional record (key and value, null for a tombstone) to {@code others}
+     * (the consumer groups' records).
+     */
+    public static void load(Partition partition, GroupCoordinator coordinator,
+                            java.util.function.BiConsumer<byte[], byte[]> others) throws IOException {
         long offset = partition.logStartOffset();
         int loaded = 0;
         // Transactional offset commits by producer id, applied by their COMMIT marker, dropped by their ABORT.
@@ -132,8 +150,15 @@ public final class OffsetsTopicStore implements GroupStore {
                         while (records.hasNext()) {
                             Record record = records.next();
                             if (!record.hasKey()) continue;
-                            OffsetsTopicCodec.Key key = OffsetsTopicCodec.readKey(ByteBufUtil.getBytes(record.key()));
-                            if (key == null) continue;
+                            byte[] keyBytes = ByteBufUtil.getBytes(record.key());
+                            OffsetsTopicCodec.Key key = OffsetsTopicCodec.readKey(keyBytes);
+                            if (key == null) {
+                                if (!batch.isTransactional()) {
+                                    others.accept(keyBytes, record.hasValue()
+                                            ? ByteBufUtil.getBytes(record.value()) : null);
+                                }
+                                continue;
+                            }
                             if (key.partition() == null) {
                                 if (!record.hasValue()) coordinator.loadGroupDeletion(key.groupId());
                             } else if (batch.isTransactional()) {

@@ -10,7 +10,10 @@ import io.tandem.server.kafka.network.Responder;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
-/** DescribeGroups: an unknown group is "Dead" with no error before v6 and GROUP_ID_NOT_FOUND from v6, as in Kafka. */
+/**
+ * DescribeGroups: an unknown group is "Dead" with no error before v6 and GROUP_ID_NOT_FOUND from v6, as in Kafka; a
+ * consumer group (KIP-848) is not a classic group, so it is reported the same way, with Kafka's message.
+ */
 final class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequest> {
     private final KafkaBroker broker;
 
@@ -22,6 +25,17 @@ final class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequest> {
     public void handle(RequestContext context, DescribeGroupsRequest request, Responder responder) {
         DescribeGroupsResponse response = new DescribeGroupsResponse();
         for (String groupId : request.groups) {
+            if (broker.consumerGroups().isConsumerGroup(groupId)) {
+                DescribeGroupsResponse.DescribedGroup group = new DescribeGroupsResponse.DescribedGroup();
+                group.groupId = groupId;
+                group.groupState = "Dead";
+                if (context.apiVersion() >= 6) {
+                    group.errorCode = GROUP_ID_NOT_FOUND;
+                    group.errorMessage = "Group " + groupId + " is not a classic group.";
+                }
+                response.groups.add(group);
+                continue;
+            }
             GroupMessages.GroupDescription d = broker.groups().describeGroup(groupId);
             DescribeGroupsResponse.DescribedGroup group = new DescribeGroupsResponse.DescribedGroup();
             group.groupId = groupId;

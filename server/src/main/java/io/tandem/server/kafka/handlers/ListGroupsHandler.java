@@ -4,11 +4,15 @@ import io.tandem.kafka.wire.message.ListGroupsRequest;
 import io.tandem.kafka.wire.message.ListGroupsResponse;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.group.GroupMessages;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
 
-/** ListGroups: every live group, filtered by state (v4+) and type (v5+; all Tandem groups are "classic"). */
+/**
+ * ListGroups: every live group, classic and consumer (KIP-848) alike, filtered by state (v4+, case-insensitive) and
+ * by type (v5+: "classic" or "consumer"). A consumer group's protocol type is "consumer", as in Kafka.
+ */
 final class ListGroupsHandler implements ApiHandler<ListGroupsRequest> {
     private final KafkaBroker broker;
 
@@ -19,21 +23,33 @@ final class ListGroupsHandler implements ApiHandler<ListGroupsRequest> {
     @Override
     public void handle(RequestContext context, ListGroupsRequest request, Responder responder) {
         ListGroupsResponse response = new ListGroupsResponse();
-        boolean typeMatches = request.typesFilter.isEmpty()
-                || request.typesFilter.stream().anyMatch(t -> t.equalsIgnoreCase("classic"));
-        for (GroupMessages.GroupListing g : broker.groups().listGroups()) {
-            if (!typeMatches) break;
-            if (!request.statesFilter.isEmpty()
-                    && request.statesFilter.stream().noneMatch(s -> s.equalsIgnoreCase(g.state().toString()))) {
-                continue;
+        if (typeMatches(request, "classic")) {
+            for (GroupMessages.GroupListing g : broker.groups().listGroups()) {
+                add(response, request, g.groupId(), g.protocolType(), g.state().toString(), "classic");
             }
-            ListGroupsResponse.ListedGroup listed = new ListGroupsResponse.ListedGroup();
-            listed.groupId = g.groupId();
-            listed.protocolType = g.protocolType();
-            listed.groupState = g.state().toString();
-            listed.groupType = "classic";
-            response.groups.add(listed);
+        }
+        if (typeMatches(request, "consumer")) {
+            for (ConsumerGroupCoordinator.Listing g : broker.consumerGroups().listGroups()) {
+                add(response, request, g.groupId(), "consumer", g.state().toString(), "consumer");
+            }
         }
         responder.send(response);
+    }
+
+    private static boolean typeMatches(ListGroupsRequest request, String type) {
+        return request.typesFilter.isEmpty() || request.typesFilter.stream().anyMatch(t -> t.equalsIgnoreCase(type));
+    }
+
+    private static void add(ListGroupsResponse response, ListGroupsRequest request, String groupId,
+                            String protocolType, String state, String type) {
+        if (!request.statesFilter.isEmpty() && request.statesFilter.stream().noneMatch(s -> s.equalsIgnoreCase(state))) {
+            return;
+        }
+        ListGroupsResponse.ListedGroup listed = new ListGroupsResponse.ListedGroup();
+        listed.groupId = groupId;
+        listed.protocolType = protocolType;
+        listed.groupState = state;
+        listed.groupType = type;
+        response.groups.add(listed);
     }
 }

@@ -67,7 +67,9 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
 
     private MetadataResponseTopic lookup(MetadataRequest.MetadataRequestTopic wanted, boolean allowAutoCreate,
                                          Set<Integer> liveIds) {
-        if (wanted.name == null) {
+        // A topic id, when given, wins over the name, as in Kafka: the Java 4.x consumer resolves the topic ids of a
+        // KIP-848 assignment with the name left at its default "".
+        if (wanted.name == null || (wanted.topicId != null && !wanted.topicId.equals(ZERO_UUID))) {
             TopicInfo byId = wanted.topicId == null ? null : broker.metadata().topicById(wanted.topicId);
             if (byId == null) {
                 MetadataResponseTopic missing = new MetadataResponseTopic();

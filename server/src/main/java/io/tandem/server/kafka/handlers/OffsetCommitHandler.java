@@ -58,7 +58,7 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
             try {
                 broker.ensureOffsetsTopic();
                 errors.putAll(broker.groups().commitOffsets(request.groupId, request.memberId,
-                        request.groupInstanceId, generation, offsets, System.currentTimeMillis()));
+                        request.groupInstanceId, generation, offsets, System.currentTimeMillis(), version));
                 offsetsPartition = broker.offsetsPartitionFor(request.groupId);
                 committedEnd = offsetsPartition.logEndOffset();
             } catch (ApiException e) {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import static io.tandem.server.kafka.ErrorCodes.NONE;
 import static io.tandem.server.kafka.ErrorCodes.UNSTABLE_OFFSET_COMMIT;
 
 /**
@@ -109,6 +110,14 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                 }
                 OffsetFetchResponse.OffsetFetchResponseGroup group = new OffsetFetchResponse.OffsetFetchResponseGroup();
                 group.groupId = g.groupId;
+                // v9+: a consumer group's member fetches at its current epoch (KIP-848), as Kafka checks it.
+                short memberError = version >= 9
+                        ? broker.consumerGroups().validateOffsetFetch(g.groupId, g.memberId, g.memberEpoch) : NONE;
+                if (memberError != NONE) {
+                    group.errorCode = memberError;
+                    response.groups.add(group);
+                    continue;
+                }
                 for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(g.groupId, requested, request.requireStable).entrySet()) {
                     OffsetFetchResponse.OffsetFetchResponseTopics topic =
                             new OffsetFetchResponse.OffsetFetchResponseTopics();

@@ -197,6 +197,11 @@ public final class ClusterMetadata implements AutoCloseable {
         }
     }
 
+    /** The topic if this broker knows it, never reading the store (for per-heartbeat lookups). */
+    public TopicInfo knownTopic(String name) {
+        return topics.get(name);
+    }
+
     public TopicInfo topicById(UUID id) {
         for (TopicInfo info : topics.values()) {
             if (info.id().equals(id)) return info;

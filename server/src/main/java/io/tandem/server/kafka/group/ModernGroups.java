@@ -1,0 +1,48 @@
+package io.tandem.server.kafka.group;
+
+import java.util.Set;
+
+/**
+ * What the classic {@link GroupCoordinator} needs to know of the consumer groups (KIP-848) that share its group ids
+ * and its offsets, so both kinds coexist as in Kafka: a group id is either kind, an empty group of one kind may be
+ * taken over by the other, and offsets are kept per group id whatever the kind. Called under the coordinator's lock.
+ */
+public interface ModernGroups {
+    /** Whether a consumer group (any state) holds this id. */
+    boolean isConsumerGroup(String groupId);
+
+    /** Whether the consumer group of this id has no members. */
+    boolean isEmptyConsumerGroup(String groupId);
+
+    /** Removes an empty consumer group (its records are tombstoned), e.g. when a classic member takes the id over. */
+    void deleteEmptyConsumerGroup(String groupId);
+
+    /**
+     * Kafka's ConsumerGroup.validateOffsetCommit: NONE, or UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH, UNSUPPORTED_VERSION
+     * (a consumer-protocol member committing below OffsetCommit v9).
+     */
+    short validateOffsetCommit(String groupId, String memberId, String instanceId, int memberEpoch,
+                               boolean transactional, short apiVersion);
+
+    /** Whether any member of the consumer group subscribes to the topic (OffsetDelete refuses those partitions). */
+    boolean isSubscribedTo(String groupId, String topic);
+
+    /** Fires session and rebalance timeouts. */
+    void tick(long nowMs);
+
+    /** The ids of every consumer group. */
+    Set<String> groupIds();
+
+    /** No consumer groups: the classic coordinator alone (tests of the classic state machine). */
+    ModernGroups ABSENT = new ModernGroups() {
+        @Override public boolean isConsumerGroup(String groupId) { return false; }
+        @Override public boolean isEmptyConsumerGroup(String groupId) { return false; }
+        @Override public void deleteEmptyConsumerGroup(String groupId) { }
+        @Override public short validateOffsetCommit(String g, String m, String i, int e, boolean t, short v) {
+            return 0;
+        }
+        @Override public boolean isSubscribedTo(String groupId, String topic) { return false; }
+        @Override public void tick(long nowMs) { }
+        @Override public Set<String> groupIds() { return Set.of(); }
+    };
+}

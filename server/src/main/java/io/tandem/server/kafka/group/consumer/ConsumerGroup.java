@@ -1,0 +1,91 @@
+package io.tandem.server.kafka.group.consumer;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The data of one consumer group (KIP-848); the transitions live in {@link ConsumerGroupCoordinator}. The group epoch
+ * moves when the membership or the subscribed topics change; the assignment epoch is the group epoch the current
+ * target assignment was computed for; each member reconciles to the target at its own pace.
+ */
+public final class ConsumerGroup {
+    /** Kafka's ConsumerGroupState names, as ListGroups, DescribeGroups and ConsumerGroupDescribe report them. */
+    public enum State {
+        EMPTY("Empty"), ASSIGNING("Assigning"), RECONCILING("Reconciling"), STABLE("Stable"), DEAD("Dead");
+
+        private final String kafkaName;
+
+        State(String kafkaName) {
+            this.kafkaName = kafkaName;
+        }
+
+        @Override
+        public String toString() {
+            return kafkaName;
+        }
+    }
+
+    final String groupId;
+    /**
+     * Kafka 4.4 starts a new group at epoch 1 (its first member gets epoch 2), so a group deleted and created again
+     * never hands out the epochs of its first life to members still holding them.
+     */
+    int groupEpoch = 1;
+    int assignmentEpoch;
+    final Map<String, ConsumerGroupMember> members = new LinkedHashMap<>();
+    /** group.instance.id -> the member id that instance currently holds. */
+    final Map<String, String> staticMembers = new HashMap<>();
+    /** The target assignment by member id, computed for {@link #assignmentEpoch}. */
+    final Map<String, Assignment> targetAssignment = new HashMap<>();
+    /** The subscribed topics as they were when the group epoch last moved: a change of these bumps it again. */
+    Map<String, TopicRef> subscribedTopics = Map.of();
+
+    ConsumerGroup(String groupId) {
+        this.groupId = groupId;
+    }
+
+    public String groupId() {
+        return groupId;
+    }
+
+    public int groupEpoch() {
+        return groupEpoch;
+    }
+
+    public int assignmentEpoch() {
+        return assignmentEpoch;
+    }
+
+    public Map<String, ConsumerGroupMember> members() {
+        return members;
+    }
+
+    public Assignment targetAssignment(String memberId) {
+        return targetAssignment.getOrDefault(memberId, Assignment.EMPTY);
+    }
+
+    public State state() {
+        if (members.isEmpty()) return State.EMPTY;
+        if (groupEpoch > assignmentEpoch) return State.ASSIGNING;
+        for (ConsumerGroupMember m : members.values()) {
+            if (m.memberEpoch != assignmentEpoch || m.state != MemberState.STABLE) return State.RECONCILING;
+        }
+        return State.STABLE;
+    }
+
+    /** Whether a member other than {@code memberId} owns the partition or still has to revoke it. */
+    boolean isOwnedByOther(String memberId, UUID topicId, int partition) {
+        for (ConsumerGroupMember m : members.values()) {
+            if (m.memberId.equals(memberId)) continue;
+            if (m.assigned.contains(topicId, partition) || m.pendingRevocation.contains(topicId, partition)) return true;
+        }
+        return false;
+    }
+
+    ConsumerGroupMember staticMember(String instanceId) {
+        String memberId = staticMembers.get(instanceId);
+        return memberId == null ? null : members.get(memberId);
+    }
+}

@@ -1,0 +1,590 @@
+package io.tandem.server.kafka.group.consumer;
+
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.group.ModernGroups;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The consumer group coordinator of KIP-848 (ConsumerGroupHeartbeat): the membership, the group epoch, the server-side
+ * target assignment and each member's reconciliation towards it, with Kafka's GroupMetadataManager rules. It shares the
+ * classic {@link GroupCoordinator}'s lock and offsets: a group id is of one kind at a time, and an empty group of either
+ * kind may be taken over by the other. Time comes in as {@code nowMs} and {@link #tick(long)}, so tests drive it.
+ */
+public final class ConsumerGroupCoordinator implements ModernGroups {
+    /** ConsumerGroupHeartbeat's MemberEpoch meaning "leave the group". */
+    public static final int LEAVE_GROUP_MEMBER_EPOCH = -1;
+    /** ConsumerGroupHeartbeat's MemberEpoch meaning "a static member leaves for now and will be back". */
+    public static final int LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
+    /** ConsumerGroupHeartbeat v1+ clients generate their member id (KIP-1082). */
+    static final short CONSUMER_GENERATED_MEMBER_ID_REQUIRED_VERSION = 1;
+    /** Compiled regular expressions kept, bounded: a client can send any number of distinct ones. */
+    private static final int REGEX_CACHE_MAX = 1024;
+
+    private final GroupCoordinator classic;
+    private final ConsumerGroupConfig config;
+    private final ConsumerGroupStore store;
+    private final TopicsView topics;
+    private final Map<String, PartitionAssignor> assignors = new LinkedHashMap<>();
+    private final Map<String, ConsumerGroup> groups = new LinkedHashMap<>();
+    private final Map<String, Pattern> regexCache = new HashMap<>();
+
+    public ConsumerGroupCoordinator(GroupCoordinator classic, ConsumerGroupConfig config, ConsumerGroupStore store,
+                                    TopicsView topics) {
+        this.classic = classic;
+        this.config = config;
+        this.store = store;
+        this.topics = topics;
+        for (String name : config.assignors()) {
+            assignors.put(name, name.equals(RangeAssignor.NAME) ? new RangeAssignor() : new UniformAssignor());
+        }
+        classic.modernGroups(this);
+    }
+
+    /** A ConsumerGroupHeartbeat request, independent of the wire classes. */
+    public record HeartbeatRequest(String groupId, String memberId, int memberEpoch, String instanceId, String rackId,
+                                   int rebalanceTimeoutMs, List<String> subscribedTopicNames,
+                                   String subscribedTopicRegex, String serverAssignor,
+                                   List<OwnedPartitions> ownedPartitions, String clientId, String clientHost,
+                                   short apiVersion) {
+    }
+
+    /** The answer: the member's id and epoch, and its assignment when the member must be told (else null). */
+    public record HeartbeatResult(String memberId, int memberEpoch, int heartbeatIntervalMs, Assignment assignment) {
+    }
+
+    // ---------------------------------------------------------------- ConsumerGroupHeartbeat
+
+    /** Handles one heartbeat; a refused one throws {@link ApiException} with Kafka's error and message. */
+    public HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
+        synchronized (classic) {
+            try {
+                validate(request);
+                if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH
+                        || request.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+                    return leave(request);
+                }
+                return join(request, nowMs);
+            } finally {
+                store.flush();
+            }
+        }
+    }
+
+    private void validate(HeartbeatRequest r) {
+        if (r.apiVersion() >= CONSUMER_GENERATED_MEMBER_ID_REQUIRED_VERSION || r.memberEpoch() > 0
+                || r.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH) {
+            requireNotBlank(r.memberId(), "MemberId can't be empty.");
+        }
+        requireNotBlank(r.groupId(), "GroupId can't be empty.");
+        requireNotBlank(r.instanceId(), "InstanceId can't be empty.");
+        requireNotBlank(r.rackId(), "RackId can't be empty.");
+        if (r.memberEpoch() == 0) {
+            if (r.rebalanceTimeoutMs() == -1) {
+                throw new ApiException(INVALID_REQUEST, "RebalanceTimeoutMs must be provided in first request.");
+            }
+            if (r.ownedPartitions() == null || !r.ownedPartitions().isEmpty()) {
+                throw new ApiException(INVALID_REQUEST, "TopicPartitions must be empty when (re-)joining.");
+            }
+            boolean names = r.subscribedTopicNames() != null && !r.subscribedTopicNames().isEmpty();
+            boolean regex = r.subscribedTopicRegex() != null && !r.subscribedTopicRegex().isEmpty();
+            if (!names && !regex) {
+                throw new ApiException(INVALID_REQUEST,
+                        "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.");
+            }
+        } else if (r.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+            if (r.instanceId() == null) throw new ApiException(INVALID_REQUEST, "InstanceId can't be null.");
+        } else if (r.memberEpoch() < LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+            throw new ApiException(INVALID_REQUEST, "MemberEpoch is invalid.");
+        }
+        if (r.serverAssignor() != null && !assignors.containsKey(r.serverAssignor())) {
+            throw new ApiException(UNSUPPORTED_ASSIGNOR, "ServerAssignor " + r.serverAssignor()
+                    + " is not supported. Supported assignors: " + String.join(", ", assignors.keySet()) + ".");
+        }
+        if (r.subscribedTopicRegex() != null && !r.subscribedTopicRegex().isEmpty()) compile(r.subscribedTopicRegex());
+    }
+
+    private static void requireNotBlank(String value, String message) {
+        if (value != null && value.trim().isEmpty()) throw new ApiException(INVALID_REQUEST, message);
+    }
+
+    /** RE2J, as Kafka: linear-time matching, and no back-references or look-around (refused as invalid). */
+    private Pattern compile(String regex) {
+        Pattern pattern = regexCache.get(regex);
+        if (pattern != null) return pattern;
+        try {
+            pattern = Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            throw new ApiException(INVALID_REGULAR_EXPRESSION, "SubscribedTopicRegex `" + regex
+                    + "` is not a valid regular expression: " + e.getDescription() + ".");
+        }
+        if (regexCache.size() >= REGEX_CACHE_MAX) regexCache.clear();
+        regexCache.put(regex, pattern);
+        return pattern;
+    }
+
+    private HeartbeatResult join(HeartbeatRequest r, long nowMs) {
+        boolean joining = r.memberEpoch() == 0;
+        ConsumerGroup group = getOrMaybeCreate(r.groupId(), joining);
+        String memberId = r.memberId() == null || r.memberId().isEmpty() ? newMemberId() : r.memberId();
+        if (group.members.size() >= config.maxSize() && !group.members.containsKey(memberId)) {
+            throw new ApiException(GROUP_MAX_SIZE_REACHED, "The consumer group has reached its maximum capacity of "
+                    + config.maxSize() + " members.");
+        }
+        boolean created = !group.members.containsKey(memberId);
+        ConsumerGroupMember member;
+        ConsumerGroupMember replaced = null;
+        if (r.instanceId() == null) {
+            member = memberFor(group, memberId, joining);
+            checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
+        } else {
+            ConsumerGroupMember current = group.staticMember(r.instanceId());
+            if (joining) {
+                if (current == null) {
+                    member = memberFor(group, memberId, true);
+                    checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
+                } else {
+                    if (current.memberEpoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+                        throw new ApiException(UNRELEASED_INSTANCE_ID, "Static member " + memberId
+                                + " with instance id " + r.instanceId() + " cannot join the group because the"
+                                + " instance id is owned by " + current.memberId + " member.");
+                    }
+                    // The instance came back under a new member id: it takes over the old member's subscription,
+                    // partitions and target, so it gets its partitions back without a rebalance.
+                    replaced = current;
+                    member = new ConsumerGroupMember(memberId);
+                    copySubscription(current, member);
+                    member.assigned = current.assigned;
+                    member.memberEpoch = 0;
+                }
+            } else {
+                if (current == null) {
+                    throw new ApiException(UNKNOWN_MEMBER_ID, "Instance id " + r.instanceId() + " is unknown.");
+                }
+                if (!current.memberId.equals(memberId)) {
+                    throw new ApiException(FENCED_INSTANCE_ID, "Static member " + memberId + " with instance id "
+                            + r.instanceId() + " was fenced by member " + current.memberId + ".");
+                }
+                member = current;
+                checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
+            }
+        }
+        Assignment assignedBefore = created && replaced == null ? null : member.assigned;
+        boolean subscriptionChanged = updateMember(member, r);
+        if (replaced != null) {
+            group.members.remove(replaced.memberId);
+            Assignment target = group.targetAssignment.remove(replaced.memberId);
+            if (target != null) group.targetAssignment.put(memberId, target);
+            store.memberRemoved(group.groupId, replaced.memberId);
+            if (target != null) store.targetAssignment(group.groupId, memberId, target);
+        }
+        if (created || replaced != null || subscriptionChanged) store.memberMetadata(group.groupId, member);
+        group.members.put(memberId, member);
+        if (member.instanceId != null) group.staticMembers.put(member.instanceId, memberId);
+        boolean bump = created && replaced == null || subscriptionChanged;
+        Map<String, TopicRef> subscribed = subscribedTopics(group);
+        if (!subscribed.equals(group.subscribedTopics)) {
+            group.subscribedTopics = subscribed;
+            bump = true;
+        }
+        if (bump) {
+            group.groupEpoch++;
+            store.groupEpoch(group.groupId, group.groupEpoch);
+        }
+        if (group.groupEpoch > group.assignmentEpoch) computeTargetAssignment(group);
+        MemberState stateBefore = member.state;
+        int epochBefore = member.memberEpoch;
+        CurrentAssignmentBuilder.reconcile(member, group.assignmentEpoch, group.targetAssignment(memberId),
+                group::isOwnedByOther, r.ownedPartitions());
+        if (member.state == MemberState.UNREVOKED_PARTITIONS
+                && (stateBefore != MemberState.UNREVOKED_PARTITIONS || epochBefore != member.memberEpoch)) {
+            member.revocationDeadlineMs = nowMs + member.rebalanceTimeoutMs;
+        } else if (member.state != MemberState.UNREVOKED_PARTITIONS) {
+            member.revocationDeadlineMs = Long.MAX_VALUE;
+        }
+        if (stateBefore != member.state || epochBefore != member.memberEpoch || assignedBefore == null
+                || !assignedBefore.equals(member.assigned)) {
+            store.currentAssignment(group.groupId, member);
+        }
+        member.sessionDeadlineMs = nowMs + config.sessionTimeoutMs();
+        boolean fullRequest = joining || (r.rebalanceTimeoutMs() != -1 && r.subscribedTopicNames() != null
+                && r.ownedPartitions() != null);
+        boolean assignmentChanged = assignedBefore == null || !assignedBefore.equals(member.assigned);
+        return new HeartbeatResult(memberId, member.memberEpoch, config.heartbeatIntervalMs(),
+                fullRequest || assignmentChanged ? member.assigned : null);
+    }
+
+    private static void copySubscription(ConsumerGroupMember from, ConsumerGroupMember to) {
+        to.instanceId = from.instanceId;
+        to.rackId = from.rackId;
+        to.rebalanceTimeoutMs = from.rebalanceTimeoutMs;
+        to.subscribedTopicNames = from.subscribedTopicNames;
+        to.subscribedTopicRegex = from.subscribedTopicRegex;
+        to.serverAssignor = from.serverAssignor;
+        to.clientId = from.clientId;
+        to.clientHost = from.clientHost;
+    }
+
+    /** Applies the fields the request sets (null means "unchanged"); returns whether the subscription changed. */
+    private static boolean updateMember(ConsumerGroupMember member, HeartbeatRequest r) {
+        List<String> names = r.subscribedTopicNames() == null ? member.subscribedTopicNames
+                : List.copyOf(new LinkedHashSet<>(r.subscribedTopicNames()));
+        // An empty regex clears the regex subscription, as in Kafka.
+        String regex = r.subscribedTopicRegex() == null ? member.subscribedTopicRegex
+                : r.subscribedTopicRegex().isEmpty() ? null : r.subscribedTopicRegex();
+        boolean changed = !member.sameSubscription(names, regex)
+                || (r.serverAssignor() != null && !r.serverAssignor().equals(member.serverAssignor));
+        member.subscribedTopicNames = names;
+        member.subscribedTopicRegex = regex;
+        if (r.serverAssignor() != null) member.serverAssignor = r.serverAssignor();
+        if (r.instanceId() != null) member.instanceId = r.instanceId();
+        if (r.rackId() != null) member.rackId = r.rackId();
+        if (r.rebalanceTimeoutMs() != -1) member.rebalanceTimeoutMs = r.rebalanceTimeoutMs();
+        member.clientId = r.clientId() == null ? "" : r.clientId();
+        member.clientHost = r.clientHost() == null ? "" : r.clientHost();
+        return changed;
+    }
+
+    private ConsumerGroupMember memberFor(ConsumerGroup group, String memberId, boolean createIfAbsent) {
+        ConsumerGroupMember member = group.members.get(memberId);
+        if (member != null) return member;
+        if (!createIfAbsent) {
+            throw new ApiException(UNKNOWN_MEMBER_ID, "Member " + memberId + " is not a member of group "
+                    + group.groupId + ".");
+        }
+        return new ConsumerGroupMember(memberId);
+    }
+
+    /**
+     * Kafka's epoch check: a member ahead of the coordinator, or behind it, is fenced, except a member one epoch
+     * behind that owns no more than its current partitions (the answer that bumped its epoch was lost).
+     */
+    private static void checkEpoch(ConsumerGroupMember member, int received, List<OwnedPartitions> owned) {
+        if (received > member.memberEpoch) {
+            throw new ApiException(FENCED_MEMBER_EPOCH, "The consumer group member has a greater member epoch ("
+                    + received + ") than the one known by the group coordinator (" + member.memberEpoch
+                    + "). The member must abandon all its partitions and rejoin.");
+        }
+        if (received < member.memberEpoch
+                && (received != member.previousMemberEpoch || !isSubset(owned, member.assigned))) {
+            throw new ApiException(FENCED_MEMBER_EPOCH, "The consumer group member has a smaller member epoch ("
+                    + received + ") than the one known by the group coordinator (" + member.memberEpoch
+                    + "). The member must abandon all its partitions and rejoin.");
+        }
+    }
+
+    private static boolean isSubset(List<OwnedPartitions> owned, Assignment assigned) {
+        if (owned == null) return false;
+        for (OwnedPartitions o : owned) {
+            for (int p : o.partitions()) if (!assigned.contains(o.topicId(), p)) return false;
+        }
+        return true;
+    }
+
+    private ConsumerGroup getOrMaybeCreate(String groupId, boolean create) {
+        ConsumerGroup group = groups.get(groupId);
+        if (group != null) return group;
+        if (classic.isClassicGroupInUse(groupId)) {
+            // Kafka converts a live classic group online only under a migration policy Tandem does not implement.
+            throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a consumer group");
+        }
+        if (!create) throw new ApiException(GROUP_ID_NOT_FOUND, "Consumer group " + groupId + " not found.");
+        // An empty classic group (or one known only from its offsets) becomes a consumer group; offsets stay.
+        group = new ConsumerGroup(groupId);
+        groups.put(groupId, group);
+        return group;
+    }
+
+    private static String newMemberId() {
+        UUID uuid = UUID.randomUUID();
+        ByteBuffer bytes = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
+                .putLong(uuid.getLeastSignificantBits());
+        // Kafka's Uuid.toString(): URL-safe base64 without padding.
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
+    }
+
+    /** The existing topics the members subscribe to, by name or by regular expression. */
+    private Map<String, TopicRef> subscribedTopics(ConsumerGroup group) {
+        Map<String, TopicRef> result = new TreeMap<>();
+        Set<String> regexes = new LinkedHashSet<>();
+        for (ConsumerGroupMember m : group.members.values()) {
+            for (String name : m.subscribedTopicNames) {
+                TopicRef topic = topics.byName(name);
+                if (topic != null) result.put(name, topic);
+            }
+            if (m.subscribedTopicRegex != null) regexes.add(m.subscribedTopicRegex);
+        }
+        if (!regexes.isEmpty()) {
+            for (String name : topics.names()) {
+                if (result.containsKey(name)) continue;
+                for (String regex : regexes) {
+                    if (compile(regex).matches(name)) {
+                        TopicRef topic = topics.byName(name);
+                        if (topic != null) result.put(name, topic);
+                        break;
+                    }
+                }
+            }
+        }
+        return result;
+    }
+
+    /** The topic ids one member subscribes to among the group's subscribed topics. */
+    private Set<UUID> memberTopicIds(ConsumerGroupMember m, Map<String, TopicRef> subscribed) {
+        Set<UUID> ids = new LinkedHashSet<>();
+        for (String name : m.subscribedTopicNames) {
+            TopicRef t = subscribed.get(name);
+            if (t != null) ids.add(t.id());
+        }
+        if (m.subscribedTopicRegex != null) {
+            Pattern pattern = compile(m.subscribedTopicRegex);
+            for (TopicRef t : subscribed.values()) if (pattern.matches(t.name())) ids.add(t.id());
+        }
+        return ids;
+    }
+
+    private void computeTargetAssignment(ConsumerGroup group) {
+        List<PartitionAssignor.MemberSubscription> specs = new ArrayList<>();
+        for (ConsumerGroupMember m : group.members.values()) {
+            specs.add(new PartitionAssignor.MemberSubscription(m.memberId, memberTopicIds(m, group.subscribedTopics)));
+        }
+        Map<UUID, TopicRef> byId = new LinkedHashMap<>();
+        for (TopicRef t : group.subscribedTopics.values()) byId.put(t.id(), t);
+        Map<String, Assignment> target = assignorFor(group).assign(specs, byId, group.targetAssignment);
+        for (Map.Entry<String, Assignment> e : target.entrySet()) {
+            if (!e.getValue().equals(group.targetAssignment.get(e.getKey()))) {
+                store.targetAssignment(group.groupId, e.getKey(), e.getValue());
+            }
+        }
+        group.targetAssignment.clear();
+        group.targetAssignment.putAll(target);
+        group.assignmentEpoch = group.groupEpoch;
+        store.targetAssignmentEpoch(group.groupId, group.assignmentEpoch);
+    }
+
+    /** Kafka's preferred assignor: the one most members ask for, else the first configured. */
+    private PartitionAssignor assignorFor(ConsumerGroup group) {
+        Map<String, Integer> votes = new TreeMap<>();
+        for (ConsumerGroupMember m : group.members.values()) {
+            if (m.serverAssignor != null) votes.merge(m.serverAssignor, 1, Integer::sum);
+        }
+        String best = null;
+        for (Map.Entry<String, Integer> e : votes.entrySet()) {
+            if (best == null || e.getValue() > votes.get(best)) best = e.getKey();
+        }
+        return best != null ? assignors.get(best) : defaultAssignor();
+    }
+
+    private PartitionAssignor defaultAssignor() {
+        return assignors.values().iterator().next();
+    }
+
+    // ---------------------------------------------------------------- leaving and fencing
+
+    private HeartbeatResult leave(HeartbeatRequest r) {
+        ConsumerGroup group = groups.get(r.groupId());
+        if (group == null) {
+            throw new ApiException(GROUP_ID_NOT_FOUND, classic.isClassicGroupInUse(r.groupId())
+                    ? "Group " + r.groupId() + " is not a consumer group" : "Consumer group " + r.groupId()
+                    + " not found.");
+        }
+        ConsumerGroupMember member;
+        if (r.instanceId() == null) {
+            member = memberFor(group, r.memberId(), false);
+        } else {
+            member = group.staticMember(r.instanceId());
+            if (member == null) {
+                throw new ApiException(UNKNOWN_MEMBER_ID, "Instance id " + r.instanceId() + " is unknown.");
+            }
+            if (!member.memberId.equals(r.memberId())) {
+                throw new ApiException(FENCED_INSTANCE_ID, "Static member " + r.memberId() + " with instance id "
+                        + r.instanceId() + " was fenced by member " + member.memberId + ".");
+            }
+            if (r.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+                // It will be back within the session timeout: it keeps its partitions and its place meanwhile.
+                member.memberEpoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
+                member.pendingRevocation = Assignment.EMPTY;
+                member.revocationDeadlineMs = Long.MAX_VALUE;
+                store.currentAssignment(group.groupId, member);
+                return new HeartbeatResult(member.memberId, LEAVE_GROUP_STATIC_MEMBER_EPOCH, 0, null);
+            }
+        }
+        removeMember(group, member);
+        return new HeartbeatResult(r.memberId(), r.memberEpoch(), 0, null);
+    }
+
+    /** Removes a member (left, session expired, or fenced) and bumps the group epoch so the rest rebalance. */
+    private void removeMember(ConsumerGroup group, ConsumerGroupMember member) {
+        group.members.remove(member.memberId);
+        if (member.instanceId != null && member.memberId.equals(group.staticMembers.get(member.instanceId))) {
+            group.staticMembers.remove(member.instanceId);
+        }
+        group.targetAssignment.remove(member.memberId);
+        store.memberRemoved(group.groupId, member.memberId);
+        group.subscribedTopics = subscribedTopics(group);
+        group.groupEpoch++;
+        store.groupEpoch(group.groupId, group.groupEpoch);
+    }
+
+    @Override
+    public void tick(long nowMs) {
+        synchronized (classic) {
+            for (ConsumerGroup group : List.copyOf(groups.values())) {
+                for (ConsumerGroupMember m : List.copyOf(group.members.values())) {
+                    // Session expiry; and a member that kept partitions past its rebalance timeout is fenced.
+                    if (nowMs >= m.sessionDeadlineMs || nowMs >= m.revocationDeadlineMs) removeMember(group, m);
+                }
+            }
+            store.flush();
+        }
+    }
+
+    // ---------------------------------------------------------------- ModernGroups (for the classic coordinator)
+
+    @Override
+    public boolean isConsumerGroup(String groupId) {
+        synchronized (classic) {
+            return groups.containsKey(groupId);
+        }
+    }
+
+    @Override
+    public boolean isEmptyConsumerGroup(String groupId) {
+        synchronized (classic) {
+            ConsumerGroup group = groups.get(groupId);
+            return group != null && group.members.isEmpty();
+        }
+    }
+
+    @Override
+    public void deleteEmptyConsumerGroup(String groupId) {
+        synchronized (classic) {
+            ConsumerGroup group = groups.get(groupId);
+            if (group == null || !group.members.isEmpty()) return;
+            groups.remove(groupId);
+            store.groupDeleted(groupId);
+            store.flush();
+        }
+    }
+
+    @Override
+    public short validateOffsetCommit(String groupId, String memberId, String instanceId, int memberEpoch,
+                                      boolean transactional, short apiVersion) {
+        synchronized (classic) {
+            ConsumerGroup group = groups.get(groupId);
+            if (group == null) return NONE;
+            // A commit without a member (admin tools, assign() consumers) is fine while the group has no members.
+            if (memberEpoch < 0 && group.members.isEmpty()) return NONE;
+            // A transactional producer that sends no group metadata (before KIP-447) commits without a member.
+            if (transactional && memberEpoch == -1 && "".equals(memberId) && instanceId == null) return NONE;
+            ConsumerGroupMember member = memberId == null ? null : group.members.get(memberId);
+            if (member == null) return UNKNOWN_MEMBER_ID;
+            if (!transactional && apiVersion < 9) return UNSUPPORTED_VERSION;
+            return memberEpoch == member.memberEpoch ? NONE : STALE_MEMBER_EPOCH;
+        }
+    }
+
+    /**
+     * Kafka's ConsumerGroup.validateOffsetFetch (OffsetFetch v9+): NONE without a member (admin tools), else the
+     * member must exist (UNKNOWN_MEMBER_ID) at its current epoch (STALE_MEMBER_EPOCH). NONE for other groups.
+     */
+    public short validateOffsetFetch(String groupId, String memberId, int memberEpoch) {
+        synchronized (classic) {
+            ConsumerGroup group = groups.get(groupId);
+            if (group == null || (memberId == null && memberEpoch < 0)) return NONE;
+            ConsumerGroupMember member = memberId == null ? null : group.members.get(memberId);
+            if (member == null) return UNKNOWN_MEMBER_ID;
+            return memberEpoch == member.memberEpoch ? NONE : STALE_MEMBER_EPOCH;
+        }
+    }
+
+    @Override
+    public boolean isSubscribedTo(String groupId, String topic) {
+        synchronized (classic) {
+            ConsumerGroup group = groups.get(groupId);
+            return group != null && group.subscribedTopics.containsKey(topic);
+        }
+    }
+
+    @Override
+    public Set<String> groupIds() {
+        synchronized (classic) {
+            return Set.copyOf(groups.keySet());
+        }
+    }
+
+    /**
+     * ConsumerGroupDescribe: the group, or GROUP_ID_NOT_FOUND with Kafka's message when the id is unknown or belongs
+     * to a classic group.
+     */
+    public ConsumerGroupDescription describe(String groupId) {
+        synchronized (classic) {
+            ConsumerGroup group = groups.get(groupId);
+            if (group != null) return ConsumerGroupDescription.of(group, assignorFor(group).name());
+            String message = classic.hasGroup(groupId) ? "Group " + groupId + " is not a consumer group."
+                    : "Group " + groupId + " not found.";
+            return new ConsumerGroupDescription(GROUP_ID_NOT_FOUND, message, groupId, "", 0, 0, "", List.of());
+        }
+    }
+
+    /** Every consumer group's id and state, for ListGroups (their protocol type is "consumer"). */
+    public List<Listing> listGroups() {
+        synchronized (classic) {
+            List<Listing> result = new ArrayList<>();
+            for (ConsumerGroup g : groups.values()) result.add(new Listing(g.groupId, g.state()));
+            return result;
+        }
+    }
+
+    public record Listing(String groupId, ConsumerGroup.State state) {
+    }
+
+    /** A member's reconciliation state, or null if it is not a member (for tests and diagnostics). */
+    public MemberState readState(String groupId, String memberId) {
+        synchronized (classic) {
+            ConsumerGroup group = groups.get(groupId);
+            ConsumerGroupMember member = group == null ? null : group.members.get(memberId);
+            return member == null ? null : member.state;
+        }
+    }
+
+    /** Replays one consumer group record of {@code __consumer_offsets} (value null: a tombstone) at load time. */
+    public void replay(byte[] key, byte[] value) {
+        synchronized (classic) {
+            ConsumerGroupLoader.replay(groups, key, value);
+        }
+    }
+
+    /**
+     * Ends a load: members get a fresh session (and rebalance) timeout, as Kafka schedules them on load, and the
+     * groups' subscribed topics are taken as they are now, so a restart alone starts no rebalance.
+     */
+    public void loaded(long nowMs) {
+        synchronized (classic) {
+            for (ConsumerGroup group : groups.values()) {
+                ConsumerGroupLoader.finish(group, nowMs, config.sessionTimeoutMs());
+                group.subscribedTopics = subscribedTopics(group);
+            }
+        }
+    }
+
+    /** The coordinator's settings. */
+    public ConsumerGroupConfig config() {
+        return config;
+    }
+}

@@ -1,0 +1,65 @@
+package io.tandem.server.kafka.group.consumer;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One member of a consumer group (KIP-848): its subscription as it last sent it, its epoch, the partitions it owns
+ * and those it must still revoke, and its session and rebalance deadlines. Changed only under the coordinator's lock.
+ */
+public final class ConsumerGroupMember {
+    final String memberId;
+    String instanceId;
+    String rackId;
+    String clientId = "";
+    String clientHost = "";
+    int rebalanceTimeoutMs;
+    List<String> subscribedTopicNames = List.of();
+    /** The regular expression the member subscribed with (SubscribedTopicRegex), or null. */
+    String subscribedTopicRegex;
+    /** The server assignor the member asked for, or null for the group's default. */
+    String serverAssignor;
+
+    int memberEpoch;
+    int previousMemberEpoch = -1;
+    MemberState state = MemberState.STABLE;
+    Assignment assigned = Assignment.EMPTY;
+    Assignment pendingRevocation = Assignment.EMPTY;
+
+    /** When the session expires without a heartbeat. */
+    long sessionDeadlineMs = Long.MAX_VALUE;
+    /** When a member still holding partitions to revoke is fenced; MAX_VALUE when it has nothing to revoke. */
+    long revocationDeadlineMs = Long.MAX_VALUE;
+
+    ConsumerGroupMember(String memberId) {
+        this.memberId = memberId;
+    }
+
+    public String memberId() {
+        return memberId;
+    }
+
+    public String instanceId() {
+        return instanceId;
+    }
+
+    public int memberEpoch() {
+        return memberEpoch;
+    }
+
+    public MemberState state() {
+        return state;
+    }
+
+    public Assignment assigned() {
+        return assigned;
+    }
+
+    public Assignment pendingRevocation() {
+        return pendingRevocation;
+    }
+
+    boolean sameSubscription(List<String> names, String regex) {
+        return Objects.equals(subscribedTopicNames, names) && Objects.equals(subscribedTopicRegex, regex);
+    }
+}
