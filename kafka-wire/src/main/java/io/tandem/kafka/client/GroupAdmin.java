@@ -2,6 +2,8 @@ package io.tandem.kafka.client;
 
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.Errors;
+import io.tandem.kafka.wire.message.ConsumerGroupDescribeRequest;
+import io.tandem.kafka.wire.message.ConsumerGroupDescribeResponse;
 import io.tandem.kafka.wire.message.DeleteGroupsRequest;
 import io.tandem.kafka.wire.message.DeleteGroupsResponse;
 import io.tandem.kafka.wire.message.DescribeGroupsRequest;
@@ -65,6 +67,12 @@ public final class GroupAdmin {
     public GroupDescription describeGroup(String group) {
         return client.retrying(() -> {
             int coordinator = findCoordinator(group);
+            // As Kafka's admin client: a coordinator that serves KIP-848 groups is asked about one first, and a group
+            // it does not know as such (GROUP_ID_NOT_FOUND: a classic group, or none) is asked about classically.
+            if (client.connection(coordinator).brokerVersions(ApiKey.CONSUMER_GROUP_DESCRIBE) != null) {
+                GroupDescription consumerGroup = describeConsumerGroup(group, coordinator);
+                if (consumerGroup != null) return consumerGroup;
+            }
             DescribeGroupsResponse response = client.send(coordinator,
                     new DescribeGroupsRequest().setGroups(new ArrayList<>(List.of(group))));
             for (DescribeGroupsResponse.DescribedGroup described : response.groups) {
@@ -86,6 +94,31 @@ public final class GroupAdmin {
             }
             throw new KafkaClientException(Errors.UNKNOWN_SERVER_ERROR, "DescribeGroups answer names no group");
         });
+    }
+
+    /** A KIP-848 consumer group, or null when the coordinator knows no such group by that id. */
+    private GroupDescription describeConsumerGroup(String group, int coordinator) {
+        ConsumerGroupDescribeRequest request = new ConsumerGroupDescribeRequest();
+        request.groupIds.add(group);
+        ConsumerGroupDescribeResponse response = client.send(coordinator, request);
+        for (ConsumerGroupDescribeResponse.DescribedGroup described : response.groups) {
+            if (described.errorCode == Errors.GROUP_ID_NOT_FOUND.code()) return null;
+            KafkaClientException.check(described.errorCode, "describing group '" + group + "'", described.errorMessage);
+            List<GroupMember> members = new ArrayList<>();
+            for (ConsumerGroupDescribeResponse.Member member : described.members) {
+                List<TopicPartition> assignment = new ArrayList<>();
+                for (ConsumerGroupDescribeResponse.TopicPartitions topic : member.assignment.topicPartitions) {
+                    for (int partition : topic.partitions) assignment.add(new TopicPartition(topic.topicName, partition));
+                }
+                assignment.sort(null);
+                members.add(new GroupMember(member.memberId, member.instanceId, member.clientId, member.clientHost,
+                        List.copyOf(assignment)));
+            }
+            // The protocol type and protocol as ListGroups and Kafka's tools name them for such a group.
+            return new GroupDescription(described.groupId, described.groupState, "consumer", described.assignorName,
+                    coordinator, List.copyOf(members));
+        }
+        return null;
     }
 
     /** The group's committed offsets for every partition it has one for. */

@@ -66,7 +66,12 @@ class GroupsCommandTest {
     }
 
     private static KafkaConsumer<String, String> member(String group, String topic) {
+        return member(group, topic, "classic");
+    }
+
+    private static KafkaConsumer<String, String> member(String group, String topic, String protocol) {
         Properties p = new Properties();
+        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "member-of-" + group);
@@ -152,6 +157,25 @@ class GroupsCommandTest {
         Cli.Result empty = groups("describe", "--group", "analytics");
         assertEquals("Consumer group 'analytics' has no active members.\n", empty.err());
         assertTrue(empty.out().lines().skip(1).allMatch(l -> l.matches(".*\\s-\\s+-\\s+-")), empty.out());
+    }
+
+    @Test
+    void shouldDescribeAConsumerProtocolGroupWithItsMembersPartitionsAndLag() throws Exception {
+        topicWithRecords("kip848", 4);
+        try (KafkaConsumer<String, String> consumer = member("newstyle", "kip848", "consumer")) {
+            consumer.commitSync(Map.of(new TopicPartition("kip848", 0), new OffsetAndMetadata(1),
+                    new TopicPartition("kip848", 1), new OffsetAndMetadata(4)));
+            awaitStable(consumer, "newstyle");
+            JsonNode json = JSON.readTree(groups("describe", "--group", "newstyle", "-o", "json").out());
+            assertEquals(3, json.get("partitions").get(0).get("lag").asLong());
+            assertTrue(json.get("partitions").get(0).get("clientId").asText().equals("member-of-newstyle"),
+                    json.toString());
+            Cli.Result membersTable = groups("describe", "--group", "newstyle", "--members");
+            assertTrue(membersTable.out().contains("kip848-0,kip848-1"), membersTable.out());
+            Cli.Result state = groups("describe", "--group", "newstyle", "--state");
+            assertTrue(state.out().lines().skip(1).findFirst().orElseThrow()
+                    .matches("newstyle\\s+\\S+ \\(\\d+\\)\\s+uniform\\s+Stable\\s+1"), state.out());
+        }
     }
 
     @Test
