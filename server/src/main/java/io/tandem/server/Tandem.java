@@ -1,5 +1,7 @@
 package io.tandem.server;
 
+import io.tandem.server.fault.FaultController;
+import io.tandem.server.fault.FaultHttp;
 import io.tandem.server.http.ZooKeeperAdminServer;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.logging.Logging;
@@ -18,9 +20,17 @@ public final class Tandem implements AutoCloseable {
     private KafkaBroker kafka;
     private NodeMetrics metrics;
     private ZooKeeperAdminServer admin;
+    /** This node's fault rules: its own, or its cluster's shared controller ({@link TandemCluster}). */
+    private final FaultController faults;
+    private final boolean ownsFaults;
+    private final String nodeName;
+    private FaultHttp faultHttp;
 
-    private Tandem(TandemConfig config) {
+    private Tandem(TandemConfig config, FaultController faults, String nodeName) {
         this.config = config;
+        this.ownsFaults = faults == null;
+        this.faults = faults == null ? new FaultController() : faults;
+        this.nodeName = nodeName;
     }
 
     /**
@@ -28,18 +38,28 @@ public final class Tandem implements AutoCloseable {
      * per key; refused ones throw {@link ConfigException} before anything binds or writes.
      */
     public static Tandem start(TandemConfig config) throws IOException {
+        return start(config, null, NODE_NAME);
+    }
+
+    /** The name of a node started alone, in its fault rules ({@link FaultController.Builder#on}, pause). */
+    public static final String NODE_NAME = "node";
+
+    /** Starts a node whose fault rules are {@code faults} (null: its own) under {@code nodeName}. */
+    static Tandem start(TandemConfig config, FaultController faults, String nodeName) throws IOException {
         Logging.installDefault();
         ConfigKeys.validate(config.settings());
-        Tandem tandem = new Tandem(config);
+        Tandem tandem = new Tandem(config, faults, nodeName);
         try {
             if (config.has(TandemConfig.Role.ZOOKEEPER)) {
                 tandem.zookeeper = ZooKeeperRole.start(config);
+                tandem.zookeeper.faults(tandem.faults.zooKeeperHook(nodeName));
             }
             if (config.has(TandemConfig.Role.KAFKA)) {
                 // The broker keeps its metadata in zookeeper.connect if set, else in this node's own ZooKeeper.
                 String zookeeperConnect = config.get("zookeeper.connect");
                 if (zookeeperConnect == null && tandem.zookeeper != null) zookeeperConnect = tandem.zookeeperConnect();
                 tandem.kafka = KafkaBroker.start(config, zookeeperConnect);
+                tandem.kafka.apiRegistry().faults(tandem.faults.kafkaHook(nodeName));
             }
             tandem.startOperations();
         } catch (IOException | RuntimeException e) {
@@ -59,6 +79,10 @@ public final class Tandem implements AutoCloseable {
             metrics = NodeMetrics.start(config.get(ConfigKeys.METRICS_ADDRESS, defaultHost),
                     config.getInt(ConfigKeys.METRICS_PORT, 0), zookeeper, kafka);
         }
+        if (config.get(ConfigKeys.FAULT_PORT) != null) {
+            faultHttp = FaultHttp.start(config.get(ConfigKeys.FAULT_ADDRESS, defaultHost),
+                    config.getInt(ConfigKeys.FAULT_PORT, 0), faults);
+        }
         if (ZooKeeperAdminServer.wanted(config)) {
             if (zookeeper == null) {
                 LOG.log(System.Logger.Level.WARNING, "The ZooKeeper AdminServer is configured (admin.*) but the"
@@ -71,6 +95,18 @@ public final class Tandem implements AutoCloseable {
 
     /** The Prometheus endpoint's port ({@code metrics.port}; the real one when 0 was asked for), or -1 if off. */
     public int metricsPort() { return metrics == null ? -1 : metrics.port(); }
+
+    /** The fault injection HTTP endpoint's port ({@code fault.port}; the real one when 0 was asked for), or -1 if off. */
+    public int faultPort() { return faultHttp == null ? -1 : faultHttp.port(); }
+
+    /**
+     * The fault rules of this node (for a node of a {@link TandemCluster}, the cluster's, shared by every node): delay,
+     * fail or drop its requests, pause it.
+     */
+    public FaultController faults() { return faults; }
+
+    /** This node's name in fault rules: {@link #NODE_NAME} alone, "brokerN" / "zookeeperN" in a cluster. */
+    public String nodeName() { return nodeName; }
 
     /** The ZooKeeper AdminServer's port (the real one when 0 was asked for), or -1 if off. */
     public int adminPort() { return admin == null ? -1 : admin.port(); }
@@ -104,11 +140,20 @@ public final class Tandem implements AutoCloseable {
 
     public TandemConfig config() { return config; }
 
+    /** The ZooKeeper server, for {@link TandemCluster}'s readiness checks; null if that role is off or closed. */
+    ZooKeeperRole zooKeeperRole() { return zookeeper; }
+
     /** The broker itself, for {@link TandemCluster}'s readiness checks; null if the Kafka role is off or closed. */
     KafkaBroker kafkaBroker() { return kafka; }
 
     @Override
     public void close() {
+        if (faultHttp != null) {
+            faultHttp.close();
+            faultHttp = null;
+        }
+        // Requests a fault still holds are let go, so the listeners can close.
+        if (ownsFaults) faults.close();
         if (admin != null) {
             admin.close();
             admin = null;
