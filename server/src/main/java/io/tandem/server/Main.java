@@ -2,6 +2,7 @@ package io.tandem.server;
 
 import io.tandem.server.cli.ClusterCommand;
 import io.tandem.server.cli.ConsumeCommand;
+import io.tandem.server.cli.FaultCommand;
 import io.tandem.server.cli.GroupsCommand;
 import io.tandem.server.cli.ProduceCommand;
 import io.tandem.server.cli.TopicsCommand;
@@ -32,7 +33,7 @@ import picocli.CommandLine.Option;
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
         description = "One server speaking the Apache ZooKeeper and Apache Kafka protocols.",
         subcommands = {Main.Start.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class,
-                GroupsCommand.class, ZkCommand.class, ClusterCommand.class})
+                GroupsCommand.class, ZkCommand.class, ClusterCommand.class, FaultCommand.class})
 public final class Main implements Runnable {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
     /** The exit code of {@code tandem start} when the configuration is refused (picocli uses 2 for bad flags). */
