@@ -49,6 +49,7 @@ public final class Tandem implements AutoCloseable {
         Logging.installDefault();
         ConfigKeys.validate(config.settings());
         Tandem tandem = new Tandem(config, faults, nodeName);
+        if (config.has(TandemConfig.Role.KAFKA)) preloadKafkaMetadata();
         try {
             if (config.has(TandemConfig.Role.ZOOKEEPER)) {
                 tandem.zookeeper = ZooKeeperRole.start(config);
@@ -67,6 +68,23 @@ public final class Tandem implements AutoCloseable {
             throw e;
         }
         return tandem;
+    }
+
+    /**
+     * Initialises the broker's znode layout (and with it Jackson, ~100 ms of class loading and set-up) on another
+     * thread while the ZooKeeper server and the broker's session start, instead of on the start-up path when the
+     * broker first reads its settings. Class initialisation is thread-safe: a user that comes first simply waits.
+     */
+    private static void preloadKafkaMetadata() {
+        Thread preload = new Thread(() -> {
+            try {
+                Class.forName("io.tandem.server.kafka.metadata.KafkaZkLayout", true, Tandem.class.getClassLoader());
+            } catch (ClassNotFoundException | LinkageError e) {
+                // The start-up path initialises it again and reports the failure there.
+            }
+        }, "tandem-preload");
+        preload.setDaemon(true);
+        preload.start();
     }
 
     /**
