@@ -25,6 +25,7 @@ public final class Tandem implements AutoCloseable {
     private final boolean ownsFaults;
     private final String nodeName;
     private FaultHttp faultHttp;
+    private NodeReset reset;
 
     private Tandem(TandemConfig config, FaultController faults, String nodeName) {
         this.config = config;
@@ -126,6 +127,19 @@ public final class Tandem implements AutoCloseable {
     /** This node's name in fault rules: {@link #NODE_NAME} alone, "brokerN" / "zookeeperN" in a cluster. */
     public String nodeName() { return nodeName; }
 
+    /**
+     * Empties the node between tests: deletes every topic but Kafka's internal ones, every consumer group with its
+     * offsets, and every znode but {@code /zookeeper} and the brokers' own layout, through the protocols, with
+     * connections kept from one call to the next. Groups with members left are kept (Kafka refuses to delete them).
+     */
+    public synchronized void reset() throws Exception {
+        if (reset == null) {
+            reset = new NodeReset(kafka == null ? null : bootstrapServers(), zookeeper == null ? null : zookeeperConnect(),
+                    kafka != null && zookeeper != null && config.get("zookeeper.connect") == null);
+        }
+        reset.reset();
+    }
+
     /** The ZooKeeper AdminServer's port (the real one when 0 was asked for), or -1 if off. */
     public int adminPort() { return admin == null ? -1 : admin.port(); }
 
@@ -166,6 +180,10 @@ public final class Tandem implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (reset != null) reset.close();
+            reset = null;
+        }
         if (faultHttp != null) {
             faultHttp.close();
             faultHttp = null;

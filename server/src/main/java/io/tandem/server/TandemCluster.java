@@ -283,6 +283,17 @@ public final class TandemCluster implements AutoCloseable {
         }
     }
 
+    private NodeReset reset;
+
+    /**
+     * Empties the cluster between tests, as {@link Tandem#reset()}: every topic but the internal ones, every consumer
+     * group, every znode but {@code /zookeeper} and the brokers' own layout.
+     */
+    public synchronized void reset() throws Exception {
+        if (reset == null) reset = new NodeReset(size() == 0 ? null : bootstrapServers(), zookeeperConnect(), size() > 0);
+        reset.reset();
+    }
+
     /** The fault rules of every node of this cluster (brokers "brokerN", ZooKeeper servers "zookeeperN"). */
     public FaultController faults() {
         return faults;
@@ -384,6 +395,10 @@ public final class TandemCluster implements AutoCloseable {
     /** Stops every broker, then ZooKeeper; deletes the data if this cluster made the directory. */
     @Override
     public void close() {
+        synchronized (this) {
+            if (reset != null) reset.close();
+            reset = null;
+        }
         // Requests a fault still holds are let go first, so the nodes can close.
         faults.close();
         // Highest ids first, so the controller (broker 1 unless it moved) is not re-elected at every step.
