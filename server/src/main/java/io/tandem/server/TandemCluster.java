@@ -311,6 +311,23 @@ public final class TandemCluster implements AutoCloseable {
         faults.resume(node);
     }
 
+    /**
+     * Cuts the replication and controller links between brokers {@code a} and {@code b}, both ways, until
+     * {@link #heal} ({@link FaultController#partition}).
+     */
+    public void partition(int a, int b) {
+        checkId(a);
+        checkId(b);
+        faults.partition("broker" + a, "broker" + b);
+    }
+
+    /** Heals the link between brokers {@code a} and {@code b}. */
+    public void heal(int a, int b) {
+        checkId(a);
+        checkId(b);
+        faults.heal("broker" + a, "broker" + b);
+    }
+
     private void checkNodeName(String node) {
         for (int id = 1; id <= size(); id++) if (node.equals("broker" + id)) return;
         for (int id = 1; id <= zookeeperCount(); id++) if (node.equals("zookeeper" + id)) return;

@@ -52,7 +52,9 @@ public final class FaultController implements AutoCloseable {
     private volatile FaultRule[] rules = NO_RULES;
     /** Paused nodes, each with the future that completes when it is resumed. */
     private final Map<String, CompletableFuture<Void>> paused = new ConcurrentHashMap<>();
-    /** True while a rule exists or a node is paused: the listeners' fast path reads only this. */
+    /** Cut links between brokers ("broker1|broker2", names sorted), each with the future that completes on heal. */
+    private final Map<String, CompletableFuture<Void>> cuts = new ConcurrentHashMap<>();
+    /** True while a rule exists, a node is paused or a link is cut: the listeners' fast path reads only this. */
     private volatile boolean armed;
     private ScheduledThreadPoolExecutor timer;
     private boolean closed;
@@ -91,10 +93,48 @@ public final class FaultController implements AutoCloseable {
         return kept.length != current.length;
     }
 
-    /** Removes every rule and resumes every paused node: the node behaves normally again. */
+    /** Removes every rule, resumes every paused node and heals every cut link: the nodes behave normally again. */
     public synchronized void clear() {
         setRules(NO_RULES);
         for (String node : new ArrayList<>(paused.keySet())) resume(node);
+        for (String link : new ArrayList<>(cuts.keySet())) heal(link.split("\\|")[0], link.split("\\|")[1]);
+    }
+
+    /**
+     * Cuts the link between two brokers ("broker1", "broker2" in a TandemCluster), both ways, as a network partition
+     * would: the requests each sends the other (replica fetches, the controller's requests, AlterPartition; see
+     * {@code InterBrokerSource}) get no answer until {@link #heal}, and then their connections are closed, as a
+     * partition's stale connections end. Clients' requests and both brokers' ZooKeeper sessions are not affected.
+     */
+    public synchronized void partition(String broker, String otherBroker) {
+        String link = link(broker, otherBroker);
+        cuts.computeIfAbsent(link, l -> new CompletableFuture<>());
+        armed = true;
+        LOG.log(System.Logger.Level.INFO, "Fault injection: link {0} cut", link);
+    }
+
+    /** Heals a cut link; false if it was not cut. */
+    public synchronized boolean heal(String broker, String otherBroker) {
+        String link = link(broker, otherBroker);
+        CompletableFuture<Void> held = cuts.remove(link);
+        armed = rules.length > 0 || !paused.isEmpty() || !cuts.isEmpty();
+        if (held == null) return false;
+        LOG.log(System.Logger.Level.INFO, "Fault injection: link {0} healed", link);
+        held.complete(null);
+        return true;
+    }
+
+    /** The cut links, each as "a|b" with the names sorted. */
+    public Set<String> cutLinks() {
+        return new TreeSet<>(cuts.keySet());
+    }
+
+    private static String link(String a, String b) {
+        checkNode(a);
+        checkNode(b);
+        if (a.equals(b)) throw new IllegalArgumentException("a node cannot be cut from itself: " + a);
+        if (a.contains("|") || b.contains("|")) throw new IllegalArgumentException("node names cannot contain |");
+        return a.compareTo(b) < 0 ? a + "|" + b : b + "|" + a;
     }
 
     /**
@@ -110,7 +150,7 @@ public final class FaultController implements AutoCloseable {
     /** Resumes a paused node: the requests it held are handled in arrival order. False if it was not paused. */
     public synchronized boolean resume(String node) {
         CompletableFuture<Void> held = paused.remove(node);
-        armed = rules.length > 0 || !paused.isEmpty();
+        armed = rules.length > 0 || !paused.isEmpty() || !cuts.isEmpty();
         if (held == null) return false;
         LOG.log(System.Logger.Level.INFO, "Fault injection: node {0} resumed", node);
         held.complete(null);
@@ -142,7 +182,7 @@ public final class FaultController implements AutoCloseable {
 
     private void setRules(FaultRule[] next) {
         rules = next;
-        armed = next.length > 0 || !paused.isEmpty();
+        armed = next.length > 0 || !paused.isEmpty() || !cuts.isEmpty();
     }
 
     /** The first live rule matching the request, with one of its matches taken; null if none. */
@@ -188,6 +228,16 @@ public final class FaultController implements AutoCloseable {
             @Override
             public Outcome intercept(RequestContext request, ApiMessage body, Responder responder, Runnable resume,
                                      Runnable drop) {
+                if (!cuts.isEmpty()) {
+                    int from = InterBrokerSource.of(body);
+                    String sender = "broker" + from;
+                    CompletableFuture<Void> cut = from == InterBrokerSource.NONE || sender.equals(node) ? null
+                            : cuts.get(link(node, sender));
+                    if (cut != null) {
+                        cut.thenRun(drop);
+                        return Outcome.TAKEN;
+                    }
+                }
                 CompletableFuture<Void> pause = paused.get(node);
                 if (pause != null) {
                     pause.thenRun(() -> {
