@@ -31,7 +31,7 @@ import picocli.CommandLine.Parameters;
                 "The endpoint is --url, else $TANDEM_FAULT_URL, else http://localhost:9099."},
         subcommands = {FaultCommand.ListRules.class, FaultCommand.KafkaRule.class, FaultCommand.ZooKeeperRule.class,
                 FaultCommand.Remove.class, FaultCommand.Clear.class, FaultCommand.Pause.class,
-                FaultCommand.Resume.class})
+                FaultCommand.Resume.class, FaultCommand.Partition.class, FaultCommand.Heal.class})
 public final class FaultCommand extends ParentCommand {
     /** Where {@code tandem fault} looks without --url or $TANDEM_FAULT_URL. */
     static final String DEFAULT_URL = "http://localhost:9099";
@@ -112,6 +112,8 @@ public final class FaultCommand extends ParentCommand {
             table.print(out());
             Object paused = state.get("paused");
             if (paused instanceof List<?> nodes && !nodes.isEmpty()) out().println("paused: " + nodes);
+            Object cut = state.get("cut");
+            if (cut instanceof List<?> links && !links.isEmpty()) out().println("cut: " + links);
             return ExitCodes.OK;
         }
 
@@ -257,6 +259,35 @@ public final class FaultCommand extends ParentCommand {
         @Override
         protected int execute() throws Exception {
             return printState(call("POST", "/resume", Map.of("node", node)).body());
+        }
+    }
+
+    @Command(name = "partition", mixinStandardHelpOptions = true,
+            description = "Cut two brokers apart (replication and controller requests between them) until healed.")
+    static final class Partition extends FaultSubcommand {
+        @Parameters(index = "0", paramLabel = "BROKER", description = "One broker's node name, e.g. broker1.")
+        String a;
+
+        @Parameters(index = "1", paramLabel = "OTHER", description = "The other broker's node name.")
+        String b;
+
+        @Override
+        protected int execute() throws Exception {
+            return printState(call("POST", "/partition", Map.of("a", a, "b", b)).body());
+        }
+    }
+
+    @Command(name = "heal", mixinStandardHelpOptions = true, description = "Heal the link between two brokers.")
+    static final class Heal extends FaultSubcommand {
+        @Parameters(index = "0", paramLabel = "BROKER", description = "One broker's node name.")
+        String a;
+
+        @Parameters(index = "1", paramLabel = "OTHER", description = "The other broker's node name.")
+        String b;
+
+        @Override
+        protected int execute() throws Exception {
+            return printState(call("POST", "/heal", Map.of("a", a, "b", b)).body());
         }
     }
 }

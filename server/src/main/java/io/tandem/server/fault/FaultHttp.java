@@ -26,7 +26,8 @@ import java.util.Set;
  * a number, or {@code any}), {@code node}, {@code delayMs}, {@code times}, {@code windowMs}, and {@code error=NAME|code}
  * or {@code drop=true}; neither: a delay only). 201 with the rule, or 400 naming what is wrong;</li>
  * <li>{@code DELETE /faults/<id>} removes one rule, {@code DELETE /faults} every rule and every pause;</li>
- * <li>{@code POST /faults/pause?node=N}, {@code POST /faults/resume?node=N}.</li>
+ * <li>{@code POST /faults/pause?node=N}, {@code POST /faults/resume?node=N};</li>
+ * <li>{@code POST /faults/partition?a=broker1&b=broker2}, {@code POST /faults/heal?a=broker1&b=broker2}.</li>
  * </ul>
  */
 public final class FaultHttp implements AutoCloseable {
@@ -86,6 +87,16 @@ public final class FaultHttp implements AutoCloseable {
                     if (!faults.resume(node)) yield answer(404, Map.of("error", "node " + node + " is not paused"));
                     yield answer(200, state());
                 }
+                case "partition" -> {
+                    faults.partition(required(params, "a"), required(params, "b"));
+                    yield answer(200, state());
+                }
+                case "heal" -> {
+                    String a = required(params, "a");
+                    String b = required(params, "b");
+                    if (!faults.heal(a, b)) yield answer(404, Map.of("error", a + " and " + b + " are not cut apart"));
+                    yield answer(200, state());
+                }
                 default -> notFound(path);
             };
         } catch (IllegalArgumentException | IllegalStateException e) {
@@ -97,6 +108,7 @@ public final class FaultHttp implements AutoCloseable {
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("rules", faults.rules().stream().map(FaultRule::describe).toList());
         state.put("paused", List.copyOf(faults.pausedNodes()));
+        state.put("cut", List.copyOf(faults.cutLinks()));
         state.put("errorApis", FaultController.supportedNames());
         return state;
     }

@@ -113,6 +113,19 @@ class FaultCommandTest {
     }
 
     @Test
+    void shouldCutAndHealALinkBetweenTwoNodes() {
+        Cli.Result cut = Cli.run("fault", "partition", "--url", url(), "broker1", "broker2");
+        assertEquals(0, cut.exitCode(), cut.toString());
+        assertTrue(cut.out().contains("cut: [broker1|broker2]"), cut.toString());
+        assertEquals(java.util.Set.of("broker1|broker2"), node.tandem().faults().cutLinks());
+        Cli.Result healed = Cli.run("fault", "heal", "--url", url(), "broker2", "broker1");
+        assertEquals(0, healed.exitCode(), healed.toString());
+        assertTrue(node.tandem().faults().cutLinks().isEmpty());
+        Cli.Result again = Cli.run("fault", "heal", "--url", url(), "broker2", "broker1");
+        assertEquals(ExitCodes.ERROR, again.exitCode(), again.toString());
+    }
+
+    @Test
     void shouldExitOneWithTheNodesReasonForARuleItRefuses() {
         Cli.Result refused = Cli.run("fault", "kafka", "--url", url(), "--api", "CreateTopics", "--error",
                 "NOT_CONTROLLER");
