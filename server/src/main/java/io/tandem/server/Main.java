@@ -3,6 +3,7 @@ package io.tandem.server;
 import io.tandem.server.cli.ClusterCommand;
 import io.tandem.server.cli.ConsumeCommand;
 import io.tandem.server.cli.FaultCommand;
+import io.tandem.server.fault.FaultHttp;
 import io.tandem.server.cli.GroupsCommand;
 import io.tandem.server.cli.ProduceCommand;
 import io.tandem.server.cli.TopicsCommand;
@@ -150,6 +151,10 @@ public final class Main implements Runnable {
             if (tandem.adminPort() >= 0) {
                 String url = tandem.config().get(ZooKeeperAdminServer.COMMAND_URL, "/commands");
                 lines.add(row("AdminServer", "http://" + host + ":" + tandem.adminPort() + url));
+            }
+            if (tandem.faultPort() >= 0) {
+                lines.add(row("Faults", "http://" + host + ":" + tandem.faultPort() + FaultHttp.PATH
+                        + "   (tandem fault --url http://" + host + ":" + tandem.faultPort() + ")"));
             }
             if (tandem.zookeeperDataDir() != null) {
                 lines.add(row("ZooKeeper data", tandem.zookeeperDataDir().toAbsolutePath().normalize().toString()));
