@@ -38,6 +38,12 @@ public @interface TandemCluster {
     /** ZooKeeper servers, myid 1..zookeepers ("zookeeper1".. in fault rules); 1 is a standalone server. */
     int zookeepers() default 1;
 
+    /**
+     * Empties the cluster after each test ({@code io.tandem.server.TandemCluster#reset}): topics, consumer groups and
+     * znodes the test made are deleted, so every test starts from a fresh cluster without a restart.
+     */
+    boolean resetAfterEach() default false;
+
     /** On a {@code String} parameter: every broker's {@code 127.0.0.1:port}, for {@code bootstrap.servers}. */
     @Documented
     @Retention(RetentionPolicy.RUNTIME)

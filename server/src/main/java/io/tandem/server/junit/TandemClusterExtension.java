@@ -40,6 +40,8 @@ public final class TandemClusterExtension implements BeforeAllCallback, AfterAll
     private final boolean sizedByAnnotation;
     private final UnaryOperator<TandemConfig> customizer;
     private io.tandem.server.TandemCluster cluster;
+    /** From {@link TandemCluster#resetAfterEach()}. */
+    private boolean resetAfterEach;
 
     /** Three brokers and a standalone ZooKeeper, default keys, unless the class says otherwise with @TandemCluster. */
     public TandemClusterExtension() {
@@ -88,6 +90,7 @@ public final class TandemClusterExtension implements BeforeAllCallback, AfterAll
             if (sizes != null) {
                 brokerCount = sizes.brokers();
                 zookeeperCount = sizes.zookeepers();
+                resetAfterEach = sizes.resetAfterEach();
             }
         }
         cluster = io.tandem.server.TandemCluster.start(brokerCount, zookeeperCount, customizer);
@@ -105,8 +108,10 @@ public final class TandemClusterExtension implements BeforeAllCallback, AfterAll
     }
 
     @Override
-    public void afterEach(ExtensionContext context) {
-        if (cluster != null) cluster.faults().clear();
+    public void afterEach(ExtensionContext context) throws Exception {
+        if (cluster == null) return;
+        cluster.faults().clear();
+        if (resetAfterEach) cluster.reset();
     }
 
     @Override
