@@ -102,7 +102,7 @@ public final class TandemCluster implements AutoCloseable {
     }
 
     private static int checkSize(int brokers) {
-        if (brokers < 0) throw new IllegalArgumentException("a cluster cannot have " + brokers + " brokers");
+        if (brokers < 1) throw new IllegalArgumentException("a cluster needs at least one broker, not " + brokers);
         return brokers;
     }
 
@@ -290,7 +290,7 @@ public final class TandemCluster implements AutoCloseable {
      * group, every znode but {@code /zookeeper} and the brokers' own layout.
      */
     public synchronized void reset() throws Exception {
-        if (reset == null) reset = new NodeReset(size() == 0 ? null : bootstrapServers(), zookeeperConnect(), size() > 0);
+        if (reset == null) reset = new NodeReset(bootstrapServers(), zookeeperConnect(), true);
         reset.reset();
     }
 
