@@ -1,5 +1,7 @@
 package io.tandem.server;
 
+import io.tandem.server.fault.FaultController;
+import io.tandem.server.fault.FaultHttp;
 import io.tandem.server.http.ZooKeeperAdminServer;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.logging.Logging;
@@ -18,9 +20,18 @@ public final class Tandem implements AutoCloseable {
     private KafkaBroker kafka;
     private NodeMetrics metrics;
     private ZooKeeperAdminServer admin;
+    /** This node's fault rules: its own, or its cluster's shared controller ({@link TandemCluster}). */
+    private final FaultController faults;
+    private final boolean ownsFaults;
+    private final String nodeName;
+    private FaultHttp faultHttp;
+    private NodeReset reset;
 
-    private Tandem(TandemConfig config) {
+    private Tandem(TandemConfig config, FaultController faults, String nodeName) {
         this.config = config;
+        this.ownsFaults = faults == null;
+        this.faults = faults == null ? new FaultController() : faults;
+        this.nodeName = nodeName;
     }
 
     /**
@@ -28,18 +39,29 @@ public final class Tandem implements AutoCloseable {
      * per key; refused ones throw {@link ConfigException} before anything binds or writes.
      */
     public static Tandem start(TandemConfig config) throws IOException {
+        return start(config, null, NODE_NAME);
+    }
+
+    /** The name of a node started alone, in its fault rules ({@link FaultController.Builder#on}, pause). */
+    public static final String NODE_NAME = "node";
+
+    /** Starts a node whose fault rules are {@code faults} (null: its own) under {@code nodeName}. */
+    static Tandem start(TandemConfig config, FaultController faults, String nodeName) throws IOException {
         Logging.installDefault();
         ConfigKeys.validate(config.settings());
-        Tandem tandem = new Tandem(config);
+        Tandem tandem = new Tandem(config, faults, nodeName);
+        if (config.has(TandemConfig.Role.KAFKA)) preloadKafkaMetadata();
         try {
             if (config.has(TandemConfig.Role.ZOOKEEPER)) {
                 tandem.zookeeper = ZooKeeperRole.start(config);
+                tandem.zookeeper.faults(tandem.faults.zooKeeperHook(nodeName));
             }
             if (config.has(TandemConfig.Role.KAFKA)) {
                 // The broker keeps its metadata in zookeeper.connect if set, else in this node's own ZooKeeper.
                 String zookeeperConnect = config.get("zookeeper.connect");
                 if (zookeeperConnect == null && tandem.zookeeper != null) zookeeperConnect = tandem.zookeeperConnect();
                 tandem.kafka = KafkaBroker.start(config, zookeeperConnect);
+                tandem.kafka.apiRegistry().faults(tandem.faults.kafkaHook(nodeName));
             }
             tandem.startOperations();
         } catch (IOException | RuntimeException e) {
@@ -47,6 +69,23 @@ public final class Tandem implements AutoCloseable {
             throw e;
         }
         return tandem;
+    }
+
+    /**
+     * Initialises the broker's znode layout (and with it Jackson, ~100 ms of class loading and set-up) on another
+     * thread while the ZooKeeper server and the broker's session start, instead of on the start-up path when the
+     * broker first reads its settings. Class initialisation is thread-safe: a user that comes first simply waits.
+     */
+    private static void preloadKafkaMetadata() {
+        Thread preload = new Thread(() -> {
+            try {
+                Class.forName("io.tandem.server.kafka.metadata.KafkaZkLayout", true, Tandem.class.getClassLoader());
+            } catch (ClassNotFoundException | LinkageError e) {
+                // The start-up path initialises it again and reports the failure there.
+            }
+        }, "tandem-preload");
+        preload.setDaemon(true);
+        preload.start();
     }
 
     /**
@@ -58,6 +97,10 @@ public final class Tandem implements AutoCloseable {
         if (config.get(ConfigKeys.METRICS_PORT) != null) {
             metrics = NodeMetrics.start(config.get(ConfigKeys.METRICS_ADDRESS, defaultHost),
                     config.getInt(ConfigKeys.METRICS_PORT, 0), zookeeper, kafka);
+        }
+        if (config.get(ConfigKeys.FAULT_PORT) != null) {
+            faultHttp = FaultHttp.start(config.get(ConfigKeys.FAULT_ADDRESS, defaultHost),
+                    config.getInt(ConfigKeys.FAULT_PORT, 0), faults);
         }
         if (ZooKeeperAdminServer.wanted(config)) {
             if (zookeeper == null) {
@@ -71,6 +114,31 @@ public final class Tandem implements AutoCloseable {
 
     /** The Prometheus endpoint's port ({@code metrics.port}; the real one when 0 was asked for), or -1 if off. */
     public int metricsPort() { return metrics == null ? -1 : metrics.port(); }
+
+    /** The fault injection HTTP endpoint's port ({@code fault.port}; the real one when 0 was asked for), or -1 if off. */
+    public int faultPort() { return faultHttp == null ? -1 : faultHttp.port(); }
+
+    /**
+     * The fault rules of this node (for a node of a {@link TandemCluster}, the cluster's, shared by every node): delay,
+     * fail or drop its requests, pause it.
+     */
+    public FaultController faults() { return faults; }
+
+    /** This node's name in fault rules: {@link #NODE_NAME} alone, "brokerN" / "zookeeperN" in a cluster. */
+    public String nodeName() { return nodeName; }
+
+    /**
+     * Empties the node between tests: deletes every topic but Kafka's internal ones, every consumer group with its
+     * offsets, and every znode but {@code /zookeeper} and the brokers' own layout, through the protocols, with
+     * connections kept from one call to the next. Groups with members left are kept (Kafka refuses to delete them).
+     */
+    public synchronized void reset() throws Exception {
+        if (reset == null) {
+            reset = new NodeReset(kafka == null ? null : bootstrapServers(), zookeeper == null ? null : zookeeperConnect(),
+                    kafka != null && zookeeper != null && config.get("zookeeper.connect") == null);
+        }
+        reset.reset();
+    }
 
     /** The ZooKeeper AdminServer's port (the real one when 0 was asked for), or -1 if off. */
     public int adminPort() { return admin == null ? -1 : admin.port(); }
@@ -107,11 +175,24 @@ public final class Tandem implements AutoCloseable {
 
     public TandemConfig config() { return config; }
 
+    /** The ZooKeeper server, for {@link TandemCluster}'s readiness checks; null if that role is off or closed. */
+    ZooKeeperRole zooKeeperRole() { return zookeeper; }
+
     /** The broker itself, for {@link TandemCluster}'s readiness checks; null if the Kafka role is off or closed. */
     KafkaBroker kafkaBroker() { return kafka; }
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (reset != null) reset.close();
+            reset = null;
+        }
+        if (faultHttp != null) {
+            faultHttp.close();
+            faultHttp = null;
+        }
+        // Requests a fault still holds are let go, so the listeners can close.
+        if (ownsFaults) faults.close();
         if (admin != null) {
             admin.close();
             admin = null;

@@ -10,11 +10,21 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import io.tandem.server.fault.FaultController;
 
 /**
- * A Kafka cluster in this process, for tests and embedders: one Tandem ZooKeeper server (standalone) and {@code n}
- * Tandem brokers with broker.id 1..n keeping their metadata in it, each on its own free port and data directory.
+ * A Kafka cluster in this process, for tests and embedders: a Tandem ZooKeeper server (standalone) or ensemble of
+ * {@code m} members (myid 1..m), and {@code n} Tandem brokers with broker.id 1..n keeping their metadata in it, each on
+ * its own free port and data directory. One {@link FaultController} ({@link #faults()}) serves every node; in its
+ * rules the brokers are named "broker1".."brokerN" and the ZooKeeper members "zookeeper1".."zookeeperM".
  * The brokers are as separate as processes would be: they talk only over loopback sockets (the controller, elected
  * through ZooKeeper, assigns leaders; followers fetch from leaders; acks=all waits for the ISR).
  *
@@ -38,19 +48,31 @@ public final class TandemCluster implements AutoCloseable {
     static final int DEFAULT_REPLICATION_FACTOR_MAX = 3;
     private static final long SETTLE_POLL_MS = 10;
 
+    /** An ensemble member's tick: short, so a test's elections and failovers take a fraction of a second. */
+    static final int ENSEMBLE_TICK_MS = 200;
+    /** How long start and restart wait for the ensemble to elect a leader and every running member to serve. */
+    static final long ENSEMBLE_SETTLE_MS_MAX = 30_000;
+
     private final Path dataDir;
     private final boolean ownsDataDir;
     private final UnaryOperator<TandemConfig> customizer;
     private final Tandem[] brokers;
     private final int[] kafkaPorts;
-    private Tandem zookeeper;
+    private final Tandem[] zookeepers;
+    private final int[] zookeeperPorts;
+    /** The ensemble's server.N lines (empty for a standalone ZooKeeper). */
+    private final Map<String, String> serverLines = new TreeMap<>();
+    private final FaultController faults = new FaultController();
 
-    private TandemCluster(Path dataDir, boolean ownsDataDir, int size, UnaryOperator<TandemConfig> customizer) {
+    private TandemCluster(Path dataDir, boolean ownsDataDir, int size, int zookeeperCount,
+                          UnaryOperator<TandemConfig> customizer) {
         this.dataDir = dataDir;
         this.ownsDataDir = ownsDataDir;
         this.customizer = customizer;
         this.brokers = new Tandem[size + 1];
         this.kafkaPorts = new int[size + 1];
+        this.zookeepers = new Tandem[zookeeperCount + 1];
+        this.zookeeperPorts = new int[zookeeperCount + 1];
     }
 
     /** {@code brokers} brokers with default keys, in a temporary directory deleted by {@link #close()}. */
@@ -60,14 +82,23 @@ public final class TandemCluster implements AutoCloseable {
 
     /** {@code brokers} brokers whose configs pass through {@code customizer}, in a temporary directory deleted on close. */
     public static TandemCluster start(int brokers, UnaryOperator<TandemConfig> customizer) throws IOException {
+        return start(brokers, 1, customizer);
+    }
+
+    /**
+     * {@code brokers} brokers and a ZooKeeper ensemble of {@code zookeepers} members (1: a standalone server), the
+     * brokers' configs passing through {@code customizer}, in a temporary directory deleted on close.
+     */
+    public static TandemCluster start(int brokers, int zookeepers, UnaryOperator<TandemConfig> customizer)
+            throws IOException {
         Path dir = Files.createTempDirectory("tandem-cluster-");
-        return start(new TandemCluster(dir, true, checkSize(brokers), customizer));
+        return start(new TandemCluster(dir, true, checkSize(brokers), checkZookeepers(zookeepers), customizer));
     }
 
     /** As {@link #start(int, UnaryOperator)}, with the data kept in {@code dataDir} (not deleted on close). */
     public static TandemCluster start(Path dataDir, int brokers, UnaryOperator<TandemConfig> customizer)
             throws IOException {
-        return start(new TandemCluster(dataDir, false, checkSize(brokers), customizer));
+        return start(new TandemCluster(dataDir, false, checkSize(brokers), 1, customizer));
     }
 
     private static int checkSize(int brokers) {
@@ -75,10 +106,16 @@ public final class TandemCluster implements AutoCloseable {
         return brokers;
     }
 
+    private static int checkZookeepers(int zookeepers) {
+        if (zookeepers < 1) {
+            throw new IllegalArgumentException("a cluster needs at least one ZooKeeper server, not " + zookeepers);
+        }
+        return zookeepers;
+    }
+
     private static TandemCluster start(TandemCluster cluster) throws IOException {
         try {
-            cluster.zookeeper = Tandem.start(TandemConfig.forTests(cluster.dataDir.resolve("zookeeper"))
-                    .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+            cluster.startEnsemble();
             // One after the other: broker 1 starts first and becomes the controller, which keeps runs repeatable.
             for (int id = 1; id < cluster.brokers.length; id++) cluster.startBroker(id);
             cluster.awaitSettled();
@@ -89,18 +126,98 @@ public final class TandemCluster implements AutoCloseable {
         return cluster;
     }
 
+    private void startEnsemble() throws IOException {
+        int members = zookeeperCount();
+        if (members > 1) {
+            // Distinct ports: the kernel may offer a port just handed out and closed again.
+            Set<Integer> ports = new TreeSet<>();
+            while (ports.size() < 3 * members) ports.add(freePort());
+            Integer[] free = ports.toArray(Integer[]::new);
+            for (int id = 1; id <= members; id++) {
+                zookeeperPorts[id] = free[3 * id - 3];
+                serverLines.put("server." + id, "127.0.0.1:" + free[3 * id - 2] + ":" + free[3 * id - 1]);
+            }
+        }
+        for (int id = 1; id <= members; id++) startZookeeper(id);
+        awaitEnsembleServing();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private void startZookeeper(int id) throws IOException {
+        String dir = zookeeperCount() == 1 ? "zookeeper" : "zookeeper" + id;
+        TandemConfig config = TandemConfig.forTests(dataDir.resolve(dir)).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER));
+        if (!serverLines.isEmpty()) {
+            config.set("myid", Integer.toString(id)).set("tickTime", Integer.toString(ENSEMBLE_TICK_MS))
+                    .set("initLimit", "10").set("syncLimit", "5");
+            serverLines.forEach(config::set);
+        }
+        if (zookeeperPorts[id] != 0) config.zookeeperPort(zookeeperPorts[id]);
+        zookeepers[id] = Tandem.start(config, faults, "zookeeper" + id);
+        zookeeperPorts[id] = zookeepers[id].zookeeperPort();
+    }
+
+    /** Waits until every running member serves: standalone, or one leader and the rest following it. */
+    private void awaitEnsembleServing() {
+        long deadline = System.nanoTime() + ENSEMBLE_SETTLE_MS_MAX * 1_000_000;
+        String modes = "";
+        while (System.nanoTime() - deadline < 0) {
+            int leaders = 0;
+            boolean serving = true;
+            StringBuilder seen = new StringBuilder();
+            for (int id = 1; id <= zookeeperCount(); id++) {
+                if (zookeepers[id] == null) continue;
+                String mode = zookeeperMode(id);
+                seen.append(id).append('=').append(mode).append(' ');
+                if (mode.equals("leader")) leaders++;
+                else if (!mode.equals("follower") && !mode.equals("standalone")) serving = false;
+            }
+            modes = seen.toString().trim();
+            if (serving && (serverLines.isEmpty() || leaders == 1)) return;
+            sleep();
+        }
+        throw new IllegalStateException("the ZooKeeper ensemble did not serve within " + ENSEMBLE_SETTLE_MS_MAX
+                + " ms (" + modes + ")");
+    }
+
+    /** A running member's role as mntr reports it: standalone, leader, follower, or looking. */
+    public String zookeeperMode(int id) {
+        try {
+            Object mode = zookeeper(id).zooKeeperRole().monitorValues().get(5, TimeUnit.SECONDS).get("server_state");
+            return String.valueOf(mode);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while asking ZooKeeper member " + id + " its role", e);
+        } catch (ExecutionException | TimeoutException e) {
+            return "unknown";
+        }
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(SETTLE_POLL_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the cluster", e);
+        }
+    }
+
     private void startBroker(int id) throws IOException {
         int replicationFactor = Math.min(size(), DEFAULT_REPLICATION_FACTOR_MAX);
         TandemConfig config = TandemConfig.forTests(dataDir.resolve("broker" + id))
                 .roles(EnumSet.of(TandemConfig.Role.KAFKA))
                 .set("broker.id", Integer.toString(id))
-                .set("zookeeper.connect", zookeeper.zookeeperConnect())
+                .set("zookeeper.connect", zookeeperConnect())
                 .set("default.replication.factor", Integer.toString(replicationFactor))
                 .set("offsets.topic.replication.factor", Integer.toString(replicationFactor));
         config = customizer.apply(config);
         // A restarted broker comes back where clients and the other brokers last saw it.
         if (kafkaPorts[id] != 0) config.kafkaPort(kafkaPorts[id]);
-        brokers[id] = Tandem.start(config);
+        brokers[id] = Tandem.start(config, faults, "broker" + id);
         kafkaPorts[id] = brokers[id].kafkaPort();
     }
 
@@ -121,9 +238,101 @@ public final class TandemCluster implements AutoCloseable {
         return String.join(",", hosts);
     }
 
-    /** The ZooKeeper the brokers keep their metadata in, for a ZooKeeper client or Kafka's ZooKeeper-mode tools. */
+    /**
+     * The ZooKeeper the brokers keep their metadata in (every member, stopped ones included), for a ZooKeeper client
+     * or Kafka's ZooKeeper-mode tools.
+     */
     public String zookeeperConnect() {
-        return zookeeper.zookeeperConnect();
+        List<String> hosts = new ArrayList<>();
+        for (int id = 1; id <= zookeeperCount(); id++) hosts.add("127.0.0.1:" + zookeeperPorts[id]);
+        return String.join(",", hosts);
+    }
+
+    /** The number of ZooKeeper servers, running or stopped; their ids are 1..zookeeperCount(). */
+    public int zookeeperCount() {
+        return zookeepers.length - 1;
+    }
+
+    /** The running ZooKeeper server with myid {@code id} (1 for a standalone one). */
+    public Tandem zookeeper(int id) {
+        checkZookeeperId(id);
+        if (zookeepers[id] == null) throw new IllegalStateException("ZooKeeper server " + id + " is stopped");
+        return zookeepers[id];
+    }
+
+    /**
+     * Stops ZooKeeper server {@code id} (its clients see their connection close and move to another member). Unlike
+     * {@link #stopBroker} it returns at once: the ensemble may be without a quorum.
+     */
+    public void stopZookeeper(int id) {
+        zookeeper(id).close();
+        zookeepers[id] = null;
+    }
+
+    /** Starts a stopped ZooKeeper server again on its ports and data; returns once every running member serves. */
+    public void restartZookeeper(int id) throws IOException {
+        checkZookeeperId(id);
+        if (zookeepers[id] != null) throw new IllegalStateException("ZooKeeper server " + id + " is running");
+        startZookeeper(id);
+        awaitEnsembleServing();
+    }
+
+    private void checkZookeeperId(int id) {
+        if (id < 1 || id > zookeeperCount()) {
+            throw new IllegalArgumentException("no ZooKeeper server " + id + " (ids are 1.." + zookeeperCount() + ")");
+        }
+    }
+
+    private NodeReset reset;
+
+    /**
+     * Empties the cluster between tests, as {@link Tandem#reset()}: every topic but the internal ones, every consumer
+     * group, every znode but {@code /zookeeper} and the brokers' own layout.
+     */
+    public synchronized void reset() throws Exception {
+        if (reset == null) reset = new NodeReset(bootstrapServers(), zookeeperConnect(), true);
+        reset.reset();
+    }
+
+    /** The fault rules of every node of this cluster (brokers "brokerN", ZooKeeper servers "zookeeperN"). */
+    public FaultController faults() {
+        return faults;
+    }
+
+    /** Pauses a node: requests to it wait, unanswered, until {@link #resume} ({@link FaultController#pause}). */
+    public void pause(String node) {
+        checkNodeName(node);
+        faults.pause(node);
+    }
+
+    /** Resumes a paused node: the requests it held are handled in order. */
+    public void resume(String node) {
+        checkNodeName(node);
+        faults.resume(node);
+    }
+
+    /**
+     * Cuts the replication and controller links between brokers {@code a} and {@code b}, both ways, until
+     * {@link #heal} ({@link FaultController#partition}).
+     */
+    public void partition(int a, int b) {
+        checkId(a);
+        checkId(b);
+        faults.partition("broker" + a, "broker" + b);
+    }
+
+    /** Heals the link between brokers {@code a} and {@code b}. */
+    public void heal(int a, int b) {
+        checkId(a);
+        checkId(b);
+        faults.heal("broker" + a, "broker" + b);
+    }
+
+    private void checkNodeName(String node) {
+        for (int id = 1; id <= size(); id++) if (node.equals("broker" + id)) return;
+        for (int id = 1; id <= zookeeperCount(); id++) if (node.equals("zookeeper" + id)) return;
+        throw new IllegalArgumentException("no node '" + node + "' (brokers are broker1..broker" + size()
+                + ", ZooKeeper servers zookeeper1..zookeeper" + zookeeperCount() + ")");
     }
 
     /** The running broker with {@code broker.id} {@code id}. */
@@ -203,6 +412,12 @@ public final class TandemCluster implements AutoCloseable {
     /** Stops every broker, then ZooKeeper; deletes the data if this cluster made the directory. */
     @Override
     public void close() {
+        synchronized (this) {
+            if (reset != null) reset.close();
+            reset = null;
+        }
+        // Requests a fault still holds are let go first, so the nodes can close.
+        faults.close();
         // Highest ids first, so the controller (broker 1 unless it moved) is not re-elected at every step.
         for (int id = size(); id >= 1; id--) {
             if (brokers[id] != null) {
@@ -210,9 +425,11 @@ public final class TandemCluster implements AutoCloseable {
                 brokers[id] = null;
             }
         }
-        if (zookeeper != null) {
-            zookeeper.close();
-            zookeeper = null;
+        for (int id = zookeeperCount(); id >= 1; id--) {
+            if (zookeepers[id] != null) {
+                zookeepers[id].close();
+                zookeepers[id] = null;
+            }
         }
         if (ownsDataDir) {
             try {

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -75,18 +76,26 @@ public final class HttpEndpoint implements AutoCloseable {
         return endpoint;
     }
 
-    /** Serves {@code path} and everything below it with {@code handler}. */
+    /** Methods of a route that only reports. */
+    private static final Set<String> READ_METHODS = Set.of("GET", "HEAD");
+
+    /** Serves {@code path} and everything below it with {@code handler}, for GET and HEAD only. */
     public HttpEndpoint route(String path, Handler handler) {
-        server.createContext(path, exchange -> answer(exchange, handler));
+        return route(path, handler, READ_METHODS);
+    }
+
+    /** Serves {@code path} and everything below it with {@code handler}, for {@code methods} (others: 405). */
+    public HttpEndpoint route(String path, Handler handler, Set<String> methods) {
+        server.createContext(path, exchange -> answer(exchange, handler, methods));
         return this;
     }
 
-    private void answer(HttpExchange exchange, Handler handler) throws IOException {
+    private void answer(HttpExchange exchange, Handler handler, Set<String> methods) throws IOException {
         Response response;
         String method = exchange.getRequestMethod();
         try {
-            // Both endpoints only report: anything but GET (e.g. TRACE, which Apache's AdminServer refuses too) is 405.
-            response = method.equals("GET") || method.equals("HEAD") ? handler.handle(exchange)
+            // A reporting route refuses anything but GET (e.g. TRACE, which Apache's AdminServer refuses too): 405.
+            response = methods.contains(method) ? handler.handle(exchange)
                     : Response.text(405, "text/plain; charset=utf-8", "Method " + method + " is not allowed\n");
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "The " + name + " endpoint failed to answer "
@@ -95,7 +104,7 @@ public final class HttpEndpoint implements AutoCloseable {
         }
         try (exchange; OutputStream body = exchange.getResponseBody()) {
             exchange.getResponseHeaders().set("Content-Type", response.contentType());
-            if (response.status() == 405) exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+            if (response.status() == 405) exchange.getResponseHeaders().set("Allow", String.join(", ", new java.util.TreeSet<>(methods)));
             boolean head = method.equals("HEAD");
             exchange.sendResponseHeaders(response.status(), head ? -1 : response.body().length == 0 ? -1
                     : response.body().length);

@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
+import io.tandem.server.fault.FaultController;
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -16,7 +18,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * A real Tandem node for a JUnit 5 test class: started once before the class's tests, on free ports of 127.0.0.1
  * only ({@link TandemConfig#forTests}: nothing on the network can reach it) in a fresh temporary directory, and closed
- * (directory deleted) after them.
+ * (directory deleted) after them. Tests receive the {@link Tandem} or its {@link FaultController}; fault rules and
+ * pauses are cleared after each test.
  *
  * <pre>{@code
  * @ExtendWith(TandemExtension.class)
@@ -27,7 +30,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * @RegisterExtension static TandemExtension tandem = TandemExtension.configured(c -> c.set("num.partitions", "3"));
  * }</pre>
  */
-public final class TandemExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
+public final class TandemExtension implements BeforeAllCallback, AfterAllCallback, AfterEachCallback,
+        ParameterResolver {
     private final UnaryOperator<TandemConfig> customizer;
     private Tandem tandem;
     private Path dataDir;
@@ -73,12 +77,18 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
     }
 
     @Override
+    public void afterEach(ExtensionContext context) {
+        if (tandem != null) tandem.faults().clear();
+    }
+
+    @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-        return parameter.getParameter().getType() == Tandem.class;
+        Class<?> type = parameter.getParameter().getType();
+        return type == Tandem.class || type == FaultController.class;
     }
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return tandem();
+        return parameter.getParameter().getType() == FaultController.class ? tandem().faults() : tandem();
     }
 }

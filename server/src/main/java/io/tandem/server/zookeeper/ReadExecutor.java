@@ -178,6 +178,7 @@ final class ReadExecutor {
                 return multiRead(ops, connection, auth);
             }
             case Request.KIND_UNKNOWN -> throw new ZkException(KeeperCode.UNIMPLEMENTED);
+            case Request.KIND_FAULT -> throw new ZkException((KeeperCode) request.body);
             default -> throw new ZkException(KeeperCode.UNIMPLEMENTED);
         }
     }

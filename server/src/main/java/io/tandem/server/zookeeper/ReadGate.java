@@ -20,6 +20,8 @@ final class ReadGate {
     static final int IN_FLIGHT = 1 << 1;
     static final int BYTES = 1 << 2;
     static final int GLOBAL = 1 << 3;
+    /** An injected fault delays a request of this connection. */
+    static final int FAULT = 1 << 4;
 
     private final Channel channel;
     private final AtomicInteger serverOutstanding;

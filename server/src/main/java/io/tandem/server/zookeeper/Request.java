@@ -19,6 +19,8 @@ final class Request {
     static final int KIND_UNKNOWN = Integer.MIN_VALUE + 2;
     /** ...and the standalone log syncer's wake-up: more transactions are durable (nothing to answer). */
     static final int KIND_SYNCED = Integer.MIN_VALUE + 3;
+    /** An injected fault: answered, in order, with the error that is its body ({@link ZkFaults}). */
+    static final int KIND_FAULT = Integer.MIN_VALUE + 4;
 
     /** One operation inside a multi or multiRead. */
     record Op(int type, JuteRecord request) {

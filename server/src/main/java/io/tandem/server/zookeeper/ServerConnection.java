@@ -63,6 +63,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     private final ReadGate gate;
     /** Frames decoded while the gate was closed, handled in order once it opens (event loop only). */
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    /** The frame an injected fault delays, and what follows its delay (event loop only). */
+    private ByteBuf faultDelayed;
+    private ZkFaults.Verdict faultVerdict;
     /** Closes the connection if no ConnectRequest arrives in time (event loop only). */
     private ScheduledFuture<?> handshakeTimer;
 
@@ -179,7 +182,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
 
     private void handle(ByteBuf frame) {
         try {
-            if (!closing) {
+            if (!closing && !(connectReceived && (frame == faultDelayed || server.faults.armed())
+                    && injectFault(frame))) {
                 handleFrame(frame);
             }
         } catch (RuntimeException e) {
@@ -189,6 +193,37 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         } finally {
             frame.release();
         }
+    }
+
+    /**
+     * Applies an injected fault ({@link ZkFaults}) to a request; true when it took the frame. A delayed frame goes back
+     * in front of the held ones with reading paused, so it and everything after it keep their order (event loop).
+     */
+    private boolean injectFault(ByteBuf frame) {
+        ZkFaults.Verdict verdict = faultVerdict;
+        if (frame == faultDelayed) {
+            faultDelayed = null;
+        } else {
+            verdict = frame.readableBytes() < 8 ? null : server.faults.intercept(frame.getInt(frame.readerIndex() + 4));
+            if (verdict == null) return false;
+            if (verdict.after() != null) {
+                faultDelayed = frame.retain();
+                faultVerdict = verdict;
+                held.addFirst(frame);
+                gate.pause(ReadGate.FAULT);
+                verdict.after().thenRunAsync(() -> gate.resume(ReadGate.FAULT), channel.eventLoop());
+                return true;
+            }
+        }
+        if (verdict.drop()) {
+            LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress() + ": an injected fault");
+            closeNow();
+            return true;
+        }
+        if (verdict.error() == null) return false;
+        submit(new Request(this, 0, frame.getInt(frame.readerIndex()), Request.KIND_FAULT, verdict.error()),
+                frame.readableBytes());
+        return true;
     }
 
     private void handleFrame(ByteBuf frame) {

@@ -49,6 +49,8 @@ public final class ZkServer implements AutoCloseable {
     final SessionTracker sessions;
     final Preparer preparer;
     final Responder responder;
+    /** Fault injection's rules; read for every client request, so they can be armed while the server runs. */
+    volatile ZkFaults faults = ZkFaults.NONE;
     private final ContainerSweeper containers;
     private final BlockingQueue<Request> queue = new ArrayBlockingQueue<>(QUEUE_REQUESTS_MAX);
     /** Client requests queued or in progress, all connections together (globalOutstandingLimit; see ReadGate). */

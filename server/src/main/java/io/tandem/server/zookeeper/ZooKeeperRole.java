@@ -140,6 +140,11 @@ public final class ZooKeeperRole implements AutoCloseable {
         return server.call(() -> FourLetterWords.monitorValues(server));
     }
 
+    /** Every client request is offered to {@code faults} (fault injection) before it is handled. */
+    public void faults(ZkFaults faults) {
+        server.faults = faults;
+    }
+
     /** Every answered request is reported to {@code observer} (the metrics), from the commit thread. */
     public void observe(ZkRequestObserver observer) {
         server.stats.observe(observer);

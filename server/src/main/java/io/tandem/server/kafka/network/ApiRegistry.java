@@ -38,6 +38,17 @@ public final class ApiRegistry {
         return this;
     }
 
+    /** Fault injection's rules; read for every request, so a test can arm them while the broker runs. */
+    private volatile RequestFaults faults = RequestFaults.NONE;
+
+    public RequestFaults faults() {
+        return faults;
+    }
+
+    public void faults(RequestFaults faults) {
+        this.faults = faults;
+    }
+
     public RequestObserver observer() {
         return observer;
     }

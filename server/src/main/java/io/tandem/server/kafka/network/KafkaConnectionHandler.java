@@ -147,23 +147,37 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                     : entry.handler();
             handedOff = true;
             busy = true;
-            try {
-                dispatcher.submit(() -> {
-                    try {
-                        handler.handle(requestContext, request, responder);
-                    } catch (Throwable t) {
-                        responder.fail(t);
-                    }
-                });
-            } catch (RejectedExecutionException e) {
+            Runnable handle = () -> submit(handler, requestContext, request, responder, direct);
+            RequestFaults faults = registry.faults();
+            Runnable drop = () -> {
                 direct.releaseRequest();
-                closeWith("broker is shutting down");
-            }
+                closeWith("an injected fault drops " + key.apiName() + " requests");
+            };
+            RequestFaults.Outcome fault = faults.armed()
+                    ? faults.intercept(requestContext, request, responder, handle, drop) : RequestFaults.Outcome.PASS;
+            if (fault == RequestFaults.Outcome.PASS) handle.run();
+            else if (fault == RequestFaults.Outcome.DROP) drop.run();
         } finally {
             if (!handedOff) {
                 frame.release();
                 gate.release(frameBytes);
             }
+        }
+    }
+
+    private void submit(ApiHandler<ApiMessage> handler, RequestContext requestContext, ApiMessage request,
+                        Responder responder, ResponderImpl direct) {
+        try {
+            dispatcher.submit(() -> {
+                try {
+                    handler.handle(requestContext, request, responder);
+                } catch (Throwable t) {
+                    responder.fail(t);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            direct.releaseRequest();
+            closeWith("broker is shutting down");
         }
     }
 

@@ -1,0 +1,59 @@
+package io.tandem.server.fault;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.TandemCluster;
+import io.tandem.server.junit.TandemClusterExtension;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Node;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** A partition between two brokers of a cluster: the follower falls out of the ISR, and rejoins once it heals. */
+class BrokerPartitionTest {
+    /** A follower cut off leaves the ISR after this long without fetching (Kafka's default is 30 s). */
+    private static final String LAG_MS = "1000";
+
+    @RegisterExtension
+    static TandemClusterExtension kafka = TandemClusterExtension.configured(3,
+            c -> c.set("replica.lag.time.max.ms", LAG_MS));
+
+    @Test
+    void shouldShrinkTheIsrWhileTheLinkIsCutAndRestoreItWhenItHeals(TandemCluster cluster) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                cluster.bootstrapServers()))) {
+            // Broker 1 leads (first replica), broker 2 follows; broker 3 is the controller's only other peer.
+            admin.createTopics(List.of(new NewTopic("cut", Map.of(0, List.of(1, 2))))).all()
+                    .get(30, TimeUnit.SECONDS);
+            awaitIsr(admin, Set.of(1, 2));
+            cluster.partition(1, 2);
+            assertEquals(Set.of("broker1|broker2"), cluster.faults().cutLinks());
+            awaitIsr(admin, Set.of(1));
+            cluster.heal(1, 2);
+            awaitIsr(admin, Set.of(1, 2));
+        }
+    }
+
+    private static void awaitIsr(Admin admin, Set<Integer> expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Set<Integer> isr = Set.of();
+        while (System.nanoTime() - deadline < 0) {
+            isr = new TreeSet<>();
+            for (Node node : admin.describeTopics(List.of("cut")).allTopicNames().get(30, TimeUnit.SECONDS)
+                    .get("cut").partitions().get(0).isr()) {
+                isr.add(node.id());
+            }
+            if (isr.equals(expected)) return;
+            Thread.sleep(100);
+        }
+        assertTrue(false, "the ISR stayed " + isr + ", expected " + expected);
+    }
+}
