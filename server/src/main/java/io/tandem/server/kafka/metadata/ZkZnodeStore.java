@@ -234,13 +234,37 @@ public final class ZkZnodeStore implements ZnodeStore {
         }
     }
 
+    /**
+     * Deletes the subtree with one round trip per level to list it and one to delete it: each level's reads are sent
+     * together, then every delete, deepest first, and the session applies them in that order (a topic's znodes are
+     * a chain of partitions and states, which one at a time cost a round trip each).
+     */
     @Override
     public void deleteRecursive(String path) throws Exception {
-        for (String child : getChildren(path)) deleteRecursive(path + "/" + child);
-        try {
-            await(client.delete(path, -1));
-        } catch (Exception e) {
-            if (!is(e, KeeperCode.NO_NODE)) throw e;
+        List<String> subtree = new ArrayList<>();
+        List<String> level = List.of(path);
+        while (!level.isEmpty()) {
+            List<CompletableFuture<List<String>>> reads = new ArrayList<>();
+            for (String node : level) reads.add(client.getChildren(node, false));
+            List<String> next = new ArrayList<>();
+            for (int i = 0; i < level.size(); i++) {
+                try {
+                    for (String child : await(reads.get(i))) next.add(level.get(i) + "/" + child);
+                    subtree.add(level.get(i));
+                } catch (Exception e) {
+                    if (!is(e, KeeperCode.NO_NODE)) throw e;
+                }
+            }
+            level = next;
+        }
+        List<CompletableFuture<Void>> deletes = new ArrayList<>();
+        for (int i = subtree.size() - 1; i >= 0; i--) deletes.add(client.delete(subtree.get(i), -1));
+        for (CompletableFuture<Void> delete : deletes) {
+            try {
+                await(delete);
+            } catch (Exception e) {
+                if (!is(e, KeeperCode.NO_NODE)) throw e;
+            }
         }
     }
 
