@@ -52,6 +52,8 @@ public final class ReplicaManager implements AutoCloseable {
     private final int replicaFetchBytesMax;
     private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
     private final ExecutorService alterPartitionSender;
+    private final java.util.Queue<PendingIsrChange> pendingIsrChanges = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean isrSendScheduled = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile AlterPartitionSender sender;
     private volatile Consumer<Partition> becameLeader = p -> { };
     private int controllerEpoch;
@@ -262,49 +264,84 @@ public final class ReplicaManager implements AutoCloseable {
         if (tracker != null && tracker.isr().size() < p.replicas().size()) proposeIsrChange(p, System.currentTimeMillis());
     }
 
+    /** An ISR change waiting for the next AlterPartition to the controller. */
+    private record PendingIsrChange(Partition partition, IsrTracker tracker, AlterPartitionRequest.PartitionData data) {
+    }
+
     private void proposeIsrChange(Partition p, long now) {
         IsrTracker tracker = p.isrTracker();
-        AlterPartitionSender to = sender;
-        if (tracker == null || to == null) return;
+        if (tracker == null || sender == null) return;
         List<Integer> proposed = tracker.proposeChange(p.highWatermark(), p.leaderEpochStartOffset(), now, replicaLagMs);
         if (proposed == null) return;
-        int epoch = p.leaderEpoch();
-        int zkVersion = tracker.zkVersion();
+        AlterPartitionRequest.PartitionData data = new AlterPartitionRequest.PartitionData();
+        data.partitionIndex = p.topicPartition().partition();
+        data.leaderEpoch = p.leaderEpoch();
+        data.newIsr = new ArrayList<>(proposed);
+        data.partitionEpoch = tracker.zkVersion();
+        LOG.log(System.Logger.Level.INFO, "Proposing ISR {0} for {1} (was {2})", proposed, p.topicPartition(), tracker.isr());
+        pendingIsrChanges.add(new PendingIsrChange(p, tracker, data));
+        if (isrSendScheduled.compareAndSet(false, true)) alterPartitionSender.execute(this::sendPendingIsrChanges);
+    }
+
+    /**
+     * Sends every ISR change waiting, in one AlterPartition, as Kafka's AlterPartitionManager batches them: while one
+     * request is with the controller the next changes gather, so a broker that many partitions wait for (a restart)
+     * costs the controller a few requests, not one per partition. Runs on the sender thread only.
+     */
+    private void sendPendingIsrChanges() {
+        isrSendScheduled.set(false);
+        Map<TopicPartition, PendingIsrChange> batch = new java.util.LinkedHashMap<>();
+        for (PendingIsrChange change; (change = pendingIsrChanges.poll()) != null; ) {
+            PendingIsrChange earlier = batch.put(change.partition().topicPartition(), change);
+            if (earlier != null) earlier.tracker().proposalFailed();
+        }
+        if (batch.isEmpty()) return;
+        AlterPartitionSender to = sender;
         AlterPartitionRequest request = new AlterPartitionRequest();
         request.brokerId = localBrokerId;
         request.brokerEpoch = metadata.brokerEpoch();
-        AlterPartitionRequest.TopicData topic = new AlterPartitionRequest.TopicData();
-        topic.topicName = p.topicPartition().topic();
-        AlterPartitionRequest.PartitionData data = new AlterPartitionRequest.PartitionData();
-        data.partitionIndex = p.topicPartition().partition();
-        data.leaderEpoch = epoch;
-        data.newIsr = new ArrayList<>(proposed);
-        data.partitionEpoch = zkVersion;
-        topic.partitions.add(data);
-        request.topics.add(topic);
-        LOG.log(System.Logger.Level.INFO, "Proposing ISR {0} for {1} (was {2})", proposed, p.topicPartition(), tracker.isr());
-        alterPartitionSender.execute(() -> {
-            try {
-                AlterPartitionResponse response = to.send(request);
-                AlterPartitionResponse.PartitionData result = response.errorCode != NONE || response.topics.isEmpty()
-                        || response.topics.get(0).partitions.isEmpty() ? null : response.topics.get(0).partitions.get(0);
-                if (result == null || result.errorCode != NONE) {
-                    tracker.proposalFailed();
-                    LOG.log(System.Logger.Level.INFO, "ISR change of {0} refused: {1}", p.topicPartition(),
-                            result == null ? response.errorCode : result.errorCode);
-                    return;
+        Map<String, AlterPartitionRequest.TopicData> byTopic = new java.util.LinkedHashMap<>();
+        for (PendingIsrChange change : batch.values()) {
+            byTopic.computeIfAbsent(change.partition().topicPartition().topic(), name -> {
+                AlterPartitionRequest.TopicData topic = new AlterPartitionRequest.TopicData();
+                topic.topicName = name;
+                request.topics.add(topic);
+                return topic;
+            }).partitions.add(change.data());
+        }
+        Map<TopicPartition, AlterPartitionResponse.PartitionData> results = new HashMap<>();
+        short error;
+        try {
+            AlterPartitionResponse response = to.send(request);
+            error = response.errorCode;
+            for (AlterPartitionResponse.TopicData topic : response.topics) {
+                for (AlterPartitionResponse.PartitionData result : topic.partitions) {
+                    results.put(new TopicPartition(topic.topicName, result.partitionIndex), result);
                 }
-                if (p.isrTracker() == tracker && result.leaderEpoch == p.leaderEpoch()) {
-                    tracker.committed(result.isr, result.partitionEpoch);
-                    if (p.maybeIncrementHighWatermark()) highWatermarkMoved.accept(p.topicPartition());
-                    // Waiting acks=all produces re-check the ISR against min.insync.replicas.
-                    highWatermarkMoved.accept(p.topicPartition());
-                }
-            } catch (Exception e) {
-                tracker.proposalFailed();
-                LOG.log(System.Logger.Level.WARNING, "AlterPartition for " + p.topicPartition() + " failed: " + e);
             }
-        });
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "AlterPartition for " + batch.keySet() + " failed: " + e);
+            for (PendingIsrChange change : batch.values()) change.tracker().proposalFailed();
+            return;
+        }
+        batch.forEach((tp, change) -> applyIsrResult(change, error, results.get(tp)));
+    }
+
+    private void applyIsrResult(PendingIsrChange change, short error, AlterPartitionResponse.PartitionData result) {
+        Partition p = change.partition();
+        IsrTracker tracker = change.tracker();
+        if (error != NONE || result == null || result.errorCode != NONE) {
+            tracker.proposalFailed();
+            LOG.log(System.Logger.Level.INFO, "ISR change of {0} refused: {1}", p.topicPartition(),
+                    error != NONE || result == null ? error : result.errorCode);
+            return;
+        }
+        if (p.isrTracker() == tracker && result.leaderEpoch == p.leaderEpoch()) {
+            tracker.committed(result.isr, result.partitionEpoch);
+            if (p.maybeIncrementHighWatermark()) highWatermarkMoved.accept(p.topicPartition());
+            // Waiting acks=all produces re-check the ISR against min.insync.replicas.
+            highWatermarkMoved.accept(p.topicPartition());
+        }
     }
 
     @Override
