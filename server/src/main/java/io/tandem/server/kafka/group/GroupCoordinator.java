@@ -41,12 +41,14 @@ public final class GroupCoordinator {
     /** The consumer groups (KIP-848) sharing this coordinator's group ids, offsets and lock. */
     private ModernGroups modern = ModernGroups.ABSENT;
     private final GroupOffsets offsets;
+    private final ClassicRebalance rebalance;
 
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
         this.store = store;
         this.transactional = new TransactionalOffsets(groups, store, config);
         this.offsets = new GroupOffsets(groups, store, config);
+        this.rebalance = new ClassicRebalance(config);
     }
 
     /** Connects the consumer group coordinator; it locks on this object, so both see one consistent state. */
@@ -104,7 +106,7 @@ public final class GroupCoordinator {
             group = new ClassicGroup(request.groupId());
             groups.put(group.groupId, group);
         }
-        if (!acceptsJoiningMember(group, memberId)) {
+        if (!rebalance.acceptsJoiningMember(group, memberId)) {
             callback.accept(JoinResult.error(memberId, GROUP_MAX_SIZE_REACHED));
             return;
         }
@@ -113,22 +115,6 @@ public final class GroupCoordinator {
         } else {
             joinKnownMember(group, request, nowMs, callback);
         }
-    }
-
-    private boolean acceptsJoiningMember(ClassicGroup group, String memberId) {
-        int max = config.maxGroupSize();
-        return switch (group.state) {
-            case EMPTY, DEAD -> true;
-            case PREPARING_REBALANCE -> (group.has(memberId) && group.member(memberId).isAwaitingJoin())
-                    || awaitingJoinCount(group) < max;
-            case COMPLETING_REBALANCE, STABLE -> group.has(memberId) || group.members.size() < max;
-        };
-    }
-
-    private static int awaitingJoinCount(ClassicGroup group) {
-        int n = 0;
-        for (GroupMember m : group.members.values()) if (m.isAwaitingJoin()) n++;
-        return n;
     }
 
     private void joinUnknownMember(ClassicGroup group, JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
@@ -230,19 +216,19 @@ public final class GroupCoordinator {
                     callback.accept(currentGenerationResult(group, newMemberId, isLeader, isLeader));
                 } else {
                     member.awaitingJoin = callback;
-                    prepareRebalance(group, nowMs);
-                    completeJoinIfReady(group, nowMs);
+                    rebalance.prepare(group, nowMs);
+                    rebalance.completeJoinIfReady(group, nowMs);
                 }
             }
             case COMPLETING_REBALANCE -> {
                 // The leader may already be assigning with the old member id: start over so nobody is left out.
                 member.awaitingJoin = callback;
-                prepareRebalance(group, nowMs);
-                completeJoinIfReady(group, nowMs);
+                rebalance.prepare(group, nowMs);
+                rebalance.completeJoinIfReady(group, nowMs);
             }
             case PREPARING_REBALANCE -> {
                 member.awaitingJoin = callback;
-                completeJoinIfReady(group, nowMs);
+                rebalance.completeJoinIfReady(group, nowMs);
             }
             case EMPTY, DEAD -> throw new IllegalStateException("static member " + request.groupInstanceId()
                     + " known to group " + group.groupId + " in state " + group.state);
@@ -252,15 +238,7 @@ public final class GroupCoordinator {
     private JoinResult currentGenerationResult(ClassicGroup group, String memberId, boolean includeMembers,
                                                boolean skipAssignment) {
         return new JoinResult(NONE, group.generationId, group.protocolType, group.protocolName, group.leaderId,
-                memberId, skipAssignment, includeMembers ? memberList(group) : List.of());
-    }
-
-    private static List<JoinedMember> memberList(ClassicGroup group) {
-        List<JoinedMember> list = new ArrayList<>();
-        for (GroupMember m : group.members.values()) {
-            list.add(new JoinedMember(m.memberId, m.groupInstanceId, m.metadata(group.protocolName)));
-        }
-        return list;
+                memberId, skipAssignment, includeMembers ? ClassicRebalance.memberList(group) : List.of());
     }
 
     private void addMemberAndRebalance(ClassicGroup group, JoinRequest request, String memberId, long nowMs,
@@ -275,8 +253,8 @@ public final class GroupCoordinator {
             group.newMemberAddedDuringDelay = true;
         }
         group.add(member);
-        maybePrepareRebalance(group, nowMs);
-        completeJoinIfReady(group, nowMs);
+        rebalance.maybePrepare(group, nowMs);
+        rebalance.completeJoinIfReady(group, nowMs);
     }
 
     private void updateMemberAndRebalance(ClassicGroup group, GroupMember member, JoinRequest request, long nowMs,
@@ -288,92 +266,8 @@ public final class GroupCoordinator {
         member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
         member.awaitingJoin = callback;
         member.lastHeartbeatMs = nowMs;
-        maybePrepareRebalance(group, nowMs);
-        completeJoinIfReady(group, nowMs);
-    }
-
-    private void maybePrepareRebalance(ClassicGroup group, long nowMs) {
-        if (group.is(GroupState.STABLE) || group.is(GroupState.COMPLETING_REBALANCE) || group.is(GroupState.EMPTY)) {
-            prepareRebalance(group, nowMs);
-        }
-    }
-
-    private void prepareRebalance(ClassicGroup group, long nowMs) {
-        if (group.is(GroupState.COMPLETING_REBALANCE)) {
-            // The leader's assignment for this generation can no longer be used: everyone waiting rejoins.
-            for (GroupMember m : group.members.values()) {
-                m.assignment = new byte[0];
-                m.completeSync(SyncResult.error(REBALANCE_IN_PROGRESS));
-            }
-        }
-        group.pendingSyncMembers.clear();
-        group.syncDeadlineMs = Long.MAX_VALUE;
-        int rebalanceTimeoutMs = group.rebalanceTimeoutMs();
-        if (group.is(GroupState.EMPTY)) {
-            // The first rebalance of an empty group waits a little so a fleet of consumers starting together
-            // lands in one generation instead of one rebalance per member.
-            int delay = Math.min(config.initialRebalanceDelayMs(), rebalanceTimeoutMs);
-            group.initialDelayActive = true;
-            group.newMemberAddedDuringDelay = false;
-            group.initialDelayRemainingMs = Math.max(rebalanceTimeoutMs - config.initialRebalanceDelayMs(), 0);
-            group.joinDeadlineMs = nowMs + delay;
-        } else {
-            group.initialDelayActive = false;
-            group.joinDeadlineMs = nowMs + rebalanceTimeoutMs;
-        }
-        group.state = GroupState.PREPARING_REBALANCE;
-    }
-
-    private void completeJoinIfReady(ClassicGroup group, long nowMs) {
-        if (!group.is(GroupState.PREPARING_REBALANCE)) return;
-        if (group.initialDelayActive) {
-            if (nowMs < group.joinDeadlineMs) return;
-            if (group.newMemberAddedDuringDelay && group.initialDelayRemainingMs > 0) {
-                long delay = Math.min(config.initialRebalanceDelayMs(), group.initialDelayRemainingMs);
-                group.initialDelayRemainingMs -= delay;
-                group.newMemberAddedDuringDelay = false;
-                group.joinDeadlineMs = nowMs + delay;
-                return;
-            }
-            completeJoin(group, nowMs);
-        } else if (group.allMembersJoined() || nowMs >= group.joinDeadlineMs) {
-            completeJoin(group, nowMs);
-        }
-    }
-
-    private void completeJoin(ClassicGroup group, long nowMs) {
-        group.initialDelayActive = false;
-        for (String memberId : group.memberIds()) {
-            GroupMember m = group.member(memberId);
-            if (!m.isAwaitingJoin()) {
-                // It did not rejoin within the rebalance timeout: it is out of the group.
-                group.remove(memberId);
-            }
-        }
-        group.generationId++;
-        if (group.members.isEmpty()) {
-            group.protocolName = null;
-            group.leaderId = null;
-            group.state = GroupState.EMPTY;
-            group.emptySinceMs = nowMs;
-            return;
-        }
-        if (group.leaderId == null || !group.has(group.leaderId)) {
-            group.leaderId = group.members.keySet().iterator().next();
-        }
-        group.protocolName = group.selectProtocol();
-        group.state = GroupState.COMPLETING_REBALANCE;
-        group.pendingSyncMembers.clear();
-        group.pendingSyncMembers.addAll(group.members.keySet());
-        group.syncDeadlineMs = nowMs + group.rebalanceTimeoutMs();
-        List<JoinedMember> members = memberList(group);
-        for (GroupMember m : List.copyOf(group.members.values())) {
-            boolean isLeader = group.isLeader(m.memberId);
-            m.isNew = false;
-            m.lastHeartbeatMs = nowMs;
-            m.completeJoin(new JoinResult(NONE, group.generationId, group.protocolType, group.protocolName,
-                    group.leaderId, m.memberId, false, isLeader ? members : List.of()));
-        }
+        rebalance.maybePrepare(group, nowMs);
+        rebalance.completeJoinIfReady(group, nowMs);
     }
 
     // ---------------------------------------------------------------- SyncGroup
@@ -402,33 +296,7 @@ public final class GroupCoordinator {
             callback.accept(SyncResult.error(INCONSISTENT_GROUP_PROTOCOL));
             return;
         }
-        GroupMember member = group.member(request.memberId());
-        switch (group.state) {
-            case EMPTY -> callback.accept(SyncResult.error(UNKNOWN_MEMBER_ID));
-            case PREPARING_REBALANCE -> callback.accept(SyncResult.error(REBALANCE_IN_PROGRESS));
-            case COMPLETING_REBALANCE -> {
-                member.awaitingSync = callback;
-                member.lastHeartbeatMs = nowMs;
-                group.pendingSyncMembers.remove(member.memberId);
-                if (group.isLeader(member.memberId)) {
-                    Map<String, byte[]> assignments = request.assignments() == null ? Map.of() : request.assignments();
-                    for (GroupMember m : group.members.values()) {
-                        byte[] assignment = assignments.get(m.memberId);
-                        m.assignment = assignment == null ? new byte[0] : assignment;
-                    }
-                    group.state = GroupState.STABLE;
-                    for (GroupMember m : List.copyOf(group.members.values())) {
-                        m.completeSync(new SyncResult(NONE, group.protocolType, group.protocolName, m.assignment));
-                    }
-                }
-            }
-            case STABLE -> {
-                member.lastHeartbeatMs = nowMs;
-                group.pendingSyncMembers.remove(member.memberId);
-                callback.accept(new SyncResult(NONE, group.protocolType, group.protocolName, member.assignment));
-            }
-            case DEAD -> callback.accept(SyncResult.error(COORDINATOR_NOT_AVAILABLE));
-        }
+        rebalance.sync(group, group.member(request.memberId()), request, nowMs, callback);
     }
 
     private static short validateMember(ClassicGroup group, String memberId, String groupInstanceId) {
@@ -477,7 +345,7 @@ public final class GroupCoordinator {
             String memberId = m.memberId() == null ? "" : m.memberId();
             short error;
             if (!memberId.isEmpty() && group.pendingMembers.remove(memberId) != null) {
-                completeJoinIfReady(group, nowMs);
+                rebalance.completeJoinIfReady(group, nowMs);
                 error = NONE;
             } else if (memberId.isEmpty() && m.groupInstanceId() != null) {
                 // The admin client removes static members by instance id alone.
@@ -509,10 +377,10 @@ public final class GroupCoordinator {
         group.pendingSyncMembers.remove(memberId);
         switch (group.state) {
             case STABLE, COMPLETING_REBALANCE -> {
-                prepareRebalance(group, nowMs);
-                completeJoinIfReady(group, nowMs);
+                rebalance.prepare(group, nowMs);
+                rebalance.completeJoinIfReady(group, nowMs);
             }
-            case PREPARING_REBALANCE -> completeJoinIfReady(group, nowMs);
+            case PREPARING_REBALANCE -> rebalance.completeJoinIfReady(group, nowMs);
             default -> { }
         }
     }
@@ -540,11 +408,11 @@ public final class GroupCoordinator {
                         }
                     }
                     group.pendingSyncMembers.clear();
-                    prepareRebalance(group, nowMs);
-                    completeJoinIfReady(group, nowMs);
+                    rebalance.prepare(group, nowMs);
+                    rebalance.completeJoinIfReady(group, nowMs);
                 }
             }
-            completeJoinIfReady(group, nowMs);
+            rebalance.completeJoinIfReady(group, nowMs);
         }
     }
 
