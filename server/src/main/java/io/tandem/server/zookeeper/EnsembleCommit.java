@@ -80,6 +80,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     private final ReadOnlyMode readOnly;
     /** The configuration of zoo.cfg's server.N lines, version 0. */
     private final EnsembleConfig staticConfig;
+    /** On the leader: the configuration's version needs no establishing, or the transaction doing it is proposed. */
+    private boolean configVersionProposed;
     /** Zab's role as last reported to {@link #changeRole}. */
     private Role zabRole = Role.LOOKING;
 
@@ -315,6 +317,12 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 LOG.info(() -> "Committed reconfig at zxid 0x" + Long.toHexString(zxid));
             }
             result = server.applyTxn(header, txn);
+            if (logged.type() == OpCode.RECONFIG) {
+                // Apache's znode carries the version as mzxid: the zxid of a reconfig, the epoch's first zxid of an
+                // established configuration (written outside the log there, by initConfigInZKDatabase).
+                server.tree.getNode(Reconfig.CONFIG_PATH).mzxid =
+                        EnsembleConfig.parse(((SetDataTxn) txn).data()).version();
+            }
         }
         if (!proposed.isEmpty() && Arrays.equals(proposed.peek().txn(), bytes)) {
             long stamp = proposed.poll().stamp();
@@ -451,6 +459,26 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
         LOG.info(() -> "ZooKeeper ensemble member: " + role + ", leader " + newLeaderId
                 + (nowServing ? ", serving" : ", not serving"));
+        configVersionProposed = false;
+        establishConfigVersion();
+    }
+
+    /**
+     * On a new leader: a configuration still at version 0 gets its established version (see
+     * {@link Reconfig#establishing}). Retried each tick until Zab takes the proposal.
+     */
+    private void establishConfigVersion() {
+        if (!leading || configVersionProposed) {
+            return;
+        }
+        EnsembleConfig committed = EnsembleConfig.parse(server.tree.getNode(Reconfig.CONFIG_PATH).data);
+        if (committed == null || committed.version() != 0) {
+            configVersionProposed = true;
+            return;
+        }
+        byte[] txn = Jute.txnBytes(new TxnHeader(0, 0, 0, System.currentTimeMillis(), OpCode.RECONFIG),
+                Reconfig.establishing(committed));
+        configVersionProposed = proposeAsLeader(txn, 0);
     }
 
     /** On a follower: tells the leader, every half tick, which sessions are alive here so they do not expire. */
@@ -463,6 +491,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
         long now = System.nanoTime();
         closeLostWrites(now);
+        establishConfigVersion();
         if (!serving && running != null) {
             if (running.role() == Role.LOOKING) {
                 readOnly.maybeEnter(now, running::isRecovering);

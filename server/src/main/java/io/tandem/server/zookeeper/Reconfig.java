@@ -32,6 +32,12 @@ import java.util.logging.Logger;
 final class Reconfig {
     static final String CONFIG_PATH = "/zookeeper/config";
     private static final Logger LOG = Logger.getLogger(Reconfig.class.getName());
+    /**
+     * The SetDataTxn version (never a znode's: {@link #stamped} writes Apache's -1) that marks the establishing
+     * transaction, whose configuration version is its epoch's first zxid rather than its own.
+     */
+    private static final int ESTABLISHING = -2;
+    private static final long EPOCH_MASK = 0xffff_ffff_0000_0000L;
 
     private final boolean enabled;
     private final boolean ensemble;
@@ -173,10 +179,20 @@ final class Reconfig {
      */
     static SetDataTxn stamped(SetDataTxn txn, long zxid) {
         EnsembleConfig config = EnsembleConfig.parse(txn.data());
-        String text = new String(txn.data(), StandardCharsets.UTF_8);
-        if (config == null || text.contains(EnsembleConfig.VERSION_KEY + "=")) {
+        if (config == null) {
             return txn;
         }
-        return new SetDataTxn(txn.path(), config.withVersion(zxid).bytes(), txn.version());
+        long version = txn.version() == ESTABLISHING ? zxid & EPOCH_MASK : zxid;
+        return new SetDataTxn(txn.path(), config.withVersion(version).bytes(), -1);
+    }
+
+    /**
+     * The transaction by which a new leader gives a configuration without a version (zoo.cfg's static one) the zxid
+     * its epoch starts at, as Apache's Leader does (ZOOKEEPER-1783), whether reconfig is enabled or not: an
+     * established configuration then outranks the partial view of a server that is still joining. Being a
+     * transaction, it reaches every member, also those that join later, with the same version.
+     */
+    static SetDataTxn establishing(EnsembleConfig committed) {
+        return new SetDataTxn(CONFIG_PATH, committed.membersText().getBytes(StandardCharsets.UTF_8), ESTABLISHING);
     }
 }

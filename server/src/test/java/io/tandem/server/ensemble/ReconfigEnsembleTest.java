@@ -84,17 +84,49 @@ class ReconfigEnsembleTest {
         return text.toString();
     }
 
+    /**
+     * Waits until every member shows the configuration as its first leader established it (Apache's Leader gives a
+     * static configuration the zxid its epoch starts at) and returns that version.
+     */
+    private long awaitEstablishedVersion() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        String seen = "";
+        while (System.nanoTime() - deadline < 0) {
+            java.util.Set<String> texts = new java.util.HashSet<>();
+            for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+                try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(id), 10_000, null)) {
+                    texts.add(text(zk.getConfig(false, null)));
+                }
+            }
+            seen = texts.toString();
+            if (texts.size() == 1) {
+                String text = texts.iterator().next();
+                assertTrue(text.startsWith(expectedMembers() + "version="), text);
+                long version = Long.parseLong(text.substring(text.lastIndexOf('=') + 1), 16);
+                if (version != 0) {
+                    assertEquals(0, version & 0xffffffffL, "the first zxid of an epoch: " + text);
+                    return version;
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the members did not agree on an established version: " + seen);
+    }
+
     private static String text(byte[] data) {
         return new String(data, StandardCharsets.UTF_8);
     }
 
     @Test
     void everyMemberHoldsTheConfigurationInApacheFormReadOnlyForTheWorld() throws Exception {
+        long version = awaitEstablishedVersion();
         for (int id = 1; id <= TestEnsemble.SIZE; id++) {
             ZooKeeper zk = TestEnsemble.client(ensemble.connect(id), 10_000, null);
             clients.add(zk);
             Stat stat = new Stat();
-            assertEquals(expectedMembers() + "version=0", text(zk.getConfig(false, stat)), "member " + id);
+            assertEquals(expectedMembers() + "version=" + Long.toHexString(version), text(zk.getConfig(false, stat)),
+                    "member " + id);
+            assertEquals(version, stat.getMzxid(), "Apache writes the config znode with its version as mzxid");
             assertEquals(-1, stat.getVersion(), "Apache writes the config znode with version -1");
             assertEquals(ZooDefs.Ids.READ_ACL_UNSAFE, zk.getACL("/zookeeper/config", new Stat()));
             assertThrows(KeeperException.NoAuthException.class,
@@ -104,6 +136,7 @@ class ReconfigEnsembleTest {
 
     @Test
     void aReconfigKeepingTheMembersCommitsANewVersionAndFiresGetConfigWatchesOnEveryMember() throws Exception {
+        long established = awaitEstablishedVersion();
         List<BlockingQueue<WatchedEvent>> watches = new ArrayList<>();
         List<ZooKeeper> readers = new ArrayList<>();
         for (int id = 1; id <= TestEnsemble.SIZE; id++) {
@@ -119,12 +152,12 @@ class ReconfigEnsembleTest {
         Stat stat = new Stat();
         // The bulk form, newMembers separated by commas, from the version the client read.
         String members = expectedMembers().strip().replace("\n", ",");
-        byte[] answer = admin.reconfigure((String) null, null, members, 0, stat);
+        byte[] answer = admin.reconfigure((String) null, null, members, established, stat);
 
         String committed = text(answer);
         assertTrue(committed.startsWith(expectedMembers() + "version="), committed);
         long version = Long.parseLong(committed.substring(committed.lastIndexOf('=') + 1), 16);
-        assertNotEquals(0, version);
+        assertTrue(version > established, committed);
         assertEquals(version, stat.getMzxid(), "the new version is the zxid of the reconfig, as Apache's");
         for (int id = 1; id <= TestEnsemble.SIZE; id++) {
             WatchedEvent event = watches.get(id - 1).poll(10, TimeUnit.SECONDS);
@@ -137,7 +170,8 @@ class ReconfigEnsembleTest {
         }
 
         // The incremental form with nothing to add or remove re-states the ensemble too; -from the old version fails.
-        assertThrows(KeeperException.BadVersionException.class, () -> admin.reconfigure((String) null, null, null, 0, null));
+        assertThrows(KeeperException.BadVersionException.class,
+                () -> admin.reconfigure((String) null, null, null, established, null));
         String next = text(admin.reconfigure((String) null, null, null, version, null));
         assertTrue(next.startsWith(expectedMembers() + "version="), next);
         assertNotEquals(committed, next);
@@ -145,6 +179,7 @@ class ReconfigEnsembleTest {
 
     @Test
     void aReconfigIsAnsweredWithApacheErrorsAndAChangeOfMembersIsRefusedNotAcknowledged() throws Exception {
+        long established = awaitEstablishedVersion();
         ZooKeeperAdmin anyone = admin(1, false);
         assertThrows(KeeperException.NoAuthException.class, () -> anyone.reconfigure((String) null, null, null, -1, null),
                 "only the super user has WRITE on /zookeeper/config");
@@ -162,7 +197,8 @@ class ReconfigEnsembleTest {
         assertThrows(KeeperException.UnimplementedException.class, () -> admin.reconfigure(
                 "server.4=127.0.0.1:" + TestEnsemble.freePort() + ":" + TestEnsemble.freePort() + ";2181", null,
                 null, -1, null), "adding a member is not done by Tandem");
-        assertEquals(expectedMembers() + "version=0", text(admin.getConfig(false, null)), "nothing changed");
+        assertEquals(expectedMembers() + "version=" + Long.toHexString(established), text(admin.getConfig(false, null)),
+                "nothing changed");
     }
 
     @Test
@@ -171,6 +207,8 @@ class ReconfigEnsembleTest {
         ensemble = new TestEnsemble(dir.resolve("disabled"));
         ensemble.startAll();
         ensemble.awaitServing(30_000);
+        long established = awaitEstablishedVersion(); // established whether reconfig is enabled or not, as Apache
+        assertNotEquals(0, established);
         ZooKeeperAdmin admin = admin(1, false);
         assertThrows(KeeperException.ReconfigDisabledException.class,
                 () -> admin.reconfigure((String) null, "3", null, -1, null));
