@@ -465,10 +465,17 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     /**
      * On a new leader: a configuration still at version 0 gets its established version (see
-     * {@link Reconfig#establishing}). Retried each tick until Zab takes the proposal.
+     * {@link Reconfig#establishing}), once every transaction committed before is applied. Retried each tick until Zab
+     * takes the proposal.
      */
     private void establishConfigVersion() {
         if (!leading || configVersionProposed) {
+            return;
+        }
+        ZabServer running = zab;
+        if (running == null || server.tree.lastProcessedZxid() < running.committedZxid()) {
+            // A restarted leader learns what of its log is committed only once it leads: until that is applied,
+            // the tree may still show the static version 0 that an earlier leader already established.
             return;
         }
         EnsembleConfig committed = EnsembleConfig.parse(server.tree.getNode(Reconfig.CONFIG_PATH).data);

@@ -178,6 +178,41 @@ class ReconfigEnsembleTest {
     }
 
     @Test
+    void aCommittedConfigurationSurvivesRestartsAndReachesAMemberThatLostItsData() throws Exception {
+        long established = awaitEstablishedVersion();
+        String committed = text(admin(1, true).reconfigure((String) null, null, null, established, null));
+        ensemble.stop(3);
+        deleteRecursively(ensemble.zabDir(3));
+        ensemble.start(3);
+        ensemble.awaitServing(30_000);
+        try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(3), 10_000, null)) {
+            zk.sync("/zookeeper/config");
+            assertEquals(committed, text(zk.getConfig(false, null)), "the member synced from scratch");
+        }
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            ensemble.stop(id);
+        }
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            ensemble.start(id);
+        }
+        ensemble.awaitServing(30_000);
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(id), 10_000, null)) {
+                zk.sync("/zookeeper/config");
+                assertEquals(committed, text(zk.getConfig(false, null)), "member " + id + " after a restart");
+            }
+        }
+    }
+
+    private static void deleteRecursively(Path path) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> paths = java.nio.file.Files.walk(path)) {
+            for (Path each : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(each);
+            }
+        }
+    }
+
+    @Test
     void aReconfigIsAnsweredWithApacheErrorsAndAChangeOfMembersIsRefusedNotAcknowledged() throws Exception {
         long established = awaitEstablishedVersion();
         ZooKeeperAdmin anyone = admin(1, false);
