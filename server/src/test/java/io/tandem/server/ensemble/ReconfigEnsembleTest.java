@@ -127,6 +127,12 @@ class ReconfigEnsembleTest {
             assertEquals(expectedMembers() + "version=" + Long.toHexString(version), text(zk.getConfig(false, stat)),
                     "member " + id);
             assertEquals(version, stat.getMzxid(), "Apache writes the config znode with its version as mzxid");
+            java.util.Properties properties = new java.util.Properties();
+            properties.load(new java.io.StringReader(text(zk.getConfig(false, null))));
+            org.apache.zookeeper.server.quorum.flexible.QuorumMaj apache =
+                    new org.apache.zookeeper.server.quorum.flexible.QuorumMaj(properties);
+            assertEquals(version, apache.getVersion());
+            assertEquals(TestEnsemble.SIZE, apache.getVotingMembers().size(), "Apache's parser sees the voters");
             assertEquals(-1, stat.getVersion(), "Apache writes the config znode with version -1");
             assertEquals(ZooDefs.Ids.READ_ACL_UNSAFE, zk.getACL("/zookeeper/config", new Stat()));
             assertThrows(KeeperException.NoAuthException.class,

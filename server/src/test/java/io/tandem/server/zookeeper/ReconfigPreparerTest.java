@@ -54,6 +54,16 @@ class ReconfigPreparerTest {
     }
 
     @Test
+    void shouldPrintWhatApacheQuorumMajPrintsForTheSameConfiguration() throws Exception {
+        String text = new String(tree.getNode(Reconfig.CONFIG_PATH).data, StandardCharsets.UTF_8);
+        java.util.Properties properties = new java.util.Properties();
+        properties.load(new java.io.StringReader(text));
+        org.apache.zookeeper.server.quorum.flexible.QuorumMaj apache =
+                new org.apache.zookeeper.server.quorum.flexible.QuorumMaj(properties);
+        assertEquals(text, apache.toString(), "Apache parses our text and prints it back byte for byte");
+    }
+
+    @Test
     void shouldAnswerReconfigInProgressUntilTheFirstReconfigIsApplied() {
         Request first = reconfig(0);
         assertEquals(0, error(first));
