@@ -14,6 +14,9 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
 import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * kazoo's {@code reconfig} and {@code /zookeeper/config} against three Tandem voters with {@code reconfigEnabled=true}
- * (kazoo_reconfig.py says what is checked). Runs against Tandem only: the in-process Apache target is a standalone
+ * (kazoo_reconfig.py says what is checked), and Curator's EnsembleTracker, which parses the znode with Apache's
+ * QuorumMaj on connection and after a reconfig. Runs against Tandem only: the in-process Apache target is a standalone
  * server, where Apache answers reconfig with Unimplemented.
  */
 class ReconfigCompatTest {
@@ -40,7 +44,8 @@ class ReconfigCompatTest {
         String[] serverLines = new String[VOTERS + 1];
         for (int id = 1; id <= VOTERS; id++) {
             clientPorts[id] = freePort();
-            serverLines[id] = "127.0.0.1:" + freePort() + ":" + freePort();
+            // With client addresses, as Curator's EnsembleTracker needs them to build a connection string.
+            serverLines[id] = "127.0.0.1:" + freePort() + ":" + freePort() + ";127.0.0.1:" + clientPorts[id];
         }
         for (int id = 1; id <= VOTERS; id++) {
             TandemConfig config = TandemConfig.forTests(dir.resolve("member" + id))
@@ -76,6 +81,38 @@ class ReconfigCompatTest {
                 "src/test/python/kazoo_reconfig.py", hosts.toString(), SUPER), null);
         assertEquals(0, result.exitCode(), result::describe);
         assertEquals("PASS reconfig", result.stdout().strip(), result::describe);
+    }
+
+    @Test
+    void curatorsEnsembleTrackerReadsTheConfigurationAndFollowsAReconfig() throws Exception {
+        StringBuilder hosts = new StringBuilder();
+        for (int id = 1; id <= VOTERS; id++) {
+            hosts.append(id > 1 ? "," : "").append("127.0.0.1:").append(clientPorts[id]);
+        }
+        try (CuratorFramework curator = CuratorFrameworkFactory.builder().connectString(hosts.toString())
+                .retryPolicy(new RetryOneTime(200)).ensembleTracker(true)
+                .authorization("digest", SUPER.getBytes(StandardCharsets.UTF_8)).build()) {
+            curator.start();
+            assertTrue(curator.blockUntilConnected(15, TimeUnit.SECONDS));
+            long established = awaitTrackedVersion(curator, 0);
+            assertEquals(VOTERS, curator.getCurrentConfig().getVotingMembers().size());
+            byte[] committed = curator.reconfig().withNewMembers(
+                    new String(curator.getConfig().forEnsemble(), StandardCharsets.UTF_8).lines()
+                            .filter(line -> line.startsWith("server.")).toList())
+                    .fromConfig(established).forEnsemble();
+            long version = awaitTrackedVersion(curator, established);
+            assertTrue(new String(committed, StandardCharsets.UTF_8).endsWith("version=" + Long.toHexString(version)));
+        }
+    }
+
+    /** Waits until Curator's EnsembleTracker has parsed a configuration newer than {@code than}. */
+    private static long awaitTrackedVersion(CuratorFramework curator, long than) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (curator.getCurrentConfig().getVersion() <= than) {
+            assertTrue(System.nanoTime() - deadline < 0, "tracked version " + curator.getCurrentConfig().getVersion());
+            Thread.sleep(50);
+        }
+        return curator.getCurrentConfig().getVersion();
     }
 
     private void awaitLeader(long timeoutMs) throws InterruptedException {
