@@ -76,7 +76,7 @@ class ConfigStartupTest {
             "quorum.auth.enableSasl|true",
             "serverCnxnFactory|com.example.CustomFactory",
             "dataLogDir|/var/lib/zookeeper/log",
-            "reconfigEnabled|true",
+            "reconfigEnabled|maybe",
             "localSessionsEnabled|true",
             "skipACL|yes",
             "enforce.auth.enabled|true",

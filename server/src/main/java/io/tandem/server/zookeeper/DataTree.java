@@ -301,7 +301,7 @@ final class DataTree {
                     rc.path = delete.path();
                     deleteNode(delete.path(), header.zxid());
                 }
-                case OpCode.SET_DATA -> {
+                case OpCode.SET_DATA, OpCode.RECONFIG -> { // Apache: a reconfig is a SetDataTxn of /zookeeper/config
                     SetDataTxn set = (SetDataTxn) txn;
                     rc.path = set.path();
                     rc.stat = setData(set.path(), set.data(), set.version(), header.zxid(), header.time());

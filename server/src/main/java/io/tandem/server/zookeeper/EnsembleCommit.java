@@ -6,6 +6,7 @@ import io.tandem.server.zab.ZabServer;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.txn.SetDataTxn;
 import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -77,6 +78,10 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** How long a write may wait for its commit while this member serves before its client is told to retry. */
     private final long lostAfterNanos;
     private final ReadOnlyMode readOnly;
+    /** The configuration of zoo.cfg's server.N lines, version 0. */
+    private final EnsembleConfig staticConfig;
+    /** On the leader: the configuration's version needs no establishing, or the transaction doing it is proposed. */
+    private boolean configVersionProposed;
     /** Zab's role as last reported to {@link #changeRole}. */
     private Role zabRole = Role.LOOKING;
 
@@ -88,6 +93,26 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 * Long.parseLong(settings.getOrDefault("syncLimit", "5").trim());
         this.lostAfterNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis));
         this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get));
+        this.staticConfig = EnsembleConfig.fromSettings(settings);
+        initConfigNode(); // the commit thread starts after this constructor
+    }
+
+    /**
+     * Apache's ZKDatabase.initConfigInZKDatabase: a member's {@code /zookeeper/config} holds the configuration it was
+     * started with until a reconfig (or a snapshot from a leader that saw one) replaces it. A snapshot written before
+     * the znode was filled brings it back empty, so it is filled again then.
+     */
+    private void initConfigNode() {
+        DataNode node = server.tree.getNode(Reconfig.CONFIG_PATH);
+        if (node.data != null && node.data.length > 0) {
+            return;
+        }
+        try {
+            server.tree.setData(Reconfig.CONFIG_PATH, staticConfig.bytes(), -1, staticConfig.version(),
+                    System.currentTimeMillis());
+        } catch (ZkException e) {
+            throw new IllegalStateException("the tree has no " + Reconfig.CONFIG_PATH, e);
+        }
     }
 
     /** Starts Zab; its callbacks are queued onto the commit thread, which must already run. */
@@ -287,7 +312,17 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             server.tree.setLastProcessedZxid(zxid);
         } else {
             txn = Jute.txnBody(logged.type(), in);
+            if (logged.type() == OpCode.RECONFIG) {
+                txn = Reconfig.stamped((SetDataTxn) txn, zxid);
+                LOG.info(() -> "Committed reconfig at zxid 0x" + Long.toHexString(zxid));
+            }
             result = server.applyTxn(header, txn);
+            if (logged.type() == OpCode.RECONFIG) {
+                // Apache's znode carries the version as mzxid: the zxid of a reconfig, the epoch's first zxid of an
+                // established configuration (written outside the log there, by initConfigInZKDatabase).
+                server.tree.getNode(Reconfig.CONFIG_PATH).mzxid =
+                        EnsembleConfig.parse(((SetDataTxn) txn).data()).version();
+            }
         }
         if (!proposed.isEmpty() && Arrays.equals(proposed.peek().txn(), bytes)) {
             long stamp = proposed.poll().stamp();
@@ -363,6 +398,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             throw new UncheckedIOException("snapshot at zxid 0x" + Long.toHexString(zxid) + " is unreadable", e);
         }
         server.tree.setLastProcessedZxid(zxid);
+        initConfigNode();
         server.preparer.clear();
         proposed.clear();
         appliedSinceCompact = 0;
@@ -423,6 +459,33 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
         LOG.info(() -> "ZooKeeper ensemble member: " + role + ", leader " + newLeaderId
                 + (nowServing ? ", serving" : ", not serving"));
+        configVersionProposed = false;
+        establishConfigVersion();
+    }
+
+    /**
+     * On a new leader: a configuration still at version 0 gets its established version (see
+     * {@link Reconfig#establishing}), once every transaction committed before is applied. Retried each tick until Zab
+     * takes the proposal.
+     */
+    private void establishConfigVersion() {
+        if (!leading || configVersionProposed) {
+            return;
+        }
+        ZabServer running = zab;
+        if (running == null || server.tree.lastProcessedZxid() < running.committedZxid()) {
+            // A restarted leader learns what of its log is committed only once it leads: until that is applied,
+            // the tree may still show the static version 0 that an earlier leader already established.
+            return;
+        }
+        EnsembleConfig committed = EnsembleConfig.parse(server.tree.getNode(Reconfig.CONFIG_PATH).data);
+        if (committed == null || committed.version() != 0) {
+            configVersionProposed = true;
+            return;
+        }
+        byte[] txn = Jute.txnBytes(new TxnHeader(0, 0, 0, System.currentTimeMillis(), OpCode.RECONFIG),
+                Reconfig.establishing(committed));
+        configVersionProposed = proposeAsLeader(txn, 0);
     }
 
     /** On a follower: tells the leader, every half tick, which sessions are alive here so they do not expire. */
@@ -435,6 +498,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
         long now = System.nanoTime();
         closeLostWrites(now);
+        establishConfigVersion();
         if (!serving && running != null) {
             if (running.role() == Role.LOOKING) {
                 readOnly.maybeEnter(now, running::isRecovering);

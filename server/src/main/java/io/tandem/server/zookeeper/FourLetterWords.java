@@ -379,6 +379,7 @@ final class FourLetterWords {
             case OpCode.SET_WATCHES, OpCode.SET_WATCHES2 -> "SETW";
             case OpCode.SYNC -> "SYNC";
             case OpCode.CLOSE_SESSION -> "CLOS";
+            case OpCode.RECONFIG -> "RECO"; // Apache FinalRequestProcessor's lastOp
             default -> "NA";
         };
     }

@@ -56,7 +56,7 @@ final class Jute {
             case OpCode.CREATE_TTL -> CreateTTLTxn.read(in);
             case OpCode.CREATE_CONTAINER -> CreateContainerTxn.read(in);
             case OpCode.DELETE, OpCode.DELETE_CONTAINER -> DeleteTxn.read(in);
-            case OpCode.SET_DATA -> SetDataTxn.read(in);
+            case OpCode.SET_DATA, OpCode.RECONFIG -> SetDataTxn.read(in);
             case OpCode.SET_ACL -> SetACLTxn.read(in);
             case OpCode.CHECK -> CheckVersionTxn.read(in);
             case OpCode.ERROR -> ErrorTxn.read(in);

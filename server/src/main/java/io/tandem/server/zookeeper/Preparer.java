@@ -12,6 +12,7 @@ import io.tandem.zk.wire.proto.CheckVersionRequest;
 import io.tandem.zk.wire.proto.CreateRequest;
 import io.tandem.zk.wire.proto.CreateTTLRequest;
 import io.tandem.zk.wire.proto.DeleteRequest;
+import io.tandem.zk.wire.proto.ReconfigRequest;
 import io.tandem.zk.wire.proto.SetACLRequest;
 import io.tandem.zk.wire.proto.SetDataRequest;
 import io.tandem.zk.wire.txn.CheckVersionTxn;
@@ -52,6 +53,7 @@ final class Preparer {
 
     private final DataTree tree;
     private final Map<Long, Session> sessions;
+    private final Reconfig reconfig;
     /** The newest record per path: what preparation sees instead of the tree. */
     private final Map<String, ChangeRecord> outstanding = new HashMap<>();
     /** Every record still outstanding or superseded but not yet applied, in the order they were made. */
@@ -60,9 +62,15 @@ final class Preparer {
     /** While a multi is prepared: each touched path's record before the multi (null = none), to roll back a failure. */
     private Map<String, ChangeRecord> multiUndo;
 
+    /** A preparer that refuses reconfig as Apache does by default (reconfigEnabled=false). */
     Preparer(DataTree tree, Map<Long, Session> sessions) {
+        this(tree, sessions, new Reconfig(false, false));
+    }
+
+    Preparer(DataTree tree, Map<Long, Session> sessions, Reconfig reconfig) {
         this.tree = tree;
         this.sessions = sessions;
+        this.reconfig = reconfig;
     }
 
     /** Forgets every outstanding change: the tree was replaced, or what was prepared will never be applied. */
@@ -119,7 +127,11 @@ final class Preparer {
                 case OpCode.CREATE_SESSION -> request.txn = new CreateSessionTxn(request.negotiatedTimeout);
                 case OpCode.CLOSE_SESSION -> request.txn = prepareCloseSession(request.sessionId);
                 case OpCode.MULTI -> request.txn = prepareMulti(request, zxid, time, authInfo);
-                case OpCode.RECONFIG -> throw new ZkException(KeeperCode.RECONFIG_DISABLED);
+                case OpCode.RECONFIG -> {
+                    reconfig.checkEnabled();
+                    checkSession(request.sessionId);
+                    request.txn = prepareReconfig((ReconfigRequest) request.body, authInfo);
+                }
                 default -> {
                     checkSession(request.sessionId);
                     request.txn = prepareOp(type, (JuteRecord) request.body, request.sessionId, zxid, time, authInfo);
@@ -347,6 +359,21 @@ final class Preparer {
         changed.version = newVersion;
         put(changed);
         return new SetDataTxn(path, set.data(), newVersion);
+    }
+
+    /**
+     * A reconfig judged against the committed configuration; while its record is outstanding, the next reconfig is
+     * told one is in progress (Apache compares its last-seen and committed configurations).
+     */
+    private JuteRecord prepareReconfig(ReconfigRequest request, List<Id> authInfo) throws ZkException {
+        ChangeRecord node = record(Reconfig.CONFIG_PATH);
+        DataNode committed = tree.getNode(Reconfig.CONFIG_PATH);
+        SetDataTxn txn = reconfig.prepare(request, EnsembleConfig.parse(committed.data),
+                outstanding.containsKey(Reconfig.CONFIG_PATH), node.acl, authInfo);
+        ChangeRecord changed = node.copy();
+        changed.version = -1; // Apache's reconfig sets the znode's version to -1
+        put(changed);
+        return txn;
     }
 
     private JuteRecord prepareSetAcl(SetACLRequest set, List<Id> authInfo) throws ZkException {

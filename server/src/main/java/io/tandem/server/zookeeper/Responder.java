@@ -10,6 +10,8 @@ import io.tandem.zk.wire.proto.ErrorResponse;
 import io.tandem.zk.wire.proto.MultiHeader;
 import io.tandem.zk.wire.proto.SetACLResponse;
 import io.tandem.zk.wire.proto.SetDataResponse;
+import io.tandem.zk.wire.proto.GetDataResponse;
+import io.tandem.zk.wire.txn.SetDataTxn;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -62,7 +64,9 @@ final class Responder {
             if (request.header.type() == OpCode.ERROR) {
                 err = result.err;
             } else {
-                body = writeResponse(request.type, result);
+                body = request.type == OpCode.RECONFIG
+                        ? new GetDataResponse(((SetDataTxn) request.txn).data(), result.stat) // Apache's answer
+                        : writeResponse(request.type, result);
             }
         } else {
             try {

@@ -64,12 +64,12 @@ public final class ZkServer implements AutoCloseable {
     /** Transactions applied since start, replay included (commit thread). */
     private long appliedTxns;
 
-    private ZkServer(ZkServerConfig config, String superDigest) {
+    private ZkServer(ZkServerConfig config, String superDigest, boolean ensemble) {
         this.config = config;
         this.superDigest = superDigest;
         this.listener = new ClientListener(this, config);
         this.sessions = new SessionTracker(config, tree, listener);
-        this.preparer = new Preparer(tree, sessions.byId());
+        this.preparer = new Preparer(tree, sessions.byId(), new Reconfig(config.reconfigEnabled(), ensemble));
         this.responder = new Responder(tree, sessions, new ReadExecutor(tree, sessions.byId()), listener, stats);
         this.containers = new ContainerSweeper(config, tree);
         this.globalOutstandingLimit = config.globalOutstandingLimit();
@@ -77,7 +77,7 @@ public final class ZkServer implements AutoCloseable {
 
     /** Recovers the tree from {@code store}, binds the client port (0 = any free port) and starts serving. */
     public static ZkServer start(ZkServerConfig config, ZkStore store, String superDigest) throws IOException {
-        ZkServer server = new ZkServer(config, superDigest);
+        ZkServer server = new ZkServer(config, superDigest, false);
         StandaloneCommit standalone = new StandaloneCommit(server, store);
         server.commitPath = standalone;
         try {
@@ -97,7 +97,7 @@ public final class ZkServer implements AutoCloseable {
      */
     public static ZkServer startEnsemble(ZkServerConfig config, String superDigest, int myId,
                                          Map<String, String> settings, Path zabDir) throws IOException {
-        ZkServer server = new ZkServer(config, superDigest);
+        ZkServer server = new ZkServer(config, superDigest, true);
         // Apache's leader and followers share the limit out: divided by (voters - 1) when there are more than two
         // (observers are not voters, so they do not change the share).
         long voters = QuorumTransport.parsePeers(settings).values().stream().filter(peer -> !peer.observer()).count();

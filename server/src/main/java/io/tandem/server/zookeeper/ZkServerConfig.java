@@ -27,6 +27,7 @@ import java.util.function.Function;
  *                                together, a connection with requests of its own in flight is not read (Apache: 1000)
  * @param handshakeTimeoutMs      {@code zookeeper.nio.sessionlessCnxnTimeout}: a connection that has not sent its
  *                                ConnectRequest by then is closed (Apache's NIO default: 10000)
+ * @param reconfigEnabled         {@code reconfigEnabled}: whether the reconfig operation is served (Apache: false)
  */
 public record ZkServerConfig(
         String host,
@@ -42,7 +43,8 @@ public record ZkServerConfig(
         int snapCount,
         int maxClientConnections,
         int globalOutstandingLimit,
-        int handshakeTimeoutMs) {
+        int handshakeTimeoutMs,
+        boolean reconfigEnabled) {
 
     public static final int TICK_TIME_MS_DEFAULT = 2000;
     public static final int FRAME_BYTES_MAX_DEFAULT = 0xfffff;
@@ -83,7 +85,8 @@ public record ZkServerConfig(
                 intOr(get, "snapCount", 100_000),
                 intOr(get, "maxClientCnxns", 60),
                 intOr(get, "globalOutstandingLimit", 1000),
-                intOr(get, "zookeeper.nio.sessionlessCnxnTimeout", 10_000));
+                intOr(get, "zookeeper.nio.sessionlessCnxnTimeout", 10_000),
+                Boolean.parseBoolean(String.valueOf(get.apply("reconfigEnabled")).trim()));
     }
 
     public static ZkServerConfig forTests(Path dataDir) {

@@ -109,8 +109,9 @@ public final class ZooKeeperConfigKeys {
             };
             case "electionAlg" -> v.equals("3") ? Verdict.IMPLEMENTED
                     : Verdict.refused("Invalid electionAlg value. Only 3 is supported.");
-            case "reconfigEnabled" -> flag(key, v, false,
-                    "dynamic reconfiguration is not implemented (reconfig requests get ReconfigDisabled)");
+            // Served as Reconfig says: a reconfig that changes the members is refused with Unimplemented.
+            case "reconfigEnabled" -> v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")
+                    ? Verdict.IMPLEMENTED : Verdict.refused(key + " must be true or false");
             case ZkServerConfig.READ_ONLY_MODE -> !v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")
                     ? Verdict.refused(key + " must be true or false")
                     : v.equalsIgnoreCase("true") && settings.keySet().stream().noneMatch(k -> k.matches("server\\.\\d+"))

@@ -117,6 +117,11 @@ public final class TestEnsemble implements AutoCloseable {
         return nodes[id] != null;
     }
 
+    /** The value of the member's {@code server.N} line, as every member's zoo.cfg has it. */
+    String serverLine(int id) {
+        return serverLines.get("server." + id);
+    }
+
     int clientPort(int id) {
         return clientPorts[id];
     }
