@@ -104,7 +104,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
      */
     private void initConfigNode() {
         DataNode node = server.tree.getNode(Reconfig.CONFIG_PATH);
-        if (node.data != null && node.data.length > 0) {
+        if (node.dataLength() > 0) {
             return;
         }
         try {
@@ -478,7 +478,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             // the tree may still show the static version 0 that an earlier leader already established.
             return;
         }
-        EnsembleConfig committed = EnsembleConfig.parse(server.tree.getNode(Reconfig.CONFIG_PATH).data);
+        EnsembleConfig committed = EnsembleConfig.parse(server.tree.getNode(Reconfig.CONFIG_PATH).data());
         if (committed == null || committed.version() != 0) {
             configVersionProposed = true;
             return;

@@ -368,7 +368,7 @@ final class Preparer {
     private JuteRecord prepareReconfig(ReconfigRequest request, List<Id> authInfo) throws ZkException {
         ChangeRecord node = record(Reconfig.CONFIG_PATH);
         DataNode committed = tree.getNode(Reconfig.CONFIG_PATH);
-        SetDataTxn txn = reconfig.prepare(request, EnsembleConfig.parse(committed.data),
+        SetDataTxn txn = reconfig.prepare(request, EnsembleConfig.parse(committed.data()),
                 outstanding.containsKey(Reconfig.CONFIG_PATH), node.acl, authInfo);
         ChangeRecord changed = node.copy();
         changed.version = -1; // Apache's reconfig sets the znode's version to -1

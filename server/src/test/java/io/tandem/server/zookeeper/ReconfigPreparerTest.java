@@ -50,12 +50,12 @@ class ReconfigPreparerTest {
                         + "server.2=127.0.0.1:2889:3889:participant;0.0.0.0:2181\n"
                         + "server.3=localhost:2890:3890:participant;127.0.0.1:2182\n"
                         + "version=0",
-                new String(tree.getNode(Reconfig.CONFIG_PATH).data, StandardCharsets.UTF_8));
+                new String(tree.getNode(Reconfig.CONFIG_PATH).data(), StandardCharsets.UTF_8));
     }
 
     @Test
     void shouldPrintWhatApacheQuorumMajPrintsForTheSameConfiguration() throws Exception {
-        String text = new String(tree.getNode(Reconfig.CONFIG_PATH).data, StandardCharsets.UTF_8);
+        String text = new String(tree.getNode(Reconfig.CONFIG_PATH).data(), StandardCharsets.UTF_8);
         java.util.Properties properties = new java.util.Properties();
         properties.load(new java.io.StringReader(text));
         org.apache.zookeeper.server.quorum.flexible.QuorumMaj apache =
@@ -74,7 +74,7 @@ class ReconfigPreparerTest {
         tree.processTxn(new io.tandem.zk.wire.txn.TxnHeader(SESSION, 1, zxid, 2000, OpCode.RECONFIG), committed);
         preparer.applied(first.prepareSequence);
 
-        String text = new String(tree.getNode(Reconfig.CONFIG_PATH).data, StandardCharsets.UTF_8);
+        String text = new String(tree.getNode(Reconfig.CONFIG_PATH).data(), StandardCharsets.UTF_8);
         assertTrue(text.endsWith("\nversion=200000005"), text);
         assertEquals(-1, tree.getNode(Reconfig.CONFIG_PATH).version);
         assertEquals(KeeperCode.BAD_VERSION.code(), error(reconfig(0)), "the old version no longer matches");
