@@ -62,7 +62,9 @@ class ZkZnodeStoreWatchTest {
             writer.create("/ids", new byte[0], false);
             List<List<String>> seen = new CopyOnWriteArrayList<>();
             store.watchChildren("/ids", () -> READER.execute(() -> seen.add(readQuietly(store, "/ids"))));
-            // The watch is set once the store's first read is answered: a child then is seen.
+            // The watch is set once the store's first read is answered: a read on the same session after it (a
+            // session's requests are answered in order) makes sure of it, and a child then is seen.
+            store.getChildren("/ids");
             writer.create("/ids/first", new byte[0], false);
             await(() -> seen.stream().anyMatch(children -> children.contains("first")), "the first child seen");
 
