@@ -1,7 +1,8 @@
 # Shared by the single-node Kafka benchmarks (run-kafka.sh, run-kafka-consume.sh); sourced, not run.
 # Needs $root (the repository) and $work (a scratch directory under bench/target) set by the caller.
 # Fetches Apache Kafka 4.4 from Maven Central once, rebuilds Tandem when a source is newer than its jar, and starts
-# either server on a port with a fresh data dir ($server_pid, $startup_ms set; stop_server stops it).
+# either server on a port with a fresh data dir, or with "keep" on the data it left ($server_pid, $startup_ms set;
+# stop_server stops it, kill_server kills it with SIGKILL).
 
 mkdir -p "$work"
 if [ ! -d "$work/lib" ]; then
@@ -20,10 +21,12 @@ rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 server_pid=""
 stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi; server_pid=""; }
+kill_server() { if [ -n "$server_pid" ]; then kill -9 "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi; server_pid=""; }
 trap stop_server EXIT
 
-start_apache() { # port
+start_apache() { # port [keep]
   local dir="$work/apache-data" port=$1
+  if [ "${2:-}" != keep ]; then
   rm -rf "$dir"; mkdir -p "$dir"
   cat > "$work/apache.properties" <<PROPS
 process.roles=broker,controller
@@ -40,22 +43,23 @@ transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 PROPS
   tool kafka.tools.StorageTool format -t "$(tool kafka.tools.StorageTool random-uuid | tail -1)" -c "$work/apache.properties" >/dev/null
+  fi
   local t0; t0=$(date +%s%N)
   # The JVM flags of Apache's kafka-server-start.sh; APACHE_JAVA_OPTS adds to them (e.g. a JFR recording).
   java -Xmx1G -Xms1G -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-    ${APACHE_JAVA_OPTS:-} -cp "$work/lib/*" kafka.Kafka "$work/apache.properties" > "$work/apache.log" 2>&1 &
+    ${APACHE_JAVA_OPTS:-} -cp "$work/lib/*" kafka.Kafka "$work/apache.properties" >> "$work/apache.log" 2>&1 &
   server_pid=$!
   startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
 }
 
-start_tandem() { # port
+start_tandem() { # port [keep]
   local dir="$work/tandem-data" port=$1
-  rm -rf "$dir"
+  [ "${2:-}" = keep ] || rm -rf "$dir"
   local t0; t0=$(date +%s%N)
   # The same group.initial.rebalance.delay.ms as the Apache config above, or ConsumerPerformance's join waits 3 s.
   # The launcher's own JVM flags unless TANDEM_JAVA_OPTS is set (e.g. to add a JFR recording).
   "$root/tandem" start --data-dir "$dir" --kafka-port "$port" --zk-port $((port + 1)) \
-    --set group.initial.rebalance.delay.ms=0 > "$work/tandem.log" 2>&1 &
+    --set group.initial.rebalance.delay.ms=0 >> "$work/tandem.log" 2>&1 &
   server_pid=$!
   startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
 }
