@@ -1,4 +1,4 @@
-"""Summarises a JFR recording without a GUI (JDK 17's `jfr` has no `view`): the hottest methods by self samples,
+"""Summarises a JFR recording without a GUI (JDK 17's `jfr` has no `view`): the hottest methods by self samples, threads waiting in native code (socket, fsync),
 the hottest Tandem/Kafka frames by inclusive samples, samples per thread, and allocation weight by top frame.
 Usage: python3 bench/zookeeper/jfr_top.py <recording.jfr> [rows=25] [package prefix for inclusive=io.tandem]"""
 import collections, json, subprocess, sys
@@ -16,7 +16,7 @@ def events(kind):
 
 def frame_name(frame):
     m = frame["method"]
-    return m["type"]["name"] + "." + m["name"]
+    return (m["type"]["name"] + "." + m["name"]).replace("/", ".")
 
 
 def show(title, counter, total):
@@ -26,6 +26,16 @@ def show(title, counter, total):
 
 
 samples = events("jdk.ExecutionSample")
+native = collections.Counter()
+native_samples = events("jdk.NativeMethodSample")
+for e in native_samples:
+    frames = (e["values"].get("stackTrace") or {}).get("frames") or []
+    thread = (e["values"].get("sampledThread") or {}).get("javaName") or "?"
+    top = frame_name(frames[0]) if frames else "?"
+    caller = next((frame_name(f) for f in frames if frame_name(f).startswith(prefix)), "")
+    native[f"{thread.rstrip('0123456789-')}: {top} <- {caller}"] += 1
+show("threads in native code (jdk.NativeMethodSample): thread: native frame <- first " + prefix + " frame",
+     native, len(native_samples))
 self_count, incl, threads = collections.Counter(), collections.Counter(), collections.Counter()
 for e in samples:
     frames = (e["values"].get("stackTrace") or {}).get("frames") or []
