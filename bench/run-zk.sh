@@ -20,8 +20,11 @@ if [ "$targets_given" = 0 ] || [[ " $* " == *tandem* ]]; then
   # The launcher runs the packaged server; build it now so its build time is not counted as start-up.
   (cd "$root" && mvn -q -B -DskipTests package)
 fi
+# Each module of the reactor writes its own class path (a relative outputFile is per module); bench's is the one used.
+# One shared absolute file was overwritten by whichever module wrote last.
 (cd "$root" && mvn -q -B -pl bench -am test-compile dependency:build-classpath \
-  -Dmdep.includeScope=test -Dmdep.outputFile="$work/classpath.txt")
+  -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt)
+cp "$root/bench/target/bench-classpath.txt" "$work/classpath.txt"
 # run-ensemble.sh reuses all of the above and names its own driver here.
 main=${ZK_BENCH_MAIN:-io.tandem.bench.zookeeper.ZkBench}
 exec java -Xmx1g -cp "$root/bench/target/test-classes:$root/bench/target/classes:$(cat "$work/classpath.txt")" \

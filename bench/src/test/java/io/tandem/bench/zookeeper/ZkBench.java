@@ -66,7 +66,8 @@ public final class ZkBench {
     public record PhaseResult(String phase, long ops, long errors, double opsPerSecond, double p50Ms, double p99Ms) {
     }
 
-    record ServerResult(String name, long startupMs, double idleRssMib, double afterLoadRssMib, List<PhaseResult> phases) {
+    record ServerResult(String name, long startupMs, double idleRssMib, double afterLoadRssMib, List<PhaseResult> phases,
+                        String loadBefore, String loadAfter) {
         PhaseResult phase(String phase) {
             return phases.stream().filter(p -> p.phase.equals(phase)).findFirst().orElseThrow();
         }
@@ -78,6 +79,7 @@ public final class ZkBench {
                 options.clients, options.inFlight, options.opsPerPhase, options.dataBytes, Runtime.getRuntime().availableProcessors());
         List<ServerResult> results = new ArrayList<>();
         int rounds = rounds(args);
+        jfrDir = option(args, "--jfr");
         for (int round = 1; round <= rounds; round++) {
             // Alternate the order each round so neither server always runs in the same slice of background load.
             List<String> order = new ArrayList<>(options.targets);
@@ -93,12 +95,45 @@ public final class ZkBench {
 
     /** {@code --rounds N} (default 1): how many times each server is measured; the ratios use the medians. */
     private static int rounds(String[] args) {
+        String rounds = option(args, "--rounds");
+        return rounds == null ? 1 : Integer.parseInt(rounds);
+    }
+
+    private static String option(String[] args, String name) {
         for (int i = 0; i + 1 < args.length; i++) {
-            if (args[i].equals("--rounds")) {
-                return Integer.parseInt(args[i + 1]);
+            if (args[i].equals(name)) {
+                return args[i + 1];
             }
         }
-        return 1;
+        return null;
+    }
+
+    /** {@code --jfr DIR}: a JFR recording of the server per write phase (create, set, delete), for profiles. */
+    private static String jfrDir;
+    private static int serverRuns;
+
+    /** The machine's load (1, 5 and 15 minute averages), printed with every run: this box is shared. */
+    static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static void jcmd(long pid, String... command) {
+        List<String> line = new ArrayList<>(List.of("jcmd", Long.toString(pid)));
+        line.addAll(List.of(command));
+        try {
+            Process process = new ProcessBuilder(line).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            process.waitFor(60, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            System.out.println("jcmd failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static double median(List<Double> values) {
@@ -127,7 +162,9 @@ public final class ZkBench {
             case "tandem" -> tandemCommand(options, port, dataDir);
             default -> throw new IllegalArgumentException("unknown target " + target + " (tandem or apache)");
         };
-        System.out.printf(Locale.ROOT, "%n== %s on port %d ==%n", target, port);
+        String loadBefore = loadAverage();
+        int run = ++serverRuns;
+        System.out.printf(Locale.ROOT, "%n== %s on port %d (load average %s) ==%n", target, port, loadBefore);
         try (ServerProcess server = ServerProcess.start(target, command, options.work.resolve(target + ".log"),
                 ServerProcess.zookeeperHandshake("127.0.0.1", port))) {
             System.out.printf(Locale.ROOT, "start-up to first handshake: %d ms%n", server.startupMillis());
@@ -145,15 +182,25 @@ public final class ZkBench {
                 warmUp(clients, options);
                 List<PhaseResult> phases = new ArrayList<>();
                 for (String phase : PHASES) {
+                    boolean record = jfrDir != null && !phase.equals("get") && !phase.equals("exists");
+                    if (record) {
+                        jcmd(server.pid(), "JFR.start", "name=" + phase, "settings=profile", "filename="
+                                + Path.of(jfrDir).toAbsolutePath().resolve(target + "-" + phase + "-" + run + ".jfr"));
+                    }
                     PhaseResult result = runPhase(phase, clients, options);
+                    if (record) {
+                        jcmd(server.pid(), "JFR.stop", "name=" + phase);
+                    }
                     System.out.printf(Locale.ROOT, "%-7s %9.0f ops/s  p50 %7.3f ms  p99 %7.3f ms  (%d ops, %d errors)%n",
                             phase, result.opsPerSecond, result.p50Ms, result.p99Ms, result.ops, result.errors);
                     phases.add(result);
                 }
                 Thread.sleep(2000);
                 double afterLoadRss = server.rssMib();
-                System.out.printf(Locale.ROOT, "RSS after load: %.1f MiB%n", afterLoadRss);
-                return new ServerResult(target, server.startupMillis(), idleRss, afterLoadRss, phases);
+                String loadAfter = loadAverage();
+                System.out.printf(Locale.ROOT, "RSS after load: %.1f MiB (load average %s)%n", afterLoadRss, loadAfter);
+                return new ServerResult(target, server.startupMillis(), idleRss, afterLoadRss, phases, loadBefore,
+                        loadAfter);
             } finally {
                 for (ZooKeeper client : clients) {
                     client.close();
@@ -284,11 +331,24 @@ public final class ZkBench {
 
     private static void print(List<ServerResult> results) {
         System.out.printf(Locale.ROOT, "%n== summary ==%n");
-        System.out.printf(Locale.ROOT, "| server | phase | ops/s | p50 ms | p99 ms | errors |%n|---|---|---:|---:|---:|---:|%n");
+        System.out.printf(Locale.ROOT, "| run | server | load average before / after | phase | ops/s | p50 ms | p99 ms | errors |%n"
+                + "|---:|---|---|---|---:|---:|---:|---:|%n");
+        int run = 0;
         for (ServerResult server : results) {
+            run++;
             for (PhaseResult phase : server.phases) {
-                System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.3f | %.3f | %d |%n",
-                        server.name, phase.phase, phase.opsPerSecond, phase.p50Ms, phase.p99Ms, phase.errors);
+                System.out.printf(Locale.ROOT, "| %d | %s | %s / %s | %s | %.0f | %.3f | %.3f | %d |%n", run,
+                        server.name, server.loadBefore, server.loadAfter, phase.phase, phase.opsPerSecond, phase.p50Ms,
+                        phase.p99Ms, phase.errors);
+            }
+        }
+        System.out.printf(Locale.ROOT, "%n(medians over the rounds, [min - max] in brackets)%n");
+        System.out.printf(Locale.ROOT, "| server | phase | ops/s | p99 ms |%n|---|---|---:|---:|%n");
+        for (String name : results.stream().map(ServerResult::name).distinct().toList()) {
+            for (String phase : PHASES) {
+                System.out.printf(Locale.ROOT, "| %s | %s | %s | %s |%n", name, phase,
+                        spread(results, name, r -> r.phase(phase).opsPerSecond, "%.0f"),
+                        spread(results, name, r -> r.phase(phase).p99Ms, "%.1f"));
             }
         }
         System.out.printf(Locale.ROOT, "%n| server | start-up to first handshake ms | idle RSS MiB | RSS after load MiB |%n|---|---:|---:|---:|%n");
@@ -313,6 +373,13 @@ public final class ZkBench {
         System.out.printf(Locale.ROOT, "| start-up | | %.2f (time) | |%n| idle RSS | | %.2f (memory) | |%n",
                 medianOf(results, "tandem", r -> r.startupMs) / medianOf(results, "apache", r -> r.startupMs),
                 medianOf(results, "tandem", r -> r.idleRssMib) / medianOf(results, "apache", r -> r.idleRssMib));
+    }
+
+    private static String spread(List<ServerResult> results, String server,
+                                 java.util.function.ToDoubleFunction<ServerResult> figure, String format) {
+        List<Double> values = results.stream().filter(r -> r.name.equals(server)).map(figure::applyAsDouble).toList();
+        return String.format(Locale.ROOT, format + " [" + format + " - " + format + "]", median(values),
+                Collections.min(values), Collections.max(values));
     }
 
     public static int freePort() throws IOException {

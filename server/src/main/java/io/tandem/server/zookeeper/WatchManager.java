@@ -48,8 +48,8 @@ final class WatchManager {
 
     Set<Watcher> trigger(String path, EventType type, long zxid, List<io.tandem.zk.wire.data.ACL> nodeAcl,
                          Set<Watcher> suppress) {
-        WatchedEvent event = WatchedEvent.of(type, path, zxid);
-        Set<Watcher> fired = new LinkedHashSet<>();
+        // Most writes fire nothing: the set and the event are made only once a watcher fires.
+        Set<Watcher> fired = null;
         String current = path;
         boolean atParent = false;
         while (current != null) {
@@ -60,6 +60,9 @@ final class WatchManager {
                     int modes = paths == null ? 0 : paths.getOrDefault(current, 0);
                     if (modes == 0) {
                         continue;
+                    }
+                    if (fired == null) {
+                        fired = new LinkedHashSet<>();
                     }
                     if (!atParent) {
                         fired.add(watcher);
@@ -84,6 +87,10 @@ final class WatchManager {
             current = parentOf(current);
             atParent = true;
         }
+        if (fired == null) {
+            return Set.of();
+        }
+        WatchedEvent event = WatchedEvent.of(type, path, zxid);
         for (Watcher watcher : fired) {
             if (suppress == null || !suppress.contains(watcher)) {
                 watcher.process(event, nodeAcl);

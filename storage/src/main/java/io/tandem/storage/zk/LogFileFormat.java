@@ -46,9 +46,15 @@ final class LogFileFormat {
     }
 
     static int crc(int length, long zxid, byte[] txn, int offset) {
-        CRC32C crc = new CRC32C();
-        ByteBuffer head = ByteBuffer.allocate(12).putInt(length).putLong(zxid).flip();
-        crc.update(head);
+        return crc(new CRC32C(), ByteBuffer.allocate(12), length, zxid, txn, offset);
+    }
+
+    /** The same CRC with a caller's checksum and 12-byte scratch buffer, reused by the writer for every record. */
+    static int crc(CRC32C crc, ByteBuffer scratch, int length, long zxid, byte[] txn, int offset) {
+        crc.reset();
+        scratch.clear();
+        scratch.putInt(length).putLong(zxid).flip();
+        crc.update(scratch);
         crc.update(txn, offset, length);
         return (int) crc.getValue();
     }

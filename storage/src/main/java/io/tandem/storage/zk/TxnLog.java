@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.zip.CRC32C;
 
 /**
  * The ZooKeeper transaction log: files of CRC'd records in strictly increasing zxid order, written with group commit.
@@ -50,6 +51,9 @@ public final class TxnLog implements Closeable {
     private final TreeMap<Long, Path> files = new TreeMap<>();
     private final List<RandomAccessFile> retiredFiles = new ArrayList<>();
     private final ByteBuffer writeBuffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
+    /** The record CRC's checksum and header scratch, reused by every append (two allocations per write otherwise). */
+    private final CRC32C appendCrc = new CRC32C();
+    private final ByteBuffer appendCrcScratch = ByteBuffer.allocate(12);
     /**
      * The file being appended to. RandomAccessFile rather than FileChannel on purpose: a FileChannel is closed for
      * every user when any thread is interrupted inside one of its operations, which would turn a routine thread
@@ -175,7 +179,7 @@ public final class TxnLog implements Closeable {
         if (writeBuffer.remaining() < recordBytes) {
             flushBuffer();
         }
-        int crc = LogFileFormat.crc(txn.length, zxid, txn, 0);
+        int crc = LogFileFormat.crc(appendCrc, appendCrcScratch, txn.length, zxid, txn, 0);
         if (writeBuffer.remaining() >= recordBytes) {
             writeBuffer.putInt(txn.length).putInt(crc).putLong(zxid).put(txn);
         } else {
