@@ -28,7 +28,11 @@ public final class ConfigKeys {
     /** Tandem's own keys: the Prometheus endpoint's port (off unless set; 0 = any free port) and bind address. */
     public static final String METRICS_PORT = "metrics.port";
     public static final String METRICS_ADDRESS = "metrics.address";
-    private static final Set<String> TANDEM_KEYS = Set.of(ROLES, ZOOKEEPER_STORE, MYID, METRICS_ADDRESS);
+    /** Tandem's own keys: the web console's port (off unless set; 0 = any free port) and bind address. */
+    public static final String CONSOLE_PORT = io.tandem.server.console.ConsoleServer.PORT;
+    public static final String CONSOLE_ADDRESS = io.tandem.server.console.ConsoleServer.ADDRESS;
+    private static final Set<String> TANDEM_KEYS = Set.of(ROLES, ZOOKEEPER_STORE, MYID, METRICS_ADDRESS,
+            CONSOLE_ADDRESS);
     /** Values of these keys are secrets (or hashes of them) and never reach a log line. */
     private static final Pattern SECRET = Pattern.compile(
             "(?i).*(password|secret|jaas\\.config|superdigest|\\.key$|passphrase|certificate).*");
@@ -59,7 +63,7 @@ public final class ConfigKeys {
     /** The verdict on one key; unknown keys (usually typos) are ignored with a warning. */
     public static Verdict verdict(String key, String value, Map<String, String> settings) {
         if (TANDEM_KEYS.contains(key)) return Verdict.IMPLEMENTED;
-        if (key.equals(METRICS_PORT)) return port(value);
+        if (key.equals(METRICS_PORT) || key.equals(CONSOLE_PORT)) return port(value);
         Verdict verdict = ZooKeeperConfigKeys.verdict(key, value, settings);
         if (verdict == null) verdict = BrokerConfigPolicy.verdict(key, value, settings);
         return verdict;

@@ -67,6 +67,10 @@ public final class Main implements Runnable {
         @Option(names = "--kafka-port", paramLabel = "PORT", description = "Kafka port (default 9092, 0 = any).")
         Integer kafkaPort;
 
+        @Option(names = "--console-port", paramLabel = "PORT",
+                description = "Serve the web console on PORT (0 = any; default off); same as --set console.port=PORT.")
+        Integer consolePort;
+
         @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any zoo.cfg or server.properties key.")
         Map<String, String> settings = new LinkedHashMap<>();
 
@@ -132,6 +136,9 @@ public final class Main implements Runnable {
             if (tandem.metricsPort() >= 0) {
                 lines.add(row("Metrics", "http://" + host + ":" + tandem.metricsPort() + NodeMetrics.PATH));
             }
+            if (tandem.consolePort() >= 0) {
+                lines.add(row("Console", "http://" + host + ":" + tandem.consolePort() + "/"));
+            }
             if (tandem.adminPort() >= 0) {
                 String url = tandem.config().get(ZooKeeperAdminServer.COMMAND_URL, "/commands");
                 lines.add(row("AdminServer", "http://" + host + ":" + tandem.adminPort() + url));
@@ -174,6 +181,9 @@ public final class Main implements Runnable {
             }
             if (kafkaPort != null) {
                 config.kafkaPort(kafkaPort);
+            }
+            if (consolePort != null) {
+                config.set(ConfigKeys.CONSOLE_PORT, String.valueOf(consolePort));
             }
             return config;
         }
