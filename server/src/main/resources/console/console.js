@@ -206,10 +206,10 @@ async function znodePage(path, params) {
   const z = await api("znode?path=" + encodeURIComponent(path) + "&format=" + format);
   const crumbs = [link(znodeHref("/"), "/")];
   let prefix = "";
-  for (const part of path.split("/").filter(p => p)) {
+  path.split("/").filter(p => p).forEach((part, i) => {
     prefix += "/" + part;
-    crumbs.push(link(znodeHref(prefix), part), "/");
-  }
+    crumbs.push(i > 0 ? "/" : null, link(znodeHref(prefix), part));
+  });
   const childPath = name => (path === "/" ? "" : path) + "/" + name;
   const stat = Object.entries(z.stat).map(([k, v]) => el("tr", {}, td(k, "mono"),
     td(k.endsWith("time") ? v + "  (" + new Date(v).toISOString() + ")" : v, "mono")));
