@@ -56,6 +56,10 @@ function bytes(shown) {
   return parts;
 }
 
+function shownOf(shown, total) {
+  return shown < total ? el("div", {class: "muted"}, "the first " + shown + " of " + total) : null;
+}
+
 function link(href, text, cls) {
   return el("a", {href, class: cls}, text);
 }
@@ -96,8 +100,9 @@ async function overviewPage() {
 }
 
 async function topicsPage() {
-  const topics = await api("topics");
-  return [el("h1", {}, "Topics"),
+  const listing = await api("topics");
+  const topics = listing.topics;
+  return [el("h1", {}, "Topics"), shownOf(topics.length, listing.total),
     table("topics", ["Topic", {label: "Partitions", num: true}, {label: "Replication", num: true},
         {label: "Under-replicated", num: true}, {label: "Messages", num: true}, ""],
       topics.map(t => el("tr", {},
@@ -174,8 +179,9 @@ async function messagesPage(name, params) {
 }
 
 async function groupsPage() {
-  const groups = await api("groups");
-  return [el("h1", {}, "Consumer groups"),
+  const listing = await api("groups");
+  const groups = listing.groups;
+  return [el("h1", {}, "Consumer groups"), shownOf(groups.length, listing.total),
     table("groups", ["Group", "State", "Protocol type"],
       groups.map(g => el("tr", {}, td(link("#/group/" + encodeURIComponent(g.groupId), g.groupId, "group-link")),
         td(g.state), td(g.protocolType || null))))];

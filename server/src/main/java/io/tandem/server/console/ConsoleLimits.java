@@ -12,6 +12,8 @@ public final class ConsoleLimits {
     public static final int HEADERS_SHOWN_MAX = 64;
     /** Bytes of a znode's data shown (znodes hold up to about 1 MB). */
     public static final int ZNODE_BYTES_SHOWN_MAX = 16 * 1024;
+    /** Topics and groups listed (in name order); the answer gives the total. */
+    public static final int LIST_ROWS_MAX = 2000;
     /** Children of a znode listed. */
     public static final int CHILDREN_SHOWN_MAX = 1000;
     /** How long the message browser keeps fetching before it answers with what it has. */

@@ -112,12 +112,16 @@ final class KafkaView implements AutoCloseable {
         });
     }
 
-    /** Every topic with its partition count, replication factor, health and message count (high watermark - start). */
-    List<Map<String, Object>> topics() {
+    /**
+     * Topics in name order (the first {@link ConsoleLimits#LIST_ROWS_MAX}, with the total) with partition count,
+     * replication factor, health and message count (high watermark - log start).
+     */
+    Map<String, Object> topics() {
         return withClient(c -> {
             ClusterMetadata metadata = c.metadata(null);
+            List<TopicInfo> shown = metadata.topics().values().stream().limit(ConsoleLimits.LIST_ROWS_MAX).toList();
             List<TopicPartition> all = new ArrayList<>();
-            for (TopicInfo topic : metadata.topics().values()) {
+            for (TopicInfo topic : shown) {
                 for (PartitionInfo p : topic.partitions()) {
                     if (p.leader() >= 0) all.add(new TopicPartition(topic.name(), p.partition()));
                 }
@@ -126,7 +130,7 @@ final class KafkaView implements AutoCloseable {
             Map<TopicPartition, Long> starts = all.isEmpty() ? Map.of() : admin.listOffsets(all, OffsetSpec.EARLIEST);
             Map<TopicPartition, Long> ends = all.isEmpty() ? Map.of() : admin.listOffsets(all, OffsetSpec.LATEST);
             List<Map<String, Object>> rows = new ArrayList<>();
-            for (TopicInfo topic : metadata.topics().values()) {
+            for (TopicInfo topic : shown) {
                 long messages = 0;
                 int underReplicated = 0;
                 for (PartitionInfo p : topic.partitions()) {
@@ -144,7 +148,7 @@ final class KafkaView implements AutoCloseable {
                 row.put("messages", messages);
                 rows.add(row);
             }
-            return rows;
+            return listing("topics", rows, metadata.topics().size());
         });
     }
 
@@ -190,8 +194,8 @@ final class KafkaView implements AutoCloseable {
         });
     }
 
-    /** Every consumer group with its state. */
-    List<Map<String, Object>> groups() {
+    /** Consumer groups in id order (the first {@link ConsoleLimits#LIST_ROWS_MAX}, with the total) and their state. */
+    Map<String, Object> groups() {
         return withClient(c -> {
             List<Map<String, Object>> rows = new ArrayList<>();
             for (GroupListing group : new GroupAdmin(c).listGroups()) {
@@ -202,7 +206,8 @@ final class KafkaView implements AutoCloseable {
                 rows.add(row);
             }
             rows.sort((a, b) -> ((String) a.get("groupId")).compareTo((String) b.get("groupId")));
-            return rows;
+            int total = rows.size();
+            return listing("groups", rows.subList(0, Math.min(total, ConsoleLimits.LIST_ROWS_MAX)), total);
         });
     }
 
@@ -261,6 +266,13 @@ final class KafkaView implements AutoCloseable {
             json.put("totalLag", totalLag);
             return json;
         });
+    }
+
+    private static Map<String, Object> listing(String name, List<Map<String, Object>> rows, int total) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put(name, rows);
+        json.put("total", total);
+        return json;
     }
 
     @Override
