@@ -193,6 +193,57 @@ class ConsoleApiTest {
     }
 
     @Test
+    void shouldCutHeaderValuesAndLimitHowManyHeadersAreShown() throws Exception {
+        String topic = "wide-headers";
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", tandem.tandem().bootstrapServers());
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(p,
+                new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.StringSerializer())) {
+            var record = new org.apache.kafka.clients.producer.ProducerRecord<String, String>(topic, 0, "k", "v");
+            record.headers().add("long", "h".repeat(ConsoleLimits.HEADER_BYTES_SHOWN_MAX + 10)
+                    .getBytes(StandardCharsets.UTF_8));
+            for (int i = 0; i < ConsoleLimits.HEADERS_SHOWN_MAX + 5; i++) {
+                record.headers().add("h" + i, new byte[] {(byte) i});
+            }
+            producer.send(record).get();
+        }
+        JsonNode shown = api("messages?topic=" + topic + "&partition=0&offset=0").get("records").get(0);
+        assertEquals(ConsoleLimits.HEADERS_SHOWN_MAX + 6, shown.get("headerCount").asInt());
+        assertEquals(ConsoleLimits.HEADERS_SHOWN_MAX, shown.get("headers").size());
+        JsonNode cut = shown.get("headers").get(0).get("value");
+        assertTrue(cut.get("truncated").asBoolean());
+        assertEquals(ConsoleLimits.HEADER_BYTES_SHOWN_MAX, cut.get("shown").asText().length());
+        assertEquals(ConsoleLimits.HEADER_BYTES_SHOWN_MAX + 10, cut.get("length").asInt());
+    }
+
+    @Test
+    void shouldCutLargeZnodeDataAndLongChildListsAndRefuseLongQueries() throws Exception {
+        java.util.concurrent.CountDownLatch connected = new java.util.concurrent.CountDownLatch(1);
+        try (org.apache.zookeeper.ZooKeeper zk = new org.apache.zookeeper.ZooKeeper(tandem.tandem().zookeeperConnect(),
+                30_000, event -> connected.countDown())) {
+            assertTrue(connected.await(30, java.util.concurrent.TimeUnit.SECONDS));
+            var open = org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE;
+            zk.create("/wide", new byte[ConsoleLimits.ZNODE_BYTES_SHOWN_MAX + 100], open,
+                    org.apache.zookeeper.CreateMode.PERSISTENT);
+            java.util.List<org.apache.zookeeper.Op> children = new java.util.ArrayList<>();
+            for (int i = 0; i < ConsoleLimits.CHILDREN_SHOWN_MAX + 3; i++) {
+                children.add(org.apache.zookeeper.Op.create(String.format("/wide/c%05d", i), new byte[0], open,
+                        org.apache.zookeeper.CreateMode.PERSISTENT));
+            }
+            zk.multi(children);
+        }
+        JsonNode wide = api("znode?path=/wide&format=hex");
+        assertTrue(wide.get("data").get("truncated").asBoolean());
+        assertEquals(ConsoleLimits.ZNODE_BYTES_SHOWN_MAX + 100, wide.get("data").get("length").asInt());
+        assertEquals(2 * ConsoleLimits.ZNODE_BYTES_SHOWN_MAX, wide.get("data").get("shown").asText().length());
+        assertEquals(ConsoleLimits.CHILDREN_SHOWN_MAX + 3, wide.get("childCount").asInt());
+        assertEquals(ConsoleLimits.CHILDREN_SHOWN_MAX, wide.get("children").size());
+        assertEquals("c00000", wide.get("children").get(0).asText());
+        apiError("znode?path=/wide&pad=" + "x".repeat(ConsoleApi.QUERY_CHARS_MAX), 400);
+    }
+
+    @Test
     void shouldShowAGroupsLagPerPartition() throws Exception {
         boolean listed = false;
         for (JsonNode group : api("groups").get("groups")) {

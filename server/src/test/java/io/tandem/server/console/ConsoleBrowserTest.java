@@ -72,6 +72,7 @@ class ConsoleBrowserTest {
         WebDriver browser = new ChromeDriver(service, options);
         try {
             WebDriverWait wait = new WebDriverWait(browser, WAIT);
+            wait.pollingEvery(Duration.ofMillis(100));
             browser.get("http://127.0.0.1:" + tandem.tandem().consolePort() + "/");
 
             // Overview: the broker and the ensemble member's mode.
