@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -21,6 +20,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -72,17 +73,18 @@ class ConsoleBrowserTest {
         WebDriver browser = new ChromeDriver(service, options);
         try {
             WebDriverWait wait = new WebDriverWait(browser, WAIT);
-            wait.pollingEvery(Duration.ofMillis(100));
+            // Pages re-render while polling, so an element found a moment ago may be gone: retry rather than fail.
+            wait.pollingEvery(Duration.ofMillis(100)).ignoring(StaleElementReferenceException.class);
             browser.get("http://127.0.0.1:" + tandem.tandem().consolePort() + "/");
 
             // Overview: the broker and the ensemble member's mode.
             wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("ensemble"), "standalone"));
-            assertEquals(1, browser.findElements(By.cssSelector("#brokers tbody tr")).size());
+            assertEquals(1, texts(browser, "#brokers tbody tr").size());
             screenshot(browser, "overview");
 
             // Topics -> orders: partitions with log start, high watermark, leader and ISR.
-            browser.findElement(By.id("nav-topics")).click();
-            wait.until(ExpectedConditions.elementToBeClickable(By.linkText(ConsoleFixture.TOPIC))).click();
+            click(wait, By.id("nav-topics"));
+            click(wait, By.linkText(ConsoleFixture.TOPIC));
             wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#partitions tbody tr"), 3));
             assertEquals(List.of("0", "5"), offsets(browser, 0));
             assertEquals(List.of("1", "3"), offsets(browser, 1));
@@ -92,9 +94,9 @@ class ConsoleBrowserTest {
             screenshot(browser, "topic");
 
             // Its messages: keys, values, headers; the binary value as hex.
-            browser.findElement(By.className("messages-link")).click();
+            click(wait, By.className("messages-link"));
             wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#messages tbody tr"), 5));
-            String messages = browser.findElement(By.id("messages")).getText();
+            String messages = text(browser, "#messages");
             assertTrue(messages.contains("key-0") && messages.contains("{\"order\":0}"), messages);
             assertTrue(messages.contains("source: web"), messages);
             assertTrue(messages.contains("000102ff"), messages);
@@ -111,22 +113,21 @@ class ConsoleBrowserTest {
             screenshot(browser, "messages");
 
             // Groups -> billing: lag per partition.
-            browser.findElement(By.id("nav-groups")).click();
-            wait.until(ExpectedConditions.elementToBeClickable(By.linkText(ConsoleFixture.GROUP))).click();
+            click(wait, By.id("nav-groups"));
+            click(wait, By.linkText(ConsoleFixture.GROUP));
             wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("group-lag"), "5"));
-            List<WebElement> lags = browser.findElements(By.cssSelector("#group-partitions td.lag"));
-            assertEquals(List.of("3", "2"), lags.stream().map(WebElement::getText).toList());
+            assertEquals(List.of("3", "2"), texts(browser, "#group-partitions td.lag"));
             screenshot(browser, "group");
 
             // ZooKeeper: / -> app -> config: data, Stat, ACL, children.
-            browser.findElement(By.id("nav-znodes")).click();
-            wait.until(ExpectedConditions.elementToBeClickable(By.linkText("app"))).click();
-            wait.until(ExpectedConditions.elementToBeClickable(By.linkText("config"))).click();
+            click(wait, By.id("nav-znodes"));
+            click(wait, By.linkText("app"));
+            click(wait, By.linkText("config"));
             wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("znode-data"), "mode=faster"));
-            String stat = browser.findElement(By.id("znode-stat")).getText();
+            String stat = text(browser, "#znode-stat");
             assertTrue(stat.contains("dataVersion 1") && stat.contains("numChildren 1"), stat);
-            assertTrue(browser.findElement(By.id("znode-acl")).getText().contains("cdrwa"));
-            assertTrue(browser.findElement(By.id("znode-children")).getText().contains("feature"));
+            assertTrue(text(browser, "#znode-acl").contains("cdrwa"));
+            assertTrue(text(browser, "#znode-children").contains("feature"));
             screenshot(browser, "znode");
         } finally {
             browser.quit();
@@ -135,9 +136,28 @@ class ConsoleBrowserTest {
 
     /** Log start and high watermark shown for a partition of the topic page. */
     private static List<String> offsets(WebDriver browser, int partition) {
-        List<WebElement> cells = browser.findElements(By.cssSelector("#partitions tbody tr:nth-child(" + (partition + 1)
-                + ") td"));
-        return cells.size() < 7 ? List.of() : Stream.of(cells.get(5), cells.get(6)).map(WebElement::getText).toList();
+        List<String> cells = texts(browser, "#partitions tbody tr:nth-child(" + (partition + 1) + ") td");
+        return cells.size() < 7 ? List.of() : List.of(cells.get(5), cells.get(6));
+    }
+
+    /** The text of every element matching {@code css}, read in one step (a poll cannot swap them half-way). */
+    @SuppressWarnings("unchecked")
+    private static List<String> texts(WebDriver browser, String css) {
+        return (List<String>) ((JavascriptExecutor) browser).executeScript("return Array.from("
+                + "document.querySelectorAll(arguments[0])).map(e => e.innerText.trim());", css);
+    }
+
+    private static String text(WebDriver browser, String css) {
+        // innerText separates table cells with tabs; getText, which people read, with spaces.
+        return String.join("\n", texts(browser, css)).replaceAll("[ \\t]+", " ");
+    }
+
+    /** Clicks once the element is there, again if a poll replaced it just before the click. */
+    private static void click(WebDriverWait wait, By by) {
+        wait.until(d -> {
+            d.findElement(by).click();
+            return true;
+        });
     }
 
     private static void produce(String topic, int partition, String value) throws Exception {
