@@ -34,8 +34,11 @@ public final class ConfigKeys {
      */
     public static final String FAULT_PORT = "fault.port";
     public static final String FAULT_ADDRESS = "fault.address";
+    /** Tandem's own keys: the web console's port (off unless set; 0 = any free port) and bind address. */
+    public static final String CONSOLE_PORT = io.tandem.server.console.ConsoleServer.PORT;
+    public static final String CONSOLE_ADDRESS = io.tandem.server.console.ConsoleServer.ADDRESS;
     private static final Set<String> TANDEM_KEYS = Set.of(ROLES, ZOOKEEPER_STORE, MYID, METRICS_ADDRESS,
-            FAULT_ADDRESS);
+            FAULT_ADDRESS, CONSOLE_ADDRESS);
     /** Values of these keys are secrets (or hashes of them) and never reach a log line. */
     private static final Pattern SECRET = Pattern.compile(
             "(?i).*(password|secret|jaas\\.config|superdigest|\\.key$|passphrase|certificate).*");
@@ -66,7 +69,7 @@ public final class ConfigKeys {
     /** The verdict on one key; unknown keys (usually typos) are ignored with a warning. */
     public static Verdict verdict(String key, String value, Map<String, String> settings) {
         if (TANDEM_KEYS.contains(key)) return Verdict.IMPLEMENTED;
-        if (key.equals(METRICS_PORT) || key.equals(FAULT_PORT)) return port(value);
+        if (key.equals(METRICS_PORT) || key.equals(FAULT_PORT) || key.equals(CONSOLE_PORT)) return port(value);
         // Kafka's ssl.* keys (lower case, ssl.keystore.location) are the broker's listeners'; ZooKeeper's own are
         // camel case (ssl.keyStore.location). ssl.protocol is both: only a TLS client port (refused) would read it
         // on the ZooKeeper side, so it goes to the broker.

@@ -83,6 +83,10 @@ public final class Main implements Runnable {
         @Option(names = "--kafka-port", paramLabel = "PORT", description = "Kafka port (default 9092, 0 = any).")
         Integer kafkaPort;
 
+        @Option(names = "--console-port", paramLabel = "PORT",
+                description = "Serve the web console on PORT (0 = any; default off); same as --set console.port=PORT.")
+        Integer consolePort;
+
         @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any zoo.cfg or server.properties key.")
         Map<String, String> settings = new LinkedHashMap<>();
 
@@ -148,6 +152,9 @@ public final class Main implements Runnable {
             if (tandem.metricsPort() >= 0) {
                 lines.add(row("Metrics", "http://" + host + ":" + tandem.metricsPort() + NodeMetrics.PATH));
             }
+            if (tandem.consolePort() >= 0) {
+                lines.add(row("Console", "http://" + host + ":" + tandem.consolePort() + "/"));
+            }
             if (tandem.adminPort() >= 0) {
                 String url = tandem.config().get(ZooKeeperAdminServer.COMMAND_URL, "/commands");
                 lines.add(row("AdminServer", "http://" + host + ":" + tandem.adminPort() + url));
@@ -200,6 +207,9 @@ public final class Main implements Runnable {
                             + "listeners set each port in 'listeners' (" + listeners + ")"));
                 }
                 config.kafkaPort(kafkaPort);
+            }
+            if (consolePort != null) {
+                config.set(ConfigKeys.CONSOLE_PORT, String.valueOf(consolePort));
             }
             return config;
         }

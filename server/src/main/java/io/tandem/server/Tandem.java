@@ -2,6 +2,7 @@ package io.tandem.server;
 
 import io.tandem.server.fault.FaultController;
 import io.tandem.server.fault.FaultHttp;
+import io.tandem.server.console.ConsoleServer;
 import io.tandem.server.http.ZooKeeperAdminServer;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.logging.Logging;
@@ -26,6 +27,7 @@ public final class Tandem implements AutoCloseable {
     private final String nodeName;
     private FaultHttp faultHttp;
     private NodeReset reset;
+    private ConsoleServer console;
 
     private Tandem(TandemConfig config, FaultController faults, String nodeName) {
         this.config = config;
@@ -110,6 +112,12 @@ public final class Tandem implements AutoCloseable {
                 admin = ZooKeeperAdminServer.start(config, defaultHost, zookeeper.adminCommands());
             }
         }
+        if (config.get(ConfigKeys.CONSOLE_PORT) != null) {
+            // The console reads this node over its own ports, as any client would; the znode pages read the broker's
+            // ZooKeeper when this node runs none.
+            console = ConsoleServer.start(config, defaultHost, kafka == null ? null : bootstrapServers(),
+                    zookeeper != null ? zookeeperConnect() : config.get("zookeeper.connect"));
+        }
     }
 
     /** The Prometheus endpoint's port ({@code metrics.port}; the real one when 0 was asked for), or -1 if off. */
@@ -142,6 +150,9 @@ public final class Tandem implements AutoCloseable {
 
     /** The ZooKeeper AdminServer's port (the real one when 0 was asked for), or -1 if off. */
     public int adminPort() { return admin == null ? -1 : admin.port(); }
+
+    /** The web console's port ({@code console.port}; the real one when 0 was asked for), or -1 if off. */
+    public int consolePort() { return console == null ? -1 : console.port(); }
 
     /** Where the ZooKeeper server keeps its data, or null if that role is off. */
     public java.nio.file.Path zookeeperDataDir() { return zookeeper == null ? null : zookeeper.dataDir(); }
@@ -183,6 +194,10 @@ public final class Tandem implements AutoCloseable {
 
     @Override
     public void close() {
+        if (console != null) {
+            console.close();
+            console = null;
+        }
         synchronized (this) {
             if (reset != null) reset.close();
             reset = null;

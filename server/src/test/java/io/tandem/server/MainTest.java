@@ -87,6 +87,13 @@ class MainTest {
     }
 
     @Test
+    void shouldTurnTheConsolePortFlagIntoConsolePortOverridingSet() throws Exception {
+        assertEquals(null, parse("--data-dir", dir.toString()).get("console.port"), "off unless asked for");
+        assertEquals("8088", parse("--console-port", "8088").get("console.port"));
+        assertEquals("0", parse("--set", "console.port=9000", "--console-port", "0").get("console.port"));
+    }
+
+    @Test
     void shouldRejectUnknownRole() {
         assertTrue(new CommandLine(new Main()).execute("start", "--roles", "nosuch") != 0);
     }

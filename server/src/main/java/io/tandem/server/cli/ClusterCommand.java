@@ -149,8 +149,15 @@ public final class ClusterCommand extends CliCommand {
         return allReached;
     }
 
-    /** Sends a four-letter word and reads the answer until the server closes the connection. */
     private String ask(InetSocketAddress member, String word) throws IOException {
+        return fourLetterWord(member, word, timeoutMs);
+    }
+
+    /**
+     * Sends a four-letter word and reads the answer until the server closes the connection (also used by the web
+     * console's ensemble page).
+     */
+    public static String fourLetterWord(InetSocketAddress member, String word, long timeoutMs) throws IOException {
         try (Socket socket = new Socket()) {
             int timeout = Math.toIntExact(Math.min(Integer.MAX_VALUE, timeoutMs));
             socket.connect(new InetSocketAddress(member.getHostString(), member.getPort()), timeout);
@@ -172,7 +179,7 @@ public final class ClusterCommand extends CliCommand {
     }
 
     /** "Key: value" lines of a srvr answer. */
-    static Map<String, String> parse(String answer) {
+    public static Map<String, String> parse(String answer) {
         Map<String, String> fields = new LinkedHashMap<>();
         for (String line : answer.split("\n")) {
             int colon = line.indexOf(':');

@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 /** zkCli's text forms: stat lines, ACLs as {@code scheme:id:perms}, and data as text or base64 for JSON. */
-final class ZkFormat {
+public final class ZkFormat {
     private ZkFormat() {
     }
 
@@ -37,7 +37,7 @@ final class ZkFormat {
     }
 
     /** The stat as JSON fields, with zkCli's names (dataVersion, aclVersion) and zxids in hex as zkCli shows them. */
-    static Map<String, Object> statJson(Stat stat) {
+    public static Map<String, Object> statJson(Stat stat) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("czxid", "0x" + Long.toHexString(stat.czxid()));
         json.put("ctime", stat.ctime());
@@ -77,7 +77,7 @@ final class ZkFormat {
     }
 
     /** Permission letters in zkCli's order: c d r w a. */
-    static String perms(int perms) {
+    public static String perms(int perms) {
         StringBuilder letters = new StringBuilder();
         if ((perms & Perms.CREATE) != 0) {
             letters.append('c');
