@@ -70,6 +70,12 @@ public final class Handlers {
                 new DescribeUserScramCredentialsHandler(broker.scramCredentials()));
         registry.register(ApiKey.ALTER_USER_SCRAM_CREDENTIALS, 0, 0,
                 new AlterUserScramCredentialsHandler(broker.scramCredentials(), () -> broker.controller().isActive()));
+        // ACLs (KIP-140, KIP-290) against the authorizer; SECURITY_DISABLED without one.
+        registry.register(ApiKey.DESCRIBE_ACLS, 0, 3, AclRequests.describe(broker.authorization()));
+        registry.register(ApiKey.CREATE_ACLS, 0, 3, AclRequests.create(broker.authorization()));
+        registry.register(ApiKey.DELETE_ACLS, 0, 3, AclRequests.delete(broker.authorization()));
+        // Last, so every handler above is behind its rule.
+        ApiAuthorization.guard(registry, broker.authorization());
         return registry;
     }
 }

@@ -1,0 +1,211 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.acl.AclOperation;
+import io.tandem.kafka.wire.message.CreateAclsRequest;
+import io.tandem.kafka.wire.message.CreateAclsResponse;
+import io.tandem.kafka.wire.message.DeleteAclsRequest;
+import io.tandem.kafka.wire.message.DeleteAclsResponse;
+import io.tandem.kafka.wire.message.WriteTxnMarkersRequest;
+import io.tandem.kafka.wire.message.WriteTxnMarkersResponse;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.ApiRegistry;
+import io.tandem.server.kafka.security.Authorization;
+
+import java.lang.reflect.Field;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.BiFunction;
+
+import static io.tandem.kafka.wire.acl.AclOperation.*;
+import static io.tandem.server.kafka.ErrorCodes.CLUSTER_AUTHORIZATION_FAILED;
+
+/**
+ * Which operation on which resource each Kafka API needs, as Apache Kafka 3.9's KafkaApis checks it: the one table of
+ * authorization. A {@link Rule#cluster} rule is checked here before the handler runs, and a refusal is the API's error
+ * response with CLUSTER_AUTHORIZATION_FAILED; a {@link Rule#inHandler} rule names the per-resource checks its handler
+ * makes through {@link Authorization} (they answer per topic, group or transactional id, so only the handler can
+ * build the answer); {@link Rule#open} APIs need nothing (ApiVersions, SASL, DescribeCluster). An API missing from the
+ * table needs CLUSTER_ACTION (super users and brokers only): a new handler is closed until someone writes its rule.
+ */
+public final class ApiAuthorization {
+    /** One API's rule: {@code clusterOperation} is checked here when set; {@code handlerChecks} documents the rest. */
+    public record Rule(AclOperation clusterOperation, String handlerChecks) {
+        static Rule cluster(AclOperation operation) {
+            return new Rule(operation, null);
+        }
+
+        static Rule inHandler(String checks) {
+            return new Rule(null, checks);
+        }
+
+        static Rule open() {
+            return new Rule(null, "none");
+        }
+    }
+
+    private static final Rule UNLISTED = Rule.cluster(CLUSTER_ACTION);
+    private static final Map<ApiKey, Rule> RULES = new EnumMap<>(ApiKey.class);
+    /** Refusals for APIs whose response has no top-level error code: every item carries the error instead. */
+    private static final Map<ApiKey, BiFunction<ApiMessage, Short, ApiMessage>> ITEM_REFUSALS =
+            new EnumMap<>(ApiKey.class);
+
+    static {
+        RULES.put(ApiKey.API_VERSIONS, Rule.open());
+        RULES.put(ApiKey.SASL_HANDSHAKE, Rule.open());
+        RULES.put(ApiKey.SASL_AUTHENTICATE, Rule.open());
+        RULES.put(ApiKey.DESCRIBE_CLUSTER, Rule.open());
+        RULES.put(ApiKey.PRODUCE, Rule.inHandler("WRITE on TRANSACTIONAL_ID for transactional records, WRITE on each TOPIC"));
+        RULES.put(ApiKey.FETCH, Rule.inHandler("CLUSTER_ACTION on CLUSTER from a replica, else READ on each TOPIC"));
+        RULES.put(ApiKey.LIST_OFFSETS, Rule.inHandler("DESCRIBE on each TOPIC"));
+        RULES.put(ApiKey.METADATA, Rule.inHandler("DESCRIBE on each TOPIC (unauthorized ones hidden when listing all); "
+                + "CREATE on CLUSTER or TOPIC to auto-create"));
+        RULES.put(ApiKey.OFFSET_FOR_LEADER_EPOCH, Rule.inHandler("CLUSTER_ACTION on CLUSTER from a replica, "
+                + "else DESCRIBE on each TOPIC"));
+        RULES.put(ApiKey.CREATE_TOPICS, Rule.inHandler("CREATE on CLUSTER or on each TOPIC"));
+        RULES.put(ApiKey.DELETE_TOPICS, Rule.inHandler("DELETE on each TOPIC"));
+        RULES.put(ApiKey.OFFSET_COMMIT, Rule.inHandler("READ on GROUP, READ on each TOPIC"));
+        RULES.put(ApiKey.OFFSET_FETCH, Rule.inHandler("DESCRIBE on GROUP, DESCRIBE on each TOPIC"));
+        RULES.put(ApiKey.FIND_COORDINATOR, Rule.inHandler("DESCRIBE on GROUP or TRANSACTIONAL_ID"));
+        RULES.put(ApiKey.JOIN_GROUP, Rule.inHandler("READ on GROUP"));
+        RULES.put(ApiKey.SYNC_GROUP, Rule.inHandler("READ on GROUP"));
+        RULES.put(ApiKey.HEARTBEAT, Rule.inHandler("READ on GROUP"));
+        RULES.put(ApiKey.LEAVE_GROUP, Rule.inHandler("READ on GROUP"));
+        RULES.put(ApiKey.DESCRIBE_GROUPS, Rule.inHandler("DESCRIBE on each GROUP"));
+        RULES.put(ApiKey.LIST_GROUPS, Rule.inHandler("DESCRIBE on CLUSTER, else only groups with DESCRIBE on GROUP"));
+        RULES.put(ApiKey.INIT_PRODUCER_ID, Rule.inHandler("WRITE on TRANSACTIONAL_ID, else IDEMPOTENT_WRITE on CLUSTER "
+                + "or WRITE on some TOPIC"));
+        RULES.put(ApiKey.END_TXN, Rule.inHandler("WRITE on TRANSACTIONAL_ID"));
+        RULES.put(ApiKey.ADD_OFFSETS_TO_TXN, Rule.inHandler("WRITE on TRANSACTIONAL_ID, READ on GROUP"));
+        // Apache checks these per resource; until their handlers do, they need the operation on the whole cluster,
+        // which is stricter than Apache (super users and cluster-wide grants pass), never looser.
+        RULES.put(ApiKey.DELETE_RECORDS, Rule.cluster(DELETE));
+        RULES.put(ApiKey.CREATE_PARTITIONS, Rule.cluster(ALTER));
+        RULES.put(ApiKey.DELETE_GROUPS, Rule.cluster(DELETE));
+        RULES.put(ApiKey.OFFSET_DELETE, Rule.cluster(DELETE));
+        RULES.put(ApiKey.DESCRIBE_CONFIGS, Rule.cluster(DESCRIBE_CONFIGS));
+        RULES.put(ApiKey.ALTER_CONFIGS, Rule.cluster(ALTER_CONFIGS));
+        RULES.put(ApiKey.INCREMENTAL_ALTER_CONFIGS, Rule.cluster(ALTER_CONFIGS));
+        RULES.put(ApiKey.DESCRIBE_TOPIC_PARTITIONS, Rule.cluster(DESCRIBE));
+        RULES.put(ApiKey.ADD_PARTITIONS_TO_TXN, Rule.cluster(WRITE));
+        RULES.put(ApiKey.TXN_OFFSET_COMMIT, Rule.cluster(WRITE));
+        RULES.put(ApiKey.DESCRIBE_PRODUCERS, Rule.cluster(READ));
+        RULES.put(ApiKey.DESCRIBE_TRANSACTIONS, Rule.cluster(DESCRIBE));
+        RULES.put(ApiKey.LIST_TRANSACTIONS, Rule.cluster(DESCRIBE));
+        // Cluster-wide in Apache too.
+        RULES.put(ApiKey.DESCRIBE_LOG_DIRS, Rule.cluster(DESCRIBE));
+        RULES.put(ApiKey.ELECT_LEADERS, Rule.cluster(ALTER));
+        RULES.put(ApiKey.ALTER_PARTITION_REASSIGNMENTS, Rule.cluster(ALTER));
+        RULES.put(ApiKey.LIST_PARTITION_REASSIGNMENTS, Rule.cluster(DESCRIBE));
+        RULES.put(ApiKey.DESCRIBE_ACLS, Rule.cluster(DESCRIBE));
+        RULES.put(ApiKey.CREATE_ACLS, Rule.cluster(ALTER));
+        RULES.put(ApiKey.DELETE_ACLS, Rule.cluster(ALTER));
+        RULES.put(ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS, Rule.cluster(DESCRIBE));
+        RULES.put(ApiKey.ALTER_USER_SCRAM_CREDENTIALS, Rule.cluster(ALTER));
+        // Between brokers.
+        RULES.put(ApiKey.LEADER_AND_ISR, Rule.cluster(CLUSTER_ACTION));
+        RULES.put(ApiKey.STOP_REPLICA, Rule.cluster(CLUSTER_ACTION));
+        RULES.put(ApiKey.UPDATE_METADATA, Rule.cluster(CLUSTER_ACTION));
+        RULES.put(ApiKey.CONTROLLED_SHUTDOWN, Rule.cluster(CLUSTER_ACTION));
+        RULES.put(ApiKey.ALTER_PARTITION, Rule.cluster(CLUSTER_ACTION));
+        RULES.put(ApiKey.ALLOCATE_PRODUCER_IDS, Rule.cluster(CLUSTER_ACTION));
+        RULES.put(ApiKey.WRITE_TXN_MARKERS, Rule.cluster(CLUSTER_ACTION));
+
+        ITEM_REFUSALS.put(ApiKey.CREATE_ACLS, (request, error) -> {
+            CreateAclsResponse response = new CreateAclsResponse();
+            for (int i = 0; i < ((CreateAclsRequest) request).creations.size(); i++) {
+                CreateAclsResponse.AclCreationResult result = new CreateAclsResponse.AclCreationResult();
+                result.errorCode = error;
+                result.errorMessage = null;
+                response.results.add(result);
+            }
+            return response;
+        });
+        ITEM_REFUSALS.put(ApiKey.DELETE_ACLS, (request, error) -> {
+            DeleteAclsResponse response = new DeleteAclsResponse();
+            for (int i = 0; i < ((DeleteAclsRequest) request).filters.size(); i++) {
+                DeleteAclsResponse.DeleteAclsFilterResult result = new DeleteAclsResponse.DeleteAclsFilterResult();
+                result.errorCode = error;
+                result.errorMessage = null;
+                response.filterResults.add(result);
+            }
+            return response;
+        });
+        ITEM_REFUSALS.put(ApiKey.WRITE_TXN_MARKERS, (request, error) -> {
+            WriteTxnMarkersResponse response = new WriteTxnMarkersResponse();
+            for (WriteTxnMarkersRequest.WritableTxnMarker marker : ((WriteTxnMarkersRequest) request).markers) {
+                WriteTxnMarkersResponse.WritableTxnMarkerResult result = new WriteTxnMarkersResponse.WritableTxnMarkerResult();
+                result.producerId = marker.producerId;
+                for (WriteTxnMarkersRequest.WritableTxnMarkerTopic topic : marker.topics) {
+                    WriteTxnMarkersResponse.WritableTxnMarkerTopicResult t = new WriteTxnMarkersResponse.WritableTxnMarkerTopicResult();
+                    t.name = topic.name;
+                    for (int p : topic.partitionIndexes) {
+                        WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult r =
+                                new WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult();
+                        r.partitionIndex = p;
+                        r.errorCode = error;
+                        t.partitions.add(r);
+                    }
+                    result.topics.add(t);
+                }
+                response.markers.add(result);
+            }
+            return response;
+        });
+    }
+
+    private ApiAuthorization() {
+    }
+
+    /** The rule of an API: the table's, or CLUSTER_ACTION on the cluster for an API nobody wrote one for. */
+    public static Rule rule(ApiKey key) {
+        return RULES.getOrDefault(key, UNLISTED);
+    }
+
+    /** Whether the table has a rule of its own for the API (checked for every served API by a test). */
+    public static boolean hasRule(ApiKey key) {
+        return RULES.containsKey(key);
+    }
+
+    /** Puts the cluster-wide checks in front of the handlers; nothing changes without an authorizer. */
+    public static void guard(ApiRegistry registry, Authorization authorization) {
+        if (!authorization.enabled()) return;
+        registry.wrapHandlers((key, handler) -> {
+            AclOperation operation = rule(key).clusterOperation();
+            if (operation == null) return handler;
+            return (ApiHandler<ApiMessage>) (context, request, responder) -> {
+                if (authorization.allowedOnCluster(context, operation)) {
+                    handler.handle(context, request, responder);
+                } else {
+                    responder.send(refusal(key, request, CLUSTER_AUTHORIZATION_FAILED));
+                }
+            };
+        });
+    }
+
+    /**
+     * The API's answer to a refused request, as Kafka's AbstractRequest.getErrorResponse builds it: the error in the
+     * top-level error_code (every generated response that has one names the field {@code errorCode}), with a null
+     * message; the APIs without one carry it in each item.
+     */
+    static ApiMessage refusal(ApiKey key, ApiMessage request, short error) {
+        BiFunction<ApiMessage, Short, ApiMessage> items = ITEM_REFUSALS.get(key);
+        if (items != null) return items.apply(request, error);
+        ApiMessage response = key.newResponse();
+        try {
+            response.getClass().getField("errorCode").setShort(response, error);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(key.apiName() + " has no top-level error code and no item refusal", e);
+        }
+        try {
+            Field message = response.getClass().getField("errorMessage");
+            message.set(response, null);
+        } catch (NoSuchFieldException noMessage) {
+            // Not every response carries a message.
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+        return response;
+    }
+}

@@ -1,0 +1,54 @@
+package io.tandem.server.kafka.security;
+
+import io.tandem.kafka.wire.acl.AclOperation;
+import io.tandem.kafka.wire.acl.ResourceType;
+import io.tandem.server.kafka.network.RequestContext;
+
+/**
+ * What handlers ask: may this request's principal do this on that resource. Without an authorizer
+ * ({@code authorizer.class.name} unset) everything is allowed, as in Kafka.
+ */
+public final class Authorization {
+    private final AclAuthorizer authorizer;
+
+    /** {@code authorizer} is null when none is configured. */
+    public Authorization(AclAuthorizer authorizer) {
+        this.authorizer = authorizer;
+    }
+
+    public boolean enabled() {
+        return authorizer != null;
+    }
+
+    /** The configured authorizer, or null. */
+    public AclAuthorizer authorizer() {
+        return authorizer;
+    }
+
+    public boolean allowed(RequestContext context, AclOperation operation, ResourceType type, String name) {
+        return authorizer == null
+                || authorizer.authorize(context.principal(), context.clientIp(), operation, type, name);
+    }
+
+    public boolean allowedOnCluster(RequestContext context, AclOperation operation) {
+        return allowed(context, operation, ResourceType.CLUSTER, ResourceType.CLUSTER_NAME);
+    }
+
+    public boolean topic(RequestContext context, AclOperation operation, String topic) {
+        return allowed(context, operation, ResourceType.TOPIC, topic);
+    }
+
+    public boolean group(RequestContext context, AclOperation operation, String group) {
+        return allowed(context, operation, ResourceType.GROUP, group);
+    }
+
+    public boolean transactionalId(RequestContext context, AclOperation operation, String transactionalId) {
+        return allowed(context, operation, ResourceType.TRANSACTIONAL_ID, transactionalId);
+    }
+
+    /** Kafka's authorizeByResourceType: some resource of the type allows the operation (see AclAuthorizer). */
+    public boolean anyResource(RequestContext context, AclOperation operation, ResourceType type) {
+        return authorizer == null
+                || authorizer.authorizeAnyResource(context.principal(), context.clientIp(), operation, type);
+    }
+}
