@@ -3,6 +3,13 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.acl.AclOperation;
+import io.tandem.kafka.wire.acl.ResourceType;
+import io.tandem.kafka.wire.message.AddOffsetsToTxnRequest;
+import io.tandem.kafka.wire.message.EndTxnRequest;
+import io.tandem.kafka.wire.message.HeartbeatRequest;
+import io.tandem.kafka.wire.message.JoinGroupRequest;
+import io.tandem.kafka.wire.message.LeaveGroupRequest;
+import io.tandem.kafka.wire.message.SyncGroupRequest;
 import io.tandem.kafka.wire.message.CreateAclsRequest;
 import io.tandem.kafka.wire.message.CreateAclsResponse;
 import io.tandem.kafka.wire.message.DeleteAclsRequest;
@@ -15,34 +22,62 @@ import io.tandem.server.kafka.security.Authorization;
 
 import java.lang.reflect.Field;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 import static io.tandem.kafka.wire.acl.AclOperation.*;
 import static io.tandem.server.kafka.ErrorCodes.CLUSTER_AUTHORIZATION_FAILED;
+import static io.tandem.server.kafka.ErrorCodes.GROUP_AUTHORIZATION_FAILED;
+import static io.tandem.server.kafka.ErrorCodes.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 
 /**
  * Which operation on which resource each Kafka API needs, as Apache Kafka 3.9's KafkaApis checks it: the one table of
- * authorization. A {@link Rule#cluster} rule is checked here before the handler runs, and a refusal is the API's error
- * response with CLUSTER_AUTHORIZATION_FAILED; a {@link Rule#inHandler} rule names the per-resource checks its handler
+ * authorization. A rule's {@link Check}s (an operation on the cluster, or on the one group or transactional id the
+ * request names) are made here before the handler runs, and a refusal is the API's error response with that check's
+ * error (CLUSTER_, GROUP_ or TRANSACTIONAL_ID_AUTHORIZATION_FAILED); a {@link Rule#inHandler} rule names the per-resource checks its handler
  * makes through {@link Authorization} (they answer per topic, group or transactional id, so only the handler can
  * build the answer); {@link Rule#open} APIs need nothing (ApiVersions, SASL, DescribeCluster). An API missing from the
  * table needs CLUSTER_ACTION (super users and brokers only): a new handler is closed until someone writes its rule.
  */
 public final class ApiAuthorization {
-    /** One API's rule: {@code clusterOperation} is checked here when set; {@code handlerChecks} documents the rest. */
-    public record Rule(AclOperation clusterOperation, String handlerChecks) {
+    /**
+     * One check made before the handler runs: {@code operation} on the resource of {@code type} that {@code name}
+     * reads from the request, refused with {@code error}.
+     */
+    public record Check(AclOperation operation, ResourceType type, Function<ApiMessage, String> name, short error) {
+    }
+
+    /** One API's rule: the checks made here, in Kafka's order, and (documentation) those its handler makes. */
+    public record Rule(List<Check> checks, String handlerChecks) {
         static Rule cluster(AclOperation operation) {
-            return new Rule(operation, null);
+            return new Rule(List.of(new Check(operation, ResourceType.CLUSTER, r -> ResourceType.CLUSTER_NAME,
+                    CLUSTER_AUTHORIZATION_FAILED)), null);
         }
 
         static Rule inHandler(String checks) {
-            return new Rule(null, checks);
+            return new Rule(List.of(), checks);
         }
 
         static Rule open() {
-            return new Rule(null, "none");
+            return new Rule(List.of(), "none");
         }
+
+        static Rule of(Check... checks) {
+            return new Rule(List.of(checks), null);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <Q extends ApiMessage> Check group(AclOperation operation, Function<Q, String> groupId) {
+        return new Check(operation, ResourceType.GROUP, r -> groupId.apply((Q) r), GROUP_AUTHORIZATION_FAILED);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <Q extends ApiMessage> Check transactionalId(AclOperation operation, Function<Q, String> id) {
+        return new Check(operation, ResourceType.TRANSACTIONAL_ID, r -> id.apply((Q) r),
+                TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     }
 
     private static final Rule UNLISTED = Rule.cluster(CLUSTER_ACTION);
@@ -68,16 +103,18 @@ public final class ApiAuthorization {
         RULES.put(ApiKey.OFFSET_COMMIT, Rule.inHandler("READ on GROUP, READ on each TOPIC"));
         RULES.put(ApiKey.OFFSET_FETCH, Rule.inHandler("DESCRIBE on GROUP, DESCRIBE on each TOPIC"));
         RULES.put(ApiKey.FIND_COORDINATOR, Rule.inHandler("DESCRIBE on GROUP or TRANSACTIONAL_ID"));
-        RULES.put(ApiKey.JOIN_GROUP, Rule.inHandler("READ on GROUP"));
-        RULES.put(ApiKey.SYNC_GROUP, Rule.inHandler("READ on GROUP"));
-        RULES.put(ApiKey.HEARTBEAT, Rule.inHandler("READ on GROUP"));
-        RULES.put(ApiKey.LEAVE_GROUP, Rule.inHandler("READ on GROUP"));
+        RULES.put(ApiKey.JOIN_GROUP, Rule.of(group(READ, (JoinGroupRequest r) -> r.groupId)));
+        RULES.put(ApiKey.SYNC_GROUP, Rule.of(group(READ, (SyncGroupRequest r) -> r.groupId)));
+        RULES.put(ApiKey.HEARTBEAT, Rule.of(group(READ, (HeartbeatRequest r) -> r.groupId)));
+        RULES.put(ApiKey.LEAVE_GROUP, Rule.of(group(READ, (LeaveGroupRequest r) -> r.groupId)));
         RULES.put(ApiKey.DESCRIBE_GROUPS, Rule.inHandler("DESCRIBE on each GROUP"));
         RULES.put(ApiKey.LIST_GROUPS, Rule.inHandler("DESCRIBE on CLUSTER, else only groups with DESCRIBE on GROUP"));
         RULES.put(ApiKey.INIT_PRODUCER_ID, Rule.inHandler("WRITE on TRANSACTIONAL_ID, else IDEMPOTENT_WRITE on CLUSTER "
                 + "or WRITE on some TOPIC"));
-        RULES.put(ApiKey.END_TXN, Rule.inHandler("WRITE on TRANSACTIONAL_ID"));
-        RULES.put(ApiKey.ADD_OFFSETS_TO_TXN, Rule.inHandler("WRITE on TRANSACTIONAL_ID, READ on GROUP"));
+        RULES.put(ApiKey.END_TXN, Rule.of(transactionalId(WRITE, (EndTxnRequest r) -> r.transactionalId)));
+        RULES.put(ApiKey.ADD_OFFSETS_TO_TXN, Rule.of(
+                transactionalId(WRITE, (AddOffsetsToTxnRequest r) -> r.transactionalId),
+                group(READ, (AddOffsetsToTxnRequest r) -> r.groupId)));
         // Apache checks these per resource; until their handlers do, they need the operation on the whole cluster,
         // which is stricter than Apache (super users and cluster-wide grants pass), never looser.
         RULES.put(ApiKey.DELETE_RECORDS, Rule.cluster(DELETE));
@@ -168,18 +205,20 @@ public final class ApiAuthorization {
         return RULES.containsKey(key);
     }
 
-    /** Puts the cluster-wide checks in front of the handlers; nothing changes without an authorizer. */
+    /** Puts each rule's checks in front of its handler; nothing changes without an authorizer. */
     public static void guard(ApiRegistry registry, Authorization authorization) {
         if (!authorization.enabled()) return;
         registry.wrapHandlers((key, handler) -> {
-            AclOperation operation = rule(key).clusterOperation();
-            if (operation == null) return handler;
+            List<Check> checks = rule(key).checks();
+            if (checks.isEmpty()) return handler;
             return (ApiHandler<ApiMessage>) (context, request, responder) -> {
-                if (authorization.allowedOnCluster(context, operation)) {
-                    handler.handle(context, request, responder);
-                } else {
-                    responder.send(refusal(key, request, CLUSTER_AUTHORIZATION_FAILED));
+                for (Check check : checks) {
+                    if (!authorization.allowed(context, check.operation(), check.type(), check.name().apply(request))) {
+                        responder.send(refusal(key, request, check.error()));
+                        return;
+                    }
                 }
+                handler.handle(context, request, responder);
             };
         });
     }

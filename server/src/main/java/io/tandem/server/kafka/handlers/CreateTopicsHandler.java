@@ -3,6 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.CreateTopicsRequest;
 import io.tandem.kafka.wire.message.CreateTopicsResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicConfigs;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -38,6 +39,8 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
         Set<String> seen = new HashSet<>();
         Set<String> duplicates = new HashSet<>();
         for (CreateTopicsRequest.CreatableTopic t : request.topics) if (!seen.add(t.name)) duplicates.add(t.name);
+        // Kafka: CREATE on the cluster, or else on each topic.
+        boolean createAllowed = broker.authorization().allowedOnCluster(context, AclOperation.CREATE);
         for (CreateTopicsRequest.CreatableTopic t : request.topics) {
             CreateTopicsResponse.CreatableTopicResult result = new CreateTopicsResponse.CreatableTopicResult();
             result.name = t.name;
@@ -47,6 +50,9 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
                 if (duplicates.contains(t.name)) {
                     throw new ApiException(INVALID_REQUEST, "Create topics request from client `" + context.clientId()
                             + "` contains multiple entries for the following topics: " + t.name);
+                }
+                if (!createAllowed && !broker.authorization().topic(context, AclOperation.CREATE, t.name)) {
+                    throw new ApiException(TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
                 }
                 TopicInfo created = create(t, request.validateOnly);
                 result.topicId = request.validateOnly ? ZERO_UUID : created.id();

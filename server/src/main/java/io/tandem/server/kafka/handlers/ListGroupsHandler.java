@@ -2,6 +2,7 @@ package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.ListGroupsRequest;
 import io.tandem.kafka.wire.message.ListGroupsResponse;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.group.GroupMessages;
 import io.tandem.server.kafka.network.ApiHandler;
@@ -21,8 +22,11 @@ final class ListGroupsHandler implements ApiHandler<ListGroupsRequest> {
         ListGroupsResponse response = new ListGroupsResponse();
         boolean typeMatches = request.typesFilter.isEmpty()
                 || request.typesFilter.stream().anyMatch(t -> t.equalsIgnoreCase("classic"));
+        // Kafka lists every group to DESCRIBE on the cluster, else only the groups the principal may describe.
+        boolean all = broker.authorization().allowedOnCluster(context, AclOperation.DESCRIBE);
         for (GroupMessages.GroupListing g : broker.groups().listGroups()) {
             if (!typeMatches) break;
+            if (!all && !broker.authorization().group(context, AclOperation.DESCRIBE, g.groupId())) continue;
             if (!request.statesFilter.isEmpty()
                     && request.statesFilter.stream().noneMatch(s -> s.equalsIgnoreCase(g.state().toString()))) {
                 continue;
