@@ -5,10 +5,13 @@ import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.kafka.wire.acl.ResourceType;
 import io.tandem.kafka.wire.message.AddOffsetsToTxnRequest;
+import io.tandem.kafka.wire.message.AlterUserScramCredentialsRequest;
+import io.tandem.kafka.wire.message.AlterUserScramCredentialsResponse;
 import io.tandem.kafka.wire.message.EndTxnRequest;
 import io.tandem.kafka.wire.message.HeartbeatRequest;
 import io.tandem.kafka.wire.message.JoinGroupRequest;
 import io.tandem.kafka.wire.message.LeaveGroupRequest;
+import io.tandem.kafka.wire.message.OffsetDeleteRequest;
 import io.tandem.kafka.wire.message.SyncGroupRequest;
 import io.tandem.kafka.wire.message.CreateAclsRequest;
 import io.tandem.kafka.wire.message.CreateAclsResponse;
@@ -98,6 +101,8 @@ public final class ApiAuthorization {
                 + "CREATE on CLUSTER or TOPIC to auto-create"));
         RULES.put(ApiKey.OFFSET_FOR_LEADER_EPOCH, Rule.inHandler("CLUSTER_ACTION on CLUSTER from a replica, "
                 + "else DESCRIBE on each TOPIC"));
+        RULES.put(ApiKey.DESCRIBE_TOPIC_PARTITIONS, Rule.inHandler("DESCRIBE on each TOPIC (unauthorized ones hidden "
+                + "when listing all)"));
         RULES.put(ApiKey.CREATE_TOPICS, Rule.inHandler("CREATE on CLUSTER or on each TOPIC"));
         RULES.put(ApiKey.DELETE_TOPICS, Rule.inHandler("DELETE on each TOPIC"));
         RULES.put(ApiKey.OFFSET_COMMIT, Rule.inHandler("READ on GROUP, READ on each TOPIC"));
@@ -115,20 +120,22 @@ public final class ApiAuthorization {
         RULES.put(ApiKey.ADD_OFFSETS_TO_TXN, Rule.of(
                 transactionalId(WRITE, (AddOffsetsToTxnRequest r) -> r.transactionalId),
                 group(READ, (AddOffsetsToTxnRequest r) -> r.groupId)));
+        RULES.put(ApiKey.OFFSET_DELETE, new Rule(List.of(group(DELETE, (OffsetDeleteRequest r) -> r.groupId)),
+                "READ on each TOPIC"));
+        RULES.put(ApiKey.DELETE_RECORDS, Rule.inHandler("DELETE on each TOPIC"));
+        RULES.put(ApiKey.CREATE_PARTITIONS, Rule.inHandler("ALTER on each TOPIC"));
+        RULES.put(ApiKey.DELETE_GROUPS, Rule.inHandler("DELETE on each GROUP"));
+        RULES.put(ApiKey.DESCRIBE_CONFIGS, Rule.inHandler("DESCRIBE_CONFIGS on each TOPIC, or on CLUSTER for brokers"));
+        RULES.put(ApiKey.ALTER_CONFIGS, Rule.inHandler("ALTER_CONFIGS on each TOPIC, or on CLUSTER for brokers"));
+        RULES.put(ApiKey.INCREMENTAL_ALTER_CONFIGS, Rule.inHandler("ALTER_CONFIGS on each TOPIC, or on CLUSTER for "
+                + "brokers"));
+        RULES.put(ApiKey.TXN_OFFSET_COMMIT, Rule.inHandler("WRITE on TRANSACTIONAL_ID, READ on GROUP, READ on each "
+                + "TOPIC"));
+        RULES.put(ApiKey.DESCRIBE_PRODUCERS, Rule.inHandler("READ on each TOPIC"));
+        RULES.put(ApiKey.DESCRIBE_TRANSACTIONS, Rule.inHandler("DESCRIBE on each TRANSACTIONAL_ID"));
         // Apache checks these per resource; until their handlers do, they need the operation on the whole cluster,
         // which is stricter than Apache (super users and cluster-wide grants pass), never looser.
-        RULES.put(ApiKey.DELETE_RECORDS, Rule.cluster(DELETE));
-        RULES.put(ApiKey.CREATE_PARTITIONS, Rule.cluster(ALTER));
-        RULES.put(ApiKey.DELETE_GROUPS, Rule.cluster(DELETE));
-        RULES.put(ApiKey.OFFSET_DELETE, Rule.cluster(DELETE));
-        RULES.put(ApiKey.DESCRIBE_CONFIGS, Rule.cluster(DESCRIBE_CONFIGS));
-        RULES.put(ApiKey.ALTER_CONFIGS, Rule.cluster(ALTER_CONFIGS));
-        RULES.put(ApiKey.INCREMENTAL_ALTER_CONFIGS, Rule.cluster(ALTER_CONFIGS));
-        RULES.put(ApiKey.DESCRIBE_TOPIC_PARTITIONS, Rule.cluster(DESCRIBE));
         RULES.put(ApiKey.ADD_PARTITIONS_TO_TXN, Rule.cluster(WRITE));
-        RULES.put(ApiKey.TXN_OFFSET_COMMIT, Rule.cluster(WRITE));
-        RULES.put(ApiKey.DESCRIBE_PRODUCERS, Rule.cluster(READ));
-        RULES.put(ApiKey.DESCRIBE_TRANSACTIONS, Rule.cluster(DESCRIBE));
         RULES.put(ApiKey.LIST_TRANSACTIONS, Rule.cluster(DESCRIBE));
         // Cluster-wide in Apache too.
         RULES.put(ApiKey.DESCRIBE_LOG_DIRS, Rule.cluster(DESCRIBE));
@@ -153,6 +160,22 @@ public final class ApiAuthorization {
             CreateAclsResponse response = new CreateAclsResponse();
             for (int i = 0; i < ((CreateAclsRequest) request).creations.size(); i++) {
                 CreateAclsResponse.AclCreationResult result = new CreateAclsResponse.AclCreationResult();
+                result.errorCode = error;
+                result.errorMessage = null;
+                response.results.add(result);
+            }
+            return response;
+        });
+        ITEM_REFUSALS.put(ApiKey.ALTER_USER_SCRAM_CREDENTIALS, (request, error) -> {
+            AlterUserScramCredentialsRequest alter = (AlterUserScramCredentialsRequest) request;
+            java.util.Set<String> users = new java.util.LinkedHashSet<>();
+            for (AlterUserScramCredentialsRequest.ScramCredentialDeletion d : alter.deletions) users.add(d.name);
+            for (AlterUserScramCredentialsRequest.ScramCredentialUpsertion u : alter.upsertions) users.add(u.name);
+            AlterUserScramCredentialsResponse response = new AlterUserScramCredentialsResponse();
+            for (String user : users) {
+                AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult result =
+                        new AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult();
+                result.user = user;
                 result.errorCode = error;
                 result.errorMessage = null;
                 response.results.add(result);

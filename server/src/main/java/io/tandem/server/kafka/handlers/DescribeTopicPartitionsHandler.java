@@ -5,6 +5,7 @@ import io.tandem.kafka.wire.message.DescribeTopicPartitionsRequest;
 import io.tandem.kafka.wire.message.DescribeTopicPartitionsResponse;
 import io.tandem.kafka.wire.message.DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition;
 import io.tandem.kafka.wire.message.DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
@@ -72,6 +73,15 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
             if (remaining == 0) {
                 response.nextCursor = cursor(name, 0);
                 break;
+            }
+            if (!broker.authorization().topic(context, AclOperation.DESCRIBE, name)) {
+                // As Metadata: hidden from a listing, TOPIC_AUTHORIZATION_FAILED when named.
+                if (!allTopics) {
+                    DescribeTopicPartitionsResponseTopic refused = missing(name);
+                    refused.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                    response.topics.add(refused);
+                }
+                continue;
             }
             TopicInfo topic = broker.metadata().topic(name);
             if (topic == null) {
