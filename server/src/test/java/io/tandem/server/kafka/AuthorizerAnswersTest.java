@@ -71,6 +71,23 @@ class AuthorizerAnswersTest {
     }
 
     @Test
+    void shouldAllowEveryoneOnResourcesWithoutAclsWhenConfigured() throws Exception {
+        TandemConfig config = TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
+                .set("authorizer.class.name", "kafka.security.authorizer.AclAuthorizer")
+                .set("allow.everyone.if.no.acl.found", "true");
+        try (Tandem tandem = Tandem.start(config); Admin admin = admin(tandem)) {
+            admin.createTopics(List.of(new NewTopic("open", 1, (short) 1), new NewTopic("guarded", 1, (short) 1)))
+                    .all().get();
+            assertEquals(Set.of("open", "guarded"), admin.listTopics().names().get());
+            admin.createAcls(List.of(new AclBinding(new ResourcePattern(ResourceType.TOPIC, "guarded",
+                    PatternType.LITERAL), new AccessControlEntry("User:alice", "*", AclOperation.READ,
+                    AclPermissionType.ALLOW)))).all().get();
+            assertEquals(Set.of("open"), admin.listTopics().names().get(),
+                    "an ACL on the topic ends the open access for everyone else");
+        }
+    }
+
+    @Test
     void shouldRefuseAnUnauthorizedPrincipalAsApacheDoes() throws Exception {
         TandemConfig config = TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
                 .set("authorizer.class.name", "kafka.security.authorizer.AclAuthorizer")

@@ -131,12 +131,11 @@ public final class ApiAuthorization {
                 + "brokers"));
         RULES.put(ApiKey.TXN_OFFSET_COMMIT, Rule.inHandler("WRITE on TRANSACTIONAL_ID, READ on GROUP, READ on each "
                 + "TOPIC"));
+        RULES.put(ApiKey.LIST_TRANSACTIONS, Rule.inHandler("only transactional ids with DESCRIBE"));
         RULES.put(ApiKey.DESCRIBE_PRODUCERS, Rule.inHandler("READ on each TOPIC"));
         RULES.put(ApiKey.DESCRIBE_TRANSACTIONS, Rule.inHandler("DESCRIBE on each TRANSACTIONAL_ID"));
-        // Apache checks these per resource; until their handlers do, they need the operation on the whole cluster,
-        // which is stricter than Apache (super users and cluster-wide grants pass), never looser.
-        RULES.put(ApiKey.ADD_PARTITIONS_TO_TXN, Rule.cluster(WRITE));
-        RULES.put(ApiKey.LIST_TRANSACTIONS, Rule.cluster(DESCRIBE));
+        RULES.put(ApiKey.ADD_PARTITIONS_TO_TXN, Rule.inHandler("v0-3: WRITE on TRANSACTIONAL_ID and on each TOPIC; "
+                + "v4+ (from brokers): CLUSTER_ACTION on CLUSTER"));
         // Cluster-wide in Apache too.
         RULES.put(ApiKey.DESCRIBE_LOG_DIRS, Rule.cluster(DESCRIBE));
         RULES.put(ApiKey.ELECT_LEADERS, Rule.cluster(ALTER));

@@ -170,6 +170,36 @@ class AclAuthorizationTest {
     }
 
     @Test
+    void shouldRunAliceTransactionsAndRefuseBobsTransactionalId() throws Exception {
+        try (Admin admin = Admin.create(client(cluster, 1, "admin"))) {
+            admin.createTopics(List.of(new NewTopic("txn-topic", 1, (short) 2))).all().get();
+            admin.createAcls(List.of(
+                    allow(ResourceType.TOPIC, "txn-topic", PatternType.LITERAL, "alice", AclOperation.WRITE),
+                    allow(ResourceType.TOPIC, "txn-topic", PatternType.LITERAL, "bob", AclOperation.WRITE),
+                    allow(ResourceType.TRANSACTIONAL_ID, "alice-txn", PatternType.LITERAL, "alice",
+                            AclOperation.WRITE))).all().get();
+        }
+        Map<String, Object> settings = client(cluster, 1, "alice");
+        settings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "alice-txn");
+        settings.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(settings, new StringSerializer(),
+                new StringSerializer())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("txn-topic", "k", "committed")).get();
+            producer.commitTransaction();
+        }
+        Map<String, Object> bob = client(cluster, 1, "bob");
+        bob.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "bob-txn");
+        bob.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(bob, new StringSerializer(),
+                new StringSerializer())) {
+            assertThrows(org.apache.kafka.common.errors.TransactionalIdAuthorizationException.class,
+                    producer::initTransactions);
+        }
+    }
+
+    @Test
     void shouldApplyPrefixedAclsAndLetDenyBeatAllow() throws Exception {
         try (Admin admin = Admin.create(client(cluster, 1, "admin"))) {
             admin.createTopics(List.of(new NewTopic("shared-1", 1, (short) 2))).all().get();
