@@ -39,9 +39,9 @@ import static io.tandem.server.kafka.ErrorCodes.TRANSACTIONAL_ID_AUTHORIZATION_F
  * Which operation on which resource each Kafka API needs, as Apache Kafka 3.9's KafkaApis checks it: the one table of
  * authorization. A rule's {@link Check}s (an operation on the cluster, or on the one group or transactional id the
  * request names) are made here before the handler runs, and a refusal is the API's error response with that check's
- * error (CLUSTER_, GROUP_ or TRANSACTIONAL_ID_AUTHORIZATION_FAILED); a {@link Rule#inHandler} rule names the per-resource checks its handler
- * makes through {@link Authorization} (they answer per topic, group or transactional id, so only the handler can
- * build the answer); {@link Rule#open} APIs need nothing (ApiVersions, SASL, DescribeCluster). An API missing from the
+ * error (CLUSTER_, GROUP_ or TRANSACTIONAL_ID_AUTHORIZATION_FAILED); a {@link Rule#inHandler} rule names the
+ * per-resource checks its handler makes through {@link Authorization} (they answer per topic, group or transactional
+ * id, so only the handler can build the answer); {@link Rule#open} APIs need nothing (ApiVersions, SASL, DescribeCluster). An API missing from the
  * table needs CLUSTER_ACTION (super users and brokers only): a new handler is closed until someone writes its rule.
  */
 public final class ApiAuthorization {

@@ -111,7 +111,13 @@ public final class AclAuthorizer implements AutoCloseable {
         cache = Map.copyOf(all);
         loaded = true;
         for (PatternType type : List.of(PatternType.LITERAL, PatternType.PREFIXED)) {
-            store.watchChildren(AclZnodes.changesPath(type), () -> changes.execute(() -> applyChanges(type)));
+            store.watchChildren(AclZnodes.changesPath(type), () -> {
+                try {
+                    changes.execute(() -> applyChanges(type));
+                } catch (java.util.concurrent.RejectedExecutionException closed) {
+                    // The broker is shutting down: nobody asks this authorizer any more.
+                }
+            });
         }
     }
 
