@@ -96,7 +96,8 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
             entry.name = name;
             entry.topicId = topic.id();
             entry.isInternal = TopicNames.isInternal(name);
-            entry.topicAuthorizedOperations = TOPIC_OPERATIONS_ALL;
+            entry.topicAuthorizedOperations = broker.authorization().authorizedOperations(context,
+                    io.tandem.kafka.wire.acl.ResourceType.TOPIC, name, TOPIC_OPERATIONS_ALL);
             for (int p = start; p < end; p++) {
                 List<Integer> replicas = topic.replicas().get(p);
                 if (replicas != null) entry.partitions.add(partition(p, replicas, topic.states().get(p), live));

@@ -51,4 +51,18 @@ public final class Authorization {
         return authorizer == null
                 || authorizer.authorizeAnyResource(context.principal(), context.clientIp(), operation, type);
     }
+
+    /**
+     * Kafka's authorized-operations bit set (bit = operation code) of the operations in {@code operations} the
+     * principal may do on the resource; {@code operations} itself without an authorizer.
+     */
+    public int authorizedOperations(RequestContext context, ResourceType type, String name, int operations) {
+        if (authorizer == null) return operations;
+        int allowed = 0;
+        for (AclOperation operation : AclOperation.values()) {
+            int bit = 1 << operation.code();
+            if ((operations & bit) != 0 && allowed(context, operation, type, name)) allowed |= bit;
+        }
+        return allowed;
+    }
 }

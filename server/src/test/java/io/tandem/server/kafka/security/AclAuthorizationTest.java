@@ -140,6 +140,10 @@ class AclAuthorizationTest {
             Set<String> listed = new java.util.TreeSet<>(alice.listTopics().names().get());
             listed.removeIf(t -> t.startsWith("shared-") || t.startsWith("on-"));
             assertEquals(Set.of("alice-topic"), listed, "only the topics alice may describe");
+            assertEquals(Set.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
+                    alice.describeTopics(List.of("alice-topic"),
+                            new org.apache.kafka.clients.admin.DescribeTopicsOptions().includeAuthorizedOperations(true))
+                            .allTopicNames().get().get("alice-topic").authorizedOperations());
             ExecutionException hidden = assertThrows(ExecutionException.class,
                     () -> alice.describeTopics(List.of("hidden-topic")).allTopicNames().get());
             assertInstanceOf(TopicAuthorizationException.class, hidden.getCause());
