@@ -36,6 +36,11 @@ final class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequest> {
             DescribeGroupsResponse.DescribedGroup group = new DescribeGroupsResponse.DescribedGroup();
             group.groupId = groupId;
             group.groupState = d.state().toString();
+            if (context.apiVersion() >= 3 && request.includeAuthorizedOperations) {
+                group.authorizedOperations = broker.authorization().authorizedOperations(context,
+                        io.tandem.kafka.wire.acl.ResourceType.GROUP, groupId,
+                        io.tandem.server.kafka.security.Authorization.GROUP_OPERATIONS);
+            }
             group.protocolType = d.protocolType();
             group.protocolData = d.protocol() == null ? "" : d.protocol();
             if (d.error() == GROUP_ID_NOT_FOUND) {

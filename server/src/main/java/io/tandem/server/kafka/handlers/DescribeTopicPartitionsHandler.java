@@ -35,7 +35,7 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
     /** Kafka's max.request.partition.size.limit default: the most partitions one response holds. */
     static final int RESPONSE_PARTITIONS_MAX = 2000;
     /** READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS: every topic operation. */
-    static final int TOPIC_OPERATIONS_ALL = 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 11;
+    static final int TOPIC_OPERATIONS_ALL = io.tandem.server.kafka.security.Authorization.TOPIC_OPERATIONS;
     private final KafkaBroker broker;
 
     DescribeTopicPartitionsHandler(KafkaBroker broker) {

@@ -69,6 +69,21 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
                 response.topics.add(lookup(context, wanted, allowAutoCreate, liveIds));
             }
         }
+        // Asked for (v8+), the operations the principal may do, as Kafka computes them (all of them without an
+        // authorizer); topics the principal may not describe keep the default.
+        if (version >= 8 && request.includeTopicAuthorizedOperations) {
+            for (MetadataResponseTopic t : response.topics) {
+                if (t.errorCode != TOPIC_AUTHORIZATION_FAILED && t.name != null) {
+                    t.topicAuthorizedOperations = broker.authorization().authorizedOperations(context,
+                            io.tandem.kafka.wire.acl.ResourceType.TOPIC, t.name, Authorization.TOPIC_OPERATIONS);
+                }
+            }
+        }
+        if (version >= 8 && version <= 10 && request.includeClusterAuthorizedOperations) {
+            response.clusterAuthorizedOperations = broker.authorization().authorizedOperations(context,
+                    io.tandem.kafka.wire.acl.ResourceType.CLUSTER, io.tandem.kafka.wire.acl.ResourceType.CLUSTER_NAME,
+                    Authorization.CLUSTER_OPERATIONS);
+        }
         responder.send(response);
     }
 

@@ -9,6 +9,24 @@ import io.tandem.server.kafka.network.RequestContext;
  * ({@code authorizer.class.name} unset) everything is allowed, as in Kafka.
  */
 public final class Authorization {
+    /** Kafka's AclEntry.supportedOperations as bit sets (bit = operation code): READ, WRITE, CREATE, DELETE, ALTER,
+     *  DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS on a topic. */
+    public static final int TOPIC_OPERATIONS = bits(AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE,
+            AclOperation.DELETE, AclOperation.ALTER, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS,
+            AclOperation.ALTER_CONFIGS);
+    /** READ, DESCRIBE, DELETE on a group. */
+    public static final int GROUP_OPERATIONS = bits(AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE);
+    /** CREATE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, ALTER, DESCRIBE on the cluster. */
+    public static final int CLUSTER_OPERATIONS = bits(AclOperation.CREATE, AclOperation.CLUSTER_ACTION,
+            AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS, AclOperation.IDEMPOTENT_WRITE,
+            AclOperation.ALTER, AclOperation.DESCRIBE);
+
+    private static int bits(AclOperation... operations) {
+        int bits = 0;
+        for (AclOperation o : operations) bits |= 1 << o.code();
+        return bits;
+    }
+
     private final AclAuthorizer authorizer;
 
     /** {@code authorizer} is null when none is configured. */

@@ -144,6 +144,17 @@ class AclAuthorizationTest {
                     alice.describeTopics(List.of("alice-topic"),
                             new org.apache.kafka.clients.admin.DescribeTopicsOptions().includeAuthorizedOperations(true))
                             .allTopicNames().get().get("alice-topic").authorizedOperations());
+            org.apache.kafka.clients.admin.DescribeClusterOptions withOperations =
+                    new org.apache.kafka.clients.admin.DescribeClusterOptions().includeAuthorizedOperations(true);
+            assertEquals(Set.of(), alice.describeCluster(withOperations).authorizedOperations().get());
+            try (Admin admin = Admin.create(client(cluster, 1, "admin"))) {
+                assertEquals(Set.of(AclOperation.CREATE, AclOperation.CLUSTER_ACTION, AclOperation.DESCRIBE_CONFIGS,
+                        AclOperation.ALTER_CONFIGS, AclOperation.IDEMPOTENT_WRITE, AclOperation.ALTER,
+                        AclOperation.DESCRIBE), admin.describeCluster(withOperations).authorizedOperations().get());
+            }
+            assertEquals(Set.of(AclOperation.READ, AclOperation.DESCRIBE), alice.describeConsumerGroups(
+                    List.of("alice-group"), new org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions()
+                            .includeAuthorizedOperations(true)).all().get().get("alice-group").authorizedOperations());
             ExecutionException hidden = assertThrows(ExecutionException.class,
                     () -> alice.describeTopics(List.of("hidden-topic")).allTopicNames().get());
             assertInstanceOf(TopicAuthorizationException.class, hidden.getCause());
