@@ -56,16 +56,21 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
                 }
                 TopicInfo created = create(t, request.validateOnly);
                 result.topicId = request.validateOnly ? ZERO_UUID : created.id();
-                result.numPartitions = created.partitionCount();
-                result.replicationFactor = (short) created.replicas().get(0).size();
-                result.configs = new ArrayList<>();
-                for (TopicConfigs.Value v : broker.topicConfigs().effective(created.configs()).values()) {
-                    CreateTopicsResponse.CreatableTopicConfigs c =
-                            new CreateTopicsResponse.CreatableTopicConfigs();
-                    c.name = v.name();
-                    c.value = v.value();
-                    c.configSource = v.source().code;
-                    result.configs.add(c);
+                // As Kafka: the topic's layout and configs only to a principal that may describe its configs.
+                if (!broker.authorization().topic(context, AclOperation.DESCRIBE_CONFIGS, t.name)) {
+                    result.topicConfigErrorCode = TOPIC_AUTHORIZATION_FAILED;
+                } else {
+                    result.numPartitions = created.partitionCount();
+                    result.replicationFactor = (short) created.replicas().get(0).size();
+                    result.configs = new ArrayList<>();
+                    for (TopicConfigs.Value v : broker.topicConfigs().effective(created.configs()).values()) {
+                        CreateTopicsResponse.CreatableTopicConfigs c =
+                                new CreateTopicsResponse.CreatableTopicConfigs();
+                        c.name = v.name();
+                        c.value = v.value();
+                        c.configSource = v.source().code;
+                        result.configs.add(c);
+                    }
                 }
             } catch (Exception e) {
                 error = ApiError.of(e);

@@ -182,6 +182,19 @@ class AclAuthorizationTest {
         try (KafkaConsumer<String, String> consumer = consumer("bob", "bob-group")) {
             assertThrows(TopicAuthorizationException.class, () -> consume(consumer, "alice-topic", 1));
         }
+        try (Admin admin = Admin.create(client(cluster, 1, "admin"))) {
+            admin.createAcls(List.of(allow(ResourceType.TOPIC, "bob-created", PatternType.LITERAL, "bob",
+                    AclOperation.CREATE))).all().get();
+        }
+        try (Admin bob = Admin.create(client(cluster, 1, "bob"))) {
+            org.apache.kafka.clients.admin.CreateTopicsResult created =
+                    bob.createTopics(List.of(new NewTopic("bob-created", 1, (short) 1)));
+            created.all().get();
+            ExecutionException configs = assertThrows(ExecutionException.class,
+                    () -> created.numPartitions("bob-created").get());
+            assertInstanceOf(TopicAuthorizationException.class, configs.getCause(),
+                    "CREATE without DESCRIBE_CONFIGS: created, but its configs are not told");
+        }
     }
 
     @Test
