@@ -42,8 +42,15 @@ public final class AclAuthorizer implements AutoCloseable {
 
     private final Set<String> superUsers;
     private final boolean allowEveryoneIfNoAclFound;
-    /** Every stored pattern with its entries; replaced whole on each change, so readers never lock. */
-    private volatile Map<ResourcePattern, Set<AccessControlEntry>> cache = Map.of();
+    /**
+     * Every stored pattern with its entries, and the PREFIXED ones apart (a decision looks literal names up and scans
+     * only the prefixes); replaced whole on each change, so readers never lock and never see half a change.
+     */
+    private record Cache(Map<ResourcePattern, Set<AccessControlEntry>> all,
+                         Map<ResourcePattern, Set<AccessControlEntry>> prefixed) {
+    }
+
+    private volatile Cache cache = new Cache(Map.of(), Map.of());
     private volatile boolean loaded;
     private volatile ZnodeStore store;
     /** The last change notification applied, per store (LITERAL, PREFIXED); only the change thread touches it. */
@@ -108,7 +115,7 @@ public final class AclAuthorizer implements AutoCloseable {
                 }
             }
         }
-        cache = Map.copyOf(all);
+        publish(all);
         loaded = true;
         for (PatternType type : List.of(PatternType.LITERAL, PatternType.PREFIXED)) {
             store.watchChildren(AclZnodes.changesPath(type), () -> {
@@ -168,21 +175,37 @@ public final class AclAuthorizer implements AutoCloseable {
     }
 
     private synchronized void put(ResourcePattern pattern, Set<AccessControlEntry> entries) {
-        Map<ResourcePattern, Set<AccessControlEntry>> next = new HashMap<>(cache);
+        Map<ResourcePattern, Set<AccessControlEntry>> next = new HashMap<>(cache.all());
         if (entries.isEmpty()) {
             next.remove(pattern);
         } else {
             next.put(pattern, Set.copyOf(entries));
         }
-        cache = Map.copyOf(next);
+        publish(next);
+    }
+
+    private void publish(Map<ResourcePattern, Set<AccessControlEntry>> all) {
+        Map<ResourcePattern, Set<AccessControlEntry>> prefixes = new HashMap<>();
+        for (Map.Entry<ResourcePattern, Set<AccessControlEntry>> e : all.entrySet()) {
+            if (e.getKey().patternType() == PatternType.PREFIXED) prefixes.put(e.getKey(), e.getValue());
+        }
+        cache = new Cache(Map.copyOf(all), Map.copyOf(prefixes));
     }
 
     /** Whether the principal, connected from {@code host} (an IP address), may do {@code operation} on the resource. */
     public boolean authorize(String principal, String host, AclOperation operation, ResourceType type, String name) {
         if (superUsers.contains(principal)) return true;
         if (!loaded) return false;
-        List<AccessControlEntry> entries = new ArrayList<>();
-        for (Map.Entry<ResourcePattern, Set<AccessControlEntry>> e : cache.entrySet()) {
+        // The literal name and the literal wildcard by lookup, the prefixes by a scan of the prefixed patterns only.
+        Cache current = cache;
+        Map<ResourcePattern, Set<AccessControlEntry>> all = current.all();
+        List<AccessControlEntry> entries = new ArrayList<>(all.getOrDefault(
+                new ResourcePattern(type, name, PatternType.LITERAL), Set.of()));
+        if (!name.equals(ResourcePattern.WILDCARD)) {
+            entries.addAll(all.getOrDefault(new ResourcePattern(type, ResourcePattern.WILDCARD, PatternType.LITERAL),
+                    Set.of()));
+        }
+        for (Map.Entry<ResourcePattern, Set<AccessControlEntry>> e : current.prefixed().entrySet()) {
             if (e.getKey().appliesTo(type, name)) entries.addAll(e.getValue());
         }
         if (entries.isEmpty()) return allowEveryoneIfNoAclFound;
@@ -215,7 +238,7 @@ public final class AclAuthorizer implements AutoCloseable {
         boolean anyAcl = false;
         List<ResourcePattern> denied = new ArrayList<>();
         List<ResourcePattern> allowed = new ArrayList<>();
-        for (Map.Entry<ResourcePattern, Set<AccessControlEntry>> e : cache.entrySet()) {
+        for (Map.Entry<ResourcePattern, Set<AccessControlEntry>> e : cache.all().entrySet()) {
             if (e.getKey().type() != type) continue;
             anyAcl = true;
             for (AccessControlEntry entry : e.getValue()) {
@@ -247,7 +270,7 @@ public final class AclAuthorizer implements AutoCloseable {
     /** Every stored ACL the filter matches. */
     public List<AclBinding> describe(AclBindingFilter filter) {
         List<AclBinding> found = new ArrayList<>();
-        for (Map.Entry<ResourcePattern, Set<AccessControlEntry>> e : cache.entrySet()) {
+        for (Map.Entry<ResourcePattern, Set<AccessControlEntry>> e : cache.all().entrySet()) {
             for (AccessControlEntry entry : e.getValue()) {
                 AclBinding binding = new AclBinding(e.getKey(), entry);
                 if (filter.matches(binding)) found.add(binding);
