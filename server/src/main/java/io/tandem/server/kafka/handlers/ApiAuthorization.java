@@ -13,6 +13,9 @@ import io.tandem.kafka.wire.message.JoinGroupRequest;
 import io.tandem.kafka.wire.message.LeaveGroupRequest;
 import io.tandem.kafka.wire.message.OffsetDeleteRequest;
 import io.tandem.kafka.wire.message.SyncGroupRequest;
+import io.tandem.kafka.wire.message.ConsumerGroupDescribeRequest;
+import io.tandem.kafka.wire.message.ConsumerGroupDescribeResponse;
+import io.tandem.kafka.wire.message.ConsumerGroupHeartbeatRequest;
 import io.tandem.kafka.wire.message.CreateAclsRequest;
 import io.tandem.kafka.wire.message.CreateAclsResponse;
 import io.tandem.kafka.wire.message.DeleteAclsRequest;
@@ -112,6 +115,12 @@ public final class ApiAuthorization {
         RULES.put(ApiKey.SYNC_GROUP, Rule.of(group(READ, (SyncGroupRequest r) -> r.groupId)));
         RULES.put(ApiKey.HEARTBEAT, Rule.of(group(READ, (HeartbeatRequest r) -> r.groupId)));
         RULES.put(ApiKey.LEAVE_GROUP, Rule.of(group(READ, (LeaveGroupRequest r) -> r.groupId)));
+        // KIP-848 (handlers in kafka/group): Apache also checks DESCRIBE on each subscribed topic of a heartbeat
+        // (TOPIC_AUTHORIZATION_FAILED) and DESCRIBE on each described group; until those handlers do, the heartbeat
+        // checks the group only, and ConsumerGroupDescribe needs DESCRIBE on the cluster (stricter than Apache).
+        RULES.put(ApiKey.CONSUMER_GROUP_HEARTBEAT, new Rule(List.of(group(READ,
+                (ConsumerGroupHeartbeatRequest r) -> r.groupId)), "DESCRIBE on each subscribed TOPIC (not yet)"));
+        RULES.put(ApiKey.CONSUMER_GROUP_DESCRIBE, Rule.cluster(DESCRIBE));
         RULES.put(ApiKey.DESCRIBE_GROUPS, Rule.inHandler("DESCRIBE on each GROUP"));
         RULES.put(ApiKey.LIST_GROUPS, Rule.inHandler("DESCRIBE on CLUSTER, else only groups with DESCRIBE on GROUP"));
         RULES.put(ApiKey.INIT_PRODUCER_ID, Rule.inHandler("WRITE on TRANSACTIONAL_ID, else IDEMPOTENT_WRITE on CLUSTER "
@@ -178,6 +187,16 @@ public final class ApiAuthorization {
                 result.errorCode = error;
                 result.errorMessage = null;
                 response.results.add(result);
+            }
+            return response;
+        });
+        ITEM_REFUSALS.put(ApiKey.CONSUMER_GROUP_DESCRIBE, (request, error) -> {
+            ConsumerGroupDescribeResponse response = new ConsumerGroupDescribeResponse();
+            for (String groupId : ((ConsumerGroupDescribeRequest) request).groupIds) {
+                ConsumerGroupDescribeResponse.DescribedGroup group = new ConsumerGroupDescribeResponse.DescribedGroup();
+                group.groupId = groupId;
+                group.errorCode = error;
+                response.groups.add(group);
             }
             return response;
         });
