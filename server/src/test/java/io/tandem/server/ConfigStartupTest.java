@@ -58,8 +58,10 @@ class ConfigStartupTest {
             "listener.name.internal.plain.sasl.server.callback.handler.class|com.example.Handler",
             "security.inter.broker.protocol|SSL",
             "inter.broker.listener.name|SSL",
-            "authorizer.class.name|kafka.security.authorizer.AclAuthorizer",
-            "super.users|User:admin",
+            "authorizer.class.name|org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "authorizer.class.name|com.example.CustomAuthorizer",
+            "super.users|admin",
+            "allow.everyone.if.no.acl.found|sometimes",
             "zookeeper.set.acl|true",
             "zookeeper.ssl.client.enable|true",
             "zookeeper.ssl.keystore.location|/zk.jks",
@@ -207,7 +209,7 @@ class ConfigStartupTest {
         System.setErr(new java.io.PrintStream(captured, true));
         try {
             int exit = new CommandLine(new Main()).execute("start", "--data-dir", dir.toString(), "--zk-port", "0",
-                    "--kafka-port", "0", "--set", "authorizer.class.name=kafka.security.authorizer.AclAuthorizer");
+                    "--kafka-port", "0", "--set", "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer");
             assertEquals(Main.CONFIG_REFUSED_EXIT_CODE, exit);
         } finally {
             System.setErr(err);

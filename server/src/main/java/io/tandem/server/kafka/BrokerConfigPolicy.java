@@ -1,6 +1,7 @@
 package io.tandem.server.kafka;
 
 import io.tandem.server.ConfigKeys.Verdict;
+import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.JaasLoginModule;
 import io.tandem.server.kafka.security.SaslSettings;
 import java.util.ArrayList;
@@ -15,8 +16,8 @@ import java.util.Set;
 /**
  * What Tandem does with each of Kafka's server.properties keys at start-up: honours it ({@link BrokerConfigKeys#IMPLEMENTED},
  * with Kafka's value checks, and the TLS and SASL keys listeners use), refuses it when ignoring it would weaken
- * security or change behaviour users rely on (TLS or SASL between brokers, Kerberos, OAUTHBEARER, ACLs, policies,
- * more than one log directory, ...), or ignores it with a warning. Keys Kafka does
+ * security or change behaviour users rely on (TLS or SASL between brokers, Kerberos, OAUTHBEARER, policies,
+ * authorizers other than AclAuthorizer, more than one log directory, ...), or ignores it with a warning. Keys Kafka does
  * not define are not this class's: it answers null for them.
  */
 public final class BrokerConfigPolicy {
@@ -57,9 +58,17 @@ public final class BrokerConfigPolicy {
         }
         // The authorizer's own keys are not KafkaConfig's, but they belong to the broker all the same.
         if (key.equals("super.users")) {
-            return v.isEmpty() ? Verdict.IMPLEMENTED : Verdict.refused("ACL authorization is not implemented");
+            for (String principal : AclAuthorizer.superUsers(v)) {
+                if (principal.indexOf(':') <= 0) {
+                    return Verdict.refused("expected a string in format principalType:principalName but got " + principal);
+                }
+            }
+            return Verdict.IMPLEMENTED;
         }
-        if (key.equals("allow.everyone.if.no.acl.found")) return Verdict.ignored("ACL authorization is not implemented");
+        if (key.equals("allow.everyone.if.no.acl.found")) {
+            return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
+                    : Verdict.refused("allow.everyone.if.no.acl.found must be true or false");
+        }
         if (!BrokerConfigKeys.KAFKA.containsKey(key)) return null;
         Verdict special = switch (key) {
             case "listeners" -> listeners(v, settings);
@@ -84,8 +93,8 @@ public final class BrokerConfigPolicy {
                     ? Verdict.refused("more than one log directory is not implemented") : null;
             case "node.id" -> settings.containsKey("broker.id") && !settings.get("broker.id").trim().equals(v)
                     ? Verdict.refused("You must set `node.id` to the same value as `broker.id`.") : null;
-            case "authorizer.class.name" -> v.isEmpty() ? Verdict.IMPLEMENTED
-                    : Verdict.refused("ACL authorization is not implemented");
+            case "authorizer.class.name" -> v.isEmpty() || v.equals(AclAuthorizer.CLASS_NAME) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("authorizer " + v + " is not implemented (only " + AclAuthorizer.CLASS_NAME + ")");
             case "create.topic.policy.class.name", "alter.config.policy.class.name" -> v.isEmpty()
                     ? Verdict.IMPLEMENTED : Verdict.refused("policy plug-ins are not implemented");
             case "client.quota.callback.class" -> v.isEmpty() ? Verdict.IMPLEMENTED

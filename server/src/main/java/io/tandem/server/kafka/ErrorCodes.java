@@ -33,6 +33,9 @@ public final class ErrorCodes {
     public static final short INVALID_COMMIT_OFFSET_SIZE = Errors.INVALID_COMMIT_OFFSET_SIZE.code();
     public static final short TOPIC_AUTHORIZATION_FAILED = Errors.TOPIC_AUTHORIZATION_FAILED.code();
     public static final short GROUP_AUTHORIZATION_FAILED = Errors.GROUP_AUTHORIZATION_FAILED.code();
+    public static final short CLUSTER_AUTHORIZATION_FAILED = Errors.CLUSTER_AUTHORIZATION_FAILED.code();
+    public static final short TRANSACTIONAL_ID_AUTHORIZATION_FAILED = Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code();
+    public static final short SECURITY_DISABLED = Errors.SECURITY_DISABLED.code();
     public static final short UNSUPPORTED_VERSION = Errors.UNSUPPORTED_VERSION.code();
     public static final short TOPIC_ALREADY_EXISTS = Errors.TOPIC_ALREADY_EXISTS.code();
     public static final short INVALID_PARTITIONS = Errors.INVALID_PARTITIONS.code();

@@ -18,6 +18,9 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.security.ListenerSecurity;
+import io.tandem.server.kafka.security.AclAuthorizer;
+import io.tandem.server.kafka.security.Authorization;
+import io.tandem.server.kafka.security.KafkaPrincipals;
 import io.tandem.server.kafka.security.ScramCredentialStore;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
 import io.tandem.kafka.wire.ApiKey;
@@ -98,6 +101,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final Map<String, KafkaServer> servers = new java.util.LinkedHashMap<>();
     private final Map<String, ListenerSecurity> listenerSecurity = new java.util.LinkedHashMap<>();
     private final ScramCredentialStore scramCredentials;
+    /** authorizer.class.name's authorizer, or none; its ACLs load with the metadata store. */
+    private final Authorization authorization;
     private ApiRegistry registry;
     private volatile boolean offsetsTopicReady;
 
@@ -117,6 +122,18 @@ public final class KafkaBroker implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 throw new IOException("listener " + l.name() + ": " + e.getMessage(), e);
             }
+        }
+        try {
+            this.authorization = new Authorization(AclAuthorizer.configure(tandemConfig.settings()));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        if (authorization.enabled() && !authorization.authorizer().isSuperUser(KafkaPrincipals.ANONYMOUS)) {
+            // Brokers reach each other over the PLAINTEXT inter-broker listener as User:ANONYMOUS, as Apache's do:
+            // like Apache, they need super.users or a CLUSTER_ACTION ACL for it, or replication is refused.
+            LOG.log(System.Logger.Level.WARNING, "An authorizer is configured and " + KafkaPrincipals.ANONYMOUS
+                    + " (the inter-broker principal on PLAINTEXT) is not in super.users: other brokers need a "
+                    + "CLUSTER_ACTION ACL on the cluster for it");
         }
         this.topicConfigs = new TopicConfigs(tandemConfig);
         // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
@@ -224,6 +241,8 @@ public final class KafkaBroker implements AutoCloseable {
         ZnodeStore store = zookeeperConnect == null ? new LocalZnodeStore(config.logDir().resolve("metadata"))
                 : ZkZnodeStore.connect(zookeeperConnect, Duration.ofMillis(config.zookeeperSessionTimeoutMs()),
                 Duration.ofSeconds(30));
+        // Before this broker registers: its first requests are already decided with every stored ACL.
+        if (authorization.enabled()) authorization.authorizer().start(store);
         List<ListenerEndpoint> endpoints = endpoints();
         ListenerEndpoint interBroker = endpoints.get(0);
         metadata = new ClusterMetadata(store, new BrokerRegistration(config.brokerId(), interBroker.host(),
@@ -579,6 +598,10 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     /** SCRAM credentials in ZooKeeper (AlterUserScramCredentials, DescribeUserScramCredentials, authentication). */
+    public Authorization authorization() {
+        return authorization;
+    }
+
     public ScramCredentialStore scramCredentials() {
         return scramCredentials;
     }
@@ -588,6 +611,7 @@ public final class KafkaBroker implements AutoCloseable {
         List<Exception> failures = new ArrayList<>();
         if (controller != null && controlledShutdownEnabled) controllerLink.controlledShutdown();
         for (KafkaServer server : servers.values()) server.close();
+        if (authorization.enabled()) authorization.authorizer().close();
         if (controller != null) controller.close();
         if (replicas != null) replicas.close();
         if (transactions != null) transactions.close();

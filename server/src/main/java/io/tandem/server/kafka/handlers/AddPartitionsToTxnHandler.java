@@ -2,6 +2,7 @@ package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.AddPartitionsToTxnRequest;
 import io.tandem.kafka.wire.message.AddPartitionsToTxnResponse;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -38,7 +39,7 @@ final class AddPartitionsToTxnHandler implements ApiHandler<AddPartitionsToTxnRe
         short version = context.apiVersion();
         if (version < 4) {
             Set<TopicPartition> partitions = partitionsOf(request.v3AndBelowTopics);
-            handleTransaction(version, request.v3AndBelowTransactionalId, request.v3AndBelowProducerId,
+            handleTransaction(context, version, request.v3AndBelowTransactionalId, request.v3AndBelowProducerId,
                     request.v3AndBelowProducerEpoch, false, partitions, errors -> {
                         AddPartitionsToTxnResponse response = new AddPartitionsToTxnResponse();
                         response.resultsByTopicV3AndBelow = topicResults(errors);
@@ -47,6 +48,12 @@ final class AddPartitionsToTxnHandler implements ApiHandler<AddPartitionsToTxnRe
             return;
         }
         AddPartitionsToTxnResponse response = new AddPartitionsToTxnResponse();
+        // v4+ batches come from brokers (KIP-890 verification): Kafka requires CLUSTER_ACTION for them.
+        if (!broker.authorization().allowedOnCluster(context, AclOperation.CLUSTER_ACTION)) {
+            response.errorCode = CLUSTER_AUTHORIZATION_FAILED;
+            responder.send(response);
+            return;
+        }
         List<AddPartitionsToTxnResponse.AddPartitionsToTxnResult> results = new ArrayList<>();
         for (int i = 0; i < request.transactions.size(); i++) results.add(null);
         AtomicInteger remaining = new AtomicInteger(request.transactions.size());
@@ -57,7 +64,7 @@ final class AddPartitionsToTxnHandler implements ApiHandler<AddPartitionsToTxnRe
         for (int i = 0; i < request.transactions.size(); i++) {
             int index = i;
             AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction txn = request.transactions.get(i);
-            handleTransaction(version, txn.transactionalId, txn.producerId, txn.producerEpoch, txn.verifyOnly,
+            handleTransaction(null, version, txn.transactionalId, txn.producerId, txn.producerEpoch, txn.verifyOnly,
                     partitionsOf(txn.topics), errors -> {
                         AddPartitionsToTxnResponse.AddPartitionsToTxnResult result =
                                 new AddPartitionsToTxnResponse.AddPartitionsToTxnResult();
@@ -76,13 +83,22 @@ final class AddPartitionsToTxnHandler implements ApiHandler<AddPartitionsToTxnRe
         }
     }
 
-    private void handleTransaction(short version, String transactionalId, long producerId, short producerEpoch,
-                                   boolean verifyOnly, Set<TopicPartition> partitions,
+    /** {@code client} is the request of a producer (v0-3), whose ids and topics are authorized here; else null. */
+    private void handleTransaction(RequestContext client, short version, String transactionalId, long producerId,
+                                   short producerEpoch, boolean verifyOnly, Set<TopicPartition> partitions,
                                    Consumer<Map<TopicPartition, Short>> then) {
+        if (client != null && !broker.authorization().transactionalId(client, AclOperation.WRITE, transactionalId)) {
+            Map<TopicPartition, Short> errors = new LinkedHashMap<>();
+            for (TopicPartition tp : partitions) errors.put(tp, TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+            then.accept(errors);
+            return;
+        }
         Map<TopicPartition, Short> unknown = new LinkedHashMap<>();
         for (TopicPartition tp : partitions) {
             TopicInfo topic = broker.metadata().topic(tp.topic());
-            if (topic == null || !topic.replicas().containsKey(tp.partition())) unknown.put(tp, UNKNOWN_TOPIC_OR_PARTITION);
+            if (client != null && !broker.authorization().topic(client, AclOperation.WRITE, tp.topic())) {
+                unknown.put(tp, TOPIC_AUTHORIZATION_FAILED);
+            } else if (topic == null || !topic.replicas().containsKey(tp.partition())) unknown.put(tp, UNKNOWN_TOPIC_OR_PARTITION);
         }
         if (!unknown.isEmpty()) {
             Map<TopicPartition, Short> errors = new LinkedHashMap<>();

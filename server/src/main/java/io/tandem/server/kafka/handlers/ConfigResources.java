@@ -103,4 +103,19 @@ final class ConfigResources {
         if (type == BROKER) return broker.dynamicConfig().current(name);
         throw new ApiException(INVALID_REQUEST, "Unsupported resource type " + type);
     }
+
+    /**
+     * Kafka's check of a config resource: a topic needs the operation on the topic (TOPIC_AUTHORIZATION_FAILED),
+     * a broker or broker logger on the cluster (CLUSTER_AUTHORIZATION_FAILED), both answered without a message.
+     */
+    static void authorize(KafkaBroker broker, io.tandem.server.kafka.network.RequestContext context, byte resourceType,
+                          String resourceName, io.tandem.kafka.wire.acl.AclOperation operation) {
+        if (resourceType == TOPIC) {
+            if (!broker.authorization().topic(context, operation, resourceName)) {
+                throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
+            }
+        } else if (!broker.authorization().allowedOnCluster(context, operation)) {
+            throw new ApiException(CLUSTER_AUTHORIZATION_FAILED, null);
+        }
+    }
 }

@@ -32,6 +32,14 @@ final class ConsumerGroupDescribeHandler implements ApiHandler<ConsumerGroupDesc
     public void handle(RequestContext context, ConsumerGroupDescribeRequest request, Responder responder) {
         ConsumerGroupDescribeResponse response = new ConsumerGroupDescribeResponse();
         for (String groupId : request.groupIds) {
+            if (!broker.authorization().group(context, io.tandem.kafka.wire.acl.AclOperation.DESCRIBE, groupId)) {
+                // As Kafka: a group the principal may not describe is named with the error only.
+                ConsumerGroupDescribeResponse.DescribedGroup refused = new ConsumerGroupDescribeResponse.DescribedGroup();
+                refused.groupId = groupId;
+                refused.errorCode = io.tandem.server.kafka.ErrorCodes.GROUP_AUTHORIZATION_FAILED;
+                response.groups.add(refused);
+                continue;
+            }
             ConsumerGroupDescription d = broker.consumerGroups().describe(groupId);
             ConsumerGroupDescribeResponse.DescribedGroup group = new ConsumerGroupDescribeResponse.DescribedGroup();
             group.groupId = groupId;

@@ -3,6 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.CreatePartitionsRequest;
 import io.tandem.kafka.wire.message.CreatePartitionsResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
@@ -31,6 +32,9 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
             result.name = t.name;
             try {
                 if (!seen.add(t.name)) throw new ApiException(INVALID_REQUEST, "Duplicate topic in request.");
+                if (!broker.authorization().topic(context, AclOperation.ALTER, t.name)) {
+                    throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
+                }
                 checkAssignments(t);
                 TopicInfo updated = broker.metadata().createPartitions(t.name, t.count, request.validateOnly);
                 if (!request.validateOnly) broker.awaitLeaders(updated);

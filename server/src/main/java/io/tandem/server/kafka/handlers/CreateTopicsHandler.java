@@ -3,6 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.CreateTopicsRequest;
 import io.tandem.kafka.wire.message.CreateTopicsResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicConfigs;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -38,6 +39,8 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
         Set<String> seen = new HashSet<>();
         Set<String> duplicates = new HashSet<>();
         for (CreateTopicsRequest.CreatableTopic t : request.topics) if (!seen.add(t.name)) duplicates.add(t.name);
+        // Kafka: CREATE on the cluster, or else on each topic.
+        boolean createAllowed = broker.authorization().allowedOnCluster(context, AclOperation.CREATE);
         for (CreateTopicsRequest.CreatableTopic t : request.topics) {
             CreateTopicsResponse.CreatableTopicResult result = new CreateTopicsResponse.CreatableTopicResult();
             result.name = t.name;
@@ -48,18 +51,26 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
                     throw new ApiException(INVALID_REQUEST, "Create topics request from client `" + context.clientId()
                             + "` contains multiple entries for the following topics: " + t.name);
                 }
+                if (!createAllowed && !broker.authorization().topic(context, AclOperation.CREATE, t.name)) {
+                    throw new ApiException(TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
+                }
                 TopicInfo created = create(t, request.validateOnly);
                 result.topicId = request.validateOnly ? ZERO_UUID : created.id();
-                result.numPartitions = created.partitionCount();
-                result.replicationFactor = (short) created.replicas().get(0).size();
-                result.configs = new ArrayList<>();
-                for (TopicConfigs.Value v : broker.topicConfigs().effective(created.configs()).values()) {
-                    CreateTopicsResponse.CreatableTopicConfigs c =
-                            new CreateTopicsResponse.CreatableTopicConfigs();
-                    c.name = v.name();
-                    c.value = v.value();
-                    c.configSource = v.source().code;
-                    result.configs.add(c);
+                // As Kafka: the topic's layout and configs only to a principal that may describe its configs.
+                if (!broker.authorization().topic(context, AclOperation.DESCRIBE_CONFIGS, t.name)) {
+                    result.topicConfigErrorCode = TOPIC_AUTHORIZATION_FAILED;
+                } else {
+                    result.numPartitions = created.partitionCount();
+                    result.replicationFactor = (short) created.replicas().get(0).size();
+                    result.configs = new ArrayList<>();
+                    for (TopicConfigs.Value v : broker.topicConfigs().effective(created.configs()).values()) {
+                        CreateTopicsResponse.CreatableTopicConfigs c =
+                                new CreateTopicsResponse.CreatableTopicConfigs();
+                        c.name = v.name();
+                        c.value = v.value();
+                        c.configSource = v.source().code;
+                        result.configs.add(c);
+                    }
                 }
             } catch (Exception e) {
                 error = ApiError.of(e);

@@ -2,6 +2,7 @@ package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.DeleteGroupsRequest;
 import io.tandem.kafka.wire.message.DeleteGroupsResponse;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
@@ -20,11 +21,16 @@ final class DeleteGroupsHandler implements ApiHandler<DeleteGroupsRequest> {
     @Override
     public void handle(RequestContext context, DeleteGroupsRequest request, Responder responder) {
         DeleteGroupsResponse response = new DeleteGroupsResponse();
-        Map<String, Short> results = broker.groups().deleteGroups(request.groupsNames);
+        // Kafka: DELETE on each group; the refused ones are answered without being looked at.
+        java.util.List<String> allowed = new java.util.ArrayList<>();
+        for (String groupId : request.groupsNames) {
+            if (broker.authorization().group(context, AclOperation.DELETE, groupId)) allowed.add(groupId);
+        }
+        Map<String, Short> results = new java.util.HashMap<>(broker.groups().deleteGroups(allowed));
         for (String groupId : request.groupsNames) {
             DeleteGroupsResponse.DeletableGroupResult result = new DeleteGroupsResponse.DeletableGroupResult();
             result.groupId = groupId;
-            result.errorCode = results.get(groupId);
+            result.errorCode = results.getOrDefault(groupId, io.tandem.server.kafka.ErrorCodes.GROUP_AUTHORIZATION_FAILED);
             response.results.add(result);
         }
         responder.send(response);

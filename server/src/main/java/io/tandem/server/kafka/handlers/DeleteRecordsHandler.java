@@ -3,6 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.DeleteRecordsRequest;
 import io.tandem.kafka.wire.message.DeleteRecordsResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -30,13 +31,16 @@ final class DeleteRecordsHandler implements ApiHandler<DeleteRecordsRequest> {
             DeleteRecordsResponse.DeleteRecordsTopicResult topicResult = new DeleteRecordsResponse.DeleteRecordsTopicResult();
             topicResult.name = t.name;
             TopicInfo topic = broker.metadata().topic(t.name);
+            boolean allowed = broker.authorization().topic(context, AclOperation.DELETE, t.name);
             for (DeleteRecordsRequest.DeleteRecordsPartition p : t.partitions) {
                 DeleteRecordsResponse.DeleteRecordsPartitionResult result =
                         new DeleteRecordsResponse.DeleteRecordsPartitionResult();
                 result.partitionIndex = p.partitionIndex;
                 result.lowWatermark = -1;
                 try {
-                    if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
+                    if (!allowed) {
+                        result.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                    } else if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
                         result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                     } else {
                         Partition partition = broker.leaderPartition(topic, p.partitionIndex);

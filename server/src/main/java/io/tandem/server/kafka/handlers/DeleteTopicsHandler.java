@@ -3,6 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.DeleteTopicsRequest;
 import io.tandem.kafka.wire.message.DeleteTopicsResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.TopicNames;
@@ -49,8 +50,14 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
                 if (s.name == null) {
                     topic = broker.metadata().topicById(s.topicId);
                     if (topic == null) throw new ApiException(UNKNOWN_TOPIC_ID, "Topic id " + s.topicId + " does not exist.");
+                    if (!broker.authorization().topic(context, AclOperation.DELETE, topic.name())) {
+                        throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
+                    }
                     result.name = topic.name();
                 } else {
+                    if (!broker.authorization().topic(context, AclOperation.DELETE, s.name)) {
+                        throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
+                    }
                     topic = broker.metadata().topic(s.name);
                     if (topic == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
                 }

@@ -40,6 +40,11 @@ final class DescribeClusterHandler implements ApiHandler<DescribeClusterRequest>
         }
         response.clusterId = broker.metadata().clusterId();
         response.controllerId = broker.metadata().controllerId();
+        if (request.includeClusterAuthorizedOperations) {
+            response.clusterAuthorizedOperations = broker.authorization().authorizedOperations(context,
+                    io.tandem.kafka.wire.acl.ResourceType.CLUSTER, io.tandem.kafka.wire.acl.ResourceType.CLUSTER_NAME,
+                    io.tandem.server.kafka.security.Authorization.CLUSTER_OPERATIONS);
+        }
         for (BrokerRegistration b : broker.metadata().liveBrokers()) {
             var endpoint = b.endpoint(context.listenerName());
             if (endpoint == null) continue;

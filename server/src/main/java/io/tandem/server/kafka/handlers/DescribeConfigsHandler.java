@@ -39,6 +39,8 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
             result.resourceType = resource.resourceType;
             result.resourceName = resource.resourceName;
             try {
+                ConfigResources.authorize(broker, context, resource.resourceType, resource.resourceName,
+                        io.tandem.kafka.wire.acl.AclOperation.DESCRIBE_CONFIGS);
                 if (resource.resourceType == ConfigResources.TOPIC) {
                     Map<String, String> overrides = ConfigResources.current(broker, resource.resourceType, resource.resourceName);
                     for (TopicConfigs.Value v : broker.topicConfigs().effective(overrides).values()) {

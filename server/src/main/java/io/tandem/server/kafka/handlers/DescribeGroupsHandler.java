@@ -2,6 +2,7 @@ package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.DescribeGroupsRequest;
 import io.tandem.kafka.wire.message.DescribeGroupsResponse;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.group.GroupMessages;
 import io.tandem.server.kafka.network.ApiHandler;
@@ -25,6 +26,15 @@ final class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequest> {
     public void handle(RequestContext context, DescribeGroupsRequest request, Responder responder) {
         DescribeGroupsResponse response = new DescribeGroupsResponse();
         for (String groupId : request.groups) {
+            if (!broker.authorization().group(context, AclOperation.DESCRIBE, groupId)) {
+                // Kafka's DescribedGroup for a refused group: only its id and the error.
+                DescribeGroupsResponse.DescribedGroup refused = new DescribeGroupsResponse.DescribedGroup();
+                refused.groupId = groupId;
+                refused.errorCode = GROUP_AUTHORIZATION_FAILED;
+                refused.errorMessage = null;
+                response.groups.add(refused);
+                continue;
+            }
             if (broker.consumerGroups().isConsumerGroup(groupId)) {
                 DescribeGroupsResponse.DescribedGroup group = new DescribeGroupsResponse.DescribedGroup();
                 group.groupId = groupId;
@@ -40,6 +50,11 @@ final class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequest> {
             DescribeGroupsResponse.DescribedGroup group = new DescribeGroupsResponse.DescribedGroup();
             group.groupId = groupId;
             group.groupState = d.state().toString();
+            if (context.apiVersion() >= 3 && request.includeAuthorizedOperations) {
+                group.authorizedOperations = broker.authorization().authorizedOperations(context,
+                        io.tandem.kafka.wire.acl.ResourceType.GROUP, groupId,
+                        io.tandem.server.kafka.security.Authorization.GROUP_OPERATIONS);
+            }
             group.protocolType = d.protocolType();
             group.protocolData = d.protocol() == null ? "" : d.protocol();
             if (d.error() == GROUP_ID_NOT_FOUND) {

@@ -3,6 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.DescribeProducersRequest;
 import io.tandem.kafka.wire.message.DescribeProducersResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -34,10 +35,14 @@ final class DescribeProducersHandler implements ApiHandler<DescribeProducersRequ
             DescribeProducersResponse.TopicResponse topicResponse = new DescribeProducersResponse.TopicResponse();
             topicResponse.name = topicRequest.name;
             TopicInfo topic = broker.metadata().topic(topicRequest.name);
+            boolean allowed = broker.authorization().topic(context, AclOperation.READ, topicRequest.name);
             for (int index : topicRequest.partitionIndexes) {
                 DescribeProducersResponse.PartitionResponse out = new DescribeProducersResponse.PartitionResponse();
                 out.partitionIndex = index;
-                if (topic == null || !topic.replicas().containsKey(index)) {
+                if (!allowed) {
+                    out.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                    out.errorMessage = null;
+                } else if (topic == null || !topic.replicas().containsKey(index)) {
                     out.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                 } else {
                     try {

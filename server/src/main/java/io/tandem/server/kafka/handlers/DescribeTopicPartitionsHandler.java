@@ -5,6 +5,7 @@ import io.tandem.kafka.wire.message.DescribeTopicPartitionsRequest;
 import io.tandem.kafka.wire.message.DescribeTopicPartitionsResponse;
 import io.tandem.kafka.wire.message.DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition;
 import io.tandem.kafka.wire.message.DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
@@ -34,7 +35,7 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
     /** Kafka's max.request.partition.size.limit default: the most partitions one response holds. */
     static final int RESPONSE_PARTITIONS_MAX = 2000;
     /** READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS: every topic operation. */
-    static final int TOPIC_OPERATIONS_ALL = 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 11;
+    static final int TOPIC_OPERATIONS_ALL = io.tandem.server.kafka.security.Authorization.TOPIC_OPERATIONS;
     private final KafkaBroker broker;
 
     DescribeTopicPartitionsHandler(KafkaBroker broker) {
@@ -73,6 +74,15 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
                 response.nextCursor = cursor(name, 0);
                 break;
             }
+            if (!broker.authorization().topic(context, AclOperation.DESCRIBE, name)) {
+                // As Metadata: hidden from a listing, TOPIC_AUTHORIZATION_FAILED when named.
+                if (!allTopics) {
+                    DescribeTopicPartitionsResponseTopic refused = missing(name);
+                    refused.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                    response.topics.add(refused);
+                }
+                continue;
+            }
             TopicInfo topic = broker.metadata().topic(name);
             if (topic == null) {
                 // Only named topics are reported missing; a listing of all topics skips one deleted meanwhile.
@@ -86,7 +96,8 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
             entry.name = name;
             entry.topicId = topic.id();
             entry.isInternal = TopicNames.isInternal(name);
-            entry.topicAuthorizedOperations = TOPIC_OPERATIONS_ALL;
+            entry.topicAuthorizedOperations = broker.authorization().authorizedOperations(context,
+                    io.tandem.kafka.wire.acl.ResourceType.TOPIC, name, TOPIC_OPERATIONS_ALL);
             for (int p = start; p < end; p++) {
                 List<Integer> replicas = topic.replicas().get(p);
                 if (replicas != null) entry.partitions.add(partition(p, replicas, topic.states().get(p), live));

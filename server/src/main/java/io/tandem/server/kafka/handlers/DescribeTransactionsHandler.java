@@ -19,6 +19,14 @@ final class DescribeTransactionsHandler implements ApiHandler<DescribeTransactio
     public void handle(RequestContext context, DescribeTransactionsRequest request, Responder responder) {
         DescribeTransactionsResponse response = new DescribeTransactionsResponse();
         for (String transactionalId : request.transactionalIds) {
+            if (!broker.authorization().transactionalId(context, io.tandem.kafka.wire.acl.AclOperation.DESCRIBE,
+                    transactionalId)) {
+                DescribeTransactionsResponse.TransactionState refused = new DescribeTransactionsResponse.TransactionState();
+                refused.transactionalId = transactionalId;
+                refused.errorCode = io.tandem.server.kafka.ErrorCodes.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+                response.transactionStates.add(refused);
+                continue;
+            }
             response.transactionStates.add(broker.transactions().views().describe(transactionalId));
         }
         responder.send(response);

@@ -8,6 +8,7 @@ import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.FetchResponse.FetchableTopicResponse;
 import io.tandem.kafka.wire.message.FetchResponse.PartitionData;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
@@ -71,14 +72,23 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         // A follower's fetch names its broker id: it reads past the high watermark and moves it (Kafka's rules).
         int replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;
         boolean fromFollower = replicaId >= 0;
+        // A replica's fetch needs CLUSTER_ACTION, a consumer's READ on each topic; refused partitions are
+        // TOPIC_AUTHORIZATION_FAILED either way, as in Kafka.
+        boolean replicaAllowed = !fromFollower
+                || broker.authorization().allowedOnCluster(context, AclOperation.CLUSTER_ACTION);
         long now = System.currentTimeMillis();
         for (FetchRequest.FetchTopic topicRequest : session.topics()) {
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicRequest.topicId)
                     : broker.metadata().topic(topicRequest.topic);
+            String topicName = version >= 13 ? (topic == null ? null : topic.name()) : topicRequest.topic;
+            boolean readable = fromFollower ? replicaAllowed
+                    : topicName == null || broker.authorization().topic(context, AclOperation.READ, topicName);
             for (FetchRequest.FetchPartition p : topicRequest.partitions) {
                 short error = NONE;
                 Partition partition = null;
-                if (topic == null) {
+                if (!readable) {
+                    error = TOPIC_AUTHORIZATION_FAILED;
+                } else if (topic == null) {
                     error = version >= 13 ? UNKNOWN_TOPIC_ID : UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (!topic.replicas().containsKey(p.partition)) {
                     error = UNKNOWN_TOPIC_OR_PARTITION;

@@ -4,6 +4,7 @@ import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.FindCoordinatorRequest;
 import io.tandem.kafka.wire.message.FindCoordinatorResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -36,9 +37,12 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
     private record Found(short error, BrokerRegistration node) {
     }
 
-    private Found find(byte keyType, String key) {
+    private Found find(RequestContext context, byte keyType, String key) {
         if (keyType == KEY_TYPE_TRANSACTION) {
             if (key == null) return new Found(INVALID_REQUEST, null);
+            if (!broker.authorization().transactionalId(context, AclOperation.DESCRIBE, key)) {
+                return new Found(TRANSACTIONAL_ID_AUTHORIZATION_FAILED, null);
+            }
             try {
                 TopicInfo state = broker.transactions().ensureStateTopic();
                 return leaderOf(state, TransactionLogCodec.partitionFor(key, state.partitionCount()));
@@ -51,6 +55,9 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
         }
         // An empty group id is found like any other (Kafka hashes it too); JoinGroup is where it is refused.
         if (key == null) return new Found(INVALID_REQUEST, null);
+        if (!broker.authorization().group(context, AclOperation.DESCRIBE, key)) {
+            return new Found(GROUP_AUTHORIZATION_FAILED, null);
+        }
         try {
             TopicInfo offsets = broker.ensureOffsetsTopic();
             return leaderOf(offsets, OffsetsTopicCodec.partitionFor(key, offsets.partitionCount()));
@@ -87,7 +94,7 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
     public void handle(RequestContext context, FindCoordinatorRequest request, Responder responder) {
         FindCoordinatorResponse response = new FindCoordinatorResponse();
         if (context.apiVersion() < 4) {
-            Found found = onListener(find(request.keyType, request.key), context.listenerName());
+            Found found = onListener(find(context, request.keyType, request.key), context.listenerName());
             response.errorCode = found.error();
             // Kafka answers v0-3 with the code's default text, "NONE" on success, whatever went wrong.
             response.errorMessage = Errors.forCode(found.error()).message();
@@ -96,7 +103,7 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
             response.port = found.node() == null ? -1 : found.node().port();
         } else {
             for (String key : request.coordinatorKeys) {
-                Found found = onListener(find(request.keyType, key), context.listenerName());
+                Found found = onListener(find(context, request.keyType, key), context.listenerName());
                 FindCoordinatorResponse.Coordinator c = new FindCoordinatorResponse.Coordinator();
                 c.key = key;
                 c.errorCode = found.error();

@@ -73,6 +73,12 @@ public final class Handlers {
         // Consumer groups (KIP-848). v1 only makes the client generate its member id, which is served.
         registry.register(ApiKey.CONSUMER_GROUP_HEARTBEAT, 0, 1, new ConsumerGroupHeartbeatHandler(broker));
         registry.register(ApiKey.CONSUMER_GROUP_DESCRIBE, 0, 1, new ConsumerGroupDescribeHandler(broker));
+        // ACLs (KIP-140, KIP-290) against the authorizer; SECURITY_DISABLED without one.
+        registry.register(ApiKey.DESCRIBE_ACLS, 0, 3, AclRequests.describe(broker.authorization()));
+        registry.register(ApiKey.CREATE_ACLS, 0, 3, AclRequests.create(broker.authorization()));
+        registry.register(ApiKey.DELETE_ACLS, 0, 3, AclRequests.delete(broker.authorization()));
+        // Last, so every handler above is behind its rule.
+        ApiAuthorization.guard(registry, broker.authorization());
         return registry;
     }
 }

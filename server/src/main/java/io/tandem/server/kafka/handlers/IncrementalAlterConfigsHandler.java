@@ -46,6 +46,8 @@ final class IncrementalAlterConfigsHandler implements ApiHandler<IncrementalAlte
             result.resourceName = resource.resourceName;
             result.errorMessage = ApiError.NONE.message(); // Kafka sends null on success, not the codec's ""
             try {
+                ConfigResources.authorize(broker, context, resource.resourceType, resource.resourceName,
+                        io.tandem.kafka.wire.acl.AclOperation.ALTER_CONFIGS);
                 if (duplicates.contains(List.of(resource.resourceType, resource.resourceName))) {
                     throw new ApiException(INVALID_REQUEST, ConfigResources.DUPLICATE_RESOURCE);
                 }

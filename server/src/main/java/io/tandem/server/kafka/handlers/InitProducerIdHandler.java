@@ -2,6 +2,8 @@ package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.InitProducerIdRequest;
 import io.tandem.kafka.wire.message.InitProducerIdResponse;
+import io.tandem.kafka.wire.acl.AclOperation;
+import io.tandem.kafka.wire.acl.ResourceType;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
@@ -30,6 +32,19 @@ final class InitProducerIdHandler implements ApiHandler<InitProducerIdRequest> {
         short version = context.apiVersion();
         if ((request.producerId == NO_PRODUCER_ID) != (request.producerEpoch == NO_PRODUCER_EPOCH)) {
             responder.send(response(version, TransactionCoordinator.InitResult.error(INVALID_REQUEST)));
+            return;
+        }
+        // Kafka: WRITE on the transactional id; an idempotent producer needs IDEMPOTENT_WRITE on the cluster or
+        // WRITE on some topic (KIP-679).
+        if (request.transactionalId != null
+                && !broker.authorization().transactionalId(context, AclOperation.WRITE, request.transactionalId)) {
+            responder.send(response(version, TransactionCoordinator.InitResult.error(TRANSACTIONAL_ID_AUTHORIZATION_FAILED)));
+            return;
+        }
+        if (request.transactionalId == null
+                && !broker.authorization().allowedOnCluster(context, AclOperation.IDEMPOTENT_WRITE)
+                && !broker.authorization().anyResource(context, AclOperation.WRITE, ResourceType.TOPIC)) {
+            responder.send(response(version, TransactionCoordinator.InitResult.error(CLUSTER_AUTHORIZATION_FAILED)));
             return;
         }
         if (request.transactionalId == null) {

@@ -2,6 +2,7 @@ package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.ListGroupsRequest;
 import io.tandem.kafka.wire.message.ListGroupsResponse;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.group.GroupMessages;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
@@ -23,13 +24,17 @@ final class ListGroupsHandler implements ApiHandler<ListGroupsRequest> {
     @Override
     public void handle(RequestContext context, ListGroupsRequest request, Responder responder) {
         ListGroupsResponse response = new ListGroupsResponse();
+        // Kafka lists every group to DESCRIBE on the cluster, else only the groups the principal may describe.
+        boolean all = broker.authorization().allowedOnCluster(context, AclOperation.DESCRIBE);
         if (typeMatches(request, "classic")) {
             for (GroupMessages.GroupListing g : broker.groups().listGroups()) {
+                if (!all && !broker.authorization().group(context, AclOperation.DESCRIBE, g.groupId())) continue;
                 add(response, request, g.groupId(), g.protocolType(), g.state().toString(), "classic");
             }
         }
         if (typeMatches(request, "consumer")) {
             for (ConsumerGroupCoordinator.Listing g : broker.consumerGroups().listGroups()) {
+                if (!all && !broker.authorization().group(context, AclOperation.DESCRIBE, g.groupId())) continue;
                 add(response, request, g.groupId(), "consumer", g.state().toString(), "consumer");
             }
         }

@@ -5,6 +5,7 @@ import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.message.ListOffsetsResponse.ListOffsetsTopicResponse;
 import io.tandem.kafka.wire.message.ListOffsetsResponse.ListOffsetsPartitionResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -43,11 +44,14 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
             ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse();
             topicResponse.name = topicRequest.name;
             TopicInfo topic = broker.metadata().topic(topicRequest.name);
+            boolean allowed = broker.authorization().topic(context, AclOperation.DESCRIBE, topicRequest.name);
             for (ListOffsetsRequest.ListOffsetsPartition p : topicRequest.partitions) {
                 ListOffsetsPartitionResponse out = new ListOffsetsPartitionResponse();
                 out.partitionIndex = p.partitionIndex;
                 try {
-                    if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
+                    if (!allowed) {
+                        out.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                    } else if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
                         out.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                     } else {
                         lookup(broker.leaderPartition(topic, p.partitionIndex), p.timestamp, request.isolationLevel, out);

@@ -17,7 +17,12 @@ final class ListTransactionsHandler implements ApiHandler<ListTransactionsReques
     @Override
     public void handle(RequestContext context, ListTransactionsRequest request, Responder responder) {
         short version = context.apiVersion();
-        responder.send(broker.transactions().views().list(request.stateFilters, request.producerIdFilters,
-                version >= 1 ? request.durationFilter : -1, version >= 2 ? request.transactionalIdPattern : null));
+        io.tandem.kafka.wire.message.ListTransactionsResponse response = broker.transactions().views().list(
+                request.stateFilters, request.producerIdFilters, version >= 1 ? request.durationFilter : -1,
+                version >= 2 ? request.transactionalIdPattern : null);
+        // Kafka lists only the transactional ids the principal may describe.
+        response.transactionStates.removeIf(t -> !broker.authorization().transactionalId(context,
+                io.tandem.kafka.wire.acl.AclOperation.DESCRIBE, t.transactionalId));
+        responder.send(response);
     }
 }

@@ -5,7 +5,9 @@ import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.kafka.wire.message.MetadataResponse.MetadataResponseTopic;
 import io.tandem.kafka.wire.message.MetadataResponse.MetadataResponsePartition;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.security.Authorization;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
@@ -55,23 +57,45 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         // v0 asks for all topics with an empty list; v1+ with null.
         boolean allTopics = request.topics == null || (version == 0 && request.topics.isEmpty());
         if (allTopics) {
-            for (TopicInfo topic : broker.metadata().topics()) response.topics.add(describe(topic, liveIds));
+            // Kafka lists only the topics the principal may describe.
+            for (TopicInfo topic : broker.metadata().topics()) {
+                if (broker.authorization().topic(context, AclOperation.DESCRIBE, topic.name())) {
+                    response.topics.add(describe(topic, liveIds));
+                }
+            }
         } else {
             boolean allowAutoCreate = broker.config().autoCreateTopics() && (version < 4 || request.allowAutoTopicCreation);
             for (MetadataRequest.MetadataRequestTopic wanted : request.topics) {
-                response.topics.add(lookup(wanted, allowAutoCreate, liveIds));
+                response.topics.add(lookup(context, wanted, allowAutoCreate, liveIds));
             }
+        }
+        // Asked for (v8+), the operations the principal may do, as Kafka computes them (all of them without an
+        // authorizer); topics the principal may not describe keep the default.
+        if (version >= 8 && request.includeTopicAuthorizedOperations) {
+            for (MetadataResponseTopic t : response.topics) {
+                if (t.errorCode != TOPIC_AUTHORIZATION_FAILED && t.name != null) {
+                    t.topicAuthorizedOperations = broker.authorization().authorizedOperations(context,
+                            io.tandem.kafka.wire.acl.ResourceType.TOPIC, t.name, Authorization.TOPIC_OPERATIONS);
+                }
+            }
+        }
+        if (version >= 8 && version <= 10 && request.includeClusterAuthorizedOperations) {
+            response.clusterAuthorizedOperations = broker.authorization().authorizedOperations(context,
+                    io.tandem.kafka.wire.acl.ResourceType.CLUSTER, io.tandem.kafka.wire.acl.ResourceType.CLUSTER_NAME,
+                    Authorization.CLUSTER_OPERATIONS);
         }
         responder.send(response);
     }
 
-    private MetadataResponseTopic lookup(MetadataRequest.MetadataRequestTopic wanted, boolean allowAutoCreate,
-                                         Set<Integer> liveIds) {
+    private MetadataResponseTopic lookup(RequestContext context, MetadataRequest.MetadataRequestTopic wanted,
+                                         boolean allowAutoCreate, Set<Integer> liveIds) {
+        Authorization authorization = broker.authorization();
         // A topic id, when given, wins over the name, as in Kafka: the Java 4.x consumer resolves the topic ids of a
         // KIP-848 assignment with the name left at its default "".
         if (wanted.name == null || (wanted.topicId != null && !wanted.topicId.equals(ZERO_UUID))) {
             TopicInfo byId = wanted.topicId == null ? null : broker.metadata().topicById(wanted.topicId);
-            if (byId == null) {
+            // A topic id the principal may not describe is answered as unknown, so ids do not reveal names.
+            if (byId == null || !authorization.topic(context, AclOperation.DESCRIBE, byId.name())) {
                 MetadataResponseTopic missing = new MetadataResponseTopic();
                 missing.errorCode = UNKNOWN_TOPIC_ID;
                 missing.topicId = wanted.topicId == null ? ZERO_UUID : wanted.topicId;
@@ -80,17 +104,26 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
             }
             return describe(byId, liveIds);
         }
-        TopicInfo topic = broker.metadata().topic(wanted.name);
-        if (topic != null) return describe(topic, liveIds);
         MetadataResponseTopic missing = new MetadataResponseTopic();
         missing.name = wanted.name;
         missing.topicId = ZERO_UUID;
+        if (!authorization.topic(context, AclOperation.DESCRIBE, wanted.name)) {
+            missing.errorCode = TOPIC_AUTHORIZATION_FAILED;
+            return missing;
+        }
+        TopicInfo topic = broker.metadata().topic(wanted.name);
+        if (topic != null) return describe(topic, liveIds);
         if (TopicNames.invalidReason(wanted.name) != null) {
             missing.errorCode = INVALID_TOPIC_EXCEPTION;
             return missing;
         }
         if (!allowAutoCreate || TopicNames.isInternal(wanted.name)) {
             missing.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+            return missing;
+        }
+        if (!authorization.allowedOnCluster(context, AclOperation.CREATE)
+                && !authorization.topic(context, AclOperation.CREATE, wanted.name)) {
+            missing.errorCode = TOPIC_AUTHORIZATION_FAILED;
             return missing;
         }
         try {

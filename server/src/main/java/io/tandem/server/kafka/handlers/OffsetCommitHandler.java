@@ -3,6 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.OffsetCommitRequest;
 import io.tandem.kafka.wire.message.OffsetCommitResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.CommittedOffset;
@@ -36,13 +37,21 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
         // v2-v4 may give their own retention (-1: the broker's offsets.retention.minutes), as Kafka 3.9 honours.
         long expireTimestamp = version >= 2 && version <= 4 && request.retentionTimeMs != -1
                 ? System.currentTimeMillis() + request.retentionTimeMs : CommittedOffset.NO_EXPIRE_TIMESTAMP;
+        // Kafka: READ on the group for the whole commit, READ on each topic for its partitions.
+        boolean groupAllowed = broker.authorization().group(context, AclOperation.READ, request.groupId);
         for (OffsetCommitRequest.OffsetCommitRequestTopic t : request.topics) {
             TopicInfo topic = version >= 10 ? broker.metadata().topicById(t.topicId) : broker.metadata().topic(t.name);
             String name = topic != null ? topic.name() : (version >= 10 ? t.topicId.toString() : t.name);
+            boolean topicAllowed = (topic == null && version >= 10)
+                    || broker.authorization().topic(context, AclOperation.READ, name);
             requestTopics.put(name, t);
             for (OffsetCommitRequest.OffsetCommitRequestPartition p : t.partitions) {
                 TopicPartition tp = new TopicPartition(name, p.partitionIndex);
-                if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
+                if (!groupAllowed) {
+                    errors.put(tp, GROUP_AUTHORIZATION_FAILED);
+                } else if (!topicAllowed) {
+                    errors.put(tp, TOPIC_AUTHORIZATION_FAILED);
+                } else if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
                     errors.put(tp, version >= 10 ? UNKNOWN_TOPIC_ID : UNKNOWN_TOPIC_OR_PARTITION);
                 } else {
                     offsets.put(tp, new CommittedOffset(p.committedOffset, p.committedLeaderEpoch,

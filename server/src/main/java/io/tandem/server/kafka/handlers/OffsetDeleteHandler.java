@@ -25,7 +25,13 @@ final class OffsetDeleteHandler implements ApiHandler<OffsetDeleteRequest> {
     @Override
     public void handle(RequestContext context, OffsetDeleteRequest request, Responder responder) {
         List<TopicPartition> partitions = new ArrayList<>();
+        // DELETE on the group is ApiAuthorization's; a topic the principal may not READ keeps its offsets.
+        java.util.Set<String> refused = new java.util.HashSet<>();
         for (OffsetDeleteRequest.OffsetDeleteRequestTopic t : request.topics) {
+            if (!broker.authorization().topic(context, io.tandem.kafka.wire.acl.AclOperation.READ, t.name)) {
+                refused.add(t.name);
+                continue;
+            }
             for (OffsetDeleteRequest.OffsetDeleteRequestPartition p : t.partitions) {
                 partitions.add(new TopicPartition(t.name, p.partitionIndex));
             }
@@ -42,7 +48,8 @@ final class OffsetDeleteHandler implements ApiHandler<OffsetDeleteRequest> {
                     OffsetDeleteResponse.OffsetDeleteResponsePartition partition =
                             new OffsetDeleteResponse.OffsetDeleteResponsePartition();
                     partition.partitionIndex = p.partitionIndex;
-                    partition.errorCode = !known ? UNKNOWN_TOPIC_OR_PARTITION
+                    partition.errorCode = refused.contains(t.name) ? TOPIC_AUTHORIZATION_FAILED
+                            : !known ? UNKNOWN_TOPIC_OR_PARTITION
                             : result.partitions().getOrDefault(new TopicPartition(t.name, p.partitionIndex), NONE);
                     topic.partitions.add(partition);
                 }

@@ -2,6 +2,7 @@ package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.OffsetFetchRequest;
 import io.tandem.kafka.wire.message.OffsetFetchResponse;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.CommittedOffset;
@@ -17,6 +18,8 @@ import java.util.Map;
 import java.util.UUID;
 
 import static io.tandem.server.kafka.ErrorCodes.NONE;
+import static io.tandem.server.kafka.ErrorCodes.GROUP_AUTHORIZATION_FAILED;
+import static io.tandem.server.kafka.ErrorCodes.TOPIC_AUTHORIZATION_FAILED;
 import static io.tandem.server.kafka.ErrorCodes.UNSTABLE_OFFSET_COMMIT;
 
 /**
@@ -29,6 +32,8 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
     private static final UUID ZERO_UUID = new UUID(0, 0);
     /** Stands for a partition with a pending transactional offset in the map {@link #fetch} returns. */
     private static final CommittedOffset UNSTABLE = new CommittedOffset(-1, -1, "", -1);
+    /** Stands for a requested partition of a topic the principal may not describe (TOPIC_AUTHORIZATION_FAILED). */
+    private static final CommittedOffset DENIED = new CommittedOffset(-1, -1, "", -1);
     private final KafkaBroker broker;
 
     OffsetFetchHandler(KafkaBroker broker) {
@@ -36,7 +41,8 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
     }
 
     /** The committed offsets of one group for the requested partitions (null: all), grouped by topic in order. */
-    private Map<String, Map<Integer, CommittedOffset>> fetch(String groupId, Map<String, List<Integer>> requested,
+    private Map<String, Map<Integer, CommittedOffset>> fetch(RequestContext context, String groupId,
+                                                             Map<String, List<Integer>> requested,
                                                              boolean requireStable) {
         List<TopicPartition> partitions = null;
         if (requested != null) {
@@ -50,14 +56,17 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
         if (requested != null) {
             for (Map.Entry<String, List<Integer>> e : requested.entrySet()) {
                 Map<Integer, CommittedOffset> byPartition = result.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>());
+                boolean allowed = broker.authorization().topic(context, AclOperation.DESCRIBE, e.getKey());
                 for (int p : e.getValue()) {
                     TopicPartition tp = new TopicPartition(e.getKey(), p);
-                    byPartition.put(p, requireStable && broker.groups().hasPendingTransactionalOffset(groupId, tp)
+                    byPartition.put(p, !allowed ? DENIED : requireStable && broker.groups().hasPendingTransactionalOffset(groupId, tp)
                             ? UNSTABLE : found.get(tp));
                 }
             }
         } else {
             for (Map.Entry<TopicPartition, CommittedOffset> e : found.entrySet()) {
+                // Asked for all, Kafka leaves out the topics the principal may not describe.
+                if (!broker.authorization().topic(context, AclOperation.DESCRIBE, e.getKey().topic())) continue;
                 boolean unstable = requireStable && broker.groups().hasPendingTransactionalOffset(groupId, e.getKey());
                 result.computeIfAbsent(e.getKey().topic(), k -> new LinkedHashMap<>())
                         .put(e.getKey().partition(), unstable ? UNSTABLE : e.getValue());
@@ -76,7 +85,29 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                 requested = new LinkedHashMap<>();
                 for (OffsetFetchRequest.OffsetFetchRequestTopic t : request.topics) requested.put(t.name, t.partitionIndexes);
             }
-            for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(request.groupId, requested, version >= 7 && request.requireStable).entrySet()) {
+            if (!broker.authorization().group(context, AclOperation.DESCRIBE, request.groupId)) {
+                // Kafka's error response: the top-level code, and before v2 (which has none) each requested partition.
+                response.errorCode = GROUP_AUTHORIZATION_FAILED;
+                if (version < 2 && requested != null) {
+                    for (Map.Entry<String, List<Integer>> e : requested.entrySet()) {
+                        OffsetFetchResponse.OffsetFetchResponseTopic topic = new OffsetFetchResponse.OffsetFetchResponseTopic();
+                        topic.name = e.getKey();
+                        for (int p : e.getValue()) {
+                            OffsetFetchResponse.OffsetFetchResponsePartition partition =
+                                    new OffsetFetchResponse.OffsetFetchResponsePartition();
+                            partition.partitionIndex = p;
+                            partition.committedOffset = -1;
+                            partition.metadata = "";
+                            partition.errorCode = GROUP_AUTHORIZATION_FAILED;
+                            topic.partitions.add(partition);
+                        }
+                        response.topics.add(topic);
+                    }
+                }
+                responder.send(response);
+                return;
+            }
+            for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(context, request.groupId, requested, version >= 7 && request.requireStable).entrySet()) {
                 OffsetFetchResponse.OffsetFetchResponseTopic topic = new OffsetFetchResponse.OffsetFetchResponseTopic();
                 topic.name = t.getKey();
                 for (Map.Entry<Integer, CommittedOffset> p : t.getValue().entrySet()) {
@@ -88,6 +119,7 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                     partition.committedLeaderEpoch = c == null ? -1 : c.leaderEpoch();
                     partition.metadata = c == null ? "" : c.metadata();
                     if (c == UNSTABLE) partition.errorCode = UNSTABLE_OFFSET_COMMIT;
+                    if (c == DENIED) partition.errorCode = TOPIC_AUTHORIZATION_FAILED;
                     topic.partitions.add(partition);
                 }
                 response.topics.add(topic);
@@ -110,6 +142,11 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                 }
                 OffsetFetchResponse.OffsetFetchResponseGroup group = new OffsetFetchResponse.OffsetFetchResponseGroup();
                 group.groupId = g.groupId;
+                if (!broker.authorization().group(context, AclOperation.DESCRIBE, g.groupId)) {
+                    group.errorCode = GROUP_AUTHORIZATION_FAILED;
+                    response.groups.add(group);
+                    continue;
+                }
                 // v9+: a consumer group's member fetches at its current epoch (KIP-848), as Kafka checks it.
                 short memberError = version >= 9
                         ? broker.consumerGroups().validateOffsetFetch(g.groupId, g.memberId, g.memberEpoch) : NONE;
@@ -118,7 +155,7 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                     response.groups.add(group);
                     continue;
                 }
-                for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(g.groupId, requested, request.requireStable).entrySet()) {
+                for (Map.Entry<String, Map<Integer, CommittedOffset>> t : fetch(context, g.groupId, requested, request.requireStable).entrySet()) {
                     OffsetFetchResponse.OffsetFetchResponseTopics topic =
                             new OffsetFetchResponse.OffsetFetchResponseTopics();
                     topic.name = t.getKey();
@@ -138,7 +175,8 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                         partition.committedOffset = c == null ? -1 : c.offset();
                         partition.committedLeaderEpoch = c == null ? -1 : c.leaderEpoch();
                         partition.metadata = c == null ? "" : c.metadata();
-                    if (c == UNSTABLE) partition.errorCode = UNSTABLE_OFFSET_COMMIT;
+                        if (c == UNSTABLE) partition.errorCode = UNSTABLE_OFFSET_COMMIT;
+                        if (c == DENIED) partition.errorCode = TOPIC_AUTHORIZATION_FAILED;
                         topic.partitions.add(partition);
                     }
                     group.topics.add(topic);

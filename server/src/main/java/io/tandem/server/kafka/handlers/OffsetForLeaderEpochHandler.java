@@ -3,6 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.OffsetForLeaderEpochRequest;
 import io.tandem.kafka.wire.message.OffsetForLeaderEpochResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -32,7 +33,10 @@ final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpo
     @Override
     public void handle(RequestContext context, OffsetForLeaderEpochRequest request, Responder responder) {
         OffsetForLeaderEpochResponse response = new OffsetForLeaderEpochResponse();
+        // Kafka: CLUSTER_ACTION (a follower) answers for every topic, else DESCRIBE on each.
+        boolean everyTopic = broker.authorization().allowedOnCluster(context, AclOperation.CLUSTER_ACTION);
         for (OffsetForLeaderEpochRequest.OffsetForLeaderTopic t : request.topics) {
+            boolean allowed = everyTopic || broker.authorization().topic(context, AclOperation.DESCRIBE, t.topic);
             OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult topicResult =
                     new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult();
             topicResult.topic = t.topic;
@@ -42,9 +46,11 @@ final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpo
                         new OffsetForLeaderEpochResponse.EpochEndOffset();
                 result.partition = p.partition;
                 try {
-                    Partition partition = topic == null || !topic.replicas().containsKey(p.partition) ? null
-                            : broker.leaderPartition(topic, p.partition);
-                    if (partition == null) {
+                    Partition partition = !allowed || topic == null || !topic.replicas().containsKey(p.partition)
+                            ? null : broker.leaderPartition(topic, p.partition);
+                    if (!allowed) {
+                        result.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                    } else if (partition == null) {
                         result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                     } else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < partition.leaderEpoch()) {
                         result.errorCode = FENCED_LEADER_EPOCH;

@@ -10,6 +10,7 @@ import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.message.ProduceResponse.TopicProduceResponse;
 import io.tandem.kafka.wire.message.ProduceResponse.PartitionProduceResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicConfigs;
 import io.tandem.server.kafka.TopicPartition;
@@ -48,18 +49,27 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         boolean validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1;
         List<TopicPartition> appended = new ArrayList<>();
         List<Pending> pending = new ArrayList<>();
+        // Kafka refuses the whole request when its transactional id is not writable, each topic when it is not.
+        boolean transactionRefused = request.transactionalId != null
+                && !broker.authorization().transactionalId(context, AclOperation.WRITE, request.transactionalId);
         for (ProduceRequest.TopicProduceData topicData : request.topicData) {
             TopicProduceResponse topicResponse = new TopicProduceResponse();
             topicResponse.name = topicData.name;
             topicResponse.topicId = topicData.topicId;
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicData.topicId)
                     : broker.metadata().topic(topicData.name);
+            String topicName = version >= 13 ? (topic == null ? null : topic.name()) : topicData.name;
+            boolean writable = topicName == null || broker.authorization().topic(context, AclOperation.WRITE, topicName);
             for (ProduceRequest.PartitionProduceData data : topicData.partitionData) {
                 PartitionProduceResponse partitionResponse = new PartitionProduceResponse();
                 partitionResponse.index = data.index;
                 partitionResponse.baseOffset = -1;
-                if (!validAcks) {
+                if (transactionRefused) {
+                    partitionResponse.errorCode = TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+                } else if (!validAcks) {
                     partitionResponse.errorCode = INVALID_REQUIRED_ACKS;
+                } else if (!writable) {
+                    partitionResponse.errorCode = TOPIC_AUTHORIZATION_FAILED;
                 } else if (topic == null) {
                     partitionResponse.errorCode = version >= 13 ? UNKNOWN_TOPIC_ID : UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (TopicNames.isInternal(topic.name())) {

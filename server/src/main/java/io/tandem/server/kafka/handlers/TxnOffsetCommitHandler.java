@@ -3,6 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.TxnOffsetCommitRequest;
 import io.tandem.kafka.wire.message.TxnOffsetCommitResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.CommittedOffset;
@@ -36,11 +37,21 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
         short version = context.apiVersion();
         Map<TopicPartition, CommittedOffset> offsets = new LinkedHashMap<>();
         Map<TopicPartition, Short> errors = new LinkedHashMap<>();
+        // Kafka: WRITE on the transactional id, then READ on the group, refuse every partition; READ on each topic.
+        short refused = !broker.authorization().transactionalId(context, AclOperation.WRITE, request.transactionalId)
+                ? TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                : !broker.authorization().group(context, AclOperation.READ, request.groupId) ? GROUP_AUTHORIZATION_FAILED
+                : NONE;
         for (TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic t : request.topics) {
             TopicInfo topic = broker.metadata().topic(t.name);
+            boolean topicAllowed = broker.authorization().topic(context, AclOperation.READ, t.name);
             for (TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition p : t.partitions) {
                 TopicPartition tp = new TopicPartition(t.name, p.partitionIndex);
-                if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
+                if (refused != NONE) {
+                    errors.put(tp, refused);
+                } else if (!topicAllowed) {
+                    errors.put(tp, TOPIC_AUTHORIZATION_FAILED);
+                } else if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
                     errors.put(tp, UNKNOWN_TOPIC_OR_PARTITION);
                 } else {
                     offsets.put(tp, new CommittedOffset(p.committedOffset, p.committedLeaderEpoch,

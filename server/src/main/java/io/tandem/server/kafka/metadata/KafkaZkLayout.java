@@ -40,6 +40,15 @@ public final class KafkaZkLayout {
     public static final String CLUSTER_ID = "/cluster/id";
     public static final String LATEST_PRODUCER_ID_BLOCK = "/latest_producer_id_block";
     public static final String FEATURE = "/feature";
+    /** Kafka 3.9's ACL stores: LITERAL patterns under /kafka-acl/<ResourceType>/<name>, PREFIXED ones under
+     *  /kafka-acl-extended/prefixed/<ResourceType>/<name>, each with its own change-notification directory. */
+    public static final String ACL_LITERAL = "/kafka-acl";
+    public static final String ACL_EXTENDED = "/kafka-acl-extended";
+    public static final String ACL_PREFIXED = ACL_EXTENDED + "/prefixed";
+    public static final String ACL_LITERAL_CHANGES = "/kafka-acl-changes";
+    public static final String ACL_EXTENDED_CHANGES = "/kafka-acl-extended-changes";
+    /** The sequential node prefix under both ACL change directories. */
+    public static final String ACL_CHANGE_PREFIX = "acl_changes_";
 
     /** The persistent paths a Kafka 3.9 broker creates at start-up if missing (its ZkData.PersistentZkPaths). */
     public static final List<String> PERSISTENT_PATHS = List.of("/consumers", BROKER_IDS, BROKER_TOPICS,

@@ -57,6 +57,11 @@ public final class ApiRegistry {
         this.observer = observer;
     }
 
+    /** Wraps every registered handler (the authorizer's checks) while keeping its key and versions. */
+    public void wrapHandlers(java.util.function.BiFunction<ApiKey, ApiHandler<ApiMessage>, ApiHandler<ApiMessage>> wrap) {
+        entries.replaceAll((k, e) -> new Entry(k, e.minVersion(), e.maxVersion(), wrap.apply(k, e.handler())));
+    }
+
     public Entry lookup(ApiKey key) {
         return entries.get(key);
     }

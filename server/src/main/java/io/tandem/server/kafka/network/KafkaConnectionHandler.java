@@ -18,6 +18,7 @@ import io.tandem.kafka.wire.message.RequestHeader;
 import io.tandem.kafka.wire.message.SaslAuthenticateRequest;
 import io.tandem.kafka.wire.message.SaslAuthenticateResponse;
 import io.tandem.kafka.wire.message.SaslHandshakeRequest;
+import io.tandem.server.kafka.security.KafkaPrincipals;
 import io.tandem.server.kafka.security.SaslAuthenticator;
 import io.tandem.server.kafka.security.SaslFailure;
 import io.tandem.storage.log.LogSlice;
@@ -140,7 +141,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
-                    header.clientId, (InetSocketAddress) context.channel().remoteAddress(), listenerName);
+                    header.clientId, (InetSocketAddress) context.channel().remoteAddress(), listenerName,
+                    KafkaPrincipals.of(context.channel(), sasl));
             ResponderImpl direct = new ResponderImpl(requestContext, frame, frameBytes);
             Responder responder = registry.observer().observe(requestContext, direct);
             ApiHandler<ApiMessage> handler = authenticating && key != ApiKey.API_VERSIONS ? this::authenticationStep

@@ -6,11 +6,17 @@ import java.net.InetSocketAddress;
 
 /**
  * What a handler knows about the request besides its body; {@code listenerName} is the listener it came in on
- * (clients are told other brokers' endpoints on the same listener, as Kafka does).
+ * (clients are told other brokers' endpoints on the same listener, as Kafka does); {@code principal} is the
+ * connection's authenticated principal as Kafka names it ({@code User:alice}, {@code User:ANONYMOUS}).
  */
 public record RequestContext(ApiKey apiKey, short apiVersion, int correlationId, String clientId,
-                             InetSocketAddress clientAddress, String listenerName) {
+                             InetSocketAddress clientAddress, String listenerName, String principal) {
     /** Kafka reports members' hosts as "/ip" (InetAddress.toString of an unresolved-name address). */
+    /** The client's IP address as ACL host entries name it. */
+    public String clientIp() {
+        return clientAddress == null ? "" : clientAddress.getAddress().getHostAddress();
+    }
+
     public String clientHost() {
         return clientAddress == null ? "" : "/" + clientAddress.getAddress().getHostAddress();
     }

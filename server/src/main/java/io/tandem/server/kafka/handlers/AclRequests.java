@@ -1,0 +1,187 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.acl.AclOperation;
+import io.tandem.kafka.wire.acl.AclPermissionType;
+import io.tandem.kafka.wire.acl.PatternType;
+import io.tandem.kafka.wire.acl.ResourceType;
+import io.tandem.kafka.wire.message.CreateAclsRequest;
+import io.tandem.kafka.wire.message.CreateAclsResponse;
+import io.tandem.kafka.wire.message.DeleteAclsRequest;
+import io.tandem.kafka.wire.message.DeleteAclsResponse;
+import io.tandem.kafka.wire.message.DescribeAclsRequest;
+import io.tandem.kafka.wire.message.DescribeAclsResponse;
+import io.tandem.server.kafka.security.AccessControlEntry;
+import io.tandem.server.kafka.security.AclAuthorizer;
+import io.tandem.server.kafka.security.AclBinding;
+import io.tandem.server.kafka.security.AclBindingFilter;
+import io.tandem.server.kafka.security.Authorization;
+import io.tandem.server.kafka.security.ResourcePattern;
+import io.tandem.server.kafka.network.ApiHandler;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
+import static io.tandem.server.kafka.ErrorCodes.NONE;
+import static io.tandem.server.kafka.ErrorCodes.SECURITY_DISABLED;
+
+/**
+ * CreateAcls (30), DescribeAcls (29) and DeleteAcls (31) against the {@link AclAuthorizer}, as Kafka 3.9's AclApis:
+ * without an authorizer each answers SECURITY_DISABLED ("No Authorizer is configured."); an ACL Kafka would not store
+ * (UNKNOWN or ANY elements, a CLUSTER resource not named kafka-cluster, an empty name, a principal without a type)
+ * is INVALID_REQUEST and the others of the request are still created. Who may call them is ApiAuthorization's rule.
+ */
+final class AclRequests {
+    private static final String NO_AUTHORIZER = "No Authorizer is configured.";
+
+    private AclRequests() {
+    }
+
+    static ApiHandler<CreateAclsRequest> create(Authorization authorization) {
+        return (context, request, responder) -> {
+            CreateAclsResponse response = new CreateAclsResponse();
+            AclAuthorizer authorizer = authorization.authorizer();
+            List<AclBinding> valid = new ArrayList<>();
+            List<CreateAclsResponse.AclCreationResult> validResults = new ArrayList<>();
+            for (CreateAclsRequest.AclCreation c : request.creations) {
+                CreateAclsResponse.AclCreationResult result = new CreateAclsResponse.AclCreationResult();
+                result.errorMessage = null;
+                response.results.add(result);
+                if (authorizer == null) {
+                    result.errorCode = SECURITY_DISABLED;
+                    result.errorMessage = NO_AUTHORIZER;
+                    continue;
+                }
+                AclBinding binding = new AclBinding(
+                        new ResourcePattern(ResourceType.fromCode(c.resourceType), c.resourceName,
+                                PatternType.fromCode(c.resourcePatternType)),
+                        new AccessControlEntry(c.principal, c.host, AclOperation.fromCode(c.operation),
+                                AclPermissionType.fromCode(c.permissionType)));
+                String invalid = AclAuthorizer.invalidReason(binding);
+                if (invalid != null) {
+                    result.errorCode = INVALID_REQUEST;
+                    result.errorMessage = invalid;
+                } else {
+                    valid.add(binding);
+                    validResults.add(result);
+                }
+            }
+            if (!valid.isEmpty()) {
+                try {
+                    authorizer.create(valid);
+                } catch (Exception e) {
+                    ApiError error = ApiError.of(e);
+                    for (CreateAclsResponse.AclCreationResult r : validResults) {
+                        r.errorCode = error.code();
+                        r.errorMessage = error.message();
+                    }
+                }
+            }
+            responder.send(response);
+        };
+    }
+
+    static ApiHandler<DescribeAclsRequest> describe(Authorization authorization) {
+        return (context, request, responder) -> {
+            DescribeAclsResponse response = new DescribeAclsResponse();
+            response.errorMessage = null;
+            AclAuthorizer authorizer = authorization.authorizer();
+            if (authorizer == null) {
+                response.errorCode = SECURITY_DISABLED;
+                response.errorMessage = NO_AUTHORIZER;
+                responder.send(response);
+                return;
+            }
+            AclBindingFilter filter = new AclBindingFilter(ResourceType.fromCode(request.resourceTypeFilter),
+                    request.resourceNameFilter, PatternType.fromCode(request.patternTypeFilter),
+                    request.principalFilter, request.hostFilter, AclOperation.fromCode(request.operation),
+                    AclPermissionType.fromCode(request.permissionType));
+            String invalid = filter.invalidReason();
+            if (invalid != null) {
+                response.errorCode = INVALID_REQUEST;
+                response.errorMessage = invalid;
+                responder.send(response);
+                return;
+            }
+            Map<ResourcePattern, DescribeAclsResponse.DescribeAclsResource> resources = new LinkedHashMap<>();
+            for (AclBinding b : authorizer.describe(filter)) {
+                DescribeAclsResponse.DescribeAclsResource resource = resources.computeIfAbsent(b.pattern(), p -> {
+                    DescribeAclsResponse.DescribeAclsResource r = new DescribeAclsResponse.DescribeAclsResource();
+                    r.resourceType = p.type().code();
+                    r.resourceName = p.name();
+                    r.patternType = p.patternType().code();
+                    return r;
+                });
+                DescribeAclsResponse.AclDescription acl = new DescribeAclsResponse.AclDescription();
+                acl.principal = b.entry().principal();
+                acl.host = b.entry().host();
+                acl.operation = b.entry().operation().code();
+                acl.permissionType = b.entry().permission().code();
+                resource.acls.add(acl);
+            }
+            response.resources.addAll(resources.values());
+            responder.send(response);
+        };
+    }
+
+    static ApiHandler<DeleteAclsRequest> delete(Authorization authorization) {
+        return (context, request, responder) -> {
+            DeleteAclsResponse response = new DeleteAclsResponse();
+            AclAuthorizer authorizer = authorization.authorizer();
+            List<AclBindingFilter> filters = new ArrayList<>();
+            List<DeleteAclsResponse.DeleteAclsFilterResult> filterResults = new ArrayList<>();
+            for (DeleteAclsRequest.DeleteAclsFilter f : request.filters) {
+                DeleteAclsResponse.DeleteAclsFilterResult result = new DeleteAclsResponse.DeleteAclsFilterResult();
+                result.errorMessage = null;
+                response.filterResults.add(result);
+                if (authorizer == null) {
+                    result.errorCode = SECURITY_DISABLED;
+                    result.errorMessage = NO_AUTHORIZER;
+                    continue;
+                }
+                AclBindingFilter filter = new AclBindingFilter(ResourceType.fromCode(f.resourceTypeFilter),
+                        f.resourceNameFilter, PatternType.fromCode(f.patternTypeFilter), f.principalFilter,
+                        f.hostFilter, AclOperation.fromCode(f.operation), AclPermissionType.fromCode(f.permissionType));
+                String invalid = filter.invalidReason();
+                if (invalid != null) {
+                    result.errorCode = INVALID_REQUEST;
+                    result.errorMessage = invalid;
+                    continue;
+                }
+                filters.add(filter);
+                filterResults.add(result);
+            }
+            if (!filters.isEmpty()) {
+                try {
+                    List<List<AclBinding>> removed = authorizer.delete(filters);
+                    for (int i = 0; i < filters.size(); i++) {
+                        for (AclBinding b : removed.get(i)) filterResults.get(i).matchingAcls.add(matching(b));
+                    }
+                } catch (Exception e) {
+                    ApiError error = ApiError.of(e);
+                    for (DeleteAclsResponse.DeleteAclsFilterResult r : filterResults) {
+                        r.errorCode = error.code();
+                        r.errorMessage = error.message();
+                    }
+                }
+            }
+            responder.send(response);
+        };
+    }
+
+    private static DeleteAclsResponse.DeleteAclsMatchingAcl matching(AclBinding b) {
+        DeleteAclsResponse.DeleteAclsMatchingAcl acl = new DeleteAclsResponse.DeleteAclsMatchingAcl();
+        acl.errorCode = NONE;
+        acl.errorMessage = null;
+        acl.resourceType = b.pattern().type().code();
+        acl.resourceName = b.pattern().name();
+        acl.patternType = b.pattern().patternType().code();
+        acl.principal = b.entry().principal();
+        acl.host = b.entry().host();
+        acl.operation = b.entry().operation().code();
+        acl.permissionType = b.entry().permission().code();
+        return acl;
+    }
+}
