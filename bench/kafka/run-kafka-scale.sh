@@ -5,9 +5,9 @@
 #   until every partition has a leader), memory with the partitions created (live heap after a full GC as counted by
 #   `jcmd GC.class_histogram`, and RSS), Metadata latency (raw v12 requests one at a time: all topics, and one topic),
 #   produce spread round-robin over every partition (1 KB, acks=all, linger.ms=5), memory again, then a restart on
-#   the same data (SIGTERM, start again): time to the first Metadata answer and to "ready" (every partition has a
-#   leader and a record to every topic is acknowledged), and memory after the restart.
-# Usage: bench/kafka/run-kafka-scale.sh   (env: ROUNDS=3 TOPICS=100 PARTITIONS=100 RECORDS=200000 METADATA_COUNT=50
+#   the same data (SIGTERM, timing until the process exits; start again): time to the first Metadata answer and to
+#   "ready" (every partition has a leader and a record to every topic is acknowledged), and memory after the restart.
+# Usage: bench/kafka/run-kafka-scale.sh   (env: ROUNDS=3 TOPICS=100 PARTITIONS=100 RECORDS=20000 METADATA_COUNT=50
 #        TARGETS="tandem apache")
 # Prints every figure per round, then medians (with ranges) and the ratio Tandem/Apache. Nothing here is asserted.
 set -euo pipefail
@@ -16,13 +16,18 @@ work="$root/bench/target/kafka-scale"
 rounds=${ROUNDS:-3}
 topics=${TOPICS:-100}
 partitions=${PARTITIONS:-100}
-records=${RECORDS:-200000}
+records=${RECORDS:-20000}
 metadata_count=${METADATA_COUNT:-50}
 targets=${TARGETS:-"tandem apache"}
-port=29092
+port=${PORT:-29092}
 source "$root/bench/kafka/servers.sh"
 
-probe() { tool "$root/bench/kafka/ScaleProbe.java" "$@"; }
+# Compiled once, so the timed steps (the restart's "ready" above all) do not include compiling the probe.
+if [ ! -f "$work/probe/ScaleProbe.class" ] || [ "$root/bench/kafka/ScaleProbe.java" -nt "$work/probe/ScaleProbe.class" ]; then
+  mkdir -p "$work/probe"
+  javac -nowarn -cp "$work/lib/*" -d "$work/probe" "$root/bench/kafka/ScaleProbe.java"
+fi
+probe() { java -Xmx512m -cp "$work/probe:$work/lib/*" ScaleProbe "$@" 2>&1 | { grep -v '^SLF4J' || true; }; }
 live_heap_mb() { # the Total line of a class histogram, which runs a full GC first (same for every collector)
   jcmd "$1" GC.class_histogram 2>/dev/null | awk '/^Total/ {printf "%.1f", $3/1048576}'
 }
@@ -50,7 +55,7 @@ restart_apache() {
 
 declare -A figure
 metrics="cold_start_ms create_ms heap_mb rss_mb fds maps meta_all_p50_ms meta_all_p99_ms meta_one_p50_ms meta_one_p99_ms
-  meta_all_kb produce_rec_s produce_p50_ms produce_p99_ms heap_loaded_mb rss_loaded_mb restart_meta_ms restart_ready_ms
+  meta_all_kb produce_rec_s produce_p50_ms produce_p99_ms heap_loaded_mb rss_loaded_mb stop_ms restart_meta_ms restart_ready_ms
   heap_restart_mb rss_restart_mb"
 put() { figure[$1.$2]="${figure[$1.$2]:-} $3"; echo "  $2=$3"; }
 
@@ -73,7 +78,9 @@ measure() { # name
   put "$name" produce_rec_s "$rate"; put "$name" produce_p50_ms "$p50"; put "$name" produce_p99_ms "$p99"
   put "$name" heap_loaded_mb "$(live_heap_mb "$server_pid")"
   put "$name" rss_loaded_mb "$(rss_mb "$server_pid")"
+  local t0; t0=$(date +%s%N)
   stop_server
+  put "$name" stop_ms "$(( ($(date +%s%N) - t0) / 1000000 ))"
   "restart_$name"
   put "$name" restart_meta_ms "$startup_ms"
   put "$name" restart_ready_ms "$(probe ready "$bs" "$topics" "$partitions" "$restart_t0")"

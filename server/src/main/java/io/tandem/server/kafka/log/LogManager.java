@@ -16,7 +16,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -29,6 +34,8 @@ public final class LogManager implements Closeable {
     private static final System.Logger LOG = System.getLogger(LogManager.class.getName());
     static final String CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
     static final String CHECKPOINT_FILE = "tandem-log-checkpoints";
+    /** Logs closed at once at shutdown: enough for their fsyncs to share journal commits, few enough for 2 cores. */
+    static final int CLOSE_THREADS = 8;
 
     private final Path logDir;
     private final int localBrokerId;
@@ -151,6 +158,43 @@ public final class LogManager implements Closeable {
                 StandardCopyOption.REPLACE_EXISTING);
     }
 
+    /** Closes the partitions' logs on up to {@link #CLOSE_THREADS} threads; returns the last failure, if any. */
+    static IOException closeAll(List<Partition> open) {
+        int threads = Math.min(CLOSE_THREADS, open.size());
+        if (threads == 0) return null;
+        AtomicInteger named = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "kafka-log-close-" + named.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        IOException failure = null;
+        try {
+            List<Future<?>> closing = new ArrayList<>(open.size());
+            for (Partition partition : open) {
+                closing.add(pool.submit(() -> {
+                    partition.snapshotProducerState();
+                    partition.log().close();
+                    return null;
+                }));
+            }
+            for (Future<?> f : closing) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    failure = e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    failure = new IOException("interrupted while closing logs", e);
+                    break;
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+        return failure;
+    }
+
     private Map<TopicPartition, Log.Checkpoint> readCheckpoints() throws IOException {
         Map<TopicPartition, Log.Checkpoint> result = new HashMap<>();
         Path file = logDir.resolve(CHECKPOINT_FILE);
@@ -168,18 +212,15 @@ public final class LogManager implements Closeable {
         return result;
     }
 
-    /** Closes every log, writes the checkpoints and leaves the clean-shutdown marker. */
+    /**
+     * Closes every log, writes the checkpoints and leaves the clean-shutdown marker. Each close fsyncs a few files
+     * (segment, indexes, producer snapshot, transaction checkpoint), and one after the other each waits for its own
+     * journal commit: with 10,000 partitions a stop took minutes. Closed by a few threads at once, the fsyncs share
+     * commits, as Kafka's log manager closes logs on a pool (num.recovery.threads.per.data.dir).
+     */
     @Override
     public synchronized void close() throws IOException {
-        IOException failure = null;
-        for (Partition partition : partitions.values()) {
-            try {
-                partition.snapshotProducerState();
-                partition.log().close();
-            } catch (IOException e) {
-                failure = e;
-            }
-        }
+        IOException failure = closeAll(new ArrayList<>(partitions.values()));
         writeCheckpoints();
         partitions.clear();
         if (failure != null) throw failure;
