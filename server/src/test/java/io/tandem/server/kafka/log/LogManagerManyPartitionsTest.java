@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.log;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
@@ -10,10 +11,14 @@ import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.storage.log.LogConfig;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
@@ -21,13 +26,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
+ * A node with thousands of partitions opens them at start-up and closes them at a stop on several threads at once.
  * A clean stop closes the logs of many partitions on several threads at once (each close fsyncs a few files, so one
  * after the other a node with 10,000 partitions took minutes to stop): every log must still end up closed, with its
  * records, its producer snapshot at the log end and its checkpoint, so the next start skips recovery for all of them.
  */
-class LogManagerCloseTest {
+class LogManagerManyPartitionsTest {
     /** More partitions than closing threads, so several threads each close several logs. */
-    private static final int PARTITIONS = LogManager.CLOSE_THREADS * 5 + 3;
+    private static final int PARTITIONS = LogManager.IO_THREADS * 5 + 3;
     private static final int BATCHES = 3;
 
     @TempDir
@@ -65,6 +71,43 @@ class LogManagerCloseTest {
             // The producer's next sequence is accepted: its state came back from the snapshot written at close.
             assertEquals(Errors.NONE.code(), append(partition, 100L + p, BATCHES).error(), "partition " + p);
         }
+        reopened.close();
+    }
+
+    @Test
+    void partitionsOpenedAtStartUpWhileRequestsAskForThemAreEachOpenedOnce() throws Exception {
+        LogManager first = new LogManager(dir, 1, () -> now, scheduler);
+        Map<TopicPartition, LogConfig> all = new LinkedHashMap<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            TopicPartition tp = new TopicPartition("many", p);
+            all.put(tp, LogConfig.defaults());
+            Partition partition = first.getOrCreate(tp, LogConfig.defaults());
+            partition.makeLeader(1, List.of(1), 0, List.of(1), now);
+            assertEquals(Errors.NONE.code(), append(partition, 100L + p, 0).error());
+        }
+        first.close();
+
+        LogManager reopened = new LogManager(dir, 1, () -> now, scheduler);
+        // A request may name a partition while the start-up opens it: both must get the one open log.
+        List<Partition> askedFor = new CopyOnWriteArrayList<>();
+        Thread requests = new Thread(() -> {
+            for (TopicPartition tp : all.keySet()) {
+                try {
+                    askedFor.add(reopened.getOrCreate(tp, LogConfig.defaults()));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        });
+        requests.start();
+        reopened.openAll(all);
+        requests.join();
+
+        assertEquals(PARTITIONS, reopened.partitions().size());
+        for (Partition asked : askedFor) {
+            assertSame(reopened.get(asked.topicPartition()), asked, "one log for " + asked.topicPartition());
+        }
+        for (TopicPartition tp : all.keySet()) assertEquals(1, reopened.get(tp).logEndOffset(), tp + " records");
         reopened.close();
     }
 
