@@ -124,7 +124,7 @@ public final class LogManager implements Closeable {
     /**
      * Opens the given partitions at start-up on up to {@link #IO_THREADS} threads: each open reads a few small files
      * and maps two indexes, and one after the other 10,000 partitions kept Kafka's listener closed for 30 s.
-     * Throws the first failure once every open has finished.
+     * Throws a failure (the last, if several) once every open has finished.
      */
     public void openAll(Map<TopicPartition, LogConfig> wanted) throws IOException {
         IOException failure = onThreads("kafka-log-open-", new ArrayList<>(wanted.entrySet()),
