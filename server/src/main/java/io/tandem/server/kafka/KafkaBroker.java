@@ -39,6 +39,7 @@ import io.tandem.server.kafka.producer.ProducerIdManager;
 import io.tandem.server.kafka.purgatory.DelayedOperationPurgatory;
 import io.tandem.server.kafka.txn.TransactionConfig;
 import io.tandem.server.kafka.txn.TransactionService;
+import io.tandem.storage.log.LogConfig;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -278,10 +279,15 @@ public final class KafkaBroker implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "Kafka metadata store connected in {0} ms, registered in {1} ms",
                 Long.toString((connectedNanos - startNanos) / 1_000_000),
                 Long.toString((System.nanoTime() - connectedNanos) / 1_000_000));
-        // Open every local partition now: recovery happens at start-up, not on the first request.
+        // Open every local partition now, several at once: recovery happens at start-up, not on the first request.
+        Map<TopicPartition, LogConfig> local = new LinkedHashMap<>();
         for (TopicInfo topic : metadata.topics()) {
-            for (int p : topic.replicas().keySet()) localPartition(topic, p);
+            LogConfig logConfig = topicConfigs.logConfig(topic.configs());
+            topic.replicas().forEach((p, replicas) -> {
+                if (replicas.contains(config.brokerId())) local.put(new TopicPartition(topic.name(), p), logConfig);
+            });
         }
+        logs.openAll(local);
         controller = new KafkaController(config.brokerId(), store, metadata, controllerLink::handleFromController,
                 leaderRebalance);
         controllerLink.controller(controller);

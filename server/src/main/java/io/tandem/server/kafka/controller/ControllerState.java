@@ -106,6 +106,48 @@ final class ControllerState {
         }
     }
 
+    /** New partition states per multi: about 150 bytes each, well inside jute.maxbuffer's 1 MB. */
+    static final int STATES_PER_MULTI = 1000;
+
+    /**
+     * Writes the first states of new partitions in one fenced multi (a topic's partitions together, as Kafka's
+     * controller creates them together); returns the partitions written. When the multi is refused (the epoch moved,
+     * or a state appeared meanwhile) each is written alone, so the one that moved is re-read and the rest still go.
+     */
+    List<TopicPartition> writeNewStates(Map<TopicPartition, PartitionState> fresh) throws Exception {
+        if (fresh.size() > STATES_PER_MULTI) {
+            List<TopicPartition> written = new ArrayList<>();
+            Map<TopicPartition, PartitionState> chunk = new LinkedHashMap<>();
+            for (Map.Entry<TopicPartition, PartitionState> e : fresh.entrySet()) {
+                chunk.put(e.getKey(), e.getValue());
+                if (chunk.size() == STATES_PER_MULTI) {
+                    written.addAll(writeNewStates(chunk));
+                    chunk = new LinkedHashMap<>();
+                }
+            }
+            written.addAll(writeNewStates(chunk));
+            return written;
+        }
+        if (fresh.isEmpty()) return List.of();
+        LinkedHashMap<String, ZnodeStore.Versioned> write = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : fresh.entrySet()) {
+            write.put(KafkaZkLayout.partitionStatePath(e.getKey().topic(), e.getKey().partition()),
+                    new ZnodeStore.Versioned(KafkaZkLayout.encodePartitionState(e.getValue()), -1));
+        }
+        try {
+            store.writeFenced(KafkaZkLayout.CONTROLLER_EPOCH, epochZkVersion, write);
+        } catch (ZnodeStore.FencedWriteException e) {
+            List<TopicPartition> written = new ArrayList<>();
+            for (Map.Entry<TopicPartition, PartitionState> one : fresh.entrySet()) {
+                if (writeState(one.getKey(), one.getValue()) != null) written.add(one.getKey());
+            }
+            return written;
+        }
+        // A created node is at version 0.
+        fresh.forEach((tp, state) -> states.put(tp, state.withZkVersion(0)));
+        return new ArrayList<>(fresh.keySet());
+    }
+
     /**
      * Writes the partition's replicas, and the replicas a move in progress adds and removes (empty lists: none), as
      * Kafka keeps them in {@code adding_replicas} / {@code removing_replicas}, so the next controller resumes it.

@@ -38,16 +38,15 @@ final class Elections {
 
     /** Partitions of {@code topic} without a state yet: leader the first live replica, ISR the live replicas. */
     List<TopicPartition> initializeNewPartitions(String topic) throws Exception {
-        List<TopicPartition> created = new ArrayList<>();
+        Map<TopicPartition, PartitionState> fresh = new java.util.LinkedHashMap<>();
         for (Map.Entry<Integer, List<Integer>> e : cluster.topics.get(topic).replicas().entrySet()) {
             TopicPartition tp = new TopicPartition(topic, e.getKey());
             if (cluster.states.containsKey(tp)) continue;
             List<Integer> isr = e.getValue().stream().filter(cluster.live::containsKey).toList();
             if (isr.isEmpty()) continue;
-            PartitionState written = cluster.writeState(tp, new PartitionState(isr.get(0), 0, cluster.epoch, isr, -1));
-            if (written != null) created.add(tp);
+            fresh.put(tp, new PartitionState(isr.get(0), 0, cluster.epoch, isr, -1));
         }
-        return created;
+        return cluster.writeNewStates(fresh);
     }
 
     /** Partitions whose leader is gone: the first live ISR member in assignment order leads, with a new epoch. */
