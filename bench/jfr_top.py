@@ -1,6 +1,6 @@
 """Summarises a JFR recording without a GUI (JDK 17's `jfr` has no `view`): the hottest methods by self samples, threads waiting in native code (socket, fsync),
 the hottest Tandem/Kafka frames by inclusive samples, samples per thread, and allocation weight by top frame.
-Usage: python3 bench/zookeeper/jfr_top.py <recording.jfr> [rows=25] [package prefix for inclusive=io.tandem]"""
+Usage: python3 bench/jfr_top.py <recording.jfr> [rows=25] [package prefix for inclusive=io.tandem]"""
 import collections, json, subprocess, sys
 
 path = sys.argv[1]
