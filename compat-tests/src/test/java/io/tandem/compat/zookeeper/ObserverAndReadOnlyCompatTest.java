@@ -1,5 +1,7 @@
 package io.tandem.compat.zookeeper;
 
+import static io.tandem.compat.zookeeper.EnsemblePorts.freePort;
+import static io.tandem.compat.zookeeper.EnsemblePorts.mode;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,11 +10,8 @@ import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -189,25 +188,4 @@ class ObserverAndReadOnlyCompatTest {
         throw new AssertionError("the ensemble did not settle within " + timeoutMs + " ms");
     }
 
-    private static String mode(int clientPort) {
-        try (Socket socket = new Socket("127.0.0.1", clientPort)) {
-            socket.setSoTimeout(2_000);
-            socket.getOutputStream().write("srvr".getBytes(StandardCharsets.US_ASCII));
-            InputStream in = socket.getInputStream();
-            for (String line : new String(in.readAllBytes(), StandardCharsets.US_ASCII).split("\n")) {
-                if (line.startsWith("Mode: ")) {
-                    return line.substring("Mode: ".length()).trim();
-                }
-            }
-            return "unknown";
-        } catch (IOException e) {
-            return "down";
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -1,14 +1,12 @@
 package io.tandem.compat.zookeeper;
 
+import static io.tandem.compat.zookeeper.EnsemblePorts.freePort;
+import static io.tandem.compat.zookeeper.EnsemblePorts.mode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -133,32 +131,6 @@ class ReconfigCompatTest {
         throw new AssertionError("the ensemble did not settle within " + timeoutMs + " ms");
     }
 
-    private static String mode(int clientPort) {
-        try (Socket socket = new Socket("127.0.0.1", clientPort)) {
-            socket.setSoTimeout(2_000);
-            socket.getOutputStream().write("srvr".getBytes(StandardCharsets.US_ASCII));
-            InputStream in = socket.getInputStream();
-            for (String line : new String(in.readAllBytes(), StandardCharsets.US_ASCII).split("\n")) {
-                if (line.startsWith("Mode: ")) {
-                    return line.substring("Mode: ".length()).trim();
-                }
-            }
-            return "unknown";
-        } catch (IOException e) {
-            return "down";
-        }
-    }
-
     /** Ports handed out in this JVM: the kernel may offer a just-closed port again, and members refuse a clash. */
-    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    private static int freePort() throws IOException {
-        while (true) {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                if (HANDED_OUT.add(socket.getLocalPort())) {
-                    return socket.getLocalPort();
-                }
-            }
-        }
-    }
 }
