@@ -115,10 +115,8 @@ public final class ApiAuthorization {
         RULES.put(ApiKey.SYNC_GROUP, Rule.of(group(READ, (SyncGroupRequest r) -> r.groupId)));
         RULES.put(ApiKey.HEARTBEAT, Rule.of(group(READ, (HeartbeatRequest r) -> r.groupId)));
         RULES.put(ApiKey.LEAVE_GROUP, Rule.of(group(READ, (LeaveGroupRequest r) -> r.groupId)));
-        // KIP-848: Apache also checks DESCRIBE on each subscribed topic of a heartbeat (TOPIC_AUTHORIZATION_FAILED);
-        // until its handler does, the heartbeat checks the group only.
         RULES.put(ApiKey.CONSUMER_GROUP_HEARTBEAT, new Rule(List.of(group(READ,
-                (ConsumerGroupHeartbeatRequest r) -> r.groupId)), "DESCRIBE on each subscribed TOPIC (not yet)"));
+                (ConsumerGroupHeartbeatRequest r) -> r.groupId)), "DESCRIBE on each subscribed TOPIC"));
         RULES.put(ApiKey.CONSUMER_GROUP_DESCRIBE, Rule.inHandler("DESCRIBE on each GROUP"));
         RULES.put(ApiKey.DESCRIBE_GROUPS, Rule.inHandler("DESCRIBE on each GROUP"));
         RULES.put(ApiKey.LIST_GROUPS, Rule.inHandler("DESCRIBE on CLUSTER, else only groups with DESCRIBE on GROUP"));

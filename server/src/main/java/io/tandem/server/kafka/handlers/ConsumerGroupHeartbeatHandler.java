@@ -35,6 +35,13 @@ final class ConsumerGroupHeartbeatHandler implements ApiHandler<ConsumerGroupHea
     @Override
     public void handle(RequestContext context, ConsumerGroupHeartbeatRequest request, Responder responder) {
         ConsumerGroupHeartbeatResponse response = new ConsumerGroupHeartbeatResponse();
+        // As Kafka: a member may subscribe only to topics it may describe, so no topic is revealed by an assignment.
+        if (request.subscribedTopicNames != null && request.subscribedTopicNames.stream().anyMatch(topic ->
+                !broker.authorization().topic(context, io.tandem.kafka.wire.acl.AclOperation.DESCRIBE, topic))) {
+            response.errorCode = io.tandem.server.kafka.ErrorCodes.TOPIC_AUTHORIZATION_FAILED;
+            responder.send(response);
+            return;
+        }
         try {
             // The group's records go to the offsets topic: create it first, outside the coordinator's lock.
             broker.ensureOffsetsTopic();

@@ -101,7 +101,12 @@ class AclAuthorizationTest {
     }
 
     private static KafkaConsumer<String, String> consumer(String user, String group) {
+        return consumer(user, group, "classic");
+    }
+
+    private static KafkaConsumer<String, String> consumer(String user, String group, String protocol) {
         Map<String, Object> p = client(cluster, 1, user);
+        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
@@ -194,6 +199,34 @@ class AclAuthorizationTest {
                     () -> created.numPartitions("bob-created").get());
             assertInstanceOf(TopicAuthorizationException.class, configs.getCause(),
                     "CREATE without DESCRIBE_CONFIGS: created, but its configs are not told");
+        }
+    }
+
+    @Test
+    void shouldAuthorizeConsumerProtocolGroupsByGroupAndSubscribedTopics() throws Exception {
+        try (Admin admin = Admin.create(client(cluster, 1, "admin"))) {
+            admin.createTopics(List.of(new NewTopic("kip848-topic", 1, (short) 2))).all().get();
+            admin.createAcls(List.of(
+                    allow(ResourceType.TOPIC, "kip848-topic", PatternType.LITERAL, "alice", AclOperation.WRITE),
+                    allow(ResourceType.TOPIC, "kip848-topic", PatternType.LITERAL, "alice", AclOperation.READ),
+                    allow(ResourceType.GROUP, "kip848-group", PatternType.LITERAL, "alice", AclOperation.READ),
+                    allow(ResourceType.GROUP, "kip848-bob", PatternType.LITERAL, "bob", AclOperation.READ)))
+                    .all().get();
+        }
+        try (KafkaProducer<String, String> producer = producer("alice", true)) {
+            for (int i = 0; i < 3; i++) producer.send(new ProducerRecord<>("kip848-topic", "k" + i, "v" + i)).get();
+        }
+        try (KafkaConsumer<String, String> consumer = consumer("alice", "kip848-group", "consumer")) {
+            assertEquals(3, consume(consumer, "kip848-topic", 3).size());
+        }
+        // Bob may use his group but not describe the topic: the heartbeat that subscribes to it is refused.
+        try (KafkaConsumer<String, String> consumer = consumer("bob", "kip848-bob", "consumer")) {
+            assertThrows(TopicAuthorizationException.class, () -> consume(consumer, "kip848-topic", 1));
+        }
+        try (Admin bob = Admin.create(client(cluster, 1, "bob"))) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> bob.describeConsumerGroups(List.of("kip848-group")).all().get());
+            assertInstanceOf(GroupAuthorizationException.class, e.getCause());
         }
     }
 
