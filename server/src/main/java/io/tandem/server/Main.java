@@ -37,8 +37,12 @@ import picocli.CommandLine.Option;
                 GroupsCommand.class, ZkCommand.class, ClusterCommand.class, FaultCommand.class})
 public final class Main implements Runnable {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
-    /** The exit code of {@code tandem start} when the configuration is refused (picocli uses 2 for bad flags). */
-    static final int CONFIG_REFUSED_EXIT_CODE = 3;
+    /**
+     * The exit code of {@code tandem start} when the configuration is refused: sysexits' EX_CONFIG. Not 2 (picocli's
+     * bad flags) and not 3 (the JVM's and {@link FatalErrors}' out of memory), so a supervisor can tell a setting to
+     * fix from a crash to restart.
+     */
+    static final int CONFIG_REFUSED_EXIT_CODE = 78;
 
     public static void main(String[] args) {
         // picocli builds every subcommand's model by reflection up front; for `tandem start` that was more than half
@@ -106,6 +110,7 @@ public final class Main implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
             }
+            FatalErrors.installForProcess();
             TandemConfig config;
             Tandem tandem;
             try {

@@ -17,6 +17,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.MessageToByteEncoder;
+import io.tandem.server.FatalErrors;
 import java.io.Closeable;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -399,6 +400,7 @@ public final class QuorumTransport implements Closeable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+            FatalErrors.check(cause);
             LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): {3}", myId,
                     peer < 0 ? "unidentified peer" : "server " + peer, context.channel().remoteAddress(),
                     cause.toString());

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.tandem.server.FatalErrors;
 import io.tandem.zk.wire.FourLetterWord;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteLimits;
@@ -149,6 +150,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        FatalErrors.check(cause);
         LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress() + " (session 0x"
                 + Long.toHexString(sessionId) + "): " + cause);
         closeNow();

@@ -18,6 +18,7 @@ import io.tandem.kafka.wire.message.RequestHeader;
 import io.tandem.kafka.wire.message.SaslAuthenticateRequest;
 import io.tandem.kafka.wire.message.SaslAuthenticateResponse;
 import io.tandem.kafka.wire.message.SaslHandshakeRequest;
+import io.tandem.server.FatalErrors;
 import io.tandem.server.kafka.security.KafkaPrincipals;
 import io.tandem.server.kafka.security.SaslAuthenticator;
 import io.tandem.server.kafka.security.SaslFailure;
@@ -174,6 +175,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 try {
                     handler.handle(requestContext, request, responder);
                 } catch (Throwable t) {
+                    FatalErrors.check(t);
                     responder.fail(t);
                 }
             });
@@ -275,6 +277,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        FatalErrors.check(cause);
         closeWith(cause.toString());
     }
 
