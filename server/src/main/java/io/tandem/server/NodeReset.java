@@ -98,10 +98,26 @@ final class NodeReset implements AutoCloseable {
             zookeeper.connected().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         }
         List<String> doomed = new ArrayList<>();
+        List<String> level = new ArrayList<>();
         for (String child : await(zookeeper.getChildren("/", false))) {
-            if (!kept.contains(child)) collect("/" + child, doomed);
+            if (!kept.contains(child)) level.add("/" + child);
         }
-        // Children before parents; every delete of one level in flight at once (one group commit on the server).
+        // Level by level, every read of one level in flight at once: the depth of the tree in round trips.
+        while (!level.isEmpty()) {
+            List<CompletableFuture<List<String>>> reads = new ArrayList<>();
+            for (String path : level) reads.add(zookeeper.getChildren(path, false));
+            List<String> next = new ArrayList<>();
+            for (int i = 0; i < level.size(); i++) {
+                try {
+                    for (String child : await(reads.get(i))) next.add(level.get(i) + "/" + child);
+                    doomed.add(level.get(i));
+                } catch (ZkException e) {
+                    if (e.code() != KeeperCode.NO_NODE) throw e; // gone meanwhile: an ephemeral of a closed session
+                }
+            }
+            level = next;
+        }
+        // Children before parents (doomed lists parents first); every delete in flight at once (one group commit).
         List<CompletableFuture<Void>> deletes = new ArrayList<>();
         for (int i = doomed.size() - 1; i >= 0; i--) deletes.add(zookeeper.delete(doomed.get(i), -1));
         for (CompletableFuture<Void> delete : deletes) {
@@ -112,12 +128,6 @@ final class NodeReset implements AutoCloseable {
                 if (e.code() != KeeperCode.NO_NODE) throw e;
             }
         }
-    }
-
-    /** {@code path} and everything below it, parents first. */
-    private void collect(String path, List<String> into) throws Exception {
-        into.add(path);
-        for (String child : await(zookeeper.getChildren(path, false))) collect(path + "/" + child, into);
     }
 
     private static <T> T await(CompletableFuture<T> future) throws Exception {

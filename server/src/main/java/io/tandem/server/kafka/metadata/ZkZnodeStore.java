@@ -266,8 +266,13 @@ public final class ZkZnodeStore implements ZnodeStore {
      */
     @Override
     public void deleteRecursive(String path) throws Exception {
+        deleteRecursive(List.of(path));
+    }
+
+    @Override
+    public void deleteRecursive(List<String> paths) throws Exception {
         List<String> subtree = new ArrayList<>();
-        List<String> level = List.of(path);
+        List<String> level = paths;
         while (!level.isEmpty()) {
             List<CompletableFuture<List<String>>> reads = new ArrayList<>();
             for (String node : level) reads.add(client.getChildren(node, false));

@@ -22,6 +22,15 @@ public interface ZnodeStore extends AutoCloseable {
     /** Deletes the node and everything under it; nothing when it does not exist. */
     void deleteRecursive(String path) throws Exception;
 
+    /**
+     * Deletes each node and everything under it. Stores that can pipeline walk all the trees level by level together
+     * and send every delete before waiting, so deleting several topics costs the depth of the tree in round trips,
+     * not that times the number of paths.
+     */
+    default void deleteRecursive(List<String> paths) throws Exception {
+        for (String path : paths) deleteRecursive(path);
+    }
+
     /** Creates a persistent sequential node {@code prefix + 10-digit counter}; returns its path. */
     String createSequential(String prefix, byte[] data) throws Exception;
 
