@@ -80,7 +80,7 @@ public final class DynamicBrokerConfig {
         String entity = perBroker ? Integer.toString(brokerId) : DEFAULT_ENTITY;
         try {
             store.setData(path(entity), KafkaZkLayout.encodeEntityConfig(settings));
-            store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/config_change_",
+            store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
                     KafkaZkLayout.encodeConfigChange("brokers/" + entity));
         } catch (Exception e) {
             throw new ApiException(ErrorCodes.UNKNOWN_SERVER_ERROR, "cannot store the broker configuration: " + e);

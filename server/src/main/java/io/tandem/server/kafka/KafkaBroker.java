@@ -13,6 +13,7 @@ import io.tandem.server.kafka.group.OffsetsTopicStore;
 import io.tandem.server.kafka.handlers.Handlers;
 import io.tandem.server.kafka.log.LogManager;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ChangeNotifications;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
@@ -204,6 +205,8 @@ public final class KafkaBroker implements AutoCloseable {
                 isrCheckMs, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::refreshDynamicConfig, DynamicBrokerConfig.REFRESH_MS,
                 DynamicBrokerConfig.REFRESH_MS, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::purgeChangeNotifications, ChangeNotifications.PURGE_INTERVAL_MS,
+                ChangeNotifications.PURGE_INTERVAL_MS, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::expireProducers, config.producerIdExpirationCheckIntervalMs(),
                 config.producerIdExpirationCheckIntervalMs(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::expireOffsets, config.offsetsRetentionCheckIntervalMs(),
@@ -466,6 +469,15 @@ public final class KafkaBroker implements AutoCloseable {
         for (int p : topic.replicas().keySet()) {
             Partition partition = logs.get(new TopicPartition(topic.name(), p));
             if (partition != null) partition.updateConfig(topicConfigs.logConfig(topic.configs()));
+        }
+    }
+
+    private void purgeChangeNotifications() {
+        try {
+            ChangeNotifications.purgeExpired(metadata.store(), ChangeNotifications.EXPIRATION_MS,
+                    System.currentTimeMillis());
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "Cannot purge expired change notifications", e);
         }
     }
 

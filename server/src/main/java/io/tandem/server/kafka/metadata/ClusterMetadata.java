@@ -338,7 +338,7 @@ public final class ClusterMetadata implements AutoCloseable {
         TopicInfo info = topic(name);
         if (info == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
         store.setData(KafkaZkLayout.topicConfigPath(name), KafkaZkLayout.encodeEntityConfig(configs));
-        store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/config_change_",
+        store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
                 KafkaZkLayout.encodeConfigChange("topics/" + name));
         TopicInfo updated = new TopicInfo(name, info.id(), info.replicas(), info.states(), new LinkedHashMap<>(configs));
         topics.put(name, updated);
@@ -356,7 +356,7 @@ public final class ClusterMetadata implements AutoCloseable {
 
     public synchronized void setBrokerConfigOverrides(Map<String, String> configs) throws Exception {
         store.setData("/config/brokers/" + self.brokerId(), KafkaZkLayout.encodeEntityConfig(configs));
-        store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/config_change_",
+        store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
                 KafkaZkLayout.encodeConfigChange("brokers/" + self.brokerId()));
     }
 

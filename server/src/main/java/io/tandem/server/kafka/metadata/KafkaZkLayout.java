@@ -31,6 +31,8 @@ public final class KafkaZkLayout {
     public static final String CONFIG = "/config";
     public static final String CONFIG_TOPICS = "/config/topics";
     public static final String CONFIG_CHANGES = "/config/changes";
+    /** The sequential node prefix under {@link #CONFIG_CHANGES}. */
+    public static final String CONFIG_CHANGE_PREFIX = "config_change_";
     public static final String ADMIN = "/admin";
     public static final String DELETE_TOPICS = "/admin/delete_topics";
     public static final String PREFERRED_REPLICA_ELECTION = "/admin/preferred_replica_election";

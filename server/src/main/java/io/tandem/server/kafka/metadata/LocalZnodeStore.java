@@ -49,6 +49,14 @@ public final class LocalZnodeStore implements ZnodeStore {
         return Files.exists(f) ? Files.readAllBytes(f) : new byte[0];
     }
 
+    /** The node directory's creation time (its last change where the file system keeps no birth time). */
+    @Override
+    public synchronized long ctime(String path) throws IOException {
+        Path d = dir(path);
+        if (!Files.isDirectory(d)) return -1;
+        return Files.readAttributes(d, java.nio.file.attribute.BasicFileAttributes.class).creationTime().toMillis();
+    }
+
     @Override
     public synchronized List<String> getChildren(String path) throws IOException {
         Path d = dir(path);

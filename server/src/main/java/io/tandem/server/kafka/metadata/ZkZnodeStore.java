@@ -451,6 +451,17 @@ public final class ZkZnodeStore implements ZnodeStore {
     }
 
     @Override
+    public long ctime(String path) throws Exception {
+        try {
+            io.tandem.zk.wire.data.Stat stat = await(client.exists(path, false));
+            return stat == null ? -1 : stat.ctime();
+        } catch (Exception e) {
+            if (is(e, KeeperCode.NO_NODE)) return -1;
+            throw e;
+        }
+    }
+
+    @Override
     public Versioned getVersioned(String path) throws Exception {
         try {
             ZkClient.NodeData node = await(client.getData(path, false));

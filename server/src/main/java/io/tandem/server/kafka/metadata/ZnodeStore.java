@@ -83,6 +83,11 @@ public interface ZnodeStore extends AutoCloseable {
         return -1;
     }
 
+    /** When the node was created (milliseconds since the epoch, as Stat's ctime), or -1 when missing or unknown. */
+    default long ctime(String path) throws Exception {
+        return -1;
+    }
+
     /** The node's data and version, or {@code null} when it does not exist. */
     default Versioned getVersioned(String path) throws Exception {
         byte[] data = getData(path);

@@ -88,7 +88,7 @@ public final class ScramCredentialStore {
             }
         }
         s.setData(path(user), KafkaZkLayout.encodeEntityConfig(config));
-        s.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/config_change_",
+        s.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
                 KafkaZkLayout.encodeConfigChange("users/" + sanitize(user)));
     }
 }
