@@ -17,19 +17,23 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * A three-node ZooKeeper ensemble on loopback, each node its own OS process with its own zoo.cfg (same server.N
- * lines, its own clientPort and dataDir) and a myid file in its data dir. The command that runs one node is given by
- * the caller, so the same ensemble serves Apache (QuorumPeerMain) and Tandem (./tandem start --config).
+ * A ZooKeeper ensemble on loopback (three voters by default, or five; observers optional), each node its own OS
+ * process with its own zoo.cfg (same server.N lines, its own clientPort and dataDir; an observer also says
+ * peerType=observer and every server line of an observer ends in :observer) and a myid file in its data dir. The
+ * command that runs one node is given by the caller, so the same ensemble serves Apache (QuorumPeerMain) and Tandem
+ * (./tandem start --config).
  */
 final class Ensemble implements AutoCloseable {
+    /** The default shape: three voters, no observers. */
     static final int SIZE = 3;
     /** The timing every node gets, Apache's sample zoo.cfg values, so both ensembles elect and sync on the same clock. */
     static final int TICK_TIME_MS = 2000;
     static final int INIT_LIMIT_TICKS = 10;
     static final int SYNC_LIMIT_TICKS = 5;
 
-    /** One member: its id (myid), its ports and where its files live. */
-    record Node(int id, int clientPort, int quorumPort, int electionPort, Path dataDir, Path config, Path log) {
+    /** One member: its id (myid), its ports, whether it observes, and where its files live. */
+    record Node(int id, int clientPort, int quorumPort, int electionPort, boolean observer, Path dataDir, Path config,
+                Path log) {
         String clientAddress() {
             return "127.0.0.1:" + clientPort;
         }
@@ -38,23 +42,34 @@ final class Ensemble implements AutoCloseable {
     private final String name;
     private final List<Node> nodes;
     private final Function<Node, List<String>> command;
-    private final ServerProcess[] processes = new ServerProcess[SIZE];
+    private final ServerProcess[] processes;
 
     private Ensemble(String name, List<Node> nodes, Function<Node, List<String>> command) {
         this.name = name;
         this.nodes = nodes;
         this.command = command;
+        this.processes = new ServerProcess[nodes.size()];
     }
 
-    /** Lays out fresh data dirs, myid files and zoo.cfg files under {@code work/<name>-ensemble} on free ports. */
+    /** Three voters, no observers: {@link #prepare(String, Path, int, int, Function)}. */
     static Ensemble prepare(String name, Path work, Function<Node, List<String>> command) throws IOException {
+        return prepare(name, work, SIZE, 0, command);
+    }
+
+    /**
+     * Lays out fresh data dirs, myid files and zoo.cfg files under {@code work/<name>-ensemble} on free ports: ids
+     * 1..voters vote, the next {@code observers} ids observe.
+     */
+    static Ensemble prepare(String name, Path work, int voters, int observers, Function<Node, List<String>> command)
+            throws IOException {
         Path base = work.resolve(name + "-ensemble");
         ZkBench.deleteRecursively(base);
         List<Node> nodes = new ArrayList<>();
-        for (int id = 1; id <= SIZE; id++) {
+        java.util.Set<Integer> taken = new java.util.HashSet<>();
+        for (int id = 1; id <= voters + observers; id++) {
             Path dataDir = base.resolve("node" + id);
             Files.createDirectories(dataDir);
-            nodes.add(new Node(id, ZkBench.freePort(), ZkBench.freePort(), ZkBench.freePort(), dataDir,
+            nodes.add(new Node(id, freshPort(taken), freshPort(taken), freshPort(taken), id > voters, dataDir,
                     base.resolve("zoo" + id + ".cfg"), base.resolve("node" + id + ".log")));
         }
         for (Node node : nodes) {
@@ -62,6 +77,14 @@ final class Ensemble implements AutoCloseable {
             Files.writeString(node.config, zooCfg(node, nodes));
         }
         return new Ensemble(name, List.copyOf(nodes), command);
+    }
+
+    /** A free port not handed out before in this ensemble: the OS may offer a just-closed one again. */
+    private static int freshPort(java.util.Set<Integer> taken) throws IOException {
+        while (true) {
+            int port = ZkBench.freePort();
+            if (taken.add(port)) return port;
+        }
     }
 
     /**
@@ -80,9 +103,13 @@ final class Ensemble implements AutoCloseable {
                 .append("forceSync=yes\n")
                 .append("admin.enableServer=false\n")
                 .append("4lw.commands.whitelist=*\n");
+        if (self.observer) {
+            cfg.append("peerType=observer\n");
+        }
         for (Node member : members) {
             cfg.append("server.").append(member.id).append("=127.0.0.1:")
-                    .append(member.quorumPort).append(':').append(member.electionPort).append('\n');
+                    .append(member.quorumPort).append(':').append(member.electionPort)
+                    .append(member.observer ? ":observer" : "").append('\n');
         }
         return cfg.toString();
     }
@@ -117,7 +144,7 @@ final class Ensemble implements AutoCloseable {
         return nodes.stream().map(Node::clientAddress).toList();
     }
 
-    /** The connect string naming all three servers, as an application would configure it. */
+    /** The connect string naming every server, as an application would configure it. */
     String connectString() {
         return String.join(",", clientAddresses());
     }
@@ -170,11 +197,16 @@ final class Ensemble implements AutoCloseable {
         return leaders.size() == 1 ? Optional.of(leaders.get(0)) : Optional.empty();
     }
 
-    /** True when one node leads and the others follow: a real ensemble, not three standalone servers. */
+    /** True when one node leads, the other voters follow and the observers observe: a real ensemble. */
     boolean formed() {
         List<String> modes = modes();
         return modes.stream().filter("leader"::equals).count() == 1
-                && modes.stream().filter("follower"::equals).count() == SIZE - 1;
+                && modes.stream().filter("follower"::equals).count() == voters() - 1
+                && modes.stream().filter("observer"::equals).count() == nodes.size() - voters();
+    }
+
+    int voters() {
+        return (int) nodes.stream().filter(n -> !n.observer).count();
     }
 
     /** True when the nodes other than {@code down} have one leader and the rest following it, and serve clients. */
@@ -193,7 +225,7 @@ final class Ensemble implements AutoCloseable {
                 return false;
             }
         }
-        return leaders == 1 && followers == SIZE - 2;
+        return leaders == 1 && followers == voters() - 2;
     }
 
     /** The Mode line of a srvr/stat answer, e.g. "leader" from "Mode: leader". */

@@ -25,10 +25,10 @@ import org.apache.zookeeper.ZooDefs.Ids;
 import org.apache.zookeeper.ZooKeeper;
 
 /**
- * Side-by-side three-node ensemble benchmark: a loopback ensemble of Apache ZooKeeper 3.9.5 (QuorumPeerMain) and one of
+ * Side-by-side ensemble benchmark (three voters by default; --members 5, --observers N): a loopback ensemble of Apache ZooKeeper 3.9.5 (QuorumPeerMain) and one of
  * Tandem (./tandem start --config zoo.cfg), each node its own process with the same zoo.cfg timing. For each it runs
- * run-zk.sh's load (the official Java client, sessions spread over the three servers, create/set/get/exists/delete)
- * and then measures failover: with one session writing back to back through a connect string naming all three
+ * run-zk.sh's load (the official Java client, sessions spread over the servers, create/set/get/exists/delete)
+ * and then measures failover: with one session writing back to back through a connect string naming every
  * servers, the leader (found with the srvr four-letter word) is SIGKILLed, and the failover time is from the kill to
  * the first write issued after it that commits. Run it with bench/run-ensemble.sh. Nothing here is asserted by a test.
  */
@@ -40,7 +40,7 @@ public final class EnsembleBench {
     private static final long WRITES_BEFORE_KILL_MS = 2000;
 
     record Options(List<String> targets, int clients, int inFlight, int opsPerPhase, int dataBytes, int warmupOps,
-                   int failovers, Path root, Path apacheLib, Path work) {
+                   int failovers, int members, int observers, Path root, Path apacheLib, Path work) {
         static Options parse(String[] args) {
             Map<String, String> values = new LinkedHashMap<>();
             for (int i = 0; i < args.length; i += 2) {
@@ -59,6 +59,8 @@ public final class EnsembleBench {
                     Integer.parseInt(values.getOrDefault("data-bytes", "100")),
                     Integer.parseInt(values.getOrDefault("warmup", "3600")),
                     Integer.parseInt(values.getOrDefault("failovers", "3")),
+                    Integer.parseInt(values.getOrDefault("members", Integer.toString(Ensemble.SIZE))),
+                    Integer.parseInt(values.getOrDefault("observers", "0")),
                     root,
                     Path.of(values.getOrDefault("apache-lib", work.resolve("apache-zk").toString())),
                     work);
@@ -103,9 +105,10 @@ public final class EnsembleBench {
 
     public static void main(String[] args) throws Exception {
         Options options = Options.parse(args);
-        System.out.printf(Locale.ROOT, "ZooKeeper ensemble benchmark: 3 nodes on loopback, tickTime=%d initLimit=%d syncLimit=%d;"
-                        + " %d clients x %d in flight, %d ops per phase, %d-byte values; %d failover(s); %d cores, load average %s%n",
-                Ensemble.TICK_TIME_MS, Ensemble.INIT_LIMIT_TICKS, Ensemble.SYNC_LIMIT_TICKS, options.clients, options.inFlight,
+        System.out.printf(Locale.ROOT, "ZooKeeper ensemble benchmark: %d voters and %d observers on loopback, tickTime=%d"
+                        + " initLimit=%d syncLimit=%d; %d clients x %d in flight, %d ops per phase, %d-byte values;"
+                        + " %d failover(s); %d cores, load average %s%n",
+                options.members, options.observers, Ensemble.TICK_TIME_MS, Ensemble.INIT_LIMIT_TICKS, Ensemble.SYNC_LIMIT_TICKS, options.clients, options.inFlight,
                 options.opsPerPhase, options.dataBytes, options.failovers, Runtime.getRuntime().availableProcessors(), loadAverage());
         List<EnsembleResult> results = new ArrayList<>();
         for (String target : options.targets) {
@@ -120,7 +123,7 @@ public final class EnsembleBench {
         print(results);
     }
 
-    /** The target could not form a three-node ensemble; the message says why and where to look. */
+    /** The target could not form its ensemble; the message says why and where to look. */
     static final class EnsembleUnavailable extends Exception {
         EnsembleUnavailable(String message, Throwable cause) {
             super(message, cause);
@@ -129,13 +132,13 @@ public final class EnsembleBench {
 
     private static EnsembleResult runAgainst(String target, Options options) throws Exception {
         Ensemble ensemble = switch (target) {
-            case "apache" -> Ensemble.prepare(target, options.work, node -> List.of("java",
+            case "apache" -> Ensemble.prepare(target, options.work, options.members, options.observers, node -> List.of("java",
                     // zkServer.sh's default heap; forceSync stays on so every write is fsynced before it is acknowledged.
                     "-Xmx1000m", "-Dzookeeper.admin.enableServer=false", "-Dzookeeper.forceSync=yes",
                     "-Dzookeeper.4lw.commands.whitelist=*",
                     "-cp", options.apacheLib.resolve("*").toString(),
                     "org.apache.zookeeper.server.quorum.QuorumPeerMain", node.config().toString()));
-            case "tandem" -> Ensemble.prepare(target, options.work, node -> List.of(
+            case "tandem" -> Ensemble.prepare(target, options.work, options.members, options.observers, node -> List.of(
                     options.root.resolve("tandem").toString(), "start", "--roles", "zookeeper",
                     "--config", node.config().toString(), "--data-dir", node.dataDir().toString()));
             default -> throw new IllegalArgumentException("unknown target " + target + " (tandem or apache)");
@@ -148,7 +151,7 @@ public final class EnsembleBench {
                 throw new EnsembleUnavailable("the ensemble did not start: " + e.getMessage(), e);
             }
             if (ensemble.modes().stream().allMatch("standalone"::equals)) {
-                throw new EnsembleUnavailable("all three nodes report Mode: standalone: this build ignores the server.N"
+                throw new EnsembleUnavailable("every node reports Mode: standalone: this build ignores the server.N"
                         + " lines, so it has no ensemble support yet (for Tandem: Zab wiring not merged into this branch;"
                         + " `git merge main` once it lands)", null);
             }
@@ -157,11 +160,11 @@ public final class EnsembleBench {
                         + ensemble.describeModes() + "); logs in " + ensemble.nodes().get(0).log().getParent(), null);
             }
             long startupMs = ensemble.slowestStartupMillis();
-            System.out.printf(Locale.ROOT, "all three serving after %d ms (slowest node, spawn to first handshake); %s%n",
+            System.out.printf(Locale.ROOT, "all serving after %d ms (slowest node, spawn to first handshake); %s%n",
                     startupMs, ensemble.describeModes());
             List<PhaseResult> phases = runLoad(ensemble, options);
             double rssAfterLoad = ensemble.totalRssMib();
-            System.out.printf(Locale.ROOT, "RSS of the three nodes after load: %.1f MiB%n", rssAfterLoad);
+            System.out.printf(Locale.ROOT, "RSS of all nodes after load: %.1f MiB%n", rssAfterLoad);
             List<Failover> failovers = new ArrayList<>();
             for (int trial = 1; trial <= options.failovers; trial++) {
                 Failover failover = failOver(ensemble);
@@ -206,7 +209,7 @@ public final class EnsembleBench {
     }
 
     /**
-     * One failover trial. A session connected with all three servers in its connect string writes back to back
+     * One failover trial. A session connected with every server in its connect string writes back to back
      * (synchronous setData, retried on connection loss, as an application would). Once writes flow, the leader is
      * SIGKILLed; the time counted is from just before the kill to the commit of the first write issued after it (a
      * write issued before the kill may still commit afterwards and proves nothing about the new leader). The killed
@@ -334,7 +337,7 @@ public final class EnsembleBench {
                         result.name, phase.phase(), phase.opsPerSecond(), phase.p50Ms(), phase.p99Ms(), phase.errors());
             }
         }
-        System.out.printf(Locale.ROOT, "%n| ensemble | start-up ms (slowest node) | RSS after load MiB (3 nodes) | new leader ms, each kill | median"
+        System.out.printf(Locale.ROOT, "%n| ensemble | start-up ms (slowest node) | RSS after load MiB (all nodes) | new leader ms, each kill | median"
                 + " | kill to next committed write ms, each kill | median |%n|---|---:|---:|---|---:|---|---:|%n");
         for (EnsembleResult result : results) {
             System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %s | %.0f | %s | %.0f |%n", result.name, result.startupMs,

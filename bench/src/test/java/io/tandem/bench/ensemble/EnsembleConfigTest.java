@@ -40,6 +40,22 @@ class EnsembleConfigTest {
     }
 
     @Test
+    void observersSayPeerTypeAndEveryServerLineMarksThem() throws Exception {
+        Ensemble ensemble = Ensemble.prepare("observed", work, 5, 2, node -> List.of("true"));
+        List<Ensemble.Node> nodes = ensemble.nodes();
+        assertEquals(7, nodes.size());
+        assertEquals(5, ensemble.voters());
+        for (Ensemble.Node node : nodes) {
+            List<String> lines = Files.readAllLines(node.config());
+            assertEquals(node.id() > 5, lines.contains("peerType=observer"), lines::toString);
+            for (Ensemble.Node member : nodes) {
+                assertTrue(lines.contains("server." + member.id() + "=127.0.0.1:" + member.quorumPort() + ":"
+                        + member.electionPort() + (member.id() > 5 ? ":observer" : "")), lines::toString);
+            }
+        }
+    }
+
+    @Test
     void modeIsReadFromTheSrvrAnswer() {
         String leaderAnswer = "Zookeeper version: 3.9.5-abc, built on 2025-01-01 00:00 UTC\nLatency min/avg/max: 0/0.0/0\n"
                 + "Received: 3\nSent: 2\nConnections: 1\nOutstanding: 0\nZxid: 0x100000002\nMode: leader\nNode count: 5\n"
