@@ -110,13 +110,26 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Resident set size in MiB, from VmRSS in /proc/[pid]/status. */
     public double rssMib() throws IOException {
+        return statusMib("VmRSS");
+    }
+
+    /**
+     * The anonymous part of the resident set (heap, stacks, native allocations, direct buffers) in MiB, RssAnon in
+     * /proc/[pid]/status: what a leak would grow. The rest of VmRSS is file pages mapped in, such as Kafka's
+     * memory-mapped index files, which the kernel can drop.
+     */
+    public double rssAnonMib() throws IOException {
+        return statusMib("RssAnon");
+    }
+
+    private double statusMib(String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
-            if (line.startsWith("VmRSS:")) {
-                String kib = line.substring("VmRSS:".length()).replace("kB", "").trim();
+            if (line.startsWith(field + ":")) {
+                String kib = line.substring(field.length() + 1).replace("kB", "").trim();
                 return Long.parseLong(kib) / 1024.0;
             }
         }
-        throw new IOException("no VmRSS for pid " + process.pid());
+        throw new IOException("no " + field + " for pid " + process.pid());
     }
 
     @Override

@@ -94,18 +94,20 @@ public final class SoakBench {
         load.add(start("producer", this::producer));
         for (int i = 0; i < 2; i++) load.add(start("consumer-" + i, this::consumer));
         load.add(start("bad-frames", this::badFrames));
-        System.out.printf("%8s %9s %9s %10s %10s %10s %8s %6s%n", "seconds", "rss_mib", "heap_mib", "zk_ops",
-                "produced", "consumed", "sessions", "errors");
+        System.out.printf("%8s %9s %9s %9s %10s %10s %10s %8s %6s%n", "seconds", "rss_mib", "anon_mib", "heap_mib",
+                "zk_ops", "produced", "consumed", "sessions", "errors");
         List<double[]> samples = new ArrayList<>();
         long start = System.nanoTime();
         while (System.nanoTime() < endNanos) {
             Thread.sleep(Math.min(TimeUnit.SECONDS.toMillis(sampleSeconds),
                     Math.max(1, TimeUnit.NANOSECONDS.toMillis(endNanos - System.nanoTime()))));
             double rss = server.rssMib();
+            double anon = server.rssAnonMib();
             double heap = heapUsedMib(server.pid());
-            samples.add(new double[] {rss, heap});
-            System.out.printf("%8d %9.1f %9.1f %10d %10d %10d %8d %6d%n",
-                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start), rss, heap, zkOps.get(), produced.get(),
+            samples.add(new double[] {rss, heap, anon});
+            System.out.printf("%8d %9.1f %9.1f %9.1f %10d %10d %10d %8d %6d%n",
+                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start), rss, anon, heap, zkOps.get(),
+                    produced.get(),
                     consumed.get(), sessions.get(), zkErrors.get() + produceErrors.get() + consumeErrors.get());
         }
         for (Thread t : load) t.join(TimeUnit.MINUTES.toMillis(2));
@@ -114,8 +116,10 @@ public final class SoakBench {
         double[] last = samples.get(samples.size() - 1);
         double maxRss = samples.stream().mapToDouble(s -> s[0]).max().orElse(0);
         double maxHeap = samples.stream().mapToDouble(s -> s[1]).max().orElse(0);
-        System.out.printf("RSS MiB first %.1f last %.1f max %.1f; heap MiB first %.1f last %.1f max %.1f%n",
-                first[0], last[0], maxRss, first[1], last[1], maxHeap);
+        double maxAnon = samples.stream().mapToDouble(s -> s[2]).max().orElse(0);
+        System.out.printf("RSS MiB first %.1f last %.1f max %.1f; anonymous RSS MiB first %.1f last %.1f max %.1f;"
+                        + " heap MiB first %.1f last %.1f max %.1f%n",
+                first[0], last[0], maxRss, first[2], last[2], maxAnon, first[1], last[1], maxHeap);
         System.out.printf("ZooKeeper ops %d (errors %d), sessions opened %d; records produced %d (errors %d), "
                         + "consumed %d (errors %d), group lag at the end %d; malformed frames sent %d%n",
                 zkOps.get(), zkErrors.get(), sessions.get(), produced.get(), produceErrors.get(), consumed.get(),
