@@ -46,7 +46,7 @@ class ConfigStartupTest {
             "ssl.keystore.type|BCFKS",
             "ssl.principal.mapping.rules|RULE:^CN=(.*)$/$1/",
             "sasl.enabled.mechanisms|GSSAPI",
-            "sasl.enabled.mechanisms|PLAIN,OAUTHBEARER",
+            "sasl.oauthbearer.jwks.endpoint.url|https://example.com/jwks",
             "sasl.jaas.config|secret",
             "sasl.server.callback.handler.class|com.example.Handler",
             "sasl.kerberos.service.name|kafka",

@@ -37,7 +37,8 @@ public final class BrokerConfigPolicy {
             "ssl.client.auth", "ssl.enabled.protocols", "ssl.cipher.suites", "ssl.keymanager.algorithm",
             "ssl.trustmanager.algorithm", "ssl.protocol");
     /** The SASL mechanisms whose per-listener JAAS configuration Tandem reads. */
-    private static final Set<String> JAAS_MECHANISMS = Set.of("plain", "scram-sha-256", "scram-sha-512");
+    private static final Set<String> JAAS_MECHANISMS = SaslSettings.IMPLEMENTED_MECHANISMS.stream()
+            .map(m -> m.toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     private BrokerConfigPolicy() {
     }
@@ -134,8 +135,11 @@ public final class BrokerConfigPolicy {
             if (!mechanismKey.equals("sasl.jaas.config")) return Verdict.refused(mechanismKey + " is not implemented");
             try {
                 String module = JaasLoginModule.parse(value).className();
-                String wanted = mechanism.equals("plain") ? JaasLoginModule.PLAIN_LOGIN_MODULE
-                        : JaasLoginModule.SCRAM_LOGIN_MODULE;
+                String wanted = switch (mechanism) {
+                    case "plain" -> JaasLoginModule.PLAIN_LOGIN_MODULE;
+                    case "oauthbearer" -> JaasLoginModule.OAUTHBEARER_LOGIN_MODULE;
+                    default -> JaasLoginModule.SCRAM_LOGIN_MODULE;
+                };
                 return module.equals(wanted) ? Verdict.IMPLEMENTED
                         : Verdict.refused("login module " + module + " is not implemented (only " + wanted + ")");
             } catch (IllegalArgumentException e) {
@@ -173,7 +177,10 @@ public final class BrokerConfigPolicy {
         };
     }
 
-    /** sasl.*: the mechanisms Tandem serves and the token bound; the rest (Kerberos, OAUTHBEARER, plug-ins) refused. */
+    /**
+     * sasl.*: the mechanisms Tandem serves and the token bound; the rest (Kerberos, OAUTHBEARER's signed-token (OIDC)
+     * validation and its sasl.oauthbearer.* settings, plug-ins) refused.
+     */
     private static Verdict sasl(String key, String v) {
         switch (key) {
             case "sasl.enabled.mechanisms": {
@@ -198,7 +205,8 @@ public final class BrokerConfigPolicy {
                 return Verdict.refused("the broker's own SASL client (between brokers) is not implemented; a listener's "
                         + "users go in listener.name.<listener>.<mechanism>.sasl.jaas.config");
             default:
-                return Verdict.refused(key + " is not implemented (SASL here is PLAIN and SCRAM-SHA-256/512)");
+                return Verdict.refused(key + " is not implemented (SASL here is PLAIN, SCRAM-SHA-256/512 and "
+                        + "OAUTHBEARER with Kafka's unsecured token validator)");
         }
     }
 

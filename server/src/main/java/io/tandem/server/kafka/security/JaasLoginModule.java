@@ -17,6 +17,8 @@ import java.util.Map;
 public record JaasLoginModule(String className, Map<String, String> options) {
     public static final String PLAIN_LOGIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule";
     public static final String SCRAM_LOGIN_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule";
+    public static final String OAUTHBEARER_LOGIN_MODULE =
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule";
 
     /** Parses a sasl.jaas.config value; IllegalArgumentException naming what is wrong. */
     public static JaasLoginModule parse(String text) {

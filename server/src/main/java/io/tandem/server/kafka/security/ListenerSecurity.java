@@ -65,8 +65,19 @@ public record ListenerSecurity(String listenerName, String protocol, SslContext 
                 }
                 plain = module.plainPasswords();
             }
+            Map<String, String> oauthBearer = Map.of();
+            if (mechanisms.contains("OAUTHBEARER")) {
+                // Kafka's default server callback handler (the unsecured validator) reads its options from here.
+                JaasLoginModule module = JaasLoginModule.find(listenerName, "OAUTHBEARER", settings);
+                if (module != null && !module.className().equals(JaasLoginModule.OAUTHBEARER_LOGIN_MODULE)) {
+                    throw new IllegalArgumentException("login module " + module.className() + " for OAUTHBEARER on "
+                            + "listener " + listenerName + " is not implemented (only " + JaasLoginModule.OAUTHBEARER_LOGIN_MODULE
+                            + ")");
+                }
+                oauthBearer = module == null ? Map.of() : module.options();
+            }
             String receiveMax = setting.apply("sasl.server.max.receive.size");
-            sasl = new SaslSettings(mechanisms, plain, scram, receiveMax == null ? SaslSettings.RECEIVE_BYTES_MAX_DEFAULT
+            sasl = new SaslSettings(mechanisms, plain, scram, oauthBearer, receiveMax == null ? SaslSettings.RECEIVE_BYTES_MAX_DEFAULT
                     : Integer.parseInt(receiveMax.trim()));
         }
         return new ListenerSecurity(listenerName, protocol, ssl, sasl);

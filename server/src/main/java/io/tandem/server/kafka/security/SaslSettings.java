@@ -6,24 +6,29 @@ import java.util.Map;
 /**
  * One SASL listener's settings: the mechanisms it offers (sasl.enabled.mechanisms, in the configured order, which is
  * the order SaslHandshake lists them in), PLAIN's users from the JAAS configuration, where SCRAM credentials are,
- * and the largest token accepted before authentication (sasl.server.max.receive.size).
+ * OAUTHBEARER's validator options (from its OAuthBearerLoginModule entry), and the largest token accepted before
+ * authentication (sasl.server.max.receive.size).
  */
 public record SaslSettings(List<String> enabledMechanisms, Map<String, String> plainPasswords,
-                           ScramCredentialStore scramCredentials, int receiveBytesMax) {
+                           ScramCredentialStore scramCredentials, Map<String, String> oauthBearerOptions,
+                           int receiveBytesMax) {
     /** The mechanisms Tandem implements. */
-    public static final List<String> IMPLEMENTED_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
+    public static final List<String> IMPLEMENTED_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512",
+            "OAUTHBEARER");
     /** Kafka's default sasl.server.max.receive.size. */
     public static final int RECEIVE_BYTES_MAX_DEFAULT = 524288;
 
     public SaslSettings {
         enabledMechanisms = List.copyOf(enabledMechanisms);
         plainPasswords = Map.copyOf(plainPasswords);
+        oauthBearerOptions = Map.copyOf(oauthBearerOptions);
     }
 
     /** A new server for one exchange of the mechanism; null when the listener does not offer it. */
     SaslMechanismServer newServer(String mechanism) {
         if (!enabledMechanisms.contains(mechanism)) return null;
         if (mechanism.equals("PLAIN")) return new PlainServer(plainPasswords);
+        if (mechanism.equals("OAUTHBEARER")) return new OAuthBearerServer(oauthBearerOptions);
         ScramMechanism scram = ScramMechanism.forName(mechanism);
         return scram == null ? null : new ScramServer(scram, scramCredentials);
     }
