@@ -90,7 +90,8 @@ public final class BrokerConfigKeys {
                 "socket.request.max.bytes", "num.io.threads", "num.network.threads", "queued.max.requests",
                 "zookeeper.connect", "zookeeper.session.timeout.ms", "group.min.session.timeout.ms",
                 "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "group.max.size",
-                "offset.metadata.max.bytes", "log.retention.check.interval.ms", "replica.lag.time.max.ms",
+                "offset.metadata.max.bytes", "log.retention.check.interval.ms",
+                "log.flush.offset.checkpoint.interval.ms", "replica.lag.time.max.ms",
                 "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
                 "controlled.shutdown.enable", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
                 "leader.imbalance.per.broker.percentage", "queued.max.request.bytes", "max.connections", "max.connections.per.ip",
@@ -114,7 +115,8 @@ public final class BrokerConfigKeys {
         }
         for (String name : List.of("num.partitions", "offsets.topic.num.partitions", "offsets.topic.replication.factor",
                 "socket.request.max.bytes", "num.io.threads", "num.network.threads", "queued.max.requests",
-                "group.max.size", "log.retention.check.interval.ms", "log.flush.interval.messages", "log.roll.hours")) {
+                "group.max.size", "log.retention.check.interval.ms", "log.flush.interval.messages", "log.roll.hours",
+                "log.flush.offset.checkpoint.interval.ms")) {
             AT_LEAST.put(name, 1.0);
         }
         for (String name : List.of("node.id", "message.max.bytes", "log.cleaner.delete.retention.ms",

@@ -196,8 +196,12 @@ public final class KafkaBroker implements AutoCloseable {
             startListeners();
         }
         scheduler.scheduleWithFixedDelay(this::tickGroups, GROUP_TICK_MS, GROUP_TICK_MS, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(this::maintainLogs, config.logRetentionCheckIntervalMs(),
+        scheduler.scheduleWithFixedDelay(logs::runMaintenance, config.logRetentionCheckIntervalMs(),
                 config.logRetentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
+        // The recovery points on disk, as often as Kafka writes its recovery-point-offset-checkpoint: an unclean
+        // restart re-reads only what was written after them, so this bounds the recovery time, not the log's size.
+        scheduler.scheduleWithFixedDelay(this::writeLogCheckpoints, config.logFlushOffsetCheckpointIntervalMs(),
+                config.logFlushOffsetCheckpointIntervalMs(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(fetchPurgatory::purgeCompleted, 1, 1, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(producePurgatory::purgeCompleted, 1, 1, TimeUnit.SECONDS);
         long isrCheckMs = Math.max(replicaLagTimeMaxMs / 2, 1);
@@ -534,8 +538,7 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    private void maintainLogs() {
-        logs.runMaintenance();
+    private void writeLogCheckpoints() {
         try {
             logs.writeCheckpoints();
         } catch (IOException e) {
