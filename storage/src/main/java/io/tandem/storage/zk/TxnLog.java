@@ -385,9 +385,9 @@ public final class TxnLog implements Closeable {
     public void purgeBefore(long zxid) throws IOException {
         structureLock.writeLock().lock();
         try {
+            List<Path> purged = new ArrayList<>();
             synchronized (this) {
                 ensureOpen();
-                boolean deleted = false;
                 while (files.size() > 1) {
                     Map.Entry<Long, Path> oldest = files.firstEntry();
                     long nextFirst = files.higherKey(oldest.getKey());
@@ -396,12 +396,17 @@ public final class TxnLog implements Closeable {
                         break;
                     }
                     files.pollFirstEntry();
-                    Files.delete(oldest.getValue());
-                    deleted = true;
+                    purged.add(oldest.getValue());
                 }
-                if (deleted) {
-                    fsyncDirectory(dir);
-                }
+            }
+            // Outside the monitor, so appends (the commit thread's) never wait for the deletes and the directory's
+            // fsync; the write lock still keeps replays away from the files going. The current file is never among
+            // them: the newest file always stays.
+            for (Path file : purged) {
+                Files.delete(file);
+            }
+            if (!purged.isEmpty()) {
+                fsyncDirectory(dir);
             }
         } finally {
             structureLock.writeLock().unlock();
