@@ -188,7 +188,9 @@ public final class TxnLog implements Closeable {
             throw new IllegalArgumentException("transaction of " + txn.length + " bytes exceeds " + TXN_BYTES_MAX);
         }
         if (current == null) {
-            startFile(zxid); // the first file, or the next one after a roll that found nothing held
+            // The first file, or the next one after a roll that found nothing held (or failed to start the file
+            // for what it held: the file is named after the first record it will contain either way).
+            startFile(writeBuffer.position() > 0 ? bufferFirstZxid : zxid);
         }
         int recordBytes = RECORD_HEADER_BYTES + txn.length;
         if (writeBuffer.remaining() < recordBytes) {
