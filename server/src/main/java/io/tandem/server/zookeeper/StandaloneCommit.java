@@ -6,6 +6,7 @@ import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
@@ -14,9 +15,9 @@ import java.util.logging.Logger;
 
 /**
  * The standalone commit path: three stages on two threads, pipelined like Apache's Prep -> Sync -> Final processors.
- * The commit thread prepares each batch's writes and appends them to the log ({@link ZkStore}); the
- * {@link LogSyncer} thread fsyncs everything appended so far in one call (group commit) while the commit thread goes
- * on preparing; once a transaction is durable the commit thread applies it and answers. A request waits only behind
+ * The commit thread prepares each batch's writes and hands them to the {@link LogSyncer} thread, which serializes and
+ * appends them to the log ({@link ZkStore}) and fsyncs everything handed over so far in one call (group commit) while
+ * the commit thread goes on preparing; once a transaction is durable the commit thread applies it and answers. A request waits only behind
  * its own connection's earlier requests: a read of a connection with nothing in flight is answered at once. So
  * replies leave in xid order per session, reads see every earlier write of their session, nothing is visible before
  * it is durable, and no event loop ever waits on the disk. Every {@code snapCount} txns a snapshot is started in the
@@ -94,7 +95,7 @@ final class StandaloneCommit implements CommitPath {
             throw failure;
         }
         long time = System.currentTimeMillis();
-        long appendedThrough = 0;
+        List<LogSyncer.Pending> toLog = new ArrayList<>();
         for (Request request : batch) {
             if (request.type == Request.KIND_SYNCED) {
                 syncedWakeupQueued.set(false);
@@ -111,8 +112,7 @@ final class StandaloneCommit implements CommitPath {
                 server.preparer.prepare(request, ++lastZxid, time, request.authInfo());
             }
             if (request.header != null) {
-                store.append(request.header.zxid(), Jute.txnBytes(request.header, request.txn));
-                appendedThrough = request.header.zxid();
+                toLog.add(new LogSyncer.Pending(request.header, request.txn));
                 waitForSync(request);
             } else if (request.connection != null && request.connection.unsyncedRequests > 0) {
                 waitForSync(request); // behind an earlier write of its connection: replies stay in xid order
@@ -120,9 +120,7 @@ final class StandaloneCommit implements CommitPath {
                 finishSafely(request);
             }
         }
-        if (appendedThrough != 0) {
-            syncer.syncThrough(appendedThrough);
-        }
+        syncer.logAndSync(toLog);
         finishSynced();
         server.responder.flushMarked();
         if (server.appliedTxns() - appliedAtSnapshot >= server.config.snapCount()) {
