@@ -115,7 +115,7 @@ final class LogSyncer implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             failure = e instanceof IOException io ? io : new IOException("logging a transaction failed", e);
-            LOG.log(Level.SEVERE, "fsync of the ZooKeeper transaction log failed", e);
+            LOG.log(Level.SEVERE, "writing or fsyncing the ZooKeeper transaction log failed", e);
             onSynced.run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
