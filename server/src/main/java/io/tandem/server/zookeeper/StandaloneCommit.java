@@ -18,11 +18,11 @@ import java.util.logging.Logger;
  * The commit thread prepares each batch's writes and hands them to the {@link LogSyncer} thread, which serializes and
  * appends them to the log ({@link ZkStore}) and fsyncs everything handed over so far in one call (group commit) while
  * the commit thread goes on preparing; once a transaction is durable the commit thread applies it and answers. A
- * request waits only behind its own connection's earlier requests: a read of a connection with nothing in flight is answered at once. So
- * replies leave in xid order per session, reads see every earlier write of their session, nothing is visible before
- * it is durable, and no event loop ever waits on the disk. Every {@code snapCount} txns a snapshot is started in the
- * background ({@link BackgroundSnapshots}: the commit thread only notes the zxid and copies the sessions); at shutdown
- * one is written on this thread once the tree has stopped changing.
+ * request waits only behind its own connection's earlier requests: a read of a connection with nothing in flight is
+ * answered at once. So replies leave in xid order per session, reads see every earlier write of their session,
+ * nothing is visible before it is durable, and no event loop ever waits on the disk. Every {@code snapCount} txns a
+ * snapshot is started in the background ({@link BackgroundSnapshots}: the commit thread only notes the zxid and copies
+ * the sessions); at shutdown one is written on this thread once the tree has stopped changing.
  */
 final class StandaloneCommit implements CommitPath {
     private static final Logger LOG = Logger.getLogger(StandaloneCommit.class.getName());

@@ -32,7 +32,9 @@ import java.util.zip.CRC32C;
  * file full, later appends are held in memory while it forces the file, and only then does the next file start. So an
  * append never waits for an fsync (the thread that appends is usually the one that answers clients), and a file
  * receives records only once every earlier file is entirely on disk, which keeps "only the last file can have a torn
- * tail" true after a power loss. {@link #open} scans every file: a damaged last record of the last file is a torn tail of
+ * tail" true after a power loss.
+ *
+ * <p>{@link #open} scans every file: a damaged last record of the last file is a torn tail of
  * an interrupted write and is cut off; a damaged record followed by valid data is corruption and is refused with a
  * {@link CorruptLogException}, because dropping it could silently lose committed transactions.
  *
