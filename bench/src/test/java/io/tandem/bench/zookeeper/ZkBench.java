@@ -63,7 +63,9 @@ public final class ZkBench {
         }
     }
 
-    public record PhaseResult(String phase, long ops, long errors, double opsPerSecond, double p50Ms, double p99Ms) {
+    /** p99.9 and max show stalls that hold every request in flight at once (a snapshot, a collection) once. */
+    public record PhaseResult(String phase, long ops, long errors, double opsPerSecond, double p50Ms, double p99Ms,
+                              double p999Ms, double maxMs) {
     }
 
     record ServerResult(String name, long startupMs, double idleRssMib, double afterLoadRssMib, List<PhaseResult> phases,
@@ -191,8 +193,9 @@ public final class ZkBench {
                     if (record) {
                         jcmd(server.pid(), "JFR.stop", "name=" + phase);
                     }
-                    System.out.printf(Locale.ROOT, "%-7s %9.0f ops/s  p50 %7.3f ms  p99 %7.3f ms  (%d ops, %d errors)%n",
-                            phase, result.opsPerSecond, result.p50Ms, result.p99Ms, result.ops, result.errors);
+                    System.out.printf(Locale.ROOT, "%-7s %9.0f ops/s  p50 %7.3f ms  p99 %7.3f ms  p99.9 %8.3f ms  "
+                            + "max %8.3f ms  (%d ops, %d errors)%n", phase, result.opsPerSecond, result.p50Ms,
+                            result.p99Ms, result.p999Ms, result.maxMs, result.ops, result.errors);
                     phases.add(result);
                 }
                 Thread.sleep(2000);
@@ -309,7 +312,8 @@ public final class ZkBench {
         }
         long ops = (long) perClient * clients.size();
         return new PhaseResult(phase, ops, errors.get(), ops / seconds,
-                latencies.getValueAtPercentile(50) / 1000.0, latencies.getValueAtPercentile(99) / 1000.0);
+                latencies.getValueAtPercentile(50) / 1000.0, latencies.getValueAtPercentile(99) / 1000.0,
+                latencies.getValueAtPercentile(99.9) / 1000.0, latencies.getMaxValue() / 1000.0);
     }
 
     @FunctionalInterface
@@ -331,15 +335,15 @@ public final class ZkBench {
 
     private static void print(List<ServerResult> results) {
         System.out.printf(Locale.ROOT, "%n== summary ==%n");
-        System.out.printf(Locale.ROOT, "| run | server | load average before / after | phase | ops/s | p50 ms | p99 ms | errors |%n"
-                + "|---:|---|---|---|---:|---:|---:|---:|%n");
+        System.out.printf(Locale.ROOT, "| run | server | load average before / after | phase | ops/s | p50 ms | p99 ms "
+                + "| p99.9 ms | max ms | errors |%n|---:|---|---|---|---:|---:|---:|---:|---:|---:|%n");
         int run = 0;
         for (ServerResult server : results) {
             run++;
             for (PhaseResult phase : server.phases) {
-                System.out.printf(Locale.ROOT, "| %d | %s | %s / %s | %s | %.0f | %.3f | %.3f | %d |%n", run,
-                        server.name, server.loadBefore, server.loadAfter, phase.phase, phase.opsPerSecond, phase.p50Ms,
-                        phase.p99Ms, phase.errors);
+                System.out.printf(Locale.ROOT, "| %d | %s | %s / %s | %s | %.0f | %.3f | %.3f | %.3f | %.3f | %d |%n",
+                        run, server.name, server.loadBefore, server.loadAfter, phase.phase, phase.opsPerSecond,
+                        phase.p50Ms, phase.p99Ms, phase.p999Ms, phase.maxMs, phase.errors);
             }
         }
         System.out.printf(Locale.ROOT, "%n(medians over the rounds, [min - max] in brackets)%n");

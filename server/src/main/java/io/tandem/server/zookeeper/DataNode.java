@@ -15,8 +15,9 @@ import java.util.List;
  * creation, and the other nodes do not pay for the field.
  *
  * <p>Like Apache's DataNode, {@code cversion} counts child creations only; the cversion clients see is derived in
- * {@link #stat()} as {@code creations * 2 - children}, i.e. creations plus deletions. Only the commit thread touches
- * nodes.
+ * {@link #stat()} as {@code creations * 2 - children}, i.e. creations plus deletions. Only the commit thread changes
+ * nodes, holding the node's monitor once it is in the tree, so the background snapshot writer, which reads under the
+ * same monitor, sees each node whole (see {@link DataTree}).
  */
 class DataNode {
     /** Null for the root and for a node read from a snapshot until it is attached. */

@@ -35,7 +35,11 @@ import java.util.Set;
  * The znode tree and the one place transactions change it. {@link #processTxn} mirrors Apache's DataTree.processTxn:
  * the same Stat bookkeeping (parent cversion/pzxid on create, pzxid only on delete), the same multi semantics (ops
  * before a failure report Ok, the failing op its error, later ops RuntimeInconsistency) and the same watch events.
- * Owned by the commit thread; nothing else reads or writes it.
+ * Owned by the commit thread: it alone changes the tree and it alone walks it, with one exception, the background
+ * snapshot writer ({@link SnapshotFormat#write}), which reads nodes while commits go on. For that reader every change
+ * to a node already in the tree (its data, stat fields, ACL or children) is made holding that node's monitor, as
+ * Apache's DataTree does with {@code synchronized (node)}; the writer copies each node under the same monitor. The
+ * commit thread's own reads need no lock: it is the only writer.
  */
 final class DataTree {
     private static final Set<String> SPECIAL_PATHS = Set.of("/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config");
@@ -151,6 +155,11 @@ final class DataTree {
 
     static boolean isSpecialPath(String path) {
         return SPECIAL_PATHS.contains(path);
+    }
+
+    /** The root, where a snapshot's walk starts. */
+    DataNode root() {
+        return root;
     }
 
     DataNode getNode(String path) {
@@ -330,9 +339,13 @@ final class DataTree {
         if (header.type() == OpCode.CREATE && rc.err == KeeperCode.NODE_EXISTS.code() && rc.path != null) {
             DataNode parent = lookup(rc.path, rc.path.lastIndexOf('/'));
             int parentCVersion = ((CreateTxn) txn).parentCVersion();
-            if (parent != null && parentCVersion > parent.cversion()) {
-                parent.setCversion(parentCVersion);
-                parent.setPzxid(header.zxid());
+            if (parent != null) {
+                synchronized (parent) {
+                    if (parentCVersion > parent.cversion()) {
+                        parent.setCversion(parentCVersion);
+                        parent.setPzxid(header.zxid());
+                    }
+                }
             }
         }
         if (!isSubTxn && rc.zxid > lastProcessedZxid) {
@@ -399,12 +412,14 @@ final class DataTree {
         if (parentCVersion == -1) {
             parentCVersion = parent.cversion() + 1;
         }
-        if (parentCVersion > parent.cversion()) {
-            parent.setCversion(parentCVersion);
-            parent.setPzxid(zxid);
-        }
         DataNode child = DataNode.of(path, lastSlash + 1, data, acls.acquire(acl), zxid, time, ephemeralOwner);
-        attach(parent, child);
+        synchronized (parent) {
+            if (parentCVersion > parent.cversion()) {
+                parent.setCversion(parentCVersion);
+                parent.setPzxid(zxid);
+            }
+            attach(parent, child);
+        }
         if (EphemeralOwner.isContainer(ephemeralOwner)) {
             containers.add(path);
         } else if (EphemeralOwner.isTtl(ephemeralOwner)) {
@@ -427,14 +442,17 @@ final class DataTree {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
         DataNode node = childOf(parent, path, lastSlash + 1);
-        // As Apache: the parent's pzxid moves even when the child is already gone (a replay over a fuzzy snapshot).
-        if (zxid > parent.pzxid()) {
-            parent.setPzxid(zxid);
+        synchronized (parent) {
+            // As Apache: the parent's pzxid moves even when the child is already gone (a replay over a fuzzy
+            // snapshot), but never backwards over a later create's.
+            if (zxid > parent.pzxid()) {
+                parent.setPzxid(zxid);
+            }
+            if (node == null) {
+                throw new ZkException(KeeperCode.NO_NODE, path);
+            }
+            parent.children.remove(node);
         }
-        if (node == null) {
-            throw new ZkException(KeeperCode.NO_NODE, path);
-        }
-        parent.children.remove(node);
         nodes--;
         restoreParentPath = null;
         restoreParent = null;
@@ -461,11 +479,14 @@ final class DataTree {
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        node.setData(data);
-        node.mtime = time;
-        node.mzxid = zxid;
-        node.version = version;
-        Stat stat = node.stat();
+        Stat stat;
+        synchronized (node) {
+            node.setData(data);
+            node.mtime = time;
+            node.mzxid = zxid;
+            node.version = version;
+            stat = node.stat();
+        }
         dataWatches.trigger(path, EventType.NODE_DATA_CHANGED, zxid, node.acl, null);
         return stat;
     }
@@ -475,9 +496,11 @@ final class DataTree {
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        node.aversion = version;
         List<ACL> previous = node.acl;
-        node.acl = acls.acquire(acl);
+        synchronized (node) {
+            node.aversion = version;
+            node.acl = acls.acquire(acl);
+        }
         acls.release(previous);
         return node.stat();
     }

@@ -1,15 +1,21 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The standalone server's group commit, on its own thread (Apache's SyncRequestProcessor): the commit thread appends
- * transactions to the store and asks for them to be made durable; this thread fsyncs everything appended so far in
- * one go, publishes the zxid now durable and wakes the commit thread, which applies and answers up to it. While the
- * disk works the commit thread prepares the next requests and applies the previous group, so neither the CPU nor the
- * disk waits for the other, and a slow fsync lets the next group grow instead of queueing one fsync per batch.
+ * The standalone server's group commit, on its own thread (Apache's SyncRequestProcessor): the commit thread hands
+ * over each batch's prepared transactions; this thread serializes them, appends them to the store (CRC and copy into
+ * the log's buffer) and fsyncs everything handed over so far in one go, publishes the zxid now durable and wakes the
+ * commit thread, which applies and answers up to it. While the disk works the commit thread prepares the next
+ * requests and applies the previous group, so neither the CPU nor the disk waits for the other, and a slow fsync lets
+ * the next group grow instead of queueing one fsync per batch. The serialization and the log copy run here, not on
+ * the commit thread, because that one thread bounds the server's write rate (docs/profiles/zk-writes.md).
  */
 final class LogSyncer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LogSyncer.class.getName());
@@ -18,7 +24,9 @@ final class LogSyncer implements AutoCloseable {
     private final Runnable onSynced;
     private final Object lock = new Object();
     private final Thread thread;
-    /** Highest zxid appended and asked for; guarded by {@link #lock}. */
+    /** Transactions handed over and not yet taken by this thread, in zxid order; guarded by {@link #lock}. */
+    private List<Pending> pending = new ArrayList<>();
+    /** Highest zxid handed over; guarded by {@link #lock}. */
     private long requestedZxid;
     /** Set to stop once everything asked for is durable; guarded by {@link #lock}. */
     private boolean stopping;
@@ -42,13 +50,22 @@ final class LogSyncer implements AutoCloseable {
         thread.start();
     }
 
-    /** Asks for everything appended up to {@code zxid} to be made durable; returns at once. */
-    void syncThrough(long zxid) {
+    /** One prepared transaction waiting to be logged (the records are immutable, so any thread may write them). */
+    record Pending(TxnHeader header, JuteRecord txn) {
+    }
+
+    /**
+     * Hands over one batch's transactions, in zxid order, to be logged and made durable; returns at once (the batch's
+     * requests hold the same records while they wait, so this adds no memory a client could grow).
+     */
+    void logAndSync(List<Pending> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
         synchronized (lock) {
-            if (zxid > requestedZxid) {
-                requestedZxid = zxid;
-                lock.notifyAll();
-            }
+            pending.addAll(batch);
+            requestedZxid = batch.get(batch.size() - 1).header().zxid();
+            lock.notifyAll();
         }
     }
 
@@ -74,6 +91,7 @@ final class LogSyncer implements AutoCloseable {
         try {
             while (true) {
                 long target;
+                List<Pending> toLog;
                 synchronized (lock) {
                     while (requestedZxid <= syncedZxid && !stopping) {
                         lock.wait();
@@ -82,17 +100,22 @@ final class LogSyncer implements AutoCloseable {
                         return; // stopping, and nothing left to make durable
                     }
                     target = requestedZxid;
+                    toLog = pending;
+                    pending = new ArrayList<>();
                 }
-                // Everything appended before target was asked for is flushed and forced by this one call.
+                for (Pending txn : toLog) {
+                    store.append(txn.header().zxid(), Jute.txnBytes(txn.header(), txn.txn()));
+                }
+                // Everything handed over up to target is flushed and forced by this one call.
                 store.sync();
                 syncs++;
                 syncedTxns += target - syncedZxid;
                 syncedZxid = target;
                 onSynced.run();
             }
-        } catch (IOException e) {
-            failure = e;
-            LOG.log(Level.SEVERE, "fsync of the ZooKeeper transaction log failed", e);
+        } catch (IOException | RuntimeException e) {
+            failure = e instanceof IOException io ? io : new IOException("logging a transaction failed", e);
+            LOG.log(Level.SEVERE, "writing or fsyncing the ZooKeeper transaction log failed", e);
             onSynced.run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

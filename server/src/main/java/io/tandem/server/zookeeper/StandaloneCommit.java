@@ -6,6 +6,7 @@ import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
@@ -14,12 +15,14 @@ import java.util.logging.Logger;
 
 /**
  * The standalone commit path: three stages on two threads, pipelined like Apache's Prep -> Sync -> Final processors.
- * The commit thread prepares each batch's writes and appends them to the log ({@link ZkStore}); the
- * {@link LogSyncer} thread fsyncs everything appended so far in one call (group commit) while the commit thread goes
- * on preparing; once a transaction is durable the commit thread applies it and answers. A request waits only behind
- * its own connection's earlier requests: a read of a connection with nothing in flight is answered at once. So
- * replies leave in xid order per session, reads see every earlier write of their session, nothing is visible before
- * it is durable, and no event loop ever waits on the disk. Snapshots every {@code snapCount} txns and at shutdown.
+ * The commit thread prepares each batch's writes and hands them to the {@link LogSyncer} thread, which serializes and
+ * appends them to the log ({@link ZkStore}) and fsyncs everything handed over so far in one call (group commit) while
+ * the commit thread goes on preparing; once a transaction is durable the commit thread applies it and answers. A
+ * request waits only behind its own connection's earlier requests: a read of a connection with nothing in flight is
+ * answered at once. So replies leave in xid order per session, reads see every earlier write of their session,
+ * nothing is visible before it is durable, and no event loop ever waits on the disk. Every {@code snapCount} txns a
+ * snapshot is started in the background ({@link BackgroundSnapshots}: the commit thread only notes the zxid and copies
+ * the sessions); at shutdown one is written on this thread once the tree has stopped changing.
  */
 final class StandaloneCommit implements CommitPath {
     private static final Logger LOG = Logger.getLogger(StandaloneCommit.class.getName());
@@ -31,14 +34,20 @@ final class StandaloneCommit implements CommitPath {
     /** True while a KIND_SYNCED wake-up sits in the queue, so the syncer queues at most one. */
     private final AtomicBoolean syncedWakeupQueued = new AtomicBoolean();
     private LogSyncer syncer;
+    private final BackgroundSnapshots snapshots;
     private long lastZxid;
-    /** {@link ZkServer#appliedTxns} at the newest snapshot (0: recovery's replay counts as not yet snapshotted). */
+    /** {@link ZkServer#appliedTxns} when the newest snapshot was started (or skipped because one was running). */
     private long appliedAtSnapshot;
     private volatile boolean snapshotOnClose = true;
 
     StandaloneCommit(ZkServer server, ZkStore store) {
         this.server = server;
         this.store = store;
+        this.snapshots = new BackgroundSnapshots(store, server.tree);
+    }
+
+    BackgroundSnapshots snapshots() {
+        return snapshots;
     }
 
     /** Newest valid snapshot plus log replay; then starts the log syncer from the recovered zxid. */
@@ -86,7 +95,7 @@ final class StandaloneCommit implements CommitPath {
             throw failure;
         }
         long time = System.currentTimeMillis();
-        long appendedThrough = 0;
+        List<LogSyncer.Pending> toLog = new ArrayList<>();
         for (Request request : batch) {
             if (request.type == Request.KIND_SYNCED) {
                 syncedWakeupQueued.set(false);
@@ -103,8 +112,7 @@ final class StandaloneCommit implements CommitPath {
                 server.preparer.prepare(request, ++lastZxid, time, request.authInfo());
             }
             if (request.header != null) {
-                store.append(request.header.zxid(), Jute.txnBytes(request.header, request.txn));
-                appendedThrough = request.header.zxid();
+                toLog.add(new LogSyncer.Pending(request.header, request.txn));
                 waitForSync(request);
             } else if (request.connection != null && request.connection.unsyncedRequests > 0) {
                 waitForSync(request); // behind an earlier write of its connection: replies stay in xid order
@@ -112,13 +120,11 @@ final class StandaloneCommit implements CommitPath {
                 finishSafely(request);
             }
         }
-        if (appendedThrough != 0) {
-            syncer.syncThrough(appendedThrough);
-        }
+        syncer.logAndSync(toLog);
         finishSynced();
         server.responder.flushMarked();
         if (server.appliedTxns() - appliedAtSnapshot >= server.config.snapCount()) {
-            takeSnapshot();
+            startSnapshot();
         }
     }
 
@@ -163,10 +169,20 @@ final class StandaloneCommit implements CommitPath {
         }
     }
 
-    private void takeSnapshot() throws IOException {
+    /**
+     * Between batches every applied transaction is in the tree and none is half applied, so the tree's last zxid now
+     * is what the snapshot covers: the writer may see later changes too, and recovery replays from this zxid on.
+     */
+    private void startSnapshot() {
+        // Counted from this attempt even when it is skipped, so a slow writer is not asked again after every batch.
+        appliedAtSnapshot = server.appliedTxns();
+        snapshots.start(server.tree.lastProcessedZxid(), SnapshotFormat.sessionTimeouts(server.sessions.byId()));
+    }
+
+    /** At shutdown, on this thread: the tree no longer changes, so the snapshot is exact. */
+    private void takeFinalSnapshot() throws IOException {
         long zxid = server.tree.lastProcessedZxid();
         store.writeSnapshot(zxid, out -> SnapshotFormat.write(out, server.tree, server.sessions.byId()));
-        appliedAtSnapshot = server.appliedTxns();
     }
 
     @Override
@@ -209,9 +225,13 @@ final class StandaloneCommit implements CommitPath {
             }
             server.responder.flushMarked();
         }
+        // A background snapshot still being written is abandoned: the final one below supersedes it, and a simulated
+        // crash keeps none, as a killed process would not have finished it either.
+        snapshots.cancelAndAwait();
         try {
-            if (snapshotOnClose && server.appliedTxns() > appliedAtSnapshot) {
-                takeSnapshot();
+            if (snapshotOnClose && server.appliedTxns() > 0
+                    && server.tree.lastProcessedZxid() != snapshots.lastCompletedZxid()) {
+                takeFinalSnapshot();
             }
         } catch (IOException e) {
             LOG.log(Level.WARNING, "snapshot at shutdown failed; the log still holds every transaction", e);

@@ -28,7 +28,13 @@ import java.util.zip.CRC32C;
  *
  * <p>{@link #append} only buffers; {@link #sync} writes and fsyncs everything appended so far, so a caller appends a
  * batch of proposals and pays for one fsync. Files are named {@code log.<first zxid, 16 hex digits>} and roll once they
- * reach the configured size. {@link #open} scans every file: a damaged last record of the last file is a torn tail of
+ * reach the configured size. The roll happens inside {@link #sync}, never in {@link #append}: once a sync finds the
+ * file full, later appends are held in memory while it forces the file, and only then does the next file start. So an
+ * append never waits for an fsync (the thread that appends is usually the one that answers clients), and a file
+ * receives records only once every earlier file is entirely on disk, which keeps "only the last file can have a torn
+ * tail" true after a power loss.
+ *
+ * <p>{@link #open} scans every file: a damaged last record of the last file is a torn tail of
  * an interrupted write and is cut off; a damaged record followed by valid data is corruption and is refused with a
  * {@link CorruptLogException}, because dropping it could silently lose committed transactions.
  *
@@ -38,19 +44,29 @@ import java.util.zip.CRC32C;
 public final class TxnLog implements Closeable {
     public static final long DEFAULT_ROLL_BYTES = 64L << 20;
     private static final int WRITE_BUFFER_BYTES = 64 << 10;
+    /**
+     * While a roll waits for the full file's fsync, appends are held in a buffer that may grow to this size (a few
+     * fsyncs' worth of a busy server's appends); past it they are written to the full file and the roll waits for the
+     * next sync instead, so the memory held stays bounded.
+     */
+    private static final int ROLL_HOLD_BYTES_MAX = 16 << 20;
     private static final System.Logger LOG = System.getLogger(TxnLog.class.getName());
 
     private final Path dir;
     private final long rollBytes;
     /** Held shared by replays and exclusively by truncation and purging, which delete or shorten files. */
     private final ReentrantReadWriteLock structureLock = new ReentrantReadWriteLock();
-    /** Serializes fsyncs, and the closing of channels that an fsync might still be using. */
+    /** Serializes fsyncs and rolls, and the closing of channels that an fsync might still be using. */
     private final Object syncLock = new Object();
 
     // Guarded by this object's monitor.
     private final TreeMap<Long, Path> files = new TreeMap<>();
-    private final List<RandomAccessFile> retiredFiles = new ArrayList<>();
-    private final ByteBuffer writeBuffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
+    /** Appended records not yet written to {@link #current}; larger than usual only while a roll is pending. */
+    private ByteBuffer writeBuffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
+    /** The zxid of the first record in {@link #writeBuffer} (the name of the next file if a roll moves them there). */
+    private long bufferFirstZxid;
+    /** A sync found {@link #current} full and is forcing it: appends stay in the buffer for the next file. */
+    private boolean rollPending;
     /** The record CRC's checksum and header scratch, reused by every append (two allocations per write otherwise). */
     private final CRC32C appendCrc = new CRC32C();
     private final ByteBuffer appendCrcScratch = ByteBuffer.allocate(12);
@@ -60,6 +76,7 @@ public final class TxnLog implements Closeable {
      * interrupt during shutdown into a broken log.
      */
     private RandomAccessFile current;
+    /** Bytes written to {@link #current} (its header and the records flushed from the buffer). */
     private long currentBytes;
     private long lastZxid;
     private boolean directoryDirty;
@@ -172,49 +189,54 @@ public final class TxnLog implements Closeable {
         if (txn.length > TXN_BYTES_MAX) {
             throw new IllegalArgumentException("transaction of " + txn.length + " bytes exceeds " + TXN_BYTES_MAX);
         }
-        if (current == null || currentBytes >= rollBytes) {
-            roll(zxid);
+        if (current == null) {
+            // The first file, or the next one after a roll that found nothing held (or failed to start the file
+            // for what it held: the file is named after the first record it will contain either way).
+            startFile(writeBuffer.position() > 0 ? bufferFirstZxid : zxid);
         }
         int recordBytes = RECORD_HEADER_BYTES + txn.length;
         if (writeBuffer.remaining() < recordBytes) {
-            flushBuffer();
+            if (rollPending && writeBuffer.position() + recordBytes <= ROLL_HOLD_BYTES_MAX) {
+                growBuffer(writeBuffer.position() + recordBytes);
+            } else {
+                flushBuffer();
+            }
         }
         int crc = LogFileFormat.crc(appendCrc, appendCrcScratch, txn.length, zxid, txn, 0);
         if (writeBuffer.remaining() >= recordBytes) {
+            if (writeBuffer.position() == 0) {
+                bufferFirstZxid = zxid;
+            }
             writeBuffer.putInt(txn.length).putInt(crc).putLong(zxid).put(txn);
         } else {
             byte[] header = ByteBuffer.allocate(RECORD_HEADER_BYTES).putInt(txn.length).putInt(crc).putLong(zxid)
                     .array();
             current.write(header);
             current.write(txn);
+            currentBytes += recordBytes;
         }
-        currentBytes += recordBytes;
         lastZxid = zxid;
     }
 
-    /** Writes and fsyncs everything appended so far: the group commit point. */
+    /**
+     * Writes and fsyncs everything appended so far: the group commit point. When the file has reached the roll size,
+     * this is also where the next file starts (see the class comment).
+     */
     public void sync() throws IOException {
         synchronized (syncLock) {
             RandomAccessFile toForce;
+            long forcedBytes;
             long target;
             boolean forceDirectory;
-            List<RandomAccessFile> retired;
             synchronized (this) {
                 ensureOpen();
                 flushBuffer();
                 toForce = current;
+                forcedBytes = currentBytes;
                 target = lastZxid;
                 forceDirectory = directoryDirty;
                 directoryDirty = false;
-                retired = new ArrayList<>(retiredFiles);
-                retiredFiles.clear();
-            }
-            // Rolled files were forced when they rolled; they stay open until here only because a concurrent sync
-            // might have been forcing them.
-            for (RandomAccessFile file : retired) {
-                if (file != toForce) {
-                    file.close();
-                }
+                rollPending = toForce != null && currentBytes >= rollBytes;
             }
             if (toForce != null) {
                 toForce.getFD().sync();
@@ -225,6 +247,34 @@ public final class TxnLog implements Closeable {
             if (target > syncedZxid) {
                 syncedZxid = target;
             }
+            if (rollPending) {
+                finishRoll(toForce, forcedBytes);
+            }
+        }
+    }
+
+    /**
+     * The full file {@code forced} is on disk up to {@code forcedBytes}: if nothing was written to it since, it is
+     * closed and the records held meanwhile start the next file (whose directory entry the next sync makes durable
+     * before it reports them synced). If something was written to it (the hold buffer overflowed, a replay flushed
+     * it), the next sync tries again.
+     */
+    private synchronized void finishRoll(RandomAccessFile forced, long forcedBytes) throws IOException {
+        if (!rollPending || current != forced) {
+            return; // truncated or closed meanwhile
+        }
+        rollPending = false;
+        if (currentBytes != forcedBytes) {
+            return;
+        }
+        current = null;
+        currentBytes = 0;
+        forced.close();
+        if (writeBuffer.position() > 0) {
+            startFile(bufferFirstZxid);
+        }
+        if (writeBuffer.capacity() > WRITE_BUFFER_BYTES && writeBuffer.position() <= WRITE_BUFFER_BYTES) {
+            shrinkBuffer();
         }
     }
 
@@ -339,9 +389,9 @@ public final class TxnLog implements Closeable {
     public void purgeBefore(long zxid) throws IOException {
         structureLock.writeLock().lock();
         try {
+            List<Path> purged = new ArrayList<>();
             synchronized (this) {
                 ensureOpen();
-                boolean deleted = false;
                 while (files.size() > 1) {
                     Map.Entry<Long, Path> oldest = files.firstEntry();
                     long nextFirst = files.higherKey(oldest.getKey());
@@ -350,12 +400,17 @@ public final class TxnLog implements Closeable {
                         break;
                     }
                     files.pollFirstEntry();
-                    Files.delete(oldest.getValue());
-                    deleted = true;
+                    purged.add(oldest.getValue());
                 }
-                if (deleted) {
-                    fsyncDirectory(dir);
-                }
+            }
+            // Outside the monitor, so appends (the commit thread's) never wait for the deletes and the directory's
+            // fsync; the write lock still keeps replays away from the files going. The current file is never among
+            // them: the newest file always stays.
+            for (Path file : purged) {
+                Files.delete(file);
+            }
+            if (!purged.isEmpty()) {
+                fsyncDirectory(dir);
             }
         } finally {
             structureLock.writeLock().unlock();
@@ -387,14 +442,8 @@ public final class TxnLog implements Closeable {
         }
     }
 
-    private void roll(long firstZxid) throws IOException {
-        if (current != null) {
-            flushBuffer();
-            // Forcing the finished file now keeps "only the last file can have a torn tail" true after a power loss.
-            current.getFD().sync();
-            retiredFiles.add(current);
-            current = null;
-        }
+    /** Creates the file that starts at {@code firstZxid} and makes it current; the next sync makes its name durable. */
+    private void startFile(long firstZxid) throws IOException {
         Path file = dir.resolve(LogFileFormat.fileName(firstZxid));
         RandomAccessFile created = new RandomAccessFile(Files.createFile(file).toFile(), "rw");
         created.write(LogFileFormat.header().array());
@@ -409,15 +458,31 @@ public final class TxnLog implements Closeable {
             return;
         }
         current.write(writeBuffer.array(), 0, writeBuffer.position());
+        currentBytes += writeBuffer.position();
         writeBuffer.clear();
+        if (writeBuffer.capacity() > WRITE_BUFFER_BYTES && !rollPending) {
+            shrinkBuffer();
+        }
+    }
+
+    private void growBuffer(int atLeast) {
+        int capacity = (int) Math.min(ROLL_HOLD_BYTES_MAX, Math.max(atLeast, 2L * writeBuffer.capacity()));
+        ByteBuffer grown = ByteBuffer.allocate(capacity);
+        writeBuffer.flip();
+        grown.put(writeBuffer);
+        writeBuffer = grown;
+    }
+
+    private void shrinkBuffer() {
+        ByteBuffer small = ByteBuffer.allocate(Math.max(WRITE_BUFFER_BYTES, writeBuffer.position()));
+        writeBuffer.flip();
+        small.put(writeBuffer);
+        writeBuffer = small;
     }
 
     private void closeChannelsForRestructure() throws IOException {
         writeBuffer.clear();
-        for (RandomAccessFile file : retiredFiles) {
-            file.close();
-        }
-        retiredFiles.clear();
+        rollPending = false;
         if (current != null) {
             current.close();
             current = null;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +50,14 @@ class TxnLogTest {
             zxids.add(z);
         }
         return zxids;
+    }
+
+    /** Appends and syncs one record at a time, as a server does group by group: a full file rolls at each sync. */
+    static void appendSyncedRange(TxnLog log, long from, long to) throws IOException {
+        for (long z = from; z <= to; z++) {
+            log.append(z, payload(z));
+            log.sync();
+        }
     }
 
     static void appendRange(TxnLog log, long from, long to) throws IOException {
@@ -120,8 +129,11 @@ class TxnLogTest {
     @Test
     void shouldRollFilesBySizeAndNameThemByFirstZxid() throws IOException {
         try (TxnLog log = TxnLog.open(dir, 256)) {
-            appendRange(log, 1, 60);
-            log.sync();
+            // A file rolls at the first sync that finds it full (a server syncs every group it appends).
+            for (long zxid = 1; zxid <= 60; zxid++) {
+                log.append(zxid, payload(zxid));
+                log.sync();
+            }
             List<Path> files = log.files();
             assertTrue(files.size() > 3, "expected several files, got " + files);
             for (Path file : files) {
@@ -143,6 +155,61 @@ class TxnLogTest {
             long secondFileStart = LogFileFormat.parseFileName(files.get(1).getFileName().toString());
             assertEquals(range(secondFileStart + 2, 60), replay(log, secondFileStart + 1));
             assertEquals(range(secondFileStart, 60), replay(log, secondFileStart - 1));
+        }
+    }
+
+    @Test
+    void shouldNeverRollOrFsyncInAppendAndStartTheNextFileOnlyAfterTheFullOneIsSynced() throws IOException {
+        try (TxnLog log = TxnLog.open(dir, 256)) {
+            // Far past the roll size without a sync: appends only buffer and write, they never roll (a roll used to
+            // fsync the full file inline, on the thread that answers clients).
+            appendRange(log, 1, 40);
+            assertEquals(1, log.files().size());
+            assertEquals(0, log.lastSyncedZxid());
+            // The sync forces the full file and closes it; what is appended next starts the next file.
+            log.sync();
+            assertEquals(40, log.lastSyncedZxid());
+            appendRange(log, 41, 45);
+            assertEquals(2, log.files().size());
+            assertEquals("log.0000000000000029", log.files().get(1).getFileName().toString());
+            log.sync();
+            assertEquals(range(1, 45), replay(log, 0));
+        }
+        try (TxnLog log = TxnLog.open(dir, 256)) {
+            assertEquals(45, log.lastZxid());
+            assertEquals(range(1, 45), replay(log, 0));
+        }
+    }
+
+    @Test
+    void shouldHoldAppendsMadeDuringTheRollingSyncForTheNextFile() throws Exception {
+        try (TxnLog log = TxnLog.open(dir, 256)) {
+            appendRange(log, 1, 20);
+            // Appends racing with the syncs that roll: every record lands in exactly one file, in order.
+            Thread appender = new Thread(() -> {
+                try {
+                    for (long zxid = 21; zxid <= 3_000; zxid++) {
+                        log.append(zxid, payload(zxid));
+                        if (zxid % 10 == 0) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(100_000); // let syncs interleave
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            appender.start();
+            while (appender.isAlive()) {
+                log.sync();
+            }
+            appender.join();
+            log.sync();
+            assertTrue(log.files().size() > 3, "expected several files, got " + log.files());
+            assertEquals(range(1, 3_000), replay(log, 0));
+        }
+        try (TxnLog log = TxnLog.open(dir, 256)) {
+            assertEquals(range(1, 3_000), replay(log, 0));
+            assertEquals(0, log.truncatedTailBytes());
         }
     }
 
@@ -283,8 +350,7 @@ class TxnLogTest {
     @Test
     void shouldRefuseCorruptionInAnEarlierFileEvenAtItsEnd() throws IOException {
         try (TxnLog log = TxnLog.open(dir, 200)) {
-            appendRange(log, 1, 40);
-            log.sync();
+            appendSyncedRange(log, 1, 40);
         }
         Path first = listFiles().get(0);
         byte[] bytes = Files.readAllBytes(first);
@@ -312,8 +378,7 @@ class TxnLogTest {
     @Test
     void truncateAfterShouldDropLaterEntriesDurablyAcrossFiles() throws IOException {
         try (TxnLog log = TxnLog.open(dir, 200)) {
-            appendRange(log, 1, 50);
-            log.sync();
+            appendSyncedRange(log, 1, 50);
             int filesBefore = log.files().size();
             log.truncateAfter(17);
             assertEquals(17, log.lastZxid());
@@ -371,8 +436,7 @@ class TxnLogTest {
     @Test
     void purgeBeforeShouldDeleteOnlyFilesWhollyBelowTheZxid() throws IOException {
         try (TxnLog log = TxnLog.open(dir, 200)) {
-            appendRange(log, 1, 80);
-            log.sync();
+            appendSyncedRange(log, 1, 80);
             List<Path> files = log.files();
             long thirdStart = LogFileFormat.parseFileName(files.get(2).getFileName().toString());
             log.purgeBefore(thirdStart);
