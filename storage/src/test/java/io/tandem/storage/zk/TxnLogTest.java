@@ -183,13 +183,17 @@ class TxnLogTest {
 
     @Test
     void shouldHoldAppendsMadeDuringTheRollingSyncForTheNextFile() throws Exception {
+        java.util.concurrent.atomic.AtomicLong last = new java.util.concurrent.atomic.AtomicLong(20);
         try (TxnLog log = TxnLog.open(dir, 256)) {
             appendRange(log, 1, 20);
-            // Appends racing with the syncs that roll: every record lands in exactly one file, in order.
+            // Appends racing with the syncs that roll: every record lands in exactly one file, in order. The
+            // appender goes on past 3,000 until the syncs have rolled a few times, however the threads are scheduled.
+            java.util.concurrent.atomic.AtomicBoolean rolledEnough = new java.util.concurrent.atomic.AtomicBoolean();
             Thread appender = new Thread(() -> {
                 try {
-                    for (long zxid = 21; zxid <= 3_000; zxid++) {
+                    for (long zxid = 21; zxid <= 3_000 || (!rolledEnough.get() && zxid <= 200_000); zxid++) {
                         log.append(zxid, payload(zxid));
+                        last.set(zxid);
                         if (zxid % 10 == 0) {
                             java.util.concurrent.locks.LockSupport.parkNanos(100_000); // let syncs interleave
                         }
@@ -201,14 +205,15 @@ class TxnLogTest {
             appender.start();
             while (appender.isAlive()) {
                 log.sync();
+                if (log.files().size() > 3) rolledEnough.set(true);
             }
             appender.join();
             log.sync();
             assertTrue(log.files().size() > 3, "expected several files, got " + log.files());
-            assertEquals(range(1, 3_000), replay(log, 0));
+            assertEquals(range(1, last.get()), replay(log, 0));
         }
         try (TxnLog log = TxnLog.open(dir, 256)) {
-            assertEquals(range(1, 3_000), replay(log, 0));
+            assertEquals(range(1, last.get()), replay(log, 0));
             assertEquals(0, log.truncatedTailBytes());
         }
     }
