@@ -75,7 +75,7 @@ class ConfigStartupTest {
             "sslQuorum|true",
             "portUnification|true",
             "authProvider.1|org.apache.zookeeper.server.auth.SASLAuthenticationProvider",
-            "quorum.auth.enableSasl|true",
+            "quorum.auth.serverRequireSasl|true",
             "serverCnxnFactory|com.example.CustomFactory",
             "dataLogDir|/var/lib/zookeeper/log",
             "reconfigEnabled|maybe",

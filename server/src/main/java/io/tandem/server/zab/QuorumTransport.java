@@ -15,7 +15,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.MessageToByteEncoder;
 import java.io.Closeable;
 import java.lang.System.Logger;
@@ -33,6 +32,13 @@ import java.util.concurrent.TimeUnit;
  * naming the caller. A frame that does not decode, a hello from an unknown id or from the wrong direction closes that
  * one connection with one log line. Sending to a peer that is not connected drops the message: Zab's sessions and
  * resends are built for a lossy channel.
+ *
+ * <p>Handshake: until a connection is established (the hello read and, with {@link QuorumAuth} SASL on, the peer
+ * authenticated) its frames are bounded by {@link QuorumFrameDecoder#HANDSHAKE_FRAME_BYTES_MAX}, it is not a send
+ * target, and it must finish within {@link #HANDSHAKE_TIMEOUT_MS}. A peer that fails a required authentication is
+ * closed there. With quorum authentication on, a forwarded request ({@link ZabMessage.Request}, which carries the
+ * client's auth ids) is accepted only over a connection whose peer authenticated: an unauthenticated peer allowed in
+ * by the non-required mode can vote and sync, but cannot make the leader act on auth ids it merely asserts.
  */
 public final class QuorumTransport implements Closeable {
     private static final Logger LOG = System.getLogger(QuorumTransport.class.getName());
@@ -42,6 +48,8 @@ public final class QuorumTransport implements Closeable {
     /** Pause between attempts to reach a peer that is down. */
     public static final long RECONNECT_DELAY_MS = 250;
     public static final int CONNECT_TIMEOUT_MS = 2_000;
+    /** Time from connecting to an established connection (hello and authentication) before it is closed. */
+    public static final long HANDSHAKE_TIMEOUT_MS = 5_000;
 
     /**
      * One {@code server.N=host:quorumPort:electionPort[:observer]} line. All peer traffic (election notifications
@@ -199,6 +207,7 @@ public final class QuorumTransport implements Closeable {
     private final Map<Integer, Peer> peers;
     private final Inbound inbound;
     private final int frameBytesMax;
+    private final QuorumAuth auth;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Map<Integer, Channel> connections = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -209,6 +218,12 @@ public final class QuorumTransport implements Closeable {
     }
 
     public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound, int frameBytesMax) {
+        this(myId, peers, inbound, frameBytesMax, QuorumAuth.NONE);
+    }
+
+    /** {@code auth}: how peers prove who they are (Apache's quorum.auth.* settings). */
+    public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound, int frameBytesMax, QuorumAuth auth) {
+        this.auth = auth;
         if (!peers.containsKey(myId)) {
             throw new IllegalArgumentException("server." + myId + " is missing from the peer list " + peers.keySet());
         }
@@ -311,14 +326,14 @@ public final class QuorumTransport implements Closeable {
         future.addListener(done -> {
             if (done.isSuccess()) {
                 Channel channel = future.channel();
+                channel.closeFuture().addListener(closedFuture -> scheduleReconnect(peer));
                 ByteBuf hello = channel.alloc().buffer(17);
                 int start = hello.writerIndex();
                 hello.writeInt(0);
                 ZabCodec.writeHello(hello, myId);
                 hello.setInt(start, hello.writerIndex() - start - 4);
                 channel.writeAndFlush(hello);
-                register(peer, channel);
-                channel.closeFuture().addListener(closedFuture -> scheduleReconnect(peer));
+                channel.pipeline().get(FrameHandler.class).dialled(channel);
             } else {
                 scheduleReconnect(peer);
             }
@@ -348,20 +363,21 @@ public final class QuorumTransport implements Closeable {
     }
 
     private void pipeline(SocketChannel channel, int knownPeer) {
+        QuorumFrameDecoder decoder = new QuorumFrameDecoder(frameBytesMax);
         channel.pipeline()
-                .addLast(new LengthFieldBasedFrameDecoder(frameBytesMax, 0, 4, 0, 4))
+                .addLast(decoder)
                 .addLast(new MessageToByteEncoder<ZabMessage>() {
                     @Override
                     protected void encode(ChannelHandlerContext context, ZabMessage message, ByteBuf out) {
                         writeFrame(message, out);
                     }
                 })
-                .addLast(new FrameHandler(knownPeer));
+                .addLast(new FrameHandler(knownPeer, decoder));
     }
 
     /**
      * Appends one frame: a 4-byte big-endian length (not counting itself; what the peer's
-     * {@link LengthFieldBasedFrameDecoder} expects), then the message. Pre-framed buffers pass the encoder untouched.
+     * {@link QuorumFrameDecoder} expects), then the message. Pre-framed buffers pass the encoder untouched.
      */
     private static void writeFrame(ZabMessage message, ByteBuf out) {
         int start = out.writerIndex();
@@ -370,12 +386,71 @@ public final class QuorumTransport implements Closeable {
         out.setInt(start, out.writerIndex() - start - 4);
     }
 
-    /** Decodes frames; on an accepted connection the first frame must be a valid hello from a higher known id. */
-    private final class FrameHandler extends SimpleChannelInboundHandler<ByteBuf> {
-        private int peer;
+    /** One AUTH frame, length-prefixed, ready to write. */
+    private static ByteBuf authFrame(Channel channel, QuorumAuth.Status status, byte[] token) {
+        ByteBuf frame = channel.alloc().buffer();
+        frame.writeInt(0);
+        QuorumAuth.writeAuth(frame, status, token);
+        frame.setInt(0, frame.readableBytes() - 4);
+        return frame;
+    }
 
-        FrameHandler(int knownPeer) {
+    /**
+     * Decodes frames. On an accepted connection the first frame must be a valid hello from a higher known id; with
+     * quorum SASL on, AUTH frames follow in both directions until the exchange ends (the dialler is the SASL client,
+     * the acceptor the server), and only then is the connection registered and its frame limit lifted.
+     */
+    private final class FrameHandler extends SimpleChannelInboundHandler<ByteBuf> {
+        private final QuorumFrameDecoder decoder;
+        private int peer;
+        private boolean dialler;
+        private boolean established;
+        private boolean authenticated;
+        private boolean refusedRequestLogged;
+        private javax.security.sasl.SaslClient learner;
+        private javax.security.sasl.SaslServer server;
+
+        FrameHandler(int knownPeer, QuorumFrameDecoder decoder) {
             this.peer = knownPeer;
+            this.decoder = decoder;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext context) throws Exception {
+            Channel channel = context.channel();
+            channel.eventLoop().schedule(() -> {
+                if (!established && channel.isActive()) {
+                    LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): no {3} within {4} ms",
+                            myId, peer < 0 ? "unidentified peer" : "server " + peer, channel.remoteAddress(),
+                            auth.saslEnabled() ? "authentication" : "hello", HANDSHAKE_TIMEOUT_MS);
+                    channel.close();
+                }
+            }, HANDSHAKE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            super.channelActive(context);
+        }
+
+        /** This side dialled {@code peer} and sent its hello: authenticate, or start at once without SASL. */
+        void dialled(Channel channel) {
+            dialler = true;
+            if (!auth.saslEnabled()) {
+                establish(channel, false);
+                return;
+            }
+            try {
+                learner = auth.newLearner();
+                byte[] first = learner.hasInitialResponse() ? learner.evaluateChallenge(new byte[0]) : new byte[0];
+                channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, first));
+            } catch (javax.security.sasl.SaslException e) {
+                learnerFailed(channel, e.getMessage());
+            }
+        }
+
+        private void establish(Channel channel, boolean authenticatedPeer) {
+            established = true;
+            authenticated = authenticatedPeer;
+            disposeSasl();
+            decoder.established();
+            register(peer, channel);
         }
 
         @Override
@@ -391,10 +466,126 @@ public final class QuorumTransport implements Closeable {
                     return;
                 }
                 peer = id;
-                register(id, context.channel());
+                if (!auth.saslEnabled()) establish(context.channel(), false);
                 return;
             }
-            inbound.onMessage(peer, ZabCodec.read(frame));
+            if (!established) {
+                if (dialler ? learnerStep(context.channel(), frame) : serverStep(context.channel(), frame)) return;
+                if (!established) return;
+            }
+            ZabMessage message = ZabCodec.read(frame);
+            if (message instanceof ZabMessage.Request && auth.saslEnabled() && !authenticated) {
+                // Its auth ids would be this peer's word alone: the leader must never act on them.
+                if (!refusedRequestLogged) {
+                    refusedRequestLogged = true;
+                    LOG.log(Level.WARNING, "server {0}: dropping forwarded requests from server {1} ({2}): it did not"
+                            + " authenticate", myId, peer, context.channel().remoteAddress());
+                }
+                return;
+            }
+            inbound.onMessage(peer, message);
+        }
+
+        /**
+         * The acceptor's side of the exchange; true when the frame was an AUTH frame (consumed). A Zab frame before
+         * authentication either ends the connection (serverRequireSasl) or makes it an unauthenticated one.
+         */
+        private boolean serverStep(Channel channel, ByteBuf frame) {
+            if (!QuorumAuth.isAuth(frame)) {
+                if (auth.serverRequiresSasl()) {
+                    refuse(channel, "it sent a message before authenticating and quorum.auth.serverRequireSasl is true");
+                } else {
+                    LOG.log(Level.WARNING, "server {0}: server {1} ({2}) did not authenticate; keeping the connection "
+                            + "because quorum.auth.serverRequireSasl is false", myId, peer, channel.remoteAddress());
+                    establish(channel, false);
+                }
+                return false;
+            }
+            QuorumAuth.AuthFrame step = QuorumAuth.readAuth(frame);
+            try {
+                if (step.status() != QuorumAuth.Status.CONTINUE) throw new javax.security.sasl.SaslException(
+                        "unexpected AUTH status " + step.status() + " from the learner");
+                if (server == null) server = auth.newServer();
+                byte[] challenge = server.evaluateResponse(step.token());
+                if (server.isComplete()) {
+                    String user = server.getAuthorizationID();
+                    channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.SUCCESS, challenge));
+                    LOG.log(Level.INFO, "server {0}: server {1} authenticated as {2}", myId, peer, user);
+                    establish(channel, true);
+                } else {
+                    channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, challenge));
+                }
+            } catch (javax.security.sasl.SaslException e) {
+                channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.ERROR, new byte[0]));
+                if (auth.serverRequiresSasl()) {
+                    refuse(channel, "authentication failed: " + e.getMessage());
+                } else {
+                    LOG.log(Level.WARNING, "server {0}: server {1} ({2}) failed authentication ({3}); keeping the "
+                            + "connection unauthenticated because quorum.auth.serverRequireSasl is false", myId, peer,
+                            channel.remoteAddress(), e.getMessage());
+                    establish(channel, false);
+                }
+            }
+            return true;
+        }
+
+        /** The dialler's side of the exchange; true when the frame was an AUTH frame (consumed). */
+        private boolean learnerStep(Channel channel, ByteBuf frame) {
+            if (!QuorumAuth.isAuth(frame)) {
+                learnerFailed(channel, "it does not authenticate quorum peers (is quorum.auth.enableSasl set there?)");
+                return false;
+            }
+            QuorumAuth.AuthFrame step = QuorumAuth.readAuth(frame);
+            try {
+                switch (step.status()) {
+                    case CONTINUE -> channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE,
+                            learner.evaluateChallenge(step.token())));
+                    case SUCCESS -> {
+                        // DIGEST-MD5's last server token proves the server knows the password too.
+                        if (!learner.isComplete()) learner.evaluateChallenge(step.token());
+                        if (!learner.isComplete()) throw new javax.security.sasl.SaslException("exchange not complete");
+                        establish(channel, true);
+                    }
+                    case ERROR -> learnerFailed(channel, "it refused this member's credentials");
+                }
+            } catch (javax.security.sasl.SaslException e) {
+                learnerFailed(channel, "authentication failed: " + e.getMessage());
+            }
+            return true;
+        }
+
+        private void learnerFailed(Channel channel, String reason) {
+            if (auth.learnerRequiresSasl()) {
+                refuse(channel, reason);
+            } else if (!established) {
+                LOG.log(Level.WARNING, "server {0}: quorum connection to server {1} is unauthenticated ({2}); kept "
+                        + "because quorum.auth.learnerRequireSasl is false", myId, peer, reason);
+                establish(channel, false);
+            }
+        }
+
+        private void refuse(Channel channel, String reason) {
+            LOG.log(Level.WARNING, "server {0}: closing quorum connection with server {1} ({2}): {3}", myId, peer,
+                    channel.remoteAddress(), reason);
+            disposeSasl();
+            channel.close();
+        }
+
+        private void disposeSasl() {
+            try {
+                if (learner != null) learner.dispose();
+                if (server != null) server.dispose();
+            } catch (javax.security.sasl.SaslException ignored) {
+                // Nothing is held that outlives the exchange.
+            }
+            learner = null;
+            server = null;
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext context) throws Exception {
+            disposeSasl();
+            super.channelInactive(context);
         }
 
         @Override

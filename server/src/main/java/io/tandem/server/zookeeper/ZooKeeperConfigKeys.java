@@ -31,8 +31,7 @@ public final class ZooKeeperConfigKeys {
     static final Set<String> NOT_IMPLEMENTED = Set.of("localSessionsUpgradingEnabled", "observerMasterPort",
             "clientPortListenBacklog", "connectToLearnerMasterLimit", "quorumListenOnAllIPs", "syncEnabled",
             "autopurge.snapRetainCount", "autopurge.purgeInterval", "sslQuorumReloadCertFiles",
-            "quorum.auth.learner.saslLoginContext", "quorum.auth.server.saslLoginContext",
-            "quorum.auth.kerberos.servicePrincipal", "quorum.cnxn.threads.size", "jvm.pause.info-threshold.ms",
+            "quorum.cnxn.threads.size", "jvm.pause.info-threshold.ms",
             "jvm.pause.warn-threshold.ms", "jvm.pause.sleep.time.ms", "jvm.pause.monitor", "multiAddress.enabled",
             "multiAddress.reachabilityCheckTimeoutMs", "multiAddress.reachabilityCheckEnabled",
             "preAllocSize", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount",
@@ -80,9 +79,7 @@ public final class ZooKeeperConfigKeys {
                     : Verdict.refused("authentication provider " + v + " is not implemented (digest and ip are built in)");
         }
         if (key.startsWith("ssl.")) return Verdict.refused(TLS);
-        if (key.startsWith("quorum.auth.") && !NOT_IMPLEMENTED.contains(key)) {
-            return flag(key, v, false, "SASL authentication between quorum members is not implemented");
-        }
+        if (key.startsWith("quorum.auth.")) return io.tandem.server.zab.QuorumAuth.verdict(key, v, settings);
         if (key.startsWith("metricsProvider.")) {
             return key.equals("metricsProvider.className") && v.equals(DEFAULT_METRICS_PROVIDER) ? Verdict.IMPLEMENTED
                     : Verdict.ignored("metrics providers are not implemented (Tandem's Prometheus endpoint is"
