@@ -50,6 +50,11 @@ public final class QuorumTransport implements Closeable {
     public static final int CONNECT_TIMEOUT_MS = 2_000;
     /** Time from connecting to an established connection (hello and authentication) before it is closed. */
     public static final long HANDSHAKE_TIMEOUT_MS = 5_000;
+    /**
+     * A member with the wrong credentials redials every {@link #RECONNECT_DELAY_MS}: its failures are warned about
+     * once per peer this often, and logged at debug level in between.
+     */
+    static final long AUTH_WARNING_INTERVAL_MS = 30_000;
 
     /**
      * One {@code server.N=host:quorumPort:electionPort[:observer]} line. All peer traffic (election notifications
@@ -210,6 +215,8 @@ public final class QuorumTransport implements Closeable {
     private final QuorumAuth auth;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Map<Integer, Channel> connections = new ConcurrentHashMap<>();
+    /** When each peer's authentication trouble was last warned about; keys are configured member ids only. */
+    private final Map<Integer, Long> authWarnings = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private Channel listener;
 
@@ -386,6 +393,15 @@ public final class QuorumTransport implements Closeable {
         out.setInt(start, out.writerIndex() - start - 4);
     }
 
+    /** Logs an authentication problem with a known member: a warning at most every AUTH_WARNING_INTERVAL_MS. */
+    private void authWarning(int peer, String format, Object... arguments) {
+        long now = System.currentTimeMillis();
+        Long last = authWarnings.get(peer);
+        boolean warn = last == null || now - last >= AUTH_WARNING_INTERVAL_MS;
+        if (warn) authWarnings.put(peer, now);
+        LOG.log(warn ? Level.WARNING : Level.DEBUG, format, arguments);
+    }
+
     /** One AUTH frame, length-prefixed, ready to write. */
     private static ByteBuf authFrame(Channel channel, QuorumAuth.Status status, byte[] token) {
         ByteBuf frame = channel.alloc().buffer();
@@ -495,7 +511,7 @@ public final class QuorumTransport implements Closeable {
                 if (auth.serverRequiresSasl()) {
                     refuse(channel, "it sent a message before authenticating and quorum.auth.serverRequireSasl is true");
                 } else {
-                    LOG.log(Level.WARNING, "server {0}: server {1} ({2}) did not authenticate; keeping the connection "
+                    authWarning(peer, "server {0}: server {1} ({2}) did not authenticate; keeping the connection "
                             + "because quorum.auth.serverRequireSasl is false", myId, peer, channel.remoteAddress());
                     establish(channel, false);
                 }
@@ -511,6 +527,7 @@ public final class QuorumTransport implements Closeable {
                     String user = server.getAuthorizationID();
                     channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.SUCCESS, challenge));
                     LOG.log(Level.INFO, "server {0}: server {1} authenticated as {2}", myId, peer, user);
+                    authWarnings.remove(peer);
                     establish(channel, true);
                 } else {
                     channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, challenge));
@@ -520,7 +537,7 @@ public final class QuorumTransport implements Closeable {
                 if (auth.serverRequiresSasl()) {
                     refuse(channel, "authentication failed: " + e.getMessage());
                 } else {
-                    LOG.log(Level.WARNING, "server {0}: server {1} ({2}) failed authentication ({3}); keeping the "
+                    authWarning(peer, "server {0}: server {1} ({2}) failed authentication ({3}); keeping the "
                             + "connection unauthenticated because quorum.auth.serverRequireSasl is false", myId, peer,
                             channel.remoteAddress(), e.getMessage());
                     establish(channel, false);
@@ -544,6 +561,7 @@ public final class QuorumTransport implements Closeable {
                         // DIGEST-MD5's last server token proves the server knows the password too.
                         if (!learner.isComplete()) learner.evaluateChallenge(step.token());
                         if (!learner.isComplete()) throw new javax.security.sasl.SaslException("exchange not complete");
+                        authWarnings.remove(peer);
                         establish(channel, true);
                     }
                     case ERROR -> learnerFailed(channel, "it refused this member's credentials");
@@ -558,14 +576,14 @@ public final class QuorumTransport implements Closeable {
             if (auth.learnerRequiresSasl()) {
                 refuse(channel, reason);
             } else if (!established) {
-                LOG.log(Level.WARNING, "server {0}: quorum connection to server {1} is unauthenticated ({2}); kept "
+                authWarning(peer, "server {0}: quorum connection to server {1} is unauthenticated ({2}); kept "
                         + "because quorum.auth.learnerRequireSasl is false", myId, peer, reason);
                 establish(channel, false);
             }
         }
 
         private void refuse(Channel channel, String reason) {
-            LOG.log(Level.WARNING, "server {0}: closing quorum connection with server {1} ({2}): {3}", myId, peer,
+            authWarning(peer, "server {0}: closing quorum connection with server {1} ({2}): {3}", myId, peer,
                     channel.remoteAddress(), reason);
             disposeSasl();
             channel.close();
