@@ -148,6 +148,15 @@ public final class KafkaBroker implements AutoCloseable {
                     + " (the inter-broker principal on PLAINTEXT) is not in super.users: other brokers need a "
                     + "CLUSTER_ACTION ACL on the cluster for it");
         }
+        String interBrokerPrincipal = interBrokerSecurity.saslUser() == null ? null
+                : "User:" + interBrokerSecurity.saslUser();
+        if (authorization.enabled() && interBrokerPrincipal != null
+                && !authorization.authorizer().isSuperUser(interBrokerPrincipal)) {
+            // The same rule for a SASL inter-broker listener: the other brokers see this one as its login user.
+            LOG.log(System.Logger.Level.WARNING, "An authorizer is configured and " + interBrokerPrincipal
+                    + " (this broker's principal on the inter-broker listener) is not in super.users: other brokers "
+                    + "need a CLUSTER_ACTION ACL on the cluster for it");
+        }
         this.topicConfigs = new TopicConfigs(tandemConfig);
         // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
         this.requestExecutor = new RequestDispatcher(config.ioThreads(), config.queuedMaxRequests());

@@ -249,7 +249,9 @@ public final class QuorumTransport implements Closeable {
             close();
             throw e;
         }
-        LOG.log(Level.INFO, "server {0}: quorum port {1,number,#}", myId, boundPort());
+        LOG.log(Level.INFO, "server {0}: quorum port {1,number,#}, peer authentication: {2}", myId, boundPort(),
+                auth.saslEnabled() ? auth : "none (quorum.auth.enableSasl is false: any host that reaches this port"
+                        + " with a member's id is trusted as that member, as in Apache's default)");
         for (int peer : peers.keySet()) {
             if (peer < myId) {
                 connect(peer);
