@@ -72,7 +72,8 @@ class ConfigStartupTest {
             // ZooKeeper side.
             "secureClientPort|2281",
             "ssl.keyStore.location|/zk/keystore.jks",
-            "sslQuorum|true",
+            "ssl.quorum.clientAuth|want",
+            "ssl.quorum.context.supplier.class|com.example.Supplier",
             "portUnification|true",
             "authProvider.1|org.apache.zookeeper.server.auth.SASLAuthenticationProvider",
             "quorum.auth.serverRequireSasl|true",

@@ -213,6 +213,8 @@ public final class QuorumTransport implements Closeable {
     private final Inbound inbound;
     private final int frameBytesMax;
     private final QuorumAuth auth;
+    /** sslQuorum's mutual TLS, or null for plain TCP. */
+    private final QuorumTls tls;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Map<Integer, Channel> connections = new ConcurrentHashMap<>();
     /** When each peer's authentication trouble was last warned about; keys are configured member ids only. */
@@ -230,7 +232,14 @@ public final class QuorumTransport implements Closeable {
 
     /** {@code auth}: how peers prove who they are (Apache's quorum.auth.* settings). */
     public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound, int frameBytesMax, QuorumAuth auth) {
+        this(myId, peers, inbound, frameBytesMax, auth, null);
+    }
+
+    /** {@code tls}: mutual TLS on every quorum connection (Apache's sslQuorum), or null for plain TCP. */
+    public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound, int frameBytesMax, QuorumAuth auth,
+                           QuorumTls tls) {
         this.auth = auth;
+        this.tls = tls;
         if (!peers.containsKey(myId)) {
             throw new IllegalArgumentException("server." + myId + " is missing from the peer list " + peers.keySet());
         }
@@ -250,8 +259,9 @@ public final class QuorumTransport implements Closeable {
             throw e;
         }
         LOG.log(Level.INFO, "server {0}: quorum port {1,number,#}, peer authentication: {2}", myId, boundPort(),
-                auth.saslEnabled() ? auth : "none (quorum.auth.enableSasl is false: any host that reaches this port"
-                        + " with a member's id is trusted as that member, as in Apache's default)");
+                tls != null ? "mutual TLS" + (auth.saslEnabled() ? " and " + auth : "") : auth.saslEnabled() ? auth
+                        : "none (quorum.auth.enableSasl and sslQuorum are off: any host that reaches this port with a "
+                        + "member's id is trusted as that member, as in Apache's default)");
         for (int peer : peers.keySet()) {
             if (peer < myId) {
                 connect(peer);
@@ -336,17 +346,29 @@ public final class QuorumTransport implements Closeable {
             if (done.isSuccess()) {
                 Channel channel = future.channel();
                 channel.closeFuture().addListener(closedFuture -> scheduleReconnect(peer));
-                ByteBuf hello = channel.alloc().buffer(17);
-                int start = hello.writerIndex();
-                hello.writeInt(0);
-                ZabCodec.writeHello(hello, myId);
-                hello.setInt(start, hello.writerIndex() - start - 4);
-                channel.writeAndFlush(hello);
-                channel.pipeline().get(FrameHandler.class).dialled(channel);
+                if (tls == null) {
+                    sayHello(channel);
+                    return;
+                }
+                // Nothing is said before both members have shown trusted certificates.
+                channel.pipeline().get(io.netty.handler.ssl.SslHandler.class).handshakeFuture().addListener(handshake -> {
+                    if (handshake.isSuccess()) sayHello(channel);
+                });
             } else {
                 scheduleReconnect(peer);
             }
         });
+    }
+
+    /** The dialler's hello naming this member, then its side of authentication (or the connection is up). */
+    private void sayHello(Channel channel) {
+        ByteBuf hello = channel.alloc().buffer(17);
+        int start = hello.writerIndex();
+        hello.writeInt(0);
+        ZabCodec.writeHello(hello, myId);
+        hello.setInt(start, hello.writerIndex() - start - 4);
+        channel.writeAndFlush(hello);
+        channel.pipeline().get(FrameHandler.class).dialled(channel);
     }
 
     private void scheduleReconnect(int peer) {
@@ -373,6 +395,10 @@ public final class QuorumTransport implements Closeable {
 
     private void pipeline(SocketChannel channel, int knownPeer) {
         QuorumFrameDecoder decoder = new QuorumFrameDecoder(frameBytesMax);
+        if (tls != null) {
+            channel.pipeline().addLast(knownPeer < 0 ? tls.acceptorHandler(channel.alloc())
+                    : tls.diallerHandler(peers.get(knownPeer).host(), peers.get(knownPeer).quorumPort()));
+        }
         channel.pipeline()
                 .addLast(decoder)
                 .addLast(new MessageToByteEncoder<ZabMessage>() {
@@ -482,6 +508,16 @@ public final class QuorumTransport implements Closeable {
                                     : "unknown", id);
                     context.close();
                     return;
+                }
+                if (tls != null) {
+                    String refusal = tls.checkDialler(context.pipeline().get(io.netty.handler.ssl.SslHandler.class)
+                            .engine(), peers.get(id).host());
+                    if (refusal != null) {
+                        authWarning(id, "server {0}: closing quorum connection from {1} claiming to be server {2}: {3}",
+                                myId, context.channel().remoteAddress(), id, refusal);
+                        context.close();
+                        return;
+                    }
                 }
                 peer = id;
                 if (!auth.saslEnabled()) establish(context.channel(), false);
@@ -610,9 +646,15 @@ public final class QuorumTransport implements Closeable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-            LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): {3}", myId,
-                    peer < 0 ? "unidentified peer" : "server " + peer, context.channel().remoteAddress(),
-                    cause.toString());
+            String who = peer < 0 ? "unidentified peer" : "server " + peer;
+            if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
+                // A failed TLS handshake repeats at every redial: warned about at most every AUTH_WARNING_INTERVAL_MS.
+                authWarning(peer, "server {0}: closing quorum connection with {1} ({2}): TLS failed: {3}", myId, who,
+                        context.channel().remoteAddress(), cause.getCause().getMessage());
+            } else {
+                LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): {3}", myId, who,
+                        context.channel().remoteAddress(), cause.toString());
+            }
             context.close();
         }
     }

@@ -117,7 +117,7 @@ public final class ZabServer implements Closeable {
     private volatile long statSends;
 
     private ZabServer(ZabConfig config, long tickMillis, Path dataDir, Map<Integer, QuorumTransport.Peer> peers,
-                      QuorumAuth quorumAuth, Application application) throws IOException, InterruptedException {
+                      QuorumAuth quorumAuth, QuorumTls quorumTls, Application application) throws IOException, InterruptedException {
         this.application = application;
         this.tickMillis = tickMillis;
         this.dataDir = dataDir;
@@ -181,7 +181,7 @@ public final class ZabServer implements Closeable {
                 public void onConnected(int peer) {
                     inbox.offer(new PeerConnected(peer)); // best effort too: the next tick resends anyway
                 }
-            }, QuorumTransport.FRAME_BYTES_MAX_DEFAULT, quorumAuth).start();
+            }, QuorumTransport.FRAME_BYTES_MAX_DEFAULT, quorumAuth, quorumTls).start();
         } catch (Throwable e) {
             log.close();
             throw e;
@@ -385,7 +385,8 @@ public final class ZabServer implements Closeable {
         ZabConfig config = new ZabConfig(myId, voters, observers, initLimit, syncLimit, 1, 10_000);
         // Read before anything starts: a missing JAAS section refuses to start instead of leaving peers unchecked.
         QuorumAuth quorumAuth = QuorumAuth.from(settings);
-        return new ZabServer(config, tickTime, dataDir, peers, quorumAuth, application);
+        QuorumTls quorumTls = QuorumTls.from(settings);
+        return new ZabServer(config, tickTime, dataDir, peers, quorumAuth, quorumTls, application);
     }
 
     public int quorumPort() {

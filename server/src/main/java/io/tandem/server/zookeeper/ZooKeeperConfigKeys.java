@@ -78,6 +78,7 @@ public final class ZooKeeperConfigKeys {
             return BUILT_IN_AUTH_PROVIDERS.contains(v) ? Verdict.IMPLEMENTED
                     : Verdict.refused("authentication provider " + v + " is not implemented (digest and ip are built in)");
         }
+        if (key.startsWith("ssl.quorum.")) return io.tandem.server.zab.QuorumTls.verdict(key, v);
         if (key.startsWith("ssl.")) return Verdict.refused(TLS);
         if (key.startsWith("quorum.auth.")) return io.tandem.server.zab.QuorumAuth.verdict(key, v, settings);
         if (key.startsWith("metricsProvider.")) {
@@ -87,7 +88,7 @@ public final class ZooKeeperConfigKeys {
         }
         return switch (key) {
             case "secureClientPort", "secureClientPortAddress" -> Verdict.refused(TLS + " on the client port");
-            case "sslQuorum" -> flag(key, v, false, TLS + " between quorum members");
+            case "sslQuorum" -> io.tandem.server.zab.QuorumTls.verdict(key, v);
             case "portUnification", "client.portUnification" -> flag(key, v, false, TLS + " on the client port");
             case "dataLogDir" -> dataLogDir(v, settings);
             case "serverCnxnFactory" -> PLAIN_CONNECTION_FACTORIES.contains(v) ? Verdict.IMPLEMENTED
