@@ -38,7 +38,8 @@ import java.util.concurrent.TimeUnit;
  * target, and it must finish within {@link #HANDSHAKE_TIMEOUT_MS}. A peer that fails a required authentication is
  * closed there. With quorum authentication on, a forwarded request ({@link ZabMessage.Request}, which carries the
  * client's auth ids) is accepted only over a connection whose peer authenticated: an unauthenticated peer allowed in
- * by the non-required mode can vote and sync, but cannot make the leader act on auth ids it merely asserts.
+ * by the non-required mode can vote and sync, but cannot make the leader act on auth ids it merely asserts. With
+ * {@link QuorumTls} (sslQuorum) every connection first completes mutual TLS; the dialler says hello only after it.
  */
 public final class QuorumTransport implements Closeable {
     private static final Logger LOG = System.getLogger(QuorumTransport.class.getName());
