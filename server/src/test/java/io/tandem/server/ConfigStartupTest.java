@@ -34,9 +34,7 @@ class ConfigStartupTest {
 
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = '|', value = {
-            // Kafka side: TLS or SASL between brokers, what TLS and SASL do not implement, ACLs, unknown listeners.
-            "listeners|SASL_SSL://127.0.0.1:0",
-            "listeners|SSL://:0",
+            // Kafka side: what TLS and SASL do not implement, ACLs, unknown listeners.
             "listeners|PLAINTEXT://127.0.0.1:0,OTHER://127.0.0.1:0",
             "listeners|PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9092",
             "advertised.listeners|SSL://example.com:9093",
@@ -58,6 +56,8 @@ class ConfigStartupTest {
             "listener.name.internal.plain.sasl.server.callback.handler.class|com.example.Handler",
             "security.inter.broker.protocol|SSL",
             "inter.broker.listener.name|SSL",
+            "sasl.mechanism.inter.broker.protocol|GSSAPI",
+            "ssl.endpoint.identification.algorithm|ldaps",
             "authorizer.class.name|org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             "authorizer.class.name|com.example.CustomAuthorizer",
             "super.users|admin",
@@ -72,10 +72,11 @@ class ConfigStartupTest {
             // ZooKeeper side.
             "secureClientPort|2281",
             "ssl.keyStore.location|/zk/keystore.jks",
-            "sslQuorum|true",
+            "ssl.quorum.clientAuth|want",
+            "ssl.quorum.context.supplier.class|com.example.Supplier",
             "portUnification|true",
             "authProvider.1|org.apache.zookeeper.server.auth.SASLAuthenticationProvider",
-            "quorum.auth.enableSasl|true",
+            "quorum.auth.serverRequireSasl|true",
             "serverCnxnFactory|com.example.CustomFactory",
             "dataLogDir|/var/lib/zookeeper/log",
             "reconfigEnabled|maybe",
@@ -96,23 +97,39 @@ class ConfigStartupTest {
     }
 
     @Test
-    void shouldNameAListenerMappedToATlsProtocol() {
-        TandemConfig config = TandemConfig.forTests(dir).set("listeners", "INTERNAL://127.0.0.1:0")
-                .set("listener.security.protocol.map", "INTERNAL:SSL");
-        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
-        assertTrue(e.getMessage().contains("'listeners'") && e.getMessage().contains("INTERNAL uses security protocol SSL"),
-                e.getMessage());
+    void shouldRefuseALoneTlsListenerWithoutAKeyStore() {
+        // The only listener is the inter-broker one: it serves and dials with TLS, so it needs its key material.
+        for (String listener : new String[] {"SSL://127.0.0.1:0", "SASL_SSL://127.0.0.1:0"}) {
+            TandemConfig config = TandemConfig.forTests(dir).set("listeners", listener)
+                    .set("sasl.enabled.mechanisms", "SCRAM-SHA-256")
+                    .set("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-256");
+            Exception e = assertThrows(Exception.class, () -> Tandem.start(config).close());
+            assertTrue(e.getMessage().contains("ssl.keystore.location"), e.getMessage());
+        }
     }
 
     @Test
-    void shouldRefuseATlsOrSaslInterBrokerListenerNamingIt() {
-        TandemConfig config = TandemConfig.forTests(dir).set("listeners", "PLAINTEXT://127.0.0.1:0,SECURE://127.0.0.1:0")
-                .set("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SECURE:SASL_SSL")
-                .set("inter.broker.listener.name", "SECURE");
-        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
-        assertEquals(1, e.refusals().size(), e.getMessage());
-        assertTrue(e.getMessage().contains("'inter.broker.listener.name'")
-                && e.getMessage().contains("TLS and SASL between brokers are not implemented"), e.getMessage());
+    void shouldRefuseASaslInterBrokerListenerWithoutAMechanismOrCredentialsNamingWhatIsMissing() {
+        String users = "org.apache.kafka.common.security.plain.PlainLoginModule required user_admin=\"admin-secret\";";
+        // Kafka's default sasl.mechanism.inter.broker.protocol is GSSAPI, which Tandem does not implement.
+        TandemConfig noMechanism = TandemConfig.forTests(dir).set("listeners", "SASL_PLAINTEXT://127.0.0.1:0")
+                .set("sasl.enabled.mechanisms", "PLAIN")
+                .set("listener.name.sasl_plaintext.plain.sasl.jaas.config", users);
+        Exception e = assertThrows(Exception.class, () -> Tandem.start(noMechanism).close());
+        assertTrue(e.getMessage().contains("sasl.mechanism.inter.broker.protocol GSSAPI"), e.getMessage());
+        // A mechanism the listener does not offer: the other brokers could not accept this one's connections.
+        TandemConfig notEnabled = TandemConfig.forTests(dir).set("listeners", "SASL_PLAINTEXT://127.0.0.1:0")
+                .set("sasl.enabled.mechanisms", "PLAIN").set("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512")
+                .set("listener.name.sasl_plaintext.plain.sasl.jaas.config", users);
+        e = assertThrows(Exception.class, () -> Tandem.start(notEnabled).close());
+        assertTrue(e.getMessage().contains("must be included in sasl.enabled.mechanisms"), e.getMessage());
+        // Users to accept, but no username and password of its own to reach the other brokers with.
+        TandemConfig noCredentials = TandemConfig.forTests(dir).set("listeners", "SASL_PLAINTEXT://127.0.0.1:0")
+                .set("sasl.enabled.mechanisms", "PLAIN").set("sasl.mechanism.inter.broker.protocol", "PLAIN")
+                .set("listener.name.sasl_plaintext.plain.sasl.jaas.config", users);
+        e = assertThrows(Exception.class, () -> Tandem.start(noCredentials).close());
+        assertTrue(e.getMessage().contains("no username and password"), e.getMessage());
+        assertFalse(e.getMessage().contains("admin-secret"), e.getMessage());
     }
 
     @Test

@@ -11,6 +11,15 @@ import io.tandem.kafka.wire.KafkaFrames;
 import io.tandem.kafka.wire.message.ApiVersionsRequest;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
 import io.tandem.kafka.wire.message.ResponseHeader;
+import io.tandem.kafka.wire.message.SaslAuthenticateRequest;
+import io.tandem.kafka.wire.message.SaslAuthenticateResponse;
+import io.tandem.kafka.wire.message.SaslHandshakeRequest;
+import io.tandem.kafka.wire.message.SaslHandshakeResponse;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.security.sasl.SaslClient;
+import javax.security.sasl.SaslException;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -72,6 +81,19 @@ public final class KafkaConnection implements AutoCloseable {
      */
     public static KafkaConnection open(InetSocketAddress address, String clientId, Duration timeout,
                                        int frameBytesMax) {
+        return open(address, clientId, timeout, frameBytesMax, ClientSecurity.PLAINTEXT);
+    }
+
+    /**
+     * Connects, runs the TLS handshake when {@code security} asks for TLS, learns the broker's API versions and then
+     * authenticates with SASL when {@code security} asks for it (Kafka's clients send ApiVersions before
+     * SaslHandshake too).
+     *
+     * @throws KafkaAuthenticationException if the TLS handshake or the SASL exchange fails
+     * @throws KafkaNetworkException if the broker cannot be reached or does not answer within {@code timeout}
+     */
+    public static KafkaConnection open(InetSocketAddress address, String clientId, Duration timeout,
+                                       int frameBytesMax, ClientSecurity security) {
         InetAddress[] candidates;
         try {
             // Every address of the name is tried in turn, as Kafka's clients do (client.dns.lookup=use_all_dns_ips):
@@ -93,15 +115,27 @@ public final class KafkaConnection implements AutoCloseable {
                         + e.getMessage(), e);
                 continue;
             }
+            Socket connected = socket;
             try {
-                KafkaConnection connection = new KafkaConnection(address, clientId, frameBytesMax, socket);
+                if (security.tls()) connected = startTls(socket, address, security, timeout);
+                KafkaConnection connection = new KafkaConnection(address, clientId, frameBytesMax, connected);
                 connection.handshake(timeout);
+                if (security.sasl() != null) connection.authenticate(security.sasl().get(), timeout);
                 return connection;
             } catch (IOException e) {
-                closeQuietly(socket);
+                closeQuietly(connected);
                 throw new KafkaNetworkException("cannot talk to " + hostPort(address) + ": " + e.getMessage(), e);
+            } catch (KafkaNetworkException e) {
+                closeQuietly(connected);
+                // TLS 1.3 reports a refused client certificate only at the first read after the handshake.
+                SSLException tls = tlsCause(e);
+                if (tls != null) {
+                    throw new KafkaAuthenticationException(null, "TLS with " + hostPort(address) + " failed: "
+                            + tls.getMessage(), e);
+                }
+                throw e;
             } catch (RuntimeException e) {
-                closeQuietly(socket);
+                closeQuietly(connected);
                 throw e;
             }
         }
@@ -222,6 +256,85 @@ public final class KafkaConnection implements AutoCloseable {
             ApiKey key = ApiKey.forId(version.apiKey);
             if (key != null) {
                 brokerVersions.put(key, new short[] {version.minVersion, version.maxVersion});
+            }
+        }
+    }
+
+    /** Layers TLS over the connected socket and completes the handshake within {@code timeout}. */
+    private static Socket startTls(Socket socket, InetSocketAddress address, ClientSecurity security,
+                                   Duration timeout) throws IOException {
+        SSLSocket tls = (SSLSocket) security.sslContext().getSocketFactory().createSocket(socket,
+                address.getHostString(), address.getPort(), true);
+        SSLParameters parameters = tls.getSSLParameters();
+        if (!security.tlsProtocols().isEmpty()) parameters.setProtocols(security.tlsProtocols().toArray(String[]::new));
+        if (!security.cipherSuites().isEmpty()) {
+            parameters.setCipherSuites(security.cipherSuites().toArray(String[]::new));
+        }
+        // Kafka's ssl.endpoint.identification.algorithm=https: the certificate must name the host dialled.
+        parameters.setEndpointIdentificationAlgorithm(security.verifyHostname() ? "HTTPS" : null);
+        tls.setSSLParameters(parameters);
+        tls.setSoTimeout(Math.toIntExact(Math.max(1, timeout.toMillis())));
+        try {
+            tls.startHandshake();
+        } catch (SSLException e) {
+            closeQuietly(tls);
+            throw new KafkaAuthenticationException(null, "TLS handshake with " + hostPort(address) + " failed: "
+                    + e.getMessage(), e);
+        }
+        return tls;
+    }
+
+    private static SSLException tlsCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SSLException ssl) return ssl;
+        }
+        return null;
+    }
+
+    /**
+     * SaslHandshake v1 naming the client's mechanism, then SaslAuthenticate round trips until the mechanism is
+     * complete, as Kafka's SaslClientAuthenticator. The broker closes the connection after a refusal, so any error
+     * ends this connection.
+     */
+    private void authenticate(SaslClient sasl, Duration timeout) {
+        String mechanism = sasl.getMechanismName();
+        try {
+            SaslHandshakeResponse handshake = send(new SaslHandshakeRequest().setMechanism(mechanism), (short) 1,
+                    timeout);
+            if (handshake.errorCode != Errors.NONE.code()) {
+                throw new KafkaAuthenticationException(Errors.forCode(handshake.errorCode), "SaslHandshake to "
+                        + hostPort(address) + ": " + Errors.forCode(handshake.errorCode) + " for mechanism "
+                        + mechanism + " (the broker offers " + handshake.mechanisms + ")", null);
+            }
+            short version = version(ApiKey.SASL_AUTHENTICATE);
+            byte[] token = sasl.hasInitialResponse() ? sasl.evaluateChallenge(new byte[0]) : new byte[0];
+            while (true) {
+                SaslAuthenticateResponse response = send(new SaslAuthenticateRequest().setAuthBytes(token), version,
+                        timeout);
+                if (response.errorCode != Errors.NONE.code()) {
+                    Errors error = Errors.forCode(response.errorCode);
+                    throw new KafkaAuthenticationException(error, "SASL " + mechanism + " with " + hostPort(address)
+                            + " failed: " + error + (response.errorMessage == null ? "" : " (" + response.errorMessage
+                            + ")"), null);
+                }
+                byte[] challenge = response.authBytes == null ? new byte[0] : response.authBytes;
+                if (sasl.isComplete()) break;
+                token = sasl.evaluateChallenge(challenge);
+                if (sasl.isComplete() && token == null) break;
+                if (token == null) token = new byte[0];
+            }
+        } catch (SaslException e) {
+            close();
+            throw new KafkaAuthenticationException(Errors.SASL_AUTHENTICATION_FAILED, "SASL " + mechanism + " with "
+                    + hostPort(address) + " failed: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        } finally {
+            try {
+                sasl.dispose();
+            } catch (SaslException ignored) {
+                // Nothing is held that outlives the exchange.
             }
         }
     }

@@ -15,21 +15,19 @@ import java.util.Set;
 
 /**
  * What Tandem does with each of Kafka's server.properties keys at start-up: honours it ({@link BrokerConfigKeys#IMPLEMENTED},
- * with Kafka's value checks, and the TLS and SASL keys listeners use), refuses it when ignoring it would weaken
- * security or change behaviour users rely on (TLS or SASL between brokers, Kerberos, OAUTHBEARER, policies,
+ * with Kafka's value checks, and the TLS and SASL keys listeners and the inter-broker client use), refuses it when
+ * ignoring it would weaken security or change behaviour users rely on (Kerberos, OAUTHBEARER, policies,
  * authorizers other than AclAuthorizer, more than one log directory, ...), or ignores it with a warning. Keys Kafka does
  * not define are not this class's: it answers null for them.
  */
 public final class BrokerConfigPolicy {
-    /** The only security protocol Tandem speaks between brokers. */
+    /** Kafka's default security protocol (of the inter-broker listener too). */
     public static final String PLAINTEXT = "PLAINTEXT";
     /** Kafka's default listener.security.protocol.map: each protocol name maps to itself. */
     private static final Set<String> PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
     /** Apache's two ZooKeeper client socket implementations: without TLS both speak plain TCP, as Tandem's client does. */
     private static final Set<String> PLAIN_ZOOKEEPER_SOCKETS = Set.of("org.apache.zookeeper.ClientCnxnSocketNIO",
             "org.apache.zookeeper.ClientCnxnSocketNetty");
-    private static final String INTER_BROKER = "TLS and SASL between brokers are not implemented: the inter-broker "
-            + "listener must be PLAINTEXT (add a PLAINTEXT listener and name it in inter.broker.listener.name)";
     /** The ssl.* keys a listener's TLS honours (see io.tandem.server.kafka.security.SslContexts). */
     private static final Set<String> SSL_IMPLEMENTED = Set.of("ssl.keystore.type", "ssl.keystore.location",
             "ssl.keystore.password", "ssl.key.password", "ssl.keystore.key", "ssl.keystore.certificate.chain",
@@ -87,7 +85,7 @@ public final class BrokerConfigPolicy {
                     yield Verdict.refused("Only one of inter.broker.listener.name and security.inter.broker.protocol "
                             + "should be set.");
                 }
-                yield v.equalsIgnoreCase(PLAINTEXT) ? null : Verdict.refused(INTER_BROKER);
+                yield interBrokerListener(v, settings);
             }
             case "inter.broker.listener.name" -> interBrokerListener(v, settings);
             case "log.dirs", "log.dir" -> v.split(",").length > 1
@@ -155,7 +153,10 @@ public final class BrokerConfigPolicy {
     private static Verdict ssl(String key, String v) {
         switch (key) {
             case "ssl.endpoint.identification.algorithm":
-                return Verdict.ignored("only a broker's own TLS client uses it, and TLS between brokers is not implemented");
+                // The broker's own TLS client (to other brokers) checks the peer's host name with it.
+                return v.isEmpty() || v.equalsIgnoreCase("https") ? Verdict.IMPLEMENTED
+                        : Verdict.refused("ssl.endpoint.identification.algorithm " + v + " is not implemented (https, or "
+                        + "empty to turn host name checks off)");
             case "ssl.allow.dn.changes", "ssl.allow.san.changes":
                 return Verdict.ignored("certificates are not reloaded while running");
             case "ssl.principal.mapping.rules":
@@ -200,10 +201,14 @@ public final class BrokerConfigPolicy {
                         : Verdict.refused("Invalid value " + v + " for configuration " + key + ": Value must be at least 1");
             }
             case "sasl.mechanism.inter.broker.protocol":
-                return Verdict.ignored("SASL between brokers is not implemented");
+                return SaslSettings.INTER_BROKER_MECHANISMS.contains(v.toUpperCase(Locale.ROOT)) ? Verdict.IMPLEMENTED
+                        : Verdict.refused("SASL mechanism " + v + " between brokers is not implemented (only "
+                        + String.join(", ", SaslSettings.INTER_BROKER_MECHANISMS) + ")");
             case "sasl.jaas.config":
-                return Verdict.refused("the broker's own SASL client (between brokers) is not implemented; a listener's "
-                        + "users go in listener.name.<listener>.<mechanism>.sasl.jaas.config");
+                // Kafka's brokers read listener.name.<listener>.<mechanism>.sasl.jaas.config (or the JAAS file) for both
+                // sides of the inter-broker listener; the bare key is a client's and would be ignored.
+                return Verdict.refused("a broker reads its login modules (its users, and its own username and password "
+                        + "for other brokers) from listener.name.<listener>.<mechanism>.sasl.jaas.config");
             default:
                 return Verdict.refused(key + " is not implemented (SASL here is PLAIN, SCRAM-SHA-256/512 and "
                         + "OAUTHBEARER with Kafka's unsecured token validator)");
@@ -212,8 +217,8 @@ public final class BrokerConfigPolicy {
 
     /**
      * The listeners: distinct names, each with a security protocol in the map, distinct ports when there are
-     * several; the inter-broker listener must be one of them and PLAINTEXT (the broker's own connections to other
-     * brokers speak neither TLS nor SASL).
+     * several; the inter-broker listener must be one of them (its security is checked when the broker builds its
+     * client side: io.tandem.server.kafka.security.InterBrokerSecurity).
      */
     private static Verdict listeners(String value, Map<String, String> settings) {
         try {
@@ -237,11 +242,6 @@ public final class BrokerConfigPolicy {
             if (!names.contains(interBroker)) {
                 return Verdict.refused("inter.broker.listener.name must be a listener name defined in advertised.listeners. "
                         + "The valid options based on currently configured listeners are " + String.join(",", names));
-            }
-            String protocol = protocols.get(interBroker);
-            if (!protocol.equals(PLAINTEXT)) {
-                return Verdict.refused("listener " + interBroker + " uses security protocol " + protocol
-                        + " and is the inter-broker listener; " + INTER_BROKER);
             }
             return null;
         } catch (IllegalArgumentException e) {
@@ -281,14 +281,7 @@ public final class BrokerConfigPolicy {
             return Verdict.refused("inter.broker.listener.name must be a listener name defined in advertised.listeners. "
                     + "The valid options based on currently configured listeners are " + String.join(",", names));
         }
-        String protocol;
-        try {
-            protocol = protocolMap(settings.get("listener.security.protocol.map")).get(name);
-        } catch (IllegalArgumentException e) {
-            return null; // refused under listener.security.protocol.map
-        }
-        return PLAINTEXT.equals(protocol) ? null
-                : Verdict.refused("listener " + name + " uses security protocol " + protocol + "; " + INTER_BROKER);
+        return null;
     }
 
     /** The listener names (upper case), PLAINTEXT alone when listeners is not set, as in Kafka's default. */

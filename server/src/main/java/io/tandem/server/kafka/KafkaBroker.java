@@ -19,6 +19,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.security.ListenerSecurity;
+import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.Authorization;
 import io.tandem.server.kafka.security.KafkaPrincipals;
@@ -103,6 +104,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final Map<String, KafkaServer> servers = new java.util.LinkedHashMap<>();
     private final Map<String, ListenerSecurity> listenerSecurity = new java.util.LinkedHashMap<>();
     private final ScramCredentialStore scramCredentials;
+    /** How this broker's fetchers, controller channel and marker sender reach other brokers. */
+    private final InterBrokerSecurity interBrokerSecurity;
     /** authorizer.class.name's authorizer, or none; its ACLs load with the metadata store. */
     private final Authorization authorization;
     private ApiRegistry registry;
@@ -125,17 +128,35 @@ public final class KafkaBroker implements AutoCloseable {
                 throw new IOException("listener " + l.name() + ": " + e.getMessage(), e);
             }
         }
+        BrokerConfig.Listener interBroker = config.interBroker();
+        try {
+            this.interBrokerSecurity = InterBrokerSecurity.build(interBroker.name(), interBroker.securityProtocol(),
+                    tandemConfig.settings());
+        } catch (IllegalArgumentException e) {
+            throw new IOException("inter-broker listener " + interBroker.name() + ": " + e.getMessage(), e);
+        }
         try {
             this.authorization = new Authorization(AclAuthorizer.configure(tandemConfig.settings()));
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }
-        if (authorization.enabled() && !authorization.authorizer().isSuperUser(KafkaPrincipals.ANONYMOUS)) {
-            // Brokers reach each other over the PLAINTEXT inter-broker listener as User:ANONYMOUS, as Apache's do:
+        if (authorization.enabled() && interBrokerSecurity.saslUser() == null
+                && !interBroker.securityProtocol().equals("SSL")
+                && !authorization.authorizer().isSuperUser(KafkaPrincipals.ANONYMOUS)) {
+            // Brokers reach each other over a PLAINTEXT inter-broker listener as User:ANONYMOUS, as Apache's do:
             // like Apache, they need super.users or a CLUSTER_ACTION ACL for it, or replication is refused.
             LOG.log(System.Logger.Level.WARNING, "An authorizer is configured and " + KafkaPrincipals.ANONYMOUS
                     + " (the inter-broker principal on PLAINTEXT) is not in super.users: other brokers need a "
                     + "CLUSTER_ACTION ACL on the cluster for it");
+        }
+        String interBrokerPrincipal = interBrokerSecurity.saslUser() == null ? null
+                : "User:" + interBrokerSecurity.saslUser();
+        if (authorization.enabled() && interBrokerPrincipal != null
+                && !authorization.authorizer().isSuperUser(interBrokerPrincipal)) {
+            // The same rule for a SASL inter-broker listener: the other brokers see this one as its login user.
+            LOG.log(System.Logger.Level.WARNING, "An authorizer is configured and " + interBrokerPrincipal
+                    + " (this broker's principal on the inter-broker listener) is not in super.users: other brokers "
+                    + "need a CLUSTER_ACTION ACL on the cluster for it");
         }
         this.topicConfigs = new TopicConfigs(tandemConfig);
         // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
@@ -266,7 +287,7 @@ public final class KafkaBroker implements AutoCloseable {
         consumerGroups = new ConsumerGroupCoordinator(groups, consumerGroupConfig,
                 new ConsumerGroupOffsetsStore(offsetsStore::appendRecords), new ClusterTopicsView(metadata));
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
-                replicaLagTimeMaxMs, replicaFetchMaxBytes);
+                replicaLagTimeMaxMs, replicaFetchMaxBytes, interBrokerSecurity);
         replicas.becameLeaderListener(this::becameLeader);
         controllerLink = new ControllerLink(config.brokerId(), metadata, replicas, tp -> {
             try {
@@ -274,7 +295,7 @@ public final class KafkaBroker implements AutoCloseable {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-        });
+        }, interBrokerSecurity);
         replicas.alterPartitionSender(controllerLink::sendAlterPartition);
         // Before any LeaderAndIsr: leading a __transaction_state partition loads its transactions.
         transactions = TransactionService.start(this, transactionConfig);
@@ -296,7 +317,7 @@ public final class KafkaBroker implements AutoCloseable {
         }
         logs.openAll(local);
         controller = new KafkaController(config.brokerId(), store, metadata, controllerLink::handleFromController,
-                leaderRebalance);
+                leaderRebalance, interBrokerSecurity);
         controllerLink.controller(controller);
         metadata.onReregistered(controller::onSessionRenewed);
         // The election is decided before this returns; as controller, this broker already leads its partitions.
@@ -560,6 +581,11 @@ public final class KafkaBroker implements AutoCloseable {
 
     public BrokerConfigDescriber configDescriber() {
         return describer;
+    }
+
+    /** The inter-broker listener's client side: how this broker reaches the others. */
+    public InterBrokerSecurity interBrokerSecurity() {
+        return interBrokerSecurity;
     }
 
     public ClusterMetadata metadata() {

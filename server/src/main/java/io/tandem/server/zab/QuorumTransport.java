@@ -15,7 +15,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.MessageToByteEncoder;
 import io.tandem.server.FatalErrors;
 import java.io.Closeable;
@@ -34,6 +33,14 @@ import java.util.concurrent.TimeUnit;
  * naming the caller. A frame that does not decode, a hello from an unknown id or from the wrong direction closes that
  * one connection with one log line. Sending to a peer that is not connected drops the message: Zab's sessions and
  * resends are built for a lossy channel.
+ *
+ * <p>Handshake: until a connection is established (the hello read and, with {@link QuorumAuth} SASL on, the peer
+ * authenticated) its frames are bounded by {@link QuorumFrameDecoder#HANDSHAKE_FRAME_BYTES_MAX}, it is not a send
+ * target, and it must finish within {@link #HANDSHAKE_TIMEOUT_MS}. A peer that fails a required authentication is
+ * closed there. With quorum authentication on, a forwarded request ({@link ZabMessage.Request}, which carries the
+ * client's auth ids) is accepted only over a connection whose peer authenticated: an unauthenticated peer allowed in
+ * by the non-required mode can vote and sync, but cannot make the leader act on auth ids it merely asserts. With
+ * {@link QuorumTls} (sslQuorum) every connection first completes mutual TLS; the dialler says hello only after it.
  */
 public final class QuorumTransport implements Closeable {
     private static final Logger LOG = System.getLogger(QuorumTransport.class.getName());
@@ -43,6 +50,13 @@ public final class QuorumTransport implements Closeable {
     /** Pause between attempts to reach a peer that is down. */
     public static final long RECONNECT_DELAY_MS = 250;
     public static final int CONNECT_TIMEOUT_MS = 2_000;
+    /** Time from connecting to an established connection (hello and authentication) before it is closed. */
+    public static final long HANDSHAKE_TIMEOUT_MS = 5_000;
+    /**
+     * A member with the wrong credentials redials every {@link #RECONNECT_DELAY_MS}: its failures are warned about
+     * once per peer this often, and logged at debug level in between.
+     */
+    static final long AUTH_WARNING_INTERVAL_MS = 30_000;
 
     /**
      * One {@code server.N=host:quorumPort:electionPort[:observer]} line. All peer traffic (election notifications
@@ -200,8 +214,13 @@ public final class QuorumTransport implements Closeable {
     private final Map<Integer, Peer> peers;
     private final Inbound inbound;
     private final int frameBytesMax;
+    private final QuorumAuth auth;
+    /** sslQuorum's mutual TLS, or null for plain TCP. */
+    private final QuorumTls tls;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Map<Integer, Channel> connections = new ConcurrentHashMap<>();
+    /** When each peer's authentication trouble was last warned about; keys are configured member ids only. */
+    private final Map<Integer, Long> authWarnings = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private Channel listener;
 
@@ -210,6 +229,19 @@ public final class QuorumTransport implements Closeable {
     }
 
     public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound, int frameBytesMax) {
+        this(myId, peers, inbound, frameBytesMax, QuorumAuth.NONE);
+    }
+
+    /** {@code auth}: how peers prove who they are (Apache's quorum.auth.* settings). */
+    public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound, int frameBytesMax, QuorumAuth auth) {
+        this(myId, peers, inbound, frameBytesMax, auth, null);
+    }
+
+    /** {@code tls}: mutual TLS on every quorum connection (Apache's sslQuorum), or null for plain TCP. */
+    public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound, int frameBytesMax, QuorumAuth auth,
+                           QuorumTls tls) {
+        this.auth = auth;
+        this.tls = tls;
         if (!peers.containsKey(myId)) {
             throw new IllegalArgumentException("server." + myId + " is missing from the peer list " + peers.keySet());
         }
@@ -228,7 +260,10 @@ public final class QuorumTransport implements Closeable {
             close();
             throw e;
         }
-        LOG.log(Level.INFO, "server {0}: quorum port {1,number,#}", myId, boundPort());
+        LOG.log(Level.INFO, "server {0}: quorum port {1,number,#}, peer authentication: {2}", myId, boundPort(),
+                tls != null ? "mutual TLS" + (auth.saslEnabled() ? " and " + auth : "") : auth.saslEnabled() ? auth
+                        : "none (quorum.auth.enableSasl and sslQuorum are off: any host that reaches this port with a "
+                        + "member's id is trusted as that member, as in Apache's default)");
         for (int peer : peers.keySet()) {
             if (peer < myId) {
                 connect(peer);
@@ -312,18 +347,30 @@ public final class QuorumTransport implements Closeable {
         future.addListener(done -> {
             if (done.isSuccess()) {
                 Channel channel = future.channel();
-                ByteBuf hello = channel.alloc().buffer(17);
-                int start = hello.writerIndex();
-                hello.writeInt(0);
-                ZabCodec.writeHello(hello, myId);
-                hello.setInt(start, hello.writerIndex() - start - 4);
-                channel.writeAndFlush(hello);
-                register(peer, channel);
                 channel.closeFuture().addListener(closedFuture -> scheduleReconnect(peer));
+                if (tls == null) {
+                    sayHello(channel);
+                    return;
+                }
+                // Nothing is said before both members have shown trusted certificates.
+                channel.pipeline().get(io.netty.handler.ssl.SslHandler.class).handshakeFuture().addListener(handshake -> {
+                    if (handshake.isSuccess()) sayHello(channel);
+                });
             } else {
                 scheduleReconnect(peer);
             }
         });
+    }
+
+    /** The dialler's hello naming this member, then its side of authentication (or the connection is up). */
+    private void sayHello(Channel channel) {
+        ByteBuf hello = channel.alloc().buffer(17);
+        int start = hello.writerIndex();
+        hello.writeInt(0);
+        ZabCodec.writeHello(hello, myId);
+        hello.setInt(start, hello.writerIndex() - start - 4);
+        channel.writeAndFlush(hello);
+        channel.pipeline().get(FrameHandler.class).dialled(channel);
     }
 
     private void scheduleReconnect(int peer) {
@@ -349,20 +396,25 @@ public final class QuorumTransport implements Closeable {
     }
 
     private void pipeline(SocketChannel channel, int knownPeer) {
+        QuorumFrameDecoder decoder = new QuorumFrameDecoder(frameBytesMax);
+        if (tls != null) {
+            channel.pipeline().addLast(knownPeer < 0 ? tls.acceptorHandler(channel.alloc())
+                    : tls.diallerHandler(peers.get(knownPeer).host(), peers.get(knownPeer).quorumPort()));
+        }
         channel.pipeline()
-                .addLast(new LengthFieldBasedFrameDecoder(frameBytesMax, 0, 4, 0, 4))
+                .addLast(decoder)
                 .addLast(new MessageToByteEncoder<ZabMessage>() {
                     @Override
                     protected void encode(ChannelHandlerContext context, ZabMessage message, ByteBuf out) {
                         writeFrame(message, out);
                     }
                 })
-                .addLast(new FrameHandler(knownPeer));
+                .addLast(new FrameHandler(knownPeer, decoder));
     }
 
     /**
      * Appends one frame: a 4-byte big-endian length (not counting itself; what the peer's
-     * {@link LengthFieldBasedFrameDecoder} expects), then the message. Pre-framed buffers pass the encoder untouched.
+     * {@link QuorumFrameDecoder} expects), then the message. Pre-framed buffers pass the encoder untouched.
      */
     private static void writeFrame(ZabMessage message, ByteBuf out) {
         int start = out.writerIndex();
@@ -371,12 +423,80 @@ public final class QuorumTransport implements Closeable {
         out.setInt(start, out.writerIndex() - start - 4);
     }
 
-    /** Decodes frames; on an accepted connection the first frame must be a valid hello from a higher known id. */
-    private final class FrameHandler extends SimpleChannelInboundHandler<ByteBuf> {
-        private int peer;
+    /** Logs an authentication problem with a known member: a warning at most every AUTH_WARNING_INTERVAL_MS. */
+    private void authWarning(int peer, String format, Object... arguments) {
+        long now = System.currentTimeMillis();
+        Long last = authWarnings.get(peer);
+        boolean warn = last == null || now - last >= AUTH_WARNING_INTERVAL_MS;
+        if (warn) authWarnings.put(peer, now);
+        LOG.log(warn ? Level.WARNING : Level.DEBUG, format, arguments);
+    }
 
-        FrameHandler(int knownPeer) {
+    /** One AUTH frame, length-prefixed, ready to write. */
+    private static ByteBuf authFrame(Channel channel, QuorumAuth.Status status, byte[] token) {
+        ByteBuf frame = channel.alloc().buffer();
+        frame.writeInt(0);
+        QuorumAuth.writeAuth(frame, status, token);
+        frame.setInt(0, frame.readableBytes() - 4);
+        return frame;
+    }
+
+    /**
+     * Decodes frames. On an accepted connection the first frame must be a valid hello from a higher known id; with
+     * quorum SASL on, AUTH frames follow in both directions until the exchange ends (the dialler is the SASL client,
+     * the acceptor the server), and only then is the connection registered and its frame limit lifted.
+     */
+    private final class FrameHandler extends SimpleChannelInboundHandler<ByteBuf> {
+        private final QuorumFrameDecoder decoder;
+        private int peer;
+        private boolean dialler;
+        private boolean established;
+        private boolean authenticated;
+        private boolean refusedRequestLogged;
+        private javax.security.sasl.SaslClient learner;
+        private javax.security.sasl.SaslServer server;
+
+        FrameHandler(int knownPeer, QuorumFrameDecoder decoder) {
             this.peer = knownPeer;
+            this.decoder = decoder;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext context) throws Exception {
+            Channel channel = context.channel();
+            channel.eventLoop().schedule(() -> {
+                if (!established && channel.isActive()) {
+                    LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): no {3} within {4} ms",
+                            myId, peer < 0 ? "unidentified peer" : "server " + peer, channel.remoteAddress(),
+                            auth.saslEnabled() ? "authentication" : "hello", HANDSHAKE_TIMEOUT_MS);
+                    channel.close();
+                }
+            }, HANDSHAKE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            super.channelActive(context);
+        }
+
+        /** This side dialled {@code peer} and sent its hello: authenticate, or start at once without SASL. */
+        void dialled(Channel channel) {
+            dialler = true;
+            if (!auth.saslEnabled()) {
+                establish(channel, false);
+                return;
+            }
+            try {
+                learner = auth.newLearner();
+                byte[] first = learner.hasInitialResponse() ? learner.evaluateChallenge(new byte[0]) : new byte[0];
+                channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, first));
+            } catch (javax.security.sasl.SaslException e) {
+                learnerFailed(channel, e.getMessage());
+            }
+        }
+
+        private void establish(Channel channel, boolean authenticatedPeer) {
+            established = true;
+            authenticated = authenticatedPeer;
+            disposeSasl();
+            decoder.established();
+            register(peer, channel);
         }
 
         @Override
@@ -391,19 +511,153 @@ public final class QuorumTransport implements Closeable {
                     context.close();
                     return;
                 }
+                if (tls != null) {
+                    String refusal = tls.checkDialler(context.pipeline().get(io.netty.handler.ssl.SslHandler.class)
+                            .engine(), peers.get(id).host());
+                    if (refusal != null) {
+                        authWarning(id, "server {0}: closing quorum connection from {1} claiming to be server {2}: {3}",
+                                myId, context.channel().remoteAddress(), id, refusal);
+                        context.close();
+                        return;
+                    }
+                }
                 peer = id;
-                register(id, context.channel());
+                if (!auth.saslEnabled()) establish(context.channel(), false);
                 return;
             }
-            inbound.onMessage(peer, ZabCodec.read(frame));
+            if (!established) {
+                if (dialler ? learnerStep(context.channel(), frame) : serverStep(context.channel(), frame)) return;
+                if (!established) return;
+            }
+            ZabMessage message = ZabCodec.read(frame);
+            if (message instanceof ZabMessage.Request && auth.saslEnabled() && !authenticated) {
+                // Its auth ids would be this peer's word alone: the leader must never act on them.
+                if (!refusedRequestLogged) {
+                    refusedRequestLogged = true;
+                    LOG.log(Level.WARNING, "server {0}: dropping forwarded requests from server {1} ({2}): it did not"
+                            + " authenticate", myId, peer, context.channel().remoteAddress());
+                }
+                return;
+            }
+            inbound.onMessage(peer, message);
+        }
+
+        /**
+         * The acceptor's side of the exchange; true when the frame was an AUTH frame (consumed). A Zab frame before
+         * authentication either ends the connection (serverRequireSasl) or makes it an unauthenticated one.
+         */
+        private boolean serverStep(Channel channel, ByteBuf frame) {
+            if (!QuorumAuth.isAuth(frame)) {
+                if (auth.serverRequiresSasl()) {
+                    refuse(channel, "it sent a message before authenticating and quorum.auth.serverRequireSasl is true");
+                } else {
+                    authWarning(peer, "server {0}: server {1} ({2}) did not authenticate; keeping the connection "
+                            + "because quorum.auth.serverRequireSasl is false", myId, peer, channel.remoteAddress());
+                    establish(channel, false);
+                }
+                return false;
+            }
+            QuorumAuth.AuthFrame step = QuorumAuth.readAuth(frame);
+            try {
+                if (step.status() != QuorumAuth.Status.CONTINUE) throw new javax.security.sasl.SaslException(
+                        "unexpected AUTH status " + step.status() + " from the learner");
+                if (server == null) server = auth.newServer();
+                byte[] challenge = server.evaluateResponse(step.token());
+                if (server.isComplete()) {
+                    String user = server.getAuthorizationID();
+                    channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.SUCCESS, challenge));
+                    LOG.log(Level.INFO, "server {0}: server {1} authenticated as {2}", myId, peer, user);
+                    authWarnings.remove(peer);
+                    establish(channel, true);
+                } else {
+                    channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, challenge));
+                }
+            } catch (javax.security.sasl.SaslException e) {
+                channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.ERROR, new byte[0]));
+                if (auth.serverRequiresSasl()) {
+                    refuse(channel, "authentication failed: " + e.getMessage());
+                } else {
+                    authWarning(peer, "server {0}: server {1} ({2}) failed authentication ({3}); keeping the "
+                            + "connection unauthenticated because quorum.auth.serverRequireSasl is false", myId, peer,
+                            channel.remoteAddress(), e.getMessage());
+                    establish(channel, false);
+                }
+            }
+            return true;
+        }
+
+        /** The dialler's side of the exchange; true when the frame was an AUTH frame (consumed). */
+        private boolean learnerStep(Channel channel, ByteBuf frame) {
+            if (!QuorumAuth.isAuth(frame)) {
+                learnerFailed(channel, "it does not authenticate quorum peers (is quorum.auth.enableSasl set there?)");
+                return false;
+            }
+            QuorumAuth.AuthFrame step = QuorumAuth.readAuth(frame);
+            try {
+                switch (step.status()) {
+                    case CONTINUE -> channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE,
+                            learner.evaluateChallenge(step.token())));
+                    case SUCCESS -> {
+                        // DIGEST-MD5's last server token proves the server knows the password too.
+                        if (!learner.isComplete()) learner.evaluateChallenge(step.token());
+                        if (!learner.isComplete()) throw new javax.security.sasl.SaslException("exchange not complete");
+                        authWarnings.remove(peer);
+                        establish(channel, true);
+                    }
+                    case ERROR -> learnerFailed(channel, "it refused this member's credentials");
+                }
+            } catch (javax.security.sasl.SaslException e) {
+                learnerFailed(channel, "authentication failed: " + e.getMessage());
+            }
+            return true;
+        }
+
+        private void learnerFailed(Channel channel, String reason) {
+            if (auth.learnerRequiresSasl()) {
+                refuse(channel, reason);
+            } else if (!established) {
+                authWarning(peer, "server {0}: quorum connection to server {1} is unauthenticated ({2}); kept "
+                        + "because quorum.auth.learnerRequireSasl is false", myId, peer, reason);
+                establish(channel, false);
+            }
+        }
+
+        private void refuse(Channel channel, String reason) {
+            authWarning(peer, "server {0}: closing quorum connection with server {1} ({2}): {3}", myId, peer,
+                    channel.remoteAddress(), reason);
+            disposeSasl();
+            channel.close();
+        }
+
+        private void disposeSasl() {
+            try {
+                if (learner != null) learner.dispose();
+                if (server != null) server.dispose();
+            } catch (javax.security.sasl.SaslException ignored) {
+                // Nothing is held that outlives the exchange.
+            }
+            learner = null;
+            server = null;
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext context) throws Exception {
+            disposeSasl();
+            super.channelInactive(context);
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
             FatalErrors.check(cause);
-            LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): {3}", myId,
-                    peer < 0 ? "unidentified peer" : "server " + peer, context.channel().remoteAddress(),
-                    cause.toString());
+            String who = peer < 0 ? "unidentified peer" : "server " + peer;
+            if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
+                // A failed TLS handshake repeats at every redial: warned about at most every AUTH_WARNING_INTERVAL_MS.
+                authWarning(peer, "server {0}: closing quorum connection with {1} ({2}): TLS failed: {3}", myId, who,
+                        context.channel().remoteAddress(), cause.getCause().getMessage());
+            } else {
+                LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): {3}", myId, who,
+                        context.channel().remoteAddress(), cause.toString());
+            }
             context.close();
         }
     }

@@ -117,7 +117,7 @@ public final class ZabServer implements Closeable {
     private volatile long statSends;
 
     private ZabServer(ZabConfig config, long tickMillis, Path dataDir, Map<Integer, QuorumTransport.Peer> peers,
-                      Application application) throws IOException, InterruptedException {
+                      QuorumAuth quorumAuth, QuorumTls quorumTls, Application application) throws IOException, InterruptedException {
         this.application = application;
         this.tickMillis = tickMillis;
         this.dataDir = dataDir;
@@ -181,7 +181,7 @@ public final class ZabServer implements Closeable {
                 public void onConnected(int peer) {
                     inbox.offer(new PeerConnected(peer)); // best effort too: the next tick resends anyway
                 }
-            }).start();
+            }, QuorumTransport.FRAME_BYTES_MAX_DEFAULT, quorumAuth, quorumTls).start();
         } catch (Throwable e) {
             log.close();
             throw e;
@@ -383,7 +383,10 @@ public final class ZabServer implements Closeable {
             throw new IllegalArgumentException("tickTime must be positive: " + tickTime);
         }
         ZabConfig config = new ZabConfig(myId, voters, observers, initLimit, syncLimit, 1, 10_000);
-        return new ZabServer(config, tickTime, dataDir, peers, application);
+        // Read before anything starts: a missing JAAS section refuses to start instead of leaving peers unchecked.
+        QuorumAuth quorumAuth = QuorumAuth.from(settings);
+        QuorumTls quorumTls = QuorumTls.from(settings);
+        return new ZabServer(config, tickTime, dataDir, peers, quorumAuth, quorumTls, application);
     }
 
     public int quorumPort() {

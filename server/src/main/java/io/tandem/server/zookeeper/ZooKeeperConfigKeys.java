@@ -31,8 +31,7 @@ public final class ZooKeeperConfigKeys {
     static final Set<String> NOT_IMPLEMENTED = Set.of("localSessionsUpgradingEnabled", "observerMasterPort",
             "clientPortListenBacklog", "connectToLearnerMasterLimit", "quorumListenOnAllIPs", "syncEnabled",
             "autopurge.snapRetainCount", "autopurge.purgeInterval", "sslQuorumReloadCertFiles",
-            "quorum.auth.learner.saslLoginContext", "quorum.auth.server.saslLoginContext",
-            "quorum.auth.kerberos.servicePrincipal", "quorum.cnxn.threads.size", "jvm.pause.info-threshold.ms",
+            "quorum.cnxn.threads.size", "jvm.pause.info-threshold.ms",
             "jvm.pause.warn-threshold.ms", "jvm.pause.sleep.time.ms", "jvm.pause.monitor", "multiAddress.enabled",
             "multiAddress.reachabilityCheckTimeoutMs", "multiAddress.reachabilityCheckEnabled",
             "preAllocSize", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount",
@@ -79,10 +78,9 @@ public final class ZooKeeperConfigKeys {
             return BUILT_IN_AUTH_PROVIDERS.contains(v) ? Verdict.IMPLEMENTED
                     : Verdict.refused("authentication provider " + v + " is not implemented (digest and ip are built in)");
         }
+        if (key.startsWith("ssl.quorum.")) return io.tandem.server.zab.QuorumTls.verdict(key, v);
         if (key.startsWith("ssl.")) return Verdict.refused(TLS);
-        if (key.startsWith("quorum.auth.") && !NOT_IMPLEMENTED.contains(key)) {
-            return flag(key, v, false, "SASL authentication between quorum members is not implemented");
-        }
+        if (key.startsWith("quorum.auth.")) return io.tandem.server.zab.QuorumAuth.verdict(key, v, settings);
         if (key.startsWith("metricsProvider.")) {
             return key.equals("metricsProvider.className") && v.equals(DEFAULT_METRICS_PROVIDER) ? Verdict.IMPLEMENTED
                     : Verdict.ignored("metrics providers are not implemented (Tandem's Prometheus endpoint is"
@@ -90,7 +88,7 @@ public final class ZooKeeperConfigKeys {
         }
         return switch (key) {
             case "secureClientPort", "secureClientPortAddress" -> Verdict.refused(TLS + " on the client port");
-            case "sslQuorum" -> flag(key, v, false, TLS + " between quorum members");
+            case "sslQuorum" -> io.tandem.server.zab.QuorumTls.verdict(key, v);
             case "portUnification", "client.portUnification" -> flag(key, v, false, TLS + " on the client port");
             case "dataLogDir" -> dataLogDir(v, settings);
             case "serverCnxnFactory" -> PLAIN_CONNECTION_FACTORIES.contains(v) ? Verdict.IMPLEMENTED

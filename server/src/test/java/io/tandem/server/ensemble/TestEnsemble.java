@@ -39,6 +39,8 @@ public final class TestEnsemble implements AutoCloseable {
     private final Tandem[] nodes;
     /** Further zoo.cfg keys every member starts with (e.g. a small snapCount). */
     final Map<String, String> extraSettings = new TreeMap<>();
+    /** Further zoo.cfg keys of one member only, by id (e.g. another member's credentials). */
+    final Map<Integer, Map<String, String>> memberSettings = new TreeMap<>();
 
     TestEnsemble(Path dir) throws IOException {
         this(dir, 0);
@@ -95,6 +97,7 @@ public final class TestEnsemble implements AutoCloseable {
             config.set("peerType", "observer");
         }
         extraSettings.forEach(config::set);
+        memberSettings.getOrDefault(id, Map.of()).forEach(config::set);
         nodes[id] = Tandem.start(config);
     }
 

@@ -4,6 +4,7 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.network.BrokerChannel;
+import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -45,11 +46,13 @@ final class ControllerChannels implements AutoCloseable {
 
     private final int localBrokerId;
     private final KafkaController.LocalBroker local;
+    private final InterBrokerSecurity interBroker;
     private final Map<Integer, Destination> destinations = new HashMap<>();
 
-    ControllerChannels(int localBrokerId, KafkaController.LocalBroker local) {
+    ControllerChannels(int localBrokerId, KafkaController.LocalBroker local, InterBrokerSecurity interBroker) {
         this.localBrokerId = localBrokerId;
         this.local = local;
+        this.interBroker = interBroker;
     }
 
     /** Keeps one destination per live broker: new ones are opened, departed ones closed. */
@@ -71,10 +74,10 @@ final class ControllerChannels implements AutoCloseable {
                             t.setDaemon(true);
                             return t;
                         });
-                destinations.put(b.brokerId(), new Destination(new BrokerChannel(b.host(), b.port(),
+                destinations.put(b.brokerId(), new Destination(new BrokerChannel(b, interBroker,
                         "controller-" + localBrokerId, 30_000), sender));
             } else {
-                d.channel().retarget(b.host(), b.port());
+                d.channel().retarget(b);
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.controller;
 
+import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.AlterPartitionRequest;
 import io.tandem.kafka.wire.message.AlterPartitionResponse;
@@ -85,11 +86,17 @@ public final class KafkaController implements AutoCloseable {
 
     public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata, LocalBroker local,
                            LeaderRebalance rebalance) {
+        this(localBrokerId, store, metadata, local, rebalance, InterBrokerSecurity.PLAINTEXT);
+    }
+
+    /** {@code interBroker}: how the controller reaches the brokers (the inter-broker listener and its security). */
+    public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata, LocalBroker local,
+                           LeaderRebalance rebalance, InterBrokerSecurity interBroker) {
         this.localBrokerId = localBrokerId;
         this.rebalance = rebalance;
         this.store = store;
         this.metadata = metadata;
-        this.channels = new ControllerChannels(localBrokerId, local);
+        this.channels = new ControllerChannels(localBrokerId, local, interBroker);
         this.cluster = new ControllerState(store, () -> {
             LOG.log(System.Logger.Level.WARNING, "Controller {0} was fenced by a newer epoch; resigning", localBrokerId);
             active = false;

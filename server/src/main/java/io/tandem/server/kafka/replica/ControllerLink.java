@@ -15,6 +15,7 @@ import io.tandem.server.kafka.controller.KafkaController;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.network.BrokerChannel;
+import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -35,6 +36,7 @@ public final class ControllerLink implements AutoCloseable {
     static final long CONTROLLED_SHUTDOWN_BACKOFF_MS = 200;
 
     private final int localBrokerId;
+    private final InterBrokerSecurity interBroker;
     private final ClusterMetadata metadata;
     private final ReplicaManager replicas;
     private final Consumer<TopicPartition> deleteLog;
@@ -44,6 +46,13 @@ public final class ControllerLink implements AutoCloseable {
     /** {@code deleteLog} deletes a partition's log (throwing UncheckedIOException when the disk refuses). */
     public ControllerLink(int localBrokerId, ClusterMetadata metadata, ReplicaManager replicas,
                           Consumer<TopicPartition> deleteLog) {
+        this(localBrokerId, metadata, replicas, deleteLog, InterBrokerSecurity.PLAINTEXT);
+    }
+
+    /** {@code interBroker}: how this broker reaches the controller (the inter-broker listener and its security). */
+    public ControllerLink(int localBrokerId, ClusterMetadata metadata, ReplicaManager replicas,
+                          Consumer<TopicPartition> deleteLog, InterBrokerSecurity interBroker) {
+        this.interBroker = interBroker;
         this.localBrokerId = localBrokerId;
         this.metadata = metadata;
         this.replicas = replicas;
@@ -78,9 +87,9 @@ public final class ControllerLink implements AutoCloseable {
                 .findFirst().orElseThrow(() -> new IOException("controller " + controllerId + " is not known"));
         synchronized (this) {
             if (controllerChannel == null) {
-                controllerChannel = new BrokerChannel(target.host(), target.port(), "broker-" + localBrokerId, 30_000);
+                controllerChannel = new BrokerChannel(target, interBroker, "broker-" + localBrokerId, 30_000);
             } else {
-                controllerChannel.retarget(target.host(), target.port());
+                controllerChannel.retarget(target);
             }
         }
         return controllerChannel.send(key, version, request);

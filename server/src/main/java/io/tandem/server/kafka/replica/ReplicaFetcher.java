@@ -5,6 +5,8 @@ import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.network.BrokerChannel;
 
 import java.io.IOException;
@@ -36,11 +38,16 @@ final class ReplicaFetcher implements Runnable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    ReplicaFetcher(int localBrokerId, int leaderId, String host, int port, int partitionBytesMax) {
+    ReplicaFetcher(int localBrokerId, BrokerRegistration leader, InterBrokerSecurity security, int partitionBytesMax) {
+        this(localBrokerId, leader.brokerId(), new BrokerChannel(leader, security,
+                "broker-" + localBrokerId + "-fetcher-" + leader.brokerId(), 30_000), partitionBytesMax);
+    }
+
+    private ReplicaFetcher(int localBrokerId, int leaderId, BrokerChannel channel, int partitionBytesMax) {
         this.localBrokerId = localBrokerId;
         this.leaderId = leaderId;
         this.partitionBytesMax = partitionBytesMax;
-        this.channel = new BrokerChannel(host, port, "broker-" + localBrokerId + "-fetcher-" + leaderId, 30_000);
+        this.channel = channel;
         this.thread = new Thread(this, "kafka-replica-fetcher-" + localBrokerId + "-from-" + leaderId);
         this.thread.setDaemon(true);
     }
@@ -49,8 +56,8 @@ final class ReplicaFetcher implements Runnable {
         thread.start();
     }
 
-    void retarget(String host, int port) {
-        channel.retarget(host, port);
+    void retarget(BrokerRegistration leader) {
+        channel.retarget(leader);
     }
 
     void add(Partition partition) {

@@ -8,6 +8,7 @@ import io.tandem.kafka.wire.message.LeaderAndIsrResponse;
 import io.tandem.kafka.wire.message.UpdateMetadataRequest;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
@@ -45,6 +46,7 @@ public final class ReplicaManager implements AutoCloseable {
     /** Kafka's LeaderAndIsr.LeaderDuringDelete: UpdateMetadata's mark of a partition whose topic is being deleted. */
     public static final int LEADER_DURING_DELETE = -2;
     private final int localBrokerId;
+    private final InterBrokerSecurity interBroker;
     private final ClusterMetadata metadata;
     private final BiFunction<TopicInfo, Integer, Partition> openLog;
     private final Consumer<TopicPartition> highWatermarkMoved;
@@ -60,6 +62,15 @@ public final class ReplicaManager implements AutoCloseable {
 
     public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax) {
+        this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax,
+                InterBrokerSecurity.PLAINTEXT);
+    }
+
+    /** {@code interBroker}: how followers reach their leaders (the inter-broker listener and its security). */
+    public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
+                          Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
+                          InterBrokerSecurity interBroker) {
+        this.interBroker = interBroker;
         this.localBrokerId = localBrokerId;
         this.metadata = metadata;
         this.openLog = openLog;
@@ -184,11 +195,11 @@ public final class ReplicaManager implements AutoCloseable {
         }
         ReplicaFetcher fetcher = fetchers.get(leader);
         if (fetcher == null) {
-            fetcher = new ReplicaFetcher(localBrokerId, leader, where.host(), where.port(), replicaFetchBytesMax);
+            fetcher = new ReplicaFetcher(localBrokerId, where, interBroker, replicaFetchBytesMax);
             fetchers.put(leader, fetcher);
             fetcher.start();
         } else {
-            fetcher.retarget(where.host(), where.port());
+            fetcher.retarget(where);
         }
         fetcher.add(partition);
     }
@@ -243,7 +254,7 @@ public final class ReplicaManager implements AutoCloseable {
             // A fetcher whose leader moved host follows it there.
             for (BrokerRegistration b : brokers) {
                 ReplicaFetcher fetcher = fetchers.get(b.brokerId());
-                if (fetcher != null) fetcher.retarget(b.host(), b.port());
+                if (fetcher != null) fetcher.retarget(b);
             }
         }
         return NONE;

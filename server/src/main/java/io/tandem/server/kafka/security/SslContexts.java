@@ -1,11 +1,13 @@
 package io.tandem.server.kafka.security;
 
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 
 import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -58,7 +60,42 @@ public final class SslContexts {
         }
     }
 
+    /**
+     * A TLS client context for the broker's own connections to other brokers, from the same keys (so the inter-broker
+     * listener's key store is also the certificate this broker presents when the peer asks for one, as in Kafka):
+     * the key store is optional here, the trust store (else the JDK's default) checks the peer. ssl.enabled.protocols
+     * and ssl.cipher.suites are the caller's to apply to each socket ({@link #enabledProtocols}, {@link #cipherSuites}).
+     */
+    public static SSLContext client(Function<String, String> setting) {
+        try {
+            SslContextBuilder builder = setting.apply("ssl.keystore.location") == null
+                    && setting.apply("ssl.keystore.key") == null ? SslContextBuilder.forClient()
+                    : keyStore(setting, false);
+            TrustManagerFactory trust = trustStore(setting);
+            if (trust != null) builder.trustManager(trust);
+            builder.sslProvider(SslProvider.JDK);
+            return ((JdkSslContext) builder.build()).context();
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot build the inter-broker TLS client context: " + e.getMessage(), e);
+        }
+    }
+
+    /** ssl.enabled.protocols, Kafka's default when unset. */
+    public static List<String> enabledProtocols(Function<String, String> setting) {
+        return list(orDefault(setting, "ssl.enabled.protocols", ENABLED_PROTOCOLS_DEFAULT));
+    }
+
+    /** ssl.cipher.suites, empty for the JDK's defaults. */
+    public static List<String> cipherSuites(Function<String, String> setting) {
+        return list(orDefault(setting, "ssl.cipher.suites", ""));
+    }
+
     private static SslContextBuilder keyStore(Function<String, String> setting)
+            throws IOException, GeneralSecurityException {
+        return keyStore(setting, true);
+    }
+
+    private static SslContextBuilder keyStore(Function<String, String> setting, boolean server)
             throws IOException, GeneralSecurityException {
         String type = orDefault(setting, "ssl.keystore.type", "JKS").trim().toUpperCase(Locale.ROOT);
         String location = setting.apply("ssl.keystore.location");
@@ -73,13 +110,16 @@ public final class SslContexts {
                     throw new IllegalArgumentException("a PEM key store needs ssl.keystore.key and "
                             + "ssl.keystore.certificate.chain together, or ssl.keystore.location alone");
                 }
-                return SslContextBuilder.forServer(stream(chain.getBytes(StandardCharsets.US_ASCII)),
+                return server ? SslContextBuilder.forServer(stream(chain.getBytes(StandardCharsets.US_ASCII)),
+                        stream(key.getBytes(StandardCharsets.US_ASCII)), keyPassword)
+                        : SslContextBuilder.forClient().keyManager(stream(chain.getBytes(StandardCharsets.US_ASCII)),
                         stream(key.getBytes(StandardCharsets.US_ASCII)), keyPassword);
             }
             if (location == null) throw new IllegalArgumentException("a TLS listener needs ssl.keystore.location");
             pem = Files.readAllBytes(Path.of(location));
             // One file holds the private key and its certificate chain, as Kafka's PEM key store does.
-            return SslContextBuilder.forServer(stream(pem), stream(pem), keyPassword);
+            return server ? SslContextBuilder.forServer(stream(pem), stream(pem), keyPassword)
+                    : SslContextBuilder.forClient().keyManager(stream(pem), stream(pem), keyPassword);
         }
         if (location == null) throw new IllegalArgumentException("a TLS listener needs ssl.keystore.location");
         KeyStore store = load(type, location, password);
@@ -88,7 +128,7 @@ public final class SslContexts {
         char[] keyChars = keyPassword != null ? keyPassword.toCharArray()
                 : password != null ? password.toCharArray() : null;
         keys.init(store, keyChars);
-        return SslContextBuilder.forServer(keys);
+        return server ? SslContextBuilder.forServer(keys) : SslContextBuilder.forClient().keyManager(keys);
     }
 
     private static TrustManagerFactory trustStore(Function<String, String> setting)

@@ -9,6 +9,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.network.BrokerChannel;
+import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -105,6 +106,8 @@ final class TransactionMarkerSender implements AutoCloseable {
     }
 
     private final int localBrokerId;
+    /** How WriteTxnMarkers reach the partition leaders: the inter-broker listener and its security. */
+    private final InterBrokerSecurity interBroker;
     private final ClusterMetadata metadata;
     private final TransactionMarkerWriter localWriter;
     private final Coordinator coordinator;
@@ -113,7 +116,8 @@ final class TransactionMarkerSender implements AutoCloseable {
     private volatile boolean closed;
 
     TransactionMarkerSender(int localBrokerId, ClusterMetadata metadata, TransactionMarkerWriter localWriter,
-                            Coordinator coordinator, ScheduledExecutorService retries) {
+                            Coordinator coordinator, ScheduledExecutorService retries, InterBrokerSecurity interBroker) {
+        this.interBroker = interBroker;
         this.localBrokerId = localBrokerId;
         this.metadata = metadata;
         this.localWriter = localWriter;
@@ -323,10 +327,10 @@ final class TransactionMarkerSender implements AutoCloseable {
             BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == brokerId)
                     .findFirst().orElseThrow(() -> new java.io.IOException("broker " + brokerId + " is not live"));
             if (channel == null) {
-                channel = new BrokerChannel(target.host(), target.port(), "broker-" + localBrokerId + "-txn-markers",
+                channel = new BrokerChannel(target, interBroker, "broker-" + localBrokerId + "-txn-markers",
                         TransactionConfig.REQUEST_TIMEOUT_MS + 5_000);
             } else {
-                channel.retarget(target.host(), target.port());
+                channel.retarget(target);
             }
             return (WriteTxnMarkersResponse) channel.send(ApiKey.WRITE_TXN_MARKERS, WRITE_TXN_MARKERS_VERSION, request);
         }

@@ -71,7 +71,8 @@ public final class TransactionService implements AutoCloseable {
                 System::currentTimeMillis);
         this.views = new TransactionViews(state, System::currentTimeMillis);
         this.writer = new TransactionMarkerWriter(broker);
-        this.sender = new TransactionMarkerSender(brokerId, broker.metadata(), writer, coordinator, executor);
+        this.sender = new TransactionMarkerSender(brokerId, broker.metadata(), writer, coordinator, executor,
+                broker.interBrokerSecurity());
         coordinator.markers(sender);
     }
 

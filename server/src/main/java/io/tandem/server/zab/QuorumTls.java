@@ -1,0 +1,175 @@
+package io.tandem.server.zab;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.tandem.server.ConfigKeys.Verdict;
+import io.tandem.server.kafka.security.SslContexts;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import java.net.InetAddress;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Mutual TLS on the quorum port, as Apache's {@code sslQuorum=true} with its {@code ssl.quorum.*} keys: every
+ * connection runs a TLS handshake in which both members show a certificate from {@code ssl.quorum.keyStore.*} that the
+ * other's {@code ssl.quorum.trustStore.*} trusts (client authentication is always required), before any quorum frame.
+ * With {@code ssl.quorum.hostnameVerification} (Apache's default, true) the dialler checks that the acceptor's
+ * certificate names the host of its {@code server.N} line, and the acceptor checks the same of the dialler's
+ * certificate against the line of the id its hello claims, so a certificate of one member cannot speak for another's
+ * host. Key and trust stores are loaded once at start-up by the Kafka listeners' loader ({@link SslContexts}).
+ */
+public final class QuorumTls {
+    public static final String SSL_QUORUM = "sslQuorum";
+    private static final String PREFIX = "ssl.quorum.";
+    /** The ssl.quorum.* keys honoured, as Apache spells them. */
+    private static final Set<String> KEYS = Set.of("ssl.quorum.keyStore.location", "ssl.quorum.keyStore.password",
+            "ssl.quorum.keyStore.type", "ssl.quorum.trustStore.location", "ssl.quorum.trustStore.password",
+            "ssl.quorum.trustStore.type", "ssl.quorum.enabledProtocols", "ssl.quorum.ciphersuites",
+            "ssl.quorum.hostnameVerification", "ssl.quorum.clientAuth", "ssl.quorum.protocol");
+
+    private final SslContext server;
+    private final SSLContext client;
+    private final List<String> protocols;
+    private final List<String> ciphers;
+    private final boolean hostnameVerification;
+
+    private QuorumTls(SslContext server, SSLContext client, List<String> protocols, List<String> ciphers,
+                      boolean hostnameVerification) {
+        this.server = server;
+        this.client = client;
+        this.protocols = protocols;
+        this.ciphers = ciphers;
+        this.hostnameVerification = hostnameVerification;
+    }
+
+    /** The verdict on sslQuorum and an ssl.quorum.* key. */
+    public static Verdict verdict(String key, String value) {
+        String v = value == null ? "" : value.trim();
+        if (key.equals(SSL_QUORUM)) {
+            return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
+                    : Verdict.refused(key + " must be true or false");
+        }
+        if (!KEYS.contains(key)) return Verdict.refused(key + " is not implemented for TLS between quorum members");
+        return switch (key) {
+            case "ssl.quorum.clientAuth" -> v.equalsIgnoreCase("need") ? Verdict.IMPLEMENTED
+                    : Verdict.refused("quorum members always authenticate each other: ssl.quorum.clientAuth must be need");
+            case "ssl.quorum.hostnameVerification" -> v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")
+                    ? Verdict.IMPLEMENTED : Verdict.refused(key + " must be true or false");
+            case "ssl.quorum.keyStore.type", "ssl.quorum.trustStore.type" -> List.of("JKS", "PKCS12", "PEM")
+                    .contains(v.toUpperCase(Locale.ROOT)) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("store type " + v + " is not implemented (JKS, PKCS12, PEM)");
+            case "ssl.quorum.protocol" -> List.of("TLS", "TLSv1.2", "TLSv1.3").contains(v) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("ssl.quorum.protocol " + v + " is not implemented (TLS, TLSv1.2, TLSv1.3)");
+            default -> Verdict.IMPLEMENTED;
+        };
+    }
+
+    /** Null unless sslQuorum=true; IllegalArgumentException names an unreadable store or a missing key. */
+    public static QuorumTls from(Map<String, String> settings) {
+        String enabled = settings.get(SSL_QUORUM);
+        if (enabled == null || !enabled.trim().equalsIgnoreCase("true")) return null;
+        Function<String, String> kafkaKeys = key -> switch (key) {
+            case "ssl.keystore.location" -> get(settings, "keyStore.location");
+            case "ssl.keystore.password", "ssl.key.password" -> get(settings, "keyStore.password");
+            case "ssl.keystore.type" -> storeType(settings, "keyStore");
+            case "ssl.truststore.location" -> get(settings, "trustStore.location");
+            case "ssl.truststore.password" -> get(settings, "trustStore.password");
+            case "ssl.truststore.type" -> storeType(settings, "trustStore");
+            case "ssl.enabled.protocols" -> get(settings, "enabledProtocols");
+            case "ssl.cipher.suites" -> get(settings, "ciphersuites");
+            case "ssl.client.auth" -> "required";
+            default -> null;
+        };
+        if (kafkaKeys.apply("ssl.keystore.location") == null || kafkaKeys.apply("ssl.truststore.location") == null) {
+            throw new IllegalArgumentException("sslQuorum=true needs ssl.quorum.keyStore.location and "
+                    + "ssl.quorum.trustStore.location");
+        }
+        String verify = get(settings, "hostnameVerification");
+        return new QuorumTls(SslContexts.server(kafkaKeys), SslContexts.client(kafkaKeys),
+                SslContexts.enabledProtocols(kafkaKeys), SslContexts.cipherSuites(kafkaKeys),
+                verify == null || verify.trim().equalsIgnoreCase("true"));
+    }
+
+    private static String get(Map<String, String> settings, String key) {
+        String v = settings.get(PREFIX + key);
+        return v == null || v.isBlank() ? null : v.trim();
+    }
+
+    /** Apache infers a store's type from its file name when the type is not set. */
+    private static String storeType(Map<String, String> settings, String store) {
+        String type = get(settings, store + ".type");
+        if (type != null) return type;
+        String location = get(settings, store + ".location");
+        if (location == null) return null;
+        String name = location.toLowerCase(Locale.ROOT);
+        if (name.endsWith(".p12") || name.endsWith(".pfx")) return "PKCS12";
+        if (name.endsWith(".pem")) return "PEM";
+        return "JKS";
+    }
+
+    /** The acceptor's handler: it requires the dialler's certificate. */
+    SslHandler acceptorHandler(ByteBufAllocator allocator) {
+        return server.newHandler(allocator);
+    }
+
+    /** The dialler's handler for the member at {@code host}: its certificate must name that host when verifying. */
+    SslHandler diallerHandler(String host, int port) {
+        SSLEngine engine = client.createSSLEngine(host, port);
+        engine.setUseClientMode(true);
+        SSLParameters parameters = engine.getSSLParameters();
+        parameters.setProtocols(protocols.toArray(String[]::new));
+        if (!ciphers.isEmpty()) parameters.setCipherSuites(ciphers.toArray(String[]::new));
+        if (hostnameVerification) parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        engine.setSSLParameters(parameters);
+        return new SslHandler(engine);
+    }
+
+    /**
+     * Null when the dialler's certificate may speak for the member at {@code host} (always, without host name
+     * verification), else why not.
+     */
+    String checkDialler(SSLEngine engine, String host) {
+        if (!hostnameVerification) return null;
+        try {
+            X509Certificate certificate = (X509Certificate) engine.getSession().getPeerCertificates()[0];
+            return names(certificate, host) ? null : "its certificate does not name " + host
+                    + " (ssl.quorum.hostnameVerification is true)";
+        } catch (SSLPeerUnverifiedException | CertificateParsingException e) {
+            return "its certificate cannot be checked: " + e.getMessage();
+        }
+    }
+
+    /** Whether a subject alternative name of the certificate is the host (an IP address or a DNS name, "*." allowed). */
+    private static boolean names(X509Certificate certificate, String host) throws CertificateParsingException {
+        if (certificate.getSubjectAlternativeNames() == null) return false;
+        boolean literal = host.matches("[0-9.]+") || host.contains(":");
+        for (List<?> name : certificate.getSubjectAlternativeNames()) {
+            int type = (Integer) name.get(0);
+            String value = String.valueOf(name.get(1));
+            if (literal && type == 7) {
+                try {
+                    if (InetAddress.getByName(value).equals(InetAddress.getByName(host))) return true;
+                } catch (java.net.UnknownHostException ignored) {
+                    // A literal never needs a lookup; a malformed one names nothing.
+                }
+            } else if (!literal && type == 2) {
+                String dns = value.toLowerCase(Locale.ROOT);
+                String h = host.toLowerCase(Locale.ROOT);
+                if (dns.equals(h) || (dns.startsWith("*.") && h.indexOf('.') > 0 && h.substring(h.indexOf('.')).equals(dns.substring(1)))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,128 @@
+package io.tandem.server.ensemble;
+
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Three in-process members whose quorum port requires DIGEST-MD5 authentication, configured as Apache's
+ * (quorum.auth.enableSasl, learnerRequireSasl, serverRequireSasl, QuorumServer / QuorumLearner JAAS sections): they
+ * form an ensemble and serve writes through followers. A member whose credentials are wrong never joins, so even a
+ * client of it authenticated as the super user cannot get a write to the ensemble.
+ */
+class QuorumSaslEnsembleTest {
+    private static final String JAAS_PROPERTY = "java.security.auth.login.config";
+    private static final String SUPER_PASSWORD = "super-secret";
+    @TempDir
+    Path dir;
+    private TestEnsemble ensemble;
+    private String previousJaas;
+
+    @BeforeEach
+    void configure() throws Exception {
+        Path jaas = dir.resolve("jaas.conf");
+        Files.writeString(jaas, """
+                QuorumServer {
+                    org.apache.zookeeper.server.auth.DigestLoginModule required user_zk="zk-quorum-secret";
+                };
+                QuorumLearner {
+                    org.apache.zookeeper.server.auth.DigestLoginModule required username="zk" password="zk-quorum-secret";
+                };
+                RogueServer {
+                    org.apache.zookeeper.server.auth.DigestLoginModule required user_zk="guessed";
+                };
+                RogueLearner {
+                    org.apache.zookeeper.server.auth.DigestLoginModule required username="zk" password="guessed";
+                };
+                """);
+        previousJaas = System.getProperty(JAAS_PROPERTY);
+        System.setProperty(JAAS_PROPERTY, jaas.toString());
+        ensemble = new TestEnsemble(dir);
+        ensemble.extraSettings.put("quorum.auth.enableSasl", "true");
+        ensemble.extraSettings.put("quorum.auth.learnerRequireSasl", "true");
+        ensemble.extraSettings.put("quorum.auth.serverRequireSasl", "true");
+        byte[] digest = MessageDigest.getInstance("SHA-1").digest(("super:" + SUPER_PASSWORD)
+                .getBytes(StandardCharsets.UTF_8));
+        ensemble.extraSettings.put("DigestAuthenticationProvider.superDigest",
+                "super:" + Base64.getEncoder().encodeToString(digest));
+    }
+
+    @AfterEach
+    void stop() {
+        if (ensemble != null) ensemble.close();
+        if (previousJaas == null) System.clearProperty(JAAS_PROPERTY);
+        else System.setProperty(JAAS_PROPERTY, previousJaas);
+    }
+
+    @Test
+    void shouldFormAndServeWhenEveryMemberAuthenticates() throws Exception {
+        ensemble.startAll();
+        int leader = ensemble.awaitServing(30_000);
+        int follower = leader == 1 ? 2 : 1;
+        try (ZooKeeper viaFollower = TestEnsemble.client(ensemble.connect(follower), 10_000, null)) {
+            viaFollower.create("/through-follower", "v".getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                    CreateMode.PERSISTENT);
+        }
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(id), 10_000, null)) {
+                zk.sync("/", (rc, path, ctx) -> { }, null);
+                assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), zk.getData("/through-follower", false, null),
+                        "member " + id + " has the forwarded write");
+            }
+        }
+    }
+
+    @Test
+    void shouldKeepAMemberWithWrongCredentialsOutEvenForASuperUsersWrite() throws Exception {
+        ensemble.memberSettings.put(3, Map.of("quorum.auth.learner.saslLoginContext", "RogueLearner",
+                "quorum.auth.server.saslLoginContext", "RogueServer"));
+        ensemble.startAll();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!(isServing(ensemble.mode(1)) && isServing(ensemble.mode(2)))) {
+            assertTrue(System.currentTimeMillis() < deadline, "members 1 and 2 form a quorum: " + ensemble.mode(1)
+                    + " " + ensemble.mode(2));
+            Thread.sleep(50);
+        }
+        // However long it tries, the rogue never becomes a follower (nor a leader of anything).
+        Thread.sleep(3_000);
+        assertFalse(isServing(ensemble.mode(3)), "member 3 joined: " + ensemble.mode(3));
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper rogueClient = new ZooKeeper(ensemble.connect(3), 5_000, event -> {
+            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
+        });
+        try {
+            rogueClient.addAuthInfo("digest", ("super:" + SUPER_PASSWORD).getBytes(StandardCharsets.UTF_8));
+            if (connected.await(5, TimeUnit.SECONDS)) {
+                assertThrows(KeeperException.class, () -> rogueClient.create("/rogue", new byte[0],
+                        ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
+            }
+        } finally {
+            rogueClient.close();
+        }
+        try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(1), 10_000, null)) {
+            zk.sync("/", (rc, path, ctx) -> { }, null);
+            assertNull(zk.exists("/rogue", false), "nothing the rogue's client asked for reached the ensemble");
+        }
+    }
+
+    private static boolean isServing(String mode) {
+        return mode.equals("leader") || mode.equals("follower") || mode.equals("observer");
+    }
+}

@@ -1,0 +1,274 @@
+package io.tandem.server.kafka.security;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.metadata.ZkZnodeStore;
+import io.tandem.server.kafka.network.BrokerChannel;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.config.SslConfigs;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Three brokers whose only listener is secure, so every inter-broker connection (replica fetchers, the
+ * controller's LeaderAndIsr / UpdateMetadata / StopReplica channel, AlterPartition) must run TLS and SASL as Kafka's
+ * brokers do: SASL_SSL with SCRAM-SHA-256, and SSL with client certificates required. A topic of replication factor
+ * 3 takes acks=all writes with min.insync.replicas=3 (so every follower really fetched over the secure listener) and
+ * keeps a full ISR. A broker with the wrong inter-broker password never joins the ISR, and its log says why.
+ */
+class InterBrokerSecurityClusterTest {
+    private static final int BROKERS = 3;
+    private static final String ADMIN_PASSWORD = "admin-secret";
+    /** Held so the JUL logger (and the handler on it) is not collected while a test runs. */
+    private static final Logger CHANNEL_LOG = Logger.getLogger(BrokerChannel.class.getName());
+    @TempDir
+    Path dir;
+    private TestCertificates certificates;
+    private Tandem zookeeper;
+    private final List<Tandem> brokers = new ArrayList<>();
+    private final List<String> warnings = new CopyOnWriteArrayList<>();
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
+                Object[] parameters = record.getParameters();
+                String message = record.getMessage();
+                if (parameters != null) message = java.text.MessageFormat.format(message, parameters);
+                warnings.add(message);
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    @BeforeEach
+    void start() throws Exception {
+        certificates = TestCertificates.create(dir);
+        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+        CHANNEL_LOG.addHandler(capture);
+    }
+
+    @AfterEach
+    void stop() {
+        CHANNEL_LOG.removeHandler(capture);
+        brokers.forEach(Tandem::close);
+        if (zookeeper != null) zookeeper.close();
+    }
+
+    @Test
+    void shouldReplicateOverSaslSslWithScramAndKeepTheIsrFull() throws Exception {
+        addScramUser("admin", ADMIN_PASSWORD);
+        for (int id = 1; id <= BROKERS; id++) brokers.add(startBroker(id, scramSettings(ADMIN_PASSWORD)));
+        assertReplicatesWithFullIsr(scramClient());
+    }
+
+    @Test
+    void shouldReplicateOverTlsWithClientCertificatesRequiredAndKeepTheIsrFull() throws Exception {
+        // Brokers show their own certificate to each other; the test client shows the client one. The brokers'
+        // trust store holds both, and no private key of anyone's is in it.
+        Path brokerTrust = dir.resolve("broker-trust.p12");
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        copyCertificates(certificates.trustStore, trust);
+        copyCertificates(certificates.serverTrustStore, trust);
+        try (OutputStream out = Files.newOutputStream(brokerTrust)) {
+            trust.store(out, TestCertificates.PASSWORD.toCharArray());
+        }
+        Map<String, String> settings = new HashMap<>();
+        settings.put("listeners", "SSL://127.0.0.1:0");
+        settings.put("ssl.client.auth", "required");
+        settings.put("ssl.keystore.type", "PKCS12");
+        settings.put("ssl.keystore.location", certificates.serverKeyStore.toString());
+        settings.put("ssl.keystore.password", TestCertificates.PASSWORD);
+        settings.put("ssl.truststore.type", "PKCS12");
+        settings.put("ssl.truststore.location", brokerTrust.toString());
+        settings.put("ssl.truststore.password", TestCertificates.PASSWORD);
+        for (int id = 1; id <= BROKERS; id++) brokers.add(startBroker(id, settings));
+        Map<String, Object> client = new HashMap<>();
+        client.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL");
+        client.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PKCS12");
+        client.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificates.trustStore.toString());
+        client.put(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
+        client.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PKCS12");
+        client.put(SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, certificates.clientKeyStore.toString());
+        client.put(SslConfigs.SSL_KEYSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
+        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + brokers.get(0).kafkaPort("SSL"));
+        assertReplicatesWithFullIsr(client);
+    }
+
+    @Test
+    void shouldKeepABrokerWithTheWrongInterBrokerPasswordOutOfTheIsrAndLogWhy() throws Exception {
+        addScramUser("admin", ADMIN_PASSWORD);
+        for (int id = 1; id <= BROKERS; id++) {
+            Map<String, String> settings = scramSettings(id == 3 ? "not-the-password" : ADMIN_PASSWORD);
+            settings.put("replica.lag.time.max.ms", "1000");
+            brokers.add(startBroker(id, settings));
+        }
+        Map<String, Object> client = scramClient();
+        try (Admin admin = Admin.create(client)) {
+            // Led by broker 1: broker 3 has to fetch from it, which it cannot.
+            admin.createTopics(List.of(new NewTopic("guarded", Map.of(0, List.of(1, 2, 3)))))
+                    .all().get(30, TimeUnit.SECONDS);
+            Map<String, Object> producerSettings = new HashMap<>(client);
+            producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerSettings, new StringSerializer(),
+                    new StringSerializer())) {
+                for (int i = 0; i < 5; i++) producer.send(new ProducerRecord<>("guarded", "v" + i)).get(30, TimeUnit.SECONDS);
+            }
+            long deadline = System.currentTimeMillis() + 30_000;
+            List<Integer> isr = isr(admin.describeTopics(List.of("guarded")).allTopicNames().get().get("guarded"), 0);
+            while (isr.contains(3) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(200);
+                isr = isr(admin.describeTopics(List.of("guarded")).allTopicNames().get().get("guarded"), 0);
+            }
+            assertEquals(List.of(1, 2), isr, "the broker that cannot authenticate left the ISR");
+            // It stays out: its fetches keep failing, however long it tries.
+            Thread.sleep(3_000);
+            assertEquals(List.of(1, 2), isr(admin.describeTopics(List.of("guarded")).allTopicNames().get().get("guarded"), 0));
+        }
+        assertTrue(warnings.stream().anyMatch(w -> w.startsWith("broker-3-fetcher-1: cannot authenticate to broker 1")
+                && w.contains("SASL_SSL, as admin") && w.contains("SASL_AUTHENTICATION_FAILED")
+                && !w.contains("not-the-password")), warnings.toString());
+    }
+
+    private void assertReplicatesWithFullIsr(Map<String, Object> client) throws Exception {
+        try (Admin admin = Admin.create(client)) {
+            admin.createTopics(List.of(new NewTopic("secured", 3, (short) 3)
+                    .configs(Map.of("min.insync.replicas", "3")))).all().get(30, TimeUnit.SECONDS);
+            Map<String, Object> producerSettings = new HashMap<>(client);
+            producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerSettings, new StringSerializer(),
+                    new StringSerializer())) {
+                // min.insync.replicas=3: each acknowledgement means both followers fetched it over the secure listener.
+                for (int i = 0; i < 30; i++) producer.send(new ProducerRecord<>("secured", i % 3, null, "v" + i)).get(30, TimeUnit.SECONDS);
+            }
+            Map<String, Object> consumerSettings = new HashMap<>(client);
+            consumerSettings.put(ConsumerConfig.GROUP_ID_CONFIG, "secured-group");
+            consumerSettings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            List<String> received = new ArrayList<>();
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerSettings, new StringDeserializer(),
+                    new StringDeserializer())) {
+                consumer.subscribe(List.of("secured"));
+                long deadline = System.currentTimeMillis() + 60_000;
+                while (received.size() < 30 && System.currentTimeMillis() < deadline) {
+                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) received.add(r.value());
+                }
+            }
+            assertEquals(30, received.size(), received.toString());
+            TopicDescription description = admin.describeTopics(List.of("secured")).allTopicNames().get().get("secured");
+            for (TopicPartitionInfo p : description.partitions()) {
+                assertEquals(3, p.isr().size(), "every replica is in sync: " + p);
+            }
+        }
+        assertTrue(warnings.stream().noneMatch(w -> w.contains("cannot authenticate")), warnings.toString());
+    }
+
+    private static List<Integer> isr(TopicDescription description, int partition) {
+        return description.partitions().get(partition).isr().stream().map(n -> n.id()).sorted().toList();
+    }
+
+    private Map<String, String> scramSettings(String interBrokerPassword) {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("listeners", "SASL_SSL://127.0.0.1:0");
+        settings.put("ssl.keystore.type", "PKCS12");
+        settings.put("ssl.keystore.location", certificates.serverKeyStore.toString());
+        settings.put("ssl.keystore.password", TestCertificates.PASSWORD);
+        settings.put("ssl.truststore.type", "PKCS12");
+        settings.put("ssl.truststore.location", certificates.trustStore.toString());
+        settings.put("ssl.truststore.password", TestCertificates.PASSWORD);
+        settings.put("sasl.enabled.mechanisms", "SCRAM-SHA-256");
+        settings.put("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-256");
+        settings.put("listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\""
+                        + interBrokerPassword + "\";");
+        return settings;
+    }
+
+    private Map<String, Object> scramClient() {
+        Map<String, Object> client = new HashMap<>();
+        client.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_SSL");
+        client.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PKCS12");
+        client.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificates.trustStore.toString());
+        client.put(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
+        client.put(SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-256");
+        client.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                + "username=\"admin\" password=\"" + ADMIN_PASSWORD + "\";");
+        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + brokers.get(0).kafkaPort("SASL_SSL"));
+        return client;
+    }
+
+    private Tandem startBroker(int id, Map<String, String> settings) throws Exception {
+        TandemConfig config = TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
+                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect())
+                .set("group.initial.rebalance.delay.ms", "0").set("offsets.topic.num.partitions", "1");
+        settings.forEach(config::set);
+        return Tandem.start(config);
+    }
+
+    /** The user's SCRAM-SHA-256 credential where Kafka keeps it, as kafka-configs.sh --zookeeper writes it before brokers start. */
+    private void addScramUser(String user, String password) throws Exception {
+        byte[] salt = new byte[16];
+        new SecureRandom().nextBytes(salt);
+        ScramMechanism mechanism = ScramMechanism.SCRAM_SHA_256;
+        int iterations = ScramMechanism.ITERATIONS_MIN;
+        ScramCredential credential = mechanism.credential(salt,
+                mechanism.saltedPassword(password.getBytes(StandardCharsets.UTF_8), salt, iterations), iterations);
+        try (ZkZnodeStore store = ZkZnodeStore.connect(zookeeper.zookeeperConnect(), Duration.ofSeconds(10),
+                Duration.ofSeconds(10))) {
+            new ScramCredentialStore(() -> store).alter(user, Map.of(mechanism, credential));
+        }
+    }
+
+    private static void copyCertificates(Path from, KeyStore into) throws Exception {
+        KeyStore source = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(from)) {
+            source.load(in, TestCertificates.PASSWORD.toCharArray());
+        }
+        for (String alias : java.util.Collections.list(source.aliases())) {
+            into.setCertificateEntry(from.getFileName() + "-" + alias, source.getCertificate(alias));
+        }
+    }
+}

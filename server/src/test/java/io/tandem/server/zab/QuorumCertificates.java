@@ -1,0 +1,69 @@
+package io.tandem.server.zab;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Throw-away quorum certificates made at test time with the JDK's keytool (nothing is committed): a member key pair
+ * for 127.0.0.1, one trusted key pair for another host (other.example), one nobody trusts, and a trust store holding
+ * the two trusted certificates.
+ */
+public final class QuorumCertificates {
+    public static final String PASSWORD = "quorum-store-secret";
+    public final Path member;
+    public final Path otherHost;
+    public final Path untrusted;
+    public final Path trust;
+
+    private QuorumCertificates(Path dir) {
+        member = dir.resolve("member.p12");
+        otherHost = dir.resolve("other-host.p12");
+        untrusted = dir.resolve("untrusted.p12");
+        trust = dir.resolve("quorum-trust.p12");
+    }
+
+    public static QuorumCertificates create(Path dir) throws Exception {
+        QuorumCertificates c = new QuorumCertificates(dir);
+        keyPair(c.member, "CN=member", "SAN=IP:127.0.0.1");
+        keyPair(c.otherHost, "CN=other", "SAN=DNS:other.example");
+        keyPair(c.untrusted, "CN=rogue", "SAN=IP:127.0.0.1");
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        for (Path store : List.of(c.member, c.otherHost)) {
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(store)) {
+                keys.load(in, PASSWORD.toCharArray());
+            }
+            trust.setCertificateEntry(store.getFileName().toString(), keys.getCertificate("quorum"));
+        }
+        try (OutputStream out = Files.newOutputStream(c.trust)) {
+            trust.store(out, PASSWORD.toCharArray());
+        }
+        return c;
+    }
+
+    /** Apache's keys for a member presenting {@code keyStore}. */
+    public Map<String, String> settings(Path keyStore) {
+        return Map.of("sslQuorum", "true", "ssl.quorum.keyStore.location", keyStore.toString(),
+                "ssl.quorum.keyStore.password", PASSWORD, "ssl.quorum.trustStore.location", trust.toString(),
+                "ssl.quorum.trustStore.password", PASSWORD);
+    }
+
+    private static void keyPair(Path store, String name, String san) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool")
+                .toString(), "-genkeypair", "-alias", "quorum", "-keyalg", "RSA", "-keysize", "2048", "-dname", name,
+                "-ext", san, "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass",
+                PASSWORD, "-keypass", PASSWORD));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IOException("keytool failed: " + output);
+    }
+}

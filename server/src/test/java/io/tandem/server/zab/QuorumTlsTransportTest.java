@@ -1,0 +1,141 @@
+package io.tandem.server.zab;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * sslQuorum's mutual TLS on the quorum port: members whose certificates each other trusts connect and carry
+ * messages (forwarded requests included); a member with an untrusted certificate, a plain-TCP stranger, and a member
+ * whose trusted certificate names another host than its server line never become peers, and nothing they send
+ * reaches Zab.
+ */
+class QuorumTlsTransportTest {
+    @TempDir
+    static Path dir;
+    private static QuorumCertificates certificates;
+
+    record Received(int from, ZabMessage message) {
+    }
+
+    @BeforeAll
+    static void certificates() throws Exception {
+        certificates = QuorumCertificates.create(dir);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private QuorumTransport transport(int id, Map<Integer, QuorumTransport.Peer> peers, Path keyStore,
+                                      LinkedBlockingQueue<Received> into) throws InterruptedException {
+        return new QuorumTransport(id, peers, (from, m) -> into.add(new Received(from, m)),
+                QuorumTransport.FRAME_BYTES_MAX_DEFAULT, QuorumAuth.NONE,
+                QuorumTls.from(certificates.settings(keyStore))).start();
+    }
+
+    private static Map<Integer, QuorumTransport.Peer> peers() throws IOException {
+        return Map.of(1, new QuorumTransport.Peer(1, "127.0.0.1", freePort(), -1),
+                2, new QuorumTransport.Peer(2, "127.0.0.1", freePort(), -1));
+    }
+
+    private static boolean connectedWithin(QuorumTransport a, int b, long ms) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        while (System.nanoTime() < deadline) {
+            if (a.isConnected(b)) return true;
+            Thread.sleep(10);
+        }
+        return false;
+    }
+
+    @Test
+    void shouldConnectMembersWithTrustedCertificatesAndCarryTheirMessages() throws Exception {
+        Map<Integer, QuorumTransport.Peer> peers = peers();
+        LinkedBlockingQueue<Received> at1 = new LinkedBlockingQueue<>();
+        LinkedBlockingQueue<Received> at2 = new LinkedBlockingQueue<>();
+        try (QuorumTransport one = transport(1, peers, certificates.member, at1);
+             QuorumTransport two = transport(2, peers, certificates.member, at2)) {
+            assertTrue(connectedWithin(one, 2, 10_000) && connectedWithin(two, 1, 10_000));
+            two.send(1, new ZabMessage.Request(7, 1, new byte[] {1}));
+            one.send(2, new ZabMessage.Ping(7, 2));
+            Received request = at1.poll(10, TimeUnit.SECONDS);
+            assertNotNull(request);
+            assertInstanceOf(ZabMessage.Request.class, request.message());
+            assertEquals(new Received(1, new ZabMessage.Ping(7, 2)), at2.poll(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void shouldNeverConnectAMemberWithAnUntrustedCertificate() throws Exception {
+        Map<Integer, QuorumTransport.Peer> peers = peers();
+        LinkedBlockingQueue<Received> at1 = new LinkedBlockingQueue<>();
+        try (QuorumTransport one = transport(1, peers, certificates.member, at1);
+             QuorumTransport rogue = transport(2, peers, certificates.untrusted, new LinkedBlockingQueue<>())) {
+            assertFalse(connectedWithin(one, 2, 3_000));
+            assertFalse(rogue.isConnected(1));
+            rogue.send(1, new ZabMessage.Request(7, 1, new byte[] {9}));
+            assertNull(at1.poll(300, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    @Test
+    void shouldNeverConnectATrustedCertificateOfAnotherHostThanTheClaimedMembersLine() throws Exception {
+        Map<Integer, QuorumTransport.Peer> peers = peers();
+        LinkedBlockingQueue<Received> at1 = new LinkedBlockingQueue<>();
+        // Trusted, but it names other.example while server.2's line says 127.0.0.1.
+        try (QuorumTransport one = transport(1, peers, certificates.member, at1);
+             QuorumTransport impostor = transport(2, peers, certificates.otherHost, new LinkedBlockingQueue<>())) {
+            assertFalse(connectedWithin(one, 2, 3_000));
+            assertNull(at1.poll(300, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    @Test
+    void shouldCloseAPlainTcpStrangerWithoutReadingItsFrames() throws Exception {
+        Map<Integer, QuorumTransport.Peer> peers = peers();
+        LinkedBlockingQueue<Received> at1 = new LinkedBlockingQueue<>();
+        try (QuorumTransport one = transport(1, peers, certificates.member, at1);
+             Socket stranger = new Socket("127.0.0.1", one.boundPort())) {
+            DataOutputStream out = new DataOutputStream(stranger.getOutputStream());
+            ByteBuf hello = Unpooled.buffer();
+            ZabCodec.writeHello(hello, 2);
+            ByteBuf request = Unpooled.buffer();
+            ZabCodec.write(new ZabMessage.Request(7, 1, new byte[] {9}), request);
+            for (ByteBuf frame : new ByteBuf[] {hello, request}) {
+                byte[] bytes = new byte[frame.readableBytes()];
+                frame.readBytes(bytes);
+                frame.release();
+                out.writeInt(bytes.length);
+                out.write(bytes);
+            }
+            out.flush();
+            stranger.setSoTimeout(10_000);
+            InputStream in = stranger.getInputStream();
+            try {
+                while (in.read() != -1) {
+                    // A TLS alert may come first.
+                }
+            } catch (java.net.SocketException reset) {
+                // Reset by the member: closed too.
+            }
+            assertNull(at1.poll(300, TimeUnit.MILLISECONDS));
+            assertFalse(one.isConnected(2));
+        }
+    }
+}
