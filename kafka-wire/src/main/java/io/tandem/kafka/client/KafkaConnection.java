@@ -276,12 +276,32 @@ public final class KafkaConnection implements AutoCloseable {
         tls.setSoTimeout(Math.toIntExact(Math.max(1, timeout.toMillis())));
         try {
             tls.startHandshake();
+            if ("TLSv1.3".equals(tls.getSession().getProtocol())) awaitCertificateVerdict(tls, timeout);
         } catch (SSLException e) {
             closeQuietly(tls);
             throw new KafkaAuthenticationException(null, "TLS handshake with " + hostPort(address) + " failed: "
                     + e.getMessage(), e);
         }
         return tls;
+    }
+
+    /** How long a TLS 1.3 client waits for the server's verdict on its certificate before its first request. */
+    private static final int CERTIFICATE_VERDICT_WAIT_MS = 100;
+
+    /**
+     * TLS 1.3 ends the client's handshake before the server has checked the client's certificate: a server that
+     * refuses it sends its alert afterwards, and a request written at once may fail with a broken pipe instead of the
+     * alert. A short read waits for that alert (the broker never speaks first, so nothing else can arrive), so a
+     * refused certificate is reported as the authentication failure it is, every time.
+     */
+    private static void awaitCertificateVerdict(SSLSocket tls, Duration timeout) throws IOException {
+        tls.setSoTimeout(CERTIFICATE_VERDICT_WAIT_MS);
+        try {
+            if (tls.getInputStream().read() >= 0) throw new IOException("the broker sent data before any request");
+        } catch (SocketTimeoutException quiet) {
+            // No alert: the certificate was accepted (or none was asked for). An SSLException (the alert) goes up.
+        }
+        tls.setSoTimeout(Math.toIntExact(Math.max(1, timeout.toMillis())));
     }
 
     private static SSLException tlsCause(Throwable e) {
