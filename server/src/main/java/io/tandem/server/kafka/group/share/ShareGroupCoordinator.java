@@ -1,6 +1,5 @@
 package io.tandem.server.kafka.group.share;
 
-import io.tandem.kafka.wire.Errors;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.group.consumer.TopicRef;
 import io.tandem.server.kafka.group.consumer.TopicsView;
@@ -43,7 +42,8 @@ public final class ShareGroupCoordinator {
 
     private static final class Group {
         final String groupId;
-        int groupEpoch;
+        /** As Kafka 4.4's groups, a new group starts at epoch 1, so its first member gets epoch 2. */
+        int groupEpoch = 1;
         int assignmentEpoch;
         final Map<String, ShareGroupMember> members = new LinkedHashMap<>();
         /** The subscribed topics' ids and partition counts the assignment was computed from. */
@@ -107,41 +107,38 @@ public final class ShareGroupCoordinator {
         validate(request);
         if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH) return leave(request);
         Group group = groups.get(request.groupId());
-        ShareGroupMember member;
-        if (request.memberEpoch() == 0) {
-            if (group == null) {
-                if (otherKind.test(request.groupId())) {
-                    throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + request.groupId() + " is not a share group.");
-                }
-                group = new Group(request.groupId());
-                groups.put(group.groupId, group);
+        if (group == null) {
+            if (request.memberEpoch() != 0 || otherKind.test(request.groupId())) {
+                throw new ApiException(GROUP_ID_NOT_FOUND, otherKind.test(request.groupId())
+                        ? "Group " + request.groupId() + " is not a share group."
+                        : "Share group " + request.groupId() + " not found.");
             }
-            member = group.members.get(request.memberId());
-            if (member == null) {
-                if (group.members.size() >= config.maxSize()) {
-                    throw new ApiException(GROUP_MAX_SIZE_REACHED, "The share group has reached its maximum capacity of "
-                            + config.maxSize() + " members.");
-                }
-                member = new ShareGroupMember(request.memberId());
-                group.members.put(member.memberId, member);
-                group.groupEpoch++;
-            }
-            member.sentAssignment = null;
-        } else {
-            if (group == null) {
-                throw new ApiException(GROUP_ID_NOT_FOUND, "Share group " + request.groupId() + " not found.");
-            }
-            member = group.members.get(request.memberId());
-            if (member == null) {
+            group = new Group(request.groupId());
+            groups.put(group.groupId, group);
+        }
+        ShareGroupMember member = group.members.get(request.memberId());
+        if (member == null && group.members.size() >= config.maxSize()) {
+            throw new ApiException(GROUP_MAX_SIZE_REACHED, "The share group has reached its maximum capacity of "
+                    + config.maxSize() + " members.");
+        }
+        if (member == null) {
+            if (request.memberEpoch() != 0) {
                 throw new ApiException(UNKNOWN_MEMBER_ID, "Member " + request.memberId()
                         + " is not a member of group " + request.groupId() + ".");
             }
-            if (request.memberEpoch() != member.memberEpoch) {
-                throw new ApiException(FENCED_MEMBER_EPOCH, "The share group member has a "
-                        + (request.memberEpoch() < member.memberEpoch ? "smaller" : "greater") + " member epoch ("
-                        + request.memberEpoch() + ") than the one known by the group coordinator ("
-                        + member.memberEpoch + "). The member must abandon all its partitions and rejoin.");
-            }
+            member = new ShareGroupMember(request.memberId());
+            group.members.put(member.memberId, member);
+            group.groupEpoch++;
+        } else if (request.memberEpoch() > member.memberEpoch) {
+            throw new ApiException(FENCED_MEMBER_EPOCH, "The share group member has a greater member epoch ("
+                    + request.memberEpoch() + ") than the one known by the group coordinator (" + member.memberEpoch
+                    + "). The member must abandon all its partitions and rejoin.");
+        } else if (request.memberEpoch() < member.memberEpoch
+                && request.memberEpoch() != member.previousMemberEpoch) {
+            // As Kafka: the previous epoch is accepted, since the answer that bumped it may have been lost.
+            throw new ApiException(FENCED_MEMBER_EPOCH, "The share group member has a smaller member epoch ("
+                    + request.memberEpoch() + ") than the one known by the group coordinator (" + member.memberEpoch
+                    + "). The member must abandon all its partitions and rejoin.");
         }
         member.lastHeartbeatMs = nowMs;
         if (request.clientId() != null) member.clientId = request.clientId();
@@ -159,20 +156,25 @@ public final class ShareGroupCoordinator {
             group.topology = topology;
         }
         if (group.assignmentEpoch != group.groupEpoch) assign(group);
-        member.memberEpoch = group.assignmentEpoch;
+        if (member.memberEpoch != group.assignmentEpoch) {
+            member.previousMemberEpoch = member.memberEpoch;
+            member.memberEpoch = group.assignmentEpoch;
+        }
         Map<UUID, SortedSet<Integer>> toSend = null;
-        if (!member.assignment.equals(member.sentAssignment)) {
+        // As Kafka: a (re)join always gets its assignment, a heartbeat only when it changed.
+        if (request.memberEpoch() == 0 || !member.assignment.equals(member.sentAssignment)) {
             toSend = member.assignment;
             member.sentAssignment = member.assignment;
         }
         return new HeartbeatResult(member.memberId, member.memberEpoch, config.heartbeatIntervalMs(), toSend);
     }
 
+    /** Kafka's throwIfShareGroupHeartbeatRequestIsInvalid, checks and messages in its order. */
     private static void validate(HeartbeatRequest r) {
-        if (r.groupId() == null || r.groupId().isBlank()) throw new ApiException(INVALID_REQUEST, "GroupId can't be empty.");
         if (r.memberId() == null || r.memberId().isBlank()) {
             throw new ApiException(INVALID_REQUEST, "MemberId can't be empty.");
         }
+        if (r.groupId() == null || r.groupId().isBlank()) throw new ApiException(INVALID_REQUEST, "GroupId can't be empty.");
         if (r.rackId() != null && r.rackId().isBlank()) throw new ApiException(INVALID_REQUEST, "RackId can't be empty.");
         if (r.memberEpoch() == 0 && (r.subscribedTopicNames() == null || r.subscribedTopicNames().isEmpty())) {
             throw new ApiException(INVALID_REQUEST, "SubscribedTopicNames must be set in first request.");
@@ -371,7 +373,4 @@ public final class ShareGroupCoordinator {
         for (SharePartition p : group.partitions.values()) p.releaseMember(memberId);
     }
 
-    static short invalidRecordState() {
-        return Errors.INVALID_RECORD_STATE.code();
-    }
 }

@@ -9,6 +9,7 @@ import java.util.UUID;
 public final class ShareGroupMember {
     final String memberId;
     int memberEpoch;
+    int previousMemberEpoch;
     String rackId;
     String clientId;
     String clientHost;
