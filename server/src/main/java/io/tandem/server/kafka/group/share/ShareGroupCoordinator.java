@@ -126,9 +126,9 @@ public final class ShareGroupCoordinator {
                 throw new ApiException(UNKNOWN_MEMBER_ID, "Member " + request.memberId()
                         + " is not a member of group " + request.groupId() + ".");
             }
+            // Its subscription (new, so changed) bumps the group epoch below, once, as in Kafka.
             member = new ShareGroupMember(request.memberId());
             group.members.put(member.memberId, member);
-            group.groupEpoch++;
         } else if (request.memberEpoch() > member.memberEpoch) {
             throw new ApiException(FENCED_MEMBER_EPOCH, "The share group member has a greater member epoch ("
                     + request.memberEpoch() + ") than the one known by the group coordinator (" + member.memberEpoch
