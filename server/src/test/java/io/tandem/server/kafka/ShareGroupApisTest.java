@@ -14,7 +14,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.ListGroupsResponseData;
@@ -27,7 +29,11 @@ import org.apache.kafka.common.message.ShareGroupDescribeResponseData;
 import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.ShareGroupHeartbeatResponseData;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.ConsumerGroupHeartbeatRequest;
+import org.apache.kafka.common.requests.ConsumerGroupHeartbeatResponse;
 import org.apache.kafka.common.requests.DeleteGroupsRequest;
+import org.apache.kafka.common.requests.JoinGroupRequest;
+import org.apache.kafka.common.requests.JoinGroupResponse;
 import org.apache.kafka.common.requests.DeleteGroupsResponse;
 import org.apache.kafka.common.requests.DescribeGroupsRequest;
 import org.apache.kafka.common.requests.DescribeGroupsResponse;
@@ -209,6 +215,24 @@ class ShareGroupApisTest {
             DeleteGroupsResponse notEmpty = c.call(new DeleteGroupsRequest.Builder(new DeleteGroupsRequestData()
                     .setGroupsNames(List.of("g"))).build((short) 2));
             assertEquals(Errors.NON_EMPTY_GROUP.code(), notEmpty.data().results().find("g").errorCode());
+
+            // A group id is of one kind at a time.
+            JoinGroupResponse join = c.call(new JoinGroupRequest.Builder(new JoinGroupRequestData().setGroupId("g")
+                    .setMemberId("").setProtocolType("consumer").setSessionTimeoutMs(10_000)
+                    .setRebalanceTimeoutMs(10_000)).build((short) 9));
+            assertEquals(Errors.INCONSISTENT_GROUP_PROTOCOL.code(), join.data().errorCode());
+            ConsumerGroupHeartbeatResponse asConsumer = c.call(new ConsumerGroupHeartbeatRequest.Builder(
+                    new ConsumerGroupHeartbeatRequestData().setGroupId("g").setMemberId("c1").setMemberEpoch(0)
+                            .setRebalanceTimeoutMs(30_000).setSubscribedTopicNames(List.of("queue"))
+                            .setTopicPartitions(List.of())).build((short) 1));
+            assertEquals(Errors.GROUP_ID_NOT_FOUND.code(), asConsumer.data().errorCode());
+            assertEquals("Group g is not a consumer group.", asConsumer.data().errorMessage());
+            c.call(new ConsumerGroupHeartbeatRequest.Builder(new ConsumerGroupHeartbeatRequestData()
+                    .setGroupId("consumers").setMemberId("c1").setMemberEpoch(0).setRebalanceTimeoutMs(30_000)
+                    .setSubscribedTopicNames(List.of("queue")).setTopicPartitions(List.of())).build((short) 1));
+            ShareGroupHeartbeatResponseData notShare = heartbeat(c, "consumers", "m1", 0, List.of("queue"));
+            assertEquals(Errors.GROUP_ID_NOT_FOUND.code(), notShare.errorCode());
+            assertEquals("Group consumers is not a share group.", notShare.errorMessage());
 
             ShareGroupHeartbeatResponseData left = heartbeat(c, "g", "m1", -1, null);
             assertEquals(Errors.NONE.code(), left.errorCode());
