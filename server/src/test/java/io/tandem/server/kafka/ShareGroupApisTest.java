@@ -200,6 +200,11 @@ class ShareGroupApisTest {
             assertEquals(Errors.INVALID_RECORD_STATE.code(),
                     withAck.responses().iterator().next().partitions().get(0).acknowledgeErrorCode());
 
+            // The final epoch closes the session; acknowledging after that finds none.
+            assertEquals(Errors.NONE.code(), acknowledge(c, "g", "m1", -1, topicId, 0, 0).errorCode());
+            assertEquals(Errors.SHARE_SESSION_NOT_FOUND.code(), acknowledge(c, "g", "m1", 5, topicId, 0, 0).errorCode());
+            assertEquals(Errors.SHARE_SESSION_NOT_FOUND.code(), acknowledge(c, "g", "m1", -1, topicId, 0, 0).errorCode());
+
             // The classic group APIs on a share group, as Kafka 4.4 answers them.
             ListGroupsResponse shares = c.call(new ListGroupsRequest.Builder(new ListGroupsRequestData()
                     .setTypesFilter(List.of("share"))).build((short) 5));

@@ -74,8 +74,14 @@ public final class ShareSessions {
         return sessions.containsKey(id(groupId, memberId));
     }
 
-    /** Checks the epoch of a request that does not change the session (ShareAcknowledge), and moves it on. */
+    /**
+     * Checks the epoch of a request that does not change the session (ShareAcknowledge), and moves it on; as Kafka's
+     * acknowledgeSessionUpdate, the final epoch too needs a live session.
+     */
     public synchronized void advance(String groupId, String memberId, int epoch) {
+        if (epoch == FINAL_EPOCH && !sessions.containsKey(id(groupId, memberId))) {
+            throw new ApiException(Errors.SHARE_SESSION_NOT_FOUND.code(), null);
+        }
         update(groupId, memberId, epoch, java.util.List.of(), java.util.List.of());
     }
 
