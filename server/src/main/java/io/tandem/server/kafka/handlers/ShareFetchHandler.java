@@ -233,7 +233,9 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
                         cursor = RecordBatch.wrap(covering.getValue()).lastOffset() + 1;
                         continue;
                     }
-                    if (readInto(partition, cursor, readBytes, batches) == null) break;
+                    // One batch at a time (a read of 1 byte returns the whole batch holding the cursor), so only
+                    // the batches that hold redelivered records are copied, however far apart they are.
+                    if (readInto(partition, cursor, 1, batches) == null) break;
                     Map.Entry<Long, ByteBuf> read = batches.floorEntry(cursor);
                     if (read == null || RecordBatch.wrap(read.getValue()).lastOffset() < cursor) {
                         Map.Entry<Long, ByteBuf> next = batches.ceilingEntry(cursor);
