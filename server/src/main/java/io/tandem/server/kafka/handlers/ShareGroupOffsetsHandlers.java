@@ -113,6 +113,13 @@ final class ShareGroupOffsetsHandlers {
     static ApiHandler<AlterShareGroupOffsetsRequest> alter(KafkaBroker broker) {
         return (context, request, responder) -> {
             AlterShareGroupOffsetsResponse response = new AlterShareGroupOffsetsResponse();
+            if (request.groupId == null || request.groupId.isEmpty()) {
+                // As Kafka's GroupCoordinatorService, before anything else.
+                response.errorCode = io.tandem.kafka.wire.Errors.INVALID_GROUP_ID.code();
+                response.errorMessage = io.tandem.kafka.wire.Errors.INVALID_GROUP_ID.message();
+                responder.send(response);
+                return;
+            }
             Map<ShareSessions.Key, Long> offsets = new LinkedHashMap<>();
             for (AlterShareGroupOffsetsRequest.AlterShareGroupOffsetsRequestTopic t : request.topics) {
                 TopicInfo topic = broker.metadata().topic(t.topicName);
