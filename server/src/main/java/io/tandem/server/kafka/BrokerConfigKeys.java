@@ -102,7 +102,17 @@ public final class BrokerConfigKeys {
                 "group.consumer.session.timeout.ms", "group.consumer.min.session.timeout.ms",
                 "group.consumer.max.session.timeout.ms", "group.consumer.heartbeat.interval.ms",
                 "group.consumer.min.heartbeat.interval.ms", "group.consumer.max.heartbeat.interval.ms",
-                "group.consumer.max.size", "group.consumer.assignors"));
+                "group.consumer.max.size", "group.consumer.assignors",
+                // Share groups (KIP-932): io.tandem.server.kafka.group.share.ShareGroupConfig.
+                "group.share.session.timeout.ms", "group.share.min.session.timeout.ms",
+                "group.share.max.session.timeout.ms", "group.share.heartbeat.interval.ms",
+                "group.share.min.heartbeat.interval.ms", "group.share.max.heartbeat.interval.ms",
+                "group.share.record.lock.duration.ms", "group.share.min.record.lock.duration.ms",
+                "group.share.max.record.lock.duration.ms", "group.share.delivery.count.limit",
+                "group.share.min.delivery.count.limit", "group.share.max.delivery.count.limit",
+                "group.share.partition.max.record.locks", "group.share.min.partition.max.record.locks",
+                "group.share.max.partition.max.record.locks", "group.share.max.size",
+                "group.share.max.share.sessions"));
         implemented.addAll(TRANSACTION_KEYS);
         IMPLEMENTED = Collections.unmodifiableSet(implemented);
         for (String name : IMPLEMENTED) {

@@ -97,6 +97,8 @@ public final class KafkaBroker implements AutoCloseable {
     private GroupCoordinator groups;
     private final ConsumerGroupConfig consumerGroupConfig;
     private ConsumerGroupCoordinator consumerGroups;
+    private final io.tandem.server.kafka.group.share.ShareGroupConfig shareGroupConfig;
+    private io.tandem.server.kafka.group.share.ShareGroupCoordinator shareGroups;
     private ProducerIdManager producerIds;
     private final TransactionConfig transactionConfig;
     private TransactionService transactions;
@@ -183,6 +185,7 @@ public final class KafkaBroker implements AutoCloseable {
                 tandemConfig.getInt("leader.imbalance.per.broker.percentage", 10));
         this.transactionConfig = TransactionConfig.from(tandemConfig);
         this.consumerGroupConfig = ConsumerGroupConfig.from(tandemConfig);
+        this.shareGroupConfig = io.tandem.server.kafka.group.share.ShareGroupConfig.from(tandemConfig);
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
                 "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
@@ -286,6 +289,10 @@ public final class KafkaBroker implements AutoCloseable {
                 config.offsetMetadataMaxBytes()), offsetsStore);
         consumerGroups = new ConsumerGroupCoordinator(groups, consumerGroupConfig,
                 new ConsumerGroupOffsetsStore(offsetsStore::appendRecords), new ClusterTopicsView(metadata));
+        // Share groups (KIP-932), in memory: a group id is of one kind, so a classic or consumer group's id is taken.
+        shareGroups = new io.tandem.server.kafka.group.share.ShareGroupCoordinator(shareGroupConfig,
+                new ClusterTopicsView(metadata), id -> consumerGroups.isConsumerGroup(id)
+                        || groups.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND);
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes, interBrokerSecurity);
         replicas.becameLeaderListener(this::becameLeader);
@@ -599,6 +606,10 @@ public final class KafkaBroker implements AutoCloseable {
     /** The consumer group (KIP-848) coordinator; it shares the classic coordinator's lock and offsets. */
     public ConsumerGroupCoordinator consumerGroups() {
         return consumerGroups;
+    }
+
+    public io.tandem.server.kafka.group.share.ShareGroupCoordinator shareGroups() {
+        return shareGroups;
     }
 
     public ProducerIdManager producerIds() {

@@ -118,6 +118,20 @@ public final class ApiAuthorization {
         RULES.put(ApiKey.CONSUMER_GROUP_HEARTBEAT, new Rule(List.of(group(READ,
                 (ConsumerGroupHeartbeatRequest r) -> r.groupId)), "DESCRIBE on each subscribed TOPIC"));
         RULES.put(ApiKey.CONSUMER_GROUP_DESCRIBE, Rule.inHandler("DESCRIBE on each GROUP"));
+        // Share groups (KIP-932), as Apache 4.4's KafkaApis checks them.
+        RULES.put(ApiKey.SHARE_GROUP_HEARTBEAT, new Rule(List.of(group(READ,
+                (io.tandem.kafka.wire.message.ShareGroupHeartbeatRequest r) -> r.groupId)),
+                "DESCRIBE on each subscribed TOPIC"));
+        RULES.put(ApiKey.SHARE_GROUP_DESCRIBE, Rule.inHandler("DESCRIBE on each GROUP"));
+        RULES.put(ApiKey.SHARE_FETCH, new Rule(List.of(group(READ,
+                (io.tandem.kafka.wire.message.ShareFetchRequest r) -> r.groupId)), "READ on each TOPIC"));
+        RULES.put(ApiKey.SHARE_ACKNOWLEDGE, new Rule(List.of(group(READ,
+                (io.tandem.kafka.wire.message.ShareAcknowledgeRequest r) -> r.groupId)), "READ on each TOPIC"));
+        RULES.put(ApiKey.DESCRIBE_SHARE_GROUP_OFFSETS, Rule.inHandler("DESCRIBE on each GROUP, DESCRIBE on each TOPIC"));
+        RULES.put(ApiKey.ALTER_SHARE_GROUP_OFFSETS, new Rule(List.of(group(READ,
+                (io.tandem.kafka.wire.message.AlterShareGroupOffsetsRequest r) -> r.groupId)), "READ on each TOPIC"));
+        RULES.put(ApiKey.DELETE_SHARE_GROUP_OFFSETS, new Rule(List.of(group(DELETE,
+                (io.tandem.kafka.wire.message.DeleteShareGroupOffsetsRequest r) -> r.groupId)), "READ on each TOPIC"));
         RULES.put(ApiKey.DESCRIBE_GROUPS, Rule.inHandler("DESCRIBE on each GROUP"));
         RULES.put(ApiKey.LIST_GROUPS, Rule.inHandler("DESCRIBE on CLUSTER, else only groups with DESCRIBE on GROUP"));
         RULES.put(ApiKey.INIT_PRODUCER_ID, Rule.inHandler("WRITE on TRANSACTIONAL_ID, else IDEMPOTENT_WRITE on CLUSTER "
@@ -191,6 +205,18 @@ public final class ApiAuthorization {
             ConsumerGroupDescribeResponse response = new ConsumerGroupDescribeResponse();
             for (String groupId : ((ConsumerGroupDescribeRequest) request).groupIds) {
                 ConsumerGroupDescribeResponse.DescribedGroup group = new ConsumerGroupDescribeResponse.DescribedGroup();
+                group.groupId = groupId;
+                group.errorCode = error;
+                response.groups.add(group);
+            }
+            return response;
+        });
+        ITEM_REFUSALS.put(ApiKey.SHARE_GROUP_DESCRIBE, (request, error) -> {
+            io.tandem.kafka.wire.message.ShareGroupDescribeResponse response =
+                    new io.tandem.kafka.wire.message.ShareGroupDescribeResponse();
+            for (String groupId : ((io.tandem.kafka.wire.message.ShareGroupDescribeRequest) request).groupIds) {
+                io.tandem.kafka.wire.message.ShareGroupDescribeResponse.DescribedGroup group =
+                        new io.tandem.kafka.wire.message.ShareGroupDescribeResponse.DescribedGroup();
                 group.groupId = groupId;
                 group.errorCode = error;
                 response.groups.add(group);

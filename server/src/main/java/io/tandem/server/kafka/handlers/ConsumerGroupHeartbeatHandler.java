@@ -42,6 +42,13 @@ final class ConsumerGroupHeartbeatHandler implements ApiHandler<ConsumerGroupHea
             responder.send(response);
             return;
         }
+        if (broker.shareGroups().isShareGroup(request.groupId)) {
+            // A group id is of one kind at a time (Kafka's answer to a share group's id).
+            response.errorCode = GROUP_ID_NOT_FOUND;
+            response.errorMessage = "Group " + request.groupId + " is not a consumer group.";
+            responder.send(response);
+            return;
+        }
         try {
             // The group's records go to the offsets topic: create it first, outside the coordinator's lock.
             broker.ensureOffsetsTopic();

@@ -10,7 +10,7 @@ import io.tandem.server.kafka.network.Responder;
 
 import java.util.Map;
 
-/** DeleteGroups: only empty groups; their offsets go with them. */
+/** DeleteGroups: only empty groups (classic, consumer or share); their offsets or share state go with them. */
 final class DeleteGroupsHandler implements ApiHandler<DeleteGroupsRequest> {
     private final KafkaBroker broker;
 
@@ -26,7 +26,15 @@ final class DeleteGroupsHandler implements ApiHandler<DeleteGroupsRequest> {
         for (String groupId : request.groupsNames) {
             if (broker.authorization().group(context, AclOperation.DELETE, groupId)) allowed.add(groupId);
         }
-        Map<String, Short> results = new java.util.HashMap<>(broker.groups().deleteGroups(allowed));
+        // Share groups (KIP-932) live apart from the classic and consumer groups; the rest go to the coordinator.
+        Map<String, Short> results = new java.util.HashMap<>();
+        long now = System.currentTimeMillis();
+        allowed.removeIf(groupId -> {
+            if (!broker.shareGroups().isShareGroup(groupId)) return false;
+            results.put(groupId, broker.shareGroups().deleteGroup(groupId, now));
+            return true;
+        });
+        results.putAll(broker.groups().deleteGroups(allowed));
         for (String groupId : request.groupsNames) {
             DeleteGroupsResponse.DeletableGroupResult result = new DeleteGroupsResponse.DeletableGroupResult();
             result.groupId = groupId;

@@ -13,7 +13,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * DescribeGroups: an unknown group is "Dead" with no error before v6 and GROUP_ID_NOT_FOUND from v6, as in Kafka; a
- * consumer group (KIP-848) is not a classic group, so it is reported the same way, with Kafka's message.
+ * consumer group (KIP-848) or share group (KIP-932) is not a classic group, so it is reported the same way, with Kafka's message.
  */
 final class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequest> {
     private final KafkaBroker broker;
@@ -35,7 +35,7 @@ final class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequest> {
                 response.groups.add(refused);
                 continue;
             }
-            if (broker.consumerGroups().isConsumerGroup(groupId)) {
+            if (broker.consumerGroups().isConsumerGroup(groupId) || broker.shareGroups().isShareGroup(groupId)) {
                 DescribeGroupsResponse.DescribedGroup group = new DescribeGroupsResponse.DescribedGroup();
                 group.groupId = groupId;
                 group.groupState = "Dead";

@@ -22,6 +22,17 @@ final class JoinGroupHandler implements ApiHandler<JoinGroupRequest> {
     @Override
     public void handle(RequestContext context, JoinGroupRequest request, Responder responder) {
         short version = context.apiVersion();
+        if (broker.shareGroups().isShareGroup(request.groupId)) {
+            // A group id is of one kind at a time: a share group's is refused to classic members, as in Kafka.
+            JoinGroupResponse refused = new JoinGroupResponse();
+            refused.errorCode = io.tandem.server.kafka.ErrorCodes.INCONSISTENT_GROUP_PROTOCOL;
+            refused.generationId = -1;
+            refused.memberId = request.memberId;
+            refused.leader = "";
+            refused.protocolName = version < 7 ? "" : null;
+            responder.send(refused);
+            return;
+        }
         List<GroupMessages.Protocol> protocols = new ArrayList<>();
         for (JoinGroupRequest.JoinGroupRequestProtocol p : request.protocols) {
             protocols.add(new GroupMessages.Protocol(p.name, p.metadata));

@@ -12,7 +12,8 @@ import io.tandem.server.kafka.network.Responder;
 
 /**
  * ListGroups: every live group, classic and consumer (KIP-848) alike, filtered by state (v4+, case-insensitive) and
- * by type (v5+: "classic" or "consumer"). A consumer group's protocol type is "consumer", as in Kafka.
+ * by type (v5+: "classic", "consumer" or "share"). A consumer group's protocol type is "consumer", a share
+ * group's "share", as in Kafka.
  */
 final class ListGroupsHandler implements ApiHandler<ListGroupsRequest> {
     private final KafkaBroker broker;
@@ -36,6 +37,13 @@ final class ListGroupsHandler implements ApiHandler<ListGroupsRequest> {
             for (ConsumerGroupCoordinator.Listing g : broker.consumerGroups().listGroups()) {
                 if (!all && !broker.authorization().group(context, AclOperation.DESCRIBE, g.groupId())) continue;
                 add(response, request, g.groupId(), "consumer", g.state().toString(), "consumer");
+            }
+        }
+        if (typeMatches(request, "share")) {
+            for (java.util.Map.Entry<String, String> g
+                    : broker.shareGroups().listGroups(System.currentTimeMillis()).entrySet()) {
+                if (!all && !broker.authorization().group(context, AclOperation.DESCRIBE, g.getKey())) continue;
+                add(response, request, g.getKey(), "share", g.getValue(), "share");
             }
         }
         responder.send(response);

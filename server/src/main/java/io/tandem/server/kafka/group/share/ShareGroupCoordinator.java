@@ -1,0 +1,376 @@
+package io.tandem.server.kafka.group.share;
+
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.group.consumer.TopicRef;
+import io.tandem.server.kafka.group.consumer.TopicsView;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The share group coordinator (KIP-932, ShareGroupHeartbeat): membership, the group epoch, the "simple" server-side
+ * assignment, and each group's share-partitions ({@link SharePartition}) with their acquisition locks. A share group
+ * has no reconciliation: a member's assignment is the target at once, and its epoch is the group's assignment epoch.
+ * State is in memory only: share groups, their members and share-partition state (start offsets, delivery counts)
+ * do not survive a restart (Kafka keeps them in __share_group_state; Tandem does not yet). Time comes in as
+ * {@code nowMs}, so tests drive it.
+ */
+public final class ShareGroupCoordinator {
+    /** ShareGroupHeartbeat's MemberEpoch meaning "leave the group". */
+    public static final int LEAVE_GROUP_MEMBER_EPOCH = -1;
+    public static final String STATE_EMPTY = "Empty";
+    public static final String STATE_STABLE = "Stable";
+    public static final String STATE_DEAD = "Dead";
+
+    private final ShareGroupConfig config;
+    private final TopicsView topics;
+    /** Whether a classic or consumer group holds the id: a group id is of one kind at a time. */
+    private final Predicate<String> otherKind;
+    private final ShareSessions sessions;
+    private final Map<String, Group> groups = new LinkedHashMap<>();
+
+    private static final class Group {
+        final String groupId;
+        /** As Kafka 4.4's groups, a new group starts at epoch 1, so its first member gets epoch 2. */
+        int groupEpoch = 1;
+        int assignmentEpoch;
+        final Map<String, ShareGroupMember> members = new LinkedHashMap<>();
+        /** The subscribed topics' ids and partition counts the assignment was computed from. */
+        String topology = "";
+        final Map<ShareSessions.Key, SharePartition> partitions = new LinkedHashMap<>();
+
+        Group(String groupId) {
+            this.groupId = groupId;
+        }
+
+        String state() {
+            return members.isEmpty() ? STATE_EMPTY : STATE_STABLE;
+        }
+    }
+
+    public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind) {
+        this.config = config;
+        this.topics = topics;
+        this.otherKind = otherKind;
+        this.sessions = new ShareSessions(config.maxShareSessions());
+    }
+
+    public ShareGroupConfig config() {
+        return config;
+    }
+
+    public ShareSessions sessions() {
+        return sessions;
+    }
+
+    /** A ShareGroupHeartbeat request, independent of the wire classes. */
+    public record HeartbeatRequest(String groupId, String memberId, int memberEpoch, String rackId,
+                                   List<String> subscribedTopicNames, String clientId, String clientHost) {
+    }
+
+    /** The answer: the member's id and epoch, and its assignment when the member must be told (else null). */
+    public record HeartbeatResult(String memberId, int memberEpoch, int heartbeatIntervalMs,
+                                  Map<UUID, SortedSet<Integer>> assignment) {
+    }
+
+    /** A member as ShareGroupDescribe shows it (copies). */
+    public record MemberDescription(String memberId, String rackId, int memberEpoch, String clientId,
+                                    String clientHost, List<String> subscribedTopicNames,
+                                    Map<UUID, SortedSet<Integer>> assignment) {
+    }
+
+    /** ShareGroupDescribe's view of a group; {@code error} GROUP_ID_NOT_FOUND for an unknown or other-kind id. */
+    public record Description(short error, String errorMessage, String state, int groupEpoch, int assignmentEpoch,
+                              String assignorName, List<MemberDescription> members) {
+    }
+
+    /** One share-partition's start offset, for DescribeShareGroupOffsets. */
+    public record PartitionOffset(UUID topicId, int partition, long startOffset) {
+    }
+
+    // ---------------------------------------------------------------- ShareGroupHeartbeat
+
+    /** Handles one heartbeat; a refused one throws {@link ApiException} with Kafka's error and message. */
+    public synchronized HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
+        tick(nowMs);
+        validate(request);
+        if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH) return leave(request);
+        Group group = groups.get(request.groupId());
+        if (group == null) {
+            if (request.memberEpoch() != 0 || otherKind.test(request.groupId())) {
+                throw new ApiException(GROUP_ID_NOT_FOUND, otherKind.test(request.groupId())
+                        ? "Group " + request.groupId() + " is not a share group."
+                        : "Share group " + request.groupId() + " not found.");
+            }
+            group = new Group(request.groupId());
+            groups.put(group.groupId, group);
+        }
+        ShareGroupMember member = group.members.get(request.memberId());
+        if (member == null && group.members.size() >= config.maxSize()) {
+            throw new ApiException(GROUP_MAX_SIZE_REACHED, "The share group has reached its maximum capacity of "
+                    + config.maxSize() + " members.");
+        }
+        if (member == null) {
+            if (request.memberEpoch() != 0) {
+                throw new ApiException(UNKNOWN_MEMBER_ID, "Member " + request.memberId()
+                        + " is not a member of group " + request.groupId() + ".");
+            }
+            // Its subscription (new, so changed) bumps the group epoch below, once, as in Kafka.
+            member = new ShareGroupMember(request.memberId());
+            group.members.put(member.memberId, member);
+        } else if (request.memberEpoch() > member.memberEpoch) {
+            throw new ApiException(FENCED_MEMBER_EPOCH, "The share group member has a greater member epoch ("
+                    + request.memberEpoch() + ") than the one known by the group coordinator (" + member.memberEpoch
+                    + "). The member must abandon all its partitions and rejoin.");
+        } else if (request.memberEpoch() < member.memberEpoch
+                && request.memberEpoch() != member.previousMemberEpoch) {
+            // As Kafka: the previous epoch is accepted, since the answer that bumped it may have been lost.
+            throw new ApiException(FENCED_MEMBER_EPOCH, "The share group member has a smaller member epoch ("
+                    + request.memberEpoch() + ") than the one known by the group coordinator (" + member.memberEpoch
+                    + "). The member must abandon all its partitions and rejoin.");
+        }
+        member.lastHeartbeatMs = nowMs;
+        if (request.clientId() != null) member.clientId = request.clientId();
+        if (request.clientHost() != null) member.clientHost = request.clientHost();
+        if (request.rackId() != null) member.rackId = request.rackId();
+        if (request.subscribedTopicNames() != null
+                && !request.subscribedTopicNames().equals(member.subscribedTopicNames)) {
+            member.subscribedTopicNames = List.copyOf(request.subscribedTopicNames());
+            group.groupEpoch++;
+        }
+        String topology = topology(group);
+        if (!topology.equals(group.topology)) {
+            // A subscribed topic appeared, went or grew: a new group epoch, as Kafka bumps it on metadata changes.
+            if (!group.topology.isEmpty() || group.assignmentEpoch == group.groupEpoch) group.groupEpoch++;
+            group.topology = topology;
+        }
+        if (group.assignmentEpoch != group.groupEpoch) assign(group);
+        if (member.memberEpoch != group.assignmentEpoch) {
+            member.previousMemberEpoch = member.memberEpoch;
+            member.memberEpoch = group.assignmentEpoch;
+        }
+        Map<UUID, SortedSet<Integer>> toSend = null;
+        // As Kafka: a (re)join always gets its assignment, a heartbeat only when it changed.
+        if (request.memberEpoch() == 0 || !member.assignment.equals(member.sentAssignment)) {
+            toSend = member.assignment;
+            member.sentAssignment = member.assignment;
+        }
+        return new HeartbeatResult(member.memberId, member.memberEpoch, config.heartbeatIntervalMs(), toSend);
+    }
+
+    /** Kafka's throwIfShareGroupHeartbeatRequestIsInvalid, checks and messages in its order. */
+    private static void validate(HeartbeatRequest r) {
+        if (r.memberId() == null || r.memberId().isBlank()) {
+            throw new ApiException(INVALID_REQUEST, "MemberId can't be empty.");
+        }
+        if (r.groupId() == null || r.groupId().isBlank()) throw new ApiException(INVALID_REQUEST, "GroupId can't be empty.");
+        if (r.rackId() != null && r.rackId().isBlank()) throw new ApiException(INVALID_REQUEST, "RackId can't be empty.");
+        if (r.memberEpoch() == 0 && (r.subscribedTopicNames() == null || r.subscribedTopicNames().isEmpty())) {
+            throw new ApiException(INVALID_REQUEST, "SubscribedTopicNames must be set in first request.");
+        }
+        if (r.memberEpoch() < LEAVE_GROUP_MEMBER_EPOCH) throw new ApiException(INVALID_REQUEST, "MemberEpoch is invalid.");
+    }
+
+    private HeartbeatResult leave(HeartbeatRequest request) {
+        Group group = groups.get(request.groupId());
+        if (group == null) {
+            throw new ApiException(GROUP_ID_NOT_FOUND, "Share group " + request.groupId() + " not found.");
+        }
+        if (!group.members.containsKey(request.memberId())) {
+            throw new ApiException(UNKNOWN_MEMBER_ID, "Member " + request.memberId()
+                    + " is not a member of group " + request.groupId() + ".");
+        }
+        removeMember(group, request.memberId());
+        return new HeartbeatResult(request.memberId(), LEAVE_GROUP_MEMBER_EPOCH, 0, null);
+    }
+
+    private void removeMember(Group group, String memberId) {
+        group.members.remove(memberId);
+        group.groupEpoch++;
+        assign(group);
+        sessions.remove(group.groupId, memberId);
+        for (SharePartition partition : group.partitions.values()) partition.releaseMember(memberId);
+    }
+
+    private String topology(Group group) {
+        StringBuilder sb = new StringBuilder();
+        for (String name : new java.util.TreeSet<>(subscribedNames(group))) {
+            TopicRef t = topics.byName(name);
+            if (t != null) sb.append(t.id()).append(':').append(t.partitionCount()).append(';');
+        }
+        return sb.toString();
+    }
+
+    private static List<String> subscribedNames(Group group) {
+        List<String> names = new ArrayList<>();
+        for (ShareGroupMember m : group.members.values()) {
+            if (m.subscribedTopicNames != null) names.addAll(m.subscribedTopicNames);
+        }
+        return names;
+    }
+
+    private void assign(Group group) {
+        Map<String, List<TopicRef>> subscriptions = new TreeMap<>();
+        for (ShareGroupMember m : group.members.values()) {
+            List<TopicRef> refs = new ArrayList<>();
+            if (m.subscribedTopicNames != null) {
+                for (String name : m.subscribedTopicNames) {
+                    TopicRef t = topics.byName(name);
+                    if (t != null) refs.add(t);
+                }
+            }
+            subscriptions.put(m.memberId, refs);
+        }
+        Map<String, Map<UUID, SortedSet<Integer>>> result = SimpleAssignor.assign(subscriptions);
+        for (ShareGroupMember m : group.members.values()) m.assignment = result.getOrDefault(m.memberId, Map.of());
+        group.assignmentEpoch = group.groupEpoch;
+        group.topology = topology(group);
+    }
+
+    /** Removes members whose session timed out and releases their records, as Kafka's session timer does. */
+    public synchronized void tick(long nowMs) {
+        for (Group group : groups.values()) {
+            Iterator<ShareGroupMember> it = new ArrayList<>(group.members.values()).iterator();
+            while (it.hasNext()) {
+                ShareGroupMember m = it.next();
+                if (nowMs - m.lastHeartbeatMs >= config.sessionTimeoutMs()) removeMember(group, m.memberId);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- describe, list, delete
+
+    public synchronized Description describe(String groupId, long nowMs) {
+        tick(nowMs);
+        Group group = groups.get(groupId);
+        if (group == null) {
+            String message = otherKind.test(groupId) ? "Group " + groupId + " is not a share group."
+                    : "Group " + groupId + " not found.";
+            return new Description(GROUP_ID_NOT_FOUND, message, STATE_DEAD, -1, -1, "", List.of());
+        }
+        List<MemberDescription> members = new ArrayList<>();
+        for (ShareGroupMember m : group.members.values()) {
+            members.add(new MemberDescription(m.memberId, m.rackId, m.memberEpoch,
+                    Objects.requireNonNullElse(m.clientId, ""), Objects.requireNonNullElse(m.clientHost, ""),
+                    m.subscribedTopicNames == null ? List.of() : m.subscribedTopicNames, m.assignment));
+        }
+        return new Description(NONE, null, group.state(), group.groupEpoch, group.assignmentEpoch, SimpleAssignor.NAME,
+                members);
+    }
+
+    public synchronized boolean isShareGroup(String groupId) {
+        return groups.containsKey(groupId);
+    }
+
+    public synchronized boolean isMember(String groupId, String memberId) {
+        Group group = groups.get(groupId);
+        return group != null && group.members.containsKey(memberId);
+    }
+
+    /** Group id to state, for ListGroups. */
+    public synchronized Map<String, String> listGroups(long nowMs) {
+        tick(nowMs);
+        Map<String, String> result = new LinkedHashMap<>();
+        for (Group g : groups.values()) result.put(g.groupId, g.state());
+        return result;
+    }
+
+    /** DeleteGroups of a share group: NONE, NON_EMPTY_GROUP, or GROUP_ID_NOT_FOUND when it is not a share group. */
+    public synchronized short deleteGroup(String groupId, long nowMs) {
+        tick(nowMs);
+        Group group = groups.get(groupId);
+        if (group == null) return GROUP_ID_NOT_FOUND;
+        if (!group.members.isEmpty()) return NON_EMPTY_GROUP;
+        groups.remove(groupId);
+        return NONE;
+    }
+
+    // ---------------------------------------------------------------- share-partitions
+
+    /**
+     * The group's share-partition, created at {@code initialOffset} (share.auto.offset.reset) on first use. Null when
+     * the group does not exist.
+     */
+    public synchronized SharePartition partition(String groupId, UUID topicId, int partition,
+                                                 LongSupplier initialOffset) {
+        Group group = groups.get(groupId);
+        if (group == null) return null;
+        return group.partitions.computeIfAbsent(new ShareSessions.Key(topicId, partition),
+                k -> new SharePartition(initialOffset.getAsLong(), config.deliveryCountLimit(),
+                        config.partitionMaxRecordLocks(), config.recordLockDurationMs()));
+    }
+
+    /** The group's share-partitions that have state, with their start offsets (null when no such share group). */
+    public synchronized List<PartitionOffset> offsets(String groupId, long nowMs) {
+        Group group = groups.get(groupId);
+        if (group == null) return null;
+        List<PartitionOffset> result = new ArrayList<>();
+        for (Map.Entry<ShareSessions.Key, SharePartition> e : group.partitions.entrySet()) {
+            e.getValue().expireLocks(nowMs);
+            result.add(new PartitionOffset(e.getKey().topicId(), e.getKey().partition(), e.getValue().startOffset()));
+        }
+        return result;
+    }
+
+    /**
+     * AlterShareGroupOffsets: sets start offsets of an empty group (creating it if absent, as Kafka does); a group
+     * with members is NON_EMPTY_GROUP, another kind's id GROUP_ID_NOT_FOUND.
+     */
+    public synchronized void alterOffsets(String groupId, Map<ShareSessions.Key, Long> offsets, long nowMs) {
+        tick(nowMs);
+        Group group = groups.get(groupId);
+        if (group == null) {
+            if (otherKind.test(groupId)) {
+                throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a share group.");
+            }
+            group = new Group(groupId);
+            groups.put(groupId, group);
+        }
+        if (!group.members.isEmpty()) {
+            throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
+        }
+        for (Map.Entry<ShareSessions.Key, Long> e : offsets.entrySet()) {
+            SharePartition p = group.partitions.get(e.getKey());
+            if (p == null) {
+                group.partitions.put(e.getKey(), new SharePartition(e.getValue(), config.deliveryCountLimit(),
+                        config.partitionMaxRecordLocks(), config.recordLockDurationMs()));
+            } else {
+                p.reset(e.getValue());
+            }
+        }
+    }
+
+    /** DeleteShareGroupOffsets: forgets the share-partitions of the topics of an empty group. */
+    public synchronized void deleteOffsets(String groupId, List<UUID> topicIds, long nowMs) {
+        tick(nowMs);
+        Group group = groups.get(groupId);
+        if (group == null) {
+            throw new ApiException(GROUP_ID_NOT_FOUND, otherKind.test(groupId)
+                    ? "Group " + groupId + " is not a share group." : "Group " + groupId + " not found.");
+        }
+        if (!group.members.isEmpty()) {
+            throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
+        }
+        group.partitions.keySet().removeIf(k -> topicIds.contains(k.topicId()));
+    }
+
+    /** A share-partition's end of a member's session: its records go back (the member closed its share session). */
+    public synchronized void closeSession(String groupId, String memberId) {
+        sessions.remove(groupId, memberId);
+        Group group = groups.get(groupId);
+        if (group == null) return;
+        for (SharePartition p : group.partitions.values()) p.releaseMember(memberId);
+    }
+
+}

@@ -1,0 +1,238 @@
+package io.tandem.server.kafka.group.share;
+
+import io.tandem.server.kafka.ApiException;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.tandem.kafka.wire.Errors;
+
+import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
+
+/**
+ * One share-partition (KIP-932): the records of a topic partition as one share group consumes them. Offsets below the
+ * share-partition start offset (SPSO) are done; offsets from the end offset (SPEO) on were never handed out; in
+ * between, each in-flight record is AVAILABLE (may be acquired again), ACQUIRED (locked to one member until its lock
+ * expires), ACKNOWLEDGED or ARCHIVED, with its delivery count. A record released or timed out after the delivery count
+ * limit is archived, never delivered again. The SPSO moves past the done prefix. Pure state: time comes in as
+ * {@code nowMs}, records as offset ranges; callers hold the object's monitor (every method is synchronized).
+ */
+public final class SharePartition {
+    /** ShareAcknowledge/ShareFetch acknowledge types. */
+    public static final byte GAP = 0, ACCEPT = 1, RELEASE = 2, REJECT = 3, RENEW = 4;
+
+    enum State { AVAILABLE, ACQUIRED, ACKNOWLEDGED, ARCHIVED }
+
+    private static final class InFlight {
+        State state = State.AVAILABLE;
+        int deliveryCount;
+        String memberId;
+        long lockExpiryMs;
+    }
+
+    /** A run of offsets handed to a member in one acquisition, all with the same delivery count. */
+    public record Acquired(long firstOffset, long lastOffset, int deliveryCount) {
+    }
+
+    /** A record batch of the log as acquisition needs it: its offsets and whether it is a control batch. */
+    public record Batch(long baseOffset, long lastOffset, boolean control) {
+    }
+
+    private final int deliveryCountLimit;
+    private final int maxRecordLocks;
+    private final long lockDurationMs;
+    private long startOffset;
+    private long endOffset;
+    private final TreeMap<Long, InFlight> inFlight = new TreeMap<>();
+
+    public SharePartition(long startOffset, int deliveryCountLimit, int maxRecordLocks, long lockDurationMs) {
+        this.startOffset = startOffset;
+        this.endOffset = startOffset;
+        this.deliveryCountLimit = deliveryCountLimit;
+        this.maxRecordLocks = maxRecordLocks;
+        this.lockDurationMs = lockDurationMs;
+    }
+
+    public synchronized long startOffset() {
+        return startOffset;
+    }
+
+    public synchronized long endOffset() {
+        return endOffset;
+    }
+
+    /** Records that could be handed out now: a released or expired one, or new ones below {@code highWatermark}. */
+    public synchronized boolean hasAcquirable(long highWatermark, long nowMs) {
+        expireLocks(nowMs);
+        for (InFlight r : inFlight.values()) if (r.state == State.AVAILABLE) return true;
+        return endOffset < highWatermark && inFlight.size() < maxRecordLocks;
+    }
+
+    /**
+     * Acquires up to {@code maxRecords} for the member: redeliveries first (lowest offsets), then new records from the
+     * end offset, taken from {@code newBatches} (the log's batches from the end offset, below the high watermark).
+     * Control batches are never delivered; they are done as soon as the end offset passes them.
+     */
+    public synchronized List<Acquired> acquire(String memberId, int maxRecords, List<Batch> newBatches, long nowMs) {
+        expireLocks(nowMs);
+        List<Acquired> result = new ArrayList<>();
+        int room = maxRecords;
+        for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
+            if (room == 0) break;
+            InFlight r = e.getValue();
+            if (r.state != State.AVAILABLE) continue;
+            lock(r, memberId, nowMs);
+            add(result, e.getKey(), r.deliveryCount);
+            room--;
+        }
+        for (Batch batch : newBatches) {
+            if (batch.lastOffset() < endOffset) continue;
+            // Offsets with no record (removed by compaction) and control batches are done at once: an offset in
+            // [SPSO, SPEO) that is not in flight is done, so nothing is kept for them.
+            if (batch.baseOffset() > endOffset) endOffset = batch.baseOffset();
+            if (batch.control()) {
+                endOffset = batch.lastOffset() + 1;
+                continue;
+            }
+            while (endOffset <= batch.lastOffset() && room > 0 && inFlight.size() < maxRecordLocks) {
+                InFlight r = new InFlight();
+                inFlight.put(endOffset, r);
+                lock(r, memberId, nowMs);
+                add(result, endOffset, r.deliveryCount);
+                endOffset++;
+                room--;
+            }
+            if (endOffset <= batch.lastOffset()) break;
+        }
+        advanceStart();
+        return result;
+    }
+
+    /**
+     * Applies one acknowledgement batch of the member: {@code types} has one type for the whole range or one per
+     * offset. Every offset must be acquired by this member (else INVALID_RECORD_STATE, nothing changed).
+     */
+    public synchronized void acknowledge(String memberId, long firstOffset, long lastOffset, List<Byte> types,
+                                         long nowMs) {
+        expireLocks(nowMs);
+        long count = lastOffset - firstOffset + 1;
+        if (count <= 0 || types.isEmpty() || (types.size() != 1 && types.size() != count)) {
+            throw new ApiException(INVALID_REQUEST, "Invalid acknowledgement batch " + firstOffset + "-" + lastOffset);
+        }
+        for (long o = firstOffset; o <= lastOffset; o++) {
+            byte type = types.size() == 1 ? types.get(0) : types.get((int) (o - firstOffset));
+            if (type < GAP || type > RENEW) {
+                throw new ApiException(INVALID_REQUEST, "Invalid acknowledge type " + type);
+            }
+            InFlight r = inFlight.get(o);
+            if (r == null || r.state != State.ACQUIRED || !memberId.equals(r.memberId)) {
+                throw new ApiException(Errors.INVALID_RECORD_STATE.code(), null);
+            }
+        }
+        for (long o = firstOffset; o <= lastOffset; o++) {
+            byte type = types.size() == 1 ? types.get(0) : types.get((int) (o - firstOffset));
+            InFlight r = inFlight.get(o);
+            switch (type) {
+                case ACCEPT -> done(r, State.ACKNOWLEDGED);
+                case GAP, REJECT -> done(r, State.ARCHIVED);
+                case RELEASE -> release(r);
+                case RENEW -> r.lockExpiryMs = nowMs + lockDurationMs;
+                default -> throw new IllegalStateException();
+            }
+        }
+        advanceStart();
+    }
+
+    /** Releases every record the member holds (it left the group or closed its share session). */
+    public synchronized void releaseMember(String memberId) {
+        for (InFlight r : inFlight.values()) {
+            if (r.state == State.ACQUIRED && memberId.equals(r.memberId)) release(r);
+        }
+        advanceStart();
+    }
+
+    /** Moves the start offset (AlterShareGroupOffsets, or a start offset below the log start): forgets in-flight state. */
+    public synchronized void reset(long newStartOffset) {
+        inFlight.clear();
+        startOffset = newStartOffset;
+        endOffset = newStartOffset;
+    }
+
+    /** Whether no record is acquired by anyone (AlterShareGroupOffsets needs an empty group anyway). */
+    public synchronized int inFlightCount() {
+        return inFlight.size();
+    }
+
+    /** Delivery count of an in-flight record, -1 when it is not in flight (tests). */
+    synchronized int deliveryCount(long offset) {
+        InFlight r = inFlight.get(offset);
+        return r == null ? -1 : r.deliveryCount;
+    }
+
+    /** The state of an in-flight record, null when it is not in flight (tests). */
+    synchronized State state(long offset) {
+        InFlight r = inFlight.get(offset);
+        return r == null ? null : r.state;
+    }
+
+    /** Returns expired locks' records to AVAILABLE, or ARCHIVED once delivered the limit's number of times. */
+    public synchronized void expireLocks(long nowMs) {
+        boolean changed = false;
+        for (InFlight r : inFlight.values()) {
+            if (r.state == State.ACQUIRED && r.lockExpiryMs <= nowMs) {
+                release(r);
+                changed = true;
+            }
+        }
+        if (changed) advanceStart();
+    }
+
+    private void lock(InFlight r, String memberId, long nowMs) {
+        r.state = State.ACQUIRED;
+        r.deliveryCount++;
+        r.memberId = memberId;
+        r.lockExpiryMs = nowMs + lockDurationMs;
+    }
+
+    private void release(InFlight r) {
+        if (r.deliveryCount >= deliveryCountLimit) {
+            done(r, State.ARCHIVED);
+        } else {
+            r.state = State.AVAILABLE;
+            r.memberId = null;
+        }
+    }
+
+    private static void done(InFlight r, State state) {
+        r.state = state;
+        r.memberId = null;
+    }
+
+    private void advanceStart() {
+        Iterator<Map.Entry<Long, InFlight>> it = inFlight.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Long, InFlight> e = it.next();
+            State s = e.getValue().state;
+            if (s != State.ACKNOWLEDGED && s != State.ARCHIVED) {
+                startOffset = e.getKey();
+                return;
+            }
+            it.remove();
+        }
+        startOffset = endOffset;
+    }
+
+    private static void add(List<Acquired> result, long offset, int deliveryCount) {
+        if (!result.isEmpty()) {
+            Acquired last = result.get(result.size() - 1);
+            if (last.lastOffset() + 1 == offset && last.deliveryCount() == deliveryCount) {
+                result.set(result.size() - 1, new Acquired(last.firstOffset(), offset, deliveryCount));
+                return;
+            }
+        }
+        result.add(new Acquired(offset, offset, deliveryCount));
+    }
+}

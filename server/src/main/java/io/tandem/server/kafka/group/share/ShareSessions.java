@@ -1,0 +1,95 @@
+package io.tandem.server.kafka.group.share;
+
+import io.tandem.kafka.wire.Errors;
+import io.tandem.server.kafka.ApiException;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The share sessions (KIP-932) of ShareFetch and ShareAcknowledge, one per (group, member): the partitions the member
+ * fetches and the epoch its next request must carry. Epoch 0 opens (or reopens) a session with the request's
+ * partitions; a positive epoch must be the session's, and adds the request's partitions and drops the forgotten ones;
+ * epoch -1 is the final request, after which the session is gone. At most {@code group.share.max.share.sessions}.
+ */
+public final class ShareSessions {
+    public static final int INITIAL_EPOCH = 0;
+    public static final int FINAL_EPOCH = -1;
+
+    /** A share-partition of a session: topic id and partition. */
+    public record Key(java.util.UUID topicId, int partition) {
+    }
+
+    private static final class Session {
+        int epoch;
+        final Set<Key> partitions = new LinkedHashSet<>();
+    }
+
+    private final int maxSessions;
+    private final Map<String, Session> sessions = new HashMap<>();
+
+    public ShareSessions(int maxSessions) {
+        this.maxSessions = maxSessions;
+    }
+
+    private static String id(String groupId, String memberId) {
+        return groupId + '\u0000' + memberId;
+    }
+
+    /**
+     * Checks the request's epoch and updates the session; returns the session's partitions after the request.
+     * Throws SHARE_SESSION_NOT_FOUND, INVALID_SHARE_SESSION_EPOCH or SHARE_SESSION_LIMIT_REACHED as Kafka does.
+     */
+    public synchronized Set<Key> update(String groupId, String memberId, int epoch, Collection<Key> added,
+                                        Collection<Key> forgotten) {
+        String id = id(groupId, memberId);
+        Session session = sessions.get(id);
+        if (epoch == INITIAL_EPOCH) {
+            if (session == null && sessions.size() >= maxSessions) {
+                throw new ApiException(Errors.SHARE_SESSION_LIMIT_REACHED.code(), null);
+            }
+            session = new Session();
+            session.partitions.addAll(added);
+            session.epoch = 1;
+            sessions.put(id, session);
+            return Set.copyOf(session.partitions);
+        }
+        if (epoch == FINAL_EPOCH) {
+            // As Kafka's FinalContext: the last acknowledgements of a closing member need no live session.
+            return session == null ? Set.of() : Set.copyOf(session.partitions);
+        }
+        if (session == null) throw new ApiException(Errors.SHARE_SESSION_NOT_FOUND.code(), null);
+        if (session.epoch != epoch) throw new ApiException(Errors.INVALID_SHARE_SESSION_EPOCH.code(), null);
+        session.partitions.addAll(added);
+        forgotten.forEach(session.partitions::remove);
+        session.epoch = epoch == Integer.MAX_VALUE ? 1 : epoch + 1;
+        return Set.copyOf(session.partitions);
+    }
+
+    /** Whether the member has a session (ShareAcknowledge needs one). */
+    public synchronized boolean exists(String groupId, String memberId) {
+        return sessions.containsKey(id(groupId, memberId));
+    }
+
+    /**
+     * Checks the epoch of a request that does not change the session (ShareAcknowledge), and moves it on; as Kafka's
+     * acknowledgeSessionUpdate, the final epoch too needs a live session.
+     */
+    public synchronized void advance(String groupId, String memberId, int epoch) {
+        if (epoch == FINAL_EPOCH && !sessions.containsKey(id(groupId, memberId))) {
+            throw new ApiException(Errors.SHARE_SESSION_NOT_FOUND.code(), null);
+        }
+        update(groupId, memberId, epoch, java.util.List.of(), java.util.List.of());
+    }
+
+    public synchronized void remove(String groupId, String memberId) {
+        sessions.remove(id(groupId, memberId));
+    }
+
+    public synchronized int size() {
+        return sessions.size();
+    }
+}

@@ -1,0 +1,82 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.Errors;
+import io.tandem.kafka.wire.message.ShareAcknowledgeRequest;
+import io.tandem.kafka.wire.message.ShareAcknowledgeResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.group.share.ShareSessions;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * ShareAcknowledge (KIP-932): acknowledges records of the member's share session without fetching. The session must
+ * exist and the epoch match (epoch 0 cannot acknowledge: INVALID_SHARE_SESSION_EPOCH); epoch -1 closes the session and
+ * releases whatever the member still holds.
+ */
+final class ShareAcknowledgeHandler implements ApiHandler<ShareAcknowledgeRequest> {
+    private final KafkaBroker broker;
+
+    ShareAcknowledgeHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, ShareAcknowledgeRequest request, Responder responder) {
+        ShareAcknowledgeResponse response = new ShareAcknowledgeResponse();
+        response.acquisitionLockTimeoutMs = broker.shareGroups().config().recordLockDurationMs();
+        long now = System.currentTimeMillis();
+        short error = NONE;
+        String message = null;
+        if (request.groupId == null || request.groupId.isEmpty() || request.memberId == null
+                || request.memberId.isEmpty()) {
+            error = INVALID_REQUEST;
+            message = "GroupId and MemberId must be set.";
+        } else if (request.shareSessionEpoch == ShareSessions.INITIAL_EPOCH) {
+            error = Errors.INVALID_SHARE_SESSION_EPOCH.code();
+        } else if (!broker.shareGroups().isMember(request.groupId, request.memberId)) {
+            error = UNKNOWN_MEMBER_ID;
+        } else {
+            try {
+                broker.shareGroups().sessions().advance(request.groupId, request.memberId, request.shareSessionEpoch);
+            } catch (ApiException e) {
+                error = e.error();
+            }
+        }
+        if (error != NONE) {
+            response.errorCode = error;
+            response.errorMessage = message != null ? message : Errors.forCode(error).message();
+            responder.send(response);
+            return;
+        }
+        for (ShareAcknowledgeRequest.AcknowledgeTopic t : request.topics) {
+            ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse topic =
+                    new ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse();
+            topic.topicId = t.topicId;
+            for (ShareAcknowledgeRequest.AcknowledgePartition p : t.partitions) {
+                List<ShareAcknowledgements.Batch> batches = new ArrayList<>();
+                for (ShareAcknowledgeRequest.AcknowledgementBatch b : p.acknowledgementBatches) {
+                    batches.add(new ShareAcknowledgements.Batch(b.firstOffset, b.lastOffset, b.acknowledgeTypes));
+                }
+                ShareAcknowledgeResponse.PartitionData data = new ShareAcknowledgeResponse.PartitionData();
+                data.partitionIndex = p.partitionIndex;
+                data.errorCode = ShareAcknowledgements.acknowledge(broker, context, request.groupId, request.memberId,
+                        t.topicId, p.partitionIndex, batches, now);
+                data.currentLeader.leaderId = -1;
+                data.currentLeader.leaderEpoch = -1;
+                topic.partitions.add(data);
+            }
+            response.responses.add(topic);
+        }
+        if (request.shareSessionEpoch == ShareSessions.FINAL_EPOCH) {
+            broker.shareGroups().closeSession(request.groupId, request.memberId);
+        }
+        responder.send(response);
+    }
+}

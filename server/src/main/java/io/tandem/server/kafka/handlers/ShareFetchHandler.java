@@ -1,0 +1,317 @@
+package io.tandem.server.kafka.handlers;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.tandem.kafka.wire.Errors;
+import io.tandem.kafka.wire.message.ShareFetchRequest;
+import io.tandem.kafka.wire.message.ShareFetchResponse;
+import io.tandem.kafka.wire.record.RecordBatch;
+import io.tandem.kafka.wire.record.RecordBatches;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.group.share.SharePartition;
+import io.tandem.server.kafka.group.share.ShareSessions;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.purgatory.DelayedResponse;
+import io.tandem.storage.log.LogSlice;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * ShareFetch (KIP-932): applies the piggy-backed acknowledgements, then acquires records of the member's share
+ * session's partitions for it (locked for group.share.record.lock.duration.ms) and returns the log's batches that
+ * hold them with the acquired offset ranges and delivery counts; the client keeps only acquired records. With nothing
+ * to acquire it waits up to MaxWaitMs for new records. The share session (epoch 0 opens it, -1 closes it) is checked
+ * and updated first. Records are copied out of the log: acquired ranges may be scattered (redeliveries).
+ */
+final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
+    private static final System.Logger LOG = System.getLogger(ShareFetchHandler.class.getName());
+    /** The most bytes one read of a share-partition asks the log for, whatever MaxBytes says. */
+    static final int READ_BYTES_MAX = 8 * 1024 * 1024;
+    private final KafkaBroker broker;
+
+    ShareFetchHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, ShareFetchRequest request, Responder responder) {
+        ShareFetchResponse response = new ShareFetchResponse();
+        response.acquisitionLockTimeoutMs = broker.shareGroups().config().recordLockDurationMs();
+        long now = System.currentTimeMillis();
+        if (request.groupId == null || request.groupId.isEmpty() || request.memberId == null
+                || request.memberId.isEmpty()) {
+            respondError(response, INVALID_REQUEST, "GroupId and MemberId must be set.", responder);
+            return;
+        }
+        boolean hasAcks = request.topics.stream().flatMap(t -> t.partitions.stream())
+                .anyMatch(p -> !p.acknowledgementBatches.isEmpty());
+        if (request.shareSessionEpoch == ShareSessions.INITIAL_EPOCH && hasAcks) {
+            respondError(response, INVALID_REQUEST, "Acknowledge data present on initial fetch request.", responder);
+            return;
+        }
+        if (!broker.shareGroups().isMember(request.groupId, request.memberId)) {
+            respondError(response, UNKNOWN_MEMBER_ID, null, responder);
+            return;
+        }
+        List<ShareSessions.Key> added = new ArrayList<>();
+        for (ShareFetchRequest.FetchTopic t : request.topics) {
+            for (ShareFetchRequest.FetchPartition p : t.partitions) added.add(new ShareSessions.Key(t.topicId, p.partitionIndex));
+        }
+        List<ShareSessions.Key> forgotten = new ArrayList<>();
+        for (ShareFetchRequest.ForgottenTopic t : request.forgottenTopicsData) {
+            for (int p : t.partitions) forgotten.add(new ShareSessions.Key(t.topicId, p));
+        }
+        Set<ShareSessions.Key> sessionPartitions;
+        try {
+            sessionPartitions = broker.shareGroups().sessions().update(request.groupId, request.memberId,
+                    request.shareSessionEpoch, added, forgotten);
+        } catch (ApiException e) {
+            respondError(response, e.error(), e.getMessage(), responder);
+            return;
+        }
+        Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers = new LinkedHashMap<>();
+        for (ShareFetchRequest.FetchTopic t : request.topics) {
+            for (ShareFetchRequest.FetchPartition p : t.partitions) {
+                if (p.acknowledgementBatches.isEmpty()) continue;
+                List<ShareAcknowledgements.Batch> batches = new ArrayList<>();
+                for (ShareFetchRequest.AcknowledgementBatch b : p.acknowledgementBatches) {
+                    batches.add(new ShareAcknowledgements.Batch(b.firstOffset, b.lastOffset, b.acknowledgeTypes));
+                }
+                short error = ShareAcknowledgements.acknowledge(broker, context, request.groupId, request.memberId,
+                        t.topicId, p.partitionIndex, batches, now);
+                answer(answers, new ShareSessions.Key(t.topicId, p.partitionIndex)).acknowledgeErrorCode = error;
+            }
+        }
+        if (request.isRenewAck) {
+            // KIP-1222 (v2): a request that renews acquisition locks fetches nothing.
+            send(response, answers, responder);
+            return;
+        }
+        if (request.shareSessionEpoch == ShareSessions.FINAL_EPOCH) {
+            // The member's last request: nothing is fetched, and what it still holds goes back to the group.
+            broker.shareGroups().closeSession(request.groupId, request.memberId);
+            send(response, answers, responder);
+            return;
+        }
+        List<ShareSessions.Key> fetchable = new ArrayList<>(sessionPartitions);
+        if (fetch(context, request, fetchable, answers, response, responder, false)) return;
+        // Nothing to hand out yet: wait for new records (a produce moving a high watermark wakes us) or MaxWaitMs.
+        List<TopicPartition> keys = new ArrayList<>();
+        for (ShareSessions.Key k : fetchable) {
+            TopicInfo topic = broker.metadata().topicById(k.topicId());
+            if (topic != null) keys.add(new TopicPartition(topic.name(), k.partition()));
+        }
+        DelayedResponse delayed = new DelayedResponse(request.maxWaitMs, () -> acquirable(request, fetchable),
+                () -> fetch(context, request, fetchable, answers, response, responder, true));
+        broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
+    }
+
+    private boolean acquirable(ShareFetchRequest request, List<ShareSessions.Key> fetchable) {
+        long now = System.currentTimeMillis();
+        for (ShareSessions.Key k : fetchable) {
+            TopicInfo topic = broker.metadata().topicById(k.topicId());
+            if (topic == null) continue;
+            try {
+                Partition partition = broker.leaderPartition(topic, k.partition());
+                SharePartition sp = ShareAcknowledgements.sharePartition(broker, request.groupId, topic, k.partition());
+                if (sp != null && sp.hasAcquirable(partition.highWatermark(), now)) return true;
+            } catch (ApiException e) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Acquires and answers; returns false (having sent nothing) when nothing was acquired, nothing failed, and the
+     * request may wait ({@code last} false and MaxWaitMs positive).
+     */
+    private boolean fetch(RequestContext context, ShareFetchRequest request, List<ShareSessions.Key> fetchable,
+                          Map<ShareSessions.Key, ShareFetchResponse.PartitionData> acks,
+                          ShareFetchResponse response, Responder responder, boolean last) {
+        long now = System.currentTimeMillis();
+        Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers = new LinkedHashMap<>(acks);
+        List<ByteBuf> buffers = new ArrayList<>();
+        boolean anything = !acks.isEmpty();
+        int remaining = Math.max(request.maxRecords, 1);
+        try {
+            for (ShareSessions.Key k : fetchable) {
+                TopicInfo topic = broker.metadata().topicById(k.topicId());
+                short error = ShareAcknowledgements.check(broker, context, topic, k.partition());
+                if (error != NONE) {
+                    answer(answers, k).errorCode = error;
+                    anything = true;
+                    continue;
+                }
+                if (remaining <= 0) continue;
+                try {
+                    Partition partition = broker.leaderPartition(topic, k.partition());
+                    SharePartition sp = ShareAcknowledgements.sharePartition(broker, request.groupId, topic,
+                            k.partition());
+                    if (sp == null) {
+                        answer(answers, k).errorCode = GROUP_ID_NOT_FOUND;
+                        anything = true;
+                        continue;
+                    }
+                    ByteBuf records = acquire(request, partition, sp, remaining, answers, k, now);
+                    if (records != null) {
+                        buffers.add(records);
+                        ShareFetchResponse.PartitionData data = answers.get(k);
+                        data.records = records;
+                        for (ShareFetchResponse.AcquiredRecords a : data.acquiredRecords) {
+                            remaining -= (int) (a.lastOffset - a.firstOffset + 1);
+                        }
+                        anything = true;
+                    }
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.ERROR, "Share fetch of " + topic.name() + "-" + k.partition()
+                            + " failed", e);
+                    answer(answers, k).errorCode = KAFKA_STORAGE_ERROR;
+                    anything = true;
+                }
+            }
+            if (!anything && !last && request.maxWaitMs > 0) return false;
+            // A new session is told about every partition it fetches, an incremental one only about changes.
+            if (request.shareSessionEpoch == ShareSessions.INITIAL_EPOCH) {
+                for (ShareSessions.Key k : fetchable) answer(answers, k);
+            }
+            send(response, answers, responder);
+            return true;
+        } finally {
+            for (ByteBuf b : buffers) b.release();
+        }
+    }
+
+    /**
+     * Acquires up to {@code maxRecords} of the share-partition for the member and reads the batches holding them;
+     * null when nothing was acquired.
+     */
+    private ByteBuf acquire(ShareFetchRequest request, Partition partition, SharePartition sp, int maxRecords,
+                            Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers, ShareSessions.Key k,
+                            long now) throws IOException {
+        int readBytes = Math.max(1, Math.min(request.maxBytes, READ_BYTES_MAX));
+        TreeMap<Long, ByteBuf> batches = new TreeMap<>();
+        List<SharePartition.Acquired> acquired;
+        try {
+            synchronized (sp) {
+                if (sp.endOffset() < partition.logStartOffset()) sp.reset(partition.logStartOffset());
+                List<SharePartition.Batch> fresh = new ArrayList<>();
+                if (sp.endOffset() < partition.highWatermark()) {
+                    ByteBuf bytes = readInto(partition, sp.endOffset(), readBytes, batches);
+                    if (bytes != null) {
+                        for (ByteBuf b : batches.values()) {
+                            RecordBatch batch = RecordBatch.wrap(b);
+                            fresh.add(new SharePartition.Batch(batch.baseOffset(), batch.lastOffset(), batch.isControl()));
+                        }
+                    }
+                }
+                acquired = sp.acquire(request.memberId, maxRecords, fresh, now);
+            }
+            if (acquired.isEmpty()) return null;
+            // Redeliveries lie below what was read for new records: read their batches too.
+            for (SharePartition.Acquired a : acquired) {
+                long cursor = a.firstOffset();
+                while (cursor <= a.lastOffset()) {
+                    Map.Entry<Long, ByteBuf> covering = batches.floorEntry(cursor);
+                    if (covering != null && RecordBatch.wrap(covering.getValue()).lastOffset() >= cursor) {
+                        cursor = RecordBatch.wrap(covering.getValue()).lastOffset() + 1;
+                        continue;
+                    }
+                    // One batch at a time (a read of 1 byte returns the whole batch holding the cursor), so only
+                    // the batches that hold redelivered records are copied, however far apart they are.
+                    if (readInto(partition, cursor, 1, batches) == null) break;
+                    Map.Entry<Long, ByteBuf> read = batches.floorEntry(cursor);
+                    if (read == null || RecordBatch.wrap(read.getValue()).lastOffset() < cursor) {
+                        Map.Entry<Long, ByteBuf> next = batches.ceilingEntry(cursor);
+                        if (next == null) break;
+                        cursor = next.getKey();
+                    }
+                }
+            }
+            CompositeByteBuf out = ByteBufAllocator.DEFAULT.compositeBuffer(Integer.MAX_VALUE);
+            for (ByteBuf b : batches.values()) {
+                RecordBatch batch = RecordBatch.wrap(b);
+                if (acquired.stream().anyMatch(a -> a.firstOffset() <= batch.lastOffset()
+                        && a.lastOffset() >= batch.baseOffset())) {
+                    out.addComponent(true, b.retain());
+                }
+            }
+            ShareFetchResponse.PartitionData data = answer(answers, k);
+            for (SharePartition.Acquired a : acquired) {
+                ShareFetchResponse.AcquiredRecords wire = new ShareFetchResponse.AcquiredRecords();
+                wire.firstOffset = a.firstOffset();
+                wire.lastOffset = a.lastOffset();
+                wire.deliveryCount = (short) Math.min(a.deliveryCount(), Short.MAX_VALUE);
+                data.acquiredRecords.add(wire);
+            }
+            return out;
+        } finally {
+            for (ByteBuf b : batches.values()) b.release();
+        }
+    }
+
+    /** Reads whole batches from {@code offset} into {@code batches} (each its own retained buffer); null at the end. */
+    private static ByteBuf readInto(Partition partition, long offset, int maxBytes, TreeMap<Long, ByteBuf> batches)
+            throws IOException {
+        LogSlice slice = partition.read(offset, maxBytes, true);
+        if (slice.isEmpty()) return null;
+        ByteBuf bytes = slice.readBytes(ByteBufAllocator.DEFAULT);
+        try {
+            for (RecordBatch batch : RecordBatches.of(bytes)) {
+                if (batches.containsKey(batch.baseOffset())) continue;
+                batches.put(batch.baseOffset(), Unpooled.copiedBuffer(batch.slice()));
+            }
+        } finally {
+            bytes.release();
+        }
+        return Unpooled.EMPTY_BUFFER;
+    }
+
+    private static ShareFetchResponse.PartitionData answer(Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers,
+                                                           ShareSessions.Key k) {
+        return answers.computeIfAbsent(k, key -> {
+            ShareFetchResponse.PartitionData data = new ShareFetchResponse.PartitionData();
+            data.partitionIndex = key.partition();
+            data.records = Unpooled.EMPTY_BUFFER;
+            data.currentLeader.leaderId = -1;
+            data.currentLeader.leaderEpoch = -1;
+            return data;
+        });
+    }
+
+    private static void send(ShareFetchResponse response, Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers,
+                             Responder responder) {
+        Map<java.util.UUID, ShareFetchResponse.ShareFetchableTopicResponse> topics = new LinkedHashMap<>();
+        for (Map.Entry<ShareSessions.Key, ShareFetchResponse.PartitionData> e : answers.entrySet()) {
+            topics.computeIfAbsent(e.getKey().topicId(), id -> {
+                ShareFetchResponse.ShareFetchableTopicResponse t = new ShareFetchResponse.ShareFetchableTopicResponse();
+                t.topicId = id;
+                return t;
+            }).partitions.add(e.getValue());
+        }
+        response.responses = new ArrayList<>(topics.values());
+        responder.send(response);
+    }
+
+    private static void respondError(ShareFetchResponse response, short error, String message, Responder responder) {
+        response.errorCode = error;
+        response.errorMessage = message != null ? message : Errors.forCode(error).message();
+        responder.send(response);
+    }
+}

@@ -1,0 +1,72 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.acl.AclOperation;
+import io.tandem.kafka.wire.message.ShareGroupHeartbeatRequest;
+import io.tandem.kafka.wire.message.ShareGroupHeartbeatResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.group.share.ShareGroupCoordinator.HeartbeatRequest;
+import io.tandem.server.kafka.group.share.ShareGroupCoordinator.HeartbeatResult;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.UUID;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * ShareGroupHeartbeat (KIP-932): joins, heartbeats and leaves a share group in one request; the answer carries the
+ * member's assignment when it changed. Errors come back with Kafka's message and no member id, as Apache answers.
+ */
+final class ShareGroupHeartbeatHandler implements ApiHandler<ShareGroupHeartbeatRequest> {
+    private static final System.Logger LOG = System.getLogger(ShareGroupHeartbeatHandler.class.getName());
+    private final KafkaBroker broker;
+
+    ShareGroupHeartbeatHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, ShareGroupHeartbeatRequest request, Responder responder) {
+        ShareGroupHeartbeatResponse response = new ShareGroupHeartbeatResponse();
+        // As Kafka: a member may subscribe only to topics it may describe.
+        if (request.subscribedTopicNames != null && request.subscribedTopicNames.stream().anyMatch(topic ->
+                !broker.authorization().topic(context, AclOperation.DESCRIBE, topic))) {
+            response.errorCode = TOPIC_AUTHORIZATION_FAILED;
+            responder.send(response);
+            return;
+        }
+        try {
+            HeartbeatResult result = broker.shareGroups().heartbeat(new HeartbeatRequest(request.groupId,
+                    request.memberId, request.memberEpoch, request.rackId, request.subscribedTopicNames,
+                    context.clientId(), context.clientHost()), System.currentTimeMillis());
+            response.memberId = result.memberId();
+            response.memberEpoch = result.memberEpoch();
+            response.heartbeatIntervalMs = result.heartbeatIntervalMs();
+            if (result.assignment() != null) response.assignment = toWire(result.assignment());
+        } catch (ApiException e) {
+            response.errorCode = e.error();
+            response.errorMessage = e.getMessage();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "ShareGroupHeartbeat of group " + request.groupId + " failed", e);
+            response.errorCode = UNKNOWN_SERVER_ERROR;
+            response.errorMessage = e.getMessage();
+        }
+        responder.send(response);
+    }
+
+    private static ShareGroupHeartbeatResponse.Assignment toWire(Map<UUID, SortedSet<Integer>> assignment) {
+        ShareGroupHeartbeatResponse.Assignment wire = new ShareGroupHeartbeatResponse.Assignment();
+        for (Map.Entry<UUID, SortedSet<Integer>> e : assignment.entrySet()) {
+            ShareGroupHeartbeatResponse.TopicPartitions tp = new ShareGroupHeartbeatResponse.TopicPartitions();
+            tp.topicId = e.getKey();
+            tp.partitions = new ArrayList<>(e.getValue());
+            wire.topicPartitions.add(tp);
+        }
+        return wire;
+    }
+}

@@ -1,0 +1,186 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.acl.AclOperation;
+import io.tandem.kafka.wire.message.AlterShareGroupOffsetsRequest;
+import io.tandem.kafka.wire.message.AlterShareGroupOffsetsResponse;
+import io.tandem.kafka.wire.message.DeleteShareGroupOffsetsRequest;
+import io.tandem.kafka.wire.message.DeleteShareGroupOffsetsResponse;
+import io.tandem.kafka.wire.message.DescribeShareGroupOffsetsRequest;
+import io.tandem.kafka.wire.message.DescribeShareGroupOffsetsResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.group.share.ShareGroupCoordinator.PartitionOffset;
+import io.tandem.server.kafka.group.share.ShareSessions;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.network.ApiHandler;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The share group offset admin APIs (KIP-932): DescribeShareGroupOffsets (each share-partition's start offset and
+ * lag), AlterShareGroupOffsets and DeleteShareGroupOffsets (empty groups only). One class: three small APIs over the
+ * same state.
+ */
+final class ShareGroupOffsetsHandlers {
+    /** DescribeShareGroupOffsets' start offset and lag of a partition the group has no state for. */
+    static final long UNKNOWN_OFFSET = -1;
+
+    private ShareGroupOffsetsHandlers() {
+    }
+
+    static ApiHandler<DescribeShareGroupOffsetsRequest> describe(KafkaBroker broker) {
+        return (context, request, responder) -> {
+            DescribeShareGroupOffsetsResponse response = new DescribeShareGroupOffsetsResponse();
+            long now = System.currentTimeMillis();
+            for (DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup g : request.groups) {
+                DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseGroup group =
+                        new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseGroup();
+                group.groupId = g.groupId;
+                response.groups.add(group);
+                if (!broker.authorization().group(context, AclOperation.DESCRIBE, g.groupId)) {
+                    group.errorCode = GROUP_AUTHORIZATION_FAILED;
+                    continue;
+                }
+                List<PartitionOffset> offsets = broker.shareGroups().offsets(g.groupId, now);
+                if (offsets == null) {
+                    group.errorCode = GROUP_ID_NOT_FOUND;
+                    group.errorMessage = "Group " + g.groupId + " not found.";
+                    continue;
+                }
+                Map<UUID, Map<Integer, Long>> known = new LinkedHashMap<>();
+                for (PartitionOffset o : offsets) {
+                    known.computeIfAbsent(o.topicId(), k -> new LinkedHashMap<>()).put(o.partition(), o.startOffset());
+                }
+                // Null topics: every share-partition the group has state for.
+                Map<String, List<Integer>> wanted = new LinkedHashMap<>();
+                if (g.topics == null) {
+                    for (Map.Entry<UUID, Map<Integer, Long>> e : known.entrySet()) {
+                        TopicInfo topic = broker.metadata().topicById(e.getKey());
+                        if (topic != null) wanted.put(topic.name(), new ArrayList<>(e.getValue().keySet()));
+                    }
+                } else {
+                    for (DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestTopic t : g.topics) {
+                        wanted.put(t.topicName, t.partitions);
+                    }
+                }
+                for (Map.Entry<String, List<Integer>> e : wanted.entrySet()) {
+                    TopicInfo topic = broker.metadata().topic(e.getKey());
+                    DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic t =
+                            new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic();
+                    t.topicName = e.getKey();
+                    t.topicId = topic == null ? new UUID(0, 0) : topic.id();
+                    boolean describable = broker.authorization().topic(context, AclOperation.DESCRIBE, e.getKey());
+                    for (int p : e.getValue()) {
+                        DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition part =
+                                new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition();
+                        part.partitionIndex = p;
+                        part.startOffset = UNKNOWN_OFFSET;
+                        part.leaderEpoch = -1;
+                        part.lag = UNKNOWN_OFFSET;
+                        if (!describable) {
+                            part.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                        } else if (topic == null || !topic.replicas().containsKey(p)) {
+                            part.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                        } else {
+                            Long start = known.getOrDefault(topic.id(), Map.of()).get(p);
+                            if (start != null) {
+                                part.startOffset = start;
+                                try {
+                                    Partition partition = broker.leaderPartition(topic, p);
+                                    part.leaderEpoch = partition.leaderEpoch();
+                                    part.lag = Math.max(0, partition.highWatermark() - start);
+                                } catch (ApiException ex) {
+                                    part.errorCode = ex.error();
+                                }
+                            }
+                        }
+                        t.partitions.add(part);
+                    }
+                    group.topics.add(t);
+                }
+            }
+            responder.send(response);
+        };
+    }
+
+    static ApiHandler<AlterShareGroupOffsetsRequest> alter(KafkaBroker broker) {
+        return (context, request, responder) -> {
+            AlterShareGroupOffsetsResponse response = new AlterShareGroupOffsetsResponse();
+            if (request.groupId == null || request.groupId.isEmpty()) {
+                // As Kafka's GroupCoordinatorService, before anything else.
+                response.errorCode = io.tandem.kafka.wire.Errors.INVALID_GROUP_ID.code();
+                response.errorMessage = io.tandem.kafka.wire.Errors.INVALID_GROUP_ID.message();
+                responder.send(response);
+                return;
+            }
+            Map<ShareSessions.Key, Long> offsets = new LinkedHashMap<>();
+            for (AlterShareGroupOffsetsRequest.AlterShareGroupOffsetsRequestTopic t : request.topics) {
+                TopicInfo topic = broker.metadata().topic(t.topicName);
+                boolean readable = broker.authorization().topic(context, AclOperation.READ, t.topicName);
+                AlterShareGroupOffsetsResponse.AlterShareGroupOffsetsResponseTopic rt =
+                        new AlterShareGroupOffsetsResponse.AlterShareGroupOffsetsResponseTopic();
+                rt.topicName = t.topicName;
+                rt.topicId = topic == null ? new UUID(0, 0) : topic.id();
+                for (AlterShareGroupOffsetsRequest.AlterShareGroupOffsetsRequestPartition p : t.partitions) {
+                    AlterShareGroupOffsetsResponse.AlterShareGroupOffsetsResponsePartition rp =
+                            new AlterShareGroupOffsetsResponse.AlterShareGroupOffsetsResponsePartition();
+                    rp.partitionIndex = p.partitionIndex;
+                    if (!readable) {
+                        rp.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                    } else if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
+                        rp.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                    } else {
+                        offsets.put(new ShareSessions.Key(topic.id(), p.partitionIndex), p.startOffset);
+                    }
+                    rt.partitions.add(rp);
+                }
+                response.responses.add(rt);
+            }
+            try {
+                broker.shareGroups().alterOffsets(request.groupId, offsets, System.currentTimeMillis());
+            } catch (ApiException e) {
+                response.errorCode = e.error();
+                response.errorMessage = e.getMessage();
+                response.responses.clear();
+            }
+            responder.send(response);
+        };
+    }
+
+    static ApiHandler<DeleteShareGroupOffsetsRequest> delete(KafkaBroker broker) {
+        return (context, request, responder) -> {
+            DeleteShareGroupOffsetsResponse response = new DeleteShareGroupOffsetsResponse();
+            List<UUID> topicIds = new ArrayList<>();
+            for (DeleteShareGroupOffsetsRequest.DeleteShareGroupOffsetsRequestTopic t : request.topics) {
+                TopicInfo topic = broker.metadata().topic(t.topicName);
+                DeleteShareGroupOffsetsResponse.DeleteShareGroupOffsetsResponseTopic rt =
+                        new DeleteShareGroupOffsetsResponse.DeleteShareGroupOffsetsResponseTopic();
+                rt.topicName = t.topicName;
+                rt.topicId = topic == null ? new UUID(0, 0) : topic.id();
+                if (!broker.authorization().topic(context, AclOperation.READ, t.topicName)) {
+                    rt.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                } else if (topic == null) {
+                    rt.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                } else {
+                    topicIds.add(topic.id());
+                }
+                response.responses.add(rt);
+            }
+            try {
+                broker.shareGroups().deleteOffsets(request.groupId, topicIds, System.currentTimeMillis());
+            } catch (ApiException e) {
+                response.errorCode = e.error();
+                response.errorMessage = e.getMessage();
+                response.responses.clear();
+            }
+            responder.send(response);
+        };
+    }
+}
