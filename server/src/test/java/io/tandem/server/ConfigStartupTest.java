@@ -71,10 +71,11 @@ class ConfigStartupTest {
             "num.partitions|many",
             // ZooKeeper side.
             "secureClientPort|2281",
-            "ssl.keyStore.location|/zk/keystore.jks",
+            "ssl.crl|true",
+            "ssl.context.supplier.class|com.example.Supplier",
             "sslQuorum|true",
             "portUnification|true",
-            "authProvider.1|org.apache.zookeeper.server.auth.SASLAuthenticationProvider",
+            "authProvider.1|com.example.KerberosOnlyProvider",
             "quorum.auth.enableSasl|true",
             "serverCnxnFactory|com.example.CustomFactory",
             "dataLogDir|/var/lib/zookeeper/log",

@@ -15,7 +15,11 @@ import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.Perms;
 import io.tandem.zk.wire.Xids;
 import io.tandem.zk.wire.data.Id;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.tandem.zk.wire.proto.AuthPacket;
+import io.tandem.zk.wire.proto.GetSASLRequest;
+import io.tandem.zk.wire.proto.SetSASLResponse;
 import io.tandem.zk.wire.proto.ConnectRequest;
 import io.tandem.zk.wire.proto.ConnectResponse;
 import io.tandem.zk.wire.proto.ReplyHeader;
@@ -25,6 +29,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -74,6 +79,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     private ZkFaults.Verdict faultVerdict;
     /** Closes the connection if no ConnectRequest arrives in time (event loop only). */
     private ScheduledFuture<?> handshakeTimer;
+    /** The SASL exchange, from the first SASL packet on (event loop only). */
+    private DigestSaslServer sasl;
 
     // Statistics for cons/stat, written by the commit thread.
     final long connectedMillis = System.currentTimeMillis();
@@ -141,6 +148,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             server.listener.leave(admittedAddress);
         }
         gate.release();
+        if (sasl != null) {
+            sasl.dispose();
+        }
         releaseHeld();
         releasePending();
         server.listener.closed(this);
@@ -266,8 +276,14 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             return;
         }
         if (type == OpCode.SASL) {
-            // SASL is not offered; a client only sends it when configured for it.
-            sendNow(header.xid(), 0, KeeperCode.AUTH_FAILED.code(), null);
+            handleSasl(header.xid(), GetSASLRequest.read(in));
+            return;
+        }
+        if (!server.security.admits(authInfo)) {
+            // enforce.auth.enabled: Apache's AuthenticationHelper answers and closes the connection.
+            LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress() + ": it has not "
+                    + "authenticated with any of " + server.security.enforcedSchemes + " (enforce.auth.schemes)");
+            sendNow(header.xid(), 0, KeeperCode.SESSION_CLOSED_REQUIRE_SASL_AUTH.code(), null);
             closeAfterFlush();
             return;
         }
@@ -288,6 +304,80 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         }
     }
 
+    /**
+     * One SASL token (opcode 102), answered at once as Apache's processSasl: the server's token when it goes on or
+     * succeeds (adding the {@code sasl} id, and {@code super} for a zookeeper.superUser), AUTHFAILED (or
+     * SESSIONCLOSEDREQUIRESASLAUTH when SASL is enforced) and the connection closed when it fails.
+     */
+    private void handleSasl(int xid, GetSASLRequest request) {
+        ZkSecurity security = server.security;
+        byte[] reply;
+        try {
+            if (security.saslUsers == null) {
+                throw new javax.security.sasl.SaslException("SASL is not configured (no JAAS Server section)");
+            }
+            if (sasl == null) {
+                sasl = new DigestSaslServer(security.saslUsers, security.saslSuperPassword);
+            }
+            reply = sasl.evaluate(request.token());
+            if (sasl.isComplete()) {
+                String user = sasl.authorizedId();
+                if (!addAuthId(new Id("sasl", user))
+                        || (security.saslSuperUsers.contains(user) && !addAuthId(new Id("super", "")))) {
+                    throw new javax.security.sasl.SaslException("too many ids on the connection");
+                }
+                LOG.info(() -> "Session 0x" + Long.toHexString(sessionId) + ": adding SASL authorization for "
+                        + "authorizationID: " + user);
+            }
+        } catch (javax.security.sasl.SaslException e) {
+            LOG.info(() -> "Client " + channel.remoteAddress() + " failed to SASL authenticate: " + e.getMessage());
+            int error = security.enforcedSchemes.contains("sasl") ? KeeperCode.SESSION_CLOSED_REQUIRE_SASL_AUTH.code()
+                    : KeeperCode.AUTH_FAILED.code();
+            sendNow(xid, 0, error, new SetSASLResponse(null));
+            closeAfterFlush();
+            return;
+        }
+        sendNow(xid, 0, KeeperCode.OK.code(), new SetSASLResponse(reply));
+    }
+
+    /**
+     * The TLS handshake of the secure port is done: a client certificate becomes an {@code x509} id (its subject DN,
+     * as Apache's X509AuthenticationProvider), or closes the connection when that provider is not registered, as
+     * Apache's NettyServerCnxnFactory does. A failed handshake closes the connection with one log line.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent done) {
+            if (!done.isSuccess()) {
+                LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress()
+                        + ": TLS handshake failed: " + done.cause());
+                closeNow();
+                return;
+            }
+            java.security.cert.Certificate[] chain;
+            try {
+                chain = ctx.pipeline().get(SslHandler.class).engine().getSession().getPeerCertificates();
+            } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+                chain = null; // ssl.clientAuth=want or none: no certificate, no x509 id
+            }
+            if (chain != null && chain.length > 0 && chain[0] instanceof X509Certificate certificate) {
+                if (!server.security.x509Scheme) {
+                    LOG.warning(() -> "Closing ZooKeeper connection from " + channel.remoteAddress()
+                            + ": X509 Auth provider not found: x509 (authProvider.x509 is not set)");
+                    closeNow();
+                    return;
+                }
+                String subject = certificate.getSubjectX500Principal().getName();
+                if (subject.equals(server.security.x509SuperUser)) {
+                    addAuthId(new Id("super", subject));
+                }
+                addAuthId(new Id("x509", subject));
+                LOG.fine(() -> "Authenticated Id '" + subject + "' for scheme 'x509'");
+            }
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
     private void handleAuth(int xid, AuthPacket auth) {
         String scheme = auth.scheme() == null ? "" : auth.scheme();
         boolean ok;
@@ -299,6 +389,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
                         && addAuthId(new Id("digest", digest));
             }
             case "ip" -> ok = true; // the ip id was added when the connection opened
+            // Apache's X509AuthenticationProvider authenticates the TLS client certificate again; its id is held.
+            case "x509" -> ok = server.security.x509Scheme
+                    && authInfo.stream().anyMatch(id -> id.scheme().equals("x509"));
             default -> ok = false;
         }
         if (ok) {
