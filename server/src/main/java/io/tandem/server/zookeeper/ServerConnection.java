@@ -28,8 +28,9 @@ import io.tandem.zk.wire.proto.WatcherEvent;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.cert.X509Certificate;
+import java.security.cert.Certificate;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.security.sasl.SaslException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -46,11 +47,6 @@ import java.util.logging.Logger;
 final class ServerConnection extends ChannelInboundHandlerAdapter implements Watcher {
     private static final Logger LOG = Logger.getLogger(ServerConnection.class.getName());
     /**
-     * Distinct ids one connection may authenticate as (Apache has no limit, but every list a client can grow needs
-     * one; real clients hold one or two).
-     */
-    static final int AUTH_IDS_MAX = 100;
-    /**
      * Replies the commit thread has framed for this connection go out in one buffer per flush; past this size the
      * buffer is handed to the socket without waiting for the flush, so one connection's batch never needs one big
      * copy-on-grow buffer.
@@ -61,7 +57,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     private final Channel channel;
     private final int fieldBytesMax;
     /** The ids this connection is authenticated as; ip:address from the start, digest ids after addauth. */
-    final CopyOnWriteArrayList<Id> authInfo = new CopyOnWriteArrayList<>();
+    /** What this connection has authenticated as ({@link #authInfo} is its live list of ids). */
+    private final ConnectionAuth auth;
+    final CopyOnWriteArrayList<Id> authInfo;
     volatile long sessionId;
     volatile Session session;
     private volatile boolean connectReceived;
@@ -79,8 +77,6 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     private ZkFaults.Verdict faultVerdict;
     /** Closes the connection if no ConnectRequest arrives in time (event loop only). */
     private ScheduledFuture<?> handshakeTimer;
-    /** The SASL exchange, from the first SASL packet on (event loop only). */
-    private DigestSaslServer sasl;
 
     // Statistics for cons/stat, written by the commit thread.
     final long connectedMillis = System.currentTimeMillis();
@@ -109,6 +105,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         this.channel = channel;
         this.fieldBytesMax = JuteLimits.fieldBytesMax(server.config.frameBytesMax(), server.config.frameBytesMax());
         this.gate = new ReadGate(channel, server.outstanding, server.globalOutstandingLimit(), this::drainHeld);
+        this.auth = new ConnectionAuth(server, channel::remoteAddress);
+        this.authInfo = auth.ids;
     }
 
     SocketAddress remoteAddress() {
@@ -148,9 +146,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             server.listener.leave(admittedAddress);
         }
         gate.release();
-        if (sasl != null) {
-            sasl.dispose();
-        }
+        auth.dispose();
         releaseHeld();
         releasePending();
         server.listener.closed(this);
@@ -279,7 +275,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             handleSasl(header.xid(), GetSASLRequest.read(in));
             return;
         }
-        if (!server.security.admits(authInfo)) {
+        if (!auth.admitted()) {
             // enforce.auth.enabled: Apache's AuthenticationHelper answers and closes the connection.
             LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress() + ": it has not "
                     + "authenticated with any of " + server.security.enforcedSchemes + " (enforce.auth.schemes)");
@@ -306,33 +302,17 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
 
     /**
      * One SASL token (opcode 102), answered at once as Apache's processSasl: the server's token when it goes on or
-     * succeeds (adding the {@code sasl} id, and {@code super} for a zookeeper.superUser), AUTHFAILED (or
-     * SESSIONCLOSEDREQUIRESASLAUTH when SASL is enforced) and the connection closed when it fails.
+     * succeeds, AUTHFAILED (or SESSIONCLOSEDREQUIRESASLAUTH when SASL is enforced) and the connection closed when it
+     * fails.
      */
     private void handleSasl(int xid, GetSASLRequest request) {
-        ZkSecurity security = server.security;
         byte[] reply;
         try {
-            if (security.saslUsers == null) {
-                throw new javax.security.sasl.SaslException("SASL is not configured (no JAAS Server section)");
-            }
-            if (sasl == null) {
-                sasl = new DigestSaslServer(security.saslUsers, security.saslSuperPassword);
-            }
-            reply = sasl.evaluate(request.token());
-            if (sasl.isComplete()) {
-                String user = sasl.authorizedId();
-                if (!addAuthId(new Id("sasl", user))
-                        || (security.saslSuperUsers.contains(user) && !addAuthId(new Id("super", "")))) {
-                    throw new javax.security.sasl.SaslException("too many ids on the connection");
-                }
-                LOG.info(() -> "Session 0x" + Long.toHexString(sessionId) + ": adding SASL authorization for "
-                        + "authorizationID: " + user);
-            }
-        } catch (javax.security.sasl.SaslException e) {
+            reply = auth.sasl(request.token(), sessionId);
+        } catch (SaslException e) {
             LOG.info(() -> "Client " + channel.remoteAddress() + " failed to SASL authenticate: " + e.getMessage());
-            int error = security.enforcedSchemes.contains("sasl") ? KeeperCode.SESSION_CLOSED_REQUIRE_SASL_AUTH.code()
-                    : KeeperCode.AUTH_FAILED.code();
+            int error = server.security.enforcedSchemes.contains("sasl")
+                    ? KeeperCode.SESSION_CLOSED_REQUIRE_SASL_AUTH.code() : KeeperCode.AUTH_FAILED.code();
             sendNow(xid, 0, error, new SetSASLResponse(null));
             closeAfterFlush();
             return;
@@ -341,9 +321,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     }
 
     /**
-     * The TLS handshake of the secure port is done: a client certificate becomes an {@code x509} id (its subject DN,
-     * as Apache's X509AuthenticationProvider), or closes the connection when that provider is not registered, as
-     * Apache's NettyServerCnxnFactory does. A failed handshake closes the connection with one log line.
+     * The TLS handshake of the secure port is done: a client certificate becomes an {@code x509} id
+     * ({@link ConnectionAuth#certificate}). A failed handshake closes the connection with one log line.
      */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
@@ -354,47 +333,23 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
                 closeNow();
                 return;
             }
-            java.security.cert.Certificate[] chain;
+            Certificate[] chain;
             try {
                 chain = ctx.pipeline().get(SslHandler.class).engine().getSession().getPeerCertificates();
-            } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-                chain = null; // ssl.clientAuth=want or none: no certificate, no x509 id
+            } catch (SSLPeerUnverifiedException e) {
+                chain = null;
             }
-            if (chain != null && chain.length > 0 && chain[0] instanceof X509Certificate certificate) {
-                if (!server.security.x509Scheme) {
-                    LOG.warning(() -> "Closing ZooKeeper connection from " + channel.remoteAddress()
-                            + ": X509 Auth provider not found: x509 (authProvider.x509 is not set)");
-                    closeNow();
-                    return;
-                }
-                String subject = certificate.getSubjectX500Principal().getName();
-                if (subject.equals(server.security.x509SuperUser)) {
-                    addAuthId(new Id("super", subject));
-                }
-                addAuthId(new Id("x509", subject));
-                LOG.fine(() -> "Authenticated Id '" + subject + "' for scheme 'x509'");
+            if (!auth.certificate(chain)) {
+                closeNow();
+                return;
             }
         }
         ctx.fireUserEventTriggered(event);
     }
 
-    private void handleAuth(int xid, AuthPacket auth) {
-        String scheme = auth.scheme() == null ? "" : auth.scheme();
-        boolean ok;
-        switch (scheme) {
-            case "digest" -> {
-                String idPassword = new String(auth.auth() == null ? new byte[0] : auth.auth(), StandardCharsets.UTF_8);
-                String digest = Acls.digest(idPassword);
-                ok = (!digest.equals(server.superDigest()) || addAuthId(new Id("super", "")))
-                        && addAuthId(new Id("digest", digest));
-            }
-            case "ip" -> ok = true; // the ip id was added when the connection opened
-            // Apache's X509AuthenticationProvider authenticates the TLS client certificate again; its id is held.
-            case "x509" -> ok = server.security.x509Scheme
-                    && authInfo.stream().anyMatch(id -> id.scheme().equals("x509"));
-            default -> ok = false;
-        }
-        if (ok) {
+    private void handleAuth(int xid, AuthPacket packet) {
+        String scheme = packet.scheme();
+        if (auth.addauth(packet)) {
             LOG.fine(() -> "Session 0x" + Long.toHexString(sessionId) + ": auth success for scheme " + scheme);
             sendNow(xid, 0, KeeperCode.OK.code(), null);
         } else {
@@ -402,22 +357,6 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             sendNow(xid, 0, KeeperCode.AUTH_FAILED.code(), null);
             closeAfterFlush();
         }
-    }
-
-    /**
-     * Adds an id once, as Apache's addAuthInfo does (a repeated addauth does not grow the list); false when the
-     * connection already holds {@link #AUTH_IDS_MAX} ids.
-     */
-    private boolean addAuthId(Id id) {
-        if (authInfo.contains(id)) {
-            return true;
-        }
-        if (authInfo.size() >= AUTH_IDS_MAX) {
-            LOG.warning(() -> "Refusing addauth from " + channel.remoteAddress() + ": the connection already holds "
-                    + AUTH_IDS_MAX + " ids");
-            return false;
-        }
-        return authInfo.addIfAbsent(id);
     }
 
     // ---------------------------------------------------------------- called by the commit thread
