@@ -172,6 +172,14 @@ class ZooKeeperSaslTest {
     }
 
     @Test
+    void shouldRefuseToEnforceASchemeWhoseProviderIsNotRegistered() {
+        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(
+                TandemConfig.forTests(dir.resolve("unregistered")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
+                        .set("enforce.auth.enabled", "true").set("enforce.auth.schemes", "sasl")).close());
+        assertTrue(e.getMessage().contains("Authentication scheme sasl is not available."), e.getMessage());
+    }
+
+    @Test
     void shouldCloseAnUnauthenticatedSessionWhenSaslIsEnforced() throws Exception {
         Path serverJaas = dir.resolve("server-jaas.conf");
         try (Tandem enforced = Tandem.start(TandemConfig.forTests(dir.resolve("enforced"))

@@ -59,7 +59,8 @@ class ZooKeeperTlsTest {
                 .set("ssl.keyStore.password", TestCertificates.PASSWORD)
                 .set("ssl.trustStore.location", certificates.serverTrustStore.toString())
                 .set("ssl.trustStore.password", TestCertificates.PASSWORD)
-                .set("ssl.keyStore.type", "PKCS12").set("ssl.trustStore.type", "PKCS12"));
+                .set("ssl.keyStore.type", "PKCS12").set("ssl.trustStore.type", "PKCS12")
+                .set("4lw.commands.whitelist", "conf"));
         Path keyPem = dir.resolve("server-key.pem");
         Files.writeString(keyPem, certificates.serverKeyPem() + certificates.serverCertificatePem());
         Path trustPem = dir.resolve("client-cert.pem");
@@ -83,6 +84,10 @@ class ZooKeeperTlsTest {
     }
 
     static ZooKeeper connect(int port, boolean withCertificate) throws Exception {
+        return connect(port, withCertificate, 20);
+    }
+
+    static ZooKeeper connect(int port, boolean withCertificate, int waitSeconds) throws Exception {
         ZKClientConfig config = new ZKClientConfig();
         config.setProperty(ZKClientConfig.SECURE_CLIENT, "true");
         config.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNetty");
@@ -98,7 +103,7 @@ class ZooKeeperTlsTest {
         ZooKeeper zk = new ZooKeeper("127.0.0.1:" + port, 30_000, event -> {
             if (event.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
         }, config);
-        if (!connected.await(20, TimeUnit.SECONDS)) {
+        if (!connected.await(waitSeconds, TimeUnit.SECONDS)) {
             zk.close();
             throw new AssertionError("no TLS connection to port " + port);
         }
@@ -146,6 +151,30 @@ class ZooKeeperTlsTest {
             // A plain ZooKeeper ConnectRequest on the secure port is garbage to TLS too.
             assertTrue(closedAfter(need.zookeeperSecurePort(), new byte[] {0, 0, 0, 44, 0, 0, 0, 0}));
             assertEquals(0, zk.exists("/", false).getVersion(), "the TLS client is still served");
+        }
+    }
+
+    @Test
+    void shouldCloseAClientCertificateWhenNoX509ProviderIsRegistered() throws Exception {
+        // As Apache's Netty factory: "X509 Auth provider not found", and the connection is closed.
+        try (Tandem noProvider = Tandem.start(TandemConfig.forTests(dir.resolve("no-x509"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)).set("secureClientPort", "0")
+                .set("serverCnxnFactory", "org.apache.zookeeper.server.NettyServerCnxnFactory")
+                .set("ssl.keyStore.location", certificates.serverKeyStore.toString())
+                .set("ssl.keyStore.password", TestCertificates.PASSWORD)
+                .set("ssl.trustStore.location", certificates.serverTrustStore.toString())
+                .set("ssl.trustStore.password", TestCertificates.PASSWORD))) {
+            AssertionError e = assertThrows(AssertionError.class, () -> connect(noProvider.zookeeperSecurePort(), true, 5));
+            assertTrue(e.getMessage().contains("no TLS connection"), e.getMessage());
+        }
+    }
+
+    @Test
+    void shouldReportTheSecurePortInConf() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", need.zookeeperPort())) {
+            socket.getOutputStream().write("conf".getBytes(StandardCharsets.US_ASCII));
+            String conf = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertTrue(conf.contains("secureClientPort=" + need.zookeeperSecurePort() + "\n"), conf);
         }
     }
 
