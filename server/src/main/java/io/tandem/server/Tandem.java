@@ -163,6 +163,9 @@ public final class Tandem implements AutoCloseable {
     /** The bound ZooKeeper client port (the real one when 0 was asked for), or -1 if that role is off. */
     public int zookeeperPort() { return zookeeper == null ? -1 : zookeeper.port(); }
 
+    /** The ZooKeeper secure (TLS) client port (secureClientPort), or -1 when there is none. */
+    public int zookeeperSecurePort() { return zookeeper == null ? -1 : zookeeper.securePort(); }
+
     /** The bound Kafka port (the real one when 0 was asked for), or -1 if that role is off. */
     public int kafkaPort() { return kafka == null ? -1 : kafka.port(); }
 

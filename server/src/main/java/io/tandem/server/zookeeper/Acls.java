@@ -49,7 +49,9 @@ final class Acls {
 
     private static boolean matches(String scheme, String authId, String aclId) {
         return switch (scheme) {
-            case "digest" -> authId.equals(aclId);
+            case "digest", "x509" -> authId.equals(aclId);
+            // Apache's SASLAuthenticationProvider: an authenticated id "super" matches every sasl entry.
+            case "sasl" -> authId.equals(aclId) || authId.equals("super");
             case "ip" -> ipMatches(authId, aclId);
             default -> false;
         };
@@ -60,6 +62,11 @@ final class Acls {
      * reject empty lists, unknown schemes and malformed ids with InvalidACL.
      */
     static List<ACL> fixup(String path, List<Id> authInfo, List<ACL> acls) throws ZkException {
+        return fixup(path, authInfo, acls, ZkSecurity.NONE);
+    }
+
+    /** As {@link #fixup(String, List, List)}, with the sasl and x509 schemes when {@code security} registers them. */
+    static List<ACL> fixup(String path, List<Id> authInfo, List<ACL> acls, ZkSecurity security) throws ZkException {
         if (acls == null || acls.isEmpty()) {
             throw new ZkException(KeeperCode.INVALID_ACL, path);
         }
@@ -75,8 +82,9 @@ final class Acls {
             } else if (id.scheme().equals("auth")) {
                 boolean authIdValid = false;
                 for (Id caller : authInfo) {
-                    // Only digest is an "authenticated" provider; ip and super ids do not expand.
-                    if (caller.scheme().equals("digest")) {
+                    // Only digest, sasl and x509 are "authenticated" providers; ip and super ids do not expand.
+                    String scheme = caller.scheme();
+                    if (scheme.equals("digest") || (!scheme.equals("ip") && security.hasScheme(scheme))) {
                         authIdValid = true;
                         result.add(new ACL(acl.perms(), caller));
                     }
@@ -84,7 +92,7 @@ final class Acls {
                 if (!authIdValid) {
                     throw new ZkException(KeeperCode.INVALID_ACL, path);
                 }
-            } else if (isValid(id)) {
+            } else if (isValid(id, security)) {
                 result.add(acl);
             } else {
                 throw new ZkException(KeeperCode.INVALID_ACL, path);
@@ -93,15 +101,34 @@ final class Acls {
         return result;
     }
 
-    private static boolean isValid(Id id) {
-        if (id.id() == null) {
+    private static boolean isValid(Id id, ZkSecurity security) {
+        if (id.id() == null || !security.hasScheme(id.scheme())) {
             return false;
         }
         return switch (id.scheme()) {
             case "digest" -> id.id().split(":").length == 2;
             case "ip" -> parseIp(id.id()) != null;
+            case "sasl" -> isKerberosName(id.id());
+            case "x509" -> isDistinguishedName(id.id());
             default -> false;
         };
+    }
+
+    /**
+     * Apache's KerberosName accepts {@code name}, {@code name@REALM} and {@code name/host@REALM}; anything else with an
+     * '@' is an invalid sasl id.
+     */
+    private static boolean isKerberosName(String id) {
+        return id.indexOf('@') < 0 || id.matches("[^/@]*(/[^/@]*)?@[^/@]*");
+    }
+
+    private static boolean isDistinguishedName(String id) {
+        try {
+            new javax.security.auth.x500.X500Principal(id);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** What a successful {@code addauth digest user:password} adds to the session. */

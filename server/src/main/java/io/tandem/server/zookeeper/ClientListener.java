@@ -9,6 +9,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.tandem.zk.wire.ZkFrameDecoder;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -37,6 +38,8 @@ final class ClientListener {
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private Channel serverChannel;
+    /** The secure client port (secureClientPort), or null. */
+    private Channel secureChannel;
 
     ClientListener(ZkServer server, ZkServerConfig config) {
         this.server = server;
@@ -47,6 +50,18 @@ final class ClientListener {
         bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         workerGroup = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 NioIoHandler.newFactory());
+        serverChannel = bind(config.host(), config.port(), null);
+        LOG.info(() -> "ZooKeeper server listening on " + config.host() + ":" + port() + " (" + config + ")");
+        SslContext tls = server.security.tls;
+        if (tls != null) {
+            secureChannel = bind(server.security.secureHost, server.security.securePort, tls);
+            LOG.info(() -> "ZooKeeper server listening for TLS clients on " + server.security.secureHost + ":"
+                    + securePort());
+        }
+    }
+
+    /** Binds a client port; with {@code tls}, every connection starts with its TLS handshake (Netty's SslHandler). */
+    private Channel bind(String host, int port, SslContext tls) throws IOException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(NioServerSocketChannel.class)
@@ -56,24 +71,31 @@ final class ClientListener {
                     @Override
                     protected void initChannel(SocketChannel channel) {
                         ServerConnection connection = new ServerConnection(server, channel);
+                        if (tls != null) {
+                            channel.pipeline().addLast("tls", tls.newHandler(channel.alloc()));
+                        }
                         // The decoder reads a four-letter word in the first length prefix, as Apache does.
                         channel.pipeline().addLast("frames", new ZkFrameDecoder(config.frameBytesMax(), true));
                         channel.pipeline().addLast("zk", connection);
                     }
                 });
+        String name = tls == null ? "ZooKeeper port " : "ZooKeeper secure port ";
         try {
-            serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
+            return bootstrap.bind(host, port).sync().channel();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while binding the ZooKeeper port", e);
+            throw new IOException("interrupted while binding the " + name, e);
         } catch (Exception e) {
-            throw new IOException("cannot bind the ZooKeeper port " + config.host() + ":" + config.port() + ": " + e, e);
+            throw new IOException("cannot bind the " + name + host + ":" + port + ": " + e, e);
         }
-        LOG.info(() -> "ZooKeeper server listening on " + config.host() + ":" + port() + " (" + config + ")");
     }
 
     int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    int securePort() {
+        return secureChannel == null ? -1 : ((InetSocketAddress) secureChannel.localAddress()).getPort();
     }
 
     /** The open connections (a live view; safe to walk from any thread). */
@@ -137,6 +159,9 @@ final class ClientListener {
     void stopAccepting() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
+        }
+        if (secureChannel != null) {
+            secureChannel.close().syncUninterruptibly();
         }
     }
 

@@ -220,7 +220,7 @@ final class FourLetterWords {
     private static String conf(ZkServer server) {
         ZkServerConfig config = server.config;
         return "clientPort=" + server.port() + "\n"
-                + "secureClientPort=-1\n"
+                + "secureClientPort=" + server.securePort() + "\n"
                 + "dataDir=" + config.dataDir() + "\n"
                 + "dataDirSize=" + dirSize(server) + "\n"
                 + "dataLogDir=" + config.dataDir() + "\n"

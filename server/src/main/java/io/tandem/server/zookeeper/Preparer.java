@@ -54,6 +54,8 @@ final class Preparer {
     private final DataTree tree;
     private final Map<Long, Session> sessions;
     private final Reconfig reconfig;
+    /** Which ACL schemes are registered (authProvider.*); set once before the server starts. */
+    ZkSecurity security = ZkSecurity.NONE;
     /** The newest record per path: what preparation sees instead of the tree. */
     private final Map<String, ChangeRecord> outstanding = new HashMap<>();
     /** Every record still outstanding or superseded but not yet applied, in the order they were made. */
@@ -267,7 +269,7 @@ final class Preparer {
             throw new ZkException(KeeperCode.BAD_ARGUMENTS, path);
         }
         String parentPath = path.substring(0, lastSlash);
-        List<ACL> fixedAcl = Acls.fixup(path, authInfo, acl);
+        List<ACL> fixedAcl = Acls.fixup(path, authInfo, acl, security);
         ChangeRecord parent = record(parentPath);
         Acls.check(parent.acl, Perms.CREATE, authInfo);
         int parentCVersion = parent.cversion;
@@ -379,7 +381,7 @@ final class Preparer {
     private JuteRecord prepareSetAcl(SetACLRequest set, List<Id> authInfo) throws ZkException {
         String path = set.path();
         validatePath(path);
-        List<ACL> fixedAcl = Acls.fixup(path, authInfo, set.acl());
+        List<ACL> fixedAcl = Acls.fixup(path, authInfo, set.acl(), security);
         ChangeRecord node = record(path);
         Acls.check(node.acl, Perms.ADMIN, authInfo);
         int newVersion = checkVersion(node.aversion, set.version(), path);

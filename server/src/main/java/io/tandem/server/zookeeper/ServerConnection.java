@@ -16,7 +16,11 @@ import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.Perms;
 import io.tandem.zk.wire.Xids;
 import io.tandem.zk.wire.data.Id;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.tandem.zk.wire.proto.AuthPacket;
+import io.tandem.zk.wire.proto.GetSASLRequest;
+import io.tandem.zk.wire.proto.SetSASLResponse;
 import io.tandem.zk.wire.proto.ConnectRequest;
 import io.tandem.zk.wire.proto.ConnectResponse;
 import io.tandem.zk.wire.proto.ReplyHeader;
@@ -25,7 +29,9 @@ import io.tandem.zk.wire.proto.WatcherEvent;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.security.sasl.SaslException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -42,11 +48,6 @@ import java.util.logging.Logger;
 final class ServerConnection extends ChannelInboundHandlerAdapter implements Watcher {
     private static final Logger LOG = Logger.getLogger(ServerConnection.class.getName());
     /**
-     * Distinct ids one connection may authenticate as (Apache has no limit, but every list a client can grow needs
-     * one; real clients hold one or two).
-     */
-    static final int AUTH_IDS_MAX = 100;
-    /**
      * Replies the commit thread has framed for this connection go out in one buffer per flush; past this size the
      * buffer is handed to the socket without waiting for the flush, so one connection's batch never needs one big
      * copy-on-grow buffer.
@@ -57,7 +58,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     private final Channel channel;
     private final int fieldBytesMax;
     /** The ids this connection is authenticated as; ip:address from the start, digest ids after addauth. */
-    final CopyOnWriteArrayList<Id> authInfo = new CopyOnWriteArrayList<>();
+    /** What this connection has authenticated as ({@link #authInfo} is its live list of ids). */
+    private final ConnectionAuth auth;
+    final CopyOnWriteArrayList<Id> authInfo;
     volatile long sessionId;
     volatile Session session;
     private volatile boolean connectReceived;
@@ -103,6 +106,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         this.channel = channel;
         this.fieldBytesMax = JuteLimits.fieldBytesMax(server.config.frameBytesMax(), server.config.frameBytesMax());
         this.gate = new ReadGate(channel, server.outstanding, server.globalOutstandingLimit(), this::drainHeld);
+        this.auth = new ConnectionAuth(server, channel::remoteAddress);
+        this.authInfo = auth.ids;
     }
 
     SocketAddress remoteAddress() {
@@ -142,6 +147,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             server.listener.leave(admittedAddress);
         }
         gate.release();
+        auth.dispose();
         releaseHeld();
         releasePending();
         server.listener.closed(this);
@@ -268,8 +274,14 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             return;
         }
         if (type == OpCode.SASL) {
-            // SASL is not offered; a client only sends it when configured for it.
-            sendNow(header.xid(), 0, KeeperCode.AUTH_FAILED.code(), null);
+            handleSasl(header.xid(), GetSASLRequest.read(in));
+            return;
+        }
+        if (!auth.admitted()) {
+            // enforce.auth.enabled: Apache's AuthenticationHelper answers and closes the connection.
+            LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress() + ": it has not "
+                    + "authenticated with any of " + server.security.enforcedSchemes + " (enforce.auth.schemes)");
+            sendNow(header.xid(), 0, KeeperCode.SESSION_CLOSED_REQUIRE_SASL_AUTH.code(), null);
             closeAfterFlush();
             return;
         }
@@ -290,20 +302,56 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         }
     }
 
-    private void handleAuth(int xid, AuthPacket auth) {
-        String scheme = auth.scheme() == null ? "" : auth.scheme();
-        boolean ok;
-        switch (scheme) {
-            case "digest" -> {
-                String idPassword = new String(auth.auth() == null ? new byte[0] : auth.auth(), StandardCharsets.UTF_8);
-                String digest = Acls.digest(idPassword);
-                ok = (!digest.equals(server.superDigest()) || addAuthId(new Id("super", "")))
-                        && addAuthId(new Id("digest", digest));
-            }
-            case "ip" -> ok = true; // the ip id was added when the connection opened
-            default -> ok = false;
+    /**
+     * One SASL token (opcode 102), answered at once as Apache's processSasl: the server's token when it goes on or
+     * succeeds, AUTHFAILED (or SESSIONCLOSEDREQUIRESASLAUTH when SASL is enforced) and the connection closed when it
+     * fails.
+     */
+    private void handleSasl(int xid, GetSASLRequest request) {
+        byte[] reply;
+        try {
+            reply = auth.sasl(request.token(), sessionId);
+        } catch (SaslException e) {
+            LOG.info(() -> "Client " + channel.remoteAddress() + " failed to SASL authenticate: " + e.getMessage());
+            int error = server.security.enforcedSchemes.contains("sasl")
+                    ? KeeperCode.SESSION_CLOSED_REQUIRE_SASL_AUTH.code() : KeeperCode.AUTH_FAILED.code();
+            sendNow(xid, 0, error, new SetSASLResponse(null));
+            closeAfterFlush();
+            return;
         }
-        if (ok) {
+        sendNow(xid, 0, KeeperCode.OK.code(), new SetSASLResponse(reply));
+    }
+
+    /**
+     * The TLS handshake of the secure port is done: a client certificate becomes an {@code x509} id
+     * ({@link ConnectionAuth#certificate}). A failed handshake closes the connection with one log line.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent done) {
+            if (!done.isSuccess()) {
+                LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress()
+                        + ": TLS handshake failed: " + done.cause());
+                closeNow();
+                return;
+            }
+            Certificate[] chain;
+            try {
+                chain = ctx.pipeline().get(SslHandler.class).engine().getSession().getPeerCertificates();
+            } catch (SSLPeerUnverifiedException e) {
+                chain = null;
+            }
+            if (!auth.certificate(chain)) {
+                closeNow();
+                return;
+            }
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    private void handleAuth(int xid, AuthPacket packet) {
+        String scheme = packet.scheme();
+        if (auth.addauth(packet)) {
             LOG.fine(() -> "Session 0x" + Long.toHexString(sessionId) + ": auth success for scheme " + scheme);
             sendNow(xid, 0, KeeperCode.OK.code(), null);
         } else {
@@ -311,22 +359,6 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             sendNow(xid, 0, KeeperCode.AUTH_FAILED.code(), null);
             closeAfterFlush();
         }
-    }
-
-    /**
-     * Adds an id once, as Apache's addAuthInfo does (a repeated addauth does not grow the list); false when the
-     * connection already holds {@link #AUTH_IDS_MAX} ids.
-     */
-    private boolean addAuthId(Id id) {
-        if (authInfo.contains(id)) {
-            return true;
-        }
-        if (authInfo.size() >= AUTH_IDS_MAX) {
-            LOG.warning(() -> "Refusing addauth from " + channel.remoteAddress() + ": the connection already holds "
-                    + AUTH_IDS_MAX + " ids");
-            return false;
-        }
-        return authInfo.addIfAbsent(id);
     }
 
     // ---------------------------------------------------------------- called by the commit thread

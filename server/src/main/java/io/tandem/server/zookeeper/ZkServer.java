@@ -43,6 +43,8 @@ public final class ZkServer implements AutoCloseable {
 
     final ZkServerConfig config;
     private final String superDigest;
+    /** How clients authenticate (SASL, x509, enforce.auth) and the secure port's TLS. */
+    final ZkSecurity security;
     final DataTree tree = new DataTree();
     final ServerStats stats = new ServerStats();
     final ClientListener listener;
@@ -64,12 +66,14 @@ public final class ZkServer implements AutoCloseable {
     /** Transactions applied since start, replay included (commit thread). */
     private long appliedTxns;
 
-    private ZkServer(ZkServerConfig config, String superDigest, boolean ensemble) {
+    private ZkServer(ZkServerConfig config, String superDigest, ZkSecurity security, boolean ensemble) {
         this.config = config;
         this.superDigest = superDigest;
+        this.security = security;
         this.listener = new ClientListener(this, config);
         this.sessions = new SessionTracker(config, tree, listener);
         this.preparer = new Preparer(tree, sessions.byId(), new Reconfig(config.reconfigEnabled(), ensemble));
+        preparer.security = security;
         this.responder = new Responder(tree, sessions, new ReadExecutor(tree, sessions.byId()), listener, stats);
         this.containers = new ContainerSweeper(config, tree);
         this.globalOutstandingLimit = config.globalOutstandingLimit();
@@ -77,7 +81,12 @@ public final class ZkServer implements AutoCloseable {
 
     /** Recovers the tree from {@code store}, binds the client port (0 = any free port) and starts serving. */
     public static ZkServer start(ZkServerConfig config, ZkStore store, String superDigest) throws IOException {
-        ZkServer server = new ZkServer(config, superDigest, false);
+        return start(config, store, superDigest, ZkSecurity.NONE);
+    }
+
+    static ZkServer start(ZkServerConfig config, ZkStore store, String superDigest, ZkSecurity security)
+            throws IOException {
+        ZkServer server = new ZkServer(config, superDigest, security, false);
         StandaloneCommit standalone = new StandaloneCommit(server, store);
         server.commitPath = standalone;
         try {
@@ -97,7 +106,12 @@ public final class ZkServer implements AutoCloseable {
      */
     public static ZkServer startEnsemble(ZkServerConfig config, String superDigest, int myId,
                                          Map<String, String> settings, Path zabDir) throws IOException {
-        ZkServer server = new ZkServer(config, superDigest, true);
+        return startEnsemble(config, superDigest, ZkSecurity.NONE, myId, settings, zabDir);
+    }
+
+    static ZkServer startEnsemble(ZkServerConfig config, String superDigest, ZkSecurity security, int myId,
+                                  Map<String, String> settings, Path zabDir) throws IOException {
+        ZkServer server = new ZkServer(config, superDigest, security, true);
         // Apache's leader and followers share the limit out: divided by (voters - 1) when there are more than two
         // (observers are not voters, so they do not change the share).
         long voters = QuorumTransport.parsePeers(settings).values().stream().filter(peer -> !peer.observer()).count();
@@ -119,6 +133,11 @@ public final class ZkServer implements AutoCloseable {
 
     public int port() {
         return listener.port();
+    }
+
+    /** The secure (TLS) client port, or -1 when there is none. */
+    public int securePort() {
+        return listener.securePort();
     }
 
     public long lastProcessedZxid() {

@@ -25,7 +25,18 @@ public final class ZooKeeperConfigKeys {
             "maxSessionTimeout", "jute.maxbuffer", "4lw.commands.whitelist", "znode.container.checkIntervalMs",
             "znode.container.maxNeverUsedIntervalMs", "snapCount", "maxClientCnxns", "clientPort", "clientPortAddress",
             "dataDir", SUPER_DIGEST, Acls.SUPER_DIGEST_PROPERTY, "globalOutstandingLimit",
-            "zookeeper.nio.sessionlessCnxnTimeout", "admin.serverAddress", "admin.commandURL");
+            "zookeeper.nio.sessionlessCnxnTimeout", "admin.serverAddress", "admin.commandURL",
+            // Client authentication and the secure client port (see ZkSecurity).
+            "enforce.auth.schemes", "X509AuthenticationProvider.superUser", ZkSecurity.SASL_SUPER_PASSWORD,
+            ZkSecurity.JAAS_FILE, "secureClientPortAddress", "superUser");
+
+    /** The ZooKeeper client-port TLS keys the secure port honours (Apache's ClientX509Util names). */
+    static final Set<String> TLS_KEYS = Set.of("ssl.keyStore.location", "ssl.keyStore.password",
+            "ssl.keyStore.passwordPath", "ssl.keyStore.type", "ssl.trustStore.location", "ssl.trustStore.password",
+            "ssl.trustStore.passwordPath", "ssl.trustStore.type", "ssl.clientAuth", "ssl.protocol",
+            "ssl.enabledProtocols", "ssl.ciphersuites",
+            // Only the quorum's TLS verifies peer host names; Apache's client port never verifies its clients'.
+            "ssl.hostnameVerification");
 
     /** Keys Apache reads that Tandem does not implement; each one set is named in a start-up warning. */
     static final Set<String> NOT_IMPLEMENTED = Set.of("localSessionsUpgradingEnabled", "observerMasterPort",
@@ -50,19 +61,24 @@ public final class ZooKeeperConfigKeys {
             "electionPortBindRetry", "tcpKeepAlive", "clientTcpKeepAlive",
             "admin.idleTimeout", "admin.snapshot.enabled", "admin.snapshot.intervalInMS", "admin.restore.enabled",
             "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "kerberos.canonicalizeHostNames",
-            "X509AuthenticationProvider.superUser", "ensembleAuthName", "enforce.auth.schemes",
+            "ensembleAuthName",
             "netty.server.outstandingHandshake.limit", "nio.numSelectorThreads", "nio.numWorkerThreads",
             "nio.directBufferBytes", "nio.shutdownTimeout", "znode.container.maxPerMinute", "audit.impl.class");
 
-    /** Apache's built-in providers: naming them changes nothing (digest and ip are always on, in Apache and here). */
-    private static final Set<String> BUILT_IN_AUTH_PROVIDERS = Set.of(
+    /**
+     * Apache's providers Tandem serves: digest and ip are always on (naming them changes nothing, in Apache and
+     * here); sasl and x509 are on when named.
+     */
+    private static final Set<String> AUTH_PROVIDERS = Set.of(
             "org.apache.zookeeper.server.auth.DigestAuthenticationProvider",
-            "org.apache.zookeeper.server.auth.IPAuthenticationProvider");
+            "org.apache.zookeeper.server.auth.IPAuthenticationProvider", ZkSecurity.SASL_PROVIDER,
+            ZkSecurity.X509_PROVIDER);
     /** Both of Apache's connection factories serve plain TCP exactly as Tandem does. */
     private static final Set<String> PLAIN_CONNECTION_FACTORIES = Set.of(
             "org.apache.zookeeper.server.NIOServerCnxnFactory", "org.apache.zookeeper.server.NettyServerCnxnFactory");
     private static final String DEFAULT_METRICS_PROVIDER = "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider";
     private static final String TLS = "TLS is not implemented";
+    // TLS serves the secure client port (and, with sslQuorum, the quorum port); the plain port and the AdminServer stay plain.
 
     private ZooKeeperConfigKeys() {
     }
@@ -75,11 +91,20 @@ public final class ZooKeeperConfigKeys {
         if (key.matches("server\\.\\d+")) return serverLine(key, v);
         if (key.matches("(group|weight)\\.\\d+")) return Verdict.refused("hierarchical quorums are not implemented");
         if (key.startsWith("authProvider.")) {
-            return BUILT_IN_AUTH_PROVIDERS.contains(v) ? Verdict.IMPLEMENTED
-                    : Verdict.refused("authentication provider " + v + " is not implemented (digest and ip are built in)");
+            return AUTH_PROVIDERS.contains(v) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("authentication provider " + v + " is not implemented (digest, ip, sasl and x509"
+                            + " are)");
         }
         if (key.startsWith("ssl.quorum.")) return io.tandem.server.zab.QuorumTls.verdict(key, v);
-        if (key.startsWith("ssl.")) return Verdict.refused(TLS);
+        if (TLS_KEYS.contains(key)) return Verdict.IMPLEMENTED;
+        if (key.equals("ssl.crl") || key.equals("ssl.ocsp")) {
+            return flag(key, v, false, "certificate revocation checks are not implemented");
+        }
+        if (key.equals("ssl.authProvider")) {
+            return v.equals("x509") ? Verdict.IMPLEMENTED
+                    : Verdict.refused("only the x509 provider authenticates TLS clients");
+        }
+        if (key.startsWith("ssl.")) return Verdict.refused(key + " is not implemented on the secure client port");
         if (key.startsWith("quorum.auth.")) return io.tandem.server.zab.QuorumAuth.verdict(key, v, settings);
         if (key.startsWith("metricsProvider.")) {
             return key.equals("metricsProvider.className") && v.equals(DEFAULT_METRICS_PROVIDER) ? Verdict.IMPLEMENTED
@@ -87,9 +112,14 @@ public final class ZooKeeperConfigKeys {
                             + " metrics.port; mntr and the AdminServer's monitor command report the same figures)");
         }
         return switch (key) {
-            case "secureClientPort", "secureClientPortAddress" -> Verdict.refused(TLS + " on the client port");
+            // Served with Netty's SslHandler; ZkSecurity refuses it without Apache's Netty connection factory.
+            case "secureClientPort" -> !ZkSecurity.NETTY_FACTORY.equals(trimmed(settings.get("serverCnxnFactory")))
+                    ? Verdict.refused("the secure client port needs serverCnxnFactory=" + ZkSecurity.NETTY_FACTORY
+                            + " (Apache's NIO factory serves no TLS)")
+                    : ConfigKeys.port(v);
             case "sslQuorum" -> io.tandem.server.zab.QuorumTls.verdict(key, v);
-            case "portUnification", "client.portUnification" -> flag(key, v, false, TLS + " on the client port");
+            case "portUnification", "client.portUnification" -> flag(key, v, false,
+                    "TLS on the plain client port (port unification) is not implemented: use secureClientPort");
             case "dataLogDir" -> dataLogDir(v, settings);
             case "serverCnxnFactory" -> PLAIN_CONNECTION_FACTORIES.contains(v) ? Verdict.IMPLEMENTED
                     : Verdict.refused("connection factory " + v + " is not implemented");
@@ -118,8 +148,12 @@ public final class ZooKeeperConfigKeys {
             case "localSessionsEnabled" -> flag(key, v, false, "local sessions are not implemented");
             case "skipACL" -> v.equalsIgnoreCase("yes") ? Verdict.refused("ACL checks cannot be switched off")
                     : Verdict.IMPLEMENTED;
-            case "enforce.auth.enabled", "sessionRequireClientSASLAuth" -> flag(key, v, false,
-                    "requiring clients to authenticate is not implemented");
+            case "sessionRequireClientSASLAuth" -> flag(key, v, Boolean.parseBoolean(v), "");
+            case "enforce.auth.enabled" -> v.equalsIgnoreCase("true") && settings.get("enforce.auth.schemes") == null
+                    && System.getProperty("zookeeper.enforce.auth.schemes") == null
+                    ? Verdict.refused("zookeeper.enforce.auth.enabled is true zookeeper.enforce.auth.schemes must be "
+                            + "configured.")
+                    : flag(key, v, Boolean.parseBoolean(v), "");
             case "enforceQuota" -> flag(key, v, false, "quota enforcement is not implemented");
             case "DigestAuthenticationProvider.enabled" -> flag(key, v, true,
                     "digest authentication cannot be switched off");
@@ -142,6 +176,10 @@ public final class ZooKeeperConfigKeys {
                     ? Verdict.IMPLEMENTED : Verdict.ignored("TTL nodes are always accepted");
             default -> null;
         };
+    }
+
+    private static String trimmed(String value) {
+        return value == null ? null : value.trim();
     }
 
     /** A switch whose {@code honoured} value is what Tandem does; the other value is refused. */

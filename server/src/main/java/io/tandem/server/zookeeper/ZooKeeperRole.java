@@ -34,6 +34,7 @@ public final class ZooKeeperRole implements AutoCloseable {
         // zoo.cfg's DigestAuthenticationProvider.superDigest is Apache's system property of the longer name.
         String superDigest = config.get(Acls.SUPER_DIGEST_PROPERTY, config.get(ZooKeeperConfigKeys.SUPER_DIGEST,
                 System.getProperty(Acls.SUPER_DIGEST_PROPERTY)));
+        ZkSecurity security = ZkSecurity.from(config.settings(), host);
         Map<String, String> servers = serverLines(config);
         if (!servers.isEmpty()) {
             // server.N lines make this node a member of an ensemble; without them it stays standalone.
@@ -42,12 +43,12 @@ public final class ZooKeeperRole implements AutoCloseable {
             int myId = myId(config, dir);
             checkClientAddress(config, myId, servers.get("server." + myId), host);
             checkPeerType(config, peers.get(myId));
-            return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, myId, config.settings(),
+            return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, security, myId, config.settings(),
                     dir.resolve("zab")), ensemble(myId, servers));
         }
         Files.createDirectories(dir);
         ZkStore store = ZkStores.open(dir, config.get(ConfigKeys.ZOOKEEPER_STORE, "disk"));
-        return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest), AdminCommands.Ensemble.STANDALONE);
+        return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest, security), AdminCommands.Ensemble.STANDALONE);
     }
 
     private static AdminCommands.Ensemble ensemble(int myId, Map<String, String> servers) {
@@ -123,6 +124,11 @@ public final class ZooKeeperRole implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /** The secure (TLS) client port (secureClientPort), or -1 when there is none. */
+    public int securePort() {
+        return server.securePort();
     }
 
     /** Where the ZooKeeper data lives (transaction log and snapshots; Zab's files under zab/ in an ensemble). */

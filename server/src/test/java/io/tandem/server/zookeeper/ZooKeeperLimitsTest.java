@@ -318,7 +318,7 @@ class ZooKeeperLimitsTest {
         try (RawZkClient raw = new RawZkClient(server.port())) {
             assertNotNull(raw.connect(0, new byte[16], 30_000, 0, false));
             int accepted = 0;
-            for (int i = 0; i < ServerConnection.AUTH_IDS_MAX + 10; i++) {
+            for (int i = 0; i < ConnectionAuth.AUTH_IDS_MAX + 10; i++) {
                 raw.sendFrame(new RequestHeader(Xids.AUTH, OpCode.AUTH),
                         new AuthPacket(0, "digest", ("user" + i + ":pw").getBytes(StandardCharsets.UTF_8)));
                 byte[] frame = raw.readFrame();
@@ -330,7 +330,7 @@ class ZooKeeperLimitsTest {
                 }
                 accepted++;
             }
-            assertEquals(ServerConnection.AUTH_IDS_MAX - 1, accepted, "the ip id counts too");
+            assertEquals(ConnectionAuth.AUTH_IDS_MAX - 1, accepted, "the ip id counts too");
             assertTrue(raw.closedByServer(), "AuthFailed closes the connection, as for an unknown scheme");
         }
     }

@@ -47,9 +47,32 @@ public final class ZkZnodeStore implements ZnodeStore {
     /** Connects (waiting for the session) to {@code connectString}, e.g. "127.0.0.1:2181" or with a chroot. */
     public static ZkZnodeStore connect(String connectString, Duration sessionTimeout, Duration connectTimeout)
             throws Exception {
+        refuseSaslLogin();
         ZkZnodeStore store = new ZkZnodeStore(connectString, sessionTimeout, connectTimeout);
         store.client = store.openSession();
         return store;
+    }
+
+    /**
+     * Kafka's broker authenticates to ZooKeeper with SASL when the JVM's JAAS configuration has the ZooKeeper client
+     * section ({@code zookeeper.sasl.clientconfig}, default {@code Client}) and {@code zookeeper.sasl.client} is not
+     * false (Kafka's JaasUtils.isZkSaslEnabled). Tandem's ZooKeeper client does not speak SASL, so such a broker is
+     * refused at start-up rather than connecting unauthenticated.
+     */
+    static void refuseSaslLogin() {
+        if (!Boolean.parseBoolean(System.getProperty("zookeeper.sasl.client", "true"))) return;
+        String section = System.getProperty("zookeeper.sasl.clientconfig", "Client");
+        boolean found;
+        try {
+            found = javax.security.auth.login.Configuration.getConfiguration().getAppConfigurationEntry(section) != null;
+        } catch (RuntimeException e) {
+            return; // no JAAS configuration at all: Kafka's client would not use SASL either
+        }
+        if (found) {
+            throw new IllegalStateException("the JAAS configuration has a '" + section + "' section, so Kafka's broker"
+                    + " would authenticate to ZooKeeper with SASL: SASL from the broker to ZooKeeper is not implemented"
+                    + " (remove the section or set -Dzookeeper.sasl.client=false)");
+        }
     }
 
     private ZkClient openSession() throws Exception {

@@ -1,22 +1,10 @@
 package io.tandem.server.kafka.security;
 
 import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
+import io.tandem.server.tls.ServerTls;
 
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +15,8 @@ import java.util.function.Function;
  * a JKS, PKCS12 or PEM key store (a PEM file, or the key and chain inline in ssl.keystore.key and
  * ssl.keystore.certificate.chain), an optional trust store of the same types (ssl.truststore.certificates inline for
  * PEM), ssl.client.auth, ssl.protocol, ssl.enabled.protocols, ssl.cipher.suites and the key/trust manager algorithms.
- * Built once at start-up with the JDK's JSSE through Netty; certificates are not reloaded while running.
+ * Kafka's key names are mapped here; the stores are loaded by {@link ServerTls}, which the ZooKeeper secure client
+ * port shares. Certificates are not reloaded while running.
  */
 public final class SslContexts {
     /** Kafka's defaults (SslConfigs). */
@@ -38,26 +27,21 @@ public final class SslContexts {
 
     /** {@code setting} answers a key's value for this listener (prefixed first), null when unset. */
     public static SslContext server(Function<String, String> setting) {
-        try {
-            SslContextBuilder builder = keyStore(setting);
-            TrustManagerFactory trust = trustStore(setting);
-            if (trust != null) builder.trustManager(trust);
-            String clientAuth = orDefault(setting, "ssl.client.auth", "none").trim().toLowerCase(Locale.ROOT);
-            builder.clientAuth(switch (clientAuth) {
-                case "required" -> ClientAuth.REQUIRE;
-                case "requested" -> ClientAuth.OPTIONAL;
-                case "none" -> ClientAuth.NONE;
-                default -> throw new IllegalArgumentException("Invalid value " + clientAuth
-                        + " for configuration ssl.client.auth: String must be one of: required, requested, none");
-            });
-            builder.sslProvider(SslProvider.JDK);
-            builder.protocols(list(orDefault(setting, "ssl.enabled.protocols", ENABLED_PROTOCOLS_DEFAULT)));
-            String ciphers = setting.apply("ssl.cipher.suites");
-            if (ciphers != null && !ciphers.isBlank()) builder.ciphers(list(ciphers));
-            return builder.build();
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("cannot build the listener's TLS context: " + e.getMessage(), e);
+        String clientAuth = orDefault(setting, "ssl.client.auth", "none").trim().toLowerCase(Locale.ROOT);
+        ClientAuth auth = switch (clientAuth) {
+            case "required" -> ClientAuth.REQUIRE;
+            case "requested" -> ClientAuth.OPTIONAL;
+            case "none" -> ClientAuth.NONE;
+            default -> throw new IllegalArgumentException("Invalid value " + clientAuth
+                    + " for configuration ssl.client.auth: String must be one of: required, requested, none");
+        };
+        String ciphers = setting.apply("ssl.cipher.suites");
+        String type = orDefault(setting, "ssl.keystore.type", "JKS");
+        if (setting.apply("ssl.keystore.location") == null
+                && !(type.trim().equalsIgnoreCase("PEM") && setting.apply("ssl.keystore.key") != null)) {
+            throw new IllegalArgumentException("a TLS listener needs ssl.keystore.location");
         }
+        return ServerTls.server(settings(setting, auth, ciphers));
     }
 
     /**
@@ -68,14 +52,8 @@ public final class SslContexts {
      */
     public static SSLContext client(Function<String, String> setting) {
         try {
-            SslContextBuilder builder = setting.apply("ssl.keystore.location") == null
-                    && setting.apply("ssl.keystore.key") == null ? SslContextBuilder.forClient()
-                    : keyStore(setting, false);
-            TrustManagerFactory trust = trustStore(setting);
-            if (trust != null) builder.trustManager(trust);
-            builder.sslProvider(SslProvider.JDK);
-            return ((JdkSslContext) builder.build()).context();
-        } catch (IOException | GeneralSecurityException e) {
+            return ServerTls.client(settings(setting, ClientAuth.NONE, setting.apply("ssl.cipher.suites")));
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot build the inter-broker TLS client context: " + e.getMessage(), e);
         }
     }
@@ -90,84 +68,17 @@ public final class SslContexts {
         return list(orDefault(setting, "ssl.cipher.suites", ""));
     }
 
-    private static SslContextBuilder keyStore(Function<String, String> setting)
-            throws IOException, GeneralSecurityException {
-        return keyStore(setting, true);
-    }
-
-    private static SslContextBuilder keyStore(Function<String, String> setting, boolean server)
-            throws IOException, GeneralSecurityException {
-        String type = orDefault(setting, "ssl.keystore.type", "JKS").trim().toUpperCase(Locale.ROOT);
-        String location = setting.apply("ssl.keystore.location");
-        String password = setting.apply("ssl.keystore.password");
-        String keyPassword = setting.apply("ssl.key.password");
-        if (type.equals("PEM")) {
-            String key = setting.apply("ssl.keystore.key");
-            String chain = setting.apply("ssl.keystore.certificate.chain");
-            byte[] pem;
-            if (key != null || chain != null) {
-                if (key == null || chain == null || location != null) {
-                    throw new IllegalArgumentException("a PEM key store needs ssl.keystore.key and "
-                            + "ssl.keystore.certificate.chain together, or ssl.keystore.location alone");
-                }
-                return server ? SslContextBuilder.forServer(stream(chain.getBytes(StandardCharsets.US_ASCII)),
-                        stream(key.getBytes(StandardCharsets.US_ASCII)), keyPassword)
-                        : SslContextBuilder.forClient().keyManager(stream(chain.getBytes(StandardCharsets.US_ASCII)),
-                        stream(key.getBytes(StandardCharsets.US_ASCII)), keyPassword);
-            }
-            if (location == null) throw new IllegalArgumentException("a TLS listener needs ssl.keystore.location");
-            pem = Files.readAllBytes(Path.of(location));
-            // One file holds the private key and its certificate chain, as Kafka's PEM key store does.
-            return server ? SslContextBuilder.forServer(stream(pem), stream(pem), keyPassword)
-                    : SslContextBuilder.forClient().keyManager(stream(pem), stream(pem), keyPassword);
-        }
-        if (location == null) throw new IllegalArgumentException("a TLS listener needs ssl.keystore.location");
-        KeyStore store = load(type, location, password);
-        KeyManagerFactory keys = KeyManagerFactory.getInstance(orDefault(setting, "ssl.keymanager.algorithm",
-                KeyManagerFactory.getDefaultAlgorithm()));
-        char[] keyChars = keyPassword != null ? keyPassword.toCharArray()
-                : password != null ? password.toCharArray() : null;
-        keys.init(store, keyChars);
-        return server ? SslContextBuilder.forServer(keys) : SslContextBuilder.forClient().keyManager(keys);
-    }
-
-    private static TrustManagerFactory trustStore(Function<String, String> setting)
-            throws IOException, GeneralSecurityException {
-        String type = orDefault(setting, "ssl.truststore.type", "JKS").trim().toUpperCase(Locale.ROOT);
-        String location = setting.apply("ssl.truststore.location");
-        KeyStore store;
-        if (type.equals("PEM")) {
-            String inline = setting.apply("ssl.truststore.certificates");
-            if (inline == null && location == null) return null;
-            byte[] pem = inline != null ? inline.getBytes(StandardCharsets.US_ASCII) : Files.readAllBytes(Path.of(location));
-            store = KeyStore.getInstance(KeyStore.getDefaultType());
-            store.load(null, null);
-            java.security.cert.CertificateFactory factory = java.security.cert.CertificateFactory.getInstance("X.509");
-            int i = 0;
-            for (java.security.cert.Certificate c : factory.generateCertificates(stream(pem))) {
-                store.setCertificateEntry("ca-" + i++, c);
-            }
-            if (i == 0) throw new IllegalArgumentException("no certificate in the PEM trust store");
-        } else {
-            if (location == null) return null;
-            store = load(type, location, setting.apply("ssl.truststore.password"));
-        }
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(orDefault(setting, "ssl.trustmanager.algorithm",
-                TrustManagerFactory.getDefaultAlgorithm()));
-        trust.init(store);
-        return trust;
-    }
-
-    private static KeyStore load(String type, String location, String password)
-            throws IOException, GeneralSecurityException {
-        if (!type.equals("JKS") && !type.equals("PKCS12")) {
-            throw new IllegalArgumentException("store type " + type + " is not implemented (JKS, PKCS12, PEM)");
-        }
-        KeyStore store = KeyStore.getInstance(type);
-        try (InputStream in = Files.newInputStream(Path.of(location))) {
-            store.load(in, password == null ? null : password.toCharArray());
-        }
-        return store;
+    /** Kafka's key names mapped onto the shared store settings. */
+    private static ServerTls.Settings settings(Function<String, String> setting, ClientAuth auth, String ciphers) {
+        return new ServerTls.Settings(orDefault(setting, "ssl.keystore.type", "JKS"),
+                setting.apply("ssl.keystore.location"),
+                setting.apply("ssl.keystore.password"), setting.apply("ssl.key.password"),
+                setting.apply("ssl.keystore.key"), setting.apply("ssl.keystore.certificate.chain"),
+                setting.apply("ssl.truststore.type"), setting.apply("ssl.truststore.location"),
+                setting.apply("ssl.truststore.password"), setting.apply("ssl.truststore.certificates"), auth,
+                list(orDefault(setting, "ssl.enabled.protocols", ENABLED_PROTOCOLS_DEFAULT)),
+                ciphers == null ? List.of() : list(ciphers), setting.apply("ssl.keymanager.algorithm"),
+                setting.apply("ssl.trustmanager.algorithm"));
     }
 
     private static String orDefault(Function<String, String> setting, String key, String fallback) {
@@ -177,9 +88,5 @@ public final class SslContexts {
 
     private static List<String> list(String value) {
         return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-    }
-
-    private static InputStream stream(byte[] bytes) {
-        return new ByteArrayInputStream(bytes);
     }
 }

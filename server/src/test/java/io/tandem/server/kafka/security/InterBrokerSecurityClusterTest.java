@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.security;
 
+import io.tandem.server.tls.TestCertificates;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;

@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.security;
 
+import io.tandem.server.tls.TestCertificates;
 import io.tandem.kafka.client.KafkaAuthenticationException;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.MetadataRequest;

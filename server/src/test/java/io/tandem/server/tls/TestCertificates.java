@@ -1,4 +1,4 @@
-package io.tandem.server.kafka.security;
+package io.tandem.server.tls;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -9,14 +9,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * Throw-away certificates made at test time with the JDK's keytool: a self-signed server certificate for 127.0.0.1
  * in a PKCS12 key store, a trust store holding it, and a client key pair trusted by the server. Nothing is committed.
+ * Shared by the Kafka listeners' and the ZooKeeper secure port's tests.
  */
-final class TestCertificates {
-    static final String PASSWORD = "test-store-secret";
-    final Path serverKeyStore;
-    final Path serverCertificate;
-    final Path trustStore;
-    final Path clientKeyStore;
-    final Path serverTrustStore;
+public final class TestCertificates {
+    public static final String PASSWORD = "test-store-secret";
+    public final Path serverKeyStore;
+    public final Path serverCertificate;
+    public final Path trustStore;
+    public final Path clientKeyStore;
+    public final Path serverTrustStore;
 
     private TestCertificates(Path dir) {
         serverKeyStore = dir.resolve("server.p12");
@@ -26,7 +27,7 @@ final class TestCertificates {
         serverTrustStore = dir.resolve("server-trust.p12");
     }
 
-    static TestCertificates create(Path dir) throws IOException, InterruptedException {
+    public static TestCertificates create(Path dir) throws IOException, InterruptedException {
         TestCertificates c = new TestCertificates(dir);
         keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=localhost",
                 "-ext", "SAN=IP:127.0.0.1,DNS:localhost", "-validity", "2", "-storetype", "PKCS12",
@@ -47,7 +48,7 @@ final class TestCertificates {
     }
 
     /** The server's private key (PKCS#8, unencrypted) and certificate as PEM text, as Kafka's PEM key store reads it. */
-    String serverKeyPem() throws Exception {
+    public String serverKeyPem() throws Exception {
         java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
         try (var in = java.nio.file.Files.newInputStream(serverKeyStore)) {
             store.load(in, PASSWORD.toCharArray());
@@ -57,7 +58,7 @@ final class TestCertificates {
                 + java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(key) + "\n-----END PRIVATE KEY-----\n";
     }
 
-    String serverCertificatePem() throws IOException {
+    public String serverCertificatePem() throws IOException {
         return java.nio.file.Files.readString(serverCertificate);
     }
 

@@ -1,0 +1,273 @@
+package io.tandem.server.zookeeper;
+
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.tandem.server.ConfigException;
+import io.tandem.server.tls.ServerTls;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.NoSuchAlgorithmException;
+import java.security.URIParameter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import javax.security.auth.login.AppConfigurationEntry;
+import javax.security.auth.login.Configuration;
+
+/**
+ * How clients authenticate to the ZooKeeper server, read once at start-up as Apache 3.9 reads it: the authentication
+ * providers registered by {@code authProvider.*} (digest and ip are always on; {@code sasl} and {@code x509} when
+ * named), the DIGEST-MD5 users of the JAAS file's {@code Server} section, {@code enforce.auth.*}, the super users of
+ * each scheme, and the TLS of the secure client port. Each key is read from zoo.cfg first and then from Apache's
+ * system property ({@code zookeeper.<key>}), as Apache turns zoo.cfg keys into system properties. Anything Tandem
+ * cannot do as configured (a Kerberos login module, say) is a start-up error naming it.
+ */
+final class ZkSecurity {
+    static final String SASL_PROVIDER = "org.apache.zookeeper.server.auth.SASLAuthenticationProvider";
+    static final String X509_PROVIDER = "org.apache.zookeeper.server.auth.X509AuthenticationProvider";
+    static final String DIGEST_LOGIN_MODULE = "org.apache.zookeeper.server.auth.DigestLoginModule";
+    /** The JAAS file: the JVM's system property, or the same name as a Tandem configuration key. */
+    static final String JAAS_FILE = "java.security.auth.login.config";
+    /** Apache's system property naming the JAAS section of the server's login (default {@code Server}). */
+    static final String SERVER_SECTION = "zookeeper.sasl.serverconfig";
+    static final String NETTY_FACTORY = "org.apache.zookeeper.server.NettyServerCnxnFactory";
+    /** Apache's SASLAuthenticationProvider.superPassword: the password of the DIGEST-MD5 user "super". */
+    static final String SASL_SUPER_PASSWORD = "SASLAuthenticationProvider.superPassword";
+
+    static final ZkSecurity NONE = new ZkSecurity(null, null, false, false, Set.of(), Set.of(), null, null, null, -1);
+
+    /** DIGEST-MD5 users and passwords from the JAAS Server section; null when SASL is not configured. */
+    final Map<String, String> saslUsers;
+    final String saslSuperPassword;
+    /** Whether the sasl and x509 ACL schemes are registered (authProvider.*). */
+    final boolean saslScheme;
+    final boolean x509Scheme;
+    /** enforce.auth.schemes when enforce.auth.enabled: a connection needs an id of one of them before any request. */
+    final Set<String> enforcedSchemes;
+    /** zookeeper.superUser(.*): SASL users who are also super. */
+    final Set<String> saslSuperUsers;
+    /** X509AuthenticationProvider.superUser: the subject DN that is also super. */
+    final String x509SuperUser;
+    /** The secure client port's TLS, or null when there is no secure port. */
+    final SslContext tls;
+    final String secureHost;
+    final int securePort;
+
+    private ZkSecurity(Map<String, String> saslUsers, String saslSuperPassword, boolean saslScheme, boolean x509Scheme,
+                       Set<String> enforcedSchemes, Set<String> saslSuperUsers, String x509SuperUser, SslContext tls,
+                       String secureHost, int securePort) {
+        this.saslUsers = saslUsers;
+        this.saslSuperPassword = saslSuperPassword;
+        this.saslScheme = saslScheme;
+        this.x509Scheme = x509Scheme;
+        this.enforcedSchemes = enforcedSchemes;
+        this.saslSuperUsers = saslSuperUsers;
+        this.x509SuperUser = x509SuperUser;
+        this.tls = tls;
+        this.secureHost = secureHost;
+        this.securePort = securePort;
+    }
+
+    /** Whether ACL entries and addauth of {@code scheme} are served (Apache's ProviderRegistry). */
+    boolean hasScheme(String scheme) {
+        return switch (scheme) {
+            case "digest", "ip" -> true;
+            case "sasl" -> saslScheme;
+            case "x509" -> x509Scheme;
+            default -> false;
+        };
+    }
+
+    /** Whether a connection holding {@code ids} may send requests (enforce.auth.enabled). */
+    boolean admits(List<io.tandem.zk.wire.data.Id> ids) {
+        if (enforcedSchemes.isEmpty()) return true;
+        for (io.tandem.zk.wire.data.Id id : ids) {
+            if (enforcedSchemes.contains(id.scheme())) return true;
+        }
+        return false;
+    }
+
+    /**
+     * Reads the settings ({@code settings} are zoo.cfg's keys); {@code plainHost} is where the plain client port
+     * binds, which the secure port shares unless secureClientPortAddress says otherwise.
+     */
+    static ZkSecurity from(Map<String, String> settings, String plainHost) {
+        Function<String, String> get = key -> {
+            String value = settings.get(key);
+            if (value == null) value = System.getProperty("zookeeper." + key);
+            return value == null ? null : value.trim();
+        };
+        List<String> errors = new ArrayList<>();
+        Set<String> providers = new LinkedHashSet<>();
+        Map<String, String> all = new LinkedHashMap<>();
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("zookeeper.authProvider."))
+                .forEach(k -> all.put(k.substring("zookeeper.".length()), System.getProperty(k)));
+        all.putAll(settings);
+        all.forEach((key, value) -> {
+            if (key.startsWith("authProvider.") && value != null) providers.add(value.trim());
+        });
+        boolean saslScheme = providers.contains(SASL_PROVIDER);
+        boolean x509Scheme = providers.contains(X509_PROVIDER);
+
+        Map<String, String> saslUsers = null;
+        try {
+            saslUsers = saslUsers(settings);
+        } catch (IllegalArgumentException e) {
+            errors.add(e.getMessage());
+        }
+
+        Set<String> enforced = new LinkedHashSet<>();
+        if (Boolean.parseBoolean(get.apply("sessionRequireClientSASLAuth"))) {
+            enforced.add("sasl");
+        } else if (Boolean.parseBoolean(get.apply("enforce.auth.enabled"))) {
+            String schemes = get.apply("enforce.auth.schemes");
+            if (schemes != null) {
+                Arrays.stream(schemes.split(",")).map(String::trim).filter(s -> !s.isEmpty()).forEach(enforced::add);
+            }
+            if (enforced.isEmpty()) {
+                errors.add("zookeeper.enforce.auth.enabled is true zookeeper.enforce.auth.schemes must be configured.");
+            }
+        }
+        ZkSecurity probe = new ZkSecurity(null, null, saslScheme, x509Scheme, Set.of(), Set.of(), null, null, null, -1);
+        for (String scheme : enforced) {
+            if (!probe.hasScheme(scheme)) errors.add("Authentication scheme " + scheme + " is not available.");
+        }
+
+        Set<String> superUsers = new LinkedHashSet<>();
+        System.getProperties().stringPropertyNames().stream()
+                .filter(k -> k.equals("zookeeper.superUser") || k.startsWith("zookeeper.superUser."))
+                .forEach(k -> superUsers.add(System.getProperty(k)));
+        settings.forEach((key, value) -> {
+            if (key.equals("superUser") || key.startsWith("superUser.")) superUsers.add(value.trim());
+        });
+
+        SslContext tls = null;
+        int securePort = -1;
+        String secureHost = null;
+        String port = get.apply("secureClientPort");
+        if (port != null) {
+            try {
+                securePort = Integer.parseInt(port);
+                secureHost = get.apply("secureClientPortAddress") != null ? get.apply("secureClientPortAddress")
+                        : plainHost;
+                if (!NETTY_FACTORY.equals(get.apply("serverCnxnFactory"))) {
+                    errors.add("secureClientPort needs serverCnxnFactory=" + NETTY_FACTORY
+                            + " (Apache's NIO factory serves no TLS)");
+                } else {
+                    tls = ServerTls.server(tlsSettings(get));
+                }
+            } catch (NumberFormatException e) {
+                errors.add("Configuration key 'secureClientPort' (value '" + port + "') is not a number");
+            } catch (IllegalArgumentException e) {
+                errors.add("the secure client port: " + e.getMessage());
+            }
+        }
+        if (!errors.isEmpty()) throw new ConfigException(errors);
+        return new ZkSecurity(saslUsers, get.apply(SASL_SUPER_PASSWORD), saslScheme, x509Scheme, Set.copyOf(enforced),
+                Set.copyOf(superUsers), get.apply("X509AuthenticationProvider.superUser"), tls, secureHost,
+                securePort);
+    }
+
+    /**
+     * The {@code user_<name>} options of the JAAS Server section, as Apache's ServerCnxnFactory collects them for
+     * its DIGEST-MD5 SaslServer; null when there is no JAAS file or no such section (Apache then serves no SASL).
+     */
+    private static Map<String, String> saslUsers(Map<String, String> settings) {
+        String file = settings.get(JAAS_FILE);
+        if (file == null) file = System.getProperty(JAAS_FILE);
+        if (file == null) return null;
+        String section = System.getProperty(SERVER_SECTION, "Server");
+        Configuration jaas;
+        try {
+            URI uri = Path.of(file.trim()).toUri();
+            // This file alone, not the JVM-wide configuration: the node's clients may use another.
+            jaas = Configuration.getInstance("JavaLoginConfig", new URIParameter(uri));
+        } catch (NoSuchAlgorithmException | IllegalArgumentException | SecurityException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IllegalArgumentException("cannot read the JAAS file " + file + ": " + cause.getMessage());
+        }
+        AppConfigurationEntry[] entries = jaas.getAppConfigurationEntry(section);
+        if (entries == null) return null;
+        Map<String, String> users = new LinkedHashMap<>();
+        for (AppConfigurationEntry entry : entries) {
+            if (!entry.getLoginModuleName().equals(DIGEST_LOGIN_MODULE)) {
+                throw new IllegalArgumentException("the JAAS section " + section + " in " + file + " uses "
+                        + entry.getLoginModuleName() + ": only " + DIGEST_LOGIN_MODULE
+                        + " (SASL DIGEST-MD5) is implemented, not Kerberos (GSSAPI)");
+            }
+            entry.getOptions().forEach((key, value) -> {
+                if (key.startsWith("user_")) users.put(key.substring("user_".length()), String.valueOf(value));
+            });
+        }
+        return users;
+    }
+
+    /** ZooKeeper's client-port TLS keys (ClientX509Util's names without {@code zookeeper.}). */
+    private static ServerTls.Settings tlsSettings(Function<String, String> get) {
+        String keyLocation = get.apply("ssl.keyStore.location");
+        if (keyLocation == null || keyLocation.isEmpty()) {
+            throw new IllegalArgumentException("ssl.keyStore.location is not set");
+        }
+        String keyType = storeType(get.apply("ssl.keyStore.type"), keyLocation);
+        String keyPassword = password(get, "ssl.keyStore");
+        String trustLocation = get.apply("ssl.trustStore.location");
+        if (trustLocation != null && trustLocation.isEmpty()) trustLocation = null;
+        String trustType = trustLocation == null ? null : storeType(get.apply("ssl.trustStore.type"), trustLocation);
+        String clientAuth = get.apply("ssl.clientAuth");
+        ClientAuth auth = clientAuth == null || clientAuth.isEmpty() ? ClientAuth.REQUIRE
+                : switch (clientAuth.toUpperCase(Locale.ROOT)) {
+                    case "NEED" -> ClientAuth.REQUIRE;
+                    case "WANT" -> ClientAuth.OPTIONAL;
+                    case "NONE" -> ClientAuth.NONE;
+                    default -> throw new IllegalArgumentException("ssl.clientAuth must be need, want or none, not "
+                            + clientAuth);
+                };
+        String protocol = get.apply("ssl.protocol") != null ? get.apply("ssl.protocol") : "TLSv1.3";
+        String enabled = get.apply("ssl.enabledProtocols");
+        // Apache's X509Util: TLSv1.3 also enables TLSv1.2 unless ssl.enabledProtocols says otherwise.
+        List<String> protocols = enabled != null ? list(enabled)
+                : protocol.equals("TLSv1.3") ? List.of("TLSv1.3", "TLSv1.2") : List.of(protocol);
+        String ciphers = get.apply("ssl.ciphersuites");
+        boolean pem = keyType.equals("PEM");
+        return new ServerTls.Settings(keyType, keyLocation, pem ? null : keyPassword, pem ? keyPassword : null,
+                null, null, trustType, trustLocation, password(get, "ssl.trustStore"), null, auth, protocols,
+                ciphers == null ? List.of() : list(ciphers), null, null);
+    }
+
+    /** Apache's X509Util: the type named, else guessed from the file name's extension. */
+    private static String storeType(String type, String location) {
+        if (type != null && !type.isEmpty()) return type.toUpperCase(Locale.ROOT);
+        String name = location.toLowerCase(Locale.ROOT);
+        if (name.endsWith(".jks")) return "JKS";
+        if (name.endsWith(".pem")) return "PEM";
+        if (name.endsWith(".p12") || name.endsWith(".pfx")) return "PKCS12";
+        throw new IllegalArgumentException("cannot tell the store type of " + location
+                + " from its extension: set its ssl.*.type (JKS, PKCS12 or PEM)");
+    }
+
+    /** {@code <prefix>.password}, else the contents of the file {@code <prefix>.passwordPath}, as Apache. */
+    private static String password(Function<String, String> get, String prefix) {
+        String password = get.apply(prefix + ".password");
+        if (password != null) return password;
+        String path = get.apply(prefix + ".passwordPath");
+        if (path == null) return null;
+        try {
+            return Files.readString(Path.of(path), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + prefix + ".passwordPath " + path + ": " + e);
+        }
+    }
+
+    private static List<String> list(String value) {
+        return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+}
