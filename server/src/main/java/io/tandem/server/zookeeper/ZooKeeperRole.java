@@ -46,7 +46,12 @@ public final class ZooKeeperRole implements AutoCloseable {
                     dir.resolve("zab")), ensemble(myId, servers));
         }
         Files.createDirectories(dir);
-        ZkStore store = ZkStores.open(dir, config.get(ConfigKeys.ZOOKEEPER_STORE, "disk"));
+        String storeKind = config.get(ConfigKeys.ZOOKEEPER_STORE, "disk");
+        if (!storeKind.equals("memory")) {
+            // Apache's version-2 files and no Tandem data yet: a user moving from Apache to Tandem on one dataDir.
+            ApacheDataDir.importOnFirstStart(dir);
+        }
+        ZkStore store = ZkStores.open(dir, storeKind);
         return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest), AdminCommands.Ensemble.STANDALONE);
     }
 

@@ -1,0 +1,168 @@
+package io.tandem.server.zookeeper;
+
+import io.netty.buffer.Unpooled;
+import io.tandem.storage.zk.apache.ApacheFiles;
+import io.tandem.storage.zk.apache.ApacheSnapshotReader;
+import io.tandem.storage.zk.apache.ApacheSnapshotWriter;
+import io.tandem.storage.zk.apache.ApacheTxnLogReader;
+import io.tandem.zk.wire.JuteInput;
+import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.txn.CreateSessionTxn;
+import io.tandem.zk.wire.txn.TxnHeader;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/**
+ * Moves ZooKeeper data between Apache ZooKeeper 3.9's data directories and Tandem's, offline (neither server may be
+ * running on the directories involved).
+ *
+ * <p>Import loads Apache's newest snapshot and replays its transaction logs on top, exactly as Apache's own start-up
+ * does (FileTxnSnapLog.restore: replay from the snapshot's last processed zxid), then writes the result as one Tandem
+ * snapshot. So Tandem starts with Apache's tree, Stats, ACLs, sessions (same ids, and the same passwords, which both
+ * derive from the id) and last zxid. Export writes Tandem's current state (newest snapshot plus its log) as one
+ * Apache snapshot, from which Apache 3.9 starts with no transaction log.
+ */
+public final class ApacheDataDir {
+    private static final Logger LOG = Logger.getLogger(ApacheDataDir.class.getName());
+    /**
+     * Largest single field or log entry accepted from Apache's files: well above any znode Apache itself accepts
+     * unless jute.maxbuffer was raised past it, and small enough that a damaged length cannot exhaust the heap.
+     */
+    static final int ENTRY_BYTES_MAX = 256 << 20;
+
+    /** What an import or export moved. */
+    public record Result(long zxid, int znodes, int sessions, long txnsReplayed, Path file) {
+    }
+
+    /**
+     * Imports Apache's data ({@code apacheDataDir/version-2} snapshots, {@code apacheLogDir/version-2} logs) into the
+     * empty Tandem ZooKeeper directory {@code tandemDir}; refuses a Tandem directory that already holds data.
+     */
+    public static Result importFrom(Path apacheDataDir, Path apacheLogDir, Path tandemDir) throws IOException {
+        if (!ApacheFiles.holdsApacheData(apacheDataDir) && !ApacheFiles.holdsApacheData(apacheLogDir)) {
+            throw new IOException("no Apache ZooKeeper data in " + apacheDataDir + " (expected "
+                    + ApacheFiles.versionDir(apacheDataDir) + "/snapshot.* or log.*)");
+        }
+        DataTree tree = new DataTree();
+        Map<Long, Session> sessions = new HashMap<>();
+        java.util.NavigableMap<Long, Path> snapshots = ApacheFiles.list(ApacheFiles.versionDir(apacheDataDir), ApacheFiles.SNAPSHOT_PREFIX);
+        long replayFrom = 0;
+        Path snapshotFile = null;
+        if (!snapshots.isEmpty()) {
+            // Apache falls back to older snapshots when the newest is damaged; we refuse instead, so an import never
+            // silently differs from what the operator saw last.
+            Map.Entry<Long, Path> newest = snapshots.lastEntry();
+            snapshotFile = newest.getValue();
+            try (ApacheSnapshotReader reader = ApacheSnapshotReader.open(snapshotFile)) {
+                ApacheTreeFormat.read(reader, tree, sessions, ENTRY_BYTES_MAX);
+                long recorded = reader.finish();
+                replayFrom = recorded >= 0 ? recorded : newest.getKey();
+            }
+            tree.setLastProcessedZxid(replayFrom);
+        }
+        long afterZxid = replayFrom;
+        long[] replayed = {0};
+        ApacheTxnLogReader.forEach(apacheLogDir, afterZxid, ENTRY_BYTES_MAX, bytes -> {
+            JuteInput in = new JuteInput(Unpooled.wrappedBuffer(bytes), ENTRY_BYTES_MAX);
+            TxnHeader header = TxnHeader.read(in);
+            if (header.zxid() <= afterZxid) {
+                return;
+            }
+            JuteRecord txn;
+            try {
+                // A 3.6+ TxnDigest may follow the record; Tandem keeps no digest, so it is left unread.
+                txn = Jute.txnBody(header.type(), in);
+            } catch (RuntimeException e) {
+                throw new IOException("cannot read the transaction at zxid 0x" + Long.toHexString(header.zxid())
+                        + " in Apache's log: " + e.getMessage(), e);
+            }
+            applySession(sessions, header, txn);
+            tree.processTxn(header, txn);
+            replayed[0]++;
+        });
+        long zxid = tree.lastProcessedZxid();
+        try (ZkStore store = StorageZkStore.open(tandemDir)) {
+            refuseIfNotEmpty(store, tandemDir);
+            store.writeSnapshot(zxid, out -> SnapshotFormat.write(out, tree, sessions));
+        }
+        Result result = new Result(zxid, tree.nodeCount(), sessions.size(), replayed[0], snapshotFile);
+        LOG.info(() -> "imported Apache ZooKeeper data from " + apacheDataDir + ": snapshot " + result.file()
+                + ", " + result.txnsReplayed() + " transactions replayed, " + result.znodes() + " znodes, "
+                + result.sessions() + " sessions, last zxid 0x" + Long.toHexString(zxid));
+        return result;
+    }
+
+    /**
+     * On start-up of a standalone server whose ZooKeeper directory holds Apache's {@code version-2} files and no
+     * Tandem data yet: imports them, so a user can stop Apache and start Tandem on the same dataDir. Returns
+     * whether it imported.
+     */
+    public static boolean importOnFirstStart(Path dataDir) throws IOException {
+        if (!ApacheFiles.holdsApacheData(dataDir)) {
+            return false;
+        }
+        try (ZkStore store = StorageZkStore.open(dataDir)) {
+            if (holdsData(store)) {
+                return false;
+            }
+        }
+        importFrom(dataDir, dataDir, dataDir);
+        return true;
+    }
+
+    /** Writes Tandem's current ZooKeeper state in {@code tandemDir} as an Apache snapshot under {@code apacheDataDir}. */
+    public static Result exportTo(Path tandemDir, Path apacheDataDir) throws IOException {
+        DataTree tree = new DataTree();
+        Map<Long, Session> sessions = new HashMap<>();
+        long[] replayed = {0};
+        try (ZkStore store = StorageZkStore.open(tandemDir)) {
+            long snapshotZxid = store.readLatestSnapshot((zxid, in) -> SnapshotFormat.read(in, tree, sessions));
+            store.forEachTxn(snapshotZxid, (zxid, bytes) -> {
+                JuteInput in = new JuteInput(Unpooled.wrappedBuffer(bytes), Integer.MAX_VALUE);
+                TxnHeader header = TxnHeader.read(in);
+                JuteRecord txn = Jute.txnBody(header.type(), in);
+                applySession(sessions, header, txn);
+                tree.processTxn(header, txn);
+                replayed[0]++;
+            });
+        }
+        long zxid = tree.lastProcessedZxid();
+        Path file = ApacheSnapshotWriter.write(apacheDataDir, zxid,
+                out -> ApacheTreeFormat.write(out, tree, sessions));
+        Result result = new Result(zxid, tree.nodeCount(), sessions.size(), replayed[0], file);
+        LOG.info(() -> "exported Tandem's ZooKeeper data to " + file + ": " + result.znodes() + " znodes, "
+                + result.sessions() + " sessions, zxid 0x" + Long.toHexString(zxid));
+        return result;
+    }
+
+    /** The session side of applying a txn, as {@link SessionTracker#apply} does on a live server. */
+    private static void applySession(Map<Long, Session> sessions, TxnHeader header, JuteRecord txn) {
+        if (header.type() == OpCode.CREATE_SESSION) {
+            sessions.put(header.clientId(), new Session(header.clientId(), ((CreateSessionTxn) txn).timeOut()));
+        } else if (header.type() == OpCode.CLOSE_SESSION) {
+            sessions.remove(header.clientId());
+        }
+    }
+
+    private static boolean holdsData(ZkStore store) throws IOException {
+        boolean[] any = {store.readLatestSnapshot((zxid, in) -> { }) != 0};
+        if (!any[0]) {
+            store.forEachTxn(0, (zxid, bytes) -> any[0] = true);
+        }
+        return any[0];
+    }
+
+    private static void refuseIfNotEmpty(ZkStore store, Path tandemDir) throws IOException {
+        if (holdsData(store)) {
+            throw new IOException(tandemDir + " already holds Tandem ZooKeeper data: import only into an empty "
+                    + "directory (move it aside first)");
+        }
+    }
+
+    private ApacheDataDir() {
+    }
+}
