@@ -105,13 +105,55 @@ public final class ApacheDataDir {
         if (!ApacheFiles.holdsApacheData(dataDir)) {
             return false;
         }
+        long tandemZxid;
         try (ZkStore store = StorageZkStore.open(dataDir)) {
-            if (holdsData(store)) {
-                return false;
-            }
+            tandemZxid = lastZxid(store);
         }
-        importFrom(dataDir, dataDir, dataDir);
-        return true;
+        if (tandemZxid < 0) {
+            importFrom(dataDir, dataDir, dataDir);
+            return true;
+        }
+        // Both are there: after going back to Apache (tandem zk export) and returning. Starting on Tandem's older
+        // data would silently drop what Apache wrote meanwhile, so that is refused.
+        long apacheZxid = apacheLastZxid(dataDir);
+        if (apacheZxid > tandemZxid) {
+            throw new IOException("Apache ZooKeeper's data in " + ApacheFiles.versionDir(dataDir) + " is newer (zxid 0x"
+                    + Long.toHexString(apacheZxid) + ") than Tandem's in " + dataDir + " (zxid 0x"
+                    + Long.toHexString(tandemZxid) + "): Apache ran on this directory after Tandem. Move Tandem's "
+                    + "older data aside (the log and snapshots directories in " + dataDir + ") and start again to "
+                    + "import Apache's.");
+        }
+        return false;
+    }
+
+    /** The newest zxid in Tandem's store, or -1 when it holds nothing. */
+    private static long lastZxid(ZkStore store) throws IOException {
+        long[] last = {-1};
+        boolean[] snapshot = {false};
+        long snapshotZxid = store.readLatestSnapshot((zxid, in) -> snapshot[0] = true);
+        if (snapshot[0]) {
+            last[0] = snapshotZxid;
+        }
+        store.forEachTxn(snapshotZxid, (zxid, bytes) -> last[0] = Math.max(last[0], zxid));
+        return last[0];
+    }
+
+    /** Apache's newest zxid: its newest snapshot's, or the last entry's in its newest log, whichever is higher. */
+    private static long apacheLastZxid(Path dataDir) throws IOException {
+        Path versionDir = ApacheFiles.versionDir(dataDir);
+        long[] last = {-1};
+        java.util.NavigableMap<Long, Path> snapshots = ApacheFiles.list(versionDir, ApacheFiles.SNAPSHOT_PREFIX);
+        if (!snapshots.isEmpty()) {
+            last[0] = snapshots.lastKey();
+        }
+        java.util.NavigableMap<Long, Path> logs = ApacheFiles.list(versionDir, ApacheFiles.LOG_PREFIX);
+        if (!logs.isEmpty()) {
+            ApacheTxnLogReader.forEach(dataDir, logs.lastKey(), ENTRY_BYTES_MAX, bytes -> {
+                long zxid = TxnHeader.read(new JuteInput(Unpooled.wrappedBuffer(bytes), ENTRY_BYTES_MAX)).zxid();
+                last[0] = Math.max(last[0], zxid);
+            });
+        }
+        return last[0];
     }
 
     /** Writes Tandem's current ZooKeeper state in {@code tandemDir} as an Apache snapshot under {@code apacheDataDir}. */
@@ -148,16 +190,8 @@ public final class ApacheDataDir {
         }
     }
 
-    private static boolean holdsData(ZkStore store) throws IOException {
-        boolean[] any = {store.readLatestSnapshot((zxid, in) -> { }) != 0};
-        if (!any[0]) {
-            store.forEachTxn(0, (zxid, bytes) -> any[0] = true);
-        }
-        return any[0];
-    }
-
     private static void refuseIfNotEmpty(ZkStore store, Path tandemDir) throws IOException {
-        if (holdsData(store)) {
+        if (lastZxid(store) >= 0) {
             throw new IOException(tandemDir + " already holds Tandem ZooKeeper data: import only into an empty "
                     + "directory (move it aside first)");
         }
