@@ -1,6 +1,7 @@
 package io.tandem.server.cli;
 
 import io.tandem.server.zookeeper.ApacheDataDir;
+import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,7 +34,12 @@ final class ZkDataDirCommands {
 
         @Override
         protected int execute() throws Exception {
-            ApacheDataDir.Result result = ApacheDataDir.importFrom(from, fromLog == null ? from : fromLog, dataDir);
+            ApacheDataDir.Result result;
+            try {
+                result = ApacheDataDir.importFrom(from, fromLog == null ? from : fromLog, dataDir);
+            } catch (IOException e) {
+                throw new CliException(ExitCodes.ERROR, e.getMessage(), e);
+            }
             out().println("imported " + result.znodes() + " znodes and " + result.sessions() + " sessions at zxid 0x"
                     + Long.toHexString(result.zxid()) + " (snapshot " + (result.file() == null ? "none"
                     : result.file().getFileName()) + ", " + result.txnsReplayed() + " transactions replayed) into "
@@ -56,7 +62,12 @@ final class ZkDataDirCommands {
 
         @Override
         protected int execute() throws Exception {
-            ApacheDataDir.Result result = ApacheDataDir.exportTo(dataDir, to);
+            ApacheDataDir.Result result;
+            try {
+                result = ApacheDataDir.exportTo(dataDir, to);
+            } catch (IOException e) {
+                throw new CliException(ExitCodes.ERROR, e.getMessage(), e);
+            }
             out().println("exported " + result.znodes() + " znodes and " + result.sessions() + " sessions at zxid 0x"
                     + Long.toHexString(result.zxid()) + " to " + result.file());
             return ExitCodes.OK;
