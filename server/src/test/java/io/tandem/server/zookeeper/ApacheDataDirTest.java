@@ -22,6 +22,26 @@ import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.server.DataTree;
 import org.apache.zookeeper.server.EphemeralType;
 import org.apache.zookeeper.server.persistence.FileSnap;
+import org.apache.zookeeper.server.persistence.FileTxnSnapLog;
+import org.apache.zookeeper.server.Request;
+import org.apache.zookeeper.ZooDefs.OpCode;
+import org.apache.zookeeper.txn.CloseSessionTxn;
+import org.apache.zookeeper.txn.CreateContainerTxn;
+import org.apache.zookeeper.txn.CreateSessionTxn;
+import org.apache.zookeeper.txn.CreateTTLTxn;
+import org.apache.zookeeper.txn.CreateTxn;
+import org.apache.zookeeper.txn.DeleteTxn;
+import org.apache.zookeeper.txn.ErrorTxn;
+import org.apache.zookeeper.txn.MultiTxn;
+import org.apache.zookeeper.txn.SetACLTxn;
+import org.apache.zookeeper.txn.SetDataTxn;
+import org.apache.zookeeper.txn.Txn;
+import org.apache.zookeeper.txn.TxnDigest;
+import org.apache.zookeeper.txn.TxnHeader;
+import org.apache.jute.BinaryOutputArchive;
+import org.apache.jute.Record;
+import java.io.ByteArrayOutputStream;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,6 +99,94 @@ class ApacheDataDirTest {
         assertEquals(original.getEphemerals(0x1234L), loaded.getEphemerals(0x1234L));
         assertEquals(original.getContainers(), loaded.getContainers());
         assertEquals(original.getTtls(), loaded.getTtls());
+    }
+
+    @Test
+    void shouldReplayApachesLogsOnTopOfItsSnapshotAsApachesOwnRestoreDoes() throws Exception {
+        Path apacheDir = dir.resolve("apache");
+        FileTxnSnapLog files = new FileTxnSnapLog(apacheDir.toFile(), apacheDir.toFile());
+        ApacheLog log = new ApacheLog(files);
+        long alice = 0x0100000000000001L;
+        long bob = 0x0100000000000002L;
+        log.append(alice, OpCode.createSession, new CreateSessionTxn(30_000));
+        log.append(alice, OpCode.create, new CreateTxn("/a", new byte[] {1}, Ids.OPEN_ACL_UNSAFE, false,
+                log.nextCversion("/")));
+        log.append(alice, OpCode.create, new CreateTxn("/a/e", null, Ids.OPEN_ACL_UNSAFE, true,
+                log.nextCversion("/a")));
+        files.save(log.tree, new ConcurrentHashMap<>(log.sessions), true);
+        // After the snapshot, in a second log file too: every kind of transaction a 3.9 server logs.
+        log.append(alice, OpCode.setData, new SetDataTxn("/a", new byte[] {2}, 1));
+        files.rollLog();
+        log.append(bob, OpCode.createSession, new CreateSessionTxn(4_000));
+        log.append(bob, OpCode.create2, new CreateTxn("/b", null, Ids.READ_ACL_UNSAFE, false, log.nextCversion("/")));
+        log.append(bob, OpCode.createContainer, new CreateContainerTxn("/c", null, Ids.OPEN_ACL_UNSAFE,
+                log.nextCversion("/")));
+        log.append(bob, OpCode.createTTL, new CreateTTLTxn("/t", null, Ids.OPEN_ACL_UNSAFE, log.nextCversion("/"),
+                60_000));
+        log.append(bob, OpCode.setACL, new SetACLTxn("/a", Ids.READ_ACL_UNSAFE, 1));
+        log.append(bob, OpCode.multi, new MultiTxn(List.of(
+                txn(OpCode.create, new CreateTxn("/a/m", new byte[] {3}, Ids.OPEN_ACL_UNSAFE, false, 3)),
+                txn(OpCode.setData, new SetDataTxn("/a", new byte[] {4}, 2)),
+                txn(OpCode.delete, new DeleteTxn("/c")))));
+        log.append(bob, OpCode.error, new ErrorTxn(-101));
+        log.append(alice, OpCode.closeSession, new CloseSessionTxn(List.of("/a/e")));
+        files.commit();
+        files.close();
+
+        DataTree restored = new DataTree();
+        Map<Long, Integer> restoredSessions = new HashMap<>();
+        long restoredZxid = new FileTxnSnapLog(apacheDir.toFile(), apacheDir.toFile())
+                .restore(restored, restoredSessions, (hdr, rec, digest) -> { });
+
+        Path tandem = dir.resolve("tandem");
+        ApacheDataDir.Result imported = ApacheDataDir.importFrom(apacheDir, apacheDir, tandem);
+        assertEquals(restoredZxid, imported.zxid());
+        assertEquals(9, imported.txnsReplayed(), "the transactions after the snapshot, each once");
+        Path out = dir.resolve("out");
+        ApacheDataDir.exportTo(tandem, out);
+        DataTree loaded = new DataTree();
+        Map<Long, Integer> loadedSessions = new HashMap<>();
+        assertEquals(restoredZxid, new FileSnap(out.resolve("version-2").toFile()).deserialize(loaded, loadedSessions));
+        assertEquals(restoredSessions, loadedSessions);
+        assertEquals(Map.of(bob, 4_000), loadedSessions);
+        assertEquals(nodes(restored), nodes(loaded));
+    }
+
+    private static Txn txn(int type, Record record) throws IOException {
+        return new Txn(type, ApacheLog.bytes(record));
+    }
+
+    /** Applies transactions to Apache's DataTree and logs them through Apache's FileTxnSnapLog, digests included. */
+    private static final class ApacheLog {
+        final DataTree tree = new DataTree();
+        final Map<Long, Integer> sessions = new HashMap<>();
+        private final FileTxnSnapLog files;
+        private long zxid;
+
+        ApacheLog(FileTxnSnapLog files) {
+            this.files = files;
+        }
+
+        int nextCversion(String parent) {
+            return tree.getNode(parent).stat.getCversion() + 1;
+        }
+
+        void append(long session, int type, Record txn) throws IOException {
+            TxnHeader header = new TxnHeader(session, (int) zxid, ++zxid, 1_700_000_000_000L + zxid, type);
+            tree.processTxn(header, txn);
+            if (type == OpCode.createSession) {
+                sessions.put(session, ((CreateSessionTxn) txn).getTimeOut());
+            } else if (type == OpCode.closeSession) {
+                sessions.remove(session);
+            }
+            files.append(new Request(header, txn, new TxnDigest(2, tree.getTreeDigest())));
+        }
+
+        static byte[] bytes(Record record) throws IOException {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            record.serialize(BinaryOutputArchive.getArchive(bytes), "txn");
+            return bytes.toByteArray();
+        }
     }
 
     @Test
