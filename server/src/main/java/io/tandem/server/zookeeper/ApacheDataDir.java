@@ -11,6 +11,7 @@ import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.txn.CreateSessionTxn;
 import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -47,23 +48,12 @@ public final class ApacheDataDir {
             throw new IOException("no Apache ZooKeeper data in " + apacheDataDir + " (expected "
                     + ApacheFiles.versionDir(apacheDataDir) + "/snapshot.* or log.*)");
         }
-        DataTree tree = new DataTree();
-        Map<Long, Session> sessions = new HashMap<>();
-        java.util.NavigableMap<Long, Path> snapshots = ApacheFiles.list(ApacheFiles.versionDir(apacheDataDir), ApacheFiles.SNAPSHOT_PREFIX);
-        long replayFrom = 0;
-        Path snapshotFile = null;
-        if (!snapshots.isEmpty()) {
-            // Apache falls back to older snapshots when the newest is damaged; we refuse instead, so an import never
-            // silently differs from what the operator saw last.
-            Map.Entry<Long, Path> newest = snapshots.lastEntry();
-            snapshotFile = newest.getValue();
-            try (ApacheSnapshotReader reader = ApacheSnapshotReader.open(snapshotFile)) {
-                ApacheTreeFormat.read(reader, tree, sessions, ENTRY_BYTES_MAX);
-                long recorded = reader.finish();
-                replayFrom = recorded >= 0 ? recorded : newest.getKey();
-            }
-            tree.setLastProcessedZxid(replayFrom);
-        }
+        Snapshot snapshot = readNewestReadable(
+                ApacheFiles.list(ApacheFiles.versionDir(apacheDataDir), ApacheFiles.SNAPSHOT_PREFIX));
+        DataTree tree = snapshot.tree;
+        Map<Long, Session> sessions = snapshot.sessions;
+        long replayFrom = snapshot.replayFrom;
+        Path snapshotFile = snapshot.file;
         long afterZxid = replayFrom;
         long[] replayed = {0};
         ApacheTxnLogReader.forEach(apacheLogDir, afterZxid, ENTRY_BYTES_MAX, bytes -> {
@@ -94,6 +84,42 @@ public final class ApacheDataDir {
                 + ", " + result.txnsReplayed() + " transactions replayed, " + result.znodes() + " znodes, "
                 + result.sessions() + " sessions, last zxid 0x" + Long.toHexString(zxid));
         return result;
+    }
+
+    /** A tree and sessions read from one of Apache's snapshots, and where log replay starts. */
+    private record Snapshot(DataTree tree, Map<Long, Session> sessions, long replayFrom, Path file) {
+    }
+
+    /**
+     * The newest snapshot that reads whole, as Apache's FileSnap.deserialize picks it: a damaged or partly written
+     * newest snapshot (Apache writes in place, so a crash can leave one) is skipped with a warning, and the logs are
+     * replayed from the older one. No snapshot at all starts from an empty tree.
+     */
+    private static Snapshot readNewestReadable(java.util.NavigableMap<Long, Path> snapshots) throws IOException {
+        IOException failure = null;
+        for (Map.Entry<Long, Path> candidate : snapshots.descendingMap().entrySet()) {
+            DataTree tree = new DataTree();
+            Map<Long, Session> sessions = new HashMap<>();
+            try (ApacheSnapshotReader reader = ApacheSnapshotReader.open(candidate.getValue())) {
+                ApacheTreeFormat.read(reader, tree, sessions, ENTRY_BYTES_MAX);
+                long recorded = reader.finish();
+                // Apache replays from the last processed zxid the snapshot records (3.9), else from its name's.
+                long replayFrom = recorded >= 0 ? recorded : candidate.getKey();
+                tree.setLastProcessedZxid(replayFrom);
+                return new Snapshot(tree, sessions, replayFrom, candidate.getValue());
+            } catch (IOException e) {
+                LOG.warning("skipping Apache snapshot " + candidate.getValue() + ": " + e.getMessage());
+                if (failure != null) {
+                    e.addSuppressed(failure);
+                }
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            throw new IOException("none of Apache's snapshots reads whole; the newest failure: "
+                    + failure.getMessage(), failure);
+        }
+        return new Snapshot(new DataTree(), new HashMap<>(), 0, null);
     }
 
     /**
@@ -161,7 +187,14 @@ public final class ApacheDataDir {
         DataTree tree = new DataTree();
         Map<Long, Session> sessions = new HashMap<>();
         long[] replayed = {0};
+        // A mistyped directory must not become an empty Apache snapshot that Apache would then start from.
+        if (!Files.isDirectory(tandemDir)) {
+            throw new IOException("no Tandem ZooKeeper data in " + tandemDir + ": it is not a directory");
+        }
         try (ZkStore store = StorageZkStore.open(tandemDir)) {
+            if (lastZxid(store) < 0) {
+                throw new IOException("no Tandem ZooKeeper data in " + tandemDir + " (no snapshot, no log)");
+            }
             long snapshotZxid = store.readLatestSnapshot((zxid, in) -> SnapshotFormat.read(in, tree, sessions));
             store.forEachTxn(snapshotZxid, (zxid, bytes) -> {
                 JuteInput in = new JuteInput(Unpooled.wrappedBuffer(bytes), Integer.MAX_VALUE);

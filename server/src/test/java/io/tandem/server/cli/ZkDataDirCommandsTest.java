@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.zookeeper.ZooDefs.Ids;
+import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.server.DataTree;
 import org.apache.zookeeper.server.persistence.FileSnap;
 import org.junit.jupiter.api.Test;
@@ -31,19 +33,41 @@ class ZkDataDirCommandsTest {
     }
 
     @Test
-    void exportOfAnEmptyTandemDirectoryShouldBeASnapshotApacheReads() throws Exception {
-        Path apache = dir.resolve("apache");
-        Cli.Result result = Cli.run("zk", "export", "--data-dir", dir.resolve("tandem").toString(), "--to",
-                apache.toString());
-        assertEquals(ExitCodes.OK, result.exitCode(), result::toString);
-        assertTrue(result.out().startsWith("exported 5 znodes and 0 sessions at zxid 0x0 to "), result::toString);
-        assertTrue(Files.exists(apache.resolve("version-2").resolve("snapshot.0")));
+    void exportShouldRefuseADirectoryWithoutTandemData() {
+        Cli.Result result = Cli.run("zk", "export", "--data-dir", dir.resolve("typo").toString(), "--to",
+                dir.resolve("apache").toString());
+        assertEquals(ExitCodes.ERROR, result.exitCode(), result::toString);
+        assertTrue(result.err().startsWith("error: no Tandem ZooKeeper data in "), result::toString);
+        assertTrue(!Files.exists(dir.resolve("apache")), "nothing was written");
+    }
+
+    @Test
+    void importThenExportShouldPrintWhatMovedAndWriteASnapshotApacheReads() throws Exception {
+        Path apacheIn = dir.resolve("apache-in");
+        Path versionIn = Files.createDirectories(apacheIn.resolve("version-2"));
+        DataTree original = new DataTree();
+        original.createNode("/a", new byte[] {7}, Ids.OPEN_ACL_UNSAFE, 0, -1, 1, 1);
+        original.lastProcessedZxid = 1;
+        new FileSnap(versionIn.toFile()).serialize(original, new HashMap<>(Map.of(5L, 6000)),
+                versionIn.resolve("snapshot.1").toFile(), true);
+
+        Path tandem = dir.resolve("tandem");
+        Cli.Result imported = Cli.run("zk", "import", "--from", apacheIn.toString(), "--data-dir", tandem.toString());
+        assertEquals(ExitCodes.OK, imported.exitCode(), imported::toString);
+        // Node counts are mntr's zk_znode_count, which counts the root twice ("" and "/"), as Apache's does.
+        assertEquals("imported 6 znodes and 1 sessions at zxid 0x1 (snapshot snapshot.1, 0 transactions replayed) "
+                + "into " + tandem + "\n", imported.out());
+
+        Path apacheOut = dir.resolve("apache-out");
+        Cli.Result exported = Cli.run("zk", "export", "--data-dir", tandem.toString(), "--to", apacheOut.toString());
+        assertEquals(ExitCodes.OK, exported.exitCode(), exported::toString);
+        Path snapshot = apacheOut.resolve("version-2").resolve("snapshot.1");
+        assertEquals("exported 6 znodes and 1 sessions at zxid 0x1 to " + snapshot + "\n", exported.out());
         DataTree tree = new DataTree();
         Map<Long, Integer> sessions = new HashMap<>();
-        assertEquals(0, new FileSnap(apache.resolve("version-2").toFile()).deserialize(tree, sessions));
-        // /, /zookeeper, /zookeeper/quota, /zookeeper/config; both count the root twice ("" and "/"), as mntr's
-        // zk_znode_count does.
-        assertEquals(5, tree.getNodeCount());
-        assertTrue(tree.getNode("/zookeeper/config") != null);
+        assertEquals(1, new FileSnap(snapshot.getParent().toFile()).deserialize(tree, sessions));
+        assertEquals(Map.of(5L, 6000), sessions);
+        assertEquals(6, tree.getNodeCount());
+        assertEquals(1, tree.getData("/a", new Stat(), null)[0] / 7);
     }
 }

@@ -152,6 +152,41 @@ class ApacheDataDirTest {
         assertEquals(nodes(restored), nodes(loaded));
     }
 
+    @Test
+    void shouldSkipADamagedNewestSnapshotAndReplayFromTheOneBeforeAsApacheDoes() throws Exception {
+        Path apacheDir = dir.resolve("apache");
+        FileTxnSnapLog files = new FileTxnSnapLog(apacheDir.toFile(), apacheDir.toFile());
+        ApacheLog log = new ApacheLog(files);
+        long alice = 0x0100000000000001L;
+        log.append(alice, OpCode.createSession, new CreateSessionTxn(30_000));
+        log.append(alice, OpCode.create, new CreateTxn("/a", new byte[] {1}, Ids.OPEN_ACL_UNSAFE, false, 1));
+        files.save(log.tree, new ConcurrentHashMap<>(log.sessions), true);
+        log.append(alice, OpCode.create, new CreateTxn("/b", new byte[] {2}, Ids.OPEN_ACL_UNSAFE, false, 2));
+        log.append(alice, OpCode.setData, new SetDataTxn("/a", new byte[] {3}, 1));
+        files.commit();
+        java.io.File newest = files.save(log.tree, new ConcurrentHashMap<>(log.sessions), true);
+        log.append(alice, OpCode.create, new CreateTxn("/c", null, Ids.OPEN_ACL_UNSAFE, false, 3));
+        files.commit();
+        files.close();
+        // A crash while Apache wrote the newest snapshot: half of it is there.
+        byte[] whole = Files.readAllBytes(newest.toPath());
+        Files.write(newest.toPath(), Arrays.copyOf(whole, whole.length / 2));
+
+        DataTree restored = new DataTree();
+        Map<Long, Integer> restoredSessions = new HashMap<>();
+        long restoredZxid = new FileTxnSnapLog(apacheDir.toFile(), apacheDir.toFile())
+                .restore(restored, restoredSessions, (hdr, rec, digest) -> { });
+        ApacheDataDir.Result imported = ApacheDataDir.importFrom(apacheDir, apacheDir, dir.resolve("tandem"));
+        assertEquals(restoredZxid, imported.zxid());
+        assertEquals(3, imported.txnsReplayed(), "replayed from the older snapshot");
+        assertTrue(imported.file().getFileName().toString().equals("snapshot.2"), imported::toString);
+        Path out = dir.resolve("out");
+        ApacheDataDir.exportTo(dir.resolve("tandem"), out);
+        DataTree loaded = new DataTree();
+        new FileSnap(out.resolve("version-2").toFile()).deserialize(loaded, new HashMap<>());
+        assertEquals(nodes(restored), nodes(loaded));
+    }
+
     private static Txn txn(int type, Record record) throws IOException {
         return new Txn(type, ApacheLog.bytes(record));
     }
