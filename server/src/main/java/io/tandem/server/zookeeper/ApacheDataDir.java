@@ -206,6 +206,17 @@ public final class ApacheDataDir {
             });
         }
         long zxid = tree.lastProcessedZxid();
+        // Apache starts from its newest snapshot and replays its own logs above it: a newer Apache history in the
+        // target would be mixed with Tandem's (or win silently), so it is refused.
+        if (ApacheFiles.holdsApacheData(apacheDataDir)) {
+            long apacheZxid = apacheLastZxid(apacheDataDir);
+            if (apacheZxid > zxid) {
+                throw new IOException("Apache ZooKeeper's data in " + ApacheFiles.versionDir(apacheDataDir)
+                        + " is newer (zxid 0x" + Long.toHexString(apacheZxid) + ") than Tandem's (zxid 0x"
+                        + Long.toHexString(zxid) + "): Apache would mix the two histories. Export to an empty "
+                        + "directory, or move Apache's version-2 directory aside.");
+            }
+        }
         Path file = ApacheSnapshotWriter.write(apacheDataDir, zxid,
                 out -> ApacheTreeFormat.write(out, tree, sessions));
         Result result = new Result(zxid, tree.nodeCount(), sessions.size(), replayed[0], file);

@@ -240,6 +240,28 @@ class ApacheDataDirTest {
     }
 
     @Test
+    void exportShouldRefuseATargetWhereApacheHasANewerHistory() throws Exception {
+        Path older = dir.resolve("older");
+        Path newer = dir.resolve("newer");
+        for (Path apache : List.of(older, newer)) {
+            Path version = Files.createDirectories(apache.resolve("version-2"));
+            DataTree tree = new DataTree();
+            long zxid = apache == older ? 1 : 5;
+            tree.createNode("/from-" + apache.getFileName(), null, Ids.OPEN_ACL_UNSAFE, 0, -1, zxid, 1);
+            tree.lastProcessedZxid = zxid;
+            new FileSnap(version.toFile()).serialize(tree, new HashMap<>(),
+                    version.resolve("snapshot." + zxid).toFile(), true);
+        }
+        Path tandem = dir.resolve("tandem");
+        ApacheDataDir.importFrom(older, older, tandem);
+        IOException e = assertThrows(IOException.class, () -> ApacheDataDir.exportTo(tandem, newer));
+        assertTrue(e.getMessage().contains("is newer (zxid 0x5) than Tandem's (zxid 0x1)"), e.getMessage());
+        assertEquals(List.of("snapshot.5"), Files.list(newer.resolve("version-2"))
+                .map(p -> p.getFileName().toString()).toList(), "nothing was written");
+        assertEquals(1, ApacheDataDir.exportTo(tandem, older).zxid(), "over its own older history it exports");
+    }
+
+    @Test
     void shouldRefuseADirectoryWithoutApacheData() throws IOException {
         IOException e = assertThrows(IOException.class,
                 () -> ApacheDataDir.importFrom(dir, dir, dir.resolve("tandem")));
