@@ -152,6 +152,19 @@ public final class ApacheDataDir {
         return false;
     }
 
+    /**
+     * An ensemble member keeps its data under {@code zabDir} and does not import Apache's files; starting one for the
+     * first time on a dataDir holding them would silently serve without them, so that is refused.
+     */
+    public static void refuseUnimportedForEnsemble(Path dataDir, Path zabDir) throws IOException {
+        if (!Files.exists(zabDir) && ApacheFiles.holdsApacheData(dataDir)) {
+            throw new IOException(dataDir + " holds Apache ZooKeeper data (" + ApacheFiles.VERSION_DIR + "), which "
+                    + "an ensemble member does not import: move " + ApacheFiles.versionDir(dataDir) + " aside to "
+                    + "join with empty data and sync from the leader, or start this node standalone (without "
+                    + "server.N lines) to serve Apache's data");
+        }
+    }
+
     /** The newest zxid in Tandem's store, or -1 when it holds nothing. */
     private static long lastZxid(ZkStore store) throws IOException {
         long[] last = {-1};

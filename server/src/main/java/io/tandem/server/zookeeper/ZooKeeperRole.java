@@ -42,6 +42,7 @@ public final class ZooKeeperRole implements AutoCloseable {
             int myId = myId(config, dir);
             checkClientAddress(config, myId, servers.get("server." + myId), host);
             checkPeerType(config, peers.get(myId));
+            ApacheDataDir.refuseUnimportedForEnsemble(dir, dir.resolve("zab"));
             return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, myId, config.settings(),
                     dir.resolve("zab")), ensemble(myId, servers));
         }

@@ -262,6 +262,18 @@ class ApacheDataDirTest {
     }
 
     @Test
+    void anEnsembleMembersFirstStartOnApacheDataShouldBeRefused() throws Exception {
+        Path version = Files.createDirectories(dir.resolve("version-2"));
+        ApacheDataDir.refuseUnimportedForEnsemble(dir, dir.resolve("zab")); // nothing of Apache's yet
+        Files.write(version.resolve("log.1"), new byte[0]);
+        IOException e = assertThrows(IOException.class,
+                () -> ApacheDataDir.refuseUnimportedForEnsemble(dir, dir.resolve("zab")));
+        assertTrue(e.getMessage().contains("an ensemble member does not import"), e.getMessage());
+        Files.createDirectories(dir.resolve("zab"));
+        ApacheDataDir.refuseUnimportedForEnsemble(dir, dir.resolve("zab")); // a member that already ran as Tandem
+    }
+
+    @Test
     void shouldRefuseADirectoryWithoutApacheData() throws IOException {
         IOException e = assertThrows(IOException.class,
                 () -> ApacheDataDir.importFrom(dir, dir, dir.resolve("tandem")));
