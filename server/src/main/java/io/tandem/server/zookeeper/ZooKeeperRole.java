@@ -43,11 +43,17 @@ public final class ZooKeeperRole implements AutoCloseable {
             int myId = myId(config, dir);
             checkClientAddress(config, myId, servers.get("server." + myId), host);
             checkPeerType(config, peers.get(myId));
+            ApacheDataDir.refuseUnimportedForEnsemble(dir, dir.resolve("zab"));
             return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, security, myId, config.settings(),
                     dir.resolve("zab")), ensemble(myId, servers));
         }
         Files.createDirectories(dir);
-        ZkStore store = ZkStores.open(dir, config.get(ConfigKeys.ZOOKEEPER_STORE, "disk"));
+        String storeKind = config.get(ConfigKeys.ZOOKEEPER_STORE, "disk");
+        if (!storeKind.equals("memory")) {
+            // Apache's version-2 files and no Tandem data yet: a user moving from Apache to Tandem on one dataDir.
+            ApacheDataDir.importOnFirstStart(dir);
+        }
+        ZkStore store = ZkStores.open(dir, storeKind);
         return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest, security), AdminCommands.Ensemble.STANDALONE);
     }
 
