@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * one connection with one log line. Sending to a peer that is not connected drops the message: Zab's sessions and
  * resends are built for a lossy channel.
  */
-public final class QuorumTransport implements Closeable {
+public final class QuorumTransport implements Closeable, ZabNetwork {
     private static final Logger LOG = System.getLogger(QuorumTransport.class.getName());
 
     /** Largest frame accepted: a SYNC carries a DIFF or a whole snapshot, so this bounds the state one sync moves. */
