@@ -875,6 +875,16 @@ public final class ZabStateMachine {
         return true;
     }
 
+    /**
+     * The log entries after {@code zxid} (an applied one), in order: on a leader, what will be applied ahead of its next
+     * proposal. A replicated application's leader-side prep step reads them (as ZooKeeper's outstanding changes).
+     */
+    List<LogEntry> logAfter(long zxid) {
+        int index = indexOf(zxid);
+        int from = index >= 0 ? index + 1 : -(index + 1);
+        return List.copyOf(log.subList(from, log.size()));
+    }
+
     private int uncommittedCount() {
         int index = indexOf(committedZxid);
         int committedCount = index >= 0 ? index + 1 : -(index + 1);

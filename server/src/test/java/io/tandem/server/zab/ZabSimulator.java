@@ -185,11 +185,15 @@ final class ZabSimulator {
         public void close() {}
     }
 
-    /** The replicated application: a running digest of applied transactions, snapshotted as 24 bytes. */
+    /**
+     * The replicated application: a running digest of applied transactions, and the znodes the simulated clients
+     * use ({@link SimulatedClients}); snapshotted as the digest's 24 bytes followed by the znodes.
+     */
     static final class App {
         long appliedZxid;
         long digest;
         long count;
+        final TreeMap<String, LinearizabilityChecker.State> kv = new TreeMap<>();
 
         static long fold(long digest, LogEntry entry) {
             long hash = digest * 0x9E3779B97F4A7C15L + entry.zxid();
@@ -203,10 +207,17 @@ final class ZabSimulator {
             digest = fold(digest, entry);
             appliedZxid = entry.zxid();
             count++;
+            SimulatedClients.apply(kv, new String(entry.txn(), StandardCharsets.UTF_8));
         }
 
         byte[] snapshot() {
-            return ByteBuffer.allocate(24).putLong(appliedZxid).putLong(digest).putLong(count).array();
+            ByteBuffer buffer = ByteBuffer.allocate(28 + kv.size() * 64);
+            buffer.putLong(appliedZxid).putLong(digest).putLong(count).putInt(kv.size());
+            kv.forEach((path, state) -> {
+                byte[] name = path.getBytes(StandardCharsets.UTF_8);
+                buffer.putInt(name.length).put(name).putInt(state.value()).putInt(state.version());
+            });
+            return Arrays.copyOf(buffer.array(), buffer.position());
         }
 
         static App fromSnapshot(byte[] bytes) {
@@ -216,6 +227,12 @@ final class ZabSimulator {
                 app.appliedZxid = buffer.getLong();
                 app.digest = buffer.getLong();
                 app.count = buffer.getLong();
+                for (int i = buffer.getInt(); i > 0; i--) {
+                    byte[] name = new byte[buffer.getInt()];
+                    buffer.get(name);
+                    app.kv.put(new String(name, StandardCharsets.UTF_8),
+                            new LinearizabilityChecker.State(true, buffer.getInt(), buffer.getInt()));
+                }
             }
             return app;
         }
@@ -282,6 +299,14 @@ final class ZabSimulator {
             checker.onApply(this, entry);
             app.apply(entry);
             appliedSinceSnapshot++;
+            if (clients != null) {
+                clients.onApplied(this, new String(txn, StandardCharsets.UTF_8));
+            }
+        }
+
+        @Override
+        public byte[] prepareForwarded(byte[] request) {
+            return clients == null ? request : clients.prepareForwarded(this, request);
         }
 
         @Override
@@ -326,6 +351,8 @@ final class ZabSimulator {
     private final Checker checker = new Checker();
     /** The quorum transport's connections and their peerDisconnected notifications (disabled: always connected). */
     private final SimulatedConnections connections;
+    /** ZooKeeper-like client sessions whose histories must be linearizable; randomized runs only. */
+    private SimulatedClients clients;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -406,6 +433,7 @@ final class ZabSimulator {
         ZabSimulator sim = new ZabSimulator(seed, nodeCount, observers,
                 lyingFsync ? faults.withLyingFsync() : faults, limits, connections);
         sim.corruptAtRestart = corruptAtRestart;
+        sim.addClients(false);
         return sim;
     }
 
@@ -444,6 +472,18 @@ final class ZabSimulator {
 
     Checker checker() {
         return checker;
+    }
+
+    SimulatedClients clients() {
+        return clients;
+    }
+
+    /**
+     * Adds client sessions; with {@code stalePrep} the leader's prep step ignores what it proposed and has not
+     * committed yet, which the linearizability check must catch.
+     */
+    void addClients(boolean stalePrep) {
+        clients = new SimulatedClients(this, seed, nodes.length, stalePrep);
     }
 
     void crashWhen(BiPredicate<Node, Ready> trigger, ReadyStep step, Tail tail) {
@@ -611,6 +651,9 @@ final class ZabSimulator {
             }
         }
         advanceDrivers();
+        if (clients != null) {
+            clients.step(step);
+        }
         if (faults.writePerStep() > 0 && random.nextDouble() < faults.writePerStep()) {
             Node target = nodes[random.nextInt(nodes.length)];
             if (target.isUp()) {
