@@ -1,6 +1,5 @@
 package io.tandem.server.zab;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -82,169 +81,21 @@ final class ZabSimulator {
     enum ReadyStep { PROPOSE, INSTALL_SNAPSHOT, TRUNCATE, APPEND, SYNC, PERSIST_EPOCHS, SEND, APPLY }
 
     /** Thrown by a simulated disk, network or application to stop a driver where a crash was scheduled. */
-    private static final class SimulatedCrash extends RuntimeException {
+    static final class SimulatedCrash extends RuntimeException {
         SimulatedCrash() {
             super("simulated crash", null, false, false);
         }
     }
 
-    /**
-     * A node's disk, kept across its crashes: what {@code sync} made durable survives, the unsynced tail survives
-     * whole, not at all or in part. Each operation is a step of a Ready, where a scheduled crash may stop the driver.
-     */
-    final class Disk implements ZabDisk {
-        private final Node owner;
-        long acceptedEpoch;
-        long currentEpoch;
-        long snapshotZxid;
-        byte[] snapshot;
-        final List<LogEntry> synced = new ArrayList<>();
-        final List<LogEntry> unsynced = new ArrayList<>();
-        /** The driver's durable "recovering" marker: the history was set aside after damage, not yet re-synced. */
-        boolean recovering;
 
-        Disk(Node owner) {
-            this.owner = owner;
-        }
-
-        @Override
-        public long lastZxid() {
-            if (!unsynced.isEmpty()) {
-                return unsynced.get(unsynced.size() - 1).zxid();
-            }
-            return synced.isEmpty() ? 0 : synced.get(synced.size() - 1).zxid();
-        }
-
-        @Override
-        public void writeSnapshot(long zxid, byte[] bytes) {
-            reach(owner, ReadyStep.INSTALL_SNAPSHOT);
-            snapshotZxid = zxid;
-            snapshot = bytes.clone();
-        }
-
-        @Override
-        public void retainNewestSnapshots() {}
-
-        @Override
-        public void truncateAfter(long zxid) {
-            reach(owner, ReadyStep.TRUNCATE);
-            synced.removeIf(entry -> entry.zxid() > zxid);
-            unsynced.removeIf(entry -> entry.zxid() > zxid);
-        }
-
-        @Override
-        public void append(long zxid, byte[] txn) {
-            reach(owner, ReadyStep.APPEND);
-            Checks.require(zxid > lastZxid(), "node %d appends %s after %s", owner.id, Zxid.toString(zxid),
-                    Zxid.toString(lastZxid()));
-            unsynced.add(new LogEntry(zxid, txn));
-        }
-
-        @Override
-        public void sync() {
-            reach(owner, ReadyStep.SYNC);
-            if (faults.lyingFsync() && random.nextBoolean()) {
-                return; // a deliberately broken disk: the checkers must notice acks for data it never kept
-            }
-            synced.addAll(unsynced);
-            unsynced.clear();
-        }
-
-        @Override
-        public void writeAcceptedEpoch(long epoch) {
-            reach(owner, ReadyStep.PERSIST_EPOCHS);
-            acceptedEpoch = epoch;
-        }
-
-        @Override
-        public void writeCurrentEpoch(long epoch) {
-            reach(owner, ReadyStep.PERSIST_EPOCHS);
-            currentEpoch = epoch;
-        }
-
-        @Override
-        public void clearRecovering() {
-            reach(owner, ReadyStep.PERSIST_EPOCHS);
-            recovering = false;
-            count("recovered after disk damage");
-        }
-
-        @Override
-        public void purgeBefore(long zxid) {
-            reach(owner, ReadyStep.APPLY);
-            Checks.require(snapshotZxid >= zxid, "purge before %s without a snapshot", Zxid.toString(zxid));
-            synced.removeIf(entry -> entry.zxid() <= zxid);
-        }
-
-        @Override
-        public boolean isRecovering() {
-            return recovering;
-        }
-
-        @Override
-        public void close() {}
-    }
-
-    /**
-     * The replicated application: a running digest of applied transactions, and the znodes the simulated clients
-     * use ({@link SimulatedClients}); snapshotted as the digest's 24 bytes followed by the znodes.
-     */
-    static final class App {
-        long appliedZxid;
-        long digest;
-        long count;
-        final TreeMap<String, LinearizabilityChecker.State> kv = new TreeMap<>();
-
-        static long fold(long digest, LogEntry entry) {
-            long hash = digest * 0x9E3779B97F4A7C15L + entry.zxid();
-            for (byte b : entry.txn()) {
-                hash = (hash ^ b) * 0x100000001B3L;
-            }
-            return hash;
-        }
-
-        void apply(LogEntry entry) {
-            digest = fold(digest, entry);
-            appliedZxid = entry.zxid();
-            count++;
-            SimulatedClients.apply(kv, new String(entry.txn(), StandardCharsets.UTF_8));
-        }
-
-        byte[] snapshot() {
-            ByteBuffer buffer = ByteBuffer.allocate(28 + kv.size() * 64);
-            buffer.putLong(appliedZxid).putLong(digest).putLong(count).putInt(kv.size());
-            kv.forEach((path, state) -> {
-                byte[] name = path.getBytes(StandardCharsets.UTF_8);
-                buffer.putInt(name.length).put(name).putInt(state.value()).putInt(state.version());
-            });
-            return Arrays.copyOf(buffer.array(), buffer.position());
-        }
-
-        static App fromSnapshot(byte[] bytes) {
-            App app = new App();
-            if (bytes != null) {
-                ByteBuffer buffer = ByteBuffer.wrap(bytes);
-                app.appliedZxid = buffer.getLong();
-                app.digest = buffer.getLong();
-                app.count = buffer.getLong();
-                for (int i = buffer.getInt(); i > 0; i--) {
-                    byte[] name = new byte[buffer.getInt()];
-                    buffer.get(name);
-                    app.kv.put(new String(name, StandardCharsets.UTF_8),
-                            new LinearizabilityChecker.State(true, buffer.getInt(), buffer.getInt()));
-                }
-            }
-            return app;
-        }
-    }
 
     final class Node implements ZabNetwork, ZabClock, ZabServer.Application {
         final int id;
-        final Disk disk = new Disk(this);
+        final SimulatedDisk disk = new SimulatedDisk(ZabSimulator.this, this);
         /** The production driver while the node is up, and its machine (null while down). */
         ZabDriver driver;
         ZabStateMachine machine;
-        App app = new App();
+        SimulatedApp app = new SimulatedApp();
         int restarts;
         long restartAtStep = -1;
         long appliedSinceSnapshot;
@@ -312,14 +163,19 @@ final class ZabSimulator {
         @Override
         public void onSnapshot(long zxid, byte[] snapshot) {
             reach(this, ReadyStep.APPLY);
-            app = App.fromSnapshot(snapshot);
+            app = SimulatedApp.fromSnapshot(snapshot);
             appliedSinceSnapshot = 0;
             checker.onSnapshotInstalled(this);
         }
     }
 
+    /** With a lying disk (the checkers' own test): this fsync keeps nothing. */
+    boolean fsyncLies() {
+        return faults.lyingFsync() && random.nextBoolean();
+    }
+
     /** The driver is about to execute a step of a Ready: crash here if one is scheduled at or before it. */
-    private void reach(Node node, ReadyStep readyStep) {
+    void reach(Node node, ReadyStep readyStep) {
         if (node.crashAt != null && readyStep.compareTo(node.crashAt) >= 0) {
             if (node.earlyProposalsSent && readyStep.compareTo(ReadyStep.SYNC) <= 0) {
                 count("leader crashed after sending proposals, before its fsync");
@@ -784,7 +640,7 @@ final class ZabSimulator {
             corruptDisk(node.id); // a re-sync that never finished is set aside again, like fresh damage
         }
         node.restarts++;
-        node.app = App.fromSnapshot(node.disk.snapshot);
+        node.app = SimulatedApp.fromSnapshot(node.disk.snapshot);
         node.appliedSinceSnapshot = 0;
         List<LogEntry> log = new ArrayList<>(node.disk.synced);
         log.addAll(node.disk.unsynced);
@@ -813,7 +669,7 @@ final class ZabSimulator {
         if (!node.isUp()) {
             return;
         }
-        Disk disk = node.disk;
+        SimulatedDisk disk = node.disk;
         int keep = switch (tail) {
             case KEEP -> disk.unsynced.size();
             case LOSE -> 0;
@@ -982,7 +838,7 @@ final class ZabSimulator {
             }
             indexOfZxid.put(entry.zxid(), committed.size());
             committed.add(entry);
-            digestAfter.add(App.fold(node.app.digest, entry));
+            digestAfter.add(SimulatedApp.fold(node.app.digest, entry));
         }
 
         void onSnapshotInstalled(Node node) {
@@ -1066,7 +922,7 @@ final class ZabSimulator {
             }
         }
 
-        private boolean snapshotCovers(Disk disk, long zxid) {
+        private boolean snapshotCovers(SimulatedDisk disk, long zxid) {
             return disk.snapshot != null && disk.snapshotZxid >= zxid;
         }
 
