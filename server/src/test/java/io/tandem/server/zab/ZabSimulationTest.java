@@ -26,7 +26,7 @@ class ZabSimulationTest {
         return logger;
     }
 
-    private static final int DEFAULT_SEEDS = 120;
+    private static final int DEFAULT_SEEDS = 100;
     private static final int FAULTY_TICKS = 300;
     private static final int RECOVERY_TICKS_MAX = 300;
 
@@ -65,7 +65,7 @@ class ZabSimulationTest {
                     "follower looking at once: leader disconnected", "election decided early: the rest unreachable",
                     "message held by a partition, delivered after it healed", "connect notified",
                     "election decided by the driver's finalize timer", "runs with observers",
-                    "leader crashed after sending proposals, before its fsync"}) {
+                    "leader crashed after sending proposals, before its fsync", "messages batched into one Ready"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed);
             }
             assertTrue(stats.getOrDefault("znode histories LINEARIZABLE", 0L) >= seeds,
