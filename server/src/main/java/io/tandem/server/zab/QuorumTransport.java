@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * by the non-required mode can vote and sync, but cannot make the leader act on auth ids it merely asserts. With
  * {@link QuorumTls} (sslQuorum) every connection first completes mutual TLS; the dialler says hello only after it.
  */
-public final class QuorumTransport implements Closeable {
+public final class QuorumTransport implements Closeable, ZabNetwork {
     private static final Logger LOG = System.getLogger(QuorumTransport.class.getName());
 
     /** Largest frame accepted: a SYNC carries a DIFF or a whole snapshot, so this bounds the state one sync moves. */

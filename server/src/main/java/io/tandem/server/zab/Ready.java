@@ -6,14 +6,19 @@ import java.util.List;
  * What the state machine asks its driver to do, collected since the previous {@link ZabStateMachine#ready()}. The
  * driver must execute it in this order, which is what makes the protocol safe:
  * <ol>
+ *   <li>send the first {@code messagesBeforeSync} of {@code messages}: proposals, commits and pings, which promise
+ *       nothing about this member's disk. A leader's proposals thus reach its followers while its own fsync runs, so
+ *       the two overlap; the leader counts its own ack only once the driver reports the fsync through
+ *       {@link ZabStateMachine#logSynced};</li>
  *   <li>write {@code snapshotToInstall} durably (it replaces the state up to its zxid);</li>
  *   <li>truncate the log after {@code truncateAfterZxid} (durably);</li>
- *   <li>append {@code appends}, then fsync the log;</li>
+ *   <li>append {@code appends}, then fsync the log and report it with {@link ZabStateMachine#logSynced} (the last
+ *       append's zxid; the snapshot's when there are no appends);</li>
  *   <li>only then write {@code acceptedEpoch} / {@code currentEpoch} durably: an epoch must never be ahead of the log
  *       it vouches for (ZOOKEEPER-4643);</li>
  *   <li>if {@code recoveryComplete}, only then remove the durable "recovering" marker: the state a leader synced to this
  *       member after disk damage, and the epoch vouching for it, are durable, so it may count in quorums again;</li>
- *   <li>only then send {@code messages}: every ACK, ACKEPOCH and NEWLEADER ack promises durable state
+ *   <li>only then send the rest of {@code messages}: every ACK, ACKEPOCH and NEWLEADER ack promises durable state
  *       (ZOOKEEPER-3023, -4646);</li>
  *   <li>apply {@code snapshotToInstall} and then {@code commits} to the application, in order;</li>
  *   <li>turn each of {@code forwardedRequests} (writes followers sent this leader, in arrival order) into a
@@ -24,8 +29,8 @@ import java.util.List;
  * A crash anywhere in this sequence is safe; skipping or reordering steps is not.
  */
 public record Ready(Snapshot snapshotToInstall, long truncateAfterZxid, List<LogEntry> appends, long acceptedEpoch,
-                    long currentEpoch, List<Outbound> messages, List<LogEntry> commits, List<byte[]> forwardedRequests,
-                    long purgeBeforeZxid, boolean recoveryComplete) {
+                    long currentEpoch, List<Outbound> messages, int messagesBeforeSync, List<LogEntry> commits,
+                    List<byte[]> forwardedRequests, long purgeBeforeZxid, boolean recoveryComplete) {
 
     /** Marks an absent number field (no truncation, no epoch change, no purge). */
     public static final long NONE = -1;
@@ -39,6 +44,8 @@ public record Ready(Snapshot snapshotToInstall, long truncateAfterZxid, List<Log
     public Ready {
         appends = List.copyOf(appends);
         messages = List.copyOf(messages);
+        Checks.require(messagesBeforeSync >= 0 && messagesBeforeSync <= messages.size(),
+                "messagesBeforeSync %d out of 0..%d", messagesBeforeSync, messages.size());
         commits = List.copyOf(commits);
         forwardedRequests = List.copyOf(forwardedRequests);
     }

@@ -69,6 +69,15 @@ public final class ZabStateMachine {
     private long snapshotZxid;
     private byte[] snapshot;
     private final ArrayList<LogEntry> log = new ArrayList<>();
+    /**
+     * The highest zxid of this member's own log known to be durable: what the driver reported through
+     * {@link #logSynced} (or what was on disk at start), never above {@link #lastZxid()}. A leader sends a proposal
+     * before its own fsync (its Ready lists the proposals first, see {@link Ready#messagesBeforeSync()}), so that its
+     * fsync and its followers' overlap; it therefore counts its own acknowledgement only up to this zxid, exactly as it
+     * counts a follower's only after that follower's fsync. Counting {@code lastZxid()} instead would commit a
+     * transaction that only a minority holds durably whenever acks arrive before the leader's own fsync ends.
+     */
+    private long durableZxid;
 
     /**
      * Disk damage cost this member its history (see {@link DurableState#recovering()}). The rule, and why it keeps every
@@ -147,6 +156,7 @@ public final class ZabStateMachine {
             Checks.require(entry.zxid() > lastZxid(), "recovered log out of order at %s", Zxid.toString(entry.zxid()));
             log.add(entry);
         }
+        this.durableZxid = lastZxid();
         startLooking("started");
     }
 
@@ -283,6 +293,22 @@ public final class ZabStateMachine {
         snapshotZxid = zxid;
         snapshot = snapshotBytes.clone();
         pending.purgeBeforeZxid = zxid;
+    }
+
+    /**
+     * The driver made this member's log durable up to {@code zxid} (the last append of a Ready it has fsynced). A leader
+     * counts its own acknowledgement only from here on, and may now commit.
+     */
+    public void logSynced(long zxid) {
+        Checks.require(zxid <= lastZxid(), "synced %s beyond the log's last %s", Zxid.toString(zxid),
+                Zxid.toString(lastZxid()));
+        if (zxid <= durableZxid) {
+            return;
+        }
+        durableZxid = zxid;
+        if (role == Role.LEADING && leader != null) {
+            leader.tryCommit();
+        }
     }
 
     /** Handles one message from peer {@code from}. Messages from unknown ids or stale sessions are logged and dropped. */
@@ -592,6 +618,7 @@ public final class ZabStateMachine {
         int index = indexOf(zxid);
         int keep = index >= 0 ? index + 1 : -(index + 1);
         log.subList(keep, log.size()).clear();
+        durableZxid = Math.min(durableZxid, zxid);
         pending.appends.removeIf(entry -> entry.zxid() > zxid);
         pending.truncateAfterZxid = pending.truncateAfterZxid == Ready.NONE ? zxid
                 : Math.min(pending.truncateAfterZxid, zxid);
@@ -603,6 +630,7 @@ public final class ZabStateMachine {
         snapshotZxid = zxid;
         snapshot = bytes;
         committedZxid = zxid;
+        durableZxid = zxid; // the Ready writes the snapshot durably before anything that depends on it
         pending.appends.clear();
         pending.commits.clear(); // the snapshot already contains whatever they would have applied
         pending.truncateAfterZxid = 0;
@@ -845,6 +873,16 @@ public final class ZabStateMachine {
         }
         state.tryCommit();
         return true;
+    }
+
+    /**
+     * The log entries after {@code zxid} (an applied one), in order: on a leader, what will be applied ahead of its next
+     * proposal. A replicated application's leader-side prep step reads them (as ZooKeeper's outstanding changes).
+     */
+    List<LogEntry> logAfter(long zxid) {
+        int index = indexOf(zxid);
+        int from = index >= 0 ? index + 1 : -(index + 1);
+        return List.copyOf(log.subList(from, log.size()));
     }
 
     private int uncommittedCount() {
@@ -1155,7 +1193,7 @@ public final class ZabStateMachine {
             }
             long[] acked = new long[config.voters().length];
             int count = 0;
-            acked[count++] = lastZxid();
+            acked[count++] = Math.min(durableZxid, lastZxid()); // its own ack, like anyone's, only once durable
             for (LearnerLink link : links.values()) {
                 if (link.stage.compareTo(LinkStage.SYNCED) >= 0 && !link.observer) {
                     acked[count++] = link.ackedZxid;
@@ -1219,8 +1257,23 @@ public final class ZabStateMachine {
         long purgeBeforeZxid = Ready.NONE;
         boolean recoveryComplete;
 
+        /** How many of the first {@code messages} promise nothing durable, so may leave before the fsync. */
+        int messagesBeforeSync;
+
         void send(int to, ZabMessage message) {
+            if (messagesBeforeSync == messages.size() && promisesNothingDurable(message)) {
+                messagesBeforeSync++;
+            }
             messages.add(new Ready.Outbound(to, message));
+        }
+
+        /**
+         * A PROPOSAL carries the leader's intent, a COMMIT a decision a durable quorum already made, a PING nothing:
+         * none vouches for this member's own disk, unlike ACK, ACKEPOCH, the NEWLEADER ack or a vote.
+         */
+        private static boolean promisesNothingDurable(ZabMessage message) {
+            return message instanceof ZabMessage.Proposal || message instanceof ZabMessage.Commit
+                    || message instanceof ZabMessage.Ping;
         }
 
         boolean isEmpty() {
@@ -1232,7 +1285,7 @@ public final class ZabStateMachine {
 
         Ready build() {
             return new Ready(snapshotToInstall, truncateAfterZxid, appends, acceptedEpoch, currentEpoch, messages,
-                    commits, forwardedRequests, purgeBeforeZxid, recoveryComplete);
+                    messagesBeforeSync, commits, forwardedRequests, purgeBeforeZxid, recoveryComplete);
         }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.ZabMessage.Ack;
 import io.tandem.server.zab.ZabMessage.AckNewLeader;
+import io.tandem.server.zab.ZabMessage.Proposal;
 import io.tandem.server.zab.ZabSimulator.Node;
 import io.tandem.server.zab.ZabSimulator.ReadyStep;
 import io.tandem.server.zab.ZabSimulator.Tail;
@@ -203,6 +204,37 @@ class ZabRegressionTest {
         sim.crash(leader.id, Tail.LOSE);
         sim.restart(lagging.id);
         assertNotNull(awaitLeader());
+        healAndConverge();
+    }
+
+    /**
+     * A leader sends its proposals before its own fsync (so the two overlap): it crashes right after sending one,
+     * before the fsync, losing it from its own disk. The followers hold it durably, a quorum without the leader, so
+     * the next leader must commit it and the old one must learn it back; the checkers meanwhile require that nothing
+     * was committed on fewer durable copies than a quorum.
+     */
+    @Test
+    void shouldKeepAProposalTheLeaderSentBeforeCrashingInItsFsync() {
+        Node leader = awaitLeader();
+        assertTrue(sim.submit(leader.id, txn("w0")));
+        for (Node node : sim.nodes) {
+            awaitApplied(node, "w0");
+        }
+        sim.crashWhen((node, ready) -> node == leader && !ready.appends().isEmpty()
+                && ready.messagesBeforeSync() > 0 && hasMessage(ready, Proposal.class), ReadyStep.SYNC, Tail.LOSE);
+        assertTrue(sim.submit(leader.id, txn("w1")));
+        assertFalse(leader.isUp(), "the leader crashed before its fsync");
+        assertEquals(-1, sim.committedZxidOf("w1"), "nothing commits before a quorum is durable");
+        assertTrue(sim.runUntil(() -> sim.othersThan(leader).stream().allMatch(follower -> follower.disk.synced
+                .stream().anyMatch(entry -> new String(entry.txn(), StandardCharsets.UTF_8).equals("w1"))), 2),
+                "the proposal sent before the leader's fsync reached both followers' disks");
+        assertTrue(leader.disk.synced.stream().noneMatch(entry -> new String(entry.txn(),
+                StandardCharsets.UTF_8).equals("w1")), "the crashed leader lost it");
+        Node next = awaitLeader();
+        assertTrue(next != leader);
+        awaitApplied(next, "w1");
+        sim.restart(leader.id);
+        awaitApplied(leader, "w1");
         healAndConverge();
     }
 

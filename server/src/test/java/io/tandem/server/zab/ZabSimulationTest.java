@@ -26,7 +26,7 @@ class ZabSimulationTest {
         return logger;
     }
 
-    private static final int DEFAULT_SEEDS = 200;
+    private static final int DEFAULT_SEEDS = 100;
     private static final int FAULTY_TICKS = 300;
     private static final int RECOVERY_TICKS_MAX = 300;
 
@@ -53,8 +53,9 @@ class ZabSimulationTest {
             outcome.stats().forEach((what, count) -> stats.merge(what, count, Long::sum));
         }
         long millis = (System.nanoTime() - started) / 1_000_000;
-        System.out.printf("zab simulation: seeds %d..%d, %d committed transactions, %d established epochs, %d ms%n"
-                + "  exercised: %s%n", base, base + seeds - 1, committed, epochs, millis, stats);
+        System.out.printf("zab simulation: seeds %d..%d, %d committed transactions, %d established epochs, %d ms (%d ms "
+                + "checking linearizability)%n  exercised: %s%n", base, base + seeds - 1, committed, epochs, millis,
+                SimulatedClients.CHECK_NANOS.get() / 1_000_000, stats);
         assertTrue(committed > seeds * 5L, "the simulation must commit real work, committed only " + committed);
         if (seeds >= 100) {
             for (String needed : new String[] {"sync DIFF", "sync TRUNC", "sync SNAP", "partition",
@@ -63,9 +64,15 @@ class ZabSimulationTest {
                     "disconnect unseen: half-open socket replaced", "connection dropped",
                     "follower looking at once: leader disconnected", "election decided early: the rest unreachable",
                     "message held by a partition, delivered after it healed", "connect notified",
-                    "election decided by the driver's finalize timer", "runs with observers"}) {
+                    "election decided by the driver's finalize timer", "runs with observers",
+                    "leader crashed after sending proposals, before its fsync", "messages batched into one Ready"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed);
             }
+            assertTrue(stats.getOrDefault("znode histories LINEARIZABLE", 0L) >= seeds,
+                    "the clients' histories were not checked: " + stats);
+            assertTrue(stats.getOrDefault("client operation timed out (info)", 0L) > 0
+                    && stats.getOrDefault("client operation refused (fail)", 0L) > 0,
+                    "the clients never saw an unknown or a refused outcome");
             assertTrue(stats.getOrDefault("recovered after disk damage", 0L) > 0,
                     "the seeds never re-synced a member whose disk was damaged at restart");
         }
@@ -81,12 +88,15 @@ class ZabSimulationTest {
             assertEquals(first.checker().committed(), second.checker().committed());
             assertEquals(first.stats, second.stats);
             assertEquals(first.checker().leaderOfEpoch(), second.checker().leaderOfEpoch());
+            assertEquals(first.clients().history(), second.clients().history());
+            assertTrue(first.clients().operations() > 0, "the clients issued nothing");
         }
     }
 
     @Test
-    void shouldCatchADriverThatSendsAcksBeforeItsLogIsDurable() {
-        // A checker that cannot fail is worth nothing: break the Ready ordering and expect a violation soon.
+    void shouldCatchAcksForALogThatIsNotDurable() {
+        // A checker that cannot fail is worth nothing: give every node a disk whose fsync returns without making the
+        // appends durable half of the time (what a driver acking before its fsync amounts to) and expect a violation.
         int seedsMax = 300;
         for (long seed = 1; seed <= seedsMax; seed++) {
             ZabSimulator sim = ZabSimulator.randomized(seed, true);
@@ -94,18 +104,40 @@ class ZabSimulationTest {
                 sim.runTicks(FAULTY_TICKS);
                 recover(sim);
             } catch (AssertionError | IllegalStateException expected) {
-                System.out.println("broken driver caught at seed " + seed + ": "
+                System.out.println("lying fsync caught at seed " + seed + ": "
                         + expected.getMessage().lines().findFirst().orElse(""));
                 return;
             }
         }
-        throw new AssertionError("no seed in 1.." + seedsMax + " caught a driver that acks before fsync");
+        throw new AssertionError("no seed in 1.." + seedsMax + " caught acks for a log that is not durable");
+    }
+
+    @Test
+    void shouldCatchALeaderWhosePrepStepIgnoresItsUncommittedProposals() {
+        // The linearizability check must bite too: a prep step that decides conditional writes against the committed
+        // state only lets two sets at the same expected version both succeed.
+        int seedsMax = 100;
+        for (long seed = 1; seedsMax > 0; seed++, seedsMax--) {
+            ZabSimulator sim = ZabSimulator.randomized(seed);
+            sim.addClients(true);
+            sim.runTicks(FAULTY_TICKS);
+            recover(sim);
+            try {
+                sim.clients().checkLinearizable();
+            } catch (AssertionError expected) {
+                System.out.println("stale prep caught at seed " + seed + ": "
+                        + expected.getMessage().lines().findFirst().orElse(""));
+                return;
+            }
+        }
+        throw new AssertionError("no seed caught a prep step that ignores uncommitted proposals");
     }
 
     static Outcome run(long seed) {
         ZabSimulator sim = ZabSimulator.randomized(seed);
         sim.runTicks(FAULTY_TICKS);
         recover(sim);
+        sim.clients().checkLinearizable();
         return new Outcome(sim.checker().committed().size(), sim.writesAccepted(),
                 sim.checker().leaderOfEpoch().size(), sim.stats);
     }

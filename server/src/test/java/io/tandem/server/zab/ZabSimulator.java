@@ -1,6 +1,5 @@
 package io.tandem.server.zab;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,16 +13,25 @@ import java.util.TreeMap;
 import java.util.function.BiPredicate;
 
 /**
- * A deterministic simulator for {@link ZabStateMachine} in the style of TigerBeetle's VOPR: one seed decides every
- * delay, loss, duplication, reordering, partition, crash (with or without the unsynced log tail, possibly in the middle
- * of executing a {@link Ready}) and client write, so a failing seed replays exactly. Checkers run after every step.
+ * A deterministic simulator for the production Zab driver in the style of TigerBeetle's VOPR: every node is a
+ * {@link ZabDriver} (the class {@link ZabServer} runs) over a simulated {@link ZabDisk} (in memory; a crash loses what
+ * was appended but not synced, all of it, none of it or a prefix), a simulated {@link ZabNetwork} (loss, duplication,
+ * reordering, delay, partitions) and a virtual {@link ZabClock}. One seed decides every delay, loss, duplication,
+ * reordering, partition, crash (possibly in the middle of executing a {@link Ready}: the simulated disk, network or
+ * application stops the driver at the chosen step) and client write, so a failing seed replays exactly. Checkers run
+ * after every step.
  *
- * <p>Time advances in steps; each node ticks every {@link #TICK_STEPS} steps at its own phase. Seeded runs also model
- * the transport's connections ({@link SimulatedConnections}): the driver's peerConnected / peerDisconnected inputs,
- * with their delays and flaws, and its finalize timer.
+ * <p>Time advances in steps of {@link #STEP_NANOS} on the virtual clock; each driver ticks every {@link #TICK_STEPS}
+ * steps, at a phase of its own. Seeded runs also model the transport's connections ({@link SimulatedConnections}):
+ * the driver's peerConnected / peerDisconnected inputs, with their delays and flaws; the driver's own finalize timer
+ * then runs on the virtual clock.
  */
 final class ZabSimulator {
     static final int TICK_STEPS = 10;
+    /** One step on the virtual clock; a tick is {@link #TICK_STEPS} of them. */
+    static final long STEP_NANOS = 10_000_000;
+    /** The finalize wait when connections are not modelled: never (ticks alone drive elections, as they did). */
+    private static final long FINALIZE_NEVER_NANOS = Long.MAX_VALUE / 4;
     private static final int TRACE_LINES_MAX = 300;
     /** How often a message held by a partition on a live connection is retried. */
     private static final int HELD_RETRY_STEPS = 5;
@@ -31,7 +39,7 @@ final class ZabSimulator {
     /** Fault rates; all zero gives a perfect network and disk that only the test's own actions disturb. */
     record Faults(double lossPerMessage, double duplicatePerMessage, double reorderPerMessage, int delayStepsMax,
                   double crashPerTick, double crashInsideReady, double partitionPerTick, double writePerStep,
-                  int downTicksMax, int snapshotEvery, boolean sendBeforePersist) {
+                  int downTicksMax, int snapshotEvery, boolean lyingFsync) {
 
         static Faults none() {
             return new Faults(0, 0, 0, 3, 0, 0, 0, 0, 0, 0, false);
@@ -53,10 +61,11 @@ final class ZabSimulator {
 
         Faults healed() {
             return new Faults(0, 0, 0, Math.min(delayStepsMax, 5), 0, 0, 0, writePerStep, downTicksMax,
-                    snapshotEvery, sendBeforePersist);
+                    snapshotEvery, lyingFsync);
         }
 
-        Faults withSendBeforePersist() {
+        /** A disk whose fsync returns without making the appends durable half of the time. */
+        Faults withLyingFsync() {
             return new Faults(lossPerMessage, duplicatePerMessage, reorderPerMessage, delayStepsMax, crashPerTick,
                     crashInsideReady, partitionPerTick, writePerStep, downTicksMax, snapshotEvery, true);
         }
@@ -65,76 +74,39 @@ final class ZabSimulator {
     /** What survives a crash of the log's unsynced tail. */
     enum Tail { KEEP, LOSE, RANDOM_PREFIX }
 
-    /** Steps of executing a Ready, in the order the contract requires; a crash can hit before any of them. */
-    enum ReadyStep { INSTALL_SNAPSHOT, TRUNCATE, APPEND, SYNC, PERSIST_EPOCHS, SEND, APPLY }
+    /**
+     * Steps of executing a Ready, in the order the contract requires; a crash can hit before any of them. PROPOSE is the
+     * sending of the messages allowed out before the fsync (a leader's proposals), SEND that of the rest.
+     */
+    enum ReadyStep { PROPOSE, INSTALL_SNAPSHOT, TRUNCATE, APPEND, SYNC, PERSIST_EPOCHS, SEND, APPLY }
 
-    static final class Disk {
-        long acceptedEpoch;
-        long currentEpoch;
-        long snapshotZxid;
-        byte[] snapshot;
-        final List<LogEntry> synced = new ArrayList<>();
-        final List<LogEntry> unsynced = new ArrayList<>();
-        /** The driver's durable "recovering" marker: the history was set aside after damage, not yet re-synced. */
-        boolean recovering;
-
-        long lastZxid() {
-            if (!unsynced.isEmpty()) {
-                return unsynced.get(unsynced.size() - 1).zxid();
-            }
-            return synced.isEmpty() ? 0 : synced.get(synced.size() - 1).zxid();
+    /** Thrown by a simulated disk, network or application to stop a driver where a crash was scheduled. */
+    static final class SimulatedCrash extends RuntimeException {
+        SimulatedCrash() {
+            super("simulated crash", null, false, false);
         }
     }
 
-    /** The replicated application: a running digest of applied transactions, snapshotted as 24 bytes. */
-    static final class App {
-        long appliedZxid;
-        long digest;
-        long count;
 
-        static long fold(long digest, LogEntry entry) {
-            long hash = digest * 0x9E3779B97F4A7C15L + entry.zxid();
-            for (byte b : entry.txn()) {
-                hash = (hash ^ b) * 0x100000001B3L;
-            }
-            return hash;
-        }
 
-        void apply(LogEntry entry) {
-            digest = fold(digest, entry);
-            appliedZxid = entry.zxid();
-            count++;
-        }
-
-        byte[] snapshot() {
-            return ByteBuffer.allocate(24).putLong(appliedZxid).putLong(digest).putLong(count).array();
-        }
-
-        static App fromSnapshot(byte[] bytes) {
-            App app = new App();
-            if (bytes != null) {
-                ByteBuffer buffer = ByteBuffer.wrap(bytes);
-                app.appliedZxid = buffer.getLong();
-                app.digest = buffer.getLong();
-                app.count = buffer.getLong();
-            }
-            return app;
-        }
-    }
-
-    final class Node {
+    final class Node implements ZabNetwork, ZabClock, ZabServer.Application {
         final int id;
-        final Disk disk = new Disk();
+        final SimulatedDisk disk = new SimulatedDisk(ZabSimulator.this, this);
+        /** The production driver while the node is up, and its machine (null while down). */
+        ZabDriver driver;
         ZabStateMachine machine;
-        App app = new App();
+        SimulatedApp app = new SimulatedApp();
         int restarts;
         long restartAtStep = -1;
         long appliedSinceSnapshot;
         final int tickPhase;
         Role lastRole;
-        /** The driver's finalize timer (ZabServer's run loop): the wait it times, and the step it ends. */
-        long finalizeWait = -1;
-        long finalizeAtStep;
+        /** A crash scheduled inside the Ready being executed: before which step, and what of the tail survives. */
+        ReadyStep crashAt;
+        Tail crashTail;
+        /** Messages of the current Ready still to go out before its fsync. */
+        int earlyMessagesLeft;
+        boolean earlyProposalsSent;
 
         Node(int id, int tickPhase) {
             this.id = id;
@@ -143,6 +115,72 @@ final class ZabSimulator {
 
         boolean isUp() {
             return machine != null;
+        }
+
+        /** This node's clock: the simulation's, shifted by its phase so that nodes tick at different steps. */
+        @Override
+        public long nanoTime() {
+            return (step + tickPhase) * STEP_NANOS;
+        }
+
+        @Override
+        public void send(int peer, List<ZabMessage> messages) {
+            ReadyStep sending = earlyMessagesLeft > 0 ? ReadyStep.PROPOSE : ReadyStep.SEND;
+            if (sending == ReadyStep.PROPOSE) {
+                earlyMessagesLeft -= messages.size();
+                earlyProposalsSent |= messages.stream().anyMatch(m -> m instanceof ZabMessage.Proposal);
+            }
+            if (crashAt != null && sending.compareTo(crashAt) >= 0) {
+                // A crash while sending: some prefix of the messages made it out.
+                int sent = random.nextInt(messages.size() + 1);
+                for (ZabMessage message : messages.subList(0, sent)) {
+                    ZabSimulator.this.send(id, peer, message);
+                }
+                throw new SimulatedCrash();
+            }
+            for (ZabMessage message : messages) {
+                ZabSimulator.this.send(id, peer, message);
+            }
+        }
+
+        @Override
+        public void onCommit(long zxid, byte[] txn) {
+            reach(this, ReadyStep.APPLY);
+            LogEntry entry = new LogEntry(zxid, txn);
+            checker.onApply(this, entry);
+            app.apply(entry);
+            appliedSinceSnapshot++;
+            if (clients != null) {
+                clients.onApplied(this, new String(txn, StandardCharsets.UTF_8));
+            }
+        }
+
+        @Override
+        public byte[] prepareForwarded(byte[] request) {
+            return clients == null ? request : clients.prepareForwarded(this, request);
+        }
+
+        @Override
+        public void onSnapshot(long zxid, byte[] snapshot) {
+            reach(this, ReadyStep.APPLY);
+            app = SimulatedApp.fromSnapshot(snapshot);
+            appliedSinceSnapshot = 0;
+            checker.onSnapshotInstalled(this);
+        }
+    }
+
+    /** With a lying disk (the checkers' own test): this fsync keeps nothing. */
+    boolean fsyncLies() {
+        return faults.lyingFsync() && random.nextBoolean();
+    }
+
+    /** The driver is about to execute a step of a Ready: crash here if one is scheduled at or before it. */
+    void reach(Node node, ReadyStep readyStep) {
+        if (node.crashAt != null && readyStep.compareTo(node.crashAt) >= 0) {
+            if (node.earlyProposalsSent && readyStep.compareTo(ReadyStep.SYNC) <= 0) {
+                count("leader crashed after sending proposals, before its fsync");
+            }
+            throw new SimulatedCrash();
         }
     }
 
@@ -169,6 +207,13 @@ final class ZabSimulator {
     private final Checker checker = new Checker();
     /** The quorum transport's connections and their peerDisconnected notifications (disabled: always connected). */
     private final SimulatedConnections connections;
+    /**
+     * Like ZabServer's loop (group commit), step every message due for a node in this step before one
+     * {@link ZabDriver#advance}, instead of advancing after each; randomized runs choose it per seed.
+     */
+    private boolean batchInputs;
+    /** ZooKeeper-like client sessions whose histories must be linearizable; randomized runs only. */
+    private SimulatedClients clients;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -230,8 +275,8 @@ final class ZabSimulator {
         return randomized(seed, false);
     }
 
-    /** With {@code brokenDriver}, Readies are executed sending first and syncing late: the checkers must object. */
-    static ZabSimulator randomized(long seed, boolean brokenDriver) {
+    /** With {@code lyingFsync}, every disk's fsync often keeps nothing: the checkers must object. */
+    static ZabSimulator randomized(long seed, boolean lyingFsync) {
         SplittableRandom choose = new SplittableRandom(seed ^ 0x5DEECE66DL);
         int nodeCount = choose.nextInt(3) == 0 ? 5 : 3;
         Faults faults = Faults.random(choose);
@@ -247,8 +292,11 @@ final class ZabSimulator {
         SplittableRandom chooseObservers = new SplittableRandom(seed ^ 0x0B5E_47E5L);
         int observers = chooseObservers.nextInt(4) == 0 ? 1 + chooseObservers.nextInt(2) : 0;
         ZabSimulator sim = new ZabSimulator(seed, nodeCount, observers,
-                brokenDriver ? faults.withSendBeforePersist() : faults, limits, connections);
+                lyingFsync ? faults.withLyingFsync() : faults, limits, connections);
         sim.corruptAtRestart = corruptAtRestart;
+        sim.addClients(false);
+        // Drawn from a random of its own, like the observers, so that the other choices of a seed stay as they were.
+        sim.batchInputs = new SplittableRandom(seed ^ 0xBA7C_4ED1L).nextBoolean();
         return sim;
     }
 
@@ -287,6 +335,18 @@ final class ZabSimulator {
 
     Checker checker() {
         return checker;
+    }
+
+    SimulatedClients clients() {
+        return clients;
+    }
+
+    /**
+     * Adds client sessions; with {@code stalePrep} the leader's prep step ignores what it proposed and has not
+     * committed yet, which the linearizability check must catch.
+     */
+    void addClients(boolean stalePrep) {
+        clients = new SimulatedClients(this, seed, nodes.length, stalePrep);
     }
 
     void crashWhen(BiPredicate<Node, Ready> trigger, ReadyStep step, Tail tail) {
@@ -357,12 +417,12 @@ final class ZabSimulator {
             return false;
         }
         writesSubmitted++;
-        boolean accepted = node.machine.submit(txn);
-        if (accepted) {
+        boolean[] accepted = new boolean[1];
+        runOn(node, () -> accepted[0] = node.driver.submit(txn));
+        if (accepted[0]) {
             writesAccepted++;
         }
-        drain(node);
-        return accepted;
+        return accepted[0];
     }
 
     void crash(int id, Tail tail) {
@@ -437,9 +497,6 @@ final class ZabSimulator {
         step++;
         deliverDueMessages();
         connections.step(step, step % TICK_STEPS == 0);
-        if (connections.enabled()) {
-            driveFinalizeTimers();
-        }
         for (Node node : nodes) {
             if (!node.isUp() && node.restartAtStep >= 0 && step >= node.restartAtStep) {
                 start(node);
@@ -451,12 +508,14 @@ final class ZabSimulator {
                     crash(node, randomTail(), step + TICK_STEPS * (1 + random.nextInt(Math.max(1, faults.downTicksMax()))));
                     continue;
                 }
-                node.machine.tick();
-                drain(node);
                 if (random.nextDouble() < faults.partitionPerTick()) {
                     randomPartition();
                 }
             }
+        }
+        advanceDrivers();
+        if (clients != null) {
+            clients.step(step);
         }
         if (faults.writePerStep() > 0 && random.nextDouble() < faults.writePerStep()) {
             Node target = nodes[random.nextInt(nodes.length)];
@@ -469,6 +528,7 @@ final class ZabSimulator {
             checker.checkCommittedDurableOnQuorum();
         }
     }
+
 
     private Tail randomTail() {
         return Tail.values()[random.nextInt(Tail.values().length)];
@@ -488,6 +548,7 @@ final class ZabSimulator {
     }
 
     private void deliverDueMessages() {
+        List<Node> touched = new ArrayList<>(2);
         while (!network.isEmpty() && network.peek().deliverAt <= step) {
             InFlight message = network.poll();
             Node to = node(message.to);
@@ -506,11 +567,22 @@ final class ZabSimulator {
                 count("message held by a partition, delivered after it healed");
             }
             long earlyDecisions = to.machine.earlyDecisions();
-            to.machine.receive(message.from, message.message);
-            if (to.machine.earlyDecisions() > earlyDecisions) {
+            if (batchInputs) {
+                to.driver.receive(message.from, message.message); // stepping an input does no I/O: no crash here
+                if (touched.contains(to)) {
+                    count("messages batched into one Ready");
+                } else {
+                    touched.add(to);
+                }
+            } else {
+                runOn(to, () -> to.driver.receive(message.from, message.message));
+            }
+            if (to.isUp() && to.machine.earlyDecisions() > earlyDecisions) {
                 count("election decided early: the rest unreachable");
             }
-            drain(to);
+        }
+        for (Node node : touched) {
+            runOn(node, () -> {});
         }
     }
 
@@ -537,33 +609,26 @@ final class ZabSimulator {
     }
 
     /**
-     * As ZabServer's run loop does with its clock: once the machine starts a finalize wait, call
-     * {@code finalizeElection} a seeded delay later (Apache's 200 ms, here a fraction of a tick or a whole one).
+     * Lets every live driver run its timers on the virtual clock, as ZabServer's loop does when its poll times out:
+     * the tick every {@link #TICK_STEPS} steps and the finalize wait (Apache's 200 ms, here a seeded number of steps).
      */
-    private void driveFinalizeTimers() {
+    private void advanceDrivers() {
         for (Node node : nodes) {
             if (!node.isUp()) {
                 continue;
             }
-            long wait = node.machine.finalizeWait();
-            if (wait != node.finalizeWait) {
-                node.finalizeWait = wait;
-                node.finalizeAtStep = step + connections.finalizeSteps();
-            } else if (wait >= 0 && step >= node.finalizeAtStep) {
-                node.machine.finalizeElection(wait);
-                if (node.machine.role() != Role.LOOKING) {
-                    count("election decided by the driver's finalize timer");
-                }
-                drain(node);
-                node.finalizeWait = node.isUp() ? node.machine.finalizeWait() : -1;
+            boolean waiting = node.machine.role() == Role.LOOKING && node.machine.finalizeWait() >= 0;
+            boolean tickDue = node.nanoTime() - node.driver.nextTickNanos() >= 0;
+            runOn(node, () -> {});
+            if (waiting && !tickDue && node.isUp() && node.machine.role() != Role.LOOKING) {
+                count("election decided by the driver's finalize timer");
             }
         }
     }
 
     /** The driver's PeerConnected input: a connection with {@code peer} is up. */
     void deliverConnect(Node node, int peer) {
-        node.machine.peerConnected(peer);
-        drain(node);
+        runOn(node, () -> node.driver.peerConnected(peer));
     }
 
     /** The driver's PeerDisconnected input: the transport saw its connection with {@code peer} close. */
@@ -571,11 +636,10 @@ final class ZabSimulator {
         boolean followedPeer = node.machine.role() == Role.FOLLOWING && node.machine.leaderId() == peer;
         trace("node " + node.id + ": peerDisconnected(" + peer + ")" + (connections.isUp(node.id, peer)
                 ? " while connected again" : ""));
-        node.machine.peerDisconnected(peer);
-        if (followedPeer && node.machine.role() == Role.LOOKING) {
+        runOn(node, () -> node.driver.peerDisconnected(peer));
+        if (followedPeer && node.isUp() && node.machine.role() == Role.LOOKING) {
             count("follower looking at once: leader disconnected");
         }
-        drain(node);
     }
 
     private void enqueue(int from, int to, ZabMessage message, long connection) {
@@ -596,7 +660,7 @@ final class ZabSimulator {
             corruptDisk(node.id); // a re-sync that never finished is set aside again, like fresh damage
         }
         node.restarts++;
-        node.app = App.fromSnapshot(node.disk.snapshot);
+        node.app = SimulatedApp.fromSnapshot(node.disk.snapshot);
         node.appliedSinceSnapshot = 0;
         List<LogEntry> log = new ArrayList<>(node.disk.synced);
         log.addAll(node.disk.unsynced);
@@ -609,19 +673,23 @@ final class ZabSimulator {
                         node.disk.snapshot, log);
         ZabConfig config = new ZabConfig(node.id, voterIds, observerIds, baseConfig.initLimit(), baseConfig.syncLimit(),
                 baseConfig.electionFinalizeTicks(), baseConfig.outstandingProposalsMax());
-        node.machine = new ZabStateMachine(config, durable, node.restarts);
-        node.finalizeWait = -1;
+        ZabStateMachine machine = new ZabStateMachine(config, durable, node.restarts);
+        long finalizeNanos = connections.enabled() ? connections.finalizeSteps() * STEP_NANOS : FINALIZE_NEVER_NANOS;
+        node.driver = new ZabDriver(machine, node.disk, node, node, node, TICK_STEPS * STEP_NANOS, finalizeNanos);
+        node.driver.observeReadies(ready -> onReady(node, ready));
+        node.machine = machine;
+        node.crashAt = null;
         trace("start " + node.id + " (restart " + node.restarts + ") " + node.machine);
         connections.onStart(node.id, step);
         checker.onRestart(node);
-        drain(node);
+        runOn(node, () -> {});
     }
 
     private void crash(Node node, Tail tail, long restartAtStep) {
         if (!node.isUp()) {
             return;
         }
-        Disk disk = node.disk;
+        SimulatedDisk disk = node.disk;
         int keep = switch (tail) {
             case KEEP -> disk.unsynced.size();
             case LOSE -> 0;
@@ -632,141 +700,76 @@ final class ZabSimulator {
         trace("crash " + node.id + " " + node.machine + " tail " + tail + " kept " + keep + " durable last "
                 + Zxid.toString(disk.lastZxid()));
         node.machine = null;
+        node.driver = null;
+        node.crashAt = null;
         node.restartAtStep = restartAtStep;
         connections.onCrash(node.id, step);
         count("crash, tail " + tail);
     }
 
-    /** Executes everything the node's machine asked for, in the Ready contract's order, possibly crashing midway. */
-    private void drain(Node node) {
-        while (node.isUp() && node.machine.hasReady()) {
-            Ready ready = node.machine.ready();
-            ReadyStep crashAt = null;
-            Tail tail = randomTail();
-            if (crashTrigger != null && crashTrigger.test(node, ready)) {
-                crashAt = crashTriggerStep;
-                tail = crashTriggerTail;
-                crashTrigger = null;
-            } else if (random.nextDouble() < faults.crashInsideReady()) {
-                crashAt = ReadyStep.values()[random.nextInt(ReadyStep.values().length)];
-            }
-            if (crashAt != null) {
-                count("crash inside Ready before " + crashAt);
-            }
-            if (!execute(node, ready, crashAt)) {
-                crash(node, tail, faults.downTicksMax() == 0 ? -1
-                        : step + TICK_STEPS * (1 + random.nextInt(faults.downTicksMax())));
-                return;
-            }
-            observeRole(node);
-            maybeSnapshot(node);
+    /**
+     * Feeds one input to the node's driver and lets it execute everything that follows (a Ready at a time, as
+     * ZabServer's loop does after each batch of inputs); a crash scheduled inside a Ready stops it there.
+     */
+    private void runOn(Node node, Runnable input) {
+        if (!node.isUp()) {
+            return;
         }
-    }
-
-    /** Returns false when the node crashed before finishing. */
-    private boolean execute(Node node, Ready ready, ReadyStep crashAt) {
-        Disk disk = node.disk;
-        if (faults.sendBeforePersist()) {
-            // A deliberately broken driver (acks before its log is durable): the checkers must catch it.
-            if (crashAt == ReadyStep.SEND) {
-                return false;
-            }
-            for (Ready.Outbound outbound : ready.messages()) {
-                send(node.id, outbound.to(), outbound.message());
-            }
-        }
-        if (crashAt == ReadyStep.INSTALL_SNAPSHOT) {
-            return false;
-        }
-        if (ready.snapshotToInstall() != null) {
-            disk.snapshotZxid = ready.snapshotToInstall().zxid();
-            disk.snapshot = ready.snapshotToInstall().bytes();
-        }
-        if (crashAt == ReadyStep.TRUNCATE) {
-            return false;
-        }
-        if (ready.truncateAfterZxid() != Ready.NONE) {
-            long after = ready.truncateAfterZxid();
-            disk.synced.removeIf(entry -> entry.zxid() > after);
-            disk.unsynced.removeIf(entry -> entry.zxid() > after);
-        }
-        if (crashAt == ReadyStep.APPEND) {
-            return false;
-        }
-        for (LogEntry entry : ready.appends()) {
-            Checks.require(entry.zxid() > disk.lastZxid(), "node %d appends %s after %s", node.id,
-                    Zxid.toString(entry.zxid()), Zxid.toString(disk.lastZxid()));
-            disk.unsynced.add(entry);
-        }
-        if (crashAt == ReadyStep.SYNC) {
-            return false;
-        }
-        if (!faults.sendBeforePersist() || random.nextBoolean()) {
-            disk.synced.addAll(disk.unsynced);
-            disk.unsynced.clear();
-        }
-        if (crashAt == ReadyStep.PERSIST_EPOCHS) {
-            return false;
-        }
-        if (ready.acceptedEpoch() != Ready.NONE) {
-            disk.acceptedEpoch = ready.acceptedEpoch();
-        }
-        if (ready.currentEpoch() != Ready.NONE) {
-            disk.currentEpoch = ready.currentEpoch();
-        }
-        if (ready.recoveryComplete()) {
-            disk.recovering = false;
-            count("recovered after disk damage");
-        }
-        if (!faults.sendBeforePersist()) {
-            if (crashAt == ReadyStep.SEND) {
-                // A crash while sending: some prefix of the messages made it out.
-                int sent = random.nextInt(ready.messages().size() + 1);
-                for (Ready.Outbound outbound : ready.messages().subList(0, sent)) {
-                    send(node.id, outbound.to(), outbound.message());
+        try {
+            input.run();
+            while (true) {
+                node.driver.advance();
+                endReady(node);
+                observeRole(node);
+                maybeSnapshot(node);
+                if (!node.machine.hasReady()) {
+                    break;
                 }
-                return false;
             }
-            for (Ready.Outbound outbound : ready.messages()) {
-                send(node.id, outbound.to(), outbound.message());
-            }
+        } catch (SimulatedCrash crash) {
+            Tail tail = node.crashTail;
+            crash(node, tail, faults.downTicksMax() == 0 ? -1
+                    : step + TICK_STEPS * (1 + random.nextInt(faults.downTicksMax())));
+        } catch (java.io.IOException e) {
+            throw new AssertionError("the simulated disk does not fail: " + e, e);
         }
-        if (crashAt == ReadyStep.APPLY) {
-            return false;
-        }
-        if (ready.snapshotToInstall() != null) {
-            node.app = App.fromSnapshot(ready.snapshotToInstall().bytes());
-            node.appliedSinceSnapshot = 0;
-            checker.onSnapshotInstalled(node);
-        }
-        for (LogEntry entry : ready.commits()) {
-            checker.onApply(node, entry);
-            node.app.apply(entry);
-            node.appliedSinceSnapshot++;
-        }
-        if (ready.purgeBeforeZxid() != Ready.NONE) {
-            long before = ready.purgeBeforeZxid();
-            Checks.require(disk.snapshotZxid >= before, "purge before %s without a snapshot", Zxid.toString(before));
-            disk.synced.removeIf(entry -> entry.zxid() <= before);
-        }
-        for (byte[] request : ready.forwardedRequests()) {
-            node.machine.submit(request); // the simulated application's prep step is the identity
-        }
-        return true;
     }
 
-    private void maybeSnapshot(Node node) {
+    /** The driver takes a Ready: maybe schedule a crash inside it (the test's trigger, or a seeded chance). */
+    private void onReady(Node node, Ready ready) {
+        endReady(node); // a crash scheduled in the previous Ready at a step it did not have happens before this one
+        node.crashTail = randomTail();
+        if (crashTrigger != null && crashTrigger.test(node, ready)) {
+            node.crashAt = crashTriggerStep;
+            node.crashTail = crashTriggerTail;
+            crashTrigger = null;
+        } else if (random.nextDouble() < faults.crashInsideReady()) {
+            node.crashAt = ReadyStep.values()[random.nextInt(ReadyStep.values().length)];
+        }
+        if (node.crashAt != null) {
+            count("crash inside Ready before " + node.crashAt);
+        }
+        node.earlyMessagesLeft = ready.messagesBeforeSync();
+        node.earlyProposalsSent = false;
+    }
+
+    /** The Ready is done: a crash scheduled before a step it did not have happens now, after all of it. */
+    private void endReady(Node node) {
+        if (node.crashAt != null) {
+            throw new SimulatedCrash();
+        }
+    }
+
+    private void maybeSnapshot(Node node) throws java.io.IOException {
         if (faults.snapshotEvery() <= 0 || node.appliedSinceSnapshot < faults.snapshotEvery() || !node.isUp()) {
             return;
         }
         if (node.app.appliedZxid <= node.machine.snapshotZxid()) {
             return;
         }
-        // The application writes its snapshot durably first, then lets Zab forget the log it covers.
-        node.disk.snapshotZxid = node.app.appliedZxid;
-        node.disk.snapshot = node.app.snapshot();
+        // The application hands Zab a snapshot, which the driver writes durably before Zab forgets the log it covers.
         node.appliedSinceSnapshot = 0;
-        node.machine.compact(node.app.appliedZxid, node.app.snapshot());
+        node.driver.compact(node.app.appliedZxid, node.app.snapshot());
     }
 
     private void observeRole(Node node) {
@@ -855,7 +858,7 @@ final class ZabSimulator {
             }
             indexOfZxid.put(entry.zxid(), committed.size());
             committed.add(entry);
-            digestAfter.add(App.fold(node.app.digest, entry));
+            digestAfter.add(SimulatedApp.fold(node.app.digest, entry));
         }
 
         void onSnapshotInstalled(Node node) {
@@ -939,7 +942,7 @@ final class ZabSimulator {
             }
         }
 
-        private boolean snapshotCovers(Disk disk, long zxid) {
+        private boolean snapshotCovers(SimulatedDisk disk, long zxid) {
             return disk.snapshot != null && disk.snapshotZxid >= zxid;
         }
 

@@ -334,7 +334,7 @@ class ZabStateMachineTest {
     }
 
     @Test
-    void shouldCommitAtOnceAsASingleVoter() {
+    void shouldCommitAsASingleVoterAsSoonAsItsOwnFsyncIsReported() {
         ZabStateMachine machine = new ZabStateMachine(ZabConfig.of(1, 1), DurableState.empty(), 1);
         assertTrue(machine.isEstablishedLeader());
         Ready start = machine.ready();
@@ -343,9 +343,43 @@ class ZabStateMachineTest {
         assertTrue(machine.submit(txn("x")));
         Ready ready = machine.ready();
         assertEquals(1, ready.appends().size());
-        assertEquals(ready.appends(), ready.commits());
-        assertArrayEquals(txn("x"), ready.commits().get(0).txn());
-        assertEquals(Zxid.of(1, 1), ready.commits().get(0).zxid());
+        assertEquals(List.of(), ready.commits(), "nothing is durable anywhere before the fsync");
+        machine.logSynced(ready.appends().get(0).zxid());
+        Ready committed = machine.ready();
+        assertEquals(ready.appends(), committed.commits());
+        assertArrayEquals(txn("x"), committed.commits().get(0).txn());
+        assertEquals(Zxid.of(1, 1), committed.commits().get(0).zxid());
+    }
+
+    @Test
+    void shouldSendProposalsBeforeItsFsyncButCountItsOwnAckOnlyAfterIt() {
+        // Voters 1 (leading), 2 and 3: a follower's ack plus the leader's own make a quorum, but only once the leader's
+        // fsync is done. Counting its unsynced log would commit what a single member holds durably.
+        ZabStateMachine leader = new ZabStateMachine(ZabConfig.of(1, 1, 2, 3), DurableState.empty(), 1);
+        leader.ready();
+        leader.receive(2, new Notification(1, 0, 0, 1, Role.LOOKING));
+        leader.finalizeElection(leader.finalizeWait()); // the driver's finalize wait ends: 3 never voted
+        assertEquals(Role.LEADING, leader.role());
+        leader.ready();
+        leader.receive(2, new FollowerInfo(200, 0, 0, 0));
+        leader.ready();
+        leader.receive(2, new AckEpoch(200, 1, true, 0, 0));
+        leader.ready();
+        leader.receive(2, new AckNewLeader(200, 2, 0));
+        assertTrue(leader.isEstablishedLeader());
+        leader.ready();
+
+        assertTrue(leader.submit(txn("x")));
+        Ready proposed = leader.ready();
+        long zxid = proposed.appends().get(0).zxid();
+        assertEquals(1, proposed.messagesBeforeSync(), "the proposal may leave before the leader's fsync");
+        assertInstanceOf(Proposal.class, proposed.messages().get(0).message());
+        leader.receive(2, new Ack(200, 3, zxid));
+        assertEquals(List.of(), leader.ready().commits(), "one durable copy is no quorum of three");
+        leader.logSynced(zxid);
+        Ready committed = leader.ready();
+        assertEquals(proposed.appends(), committed.commits());
+        assertEquals(1, committed.messages().stream().filter(m -> m.message() instanceof Commit).count());
     }
 
     @Test
@@ -416,6 +450,7 @@ class ZabStateMachineTest {
         assertEquals(2, proposed.messages().stream().filter(m -> m.message() instanceof Proposal).count(),
                 "the observer receives proposals too");
         long zxid = proposed.appends().get(0).zxid();
+        leader.logSynced(zxid); // the driver's fsync of that Ready
         leader.receive(3, new Ack(300, 3, zxid));
         assertEquals(List.of(), leader.ready().commits(), "an observer's ack commits nothing");
         leader.receive(2, new Ack(200, 3, zxid));
