@@ -35,9 +35,7 @@ final class ConsumerGroupHeartbeatHandler implements ApiHandler<ConsumerGroupHea
     @Override
     public void handle(RequestContext context, ConsumerGroupHeartbeatRequest request, Responder responder) {
         ConsumerGroupHeartbeatResponse response = new ConsumerGroupHeartbeatResponse();
-        // As Kafka: a member may subscribe only to topics it may describe, so no topic is revealed by an assignment.
-        if (request.subscribedTopicNames != null && request.subscribedTopicNames.stream().anyMatch(topic ->
-                !broker.authorization().topic(context, io.tandem.kafka.wire.acl.AclOperation.DESCRIBE, topic))) {
+        if (!broker.authorization().mayDescribeAll(context, request.subscribedTopicNames)) {
             response.errorCode = io.tandem.server.kafka.ErrorCodes.TOPIC_AUTHORIZATION_FAILED;
             responder.send(response);
             return;

@@ -1,6 +1,5 @@
 package io.tandem.server.kafka.handlers;
 
-import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.kafka.wire.message.ShareGroupHeartbeatRequest;
 import io.tandem.kafka.wire.message.ShareGroupHeartbeatResponse;
 import io.tandem.server.kafka.ApiException;
@@ -33,9 +32,7 @@ final class ShareGroupHeartbeatHandler implements ApiHandler<ShareGroupHeartbeat
     @Override
     public void handle(RequestContext context, ShareGroupHeartbeatRequest request, Responder responder) {
         ShareGroupHeartbeatResponse response = new ShareGroupHeartbeatResponse();
-        // As Kafka: a member may subscribe only to topics it may describe.
-        if (request.subscribedTopicNames != null && request.subscribedTopicNames.stream().anyMatch(topic ->
-                !broker.authorization().topic(context, AclOperation.DESCRIBE, topic))) {
+        if (!broker.authorization().mayDescribeAll(context, request.subscribedTopicNames)) {
             response.errorCode = TOPIC_AUTHORIZATION_FAILED;
             responder.send(response);
             return;

@@ -52,6 +52,14 @@ public final class Authorization {
         return allowed(context, operation, ResourceType.CLUSTER, ResourceType.CLUSTER_NAME);
     }
 
+    /**
+     * Whether the caller may DESCRIBE every topic it subscribes to: a group member (consumer or share protocol) may
+     * subscribe only to topics it may describe, as in Kafka, so an assignment reveals no other topic. Null: nothing.
+     */
+    public boolean mayDescribeAll(RequestContext context, java.util.Collection<String> topics) {
+        return topics == null || topics.stream().allMatch(topic -> topic(context, AclOperation.DESCRIBE, topic));
+    }
+
     public boolean topic(RequestContext context, AclOperation operation, String topic) {
         return allowed(context, operation, ResourceType.TOPIC, topic);
     }
