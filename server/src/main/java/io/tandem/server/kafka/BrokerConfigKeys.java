@@ -101,7 +101,9 @@ public final class BrokerConfigKeys {
                 "group.consumer.session.timeout.ms", "group.consumer.min.session.timeout.ms",
                 "group.consumer.max.session.timeout.ms", "group.consumer.heartbeat.interval.ms",
                 "group.consumer.min.heartbeat.interval.ms", "group.consumer.max.heartbeat.interval.ms",
-                "group.consumer.max.size", "group.consumer.assignors"));
+                "group.consumer.max.size", "group.consumer.assignors",
+                // Client quotas: io.tandem.server.kafka.quota.QuotaWindow.
+                "quota.window.num", "quota.window.size.seconds"));
         implemented.addAll(TRANSACTION_KEYS);
         IMPLEMENTED = Collections.unmodifiableSet(implemented);
         for (String name : IMPLEMENTED) {
@@ -126,6 +128,8 @@ public final class BrokerConfigKeys {
         // Kafka's validators of the transaction keys: every one at least 1.
         for (String name : TRANSACTION_KEYS) AT_LEAST.put(name, 1.0);
         AT_LEAST.put("log.index.size.max.bytes", 4.0);
+        AT_LEAST.put("quota.window.num", 1.0);
+        AT_LEAST.put("quota.window.size.seconds", 1.0);
         AT_LEAST.put("log.segment.bytes", 1048576.0);
         AT_MOST.put("log.cleaner.min.cleanable.ratio", 1.0);
         ONE_OF.put("security.inter.broker.protocol", List.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"));

@@ -22,6 +22,7 @@ import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.Authorization;
 import io.tandem.server.kafka.security.KafkaPrincipals;
 import io.tandem.server.kafka.security.ScramCredentialStore;
+import io.tandem.server.kafka.quota.ClientQuotas;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.server.kafka.controller.KafkaController;
@@ -102,6 +103,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final Map<String, KafkaServer> servers = new java.util.LinkedHashMap<>();
     private final Map<String, ListenerSecurity> listenerSecurity = new java.util.LinkedHashMap<>();
     private final ScramCredentialStore scramCredentials;
+    /** Client quotas (produce, fetch, request), read from the metadata store once it connects. */
+    private final ClientQuotas clientQuotas;
     /** authorizer.class.name's authorizer, or none; its ACLs load with the metadata store. */
     private final Authorization authorization;
     private ApiRegistry registry;
@@ -149,6 +152,12 @@ public final class KafkaBroker implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }, 10, TimeUnit.MILLISECONDS);
+        try {
+            this.clientQuotas = new ClientQuotas(ClientQuotas.window(tandemConfig.settings()), System::currentTimeMillis,
+                    scheduler::execute);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         this.logs = new LogManager(config.logDir(), config.brokerId(), System::currentTimeMillis, scheduler);
         this.fetchPurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
         this.producePurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
@@ -244,6 +253,7 @@ public final class KafkaBroker implements AutoCloseable {
                 Duration.ofSeconds(30));
         // Before this broker registers: its first requests are already decided with every stored ACL.
         if (authorization.enabled()) authorization.authorizer().start(store);
+        clientQuotas.start(store);
         List<ListenerEndpoint> endpoints = endpoints();
         ListenerEndpoint interBroker = endpoints.get(0);
         metadata = new ClusterMetadata(store, new BrokerRegistration(config.brokerId(), interBroker.host(),
@@ -610,6 +620,11 @@ public final class KafkaBroker implements AutoCloseable {
 
     public ScramCredentialStore scramCredentials() {
         return scramCredentials;
+    }
+
+    /** Client quotas: their store (DescribeClientQuotas, AlterClientQuotas) and their enforcement. */
+    public ClientQuotas clientQuotas() {
+        return clientQuotas;
     }
 
     @Override
