@@ -162,6 +162,13 @@ public final class ClientQuotaManager {
         return sensor;
     }
 
+    /** How many rates are kept (bounded by {@link #RATES_MAX}). */
+    int rates() {
+        synchronized (sensors) {
+            return sensors.size();
+        }
+    }
+
     /** Requests throttled so far, for the node's metrics. */
     public long throttledRequests() {
         return throttledRequests.get();
