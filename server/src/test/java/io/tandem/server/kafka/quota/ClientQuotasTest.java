@@ -1,6 +1,15 @@
 package io.tandem.server.kafka.quota;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.ApiVersionsRequest;
+import io.tandem.kafka.wire.message.ApiVersionsResponse;
+import io.tandem.kafka.wire.message.ProduceRequest;
+import io.tandem.kafka.wire.message.ProduceResponse;
+import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.RawKafkaConnection;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterClientQuotasOptions;
@@ -301,6 +310,63 @@ class ClientQuotasTest {
             double throttle = metric(limited.metrics(), "consumer-fetch-manager-metrics", "fetch-throttle-time-max");
             assertTrue(throttle > 0, "no throttle time reported to the consumer");
             assertTrue(limitedMs >= THROTTLED_MS_MIN, "2 MiB at 512 KiB/s took only " + limitedMs + " ms");
+        }
+    }
+
+    private static ProduceRequest rawProduce(short acks, int valueBytes) {
+        ByteBuf records = Unpooled.buffer();
+        try (RecordBatchBuilder builder = RecordBatchBuilder.create(records)) {
+            builder.append(System.currentTimeMillis(), null, new byte[valueBytes]);
+            builder.build();
+        }
+        ProduceRequest request = new ProduceRequest();
+        request.acks = acks;
+        request.timeoutMs = 5000;
+        ProduceRequest.TopicProduceData data = new ProduceRequest.TopicProduceData();
+        data.name = "quota-produce";
+        ProduceRequest.PartitionProduceData partition = new ProduceRequest.PartitionProduceData();
+        partition.index = 0;
+        partition.records = records;
+        data.partitionData.add(partition);
+        request.topicData.add(data);
+        return request;
+    }
+
+    /**
+     * KIP-219 on the wire, with a client that ignores throttle_time_ms (RawKafkaConnection's client id is "test"):
+     * the throttled answer comes at once, and a request sent right behind it is not read until the throttle time
+     * has passed, for acks=0 (no answer at all) too.
+     */
+    @Test
+    void shouldAnswerAThrottledProduceAtOnceAndMuteTheConnectionAfterwards() throws Exception {
+        try (Admin admin = admin()) {
+            alter(admin, entity(null, "test"), "producer_byte_rate", 10_000.0);
+        }
+        short version = 9;
+        try (RawKafkaConnection connection = new RawKafkaConnection(cluster.broker(1).kafkaPort())) {
+            connection.setTimeout(30_000);
+            int produceId = connection.send(ApiKey.PRODUCE, version, rawProduce((short) 1, 20_000));
+            int versionsId = connection.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest());
+            ProduceResponse produced = connection.receive(produceId, (short) 1, version, ProduceResponse::read);
+            long answeredNanos = System.nanoTime();
+            assertEquals(0, produced.responses.get(0).partitionResponses.get(0).errorCode);
+            // 20 kB in a young window of one 1 s sample against 10,000 B/s: about a second.
+            assertTrue(produced.throttleTimeMs >= 900, "throttle_time_ms " + produced.throttleTimeMs);
+            connection.receive(versionsId, (short) 0, (short) 0, ApiVersionsResponse::read);
+            long mutedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - answeredNanos);
+            assertTrue(mutedMs >= produced.throttleTimeMs - 200, "read again after " + mutedMs + " ms of "
+                    + produced.throttleTimeMs);
+
+            long sentNanos = System.nanoTime();
+            connection.send(ApiKey.PRODUCE, version, rawProduce((short) 0, 20_000));
+            versionsId = connection.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest());
+            connection.receive(versionsId, (short) 0, (short) 0, ApiVersionsResponse::read);
+            long acksZeroMutedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentNanos);
+            assertTrue(acksZeroMutedMs >= 900, "acks=0 produce muted for only " + acksZeroMutedMs + " ms");
+        } finally {
+            try (Admin admin = admin()) {
+                alter(admin, entity(null, "test"), "producer_byte_rate", null);
+            }
         }
     }
 }
