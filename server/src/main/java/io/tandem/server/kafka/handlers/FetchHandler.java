@@ -162,6 +162,21 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         }
     }
 
+    /**
+     * A throttled answer reports nothing: the session must not remember what this dropped answer would have told
+     * the client, so the next incremental answer includes those partitions again (Kafka leaves its session as it
+     * was by not generating the answer at all).
+     */
+    private static void forgetReported(short version, FetchSessions.Resolution session, List<Target> targets) {
+        if (session.session() == null) return;
+        synchronized (session.session()) {
+            for (Target t : targets) {
+                session.session().sent.remove(FetchSessions.partitionKey(
+                        FetchSessions.topicKey(t.topicRequest(), version), t.request().partition));
+            }
+        }
+    }
+
     private boolean downConversionEnabled(TopicInfo topic) {
         return Boolean.parseBoolean(broker.topicConfigs().value(topic.configs(), "message.downconversion.enable").trim());
     }
@@ -332,6 +347,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                     FetchResponse throttled = new FetchResponse();
                     throttled.throttleTimeMs = throttleMs;
                     throttled.sessionId = session.incremental() ? session.sessionId() : 0;
+                    forgetReported(version, session, targets);
                     responder.send(throttled);
                     return;
                 }
