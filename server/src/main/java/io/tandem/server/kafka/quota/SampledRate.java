@@ -31,9 +31,12 @@ final class SampledRate {
             current = 0;
             reset(0, nowMs);
         } else if (nowMs - windowStartMs[current] >= windowMs) {
+            // Kafka 3.8+ starts the new window on the grid of the previous one, not at this event.
+            long previousEndMs = windowStartMs[current] + windowMs;
+            long startMs = nowMs - ((nowMs - previousEndMs) % windowMs);
             current = (current + 1) % samples;
             if (current >= count) count = current + 1;
-            reset(current, nowMs);
+            reset(current, startMs);
         }
         values[current] += value;
     }

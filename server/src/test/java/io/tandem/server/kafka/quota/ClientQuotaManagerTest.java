@@ -108,4 +108,15 @@ class ClientQuotaManagerTest {
         request.update(Map.of(e(null, "app"), 1.0));
         assertEquals(1_000, request.recordAndGetThrottleTimeMs("ANONYMOUS", "app", 1e6));
     }
+
+    @Test
+    void shouldStartEachNewWindowOnThePreviousWindowsGridAsKafka38Does() {
+        SampledRate rate = new SampledRate(2, 1000);
+        rate.record(100, 0);
+        rate.record(100, 1500);  // window [1000, 2000)
+        rate.record(100, 2500);  // window [2000, 3000), not [2500, 3500)
+        rate.record(100, 3200);  // window [3000, 4000): the oldest left is [2000, 3000)
+        assertEquals(1200, rate.windowSizeMs(3200));
+        assertEquals(200 / 1.2, rate.measure(3200), 1e-9);
+    }
 }
