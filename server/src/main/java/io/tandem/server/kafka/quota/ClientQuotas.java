@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
@@ -23,6 +24,8 @@ public final class ClientQuotas {
     private final Map<QuotaType, ClientQuotaManager> managers = new EnumMap<>(QuotaType.class);
     private final Executor reloads;
     private volatile ClientQuotaStore store;
+    /** A re-read is queued and has not started: further notifications need no other. */
+    private final AtomicBoolean reloadPending = new AtomicBoolean();
 
     /** {@code reloads} runs the re-reads a change notification asks for (never on the store's notification thread). */
     public ClientQuotas(QuotaWindow window, LongSupplier clockMs, Executor reloads) {
@@ -43,8 +46,13 @@ public final class ClientQuotas {
         store = new ClientQuotaStore(znodes);
         reload();
         znodes.watchChildren(KafkaZkLayout.CONFIG_CHANGES, () -> {
+            // Every config change (topics' too) notifies here: a burst of them costs one re-read, not one each.
+            if (!reloadPending.compareAndSet(false, true)) return;
             try {
-                reloads.execute(this::reloadQuietly);
+                reloads.execute(() -> {
+                    reloadPending.set(false);
+                    reloadQuietly();
+                });
             } catch (RejectedExecutionException closed) {
                 // The broker is shutting down.
             }
