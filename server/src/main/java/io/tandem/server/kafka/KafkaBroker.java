@@ -195,6 +195,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     private void startServices(String zookeeperConnect) throws Exception {
         registry = Handlers.registry(this);
+        registry.requestQuota(clientQuotas.requestTimeQuota());
         if (config.listeners().stream().anyMatch(l -> l.port() == 0)) {
             // A free port is only known after binding; nobody can connect before start() returns it anyway.
             startListeners();

@@ -20,8 +20,8 @@ import java.util.Set;
  * entity and operations are checked in Kafka's order with Kafka's INVALID_REQUEST messages (an empty entity, an
  * unknown entity type, an empty name, an unknown key, a fraction for a byte rate), then, unless validate_only, its
  * config znode is rewritten with the change notification; removing a key is never checked. An entry naming an
- * entity twice is answered once. IP entities, {@code request_percentage} and {@code controller_mutation_rate} are
- * Kafka features Tandem does not enforce, so they are refused with INVALID_REQUEST instead of being stored and ignored.
+ * entity twice is answered once. IP entities and {@code controller_mutation_rate} are Kafka features Tandem does not
+ * enforce, so they are refused with INVALID_REQUEST instead of being stored and ignored.
  */
 final class AlterClientQuotasHandler implements ApiHandler<AlterClientQuotasRequest> {
     /** Kafka's user configs also hold the SCRAM credentials; setting one here fails as Kafka's (a PASSWORD key). */
@@ -88,7 +88,7 @@ final class AlterClientQuotasHandler implements ApiHandler<AlterClientQuotasRequ
             if (entity.user() != null && SCRAM_KEYS.contains(op.key)) {
                 throw new IllegalStateException("Unexpected config type PASSWORD");
             }
-            if (QuotaType.CONTROLLER_MUTATION_RATE.equals(op.key) || QuotaType.REQUEST.key().equals(op.key)) {
+            if (QuotaType.CONTROLLER_MUTATION_RATE.equals(op.key)) {
                 throw ClientQuotaException.invalid(op.key + " quotas are not implemented by Tandem");
             }
             QuotaType type = QuotaType.forKey(op.key);

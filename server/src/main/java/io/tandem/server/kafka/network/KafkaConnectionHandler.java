@@ -150,6 +150,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             Responder responder = registry.observer().observe(requestContext, direct);
             ApiHandler<ApiMessage> handler = authenticating && key != ApiKey.API_VERSIONS ? this::authenticationStep
                     : entry.handler();
+            if (!authenticating) direct.body = request;
             handedOff = true;
             busy = true;
             Runnable handle = () -> submit(handler, requestContext, request, responder, direct);
@@ -174,10 +175,13 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                         Responder responder, ResponderImpl direct) {
         try {
             dispatcher.submit(() -> {
+                direct.startNanos = System.nanoTime();
                 try {
                     handler.handle(requestContext, request, responder);
                 } catch (Throwable t) {
                     responder.fail(t);
+                } finally {
+                    direct.handlerNanos = Math.max(System.nanoTime() - direct.startNanos, 1);
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -334,6 +338,11 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         private final ByteBuf frame;
         private final int frameBytes;
         private final Throttle throttle;
+        /** The request body when the request quota applies to it (not during SASL authentication), else null. */
+        private volatile ApiMessage body;
+        /** When the handler thread started on the request, and how long it took (0 while it runs). */
+        private volatile long startNanos;
+        private volatile long handlerNanos;
         private final AtomicBoolean answered = new AtomicBoolean();
         private final AtomicBoolean released = new AtomicBoolean();
 
@@ -363,9 +372,23 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             onEventLoop(() -> context.close(), null);
         }
 
+        /**
+         * The request_percentage quota: the handler time so far (or all of it, for an answer from the purgatory)
+         * counts, and a throttle raises the answer's throttle_time_ms.
+         */
+        private void recordRequestTime(ApiMessage response) {
+            RequestTimeQuota quota = registry.requestQuota();
+            ApiMessage requestBody = body;
+            if (!quota.armed() || requestBody == null) return;
+            long nanos = handlerNanos != 0 ? handlerNanos : System.nanoTime() - startNanos;
+            int throttleMs = quota.recordAndThrottle(request, requestBody, nanos);
+            if (throttleMs > 0) ThrottleTimes.raise(response, throttleMs);
+        }
+
         @Override
         public void send(ApiMessage response) {
             claim();
+            recordRequestTime(response);
             ByteBuf encoded;
             try {
                 encoded = KafkaFrames.encodeResponse(context.alloc(), request.correlationId(), request.apiKey(),
@@ -383,6 +406,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void sendWithFileRecords(ApiMessage response, List<LogSlice> slices) {
             claim();
+            recordRequestTime(response);
             List<Object> parts;
             try {
                 // Every record set is gathered (minimum 1 byte), so each placeholder is a component of its own.

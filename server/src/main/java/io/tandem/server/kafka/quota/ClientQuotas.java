@@ -2,9 +2,15 @@ package io.tandem.server.kafka.quota;
 
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZnodeStore;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.FetchRequest;
+import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.RequestTimeQuota;
 
 import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executor;
@@ -128,6 +134,42 @@ public final class ClientQuotas {
             context.throttle().throttle(throttleMs);
         }
         return throttleMs;
+    }
+
+    /** Kafka's ClientRequestQuotaManager.NanosToPercentagePerSecond: one thread-second is 100%. */
+    private static final double PERCENT_PER_NANO = 100.0 / 1_000_000_000L;
+    /** Requests Kafka exempts from the request quota: those between brokers (its sendResponseExemptThrottle). */
+    private static final Set<ApiKey> EXEMPT = EnumSet.of(ApiKey.LEADER_AND_ISR, ApiKey.STOP_REPLICA,
+            ApiKey.UPDATE_METADATA, ApiKey.CONTROLLED_SHUTDOWN, ApiKey.ALTER_PARTITION, ApiKey.WRITE_TXN_MARKERS,
+            ApiKey.ALLOCATE_PRODUCER_IDS);
+
+    /**
+     * The request_percentage quota for the network layer: a request's handler time, as a percentage of one thread's
+     * second, counts against the client's quota (Kafka's ClientRequestQuotaManager); its throttle is capped at one
+     * quota window. Inter-broker requests, replica fetches and acks=0 produce requests are not counted, as Kafka's.
+     */
+    public RequestTimeQuota requestTimeQuota() {
+        ClientQuotaManager requests = managers.get(QuotaType.REQUEST);
+        return new RequestTimeQuota() {
+            @Override
+            public boolean armed() {
+                return requests.quotasEnabled();
+            }
+
+            @Override
+            public int recordAndThrottle(RequestContext context, Object request, long handlerNanos) {
+                if (EXEMPT.contains(context.apiKey())) return 0;
+                if (request instanceof FetchRequest fetch
+                        && (context.apiVersion() >= 15 ? fetch.replicaState.replicaId : fetch.replicaId) >= 0) {
+                    return 0;
+                }
+                if (request instanceof ProduceRequest produce && produce.acks == 0) return 0;
+                int throttleMs = requests.recordAndGetThrottleTimeMs(user(context.principal()), context.clientId(),
+                        handlerNanos * PERCENT_PER_NANO);
+                context.throttle().throttle(throttleMs);
+                return throttleMs;
+            }
+        };
     }
 
     /** The user a principal's quotas are looked up by: its name ({@code User:alice} is {@code alice}). */

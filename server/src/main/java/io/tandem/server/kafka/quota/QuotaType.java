@@ -4,9 +4,8 @@ import java.util.Map;
 
 /**
  * The client quota keys of Kafka 3.9's QuotaConfigs, with the type Kafka's ConfigDef gives each: AlterClientQuotas
- * stores a LONG key as a whole number and refuses a fraction. {@code controller_mutation_rate} (KIP-599) and
- * {@code request_percentage} are Kafka keys Tandem does not enforce yet, so AlterClientQuotas refuses them rather
- * than storing and ignoring them ({@link #REQUEST} is read from ZooKeeper and described, never enforced).
+ * stores a LONG key as a whole number and refuses a fraction. {@code controller_mutation_rate} (KIP-599) is a Kafka
+ * key Tandem does not enforce, so AlterClientQuotas refuses it rather than storing and ignoring it.
  */
 public enum QuotaType {
     PRODUCE("producer_byte_rate", true),

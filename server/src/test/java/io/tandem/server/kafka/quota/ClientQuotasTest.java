@@ -5,6 +5,8 @@ import io.netty.buffer.Unpooled;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.ApiVersionsRequest;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
+import io.tandem.kafka.wire.message.MetadataRequest;
+import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
@@ -366,6 +368,38 @@ class ClientQuotasTest {
         } finally {
             try (Admin admin = admin()) {
                 alter(admin, entity(null, "test"), "producer_byte_rate", null);
+            }
+        }
+    }
+
+    /**
+     * request_percentage: a request's handler time counts against it (one thread-second is 100%), the answer of any
+     * API carries the throttle time, capped at one quota window, as Kafka's ClientRequestQuotaManager.
+     */
+    @Test
+    void shouldThrottleAClientOverItsRequestPercentage() throws Exception {
+        short version = 12;
+        try (RawKafkaConnection connection = new RawKafkaConnection(cluster.broker(1).kafkaPort())) {
+            connection.setTimeout(30_000);
+            for (int i = 0; i < 5; i++) {
+                MetadataResponse free = connection.roundTrip(ApiKey.METADATA, version, (short) 1,
+                        new MetadataRequest(), MetadataResponse::read);
+                assertEquals(0, free.throttleTimeMs);
+            }
+            try (Admin admin = admin()) {
+                alter(admin, entity(null, "test"), "request_percentage", 0.00001);
+            }
+            int throttled = 0;
+            for (int i = 0; i < 20 && throttled == 0; i++) {
+                MetadataResponse answer = connection.roundTrip(ApiKey.METADATA, version, (short) 1,
+                        new MetadataRequest(), MetadataResponse::read);
+                assertTrue(answer.throttleTimeMs <= 1_000, "over one window: " + answer.throttleTimeMs);
+                throttled = answer.throttleTimeMs;
+            }
+            assertTrue(throttled > 0, "no Metadata answer was throttled");
+        } finally {
+            try (Admin admin = admin()) {
+                alter(admin, entity(null, "test"), "request_percentage", null);
             }
         }
     }
