@@ -200,7 +200,7 @@ class ConfigStartupTest {
         ignored.put("metricsProvider.className", "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider");
         ignored.put("forceSync", "no");
         ignored.put("log.cleaner.threads", "2");                 // server.properties, not implemented
-        ignored.put("quota.window.num", "11");                   // once accepted silently by the quota. prefix
+        ignored.put("replication.quota.window.num", "11");       // once accepted silently by the quota. prefix
         ignored.put("security.providers", "com.example.Provider"); // once accepted silently by the security. prefix
         ignored.put("num.replica.fetchers", "2");                 // one fetcher per leader here
         ignored.put("tickTme", "100");                           // a typo

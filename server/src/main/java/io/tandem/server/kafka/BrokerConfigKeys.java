@@ -112,7 +112,9 @@ public final class BrokerConfigKeys {
                 "group.share.min.delivery.count.limit", "group.share.max.delivery.count.limit",
                 "group.share.partition.max.record.locks", "group.share.min.partition.max.record.locks",
                 "group.share.max.partition.max.record.locks", "group.share.max.size",
-                "group.share.max.share.sessions"));
+                "group.share.max.share.sessions",
+                // Client quotas: io.tandem.server.kafka.quota.QuotaWindow.
+                "quota.window.num", "quota.window.size.seconds"));
         implemented.addAll(TRANSACTION_KEYS);
         IMPLEMENTED = Collections.unmodifiableSet(implemented);
         for (String name : IMPLEMENTED) {
@@ -138,6 +140,8 @@ public final class BrokerConfigKeys {
         // Kafka's validators of the transaction keys: every one at least 1.
         for (String name : TRANSACTION_KEYS) AT_LEAST.put(name, 1.0);
         AT_LEAST.put("log.index.size.max.bytes", 4.0);
+        AT_LEAST.put("quota.window.num", 1.0);
+        AT_LEAST.put("quota.window.size.seconds", 1.0);
         AT_LEAST.put("log.segment.bytes", 1048576.0);
         AT_MOST.put("log.cleaner.min.cleanable.ratio", 1.0);
         ONE_OF.put("security.inter.broker.protocol", List.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"));

@@ -97,7 +97,7 @@ public final class BrokerConfigPolicy {
             case "create.topic.policy.class.name", "alter.config.policy.class.name" -> v.isEmpty()
                     ? Verdict.IMPLEMENTED : Verdict.refused("policy plug-ins are not implemented");
             case "client.quota.callback.class" -> v.isEmpty() ? Verdict.IMPLEMENTED
-                    : Verdict.refused("quotas are not implemented");
+                    : Verdict.refused("custom quota callbacks are not implemented (Kafka's default quotas are)");
             case "control.plane.listener.name" -> v.isEmpty() ? Verdict.IMPLEMENTED
                     : Verdict.refused("a separate control plane listener is not implemented");
             case "unclean.leader.election.enable" -> v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED

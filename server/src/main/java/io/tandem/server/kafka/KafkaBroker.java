@@ -24,6 +24,7 @@ import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.Authorization;
 import io.tandem.server.kafka.security.KafkaPrincipals;
 import io.tandem.server.kafka.security.ScramCredentialStore;
+import io.tandem.server.kafka.quota.ClientQuotas;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.server.kafka.controller.KafkaController;
@@ -108,6 +109,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final ScramCredentialStore scramCredentials;
     /** How this broker's fetchers, controller channel and marker sender reach other brokers. */
     private final InterBrokerSecurity interBrokerSecurity;
+    /** Client quotas (produce, fetch, request), read from the metadata store once it connects. */
+    private final ClientQuotas clientQuotas;
     /** authorizer.class.name's authorizer, or none; its ACLs load with the metadata store. */
     private final Authorization authorization;
     private ApiRegistry registry;
@@ -173,6 +176,12 @@ public final class KafkaBroker implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }, 10, TimeUnit.MILLISECONDS);
+        try {
+            this.clientQuotas = new ClientQuotas(ClientQuotas.window(tandemConfig.settings()), System::currentTimeMillis,
+                    scheduler::execute);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         this.logs = new LogManager(config.logDir(), config.brokerId(), System::currentTimeMillis, scheduler);
         this.fetchPurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
         this.producePurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
@@ -211,6 +220,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     private void startServices(String zookeeperConnect) throws Exception {
         registry = Handlers.registry(this);
+        registry.requestQuota(clientQuotas.requestTimeQuota());
         if (config.listeners().stream().anyMatch(l -> l.port() == 0)) {
             // A free port is only known after binding; nobody can connect before start() returns it anyway.
             startListeners();
@@ -275,6 +285,7 @@ public final class KafkaBroker implements AutoCloseable {
                 Duration.ofSeconds(30));
         // Before this broker registers: its first requests are already decided with every stored ACL.
         if (authorization.enabled()) authorization.authorizer().start(store);
+        clientQuotas.start(store);
         List<ListenerEndpoint> endpoints = endpoints();
         ListenerEndpoint interBroker = endpoints.get(0);
         metadata = new ClusterMetadata(store, new BrokerRegistration(config.brokerId(), interBroker.host(),
@@ -668,6 +679,11 @@ public final class KafkaBroker implements AutoCloseable {
 
     public ScramCredentialStore scramCredentials() {
         return scramCredentials;
+    }
+
+    /** Client quotas: their store (DescribeClientQuotas, AlterClientQuotas) and their enforcement. */
+    public ClientQuotas clientQuotas() {
+        return clientQuotas;
     }
 
     @Override

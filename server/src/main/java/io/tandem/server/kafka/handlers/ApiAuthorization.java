@@ -5,6 +5,9 @@ import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.kafka.wire.acl.ResourceType;
 import io.tandem.kafka.wire.message.AddOffsetsToTxnRequest;
+import io.tandem.kafka.wire.message.AlterClientQuotasRequest;
+import io.tandem.kafka.wire.message.AlterClientQuotasResponse;
+import io.tandem.kafka.wire.message.DescribeClientQuotasResponse;
 import io.tandem.kafka.wire.message.AlterUserScramCredentialsRequest;
 import io.tandem.kafka.wire.message.AlterUserScramCredentialsResponse;
 import io.tandem.kafka.wire.message.EndTxnRequest;
@@ -166,6 +169,8 @@ public final class ApiAuthorization {
         RULES.put(ApiKey.DELETE_ACLS, Rule.cluster(ALTER));
         RULES.put(ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS, Rule.cluster(DESCRIBE));
         RULES.put(ApiKey.ALTER_USER_SCRAM_CREDENTIALS, Rule.cluster(ALTER));
+        RULES.put(ApiKey.DESCRIBE_CLIENT_QUOTAS, Rule.cluster(DESCRIBE_CONFIGS));
+        RULES.put(ApiKey.ALTER_CLIENT_QUOTAS, Rule.cluster(ALTER_CONFIGS));
         // Between brokers.
         RULES.put(ApiKey.LEADER_AND_ISR, Rule.cluster(CLUSTER_ACTION));
         RULES.put(ApiKey.STOP_REPLICA, Rule.cluster(CLUSTER_ACTION));
@@ -198,6 +203,28 @@ public final class ApiAuthorization {
                 result.errorCode = error;
                 result.errorMessage = null;
                 response.results.add(result);
+            }
+            return response;
+        });
+        // Kafka's DescribeClientQuotasRequest.getErrorResponse: entries null; AlterClientQuotas: each entity refused.
+        ITEM_REFUSALS.put(ApiKey.DESCRIBE_CLIENT_QUOTAS, (request, error) -> {
+            DescribeClientQuotasResponse response = new DescribeClientQuotasResponse();
+            response.errorCode = error;
+            response.errorMessage = null;
+            response.entries = null;
+            return response;
+        });
+        ITEM_REFUSALS.put(ApiKey.ALTER_CLIENT_QUOTAS, (request, error) -> {
+            AlterClientQuotasResponse response = new AlterClientQuotasResponse();
+            for (AlterClientQuotasRequest.EntryData entry : ((AlterClientQuotasRequest) request).entries) {
+                AlterClientQuotasResponse.EntryData result = new AlterClientQuotasResponse.EntryData();
+                result.errorCode = error;
+                result.errorMessage = null;
+                for (AlterClientQuotasRequest.EntityData e : entry.entity) {
+                    result.entity.add(new AlterClientQuotasResponse.EntityData().setEntityType(e.entityType)
+                            .setEntityName(e.entityName));
+                }
+                response.entries.add(result);
             }
             return response;
         });

@@ -122,7 +122,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         targets.sort(Comparator.comparing(FetchHandler::unknown));
         // read_committed consumers (v4+) read up to the last stable offset and learn the aborted transactions.
         boolean readCommitted = !fromFollower && version >= 4 && request.isolationLevel == 1;
-        Runnable respond = () -> respond(version, request, session, targets, fromFollower, readCommitted, responder);
+        Runnable respond = () -> respond(context, request, session, targets, fromFollower, readCommitted, responder);
         if (request.maxWaitMs <= 0 || request.minBytes <= 0 || anyError || targets.isEmpty()
                 || enoughBytes(targets, fromFollower, readCommitted, request.minBytes)) {
             respond.run();
@@ -159,6 +159,21 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             sent.highWatermark = data.highWatermark;
             sent.logStartOffset = data.logStartOffset;
             return !session.incremental() || changed || data.errorCode != NONE || data.records.readableBytes() > 0;
+        }
+    }
+
+    /**
+     * A throttled answer reports nothing: the session must not remember what this dropped answer would have told
+     * the client, so the next incremental answer includes those partitions again (Kafka leaves its session as it
+     * was by not generating the answer at all).
+     */
+    private static void forgetReported(short version, FetchSessions.Resolution session, List<Target> targets) {
+        if (session.session() == null) return;
+        synchronized (session.session()) {
+            for (Target t : targets) {
+                session.session().sent.remove(FetchSessions.partitionKey(
+                        FetchSessions.topicKey(t.topicRequest(), version), t.request().partition));
+            }
         }
     }
 
@@ -212,13 +227,16 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 : t.partition().read(offset, maxBytes, minOneBatch);
     }
 
-    private void respond(short version, FetchRequest request, FetchSessions.Resolution session, List<Target> targets,
-                         boolean fromFollower, boolean readCommitted, Responder responder) {
+    private void respond(RequestContext context, FetchRequest request, FetchSessions.Resolution session,
+                         List<Target> targets, boolean fromFollower, boolean readCommitted, Responder responder) {
+        short version = context.apiVersion();
         FetchResponse response = new FetchResponse();
         response.sessionId = session.sessionId();
         List<ByteBuf> buffers = new ArrayList<>();
         Map<PartitionData, LogSlice> fileRecords = new IdentityHashMap<>();
         long remaining = version >= 3 ? request.maxBytes : Long.MAX_VALUE;
+        // A consumer's consumer_byte_rate caps one answer at what the quota allows in a window, as Kafka's.
+        if (!fromFollower) remaining = Math.min(remaining, broker.clientQuotas().fetchBytesMax(context));
         boolean dataReturned = false;
         FetchableTopicResponse current = null;
         FetchRequest.FetchTopic currentRequest = null;
@@ -320,6 +338,18 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 for (PartitionData data : topic.partitions) {
                     LogSlice slice = fileRecords.get(data);
                     if (slice != null) slices.add(slice);
+                }
+            }
+            if (!fromFollower) {
+                int throttleMs = broker.clientQuotas().throttleFetch(context, response.size(version));
+                if (throttleMs > 0) {
+                    // Kafka's getThrottledResponse: no partitions, and the session id only of an existing session.
+                    FetchResponse throttled = new FetchResponse();
+                    throttled.throttleTimeMs = throttleMs;
+                    throttled.sessionId = session.incremental() ? session.sessionId() : 0;
+                    forgetReported(version, session, targets);
+                    responder.send(throttled);
+                    return;
                 }
             }
             if (slices.isEmpty()) responder.send(response);

@@ -85,6 +85,10 @@ public final class Handlers {
         registry.register(ApiKey.DESCRIBE_ACLS, 0, 3, AclRequests.describe(broker.authorization()));
         registry.register(ApiKey.CREATE_ACLS, 0, 3, AclRequests.create(broker.authorization()));
         registry.register(ApiKey.DELETE_ACLS, 0, 3, AclRequests.delete(broker.authorization()));
+        // Client quotas (KIP-546), stored in ZooKeeper as Kafka 3.9 stores them.
+        registry.register(ApiKey.DESCRIBE_CLIENT_QUOTAS, 0, 1,
+                new DescribeClientQuotasHandler(() -> broker.clientQuotas().store()));
+        registry.register(ApiKey.ALTER_CLIENT_QUOTAS, 0, 1, new AlterClientQuotasHandler(broker.clientQuotas()));
         // Last, so every handler above is behind its rule.
         ApiAuthorization.guard(registry, broker.authorization());
         return registry;

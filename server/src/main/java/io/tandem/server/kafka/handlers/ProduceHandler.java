@@ -86,6 +86,8 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             response.responses.add(topicResponse);
         }
         for (TopicPartition tp : appended) broker.fetchPurgatory().checkAndComplete(tp);
+        // The producer_byte_rate quota: the answer (none for acks=0) goes out at once, the connection is muted after.
+        response.throttleTimeMs = broker.clientQuotas().throttleProduce(context);
         if (request.acks == 0) {
             responder.noResponse();
         } else if (pending.isEmpty()) {

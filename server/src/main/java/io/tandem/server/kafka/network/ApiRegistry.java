@@ -49,6 +49,17 @@ public final class ApiRegistry {
         this.faults = faults;
     }
 
+    /** The request_percentage quota; read for every answer, set once the broker's quotas exist. */
+    private volatile RequestTimeQuota requestQuota = RequestTimeQuota.NONE;
+
+    public RequestTimeQuota requestQuota() {
+        return requestQuota;
+    }
+
+    public void requestQuota(RequestTimeQuota requestQuota) {
+        this.requestQuota = requestQuota;
+    }
+
     public RequestObserver observer() {
         return observer;
     }

@@ -28,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -35,7 +36,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * request is in hand the connection is muted (not read, see {@link ReadGate}); it is unmuted once the answer is
  * written to the socket (or, for acks=0, once the handler is done). So an idempotent producer's in-flight batches are
  * appended in sequence order, answers leave in request order, and a client that sends without reading its answers
- * is soon not read either. Frames that arrived in the same socket read as the one in hand wait here.
+ * is soon not read either. Frames that arrived in the same socket read as the one in hand wait here. A request a
+ * client quota throttled keeps the connection muted after its answer is written until the throttle time is over.
  * A malformed request closes only this connection, with one log line. On a SASL listener, requests before
  * authentication completes go to the connection's {@link SaslAuthenticator} (ApiVersions excepted).
  */
@@ -141,13 +143,15 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 closeWith("malformed " + key.apiName() + " v" + version + " request: " + e.getMessage());
                 return;
             }
+            Throttle throttle = new Throttle();
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
                     header.clientId, (InetSocketAddress) context.channel().remoteAddress(), listenerName,
-                    KafkaPrincipals.of(context.channel(), sasl));
-            ResponderImpl direct = new ResponderImpl(requestContext, frame, frameBytes);
+                    KafkaPrincipals.of(context.channel(), sasl), frameBytes, throttle);
+            ResponderImpl direct = new ResponderImpl(requestContext, frame, frameBytes, throttle);
             Responder responder = registry.observer().observe(requestContext, direct);
             ApiHandler<ApiMessage> handler = authenticating && key != ApiKey.API_VERSIONS ? this::authenticationStep
                     : entry.handler();
+            if (!authenticating) direct.body = request;
             handedOff = true;
             busy = true;
             Runnable handle = () -> submit(handler, requestContext, request, responder, direct);
@@ -172,11 +176,14 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                         Responder responder, ResponderImpl direct) {
         try {
             dispatcher.submit(() -> {
+                direct.startNanos = System.nanoTime();
                 try {
                     handler.handle(requestContext, request, responder);
                 } catch (Throwable t) {
                     FatalErrors.check(t);
                     responder.fail(t);
+                } finally {
+                    direct.handlerNanos = Math.max(System.nanoTime() - direct.startNanos, 1);
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -222,6 +229,14 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** Writes an answer; the connection is read again once it is on the socket. Event loop only. */
     private void write(Object response) {
+        write(response, 0);
+    }
+
+    /**
+     * Writes an answer; the connection is read again once it is on the socket and, when a quota throttled the
+     * request, {@code unmuteAtNanos} has come (Kafka's MUTED_AND_THROTTLED state). Event loop only.
+     */
+    private void write(Object response, long unmuteAtNanos) {
         if (closed || !context.channel().isActive()) {
             release(response);
             return;
@@ -240,9 +255,19 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             if (closeAfterWrite) {
                 context.close();
             } else if (f.isSuccess()) {
-                finished();
+                finishedAt(unmuteAtNanos);
             }
         });
+    }
+
+    /** The request is done; the connection stays muted until {@code unmuteAtNanos} (0: not throttled). */
+    private void finishedAt(long unmuteAtNanos) {
+        long delayNanos = unmuteAtNanos == 0 ? 0 : unmuteAtNanos - System.nanoTime();
+        if (delayNanos <= 0) {
+            finished();
+        } else {
+            context.executor().schedule(this::finished, delayNanos, TimeUnit.NANOSECONDS);
+        }
     }
 
     private void finished() {
@@ -298,17 +323,37 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** One request's throttle: when the connection may be read again, set from a handler thread before it answers. */
+    private static final class Throttle implements ChannelThrottle {
+        /** System.nanoTime() at which the throttle ends; 0 while not throttled. */
+        private volatile long untilNanos;
+
+        @Override
+        public synchronized void throttle(int throttleTimeMs) {
+            if (throttleTimeMs <= 0) return;
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(throttleTimeMs);
+            if (untilNanos == 0 || until - untilNanos > 0) untilNanos = until;
+        }
+    }
+
     private final class ResponderImpl implements Responder {
         private final RequestContext request;
         private final ByteBuf frame;
         private final int frameBytes;
+        private final Throttle throttle;
+        /** The request body when the request quota applies to it (not during SASL authentication), else null. */
+        private volatile ApiMessage body;
+        /** When the handler thread started on the request, and how long it took (0 while it runs). */
+        private volatile long startNanos;
+        private volatile long handlerNanos;
         private final AtomicBoolean answered = new AtomicBoolean();
         private final AtomicBoolean released = new AtomicBoolean();
 
-        ResponderImpl(RequestContext request, ByteBuf frame, int frameBytes) {
+        ResponderImpl(RequestContext request, ByteBuf frame, int frameBytes, Throttle throttle) {
             this.request = request;
             this.frame = frame;
             this.frameBytes = frameBytes;
+            this.throttle = throttle;
         }
 
         private void claim() {
@@ -330,9 +375,23 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             onEventLoop(() -> context.close(), null);
         }
 
+        /**
+         * The request_percentage quota: the handler time so far (or all of it, for an answer from the purgatory)
+         * counts, and a throttle raises the answer's throttle_time_ms.
+         */
+        private void recordRequestTime(ApiMessage response) {
+            RequestTimeQuota quota = registry.requestQuota();
+            ApiMessage requestBody = body;
+            if (!quota.armed() || requestBody == null) return;
+            long nanos = handlerNanos != 0 ? handlerNanos : System.nanoTime() - startNanos;
+            int throttleMs = quota.recordAndThrottle(request, requestBody, nanos);
+            if (throttleMs > 0) ThrottleTimes.raise(response, throttleMs);
+        }
+
         @Override
         public void send(ApiMessage response) {
             claim();
+            recordRequestTime(response);
             ByteBuf encoded;
             try {
                 encoded = KafkaFrames.encodeResponse(context.alloc(), request.correlationId(), request.apiKey(),
@@ -343,12 +402,14 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             } finally {
                 releaseRequest();
             }
-            onEventLoop(() -> write(encoded), encoded);
+            long unmuteAt = throttle.untilNanos;
+            onEventLoop(() -> write(encoded, unmuteAt), encoded);
         }
 
         @Override
         public void sendWithFileRecords(ApiMessage response, List<LogSlice> slices) {
             claim();
+            recordRequestTime(response);
             List<Object> parts;
             try {
                 // Every record set is gathered (minimum 1 byte), so each placeholder is a component of its own.
@@ -364,14 +425,16 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             } finally {
                 releaseRequest();
             }
-            onEventLoop(() -> write(parts), parts);
+            long unmuteAt = throttle.untilNanos;
+            onEventLoop(() -> write(parts, unmuteAt), parts);
         }
 
         @Override
         public void noResponse() {
             claim();
             releaseRequest();
-            onEventLoop(KafkaConnectionHandler.this::finished, null);
+            long unmuteAt = throttle.untilNanos;
+            onEventLoop(() -> finishedAt(unmuteAt), null);
         }
 
         @Override

@@ -10,7 +10,18 @@ import java.net.InetSocketAddress;
  * connection's authenticated principal as Kafka names it ({@code User:alice}, {@code User:ANONYMOUS}).
  */
 public record RequestContext(ApiKey apiKey, short apiVersion, int correlationId, String clientId,
-                             InetSocketAddress clientAddress, String listenerName, String principal) {
+                             InetSocketAddress clientAddress, String listenerName, String principal,
+                             int requestBytes, ChannelThrottle throttle) {
+    /**
+     * {@code requestBytes} is the request's size without its length prefix (what Kafka's produce quota counts);
+     * {@code throttle} mutes the connection for a quota's throttle time.
+     */
+    public RequestContext(ApiKey apiKey, short apiVersion, int correlationId, String clientId,
+                          InetSocketAddress clientAddress, String listenerName, String principal) {
+        this(apiKey, apiVersion, correlationId, clientId, clientAddress, listenerName, principal, 0,
+                ChannelThrottle.NONE);
+    }
+
     /** Kafka reports members' hosts as "/ip" (InetAddress.toString of an unresolved-name address). */
     /** The client's IP address as ACL host entries name it. */
     public String clientIp() {

@@ -1,0 +1,181 @@
+package io.tandem.server.kafka.quota;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * One quota type's enforcement, as Kafka 3.9's ClientQuotaManager with its DefaultQuotaCallback: which quota entity
+ * a request is measured against ({@link #metricTags}, the most specific of the eight ZooKeeper entities that has a
+ * quota), that entity's limit ({@link #quotaLimit}), and one {@link SampledRate} per entity, shared by every
+ * connection that falls under it. Quotas come from {@link #update}, so a change applies to the next request of every
+ * live connection. Nothing is recorded while this type has no quota at all, as Kafka's.
+ */
+public final class ClientQuotaManager {
+    /**
+     * Rates kept at most, each an entity some client used: a client choosing a new client id per connection must
+     * not grow this map without bound. The least recently used rate goes first (it then starts afresh if it comes
+     * back, as a rate Kafka expires after an hour of inactivity does).
+     */
+    static final int RATES_MAX = 100_000;
+    /** Kafka's InactiveSensorExpirationTimeSeconds: a rate unused this long is dropped. */
+    static final long RATE_INACTIVE_MS_MAX = 3_600_000;
+
+    /** Where a request is measured: Kafka's user and client-id metric tags, "" for the part that does not count. */
+    public record Tags(String user, String clientId) {
+    }
+
+    private static final class Sensor {
+        final SampledRate rate;
+        long lastRecordMs;
+
+        Sensor(SampledRate rate) {
+            this.rate = rate;
+        }
+    }
+
+    private final QuotaType type;
+    private final int samples;
+    private final long windowMs;
+    private final LongSupplier clock;
+    private volatile Map<QuotaEntity, Double> quotas = Map.of();
+    private final LinkedHashMap<Tags, Sensor> sensors = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Tags, Sensor> eldest) {
+            return size() > RATES_MAX;
+        }
+    };
+    private final AtomicLong throttledRequests = new AtomicLong();
+    private final AtomicLong throttleTimeTotalMs = new AtomicLong();
+
+    public ClientQuotaManager(QuotaType type, QuotaWindow window, LongSupplier clock) {
+        this.type = type;
+        this.samples = window.samples();
+        this.windowMs = window.sizeMs();
+        this.clock = clock;
+    }
+
+    public QuotaType type() {
+        return type;
+    }
+
+    /** Replaces every quota of this type: entity to bound. */
+    public void update(Map<QuotaEntity, Double> quotas) {
+        this.quotas = Map.copyOf(quotas);
+    }
+
+    public boolean quotasEnabled() {
+        return !quotas.isEmpty();
+    }
+
+    /**
+     * Kafka's quotaMetricTags: the entity the request counts against, in Kafka's order of precedence:
+     * user+client, user+default client, user, default user+client, default user+default client, default user,
+     * client, default client.
+     */
+    Tags metricTags(String user, String clientId) {
+        Map<QuotaEntity, Double> q = quotas;
+        if (q.containsKey(new QuotaEntity(user, clientId))) return new Tags(user, clientId);
+        if (q.containsKey(new QuotaEntity(user, QuotaEntity.DEFAULT))) return new Tags(user, clientId);
+        if (q.containsKey(new QuotaEntity(user, null))) return new Tags(user, "");
+        if (q.containsKey(new QuotaEntity(QuotaEntity.DEFAULT, clientId))) return new Tags(user, clientId);
+        if (q.containsKey(new QuotaEntity(QuotaEntity.DEFAULT, QuotaEntity.DEFAULT))) return new Tags(user, clientId);
+        if (q.containsKey(new QuotaEntity(QuotaEntity.DEFAULT, null))) return new Tags(user, "");
+        return new Tags("", clientId);
+    }
+
+    /** Kafka's quotaLimit for the tags: the bound, or null when they have none (not throttled). */
+    Double quotaLimit(Tags tags) {
+        Map<QuotaEntity, Double> q = quotas;
+        Double quota = null;
+        if (!tags.user().isEmpty() && !tags.clientId().isEmpty()) {
+            quota = q.get(new QuotaEntity(tags.user(), tags.clientId()));
+            if (quota == null) quota = q.get(new QuotaEntity(tags.user(), QuotaEntity.DEFAULT));
+            if (quota == null) quota = q.get(new QuotaEntity(QuotaEntity.DEFAULT, tags.clientId()));
+            if (quota == null) quota = q.get(new QuotaEntity(QuotaEntity.DEFAULT, QuotaEntity.DEFAULT));
+        } else if (!tags.user().isEmpty()) {
+            quota = q.get(new QuotaEntity(tags.user(), null));
+            if (quota == null) quota = q.get(new QuotaEntity(QuotaEntity.DEFAULT, null));
+        } else if (!tags.clientId().isEmpty()) {
+            quota = q.get(new QuotaEntity(null, tags.clientId()));
+            if (quota == null) quota = q.get(new QuotaEntity(null, QuotaEntity.DEFAULT));
+        }
+        return quota;
+    }
+
+    /**
+     * Records {@code value} for the client and answers how long it is to be throttled (0: not at all), as Kafka's
+     * maybeRecordAndGetThrottleTimeMs. {@code user} is the principal's name ({@code ANONYMOUS} on PLAINTEXT).
+     */
+    public int recordAndGetThrottleTimeMs(String user, String clientId, double value) {
+        if (!quotasEnabled()) return 0;
+        Tags tags = metricTags(user, clientId == null ? "" : clientId);
+        Double bound = quotaLimit(tags);
+        long now = clock.getAsLong();
+        long throttleMs;
+        synchronized (sensors) {
+            Sensor sensor = sensor(tags, now);
+            throttleMs = bound == null ? record(sensor, value, now) : sensor.rate.recordAndThrottleMs(value, bound, now);
+        }
+        int throttle = (int) Math.min(throttleMs, Integer.MAX_VALUE);
+        if (type == QuotaType.REQUEST) throttle = (int) Math.min(throttle, windowMs);
+        if (throttle > 0) {
+            throttledRequests.incrementAndGet();
+            throttleTimeTotalMs.addAndGet(throttle);
+        }
+        return throttle;
+    }
+
+    private static long record(Sensor sensor, double value, long now) {
+        sensor.rate.record(value, now);
+        return 0;
+    }
+
+    /** Takes back a recorded value (Kafka's unrecordQuotaSensor: a throttled fetch is answered without its data). */
+    public void unrecord(String user, String clientId, double value) {
+        if (!quotasEnabled()) return;
+        Tags tags = metricTags(user, clientId == null ? "" : clientId);
+        long now = clock.getAsLong();
+        synchronized (sensors) {
+            sensor(tags, now).rate.record(-value, now);
+        }
+    }
+
+    /**
+     * The most a client may take in one quota window (Kafka's getMaxValueInQuotaWindow: the bound times
+     * {@code samples - 1} windows), or {@link Double#MAX_VALUE} when it has no quota.
+     */
+    public double maxValueInQuotaWindow(String user, String clientId) {
+        if (!quotasEnabled()) return Double.MAX_VALUE;
+        Double bound = quotaLimit(metricTags(user, clientId == null ? "" : clientId));
+        return bound == null ? Double.MAX_VALUE : bound * (samples - 1) * (windowMs / 1000.0);
+    }
+
+    private Sensor sensor(Tags tags, long now) {
+        Sensor sensor = sensors.get(tags);
+        if (sensor == null || now - sensor.lastRecordMs > RATE_INACTIVE_MS_MAX) {
+            sensor = new Sensor(new SampledRate(samples, windowMs));
+            sensors.put(tags, sensor);
+        }
+        sensor.lastRecordMs = now;
+        return sensor;
+    }
+
+    /** How many rates are kept (bounded by {@link #RATES_MAX}). */
+    int rates() {
+        synchronized (sensors) {
+            return sensors.size();
+        }
+    }
+
+    /** Requests throttled so far, for the node's metrics. */
+    public long throttledRequests() {
+        return throttledRequests.get();
+    }
+
+    /** The sum of every throttle time handed out, in ms. */
+    public long throttleTimeTotalMs() {
+        return throttleTimeTotalMs.get();
+    }
+}

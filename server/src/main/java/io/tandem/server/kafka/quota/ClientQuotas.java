@@ -1,0 +1,181 @@
+package io.tandem.server.kafka.quota;
+
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.ZnodeStore;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.FetchRequest;
+import io.tandem.kafka.wire.message.ProduceRequest;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.RequestTimeQuota;
+
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+
+/**
+ * The broker's client quotas: the stored quotas ({@link ClientQuotaStore}) and one {@link ClientQuotaManager} per
+ * quota type enforcing them. The quotas are read when the metadata store connects, again after every change made
+ * on this broker, and whenever a change notification appears under {@code /config/changes} (a change made on
+ * another broker, or by Kafka's own tools), so they apply to live connections without a restart.
+ */
+public final class ClientQuotas {
+    private static final System.Logger LOG = System.getLogger(ClientQuotas.class.getName());
+
+    private final Map<QuotaType, ClientQuotaManager> managers = new EnumMap<>(QuotaType.class);
+    private final Executor reloads;
+    private volatile ClientQuotaStore store;
+    /** A re-read is queued and has not started: further notifications need no other. */
+    private final AtomicBoolean reloadPending = new AtomicBoolean();
+
+    /** {@code reloads} runs the re-reads a change notification asks for (never on the store's notification thread). */
+    public ClientQuotas(QuotaWindow window, LongSupplier clockMs, Executor reloads) {
+        for (QuotaType type : QuotaType.values()) managers.put(type, new ClientQuotaManager(type, window, clockMs));
+        this.reloads = reloads;
+    }
+
+    /** The quota window from {@code quota.window.num} and {@code quota.window.size.seconds} (Kafka's defaults 11, 1). */
+    public static QuotaWindow window(Map<String, String> settings) {
+        String samples = settings.get(QuotaWindow.SAMPLES_KEY);
+        String size = settings.get(QuotaWindow.SIZE_SECONDS_KEY);
+        return new QuotaWindow(samples == null ? QuotaWindow.DEFAULT.samples() : Integer.parseInt(samples.trim()),
+                size == null ? QuotaWindow.DEFAULT.sizeMs() : Integer.parseInt(size.trim()) * 1000L);
+    }
+
+    /** Reads the stored quotas and follows their changes. */
+    public void start(ZnodeStore znodes) throws Exception {
+        store = new ClientQuotaStore(znodes);
+        reload();
+        znodes.watchChildren(KafkaZkLayout.CONFIG_CHANGES, () -> {
+            // Every config change (topics' too) notifies here: a burst of them costs one re-read, not one each.
+            if (!reloadPending.compareAndSet(false, true)) return;
+            try {
+                reloads.execute(() -> {
+                    reloadPending.set(false);
+                    reloadQuietly();
+                });
+            } catch (RejectedExecutionException closed) {
+                // The broker is shutting down.
+            }
+        });
+    }
+
+    /** The store, or an error when the metadata store is not connected yet. */
+    public ClientQuotaStore store() {
+        ClientQuotaStore s = store;
+        if (s == null) throw new IllegalStateException("the metadata store is not connected yet");
+        return s;
+    }
+
+    public ClientQuotaManager manager(QuotaType type) {
+        return managers.get(type);
+    }
+
+    /** Re-reads every stored quota and hands each type's to its manager. */
+    public synchronized void reload() throws Exception {
+        Map<QuotaEntity, Map<String, String>> all = store().all();
+        Map<QuotaType, Map<QuotaEntity, Double>> byType = new EnumMap<>(QuotaType.class);
+        for (QuotaType type : QuotaType.values()) byType.put(type, new HashMap<>());
+        all.forEach((entity, config) -> config.forEach((key, value) -> {
+            QuotaType type = QuotaType.forKey(key);
+            if (type == null) return;
+            try {
+                byType.get(type).put(entity, Double.parseDouble(value.trim()));
+            } catch (NumberFormatException e) {
+                LOG.log(System.Logger.Level.WARNING, "Ignoring quota " + key + "=" + value + " of " + entity.path()
+                        + ": not a number");
+            }
+        }));
+        byType.forEach((type, quotas) -> managers.get(type).update(quotas));
+    }
+
+    private void reloadQuietly() {
+        try {
+            reload();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot re-read the client quotas: " + e);
+        }
+    }
+
+    /**
+     * A produce request, once handled: its size counts against the client's producer_byte_rate (Kafka's
+     * request.sizeInBytes); when that is over the quota the connection is throttled. Answers the throttle time for
+     * the response's throttle_time_ms.
+     */
+    public int throttleProduce(RequestContext context) {
+        int throttleMs = managers.get(QuotaType.PRODUCE).recordAndGetThrottleTimeMs(user(context.principal()),
+                context.clientId(), context.requestBytes());
+        context.throttle().throttle(throttleMs);
+        return throttleMs;
+    }
+
+    /** The most a consumer's fetch may return under its consumer_byte_rate (Kafka's getMaxValueInQuotaWindow). */
+    public long fetchBytesMax(RequestContext context) {
+        double max = managers.get(QuotaType.FETCH).maxValueInQuotaWindow(user(context.principal()), context.clientId());
+        return max >= Integer.MAX_VALUE ? Integer.MAX_VALUE : (long) max;
+    }
+
+    /**
+     * A consumer's fetch answer of {@code responseBytes}: counted against its consumer_byte_rate. When that is over
+     * the quota the bytes are taken back, as Kafka does, since the caller then answers without the records, and the
+     * connection is throttled. Answers the throttle time (0: send the records).
+     */
+    public int throttleFetch(RequestContext context, int responseBytes) {
+        ClientQuotaManager fetch = managers.get(QuotaType.FETCH);
+        String user = user(context.principal());
+        int throttleMs = fetch.recordAndGetThrottleTimeMs(user, context.clientId(), responseBytes);
+        if (throttleMs > 0) {
+            fetch.unrecord(user, context.clientId(), responseBytes);
+            context.throttle().throttle(throttleMs);
+        }
+        return throttleMs;
+    }
+
+    /** Kafka's ClientRequestQuotaManager.NanosToPercentagePerSecond: one thread-second is 100%. */
+    private static final double PERCENT_PER_NANO = 100.0 / 1_000_000_000L;
+    /** Requests Kafka exempts from the request quota: those between brokers (its sendResponseExemptThrottle). */
+    private static final Set<ApiKey> EXEMPT = EnumSet.of(ApiKey.LEADER_AND_ISR, ApiKey.STOP_REPLICA,
+            ApiKey.UPDATE_METADATA, ApiKey.CONTROLLED_SHUTDOWN, ApiKey.ALTER_PARTITION, ApiKey.WRITE_TXN_MARKERS,
+            ApiKey.ALLOCATE_PRODUCER_IDS);
+
+    /**
+     * The request_percentage quota for the network layer: a request's handler time, as a percentage of one thread's
+     * second, counts against the client's quota (Kafka's ClientRequestQuotaManager); its throttle is capped at one
+     * quota window. Inter-broker requests, replica fetches and acks=0 produce requests are not counted, as Kafka's.
+     */
+    public RequestTimeQuota requestTimeQuota() {
+        ClientQuotaManager requests = managers.get(QuotaType.REQUEST);
+        return new RequestTimeQuota() {
+            @Override
+            public boolean armed() {
+                return requests.quotasEnabled();
+            }
+
+            @Override
+            public int recordAndThrottle(RequestContext context, Object request, long handlerNanos) {
+                if (EXEMPT.contains(context.apiKey())) return 0;
+                if (request instanceof FetchRequest fetch
+                        && (context.apiVersion() >= 15 ? fetch.replicaState.replicaId : fetch.replicaId) >= 0) {
+                    return 0;
+                }
+                if (request instanceof ProduceRequest produce && produce.acks == 0) return 0;
+                int throttleMs = requests.recordAndGetThrottleTimeMs(user(context.principal()), context.clientId(),
+                        handlerNanos * PERCENT_PER_NANO);
+                context.throttle().throttle(throttleMs);
+                return throttleMs;
+            }
+        };
+    }
+
+    /** The user a principal's quotas are looked up by: its name ({@code User:alice} is {@code alice}). */
+    public static String user(String principal) {
+        if (principal == null) return "";
+        int colon = principal.indexOf(':');
+        return colon < 0 ? principal : principal.substring(colon + 1);
+    }
+}
