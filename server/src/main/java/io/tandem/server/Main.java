@@ -121,15 +121,11 @@ public final class Main implements Runnable {
                 System.err.println(e.getMessage());
                 return CONFIG_REFUSED_EXIT_CODE;
             }
-            List<String> summary = summary(tandem);
-            summary.forEach(System.out::println);
-            System.out.flush();
-            LOG.info(() -> "Tandem started: " + String.join("; ", summary.subList(1, summary.size()).stream()
-                    .map(line -> line.trim().replaceAll(" {2,}", " ")).toList()));
             CountDownLatch stopped = new CountDownLatch(1);
             // SIGTERM (and Ctrl-C): close the node as Tandem.close does (the broker leaves the cluster and closes its
             // ZooKeeper session, so its ephemeral registration goes at once; the ZooKeeper server writes its
-            // snapshot), then the process exits.
+            // snapshot), then the process exits. Registered before the start is announced: a supervisor may stop the
+            // node the moment it reads the summary, and that stop must be a clean one too.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 long startNanos = System.nanoTime();
                 Logging.logAtShutdown(Main.class, "Tandem stopping");
@@ -138,6 +134,11 @@ public final class Main implements Runnable {
                         + (System.nanoTime() - startNanos) / 1_000_000 + " ms");
                 stopped.countDown();
             }, "tandem-shutdown"));
+            List<String> summary = summary(tandem);
+            summary.forEach(System.out::println);
+            System.out.flush();
+            LOG.info(() -> "Tandem started: " + String.join("; ", summary.subList(1, summary.size()).stream()
+                    .map(line -> line.trim().replaceAll(" {2,}", " ")).toList()));
             stopped.await();
             return 0;
         }
