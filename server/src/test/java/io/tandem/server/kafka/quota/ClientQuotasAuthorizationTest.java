@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.quota;
 
 import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.security.AclTestNodes;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.acl.AccessControlEntry;
@@ -36,15 +37,7 @@ class ClientQuotasAuthorizationTest {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        cluster = TandemCluster.start(1, c -> c
-                .set("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0")
-                .set("inter.broker.listener.name", "PLAINTEXT")
-                .set("sasl.enabled.mechanisms", "PLAIN")
-                .set("listener.name.sasl_plaintext.plain.sasl.jaas.config",
-                        "org.apache.kafka.common.security.plain.PlainLoginModule required user_alice=\"alice-secret\" "
-                                + "user_bob=\"bob-secret\" user_carol=\"carol-secret\" user_admin=\"admin-secret\";")
-                .set("authorizer.class.name", "kafka.security.authorizer.AclAuthorizer")
-                .set("super.users", "User:admin;User:ANONYMOUS"));
+        cluster = TandemCluster.start(1, c -> AclTestNodes.withPlainUsersAndAcls(c, "alice", "bob", "carol"));
         try (Admin admin = admin("admin")) {
             admin.createAcls(List.of(allow("bob", AclOperation.DESCRIBE_CONFIGS),
                     allow("carol", AclOperation.DESCRIBE_CONFIGS), allow("carol", AclOperation.ALTER_CONFIGS)))

@@ -55,15 +55,7 @@ class AclAuthorizationTest {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        cluster = TandemCluster.start(2, c -> c
-                .set("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0")
-                .set("inter.broker.listener.name", "PLAINTEXT")
-                .set("sasl.enabled.mechanisms", "PLAIN")
-                .set("listener.name.sasl_plaintext.plain.sasl.jaas.config",
-                        "org.apache.kafka.common.security.plain.PlainLoginModule required user_alice=\"alice-secret\" "
-                                + "user_bob=\"bob-secret\" user_admin=\"admin-secret\";")
-                .set("authorizer.class.name", "kafka.security.authorizer.AclAuthorizer")
-                .set("super.users", "User:admin;User:ANONYMOUS")
+        cluster = TandemCluster.start(2, c -> AclTestNodes.withPlainUsersAndAcls(c, "alice", "bob")
                 .set("group.initial.rebalance.delay.ms", "0")
                 .set("offsets.topic.num.partitions", "1")
                 .set("offsets.topic.replication.factor", "1"));
