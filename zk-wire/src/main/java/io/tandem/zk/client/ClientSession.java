@@ -1,0 +1,554 @@
+package io.tandem.zk.client;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.tandem.zk.wire.EventType;
+import io.tandem.zk.wire.JuteInput;
+import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.KeeperState;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.Xids;
+import io.tandem.zk.wire.ZkCodecException;
+import io.tandem.zk.wire.ZkFrameDecoder;
+import io.tandem.zk.wire.ZkFrameEncoder;
+import io.tandem.zk.wire.ZkPacket;
+import io.tandem.zk.wire.proto.ConnectRequest;
+import io.tandem.zk.wire.proto.ConnectResponse;
+import io.tandem.zk.wire.proto.ReplyHeader;
+import io.tandem.zk.wire.proto.RequestHeader;
+import io.tandem.zk.wire.proto.SetWatches;
+import io.tandem.zk.wire.proto.WatcherEvent;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The session engine of a {@link ZkClient}: the connection to one host at a time, the handshake, pings, reconnects with
+ * the same session and its watches, replies matched to requests by xid order, notifications, expiry and close. All of
+ * its state lives on one Netty event loop thread; futures are completed and events delivered on one callback thread, in
+ * the order the server sent them.
+ */
+final class ClientSession {
+    private static final System.Logger LOG = System.getLogger(ZkClient.class.getName());
+
+    /** Length of the session password in Apache's handshake. */
+    static final int SESSION_PASSWORD_BYTES = 16;
+
+    /** Reconnect delays grow from this to {@link #RECONNECT_DELAY_MS_MAX} while no host answers. */
+    private static final long RECONNECT_DELAY_MS_MIN = 50;
+    private static final long RECONNECT_DELAY_MS_MAX = 1000;
+
+    private enum State { CONNECTING, CONNECTED, CLOSED, EXPIRED }
+
+    private final RequestPaths paths;
+    private final List<InetSocketAddress> hosts;
+    private final int requestedSessionTimeoutMs;
+    private final int pendingRequestsMax;
+    private final int frameBytesMax;
+    private final Watcher watcher;
+    private final Runnable sessionExpiredListener;
+    private final EventLoopGroup group;
+    private final EventLoop loop;
+    private final ExecutorService callbacks;
+    private final CompletableFuture<Void> firstConnection = new CompletableFuture<>();
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+
+    // Everything below is touched only on `loop`.
+    private State state = State.CONNECTING;
+    private long sessionId;
+    private byte[] sessionPassword = new byte[SESSION_PASSWORD_BYTES];
+    private int negotiatedTimeoutMs;
+    private long lastZxid;
+    private int nextXid = 1;
+    private int hostIndex;
+    private int failedAttempts;
+    private Channel channel;
+    private boolean handshakeDone;
+    private boolean everConnected;
+    private long lastSendNanos;
+    private long lastReceiveNanos;
+    private ScheduledFuture<?> heartbeat;
+    private ScheduledFuture<?> connectTimeout;
+    private final ArrayDeque<PendingRequest> waiting = new ArrayDeque<>();
+    private final ArrayDeque<PendingRequest> inFlight = new ArrayDeque<>();
+    private final ClientWatches watches = new ClientWatches();
+    private PendingRequest closeRequest;
+    private boolean closing;
+    private boolean closeFinished;
+    /** Set once the threads are released; read from any thread to refuse new work without touching the loop. */
+    private volatile boolean terminated;
+
+    ClientSession(ZkClient.Builder builder, ConnectString connectString, RequestPaths paths) {
+        this.paths = paths;
+        List<InetSocketAddress> shuffled = new ArrayList<>(connectString.hosts());
+        // Spread clients over the ensemble as Apache's StaticHostProvider does.
+        Collections.shuffle(shuffled, ThreadLocalRandom.current());
+        this.hosts = List.copyOf(shuffled);
+        this.requestedSessionTimeoutMs = Math.toIntExact(builder.sessionTimeout.toMillis());
+        this.pendingRequestsMax = builder.pendingRequestsMax;
+        this.frameBytesMax = builder.frameBytesMax;
+        this.watcher = builder.watcher;
+        this.sessionExpiredListener = builder.sessionExpiredListener;
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("zk-client-io", true),
+                NioIoHandler.newFactory());
+        this.loop = group.next();
+        // Bounded by what can be outstanding: pending requests are capped and watch events are bounded by watches.
+        this.callbacks = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                new DefaultThreadFactory("zk-client-callbacks", true));
+        if (builder.sessionId != 0) {
+            this.sessionId = builder.sessionId;
+            this.sessionPassword = builder.sessionPassword.clone();
+        }
+        loop.execute(this::connectNext);
+    }
+
+    /** Completes when the first session is established; fails if it expires or the client closes first. */
+    CompletableFuture<Void> firstConnection() {
+        return firstConnection;
+    }
+
+    long sessionId() {
+        return onLoop(() -> sessionId);
+    }
+
+    byte[] sessionPassword() {
+        return onLoop(() -> sessionPassword.clone());
+    }
+
+    int negotiatedSessionTimeoutMs() {
+        return onLoop(() -> negotiatedTimeoutMs);
+    }
+
+    InetSocketAddress connectedServer() {
+        return onLoop(() -> channel != null && handshakeDone ? (InetSocketAddress) channel.remoteAddress() : null);
+    }
+
+    /** Closes the session on the server (waiting briefly for its answer) and releases the client's threads. */
+    CompletableFuture<Void> closeAsync() {
+        boolean accepted = onLoopIfRunning(() -> {
+            if (closing) {
+                return;
+            }
+            closing = true;
+            if (state == State.CONNECTED && sessionId != 0) {
+                closeRequest = new PendingRequest(OpCode.CLOSE_SESSION, null, null, in -> null, null);
+                closeRequest.future.whenComplete((ignored, error) -> onLoopIfRunning(this::finishClose));
+                send(closeRequest);
+                loop.schedule(this::finishClose, Math.max(200, negotiatedTimeoutMs / 3), TimeUnit.MILLISECONDS);
+            } else {
+                finishClose();
+            }
+        });
+        if (!accepted) {
+            closed.complete(null);
+        }
+        return closed;
+    }
+
+    // ------------------------------------------------------------------ connection life cycle (on loop)
+
+    private void connectNext() {
+        if (state != State.CONNECTING || closing) {
+            return;
+        }
+        InetSocketAddress unresolved = hosts.get(hostIndex);
+        hostIndex = (hostIndex + 1) % hosts.size();
+        InetSocketAddress address = new InetSocketAddress(unresolved.getHostString(), unresolved.getPort());
+        // Apache gives each host an equal share of the session timeout to answer before moving on.
+        int connectTimeoutMs = Math.max(100, requestedSessionTimeoutMs / hosts.size());
+        handshakeDone = false;
+        Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMs)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new ZkFrameDecoder(frameBytesMax), ZkFrameEncoder.INSTANCE,
+                                new ConnectionHandler());
+                    }
+                });
+        ChannelFuture connecting = bootstrap.connect(address);
+        channel = connecting.channel();
+        Channel attempt = channel;
+        // The close future also fires for a connection that never became active (refused, timed out).
+        attempt.closeFuture().addListener(done -> onDisconnected(attempt));
+        connectTimeout = loop.schedule(() -> {
+            if (attempt == channel && !handshakeDone) {
+                LOG.log(System.Logger.Level.INFO, "No handshake from {0} within {1} ms, trying the next host",
+                        address, connectTimeoutMs);
+                attempt.close();
+            }
+        }, connectTimeoutMs, TimeUnit.MILLISECONDS);
+        connecting.addListener(done -> {
+            if (done.isSuccess()) {
+                lastSendNanos = System.nanoTime();
+                lastReceiveNanos = lastSendNanos;
+                attempt.writeAndFlush(new ConnectRequest(0, lastZxid, requestedSessionTimeoutMs, sessionId,
+                        sessionPassword, false));
+            } else {
+                LOG.log(System.Logger.Level.DEBUG, "Cannot connect to {0}: {1}", address, done.cause().toString());
+            }
+        });
+    }
+
+    private void onConnectResponse(ConnectResponse response) {
+        if (response.timeOut() <= 0) {
+            LOG.log(System.Logger.Level.WARNING, "Session 0x{0} expired", Long.toHexString(sessionId));
+            expire();
+            return;
+        }
+        boolean reattached = sessionId != 0 && response.sessionId() == sessionId;
+        sessionId = response.sessionId();
+        sessionPassword = response.passwd() == null ? new byte[SESSION_PASSWORD_BYTES] : response.passwd().clone();
+        negotiatedTimeoutMs = response.timeOut();
+        handshakeDone = true;
+        state = State.CONNECTED;
+        failedAttempts = 0;
+        cancel(connectTimeout);
+        LOG.log(System.Logger.Level.INFO, "Session 0x{0} {1} on {2}, timeout {3} ms", Long.toHexString(sessionId),
+                reattached ? "re-attached" : "established", channel.remoteAddress(), negotiatedTimeoutMs);
+        startHeartbeat();
+        if (everConnected) {
+            sendSetWatches();
+        }
+        everConnected = true;
+        while (!waiting.isEmpty()) {
+            send(waiting.poll());
+        }
+        channel.flush();
+        deliver(new WatchedEvent(EventType.NONE, KeeperState.SYNC_CONNECTED, null));
+        runCallback(() -> firstConnection.complete(null));
+    }
+
+    private void onDisconnected(Channel lost) {
+        if (lost != channel) {
+            return;
+        }
+        channel = null;
+        cancel(heartbeat);
+        cancel(connectTimeout);
+        boolean wasConnected = handshakeDone;
+        handshakeDone = false;
+        if (closing) {
+            finishClose();
+            return;
+        }
+        failInFlight(KeeperCode.CONNECTION_LOSS.code());
+        if (state == State.CLOSED || state == State.EXPIRED) {
+            return;
+        }
+        state = State.CONNECTING;
+        if (wasConnected) {
+            LOG.log(System.Logger.Level.INFO, "Connection lost for session 0x{0}, reconnecting",
+                    Long.toHexString(sessionId));
+            deliver(new WatchedEvent(EventType.NONE, KeeperState.DISCONNECTED, null));
+        }
+        long delay = wasConnected ? 0 : Math.min(RECONNECT_DELAY_MS_MAX, RECONNECT_DELAY_MS_MIN << Math.min(5,
+                failedAttempts++ / hosts.size()));
+        loop.schedule(this::connectNext, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void startHeartbeat() {
+        long pingIntervalMs = Math.max(1, negotiatedTimeoutMs / 3);
+        long readTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(negotiatedTimeoutMs * 2L / 3);
+        long tickMs = Math.max(1, pingIntervalMs / 4);
+        Channel current = channel;
+        heartbeat = loop.scheduleAtFixedRate(() -> {
+            if (current != channel || !handshakeDone) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (now - lastReceiveNanos > readTimeoutNanos) {
+                LOG.log(System.Logger.Level.INFO, "No answer from {0} for {1} ms, reconnecting",
+                        current.remoteAddress(), TimeUnit.NANOSECONDS.toMillis(now - lastReceiveNanos));
+                current.close();
+            } else if (now - lastSendNanos >= TimeUnit.MILLISECONDS.toNanos(pingIntervalMs)) {
+                lastSendNanos = now;
+                current.writeAndFlush(ZkPacket.of(new RequestHeader(Xids.PING, OpCode.PING)));
+            }
+        }, tickMs, tickMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void sendSetWatches() {
+        for (SetWatches request : watches.setWatches(lastZxid)) {
+            channel.write(new ZkPacket(new RequestHeader(Xids.SET_WATCHES, OpCode.SET_WATCHES), request));
+        }
+    }
+
+    private void expire() {
+        state = State.EXPIRED;
+        cancel(heartbeat);
+        cancel(connectTimeout);
+        if (channel != null) {
+            channel.close();
+        }
+        failInFlight(KeeperCode.SESSION_EXPIRED.code());
+        failWaiting(KeeperCode.SESSION_EXPIRED.code());
+        deliver(new WatchedEvent(EventType.NONE, KeeperState.EXPIRED, null));
+        runCallback(() -> {
+            firstConnection.completeExceptionally(new ZkException(KeeperCode.SESSION_EXPIRED.code(), null));
+            if (sessionExpiredListener != null) {
+                sessionExpiredListener.run();
+            }
+        });
+        runCallback(() -> closed.complete(null));
+        releaseThreads();
+    }
+
+    private void finishClose() {
+        if (closeFinished) {
+            return;
+        }
+        closeFinished = true;
+        boolean wasExpired = state == State.EXPIRED;
+        state = State.CLOSED;
+        cancel(heartbeat);
+        cancel(connectTimeout);
+        if (channel != null) {
+            channel.close();
+            channel = null;
+        }
+        failInFlight(KeeperCode.SESSION_EXPIRED.code());
+        failWaiting(KeeperCode.SESSION_EXPIRED.code());
+        if (!wasExpired) {
+            deliver(new WatchedEvent(EventType.NONE, KeeperState.CLOSED, null));
+        }
+        runCallback(() -> firstConnection.completeExceptionally(
+                new ZkException(KeeperCode.SESSION_EXPIRED.code(), null)));
+        runCallback(() -> closed.complete(null));
+        releaseThreads();
+    }
+
+    private void releaseThreads() {
+        terminated = true;
+        callbacks.shutdown();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    // ------------------------------------------------------------------ requests and replies (on loop)
+
+    @SuppressWarnings("unchecked")
+    <T> CompletableFuture<T> submit(int opCode, String clientPath, JuteRecord request,
+                                            JuteInput.Reader<T> responseReader, ClientWatches.Kind watch) {
+        PendingRequest pending = new PendingRequest(opCode, clientPath, request, responseReader, watch);
+        boolean accepted = onLoopIfRunning(() -> {
+            if (state == State.CLOSED || state == State.EXPIRED || closing) {
+                fail(pending, KeeperCode.SESSION_EXPIRED.code());
+            } else if (waiting.size() + inFlight.size() >= pendingRequestsMax) {
+                runCallback(() -> pending.future.completeExceptionally(new RejectedExecutionException(
+                        "too many pending ZooKeeper requests (max " + pendingRequestsMax + ")")));
+            } else if (state == State.CONNECTED) {
+                send(pending);
+                channel.flush();
+            } else {
+                waiting.add(pending);
+            }
+        });
+        if (!accepted) {
+            pending.future.completeExceptionally(new ZkException(KeeperCode.SESSION_EXPIRED.code(), clientPath));
+        }
+        return (CompletableFuture<T>) pending.future;
+    }
+
+    private void send(PendingRequest pending) {
+        pending.xid = nextXid();
+        inFlight.add(pending);
+        lastSendNanos = System.nanoTime();
+        channel.write(new ZkPacket(new RequestHeader(pending.xid, pending.opCode), pending.request));
+        if (pending == closeRequest) {
+            channel.flush();
+        }
+    }
+
+    private int nextXid() {
+        int xid = nextXid;
+        // Positive xids only: the negative ones are reserved for pings, notifications, auth and setWatches.
+        nextXid = nextXid == Integer.MAX_VALUE ? 1 : nextXid + 1;
+        return xid;
+    }
+
+    private void onReply(ByteBuf frame) {
+        lastReceiveNanos = System.nanoTime();
+        JuteInput in = new JuteInput(frame);
+        ReplyHeader header = ReplyHeader.read(in);
+        switch (header.xid()) {
+            case Xids.PING, Xids.AUTH, Xids.SET_WATCHES -> {
+                if (header.err() != 0) {
+                    LOG.log(System.Logger.Level.WARNING, "Server answered xid {0} with error {1}", header.xid(),
+                            header.err());
+                }
+                return;
+            }
+            case Xids.NOTIFICATION -> {
+                onNotification(WatcherEvent.read(in));
+                return;
+            }
+            default -> {
+            }
+        }
+        PendingRequest pending = inFlight.poll();
+        if (pending == null || pending.xid != header.xid()) {
+            throw new ZkCodecException("reply xid " + header.xid() + " does not match the oldest request xid "
+                    + (pending == null ? "(none)" : pending.xid));
+        }
+        if (header.zxid() > 0) {
+            lastZxid = header.zxid();
+        }
+        if (header.err() == 0) {
+            Object value = pending.responseReader.read(in);
+            registerWatch(pending, true);
+            complete(pending, value);
+        } else if (pending.opCode == OpCode.EXISTS && header.err() == KeeperCode.NO_NODE.code()) {
+            registerWatch(pending, false);
+            complete(pending, null);
+        } else {
+            fail(pending, header.err());
+        }
+    }
+
+    private void registerWatch(PendingRequest pending, boolean nodeExists) {
+        if (pending.watch != null) {
+            watches.register(pending.watch, pending.serverPath(), nodeExists);
+        }
+    }
+
+    private void onNotification(WatcherEvent event) {
+        EventType type = EventType.fromCode(event.type());
+        KeeperState state = KeeperState.fromCode(event.state());
+        if (type == null || state == null) {
+            LOG.log(System.Logger.Level.WARNING, "Ignoring watch event of unknown type {0} or state {1}",
+                    event.type(), event.state());
+            return;
+        }
+        watches.fired(type, event.path());
+        deliver(new WatchedEvent(type, state, paths.toClient(event.path())));
+    }
+
+    private void failInFlight(int code) {
+        while (!inFlight.isEmpty()) {
+            fail(inFlight.poll(), code);
+        }
+    }
+
+    private void failWaiting(int code) {
+        while (!waiting.isEmpty()) {
+            fail(waiting.poll(), code);
+        }
+    }
+
+    private void complete(PendingRequest pending, Object value) {
+        runCallback(() -> pending.future.complete(value));
+    }
+
+    private void fail(PendingRequest pending, int code) {
+        ZkException error = new ZkException(code, pending.clientPath);
+        runCallback(() -> pending.future.completeExceptionally(error));
+    }
+
+    /** Runs on the callback thread, or right here once that thread is gone (after close or expiry). */
+    private void runCallback(Runnable callback) {
+        try {
+            callbacks.execute(callback);
+        } catch (RejectedExecutionException afterShutdown) {
+            callback.run();
+        }
+    }
+
+    /** Runs the task on the I/O loop; false when the client's threads are already released. */
+    private boolean onLoopIfRunning(Runnable task) {
+        if (terminated) {
+            return false;
+        }
+        try {
+            loop.execute(task);
+            return true;
+        } catch (RejectedExecutionException afterShutdown) {
+            return false;
+        }
+    }
+
+    private void deliver(WatchedEvent event) {
+        if (watcher == null) {
+            return;
+        }
+        runCallback(() -> {
+            try {
+                watcher.process(event);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "Watcher failed on " + event, e);
+            }
+        });
+    }
+
+    /** Handles one connection's frames on the client's event loop. */
+    private final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuf> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            if (ctx.channel() != channel) {
+                return;
+            }
+            if (!handshakeDone) {
+                lastReceiveNanos = System.nanoTime();
+                onConnectResponse(ConnectResponse.read(new JuteInput(frame)));
+            } else {
+                onReply(frame);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.log(System.Logger.Level.WARNING, "Closing connection to {0}: {1}", ctx.channel().remoteAddress(),
+                    cause.toString());
+            ctx.close();
+        }
+    }
+
+    private static void cancel(ScheduledFuture<?> task) {
+        if (task != null) {
+            task.cancel(false);
+        }
+    }
+
+    /** Reads loop-confined state from any thread. */
+    private <T> T onLoop(java.util.concurrent.Callable<T> read) {
+        // Once terminated the loop writes nothing more, and the volatile write of `terminated` publishes its last
+        // writes, so reading directly is safe; inside the loop it is trivially safe.
+        if (loop.inEventLoop() || terminated) {
+            try {
+                return read.call();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        try {
+            return loop.submit(read).syncUninterruptibly().getNow();
+        } catch (RejectedExecutionException raceWithShutdown) {
+            return onLoop(read);
+        }
+    }
+}
