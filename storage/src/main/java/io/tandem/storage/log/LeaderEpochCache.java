@@ -45,6 +45,17 @@ public final class LeaderEpochCache {
         return startOffsets.isEmpty() ? -1 : startOffsets.lastKey();
     }
 
+    /** The epoch {@code offset} was written in: the latest one starting at or before it; -1 when none is known. */
+    public synchronized int epochAt(long offset) {
+        int epoch = -1;
+        for (Map.Entry<Integer, Long> entry : startOffsets.entrySet()) {
+            if (entry.getValue() <= offset) {
+                epoch = entry.getKey();
+            }
+        }
+        return epoch;
+    }
+
     /**
      * OffsetsForLeaderEpoch: the largest epoch at most {@code epoch} and the offset where the next epoch starts
      * ({@code logEndOffset} for the latest), as {epoch, endOffset}; {-1, -1} when no such epoch exists.

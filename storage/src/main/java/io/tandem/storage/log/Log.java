@@ -1,25 +1,19 @@
 package io.tandem.storage.log;
 
 import io.netty.buffer.ByteBuf;
-import io.tandem.kafka.wire.record.ControlRecordType;
 import io.tandem.kafka.wire.record.CorruptRecordException;
 import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatches;
-import io.tandem.kafka.wire.record.TimestampType;
 import java.io.Closeable;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
@@ -36,20 +30,18 @@ public final class Log implements Closeable {
     private final Path dir;
     private volatile LogConfig config;
     private final LongSupplier clock;
-    private final ScheduledExecutorService scheduler;
     private final ReentrantLock lock = new ReentrantLock();
     private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
     private final LeaderEpochCache leaderEpochs;
+    private final LogBackground background;
 
     private volatile long logEndOffset;
     private volatile long logStartOffset;
     private volatile long highWatermark;
     private volatile long recoveryPoint;
     private volatile long firstDirtyOffset;
-    /** Producer id to the first offset of its open transaction. Guarded by the lock. */
-    private final Map<Long, Long> ongoingTxns = new java.util.HashMap<>();
-    /** The smallest first offset among open transactions, Long.MAX_VALUE when none: bounds the last stable offset. */
-    private volatile long firstUnstableOffset = Long.MAX_VALUE;
+    /** Open transactions; bound the last stable offset. Mutated under the lock. */
+    private final LogTransactions transactions = new LogTransactions();
     /** Counts truncations, so a flush that ran across one does not claim bytes written after it. */
     private long truncations;
     private long unflushedRecords;
@@ -62,7 +54,7 @@ public final class Log implements Closeable {
         this.dir = dir;
         this.config = config;
         this.clock = clock;
-        this.scheduler = scheduler;
+        this.background = new LogBackground(dir, scheduler);
         this.leaderEpochs = leaderEpochs;
         this.recoveredTornBytes = recoveredTornBytes;
     }
@@ -82,70 +74,12 @@ public final class Log implements Closeable {
      */
     public static Log open(Path dir, LogConfig config, Checkpoint checkpoint, boolean cleanShutdown,
             LongSupplier clock, ScheduledExecutorService scheduler) throws IOException {
-        Files.createDirectories(dir);
         long now = clock.getAsLong();
-        TreeSet<Long> bases = new TreeSet<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
-            for (Path file : stream) {
-                String name = file.getFileName().toString();
-                if (name.endsWith(LogSegment.DELETED_SUFFIX) || name.endsWith(LogSegment.CLEANED_SUFFIX)
-                        || name.endsWith(".tmp")) {
-                    // Left by a crash during deletion, compaction or a checkpoint write: the originals are intact.
-                    Files.delete(file);
-                } else if (name.endsWith(LogSegment.LOG_SUFFIX)) {
-                    long base = parseBaseOffset(name.substring(0, name.length() - LogSegment.LOG_SUFFIX.length()));
-                    if (base >= 0) {
-                        bases.add(base);
-                    } else {
-                        LOG.log(Level.WARNING, "ignoring {0}: not a segment name", file);
-                    }
-                }
-            }
-        }
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.{index,timeindex,txnindex}")) {
-            for (Path file : stream) {
-                String name = file.getFileName().toString();
-                long base = parseBaseOffset(name.substring(0, name.indexOf('.')));
-                if (base >= 0 && !bases.contains(base)) {
-                    Files.delete(file);
-                }
-            }
-        }
-        LeaderEpochCache epochs = new LeaderEpochCache(dir);
-        List<LogSegment> loaded = new ArrayList<>();
-        long torn = 0;
-        Long recoverFrom = cleanShutdown ? null : bases.floor(checkpoint.recoveryPoint());
-        if (!cleanShutdown && recoverFrom == null && !bases.isEmpty()) {
-            recoverFrom = bases.first();
-        }
-        List<Long> ordered = new ArrayList<>(bases);
-        for (int i = 0; i < ordered.size(); i++) {
-            long base = ordered.get(i);
-            if (recoverFrom != null && base >= recoverFrom) {
-                LogSegment segment = LogSegment.loadAndRecover(dir, base, config, now);
-                loaded.add(segment);
-                int truncated = segment.recoveryTruncatedBytes();
-                if (truncated > 0) {
-                    torn += truncated;
-                    LOG.log(Level.WARNING, "recovered {0}: cut {1} bytes of torn tail at offset {2}",
-                            segment.logFile(), truncated, segment.nextOffset());
-                    // Kafka's rule: nothing after a torn tail can be trusted to follow on from it.
-                    for (int j = i + 1; j < ordered.size(); j++) {
-                        String stem = LogSegment.fileName(ordered.get(j));
-                        for (String suffix : new String[] {LogSegment.LOG_SUFFIX, LogSegment.INDEX_SUFFIX,
-                                LogSegment.TIME_INDEX_SUFFIX}) {
-                            Files.deleteIfExists(dir.resolve(stem + suffix));
-                        }
-                        LOG.log(Level.WARNING, "deleted segment {0} after a torn tail", stem);
-                    }
-                    break;
-                }
-            } else {
-                loaded.add(LogSegment.load(dir, base, config, now));
-            }
-        }
-        Log log = new Log(dir, config, clock, scheduler, epochs, torn);
-        for (LogSegment segment : loaded) {
+        LogLoader.Loaded loaded = LogLoader.load(dir, config, checkpoint, cleanShutdown, now);
+        LeaderEpochCache epochs = loaded.epochs();
+        Long recoverFrom = loaded.recoverFrom();
+        Log log = new Log(dir, config, clock, scheduler, epochs, loaded.tornBytes());
+        for (LogSegment segment : loaded.segments()) {
             log.segments.put(segment.baseOffset(), segment);
         }
         long start = Math.max(0, checkpoint.logStartOffset());
@@ -162,12 +96,10 @@ public final class Log implements Closeable {
         log.highWatermark = Math.min(Math.max(checkpoint.highWatermark(), log.logStartOffset), log.logEndOffset);
         epochs.truncateFromEnd(log.logEndOffset);
         epochs.truncateFromStart(log.logStartOffset);
-        Map<Long, Long> savedTxns = readTransactionCheckpoint(dir, log.logEndOffset);
-        if (cleanShutdown && savedTxns != null) {
-            log.ongoingTxns.putAll(savedTxns);
-            log.updateFirstUnstableOffset();
-        } else {
-            log.rebuildTransactionState(recoverFrom == null ? Long.MAX_VALUE : recoverFrom);
+        // The checkpoint is read (and consumed) in any case; it is trusted only after a clean shutdown.
+        boolean restored = log.transactions.restore(dir, log.logEndOffset);
+        if (!cleanShutdown || !restored) {
+            log.transactions.rebuild(log.segments.values(), recoverFrom == null ? Long.MAX_VALUE : recoverFrom);
         }
         if (cleanShutdown) {
             log.recoveryPoint = log.logEndOffset;
@@ -177,14 +109,6 @@ public final class Log implements Closeable {
         }
         log.lastFlushMs = now;
         return log;
-    }
-
-    /** The base offset a segment file name stem encodes (20 digits), or -1 when it is not one. */
-    private static long parseBaseOffset(String stem) {
-        if (stem.length() != 20 || !stem.chars().allMatch(Character::isDigit)) {
-            return -1;
-        }
-        return Long.parseLong(stem);
     }
 
     /** Bytes of torn tail cut off while opening (0 after a clean shutdown). */
@@ -308,51 +232,15 @@ public final class Log implements Closeable {
             if (bytes == 0) {
                 throw new CorruptRecordException("empty append");
             }
-            long next = logEndOffset;
-            long firstOffset = -1;
-            long maxTimestamp = RecordBatch.NO_TIMESTAMP;
-            int batches = 0;
-            int consumed = 0;
-            long recordCount = 0;
-            List<int[]> epochStarts = new ArrayList<>();
-            for (RecordBatch batch : RecordBatches.of(records)) {
-                if (checkCrc) {
-                    batch.ensureValid();
-                }
-                if (batch.lastOffsetDelta() < 0) {
-                    throw new CorruptRecordException("batch has negative last offset delta " + batch.lastOffsetDelta());
-                }
-                if (assignOffsets) {
-                    batch.setBaseOffset(next);
-                    batch.setPartitionLeaderEpoch(leaderEpoch);
-                    if (logAppendTimeMs != -1) {
-                        batch.setMaxTimestamp(TimestampType.LOG_APPEND_TIME, logAppendTimeMs);
-                    }
-                } else if (batch.baseOffset() < next) {
-                    throw new CorruptRecordException("follower batch at offset " + batch.baseOffset()
-                            + " is below the expected offset " + next);
-                }
-                if (firstOffset < 0) {
-                    firstOffset = batch.baseOffset();
-                }
-                if (!assignOffsets && batch.partitionLeaderEpoch() >= 0) {
-                    epochStarts.add(new int[] {batch.partitionLeaderEpoch(), batches});
-                }
-                maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp());
-                next = batch.nextOffset();
-                consumed += batch.sizeInBytes();
-                recordCount += batch.recordCount();
-                batches++;
-            }
-            if (consumed != bytes) {
-                throw new CorruptRecordException("append ends with a partial batch: " + (bytes - consumed)
-                        + " trailing bytes");
-            }
+            AppendScan scan = AppendScan.prepare(records, logEndOffset, assignOffsets, checkCrc, leaderEpoch,
+                    logAppendTimeMs);
+            long firstOffset = scan.firstOffset();
+            long next = scan.nextOffset();
             LogSegment active = maybeRoll(bytes, firstOffset, next - 1);
             active.append(records);
             for (RecordBatch batch : RecordBatches.of(records)) {
                 if (batch.isTransactional()) {
-                    trackTransaction(batch.producerId(), batch.isControl(), batch.baseOffset(),
+                    transactions.track(batch.producerId(), batch.isControl(), batch.baseOffset(),
                             batch.isControl() ? LogSegment.controlType(batch) : null, active, true);
                 }
             }
@@ -364,11 +252,12 @@ public final class Log implements Closeable {
                 }
             }
             logEndOffset = next;
-            unflushedRecords += recordCount;
+            unflushedRecords += scan.recordCount();
             if (unflushedRecords >= config.flushIntervalMessages()) {
                 flush();
             }
-            return new LogAppendInfo(firstOffset, next - 1, maxTimestamp, logAppendTimeMs, batches, bytes);
+            return new LogAppendInfo(firstOffset, next - 1, scan.maxTimestamp(), logAppendTimeMs, scan.batches(),
+                    bytes);
         } finally {
             lock.unlock();
         }
@@ -472,7 +361,7 @@ public final class Log implements Closeable {
             if (segment.maxTimestampSoFar() >= timestamp && segment.nextOffset() > start) {
                 long[] found = segment.findOffsetByTimestamp(timestamp, start);
                 if (found != null) {
-                    return Optional.of(new TimestampAndOffset(found[1], found[0], epochAt(found[0])));
+                    return Optional.of(new TimestampAndOffset(found[1], found[0], leaderEpochs.epochAt(found[0])));
                 }
             }
         }
@@ -493,17 +382,7 @@ public final class Log implements Closeable {
         }
         long[] found = best.offsetOfMaxTimestamp();
         return found == null ? Optional.empty()
-                : Optional.of(new TimestampAndOffset(found[1], found[0], epochAt(found[0])));
-    }
-
-    private int epochAt(long offset) {
-        int epoch = -1;
-        for (Map.Entry<Integer, Long> entry : new java.util.TreeMap<>(leaderEpochs.entries()).entrySet()) {
-            if (entry.getValue() <= offset) {
-                epoch = entry.getKey();
-            }
-        }
-        return epoch;
+                : Optional.of(new TimestampAndOffset(found[1], found[0], leaderEpochs.epochAt(found[0])));
     }
 
     /**
@@ -524,7 +403,7 @@ public final class Log implements Closeable {
             if (target > logStartOffset) {
                 logStartOffset = target;
                 leaderEpochs.truncateFromStart(target);
-                deleteSegmentsBelowLogStart();
+                LogRetention.deleteSegmentsBelowLogStart(this);
             }
             return logStartOffset;
         } finally {
@@ -541,82 +420,10 @@ public final class Log implements Closeable {
         lock.lock();
         try {
             ensureOpen();
-            int deleted = deleteSegmentsBelowLogStart();
-            LogConfig c = config;
-            if (!c.delete()) {
-                return deleted;
-            }
-            long now = clock.getAsLong();
-            if (c.retentionMs() >= 0) {
-                long cutoff = now - c.retentionMs();
-                while (segments.size() > 1 && expired(segments.firstEntry().getValue(), cutoff)) {
-                    deleteSegment(segments.firstEntry().getValue());
-                    deleted++;
-                }
-                // As in Kafka: when everything older went, an expired active segment is rolled and deleted too, so
-                // an idle topic still empties; the log end offset stays where it was.
-                LogSegment active = segments.lastEntry().getValue();
-                if (segments.size() == 1 && !active.isEmpty() && expired(active, cutoff)) {
-                    roll(logEndOffset);
-                    deleteSegment(active);
-                    deleted++;
-                }
-            }
-            if (c.retentionBytes() >= 0) {
-                long excess = sizeInBytes() - c.retentionBytes();
-                while (segments.size() > 1) {
-                    LogSegment oldest = segments.firstEntry().getValue();
-                    if (excess - oldest.size() < 0 || oldest.nextOffset() > highWatermark) {
-                        break;
-                    }
-                    excess -= oldest.size();
-                    deleteSegment(oldest);
-                    deleted++;
-                }
-            }
-            if (deleted > 0) {
-                leaderEpochs.truncateFromStart(logStartOffset);
-            }
-            return deleted;
+            return LogRetention.deleteOldSegments(this);
         } finally {
             lock.unlock();
         }
-    }
-
-    private boolean expired(LogSegment segment, long cutoffMs) throws IOException {
-        return segment.largestTimestamp() < cutoffMs && segment.nextOffset() <= highWatermark;
-    }
-
-    private int deleteSegmentsBelowLogStart() throws IOException {
-        int deleted = 0;
-        while (segments.size() > 1) {
-            Map.Entry<Long, LogSegment> oldest = segments.firstEntry();
-            long nextBase = segments.higherKey(oldest.getKey());
-            if (nextBase > logStartOffset) {
-                break;
-            }
-            deleteSegment(oldest.getValue());
-            deleted++;
-        }
-        return deleted;
-    }
-
-    /** Removes the segment from the log now; its files are renamed and deleted after file.delete.delay.ms. */
-    private void deleteSegment(LogSegment segment) throws IOException {
-        Long nextBase = segments.higherKey(segment.baseOffset());
-        if (nextBase != null && nextBase > logStartOffset) {
-            // Before unlinking: a concurrent read that misses the segment must find its offset out of range.
-            logStartOffset = nextBase;
-        }
-        segments.remove(segment.baseOffset());
-        segment.renameTo(LogSegment.DELETED_SUFFIX);
-        runLater(() -> {
-            try {
-                segment.closeAndDelete();
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "could not delete " + segment.logFile(), e);
-            }
-        }, config.fileDeleteDelayMs());
     }
 
     /**
@@ -671,7 +478,7 @@ public final class Log implements Closeable {
 
     private void afterTruncation() throws IOException {
         truncations++;
-        rebuildTransactionState(Long.MAX_VALUE);
+        transactions.rebuild(segments.values(), Long.MAX_VALUE);
         highWatermark = Math.min(highWatermark, logEndOffset);
         recoveryPoint = Math.min(recoveryPoint, logEndOffset);
         leaderEpochs.truncateFromEnd(logEndOffset);
@@ -683,7 +490,7 @@ public final class Log implements Closeable {
      * lower. read_committed consumers read up to here.
      */
     public long lastStableOffset() {
-        return Math.min(highWatermark, firstUnstableOffset);
+        return Math.min(highWatermark, transactions.firstUnstableOffset());
     }
 
     /**
@@ -704,91 +511,10 @@ public final class Log implements Closeable {
     public Map<Long, Long> openTransactions() {
         lock.lock();
         try {
-            return Map.copyOf(ongoingTxns);
+            return transactions.open();
         } finally {
             lock.unlock();
         }
-    }
-
-    private void trackTransaction(long producerId, boolean control, long offset, ControlRecordType marker,
-            LogSegment segment, boolean recordAborts) throws IOException {
-        if (!control) {
-            ongoingTxns.putIfAbsent(producerId, offset);
-        } else if (marker == ControlRecordType.ABORT || marker == ControlRecordType.COMMIT) {
-            Long first = ongoingTxns.remove(producerId);
-            updateFirstUnstableOffset();
-            if (marker == ControlRecordType.ABORT && recordAborts) {
-                long lastStable = Math.min(firstUnstableOffset, offset + 1);
-                segment.txnIndex().append(new AbortedTransaction(producerId, first == null ? offset : first,
-                        offset, lastStable));
-            }
-        }
-        updateFirstUnstableOffset();
-    }
-
-    private void updateFirstUnstableOffset() {
-        long min = Long.MAX_VALUE;
-        for (long first : ongoingTxns.values()) {
-            min = Math.min(min, first);
-        }
-        firstUnstableOffset = min;
-    }
-
-    /**
-     * Rebuilds the open transactions by reading every batch header from the log start (and the key of each control
-     * record); segments from {@code rebuildIndexesFrom} on also get their transaction index rewritten (they were
-     * recovered, so theirs may be stale). Runs after an unclean shutdown and after truncation.
-     */
-    private void rebuildTransactionState(long rebuildIndexesFrom) throws IOException {
-        ongoingTxns.clear();
-        for (LogSegment segment : segments.values()) {
-            boolean rebuild = segment.baseOffset() >= rebuildIndexesFrom;
-            if (rebuild) {
-                segment.txnIndex().reset();
-            }
-            for (LogSegment.BatchPosition batch : segment.batches()) {
-                if (batch.isTransactional()) {
-                    trackTransaction(batch.producerId(), batch.isControl(), batch.baseOffset(),
-                            batch.isControl() ? segment.controlTypeAt(batch) : null, segment, rebuild);
-                }
-            }
-        }
-        updateFirstUnstableOffset();
-    }
-
-    static final String TRANSACTION_CHECKPOINT = "transaction-state-checkpoint";
-
-    /** The open transactions saved by a clean close, if they belong to this log end offset; the file is consumed. */
-    private static Map<Long, Long> readTransactionCheckpoint(Path dir, long logEndOffset) throws IOException {
-        Path file = dir.resolve(TRANSACTION_CHECKPOINT);
-        if (!Files.exists(file)) {
-            return null;
-        }
-        try {
-            List<String[]> entries = CheckpointFile.read(file);
-            if (entries.isEmpty() || !entries.get(0)[0].equals("end") || Long.parseLong(entries.get(0)[1])
-                    != logEndOffset) {
-                return null;
-            }
-            Map<Long, Long> open = new java.util.HashMap<>();
-            for (String[] entry : entries.subList(1, entries.size())) {
-                open.put(Long.parseLong(entry[0]), Long.parseLong(entry[1]));
-            }
-            return open;
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "ignoring unreadable " + file, e);
-            return null;
-        } finally {
-            // Valid only for the state it was written in; the next clean close writes a fresh one.
-            Files.deleteIfExists(file);
-        }
-    }
-
-    private void writeTransactionCheckpoint() throws IOException {
-        List<String> lines = new ArrayList<>();
-        lines.add("end " + logEndOffset);
-        ongoingTxns.forEach((producerId, first) -> lines.add(producerId + " " + first));
-        CheckpointFile.write(dir.resolve(TRANSACTION_CHECKPOINT), lines);
     }
 
     /** Fsyncs everything appended so far and moves the recovery point to the log end offset. */
@@ -893,6 +619,18 @@ public final class Log implements Closeable {
         return truncations;
     }
 
+    /** Retention raises the log start before it unlinks a segment (see {@link #read}). Under the lock. */
+    void raiseLogStartOffset(long offset) {
+        if (offset > logStartOffset) {
+            logStartOffset = offset;
+        }
+    }
+
+    /** Rolls the active segment at {@code base}, even an empty one. Under the lock. */
+    void rollAt(long base) throws IOException {
+        roll(base);
+    }
+
     // Package-private access for the cleaner, which swaps segments under the lock.
     ReentrantLock lock() {
         return lock;
@@ -906,41 +644,8 @@ public final class Log implements Closeable {
         return clock;
     }
 
-    void runLater(IoTask task, long delayMs) {
-        Runnable runnable = () -> {
-            try {
-                task.run();
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "background task on " + dir + " failed", e);
-            }
-        };
-        if (delayMs == 0 && scheduler == null) {
-            runnable.run();
-            return;
-        }
-        ScheduledExecutorService executor = scheduler != null && !scheduler.isShutdown() ? scheduler
-                : SharedScheduler.INSTANCE;
-        executor.schedule(runnable, delayMs, TimeUnit.MILLISECONDS);
-    }
-
-    /**
-     * Runs delayed work for logs opened without a scheduler: one daemon thread for the whole process, created on
-     * first use. Closing a deleted segment early would break fetches still reading it, so the delay is honoured even
-     * then.
-     */
-    private static final class SharedScheduler {
-        static final ScheduledExecutorService INSTANCE =
-                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-                runnable -> {
-                    Thread thread = new Thread(runnable, "tandem-log-background");
-                    thread.setDaemon(true);
-                    return thread;
-                });
-    }
-
-    @FunctionalInterface
-    interface IoTask {
-        void run() throws IOException;
+    void runLater(LogBackground.IoTask task, long delayMs) {
+        background.runLater(task, delayMs);
     }
 
     void ensureOpen() {
@@ -958,7 +663,7 @@ public final class Log implements Closeable {
                 return;
             }
             flush();
-            writeTransactionCheckpoint();
+            transactions.save(dir, logEndOffset);
             closed = true;
             for (LogSegment segment : segments.values()) {
                 segment.close();
