@@ -1,6 +1,7 @@
 package io.tandem.server.kafka;
 
 import io.netty.util.HashedWheelTimer;
+import io.netty.util.Timeout;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.group.GroupConfig;
 import io.tandem.server.kafka.group.GroupCoordinator;
@@ -313,6 +314,8 @@ public final class KafkaBroker implements AutoCloseable {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
+            // As Kafka's stopReplicas: fetches and produces parked on the partition are answered now (it is gone).
+            highWatermarkMoved(tp);
         }, interBrokerSecurity);
         replicas.alterPartitionSender(controllerLink::sendAlterPartition);
         // Before any LeaderAndIsr: leading a __transaction_state partition loads its transactions.
@@ -702,7 +705,15 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        timer.stop();
+        // Parked fetches and produces hold their request frames until answered: answer them now (their connections
+        // are closed, so the answers are released unsent) rather than leave them to a stopped timer, which leaks them.
+        for (Timeout parked : timer.stop()) {
+            try {
+                parked.task().run(parked);
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.DEBUG, "A parked request failed to complete at shutdown", e);
+            }
+        }
         try {
             logs.close();
         } catch (IOException e) {

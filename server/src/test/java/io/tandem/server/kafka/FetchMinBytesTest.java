@@ -1,5 +1,8 @@
 package io.tandem.server.kafka;
 
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.FetchRequest;
+import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.server.Tandem;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -74,6 +77,42 @@ class FetchMinBytesTest {
                 assertTrue(received >= 1, "no records");
                 assertTrue(answeredMs < MAX_WAIT_MS, "answered after " + answeredMs + " ms with min.bytes there");
             }
+        }
+    }
+
+    /**
+     * A long poll parked on a partition that is then deleted is answered at once with UNKNOWN_TOPIC_OR_PARTITION, as
+     * Kafka's stopReplicas completes delayed fetches. It used to wait for its max wait and then fail on the timer
+     * thread reading the deleted log, never answered: the connection stayed muted and the request frame leaked.
+     */
+    @Test
+    void aLongPollOnAPartitionDeletedMeanwhileIsAnsweredWithUnknownTopic() throws Exception {
+        try (Tandem tandem = Tandem.start(KafkaBrokerEndToEndTest.config(dir));
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers()));
+             RawKafkaConnection raw = new RawKafkaConnection(tandem.kafkaPort())) {
+            admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 1))).all().get();
+            FetchRequest fetch = new FetchRequest();
+            fetch.replicaId = -1;
+            fetch.maxWaitMs = 60_000;
+            fetch.minBytes = 1;
+            FetchRequest.FetchTopic topic = new FetchRequest.FetchTopic();
+            topic.topic = "doomed";
+            FetchRequest.FetchPartition partition = new FetchRequest.FetchPartition();
+            partition.partition = 0;
+            partition.partitionMaxBytes = 1 << 20;
+            topic.partitions.add(partition);
+            fetch.topics.add(topic);
+            int id = raw.send(ApiKey.FETCH, (short) 11, fetch);
+            Thread.sleep(300); // parked: the log is empty and min bytes is 1
+            long deleted = System.nanoTime();
+            admin.deleteTopics(List.of("doomed")).all().get();
+            raw.socket.setSoTimeout(30_000);
+            FetchResponse answer = raw.receive(id, (short) 0, (short) 11, FetchResponse::read);
+            long answeredMs = (System.nanoTime() - deleted) / 1_000_000;
+            assertTrue(answeredMs < 30_000, "answered " + answeredMs + " ms after the deletion");
+            assertEquals(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION,
+                    answer.responses.get(0).partitions.get(0).errorCode);
+            assertNotNull(raw.apiVersions(), "the connection serves the next request");
         }
     }
 

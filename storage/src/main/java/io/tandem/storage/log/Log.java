@@ -46,7 +46,8 @@ public final class Log implements Closeable {
     private long truncations;
     private long unflushedRecords;
     private long lastFlushMs;
-    private boolean closed;
+    /** Volatile: reads take no lock and must see a close rather than an emptied segment map. */
+    private volatile boolean closed;
     private final long recoveredTornBytes;
 
     private Log(Path dir, LogConfig config, LongSupplier clock, ScheduledExecutorService scheduler,
@@ -319,8 +320,12 @@ public final class Log implements Closeable {
      * consumers, the log end for followers). Empty at the log end.
      *
      * @throws OffsetOutOfRangeException if {@code offset} is below the log start or above the log end
+     * @throws LogClosedException if the log was closed (its partition deleted or moved away)
      */
     public LogSlice read(long offset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) throws IOException {
+        if (closed) {
+            throw new LogClosedException("log " + dir + " is closed");
+        }
         long start = logStartOffset;
         long end = logEndOffset;
         if (offset < start || offset > end) {
@@ -351,7 +356,8 @@ public final class Log implements Closeable {
             }
             entry = next;
         }
-        throw new IllegalStateException("log " + dir + " has no segments");
+        // Only a close empties the segment map.
+        throw new LogClosedException("log " + dir + " is closed");
     }
 
     /** ListOffsets by timestamp: the first record at or after the log start with timestamp at least {@code ts}. */
@@ -610,7 +616,8 @@ public final class Log implements Closeable {
         firstDirtyOffset = Math.max(firstDirtyOffset, offset);
     }
 
-    boolean isClosed() {
+    /** True once closed: the partition was deleted or moved away, or the broker is stopping. */
+    public boolean isClosed() {
         return closed;
     }
 

@@ -20,6 +20,7 @@ import io.tandem.server.kafka.purgatory.DelayedResponse;
 import io.tandem.server.kafka.network.FileRecords;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.storage.log.LogClosedException;
 import io.tandem.storage.log.LogSlice;
 import io.tandem.storage.log.OffsetOutOfRangeException;
 
@@ -129,7 +130,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             return;
         }
         DelayedResponse delayed = new DelayedResponse(request.maxWaitMs,
-                () -> enoughBytes(targets, fromFollower, readCommitted, request.minBytes), respond);
+                () -> enoughBytes(targets, fromFollower, readCommitted, request.minBytes), respond, responder::fail);
         broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
     }
 
@@ -204,6 +205,8 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         long total = 0;
         for (Target t : targets) {
             if (t.partition() == null) continue;
+            // Deleted or moved away while parked: answer now (the answer reports it), as Kafka's DelayedFetch does.
+            if (t.partition().log().isClosed()) return true;
             long offset = t.request().fetchOffset;
             long end = fromFollower ? t.partition().logEndOffset()
                     : readCommitted ? t.partition().lastStableOffset() : t.partition().highWatermark();
@@ -212,7 +215,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             try {
                 total += read(t, offset, Math.max(t.request().partitionMaxBytes, 1), true, fromFollower, readCommitted)
                         .length();
-            } catch (IOException | OffsetOutOfRangeException e) {
+            } catch (IOException | OffsetOutOfRangeException | LogClosedException e) {
                 return true; // answered now, with the error in the answer
             }
             if (total >= minBytes) return true;
@@ -308,6 +311,9 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             }
                         } catch (OffsetOutOfRangeException e) {
                             data.errorCode = OFFSET_OUT_OF_RANGE;
+                        } catch (LogClosedException e) {
+                            // Deleted (or moved away) while the fetch was parked: no longer hosted here, as Kafka says.
+                            data.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                         } catch (IllegalArgumentException e) {
                             // zstd batches cannot be down-converted for an old client.
                             data.errorCode = UNSUPPORTED_COMPRESSION_TYPE;

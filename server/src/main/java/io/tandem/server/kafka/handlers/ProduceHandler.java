@@ -99,7 +99,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                     () -> pending.stream().allMatch(Pending::decided), () -> {
                         for (Pending p : pending) p.complete();
                         responder.send(response);
-                    });
+                    }, responder::fail);
             broker.producePurgatory().tryCompleteElseWatch(delayed,
                     pending.stream().map(p -> p.partition.topicPartition()).toList());
         }

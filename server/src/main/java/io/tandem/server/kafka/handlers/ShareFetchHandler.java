@@ -118,7 +118,7 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
             if (topic != null) keys.add(new TopicPartition(topic.name(), k.partition()));
         }
         DelayedResponse delayed = new DelayedResponse(request.maxWaitMs, () -> acquirable(request, fetchable),
-                () -> fetch(context, request, fetchable, answers, response, responder, true));
+                () -> fetch(context, request, fetchable, answers, response, responder, true), responder::fail);
         broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
     }
 
