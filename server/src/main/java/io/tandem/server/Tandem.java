@@ -113,10 +113,10 @@ public final class Tandem implements AutoCloseable {
             }
         }
         if (config.get(ConfigKeys.CONSOLE_PORT) != null) {
-            // The console reads this node over its own ports, as any client would; the znode pages read the broker's
-            // ZooKeeper when this node runs none.
+            // The console reads this node over its own ports, as any client would (the broker's inter-broker
+            // listener, with its TLS and SASL); the znode pages read the broker's ZooKeeper when this node runs none.
             console = ConsoleServer.start(config, defaultHost, kafka == null ? null : bootstrapServers(),
-                    zookeeper != null ? zookeeperConnect() : config.get("zookeeper.connect"));
+                    kafka == null ? null : kafka.interBrokerSecurity().client(), zookeeper != null ? zookeeperConnect() : config.get("zookeeper.connect"));
         }
     }
 

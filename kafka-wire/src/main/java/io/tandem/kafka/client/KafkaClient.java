@@ -33,6 +33,7 @@ public final class KafkaClient implements AutoCloseable {
     private final String clientId;
     private final Duration requestTimeout;
     private final int frameBytesMax;
+    private final ClientSecurity security;
     private final Map<Integer, KafkaConnection> connections = new HashMap<>();
     private final Map<Integer, Broker> brokers = new HashMap<>();
     private KafkaConnection bootstrapConnection;
@@ -42,6 +43,7 @@ public final class KafkaClient implements AutoCloseable {
         this.clientId = builder.clientId;
         this.requestTimeout = builder.requestTimeout;
         this.frameBytesMax = builder.frameBytesMax;
+        this.security = builder.security;
     }
 
     public static Builder builder(String bootstrapServers) {
@@ -142,7 +144,7 @@ public final class KafkaClient implements AutoCloseable {
         List<String> failures = new ArrayList<>();
         for (InetSocketAddress address : bootstrap) {
             try {
-                bootstrapConnection = KafkaConnection.open(address, clientId, requestTimeout, frameBytesMax);
+                bootstrapConnection = KafkaConnection.open(address, clientId, requestTimeout, frameBytesMax, security);
                 return bootstrapConnection;
             } catch (KafkaNetworkException e) {
                 failures.add(e.getMessage());
@@ -167,7 +169,7 @@ public final class KafkaClient implements AutoCloseable {
             }
         }
         connection = KafkaConnection.open(InetSocketAddress.createUnresolved(broker.host(), broker.port()), clientId,
-                requestTimeout, frameBytesMax);
+                requestTimeout, frameBytesMax, security);
         connections.put(nodeId, connection);
         return connection;
     }
@@ -248,6 +250,7 @@ public final class KafkaClient implements AutoCloseable {
         private String clientId = "tandem-cli";
         private Duration requestTimeout = Duration.ofSeconds(30);
         private int frameBytesMax = KafkaWireLimits.FRAME_BYTES_MAX_DEFAULT;
+        private ClientSecurity security = ClientSecurity.PLAINTEXT;
 
         private Builder(String bootstrapServers) {
             this.bootstrapServers = bootstrapServers;
@@ -267,6 +270,12 @@ public final class KafkaClient implements AutoCloseable {
         /** Largest response accepted; a larger length prefix closes the connection. */
         public Builder frameBytesMax(int max) {
             this.frameBytesMax = max;
+            return this;
+        }
+
+        /** TLS and SASL as the listener asks (Kafka's security.protocol); PLAINTEXT by default. */
+        public Builder security(ClientSecurity security) {
+            this.security = java.util.Objects.requireNonNull(security, "security");
             return this;
         }
 

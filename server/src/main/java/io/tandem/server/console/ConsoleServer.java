@@ -1,6 +1,7 @@
 package io.tandem.server.console;
 
 import com.sun.net.httpserver.HttpExchange;
+import io.tandem.kafka.client.ClientSecurity;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.http.HttpEndpoint;
 import io.tandem.server.zab.QuorumTransport;
@@ -46,15 +47,16 @@ public final class ConsoleServer implements AutoCloseable {
      * Starts the console.
      *
      * @param bootstrapServers the node's Kafka listener, or null when it runs no broker
+     * @param kafkaSecurity    how to speak to that listener (its TLS and SASL, with the broker's own credentials)
      * @param zookeeperConnect the ZooKeeper the znode pages read (the node's own, or its broker's), or null
      */
     public static ConsoleServer start(TandemConfig config, String defaultHost, String bootstrapServers,
-                                      String zookeeperConnect) throws IOException {
+                                      ClientSecurity kafkaSecurity, String zookeeperConnect) throws IOException {
         Map<String, HttpEndpoint.Response> pages = new TreeMap<>();
         for (Map.Entry<String, String[]> page : PAGES.entrySet()) {
             pages.put(page.getKey(), new HttpEndpoint.Response(200, page.getValue()[1], resource(page.getValue()[0])));
         }
-        KafkaView kafka = bootstrapServers == null ? null : new KafkaView(bootstrapServers);
+        KafkaView kafka = bootstrapServers == null ? null : new KafkaView(bootstrapServers, kafkaSecurity);
         ZooKeeperView zookeeper = zookeeperConnect == null ? null
                 : new ZooKeeperView(zookeeperConnect, members(config, zookeeperConnect));
         HttpEndpoint endpoint = HttpEndpoint.start("Web console", config.get(ADDRESS, defaultHost),

@@ -1,6 +1,7 @@
 package io.tandem.server.console;
 
 import io.tandem.kafka.client.Broker;
+import io.tandem.kafka.client.ClientSecurity;
 import io.tandem.kafka.client.ClusterMetadata;
 import io.tandem.kafka.client.ConfigEntry;
 import io.tandem.kafka.client.ConfigResource;
@@ -36,11 +37,13 @@ import java.util.function.Function;
  */
 final class KafkaView implements AutoCloseable {
     private final String bootstrapServers;
+    private final ClientSecurity security;
     private final ReentrantLock lock = new ReentrantLock();
     private KafkaClient client;
 
-    KafkaView(String bootstrapServers) {
+    KafkaView(String bootstrapServers, ClientSecurity security) {
         this.bootstrapServers = bootstrapServers;
+        this.security = security;
     }
 
     /** Runs {@code work} on the shared client; a network failure drops the client and answers 502. */
@@ -49,7 +52,7 @@ final class KafkaView implements AutoCloseable {
         try {
             if (client == null) {
                 client = KafkaClient.builder(bootstrapServers).clientId("tandem-console")
-                        .requestTimeout(Duration.ofMillis(ConsoleLimits.REQUEST_TIMEOUT_MS)).build();
+                        .requestTimeout(Duration.ofMillis(ConsoleLimits.REQUEST_TIMEOUT_MS)).security(security).build();
             }
             try {
                 return work.apply(client);

@@ -93,7 +93,7 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
                 new ClientSecurity(context, protocols, ciphers, verifyHostname, saslClient), user);
     }
 
-    private static boolean endpointIdentification(String value) {
+    static boolean endpointIdentification(String value) {
         String v = value == null ? ENDPOINT_IDENTIFICATION_DEFAULT : value.trim();
         if (v.isEmpty()) return false;
         if (v.equalsIgnoreCase("https")) return true;
@@ -102,7 +102,7 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
     }
 
     /** The JDK's PLAIN client: {@code \0username\0password}, as Kafka's PlainSaslClient sends it. */
-    private static SaslClient plainClient(String username, String password) {
+    static SaslClient plainClient(String username, String password) {
         try {
             return Sasl.createSaslClient(new String[] {"PLAIN"}, null, "kafka", null, Map.of(), callbacks -> {
                 for (var callback : callbacks) {

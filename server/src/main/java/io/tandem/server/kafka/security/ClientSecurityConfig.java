@@ -1,0 +1,94 @@
+package io.tandem.server.kafka.security;
+
+import io.tandem.kafka.client.ClientSecurity;
+
+import javax.net.ssl.SSLContext;
+import javax.security.sasl.SaslClient;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * A Kafka client's security settings (the properties a {@code client.properties} / {@code --command-config} file
+ * holds for Kafka's own tools) turned into the {@link ClientSecurity} Tandem's wire client uses: security.protocol,
+ * the ssl.* stores and checks, sasl.mechanism and sasl.jaas.config. What Tandem's client cannot do is refused with an
+ * IllegalArgumentException naming the setting, never ignored: a client told to use TLS or SASL never falls back to
+ * plaintext.
+ */
+public final class ClientSecurityConfig {
+    /** Kafka's client default for sasl.mechanism. */
+    private static final String MECHANISM_DEFAULT = "GSSAPI";
+    private static final Set<String> PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
+    /** The mechanisms this client implements. */
+    private static final Set<String> MECHANISMS = Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
+
+    private ClientSecurityConfig() {
+    }
+
+    /** The security the properties ask for; PLAINTEXT when they name none. */
+    public static ClientSecurity fromClientProperties(Map<String, String> properties) {
+        Function<String, String> setting = key -> {
+            String value = properties.get(key);
+            return value == null || value.isBlank() ? null : value.trim();
+        };
+        String protocol = orDefault(setting.apply("security.protocol"), "PLAINTEXT").toUpperCase(Locale.ROOT);
+        if (!PROTOCOLS.contains(protocol)) {
+            throw new IllegalArgumentException("security.protocol " + protocol + " is not one of " + PROTOCOLS);
+        }
+        boolean tls = protocol.equals("SSL") || protocol.equals("SASL_SSL");
+        boolean sasl = protocol.startsWith("SASL_");
+        if (!tls && !sasl) return ClientSecurity.PLAINTEXT;
+        SSLContext context = null;
+        List<String> protocols = List.of();
+        List<String> ciphers = List.of();
+        boolean verifyHostname = false;
+        if (tls) {
+            context = SslContexts.client(setting);
+            protocols = SslContexts.enabledProtocols(setting);
+            ciphers = SslContexts.cipherSuites(setting);
+            verifyHostname = InterBrokerSecurity.endpointIdentification(
+                    setting.apply("ssl.endpoint.identification.algorithm"));
+        }
+        Supplier<SaslClient> saslClient = sasl ? saslClient(setting) : null;
+        return new ClientSecurity(context, protocols, ciphers, verifyHostname, saslClient);
+    }
+
+    private static Supplier<SaslClient> saslClient(Function<String, String> setting) {
+        String configured = setting.apply("sasl.mechanism");
+        String mechanism = orDefault(configured, MECHANISM_DEFAULT).toUpperCase(Locale.ROOT);
+        if (!MECHANISMS.contains(mechanism)) {
+            throw new IllegalArgumentException("sasl.mechanism " + mechanism + (configured == null
+                    ? " (Kafka's default)" : "") + " is not implemented by this client: use one of " + MECHANISMS);
+        }
+        String jaas = setting.apply("sasl.jaas.config");
+        if (jaas == null) {
+            throw new IllegalArgumentException("sasl.jaas.config is missing: SASL " + mechanism
+                    + " needs a username and password");
+        }
+        JaasLoginModule module = JaasLoginModule.parse(jaas);
+        String expected = mechanism.equals("PLAIN") ? JaasLoginModule.PLAIN_LOGIN_MODULE
+                : JaasLoginModule.SCRAM_LOGIN_MODULE;
+        if (!module.className().equals(expected)) {
+            throw new IllegalArgumentException("sasl.jaas.config names " + module.className() + ", but SASL "
+                    + mechanism + " logs in with " + expected);
+        }
+        if (Boolean.parseBoolean(module.options().get("tokenauth"))) {
+            throw new IllegalArgumentException("sasl.jaas.config asks for delegation-token authentication "
+                    + "(tokenauth=true), which this client does not implement");
+        }
+        String username = module.options().get("username");
+        String password = module.options().get("password");
+        if (username == null || password == null) {
+            throw new IllegalArgumentException("sasl.jaas.config has no username and password");
+        }
+        return mechanism.equals("PLAIN") ? () -> InterBrokerSecurity.plainClient(username, password)
+                : () -> new ScramClient(ScramMechanism.forName(mechanism), username, password);
+    }
+
+    private static String orDefault(String value, String fallback) {
+        return value == null ? fallback : value;
+    }
+}
