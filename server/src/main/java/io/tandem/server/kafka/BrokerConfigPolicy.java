@@ -201,9 +201,9 @@ public final class BrokerConfigPolicy {
                         : Verdict.refused("Invalid value " + v + " for configuration " + key + ": Value must be at least 1");
             }
             case "sasl.mechanism.inter.broker.protocol":
-                return SaslSettings.INTER_BROKER_MECHANISMS.contains(v.toUpperCase(Locale.ROOT)) ? Verdict.IMPLEMENTED
+                return SaslSettings.IMPLEMENTED_MECHANISMS.contains(v.toUpperCase(Locale.ROOT)) ? Verdict.IMPLEMENTED
                         : Verdict.refused("SASL mechanism " + v + " between brokers is not implemented (only "
-                        + String.join(", ", SaslSettings.INTER_BROKER_MECHANISMS) + ")");
+                        + String.join(", ", SaslSettings.IMPLEMENTED_MECHANISMS) + ")");
             case "sasl.jaas.config":
                 // Kafka's brokers read listener.name.<listener>.<mechanism>.sasl.jaas.config (or the JAAS file) for both
                 // sides of the inter-broker listener; the bare key is a client's and would be ignored.

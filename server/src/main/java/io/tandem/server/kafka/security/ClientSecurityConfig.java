@@ -14,7 +14,8 @@ import java.util.function.Supplier;
 /**
  * A Kafka client's security settings (the properties a {@code client.properties} / {@code --command-config} file
  * holds for Kafka's own tools) turned into the {@link ClientSecurity} Tandem's wire client uses: security.protocol,
- * the ssl.* stores and checks, sasl.mechanism and sasl.jaas.config. What Tandem's client cannot do is refused with an
+ * the ssl.* stores and checks, sasl.mechanism and sasl.jaas.config (PLAIN, SCRAM, and OAUTHBEARER with Kafka's
+ * unsecured login). What Tandem's client cannot do is refused with an
  * IllegalArgumentException naming the setting, never ignored: a client told to use TLS or SASL never falls back to
  * plaintext.
  */
@@ -23,7 +24,7 @@ public final class ClientSecurityConfig {
     private static final String MECHANISM_DEFAULT = "GSSAPI";
     private static final Set<String> PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
     /** The mechanisms this client implements. */
-    private static final Set<String> MECHANISMS = Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
+    private static final Set<String> MECHANISMS = Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER");
 
     private ClientSecurityConfig() {
     }
@@ -70,10 +71,16 @@ public final class ClientSecurityConfig {
         }
         JaasLoginModule module = JaasLoginModule.parse(jaas);
         String expected = mechanism.equals("PLAIN") ? JaasLoginModule.PLAIN_LOGIN_MODULE
+                : mechanism.equals("OAUTHBEARER") ? JaasLoginModule.OAUTHBEARER_LOGIN_MODULE
                 : JaasLoginModule.SCRAM_LOGIN_MODULE;
         if (!module.className().equals(expected)) {
             throw new IllegalArgumentException("sasl.jaas.config names " + module.className() + ", but SASL "
                     + mechanism + " logs in with " + expected);
+        }
+        if (mechanism.equals("OAUTHBEARER")) {
+            Map<String, String> options = module.options();
+            OAuthBearerClient.unsecuredToken(options, 0); // refuses options that name no principal now
+            return () -> new OAuthBearerClient(options, System::currentTimeMillis);
         }
         if (Boolean.parseBoolean(module.options().get("tokenauth"))) {
             throw new IllegalArgumentException("sasl.jaas.config asks for delegation-token authentication "

@@ -65,7 +65,7 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
         if (sasl) {
             String configured = settings.get("sasl.mechanism.inter.broker.protocol");
             String mechanism = (configured == null ? MECHANISM_DEFAULT : configured).trim().toUpperCase(Locale.ROOT);
-            if (!SaslSettings.INTER_BROKER_MECHANISMS.contains(mechanism)) {
+            if (!SaslSettings.IMPLEMENTED_MECHANISMS.contains(mechanism)) {
                 throw new IllegalArgumentException("sasl.mechanism.inter.broker.protocol " + mechanism
                         + (configured == null ? " (Kafka's default)" : "") + " is not implemented: set it to one of "
                         + String.join(", ", SaslSettings.IMPLEMENTED_MECHANISMS));
@@ -78,6 +78,15 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
                         + "sasl.enabled.mechanisms when SASL is used for inter-broker communication");
             }
             JaasLoginModule module = JaasLoginModule.find(listenerName, mechanism, settings);
+            if (mechanism.equals("OAUTHBEARER")) {
+                // Kafka's unsecured login: the broker's own token names it by the principal claim.
+                Map<String, String> options = module == null ? Map.of() : module.options();
+                String principal = options.get("unsecuredLoginStringClaim_"
+                        + options.getOrDefault("unsecuredLoginPrincipalClaimName", "sub"));
+                OAuthBearerClient.unsecuredToken(options, 0); // refuses options that name no principal now
+                return new InterBrokerSecurity(listenerName, protocol, new ClientSecurity(context, protocols, ciphers,
+                        verifyHostname, () -> new OAuthBearerClient(options, System::currentTimeMillis)), principal);
+            }
             String username = module == null ? null : module.options().get("username");
             String password = module == null ? null : module.options().get("password");
             if (username == null || password == null) {

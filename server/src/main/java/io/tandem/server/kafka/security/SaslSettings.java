@@ -15,8 +15,6 @@ public record SaslSettings(List<String> enabledMechanisms, Map<String, String> p
     /** The mechanisms Tandem implements. */
     public static final List<String> IMPLEMENTED_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512",
             "OAUTHBEARER");
-    /** The mechanisms a broker's own client speaks to other brokers (no OAUTHBEARER token source there yet). */
-    public static final List<String> INTER_BROKER_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
     /** Kafka's default sasl.server.max.receive.size. */
     public static final int RECEIVE_BYTES_MAX_DEFAULT = 524288;
 
