@@ -10,6 +10,10 @@ import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupOffsetsStore;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.OffsetsTopicStore;
+import io.tandem.server.kafka.group.share.LocalSharePersister;
+import io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig;
+import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
+import io.tandem.server.kafka.group.share.state.ShareStateTopic;
 import io.tandem.server.kafka.handlers.Handlers;
 import io.tandem.server.kafka.log.LogManager;
 import io.tandem.server.kafka.log.Partition;
@@ -100,6 +104,9 @@ public final class KafkaBroker implements AutoCloseable {
     private ConsumerGroupCoordinator consumerGroups;
     private final io.tandem.server.kafka.group.share.ShareGroupConfig shareGroupConfig;
     private io.tandem.server.kafka.group.share.ShareGroupCoordinator shareGroups;
+    private final ShareCoordinatorConfig shareCoordinatorConfig;
+    private ShareStateTopic shareStateTopic;
+    private ShareStateCoordinator shareState;
     private ProducerIdManager producerIds;
     private final TransactionConfig transactionConfig;
     private TransactionService transactions;
@@ -195,6 +202,7 @@ public final class KafkaBroker implements AutoCloseable {
         this.transactionConfig = TransactionConfig.from(tandemConfig);
         this.consumerGroupConfig = ConsumerGroupConfig.from(tandemConfig);
         this.shareGroupConfig = io.tandem.server.kafka.group.share.ShareGroupConfig.from(tandemConfig);
+        this.shareCoordinatorConfig = ShareCoordinatorConfig.from(tandemConfig);
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
                 "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
@@ -300,10 +308,18 @@ public final class KafkaBroker implements AutoCloseable {
                 config.offsetMetadataMaxBytes()), offsetsStore);
         consumerGroups = new ConsumerGroupCoordinator(groups, consumerGroupConfig,
                 new ConsumerGroupOffsetsStore(offsetsStore::appendRecords), new ClusterTopicsView(metadata));
-        // Share groups (KIP-932), in memory: a group id is of one kind, so a classic or consumer group's id is taken.
+        // Share groups (KIP-932): a group id is of one kind, so a classic or consumer group's id is taken. Their
+        // share-partitions' state is kept by the share coordinator in __share_group_state.
+        shareStateTopic = new ShareStateTopic(this, shareCoordinatorConfig);
+        shareState = new ShareStateCoordinator(shareCoordinatorConfig.updatesPerSnapshot(), shareStateTopic,
+                (topicId, partition) -> {
+                    TopicInfo topic = metadata.topicById(topicId);
+                    return topic != null && topic.replicas().containsKey(partition);
+                }, System::currentTimeMillis);
         shareGroups = new io.tandem.server.kafka.group.share.ShareGroupCoordinator(shareGroupConfig,
                 new ClusterTopicsView(metadata), id -> consumerGroups.isConsumerGroup(id)
-                        || groups.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND);
+                        || groups.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
+                new LocalSharePersister(shareState));
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes, interBrokerSecurity);
         replicas.becameLeaderListener(this::becameLeader);
@@ -351,6 +367,15 @@ public final class KafkaBroker implements AutoCloseable {
     /** Leading an offsets partition makes this broker its groups' coordinator: their offsets are loaded. */
     private void becameLeader(Partition partition) {
         transactions.becameLeader(partition);
+        if (ShareStateTopic.isStatePartition(partition.topicPartition())) {
+            try {
+                ShareStateTopic.load(partition, shareState);
+                shareGroups.restoreStoredGroups();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
+            }
+            return;
+        }
         if (!partition.topicPartition().topic().equals(TopicNames.CONSUMER_OFFSETS)) return;
         try {
             OffsetsTopicStore.load(partition, groups, consumerGroups::replay);
@@ -621,6 +646,15 @@ public final class KafkaBroker implements AutoCloseable {
 
     public io.tandem.server.kafka.group.share.ShareGroupCoordinator shareGroups() {
         return shareGroups;
+    }
+
+    /** The share coordinator: the share-partition state of the __share_group_state partitions led here. */
+    public ShareStateCoordinator shareState() {
+        return shareState;
+    }
+
+    public ShareStateTopic shareStateTopic() {
+        return shareStateTopic;
     }
 
     public ProducerIdManager producerIds() {

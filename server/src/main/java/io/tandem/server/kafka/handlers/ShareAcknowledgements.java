@@ -49,9 +49,9 @@ final class ShareAcknowledgements {
         TopicInfo topic = broker.metadata().topicById(topicId);
         short error = check(broker, context, topic, partition);
         if (error != NONE) return error;
-        SharePartition sp = sharePartition(broker, groupId, topic, partition);
-        if (sp == null) return GROUP_ID_NOT_FOUND;
         try {
+            SharePartition sp = sharePartition(broker, groupId, topic, partition);
+            if (sp == null) return GROUP_ID_NOT_FOUND;
             for (Batch b : batches) sp.acknowledge(memberId, b.firstOffset(), b.lastOffset(), b.types(), nowMs);
         } catch (ApiException e) {
             return e.error();

@@ -184,6 +184,13 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
                             + " failed", e);
                     answer(answers, k).errorCode = KAFKA_STORAGE_ERROR;
                     anything = true;
+                } catch (ApiException e) {
+                    // The share-partition's stored state could not be read or initialized (the share coordinator
+                    // is not available): the partition answers the error, the others are served.
+                    ShareFetchResponse.PartitionData data = answer(answers, k);
+                    data.errorCode = e.error();
+                    data.errorMessage = e.getMessage();
+                    anything = true;
                 }
             }
             if (!anything && !last && request.maxWaitMs > 0) return false;

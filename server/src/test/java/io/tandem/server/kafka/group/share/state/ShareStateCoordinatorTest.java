@@ -1,0 +1,138 @@
+package io.tandem.server.kafka.group.share.state;
+
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.ErrorCodes;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The share coordinator as a state machine over a recorded log: snapshot and update records as Kafka chooses them,
+ * fencing, and a second coordinator replaying the records to the same state (what a restart does).
+ */
+class ShareStateCoordinatorTest {
+    private static final UUID TOPIC = UUID.randomUUID();
+    private final List<byte[][]> log = new ArrayList<>();
+    private final ShareStateCoordinator.StateLog stateLog = new ShareStateCoordinator.StateLog() {
+        @Override
+        public int partitionCount() {
+            return 3;
+        }
+
+        @Override
+        public void append(int partition, List<byte[][]> keyValues) {
+            log.addAll(keyValues);
+        }
+    };
+
+    private ShareStateCoordinator coordinator(int updatesPerSnapshot) {
+        return new ShareStateCoordinator(updatesPerSnapshot, stateLog, (t, p) -> t.equals(TOPIC) && p < 4, () -> 42L);
+    }
+
+    private static ShareStateCoordinator.Key key(int partition) {
+        return new ShareStateCoordinator.Key("g", TOPIC, partition);
+    }
+
+    private short recordType(int index) {
+        return ShareStateRecords.readKey(log.get(index)[0]).type();
+    }
+
+    @Test
+    void writesShouldBeUpdatesBetweenSnapshotsEveryNRecords() {
+        ShareStateCoordinator c = coordinator(2);
+        c.initialize(key(0), 0, 10);
+        for (int i = 0; i < 4; i++) {
+            c.write(key(0), 0, -1, 10 + i, -1, List.of(new ShareStateBatch(10 + i, 10 + i, (byte) 2, (short) 1)));
+        }
+        // initialize = snapshot; then update, update, snapshot (2 updates per snapshot), update.
+        assertEquals(List.of(ShareStateRecords.SNAPSHOT, ShareStateRecords.UPDATE, ShareStateRecords.UPDATE,
+                ShareStateRecords.SNAPSHOT, ShareStateRecords.UPDATE),
+                List.of(recordType(0), recordType(1), recordType(2), recordType(3), recordType(4)));
+        ShareStateCoordinator.State s = c.read(key(0), 0);
+        assertEquals(13, s.startOffset());
+        assertEquals(List.of(new ShareStateBatch(13, 13, (byte) 2, (short) 1)), s.stateBatches());
+    }
+
+    @Test
+    void replayingTheRecordsShouldRestoreTheSameState() {
+        ShareStateCoordinator c = coordinator(3);
+        c.initialize(key(1), 0, 0);
+        c.write(key(1), 0, -1, 0, -1, List.of(new ShareStateBatch(0, 9, (byte) 0, (short) 1)));
+        c.write(key(1), 0, -1, 0, -1, List.of(new ShareStateBatch(0, 4, (byte) 2, (short) 1)));
+        c.write(key(1), 0, -1, 5, -1, List.of(new ShareStateBatch(7, 7, (byte) 4, (short) 3)));
+        c.initialize(key(2), 0, 77);
+        ShareStateCoordinator restarted = coordinator(3);
+        for (byte[][] kv : log) restarted.replay(kv[0], kv[1]);
+        for (int p : new int[] {1, 2}) {
+            assertEquals(c.read(key(p), 0), restarted.read(key(p), 0));
+        }
+        assertEquals(List.of(new ShareStateBatch(5, 6, (byte) 0, (short) 1), new ShareStateBatch(7, 7, (byte) 4,
+                (short) 3), new ShareStateBatch(8, 9, (byte) 0, (short) 1)), restarted.read(key(1), 0).stateBatches());
+        assertEquals(java.util.Set.of("g"), restarted.groupIds());
+    }
+
+    @Test
+    void anUnknownShareOrTopicPartitionShouldAnswerAsKafka() {
+        ShareStateCoordinator c = coordinator(500);
+        ShareStateCoordinator.State none = c.read(key(0), 0);
+        assertEquals(-1, none.startOffset());
+        assertEquals(0, none.stateEpoch());
+        assertTrue(log.isEmpty());
+        ApiException e = assertThrows(ApiException.class, () -> c.read(key(9), 0));
+        assertEquals(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, e.error());
+        assertEquals(ErrorCodes.INVALID_REQUEST, assertThrows(ApiException.class,
+                () -> c.write(key(-1), 0, 0, 0, -1, List.of())).error());
+    }
+
+    @Test
+    void olderStateOrLeaderEpochsShouldBeFenced() {
+        ShareStateCoordinator c = coordinator(500);
+        c.initialize(key(0), 3, 0);
+        assertEquals(ErrorCodes.FENCED_STATE_EPOCH, assertThrows(ApiException.class,
+                () -> c.write(key(0), 2, 0, 0, -1, List.of())).error());
+        assertEquals(ErrorCodes.FENCED_STATE_EPOCH, assertThrows(ApiException.class,
+                () -> c.initialize(key(0), 2, 0)).error());
+        c.read(key(0), 5);
+        assertEquals(ErrorCodes.FENCED_LEADER_EPOCH, assertThrows(ApiException.class,
+                () -> c.write(key(0), 3, 4, 0, -1, List.of())).error());
+        assertEquals(ErrorCodes.FENCED_LEADER_EPOCH, assertThrows(ApiException.class,
+                () -> c.read(key(0), 4)).error());
+        int before = log.size();
+        c.write(key(0), 3, 5, 1, -1, List.of());
+        assertEquals(before + 1, log.size());
+    }
+
+    @Test
+    void deleteShouldWriteTombstonesThatAReplayHonours() {
+        ShareStateCoordinator c = coordinator(500);
+        c.initialize(key(0), 0, 5);
+        c.write(key(0), 0, -1, 6, -1, List.of());
+        c.delete(key(0));
+        assertNull(log.get(log.size() - 1)[1]);
+        assertEquals(-1, c.read(key(0), 0).startOffset());
+        ShareStateCoordinator restarted = coordinator(500);
+        for (byte[][] kv : log) restarted.replay(kv[0], kv[1]);
+        assertEquals(-1, restarted.read(key(0), 0).startOffset());
+        assertTrue(restarted.groupIds().isEmpty());
+    }
+
+    @Test
+    void thePartitionShouldBeKafkasHashOfTheCoordinatorKey() {
+        ShareStateCoordinator.Key k = new ShareStateCoordinator.Key("group", new UUID(0, 1), 0);
+        assertEquals("group:AAAAAAAAAAAAAAAAAAAAAQ:0", k.coordinatorKey());
+        assertEquals(Math.abs("group:AAAAAAAAAAAAAAAAAAAAAQ:0".hashCode()) % 50, ShareStateCoordinator.partitionFor(k, 50));
+    }
+
+    @Test
+    void batchesShouldOverlayOlderOnesAndDropWhatIsBelowTheStartOffset() {
+        List<ShareStateBatch> combined = ShareStateBatches.combine(
+                List.of(new ShareStateBatch(0, 9, (byte) 0, (short) 1), new ShareStateBatch(10, 12, (byte) 2, (short) 1)),
+                List.of(new ShareStateBatch(3, 10, (byte) 2, (short) 1)), 2);
+        assertEquals(List.of(new ShareStateBatch(2, 2, (byte) 0, (short) 1), new ShareStateBatch(3, 12, (byte) 2,
+                (short) 1)), combined);
+    }
+}
