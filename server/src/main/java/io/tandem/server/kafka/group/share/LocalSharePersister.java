@@ -23,7 +23,9 @@ public final class LocalSharePersister implements SharePersister {
     @Override
     public Stored read(String groupId, UUID topicId, int partition) {
         ShareStateCoordinator.State s = coordinator.read(new ShareStateCoordinator.Key(groupId, topicId, partition), -1);
-        return new Stored(s.stateEpoch(), s.startOffset(), s.stateBatches());
+        return s == null ? new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
+                ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of())
+                : new Stored(s.stateEpoch(), s.startOffset(), s.stateBatches());
     }
 
     @Override

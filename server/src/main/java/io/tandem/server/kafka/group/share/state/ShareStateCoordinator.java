@@ -19,8 +19,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * The share coordinator (KIP-932's persister back end, Kafka's ShareCoordinatorShard): the durable state of every
  * share-partition whose {@code __share_group_state} partition this broker leads, answering InitializeShareGroupState,
- * ReadShareGroupState, WriteShareGroupState, DeleteShareGroupState and ReadShareGroupStateSummary. A write becomes a
- * ShareSnapshot record when the share-partition has none yet or after
+ * ReadShareGroupState, WriteShareGroupState, DeleteShareGroupState and ReadShareGroupStateSummary. Initialize writes
+ * a ShareSnapshot record; a write needs initialized state (as Kafka 4.4) and becomes a ShareSnapshot record after
  * {@code share.coordinator.snapshot.update.records.per.snapshot} updates, else a ShareUpdate record holding only the
  * batches written; reading replays them (snapshot, then updates combined onto it). The in-memory state changes only
  * after its record was appended, so what a caller was told is what a reload finds. Methods are synchronized: records
@@ -34,6 +34,9 @@ public final class ShareStateCoordinator {
     /** Where records go: the {@code __share_group_state} partition, led here, or an ApiException (NOT_COORDINATOR). */
     public interface StateLog {
         int partitionCount();
+
+        /** Whether this broker leads the state partition now (and so answers for its share-partitions). */
+        boolean leads(int partition);
 
         void append(int partition, List<byte[][]> keyValues);
     }
@@ -112,7 +115,11 @@ public final class ShareStateCoordinator {
         states.put(key, next);
     }
 
-    /** ReadShareGroupState; FENCED_LEADER_EPOCH for a reader older than the last one seen. */
+    /**
+     * ReadShareGroupState; null for a share-partition never initialized (the wire answers Kafka's INVALID_REQUEST
+     * "Read operation on uninitialized share partition not allowed."), FENCED_LEADER_EPOCH for a reader older than
+     * the last one seen.
+     */
     public synchronized State read(Key key, int leaderEpoch) {
         checkKey(key);
         Integer known = leaderEpochs.get(key);
@@ -120,12 +127,12 @@ public final class ShareStateCoordinator {
             throw new ApiException(FENCED_LEADER_EPOCH, Errors.FENCED_LEADER_EPOCH.message());
         }
         Entry e = states.get(key);
-        if (e == null) return new State(DEFAULT_STATE_EPOCH, -1, UNINITIALIZED_START_OFFSET, -1, List.of());
+        if (e == null) return null;
         leaderEpochs.put(key, leaderEpoch);
         return new State(e.stateEpoch, e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, e.batches);
     }
 
-    /** ReadShareGroupStateSummary: the read without batches and without fencing. */
+    /** ReadShareGroupStateSummary: the read without batches and without fencing; never initialized is no error. */
     public synchronized State summary(Key key) {
         checkKey(key);
         Entry e = states.get(key);
@@ -145,20 +152,24 @@ public final class ShareStateCoordinator {
             throw new ApiException(FENCED_LEADER_EPOCH, Errors.FENCED_LEADER_EPOCH.message());
         }
         Entry old = states.get(key);
-        if (old != null && old.stateEpoch > stateEpoch) {
+        if (old == null) {
+            // Kafka 4.4: state is created by InitializeShareGroupState only.
+            throw new ApiException(INVALID_REQUEST, "Write operation on uninitialized share partition not allowed.");
+        }
+        if (old.stateEpoch > stateEpoch) {
             throw new ApiException(FENCED_STATE_EPOCH, Errors.FENCED_STATE_EPOCH.message());
         }
         long now = clock.getAsLong();
         Entry next = new Entry();
-        next.leaderEpoch = leaderEpoch == -1 && old != null ? old.leaderEpoch : leaderEpoch;
-        next.stateEpoch = stateEpoch == -1 && old != null ? old.stateEpoch : stateEpoch;
-        next.startOffset = startOffset == -1 && old != null ? old.startOffset : startOffset;
+        next.leaderEpoch = leaderEpoch == -1 ? old.leaderEpoch : leaderEpoch;
+        next.stateEpoch = stateEpoch == -1 ? old.stateEpoch : stateEpoch;
+        next.startOffset = startOffset == -1 ? old.startOffset : startOffset;
         next.deliveryCompleteCount = deliveryCompleteCount;
         next.writeTimestamp = now;
-        next.batches = ShareStateBatches.combine(old == null ? List.of() : old.batches, batches, next.startOffset);
-        if (old == null || old.updatesSinceSnapshot >= updatesPerSnapshot) {
-            next.snapshotEpoch = old == null ? 0 : old.snapshotEpoch + 1;
-            next.createTimestamp = old == null ? now : old.createTimestamp;
+        next.batches = ShareStateBatches.combine(old.batches, batches, next.startOffset);
+        if (old.updatesSinceSnapshot >= updatesPerSnapshot) {
+            next.snapshotEpoch = old.snapshotEpoch + 1;
+            next.createTimestamp = old.createTimestamp;
             appendSnapshot(key, next);
         } else {
             next.snapshotEpoch = old.snapshotEpoch;
@@ -177,7 +188,10 @@ public final class ShareStateCoordinator {
     /** DeleteShareGroupState: tombstones for the snapshot and update records, so compaction removes them. */
     public synchronized void delete(Key key) {
         if (key.topicId() == null || key.partition() < 0) {
-            throw new ApiException(INVALID_REQUEST, "Invalid topic id or partition.");
+            throw new ApiException(INVALID_REQUEST, "The partition id cannot be a negative number.");
+        }
+        if (!log.leads(partitionFor(key))) {
+            throw new ApiException(NOT_COORDINATOR, Errors.NOT_COORDINATOR.message());
         }
         if (states.containsKey(key)) {
             log.append(partitionFor(key), List.of(
@@ -265,7 +279,12 @@ public final class ShareStateCoordinator {
 
     private void checkKey(Key key) {
         if (key.topicId() == null) throw new ApiException(INVALID_REQUEST, "Topic id must not be null.");
-        if (key.partition() < 0) throw new ApiException(INVALID_REQUEST, "Partition id must not be negative.");
+        if (key.partition() < 0) {
+            throw new ApiException(INVALID_REQUEST, "The partition id cannot be a negative number.");
+        }
+        if (!log.leads(partitionFor(key))) {
+            throw new ApiException(NOT_COORDINATOR, Errors.NOT_COORDINATOR.message());
+        }
         if (!partitionExists.test(key.topicId(), key.partition())) {
             throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, Errors.UNKNOWN_TOPIC_OR_PARTITION.message());
         }

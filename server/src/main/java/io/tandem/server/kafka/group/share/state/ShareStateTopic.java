@@ -48,6 +48,12 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
     }
 
     @Override
+    public boolean leads(int index) {
+        TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
+        return topic != null && broker.isLeader(topic, index);
+    }
+
+    @Override
     public void append(int index, List<byte[][]> keyValues) {
         // Never created here: appends run under the coordinators' locks, and creating the topic waits for leaders
         // whose election loads state partitions under the same locks (see ensureTopic's callers).

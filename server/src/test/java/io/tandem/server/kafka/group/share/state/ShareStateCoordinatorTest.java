@@ -17,10 +17,16 @@ import static org.junit.jupiter.api.Assertions.*;
 class ShareStateCoordinatorTest {
     private static final UUID TOPIC = UUID.randomUUID();
     private final List<byte[][]> log = new ArrayList<>();
+    private int notLed = -1;
     private final ShareStateCoordinator.StateLog stateLog = new ShareStateCoordinator.StateLog() {
         @Override
         public int partitionCount() {
             return 3;
+        }
+
+        @Override
+        public boolean leads(int partition) {
+            return partition != notLed;
         }
 
         @Override
@@ -78,9 +84,12 @@ class ShareStateCoordinatorTest {
     @Test
     void anUnknownShareOrTopicPartitionShouldAnswerAsKafka() {
         ShareStateCoordinator c = coordinator(500);
-        ShareStateCoordinator.State none = c.read(key(0), 0);
-        assertEquals(-1, none.startOffset());
-        assertEquals(0, none.stateEpoch());
+        assertNull(c.read(key(0), 0), "never initialized");
+        assertEquals(-1, c.summary(key(0)).startOffset());
+        assertEquals(0, c.summary(key(0)).stateEpoch());
+        ApiException uninitialized = assertThrows(ApiException.class, () -> c.write(key(0), 0, 0, 0, -1, List.of()));
+        assertEquals(ErrorCodes.INVALID_REQUEST, uninitialized.error());
+        assertEquals("Write operation on uninitialized share partition not allowed.", uninitialized.getMessage());
         assertTrue(log.isEmpty());
         ApiException e = assertThrows(ApiException.class, () -> c.read(key(9), 0));
         assertEquals(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, e.error());
@@ -107,16 +116,26 @@ class ShareStateCoordinatorTest {
     }
 
     @Test
+    void aSharePartitionOfAStatePartitionNotLedHereShouldBeNotCoordinator() {
+        ShareStateCoordinator c = coordinator(500);
+        notLed = c.partitionFor(key(0));
+        assertEquals(ErrorCodes.NOT_COORDINATOR, assertThrows(ApiException.class, () -> c.read(key(0), 0)).error());
+        assertEquals(ErrorCodes.NOT_COORDINATOR, assertThrows(ApiException.class,
+                () -> c.initialize(key(0), 0, 0)).error());
+        assertTrue(log.isEmpty());
+    }
+
+    @Test
     void deleteShouldWriteTombstonesThatAReplayHonours() {
         ShareStateCoordinator c = coordinator(500);
         c.initialize(key(0), 0, 5);
         c.write(key(0), 0, -1, 6, -1, List.of());
         c.delete(key(0));
         assertNull(log.get(log.size() - 1)[1]);
-        assertEquals(-1, c.read(key(0), 0).startOffset());
+        assertNull(c.read(key(0), 0));
         ShareStateCoordinator restarted = coordinator(500);
         for (byte[][] kv : log) restarted.replay(kv[0], kv[1]);
-        assertEquals(-1, restarted.read(key(0), 0).startOffset());
+        assertNull(restarted.read(key(0), 0));
         assertTrue(restarted.groupIds().isEmpty());
     }
 
