@@ -107,6 +107,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final ShareCoordinatorConfig shareCoordinatorConfig;
     private ShareStateTopic shareStateTopic;
     private ShareStateCoordinator shareState;
+    private final TandemConfig brokerSettings;
+    private io.tandem.server.kafka.group.share.GroupConfigs groupConfigs;
     private ProducerIdManager producerIds;
     private final TransactionConfig transactionConfig;
     private TransactionService transactions;
@@ -203,6 +205,7 @@ public final class KafkaBroker implements AutoCloseable {
         this.consumerGroupConfig = ConsumerGroupConfig.from(tandemConfig);
         this.shareGroupConfig = io.tandem.server.kafka.group.share.ShareGroupConfig.from(tandemConfig);
         this.shareCoordinatorConfig = ShareCoordinatorConfig.from(tandemConfig);
+        this.brokerSettings = tandemConfig;
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
                 "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
@@ -316,10 +319,23 @@ public final class KafkaBroker implements AutoCloseable {
                     TopicInfo topic = metadata.topicById(topicId);
                     return topic != null && topic.replicas().containsKey(partition);
                 }, System::currentTimeMillis);
+        groupConfigs = new io.tandem.server.kafka.group.share.GroupConfigs(brokerSettings, shareGroupConfig,
+                new io.tandem.server.kafka.group.share.GroupConfigs.Store() {
+                    @Override
+                    public Map<String, String> read(String groupId) throws Exception {
+                        return metadata.groupConfig(groupId);
+                    }
+
+                    @Override
+                    public void write(String groupId, Map<String, String> overrides) throws Exception {
+                        metadata.setGroupConfig(groupId, overrides);
+                    }
+                });
         shareGroups = new io.tandem.server.kafka.group.share.ShareGroupCoordinator(shareGroupConfig,
                 new ClusterTopicsView(metadata), id -> consumerGroups.isConsumerGroup(id)
                         || groups.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
                 new LocalSharePersister(shareState));
+        shareGroups.groupConfigs(groupConfigs::effective);
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes, interBrokerSecurity);
         replicas.becameLeaderListener(this::becameLeader);
@@ -651,6 +667,11 @@ public final class KafkaBroker implements AutoCloseable {
     /** The share coordinator: the share-partition state of the __share_group_state partitions led here. */
     public ShareStateCoordinator shareState() {
         return shareState;
+    }
+
+    /** Group-level configs (ConfigResource GROUP). */
+    public io.tandem.server.kafka.group.share.GroupConfigs groupConfigs() {
+        return groupConfigs;
     }
 
     public ShareStateTopic shareStateTopic() {

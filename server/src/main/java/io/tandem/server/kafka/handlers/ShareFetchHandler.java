@@ -59,6 +59,7 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
             respondError(response, INVALID_REQUEST, "GroupId and MemberId must be set.", responder);
             return;
         }
+        response.acquisitionLockTimeoutMs = broker.shareGroups().config(request.groupId).recordLockDurationMs();
         boolean hasAcks = request.topics.stream().flatMap(t -> t.partitions.stream())
                 .anyMatch(p -> !p.acknowledgementBatches.isEmpty());
         if (request.shareSessionEpoch == ShareSessions.INITIAL_EPOCH && hasAcks) {

@@ -41,6 +41,8 @@ public final class ShareGroupCoordinator {
     private final Predicate<String> otherKind;
     private final ShareSessions sessions;
     private final SharePersister persister;
+    /** A group's settings: the broker's under its group-level configs (ConfigResource GROUP). */
+    private java.util.function.Function<String, ShareGroupConfig> configFor;
     private final Map<String, Group> groups = new LinkedHashMap<>();
 
     private static final class Group {
@@ -70,6 +72,7 @@ public final class ShareGroupCoordinator {
                                  SharePersister persister) {
         this.persister = persister;
         this.config = config;
+        this.configFor = groupId -> config;
         this.topics = topics;
         this.otherKind = otherKind;
         this.sessions = new ShareSessions(config.maxShareSessions());
@@ -77,6 +80,16 @@ public final class ShareGroupCoordinator {
 
     public ShareGroupConfig config() {
         return config;
+    }
+
+    /** The settings of one group: its group configs over the broker's. */
+    public ShareGroupConfig config(String groupId) {
+        return configFor.apply(groupId);
+    }
+
+    /** Where the group-level settings come from (the broker's alone until set). */
+    public synchronized void groupConfigs(java.util.function.Function<String, ShareGroupConfig> configFor) {
+        this.configFor = configFor;
     }
 
     public ShareSessions sessions() {
@@ -175,7 +188,8 @@ public final class ShareGroupCoordinator {
             toSend = member.assignment;
             member.sentAssignment = member.assignment;
         }
-        return new HeartbeatResult(member.memberId, member.memberEpoch, config.heartbeatIntervalMs(), toSend);
+        return new HeartbeatResult(member.memberId, member.memberEpoch,
+                configFor.apply(group.groupId).heartbeatIntervalMs(), toSend);
     }
 
     /** Kafka's throwIfShareGroupHeartbeatRequestIsInvalid, checks and messages in its order. */
@@ -250,10 +264,12 @@ public final class ShareGroupCoordinator {
     /** Removes members whose session timed out and releases their records, as Kafka's session timer does. */
     public synchronized void tick(long nowMs) {
         for (Group group : groups.values()) {
+            if (group.members.isEmpty()) continue;
+            int sessionTimeoutMs = configFor.apply(group.groupId).sessionTimeoutMs();
             Iterator<ShareGroupMember> it = new ArrayList<>(group.members.values()).iterator();
             while (it.hasNext()) {
                 ShareGroupMember m = it.next();
-                if (nowMs - m.lastHeartbeatMs >= config.sessionTimeoutMs()) removeMember(group, m.memberId);
+                if (nowMs - m.lastHeartbeatMs >= sessionTimeoutMs) removeMember(group, m.memberId);
             }
         }
     }
@@ -318,16 +334,22 @@ public final class ShareGroupCoordinator {
         Group group = groups.get(groupId);
         if (group == null) return null;
         ShareSessions.Key key = new ShareSessions.Key(topicId, partition);
+        ShareGroupConfig settings = configFor.apply(groupId);
         SharePartition existing = group.partitions.get(key);
-        if (existing != null) return existing;
+        if (existing != null) {
+            // The group's configs may have changed since: new acquisitions follow them, as in Kafka.
+            existing.limits(settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(),
+                    settings.recordLockDurationMs());
+            return existing;
+        }
         SharePersister.Stored stored = persister.read(groupId, topicId, partition);
         SharePartition created;
         if (stored.startOffset() >= 0) {
             created = SharePartition.restore(stored.stateEpoch(), stored.startOffset(), stored.batches(),
-                    config.deliveryCountLimit(), config.partitionMaxRecordLocks(), config.recordLockDurationMs());
+                    settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
         } else {
-            created = new SharePartition(initialOffset.getAsLong(), config.deliveryCountLimit(),
-                    config.partitionMaxRecordLocks(), config.recordLockDurationMs());
+            created = new SharePartition(initialOffset.getAsLong(), settings.deliveryCountLimit(),
+                    settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
             persister.initialize(groupId, topicId, partition, created.stateEpoch(), created.startOffset());
         }
         created.sink(sinkFor(groupId, topicId, partition));
@@ -400,14 +422,14 @@ public final class ShareGroupCoordinator {
         for (Map.Entry<ShareSessions.Key, Long> e : offsets.entrySet()) {
             SharePartition p = group.partitions.get(e.getKey());
             if (p == null) {
-                SharePartition created = new SharePartition(e.getValue(), config.deliveryCountLimit(),
-                        config.partitionMaxRecordLocks(), config.recordLockDurationMs());
+                ShareGroupConfig settings = configFor.apply(groupId);
                 SharePersister.Stored stored = persister.read(groupId, e.getKey().topicId(), e.getKey().partition());
                 // A new state epoch above any stored one, so stale batches of earlier state never come back.
                 int epoch = stored.startOffset() >= 0 ? stored.stateEpoch() + 1 : 0;
                 persister.initialize(groupId, e.getKey().topicId(), e.getKey().partition(), epoch, e.getValue());
-                created = SharePartition.restore(epoch, e.getValue(), List.of(), config.deliveryCountLimit(),
-                        config.partitionMaxRecordLocks(), config.recordLockDurationMs());
+                SharePartition created = SharePartition.restore(epoch, e.getValue(), List.of(),
+                        settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(),
+                        settings.recordLockDurationMs());
                 created.sink(sinkFor(groupId, e.getKey().topicId(), e.getKey().partition()));
                 group.partitions.put(e.getKey(), created);
             } else {

@@ -66,9 +66,9 @@ public final class SharePartition {
     }
 
     private static final System.Logger LOG = System.getLogger(SharePartition.class.getName());
-    private final int deliveryCountLimit;
-    private final int maxRecordLocks;
-    private final long lockDurationMs;
+    private int deliveryCountLimit;
+    private int maxRecordLocks;
+    private long lockDurationMs;
     private long startOffset;
     private long endOffset;
     private final TreeMap<Long, InFlight> inFlight = new TreeMap<>();
@@ -109,6 +109,13 @@ public final class SharePartition {
         }
         p.advanceStart();
         return p;
+    }
+
+    /** New limits (the group's configs changed): they apply to acquisitions and releases from now on. */
+    public synchronized void limits(int deliveryCountLimit, int maxRecordLocks, long lockDurationMs) {
+        this.deliveryCountLimit = deliveryCountLimit;
+        this.maxRecordLocks = maxRecordLocks;
+        this.lockDurationMs = lockDurationMs;
     }
 
     /** Where changes go from now on (set once the share-partition is in its group). */
