@@ -82,11 +82,11 @@ public final class Handlers {
         registry.register(ApiKey.ALTER_SHARE_GROUP_OFFSETS, 0, 0, ShareGroupOffsetsHandlers.alter(broker));
         registry.register(ApiKey.DELETE_SHARE_GROUP_OFFSETS, 0, 0, ShareGroupOffsetsHandlers.delete(broker));
         // The share coordinator's persister APIs (inter-broker), over __share_group_state.
-        registry.register(ApiKey.INITIALIZE_SHARE_GROUP_STATE, 0, 0, ShareStateHandlers.initialize(broker::shareState));
-        registry.register(ApiKey.READ_SHARE_GROUP_STATE, 0, 0, ShareStateHandlers.read(broker::shareState));
-        registry.register(ApiKey.WRITE_SHARE_GROUP_STATE, 0, 1, ShareStateHandlers.write(broker::shareState));
-        registry.register(ApiKey.DELETE_SHARE_GROUP_STATE, 0, 0, ShareStateHandlers.delete(broker::shareState));
-        registry.register(ApiKey.READ_SHARE_GROUP_STATE_SUMMARY, 0, 1, ShareStateHandlers.summary(broker::shareState));
+        registry.register(ApiKey.INITIALIZE_SHARE_GROUP_STATE, 0, 0, ShareStateHandlers.initialize(broker));
+        registry.register(ApiKey.READ_SHARE_GROUP_STATE, 0, 0, ShareStateHandlers.read(broker));
+        registry.register(ApiKey.WRITE_SHARE_GROUP_STATE, 0, 1, ShareStateHandlers.write(broker));
+        registry.register(ApiKey.DELETE_SHARE_GROUP_STATE, 0, 0, ShareStateHandlers.delete(broker));
+        registry.register(ApiKey.READ_SHARE_GROUP_STATE_SUMMARY, 0, 1, ShareStateHandlers.summary(broker));
         // ACLs (KIP-140, KIP-290) against the authorizer; SECURITY_DISABLED without one.
         registry.register(ApiKey.DESCRIBE_ACLS, 0, 3, AclRequests.describe(broker.authorization()));
         registry.register(ApiKey.CREATE_ACLS, 0, 3, AclRequests.create(broker.authorization()));

@@ -11,7 +11,10 @@ import io.tandem.kafka.wire.message.ReadShareGroupStateSummaryRequest;
 import io.tandem.kafka.wire.message.ReadShareGroupStateSummaryResponse;
 import io.tandem.kafka.wire.message.WriteShareGroupStateRequest;
 import io.tandem.kafka.wire.message.WriteShareGroupStateResponse;
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.group.share.state.ShareStateBatch;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator.Key;
@@ -19,7 +22,6 @@ import io.tandem.server.kafka.network.ApiHandler;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -35,6 +37,15 @@ final class ShareStateHandlers {
     private ShareStateHandlers() {
     }
 
+    /**
+     * Kafka's check: CLUSTER_ACTION on the cluster; refused, every partition of the request answers
+     * CLUSTER_AUTHORIZATION_FAILED ("Cluster authorization failed.") and nothing is done.
+     */
+    private static ApiException refusal(KafkaBroker broker, RequestContext context) {
+        return broker.authorization().allowedOnCluster(context, AclOperation.CLUSTER_ACTION) ? null
+                : new ApiException(CLUSTER_AUTHORIZATION_FAILED, Errors.CLUSTER_AUTHORIZATION_FAILED.message());
+    }
+
     /** Kafka's message for an error that stopped the operation itself (as opposed to a refusal by the shard). */
     private static String message(ApiException e, String operation) {
         boolean operational = e.error() == NOT_COORDINATOR || e.error() == COORDINATOR_NOT_AVAILABLE
@@ -44,13 +55,14 @@ final class ShareStateHandlers {
         return operational && operation != null ? "Unable to " + operation + " share group state: " + text : text;
     }
 
-    static ApiHandler<InitializeShareGroupStateRequest> initialize(Supplier<ShareStateCoordinator> coordinator) {
+    static ApiHandler<InitializeShareGroupStateRequest> initialize(KafkaBroker broker) {
         return (context, request, responder) -> {
             InitializeShareGroupStateResponse response = new InitializeShareGroupStateResponse();
             if (request.groupId == null || request.groupId.isEmpty()) {
                 responder.send(response);
                 return;
             }
+            ApiException refused = refusal(broker, context);
             for (InitializeShareGroupStateRequest.InitializeStateData t : request.topics) {
                 InitializeShareGroupStateResponse.InitializeStateResult rt =
                         new InitializeShareGroupStateResponse.InitializeStateResult();
@@ -60,7 +72,8 @@ final class ShareStateHandlers {
                             new InitializeShareGroupStateResponse.PartitionResult();
                     rp.partition = p.partition;
                     try {
-                        coordinator.get().initialize(new Key(request.groupId, t.topicId, p.partition), p.stateEpoch,
+                        if (refused != null) throw refused;
+                        broker.shareState().initialize(new Key(request.groupId, t.topicId, p.partition), p.stateEpoch,
                                 p.startOffset);
                     } catch (ApiException e) {
                         rp.errorCode = e.error();
@@ -74,13 +87,14 @@ final class ShareStateHandlers {
         };
     }
 
-    static ApiHandler<ReadShareGroupStateRequest> read(Supplier<ShareStateCoordinator> coordinator) {
+    static ApiHandler<ReadShareGroupStateRequest> read(KafkaBroker broker) {
         return (context, request, responder) -> {
             ReadShareGroupStateResponse response = new ReadShareGroupStateResponse();
             if (request.groupId == null || request.groupId.isEmpty()) {
                 responder.send(response);
                 return;
             }
+            ApiException refused = refusal(broker, context);
             for (ReadShareGroupStateRequest.ReadStateData t : request.topics) {
                 ReadShareGroupStateResponse.ReadStateResult rt = new ReadShareGroupStateResponse.ReadStateResult();
                 rt.topicId = t.topicId;
@@ -88,7 +102,8 @@ final class ShareStateHandlers {
                     ReadShareGroupStateResponse.PartitionResult rp = new ReadShareGroupStateResponse.PartitionResult();
                     rp.partition = p.partition;
                     try {
-                        ShareStateCoordinator.State s = coordinator.get().read(
+                        if (refused != null) throw refused;
+                        ShareStateCoordinator.State s = broker.shareState().read(
                                 new Key(request.groupId, t.topicId, p.partition), p.leaderEpoch);
                         if (s == null) {
                             rp.errorCode = INVALID_REQUEST;
@@ -117,13 +132,14 @@ final class ShareStateHandlers {
         };
     }
 
-    static ApiHandler<WriteShareGroupStateRequest> write(Supplier<ShareStateCoordinator> coordinator) {
+    static ApiHandler<WriteShareGroupStateRequest> write(KafkaBroker broker) {
         return (context, request, responder) -> {
             WriteShareGroupStateResponse response = new WriteShareGroupStateResponse();
             if (request.groupId == null || request.groupId.isEmpty()) {
                 responder.send(response);
                 return;
             }
+            ApiException refused = refusal(broker, context);
             for (WriteShareGroupStateRequest.WriteStateData t : request.topics) {
                 WriteShareGroupStateResponse.WriteStateResult rt = new WriteShareGroupStateResponse.WriteStateResult();
                 rt.topicId = t.topicId;
@@ -131,6 +147,7 @@ final class ShareStateHandlers {
                     WriteShareGroupStateResponse.PartitionResult rp = new WriteShareGroupStateResponse.PartitionResult();
                     rp.partition = p.partition;
                     try {
+                        if (refused != null) throw refused;
                         List<ShareStateBatch> batches = new ArrayList<>();
                         for (WriteShareGroupStateRequest.StateBatch b : p.stateBatches) {
                             if (b.lastOffset < b.firstOffset) {
@@ -140,7 +157,7 @@ final class ShareStateHandlers {
                             batches.add(new ShareStateBatch(b.firstOffset, b.lastOffset, b.deliveryState,
                                     b.deliveryCount));
                         }
-                        coordinator.get().write(new Key(request.groupId, t.topicId, p.partition), p.stateEpoch,
+                        broker.shareState().write(new Key(request.groupId, t.topicId, p.partition), p.stateEpoch,
                                 p.leaderEpoch, p.startOffset, p.deliveryCompleteCount, batches);
                     } catch (ApiException e) {
                         rp.errorCode = e.error();
@@ -154,13 +171,14 @@ final class ShareStateHandlers {
         };
     }
 
-    static ApiHandler<DeleteShareGroupStateRequest> delete(Supplier<ShareStateCoordinator> coordinator) {
+    static ApiHandler<DeleteShareGroupStateRequest> delete(KafkaBroker broker) {
         return (context, request, responder) -> {
             DeleteShareGroupStateResponse response = new DeleteShareGroupStateResponse();
             if (request.groupId == null || request.groupId.isEmpty()) {
                 responder.send(response);
                 return;
             }
+            ApiException refused = refusal(broker, context);
             for (DeleteShareGroupStateRequest.DeleteStateData t : request.topics) {
                 DeleteShareGroupStateResponse.DeleteStateResult rt = new DeleteShareGroupStateResponse.DeleteStateResult();
                 rt.topicId = t.topicId;
@@ -168,7 +186,8 @@ final class ShareStateHandlers {
                     DeleteShareGroupStateResponse.PartitionResult rp = new DeleteShareGroupStateResponse.PartitionResult();
                     rp.partition = p.partition;
                     try {
-                        coordinator.get().delete(new Key(request.groupId, t.topicId, p.partition));
+                        if (refused != null) throw refused;
+                        broker.shareState().delete(new Key(request.groupId, t.topicId, p.partition));
                     } catch (ApiException e) {
                         rp.errorCode = e.error();
                         rp.errorMessage = message(e, "delete");
@@ -181,13 +200,14 @@ final class ShareStateHandlers {
         };
     }
 
-    static ApiHandler<ReadShareGroupStateSummaryRequest> summary(Supplier<ShareStateCoordinator> coordinator) {
+    static ApiHandler<ReadShareGroupStateSummaryRequest> summary(KafkaBroker broker) {
         return (context, request, responder) -> {
             ReadShareGroupStateSummaryResponse response = new ReadShareGroupStateSummaryResponse();
             if (request.groupId == null || request.groupId.isEmpty()) {
                 responder.send(response);
                 return;
             }
+            ApiException refused = refusal(broker, context);
             for (ReadShareGroupStateSummaryRequest.ReadStateSummaryData t : request.topics) {
                 ReadShareGroupStateSummaryResponse.ReadStateSummaryResult rt =
                         new ReadShareGroupStateSummaryResponse.ReadStateSummaryResult();
@@ -197,7 +217,8 @@ final class ShareStateHandlers {
                             new ReadShareGroupStateSummaryResponse.PartitionResult();
                     rp.partition = p.partition;
                     try {
-                        ShareStateCoordinator.State s = coordinator.get().summary(
+                        if (refused != null) throw refused;
+                        ShareStateCoordinator.State s = broker.shareState().summary(
                                 new Key(request.groupId, t.topicId, p.partition));
                         rp.stateEpoch = s.stateEpoch();
                         rp.leaderEpoch = s.leaderEpoch();

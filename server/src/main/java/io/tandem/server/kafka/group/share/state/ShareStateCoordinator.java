@@ -38,7 +38,14 @@ public final class ShareStateCoordinator {
         /** Whether this broker leads the state partition now (and so answers for its share-partitions). */
         boolean leads(int partition);
 
-        void append(int partition, List<byte[][]> keyValues);
+        /** Appends the records in one batch; returns the offset of the first. */
+        long append(int partition, List<byte[][]> keyValues);
+
+        /**
+         * Removes the records below {@code offset} from the state partition (Kafka's pruning of
+         * {@code __share_group_state}, whose cleanup policy is delete, not compact).
+         */
+        void prune(int partition, long offset);
     }
 
     /** A share-partition's key, as Kafka's SharePartitionKey. */
@@ -64,6 +71,8 @@ public final class ShareStateCoordinator {
         long writeTimestamp;
         List<ShareStateBatch> batches = List.of();
         int updatesSinceSnapshot;
+        /** The offset of the latest snapshot record: everything this share-partition needs is at or above it. */
+        long snapshotOffset = -1;
     }
 
     private final int updatesPerSnapshot;
@@ -111,8 +120,9 @@ public final class ShareStateCoordinator {
         long now = clock.getAsLong();
         next.createTimestamp = now;
         next.writeTimestamp = now;
-        appendSnapshot(key, next);
+        next.snapshotOffset = appendSnapshot(key, next);
         states.put(key, next);
+        prune(partitionFor(key));
     }
 
     /**
@@ -170,8 +180,9 @@ public final class ShareStateCoordinator {
         if (old.updatesSinceSnapshot >= updatesPerSnapshot) {
             next.snapshotEpoch = old.snapshotEpoch + 1;
             next.createTimestamp = old.createTimestamp;
-            appendSnapshot(key, next);
+            next.snapshotOffset = appendSnapshot(key, next);
         } else {
+            next.snapshotOffset = old.snapshotOffset;
             next.snapshotEpoch = old.snapshotEpoch;
             next.createTimestamp = old.createTimestamp;
             next.updatesSinceSnapshot = old.updatesSinceSnapshot + 1;
@@ -183,6 +194,20 @@ public final class ShareStateCoordinator {
         }
         if (leaderEpoch != -1) leaderEpochs.merge(key, leaderEpoch, Math::max);
         states.put(key, next);
+        if (next.snapshotOffset != old.snapshotOffset) prune(partitionFor(key));
+    }
+
+    /**
+     * Drops what no share-partition of the state partition needs any more: the records below the oldest of their
+     * latest snapshots (a share-partition that never takes a new snapshot holds it back).
+     */
+    private void prune(int statePartition) {
+        int count = log.partitionCount();
+        long oldest = Long.MAX_VALUE;
+        for (Map.Entry<Key, Entry> e : states.entrySet()) {
+            if (partitionFor(e.getKey(), count) == statePartition) oldest = Math.min(oldest, e.getValue().snapshotOffset);
+        }
+        if (oldest != Long.MAX_VALUE && oldest > 0) log.prune(statePartition, oldest);
     }
 
     /** DeleteShareGroupState: tombstones for the snapshot and update records, so compaction removes them. */
@@ -207,7 +232,7 @@ public final class ShareStateCoordinator {
     // ---------------------------------------------------------------- load and unload
 
     /** Replays one record of a state partition being loaded, oldest first; a null value is a tombstone. */
-    public synchronized void replay(byte[] keyBytes, byte[] valueBytes) {
+    public synchronized void replay(long offset, byte[] keyBytes, byte[] valueBytes) {
         ShareStateRecords.Key k = ShareStateRecords.readKey(keyBytes);
         if (k == null) return;
         Key key = new Key(k.groupId(), k.topicId(), k.partition());
@@ -229,6 +254,7 @@ public final class ShareStateCoordinator {
             e.createTimestamp = s.createTimestamp();
             e.writeTimestamp = s.writeTimestamp();
             e.batches = List.copyOf(s.stateBatches());
+            e.snapshotOffset = offset;
             states.put(key, e);
             if (s.leaderEpoch() != -1) leaderEpochs.merge(key, s.leaderEpoch(), Math::max);
         } else {
@@ -268,11 +294,11 @@ public final class ShareStateCoordinator {
         return keys;
     }
 
-    private void appendSnapshot(Key key, Entry e) {
+    private long appendSnapshot(Key key, Entry e) {
         byte[] value = ShareStateRecords.snapshotValue(new ShareStateRecords.Snapshot(e.snapshotEpoch, e.stateEpoch,
                 e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, e.createTimestamp, e.writeTimestamp,
                 e.batches));
-        log.append(partitionFor(key), List.<byte[][]>of(new byte[][]{
+        return log.append(partitionFor(key), List.<byte[][]>of(new byte[][]{
                 ShareStateRecords.key(ShareStateRecords.SNAPSHOT, key.groupId(), key.topicId(), key.partition()),
                 value}));
     }

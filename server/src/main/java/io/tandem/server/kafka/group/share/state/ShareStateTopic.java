@@ -26,9 +26,9 @@ import java.util.Map;
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * The broker side of {@code __share_group_state}: creates the topic on first use (compacted, uncompressed, as Kafka
- * does), appends the share coordinator's records to the partitions this broker leads, and replays a partition into
- * the coordinator when this broker becomes its leader.
+ * The broker side of {@code __share_group_state}: creates the topic on first use (cleanup policy delete, as Kafka
+ * does), appends the share coordinator's records to the partitions this broker leads, prunes what no share-partition
+ * needs, and replays a partition into the coordinator when this broker becomes its leader.
  */
 public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
     private static final System.Logger LOG = System.getLogger(ShareStateTopic.class.getName());
@@ -54,7 +54,7 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
     }
 
     @Override
-    public void append(int index, List<byte[][]> keyValues) {
+    public long append(int index, List<byte[][]> keyValues) {
         // Never created here: appends run under the coordinators' locks, and creating the topic waits for leaders
         // whose election loads state partitions under the same locks (see ensureTopic's callers).
         TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
@@ -75,10 +75,26 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
             }
             Partition.AppendResult result = partition.append(buf, LogValidator.forCoordinator(now), 0);
             if (result.error() != NONE) throw new ApiException(result.error(), result.errorMessage());
+            return result.baseOffset();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
             buf.release();
+        }
+    }
+
+    @Override
+    public void prune(int index, long offset) {
+        TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
+        Partition partition = topic != null && broker.isLeader(topic, index) ? broker.localPartition(topic, index) : null;
+        if (partition == null) return;
+        // Never past the high watermark: followers may not have the snapshot yet.
+        long before = Math.min(offset, partition.highWatermark());
+        if (before <= partition.logStartOffset()) return;
+        try {
+            partition.log().deleteRecordsBefore(before);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot prune " + partition.topicPartition() + ": " + e.getMessage());
         }
     }
 
@@ -101,9 +117,13 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
                                 + "share group state topic (configured via "
                                 + "'share.coordinator.state.topic.replication.factor').");
                     }
+                    // Kafka's (ShareCoordinatorService.shareGroupStateTopicConfigs, as KIP-932 defines them): delete,
+                    // not compact, since a share-partition's updates share one key and each holds only what changed;
+                    // old records are pruned below the snapshots instead, and never deleted by time.
                     Map<String, String> topicConfig = new LinkedHashMap<>();
-                    topicConfig.put("cleanup.policy", "compact");
-                    topicConfig.put("compression.type", "uncompressed");
+                    topicConfig.put("cleanup.policy", "delete");
+                    topicConfig.put("retention.ms", "-1");
+                    topicConfig.put("compression.type", "producer");
                     topicConfig.put("min.insync.replicas", Short.toString(config.stateTopicMinIsr()));
                     topicConfig.put("segment.bytes", Integer.toString(config.stateTopicSegmentBytes()));
                     topic = broker.createTopic(TopicNames.SHARE_GROUP_STATE, config.stateTopicPartitions(),
@@ -136,7 +156,7 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
                         while (records.hasNext()) {
                             Record record = records.next();
                             if (!record.hasKey()) continue;
-                            coordinator.replay(ByteBufUtil.getBytes(record.key()),
+                            coordinator.replay(record.offset(), ByteBufUtil.getBytes(record.key()),
                                     record.hasValue() ? ByteBufUtil.getBytes(record.value()) : null);
                             loaded++;
                         }

@@ -18,6 +18,7 @@ class ShareStateCoordinatorTest {
     private static final UUID TOPIC = UUID.randomUUID();
     private final List<byte[][]> log = new ArrayList<>();
     private int notLed = -1;
+    private final List<List<Long>> pruned = new ArrayList<>();
     private final ShareStateCoordinator.StateLog stateLog = new ShareStateCoordinator.StateLog() {
         @Override
         public int partitionCount() {
@@ -30,8 +31,15 @@ class ShareStateCoordinatorTest {
         }
 
         @Override
-        public void append(int partition, List<byte[][]> keyValues) {
+        public long append(int partition, List<byte[][]> keyValues) {
+            long first = log.size();
             log.addAll(keyValues);
+            return first;
+        }
+
+        @Override
+        public void prune(int partition, long offset) {
+            pruned.add(List.of((long) partition, offset));
         }
     };
 
@@ -72,13 +80,40 @@ class ShareStateCoordinatorTest {
         c.write(key(1), 0, -1, 5, -1, List.of(new ShareStateBatch(7, 7, (byte) 4, (short) 3)));
         c.initialize(key(2), 0, 77);
         ShareStateCoordinator restarted = coordinator(3);
-        for (byte[][] kv : log) restarted.replay(kv[0], kv[1]);
+        for (int i = 0; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
         for (int p : new int[] {1, 2}) {
             assertEquals(c.read(key(p), 0), restarted.read(key(p), 0));
         }
         assertEquals(List.of(new ShareStateBatch(5, 6, (byte) 0, (short) 1), new ShareStateBatch(7, 7, (byte) 4,
                 (short) 3), new ShareStateBatch(8, 9, (byte) 0, (short) 1)), restarted.read(key(1), 0).stateBatches());
         assertEquals(java.util.Set.of("g"), restarted.groupIds());
+    }
+
+    @Test
+    void recordsBelowTheOldestLatestSnapshotShouldBePruned() {
+        ShareStateCoordinator c = coordinator(1);
+        // Two share-partitions of one state partition (3 partitions in this log; find a second key that shares it).
+        ShareStateCoordinator.Key a = key(0);
+        ShareStateCoordinator.Key b = null;
+        for (int p = 1; b == null; p++) {
+            ShareStateCoordinator.Key k = new ShareStateCoordinator.Key("g" + p, TOPIC, 0);
+            if (c.partitionFor(k) == c.partitionFor(a)) b = k;
+        }
+        ShareStateCoordinator.Key other = b;
+        c.initialize(a, 0, 0);                                  // offset 0: a's snapshot
+        c.initialize(other, 0, 0);                              // offset 1: b's snapshot
+        c.write(a, 0, -1, 1, -1, List.of());                    // offset 2: a's update
+        c.write(a, 0, -1, 2, -1, List.of());                    // offset 3: a's snapshot (1 update per snapshot)
+        assertEquals(List.of((long) c.partitionFor(a), 1L), pruned.get(pruned.size() - 1),
+                "b's snapshot at 1 is the oldest still needed");
+        c.write(other, 0, -1, 1, -1, List.of());                // offset 4: b's update
+        c.write(other, 0, -1, 2, -1, List.of());                // offset 5: b's snapshot
+        assertEquals(List.of((long) c.partitionFor(a), 3L), pruned.get(pruned.size() - 1));
+        // What is left from the pruned offset on still restores both.
+        ShareStateCoordinator restarted = coordinator(1);
+        for (int i = 3; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
+        assertEquals(c.read(a, 0), restarted.read(a, 0));
+        assertEquals(c.read(other, 0), restarted.read(other, 0));
     }
 
     @Test
@@ -134,7 +169,7 @@ class ShareStateCoordinatorTest {
         assertNull(log.get(log.size() - 1)[1]);
         assertNull(c.read(key(0), 0));
         ShareStateCoordinator restarted = coordinator(500);
-        for (byte[][] kv : log) restarted.replay(kv[0], kv[1]);
+        for (int i = 0; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
         assertNull(restarted.read(key(0), 0));
         assertTrue(restarted.groupIds().isEmpty());
     }
