@@ -384,7 +384,15 @@ public final class ShareGroupCoordinator {
             for (Map.Entry<UUID, List<Integer>> t : g.getValue().entrySet()) {
                 for (int p : t.getValue()) {
                     if (group.partitions.containsKey(new ShareSessions.Key(t.getKey(), p))) continue;
-                    partition(groupId, t.getKey(), p, () -> 0L);
+                    try {
+                        partition(groupId, t.getKey(), p, () -> 0L);
+                    } catch (ApiException e) {
+                        // Its topic is gone, or another writer fenced this reader: the share-partition comes back
+                        // on first use, or answers that error then; the group's other share-partitions still load.
+                        System.getLogger(ShareGroupCoordinator.class.getName()).log(System.Logger.Level.WARNING,
+                                "Share-partition " + groupId + ":" + t.getKey() + ":" + p + " not restored: "
+                                        + e.getMessage());
+                    }
                 }
             }
         }

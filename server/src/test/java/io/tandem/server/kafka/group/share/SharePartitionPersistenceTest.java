@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -88,5 +90,46 @@ class SharePartitionPersistenceTest {
                 new ShareStateBatch(0, 1_000_000_000L, ShareStateBatch.AVAILABLE, (short) 1)), 5, 100, LOCK_MS);
         assertEquals(100, sp.endOffset(), "a hostile or huge stored batch cannot make the broker hold more");
         assertEquals(100, sp.inFlightCount());
+    }
+    @Test
+    void storedGroupsShouldComeBackEmptyAndOneFailingSharePartitionShouldNotStopTheOthers() {
+        UUID topic = new UUID(1, 1);
+        SharePersister persister = new SharePersister() {
+            @Override
+            public Stored read(String groupId, UUID topicId, int partition) {
+                if (partition == 0) {
+                    throw new io.tandem.server.kafka.ApiException(io.tandem.server.kafka.ErrorCodes
+                            .UNKNOWN_TOPIC_OR_PARTITION, "gone");
+                }
+                return new Stored(2, 7, List.of(new ShareStateBatch(7, 8, ShareStateBatch.AVAILABLE, (short) 3)));
+            }
+
+            @Override
+            public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset) {
+            }
+
+            @Override
+            public void write(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset,
+                              List<ShareStateBatch> batches) {
+            }
+
+            @Override
+            public void delete(String groupId, UUID topicId, int partition) {
+            }
+
+            @Override
+            public Map<String, Map<UUID, List<Integer>>> stored() {
+                return Map.of("restored", Map.of(topic, List.of(0, 1)));
+            }
+        };
+        ShareGroupCoordinator coordinator = new ShareGroupCoordinator(ShareGroupConfig.defaults(),
+                new io.tandem.server.kafka.group.consumer.TopicsView() {
+                    @Override public io.tandem.server.kafka.group.consumer.TopicRef byName(String name) { return null; }
+                    @Override public io.tandem.server.kafka.group.consumer.TopicRef byId(UUID id) { return null; }
+                    @Override public java.util.Collection<String> names() { return List.of(); }
+                }, id -> false, persister);
+        coordinator.restoreStoredGroups();
+        assertEquals(Map.of("restored", ShareGroupCoordinator.STATE_EMPTY), coordinator.listGroups(0));
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(topic, 1, 7)), coordinator.offsets("restored", 0));
     }
 }
