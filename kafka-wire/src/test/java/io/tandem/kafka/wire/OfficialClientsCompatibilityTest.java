@@ -46,6 +46,12 @@ class OfficialClientsCompatibilityTest {
         assertEquals(List.of(), check.failures.subList(0, Math.min(30, check.failures.size())),
                 check.failures.size() + " failures");
         assertTrue(provenKeyVersions >= 300, "suspiciously few (key, version) pairs: " + provenKeyVersions);
+        // The share coordinator's keys (83-87) the server serves, at every version Kafka 4.4 has, proven by name.
+        for (String required : List.of("InitializeShareGroupState v0", "ReadShareGroupState v0",
+                "WriteShareGroupState v0", "WriteShareGroupState v1", "DeleteShareGroupState v0",
+                "ReadShareGroupStateSummary v0", "ReadShareGroupStateSummary v1")) {
+            assertTrue(provenPairs.contains(required), required + " should be proven against kafka-clients");
+        }
     }
 
     private static boolean failedAny(CompatibilityCheck check, String prefix) {

@@ -62,12 +62,13 @@ public final class BrokerConfigKeys {
 
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not
-     * do), offsets.topic.replication.factor and the transaction state topic's replication and min ISR (Kafka's 3
-     * and 2 refuse to create those topics, or to write to them, on one node).
+     * do), offsets.topic.replication.factor and the transaction and share state topics' replication and min ISR
+     * (Kafka's 3 and 2 refuse to create those topics, or to write to them, on one node).
      */
     private static final Map<String, String> TANDEM_DEFAULTS = Map.of("broker.id", "0",
             "offsets.topic.replication.factor", "1", "queued.max.request.bytes", "104857600",
-            "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1");
+            "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1",
+            "share.coordinator.state.topic.replication.factor", "1", "share.coordinator.state.topic.min.isr", "1");
 
     /** The transaction coordinator's keys (io.tandem.server.kafka.txn.TransactionConfig). */
     private static final Set<String> TRANSACTION_KEYS = Set.of("transaction.max.timeout.ms",
@@ -113,6 +114,10 @@ public final class BrokerConfigKeys {
                 "group.share.partition.max.record.locks", "group.share.min.partition.max.record.locks",
                 "group.share.max.partition.max.record.locks", "group.share.max.size",
                 "group.share.max.share.sessions",
+                // The share coordinator: io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig.
+                "share.coordinator.state.topic.num.partitions", "share.coordinator.state.topic.replication.factor",
+                "share.coordinator.state.topic.min.isr", "share.coordinator.state.topic.segment.bytes",
+                "share.coordinator.snapshot.update.records.per.snapshot",
                 // Client quotas: io.tandem.server.kafka.quota.QuotaWindow.
                 "quota.window.num", "quota.window.size.seconds"));
         implemented.addAll(TRANSACTION_KEYS);

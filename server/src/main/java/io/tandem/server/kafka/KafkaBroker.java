@@ -11,6 +11,10 @@ import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupOffsetsStore;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.OffsetsTopicStore;
+import io.tandem.server.kafka.group.share.LocalSharePersister;
+import io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig;
+import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
+import io.tandem.server.kafka.group.share.state.ShareStateTopic;
 import io.tandem.server.kafka.handlers.Handlers;
 import io.tandem.server.kafka.log.LogManager;
 import io.tandem.server.kafka.log.Partition;
@@ -101,6 +105,11 @@ public final class KafkaBroker implements AutoCloseable {
     private ConsumerGroupCoordinator consumerGroups;
     private final io.tandem.server.kafka.group.share.ShareGroupConfig shareGroupConfig;
     private io.tandem.server.kafka.group.share.ShareGroupCoordinator shareGroups;
+    private final ShareCoordinatorConfig shareCoordinatorConfig;
+    private ShareStateTopic shareStateTopic;
+    private ShareStateCoordinator shareState;
+    private final TandemConfig brokerSettings;
+    private io.tandem.server.kafka.group.share.GroupConfigs groupConfigs;
     private ProducerIdManager producerIds;
     private final TransactionConfig transactionConfig;
     private TransactionService transactions;
@@ -196,6 +205,8 @@ public final class KafkaBroker implements AutoCloseable {
         this.transactionConfig = TransactionConfig.from(tandemConfig);
         this.consumerGroupConfig = ConsumerGroupConfig.from(tandemConfig);
         this.shareGroupConfig = io.tandem.server.kafka.group.share.ShareGroupConfig.from(tandemConfig);
+        this.shareCoordinatorConfig = ShareCoordinatorConfig.from(tandemConfig);
+        this.brokerSettings = tandemConfig;
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
                 "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
@@ -301,10 +312,31 @@ public final class KafkaBroker implements AutoCloseable {
                 config.offsetMetadataMaxBytes()), offsetsStore);
         consumerGroups = new ConsumerGroupCoordinator(groups, consumerGroupConfig,
                 new ConsumerGroupOffsetsStore(offsetsStore::appendRecords), new ClusterTopicsView(metadata));
-        // Share groups (KIP-932), in memory: a group id is of one kind, so a classic or consumer group's id is taken.
+        // Share groups (KIP-932): a group id is of one kind, so a classic or consumer group's id is taken. Their
+        // share-partitions' state is kept by the share coordinator in __share_group_state.
+        shareStateTopic = new ShareStateTopic(this, shareCoordinatorConfig);
+        shareState = new ShareStateCoordinator(shareCoordinatorConfig.updatesPerSnapshot(), shareStateTopic,
+                (topicId, partition) -> {
+                    TopicInfo topic = metadata.topicById(topicId);
+                    return topic != null && topic.replicas().containsKey(partition);
+                }, System::currentTimeMillis);
+        groupConfigs = new io.tandem.server.kafka.group.share.GroupConfigs(brokerSettings, shareGroupConfig,
+                new io.tandem.server.kafka.group.share.GroupConfigs.Store() {
+                    @Override
+                    public Map<String, String> read(String groupId) throws Exception {
+                        return metadata.groupConfig(groupId);
+                    }
+
+                    @Override
+                    public void write(String groupId, Map<String, String> overrides) throws Exception {
+                        metadata.setGroupConfig(groupId, overrides);
+                    }
+                });
         shareGroups = new io.tandem.server.kafka.group.share.ShareGroupCoordinator(shareGroupConfig,
                 new ClusterTopicsView(metadata), id -> consumerGroups.isConsumerGroup(id)
-                        || groups.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND);
+                        || groups.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
+                new LocalSharePersister(shareState));
+        shareGroups.groupConfigs(groupConfigs::effective);
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes, interBrokerSecurity);
         replicas.becameLeaderListener(this::becameLeader);
@@ -354,6 +386,15 @@ public final class KafkaBroker implements AutoCloseable {
     /** Leading an offsets partition makes this broker its groups' coordinator: their offsets are loaded. */
     private void becameLeader(Partition partition) {
         transactions.becameLeader(partition);
+        if (ShareStateTopic.isStatePartition(partition.topicPartition())) {
+            try {
+                ShareStateTopic.load(partition, shareState);
+                shareGroups.restoreStoredGroups();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
+            }
+            return;
+        }
         if (!partition.topicPartition().topic().equals(TopicNames.CONSUMER_OFFSETS)) return;
         try {
             OffsetsTopicStore.load(partition, groups, consumerGroups::replay);
@@ -624,6 +665,20 @@ public final class KafkaBroker implements AutoCloseable {
 
     public io.tandem.server.kafka.group.share.ShareGroupCoordinator shareGroups() {
         return shareGroups;
+    }
+
+    /** The share coordinator: the share-partition state of the __share_group_state partitions led here. */
+    public ShareStateCoordinator shareState() {
+        return shareState;
+    }
+
+    /** Group-level configs (ConfigResource GROUP). */
+    public io.tandem.server.kafka.group.share.GroupConfigs groupConfigs() {
+        return groupConfigs;
+    }
+
+    public ShareStateTopic shareStateTopic() {
+        return shareStateTopic;
     }
 
     public ProducerIdManager producerIds() {

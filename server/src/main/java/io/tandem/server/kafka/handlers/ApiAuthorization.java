@@ -179,6 +179,13 @@ public final class ApiAuthorization {
         RULES.put(ApiKey.ALTER_PARTITION, Rule.cluster(CLUSTER_ACTION));
         RULES.put(ApiKey.ALLOCATE_PRODUCER_IDS, Rule.cluster(CLUSTER_ACTION));
         RULES.put(ApiKey.WRITE_TXN_MARKERS, Rule.cluster(CLUSTER_ACTION));
+        // The share coordinator's persister APIs: brokers only, as Kafka's KafkaApis checks them. Their answers have
+        // no top-level error: a refusal is CLUSTER_AUTHORIZATION_FAILED on every partition, built in the handler.
+        for (ApiKey key : List.of(ApiKey.INITIALIZE_SHARE_GROUP_STATE, ApiKey.READ_SHARE_GROUP_STATE,
+                ApiKey.WRITE_SHARE_GROUP_STATE, ApiKey.DELETE_SHARE_GROUP_STATE, ApiKey.READ_SHARE_GROUP_STATE_SUMMARY)) {
+            RULES.put(key, Rule.inHandler("CLUSTER_ACTION on CLUSTER, else CLUSTER_AUTHORIZATION_FAILED on every "
+                    + "partition"));
+        }
 
         ITEM_REFUSALS.put(ApiKey.CREATE_ACLS, (request, error) -> {
             CreateAclsResponse response = new CreateAclsResponse();

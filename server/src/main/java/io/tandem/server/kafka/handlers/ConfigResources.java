@@ -16,12 +16,15 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * Shared by the config APIs: resource types, the checks Kafka makes on every resource of an alter request before
  * looking at its type, and reading and writing a resource's settings (a topic's overrides; a broker's dynamic
- * settings through {@link io.tandem.server.kafka.DynamicBrokerConfig}).
+ * settings through {@link io.tandem.server.kafka.DynamicBrokerConfig}; a group's configs through
+ * {@link io.tandem.server.kafka.group.share.GroupConfigs}).
  */
 final class ConfigResources {
     static final byte TOPIC = 2;
     static final byte BROKER = 4;
     static final byte BROKER_LOGGER = 8;
+    /** Group configs (KIP-848, KIP-932): Kafka 4.x's GroupConfig keys, of which Tandem serves the share ones. */
+    static final byte GROUP = 32;
     /** Kafka answers every copy of a resource named twice in one request with this error. */
     static final String DUPLICATE_RESOURCE = "Each resource must appear at most once.";
 
@@ -70,6 +73,8 @@ final class ConfigResources {
             broker.topicConfigChanged(updated);
         } else if (type == BROKER) {
             broker.dynamicConfig().alter(name, overrides, validateOnly);
+        } else if (type == GROUP) {
+            broker.groupConfigs().set(name, overrides, validateOnly);
         } else {
             throw new ApiException(INVALID_REQUEST, "Unsupported resource type " + type);
         }
@@ -101,6 +106,7 @@ final class ConfigResources {
     static Map<String, String> current(KafkaBroker broker, byte type, String name) {
         if (type == TOPIC) return new LinkedHashMap<>(topic(broker, name).configs());
         if (type == BROKER) return broker.dynamicConfig().current(name);
+        if (type == GROUP) return broker.groupConfigs().overrides(name);
         throw new ApiException(INVALID_REQUEST, "Unsupported resource type " + type);
     }
 
@@ -113,6 +119,10 @@ final class ConfigResources {
         if (resourceType == TOPIC) {
             if (!broker.authorization().topic(context, operation, resourceName)) {
                 throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
+            }
+        } else if (resourceType == GROUP) {
+            if (!broker.authorization().group(context, operation, resourceName)) {
+                throw new ApiException(GROUP_AUTHORIZATION_FAILED, null);
             }
         } else if (!broker.authorization().allowedOnCluster(context, operation)) {
             throw new ApiException(CLUSTER_AUTHORIZATION_FAILED, null);

@@ -71,6 +71,15 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
                         }
                         result.configs.add(entry);
                     }
+                } else if (resource.resourceType == ConfigResources.GROUP) {
+                    for (io.tandem.server.kafka.group.share.GroupConfigs.Entry e
+                            : broker.groupConfigs().describe(resource.resourceName)) {
+                        if (resource.configurationKeys != null && !resource.configurationKeys.contains(e.name())) continue;
+                        DescribeConfigsResourceResult entry = entry(version, e.name(), e.value(), e.source(), false,
+                                e.type());
+                        if (request.includeSynonyms) entry.synonyms.add(synonym(e.name(), e.value(), e.source()));
+                        result.configs.add(entry);
+                    }
                 } else {
                     throw new ApiException(INVALID_REQUEST, "Unsupported resource type " + resource.resourceType);
                 }

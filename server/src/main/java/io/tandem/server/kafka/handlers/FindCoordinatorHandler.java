@@ -22,11 +22,13 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * FindCoordinator: a group's coordinator is the leader of its {@code __consumer_offsets} partition and a
  * transactional id's the leader of its {@code __transaction_state} partition, as in Kafka; each topic is created on
- * its first lookup. Share-group coordinators (key type 2) are not offered: Tandem has no share groups.
+ * its first lookup. A share coordinator (key type 2, KIP-932, key {@code group:topicId:partition}) is the leader of
+ * the key's {@code __share_group_state} partition; only brokers look it up (CLUSTER_ACTION on the cluster), as in Kafka.
  */
 final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest> {
     static final byte KEY_TYPE_GROUP = 0;
     static final byte KEY_TYPE_TRANSACTION = 1;
+    static final byte KEY_TYPE_SHARE = 2;
     private final KafkaBroker broker;
 
     FindCoordinatorHandler(KafkaBroker broker) {
@@ -50,6 +52,19 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
                 return new Found(e.error(), null);
             }
         }
+        if (keyType == KEY_TYPE_SHARE) {
+            if (!broker.authorization().allowedOnCluster(context, AclOperation.CLUSTER_ACTION)) {
+                return new Found(CLUSTER_AUTHORIZATION_FAILED, null);
+            }
+            if (!isSharePartitionKey(key)) return new Found(INVALID_REQUEST, null);
+            try {
+                TopicInfo state = broker.shareStateTopic().ensureTopic();
+                int hash = key.hashCode();
+                return leaderOf(state, (hash == Integer.MIN_VALUE ? 0 : Math.abs(hash)) % state.partitionCount());
+            } catch (ApiException e) {
+                return new Found(e.error(), null);
+            }
+        }
         if (keyType != KEY_TYPE_GROUP) {
             return new Found(COORDINATOR_NOT_AVAILABLE, null);
         }
@@ -63,6 +78,19 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
             return leaderOf(offsets, OffsetsTopicCodec.partitionFor(key, offsets.partitionCount()));
         } catch (ApiException e) {
             return new Found(e.error(), null);
+        }
+    }
+
+    /** Kafka's SharePartitionKey.validate: {@code group:topicId:partition} with a group, a topic id and a number. */
+    private static boolean isSharePartitionKey(String key) {
+        if (key == null) return false;
+        String[] parts = key.split(":");
+        if (parts.length != 3 || parts[0].isEmpty()) return false;
+        try {
+            io.tandem.server.kafka.metadata.TopicId.fromText(parts[1]);
+            return Integer.parseInt(parts[2]) >= 0;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

@@ -73,7 +73,7 @@ public final class Handlers {
         // Consumer groups (KIP-848). v1 only makes the client generate its member id, which is served.
         registry.register(ApiKey.CONSUMER_GROUP_HEARTBEAT, 0, 1, new ConsumerGroupHeartbeatHandler(broker));
         registry.register(ApiKey.CONSUMER_GROUP_DESCRIBE, 0, 1, new ConsumerGroupDescribeHandler(broker));
-        // Share groups (KIP-932) at Kafka 4.4's versions; state in memory (see group/share).
+        // Share groups (KIP-932) at Kafka 4.4's versions; share-partition state in __share_group_state.
         registry.register(ApiKey.SHARE_GROUP_HEARTBEAT, 1, 1, new ShareGroupHeartbeatHandler(broker));
         registry.register(ApiKey.SHARE_GROUP_DESCRIBE, 1, 1, new ShareGroupDescribeHandler(broker));
         registry.register(ApiKey.SHARE_FETCH, 1, 2, new ShareFetchHandler(broker));
@@ -81,6 +81,12 @@ public final class Handlers {
         registry.register(ApiKey.DESCRIBE_SHARE_GROUP_OFFSETS, 0, 1, ShareGroupOffsetsHandlers.describe(broker));
         registry.register(ApiKey.ALTER_SHARE_GROUP_OFFSETS, 0, 0, ShareGroupOffsetsHandlers.alter(broker));
         registry.register(ApiKey.DELETE_SHARE_GROUP_OFFSETS, 0, 0, ShareGroupOffsetsHandlers.delete(broker));
+        // The share coordinator's persister APIs (inter-broker), over __share_group_state.
+        registry.register(ApiKey.INITIALIZE_SHARE_GROUP_STATE, 0, 0, ShareStateHandlers.initialize(broker));
+        registry.register(ApiKey.READ_SHARE_GROUP_STATE, 0, 0, ShareStateHandlers.read(broker));
+        registry.register(ApiKey.WRITE_SHARE_GROUP_STATE, 0, 1, ShareStateHandlers.write(broker));
+        registry.register(ApiKey.DELETE_SHARE_GROUP_STATE, 0, 0, ShareStateHandlers.delete(broker));
+        registry.register(ApiKey.READ_SHARE_GROUP_STATE_SUMMARY, 0, 1, ShareStateHandlers.summary(broker));
         // ACLs (KIP-140, KIP-290) against the authorizer; SECURITY_DISABLED without one.
         registry.register(ApiKey.DESCRIBE_ACLS, 0, 3, AclRequests.describe(broker.authorization()));
         registry.register(ApiKey.CREATE_ACLS, 0, 3, AclRequests.create(broker.authorization()));

@@ -3,7 +3,9 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.group.share.GroupConfigs;
 import io.tandem.server.kafka.group.share.SharePartition;
+import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.RequestContext;
 
@@ -37,10 +39,28 @@ final class ShareAcknowledgements {
         return NONE;
     }
 
-    /** The share-partition of a group's member, created at the log's high watermark (share.auto.offset.reset=latest). */
+    /**
+     * The share-partition of a group's member; a new one starts where the group's share.auto.offset.reset says: the
+     * high watermark (latest, Kafka's default), the log start (earliest), or the first record at or after now minus
+     * the duration (by_duration; the high watermark when there is none).
+     */
     static SharePartition sharePartition(KafkaBroker broker, String groupId, TopicInfo topic, int partition) {
-        return broker.shareGroups().partition(groupId, topic.id(), partition,
-                () -> broker.leaderPartition(topic, partition).highWatermark());
+        return broker.shareGroups().partition(groupId, topic.id(), partition, () -> {
+            Partition log = broker.leaderPartition(topic, partition);
+            String reset = broker.groupConfigs().autoOffsetReset(groupId);
+            if (reset.equals("earliest")) return log.logStartOffset();
+            java.time.Duration duration = GroupConfigs.autoOffsetResetDuration(reset);
+            if (duration != null) {
+                try {
+                    var found = log.log().offsetForTimestamp(System.currentTimeMillis() - duration.toMillis());
+                    if (found.isPresent() && found.get().offset() < log.highWatermark()) return found.get().offset();
+                } catch (java.io.IOException e) {
+                    throw new ApiException(KAFKA_STORAGE_ERROR, "cannot look up " + topic.name() + "-" + partition
+                            + " by time: " + e.getMessage());
+                }
+            }
+            return log.highWatermark();
+        });
     }
 
     /** Applies the batches; the first failing batch's error is the partition's (the batches before it stand). */
@@ -49,9 +69,9 @@ final class ShareAcknowledgements {
         TopicInfo topic = broker.metadata().topicById(topicId);
         short error = check(broker, context, topic, partition);
         if (error != NONE) return error;
-        SharePartition sp = sharePartition(broker, groupId, topic, partition);
-        if (sp == null) return GROUP_ID_NOT_FOUND;
         try {
+            SharePartition sp = sharePartition(broker, groupId, topic, partition);
+            if (sp == null) return GROUP_ID_NOT_FOUND;
             for (Batch b : batches) sp.acknowledge(memberId, b.firstOffset(), b.lastOffset(), b.types(), nowMs);
         } catch (ApiException e) {
             return e.error();

@@ -59,6 +59,7 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
             respondError(response, INVALID_REQUEST, "GroupId and MemberId must be set.", responder);
             return;
         }
+        response.acquisitionLockTimeoutMs = broker.shareGroups().config(request.groupId).recordLockDurationMs();
         boolean hasAcks = request.topics.stream().flatMap(t -> t.partitions.stream())
                 .anyMatch(p -> !p.acknowledgementBatches.isEmpty());
         if (request.shareSessionEpoch == ShareSessions.INITIAL_EPOCH && hasAcks) {
@@ -183,6 +184,13 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
                     LOG.log(System.Logger.Level.ERROR, "Share fetch of " + topic.name() + "-" + k.partition()
                             + " failed", e);
                     answer(answers, k).errorCode = KAFKA_STORAGE_ERROR;
+                    anything = true;
+                } catch (ApiException e) {
+                    // The share-partition's stored state could not be read or initialized (the share coordinator
+                    // is not available): the partition answers the error, the others are served.
+                    ShareFetchResponse.PartitionData data = answer(answers, k);
+                    data.errorCode = e.error();
+                    data.errorMessage = e.getMessage();
                     anything = true;
                 }
             }

@@ -38,6 +38,10 @@ final class ShareGroupHeartbeatHandler implements ApiHandler<ShareGroupHeartbeat
             return;
         }
         try {
+            // The share coordinator's topic exists before the group can have state: created here, outside the
+            // coordinators' locks, because creating it waits for its partitions' leaders, and becoming a leader
+            // loads a state partition into the coordinator.
+            broker.shareStateTopic().ensureTopic();
             HeartbeatResult result = broker.shareGroups().heartbeat(new HeartbeatRequest(request.groupId,
                     request.memberId, request.memberEpoch, request.rackId, request.subscribedTopicNames,
                     context.clientId(), context.clientHost()), System.currentTimeMillis());

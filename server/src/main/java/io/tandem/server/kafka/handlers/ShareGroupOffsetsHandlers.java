@@ -144,6 +144,8 @@ final class ShareGroupOffsetsHandlers {
                 response.responses.add(rt);
             }
             try {
+                // As for a heartbeat: the state topic is created outside the coordinators' locks.
+                broker.shareStateTopic().ensureTopic();
                 broker.shareGroups().alterOffsets(request.groupId, offsets, System.currentTimeMillis());
             } catch (ApiException e) {
                 response.errorCode = e.error();

@@ -360,6 +360,25 @@ public final class ClusterMetadata implements AutoCloseable {
                 KafkaZkLayout.encodeConfigChange("brokers/" + self.brokerId()));
     }
 
+    /**
+     * A group's config overrides, {@code /config/groups/<group id, URL-encoded>} (Kafka 3.9's ZooKeeper layout has
+     * no group configs; KRaft keeps them in its metadata log). Empty when none.
+     */
+    public Map<String, String> groupConfig(String groupId) throws Exception {
+        byte[] data = store.getData(groupConfigPath(groupId));
+        return data == null ? Map.of() : KafkaZkLayout.decodeEntityConfig(data);
+    }
+
+    public void setGroupConfig(String groupId, Map<String, String> configs) throws Exception {
+        store.setData(groupConfigPath(groupId), KafkaZkLayout.encodeEntityConfig(configs));
+    }
+
+    private static String groupConfigPath(String groupId) {
+        // A group id may hold '/' or be empty: the node name is its URL encoding, never a path of its own.
+        return "/config/groups/" + java.net.URLEncoder.encode(groupId, java.nio.charset.StandardCharsets.UTF_8)
+                .replace(".", "%2E");
+    }
+
     /** Reserves the next producer id block in {@code /latest_producer_id_block} for this broker; its first id. */
     public long reserveProducerIdBlock(long blockSize) throws Exception {
         return ProducerIdBlocks.reserve(store, self.brokerId(), blockSize);

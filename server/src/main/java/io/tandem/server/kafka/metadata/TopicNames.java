@@ -6,6 +6,7 @@ public final class TopicNames {
     public static final int TOPIC_NAME_LENGTH_MAX = 249;
     public static final String CONSUMER_OFFSETS = "__consumer_offsets";
     public static final String TRANSACTION_STATE = "__transaction_state";
+    public static final String SHARE_GROUP_STATE = "__share_group_state";
 
     private TopicNames() {
     }
@@ -34,6 +35,6 @@ public final class TopicNames {
     }
 
     public static boolean isInternal(String name) {
-        return CONSUMER_OFFSETS.equals(name) || TRANSACTION_STATE.equals(name);
+        return CONSUMER_OFFSETS.equals(name) || TRANSACTION_STATE.equals(name) || SHARE_GROUP_STATE.equals(name);
     }
 }

@@ -22,9 +22,11 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * The share group coordinator (KIP-932, ShareGroupHeartbeat): membership, the group epoch, the "simple" server-side
  * assignment, and each group's share-partitions ({@link SharePartition}) with their acquisition locks. A share group
  * has no reconciliation: a member's assignment is the target at once, and its epoch is the group's assignment epoch.
- * State is in memory only: share groups, their members and share-partition state (start offsets, delivery counts)
- * do not survive a restart (Kafka keeps them in __share_group_state; Tandem does not yet). Time comes in as
- * {@code nowMs}, so tests drive it.
+ * Share-partition state (start offsets, in-flight records, delivery counts) is kept through a {@link SharePersister}
+ * (the share coordinator on __share_group_state): read when a share-partition is first used, written on every change.
+ * Groups and members are in memory: after a restart the groups with stored state exist again, empty, and their
+ * members rejoin (a heartbeat at a non-zero epoch is answered UNKNOWN_MEMBER_ID, which makes the client rejoin).
+ * Time comes in as {@code nowMs}, so tests drive it.
  */
 public final class ShareGroupCoordinator {
     /** ShareGroupHeartbeat's MemberEpoch meaning "leave the group". */
@@ -38,6 +40,9 @@ public final class ShareGroupCoordinator {
     /** Whether a classic or consumer group holds the id: a group id is of one kind at a time. */
     private final Predicate<String> otherKind;
     private final ShareSessions sessions;
+    private final SharePersister persister;
+    /** A group's settings: the broker's under its group-level configs (ConfigResource GROUP). */
+    private java.util.function.Function<String, ShareGroupConfig> configFor;
     private final Map<String, Group> groups = new LinkedHashMap<>();
 
     private static final class Group {
@@ -60,7 +65,14 @@ public final class ShareGroupCoordinator {
     }
 
     public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind) {
+        this(config, topics, otherKind, SharePersister.NONE);
+    }
+
+    public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind,
+                                 SharePersister persister) {
+        this.persister = persister;
         this.config = config;
+        this.configFor = groupId -> config;
         this.topics = topics;
         this.otherKind = otherKind;
         this.sessions = new ShareSessions(config.maxShareSessions());
@@ -68,6 +80,16 @@ public final class ShareGroupCoordinator {
 
     public ShareGroupConfig config() {
         return config;
+    }
+
+    /** The settings of one group: its group configs over the broker's. */
+    public ShareGroupConfig config(String groupId) {
+        return configFor.apply(groupId);
+    }
+
+    /** Where the group-level settings come from (the broker's alone until set). */
+    public synchronized void groupConfigs(java.util.function.Function<String, ShareGroupConfig> configFor) {
+        this.configFor = configFor;
     }
 
     public ShareSessions sessions() {
@@ -166,7 +188,8 @@ public final class ShareGroupCoordinator {
             toSend = member.assignment;
             member.sentAssignment = member.assignment;
         }
-        return new HeartbeatResult(member.memberId, member.memberEpoch, config.heartbeatIntervalMs(), toSend);
+        return new HeartbeatResult(member.memberId, member.memberEpoch,
+                configFor.apply(group.groupId).heartbeatIntervalMs(), toSend);
     }
 
     /** Kafka's throwIfShareGroupHeartbeatRequestIsInvalid, checks and messages in its order. */
@@ -241,10 +264,12 @@ public final class ShareGroupCoordinator {
     /** Removes members whose session timed out and releases their records, as Kafka's session timer does. */
     public synchronized void tick(long nowMs) {
         for (Group group : groups.values()) {
+            if (group.members.isEmpty()) continue;
+            int sessionTimeoutMs = configFor.apply(group.groupId).sessionTimeoutMs();
             Iterator<ShareGroupMember> it = new ArrayList<>(group.members.values()).iterator();
             while (it.hasNext()) {
                 ShareGroupMember m = it.next();
-                if (nowMs - m.lastHeartbeatMs >= config.sessionTimeoutMs()) removeMember(group, m.memberId);
+                if (nowMs - m.lastHeartbeatMs >= sessionTimeoutMs) removeMember(group, m.memberId);
             }
         }
     }
@@ -292,6 +317,8 @@ public final class ShareGroupCoordinator {
         Group group = groups.get(groupId);
         if (group == null) return GROUP_ID_NOT_FOUND;
         if (!group.members.isEmpty()) return NON_EMPTY_GROUP;
+        // As Kafka's DeleteShareGroupState on group deletion: the stored state goes with the group.
+        for (ShareSessions.Key k : group.partitions.keySet()) persister.delete(groupId, k.topicId(), k.partition());
         groups.remove(groupId);
         return NONE;
     }
@@ -306,9 +333,69 @@ public final class ShareGroupCoordinator {
                                                  LongSupplier initialOffset) {
         Group group = groups.get(groupId);
         if (group == null) return null;
-        return group.partitions.computeIfAbsent(new ShareSessions.Key(topicId, partition),
-                k -> new SharePartition(initialOffset.getAsLong(), config.deliveryCountLimit(),
-                        config.partitionMaxRecordLocks(), config.recordLockDurationMs()));
+        ShareSessions.Key key = new ShareSessions.Key(topicId, partition);
+        ShareGroupConfig settings = configFor.apply(groupId);
+        SharePartition existing = group.partitions.get(key);
+        if (existing != null) {
+            // The group's configs may have changed since: new acquisitions follow them, as in Kafka.
+            existing.limits(settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(),
+                    settings.recordLockDurationMs());
+            return existing;
+        }
+        SharePersister.Stored stored = persister.read(groupId, topicId, partition);
+        SharePartition created;
+        if (stored.startOffset() >= 0) {
+            created = SharePartition.restore(stored.stateEpoch(), stored.startOffset(), stored.batches(),
+                    settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
+        } else {
+            created = new SharePartition(initialOffset.getAsLong(), settings.deliveryCountLimit(),
+                    settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
+            persister.initialize(groupId, topicId, partition, created.stateEpoch(), created.startOffset());
+        }
+        created.sink(sinkFor(groupId, topicId, partition));
+        group.partitions.put(key, created);
+        return created;
+    }
+
+    private SharePartition.StateSink sinkFor(String groupId, UUID topicId, int partition) {
+        return new SharePartition.StateSink() {
+            @Override
+            public void initialized(int stateEpoch, long startOffset) {
+                persister.initialize(groupId, topicId, partition, stateEpoch, startOffset);
+            }
+
+            @Override
+            public void written(int stateEpoch, long startOffset, List<io.tandem.server.kafka.group.share.state
+                    .ShareStateBatch> batches) {
+                persister.write(groupId, topicId, partition, stateEpoch, startOffset, batches);
+            }
+        };
+    }
+
+    /**
+     * The persister's share groups exist again after a restart (or once their state partition is loaded here):
+     * empty, with their share-partitions as stored, so ListGroups, the offsets APIs and rejoining members find them.
+     */
+    public synchronized void restoreStoredGroups() {
+        for (Map.Entry<String, Map<UUID, List<Integer>>> g : persister.stored().entrySet()) {
+            String groupId = g.getKey();
+            if (otherKind.test(groupId)) continue;
+            Group group = groups.computeIfAbsent(groupId, Group::new);
+            for (Map.Entry<UUID, List<Integer>> t : g.getValue().entrySet()) {
+                for (int p : t.getValue()) {
+                    if (group.partitions.containsKey(new ShareSessions.Key(t.getKey(), p))) continue;
+                    try {
+                        partition(groupId, t.getKey(), p, () -> 0L);
+                    } catch (ApiException e) {
+                        // Its topic is gone, or another writer fenced this reader: the share-partition comes back
+                        // on first use, or answers that error then; the group's other share-partitions still load.
+                        System.getLogger(ShareGroupCoordinator.class.getName()).log(System.Logger.Level.WARNING,
+                                "Share-partition " + groupId + ":" + t.getKey() + ":" + p + " not restored: "
+                                        + e.getMessage());
+                    }
+                }
+            }
+        }
     }
 
     /** The group's share-partitions that have state, with their start offsets (null when no such share group). */
@@ -343,8 +430,16 @@ public final class ShareGroupCoordinator {
         for (Map.Entry<ShareSessions.Key, Long> e : offsets.entrySet()) {
             SharePartition p = group.partitions.get(e.getKey());
             if (p == null) {
-                group.partitions.put(e.getKey(), new SharePartition(e.getValue(), config.deliveryCountLimit(),
-                        config.partitionMaxRecordLocks(), config.recordLockDurationMs()));
+                ShareGroupConfig settings = configFor.apply(groupId);
+                SharePersister.Stored stored = persister.read(groupId, e.getKey().topicId(), e.getKey().partition());
+                // A new state epoch above any stored one, so stale batches of earlier state never come back.
+                int epoch = stored.startOffset() >= 0 ? stored.stateEpoch() + 1 : 0;
+                persister.initialize(groupId, e.getKey().topicId(), e.getKey().partition(), epoch, e.getValue());
+                SharePartition created = SharePartition.restore(epoch, e.getValue(), List.of(),
+                        settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(),
+                        settings.recordLockDurationMs());
+                created.sink(sinkFor(groupId, e.getKey().topicId(), e.getKey().partition()));
+                group.partitions.put(e.getKey(), created);
             } else {
                 p.reset(e.getValue());
             }
@@ -361,6 +456,9 @@ public final class ShareGroupCoordinator {
         }
         if (!group.members.isEmpty()) {
             throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
+        }
+        for (ShareSessions.Key k : group.partitions.keySet()) {
+            if (topicIds.contains(k.topicId())) persister.delete(groupId, k.topicId(), k.partition());
         }
         group.partitions.keySet().removeIf(k -> topicIds.contains(k.topicId()));
     }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import io.tandem.kafka.wire.Errors;
+import io.tandem.server.kafka.group.share.state.ShareStateBatch;
 
 import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
 
@@ -19,6 +20,11 @@ import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
  * expires), ACKNOWLEDGED or ARCHIVED, with its delivery count. A record released or timed out after the delivery count
  * limit is archived, never delivered again. The SPSO moves past the done prefix. Pure state: time comes in as
  * {@code nowMs}, records as offset ranges; callers hold the object's monitor (every method is synchronized).
+ * <p>
+ * Every change is handed to a {@link StateSink} (the share coordinator, through the persister) under the monitor, so
+ * the stored state follows the changes in order: the start offset and every in-flight record with its state and
+ * delivery count, acquired ones stored as AVAILABLE (a lock does not outlive the broker). Acquisitions are stored too,
+ * so delivery counts survive a restart even when the broker stops before the records are acknowledged.
  */
 public final class SharePartition {
     /** ShareAcknowledge/ShareFetch acknowledge types. */
@@ -41,12 +47,33 @@ public final class SharePartition {
     public record Batch(long baseOffset, long lastOffset, boolean control) {
     }
 
-    private final int deliveryCountLimit;
-    private final int maxRecordLocks;
-    private final long lockDurationMs;
+    /** Receives the share-partition's state after each change; a failure to store is logged, not thrown. */
+    public interface StateSink {
+        /** The state was reset (AlterShareGroupOffsets): a new state epoch starts at {@code startOffset}. */
+        void initialized(int stateEpoch, long startOffset);
+
+        void written(int stateEpoch, long startOffset, List<ShareStateBatch> batches);
+
+        StateSink NONE = new StateSink() {
+            @Override
+            public void initialized(int stateEpoch, long startOffset) {
+            }
+
+            @Override
+            public void written(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
+            }
+        };
+    }
+
+    private static final System.Logger LOG = System.getLogger(SharePartition.class.getName());
+    private int deliveryCountLimit;
+    private int maxRecordLocks;
+    private long lockDurationMs;
     private long startOffset;
     private long endOffset;
     private final TreeMap<Long, InFlight> inFlight = new TreeMap<>();
+    private int stateEpoch;
+    private StateSink sink = StateSink.NONE;
 
     public SharePartition(long startOffset, int deliveryCountLimit, int maxRecordLocks, long lockDurationMs) {
         this.startOffset = startOffset;
@@ -54,6 +81,83 @@ public final class SharePartition {
         this.deliveryCountLimit = deliveryCountLimit;
         this.maxRecordLocks = maxRecordLocks;
         this.lockDurationMs = lockDurationMs;
+    }
+
+    /**
+     * A share-partition as stored: records in the batches become in-flight again (AVAILABLE ones available with their
+     * delivery count), offsets between them that no batch covers are done. At most {@code maxRecordLocks} records
+     * are restored; the end offset stops after the last one, so later stored records are fetched again as new.
+     */
+    public static SharePartition restore(int stateEpoch, long startOffset, List<ShareStateBatch> batches,
+                                         int deliveryCountLimit, int maxRecordLocks, long lockDurationMs) {
+        SharePartition p = new SharePartition(startOffset, deliveryCountLimit, maxRecordLocks, lockDurationMs);
+        p.stateEpoch = stateEpoch;
+        restore:
+        for (ShareStateBatch b : batches) {
+            for (long o = Math.max(b.firstOffset(), startOffset); o <= b.lastOffset(); o++) {
+                if (p.inFlight.size() >= maxRecordLocks) break restore;
+                InFlight r = new InFlight();
+                r.state = switch (b.deliveryState()) {
+                    case ShareStateBatch.ACKNOWLEDGED -> State.ACKNOWLEDGED;
+                    case ShareStateBatch.ARCHIVED -> State.ARCHIVED;
+                    default -> State.AVAILABLE;
+                };
+                r.deliveryCount = b.deliveryCount();
+                p.inFlight.put(o, r);
+                p.endOffset = o + 1;
+            }
+        }
+        p.advanceStart();
+        return p;
+    }
+
+    /** New limits (the group's configs changed): they apply to acquisitions and releases from now on. */
+    public synchronized void limits(int deliveryCountLimit, int maxRecordLocks, long lockDurationMs) {
+        this.deliveryCountLimit = deliveryCountLimit;
+        this.maxRecordLocks = maxRecordLocks;
+        this.lockDurationMs = lockDurationMs;
+    }
+
+    /** Where changes go from now on (set once the share-partition is in its group). */
+    public synchronized void sink(StateSink sink) {
+        this.sink = sink;
+    }
+
+    public synchronized int stateEpoch() {
+        return stateEpoch;
+    }
+
+    /** The state as stored: in-flight records as runs of one state and delivery count, acquired ones AVAILABLE. */
+    public synchronized List<ShareStateBatch> stateBatches() {
+        List<ShareStateBatch> batches = new ArrayList<>();
+        for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
+            InFlight r = e.getValue();
+            byte state = switch (r.state) {
+                case ACKNOWLEDGED -> ShareStateBatch.ACKNOWLEDGED;
+                case ARCHIVED -> ShareStateBatch.ARCHIVED;
+                default -> ShareStateBatch.AVAILABLE;
+            };
+            short count = (short) Math.min(r.deliveryCount, Short.MAX_VALUE);
+            long o = e.getKey();
+            if (!batches.isEmpty()) {
+                ShareStateBatch last = batches.get(batches.size() - 1);
+                if (last.lastOffset() + 1 == o && last.deliveryState() == state && last.deliveryCount() == count) {
+                    batches.set(batches.size() - 1, new ShareStateBatch(last.firstOffset(), o, state, count));
+                    continue;
+                }
+            }
+            batches.add(new ShareStateBatch(o, o, state, count));
+        }
+        return batches;
+    }
+
+    private void store() {
+        try {
+            sink.written(stateEpoch, startOffset, stateBatches());
+        } catch (RuntimeException e) {
+            // The next change writes the whole state again, so a missed write is repaired by the next one.
+            LOG.log(System.Logger.Level.WARNING, "Cannot store share-partition state: " + e.getMessage());
+        }
     }
 
     public synchronized long startOffset() {
@@ -78,6 +182,7 @@ public final class SharePartition {
      */
     public synchronized List<Acquired> acquire(String memberId, int maxRecords, List<Batch> newBatches, long nowMs) {
         expireLocks(nowMs);
+        long endBefore = endOffset;
         List<Acquired> result = new ArrayList<>();
         int room = maxRecords;
         for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
@@ -108,6 +213,7 @@ public final class SharePartition {
             if (endOffset <= batch.lastOffset()) break;
         }
         advanceStart();
+        if (!result.isEmpty() || endOffset != endBefore) store();
         return result;
     }
 
@@ -144,14 +250,20 @@ public final class SharePartition {
             }
         }
         advanceStart();
+        store();
     }
 
     /** Releases every record the member holds (it left the group or closed its share session). */
     public synchronized void releaseMember(String memberId) {
+        boolean changed = false;
         for (InFlight r : inFlight.values()) {
-            if (r.state == State.ACQUIRED && memberId.equals(r.memberId)) release(r);
+            if (r.state == State.ACQUIRED && memberId.equals(r.memberId)) {
+                release(r);
+                changed = true;
+            }
         }
         advanceStart();
+        if (changed) store();
     }
 
     /** Moves the start offset (AlterShareGroupOffsets, or a start offset below the log start): forgets in-flight state. */
@@ -159,6 +271,13 @@ public final class SharePartition {
         inFlight.clear();
         startOffset = newStartOffset;
         endOffset = newStartOffset;
+        // A new state epoch, as Kafka's alter: the stored batches of the old one must not come back.
+        stateEpoch++;
+        try {
+            sink.initialized(stateEpoch, startOffset);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot store share-partition state: " + e.getMessage());
+        }
     }
 
     /** Whether no record is acquired by anyone (AlterShareGroupOffsets needs an empty group anyway). */
@@ -187,7 +306,10 @@ public final class SharePartition {
                 changed = true;
             }
         }
-        if (changed) advanceStart();
+        if (changed) {
+            advanceStart();
+            store();
+        }
     }
 
     private void lock(InFlight r, String memberId, long nowMs) {

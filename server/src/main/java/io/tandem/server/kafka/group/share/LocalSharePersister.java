@@ -1,0 +1,59 @@
+package io.tandem.server.kafka.group.share;
+
+import io.tandem.server.kafka.group.share.state.ShareStateBatch;
+import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * The persister of a broker whose share coordinator holds the state: calls it directly instead of over the wire.
+ * Reads and writes carry leader epoch -1 (not checked): a share-partition's state is written only by the broker
+ * that serves its share group, which is this one.
+ */
+public final class LocalSharePersister implements SharePersister {
+    private final ShareStateCoordinator coordinator;
+
+    public LocalSharePersister(ShareStateCoordinator coordinator) {
+        this.coordinator = coordinator;
+    }
+
+    @Override
+    public Stored read(String groupId, UUID topicId, int partition) {
+        ShareStateCoordinator.State s = coordinator.read(new ShareStateCoordinator.Key(groupId, topicId, partition), -1);
+        return s == null ? new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
+                ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of())
+                : new Stored(s.stateEpoch(), s.startOffset(), s.stateBatches());
+    }
+
+    @Override
+    public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset) {
+        coordinator.initialize(new ShareStateCoordinator.Key(groupId, topicId, partition), stateEpoch, startOffset);
+    }
+
+    @Override
+    public void write(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset,
+                      List<ShareStateBatch> batches) {
+        coordinator.write(new ShareStateCoordinator.Key(groupId, topicId, partition), stateEpoch, -1, startOffset, -1,
+                batches);
+    }
+
+    @Override
+    public void delete(String groupId, UUID topicId, int partition) {
+        coordinator.delete(new ShareStateCoordinator.Key(groupId, topicId, partition));
+    }
+
+    @Override
+    public Map<String, Map<UUID, List<Integer>>> stored() {
+        Map<String, Map<UUID, List<Integer>>> result = new TreeMap<>();
+        for (String groupId : coordinator.groupIds()) {
+            for (ShareStateCoordinator.Key k : coordinator.keys(groupId)) {
+                result.computeIfAbsent(groupId, g -> new java.util.LinkedHashMap<>())
+                        .computeIfAbsent(k.topicId(), t -> new java.util.ArrayList<>()).add(k.partition());
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,318 @@
+package io.tandem.server.kafka.group.share.state;
+
+import io.tandem.kafka.wire.Errors;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.metadata.TopicId;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.function.BiPredicate;
+import java.util.function.LongSupplier;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The share coordinator (KIP-932's persister back end, Kafka's ShareCoordinatorShard): the durable state of every
+ * share-partition whose {@code __share_group_state} partition this broker leads, answering InitializeShareGroupState,
+ * ReadShareGroupState, WriteShareGroupState, DeleteShareGroupState and ReadShareGroupStateSummary. Initialize writes
+ * a ShareSnapshot record; a write needs initialized state (as Kafka 4.4) and becomes a ShareSnapshot record after
+ * {@code share.coordinator.snapshot.update.records.per.snapshot} updates, else a ShareUpdate record holding only the
+ * batches written; reading replays them (snapshot, then updates combined onto it). The in-memory state changes only
+ * after its record was appended, so what a caller was told is what a reload finds. Methods are synchronized: records
+ * are appended in the order the state changed.
+ */
+public final class ShareStateCoordinator {
+    /** Kafka's answer for a share-partition with no state: start offset -1 (uninitialized), state epoch 0. */
+    public static final long UNINITIALIZED_START_OFFSET = -1;
+    public static final int DEFAULT_STATE_EPOCH = 0;
+
+    /** Where records go: the {@code __share_group_state} partition, led here, or an ApiException (NOT_COORDINATOR). */
+    public interface StateLog {
+        int partitionCount();
+
+        /** Whether this broker leads the state partition now (and so answers for its share-partitions). */
+        boolean leads(int partition);
+
+        /** Appends the records in one batch; returns the offset of the first. */
+        long append(int partition, List<byte[][]> keyValues);
+
+        /**
+         * Removes the records below {@code offset} from the state partition (Kafka's pruning of
+         * {@code __share_group_state}, whose cleanup policy is delete, not compact).
+         */
+        void prune(int partition, long offset);
+    }
+
+    /** A share-partition's key, as Kafka's SharePartitionKey. */
+    public record Key(String groupId, UUID topicId, int partition) {
+        /** Kafka's coordinator key text, {@code group:topicId:partition}, whose hash picks the state partition. */
+        public String coordinatorKey() {
+            return groupId + ":" + TopicId.toText(topicId) + ":" + partition;
+        }
+    }
+
+    /** What Read/ReadSummary answer for one share-partition. */
+    public record State(int stateEpoch, int leaderEpoch, long startOffset, int deliveryCompleteCount,
+                        List<ShareStateBatch> stateBatches) {
+    }
+
+    private static final class Entry {
+        int snapshotEpoch;
+        int stateEpoch;
+        int leaderEpoch;
+        long startOffset;
+        int deliveryCompleteCount = -1;
+        long createTimestamp;
+        long writeTimestamp;
+        List<ShareStateBatch> batches = List.of();
+        int updatesSinceSnapshot;
+        /** The offset of the latest snapshot record: everything this share-partition needs is at or above it. */
+        long snapshotOffset = -1;
+    }
+
+    private final int updatesPerSnapshot;
+    private final StateLog log;
+    /** Whether the topic partition exists (Kafka answers UNKNOWN_TOPIC_OR_PARTITION for a share-partition that does not). */
+    private final BiPredicate<UUID, Integer> partitionExists;
+    private final LongSupplier clock;
+    private final Map<Key, Entry> states = new HashMap<>();
+    /** The highest leader epoch a reader or writer presented, per share-partition (Kafka's leaderEpochMap). */
+    private final Map<Key, Integer> leaderEpochs = new HashMap<>();
+
+    public ShareStateCoordinator(int updatesPerSnapshot, StateLog log, BiPredicate<UUID, Integer> partitionExists,
+                                 LongSupplier clock) {
+        if (updatesPerSnapshot < 0) throw new IllegalArgumentException("updates per snapshot must not be negative");
+        this.updatesPerSnapshot = updatesPerSnapshot;
+        this.log = log;
+        this.partitionExists = partitionExists;
+        this.clock = clock;
+    }
+
+    /** Kafka's partition choice: {@code Utils.abs(coordinatorKey.hashCode()) % partitions}. */
+    public static int partitionFor(Key key, int partitionCount) {
+        int hash = key.coordinatorKey().hashCode();
+        return (hash == Integer.MIN_VALUE ? 0 : Math.abs(hash)) % partitionCount;
+    }
+
+    public int partitionFor(Key key) {
+        return partitionFor(key, log.partitionCount());
+    }
+
+    // ---------------------------------------------------------------- the persister APIs
+
+    /** InitializeShareGroupState: a fresh snapshot at the given state epoch and start offset, no batches. */
+    public synchronized void initialize(Key key, int stateEpoch, long startOffset) {
+        checkKey(key);
+        Entry old = states.get(key);
+        if (old != null && old.stateEpoch > stateEpoch) {
+            throw new ApiException(FENCED_STATE_EPOCH, Errors.FENCED_STATE_EPOCH.message());
+        }
+        Entry next = new Entry();
+        next.snapshotEpoch = old == null ? 0 : old.snapshotEpoch + 1;
+        next.stateEpoch = stateEpoch;
+        next.leaderEpoch = -1;
+        next.startOffset = startOffset;
+        long now = clock.getAsLong();
+        next.createTimestamp = now;
+        next.writeTimestamp = now;
+        next.snapshotOffset = appendSnapshot(key, next);
+        states.put(key, next);
+        prune(partitionFor(key));
+    }
+
+    /**
+     * ReadShareGroupState; null for a share-partition never initialized (the wire answers Kafka's INVALID_REQUEST
+     * "Read operation on uninitialized share partition not allowed."), FENCED_LEADER_EPOCH for a reader older than
+     * the last one seen.
+     */
+    public synchronized State read(Key key, int leaderEpoch) {
+        checkKey(key);
+        Integer known = leaderEpochs.get(key);
+        if (known != null && known > leaderEpoch) {
+            throw new ApiException(FENCED_LEADER_EPOCH, Errors.FENCED_LEADER_EPOCH.message());
+        }
+        Entry e = states.get(key);
+        if (e == null) return null;
+        leaderEpochs.put(key, leaderEpoch);
+        return new State(e.stateEpoch, e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, e.batches);
+    }
+
+    /** ReadShareGroupStateSummary: the read without batches and without fencing; never initialized is no error. */
+    public synchronized State summary(Key key) {
+        checkKey(key);
+        Entry e = states.get(key);
+        if (e == null) return new State(DEFAULT_STATE_EPOCH, -1, UNINITIALIZED_START_OFFSET, -1, List.of());
+        return new State(e.stateEpoch, e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, List.of());
+    }
+
+    /**
+     * WriteShareGroupState: {@code batches} overlay the stored ones; start offset, leader epoch and state epoch -1
+     * keep the stored value. Older leader or state epochs than seen are fenced as Kafka fences them.
+     */
+    public synchronized void write(Key key, int stateEpoch, int leaderEpoch, long startOffset,
+                                   int deliveryCompleteCount, List<ShareStateBatch> batches) {
+        checkKey(key);
+        Integer knownLeader = leaderEpochs.get(key);
+        if (knownLeader != null && knownLeader > leaderEpoch) {
+            throw new ApiException(FENCED_LEADER_EPOCH, Errors.FENCED_LEADER_EPOCH.message());
+        }
+        Entry old = states.get(key);
+        if (old == null) {
+            // Kafka 4.4: state is created by InitializeShareGroupState only.
+            throw new ApiException(INVALID_REQUEST, "Write operation on uninitialized share partition not allowed.");
+        }
+        if (old.stateEpoch > stateEpoch) {
+            throw new ApiException(FENCED_STATE_EPOCH, Errors.FENCED_STATE_EPOCH.message());
+        }
+        long now = clock.getAsLong();
+        Entry next = new Entry();
+        next.leaderEpoch = leaderEpoch == -1 ? old.leaderEpoch : leaderEpoch;
+        next.stateEpoch = stateEpoch == -1 ? old.stateEpoch : stateEpoch;
+        next.startOffset = startOffset == -1 ? old.startOffset : startOffset;
+        next.deliveryCompleteCount = deliveryCompleteCount;
+        next.writeTimestamp = now;
+        next.batches = ShareStateBatches.combine(old.batches, batches, next.startOffset);
+        if (old.updatesSinceSnapshot >= updatesPerSnapshot) {
+            next.snapshotEpoch = old.snapshotEpoch + 1;
+            next.createTimestamp = old.createTimestamp;
+            next.snapshotOffset = appendSnapshot(key, next);
+        } else {
+            next.snapshotOffset = old.snapshotOffset;
+            next.snapshotEpoch = old.snapshotEpoch;
+            next.createTimestamp = old.createTimestamp;
+            next.updatesSinceSnapshot = old.updatesSinceSnapshot + 1;
+            byte[] value = ShareStateRecords.updateValue(new ShareStateRecords.Update(next.snapshotEpoch, leaderEpoch,
+                    startOffset, deliveryCompleteCount, ShareStateBatches.combine(List.of(), batches, next.startOffset)));
+            log.append(partitionFor(key), List.<byte[][]>of(new byte[][]{
+                    ShareStateRecords.key(ShareStateRecords.UPDATE, key.groupId(), key.topicId(), key.partition()),
+                    value}));
+        }
+        if (leaderEpoch != -1) leaderEpochs.merge(key, leaderEpoch, Math::max);
+        states.put(key, next);
+        if (next.snapshotOffset != old.snapshotOffset) prune(partitionFor(key));
+    }
+
+    /**
+     * Drops what no share-partition of the state partition needs any more: the records below the oldest of their
+     * latest snapshots (a share-partition that never takes a new snapshot holds it back).
+     */
+    private void prune(int statePartition) {
+        int count = log.partitionCount();
+        long oldest = Long.MAX_VALUE;
+        for (Map.Entry<Key, Entry> e : states.entrySet()) {
+            if (partitionFor(e.getKey(), count) == statePartition) oldest = Math.min(oldest, e.getValue().snapshotOffset);
+        }
+        if (oldest != Long.MAX_VALUE && oldest > 0) log.prune(statePartition, oldest);
+    }
+
+    /** DeleteShareGroupState: tombstones for the snapshot and update records, so compaction removes them. */
+    public synchronized void delete(Key key) {
+        if (key.topicId() == null || key.partition() < 0) {
+            throw new ApiException(INVALID_REQUEST, "The partition id cannot be a negative number.");
+        }
+        if (!log.leads(partitionFor(key))) {
+            throw new ApiException(NOT_COORDINATOR, Errors.NOT_COORDINATOR.message());
+        }
+        if (states.containsKey(key)) {
+            log.append(partitionFor(key), List.of(
+                    new byte[][]{ShareStateRecords.key(ShareStateRecords.SNAPSHOT, key.groupId(), key.topicId(),
+                            key.partition()), null},
+                    new byte[][]{ShareStateRecords.key(ShareStateRecords.UPDATE, key.groupId(), key.topicId(),
+                            key.partition()), null}));
+        }
+        states.remove(key);
+        leaderEpochs.remove(key);
+    }
+
+    // ---------------------------------------------------------------- load and unload
+
+    /** Replays one record of a state partition being loaded, oldest first; a null value is a tombstone. */
+    public synchronized void replay(long offset, byte[] keyBytes, byte[] valueBytes) {
+        ShareStateRecords.Key k = ShareStateRecords.readKey(keyBytes);
+        if (k == null) return;
+        Key key = new Key(k.groupId(), k.topicId(), k.partition());
+        if (valueBytes == null) {
+            if (k.type() == ShareStateRecords.SNAPSHOT) {
+                states.remove(key);
+                leaderEpochs.remove(key);
+            }
+            return;
+        }
+        if (k.type() == ShareStateRecords.SNAPSHOT) {
+            ShareStateRecords.Snapshot s = ShareStateRecords.readSnapshotValue(valueBytes);
+            Entry e = new Entry();
+            e.snapshotEpoch = s.snapshotEpoch();
+            e.stateEpoch = s.stateEpoch();
+            e.leaderEpoch = s.leaderEpoch();
+            e.startOffset = s.startOffset();
+            e.deliveryCompleteCount = s.deliveryCompleteCount();
+            e.createTimestamp = s.createTimestamp();
+            e.writeTimestamp = s.writeTimestamp();
+            e.batches = List.copyOf(s.stateBatches());
+            e.snapshotOffset = offset;
+            states.put(key, e);
+            if (s.leaderEpoch() != -1) leaderEpochs.merge(key, s.leaderEpoch(), Math::max);
+        } else {
+            ShareStateRecords.Update u = ShareStateRecords.readUpdateValue(valueBytes);
+            Entry old = states.get(key);
+            // An update without its snapshot (compacted away with a later tombstone) describes nothing to apply to.
+            if (old == null || u.snapshotEpoch() != old.snapshotEpoch) return;
+            if (u.startOffset() != -1) old.startOffset = u.startOffset();
+            if (u.leaderEpoch() != -1) {
+                old.leaderEpoch = u.leaderEpoch();
+                leaderEpochs.merge(key, u.leaderEpoch(), Math::max);
+            }
+            old.deliveryCompleteCount = u.deliveryCompleteCount();
+            old.batches = ShareStateBatches.combine(old.batches, u.stateBatches(), old.startOffset);
+            old.updatesSinceSnapshot++;
+        }
+    }
+
+    /** This broker stopped leading a state partition: its share-partitions' state is no longer ours to answer. */
+    public synchronized void unload(int statePartition) {
+        int count = log.partitionCount();
+        states.keySet().removeIf(k -> partitionFor(k, count) == statePartition);
+        leaderEpochs.keySet().removeIf(k -> partitionFor(k, count) == statePartition);
+    }
+
+    /** The share groups that have state here, for the share group coordinator to know them after a restart. */
+    public synchronized Set<String> groupIds() {
+        Set<String> ids = new TreeSet<>();
+        for (Key k : states.keySet()) ids.add(k.groupId());
+        return ids;
+    }
+
+    /** The share-partitions of a group with state here. */
+    public synchronized List<Key> keys(String groupId) {
+        List<Key> keys = new ArrayList<>();
+        for (Key k : states.keySet()) if (k.groupId().equals(groupId)) keys.add(k);
+        return keys;
+    }
+
+    private long appendSnapshot(Key key, Entry e) {
+        byte[] value = ShareStateRecords.snapshotValue(new ShareStateRecords.Snapshot(e.snapshotEpoch, e.stateEpoch,
+                e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, e.createTimestamp, e.writeTimestamp,
+                e.batches));
+        return log.append(partitionFor(key), List.<byte[][]>of(new byte[][]{
+                ShareStateRecords.key(ShareStateRecords.SNAPSHOT, key.groupId(), key.topicId(), key.partition()),
+                value}));
+    }
+
+    private void checkKey(Key key) {
+        if (key.topicId() == null) throw new ApiException(INVALID_REQUEST, "Topic id must not be null.");
+        if (key.partition() < 0) {
+            throw new ApiException(INVALID_REQUEST, "The partition id cannot be a negative number.");
+        }
+        if (!log.leads(partitionFor(key))) {
+            throw new ApiException(NOT_COORDINATOR, Errors.NOT_COORDINATOR.message());
+        }
+        if (!partitionExists.test(key.topicId(), key.partition())) {
+            throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, Errors.UNKNOWN_TOPIC_OR_PARTITION.message());
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package io.tandem.server.kafka.group.share.state;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.tandem.kafka.wire.record.Record;
+import io.tandem.kafka.wire.record.RecordBatch;
+import io.tandem.kafka.wire.record.RecordBatchBuilder;
+import io.tandem.kafka.wire.record.RecordBatches;
+import io.tandem.kafka.wire.record.RecordIterator;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.log.LogValidator;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.TopicNames;
+import io.tandem.storage.log.LogSlice;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The broker side of {@code __share_group_state}: creates the topic on first use (cleanup policy delete, as Kafka
+ * does), appends the share coordinator's records to the partitions this broker leads, prunes what no share-partition
+ * needs, and replays a partition into the coordinator when this broker becomes its leader.
+ */
+public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
+    private static final System.Logger LOG = System.getLogger(ShareStateTopic.class.getName());
+    private final KafkaBroker broker;
+    private final ShareCoordinatorConfig config;
+    private volatile boolean ready;
+
+    public ShareStateTopic(KafkaBroker broker, ShareCoordinatorConfig config) {
+        this.broker = broker;
+        this.config = config;
+    }
+
+    @Override
+    public int partitionCount() {
+        TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
+        return topic == null ? config.stateTopicPartitions() : topic.partitionCount();
+    }
+
+    @Override
+    public boolean leads(int index) {
+        TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
+        return topic != null && broker.isLeader(topic, index);
+    }
+
+    @Override
+    public long append(int index, List<byte[][]> keyValues) {
+        // Never created here: appends run under the coordinators' locks, and creating the topic waits for leaders
+        // whose election loads state partitions under the same locks (see ensureTopic's callers).
+        TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
+        if (topic == null) {
+            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "the share group state topic does not exist yet");
+        }
+        Partition partition = broker.isLeader(topic, index) ? broker.localPartition(topic, index) : null;
+        if (partition == null) {
+            throw new ApiException(NOT_COORDINATOR, "this broker does not lead " + TopicNames.SHARE_GROUP_STATE + "-"
+                    + index);
+        }
+        ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
+        try {
+            long now = System.currentTimeMillis();
+            try (RecordBatchBuilder builder = RecordBatchBuilder.create(buf)) {
+                for (byte[][] kv : keyValues) builder.append(now, kv[0], kv[1]);
+                builder.build();
+            }
+            Partition.AppendResult result = partition.append(buf, LogValidator.forCoordinator(now), 0);
+            if (result.error() != NONE) throw new ApiException(result.error(), result.errorMessage());
+            return result.baseOffset();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Override
+    public void prune(int index, long offset) {
+        TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
+        Partition partition = topic != null && broker.isLeader(topic, index) ? broker.localPartition(topic, index) : null;
+        if (partition == null) return;
+        // Never past the high watermark: followers may not have the snapshot yet.
+        long before = Math.min(offset, partition.highWatermark());
+        if (before <= partition.logStartOffset()) return;
+        try {
+            partition.log().deleteRecordsBefore(before);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot prune " + partition.topicPartition() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Creates {@code __share_group_state} on first use; with fewer live brokers than its replication factor that is
+     * COORDINATOR_NOT_AVAILABLE, as for the other internal topics.
+     */
+    public TopicInfo ensureTopic() {
+        TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
+        if (topic != null && ready) return topic;
+        synchronized (this) {
+            topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
+            try {
+                if (topic == null) {
+                    int replication = config.stateTopicReplicationFactor();
+                    int live = broker.metadata().liveBrokers().size();
+                    if (live < replication) {
+                        throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Number of alive brokers '" + live
+                                + "' does not meet the required replication factor '" + replication + "' for the "
+                                + "share group state topic (configured via "
+                                + "'share.coordinator.state.topic.replication.factor').");
+                    }
+                    // Kafka's (ShareCoordinatorService.shareGroupStateTopicConfigs, as KIP-932 defines them): delete,
+                    // not compact, since a share-partition's updates share one key and each holds only what changed;
+                    // old records are pruned below the snapshots instead, and never deleted by time.
+                    Map<String, String> topicConfig = new LinkedHashMap<>();
+                    topicConfig.put("cleanup.policy", "delete");
+                    topicConfig.put("retention.ms", "-1");
+                    topicConfig.put("compression.type", "producer");
+                    topicConfig.put("min.insync.replicas", Short.toString(config.stateTopicMinIsr()));
+                    topicConfig.put("segment.bytes", Integer.toString(config.stateTopicSegmentBytes()));
+                    topic = broker.createTopic(TopicNames.SHARE_GROUP_STATE, config.stateTopicPartitions(),
+                            replication, null, topicConfig, false);
+                }
+                ready = true;
+            } catch (ApiException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create the share group state topic: "
+                        + e.getMessage());
+            }
+            return topic;
+        }
+    }
+
+    /** Replays one state partition into the coordinator, oldest record first (it was just elected its leader). */
+    public static void load(Partition partition, ShareStateCoordinator coordinator) throws IOException {
+        coordinator.unload(partition.topicPartition().partition());
+        long offset = partition.logStartOffset();
+        int loaded = 0;
+        while (offset < partition.logEndOffset()) {
+            LogSlice slice = partition.log().read(offset, 1 << 20, Long.MAX_VALUE, true);
+            if (slice.isEmpty()) break;
+            ByteBuf bytes = slice.readBytes(ByteBufAllocator.DEFAULT);
+            try {
+                for (RecordBatch batch : RecordBatches.of(bytes)) {
+                    if (batch.isControl()) continue;
+                    try (RecordIterator records = batch.records()) {
+                        while (records.hasNext()) {
+                            Record record = records.next();
+                            if (!record.hasKey()) continue;
+                            coordinator.replay(record.offset(), ByteBufUtil.getBytes(record.key()),
+                                    record.hasValue() ? ByteBufUtil.getBytes(record.value()) : null);
+                            loaded++;
+                        }
+                    }
+                }
+            } finally {
+                bytes.release();
+            }
+            if (slice.nextOffset() <= offset) break;
+            offset = slice.nextOffset();
+        }
+        if (loaded > 0) {
+            LOG.log(System.Logger.Level.INFO, "Loaded {0} share state records from {1}", loaded,
+                    partition.topicPartition());
+        }
+    }
+
+    public static boolean isStatePartition(TopicPartition tp) {
+        return tp.topic().equals(TopicNames.SHARE_GROUP_STATE);
+    }
+}

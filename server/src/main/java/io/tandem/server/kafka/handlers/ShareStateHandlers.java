@@ -1,0 +1,238 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.Errors;
+import io.tandem.kafka.wire.message.DeleteShareGroupStateRequest;
+import io.tandem.kafka.wire.message.DeleteShareGroupStateResponse;
+import io.tandem.kafka.wire.message.InitializeShareGroupStateRequest;
+import io.tandem.kafka.wire.message.InitializeShareGroupStateResponse;
+import io.tandem.kafka.wire.message.ReadShareGroupStateRequest;
+import io.tandem.kafka.wire.message.ReadShareGroupStateResponse;
+import io.tandem.kafka.wire.message.ReadShareGroupStateSummaryRequest;
+import io.tandem.kafka.wire.message.ReadShareGroupStateSummaryResponse;
+import io.tandem.kafka.wire.message.WriteShareGroupStateRequest;
+import io.tandem.kafka.wire.message.WriteShareGroupStateResponse;
+import io.tandem.kafka.wire.acl.AclOperation;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.group.share.state.ShareStateBatch;
+import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
+import io.tandem.server.kafka.group.share.state.ShareStateCoordinator.Key;
+import io.tandem.server.kafka.network.ApiHandler;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The share coordinator's APIs (KIP-932's persister, inter-broker: CLUSTER_ACTION on the cluster):
+ * InitializeShareGroupState (83), ReadShareGroupState (84), WriteShareGroupState (85), DeleteShareGroupState (86) and
+ * ReadShareGroupStateSummary (87), answered per share-partition by the {@link ShareStateCoordinator} as Kafka 4.4's
+ * ShareCoordinatorService answers: a request with an empty group id or no partitions gets no results; a
+ * share-partition whose state partition is not led here is NOT_COORDINATOR ("Unable to read share group state: This
+ * is not the correct coordinator." for reads, likewise for writes). One class: five small APIs over one coordinator.
+ */
+final class ShareStateHandlers {
+    private ShareStateHandlers() {
+    }
+
+    /**
+     * Kafka's check: CLUSTER_ACTION on the cluster; refused, every partition of the request answers
+     * CLUSTER_AUTHORIZATION_FAILED ("Cluster authorization failed.") and nothing is done.
+     */
+    private static ApiException refusal(KafkaBroker broker, RequestContext context) {
+        return broker.authorization().allowedOnCluster(context, AclOperation.CLUSTER_ACTION) ? null
+                : new ApiException(CLUSTER_AUTHORIZATION_FAILED, Errors.CLUSTER_AUTHORIZATION_FAILED.message());
+    }
+
+    /** Kafka's message for an error that stopped the operation itself (as opposed to a refusal by the shard). */
+    private static String message(ApiException e, String operation) {
+        boolean operational = e.error() == NOT_COORDINATOR || e.error() == COORDINATOR_NOT_AVAILABLE
+                || e.error() == COORDINATOR_LOAD_IN_PROGRESS || e.error() == REQUEST_TIMED_OUT
+                || e.error() == KAFKA_STORAGE_ERROR;
+        String text = e.getMessage() != null ? e.getMessage() : Errors.forCode(e.error()).message();
+        return operational && operation != null ? "Unable to " + operation + " share group state: " + text : text;
+    }
+
+    static ApiHandler<InitializeShareGroupStateRequest> initialize(KafkaBroker broker) {
+        return (context, request, responder) -> {
+            InitializeShareGroupStateResponse response = new InitializeShareGroupStateResponse();
+            if (request.groupId == null || request.groupId.isEmpty()) {
+                responder.send(response);
+                return;
+            }
+            ApiException refused = refusal(broker, context);
+            for (InitializeShareGroupStateRequest.InitializeStateData t : request.topics) {
+                InitializeShareGroupStateResponse.InitializeStateResult rt =
+                        new InitializeShareGroupStateResponse.InitializeStateResult();
+                rt.topicId = t.topicId;
+                for (InitializeShareGroupStateRequest.PartitionData p : t.partitions) {
+                    InitializeShareGroupStateResponse.PartitionResult rp =
+                            new InitializeShareGroupStateResponse.PartitionResult();
+                    rp.partition = p.partition;
+                    try {
+                        if (refused != null) throw refused;
+                        broker.shareState().initialize(new Key(request.groupId, t.topicId, p.partition), p.stateEpoch,
+                                p.startOffset);
+                    } catch (ApiException e) {
+                        rp.errorCode = e.error();
+                        rp.errorMessage = message(e, "initialize");
+                    }
+                    rt.partitions.add(rp);
+                }
+                if (!rt.partitions.isEmpty()) response.results.add(rt);
+            }
+            responder.send(response);
+        };
+    }
+
+    static ApiHandler<ReadShareGroupStateRequest> read(KafkaBroker broker) {
+        return (context, request, responder) -> {
+            ReadShareGroupStateResponse response = new ReadShareGroupStateResponse();
+            if (request.groupId == null || request.groupId.isEmpty()) {
+                responder.send(response);
+                return;
+            }
+            ApiException refused = refusal(broker, context);
+            for (ReadShareGroupStateRequest.ReadStateData t : request.topics) {
+                ReadShareGroupStateResponse.ReadStateResult rt = new ReadShareGroupStateResponse.ReadStateResult();
+                rt.topicId = t.topicId;
+                for (ReadShareGroupStateRequest.PartitionData p : t.partitions) {
+                    ReadShareGroupStateResponse.PartitionResult rp = new ReadShareGroupStateResponse.PartitionResult();
+                    rp.partition = p.partition;
+                    try {
+                        if (refused != null) throw refused;
+                        ShareStateCoordinator.State s = broker.shareState().read(
+                                new Key(request.groupId, t.topicId, p.partition), p.leaderEpoch);
+                        if (s == null) {
+                            rp.errorCode = INVALID_REQUEST;
+                            rp.errorMessage = "Read operation on uninitialized share partition not allowed.";
+                        } else {
+                            rp.stateEpoch = s.stateEpoch();
+                            rp.startOffset = s.startOffset();
+                            for (ShareStateBatch b : s.stateBatches()) {
+                                ReadShareGroupStateResponse.StateBatch wire = new ReadShareGroupStateResponse.StateBatch();
+                                wire.firstOffset = b.firstOffset();
+                                wire.lastOffset = b.lastOffset();
+                                wire.deliveryState = b.deliveryState();
+                                wire.deliveryCount = b.deliveryCount();
+                                rp.stateBatches.add(wire);
+                            }
+                        }
+                    } catch (ApiException e) {
+                        rp.errorCode = e.error();
+                        rp.errorMessage = message(e, "read");
+                    }
+                    rt.partitions.add(rp);
+                }
+                if (!rt.partitions.isEmpty()) response.results.add(rt);
+            }
+            responder.send(response);
+        };
+    }
+
+    static ApiHandler<WriteShareGroupStateRequest> write(KafkaBroker broker) {
+        return (context, request, responder) -> {
+            WriteShareGroupStateResponse response = new WriteShareGroupStateResponse();
+            if (request.groupId == null || request.groupId.isEmpty()) {
+                responder.send(response);
+                return;
+            }
+            ApiException refused = refusal(broker, context);
+            for (WriteShareGroupStateRequest.WriteStateData t : request.topics) {
+                WriteShareGroupStateResponse.WriteStateResult rt = new WriteShareGroupStateResponse.WriteStateResult();
+                rt.topicId = t.topicId;
+                for (WriteShareGroupStateRequest.PartitionData p : t.partitions) {
+                    WriteShareGroupStateResponse.PartitionResult rp = new WriteShareGroupStateResponse.PartitionResult();
+                    rp.partition = p.partition;
+                    try {
+                        if (refused != null) throw refused;
+                        List<ShareStateBatch> batches = new ArrayList<>();
+                        for (WriteShareGroupStateRequest.StateBatch b : p.stateBatches) {
+                            if (b.lastOffset < b.firstOffset) {
+                                throw new ApiException(INVALID_REQUEST, "Invalid state batch " + b.firstOffset + "-"
+                                        + b.lastOffset + ".");
+                            }
+                            batches.add(new ShareStateBatch(b.firstOffset, b.lastOffset, b.deliveryState,
+                                    b.deliveryCount));
+                        }
+                        broker.shareState().write(new Key(request.groupId, t.topicId, p.partition), p.stateEpoch,
+                                p.leaderEpoch, p.startOffset, p.deliveryCompleteCount, batches);
+                    } catch (ApiException e) {
+                        rp.errorCode = e.error();
+                        rp.errorMessage = message(e, "write");
+                    }
+                    rt.partitions.add(rp);
+                }
+                if (!rt.partitions.isEmpty()) response.results.add(rt);
+            }
+            responder.send(response);
+        };
+    }
+
+    static ApiHandler<DeleteShareGroupStateRequest> delete(KafkaBroker broker) {
+        return (context, request, responder) -> {
+            DeleteShareGroupStateResponse response = new DeleteShareGroupStateResponse();
+            if (request.groupId == null || request.groupId.isEmpty()) {
+                responder.send(response);
+                return;
+            }
+            ApiException refused = refusal(broker, context);
+            for (DeleteShareGroupStateRequest.DeleteStateData t : request.topics) {
+                DeleteShareGroupStateResponse.DeleteStateResult rt = new DeleteShareGroupStateResponse.DeleteStateResult();
+                rt.topicId = t.topicId;
+                for (DeleteShareGroupStateRequest.PartitionData p : t.partitions) {
+                    DeleteShareGroupStateResponse.PartitionResult rp = new DeleteShareGroupStateResponse.PartitionResult();
+                    rp.partition = p.partition;
+                    try {
+                        if (refused != null) throw refused;
+                        broker.shareState().delete(new Key(request.groupId, t.topicId, p.partition));
+                    } catch (ApiException e) {
+                        rp.errorCode = e.error();
+                        rp.errorMessage = message(e, "delete");
+                    }
+                    rt.partitions.add(rp);
+                }
+                if (!rt.partitions.isEmpty()) response.results.add(rt);
+            }
+            responder.send(response);
+        };
+    }
+
+    static ApiHandler<ReadShareGroupStateSummaryRequest> summary(KafkaBroker broker) {
+        return (context, request, responder) -> {
+            ReadShareGroupStateSummaryResponse response = new ReadShareGroupStateSummaryResponse();
+            if (request.groupId == null || request.groupId.isEmpty()) {
+                responder.send(response);
+                return;
+            }
+            ApiException refused = refusal(broker, context);
+            for (ReadShareGroupStateSummaryRequest.ReadStateSummaryData t : request.topics) {
+                ReadShareGroupStateSummaryResponse.ReadStateSummaryResult rt =
+                        new ReadShareGroupStateSummaryResponse.ReadStateSummaryResult();
+                rt.topicId = t.topicId;
+                for (ReadShareGroupStateSummaryRequest.PartitionData p : t.partitions) {
+                    ReadShareGroupStateSummaryResponse.PartitionResult rp =
+                            new ReadShareGroupStateSummaryResponse.PartitionResult();
+                    rp.partition = p.partition;
+                    try {
+                        if (refused != null) throw refused;
+                        ShareStateCoordinator.State s = broker.shareState().summary(
+                                new Key(request.groupId, t.topicId, p.partition));
+                        rp.stateEpoch = s.stateEpoch();
+                        rp.leaderEpoch = s.leaderEpoch();
+                        rp.startOffset = s.startOffset();
+                        rp.deliveryCompleteCount = s.deliveryCompleteCount();
+                    } catch (ApiException e) {
+                        rp.errorCode = e.error();
+                        rp.errorMessage = message(e, "read");
+                    }
+                    rt.partitions.add(rp);
+                }
+                if (!rt.partitions.isEmpty()) response.results.add(rt);
+            }
+            responder.send(response);
+        };
+    }
+}

@@ -1,0 +1,168 @@
+package io.tandem.server.kafka;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.DeleteShareGroupStateRequestData;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.FindCoordinatorResponseData;
+import org.apache.kafka.common.message.InitializeShareGroupStateRequestData;
+import org.apache.kafka.common.message.ReadShareGroupStateRequestData;
+import org.apache.kafka.common.message.ReadShareGroupStateResponseData;
+import org.apache.kafka.common.message.ReadShareGroupStateSummaryRequestData;
+import org.apache.kafka.common.message.ReadShareGroupStateSummaryResponseData;
+import org.apache.kafka.common.message.WriteShareGroupStateRequestData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.DeleteShareGroupStateRequest;
+import org.apache.kafka.common.requests.DeleteShareGroupStateResponse;
+import org.apache.kafka.common.requests.FindCoordinatorRequest;
+import org.apache.kafka.common.requests.FindCoordinatorResponse;
+import org.apache.kafka.common.requests.InitializeShareGroupStateRequest;
+import org.apache.kafka.common.requests.InitializeShareGroupStateResponse;
+import org.apache.kafka.common.requests.ReadShareGroupStateRequest;
+import org.apache.kafka.common.requests.ReadShareGroupStateResponse;
+import org.apache.kafka.common.requests.ReadShareGroupStateSummaryRequest;
+import org.apache.kafka.common.requests.ReadShareGroupStateSummaryResponse;
+import org.apache.kafka.common.requests.WriteShareGroupStateRequest;
+import org.apache.kafka.common.requests.WriteShareGroupStateResponse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The share coordinator's APIs (InitializeShareGroupState 83 to ReadShareGroupStateSummary 87) on the wire, written
+ * and decoded by kafka-clients 4.4: FindCoordinator's share key type, initialize/write/read/summary/delete with
+ * Kafka's errors and words, state epoch fencing, and the state surviving a restart on the same data directory.
+ */
+class ShareStateApisTest {
+    @TempDir
+    Path dir;
+
+    private TandemConfig config() {
+        return TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
+                .set("share.coordinator.state.topic.num.partitions", "2");
+    }
+
+    private static ReadShareGroupStateResponseData.PartitionResult read(OfficialClientConnection c, Uuid topic,
+                                                                        int leaderEpoch) throws Exception {
+        ReadShareGroupStateResponse r = c.call(new ReadShareGroupStateRequest.Builder(new ReadShareGroupStateRequestData()
+                .setGroupId("g").setTopics(List.of(new ReadShareGroupStateRequestData.ReadStateData().setTopicId(topic)
+                        .setPartitions(List.of(new ReadShareGroupStateRequestData.PartitionData().setPartition(0)
+                                .setLeaderEpoch(leaderEpoch)))))).build((short) 0));
+        return r.data().results().get(0).partitions().get(0);
+    }
+
+    private static ReadShareGroupStateSummaryResponseData.PartitionResult summary(OfficialClientConnection c,
+                                                                                  Uuid topic) throws Exception {
+        ReadShareGroupStateSummaryResponse r = c.call(new ReadShareGroupStateSummaryRequest.Builder(
+                new ReadShareGroupStateSummaryRequestData().setGroupId("g").setTopics(List.of(
+                        new ReadShareGroupStateSummaryRequestData.ReadStateSummaryData().setTopicId(topic)
+                                .setPartitions(List.of(new ReadShareGroupStateSummaryRequestData.PartitionData()
+                                        .setPartition(0).setLeaderEpoch(0)))))).build((short) 1));
+        return r.data().results().get(0).partitions().get(0);
+    }
+
+    private static short write(OfficialClientConnection c, Uuid topic, int stateEpoch, long startOffset,
+                               List<WriteShareGroupStateRequestData.StateBatch> batches) throws Exception {
+        WriteShareGroupStateResponse r = c.call(new WriteShareGroupStateRequest.Builder(
+                new WriteShareGroupStateRequestData().setGroupId("g").setTopics(List.of(
+                        new WriteShareGroupStateRequestData.WriteStateData().setTopicId(topic).setPartitions(List.of(
+                                new WriteShareGroupStateRequestData.PartitionData().setPartition(0)
+                                        .setStateEpoch(stateEpoch).setLeaderEpoch(0).setStartOffset(startOffset)
+                                        .setStateBatches(batches)))))).build((short) 1));
+        return r.data().results().get(0).partitions().get(0).errorCode();
+    }
+
+    private static WriteShareGroupStateRequestData.StateBatch batch(long first, long last, int state, int count) {
+        return new WriteShareGroupStateRequestData.StateBatch().setFirstOffset(first).setLastOffset(last)
+                .setDeliveryState((byte) state).setDeliveryCount((short) count);
+    }
+
+    @Test
+    void shareStateShouldBeInitializedWrittenReadAndDeletedAsKafkaAnswers() throws Exception {
+        Uuid topicId;
+        try (Tandem tandem = Tandem.start(config());
+             OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
+            Properties props = new Properties();
+            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers());
+            try (Admin admin = Admin.create(props)) {
+                admin.createTopics(List.of(new NewTopic("queue", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+                topicId = admin.describeTopics(List.of("queue")).allTopicNames().get(30, TimeUnit.SECONDS)
+                        .get("queue").topicId();
+            }
+            // The share coordinator of a share-partition: the leader of its __share_group_state partition.
+            FindCoordinatorResponse found = c.call(new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
+                    .setKeyType((byte) 2).setCoordinatorKeys(List.of("g:" + topicId + ":0", "no-key-format")))
+                    .build((short) 6));
+            List<FindCoordinatorResponseData.Coordinator> coordinators = found.data().coordinators();
+            assertEquals(Errors.NONE.code(), coordinators.get(0).errorCode());
+            assertEquals(tandem.kafkaPort(), coordinators.get(0).port());
+            assertEquals(Errors.INVALID_REQUEST.code(), coordinators.get(1).errorCode());
+
+            ReadShareGroupStateResponseData.PartitionResult uninitialized = read(c, topicId, 0);
+            assertEquals(Errors.INVALID_REQUEST.code(), uninitialized.errorCode());
+            assertEquals("Read operation on uninitialized share partition not allowed.", uninitialized.errorMessage());
+            assertEquals(-1, summary(c, topicId).startOffset(), "a summary of no state is no error");
+            assertEquals(Errors.INVALID_REQUEST.code(), write(c, topicId, 0, 0, List.of()));
+
+            InitializeShareGroupStateResponse init = c.call(new InitializeShareGroupStateRequest.Builder(
+                    new InitializeShareGroupStateRequestData().setGroupId("g").setTopics(List.of(
+                            new InitializeShareGroupStateRequestData.InitializeStateData().setTopicId(topicId)
+                                    .setPartitions(List.of(new InitializeShareGroupStateRequestData.PartitionData()
+                                            .setPartition(0).setStateEpoch(1).setStartOffset(10)))))).build((short) 0));
+            assertEquals(Errors.NONE.code(), init.data().results().get(0).partitions().get(0).errorCode());
+            assertNull(init.data().results().get(0).partitions().get(0).errorMessage());
+
+            assertEquals(Errors.NONE.code(), write(c, topicId, 1, 10, List.of(batch(10, 19, 0, 1))));
+            assertEquals(Errors.NONE.code(), write(c, topicId, 1, 12, List.of(batch(12, 14, 2, 1), batch(15, 15, 4, 5))));
+            assertEquals(Errors.FENCED_STATE_EPOCH.code(), write(c, topicId, 0, 12, List.of()));
+            ReadShareGroupStateResponseData.PartitionResult state = read(c, topicId, 0);
+            assertEquals(Errors.NONE.code(), state.errorCode());
+            assertEquals(1, state.stateEpoch());
+            assertEquals(12, state.startOffset());
+            assertEquals(List.of(stateBatch(12, 14, 2, 1), stateBatch(15, 15, 4, 5), stateBatch(16, 19, 0, 1)),
+                    state.stateBatches());
+            assertEquals(Errors.FENCED_LEADER_EPOCH.code(), read(c, topicId, -1).errorCode());
+
+            ReadShareGroupStateResponseData.PartitionResult unknownTopic = read(c, Uuid.randomUuid(), 0);
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), unknownTopic.errorCode());
+        }
+
+        // A restart on the same data directory replays __share_group_state: the same answers.
+        try (Tandem tandem = Tandem.start(config());
+             OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
+            ReadShareGroupStateResponseData.PartitionResult state = read(c, topicId, 0);
+            assertEquals(Errors.NONE.code(), state.errorCode());
+            assertEquals(12, state.startOffset());
+            assertEquals(List.of(stateBatch(12, 14, 2, 1), stateBatch(15, 15, 4, 5), stateBatch(16, 19, 0, 1)),
+                    state.stateBatches());
+            ReadShareGroupStateSummaryResponseData.PartitionResult summary = summary(c, topicId);
+            assertEquals(1, summary.stateEpoch());
+            assertEquals(12, summary.startOffset());
+            assertEquals(0, summary.leaderEpoch());
+
+            DeleteShareGroupStateResponse deleted = c.call(new DeleteShareGroupStateRequest.Builder(
+                    new DeleteShareGroupStateRequestData().setGroupId("g").setTopics(List.of(
+                            new DeleteShareGroupStateRequestData.DeleteStateData().setTopicId(topicId).setPartitions(
+                                    List.of(new DeleteShareGroupStateRequestData.PartitionData().setPartition(0))))))
+                    .build((short) 0));
+            assertEquals(Errors.NONE.code(), deleted.data().results().get(0).partitions().get(0).errorCode());
+            assertEquals(Errors.INVALID_REQUEST.code(), read(c, topicId, 0).errorCode());
+        }
+    }
+
+    private static ReadShareGroupStateResponseData.StateBatch stateBatch(long first, long last, int state, int count) {
+        return new ReadShareGroupStateResponseData.StateBatch().setFirstOffset(first).setLastOffset(last)
+                .setDeliveryState((byte) state).setDeliveryCount((short) count);
+    }
+}

@@ -1,0 +1,192 @@
+package io.tandem.server.kafka.group.share.state;
+
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.ErrorCodes;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The share coordinator as a state machine over a recorded log: snapshot and update records as Kafka chooses them,
+ * fencing, and a second coordinator replaying the records to the same state (what a restart does).
+ */
+class ShareStateCoordinatorTest {
+    private static final UUID TOPIC = UUID.randomUUID();
+    private final List<byte[][]> log = new ArrayList<>();
+    private int notLed = -1;
+    private final List<List<Long>> pruned = new ArrayList<>();
+    private final ShareStateCoordinator.StateLog stateLog = new ShareStateCoordinator.StateLog() {
+        @Override
+        public int partitionCount() {
+            return 3;
+        }
+
+        @Override
+        public boolean leads(int partition) {
+            return partition != notLed;
+        }
+
+        @Override
+        public long append(int partition, List<byte[][]> keyValues) {
+            long first = log.size();
+            log.addAll(keyValues);
+            return first;
+        }
+
+        @Override
+        public void prune(int partition, long offset) {
+            pruned.add(List.of((long) partition, offset));
+        }
+    };
+
+    private ShareStateCoordinator coordinator(int updatesPerSnapshot) {
+        return new ShareStateCoordinator(updatesPerSnapshot, stateLog, (t, p) -> t.equals(TOPIC) && p < 4, () -> 42L);
+    }
+
+    private static ShareStateCoordinator.Key key(int partition) {
+        return new ShareStateCoordinator.Key("g", TOPIC, partition);
+    }
+
+    private short recordType(int index) {
+        return ShareStateRecords.readKey(log.get(index)[0]).type();
+    }
+
+    @Test
+    void writesShouldBeUpdatesBetweenSnapshotsEveryNRecords() {
+        ShareStateCoordinator c = coordinator(2);
+        c.initialize(key(0), 0, 10);
+        for (int i = 0; i < 4; i++) {
+            c.write(key(0), 0, -1, 10 + i, -1, List.of(new ShareStateBatch(10 + i, 10 + i, (byte) 2, (short) 1)));
+        }
+        // initialize = snapshot; then update, update, snapshot (2 updates per snapshot), update.
+        assertEquals(List.of(ShareStateRecords.SNAPSHOT, ShareStateRecords.UPDATE, ShareStateRecords.UPDATE,
+                ShareStateRecords.SNAPSHOT, ShareStateRecords.UPDATE),
+                List.of(recordType(0), recordType(1), recordType(2), recordType(3), recordType(4)));
+        ShareStateCoordinator.State s = c.read(key(0), 0);
+        assertEquals(13, s.startOffset());
+        assertEquals(List.of(new ShareStateBatch(13, 13, (byte) 2, (short) 1)), s.stateBatches());
+    }
+
+    @Test
+    void replayingTheRecordsShouldRestoreTheSameState() {
+        ShareStateCoordinator c = coordinator(3);
+        c.initialize(key(1), 0, 0);
+        c.write(key(1), 0, -1, 0, -1, List.of(new ShareStateBatch(0, 9, (byte) 0, (short) 1)));
+        c.write(key(1), 0, -1, 0, -1, List.of(new ShareStateBatch(0, 4, (byte) 2, (short) 1)));
+        c.write(key(1), 0, -1, 5, -1, List.of(new ShareStateBatch(7, 7, (byte) 4, (short) 3)));
+        c.initialize(key(2), 0, 77);
+        ShareStateCoordinator restarted = coordinator(3);
+        for (int i = 0; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
+        for (int p : new int[] {1, 2}) {
+            assertEquals(c.read(key(p), 0), restarted.read(key(p), 0));
+        }
+        assertEquals(List.of(new ShareStateBatch(5, 6, (byte) 0, (short) 1), new ShareStateBatch(7, 7, (byte) 4,
+                (short) 3), new ShareStateBatch(8, 9, (byte) 0, (short) 1)), restarted.read(key(1), 0).stateBatches());
+        assertEquals(java.util.Set.of("g"), restarted.groupIds());
+    }
+
+    @Test
+    void recordsBelowTheOldestLatestSnapshotShouldBePruned() {
+        ShareStateCoordinator c = coordinator(1);
+        // Two share-partitions of one state partition (3 partitions in this log; find a second key that shares it).
+        ShareStateCoordinator.Key a = key(0);
+        ShareStateCoordinator.Key b = null;
+        for (int p = 1; b == null; p++) {
+            ShareStateCoordinator.Key k = new ShareStateCoordinator.Key("g" + p, TOPIC, 0);
+            if (c.partitionFor(k) == c.partitionFor(a)) b = k;
+        }
+        ShareStateCoordinator.Key other = b;
+        c.initialize(a, 0, 0);                                  // offset 0: a's snapshot
+        c.initialize(other, 0, 0);                              // offset 1: b's snapshot
+        c.write(a, 0, -1, 1, -1, List.of());                    // offset 2: a's update
+        c.write(a, 0, -1, 2, -1, List.of());                    // offset 3: a's snapshot (1 update per snapshot)
+        assertEquals(List.of((long) c.partitionFor(a), 1L), pruned.get(pruned.size() - 1),
+                "b's snapshot at 1 is the oldest still needed");
+        c.write(other, 0, -1, 1, -1, List.of());                // offset 4: b's update
+        c.write(other, 0, -1, 2, -1, List.of());                // offset 5: b's snapshot
+        assertEquals(List.of((long) c.partitionFor(a), 3L), pruned.get(pruned.size() - 1));
+        // What is left from the pruned offset on still restores both.
+        ShareStateCoordinator restarted = coordinator(1);
+        for (int i = 3; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
+        assertEquals(c.read(a, 0), restarted.read(a, 0));
+        assertEquals(c.read(other, 0), restarted.read(other, 0));
+    }
+
+    @Test
+    void anUnknownShareOrTopicPartitionShouldAnswerAsKafka() {
+        ShareStateCoordinator c = coordinator(500);
+        assertNull(c.read(key(0), 0), "never initialized");
+        assertEquals(-1, c.summary(key(0)).startOffset());
+        assertEquals(0, c.summary(key(0)).stateEpoch());
+        ApiException uninitialized = assertThrows(ApiException.class, () -> c.write(key(0), 0, 0, 0, -1, List.of()));
+        assertEquals(ErrorCodes.INVALID_REQUEST, uninitialized.error());
+        assertEquals("Write operation on uninitialized share partition not allowed.", uninitialized.getMessage());
+        assertTrue(log.isEmpty());
+        ApiException e = assertThrows(ApiException.class, () -> c.read(key(9), 0));
+        assertEquals(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, e.error());
+        assertEquals(ErrorCodes.INVALID_REQUEST, assertThrows(ApiException.class,
+                () -> c.write(key(-1), 0, 0, 0, -1, List.of())).error());
+    }
+
+    @Test
+    void olderStateOrLeaderEpochsShouldBeFenced() {
+        ShareStateCoordinator c = coordinator(500);
+        c.initialize(key(0), 3, 0);
+        assertEquals(ErrorCodes.FENCED_STATE_EPOCH, assertThrows(ApiException.class,
+                () -> c.write(key(0), 2, 0, 0, -1, List.of())).error());
+        assertEquals(ErrorCodes.FENCED_STATE_EPOCH, assertThrows(ApiException.class,
+                () -> c.initialize(key(0), 2, 0)).error());
+        c.read(key(0), 5);
+        assertEquals(ErrorCodes.FENCED_LEADER_EPOCH, assertThrows(ApiException.class,
+                () -> c.write(key(0), 3, 4, 0, -1, List.of())).error());
+        assertEquals(ErrorCodes.FENCED_LEADER_EPOCH, assertThrows(ApiException.class,
+                () -> c.read(key(0), 4)).error());
+        int before = log.size();
+        c.write(key(0), 3, 5, 1, -1, List.of());
+        assertEquals(before + 1, log.size());
+    }
+
+    @Test
+    void aSharePartitionOfAStatePartitionNotLedHereShouldBeNotCoordinator() {
+        ShareStateCoordinator c = coordinator(500);
+        notLed = c.partitionFor(key(0));
+        assertEquals(ErrorCodes.NOT_COORDINATOR, assertThrows(ApiException.class, () -> c.read(key(0), 0)).error());
+        assertEquals(ErrorCodes.NOT_COORDINATOR, assertThrows(ApiException.class,
+                () -> c.initialize(key(0), 0, 0)).error());
+        assertTrue(log.isEmpty());
+    }
+
+    @Test
+    void deleteShouldWriteTombstonesThatAReplayHonours() {
+        ShareStateCoordinator c = coordinator(500);
+        c.initialize(key(0), 0, 5);
+        c.write(key(0), 0, -1, 6, -1, List.of());
+        c.delete(key(0));
+        assertNull(log.get(log.size() - 1)[1]);
+        assertNull(c.read(key(0), 0));
+        ShareStateCoordinator restarted = coordinator(500);
+        for (int i = 0; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
+        assertNull(restarted.read(key(0), 0));
+        assertTrue(restarted.groupIds().isEmpty());
+    }
+
+    @Test
+    void thePartitionShouldBeKafkasHashOfTheCoordinatorKey() {
+        ShareStateCoordinator.Key k = new ShareStateCoordinator.Key("group", new UUID(0, 1), 0);
+        assertEquals("group:AAAAAAAAAAAAAAAAAAAAAQ:0", k.coordinatorKey());
+        assertEquals(Math.abs("group:AAAAAAAAAAAAAAAAAAAAAQ:0".hashCode()) % 50, ShareStateCoordinator.partitionFor(k, 50));
+    }
+
+    @Test
+    void batchesShouldOverlayOlderOnesAndDropWhatIsBelowTheStartOffset() {
+        List<ShareStateBatch> combined = ShareStateBatches.combine(
+                List.of(new ShareStateBatch(0, 9, (byte) 0, (short) 1), new ShareStateBatch(10, 12, (byte) 2, (short) 1)),
+                List.of(new ShareStateBatch(3, 10, (byte) 2, (short) 1)), 2);
+        assertEquals(List.of(new ShareStateBatch(2, 2, (byte) 0, (short) 1), new ShareStateBatch(3, 12, (byte) 2,
+                (short) 1)), combined);
+    }
+}
