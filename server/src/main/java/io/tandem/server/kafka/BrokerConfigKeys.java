@@ -114,7 +114,9 @@ public final class BrokerConfigKeys {
                 "group.share.max.partition.max.record.locks", "group.share.max.size",
                 "group.share.max.share.sessions",
                 // Client quotas: io.tandem.server.kafka.quota.QuotaWindow.
-                "quota.window.num", "quota.window.size.seconds"));
+                "quota.window.num", "quota.window.size.seconds",
+                // Re-authentication (KIP-368): io.tandem.server.kafka.security.SaslAuthenticator.
+                "connections.max.reauth.ms"));
         implemented.addAll(TRANSACTION_KEYS);
         IMPLEMENTED = Collections.unmodifiableSet(implemented);
         for (String name : IMPLEMENTED) {

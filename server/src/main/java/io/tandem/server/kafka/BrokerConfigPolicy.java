@@ -46,10 +46,6 @@ public final class BrokerConfigPolicy {
         String v = value == null ? "" : value.trim();
         if (key.startsWith("ssl.")) return ssl(key, v);
         if (key.startsWith("sasl.")) return sasl(key, v);
-        if (key.equals("connections.max.reauth.ms")) {
-            return v.equals("0") ? Verdict.IMPLEMENTED
-                    : Verdict.refused("re-authentication (KIP-368) is not implemented; connections.max.reauth.ms must be 0");
-        }
         if (key.startsWith("listener.name.")) return listenerOverride(key, v);
         if (key.startsWith("zookeeper.ssl.")) {
             return key.equals("zookeeper.ssl.client.enable") && v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED

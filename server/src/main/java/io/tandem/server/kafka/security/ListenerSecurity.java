@@ -9,8 +9,8 @@ import java.util.Map;
 
 /**
  * What one Kafka listener requires of its connections, from its security protocol (listener.security.protocol.map)
- * and the ssl.* / sasl.* keys, each looked up first under {@code listener.name.<listener>.} as Kafka does:
- * TLS ({@link #sslContext}, for SSL and SASL_SSL) and SASL ({@link #sasl}, for SASL_PLAINTEXT and SASL_SSL).
+ * and the ssl.* / sasl.* keys and connections.max.reauth.ms, each looked up first under
+ * {@code listener.name.<listener>.} as Kafka does: TLS ({@link #sslContext}, for SSL and SASL_SSL) and SASL ({@link #sasl}, for SASL_PLAINTEXT and SASL_SSL).
  */
 public record ListenerSecurity(String listenerName, String protocol, SslContext sslContext, SaslSettings sasl) {
     /** Kafka's default sasl.enabled.mechanisms; GSSAPI is not implemented, so it must be set for a SASL listener. */
@@ -77,8 +77,10 @@ public record ListenerSecurity(String listenerName, String protocol, SslContext 
                 oauthBearer = module == null ? Map.of() : module.options();
             }
             String receiveMax = setting.apply("sasl.server.max.receive.size");
+            String reauthMs = setting.apply("connections.max.reauth.ms");
             sasl = new SaslSettings(mechanisms, plain, scram, oauthBearer, receiveMax == null ? SaslSettings.RECEIVE_BYTES_MAX_DEFAULT
-                    : Integer.parseInt(receiveMax.trim()));
+                    : Integer.parseInt(receiveMax.trim()),
+                    reauthMs == null ? SaslSettings.REAUTH_MS_DEFAULT : Long.parseLong(reauthMs.trim()));
         }
         return new ListenerSecurity(listenerName, protocol, ssl, sasl);
     }

@@ -6,12 +6,13 @@ import java.util.Map;
 /**
  * One SASL listener's settings: the mechanisms it offers (sasl.enabled.mechanisms, in the configured order, which is
  * the order SaslHandshake lists them in), PLAIN's users from the JAAS configuration, where SCRAM credentials are,
- * OAUTHBEARER's validator options (from its OAuthBearerLoginModule entry), and the largest token accepted before
- * authentication (sasl.server.max.receive.size).
+ * OAUTHBEARER's validator options (from its OAuthBearerLoginModule entry), the largest token accepted before
+ * authentication (sasl.server.max.receive.size), and the longest an authenticated session lasts before the client
+ * must re-authenticate (connections.max.reauth.ms, KIP-368; 0 or less: no limit but the credential's own expiry).
  */
 public record SaslSettings(List<String> enabledMechanisms, Map<String, String> plainPasswords,
                            ScramCredentialStore scramCredentials, Map<String, String> oauthBearerOptions,
-                           int receiveBytesMax) {
+                           int receiveBytesMax, long reauthMs) {
     /** The mechanisms Tandem implements. */
     public static final List<String> IMPLEMENTED_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512",
             "OAUTHBEARER");
@@ -19,6 +20,8 @@ public record SaslSettings(List<String> enabledMechanisms, Map<String, String> p
     public static final List<String> INTER_BROKER_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
     /** Kafka's default sasl.server.max.receive.size. */
     public static final int RECEIVE_BYTES_MAX_DEFAULT = 524288;
+    /** Kafka's default connections.max.reauth.ms: sessions are not bounded by the broker. */
+    public static final long REAUTH_MS_DEFAULT = 0;
 
     public SaslSettings {
         enabledMechanisms = List.copyOf(enabledMechanisms);
