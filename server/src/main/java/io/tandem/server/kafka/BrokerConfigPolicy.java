@@ -60,6 +60,10 @@ public final class BrokerConfigPolicy {
             }
             return Verdict.IMPLEMENTED;
         }
+        // Passwords: honoured (io.tandem.server.kafka.security.DelegationTokens) but never described, so not IMPLEMENTED.
+        if (key.equals("delegation.token.secret.key") || key.equals("delegation.token.master.key")) {
+            return Verdict.IMPLEMENTED;
+        }
         if (key.equals("allow.everyone.if.no.acl.found")) {
             return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
                     : Verdict.refused("allow.everyone.if.no.acl.found must be true or false");
@@ -154,7 +158,10 @@ public final class BrokerConfigPolicy {
                         : Verdict.refused("ssl.endpoint.identification.algorithm " + v + " is not implemented (https, or "
                         + "empty to turn host name checks off)");
             case "ssl.allow.dn.changes", "ssl.allow.san.changes":
-                return Verdict.ignored("certificates are not reloaded while running");
+                // Read when a listener's key store is reloaded (io.tandem.server.kafka.security.ListenerTls).
+                return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
+                        : Verdict.refused("Invalid value " + v + " for configuration " + key
+                        + ": Expected value to be either true or false");
             case "ssl.principal.mapping.rules":
                 return v.equals("DEFAULT") ? Verdict.IMPLEMENTED : Verdict.refused("principal mapping rules are not implemented");
             default:

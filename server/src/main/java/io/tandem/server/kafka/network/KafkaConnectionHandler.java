@@ -50,6 +50,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private final RequestDispatcher dispatcher;
     private final ReadGate gate;
     private final String listenerName;
+    private final String securityProtocol;
     /** The connection's SASL authentication on a SASL listener, else null. */
     private final SaslAuthenticator sasl;
     /** The answer being written ends the connection (a failed authentication); set before it is handed to write. */
@@ -63,8 +64,9 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean closed;
 
     KafkaConnectionHandler(ApiRegistry registry, RequestDispatcher dispatcher, ReadGate gate, String listenerName,
-                           SaslAuthenticator sasl) {
+                           String securityProtocol, SaslAuthenticator sasl) {
         this.listenerName = listenerName;
+        this.securityProtocol = securityProtocol;
         this.registry = registry;
         this.dispatcher = dispatcher;
         this.gate = gate;
@@ -163,7 +165,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             Throttle throttle = new Throttle();
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
                     header.clientId, (InetSocketAddress) context.channel().remoteAddress(), listenerName,
-                    KafkaPrincipals.of(context.channel(), sasl), frameBytes, throttle);
+                    KafkaPrincipals.of(context.channel(), sasl), frameBytes, throttle, securityProtocol,
+                    sasl != null && sasl.tokenAuthenticated());
             ResponderImpl direct = new ResponderImpl(requestContext, frame, frameBytes, throttle);
             Responder responder = registry.observer().observe(requestContext, direct);
             ApiHandler<ApiMessage> handler = authenticating && key != ApiKey.API_VERSIONS ? this::authenticationStep

@@ -44,6 +44,8 @@ public final class SaslAuthenticator {
     private volatile String mechanismName;
     private SaslMechanismServer mechanism;
     private volatile String user;
+    /** Whether the session was authenticated with a delegation token. */
+    private volatile boolean tokenAuthenticated;
     /** Why the exchange failed, for the broker's log (the client only gets Kafka's message). */
     private volatile String failureReason;
     /** The session lifetime computed when the last exchange completed (0: none). */
@@ -78,6 +80,11 @@ public final class SaslAuthenticator {
     /** The authenticated user ("User:" + this is Kafka's principal), null before. */
     public String user() {
         return user;
+    }
+
+    /** Whether the session was authenticated with a delegation token (Kafka's KafkaPrincipal.tokenAuthenticated). */
+    public boolean tokenAuthenticated() {
+        return isComplete() && tokenAuthenticated;
     }
 
     public int receiveBytesMax() {
@@ -197,6 +204,7 @@ public final class SaslAuthenticator {
                     throw SaslFailure.told("Cannot change principals during re-authentication from User."
                             + previousUser + ": User." + authenticated);
                 }
+                tokenAuthenticated = mechanism.tokenAuthenticated();
                 completed(authenticated, mechanism.credentialExpiryMs());
             }
             return challenge;

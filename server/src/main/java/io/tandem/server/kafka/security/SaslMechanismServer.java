@@ -18,4 +18,9 @@ interface SaslMechanismServer {
     default Long credentialExpiryMs() {
         return null;
     }
+
+    /** Whether the client authenticated with a delegation token (SCRAM's tokenauth extension), once complete. */
+    default boolean tokenAuthenticated() {
+        return false;
+    }
 }

@@ -8,11 +8,12 @@ import java.util.Map;
  * the order SaslHandshake lists them in), PLAIN's users from the JAAS configuration, where SCRAM credentials are,
  * OAUTHBEARER's validator options (from its OAuthBearerLoginModule entry), the largest token accepted before
  * authentication (sasl.server.max.receive.size), and the longest an authenticated session lasts before the client
- * must re-authenticate (connections.max.reauth.ms, KIP-368; 0 or less: no limit but the credential's own expiry).
+ * must re-authenticate (connections.max.reauth.ms, KIP-368; 0 or less: no limit but the credential's own expiry),
+ * and the broker's delegation tokens (SCRAM with the tokenauth extension logs in with one).
  */
 public record SaslSettings(List<String> enabledMechanisms, Map<String, String> plainPasswords,
                            ScramCredentialStore scramCredentials, Map<String, String> oauthBearerOptions,
-                           int receiveBytesMax, long reauthMs) {
+                           int receiveBytesMax, long reauthMs, DelegationTokens delegationTokens) {
     /** The mechanisms Tandem implements. */
     public static final List<String> IMPLEMENTED_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512",
             "OAUTHBEARER");
@@ -35,6 +36,6 @@ public record SaslSettings(List<String> enabledMechanisms, Map<String, String> p
         if (mechanism.equals("PLAIN")) return new PlainServer(plainPasswords);
         if (mechanism.equals("OAUTHBEARER")) return new OAuthBearerServer(oauthBearerOptions);
         ScramMechanism scram = ScramMechanism.forName(mechanism);
-        return scram == null ? null : new ScramServer(scram, scramCredentials);
+        return scram == null ? null : new ScramServer(scram, scramCredentials, delegationTokens);
     }
 }
