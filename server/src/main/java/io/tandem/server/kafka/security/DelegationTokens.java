@@ -3,6 +3,7 @@ package io.tandem.server.kafka.security;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 
 import javax.crypto.Mac;
@@ -35,10 +36,9 @@ public final class DelegationTokens {
     private static final System.Logger LOG = System.getLogger(DelegationTokens.class.getName());
     /** Kafka's DelegationTokenManager.DefaultHmacAlgorithm. */
     private static final String HMAC_ALGORITHM = "HmacSHA512";
-    static final String ROOT = "/delegation_token";
-    static final String TOKENS = ROOT + "/tokens";
-    static final String CHANGES = ROOT + "/token_changes";
-    static final String CHANGE_PREFIX = "token_change_";
+    private static final String TOKENS = KafkaZkLayout.DELEGATION_TOKENS;
+    private static final String CHANGES = KafkaZkLayout.DELEGATION_TOKEN_CHANGES;
+    private static final String CHANGE_PREFIX = KafkaZkLayout.DELEGATION_TOKEN_CHANGE_PREFIX;
     /** Kafka's DelegationTokenManagerZk.CurrentVersion. */
     private static final int VERSION = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
