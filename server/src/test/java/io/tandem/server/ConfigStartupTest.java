@@ -50,6 +50,8 @@ class ConfigStartupTest {
             "sasl.kerberos.service.name|kafka",
             "connections.max.reauth.ms|hourly",
             "listener.name.internal.connections.max.reauth.ms|-",
+            "listener.name.internal.gssapi.connections.max.reauth.ms|1000",
+            "listener.name.internal.plain.connections.max.reauth.ms|soon",
             "listener.name.internal.ssl.engine.factory.class|com.example.Engine",
             "listener.name.internal.scram-sha-256.sasl.jaas.config|secret",
             "listener.name.internal.gssapi.sasl.jaas.config|com.sun.security.auth.module.Krb5LoginModule required;",

@@ -126,6 +126,13 @@ public final class BrokerConfigPolicy {
             return verdict(base, value, Map.of());
         }
         int mechanismDot = base.indexOf('.');
+        if (mechanismDot > 0 && base.substring(mechanismDot + 1).equals("connections.max.reauth.ms")) {
+            // Kafka's per-mechanism session bound (SaslChannelBuilder), e.g. listener.name.l.oauthbearer.connections...
+            if (!JAAS_MECHANISMS.contains(base.substring(0, mechanismDot))) {
+                return Verdict.refused("SASL mechanism " + base.substring(0, mechanismDot) + " is not implemented");
+            }
+            return verdict("connections.max.reauth.ms", value, Map.of());
+        }
         if (mechanismDot > 0 && base.substring(mechanismDot + 1).startsWith("sasl.")) {
             String mechanism = base.substring(0, mechanismDot);
             String mechanismKey = base.substring(mechanismDot + 1);

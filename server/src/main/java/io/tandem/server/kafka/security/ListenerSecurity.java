@@ -83,10 +83,17 @@ public record ListenerSecurity(String listenerName, String protocol, ListenerTls
                 oauthBearer = module == null ? Map.of() : module.options();
             }
             String receiveMax = setting.apply("sasl.server.max.receive.size");
-            String reauthMs = setting.apply("connections.max.reauth.ms");
+            // Kafka's SaslChannelBuilder: listener.name.<l>.<mechanism>.connections.max.reauth.ms, then the
+            // listener's, then the broker's.
+            Map<String, Long> reauthMs = new java.util.HashMap<>();
+            for (String mechanism : mechanisms) {
+                String value = settings.get(prefix + mechanism.toLowerCase(Locale.ROOT) + ".connections.max.reauth.ms");
+                if (value == null) value = setting.apply("connections.max.reauth.ms");
+                if (value != null) reauthMs.put(mechanism, Long.parseLong(value.trim()));
+            }
             sasl = new SaslSettings(mechanisms, plain, scram, oauthBearer, receiveMax == null ? SaslSettings.RECEIVE_BYTES_MAX_DEFAULT
                     : Integer.parseInt(receiveMax.trim()),
-                    reauthMs == null ? SaslSettings.REAUTH_MS_DEFAULT : Long.parseLong(reauthMs.trim()), delegationTokens);
+                    reauthMs, delegationTokens);
         }
         return new ListenerSecurity(listenerName, protocol, ssl, sasl);
     }

@@ -220,7 +220,7 @@ public final class SaslAuthenticator {
     private void completed(String authenticated, Long credentialExpiryMs) {
         long nowMs = wallClockMs.getAsLong();
         long nowNanos = nanoClock.getAsLong();
-        long reauthMs = settings.reauthMs();
+        long reauthMs = settings.reauthMs(mechanismName);
         boolean reauthSet = reauthMs > 0;
         long lifetimeMs = 0;
         Long expiryNanos = null;

@@ -8,12 +8,13 @@ import java.util.Map;
  * the order SaslHandshake lists them in), PLAIN's users from the JAAS configuration, where SCRAM credentials are,
  * OAUTHBEARER's validator options (from its OAuthBearerLoginModule entry), the largest token accepted before
  * authentication (sasl.server.max.receive.size), and the longest an authenticated session lasts before the client
- * must re-authenticate (connections.max.reauth.ms, KIP-368; 0 or less: no limit but the credential's own expiry),
+ * must re-authenticate, per mechanism (connections.max.reauth.ms, KIP-368; 0 or less: no limit but the credential's
+ * own expiry),
  * and the broker's delegation tokens (SCRAM with the tokenauth extension logs in with one).
  */
 public record SaslSettings(List<String> enabledMechanisms, Map<String, String> plainPasswords,
                            ScramCredentialStore scramCredentials, Map<String, String> oauthBearerOptions,
-                           int receiveBytesMax, long reauthMs, DelegationTokens delegationTokens) {
+                           int receiveBytesMax, Map<String, Long> reauthMs, DelegationTokens delegationTokens) {
     /** The mechanisms Tandem implements. */
     public static final List<String> IMPLEMENTED_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512",
             "OAUTHBEARER");
@@ -28,6 +29,12 @@ public record SaslSettings(List<String> enabledMechanisms, Map<String, String> p
         enabledMechanisms = List.copyOf(enabledMechanisms);
         plainPasswords = Map.copyOf(plainPasswords);
         oauthBearerOptions = Map.copyOf(oauthBearerOptions);
+        reauthMs = Map.copyOf(reauthMs);
+    }
+
+    /** connections.max.reauth.ms for sessions of this mechanism ({@link #REAUTH_MS_DEFAULT} when unset). */
+    public long reauthMs(String mechanism) {
+        return reauthMs.getOrDefault(mechanism, REAUTH_MS_DEFAULT);
     }
 
     /** A new server for one exchange of the mechanism; null when the listener does not offer it. */

@@ -242,6 +242,20 @@ class DelegationTokenTest {
     }
 
     @Test
+    void shouldCapATokensLifeAtItsMaxLifetime() throws Exception {
+        try (Admin alice = Admin.create(plain("alice"))) {
+            DelegationToken token = alice.createDelegationToken(new CreateDelegationTokenOptions().maxlifeTimeMs(60_000))
+                    .delegationToken().get(30, TimeUnit.SECONDS);
+            TokenInformation info = token.tokenInfo();
+            assertEquals(60_000, info.maxTimestamp() - info.issueTimestamp(), "the requested max lifetime");
+            assertEquals(info.maxTimestamp(), info.expiryTimestamp(), "sooner than delegation.token.expiry.time.ms");
+            long renewed = alice.renewDelegationToken(token.hmac(), new RenewDelegationTokenOptions()
+                    .renewTimePeriodMs(86_400_000L)).expiryTimestamp().get(30, TimeUnit.SECONDS);
+            assertEquals(info.maxTimestamp(), renewed, "a renewal never passes the max timestamp");
+        }
+    }
+
+    @Test
     void shouldRefuseTokenRequestsOnPlaintext() {
         try (Admin anonymous = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 "127.0.0.1:" + tandem.kafkaPort("PLAINTEXT")))) {

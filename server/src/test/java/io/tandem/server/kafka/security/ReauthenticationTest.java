@@ -50,6 +50,8 @@ class ReauthenticationTest {
     private static final long SHORT_REAUTH_MS = 2000;
     /** The broker-wide connections.max.reauth.ms, in force on the LONG listener. */
     private static final long LONG_REAUTH_MS = 3_600_000;
+    /** The LONG listener's OAUTHBEARER sessions: a per-mechanism override, as Kafka's SaslChannelBuilder reads it. */
+    private static final long OAUTH_REAUTH_MS = 1_800_000;
     private static final String PLAIN_USERS = JaasLoginModule.PLAIN_LOGIN_MODULE
             + " required user_alice=\"alice-secret\" user_bob=\"bob-secret\";";
 
@@ -69,6 +71,7 @@ class ReauthenticationTest {
                 .set("listener.name.sasl_plaintext.connections.max.reauth.ms", Long.toString(SHORT_REAUTH_MS))
                 .set("listener.name.sasl_plaintext.plain.sasl.jaas.config", PLAIN_USERS)
                 .set("listener.name.long.plain.sasl.jaas.config", PLAIN_USERS)
+                .set("listener.name.long.oauthbearer.connections.max.reauth.ms", Long.toString(OAUTH_REAUTH_MS))
                 .set("offsets.topic.num.partitions", "1"));
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 "127.0.0.1:" + tandem.kafkaPort("PLAINTEXT")))) {
@@ -141,6 +144,12 @@ class ReauthenticationTest {
             assertEquals(Errors.NONE.code(), response.errorCode, response.errorMessage);
             assertTrue(response.sessionLifetimeMs > 30_000 && response.sessionLifetimeMs <= 60_000,
                     "the token expires in a minute, before connections.max.reauth.ms: " + response.sessionLifetimeMs);
+        }
+        try (RawKafkaConnection c = connect("LONG")) {
+            assertEquals(Errors.NONE.code(), handshake(c, "OAUTHBEARER").errorCode);
+            SaslAuthenticateResponse response = authenticate(c,
+                    unsecuredToken("alice", System.currentTimeMillis() + 7_200_000));
+            assertEquals(OAUTH_REAUTH_MS, response.sessionLifetimeMs, "the mechanism's own key on this listener");
         }
         try (RawKafkaConnection c = connect("SASL_PLAINTEXT")) {
             assertEquals(Errors.NONE.code(), handshake(c, "OAUTHBEARER").errorCode);
