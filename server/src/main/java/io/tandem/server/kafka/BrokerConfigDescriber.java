@@ -52,7 +52,9 @@ public final class BrokerConfigDescriber {
         }
         // Per-listener keys set on this broker (a TLS listener's reloaded stores), as Kafka lists them.
         for (String name : new TreeSet<>(dynamic.perBroker().keySet())) {
-            if (name.startsWith("listener.name.")) entries.add(entry(name, dynamic.perBroker().get(name), true, dynamic));
+            if (name.startsWith("listener.name.")) {
+                entries.add(entry(name, dynamic.perBroker().get(name), true, dynamic));
+            }
         }
         return entries;
     }

@@ -194,7 +194,8 @@ public final class DynamicBrokerConfig {
         for (Map.Entry<String, String> e : perBroker.entrySet()) {
             String base = tlsStoreKey(e.getKey());
             if (base == null) continue;
-            String listener = e.getKey().substring(LISTENER_PREFIX.length(), e.getKey().indexOf('.', LISTENER_PREFIX.length()));
+            String listener = e.getKey().substring(LISTENER_PREFIX.length(),
+                    e.getKey().indexOf('.', LISTENER_PREFIX.length()));
             overrides.get(tlsListeners.get(listener)).put(base, e.getValue());
         }
         return overrides;

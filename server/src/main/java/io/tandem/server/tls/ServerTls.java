@@ -34,8 +34,9 @@ import javax.security.auth.x500.X500Principal;
  * A server TLS context from key and trust stores, shared by the Kafka listeners (Kafka's {@code ssl.*} keys) and the
  * ZooKeeper secure client port (ZooKeeper's {@code ssl.keyStore.*} keys): each side maps its own key names to
  * {@link Settings}. Stores are JKS, PKCS12 or PEM (a file, or the key and chain inline); built with the JDK's JSSE
- * through Netty (at start-up, and again when a Kafka listener's stores are reloaded: see {@link #certificateEntries}). {@link #client} builds the matching client side for a node's own connections to its
- * peers (brokers to brokers), where the key store is what it shows a peer that asks for a certificate.
+ * through Netty (at start-up, and again when a Kafka listener's stores are reloaded: see {@link #certificateEntries}).
+ * {@link #client} builds the matching client side for a node's own connections to its peers (brokers to brokers),
+ * where the key store is what it shows a peer that asks for a certificate.
  */
 public final class ServerTls {
     private ServerTls() {

@@ -150,7 +150,9 @@ final class DelegationTokenHandlers {
     }
 
     private DelegationTokens.Outcome change(RequestContext context, Change change) {
-        if (!allowTokenRequests(context)) return new DelegationTokens.Outcome("DELEGATION_TOKEN_REQUEST_NOT_ALLOWED", ERROR_TIMESTAMP);
+        if (!allowTokenRequests(context)) {
+            return new DelegationTokens.Outcome("DELEGATION_TOKEN_REQUEST_NOT_ALLOWED", ERROR_TIMESTAMP);
+        }
         if (!tokens.enabled()) return new DelegationTokens.Outcome("DELEGATION_TOKEN_AUTH_DISABLED", ERROR_TIMESTAMP);
         try {
             return change.run();

@@ -134,7 +134,9 @@ public final class DelegationTokens {
         if (token == null) return new Outcome("DELEGATION_TOKEN_NOT_FOUND", -1);
         long now = clock.getAsLong();
         if (!allowedToRenew(principal, token)) return new Outcome("DELEGATION_TOKEN_OWNER_MISMATCH", -1);
-        if (token.maxTimestamp() < now || token.expiryTimestamp() < now) return new Outcome("DELEGATION_TOKEN_EXPIRED", -1);
+        if (token.maxTimestamp() < now || token.expiryTimestamp() < now) {
+            return new Outcome("DELEGATION_TOKEN_EXPIRED", -1);
+        }
         long expiry = Math.min(token.maxTimestamp(), now + (renewPeriodMs < 0 ? renewTimeMs : renewPeriodMs));
         write(token.withExpiry(expiry));
         LOG.log(System.Logger.Level.INFO, "Delegation token renewed for token: {0} for owner: {1}", token.tokenId(),
@@ -157,7 +159,9 @@ public final class DelegationTokens {
                     token.owner());
             return new Outcome("NONE", now);
         }
-        if (token.maxTimestamp() < now || token.expiryTimestamp() < now) return new Outcome("DELEGATION_TOKEN_EXPIRED", -1);
+        if (token.maxTimestamp() < now || token.expiryTimestamp() < now) {
+            return new Outcome("DELEGATION_TOKEN_EXPIRED", -1);
+        }
         long expiry = Math.min(token.maxTimestamp(), now + expiryPeriodMs);
         write(token.withExpiry(expiry));
         return new Outcome("NONE", expiry);

@@ -8,9 +8,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What one Kafka listener requires of its connections, from its security protocol (listener.security.protocol.map)
- * and the ssl.* / sasl.* keys and connections.max.reauth.ms, each looked up first under
- * {@code listener.name.<listener>.} as Kafka does: TLS ({@link #sslContext}, for SSL and SASL_SSL) and SASL ({@link #sasl}, for SASL_PLAINTEXT and SASL_SSL).
+ * What one Kafka listener requires of its connections, from its security protocol (listener.security.protocol.map) and
+ * the ssl.* / sasl.* keys and connections.max.reauth.ms, each looked up first under {@code listener.name.<listener>.}
+ * as Kafka does: TLS ({@link #sslContext}, for SSL and SASL_SSL) and SASL ({@link #sasl}, for SASL_PLAINTEXT and
+ * SASL_SSL).
  */
 public record ListenerSecurity(String listenerName, String protocol, ListenerTls tls, SaslSettings sasl) {
     /** Kafka's default sasl.enabled.mechanisms; GSSAPI is not implemented, so it must be set for a SASL listener. */
@@ -38,8 +39,8 @@ public record ListenerSecurity(String listenerName, String protocol, ListenerTls
         String prefix = "listener.name." + listenerName.toLowerCase(Locale.ROOT) + ".";
         java.util.function.Function<String, String> setting = key -> settings.containsKey(prefix + key)
                 ? settings.get(prefix + key) : settings.get(key);
-        ListenerTls ssl = protocol.equals("SSL") || protocol.equals("SASL_SSL") ? ListenerTls.load(listenerName, setting)
-                : null;
+        ListenerTls ssl = protocol.equals("SSL") || protocol.equals("SASL_SSL")
+                ? ListenerTls.load(listenerName, setting) : null;
         SaslSettings sasl = null;
         if (protocol.equals("SASL_PLAINTEXT") || protocol.equals("SASL_SSL")) {
             String enabled = setting.apply("sasl.enabled.mechanisms");
