@@ -50,6 +50,12 @@ public final class BrokerConfigDescriber {
             if (value == null) value = defaultValue(name);
             entries.add(entry(name, value, true, dynamic));
         }
+        // Per-listener keys set on this broker (a TLS listener's reloaded stores), as Kafka lists them.
+        for (String name : new TreeSet<>(dynamic.perBroker().keySet())) {
+            if (name.startsWith("listener.name.")) {
+                entries.add(entry(name, dynamic.perBroker().get(name), true, dynamic));
+            }
+        }
         return entries;
     }
 
@@ -66,7 +72,8 @@ public final class BrokerConfigDescriber {
         // As Kafka does: synonyms more significant than the key itself but under another name are left out.
         while (!synonyms.isEmpty() && !synonyms.get(0).name().equals(name)) synonyms.remove(0);
         ConfigSource source = synonyms.isEmpty() ? ConfigSource.DEFAULT_CONFIG : synonyms.get(0).source();
-        boolean readOnly = names.stream().noneMatch(BrokerConfigKeys.DYNAMIC::contains);
+        boolean readOnly = !name.startsWith("listener.name.")
+                && names.stream().noneMatch(BrokerConfigKeys.DYNAMIC::contains);
         return new Entry(name, value, source, readOnly, BrokerConfigKeys.type(name), List.copyOf(synonyms));
     }
 

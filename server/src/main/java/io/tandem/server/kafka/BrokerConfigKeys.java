@@ -119,7 +119,13 @@ public final class BrokerConfigKeys {
                 "share.coordinator.state.topic.min.isr", "share.coordinator.state.topic.segment.bytes",
                 "share.coordinator.snapshot.update.records.per.snapshot",
                 // Client quotas: io.tandem.server.kafka.quota.QuotaWindow.
-                "quota.window.num", "quota.window.size.seconds"));
+                "quota.window.num", "quota.window.size.seconds",
+                // Re-authentication (KIP-368): io.tandem.server.kafka.security.SaslAuthenticator.
+                "connections.max.reauth.ms",
+                // Delegation tokens: io.tandem.server.kafka.security.DelegationTokens (the secret key is a password,
+                // honoured by BrokerConfigPolicy but never described).
+                "delegation.token.max.lifetime.ms", "delegation.token.expiry.time.ms",
+                "delegation.token.expiry.check.interval.ms"));
         implemented.addAll(TRANSACTION_KEYS);
         IMPLEMENTED = Collections.unmodifiableSet(implemented);
         for (String name : IMPLEMENTED) {
@@ -146,6 +152,9 @@ public final class BrokerConfigKeys {
         for (String name : TRANSACTION_KEYS) AT_LEAST.put(name, 1.0);
         AT_LEAST.put("log.index.size.max.bytes", 4.0);
         AT_LEAST.put("quota.window.num", 1.0);
+        AT_LEAST.put("delegation.token.max.lifetime.ms", 1.0);
+        AT_LEAST.put("delegation.token.expiry.time.ms", 1.0);
+        AT_LEAST.put("delegation.token.expiry.check.interval.ms", 1.0);
         AT_LEAST.put("quota.window.size.seconds", 1.0);
         AT_LEAST.put("log.segment.bytes", 1048576.0);
         AT_MOST.put("log.cleaner.min.cleanable.ratio", 1.0);

@@ -46,10 +46,6 @@ public final class BrokerConfigPolicy {
         String v = value == null ? "" : value.trim();
         if (key.startsWith("ssl.")) return ssl(key, v);
         if (key.startsWith("sasl.")) return sasl(key, v);
-        if (key.equals("connections.max.reauth.ms")) {
-            return v.equals("0") ? Verdict.IMPLEMENTED
-                    : Verdict.refused("re-authentication (KIP-368) is not implemented; connections.max.reauth.ms must be 0");
-        }
         if (key.startsWith("listener.name.")) return listenerOverride(key, v);
         if (key.startsWith("zookeeper.ssl.")) {
             return key.equals("zookeeper.ssl.client.enable") && v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
@@ -62,6 +58,10 @@ public final class BrokerConfigPolicy {
                     return Verdict.refused("expected a string in format principalType:principalName but got " + principal);
                 }
             }
+            return Verdict.IMPLEMENTED;
+        }
+        // Passwords: honoured (io.tandem.server.kafka.security.DelegationTokens) but never described, so not IMPLEMENTED.
+        if (key.equals("delegation.token.secret.key") || key.equals("delegation.token.master.key")) {
             return Verdict.IMPLEMENTED;
         }
         if (key.equals("allow.everyone.if.no.acl.found")) {
@@ -126,6 +126,13 @@ public final class BrokerConfigPolicy {
             return verdict(base, value, Map.of());
         }
         int mechanismDot = base.indexOf('.');
+        if (mechanismDot > 0 && base.substring(mechanismDot + 1).equals("connections.max.reauth.ms")) {
+            // Kafka's per-mechanism session bound (SaslChannelBuilder), e.g. listener.name.l.oauthbearer.connections...
+            if (!JAAS_MECHANISMS.contains(base.substring(0, mechanismDot))) {
+                return Verdict.refused("SASL mechanism " + base.substring(0, mechanismDot) + " is not implemented");
+            }
+            return verdict("connections.max.reauth.ms", value, Map.of());
+        }
         if (mechanismDot > 0 && base.substring(mechanismDot + 1).startsWith("sasl.")) {
             String mechanism = base.substring(0, mechanismDot);
             String mechanismKey = base.substring(mechanismDot + 1);
@@ -158,7 +165,10 @@ public final class BrokerConfigPolicy {
                         : Verdict.refused("ssl.endpoint.identification.algorithm " + v + " is not implemented (https, or "
                         + "empty to turn host name checks off)");
             case "ssl.allow.dn.changes", "ssl.allow.san.changes":
-                return Verdict.ignored("certificates are not reloaded while running");
+                // Read when a listener's key store is reloaded (io.tandem.server.kafka.security.ListenerTls).
+                return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
+                        : Verdict.refused("Invalid value " + v + " for configuration " + key
+                        + ": Expected value to be either true or false");
             case "ssl.principal.mapping.rules":
                 return v.equals("DEFAULT") ? Verdict.IMPLEMENTED : Verdict.refused("principal mapping rules are not implemented");
             default:

@@ -5,10 +5,12 @@ import io.tandem.server.kafka.TopicConfigs.DynamicLayers;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZnodeStore;
+import io.tandem.server.kafka.security.ListenerTls;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -21,6 +23,13 @@ import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
  * cluster-wide default (resource name ""). A change is checked as Kafka checks it, with Kafka's errors, and then only
  * accepted if Tandem applies it ({@link BrokerConfigKeys#DYNAMIC}); what is stored is what is in force, and is what
  * DescribeConfigs reports. Changes made through other brokers are picked up every {@link #REFRESH_MS}.
+ *
+ * <p>A TLS listener's key and trust stores ({@code listener.name.<listener>.ssl.keystore.*} / {@code .ssl.truststore.*}
+ * on this broker's resource) are reloaded as Kafka's SslFactory does ({@link ListenerTls}): every change of this
+ * broker's settings, even one that leaves them as they are, reloads a store file rewritten on disk, and a key store
+ * whose certificates do not match the current ones is refused with Kafka's message before anything is stored.
+ * Password keys are refused as Kafka 3.9 refuses them without {@code password.encoder.secret} (Tandem does not
+ * implement Kafka's password encoder), so a reloaded store keeps the statically configured passwords.
  */
 public final class DynamicBrokerConfig {
     private static final System.Logger LOG = System.getLogger(DynamicBrokerConfig.class.getName());
@@ -38,6 +47,8 @@ public final class DynamicBrokerConfig {
     private final KafkaBroker broker;
     private final ZnodeStore store;
     private final int brokerId;
+    /** The TLS listeners, by lower-case listener name (the form of the {@code listener.name.} prefix). */
+    private final Map<String, ListenerTls> tlsListeners = new LinkedHashMap<>();
     /** The settings as last read from the store, before leaving out what Tandem cannot apply. */
     private DynamicLayers lastStored;
 
@@ -45,6 +56,7 @@ public final class DynamicBrokerConfig {
         this.broker = broker;
         this.store = store;
         this.brokerId = broker.config().brokerId();
+        broker.listenerTls().forEach((name, tls) -> tlsListeners.put(name.toLowerCase(Locale.ROOT), tls));
     }
 
     /** Reads the stored settings and applies them (at start-up, and then every {@link #REFRESH_MS}). */
@@ -56,7 +68,17 @@ public final class DynamicBrokerConfig {
         lastStored = stored;
         DynamicLayers usable = new DynamicLayers(usable(DEFAULT_ENTITY, stored.clusterDefault(), false),
                 usable(Integer.toString(brokerId), stored.perBroker(), true));
-        if (!usable.equals(broker.topicConfigs().dynamic())) apply(usable);
+        if (!usable.equals(broker.topicConfigs().dynamic())) {
+            Map<ListenerTls, ListenerTls.Loaded> reloads;
+            try {
+                reloads = prepareTls(usable.perBroker());
+            } catch (ApiException e) {
+                LOG.log(System.Logger.Level.ERROR, "Stored TLS store settings of broker {0} are not applied: {1}",
+                        brokerId, e.getMessage());
+                reloads = Map.of();
+            }
+            apply(usable, reloads);
+        }
     }
 
     /** The resource's settings in force (per broker for the broker's id, cluster default for ""). */
@@ -76,6 +98,9 @@ public final class DynamicBrokerConfig {
         DynamicLayers next = perBroker ? new DynamicLayers(now.clusterDefault(), settings)
                 : new DynamicLayers(settings, now.perBroker());
         validateApplied(next, now);
+        // Kafka reloads the stores of every TLS listener on any change of this broker's settings (files rewritten
+        // in place are then picked up); a change of the cluster default leaves them alone.
+        Map<ListenerTls, ListenerTls.Loaded> reloads = perBroker ? prepareTls(next.perBroker()) : Map.of();
         if (validateOnly) return;
         String entity = perBroker ? Integer.toString(brokerId) : DEFAULT_ENTITY;
         try {
@@ -88,14 +113,14 @@ public final class DynamicBrokerConfig {
         LOG.log(System.Logger.Level.INFO, "Dynamic broker configuration of {0} is now {1}",
                 perBroker ? "broker " + brokerId : "the cluster default", settings);
         lastStored = next;
-        apply(next);
+        apply(next, reloads);
     }
 
     /**
      * Kafka's DynamicBrokerConfig.validateConfigs, in its order and words, then Tandem's refusal of what it does not
      * apply at runtime.
      */
-    private static void validate(Map<String, String> settings, boolean perBroker) {
+    private void validate(Map<String, String> settings, boolean perBroker) {
         Set<String> nonDynamic = new HashSet<>();
         Set<String> listenerOnly = new HashSet<>();
         Set<String> brokerOnly = new HashSet<>();
@@ -128,10 +153,69 @@ public final class DynamicBrokerConfig {
         }
         Set<String> notApplied = new HashSet<>(settings.keySet());
         notApplied.removeAll(BrokerConfigKeys.DYNAMIC);
+        notApplied.removeIf(name -> tlsStoreKey(name) != null);
         if (!notApplied.isEmpty()) {
             throw new ApiException(INVALID_CONFIG, "Dynamic update of these configs is not supported by Tandem: "
                     + notApplied);
         }
+        Set<String> passwords = new HashSet<>();
+        for (String name : settings.keySet()) {
+            String base = tlsStoreKey(name);
+            BrokerConfigKeys.Key key = base == null ? null : BrokerConfigKeys.KAFKA.get(base);
+            if (key != null && key.type().equals("PASSWORD")) passwords.add(name);
+        }
+        if (!passwords.isEmpty()) {
+            // Kafka 3.9 encrypts a dynamic password with password.encoder.secret before it goes to ZooKeeper, and
+            // refuses it without one. Tandem does not implement that encoder, so it refuses them in either case.
+            throw broker.passwordEncoderSecretSet()
+                    ? new ApiException(INVALID_CONFIG, "Dynamic update of these password configs is not supported "
+                    + "by Tandem (Kafka's password.encoder.secret encryption is not implemented): " + passwords)
+                    : new ApiException(INVALID_REQUEST, "Password encoder secret not configured");
+        }
+    }
+
+    /**
+     * The base key ({@code ssl.keystore.location}, ...) of a {@code listener.name.<listener>.<key>} store setting of one
+     * of this broker's TLS listeners, which Tandem reloads; null for anything else.
+     */
+    private String tlsStoreKey(String name) {
+        if (!name.startsWith(LISTENER_PREFIX)) return null;
+        int dot = name.indexOf('.', LISTENER_PREFIX.length());
+        if (dot < 0) return null;
+        String listener = name.substring(LISTENER_PREFIX.length(), dot);
+        String base = name.substring(dot + 1);
+        return tlsListeners.containsKey(listener) && ListenerTls.RELOADABLE_KEYS.contains(base) ? base : null;
+    }
+
+    /** Each TLS listener's store overrides among this broker's settings, by base key. */
+    private Map<ListenerTls, Map<String, String>> tlsOverrides(Map<String, String> perBroker) {
+        Map<ListenerTls, Map<String, String>> overrides = new LinkedHashMap<>();
+        for (ListenerTls tls : tlsListeners.values()) overrides.put(tls, new LinkedHashMap<>());
+        for (Map.Entry<String, String> e : perBroker.entrySet()) {
+            String base = tlsStoreKey(e.getKey());
+            if (base == null) continue;
+            String listener = e.getKey().substring(LISTENER_PREFIX.length(),
+                    e.getKey().indexOf('.', LISTENER_PREFIX.length()));
+            overrides.get(tlsListeners.get(listener)).put(base, e.getValue());
+        }
+        return overrides;
+    }
+
+    /**
+     * The contexts the TLS listeners get with these settings (those whose settings and files are unchanged are left
+     * out); a store that cannot be loaded or does not match is refused with Kafka's message.
+     */
+    private Map<ListenerTls, ListenerTls.Loaded> prepareTls(Map<String, String> perBroker) {
+        Map<ListenerTls, ListenerTls.Loaded> reloads = new LinkedHashMap<>();
+        for (Map.Entry<ListenerTls, Map<String, String>> e : tlsOverrides(perBroker).entrySet()) {
+            try {
+                ListenerTls.Loaded loaded = e.getKey().prepare(e.getValue());
+                if (loaded != null) reloads.put(e.getKey(), loaded);
+            } catch (IllegalArgumentException error) {
+                throw new ApiException(INVALID_REQUEST, error.getMessage());
+            }
+        }
+        return reloads;
     }
 
     /** Checks that the logs and the handler pool can take the new settings, before anything is stored. */
@@ -152,8 +236,16 @@ public final class DynamicBrokerConfig {
         }
     }
 
-    /** Puts settings in force: topic defaults for every log without its own override, and the handler pool size. */
-    private void apply(DynamicLayers layers) {
+    /**
+     * Puts settings in force: topic defaults for every log without its own override, the handler pool size, and the
+     * TLS listeners' reloaded stores (for connections accepted from now on).
+     */
+    private void apply(DynamicLayers layers, Map<ListenerTls, ListenerTls.Loaded> reloads) {
+        reloads.forEach((tls, loaded) -> {
+            tls.install(loaded);
+            LOG.log(System.Logger.Level.INFO, "TLS listener {0} reloaded its key and trust stores",
+                    tls.listenerName());
+        });
         broker.topicConfigs().dynamic(layers);
         for (TopicInfo topic : broker.metadata().topics()) broker.topicConfigChanged(topic);
         broker.resizeRequestHandlers(ioThreads(layers));
@@ -168,7 +260,7 @@ public final class DynamicBrokerConfig {
      * The stored settings of one entity that Tandem can apply. Others (written by an older Tandem or by a Kafka broker
      * sharing the ensemble) are left out with an error line, as Kafka leaves out what it cannot apply.
      */
-    private static Map<String, String> usable(String entity, Map<String, String> stored, boolean perBroker) {
+    private Map<String, String> usable(String entity, Map<String, String> stored, boolean perBroker) {
         Map<String, String> usable = new LinkedHashMap<>();
         List<String> dropped = new ArrayList<>();
         for (Map.Entry<String, String> e : stored.entrySet()) {

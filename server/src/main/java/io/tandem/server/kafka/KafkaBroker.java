@@ -24,11 +24,13 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.security.ListenerSecurity;
+import io.tandem.server.kafka.security.ListenerTls;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.Authorization;
 import io.tandem.server.kafka.security.KafkaPrincipals;
 import io.tandem.server.kafka.security.ScramCredentialStore;
+import io.tandem.server.kafka.security.DelegationTokens;
 import io.tandem.server.kafka.quota.ClientQuotas;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
 import io.tandem.kafka.wire.ApiKey;
@@ -116,7 +118,13 @@ public final class KafkaBroker implements AutoCloseable {
     /** One server per listener, by listener name, in the order of the listeners setting. */
     private final Map<String, KafkaServer> servers = new java.util.LinkedHashMap<>();
     private final Map<String, ListenerSecurity> listenerSecurity = new java.util.LinkedHashMap<>();
+    /** Whether password.encoder.secret is set: Kafka needs it to store a dynamic password config in ZooKeeper. */
+    private final boolean passwordEncoderSecretSet;
     private final ScramCredentialStore scramCredentials;
+    /** Delegation tokens, in ZooKeeper as Kafka 3.9 keeps them (off without delegation.token.secret.key). */
+    private final DelegationTokens delegationTokens;
+    /** delegation.token.expiry.check.interval.ms: how often expired tokens are removed. */
+    private final long tokenExpiryCheckIntervalMs;
     /** How this broker's fetchers, controller channel and marker sender reach other brokers. */
     private final InterBrokerSecurity interBrokerSecurity;
     /** Client quotas (produce, fetch, request), read from the metadata store once it connects. */
@@ -134,15 +142,22 @@ public final class KafkaBroker implements AutoCloseable {
                 config.queuedMaxRequestBytes());
         // The store is known once the metadata store connects; SCRAM exchanges only run after that.
         this.scramCredentials = new ScramCredentialStore(() -> metadata == null ? null : metadata.store());
+        String tokenSecret = tandemConfig.get("delegation.token.secret.key",
+                tandemConfig.get("delegation.token.master.key", null));
+        this.delegationTokens = new DelegationTokens(() -> metadata == null ? null : metadata.store(), tokenSecret,
+                tandemConfig.getLong("delegation.token.max.lifetime.ms", 604_800_000L),
+                tandemConfig.getLong("delegation.token.expiry.time.ms", 86_400_000L), System::currentTimeMillis);
+        this.tokenExpiryCheckIntervalMs = tandemConfig.getLong("delegation.token.expiry.check.interval.ms", 3_600_000L);
         // Built before any thread or file is opened, so an unreadable key store or an unknown mechanism refuses to start.
         for (BrokerConfig.Listener l : config.listeners()) {
             try {
                 listenerSecurity.put(l.name(), ListenerSecurity.build(l.name(), l.securityProtocol(),
-                        tandemConfig.settings(), scramCredentials));
+                        tandemConfig.settings(), scramCredentials, delegationTokens));
             } catch (IllegalArgumentException e) {
                 throw new IOException("listener " + l.name() + ": " + e.getMessage(), e);
             }
         }
+        this.passwordEncoderSecretSet = tandemConfig.settings().get("password.encoder.secret") != null;
         BrokerConfig.Listener interBroker = config.interBroker();
         try {
             this.interBrokerSecurity = InterBrokerSecurity.build(interBroker.name(), interBroker.securityProtocol(),
@@ -242,6 +257,10 @@ public final class KafkaBroker implements AutoCloseable {
             startListeners();
         }
         scheduler.scheduleWithFixedDelay(this::tickGroups, GROUP_TICK_MS, GROUP_TICK_MS, TimeUnit.MILLISECONDS);
+        if (delegationTokens.enabled()) {
+            scheduler.scheduleWithFixedDelay(this::removeExpiredTokens, tokenExpiryCheckIntervalMs,
+                    tokenExpiryCheckIntervalMs, TimeUnit.MILLISECONDS);
+        }
         scheduler.scheduleWithFixedDelay(logs::runMaintenance, config.logRetentionCheckIntervalMs(),
                 config.logRetentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
         // The recovery points on disk, as often as Kafka writes its recovery-point-offset-checkpoint: an unclean
@@ -641,6 +660,19 @@ public final class KafkaBroker implements AutoCloseable {
         return dynamicConfig;
     }
 
+    /** The TLS listeners' contexts by listener name: dynamic broker configuration reloads their stores. */
+    public Map<String, ListenerTls> listenerTls() {
+        Map<String, ListenerTls> tls = new LinkedHashMap<>();
+        listenerSecurity.forEach((name, security) -> {
+            if (security.tls() != null) tls.put(name, security.tls());
+        });
+        return tls;
+    }
+
+    public boolean passwordEncoderSecretSet() {
+        return passwordEncoderSecretSet;
+    }
+
     public BrokerConfigDescriber configDescriber() {
         return describer;
     }
@@ -733,6 +765,19 @@ public final class KafkaBroker implements AutoCloseable {
     /** SCRAM credentials in ZooKeeper (AlterUserScramCredentials, DescribeUserScramCredentials, authentication). */
     public Authorization authorization() {
         return authorization;
+    }
+
+    public DelegationTokens delegationTokens() {
+        return delegationTokens;
+    }
+
+    /** Kafka's scheduled expireTokens: every broker removes what has expired (a second removal finds nothing). */
+    private void removeExpiredTokens() {
+        try {
+            delegationTokens.removeExpired();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot remove expired delegation tokens: " + e);
+        }
     }
 
     public ScramCredentialStore scramCredentials() {

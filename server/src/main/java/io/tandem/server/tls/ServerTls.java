@@ -19,15 +19,24 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import javax.security.auth.x500.X500Principal;
 
 /**
  * A server TLS context from key and trust stores, shared by the Kafka listeners (Kafka's {@code ssl.*} keys) and the
  * ZooKeeper secure client port (ZooKeeper's {@code ssl.keyStore.*} keys): each side maps its own key names to
- * {@link Settings}. Stores are JKS, PKCS12 or PEM (a file, or the key and chain inline); built once at start-up with
- * the JDK's JSSE through Netty. {@link #client} builds the matching client side for a node's own connections to its
- * peers (brokers to brokers), where the key store is what it shows a peer that asks for a certificate.
+ * {@link Settings}. Stores are JKS, PKCS12 or PEM (a file, or the key and chain inline); built with the JDK's JSSE
+ * through Netty (at start-up, and again when a Kafka listener's stores are reloaded: see {@link #certificateEntries}).
+ * {@link #client} builds the matching client side for a node's own connections to its peers (brokers to brokers),
+ * where the key store is what it shows a peer that asks for a certificate.
  */
 public final class ServerTls {
     private ServerTls() {
@@ -56,6 +65,60 @@ public final class ServerTls {
                            String keyPem, String chainPem, String trustStoreType, String trustStoreLocation,
                            String trustStorePassword, String trustPem, ClientAuth clientAuth, List<String> protocols,
                            List<String> ciphers, String keyManagerAlgorithm, String trustManagerAlgorithm) {
+    }
+
+    /**
+     * One certificate of a key store, as Kafka's SslFactory.CertificateEntries compares them when a key store is
+     * replaced at runtime: its alias, subject and subject alternative names.
+     */
+    public record CertificateEntry(String alias, X500Principal subject, Set<List<?>> subjectAltNames) {
+    }
+
+    /**
+     * The X.509 certificates of the key store, in the store's alias order; a PEM store is one entry (alias "kafka",
+     * as Kafka names the store it builds from PEM) for the first certificate of its chain.
+     */
+    public static List<CertificateEntry> certificateEntries(Settings s) {
+        try {
+            List<CertificateEntry> entries = new ArrayList<>();
+            if (upper(s.keyStoreType(), "JKS").equals("PEM")) {
+                String pem = s.chainPem() != null ? s.chainPem()
+                        : Files.readString(Path.of(s.keyStoreLocation()), StandardCharsets.US_ASCII);
+                Collection<? extends Certificate> chain = CertificateFactory.getInstance("X.509")
+                        .generateCertificates(stream(certificateBlocks(pem).getBytes(StandardCharsets.US_ASCII)));
+                if (!chain.isEmpty()) entries.add(entry("kafka", (X509Certificate) chain.iterator().next()));
+                return entries;
+            }
+            KeyStore store = load(upper(s.keyStoreType(), "JKS"), s.keyStoreLocation(), s.keyStorePassword());
+            Enumeration<String> aliases = store.aliases();
+            while (aliases.hasMoreElements()) {
+                String alias = aliases.nextElement();
+                if (store.getCertificate(alias) instanceof X509Certificate cert) entries.add(entry(alias, cert));
+            }
+            return entries;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot read the key store: " + e.getMessage(), e);
+        }
+    }
+
+    /** The CERTIFICATE blocks of a PEM text (a PEM key store file also holds the private key, which is left out). */
+    private static String certificateBlocks(String pem) {
+        StringBuilder blocks = new StringBuilder();
+        String begin = "-----BEGIN CERTIFICATE-----";
+        String end = "-----END CERTIFICATE-----";
+        for (int from = pem.indexOf(begin); from >= 0; from = pem.indexOf(begin, from)) {
+            int to = pem.indexOf(end, from);
+            if (to < 0) break;
+            blocks.append(pem, from, to + end.length()).append('\n');
+            from = to + end.length();
+        }
+        return blocks.toString();
+    }
+
+    private static CertificateEntry entry(String alias, X509Certificate cert) throws GeneralSecurityException {
+        Collection<List<?>> names = cert.getSubjectAlternativeNames();
+        return new CertificateEntry(alias, cert.getSubjectX500Principal(),
+                names == null ? Collections.emptySet() : new HashSet<>(names));
     }
 
     /** The context, or IllegalArgumentException naming what is wrong (a start-up error). */

@@ -47,6 +47,27 @@ public final class TestCertificates {
         return c;
     }
 
+    /**
+     * Another server key pair in its own PKCS12 key store (alias "broker", password {@link #PASSWORD}), and its
+     * certificate as PEM beside it ({@code <store>.pem}): what a certificate renewal or a wrong replacement looks like.
+     */
+    public static Path serverKeyStore(Path store, String distinguishedName, String subjectAltNames)
+            throws IOException, InterruptedException {
+        keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-dname", distinguishedName,
+                "-ext", "SAN=" + subjectAltNames, "-validity", "2", "-storetype", "PKCS12",
+                "-keystore", store.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD);
+        Path certificate = store.resolveSibling(store.getFileName() + ".pem");
+        keytool("-exportcert", "-alias", "broker", "-rfc", "-keystore", store.toString(),
+                "-storepass", PASSWORD, "-file", certificate.toString());
+        return certificate;
+    }
+
+    /** Adds a PEM certificate to a PKCS12 trust store (created if missing). */
+    public static void trust(Path trustStore, String alias, Path certificate) throws IOException, InterruptedException {
+        keytool("-importcert", "-noprompt", "-alias", alias, "-file", certificate.toString(),
+                "-storetype", "PKCS12", "-keystore", trustStore.toString(), "-storepass", PASSWORD);
+    }
+
     /** The server's private key (PKCS#8, unencrypted) and certificate as PEM text, as Kafka's PEM key store reads it. */
     public String serverKeyPem() throws Exception {
         java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");

@@ -169,6 +169,12 @@ public final class ApiAuthorization {
         RULES.put(ApiKey.DELETE_ACLS, Rule.cluster(ALTER));
         RULES.put(ApiKey.DESCRIBE_USER_SCRAM_CREDENTIALS, Rule.cluster(DESCRIBE));
         RULES.put(ApiKey.ALTER_USER_SCRAM_CREDENTIALS, Rule.cluster(ALTER));
+        RULES.put(ApiKey.CREATE_DELEGATION_TOKEN, Rule.inHandler("CREATE_TOKENS on the owner's USER when the owner "
+                + "is not the requester"));
+        RULES.put(ApiKey.RENEW_DELEGATION_TOKEN, Rule.inHandler("none: only the token's owner or a renewer"));
+        RULES.put(ApiKey.EXPIRE_DELEGATION_TOKEN, Rule.inHandler("none: only the token's owner or a renewer"));
+        RULES.put(ApiKey.DESCRIBE_DELEGATION_TOKEN, Rule.inHandler("others' tokens: DESCRIBE on the DELEGATION_TOKEN "
+                + "or DESCRIBE_TOKENS on the owner's USER"));
         RULES.put(ApiKey.DESCRIBE_CLIENT_QUOTAS, Rule.cluster(DESCRIBE_CONFIGS));
         RULES.put(ApiKey.ALTER_CLIENT_QUOTAS, Rule.cluster(ALTER_CONFIGS));
         // Between brokers.

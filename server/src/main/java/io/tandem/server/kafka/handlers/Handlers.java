@@ -70,6 +70,8 @@ public final class Handlers {
                 new DescribeUserScramCredentialsHandler(broker.scramCredentials()));
         registry.register(ApiKey.ALTER_USER_SCRAM_CREDENTIALS, 0, 0,
                 new AlterUserScramCredentialsHandler(broker.scramCredentials(), () -> broker.controller().isActive()));
+        // Delegation tokens (KIP-48) at Kafka's versions, kept in ZooKeeper as Kafka 3.9 keeps them.
+        DelegationTokenHandlers.register(registry, broker.delegationTokens(), broker.authorization());
         // Consumer groups (KIP-848). v1 only makes the client generate its member id, which is served.
         registry.register(ApiKey.CONSUMER_GROUP_HEARTBEAT, 0, 1, new ConsumerGroupHeartbeatHandler(broker));
         registry.register(ApiKey.CONSUMER_GROUP_DESCRIBE, 0, 1, new ConsumerGroupDescribeHandler(broker));

@@ -4,10 +4,10 @@ import java.util.List;
 
 /**
  * Kafka's change-notification directories ({@code /config/changes}, {@code /kafka-acl-changes},
- * {@code /kafka-acl-extended-changes}): a writer leaves a sequential node there for every change, and every Kafka 3.9
- * broker deletes the ones older than 15 minutes once it has applied them (ZkNodeChangeNotificationListener's
- * changeExpirationMs), so the directories do not grow with every config or ACL change ever made. Tandem's brokers do
- * the same, so a cluster of Tandem brokers alone keeps them bounded too.
+ * {@code /kafka-acl-extended-changes}, {@code /delegation_token/token_changes}): a writer leaves a sequential node
+ * there for every change, and every Kafka 3.9 broker deletes the ones older than 15 minutes once it has applied them
+ * (ZkNodeChangeNotificationListener's changeExpirationMs), so the directories do not grow with every config or ACL
+ * change ever made. Tandem's brokers do the same, so a cluster of Tandem brokers alone keeps them bounded too.
  */
 public final class ChangeNotifications {
     /** Kafka's changeExpirationMs: a broker that was away longer re-reads everything anyway. */
@@ -19,7 +19,8 @@ public final class ChangeNotifications {
     private static final List<String[]> DIRECTORIES = List.of(
             new String[] {KafkaZkLayout.CONFIG_CHANGES, KafkaZkLayout.CONFIG_CHANGE_PREFIX},
             new String[] {KafkaZkLayout.ACL_LITERAL_CHANGES, KafkaZkLayout.ACL_CHANGE_PREFIX},
-            new String[] {KafkaZkLayout.ACL_EXTENDED_CHANGES, KafkaZkLayout.ACL_CHANGE_PREFIX});
+            new String[] {KafkaZkLayout.ACL_EXTENDED_CHANGES, KafkaZkLayout.ACL_CHANGE_PREFIX},
+            new String[] {KafkaZkLayout.DELEGATION_TOKEN_CHANGES, KafkaZkLayout.DELEGATION_TOKEN_CHANGE_PREFIX});
 
     private ChangeNotifications() {
     }

@@ -33,6 +33,11 @@ public final class KafkaZkLayout {
     public static final String CONFIG_CHANGES = "/config/changes";
     /** The sequential node prefix under {@link #CONFIG_CHANGES}. */
     public static final String CONFIG_CHANGE_PREFIX = "config_change_";
+    /** Delegation tokens: one node per token id, and a notification per change (Kafka's DelegationTokenAuthZNode). */
+    public static final String DELEGATION_TOKENS = "/delegation_token/tokens";
+    public static final String DELEGATION_TOKEN_CHANGES = "/delegation_token/token_changes";
+    /** The sequential node prefix under {@link #DELEGATION_TOKEN_CHANGES}. */
+    public static final String DELEGATION_TOKEN_CHANGE_PREFIX = "token_change_";
     public static final String ADMIN = "/admin";
     public static final String DELETE_TOPICS = "/admin/delete_topics";
     public static final String PREFERRED_REPLICA_ELECTION = "/admin/preferred_replica_election";

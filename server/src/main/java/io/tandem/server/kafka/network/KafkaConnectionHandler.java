@@ -39,7 +39,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * is soon not read either. Frames that arrived in the same socket read as the one in hand wait here. A request a
  * client quota throttled keeps the connection muted after its answer is written until the throttle time is over.
  * A malformed request closes only this connection, with one log line. On a SASL listener, requests before
- * authentication completes go to the connection's {@link SaslAuthenticator} (ApiVersions excepted).
+ * authentication completes go to the connection's {@link SaslAuthenticator} (ApiVersions excepted), and so do those
+ * of a re-authentication (KIP-368), which starts with a SaslHandshake on an authenticated connection: since requests
+ * are taken one at a time, every earlier request has been answered by then, as Kafka's KafkaChannel requires.
  */
 final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(KafkaConnectionHandler.class.getName());
@@ -48,6 +50,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private final RequestDispatcher dispatcher;
     private final ReadGate gate;
     private final String listenerName;
+    private final String securityProtocol;
     /** The connection's SASL authentication on a SASL listener, else null. */
     private final SaslAuthenticator sasl;
     /** The answer being written ends the connection (a failed authentication); set before it is handed to write. */
@@ -61,8 +64,9 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean closed;
 
     KafkaConnectionHandler(ApiRegistry registry, RequestDispatcher dispatcher, ReadGate gate, String listenerName,
-                           SaslAuthenticator sasl) {
+                           String securityProtocol, SaslAuthenticator sasl) {
         this.listenerName = listenerName;
+        this.securityProtocol = securityProtocol;
         this.registry = registry;
         this.dispatcher = dispatcher;
         this.gate = gate;
@@ -95,6 +99,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         boolean handedOff = false;
         try {
             boolean authenticating = sasl != null && !sasl.isComplete();
+            if (authenticating && sasl.failsWithoutAnswer()) {
+                closeWith(sasl.refusal(null));
+                return;
+            }
             if (authenticating && frameBytes > sasl.receiveBytesMax()) {
                 closeWith("SASL request of " + frameBytes + " bytes is over sasl.server.max.receive.size "
                         + sasl.receiveBytesMax());
@@ -115,6 +123,17 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             short version = header.requestApiVersion;
             ApiRegistry.Entry entry = registry.lookup(key);
+            if (sasl != null && !authenticating) {
+                // KIP-368, as Kafka's SocketServer: a SaslHandshake may start a re-authentication; any other request
+                // of a session past its expiry closes the connection.
+                if (key == ApiKey.SASL_HANDSHAKE && sasl.beginReauthentication()) {
+                    authenticating = true;
+                } else if (sasl.sessionExpired()) {
+                    closeWith("its SASL session expired without re-authentication (connections.max.reauth.ms or "
+                            + "the credential's lifetime)");
+                    return;
+                }
+            }
             if (authenticating) {
                 // An ApiVersions newer than ours is answered below without using up the one ApiVersions allowed.
                 boolean retry = key == ApiKey.API_VERSIONS && entry != null && version > entry.maxVersion();
@@ -146,7 +165,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             Throttle throttle = new Throttle();
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
                     header.clientId, (InetSocketAddress) context.channel().remoteAddress(), listenerName,
-                    KafkaPrincipals.of(context.channel(), sasl), frameBytes, throttle);
+                    KafkaPrincipals.of(context.channel(), sasl), frameBytes, throttle, securityProtocol,
+                    sasl != null && sasl.tokenAuthenticated());
             ResponderImpl direct = new ResponderImpl(requestContext, frame, frameBytes, throttle);
             Responder responder = registry.observer().observe(requestContext, direct);
             ApiHandler<ApiMessage> handler = authenticating && key != ApiKey.API_VERSIONS ? this::authenticationStep

@@ -76,7 +76,8 @@ public final class KafkaServer implements AutoCloseable {
                                 ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, limits.connectionIdleMs(),
                                         TimeUnit.MILLISECONDS));
                             }
-                            if (security.sslContext() != null) {
+                            if (security.encrypted()) {
+                                // The context in force now: a reload of the stores changes it for new connections.
                                 ch.attr(ChannelSecurity.ENCRYPTED).set(Boolean.TRUE);
                                 ch.pipeline().addLast("tls", security.sslContext().newHandler(ch.alloc()));
                             }
@@ -84,7 +85,7 @@ public final class KafkaServer implements AutoCloseable {
                             ch.pipeline().addLast("gate", gate);
                             ch.pipeline().addLast("frames", new KafkaFrameDecoder(limits.frameBytesMax()));
                             ch.pipeline().addLast("requests", new KafkaConnectionHandler(registry, dispatcher, gate,
-                                    security.listenerName(),
+                                    security.listenerName(), security.protocol(),
                                     security.sasl() == null ? null : new SaslAuthenticator(security.sasl())));
                             registry.observer().connectionOpened(ch.pipeline());
                         }

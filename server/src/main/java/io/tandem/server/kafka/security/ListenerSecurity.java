@@ -8,11 +8,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What one Kafka listener requires of its connections, from its security protocol (listener.security.protocol.map)
- * and the ssl.* / sasl.* keys, each looked up first under {@code listener.name.<listener>.} as Kafka does:
- * TLS ({@link #sslContext}, for SSL and SASL_SSL) and SASL ({@link #sasl}, for SASL_PLAINTEXT and SASL_SSL).
+ * What one Kafka listener requires of its connections, from its security protocol (listener.security.protocol.map) and
+ * the ssl.* / sasl.* keys and connections.max.reauth.ms, each looked up first under {@code listener.name.<listener>.}
+ * as Kafka does: TLS ({@link #sslContext}, for SSL and SASL_SSL) and SASL ({@link #sasl}, for SASL_PLAINTEXT and
+ * SASL_SSL).
  */
-public record ListenerSecurity(String listenerName, String protocol, SslContext sslContext, SaslSettings sasl) {
+public record ListenerSecurity(String listenerName, String protocol, ListenerTls tls, SaslSettings sasl) {
     /** Kafka's default sasl.enabled.mechanisms; GSSAPI is not implemented, so it must be set for a SASL listener. */
     private static final String ENABLED_MECHANISMS_DEFAULT = "GSSAPI";
 
@@ -21,7 +22,12 @@ public record ListenerSecurity(String listenerName, String protocol, SslContext 
     }
 
     public boolean encrypted() {
-        return sslContext != null;
+        return tls != null;
+    }
+
+    /** The TLS context a new connection gets (it changes when the stores are reloaded), null without TLS. */
+    public SslContext sslContext() {
+        return tls == null ? null : tls.context();
     }
 
     /**
@@ -29,11 +35,12 @@ public record ListenerSecurity(String listenerName, String protocol, SslContext 
      * mechanism not implemented, PLAIN without users, an unreadable key store).
      */
     public static ListenerSecurity build(String listenerName, String protocol, Map<String, String> settings,
-                                         ScramCredentialStore scram) {
+                                         ScramCredentialStore scram, DelegationTokens delegationTokens) {
         String prefix = "listener.name." + listenerName.toLowerCase(Locale.ROOT) + ".";
         java.util.function.Function<String, String> setting = key -> settings.containsKey(prefix + key)
                 ? settings.get(prefix + key) : settings.get(key);
-        SslContext ssl = protocol.equals("SSL") || protocol.equals("SASL_SSL") ? SslContexts.server(setting) : null;
+        ListenerTls ssl = protocol.equals("SSL") || protocol.equals("SASL_SSL")
+                ? ListenerTls.load(listenerName, setting) : null;
         SaslSettings sasl = null;
         if (protocol.equals("SASL_PLAINTEXT") || protocol.equals("SASL_SSL")) {
             String enabled = setting.apply("sasl.enabled.mechanisms");
@@ -77,8 +84,17 @@ public record ListenerSecurity(String listenerName, String protocol, SslContext 
                 oauthBearer = module == null ? Map.of() : module.options();
             }
             String receiveMax = setting.apply("sasl.server.max.receive.size");
+            // Kafka's SaslChannelBuilder: listener.name.<l>.<mechanism>.connections.max.reauth.ms, then the
+            // listener's, then the broker's.
+            Map<String, Long> reauthMs = new java.util.HashMap<>();
+            for (String mechanism : mechanisms) {
+                String value = settings.get(prefix + mechanism.toLowerCase(Locale.ROOT) + ".connections.max.reauth.ms");
+                if (value == null) value = setting.apply("connections.max.reauth.ms");
+                if (value != null) reauthMs.put(mechanism, Long.parseLong(value.trim()));
+            }
             sasl = new SaslSettings(mechanisms, plain, scram, oauthBearer, receiveMax == null ? SaslSettings.RECEIVE_BYTES_MAX_DEFAULT
-                    : Integer.parseInt(receiveMax.trim()));
+                    : Integer.parseInt(receiveMax.trim()),
+                    reauthMs, delegationTokens);
         }
         return new ListenerSecurity(listenerName, protocol, ssl, sasl);
     }

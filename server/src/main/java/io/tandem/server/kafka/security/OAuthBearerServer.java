@@ -39,6 +39,8 @@ final class OAuthBearerServer implements SaslMechanismServer {
     private final LongSupplier clock;
     private String errorChallenge;
     private String principal;
+    /** The token's expiry (its exp claim, in milliseconds), once validated. */
+    private Long expiryMs;
 
     OAuthBearerServer(Map<String, String> options) {
         this(options, System::currentTimeMillis);
@@ -70,20 +72,21 @@ final class OAuthBearerServer implements SaslMechanismServer {
         if (!bearer.group("scheme").equalsIgnoreCase("bearer")) {
             throw SaslFailure.hidden("Invalid scheme in OAUTHBEARER client first message: " + bearer.group("scheme"));
         }
-        String name;
+        Validated token;
         try {
-            name = validate(bearer.group("token"));
+            token = validate(bearer.group("token"));
         } catch (InvalidToken e) {
             errorChallenge = e.scope == null ? "{\"status\":\"invalid_token\"}"
                     : "{\"status\":\"insufficient_scope\", \"scope\":\"" + e.scope + "\"}";
             return errorChallenge.getBytes(StandardCharsets.UTF_8);
         }
         String authorizationId = message.group("authzid");
-        if (authorizationId != null && !authorizationId.equals(name)) {
+        if (authorizationId != null && !authorizationId.equals(token.principal())) {
             throw SaslFailure.told("Authentication failed: Client requested an authorization id (" + authorizationId
-                    + ") that is different from the token's principal name (" + name + ")");
+                    + ") that is different from the token's principal name (" + token.principal() + ")");
         }
-        principal = name;
+        principal = token.principal();
+        expiryMs = token.expiryMs();
         return new byte[0];
     }
 
@@ -97,8 +100,12 @@ final class OAuthBearerServer implements SaslMechanismServer {
         }
     }
 
-    /** The unsecured validator's checks; returns the principal name. */
-    private String validate(String token) throws InvalidToken {
+    /** A token that passed validation: its principal name and expiry (epoch milliseconds). */
+    private record Validated(String principal, long expiryMs) {
+    }
+
+    /** The unsecured validator's checks. */
+    private Validated validate(String token) throws InvalidToken {
         String[] parts = token.split("\\.", -1);
         if (token.contains("..") || parts.length != 3) {
             throw new InvalidToken("Unsecured JWS compact serializations must have 3 dot-separated values", null);
@@ -139,7 +146,7 @@ final class OAuthBearerServer implements SaslMechanismServer {
                 if (!granted.contains(scope)) throw new InvalidToken("The provided scope is missing " + scope, required.toString());
             }
         }
-        return name.asText();
+        return new Validated(name.asText(), expMs);
     }
 
     private String option(String key, String fallback) {
@@ -185,5 +192,10 @@ final class OAuthBearerServer implements SaslMechanismServer {
     @Override
     public String authorizationId() {
         return principal;
+    }
+
+    @Override
+    public Long credentialExpiryMs() {
+        return expiryMs;
     }
 }

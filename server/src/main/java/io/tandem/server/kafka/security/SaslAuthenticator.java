@@ -5,33 +5,67 @@ import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.SaslAuthenticateResponse;
 import io.tandem.kafka.wire.message.SaslHandshakeResponse;
 
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
 /**
  * One connection's SASL authentication, the state machine of Kafka's SaslServerAuthenticator: ApiVersions (at most
  * once) or SaslHandshake first; then, after a v1 handshake, SaslAuthenticate requests carry the tokens, and after a
  * v0 handshake the tokens come raw (a 4-byte size and the bytes, no request header) as Kafka's oldest clients send
- * them. Any other request before authentication completes closes the connection, as in Kafka. Re-authentication
- * (KIP-368) is not implemented: connections.max.reauth.ms is refused above 0, so the session lifetime is 0.
- * The network layer asks {@link #admit} on its event loop and runs {@link #handshake}, {@link #authenticate} and
- * {@link #rawToken} on a request-handler thread (a SCRAM token reads ZooKeeper); one request at a time.
+ * them. Any other request before authentication completes closes the connection, as in Kafka.
+ *
+ * <p>Re-authentication (KIP-368), as Kafka's KafkaChannel and SaslServerAuthenticator do it: a completed exchange has
+ * a session lifetime, the smaller of connections.max.reauth.ms (when above 0) and what is left of the credential's
+ * own lifetime (an OAUTHBEARER token's expiry), answered in SaslAuthenticate's session_lifetime_ms. A SaslHandshake
+ * on an authenticated connection whose session has a lifetime starts a re-authentication (at most one a second; else
+ * the handshake is answered ILLEGAL_SASL_STATE as without re-authentication); it must use the same mechanism and end
+ * with the same principal, or it fails and the connection closes. A session past its expiry closes the connection
+ * on its next request other than a SaslHandshake ({@link #sessionExpired}).
+ *
+ * <p>The network layer asks {@link #admit} and {@link #beginReauthentication} on its event loop and runs
+ * {@link #handshake}, {@link #authenticate} and {@link #rawToken} on a request-handler thread (a SCRAM token reads
+ * ZooKeeper); one request at a time, so no request of the connection is in hand while a re-authentication runs.
  */
 public final class SaslAuthenticator {
-    private enum State { HANDSHAKE_OR_VERSIONS, HANDSHAKE, AUTHENTICATE, COMPLETE, FAILED }
+    /** Kafka's KafkaChannel.MIN_REAUTH_INTERVAL_ONE_SECOND_NANOS: re-authentications start at most once a second. */
+    static final long REAUTH_INTERVAL_NANOS_MIN = TimeUnit.SECONDS.toNanos(1);
+
+    private enum State { HANDSHAKE_OR_VERSIONS, HANDSHAKE, AUTHENTICATE, REAUTH_BAD_MECHANISM, COMPLETE, FAILED }
 
     /** An answer and whether the connection closes once it is written (a failed or refused exchange). */
     public record Step<T>(T response, boolean closeAfter) {
     }
 
     private final SaslSettings settings;
+    private final LongSupplier wallClockMs;
+    private final LongSupplier nanoClock;
     private volatile State state = State.HANDSHAKE_OR_VERSIONS;
     private volatile boolean rawTokens;
     private volatile String mechanismName;
     private SaslMechanismServer mechanism;
     private volatile String user;
+    /** Whether the session was authenticated with a delegation token. */
+    private volatile boolean tokenAuthenticated;
     /** Why the exchange failed, for the broker's log (the client only gets Kafka's message). */
     private volatile String failureReason;
+    /** The session lifetime computed when the last exchange completed (0: none). */
+    private volatile long sessionLifetimeMs;
+    /** When the authenticated session expires (System.nanoTime()), null when it never does. */
+    private volatile Long sessionExpiryNanos;
+    /** When the last re-authentication started (System.nanoTime()), 0 before any. */
+    private volatile long lastReauthStartNanos;
+    /** During a re-authentication: the mechanism and user of the session being renewed; null otherwise. */
+    private volatile String previousMechanism;
+    private volatile String previousUser;
 
     public SaslAuthenticator(SaslSettings settings) {
+        this(settings, System::currentTimeMillis, System::nanoTime);
+    }
+
+    SaslAuthenticator(SaslSettings settings, LongSupplier wallClockMs, LongSupplier nanoClock) {
         this.settings = settings;
+        this.wallClockMs = wallClockMs;
+        this.nanoClock = nanoClock;
     }
 
     public boolean isComplete() {
@@ -48,8 +82,17 @@ public final class SaslAuthenticator {
         return user;
     }
 
+    /** Whether the session was authenticated with a delegation token (Kafka's KafkaPrincipal.tokenAuthenticated). */
+    public boolean tokenAuthenticated() {
+        return isComplete() && tokenAuthenticated;
+    }
+
     public int receiveBytesMax() {
         return settings.receiveBytesMax();
+    }
+
+    private boolean reauthenticating() {
+        return previousMechanism != null;
     }
 
     /**
@@ -61,6 +104,7 @@ public final class SaslAuthenticator {
         if (s == State.HANDSHAKE_OR_VERSIONS && key == ApiKey.API_VERSIONS) return null;
         if ((s == State.HANDSHAKE_OR_VERSIONS || s == State.HANDSHAKE) && key == ApiKey.SASL_HANDSHAKE) return null;
         if (s == State.AUTHENTICATE && !rawTokens && key == ApiKey.SASL_AUTHENTICATE) return null;
+        if (s == State.REAUTH_BAD_MECHANISM) return badMechanismMessage();
         String name = key == null ? "unknown" : key.apiName();
         return s == State.AUTHENTICATE ? "Unexpected Kafka request of type " + name + " during SASL authentication."
                 : "Unexpected Kafka request of type " + name + " during SASL handshake.";
@@ -77,6 +121,29 @@ public final class SaslAuthenticator {
         return refusal;
     }
 
+    /**
+     * A SaslHandshake came on an authenticated connection: starts a re-authentication and answers true when the
+     * session has a lifetime and the last re-authentication began at least a second ago (Kafka's
+     * KafkaChannel.maybeBeginServerReauthentication); false leaves the handshake to be answered ILLEGAL_SASL_STATE.
+     */
+    public boolean beginReauthentication() {
+        if (state != State.COMPLETE || sessionExpiryNanos == null) return false;
+        long now = nanoClock.getAsLong();
+        if (lastReauthStartNanos != 0 && now - lastReauthStartNanos < REAUTH_INTERVAL_NANOS_MIN) return false;
+        lastReauthStartNanos = now;
+        previousMechanism = mechanismName;
+        previousUser = user;
+        rawTokens = false;
+        state = State.HANDSHAKE;
+        return true;
+    }
+
+    /** Whether the authenticated session is past its expiry: Kafka then closes the connection. */
+    public boolean sessionExpired() {
+        Long expiry = sessionExpiryNanos;
+        return state == State.COMPLETE && expiry != null && nanoClock.getAsLong() - expiry > 0;
+    }
+
     /** SaslHandshake: picks the mechanism; an unknown one is answered with the enabled list, then the connection closes. */
     public Step<SaslHandshakeResponse> handshake(String requested, short version) {
         SaslHandshakeResponse response = new SaslHandshakeResponse()
@@ -86,11 +153,27 @@ public final class SaslAuthenticator {
             state = State.FAILED;
             return new Step<>(response.setErrorCode(Errors.UNSUPPORTED_SASL_MECHANISM.code()), true);
         }
+        rawTokens = version == 0;
+        if (reauthenticating() && !previousMechanism.equals(requested)) {
+            // Kafka answers the handshake as accepted and fails on the next token, without an answer.
+            mechanismName = requested;
+            state = State.REAUTH_BAD_MECHANISM;
+            return new Step<>(response.setErrorCode(Errors.NONE.code()), false);
+        }
         mechanism = server;
         mechanismName = requested;
-        rawTokens = version == 0;
         state = State.AUTHENTICATE;
         return new Step<>(response.setErrorCode(Errors.NONE.code()), false);
+    }
+
+    /** A token after a re-authentication's handshake asked for another mechanism: why the connection closes. */
+    public boolean failsWithoutAnswer() {
+        return state == State.REAUTH_BAD_MECHANISM;
+    }
+
+    private String badMechanismMessage() {
+        return "SASL mechanism '" + mechanismName + "' requested by client is not supported for re-authentication "
+                + "of mechanism '" + previousMechanism + "'";
     }
 
     /** SaslAuthenticate: one token of the exchange. A failure is answered with Kafka's message, then closes. */
@@ -98,7 +181,9 @@ public final class SaslAuthenticator {
         SaslAuthenticateResponse response = new SaslAuthenticateResponse().setSessionLifetimeMs(0);
         try {
             byte[] challenge = evaluate(token);
-            return new Step<>(response.setErrorCode(Errors.NONE.code()).setAuthBytes(challenge), false);
+            long lifetimeMs = state == State.COMPLETE ? sessionLifetimeMs : 0;
+            return new Step<>(response.setErrorCode(Errors.NONE.code()).setAuthBytes(challenge)
+                    .setSessionLifetimeMs(lifetimeMs), false);
         } catch (SaslFailure e) {
             return new Step<>(response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code())
                     .setErrorMessage(clientMessage(e)).setAuthBytes(new byte[0]), true);
@@ -114,9 +199,13 @@ public final class SaslAuthenticator {
         try {
             byte[] challenge = mechanism.evaluate(token);
             if (mechanism.isComplete()) {
-                user = mechanism.authorizationId();
-                mechanism = null;
-                state = State.COMPLETE;
+                String authenticated = mechanism.authorizationId();
+                if (reauthenticating() && !previousUser.equals(authenticated)) {
+                    throw SaslFailure.told("Cannot change principals during re-authentication from User."
+                            + previousUser + ": User." + authenticated);
+                }
+                tokenAuthenticated = mechanism.tokenAuthenticated();
+                completed(authenticated, mechanism.credentialExpiryMs());
             }
             return challenge;
         } catch (SaslFailure e) {
@@ -127,6 +216,29 @@ public final class SaslAuthenticator {
         }
     }
 
+    /** Kafka's ReauthInfo.calcCompletionTimesAndReturnSessionLifetimeMs, then the session is in force. */
+    private void completed(String authenticated, Long credentialExpiryMs) {
+        long nowMs = wallClockMs.getAsLong();
+        long nowNanos = nanoClock.getAsLong();
+        long reauthMs = settings.reauthMs(mechanismName);
+        boolean reauthSet = reauthMs > 0;
+        long lifetimeMs = 0;
+        Long expiryNanos = null;
+        if (credentialExpiryMs != null || reauthSet) {
+            if (credentialExpiryMs == null) lifetimeMs = reauthMs;
+            else if (!reauthSet) lifetimeMs = Math.max(0, credentialExpiryMs - nowMs);
+            else lifetimeMs = Math.max(0, Math.min(credentialExpiryMs - nowMs, reauthMs));
+            expiryNanos = nowNanos + TimeUnit.MILLISECONDS.toNanos(lifetimeMs);
+        }
+        sessionLifetimeMs = lifetimeMs;
+        sessionExpiryNanos = expiryNanos;
+        user = authenticated;
+        mechanism = null;
+        previousMechanism = null;
+        previousUser = null;
+        state = State.COMPLETE;
+    }
+
     /** Why the exchange failed (for the log), null unless it did. */
     public String failureReason() {
         return failureReason;
@@ -135,7 +247,7 @@ public final class SaslAuthenticator {
     /** What Kafka's SaslServerAuthenticator tells the client about a failure. */
     public String clientMessage(SaslFailure failure) {
         return failure.clientMessage() != null ? failure.clientMessage()
-                : "Authentication failed during authentication due to invalid credentials with SASL mechanism "
-                + mechanismName;
+                : "Authentication failed during " + (reauthenticating() ? "re-authentication" : "authentication")
+                + " due to invalid credentials with SASL mechanism " + mechanismName;
     }
 }

@@ -9,4 +9,18 @@ interface SaslMechanismServer {
 
     /** The authenticated user, once complete. */
     String authorizationId();
+
+    /**
+     * When the credential the client authenticated with expires (epoch milliseconds), once complete; null when it
+     * does not (Kafka's CREDENTIAL_LIFETIME_MS negotiated property: an OAUTHBEARER token's expiry, a delegation
+     * token's expiry timestamp). It bounds the session's lifetime (KIP-368).
+     */
+    default Long credentialExpiryMs() {
+        return null;
+    }
+
+    /** Whether the client authenticated with a delegation token (SCRAM's tokenauth extension), once complete. */
+    default boolean tokenAuthenticated() {
+        return false;
+    }
 }

@@ -6,22 +6,33 @@ import java.util.Map;
 /**
  * One SASL listener's settings: the mechanisms it offers (sasl.enabled.mechanisms, in the configured order, which is
  * the order SaslHandshake lists them in), PLAIN's users from the JAAS configuration, where SCRAM credentials are,
- * OAUTHBEARER's validator options (from its OAuthBearerLoginModule entry), and the largest token accepted before
- * authentication (sasl.server.max.receive.size).
+ * OAUTHBEARER's validator options (from its OAuthBearerLoginModule entry), the largest token accepted before
+ * authentication (sasl.server.max.receive.size), and the longest an authenticated session lasts before the client
+ * must re-authenticate, per mechanism (connections.max.reauth.ms, KIP-368; 0 or less: no limit but the credential's
+ * own expiry),
+ * and the broker's delegation tokens (SCRAM with the tokenauth extension logs in with one).
  */
 public record SaslSettings(List<String> enabledMechanisms, Map<String, String> plainPasswords,
                            ScramCredentialStore scramCredentials, Map<String, String> oauthBearerOptions,
-                           int receiveBytesMax) {
+                           int receiveBytesMax, Map<String, Long> reauthMs, DelegationTokens delegationTokens) {
     /** The mechanisms Tandem implements. */
     public static final List<String> IMPLEMENTED_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512",
             "OAUTHBEARER");
     /** Kafka's default sasl.server.max.receive.size. */
     public static final int RECEIVE_BYTES_MAX_DEFAULT = 524288;
+    /** Kafka's default connections.max.reauth.ms: sessions are not bounded by the broker. */
+    public static final long REAUTH_MS_DEFAULT = 0;
 
     public SaslSettings {
         enabledMechanisms = List.copyOf(enabledMechanisms);
         plainPasswords = Map.copyOf(plainPasswords);
         oauthBearerOptions = Map.copyOf(oauthBearerOptions);
+        reauthMs = Map.copyOf(reauthMs);
+    }
+
+    /** connections.max.reauth.ms for sessions of this mechanism ({@link #REAUTH_MS_DEFAULT} when unset). */
+    public long reauthMs(String mechanism) {
+        return reauthMs.getOrDefault(mechanism, REAUTH_MS_DEFAULT);
     }
 
     /** A new server for one exchange of the mechanism; null when the listener does not offer it. */
@@ -30,6 +41,6 @@ public record SaslSettings(List<String> enabledMechanisms, Map<String, String> p
         if (mechanism.equals("PLAIN")) return new PlainServer(plainPasswords);
         if (mechanism.equals("OAUTHBEARER")) return new OAuthBearerServer(oauthBearerOptions);
         ScramMechanism scram = ScramMechanism.forName(mechanism);
-        return scram == null ? null : new ScramServer(scram, scramCredentials);
+        return scram == null ? null : new ScramServer(scram, scramCredentials, delegationTokens);
     }
 }

@@ -10,7 +10,9 @@ import java.util.regex.Pattern;
 /**
  * The server side of SCRAM (RFC 5802, RFC 7677) as Kafka's ScramSaslServer runs it: client-first, server-first,
  * client-final, server-final, against the credential kept in ZooKeeper ({@link ScramCredentialStore}); no channel
- * binding (Kafka's clients send the "n" GS2 flag) and no delegation tokens (the "tokenauth" extension is refused).
+ * binding (Kafka's clients send the "n" GS2 flag). With the "tokenauth=true" extension the user name is a delegation
+ * token's id and the password the Base64 of its HMAC ({@link DelegationTokens}); the client is then authenticated as
+ * the token's owner, and its session ends when the token expires, as Kafka's ScramSaslServer does.
  * The JDK has no SCRAM server and no well-kept library on Maven Central offers one without a framework around it,
  * so it is written here, message formats taken from Kafka's ScramMessages.
  */
@@ -31,7 +33,12 @@ final class ScramServer implements SaslMechanismServer {
 
     private final ScramMechanism mechanism;
     private final ScramCredentialStore credentials;
+    /** The broker's delegation tokens; null only where none are served (tests of the exchange alone). */
+    private final DelegationTokens tokens;
     private State state = State.CLIENT_FIRST;
+    /** With tokenauth: the token's expiry, and the exchange authenticates its owner. */
+    private Long tokenExpiryMs;
+    private boolean tokenAuthenticated;
     private String user;
     private String gs2Header;
     private String clientFirstBare;
@@ -40,8 +47,13 @@ final class ScramServer implements SaslMechanismServer {
     private ScramCredential credential;
 
     ScramServer(ScramMechanism mechanism, ScramCredentialStore credentials) {
+        this(mechanism, credentials, null);
+    }
+
+    ScramServer(ScramMechanism mechanism, ScramCredentialStore credentials, DelegationTokens tokens) {
         this.mechanism = mechanism;
         this.credentials = credentials;
+        this.tokens = tokens;
     }
 
     @Override
@@ -61,10 +73,9 @@ final class ScramServer implements SaslMechanismServer {
     private byte[] clientFirst(String message) throws SaslFailure {
         Matcher m = CLIENT_FIRST.matcher(message);
         if (!m.matches()) throw SaslFailure.hidden("Invalid SCRAM client first message format");
+        boolean tokenAuth = false;
         for (String extension : m.group("extensions").split(",")) {
-            if (extension.startsWith("tokenauth=") && extension.substring(10).equalsIgnoreCase("true")) {
-                throw SaslFailure.hidden("delegation tokens are not implemented");
-            }
+            if (extension.startsWith("tokenauth=") && extension.substring(10).equalsIgnoreCase("true")) tokenAuth = true;
         }
         String username = m.group("saslname").replace("=2C", ",").replace("=3D", "=");
         String authzid = m.group("authzid");
@@ -73,8 +84,22 @@ final class ScramServer implements SaslMechanismServer {
                     + "from username");
         }
         ScramCredential found;
+        String authenticated = username;
         try {
-            found = credentials.credential(username, mechanism);
+            if (tokenAuth) {
+                DelegationTokens.Token token = tokens == null || !tokens.enabled() ? null : tokens.token(username);
+                if (token == null) throw SaslFailure.hidden("Token Authentication failed: Invalid tokenId : " + username);
+                found = tokens.scramCredential(username, mechanism);
+                // Kafka's principal for a token is its owner's name as a User, whatever the owner's type.
+                String owner = token.owner();
+                authenticated = owner.substring(owner.indexOf(':') + 1);
+                tokenExpiryMs = token.expiryTimestamp();
+                tokenAuthenticated = true;
+            } else {
+                found = credentials.credential(username, mechanism);
+            }
+        } catch (SaslFailure e) {
+            throw e;
         } catch (Exception e) {
             throw SaslFailure.hidden("Authentication failed: Credentials could not be obtained: " + e);
         }
@@ -85,7 +110,7 @@ final class ScramServer implements SaslMechanismServer {
         }
         byte[] serverNonce = new byte[24];
         RANDOM.nextBytes(serverNonce);
-        user = username;
+        user = authenticated;
         credential = found;
         gs2Header = m.group("gs2");
         clientFirstBare = m.group("bare");
@@ -130,5 +155,15 @@ final class ScramServer implements SaslMechanismServer {
     @Override
     public String authorizationId() {
         return isComplete() ? user : null;
+    }
+
+    @Override
+    public Long credentialExpiryMs() {
+        return isComplete() ? tokenExpiryMs : null;
+    }
+
+    @Override
+    public boolean tokenAuthenticated() {
+        return isComplete() && tokenAuthenticated;
     }
 }

@@ -16,7 +16,7 @@ import java.util.function.Function;
  * ssl.keystore.certificate.chain), an optional trust store of the same types (ssl.truststore.certificates inline for
  * PEM), ssl.client.auth, ssl.protocol, ssl.enabled.protocols, ssl.cipher.suites and the key/trust manager algorithms.
  * Kafka's key names are mapped here; the stores are loaded by {@link ServerTls}, which the ZooKeeper secure client
- * port shares. Certificates are not reloaded while running.
+ * port shares. {@link ListenerTls} rebuilds a listener's context when its stores are reloaded.
  */
 public final class SslContexts {
     /** Kafka's defaults (SslConfigs). */
@@ -56,6 +56,18 @@ public final class SslContexts {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot build the inter-broker TLS client context: " + e.getMessage(), e);
         }
+    }
+
+    /** The key store's certificates, which a reloaded key store must match (see {@link ListenerTls}). */
+    public static List<ServerTls.CertificateEntry> certificates(Function<String, String> setting) {
+        return ServerTls.certificateEntries(settings(setting, ClientAuth.NONE, null));
+    }
+
+    /** Whether a trust store is configured (else clients are checked against nothing, or the JDK's default). */
+    public static boolean hasTrustStore(Function<String, String> setting) {
+        return setting.apply("ssl.truststore.location") != null
+                || (orDefault(setting, "ssl.truststore.type", "JKS").trim().equalsIgnoreCase("PEM")
+                && setting.apply("ssl.truststore.certificates") != null);
     }
 
     /** ssl.enabled.protocols, Kafka's default when unset. */

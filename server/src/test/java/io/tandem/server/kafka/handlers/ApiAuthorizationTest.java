@@ -32,8 +32,8 @@ class ApiAuthorizationTest {
 
     @Test
     void shouldRequireClusterActionForAnApiWithoutARule() {
-        ApiAuthorization.Rule rule = ApiAuthorization.rule(ApiKey.DESCRIBE_DELEGATION_TOKEN);
-        assertFalse(ApiAuthorization.hasRule(ApiKey.DESCRIBE_DELEGATION_TOKEN));
+        ApiAuthorization.Rule rule = ApiAuthorization.rule(ApiKey.ALTER_REPLICA_LOG_DIRS);
+        assertFalse(ApiAuthorization.hasRule(ApiKey.ALTER_REPLICA_LOG_DIRS));
         assertEquals(io.tandem.kafka.wire.acl.AclOperation.CLUSTER_ACTION, rule.checks().get(0).operation());
     }
 }

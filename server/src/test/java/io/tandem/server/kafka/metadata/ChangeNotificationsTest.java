@@ -39,18 +39,22 @@ class ChangeNotificationsTest {
                 + KafkaZkLayout.ACL_CHANGE_PREFIX, new byte[0]);
         String old3 = store.createSequential(KafkaZkLayout.ACL_EXTENDED_CHANGES + "/"
                 + KafkaZkLayout.ACL_CHANGE_PREFIX, new byte[0]);
+        String old4 = store.createSequential(KafkaZkLayout.DELEGATION_TOKEN_CHANGES + "/"
+                + KafkaZkLayout.DELEGATION_TOKEN_CHANGE_PREFIX, new byte[0]);
         store.create(KafkaZkLayout.CONFIG_CHANGES + "/not-a-notification", new byte[0], false);
-        long cutoff = Math.max(Math.max(store.ctime(old1), store.ctime(old2)), store.ctime(old3));
+        long cutoff = Math.max(Math.max(Math.max(store.ctime(old1), store.ctime(old2)), store.ctime(old3)),
+                store.ctime(old4));
         Thread.sleep(50);
         String recent = store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/"
                 + KafkaZkLayout.CONFIG_CHANGE_PREFIX, new byte[0]);
         long now = store.ctime(recent);
-        // Expired: created more than (now - cutoff - 1) ms before now, i.e. the three old ones, not the recent one.
-        assertEquals(3, ChangeNotifications.purgeExpired(store, now - cutoff - 1, now));
+        // Expired: created more than (now - cutoff - 1) ms before now, i.e. the four old ones, not the recent one.
+        assertEquals(4, ChangeNotifications.purgeExpired(store, now - cutoff - 1, now));
         assertEquals(List.of(recent.substring(recent.lastIndexOf('/') + 1), "not-a-notification"),
                 store.getChildren(KafkaZkLayout.CONFIG_CHANGES).stream().sorted().toList());
         assertEquals(List.of(), store.getChildren(KafkaZkLayout.ACL_LITERAL_CHANGES));
         assertEquals(List.of(), store.getChildren(KafkaZkLayout.ACL_EXTENDED_CHANGES));
+        assertEquals(List.of(), store.getChildren(KafkaZkLayout.DELEGATION_TOKEN_CHANGES));
         assertEquals(0, ChangeNotifications.purgeExpired(store, ChangeNotifications.EXPIRATION_MS, now));
     }
 }

@@ -120,4 +120,44 @@ class ScramCompatibilityTest {
             }
         }
     }
+
+    @Test
+    void shouldAuthenticateKafkasTokenClientAsTheOwnerForTheTokensLifetime() throws Exception {
+        try (LocalZnodeStore store = new LocalZnodeStore(dir)) {
+            long createdAt = 1_000_000;
+            DelegationTokens tokens = new DelegationTokens(() -> store, "secret", 3_600_000, 60_000, () -> createdAt);
+            DelegationTokens.Token token = tokens.create("User:alice", "User:alice", List.of(), -1);
+            String password = java.util.Base64.getEncoder().encodeToString(tokens.hmac(token.tokenId()));
+            for (String attempt : List.of(password, "wrong")) {
+                ScramSaslClient client = new ScramSaslClient(kafka(ScramMechanism.SCRAM_SHA_256), callbacks -> {
+                    for (var c : callbacks) {
+                        if (c instanceof NameCallback n) n.setName(token.tokenId());
+                        else if (c instanceof PasswordCallback p) p.setPassword(attempt.toCharArray());
+                        else if (c instanceof org.apache.kafka.common.security.scram.ScramExtensionsCallback e) {
+                            e.extensions(Map.of("tokenauth", "true"));
+                        } else throw new javax.security.auth.callback.UnsupportedCallbackException(c);
+                    }
+                });
+                SaslSettings settings = new SaslSettings(List.of("SCRAM-SHA-256"), Map.of(),
+                        new ScramCredentialStore(() -> store), Map.of(), SaslSettings.RECEIVE_BYTES_MAX_DEFAULT, Map.of(), tokens);
+                // Ten seconds after the token was made: its session has fifty seconds left.
+                SaslAuthenticator authenticator = new SaslAuthenticator(settings, () -> createdAt + 10_000, System::nanoTime);
+                authenticator.handshake("SCRAM-SHA-256", (short) 1);
+                var first = authenticator.authenticate(client.evaluateChallenge(new byte[0]));
+                var last = authenticator.authenticate(client.evaluateChallenge(first.response().authBytes));
+                if (attempt.equals("wrong")) {
+                    assertTrue(last.closeAfter());
+                    assertFalse(authenticator.isComplete());
+                    continue;
+                }
+                assertFalse(last.closeAfter(), last.response().errorMessage);
+                assertTrue(authenticator.isComplete());
+                assertEquals("alice", authenticator.user(), "the token's owner, not its id");
+                assertTrue(authenticator.tokenAuthenticated());
+                assertEquals(50_000, last.response().sessionLifetimeMs, "the session ends with the token");
+                client.evaluateChallenge(last.response().authBytes);
+                assertTrue(client.isComplete(), "the client checked the server's signature");
+            }
+        }
+    }
 }
