@@ -89,7 +89,7 @@ public final class ZabCodec {
             session(out, ACK_EPOCH, m).writeBoolean(m.fresh()).writeLong(m.currentEpoch()).writeLong(m.lastZxid());
         } else if (message instanceof Sync m) {
             session(out, SYNC, m).writeByte(m.mode().ordinal()).writeLong(m.truncateZxid()).writeLong(m.snapshotZxid());
-            writeBytes(out, m.snapshot());
+            writeBytes(out, m.snapshot() == null ? null : readAll(m.snapshot()));
             out.writeInt(m.entries().size());
             for (LogEntry entry : m.entries()) {
                 out.writeLong(entry.zxid());
@@ -170,7 +170,8 @@ public final class ZabCodec {
         }
         long truncateZxid = readLong(in);
         long snapshotZxid = readLong(in);
-        byte[] snapshot = readBytes(in);
+        byte[] snapshotBytes = readBytes(in);
+        SnapshotData snapshot = snapshotBytes == null ? null : SnapshotData.of(snapshotBytes);
         requireReadable(in, 4, "entry count");
         int count = in.readInt();
         // Each entry takes at least 12 bytes, which bounds the count by the frame size before anything is allocated.
@@ -186,6 +187,14 @@ public final class ZabCodec {
             entries.add(new LogEntry(zxid, readNonNullBytes(in)));
         }
         return new Sync(session, seq, SyncMode.values()[mode], truncateZxid, snapshotZxid, snapshot, entries);
+    }
+
+    private static byte[] readAll(SnapshotData snapshot) {
+        try {
+            return snapshot.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the snapshot to send", e);
+        }
     }
 
     private static ByteBuf session(ByteBuf out, byte type, ZabMessage.SessionMessage message) {

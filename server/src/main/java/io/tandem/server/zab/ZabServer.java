@@ -1,5 +1,6 @@
 package io.tandem.server.zab;
 
+import io.tandem.storage.zk.SnapshotBody;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -44,8 +45,11 @@ public final class ZabServer implements Closeable {
         /** A committed transaction; called in strictly increasing zxid order. */
         void onCommit(long zxid, byte[] txn);
 
-        /** Replace the whole state with {@code snapshot} taken at {@code zxid} (at start, or a SNAP from the leader). */
-        void onSnapshot(long zxid, byte[] snapshot);
+        /**
+         * Replace the whole state with {@code snapshot} taken at {@code zxid} (at start, or a SNAP from the leader); it
+         * is read as a stream, since it may be hundreds of MB.
+         */
+        void onSnapshot(long zxid, SnapshotData snapshot);
 
         /**
          * On the leader: turns a write a follower forwarded into the transaction to propose, or null to refuse it. For
@@ -65,7 +69,7 @@ public final class ZabServer implements Closeable {
 
     private record SubmitWrite(byte[] txn) {}
 
-    private record Compact(long zxid, byte[] snapshot) {}
+    private record Compact(long zxid, SnapshotData snapshot) {}
 
     private final ZabStateMachine machine;
     private final ZabDriver driver;
@@ -201,11 +205,21 @@ public final class ZabServer implements Closeable {
     }
 
     /**
-     * The application wrote nothing itself: it hands Zab a snapshot of its state at an applied {@code zxid}, which Zab
-     * stores durably and then uses to forget older log entries and to bring far-behind followers up to date.
+     * Writes a snapshot of the application's state at an applied {@code zxid} into this member's snapshot store, on
+     * the caller's thread (the application's snapshot thread: the Zab thread goes on meanwhile). The result is handed
+     * to {@link #compact}.
      */
-    public boolean compact(long zxid, byte[] snapshot) {
-        return running && inbox.offer(new Compact(zxid, snapshot.clone()));
+    public SnapshotData writeSnapshot(long zxid, SnapshotBody body) throws IOException {
+        return disk.writeSnapshot(zxid, body);
+    }
+
+    /**
+     * Hands Zab a snapshot of the application's state at an applied {@code zxid} (usually from {@link #writeSnapshot},
+     * else Zab stores it durably first), which it then uses to forget older log entries and to bring far-behind
+     * followers up to date. False when the inbox is full or the node is stopping: the next snapshot will do.
+     */
+    public boolean compact(long zxid, SnapshotData snapshot) {
+        return running && inbox.offer(new Compact(zxid, snapshot));
     }
 
     private void onPeerMessage(int from, ZabMessage message) {

@@ -24,7 +24,7 @@ class ZabCodecTest {
                 new AckEpoch(11, 1, true, 4, Zxid.of(4, 2)),
                 new Sync(11, 1, SyncMode.DIFF, 0, 0, null, entries),
                 new Sync(11, 1, SyncMode.TRUNC, Zxid.of(1, 1), 0, null, List.of()),
-                new Sync(11, 1, SyncMode.SNAP, 0, Zxid.of(1, 9), new byte[] {1, 2, 3}, entries),
+                new Sync(11, 1, SyncMode.SNAP, 0, Zxid.of(1, 9), SnapshotData.of(new byte[] {1, 2, 3}), entries),
                 new NewLeader(11, 2, 5, Zxid.of(4, 2)),
                 new AckNewLeader(11, 2, Zxid.of(4, 2)),
                 new UpToDate(11, 3, Zxid.of(4, 2)),
