@@ -20,6 +20,10 @@ public interface SnapshotData {
     /** A fresh stream over the bytes; the caller closes it. */
     InputStream open() throws IOException;
 
+    /** The holder is done with these bytes: a snapshot received into a temporary file deletes it. */
+    default void release() {
+    }
+
     /** Every byte in memory: for tests and small snapshots only. */
     default byte[] readAllBytes() throws IOException {
         try (InputStream in = open()) {

@@ -142,6 +142,9 @@ public final class ZabDriver {
             long zxid = ready.snapshotToInstall().zxid();
             installed = disk.writeSnapshot(zxid, ready.snapshotToInstall().data());
             machine.snapshotStored(zxid, installed); // the received copy may be a temporary file
+            if (installed != ready.snapshotToInstall().data()) {
+                ready.snapshotToInstall().data().release();
+            }
         }
         if (ready.truncateAfterZxid() != Ready.NONE) {
             disk.truncateAfter(ready.truncateAfterZxid());

@@ -34,6 +34,9 @@ public final class ZabServer implements Closeable {
     /** Apache ZooKeeper's finalizeWait: how long a quorum-backed vote waits for a better one before it is decided. */
     static final long FINALIZE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
+    /** Where a SNAP's snapshot is received, in chunks, until it is stored in the snapshot store. */
+    static final String SNAPSHOT_INCOMING_DIR = "snapshot-incoming";
+
     /** Present while this member's history is set aside and not yet re-synced from a leader. */
     public static final String RECOVERING_MARKER = FileZabDisk.RECOVERING_MARKER;
 
@@ -114,7 +117,9 @@ public final class ZabServer implements Closeable {
                 public void onConnected(int peer) {
                     inbox.offer(new PeerConnected(peer)); // best effort too: the next tick resends anyway
                 }
-            }, QuorumTransport.FRAME_BYTES_MAX_DEFAULT, quorumAuth, quorumTls).start();
+            }, QuorumTransport.FRAME_BYTES_MAX_DEFAULT, quorumAuth, quorumTls)
+                    .snapshotStreams(dataDir.resolve(SNAPSHOT_INCOMING_DIR), SnapshotStreams.configuredChunkBytes())
+                    .start();
         } catch (Throwable e) {
             disk.close();
             throw e;
@@ -193,6 +198,15 @@ public final class ZabServer implements Closeable {
 
     public Stats stats() {
         return driver.stats();
+    }
+
+    /** Snapshot chunks this member sent (as a leader syncing followers by SNAP) and received, since start. */
+    public long snapshotChunksSent() {
+        return transport.snapshotChunksSent();
+    }
+
+    public long snapshotChunksReceived() {
+        return transport.snapshotChunksReceived();
     }
 
     /**

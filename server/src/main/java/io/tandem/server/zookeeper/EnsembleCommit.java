@@ -443,6 +443,11 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         return snapshots;
     }
 
+    /** The running Zab server, or null before it starts (tests). */
+    ZabServer zab() {
+        return zab;
+    }
+
     private void changeRole(Role role, int newLeaderId, boolean nowServing) {
         boolean wasServing = serving;
         boolean wasLeading = leading;

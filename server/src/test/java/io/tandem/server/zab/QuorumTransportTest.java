@@ -108,6 +108,49 @@ class QuorumTransportTest {
         }
     }
 
+    @Test
+    void shouldStreamASnapshotInBoundedChunksAndKeepLaterMessagesBehindIt() throws Exception {
+        int port1 = freePort();
+        int port2 = freePort();
+        Map<Integer, QuorumTransport.Peer> peers = Map.of(1, new QuorumTransport.Peer(1, "127.0.0.1", port1, -1),
+                2, new QuorumTransport.Peer(2, "127.0.0.1", port2, -1));
+        LinkedBlockingQueue<Received> at2 = new LinkedBlockingQueue<>();
+        byte[] snapshot = new byte[3_000_000];
+        new java.util.Random(7).nextBytes(snapshot);
+        java.nio.file.Path incoming = java.nio.file.Files.createTempDirectory("zab-incoming");
+        // Frames of at most 64 KiB: the 3 MB snapshot can only arrive in chunks.
+        try (QuorumTransport one = new QuorumTransport(1, peers, (from, m) -> { }, 64 << 10)
+                     .snapshotStreams(incoming.resolve("1"), 10_000).start();
+             QuorumTransport two = new QuorumTransport(2, peers, (from, m) -> at2.add(new Received(from, m)), 64 << 10)
+                     .snapshotStreams(incoming.resolve("2"), 10_000).start()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!(one.isConnected(2) && two.isConnected(1)) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            java.util.List<LogEntry> entries = java.util.List.of(new LogEntry(Zxid.of(1, 10), new byte[] {1}));
+            ZabMessage.Sync sync = new ZabMessage.Sync(7, 1, ZabMessage.SyncMode.SNAP, 0, Zxid.of(1, 9),
+                    SnapshotData.of(snapshot), entries);
+            one.send(2, java.util.List.of(new ZabMessage.Ping(7, 0), sync, new ZabMessage.NewLeader(7, 2, 1,
+                    Zxid.of(1, 10))));
+            one.send(2, new ZabMessage.Ping(7, 3)); // sent while the snapshot streams: must arrive after it
+
+            assertEquals(new ZabMessage.Ping(7, 0), at2.poll(30, TimeUnit.SECONDS).message());
+            ZabMessage.Sync got = (ZabMessage.Sync) at2.poll(30, TimeUnit.SECONDS).message();
+            assertEquals(Zxid.of(1, 9), got.snapshotZxid());
+            assertEquals(snapshot.length, got.snapshot().size());
+            assertTrue(java.util.Arrays.equals(snapshot, got.snapshot().readAllBytes()), "snapshot bytes differ");
+            assertEquals(1, got.entries().size());
+            assertEquals(new ZabMessage.NewLeader(7, 2, 1, Zxid.of(1, 10)), at2.poll(30, TimeUnit.SECONDS).message());
+            assertEquals(new ZabMessage.Ping(7, 3), at2.poll(30, TimeUnit.SECONDS).message());
+            assertEquals(300, one.snapshotChunksSent());
+            assertEquals(300, two.snapshotChunksReceived());
+            got.snapshot().release();
+            try (java.util.stream.Stream<java.nio.file.Path> left = java.nio.file.Files.list(incoming.resolve("2"))) {
+                assertEquals(0, left.count(), "the received file is removed once released");
+            }
+        }
+    }
+
     private static void writeFrame(DataOutputStream out, ByteBuf body) throws IOException {
         byte[] bytes = new byte[body.readableBytes()];
         body.readBytes(bytes);

@@ -33,6 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 class EnsembleSnapshotTest {
     private static final long WAIT_SECONDS = 60;
     private static final int MEMBERS = 3;
+    /** SnapshotStreams' chunk size switch: lowered so that a small tree's snapshot still flows in many chunks. */
+    private static final String CHUNK_BYTES_PROPERTY = "tandem.zab.snapshotChunkBytes";
+    private static final int CHUNK_BYTES = 8 << 10;
 
     @TempDir
     Path dir;
@@ -45,6 +48,7 @@ class EnsembleSnapshotTest {
 
     @AfterEach
     void closeAll() throws Exception {
+        System.clearProperty(CHUNK_BYTES_PROPERTY);
         release.countDown();
         Collections.reverse(clients);
         for (AutoCloseable client : clients) {
@@ -201,7 +205,8 @@ class EnsembleSnapshotTest {
     }
 
     @Test
-    void shouldBringAWipedMemberBackFromTheLeadersFuzzySnapshot() throws Exception {
+    void shouldBringAWipedMemberBackFromTheLeadersFuzzySnapshotStreamedInChunks() throws Exception {
+        System.setProperty(CHUNK_BYTES_PROPERTY, Integer.toString(CHUNK_BYTES));
         configure(500);
         for (int id = 1; id <= MEMBERS; id++) {
             start(id);
@@ -231,6 +236,11 @@ class EnsembleSnapshotTest {
         assertEquals(2_000, back.getChildren("/a", false).size());
         assertEquals(1_200, back.getChildren("/b", false).size());
         assertEquals(members[leader].tree.nodeCount(), members[wiped].tree.nodeCount());
+        // The snapshot (over 300 KB: 3,200 znodes of 100 bytes) crossed in chunks, none larger than CHUNK_BYTES.
+        long sent = ((EnsembleCommit) members[leader].commitPath()).zab().snapshotChunksSent();
+        long received = ((EnsembleCommit) members[wiped].commitPath()).zab().snapshotChunksReceived();
+        assertTrue(received >= 300_000 / CHUNK_BYTES, "chunks received: " + received);
+        assertEquals(sent, received);
     }
 
     private static void deleteRecursively(Path root) throws IOException {
