@@ -62,6 +62,8 @@ final class SnapshotStreams implements Closeable {
     private final ExecutorService receiver;
     /** Connections a snapshot is being streamed to, with the batches waiting behind it; guarded by itself. */
     private final Map<Channel, ArrayDeque<List<ZabMessage>>> outgoing = new HashMap<>();
+    /** The number of entries in {@link #outgoing}: while 0, a send without a snapshot takes no lock. */
+    private final AtomicInteger streaming = new AtomicInteger();
     private final AtomicLong chunksSent = new AtomicLong();
     private final AtomicLong chunksReceived = new AtomicLong();
 
@@ -110,6 +112,9 @@ final class SnapshotStreams implements Closeable {
      * streamed; false means the caller sends them as usual.
      */
     boolean divert(Channel channel, List<ZabMessage> messages) {
+        if (streaming.get() == 0 && messages.stream().noneMatch(SnapshotStreams::carriesSnapshot)) {
+            return false; // the common case: proposals, commits and pings with no stream in progress
+        }
         synchronized (outgoing) {
             ArrayDeque<List<ZabMessage>> waiting = outgoing.get(channel);
             if (waiting != null) {
@@ -128,6 +133,7 @@ final class SnapshotStreams implements Closeable {
             ArrayDeque<List<ZabMessage>> queue = new ArrayDeque<>();
             queue.add(messages);
             outgoing.put(channel, queue);
+            streaming.incrementAndGet();
         }
         sender.execute(() -> drain(channel));
         return true;
@@ -146,7 +152,9 @@ final class SnapshotStreams implements Closeable {
                     ArrayDeque<List<ZabMessage>> waiting = outgoing.get(channel);
                     batch = waiting == null ? null : waiting.poll();
                     if (batch == null) {
-                        outgoing.remove(channel);
+                        if (outgoing.remove(channel) != null) {
+                            streaming.decrementAndGet();
+                        }
                         return;
                     }
                 }
@@ -161,7 +169,9 @@ final class SnapshotStreams implements Closeable {
             LOG.log(Level.WARNING, "server {0}: sending a snapshot over {1} failed ({2}); closing it, the follower "
                     + "will be synced again", myId, channel.remoteAddress(), e.toString());
             synchronized (outgoing) {
-                outgoing.remove(channel);
+                if (outgoing.remove(channel) != null) {
+                    streaming.decrementAndGet();
+                }
             }
             channel.close();
         }
