@@ -350,23 +350,29 @@ class EnsembleSelfHealingProcessTest {
                 + heapUsed(processes[wiped]));
     }
 
-    /** Creates {@code count} znodes of 100 bytes under /big in buckets of 10,000, many in flight. */
+    /**
+     * Creates {@code count} znodes of 100 bytes under /big in buckets of 10,000, many in flight. A create that fails
+     * with ConnectionLoss (the leader lost its quorum for a moment on a loaded box) is retried synchronously.
+     */
     private static void createMany(ZooKeeper zk, int count) throws Exception {
-        zk.create("/big", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        createRetrying(zk, "/big", null);
         Semaphore inFlight = new Semaphore(1_000);
         AtomicInteger failures = new AtomicInteger();
+        List<String> lost = java.util.Collections.synchronizedList(new ArrayList<>());
         CountDownLatch done = new CountDownLatch(count);
         byte[] data = new byte[100];
         for (int i = 0; i < count; i++) {
             if (i % 10_000 == 0) {
-                zk.create("/big/b" + i / 10_000, null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                createRetrying(zk, "/big/b" + i / 10_000, null);
             }
             if (!inFlight.tryAcquire(120, TimeUnit.SECONDS)) {
                 throw new AssertionError("creates stopped being answered after " + i);
             }
             zk.create("/big/b" + i / 10_000 + "/n" + i, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
                     (rc, path, ctx, name) -> {
-                        if (rc != 0) {
+                        if (rc == KeeperException.Code.CONNECTIONLOSS.intValue()) {
+                            lost.add(path);
+                        } else if (rc != 0) {
                             failures.incrementAndGet();
                         }
                         inFlight.release();
@@ -375,6 +381,28 @@ class EnsembleSelfHealingProcessTest {
         }
         assertTrue(done.await(Math.max(300, count / 500), TimeUnit.SECONDS), "creates did not complete");
         assertEquals(0, failures.get(), "failed creates");
+        if (!lost.isEmpty()) {
+            System.out.println("EnsembleSelfHealingProcessTest: " + lost.size() + " creates lost their connection "
+                    + "and were retried");
+        }
+        for (String path : List.copyOf(lost)) {
+            createRetrying(zk, path, data);
+        }
+    }
+
+    private static void createRetrying(ZooKeeper zk, String path, byte[] data) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (true) {
+            try {
+                zk.create(path, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                return;
+            } catch (KeeperException.NodeExistsException e) {
+                return;
+            } catch (KeeperException.ConnectionLossException e) {
+                assertTrue(System.nanoTime() - deadline < 0, "no leader to create " + path + " within the wait");
+                Thread.sleep(50);
+            }
+        }
     }
 
     /** The process's used heap after a full GC, from jcmd (a figure to print, never asserted). */

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.AfterEach;
@@ -120,11 +121,16 @@ class EnsembleSnapshotTest {
         return zk;
     }
 
-    /** {@code count} creates under {@code parent}, many in flight, each acknowledged within the wait. */
+    /**
+     * {@code count} creates under {@code parent}, many in flight, each acknowledged within the wait. A create that
+     * fails with ConnectionLoss (a loaded box can cost the leader its quorum for a moment, and it then drops its
+     * clients) is retried synchronously; NodeExists then means an earlier attempt committed.
+     */
     private static void createMany(ZooKeeper zk, String parent, int count, int dataBytes) throws Exception {
-        zk.create(parent, null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        createRetrying(zk, parent, null);
         Semaphore inFlight = new Semaphore(500);
         CountDownLatch done = new CountDownLatch(count);
+        List<String> lost = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger failures = new AtomicInteger();
         byte[] data = new byte[dataBytes];
         for (int i = 0; i < count; i++) {
@@ -133,7 +139,9 @@ class EnsembleSnapshotTest {
             }
             zk.create(parent + "/n" + i, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
                     (rc, path, ctx, name) -> {
-                        if (rc != 0) {
+                        if (rc == KeeperException.Code.CONNECTIONLOSS.intValue()) {
+                            lost.add(path);
+                        } else if (rc != 0) {
                             failures.incrementAndGet();
                         }
                         inFlight.release();
@@ -142,6 +150,24 @@ class EnsembleSnapshotTest {
         }
         assertTrue(done.await(WAIT_SECONDS, TimeUnit.SECONDS), "creates under " + parent + " did not complete");
         assertEquals(0, failures.get(), "failed creates under " + parent);
+        for (String path : List.copyOf(lost)) {
+            createRetrying(zk, path, data);
+        }
+    }
+
+    private static void createRetrying(ZooKeeper zk, String path, byte[] data) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (true) {
+            try {
+                zk.create(path, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                return;
+            } catch (KeeperException.NodeExistsException e) {
+                return;
+            } catch (KeeperException.ConnectionLossException e) {
+                assertTrue(System.nanoTime() - deadline < 0, "no leader to create " + path + " within the wait");
+                Thread.sleep(50);
+            }
+        }
     }
 
     private List<String> zabSnapshotFiles(int id) throws IOException {
