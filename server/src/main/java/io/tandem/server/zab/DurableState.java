@@ -10,9 +10,10 @@ import java.util.List;
  * set them aside: the history is empty and currentEpoch 0, but acceptedEpoch, the member's promise to leaders, was kept.
  * Such a member takes no part in any quorum until a leader has synced it (see {@link ZabStateMachine}).
  */
-public record DurableState(long acceptedEpoch, long currentEpoch, long snapshotZxid, byte[] snapshot,
+public record DurableState(long acceptedEpoch, long currentEpoch, long snapshotZxid, SnapshotData snapshot,
                            List<LogEntry> log, boolean recovering) {
-    public DurableState(long acceptedEpoch, long currentEpoch, long snapshotZxid, byte[] snapshot, List<LogEntry> log) {
+    public DurableState(long acceptedEpoch, long currentEpoch, long snapshotZxid, SnapshotData snapshot,
+                        List<LogEntry> log) {
         this(acceptedEpoch, currentEpoch, snapshotZxid, snapshot, log, false);
     }
 

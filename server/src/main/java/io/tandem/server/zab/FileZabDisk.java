@@ -2,10 +2,11 @@ package io.tandem.server.zab;
 
 import io.tandem.storage.zk.CorruptLogException;
 import io.tandem.storage.zk.Snapshot;
+import io.tandem.storage.zk.SnapshotBody;
 import io.tandem.storage.zk.SnapshotStore;
 import io.tandem.storage.zk.TxnLog;
-import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -107,8 +108,40 @@ public final class FileZabDisk implements ZabDisk {
     }
 
     @Override
-    public void writeSnapshot(long zxid, byte[] bytes) throws IOException {
-        snapshots.write(zxid, out -> out.write(bytes));
+    public SnapshotData writeSnapshot(long zxid, SnapshotData snapshot) throws IOException {
+        if (snapshot instanceof Stored stored && stored.zxid == zxid && stored.store == snapshots) {
+            return snapshot; // written by the application's snapshot thread through writeSnapshot(zxid, body)
+        }
+        return stored(zxid, snapshots.write(zxid, out -> {
+            try (InputStream in = snapshot.open()) {
+                in.transferTo(out);
+            }
+        }));
+    }
+
+    /**
+     * Writes a snapshot of the application's state streamed by {@code body}, on the caller's thread (the application's
+     * snapshot thread, while the Zab thread goes on): the result is handed to Zab with {@link ZabServer#compact}.
+     */
+    public SnapshotData writeSnapshot(long zxid, SnapshotBody body) throws IOException {
+        return stored(zxid, snapshots.write(zxid, body));
+    }
+
+    private SnapshotData stored(long zxid, Snapshot snapshot) throws IOException {
+        return new Stored(snapshots, zxid, SnapshotData.of(snapshot));
+    }
+
+    /** A snapshot in this disk's store: writing it again is a no-op. */
+    private record Stored(SnapshotStore store, long zxid, SnapshotData data) implements SnapshotData {
+        @Override
+        public long size() {
+            return data.size();
+        }
+
+        @Override
+        public InputStream open() throws IOException {
+            return data.open();
+        }
     }
 
     @Override
@@ -195,7 +228,7 @@ public final class FileZabDisk implements ZabDisk {
         }
         try {
             long snapshotZxid = 0;
-            byte[] snapshot = null;
+            SnapshotData snapshot = null;
             List<Snapshot> all = snapshots.newestFirst();
             if (!all.isEmpty()) {
                 Snapshot newest = all.get(0);
@@ -206,9 +239,7 @@ public final class FileZabDisk implements ZabDisk {
                             + " bytes): its checksum or framing does not verify";
                 }
                 snapshotZxid = newest.zxid();
-                try (DataInputStream in = newest.open()) {
-                    snapshot = in.readAllBytes();
-                }
+                snapshot = stored(snapshotZxid, newest);
             }
             List<LogEntry> entries = new ArrayList<>();
             try {

@@ -18,9 +18,13 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.MessageToByteEncoder;
 import io.tandem.server.FatalErrors;
 import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -45,7 +49,10 @@ import java.util.concurrent.TimeUnit;
 public final class QuorumTransport implements Closeable, ZabNetwork {
     private static final Logger LOG = System.getLogger(QuorumTransport.class.getName());
 
-    /** Largest frame accepted: a SYNC carries a DIFF or a whole snapshot, so this bounds the state one sync moves. */
+    /**
+     * Largest frame accepted. A DIFF's SYNC frames carry at most about 1 MiB of transactions (more when one transaction
+     * is larger) and a snapshot travels in chunks ({@link SnapshotStreams}), so no frame grows with the tree.
+     */
     public static final int FRAME_BYTES_MAX_DEFAULT = 64 << 20;
     /** Pause between attempts to reach a peer that is down. */
     public static final long RECONNECT_DELAY_MS = 250;
@@ -223,6 +230,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     private final Map<Integer, Long> authWarnings = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private Channel listener;
+    /** A SNAP's snapshot in bounded chunks, both ways (set before {@link #start}, else a temporary directory). */
+    private SnapshotStreams streams;
 
     public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound) {
         this(myId, peers, inbound, FRAME_BYTES_MAX_DEFAULT);
@@ -251,8 +260,34 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         this.frameBytesMax = frameBytesMax;
     }
 
+    /**
+     * Streams SNAP snapshots in chunks of {@code chunkBytes}, receiving them into {@code incomingDir} until Zab has
+     * stored them; call before {@link #start}.
+     */
+    public QuorumTransport snapshotStreams(Path incomingDir, int chunkBytes) throws IOException {
+        streams = new SnapshotStreams(myId, chunkBytes, incomingDir);
+        return this;
+    }
+
+    /** Snapshot chunks sent and received since start (diagnostics and tests). */
+    public long snapshotChunksSent() {
+        return streams == null ? 0 : streams.chunksSent();
+    }
+
+    public long snapshotChunksReceived() {
+        return streams == null ? 0 : streams.chunksReceived();
+    }
+
     /** Binds the quorum port and starts calling every peer with a lower id. */
     public QuorumTransport start() throws InterruptedException {
+        if (streams == null) {
+            try {
+                snapshotStreams(Files.createTempDirectory("tandem-zab-" + myId + "-incoming"),
+                        SnapshotStreams.configuredChunkBytes());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create a directory for received snapshots", e);
+            }
+        }
         Peer me = peers.get(myId);
         try {
             bind(me);
@@ -296,7 +331,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     /** Queues {@code message} for {@code to}; silently dropped when there is no connection. */
     public void send(int to, ZabMessage message) {
         Channel channel = connections.get(to);
-        if (channel != null && channel.isActive()) {
+        if (channel != null && channel.isActive() && !streams.divert(channel, List.of(message))) {
             channel.writeAndFlush(message, channel.voidPromise());
         }
     }
@@ -312,7 +347,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
             return;
         }
         Channel channel = connections.get(to);
-        if (channel != null && channel.isActive() && !messages.isEmpty()) {
+        if (channel != null && channel.isActive() && !messages.isEmpty() && !streams.divert(channel, messages)) {
             channel.eventLoop().execute(() -> {
                 // All frames in one buffer: one pass down the pipeline and one buffer in the outbound queue.
                 ByteBuf frames = channel.alloc().buffer();
@@ -455,6 +490,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         private boolean refusedRequestLogged;
         private javax.security.sasl.SaslClient learner;
         private javax.security.sasl.SaslServer server;
+        /** This connection's snapshot receiving side, once established. */
+        private SnapshotStreams.Receiving receiving;
 
         FrameHandler(int knownPeer, QuorumFrameDecoder decoder) {
             this.peer = knownPeer;
@@ -496,6 +533,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
             authenticated = authenticatedPeer;
             disposeSasl();
             decoder.established();
+            receiving = streams.new Receiving(channel, inbound::onMessage);
             register(peer, channel);
         }
 
@@ -529,6 +567,9 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                 if (dialler ? learnerStep(context.channel(), frame) : serverStep(context.channel(), frame)) return;
                 if (!established) return;
             }
+            if (receiving.onFrame(peer, frame)) {
+                return; // a piece of a snapshot being received
+            }
             ZabMessage message = ZabCodec.read(frame);
             if (message instanceof ZabMessage.Request && auth.saslEnabled() && !authenticated) {
                 // Its auth ids would be this peer's word alone: the leader must never act on them.
@@ -538,6 +579,9 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                             + " authenticate", myId, peer, context.channel().remoteAddress());
                 }
                 return;
+            }
+            if (receiving.onMessage(peer, message)) {
+                return; // a SYNC announcing a snapshot, or a message that must wait behind one
             }
             inbound.onMessage(peer, message);
         }
@@ -643,6 +687,9 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         @Override
         public void channelInactive(ChannelHandlerContext context) throws Exception {
             disposeSasl();
+            if (receiving != null) {
+                receiving.closed();
+            }
             super.channelInactive(context);
         }
 
@@ -670,5 +717,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         }
         connections.values().forEach(Channel::close);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (streams != null) {
+            streams.close();
+        }
     }
 }

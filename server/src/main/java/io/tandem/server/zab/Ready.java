@@ -36,7 +36,7 @@ public record Ready(Snapshot snapshotToInstall, long truncateAfterZxid, List<Log
     public static final long NONE = -1;
 
     /** An opaque application snapshot of the committed state up to {@code zxid}. */
-    public record Snapshot(long zxid, byte[] bytes) {}
+    public record Snapshot(long zxid, SnapshotData data) {}
 
     /** A message for peer {@code to}. */
     public record Outbound(int to, ZabMessage message) {}

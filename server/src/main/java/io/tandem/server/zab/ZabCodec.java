@@ -49,6 +49,11 @@ public final class ZabCodec {
     private static final byte COMMIT = 11;
     private static final byte PING = 12;
     private static final byte REQUEST = 13;
+    /**
+     * A piece of a SNAP's snapshot: the SYNC frame announces the size, and the bytes follow in frames of this type on
+     * the same connection before any other frame (see {@link SnapshotStreams}), so no frame grows with the tree.
+     */
+    static final byte SNAPSHOT_CHUNK = 14;
 
     /** The sender lost its Zab history to disk damage and is re-syncing; see {@link ZabMessage.Notification}. */
     static final int FLAG_RECOVERING = 1;
@@ -89,7 +94,8 @@ public final class ZabCodec {
             session(out, ACK_EPOCH, m).writeBoolean(m.fresh()).writeLong(m.currentEpoch()).writeLong(m.lastZxid());
         } else if (message instanceof Sync m) {
             session(out, SYNC, m).writeByte(m.mode().ordinal()).writeLong(m.truncateZxid()).writeLong(m.snapshotZxid());
-            writeBytes(out, m.snapshot());
+            // Only the size: the bytes follow in SNAPSHOT_CHUNK frames (QuorumTransport streams them).
+            out.writeLong(m.snapshot() == null ? -1 : m.snapshot().size());
             out.writeInt(m.entries().size());
             for (LogEntry entry : m.entries()) {
                 out.writeLong(entry.zxid());
@@ -170,7 +176,11 @@ public final class ZabCodec {
         }
         long truncateZxid = readLong(in);
         long snapshotZxid = readLong(in);
-        byte[] snapshot = readBytes(in);
+        long snapshotSize = readLong(in);
+        if (snapshotSize < -1) {
+            throw new CorruptedFrameException("bad snapshot size " + snapshotSize);
+        }
+        SnapshotData snapshot = snapshotSize == -1 ? null : new AnnouncedSnapshot(snapshotSize);
         requireReadable(in, 4, "entry count");
         int count = in.readInt();
         // Each entry takes at least 12 bytes, which bounds the count by the frame size before anything is allocated.
@@ -186,6 +196,22 @@ public final class ZabCodec {
             entries.add(new LogEntry(zxid, readNonNullBytes(in)));
         }
         return new Sync(session, seq, SyncMode.values()[mode], truncateZxid, snapshotZxid, snapshot, entries);
+    }
+
+    /**
+     * A snapshot a SYNC frame announced: only its size is known until its chunks have been received (the transport then
+     * delivers the SYNC with the received bytes instead).
+     */
+    record AnnouncedSnapshot(long size) implements SnapshotData {
+        @Override
+        public java.io.InputStream open() throws java.io.IOException {
+            throw new java.io.IOException("the snapshot's " + size + " bytes have not been received");
+        }
+    }
+
+    /** Whether {@code frame} (positioned at its type byte) is a snapshot chunk. */
+    static boolean isSnapshotChunk(ByteBuf frame) {
+        return frame.isReadable() && frame.getByte(frame.readerIndex()) == SNAPSHOT_CHUNK;
     }
 
     private static ByteBuf session(ByteBuf out, byte type, ZabMessage.SessionMessage message) {

@@ -10,8 +10,11 @@ import java.io.IOException;
  * other write is durable when it returns.
  */
 public interface ZabDisk extends Closeable {
-    /** Writes a snapshot of the application's state at {@code zxid} durably. */
-    void writeSnapshot(long zxid, byte[] bytes) throws IOException;
+    /**
+     * Writes a snapshot of the application's state at {@code zxid} durably (streaming it: it may be hundreds of MB) and
+     * returns the stored copy; a snapshot this disk already holds at that zxid is returned as it is.
+     */
+    SnapshotData writeSnapshot(long zxid, SnapshotData snapshot) throws IOException;
 
     /** Keeps the newest snapshots only, after a compaction (a no-op where nothing piles up). */
     void retainNewestSnapshots() throws IOException;

@@ -90,10 +90,10 @@ public final class ZabDriver {
      * The application's snapshot of its state at an applied {@code zxid}: stored durably, then Zab forgets the log it
      * covers. Ignored when not newer than the machine's snapshot or not yet committed here.
      */
-    public void compact(long zxid, byte[] snapshot) throws IOException {
+    public void compact(long zxid, SnapshotData snapshot) throws IOException {
         if (zxid > machine.snapshotZxid() && zxid <= machine.committedZxid()) {
-            disk.writeSnapshot(zxid, snapshot);
-            machine.compact(zxid, snapshot);
+            SnapshotData stored = disk.writeSnapshot(zxid, snapshot);
+            machine.compact(zxid, stored);
             disk.retainNewestSnapshots();
         }
     }
@@ -137,8 +137,14 @@ public final class ZabDriver {
         List<Ready.Outbound> messages = ready.messages();
         // Proposals (and commits, pings) go before the fsync, so followers fsync while this member does.
         sendAll(messages.subList(0, ready.messagesBeforeSync()));
+        SnapshotData installed = null;
         if (ready.snapshotToInstall() != null) {
-            disk.writeSnapshot(ready.snapshotToInstall().zxid(), ready.snapshotToInstall().bytes());
+            long zxid = ready.snapshotToInstall().zxid();
+            installed = disk.writeSnapshot(zxid, ready.snapshotToInstall().data());
+            machine.snapshotStored(zxid, installed); // the received copy may be a temporary file
+            if (installed != ready.snapshotToInstall().data()) {
+                ready.snapshotToInstall().data().release();
+            }
         }
         if (ready.truncateAfterZxid() != Ready.NONE) {
             disk.truncateAfter(ready.truncateAfterZxid());
@@ -167,8 +173,8 @@ public final class ZabDriver {
                     + "longer recovering", machine.myId(), machine.leaderId(), Zxid.toString(machine.lastZxid()));
         }
         sendAll(messages.subList(ready.messagesBeforeSync(), messages.size()));
-        if (ready.snapshotToInstall() != null) {
-            application.onSnapshot(ready.snapshotToInstall().zxid(), ready.snapshotToInstall().bytes());
+        if (installed != null) {
+            application.onSnapshot(ready.snapshotToInstall().zxid(), installed);
         }
         for (LogEntry entry : ready.commits()) {
             application.onCommit(entry.zxid(), entry.txn());

@@ -56,7 +56,7 @@ public sealed interface ZabMessage {
      * Synchronization, leader to follower: for TRUNC, drop everything after {@code truncateZxid}; for SNAP, replace the
      * state with {@code snapshot} taken at {@code snapshotZxid}; then append {@code entries}.
      */
-    record Sync(long session, long seq, SyncMode mode, long truncateZxid, long snapshotZxid, byte[] snapshot,
+    record Sync(long session, long seq, SyncMode mode, long truncateZxid, long snapshotZxid, SnapshotData snapshot,
                 List<LogEntry> entries) implements SessionMessage {
         public Sync {
             entries = List.copyOf(entries);

@@ -1,5 +1,6 @@
 package io.tandem.server.zab;
 
+import io.tandem.storage.zk.SnapshotBody;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -33,6 +34,9 @@ public final class ZabServer implements Closeable {
     /** Apache ZooKeeper's finalizeWait: how long a quorum-backed vote waits for a better one before it is decided. */
     static final long FINALIZE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
+    /** Where a SNAP's snapshot is received, in chunks, until it is stored in the snapshot store. */
+    static final String SNAPSHOT_INCOMING_DIR = "snapshot-incoming";
+
     /** Present while this member's history is set aside and not yet re-synced from a leader. */
     public static final String RECOVERING_MARKER = FileZabDisk.RECOVERING_MARKER;
 
@@ -44,8 +48,11 @@ public final class ZabServer implements Closeable {
         /** A committed transaction; called in strictly increasing zxid order. */
         void onCommit(long zxid, byte[] txn);
 
-        /** Replace the whole state with {@code snapshot} taken at {@code zxid} (at start, or a SNAP from the leader). */
-        void onSnapshot(long zxid, byte[] snapshot);
+        /**
+         * Replace the whole state with {@code snapshot} taken at {@code zxid} (at start, or a SNAP from the leader); it
+         * is read as a stream, since it may be hundreds of MB.
+         */
+        void onSnapshot(long zxid, SnapshotData snapshot);
 
         /**
          * On the leader: turns a write a follower forwarded into the transaction to propose, or null to refuse it. For
@@ -65,7 +72,7 @@ public final class ZabServer implements Closeable {
 
     private record SubmitWrite(byte[] txn) {}
 
-    private record Compact(long zxid, byte[] snapshot) {}
+    private record Compact(long zxid, SnapshotData snapshot) {}
 
     private final ZabStateMachine machine;
     private final ZabDriver driver;
@@ -110,7 +117,9 @@ public final class ZabServer implements Closeable {
                 public void onConnected(int peer) {
                     inbox.offer(new PeerConnected(peer)); // best effort too: the next tick resends anyway
                 }
-            }, QuorumTransport.FRAME_BYTES_MAX_DEFAULT, quorumAuth, quorumTls).start();
+            }, QuorumTransport.FRAME_BYTES_MAX_DEFAULT, quorumAuth, quorumTls)
+                    .snapshotStreams(dataDir.resolve(SNAPSHOT_INCOMING_DIR), SnapshotStreams.configuredChunkBytes())
+                    .start();
         } catch (Throwable e) {
             disk.close();
             throw e;
@@ -191,6 +200,15 @@ public final class ZabServer implements Closeable {
         return driver.stats();
     }
 
+    /** Snapshot chunks this member sent (as a leader syncing followers by SNAP) and received, since start. */
+    public long snapshotChunksSent() {
+        return transport.snapshotChunksSent();
+    }
+
+    public long snapshotChunksReceived() {
+        return transport.snapshotChunksReceived();
+    }
+
     /**
      * Offers a write for replication. False means it was not taken (the inbox is full, the node is stopping); true
      * means it was queued, and it is durable only once {@link Application#onCommit} reports it. A write offered while
@@ -201,11 +219,21 @@ public final class ZabServer implements Closeable {
     }
 
     /**
-     * The application wrote nothing itself: it hands Zab a snapshot of its state at an applied {@code zxid}, which Zab
-     * stores durably and then uses to forget older log entries and to bring far-behind followers up to date.
+     * Writes a snapshot of the application's state at an applied {@code zxid} into this member's snapshot store, on
+     * the caller's thread (the application's snapshot thread: the Zab thread goes on meanwhile). The result is handed
+     * to {@link #compact}.
      */
-    public boolean compact(long zxid, byte[] snapshot) {
-        return running && inbox.offer(new Compact(zxid, snapshot.clone()));
+    public SnapshotData writeSnapshot(long zxid, SnapshotBody body) throws IOException {
+        return disk.writeSnapshot(zxid, body);
+    }
+
+    /**
+     * Hands Zab a snapshot of the application's state at an applied {@code zxid} (usually from {@link #writeSnapshot},
+     * else Zab stores it durably first), which it then uses to forget older log entries and to bring far-behind
+     * followers up to date. False when the inbox is full or the node is stopping: the next snapshot will do.
+     */
+    public boolean compact(long zxid, SnapshotData snapshot) {
+        return running && inbox.offer(new Compact(zxid, snapshot));
     }
 
     private void onPeerMessage(int from, ZabMessage message) {

@@ -67,7 +67,7 @@ public final class ZabStateMachine {
     private long acceptedEpoch;
     private long currentEpoch;
     private long snapshotZxid;
-    private byte[] snapshot;
+    private SnapshotData snapshot;
     private final ArrayList<LogEntry> log = new ArrayList<>();
     /**
      * The highest zxid of this member's own log known to be durable: what the driver reported through
@@ -281,7 +281,7 @@ public final class ZabStateMachine {
      * The application has durably written a snapshot of its state at {@code zxid} (a zxid it has applied); the machine
      * forgets log entries up to it and keeps the bytes to send to followers too far behind for a DIFF.
      */
-    public void compact(long zxid, byte[] snapshotBytes) {
+    public void compact(long zxid, SnapshotData snapshotData) {
         Checks.require(zxid <= committedZxid, "snapshot at %s is ahead of the committed %s", Zxid.toString(zxid),
                 Zxid.toString(committedZxid));
         if (zxid <= snapshotZxid) {
@@ -291,8 +291,18 @@ public final class ZabStateMachine {
         Checks.require(index >= 0, "snapshot zxid %s is not in the log", Zxid.toString(zxid));
         log.subList(0, index + 1).clear();
         snapshotZxid = zxid;
-        snapshot = snapshotBytes.clone();
+        snapshot = snapshotData;
         pending.purgeBeforeZxid = zxid;
+    }
+
+    /**
+     * The driver stored the snapshot at {@code zxid} (one a leader sent) durably as {@code stored}: later SNAPs to other
+     * followers stream that copy, since the one received may live in a temporary file.
+     */
+    public void snapshotStored(long zxid, SnapshotData stored) {
+        if (zxid == snapshotZxid) {
+            snapshot = stored;
+        }
     }
 
     /**
@@ -624,7 +634,7 @@ public final class ZabStateMachine {
                 : Math.min(pending.truncateAfterZxid, zxid);
     }
 
-    private void installSnapshot(long zxid, byte[] bytes) {
+    private void installSnapshot(long zxid, SnapshotData bytes) {
         Checks.require(bytes != null, "SNAP without snapshot bytes");
         log.clear();
         snapshotZxid = zxid;

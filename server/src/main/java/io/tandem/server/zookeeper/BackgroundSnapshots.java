@@ -7,7 +7,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The standalone server's snapshots, written on their own thread from the live tree while the commit thread goes on
+ * The server's snapshots (standalone and ensemble member alike), written on their own thread from the live tree while the commit thread goes on
  * applying and answering, as Apache's SyncRequestProcessor starts a "Snapshot Thread" (a fuzzy snapshot; why replay
  * over it is safe: {@link SnapshotFormat}). The commit thread only records the zxid and copies the sessions, so a
  * snapshot of a large tree never stalls writes. At most one runs at a time: when the next is due while one is still
@@ -18,7 +18,13 @@ import java.util.logging.Logger;
 final class BackgroundSnapshots {
     private static final Logger LOG = Logger.getLogger(BackgroundSnapshots.class.getName());
 
-    private final ZkStore store;
+    /** Where a snapshot goes: the standalone store, or an ensemble member's Zab snapshot store (then Zab compacts). */
+    @FunctionalInterface
+    interface Writer {
+        void write(long zxid, ZkStore.SnapshotWriter body) throws IOException;
+    }
+
+    private final Writer writer;
     private final DataTree tree;
     /** Test hook: runs on the snapshot thread after each node written (to hold a snapshot half written). */
     volatile SnapshotFormat.Progress progressHook = SnapshotFormat.Progress.NONE;
@@ -28,7 +34,11 @@ final class BackgroundSnapshots {
     private volatile long lastCompletedZxid = -1;
 
     BackgroundSnapshots(ZkStore store, DataTree tree) {
-        this.store = store;
+        this(store::writeSnapshot, tree);
+    }
+
+    BackgroundSnapshots(Writer writer, DataTree tree) {
+        this.writer = writer;
         this.tree = tree;
     }
 
@@ -59,7 +69,7 @@ final class BackgroundSnapshots {
             progressHook.nodeWritten(snapshotZxid, nodes);
         };
         try {
-            store.writeSnapshot(zxid, out -> SnapshotFormat.write(out, zxid, sessions, tree, progress));
+            writer.write(zxid, out -> SnapshotFormat.write(out, zxid, sessions, tree, progress));
             lastCompletedZxid = zxid;
             completed++;
             LOG.info(() -> "Snapshot at zxid 0x" + Long.toHexString(zxid) + " written in "

@@ -2,16 +2,15 @@ package io.tandem.server.zookeeper;
 
 import io.netty.buffer.Unpooled;
 import io.tandem.server.zab.Role;
+import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.txn.SetDataTxn;
 import io.tandem.zk.wire.txn.TxnHeader;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
+import java.io.BufferedInputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -66,6 +65,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     private final ZkServer server;
     private volatile ZabServer zab;
+    private final BackgroundSnapshots snapshots;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final Map<Key, Pending> awaiting = new HashMap<>();
     /** On the leader: transactions proposed, in order; as each commits, the preparer drops the records it made. */
@@ -94,6 +94,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         this.lostAfterNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis));
         this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get));
         this.staticConfig = EnsembleConfig.fromSettings(settings);
+        this.snapshots = new BackgroundSnapshots(this::writeToZab, server.tree);
         initConfigNode(); // the commit thread starts after this constructor
     }
 
@@ -144,7 +145,9 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     @Override
     public void onCommitThreadExit() {
-        // Nothing to finish: Zab holds every transaction durably; a waiting client retries elsewhere.
+        // Nothing to finish: Zab holds every transaction durably; a waiting client retries elsewhere. A snapshot being
+        // written is abandoned (Zab is closed already; its log covers everything the snapshot would).
+        snapshots.cancelAndAwait();
     }
 
     @Override
@@ -174,7 +177,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     @Override
-    public void onSnapshot(long zxid, byte[] snapshot) {
+    public void onSnapshot(long zxid, SnapshotData snapshot) {
         enqueue(() -> installSnapshot(zxid, snapshot));
     }
 
@@ -387,13 +390,14 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
     }
 
-    private void installSnapshot(long zxid, byte[] snapshot) {
+    private void installSnapshot(long zxid, SnapshotData snapshot) {
         readOnly.leave();
+        // The snapshot thread must not walk the tree while it is replaced (nor store a mix of the two).
+        snapshots.cancelAndAwait();
         server.tree.clearForSnapshot();
         server.sessions.byId().clear();
-        try {
-            SnapshotFormat.read(new DataInputStream(new ByteArrayInputStream(snapshot)), server.tree,
-                    server.sessions.byId());
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(snapshot.open(), 64 << 10))) {
+            SnapshotFormat.read(in, server.tree, server.sessions.byId());
         } catch (IOException e) {
             throw new UncheckedIOException("snapshot at zxid 0x" + Long.toHexString(zxid) + " is unreadable", e);
         }
@@ -406,19 +410,42 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 + " znodes, " + server.sessions.byId().size() + " sessions");
     }
 
-    /** Hands Zab a snapshot every snapCount transactions, so its log (kept in memory after the snapshot) stays short. */
+    /**
+     * Every snapCount transactions, starts a snapshot on the snapshot thread ({@link BackgroundSnapshots}, fuzzy as the
+     * standalone server's): this thread only notes the zxid and copies the sessions, so a large tree never stalls
+     * commits. The writer stores it in Zab's snapshot store and hands it to Zab, which then forgets the log it covers
+     * (kept in memory after the snapshot) and streams it to followers too far behind for a DIFF. Replaying the log
+     * after its zxid over it is safe for the same reasons as on the standalone server ({@link SnapshotFormat}): a
+     * restarted member and a follower synced by SNAP both do exactly that.
+     */
     private void maybeCompact() {
         if (++appliedSinceCompact < server.config.snapCount()) {
             return;
         }
-        appliedSinceCompact = 0;
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            SnapshotFormat.write(out, server.tree, server.sessions.byId());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        appliedSinceCompact = 0; // counted from this attempt even when skipped, so a slow writer is not asked each commit
+        snapshots.start(server.tree.lastProcessedZxid(), SnapshotFormat.sessionTimeouts(server.sessions.byId()));
+    }
+
+    /** The snapshot thread's writer: into Zab's store, then Zab may compact up to it. */
+    private void writeToZab(long zxid, ZkStore.SnapshotWriter body) throws IOException {
+        ZabServer running = zab;
+        if (running == null) {
+            throw new IOException("Zab is not running");
         }
-        zab.compact(server.tree.lastProcessedZxid(), bytes.toByteArray());
+        SnapshotData stored = running.writeSnapshot(zxid, body::write);
+        if (!running.compact(zxid, stored)) {
+            LOG.info(() -> "Zab did not take the snapshot at zxid 0x" + Long.toHexString(zxid)
+                    + " (busy or stopping); the next one will do");
+        }
+    }
+
+    BackgroundSnapshots snapshots() {
+        return snapshots;
+    }
+
+    /** The running Zab server, or null before it starts (tests). */
+    ZabServer zab() {
+        return zab;
     }
 
     private void changeRole(Role role, int newLeaderId, boolean nowServing) {

@@ -108,6 +108,49 @@ class QuorumTransportTest {
         }
     }
 
+    @Test
+    void shouldStreamASnapshotInBoundedChunksAndKeepLaterMessagesBehindIt() throws Exception {
+        int port1 = freePort();
+        int port2 = freePort();
+        Map<Integer, QuorumTransport.Peer> peers = Map.of(1, new QuorumTransport.Peer(1, "127.0.0.1", port1, -1),
+                2, new QuorumTransport.Peer(2, "127.0.0.1", port2, -1));
+        LinkedBlockingQueue<Received> at2 = new LinkedBlockingQueue<>();
+        byte[] snapshot = new byte[3_000_000];
+        new java.util.Random(7).nextBytes(snapshot);
+        java.nio.file.Path incoming = java.nio.file.Files.createTempDirectory("zab-incoming");
+        // Frames of at most 64 KiB: the 3 MB snapshot can only arrive in chunks.
+        try (QuorumTransport one = new QuorumTransport(1, peers, (from, m) -> { }, 64 << 10)
+                     .snapshotStreams(incoming.resolve("1"), 10_000).start();
+             QuorumTransport two = new QuorumTransport(2, peers, (from, m) -> at2.add(new Received(from, m)), 64 << 10)
+                     .snapshotStreams(incoming.resolve("2"), 10_000).start()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!(one.isConnected(2) && two.isConnected(1)) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            java.util.List<LogEntry> entries = java.util.List.of(new LogEntry(Zxid.of(1, 10), new byte[] {1}));
+            ZabMessage.Sync sync = new ZabMessage.Sync(7, 1, ZabMessage.SyncMode.SNAP, 0, Zxid.of(1, 9),
+                    SnapshotData.of(snapshot), entries);
+            one.send(2, java.util.List.of(new ZabMessage.Ping(7, 0), sync, new ZabMessage.NewLeader(7, 2, 1,
+                    Zxid.of(1, 10))));
+            one.send(2, new ZabMessage.Ping(7, 3)); // sent while the snapshot streams: must arrive after it
+
+            assertEquals(new ZabMessage.Ping(7, 0), at2.poll(30, TimeUnit.SECONDS).message());
+            ZabMessage.Sync got = (ZabMessage.Sync) at2.poll(30, TimeUnit.SECONDS).message();
+            assertEquals(Zxid.of(1, 9), got.snapshotZxid());
+            assertEquals(snapshot.length, got.snapshot().size());
+            assertTrue(java.util.Arrays.equals(snapshot, got.snapshot().readAllBytes()), "snapshot bytes differ");
+            assertEquals(1, got.entries().size());
+            assertEquals(new ZabMessage.NewLeader(7, 2, 1, Zxid.of(1, 10)), at2.poll(30, TimeUnit.SECONDS).message());
+            assertEquals(new ZabMessage.Ping(7, 3), at2.poll(30, TimeUnit.SECONDS).message());
+            assertEquals(300, one.snapshotChunksSent());
+            assertEquals(300, two.snapshotChunksReceived());
+            got.snapshot().release();
+            try (java.util.stream.Stream<java.nio.file.Path> left = java.nio.file.Files.list(incoming.resolve("2"))) {
+                assertEquals(0, left.count(), "the received file is removed once released");
+            }
+        }
+    }
+
     private static void writeFrame(DataOutputStream out, ByteBuf body) throws IOException {
         byte[] bytes = new byte[body.readableBytes()];
         body.readBytes(bytes);
@@ -161,6 +204,74 @@ class QuorumTransportTest {
                 writeFrame(out, ping);
                 assertEquals(new Received(2, new ZabMessage.Ping(5, 0)), received.poll(10, TimeUnit.SECONDS));
             }
+        }
+    }
+
+    @Test
+    void shouldCloseABrokenSnapshotStreamAndDeleteWhatItReceived() throws Exception {
+        int port1 = freePort();
+        Map<Integer, QuorumTransport.Peer> peers = Map.of(1, new QuorumTransport.Peer(1, "127.0.0.1", port1, -1),
+                2, new QuorumTransport.Peer(2, "127.0.0.1", freePort(), -1));
+        LinkedBlockingQueue<Received> received = new LinkedBlockingQueue<>();
+        java.nio.file.Path incoming = java.nio.file.Files.createTempDirectory("zab-incoming");
+        ByteBuf announce = Unpooled.buffer();
+        ZabCodec.write(new ZabMessage.Sync(5, 0, ZabMessage.SyncMode.SNAP, 0, Zxid.of(1, 3),
+                SnapshotData.of(new byte[1_000]), java.util.List.of()), announce);
+        byte[] announced = new byte[announce.readableBytes()];
+        announce.readBytes(announced);
+        try (QuorumTransport one = new QuorumTransport(1, peers, (from, m) -> received.add(new Received(from, m)))
+                .snapshotStreams(incoming, 100).start()) {
+            try (Socket chunkFirst = new Socket("127.0.0.1", port1)) {
+                DataOutputStream out = new DataOutputStream(chunkFirst.getOutputStream());
+                ByteBuf hello = Unpooled.buffer();
+                ZabCodec.writeHello(hello, 2);
+                writeFrame(out, hello);
+                writeFrame(out, Unpooled.wrappedBuffer(new byte[] {ZabCodec.SNAPSHOT_CHUNK, 1, 2, 3}));
+                assertTrue(closedByPeer(chunkFirst), "a chunk no SYNC announced closes the connection");
+            }
+            try (Socket interleaved = new Socket("127.0.0.1", port1)) {
+                DataOutputStream out = new DataOutputStream(interleaved.getOutputStream());
+                ByteBuf hello = Unpooled.buffer();
+                ZabCodec.writeHello(hello, 2);
+                writeFrame(out, hello);
+                writeFrame(out, Unpooled.wrappedBuffer(announced));
+                writeFrame(out, Unpooled.buffer().writeByte(ZabCodec.SNAPSHOT_CHUNK).writeBytes(new byte[100]));
+                ByteBuf ping = Unpooled.buffer();
+                ZabCodec.write(new ZabMessage.Ping(5, 1), ping);
+                writeFrame(out, ping);
+                assertTrue(closedByPeer(interleaved), "another frame inside a snapshot closes the connection");
+            }
+            try (Socket tooLong = new Socket("127.0.0.1", port1)) {
+                DataOutputStream out = new DataOutputStream(tooLong.getOutputStream());
+                ByteBuf hello = Unpooled.buffer();
+                ZabCodec.writeHello(hello, 2);
+                writeFrame(out, hello);
+                writeFrame(out, Unpooled.wrappedBuffer(announced));
+                writeFrame(out, Unpooled.buffer().writeByte(ZabCodec.SNAPSHOT_CHUNK).writeBytes(new byte[1_001]));
+                assertTrue(closedByPeer(tooLong), "a chunk past the announced size closes the connection");
+            }
+            try (Socket cut = new Socket("127.0.0.1", port1)) {
+                DataOutputStream out = new DataOutputStream(cut.getOutputStream());
+                ByteBuf hello = Unpooled.buffer();
+                ZabCodec.writeHello(hello, 2);
+                writeFrame(out, hello);
+                writeFrame(out, Unpooled.wrappedBuffer(announced));
+                writeFrame(out, Unpooled.buffer().writeByte(ZabCodec.SNAPSHOT_CHUNK).writeBytes(new byte[100]));
+            } // the sender goes away half way
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (one.snapshotChunksReceived() < 2 && System.nanoTime() - deadline < 0) {
+                Thread.sleep(20); // the interleaved and the cut streams' first chunks reach their files
+            }
+            assertEquals(2, one.snapshotChunksReceived());
+            long left;
+            do {
+                Thread.sleep(20);
+                try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(incoming)) {
+                    left = files.count();
+                }
+            } while (left > 0 && System.nanoTime() - deadline < 0);
+            assertEquals(0, left, "partly received snapshots are deleted");
+            assertEquals(null, received.poll(200, TimeUnit.MILLISECONDS), "nothing of a broken stream is delivered");
         }
     }
 }

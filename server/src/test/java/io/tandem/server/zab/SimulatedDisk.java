@@ -34,10 +34,11 @@ final class SimulatedDisk implements ZabDisk {
     }
 
     @Override
-    public void writeSnapshot(long zxid, byte[] bytes) {
+    public SnapshotData writeSnapshot(long zxid, SnapshotData data) throws java.io.IOException {
         sim.reach(owner, ReadyStep.INSTALL_SNAPSHOT);
         snapshotZxid = zxid;
-        snapshot = bytes.clone();
+        snapshot = data.readAllBytes();
+        return SnapshotData.of(snapshot);
     }
 
     @Override

@@ -24,7 +24,7 @@ class ZabCodecTest {
                 new AckEpoch(11, 1, true, 4, Zxid.of(4, 2)),
                 new Sync(11, 1, SyncMode.DIFF, 0, 0, null, entries),
                 new Sync(11, 1, SyncMode.TRUNC, Zxid.of(1, 1), 0, null, List.of()),
-                new Sync(11, 1, SyncMode.SNAP, 0, Zxid.of(1, 9), new byte[] {1, 2, 3}, entries),
+                new Sync(11, 1, SyncMode.SNAP, 0, Zxid.of(1, 9), SnapshotData.of(new byte[] {1, 2, 3}), entries),
                 new NewLeader(11, 2, 5, Zxid.of(4, 2)),
                 new AckNewLeader(11, 2, Zxid.of(4, 2)),
                 new UpToDate(11, 3, Zxid.of(4, 2)),
@@ -84,8 +84,14 @@ class ZabCodecTest {
         trailing.writeByte(0);
         assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(trailing));
         ByteBuf hugeCount = Unpooled.buffer().writeByte(5).writeLong(1).writeLong(1).writeByte(0).writeLong(0)
-                .writeLong(0).writeInt(-1).writeInt(Integer.MAX_VALUE);
+                .writeLong(0).writeLong(-1).writeInt(Integer.MAX_VALUE);
         assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(hugeCount));
+        // A SNAP's SYNC announces the snapshot's size (its bytes follow in chunk frames); below -1 (none) is malformed.
+        ByteBuf badSnapshotSize = Unpooled.buffer().writeByte(5).writeLong(1).writeLong(1).writeByte(2).writeLong(0)
+                .writeLong(0).writeLong(-2).writeInt(0);
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(badSnapshotSize));
+        // A chunk frame is the transport's, never a message.
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(Unpooled.wrappedBuffer(new byte[] {14, 1})));
         ByteBuf badState = Unpooled.buffer().writeByte(1).writeInt(1).writeLong(1).writeLong(1).writeLong(1)
                 .writeByte(7);
         assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(badState));

@@ -38,7 +38,7 @@ class ZabServerDamageTest {
         public void onCommit(long zxid, byte[] txn) {}
 
         @Override
-        public void onSnapshot(long zxid, byte[] snapshot) {
+        public void onSnapshot(long zxid, SnapshotData snapshot) {
             snapshots++;
         }
     }

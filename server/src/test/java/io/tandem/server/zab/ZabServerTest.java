@@ -50,9 +50,14 @@ class ZabServerTest {
         volatile int snapshotsInstalled;
 
         @Override
-        public synchronized void onSnapshot(long zxid, byte[] snapshot) {
+        public synchronized void onSnapshot(long zxid, SnapshotData snapshot) {
             committed.clear();
-            String text = new String(snapshot, StandardCharsets.UTF_8);
+            String text;
+            try {
+                text = new String(snapshot.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             if (!text.isEmpty()) {
                 committed.addAll(List.of(text.split("\n")));
             }
@@ -62,7 +67,7 @@ class ZabServerTest {
 
         synchronized void maybeCompact() {
             if (compactEvery > 0 && server != null && committed.size() % compactEvery == 0) {
-                server.compact(lastZxid, String.join("\n", committed).getBytes(StandardCharsets.UTF_8));
+                server.compact(lastZxid, SnapshotData.of(String.join("\n", committed).getBytes(StandardCharsets.UTF_8)));
             }
         }
 

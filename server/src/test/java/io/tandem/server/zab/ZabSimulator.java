@@ -161,9 +161,13 @@ final class ZabSimulator {
         }
 
         @Override
-        public void onSnapshot(long zxid, byte[] snapshot) {
+        public void onSnapshot(long zxid, SnapshotData snapshot) {
             reach(this, ReadyStep.APPLY);
-            app = SimulatedApp.fromSnapshot(snapshot);
+            try {
+                app = SimulatedApp.fromSnapshot(snapshot.readAllBytes());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             appliedSinceSnapshot = 0;
             checker.onSnapshotInstalled(this);
         }
@@ -670,7 +674,7 @@ final class ZabSimulator {
         }
         DurableState durable = node.disk.recovering ? DurableState.recovering(node.disk.acceptedEpoch)
                 : new DurableState(node.disk.acceptedEpoch, node.disk.currentEpoch, node.disk.snapshotZxid,
-                        node.disk.snapshot, log);
+                        node.disk.snapshot == null ? null : SnapshotData.of(node.disk.snapshot), log);
         ZabConfig config = new ZabConfig(node.id, voterIds, observerIds, baseConfig.initLimit(), baseConfig.syncLimit(),
                 baseConfig.electionFinalizeTicks(), baseConfig.outstandingProposalsMax());
         ZabStateMachine machine = new ZabStateMachine(config, durable, node.restarts);
@@ -769,7 +773,7 @@ final class ZabSimulator {
         }
         // The application hands Zab a snapshot, which the driver writes durably before Zab forgets the log it covers.
         node.appliedSinceSnapshot = 0;
-        node.driver.compact(node.app.appliedZxid, node.app.snapshot());
+        node.driver.compact(node.app.appliedZxid, SnapshotData.of(node.app.snapshot()));
     }
 
     private void observeRole(Node node) {

@@ -14,12 +14,18 @@ import java.nio.file.Path;
  */
 public record Snapshot(long zxid, Path file) {
 
-    /** Opens the body for reading; the caller closes the stream. */
-    public DataInputStream open() throws IOException {
+    /** The size of the body, what {@link #open} yields. */
+    public long bodyBytes() throws IOException {
         long bodyBytes = Files.size(file) - SnapshotStore.HEADER_BYTES - SnapshotStore.TRAILER_BYTES;
         if (bodyBytes < 0) {
             throw new IOException("snapshot " + file + " is shorter than its framing");
         }
+        return bodyBytes;
+    }
+
+    /** Opens the body for reading; the caller closes the stream. */
+    public DataInputStream open() throws IOException {
+        long bodyBytes = bodyBytes();
         InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 << 10);
         try {
             in.skipNBytes(SnapshotStore.HEADER_BYTES);

@@ -60,8 +60,11 @@ public final class SnapshotStore {
         return new SnapshotStore(dir);
     }
 
-    /** Writes a snapshot taken at {@code zxid}; it is durable and visible under its final name when this returns. */
-    public void write(long zxid, SnapshotBody body) throws IOException {
+    /**
+     * Writes a snapshot taken at {@code zxid}; it is durable and visible under its final name when this returns. Safe
+     * to call from several threads for different zxids (each writes its own temporary file).
+     */
+    public Snapshot write(long zxid, SnapshotBody body) throws IOException {
         if (zxid < 0) {
             throw new IllegalArgumentException("negative zxid " + zxid);
         }
@@ -91,6 +94,7 @@ public final class SnapshotStore {
         }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         TxnLog.fsyncDirectory(dir);
+        return new Snapshot(zxid, target);
     }
 
     /** The newest snapshot whose framing and checksum verify, reading each candidate in full. */
