@@ -24,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -223,6 +224,11 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     private final Map<Integer, Long> authWarnings = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private Channel listener;
+    /** Links cut by fault injection (none unless a test or the fault endpoint cuts one). */
+    private volatile QuorumFaults faults = QuorumFaults.NONE;
+    /** The heal a connection already waits on to close: one wait per connection and cut. */
+    private static final io.netty.util.AttributeKey<CompletableFuture<Void>> CUT_HEAL =
+            io.netty.util.AttributeKey.valueOf("tandem.quorum.cutHeal");
 
     public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound) {
         this(myId, peers, inbound, FRAME_BYTES_MAX_DEFAULT);
@@ -288,6 +294,22 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
+    /** Which links are cut (fault injection); {@link QuorumFaults#NONE} restores every one. */
+    public void faults(QuorumFaults faults) {
+        this.faults = faults == null ? QuorumFaults.NONE : faults;
+    }
+
+    /**
+     * True while the link with {@code peer} is cut: the caller drops what it was about to send or deliver. The first
+     * time a connection meets the cut it is set to close when the link heals, so both members redial afresh.
+     */
+    private boolean cutOff(int peer, Channel channel) {
+        CompletableFuture<Void> heal = faults.cut(peer);
+        if (heal == null) return false;
+        if (channel != null && channel.attr(CUT_HEAL).getAndSet(heal) != heal) heal.thenRun(channel::close);
+        return true;
+    }
+
     public boolean isConnected(int peer) {
         Channel channel = connections.get(peer);
         return channel != null && channel.isActive();
@@ -296,7 +318,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     /** Queues {@code message} for {@code to}; silently dropped when there is no connection. */
     public void send(int to, ZabMessage message) {
         Channel channel = connections.get(to);
-        if (channel != null && channel.isActive()) {
+        if (channel != null && channel.isActive() && !cutOff(to, channel)) {
             channel.writeAndFlush(message, channel.voidPromise());
         }
     }
@@ -312,7 +334,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
             return;
         }
         Channel channel = connections.get(to);
-        if (channel != null && channel.isActive() && !messages.isEmpty()) {
+        if (channel != null && channel.isActive() && !messages.isEmpty() && !cutOff(to, channel)) {
             channel.eventLoop().execute(() -> {
                 // All frames in one buffer: one pass down the pipeline and one buffer in the outbound queue.
                 ByteBuf frames = channel.alloc().buffer();
@@ -331,6 +353,10 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
 
     private void connect(int peer) {
         if (closed) {
+            return;
+        }
+        if (cutOff(peer, null)) {
+            scheduleReconnect(peer); // a dial into a partition fails; try again after the heal
             return;
         }
         Peer address = peers.get(peer);
@@ -521,6 +547,10 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                         return;
                     }
                 }
+                if (cutOff(id, null)) {
+                    context.close(); // a partition lets no new connection through
+                    return;
+                }
                 peer = id;
                 if (!auth.saslEnabled()) establish(context.channel(), false);
                 return;
@@ -529,6 +559,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                 if (dialler ? learnerStep(context.channel(), frame) : serverStep(context.channel(), frame)) return;
                 if (!established) return;
             }
+            if (cutOff(peer, context.channel())) return; // lost in the partition
             ZabMessage message = ZabCodec.read(frame);
             if (message instanceof ZabMessage.Request && auth.saslEnabled() && !authenticated) {
                 // Its auth ids would be this peer's word alone: the leader must never act on them.
