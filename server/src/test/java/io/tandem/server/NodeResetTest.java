@@ -78,12 +78,12 @@ class NodeResetTest {
     }
 
     @Test
-    void shouldDeleteATopicWithZnodesKafkaDoesNotMakeAndEveryGroupInOneGo() throws Exception {
+    void shouldDeleteATopicWithZnodesKafkaDoesNotMakeAndEveryGroup() throws Exception {
         Tandem tandem = node.tandem();
         try (ZooKeeper zk = connect(tandem);
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("tooled", 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
-            // Another tool's znode under the topic: the reset's delete of Kafka's layout alone meets NotEmpty.
+            // Another tool's znode under the topic: the topic's whole subtree goes.
             zk.create("/brokers/topics/tooled/partitions/1/note", "x".getBytes(), ZooDefs.Ids.OPEN_ACL_UNSAFE,
                     CreateMode.PERSISTENT);
             for (String group : List.of("g1", "g2", "g3")) {

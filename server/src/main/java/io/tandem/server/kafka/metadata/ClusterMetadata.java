@@ -306,21 +306,12 @@ public final class ClusterMetadata implements AutoCloseable {
     /** Deletes several topics at once: their znodes in one pipelined pass (a reset between tests deletes many). */
     public synchronized void deleteTopics(List<String> names) throws Exception {
         List<String> paths = new ArrayList<>();
-        // Kafka's layout below each topic, children first: the store deletes it without reading it first.
-        List<String> expected = new ArrayList<>();
         for (String name : names) {
             paths.add(KafkaZkLayout.topicPath(name));
             paths.add(KafkaZkLayout.topicConfigPath(name));
             paths.add(KafkaZkLayout.deleteTopicPath(name));
-            TopicInfo known = topics.get(name);
-            if (known == null) continue;
-            for (int partition : known.replicas().keySet()) {
-                expected.add(KafkaZkLayout.partitionStatePath(name, partition));
-                expected.add(KafkaZkLayout.partitionPath(name, partition));
-            }
-            expected.add(KafkaZkLayout.partitionsPath(name));
         }
-        store.deleteExpected(expected, paths);
+        store.deleteRecursive(paths);
         for (String name : names) topics.remove(name);
     }
 

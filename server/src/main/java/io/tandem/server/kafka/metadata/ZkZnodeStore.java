@@ -322,23 +322,6 @@ public final class ZkZnodeStore implements ZnodeStore {
     }
 
     @Override
-    public void deleteExpected(List<String> expected, List<String> roots) throws Exception {
-        // One session applies its requests in order, so children sent first are gone before their parents' turn.
-        List<CompletableFuture<Void>> deletes = new ArrayList<>();
-        for (String path : expected) deletes.add(client.delete(path, -1));
-        for (String path : roots) deletes.add(client.delete(path, -1));
-        boolean unexpected = false;
-        for (CompletableFuture<Void> delete : deletes) {
-            try {
-                await(delete);
-            } catch (Exception e) {
-                if (!is(e, KeeperCode.NO_NODE)) unexpected = true; // NOT_EMPTY: children nobody expected
-            }
-        }
-        if (unexpected) deleteRecursive(roots);
-    }
-
-    @Override
     public String createSequential(String prefix, byte[] data) throws Exception {
         createParents(prefix);
         return await(client.create(prefix, data, Acls.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL));

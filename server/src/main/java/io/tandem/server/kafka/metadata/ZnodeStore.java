@@ -31,16 +31,6 @@ public interface ZnodeStore extends AutoCloseable {
         for (String path : paths) deleteRecursive(path);
     }
 
-    /**
-     * As {@link #deleteRecursive(List)} for {@code roots}, when the caller knows what lies below them: {@code expected}
-     * lists those nodes, children before parents. Stores that can pipeline send every delete of {@code expected} and
-     * of {@code roots} at once, without reading the trees first (their depth in round trips), and walk the trees
-     * only if a node had children nobody expected (another tool's znodes) or something else failed.
-     */
-    default void deleteExpected(List<String> expected, List<String> roots) throws Exception {
-        deleteRecursive(roots);
-    }
-
     /** Creates a persistent sequential node {@code prefix + 10-digit counter}; returns its path. */
     String createSequential(String prefix, byte[] data) throws Exception;
 
