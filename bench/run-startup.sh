@@ -45,8 +45,11 @@ print("none"); sys.exit(1)
 PY
 
 pids=()
-stop_all() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
-             for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null; done; pids=(); }
+# Last spawned first, each waited for: Apache's broker shuts down in a controlled way on SIGTERM and needs its
+# ZooKeeper for that (killed together, the broker waited for it for minutes).
+stop_all() { local i; for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+               [ -n "${pids[i]}" ] && { kill "${pids[i]}" 2>/dev/null; wait "${pids[i]}" 2>/dev/null; }
+             done; pids=(); }
 trap stop_all EXIT
 cpu_ms() { local total=0; for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat") * 10)); done; echo $total; }
 

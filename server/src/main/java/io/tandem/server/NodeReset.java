@@ -1,14 +1,15 @@
 package io.tandem.server;
 
 import io.tandem.kafka.client.ClusterMetadata;
-import io.tandem.kafka.client.GroupAdmin;
-import io.tandem.kafka.client.GroupListing;
 import io.tandem.kafka.client.KafkaClient;
 import io.tandem.kafka.client.KafkaClientException;
 import io.tandem.kafka.client.TopicInfo;
 import io.tandem.kafka.wire.Errors;
+import io.tandem.kafka.wire.message.DeleteGroupsRequest;
 import io.tandem.kafka.wire.message.DeleteTopicsRequest;
 import io.tandem.kafka.wire.message.DeleteTopicsResponse;
+import io.tandem.kafka.wire.message.ListGroupsRequest;
+import io.tandem.kafka.wire.message.ListGroupsResponse;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.zk.client.ZkClient;
 import io.tandem.zk.client.ZkException;
@@ -19,7 +20,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Puts a running node (or cluster) back to empty between tests, through the protocols as any client would: every topic
@@ -28,6 +34,12 @@ import java.util.concurrent.TimeUnit;
  * keep their metadata in this ZooKeeper, Kafka's own layout). The connections are kept from one reset to the next, so
  * a reset costs the round trips only. A group that still has members is left (Kafka refuses to delete it): a test
  * closes its consumers.
+ *
+ * <p>The three parts (topics, groups, znodes) touch disjoint state, so they run at once, each over its own connection
+ * (the small Kafka client is not thread-safe): a reset then lasts as long as its slowest part, the topic deletion,
+ * instead of the sum, and the ZooKeeper writes of the znode part share group commits (one fsync) with those of the
+ * topic deletion. On a loaded machine every round trip and thread hand-off costs scheduling delay, so each part also
+ * makes as few as it can: one Metadata request, ListGroups and one DeleteGroups per broker (no FindCoordinator).
  */
 final class NodeReset implements AutoCloseable {
     /** How long one reset may wait for the servers. */
@@ -38,7 +50,11 @@ final class NodeReset implements AutoCloseable {
     /** Top-level znodes a reset keeps. */
     private final Set<String> kept = new TreeSet<>();
     private KafkaClient kafka;
+    /** The groups part's own connection, used from {@link #worker}. */
+    private KafkaClient groupsKafka;
     private ZkClient zookeeper;
+    /** Runs the groups and znode parts beside the topic part (two daemon threads, kept between resets). */
+    private ExecutorService worker;
 
     /** Either may be null (that role is not reset); {@code kafkaMetadataHere}: brokers keep their znodes there. */
     NodeReset(String bootstrapServers, String zookeeperConnect, boolean kafkaMetadataHere) {
@@ -54,36 +70,94 @@ final class NodeReset implements AutoCloseable {
     }
 
     synchronized void reset() throws Exception {
-        if (bootstrapServers != null) resetKafka();
-        if (zookeeperConnect != null) resetZooKeeper();
-    }
-
-    private void resetKafka() {
-        if (kafka == null) kafka = KafkaClient.builder(bootstrapServers).clientId("tandem-reset").requestTimeout(TIMEOUT)
-                .build();
-        GroupAdmin groups = new GroupAdmin(kafka);
-        for (GroupListing group : groups.listGroups()) {
+        if (worker == null) {
+            worker = Executors.newFixedThreadPool(2, task -> {
+                Thread thread = new Thread(task, "tandem-reset");
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+        List<Future<?>> parts = new ArrayList<>();
+        if (zookeeperConnect != null) parts.add(worker.submit(() -> {
+            resetZooKeeper();
+            return null;
+        }));
+        if (bootstrapServers != null) parts.add(worker.submit(() -> {
+            resetGroups();
+            return null;
+        }));
+        Exception failed = null;
+        try {
+            if (bootstrapServers != null) resetTopics();
+        } catch (Exception e) {
+            failed = e;
+        }
+        // Every part is waited for, so none outlives this call; the first failure is the one reported.
+        for (Future<?> part : parts) {
             try {
-                groups.deleteGroup(group.groupId());
-            } catch (KafkaClientException e) {
-                // NON_EMPTY_GROUP (members left running) or already gone: nothing a reset can do about it.
+                part.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                Exception cause = e.getCause() instanceof Exception c ? c : e;
+                if (failed == null) failed = cause;
+                else failed.addSuppressed(cause);
+            } catch (TimeoutException e) {
+                part.cancel(true);
+                if (failed == null) failed = e;
             }
         }
+        if (failed != null) throw failed;
+    }
+
+    /** Every group each broker lists, deleted by that broker (it coordinates what it lists) in one request. */
+    private void resetGroups() {
+        if (groupsKafka == null) groupsKafka = client("tandem-reset-groups");
+        for (int broker : groupsKafka.brokers().keySet()) {
+            ListGroupsResponse listed = groupsKafka.retrying(() -> {
+                ListGroupsResponse r = groupsKafka.send(broker, new ListGroupsRequest());
+                Errors error = Errors.forCode(r.errorCode);
+                if (error != Errors.NONE) {
+                    throw new KafkaClientException(error, "ListGroups on broker " + broker + ": " + error.message());
+                }
+                return r;
+            });
+            List<String> names = new ArrayList<>();
+            for (ListGroupsResponse.ListedGroup group : listed.groups) names.add(group.groupId);
+            if (names.isEmpty()) continue;
+            // Per-group errors are left: NON_EMPTY_GROUP (members left running), or a group gone or moved meanwhile.
+            groupsKafka.send(broker, new DeleteGroupsRequest().setGroupsNames(names));
+        }
+    }
+
+    private KafkaClient client(String clientId) {
+        return KafkaClient.builder(bootstrapServers).clientId(clientId).requestTimeout(TIMEOUT).build();
+    }
+
+    private void resetTopics() {
+        if (kafka == null) kafka = client("tandem-reset");
         ClusterMetadata metadata = kafka.metadata(null);
         List<String> topics = new ArrayList<>();
         for (TopicInfo topic : metadata.topics().values()) {
             if (!topic.internal()) topics.add(topic.name());
         }
         if (topics.isEmpty()) return;
+        int[] controller = {metadata.controllerId()};
         kafka.retrying(() -> {
             DeleteTopicsRequest request = new DeleteTopicsRequest().setTopicNames(new ArrayList<>(topics))
                     .setTimeoutMs((int) TIMEOUT.toMillis());
-            int controller = kafka.metadata(List.of()).controllerId();
-            DeleteTopicsResponse response = kafka.send(controller, request);
+            // The controller the first Metadata named; asked again only when it has moved (a retry).
+            if (controller[0] < 0) controller[0] = kafka.metadata(List.of()).controllerId();
+            DeleteTopicsResponse response;
+            try {
+                response = kafka.send(controller[0], request);
+            } catch (KafkaClientException e) {
+                controller[0] = -1;
+                throw e;
+            }
             for (DeleteTopicsResponse.DeletableTopicResult result : response.responses) {
                 // A topic deleted meanwhile is as good as deleted.
                 Errors error = Errors.forCode(result.errorCode);
                 if (error != Errors.NONE && error != Errors.UNKNOWN_TOPIC_OR_PARTITION) {
+                    if (error == Errors.NOT_CONTROLLER) controller[0] = -1;
                     throw new KafkaClientException(error, "deleting topic '" + result.name + "': "
                             + (result.errorMessage == null ? error.message() : result.errorMessage));
                 }
@@ -141,9 +215,13 @@ final class NodeReset implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (worker != null) worker.shutdownNow();
         if (kafka != null) kafka.close();
+        if (groupsKafka != null) groupsKafka.close();
         if (zookeeper != null) zookeeper.close();
+        worker = null;
         kafka = null;
+        groupsKafka = null;
         zookeeper = null;
     }
 }

@@ -57,6 +57,9 @@ public final class Tandem implements AutoCloseable {
             if (config.has(TandemConfig.Role.ZOOKEEPER)) {
                 tandem.zookeeper = ZooKeeperRole.start(config);
                 tandem.zookeeper.faults(tandem.faults.zooKeeperHook(nodeName));
+                if (tandem.zookeeper.myId() > 0) {
+                    tandem.zookeeper.quorumFaults(tandem.faults.quorumHook(nodeName, tandem.zookeeper.myId()));
+                }
             }
             if (config.has(TandemConfig.Role.KAFKA)) {
                 // The broker keeps its metadata in zookeeper.connect if set, else in this node's own ZooKeeper.

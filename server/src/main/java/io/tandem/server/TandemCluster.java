@@ -328,6 +328,43 @@ public final class TandemCluster implements AutoCloseable {
         faults.heal("broker" + a, "broker" + b);
     }
 
+    /**
+     * Cuts two nodes apart by name until {@link #heal(String, String)}: two brokers ("broker1", "broker2") as
+     * {@link #partition(int, int)}, or two ZooKeeper members ("zookeeper1", "zookeeper3"), whose quorum link then
+     * carries nothing ({@link FaultController#partition}): cut a member from every other and it loses its quorum.
+     */
+    public void partition(String a, String b) {
+        checkNodeName(a);
+        checkNodeName(b);
+        faults.partition(a, b);
+    }
+
+    /** Heals the link between two nodes cut apart by {@link #partition(String, String)}; false if it was not cut. */
+    public boolean heal(String a, String b) {
+        checkNodeName(a);
+        checkNodeName(b);
+        return faults.heal(a, b);
+    }
+
+    /**
+     * Cuts ZooKeeper member {@code id} from every other member (an ensemble member alone on its side of a
+     * partition) until {@link #rejoinZookeeper}.
+     */
+    public void isolateZookeeper(int id) {
+        checkZookeeperId(id);
+        for (int other = 1; other <= zookeeperCount(); other++) {
+            if (other != id) faults.partition("zookeeper" + id, "zookeeper" + other);
+        }
+    }
+
+    /** Heals every quorum link of ZooKeeper member {@code id} cut by {@link #isolateZookeeper}. */
+    public void rejoinZookeeper(int id) {
+        checkZookeeperId(id);
+        for (int other = 1; other <= zookeeperCount(); other++) {
+            if (other != id) faults.heal("zookeeper" + id, "zookeeper" + other);
+        }
+    }
+
     private void checkNodeName(String node) {
         for (int id = 1; id <= size(); id++) if (node.equals("broker" + id)) return;
         for (int id = 1; id <= zookeeperCount(); id++) if (node.equals("zookeeper" + id)) return;

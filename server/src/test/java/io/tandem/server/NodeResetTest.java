@@ -77,6 +77,29 @@ class NodeResetTest {
         }
     }
 
+    @Test
+    void shouldDeleteATopicWithZnodesKafkaDoesNotMakeAndEveryGroup() throws Exception {
+        Tandem tandem = node.tandem();
+        try (ZooKeeper zk = connect(tandem);
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic("tooled", 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            // Another tool's znode under the topic: the topic's whole subtree goes.
+            zk.create("/brokers/topics/tooled/partitions/1/note", "x".getBytes(), ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                    CreateMode.PERSISTENT);
+            for (String group : List.of("g1", "g2", "g3")) {
+                admin.alterConsumerGroupOffsets(group, Map.of(new TopicPartition("tooled", 0),
+                        new OffsetAndMetadata(0))).all().get(30, TimeUnit.SECONDS);
+            }
+
+            tandem.reset();
+
+            assertEquals(Set.of(), admin.listTopics().names().get(30, TimeUnit.SECONDS), "no topics");
+            assertEquals(List.of("__consumer_offsets"), zk.getChildren("/brokers/topics", false),
+                    "the topic's znodes are gone, the unexpected one too");
+            assertTrue(admin.listConsumerGroups().all().get(30, TimeUnit.SECONDS).isEmpty(), "no groups");
+        }
+    }
+
     private static KafkaProducer<String, String> producer(Tandem tandem) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers());

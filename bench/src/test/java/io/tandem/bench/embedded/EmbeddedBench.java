@@ -34,7 +34,8 @@ import org.apache.zookeeper.ZooKeeper;
  * started one (the suite's second test class onwards; the first, cold start is printed apart), a three-broker
  * {@link TandemCluster}, and {@link Tandem#reset()} after a test that made 3 topics with a record each, a consumer
  * group's offsets and 20 znodes. Prints the figures (median, p90, max); nothing is asserted.
- * Usage: bench/run-embedded.sh [ROUNDS]
+ * Usage: bench/run-embedded.sh [ROUNDS] [reset]: with {@code reset}, only the resets (for A/B runs of one build
+ * against another, alternating).
  */
 public final class EmbeddedBench {
     private EmbeddedBench() {
@@ -42,20 +43,11 @@ public final class EmbeddedBench {
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        boolean resetOnly = args.length > 1 && args[1].equals("reset");
         Path root = Files.createTempDirectory("tandem-embedded-bench-");
         try {
             System.out.printf("load average: %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
-            long cold = startAndClose(root.resolve("cold"), EnumSet.allOf(TandemConfig.Role.class));
-            System.out.printf("node start, cold JVM (both roles): %.1f ms%n", cold / 1e6);
-            report("node start (both roles)", time(rounds, i -> startAndClose(root.resolve("both" + i),
-                    EnumSet.allOf(TandemConfig.Role.class))));
-            report("node start (ZooKeeper only)", time(rounds, i -> startAndClose(root.resolve("zk" + i),
-                    EnumSet.of(TandemConfig.Role.ZOOKEEPER))));
-            long clusterStarted = System.nanoTime();
-            try (TandemCluster cluster = TandemCluster.start(3)) {
-                System.out.printf("TandemCluster start (3 brokers, 1 ZooKeeper): %.1f ms%n",
-                        (System.nanoTime() - clusterStarted) / 1e6);
-            }
+            if (!resetOnly) startCosts(root, rounds);
             for (String store : List.of("disk", "memory")) {
                 // zookeeper.store=memory: no fsync for the ZooKeeper writes a topic deletion makes.
                 try (Tandem node = Tandem.start(TandemConfig.forTests(root.resolve("reset-" + store))
@@ -75,6 +67,20 @@ public final class EmbeddedBench {
             }
         } finally {
             DataDirs.deleteRecursively(root);
+        }
+    }
+
+    private static void startCosts(Path root, int rounds) throws Exception {
+        long cold = startAndClose(root.resolve("cold"), EnumSet.allOf(TandemConfig.Role.class));
+        System.out.printf("node start, cold JVM (both roles): %.1f ms%n", cold / 1e6);
+        report("node start (both roles)", time(rounds, i -> startAndClose(root.resolve("both" + i),
+                EnumSet.allOf(TandemConfig.Role.class))));
+        report("node start (ZooKeeper only)", time(rounds, i -> startAndClose(root.resolve("zk" + i),
+                EnumSet.of(TandemConfig.Role.ZOOKEEPER))));
+        long clusterStarted = System.nanoTime();
+        try (TandemCluster cluster = TandemCluster.start(3)) {
+            System.out.printf("TandemCluster start (3 brokers, 1 ZooKeeper): %.1f ms%n",
+                    (System.nanoTime() - clusterStarted) / 1e6);
         }
     }
 

@@ -263,12 +263,14 @@ public final class FaultCommand extends ParentCommand {
     }
 
     @Command(name = "partition", mixinStandardHelpOptions = true,
-            description = "Cut two brokers apart (replication and controller requests between them) until healed.")
+            description = {"Cut two nodes apart until healed: two brokers (replication and controller requests"
+                    + " between them) or two ZooKeeper ensemble members (their quorum link; a member cut from the"
+                    + " majority stops serving and its clients are disconnected)."})
     static final class Partition extends FaultSubcommand {
-        @Parameters(index = "0", paramLabel = "BROKER", description = "One broker's node name, e.g. broker1.")
+        @Parameters(index = "0", paramLabel = "NODE", description = "One node's name, e.g. broker1 or zookeeper1.")
         String a;
 
-        @Parameters(index = "1", paramLabel = "OTHER", description = "The other broker's node name.")
+        @Parameters(index = "1", paramLabel = "OTHER", description = "The other node's name, of the same kind.")
         String b;
 
         @Override
@@ -277,9 +279,9 @@ public final class FaultCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "heal", mixinStandardHelpOptions = true, description = "Heal the link between two brokers.")
+    @Command(name = "heal", mixinStandardHelpOptions = true, description = "Heal the link between two nodes.")
     static final class Heal extends FaultSubcommand {
-        @Parameters(index = "0", paramLabel = "BROKER", description = "One broker's node name.")
+        @Parameters(index = "0", paramLabel = "NODE", description = "One node's name.")
         String a;
 
         @Parameters(index = "1", paramLabel = "OTHER", description = "The other broker's node name.")

@@ -7,6 +7,7 @@ import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.RequestFaults;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.zab.QuorumFaults;
 import io.tandem.server.zookeeper.ZkFaults;
 import io.tandem.zk.wire.KeeperCode;
 import java.time.Duration;
@@ -26,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Fault injection for one node or a whole {@code TandemCluster} (franz-go kfake's ControlKey, for both protocols): rules
  * that intercept Kafka requests by API key or ZooKeeper requests by op code, on every node or one, and delay them,
  * answer them with an error, or close their connection, for the next N matches, for a time window, or until removed;
- * and pausing a node (every request to it waits until it is resumed).
+ * pausing a node (every request to it waits until it is resumed); and cutting two brokers or two ZooKeeper members
+ * apart ({@link #partition}).
  *
  * <pre>{@code
  * faults.kafka(ApiKey.PRODUCE).times(2).error(Errors.NOT_LEADER_OR_FOLLOWER);
@@ -47,12 +49,18 @@ public final class FaultController implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(FaultController.class.getName());
     private static final FaultRule[] NO_RULES = new FaultRule[0];
+    /** How rules and cuts name the brokers (broker.id after it) and ZooKeeper members (myid after it). */
+    private static final String BROKER = "broker";
+    private static final String ZOOKEEPER = "zookeeper";
 
     private final AtomicLong ids = new AtomicLong();
     private volatile FaultRule[] rules = NO_RULES;
     /** Paused nodes, each with the future that completes when it is resumed. */
     private final Map<String, CompletableFuture<Void>> paused = new ConcurrentHashMap<>();
-    /** Cut links between brokers ("broker1|broker2", names sorted), each with the future that completes on heal. */
+    /**
+     * Cut links between brokers or between ZooKeeper members ("broker1|broker2", "zookeeper1|zookeeper3", names
+     * sorted), each with the future that completes on heal.
+     */
     private final Map<String, CompletableFuture<Void>> cuts = new ConcurrentHashMap<>();
     /** True while a rule exists, a node is paused or a link is cut: the listeners' fast path reads only this. */
     private volatile boolean armed;
@@ -101,13 +109,26 @@ public final class FaultController implements AutoCloseable {
     }
 
     /**
-     * Cuts the link between two brokers ("broker1", "broker2" in a TandemCluster), both ways, as a network partition
-     * would: the requests each sends the other (replica fetches, the controller's requests, AlterPartition; see
-     * {@code InterBrokerSource}) get no answer until {@link #heal}, and then their connections are closed, as a
-     * partition's stale connections end. Clients' requests and both brokers' ZooKeeper sessions are not affected.
+     * Cuts the link between two nodes, both ways, as a network partition would, until {@link #heal}; then their
+     * connections are closed, as a partition's stale connections end.
+     * <ul>
+     * <li>Two brokers ("broker1", "broker2" in a TandemCluster): the requests each sends the other (replica fetches,
+     * the controller's requests, AlterPartition; see {@code InterBrokerSource}) get no answer.</li>
+     * <li>Two ZooKeeper ensemble members ("zookeeper1", "zookeeper3", named by myid): their quorum connection carries
+     * nothing (see {@code zab.QuorumFaults}), so a member cut from the majority loses its quorum: it stops serving and
+     * closes its clients' connections (they see Disconnected) while the majority elects a leader and serves.</li>
+     * </ul>
+     * A node started alone is named "node"; its ensemble peers are then "zookeeperN" and its fellow brokers
+     * "brokerN". Clients' requests and the brokers' ZooKeeper sessions are not cut, so a broker and a ZooKeeper member
+     * cannot be cut apart (refused).
      */
-    public synchronized void partition(String broker, String otherBroker) {
-        String link = link(broker, otherBroker);
+    public synchronized void partition(String node, String otherNode) {
+        String link = link(node, otherNode);
+        if ((node.startsWith(BROKER) && otherNode.startsWith(ZOOKEEPER))
+                || (node.startsWith(ZOOKEEPER) && otherNode.startsWith(BROKER))) {
+            throw new IllegalArgumentException("cannot cut " + node + " from " + otherNode + ": fault injection cuts"
+                    + " links between brokers and between ZooKeeper members, not a broker's ZooKeeper session");
+        }
         cuts.computeIfAbsent(link, l -> new CompletableFuture<>());
         armed = true;
         LOG.log(System.Logger.Level.INFO, "Fault injection: link {0} cut", link);
@@ -230,7 +251,7 @@ public final class FaultController implements AutoCloseable {
                                      Runnable drop) {
                 if (!cuts.isEmpty()) {
                     int from = InterBrokerSource.of(body);
-                    String sender = "broker" + from;
+                    String sender = BROKER + from;
                     CompletableFuture<Void> cut = from == InterBrokerSource.NONE || sender.equals(node) ? null
                             : cuts.get(link(node, sender));
                     if (cut != null) {
@@ -302,6 +323,21 @@ public final class FaultController implements AutoCloseable {
                 if (pause != null) wait = wait == null ? pause : pause.thenCompose(v -> after(rule.delayMs()));
                 return new Verdict(wait, rule.zooKeeperError(), rule.action() == FaultRule.Action.DROP);
             }
+        };
+    }
+
+    /**
+     * The hook of a ZooKeeper ensemble member's quorum transport: {@code node} is its name for {@link #partition}, and
+     * so is "zookeeper" + {@code myId}; its peers are "zookeeper" + their myid.
+     */
+    public QuorumFaults quorumHook(String node, int myId) {
+        checkNode(node);
+        String self = ZOOKEEPER + myId;
+        return peer -> {
+            if (!armed || cuts.isEmpty()) return null;
+            String other = ZOOKEEPER + peer;
+            CompletableFuture<Void> cut = node.equals(other) ? null : cuts.get(link(node, other));
+            return cut != null || node.equals(self) ? cut : cuts.get(link(self, other));
         };
     }
 

@@ -27,7 +27,8 @@ import java.util.Set;
  * or {@code drop=true}; neither: a delay only). 201 with the rule, or 400 naming what is wrong;</li>
  * <li>{@code DELETE /faults/<id>} removes one rule, {@code DELETE /faults} every rule and every pause;</li>
  * <li>{@code POST /faults/pause?node=N}, {@code POST /faults/resume?node=N};</li>
- * <li>{@code POST /faults/partition?a=broker1&b=broker2}, {@code POST /faults/heal?a=broker1&b=broker2}.</li>
+ * <li>{@code POST /faults/partition?a=broker1&b=broker2}, {@code POST /faults/heal?a=broker1&b=broker2} (or two
+ * ZooKeeper members, {@code a=zookeeper1&b=zookeeper3}: their quorum link).</li>
  * </ul>
  */
 public final class FaultHttp implements AutoCloseable {

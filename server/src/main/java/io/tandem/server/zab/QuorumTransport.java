@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -232,6 +233,11 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     private Channel listener;
     /** A SNAP's snapshot in bounded chunks, both ways (set before {@link #start}, else a temporary directory). */
     private SnapshotStreams streams;
+    /** Links cut by fault injection (none unless a test or the fault endpoint cuts one). */
+    private volatile QuorumFaults faults = QuorumFaults.NONE;
+    /** The heal a connection already waits on to close: one wait per connection and cut. */
+    private static final io.netty.util.AttributeKey<CompletableFuture<Void>> CUT_HEAL =
+            io.netty.util.AttributeKey.valueOf("tandem.quorum.cutHeal");
 
     public QuorumTransport(int myId, Map<Integer, Peer> peers, Inbound inbound) {
         this(myId, peers, inbound, FRAME_BYTES_MAX_DEFAULT);
@@ -323,6 +329,22 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
+    /** Which links are cut (fault injection); {@link QuorumFaults#NONE} restores every one. */
+    public void faults(QuorumFaults faults) {
+        this.faults = faults == null ? QuorumFaults.NONE : faults;
+    }
+
+    /**
+     * True while the link with {@code peer} is cut: the caller drops what it was about to send or deliver. The first
+     * time a connection meets the cut it is set to close when the link heals, so both members redial afresh.
+     */
+    private boolean cutOff(int peer, Channel channel) {
+        CompletableFuture<Void> heal = faults.cut(peer);
+        if (heal == null) return false;
+        if (channel != null && channel.attr(CUT_HEAL).getAndSet(heal) != heal) heal.thenRun(channel::close);
+        return true;
+    }
+
     public boolean isConnected(int peer) {
         Channel channel = connections.get(peer);
         return channel != null && channel.isActive();
@@ -331,7 +353,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     /** Queues {@code message} for {@code to}; silently dropped when there is no connection. */
     public void send(int to, ZabMessage message) {
         Channel channel = connections.get(to);
-        if (channel != null && channel.isActive() && !streams.divert(channel, List.of(message))) {
+        if (channel != null && channel.isActive() && !cutOff(to, channel)
+                && !streams.divert(channel, List.of(message))) {
             channel.writeAndFlush(message, channel.voidPromise());
         }
     }
@@ -347,7 +370,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
             return;
         }
         Channel channel = connections.get(to);
-        if (channel != null && channel.isActive() && !messages.isEmpty() && !streams.divert(channel, messages)) {
+        if (channel != null && channel.isActive() && !messages.isEmpty() && !cutOff(to, channel)
+                && !streams.divert(channel, messages)) {
             channel.eventLoop().execute(() -> {
                 // All frames in one buffer: one pass down the pipeline and one buffer in the outbound queue.
                 ByteBuf frames = channel.alloc().buffer();
@@ -366,6 +390,10 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
 
     private void connect(int peer) {
         if (closed) {
+            return;
+        }
+        if (cutOff(peer, null)) {
+            scheduleReconnect(peer); // a dial into a partition fails; try again after the heal
             return;
         }
         Peer address = peers.get(peer);
@@ -559,6 +587,10 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                         return;
                     }
                 }
+                if (cutOff(id, null)) {
+                    context.close(); // a partition lets no new connection through
+                    return;
+                }
                 peer = id;
                 if (!auth.saslEnabled()) establish(context.channel(), false);
                 return;
@@ -567,6 +599,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                 if (dialler ? learnerStep(context.channel(), frame) : serverStep(context.channel(), frame)) return;
                 if (!established) return;
             }
+            if (cutOff(peer, context.channel())) return; // lost in the partition
             if (receiving.onFrame(peer, frame)) {
                 return; // a piece of a snapshot being received
             }

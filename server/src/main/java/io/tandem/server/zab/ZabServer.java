@@ -159,6 +159,11 @@ public final class ZabServer implements Closeable {
         return new ZabServer(config, tickTime, dataDir, peers, quorumAuth, quorumTls, application);
     }
 
+    /** Cuts quorum links for fault injection ({@link QuorumFaults}); {@link QuorumFaults#NONE} heals them. */
+    public void faults(QuorumFaults faults) {
+        transport.faults(faults);
+    }
+
     public int quorumPort() {
         return transport.boundPort();
     }

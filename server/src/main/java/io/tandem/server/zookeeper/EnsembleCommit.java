@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.netty.buffer.Unpooled;
+import io.tandem.server.zab.QuorumFaults;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
@@ -124,6 +125,12 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting Zab", e);
         }
+    }
+
+    /** Cuts quorum links for fault injection (see {@code QuorumFaults}); none are cut before this is called. */
+    void quorumFaults(QuorumFaults faults) {
+        ZabServer running = zab;
+        if (running != null) running.faults(faults);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.tandem.server.zookeeper;
 import io.tandem.server.ConfigException;
 import io.tandem.server.ConfigKeys;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.zab.QuorumFaults;
 import io.tandem.server.zab.QuorumTransport;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,8 +20,12 @@ public final class ZooKeeperRole implements AutoCloseable {
     private final ZkServer server;
     private final AdminCommands admin;
 
+    /** This member's myid in an ensemble; 0 for a standalone server. */
+    private final int myId;
+
     private ZooKeeperRole(ZkServer server, AdminCommands.Ensemble ensemble) {
         this.server = server;
+        this.myId = ensemble.myId();
         this.admin = new AdminCommands(server, ensemble);
     }
 
@@ -155,6 +160,19 @@ public final class ZooKeeperRole implements AutoCloseable {
     /** Every client request is offered to {@code faults} (fault injection) before it is handled. */
     public void faults(ZkFaults faults) {
         server.faults = faults;
+    }
+
+    /** This member's myid in an ensemble, 0 for a standalone server. */
+    public int myId() {
+        return myId;
+    }
+
+    /**
+     * The quorum links of this ensemble member that fault injection cuts (a network partition between members);
+     * nothing on a standalone server, which has none.
+     */
+    public void quorumFaults(QuorumFaults faults) {
+        if (server.commitPath() instanceof EnsembleCommit ensemble) ensemble.quorumFaults(faults);
     }
 
     /** Every answered request is reported to {@code observer} (the metrics), from the commit thread. */
