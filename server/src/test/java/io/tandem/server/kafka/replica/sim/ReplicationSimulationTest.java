@@ -1,0 +1,126 @@
+package io.tandem.server.kafka.replica.sim;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Seeded, replayable simulations of a three-broker cluster replicating one topic (RF 3, min.insync.replicas 2,
+ * acks=all) through crashes, restarts, network partitions, ZooKeeper session expiry and slow disks, driving the
+ * production replica manager, partitions, logs and controller (see {@link ReplicationSimulator}).
+ *
+ * <p>{@code -Dreplsim.seed=N} replays one seed; {@code -Dreplsim.seeds=N} runs N seeds (default
+ * {@value #DEFAULT_SEEDS}) from {@code -Dreplsim.seedBase} (default 1).
+ */
+class ReplicationSimulationTest {
+    /** The simulation makes the brokers log thousands of expected refusals; keep the run fast and readable. */
+    static final java.util.logging.Logger KAFKA_LOGGER = quietKafkaLogging();
+
+    static java.util.logging.Logger quietKafkaLogging() {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.tandem.server.kafka");
+        logger.setLevel(java.util.logging.Level.SEVERE);
+        return logger;
+    }
+
+    private static final int DEFAULT_SEEDS = 50;
+    /** How many seeds a deliberately broken rule gets to be caught in. */
+    private static final int MUTATION_SEEDS_MAX = 20;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldLoseNoAcknowledgedRecordAndKeepReplicasAgreedBelowTheHighWatermarkForEverySeed() throws Exception {
+        String single = System.getProperty("replsim.seed");
+        if (single != null) {
+            ReplicationSimulator.Outcome outcome = run(Long.parseLong(single.trim()), ReplicationSimulator.Mutation.NONE);
+            System.out.println("replication seed " + single + ": " + outcome);
+            if (!outcome.violations().isEmpty()) fail("seed " + single + " broke replication: " + outcome.violations());
+            return;
+        }
+        int seeds = Integer.getInteger("replsim.seeds", DEFAULT_SEEDS);
+        long base = Long.getLong("replsim.seedBase", 1L);
+        long acked = 0;
+        long consumed = 0;
+        long epochs = 0;
+        Map<String, Long> stats = new TreeMap<>();
+        long started = System.nanoTime();
+        for (long seed = base; seed < base + seeds; seed++) {
+            ReplicationSimulator.Outcome outcome = run(seed, ReplicationSimulator.Mutation.NONE);
+            if (!outcome.violations().isEmpty()) {
+                fail("seed " + seed + " broke replication (replay: -Dreplsim.seed=" + seed + "): "
+                        + String.join("\n  ", outcome.violations()));
+            }
+            acked += outcome.acked();
+            consumed += outcome.consumed();
+            epochs += outcome.controllerEpochs();
+            outcome.stats().forEach((what, count) -> stats.merge(what, count, Long::sum));
+        }
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        System.out.printf("replication simulation: seeds %d..%d, %d acknowledged records, %d consumed, %d controller "
+                + "epochs, %d ms%n  exercised: %s%n", base, base + seeds - 1, acked, consumed, epochs, millis, stats);
+        assertTrue(acked > seeds * 100L, "the simulation must acknowledge real work, only " + acked);
+        assertTrue(consumed > seeds * 100L, "the consumer must read real work, only " + consumed);
+        if (seeds >= DEFAULT_SEEDS) {
+            for (String needed : new String[] {"crash: any broker", "crash: the controller", "crash: a partition leader",
+                    "partition: broker cut off from brokers", "partition: broker cut off from all",
+                    "partition: one link cut", "ZooKeeper session expired", "slow disk", "broker restarted",
+                    "follower truncated", "follower told it diverges", "AlterPartition answered",
+                    "AlterPartition refused", "stale controller request refused",
+                    "produce refused: NOT_ENOUGH_REPLICAS", "produce refused: NOT_LEADER_OR_FOLLOWER",
+                    "produce outcome unknown (timed out)", "replica fetch lost, retried",
+                    "controller request lost, retried"}) {
+                assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
+            }
+            assertTrue(epochs > seeds * 2L, "controllers must fail over, only " + epochs + " epochs");
+        }
+    }
+
+    @Test
+    void shouldCatchAcksAllAnsweredAtAppend() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.ACKS_ALL_ANSWERED_AT_APPEND);
+    }
+
+    @Test
+    void shouldCatchFollowersToldTheLogEndAsHighWatermark() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.FOLLOWERS_TOLD_LOG_END_AS_HW);
+    }
+
+    @Test
+    void shouldCatchConsumersReadingPastTheHighWatermark() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.CONSUMERS_READ_PAST_HW);
+    }
+
+    private void assertCaught(ReplicationSimulator.Mutation mutation) throws Exception {
+        for (long seed = 1; seed <= MUTATION_SEEDS_MAX; seed++) {
+            ReplicationSimulator.Outcome outcome = run(seed, mutation);
+            if (!outcome.violations().isEmpty()) {
+                System.out.println("mutation " + mutation + " caught by seed " + seed + ": " + outcome.violations().get(0));
+                return;
+            }
+        }
+        fail("no seed of " + MUTATION_SEEDS_MAX + " caught the broken rule " + mutation);
+    }
+
+    private ReplicationSimulator.Outcome run(long seed, ReplicationSimulator.Mutation mutation) throws Exception {
+        Path root = Files.createDirectories(dir.resolve(mutation + "-" + seed));
+        try {
+            return new ReplicationSimulator(seed, mutation, root).run();
+        } catch (RuntimeException | Error e) {
+            throw new AssertionError("seed " + seed + " (" + mutation + ") failed; replay with -Dreplsim.seed=" + seed, e);
+        } finally {
+            try (Stream<Path> files = Files.walk(root)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}
