@@ -38,6 +38,23 @@ class ReplicationSimulationTest {
     @TempDir
     Path dir;
 
+    private static io.netty.util.ResourceLeakDetector.Level leakDetection;
+
+    /**
+     * Paranoid leak tracking records a stack trace at every touch of a tracked buffer, which is most of a seed's
+     * time here; the simulation's own buffers are untracked (see SimBroker.BUFFERS), so it is off while it runs.
+     */
+    @org.junit.jupiter.api.BeforeAll
+    static void fastBuffers() {
+        leakDetection = io.netty.util.ResourceLeakDetector.getLevel();
+        io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void restoreBuffers() {
+        io.netty.util.ResourceLeakDetector.setLevel(leakDetection);
+    }
+
     @Test
     void shouldLoseNoAcknowledgedRecordAndKeepReplicasAgreedBelowTheHighWatermarkForEverySeed() throws Exception {
         String single = System.getProperty("replsim.seed");
@@ -111,14 +128,31 @@ class ReplicationSimulationTest {
         fail("no seed of " + MUTATION_SEEDS_MAX + " caught the broken rule " + mutation);
     }
 
+    /**
+     * Where the brokers' logs go: a memory file system when the machine has one (a crash closes its logs, and the
+     * fsyncs that does on a real disk cost a loaded CI machine more than the whole simulated run), else the test's
+     * temporary directory. {@code -Dreplsim.dir} chooses another.
+     */
+    private Path logsRoot() throws java.io.IOException {
+        String chosen = System.getProperty("replsim.dir");
+        if (chosen != null) return Files.createDirectories(Path.of(chosen));
+        Path memory = Path.of("/dev/shm");
+        if (Files.isDirectory(memory) && Files.isWritable(memory)) {
+            return Files.createTempDirectory(memory, "tandem-replsim-");
+        }
+        return dir;
+    }
+
     private ReplicationSimulator.Outcome run(long seed, ReplicationSimulator.Mutation mutation) throws Exception {
-        Path root = Files.createDirectories(dir.resolve(mutation + "-" + seed));
+        Path root = Files.createDirectories(logsRoot().resolve(mutation + "-" + seed));
         try {
             return new ReplicationSimulator(seed, mutation, root).run();
         } catch (RuntimeException | Error e) {
             throw new AssertionError("seed " + seed + " (" + mutation + ") failed; replay with -Dreplsim.seed=" + seed, e);
         } finally {
-            try (Stream<Path> files = Files.walk(root)) {
+            Path parent = root.getParent();
+            Path delete = parent.getFileName().toString().startsWith("tandem-replsim-") ? parent : root;
+            try (Stream<Path> files = Files.walk(delete)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }

@@ -57,11 +57,11 @@ final class ReplicationSimulator {
     static final int PARTITIONS = 2;
     /** zookeeper.session.timeout.ms, scaled down with replica.lag.time.max.ms so a seed sees many failovers. */
     static final long SESSION_TIMEOUT_MS = 3_000;
-    static final long FAULTY_MS = 20_000;
-    static final long SETTLE_MS = 16_000;
+    static final long FAULTY_MS = 15_000;
+    static final long SETTLE_MS = 12_000;
     static final long CLIENT_TIMEOUT_MS = 5_000;
     static final int PRODUCES_IN_FLIGHT_MAX = 8;
-    static final long SAMPLE_EVERY_MS = 500;
+    static final long SAMPLE_EVERY_MS = 1_000;
 
     final long seed;
     final Mutation mutation;
@@ -186,7 +186,7 @@ final class ReplicationSimulator {
     // ------------------------------------------------------------------------------------------------ clients
 
     private void produceLoop() {
-        scheduler.after(scheduler.between(2, 20), () -> {
+        scheduler.after(scheduler.between(5, 30), () -> {
             if (!clients) return;
             if (producesInFlight < PRODUCES_IN_FLIGHT_MAX) produceOnce();
             produceLoop();

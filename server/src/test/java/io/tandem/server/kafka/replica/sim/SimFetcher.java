@@ -70,7 +70,8 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
 
     private void fetch() {
         if (stopped || partitions.isEmpty()) return;
-        Map<TopicPartition, Partition> sent = Map.copyOf(partitions);
+        // A copy in a fixed order (Map.copyOf iterates in an order that changes from one JVM to the next).
+        Map<TopicPartition, Partition> sent = new LinkedHashMap<>(partitions);
         FetchRequest request = FollowerFetch.request(follower.id, sent.values(), 500, 10 * 1024 * 1024,
                 SimBroker.FETCH_BYTES_MAX);
         long number = ++fetchNumber;
