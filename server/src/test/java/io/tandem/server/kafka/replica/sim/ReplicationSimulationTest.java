@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -100,6 +101,14 @@ class ReplicationSimulationTest {
             }
             assertTrue(epochs > seeds * 2L, "controllers must fail over, only " + epochs + " epochs");
         }
+    }
+
+    @Test
+    void shouldReplayASeedExactly() throws Exception {
+        ReplicationSimulator.Outcome first = run(7, ReplicationSimulator.Mutation.NONE);
+        ReplicationSimulator.Outcome again = run(7, ReplicationSimulator.Mutation.NONE);
+        assertEquals(first, again, "seed 7 ran differently the second time");
+        assertTrue(first.stats().getOrDefault("broker restarted", 0L) > 0, "seed 7 must exercise faults: " + first);
     }
 
     @Test
