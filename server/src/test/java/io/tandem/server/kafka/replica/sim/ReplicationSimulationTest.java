@@ -93,7 +93,8 @@ class ReplicationSimulationTest {
                     "partition: broker cut off from brokers", "partition: broker cut off from all",
                     "partition: one link cut", "ZooKeeper session expired", "slow disk", "broker restarted",
                     "follower truncated", "follower told it diverges", "AlterPartition answered",
-                    "AlterPartition refused", "stale controller request refused",
+                    "AlterPartition refused", "ISR shrink proposed", "ISR expand proposed",
+                    "stale controller request refused",
                     "produce refused: NOT_ENOUGH_REPLICAS", "produce refused: NOT_LEADER_OR_FOLLOWER",
                     "produce outcome unknown (timed out)", "replica fetch lost, retried",
                     "controller request lost, retried"}) {
@@ -124,6 +125,11 @@ class ReplicationSimulationTest {
     @Test
     void shouldCatchConsumersReadingPastTheHighWatermark() throws Exception {
         assertCaught(ReplicationSimulator.Mutation.CONSUMERS_READ_PAST_HW);
+    }
+
+    @Test
+    void shouldCatchTwoControllersInOneEpoch() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.CONTROLLER_EPOCH_NOT_STORED);
     }
 
     private void assertCaught(ReplicationSimulator.Mutation mutation) throws Exception {

@@ -1,8 +1,6 @@
 package io.tandem.server.kafka.replica.sim;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import io.tandem.kafka.wire.message.AlterPartitionRequest;
 import io.tandem.kafka.wire.message.AlterPartitionResponse;
 import io.tandem.kafka.wire.record.Record;
@@ -49,7 +47,9 @@ final class ReplicationSimulator {
         /** The leader tells followers its log end offset as the high watermark. */
         FOLLOWERS_TOLD_LOG_END_AS_HW,
         /** Consumers read up to the log end offset instead of the high watermark. */
-        CONSUMERS_READ_PAST_HW
+        CONSUMERS_READ_PAST_HW,
+        /** ZooKeeper keeps the old value of {@code /controller_epoch} (only its version moves) on a controller's write. */
+        CONTROLLER_EPOCH_NOT_STORED
     }
 
     static final int[] BROKER_IDS = {1, 2, 3};
@@ -97,7 +97,7 @@ final class ReplicationSimulator {
         this.scheduler = new SimScheduler(seed);
         this.checks = new SimChecks(scheduler);
         this.network = new SimNetwork(scheduler);
-        this.zooKeeper = new SimZooKeeper(scheduler, checks);
+        this.zooKeeper = new SimZooKeeper(scheduler, checks, mutation == Mutation.CONTROLLER_EPOCH_NOT_STORED);
     }
 
     Outcome run() throws Exception {
@@ -177,6 +177,15 @@ final class ReplicationSimulator {
         SimBroker controller = running(controllerId);
         if (controller == null || !network.connected(request.brokerId, controllerId)) {
             throw new IOException("controller " + controllerId + " is not reachable from " + request.brokerId);
+        }
+        for (AlterPartitionRequest.TopicData topic : request.topics) {
+            for (AlterPartitionRequest.PartitionData data : topic.partitions) {
+                Partition p = from.logs.get(new TopicPartition(topic.topicName, data.partitionIndex));
+                int before = p == null ? data.newIsr.size() : p.inSyncReplicas().size();
+                if (data.newIsr.size() != before) {
+                    checks.count(data.newIsr.size() < before ? "ISR shrink proposed" : "ISR expand proposed");
+                }
+            }
         }
         AlterPartitionResponse response = controller.controller.alterPartition(request);
         checks.count(response.errorCode == NONE ? "AlterPartition answered" : "AlterPartition refused");

@@ -69,8 +69,7 @@ final class SimBroker {
     boolean alive = true;
     /** Extra milliseconds every disk-bound step of this broker takes while its disk is slow. */
     long slowDiskMs;
-    private final Map<TopicPartition, List<PendingProduce>> pending = new TreeMap<>(
-            (a, b) -> a.topic().equals(b.topic()) ? Integer.compare(a.partition(), b.partition()) : a.topic().compareTo(b.topic()));
+    private final Map<TopicPartition, List<PendingProduce>> pending = new TreeMap<>(ReplicationSimulator.ORDER);
 
     /** An acks=all append waiting for the high watermark, as in the produce purgatory. */
     private record PendingProduce(Partition partition, long requiredOffset, long deadline, Consumer<Short> answer) {

@@ -37,12 +37,15 @@ final class SimZooKeeper {
     private final Map<String, Node> tree = new TreeMap<>();
     private final List<Watch> watches = new ArrayList<>();
     private final SimChecks checks;
+    /** A broken store, for the mutation test: a controller's write of its epoch leaves the old value. */
+    private final boolean dropEpochWrites;
     private long zxid;
     private long sequence;
 
-    SimZooKeeper(SimScheduler scheduler, SimChecks checks) {
+    SimZooKeeper(SimScheduler scheduler, SimChecks checks, boolean dropEpochWrites) {
         this.scheduler = scheduler;
         this.checks = checks;
+        this.dropEpochWrites = dropEpochWrites;
         tree.put("/", new Node(new byte[0], 0, null));
     }
 
@@ -225,6 +228,8 @@ final class SimZooKeeper {
             for (Map.Entry<String, Versioned> e : writes.entrySet()) {
                 if (e.getValue().version() == -1) {
                     put(e.getKey(), e.getValue().data(), null);
+                } else if (dropEpochWrites && e.getKey().equals(KafkaZkLayout.CONTROLLER_EPOCH)) {
+                    SimZooKeeper.this.setData(e.getKey(), tree.get(e.getKey()).data);
                 } else {
                     SimZooKeeper.this.setData(e.getKey(), e.getValue().data());
                 }
