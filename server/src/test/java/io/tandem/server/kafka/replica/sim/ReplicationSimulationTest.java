@@ -23,14 +23,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@value #DEFAULT_SEEDS}) from {@code -Dreplsim.seedBase} (default 1).
  */
 class ReplicationSimulationTest {
-    /** The simulation makes the brokers log thousands of expected refusals; keep the run fast and readable. */
-    static final java.util.logging.Logger KAFKA_LOGGER = quietKafkaLogging();
-
-    static java.util.logging.Logger quietKafkaLogging() {
-        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.tandem.server.kafka");
-        logger.setLevel(java.util.logging.Level.SEVERE);
-        return logger;
-    }
+    /**
+     * The simulation makes the brokers log thousands of expected refusals; they are kept quiet while it runs, and the
+     * level is given back afterwards (tests that run later in the same JVM read the broker's warnings).
+     */
+    private static final java.util.logging.Logger KAFKA_LOGGER = java.util.logging.Logger.getLogger("io.tandem.server.kafka");
+    private static java.util.logging.Level kafkaLogLevel;
 
     private static final int DEFAULT_SEEDS = 50;
     /** How many seeds a deliberately broken rule gets to be caught in. */
@@ -46,14 +44,17 @@ class ReplicationSimulationTest {
      * time here; the simulation's own buffers are untracked (see SimBroker.BUFFERS), so it is off while it runs.
      */
     @org.junit.jupiter.api.BeforeAll
-    static void fastBuffers() {
+    static void quietAndFast() {
         leakDetection = io.netty.util.ResourceLeakDetector.getLevel();
         io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        kafkaLogLevel = KAFKA_LOGGER.getLevel();
+        KAFKA_LOGGER.setLevel(java.util.logging.Level.SEVERE);
     }
 
     @org.junit.jupiter.api.AfterAll
-    static void restoreBuffers() {
+    static void restore() {
         io.netty.util.ResourceLeakDetector.setLevel(leakDetection);
+        KAFKA_LOGGER.setLevel(kafkaLogLevel);
     }
 
     @Test
