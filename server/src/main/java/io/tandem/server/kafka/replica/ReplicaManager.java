@@ -202,6 +202,16 @@ public final class ReplicaManager implements AutoCloseable {
             if (partition == null) return KAFKA_STORAGE_ERROR;
             // Kafka applies a leadership of the current epoch or newer (a new controller re-sends the current one).
             if (state.leaderEpoch < partition.leaderEpoch()) return STALE_CONTROLLER_EPOCH;
+            IsrTracker tracker = partition.isrTracker();
+            if (state.leader == localBrokerId && tracker != null && state.leaderEpoch == partition.leaderEpoch()
+                    && state.partitionEpoch < tracker.zkVersion()) {
+                // Kafka's Partition.makeLeader: this leader already holds a newer state from an AlterPartition answer
+                // that overtook this request. Taking the older ISR back would leave every later proposal refused
+                // (INVALID_UPDATE_VERSION) and the ISR stuck until the next leader change.
+                LOG.log(System.Logger.Level.INFO, "Skipped LeaderAndIsr for {0} at partition epoch {1}: already at {2}",
+                        tp, state.partitionEpoch, tracker.zkVersion());
+                return NONE;
+            }
             if (state.leader == localBrokerId) {
                 stopFetching(tp);
                 boolean wasLeader = partition.isLeader();
