@@ -113,6 +113,23 @@ class ReplicationSimulationTest {
         assertTrue(first.stats().getOrDefault("broker restarted", 0L) > 0, "seed 7 must exercise faults: " + first);
     }
 
+    /**
+     * Seed 14: the new controller's LeaderAndIsr for the leader's own epoch reached the leader after the answer to its
+     * AlterPartition (a newer partition epoch); applying it put the old ISR back, and every later ISR change was
+     * refused, so a caught-up replica stayed out of the ISR for good.
+     */
+    @Test
+    void shouldBringACaughtUpReplicaBackIntoTheIsrWhenAnOlderLeaderAndIsrArrivesLate() throws Exception {
+        Path root = Files.createDirectories(logsRoot().resolve("liveness-14"));
+        ReplicationSimulator.Outcome outcome;
+        try {
+            outcome = new ReplicationSimulator(14, ReplicationSimulator.Mutation.NONE, root, true).run();
+        } finally {
+            delete(root);
+        }
+        assertEquals(java.util.List.of(), outcome.violations());
+    }
+
     @Test
     void shouldCatchAcksAllAnsweredAtAppend() throws Exception {
         assertCaught(ReplicationSimulator.Mutation.ACKS_ALL_ANSWERED_AT_APPEND);
@@ -166,11 +183,16 @@ class ReplicationSimulationTest {
         } catch (RuntimeException | Error e) {
             throw new AssertionError("seed " + seed + " (" + mutation + ") failed; replay with -Dreplsim.seed=" + seed, e);
         } finally {
-            Path parent = root.getParent();
-            Path delete = parent.getFileName().toString().startsWith("tandem-replsim-") ? parent : root;
-            try (Stream<Path> files = Files.walk(delete)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            delete(root);
+        }
+    }
+
+    /** Deletes a seed's logs (and the memory file system directory made for them). */
+    private static void delete(Path root) throws java.io.IOException {
+        Path parent = root.getParent();
+        Path delete = parent.getFileName().toString().startsWith("tandem-replsim-") ? parent : root;
+        try (Stream<Path> files = Files.walk(delete)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 }

@@ -65,6 +65,7 @@ final class ReplicationSimulator {
 
     final long seed;
     final Mutation mutation;
+    private final boolean livenessChecked;
     final SimScheduler scheduler;
     final SimChecks checks;
     final SimNetwork network;
@@ -91,6 +92,12 @@ final class ReplicationSimulator {
     }
 
     ReplicationSimulator(long seed, Mutation mutation, Path root) {
+        this(seed, mutation, root, Boolean.getBoolean("replsim.liveness"));
+    }
+
+    /** {@code livenessChecked}: a replica that never catches up after healing is a violation, not only counted. */
+    ReplicationSimulator(long seed, Mutation mutation, Path root, boolean livenessChecked) {
+        this.livenessChecked = livenessChecked;
         this.seed = seed;
         this.mutation = mutation;
         this.root = root;
@@ -394,7 +401,7 @@ final class ReplicationSimulator {
      * leaves that epoch in its cache).
      */
     private void liveness(String what) {
-        if (Boolean.getBoolean("replsim.liveness")) {
+        if (livenessChecked) {
             checks.violation(what);
         } else {
             checks.count("liveness: replica not caught up or not in the ISR after healing");
