@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * so a slow or dead broker delays only its own requests, never the controller's event thread; a request is retried
  * until it is answered or the broker leaves. Requests to this broker itself skip the network.
  */
-final class ControllerChannels implements AutoCloseable {
+final class ControllerChannels implements ControllerTransport {
     private static final System.Logger LOG = System.getLogger(ControllerChannels.class.getName());
     /** Controller requests waiting for one broker; they come from cluster events, not clients. */
     static final int QUEUED_REQUESTS_MAX = 10_000;
@@ -56,7 +56,8 @@ final class ControllerChannels implements AutoCloseable {
     }
 
     /** Keeps one destination per live broker: new ones are opened, departed ones closed. */
-    synchronized void update(Iterable<BrokerRegistration> live) {
+    @Override
+    public synchronized void update(Iterable<BrokerRegistration> live) {
         Map<Integer, BrokerRegistration> byId = new HashMap<>();
         for (BrokerRegistration b : live) byId.put(b.brokerId(), b);
         destinations.entrySet().removeIf(e -> {
@@ -86,7 +87,8 @@ final class ControllerChannels implements AutoCloseable {
      * Sends in order per broker; to this broker it is handled before this call returns. The future completes when
      * the broker answered (or it left, or the request could not be queued).
      */
-    synchronized CompletableFuture<Void> send(int brokerId, ApiKey key, short version, ApiMessage request) {
+    @Override
+    public synchronized CompletableFuture<Void> send(int brokerId, ApiKey key, short version, ApiMessage request) {
         if (brokerId == localBrokerId) {
             local.handle(key, version, request);
             return CompletableFuture.completedFuture(null);
@@ -112,7 +114,8 @@ final class ControllerChannels implements AutoCloseable {
     }
 
     /** Completes once every request queued so far has been answered (or its broker left). */
-    synchronized CompletableFuture<Void> flushed() {
+    @Override
+    public synchronized CompletableFuture<Void> flushed() {
         return CompletableFuture.allOf(destinations.values().stream().map(d -> d.last)
                 .toArray(CompletableFuture[]::new));
     }

@@ -23,7 +23,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * The controller's requests to brokers, built from {@link ControllerState} as Kafka 3.9's controller builds them:
  * LeaderAndIsr (v6) to a partition's replicas, UpdateMetadata (v7) to every broker, StopReplica (v3) to replicas
- * that go. Sent through {@link ControllerChannels}, one queue per broker.
+ * that go. Sent through a {@link ControllerTransport}, in order per broker.
  */
 final class ControllerRequests {
     static final short LEADER_AND_ISR_VERSION = 6;
@@ -32,9 +32,9 @@ final class ControllerRequests {
 
     private final int localBrokerId;
     private final ControllerState cluster;
-    private final ControllerChannels channels;
+    private final ControllerTransport channels;
 
-    ControllerRequests(int localBrokerId, ControllerState cluster, ControllerChannels channels) {
+    ControllerRequests(int localBrokerId, ControllerState cluster, ControllerTransport channels) {
         this.localBrokerId = localBrokerId;
         this.cluster = cluster;
         this.channels = channels;

@@ -38,7 +38,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * first live replica; every live replica, all empty), a departed broker's partitions a new leader from the ISR
  * (never an out-of-sync replica: {@code unclean.leader.election.enable=false}), and each decision goes to the brokers
  * as LeaderAndIsr (the replicas) and UpdateMetadata (everyone). Leaders' ISR changes arrive as AlterPartition.
- * All of it runs on one event thread; sends go through {@link ControllerChannels} and never block it.
+ * All of it runs on one event thread; sends go through a {@link ControllerTransport} and never block it.
  */
 public final class KafkaController implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaController.class.getName());
@@ -55,7 +55,8 @@ public final class KafkaController implements AutoCloseable {
     private final int localBrokerId;
     private final ZnodeStore store;
     private final ClusterMetadata metadata;
-    private final ControllerChannels channels;
+    private final ControllerTransport channels;
+    private final Runtime runtime;
     private final ControllerState cluster;
     private final ControllerRequests requests;
     private final Elections elections;
@@ -92,11 +93,54 @@ public final class KafkaController implements AutoCloseable {
     /** {@code interBroker}: how the controller reaches the brokers (the inter-broker listener and its security). */
     public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata, LocalBroker local,
                            LeaderRebalance rebalance, InterBrokerSecurity interBroker) {
+        this(localBrokerId, store, metadata, local, rebalance, new Runtime(
+                Executors.newSingleThreadExecutor(r -> {
+                    Thread t = new Thread(r, "kafka-controller-" + localBrokerId);
+                    t.setDaemon(true);
+                    return t;
+                }),
+                (delayMs, event) -> {
+                    Thread retry = new Thread(() -> {
+                        try {
+                            Thread.sleep(delayMs);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        event.run();
+                    }, "kafka-controller-retry-" + localBrokerId);
+                    retry.setDaemon(true);
+                    retry.start();
+                },
+                broker -> new ControllerChannels(localBrokerId, broker, interBroker)));
+    }
+
+    /**
+     * What ties the controller to threads and sockets, apart from its decisions: production has an event thread,
+     * sleeping retry threads and {@link ControllerChannels}; the replication simulation gives a one-thread executor
+     * that runs events in order, its simulated clock and its simulated network, and so runs these same decisions.
+     *
+     * @param events     runs the controller's events one at a time, in order
+     * @param later      runs an action after a delay in milliseconds (a failed event's retry)
+     * @param transport  makes the controller's connections to the brokers, given how to reach its own broker
+     */
+    public record Runtime(ExecutorService events, java.util.function.BiConsumer<Long, Runnable> later,
+                          java.util.function.Function<LocalBroker, ControllerTransport> transport) {
+    }
+
+    /** A controller over {@code runtime} (see {@link Runtime}); leader rebalancing is off. */
+    public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata, LocalBroker local,
+                           Runtime runtime) {
+        this(localBrokerId, store, metadata, local, LeaderRebalance.OFF, runtime);
+    }
+
+    private KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata, LocalBroker local,
+                            LeaderRebalance rebalance, Runtime runtime) {
         this.localBrokerId = localBrokerId;
         this.rebalance = rebalance;
         this.store = store;
         this.metadata = metadata;
-        this.channels = new ControllerChannels(localBrokerId, local, interBroker);
+        this.runtime = runtime;
+        this.channels = runtime.transport().apply(local);
         this.cluster = new ControllerState(store, () -> {
             LOG.log(System.Logger.Level.WARNING, "Controller {0} was fenced by a newer epoch; resigning", localBrokerId);
             active = false;
@@ -107,11 +151,7 @@ public final class KafkaController implements AutoCloseable {
         this.admin = new AdminZnodes(store, cluster, elections, requests);
         this.moves = new Reassignments(cluster, requests, tp -> admin.removeFromReassignment(java.util.List.of(tp)));
         this.isrChanges = new IsrChanges(cluster, requests, moves);
-        this.events = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "kafka-controller-" + localBrokerId);
-            t.setDaemon(true);
-            return t;
-        });
+        this.events = runtime.events();
     }
 
     /** Watches the paths the controller reacts to and runs for controller; returns once the election is decided. */
@@ -284,16 +324,7 @@ public final class KafkaController implements AutoCloseable {
 
     /** Runs an event again after a pause, on the event thread: ZooKeeper may be between leaders. */
     private void retryLater(Runnable event) {
-        Thread retry = new Thread(() -> {
-            try {
-                Thread.sleep(EVENT_RETRY_BACKOFF_MS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            enqueue(event);
-        }, "kafka-controller-retry-" + localBrokerId);
-        retry.setDaemon(true);
-        retry.start();
+        runtime.later().accept(EVENT_RETRY_BACKOFF_MS, () -> enqueue(event));
     }
 
     private <T> T call(Callable<T> event) throws Exception {

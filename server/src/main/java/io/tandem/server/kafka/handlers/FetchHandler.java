@@ -12,6 +12,7 @@ import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.replica.LeaderFetch;
 import io.tandem.server.kafka.log.RecordConversions;
 import io.tandem.kafka.wire.record.RecordConversion;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -96,21 +97,17 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 } else {
                     try {
                         partition = broker.leaderPartition(topic, p.partition);
-                        if (version >= 9 && p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch != partition.leaderEpoch()) {
-                            error = p.currentLeaderEpoch < partition.leaderEpoch() ? FENCED_LEADER_EPOCH : UNKNOWN_LEADER_EPOCH;
-                        }
+                        if (version >= 9) error = LeaderFetch.epochError(partition, p.currentLeaderEpoch);
                     } catch (ApiException e) {
                         error = e.error();
                     }
                 }
                 long[] diverging = null;
-                if (error == NONE && fromFollower && version >= 12 && p.lastFetchedEpoch >= 0) {
-                    long[] end = partition.log().leaderEpochs().endOffsetFor(p.lastFetchedEpoch, partition.logEndOffset());
-                    if (end[0] < p.lastFetchedEpoch || end[1] < p.fetchOffset) diverging = end;
+                if (error == NONE && fromFollower && version >= 12) {
+                    diverging = LeaderFetch.divergence(partition, p.fetchOffset, p.lastFetchedEpoch);
                 }
-                if (error == NONE && partition != null && (p.fetchOffset < partition.logStartOffset()
-                        || p.fetchOffset > partition.logEndOffset()) && diverging == null) {
-                    error = OFFSET_OUT_OF_RANGE;
+                if (error == NONE && partition != null && diverging == null) {
+                    error = LeaderFetch.offsetError(partition, p.fetchOffset);
                 }
                 if (error == NONE && fromFollower && diverging == null) followerFetched(partition, replicaId, p.fetchOffset, now);
                 if (error != NONE || diverging != null) anyError = true;

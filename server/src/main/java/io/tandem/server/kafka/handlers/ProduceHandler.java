@@ -15,6 +15,7 @@ import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicConfigs;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.replica.LeaderFetch;
 import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.TopicNames;
@@ -108,21 +109,13 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
     /** An acks=all append waiting for its followers. */
     private record Pending(Partition partition, long requiredOffset, int minInsyncReplicas, PartitionProduceResponse out) {
         boolean decided() {
-            return !partition.isLeader() || partition.highWatermark() >= requiredOffset;
+            return LeaderFetch.produceDecided(partition, requiredOffset);
         }
 
         /** Kafka's outcome: committed (unless the ISR fell below min.insync.replicas meanwhile), moved, or timed out. */
         void complete() {
-            short error;
-            if (!partition.isLeader()) {
-                error = NOT_LEADER_OR_FOLLOWER;
-            } else if (partition.highWatermark() < requiredOffset) {
-                error = REQUEST_TIMED_OUT;
-            } else if (partition.inSyncReplicas().size() < minInsyncReplicas) {
-                error = NOT_ENOUGH_REPLICAS_AFTER_APPEND;
-            } else {
-                return;
-            }
+            short error = LeaderFetch.produceOutcome(partition, requiredOffset, minInsyncReplicas);
+            if (error == NONE) return;
             out.errorCode = error;
             out.errorMessage = null;
             out.baseOffset = -1;

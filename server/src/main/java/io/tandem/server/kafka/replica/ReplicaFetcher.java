@@ -22,7 +22,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * A diverging epoch truncates the log to where it agrees with the leader (KIP-320/KIP-595's check, which subsumes
  * KIP-101's OffsetsForLeaderEpoch round trip); a partition the leader refuses waits for the controller's next word.
  */
-final class ReplicaFetcher implements Runnable {
+final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private static final System.Logger LOG = System.getLogger(ReplicaFetcher.class.getName());
     /** Fetch v12: the first with the last fetched epoch and diverging epochs, still addressed by topic name. */
     static final short FETCH_VERSION = 12;
@@ -56,18 +56,21 @@ final class ReplicaFetcher implements Runnable {
         thread.start();
     }
 
-    void retarget(BrokerRegistration leader) {
+    @Override
+    public void retarget(BrokerRegistration leader) {
         channel.retarget(leader);
     }
 
-    void add(Partition partition) {
+    @Override
+    public void add(Partition partition) {
         partitions.put(partition.topicPartition(), partition);
         synchronized (this) {
             notifyAll();
         }
     }
 
-    void remove(TopicPartition tp) {
+    @Override
+    public void remove(TopicPartition tp) {
         partitions.remove(tp);
     }
 
@@ -97,31 +100,9 @@ final class ReplicaFetcher implements Runnable {
     }
 
     private void fetchOnce() throws IOException {
-        FetchRequest request = new FetchRequest();
-        request.replicaId = localBrokerId;
-        request.maxWaitMs = MAX_WAIT_MS;
-        request.minBytes = 1;
-        request.maxBytes = RESPONSE_BYTES_MAX;
-        request.sessionId = 0;
-        request.sessionEpoch = -1;
-        Map<String, FetchRequest.FetchTopic> byTopic = new java.util.LinkedHashMap<>();
         Map<TopicPartition, Partition> sent = Map.copyOf(partitions);
-        for (Partition p : sent.values()) {
-            FetchRequest.FetchTopic topic = byTopic.computeIfAbsent(p.topicPartition().topic(), name -> {
-                FetchRequest.FetchTopic t = new FetchRequest.FetchTopic();
-                t.topic = name;
-                return t;
-            });
-            FetchRequest.FetchPartition fp = new FetchRequest.FetchPartition();
-            fp.partition = p.topicPartition().partition();
-            fp.currentLeaderEpoch = p.leaderEpoch();
-            fp.fetchOffset = p.logEndOffset();
-            fp.lastFetchedEpoch = p.log().leaderEpochs().latestEpoch();
-            fp.logStartOffset = p.logStartOffset();
-            fp.partitionMaxBytes = partitionBytesMax;
-            topic.partitions.add(fp);
-        }
-        request.topics.addAll(byTopic.values());
+        FetchRequest request = FollowerFetch.request(localBrokerId, sent.values(), MAX_WAIT_MS, RESPONSE_BYTES_MAX,
+                partitionBytesMax);
         FetchResponse response = (FetchResponse) channel.send(ApiKey.FETCH, FETCH_VERSION, request);
         if (response.errorCode != NONE) {
             sleep();
@@ -141,29 +122,7 @@ final class ReplicaFetcher implements Runnable {
 
     /** Applies one partition's answer; false when the partition should wait before its next fetch. */
     private boolean apply(Partition p, FetchResponse.PartitionData data) throws IOException {
-        if (data.errorCode == OFFSET_OUT_OF_RANGE && data.logStartOffset > p.logEndOffset()) {
-            // Far behind a leader whose log start moved past us: start again from there, as Kafka's follower does.
-            p.truncateFullyAndStartAt(data.logStartOffset);
-            return true;
-        }
-        if (data.errorCode != NONE) {
-            LOG.log(System.Logger.Level.DEBUG, "Broker {0} answered {1} for {2}", leaderId, data.errorCode,
-                    p.topicPartition());
-            return false;
-        }
-        if (data.divergingEpoch != null && data.divergingEpoch.epoch >= 0) {
-            long[] local = p.log().leaderEpochs().endOffsetFor(data.divergingEpoch.epoch, p.logEndOffset());
-            long agreed = local[0] < 0 ? data.divergingEpoch.endOffset : Math.min(local[1], data.divergingEpoch.endOffset);
-            LOG.log(System.Logger.Level.INFO, "Truncating {0} to {1}: its log diverges from leader {2} at epoch {3}",
-                    p.topicPartition(), agreed, leaderId, data.divergingEpoch.epoch);
-            p.truncateTo(agreed);
-            return true;
-        }
-        if (data.records != null && data.records.readableBytes() > 0) {
-            p.appendAsFollower(data.records);
-        }
-        p.followerHighWatermark(data.highWatermark);
-        return true;
+        return FollowerFetch.apply(p, leaderId, data);
     }
 
     private void sleep() {
@@ -175,7 +134,8 @@ final class ReplicaFetcher implements Runnable {
         }
     }
 
-    void shutdown() {
+    @Override
+    public void shutdown() {
         running = false;
         synchronized (this) {
             notifyAll();

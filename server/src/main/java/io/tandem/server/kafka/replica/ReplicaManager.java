@@ -43,17 +43,42 @@ public final class ReplicaManager implements AutoCloseable {
         AlterPartitionResponse send(AlterPartitionRequest request) throws Exception;
     }
 
+    /** A follower's fetching from one leader, for every partition it follows there. */
+    public interface LeaderFetcher {
+        void add(Partition partition);
+
+        void remove(TopicPartition tp);
+
+        /** The leader's endpoint changed (it restarted elsewhere). */
+        void retarget(BrokerRegistration leader);
+
+        void shutdown();
+    }
+
+    /**
+     * What ties replication to threads, sockets and the wall clock, apart from its rules: production runs fetchers
+     * on threads over the inter-broker listener and sends AlterPartition from a thread of its own; the replication
+     * simulation gives a simulated clock, network and one-thread executor, and so runs these same rules.
+     *
+     * @param clock           milliseconds, for ISR lag ({@code replica.lag.time.max.ms})
+     * @param isrSender       where batched AlterPartition requests are sent from (never the caller's thread)
+     * @param fetchers        makes a started fetcher from this broker to one leader
+     */
+    public record Runtime(java.util.function.LongSupplier clock, java.util.concurrent.Executor isrSender,
+                          java.util.function.Function<BrokerRegistration, LeaderFetcher> fetchers) {
+    }
+
     /** Kafka's LeaderAndIsr.LeaderDuringDelete: UpdateMetadata's mark of a partition whose topic is being deleted. */
     public static final int LEADER_DURING_DELETE = -2;
     private final int localBrokerId;
-    private final InterBrokerSecurity interBroker;
     private final ClusterMetadata metadata;
     private final BiFunction<TopicInfo, Integer, Partition> openLog;
     private final Consumer<TopicPartition> highWatermarkMoved;
     private final long replicaLagMs;
     private final int replicaFetchBytesMax;
-    private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
-    private final ExecutorService alterPartitionSender;
+    private final Map<Integer, LeaderFetcher> fetchers = new HashMap<>();
+    private final ExecutorService ownedSender;
+    private final Runtime runtime;
     private final java.util.Queue<PendingIsrChange> pendingIsrChanges = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicBoolean isrSendScheduled = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile AlterPartitionSender sender;
@@ -70,17 +95,36 @@ public final class ReplicaManager implements AutoCloseable {
     public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
                           InterBrokerSecurity interBroker) {
-        this.interBroker = interBroker;
+        this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax, null,
+                Executors.newSingleThreadExecutor(r -> {
+                    Thread t = new Thread(r, "kafka-alter-partition-" + localBrokerId);
+                    t.setDaemon(true);
+                    return t;
+                }), interBroker);
+    }
+
+    /** Replication over {@code runtime}'s clock, executor and fetchers instead of threads and sockets. */
+    public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
+                          Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
+                          Runtime runtime) {
+        this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax, runtime, null,
+                null);
+    }
+
+    private ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
+                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
+                           Runtime runtime, ExecutorService ownedSender, InterBrokerSecurity interBroker) {
         this.localBrokerId = localBrokerId;
         this.metadata = metadata;
         this.openLog = openLog;
         this.highWatermarkMoved = highWatermarkMoved;
         this.replicaLagMs = replicaLagMs;
         this.replicaFetchBytesMax = replicaFetchBytesMax;
-        this.alterPartitionSender = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "kafka-alter-partition-" + localBrokerId);
-            t.setDaemon(true);
-            return t;
+        this.ownedSender = ownedSender;
+        this.runtime = runtime != null ? runtime : new Runtime(System::currentTimeMillis, ownedSender, leader -> {
+            ReplicaFetcher fetcher = new ReplicaFetcher(localBrokerId, leader, interBroker, replicaFetchBytesMax);
+            fetcher.start();
+            return fetcher;
         });
     }
 
@@ -158,11 +202,21 @@ public final class ReplicaManager implements AutoCloseable {
             if (partition == null) return KAFKA_STORAGE_ERROR;
             // Kafka applies a leadership of the current epoch or newer (a new controller re-sends the current one).
             if (state.leaderEpoch < partition.leaderEpoch()) return STALE_CONTROLLER_EPOCH;
+            IsrTracker tracker = partition.isrTracker();
+            if (state.leader == localBrokerId && tracker != null && state.leaderEpoch == partition.leaderEpoch()
+                    && state.partitionEpoch < tracker.zkVersion()) {
+                // Kafka's Partition.makeLeader: this leader already holds a newer state from an AlterPartition answer
+                // that overtook this request. Taking the older ISR back would leave every later proposal refused
+                // (INVALID_UPDATE_VERSION) and the ISR stuck until the next leader change.
+                LOG.log(System.Logger.Level.INFO, "Skipped LeaderAndIsr for {0} at partition epoch {1}: already at {2}",
+                        tp, state.partitionEpoch, tracker.zkVersion());
+                return NONE;
+            }
             if (state.leader == localBrokerId) {
                 stopFetching(tp);
                 boolean wasLeader = partition.isLeader();
                 partition.makeLeader(state.leaderEpoch, state.isr, state.partitionEpoch, state.replicas,
-                        System.currentTimeMillis());
+                        runtime.clock().getAsLong());
                 if (!wasLeader) becameLeader.accept(partition);
                 highWatermarkMoved.accept(tp);
             } else {
@@ -182,7 +236,7 @@ public final class ReplicaManager implements AutoCloseable {
     }
 
     private void stopFetching(TopicPartition tp) {
-        for (ReplicaFetcher fetcher : fetchers.values()) fetcher.remove(tp);
+        for (LeaderFetcher fetcher : fetchers.values()) fetcher.remove(tp);
     }
 
     private void startFetching(Partition partition, int leader, BrokerRegistration endpoint) {
@@ -193,11 +247,10 @@ public final class ReplicaManager implements AutoCloseable {
                     leader, partition.topicPartition());
             return;
         }
-        ReplicaFetcher fetcher = fetchers.get(leader);
+        LeaderFetcher fetcher = fetchers.get(leader);
         if (fetcher == null) {
-            fetcher = new ReplicaFetcher(localBrokerId, where, interBroker, replicaFetchBytesMax);
+            fetcher = runtime.fetchers().apply(where);
             fetchers.put(leader, fetcher);
-            fetcher.start();
         } else {
             fetcher.retarget(where);
         }
@@ -253,7 +306,7 @@ public final class ReplicaManager implements AutoCloseable {
         synchronized (this) {
             // A fetcher whose leader moved host follows it there.
             for (BrokerRegistration b : brokers) {
-                ReplicaFetcher fetcher = fetchers.get(b.brokerId());
+                LeaderFetcher fetcher = fetchers.get(b.brokerId());
                 if (fetcher != null) fetcher.retarget(b);
             }
         }
@@ -265,14 +318,14 @@ public final class ReplicaManager implements AutoCloseable {
      * caught-up followers in); the controller's answer is applied when it comes.
      */
     public void maintainIsr(Iterable<Partition> partitions) {
-        long now = System.currentTimeMillis();
+        long now = runtime.clock().getAsLong();
         for (Partition p : partitions) proposeIsrChange(p, now);
     }
 
     /** After a follower fetch moved a follower: it may now belong in the ISR. */
     public void followerProgressed(Partition p) {
         IsrTracker tracker = p.isrTracker();
-        if (tracker != null && tracker.isr().size() < p.replicas().size()) proposeIsrChange(p, System.currentTimeMillis());
+        if (tracker != null && tracker.isr().size() < p.replicas().size()) proposeIsrChange(p, runtime.clock().getAsLong());
     }
 
     /** An ISR change waiting for the next AlterPartition to the controller. */
@@ -291,7 +344,7 @@ public final class ReplicaManager implements AutoCloseable {
         data.partitionEpoch = tracker.zkVersion();
         LOG.log(System.Logger.Level.INFO, "Proposing ISR {0} for {1} (was {2})", proposed, p.topicPartition(), tracker.isr());
         pendingIsrChanges.add(new PendingIsrChange(p, tracker, data));
-        if (isrSendScheduled.compareAndSet(false, true)) alterPartitionSender.execute(this::sendPendingIsrChanges);
+        if (isrSendScheduled.compareAndSet(false, true)) runtime.isrSender().execute(this::sendPendingIsrChanges);
     }
 
     /**
@@ -357,8 +410,8 @@ public final class ReplicaManager implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        alterPartitionSender.shutdownNow();
-        for (ReplicaFetcher fetcher : fetchers.values()) fetcher.shutdown();
+        if (ownedSender != null) ownedSender.shutdownNow();
+        for (LeaderFetcher fetcher : fetchers.values()) fetcher.shutdown();
         fetchers.clear();
     }
 }

@@ -1,0 +1,27 @@
+package io.tandem.server.kafka.controller;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * How the controller's requests reach the brokers: {@link ControllerChannels} over the inter-broker listener in
+ * production, a simulated network in the replication simulation. Either way requests to one broker arrive in the
+ * order sent, are retried until answered or the broker leaves, and a request to the controller's own broker is
+ * handled before {@link #send} returns.
+ */
+public interface ControllerTransport extends AutoCloseable {
+    /** Keeps one destination per live broker: new ones are opened, departed ones closed (their queues dropped). */
+    void update(Iterable<BrokerRegistration> live);
+
+    /** Queues {@code request} for {@code brokerId}; completes when answered, or when the broker left. */
+    CompletableFuture<Void> send(int brokerId, ApiKey key, short version, ApiMessage request);
+
+    /** Completes once every request queued so far has been answered (or its broker left). */
+    CompletableFuture<Void> flushed();
+
+    @Override
+    void close();
+}

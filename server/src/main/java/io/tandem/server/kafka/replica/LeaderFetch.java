@@ -1,0 +1,55 @@
+package io.tandem.server.kafka.replica;
+
+import io.tandem.server.kafka.log.Partition;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The leader's rules for a fetch and for an acks=all produce, apart from the request handlers that carry them:
+ * the leader-epoch fence, the divergence check that makes a follower truncate (KIP-320/KIP-595), the offset range,
+ * and when a produce waiting for the ISR is decided and with what outcome. FetchHandler and ProduceHandler use them
+ * on the wire; the replication simulation uses the same rules over its simulated network.
+ */
+public final class LeaderFetch {
+    private LeaderFetch() {
+    }
+
+    /** Fetch v9+: a fetcher at another leader epoch is fenced (older) or ahead of what this broker knows (newer). */
+    public static short epochError(Partition partition, int currentLeaderEpoch) {
+        if (currentLeaderEpoch < 0 || currentLeaderEpoch == partition.leaderEpoch()) return NONE;
+        return currentLeaderEpoch < partition.leaderEpoch() ? FENCED_LEADER_EPOCH : UNKNOWN_LEADER_EPOCH;
+    }
+
+    /**
+     * Fetch v12+ from a follower: {epoch, end offset} where the follower's log stops agreeing with this one (its
+     * last fetched epoch is unknown here or ends before its fetch offset), or null when it agrees.
+     */
+    public static long[] divergence(Partition partition, long fetchOffset, int lastFetchedEpoch) {
+        if (lastFetchedEpoch < 0) return null;
+        long[] end = partition.log().leaderEpochs().endOffsetFor(lastFetchedEpoch, partition.logEndOffset());
+        return end[0] < lastFetchedEpoch || end[1] < fetchOffset ? end : null;
+    }
+
+    /** OFFSET_OUT_OF_RANGE outside [log start, log end], else NONE. */
+    public static short offsetError(Partition partition, long fetchOffset) {
+        return fetchOffset < partition.logStartOffset() || fetchOffset > partition.logEndOffset()
+                ? OFFSET_OUT_OF_RANGE : NONE;
+    }
+
+    /** Whether an acks=all append that needs the high watermark at {@code requiredOffset} can be answered now. */
+    public static boolean produceDecided(Partition partition, long requiredOffset) {
+        return !partition.isLeader() || partition.highWatermark() >= requiredOffset;
+    }
+
+    /**
+     * Kafka's outcome of an acks=all append: NONE when committed with the ISR at least {@code minInsyncReplicas},
+     * NOT_LEADER_OR_FOLLOWER when the leadership moved, REQUEST_TIMED_OUT when not committed yet (at the timeout),
+     * NOT_ENOUGH_REPLICAS_AFTER_APPEND when committed by an ISR that shrank below the minimum meanwhile.
+     */
+    public static short produceOutcome(Partition partition, long requiredOffset, int minInsyncReplicas) {
+        if (!partition.isLeader()) return NOT_LEADER_OR_FOLLOWER;
+        if (partition.highWatermark() < requiredOffset) return REQUEST_TIMED_OUT;
+        if (partition.inSyncReplicas().size() < minInsyncReplicas) return NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+        return NONE;
+    }
+}

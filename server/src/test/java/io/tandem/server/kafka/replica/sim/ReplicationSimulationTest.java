@@ -1,0 +1,198 @@
+package io.tandem.server.kafka.replica.sim;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Seeded, replayable simulations of a three-broker cluster replicating one topic (RF 3, min.insync.replicas 2,
+ * acks=all) through crashes, restarts, network partitions, ZooKeeper session expiry and slow disks, driving the
+ * production replica manager, partitions, logs and controller (see {@link ReplicationSimulator}).
+ *
+ * <p>{@code -Dreplsim.seed=N} replays one seed; {@code -Dreplsim.seeds=N} runs N seeds (default
+ * {@value #DEFAULT_SEEDS}) from {@code -Dreplsim.seedBase} (default 1).
+ */
+class ReplicationSimulationTest {
+    /**
+     * The simulation makes the brokers log thousands of expected refusals; they are kept quiet while it runs, and the
+     * level is given back afterwards (tests that run later in the same JVM read the broker's warnings).
+     */
+    private static final java.util.logging.Logger KAFKA_LOGGER = java.util.logging.Logger.getLogger("io.tandem.server.kafka");
+    private static java.util.logging.Level kafkaLogLevel;
+
+    private static final int DEFAULT_SEEDS = 50;
+    /** How many seeds a deliberately broken rule gets to be caught in. */
+    private static final int MUTATION_SEEDS_MAX = 20;
+
+    @TempDir
+    Path dir;
+
+    private static io.netty.util.ResourceLeakDetector.Level leakDetection;
+
+    /**
+     * Paranoid leak tracking records a stack trace at every touch of a tracked buffer, which is most of a seed's
+     * time here; the simulation's own buffers are untracked (see SimBroker.BUFFERS), so it is off while it runs.
+     */
+    @org.junit.jupiter.api.BeforeAll
+    static void quietAndFast() {
+        leakDetection = io.netty.util.ResourceLeakDetector.getLevel();
+        io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        kafkaLogLevel = KAFKA_LOGGER.getLevel();
+        KAFKA_LOGGER.setLevel(java.util.logging.Level.SEVERE);
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void restore() {
+        io.netty.util.ResourceLeakDetector.setLevel(leakDetection);
+        KAFKA_LOGGER.setLevel(kafkaLogLevel);
+    }
+
+    @Test
+    void shouldLoseNoAcknowledgedRecordAndKeepReplicasAgreedBelowTheHighWatermarkForEverySeed() throws Exception {
+        String single = System.getProperty("replsim.seed");
+        if (single != null) {
+            ReplicationSimulator.Outcome outcome = run(Long.parseLong(single.trim()), ReplicationSimulator.Mutation.NONE);
+            System.out.println("replication seed " + single + ": " + outcome);
+            if (!outcome.violations().isEmpty()) fail("seed " + single + " broke replication: " + outcome.violations());
+            return;
+        }
+        int seeds = Integer.getInteger("replsim.seeds", DEFAULT_SEEDS);
+        long base = Long.getLong("replsim.seedBase", 1L);
+        long acked = 0;
+        long consumed = 0;
+        long epochs = 0;
+        Map<String, Long> stats = new TreeMap<>();
+        long started = System.nanoTime();
+        for (long seed = base; seed < base + seeds; seed++) {
+            ReplicationSimulator.Outcome outcome = run(seed, ReplicationSimulator.Mutation.NONE);
+            if (!outcome.violations().isEmpty()) {
+                fail("seed " + seed + " broke replication (replay: -Dreplsim.seed=" + seed + "): "
+                        + String.join("\n  ", outcome.violations()));
+            }
+            acked += outcome.acked();
+            consumed += outcome.consumed();
+            epochs += outcome.controllerEpochs();
+            outcome.stats().forEach((what, count) -> stats.merge(what, count, Long::sum));
+        }
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        System.out.printf("replication simulation: seeds %d..%d, %d acknowledged records, %d consumed, %d controller "
+                + "epochs, %d ms%n  exercised: %s%n", base, base + seeds - 1, acked, consumed, epochs, millis, stats);
+        assertTrue(acked > seeds * 100L, "the simulation must acknowledge real work, only " + acked);
+        assertTrue(consumed > seeds * 100L, "the consumer must read real work, only " + consumed);
+        if (seeds >= DEFAULT_SEEDS) {
+            for (String needed : new String[] {"crash: any broker", "crash: the controller", "crash: a partition leader",
+                    "partition: broker cut off from brokers", "partition: broker cut off from all",
+                    "partition: one link cut", "ZooKeeper session expired", "slow disk", "broker restarted",
+                    "follower truncated", "follower told it diverges", "AlterPartition answered",
+                    "AlterPartition refused", "ISR shrink proposed", "ISR expand proposed",
+                    "stale controller request refused",
+                    "produce refused: NOT_ENOUGH_REPLICAS", "produce refused: NOT_LEADER_OR_FOLLOWER",
+                    "produce outcome unknown (timed out)", "replica fetch lost, retried",
+                    "controller request lost, retried"}) {
+                assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
+            }
+            assertTrue(epochs > seeds * 2L, "controllers must fail over, only " + epochs + " epochs");
+        }
+    }
+
+    @Test
+    void shouldReplayASeedExactly() throws Exception {
+        ReplicationSimulator.Outcome first = run(7, ReplicationSimulator.Mutation.NONE);
+        ReplicationSimulator.Outcome again = run(7, ReplicationSimulator.Mutation.NONE);
+        assertEquals(first, again, "seed 7 ran differently the second time");
+        assertTrue(first.stats().getOrDefault("broker restarted", 0L) > 0, "seed 7 must exercise faults: " + first);
+    }
+
+    /**
+     * Seed 14: the new controller's LeaderAndIsr for the leader's own epoch reached the leader after the answer to its
+     * AlterPartition (a newer partition epoch); applying it put the old ISR back, and every later ISR change was
+     * refused, so a caught-up replica stayed out of the ISR for good.
+     */
+    @Test
+    void shouldBringACaughtUpReplicaBackIntoTheIsrWhenAnOlderLeaderAndIsrArrivesLate() throws Exception {
+        Path root = Files.createDirectories(logsRoot().resolve("liveness-14"));
+        ReplicationSimulator.Outcome outcome;
+        try {
+            outcome = new ReplicationSimulator(14, ReplicationSimulator.Mutation.NONE, root, true).run();
+        } finally {
+            delete(root);
+        }
+        assertEquals(java.util.List.of(), outcome.violations());
+    }
+
+    @Test
+    void shouldCatchAcksAllAnsweredAtAppend() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.ACKS_ALL_ANSWERED_AT_APPEND);
+    }
+
+    @Test
+    void shouldCatchFollowersToldTheLogEndAsHighWatermark() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.FOLLOWERS_TOLD_LOG_END_AS_HW);
+    }
+
+    @Test
+    void shouldCatchConsumersReadingPastTheHighWatermark() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.CONSUMERS_READ_PAST_HW);
+    }
+
+    @Test
+    void shouldCatchTwoControllersInOneEpoch() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.CONTROLLER_EPOCH_NOT_STORED);
+    }
+
+    private void assertCaught(ReplicationSimulator.Mutation mutation) throws Exception {
+        for (long seed = 1; seed <= MUTATION_SEEDS_MAX; seed++) {
+            ReplicationSimulator.Outcome outcome = run(seed, mutation);
+            if (!outcome.violations().isEmpty()) {
+                System.out.println("mutation " + mutation + " caught by seed " + seed + ": " + outcome.violations().get(0));
+                return;
+            }
+        }
+        fail("no seed of " + MUTATION_SEEDS_MAX + " caught the broken rule " + mutation);
+    }
+
+    /**
+     * Where the brokers' logs go: a memory file system when the machine has one (a crash closes its logs, and the
+     * fsyncs that does on a real disk cost a loaded CI machine more than the whole simulated run), else the test's
+     * temporary directory. {@code -Dreplsim.dir} chooses another.
+     */
+    private Path logsRoot() throws java.io.IOException {
+        String chosen = System.getProperty("replsim.dir");
+        if (chosen != null) return Files.createDirectories(Path.of(chosen));
+        Path memory = Path.of("/dev/shm");
+        if (Files.isDirectory(memory) && Files.isWritable(memory)) {
+            return Files.createTempDirectory(memory, "tandem-replsim-");
+        }
+        return dir;
+    }
+
+    private ReplicationSimulator.Outcome run(long seed, ReplicationSimulator.Mutation mutation) throws Exception {
+        Path root = Files.createDirectories(logsRoot().resolve(mutation + "-" + seed));
+        try {
+            return new ReplicationSimulator(seed, mutation, root).run();
+        } catch (RuntimeException | Error e) {
+            throw new AssertionError("seed " + seed + " (" + mutation + ") failed; replay with -Dreplsim.seed=" + seed, e);
+        } finally {
+            delete(root);
+        }
+    }
+
+    /** Deletes a seed's logs (and the memory file system directory made for them). */
+    private static void delete(Path root) throws java.io.IOException {
+        Path parent = root.getParent();
+        Path delete = parent.getFileName().toString().startsWith("tandem-replsim-") ? parent : root;
+        try (Stream<Path> files = Files.walk(delete)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

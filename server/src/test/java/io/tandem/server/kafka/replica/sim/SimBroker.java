@@ -1,0 +1,282 @@
+package io.tandem.server.kafka.replica.sim;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.message.FetchRequest;
+import io.tandem.kafka.wire.message.FetchResponse;
+import io.tandem.kafka.wire.message.LeaderAndIsrRequest;
+import io.tandem.kafka.wire.message.LeaderAndIsrResponse;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.controller.KafkaController;
+import io.tandem.server.kafka.log.LogManager;
+import io.tandem.server.kafka.log.LogValidator;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.PartitionState;
+import io.tandem.server.kafka.replica.ControllerLink;
+import io.tandem.server.kafka.replica.LeaderFetch;
+import io.tandem.server.kafka.replica.ReplicaManager;
+import io.tandem.storage.log.LogConfig;
+import io.tandem.storage.log.LogSlice;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * One run of one broker (from its start to its crash), built from the production classes: its real logs on a
+ * directory that outlives the run ({@link LogManager}, {@link Partition}), its metadata cache registered in the
+ * simulated ZooKeeper ({@link ClusterMetadata}), its replica manager ({@link ReplicaManager}) and its controller
+ * candidate ({@link KafkaController}), over the simulation's clock, network and event loop. What stands in for the
+ * request handlers is only the glue FetchHandler and ProduceHandler have: the leader's fetch and acks=all rules
+ * themselves are {@link LeaderFetch}'s, the follower's {@code FollowerFetch}'s.
+ */
+final class SimBroker {
+    static final long REPLICA_LAG_MS = 2_000;
+    static final int FETCH_BYTES_MAX = 64 * 1024;
+    static final int MIN_INSYNC_REPLICAS = 2;
+    static final long PRODUCE_TIMEOUT_MS = 3_000;
+    /**
+     * Buffers of the simulation's own messages: a message lost on the simulated network is dropped with its buffer
+     * unreleased, so these heap buffers are left to the garbage collector rather than to Netty's leak detector.
+     */
+    static final ByteBufAllocator BUFFERS = new io.netty.buffer.UnpooledByteBufAllocator(false, true);
+
+    final int id;
+    final int run;
+    final ReplicationSimulator sim;
+    final SimScheduler scheduler;
+    final SimZooKeeper.Session session;
+    final ClusterMetadata metadata;
+    final LogManager logs;
+    final ReplicaManager replicas;
+    final KafkaController controller;
+    final ControllerLink link;
+    private final SimEventLoop events = new SimEventLoop();
+    boolean alive = true;
+    /** Extra milliseconds every disk-bound step of this broker takes while its disk is slow. */
+    long slowDiskMs;
+    private final Map<TopicPartition, List<PendingProduce>> pending = new TreeMap<>(ReplicationSimulator.ORDER);
+
+    /** An acks=all append waiting for the high watermark, as in the produce purgatory. */
+    private record PendingProduce(Partition partition, long requiredOffset, long deadline, Consumer<Short> answer) {
+    }
+
+    SimBroker(ReplicationSimulator sim, int id, int run, Path dir) throws IOException {
+        this.sim = sim;
+        this.id = id;
+        this.run = run;
+        this.scheduler = sim.scheduler;
+        this.session = sim.zooKeeper.openSession(id);
+        this.metadata = new ClusterMetadata(session, new BrokerRegistration(id, "broker" + id, 9092, "PLAINTEXT",
+                null, 0));
+        this.logs = new LogManager(dir, id, scheduler::now, null);
+        ReplicaManager.Runtime runtime = new ReplicaManager.Runtime(scheduler::now,
+                task -> later(SimNetwork.DELAY_MAX_MS, task),
+                leader -> new SimFetcher(this, leader.brokerId()));
+        this.replicas = new ReplicaManager(id, metadata, this::openLog, this::highWatermarkMoved, REPLICA_LAG_MS,
+                FETCH_BYTES_MAX, runtime);
+        this.link = new ControllerLink(id, metadata, replicas, tp -> {
+            try {
+                logs.delete(tp);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, io.tandem.server.kafka.security.InterBrokerSecurity.PLAINTEXT);
+        replicas.alterPartitionSender(sim::sendAlterPartition);
+        this.controller = new KafkaController(id, session, metadata, this::handleFromController,
+                new KafkaController.Runtime(events, (delayMs, action) -> later(delayMs, action),
+                        local -> new SimControllerTransport(this, local)));
+        link.controller(controller);
+    }
+
+    void start() throws Exception {
+        metadata.start();
+        metadata.onReregistered(controller::onSessionRenewed);
+        controller.start();
+        maintainIsr();
+    }
+
+    /** Runs {@code action} after {@code delayMs}, only if this run of the broker is still alive then. */
+    void later(long delayMs, Runnable action) {
+        scheduler.after(delayMs, () -> {
+            if (alive) action.run();
+        });
+    }
+
+    private void maintainIsr() {
+        long every = Math.max(REPLICA_LAG_MS / 2, 1);
+        later(every, () -> {
+            replicas.maintainIsr(logs.partitions().values());
+            maintainIsr();
+        });
+    }
+
+    private Partition openLog(TopicInfo topic, int partition) {
+        try {
+            return logs.getOrCreate(new TopicPartition(topic.name(), partition), LogConfig.defaults());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A controller request arriving here (from the wire, or from this broker's own controller). */
+    void handleFromController(ApiKey key, short version, ApiMessage request) {
+        if (key == ApiKey.LEADER_AND_ISR) {
+            LeaderAndIsrRequest leaderAndIsr = (LeaderAndIsrRequest) request;
+            LeaderAndIsrResponse response = replicas.becomeLeaderOrFollower(leaderAndIsr, version);
+            if (response.errorCode == NONE) {
+                sim.checks.controllerRequestAccepted(leaderAndIsr.controllerEpoch, leaderAndIsr.controllerId);
+            } else {
+                sim.checks.count("stale controller request refused");
+            }
+            return;
+        }
+        link.handleFromController(key, version, request);
+    }
+
+    /** The process dies: nothing more runs, files stay as written (the page cache outlives a process). */
+    void crash() {
+        alive = false;
+        session.crash(ReplicationSimulator.SESSION_TIMEOUT_MS);
+        events.shutdownNow();
+        for (List<PendingProduce> waiting : pending.values()) waiting.clear();
+        for (Partition p : logs.partitions().values()) {
+            try {
+                // Releases the files without the clean-shutdown marker: the next run recovers them.
+                p.log().close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ leader side of the fetch and produce paths
+
+    /** The led partition, or null (FetchHandler's and ProduceHandler's NOT_LEADER_OR_FOLLOWER). */
+    Partition leaderPartition(TopicPartition tp) {
+        Partition p = logs.get(tp);
+        return p != null && p.isLeader() ? p : null;
+    }
+
+    /** A replica Fetch from {@code request.replicaId}, answered as FetchHandler does for a follower. */
+    FetchResponse handleReplicaFetch(FetchRequest request) throws IOException {
+        FetchResponse response = new FetchResponse();
+        long now = scheduler.now();
+        for (FetchRequest.FetchTopic topic : request.topics) {
+            FetchResponse.FetchableTopicResponse topicResponse = new FetchResponse.FetchableTopicResponse();
+            topicResponse.topic = topic.topic;
+            for (FetchRequest.FetchPartition fp : topic.partitions) {
+                TopicPartition tp = new TopicPartition(topic.topic, fp.partition);
+                Partition partition = leaderPartition(tp);
+                FetchResponse.PartitionData data = new FetchResponse.PartitionData();
+                data.partitionIndex = fp.partition;
+                data.records = Unpooled.EMPTY_BUFFER;
+                short error = partition == null ? NOT_LEADER_OR_FOLLOWER
+                        : LeaderFetch.epochError(partition, fp.currentLeaderEpoch);
+                long[] diverging = error == NONE ? LeaderFetch.divergence(partition, fp.fetchOffset, fp.lastFetchedEpoch)
+                        : null;
+                if (error == NONE && diverging == null) error = LeaderFetch.offsetError(partition, fp.fetchOffset);
+                if (error == NONE && diverging == null) {
+                    if (partition.recordFollowerFetch(request.replicaId, fp.fetchOffset, now)) highWatermarkMoved(tp);
+                    replicas.followerProgressed(partition);
+                }
+                data.errorCode = error;
+                if (partition != null) {
+                    data.highWatermark = sim.mutation == ReplicationSimulator.Mutation.FOLLOWERS_TOLD_LOG_END_AS_HW
+                            ? partition.logEndOffset() : partition.highWatermark();
+                    data.logStartOffset = partition.logStartOffset();
+                    data.lastStableOffset = partition.lastStableOffset();
+                }
+                if (diverging != null) {
+                    data.divergingEpoch = new FetchResponse.EpochEndOffset();
+                    data.divergingEpoch.epoch = (int) diverging[0];
+                    data.divergingEpoch.endOffset = diverging[1];
+                    sim.checks.count("follower told it diverges");
+                } else if (error == NONE) {
+                    LogSlice slice = partition.readForReplica(fp.fetchOffset, fp.partitionMaxBytes);
+                    if (!slice.isEmpty()) data.records = slice.readBytes(BUFFERS);
+                }
+                topicResponse.partitions.add(data);
+            }
+            response.responses.add(topicResponse);
+        }
+        return response;
+    }
+
+    /** An acks=all produce of one batch; {@code answer} gets the error code (NONE: acknowledged). */
+    void produce(TopicPartition tp, ByteBuf batch, Consumer<Short> answer) throws IOException {
+        Partition partition = leaderPartition(tp);
+        if (partition == null) {
+            answer.accept(NOT_LEADER_OR_FOLLOWER);
+            return;
+        }
+        Partition.AppendResult result = partition.append(batch, LogValidator.forCoordinator(scheduler.now()),
+                MIN_INSYNC_REPLICAS);
+        if (result.error() != NONE) {
+            answer.accept(result.error());
+            return;
+        }
+        if (sim.mutation == ReplicationSimulator.Mutation.ACKS_ALL_ANSWERED_AT_APPEND) {
+            answer.accept(NONE);
+            return;
+        }
+        PendingProduce waiting = new PendingProduce(partition, result.lastOffset() + 1,
+                scheduler.now() + PRODUCE_TIMEOUT_MS, answer);
+        if (LeaderFetch.produceDecided(partition, waiting.requiredOffset())) {
+            answer.accept(LeaderFetch.produceOutcome(partition, waiting.requiredOffset(), MIN_INSYNC_REPLICAS));
+            return;
+        }
+        pending.computeIfAbsent(tp, k -> new ArrayList<>()).add(waiting);
+        later(PRODUCE_TIMEOUT_MS, () -> completePending(tp, true));
+    }
+
+    /** The purgatory's check, run when the high watermark or leadership moves and at the timeouts. */
+    private void completePending(TopicPartition tp, boolean timeouts) {
+        List<PendingProduce> waiting = pending.get(tp);
+        if (waiting == null) return;
+        for (Iterator<PendingProduce> it = waiting.iterator(); it.hasNext(); ) {
+            PendingProduce p = it.next();
+            boolean expired = timeouts && scheduler.now() >= p.deadline();
+            if (!expired && !LeaderFetch.produceDecided(p.partition(), p.requiredOffset())) continue;
+            it.remove();
+            p.answer().accept(LeaderFetch.produceOutcome(p.partition(), p.requiredOffset(), MIN_INSYNC_REPLICAS));
+        }
+    }
+
+    private void highWatermarkMoved(TopicPartition tp) {
+        if (alive) completePending(tp, false);
+    }
+
+    /** A consumer's read of committed records (Kafka's read up to the high watermark), or null when not leader. */
+    LogSlice consumerRead(TopicPartition tp, long offset) throws IOException {
+        Partition p = leaderPartition(tp);
+        if (p == null) return null;
+        if (offset < p.logStartOffset() || offset > p.logEndOffset()) return null;
+        if (sim.mutation == ReplicationSimulator.Mutation.CONSUMERS_READ_PAST_HW) {
+            return p.readForReplica(offset, FETCH_BYTES_MAX);
+        }
+        return p.read(offset, FETCH_BYTES_MAX, true);
+    }
+
+    /** The leader this broker's metadata cache names for {@code tp} (what a client's Metadata request learns). */
+    int believedLeader(TopicPartition tp) {
+        TopicInfo topic = metadata.topic(tp.topic());
+        if (topic == null) return -1;
+        PartitionState state = topic.states().get(tp.partition());
+        return state == null ? -1 : state.leader();
+    }
+}
