@@ -441,6 +441,10 @@ public final class Log implements Closeable {
         try {
             ensureOpen();
             if (offset >= logEndOffset) {
+                // Nothing to cut, but an epoch may start at the log end with nothing appended in it (a leader that
+                // lost leadership before its first append): as Kafka's UnifiedLog, trim it, or a leader keeps
+                // finding this follower diverging at its log end and it never catches up.
+                leaderEpochs.truncateFromEnd(logEndOffset);
                 return;
             }
             if (offset < logStartOffset || offset <= segments.firstKey()) {

@@ -268,6 +268,21 @@ class LogTest {
     }
 
     @Test
+    void truncatingToTheLogEndShouldDropAnEpochThatStartsThereWithNothingInIt() throws IOException {
+        try (Log log = open(LogConfig.defaults())) {
+            log.appendAsLeader(batch(3, 0), 1, -1);
+            // Leader at epoch 2, then deposed before its first append: epoch 2 starts at the log end, empty.
+            log.assignLeaderEpoch(2);
+            assertEquals(Map.of(1, 0L, 2, 3L), log.leaderEpochs().entries());
+            // As a follower it truncates to where it agrees with the new leader: its log end. Kafka's UnifiedLog
+            // trims the empty epoch then; keeping it made the leader see this follower diverge at 3 forever.
+            log.truncateTo(3);
+            assertEquals(3, log.logEndOffset());
+            assertEquals(Map.of(1, 0L), log.leaderEpochs().entries());
+        }
+    }
+
+    @Test
     void leaderEpochCacheShouldAnswerEndOffsetsAndSurviveReopen() throws IOException {
         try (Log log = open(LogConfig.defaults())) {
             log.appendAsLeader(batch(3, 0), 1, -1);

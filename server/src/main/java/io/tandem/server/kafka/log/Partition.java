@@ -161,7 +161,10 @@ public final class Partition {
 
     /** Follower truncation to where its log and the leader's agree; the producer state is rebuilt to match. */
     public synchronized void truncateTo(long offset) throws IOException {
-        if (offset >= log.logEndOffset()) return;
+        if (offset >= log.logEndOffset()) {
+            log.truncateTo(offset); // trims an empty epoch at the log end, nothing else
+            return;
+        }
         log.truncateTo(offset);
         ProducerStateSnapshots.deleteAbove(log.dir(), log.logEndOffset());
         producers = new ProducerStateTable();
