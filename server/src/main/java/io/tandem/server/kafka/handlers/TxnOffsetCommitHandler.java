@@ -16,6 +16,7 @@ import io.tandem.server.kafka.network.Responder;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -23,7 +24,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * TxnOffsetCommit, the second step of sendOffsetsToTransaction: the group coordinator writes the offsets as the
  * producer's transactional batch in {@code __consumer_offsets} and answers once the ISR has it; the offsets become
  * visible only when the transaction commits. Partitions of unknown topics fail alone (UNKNOWN_TOPIC_OR_PARTITION).
- * Served up to v4: v5 carries transaction version 2's implicit AddOffsetsToTxn, which Tandem does not implement.
+ * From v5 (transaction version 2, KIP-890 part 2) there is no AddOffsetsToTxn: the group's offsets partition joins
+ * the transaction here, through the transaction coordinator, unless the producer already has a transaction open
+ * there at its epoch; a failed add fails every partition with the coordinator's error, normalized as Kafka's group
+ * coordinator does.
  */
 final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest> {
     private final KafkaBroker broker;
@@ -31,6 +35,9 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
     TxnOffsetCommitHandler(KafkaBroker broker) {
         this.broker = broker;
     }
+
+    /** Kafka's first TxnOffsetCommit version whose offsets partition is added implicitly (transaction version 2). */
+    static final short FIRST_ADD_PARTITION_VERSION = 5;
 
     @Override
     public void handle(RequestContext context, TxnOffsetCommitRequest request, Responder responder) {
@@ -59,6 +66,43 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                 }
             }
         }
+        if (version >= FIRST_ADD_PARTITION_VERSION && !offsets.isEmpty()) {
+            Partition target;
+            try {
+                broker.ensureOffsetsTopic();
+                target = broker.offsetsPartitionFor(request.groupId);
+            } catch (ApiException e) {
+                for (TopicPartition tp : offsets.keySet()) errors.put(tp, e.error());
+                responder.send(response(version, request, errors));
+                return;
+            }
+            if (!target.hasOngoingTransaction(request.producerId, request.producerEpoch)) {
+                broker.transactions().partitionAdder().add(request.transactionalId, request.producerId,
+                        request.producerEpoch, Set.of(target.topicPartition()), added -> {
+                            short error = added.getOrDefault(target.topicPartition(), NONE);
+                            if (error == NONE) {
+                                commit(version, request, offsets, errors, responder);
+                            } else {
+                                for (TopicPartition tp : offsets.keySet()) errors.put(tp, normalize(error));
+                                responder.send(response(version, request, errors));
+                            }
+                        });
+                return;
+            }
+        }
+        commit(version, request, offsets, errors, responder);
+    }
+
+    /**
+     * Kafka's GroupCoordinatorService.normalizeException for a failed add: what producers retry as a coordinator
+     * problem (NOT_ENOUGH_REPLICAS, a timeout) is COORDINATOR_NOT_AVAILABLE; the rest stays.
+     */
+    private static short normalize(short error) {
+        return error == NOT_ENOUGH_REPLICAS || error == REQUEST_TIMED_OUT ? COORDINATOR_NOT_AVAILABLE : error;
+    }
+
+    private void commit(short version, TxnOffsetCommitRequest request, Map<TopicPartition, CommittedOffset> offsets,
+                        Map<TopicPartition, Short> errors, Responder responder) {
         Partition offsetsPartition = null;
         long committedEnd = -1;
         if (!offsets.isEmpty()) {

@@ -399,6 +399,14 @@ public final class Partition {
         }
     }
 
+    /**
+     * Kafka's UnifiedLog.hasOngoingTransaction: the producer has a transaction open in this log, at this epoch (a
+     * transaction version 2 producer's next transaction, after the marker bumped the epoch, is not open yet).
+     */
+    public synchronized boolean hasOngoingTransaction(long producerId, short producerEpoch) {
+        return producers.epochOf(producerId) == producerEpoch && log.openTransactions().containsKey(producerId);
+    }
+
     /** The producers this partition knows (DescribeProducers). */
     public synchronized List<ProducerStateTable.ProducerSnapshot> producerSnapshot() {
         return producers.snapshot();
