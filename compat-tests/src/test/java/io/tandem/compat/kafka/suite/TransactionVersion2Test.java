@@ -14,13 +14,14 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.FeatureMetadata;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -46,7 +47,8 @@ class TransactionVersion2Test {
         while (true) {
             TransactionDescription d = get(admin.describeTransactions(List.of(transactionalId)).description(
                     transactionalId));
-            if (d.state().toString().startsWith("COMPLETE") || System.nanoTime() > deadline) return d;
+            if (d.state() == TransactionState.COMPLETE_COMMIT || d.state() == TransactionState.COMPLETE_ABORT) return d;
+            if (System.nanoTime() > deadline) throw new AssertionError(transactionalId + " did not complete: " + d);
             Thread.sleep(20);
         }
     }
@@ -92,14 +94,15 @@ class TransactionVersion2Test {
                 producer.commitTransaction();
                 assertEquals(afterCommit + 2, completed(admin, transactionalId).producerEpoch());
 
-                // A second producer of the id fences this one.
+                // A second producer of the id fences this one: its produce needs the partition added, which the
+                // coordinator refuses (PRODUCER_FENCED, which a produce answers INVALID_PRODUCER_EPOCH, as Kafka).
                 try (KafkaProducer<String, String> successor = transactionalProducer(target, transactionalId,
                         Map.of())) {
                     successor.initTransactions();
                     producer.beginTransaction();
                     ExecutionException sendFailure = assertThrows(ExecutionException.class,
                             () -> producer.send(new ProducerRecord<>(topic, 0, null, "zombie")).get());
-                    assertInstanceOf(ProducerFencedException.class, sendFailure.getCause());
+                    assertInstanceOf(InvalidProducerEpochException.class, sendFailure.getCause());
                     assertThrows(KafkaException.class, producer::commitTransaction);
                     successor.beginTransaction();
                     successor.send(new ProducerRecord<>(topic, 0, null, "c4"));

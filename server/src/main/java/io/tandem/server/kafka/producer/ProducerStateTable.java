@@ -119,9 +119,18 @@ public final class ProducerStateTable {
      * INVALID_PRODUCER_EPOCH, a coordinator epoch older than the last marker's is TRANSACTION_COORDINATOR_FENCED.
      */
     public short checkMarker(long producerId, short epoch, int coordinatorEpoch) {
+        return checkMarker(producerId, epoch, coordinatorEpoch, false);
+    }
+
+    /**
+     * As {@link #checkMarker(long, short, int)}; {@code bumpedEpoch}: a marker of transaction version 2 (WriteTxnMarkers
+     * v2), whose epoch was bumped when the transaction ended, so Kafka 4.4 requires it to be newer than the producer's
+     * (an equal epoch is a stale marker).
+     */
+    public short checkMarker(long producerId, short epoch, int coordinatorEpoch, boolean bumpedEpoch) {
         ProducerEntry entry = producers.get(producerId);
         if (entry == null) return NONE;
-        if (epoch < entry.epoch) return INVALID_PRODUCER_EPOCH;
+        if (epoch < entry.epoch || (bumpedEpoch && epoch == entry.epoch)) return INVALID_PRODUCER_EPOCH;
         if (coordinatorEpoch < entry.coordinatorEpoch) return TRANSACTION_COORDINATOR_FENCED;
         return NONE;
     }

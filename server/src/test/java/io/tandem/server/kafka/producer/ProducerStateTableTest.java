@@ -95,6 +95,17 @@ class ProducerStateTableTest {
         assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(8, (short) 0, 5, 1).error());
     }
 
+    @Test
+    void transactionVersion2MarkersShouldNeedANewerEpoch() {
+        append(7, (short) 2, 0, 1, 0);
+        assertEquals(NONE, table.checkMarker(7, (short) 2, 0, false), "version 0 markers keep the epoch");
+        assertEquals(INVALID_PRODUCER_EPOCH, table.checkMarker(7, (short) 2, 0, true),
+                "a version 2 marker at the producer's own epoch is stale");
+        assertEquals(NONE, table.checkMarker(7, (short) 3, 0, true));
+        assertEquals(NONE, table.checkMarker(8, (short) 0, 0, true), "a producer never seen here");
+    }
+
+    @Test
     void markersShouldFenceOlderProducerEpochsAndOlderCoordinators() {
         append(7, (short) 2, 0, 1, 0);
         assertEquals(INVALID_PRODUCER_EPOCH, table.checkMarker(7, (short) 1, 0));
