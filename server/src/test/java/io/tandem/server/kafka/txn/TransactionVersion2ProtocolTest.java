@@ -22,6 +22,8 @@ import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.message.TxnOffsetCommitRequest;
 import io.tandem.kafka.wire.message.TxnOffsetCommitResponse;
+import io.tandem.kafka.wire.message.WriteTxnMarkersRequest;
+import io.tandem.kafka.wire.message.WriteTxnMarkersResponse;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
@@ -312,5 +314,32 @@ class TransactionVersion2ProtocolTest {
         assertEquals(INVALID_PRODUCER_EPOCH, fenced.topics.get(0).partitions.get(0).errorCode,
                 "an epoch the coordinator does not hold adds nothing");
         assertEquals(NONE, endTxn(5, "offsets", producerId, (short) 0, true).errorCode);
+    }
+
+    private short writeMarker(int version, long producerId, short epoch, int transactionVersion) throws Exception {
+        WriteTxnMarkersRequest request = new WriteTxnMarkersRequest();
+        WriteTxnMarkersRequest.WritableTxnMarker marker = new WriteTxnMarkersRequest.WritableTxnMarker();
+        marker.producerId = producerId;
+        marker.producerEpoch = epoch;
+        marker.coordinatorEpoch = 5;
+        marker.transactionResult = false;
+        marker.transactionVersion = (byte) transactionVersion;
+        WriteTxnMarkersRequest.WritableTxnMarkerTopic topic = new WriteTxnMarkersRequest.WritableTxnMarkerTopic();
+        topic.name = TOPIC;
+        topic.partitionIndexes.add(0);
+        marker.topics.add(topic);
+        request.markers.add(marker);
+        WriteTxnMarkersResponse response = call(ApiKey.WRITE_TXN_MARKERS, version, request);
+        return response.markers.get(0).topics.get(0).partitions.get(0).errorCode;
+    }
+
+    @Test
+    void writeTxnMarkersV2ShouldRefuseAVersion2MarkerThatDoesNotBumpTheEpoch() throws Exception {
+        InitProducerIdResponse id = init("markers");
+        assertEquals(NONE, produce(12, "markers", id.producerId, (short) 0, 0, 0, "x"));
+        assertEquals(INVALID_PRODUCER_EPOCH, writeMarker(2, id.producerId, (short) 0, 2),
+                "a version 2 marker at the data's epoch is stale");
+        assertEquals(NONE, writeMarker(2, id.producerId, (short) 1, 2));
+        assertEquals(NONE, writeMarker(2, id.producerId, (short) 1, 0), "version 0 markers may keep the epoch");
     }
 }
