@@ -57,7 +57,7 @@ public final class Handlers {
         registry.register(ApiKey.ADD_OFFSETS_TO_TXN, 0, 4, new AddOffsetsToTxnHandler(broker));
         registry.register(ApiKey.END_TXN, 0, 5, new EndTxnHandler(broker));
         registry.register(ApiKey.WRITE_TXN_MARKERS, 0, 2, new WriteTxnMarkersHandler(broker));
-        registry.register(ApiKey.TXN_OFFSET_COMMIT, 0, 5, new TxnOffsetCommitHandler(broker));
+        registry.register(ApiKey.TXN_OFFSET_COMMIT, 0, 6, new TxnOffsetCommitHandler(broker));
         registry.register(ApiKey.DESCRIBE_PRODUCERS, 0, 0, new DescribeProducersHandler(broker));
         registry.register(ApiKey.DESCRIBE_TRANSACTIONS, 0, 0, new DescribeTransactionsHandler(broker));
         registry.register(ApiKey.LIST_TRANSACTIONS, 0, 2, new ListTransactionsHandler(broker));

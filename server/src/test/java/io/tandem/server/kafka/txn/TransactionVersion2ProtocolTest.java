@@ -166,6 +166,17 @@ class TransactionVersion2ProtocolTest {
         return buf;
     }
 
+    private java.util.UUID topicId() throws Exception {
+        io.tandem.kafka.wire.message.MetadataRequest request = new io.tandem.kafka.wire.message.MetadataRequest();
+        io.tandem.kafka.wire.message.MetadataRequest.MetadataRequestTopic topic =
+                new io.tandem.kafka.wire.message.MetadataRequest.MetadataRequestTopic();
+        topic.name = TOPIC;
+        topic.topicId = new java.util.UUID(0, 0);
+        request.topics = new java.util.ArrayList<>(List.of(topic));
+        io.tandem.kafka.wire.message.MetadataResponse response = call(ApiKey.METADATA, 12, request);
+        return response.topics.get(0).topicId;
+    }
+
     private DescribeTransactionsResponse.TransactionState describe(String transactionalId) throws Exception {
         DescribeTransactionsRequest describe = new DescribeTransactionsRequest();
         describe.transactionalIds.add(transactionalId);
@@ -212,7 +223,10 @@ class TransactionVersion2ProtocolTest {
         assertEquals(5, endTxn.maxVersion);
         ApiVersionsResponse.ApiVersion txnOffsetCommit = response.apiKeys.stream()
                 .filter(k -> k.apiKey == ApiKey.TXN_OFFSET_COMMIT.id()).findFirst().orElseThrow();
-        assertEquals(5, txnOffsetCommit.maxVersion);
+        assertEquals(6, txnOffsetCommit.maxVersion);
+        ApiVersionsResponse.ApiVersion markers = response.apiKeys.stream()
+                .filter(k -> k.apiKey == ApiKey.WRITE_TXN_MARKERS.id()).findFirst().orElseThrow();
+        assertEquals(2, markers.maxVersion);
         ApiVersionsResponse v2 = call(ApiKey.API_VERSIONS, 2, new ApiVersionsRequest());
         assertTrue(v2.finalizedFeatures.isEmpty(), "features are tagged fields of v3+");
     }
@@ -286,7 +300,7 @@ class TransactionVersion2ProtocolTest {
     }
 
     @Test
-    void txnOffsetCommitV5ShouldAddTheOffsetsPartitionWithoutAddOffsetsToTxn() throws Exception {
+    void txnOffsetCommitV5AndV6ShouldAddTheOffsetsPartitionWithoutAddOffsetsToTxn() throws Exception {
         InitProducerIdResponse id = init("offsets");
         long producerId = id.producerId;
         TxnOffsetCommitRequest request = new TxnOffsetCommitRequest();
@@ -308,6 +322,26 @@ class TransactionVersion2ProtocolTest {
         DescribeTransactionsResponse.TransactionState open = describe("offsets");
         assertEquals("Ongoing", open.transactionState);
         assertEquals(TopicNames.CONSUMER_OFFSETS, open.topics.get(0).topic);
+
+        // v6 names the topic by id: the same commit in the open transaction, and an unknown id.
+        TxnOffsetCommitRequest byId = new TxnOffsetCommitRequest();
+        byId.transactionalId = "offsets";
+        byId.groupId = "g";
+        byId.producerId = producerId;
+        byId.producerEpoch = 0;
+        TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic known = new TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic();
+        known.topicId = topicId();
+        known.partitions.add(partition);
+        TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic unknown =
+                new TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic();
+        unknown.topicId = java.util.UUID.randomUUID();
+        unknown.partitions.add(partition);
+        byId.topics.addAll(List.of(known, unknown));
+        TxnOffsetCommitResponse v6 = call(ApiKey.TXN_OFFSET_COMMIT, 6, byId);
+        assertEquals(known.topicId, v6.topics.get(0).topicId);
+        assertEquals(NONE, v6.topics.get(0).partitions.get(0).errorCode);
+        assertEquals(unknown.topicId, v6.topics.get(1).topicId);
+        assertEquals(UNKNOWN_TOPIC_ID, v6.topics.get(1).partitions.get(0).errorCode);
 
         request.producerEpoch = 1;
         TxnOffsetCommitResponse fenced = call(ApiKey.TXN_OFFSET_COMMIT, 5, request);
