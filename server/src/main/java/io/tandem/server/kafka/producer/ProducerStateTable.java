@@ -87,8 +87,11 @@ public final class ProducerStateTable {
                     return new Check(NONE, batch);
                 }
             }
+            // With no batch cached at this epoch (a marker moved the producer to it: transaction version 2 bumps the
+            // epoch with every marker) the epoch's first batch must be sequence 0, as in Kafka's checkSequence: a
+            // later batch overtaking a retried first one would otherwise be taken, and the first refused for ever.
             int currentLast = entry.lastSequence();
-            if (currentLast != NO_SEQUENCE && !inSequence(currentLast, firstSequence)) {
+            if (!inSequence(currentLast, firstSequence)) {
                 return new Check(OUT_OF_ORDER_SEQUENCE_NUMBER, null);
             }
         } else if (firstSequence != 0 && entry.epoch != NO_PRODUCER_EPOCH) {

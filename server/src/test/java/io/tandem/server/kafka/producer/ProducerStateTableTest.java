@@ -96,6 +96,17 @@ class ProducerStateTableTest {
     }
 
     @Test
+    void afterAMarkerBumpedTheEpochItsFirstBatchShouldBeSequenceZero() {
+        append(7, (short) 2, 0, 3, 0);
+        table.recordMarker(7, (short) 3, 0, 100);
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 3, 1, 1).error(),
+                "a second batch overtaking the epoch's first one");
+        assertTrue(table.check(7, (short) 3, 0, 1).shouldAppend());
+        append(7, (short) 3, 0, 1, 4);
+        assertTrue(table.check(7, (short) 3, 1, 1).shouldAppend());
+    }
+
+    @Test
     void transactionVersion2MarkersShouldNeedANewerEpoch() {
         append(7, (short) 2, 0, 1, 0);
         assertEquals(NONE, table.checkMarker(7, (short) 2, 0, false), "version 0 markers keep the epoch");
