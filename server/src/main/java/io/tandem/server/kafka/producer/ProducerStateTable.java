@@ -90,8 +90,10 @@ public final class ProducerStateTable {
             // With no batch cached at this epoch (a marker moved the producer to it: transaction version 2 bumps the
             // epoch with every marker) the epoch's first batch must be sequence 0, as in Kafka's checkSequence: a
             // later batch overtaking a retried first one would otherwise be taken, and the first refused for ever.
+            // A batch without a sequence is a coordinator's (transactional offsets): Kafka checks sequences of client
+            // appends only.
             int currentLast = entry.lastSequence();
-            if (!inSequence(currentLast, firstSequence)) {
+            if (firstSequence != NO_SEQUENCE && !inSequence(currentLast, firstSequence)) {
                 return new Check(OUT_OF_ORDER_SEQUENCE_NUMBER, null);
             }
         } else if (firstSequence != 0 && entry.epoch != NO_PRODUCER_EPOCH) {

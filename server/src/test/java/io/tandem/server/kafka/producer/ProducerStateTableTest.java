@@ -104,6 +104,9 @@ class ProducerStateTableTest {
         assertTrue(table.check(7, (short) 3, 0, 1).shouldAppend());
         append(7, (short) 3, 0, 1, 4);
         assertTrue(table.check(7, (short) 3, 1, 1).shouldAppend());
+        table.recordMarker(7, (short) 4, 0, 200);
+        assertTrue(table.check(7, (short) 4, ProducerStateTable.NO_SEQUENCE, 1).shouldAppend(),
+                "a coordinator's batch (transactional offsets) carries no sequence");
     }
 
     @Test
