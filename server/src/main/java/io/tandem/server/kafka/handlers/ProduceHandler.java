@@ -74,7 +74,12 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
 
     /** The partitions to add before appending, or null when every one is in the transaction already. */
     private TransactionalPartitions partitionsToAdd(RequestContext context, ProduceRequest request) {
-        if (!broker.authorization().transactionalId(context, AclOperation.WRITE, request.transactionalId)) return null;
+        // Refused requests and topics are answered without touching the transaction, as in Kafka (authorization
+        // comes before the verification).
+        if (!broker.authorization().transactionalId(context, AclOperation.WRITE, request.transactionalId)
+                || !(request.acks == 0 || request.acks == 1 || request.acks == -1)) {
+            return null;
+        }
         short version = context.apiVersion();
         long producerId = -1;
         short producerEpoch = -1;
@@ -82,7 +87,10 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         for (ProduceRequest.TopicProduceData topicData : request.topicData) {
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicData.topicId)
                     : broker.metadata().topic(topicData.name);
-            if (topic == null || TopicNames.isInternal(topic.name())) continue;
+            if (topic == null || TopicNames.isInternal(topic.name())
+                    || !broker.authorization().topic(context, AclOperation.WRITE, topic.name())) {
+                continue;
+            }
             for (ProduceRequest.PartitionProduceData data : topicData.partitionData) {
                 if (!topic.replicas().containsKey(data.index) || data.records == null) continue;
                 RecordBatch first;
