@@ -63,12 +63,14 @@ public final class BrokerConfigKeys {
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not
      * do), offsets.topic.replication.factor and the transaction and share state topics' replication and min ISR
-     * (Kafka's 3 and 2 refuse to create those topics, or to write to them, on one node).
+     * (Kafka's 3 and 2 refuse to create those topics, or to write to them, on one node), group.consumer.migration.policy
+     * (disabled: Tandem does not migrate live groups between protocols, Kafka 4.x's bidirectional would claim it).
      */
     private static final Map<String, String> TANDEM_DEFAULTS = Map.of("broker.id", "0",
             "offsets.topic.replication.factor", "1", "queued.max.request.bytes", "104857600",
             "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1",
-            "share.coordinator.state.topic.replication.factor", "1", "share.coordinator.state.topic.min.isr", "1");
+            "share.coordinator.state.topic.replication.factor", "1", "share.coordinator.state.topic.min.isr", "1",
+            "group.consumer.migration.policy", "disabled");
 
     /** The transaction coordinator's keys (io.tandem.server.kafka.txn.TransactionConfig). */
     private static final Set<String> TRANSACTION_KEYS = Set.of("transaction.max.timeout.ms",
@@ -103,7 +105,7 @@ public final class BrokerConfigKeys {
                 "group.consumer.session.timeout.ms", "group.consumer.min.session.timeout.ms",
                 "group.consumer.max.session.timeout.ms", "group.consumer.heartbeat.interval.ms",
                 "group.consumer.min.heartbeat.interval.ms", "group.consumer.max.heartbeat.interval.ms",
-                "group.consumer.max.size", "group.consumer.assignors",
+                "group.consumer.max.size", "group.consumer.assignors", "group.consumer.migration.policy",
                 // Share groups (KIP-932): io.tandem.server.kafka.group.share.ShareGroupConfig.
                 "group.share.session.timeout.ms", "group.share.min.session.timeout.ms",
                 "group.share.max.session.timeout.ms", "group.share.heartbeat.interval.ms",

@@ -90,6 +90,7 @@ public final class ErrorCodes {
     public static final short PRODUCER_FENCED = Errors.PRODUCER_FENCED.code();
     public static final short TRANSACTIONAL_ID_NOT_FOUND = Errors.TRANSACTIONAL_ID_NOT_FOUND.code();
     public static final short TRANSACTION_ABORTABLE = Errors.TRANSACTION_ABORTABLE.code();
+    public static final short NETWORK_EXCEPTION = Errors.NETWORK_EXCEPTION.code();
     public static final short OPERATION_NOT_ATTEMPTED = Errors.OPERATION_NOT_ATTEMPTED.code();
     public static final short INVALID_REGULAR_EXPRESSION = Errors.INVALID_REGULAR_EXPRESSION.code();
     public static final short FENCED_MEMBER_EPOCH = Errors.FENCED_MEMBER_EPOCH.code();

@@ -44,11 +44,10 @@ class AdvertisedVersionsTest {
 
     /**
      * Keys whose newest versions belong to a feature Tandem does not implement, so it does not advertise them
-     * (nothing advertised that is not done): transaction version 2 (KIP-890 part 2) brings EndTxn v5,
-     * WriteTxnMarkers v2 and TxnOffsetCommit v5-6.
+     * (nothing advertised that is not done): none at present (transaction version 2 brought EndTxn v5,
+     * WriteTxnMarkers v2 and TxnOffsetCommit v5-6).
      */
-    private static final Map<ApiKeys, Short> SHORT_OF_APACHE = Map.of(ApiKeys.END_TXN, (short) 4,
-            ApiKeys.WRITE_TXN_MARKERS, (short) 1, ApiKeys.TXN_OFFSET_COMMIT, (short) 4);
+    private static final Map<ApiKeys, Short> SHORT_OF_APACHE = Map.of();
 
     /** kafka-clients 3.9's stable range per API key id, read through reflection from an isolated loader. */
     private static Map<Integer, Range> kafka39Ranges() throws Exception {

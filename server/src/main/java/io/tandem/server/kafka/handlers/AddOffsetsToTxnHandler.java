@@ -2,6 +2,7 @@ package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.AddOffsetsToTxnRequest;
 import io.tandem.kafka.wire.message.AddOffsetsToTxnResponse;
+import io.tandem.kafka.wire.Features;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
@@ -31,7 +32,7 @@ final class AddOffsetsToTxnHandler implements ApiHandler<AddOffsetsToTxnRequest>
         TopicPartition offsetsPartition = new TopicPartition(TopicNames.CONSUMER_OFFSETS,
                 OffsetsTopicCodec.partitionFor(request.groupId, broker.config().offsetsTopicPartitions()));
         broker.transactions().coordinator().handleAddPartitions(request.transactionalId, request.producerId,
-                request.producerEpoch, Set.of(offsetsPartition), error -> {
+                request.producerEpoch, Set.of(offsetsPartition), Features.TRANSACTION_VERSION_0, error -> {
                     AddOffsetsToTxnResponse response = new AddOffsetsToTxnResponse();
                     response.errorCode = version < 2 && error == PRODUCER_FENCED ? INVALID_PRODUCER_EPOCH : error;
                     responder.send(response);

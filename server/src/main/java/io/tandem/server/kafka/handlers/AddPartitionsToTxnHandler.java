@@ -3,6 +3,7 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.AddPartitionsToTxnRequest;
 import io.tandem.kafka.wire.message.AddPartitionsToTxnResponse;
 import io.tandem.kafka.wire.acl.AclOperation;
+import io.tandem.kafka.wire.Features;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -111,8 +112,11 @@ final class AddPartitionsToTxnHandler implements ApiHandler<AddPartitionsToTxnRe
                     partitions));
             return;
         }
+        // Brokers add partitions for the transactions of version 2 producers with v5 (KIP-890 part 2); clients
+        // (v0-3) speak version 0.
+        short clientVersion = version >= 5 ? Features.TRANSACTION_VERSION_2 : Features.TRANSACTION_VERSION_0;
         broker.transactions().coordinator().handleAddPartitions(transactionalId, producerId, producerEpoch, partitions,
-                error -> {
+                clientVersion, error -> {
                     short mapped = version < 2 && error == PRODUCER_FENCED ? INVALID_PRODUCER_EPOCH
                             : version < 4 && error == TRANSACTION_ABORTABLE ? INVALID_TXN_STATE : error;
                     Map<TopicPartition, Short> errors = new LinkedHashMap<>();

@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.Errors;
+import io.tandem.kafka.wire.Features;
 import io.tandem.kafka.wire.message.ApiVersionsRequest;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
 import io.tandem.server.kafka.KafkaBroker;
@@ -9,6 +10,7 @@ import io.tandem.server.kafka.network.ApiRegistry;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
 
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -16,11 +18,20 @@ import java.util.regex.Pattern;
  * Kafka checks them: from v3 the client software name and version must look like names (else INVALID_REQUEST);
  * from v5 (KIP-1242) a client names the cluster and node it means to reach, both or neither (else INVALID_REQUEST),
  * and a client that reached another cluster or node is told REBOOTSTRAP_REQUIRED.
+ *
+ * <p>From v3 the features (KIP-584) go in the tagged fields: {@code transaction.version}, supported 0-2 and finalized
+ * at the transaction coordinator's level, which is what switches the Java 4.x producer to transaction version 2. No
+ * other feature is advertised: Tandem has no KRaft metadata version, and features it lacks must not be claimed.
  */
 final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequest> {
     /** Kafka's ApiVersionsRequest.SOFTWARE_NAME_VERSION_PATTERN. */
     private static final Pattern SOFTWARE_NAME_VERSION = Pattern.compile("[a-zA-Z0-9](?:[a-zA-Z0-9\\-.]*[a-zA-Z0-9])?");
     private static final int NODE_ID_NONE = -1;
+    /**
+     * The finalized features' epoch. Kafka uses the metadata offset of the feature change; here the levels never
+     * change while a broker runs, so any epoch above the client's initial -1 makes it read them once.
+     */
+    static final long FINALIZED_FEATURES_EPOCH = 0;
     private final ApiRegistry registry;
     private final KafkaBroker broker;
 
@@ -39,8 +50,21 @@ final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequest> {
                 && (!request.clusterId.equals(broker.metadata().clusterId()) || request.nodeId != broker.config().brokerId())) {
             responder.send(new ApiVersionsResponse().setErrorCode(Errors.REBOOTSTRAP_REQUIRED.code()));
         } else {
-            responder.send(new ApiVersionsResponse().setApiKeys(registry.apiVersions()));
+            ApiVersionsResponse response = new ApiVersionsResponse().setApiKeys(registry.apiVersions());
+            if (version >= 3) addFeatures(response, broker.transactions().config().transactionVersion());
+            responder.send(response);
         }
+    }
+
+    private static void addFeatures(ApiVersionsResponse response, short transactionVersion) {
+        response.setSupportedFeatures(List.of(new ApiVersionsResponse.SupportedFeatureKey()
+                .setName(Features.TRANSACTION_VERSION).setMinVersion(Features.TRANSACTION_VERSION_0)
+                .setMaxVersion(Features.TRANSACTION_VERSION_2)));
+        response.setFinalizedFeaturesEpoch(FINALIZED_FEATURES_EPOCH);
+        // Kafka lists only the features finalized above level 0.
+        response.setFinalizedFeatures(transactionVersion == Features.TRANSACTION_VERSION_0 ? List.of()
+                : List.of(new ApiVersionsResponse.FinalizedFeatureKey().setName(Features.TRANSACTION_VERSION)
+                        .setMinVersionLevel(transactionVersion).setMaxVersionLevel(transactionVersion)));
     }
 
     private static boolean valid(short version, ApiVersionsRequest request) {

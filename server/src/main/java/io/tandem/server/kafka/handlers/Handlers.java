@@ -51,12 +51,13 @@ public final class Handlers {
         registry.register(ApiKey.ELECT_LEADERS, 0, 2, new ElectLeadersHandler(broker));
         registry.register(ApiKey.ALTER_PARTITION_REASSIGNMENTS, 0, 1, new AlterPartitionReassignmentsHandler(broker));
         registry.register(ApiKey.LIST_PARTITION_REASSIGNMENTS, 0, 0, new ListPartitionReassignmentsHandler(broker));
-        // Transactions (KIP-98) with transaction version 1: EndTxn v5 and TxnOffsetCommit v5 belong to version 2.
+        // Transactions (KIP-98) with transaction versions 0 and 2 (KIP-890 part 2: EndTxn v5, TxnOffsetCommit v5+,
+        // Produce v12+ adding partitions implicitly), side by side as in Kafka 4.4.
         registry.register(ApiKey.ADD_PARTITIONS_TO_TXN, 0, 5, new AddPartitionsToTxnHandler(broker));
         registry.register(ApiKey.ADD_OFFSETS_TO_TXN, 0, 4, new AddOffsetsToTxnHandler(broker));
-        registry.register(ApiKey.END_TXN, 0, 4, new EndTxnHandler(broker));
-        registry.register(ApiKey.WRITE_TXN_MARKERS, 0, 1, new WriteTxnMarkersHandler(broker));
-        registry.register(ApiKey.TXN_OFFSET_COMMIT, 0, 4, new TxnOffsetCommitHandler(broker));
+        registry.register(ApiKey.END_TXN, 0, 5, new EndTxnHandler(broker));
+        registry.register(ApiKey.WRITE_TXN_MARKERS, 0, 2, new WriteTxnMarkersHandler(broker));
+        registry.register(ApiKey.TXN_OFFSET_COMMIT, 0, 6, new TxnOffsetCommitHandler(broker));
         registry.register(ApiKey.DESCRIBE_PRODUCERS, 0, 0, new DescribeProducersHandler(broker));
         registry.register(ApiKey.DESCRIBE_TRANSACTIONS, 0, 0, new DescribeTransactionsHandler(broker));
         registry.register(ApiKey.LIST_TRANSACTIONS, 0, 2, new ListTransactionsHandler(broker));

@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.handlers;
 
+import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.kafka.wire.record.CorruptRecordException;
@@ -26,7 +27,10 @@ import io.tandem.server.kafka.network.Responder;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -34,6 +38,11 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * Produce: validates and appends each partition's batches on the partition's leader, then wakes long-polling
  * fetches on them. acks=1 is answered after the leader's append; acks=all is refused before the append when the
  * ISR is smaller than min.insync.replicas (NOT_ENOUGH_REPLICAS) and otherwise answered once the ISR has the batch.
+ *
+ * <p>From v12 a transactional produce is transaction version 2's (KIP-890 part 2): a partition where the producer
+ * has no transaction open at its epoch is first added to the transaction through the coordinator
+ * ({@link io.tandem.server.kafka.txn.ImplicitPartitionAdder}), and appended only once that succeeded; a failed add
+ * answers that partition with Kafka's mapping of the coordinator's error.
  */
 final class ProduceHandler implements ApiHandler<ProduceRequest> {
     private static final System.Logger LOG = System.getLogger(ProduceHandler.class.getName());
@@ -43,8 +52,88 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         this.broker = broker;
     }
 
+    /** Kafka's first Produce version whose transactional batches add their partitions (transaction version 2). */
+    static final short FIRST_ADD_PARTITION_VERSION = 12;
+
     @Override
     public void handle(RequestContext context, ProduceRequest request, Responder responder) {
+        short version = context.apiVersion();
+        if (version >= FIRST_ADD_PARTITION_VERSION && request.transactionalId != null) {
+            TransactionalPartitions toAdd = partitionsToAdd(context, request);
+            if (toAdd != null) {
+                broker.transactions().partitionAdder().add(request.transactionalId, toAdd.producerId,
+                        toAdd.producerEpoch, toAdd.partitions, errors -> handle(context, request, responder, errors));
+                return;
+            }
+        }
+        handle(context, request, responder, Map.of());
+    }
+
+    /** A version 2 producer's partitions its transaction does not hold yet, with its producer id and epoch. */
+    private record TransactionalPartitions(long producerId, short producerEpoch, Set<TopicPartition> partitions) {
+    }
+
+    /** The partitions to add before appending, or null when every one is in the transaction already. */
+    private TransactionalPartitions partitionsToAdd(RequestContext context, ProduceRequest request) {
+        // Refused requests and topics are answered without touching the transaction, as in Kafka (authorization
+        // comes before the verification).
+        if (!broker.authorization().transactionalId(context, AclOperation.WRITE, request.transactionalId)
+                || !(request.acks == 0 || request.acks == 1 || request.acks == -1)) {
+            return null;
+        }
+        short version = context.apiVersion();
+        long producerId = -1;
+        short producerEpoch = -1;
+        Set<TopicPartition> partitions = new LinkedHashSet<>();
+        for (ProduceRequest.TopicProduceData topicData : request.topicData) {
+            TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicData.topicId)
+                    : broker.metadata().topic(topicData.name);
+            if (topic == null || TopicNames.isInternal(topic.name())
+                    || !broker.authorization().topic(context, AclOperation.WRITE, topic.name())) {
+                continue;
+            }
+            for (ProduceRequest.PartitionProduceData data : topicData.partitionData) {
+                if (!topic.replicas().containsKey(data.index) || data.records == null) continue;
+                RecordBatch first;
+                try {
+                    first = RecordBatch.wrap(data.records);
+                } catch (CorruptRecordException e) {
+                    // Malformed or an old message format: the append refuses it with its own error.
+                    continue;
+                }
+                if (!first.isTransactional()) continue;
+                Partition partition = broker.logs().get(new TopicPartition(topic.name(), data.index));
+                if (partition == null || !partition.isLeader()) continue;
+                if (partition.hasOngoingTransaction(first.producerId(), first.producerEpoch())) continue;
+                producerId = first.producerId();
+                producerEpoch = first.producerEpoch();
+                partitions.add(partition.topicPartition());
+            }
+        }
+        return partitions.isEmpty() ? null : new TransactionalPartitions(producerId, producerEpoch, partitions);
+    }
+
+    /**
+     * Kafka's translation of a failed implicit add for the producer (ReplicaManager): a partition not in the
+     * transaction is INVALID_TXN_STATE with Kafka's message; coordinator trouble becomes the retriable
+     * NOT_ENOUGH_REPLICAS (which triggers no metadata refresh); CONCURRENT_TRANSACTIONS, common while the previous
+     * transaction completes, stays as it is for version 2 producers.
+     */
+    static void failAdd(PartitionProduceResponse out, short error) {
+        out.errorCode = error;
+        out.errorMessage = null;
+        if (error == INVALID_TXN_STATE) {
+            out.errorMessage = "Partition was not added to the transaction";
+        } else if (error == NETWORK_EXCEPTION || error == COORDINATOR_LOAD_IN_PROGRESS
+                || error == COORDINATOR_NOT_AVAILABLE || error == NOT_COORDINATOR) {
+            out.errorCode = NOT_ENOUGH_REPLICAS;
+            out.errorMessage = "Unable to verify the partition has been added to the transaction. Underlying error: "
+                    + Errors.forCode(error).name();
+        }
+    }
+
+    private void handle(RequestContext context, ProduceRequest request, Responder responder,
+                        Map<TopicPartition, Short> addErrors) {
         short version = context.apiVersion();
         ProduceResponse response = new ProduceResponse();
         boolean validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1;
@@ -78,6 +167,8 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                     partitionResponse.errorMessage = "Cannot append to internal topic " + topic.name();
                 } else if (!topic.replicas().containsKey(data.index)) {
                     partitionResponse.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                } else if (addErrors.getOrDefault(new TopicPartition(topic.name(), data.index), NONE) != NONE) {
+                    failAdd(partitionResponse, addErrors.get(new TopicPartition(topic.name(), data.index)));
                 } else {
                     Pending waiting = append(topic, data, request.acks, version, partitionResponse, appended);
                     if (waiting != null) pending.add(waiting);

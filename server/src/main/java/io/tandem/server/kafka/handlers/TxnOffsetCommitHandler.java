@@ -16,6 +16,7 @@ import io.tandem.server.kafka.network.Responder;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -23,13 +24,27 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * TxnOffsetCommit, the second step of sendOffsetsToTransaction: the group coordinator writes the offsets as the
  * producer's transactional batch in {@code __consumer_offsets} and answers once the ISR has it; the offsets become
  * visible only when the transaction commits. Partitions of unknown topics fail alone (UNKNOWN_TOPIC_OR_PARTITION).
- * Served up to v4: v5 carries transaction version 2's implicit AddOffsetsToTxn, which Tandem does not implement.
+ * From v5 (transaction version 2, KIP-890 part 2) there is no AddOffsetsToTxn: the group's offsets partition joins
+ * the transaction here, through the transaction coordinator, unless the producer already has a transaction open
+ * there at its epoch; a failed add fails every partition with the coordinator's error, normalized as Kafka's group
+ * coordinator does. v6 names topics by id.
  */
 final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest> {
     private final KafkaBroker broker;
 
     TxnOffsetCommitHandler(KafkaBroker broker) {
         this.broker = broker;
+    }
+
+    /** Kafka's first TxnOffsetCommit version whose offsets partition is added implicitly (transaction version 2). */
+    static final short FIRST_ADD_PARTITION_VERSION = 5;
+    /** The first version that names topics by id. */
+    static final short TOPIC_ID_VERSION = 6;
+
+    /** The name offsets are kept under: the topic's, or for an unknown id the id itself (answered, never stored). */
+    private static String topicKey(short version, TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic t, TopicInfo topic) {
+        if (topic != null) return topic.name();
+        return version >= TOPIC_ID_VERSION ? String.valueOf(t.topicId) : t.name;
     }
 
     @Override
@@ -43,22 +58,63 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                 : !broker.authorization().group(context, AclOperation.READ, request.groupId) ? GROUP_AUTHORIZATION_FAILED
                 : NONE;
         for (TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic t : request.topics) {
-            TopicInfo topic = broker.metadata().topic(t.name);
-            boolean topicAllowed = broker.authorization().topic(context, AclOperation.READ, t.name);
+            // v6 names topics by id (an unknown id is UNKNOWN_TOPIC_ID, as OffsetCommit v10 answers it).
+            TopicInfo topic = version >= TOPIC_ID_VERSION ? broker.metadata().topicById(t.topicId)
+                    : broker.metadata().topic(t.name);
+            String name = topicKey(version, t, topic);
+            boolean topicAllowed = (topic == null && version >= TOPIC_ID_VERSION)
+                    || broker.authorization().topic(context, AclOperation.READ, name);
             for (TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition p : t.partitions) {
-                TopicPartition tp = new TopicPartition(t.name, p.partitionIndex);
+                TopicPartition tp = new TopicPartition(name, p.partitionIndex);
                 if (refused != NONE) {
                     errors.put(tp, refused);
                 } else if (!topicAllowed) {
                     errors.put(tp, TOPIC_AUTHORIZATION_FAILED);
                 } else if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
-                    errors.put(tp, UNKNOWN_TOPIC_OR_PARTITION);
+                    errors.put(tp, version >= TOPIC_ID_VERSION ? UNKNOWN_TOPIC_ID : UNKNOWN_TOPIC_OR_PARTITION);
                 } else {
                     offsets.put(tp, new CommittedOffset(p.committedOffset, p.committedLeaderEpoch,
                             p.committedMetadata == null ? "" : p.committedMetadata, -1));
                 }
             }
         }
+        if (version >= FIRST_ADD_PARTITION_VERSION && !offsets.isEmpty()) {
+            Partition target;
+            try {
+                broker.ensureOffsetsTopic();
+                target = broker.offsetsPartitionFor(request.groupId);
+            } catch (ApiException e) {
+                for (TopicPartition tp : offsets.keySet()) errors.put(tp, e.error());
+                responder.send(response(version, request, errors));
+                return;
+            }
+            if (!target.hasOngoingTransaction(request.producerId, request.producerEpoch)) {
+                broker.transactions().partitionAdder().add(request.transactionalId, request.producerId,
+                        request.producerEpoch, Set.of(target.topicPartition()), added -> {
+                            short error = added.getOrDefault(target.topicPartition(), NONE);
+                            if (error == NONE) {
+                                commit(version, request, offsets, errors, responder);
+                            } else {
+                                for (TopicPartition tp : offsets.keySet()) errors.put(tp, normalize(error));
+                                responder.send(response(version, request, errors));
+                            }
+                        });
+                return;
+            }
+        }
+        commit(version, request, offsets, errors, responder);
+    }
+
+    /**
+     * Kafka's GroupCoordinatorService.normalizeException for a failed add: what producers retry as a coordinator
+     * problem (NOT_ENOUGH_REPLICAS, a timeout) is COORDINATOR_NOT_AVAILABLE; the rest stays.
+     */
+    private static short normalize(short error) {
+        return error == NOT_ENOUGH_REPLICAS || error == REQUEST_TIMED_OUT ? COORDINATOR_NOT_AVAILABLE : error;
+    }
+
+    private void commit(short version, TxnOffsetCommitRequest request, Map<TopicPartition, CommittedOffset> offsets,
+                        Map<TopicPartition, Short> errors, Responder responder) {
         Partition offsetsPartition = null;
         long committedEnd = -1;
         if (!offsets.isEmpty()) {
@@ -89,17 +145,20 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
         });
     }
 
-    private static TxnOffsetCommitResponse response(short version, TxnOffsetCommitRequest request,
-                                                    Map<TopicPartition, Short> errors) {
+    private TxnOffsetCommitResponse response(short version, TxnOffsetCommitRequest request,
+                                             Map<TopicPartition, Short> errors) {
         TxnOffsetCommitResponse response = new TxnOffsetCommitResponse();
         for (TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic t : request.topics) {
             TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic topic = new TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic();
             topic.name = t.name;
+            topic.topicId = t.topicId;
+            String name = topicKey(version, t, version >= TOPIC_ID_VERSION ? broker.metadata().topicById(t.topicId)
+                    : broker.metadata().topic(t.name));
             for (TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition p : t.partitions) {
                 TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition partition =
                         new TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition();
                 partition.partitionIndex = p.partitionIndex;
-                short error = errors.getOrDefault(new TopicPartition(t.name, p.partitionIndex), NONE);
+                short error = errors.getOrDefault(new TopicPartition(name, p.partitionIndex), NONE);
                 // Producers before 2.0 (v0-1) crash on COORDINATOR_LOAD_IN_PROGRESS here (KAFKA-7296).
                 partition.errorCode = version < 2 && error == COORDINATOR_LOAD_IN_PROGRESS ? COORDINATOR_NOT_AVAILABLE
                         : error;

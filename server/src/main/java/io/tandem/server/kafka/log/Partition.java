@@ -369,6 +369,14 @@ public final class Partition {
     public synchronized AppendResult appendTransactionMarker(long producerId, short producerEpoch, int coordinatorEpoch,
                                                              boolean commit, long nowMs, int minInsyncReplicas)
             throws IOException {
+        return appendTransactionMarker(producerId, producerEpoch, coordinatorEpoch, commit, nowMs, minInsyncReplicas,
+                false);
+    }
+
+    /** As above; {@code bumpedEpoch}: a transaction version 2 marker, whose epoch must be newer than the producer's. */
+    public synchronized AppendResult appendTransactionMarker(long producerId, short producerEpoch, int coordinatorEpoch,
+                                                             boolean commit, long nowMs, int minInsyncReplicas,
+                                                             boolean bumpedEpoch) throws IOException {
         IsrTracker tracker = isrTracker;
         if (tracker == null || leaderId != localBrokerId) {
             return AppendResult.error(NOT_LEADER_OR_FOLLOWER, "Leader not local for partition " + topicPartition
@@ -379,7 +387,7 @@ public final class Partition {
                     + " is insufficient to satisfy the min.isr requirement of " + minInsyncReplicas + " for partition "
                     + topicPartition, logStartOffset());
         }
-        short error = producers.checkMarker(producerId, producerEpoch, coordinatorEpoch);
+        short error = producers.checkMarker(producerId, producerEpoch, coordinatorEpoch, bumpedEpoch);
         if (error != NONE) {
             return AppendResult.error(error, "marker of producer " + producerId + " epoch " + producerEpoch
                     + " coordinator epoch " + coordinatorEpoch + " rejected", logStartOffset());
@@ -400,6 +408,14 @@ public final class Partition {
         } finally {
             marker.release();
         }
+    }
+
+    /**
+     * Kafka's UnifiedLog.hasOngoingTransaction: the producer has a transaction open in this log, at this epoch (a
+     * transaction version 2 producer's next transaction, after the marker bumped the epoch, is not open yet).
+     */
+    public synchronized boolean hasOngoingTransaction(long producerId, short producerEpoch) {
+        return producers.epochOf(producerId) == producerEpoch && log.openTransactions().containsKey(producerId);
     }
 
     /** The producers this partition knows (DescribeProducers). */

@@ -87,8 +87,13 @@ public final class ProducerStateTable {
                     return new Check(NONE, batch);
                 }
             }
+            // With no batch cached at this epoch (a marker moved the producer to it: transaction version 2 bumps the
+            // epoch with every marker) the epoch's first batch must be sequence 0, as in Kafka's checkSequence: a
+            // later batch overtaking a retried first one would otherwise be taken, and the first refused for ever.
+            // A batch without a sequence is a coordinator's (transactional offsets): Kafka checks sequences of client
+            // appends only.
             int currentLast = entry.lastSequence();
-            if (currentLast != NO_SEQUENCE && !inSequence(currentLast, firstSequence)) {
+            if (firstSequence != NO_SEQUENCE && !inSequence(currentLast, firstSequence)) {
                 return new Check(OUT_OF_ORDER_SEQUENCE_NUMBER, null);
             }
         } else if (firstSequence != 0 && entry.epoch != NO_PRODUCER_EPOCH) {
@@ -119,9 +124,18 @@ public final class ProducerStateTable {
      * INVALID_PRODUCER_EPOCH, a coordinator epoch older than the last marker's is TRANSACTION_COORDINATOR_FENCED.
      */
     public short checkMarker(long producerId, short epoch, int coordinatorEpoch) {
+        return checkMarker(producerId, epoch, coordinatorEpoch, false);
+    }
+
+    /**
+     * As {@link #checkMarker(long, short, int)}; {@code bumpedEpoch}: a marker of transaction version 2 (WriteTxnMarkers
+     * v2), whose epoch was bumped when the transaction ended, so Kafka 4.4 requires it to be newer than the producer's
+     * (an equal epoch is a stale marker).
+     */
+    public short checkMarker(long producerId, short epoch, int coordinatorEpoch, boolean bumpedEpoch) {
         ProducerEntry entry = producers.get(producerId);
         if (entry == null) return NONE;
-        if (epoch < entry.epoch) return INVALID_PRODUCER_EPOCH;
+        if (epoch < entry.epoch || (bumpedEpoch && epoch == entry.epoch)) return INVALID_PRODUCER_EPOCH;
         if (coordinatorEpoch < entry.coordinatorEpoch) return TRANSACTION_COORDINATOR_FENCED;
         return NONE;
     }

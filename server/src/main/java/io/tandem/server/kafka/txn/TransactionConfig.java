@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.txn;
 
+import io.tandem.kafka.wire.Features;
 import io.tandem.server.TandemConfig;
 
 /**
@@ -7,6 +8,12 @@ import io.tandem.server.TandemConfig;
  * replication: like {@code offsets.topic.replication.factor}, Tandem defaults
  * {@code transaction.state.log.replication.factor} and {@code transaction.state.log.min.isr} to 1 so a single node
  * runs transactions out of the box (Kafka's 3 and 2 refuse to on fewer brokers).
+ *
+ * <p>{@code transactionVersion} is the finalized {@code transaction.version} feature level ApiVersions reports: 2,
+ * what a Kafka 4.x cluster is formatted with, so Java 4.x producers speak transaction version 2 while older clients
+ * (and every client that does not read the feature) keep version 0's protocol, which stays served. It also picks
+ * the {@code __transaction_state} value version. It is not a configuration key (Kafka sets it with its features
+ * tool, which Tandem does not serve); tests pin a lower level through the canonical constructor.
  */
 public record TransactionConfig(
         int maxTimeoutMs,
@@ -16,10 +23,20 @@ public record TransactionConfig(
         int stateLogSegmentBytes,
         int abortTimedOutIntervalMs,
         int transactionalIdExpirationMs,
-        int removeExpiredIntervalMs) {
+        int removeExpiredIntervalMs,
+        short transactionVersion) {
 
     /** Kafka's request.timeout.ms: how long a state or marker write waits for its ISR, and a marker request. */
     public static final int REQUEST_TIMEOUT_MS = 30_000;
+
+    /** Kafka's keys at the latest transaction version. */
+    public TransactionConfig(int maxTimeoutMs, int stateLogPartitions, short stateLogReplicationFactor,
+                             int stateLogMinIsr, int stateLogSegmentBytes, int abortTimedOutIntervalMs,
+                             int transactionalIdExpirationMs, int removeExpiredIntervalMs) {
+        this(maxTimeoutMs, stateLogPartitions, stateLogReplicationFactor, stateLogMinIsr, stateLogSegmentBytes,
+                abortTimedOutIntervalMs, transactionalIdExpirationMs, removeExpiredIntervalMs,
+                Features.TRANSACTION_VERSION_2);
+    }
 
     public static TransactionConfig from(TandemConfig config) {
         return new TransactionConfig(

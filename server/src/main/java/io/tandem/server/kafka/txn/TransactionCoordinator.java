@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.txn;
 
+import io.tandem.kafka.wire.Features;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.producer.ProducerIdManager;
 import io.tandem.server.kafka.txn.TransactionStateManager.EpochAndMetadata;
@@ -18,19 +19,30 @@ import java.util.function.LongSupplier;
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * The transaction coordinator (KIP-98, Kafka's TransactionCoordinator with transaction version 1, the protocol the
- * Java 4.x producer speaks when the broker advertises no {@code transaction.version} feature): InitProducerId with a
- * transactional id (epoch bumps, fencing of the previous producer, KIP-360 resumption), AddPartitionsToTxn
- * (including the v4+ verify-only form), AddOffsetsToTxn, EndTxn, the abort of timed-out transactions, the expiry of
- * idle transactional ids ({@link TransactionViews} answers Describe/ListTransactions). State lives in
- * {@link TransactionStateManager}; markers go out through {@link TransactionMarkerSender}. Error codes and their
- * order follow Kafka 3.9.
+ * The transaction coordinator (KIP-98, Kafka 4.4's TransactionCoordinator): InitProducerId with a transactional id
+ * (epoch bumps, fencing of the previous producer, KIP-360 resumption), AddPartitionsToTxn (including the v4+
+ * verify-only form), AddOffsetsToTxn, EndTxn, the abort of timed-out transactions, the expiry of idle transactional
+ * ids ({@link TransactionViews} answers Describe/ListTransactions). State lives in {@link TransactionStateManager};
+ * markers go out through {@link TransactionMarkerSender}. Error codes and their order follow Kafka 4.4.
+ *
+ * <p>Two protocols are served side by side, chosen per request as Kafka does: transaction version 0 (Kafka 3.x
+ * clients, and 4.x clients that see no {@code transaction.version} 2: EndTxn up to v4, the epoch stays), and
+ * transaction version 2 (KIP-890 part 2: EndTxn v5+ bumps the epoch at every commit and abort and hands over to a
+ * new producer id when the epoch runs out; partitions and the group's offsets join the transaction implicitly, on
+ * produce and TxnOffsetCommit v5+). Internal aborts (timeouts, fencing) use the broker's finalized version.
  *
  * <p>Handlers call in from request threads; answers come back through callbacks, on the coordinator's own thread
  * when a state write had to be replicated first.
  */
 public final class TransactionCoordinator implements TransactionMarkerSender.Coordinator {
     private static final System.Logger LOG = System.getLogger(TransactionCoordinator.class.getName());
+
+    /** EndTxn's answer: v5+ reports the producer id and epoch to use next (-1/-1 on errors and before v5). */
+    public record EndResult(short error, long producerId, short producerEpoch) {
+        public static EndResult error(short error) {
+            return new EndResult(error, TransactionMetadata.NO_PRODUCER_ID, TransactionMetadata.NO_PRODUCER_EPOCH);
+        }
+    }
 
     /** InitProducerId's answer. */
     public record InitResult(short error, long producerId, short producerEpoch) {
@@ -69,6 +81,18 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
 
     public TransactionStateManager state() {
         return state;
+    }
+
+    TransactionConfig config() {
+        return config;
+    }
+
+    ProducerIdManager producerIds() {
+        return producerIds;
+    }
+
+    LongSupplier clock() {
+        return clock;
     }
 
     public int partitionFor(String transactionalId) {
@@ -165,7 +189,8 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
         }
         if (transition.state() == TransactionState.PREPARE_EPOCH_FENCE) {
             endTransaction(transactionalId, transition.producerId(), transition.producerEpoch(), false, false,
-                    e -> callback.accept(InitResult.error(e == NONE ? CONCURRENT_TRANSACTIONS : e)));
+                    config.transactionVersion(),
+                    r -> callback.accept(InitResult.error(r.error() == NONE ? CONCURRENT_TRANSACTIONS : r.error())));
             return;
         }
         TransactionMetadata.Transition written = transition;
@@ -188,7 +213,7 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
      * INVALID_REQUEST for no id, the lookup's error (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, ...), or
      * INVALID_PRODUCER_ID_MAPPING for an id it does not know.
      */
-    private EpochAndMetadata existing(String transactionalId, Consumer<Short> callback) {
+    EpochAndMetadata existing(String transactionalId, Consumer<Short> callback) {
         if (transactionalId == null || transactionalId.isEmpty()) {
             callback.accept(INVALID_REQUEST);
             return null;
@@ -205,20 +230,28 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
         return lookup.found();
     }
 
-    /** Adds partitions (or a group's offsets partition) to the producer's transaction, opening it if needed. */
+    /**
+     * Adds partitions (or a group's offsets partition) to the producer's transaction, opening it if needed.
+     * {@code clientVersion} is the transaction version of the request: 0 for a client's AddPartitionsToTxn (v0-3) or
+     * AddOffsetsToTxn, 2 for the implicit add of a version 2 produce or TxnOffsetCommit.
+     */
     public void handleAddPartitions(String transactionalId, long producerId, short producerEpoch,
-                                    Set<TopicPartition> partitions, Consumer<Short> callback) {
+                                    Set<TopicPartition> partitions, short clientVersion, Consumer<Short> callback) {
         EpochAndMetadata found = existing(transactionalId, callback);
         if (found == null) return;
         TransactionMetadata metadata = found.metadata();
         TransactionMetadata.Transition transition;
         synchronized (state) {
             short error = NONE;
-            if (metadata.producerId != producerId) {
+            // Kafka 4.x checks a pending transition first: over a version 2 epoch overflow the producer may already
+            // use the new producer id that is still only pending.
+            if (metadata.pendingTransitionInProgress()) {
+                error = CONCURRENT_TRANSACTIONS;
+            } else if (metadata.producerId != producerId) {
                 error = INVALID_PRODUCER_ID_MAPPING;
             } else if (metadata.producerEpoch != producerEpoch) {
                 error = PRODUCER_FENCED;
-            } else if (metadata.pendingTransitionInProgress() || metadata.state == TransactionState.PREPARE_COMMIT
+            } else if (metadata.state == TransactionState.PREPARE_COMMIT
                     || metadata.state == TransactionState.PREPARE_ABORT) {
                 error = CONCURRENT_TRANSACTIONS;
             } else if (metadata.state == TransactionState.ONGOING && metadata.topicPartitions.containsAll(partitions)) {
@@ -230,7 +263,7 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
                 callback.accept(error);
                 return;
             }
-            transition = metadata.prepareAddPartitions(partitions, clock.getAsLong());
+            transition = metadata.prepareAddPartitions(partitions, clock.getAsLong(), clientVersion);
         }
         state.appendTransition(transactionalId, found.coordinatorEpoch(), transition, e -> false, callback);
     }
@@ -276,9 +309,21 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
 
     // ---------------------------------------------------------------- EndTxn
 
+    /** EndTxn from a client; {@code clientVersion} 2 for EndTxn v5+, else 0. */
     public void handleEndTransaction(String transactionalId, long producerId, short producerEpoch, boolean commit,
-                                     Consumer<Short> callback) {
-        endTransaction(transactionalId, producerId, producerEpoch, commit, true, callback);
+                                     short clientVersion, Consumer<EndResult> callback) {
+        endTransaction(transactionalId, producerId, producerEpoch, commit, true, clientVersion, callback);
+    }
+
+    private void endTransaction(String transactionalId, long producerId, short producerEpoch, boolean commit,
+                                boolean isFromClient, short clientVersion, Consumer<EndResult> callback) {
+        if (Features.supportsEpochBump(clientVersion)) {
+            TransactionVersion2.endTransaction(this, transactionalId, producerId, producerEpoch, commit, isFromClient,
+                    clientVersion, callback);
+        } else {
+            endTransactionV1(transactionalId, producerId, producerEpoch, commit, isFromClient,
+                    e -> callback.accept(EndResult.error(e)));
+        }
     }
 
     /**
@@ -288,8 +333,8 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
      * INVALID_TXN_STATE. Internal aborts (timeouts, fencing) come with the bumped epoch and
      * {@code isFromClient} false.
      */
-    private void endTransaction(String transactionalId, long producerId, short producerEpoch, boolean commit,
-                                boolean isFromClient, Consumer<Short> callback) {
+    private void endTransactionV1(String transactionalId, long producerId, short producerEpoch, boolean commit,
+                                  boolean isFromClient, Consumer<Short> callback) {
         EpochAndMetadata held = existing(transactionalId, callback);
         if (held == null) return;
         int coordinatorEpoch = held.coordinatorEpoch();
@@ -337,7 +382,8 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
                 metadata.lastProducerEpoch = TransactionMetadata.NO_PRODUCER_EPOCH;
             }
             transition = metadata.prepareAbortOrCommit(commit ? TransactionState.PREPARE_COMMIT
-                    : TransactionState.PREPARE_ABORT, clock.getAsLong());
+                    : TransactionState.PREPARE_ABORT, Features.TRANSACTION_VERSION_0,
+                    TransactionMetadata.NO_PRODUCER_ID, clock.getAsLong(), false);
         }
         boolean fenced = epochFence;
         state.appendTransition(transactionalId, coordinatorEpoch, transition, e -> false, error -> {
@@ -386,20 +432,28 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
         });
     }
 
-    private static short invalidState(String transactionalId, TransactionMetadata metadata, boolean commit) {
+    static short invalidState(String transactionalId, TransactionMetadata metadata, boolean commit) {
         LOG.log(System.Logger.Level.WARNING, "TransactionalId: {0}''s state is {1}, but received transaction marker "
                 + "result to send: {2}", transactionalId, metadata.state.displayName, commit ? "COMMIT" : "ABORT");
         return INVALID_TXN_STATE;
     }
 
-    private void sendMarkers(PendingCompletion c) {
+    /**
+     * Writes the markers of a durable Prepare state with the producer id and epoch it holds: with version 2 the
+     * bumped epoch (even when the Complete state hands over to a new producer id), so the old epoch is fenced on
+     * every partition of the transaction.
+     */
+    void sendMarkers(PendingCompletion c) {
         Set<TopicPartition> partitions;
+        long producerId;
+        short producerEpoch;
         synchronized (state) {
             partitions = Set.copyOf(c.metadata().topicPartitions);
+            producerId = c.metadata().producerId;
+            producerEpoch = c.metadata().producerEpoch;
         }
-        markers.send(new TransactionMarkerSender.MarkerJob(c.transactionalId(), c.metadata().producerId(),
-                c.complete().producerEpoch(), c.commit(), c.coordinatorEpoch(), state.partitionFor(c.transactionalId()),
-                partitions, c.complete()));
+        markers.send(new TransactionMarkerSender.MarkerJob(c.transactionalId(), producerId, producerEpoch, c.commit(),
+                c.coordinatorEpoch(), state.partitionFor(c.transactionalId()), partitions, c.complete()));
     }
 
     @Override
@@ -468,12 +522,13 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
                 }
                 LOG.log(System.Logger.Level.INFO, "Aborting transaction of {0}: it exceeded its timeout of {1} ms",
                         m.transactionalId, m.txnTimeoutMs);
-                endTransaction(m.transactionalId, producerId, fence.producerEpoch(), false, false, error -> {
-                    if (error != NONE) {
-                        LOG.log(System.Logger.Level.INFO, "Rollback of the timed out transaction of {0}: {1}",
-                                m.transactionalId, error);
-                    }
-                });
+                endTransaction(m.transactionalId, producerId, fence.producerEpoch(), false, false,
+                        config.transactionVersion(), result -> {
+                            if (result.error() != NONE) {
+                                LOG.log(System.Logger.Level.INFO, "Rollback of the timed out transaction of {0}: {1}",
+                                        m.transactionalId, result.error());
+                            }
+                        });
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "Aborting timed out transactions failed", e);

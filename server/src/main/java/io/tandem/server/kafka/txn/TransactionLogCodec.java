@@ -3,6 +3,7 @@ package io.tandem.server.kafka.txn;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.tandem.kafka.wire.Features;
 import io.tandem.kafka.wire.KafkaCodecException;
 import io.tandem.kafka.wire.Primitives;
 import io.tandem.server.kafka.TopicPartition;
@@ -19,9 +20,11 @@ import java.util.Set;
  * tools and a log written by either can be loaded by the other: key {int16 0 (the transaction log record type),
  * TransactionalId string}; value TransactionLogValue v0 {ProducerId int64, ProducerEpoch int16,
  * TransactionTimeoutMs int32, TransactionStatus int8, TransactionPartitions nullable [Topic string,
- * PartitionIds [int32]], TransactionLastUpdateTimestampMs int64, TransactionStartTimestampMs int64}, written at v0
- * as Kafka 3.9 does (transaction.version 0 and 1); v1, the flexible form Kafka 4.x writes with transaction.version 2,
- * is read too. A null value is a tombstone (an expired transactional id).
+ * PartitionIds [int32]], TransactionLastUpdateTimestampMs int64, TransactionStartTimestampMs int64}. Which version
+ * is written follows the finalized {@code transaction.version}, as in Kafka 4.x: v0 at level 0 (what Kafka 3.9
+ * writes), v1, the flexible form with tagged PreviousProducerId (0), NextProducerId (1) and ClientTransactionVersion
+ * (2), from level 1. Like Kafka, only the client's transaction version is written among the tags (the producer ids
+ * stay at their default and so are left out). A null value is a tombstone (an expired transactional id).
  */
 public final class TransactionLogCodec {
     /** CoordinatorRecordType.TRANSACTION_LOG: the key's version prefix. */
@@ -29,6 +32,8 @@ public final class TransactionLogCodec {
     static final short VALUE_VERSION = 0;
     static final short VALUE_VERSION_FLEXIBLE = 1;
     private static final int TAG_PREVIOUS_PRODUCER_ID = 0;
+    private static final int TAG_NEXT_PRODUCER_ID = 1;
+    private static final int TAG_CLIENT_TRANSACTION_VERSION = 2;
 
     private TransactionLogCodec() {
     }
@@ -55,34 +60,67 @@ public final class TransactionLogCodec {
         return Primitives.readString(in, false);
     }
 
-    /** The value Kafka writes for a transition: Empty carries no partition list (null), other states their list. */
+    /** The value version Kafka writes at a finalized transaction version (TransactionVersion.transactionLogValueVersion). */
+    public static short valueVersion(short transactionVersion) {
+        return transactionVersion >= Features.TRANSACTION_VERSION_1 ? VALUE_VERSION_FLEXIBLE : VALUE_VERSION;
+    }
+
+    /** The v0 value (Kafka 3.9's). */
     public static byte[] value(TransactionMetadata.Transition t) {
+        return value(t, VALUE_VERSION);
+    }
+
+    /**
+     * The value Kafka writes for a transition at a value version: Empty carries no partition list (null), other
+     * states their list.
+     */
+    public static byte[] value(TransactionMetadata.Transition t, short version) {
+        if (version != VALUE_VERSION && version != VALUE_VERSION_FLEXIBLE) {
+            throw new IllegalArgumentException("Unknown transaction log value version " + version);
+        }
+        boolean flexible = version == VALUE_VERSION_FLEXIBLE;
         if (t.state() == TransactionState.EMPTY && !t.topicPartitions().isEmpty()) {
             throw new IllegalStateException("Transaction is not expected to have any partitions since its state is "
                     + t.state() + ": " + t);
         }
         ByteBuf out = Unpooled.buffer();
-        out.writeShort(VALUE_VERSION);
+        out.writeShort(version);
         out.writeLong(t.producerId());
         out.writeShort(t.producerEpoch());
         out.writeInt(t.txnTimeoutMs());
         out.writeByte(t.state().id);
         if (t.state() == TransactionState.EMPTY) {
-            out.writeInt(-1);
+            // A null array: -1 as int32, or 0 as the compact length (length + 1).
+            if (flexible) {
+                Primitives.writeUnsignedVarint(out, 0);
+            } else {
+                out.writeInt(-1);
+            }
         } else {
             Map<String, List<Integer>> byTopic = new LinkedHashMap<>();
             for (TopicPartition tp : t.topicPartitions()) {
                 byTopic.computeIfAbsent(tp.topic(), k -> new ArrayList<>()).add(tp.partition());
             }
-            out.writeInt(byTopic.size());
+            writeArrayLength(out, byTopic.size(), flexible);
             for (Map.Entry<String, List<Integer>> e : byTopic.entrySet()) {
-                Primitives.writeString(out, e.getKey(), false);
-                out.writeInt(e.getValue().size());
+                Primitives.writeString(out, e.getKey(), flexible);
+                writeArrayLength(out, e.getValue().size(), flexible);
                 for (int p : e.getValue()) out.writeInt(p);
+                if (flexible) Primitives.writeUnsignedVarint(out, 0);
             }
         }
         out.writeLong(t.txnLastUpdateTimestamp());
         out.writeLong(t.txnStartTimestamp());
+        if (flexible) {
+            if (t.clientTransactionVersion() == Features.TRANSACTION_VERSION_0) {
+                Primitives.writeUnsignedVarint(out, 0);
+            } else {
+                Primitives.writeUnsignedVarint(out, 1);
+                Primitives.writeUnsignedVarint(out, TAG_CLIENT_TRANSACTION_VERSION);
+                Primitives.writeUnsignedVarint(out, 2);
+                out.writeShort(t.clientTransactionVersion());
+            }
+        }
         return ByteBufUtil.getBytes(out);
     }
 
@@ -112,6 +150,8 @@ public final class TransactionLogCodec {
         long lastUpdate = in.readLong();
         long start = in.readLong();
         long previousProducerId = TransactionMetadata.NO_PRODUCER_ID;
+        long nextProducerId = TransactionMetadata.NO_PRODUCER_ID;
+        short clientTransactionVersion = Features.TRANSACTION_VERSION_0;
         if (flexible) {
             int tags = Primitives.readUnsignedVarint(in);
             for (int i = 0; i < tags; i++) {
@@ -120,14 +160,28 @@ public final class TransactionLogCodec {
                 Primitives.checkReadable(in, size);
                 if (tag == TAG_PREVIOUS_PRODUCER_ID && size == 8) {
                     previousProducerId = in.getLong(in.readerIndex());
+                } else if (tag == TAG_NEXT_PRODUCER_ID && size == 8) {
+                    nextProducerId = in.getLong(in.readerIndex());
+                } else if (tag == TAG_CLIENT_TRANSACTION_VERSION && size == 2) {
+                    clientTransactionVersion = in.getShort(in.readerIndex());
                 }
                 in.skipBytes(size);
             }
         }
         TransactionMetadata metadata = new TransactionMetadata(transactionalId, producerId, previousProducerId,
                 producerEpoch, TransactionMetadata.NO_PRODUCER_EPOCH, timeoutMs, state, start, lastUpdate);
+        metadata.nextProducerId = nextProducerId;
+        metadata.clientTransactionVersion = clientTransactionVersion;
         if (state != TransactionState.EMPTY) metadata.addPartitions(partitions);
         return metadata;
+    }
+
+    private static void writeArrayLength(ByteBuf out, int length, boolean flexible) {
+        if (flexible) {
+            Primitives.writeUnsignedVarint(out, length + 1);
+        } else {
+            out.writeInt(length);
+        }
     }
 
     private static void skipTaggedFields(ByteBuf in) {

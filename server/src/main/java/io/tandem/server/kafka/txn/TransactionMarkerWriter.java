@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.txn;
 
+import io.tandem.kafka.wire.Features;
 import io.tandem.kafka.wire.message.WriteTxnMarkersRequest;
 import io.tandem.kafka.wire.message.WriteTxnMarkersResponse;
 import io.tandem.server.kafka.ApiException;
@@ -113,8 +114,10 @@ public final class TransactionMarkerWriter {
             Partition partition = broker.leaderPartition(topic, index);
             int minInsyncReplicas = Integer.parseInt(
                     broker.topicConfigs().value(topic.configs(), "min.insync.replicas").trim());
+            // WriteTxnMarkers v2 names the transaction version; before v2 it reads as 0.
             Partition.AppendResult result = partition.appendTransactionMarker(marker.producerId, marker.producerEpoch,
-                    marker.coordinatorEpoch, marker.transactionResult, now, minInsyncReplicas);
+                    marker.coordinatorEpoch, marker.transactionResult, now, minInsyncReplicas,
+                    Features.supportsEpochBump(marker.transactionVersion));
             out.errorCode = result.error();
             if (result.error() != NONE) return null;
             return new Pending(partition, result.lastOffset() + 1, minInsyncReplicas, marker.producerId,

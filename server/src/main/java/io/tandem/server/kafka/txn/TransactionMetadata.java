@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.txn;
 
+import io.tandem.kafka.wire.Features;
 import io.tandem.server.kafka.TopicPartition;
 
 import java.util.Collection;
@@ -22,11 +23,19 @@ public final class TransactionMetadata {
 
     final String transactionalId;
     long producerId;
+    /** The producer id before the last transition (Kafka's prevProducerId): a retry after a rotation names it. */
     long lastProducerId;
+    /**
+     * Transaction version 2 only: the producer id the completing transaction hands over to because its epoch ran
+     * out (set with PrepareCommit/PrepareAbort, taken over by the Complete state).
+     */
+    long nextProducerId = NO_PRODUCER_ID;
     short producerEpoch;
     short lastProducerEpoch;
     int txnTimeoutMs;
     TransactionState state;
+    /** The transaction version the producer spoke in its last transition (0 until it speaks version 2). */
+    short clientTransactionVersion = Features.TRANSACTION_VERSION_0;
     final Set<TopicPartition> topicPartitions = new LinkedHashSet<>();
     long txnStartTimestamp;
     long txnLastUpdateTimestamp;
@@ -41,9 +50,22 @@ public final class TransactionMetadata {
     /** The target of a prepared change: what is written to the log and applied once the write is replicated. */
     public record Transition(long producerId, long lastProducerId, short producerEpoch, short lastProducerEpoch,
                              int txnTimeoutMs, TransactionState state, Set<TopicPartition> topicPartitions,
-                             long txnStartTimestamp, long txnLastUpdateTimestamp) {
+                             long txnStartTimestamp, long txnLastUpdateTimestamp, long nextProducerId,
+                             short clientTransactionVersion) {
         public Transition {
             topicPartitions = Set.copyOf(topicPartitions);
+        }
+
+        /** A transition of transaction version 0 (no next producer id). */
+        public Transition(long producerId, long lastProducerId, short producerEpoch, short lastProducerEpoch,
+                          int txnTimeoutMs, TransactionState state, Set<TopicPartition> topicPartitions,
+                          long txnStartTimestamp, long txnLastUpdateTimestamp) {
+            this(producerId, lastProducerId, producerEpoch, lastProducerEpoch, txnTimeoutMs, state, topicPartitions,
+                    txnStartTimestamp, txnLastUpdateTimestamp, NO_PRODUCER_ID, Features.TRANSACTION_VERSION_0);
+        }
+
+        boolean supportsEpochBump() {
+            return Features.supportsEpochBump(clientTransactionVersion);
         }
     }
 
@@ -125,18 +147,27 @@ public final class TransactionMetadata {
                 recordLastEpoch ? producerEpoch : NO_PRODUCER_EPOCH, newTxnTimeoutMs, Set.of(), -1, nowMs);
     }
 
-    Transition prepareAddPartitions(Collection<TopicPartition> added, long nowMs) {
+    /** Opens (or extends) the transaction; the producer's transaction version is recorded with it. */
+    Transition prepareAddPartitions(Collection<TopicPartition> added, long nowMs, short clientVersion) {
         long start = state == TransactionState.EMPTY || state == TransactionState.COMPLETE_ABORT
                 || state == TransactionState.COMPLETE_COMMIT ? nowMs : txnStartTimestamp;
         Set<TopicPartition> all = new LinkedHashSet<>(topicPartitions);
         all.addAll(added);
         return prepareTransitionTo(TransactionState.ONGOING, producerId, producerEpoch, lastProducerEpoch,
-                txnTimeoutMs, all, start, nowMs);
+                txnTimeoutMs, all, start, nowMs, nextProducerId, clientVersion);
     }
 
-    Transition prepareAbortOrCommit(TransactionState newState, long nowMs) {
-        return prepareTransitionTo(newState, producerId, producerEpoch, lastProducerEpoch, txnTimeoutMs,
-                topicPartitions, txnStartTimestamp, nowMs);
+    /**
+     * PrepareCommit/PrepareAbort. With transaction version 2 the epoch bumps here (the caller made sure it cannot
+     * overflow: an exhausted epoch comes with {@code newNextProducerId}, which the Complete state takes over with
+     * epoch 0). {@code noPartitionAdded}: a version 2 abort with nothing in the transaction, whose start is now.
+     */
+    Transition prepareAbortOrCommit(TransactionState newState, short clientVersion, long newNextProducerId, long nowMs,
+                                    boolean noPartitionAdded) {
+        boolean bump = Features.supportsEpochBump(clientVersion);
+        return prepareTransitionTo(newState, producerId, bump ? (short) (producerEpoch + 1) : producerEpoch,
+                bump ? producerEpoch : lastProducerEpoch, txnTimeoutMs, topicPartitions,
+                noPartitionAdded ? nowMs : txnStartTimestamp, nowMs, newNextProducerId, clientVersion);
     }
 
     Transition prepareComplete(long nowMs) {
@@ -144,8 +175,12 @@ public final class TransactionMetadata {
                 : TransactionState.COMPLETE_ABORT;
         // The Prepare state is durable, so an epoch fence that failed before is now settled.
         hasFailedEpochFence = false;
-        return prepareTransitionTo(newState, producerId, producerEpoch, lastProducerEpoch, txnTimeoutMs, Set.of(),
-                txnStartTimestamp, nowMs);
+        // A version 2 epoch overflow: the next producer id takes over at epoch 0; the last epoch stays the one the
+        // client last saw (Short.MAX_VALUE - 1), as in Kafka.
+        boolean overflow = Features.supportsEpochBump(clientTransactionVersion) && nextProducerId != NO_PRODUCER_ID;
+        return prepareTransitionTo(newState, overflow ? nextProducerId : producerId, overflow ? 0 : producerEpoch,
+                lastProducerEpoch, txnTimeoutMs, Set.of(), txnStartTimestamp, nowMs, NO_PRODUCER_ID,
+                clientTransactionVersion);
     }
 
     Transition prepareDead() {
@@ -157,6 +192,14 @@ public final class TransactionMetadata {
                                            short newLastEpoch, int newTxnTimeoutMs,
                                            Collection<TopicPartition> newPartitions, long newTxnStartTimestamp,
                                            long updateTimestamp) {
+        return prepareTransitionTo(newState, newProducerId, newEpoch, newLastEpoch, newTxnTimeoutMs, newPartitions,
+                newTxnStartTimestamp, updateTimestamp, nextProducerId, clientTransactionVersion);
+    }
+
+    private Transition prepareTransitionTo(TransactionState newState, long newProducerId, short newEpoch,
+                                           short newLastEpoch, int newTxnTimeoutMs,
+                                           Collection<TopicPartition> newPartitions, long newTxnStartTimestamp,
+                                           long updateTimestamp, long newNextProducerId, short clientVersion) {
         if (pendingState != null) {
             throw new IllegalStateException("Preparing transaction state transition to " + newState
                     + " while it already has a pending state " + pendingState);
@@ -171,7 +214,8 @@ public final class TransactionMetadata {
         }
         pendingState = newState;
         return new Transition(newProducerId, producerId, newEpoch, newLastEpoch, newTxnTimeoutMs, newState,
-                new LinkedHashSet<>(newPartitions), newTxnStartTimestamp, updateTimestamp);
+                new LinkedHashSet<>(newPartitions), newTxnStartTimestamp, updateTimestamp, newNextProducerId,
+                clientVersion);
     }
 
     /** Applies a prepared change once its log record is replicated; checks it is the change that was prepared. */
@@ -188,23 +232,21 @@ public final class TransactionMetadata {
                         || t.txnStartTimestamp() != -1) {
                     throw transitionFailure(t);
                 }
-                txnTimeoutMs = t.txnTimeoutMs();
-                producerEpoch = t.producerEpoch();
-                lastProducerEpoch = t.lastProducerEpoch();
-                producerId = t.producerId();
-                lastProducerId = t.lastProducerId();
             }
             case ONGOING -> {
                 if (!validProducerEpoch(t) || !t.topicPartitions().containsAll(topicPartitions)
                         || txnTimeoutMs != t.txnTimeoutMs()) {
                     throw transitionFailure(t);
                 }
-                txnStartTimestamp = t.txnStartTimestamp();
-                addPartitions(t.topicPartitions());
             }
             case PREPARE_ABORT, PREPARE_COMMIT -> {
+                // Version 2 may abort from Empty or a completed transaction, whose start time is the abort's.
+                boolean emptyAbort = toState == TransactionState.PREPARE_ABORT && t.supportsEpochBump()
+                        && (state == TransactionState.EMPTY || state == TransactionState.COMPLETE_COMMIT
+                        || state == TransactionState.COMPLETE_ABORT);
                 if (!validProducerEpoch(t) || !topicPartitions.equals(t.topicPartitions())
-                        || txnTimeoutMs != t.txnTimeoutMs() || txnStartTimestamp != t.txnStartTimestamp()) {
+                        || txnTimeoutMs != t.txnTimeoutMs()
+                        || (txnStartTimestamp != t.txnStartTimestamp() && !emptyAbort)) {
                     throw transitionFailure(t);
                 }
             }
@@ -212,17 +254,38 @@ public final class TransactionMetadata {
                 if (!validProducerEpoch(t) || txnTimeoutMs != t.txnTimeoutMs() || t.txnStartTimestamp() == -1) {
                     throw transitionFailure(t);
                 }
-                txnStartTimestamp = t.txnStartTimestamp();
-                topicPartitions.clear();
             }
             case PREPARE_EPOCH_FENCE, DEAD -> throw transitionFailure(t);
         }
+        producerId = t.producerId();
+        lastProducerId = t.lastProducerId();
+        nextProducerId = t.nextProducerId();
+        producerEpoch = t.producerEpoch();
+        lastProducerEpoch = t.lastProducerEpoch();
+        txnTimeoutMs = t.txnTimeoutMs();
+        topicPartitions.clear();
+        topicPartitions.addAll(t.topicPartitions());
+        txnStartTimestamp = t.txnStartTimestamp();
         txnLastUpdateTimestamp = t.txnLastUpdateTimestamp();
+        clientTransactionVersion = t.clientTransactionVersion();
         pendingState = null;
         state = toState;
     }
 
+    /**
+     * Kafka's check that a transition keeps the producer: with version 2 a Prepare state carries the bumped epoch
+     * (its last epoch is the current one), and a Complete state after an overflow carries the next producer id at
+     * epoch 0; otherwise the id and epoch stay.
+     */
     private boolean validProducerEpoch(Transition t) {
+        if (t.supportsEpochBump() && (t.state() == TransactionState.COMPLETE_COMMIT
+                || t.state() == TransactionState.COMPLETE_ABORT) && t.producerEpoch() == 0) {
+            return t.lastProducerEpoch() == lastProducerEpoch && t.lastProducerId() == producerId;
+        }
+        if (t.supportsEpochBump() && (t.state() == TransactionState.PREPARE_COMMIT
+                || t.state() == TransactionState.PREPARE_ABORT)) {
+            return t.lastProducerEpoch() == producerEpoch && t.producerId() == producerId;
+        }
         return t.producerEpoch() == producerEpoch && t.producerId() == producerId;
     }
 
@@ -245,6 +308,10 @@ public final class TransactionMetadata {
 
     public short producerEpoch() {
         return producerEpoch;
+    }
+
+    public short clientTransactionVersion() {
+        return clientTransactionVersion;
     }
 
     public TransactionState state() {
@@ -270,7 +337,9 @@ public final class TransactionMetadata {
     @Override
     public String toString() {
         return "TransactionMetadata(transactionalId=" + transactionalId + ", producerId=" + producerId
-                + ", producerEpoch=" + producerEpoch + ", txnTimeoutMs=" + txnTimeoutMs + ", state=" + state
+                + ", nextProducerId=" + nextProducerId + ", producerEpoch=" + producerEpoch + ", lastProducerEpoch="
+                + lastProducerEpoch + ", clientTransactionVersion=" + clientTransactionVersion + ", txnTimeoutMs="
+                + txnTimeoutMs + ", state=" + state
                 + ", pendingState=" + pendingState + ", topicPartitions=" + topicPartitions + ", txnStartTimestamp="
                 + txnStartTimestamp + ", txnLastUpdateTimestamp=" + txnLastUpdateTimestamp + ")";
     }

@@ -31,6 +31,7 @@ public final class TransactionService implements AutoCloseable {
     private final TransactionViews views;
     private final TransactionMarkerWriter writer;
     private final TransactionMarkerSender sender;
+    private final ImplicitPartitionAdder adder;
     private volatile boolean stateTopicReady;
 
     private TransactionService(KafkaBroker broker, TransactionConfig config) {
@@ -74,6 +75,7 @@ public final class TransactionService implements AutoCloseable {
         this.sender = new TransactionMarkerSender(brokerId, broker.metadata(), writer, coordinator, executor,
                 broker.interBrokerSecurity());
         coordinator.markers(sender);
+        this.adder = new ImplicitPartitionAdder(brokerId, coordinator, broker.metadata(), broker.interBrokerSecurity());
     }
 
     /** Wires the transaction support of a broker whose metadata and producer ids are up. */
@@ -90,6 +92,11 @@ public final class TransactionService implements AutoCloseable {
     /** DescribeTransactions and ListTransactions. */
     public TransactionViews views() {
         return views;
+    }
+
+    /** Transaction version 2's implicit AddPartitionsToTxn (Produce v12+, TxnOffsetCommit v5+). */
+    public ImplicitPartitionAdder partitionAdder() {
+        return adder;
     }
 
     public TransactionMarkerWriter markerWriter() {
@@ -151,6 +158,7 @@ public final class TransactionService implements AutoCloseable {
 
     @Override
     public void close() {
+        adder.close();
         sender.close();
         executor.shutdownNow();
         try {

@@ -14,7 +14,7 @@ public enum TransactionState {
     ONGOING(1, "Ongoing"),
     /** EndTxn(commit) is durable; markers are being written. */
     PREPARE_COMMIT(2, "PrepareCommit"),
-    /** EndTxn(abort), a timeout or a fencing producer is durable; markers are being written. */
+    /** EndTxn(abort), a timeout or a fencing producer is durable; markers are being written (if any). */
     PREPARE_ABORT(3, "PrepareAbort"),
     COMPLETE_COMMIT(4, "CompleteCommit"),
     COMPLETE_ABORT(5, "CompleteAbort"),
@@ -37,7 +37,9 @@ public enum TransactionState {
             case EMPTY -> EnumSet.of(EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
             case ONGOING -> EnumSet.of(ONGOING, EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
             case PREPARE_COMMIT -> EnumSet.of(ONGOING);
-            case PREPARE_ABORT -> EnumSet.of(ONGOING, PREPARE_EPOCH_FENCE);
+            // Transaction version 2 lets a producer abort with no partitions added (from Empty or a completed
+            // transaction): its epoch bumps all the same.
+            case PREPARE_ABORT -> EnumSet.of(ONGOING, PREPARE_EPOCH_FENCE, EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
             case COMPLETE_COMMIT -> EnumSet.of(PREPARE_COMMIT);
             case COMPLETE_ABORT -> EnumSet.of(PREPARE_ABORT);
             case DEAD -> EnumSet.of(EMPTY, COMPLETE_ABORT, COMPLETE_COMMIT);

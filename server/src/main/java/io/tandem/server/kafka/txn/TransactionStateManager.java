@@ -174,7 +174,8 @@ public final class TransactionStateManager {
             }
         }
         byte[] key = TransactionLogCodec.key(transactionalId);
-        byte[] value = transition.state() == TransactionState.DEAD ? null : TransactionLogCodec.value(transition);
+        byte[] value = transition.state() == TransactionState.DEAD ? null : TransactionLogCodec.value(transition,
+                TransactionLogCodec.valueVersion(config.transactionVersion()));
         Partition.AppendResult result;
         ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
         try {

@@ -95,6 +95,31 @@ class ProducerStateTableTest {
         assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(8, (short) 0, 5, 1).error());
     }
 
+    @Test
+    void afterAMarkerBumpedTheEpochItsFirstBatchShouldBeSequenceZero() {
+        append(7, (short) 2, 0, 3, 0);
+        table.recordMarker(7, (short) 3, 0, 100);
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 3, 1, 1).error(),
+                "a second batch overtaking the epoch's first one");
+        assertTrue(table.check(7, (short) 3, 0, 1).shouldAppend());
+        append(7, (short) 3, 0, 1, 4);
+        assertTrue(table.check(7, (short) 3, 1, 1).shouldAppend());
+        table.recordMarker(7, (short) 4, 0, 200);
+        assertTrue(table.check(7, (short) 4, ProducerStateTable.NO_SEQUENCE, 1).shouldAppend(),
+                "a coordinator's batch (transactional offsets) carries no sequence");
+    }
+
+    @Test
+    void transactionVersion2MarkersShouldNeedANewerEpoch() {
+        append(7, (short) 2, 0, 1, 0);
+        assertEquals(NONE, table.checkMarker(7, (short) 2, 0, false), "version 0 markers keep the epoch");
+        assertEquals(INVALID_PRODUCER_EPOCH, table.checkMarker(7, (short) 2, 0, true),
+                "a version 2 marker at the producer's own epoch is stale");
+        assertEquals(NONE, table.checkMarker(7, (short) 3, 0, true));
+        assertEquals(NONE, table.checkMarker(8, (short) 0, 0, true), "a producer never seen here");
+    }
+
+    @Test
     void markersShouldFenceOlderProducerEpochsAndOlderCoordinators() {
         append(7, (short) 2, 0, 1, 0);
         assertEquals(INVALID_PRODUCER_EPOCH, table.checkMarker(7, (short) 1, 0));

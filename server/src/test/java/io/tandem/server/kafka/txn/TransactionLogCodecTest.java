@@ -101,6 +101,37 @@ class TransactionLogCodecTest {
         assertEquals(Set.of(new TopicPartition("x", 0), new TopicPartition("x", 1)), m.topicPartitions());
         assertEquals(4, m.txnStartTimestamp());
         assertEquals(5, m.txnLastUpdateTimestamp());
+        assertEquals(13L, m.nextProducerId, "the producer id an overflowing transaction hands over to");
+        assertEquals(2, m.clientTransactionVersion());
+    }
+
+    @Test
+    void shouldWriteTheFlexibleVersionByteForByteAsKafka4WithTransactionVersion2() {
+        for (TransactionState state : List.of(TransactionState.EMPTY, TransactionState.ONGOING,
+                TransactionState.PREPARE_ABORT, TransactionState.COMPLETE_COMMIT)) {
+            Set<TopicPartition> partitions = state == TransactionState.EMPTY || state == TransactionState.COMPLETE_COMMIT
+                    ? Set.of() : Set.of(new TopicPartition("orders", 2));
+            for (short clientVersion : new short[] {0, 2}) {
+                TransactionMetadata.Transition t = new TransactionMetadata.Transition(4711L, 4700L, (short) 3,
+                        (short) 2, 60_000, state, partitions, state == TransactionState.EMPTY ? -1 : 1_700_000_000_000L,
+                        1_700_000_001_000L, -1L, clientVersion);
+                // Kafka's TransactionLog.valueToBytes: only the client's version among the tagged fields.
+                TransactionLogValue kafka = new TransactionLogValue().setProducerId(4711L).setProducerEpoch((short) 3)
+                        .setTransactionTimeoutMs(60_000).setTransactionStatus(state.id)
+                        .setTransactionLastUpdateTimestampMs(1_700_000_001_000L)
+                        .setTransactionStartTimestampMs(state == TransactionState.EMPTY ? -1 : 1_700_000_000_000L)
+                        .setClientTransactionVersion(clientVersion)
+                        .setTransactionPartitions(state == TransactionState.EMPTY ? null : partitions.stream()
+                                .map(tp -> new TransactionLogValue.PartitionsSchema().setTopic(tp.topic())
+                                        .setPartitionIds(List.of(tp.partition()))).toList());
+                byte[] ours = TransactionLogCodec.value(t, TransactionLogCodec.valueVersion((short) 2));
+                assertArrayEquals(MessageUtil.toVersionPrefixedBytes((short) 1, kafka), ours, state + " v" + clientVersion);
+                TransactionMetadata back = TransactionLogCodec.readValue("id", ours);
+                assertEquals(clientVersion, back.clientTransactionVersion());
+                assertEquals(partitions, back.topicPartitions());
+            }
+        }
+        assertEquals(0, TransactionLogCodec.valueVersion((short) 0), "transaction.version 0 writes Kafka 3.9's v0");
     }
 
     @Test

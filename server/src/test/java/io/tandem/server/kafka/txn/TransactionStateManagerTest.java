@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.txn;
 
+import io.tandem.kafka.wire.Features;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.LogManager;
 import io.tandem.server.kafka.log.Partition;
@@ -108,18 +109,19 @@ class TransactionStateManagerTest {
         TransactionMetadata committing = loaded(first, "committing");
         TransactionMetadata.Transition add;
         synchronized (first) {
-            add = committing.prepareAddPartitions(Set.of(data), now);
+            add = committing.prepareAddPartitions(Set.of(data), now, Features.TRANSACTION_VERSION_0);
         }
         assertEquals(NONE, write(first, "committing", add));
         TransactionMetadata.Transition prepare;
         synchronized (first) {
-            prepare = committing.prepareAbortOrCommit(TransactionState.PREPARE_COMMIT, now);
+            prepare = committing.prepareAbortOrCommit(TransactionState.PREPARE_COMMIT, Features.TRANSACTION_VERSION_0,
+                    TransactionMetadata.NO_PRODUCER_ID, now, false);
         }
         assertEquals(NONE, write(first, "committing", prepare));
         TransactionMetadata open = loaded(first, "open");
         TransactionMetadata.Transition openAdd;
         synchronized (first) {
-            openAdd = open.prepareAddPartitions(Set.of(data), now);
+            openAdd = open.prepareAddPartitions(Set.of(data), now, Features.TRANSACTION_VERSION_0);
         }
         assertEquals(NONE, write(first, "open", openAdd));
         TransactionMetadata.Transition dead;
@@ -188,7 +190,7 @@ class TransactionStateManagerTest {
         assertEquals(List.of(), manager.timedOutTransactions(now + 5_000), "nothing open");
         TransactionMetadata.Transition add;
         synchronized (manager) {
-            add = m.prepareAddPartitions(Set.of(new TopicPartition("d", 0)), now);
+            add = m.prepareAddPartitions(Set.of(new TopicPartition("d", 0)), now, Features.TRANSACTION_VERSION_0);
         }
         assertEquals(NONE, write(manager, "t", add));
         assertEquals(List.of(), manager.timedOutTransactions(now + 1_000));

@@ -4,6 +4,7 @@ import io.tandem.server.TandemConfig;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The consumer group (KIP-848) settings, named and defaulted as Kafka's {@code group.consumer.*} broker keys.
@@ -15,6 +16,11 @@ import java.util.List;
  */
 public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors) {
     public static final List<String> KNOWN_ASSIGNORS = List.of(UniformAssignor.NAME, RangeAssignor.NAME);
+    public static final String MIGRATION_POLICY = "group.consumer.migration.policy";
+    /** The only policy Tandem implements (Kafka 4.x defaults to bidirectional). */
+    public static final String MIGRATION_POLICY_DISABLED = "disabled";
+    private static final List<String> MIGRATION_POLICIES = List.of(MIGRATION_POLICY_DISABLED, "downgrade", "upgrade",
+            "bidirectional");
 
     public ConsumerGroupConfig {
         if (heartbeatIntervalMs >= sessionTimeoutMs) {
@@ -47,12 +53,33 @@ public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs,
                 config.getInt("group.consumer.min.heartbeat.interval.ms", 5_000),
                 "group.consumer.max.heartbeat.interval.ms",
                 config.getInt("group.consumer.max.heartbeat.interval.ms", 15_000));
+        checkMigrationPolicy(config.get(MIGRATION_POLICY, MIGRATION_POLICY_DISABLED));
         List<String> assignors = new ArrayList<>();
         for (String name : config.get("group.consumer.assignors", "uniform,range").split(",")) {
             if (!name.isBlank()) assignors.add(name.trim());
         }
         return new ConsumerGroupConfig(session, heartbeat, config.getInt("group.consumer.max.size",
                 Integer.MAX_VALUE), assignors);
+    }
+
+    /**
+     * {@code group.consumer.migration.policy}: Kafka's values (case-insensitive, else Kafka's start-up error), of which
+     * Tandem implements {@code disabled} only: a live classic group is not upgraded when a consumer-protocol member
+     * joins, nor a consumer group downgraded when its last consumer-protocol member leaves (empty groups still change
+     * type, as under every policy). The other values are refused at start-up rather than ignored, since ignoring them
+     * would change what a rolling upgrade of consumers does.
+     */
+    static void checkMigrationPolicy(String value) {
+        String policy = value.trim().toLowerCase(Locale.ROOT);
+        if (!MIGRATION_POLICIES.contains(policy)) {
+            throw new IllegalArgumentException("Invalid value " + value + " for configuration " + MIGRATION_POLICY
+                    + ": String must be one of (case insensitive): DISABLED, DOWNGRADE, UPGRADE, BIDIRECTIONAL");
+        }
+        if (!policy.equals(MIGRATION_POLICY_DISABLED)) {
+            throw new IllegalArgumentException(MIGRATION_POLICY + "=" + value + " is not supported: Tandem does not "
+                    + "migrate live groups between the classic and the consumer protocol; only "
+                    + MIGRATION_POLICY_DISABLED + " is");
+        }
     }
 
     private static void within(String key, int value, String minKey, int min, String maxKey, int max) {

@@ -1,0 +1,379 @@
+package io.tandem.server.kafka.txn;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.Features;
+import io.tandem.kafka.wire.message.ApiVersionsRequest;
+import io.tandem.kafka.wire.message.ApiVersionsResponse;
+import io.tandem.kafka.wire.message.CreateTopicsRequest;
+import io.tandem.kafka.wire.message.DescribeProducersRequest;
+import io.tandem.kafka.wire.message.DescribeProducersResponse;
+import io.tandem.kafka.wire.message.DescribeTransactionsRequest;
+import io.tandem.kafka.wire.message.DescribeTransactionsResponse;
+import io.tandem.kafka.wire.message.EndTxnRequest;
+import io.tandem.kafka.wire.message.EndTxnResponse;
+import io.tandem.kafka.wire.message.FindCoordinatorRequest;
+import io.tandem.kafka.wire.message.FindCoordinatorResponse;
+import io.tandem.kafka.wire.message.InitProducerIdRequest;
+import io.tandem.kafka.wire.message.InitProducerIdResponse;
+import io.tandem.kafka.wire.message.ProduceRequest;
+import io.tandem.kafka.wire.message.ProduceResponse;
+import io.tandem.kafka.wire.message.TxnOffsetCommitRequest;
+import io.tandem.kafka.wire.message.TxnOffsetCommitResponse;
+import io.tandem.kafka.wire.message.WriteTxnMarkersRequest;
+import io.tandem.kafka.wire.message.WriteTxnMarkersResponse;
+import io.tandem.kafka.wire.record.RecordBatchBuilder;
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.RawKafkaConnection;
+import io.tandem.server.kafka.metadata.TopicNames;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Transaction version 2 (KIP-890 part 2) over a raw socket, the requests the Java 4.x producer sends once it sees
+ * {@code transaction.version} 2: Produce v12 adds its partition to the transaction, EndTxn v5 bumps the epoch and
+ * answers the producer id and epoch to go on with, a retry is told the same, TxnOffsetCommit v5 adds the group's
+ * offsets partition, and the old epoch is fenced everywhere.
+ */
+class TransactionVersion2ProtocolTest {
+    private static final String TOPIC = "data";
+    @TempDir
+    Path dir;
+    private Tandem tandem;
+    private RawKafkaConnection connection;
+
+    @BeforeEach
+    void start() throws Exception {
+        tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
+                .set("transaction.state.log.num.partitions", "1"));
+        connection = new RawKafkaConnection(tandem.kafkaPort());
+        CreateTopicsRequest create = new CreateTopicsRequest();
+        CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();
+        topic.name = TOPIC;
+        topic.numPartitions = 2;
+        topic.replicationFactor = 1;
+        create.topics.add(topic);
+        create.timeoutMs = 30_000;
+        call(ApiKey.CREATE_TOPICS, 7, create);
+        FindCoordinatorRequest find = new FindCoordinatorRequest();
+        find.keyType = 1;
+        find.coordinatorKeys.add("t");
+        assertEquals(NONE, this.<FindCoordinatorResponse>call(ApiKey.FIND_COORDINATOR, 4, find).coordinators.get(0).errorCode);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        connection.close();
+        tandem.close();
+    }
+
+    @SuppressWarnings("unchecked")
+    private <R extends ApiMessage> R call(ApiKey key, int version, ApiMessage request) throws Exception {
+        short v = (short) version;
+        return (R) connection.roundTrip(key, v, key.responseHeaderVersion(v), request, key::readResponse);
+    }
+
+    /** Retries while the coordinator is still loading or the previous transaction is completing. */
+    private static <R> R until(Supplier<R> call, Function<R, Short> error) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            R result = call.get();
+            short e = error.apply(result);
+            if ((e != COORDINATOR_LOAD_IN_PROGRESS && e != CONCURRENT_TRANSACTIONS && e != NOT_COORDINATOR)
+                    || System.currentTimeMillis() > deadline) {
+                return result;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private <R extends ApiMessage> R retrying(ApiKey key, int version, ApiMessage request, Function<R, Short> error)
+            throws Exception {
+        return until(() -> {
+            try {
+                return this.<R>call(key, version, request);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        }, error);
+    }
+
+    private InitProducerIdResponse init(String transactionalId) throws Exception {
+        InitProducerIdRequest request = new InitProducerIdRequest();
+        request.transactionalId = transactionalId;
+        request.transactionTimeoutMs = 60_000;
+        request.producerId = -1;
+        request.producerEpoch = -1;
+        return retrying(ApiKey.INIT_PRODUCER_ID, 5, request, (InitProducerIdResponse r) -> r.errorCode);
+    }
+
+    private EndTxnResponse endTxn(int version, String transactionalId, long producerId, short epoch, boolean commit)
+            throws Exception {
+        EndTxnRequest request = new EndTxnRequest();
+        request.transactionalId = transactionalId;
+        request.producerId = producerId;
+        request.producerEpoch = epoch;
+        request.committed = commit;
+        return retrying(ApiKey.END_TXN, version, request, (EndTxnResponse r) -> r.errorCode);
+    }
+
+    private short produce(int version, String transactionalId, long producerId, short epoch, int sequence,
+                          int partition, String... values) throws Exception {
+        ProduceRequest request = new ProduceRequest();
+        request.transactionalId = transactionalId;
+        request.acks = -1;
+        request.timeoutMs = 10_000;
+        ProduceRequest.TopicProduceData topic = new ProduceRequest.TopicProduceData();
+        topic.name = TOPIC;
+        ProduceRequest.PartitionProduceData data = new ProduceRequest.PartitionProduceData();
+        data.index = partition;
+        topic.partitionData.add(data);
+        request.topicData.add(topic);
+        ProduceResponse response = until(() -> {
+            // Each attempt sends a fresh copy: the codec consumes the records it writes.
+            data.records = transactionalBatch(producerId, epoch, sequence, values);
+            try {
+                return this.<ProduceResponse>call(ApiKey.PRODUCE, version, request);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        }, r -> r.responses.get(0).partitionResponses.get(0).errorCode);
+        return response.responses.get(0).partitionResponses.get(0).errorCode;
+    }
+
+    private static ByteBuf transactionalBatch(long producerId, short epoch, int sequence, String... values) {
+        ByteBuf buf = Unpooled.buffer();
+        try (RecordBatchBuilder builder = RecordBatchBuilder.create(buf)) {
+            builder.producer(producerId, epoch, sequence).transactional(true);
+            for (String v : values) builder.append(System.currentTimeMillis(), null, v.getBytes(StandardCharsets.UTF_8));
+            builder.build();
+        }
+        return buf;
+    }
+
+    private java.util.UUID topicId() throws Exception {
+        io.tandem.kafka.wire.message.MetadataRequest request = new io.tandem.kafka.wire.message.MetadataRequest();
+        io.tandem.kafka.wire.message.MetadataRequest.MetadataRequestTopic topic =
+                new io.tandem.kafka.wire.message.MetadataRequest.MetadataRequestTopic();
+        topic.name = TOPIC;
+        topic.topicId = new java.util.UUID(0, 0);
+        request.topics = new java.util.ArrayList<>(List.of(topic));
+        io.tandem.kafka.wire.message.MetadataResponse response = call(ApiKey.METADATA, 12, request);
+        return response.topics.get(0).topicId;
+    }
+
+    private DescribeTransactionsResponse.TransactionState describe(String transactionalId) throws Exception {
+        DescribeTransactionsRequest describe = new DescribeTransactionsRequest();
+        describe.transactionalIds.add(transactionalId);
+        return this.<DescribeTransactionsResponse>call(ApiKey.DESCRIBE_TRANSACTIONS, 0, describe).transactionStates.get(0);
+    }
+
+    private DescribeTransactionsResponse.TransactionState describeWhenCompleted(String transactionalId)
+            throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            DescribeTransactionsResponse.TransactionState state = describe(transactionalId);
+            if (state.transactionState.startsWith("Complete") || System.currentTimeMillis() > deadline) return state;
+            Thread.sleep(20);
+        }
+    }
+
+    private List<DescribeProducersResponse.ProducerState> producers(int partition) throws Exception {
+        DescribeProducersRequest request = new DescribeProducersRequest();
+        DescribeProducersRequest.TopicRequest topic = new DescribeProducersRequest.TopicRequest();
+        topic.name = TOPIC;
+        topic.partitionIndexes.add(partition);
+        request.topics.add(topic);
+        DescribeProducersResponse response = call(ApiKey.DESCRIBE_PRODUCERS, 0, request);
+        return response.topics.get(0).partitions.get(0).activeProducers;
+    }
+
+    @Test
+    void apiVersionsShouldFinalizeTransactionVersionTwo() throws Exception {
+        ApiVersionsRequest request = new ApiVersionsRequest();
+        request.clientSoftwareName = "test";
+        request.clientSoftwareVersion = "1";
+        ApiVersionsResponse response = call(ApiKey.API_VERSIONS, 3, request);
+        assertEquals(1, response.supportedFeatures.size());
+        assertEquals(Features.TRANSACTION_VERSION, response.supportedFeatures.get(0).name);
+        assertEquals(0, response.supportedFeatures.get(0).minVersion);
+        assertEquals(2, response.supportedFeatures.get(0).maxVersion);
+        assertTrue(response.finalizedFeaturesEpoch >= 0, "the client reads finalized features only from epoch 0 on");
+        assertEquals(1, response.finalizedFeatures.size());
+        assertEquals(Features.TRANSACTION_VERSION, response.finalizedFeatures.get(0).name);
+        assertEquals(2, response.finalizedFeatures.get(0).maxVersionLevel);
+        assertEquals(2, response.finalizedFeatures.get(0).minVersionLevel);
+        ApiVersionsResponse.ApiVersion endTxn = response.apiKeys.stream()
+                .filter(k -> k.apiKey == ApiKey.END_TXN.id()).findFirst().orElseThrow();
+        assertEquals(5, endTxn.maxVersion);
+        ApiVersionsResponse.ApiVersion txnOffsetCommit = response.apiKeys.stream()
+                .filter(k -> k.apiKey == ApiKey.TXN_OFFSET_COMMIT.id()).findFirst().orElseThrow();
+        assertEquals(6, txnOffsetCommit.maxVersion);
+        ApiVersionsResponse.ApiVersion markers = response.apiKeys.stream()
+                .filter(k -> k.apiKey == ApiKey.WRITE_TXN_MARKERS.id()).findFirst().orElseThrow();
+        assertEquals(2, markers.maxVersion);
+        ApiVersionsResponse v2 = call(ApiKey.API_VERSIONS, 2, new ApiVersionsRequest());
+        assertTrue(v2.finalizedFeatures.isEmpty(), "features are tagged fields of v3+");
+    }
+
+    @Test
+    void produceV12ShouldAddThePartitionAndEndTxnV5ShouldBumpTheEpochOnEveryCommit() throws Exception {
+        InitProducerIdResponse id = init("t");
+        assertEquals(NONE, id.errorCode);
+        long producerId = id.producerId;
+        assertEquals(0, id.producerEpoch);
+
+        assertEquals(NONE, produce(12, "t", producerId, (short) 0, 0, 0, "a", "b"));
+        DescribeTransactionsResponse.TransactionState open = describe("t");
+        assertEquals("Ongoing", open.transactionState);
+        assertEquals(List.of(0), open.topics.get(0).partitions, "the produce added its partition");
+
+        EndTxnResponse committed = endTxn(5, "t", producerId, (short) 0, true);
+        assertEquals(NONE, committed.errorCode);
+        assertEquals(producerId, committed.producerId);
+        assertEquals(1, committed.producerEpoch, "every commit bumps the epoch");
+        EndTxnResponse retried = endTxn(5, "t", producerId, (short) 0, true);
+        assertEquals(NONE, retried.errorCode, "a retry of the commit with the old epoch succeeds");
+        assertEquals(producerId, retried.producerId);
+        assertEquals(1, retried.producerEpoch);
+        DescribeTransactionsResponse.TransactionState complete = describeWhenCompleted("t");
+        assertEquals("CompleteCommit", complete.transactionState);
+        assertEquals(1, complete.producerEpoch);
+        // The marker carried the bumped epoch: the partition knows the producer at epoch 1.
+        assertEquals(1, producers(0).get(0).producerEpoch);
+
+        assertEquals(INVALID_PRODUCER_EPOCH, produce(12, "t", producerId, (short) 0, 2, 1, "zombie"),
+                "the old epoch is fenced");
+        assertEquals(NONE, produce(12, "t", producerId, (short) 1, 0, 1, "c"));
+        assertEquals(NONE, produce(12, "t", producerId, (short) 1, 1, 1, "d"), "no second add for an open partition");
+        EndTxnResponse aborted = endTxn(5, "t", producerId, (short) 1, false);
+        assertEquals(NONE, aborted.errorCode);
+        assertEquals(2, aborted.producerEpoch, "every abort bumps the epoch too");
+        assertEquals(PRODUCER_FENCED, endTxn(5, "t", producerId, (short) 0, false).errorCode,
+                "two epochs back is no retry");
+        assertEquals(2, describeWhenCompleted("t").producerEpoch);
+        assertEquals(2, producers(1).get(0).producerEpoch);
+    }
+
+    @Test
+    void endTxnV5ShouldAbortWithNothingAddedAndRefuseSuchACommit() throws Exception {
+        InitProducerIdResponse id = init("empty");
+        long producerId = id.producerId;
+        assertEquals(INVALID_TXN_STATE, endTxn(5, "empty", producerId, (short) 0, true).errorCode);
+        EndTxnResponse aborted = endTxn(5, "empty", producerId, (short) 0, false);
+        assertEquals(NONE, aborted.errorCode);
+        assertEquals(1, aborted.producerEpoch);
+        assertEquals("CompleteAbort", describeWhenCompleted("empty").transactionState);
+        EndTxnResponse retried = endTxn(5, "empty", producerId, (short) 0, false);
+        assertEquals(NONE, retried.errorCode);
+        assertEquals(1, retried.producerEpoch);
+        assertEquals(INVALID_TXN_STATE, endTxn(5, "empty", producerId, (short) 0, true).errorCode,
+                "a commit is no retry of an abort");
+        assertEquals(INVALID_TXN_STATE, endTxn(5, "empty", producerId, (short) 1, true).errorCode);
+        assertEquals(INVALID_PRODUCER_ID_MAPPING, endTxn(5, "empty", producerId + 1, (short) 1, false).errorCode);
+    }
+
+    @Test
+    void endTxnV4ShouldKeepTheEpochAsTransactionVersionZero() throws Exception {
+        InitProducerIdResponse id = init("v0");
+        long producerId = id.producerId;
+        assertEquals(NONE, produce(12, "v0", producerId, (short) 0, 0, 0, "a"));
+        EndTxnResponse committed = endTxn(4, "v0", producerId, (short) 0, true);
+        assertEquals(NONE, committed.errorCode);
+        assertEquals(-1, committed.producerId, "before v5 the answer names no producer");
+        assertEquals(0, describeWhenCompleted("v0").producerEpoch);
+    }
+
+    @Test
+    void txnOffsetCommitV5AndV6ShouldAddTheOffsetsPartitionWithoutAddOffsetsToTxn() throws Exception {
+        InitProducerIdResponse id = init("offsets");
+        long producerId = id.producerId;
+        TxnOffsetCommitRequest request = new TxnOffsetCommitRequest();
+        request.transactionalId = "offsets";
+        request.groupId = "g";
+        request.producerId = producerId;
+        request.producerEpoch = 0;
+        TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic topic = new TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic();
+        topic.name = TOPIC;
+        TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition partition =
+                new TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition();
+        partition.partitionIndex = 0;
+        partition.committedOffset = 42;
+        topic.partitions.add(partition);
+        request.topics.add(topic);
+        TxnOffsetCommitResponse response = retrying(ApiKey.TXN_OFFSET_COMMIT, 5, request,
+                (TxnOffsetCommitResponse r) -> r.topics.get(0).partitions.get(0).errorCode);
+        assertEquals(NONE, response.topics.get(0).partitions.get(0).errorCode);
+        DescribeTransactionsResponse.TransactionState open = describe("offsets");
+        assertEquals("Ongoing", open.transactionState);
+        assertEquals(TopicNames.CONSUMER_OFFSETS, open.topics.get(0).topic);
+
+        // v6 names the topic by id: the same commit in the open transaction, and an unknown id.
+        TxnOffsetCommitRequest byId = new TxnOffsetCommitRequest();
+        byId.transactionalId = "offsets";
+        byId.groupId = "g";
+        byId.producerId = producerId;
+        byId.producerEpoch = 0;
+        TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic known = new TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic();
+        known.topicId = topicId();
+        known.partitions.add(partition);
+        TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic unknown =
+                new TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic();
+        unknown.topicId = java.util.UUID.randomUUID();
+        unknown.partitions.add(partition);
+        byId.topics.addAll(List.of(known, unknown));
+        TxnOffsetCommitResponse v6 = call(ApiKey.TXN_OFFSET_COMMIT, 6, byId);
+        assertEquals(known.topicId, v6.topics.get(0).topicId);
+        assertEquals(NONE, v6.topics.get(0).partitions.get(0).errorCode);
+        assertEquals(unknown.topicId, v6.topics.get(1).topicId);
+        assertEquals(UNKNOWN_TOPIC_ID, v6.topics.get(1).partitions.get(0).errorCode);
+
+        request.producerEpoch = 1;
+        TxnOffsetCommitResponse fenced = call(ApiKey.TXN_OFFSET_COMMIT, 5, request);
+        assertEquals(INVALID_PRODUCER_EPOCH, fenced.topics.get(0).partitions.get(0).errorCode,
+                "an epoch the coordinator does not hold adds nothing");
+        assertEquals(NONE, endTxn(5, "offsets", producerId, (short) 0, true).errorCode);
+    }
+
+    private short writeMarker(int version, long producerId, short epoch, int transactionVersion) throws Exception {
+        WriteTxnMarkersRequest request = new WriteTxnMarkersRequest();
+        WriteTxnMarkersRequest.WritableTxnMarker marker = new WriteTxnMarkersRequest.WritableTxnMarker();
+        marker.producerId = producerId;
+        marker.producerEpoch = epoch;
+        marker.coordinatorEpoch = 5;
+        marker.transactionResult = false;
+        marker.transactionVersion = (byte) transactionVersion;
+        WriteTxnMarkersRequest.WritableTxnMarkerTopic topic = new WriteTxnMarkersRequest.WritableTxnMarkerTopic();
+        topic.name = TOPIC;
+        topic.partitionIndexes.add(0);
+        marker.topics.add(topic);
+        request.markers.add(marker);
+        WriteTxnMarkersResponse response = call(ApiKey.WRITE_TXN_MARKERS, version, request);
+        return response.markers.get(0).topics.get(0).partitions.get(0).errorCode;
+    }
+
+    @Test
+    void writeTxnMarkersV2ShouldRefuseAVersion2MarkerThatDoesNotBumpTheEpoch() throws Exception {
+        InitProducerIdResponse id = init("markers");
+        assertEquals(NONE, produce(12, "markers", id.producerId, (short) 0, 0, 0, "x"));
+        assertEquals(INVALID_PRODUCER_EPOCH, writeMarker(2, id.producerId, (short) 0, 2),
+                "a version 2 marker at the data's epoch is stale");
+        assertEquals(NONE, writeMarker(2, id.producerId, (short) 1, 2));
+        assertEquals(NONE, writeMarker(2, id.producerId, (short) 1, 0), "version 0 markers may keep the epoch");
+    }
+}
