@@ -1,0 +1,137 @@
+package io.tandem.server.zab.apache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.zab.FileZabDisk;
+import io.tandem.server.zab.ZabConfig;
+import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
+import io.tandem.server.zab.apache.ElectionWire.ServerState;
+import io.tandem.server.zab.apache.FastLeaderElection.Vote;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.ZooDefs.Ids;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Stage 2 of Apache quorum interop (issue 14 section 4), its protocol half: a Tandem member elected into an Apache
+ * 3.9.5 ensemble follows the Apache leader over Apache's learner protocol, syncs what was written before it joined,
+ * and its durable ACKs count: with the other Apache follower killed, a write commits only because Tandem acknowledged
+ * it, and Tandem applies it.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class ApacheFollowerInteropTest {
+    private static final long TIMEOUT_MS = 60_000;
+
+    @TempDir
+    Path temp;
+
+    /** What the follower applied, as the test reads it. */
+    private static final class Recorder implements ApacheFollower.Application {
+        final AtomicReference<byte[]> snapshot = new AtomicReference<>();
+        final List<String> createdPaths = new CopyOnWriteArrayList<>();
+        volatile boolean serving;
+
+        @Override
+        public void onSnapshot(long zxid, byte[] apacheSnapshot) {
+            snapshot.set(apacheSnapshot);
+        }
+
+        @Override
+        public void onCommit(long zxid, byte[] txn) {
+            ByteBuffer buffer = ByteBuffer.wrap(txn);
+            buffer.position(28);
+            int type = buffer.getInt();
+            if (type == 1 || type == 15) { // create, create2: CreateTxn starts with the path
+                byte[] path = new byte[buffer.getInt()];
+                buffer.get(path);
+                createdPaths.add(new String(path, StandardCharsets.UTF_8));
+            }
+        }
+
+        @Override
+        public void onServing(boolean serving) {
+            this.serving = serving;
+        }
+
+        boolean knows(String path) {
+            byte[] s = snapshot.get();
+            return createdPaths.contains(path)
+                    || s != null && new String(s, StandardCharsets.ISO_8859_1).contains(path);
+        }
+    }
+
+    @Test
+    void tandemFollowsAnApacheLeaderAndItsDurableAcksCommitWrites() throws Exception {
+        Ports apache1 = Ports.fresh(1);
+        Ports apache2 = Ports.fresh(2);
+        Ports tandem = Ports.fresh(3);
+        Map<Long, ApacheElection.Member> members = ApacheQuorumProcess.members(apache1, apache2, tandem);
+        ApacheQuorumProcess one = ApacheQuorumProcess.start(temp.resolve("1"), apache1, apache1, apache2, tandem);
+        ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, apache1, apache2, tandem);
+        try (one; two) {
+            assertTrue(ApacheQuorumProcess.await(() -> two.mode().equals("leader") || one.mode().equals("leader"),
+                    TIMEOUT_MS), one::logTail);
+            ApacheQuorumProcess leader = two.mode().equals("leader") ? two : one;
+            ApacheQuorumProcess other = leader == two ? one : two;
+            try (ZooKeeper client = connect(leader.ports.clientPort())) {
+                client.create("/before-tandem", "b".getBytes(StandardCharsets.UTF_8), Ids.OPEN_ACL_UNSAFE,
+                        CreateMode.PERSISTENT);
+            }
+
+            Recorder applied = new Recorder();
+            try (ApacheElection election = new ApacheElection(3, members).start();
+                 FileZabDisk disk = FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp.resolve("tandem"))) {
+                Vote vote = election.lookForLeader(0, 0).get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                assertEquals(ServerState.FOLLOWING, vote.state());
+                assertEquals(leader.ports.sid(), vote.leader());
+                int tick = ApacheQuorumProcess.TICK_TIME_MS;
+                ApacheFollower follower = new ApacheFollower(3, disk, 0, 0, 0, applied, 10 * tick, 5 * tick);
+                AtomicReference<Throwable> ended = new AtomicReference<>();
+                Thread thread = new Thread(() -> {
+                    try {
+                        follower.followLeader("127.0.0.1", leader.ports.quorumPort());
+                    } catch (Throwable e) {
+                        ended.set(e);
+                    }
+                }, "tandem-follower");
+                thread.start();
+                try {
+                    assertTrue(ApacheQuorumProcess.await(() -> applied.serving, TIMEOUT_MS),
+                            () -> "not synced: " + ended.get() + "\n" + leader.logTail());
+                    assertTrue(applied.knows("/before-tandem"), "the sync brought the earlier write");
+                    assertTrue(follower.currentEpoch() >= 1, "currentEpoch written at NEWLEADER");
+
+                    // Without the other Apache follower, only Tandem's ACK makes a quorum for the leader.
+                    other.kill();
+                    try (ZooKeeper client = connect(leader.ports.clientPort())) {
+                        client.create("/acked-by-tandem", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                    }
+                    assertTrue(ApacheQuorumProcess.await(() -> applied.createdPaths.contains("/acked-by-tandem"),
+                            TIMEOUT_MS), () -> "applied: " + applied.createdPaths);
+                    assertTrue(disk.lastZxid() > 0, "the proposals are in Tandem's log");
+                    assertTrue(applied.serving, () -> "the session ended: " + ended.get());
+                } finally {
+                    follower.close();
+                    thread.join(10_000);
+                }
+            }
+        }
+    }
+
+    private static ZooKeeper connect(int port) throws Exception {
+        ZooKeeper client = new ZooKeeper("127.0.0.1:" + port, 30_000, event -> { });
+        assertTrue(ApacheQuorumProcess.await(() -> client.getState().isConnected(), TIMEOUT_MS));
+        return client;
+    }
+}
