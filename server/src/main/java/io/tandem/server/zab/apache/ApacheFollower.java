@@ -57,6 +57,14 @@ public final class ApacheFollower implements Closeable {
         /** The session reached (true) or left (false) broadcast: this member may serve clients. */
         default void onServing(boolean serving) {
         }
+
+        /** The leader's answer to {@link #revalidate}: whether the session is alive. */
+        default void onRevalidated(long sessionId, boolean valid) {
+        }
+
+        /** The leader's SYNC: every commit sent before it is applied, so the oldest forwarded sync may be answered. */
+        default void onSync() {
+        }
     }
 
     private final long myId;
@@ -68,6 +76,8 @@ public final class ApacheFollower implements Closeable {
     private long currentEpoch;
     private long lastLoggedZxid;
     private volatile Socket socket;
+    /** Synced (after UPTODATE) in the current session: requests may be forwarded. */
+    private volatile boolean serving;
     private DataOutputStream out;
 
     /**
@@ -109,9 +119,11 @@ public final class ApacheFollower implements Closeable {
             long newEpoch = discover(in);
             sync(in, newEpoch);
             s.setSoTimeout(syncTimeoutMs);
+            serving = true;
             application.onServing(true);
             broadcast(in);
         } finally {
+            serving = false;
             application.onServing(false);
             socket = null;
             s.close();
@@ -230,10 +242,47 @@ public final class ApacheFollower implements Closeable {
                 }
                 case LearnerWire.COMMIT -> commit(pendingProposals, packet.zxid());
                 case LearnerWire.PING -> ping(packet);
+                case LearnerWire.REVALIDATE -> revalidated(packet);
+                case LearnerWire.SYNC -> application.onSync();
                 case LearnerWire.UPTODATE -> LOG.log(Level.WARNING, "server {0}: UPTODATE after sync", myId);
                 default -> LOG.log(Level.WARNING, "server {0}: unhandled {1} from the leader", myId, packet);
             }
         }
+    }
+
+    /**
+     * Forwards a client's write (or sync, or createSession with its timeout as the body) to the leader as Apache's
+     * REQUEST: {@code long sessionId, int cxid, int type} and the request body as the client sent it; the leader acts
+     * under {@code authinfo}. Only while synced; returns false (nothing sent) otherwise.
+     */
+    public boolean forward(long sessionId, int cxid, int type, byte[] body, List<LearnerWire.Id> authinfo)
+            throws IOException {
+        if (!serving) {
+            return false;
+        }
+        ByteBuffer data = ByteBuffer.allocate(16 + body.length).putLong(sessionId).putInt(cxid).putInt(type).put(body);
+        send(new QuorumPacket(LearnerWire.REQUEST, -1, data.array(), authinfo));
+        return true;
+    }
+
+    /** Asks the leader whether a session a client reconnects with is alive (answered via onRevalidated). */
+    public boolean revalidate(long sessionId, int timeoutMs) throws IOException {
+        if (!serving) {
+            return false;
+        }
+        send(new QuorumPacket(LearnerWire.REVALIDATE, -1,
+                ByteBuffer.allocate(12).putLong(sessionId).putInt(timeoutMs).array()));
+        return true;
+    }
+
+    /** The leader's REVALIDATE answer: {@code long sessionId, boolean valid}. */
+    private void revalidated(QuorumPacket packet) throws IOException {
+        byte[] data = packet.data();
+        if (data == null || data.length < 9) {
+            throw new IOException("REVALIDATE answer of " + (data == null ? "no" : data.length) + " bytes");
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(data);
+        application.onRevalidated(buffer.getLong(), buffer.get() != 0);
     }
 
     private void commit(ArrayDeque<QuorumPacket> uncommitted, long zxid) throws IOException {

@@ -50,8 +50,12 @@ class ApacheFollowerInteropTest {
         @Override
         public void onCommit(long zxid, byte[] txn) {
             ByteBuffer buffer = ByteBuffer.wrap(txn);
+            long clientId = buffer.getLong(0);
             buffer.position(28);
             int type = buffer.getInt();
+            if (type == -10) {
+                createdSessions.add(clientId);
+            }
             if (type == 1 || type == 15) { // create, create2: CreateTxn starts with the path
                 byte[] path = new byte[buffer.getInt()];
                 buffer.get(path);
@@ -62,6 +66,20 @@ class ApacheFollowerInteropTest {
         @Override
         public void onServing(boolean serving) {
             this.serving = serving;
+        }
+
+        final Map<Long, Boolean> revalidated = new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.concurrent.atomic.AtomicInteger syncs = new java.util.concurrent.atomic.AtomicInteger();
+        final List<Long> createdSessions = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onRevalidated(long sessionId, boolean valid) {
+            revalidated.put(sessionId, valid);
+        }
+
+        @Override
+        public void onSync() {
+            syncs.incrementAndGet();
         }
 
         boolean knows(String path) {
@@ -127,6 +145,91 @@ class ApacheFollowerInteropTest {
                 }
             }
         }
+    }
+
+    @Test
+    void requestsForwardedByTheTandemFollowerAreCommittedByTheApacheLeader() throws Exception {
+        Ports apache1 = Ports.fresh(1);
+        Ports apache2 = Ports.fresh(2);
+        Ports tandem = Ports.fresh(3);
+        Map<Long, ApacheElection.Member> members = ApacheQuorumProcess.members(apache1, apache2, tandem);
+        ApacheQuorumProcess one = ApacheQuorumProcess.start(temp.resolve("1"), apache1, apache1, apache2, tandem);
+        ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, apache1, apache2, tandem);
+        try (one; two) {
+            assertTrue(ApacheQuorumProcess.await(() -> two.mode().equals("leader") || one.mode().equals("leader"),
+                    TIMEOUT_MS), one::logTail);
+            ApacheQuorumProcess leader = two.mode().equals("leader") ? two : one;
+            Recorder applied = new Recorder();
+            try (ApacheElection election = new ApacheElection(3, members).start();
+                 FileZabDisk disk = FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp.resolve("tandem"))) {
+                assertEquals(leader.ports.sid(),
+                        election.lookForLeader(0, 0).get(TIMEOUT_MS, TimeUnit.MILLISECONDS).leader());
+                int tick = ApacheQuorumProcess.TICK_TIME_MS;
+                ApacheFollower follower = new ApacheFollower(3, disk, 0, 0, 0, applied, 10 * tick, 5 * tick);
+                AtomicReference<Throwable> ended = new AtomicReference<>();
+                Thread thread = new Thread(() -> {
+                    try {
+                        follower.followLeader("127.0.0.1", leader.ports.quorumPort());
+                    } catch (Throwable e) {
+                        ended.set(e);
+                    }
+                }, "tandem-follower");
+                thread.start();
+                try {
+                    assertTrue(ApacheQuorumProcess.await(() -> applied.serving, TIMEOUT_MS),
+                            () -> "not synced: " + ended.get());
+                    // A session id as an Apache member makes it: the member's sid in the top byte.
+                    long session = (3L << 56) | (System.currentTimeMillis() & 0xFFFFFFFFFFL);
+                    assertTrue(follower.revalidate(session, 30_000));
+                    assertTrue(ApacheQuorumProcess.await(() -> applied.revalidated.containsKey(session), TIMEOUT_MS));
+                    assertEquals(false, applied.revalidated.remove(session), "not created yet");
+
+                    assertTrue(follower.forward(session, 0, -10, ByteBuffer.allocate(4).putInt(30_000).array(),
+                            null));
+                    assertTrue(ApacheQuorumProcess.await(() -> applied.createdSessions.contains(session),
+                            TIMEOUT_MS), "createSession committed");
+                    assertTrue(follower.revalidate(session, 30_000));
+                    assertTrue(ApacheQuorumProcess.await(() -> applied.revalidated.containsKey(session), TIMEOUT_MS));
+                    assertEquals(true, applied.revalidated.get(session), "the leader knows the session now");
+
+                    // create("/from-tandem", "t", world:anyone ALL, persistent), as a client sent it to Tandem.
+                    ByteBuffer create = ByteBuffer.allocate(256);
+                    putString(create, "/from-tandem");
+                    create.putInt(1).put((byte) 't');
+                    create.putInt(1).putInt(31);
+                    putString(create, "world");
+                    putString(create, "anyone");
+                    create.putInt(0);
+                    byte[] body = java.util.Arrays.copyOf(create.array(), create.position());
+                    assertTrue(follower.forward(session, 1, 1, body,
+                            List.of(new LearnerWire.Id("ip", "127.0.0.1"))));
+                    assertTrue(ApacheQuorumProcess.await(() -> applied.createdPaths.contains("/from-tandem"),
+                            TIMEOUT_MS), () -> "applied: " + applied.createdPaths);
+                    try (ZooKeeper client = connect(leader.ports.clientPort())) {
+                        assertEquals("t", new String(client.getData("/from-tandem", false, null),
+                                StandardCharsets.UTF_8));
+                        assertEquals(0, client.exists("/from-tandem", false).getEphemeralOwner(),
+                                "a persistent node");
+                    }
+
+                    ByteBuffer sync = ByteBuffer.allocate(64);
+                    putString(sync, "/from-tandem");
+                    assertTrue(follower.forward(session, 2, 9, java.util.Arrays.copyOf(sync.array(),
+                            sync.position()), null));
+                    assertTrue(ApacheQuorumProcess.await(() -> applied.syncs.get() == 1, TIMEOUT_MS),
+                            "the leader answers a forwarded sync with SYNC");
+                    assertTrue(applied.serving, () -> "the session ended: " + ended.get());
+                } finally {
+                    follower.close();
+                    thread.join(10_000);
+                }
+            }
+        }
+    }
+
+    private static void putString(ByteBuffer buffer, String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        buffer.putInt(bytes.length).put(bytes);
     }
 
     private static ZooKeeper connect(int port) throws Exception {
