@@ -222,6 +222,13 @@ public final class ElectionTransport implements Closeable {
                 sid = ElectionWire.parseInitialMessage(version, claimed, address).sid();
             }
             Channel channel = context.channel();
+            if (sid > myId && members.containsKey(sid)) {
+                // The frame handlers go in before this decoder leaves: Netty hands a removed decoder's leftover
+                // bytes (frames that came with the initial message) to the handler after it at removal time.
+                established(channel, sid);
+                context.pipeline().remove(this);
+                return;
+            }
             context.pipeline().remove(this);
             if (sid == myId) {
                 LOG.log(Level.WARNING, "server {0}: election connection from {1} claims our own id; closed", myId,
@@ -231,17 +238,13 @@ public final class ElectionTransport implements Closeable {
                 LOG.log(Level.WARNING, "server {0}: election connection from {1} with unknown id {2}; closed", myId,
                         channel.remoteAddress(), sid);
                 channel.close();
-            } else if (sid < myId) {
+            } else {
                 // We own the pair's connection: drop theirs and dial them.
                 channel.close();
                 Channel old = connections.get(sid);
                 if (old == null || !old.isActive()) {
                     dial(sid);
                 }
-            } else {
-                // Frames that came with the initial message reach the frame decoder: Netty hands a removed
-                // decoder's leftover bytes to the next handler.
-                established(channel, sid);
             }
         }
 
