@@ -79,6 +79,8 @@ public final class ApacheFollower implements Closeable {
     /** Synced (after UPTODATE) in the current session: requests may be forwarded. */
     private volatile boolean serving;
     private DataOutputStream out;
+    /** Proposals received and not yet committed, oldest first (the leader bounds how many it has outstanding). */
+    private ArrayDeque<QuorumPacket> pendingProposals = new ArrayDeque<>();
 
     /**
      * @param initTimeoutMs initLimit x tickTime: the time allowed for discovery and synchronization
@@ -224,9 +226,6 @@ public final class ApacheFollower implements Closeable {
             }
         }
     }
-
-    /** Proposals received and not yet committed, oldest first. */
-    private ArrayDeque<QuorumPacket> pendingProposals = new ArrayDeque<>();
 
     private void broadcast(DataInputStream in) throws IOException {
         while (true) {
