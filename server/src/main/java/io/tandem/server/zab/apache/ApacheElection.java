@@ -16,6 +16,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs Apache's fast leader election for this member: a {@link FastLeaderElection} on one thread, fed by the
@@ -31,7 +33,12 @@ public final class ApacheElection implements Closeable {
     public record Member(long sid, String host, int quorumPort, int electionPort, int clientPort) {
     }
 
+    /** Received notifications waiting for the election thread (Apache's QuorumCnxManager.RECV_CAPACITY). */
+    static final int RECEIVED_QUEUED_MAX = 100;
+
     private final long myId;
+    private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicLong dropped = new AtomicLong();
     private final FastLeaderElection machine;
     private final ElectionTransport transport;
     private final ScheduledExecutorService thread;
@@ -41,16 +48,21 @@ public final class ApacheElection implements Closeable {
     private ScheduledFuture<?> finalizeTimer;
 
     public ApacheElection(long myId, Map<Long, Member> members) {
+        this(myId, members, Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "apache-election-" + myId);
+            t.setDaemon(true);
+            return t;
+        }));
+    }
+
+    /** {@code thread}: the single thread the machine runs on (tests pass one they can hold up). */
+    ApacheElection(long myId, Map<Long, Member> members, ScheduledExecutorService thread) {
         this.myId = myId;
         Map<Long, ElectionTransport.Member> addresses = new TreeMap<>();
         members.forEach((sid, m) -> addresses.put(sid, new ElectionTransport.Member(sid, m.host(), m.electionPort())));
         this.machine = new FastLeaderElection(myId, members.keySet(),
                 configText(members).getBytes(StandardCharsets.UTF_8));
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "apache-election-" + myId);
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = thread;
         this.transport = new ElectionTransport(myId, addresses, this::onFrame);
     }
 
@@ -108,6 +120,16 @@ public final class ApacheElection implements Closeable {
         }
     }
 
+    /** Received notifications dropped because {@link #RECEIVED_QUEUED_MAX} were waiting. */
+    long droppedNotifications() {
+        return dropped.get();
+    }
+
+    /** Received notifications waiting for the election thread. */
+    int queuedNotifications() {
+        return queued.get();
+    }
+
     private void onFrame(long from, byte[] frame) {
         Notification n;
         try {
@@ -116,7 +138,19 @@ public final class ApacheElection implements Closeable {
             LOG.log(Level.WARNING, "server {0}: bad notification from server {1}: {2}", myId, from, e.getMessage());
             return;
         }
-        thread.execute(() -> receive(from, n));
+        if (queued.incrementAndGet() > RECEIVED_QUEUED_MAX) {
+            // Apache's receive queue holds RECV_CAPACITY notifications and drops beyond it too: peers repeat
+            // their vote, so a dropped one costs a round trip, while an unbounded queue costs memory to a flood.
+            queued.decrementAndGet();
+            dropped.incrementAndGet();
+            LOG.log(Level.DEBUG, "server {0}: {1} notifications waiting; dropped one from server {2}", myId,
+                    RECEIVED_QUEUED_MAX, from);
+            return;
+        }
+        thread.execute(() -> {
+            queued.decrementAndGet();
+            receive(from, n);
+        });
     }
 
     private void receive(long from, Notification n) {
