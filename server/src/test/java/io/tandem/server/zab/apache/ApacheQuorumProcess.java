@@ -64,7 +64,7 @@ final class ApacheQuorumProcess implements AutoCloseable {
     static ApacheQuorumProcess start(Path dir, Ports me, Ports... all) throws IOException {
         Path dataDir = Files.createDirectories(dir.resolve("data"));
         Files.writeString(dataDir.resolve("myid"), Long.toString(me.sid()));
-        List<String> cfg = new ArrayList<>(List.of("tickTime=" + TICK_TIME_MS, "initLimit=10", "syncLimit=5",
+        List<String> cfg = new ArrayList<>(List.of("tickTime=" + TICK_TIME_MS, "initLimit=20", "syncLimit=5",
                 "dataDir=" + dataDir, "clientPort=" + me.clientPort(), "clientPortAddress=127.0.0.1",
                 "4lw.commands.whitelist=srvr", "admin.enableServer=false"));
         for (Ports p : all) {
