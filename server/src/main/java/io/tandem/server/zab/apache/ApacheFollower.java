@@ -1,0 +1,339 @@
+package io.tandem.server.zab.apache;
+
+import io.tandem.server.zab.ZabDisk;
+import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Tandem member following an Apache ZooKeeper 3.9 leader over Apache's learner protocol ({@link LearnerWire}):
+ * discovery (FOLLOWERINFO, LEADERINFO, ACKEPOCH), synchronization (DIFF or SNAP, the proposals and commits that
+ * follow, NEWLEADER, UPTODATE) and broadcast (PROPOSAL, COMMIT, PING). One session per {@link #followLeader} call, on
+ * the caller's thread with a blocking socket, as Apache's learner does; it returns or throws when the session ends
+ * and the caller goes back to the election.
+ *
+ * <p>Durability follows Zab and Apache's fixes: the accepted epoch is written before ACKEPOCH; a SNAP's state is
+ * written before anything is acknowledged; the proposals received while syncing are appended and fsynced, and
+ * currentEpoch written, before NEWLEADER is acknowledged (ZOOKEEPER-3023/-4643/-4646); each broadcast proposal is
+ * fsynced before its ACK. A TRUNC (this member's log is ahead of the leader's) is refused for now: this member cannot
+ * yet roll back its applied state, so it leaves the session rather than diverge.
+ */
+public final class ApacheFollower implements Closeable {
+    private static final Logger LOG = System.getLogger(ApacheFollower.class.getName());
+
+    /** Largest packet data accepted from the leader: a proposal carries at most jute.maxbuffer plus headers. */
+    public static final int PACKET_DATA_BYTES_MAX = 16 << 20;
+    /** Largest snapshot a SNAP may carry. */
+    public static final long SNAPSHOT_BYTES_MAX = 1L << 31;
+    /** Apache's learner tries this many times to reach its leader, a second apart. */
+    static final int CONNECT_ATTEMPTS = 5;
+
+    /** Where the synced state goes; all calls on the follower's thread, in zxid order. */
+    public interface Application {
+        /** Replaces the state with the leader's database at {@code zxid} (Apache's snapshot body). */
+        void onSnapshot(long zxid, byte[] apacheSnapshot);
+
+        /** A committed transaction: jute TxnHeader, the txn record, and (3.6+) an optional TxnDigest. */
+        void onCommit(long zxid, byte[] txn);
+
+        /** The sessions of this member's clients, id to timeout, that a PING reply keeps alive at the leader. */
+        default Map<Long, Integer> touches() {
+            return Map.of();
+        }
+
+        /** The session reached (true) or left (false) broadcast: this member may serve clients. */
+        default void onServing(boolean serving) {
+        }
+
+        /** The leader's answer to {@link #revalidate}: whether the session is alive. */
+        default void onRevalidated(long sessionId, boolean valid) {
+        }
+
+        /** The leader's SYNC: every commit sent before it is applied, so the oldest forwarded sync may be answered. */
+        default void onSync() {
+        }
+    }
+
+    private final long myId;
+    private final ZabDisk disk;
+    private final Application application;
+    private final int initTimeoutMs;
+    private final int syncTimeoutMs;
+    private long acceptedEpoch;
+    private long currentEpoch;
+    private long lastLoggedZxid;
+    private volatile Socket socket;
+    /** Synced (after UPTODATE) in the current session: requests may be forwarded. */
+    private volatile boolean serving;
+    private DataOutputStream out;
+    /** Proposals received and not yet committed, oldest first (the leader bounds how many it has outstanding). */
+    private ArrayDeque<QuorumPacket> pendingProposals = new ArrayDeque<>();
+
+    /**
+     * @param initTimeoutMs initLimit x tickTime: the time allowed for discovery and synchronization
+     * @param syncTimeoutMs syncLimit x tickTime: the longest silence from the leader once synced
+     */
+    public ApacheFollower(long myId, ZabDisk disk, long acceptedEpoch, long currentEpoch, long lastLoggedZxid,
+                          Application application, int initTimeoutMs, int syncTimeoutMs) {
+        this.myId = myId;
+        this.disk = disk;
+        this.acceptedEpoch = acceptedEpoch;
+        this.currentEpoch = currentEpoch;
+        this.lastLoggedZxid = lastLoggedZxid;
+        this.application = application;
+        this.initTimeoutMs = initTimeoutMs;
+        this.syncTimeoutMs = syncTimeoutMs;
+    }
+
+    public long acceptedEpoch() {
+        return acceptedEpoch;
+    }
+
+    public long currentEpoch() {
+        return currentEpoch;
+    }
+
+    public long lastLoggedZxid() {
+        return lastLoggedZxid;
+    }
+
+    /** Follows the leader at {@code host:quorumPort} until the session ends (an IOException says why). */
+    public void followLeader(String host, int quorumPort) throws IOException, InterruptedException {
+        Socket s = connect(host, quorumPort);
+        socket = s;
+        try {
+            s.setSoTimeout(initTimeoutMs);
+            DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream()));
+            out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream()));
+            long newEpoch = discover(in);
+            sync(in, newEpoch);
+            s.setSoTimeout(syncTimeoutMs);
+            serving = true;
+            application.onServing(true);
+            broadcast(in);
+        } finally {
+            serving = false;
+            application.onServing(false);
+            socket = null;
+            s.close();
+        }
+    }
+
+    private Socket connect(String host, int port) throws IOException, InterruptedException {
+        IOException last = null;
+        for (int attempt = 0; attempt < CONNECT_ATTEMPTS; attempt++) {
+            Socket s = new Socket();
+            try {
+                s.setTcpNoDelay(true);
+                s.connect(new InetSocketAddress(host, port), initTimeoutMs);
+                return s;
+            } catch (IOException e) {
+                s.close();
+                last = e;
+                Thread.sleep(1_000);
+            }
+        }
+        throw last;
+    }
+
+    /** FOLLOWERINFO, LEADERINFO, ACKEPOCH; returns the leader's new epoch. */
+    private long discover(DataInputStream in) throws IOException {
+        send(new QuorumPacket(LearnerWire.FOLLOWERINFO, acceptedEpoch << 32, LearnerWire.learnerInfo(myId, 0)));
+        QuorumPacket info = read(in);
+        if (info.type() != LearnerWire.LEADERINFO) {
+            throw new IOException("expected LEADERINFO from the leader, got " + info);
+        }
+        long newEpoch = info.zxid() >>> 32;
+        int ackedEpoch;
+        if (newEpoch > acceptedEpoch) {
+            ackedEpoch = (int) currentEpoch;
+            disk.writeAcceptedEpoch(newEpoch); // the promise is durable before it is made
+            acceptedEpoch = newEpoch;
+        } else if (newEpoch == acceptedEpoch) {
+            ackedEpoch = -1; // accepted before: it cannot count again towards the epoch's quorum
+        } else {
+            throw new IOException("leader's epoch " + newEpoch + " is below the accepted epoch " + acceptedEpoch);
+        }
+        send(new QuorumPacket(LearnerWire.ACKEPOCH, lastLoggedZxid, LearnerWire.epochBytes(ackedEpoch)));
+        return newEpoch;
+    }
+
+    /** DIFF or SNAP, proposals and commits, NEWLEADER (acknowledged once durable), UPTODATE. */
+    private void sync(DataInputStream in, long newEpoch) throws IOException {
+        QuorumPacket first = read(in);
+        switch (first.type()) {
+            case LearnerWire.DIFF -> LOG.log(Level.INFO, "server {0}: DIFF from the leader up to 0x{1}", myId,
+                    Long.toHexString(first.zxid()));
+            case LearnerWire.SNAP -> {
+                byte[] snapshot = LearnerWire.readSnapshot(in, PACKET_DATA_BYTES_MAX, SNAPSHOT_BYTES_MAX);
+                LOG.log(Level.INFO, "server {0}: SNAP from the leader at 0x{1}, {2} bytes", myId,
+                        Long.toHexString(first.zxid()), snapshot.length);
+                disk.writeSnapshot(first.zxid(), snapshot);
+                application.onSnapshot(first.zxid(), snapshot);
+                lastLoggedZxid = first.zxid();
+            }
+            case LearnerWire.TRUNC -> throw new IOException("TRUNC to 0x" + Long.toHexString(first.zxid())
+                    + " from the leader: rolling back applied state is not supported yet");
+            default -> throw new IOException("expected DIFF, SNAP or TRUNC from the leader, got " + first);
+        }
+        List<QuorumPacket> unlogged = new ArrayList<>();
+        ArrayDeque<QuorumPacket> uncommitted = new ArrayDeque<>();
+        while (true) {
+            QuorumPacket packet = read(in);
+            switch (packet.type()) {
+                case LearnerWire.PROPOSAL -> {
+                    QuorumPacket proposal = withTxnZxid(packet);
+                    unlogged.add(proposal);
+                    uncommitted.add(proposal);
+                }
+                case LearnerWire.COMMIT -> commit(uncommitted, packet.zxid());
+                case LearnerWire.NEWLEADER -> {
+                    for (QuorumPacket proposal : unlogged) {
+                        disk.append(proposal.zxid(), proposal.data());
+                        lastLoggedZxid = proposal.zxid();
+                    }
+                    unlogged.clear();
+                    disk.sync();
+                    disk.writeCurrentEpoch(newEpoch); // only after the history it vouches for (ZOOKEEPER-4643)
+                    currentEpoch = newEpoch;
+                    send(new QuorumPacket(LearnerWire.ACK, packet.zxid(), null));
+                }
+                case LearnerWire.UPTODATE -> {
+                    if (!unlogged.isEmpty()) {
+                        throw new IOException("UPTODATE before NEWLEADER: a pre-Zab-1.0 leader is not supported");
+                    }
+                    send(new QuorumPacket(LearnerWire.ACK, newEpoch << 32, null));
+                    pendingProposals = uncommitted;
+                    LOG.log(Level.INFO, "server {0}: synced with the leader in epoch {1}, last zxid 0x{2}", myId,
+                            newEpoch, Long.toHexString(lastLoggedZxid));
+                    return;
+                }
+                case LearnerWire.PING -> ping(packet);
+                default -> LOG.log(Level.WARNING, "server {0}: unexpected {1} while syncing", myId, packet);
+            }
+        }
+    }
+
+    private void broadcast(DataInputStream in) throws IOException {
+        while (true) {
+            QuorumPacket packet = read(in);
+            switch (packet.type()) {
+                case LearnerWire.PROPOSAL -> {
+                    QuorumPacket proposal = withTxnZxid(packet);
+                    disk.append(proposal.zxid(), proposal.data());
+                    disk.sync(); // durable before the ACK counts towards a commit
+                    lastLoggedZxid = proposal.zxid();
+                    pendingProposals.add(proposal);
+                    send(new QuorumPacket(LearnerWire.ACK, proposal.zxid(), null));
+                }
+                case LearnerWire.COMMIT -> commit(pendingProposals, packet.zxid());
+                case LearnerWire.PING -> ping(packet);
+                case LearnerWire.REVALIDATE -> revalidated(packet);
+                case LearnerWire.SYNC -> application.onSync();
+                case LearnerWire.UPTODATE -> LOG.log(Level.WARNING, "server {0}: UPTODATE after sync", myId);
+                default -> LOG.log(Level.WARNING, "server {0}: unhandled {1} from the leader", myId, packet);
+            }
+        }
+    }
+
+    /**
+     * Forwards a client's write (or sync, or createSession with its timeout as the body) to the leader as Apache's
+     * REQUEST: {@code long sessionId, int cxid, int type} and the request body as the client sent it; the leader acts
+     * under {@code authinfo}. Only while synced; returns false (nothing sent) otherwise.
+     */
+    public boolean forward(long sessionId, int cxid, int type, byte[] body, List<LearnerWire.Id> authinfo)
+            throws IOException {
+        if (!serving) {
+            return false;
+        }
+        ByteBuffer data = ByteBuffer.allocate(16 + body.length).putLong(sessionId).putInt(cxid).putInt(type).put(body);
+        send(new QuorumPacket(LearnerWire.REQUEST, -1, data.array(), authinfo));
+        return true;
+    }
+
+    /** Asks the leader whether a session a client reconnects with is alive (answered via onRevalidated). */
+    public boolean revalidate(long sessionId, int timeoutMs) throws IOException {
+        if (!serving) {
+            return false;
+        }
+        send(new QuorumPacket(LearnerWire.REVALIDATE, -1,
+                ByteBuffer.allocate(12).putLong(sessionId).putInt(timeoutMs).array()));
+        return true;
+    }
+
+    /** The leader's REVALIDATE answer: {@code long sessionId, boolean valid}. */
+    private void revalidated(QuorumPacket packet) throws IOException {
+        byte[] data = packet.data();
+        if (data == null || data.length < 9) {
+            throw new IOException("REVALIDATE answer of " + (data == null ? "no" : data.length) + " bytes");
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(data);
+        application.onRevalidated(buffer.getLong(), buffer.get() != 0);
+    }
+
+    private void commit(ArrayDeque<QuorumPacket> uncommitted, long zxid) throws IOException {
+        QuorumPacket next = uncommitted.peek();
+        if (next == null || next.zxid() != zxid) {
+            throw new IOException("COMMIT 0x" + Long.toHexString(zxid) + " but the next proposal is "
+                    + (next == null ? "none" : "0x" + Long.toHexString(next.zxid())));
+        }
+        uncommitted.poll();
+        application.onCommit(zxid, next.data());
+    }
+
+    /** Answers a PING with the sessions this member's clients keep alive, as Apache's learner does. */
+    private void ping(QuorumPacket packet) throws IOException {
+        Map<Long, Integer> touches = application.touches();
+        ByteBuffer data = ByteBuffer.allocate(12 * touches.size());
+        touches.forEach((id, timeout) -> data.putLong(id).putInt(timeout));
+        send(new QuorumPacket(LearnerWire.PING, packet.zxid(), data.array(), packet.authinfo()));
+    }
+
+    /**
+     * A proposal's zxid as its TxnHeader says ({@code long clientId, int cxid, long zxid, ...}); Apache's packet zxid
+     * is the same but the header is what gets applied.
+     */
+    private static QuorumPacket withTxnZxid(QuorumPacket packet) throws IOException {
+        byte[] data = packet.data();
+        if (data == null || data.length < 20) {
+            throw new IOException("PROPOSAL without a transaction header: " + packet);
+        }
+        long zxid = ByteBuffer.wrap(data, 12, 8).getLong();
+        if (zxid != packet.zxid()) {
+            throw new IOException("PROPOSAL 0x" + Long.toHexString(packet.zxid()) + " carries txn zxid 0x"
+                    + Long.toHexString(zxid));
+        }
+        return packet;
+    }
+
+    private QuorumPacket read(DataInputStream in) throws IOException {
+        return LearnerWire.read(in, PACKET_DATA_BYTES_MAX);
+    }
+
+    private synchronized void send(QuorumPacket packet) throws IOException {
+        LearnerWire.write(packet, out);
+        out.flush();
+    }
+
+    /** Ends the current session (its {@link #followLeader} throws). */
+    @Override
+    public void close() throws IOException {
+        Socket s = socket;
+        if (s != null) {
+            s.close();
+        }
+    }
+}

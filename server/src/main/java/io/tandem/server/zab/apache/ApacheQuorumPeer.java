@@ -1,0 +1,155 @@
+package io.tandem.server.zab.apache;
+
+import io.tandem.server.zab.ZabDisk;
+import io.tandem.server.zab.apache.ElectionWire.ServerState;
+import io.tandem.server.zab.apache.FastLeaderElection.Vote;
+import java.io.Closeable;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+/**
+ * A Tandem member of an ensemble with Apache ZooKeeper servers, as Apache's QuorumPeer runs its main loop: look for a
+ * leader with fast leader election ({@link ApacheElection}), follow the elected Apache leader ({@link ApacheFollower})
+ * until that session ends (leader gone: no packet within syncLimit ticks, or the connection closed), then look again
+ * with the last logged zxid and currentEpoch the session left. One thread of its own.
+ *
+ * <p>Tandem cannot yet lead Apache followers (issue 14 section 4, stage 3). When the election makes this member the
+ * leader it does not claim the role: it waits initLimit ticks (the time Apache followers give a leader to answer)
+ * and looks again, so the Apache members, which cannot sync with it, re-elect too. An ensemble in which this member
+ * must lead (its history is the newest, or it has the highest sid among equals and the quorum needs it) therefore
+ * does not form: give Tandem members lower sids than the Apache ones until stage 3 lands.
+ */
+public final class ApacheQuorumPeer implements Closeable {
+    private static final Logger LOG = System.getLogger(ApacheQuorumPeer.class.getName());
+
+    private final long myId;
+    private final Map<Long, ApacheElection.Member> members;
+    private final ApacheElection election;
+    private final ApacheFollower follower;
+    private final long initLimitMs;
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile long leaderId = -1;
+    private volatile boolean serving;
+
+    public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, ZabDisk disk, long acceptedEpoch,
+                            long currentEpoch, long lastLoggedZxid, ApacheFollower.Application application,
+                            int tickTimeMs, int initLimit, int syncLimit) {
+        this.myId = myId;
+        this.members = Map.copyOf(members);
+        this.election = new ApacheElection(myId, members);
+        this.initLimitMs = (long) initLimit * tickTimeMs;
+        ApacheFollower.Application tracked = new ApacheFollower.Application() {
+            @Override
+            public void onSnapshot(long zxid, byte[] apacheSnapshot) {
+                application.onSnapshot(zxid, apacheSnapshot);
+            }
+
+            @Override
+            public void onCommit(long zxid, byte[] txn) {
+                application.onCommit(zxid, txn);
+            }
+
+            @Override
+            public Map<Long, Integer> touches() {
+                return application.touches();
+            }
+
+            @Override
+            public void onServing(boolean nowServing) {
+                serving = nowServing;
+                application.onServing(nowServing);
+            }
+
+            @Override
+            public void onRevalidated(long sessionId, boolean valid) {
+                application.onRevalidated(sessionId, valid);
+            }
+
+            @Override
+            public void onSync() {
+                application.onSync();
+            }
+        };
+        this.follower = new ApacheFollower(myId, disk, acceptedEpoch, currentEpoch, lastLoggedZxid, tracked,
+                initLimit * tickTimeMs, syncLimit * tickTimeMs);
+        this.thread = new Thread(this::run, "apache-quorum-peer-" + myId);
+        this.thread.setDaemon(true);
+    }
+
+    /** Binds the election port and starts looking for a leader. */
+    public ApacheQuorumPeer start() throws InterruptedException {
+        election.start();
+        thread.start();
+        return this;
+    }
+
+    /** The leader this member follows, -1 while looking. */
+    public long leaderId() {
+        return leaderId;
+    }
+
+    /** Synced with a leader: this member's state is the ensemble's and requests may be forwarded. */
+    public boolean isServing() {
+        return serving;
+    }
+
+    /** The follower, for forwarding requests and revalidating sessions while serving. */
+    public ApacheFollower follower() {
+        return follower;
+    }
+
+    public int electionPort() {
+        return election.electionPort();
+    }
+
+    private void run() {
+        while (!closed) {
+            try {
+                Future<Vote> round = election.lookForLeader(follower.lastLoggedZxid(), follower.currentEpoch());
+                Vote vote = round.get();
+                if (closed) return;
+                if (vote.state() == ServerState.LEADING) {
+                    LOG.log(Level.WARNING, "server {0}: elected leader, but Tandem cannot lead Apache followers yet; "
+                            + "looking again in {1} ms", myId, initLimitMs);
+                    Thread.sleep(initLimitMs);
+                    continue;
+                }
+                ApacheElection.Member leader = members.get(vote.leader());
+                leaderId = vote.leader();
+                try {
+                    follower.followLeader(leader.host(), leader.quorumPort());
+                } catch (IOException e) {
+                    if (!closed) {
+                        LOG.log(Level.INFO, "server {0}: session with leader {1} ended: {2}", myId, vote.leader(),
+                                e.toString());
+                    }
+                } finally {
+                    leaderId = -1;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (ExecutionException e) {
+                LOG.log(Level.ERROR, "server {0}: election failed", myId, e.getCause());
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        thread.interrupt();
+        follower.close();
+        election.close();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

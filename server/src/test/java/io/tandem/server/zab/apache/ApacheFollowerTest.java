@@ -1,0 +1,302 @@
+package io.tandem.server.zab.apache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.zab.FileZabDisk;
+import io.tandem.server.zab.ZabConfig;
+import io.tandem.server.zab.ZabDisk;
+import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The follower against a scripted Apache-protocol leader on a real socket: what it makes durable before each answer
+ * (the order Zab's safety rests on), and the leader input it refuses.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ApacheFollowerTest {
+    private static final long EPOCH = 2;
+    private static final long NEW_LEADER_ZXID = EPOCH << 32;
+
+    @TempDir
+    Path temp;
+
+    /** Disk writes and the leader's receipts, in the order they happened. */
+    private final List<String> events = new CopyOnWriteArrayList<>();
+
+    /** A real FileZabDisk that records each durable step. */
+    private final class RecordingDisk implements ZabDisk {
+        private final FileZabDisk disk;
+
+        RecordingDisk(FileZabDisk disk) {
+            this.disk = disk;
+        }
+
+        @Override
+        public void writeSnapshot(long zxid, byte[] bytes) throws IOException {
+            disk.writeSnapshot(zxid, bytes);
+            events.add("snapshot " + Long.toHexString(zxid));
+        }
+
+        @Override
+        public void retainNewestSnapshots() throws IOException {
+            disk.retainNewestSnapshots();
+        }
+
+        @Override
+        public void truncateAfter(long zxid) throws IOException {
+            disk.truncateAfter(zxid);
+            events.add("truncate " + Long.toHexString(zxid));
+        }
+
+        @Override
+        public void append(long zxid, byte[] txn) throws IOException {
+            disk.append(zxid, txn);
+            events.add("append " + Long.toHexString(zxid));
+        }
+
+        @Override
+        public void sync() throws IOException {
+            disk.sync();
+            events.add("sync");
+        }
+
+        @Override
+        public void writeAcceptedEpoch(long epoch) throws IOException {
+            disk.writeAcceptedEpoch(epoch);
+            events.add("acceptedEpoch " + epoch);
+        }
+
+        @Override
+        public void writeCurrentEpoch(long epoch) throws IOException {
+            disk.writeCurrentEpoch(epoch);
+            events.add("currentEpoch " + epoch);
+        }
+
+        @Override
+        public void clearRecovering() throws IOException {
+            disk.clearRecovering();
+        }
+
+        @Override
+        public void purgeBefore(long zxid) throws IOException {
+            disk.purgeBefore(zxid);
+        }
+
+        @Override
+        public boolean isRecovering() {
+            return disk.isRecovering();
+        }
+
+        @Override
+        public long lastZxid() {
+            return disk.lastZxid();
+        }
+
+        @Override
+        public void close() throws IOException {
+            disk.close();
+        }
+    }
+
+    /** A leader's side of one session: reads with {@code expect}, writes with {@code send}. */
+    private final class ScriptedLeader {
+        final DataInputStream in;
+        final DataOutputStream out;
+
+        ScriptedLeader(Socket socket) throws IOException {
+            socket.setSoTimeout(10_000);
+            in = new DataInputStream(socket.getInputStream());
+            out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
+        }
+
+        QuorumPacket expect(int type) throws IOException {
+            QuorumPacket packet = LearnerWire.read(in, 1 << 20);
+            assertEquals(LearnerWire.typeName(type), LearnerWire.typeName(packet.type()), packet::toString);
+            events.add("leader got " + LearnerWire.typeName(type) + " " + Long.toHexString(packet.zxid()));
+            return packet;
+        }
+
+        void send(int type, long zxid, byte[] data) throws IOException {
+            LearnerWire.write(new QuorumPacket(type, zxid, data), out);
+            out.flush();
+        }
+
+        /** FOLLOWERINFO, LEADERINFO offering {@code epoch}, ACKEPOCH. */
+        void discovery(long epoch) throws IOException {
+            expect(LearnerWire.FOLLOWERINFO);
+            send(LearnerWire.LEADERINFO, epoch << 32, ByteBuffer.allocate(4).putInt(LearnerWire.PROTOCOL_VERSION)
+                    .array());
+        }
+    }
+
+    private static byte[] txn(long zxid) {
+        // TxnHeader {clientId, cxid, zxid, time, type = create} and a few body bytes.
+        return ByteBuffer.allocate(40).putLong(1).putInt(1).putLong(zxid).putLong(0).putInt(1).putInt(0).array();
+    }
+
+    private interface Script {
+        void run(ScriptedLeader leader) throws Exception;
+    }
+
+    /** Runs the follower against {@code script}; returns what ended the session. */
+    private Throwable follow(ApacheFollower.Application application, long acceptedEpoch, Script script)
+            throws Exception {
+        AtomicReference<Throwable> leaderFailure = new AtomicReference<>();
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp))) {
+            ApacheFollower follower = new ApacheFollower(3, disk, acceptedEpoch, acceptedEpoch, 0, application,
+                    10_000, 10_000);
+            Thread leaderThread = new Thread(() -> {
+                try (Socket socket = listener.accept()) {
+                    script.run(new ScriptedLeader(socket));
+                } catch (Throwable e) {
+                    leaderFailure.set(e);
+                }
+            });
+            leaderThread.start();
+            Throwable ended = null;
+            try {
+                follower.followLeader("127.0.0.1", listener.getLocalPort());
+            } catch (Throwable e) {
+                ended = e;
+            }
+            leaderThread.join(10_000);
+            if (leaderFailure.get() != null) {
+                throw new AssertionError("the scripted leader failed", leaderFailure.get());
+            }
+            return ended;
+        }
+    }
+
+    private int before(String first, String second) {
+        int a = events.indexOf(first);
+        int b = events.indexOf(second);
+        assertTrue(a >= 0 && b >= 0 && a < b, () -> first + " before " + second + " in " + events);
+        return b;
+    }
+
+    @Test
+    void everyAnswerToTheLeaderFollowsWhatItVouchesForOnDisk() throws Exception {
+        List<Long> applied = new CopyOnWriteArrayList<>();
+        AtomicReference<byte[]> pingReply = new AtomicReference<>();
+        ApacheFollower.Application application = new ApacheFollower.Application() {
+            @Override
+            public void onSnapshot(long zxid, byte[] apacheSnapshot) {
+            }
+
+            @Override
+            public void onCommit(long zxid, byte[] txn) {
+                applied.add(zxid);
+            }
+
+            @Override
+            public Map<Long, Integer> touches() {
+                return Map.of(0x77L, 30_000);
+            }
+        };
+        Throwable ended = follow(application, 0, leader -> {
+            leader.discovery(EPOCH);
+            QuorumPacket ackEpoch = leader.expect(LearnerWire.ACKEPOCH);
+            assertEquals(0, ByteBuffer.wrap(ackEpoch.data()).getInt(), "its currentEpoch");
+            leader.send(LearnerWire.DIFF, 0, null);
+            leader.send(LearnerWire.PROPOSAL, NEW_LEADER_ZXID + 1, txn(NEW_LEADER_ZXID + 1));
+            leader.send(LearnerWire.COMMIT, NEW_LEADER_ZXID + 1, null);
+            leader.send(LearnerWire.NEWLEADER, NEW_LEADER_ZXID, null);
+            leader.expect(LearnerWire.ACK);
+            leader.send(LearnerWire.UPTODATE, -1, null);
+            leader.expect(LearnerWire.ACK);
+            leader.send(LearnerWire.PROPOSAL, NEW_LEADER_ZXID + 2, txn(NEW_LEADER_ZXID + 2));
+            assertEquals(NEW_LEADER_ZXID + 2, leader.expect(LearnerWire.ACK).zxid());
+            leader.send(LearnerWire.COMMIT, NEW_LEADER_ZXID + 2, null);
+            leader.send(LearnerWire.PING, 9, null);
+            pingReply.set(leader.expect(LearnerWire.PING).data());
+        });
+        assertTrue(ended instanceof IOException, "the session ends when the leader goes: " + ended);
+        before("acceptedEpoch 2", "leader got ACKEPOCH 0");
+        before("append 200000001", "sync");
+        int synced = before("sync", "currentEpoch 2");
+        assertTrue(synced < events.indexOf("leader got ACK 200000000"), "currentEpoch before the NEWLEADER ack");
+        before("currentEpoch 2", "leader got ACK 200000000");
+        int proposalSync = events.lastIndexOf("sync");
+        before("append 200000002", "leader got ACK 200000002");
+        assertTrue(proposalSync < events.indexOf("leader got ACK 200000002"), "fsync before the proposal's ACK");
+        assertEquals(List.of(NEW_LEADER_ZXID + 1, NEW_LEADER_ZXID + 2), applied);
+        assertEquals(12, pingReply.get().length, "one touched session: id and timeout");
+        assertEquals(0x77L, ByteBuffer.wrap(pingReply.get()).getLong());
+    }
+
+    @Test
+    void anEpochBelowTheAcceptedOneIsRefusedWithoutTouchingTheDisk() throws Exception {
+        Throwable ended = follow(new NoApplication(), 5, leader -> leader.discovery(EPOCH));
+        assertTrue(ended instanceof IOException && ended.getMessage().contains("below the accepted epoch"),
+                String.valueOf(ended));
+        assertFalse(events.stream().anyMatch(e -> e.startsWith("acceptedEpoch")), events::toString);
+    }
+
+    @Test
+    void anEpochAcceptedBeforeIsAcknowledgedWithMinusOne() throws Exception {
+        AtomicReference<Integer> acked = new AtomicReference<>();
+        follow(new NoApplication(), EPOCH, leader -> {
+            leader.discovery(EPOCH);
+            acked.set(ByteBuffer.wrap(leader.expect(LearnerWire.ACKEPOCH).data()).getInt());
+        });
+        assertEquals(-1, acked.get(), "it cannot count twice towards the epoch's quorum");
+    }
+
+    @Test
+    void truncAndACommitOfAnUnknownProposalEndTheSession() throws Exception {
+        Throwable trunc = follow(new NoApplication(), 0, leader -> {
+            leader.discovery(EPOCH);
+            leader.expect(LearnerWire.ACKEPOCH);
+            leader.send(LearnerWire.TRUNC, 0, null);
+        });
+        assertTrue(trunc instanceof IOException && trunc.getMessage().contains("TRUNC"), String.valueOf(trunc));
+        assertFalse(events.stream().anyMatch(e -> e.startsWith("truncate")), events::toString);
+
+        Throwable commit = follow(new NoApplication(), 0, leader -> {
+            leader.discovery(EPOCH);
+            leader.expect(LearnerWire.ACKEPOCH);
+            leader.send(LearnerWire.DIFF, 0, null);
+            leader.send(LearnerWire.COMMIT, NEW_LEADER_ZXID + 7, null);
+        });
+        assertTrue(commit instanceof IOException && commit.getMessage().contains("COMMIT"), String.valueOf(commit));
+
+        Throwable mismatch = follow(new NoApplication(), 0, leader -> {
+            leader.discovery(EPOCH);
+            leader.expect(LearnerWire.ACKEPOCH);
+            leader.send(LearnerWire.DIFF, 0, null);
+            leader.send(LearnerWire.PROPOSAL, NEW_LEADER_ZXID + 1, txn(NEW_LEADER_ZXID + 5));
+        });
+        assertTrue(mismatch instanceof IOException && mismatch.getMessage().contains("carries txn zxid"),
+                String.valueOf(mismatch));
+    }
+
+    private static final class NoApplication implements ApacheFollower.Application {
+        @Override
+        public void onSnapshot(long zxid, byte[] apacheSnapshot) {
+        }
+
+        @Override
+        public void onCommit(long zxid, byte[] txn) {
+        }
+    }
+}

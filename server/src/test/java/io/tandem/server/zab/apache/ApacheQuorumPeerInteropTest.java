@@ -1,0 +1,97 @@
+package io.tandem.server.zab.apache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.zab.FileZabDisk;
+import io.tandem.server.zab.ZabConfig;
+import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.ZooDefs.Ids;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A Tandem member's whole quorum loop in an ensemble with two Apache ZooKeeper 3.9.5 processes: it elects and follows
+ * the Apache leader, and when that leader is killed it takes part in the next election and follows the new leader,
+ * which can only lead with Tandem as its follower.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class ApacheQuorumPeerInteropTest {
+    private static final long TIMEOUT_MS = 90_000;
+
+    @TempDir
+    Path temp;
+
+    /** The paths of committed creates, in commit order. */
+    private static final class Creates implements ApacheFollower.Application {
+        final List<String> paths = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onSnapshot(long zxid, byte[] apacheSnapshot) {
+        }
+
+        @Override
+        public void onCommit(long zxid, byte[] txn) {
+            ByteBuffer buffer = ByteBuffer.wrap(txn);
+            int type = buffer.getInt(28);
+            if (type == 1 || type == 15) {
+                buffer.position(32);
+                byte[] path = new byte[buffer.getInt()];
+                buffer.get(path);
+                paths.add(new String(path, StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    @Test
+    void tandemFollowsTheNextApacheLeaderAfterTheLeaderIsKilled() throws Exception {
+        // Tandem has the lowest sid: it cannot lead Apache followers yet, and with equal histories it never must.
+        Ports tandem = Ports.fresh(1);
+        Ports apache2 = Ports.fresh(2);
+        Ports apache3 = Ports.fresh(3);
+        Map<Long, ApacheElection.Member> members = ApacheQuorumProcess.members(tandem, apache2, apache3);
+        Creates applied = new Creates();
+        int tick = ApacheQuorumProcess.TICK_TIME_MS;
+        try (FileZabDisk disk = FileZabDisk.open(ZabConfig.of(1, 1, 2, 3), temp.resolve("tandem"));
+             ApacheQuorumPeer peer = new ApacheQuorumPeer(1, members, disk, 0, 0, 0, applied, tick, 10, 5).start();
+             ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, tandem, apache2, apache3);
+             ApacheQuorumProcess three = ApacheQuorumProcess.start(temp.resolve("3"), apache3, tandem, apache2,
+                     apache3)) {
+            assertTrue(ApacheQuorumProcess.await(() -> peer.isServing() && peer.leaderId() == 3, TIMEOUT_MS),
+                    () -> "Tandem: leader " + peer.leaderId() + ", serving " + peer.isServing());
+            try (ZooKeeper client = connect(apache2.clientPort())) {
+                client.create("/first", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            }
+            assertTrue(ApacheQuorumProcess.await(() -> applied.paths.contains("/first"), TIMEOUT_MS));
+
+            three.kill();
+            // Apache 2 (sid 2 beats Tandem's 1 on equal histories) can only lead with Tandem following.
+            assertTrue(ApacheQuorumProcess.await(() -> peer.isServing() && peer.leaderId() == 2, TIMEOUT_MS),
+                    () -> "Tandem: leader " + peer.leaderId() + ", serving " + peer.isServing());
+            assertTrue(ApacheQuorumProcess.await(() -> two.mode().equals("leader"), TIMEOUT_MS), two::mode);
+            try (ZooKeeper client = connect(apache2.clientPort())) {
+                client.create("/after-failover", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                assertTrue(client.exists("/first", false) != null);
+            }
+            assertTrue(ApacheQuorumProcess.await(() -> applied.paths.contains("/after-failover"), TIMEOUT_MS),
+                    () -> "applied: " + applied.paths);
+            assertEquals(1, applied.paths.stream().filter("/first"::equals).count(), "applied once");
+        }
+    }
+
+    private static ZooKeeper connect(int port) throws Exception {
+        ZooKeeper client = new ZooKeeper("127.0.0.1:" + port, 30_000, event -> { });
+        assertTrue(ApacheQuorumProcess.await(() -> client.getState().isConnected(), TIMEOUT_MS));
+        return client;
+    }
+}

@@ -1,0 +1,132 @@
+package io.tandem.server.zab.apache;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A real Apache ZooKeeper 3.9.5 ensemble member ({@code QuorumPeerMain} from the test classpath) in its own JVM, with
+ * its zoo.cfg, myid and log file under a directory of the test's. Used by the mixed-ensemble tests.
+ */
+final class ApacheQuorumProcess implements AutoCloseable {
+    /** Ports handed out in this JVM: the OS may offer a just-closed one again. */
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+    static final int TICK_TIME_MS = 500;
+
+    /** One configured member's ports. */
+    record Ports(long sid, int quorumPort, int electionPort, int clientPort) {
+        static Ports fresh(long sid) throws IOException {
+            return new Ports(sid, freePort(), freePort(), freePort());
+        }
+
+        ApacheElection.Member member() {
+            return new ApacheElection.Member(sid, "127.0.0.1", quorumPort, electionPort, clientPort);
+        }
+    }
+
+    final Ports ports;
+    final Path log;
+    private final Process process;
+
+    private ApacheQuorumProcess(Ports ports, Path log, Process process) {
+        this.ports = ports;
+        this.log = log;
+        this.process = process;
+    }
+
+    static int freePort() throws IOException {
+        while (true) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                if (HANDED_OUT.add(socket.getLocalPort())) return socket.getLocalPort();
+            }
+        }
+    }
+
+    static Map<Long, ApacheElection.Member> members(Ports... all) {
+        Map<Long, ApacheElection.Member> members = new TreeMap<>();
+        for (Ports p : all) members.put(p.sid(), p.member());
+        return members;
+    }
+
+    /** Starts member {@code me} of the ensemble {@code all} with its data under {@code dir} (kept across restarts). */
+    static ApacheQuorumProcess start(Path dir, Ports me, Ports... all) throws IOException {
+        Path dataDir = Files.createDirectories(dir.resolve("data"));
+        Files.writeString(dataDir.resolve("myid"), Long.toString(me.sid()));
+        List<String> cfg = new ArrayList<>(List.of("tickTime=" + TICK_TIME_MS, "initLimit=20", "syncLimit=5",
+                "dataDir=" + dataDir, "clientPort=" + me.clientPort(), "clientPortAddress=127.0.0.1",
+                "4lw.commands.whitelist=srvr", "admin.enableServer=false"));
+        for (Ports p : all) {
+            cfg.add("server." + p.sid() + "=127.0.0.1:" + p.quorumPort() + ":" + p.electionPort());
+        }
+        Path config = dir.resolve("zoo.cfg");
+        Files.write(config, cfg);
+        Path log = dir.resolve("apache.log");
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dzookeeper.admin.enableServer=false",
+                "-cp", System.getProperty("java.class.path"), "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                config.toString());
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        return new ApacheQuorumProcess(me, log, process);
+    }
+
+    /** The {@code Mode:} line of {@code srvr} ("leader", "follower"), or a short reason it has none. */
+    String mode() {
+        try (Socket socket = new Socket("127.0.0.1", ports.clientPort())) {
+            socket.setSoTimeout(2_000);
+            socket.getOutputStream().write("srvr".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            for (String line : new String(in.readAllBytes(), StandardCharsets.US_ASCII).split("\n")) {
+                if (line.startsWith("Mode: ")) return line.substring("Mode: ".length()).trim();
+            }
+            return "not serving";
+        } catch (IOException e) {
+            return "down";
+        }
+    }
+
+    String logText() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    /** The last lines of the log, for failure messages. */
+    String logTail() {
+        String[] lines = logText().split("\n");
+        return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 40), lines.length));
+    }
+
+    /** Polls {@code condition} every 100 ms until it holds or {@code timeoutMs} passes. */
+    static boolean await(BooleanSupplier condition, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) return true;
+            Thread.sleep(100);
+        }
+        return condition.getAsBoolean();
+    }
+
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        kill();
+    }
+}

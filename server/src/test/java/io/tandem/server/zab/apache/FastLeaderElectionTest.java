@@ -1,0 +1,139 @@
+package io.tandem.server.zab.apache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.zab.apache.ElectionWire.Notification;
+import io.tandem.server.zab.apache.ElectionWire.ServerState;
+import io.tandem.server.zab.apache.FastLeaderElection.Outgoing;
+import io.tandem.server.zab.apache.FastLeaderElection.Output;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Apache's fast leader election rules, driven by hand. */
+class FastLeaderElectionTest {
+    private static final Set<Long> VOTERS = Set.of(1L, 2L, 3L);
+    private static final byte[] CONFIG = new byte[0];
+
+    private static Notification looking(long leader, long zxid, long round, long epoch) {
+        return new Notification(ServerState.LOOKING, leader, zxid, round, epoch, 2, CONFIG);
+    }
+
+    /** Delivers this member's own notifications back to it, as the driver does, and returns the last output. */
+    private static Output loopBack(FastLeaderElection fle, long myId, Output output) {
+        ArrayDeque<Outgoing> own = new ArrayDeque<>();
+        output.sends().stream().filter(s -> s.to() == myId).forEach(own::add);
+        Output last = output;
+        while (!own.isEmpty()) {
+            last = fle.receive(myId, own.poll().notification());
+            last.sends().stream().filter(s -> s.to() == myId).forEach(own::add);
+        }
+        return last;
+    }
+
+    @Test
+    void votesOrderByEpochThenZxidThenSid() {
+        assertTrue(FastLeaderElection.beats(1, 0, 2, 3, 99, 1), "a higher epoch wins over a higher zxid");
+        assertTrue(FastLeaderElection.beats(1, 5, 1, 3, 4, 1), "then the higher zxid");
+        assertTrue(FastLeaderElection.beats(3, 5, 1, 2, 5, 1), "then the higher sid");
+        assertFalse(FastLeaderElection.beats(2, 5, 1, 2, 5, 1), "an equal vote is not better");
+    }
+
+    @Test
+    void aQuorumForTheProposalDecidesOnlyAfterTheFinalizeWait() {
+        FastLeaderElection fle = new FastLeaderElection(1, VOTERS, CONFIG);
+        Output start = fle.lookForLeader(0, 0);
+        assertEquals(List.of(1L, 2L, 3L), start.sends().stream().map(Outgoing::to).toList());
+        loopBack(fle, 1, start);
+        Output switched = fle.receive(2, looking(2, 0, 1, 0));
+        assertEquals(2, switched.sends().get(0).notification().leader(), "a better vote is adopted and sent");
+        Output quorum = loopBack(fle, 1, switched);
+        assertTrue(quorum.armFinalizeTimer(), "{1, 2} hold the proposal: wait for a better one");
+        assertNull(quorum.decided());
+        Output worse = fle.receive(3, looking(1, 0, 1, 0));
+        assertTrue(worse.armFinalizeTimer(), "a worse notification is consumed and the wait starts again");
+        Output decided = fle.finalizeWaitExpired();
+        assertEquals(2, decided.decided().leader());
+        assertEquals(ServerState.FOLLOWING, fle.state());
+    }
+
+    @Test
+    void aBetterNotificationDuringTheFinalizeWaitResumesTheElection() {
+        FastLeaderElection fle = new FastLeaderElection(1, VOTERS, CONFIG);
+        loopBack(fle, 1, fle.lookForLeader(0, 0));
+        assertTrue(loopBack(fle, 1, fle.receive(2, looking(2, 0, 1, 0))).armFinalizeTimer());
+        Output better = fle.receive(3, looking(3, 0, 1, 0));
+        assertEquals(3, better.sends().get(0).notification().leader());
+        assertNull(fle.finalizeWaitExpired().decided(), "the old proposal's wait no longer decides");
+        loopBack(fle, 1, better);
+        assertTrue(fle.receive(3, looking(3, 0, 1, 0)).armFinalizeTimer());
+        assertEquals(3, fle.finalizeWaitExpired().decided().leader());
+    }
+
+    @Test
+    void aLaterRoundIsJoinedAndAnEarlierOneAnswered() {
+        FastLeaderElection fle = new FastLeaderElection(2, VOTERS, CONFIG);
+        loopBack(fle, 2, fle.lookForLeader(5, 1));
+        Output joined = fle.receive(3, looking(3, 0, 4, 0));
+        assertEquals(4, fle.logicalClock());
+        Notification sent = joined.sends().get(0).notification();
+        assertEquals(2, sent.leader(), "our own vote (epoch 1) beats 3's (epoch 0)");
+        assertEquals(4, sent.electionEpoch());
+        Output answered = fle.receive(1, looking(1, 0, 2, 0));
+        assertEquals(1, answered.sends().size());
+        assertEquals(1, answered.sends().get(0).to(), "a lagging member gets this round's vote back");
+        assertEquals(4, answered.sends().get(0).notification().electionEpoch());
+    }
+
+    @Test
+    void followersOfALeaderDecideOnlyWithTheLeadersOwnLeadingNotification() {
+        FastLeaderElection fle = new FastLeaderElection(3, VOTERS, CONFIG);
+        loopBack(fle, 3, fle.lookForLeader(0, 0));
+        Notification following = new Notification(ServerState.FOLLOWING, 2, 0x100000000L, 7, 1, 2, CONFIG);
+        assertNull(fle.receive(1, following).decided());
+        assertNull(fle.receive(1, following).decided(), "one follower's word is not a quorum");
+        Notification leading = new Notification(ServerState.LEADING, 2, 0x100000000L, 7, 1, 2, CONFIG);
+        Output decided = fle.receive(2, leading);
+        assertEquals(2, decided.decided().leader());
+        assertEquals(ServerState.FOLLOWING, decided.decided().state());
+        assertEquals(7, fle.logicalClock(), "the running ensemble's round is taken over");
+    }
+
+    @Test
+    void aQuorumOfFollowersWithoutTheLeaderDoesNotDecide() {
+        FastLeaderElection fle = new FastLeaderElection(3, Set.of(1L, 2L, 3L, 4L, 5L), CONFIG);
+        loopBack(fle, 3, fle.lookForLeader(0, 0));
+        for (long follower : new long[] {1, 4, 5}) {
+            Notification n = new Notification(ServerState.FOLLOWING, 2, 9, 7, 1, 2, CONFIG);
+            assertNull(fle.receive(follower, n).decided(), "leader 2 never said it leads");
+        }
+    }
+
+    @Test
+    void aDecidedMemberAnswersLookingMembersWithItsDecision() {
+        FastLeaderElection fle = new FastLeaderElection(1, VOTERS, CONFIG);
+        loopBack(fle, 1, fle.lookForLeader(0, 0));
+        loopBack(fle, 1, fle.receive(3, looking(3, 0, 1, 0)));
+        assertEquals(3, fle.finalizeWaitExpired().decided().leader());
+        Output answer = fle.receive(2, looking(2, 0, 3, 0));
+        Notification sent = answer.sends().get(0).notification();
+        assertEquals(ServerState.FOLLOWING, sent.state());
+        assertEquals(3, sent.leader());
+        assertEquals(1, sent.electionEpoch(), "the round it was decided in");
+        assertTrue(fle.receive(2, new Notification(ServerState.FOLLOWING, 3, 0, 1, 0, 2, CONFIG)).sends().isEmpty(),
+                "members that are not looking get no answer");
+    }
+
+    @Test
+    void aNonVoterIsAnsweredButNeverCounted() {
+        FastLeaderElection fle = new FastLeaderElection(1, VOTERS, CONFIG);
+        loopBack(fle, 1, fle.lookForLeader(0, 0));
+        Output answer = fle.receive(9, looking(9, 99, 1, 5));
+        assertEquals(9, answer.sends().get(0).to());
+        assertEquals(1, answer.sends().get(0).notification().leader(), "our vote is unchanged");
+    }
+}
