@@ -1,5 +1,6 @@
 package io.tandem.server.zab.apache;
 
+import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabDisk;
 import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
 import java.io.BufferedInputStream;
@@ -181,7 +182,8 @@ public final class ApacheFollower implements Closeable {
                 byte[] snapshot = LearnerWire.readSnapshot(in, PACKET_DATA_BYTES_MAX, SNAPSHOT_BYTES_MAX);
                 LOG.log(Level.INFO, "server {0}: SNAP from the leader at 0x{1}, {2} bytes", myId,
                         Long.toHexString(first.zxid()), snapshot.length);
-                disk.writeSnapshot(first.zxid(), snapshot);
+                // Apache's SNAP is read whole here (bounded by SNAPSHOT_BYTES_MAX).
+                disk.writeSnapshot(first.zxid(), SnapshotData.of(snapshot));
                 application.onSnapshot(first.zxid(), snapshot);
                 lastLoggedZxid = first.zxid();
             }

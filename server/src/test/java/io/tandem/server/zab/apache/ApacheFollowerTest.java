@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.FileZabDisk;
 import io.tandem.server.zab.ZabConfig;
+import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabDisk;
 import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
 import java.io.BufferedOutputStream;
@@ -51,9 +52,10 @@ class ApacheFollowerTest {
         }
 
         @Override
-        public void writeSnapshot(long zxid, byte[] bytes) throws IOException {
-            disk.writeSnapshot(zxid, bytes);
+        public SnapshotData writeSnapshot(long zxid, SnapshotData snapshot) throws IOException {
+            SnapshotData stored = disk.writeSnapshot(zxid, snapshot);
             events.add("snapshot " + Long.toHexString(zxid));
+            return stored;
         }
 
         @Override
