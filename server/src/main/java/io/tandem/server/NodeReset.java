@@ -1,5 +1,6 @@
 package io.tandem.server;
 
+import io.tandem.kafka.client.ClientSecurity;
 import io.tandem.kafka.client.ClusterMetadata;
 import io.tandem.kafka.client.KafkaClient;
 import io.tandem.kafka.client.KafkaClientException;
@@ -49,6 +50,7 @@ final class NodeReset implements AutoCloseable {
     private final String zookeeperConnect;
     /** Top-level znodes a reset keeps. */
     private final Set<String> kept = new TreeSet<>();
+    private final ClientSecurity kafkaSecurity;
     private KafkaClient kafka;
     /** The groups part's own connection, used from {@link #worker}. */
     private KafkaClient groupsKafka;
@@ -56,9 +58,14 @@ final class NodeReset implements AutoCloseable {
     /** Runs the groups and znode parts beside the topic part (two daemon threads, kept between resets). */
     private ExecutorService worker;
 
-    /** Either may be null (that role is not reset); {@code kafkaMetadataHere}: brokers keep their znodes there. */
-    NodeReset(String bootstrapServers, String zookeeperConnect, boolean kafkaMetadataHere) {
+    /**
+     * Either address may be null (that role is not reset); {@code kafkaSecurity}: how to speak to that listener (the
+     * broker's inter-broker TLS and SASL); {@code kafkaMetadataHere}: brokers keep their znodes there.
+     */
+    NodeReset(String bootstrapServers, ClientSecurity kafkaSecurity, String zookeeperConnect,
+              boolean kafkaMetadataHere) {
         this.bootstrapServers = bootstrapServers;
+        this.kafkaSecurity = kafkaSecurity;
         this.zookeeperConnect = zookeeperConnect;
         kept.add("zookeeper");
         if (kafkaMetadataHere) {
@@ -129,7 +136,8 @@ final class NodeReset implements AutoCloseable {
     }
 
     private KafkaClient client(String clientId) {
-        return KafkaClient.builder(bootstrapServers).clientId(clientId).requestTimeout(TIMEOUT).build();
+        return KafkaClient.builder(bootstrapServers).clientId(clientId).requestTimeout(TIMEOUT).security(kafkaSecurity)
+                .build();
     }
 
     private void resetTopics() {

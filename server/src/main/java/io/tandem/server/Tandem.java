@@ -145,7 +145,8 @@ public final class Tandem implements AutoCloseable {
      */
     public synchronized void reset() throws Exception {
         if (reset == null) {
-            reset = new NodeReset(kafka == null ? null : bootstrapServers(), zookeeper == null ? null : zookeeperConnect(),
+            reset = new NodeReset(kafka == null ? null : bootstrapServers(),
+                    kafka == null ? null : kafka.interBrokerSecurity().client(), zookeeper == null ? null : zookeeperConnect(),
                     kafka != null && zookeeper != null && config.get("zookeeper.connect") == null);
         }
         reset.reset();

@@ -1,5 +1,6 @@
 package io.tandem.server;
 
+import io.tandem.kafka.client.ClientSecurity;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import java.io.IOException;
@@ -290,7 +291,17 @@ public final class TandemCluster implements AutoCloseable {
      * group, every znode but {@code /zookeeper} and the brokers' own layout.
      */
     public synchronized void reset() throws Exception {
-        if (reset == null) reset = new NodeReset(bootstrapServers(), zookeeperConnect(), true);
+        if (reset == null) {
+            // The brokers share one inter-broker security; whichever runs now tells it.
+            ClientSecurity security = ClientSecurity.PLAINTEXT;
+            for (int id = 1; id <= size(); id++) {
+                if (brokers[id] != null && brokers[id].kafkaBroker() != null) {
+                    security = brokers[id].kafkaBroker().interBrokerSecurity().client();
+                    break;
+                }
+            }
+            reset = new NodeReset(bootstrapServers(), security, zookeeperConnect(), true);
+        }
         reset.reset();
     }
 

@@ -1,7 +1,6 @@
-package io.tandem.server.console;
+package io.tandem.server;
 
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.console.ConsoleServer;
 import io.tandem.server.tls.TestCertificates;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -18,14 +17,16 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The console of a node whose only Kafka listener is SASL_SSL reads its broker over that listener with the broker's
- * own inter-broker TLS and credentials (it used to speak plaintext to it and show nothing but errors).
+ * Tandem's own clients of a node whose only Kafka listener is SASL_SSL, the web console and {@link Tandem#reset()},
+ * reach its broker over that listener with the broker's own inter-broker TLS and credentials (they used to speak
+ * plaintext to it: the console showed nothing but errors and reset failed).
  */
-class ConsoleSecuredListenerTest {
+class OwnClientsOverSecuredListenerTest {
     @TempDir
     Path dir;
 
@@ -33,7 +34,7 @@ class ConsoleSecuredListenerTest {
             + "username=\"admin\" password=\"admin-secret\" user_admin=\"admin-secret\";";
 
     @Test
-    void shouldListTopicsOfABrokerWhoseOnlyListenerIsSaslSsl() throws Exception {
+    void shouldShowAndResetTopicsOfABrokerWhoseOnlyListenerIsSaslSsl() throws Exception {
         TestCertificates certificates = TestCertificates.create(dir);
         TandemConfig config = TandemConfig.forTests(dir.resolve("node"))
                 .set("listeners", "SASL_SSL://127.0.0.1:0")
@@ -65,6 +66,11 @@ class ConsoleSecuredListenerTest {
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, topics.statusCode(), topics.body());
             assertTrue(topics.body().contains("\"behind-tls\""), topics.body());
+
+            tandem.reset();
+            try (Admin admin = Admin.create(client)) {
+                assertFalse(admin.listTopics().names().get(30, TimeUnit.SECONDS).contains("behind-tls"));
+            }
         }
     }
 }
