@@ -7,15 +7,12 @@ import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.Features;
 import io.tandem.kafka.wire.message.ApiVersionsRequest;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
-import io.tandem.kafka.wire.message.CreateTopicsRequest;
 import io.tandem.kafka.wire.message.DescribeProducersRequest;
 import io.tandem.kafka.wire.message.DescribeProducersResponse;
 import io.tandem.kafka.wire.message.DescribeTransactionsRequest;
 import io.tandem.kafka.wire.message.DescribeTransactionsResponse;
 import io.tandem.kafka.wire.message.EndTxnRequest;
 import io.tandem.kafka.wire.message.EndTxnResponse;
-import io.tandem.kafka.wire.message.FindCoordinatorRequest;
-import io.tandem.kafka.wire.message.FindCoordinatorResponse;
 import io.tandem.kafka.wire.message.InitProducerIdRequest;
 import io.tandem.kafka.wire.message.InitProducerIdResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
@@ -26,7 +23,6 @@ import io.tandem.kafka.wire.message.WriteTxnMarkersRequest;
 import io.tandem.kafka.wire.message.WriteTxnMarkersResponse;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.RawKafkaConnection;
 import io.tandem.server.kafka.metadata.TopicNames;
 import org.junit.jupiter.api.AfterEach;
@@ -37,7 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -51,55 +46,31 @@ import static org.junit.jupiter.api.Assertions.*;
  * offsets partition, and the old epoch is fenced everywhere.
  */
 class TransactionVersion2ProtocolTest {
-    private static final String TOPIC = "data";
+    private static final String TOPIC = TxnProtocolNode.TOPIC;
     @TempDir
     Path dir;
+    private TxnProtocolNode node;
     private Tandem tandem;
     private RawKafkaConnection connection;
 
     @BeforeEach
     void start() throws Exception {
-        tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
-                .set("transaction.state.log.num.partitions", "1"));
-        connection = new RawKafkaConnection(tandem.kafkaPort());
-        CreateTopicsRequest create = new CreateTopicsRequest();
-        CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();
-        topic.name = TOPIC;
-        topic.numPartitions = 2;
-        topic.replicationFactor = 1;
-        create.topics.add(topic);
-        create.timeoutMs = 30_000;
-        call(ApiKey.CREATE_TOPICS, 7, create);
-        FindCoordinatorRequest find = new FindCoordinatorRequest();
-        find.keyType = 1;
-        find.coordinatorKeys.add("t");
-        assertEquals(NONE, this.<FindCoordinatorResponse>call(ApiKey.FIND_COORDINATOR, 4, find).coordinators.get(0).errorCode);
+        node = TxnProtocolNode.start(dir);
+        tandem = node.tandem;
+        connection = node.connection;
     }
 
     @AfterEach
     void stop() throws Exception {
-        connection.close();
-        tandem.close();
+        node.close();
     }
 
-    @SuppressWarnings("unchecked")
     private <R extends ApiMessage> R call(ApiKey key, int version, ApiMessage request) throws Exception {
-        short v = (short) version;
-        return (R) connection.roundTrip(key, v, key.responseHeaderVersion(v), request, key::readResponse);
+        return node.call(key, version, request);
     }
 
-    /** Retries while the coordinator is still loading or the previous transaction is completing. */
     private static <R> R until(Supplier<R> call, Function<R, Short> error) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            R result = call.get();
-            short e = error.apply(result);
-            if ((e != COORDINATOR_LOAD_IN_PROGRESS && e != CONCURRENT_TRANSACTIONS && e != NOT_COORDINATOR)
-                    || System.currentTimeMillis() > deadline) {
-                return result;
-            }
-            Thread.sleep(20);
-        }
+        return TxnProtocolNode.until(call, error);
     }
 
     private <R extends ApiMessage> R retrying(ApiKey key, int version, ApiMessage request, Function<R, Short> error)

@@ -1,0 +1,80 @@
+package io.tandem.server.kafka.txn;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.message.CreateTopicsRequest;
+import io.tandem.kafka.wire.message.FindCoordinatorRequest;
+import io.tandem.kafka.wire.message.FindCoordinatorResponse;
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.RawKafkaConnection;
+
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The node the transaction protocol tests talk to over a raw socket: Kafka only, one transaction state partition,
+ * topic {@link #TOPIC} with two partitions, and the coordinator of transactional id "t" loaded.
+ */
+final class TxnProtocolNode implements AutoCloseable {
+    static final String TOPIC = "data";
+
+    final Tandem tandem;
+    final RawKafkaConnection connection;
+
+    private TxnProtocolNode(Tandem tandem, RawKafkaConnection connection) {
+        this.tandem = tandem;
+        this.connection = connection;
+    }
+
+    static TxnProtocolNode start(Path dir) throws Exception {
+        Tandem tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
+                .set("transaction.state.log.num.partitions", "1"));
+        TxnProtocolNode node = new TxnProtocolNode(tandem, new RawKafkaConnection(tandem.kafkaPort()));
+        CreateTopicsRequest create = new CreateTopicsRequest();
+        CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();
+        topic.name = TOPIC;
+        topic.numPartitions = 2;
+        topic.replicationFactor = 1;
+        create.topics.add(topic);
+        create.timeoutMs = 30_000;
+        node.call(ApiKey.CREATE_TOPICS, 7, create);
+        FindCoordinatorRequest find = new FindCoordinatorRequest();
+        find.keyType = 1;
+        find.coordinatorKeys.add("t");
+        assertEquals(NONE, node.<FindCoordinatorResponse>call(ApiKey.FIND_COORDINATOR, 4, find)
+                .coordinators.get(0).errorCode);
+        return node;
+    }
+
+    @SuppressWarnings("unchecked")
+    <R extends ApiMessage> R call(ApiKey key, int version, ApiMessage request) throws Exception {
+        short v = (short) version;
+        return (R) connection.roundTrip(key, v, key.responseHeaderVersion(v), request, key::readResponse);
+    }
+
+    /** Retries while the coordinator is still loading or a previous transition is completing (up to 30 s). */
+    static <R> R until(Supplier<R> call, Function<R, Short> error) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            R result = call.get();
+            short e = error.apply(result);
+            if ((e != COORDINATOR_LOAD_IN_PROGRESS && e != CONCURRENT_TRANSACTIONS && e != NOT_COORDINATOR)
+                    || System.currentTimeMillis() > deadline) {
+                return result;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        connection.close();
+        tandem.close();
+    }
+}
