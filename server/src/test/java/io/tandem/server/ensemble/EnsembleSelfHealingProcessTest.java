@@ -115,38 +115,7 @@ class EnsembleSelfHealingProcessTest {
 
     /** Waits until every running member serves and exactly one leads; returns the leader. */
     private int awaitServing(long timeoutMs) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        String last = "";
-        while (System.nanoTime() - deadline < 0) {
-            int leader = -1;
-            int leaders = 0;
-            boolean allServing = true;
-            StringBuilder modes = new StringBuilder();
-            for (int id = 1; id <= size; id++) {
-                if (processes[id] == null) {
-                    continue;
-                }
-                String mode = TestEnsemble.modeAt(clientPorts[id]);
-                modes.append(id).append('=').append(mode).append(' ');
-                if (mode.equals("leader")) {
-                    leader = id;
-                    leaders++;
-                } else if (!mode.equals("follower")) {
-                    allServing = false;
-                }
-            }
-            last = modes.toString();
-            if (allServing && leaders == 1) {
-                return leader;
-            }
-            Thread.sleep(100);
-        }
-        for (int id = 1; id <= size; id++) {
-            List<String> lines = Files.readAllLines(dir.resolve("node" + id + ".log"), StandardCharsets.UTF_8);
-            System.out.println("---- node " + id + " log tail\n"
-                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
-        }
-        throw new AssertionError("ensemble did not settle within " + timeoutMs + " ms: " + last);
+        return TestEnsemble.awaitServing(size, clientPorts, id -> processes[id] != null, dir, timeoutMs);
     }
 
     private String connectAll() {

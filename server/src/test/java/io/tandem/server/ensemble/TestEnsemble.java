@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
@@ -163,6 +165,47 @@ public final class TestEnsemble implements AutoCloseable {
         } catch (IOException e) {
             return "down";
         }
+    }
+
+    /**
+     * For ensembles of member processes 1..{@code size}: waits until every member {@code running} says is up serves
+     * and exactly one leads, and returns the leader's id; if they do not settle, prints the tail of each
+     * {@code node<id>.log} in {@code logDir} and fails.
+     */
+    static int awaitServing(int size, int[] clientPorts, IntPredicate running, Path logDir, long timeoutMs)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        String last = "";
+        while (System.nanoTime() - deadline < 0) {
+            int leader = -1;
+            int leaders = 0;
+            boolean allServing = true;
+            StringBuilder modes = new StringBuilder();
+            for (int id = 1; id <= size; id++) {
+                if (!running.test(id)) {
+                    continue;
+                }
+                String mode = modeAt(clientPorts[id]);
+                modes.append(id).append('=').append(mode).append(' ');
+                if (mode.equals("leader")) {
+                    leader = id;
+                    leaders++;
+                } else if (!mode.equals("follower")) {
+                    allServing = false;
+                }
+            }
+            last = modes.toString();
+            if (allServing && leaders == 1) {
+                return leader;
+            }
+            Thread.sleep(100);
+        }
+        for (int id = 1; id <= size; id++) {
+            List<String> lines = Files.readAllLines(logDir.resolve("node" + id + ".log"), StandardCharsets.UTF_8);
+            System.out.println("---- node " + id + " log tail\n"
+                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
+        }
+        throw new AssertionError("ensemble did not settle within " + timeoutMs + " ms: " + last);
     }
 
     /** Waits until every running member serves and exactly one leads; returns the leader's id. */
