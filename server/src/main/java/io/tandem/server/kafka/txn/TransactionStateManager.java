@@ -99,6 +99,17 @@ public final class TransactionStateManager {
         return timeoutMs > 0 && timeoutMs <= config.maxTimeoutMs();
     }
 
+    /**
+     * An epoch fence's write failed: the bumped epoch may or may not be in the log, so the next fence of this
+     * transactional id (still at {@code coordinatorEpoch}) must not bump again.
+     */
+    public synchronized void markFailedEpochFence(String transactionalId, int coordinatorEpoch) {
+        Lookup now = lookup(transactionalId);
+        if (now.found() != null && now.found().coordinatorEpoch() == coordinatorEpoch) {
+            now.found().metadata().hasFailedEpochFence = true;
+        }
+    }
+
     public synchronized Lookup lookup(String transactionalId) {
         return lookupLocked(transactionalId, null);
     }

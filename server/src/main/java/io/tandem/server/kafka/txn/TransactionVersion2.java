@@ -143,15 +143,7 @@ final class TransactionVersion2 {
         boolean fenced = isEpochFence;
         state.appendTransition(transactionalId, coordinatorEpoch, transition, e -> false, error -> {
             if (error != NONE) {
-                if (fenced) {
-                    synchronized (state) {
-                        // The bumped epoch may or may not be in the log: the next fence must not bump again.
-                        Lookup now = state.lookup(transactionalId);
-                        if (now.found() != null && now.found().coordinatorEpoch() == coordinatorEpoch) {
-                            now.found().metadata().hasFailedEpochFence = true;
-                        }
-                    }
-                }
+                if (fenced) state.markFailedEpochFence(transactionalId, coordinatorEpoch);
                 callback.accept(EndResult.error(error));
                 return;
             }
