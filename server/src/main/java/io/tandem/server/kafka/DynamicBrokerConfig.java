@@ -247,7 +247,7 @@ public final class DynamicBrokerConfig {
                     tls.listenerName());
         });
         broker.topicConfigs().dynamic(layers);
-        for (TopicInfo topic : broker.metadata().topics()) broker.topicConfigChanged(topic);
+        for (TopicInfo topic : broker.metadata().topics()) broker.topics().topicConfigChanged(topic);
         broker.resizeRequestHandlers(ioThreads(layers));
     }
 

@@ -18,7 +18,6 @@ import io.tandem.server.kafka.group.share.state.ShareStateTopic;
 import io.tandem.server.kafka.handlers.Handlers;
 import io.tandem.server.kafka.log.LogManager;
 import io.tandem.server.kafka.log.Partition;
-import io.tandem.server.kafka.metadata.ChangeNotifications;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
@@ -33,7 +32,6 @@ import io.tandem.server.kafka.security.ScramCredentialStore;
 import io.tandem.server.kafka.security.DelegationTokens;
 import io.tandem.server.kafka.quota.ClientQuotas;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
-import io.tandem.kafka.wire.ApiKey;
 import io.tandem.server.kafka.controller.KafkaController;
 import io.tandem.server.kafka.purgatory.DelayedResponse;
 import io.tandem.server.kafka.replica.ControllerLink;
@@ -57,7 +55,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -72,16 +69,10 @@ public final class KafkaBroker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaBroker.class.getName());
     /** Long polls and acks=all produces parked at once; beyond this they are answered at once. */
     static final int PARKED_OPERATIONS_MAX = 100_000;
-    /** How often the group coordinator's deadlines are checked. */
-    static final long GROUP_TICK_MS = 100;
     /** Kafka's replica.lag.time.max.ms: an ISR member not caught up for this long leaves the ISR. */
     static final long REPLICA_LAG_TIME_MAX_MS = 30_000;
     /** Kafka's replica.fetch.max.bytes: what a follower asks per partition per fetch. */
     static final int REPLICA_FETCH_MAX_BYTES = 1_048_576;
-    /** How long a broker that is not the controller waits for a new topic's first leaders (CreateTopics). */
-    static final long TOPIC_LEADERS_WAIT_MS = 30_000;
-    /** The offsets topic rolls smaller segments than other topics so compaction can run (Kafka's value). */
-    static final String OFFSETS_TOPIC_SEGMENT_BYTES = "104857600";
 
     private final BrokerConfig config;
     private final TopicConfigs topicConfigs;
@@ -132,7 +123,7 @@ public final class KafkaBroker implements AutoCloseable {
     /** authorizer.class.name's authorizer, or none; its ACLs load with the metadata store. */
     private final Authorization authorization;
     private ApiRegistry registry;
-    private volatile boolean offsetsTopicReady;
+    private final BrokerTopics topics = new BrokerTopics(this);
 
     private KafkaBroker(BrokerConfig config, TandemConfig tandemConfig) throws IOException {
         this.config = config;
@@ -256,30 +247,7 @@ public final class KafkaBroker implements AutoCloseable {
             startMetadata(zookeeperConnect);
             startListeners();
         }
-        scheduler.scheduleWithFixedDelay(this::tickGroups, GROUP_TICK_MS, GROUP_TICK_MS, TimeUnit.MILLISECONDS);
-        if (delegationTokens.enabled()) {
-            scheduler.scheduleWithFixedDelay(this::removeExpiredTokens, tokenExpiryCheckIntervalMs,
-                    tokenExpiryCheckIntervalMs, TimeUnit.MILLISECONDS);
-        }
-        scheduler.scheduleWithFixedDelay(logs::runMaintenance, config.logRetentionCheckIntervalMs(),
-                config.logRetentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
-        // The recovery points on disk, as often as Kafka writes its recovery-point-offset-checkpoint: an unclean
-        // restart re-reads only what was written after them, so this bounds the recovery time, not the log's size.
-        scheduler.scheduleWithFixedDelay(this::writeLogCheckpoints, config.logFlushOffsetCheckpointIntervalMs(),
-                config.logFlushOffsetCheckpointIntervalMs(), TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(fetchPurgatory::purgeCompleted, 1, 1, TimeUnit.SECONDS);
-        scheduler.scheduleWithFixedDelay(producePurgatory::purgeCompleted, 1, 1, TimeUnit.SECONDS);
-        long isrCheckMs = Math.max(replicaLagTimeMaxMs / 2, 1);
-        scheduler.scheduleWithFixedDelay(() -> replicas.maintainIsr(logs.partitions().values()), isrCheckMs,
-                isrCheckMs, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(this::refreshDynamicConfig, DynamicBrokerConfig.REFRESH_MS,
-                DynamicBrokerConfig.REFRESH_MS, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(this::purgeChangeNotifications, ChangeNotifications.PURGE_INTERVAL_MS,
-                ChangeNotifications.PURGE_INTERVAL_MS, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(this::expireProducers, config.producerIdExpirationCheckIntervalMs(),
-                config.producerIdExpirationCheckIntervalMs(), TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(this::expireOffsets, config.offsetsRetentionCheckIntervalMs(),
-                config.offsetsRetentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
+        BrokerMaintenance.schedule(this, scheduler, tokenExpiryCheckIntervalMs, replicaLagTimeMaxMs);
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(port()));
     }
 
@@ -424,7 +392,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private Partition offsetsPartition(int index) {
-        TopicInfo offsets = ensureOffsetsTopic();
+        TopicInfo offsets = topics.ensureOffsetsTopic();
         Partition partition = isLeader(offsets, index) ? localPartition(offsets, index) : null;
         if (partition == null) {
             throw new ApiException(NOT_COORDINATOR, "this broker does not lead offsets partition " + index);
@@ -449,41 +417,6 @@ public final class KafkaBroker implements AutoCloseable {
                 () -> then.accept(!partition.isLeader() ? NOT_LEADER_OR_FOLLOWER
                         : partition.highWatermark() >= requiredOffset ? NONE : REQUEST_TIMED_OUT));
         producePurgatory.tryCompleteElseWatch(delayed, List.of(partition.topicPartition()));
-    }
-
-    /** Creates {@code __consumer_offsets} on first use, as Kafka does when the first group looks for its coordinator. */
-    public TopicInfo ensureOffsetsTopic() {
-        TopicInfo offsets = metadata.topic(TopicNames.CONSUMER_OFFSETS);
-        if (offsets != null && offsetsTopicReady) return offsets;
-        synchronized (this) {
-            offsets = metadata.topic(TopicNames.CONSUMER_OFFSETS);
-            try {
-                if (offsets == null) {
-                    int replication = config.offsetsTopicReplicationFactor();
-                    int live = metadata.liveBrokers().size();
-                    if (live < replication) {
-                        // Kafka's words and error: the group waits for enough brokers instead of getting fewer copies.
-                        throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Number of alive brokers '" + live
-                                + "' does not meet the required replication factor '" + replication
-                                + "' for the offsets topic (configured via 'offsets.topic.replication.factor'). This"
-                                + " error can be ignored if the cluster is starting up and not all brokers are up yet.");
-                    }
-                    Map<String, String> topicConfig = new LinkedHashMap<>();
-                    topicConfig.put("cleanup.policy", "compact");
-                    topicConfig.put("compression.type", "producer");
-                    topicConfig.put("segment.bytes", OFFSETS_TOPIC_SEGMENT_BYTES);
-                    offsets = createTopic(TopicNames.CONSUMER_OFFSETS, config.offsetsTopicPartitions(),
-                            replication, null, topicConfig, false);
-                }
-                // Its partitions' offsets were loaded as this broker became their leader (LeaderAndIsr).
-                offsetsTopicReady = true;
-            } catch (ApiException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create the offsets topic: " + e.getMessage());
-            }
-            return offsets;
-        }
     }
 
     /** The local partition of a topic this broker hosts (opening its log on first use), or null if not hosted here. */
@@ -519,83 +452,6 @@ public final class KafkaBroker implements AutoCloseable {
         return local;
     }
 
-    /** Creates a topic with its logs here; validation of the request is the caller's. */
-    public TopicInfo createTopic(String name, int partitions, int replicationFactor,
-                                 SortedMap<Integer, List<Integer>> assignment, Map<String, String> configs,
-                                 boolean validateOnly) throws Exception {
-        long startNanos = System.nanoTime();
-        TopicInfo info = metadata.createTopic(name, partitions, replicationFactor, assignment, configs, validateOnly);
-        if (!validateOnly) {
-            long writtenNanos = System.nanoTime();
-            awaitLeaders(info);
-            LOG.log(System.Logger.Level.INFO, "Created topic {0} with {1} partitions (metadata {2} ms, leaders {3} ms)",
-                    name, info.partitionCount(), Long.toString((writtenNanos - startNanos) / 1_000_000),
-                    Long.toString((System.nanoTime() - writtenNanos) / 1_000_000));
-        }
-        return info;
-    }
-
-    /**
-     * After this broker wrote a topic's assignment: the controller gives its partitions leaders. Here that happens
-     * before this returns; elsewhere the controller's UpdateMetadata is awaited, as Kafka's CreateTopics waits for
-     * the new leaders to reach its metadata cache (bounded; clients retry LEADER_NOT_AVAILABLE past it).
-     */
-    public void awaitLeaders(TopicInfo topic) throws Exception {
-        if (controller.isActive()) {
-            controller.topicsChanged();
-            return;
-        }
-        long deadline = System.currentTimeMillis() + TOPIC_LEADERS_WAIT_MS;
-        while (System.currentTimeMillis() < deadline) {
-            TopicInfo known = metadata.topic(topic.name());
-            if (known != null && known.replicas().keySet().stream().allMatch(p -> known.states().get(p) != null
-                    && known.states().get(p).leader() >= 0)) {
-                return;
-            }
-            Thread.sleep(10);
-        }
-    }
-
-    public void deleteTopic(String name) throws Exception {
-        deleteTopics(List.of(name));
-    }
-
-    /** Deletes the topics together: one pass over their znodes, one round of StopReplica, one of offset removal. */
-    public void deleteTopics(List<String> names) throws Exception {
-        if (names.isEmpty()) return;
-        metadata.deleteTopics(names);
-        // The controller stops every replica, this broker's too (StopReplica with delete); as controller, at once.
-        if (controller.isActive()) controller.topicsChanged();
-        groups.deleteTopicOffsets(names);
-        LOG.log(System.Logger.Level.INFO, "Deleted topics {0}", names);
-    }
-
-    /** After a topic's config changed: the logs pick up the new retention, segment and flush settings. */
-    public void topicConfigChanged(TopicInfo topic) {
-        for (int p : topic.replicas().keySet()) {
-            Partition partition = logs.get(new TopicPartition(topic.name(), p));
-            if (partition != null) partition.updateConfig(topicConfigs.logConfig(topic.configs()));
-        }
-    }
-
-    private void purgeChangeNotifications() {
-        try {
-            ChangeNotifications.purgeExpired(metadata.store(), ChangeNotifications.EXPIRATION_MS,
-                    System.currentTimeMillis());
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.DEBUG, "Cannot purge expired change notifications", e);
-        }
-    }
-
-    /** Picks up dynamic broker settings changed through another broker. */
-    private void refreshDynamicConfig() {
-        try {
-            dynamicConfig.refresh();
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.DEBUG, "Cannot re-read the dynamic broker configuration", e);
-        }
-    }
-
     /** num.io.threads changed at runtime: the request handler pool grows or shrinks to it. */
     void resizeRequestHandlers(int threads) {
         if (threads == requestExecutor.threads()) return;
@@ -606,46 +462,6 @@ public final class KafkaBroker implements AutoCloseable {
     /** The request handler pool's size now (num.io.threads, static or dynamic). */
     public int requestHandlerThreads() {
         return requestExecutor.threads();
-    }
-
-    private void tickGroups() {
-        try {
-            groups.tick(System.currentTimeMillis());
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "Group coordinator tick failed", e);
-        }
-    }
-
-    private void expireProducers() {
-        long now = System.currentTimeMillis();
-        for (Partition partition : logs.partitions().values()) {
-            try {
-                partition.expireProducers(now, config.producerIdExpirationMs());
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "Producer state expiry of " + partition.topicPartition() + " failed", e);
-            }
-        }
-    }
-
-    private void expireOffsets() {
-        long startNanos = System.nanoTime();
-        try {
-            int expired = groups.expireOffsets(System.currentTimeMillis(), config.offsetsRetentionMinutes() * 60_000L);
-            if (expired > 0) {
-                LOG.log(System.Logger.Level.INFO, "Removed {0} expired offsets in {1} ms", expired,
-                        Long.toString((System.nanoTime() - startNanos) / 1_000_000));
-            }
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "Offset expiry failed", e);
-        }
-    }
-
-    private void writeLogCheckpoints() {
-        try {
-            logs.writeCheckpoints();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "Cannot write log checkpoints", e);
-        }
     }
 
     public BrokerConfig config() {
@@ -680,6 +496,11 @@ public final class KafkaBroker implements AutoCloseable {
     /** The inter-broker listener's client side: how this broker reaches the others. */
     public InterBrokerSecurity interBrokerSecurity() {
         return interBrokerSecurity;
+    }
+
+    /** Topic creation and deletion, config changes, the offsets topic. */
+    public BrokerTopics topics() {
+        return topics;
     }
 
     public ClusterMetadata metadata() {
@@ -769,15 +590,6 @@ public final class KafkaBroker implements AutoCloseable {
 
     public DelegationTokens delegationTokens() {
         return delegationTokens;
-    }
-
-    /** Kafka's scheduled expireTokens: every broker removes what has expired (a second removal finds nothing). */
-    private void removeExpiredTokens() {
-        try {
-            delegationTokens.removeExpired();
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "Cannot remove expired delegation tokens: " + e);
-        }
     }
 
     public ScramCredentialStore scramCredentials() {

@@ -70,7 +70,7 @@ final class ConfigResources {
             }
             if (validateOnly) return;
             TopicInfo updated = broker.metadata().setTopicConfig(topic.name(), new LinkedHashMap<>(overrides));
-            broker.topicConfigChanged(updated);
+            broker.topics().topicConfigChanged(updated);
         } else if (type == BROKER) {
             broker.dynamicConfig().alter(name, overrides, validateOnly);
         } else if (type == GROUP) {

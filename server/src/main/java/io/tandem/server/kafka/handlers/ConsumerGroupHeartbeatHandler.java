@@ -49,7 +49,7 @@ final class ConsumerGroupHeartbeatHandler implements ApiHandler<ConsumerGroupHea
         }
         try {
             // The group's records go to the offsets topic: create it first, outside the coordinator's lock.
-            broker.ensureOffsetsTopic();
+            broker.topics().ensureOffsetsTopic();
             HeartbeatResult result = broker.consumerGroups().heartbeat(toRequest(context, request),
                     System.currentTimeMillis());
             response.memberId = result.memberId();

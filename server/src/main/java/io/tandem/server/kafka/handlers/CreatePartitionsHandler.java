@@ -37,7 +37,7 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
                 }
                 checkAssignments(t);
                 TopicInfo updated = broker.metadata().createPartitions(t.name, t.count, request.validateOnly);
-                if (!request.validateOnly) broker.awaitLeaders(updated);
+                if (!request.validateOnly) broker.topics().awaitLeaders(updated);
             } catch (Exception e) {
                 ApiError error = ApiError.of(e);
                 result.errorCode = error.code();

@@ -127,6 +127,6 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
                 throw new ApiException(INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0, or -1 to use the default value.");
             }
         }
-        return broker.createTopic(t.name, partitions, replication, assignment, configs, validateOnly);
+        return broker.topics().createTopic(t.name, partitions, replication, assignment, configs, validateOnly);
     }
 }

@@ -81,7 +81,7 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
             response.responses.add(result);
         }
         try {
-            broker.deleteTopics(deleting.stream().map(d -> d.name).toList());
+            broker.topics().deleteTopics(deleting.stream().map(d -> d.name).toList());
         } catch (ApiException e) {
             for (DeleteTopicsResponse.DeletableTopicResult result : deleting) result.errorCode = e.error();
         } catch (Exception e) {

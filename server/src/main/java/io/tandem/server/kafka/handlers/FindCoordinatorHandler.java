@@ -74,7 +74,7 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
             return new Found(GROUP_AUTHORIZATION_FAILED, null);
         }
         try {
-            TopicInfo offsets = broker.ensureOffsetsTopic();
+            TopicInfo offsets = broker.topics().ensureOffsetsTopic();
             return leaderOf(offsets, OffsetsTopicCodec.partitionFor(key, offsets.partitionCount()));
         } catch (ApiException e) {
             return new Found(e.error(), null);

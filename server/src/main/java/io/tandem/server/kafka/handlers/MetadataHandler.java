@@ -128,7 +128,7 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         }
         try {
             // Kafka refuses (INVALID_REPLICATION_FACTOR) rather than creating fewer copies than configured.
-            TopicInfo created = broker.createTopic(wanted.name, broker.config().numPartitions(),
+            TopicInfo created = broker.topics().createTopic(wanted.name, broker.config().numPartitions(),
                     broker.config().defaultReplicationFactor(), null, Map.of(), false);
             return describe(created, liveIds);
         } catch (ApiException e) {

@@ -65,7 +65,7 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
             // v0 commits are not tied to a generation.
             int generation = version == 0 ? -1 : request.generationIdOrMemberEpoch;
             try {
-                broker.ensureOffsetsTopic();
+                broker.topics().ensureOffsetsTopic();
                 errors.putAll(broker.groups().commitOffsets(request.groupId, request.memberId,
                         request.groupInstanceId, generation, offsets, System.currentTimeMillis(), version));
                 offsetsPartition = broker.offsetsPartitionFor(request.groupId);

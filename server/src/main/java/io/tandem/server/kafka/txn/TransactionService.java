@@ -142,7 +142,7 @@ public final class TransactionService implements AutoCloseable {
                     topicConfig.put("cleanup.policy", "compact");
                     topicConfig.put("min.insync.replicas", Integer.toString(config.stateLogMinIsr()));
                     topicConfig.put("segment.bytes", Integer.toString(config.stateLogSegmentBytes()));
-                    topic = broker.createTopic(TopicNames.TRANSACTION_STATE, config.stateLogPartitions(), replication,
+                    topic = broker.topics().createTopic(TopicNames.TRANSACTION_STATE, config.stateLogPartitions(), replication,
                             null, topicConfig, false);
                 }
                 stateTopicReady = true;

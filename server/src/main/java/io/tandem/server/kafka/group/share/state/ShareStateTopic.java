@@ -126,7 +126,7 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
                     topicConfig.put("compression.type", "producer");
                     topicConfig.put("min.insync.replicas", Short.toString(config.stateTopicMinIsr()));
                     topicConfig.put("segment.bytes", Integer.toString(config.stateTopicSegmentBytes()));
-                    topic = broker.createTopic(TopicNames.SHARE_GROUP_STATE, config.stateTopicPartitions(),
+                    topic = broker.topics().createTopic(TopicNames.SHARE_GROUP_STATE, config.stateTopicPartitions(),
                             replication, null, topicConfig, false);
                 }
                 ready = true;

@@ -1,0 +1,122 @@
+package io.tandem.server.kafka;
+
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ChangeNotifications;
+
+import java.io.IOException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A broker's periodic jobs, as Kafka's scheduler runs them: group timers, log retention and compaction, recovery-point
+ * checkpoints, purgatory purges, ISR shrink and expand, dynamic configuration, change-notification and delegation-token
+ * expiry, producer-state and committed-offset expiry. Each job logs its own failure and runs again next time; one job
+ * failing never stops the others.
+ */
+final class BrokerMaintenance {
+    private static final System.Logger LOG = System.getLogger(BrokerMaintenance.class.getName());
+
+    /** How often the group coordinator's deadlines (session timeouts, rebalance delays) are checked. */
+    static final long GROUP_TICK_MS = 100;
+
+    private final KafkaBroker broker;
+
+    private BrokerMaintenance(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    static void schedule(KafkaBroker broker, ScheduledExecutorService scheduler, long tokenExpiryCheckIntervalMs,
+                         long replicaLagTimeMaxMs) {
+        BrokerMaintenance jobs = new BrokerMaintenance(broker);
+        BrokerConfig config = broker.config();
+        every(scheduler, GROUP_TICK_MS, jobs::tickGroups);
+        if (broker.delegationTokens().enabled()) {
+            every(scheduler, tokenExpiryCheckIntervalMs, jobs::removeExpiredTokens);
+        }
+        every(scheduler, config.logRetentionCheckIntervalMs(), broker.logs()::runMaintenance);
+        // The recovery points on disk, as often as Kafka writes its recovery-point-offset-checkpoint: an unclean
+        // restart re-reads only what was written after them, so this bounds the recovery time, not the log's size.
+        every(scheduler, config.logFlushOffsetCheckpointIntervalMs(), jobs::writeLogCheckpoints);
+        every(scheduler, 1_000, broker.fetchPurgatory()::purgeCompleted);
+        every(scheduler, 1_000, broker.producePurgatory()::purgeCompleted);
+        every(scheduler, Math.max(replicaLagTimeMaxMs / 2, 1),
+                () -> broker.replicas().maintainIsr(broker.logs().partitions().values()));
+        every(scheduler, DynamicBrokerConfig.REFRESH_MS, jobs::refreshDynamicConfig);
+        every(scheduler, ChangeNotifications.PURGE_INTERVAL_MS, jobs::purgeChangeNotifications);
+        every(scheduler, config.producerIdExpirationCheckIntervalMs(), jobs::expireProducers);
+        every(scheduler, config.offsetsRetentionCheckIntervalMs(), jobs::expireOffsets);
+    }
+
+    private static void every(ScheduledExecutorService scheduler, long periodMs, Runnable job) {
+        scheduler.scheduleWithFixedDelay(job, periodMs, periodMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void tickGroups() {
+        try {
+            broker.groups().tick(System.currentTimeMillis());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "Group coordinator tick failed", e);
+        }
+    }
+
+    /** Kafka's scheduled expireTokens: every broker removes what has expired (a second removal finds nothing). */
+    private void removeExpiredTokens() {
+        try {
+            broker.delegationTokens().removeExpired();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot remove expired delegation tokens: " + e);
+        }
+    }
+
+    private void writeLogCheckpoints() {
+        try {
+            broker.logs().writeCheckpoints();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot write log checkpoints", e);
+        }
+    }
+
+    /** Picks up dynamic broker settings changed through another broker. */
+    private void refreshDynamicConfig() {
+        try {
+            broker.dynamicConfig().refresh();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "Cannot re-read the dynamic broker configuration", e);
+        }
+    }
+
+    private void purgeChangeNotifications() {
+        try {
+            ChangeNotifications.purgeExpired(broker.metadata().store(), ChangeNotifications.EXPIRATION_MS,
+                    System.currentTimeMillis());
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.DEBUG, "Cannot purge expired change notifications", e);
+        }
+    }
+
+    private void expireProducers() {
+        long now = System.currentTimeMillis();
+        for (Partition partition : broker.logs().partitions().values()) {
+            try {
+                partition.expireProducers(now, broker.config().producerIdExpirationMs());
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "Producer state expiry of " + partition.topicPartition()
+                        + " failed", e);
+            }
+        }
+    }
+
+    private void expireOffsets() {
+        long startNanos = System.nanoTime();
+        try {
+            int expired = broker.groups().expireOffsets(System.currentTimeMillis(),
+                    broker.config().offsetsRetentionMinutes() * 60_000L);
+            if (expired > 0) {
+                LOG.log(System.Logger.Level.INFO, "Removed {0} expired offsets in {1} ms", expired,
+                        Long.toString((System.nanoTime() - startNanos) / 1_000_000));
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "Offset expiry failed", e);
+        }
+    }
+}

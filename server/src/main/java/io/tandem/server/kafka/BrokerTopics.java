@@ -1,0 +1,130 @@
+package io.tandem.server.kafka;
+
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.TopicNames;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+
+import static io.tandem.server.kafka.ErrorCodes.COORDINATOR_NOT_AVAILABLE;
+
+/**
+ * Topic administration on a broker: creating a topic and waiting for its leaders (as Kafka's CreateTopics), deleting
+ * topics together, applying a topic's changed config to its logs, and creating {@code __consumer_offsets} on first
+ * use. The assignment and state live in ZooKeeper ({@code ClusterMetadata}); the controller gives leaders.
+ */
+public final class BrokerTopics {
+    private static final System.Logger LOG = System.getLogger(BrokerTopics.class.getName());
+
+    /** How long a broker that is not the controller waits for a new topic's first leaders (CreateTopics). */
+    static final long TOPIC_LEADERS_WAIT_MS = 30_000;
+    /** The offsets topic rolls smaller segments than other topics so compaction can run (Kafka's value). */
+    static final String OFFSETS_TOPIC_SEGMENT_BYTES = "104857600";
+
+    private final KafkaBroker broker;
+    private volatile boolean offsetsTopicReady;
+
+    BrokerTopics(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    /**
+     * Creates {@code __consumer_offsets} on first use, as Kafka does when the first group looks for its coordinator.
+     */
+    public TopicInfo ensureOffsetsTopic() {
+        TopicInfo offsets = broker.metadata().topic(TopicNames.CONSUMER_OFFSETS);
+        if (offsets != null && offsetsTopicReady) return offsets;
+        synchronized (this) {
+            offsets = broker.metadata().topic(TopicNames.CONSUMER_OFFSETS);
+            try {
+                if (offsets == null) {
+                    int replication = broker.config().offsetsTopicReplicationFactor();
+                    int live = broker.metadata().liveBrokers().size();
+                    if (live < replication) {
+                        // Kafka's words and error: the group waits for enough brokers instead of getting fewer copies.
+                        throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Number of alive brokers '" + live
+                                + "' does not meet the required replication factor '" + replication
+                                + "' for the offsets topic (configured via 'offsets.topic.replication.factor'). This"
+                                + " error can be ignored if the cluster is starting up and not all brokers are up yet.");
+                    }
+                    Map<String, String> topicConfig = new LinkedHashMap<>();
+                    topicConfig.put("cleanup.policy", "compact");
+                    topicConfig.put("compression.type", "producer");
+                    topicConfig.put("segment.bytes", OFFSETS_TOPIC_SEGMENT_BYTES);
+                    offsets = createTopic(TopicNames.CONSUMER_OFFSETS, broker.config().offsetsTopicPartitions(),
+                            replication, null, topicConfig, false);
+                }
+                // Its partitions' offsets were loaded as this broker became their leader (LeaderAndIsr).
+                offsetsTopicReady = true;
+            } catch (ApiException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create the offsets topic: " + e.getMessage());
+            }
+            return offsets;
+        }
+    }
+
+    /** Creates a topic with its logs here; validation of the request is the caller's. */
+    public TopicInfo createTopic(String name, int partitions, int replicationFactor,
+                                 SortedMap<Integer, List<Integer>> assignment, Map<String, String> configs,
+                                 boolean validateOnly) throws Exception {
+        long startNanos = System.nanoTime();
+        TopicInfo info = broker.metadata().createTopic(name, partitions, replicationFactor, assignment, configs,
+                validateOnly);
+        if (!validateOnly) {
+            long writtenNanos = System.nanoTime();
+            awaitLeaders(info);
+            LOG.log(System.Logger.Level.INFO, "Created topic {0} with {1} partitions (metadata {2} ms, leaders {3} ms)",
+                    name, info.partitionCount(), Long.toString((writtenNanos - startNanos) / 1_000_000),
+                    Long.toString((System.nanoTime() - writtenNanos) / 1_000_000));
+        }
+        return info;
+    }
+
+    /**
+     * After this broker wrote a topic's assignment: the controller gives its partitions leaders. Here that happens
+     * before this returns; elsewhere the controller's UpdateMetadata is awaited, as Kafka's CreateTopics waits for
+     * the new leaders to reach its metadata cache (bounded; clients retry LEADER_NOT_AVAILABLE past it).
+     */
+    public void awaitLeaders(TopicInfo topic) throws Exception {
+        if (broker.controller().isActive()) {
+            broker.controller().topicsChanged();
+            return;
+        }
+        long deadline = System.currentTimeMillis() + TOPIC_LEADERS_WAIT_MS;
+        while (System.currentTimeMillis() < deadline) {
+            TopicInfo known = broker.metadata().topic(topic.name());
+            if (known != null && known.replicas().keySet().stream().allMatch(p -> known.states().get(p) != null
+                    && known.states().get(p).leader() >= 0)) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    public void deleteTopic(String name) throws Exception {
+        deleteTopics(List.of(name));
+    }
+
+    /** Deletes the topics together: one pass over their znodes, one round of StopReplica, one of offset removal. */
+    public void deleteTopics(List<String> names) throws Exception {
+        if (names.isEmpty()) return;
+        broker.metadata().deleteTopics(names);
+        // The controller stops every replica, this broker's too (StopReplica with delete); as controller, at once.
+        if (broker.controller().isActive()) broker.controller().topicsChanged();
+        broker.groups().deleteTopicOffsets(names);
+        LOG.log(System.Logger.Level.INFO, "Deleted topics {0}", names);
+    }
+
+    /** After a topic's config changed: the logs pick up the new retention, segment and flush settings. */
+    public void topicConfigChanged(TopicInfo topic) {
+        for (int p : topic.replicas().keySet()) {
+            Partition partition = broker.logs().get(new TopicPartition(topic.name(), p));
+            if (partition != null) partition.updateConfig(broker.topicConfigs().logConfig(topic.configs()));
+        }
+    }
+}
