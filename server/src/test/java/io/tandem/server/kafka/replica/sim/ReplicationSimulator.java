@@ -382,7 +382,10 @@ final class ReplicationSimulator {
                 if (b.id == leaderId) continue;
                 if (p == null || !recordsBelow(p, p.logEndOffset()).equals(log)) {
                     liveness("broker " + b.id + "'s replica of " + tp + " did not catch up with leader " + leaderId
-                            + " after every fault healed");
+                            + " after every fault healed (its log end " + (p == null ? "none" : p.logEndOffset()
+                            + ", epochs " + p.log().leaderEpochs().entries()) + "; the leader's log end "
+                            + leader.logEndOffset() + ", HW " + leader.highWatermark() + ", epochs "
+                            + leader.log().leaderEpochs().entries() + ")");
                 }
             }
             if (leader.inSyncReplicas().size() != BROKER_IDS.length) {
