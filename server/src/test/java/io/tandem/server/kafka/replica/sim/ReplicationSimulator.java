@@ -383,9 +383,10 @@ final class ReplicationSimulator {
                 if (p == null || !recordsBelow(p, p.logEndOffset()).equals(log)) {
                     liveness("broker " + b.id + "'s replica of " + tp + " did not catch up with leader " + leaderId
                             + " after every fault healed (its log end " + (p == null ? "none" : p.logEndOffset()
-                            + ", epochs " + p.log().leaderEpochs().entries()) + "; the leader's log end "
+                            + ", epochs " + p.log().leaderEpochs().entries() + ", follows " + p.leaderId()
+                            + " at epoch " + p.leaderEpoch()) + "; the leader's log end "
                             + leader.logEndOffset() + ", HW " + leader.highWatermark() + ", epochs "
-                            + leader.log().leaderEpochs().entries() + ")");
+                            + leader.log().leaderEpochs().entries() + ", epoch " + leader.leaderEpoch() + ")");
                 }
             }
             if (leader.inSyncReplicas().size() != BROKER_IDS.length) {
