@@ -77,6 +77,12 @@ public final class ReplicaManager implements AutoCloseable {
     private final long replicaLagMs;
     private final int replicaFetchBytesMax;
     private final Map<Integer, LeaderFetcher> fetchers = new HashMap<>();
+    /**
+     * Followers told their leader before this broker knew where that leader is (its endpoint was neither in the
+     * LeaderAndIsr nor among the live brokers yet): they start fetching when UpdateMetadata brings it. Bounded by the
+     * partitions this broker hosts. Guarded by this.
+     */
+    private final Map<TopicPartition, Partition> awaitingLeader = new HashMap<>();
     private final ExecutorService ownedSender;
     private final Runtime runtime;
     private final java.util.Queue<PendingIsrChange> pendingIsrChanges = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -236,6 +242,7 @@ public final class ReplicaManager implements AutoCloseable {
     }
 
     private void stopFetching(TopicPartition tp) {
+        awaitingLeader.remove(tp);
         for (LeaderFetcher fetcher : fetchers.values()) fetcher.remove(tp);
     }
 
@@ -243,8 +250,11 @@ public final class ReplicaManager implements AutoCloseable {
         BrokerRegistration where = endpoint != null ? endpoint : metadata.liveBrokers().stream()
                 .filter(b -> b.brokerId() == leader).findFirst().orElse(null);
         if (where == null) {
-            LOG.log(System.Logger.Level.WARNING, "No endpoint known for leader {0} of {1}; not fetching yet",
+            // Kept, not dropped: without a later LeaderAndIsr this follower would otherwise never fetch again (the
+            // replication simulation's seed 86 left a replica out of the ISR for good that way).
+            LOG.log(System.Logger.Level.WARNING, "No endpoint known for leader {0} of {1}; fetching once it is known",
                     leader, partition.topicPartition());
+            awaitingLeader.put(partition.topicPartition(), partition);
             return;
         }
         LeaderFetcher fetcher = fetchers.get(leader);
@@ -308,6 +318,16 @@ public final class ReplicaManager implements AutoCloseable {
             for (BrokerRegistration b : brokers) {
                 LeaderFetcher fetcher = fetchers.get(b.brokerId());
                 if (fetcher != null) fetcher.retarget(b);
+            }
+            // Followers waiting for their leader's endpoint start fetching once it is live.
+            for (Partition waiting : List.copyOf(awaitingLeader.values())) {
+                int leader = waiting.leaderId();
+                BrokerRegistration endpoint = brokers.stream().filter(b -> b.brokerId() == leader).findFirst()
+                        .orElse(null);
+                if (endpoint != null && !waiting.isLeader()) {
+                    awaitingLeader.remove(waiting.topicPartition());
+                    startFetching(waiting, leader, endpoint);
+                }
             }
         }
         return NONE;

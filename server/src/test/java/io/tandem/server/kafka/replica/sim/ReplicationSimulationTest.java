@@ -130,6 +130,21 @@ class ReplicationSimulationTest {
         assertEquals(java.util.List.of(), outcome.violations());
     }
 
+    /** Seeds 15 and 86 replayed with the liveness check on: both left a replica out of the ISR for good before. */
+    @Test
+    void shouldBringEveryReplicaBackAfterAnEmptyEpochOrALeaderWhoseEndpointWasUnknown() throws Exception {
+        for (long seed : new long[] {15, 86}) {
+            Path root = Files.createDirectories(logsRoot().resolve("liveness-" + seed));
+            ReplicationSimulator.Outcome outcome;
+            try {
+                outcome = new ReplicationSimulator(seed, ReplicationSimulator.Mutation.NONE, root, true).run();
+            } finally {
+                delete(root);
+            }
+            assertEquals(java.util.List.of(), outcome.violations(), "seed " + seed);
+        }
+    }
+
     @Test
     void shouldCatchAcksAllAnsweredAtAppend() throws Exception {
         assertCaught(ReplicationSimulator.Mutation.ACKS_ALL_ANSWERED_AT_APPEND);

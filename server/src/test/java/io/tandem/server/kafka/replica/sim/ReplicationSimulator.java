@@ -92,7 +92,7 @@ final class ReplicationSimulator {
     }
 
     ReplicationSimulator(long seed, Mutation mutation, Path root) {
-        this(seed, mutation, root, Boolean.getBoolean("replsim.liveness"));
+        this(seed, mutation, root, !"false".equals(System.getProperty("replsim.liveness")));
     }
 
     /** {@code livenessChecked}: a replica that never catches up after healing is a violation, not only counted. */
@@ -399,9 +399,8 @@ final class ReplicationSimulator {
     }
 
     /**
-     * A replica that never catches up once everything healed: counted, and a violation with {@code
-     * -Dreplsim.liveness=true}. Not a violation by default while one case is not analysed (seed 86; see
-     * server/README.md); the empty-epoch cause of seed 15 is fixed in storage's Log.truncateTo.
+     * A replica that never catches up once everything healed: a violation (since the causes of seeds 14, 15 and 86
+     * were fixed), or only counted with {@code -Dreplsim.liveness=false}.
      */
     private void liveness(String what) {
         if (livenessChecked) {
