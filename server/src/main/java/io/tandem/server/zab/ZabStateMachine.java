@@ -1,35 +1,21 @@
 package io.tandem.server.zab;
 
-import io.tandem.server.zab.ZabMessage.Ack;
-import io.tandem.server.zab.ZabMessage.AckEpoch;
-import io.tandem.server.zab.ZabMessage.AckNewLeader;
-import io.tandem.server.zab.ZabMessage.Commit;
-import io.tandem.server.zab.ZabMessage.FollowerInfo;
-import io.tandem.server.zab.ZabMessage.LeaderInfo;
-import io.tandem.server.zab.ZabMessage.NewLeader;
 import io.tandem.server.zab.ZabMessage.Notification;
-import io.tandem.server.zab.ZabMessage.Ping;
-import io.tandem.server.zab.ZabMessage.Proposal;
-import io.tandem.server.zab.ZabMessage.Request;
 import io.tandem.server.zab.ZabMessage.SessionMessage;
-import io.tandem.server.zab.ZabMessage.Sync;
-import io.tandem.server.zab.ZabMessage.SyncMode;
-import io.tandem.server.zab.ZabMessage.UpToDate;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Zab as a pure state machine: fast leader election, discovery, synchronization and broadcast, with no sockets, disk,
  * clock or threads inside. Inputs are {@link #tick()}, {@link #receive(int, ZabMessage)}, {@link #submit(byte[])} and
- * {@link #compact(long, byte[])}; the effects accumulate in a {@link Ready} that the driver takes with {@link #ready()}
+ * {@link #compact(long, SnapshotData)}; the effects accumulate in a {@link Ready} that the driver takes with {@link #ready()}
  * and executes in the order that class documents. Every method is meant to be called from one thread.
  *
  * <p>The machine keeps the log after the latest snapshot in memory, so that DIFF synchronization needs no disk reads.
+ * It owns the durable state and the log; each role is its own class on the same thread and state: {@link ZabElection}
+ * (LOOKING), {@link ZabFollower} (FOLLOWING, observers included) and {@link ZabLeader} (LEADING).
  */
 public final class ZabStateMachine {
     private static final Logger LOG = System.getLogger(ZabStateMachine.class.getName());
@@ -42,21 +28,6 @@ public final class ZabStateMachine {
 
     /** Where a leader is in establishing its epoch. */
     public enum LeaderPhase { DISCOVERY, SYNCHRONIZATION, BROADCAST }
-
-    private record Vote(int leader, long zxid, long peerEpoch) {
-        /** The total order of fast leader election: currentEpoch first, then last zxid, then server id. */
-        boolean beats(Vote other) {
-            if (peerEpoch != other.peerEpoch) {
-                return peerEpoch > other.peerEpoch;
-            }
-            if (zxid != other.zxid) {
-                return zxid > other.zxid;
-            }
-            return leader > other.leader;
-        }
-    }
-
-    private record ReceivedVote(Vote vote, long round, Role state) {}
 
     private final ZabConfig config;
     private final int myId;
@@ -104,32 +75,19 @@ public final class ZabStateMachine {
      * a follower but takes no acks from it, so the quorum arithmetic of the voters is exactly what it is without it.
      */
     private final boolean observer;
-    /** Peers whose latest notification said they are recovering: they will not vote, so no need to wait for them. */
-    private final java.util.Set<Integer> recoveringPeers = new java.util.TreeSet<>();
-
     /** The highest zxid handed to the application (via commits or a snapshot); never moves past the log. */
     private long committedZxid;
     private long now;
     private Role role = Role.LOOKING;
 
-    // Election.
-    private long electionRound;
-    private Vote proposal;
-    private long decidedRound;
-    private final Map<Integer, ReceivedVote> receivedVotes = new TreeMap<>();
-    private final Map<Integer, ReceivedVote> outOfElection = new TreeMap<>();
-    /** Peers whose connection the transport reported closed and that have not been heard from since. */
-    private final java.util.Set<Integer> unreachable = new java.util.TreeSet<>();
-    private long decideAtTick = -1;
-    /** Counts the times a finalize wait began, so a driver's timer for an older one is ignored. */
-    private long finalizeWaits;
-    /** Elections decided without waiting because the voters that had not voted were unreachable (diagnostics). */
-    private long earlyDecisions;
+    private final ZabElection election;
+    /** The session with the leader while FOLLOWING, else null. */
+    ZabFollower follower;
+    /** The leader's state while LEADING, else null. */
+    private ZabLeader leader;
 
-    private FollowerSession follower;
-    private LeaderState leader;
-
-    private ReadyBuilder pending = new ReadyBuilder();
+    /** The effects since the last {@link #ready()}; the election, follower and leader parts add to it too. */
+    ReadyBuilder pending = new ReadyBuilder();
 
     /**
      * @param incarnation a number larger than any this server used before (a restart count or the start time in
@@ -157,6 +115,7 @@ public final class ZabStateMachine {
             log.add(entry);
         }
         this.durableZxid = lastZxid();
+        this.election = new ZabElection(this, config);
         startLooking("started");
     }
 
@@ -176,7 +135,7 @@ public final class ZabStateMachine {
     public boolean isObserver() { return observer; }
 
     /** An observer or a recovering member: its vote, candidacy and acknowledgements count for nothing. */
-    private boolean nonVoting() {
+    boolean nonVoting() {
         return recovering || observer;
     }
 
@@ -239,13 +198,12 @@ public final class ZabStateMachine {
     }
 
     long earlyDecisions() {
-        return earlyDecisions;
+        return election.earlyDecisions();
     }
 
     /** Election internals, for diagnostics only. */
     String describeElection() {
-        return "round=" + electionRound + " decidedRound=" + decidedRound + " proposal=" + proposal + " received="
-                + receivedVotes + " outOfElection=" + outOfElection;
+        return election.toString();
     }
 
     // ---------------------------------------------------------------------------------------------------- inputs
@@ -254,9 +212,9 @@ public final class ZabStateMachine {
     public void tick() {
         now++;
         switch (role) {
-            case LOOKING -> tickLooking();
-            case FOLLOWING -> tickFollowing();
-            case LEADING -> tickLeading();
+            case LOOKING -> election.tick(now);
+            case FOLLOWING -> follower.tick(now, config);
+            case LEADING -> leader.tick(now);
         }
     }
 
@@ -268,10 +226,10 @@ public final class ZabStateMachine {
     public boolean submit(byte[] txn) {
         Checks.require(txn != null, "txn must not be null");
         if (isEstablishedLeader()) {
-            return propose(txn);
+            return leader.propose(txn);
         }
         if (role == Role.FOLLOWING && follower.phase == FollowerPhase.BROADCAST) {
-            follower.send(new Request(follower.session, follower.nextSendSeq++, txn));
+            follower.forward(txn);
             return true;
         }
         return false;
@@ -328,14 +286,14 @@ public final class ZabStateMachine {
                     message.getClass().getSimpleName(), from);
             return;
         }
-        unreachable.remove(from);
+        election.peerReachable(from);
         if (message instanceof Notification notification) {
-            onNotification(from, notification);
+            election.onNotification(from, notification, now);
         } else if (message instanceof SessionMessage sessionMessage) {
             if (role == Role.FOLLOWING) {
-                follower.receive(from, sessionMessage);
+                follower.receive(from, sessionMessage, now);
             } else if (role == Role.LEADING) {
-                leader.receive(from, sessionMessage);
+                leader.receive(from, sessionMessage, now);
             } else {
                 LOG.log(Level.DEBUG, "server {0}: looking, dropping {1} from {2}", myId, sessionMessage, from);
             }
@@ -349,7 +307,7 @@ public final class ZabStateMachine {
      */
     public void peerDisconnected(int peer) {
         if (config.isMember(peer) && peer != myId) {
-            unreachable.add(peer);
+            election.peerDisconnected(peer);
         }
         if (role == Role.FOLLOWING && follower != null && follower.leaderId == peer) {
             startLooking("connection to leader " + peer + " closed");
@@ -366,59 +324,23 @@ public final class ZabStateMachine {
         if (!config.isMember(peer) || peer == myId) {
             return;
         }
-        unreachable.remove(peer);
-        if (proposal != null) {
-            pending.send(peer, ownNotification());
-        }
-        if (role == Role.FOLLOWING && follower.leaderId == peer && follower.expectedSeq == 0) {
+        election.peerConnected(peer);
+        if (role == Role.FOLLOWING && follower.leaderId == peer && follower.awaitingLeader()) {
             follower.open();
         }
     }
 
-    // ---------------------------------------------------------------------------------------------------- election
+    // ---------------------------------------------------------------------------------------------------- roles
 
-    private Vote ownVote() {
-        return new Vote(myId, lastZxid(), currentEpoch);
-    }
-
-    private void startLooking(String reason) {
-        if (role != Role.LOOKING || proposal == null) {
+    /** Becomes LOOKING and starts a new election round (see {@link ZabElection}). */
+    void startLooking(String reason) {
+        if (role != Role.LOOKING || !election.started()) {
             LOG.log(Level.DEBUG, "server {0}: looking ({1})", myId, reason);
         }
         role = Role.LOOKING;
         follower = null;
         leader = null;
-        electionRound++;
-        proposal = ownVote();
-        receivedVotes.clear();
-        outOfElection.clear();
-        receivedVotes.put(myId, new ReceivedVote(proposal, electionRound, Role.LOOKING));
-        decideAtTick = -1;
-        broadcastNotification();
-        if (config.voters().length == 1 && !nonVoting()) {
-            decide(proposal);
-        }
-    }
-
-    private Notification ownNotification() {
-        if (role == Role.LOOKING) {
-            return new Notification(proposal.leader, proposal.zxid, proposal.peerEpoch, electionRound, Role.LOOKING,
-                    recovering);
-        }
-        // Out of election, advertise the epoch actually led or followed once known, so that every member of a running
-        // ensemble advertises the same (leader, epoch) however and whenever it joined (ZOOKEEPER-1732).
-        long epoch = epoch() >= 0 ? epoch() : proposal.peerEpoch;
-        return new Notification(proposal.leader, proposal.zxid, epoch, decidedRound, role, recovering);
-    }
-
-    private void broadcastNotification() {
-        Notification notification = ownNotification();
-        // Only voters decide elections; an observer asks them (and they answer once they lead or follow).
-        for (int peer : config.voters()) {
-            if (peer != myId) {
-                pending.send(peer, notification);
-            }
-        }
+        election.beginRound();
     }
 
     /**
@@ -426,7 +348,7 @@ public final class ZabStateMachine {
      * wait, for {@link #finalizeElection}; -1 otherwise.
      */
     public long finalizeWait() {
-        return role == Role.LOOKING && decideAtTick >= 0 ? finalizeWaits : -1;
+        return election.finalizeWait();
     }
 
     /**
@@ -435,164 +357,26 @@ public final class ZabStateMachine {
      * (finalizeWait) here; a whole tick (2 s by default) would make every election that long.
      */
     public void finalizeElection(long wait) {
-        if (!nonVoting() && wait >= 0 && wait == finalizeWait() && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
-            decide(proposal);
-        }
+        election.finalizeElection(wait);
     }
 
-    private void tickLooking() {
-        // Notifications travel over a lossy channel; resending each tick stands in for ZooKeeper's backoff resend.
-        broadcastNotification();
-        if (!nonVoting() && decideAtTick >= 0 && now >= decideAtTick && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
-            decide(proposal);
-        }
+    /** The election chose this node: lead, starting with discovery. */
+    void lead() {
+        role = Role.LEADING;
+        leader = new ZabLeader(this, config, now);
+        leader.maybeChooseEpoch();
     }
 
-    private void onNotification(int from, Notification n) {
-        Vote vote = new Vote(n.leader(), n.zxid(), n.peerEpoch());
-        // An observer's notification is only a question (whom do you follow?); its vote and state count for nobody.
-        boolean nonVotingSender = n.recovering() || config.isObserver(from);
-        if (nonVotingSender) {
-            recoveringPeers.add(from);
-        } else {
-            recoveringPeers.remove(from);
-        }
-        if (role != Role.LOOKING) {
-            if (role == Role.FOLLOWING && follower.leaderId == from && follower.expectedSeq == 0
-                    && (n.senderState() == Role.FOLLOWING || n.senderState() == Role.LOOKING && n.leader() != from)) {
-                // The member this one chose to follow says it backs another leader: it will never answer this
-                // FOLLOWERINFO, so waiting initLimit ticks for it (20 s by default) would only delay the start. Seen
-                // when three members start together and one decides just before a better vote changes the others'
-                // minds. A vote only ever moves to a better one within a round, so a member that voted for someone
-                // else cannot have decided to lead in that round; at worst this is one needless election.
-                startLooking("member " + from + " it chose to follow backs " + n.leader() + " (" + n.senderState() + ")");
-                return;
-            }
-            if (n.senderState() == Role.LOOKING) {
-                pending.send(from, ownNotification()); // recovering members and observers learn the leader this way
-            }
-            return;
-        }
-        if (nonVotingSender) {
-            return; // its vote counts for nobody (see the fields "recovering" and "observer")
-        }
-        if (n.senderState() == Role.LOOKING) {
-            if (nonVoting()) {
-                return; // takes no part in elections; it only joins a leader that others follow
-            }
-            if (n.round() > electionRound) {
-                electionRound = n.round();
-                receivedVotes.clear();
-                Vote own = ownVote();
-                proposal = vote.beats(own) ? vote : own;
-                receivedVotes.put(myId, new ReceivedVote(proposal, electionRound, Role.LOOKING));
-                decideAtTick = -1;
-                broadcastNotification();
-            } else if (n.round() < electionRound) {
-                pending.send(from, ownNotification());
-                return;
-            } else if (vote.beats(proposal)) {
-                proposal = vote;
-                receivedVotes.put(myId, new ReceivedVote(proposal, electionRound, Role.LOOKING));
-                decideAtTick = -1;
-                broadcastNotification();
-            }
-            receivedVotes.put(from, new ReceivedVote(vote, n.round(), n.senderState()));
-            int agreeing = agreeing(receivedVotes, proposal, Role.LOOKING);
-            // Every voter agrees, or a quorum does and every voter that has not voted is known to be unreachable:
-            // no better vote can still arrive, so waiting out the finalize ticks would only delay the failover.
-            if (agreeing == config.voters().length
-                    || agreeing >= config.quorumSize() && agreeing + unreachableNonVoters() >= config.voters().length) {
-                earlyDecisions += agreeing < config.voters().length ? 1 : 0;
-                decide(proposal);
-            } else if (agreeing >= config.quorumSize() && decideAtTick < 0) {
-                decideAtTick = now + config.electionFinalizeTicks();
-                finalizeWaits++;
-                if (config.electionFinalizeTicks() == 0) {
-                    decide(proposal);
-                }
-            }
-            return;
-        }
-        // The sender already follows or leads: join it if a quorum does and the leader has confirmed leading.
-        ReceivedVote received = new ReceivedVote(vote, n.round(), n.senderState());
-        if (n.round() == electionRound && !nonVoting()) { // receivedVotes holds our own vote, which may not count
-            receivedVotes.put(from, received);
-            if (agreeing(receivedVotes, vote, n.senderState()) >= config.quorumSize() && leaderConfirmed(receivedVotes, vote)) {
-                proposal = vote;
-                decide(vote);
-                return;
-            }
-        }
-        outOfElection.put(from, received);
-        if (agreeing(outOfElection, vote, n.senderState()) >= config.quorumSize() && leaderConfirmed(outOfElection, vote)) {
-            electionRound = n.round();
-            proposal = vote;
-            decide(vote);
-        }
-    }
-
-    /** Voters that have not voted and will not: known unreachable, or recovering (their votes do not count). */
-    private int unreachableNonVoters() {
-        int count = 0;
-        for (int peer : config.voters()) {
-            if ((unreachable.contains(peer) || recoveringPeers.contains(peer)) && !receivedVotes.containsKey(peer)) {
-                count++;
-            }
-        }
-        return count;
-    }
-
-    private static int agreeing(Map<Integer, ReceivedVote> votes, Vote vote, Role state) {
-        int count = 0;
-        for (ReceivedVote received : votes.values()) {
-            boolean same = received.state == Role.LOOKING && state == Role.LOOKING
-                    ? received.vote.equals(vote)
-                    : received.vote.leader == vote.leader && received.vote.peerEpoch == vote.peerEpoch;
-            if (same) {
-                count++;
-            }
-        }
-        return count;
-    }
-
-    private boolean leaderConfirmed(Map<Integer, ReceivedVote> votes, Vote vote) {
-        if (vote.leader == myId) {
-            return false; // never take leadership on others' say-so; only a full election makes this node leader
-        }
-        ReceivedVote fromLeader = votes.get(vote.leader);
-        return fromLeader != null && fromLeader.state == Role.LEADING;
-    }
-
-    private void decide(Vote vote) {
-        Checks.require(!nonVoting() || vote.leader != myId, "server %d: a recovering member or observer must not lead",
-                myId);
-        decidedRound = electionRound;
-        decideAtTick = -1;
-        proposal = vote;
-        if (vote.leader == myId) {
-            role = Role.LEADING;
-            leader = new LeaderState();
-            LOG.log(Level.DEBUG, "server {0}: leading (round {1})", myId, electionRound);
-            leader.maybeChooseEpoch();
-        } else {
-            role = Role.FOLLOWING;
-            follower = new FollowerSession(vote.leader);
-            LOG.log(Level.DEBUG, "server {0}: following {1} (round {2})", myId, vote.leader, electionRound);
-            follower.open();
-        }
-        // Observers ask only when they tick; telling them now saves them up to a tick of not serving.
-        Notification decided = ownNotification();
-        for (int peer : config.observers()) {
-            if (peer != myId) {
-                pending.send(peer, decided);
-            }
-        }
+    /** The election chose {@code leaderId}: follow it, starting with FOLLOWERINFO. */
+    void follow(int leaderId) {
+        role = Role.FOLLOWING;
+        follower = new ZabFollower(this, leaderId, now);
+        follower.open();
     }
 
     // ---------------------------------------------------------------------------------------------------- log
 
-    private int indexOf(long zxid) {
+    int indexOf(long zxid) {
         int low = 0;
         int high = log.size() - 1;
         while (low <= high) {
@@ -609,17 +393,13 @@ public final class ZabStateMachine {
         return -(low + 1);
     }
 
-    private boolean hasZxid(long zxid) {
-        return zxid == snapshotZxid || indexOf(zxid) >= 0;
-    }
-
-    private void appendLocal(LogEntry entry) {
+    void appendLocal(LogEntry entry) {
         Checks.requireZxids(entry.zxid() > lastZxid(), "append of %s after %s", entry.zxid(), lastZxid());
         log.add(entry);
         pending.appends.add(entry);
     }
 
-    private void truncateLocal(long zxid) {
+    void truncateLocal(long zxid) {
         // Truncation never drops a committed transaction (ZOOKEEPER-1154, -1156): a leader asking for that is a bug.
         Checks.require(zxid >= committedZxid, "server %d: truncation to %s would drop committed %s", myId,
                 Zxid.toString(zxid), Zxid.toString(committedZxid));
@@ -634,7 +414,7 @@ public final class ZabStateMachine {
                 : Math.min(pending.truncateAfterZxid, zxid);
     }
 
-    private void installSnapshot(long zxid, SnapshotData bytes) {
+    void installSnapshot(long zxid, SnapshotData bytes) {
         Checks.require(bytes != null, "SNAP without snapshot bytes");
         log.clear();
         snapshotZxid = zxid;
@@ -648,7 +428,7 @@ public final class ZabStateMachine {
     }
 
     /** Hands every entry up to {@code zxid} to the application, in zxid order. */
-    private void commitUpTo(long zxid) {
+    void commitUpTo(long zxid) {
         if (zxid <= committedZxid) {
             return;
         }
@@ -661,12 +441,12 @@ public final class ZabStateMachine {
         committedZxid = zxid;
     }
 
-    private void persistAcceptedEpoch(long epoch) {
+    void persistAcceptedEpoch(long epoch) {
         acceptedEpoch = epoch;
         pending.acceptedEpoch = epoch;
     }
 
-    private void persistCurrentEpoch(long epoch) {
+    void persistCurrentEpoch(long epoch) {
         currentEpoch = epoch;
         pending.currentEpoch = epoch;
     }
@@ -676,213 +456,8 @@ public final class ZabStateMachine {
      * session from a stale duplicate. The low 21 bits count sessions; after two million in one run they wrap, which
      * at worst delays a reconnect until the leader forgets the old session.
      */
-    private long newSessionId() {
+    long newSessionId() {
         return (incarnation << 21) | (++sessionsOpened & ((1L << 21) - 1));
-    }
-
-    // ---------------------------------------------------------------------------------------------------- follower
-
-    private void tickFollowing() {
-        long limit = follower.phase == FollowerPhase.BROADCAST ? config.syncLimit() : config.initLimit();
-        if (now - follower.lastHeardTick > limit) {
-            startLooking("leader " + follower.leaderId + " silent for " + (now - follower.lastHeardTick) + " ticks");
-        } else if (follower.expectedSeq == 0) {
-            // Nothing back yet: the leader may not have finished its election when FOLLOWERINFO arrived. Like
-            // ZooKeeper's connect retries, open a fresh session (a higher id supersedes the old one) and ask again.
-            follower.open();
-        }
-    }
-
-    private final class FollowerSession {
-        final int leaderId;
-        long session;
-        long nextSendSeq;
-        long expectedSeq;
-        long lastHeardTick = now;
-        long epoch = -1;
-        FollowerPhase phase = FollowerPhase.DISCOVERY;
-
-        FollowerSession(int leaderId) {
-            this.leaderId = leaderId;
-        }
-
-        void open() {
-            session = newSessionId();
-            nextSendSeq = 0;
-            expectedSeq = 0;
-            send(new FollowerInfo(session, nextSendSeq++, acceptedEpoch, lastZxid(), recovering));
-        }
-
-        void send(SessionMessage message) {
-            pending.send(leaderId, message);
-        }
-
-        void receive(int from, SessionMessage message) {
-            if (from != leaderId || message.session() != session) {
-                LOG.log(Level.DEBUG, "server {0}: dropping {1} from {2}: not the current leader session", myId,
-                        message, from);
-                return;
-            }
-            if (message.seq() < expectedSeq) {
-                LOG.log(Level.DEBUG, "server {0}: dropping duplicate {1}", myId, message);
-                return;
-            }
-            if (message.seq() > expectedSeq) {
-                startLooking("lost message in session with leader " + leaderId + " (expected seq " + expectedSeq
-                        + ", got " + message.seq() + ")");
-                return;
-            }
-            expectedSeq++;
-            lastHeardTick = now;
-            String error = handle(message);
-            if (error != null) {
-                LOG.log(Level.INFO, "server {0}: leaving leader {1}: {2}", myId, leaderId, error);
-                startLooking(error);
-            }
-        }
-
-        /** Returns null when handled, else why the session must end. */
-        private String handle(SessionMessage message) {
-            if (message instanceof LeaderInfo info) {
-                if (phase != FollowerPhase.DISCOVERY) {
-                    return "unexpected " + message;
-                }
-                boolean fresh;
-                if (observer) {
-                    // An observer's promise binds no quorum, so it takes any epoch not older than the last one it
-                    // was synced in (an older one can only come from a deposed leader that a voter quorum left).
-                    if (info.epoch() < currentEpoch) {
-                        return "stale epoch " + info.epoch() + " proposed, already synced in " + currentEpoch;
-                    }
-                    if (info.epoch() > acceptedEpoch) {
-                        persistAcceptedEpoch(info.epoch());
-                    }
-                    fresh = false;
-                } else if (info.epoch() > acceptedEpoch) {
-                    persistAcceptedEpoch(info.epoch());
-                    fresh = true;
-                } else if (info.epoch() == acceptedEpoch) {
-                    fresh = false;
-                } else {
-                    return "stale epoch " + info.epoch() + " proposed, already accepted " + acceptedEpoch;
-                }
-                epoch = info.epoch();
-                phase = FollowerPhase.SYNCHRONIZATION;
-                send(new AckEpoch(session, nextSendSeq++, fresh, currentEpoch, lastZxid()));
-                return null;
-            }
-            if (message instanceof Sync sync) {
-                if (phase != FollowerPhase.SYNCHRONIZATION) {
-                    return "unexpected " + message;
-                }
-                return applySync(sync);
-            }
-            if (message instanceof NewLeader newLeader) {
-                if (phase != FollowerPhase.SYNCHRONIZATION || newLeader.epoch() != epoch
-                        || (!observer && newLeader.epoch() != acceptedEpoch)) {
-                    return "unexpected " + message + " in phase " + phase + " epoch " + epoch;
-                }
-                if (lastZxid() != newLeader.zxid()) {
-                    return "log ends at " + Zxid.toString(lastZxid()) + " after sync, leader's at "
-                            + Zxid.toString(newLeader.zxid());
-                }
-                // The Ready orders the log fsync and this epoch write before the ack leaves: the ack promises both.
-                persistCurrentEpoch(epoch);
-                if (recovering) {
-                    // The leader's whole history (a SNAP or a DIFF from zero) and its epoch are durable before the
-                    // marker goes and before this ack: from here on this member counts like any other.
-                    recovering = false;
-                    pending.recoveryComplete = true;
-                }
-                phase = FollowerPhase.AWAITING_UPTODATE;
-                send(new AckNewLeader(session, nextSendSeq++, newLeader.zxid()));
-                return null;
-            }
-            if (message instanceof Proposal proposal) {
-                if (phase.compareTo(FollowerPhase.AWAITING_UPTODATE) < 0) {
-                    return "proposal before NEWLEADER";
-                }
-                if (Zxid.epoch(proposal.zxid()) != epoch || proposal.zxid() <= lastZxid()) {
-                    return "proposal " + Zxid.toString(proposal.zxid()) + " out of order after "
-                            + Zxid.toString(lastZxid()) + " in epoch " + epoch;
-                }
-                appendLocal(new LogEntry(proposal.zxid(), proposal.txn()));
-                if (!observer) {
-                    send(new Ack(session, nextSendSeq++, proposal.zxid())); // the leader counts no observer's ack
-                }
-                return null;
-            }
-            if (message instanceof Commit commit) {
-                if (phase.compareTo(FollowerPhase.AWAITING_UPTODATE) < 0 || commit.zxid() > lastZxid()) {
-                    return "commit " + Zxid.toString(commit.zxid()) + " not in the log";
-                }
-                commitUpTo(commit.zxid());
-                return null;
-            }
-            if (message instanceof UpToDate upToDate) {
-                if (phase != FollowerPhase.AWAITING_UPTODATE || upToDate.commitZxid() > lastZxid()) {
-                    return "unexpected " + message;
-                }
-                commitUpTo(upToDate.commitZxid());
-                phase = FollowerPhase.BROADCAST;
-                return null;
-            }
-            if (message instanceof Ping) {
-                send(new Ping(session, nextSendSeq++));
-                return null;
-            }
-            return "unexpected " + message.getClass().getSimpleName() + " from the leader";
-        }
-
-        private String applySync(Sync sync) {
-            switch (sync.mode()) {
-                case DIFF -> { }
-                case TRUNC -> {
-                    if (sync.truncateZxid() < committedZxid) {
-                        // A correct leader never asks this; refusing keeps committed transactions (ZOOKEEPER-1154).
-                        return "TRUNC to " + Zxid.toString(sync.truncateZxid()) + " below committed "
-                                + Zxid.toString(committedZxid);
-                    }
-                    if (sync.truncateZxid() < snapshotZxid) {
-                        return "TRUNC below the local snapshot";
-                    }
-                    truncateLocal(sync.truncateZxid());
-                    if (lastZxid() != sync.truncateZxid()) {
-                        return "TRUNC to " + Zxid.toString(sync.truncateZxid()) + " which this log does not hold";
-                    }
-                }
-                case SNAP -> installSnapshot(sync.snapshotZxid(), sync.snapshot());
-            }
-            for (LogEntry entry : sync.entries()) {
-                if (entry.zxid() <= lastZxid()) {
-                    return "sync entry " + Zxid.toString(entry.zxid()) + " not after " + Zxid.toString(lastZxid());
-                }
-                appendLocal(entry);
-            }
-            return null;
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------------- leader
-
-    private boolean propose(byte[] txn) {
-        LeaderState state = leader;
-        if (Zxid.counter(lastZxid()) >= Zxid.COUNTER_MAX && Zxid.epoch(lastZxid()) == state.epoch) {
-            startLooking("zxid counter exhausted in epoch " + state.epoch);
-            return false;
-        }
-        if (uncommittedCount() >= config.outstandingProposalsMax()) {
-            return false;
-        }
-        long zxid = Zxid.epoch(lastZxid()) == state.epoch ? lastZxid() + 1 : Zxid.of(state.epoch, 1);
-        appendLocal(new LogEntry(zxid, txn));
-        for (LearnerLink link : state.links.values()) {
-            if (link.stage.compareTo(LinkStage.NEWLEADER_SENT) >= 0) {
-                link.send(new Proposal(link.session, link.nextSendSeq++, zxid, txn));
-            }
-        }
-        state.tryCommit();
-        return true;
     }
 
     /**
@@ -895,407 +470,30 @@ public final class ZabStateMachine {
         return List.copyOf(log.subList(from, log.size()));
     }
 
-    private int uncommittedCount() {
+    int uncommittedCount() {
         int index = indexOf(committedZxid);
         int committedCount = index >= 0 ? index + 1 : -(index + 1);
         return log.size() - committedCount;
     }
 
-    private void tickLeading() {
-        leader.tick();
+    /** The in-memory log after the snapshot, for the leader's synchronization; not to be modified. */
+    List<LogEntry> log() {
+        return log;
     }
 
-    private enum LinkStage { INFO_RECEIVED, LEADERINFO_SENT, EPOCH_ACKED, NEWLEADER_SENT, SYNCED, UPTODATE_SENT }
-
-    /** The leader's side of one follower session (ZooKeeper's LearnerHandler, without the thread). */
-    private final class LearnerLink {
-        final int followerId;
-        final long session;
-        long nextSendSeq;
-        long expectedSeq = 1; // FOLLOWERINFO (seq 0) opened the link
-        long lastHeardTick = now;
-        LinkStage stage = LinkStage.INFO_RECEIVED;
-        long followerAcceptedEpoch;
-        long followerLastZxid;
-        /** The follower lost its history: synced like any other, but its discovery messages count for nothing. */
-        boolean recovering;
-        /** The learner is an observer: synced and sent every commit, but counted in no quorum. */
-        final boolean observer;
-        long ackedZxid;
-        boolean freshEpochAck;
-
-        LearnerLink(int followerId, long session) {
-            this.followerId = followerId;
-            this.session = session;
-            this.observer = config.isObserver(followerId);
-        }
-
-        /** Its discovery messages and acknowledgements count towards quorums. */
-        boolean votes() {
-            return !observer && !recovering;
-        }
-
-        void send(SessionMessage message) {
-            pending.send(followerId, message);
-        }
+    SnapshotData snapshot() {
+        return snapshot;
     }
 
-    private final class LeaderState {
-        final long startedTick = now;
-        final Map<Integer, LearnerLink> links = new TreeMap<>();
-        LeaderPhase phase = LeaderPhase.DISCOVERY;
-        long epoch = -1;
-
-        void receive(int from, SessionMessage message) {
-            LearnerLink link = links.get(from);
-            if (message instanceof FollowerInfo info && info.seq() == 0) {
-                if (link != null && link.session >= info.session()) {
-                    LOG.log(Level.DEBUG, "server {0}: dropping stale {1} from {2}", myId, info, from);
-                    return;
-                }
-                link = new LearnerLink(from, info.session());
-                link.followerAcceptedEpoch = info.acceptedEpoch();
-                link.followerLastZxid = info.lastZxid();
-                link.recovering = info.recovering();
-                links.put(from, link);
-                onFollowerInfo(link);
-                return;
-            }
-            if (link == null || link.session != message.session()) {
-                LOG.log(Level.DEBUG, "server {0}: dropping {1} from {2}: no such session", myId, message, from);
-                return;
-            }
-            if (message.seq() < link.expectedSeq) {
-                LOG.log(Level.DEBUG, "server {0}: dropping duplicate {1} from {2}", myId, message, from);
-                return;
-            }
-            if (message.seq() > link.expectedSeq) {
-                LOG.log(Level.DEBUG, "server {0}: closing session with {1}: expected seq {2}, got {3}", myId, from,
-                        link.expectedSeq, message.seq());
-                links.remove(from);
-                return;
-            }
-            link.expectedSeq++;
-            link.lastHeardTick = now;
-            String error = handle(link, message);
-            if (error != null && role == Role.LEADING) {
-                LOG.log(Level.INFO, "server {0}: closing session with {1}: {2}", myId, from, error);
-                links.remove(from);
-            }
-        }
-
-        private String handle(LearnerLink link, SessionMessage message) {
-            if (message instanceof AckEpoch ack) {
-                if (link.stage != LinkStage.LEADERINFO_SENT) {
-                    return "unexpected " + message;
-                }
-                link.stage = LinkStage.EPOCH_ACKED;
-                link.freshEpochAck = ack.fresh();
-                link.followerLastZxid = ack.lastZxid();
-                if (phase == LeaderPhase.DISCOVERY) {
-                    // An observer's history decided nothing (it may hold proposals that never committed): TRUNC
-                    // deals with it, not a new election.
-                    if (!link.observer && (ack.currentEpoch() > currentEpoch
-                            || (ack.currentEpoch() == currentEpoch && ack.lastZxid() > lastZxid()))) {
-                        // The election picked a leader behind this follower; only a new election can fix that.
-                        startLooking("follower " + link.followerId + " is ahead: epoch " + ack.currentEpoch()
-                                + " zxid " + Zxid.toString(ack.lastZxid()));
-                        return null;
-                    }
-                    maybeStartSync();
-                } else {
-                    synchronize(link);
-                }
-                return null;
-            }
-            if (message instanceof AckNewLeader ack) {
-                if (link.stage != LinkStage.NEWLEADER_SENT || ack.zxid() != link.ackedZxid) {
-                    return "unexpected " + message;
-                }
-                link.stage = LinkStage.SYNCED;
-                if (phase == LeaderPhase.SYNCHRONIZATION) {
-                    maybeEstablish();
-                } else {
-                    sendUpToDate(link);
-                    tryCommit();
-                }
-                return null;
-            }
-            if (message instanceof Ack ack) {
-                if (link.stage.compareTo(LinkStage.SYNCED) < 0 || ack.zxid() > lastZxid()) {
-                    return "unexpected " + message;
-                }
-                link.ackedZxid = Math.max(link.ackedZxid, ack.zxid());
-                tryCommit();
-                return null;
-            }
-            if (message instanceof Ping) {
-                return null;
-            }
-            if (message instanceof Request request) {
-                if (phase == LeaderPhase.BROADCAST) {
-                    // The driver prepares it against the leader's newest state, then submits the result.
-                    pending.forwardedRequests.add(request.txn());
-                } else {
-                    LOG.log(Level.DEBUG, "server {0}: refusing forwarded write from {1}", myId, link.followerId);
-                }
-                return null;
-            }
-            return "unexpected " + message.getClass().getSimpleName() + " from a follower";
-        }
-
-        private void onFollowerInfo(LearnerLink link) {
-            if (epoch < 0) {
-                maybeChooseEpoch();
-            } else if (link.followerAcceptedEpoch > epoch && phase == LeaderPhase.BROADCAST && !link.observer) {
-                // The follower promised a newer would-be leader never to follow an older epoch, so it can never
-                // join this one; only a new election, which picks an epoch above its promise, brings it back.
-                startLooking("follower " + link.followerId + " already accepted epoch " + link.followerAcceptedEpoch);
-            } else {
-                sendLeaderInfo(link);
-            }
-        }
-
-        /** Discovery: once a quorum has reported its acceptedEpoch, propose one above all of them. */
-        void maybeChooseEpoch() {
-            int reporting = 1;
-            for (LearnerLink link : links.values()) {
-                if (link.votes()) {
-                    reporting++;
-                }
-            }
-            if (reporting < config.quorumSize()) {
-                return;
-            }
-            long highest = acceptedEpoch;
-            for (LearnerLink link : links.values()) {
-                highest = Math.max(highest, link.followerAcceptedEpoch);
-            }
-            if (highest >= Zxid.EPOCH_MAX) {
-                throw new IllegalStateException("epoch space exhausted");
-            }
-            epoch = highest + 1;
-            persistAcceptedEpoch(epoch);
-            for (LearnerLink link : links.values()) {
-                sendLeaderInfo(link);
-            }
-            maybeStartSync();
-        }
-
-        private void sendLeaderInfo(LearnerLink link) {
-            link.send(new LeaderInfo(link.session, link.nextSendSeq++, epoch));
-            link.stage = LinkStage.LEADERINFO_SENT;
-        }
-
-        private void maybeStartSync() {
-            if (role != Role.LEADING || phase != LeaderPhase.DISCOVERY || epoch < 0) {
-                return;
-            }
-            int acks = 1;
-            for (LearnerLink link : links.values()) {
-                // Only a fresh acceptance counts: each server accepts an epoch at most once (durably). A recovering
-                // member's history is gone, so its acceptance counts for nothing (see the field "recovering").
-                if (link.stage == LinkStage.EPOCH_ACKED && link.freshEpochAck && link.votes()) {
-                    acks++;
-                }
-            }
-            if (acks < config.quorumSize()) {
-                return;
-            }
-            persistCurrentEpoch(epoch);
-            phase = LeaderPhase.SYNCHRONIZATION;
-            for (LearnerLink link : links.values()) {
-                if (link.stage == LinkStage.EPOCH_ACKED) {
-                    synchronize(link);
-                }
-            }
-            maybeEstablish();
-        }
-
-        /** Synchronization: bring the follower's log to ours with DIFF, TRUNC or SNAP, then NEWLEADER. */
-        void synchronize(LearnerLink link) {
-            long peerLast = link.followerLastZxid;
-            long last = lastZxid();
-            SyncMode mode;
-            long truncateZxid = 0;
-            List<LogEntry> entries;
-            if (peerLast < snapshotZxid) {
-                mode = SyncMode.SNAP;
-                entries = log;
-            } else if (peerLast > last) {
-                mode = SyncMode.TRUNC;
-                truncateZxid = last;
-                entries = List.of();
-            } else {
-                int index = indexOf(peerLast);
-                if (index >= 0 || peerLast == snapshotZxid) {
-                    mode = SyncMode.DIFF;
-                    entries = log.subList(index >= 0 ? index + 1 : 0, log.size());
-                } else {
-                    // The follower holds entries we never had: cut back to the last zxid both histories contain.
-                    int insertion = -(index + 1);
-                    mode = SyncMode.TRUNC;
-                    truncateZxid = insertion == 0 ? snapshotZxid : log.get(insertion - 1).zxid();
-                    entries = log.subList(insertion, log.size());
-                }
-            }
-            // The first SYNC says how; the entries follow in chunks so that no frame grows with the log.
-            int chunkEnd = chunkEnd(entries, 0);
-            link.send(new Sync(link.session, link.nextSendSeq++, mode, truncateZxid,
-                    mode == SyncMode.SNAP ? snapshotZxid : 0, mode == SyncMode.SNAP ? snapshot : null,
-                    entries.subList(0, chunkEnd)));
-            while (chunkEnd < entries.size()) {
-                int from = chunkEnd;
-                chunkEnd = chunkEnd(entries, from);
-                link.send(new Sync(link.session, link.nextSendSeq++, SyncMode.DIFF, 0, 0, null,
-                        entries.subList(from, chunkEnd)));
-            }
-            link.send(new NewLeader(link.session, link.nextSendSeq++, epoch, last));
-            link.ackedZxid = last;
-            link.stage = LinkStage.NEWLEADER_SENT;
-        }
-
-        /** The end of the chunk starting at {@code from}: at least one entry, at most SYNC_CHUNK_BYTES_MAX. */
-        private static int chunkEnd(List<LogEntry> entries, int from) {
-            long bytes = 0;
-            int end = from;
-            while (end < entries.size()
-                    && (end == from || bytes + entries.get(end).txn().length <= SYNC_CHUNK_BYTES_MAX)) {
-                bytes += entries.get(end).txn().length;
-                end++;
-            }
-            return end;
-        }
-
-        private void maybeEstablish() {
-            if (phase != LeaderPhase.SYNCHRONIZATION) {
-                return;
-            }
-            int synced = 1;
-            for (LearnerLink link : links.values()) {
-                if (link.stage == LinkStage.SYNCED && !link.observer) {
-                    synced++;
-                }
-            }
-            if (synced < config.quorumSize()) {
-                return;
-            }
-            // A quorum holds our whole history durably under this epoch: all of it is now committed.
-            phase = LeaderPhase.BROADCAST;
-            commitUpTo(lastZxid());
-            for (LearnerLink link : links.values()) {
-                if (link.stage == LinkStage.SYNCED) {
-                    sendUpToDate(link);
-                }
-            }
-            LOG.log(Level.DEBUG, "server {0}: established epoch {1}", myId, epoch);
-        }
-
-        private void sendUpToDate(LearnerLink link) {
-            link.send(new UpToDate(link.session, link.nextSendSeq++, committedZxid));
-            link.stage = LinkStage.UPTODATE_SENT;
-        }
-
-        /** Broadcast: commit the highest zxid that a quorum (this node included) holds durably. */
-        void tryCommit() {
-            if (phase != LeaderPhase.BROADCAST) {
-                return;
-            }
-            long[] acked = new long[config.voters().length];
-            int count = 0;
-            acked[count++] = Math.min(durableZxid, lastZxid()); // its own ack, like anyone's, only once durable
-            for (LearnerLink link : links.values()) {
-                if (link.stage.compareTo(LinkStage.SYNCED) >= 0 && !link.observer) {
-                    acked[count++] = link.ackedZxid;
-                }
-            }
-            if (count < config.quorumSize()) {
-                return;
-            }
-            long[] sorted = Arrays.copyOf(acked, count);
-            Arrays.sort(sorted);
-            long quorumZxid = sorted[count - config.quorumSize()];
-            if (quorumZxid <= committedZxid) {
-                return;
-            }
-            commitUpTo(quorumZxid);
-            for (LearnerLink link : links.values()) {
-                if (link.stage.compareTo(LinkStage.NEWLEADER_SENT) >= 0) {
-                    link.send(new Commit(link.session, link.nextSendSeq++, quorumZxid));
-                }
-            }
-        }
-
-        void tick() {
-            if (phase != LeaderPhase.BROADCAST && now - startedTick > config.initLimit()) {
-                startLooking("epoch not established within initLimit");
-                return;
-            }
-            links.values().removeIf(link -> {
-                long limit = link.stage.compareTo(LinkStage.SYNCED) >= 0 ? config.syncLimit() : config.initLimit();
-                return now - link.lastHeardTick > limit;
-            });
-            if (phase == LeaderPhase.BROADCAST) {
-                int live = 1;
-                for (LearnerLink link : links.values()) {
-                    if (link.stage.compareTo(LinkStage.SYNCED) >= 0 && !link.observer) {
-                        live++;
-                    }
-                }
-                if (live < config.quorumSize()) {
-                    startLooking("only " + live + " synced servers, quorum is " + config.quorumSize());
-                    return;
-                }
-            }
-            for (LearnerLink link : links.values()) {
-                link.send(new Ping(link.session, link.nextSendSeq++));
-            }
-        }
+    long durableZxid() {
+        return durableZxid;
     }
 
-    // ---------------------------------------------------------------------------------------------------- output
-
-    private static final class ReadyBuilder {
-        Ready.Snapshot snapshotToInstall;
-        long truncateAfterZxid = Ready.NONE;
-        final List<LogEntry> appends = new ArrayList<>();
-        long acceptedEpoch = Ready.NONE;
-        long currentEpoch = Ready.NONE;
-        final List<Ready.Outbound> messages = new ArrayList<>();
-        final List<LogEntry> commits = new ArrayList<>();
-        final List<byte[]> forwardedRequests = new ArrayList<>();
-        long purgeBeforeZxid = Ready.NONE;
-        boolean recoveryComplete;
-
-        /** How many of the first {@code messages} promise nothing durable, so may leave before the fsync. */
-        int messagesBeforeSync;
-
-        void send(int to, ZabMessage message) {
-            if (messagesBeforeSync == messages.size() && promisesNothingDurable(message)) {
-                messagesBeforeSync++;
-            }
-            messages.add(new Ready.Outbound(to, message));
-        }
-
-        /**
-         * A PROPOSAL carries the leader's intent, a COMMIT a decision a durable quorum already made, a PING nothing:
-         * none vouches for this member's own disk, unlike ACK, ACKEPOCH, the NEWLEADER ack or a vote.
-         */
-        private static boolean promisesNothingDurable(ZabMessage message) {
-            return message instanceof ZabMessage.Proposal || message instanceof ZabMessage.Commit
-                    || message instanceof ZabMessage.Ping;
-        }
-
-        boolean isEmpty() {
-            return snapshotToInstall == null && truncateAfterZxid == Ready.NONE && appends.isEmpty()
-                    && acceptedEpoch == Ready.NONE && currentEpoch == Ready.NONE && messages.isEmpty()
-                    && commits.isEmpty() && forwardedRequests.isEmpty() && purgeBeforeZxid == Ready.NONE
-                    && !recoveryComplete;
-        }
-
-        Ready build() {
-            return new Ready(snapshotToInstall, truncateAfterZxid, appends, acceptedEpoch, currentEpoch, messages,
-                    messagesBeforeSync, commits, forwardedRequests, purgeBeforeZxid, recoveryComplete);
+    /** A recovering follower's NEWLEADER ack is going out: from here on it counts like any other member. */
+    void recoveryComplete() {
+        if (recovering) {
+            recovering = false;
+            pending.recoveryComplete = true;
         }
     }
 }

@@ -1,0 +1,414 @@
+package io.tandem.server.zab;
+
+import io.tandem.server.zab.ZabMessage.Ack;
+import io.tandem.server.zab.ZabMessage.AckEpoch;
+import io.tandem.server.zab.ZabMessage.AckNewLeader;
+import io.tandem.server.zab.ZabMessage.Commit;
+import io.tandem.server.zab.ZabMessage.FollowerInfo;
+import io.tandem.server.zab.ZabMessage.LeaderInfo;
+import io.tandem.server.zab.ZabMessage.NewLeader;
+import io.tandem.server.zab.ZabMessage.Ping;
+import io.tandem.server.zab.ZabMessage.Proposal;
+import io.tandem.server.zab.ZabMessage.Request;
+import io.tandem.server.zab.ZabMessage.SessionMessage;
+import io.tandem.server.zab.ZabMessage.Sync;
+import io.tandem.server.zab.ZabMessage.SyncMode;
+import io.tandem.server.zab.ZabMessage.UpToDate;
+import io.tandem.server.zab.ZabStateMachine.LeaderPhase;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The LEADING part of {@link ZabStateMachine}: discovery (choosing an epoch above every promise a quorum reports),
+ * synchronization of each learner (DIFF, TRUNC or SNAP, then NEWLEADER), and broadcast (proposals, acks counted once
+ * durable, commits). One {@link LearnerLink} per follower or observer session.
+ */
+final class ZabLeader {
+    private static final Logger LOG = System.getLogger(ZabLeader.class.getName());
+
+    private enum LinkStage { INFO_RECEIVED, LEADERINFO_SENT, EPOCH_ACKED, NEWLEADER_SENT, SYNCED, UPTODATE_SENT }
+
+    /** The leader's side of one follower session (ZooKeeper's LearnerHandler, without the thread). */
+    private final class LearnerLink {
+        final int followerId;
+        final long session;
+        long nextSendSeq;
+        long expectedSeq = 1; // FOLLOWERINFO (seq 0) opened the link
+        long lastHeardTick;
+        LinkStage stage = LinkStage.INFO_RECEIVED;
+        long followerAcceptedEpoch;
+        long followerLastZxid;
+        /** The follower lost its history: synced like any other, but its discovery messages count for nothing. */
+        boolean recovering;
+        /** The learner is an observer: synced and sent every commit, but counted in no quorum. */
+        final boolean observer;
+        long ackedZxid;
+        boolean freshEpochAck;
+
+        LearnerLink(int followerId, long session, long now) {
+            this.followerId = followerId;
+            this.session = session;
+            this.lastHeardTick = now;
+            this.observer = config.isObserver(followerId);
+        }
+
+        /** Its discovery messages and acknowledgements count towards quorums. */
+        boolean votes() {
+            return !observer && !recovering;
+        }
+
+        void send(SessionMessage message) {
+            m.pending.send(followerId, message);
+        }
+    }
+
+    private final ZabStateMachine m;
+    private final ZabConfig config;
+    private final long startedTick;
+    private final Map<Integer, LearnerLink> links = new TreeMap<>();
+    LeaderPhase phase = LeaderPhase.DISCOVERY;
+    long epoch = -1;
+
+    ZabLeader(ZabStateMachine machine, ZabConfig config, long now) {
+        this.m = machine;
+        this.config = config;
+        this.startedTick = now;
+    }
+
+    /** Appends a new transaction and proposes it to every synced learner; false when it cannot be taken now. */
+    boolean propose(byte[] txn) {
+        long last = m.lastZxid();
+        if (Zxid.counter(last) >= Zxid.COUNTER_MAX && Zxid.epoch(last) == epoch) {
+            m.startLooking("zxid counter exhausted in epoch " + epoch);
+            return false;
+        }
+        if (m.uncommittedCount() >= config.outstandingProposalsMax()) {
+            return false;
+        }
+        long zxid = Zxid.epoch(last) == epoch ? last + 1 : Zxid.of(epoch, 1);
+        m.appendLocal(new LogEntry(zxid, txn));
+        for (LearnerLink link : links.values()) {
+            if (link.stage.compareTo(LinkStage.NEWLEADER_SENT) >= 0) {
+                link.send(new Proposal(link.session, link.nextSendSeq++, zxid, txn));
+            }
+        }
+        tryCommit();
+        return true;
+    }
+
+    void receive(int from, SessionMessage message, long now) {
+        LearnerLink link = links.get(from);
+        if (message instanceof FollowerInfo info && info.seq() == 0) {
+            if (link != null && link.session >= info.session()) {
+                LOG.log(Level.DEBUG, "server {0}: dropping stale {1} from {2}", m.myId(), info, from);
+                return;
+            }
+            link = new LearnerLink(from, info.session(), now);
+            link.followerAcceptedEpoch = info.acceptedEpoch();
+            link.followerLastZxid = info.lastZxid();
+            link.recovering = info.recovering();
+            links.put(from, link);
+            onFollowerInfo(link);
+            return;
+        }
+        if (link == null || link.session != message.session()) {
+            LOG.log(Level.DEBUG, "server {0}: dropping {1} from {2}: no such session", m.myId(), message, from);
+            return;
+        }
+        if (message.seq() < link.expectedSeq) {
+            LOG.log(Level.DEBUG, "server {0}: dropping duplicate {1} from {2}", m.myId(), message, from);
+            return;
+        }
+        if (message.seq() > link.expectedSeq) {
+            LOG.log(Level.DEBUG, "server {0}: closing session with {1}: expected seq {2}, got {3}", m.myId(), from,
+                    link.expectedSeq, message.seq());
+            links.remove(from);
+            return;
+        }
+        link.expectedSeq++;
+        link.lastHeardTick = now;
+        String error = handle(link, message);
+        if (error != null && m.role() == Role.LEADING) {
+            LOG.log(Level.INFO, "server {0}: closing session with {1}: {2}", m.myId(), from, error);
+            links.remove(from);
+        }
+    }
+
+    private String handle(LearnerLink link, SessionMessage message) {
+        if (message instanceof AckEpoch ack) {
+            return onAckEpoch(link, ack);
+        }
+        if (message instanceof AckNewLeader ack) {
+            if (link.stage != LinkStage.NEWLEADER_SENT || ack.zxid() != link.ackedZxid) {
+                return "unexpected " + message;
+            }
+            link.stage = LinkStage.SYNCED;
+            if (phase == LeaderPhase.SYNCHRONIZATION) {
+                maybeEstablish();
+            } else {
+                sendUpToDate(link);
+                tryCommit();
+            }
+            return null;
+        }
+        if (message instanceof Ack ack) {
+            if (link.stage.compareTo(LinkStage.SYNCED) < 0 || ack.zxid() > m.lastZxid()) {
+                return "unexpected " + message;
+            }
+            link.ackedZxid = Math.max(link.ackedZxid, ack.zxid());
+            tryCommit();
+            return null;
+        }
+        if (message instanceof Ping) {
+            return null;
+        }
+        if (message instanceof Request request) {
+            if (phase == LeaderPhase.BROADCAST) {
+                // The driver prepares it against the leader's newest state, then submits the result.
+                m.pending.forwardedRequests.add(request.txn());
+            } else {
+                LOG.log(Level.DEBUG, "server {0}: refusing forwarded write from {1}", m.myId(), link.followerId);
+            }
+            return null;
+        }
+        return "unexpected " + message.getClass().getSimpleName() + " from a follower";
+    }
+
+    private String onAckEpoch(LearnerLink link, AckEpoch ack) {
+        if (link.stage != LinkStage.LEADERINFO_SENT) {
+            return "unexpected " + ack;
+        }
+        link.stage = LinkStage.EPOCH_ACKED;
+        link.freshEpochAck = ack.fresh();
+        link.followerLastZxid = ack.lastZxid();
+        if (phase == LeaderPhase.DISCOVERY) {
+            // An observer's history decided nothing (it may hold proposals that never committed): TRUNC deals with
+            // it, not a new election.
+            if (!link.observer && (ack.currentEpoch() > m.currentEpoch()
+                    || (ack.currentEpoch() == m.currentEpoch() && ack.lastZxid() > m.lastZxid()))) {
+                // The election picked a leader behind this follower; only a new election can fix that.
+                m.startLooking("follower " + link.followerId + " is ahead: epoch " + ack.currentEpoch() + " zxid "
+                        + Zxid.toString(ack.lastZxid()));
+                return null;
+            }
+            maybeStartSync();
+        } else {
+            synchronize(link);
+        }
+        return null;
+    }
+
+    private void onFollowerInfo(LearnerLink link) {
+        if (epoch < 0) {
+            maybeChooseEpoch();
+        } else if (link.followerAcceptedEpoch > epoch && phase == LeaderPhase.BROADCAST && !link.observer) {
+            // The follower promised a newer would-be leader never to follow an older epoch, so it can never join
+            // this one; only a new election, which picks an epoch above its promise, brings it back.
+            m.startLooking("follower " + link.followerId + " already accepted epoch " + link.followerAcceptedEpoch);
+        } else {
+            sendLeaderInfo(link);
+        }
+    }
+
+    /** Discovery: once a quorum has reported its acceptedEpoch, propose one above all of them. */
+    void maybeChooseEpoch() {
+        int reporting = 1;
+        for (LearnerLink link : links.values()) {
+            if (link.votes()) {
+                reporting++;
+            }
+        }
+        if (reporting < config.quorumSize()) {
+            return;
+        }
+        long highest = m.acceptedEpoch();
+        for (LearnerLink link : links.values()) {
+            highest = Math.max(highest, link.followerAcceptedEpoch);
+        }
+        if (highest >= Zxid.EPOCH_MAX) {
+            throw new IllegalStateException("epoch space exhausted");
+        }
+        epoch = highest + 1;
+        m.persistAcceptedEpoch(epoch);
+        for (LearnerLink link : links.values()) {
+            sendLeaderInfo(link);
+        }
+        maybeStartSync();
+    }
+
+    private void sendLeaderInfo(LearnerLink link) {
+        link.send(new LeaderInfo(link.session, link.nextSendSeq++, epoch));
+        link.stage = LinkStage.LEADERINFO_SENT;
+    }
+
+    private void maybeStartSync() {
+        if (m.role() != Role.LEADING || phase != LeaderPhase.DISCOVERY || epoch < 0) {
+            return;
+        }
+        int acks = 1;
+        for (LearnerLink link : links.values()) {
+            // Only a fresh acceptance counts: each server accepts an epoch at most once (durably). A recovering
+            // member's history is gone, so its acceptance counts for nothing (see the machine's field "recovering").
+            if (link.stage == LinkStage.EPOCH_ACKED && link.freshEpochAck && link.votes()) {
+                acks++;
+            }
+        }
+        if (acks < config.quorumSize()) {
+            return;
+        }
+        m.persistCurrentEpoch(epoch);
+        phase = LeaderPhase.SYNCHRONIZATION;
+        for (LearnerLink link : links.values()) {
+            if (link.stage == LinkStage.EPOCH_ACKED) {
+                synchronize(link);
+            }
+        }
+        maybeEstablish();
+    }
+
+    /** Synchronization: bring the follower's log to ours with DIFF, TRUNC or SNAP, then NEWLEADER. */
+    private void synchronize(LearnerLink link) {
+        long peerLast = link.followerLastZxid;
+        long last = m.lastZxid();
+        long snapshotZxid = m.snapshotZxid();
+        List<LogEntry> log = m.log();
+        SyncMode mode;
+        long truncateZxid = 0;
+        List<LogEntry> entries;
+        if (peerLast < snapshotZxid) {
+            mode = SyncMode.SNAP;
+            entries = log;
+        } else if (peerLast > last) {
+            mode = SyncMode.TRUNC;
+            truncateZxid = last;
+            entries = List.of();
+        } else {
+            int index = m.indexOf(peerLast);
+            if (index >= 0 || peerLast == snapshotZxid) {
+                mode = SyncMode.DIFF;
+                entries = log.subList(index >= 0 ? index + 1 : 0, log.size());
+            } else {
+                // The follower holds entries we never had: cut back to the last zxid both histories contain.
+                int insertion = -(index + 1);
+                mode = SyncMode.TRUNC;
+                truncateZxid = insertion == 0 ? snapshotZxid : log.get(insertion - 1).zxid();
+                entries = log.subList(insertion, log.size());
+            }
+        }
+        // The first SYNC says how; the entries follow in chunks so that no frame grows with the log.
+        int chunkEnd = chunkEnd(entries, 0);
+        link.send(new Sync(link.session, link.nextSendSeq++, mode, truncateZxid,
+                mode == SyncMode.SNAP ? snapshotZxid : 0, mode == SyncMode.SNAP ? m.snapshot() : null,
+                entries.subList(0, chunkEnd)));
+        while (chunkEnd < entries.size()) {
+            int from = chunkEnd;
+            chunkEnd = chunkEnd(entries, from);
+            link.send(new Sync(link.session, link.nextSendSeq++, SyncMode.DIFF, 0, 0, null,
+                    entries.subList(from, chunkEnd)));
+        }
+        link.send(new NewLeader(link.session, link.nextSendSeq++, epoch, last));
+        link.ackedZxid = last;
+        link.stage = LinkStage.NEWLEADER_SENT;
+    }
+
+    /** The end of the chunk starting at {@code from}: at least one entry, at most SYNC_CHUNK_BYTES_MAX. */
+    private static int chunkEnd(List<LogEntry> entries, int from) {
+        long bytes = 0;
+        int end = from;
+        while (end < entries.size() && (end == from
+                || bytes + entries.get(end).txn().length <= ZabStateMachine.SYNC_CHUNK_BYTES_MAX)) {
+            bytes += entries.get(end).txn().length;
+            end++;
+        }
+        return end;
+    }
+
+    private void maybeEstablish() {
+        if (phase != LeaderPhase.SYNCHRONIZATION) {
+            return;
+        }
+        int synced = 1;
+        for (LearnerLink link : links.values()) {
+            if (link.stage == LinkStage.SYNCED && !link.observer) {
+                synced++;
+            }
+        }
+        if (synced < config.quorumSize()) {
+            return;
+        }
+        // A quorum holds our whole history durably under this epoch: all of it is now committed.
+        phase = LeaderPhase.BROADCAST;
+        m.commitUpTo(m.lastZxid());
+        for (LearnerLink link : links.values()) {
+            if (link.stage == LinkStage.SYNCED) {
+                sendUpToDate(link);
+            }
+        }
+        LOG.log(Level.DEBUG, "server {0}: established epoch {1}", m.myId(), epoch);
+    }
+
+    private void sendUpToDate(LearnerLink link) {
+        link.send(new UpToDate(link.session, link.nextSendSeq++, m.committedZxid()));
+        link.stage = LinkStage.UPTODATE_SENT;
+    }
+
+    /** Broadcast: commit the highest zxid that a quorum (this node included) holds durably. */
+    void tryCommit() {
+        if (phase != LeaderPhase.BROADCAST) {
+            return;
+        }
+        long[] acked = new long[config.voters().length];
+        int count = 0;
+        acked[count++] = Math.min(m.durableZxid(), m.lastZxid()); // its own ack, like anyone's, only once durable
+        for (LearnerLink link : links.values()) {
+            if (link.stage.compareTo(LinkStage.SYNCED) >= 0 && !link.observer) {
+                acked[count++] = link.ackedZxid;
+            }
+        }
+        if (count < config.quorumSize()) {
+            return;
+        }
+        long[] sorted = Arrays.copyOf(acked, count);
+        Arrays.sort(sorted);
+        long quorumZxid = sorted[count - config.quorumSize()];
+        if (quorumZxid <= m.committedZxid()) {
+            return;
+        }
+        m.commitUpTo(quorumZxid);
+        for (LearnerLink link : links.values()) {
+            if (link.stage.compareTo(LinkStage.NEWLEADER_SENT) >= 0) {
+                link.send(new Commit(link.session, link.nextSendSeq++, quorumZxid));
+            }
+        }
+    }
+
+    void tick(long now) {
+        if (phase != LeaderPhase.BROADCAST && now - startedTick > config.initLimit()) {
+            m.startLooking("epoch not established within initLimit");
+            return;
+        }
+        links.values().removeIf(link -> {
+            long limit = link.stage.compareTo(LinkStage.SYNCED) >= 0 ? config.syncLimit() : config.initLimit();
+            return now - link.lastHeardTick > limit;
+        });
+        if (phase == LeaderPhase.BROADCAST) {
+            int live = 1;
+            for (LearnerLink link : links.values()) {
+                if (link.stage.compareTo(LinkStage.SYNCED) >= 0 && !link.observer) {
+                    live++;
+                }
+            }
+            if (live < config.quorumSize()) {
+                m.startLooking("only " + live + " synced servers, quorum is " + config.quorumSize());
+                return;
+            }
+        }
+        for (LearnerLink link : links.values()) {
+            link.send(new Ping(link.session, link.nextSendSeq++));
+        }
+    }
+}
