@@ -10,13 +10,11 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.MessageToByteEncoder;
-import io.tandem.server.FatalErrors;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -284,6 +282,19 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         return streams == null ? 0 : streams.chunksReceived();
     }
 
+    // What each connection's handler ({@link QuorumConnection}) reads.
+    int myId() { return myId; }
+    Map<Integer, Peer> peers() { return peers; }
+    QuorumAuth auth() { return auth; }
+    QuorumTls tls() { return tls; }
+    SnapshotStreams streams() { return streams; }
+    Inbound inbound() { return inbound; }
+
+    /** A peer has proved who it is: its next trouble is warned about at once. */
+    void authSucceeded(int peer) {
+        authWarnings.remove(peer);
+    }
+
     /** Binds the quorum port and starts calling every peer with a lower id. */
     public QuorumTransport start() throws InterruptedException {
         if (streams == null) {
@@ -338,7 +349,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
      * True while the link with {@code peer} is cut: the caller drops what it was about to send or deliver. The first
      * time a connection meets the cut it is set to close when the link heals, so both members redial afresh.
      */
-    private boolean cutOff(int peer, Channel channel) {
+    boolean cutOff(int peer, Channel channel) {
         CompletableFuture<Void> heal = faults.cut(peer);
         if (heal == null) return false;
         if (channel != null && channel.attr(CUT_HEAL).getAndSet(heal) != heal) heal.thenRun(channel::close);
@@ -433,7 +444,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         ZabCodec.writeHello(hello, myId);
         hello.setInt(start, hello.writerIndex() - start - 4);
         channel.writeAndFlush(hello);
-        channel.pipeline().get(FrameHandler.class).dialled(channel);
+        channel.pipeline().get(QuorumConnection.class).dialled(channel);
     }
 
     private void scheduleReconnect(int peer) {
@@ -442,7 +453,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         }
     }
 
-    private void register(int peer, Channel channel) {
+    void register(int peer, Channel channel) {
         Channel previous = connections.put(peer, channel);
         if (previous != null && previous != channel) {
             previous.close();
@@ -472,7 +483,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                         writeFrame(message, out);
                     }
                 })
-                .addLast(new FrameHandler(knownPeer, decoder));
+                .addLast(new QuorumConnection(this, knownPeer, decoder));
     }
 
     /**
@@ -487,7 +498,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     }
 
     /** Logs an authentication problem with a known member: a warning at most every AUTH_WARNING_INTERVAL_MS. */
-    private void authWarning(int peer, String format, Object... arguments) {
+    void authWarning(int peer, String format, Object... arguments) {
         long now = System.currentTimeMillis();
         Long last = authWarnings.get(peer);
         boolean warn = last == null || now - last >= AUTH_WARNING_INTERVAL_MS;
@@ -495,252 +506,6 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         LOG.log(warn ? Level.WARNING : Level.DEBUG, format, arguments);
     }
 
-    /** One AUTH frame, length-prefixed, ready to write. */
-    private static ByteBuf authFrame(Channel channel, QuorumAuth.Status status, byte[] token) {
-        ByteBuf frame = channel.alloc().buffer();
-        frame.writeInt(0);
-        QuorumAuth.writeAuth(frame, status, token);
-        frame.setInt(0, frame.readableBytes() - 4);
-        return frame;
-    }
-
-    /**
-     * Decodes frames. On an accepted connection the first frame must be a valid hello from a higher known id; with
-     * quorum SASL on, AUTH frames follow in both directions until the exchange ends (the dialler is the SASL client,
-     * the acceptor the server), and only then is the connection registered and its frame limit lifted.
-     */
-    private final class FrameHandler extends SimpleChannelInboundHandler<ByteBuf> {
-        private final QuorumFrameDecoder decoder;
-        private int peer;
-        private boolean dialler;
-        private boolean established;
-        private boolean authenticated;
-        private boolean refusedRequestLogged;
-        private javax.security.sasl.SaslClient learner;
-        private javax.security.sasl.SaslServer server;
-        /** This connection's snapshot receiving side, once established. */
-        private SnapshotStreams.Receiving receiving;
-
-        FrameHandler(int knownPeer, QuorumFrameDecoder decoder) {
-            this.peer = knownPeer;
-            this.decoder = decoder;
-        }
-
-        @Override
-        public void channelActive(ChannelHandlerContext context) throws Exception {
-            Channel channel = context.channel();
-            channel.eventLoop().schedule(() -> {
-                if (!established && channel.isActive()) {
-                    LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): no {3} within {4} ms",
-                            myId, peer < 0 ? "unidentified peer" : "server " + peer, channel.remoteAddress(),
-                            auth.saslEnabled() ? "authentication" : "hello", HANDSHAKE_TIMEOUT_MS);
-                    channel.close();
-                }
-            }, HANDSHAKE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            super.channelActive(context);
-        }
-
-        /** This side dialled {@code peer} and sent its hello: authenticate, or start at once without SASL. */
-        void dialled(Channel channel) {
-            dialler = true;
-            if (!auth.saslEnabled()) {
-                establish(channel, false);
-                return;
-            }
-            try {
-                learner = auth.newLearner();
-                byte[] first = learner.hasInitialResponse() ? learner.evaluateChallenge(new byte[0]) : new byte[0];
-                channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, first));
-            } catch (javax.security.sasl.SaslException e) {
-                learnerFailed(channel, e.getMessage());
-            }
-        }
-
-        private void establish(Channel channel, boolean authenticatedPeer) {
-            established = true;
-            authenticated = authenticatedPeer;
-            disposeSasl();
-            decoder.established();
-            receiving = streams.new Receiving(channel, inbound::onMessage);
-            register(peer, channel);
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext context, ByteBuf frame) {
-            if (peer < 0) {
-                ZabCodec.Hello hello = ZabCodec.readHello(frame);
-                int id = hello.serverId();
-                if (!peers.containsKey(id) || id <= myId) {
-                    LOG.log(Level.WARNING, "server {0}: closing quorum connection from {1}: {2} server id {3}",
-                            myId, context.channel().remoteAddress(), peers.containsKey(id) ? "wrong-direction"
-                                    : "unknown", id);
-                    context.close();
-                    return;
-                }
-                if (tls != null) {
-                    String refusal = tls.checkDialler(context.pipeline().get(io.netty.handler.ssl.SslHandler.class)
-                            .engine(), peers.get(id).host());
-                    if (refusal != null) {
-                        authWarning(id, "server {0}: closing quorum connection from {1} claiming to be server {2}: {3}",
-                                myId, context.channel().remoteAddress(), id, refusal);
-                        context.close();
-                        return;
-                    }
-                }
-                if (cutOff(id, null)) {
-                    context.close(); // a partition lets no new connection through
-                    return;
-                }
-                peer = id;
-                if (!auth.saslEnabled()) establish(context.channel(), false);
-                return;
-            }
-            if (!established) {
-                if (dialler ? learnerStep(context.channel(), frame) : serverStep(context.channel(), frame)) return;
-                if (!established) return;
-            }
-            if (cutOff(peer, context.channel())) return; // lost in the partition
-            if (receiving.onFrame(peer, frame)) {
-                return; // a piece of a snapshot being received
-            }
-            ZabMessage message = ZabCodec.read(frame);
-            if (message instanceof ZabMessage.Request && auth.saslEnabled() && !authenticated) {
-                // Its auth ids would be this peer's word alone: the leader must never act on them.
-                if (!refusedRequestLogged) {
-                    refusedRequestLogged = true;
-                    LOG.log(Level.WARNING, "server {0}: dropping forwarded requests from server {1} ({2}): it did not"
-                            + " authenticate", myId, peer, context.channel().remoteAddress());
-                }
-                return;
-            }
-            if (receiving.onMessage(peer, message)) {
-                return; // a SYNC announcing a snapshot, or a message that must wait behind one
-            }
-            inbound.onMessage(peer, message);
-        }
-
-        /**
-         * The acceptor's side of the exchange; true when the frame was an AUTH frame (consumed). A Zab frame before
-         * authentication either ends the connection (serverRequireSasl) or makes it an unauthenticated one.
-         */
-        private boolean serverStep(Channel channel, ByteBuf frame) {
-            if (!QuorumAuth.isAuth(frame)) {
-                if (auth.serverRequiresSasl()) {
-                    refuse(channel, "it sent a message before authenticating and quorum.auth.serverRequireSasl is true");
-                } else {
-                    authWarning(peer, "server {0}: server {1} ({2}) did not authenticate; keeping the connection "
-                            + "because quorum.auth.serverRequireSasl is false", myId, peer, channel.remoteAddress());
-                    establish(channel, false);
-                }
-                return false;
-            }
-            QuorumAuth.AuthFrame step = QuorumAuth.readAuth(frame);
-            try {
-                if (step.status() != QuorumAuth.Status.CONTINUE) throw new javax.security.sasl.SaslException(
-                        "unexpected AUTH status " + step.status() + " from the learner");
-                if (server == null) server = auth.newServer();
-                byte[] challenge = server.evaluateResponse(step.token());
-                if (server.isComplete()) {
-                    String user = server.getAuthorizationID();
-                    channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.SUCCESS, challenge));
-                    LOG.log(Level.INFO, "server {0}: server {1} authenticated as {2}", myId, peer, user);
-                    authWarnings.remove(peer);
-                    establish(channel, true);
-                } else {
-                    channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, challenge));
-                }
-            } catch (javax.security.sasl.SaslException e) {
-                channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.ERROR, new byte[0]));
-                if (auth.serverRequiresSasl()) {
-                    refuse(channel, "authentication failed: " + e.getMessage());
-                } else {
-                    authWarning(peer, "server {0}: server {1} ({2}) failed authentication ({3}); keeping the "
-                            + "connection unauthenticated because quorum.auth.serverRequireSasl is false", myId, peer,
-                            channel.remoteAddress(), e.getMessage());
-                    establish(channel, false);
-                }
-            }
-            return true;
-        }
-
-        /** The dialler's side of the exchange; true when the frame was an AUTH frame (consumed). */
-        private boolean learnerStep(Channel channel, ByteBuf frame) {
-            if (!QuorumAuth.isAuth(frame)) {
-                learnerFailed(channel, "it does not authenticate quorum peers (is quorum.auth.enableSasl set there?)");
-                return false;
-            }
-            QuorumAuth.AuthFrame step = QuorumAuth.readAuth(frame);
-            try {
-                switch (step.status()) {
-                    case CONTINUE -> channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE,
-                            learner.evaluateChallenge(step.token())));
-                    case SUCCESS -> {
-                        // DIGEST-MD5's last server token proves the server knows the password too.
-                        if (!learner.isComplete()) learner.evaluateChallenge(step.token());
-                        if (!learner.isComplete()) throw new javax.security.sasl.SaslException("exchange not complete");
-                        authWarnings.remove(peer);
-                        establish(channel, true);
-                    }
-                    case ERROR -> learnerFailed(channel, "it refused this member's credentials");
-                }
-            } catch (javax.security.sasl.SaslException e) {
-                learnerFailed(channel, "authentication failed: " + e.getMessage());
-            }
-            return true;
-        }
-
-        private void learnerFailed(Channel channel, String reason) {
-            if (auth.learnerRequiresSasl()) {
-                refuse(channel, reason);
-            } else if (!established) {
-                authWarning(peer, "server {0}: quorum connection to server {1} is unauthenticated ({2}); kept "
-                        + "because quorum.auth.learnerRequireSasl is false", myId, peer, reason);
-                establish(channel, false);
-            }
-        }
-
-        private void refuse(Channel channel, String reason) {
-            authWarning(peer, "server {0}: closing quorum connection with server {1} ({2}): {3}", myId, peer,
-                    channel.remoteAddress(), reason);
-            disposeSasl();
-            channel.close();
-        }
-
-        private void disposeSasl() {
-            try {
-                if (learner != null) learner.dispose();
-                if (server != null) server.dispose();
-            } catch (javax.security.sasl.SaslException ignored) {
-                // Nothing is held that outlives the exchange.
-            }
-            learner = null;
-            server = null;
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext context) throws Exception {
-            disposeSasl();
-            if (receiving != null) {
-                receiving.closed();
-            }
-            super.channelInactive(context);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-            FatalErrors.check(cause);
-            String who = peer < 0 ? "unidentified peer" : "server " + peer;
-            if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
-                // A failed TLS handshake repeats at every redial: warned about at most every AUTH_WARNING_INTERVAL_MS.
-                authWarning(peer, "server {0}: closing quorum connection with {1} ({2}): TLS failed: {3}", myId, who,
-                        context.channel().remoteAddress(), cause.getCause().getMessage());
-            } else {
-                LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): {3}", myId, who,
-                        context.channel().remoteAddress(), cause.toString());
-            }
-            context.close();
-        }
-    }
 
     @Override
     public void close() {

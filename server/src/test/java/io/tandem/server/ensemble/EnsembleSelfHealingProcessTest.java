@@ -17,9 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -320,57 +318,19 @@ class EnsembleSelfHealingProcessTest {
     }
 
     /**
-     * Creates {@code count} znodes of 100 bytes under /big in buckets of 10,000, many in flight. A create that fails
-     * with ConnectionLoss (the leader lost its quorum for a moment on a loaded box) is retried synchronously.
+     * Creates {@code count} znodes of 100 bytes under /big in buckets of 10,000, many in flight, retrying those that
+     * lose their connection (see {@link RetryingCreates}).
      */
     private static void createMany(ZooKeeper zk, int count) throws Exception {
-        createRetrying(zk, "/big", null);
-        Semaphore inFlight = new Semaphore(1_000);
-        AtomicInteger failures = new AtomicInteger();
-        List<String> lost = java.util.Collections.synchronizedList(new ArrayList<>());
-        CountDownLatch done = new CountDownLatch(count);
-        byte[] data = new byte[100];
-        for (int i = 0; i < count; i++) {
-            if (i % 10_000 == 0) {
-                createRetrying(zk, "/big/b" + i / 10_000, null);
-            }
-            if (!inFlight.tryAcquire(120, TimeUnit.SECONDS)) {
-                throw new AssertionError("creates stopped being answered after " + i);
-            }
-            zk.create("/big/b" + i / 10_000 + "/n" + i, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
-                    (rc, path, ctx, name) -> {
-                        if (rc == KeeperException.Code.CONNECTIONLOSS.intValue()) {
-                            lost.add(path);
-                        } else if (rc != 0) {
-                            failures.incrementAndGet();
-                        }
-                        inFlight.release();
-                        done.countDown();
-                    }, null);
+        RetryingCreates.createRetrying(zk, "/big", null, 120);
+        for (int bucket = 0; bucket * 10_000 < count; bucket++) {
+            RetryingCreates.createRetrying(zk, "/big/b" + bucket, null, 120);
         }
-        assertTrue(done.await(Math.max(300, count / 500), TimeUnit.SECONDS), "creates did not complete");
-        assertEquals(0, failures.get(), "failed creates");
-        if (!lost.isEmpty()) {
-            System.out.println("EnsembleSelfHealingProcessTest: " + lost.size() + " creates lost their connection "
+        int retried = RetryingCreates.createMany(zk, count, i -> "/big/b" + i / 10_000 + "/n" + i, new byte[100],
+                1_000, Math.max(300, count / 500));
+        if (retried > 0) {
+            System.out.println("EnsembleSelfHealingProcessTest: " + retried + " creates lost their connection "
                     + "and were retried");
-        }
-        for (String path : List.copyOf(lost)) {
-            createRetrying(zk, path, data);
-        }
-    }
-
-    private static void createRetrying(ZooKeeper zk, String path, byte[] data) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (true) {
-            try {
-                zk.create(path, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-                return;
-            } catch (KeeperException.NodeExistsException e) {
-                return;
-            } catch (KeeperException.ConnectionLossException e) {
-                assertTrue(System.nanoTime() - deadline < 0, "no leader to create " + path + " within the wait");
-                Thread.sleep(50);
-            }
         }
     }
 

@@ -3,6 +3,7 @@ package io.tandem.server.zookeeper;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.server.ensemble.RetryingCreates;
 import io.tandem.server.ensemble.TestEnsemble;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -14,13 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -122,52 +118,12 @@ class EnsembleSnapshotTest {
     }
 
     /**
-     * {@code count} creates under {@code parent}, many in flight, each acknowledged within the wait. A create that
-     * fails with ConnectionLoss (a loaded box can cost the leader its quorum for a moment, and it then drops its
-     * clients) is retried synchronously; NodeExists then means an earlier attempt committed.
+     * {@code count} creates under {@code parent}, many in flight, each acknowledged within the wait, retrying those
+     * that lose their connection (see {@link RetryingCreates}).
      */
     private static void createMany(ZooKeeper zk, String parent, int count, int dataBytes) throws Exception {
-        createRetrying(zk, parent, null);
-        Semaphore inFlight = new Semaphore(500);
-        CountDownLatch done = new CountDownLatch(count);
-        List<String> lost = Collections.synchronizedList(new ArrayList<>());
-        AtomicInteger failures = new AtomicInteger();
-        byte[] data = new byte[dataBytes];
-        for (int i = 0; i < count; i++) {
-            if (!inFlight.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS)) {
-                throw new AssertionError("creates stopped being answered after " + i);
-            }
-            zk.create(parent + "/n" + i, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
-                    (rc, path, ctx, name) -> {
-                        if (rc == KeeperException.Code.CONNECTIONLOSS.intValue()) {
-                            lost.add(path);
-                        } else if (rc != 0) {
-                            failures.incrementAndGet();
-                        }
-                        inFlight.release();
-                        done.countDown();
-                    }, null);
-        }
-        assertTrue(done.await(WAIT_SECONDS, TimeUnit.SECONDS), "creates under " + parent + " did not complete");
-        assertEquals(0, failures.get(), "failed creates under " + parent);
-        for (String path : List.copyOf(lost)) {
-            createRetrying(zk, path, data);
-        }
-    }
-
-    private static void createRetrying(ZooKeeper zk, String path, byte[] data) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (true) {
-            try {
-                zk.create(path, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-                return;
-            } catch (KeeperException.NodeExistsException e) {
-                return;
-            } catch (KeeperException.ConnectionLossException e) {
-                assertTrue(System.nanoTime() - deadline < 0, "no leader to create " + path + " within the wait");
-                Thread.sleep(50);
-            }
-        }
+        RetryingCreates.createRetrying(zk, parent, null, WAIT_SECONDS);
+        RetryingCreates.createMany(zk, count, i -> parent + "/n" + i, new byte[dataBytes], 500, WAIT_SECONDS);
     }
 
     private List<String> zabSnapshotFiles(int id) throws IOException {

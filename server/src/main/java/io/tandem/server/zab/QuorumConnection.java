@@ -1,0 +1,267 @@
+package io.tandem.server.zab;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.tandem.server.FatalErrors;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One quorum connection's inbound side, for {@link QuorumTransport}: the hello, authentication, then Zab frames handed
+ * to the transport's {@link QuorumTransport.Inbound}. On an accepted connection the first frame must be a valid hello from a higher known id; with
+ * quorum SASL on, AUTH frames follow in both directions until the exchange ends (the dialler is the SASL client,
+ * the acceptor the server), and only then is the connection registered and its frame limit lifted.
+ */
+final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
+    /** Under the transport's name: operators see one component for everything on the quorum port. */
+    private static final Logger LOG = System.getLogger(QuorumTransport.class.getName());
+
+    private final QuorumTransport transport;
+    private final int myId;
+    private final QuorumAuth auth;
+    private final QuorumFrameDecoder decoder;
+    private int peer;
+    private boolean dialler;
+    private boolean established;
+    private boolean authenticated;
+    private boolean refusedRequestLogged;
+    private javax.security.sasl.SaslClient learner;
+    private javax.security.sasl.SaslServer server;
+    /** This connection's snapshot receiving side, once established. */
+    private SnapshotStreams.Receiving receiving;
+
+    QuorumConnection(QuorumTransport transport, int knownPeer, QuorumFrameDecoder decoder) {
+        this.transport = transport;
+        this.myId = transport.myId();
+        this.auth = transport.auth();
+        this.peer = knownPeer;
+        this.decoder = decoder;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext context) throws Exception {
+        Channel channel = context.channel();
+        channel.eventLoop().schedule(() -> {
+            if (!established && channel.isActive()) {
+                LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): no {3} within {4} ms",
+                        myId, peer < 0 ? "unidentified peer" : "server " + peer, channel.remoteAddress(),
+                        auth.saslEnabled() ? "authentication" : "hello", QuorumTransport.HANDSHAKE_TIMEOUT_MS);
+                channel.close();
+            }
+        }, QuorumTransport.HANDSHAKE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        super.channelActive(context);
+    }
+
+    /** This side dialled {@code peer} and sent its hello: authenticate, or start at once without SASL. */
+    void dialled(Channel channel) {
+        dialler = true;
+        if (!auth.saslEnabled()) {
+            establish(channel, false);
+            return;
+        }
+        try {
+            learner = auth.newLearner();
+            byte[] first = learner.hasInitialResponse() ? learner.evaluateChallenge(new byte[0]) : new byte[0];
+            channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, first));
+        } catch (javax.security.sasl.SaslException e) {
+            learnerFailed(channel, e.getMessage());
+        }
+    }
+
+    private void establish(Channel channel, boolean authenticatedPeer) {
+        established = true;
+        authenticated = authenticatedPeer;
+        disposeSasl();
+        decoder.established();
+        receiving = transport.streams().new Receiving(channel, transport.inbound()::onMessage);
+        transport.register(peer, channel);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext context, ByteBuf frame) {
+        if (peer < 0) {
+            ZabCodec.Hello hello = ZabCodec.readHello(frame);
+            int id = hello.serverId();
+            if (!transport.peers().containsKey(id) || id <= myId) {
+                LOG.log(Level.WARNING, "server {0}: closing quorum connection from {1}: {2} server id {3}",
+                        myId, context.channel().remoteAddress(), transport.peers().containsKey(id) ? "wrong-direction"
+                                : "unknown", id);
+                context.close();
+                return;
+            }
+            if (transport.tls() != null) {
+                String refusal = transport.tls().checkDialler(context.pipeline().get(io.netty.handler.ssl.SslHandler.class)
+                        .engine(), transport.peers().get(id).host());
+                if (refusal != null) {
+                    transport.authWarning(id, "server {0}: closing quorum connection from {1} claiming to be server {2}: {3}",
+                            myId, context.channel().remoteAddress(), id, refusal);
+                    context.close();
+                    return;
+                }
+            }
+            if (transport.cutOff(id, null)) {
+                context.close(); // a partition lets no new connection through
+                return;
+            }
+            peer = id;
+            if (!auth.saslEnabled()) establish(context.channel(), false);
+            return;
+        }
+        if (!established) {
+            if (dialler ? learnerStep(context.channel(), frame) : serverStep(context.channel(), frame)) return;
+            if (!established) return;
+        }
+        if (transport.cutOff(peer, context.channel())) return; // lost in the partition
+        if (receiving.onFrame(peer, frame)) {
+            return; // a piece of a snapshot being received
+        }
+        ZabMessage message = ZabCodec.read(frame);
+        if (message instanceof ZabMessage.Request && auth.saslEnabled() && !authenticated) {
+            // Its auth ids would be this peer's word alone: the leader must never act on them.
+            if (!refusedRequestLogged) {
+                refusedRequestLogged = true;
+                LOG.log(Level.WARNING, "server {0}: dropping forwarded requests from server {1} ({2}): it did not"
+                        + " authenticate", myId, peer, context.channel().remoteAddress());
+            }
+            return;
+        }
+        if (receiving.onMessage(peer, message)) {
+            return; // a SYNC announcing a snapshot, or a message that must wait behind one
+        }
+        transport.inbound().onMessage(peer, message);
+    }
+
+    /**
+     * The acceptor's side of the exchange; true when the frame was an AUTH frame (consumed). A Zab frame before
+     * authentication either ends the connection (serverRequireSasl) or makes it an unauthenticated one.
+     */
+    private boolean serverStep(Channel channel, ByteBuf frame) {
+        if (!QuorumAuth.isAuth(frame)) {
+            if (auth.serverRequiresSasl()) {
+                refuse(channel, "it sent a message before authenticating and quorum.auth.serverRequireSasl is true");
+            } else {
+                transport.authWarning(peer, "server {0}: server {1} ({2}) did not authenticate; keeping the connection "
+                        + "because quorum.auth.serverRequireSasl is false", myId, peer, channel.remoteAddress());
+                establish(channel, false);
+            }
+            return false;
+        }
+        QuorumAuth.AuthFrame step = QuorumAuth.readAuth(frame);
+        try {
+            if (step.status() != QuorumAuth.Status.CONTINUE) throw new javax.security.sasl.SaslException(
+                    "unexpected AUTH status " + step.status() + " from the learner");
+            if (server == null) server = auth.newServer();
+            byte[] challenge = server.evaluateResponse(step.token());
+            if (server.isComplete()) {
+                String user = server.getAuthorizationID();
+                channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.SUCCESS, challenge));
+                LOG.log(Level.INFO, "server {0}: server {1} authenticated as {2}", myId, peer, user);
+                transport.authSucceeded(peer);
+                establish(channel, true);
+            } else {
+                channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, challenge));
+            }
+        } catch (javax.security.sasl.SaslException e) {
+            channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.ERROR, new byte[0]));
+            if (auth.serverRequiresSasl()) {
+                refuse(channel, "authentication failed: " + e.getMessage());
+            } else {
+                transport.authWarning(peer, "server {0}: server {1} ({2}) failed authentication ({3}); keeping the "
+                        + "connection unauthenticated because quorum.auth.serverRequireSasl is false", myId, peer,
+                        channel.remoteAddress(), e.getMessage());
+                establish(channel, false);
+            }
+        }
+        return true;
+    }
+
+    /** The dialler's side of the exchange; true when the frame was an AUTH frame (consumed). */
+    private boolean learnerStep(Channel channel, ByteBuf frame) {
+        if (!QuorumAuth.isAuth(frame)) {
+            learnerFailed(channel, "it does not authenticate quorum peers (is quorum.auth.enableSasl set there?)");
+            return false;
+        }
+        QuorumAuth.AuthFrame step = QuorumAuth.readAuth(frame);
+        try {
+            switch (step.status()) {
+                case CONTINUE -> channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE,
+                        learner.evaluateChallenge(step.token())));
+                case SUCCESS -> {
+                    // DIGEST-MD5's last server token proves the server knows the password too.
+                    if (!learner.isComplete()) learner.evaluateChallenge(step.token());
+                    if (!learner.isComplete()) throw new javax.security.sasl.SaslException("exchange not complete");
+                    transport.authSucceeded(peer);
+                    establish(channel, true);
+                }
+                case ERROR -> learnerFailed(channel, "it refused this member's credentials");
+            }
+        } catch (javax.security.sasl.SaslException e) {
+            learnerFailed(channel, "authentication failed: " + e.getMessage());
+        }
+        return true;
+    }
+
+    private void learnerFailed(Channel channel, String reason) {
+        if (auth.learnerRequiresSasl()) {
+            refuse(channel, reason);
+        } else if (!established) {
+            transport.authWarning(peer, "server {0}: quorum connection to server {1} is unauthenticated ({2}); kept "
+                    + "because quorum.auth.learnerRequireSasl is false", myId, peer, reason);
+            establish(channel, false);
+        }
+    }
+
+    private void refuse(Channel channel, String reason) {
+        transport.authWarning(peer, "server {0}: closing quorum connection with server {1} ({2}): {3}", myId, peer,
+                channel.remoteAddress(), reason);
+        disposeSasl();
+        channel.close();
+    }
+
+    private void disposeSasl() {
+        try {
+            if (learner != null) learner.dispose();
+            if (server != null) server.dispose();
+        } catch (javax.security.sasl.SaslException ignored) {
+            // Nothing is held that outlives the exchange.
+        }
+        learner = null;
+        server = null;
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext context) throws Exception {
+        disposeSasl();
+        if (receiving != null) {
+            receiving.closed();
+        }
+        super.channelInactive(context);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        FatalErrors.check(cause);
+        String who = peer < 0 ? "unidentified peer" : "server " + peer;
+        if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
+            // A failed TLS handshake repeats at every redial: warned about at most every AUTH_WARNING_INTERVAL_MS.
+            transport.authWarning(peer, "server {0}: closing quorum connection with {1} ({2}): TLS failed: {3}", myId, who,
+                    context.channel().remoteAddress(), cause.getCause().getMessage());
+        } else {
+            LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): {3}", myId, who,
+                    context.channel().remoteAddress(), cause.toString());
+        }
+        context.close();
+    }
+
+    /** One AUTH frame, length-prefixed, ready to write. */
+    private static ByteBuf authFrame(Channel channel, QuorumAuth.Status status, byte[] token) {
+        ByteBuf frame = channel.alloc().buffer();
+        frame.writeInt(0);
+        QuorumAuth.writeAuth(frame, status, token);
+        frame.setInt(0, frame.readableBytes() - 4);
+        return frame;
+    }
+}
