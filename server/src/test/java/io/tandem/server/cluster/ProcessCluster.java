@@ -55,10 +55,18 @@ final class ProcessCluster implements AutoCloseable {
     private final int[] kafkaPorts;
     private final ReplicaLinkProxy[] proxies;
     private final Process[] processes;
+    /** False: clients and brokers reach each broker directly, so a killed broker's port refuses connections. */
+    private final boolean throughProxies;
     private ZooKeeper zk;
 
     /** {@code extraSettings}: keys every node starts with on top of the ensemble and broker basics. */
     ProcessCluster(Path dir, int nodes, Map<String, String> extraSettings) throws IOException {
+        this(dir, nodes, extraSettings, true);
+    }
+
+    /** {@code throughProxies}: whether each broker advertises its {@link ReplicaLinkProxy} (see {@link #proxy}). */
+    ProcessCluster(Path dir, int nodes, Map<String, String> extraSettings, boolean throughProxies) throws IOException {
+        this.throughProxies = throughProxies;
         this.dir = dir;
         this.nodes = nodes;
         this.extraSettings = Map.copyOf(extraSettings);
@@ -108,8 +116,10 @@ final class ProcessCluster implements AutoCloseable {
         settings.put("broker.id", Integer.toString(id));
         settings.put("zookeeper.connect", zookeeperConnect());
         settings.put("listeners", "PLAINTEXT://127.0.0.1:" + kafkaPorts[id]);
-        // Everyone (clients, the controller, followers) reaches the broker through its proxy.
-        settings.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxies[id].port());
+        if (throughProxies) {
+            // Everyone (clients, the controller, followers) reaches the broker through its proxy.
+            settings.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxies[id].port());
+        }
         settings.putAll(extraSettings);
         settings.forEach((key, value) -> {
             command.add("--set");
@@ -141,7 +151,9 @@ final class ProcessCluster implements AutoCloseable {
 
     String bootstrapServers() {
         List<String> hosts = new ArrayList<>();
-        for (int id = 1; id <= nodes; id++) hosts.add("127.0.0.1:" + proxies[id].port());
+        for (int id = 1; id <= nodes; id++) {
+            hosts.add("127.0.0.1:" + (throughProxies ? proxies[id].port() : kafkaPorts[id]));
+        }
         return String.join(",", hosts);
     }
 

@@ -3,6 +3,7 @@ package io.tandem.server.kafka.controller;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.network.BrokerChannel;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
@@ -27,6 +28,8 @@ final class ControllerChannels implements ControllerTransport {
     private static final class Destination {
         final BrokerChannel channel;
         final ThreadPoolExecutor sender;
+        /** Null without an inter-broker endpoint or before {@link #watchProcesses} was called. */
+        BrokerProcessProbe probe;
         /** The latest request queued: its answer means every earlier one to this broker was answered too. */
         CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
 
@@ -48,6 +51,7 @@ final class ControllerChannels implements ControllerTransport {
     private final KafkaController.LocalBroker local;
     private final InterBrokerSecurity interBroker;
     private final Map<Integer, Destination> destinations = new HashMap<>();
+    private BrokerProcessProbe.Watcher processWatcher;
 
     ControllerChannels(int localBrokerId, KafkaController.LocalBroker local, InterBrokerSecurity interBroker) {
         this.localBrokerId = localBrokerId;
@@ -75,11 +79,30 @@ final class ControllerChannels implements ControllerTransport {
                             t.setDaemon(true);
                             return t;
                         });
-                destinations.put(b.brokerId(), new Destination(new BrokerChannel(b, interBroker,
-                        "controller-" + localBrokerId, 30_000), sender));
+                d = new Destination(new BrokerChannel(b, interBroker, "controller-" + localBrokerId, 30_000), sender);
+                destinations.put(b.brokerId(), d);
             } else {
                 d.channel().retarget(b);
             }
+            probe(b, d);
+        }
+    }
+
+    @Override
+    public synchronized void watchProcesses(BrokerProcessProbe.Watcher watcher) {
+        this.processWatcher = watcher;
+    }
+
+    /** Starts watching the broker's process, or points the probe at its (new) endpoint. */
+    private void probe(BrokerRegistration b, Destination d) {
+        ListenerEndpoint endpoint = interBroker.endpoint(b);
+        if (processWatcher == null || endpoint == null) return;
+        if (d.probe == null) {
+            d.probe = new BrokerProcessProbe(b.brokerId(), endpoint, processWatcher,
+                    "kafka-controller-probe-" + b.brokerId());
+            d.probe.start();
+        } else {
+            d.probe.retarget(endpoint);
         }
     }
 
@@ -137,6 +160,7 @@ final class ControllerChannels implements ControllerTransport {
     }
 
     private static void close(Destination d) {
+        if (d.probe != null) d.probe.close();
         d.sender().shutdownNow();
         // Its queued requests will never be answered: nobody waits for a broker that left.
         d.last.complete(null);

@@ -33,6 +33,12 @@ final class ControllerState {
      * means the broker registered again, its requests must carry it, and the controller's requests name it.
      */
     final Map<Integer, Long> brokerEpochs = new HashMap<>();
+    /**
+     * Registered brokers whose process was seen gone ({@link BrokerProcessProbe}), with the epoch of the registration
+     * that was then current: left out of {@link #live} as if their session had ended, until they register again (a new
+     * epoch), their registration goes, or their port answers again.
+     */
+    final Map<Integer, Long> processGone = new HashMap<>();
     final Map<String, TopicAssignment> topics = new HashMap<>();
     final Map<TopicPartition, PartitionState> states = new HashMap<>();
     /** This controller's epoch, and the version of {@code /controller_epoch} it wrote (the fence). */
@@ -47,13 +53,22 @@ final class ControllerState {
         this.onFenced = onFenced;
     }
 
-    /** Replaces the live brokers with {@code now}, reading the epoch of each from its registration. */
-    void setLive(List<BrokerRegistration> now) throws Exception {
+    /**
+     * Replaces the live brokers with the {@code registered} ones, reading the epoch of each from its registration,
+     * less those whose process is gone under that same registration.
+     */
+    void setLive(List<BrokerRegistration> registered) throws Exception {
         live.clear();
         brokerEpochs.clear();
-        for (BrokerRegistration b : now) {
+        Map<Integer, Long> registeredEpochs = new HashMap<>();
+        for (BrokerRegistration b : registered) {
+            registeredEpochs.put(b.brokerId(), store.czxid(KafkaZkLayout.brokerPath(b.brokerId())));
+        }
+        processGone.entrySet().removeIf(e -> !e.getValue().equals(registeredEpochs.get(e.getKey())));
+        for (BrokerRegistration b : registered) {
+            if (processGone.containsKey(b.brokerId())) continue;
             live.put(b.brokerId(), b);
-            brokerEpochs.put(b.brokerId(), store.czxid(KafkaZkLayout.brokerPath(b.brokerId())));
+            brokerEpochs.put(b.brokerId(), registeredEpochs.get(b.brokerId()));
         }
     }
 

@@ -19,6 +19,13 @@ public interface ControllerTransport extends AutoCloseable {
     /** Queues {@code request} for {@code brokerId}; completes when answered, or when the broker left. */
     CompletableFuture<Void> send(int brokerId, ApiKey key, short version, ApiMessage request);
 
+    /**
+     * Where to report a broker whose process is seen gone before its ZooKeeper session ends, and back (see
+     * {@link BrokerProcessProbe}); a transport that cannot see processes (the simulation's) reports nothing.
+     */
+    default void watchProcesses(BrokerProcessProbe.Watcher watcher) {
+    }
+
     /** Completes once every request queued so far has been answered (or its broker left). */
     CompletableFuture<Void> flushed();
 

@@ -146,6 +146,17 @@ public final class KafkaController implements AutoCloseable {
             active = false;
             enqueue(this::elect);
         });
+        channels.watchProcesses(new BrokerProcessProbe.Watcher() {
+            @Override
+            public void gone(int brokerId) {
+                enqueue(() -> onBrokerProcessChanged(brokerId, true));
+            }
+
+            @Override
+            public void back(int brokerId) {
+                enqueue(() -> onBrokerProcessChanged(brokerId, false));
+            }
+        });
         this.requests = new ControllerRequests(localBrokerId, cluster, channels);
         this.elections = new Elections(cluster, requests);
         this.admin = new AdminZnodes(store, cluster, elections, requests);
@@ -428,8 +439,8 @@ public final class KafkaController implements AutoCloseable {
     }
 
     private void loadClusterState() throws Exception {
-        cluster.setLive(metadata.refreshLiveBrokers());
-        channels.update(cluster.live.values());
+        cluster.processGone.clear();
+        refreshLiveBrokers();
         cluster.topics.clear();
         cluster.states.clear();
         for (String topic : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(topic);
@@ -450,14 +461,38 @@ public final class KafkaController implements AutoCloseable {
         }
     }
 
+    /** Reads {@code /brokers/ids}: every registered broker gets a channel, the live ones (see setLive) roles. */
+    private void refreshLiveBrokers() throws Exception {
+        List<BrokerRegistration> registered = metadata.refreshLiveBrokers();
+        channels.update(registered);
+        cluster.setLive(registered);
+    }
+
     // ---------------------------------------------------------------- events
+
+    /**
+     * A broker's port refuses connections ({@code gone}), or answers again: the broker leaves the live set as on a
+     * session expiry, seconds before that expiry would come, or returns to it (and is told everything, as a broker
+     * that registered again is).
+     */
+    private void onBrokerProcessChanged(int brokerId, boolean gone) {
+        if (!active || !loaded) return;
+        long epoch = cluster.brokerEpoch(brokerId);
+        if (gone && epoch >= 0) {
+            LOG.log(System.Logger.Level.INFO, "Controller {0}: broker {1}''s port refuses connections: its process is "
+                    + "gone, handled as failed before its ZooKeeper session ends", localBrokerId, brokerId);
+            cluster.processGone.put(brokerId, epoch);
+        } else if (gone || cluster.processGone.remove(brokerId) == null) {
+            return;
+        }
+        onBrokersChanged();
+    }
 
     private void onBrokersChanged() {
         if (!active || !loaded) return;
         try {
             Map<Integer, Long> before = new HashMap<>(cluster.brokerEpochs);
-            cluster.setLive(metadata.refreshLiveBrokers());
-            channels.update(cluster.live.values());
+            refreshLiveBrokers();
             Set<Integer> joined = new HashSet<>(cluster.live.keySet());
             // A broker that registered again (restarted before its old session ended: a new epoch) lost all its
             // roles: it is told everything again, as a newcomer.
