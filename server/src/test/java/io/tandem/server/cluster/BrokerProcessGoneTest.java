@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A SIGKILLed broker keeps its ZooKeeper registration until its session expires; its host, though, refuses
  * connections to its port at once. The controller notices that (BrokerProcessProbe) and moves the broker's leaderships
  * well before the session ends: here the session timeout is 30 s and the leaderships must move within 15 s, while the
- * dead broker is still registered. Restarted, the broker registers again and is back in every ISR. Brokers are reached
- * directly (no proxy in front of them, which would answer for a dead broker).
+ * dead broker is still registered. Restarted, the broker registers again and is back in every ISR. Then the same for
+ * the controller's broker: the others see its port refuse, delete its {@code /controller} and elect another. Brokers
+ * are reached directly (no proxy in front of them, which would answer for a dead broker).
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class BrokerProcessGoneTest {
@@ -40,6 +41,49 @@ class BrokerProcessGoneTest {
     @AfterEach
     void stopEverything() throws Exception {
         if (cluster != null) cluster.close();
+    }
+
+    /**
+     * SIGKILLs {@code victim} and waits for new leaders of the partitions it led, which must come well before its
+     * session could have ended (it is still registered then); checks that they take acks=all records; restarts it.
+     */
+    private void killAndAwaitMoves(int victim, String what, boolean controller) throws Exception {
+        Set<Integer> led = cluster.ledBy(victim, TOPIC, PARTITIONS);
+        long killedAt = System.nanoTime();
+        cluster.kill(victim);
+        for (int p : led) {
+            int partition = p;
+            cluster.await("a new leader for partition " + p, () -> {
+                int now = cluster.leader(TOPIC, partition);
+                return now != victim && now >= 0 ? true : null;
+            });
+        }
+        if (controller) {
+            int next = cluster.await("a new controller", () -> {
+                int now = cluster.controllerId();
+                return now > 0 && now != victim ? now : null;
+            });
+            System.out.println("BrokerProcessGoneTest: controller " + victim + " replaced by " + next);
+        }
+        long movedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+        boolean stillRegistered = cluster.brokersRegistered().contains(Integer.toString(victim));
+        System.out.println("BrokerProcessGoneTest: " + what + " (broker " + victim + ") killed; partitions " + led
+                + (controller ? " and the controller role" : "") + " had new leaders after " + movedMs + " ms (session timeout " + SESSION_TIMEOUT_MS
+                + " ms); still registered then: " + stillRegistered);
+        assertTrue(movedMs < SESSION_TIMEOUT_MS / 2, "leaderships moved only after " + movedMs + " ms");
+        assertTrue(stillRegistered, "the dead broker's session ended already: the test proves nothing");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000",
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000"),
+                new StringSerializer(), new StringSerializer())) {
+            for (int p : led) {
+                producer.send(new ProducerRecord<>(TOPIC, p, "k", "after the kill")).get(30, TimeUnit.SECONDS);
+            }
+        }
+        cluster.start(victim);
+        cluster.awaitAllInSync(TOPIC, PARTITIONS, "broker " + victim + " restarted");
     }
 
     @Test
@@ -61,39 +105,9 @@ class BrokerProcessGoneTest {
                 if (id != controller && !cluster.ledBy(id, TOPIC, PARTITIONS).isEmpty()) victim = id;
             }
             assertTrue(victim > 0, "no broker other than the controller leads a partition");
-            Set<Integer> led = cluster.ledBy(victim, TOPIC, PARTITIONS);
-
-            long killedAt = System.nanoTime();
-            cluster.kill(victim);
-            int dead = victim;
-            for (int p : led) {
-                int partition = p;
-                cluster.await("a new leader for partition " + p, () -> {
-                    int now = cluster.leader(TOPIC, partition);
-                    return now != dead && now >= 0 ? true : null;
-                });
-            }
-            long movedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
-            boolean stillRegistered = cluster.brokersRegistered().contains(Integer.toString(dead));
-            System.out.println("BrokerProcessGoneTest: broker " + dead + " killed; partitions " + led
-                    + " had new leaders after " + movedMs + " ms (session timeout " + SESSION_TIMEOUT_MS
-                    + " ms); still registered then: " + stillRegistered);
-            assertTrue(movedMs < SESSION_TIMEOUT_MS / 2, "leaderships moved only after " + movedMs + " ms");
-            assertTrue(stillRegistered, "the dead broker's session ended already: the test proves nothing");
-            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-                    ProducerConfig.ACKS_CONFIG, "all",
-                    ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000",
-                    ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000"),
-                    new StringSerializer(), new StringSerializer())) {
-                for (int p : led) {
-                    producer.send(new ProducerRecord<>(TOPIC, p, "k", "after the kill"))
-                            .get(30, TimeUnit.SECONDS);
-                }
-            }
-
-            cluster.start(dead);
-            cluster.awaitAllInSync(TOPIC, PARTITIONS, "broker " + dead + " restarted");
+            killAndAwaitMoves(victim, "a partition leader", false);
+            // The controller's own death: the other brokers see its port refuse and elect another at once.
+            killAndAwaitMoves(cluster.controllerId(), "the controller", true);
         } catch (Throwable t) {
             cluster.printLogDigests();
             throw t;

@@ -13,8 +13,8 @@ import java.net.Socket;
  * already refuses connections to its port. The probe keeps one idle TCP connection to the broker's inter-broker
  * endpoint (a broker never speaks first, so the connection only ends when the broker's side closes); when it ends,
  * the probe dials again at once, and {@link #REFUSALS_TO_REPORT} refused dials in a row report the broker gone. Only
- * after it has once reached the endpoint, though: a broker registers before its listener is bound, and a refusal then
- * means "not yet", not "gone".
+ * once the endpoint has answered, or the registration is {@link #LISTENING_GRACE_MS} old, though: a broker registers
+ * before its listener is bound (it opens its logs in between), and a refusal then means "not yet", not "gone".
  *
  * <p>Only a refusal counts: it comes from a live host with nothing listening on the port, which is what a dead broker
  * process leaves. A timeout or an unreachable host says nothing (a partition, a slow machine) and is left to the
@@ -27,6 +27,8 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
     static final int REFUSALS_TO_REPORT = 2;
     static final long REDIAL_PAUSE_MS = 100;
     static final int CONNECT_TIMEOUT_MS = 2_000;
+    /** A registration older than this has had its listener bound, answered or not (a new controller's probes). */
+    static final long LISTENING_GRACE_MS = 15_000;
     /** A connection the broker closes sooner than this (a connection limit, a failed TLS handshake) is redialled no faster. */
     static final long SHORT_CONNECTION_MS = 1_000;
 
@@ -37,18 +39,36 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
         void back(int brokerId);
     }
 
+    /** A watcher from two callbacks. */
+    static Watcher watcher(java.util.function.IntConsumer gone, java.util.function.IntConsumer back) {
+        return new Watcher() {
+            @Override
+            public void gone(int brokerId) {
+                gone.accept(brokerId);
+            }
+
+            @Override
+            public void back(int brokerId) {
+                back.accept(brokerId);
+            }
+        };
+    }
+
     private final int brokerId;
     private final Watcher watcher;
     private final Thread thread;
     private volatile ListenerEndpoint endpoint;
     private volatile boolean closed;
     private volatile Socket socket;
-    /** The endpoint that answered once (the probe's thread only): from then on a refusal there means gone. */
-    private ListenerEndpoint answered;
+    /** The endpoint known to listen (it answered once, or is long registered): from then on a refusal means gone. */
+    private volatile ListenerEndpoint answered;
 
-    BrokerProcessProbe(int brokerId, ListenerEndpoint endpoint, Watcher watcher, String threadName) {
+    /** {@code registeredAtMs}: the registration's timestamp (the broker's clock, as Kafka writes it). */
+    BrokerProcessProbe(int brokerId, ListenerEndpoint endpoint, long registeredAtMs, Watcher watcher,
+                       String threadName) {
         this.brokerId = brokerId;
         this.endpoint = endpoint;
+        this.answered = listeningSince(endpoint, registeredAtMs);
         this.watcher = watcher;
         this.thread = new Thread(this, threadName);
         thread.setDaemon(true);
@@ -58,11 +78,20 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
         thread.start();
     }
 
-    /** The broker registered a new endpoint: later dials go there (the current connection ends first). */
-    void retarget(ListenerEndpoint next) {
+    /** The broker registered again, maybe elsewhere: later dials go there (the current connection ends first). */
+    void retarget(ListenerEndpoint next, long registeredAtMs) {
         if (next.equals(endpoint)) return;
+        answered = listeningSince(next, registeredAtMs);
         endpoint = next;
         closeSocket();
+    }
+
+    private static ListenerEndpoint listeningSince(ListenerEndpoint endpoint, long registeredAtMs) {
+        return System.currentTimeMillis() - registeredAtMs >= LISTENING_GRACE_MS ? endpoint : null;
+    }
+
+    int brokerId() {
+        return brokerId;
     }
 
     @Override

@@ -52,6 +52,8 @@ final class ControllerChannels implements ControllerTransport {
     private final InterBrokerSecurity interBroker;
     private final Map<Integer, Destination> destinations = new HashMap<>();
     private BrokerProcessProbe.Watcher processWatcher;
+    /** On a broker that is not the controller: the controller's process (see {@link #watchControllerProcess}). */
+    private BrokerProcessProbe controllerProbe;
 
     ControllerChannels(int localBrokerId, KafkaController.LocalBroker local, InterBrokerSecurity interBroker) {
         this.localBrokerId = localBrokerId;
@@ -98,11 +100,28 @@ final class ControllerChannels implements ControllerTransport {
         ListenerEndpoint endpoint = interBroker.endpoint(b);
         if (processWatcher == null || endpoint == null) return;
         if (d.probe == null) {
-            d.probe = new BrokerProcessProbe(b.brokerId(), endpoint, processWatcher,
+            d.probe = new BrokerProcessProbe(b.brokerId(), endpoint, b.timestampMs(), processWatcher,
                     "kafka-controller-probe-" + b.brokerId());
             d.probe.start();
         } else {
-            d.probe.retarget(endpoint);
+            d.probe.retarget(endpoint, b.timestampMs());
+        }
+    }
+
+    @Override
+    public synchronized void watchControllerProcess(BrokerRegistration controller, BrokerProcessProbe.Watcher watcher) {
+        ListenerEndpoint endpoint = controller == null ? null : interBroker.endpoint(controller);
+        if (controllerProbe != null && (endpoint == null || controllerProbe.brokerId() != controller.brokerId())) {
+            controllerProbe.close();
+            controllerProbe = null;
+        }
+        if (endpoint == null || controller.brokerId() == localBrokerId) return;
+        if (controllerProbe == null) {
+            controllerProbe = new BrokerProcessProbe(controller.brokerId(), endpoint, controller.timestampMs(), watcher,
+                    "kafka-controller-watch-" + controller.brokerId());
+            controllerProbe.start();
+        } else {
+            controllerProbe.retarget(endpoint, controller.timestampMs());
         }
     }
 
@@ -169,6 +188,7 @@ final class ControllerChannels implements ControllerTransport {
 
     @Override
     public synchronized void close() {
+        if (controllerProbe != null) controllerProbe.close();
         destinations.values().forEach(ControllerChannels::close);
         destinations.clear();
     }

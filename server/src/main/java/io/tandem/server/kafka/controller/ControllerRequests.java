@@ -151,4 +151,32 @@ final class ControllerRequests {
         request.topicStates.add(state);
         channels.send(broker, ApiKey.STOP_REPLICA, STOP_REPLICA_VERSION, request);
     }
+
+    /** StopReplica with delete to every live replica of a deleted topic, one request per broker. */
+    void stopReplicasDeleting(String topic, TopicAssignment assignment) {
+        Map<Integer, io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState> byBroker = new HashMap<>();
+        assignment.replicas().forEach((p, replicas) -> {
+            for (int broker : replicas) {
+                if (!cluster.live.containsKey(broker)) continue;
+                var state = byBroker.computeIfAbsent(broker, b -> {
+                    var t = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState();
+                    t.topicName = topic;
+                    return t;
+                });
+                var ps = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaPartitionState();
+                ps.partitionIndex = p;
+                ps.leaderEpoch = -2;
+                ps.deletePartition = true;
+                state.partitionStates.add(ps);
+            }
+        });
+        byBroker.forEach((broker, state) -> {
+            var request = new io.tandem.kafka.wire.message.StopReplicaRequest();
+            request.controllerId = localBrokerId;
+            request.controllerEpoch = cluster.epoch;
+            request.brokerEpoch = cluster.brokerEpoch(broker);
+            request.topicStates.add(state);
+            channels.send(broker, ApiKey.STOP_REPLICA, STOP_REPLICA_VERSION, request);
+        });
+    }
 }

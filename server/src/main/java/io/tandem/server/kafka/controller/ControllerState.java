@@ -72,6 +72,22 @@ final class ControllerState {
         }
     }
 
+    /** Reads a topic's assignment and partition states; {@code onChange} runs when its assignment znode changes. */
+    void loadTopic(String topic, Runnable onChange) throws Exception {
+        byte[] data = store.getData(KafkaZkLayout.topicPath(topic));
+        if (data == null) return;
+        TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
+        topics.put(topic, assignment);
+        store.watchNode(KafkaZkLayout.topicPath(topic), onChange);
+        for (int p : assignment.replicas().keySet()) {
+            ZnodeStore.Versioned state = store.getVersioned(KafkaZkLayout.partitionStatePath(topic, p));
+            if (state != null) {
+                states.put(new TopicPartition(topic, p),
+                        KafkaZkLayout.decodePartitionState(state.data()).withZkVersion(state.version()));
+            }
+        }
+    }
+
     /** The live broker's epoch, or -1 when it is not live (or the store has no epochs). */
     long brokerEpoch(int broker) {
         return brokerEpochs.getOrDefault(broker, -1L);

@@ -26,6 +26,13 @@ public interface ControllerTransport extends AutoCloseable {
     default void watchProcesses(BrokerProcessProbe.Watcher watcher) {
     }
 
+    /**
+     * On a broker that is not the controller: where to report that the {@code controller}'s process is gone (null:
+     * watch none); reported the same way.
+     */
+    default void watchControllerProcess(BrokerRegistration controller, BrokerProcessProbe.Watcher watcher) {
+    }
+
     /** Completes once every request queued so far has been answered (or its broker left). */
     CompletableFuture<Void> flushed();
 

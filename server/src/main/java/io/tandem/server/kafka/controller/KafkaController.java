@@ -9,9 +9,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
-import io.tandem.server.kafka.metadata.TopicAssignment;
 import io.tandem.server.kafka.metadata.ZnodeStore;
-import io.tandem.server.kafka.replica.ReplicaManager;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -21,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -63,6 +60,9 @@ public final class KafkaController implements AutoCloseable {
     private final Reassignments moves;
     private final AdminZnodes admin;
     private final IsrChanges isrChanges;
+    private final TopicChanges topicChanges;
+    /** Controllers whose process this broker saw gone, by registration epoch (see onControllerProcessGone). */
+    private final Map<Integer, Long> controllerSeenGone = new HashMap<>();
     private final ExecutorService events;
     private final LeaderRebalance rebalance;
     private volatile boolean active;
@@ -146,22 +146,14 @@ public final class KafkaController implements AutoCloseable {
             active = false;
             enqueue(this::elect);
         });
-        channels.watchProcesses(new BrokerProcessProbe.Watcher() {
-            @Override
-            public void gone(int brokerId) {
-                enqueue(() -> onBrokerProcessChanged(brokerId, true));
-            }
-
-            @Override
-            public void back(int brokerId) {
-                enqueue(() -> onBrokerProcessChanged(brokerId, false));
-            }
-        });
+        channels.watchProcesses(BrokerProcessProbe.watcher(id -> enqueue(() -> onBrokerProcessChanged(id, true)),
+                id -> enqueue(() -> onBrokerProcessChanged(id, false))));
         this.requests = new ControllerRequests(localBrokerId, cluster, channels);
         this.elections = new Elections(cluster, requests);
         this.admin = new AdminZnodes(store, cluster, elections, requests);
         this.moves = new Reassignments(cluster, requests, tp -> admin.removeFromReassignment(java.util.List.of(tp)));
         this.isrChanges = new IsrChanges(cluster, requests, moves);
+        this.topicChanges = new TopicChanges(store, cluster, elections, requests, () -> enqueue(this::onTopicsChanged));
         this.events = runtime.events();
     }
 
@@ -383,6 +375,7 @@ public final class KafkaController implements AutoCloseable {
                     return;
                 }
                 metadata.controllerId(holder);
+                watchController(holder);
                 if (data == null) enqueue(this::elect);
             }
         } catch (Exception e) {
@@ -415,6 +408,7 @@ public final class KafkaController implements AutoCloseable {
         }
         cluster.epoch = previous + 1;
         active = true;
+        channels.watchControllerProcess(null, null);
         metadata.controllerId(localBrokerId);
         LOG.log(System.Logger.Level.INFO, "Broker {0} is the controller, epoch {1}", localBrokerId, cluster.epoch);
         loadClusterState();
@@ -440,25 +434,12 @@ public final class KafkaController implements AutoCloseable {
 
     private void loadClusterState() throws Exception {
         cluster.processGone.clear();
+        cluster.processGone.putAll(controllerSeenGone);
+        controllerSeenGone.clear();
         refreshLiveBrokers();
         cluster.topics.clear();
         cluster.states.clear();
-        for (String topic : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(topic);
-    }
-
-    private void loadTopic(String topic) throws Exception {
-        byte[] data = store.getData(KafkaZkLayout.topicPath(topic));
-        if (data == null) return;
-        TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
-        cluster.topics.put(topic, assignment);
-        store.watchNode(KafkaZkLayout.topicPath(topic), () -> enqueue(this::onTopicsChanged));
-        for (int p : assignment.replicas().keySet()) {
-            ZnodeStore.Versioned state = store.getVersioned(KafkaZkLayout.partitionStatePath(topic, p));
-            if (state != null) {
-                cluster.states.put(new TopicPartition(topic, p),
-                        KafkaZkLayout.decodePartitionState(state.data()).withZkVersion(state.version()));
-            }
-        }
+        for (String topic : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) cluster.loadTopic(topic, () -> enqueue(this::onTopicsChanged));
     }
 
     /** Reads {@code /brokers/ids}: every registered broker gets a channel, the live ones (see setLive) roles. */
@@ -486,6 +467,35 @@ public final class KafkaController implements AutoCloseable {
             return;
         }
         onBrokersChanged();
+    }
+
+    /** Watches the process of controller {@code holder} (another broker): see {@link #onControllerProcessGone}. */
+    private void watchController(int holder) throws Exception {
+        byte[] registration = holder < 0 ? null : store.getData(KafkaZkLayout.brokerPath(holder));
+        channels.watchControllerProcess(registration == null ? null : KafkaZkLayout.decodeBroker(holder, registration),
+                BrokerProcessProbe.watcher(id -> enqueue(() -> onControllerProcessGone(id)), id -> { }));
+    }
+
+    /**
+     * The controller's port refuses connections: its {@code /controller} is deleted (what an operator does to move
+     * the controller in Kafka's ZooKeeper mode), so the brokers elect another now rather than after its session. A
+     * controller that was in fact alive only loses the role: the next one's epoch fences its writes.
+     */
+    private void onControllerProcessGone(int holder) {
+        if (active) return;
+        try {
+            byte[] data = store.getData(KafkaZkLayout.CONTROLLER);
+            if (data == null || KafkaZkLayout.decodeControllerId(data) != holder) return;
+            LOG.log(System.Logger.Level.INFO, "Broker {0}: controller {1}''s port refuses connections: its process is "
+                    + "gone, so its /controller is deleted for a new election", localBrokerId, holder);
+            // If this broker wins, its broker is departed from the start (a new controller's own probe would
+            // trust a young registration's refusals only after LISTENING_GRACE_MS).
+            controllerSeenGone.put(holder, store.czxid(KafkaZkLayout.brokerPath(holder)));
+            store.deleteRecursive(KafkaZkLayout.CONTROLLER);
+            elect();
+        } catch (Exception e) {
+            throw new IllegalStateException("broker " + localBrokerId + " cannot replace a dead controller", e);
+        }
     }
 
     private void onBrokersChanged() {
@@ -517,71 +527,10 @@ public final class KafkaController implements AutoCloseable {
     private void onTopicsChanged() {
         if (!active || !loaded) return;
         try {
-            List<String> current = store.getChildren(KafkaZkLayout.BROKER_TOPICS);
-            List<TopicPartition> changed = new ArrayList<>();
-            for (String topic : current) {
-                TopicAssignment known = cluster.topics.get(topic);
-                byte[] data = store.getData(KafkaZkLayout.topicPath(topic));
-                if (data == null) continue;
-                TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
-                if (known == null) {
-                    loadTopic(topic);
-                } else if (!known.equals(assignment)) {
-                    cluster.topics.put(topic, assignment);
-                }
-                changed.addAll(elections.initializeNewPartitions(topic));
-            }
-            Set<String> deleted = new HashSet<>(cluster.topics.keySet());
-            deleted.removeAll(current);
-            for (String topic : deleted) deleteTopic(topic);
-            if (changed.isEmpty()) return;
-            // LeaderAndIsr first, so a broker hears of a partition it serves no later than that others may ask it.
-            for (int broker : cluster.live.keySet()) requests.leaderAndIsr(broker, cluster.partitionsOn(broker, changed), false);
-            requests.updateMetadata(cluster.live.keySet(), changed);
+            topicChanges.topicsChanged();
         } catch (Exception e) {
             throw new IllegalStateException("controller " + localBrokerId + " cannot handle a topic change", e);
         }
-    }
-
-    private void deleteTopic(String topic) {
-        TopicAssignment assignment = cluster.topics.get(topic);
-        // Every broker forgets the topic: its partitions go out once more with Kafka's leader-during-delete mark.
-        List<TopicPartition> partitions = new ArrayList<>();
-        for (int p : assignment.replicas().keySet()) {
-            TopicPartition tp = new TopicPartition(topic, p);
-            PartitionState state = cluster.states.get(tp);
-            if (state == null) continue;
-            cluster.states.put(tp, new PartitionState(ReplicaManager.LEADER_DURING_DELETE, state.leaderEpoch(), cluster.epoch,
-                    state.isr(), state.zkVersion()));
-            partitions.add(tp);
-        }
-        requests.updateMetadata(cluster.live.keySet(), partitions);
-        cluster.topics.remove(topic);
-        cluster.states.keySet().removeIf(tp -> tp.topic().equals(topic));
-        Map<Integer, io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState> byBroker = new HashMap<>();
-        assignment.replicas().forEach((p, replicas) -> {
-            for (int broker : replicas) {
-                if (!cluster.live.containsKey(broker)) continue;
-                var state = byBroker.computeIfAbsent(broker, b -> {
-                    var t = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState();
-                    t.topicName = topic;
-                    return t;
-                });
-                var ps = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaPartitionState();
-                ps.partitionIndex = p;
-                ps.leaderEpoch = -2;
-                ps.deletePartition = true;
-                state.partitionStates.add(ps);
-            }
-        });
-        byBroker.forEach((broker, state) -> {
-            var request = new io.tandem.kafka.wire.message.StopReplicaRequest();
-            request.controllerId = localBrokerId;
-            request.controllerEpoch = cluster.epoch;
-            request.brokerEpoch = cluster.brokerEpoch(broker);
-            request.topicStates.add(state);
-            channels.send(broker, ApiKey.STOP_REPLICA, ControllerRequests.STOP_REPLICA_VERSION, request);
-        });
     }
 
     private AlterPartitionResponse onAlterPartition(AlterPartitionRequest request) throws Exception {
@@ -597,14 +546,7 @@ public final class KafkaController implements AutoCloseable {
     private void onDeleteTopicsRequested() {
         if (!active || !loaded) return;
         try {
-            for (String topic : store.getChildren(KafkaZkLayout.DELETE_TOPICS)) {
-                if (cluster.topics.containsKey(topic)) {
-                    store.deleteRecursive(KafkaZkLayout.topicPath(topic));
-                    store.deleteRecursive(KafkaZkLayout.topicConfigPath(topic));
-                    deleteTopic(topic);
-                }
-                store.deleteRecursive(KafkaZkLayout.deleteTopicPath(topic));
-            }
+            topicChanges.deletionsRequested();
         } catch (Exception e) {
             throw new IllegalStateException("controller " + localBrokerId + " cannot delete requested topics", e);
         }
@@ -637,10 +579,6 @@ public final class KafkaController implements AutoCloseable {
             throw new IllegalStateException("controller " + localBrokerId + " cannot apply ISR change notifications", e);
         }
     }
-
-    // ---------------------------------------------------------------- decisions
-
-    // ---------------------------------------------------------------- requests
 
     @Override
     public void close() {

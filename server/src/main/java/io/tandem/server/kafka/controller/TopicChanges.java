@@ -1,0 +1,92 @@
+package io.tandem.server.kafka.controller;
+
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.PartitionState;
+import io.tandem.server.kafka.metadata.TopicAssignment;
+import io.tandem.server.kafka.metadata.ZnodeStore;
+import io.tandem.server.kafka.replica.ReplicaManager;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The controller's side of topics coming and going, as Kafka 3.9's: new topics and partitions under
+ * {@code /brokers/topics} get leaders and their replicas are told; a topic gone from there, or asked for under
+ * {@code /admin/delete_topics}, is forgotten by every broker and its replicas deleted. On the event thread only.
+ */
+final class TopicChanges {
+    private final ZnodeStore store;
+    private final ControllerState cluster;
+    private final Elections elections;
+    private final ControllerRequests requests;
+    /** What a watch on a topic's assignment znode runs (the controller queues a topic-change event). */
+    private final Runnable onAssignmentChange;
+
+    TopicChanges(ZnodeStore store, ControllerState cluster, Elections elections, ControllerRequests requests,
+                 Runnable onAssignmentChange) {
+        this.store = store;
+        this.cluster = cluster;
+        this.elections = elections;
+        this.requests = requests;
+        this.onAssignmentChange = onAssignmentChange;
+    }
+
+    /** Every topic read again: new ones (or new partitions) get leaders, vanished ones are deleted. */
+    void topicsChanged() throws Exception {
+        List<String> current = store.getChildren(KafkaZkLayout.BROKER_TOPICS);
+        List<TopicPartition> changed = new ArrayList<>();
+        for (String topic : current) {
+            TopicAssignment known = cluster.topics.get(topic);
+            byte[] data = store.getData(KafkaZkLayout.topicPath(topic));
+            if (data == null) continue;
+            TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
+            if (known == null) {
+                cluster.loadTopic(topic, onAssignmentChange);
+            } else if (!known.equals(assignment)) {
+                cluster.topics.put(topic, assignment);
+            }
+            changed.addAll(elections.initializeNewPartitions(topic));
+        }
+        Set<String> deleted = new HashSet<>(cluster.topics.keySet());
+        deleted.removeAll(current);
+        for (String topic : deleted) delete(topic);
+        if (changed.isEmpty()) return;
+        // LeaderAndIsr first, so a broker hears of a partition it serves no later than that others may ask it.
+        for (int broker : cluster.live.keySet()) {
+            requests.leaderAndIsr(broker, cluster.partitionsOn(broker, changed), false);
+        }
+        requests.updateMetadata(cluster.live.keySet(), changed);
+    }
+
+    /** {@code /admin/delete_topics/T}, as Kafka's tools and brokers write it: the topic goes, then the request. */
+    void deletionsRequested() throws Exception {
+        for (String topic : store.getChildren(KafkaZkLayout.DELETE_TOPICS)) {
+            if (cluster.topics.containsKey(topic)) {
+                store.deleteRecursive(KafkaZkLayout.topicPath(topic));
+                store.deleteRecursive(KafkaZkLayout.topicConfigPath(topic));
+                delete(topic);
+            }
+            store.deleteRecursive(KafkaZkLayout.deleteTopicPath(topic));
+        }
+    }
+
+    private void delete(String topic) {
+        TopicAssignment assignment = cluster.topics.get(topic);
+        // Every broker forgets the topic: its partitions go out once more with Kafka's leader-during-delete mark.
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (int p : assignment.replicas().keySet()) {
+            TopicPartition tp = new TopicPartition(topic, p);
+            PartitionState state = cluster.states.get(tp);
+            if (state == null) continue;
+            cluster.states.put(tp, new PartitionState(ReplicaManager.LEADER_DURING_DELETE, state.leaderEpoch(),
+                    cluster.epoch, state.isr(), state.zkVersion()));
+            partitions.add(tp);
+        }
+        requests.updateMetadata(cluster.live.keySet(), partitions);
+        cluster.topics.remove(topic);
+        cluster.states.keySet().removeIf(tp -> tp.topic().equals(topic));
+        requests.stopReplicasDeleting(topic, assignment);
+    }
+}
