@@ -184,6 +184,8 @@ public final class ApacheFollower implements Closeable {
                         Long.toHexString(first.zxid()), snapshot.length);
                 // Apache's SNAP is read whole here (bounded by SNAPSHOT_BYTES_MAX).
                 disk.writeSnapshot(first.zxid(), SnapshotData.of(snapshot));
+                // A history of its own beyond the snapshot is not the leader's: it must not be replayed at restart.
+                disk.truncateAfter(first.zxid());
                 application.onSnapshot(first.zxid(), snapshot);
                 lastLoggedZxid = first.zxid();
             }
