@@ -168,6 +168,67 @@ class ApacheMixedEnsembleProcessTest {
         }
     }
 
+    @Test
+    void tandemJoiningLateInstallsTheLeadersSnapshotAndRestartsFromItsOwnFiles() throws Exception {
+        Ports tandem = Ports.fresh(1);
+        Ports apache2 = Ports.fresh(2);
+        Ports apache3 = Ports.fresh(3);
+        List<String> apacheExtra = List.of("maxSessionTimeout=" + SESSION_TIMEOUT_MS);
+        try (ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apacheExtra, apache2, tandem,
+                     apache2, apache3);
+             ApacheQuorumProcess three = ApacheQuorumProcess.start(temp.resolve("3"), apacheExtra, apache3, tandem,
+                     apache2, apache3)) {
+            // The two Apache members form the quorum alone; Tandem is not running yet.
+            assertTrue(ApacheQuorumProcess.await(() -> modes(tandem, two, three).matches(
+                    "1=down (2=leader 3=follower|2=follower 3=leader)"), TIMEOUT_MS),
+                    () -> "Apache members never settled: " + modes(tandem, two, three));
+            ZooKeeper onTwo = connect(apache2);
+            onTwo.addAuthInfo("digest", bytes("alice:secret"));
+            onTwo.create("/early", bytes("e"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            onTwo.create("/early/private", bytes("p"), Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
+            onTwo.create("/early/read-only", bytes("r"), Ids.READ_ACL_UNSAFE, CreateMode.PERSISTENT);
+            onTwo.create("/early/ephemeral", null, Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+            onTwo.create("/early/container", null, Ids.OPEN_ACL_UNSAFE, CreateMode.CONTAINER);
+            onTwo.create("/early/container/c", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            for (int i = 0; i < 20; i++) {
+                onTwo.setData("/early", bytes("e" + i), -1);
+            }
+
+            // Tandem joins: the leader sends its whole database (SNAP), ACLs and sessions included.
+            Path tandemLog = startTandem(tandem, tandem, apache2, apache3);
+            assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.modeAt(tandem.clientPort())
+                    .equals("follower"), TIMEOUT_MS), () -> "Tandem never followed:\n" + tail(tandemLog));
+            assertTrue(Files.readString(tandemLog).contains("Installed the leader's snapshot"), () -> tail(tandemLog));
+            ZooKeeper onTandem = connect(tandem);
+            onTandem.addAuthInfo("digest", bytes("alice:secret"));
+            sync(onTandem, "/");
+            assertEquals(tree(onTwo), tree(onTandem), "Tandem's tree after SNAP");
+            // The session from the snapshot owns its ephemeral; ACLs from the snapshot are enforced by the leader.
+            assertEquals(onTwo.getSessionId(), onTandem.exists("/early/ephemeral", false).getEphemeralOwner());
+            assertThrows(KeeperException.NoAuthException.class, () -> onTandem.setData("/early/read-only", null, -1));
+            onTandem.setData("/early/private", bytes("p2"), -1);
+
+            // Killed, it restarts from its own files (the SNAP and the proposals logged after it) and catches up.
+            for (int i = 0; i < 5; i++) {
+                onTandem.create("/early/by-tandem-" + i, bytes("t"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            }
+            tandemProcess.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            onTwo.create("/while-tandem-was-down", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            onTwo.delete("/early/by-tandem-0", -1);
+            startTandem(tandem, tandem, apache2, apache3);
+            assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.modeAt(tandem.clientPort())
+                    .equals("follower"), TIMEOUT_MS), () -> "Tandem never followed again:\n" + tail(tandemLog));
+            assertTrue(Files.readString(tandemLog).contains("Recovered the Apache-protocol state up to zxid"),
+                    () -> tail(tandemLog));
+            ZooKeeper again = connect(tandem);
+            again.addAuthInfo("digest", bytes("alice:secret"));
+            again.create("/after-restart", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            sync(again, "/");
+            sync(onTwo, "/");
+            assertEquals(tree(onTwo), tree(again), "Tandem's tree after its restart");
+        }
+    }
+
     private Path startTandem(Ports me, Ports... all) throws IOException {
         Path dir = Files.createDirectories(temp.resolve("tandem"));
         List<String> command = new ArrayList<>(List.of(
@@ -240,7 +301,8 @@ class ApacheMixedEnsembleProcessTest {
         }
         Stat stat = new Stat();
         byte[] data = client.getData(path, false, stat);
-        nodes.put(path, (data == null ? "null" : HexFormat.of().formatHex(data)) + " " + stat.toString().trim());
+        nodes.put(path, (data == null ? "null" : HexFormat.of().formatHex(data)) + " " + stat.toString().trim()
+                + " " + client.getACL(path, new Stat()));
         List<String> children = client.getChildren(path, false);
         for (String child : children) {
             walk(client, (path.equals("/") ? "" : path) + "/" + child, nodes);
