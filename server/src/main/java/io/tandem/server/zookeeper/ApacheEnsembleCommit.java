@@ -110,10 +110,12 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
                 throw new IOException("the Apache-protocol data in " + quorumDir + " is damaged (set aside as "
                         + "FileZabDisk logged); move " + quorumDir + " away to re-sync this member from the leader");
             }
-            long lastLogged = recover(loaded);
+            List<LearnerWire.QuorumPacket> logged = recover(loaded);
+            long lastLogged = logged.isEmpty() ? loaded.snapshotZxid() : logged.get(logged.size() - 1).zxid();
             initConfigNode();
             this.peer = new ApacheQuorumPeer(myId, members, disk, loaded.acceptedEpoch(), loaded.currentEpoch(),
                     lastLogged, this, tickTimeMs, initLimit, syncLimit);
+            peer.follower().restoreLogged(loaded.snapshotZxid(), logged);
         } catch (IOException | RuntimeException e) {
             disk.close();
             throw e;
@@ -121,28 +123,29 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     }
 
     /**
-     * Rebuilds the tree from what the follower wrote: the last SNAP (Apache's database body) and every logged proposal
-     * after it, as Apache's follower loads its own files at start; returns the last logged zxid. Runs before the
+     * Rebuilds the tree from what the follower wrote: the last SNAP (Apache's database body). The proposals logged
+     * after it are returned, not applied: some may never have committed, and the next leader's DIFF (all of them are
+     * in its history) or TRUNC (those above its zxid are not) decides, before this member serves. Runs before the
      * commit thread starts.
      */
-    private long recover(DurableState loaded) throws IOException {
-        long last = loaded.snapshotZxid();
+    private List<LearnerWire.QuorumPacket> recover(DurableState loaded) throws IOException {
+        long snapshotZxid = loaded.snapshotZxid();
         if (loaded.snapshot() != null) {
             try (InputStream in = loaded.snapshot().open()) {
-                installSnapshotBody(last, in);
+                installSnapshotBody(snapshotZxid, in);
             }
         }
+        List<LearnerWire.QuorumPacket> logged = new ArrayList<>();
         for (LogEntry entry : loaded.log()) {
-            if (entry.zxid() > last) {
-                apply(entry.zxid(), entry.txn());
-                last = entry.zxid();
+            if (entry.zxid() > snapshotZxid) {
+                logged.add(new LearnerWire.QuorumPacket(LearnerWire.PROPOSAL, entry.zxid(), entry.txn()));
             }
         }
-        if (last > 0) {
-            long recovered = last;
-            LOG.info(() -> "Recovered the Apache-protocol state up to zxid 0x" + Long.toHexString(recovered));
+        if (snapshotZxid > 0 || !logged.isEmpty()) {
+            LOG.info(() -> "Recovered the Apache-protocol state: snapshot at zxid 0x" + Long.toHexString(snapshotZxid)
+                    + ", " + logged.size() + " logged proposals after it, applied once the leader confirms them");
         }
-        return last;
+        return logged;
     }
 
     /** Starts electing and following; the commit thread must already run (the peer's callbacks queue onto it). */
@@ -351,14 +354,6 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             // Expired by the leader, or closed through another member.
             server.listener.closeOwnerOf(header.clientId(), null);
         }
-    }
-
-    /** Applies a logged transaction at start-up (no client waits for it). */
-    private void apply(long zxid, byte[] bytes) {
-        JuteInput in = new JuteInput(Unpooled.wrappedBuffer(bytes), Integer.MAX_VALUE);
-        TxnHeader header = TxnHeader.read(in);
-        server.applyTxn(new TxnHeader(header.clientId(), header.cxid(), zxid, header.time(), header.type()),
-                Jute.txnBody(header.type(), in));
     }
 
     /**

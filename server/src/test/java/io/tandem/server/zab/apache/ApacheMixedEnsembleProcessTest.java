@@ -43,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ApacheMixedEnsembleProcessTest {
     private static final long TIMEOUT_MS = 120_000;
+    private static final int TIMEOUT_MS_INT = (int) TIMEOUT_MS;
     /** Sessions outlive a failover on a loaded box: Apache's maxSessionTimeout is raised to match. */
     private static final int SESSION_TIMEOUT_MS = 40_000;
 
@@ -165,6 +166,12 @@ class ApacheMixedEnsembleProcessTest {
             assertEvent(afterEvents, Watcher.Event.EventType.NodeCreated, "/seam/from-survivor");
             sync(onTandem, "/");
             assertEquals(tree(onSurvivor), tree(onTandem), "Tandem's tree after the failover");
+
+            // Closing the session through Tandem (a forwarded closeSession) removes its ephemerals everywhere.
+            clients.remove(onTandem);
+            onTandem.close(TIMEOUT_MS_INT);
+            sync(onSurvivor, "/");
+            assertEquals(null, onSurvivor.exists("/seam/m1/ephemeral", false), "the closed session's ephemeral");
         }
     }
 
@@ -218,7 +225,7 @@ class ApacheMixedEnsembleProcessTest {
             startTandem(tandem, tandem, apache2, apache3);
             assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.modeAt(tandem.clientPort())
                     .equals("follower"), TIMEOUT_MS), () -> "Tandem never followed again:\n" + tail(tandemLog));
-            assertTrue(Files.readString(tandemLog).contains("Recovered the Apache-protocol state up to zxid"),
+            assertTrue(Files.readString(tandemLog).contains("Recovered the Apache-protocol state: snapshot at zxid"),
                     () -> tail(tandemLog));
             ZooKeeper again = connect(tandem);
             again.addAuthInfo("digest", bytes("alice:secret"));
