@@ -82,8 +82,9 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     /** Re-attaches asked of the leader, per session in asking order (its answers come in that order). */
     private final Map<Long, ArrayDeque<Pending>> awaitingRevalidation = new HashMap<>();
     private final long lostAfterNanos;
-    private boolean serving;
-    private long leaderId = -1;
+    /** Written on the commit thread; read by srvr/mntr from any thread. */
+    private volatile boolean serving;
+    private volatile long leaderId = -1;
     private long nextTouchNanos;
     /** The live local sessions and their timeouts, refreshed on the commit thread, read by PING answers. */
     private volatile Map<Long, Integer> touches = Map.of();
