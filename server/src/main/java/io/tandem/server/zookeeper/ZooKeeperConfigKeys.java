@@ -219,10 +219,23 @@ public final class ZooKeeperConfigKeys {
             return Verdict.refused(ZkServerConfig.QUORUM_PROTOCOL + "=apache needs server.N lines (an ensemble)");
         }
         for (Map.Entry<String, String> entry : settings.entrySet()) {
-            if (entry.getKey().matches("server\\.\\d+") && entry.getValue() != null
-                    && entry.getValue().split(";", 2)[0].trim().endsWith(":observer")) {
+            if (!entry.getKey().matches("server\\.\\d+") || entry.getValue() == null) {
+                continue;
+            }
+            QuorumTransport.Peer peer;
+            try {
+                peer = QuorumTransport.Peer.parse(Integer.parseInt(entry.getKey().substring("server.".length())),
+                        entry.getValue().trim());
+            } catch (IllegalArgumentException e) {
+                continue; // refused by the line's own verdict
+            }
+            if (peer.observer()) {
                 return Verdict.refused("observers are not implemented with " + ZkServerConfig.QUORUM_PROTOCOL
                         + "=apache (" + entry.getKey() + ")");
+            }
+            if (peer.electionPort() == -1) {
+                return Verdict.refused(ZkServerConfig.QUORUM_PROTOCOL + "=apache elects on each member's "
+                        + "electionPort, which " + entry.getKey() + " does not name (host:quorumPort:electionPort)");
             }
         }
         for (String key : List.of("sslQuorum", "quorum.auth.enableSasl", "reconfigEnabled",

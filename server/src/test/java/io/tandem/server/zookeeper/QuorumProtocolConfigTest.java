@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code tandem.quorumProtocol}: tandem (the default) or apache; anything else, and what Apache mode does not carry
- * yet (no server.N lines, observers, quorum TLS/SASL, reconfig, read-only mode), stops the start-up with its name.
+ * yet (no server.N lines, observers, a line without electionPort, quorum TLS/SASL, reconfig, read-only mode), stops
+ * the start-up with its name.
  */
 class QuorumProtocolConfigTest {
     private static final String KEY = ZkServerConfig.QUORUM_PROTOCOL;
@@ -62,6 +63,11 @@ class QuorumProtocolConfigTest {
         Map<String, String> observer = ensemble("apache");
         observer.put("server.4", "127.0.0.4:2888:3888:observer");
         assertEquals(ConfigKeys.Kind.REFUSED, verdict(observer).kind(), "observers");
+        Map<String, String> noElectionPort = ensemble("apache");
+        noElectionPort.put("server.3", "127.0.0.3:2888");
+        ConfigKeys.Verdict withoutElection = verdict(noElectionPort);
+        assertEquals(ConfigKeys.Kind.REFUSED, withoutElection.kind(), "a server line without an electionPort");
+        assertTrue(withoutElection.reason().contains("server.3"), withoutElection.reason());
         for (String key : new String[] {"sslQuorum", "quorum.auth.enableSasl", "reconfigEnabled",
                 ZkServerConfig.READ_ONLY_MODE}) {
             Map<String, String> settings = ensemble("apache");
