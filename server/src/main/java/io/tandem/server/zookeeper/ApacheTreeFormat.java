@@ -8,6 +8,7 @@ import io.tandem.zk.wire.data.Id;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -34,10 +35,74 @@ final class ApacheTreeFormat {
     static final long OPEN_UNSAFE_ACL_KEY = -1;
     private static final String END_OF_NODES = "/";
 
+    /** Where the body's fields come from: a snapshot file (checksummed) or a leader's SNAP stream. */
+    private interface Fields {
+        DataInputStream in();
+
+        String readString(int bytesMax) throws IOException;
+
+        byte[] readBuffer(int bytesMax) throws IOException;
+    }
+
     /** Fills an empty tree and session map from the body; the caller then checks the seal. */
     static void read(ApacheSnapshotReader reader, DataTree tree, Map<Long, Session> sessions, int fieldBytesMax)
             throws IOException {
-        DataInputStream in = reader.body();
+        read(new Fields() {
+            @Override
+            public DataInputStream in() {
+                return reader.body();
+            }
+
+            @Override
+            public String readString(int bytesMax) throws IOException {
+                return reader.readString(bytesMax);
+            }
+
+            @Override
+            public byte[] readBuffer(int bytesMax) throws IOException {
+                return reader.readBuffer(bytesMax);
+            }
+        }, tree, sessions, fieldBytesMax);
+    }
+
+    /**
+     * Fills an empty tree and session map from a body without file framing: the database an Apache leader streams
+     * after SNAP (the same layout, no header or seal).
+     */
+    static void read(DataInputStream in, DataTree tree, Map<Long, Session> sessions, int fieldBytesMax)
+            throws IOException {
+        read(new Fields() {
+            @Override
+            public DataInputStream in() {
+                return in;
+            }
+
+            @Override
+            public String readString(int bytesMax) throws IOException {
+                byte[] bytes = readBuffer(bytesMax);
+                return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
+            }
+
+            @Override
+            public byte[] readBuffer(int bytesMax) throws IOException {
+                int length = in.readInt();
+                if (length < 0) {
+                    return null;
+                }
+                if (length > bytesMax) {
+                    throw new IOException("damaged snapshot: a field of " + length + " bytes exceeds the limit of "
+                            + bytesMax);
+                }
+                byte[] bytes = new byte[length];
+                in.readFully(bytes);
+                return bytes;
+            }
+        }, tree, sessions, fieldBytesMax);
+    }
+
+    private static void read(Fields reader, DataTree tree, Map<Long, Session> sessions, int fieldBytesMax)
+            throws IOException {
+        DataInputStream in = reader.in();
         int sessionCount = in.readInt();
         for (int i = 0; i < sessionCount; i++) {
             long id = in.readLong();

@@ -122,7 +122,7 @@ final class Forwarding {
     }
 
     /** The request body as the client sent it, so the leader decodes it with the same code as a client packet. */
-    private static byte[] requestBody(Request request) {
+    static byte[] requestBody(Request request) {
         if (request.body == null) {
             return new byte[0];
         }

@@ -131,6 +131,36 @@ public final class ZkServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * Starts a member of an ensemble with Apache ZooKeeper servers ({@code tandem.quorumProtocol=apache}): Apache's
+     * election and leader/learner protocol, state under {@code quorumDir}; clients are refused until it follows a
+     * leader.
+     */
+    static ZkServer startApacheEnsemble(ZkServerConfig config, String superDigest, ZkSecurity security, int myId,
+                                        Map<String, String> settings, Path quorumDir) throws IOException {
+        ZkServer server = new ZkServer(config, superDigest, security, true);
+        long voters = QuorumTransport.parsePeers(settings).size();
+        server.globalOutstandingLimit = (int) (config.globalOutstandingLimit() / (voters > 2 ? voters - 1 : 1));
+        server.sessions.startIds(myId);
+        ApacheEnsembleCommit apache;
+        try {
+            apache = new ApacheEnsembleCommit(server, myId, settings, quorumDir);
+        } catch (IOException | RuntimeException e) {
+            server.listener.shutdown();
+            throw e;
+        }
+        server.commitPath = apache;
+        try {
+            server.startCommitThread();
+            apache.start();
+            server.listener.bind();
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
     public int port() {
         return listener.port();
     }

@@ -97,6 +97,21 @@ public record ZkServerConfig(
     public static final String READ_ONLY_MODE = "readonlymode.enabled";
 
     /**
+     * Tandem's own zoo.cfg key: which quorum protocol an ensemble member speaks. {@code tandem} (the default): Tandem's
+     * Zab with its own wire, for ensembles of Tandem members only. {@code apache}: Apache ZooKeeper 3.9's fast leader
+     * election and leader/learner protocol, so the member sits in one ensemble with Apache servers (as a follower).
+     */
+    public static final String QUORUM_PROTOCOL = "tandem.quorumProtocol";
+    public static final String QUORUM_PROTOCOL_TANDEM = "tandem";
+    public static final String QUORUM_PROTOCOL_APACHE = "apache";
+
+    /** Whether {@value #QUORUM_PROTOCOL} asks for Apache's protocol (values are checked at start-up). */
+    public static boolean apacheQuorumProtocol(Function<String, String> get) {
+        String value = get.apply(QUORUM_PROTOCOL);
+        return value != null && value.trim().equalsIgnoreCase(QUORUM_PROTOCOL_APACHE);
+    }
+
+    /**
      * Whether read-only mode is on: Apache 3.9 reads only the Java system property {@value #READ_ONLY_MODE}; Tandem
      * also takes the same name from zoo.cfg (a zoo.cfg value wins over the property).
      */

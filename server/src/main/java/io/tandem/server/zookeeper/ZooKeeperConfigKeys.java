@@ -4,6 +4,7 @@ import io.tandem.server.ConfigKeys;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.zab.QuorumTransport;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -145,6 +146,7 @@ public final class ZooKeeperConfigKeys {
                     : v.equalsIgnoreCase("true") && settings.keySet().stream().noneMatch(k -> k.matches("server\\.\\d+"))
                     ? Verdict.ignored("a server without server.N lines runs standalone and has no quorum to lose")
                     : Verdict.IMPLEMENTED;
+            case ZkServerConfig.QUORUM_PROTOCOL -> quorumProtocol(v, settings);
             case "localSessionsEnabled" -> flag(key, v, false, "local sessions are not implemented");
             case "skipACL" -> v.equalsIgnoreCase("yes") ? Verdict.refused("ACL checks cannot be switched off")
                     : Verdict.IMPLEMENTED;
@@ -197,6 +199,54 @@ public final class ZooKeeperConfigKeys {
             return Verdict.IMPLEMENTED;
         }
         return Verdict.refused("a transaction log directory apart from dataDir is not implemented");
+    }
+
+    /**
+     * {@code tandem.quorumProtocol}: tandem or apache. Apache's protocol is served for a follower of an Apache leader
+     * only, so what it does not carry yet (observers, quorum TLS and SASL, reconfig, read-only mode) is refused
+     * with it rather than silently dropped.
+     */
+    private static Verdict quorumProtocol(String value, Map<String, String> settings) {
+        String v = value.toLowerCase(Locale.ROOT);
+        if (v.equals(ZkServerConfig.QUORUM_PROTOCOL_TANDEM)) {
+            return Verdict.IMPLEMENTED;
+        }
+        if (!v.equals(ZkServerConfig.QUORUM_PROTOCOL_APACHE)) {
+            return Verdict.refused(ZkServerConfig.QUORUM_PROTOCOL + " must be " + ZkServerConfig.QUORUM_PROTOCOL_TANDEM
+                    + " or " + ZkServerConfig.QUORUM_PROTOCOL_APACHE + ", not '" + value + "'");
+        }
+        if (settings.keySet().stream().noneMatch(k -> k.matches("server\\.\\d+"))) {
+            return Verdict.refused(ZkServerConfig.QUORUM_PROTOCOL + "=apache needs server.N lines (an ensemble)");
+        }
+        for (Map.Entry<String, String> entry : settings.entrySet()) {
+            if (!entry.getKey().matches("server\\.\\d+") || entry.getValue() == null) {
+                continue;
+            }
+            QuorumTransport.Peer peer;
+            try {
+                peer = QuorumTransport.Peer.parse(Integer.parseInt(entry.getKey().substring("server.".length())),
+                        entry.getValue().trim());
+            } catch (IllegalArgumentException e) {
+                continue; // refused by the line's own verdict
+            }
+            if (peer.observer()) {
+                return Verdict.refused("observers are not implemented with " + ZkServerConfig.QUORUM_PROTOCOL
+                        + "=apache (" + entry.getKey() + ")");
+            }
+            if (peer.electionPort() == -1) {
+                return Verdict.refused(ZkServerConfig.QUORUM_PROTOCOL + "=apache elects on each member's "
+                        + "electionPort, which " + entry.getKey() + " does not name (host:quorumPort:electionPort)");
+            }
+        }
+        for (String key : List.of("sslQuorum", "quorum.auth.enableSasl", "reconfigEnabled",
+                ZkServerConfig.READ_ONLY_MODE)) {
+            String set = settings.get(key);
+            if (set != null && set.trim().equalsIgnoreCase("true")) {
+                return Verdict.refused(key + "=true is not implemented with " + ZkServerConfig.QUORUM_PROTOCOL
+                        + "=apache");
+            }
+        }
+        return Verdict.IMPLEMENTED;
     }
 
     /** {@code server.N=host:quorumPort:electionPort[:participant][;[clientAddress:]clientPort]}. */

@@ -17,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
 /** Starts the ZooKeeper side of a Tandem node from its {@link TandemConfig}: zoo.cfg keys, data under dataDir/zookeeper. */
 public final class ZooKeeperRole implements AutoCloseable {
     private static final String ANY_ADDRESS = "0.0.0.0";
+    /** Under the ZooKeeper data dir: a member's state in Apache's quorum protocol (tandem.quorumProtocol=apache). */
+    static final String APACHE_QUORUM_DIR = "apache-quorum";
     private final ZkServer server;
     private final AdminCommands admin;
 
@@ -48,6 +50,12 @@ public final class ZooKeeperRole implements AutoCloseable {
             int myId = myId(config, dir);
             checkClientAddress(config, myId, servers.get("server." + myId), host);
             checkPeerType(config, peers.get(myId));
+            if (ZkServerConfig.apacheQuorumProtocol(config::get)) {
+                // Its own directory: the follower stores the leader's SNAP in Apache's body format, which a restart
+                // in Tandem's protocol must never read as a Tandem snapshot.
+                return new ZooKeeperRole(ZkServer.startApacheEnsemble(zkConfig, superDigest, security, myId,
+                        config.settings(), dir.resolve(APACHE_QUORUM_DIR)), ensemble(myId, servers));
+            }
             ApacheDataDir.refuseUnimportedForEnsemble(dir, dir.resolve("zab"));
             return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, security, myId, config.settings(),
                     dir.resolve("zab")), ensemble(myId, servers));

@@ -29,8 +29,8 @@ import java.util.Map;
  * <p>Durability follows Zab and Apache's fixes: the accepted epoch is written before ACKEPOCH; a SNAP's state is
  * written before anything is acknowledged; the proposals received while syncing are appended and fsynced, and
  * currentEpoch written, before NEWLEADER is acknowledged (ZOOKEEPER-3023/-4643/-4646); each broadcast proposal is
- * fsynced before its ACK. A TRUNC (this member's log is ahead of the leader's) is refused for now: this member cannot
- * yet roll back its applied state, so it leaves the session rather than diverge.
+ * fsynced before its ACK. Only committed proposals are applied, so a TRUNC (this member logged proposals the leader's
+ * history lacks) only cuts the log; one below the applied zxid is refused and the session ends.
  */
 public final class ApacheFollower implements Closeable {
     private static final Logger LOG = System.getLogger(ApacheFollower.class.getName());
@@ -80,8 +80,14 @@ public final class ApacheFollower implements Closeable {
     /** Synced (after UPTODATE) in the current session: requests may be forwarded. */
     private volatile boolean serving;
     private DataOutputStream out;
-    /** Proposals received and not yet committed, oldest first (the leader bounds how many it has outstanding). */
+    /**
+     * Proposals logged and not yet applied, oldest first (the leader bounds how many it has outstanding). They
+     * outlive a session: the next leader's DIFF says they are in its history (they are applied then, as Apache's
+     * follower applies its whole log when it reloads), its TRUNC says which of them are not.
+     */
     private ArrayDeque<QuorumPacket> pendingProposals = new ArrayDeque<>();
+    /** The newest zxid handed to the application (commit or SNAP): no TRUNC may go below it. */
+    private long appliedZxid;
 
     /**
      * @param initTimeoutMs initLimit x tickTime: the time allowed for discovery and synchronization
@@ -109,6 +115,20 @@ public final class ApacheFollower implements Closeable {
 
     public long lastLoggedZxid() {
         return lastLoggedZxid;
+    }
+
+    /**
+     * Before the first session: the application's state is at {@code appliedZxid} (its last snapshot) and
+     * {@code logged} are the proposals logged after it, in zxid order, applied only once a leader confirms them.
+     */
+    public void restoreLogged(long appliedZxid, List<QuorumPacket> logged) {
+        this.appliedZxid = appliedZxid;
+        this.pendingProposals = new ArrayDeque<>(logged);
+    }
+
+    /** The newest zxid handed to the application. */
+    public long appliedZxid() {
+        return appliedZxid;
     }
 
     /** Follows the leader at {@code host:quorumPort} until the session ends (an IOException says why). */
@@ -176,19 +196,26 @@ public final class ApacheFollower implements Closeable {
     private void sync(DataInputStream in, long newEpoch) throws IOException {
         QuorumPacket first = read(in);
         switch (first.type()) {
-            case LearnerWire.DIFF -> LOG.log(Level.INFO, "server {0}: DIFF from the leader up to 0x{1}", myId,
-                    Long.toHexString(first.zxid()));
+            case LearnerWire.DIFF -> {
+                LOG.log(Level.INFO, "server {0}: DIFF from the leader up to 0x{1}", myId,
+                        Long.toHexString(first.zxid()));
+                // The leader found this member's whole log in its committed history.
+                applyLoggedUpTo(Long.MAX_VALUE);
+            }
             case LearnerWire.SNAP -> {
                 byte[] snapshot = LearnerWire.readSnapshot(in, PACKET_DATA_BYTES_MAX, SNAPSHOT_BYTES_MAX);
                 LOG.log(Level.INFO, "server {0}: SNAP from the leader at 0x{1}, {2} bytes", myId,
                         Long.toHexString(first.zxid()), snapshot.length);
                 // Apache's SNAP is read whole here (bounded by SNAPSHOT_BYTES_MAX).
                 disk.writeSnapshot(first.zxid(), SnapshotData.of(snapshot));
+                // A history of its own beyond the snapshot is not the leader's: it must not be replayed at restart.
+                disk.truncateAfter(first.zxid());
+                pendingProposals.clear();
                 application.onSnapshot(first.zxid(), snapshot);
+                appliedZxid = first.zxid();
                 lastLoggedZxid = first.zxid();
             }
-            case LearnerWire.TRUNC -> throw new IOException("TRUNC to 0x" + Long.toHexString(first.zxid())
-                    + " from the leader: rolling back applied state is not supported yet");
+            case LearnerWire.TRUNC -> truncate(first.zxid());
             default -> throw new IOException("expected DIFF, SNAP or TRUNC from the leader, got " + first);
         }
         List<QuorumPacket> unlogged = new ArrayList<>();
@@ -226,6 +253,34 @@ public final class ApacheFollower implements Closeable {
                 case LearnerWire.PING -> ping(packet);
                 default -> LOG.log(Level.WARNING, "server {0}: unexpected {1} while syncing", myId, packet);
             }
+        }
+    }
+
+    /**
+     * TRUNC: this member logged proposals the leader's history does not hold. They were never applied (only commits
+     * are), so dropping them from the log is the whole rollback; those at or below {@code zxid} are the leader's and
+     * are applied now. A TRUNC below what was applied would drop a committed transaction (ZOOKEEPER-1154/1156) or
+     * need applied state rolled back: refused, and the session ends.
+     */
+    private void truncate(long zxid) throws IOException {
+        if (zxid < appliedZxid) {
+            throw new IOException("TRUNC to 0x" + Long.toHexString(zxid) + " from the leader is below the applied "
+                    + "zxid 0x" + Long.toHexString(appliedZxid) + ": it would drop a committed transaction");
+        }
+        LOG.log(Level.INFO, "server {0}: TRUNC from the leader to 0x{1} (logged up to 0x{2})", myId,
+                Long.toHexString(zxid), Long.toHexString(lastLoggedZxid));
+        disk.truncateAfter(zxid);
+        applyLoggedUpTo(zxid);
+        pendingProposals.clear(); // the rest are gone from the log
+        lastLoggedZxid = Math.min(lastLoggedZxid, zxid);
+    }
+
+    /** Applies the logged, unapplied proposals at or below {@code zxid}, oldest first. */
+    private void applyLoggedUpTo(long zxid) {
+        while (!pendingProposals.isEmpty() && pendingProposals.peek().zxid() <= zxid) {
+            QuorumPacket proposal = pendingProposals.poll();
+            application.onCommit(proposal.zxid(), proposal.data());
+            appliedZxid = proposal.zxid();
         }
     }
 
@@ -294,6 +349,7 @@ public final class ApacheFollower implements Closeable {
         }
         uncommitted.poll();
         application.onCommit(zxid, next.data());
+        appliedZxid = zxid;
     }
 
     /** Answers a PING with the sessions this member's clients keep alive, as Apache's learner does. */

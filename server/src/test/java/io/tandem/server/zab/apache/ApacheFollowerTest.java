@@ -162,11 +162,17 @@ class ApacheFollowerTest {
     /** Runs the follower against {@code script}; returns what ended the session. */
     private Throwable follow(ApacheFollower.Application application, long acceptedEpoch, Script script)
             throws Exception {
-        AtomicReference<Throwable> leaderFailure = new AtomicReference<>();
-        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-             RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp))) {
+        try (RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp))) {
             ApacheFollower follower = new ApacheFollower(3, disk, acceptedEpoch, acceptedEpoch, 0, application,
                     10_000, 10_000);
+            return session(follower, script);
+        }
+    }
+
+    /** One session of {@code follower} with a scripted leader; returns what ended it. */
+    private Throwable session(ApacheFollower follower, Script script) throws Exception {
+        AtomicReference<Throwable> leaderFailure = new AtomicReference<>();
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread leaderThread = new Thread(() -> {
                 try (Socket socket = listener.accept()) {
                     script.run(new ScriptedLeader(socket));
@@ -264,16 +270,128 @@ class ApacheFollowerTest {
         assertEquals(-1, acked.get(), "it cannot count twice towards the epoch's quorum");
     }
 
-    @Test
-    void truncAndACommitOfAnUnknownProposalEndTheSession() throws Exception {
-        Throwable trunc = follow(new NoApplication(), 0, leader -> {
-            leader.discovery(EPOCH);
-            leader.expect(LearnerWire.ACKEPOCH);
-            leader.send(LearnerWire.TRUNC, 0, null);
-        });
-        assertTrue(trunc instanceof IOException && trunc.getMessage().contains("TRUNC"), String.valueOf(trunc));
-        assertFalse(events.stream().anyMatch(e -> e.startsWith("truncate")), events::toString);
+    /** Discovery in {@code epoch}, the given first sync packet, NEWLEADER and UPTODATE with their ACKs. */
+    private static void syncedBy(ScriptedLeader leader, long epoch, int syncType, long syncZxid) throws IOException {
+        leader.discovery(epoch);
+        leader.expect(LearnerWire.ACKEPOCH);
+        leader.send(syncType, syncZxid, null);
+        leader.send(LearnerWire.NEWLEADER, epoch << 32, null);
+        leader.expect(LearnerWire.ACK);
+        leader.send(LearnerWire.UPTODATE, -1, null);
+        leader.expect(LearnerWire.ACK);
+    }
 
+    /** A PING round trip: everything the leader sent before it has been handled. */
+    private static void pingPong(ScriptedLeader leader) throws IOException {
+        leader.send(LearnerWire.PING, 1, null);
+        leader.expect(LearnerWire.PING);
+    }
+
+    private static final class Applied extends NoApplicationBase {
+        final List<Long> zxids = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onCommit(long zxid, byte[] txn) {
+            zxids.add(zxid);
+        }
+    }
+
+    @Test
+    void proposalsLoggedButNeverCommittedAreAppliedWhenTheNextLeaderDiffs() throws Exception {
+        Applied applied = new Applied();
+        try (RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp))) {
+            ApacheFollower follower = new ApacheFollower(3, disk, 0, 0, 0, applied, 10_000, 10_000);
+            session(follower, leader -> {
+                syncedBy(leader, EPOCH, LearnerWire.DIFF, 0);
+                leader.send(LearnerWire.PROPOSAL, NEW_LEADER_ZXID + 1, txn(NEW_LEADER_ZXID + 1));
+                leader.expect(LearnerWire.ACK); // the leader goes before it commits
+            });
+            assertEquals(List.of(), applied.zxids, "nothing committed yet");
+            assertEquals(NEW_LEADER_ZXID + 1, follower.lastLoggedZxid());
+            session(follower, leader -> {
+                assertEquals(NEW_LEADER_ZXID + 1, leaderSyncs(leader, EPOCH + 1, LearnerWire.DIFF,
+                        NEW_LEADER_ZXID + 1));
+                pingPong(leader);
+            });
+            assertEquals(List.of(NEW_LEADER_ZXID + 1), applied.zxids, "the new leader's history holds it");
+        }
+    }
+
+    @Test
+    void aTruncCutsTheProposalsTheLeaderLacksAndAppliesTheOnesItHolds() throws Exception {
+        Applied applied = new Applied();
+        long nextEpochZxid = (EPOCH + 1) << 32;
+        try (RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp))) {
+            ApacheFollower follower = new ApacheFollower(3, disk, 0, 0, 0, applied, 10_000, 10_000);
+            session(follower, leader -> {
+                syncedBy(leader, EPOCH, LearnerWire.DIFF, 0);
+                for (long i = 1; i <= 3; i++) {
+                    leader.send(LearnerWire.PROPOSAL, NEW_LEADER_ZXID + i, txn(NEW_LEADER_ZXID + i));
+                    leader.expect(LearnerWire.ACK);
+                }
+                leader.send(LearnerWire.COMMIT, NEW_LEADER_ZXID + 1, null);
+                pingPong(leader);
+            });
+            assertEquals(List.of(NEW_LEADER_ZXID + 1), applied.zxids);
+            session(follower, leader -> {
+                // The next leader holds the second proposal, not the third.
+                assertEquals(NEW_LEADER_ZXID + 3, leaderSyncs(leader, EPOCH + 1, LearnerWire.TRUNC,
+                        NEW_LEADER_ZXID + 2));
+                leader.send(LearnerWire.PROPOSAL, nextEpochZxid + 1, txn(nextEpochZxid + 1));
+                leader.expect(LearnerWire.ACK);
+                leader.send(LearnerWire.COMMIT, nextEpochZxid + 1, null);
+                pingPong(leader);
+            });
+            assertEquals(List.of(NEW_LEADER_ZXID + 1, NEW_LEADER_ZXID + 2, nextEpochZxid + 1), applied.zxids);
+            assertEquals(nextEpochZxid + 1, follower.lastLoggedZxid());
+            before("truncate " + Long.toHexString(NEW_LEADER_ZXID + 2), "leader got ACK " + Long.toHexString(
+                    nextEpochZxid));
+        }
+        try (FileZabDisk reopened = FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp)) {
+            assertEquals(List.of(NEW_LEADER_ZXID + 1, NEW_LEADER_ZXID + 2, nextEpochZxid + 1),
+                    reopened.loaded().log().stream().map(e -> e.zxid()).toList(), "the cut proposal is gone");
+        }
+    }
+
+    @Test
+    void aTruncBelowAnAppliedTransactionIsRefused() throws Exception {
+        Applied applied = new Applied();
+        try (RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp))) {
+            ApacheFollower follower = new ApacheFollower(3, disk, 0, 0, 0, applied, 10_000, 10_000);
+            session(follower, leader -> {
+                syncedBy(leader, EPOCH, LearnerWire.DIFF, 0);
+                leader.send(LearnerWire.PROPOSAL, NEW_LEADER_ZXID + 1, txn(NEW_LEADER_ZXID + 1));
+                leader.expect(LearnerWire.ACK);
+                leader.send(LearnerWire.COMMIT, NEW_LEADER_ZXID + 1, null);
+                pingPong(leader);
+            });
+            Throwable trunc = session(follower, leader -> {
+                leader.discovery(EPOCH + 1);
+                leader.expect(LearnerWire.ACKEPOCH);
+                leader.send(LearnerWire.TRUNC, NEW_LEADER_ZXID, null);
+            });
+            assertTrue(trunc instanceof IOException && trunc.getMessage().contains("below the applied zxid"),
+                    String.valueOf(trunc));
+            assertFalse(events.stream().anyMatch(e -> e.startsWith("truncate")), events::toString);
+            assertEquals(NEW_LEADER_ZXID + 1, follower.lastLoggedZxid());
+        }
+    }
+
+    /** As {@link #syncedBy}, returning the last logged zxid the follower reported in ACKEPOCH. */
+    private static long leaderSyncs(ScriptedLeader leader, long epoch, int syncType, long syncZxid)
+            throws IOException {
+        leader.discovery(epoch);
+        long reported = leader.expect(LearnerWire.ACKEPOCH).zxid();
+        leader.send(syncType, syncZxid, null);
+        leader.send(LearnerWire.NEWLEADER, epoch << 32, null);
+        leader.expect(LearnerWire.ACK);
+        leader.send(LearnerWire.UPTODATE, -1, null);
+        leader.expect(LearnerWire.ACK);
+        return reported;
+    }
+
+    @Test
+    void aCommitOfAnUnknownProposalOrAMismatchedTxnZxidEndsTheSession() throws Exception {
         Throwable commit = follow(new NoApplication(), 0, leader -> {
             leader.discovery(EPOCH);
             leader.expect(LearnerWire.ACKEPOCH);
@@ -290,6 +408,16 @@ class ApacheFollowerTest {
         });
         assertTrue(mismatch instanceof IOException && mismatch.getMessage().contains("carries txn zxid"),
                 String.valueOf(mismatch));
+    }
+
+    private static class NoApplicationBase implements ApacheFollower.Application {
+        @Override
+        public void onSnapshot(long zxid, byte[] apacheSnapshot) {
+        }
+
+        @Override
+        public void onCommit(long zxid, byte[] txn) {
+        }
     }
 
     private static final class NoApplication implements ApacheFollower.Application {

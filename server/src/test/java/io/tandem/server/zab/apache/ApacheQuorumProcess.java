@@ -62,11 +62,17 @@ final class ApacheQuorumProcess implements AutoCloseable {
 
     /** Starts member {@code me} of the ensemble {@code all} with its data under {@code dir} (kept across restarts). */
     static ApacheQuorumProcess start(Path dir, Ports me, Ports... all) throws IOException {
+        return start(dir, List.of(), me, all);
+    }
+
+    /** As {@link #start(Path, Ports, Ports...)}, with further zoo.cfg lines ({@code key=value}). */
+    static ApacheQuorumProcess start(Path dir, List<String> extraConfig, Ports me, Ports... all) throws IOException {
         Path dataDir = Files.createDirectories(dir.resolve("data"));
         Files.writeString(dataDir.resolve("myid"), Long.toString(me.sid()));
         List<String> cfg = new ArrayList<>(List.of("tickTime=" + TICK_TIME_MS, "initLimit=20", "syncLimit=5",
                 "dataDir=" + dataDir, "clientPort=" + me.clientPort(), "clientPortAddress=127.0.0.1",
                 "4lw.commands.whitelist=srvr", "admin.enableServer=false"));
+        cfg.addAll(extraConfig);
         for (Ports p : all) {
             cfg.add("server." + p.sid() + "=127.0.0.1:" + p.quorumPort() + ":" + p.electionPort());
         }
@@ -84,7 +90,12 @@ final class ApacheQuorumProcess implements AutoCloseable {
 
     /** The {@code Mode:} line of {@code srvr} ("leader", "follower"), or a short reason it has none. */
     String mode() {
-        try (Socket socket = new Socket("127.0.0.1", ports.clientPort())) {
+        return modeAt(ports.clientPort());
+    }
+
+    /** The {@code Mode:} line of {@code srvr} of whatever server listens on {@code clientPort}. */
+    static String modeAt(int clientPort) {
+        try (Socket socket = new Socket("127.0.0.1", clientPort)) {
             socket.setSoTimeout(2_000);
             socket.getOutputStream().write("srvr".getBytes(StandardCharsets.US_ASCII));
             InputStream in = socket.getInputStream();

@@ -1,0 +1,91 @@
+package io.tandem.server.zookeeper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.ConfigException;
+import io.tandem.server.ConfigKeys;
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code tandem.quorumProtocol}: tandem (the default) or apache; anything else, and what Apache mode does not carry
+ * yet (no server.N lines, observers, a line without electionPort, quorum TLS/SASL, reconfig, read-only mode), stops
+ * the start-up with its name.
+ */
+class QuorumProtocolConfigTest {
+    private static final String KEY = ZkServerConfig.QUORUM_PROTOCOL;
+
+    @TempDir
+    Path dir;
+
+    private static Map<String, String> ensemble(String protocol) {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("server.1", "127.0.0.1:2888:3888");
+        settings.put("server.2", "127.0.0.2:2888:3888");
+        settings.put("server.3", "127.0.0.3:2888:3888");
+        settings.put(KEY, protocol);
+        return settings;
+    }
+
+    private static ConfigKeys.Verdict verdict(Map<String, String> settings) {
+        return ConfigKeys.verdict(KEY, settings.get(KEY), settings);
+    }
+
+    @Test
+    void shouldAcceptBothProtocolsInAnEnsemble() {
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(ensemble("tandem")).kind());
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(ensemble("apache")).kind());
+        assertTrue(ZkServerConfig.apacheQuorumProtocol(ensemble("apache")::get));
+        assertFalse(ZkServerConfig.apacheQuorumProtocol(ensemble("tandem")::get));
+        assertFalse(ZkServerConfig.apacheQuorumProtocol(Map.<String, String>of()::get), "tandem is the default");
+    }
+
+    @Test
+    void shouldRefuseAnUnknownProtocolNamingTheChoices() {
+        ConfigKeys.Verdict verdict = verdict(ensemble("raft"));
+        assertEquals(ConfigKeys.Kind.REFUSED, verdict.kind());
+        assertTrue(verdict.reason().contains("must be tandem or apache"), verdict.reason());
+    }
+
+    @Test
+    void shouldRefuseApacheModeWithWhatItDoesNotCarryYet() {
+        Map<String, String> standalone = new HashMap<>(Map.of(KEY, "apache"));
+        assertEquals(ConfigKeys.Kind.REFUSED, verdict(standalone).kind(), "no server.N lines");
+        Map<String, String> observer = ensemble("apache");
+        observer.put("server.4", "127.0.0.4:2888:3888:observer");
+        assertEquals(ConfigKeys.Kind.REFUSED, verdict(observer).kind(), "observers");
+        Map<String, String> noElectionPort = ensemble("apache");
+        noElectionPort.put("server.3", "127.0.0.3:2888");
+        ConfigKeys.Verdict withoutElection = verdict(noElectionPort);
+        assertEquals(ConfigKeys.Kind.REFUSED, withoutElection.kind(), "a server line without an electionPort");
+        assertTrue(withoutElection.reason().contains("server.3"), withoutElection.reason());
+        for (String key : new String[] {"sslQuorum", "quorum.auth.enableSasl", "reconfigEnabled",
+                ZkServerConfig.READ_ONLY_MODE}) {
+            Map<String, String> settings = ensemble("apache");
+            settings.put(key, "true");
+            ConfigKeys.Verdict verdict = verdict(settings);
+            assertEquals(ConfigKeys.Kind.REFUSED, verdict.kind(), key);
+            assertTrue(verdict.reason().contains(key), verdict.reason());
+            settings.put(key, "false");
+            assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(settings).kind(), key + "=false");
+        }
+    }
+
+    @Test
+    void shouldNotStartWithAnUnknownProtocol() {
+        TandemConfig config = TandemConfig.forTests(dir).set(KEY, "zab2");
+        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
+        assertEquals(1, e.refusals().size(), e.getMessage());
+        assertTrue(e.refusals().get(0).startsWith("Configuration key '" + KEY + "'"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("zookeeper")), "nothing was started or written");
+    }
+}
