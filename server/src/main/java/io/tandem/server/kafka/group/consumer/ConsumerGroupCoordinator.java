@@ -4,11 +4,19 @@ import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.group.GroupMessages.HandedOverGroup;
+import io.tandem.server.kafka.group.GroupMessages.JoinRequest;
+import io.tandem.server.kafka.group.GroupMessages.JoinResult;
+import io.tandem.server.kafka.group.GroupMessages.LeavingMember;
+import io.tandem.server.kafka.group.GroupMessages.MemberLeaveResult;
+import io.tandem.server.kafka.group.GroupMessages.SyncRequest;
+import io.tandem.server.kafka.group.GroupMessages.SyncResult;
 import io.tandem.server.kafka.group.ModernGroups;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -17,14 +25,17 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * The consumer group coordinator of KIP-848 (ConsumerGroupHeartbeat): the membership, the group epoch, the server-side
  * target assignment and each member's reconciliation towards it, with Kafka's GroupMetadataManager rules. It shares the
- * classic {@link GroupCoordinator}'s lock and offsets: a group id is of one kind at a time, and an empty group of either
- * kind may be taken over by the other. Time comes in as {@code nowMs} and {@link #tick(long)}, so tests drive it.
+ * classic {@link GroupCoordinator}'s lock and offsets: a group id is of one kind at a time, an empty group of either
+ * kind may be taken over by the other, and a live group migrates between the two under
+ * {@code group.consumer.migration.policy} ({@link GroupMigration}), classic members of a consumer group being served
+ * by {@link ClassicProtocolMembers}. Time comes in as {@code nowMs} and {@link #tick(long)}, so tests drive it.
  */
 public final class ConsumerGroupCoordinator implements ModernGroups {
     /** ConsumerGroupHeartbeat's MemberEpoch meaning "leave the group". */
@@ -43,6 +54,8 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     private final Map<String, PartitionAssignor> assignors = new LinkedHashMap<>();
     private final Map<String, ConsumerGroup> groups = new LinkedHashMap<>();
     private final Map<String, Pattern> regexCache = new HashMap<>();
+    private final GroupMigration migration;
+    private final ClassicProtocolMembers classicMembers;
 
     public ConsumerGroupCoordinator(GroupCoordinator classic, ConsumerGroupConfig config, ConsumerGroupStore store,
                                     TopicsView topics) {
@@ -53,6 +66,8 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         for (String name : config.assignors()) {
             assignors.put(name, name.equals(RangeAssignor.NAME) ? new RangeAssignor() : new UniformAssignor());
         }
+        this.migration = new GroupMigration(classic, config, store, topics);
+        this.classicMembers = new ClassicProtocolMembers(this, migration, config, store);
         classic.modernGroups(this);
     }
 
@@ -77,7 +92,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 validate(request);
                 if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH
                         || request.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-                    return leave(request);
+                    return leave(request, nowMs);
                 }
                 return join(request, nowMs);
             } finally {
@@ -140,7 +155,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
 
     private HeartbeatResult join(HeartbeatRequest r, long nowMs) {
         boolean joining = r.memberEpoch() == 0;
-        ConsumerGroup group = getOrMaybeCreate(r.groupId(), joining);
+        ConsumerGroup group = getOrMaybeCreate(r.groupId(), joining, nowMs);
         String memberId = r.memberId() == null || r.memberId().isEmpty() ? newMemberId() : r.memberId();
         if (group.members.size() >= config.maxSize() && !group.members.containsKey(memberId)) {
             throw new ApiException(GROUP_MAX_SIZE_REACHED, "The consumer group has reached its maximum capacity of "
@@ -193,10 +208,36 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             store.memberRemoved(group.groupId, replaced.memberId);
             if (target != null) store.targetAssignment(group.groupId, memberId, target);
         }
-        if (created || replaced != null || subscriptionChanged) store.memberMetadata(group.groupId, member);
+        // A member heartbeating with ConsumerGroupHeartbeat speaks the consumer protocol (Kafka clears its
+        // ClassicMemberMetadata).
+        boolean wasClassic = member.classic != null;
+        member.classic = null;
+        member.joinDeadlineMs = Long.MAX_VALUE;
+        member.syncDeadlineMs = Long.MAX_VALUE;
+        if (created || replaced != null || subscriptionChanged || wasClassic) {
+            store.memberMetadata(group.groupId, member);
+        }
         group.members.put(memberId, member);
         if (member.instanceId != null) group.staticMembers.put(member.instanceId, memberId);
-        boolean bump = created && replaced == null || subscriptionChanged;
+        updateEpochAndTarget(group, created && replaced == null || subscriptionChanged);
+        MemberState stateBefore = member.state;
+        int epochBefore = member.memberEpoch;
+        CurrentAssignmentBuilder.reconcile(member, group.assignmentEpoch, group.targetAssignment(memberId),
+                group::isOwnedByOther, r.ownedPartitions());
+        afterReconcile(group, member, stateBefore, epochBefore, assignedBefore, nowMs);
+        member.sessionDeadlineMs = nowMs + config.sessionTimeoutMs();
+        boolean fullRequest = joining || (r.rebalanceTimeoutMs() != -1 && r.subscribedTopicNames() != null
+                && r.ownedPartitions() != null);
+        boolean assignmentChanged = assignedBefore == null || !assignedBefore.equals(member.assigned);
+        return new HeartbeatResult(memberId, member.memberEpoch, config.heartbeatIntervalMs(),
+                fullRequest || assignmentChanged ? member.assigned : null);
+    }
+
+    /**
+     * Bumps the group epoch when the membership or a subscription changed ({@code bump}) or the subscribed topics
+     * did, and computes a new target assignment when the epoch moved past it.
+     */
+    void updateEpochAndTarget(ConsumerGroup group, boolean bump) {
         Map<String, TopicRef> subscribed = subscribedTopics(group);
         if (!subscribed.equals(group.subscribedTopics)) {
             group.subscribedTopics = subscribed;
@@ -207,10 +248,11 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             store.groupEpoch(group.groupId, group.groupEpoch);
         }
         if (group.groupEpoch > group.assignmentEpoch) computeTargetAssignment(group);
-        MemberState stateBefore = member.state;
-        int epochBefore = member.memberEpoch;
-        CurrentAssignmentBuilder.reconcile(member, group.assignmentEpoch, group.targetAssignment(memberId),
-                group::isOwnedByOther, r.ownedPartitions());
+    }
+
+    /** After a reconciliation: the revocation deadline starts or stops, and a changed assignment is stored. */
+    void afterReconcile(ConsumerGroup group, ConsumerGroupMember member, MemberState stateBefore, int epochBefore,
+                        Assignment assignedBefore, long nowMs) {
         if (member.state == MemberState.UNREVOKED_PARTITIONS
                 && (stateBefore != MemberState.UNREVOKED_PARTITIONS || epochBefore != member.memberEpoch)) {
             member.revocationDeadlineMs = nowMs + member.rebalanceTimeoutMs;
@@ -221,12 +263,6 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 || !assignedBefore.equals(member.assigned)) {
             store.currentAssignment(group.groupId, member);
         }
-        member.sessionDeadlineMs = nowMs + config.sessionTimeoutMs();
-        boolean fullRequest = joining || (r.rebalanceTimeoutMs() != -1 && r.subscribedTopicNames() != null
-                && r.ownedPartitions() != null);
-        boolean assignmentChanged = assignedBefore == null || !assignedBefore.equals(member.assigned);
-        return new HeartbeatResult(memberId, member.memberEpoch, config.heartbeatIntervalMs(),
-                fullRequest || assignmentChanged ? member.assigned : null);
     }
 
     private static void copySubscription(ConsumerGroupMember from, ConsumerGroupMember to) {
@@ -296,12 +332,16 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         return true;
     }
 
-    private ConsumerGroup getOrMaybeCreate(String groupId, boolean create) {
+    private ConsumerGroup getOrMaybeCreate(String groupId, boolean create, long nowMs) {
         ConsumerGroup group = groups.get(groupId);
         if (group != null) return group;
-        if (classic.isClassicGroupInUse(groupId)) {
-            // Kafka converts a live classic group online only under a migration policy Tandem does not implement.
-            throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a consumer group");
+        HandedOverGroup live = classic.liveClassicGroup(groupId);
+        if (live != null) {
+            if (!create) throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a consumer group");
+            // The first consumer-protocol member of a live classic group: an online upgrade, policy permitting.
+            group = migration.upgrade(live, nowMs);
+            groups.put(groupId, group);
+            return group;
         }
         if (!create) throw new ApiException(GROUP_ID_NOT_FOUND, "Consumer group " + groupId + " not found.");
         // An empty classic group (or one known only from its offsets) becomes a consumer group; offsets stay.
@@ -310,7 +350,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         return group;
     }
 
-    private static String newMemberId() {
+    static String newMemberId() {
         UUID uuid = UUID.randomUUID();
         ByteBuffer bytes = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
                 .putLong(uuid.getLeastSignificantBits());
@@ -396,7 +436,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
 
     // ---------------------------------------------------------------- leaving and fencing
 
-    private HeartbeatResult leave(HeartbeatRequest r) {
+    private HeartbeatResult leave(HeartbeatRequest r, long nowMs) {
         ConsumerGroup group = groups.get(r.groupId());
         if (group == null) {
             throw new ApiException(GROUP_ID_NOT_FOUND, classic.isClassicGroupInUse(r.groupId())
@@ -424,8 +464,21 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 return new HeartbeatResult(member.memberId, LEAVE_GROUP_STATIC_MEMBER_EPOCH, 0, null);
             }
         }
-        removeMember(group, member);
+        fence(group, List.of(member), nowMs);
         return new HeartbeatResult(r.memberId(), r.memberEpoch(), 0, null);
+    }
+
+    /**
+     * Removes members that left or were fenced; if only classic members remain, the group goes back to the classic
+     * protocol instead, policy permitting (Kafka's online downgrade).
+     */
+    void fence(ConsumerGroup group, Collection<ConsumerGroupMember> leaving, long nowMs) {
+        if (migration.shouldDowngrade(group, leaving)) {
+            groups.remove(group.groupId);
+            migration.downgrade(group, leaving, nowMs);
+            return;
+        }
+        for (ConsumerGroupMember m : leaving) removeMember(group, m);
     }
 
     /** Removes a member (left, session expired, or fenced) and bumps the group epoch so the rest rebalance. */
@@ -445,10 +498,16 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public void tick(long nowMs) {
         synchronized (classic) {
             for (ConsumerGroup group : List.copyOf(groups.values())) {
-                for (ConsumerGroupMember m : List.copyOf(group.members.values())) {
-                    // Session expiry; and a member that kept partitions past its rebalance timeout is fenced.
-                    if (nowMs >= m.sessionDeadlineMs || nowMs >= m.revocationDeadlineMs) removeMember(group, m);
+                List<ConsumerGroupMember> expired = new ArrayList<>();
+                for (ConsumerGroupMember m : group.members.values()) {
+                    // Session expiry; a member that kept partitions past its rebalance timeout is fenced, and so is
+                    // a classic member that did not rejoin, or sync, within its rebalance timeout.
+                    if (nowMs >= m.sessionDeadlineMs || nowMs >= m.revocationDeadlineMs || nowMs >= m.joinDeadlineMs
+                            || nowMs >= m.syncDeadlineMs) {
+                        expired.add(m);
+                    }
                 }
+                if (!expired.isEmpty()) fence(group, expired, nowMs);
             }
             store.flush();
         }
@@ -494,6 +553,8 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             if (transactional && memberEpoch == -1 && "".equals(memberId) && instanceId == null) return NONE;
             ConsumerGroupMember member = memberId == null ? null : group.members.get(memberId);
             if (member == null) return UNKNOWN_MEMBER_ID;
+            // A classic member commits with its generation (its epoch) at any OffsetCommit version, as in Kafka.
+            if (member.usesClassicProtocol()) return memberEpoch == member.memberEpoch ? NONE : ILLEGAL_GENERATION;
             if (!transactional && apiVersion < 9) return UNSUPPORTED_VERSION;
             return memberEpoch == member.memberEpoch ? NONE : STALE_MEMBER_EPOCH;
         }
@@ -510,6 +571,51 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             ConsumerGroupMember member = memberId == null ? null : group.members.get(memberId);
             if (member == null) return UNKNOWN_MEMBER_ID;
             return memberEpoch == member.memberEpoch ? NONE : STALE_MEMBER_EPOCH;
+        }
+    }
+
+    // ---------------------------------------------------------------- classic members (KIP-848 migration)
+
+    @Override
+    public void classicJoin(JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
+        JoinResult result;
+        synchronized (classic) {
+            try {
+                result = classicMembers.join(groups.get(request.groupId()), request, nowMs);
+            } finally {
+                store.flush();
+            }
+        }
+        callback.accept(result);
+    }
+
+    @Override
+    public SyncResult classicSync(SyncRequest request, long nowMs) {
+        synchronized (classic) {
+            try {
+                return classicMembers.sync(groups.get(request.groupId()), request, nowMs);
+            } finally {
+                store.flush();
+            }
+        }
+    }
+
+    @Override
+    public short classicHeartbeat(String groupId, String memberId, String groupInstanceId, int generationId,
+                                  long nowMs) {
+        synchronized (classic) {
+            return classicMembers.heartbeat(groups.get(groupId), memberId, groupInstanceId, generationId, nowMs);
+        }
+    }
+
+    @Override
+    public List<MemberLeaveResult> classicLeave(String groupId, List<LeavingMember> leaving, long nowMs) {
+        synchronized (classic) {
+            try {
+                return classicMembers.leave(groups.get(groupId), leaving, nowMs);
+            } finally {
+                store.flush();
+            }
         }
     }
 
