@@ -1,7 +1,5 @@
 package io.tandem.server.kafka.group.consumer;
 
-import com.google.re2j.Pattern;
-import com.google.re2j.PatternSyntaxException;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.group.GroupCoordinator;
 import io.tandem.server.kafka.group.GroupMessages.HandedOverGroup;
@@ -17,13 +15,11 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Consumer;
 
@@ -44,16 +40,13 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public static final int LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
     /** ConsumerGroupHeartbeat v1+ clients generate their member id (KIP-1082). */
     static final short CONSUMER_GENERATED_MEMBER_ID_REQUIRED_VERSION = 1;
-    /** Compiled regular expressions kept, bounded: a client can send any number of distinct ones. */
-    private static final int REGEX_CACHE_MAX = 1024;
 
     private final GroupCoordinator classic;
     private final ConsumerGroupConfig config;
     private final ConsumerGroupStore store;
     private final TopicsView topics;
-    private final Map<String, PartitionAssignor> assignors = new LinkedHashMap<>();
     private final Map<String, ConsumerGroup> groups = new LinkedHashMap<>();
-    private final Map<String, Pattern> regexCache = new HashMap<>();
+    private final TargetAssignments assignments;
     private final GroupMigration migration;
     private final ClassicProtocolMembers classicMembers;
 
@@ -63,9 +56,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         this.config = config;
         this.store = store;
         this.topics = topics;
-        for (String name : config.assignors()) {
-            assignors.put(name, name.equals(RangeAssignor.NAME) ? new RangeAssignor() : new UniformAssignor());
-        }
+        this.assignments = new TargetAssignments(config, store, topics);
         this.migration = new GroupMigration(classic, config, store, topics);
         this.classicMembers = new ClassicProtocolMembers(this, migration, config, store);
         classic.modernGroups(this);
@@ -127,30 +118,18 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         } else if (r.memberEpoch() < LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
             throw new ApiException(INVALID_REQUEST, "MemberEpoch is invalid.");
         }
-        if (r.serverAssignor() != null && !assignors.containsKey(r.serverAssignor())) {
+        if (r.serverAssignor() != null && !assignments.assignorNames().contains(r.serverAssignor())) {
             throw new ApiException(UNSUPPORTED_ASSIGNOR, "ServerAssignor " + r.serverAssignor()
-                    + " is not supported. Supported assignors: " + String.join(", ", assignors.keySet()) + ".");
+                    + " is not supported. Supported assignors: " + String.join(", ", assignments.assignorNames())
+                    + ".");
         }
-        if (r.subscribedTopicRegex() != null && !r.subscribedTopicRegex().isEmpty()) compile(r.subscribedTopicRegex());
+        if (r.subscribedTopicRegex() != null && !r.subscribedTopicRegex().isEmpty()) {
+            assignments.compile(r.subscribedTopicRegex());
+        }
     }
 
     private static void requireNotBlank(String value, String message) {
         if (value != null && value.trim().isEmpty()) throw new ApiException(INVALID_REQUEST, message);
-    }
-
-    /** RE2J, as Kafka: linear-time matching, and no back-references or look-around (refused as invalid). */
-    private Pattern compile(String regex) {
-        Pattern pattern = regexCache.get(regex);
-        if (pattern != null) return pattern;
-        try {
-            pattern = Pattern.compile(regex);
-        } catch (PatternSyntaxException e) {
-            throw new ApiException(INVALID_REGULAR_EXPRESSION, "SubscribedTopicRegex `" + regex
-                    + "` is not a valid regular expression: " + e.getDescription() + ".");
-        }
-        if (regexCache.size() >= REGEX_CACHE_MAX) regexCache.clear();
-        regexCache.put(regex, pattern);
-        return pattern;
     }
 
     private HeartbeatResult join(HeartbeatRequest r, long nowMs) {
@@ -238,7 +217,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
      * did, and computes a new target assignment when the epoch moved past it.
      */
     void updateEpochAndTarget(ConsumerGroup group, boolean bump) {
-        Map<String, TopicRef> subscribed = subscribedTopics(group);
+        Map<String, TopicRef> subscribed = assignments.subscribedTopics(group);
         if (!subscribed.equals(group.subscribedTopics)) {
             group.subscribedTopics = subscribed;
             bump = true;
@@ -247,7 +226,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             group.groupEpoch++;
             store.groupEpoch(group.groupId, group.groupEpoch);
         }
-        if (group.groupEpoch > group.assignmentEpoch) computeTargetAssignment(group);
+        if (group.groupEpoch > group.assignmentEpoch) assignments.computeTargetAssignment(group);
     }
 
     /** After a reconciliation: the revocation deadline starts or stops, and a changed assignment is stored. */
@@ -358,82 +337,6 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
     }
 
-    /** The existing topics the members subscribe to, by name or by regular expression. */
-    private Map<String, TopicRef> subscribedTopics(ConsumerGroup group) {
-        Map<String, TopicRef> result = new TreeMap<>();
-        Set<String> regexes = new LinkedHashSet<>();
-        for (ConsumerGroupMember m : group.members.values()) {
-            for (String name : m.subscribedTopicNames) {
-                TopicRef topic = topics.byName(name);
-                if (topic != null) result.put(name, topic);
-            }
-            if (m.subscribedTopicRegex != null) regexes.add(m.subscribedTopicRegex);
-        }
-        if (!regexes.isEmpty()) {
-            for (String name : topics.names()) {
-                if (result.containsKey(name)) continue;
-                for (String regex : regexes) {
-                    if (compile(regex).matches(name)) {
-                        TopicRef topic = topics.byName(name);
-                        if (topic != null) result.put(name, topic);
-                        break;
-                    }
-                }
-            }
-        }
-        return result;
-    }
-
-    /** The topic ids one member subscribes to among the group's subscribed topics. */
-    private Set<UUID> memberTopicIds(ConsumerGroupMember m, Map<String, TopicRef> subscribed) {
-        Set<UUID> ids = new LinkedHashSet<>();
-        for (String name : m.subscribedTopicNames) {
-            TopicRef t = subscribed.get(name);
-            if (t != null) ids.add(t.id());
-        }
-        if (m.subscribedTopicRegex != null) {
-            Pattern pattern = compile(m.subscribedTopicRegex);
-            for (TopicRef t : subscribed.values()) if (pattern.matches(t.name())) ids.add(t.id());
-        }
-        return ids;
-    }
-
-    private void computeTargetAssignment(ConsumerGroup group) {
-        List<PartitionAssignor.MemberSubscription> specs = new ArrayList<>();
-        for (ConsumerGroupMember m : group.members.values()) {
-            specs.add(new PartitionAssignor.MemberSubscription(m.memberId, memberTopicIds(m, group.subscribedTopics)));
-        }
-        Map<UUID, TopicRef> byId = new LinkedHashMap<>();
-        for (TopicRef t : group.subscribedTopics.values()) byId.put(t.id(), t);
-        Map<String, Assignment> target = assignorFor(group).assign(specs, byId, group.targetAssignment);
-        for (Map.Entry<String, Assignment> e : target.entrySet()) {
-            if (!e.getValue().equals(group.targetAssignment.get(e.getKey()))) {
-                store.targetAssignment(group.groupId, e.getKey(), e.getValue());
-            }
-        }
-        group.targetAssignment.clear();
-        group.targetAssignment.putAll(target);
-        group.assignmentEpoch = group.groupEpoch;
-        store.targetAssignmentEpoch(group.groupId, group.assignmentEpoch);
-    }
-
-    /** Kafka's preferred assignor: the one most members ask for, else the first configured. */
-    private PartitionAssignor assignorFor(ConsumerGroup group) {
-        Map<String, Integer> votes = new TreeMap<>();
-        for (ConsumerGroupMember m : group.members.values()) {
-            if (m.serverAssignor != null) votes.merge(m.serverAssignor, 1, Integer::sum);
-        }
-        String best = null;
-        for (Map.Entry<String, Integer> e : votes.entrySet()) {
-            if (best == null || e.getValue() > votes.get(best)) best = e.getKey();
-        }
-        return best != null ? assignors.get(best) : defaultAssignor();
-    }
-
-    private PartitionAssignor defaultAssignor() {
-        return assignors.values().iterator().next();
-    }
-
     // ---------------------------------------------------------------- leaving and fencing
 
     private HeartbeatResult leave(HeartbeatRequest r, long nowMs) {
@@ -489,7 +392,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         }
         group.targetAssignment.remove(member.memberId);
         store.memberRemoved(group.groupId, member.memberId);
-        group.subscribedTopics = subscribedTopics(group);
+        group.subscribedTopics = assignments.subscribedTopics(group);
         group.groupEpoch++;
         store.groupEpoch(group.groupId, group.groupEpoch);
     }
@@ -641,7 +544,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public ConsumerGroupDescription describe(String groupId) {
         synchronized (classic) {
             ConsumerGroup group = groups.get(groupId);
-            if (group != null) return ConsumerGroupDescription.of(group, assignorFor(group).name());
+            if (group != null) return ConsumerGroupDescription.of(group, assignments.assignorFor(group).name());
             String message = classic.hasGroup(groupId) ? "Group " + groupId + " is not a consumer group."
                     : "Group " + groupId + " not found.";
             return new ConsumerGroupDescription(GROUP_ID_NOT_FOUND, message, groupId, "", 0, 0, "", List.of());
@@ -684,7 +587,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         synchronized (classic) {
             for (ConsumerGroup group : groups.values()) {
                 ConsumerGroupLoader.finish(group, nowMs, config.sessionTimeoutMs());
-                group.subscribedTopics = subscribedTopics(group);
+                group.subscribedTopics = assignments.subscribedTopics(group);
             }
         }
     }
