@@ -9,7 +9,6 @@ import io.tandem.server.kafka.group.GroupMessages.JoinResult;
 import io.tandem.server.kafka.group.GroupMessages.JoinedMember;
 import io.tandem.server.kafka.group.GroupMessages.LeaveResult;
 import io.tandem.server.kafka.group.GroupMessages.LeavingMember;
-import io.tandem.server.kafka.group.GroupMessages.MemberDescription;
 import io.tandem.server.kafka.group.GroupMessages.MemberLeaveResult;
 import io.tandem.server.kafka.group.GroupMessages.SyncRequest;
 import io.tandem.server.kafka.group.GroupMessages.SyncResult;
@@ -44,6 +43,7 @@ public final class GroupCoordinator {
     private final GroupOffsets offsets;
     private final ClassicRebalance rebalance;
     private final ClassicHandover handover;
+    private final ClassicGroupAdmin admin;
 
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
@@ -52,12 +52,14 @@ public final class GroupCoordinator {
         this.offsets = new GroupOffsets(groups, store, config);
         this.rebalance = new ClassicRebalance(config);
         this.handover = new ClassicHandover(rebalance);
+        this.admin = new ClassicGroupAdmin(groups, store);
     }
 
     /** Connects the consumer group coordinator; it locks on this object, so both see one consistent state. */
     public synchronized void modernGroups(ModernGroups modernGroups) {
         this.modern = modernGroups;
         this.offsets.modern = modernGroups;
+        this.admin.modern = modernGroups;
     }
 
     /** Whether a live classic group (or one holding only offsets) has this id. */
@@ -546,63 +548,16 @@ public final class GroupCoordinator {
     // ---------------------------------------------------------------- admin
 
     public synchronized Map<String, Short> deleteGroups(Collection<String> groupIds) {
-        Map<String, Short> results = new LinkedHashMap<>();
-        for (String groupId : groupIds) {
-            ClassicGroup group = groupId == null ? null : groups.get(groupId);
-            if (groupId != null && modern.isConsumerGroup(groupId)) {
-                if (!modern.isEmptyConsumerGroup(groupId)) {
-                    results.put(groupId, NON_EMPTY_GROUP);
-                    continue;
-                }
-                modern.deleteEmptyConsumerGroup(groupId);
-                if (group == null) {
-                    store.groupDeleted(groupId);
-                    results.put(groupId, NONE);
-                    continue;
-                }
-            }
-            if (groupId == null || groupId.isEmpty()) {
-                results.put(groupId, INVALID_GROUP_ID);
-            } else if (group == null || group.is(GroupState.DEAD)) {
-                results.put(groupId, GROUP_ID_NOT_FOUND);
-            } else if (!group.is(GroupState.EMPTY)) {
-                results.put(groupId, NON_EMPTY_GROUP);
-            } else {
-                group.state = GroupState.DEAD;
-                groups.remove(groupId);
-                store.groupDeleted(groupId);
-                results.put(groupId, NONE);
-            }
-        }
-        return results;
+        return admin.deleteGroups(groupIds);
     }
 
     public synchronized List<GroupListing> listGroups() {
-        List<GroupListing> listings = new ArrayList<>();
-        for (ClassicGroup group : groups.values()) {
-            // A consumer group's id is listed by the consumer group coordinator (its classic holder only keeps offsets).
-            if (group.is(GroupState.DEAD) || modern.isConsumerGroup(group.groupId)) continue;
-            listings.add(new GroupListing(group.groupId, group.protocolType == null ? "" : group.protocolType,
-                    group.state));
-        }
-        return listings;
+        return admin.listGroups();
     }
 
     /** DescribeGroups data; an unknown group is reported as Dead with GROUP_ID_NOT_FOUND (v6+ clients see it). */
     public synchronized GroupDescription describeGroup(String groupId) {
-        ClassicGroup group = groups.get(groupId);
-        if (group == null || group.is(GroupState.DEAD)) {
-            return new GroupDescription(GROUP_ID_NOT_FOUND, groupId, GroupState.DEAD, "", "", List.of());
-        }
-        boolean stable = group.is(GroupState.STABLE);
-        List<MemberDescription> members = new ArrayList<>();
-        for (GroupMember m : group.members.values()) {
-            // Kafka only reports subscriptions and assignments once the group is Stable.
-            members.add(new MemberDescription(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
-                    stable ? m.metadata(group.protocolName) : new byte[0], stable ? m.assignment : new byte[0]));
-        }
-        return new GroupDescription(NONE, groupId, group.state, group.protocolType == null ? "" : group.protocolType,
-                stable ? group.protocolName : "", members);
+        return admin.describeGroup(groupId);
     }
 
     // ---------------------------------------------------------------- loading from __consumer_offsets
