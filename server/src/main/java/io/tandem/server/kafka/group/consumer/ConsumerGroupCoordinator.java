@@ -315,6 +315,12 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         ConsumerGroup group = groups.get(groupId);
         if (group != null) return group;
         HandedOverGroup live = classic.liveClassicGroup(groupId);
+        if (live != null && live.members().isEmpty() && create) {
+            // Only member ids handed out with MEMBER_ID_REQUIRED: an Empty classic group, as Kafka sees it, which a
+            // consumer group takes over under every policy (those ids may still join, as classic members).
+            classic.releaseToConsumerGroup(groupId, nowMs);
+            live = null;
+        }
         if (live != null) {
             if (!create) throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a consumer group");
             // The first consumer-protocol member of a live classic group: an online upgrade, policy permitting.

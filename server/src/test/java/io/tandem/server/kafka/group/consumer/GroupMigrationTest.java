@@ -334,4 +334,19 @@ class GroupMigrationTest {
         assertEquals(UNKNOWN_MEMBER_ID, classic.heartbeat("g", id("a"), null, generation, now));
         assertEquals(1, coordinator.describe("g").members().size(), "both classic members were fenced");
     }
+
+    @Test
+    void shouldTakeOverAClassicGroupHoldingOnlyAPendingMemberIdUnderEveryPolicy() {
+        start(MigrationPolicy.DISABLED);
+        AtomicReference<JoinResult> pending = new AtomicReference<>();
+        classic.joinGroup(new GroupMessages.JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS,
+                REBALANCE_MS, "consumer", List.of(new GroupMessages.Protocol("range", subscription(List.of()))), true),
+                now, pending::set);
+        assertEquals(MEMBER_ID_REQUIRED, pending.get().error());
+        assertEquals(2, consumerJoin("n").memberEpoch(), "an Empty classic group is taken over, as in Kafka");
+        // The member id handed out joins the consumer group as a classic member.
+        JoinResult joined = classicJoin(pending.get().memberId(), List.of());
+        assertEquals(NONE, joined.error());
+        assertEquals(2, coordinator.describe("g").members().size());
+    }
 }
