@@ -63,14 +63,12 @@ public final class BrokerConfigKeys {
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not
      * do), offsets.topic.replication.factor and the transaction and share state topics' replication and min ISR
-     * (Kafka's 3 and 2 refuse to create those topics, or to write to them, on one node), group.consumer.migration.policy
-     * (disabled: Tandem does not migrate live groups between protocols, Kafka 4.x's bidirectional would claim it).
+     * (Kafka's 3 and 2 refuse to create those topics, or to write to them, on one node).
      */
     private static final Map<String, String> TANDEM_DEFAULTS = Map.of("broker.id", "0",
             "offsets.topic.replication.factor", "1", "queued.max.request.bytes", "104857600",
             "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1",
-            "share.coordinator.state.topic.replication.factor", "1", "share.coordinator.state.topic.min.isr", "1",
-            "group.consumer.migration.policy", "disabled");
+            "share.coordinator.state.topic.replication.factor", "1", "share.coordinator.state.topic.min.isr", "1");
 
     /** The transaction coordinator's keys (io.tandem.server.kafka.txn.TransactionConfig). */
     private static final Set<String> TRANSACTION_KEYS = Set.of("transaction.max.timeout.ms",

@@ -3,12 +3,12 @@ package io.tandem.server.kafka.group;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.GroupMessages.GroupDescription;
 import io.tandem.server.kafka.group.GroupMessages.GroupListing;
+import io.tandem.server.kafka.group.GroupMessages.HandedOverGroup;
 import io.tandem.server.kafka.group.GroupMessages.JoinRequest;
 import io.tandem.server.kafka.group.GroupMessages.JoinResult;
 import io.tandem.server.kafka.group.GroupMessages.JoinedMember;
 import io.tandem.server.kafka.group.GroupMessages.LeaveResult;
 import io.tandem.server.kafka.group.GroupMessages.LeavingMember;
-import io.tandem.server.kafka.group.GroupMessages.MemberDescription;
 import io.tandem.server.kafka.group.GroupMessages.MemberLeaveResult;
 import io.tandem.server.kafka.group.GroupMessages.SyncRequest;
 import io.tandem.server.kafka.group.GroupMessages.SyncResult;
@@ -42,6 +42,8 @@ public final class GroupCoordinator {
     private ModernGroups modern = ModernGroups.ABSENT;
     private final GroupOffsets offsets;
     private final ClassicRebalance rebalance;
+    private final ClassicHandover handover;
+    private final ClassicGroupAdmin admin;
 
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
@@ -49,12 +51,15 @@ public final class GroupCoordinator {
         this.transactional = new TransactionalOffsets(groups, store, config);
         this.offsets = new GroupOffsets(groups, store, config);
         this.rebalance = new ClassicRebalance(config);
+        this.handover = new ClassicHandover(rebalance);
+        this.admin = new ClassicGroupAdmin(groups, store);
     }
 
     /** Connects the consumer group coordinator; it locks on this object, so both see one consistent state. */
     public synchronized void modernGroups(ModernGroups modernGroups) {
         this.modern = modernGroups;
         this.offsets.modern = modernGroups;
+        this.admin.modern = modernGroups;
     }
 
     /** Whether a live classic group (or one holding only offsets) has this id. */
@@ -73,6 +78,30 @@ public final class GroupCoordinator {
                 && (!group.is(GroupState.EMPTY) || !group.members.isEmpty() || !group.pendingMembers.isEmpty());
     }
 
+    // ---------------------------------------------------------------- online migration (KIP-848)
+
+    /** The live classic group of this id (members, or members joining) as it would be handed over; else null. */
+    public synchronized HandedOverGroup liveClassicGroup(String groupId) {
+        return isClassicGroupInUse(groupId) ? ClassicHandover.describe(groups.get(groupId)) : null;
+    }
+
+    /** Hands the classic group's membership to the consumer group coordinator (upgrade); its offsets stay here. */
+    public synchronized void releaseToConsumerGroup(String groupId, long nowMs) {
+        ClassicGroup group = groups.get(groupId);
+        if (group != null) handover.release(group, nowMs);
+    }
+
+    /** Takes back a consumer group whose members all speak the classic protocol (downgrade); it rebalances. */
+    public synchronized void takeFromConsumerGroup(HandedOverGroup from, long nowMs) {
+        ClassicGroup group = groups.computeIfAbsent(from.groupId(), ClassicGroup::new);
+        handover.install(group, from, nowMs);
+    }
+
+    /** group.max.size: a downgrade that would exceed it is not done, as in Kafka. */
+    public int maxClassicGroupSize() {
+        return config.maxGroupSize();
+    }
+
     // ---------------------------------------------------------------- JoinGroup
 
     public synchronized void joinGroup(JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
@@ -81,20 +110,19 @@ public final class GroupCoordinator {
             callback.accept(JoinResult.error(memberId, INVALID_GROUP_ID));
             return;
         }
-        if (modern.isConsumerGroup(request.groupId())) {
-            if (!modern.isEmptyConsumerGroup(request.groupId())) {
-                // Kafka lets classic members into a consumer group only under its migration policy, which Tandem
-                // does not implement: refused as a protocol mismatch.
-                callback.accept(JoinResult.error(memberId, INCONSISTENT_GROUP_PROTOCOL));
-                return;
-            }
-            // An empty consumer group becomes a classic group again; its offsets stay.
-            modern.deleteEmptyConsumerGroup(request.groupId());
-        }
         if (request.sessionTimeoutMs() < config.minSessionTimeoutMs()
                 || request.sessionTimeoutMs() > config.maxSessionTimeoutMs()) {
             callback.accept(JoinResult.error(memberId, INVALID_SESSION_TIMEOUT));
             return;
+        }
+        if (modern.isConsumerGroup(request.groupId())) {
+            if (!modern.isEmptyConsumerGroup(request.groupId())) {
+                // Kafka serves classic members inside a consumer group (KIP-848 online migration).
+                modern.classicJoin(request, nowMs, callback);
+                return;
+            }
+            // An empty consumer group becomes a classic group again; its offsets stay.
+            modern.deleteEmptyConsumerGroup(request.groupId());
         }
         boolean unknownMember = memberId.isEmpty();
         ClassicGroup group = groups.get(request.groupId());
@@ -273,6 +301,10 @@ public final class GroupCoordinator {
     // ---------------------------------------------------------------- SyncGroup
 
     public synchronized void syncGroup(SyncRequest request, long nowMs, Consumer<SyncResult> callback) {
+        if (modern.isConsumerGroup(request.groupId())) {
+            callback.accept(modern.classicSync(request, nowMs));
+            return;
+        }
         ClassicGroup group = groups.get(request.groupId());
         if (group == null) {
             callback.accept(SyncResult.error(UNKNOWN_MEMBER_ID));
@@ -309,6 +341,9 @@ public final class GroupCoordinator {
 
     public synchronized short heartbeat(String groupId, String memberId, String groupInstanceId, int generationId,
                                         long nowMs) {
+        if (modern.isConsumerGroup(groupId)) {
+            return modern.classicHeartbeat(groupId, memberId, groupInstanceId, generationId, nowMs);
+        }
         ClassicGroup group = groups.get(groupId);
         if (group == null) return UNKNOWN_MEMBER_ID;
         if (group.is(GroupState.DEAD)) return COORDINATOR_NOT_AVAILABLE;
@@ -332,6 +367,7 @@ public final class GroupCoordinator {
     }
 
     public synchronized LeaveResult leaveGroup(String groupId, List<LeavingMember> leaving, long nowMs) {
+        if (modern.isConsumerGroup(groupId)) return new LeaveResult(NONE, modern.classicLeave(groupId, leaving, nowMs));
         ClassicGroup group = groups.get(groupId);
         List<MemberLeaveResult> results = new ArrayList<>();
         if (group == null) {
@@ -512,63 +548,16 @@ public final class GroupCoordinator {
     // ---------------------------------------------------------------- admin
 
     public synchronized Map<String, Short> deleteGroups(Collection<String> groupIds) {
-        Map<String, Short> results = new LinkedHashMap<>();
-        for (String groupId : groupIds) {
-            ClassicGroup group = groupId == null ? null : groups.get(groupId);
-            if (groupId != null && modern.isConsumerGroup(groupId)) {
-                if (!modern.isEmptyConsumerGroup(groupId)) {
-                    results.put(groupId, NON_EMPTY_GROUP);
-                    continue;
-                }
-                modern.deleteEmptyConsumerGroup(groupId);
-                if (group == null) {
-                    store.groupDeleted(groupId);
-                    results.put(groupId, NONE);
-                    continue;
-                }
-            }
-            if (groupId == null || groupId.isEmpty()) {
-                results.put(groupId, INVALID_GROUP_ID);
-            } else if (group == null || group.is(GroupState.DEAD)) {
-                results.put(groupId, GROUP_ID_NOT_FOUND);
-            } else if (!group.is(GroupState.EMPTY)) {
-                results.put(groupId, NON_EMPTY_GROUP);
-            } else {
-                group.state = GroupState.DEAD;
-                groups.remove(groupId);
-                store.groupDeleted(groupId);
-                results.put(groupId, NONE);
-            }
-        }
-        return results;
+        return admin.deleteGroups(groupIds);
     }
 
     public synchronized List<GroupListing> listGroups() {
-        List<GroupListing> listings = new ArrayList<>();
-        for (ClassicGroup group : groups.values()) {
-            // A consumer group's id is listed by the consumer group coordinator (its classic holder only keeps offsets).
-            if (group.is(GroupState.DEAD) || modern.isConsumerGroup(group.groupId)) continue;
-            listings.add(new GroupListing(group.groupId, group.protocolType == null ? "" : group.protocolType,
-                    group.state));
-        }
-        return listings;
+        return admin.listGroups();
     }
 
     /** DescribeGroups data; an unknown group is reported as Dead with GROUP_ID_NOT_FOUND (v6+ clients see it). */
     public synchronized GroupDescription describeGroup(String groupId) {
-        ClassicGroup group = groups.get(groupId);
-        if (group == null || group.is(GroupState.DEAD)) {
-            return new GroupDescription(GROUP_ID_NOT_FOUND, groupId, GroupState.DEAD, "", "", List.of());
-        }
-        boolean stable = group.is(GroupState.STABLE);
-        List<MemberDescription> members = new ArrayList<>();
-        for (GroupMember m : group.members.values()) {
-            // Kafka only reports subscriptions and assignments once the group is Stable.
-            members.add(new MemberDescription(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
-                    stable ? m.metadata(group.protocolName) : new byte[0], stable ? m.assignment : new byte[0]));
-        }
-        return new GroupDescription(NONE, groupId, group.state, group.protocolType == null ? "" : group.protocolType,
-                stable ? group.protocolName : "", members);
+        return admin.describeGroup(groupId);
     }
 
     // ---------------------------------------------------------------- loading from __consumer_offsets

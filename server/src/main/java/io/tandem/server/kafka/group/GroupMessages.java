@@ -23,7 +23,7 @@ public final class GroupMessages {
 
     public record JoinResult(short error, int generationId, String protocolType, String protocolName, String leaderId,
                              String memberId, boolean skipAssignment, List<JoinedMember> members) {
-        static JoinResult error(String memberId, short error) {
+        public static JoinResult error(String memberId, short error) {
             return new JoinResult(error, -1, null, null, "", memberId, false, List.of());
         }
     }
@@ -33,7 +33,7 @@ public final class GroupMessages {
     }
 
     public record SyncResult(short error, String protocolType, String protocolName, byte[] assignment) {
-        static SyncResult error(short error) {
+        public static SyncResult error(short error) {
             return new SyncResult(error, null, null, new byte[0]);
         }
     }
@@ -57,5 +57,19 @@ public final class GroupMessages {
 
     public record GroupDescription(short error, String groupId, GroupState state, String protocolType,
                                    String protocol, List<MemberDescription> members) {
+    }
+
+    /**
+     * A classic member handed between the classic and the consumer group coordinators when a live group changes
+     * protocol (KIP-848 online migration): its settings, the protocols it supports and its current assignment.
+     */
+    public record HandedOverMember(String memberId, String groupInstanceId, String clientId, String clientHost,
+                                   int sessionTimeoutMs, int rebalanceTimeoutMs, List<Protocol> protocols,
+                                   byte[] assignment) {
+    }
+
+    /** A live classic group as it is handed over: its generation, selected protocol (or null) and members. */
+    public record HandedOverGroup(String groupId, int generationId, String protocolType, String protocolName,
+                                  List<HandedOverMember> members) {
     }
 }

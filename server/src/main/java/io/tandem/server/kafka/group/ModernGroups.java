@@ -1,6 +1,15 @@
 package io.tandem.server.kafka.group;
 
+import io.tandem.server.kafka.group.GroupMessages.JoinRequest;
+import io.tandem.server.kafka.group.GroupMessages.JoinResult;
+import io.tandem.server.kafka.group.GroupMessages.LeavingMember;
+import io.tandem.server.kafka.group.GroupMessages.MemberLeaveResult;
+import io.tandem.server.kafka.group.GroupMessages.SyncRequest;
+import io.tandem.server.kafka.group.GroupMessages.SyncResult;
+
+import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * What the classic {@link GroupCoordinator} needs to know of the consumer groups (KIP-848) that share its group ids
@@ -27,6 +36,18 @@ public interface ModernGroups {
     /** Whether any member of the consumer group subscribes to the topic (OffsetDelete refuses those partitions). */
     boolean isSubscribedTo(String groupId, String topic);
 
+    /** JoinGroup of a classic member into a non-empty consumer group (KIP-848 online migration). */
+    void classicJoin(JoinRequest request, long nowMs, Consumer<JoinResult> callback);
+
+    /** SyncGroup of a classic member of a consumer group: its assignment, computed by the server. */
+    SyncResult classicSync(SyncRequest request, long nowMs);
+
+    /** Heartbeat of a classic member of a consumer group: REBALANCE_IN_PROGRESS when it must rejoin. */
+    short classicHeartbeat(String groupId, String memberId, String groupInstanceId, int generationId, long nowMs);
+
+    /** LeaveGroup naming members of a consumer group. */
+    List<MemberLeaveResult> classicLeave(String groupId, List<LeavingMember> leaving, long nowMs);
+
     /** Fires session and rebalance timeouts. */
     void tick(long nowMs);
 
@@ -42,6 +63,18 @@ public interface ModernGroups {
             return 0;
         }
         @Override public boolean isSubscribedTo(String groupId, String topic) { return false; }
+        @Override public void classicJoin(JoinRequest r, long nowMs, Consumer<JoinResult> callback) {
+            throw new IllegalStateException("no consumer groups");
+        }
+        @Override public SyncResult classicSync(SyncRequest r, long nowMs) {
+            throw new IllegalStateException("no consumer groups");
+        }
+        @Override public short classicHeartbeat(String g, String m, String i, int generationId, long nowMs) {
+            throw new IllegalStateException("no consumer groups");
+        }
+        @Override public List<MemberLeaveResult> classicLeave(String g, List<LeavingMember> l, long nowMs) {
+            throw new IllegalStateException("no consumer groups");
+        }
         @Override public void tick(long nowMs) { }
         @Override public Set<String> groupIds() { return Set.of(); }
     };

@@ -22,6 +22,8 @@ import java.util.UUID;
 final class ConsumerGroupDescribeHandler implements ApiHandler<ConsumerGroupDescribeRequest> {
     /** ConsumerGroupDescribe v1's MemberType of a member speaking the consumer protocol (0 is a classic member). */
     static final byte MEMBER_TYPE_CONSUMER = 1;
+    /** ConsumerGroupDescribe v1's MemberType of a classic member inside a consumer group (KIP-848 migration). */
+    static final byte MEMBER_TYPE_CLASSIC = 0;
     private final KafkaBroker broker;
 
     ConsumerGroupDescribeHandler(KafkaBroker broker) {
@@ -62,7 +64,7 @@ final class ConsumerGroupDescribeHandler implements ApiHandler<ConsumerGroupDesc
                 member.subscribedTopicRegex = m.subscribedTopicRegex() == null ? "" : m.subscribedTopicRegex();
                 member.assignment = toWire(m.assignment());
                 member.targetAssignment = toWire(m.targetAssignment());
-                member.memberType = MEMBER_TYPE_CONSUMER;
+                member.memberType = m.classic() ? MEMBER_TYPE_CLASSIC : MEMBER_TYPE_CONSUMER;
                 group.members.add(member);
             }
             response.groups.add(group);

@@ -4,7 +4,6 @@ import io.tandem.server.TandemConfig;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The consumer group (KIP-848) settings, named and defaulted as Kafka's {@code group.consumer.*} broker keys.
@@ -13,14 +12,19 @@ import java.util.Locale;
  * @param heartbeatIntervalMs group.consumer.heartbeat.interval.ms: what members are told to heartbeat at
  * @param maxSize             group.consumer.max.size: members a group accepts
  * @param assignors           group.consumer.assignors: the server assignors served, the first the default
+ * @param migrationPolicy     group.consumer.migration.policy: online upgrade/downgrade of live groups
  */
-public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors) {
+public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors,
+                                  MigrationPolicy migrationPolicy) {
     public static final List<String> KNOWN_ASSIGNORS = List.of(UniformAssignor.NAME, RangeAssignor.NAME);
     public static final String MIGRATION_POLICY = "group.consumer.migration.policy";
-    /** The only policy Tandem implements (Kafka 4.x defaults to bidirectional). */
-    public static final String MIGRATION_POLICY_DISABLED = "disabled";
-    private static final List<String> MIGRATION_POLICIES = List.of(MIGRATION_POLICY_DISABLED, "downgrade", "upgrade",
-            "bidirectional");
+    /** Kafka 4.x's default. */
+    public static final MigrationPolicy MIGRATION_POLICY_DEFAULT = MigrationPolicy.BIDIRECTIONAL;
+
+    /** The settings under Kafka's default migration policy (bidirectional). */
+    public ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors) {
+        this(sessionTimeoutMs, heartbeatIntervalMs, maxSize, assignors, MIGRATION_POLICY_DEFAULT);
+    }
 
     public ConsumerGroupConfig {
         if (heartbeatIntervalMs >= sessionTimeoutMs) {
@@ -37,6 +41,17 @@ public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs,
             }
         }
         assignors = List.copyOf(assignors);
+        if (migrationPolicy == null) throw new IllegalArgumentException(MIGRATION_POLICY + " must be set");
+    }
+
+    /** The same settings under another migration policy. */
+    public ConsumerGroupConfig withMigrationPolicy(MigrationPolicy policy) {
+        return new ConsumerGroupConfig(sessionTimeoutMs, heartbeatIntervalMs, maxSize, assignors, policy);
+    }
+
+    /** The same settings with another group.consumer.max.size. */
+    public ConsumerGroupConfig withMaxSize(int size) {
+        return new ConsumerGroupConfig(sessionTimeoutMs, heartbeatIntervalMs, size, assignors, migrationPolicy);
     }
 
     /**
@@ -53,33 +68,14 @@ public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs,
                 config.getInt("group.consumer.min.heartbeat.interval.ms", 5_000),
                 "group.consumer.max.heartbeat.interval.ms",
                 config.getInt("group.consumer.max.heartbeat.interval.ms", 15_000));
-        checkMigrationPolicy(config.get(MIGRATION_POLICY, MIGRATION_POLICY_DISABLED));
+        MigrationPolicy policy = MigrationPolicy.parse(MIGRATION_POLICY,
+                config.get(MIGRATION_POLICY, MIGRATION_POLICY_DEFAULT.toString()));
         List<String> assignors = new ArrayList<>();
         for (String name : config.get("group.consumer.assignors", "uniform,range").split(",")) {
             if (!name.isBlank()) assignors.add(name.trim());
         }
         return new ConsumerGroupConfig(session, heartbeat, config.getInt("group.consumer.max.size",
-                Integer.MAX_VALUE), assignors);
-    }
-
-    /**
-     * {@code group.consumer.migration.policy}: Kafka's values (case-insensitive, else Kafka's start-up error), of which
-     * Tandem implements {@code disabled} only: a live classic group is not upgraded when a consumer-protocol member
-     * joins, nor a consumer group downgraded when its last consumer-protocol member leaves (empty groups still change
-     * type, as under every policy). The other values are refused at start-up rather than ignored, since ignoring them
-     * would change what a rolling upgrade of consumers does.
-     */
-    static void checkMigrationPolicy(String value) {
-        String policy = value.trim().toLowerCase(Locale.ROOT);
-        if (!MIGRATION_POLICIES.contains(policy)) {
-            throw new IllegalArgumentException("Invalid value " + value + " for configuration " + MIGRATION_POLICY
-                    + ": String must be one of (case insensitive): DISABLED, DOWNGRADE, UPGRADE, BIDIRECTIONAL");
-        }
-        if (!policy.equals(MIGRATION_POLICY_DISABLED)) {
-            throw new IllegalArgumentException(MIGRATION_POLICY + "=" + value + " is not supported: Tandem does not "
-                    + "migrate live groups between the classic and the consumer protocol; only "
-                    + MIGRATION_POLICY_DISABLED + " is");
-        }
+                Integer.MAX_VALUE), assignors, policy);
     }
 
     private static void within(String key, int value, String minKey, int min, String maxKey, int max) {
@@ -87,7 +83,7 @@ public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs,
         if (value > max) throw new IllegalArgumentException(key + " must be less than or equal to " + maxKey);
     }
 
-    /** Kafka's defaults: 45 s sessions, 5 s heartbeats, unlimited size, uniform then range. */
+    /** Kafka's defaults: 45 s sessions, 5 s heartbeats, unlimited size, uniform then range, bidirectional migration. */
     public static ConsumerGroupConfig defaults() {
         return new ConsumerGroupConfig(45_000, 5_000, Integer.MAX_VALUE, KNOWN_ASSIGNORS);
     }

@@ -1,30 +1,37 @@
 package io.tandem.server.kafka.group.consumer;
 
-import com.google.re2j.Pattern;
-import com.google.re2j.PatternSyntaxException;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.group.GroupMessages.HandedOverGroup;
+import io.tandem.server.kafka.group.GroupMessages.JoinRequest;
+import io.tandem.server.kafka.group.GroupMessages.JoinResult;
+import io.tandem.server.kafka.group.GroupMessages.LeavingMember;
+import io.tandem.server.kafka.group.GroupMessages.MemberLeaveResult;
+import io.tandem.server.kafka.group.GroupMessages.SyncRequest;
+import io.tandem.server.kafka.group.GroupMessages.SyncResult;
 import io.tandem.server.kafka.group.ModernGroups;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * The consumer group coordinator of KIP-848 (ConsumerGroupHeartbeat): the membership, the group epoch, the server-side
  * target assignment and each member's reconciliation towards it, with Kafka's GroupMetadataManager rules. It shares the
- * classic {@link GroupCoordinator}'s lock and offsets: a group id is of one kind at a time, and an empty group of either
- * kind may be taken over by the other. Time comes in as {@code nowMs} and {@link #tick(long)}, so tests drive it.
+ * classic {@link GroupCoordinator}'s lock and offsets: a group id is of one kind at a time, an empty group of either
+ * kind may be taken over by the other, and a live group migrates between the two under
+ * {@code group.consumer.migration.policy} ({@link GroupMigration}), classic members of a consumer group being served
+ * by {@link ClassicProtocolMembers}. Time comes in as {@code nowMs} and {@link #tick(long)}, so tests drive it.
  */
 public final class ConsumerGroupCoordinator implements ModernGroups {
     /** ConsumerGroupHeartbeat's MemberEpoch meaning "leave the group". */
@@ -33,16 +40,15 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public static final int LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
     /** ConsumerGroupHeartbeat v1+ clients generate their member id (KIP-1082). */
     static final short CONSUMER_GENERATED_MEMBER_ID_REQUIRED_VERSION = 1;
-    /** Compiled regular expressions kept, bounded: a client can send any number of distinct ones. */
-    private static final int REGEX_CACHE_MAX = 1024;
 
     private final GroupCoordinator classic;
     private final ConsumerGroupConfig config;
     private final ConsumerGroupStore store;
     private final TopicsView topics;
-    private final Map<String, PartitionAssignor> assignors = new LinkedHashMap<>();
     private final Map<String, ConsumerGroup> groups = new LinkedHashMap<>();
-    private final Map<String, Pattern> regexCache = new HashMap<>();
+    private final TargetAssignments assignments;
+    private final GroupMigration migration;
+    private final ClassicProtocolMembers classicMembers;
 
     public ConsumerGroupCoordinator(GroupCoordinator classic, ConsumerGroupConfig config, ConsumerGroupStore store,
                                     TopicsView topics) {
@@ -50,9 +56,9 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         this.config = config;
         this.store = store;
         this.topics = topics;
-        for (String name : config.assignors()) {
-            assignors.put(name, name.equals(RangeAssignor.NAME) ? new RangeAssignor() : new UniformAssignor());
-        }
+        this.assignments = new TargetAssignments(config, store, topics);
+        this.migration = new GroupMigration(classic, config, store, topics);
+        this.classicMembers = new ClassicProtocolMembers(this, migration, config, store);
         classic.modernGroups(this);
     }
 
@@ -77,7 +83,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 validate(request);
                 if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH
                         || request.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-                    return leave(request);
+                    return leave(request, nowMs);
                 }
                 return join(request, nowMs);
             } finally {
@@ -112,35 +118,23 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         } else if (r.memberEpoch() < LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
             throw new ApiException(INVALID_REQUEST, "MemberEpoch is invalid.");
         }
-        if (r.serverAssignor() != null && !assignors.containsKey(r.serverAssignor())) {
+        if (r.serverAssignor() != null && !assignments.assignorNames().contains(r.serverAssignor())) {
             throw new ApiException(UNSUPPORTED_ASSIGNOR, "ServerAssignor " + r.serverAssignor()
-                    + " is not supported. Supported assignors: " + String.join(", ", assignors.keySet()) + ".");
+                    + " is not supported. Supported assignors: " + String.join(", ", assignments.assignorNames())
+                    + ".");
         }
-        if (r.subscribedTopicRegex() != null && !r.subscribedTopicRegex().isEmpty()) compile(r.subscribedTopicRegex());
+        if (r.subscribedTopicRegex() != null && !r.subscribedTopicRegex().isEmpty()) {
+            assignments.compile(r.subscribedTopicRegex());
+        }
     }
 
     private static void requireNotBlank(String value, String message) {
         if (value != null && value.trim().isEmpty()) throw new ApiException(INVALID_REQUEST, message);
     }
 
-    /** RE2J, as Kafka: linear-time matching, and no back-references or look-around (refused as invalid). */
-    private Pattern compile(String regex) {
-        Pattern pattern = regexCache.get(regex);
-        if (pattern != null) return pattern;
-        try {
-            pattern = Pattern.compile(regex);
-        } catch (PatternSyntaxException e) {
-            throw new ApiException(INVALID_REGULAR_EXPRESSION, "SubscribedTopicRegex `" + regex
-                    + "` is not a valid regular expression: " + e.getDescription() + ".");
-        }
-        if (regexCache.size() >= REGEX_CACHE_MAX) regexCache.clear();
-        regexCache.put(regex, pattern);
-        return pattern;
-    }
-
     private HeartbeatResult join(HeartbeatRequest r, long nowMs) {
         boolean joining = r.memberEpoch() == 0;
-        ConsumerGroup group = getOrMaybeCreate(r.groupId(), joining);
+        ConsumerGroup group = getOrMaybeCreate(r.groupId(), joining, nowMs);
         String memberId = r.memberId() == null || r.memberId().isEmpty() ? newMemberId() : r.memberId();
         if (group.members.size() >= config.maxSize() && !group.members.containsKey(memberId)) {
             throw new ApiException(GROUP_MAX_SIZE_REACHED, "The consumer group has reached its maximum capacity of "
@@ -193,11 +187,37 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             store.memberRemoved(group.groupId, replaced.memberId);
             if (target != null) store.targetAssignment(group.groupId, memberId, target);
         }
-        if (created || replaced != null || subscriptionChanged) store.memberMetadata(group.groupId, member);
+        // A member heartbeating with ConsumerGroupHeartbeat speaks the consumer protocol (Kafka clears its
+        // ClassicMemberMetadata).
+        boolean wasClassic = member.classic != null;
+        member.classic = null;
+        member.joinDeadlineMs = Long.MAX_VALUE;
+        member.syncDeadlineMs = Long.MAX_VALUE;
+        if (created || replaced != null || subscriptionChanged || wasClassic) {
+            store.memberMetadata(group.groupId, member);
+        }
         group.members.put(memberId, member);
         if (member.instanceId != null) group.staticMembers.put(member.instanceId, memberId);
-        boolean bump = created && replaced == null || subscriptionChanged;
-        Map<String, TopicRef> subscribed = subscribedTopics(group);
+        updateEpochAndTarget(group, created && replaced == null || subscriptionChanged);
+        MemberState stateBefore = member.state;
+        int epochBefore = member.memberEpoch;
+        CurrentAssignmentBuilder.reconcile(member, group.assignmentEpoch, group.targetAssignment(memberId),
+                group::isOwnedByOther, r.ownedPartitions());
+        afterReconcile(group, member, stateBefore, epochBefore, assignedBefore, nowMs);
+        member.sessionDeadlineMs = nowMs + config.sessionTimeoutMs();
+        boolean fullRequest = joining || (r.rebalanceTimeoutMs() != -1 && r.subscribedTopicNames() != null
+                && r.ownedPartitions() != null);
+        boolean assignmentChanged = assignedBefore == null || !assignedBefore.equals(member.assigned);
+        return new HeartbeatResult(memberId, member.memberEpoch, config.heartbeatIntervalMs(),
+                fullRequest || assignmentChanged ? member.assigned : null);
+    }
+
+    /**
+     * Bumps the group epoch when the membership or a subscription changed ({@code bump}) or the subscribed topics
+     * did, and computes a new target assignment when the epoch moved past it.
+     */
+    void updateEpochAndTarget(ConsumerGroup group, boolean bump) {
+        Map<String, TopicRef> subscribed = assignments.subscribedTopics(group);
         if (!subscribed.equals(group.subscribedTopics)) {
             group.subscribedTopics = subscribed;
             bump = true;
@@ -206,11 +226,12 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             group.groupEpoch++;
             store.groupEpoch(group.groupId, group.groupEpoch);
         }
-        if (group.groupEpoch > group.assignmentEpoch) computeTargetAssignment(group);
-        MemberState stateBefore = member.state;
-        int epochBefore = member.memberEpoch;
-        CurrentAssignmentBuilder.reconcile(member, group.assignmentEpoch, group.targetAssignment(memberId),
-                group::isOwnedByOther, r.ownedPartitions());
+        if (group.groupEpoch > group.assignmentEpoch) assignments.computeTargetAssignment(group);
+    }
+
+    /** After a reconciliation: the revocation deadline starts or stops, and a changed assignment is stored. */
+    void afterReconcile(ConsumerGroup group, ConsumerGroupMember member, MemberState stateBefore, int epochBefore,
+                        Assignment assignedBefore, long nowMs) {
         if (member.state == MemberState.UNREVOKED_PARTITIONS
                 && (stateBefore != MemberState.UNREVOKED_PARTITIONS || epochBefore != member.memberEpoch)) {
             member.revocationDeadlineMs = nowMs + member.rebalanceTimeoutMs;
@@ -221,12 +242,6 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 || !assignedBefore.equals(member.assigned)) {
             store.currentAssignment(group.groupId, member);
         }
-        member.sessionDeadlineMs = nowMs + config.sessionTimeoutMs();
-        boolean fullRequest = joining || (r.rebalanceTimeoutMs() != -1 && r.subscribedTopicNames() != null
-                && r.ownedPartitions() != null);
-        boolean assignmentChanged = assignedBefore == null || !assignedBefore.equals(member.assigned);
-        return new HeartbeatResult(memberId, member.memberEpoch, config.heartbeatIntervalMs(),
-                fullRequest || assignmentChanged ? member.assigned : null);
     }
 
     private static void copySubscription(ConsumerGroupMember from, ConsumerGroupMember to) {
@@ -296,12 +311,22 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         return true;
     }
 
-    private ConsumerGroup getOrMaybeCreate(String groupId, boolean create) {
+    private ConsumerGroup getOrMaybeCreate(String groupId, boolean create, long nowMs) {
         ConsumerGroup group = groups.get(groupId);
         if (group != null) return group;
-        if (classic.isClassicGroupInUse(groupId)) {
-            // Kafka converts a live classic group online only under a migration policy Tandem does not implement.
-            throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a consumer group");
+        HandedOverGroup live = classic.liveClassicGroup(groupId);
+        if (live != null && live.members().isEmpty() && create) {
+            // Only member ids handed out with MEMBER_ID_REQUIRED: an Empty classic group, as Kafka sees it, which a
+            // consumer group takes over under every policy (those ids may still join, as classic members).
+            classic.releaseToConsumerGroup(groupId, nowMs);
+            live = null;
+        }
+        if (live != null) {
+            if (!create) throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a consumer group");
+            // The first consumer-protocol member of a live classic group: an online upgrade, policy permitting.
+            group = migration.upgrade(live, nowMs);
+            groups.put(groupId, group);
+            return group;
         }
         if (!create) throw new ApiException(GROUP_ID_NOT_FOUND, "Consumer group " + groupId + " not found.");
         // An empty classic group (or one known only from its offsets) becomes a consumer group; offsets stay.
@@ -310,7 +335,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         return group;
     }
 
-    private static String newMemberId() {
+    static String newMemberId() {
         UUID uuid = UUID.randomUUID();
         ByteBuffer bytes = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
                 .putLong(uuid.getLeastSignificantBits());
@@ -318,85 +343,9 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
     }
 
-    /** The existing topics the members subscribe to, by name or by regular expression. */
-    private Map<String, TopicRef> subscribedTopics(ConsumerGroup group) {
-        Map<String, TopicRef> result = new TreeMap<>();
-        Set<String> regexes = new LinkedHashSet<>();
-        for (ConsumerGroupMember m : group.members.values()) {
-            for (String name : m.subscribedTopicNames) {
-                TopicRef topic = topics.byName(name);
-                if (topic != null) result.put(name, topic);
-            }
-            if (m.subscribedTopicRegex != null) regexes.add(m.subscribedTopicRegex);
-        }
-        if (!regexes.isEmpty()) {
-            for (String name : topics.names()) {
-                if (result.containsKey(name)) continue;
-                for (String regex : regexes) {
-                    if (compile(regex).matches(name)) {
-                        TopicRef topic = topics.byName(name);
-                        if (topic != null) result.put(name, topic);
-                        break;
-                    }
-                }
-            }
-        }
-        return result;
-    }
-
-    /** The topic ids one member subscribes to among the group's subscribed topics. */
-    private Set<UUID> memberTopicIds(ConsumerGroupMember m, Map<String, TopicRef> subscribed) {
-        Set<UUID> ids = new LinkedHashSet<>();
-        for (String name : m.subscribedTopicNames) {
-            TopicRef t = subscribed.get(name);
-            if (t != null) ids.add(t.id());
-        }
-        if (m.subscribedTopicRegex != null) {
-            Pattern pattern = compile(m.subscribedTopicRegex);
-            for (TopicRef t : subscribed.values()) if (pattern.matches(t.name())) ids.add(t.id());
-        }
-        return ids;
-    }
-
-    private void computeTargetAssignment(ConsumerGroup group) {
-        List<PartitionAssignor.MemberSubscription> specs = new ArrayList<>();
-        for (ConsumerGroupMember m : group.members.values()) {
-            specs.add(new PartitionAssignor.MemberSubscription(m.memberId, memberTopicIds(m, group.subscribedTopics)));
-        }
-        Map<UUID, TopicRef> byId = new LinkedHashMap<>();
-        for (TopicRef t : group.subscribedTopics.values()) byId.put(t.id(), t);
-        Map<String, Assignment> target = assignorFor(group).assign(specs, byId, group.targetAssignment);
-        for (Map.Entry<String, Assignment> e : target.entrySet()) {
-            if (!e.getValue().equals(group.targetAssignment.get(e.getKey()))) {
-                store.targetAssignment(group.groupId, e.getKey(), e.getValue());
-            }
-        }
-        group.targetAssignment.clear();
-        group.targetAssignment.putAll(target);
-        group.assignmentEpoch = group.groupEpoch;
-        store.targetAssignmentEpoch(group.groupId, group.assignmentEpoch);
-    }
-
-    /** Kafka's preferred assignor: the one most members ask for, else the first configured. */
-    private PartitionAssignor assignorFor(ConsumerGroup group) {
-        Map<String, Integer> votes = new TreeMap<>();
-        for (ConsumerGroupMember m : group.members.values()) {
-            if (m.serverAssignor != null) votes.merge(m.serverAssignor, 1, Integer::sum);
-        }
-        String best = null;
-        for (Map.Entry<String, Integer> e : votes.entrySet()) {
-            if (best == null || e.getValue() > votes.get(best)) best = e.getKey();
-        }
-        return best != null ? assignors.get(best) : defaultAssignor();
-    }
-
-    private PartitionAssignor defaultAssignor() {
-        return assignors.values().iterator().next();
-    }
-
     // ---------------------------------------------------------------- leaving and fencing
 
-    private HeartbeatResult leave(HeartbeatRequest r) {
+    private HeartbeatResult leave(HeartbeatRequest r, long nowMs) {
         ConsumerGroup group = groups.get(r.groupId());
         if (group == null) {
             throw new ApiException(GROUP_ID_NOT_FOUND, classic.isClassicGroupInUse(r.groupId())
@@ -424,8 +373,21 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 return new HeartbeatResult(member.memberId, LEAVE_GROUP_STATIC_MEMBER_EPOCH, 0, null);
             }
         }
-        removeMember(group, member);
+        fence(group, List.of(member), nowMs);
         return new HeartbeatResult(r.memberId(), r.memberEpoch(), 0, null);
+    }
+
+    /**
+     * Removes members that left or were fenced; if only classic members remain, the group goes back to the classic
+     * protocol instead, policy permitting (Kafka's online downgrade).
+     */
+    void fence(ConsumerGroup group, Collection<ConsumerGroupMember> leaving, long nowMs) {
+        if (migration.shouldDowngrade(group, leaving)) {
+            groups.remove(group.groupId);
+            migration.downgrade(group, leaving, nowMs);
+            return;
+        }
+        for (ConsumerGroupMember m : leaving) removeMember(group, m);
     }
 
     /** Removes a member (left, session expired, or fenced) and bumps the group epoch so the rest rebalance. */
@@ -436,7 +398,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         }
         group.targetAssignment.remove(member.memberId);
         store.memberRemoved(group.groupId, member.memberId);
-        group.subscribedTopics = subscribedTopics(group);
+        group.subscribedTopics = assignments.subscribedTopics(group);
         group.groupEpoch++;
         store.groupEpoch(group.groupId, group.groupEpoch);
     }
@@ -445,10 +407,16 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public void tick(long nowMs) {
         synchronized (classic) {
             for (ConsumerGroup group : List.copyOf(groups.values())) {
-                for (ConsumerGroupMember m : List.copyOf(group.members.values())) {
-                    // Session expiry; and a member that kept partitions past its rebalance timeout is fenced.
-                    if (nowMs >= m.sessionDeadlineMs || nowMs >= m.revocationDeadlineMs) removeMember(group, m);
+                List<ConsumerGroupMember> expired = new ArrayList<>();
+                for (ConsumerGroupMember m : group.members.values()) {
+                    // Session expiry; a member that kept partitions past its rebalance timeout is fenced, and so is
+                    // a classic member that did not rejoin, or sync, within its rebalance timeout.
+                    if (nowMs >= m.sessionDeadlineMs || nowMs >= m.revocationDeadlineMs || nowMs >= m.joinDeadlineMs
+                            || nowMs >= m.syncDeadlineMs) {
+                        expired.add(m);
+                    }
                 }
+                if (!expired.isEmpty()) fence(group, expired, nowMs);
             }
             store.flush();
         }
@@ -494,6 +462,8 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             if (transactional && memberEpoch == -1 && "".equals(memberId) && instanceId == null) return NONE;
             ConsumerGroupMember member = memberId == null ? null : group.members.get(memberId);
             if (member == null) return UNKNOWN_MEMBER_ID;
+            // A classic member commits with its generation (its epoch) at any OffsetCommit version, as in Kafka.
+            if (member.usesClassicProtocol()) return memberEpoch == member.memberEpoch ? NONE : ILLEGAL_GENERATION;
             if (!transactional && apiVersion < 9) return UNSUPPORTED_VERSION;
             return memberEpoch == member.memberEpoch ? NONE : STALE_MEMBER_EPOCH;
         }
@@ -510,6 +480,51 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             ConsumerGroupMember member = memberId == null ? null : group.members.get(memberId);
             if (member == null) return UNKNOWN_MEMBER_ID;
             return memberEpoch == member.memberEpoch ? NONE : STALE_MEMBER_EPOCH;
+        }
+    }
+
+    // ---------------------------------------------------------------- classic members (KIP-848 migration)
+
+    @Override
+    public void classicJoin(JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
+        JoinResult result;
+        synchronized (classic) {
+            try {
+                result = classicMembers.join(groups.get(request.groupId()), request, nowMs);
+            } finally {
+                store.flush();
+            }
+        }
+        callback.accept(result);
+    }
+
+    @Override
+    public SyncResult classicSync(SyncRequest request, long nowMs) {
+        synchronized (classic) {
+            try {
+                return classicMembers.sync(groups.get(request.groupId()), request, nowMs);
+            } finally {
+                store.flush();
+            }
+        }
+    }
+
+    @Override
+    public short classicHeartbeat(String groupId, String memberId, String groupInstanceId, int generationId,
+                                  long nowMs) {
+        synchronized (classic) {
+            return classicMembers.heartbeat(groups.get(groupId), memberId, groupInstanceId, generationId, nowMs);
+        }
+    }
+
+    @Override
+    public List<MemberLeaveResult> classicLeave(String groupId, List<LeavingMember> leaving, long nowMs) {
+        synchronized (classic) {
+            try {
+                return classicMembers.leave(groups.get(groupId), leaving, nowMs);
+            } finally {
+                store.flush();
+            }
         }
     }
 
@@ -535,7 +550,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public ConsumerGroupDescription describe(String groupId) {
         synchronized (classic) {
             ConsumerGroup group = groups.get(groupId);
-            if (group != null) return ConsumerGroupDescription.of(group, assignorFor(group).name());
+            if (group != null) return ConsumerGroupDescription.of(group, assignments.assignorFor(group).name());
             String message = classic.hasGroup(groupId) ? "Group " + groupId + " is not a consumer group."
                     : "Group " + groupId + " not found.";
             return new ConsumerGroupDescription(GROUP_ID_NOT_FOUND, message, groupId, "", 0, 0, "", List.of());
@@ -578,7 +593,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         synchronized (classic) {
             for (ConsumerGroup group : groups.values()) {
                 ConsumerGroupLoader.finish(group, nowMs, config.sessionTimeoutMs());
-                group.subscribedTopics = subscribedTopics(group);
+                group.subscribedTopics = assignments.subscribedTopics(group);
             }
         }
     }

@@ -56,7 +56,8 @@ final class ConsumerGroupLoader {
         group.staticMembers.clear();
         for (ConsumerGroupMember m : group.members.values()) {
             if (m.instanceId != null) group.staticMembers.put(m.instanceId, m.memberId);
-            m.sessionDeadlineMs = nowMs + sessionTimeoutMs;
+            // A classic member of a migrating group keeps the session timeout it joined with.
+            m.sessionDeadlineMs = nowMs + (m.classic != null ? m.classic.sessionTimeoutMs() : sessionTimeoutMs);
             m.revocationDeadlineMs = m.state == MemberState.UNREVOKED_PARTITIONS
                     ? nowMs + m.rebalanceTimeoutMs : Long.MAX_VALUE;
         }

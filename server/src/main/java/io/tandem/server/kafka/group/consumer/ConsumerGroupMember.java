@@ -1,5 +1,7 @@
 package io.tandem.server.kafka.group.consumer;
 
+import io.tandem.server.kafka.group.GroupMessages.Protocol;
+
 import java.util.List;
 import java.util.Objects;
 
@@ -31,6 +33,28 @@ public final class ConsumerGroupMember {
     /** When a member still holding partitions to revoke is fenced; MAX_VALUE when it has nothing to revoke. */
     long revocationDeadlineMs = Long.MAX_VALUE;
 
+    /**
+     * Kafka's ClassicMemberMetadata: set for a member that speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat)
+     * inside this consumer group, null for a ConsumerGroupHeartbeat member.
+     */
+    ClassicMetadata classic;
+    /** A classic member told to rejoin (REBALANCE_IN_PROGRESS) is fenced if it has not by then; else MAX_VALUE. */
+    long joinDeadlineMs = Long.MAX_VALUE;
+    /** A classic member that joined is fenced if it has not sent SyncGroup by then; else MAX_VALUE. */
+    long syncDeadlineMs = Long.MAX_VALUE;
+
+    /** A classic member's JoinGroup settings: its session timeout and the protocols it supports, in its order. */
+    record ClassicMetadata(int sessionTimeoutMs, List<Protocol> protocols) {
+        ClassicMetadata {
+            protocols = List.copyOf(protocols);
+        }
+
+        /** The protocol the member is served with: its first (most preferred), as Kafka answers JoinGroup. */
+        String protocolName() {
+            return protocols.get(0).name();
+        }
+    }
+
     ConsumerGroupMember(String memberId) {
         this.memberId = memberId;
     }
@@ -57,6 +81,11 @@ public final class ConsumerGroupMember {
 
     public Assignment pendingRevocation() {
         return pendingRevocation;
+    }
+
+    /** Whether the member speaks the classic protocol (Kafka's useClassicProtocol). */
+    public boolean usesClassicProtocol() {
+        return classic != null;
     }
 
     boolean sameSubscription(List<String> names, String regex) {

@@ -1,5 +1,7 @@
 package io.tandem.server.kafka.group.consumer;
 
+import io.tandem.server.kafka.group.GroupMessages.Protocol;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +26,8 @@ public final class ConsumerGroupRecords {
     public static final short TARGET_ASSIGNMENT_MEMBER = 7;
     public static final short CURRENT_MEMBER_ASSIGNMENT = 8;
     private static final short VALUE_VERSION = 0;
+    /** ConsumerGroupMemberMetadataValue's tagged ClassicMemberMetadata. */
+    private static final int CLASSIC_MEMBER_METADATA_TAG = 0;
 
     private ConsumerGroupRecords() {
     }
@@ -83,7 +87,26 @@ public final class ConsumerGroupRecords {
         w.compactString(m.subscribedTopicRegex);
         w.int32(m.rebalanceTimeoutMs);
         w.compactString(m.serverAssignor);
-        return w.done();
+        if (m.classic == null) return w.done();
+        // ClassicMemberMetadata, tagged field 0 (absent for a consumer-protocol member): a migrating group's classic
+        // member comes back as one after a restart.
+        Writer c = new Writer(false);
+        // A nullable struct starts with its presence byte (1; -1 would be null).
+        c.out.write(1);
+        c.int32(m.classic.sessionTimeoutMs());
+        c.uvarint(m.classic.protocols().size() + 1);
+        for (Protocol p : m.classic.protocols()) {
+            c.compactString(p.name());
+            c.uvarint(p.metadata().length + 1);
+            c.out.writeBytes(p.metadata());
+            c.uvarint(0);
+        }
+        byte[] classic = c.done();
+        w.uvarint(1);
+        w.uvarint(CLASSIC_MEMBER_METADATA_TAG);
+        w.uvarint(classic.length);
+        w.out.writeBytes(classic);
+        return w.out.toByteArray();
     }
 
     public static byte[] targetAssignmentValue(Assignment target) {
@@ -126,6 +149,29 @@ public final class ConsumerGroupRecords {
         m.subscribedTopicRegex = regex == null || regex.isEmpty() ? null : regex;
         m.rebalanceTimeoutMs = buf.getInt();
         m.serverAssignor = readCompactString(buf);
+        m.classic = null;
+        int tagged = readUvarint(buf);
+        for (int i = 0; i < tagged; i++) {
+            int tag = readUvarint(buf);
+            int size = readUvarint(buf);
+            if (tag != CLASSIC_MEMBER_METADATA_TAG) {
+                buf.position(buf.position() + size);
+                continue;
+            }
+            if (buf.get() < 0) continue;
+            int sessionTimeoutMs = buf.getInt();
+            int count = readUvarint(buf) - 1;
+            List<Protocol> protocols = new ArrayList<>();
+            for (int p = 0; p < count; p++) {
+                String name = readCompactString(buf);
+                byte[] metadata = new byte[readUvarint(buf) - 1];
+                buf.get(metadata);
+                skipTaggedFields(buf);
+                protocols.add(new Protocol(name, metadata));
+            }
+            skipTaggedFields(buf);
+            m.classic = protocols.isEmpty() ? null : new ConsumerGroupMember.ClassicMetadata(sessionTimeoutMs, protocols);
+        }
     }
 
     public static Assignment readTargetAssignment(byte[] value) {
@@ -194,7 +240,12 @@ public final class ConsumerGroupRecords {
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
         Writer() {
-            int16(VALUE_VERSION);
+            this(true);
+        }
+
+        /** A value starts with its version; a struct nested in a tagged field does not. */
+        Writer(boolean versioned) {
+            if (versioned) int16(VALUE_VERSION);
         }
 
         void int16(int v) {

@@ -19,16 +19,16 @@ class ConsumerGroupConfigTest {
     }
 
     @Test
-    void migrationPolicyDisabledShouldBeTheOnlyOneAccepted() {
-        assertNotNull(withPolicy("disabled"));
-        assertNotNull(withPolicy("DISABLED"), "Kafka's values are case-insensitive");
-        assertNotNull(ConsumerGroupConfig.from(TandemConfig.forTests(dir)), "the default is disabled");
-        assertEquals("disabled", BrokerConfigKeys.defaultValue(ConsumerGroupConfig.MIGRATION_POLICY),
-                "the key reports what Tandem does, not Kafka's bidirectional");
-        for (String policy : new String[] {"bidirectional", "upgrade", "downgrade"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> withPolicy(policy));
-            assertTrue(e.getMessage().contains("group.consumer.migration.policy=" + policy), e.getMessage());
-        }
+    void shouldAcceptEveryMigrationPolicyCaseInsensitivelyWithKafkasDefaultBidirectional() {
+        assertEquals(MigrationPolicy.DISABLED, withPolicy("disabled").migrationPolicy());
+        assertEquals(MigrationPolicy.DISABLED, withPolicy("DISABLED").migrationPolicy(), "Kafka's values are case-insensitive");
+        assertEquals(MigrationPolicy.UPGRADE, withPolicy("upgrade").migrationPolicy());
+        assertEquals(MigrationPolicy.DOWNGRADE, withPolicy("Downgrade").migrationPolicy());
+        assertEquals(MigrationPolicy.BIDIRECTIONAL, withPolicy("bidirectional").migrationPolicy());
+        assertEquals(MigrationPolicy.BIDIRECTIONAL, ConsumerGroupConfig.from(TandemConfig.forTests(dir)).migrationPolicy(),
+                "Kafka 4.x's default");
+        assertEquals("bidirectional", BrokerConfigKeys.defaultValue(ConsumerGroupConfig.MIGRATION_POLICY),
+                "the key reports Kafka's default, which Tandem now implements");
         IllegalArgumentException bogus = assertThrows(IllegalArgumentException.class, () -> withPolicy("sideways"));
         assertTrue(bogus.getMessage().contains("String must be one of (case insensitive)"), bogus.getMessage());
     }

@@ -284,20 +284,22 @@ class ConsumerGroupCoordinatorTest {
     @Test
     void shouldKeepClassicAndConsumerGroupsApartAsKafkaDoes() {
         topic("events", 1);
-        // A classic group with a member: a consumer-protocol member cannot take its id.
+        // A classic group with a member whose embedded subscription cannot be read: a consumer-protocol member
+        // cannot upgrade it (online migration: GroupMigrationTest), and the group stays classic.
         AtomicReference<GroupMessages.JoinResult> joined = new AtomicReference<>();
         classic.joinGroup(new GroupMessages.JoinRequest("g", "", null, "c", "h", 10_000, 10_000, "consumer",
                 List.of(new GroupMessages.Protocol("range", new byte[0])), false), now, joined::set);
         assertEquals(NONE, joined.get().error());
         ApiException e = assertThrows(ApiException.class, () -> join("a", "events"));
         assertEquals(GROUP_ID_NOT_FOUND, e.error());
-        assertEquals("Group g is not a consumer group", e.getMessage());
+        assertEquals("Cannot upgrade classic group g to consumer group because the embedded consumer protocol is "
+                + "malformed.", e.getMessage());
         assertEquals("Group g is not a consumer group.", coordinator.describe("g").errorMessage());
 
         // Once the classic group is empty, the id may switch to the consumer protocol...
         classic.leaveGroup("g", List.of(new GroupMessages.LeavingMember(joined.get().memberId(), null)), now);
         assertEquals(2, join("a", "events").memberEpoch());
-        // ...and while it has members, a classic member is refused.
+        // ...and while it has members, a classic member whose subscription cannot be read is refused.
         AtomicReference<GroupMessages.JoinResult> refused = new AtomicReference<>();
         classic.joinGroup(new GroupMessages.JoinRequest("g", "", null, "c", "h", 10_000, 10_000, "consumer",
                 List.of(new GroupMessages.Protocol("range", new byte[0])), false), now, refused::set);

@@ -121,6 +121,45 @@ class ConsumerGroupRecordsTest {
     }
 
     @Test
+    void shouldWriteAClassicMembersMetadataAsKafkaDoesAndReadItBack() {
+        ConsumerGroupMember member = new ConsumerGroupMember("m");
+        member.clientId = "client";
+        member.clientHost = "/10.0.0.1";
+        member.subscribedTopicNames = List.of("events");
+        member.rebalanceTimeoutMs = 30_000;
+        member.classic = new ConsumerGroupMember.ClassicMetadata(10_000, List.of(
+                new io.tandem.server.kafka.group.GroupMessages.Protocol("range", new byte[]{1, 2, 3}),
+                new io.tandem.server.kafka.group.GroupMessages.Protocol("cooperative-sticky", new byte[0])));
+        byte[] ours = ConsumerGroupRecords.memberMetadataValue(member);
+        ConsumerGroupMemberMetadataValue kafka = new ConsumerGroupMemberMetadataValue()
+                .setClientId("client").setClientHost("/10.0.0.1").setSubscribedTopicNames(List.of("events"))
+                .setRebalanceTimeoutMs(30_000).setInstanceId(null).setRackId(null).setSubscribedTopicRegex(null)
+                .setServerAssignor(null)
+                .setClassicMemberMetadata(new ConsumerGroupMemberMetadataValue.ClassicMemberMetadata()
+                        .setSessionTimeoutMs(10_000)
+                        .setSupportedProtocols(List.of(
+                                new ConsumerGroupMemberMetadataValue.ClassicProtocol().setName("range")
+                                        .setMetadata(new byte[]{1, 2, 3}),
+                                new ConsumerGroupMemberMetadataValue.ClassicProtocol().setName("cooperative-sticky")
+                                        .setMetadata(new byte[0]))));
+        assertEquals(java.util.HexFormat.of().formatHex(
+                org.apache.kafka.common.protocol.MessageUtil.toVersionPrefixedBytes((short) 0, kafka)),
+                java.util.HexFormat.of().formatHex(ours), "the same bytes as Kafka's record class");
+
+        ConsumerGroupMember back = new ConsumerGroupMember("m");
+        ConsumerGroupRecords.readMemberMetadata(ours, back);
+        assertTrue(back.usesClassicProtocol());
+        assertEquals(10_000, back.classic.sessionTimeoutMs());
+        assertEquals("range", back.classic.protocolName());
+        assertArrayEquals(new byte[]{1, 2, 3}, back.classic.protocols().get(0).metadata());
+        assertEquals(2, back.classic.protocols().size());
+
+        member.classic = null;
+        ConsumerGroupRecords.readMemberMetadata(ConsumerGroupRecords.memberMetadataValue(member), back);
+        assertFalse(back.usesClassicProtocol(), "a consumer-protocol member has no classic metadata");
+    }
+
+    @Test
     void shouldRestoreTheSameGroupFromItsRecords() {
         ConsumerGroupCoordinator original = runScenario();
         ConsumerGroupCoordinator restored = coordinator(ConsumerGroupStore.IN_MEMORY);

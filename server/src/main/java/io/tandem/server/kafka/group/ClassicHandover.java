@@ -1,0 +1,78 @@
+package io.tandem.server.kafka.group;
+
+import io.tandem.server.kafka.group.GroupMessages.HandedOverGroup;
+import io.tandem.server.kafka.group.GroupMessages.HandedOverMember;
+import io.tandem.server.kafka.group.GroupMessages.JoinResult;
+import io.tandem.server.kafka.group.GroupMessages.SyncResult;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.tandem.server.kafka.ErrorCodes.REBALANCE_IN_PROGRESS;
+
+/**
+ * The classic side of KIP-848's online migration (Kafka's convertToConsumerGroup / convertToClassicGroup): a live
+ * classic group's membership is handed to the consumer group coordinator when its first consumer-protocol member
+ * joins, and taken back when the last one leaves a group of classic members. The {@link ClassicGroup} object itself
+ * stays, since it holds the group's committed offsets whatever the protocol. Called under the coordinator's lock.
+ */
+final class ClassicHandover {
+    private final ClassicRebalance rebalance;
+
+    ClassicHandover(ClassicRebalance rebalance) {
+        this.rebalance = rebalance;
+    }
+
+    static HandedOverGroup describe(ClassicGroup group) {
+        List<HandedOverMember> members = new ArrayList<>();
+        for (GroupMember m : group.members.values()) {
+            members.add(new HandedOverMember(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
+                    m.sessionTimeoutMs, m.rebalanceTimeoutMs, m.protocols, m.assignment));
+        }
+        return new HandedOverGroup(group.groupId, group.generationId, group.protocolType, group.protocolName,
+                members);
+    }
+
+    /**
+     * Empties the group's membership. Members waiting for a JoinGroup or SyncGroup answer are told a rebalance is in
+     * progress, as Kafka does, so they rejoin and find the consumer group.
+     */
+    void release(ClassicGroup group, long nowMs) {
+        for (GroupMember m : group.members.values()) {
+            m.completeJoin(JoinResult.error(m.memberId, REBALANCE_IN_PROGRESS));
+            m.completeSync(SyncResult.error(REBALANCE_IN_PROGRESS));
+        }
+        group.members.clear();
+        group.staticMembers.clear();
+        group.pendingMembers.clear();
+        group.pendingSyncMembers.clear();
+        group.leaderId = null;
+        group.protocolName = null;
+        group.protocolType = null;
+        group.syncDeadlineMs = Long.MAX_VALUE;
+        group.initialDelayActive = false;
+        group.state = GroupState.EMPTY;
+        group.emptySinceMs = nowMs;
+    }
+
+    /**
+     * Installs the members of a downgraded consumer group as a Stable classic group at the consumer group's epoch,
+     * each with its current assignment, then starts a rebalance (the leaving member's partitions need an owner):
+     * the members learn it from their next heartbeat (REBALANCE_IN_PROGRESS) and rejoin.
+     */
+    void install(ClassicGroup group, HandedOverGroup from, long nowMs) {
+        group.generationId = from.generationId();
+        group.protocolType = from.protocolType();
+        group.leaderId = null;
+        for (HandedOverMember m : from.members()) {
+            GroupMember member = new GroupMember(m.memberId(), m.groupInstanceId(), m.clientId(), m.clientHost(),
+                    m.sessionTimeoutMs(), m.rebalanceTimeoutMs(), from.protocolType(), m.protocols());
+            member.assignment = m.assignment();
+            member.lastHeartbeatMs = nowMs;
+            group.add(member);
+        }
+        group.protocolName = from.protocolName() != null ? from.protocolName() : group.selectProtocol();
+        group.state = GroupState.STABLE;
+        rebalance.prepare(group, nowMs);
+    }
+}
