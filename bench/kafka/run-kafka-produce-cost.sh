@@ -3,14 +3,14 @@
 # the server process's CPU time (user + system, from /proc/<pid>/stat) and its context switches over a fixed number
 # of records, and, in a second run under a JFR recording, the bytes its threads allocated (jdk.ThreadAllocationStatistics)
 # and its hot methods (bench/jfr_top.py). Throughput is printed too, with the load average, but only as a side figure.
-# Usage: bench/kafka/run-kafka-produce-cost.sh   (env: RECORDS=300000 WARMUP=200000 ROUNDS=3 TARGETS="tandem"
+# Usage: bench/kafka/run-kafka-produce-cost.sh   (env: RECORDS=300000 WARMUP=300000 ROUNDS=3 TARGETS="tandem"
 #        PROFILE=1 keeps the JFR recordings under bench/target/kafka-bench/produce-cost-*.jfr)
 # Load: ProducerPerformance, topic of 3 partitions, 1 KB records, acks=all, as fast as it goes (as run-kafka.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work="$root/bench/target/kafka-bench"
 records=${RECORDS:-300000}
-warmup=${WARMUP:-200000}
+warmup=${WARMUP:-300000}
 rounds=${ROUNDS:-3}
 source "$root/bench/kafka/servers.sh"
 ticks=$(getconf CLK_TCK)
@@ -47,9 +47,24 @@ measure() { # name port
   stop_server
 }
 
+# An older build, to compare before and after a change in the same run: the launcher's JVM flags on another jar.
+start_tandem_jar() { # jar port
+  local dir="$work/tandem-data" port=$2
+  rm -rf "$dir"
+  local t0; t0=$(date +%s%N)
+  java -XX:+ExitOnOutOfMemoryError ${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC} -Dio.netty.jfr.enabled=false \
+    -cp "$1:$root/server/target/lib/*" io.tandem.server.Main start --data-dir "$dir" --kafka-port "$port" \
+    --zk-port $((port + 1)) --set group.initial.rebalance.delay.ms=0 >> "$work/tandem.log" 2>&1 &
+  server_pid=$!
+  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
+}
+
+# TARGETS: tandem (this tree), apache, or jar:<path> (a Tandem jar built earlier, e.g. from the base commit).
 for target in ${TARGETS:-tandem}; do
   case $target in
     tandem) echo "== Tandem"; start_tandem 29092; measure tandem 29092 ;;
     apache) echo "== Apache Kafka"; start_apache 39092; measure apache 39092 ;;
+    jar:*) name=$(basename "${target#jar:}" .jar); echo "== Tandem $name"; start_tandem_jar "${target#jar:}" 29092
+           measure "$name" 29092 ;;
   esac
 done

@@ -68,7 +68,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Guards {@link #received} and {@link #inHand} between the event loop and the request handler threads. */
     private final Object lock = new Object();
     /** Frames read but not started, oldest first; guarded by {@link #lock}. */
-    private final ArrayDeque<ByteBuf> received = new ArrayDeque<>();
+    private final ArrayDeque<Received> received = new ArrayDeque<>();
     /**
      * A request of this connection is being decoded, handled or answered, or a handler thread is about to take the
      * next one; guarded by {@link #lock}. Whoever clears it makes sure the connection is unmuted.
@@ -99,7 +99,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         boolean take;
         synchronized (lock) {
-            received.addLast((ByteBuf) msg);
+            received.addLast(new Received((ByteBuf) msg, System.nanoTime()));
             take = !inHand;
             inHand = true;
         }
@@ -107,10 +107,11 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         if (!take) return;
         if (answeredOnEventLoop((ByteBuf) msg)) {
             // It was the only frame (nothing was in hand): answered right here, from memory.
+            Received only;
             synchronized (lock) {
-                received.pollFirst();
+                only = received.pollFirst();
             }
-            if (start((ByteBuf) msg)) continueElsewhere();
+            if (start(only)) continueElsewhere();
         } else {
             dispatch();
         }
@@ -143,7 +144,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * when an answer is left to someone else (a parked request, a throttle, a closing answer), who goes on from there.
      */
     private void drain() {
-        ByteBuf frame = nextFrameOrIdle();
+        Received frame = nextFrameOrIdle();
         while (frame != null) {
             if (!start(frame)) return;
             frame = nextFrameOrIdle();
@@ -154,9 +155,9 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * The oldest waiting frame, or null: then no request is in hand any more and the event loop unmutes the
      * connection once the last answer is on the socket. Any thread.
      */
-    private ByteBuf nextFrameOrIdle() {
+    private Received nextFrameOrIdle() {
         synchronized (lock) {
-            ByteBuf next = closed ? null : received.pollFirst();
+            Received next = closed ? null : received.pollFirst();
             if (next != null) return next;
             inHand = false;
         }
@@ -198,7 +199,9 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * to the event loop before this returned, so this thread may go on with the next frame; false when the answer is
      * left to another thread or to the event loop (which then go on), or the connection is closing.
      */
-    private boolean start(ByteBuf frame) {
+    private boolean start(Received read) {
+        long takenNanos = System.nanoTime();
+        ByteBuf frame = read.frame();
         int frameBytes = frame.readableBytes();
         boolean handedOff = false;
         try {
@@ -252,7 +255,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                         .setErrorCode(Errors.UNSUPPORTED_VERSION.code()).setApiKeys(registry.apiVersions());
                 ByteBuf encoded = KafkaFrames.encodeResponse(context.alloc(), header.correlationId, key, (short) 0,
                         unsupported);
-                onEventLoop(() -> write(encoded, 0, false), encoded);
+                onEventLoop(() -> write(encoded, 0, false, null), encoded);
                 return true;
             }
             if (entry == null || !entry.serves(version)) {
@@ -272,6 +275,9 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                     KafkaPrincipals.of(context.channel(), sasl), frameBytes, throttle, securityProtocol,
                     sasl != null && sasl.tokenAuthenticated());
             ResponderImpl direct = new ResponderImpl(requestContext, frame, frameBytes, throttle);
+            direct.stages = RequestStages.forApi(key);
+            direct.readNanos = read.nanos();
+            direct.takenNanos = takenNanos;
             Responder responder = registry.observer().observe(requestContext, direct);
             ApiHandler<ApiMessage> handler = authenticating && key != ApiKey.API_VERSIONS ? this::authenticationStep
                     : entry.handler();
@@ -353,7 +359,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             byte[] challenge = sasl.rawToken(token);
             ByteBuf out = context.alloc().buffer(4 + challenge.length).writeInt(challenge.length)
                     .writeBytes(challenge);
-            onEventLoop(() -> write(out, 0, false), out);
+            onEventLoop(() -> write(out, 0, false, null), out);
             return true;
         } catch (SaslFailure e) {
             closeWith("Failed authentication: " + e.getMessage());
@@ -367,9 +373,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     /**
      * Writes an answer. With {@code finishWhenWritten} the request is finished once it is on the socket and, when a
      * quota throttled it, {@code unmuteAtNanos} has come (Kafka's MUTED_AND_THROTTLED state): the event loop then
-     * takes the connection on; otherwise the answering thread already went on. Event loop only.
+     * takes the connection on; otherwise the answering thread already went on. {@code timed}: the request whose
+     * stages are recorded ({@link RequestStages}), else null. Event loop only.
      */
-    private void write(Object response, long unmuteAtNanos, boolean finishWhenWritten) {
+    private void write(Object response, long unmuteAtNanos, boolean finishWhenWritten, ResponderImpl timed) {
         if (closed || !context.channel().isActive()) {
             release(response);
             return;
@@ -386,6 +393,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         lastWrite = written;
         context.flush();
         written.addListener(f -> {
+            if (timed != null && f.isSuccess()) timed.recordStages(System.nanoTime());
             if (closeAfterWrite) {
                 context.close();
             } else if (f.isSuccess() && finishWhenWritten) {
@@ -425,7 +433,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         // Requests never started still hold their frame (their bytes went back to the budget with the connection).
         synchronized (lock) {
             closed = true;
-            for (ByteBuf frame : received) frame.release();
+            for (Received frame : received) frame.frame().release();
             received.clear();
         }
         ctx.fireChannelInactive();
@@ -452,6 +460,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         } else if (response != null) {
             ReferenceCountUtil.release(response);
         }
+    }
+
+    /** A frame as read, and when (System.nanoTime()). */
+    private record Received(ByteBuf frame, long nanos) {
     }
 
     /** One request's throttle: when the connection may be read again, set from a handler thread before it answers. */
@@ -483,6 +495,11 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         private volatile Thread drainThread;
         /** Answered on {@link #drainThread} while it started the request, with nothing left to the event loop. */
         private boolean answeredInline;
+        /** Where this request's stages are recorded, or null (the default); and its stage boundaries so far. */
+        private RequestStages stages;
+        private long readNanos;
+        private long takenNanos;
+        private volatile long answeredNanos;
 
         ResponderImpl(RequestContext request, ByteBuf frame, int frameBytes, Throttle throttle) {
             this.request = request;
@@ -500,7 +517,9 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         private void handOn(Object encoded, long unmuteAt) {
             boolean leaveToLoop = unmuteAt != 0 || closeAfterWrite;
             if (encoded != null) {
-                onEventLoop(() -> write(encoded, unmuteAt, leaveToLoop), encoded);
+                ResponderImpl timed = stages == null ? null : this;
+                if (timed != null) answeredNanos = System.nanoTime();
+                onEventLoop(() -> write(encoded, unmuteAt, leaveToLoop, timed), encoded);
             } else if (leaveToLoop) {
                 onEventLoop(() -> finishedAt(unmuteAt), null);
             }
@@ -510,6 +529,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             } else {
                 continueElsewhere();
             }
+        }
+
+        void recordStages(long writtenNanos) {
+            stages.record(readNanos, takenNanos, startNanos, answeredNanos, writtenNanos);
         }
 
         /** Called by the drain thread when {@link #start} is done with the request: whether it may go on. */
