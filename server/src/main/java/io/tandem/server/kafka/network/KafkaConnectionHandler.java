@@ -165,17 +165,24 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         return null;
     }
 
-    /** The request in hand was answered by a thread other than its drain: the next frame goes to a handler thread. */
+    /**
+     * The request in hand is done where its next frame is not taken at once (on the event loop, after a throttled
+     * answer or one the loop answered itself): the next frame goes to a handler thread, or the connection goes idle.
+     */
     private void continueElsewhere() {
-        boolean more;
-        synchronized (lock) {
-            more = !closed && !received.isEmpty();
-            if (!more) inHand = false;
-        }
-        if (more) {
-            dispatch();
-        } else {
+        if (idleUnlessFrameWaits()) {
             onEventLoop(this::unmuteIfIdle, null);
+        } else {
+            dispatch();
+        }
+    }
+
+    /** No request in hand any more unless a frame waits (then it stays in hand); returns whether it went idle. */
+    private boolean idleUnlessFrameWaits() {
+        synchronized (lock) {
+            if (!closed && !received.isEmpty()) return false;
+            inHand = false;
+            return true;
         }
     }
 
@@ -509,25 +516,32 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         }
 
         /**
-         * The answer (null for none) goes to the event loop; then whoever takes the connection on is decided: the
-         * drain thread that started the request when it answers inline, else this thread (a handler thread again
-         * for the next frame), else the event loop when the answer must be on the socket first (a throttle, or a
-         * closing answer).
+         * The answer (null for none) goes to the event loop; then whoever takes the connection on is decided: no one
+         * when no frame waits (the connection goes idle, and the answer's own event-loop task unmutes it, with no
+         * second wake-up of the loop); the drain thread that started the request when it answers inline; else this
+         * thread, which hands the next frame to the pool; else the event loop when the answer must be on the socket
+         * first (a throttle, or a closing answer).
          */
         private void handOn(Object encoded, long unmuteAt) {
             boolean leaveToLoop = unmuteAt != 0 || closeAfterWrite;
+            boolean idle = !leaveToLoop && idleUnlessFrameWaits();
             if (encoded != null) {
                 ResponderImpl timed = stages == null ? null : this;
                 if (timed != null) answeredNanos = System.nanoTime();
-                onEventLoop(() -> write(encoded, unmuteAt, leaveToLoop, timed), encoded);
+                onEventLoop(() -> {
+                    write(encoded, unmuteAt, leaveToLoop, timed);
+                    if (idle) unmuteIfIdle();
+                }, encoded);
             } else if (leaveToLoop) {
                 onEventLoop(() -> finishedAt(unmuteAt), null);
+            } else if (idle) {
+                onEventLoop(KafkaConnectionHandler.this::unmuteIfIdle, null);
             }
-            if (leaveToLoop) return;
+            if (leaveToLoop || idle) return;
             if (Thread.currentThread() == drainThread) {
                 answeredInline = true;
             } else {
-                continueElsewhere();
+                dispatch();
             }
         }
 
