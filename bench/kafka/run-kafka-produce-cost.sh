@@ -16,6 +16,7 @@ source "$root/bench/kafka/servers.sh"
 ticks=$(getconf CLK_TCK)
 
 cpu_ms() { awk -v t="$ticks" '{printf "%d", ($14 + $15) * 1000 / t}' "/proc/$1/stat"; }
+sys_ms() { awk -v t="$ticks" '{printf "%d", $15 * 1000 / t}' "/proc/$1/stat"; }
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {v += $2} /^nonvoluntary_ctxt_switches/ {n += $2} END {printf "%d %d", v, n}'; }
 produce() { # port records
   tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "127.0.0.1:$1" --topic bench --num-records "$2" \
@@ -28,12 +29,12 @@ measure() { # name port
     --replication-factor 1 >/dev/null
   produce "$port" "$warmup" >/dev/null # the JIT's warm-up, not measured
   for round in $(seq 1 "$rounds"); do
-    c0=$(cpu_ms "$server_pid"); read -r s0v s0n <<<"$(switches "$server_pid")"
+    c0=$(cpu_ms "$server_pid"); k0=$(sys_ms "$server_pid"); read -r s0v s0n <<<"$(switches "$server_pid")"
     out=$(produce "$port" "$records")
-    c1=$(cpu_ms "$server_pid"); read -r s1v s1n <<<"$(switches "$server_pid")"
-    awk -v n="$name" -v r="$round" -v c=$((c1 - c0)) -v rec="$records" -v sv=$((s1v - s0v)) -v sn=$((s1n - s0n)) \
+    c1=$(cpu_ms "$server_pid"); k1=$(sys_ms "$server_pid"); read -r s1v s1n <<<"$(switches "$server_pid")"
+    awk -v n="$name" -v r="$round" -v c=$((c1 - c0)) -v k=$((k1 - k0)) -v rec="$records" -v sv=$((s1v - s0v)) -v sn=$((s1n - s0n)) \
         -v rate="$(sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/' <<<"$out")" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
-      'BEGIN { printf "  %s round %d: server CPU %d ms = %.2f us/record, context switches %.3f voluntary + %.3f involuntary per record, %s records/s, load %s\n", n, r, c, c * 1000 / rec, sv / rec, sn / rec, rate, load }'
+      'BEGIN { printf "  %s round %d: server CPU %d ms (%d%% system) = %.2f us/record, context switches %.3f voluntary + %.3f involuntary per record, %s records/s, load %s\n", n, r, c, c > 0 ? 100 * k / c : 0, c * 1000 / rec, sv / rec, sn / rec, rate, load }'
   done
   jfr="$work/produce-cost-$name.jfr"
   rm -f "$jfr"

@@ -26,7 +26,6 @@ import io.tandem.server.kafka.security.SaslFailure;
 import io.tandem.storage.log.LogSlice;
 
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -50,8 +49,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * event loop and goes on with the connection's next frame itself, without a round trip through the event loop and
  * the handler queue for every request (two thread hand-offs per request before). An answer that comes later from
  * another thread (a parked acks=all produce, a coordinator callback) hands the next frame to a handler thread
- * again. Nothing of a request, disk included, runs on the event loop; the decision to go on is made under
- * {@link #lock}, so exactly one thread holds a connection's requests at any time.
+ * again. Nothing of a request, disk included, runs on the event loop; exactly one thread holds a connection's
+ * requests at any time ({@link ConnectionTurn}).
  */
 final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(KafkaConnectionHandler.class.getName());
@@ -65,15 +64,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private final SaslAuthenticator sasl;
     /** The answer being written ends the connection (a failed authentication); set before it is handed to write. */
     private volatile boolean closeAfterWrite;
-    /** Guards {@link #received} and {@link #inHand} between the event loop and the request handler threads. */
-    private final Object lock = new Object();
-    /** Frames read but not started, oldest first; guarded by {@link #lock}. */
-    private final ArrayDeque<Received> received = new ArrayDeque<>();
-    /**
-     * A request of this connection is being decoded, handled or answered, or a handler thread is about to take the
-     * next one; guarded by {@link #lock}. Whoever clears it makes sure the connection is unmuted.
-     */
-    private boolean inHand;
+    /** Frames waiting, and which thread handles them; whoever gives the turn back makes sure the connection is unmuted. */
+    private final ConnectionTurn turn = new ConnectionTurn();
     private ChannelHandlerContext context;
     /** Set when the channel closed: answers completing afterwards are released instead of written. */
     private volatile boolean closed;
@@ -97,21 +89,12 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        boolean take;
-        synchronized (lock) {
-            received.addLast(new Received((ByteBuf) msg, System.nanoTime()));
-            take = !inHand;
-            inHand = true;
-        }
+        boolean take = turn.add((ByteBuf) msg, System.nanoTime());
         gate.busy(true);
         if (!take) return;
         if (answeredOnEventLoop((ByteBuf) msg)) {
-            // It was the only frame (nothing was in hand): answered right here, from memory.
-            Received only;
-            synchronized (lock) {
-                only = received.pollFirst();
-            }
-            if (start(only)) continueElsewhere();
+            // It is the only frame (nobody held the turn): answered right here, from memory.
+            if (start(turn.nextOrGiveBack())) continueElsewhere();
         } else {
             dispatch();
         }
@@ -129,7 +112,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         return entry != null && frame.getShort(at + 2) > entry.maxVersion();
     }
 
-    /** Hands the connection's oldest frame to a request handler thread ({@link #drain}); {@link #inHand} is set. */
+    /** Hands the connection's turn (held by the caller) to a request handler thread ({@link #drain}). */
     private void dispatch() {
         try {
             dispatcher.submit(this::drain);
@@ -144,7 +127,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * when an answer is left to someone else (a parked request, a throttle, a closing answer), who goes on from there.
      */
     private void drain() {
-        Received frame = nextFrameOrIdle();
+        ConnectionTurn.Received frame = nextFrameOrIdle();
         while (frame != null) {
             if (!start(frame)) return;
             frame = nextFrameOrIdle();
@@ -155,14 +138,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * The oldest waiting frame, or null: then no request is in hand any more and the event loop unmutes the
      * connection once the last answer is on the socket. Any thread.
      */
-    private Received nextFrameOrIdle() {
-        synchronized (lock) {
-            Received next = closed ? null : received.pollFirst();
-            if (next != null) return next;
-            inHand = false;
-        }
-        onEventLoop(this::unmuteIfIdle, null);
-        return null;
+    private ConnectionTurn.Received nextFrameOrIdle() {
+        ConnectionTurn.Received next = turn.nextOrGiveBack();
+        if (next == null) onEventLoop(this::unmuteIfIdle, null);
+        return next;
     }
 
     /**
@@ -170,19 +149,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * answer or one the loop answered itself): the next frame goes to a handler thread, or the connection goes idle.
      */
     private void continueElsewhere() {
-        if (idleUnlessFrameWaits()) {
+        if (turn.giveBackUnlessFrameWaits()) {
             onEventLoop(this::unmuteIfIdle, null);
         } else {
             dispatch();
-        }
-    }
-
-    /** No request in hand any more unless a frame waits (then it stays in hand); returns whether it went idle. */
-    private boolean idleUnlessFrameWaits() {
-        synchronized (lock) {
-            if (!closed && !received.isEmpty()) return false;
-            inHand = false;
-            return true;
         }
     }
 
@@ -194,10 +164,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             pending.addListener(f -> unmuteIfIdle());
             return;
         }
-        synchronized (lock) {
-            if (inHand) return;
-        }
-        gate.busy(false);
+        if (!turn.held()) gate.busy(false);
     }
 
     /**
@@ -206,7 +173,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * to the event loop before this returned, so this thread may go on with the next frame; false when the answer is
      * left to another thread or to the event loop (which then go on), or the connection is closing.
      */
-    private boolean start(Received read) {
+    private boolean start(ConnectionTurn.Received read) {
         long takenNanos = System.nanoTime();
         ByteBuf frame = read.frame();
         int frameBytes = frame.readableBytes();
@@ -438,11 +405,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         // Requests never started still hold their frame (their bytes went back to the budget with the connection).
-        synchronized (lock) {
-            closed = true;
-            for (Received frame : received) frame.frame().release();
-            received.clear();
-        }
+        closed = true;
+        turn.close();
         ctx.fireChannelInactive();
     }
 
@@ -467,10 +431,6 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         } else if (response != null) {
             ReferenceCountUtil.release(response);
         }
-    }
-
-    /** A frame as read, and when (System.nanoTime()). */
-    private record Received(ByteBuf frame, long nanos) {
     }
 
     /** One request's throttle: when the connection may be read again, set from a handler thread before it answers. */
@@ -524,7 +484,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
          */
         private void handOn(Object encoded, long unmuteAt) {
             boolean leaveToLoop = unmuteAt != 0 || closeAfterWrite;
-            boolean idle = !leaveToLoop && idleUnlessFrameWaits();
+            boolean idle = !leaveToLoop && turn.giveBackUnlessFrameWaits();
             if (encoded != null) {
                 ResponderImpl timed = stages == null ? null : this;
                 if (timed != null) answeredNanos = System.nanoTime();
