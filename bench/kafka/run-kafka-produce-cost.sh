@@ -34,7 +34,7 @@ measure() { # name port
     c1=$(cpu_ms "$server_pid"); k1=$(sys_ms "$server_pid"); read -r s1v s1n <<<"$(switches "$server_pid")"
     awk -v n="$name" -v r="$round" -v c=$((c1 - c0)) -v k=$((k1 - k0)) -v rec="$records" -v sv=$((s1v - s0v)) -v sn=$((s1n - s0n)) \
         -v rate="$(sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/' <<<"$out")" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
-      'BEGIN { printf "  %s round %d: server CPU %d ms (%d%% system) = %.2f us/record, context switches %.3f voluntary + %.3f involuntary per record, %s records/s, load %s\n", n, r, c, c > 0 ? 100 * k / c : 0, c * 1000 / rec, sv / rec, sn / rec, rate, load }'
+      'BEGIN { printf "  %s round %d: server CPU %d ms (%d%% system) = %.2f us/record, context switches %.3f voluntary + %.3f involuntary per record, %s records/s, load %s\n", n, r, c, (c > 0 ? 100 * k / c : 0), c * 1000 / rec, sv / rec, sn / rec, rate, load }'
   done
   jfr="$work/produce-cost-$name.jfr"
   rm -f "$jfr"
