@@ -19,6 +19,7 @@ import io.tandem.storage.log.LogSlice;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -45,6 +46,12 @@ public final class Partition {
     private long snapshotSegmentBase;
     /** Where opening this partition began replaying batches into the producer state (its snapshot, or the log start). */
     private long producerStateReplayedFrom;
+
+    /**
+     * Tests only: told the thread of every produce append, so that a test can prove that no Netty event loop ever
+     * runs one (DESIGN's threading rule: nothing blocks an event loop on disk). Null, the default, costs one read.
+     */
+    private static volatile Consumer<Thread> appendThreadWatcher;
 
     /** What a produce to this partition came to; {@code recordErrors} name the records a refusal was for. */
     public record AppendResult(short error, String errorMessage, long baseOffset, long lastOffset,
@@ -282,6 +289,8 @@ public final class Partition {
      */
     public synchronized AppendResult append(ByteBuf records, LogValidator validator, int minInsyncReplicas)
             throws IOException {
+        Consumer<Thread> watcher = appendThreadWatcher;
+        if (watcher != null) watcher.accept(Thread.currentThread());
         IsrTracker tracker = isrTracker;
         if (tracker == null || leaderId != localBrokerId) {
             return AppendResult.error(NOT_LEADER_OR_FOLLOWER, "Leader not local for partition " + topicPartition
@@ -421,6 +430,11 @@ public final class Partition {
     /** The producers this partition knows (DescribeProducers). */
     public synchronized List<ProducerStateTable.ProducerSnapshot> producerSnapshot() {
         return producers.snapshot();
+    }
+
+    /** Tests only: {@code watcher} sees the thread of every later produce append (null stops watching). */
+    static void watchAppendThreads(Consumer<Thread> watcher) {
+        appendThreadWatcher = watcher;
     }
 
     public void updateConfig(LogConfig config) {

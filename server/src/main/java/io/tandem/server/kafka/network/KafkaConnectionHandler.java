@@ -3,6 +3,7 @@ package io.tandem.server.kafka.network;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
@@ -25,7 +26,6 @@ import io.tandem.server.kafka.security.SaslFailure;
 import io.tandem.storage.log.LogSlice;
 
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -33,15 +33,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One Kafka connection, handled as Kafka's network layer does: one request at a time, in arrival order. While a
- * request is in hand the connection is muted (not read, see {@link ReadGate}); it is unmuted once the answer is
- * written to the socket (or, for acks=0, once the handler is done). So an idempotent producer's in-flight batches are
- * appended in sequence order, answers leave in request order, and a client that sends without reading its answers
- * is soon not read either. Frames that arrived in the same socket read as the one in hand wait here. A request a
- * client quota throttled keeps the connection muted after its answer is written until the throttle time is over.
+ * request is in hand the connection is muted (not read, see {@link ReadGate}); it is unmuted once no request is left
+ * and the last answer is written to the socket. So an idempotent producer's in-flight batches are appended in sequence
+ * order, answers leave in request order, and a client that sends without reading its answers is soon not read either.
+ * Frames that arrived in the same socket read as the one in hand wait here. A request a client quota throttled keeps
+ * the connection muted after its answer is written until the throttle time is over.
  * A malformed request closes only this connection, with one log line. On a SASL listener, requests before
  * authentication completes go to the connection's {@link SaslAuthenticator} (ApiVersions excepted), and so do those
  * of a re-authentication (KIP-368), which starts with a SaslHandshake on an authenticated connection: since requests
  * are taken one at a time, every earlier request has been answered by then, as Kafka's KafkaChannel requires.
+ *
+ * <p>Threads: the event loop queues frames and writes answers (it answers a too-new ApiVersions itself, from memory).
+ * A request handler thread takes the connection
+ * (its "drain"), decodes and handles its oldest frame, and when the answer is ready hands the encoded bytes to the
+ * event loop and goes on with the connection's next frame itself, without a round trip through the event loop and
+ * the handler queue for every request (two thread hand-offs per request before). An answer that comes later from
+ * another thread (a parked acks=all produce, a coordinator callback) hands the next frame to a handler thread
+ * again. Nothing of a request, disk included, runs on the event loop; exactly one thread holds a connection's
+ * requests at any time ({@link ConnectionTurn}).
  */
 final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(KafkaConnectionHandler.class.getName());
@@ -55,13 +64,13 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private final SaslAuthenticator sasl;
     /** The answer being written ends the connection (a failed authentication); set before it is handed to write. */
     private volatile boolean closeAfterWrite;
-    /** Frames read but not started; touched only on this channel's event loop. */
-    private final ArrayDeque<ByteBuf> received = new ArrayDeque<>();
+    /** Frames waiting, and which thread handles them; whoever gives the turn back makes sure the connection is unmuted. */
+    private final ConnectionTurn turn = new ConnectionTurn();
     private ChannelHandlerContext context;
-    /** A request is being handled or its answer written. */
-    private boolean busy;
     /** Set when the channel closed: answers completing afterwards are released instead of written. */
-    private boolean closed;
+    private volatile boolean closed;
+    /** The last answer handed to the socket; event loop only. The connection is unmuted once it is written. */
+    private ChannelFuture lastWrite;
 
     KafkaConnectionHandler(ApiRegistry registry, RequestDispatcher dispatcher, ReadGate gate, String listenerName,
                            String securityProtocol, SaslAuthenticator sasl) {
@@ -80,37 +89,108 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        received.addLast((ByteBuf) msg);
-        startNext();
-    }
-
-    /** Starts the oldest received request unless one is in hand; the connection is read only when none is. */
-    private void startNext() {
-        while (!busy && !closed) {
-            ByteBuf frame = received.pollFirst();
-            if (frame == null) break;
-            start(frame);
+        boolean take = turn.add((ByteBuf) msg, System.nanoTime());
+        gate.busy(true);
+        if (!take) return;
+        if (answeredOnEventLoop((ByteBuf) msg)) {
+            // It is the only frame (nobody held the turn): answered right here, from memory.
+            if (start(turn.nextOrGiveBack())) continueElsewhere();
+        } else {
+            dispatch();
         }
-        if (!closed) gate.busy(busy);
     }
 
-    private void start(ByteBuf frame) {
+    /**
+     * An ApiVersions newer than ours needs nothing but our ranges: the event loop answers it itself, so a client can
+     * learn which versions to use even while every request handler thread is busy.
+     */
+    private boolean answeredOnEventLoop(ByteBuf frame) {
+        if (sasl != null && sasl.expectsRawToken()) return false;
+        int at = frame.readerIndex();
+        if (frame.readableBytes() < 4 || frame.getShort(at) != ApiKey.API_VERSIONS.id()) return false;
+        ApiRegistry.Entry entry = registry.lookup(ApiKey.API_VERSIONS);
+        return entry != null && frame.getShort(at + 2) > entry.maxVersion();
+    }
+
+    /** Hands the connection's turn (held by the caller) to a request handler thread ({@link #drain}). */
+    private void dispatch() {
+        try {
+            dispatcher.submit(this::drain);
+        } catch (RejectedExecutionException e) {
+            closeWith("broker is shutting down");
+        }
+    }
+
+    /**
+     * On a request handler thread: handles the connection's frames one after the other for as long as each is
+     * answered right away and another one is waiting; stops when the queue is empty (the connection goes idle), or
+     * when an answer is left to someone else (a parked request, a throttle, a closing answer), who goes on from there.
+     */
+    private void drain() {
+        ConnectionTurn.Received frame = nextFrameOrIdle();
+        while (frame != null) {
+            if (!start(frame)) return;
+            frame = nextFrameOrIdle();
+        }
+    }
+
+    /**
+     * The oldest waiting frame, or null: then no request is in hand any more and the event loop unmutes the
+     * connection once the last answer is on the socket. Any thread.
+     */
+    private ConnectionTurn.Received nextFrameOrIdle() {
+        ConnectionTurn.Received next = turn.nextOrGiveBack();
+        if (next == null) onEventLoop(this::unmuteIfIdle, null);
+        return next;
+    }
+
+    /**
+     * The request in hand is done where its next frame is not taken at once (on the event loop, after a throttled
+     * answer or one the loop answered itself): the next frame goes to a handler thread, or the connection goes idle.
+     */
+    private void continueElsewhere() {
+        if (turn.giveBackUnlessFrameWaits()) {
+            onEventLoop(this::unmuteIfIdle, null);
+        } else {
+            dispatch();
+        }
+    }
+
+    /** Event loop: reads the connection again when no request is in hand and the last answer has been written. */
+    private void unmuteIfIdle() {
+        if (closed) return;
+        ChannelFuture pending = lastWrite;
+        if (pending != null && !pending.isDone()) {
+            pending.addListener(f -> unmuteIfIdle());
+            return;
+        }
+        if (!turn.held()) gate.busy(false);
+    }
+
+    /**
+     * Decodes and handles one frame on the current (request handler) thread, or, for a too-new ApiVersions, on the
+     * event loop (see {@link #answeredOnEventLoop}). Returns true when its answer was handed
+     * to the event loop before this returned, so this thread may go on with the next frame; false when the answer is
+     * left to another thread or to the event loop (which then go on), or the connection is closing.
+     */
+    private boolean start(ConnectionTurn.Received read) {
+        long takenNanos = System.nanoTime();
+        ByteBuf frame = read.frame();
         int frameBytes = frame.readableBytes();
         boolean handedOff = false;
         try {
             boolean authenticating = sasl != null && !sasl.isComplete();
             if (authenticating && sasl.failsWithoutAnswer()) {
                 closeWith(sasl.refusal(null));
-                return;
+                return false;
             }
             if (authenticating && frameBytes > sasl.receiveBytesMax()) {
                 closeWith("SASL request of " + frameBytes + " bytes is over sasl.server.max.receive.size "
                         + sasl.receiveBytesMax());
-                return;
+                return false;
             }
             if (authenticating && sasl.expectsRawToken()) {
-                startRawToken(ByteBufUtil.getBytes(frame));
-                return;
+                return rawToken(ByteBufUtil.getBytes(frame));
             }
             RequestHeader header;
             ApiKey key;
@@ -119,7 +199,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 key = ApiKey.forId(header.requestApiKey);
             } catch (KafkaCodecException | IndexOutOfBoundsException e) {
                 closeWith("unreadable request header: " + e.getMessage());
-                return;
+                return false;
             }
             short version = header.requestApiVersion;
             ApiRegistry.Entry entry = registry.lookup(key);
@@ -131,7 +211,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 } else if (sasl.sessionExpired()) {
                     closeWith("its SASL session expired without re-authentication (connections.max.reauth.ms or "
                             + "the credential's lifetime)");
-                    return;
+                    return false;
                 }
             }
             if (authenticating) {
@@ -140,27 +220,28 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 String refusal = retry ? sasl.refusal(key) : sasl.admit(key);
                 if (refusal != null) {
                     closeWith(refusal);
-                    return;
+                    return false;
                 }
             }
             if (key == ApiKey.API_VERSIONS && entry != null && version > entry.maxVersion()) {
                 // A newer client than us: answer at v0 with our ranges so it retries with a version we serve.
                 ApiVersionsResponse unsupported = new ApiVersionsResponse()
                         .setErrorCode(Errors.UNSUPPORTED_VERSION.code()).setApiKeys(registry.apiVersions());
-                busy = true;
-                write(KafkaFrames.encodeResponse(context.alloc(), header.correlationId, key, (short) 0, unsupported));
-                return;
+                ByteBuf encoded = KafkaFrames.encodeResponse(context.alloc(), header.correlationId, key, (short) 0,
+                        unsupported);
+                onEventLoop(() -> write(encoded, 0, false, null), encoded);
+                return true;
             }
             if (entry == null || !entry.serves(version)) {
                 closeWith("unsupported request " + (key == null ? "?" : key.apiName()) + " v" + version);
-                return;
+                return false;
             }
             ApiMessage request;
             try {
                 request = key.readRequest(frame, version);
             } catch (RuntimeException e) {
                 closeWith("malformed " + key.apiName() + " v" + version + " request: " + e.getMessage());
-                return;
+                return false;
             }
             Throttle throttle = new Throttle();
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
@@ -168,13 +249,25 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                     KafkaPrincipals.of(context.channel(), sasl), frameBytes, throttle, securityProtocol,
                     sasl != null && sasl.tokenAuthenticated());
             ResponderImpl direct = new ResponderImpl(requestContext, frame, frameBytes, throttle);
+            direct.stages = RequestStages.forApi(key);
+            direct.readNanos = read.nanos();
+            direct.takenNanos = takenNanos;
             Responder responder = registry.observer().observe(requestContext, direct);
             ApiHandler<ApiMessage> handler = authenticating && key != ApiKey.API_VERSIONS ? this::authenticationStep
                     : entry.handler();
             if (!authenticating) direct.body = request;
             handedOff = true;
-            busy = true;
-            Runnable handle = () -> submit(handler, requestContext, request, responder, direct);
+            Thread drainThread = Thread.currentThread();
+            direct.drainThread = drainThread;
+            // Run here when the request goes ahead now; a request a fault delayed resumes later on another thread
+            // and goes to a handler thread then.
+            Runnable handle = () -> {
+                if (Thread.currentThread() == drainThread) {
+                    run(handler, requestContext, request, responder, direct);
+                } else {
+                    submit(handler, requestContext, request, responder, direct);
+                }
+            };
             RequestFaults faults = registry.faults();
             Runnable drop = () -> {
                 direct.releaseRequest();
@@ -184,6 +277,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                     ? faults.intercept(requestContext, request, responder, handle, drop) : RequestFaults.Outcome.PASS;
             if (fault == RequestFaults.Outcome.PASS) handle.run();
             else if (fault == RequestFaults.Outcome.DROP) drop.run();
+            return direct.finishOnDrainThread();
         } finally {
             if (!handedOff) {
                 frame.release();
@@ -192,20 +286,24 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Handles a request on this (request handler) thread, timing it for the request quota. */
+    private static void run(ApiHandler<ApiMessage> handler, RequestContext requestContext, ApiMessage request,
+                            Responder responder, ResponderImpl direct) {
+        direct.startNanos = System.nanoTime();
+        try {
+            handler.handle(requestContext, request, responder);
+        } catch (Throwable t) {
+            FatalErrors.check(t);
+            responder.fail(t);
+        } finally {
+            direct.handlerNanos = Math.max(System.nanoTime() - direct.startNanos, 1);
+        }
+    }
+
     private void submit(ApiHandler<ApiMessage> handler, RequestContext requestContext, ApiMessage request,
                         Responder responder, ResponderImpl direct) {
         try {
-            dispatcher.submit(() -> {
-                direct.startNanos = System.nanoTime();
-                try {
-                    handler.handle(requestContext, request, responder);
-                } catch (Throwable t) {
-                    FatalErrors.check(t);
-                    responder.fail(t);
-                } finally {
-                    direct.handlerNanos = Math.max(System.nanoTime() - direct.startNanos, 1);
-                }
-            });
+            dispatcher.submit(() -> run(handler, requestContext, request, responder, direct));
         } catch (RejectedExecutionException e) {
             direct.releaseRequest();
             closeWith("broker is shutting down");
@@ -226,37 +324,33 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         responder.send(step.response());
     }
 
-    /** A raw SASL token after a v0 SaslHandshake: answered with a raw token (4-byte size and bytes), or closed. */
-    private void startRawToken(byte[] token) {
-        busy = true;
+    /**
+     * A raw SASL token after a v0 SaslHandshake, on this handler thread: answered with a raw token (4-byte size and
+     * bytes), or the connection closed. Returns whether this thread may go on with the next frame.
+     */
+    private boolean rawToken(byte[] token) {
         try {
-            dispatcher.submit(() -> {
-                try {
-                    byte[] challenge = sasl.rawToken(token);
-                    ByteBuf out = context.alloc().buffer(4 + challenge.length).writeInt(challenge.length)
-                            .writeBytes(challenge);
-                    onEventLoop(() -> write(out), out);
-                } catch (SaslFailure e) {
-                    onEventLoop(() -> closeWith("Failed authentication: " + e.getMessage()), null);
-                } catch (Throwable t) {
-                    onEventLoop(() -> closeWith("SASL token failed: " + t), null);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            closeWith("broker is shutting down");
+            byte[] challenge = sasl.rawToken(token);
+            ByteBuf out = context.alloc().buffer(4 + challenge.length).writeInt(challenge.length)
+                    .writeBytes(challenge);
+            onEventLoop(() -> write(out, 0, false, null), out);
+            return true;
+        } catch (SaslFailure e) {
+            closeWith("Failed authentication: " + e.getMessage());
+        } catch (Throwable t) {
+            FatalErrors.check(t);
+            closeWith("SASL token failed: " + t);
         }
-    }
-
-    /** Writes an answer; the connection is read again once it is on the socket. Event loop only. */
-    private void write(Object response) {
-        write(response, 0);
+        return false;
     }
 
     /**
-     * Writes an answer; the connection is read again once it is on the socket and, when a quota throttled the
-     * request, {@code unmuteAtNanos} has come (Kafka's MUTED_AND_THROTTLED state). Event loop only.
+     * Writes an answer. With {@code finishWhenWritten} the request is finished once it is on the socket and, when a
+     * quota throttled it, {@code unmuteAtNanos} has come (Kafka's MUTED_AND_THROTTLED state): the event loop then
+     * takes the connection on; otherwise the answering thread already went on. {@code timed}: the request whose
+     * stages are recorded ({@link RequestStages}), else null. Event loop only.
      */
-    private void write(Object response, long unmuteAtNanos) {
+    private void write(Object response, long unmuteAtNanos, boolean finishWhenWritten, ResponderImpl timed) {
         if (closed || !context.channel().isActive()) {
             release(response);
             return;
@@ -270,29 +364,26 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         } else {
             context.write(response, written);
         }
+        lastWrite = written;
         context.flush();
         written.addListener(f -> {
+            if (timed != null && f.isSuccess()) timed.recordStages(System.nanoTime());
             if (closeAfterWrite) {
                 context.close();
-            } else if (f.isSuccess()) {
+            } else if (f.isSuccess() && finishWhenWritten) {
                 finishedAt(unmuteAtNanos);
             }
         });
     }
 
-    /** The request is done; the connection stays muted until {@code unmuteAtNanos} (0: not throttled). */
+    /** The request is done; the connection stays muted until {@code unmuteAtNanos} (0: not throttled). Event loop. */
     private void finishedAt(long unmuteAtNanos) {
         long delayNanos = unmuteAtNanos == 0 ? 0 : unmuteAtNanos - System.nanoTime();
         if (delayNanos <= 0) {
-            finished();
+            continueElsewhere();
         } else {
-            context.executor().schedule(this::finished, delayNanos, TimeUnit.NANOSECONDS);
+            context.executor().schedule(this::continueElsewhere, delayNanos, TimeUnit.NANOSECONDS);
         }
-    }
-
-    private void finished() {
-        busy = false;
-        startNext();
     }
 
     private void closeWith(String reason) {
@@ -313,10 +404,9 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        closed = true;
         // Requests never started still hold their frame (their bytes went back to the budget with the connection).
-        for (ByteBuf frame : received) frame.release();
-        received.clear();
+        closed = true;
+        turn.close();
         ctx.fireChannelInactive();
     }
 
@@ -368,12 +458,61 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         private volatile long handlerNanos;
         private final AtomicBoolean answered = new AtomicBoolean();
         private final AtomicBoolean released = new AtomicBoolean();
+        /** The handler thread that started the request, until {@link #start} returns on it; then null. */
+        private volatile Thread drainThread;
+        /** Answered on {@link #drainThread} while it started the request, with nothing left to the event loop. */
+        private boolean answeredInline;
+        /** Where this request's stages are recorded, or null (the default); and its stage boundaries so far. */
+        private RequestStages stages;
+        private long readNanos;
+        private long takenNanos;
+        private volatile long answeredNanos;
 
         ResponderImpl(RequestContext request, ByteBuf frame, int frameBytes, Throttle throttle) {
             this.request = request;
             this.frame = frame;
             this.frameBytes = frameBytes;
             this.throttle = throttle;
+        }
+
+        /**
+         * The answer (null for none) goes to the event loop; then whoever takes the connection on is decided: no one
+         * when no frame waits (the connection goes idle, and the answer's own event-loop task unmutes it, with no
+         * second wake-up of the loop); the drain thread that started the request when it answers inline; else this
+         * thread, which hands the next frame to the pool; else the event loop when the answer must be on the socket
+         * first (a throttle, or a closing answer).
+         */
+        private void handOn(Object encoded, long unmuteAt) {
+            boolean leaveToLoop = unmuteAt != 0 || closeAfterWrite;
+            boolean idle = !leaveToLoop && turn.giveBackUnlessFrameWaits();
+            if (encoded != null) {
+                ResponderImpl timed = stages == null ? null : this;
+                if (timed != null) answeredNanos = System.nanoTime();
+                onEventLoop(() -> {
+                    write(encoded, unmuteAt, leaveToLoop, timed);
+                    if (idle) unmuteIfIdle();
+                }, encoded);
+            } else if (leaveToLoop) {
+                onEventLoop(() -> finishedAt(unmuteAt), null);
+            } else if (idle) {
+                onEventLoop(KafkaConnectionHandler.this::unmuteIfIdle, null);
+            }
+            if (leaveToLoop || idle) return;
+            if (Thread.currentThread() == drainThread) {
+                answeredInline = true;
+            } else {
+                dispatch();
+            }
+        }
+
+        void recordStages(long writtenNanos) {
+            stages.record(readNanos, takenNanos, startNanos, answeredNanos, writtenNanos);
+        }
+
+        /** Called by the drain thread when {@link #start} is done with the request: whether it may go on. */
+        boolean finishOnDrainThread() {
+            drainThread = null;
+            return answeredInline;
         }
 
         private void claim() {
@@ -422,8 +561,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             } finally {
                 releaseRequest();
             }
-            long unmuteAt = throttle.untilNanos;
-            onEventLoop(() -> write(encoded, unmuteAt), encoded);
+            handOn(encoded, throttle.untilNanos);
         }
 
         @Override
@@ -445,16 +583,14 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             } finally {
                 releaseRequest();
             }
-            long unmuteAt = throttle.untilNanos;
-            onEventLoop(() -> write(parts, unmuteAt), parts);
+            handOn(parts, throttle.untilNanos);
         }
 
         @Override
         public void noResponse() {
             claim();
             releaseRequest();
-            long unmuteAt = throttle.untilNanos;
-            onEventLoop(() -> finishedAt(unmuteAt), null);
+            handOn(null, throttle.untilNanos);
         }
 
         @Override

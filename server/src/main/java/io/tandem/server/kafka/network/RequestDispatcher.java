@@ -10,9 +10,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The request-handler pool ({@code num.io.threads}) with Kafka's {@code queued.max.requests}: at most that many
  * requests wait for a handler thread; later ones wait, in arrival order, until one of those starts. A request never
- * runs on the thread that submits it (a Netty event loop must not block on disk or ZooKeeper), and nothing waiting
- * here holds more than one request per connection, because a connection is not read while its request is in hand
- * ({@link KafkaConnectionHandler}): a full queue thus leaves the connections of the waiting requests unread.
+ * runs on the thread that submits it (a Netty event loop must not block on disk or ZooKeeper). What waits here is a
+ * connection's turn (its next frames, taken one by one on the handler thread that runs it) and at most one per
+ * connection, because a connection is not read while a request of it is in hand ({@link KafkaConnectionHandler}):
+ * a full queue thus leaves the connections of the waiting requests unread.
  */
 public final class RequestDispatcher {
     private final ThreadPoolExecutor pool;

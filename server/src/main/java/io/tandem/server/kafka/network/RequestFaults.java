@@ -5,7 +5,7 @@ import io.tandem.kafka.wire.ApiMessage;
 /**
  * Fault injection's view of the Kafka listener (implemented by {@code io.tandem.server.fault.FaultController}): every
  * decoded request is offered to it before it is queued for a handler. {@link #NONE} (the default) takes nothing.
- * Called on the event loop for every request, so {@link #armed()} must be a cheap read; only when it is true is
+ * Called for every request (on the request handler thread that decoded it), so {@link #armed()} must be a cheap read; only when it is true is
  * {@link #intercept} called.
  */
 public interface RequestFaults {

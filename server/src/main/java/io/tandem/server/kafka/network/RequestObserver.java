@@ -5,7 +5,8 @@ import io.netty.channel.ChannelPipeline;
 /**
  * Watches the Kafka listener for the node's metrics without the network code knowing about them: each connection's
  * pipeline as it is set up, and each request's answer through a wrapped {@link Responder}. {@link #NONE} (the
- * default) adds nothing. Implementations must be cheap: {@link #observe} runs on the event loop for every request.
+ * default) adds nothing. Implementations must be cheap: {@link #observe} runs for every request, on the request handler thread
+ * that decoded it.
  */
 public interface RequestObserver {
     /** Observes nothing. */

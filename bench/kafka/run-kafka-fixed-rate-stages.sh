@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# What sets a produce's tail latency at a fixed rate: ProducerPerformance at 5,000 records/s (1 KB, acks=all, 3
+# partitions, as run-kafka.sh) against a fresh `./tandem start` that records each Produce request's server-side stages
+# (-Dtandem.kafka.requestStages=Produce: wait for a handler, decode, handle, write; see RequestStages) and logs its
+# collections (-Xlog:gc). Prints the client's figures (its 5-second windows, the whole run, and the steady state after
+# WARMUP_RECORDS, ProducerPerformance's --warmup-records), the server's stage percentiles over the whole run, and the
+# server's GC pauses, with the load average. TARGETS="tandem apache" runs Apache Kafka the same way after (client
+# figures only). Nothing here is asserted.
+# Usage: bench/kafka/run-kafka-fixed-rate-stages.sh
+#   env: FIXED_SECONDS=20 RATE=5000 WARMUP_RECORDS=10000 EXTRA_PROPS="linger.ms=0" TARGETS=tandem
+#        TANDEM_JAVA_OPTS (default: the launcher's heap and collector)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+# Its own data dir and log, so it can run beside the other Kafka benchmarks; Apache's jars are shared with them.
+work="$root/bench/target/kafka-bench-stages"
+mkdir -p "$work"
+[ -e "$work/lib" ] || { [ -d "$root/bench/target/kafka-bench/lib" ] && ln -s ../kafka-bench/lib "$work/lib"; } || true
+fixed_seconds=${FIXED_SECONDS:-20}
+rate=${RATE:-5000}
+warmup=${WARMUP_RECORDS:-10000}
+source "$root/bench/kafka/servers.sh"
+gc_log="$work/fixed-rate-gc.log"
+
+fixed_rate() { # port
+  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$1" --create --topic bench --partitions 3 \
+    --replication-factor 1 >/dev/null
+  tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "127.0.0.1:$1" --topic bench \
+    --num-records $((rate * fixed_seconds)) --record-size 1024 --throughput "$rate" --warmup-records "$warmup" \
+    --producer-props acks=all ${EXTRA_PROPS:-} | grep -v deprecated | sed 's/^/  client: /'
+}
+
+for target in ${TARGETS:-tandem}; do
+  case $target in
+    tandem)
+      rm -f "$gc_log"
+      : > "$work/tandem.log"
+      export TANDEM_JAVA_OPTS="${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC} -Dtandem.kafka.requestStages=Produce -Xlog:gc:file=$gc_log"
+      echo "== Tandem, $rate records/s for $fixed_seconds s, load $(cut -d' ' -f1-3 /proc/loadavg)"
+      start_tandem 29192
+      fixed_rate 29192
+      sleep 7 # the stage report comes every 5 s
+      echo "  server stages (all Produce requests of the run):"
+      grep "Produce stage" "$work/tandem.log" | tail -5 | sed -E 's/.*Produce stage/    /'
+      awk '/Pause/ { n++; ms = $NF + 0; total += ms; if (ms > max) max = ms } END { printf "  server GC: %d pauses, %.1f ms in all, longest %.1f ms\n", n, total, max }' "$gc_log"
+      stop_server ;;
+    apache)
+      echo "== Apache Kafka, $rate records/s for $fixed_seconds s, load $(cut -d' ' -f1-3 /proc/loadavg)"
+      start_apache 39192
+      fixed_rate 39192
+      stop_server ;;
+  esac
+  echo "  load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+done

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# What the server spends per produced record, measured where a shared, noisy machine still gives stable figures:
+# the server process's CPU time (user + system, from /proc/<pid>/stat) and its context switches over a fixed number
+# of records, and, in a second run under a JFR recording, the bytes its threads allocated (jdk.ThreadAllocationStatistics)
+# and its hot methods (bench/jfr_top.py). Throughput is printed too, with the load average, but only as a side figure.
+# Usage: bench/kafka/run-kafka-produce-cost.sh   (env: RECORDS=300000 WARMUP=300000 ROUNDS=3 TARGETS="tandem"
+#        PROFILE=1 keeps the JFR recordings under bench/target/kafka-bench/produce-cost-*.jfr)
+# Load: ProducerPerformance, topic of 3 partitions, 1 KB records, acks=all, as fast as it goes (as run-kafka.sh).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work="$root/bench/target/kafka-bench"
+records=${RECORDS:-300000}
+warmup=${WARMUP:-300000}
+rounds=${ROUNDS:-3}
+source "$root/bench/kafka/servers.sh"
+ticks=$(getconf CLK_TCK)
+
+cpu_ms() { awk -v t="$ticks" '{printf "%d", ($14 + $15) * 1000 / t}' "/proc/$1/stat"; }
+sys_ms() { awk -v t="$ticks" '{printf "%d", $15 * 1000 / t}' "/proc/$1/stat"; }
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {v += $2} /^nonvoluntary_ctxt_switches/ {n += $2} END {printf "%d %d", v, n}'; }
+produce() { # port records
+  tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "127.0.0.1:$1" --topic bench --num-records "$2" \
+    --record-size 1024 --throughput -1 --producer-props acks=all | tail -1
+}
+
+measure() { # name port
+  local name=$1 port=$2 out c0 c1 s0 s1 jfr
+  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$port" --create --topic bench --partitions 3 \
+    --replication-factor 1 >/dev/null
+  produce "$port" "$warmup" >/dev/null # the JIT's warm-up, not measured
+  for round in $(seq 1 "$rounds"); do
+    c0=$(cpu_ms "$server_pid"); k0=$(sys_ms "$server_pid"); read -r s0v s0n <<<"$(switches "$server_pid")"
+    out=$(produce "$port" "$records")
+    c1=$(cpu_ms "$server_pid"); k1=$(sys_ms "$server_pid"); read -r s1v s1n <<<"$(switches "$server_pid")"
+    awk -v n="$name" -v r="$round" -v c=$((c1 - c0)) -v k=$((k1 - k0)) -v rec="$records" -v sv=$((s1v - s0v)) -v sn=$((s1n - s0n)) \
+        -v rate="$(sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/' <<<"$out")" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
+      'BEGIN { printf "  %s round %d: server CPU %d ms (%d%% system) = %.2f us/record, context switches %.3f voluntary + %.3f involuntary per record, %s records/s, load %s\n", n, r, c, (c > 0 ? 100 * k / c : 0), c * 1000 / rec, sv / rec, sn / rec, rate, load }'
+  done
+  jfr="$work/produce-cost-$name.jfr"
+  rm -f "$jfr"
+  jcmd "$server_pid" JFR.start name=cost settings=profile >/dev/null
+  c0=$(cpu_ms "$server_pid")
+  out=$(produce "$port" "$records")
+  c1=$(cpu_ms "$server_pid")
+  jcmd "$server_pid" JFR.stop name=cost filename="$jfr" >/dev/null
+  echo "  $name under JFR: server CPU $((c1 - c0)) ms; $(/usr/bin/python3 "$root/bench/jfr_alloc.py" "$jfr" "$records")"
+  if [ "${PROFILE:-0}" = 1 ]; then /usr/bin/python3 "$root/bench/jfr_top.py" "$jfr" 30; else rm -f "$jfr"; fi
+  stop_server
+}
+
+# An older build, to compare before and after a change in the same run: the launcher's JVM flags on another jar.
+start_tandem_jar() { # jar port
+  local dir="$work/tandem-data" port=$2
+  rm -rf "$dir"
+  local t0; t0=$(date +%s%N)
+  java -XX:+ExitOnOutOfMemoryError ${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC} -Dio.netty.jfr.enabled=false \
+    -cp "$1:$root/server/target/lib/*" io.tandem.server.Main start --data-dir "$dir" --kafka-port "$port" \
+    --zk-port $((port + 1)) --set group.initial.rebalance.delay.ms=0 >> "$work/tandem.log" 2>&1 &
+  server_pid=$!
+  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
+}
+
+# TARGETS: tandem (this tree), apache, or jar:<path> (a Tandem jar built earlier, e.g. from the base commit).
+for target in ${TARGETS:-tandem}; do
+  case $target in
+    tandem) echo "== Tandem"; start_tandem 29092; measure tandem 29092 ;;
+    apache) echo "== Apache Kafka"; start_apache 39092; measure apache 39092 ;;
+    jar:*) name=$(basename "${target#jar:}" .jar); echo "== Tandem $name"; start_tandem_jar "${target#jar:}" 29092
+           measure "$name" 29092 ;;
+  esac
+done
