@@ -455,6 +455,7 @@ class SecurityNegativeSuiteTest {
     @Test
     void shouldCloseOnlyAFuzzedSaslExchangeWhileAnotherClientKeepsWorking() throws Exception {
         long seed = Long.getLong("fuzz.seed", System.nanoTime());
+        System.out.println("fuzz seed " + seed + " (replay with -Dfuzz.seed=" + seed + ")");
         Random random = new Random(seed);
         try (Connection bystander = sasl()) {
             bystander.call(ApiKeys.API_VERSIONS, (short) 0, new ApiVersionsRequestData());
@@ -518,6 +519,7 @@ class SecurityNegativeSuiteTest {
     @Test
     void shouldCloseOnlyAFuzzedTlsClientHelloWhileAnotherClientKeepsWorking() throws Exception {
         long seed = Long.getLong("fuzz.seed", System.nanoTime());
+        System.out.println("fuzz seed " + seed + " (replay with -Dfuzz.seed=" + seed + ")");
         Random random = new Random(seed);
         SSLContext context = trustingContext();
         byte[] hello = clientHello(context);
