@@ -244,6 +244,12 @@ class CertificateReloadTest {
                     + "update of SSLFactory failed:");
             assertRefused(admin, "listener.name.ssl.ssl.keystore.password", TestCertificates.PASSWORD,
                     "Password encoder secret not configured");
+            // Kafka encrypts a password only when storing it: validateOnly needs no secret.
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.BROKER, "0"), List.of(
+                    new AlterConfigOp(new ConfigEntry("listener.name.ssl.ssl.keystore.password",
+                            TestCertificates.PASSWORD), AlterConfigOp.OpType.SET))),
+                    new org.apache.kafka.clients.admin.AlterConfigsOptions().validateOnly(true))
+                    .all().get(30, TimeUnit.SECONDS);
         }
         assertEquals(before, presented(), "a refused store changes nothing");
     }
