@@ -19,14 +19,12 @@ import org.apache.kafka.common.message.SaslHandshakeRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.protocol.Message;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.requests.RequestUtils;
 import org.apache.kafka.common.requests.SaslAuthenticateResponse;
 import org.apache.kafka.common.requests.SaslHandshakeResponse;
-import org.apache.kafka.common.utils.internals.ImplicitLinkedHashMultiCollection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,9 +40,6 @@ import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.reflect.Method;
-import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.Type;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -58,7 +53,6 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -107,6 +101,7 @@ class SecurityNegativeSuiteTest {
     static Path dir;
     static Tandem tandem;
     static Uuid topicId;
+    static SecretRequests requests;
     static Path clientTrust;
 
     @BeforeAll
@@ -134,6 +129,7 @@ class SecurityNegativeSuiteTest {
             admin.alterConsumerGroupOffsets(GROUP, Map.of(new TopicPartition(TOPIC, 0),
                     new OffsetAndMetadata(0, "secret-metadata"))).all().get(30, TimeUnit.SECONDS);
         }
+        requests = new SecretRequests(TOPIC, GROUP, TRANSACTIONAL_ID, topicId);
     }
 
     @AfterAll
@@ -240,7 +236,7 @@ class SecurityNegativeSuiteTest {
         for (Map.Entry<ApiKeys, Short> api : served.entrySet()) {
             if (HANDSHAKE_APIS.contains(api.getKey())) continue;
             try (Connection c = sasl()) {
-                c.send(api.getKey(), api.getValue(), request(api.getKey(), api.getValue()));
+                c.send(api.getKey(), api.getValue(), requests.request(api.getKey(), api.getValue()));
                 if (!c.closedSilently(10_000)) answered.add(api.getKey().name);
             }
             // The same after a successful handshake but before SaslAuthenticate completes.
@@ -248,7 +244,7 @@ class SecurityNegativeSuiteTest {
                 assertEquals(Errors.NONE, c.<SaslHandshakeResponse>call(ApiKeys.SASL_HANDSHAKE, (short) 1,
                         new SaslHandshakeRequestData().setMechanism("PLAIN")).error());
                 if (api.getKey() == ApiKeys.SASL_AUTHENTICATE) continue; // that is the exchange itself
-                c.send(api.getKey(), api.getValue(), request(api.getKey(), api.getValue()));
+                c.send(api.getKey(), api.getValue(), requests.request(api.getKey(), api.getValue()));
                 if (!c.closedSilently(10_000)) answered.add(api.getKey().name + " after the handshake");
             }
         }
@@ -311,7 +307,7 @@ class SecurityNegativeSuiteTest {
                 AbstractResponse.parseResponse(ByteBuffer.wrap(answer), header);
 
                 // Every name field filled with the secret resources: an API that is not open refuses it.
-                ApiMessage named = request(key, version);
+                ApiMessage named = requests.request(key, version);
                 header = c.send(key, version, named);
                 AbstractResponse response = AbstractResponse.parseResponse(ByteBuffer.wrap(c.receive()), header);
                 Set<Errors> errors = EnumSet.noneOf(Errors.class);
@@ -353,102 +349,6 @@ class SecurityNegativeSuiteTest {
         ByteBuffer id = ByteBuffer.allocate(16).putLong(topicId.getMostSignificantBits())
                 .putLong(topicId.getLeastSignificantBits());
         if (text.contains(new String(id.array(), StandardCharsets.ISO_8859_1))) return "the topic id";
-        return null;
-    }
-
-    /** Kafka's default request of the API with every resource name set to a secret resource. */
-    private static ApiMessage request(ApiKeys key, short version) {
-        ApiMessage message = ApiMessageType.fromApiKey(key.id).newRequest();
-        fill(message, message, version, "", 0);
-        return message;
-    }
-
-    /**
-     * Sets the fields that name a resource, by their names, recursively into the first element of each list:
-     * topics (by name and id), groups, transactional ids; acks to all, so a produce is answered.
-     */
-    private static void fill(ApiMessage root, Object message, short version, String context, int depth) {
-        for (Method setter : message.getClass().getMethods()) {
-            if (!setter.getName().startsWith("set") || setter.getParameterCount() != 1) continue;
-            String field = setter.getName().substring(3).toLowerCase(Locale.ROOT);
-            Class<?> type = setter.getParameterTypes()[0];
-            Method getter;
-            Object before;
-            try {
-                getter = message.getClass().getMethod(Character.toLowerCase(setter.getName().charAt(3))
-                        + setter.getName().substring(4));
-                before = getter.invoke(message);
-            } catch (ReflectiveOperationException notAField) {
-                continue;
-            }
-            try {
-                if (type == String.class) {
-                    String value = name(field, context);
-                    if (value != null) setter.invoke(message, value);
-                } else if (type == Uuid.class && field.equals("topicid")) {
-                    setter.invoke(message, topicId);
-                } else if (type == short.class && field.equals("acks")) {
-                    setter.invoke(message, (short) -1);
-                } else if (type == byte.class && field.equals("resourcetype")) {
-                    setter.invoke(message, (byte) 2); // TOPIC, in ConfigResource's and the ACL types' numbering
-                } else if (depth < 3 && List.class.isAssignableFrom(type)) {
-                    Type element = ((ParameterizedType) setter.getGenericParameterTypes()[0]).getActualTypeArguments()[0];
-                    if (element == String.class) {
-                        String value = listed(field);
-                        if (value != null) setter.invoke(message, new ArrayList<>(List.of(value)));
-                    } else if (element == Integer.class && field.startsWith("partition")) {
-                        setter.invoke(message, new ArrayList<>(List.of(0)));
-                    } else if (element instanceof Class<?> c && Message.class.isAssignableFrom(c)) {
-                        Object item = c.getConstructor().newInstance();
-                        setter.invoke(message, new ArrayList<>(List.of(item)));
-                        fill(root, item, version, field, depth + 1);
-                    }
-                } else if (depth < 3 && ImplicitLinkedHashMultiCollection.class.isAssignableFrom(type)) {
-                    Type element = ((ParameterizedType) type.getGenericSuperclass()).getActualTypeArguments()[0];
-                    @SuppressWarnings("unchecked")
-                    ImplicitLinkedHashMultiCollection<ImplicitLinkedHashMultiCollection.Element> items =
-                            (ImplicitLinkedHashMultiCollection<ImplicitLinkedHashMultiCollection.Element>)
-                                    type.getConstructor().newInstance();
-                    Object item = ((Class<?>) element).getConstructor().newInstance();
-                    fill(root, item, version, field, depth + 1);
-                    items.add((ImplicitLinkedHashMultiCollection.Element) item);
-                    setter.invoke(message, items);
-                }
-                // A field this version does not have keeps its default (Kafka refuses to write it otherwise).
-                if (!writable(root, version)) setter.invoke(message, before);
-            } catch (ReflectiveOperationException | ClassCastException e) {
-                throw new AssertionError("cannot fill " + message.getClass().getSimpleName() + "." + field, e);
-            }
-        }
-    }
-
-    private static boolean writable(ApiMessage message, short version) {
-        try {
-            RequestUtils.serialize(new RequestHeaderData(), (short) 1, message, version);
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
-
-    /** The secret resource a list of names holds (group ids, topic names, FindCoordinator's keys). */
-    private static String listed(String field) {
-        if (field.contains("transactionalid")) return TRANSACTIONAL_ID;
-        if (field.contains("group") || field.equals("coordinatorkeys")) return GROUP;
-        if (field.contains("topic")) return TOPIC;
-        return null;
-    }
-
-    /** The secret resource a field names, from its name and the list it is in; null for any other field. */
-    private static String name(String field, String context) {
-        if (field.equals("transactionalid")) return TRANSACTIONAL_ID;
-        if (field.equals("groupid") || field.equals("group") || (field.equals("name") && context.contains("group"))) {
-            return GROUP;
-        }
-        if (field.equals("topic") || field.equals("topicname") || field.equals("resourcename")
-                || (field.equals("name") && context.contains("topic"))) {
-            return TOPIC;
-        }
         return null;
     }
 
