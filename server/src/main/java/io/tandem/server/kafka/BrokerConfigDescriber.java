@@ -9,16 +9,21 @@ import java.util.TreeSet;
 /**
  * DescribeConfigs(BROKER) as Kafka answers it (its createBrokerConfigEntry and configSynonyms), over what is in force
  * in Tandem: the keys Tandem honours ({@link BrokerConfigKeys#IMPLEMENTED}) with their dynamic, static and default
- * values, or, for the cluster-default resource "", the dynamic cluster defaults only.
+ * values, or, for the cluster-default resource "", the dynamic cluster defaults only. Kafka's PASSWORD keys
+ * ({@link BrokerConfigKeys#PASSWORDS}, e.g. {@code delegation.token.secret.key}, {@code ssl.keystore.password}) and
+ * dynamic per-listener passwords are listed as Kafka lists them: value null, isSensitive true.
  */
 public final class BrokerConfigDescriber {
     /** One synonym of a described key, most significant first. */
     public record Synonym(String name, String value, ConfigSource source) {
     }
 
-    /** One described key: its value, where that comes from, whether it can change at runtime, and its synonyms. */
+    /**
+     * One described key: its value, where that comes from, whether it can change at runtime, whether it is
+     * sensitive (a password: value and synonym values null, as Kafka's createBrokerConfigEntry), and its synonyms.
+     */
     public record Entry(String name, String value, ConfigSource source, boolean readOnly, String type,
-                        List<Synonym> synonyms) {
+                        boolean sensitive, List<Synonym> synonyms) {
     }
 
     private final Map<String, String> staticSettings;
@@ -43,7 +48,9 @@ public final class BrokerConfigDescriber {
             }
             return entries;
         }
-        for (String name : new TreeSet<>(BrokerConfigKeys.IMPLEMENTED)) {
+        TreeSet<String> names = new TreeSet<>(BrokerConfigKeys.IMPLEMENTED);
+        names.addAll(BrokerConfigKeys.PASSWORDS);
+        for (String name : names) {
             String value = dynamic.perBroker().get(name);
             if (value == null) value = dynamic.clusterDefault().get(name);
             if (value == null && staticSettings.get(name) != null) value = staticSettings.get(name).trim();
@@ -72,9 +79,23 @@ public final class BrokerConfigDescriber {
         // As Kafka does: synonyms more significant than the key itself but under another name are left out.
         while (!synonyms.isEmpty() && !synonyms.get(0).name().equals(name)) synonyms.remove(0);
         ConfigSource source = synonyms.isEmpty() ? ConfigSource.DEFAULT_CONFIG : synonyms.get(0).source();
+        boolean sensitive = sensitive(name);
+        // Kafka's readOnly is "not a dynamic key"; here also "not one Tandem applies at runtime": a TLS listener's
+        // passwords are (under the listener prefix, as in Kafka), sasl.jaas.config is not.
         boolean readOnly = !name.startsWith("listener.name.")
-                && names.stream().noneMatch(BrokerConfigKeys.DYNAMIC::contains);
-        return new Entry(name, value, source, readOnly, BrokerConfigKeys.type(name), List.copyOf(synonyms));
+                && names.stream().noneMatch(BrokerConfigKeys.DYNAMIC::contains)
+                && !(sensitive && name.startsWith("ssl."));
+        if (sensitive) {
+            value = null;
+            synonyms.replaceAll(s -> new Synonym(s.name(), null, s.source()));
+        }
+        String type = name.startsWith("listener.name.") && sensitive ? "PASSWORD" : BrokerConfigKeys.type(name);
+        return new Entry(name, value, source, readOnly, type, sensitive, List.copyOf(synonyms));
+    }
+
+    /** Kafka's maybeSensitive: a PASSWORD key, also under a listener prefix. */
+    private static boolean sensitive(String name) {
+        return BrokerConfigKeys.PASSWORDS.contains(name) || DynamicBrokerConfig.isPasswordConfig(name);
     }
 
     private static void add(List<Synonym> synonyms, List<String> names, Map<String, String> values,

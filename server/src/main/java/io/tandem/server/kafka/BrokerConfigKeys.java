@@ -29,8 +29,15 @@ public final class BrokerConfigKeys {
         LISTENER_ONLY
     }
 
-    /** A broker key as Kafka defines it; {@code kafkaDefault} is null when Kafka has none. */
-    public record Key(String name, String type, String kafkaDefault, UpdateMode mode) {
+    /**
+     * A broker key as Kafka defines it; {@code kafkaDefault} is null when Kafka has none; {@code versions} says which
+     * of Kafka 3.9 and 4.x define it ("3.9", "4" or "both").
+     */
+    public record Key(String name, String type, String kafkaDefault, UpdateMode mode, String versions) {
+        /** Whether Kafka 3.9 (the ZooKeeper-mode broker Tandem answers as) defines the key. */
+        public boolean inKafka39() {
+            return !versions.equals("4");
+        }
     }
 
     /** Every broker key Kafka 3.9 or 4.x defines, by name. */
@@ -45,6 +52,14 @@ public final class BrokerConfigKeys {
             "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms", "log.retention.bytes",
             "log.retention.ms", "log.retention.minutes", "log.retention.hours", "log.segment.bytes", "log.roll.ms",
             "log.roll.hours");
+
+    /**
+     * Kafka 3.9's PASSWORD keys: DescribeConfigs lists each of them on a broker with a null value and isSensitive, as
+     * Kafka lists every key of its configuration, whatever Tandem does with it (a value is never sent).
+     */
+    public static final Set<String> PASSWORDS = KAFKA.values().stream()
+            .filter(k -> k.type().equals("PASSWORD") && k.inKafka39()).map(Key::name)
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     /** Keys Tandem reads at start-up and honours (server/README.md says how). */
     public static final Set<String> IMPLEMENTED;
@@ -125,7 +140,11 @@ public final class BrokerConfigKeys {
                 // Delegation tokens: io.tandem.server.kafka.security.DelegationTokens (the secret key is a password,
                 // honoured by BrokerConfigPolicy but never described).
                 "delegation.token.max.lifetime.ms", "delegation.token.expiry.time.ms",
-                "delegation.token.expiry.check.interval.ms"));
+                "delegation.token.expiry.check.interval.ms",
+                // Dynamic password encryption: io.tandem.server.kafka.security.PasswordEncoder (the secrets are
+                // passwords, honoured by BrokerConfigPolicy and described as sensitive).
+                "password.encoder.keyfactory.algorithm", "password.encoder.cipher.algorithm",
+                "password.encoder.key.length", "password.encoder.iterations"));
         implemented.addAll(TRANSACTION_KEYS);
         IMPLEMENTED = Collections.unmodifiableSet(implemented);
         for (String name : IMPLEMENTED) {
@@ -156,6 +175,8 @@ public final class BrokerConfigKeys {
         AT_LEAST.put("delegation.token.expiry.time.ms", 1.0);
         AT_LEAST.put("delegation.token.expiry.check.interval.ms", 1.0);
         AT_LEAST.put("quota.window.size.seconds", 1.0);
+        AT_LEAST.put("password.encoder.key.length", 8.0);
+        AT_LEAST.put("password.encoder.iterations", 1024.0);
         AT_LEAST.put("log.segment.bytes", 1048576.0);
         AT_MOST.put("log.cleaner.min.cleanable.ratio", 1.0);
         ONE_OF.put("security.inter.broker.protocol", List.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"));
@@ -177,7 +198,7 @@ public final class BrokerConfigKeys {
                 String[] f = line.split("\t", -1);
                 String kafkaDefault = f[2].equals("null") || f[2].equals("<none>") ? null : f[2];
                 UpdateMode mode = UpdateMode.valueOf(f[3].toUpperCase(Locale.ROOT).replace('-', '_'));
-                keys.put(f[0], new Key(f[0], f[1], kafkaDefault, mode));
+                keys.put(f[0], new Key(f[0], f[1], kafkaDefault, mode, f[4].trim()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -3,6 +3,7 @@ package io.tandem.server.kafka;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.JaasLoginModule;
+import io.tandem.server.kafka.security.PasswordEncoder;
 import io.tandem.server.kafka.security.SaslSettings;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -63,6 +64,18 @@ public final class BrokerConfigPolicy {
         // Passwords: honoured (io.tandem.server.kafka.security.DelegationTokens) but never described, so not IMPLEMENTED.
         if (key.equals("delegation.token.secret.key") || key.equals("delegation.token.master.key")) {
             return Verdict.IMPLEMENTED;
+        }
+        // Dynamic passwords are encrypted with these (io.tandem.server.kafka.security.PasswordEncoder); the
+        // algorithms are checked against the JDK now, as Kafka would fail on the first password it encrypts.
+        if (key.equals(PasswordEncoder.SECRET) || key.equals(PasswordEncoder.OLD_SECRET)) return Verdict.IMPLEMENTED;
+        if (key.equals(PasswordEncoder.CIPHER_ALGORITHM) || key.equals(PasswordEncoder.KEY_FACTORY_ALGORITHM)) {
+            try {
+                if (key.equals(PasswordEncoder.CIPHER_ALGORITHM)) javax.crypto.Cipher.getInstance(v);
+                else if (!v.isEmpty()) javax.crypto.SecretKeyFactory.getInstance(v);
+                return Verdict.IMPLEMENTED;
+            } catch (java.security.GeneralSecurityException e) {
+                return Verdict.refused(key + " " + v + " is not available: " + e.getMessage());
+            }
         }
         if (key.equals("allow.everyone.if.no.acl.found")) {
             return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED

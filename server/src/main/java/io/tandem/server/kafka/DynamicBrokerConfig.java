@@ -6,6 +6,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 import io.tandem.server.kafka.security.ListenerTls;
+import io.tandem.server.kafka.security.PasswordEncoder;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -28,8 +29,11 @@ import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
  * on this broker's resource) are reloaded as Kafka's SslFactory does ({@link ListenerTls}): every change of this
  * broker's settings, even one that leaves them as they are, reloads a store file rewritten on disk, and a key store
  * whose certificates do not match the current ones is refused with Kafka's message before anything is stored.
- * Password keys are refused as Kafka 3.9 refuses them without {@code password.encoder.secret} (Tandem does not
- * implement Kafka's password encoder), so a reloaded store keeps the statically configured passwords.
+ * Their password keys ({@code ssl.keystore.password}, ...) are stored encrypted as Kafka 3.9 stores them
+ * ({@link PasswordEncoder}, with {@code password.encoder.secret}) and decrypted when read; without the secret they are
+ * refused with Kafka's error, and a stored value that does not decrypt is left out with Kafka's error line. At the
+ * first read, values encrypted with {@code password.encoder.old.secret} are encrypted again with the current secret
+ * and written back, as Kafka does when the secret is rotated.
  */
 public final class DynamicBrokerConfig {
     private static final System.Logger LOG = System.getLogger(DynamicBrokerConfig.class.getName());
@@ -49,25 +53,38 @@ public final class DynamicBrokerConfig {
     private final int brokerId;
     /** The TLS listeners, by lower-case listener name (the form of the {@code listener.name.} prefix). */
     private final Map<String, ListenerTls> tlsListeners = new LinkedHashMap<>();
-    /** The settings as last read from the store, before leaving out what Tandem cannot apply. */
+    /** The settings as last read from (or written to) the store, passwords encrypted as stored. */
     private DynamicLayers lastStored;
+    /** password.encoder.secret's encoder, null without it (dynamic passwords are then refused). */
+    private final PasswordEncoder passwords;
+    /** password.encoder.old.secret's, to re-encrypt values written before the secret changed; null without it. */
+    private final PasswordEncoder oldPasswords;
+    /** Whether the stored passwords were checked for the old secret (once, at the first read, as Kafka does). */
+    private boolean reEncrypted;
 
     DynamicBrokerConfig(KafkaBroker broker, ZnodeStore store) {
         this.broker = broker;
         this.store = store;
         this.brokerId = broker.config().brokerId();
+        this.passwords = broker.passwordEncoder();
+        this.oldPasswords = broker.oldPasswordEncoder();
         broker.listenerTls().forEach((name, tls) -> tlsListeners.put(name.toLowerCase(Locale.ROOT), tls));
     }
 
     /** Reads the stored settings and applies them (at start-up, and then every {@link #REFRESH_MS}). */
     synchronized void refresh() throws Exception {
+        if (!reEncrypted) {
+            reEncrypted = true;
+            reEncryptWithCurrentSecret();
+        }
         DynamicLayers stored = new DynamicLayers(
                 KafkaZkLayout.decodeEntityConfig(store.getData(path(DEFAULT_ENTITY))),
                 KafkaZkLayout.decodeEntityConfig(store.getData(path(Integer.toString(brokerId)))));
-        if (stored.equals(lastStored)) return; // unchanged: nothing to apply, nothing to log again
+        if (stored.equals(lastStored)) return; // unchanged: nothing to apply, nothing to log (or decrypt) again
         lastStored = stored;
-        DynamicLayers usable = new DynamicLayers(usable(DEFAULT_ENTITY, stored.clusterDefault(), false),
-                usable(Integer.toString(brokerId), stored.perBroker(), true));
+        DynamicLayers usable = new DynamicLayers(
+                usable(DEFAULT_ENTITY, decrypted(DEFAULT_ENTITY, stored.clusterDefault()), false),
+                usable(Integer.toString(brokerId), decrypted(Integer.toString(brokerId), stored.perBroker()), true));
         if (!usable.equals(broker.topicConfigs().dynamic())) {
             Map<ListenerTls, ListenerTls.Loaded> reloads;
             try {
@@ -101,18 +118,21 @@ public final class DynamicBrokerConfig {
         // Kafka reloads the stores of every TLS listener on any change of this broker's settings (files rewritten
         // in place are then picked up); a change of the cluster default leaves them alone.
         Map<ListenerTls, ListenerTls.Loaded> reloads = perBroker ? prepareTls(next.perBroker()) : Map.of();
+        // As Kafka (ZkAdminManager): passwords are encrypted only when stored, so validateOnly never needs the secret.
         if (validateOnly) return;
+        Map<String, String> persisted = encrypted(settings, perBroker);
         String entity = perBroker ? Integer.toString(brokerId) : DEFAULT_ENTITY;
         try {
-            store.setData(path(entity), KafkaZkLayout.encodeEntityConfig(settings));
+            store.setData(path(entity), KafkaZkLayout.encodeEntityConfig(persisted));
             store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
                     KafkaZkLayout.encodeConfigChange("brokers/" + entity));
         } catch (Exception e) {
             throw new ApiException(ErrorCodes.UNKNOWN_SERVER_ERROR, "cannot store the broker configuration: " + e);
         }
         LOG.log(System.Logger.Level.INFO, "Dynamic broker configuration of {0} is now {1}",
-                perBroker ? "broker " + brokerId : "the cluster default", settings);
-        lastStored = next;
+                perBroker ? "broker " + brokerId : "the cluster default", redacted(settings));
+        lastStored = perBroker ? new DynamicLayers(lastStoredOr().clusterDefault(), persisted)
+                : new DynamicLayers(persisted, lastStoredOr().perBroker());
         apply(next, reloads);
     }
 
@@ -158,20 +178,91 @@ public final class DynamicBrokerConfig {
             throw new ApiException(INVALID_CONFIG, "Dynamic update of these configs is not supported by Tandem: "
                     + notApplied);
         }
-        Set<String> passwords = new HashSet<>();
-        for (String name : settings.keySet()) {
-            String base = tlsStoreKey(name);
-            BrokerConfigKeys.Key key = base == null ? null : BrokerConfigKeys.KAFKA.get(base);
-            if (key != null && key.type().equals("PASSWORD")) passwords.add(name);
+    }
+
+    /**
+     * Kafka's DynamicBrokerConfig.isPasswordConfig: a key that ends with one of Kafka's dynamic PASSWORD keys
+     * ({@code listener.name.l.ssl.keystore.password}, {@code listener.name.l.plain.sasl.jaas.config}, ...).
+     */
+    public static boolean isPasswordConfig(String name) {
+        for (BrokerConfigKeys.Key key : BrokerConfigKeys.KAFKA.values()) {
+            if (key.type().equals("PASSWORD") && key.mode() != UpdateMode.READ_ONLY && name.endsWith(key.name())) {
+                return true;
+            }
         }
-        if (!passwords.isEmpty()) {
-            // Kafka 3.9 encrypts a dynamic password with password.encoder.secret before it goes to ZooKeeper, and
-            // refuses it without one. Tandem does not implement that encoder, so it refuses them in either case.
-            throw broker.passwordEncoderSecretSet()
-                    ? new ApiException(INVALID_CONFIG, "Dynamic update of these password configs is not supported "
-                    + "by Tandem (Kafka's password.encoder.secret encryption is not implemented): " + passwords)
-                    : new ApiException(INVALID_REQUEST, "Password encoder secret not configured");
+        return false;
+    }
+
+    /** Kafka's toPersistentProps: the settings as stored, passwords encrypted (Kafka's errors without a secret). */
+    private Map<String, String> encrypted(Map<String, String> settings, boolean perBroker) {
+        Map<String, String> persisted = new LinkedHashMap<>(settings);
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            if (!isPasswordConfig(e.getKey()) || e.getValue() == null) continue;
+            if (!perBroker) throw new ApiException(INVALID_REQUEST, "Password config can be defined only at broker level");
+            if (passwords == null) throw new ApiException(INVALID_REQUEST, "Password encoder secret not configured");
+            persisted.put(e.getKey(), passwords.encode(e.getValue()));
         }
+        return persisted;
+    }
+
+    /**
+     * Kafka's fromPersistentProps: stored passwords decrypted; one that does not decrypt (another secret, or no
+     * secret here) is left out with Kafka's error line, and the rest still applies.
+     */
+    private Map<String, String> decrypted(String entity, Map<String, String> stored) {
+        Map<String, String> plain = new LinkedHashMap<>(stored);
+        for (Map.Entry<String, String> e : stored.entrySet()) {
+            if (!isPasswordConfig(e.getKey()) || e.getValue() == null) continue;
+            try {
+                if (passwords == null) throw new IllegalArgumentException("Password encoder secret not configured");
+                plain.put(e.getKey(), passwords.decode(e.getValue()));
+            } catch (IllegalArgumentException error) {
+                LOG.log(System.Logger.Level.ERROR, "Dynamic password config {0} of {1} could not be decoded, "
+                        + "ignoring: {2}", e.getKey(), entity, error.getMessage());
+                plain.remove(e.getKey());
+            }
+        }
+        return plain;
+    }
+
+    /**
+     * Kafka's maybeReEncodePasswords: with password.encoder.old.secret, this broker's stored passwords that the old
+     * secret decrypts are encrypted again with the current one and written back (others are left as they are: the
+     * old secret may simply not have been removed since the last rotation).
+     */
+    private void reEncryptWithCurrentSecret() throws Exception {
+        if (oldPasswords == null || passwords == null) return;
+        String entity = Integer.toString(brokerId);
+        Map<String, String> stored = KafkaZkLayout.decodeEntityConfig(store.getData(path(entity)));
+        Map<String, String> next = new LinkedHashMap<>(stored);
+        boolean changed = false;
+        for (Map.Entry<String, String> e : stored.entrySet()) {
+            if (!isPasswordConfig(e.getKey()) || e.getValue() == null) continue;
+            try {
+                next.put(e.getKey(), passwords.encode(oldPasswords.decode(e.getValue())));
+                changed = true;
+            } catch (IllegalArgumentException notOld) {
+                LOG.log(System.Logger.Level.DEBUG, "Dynamic password config {0} could not be decoded using old "
+                        + "secret, new secret will be used.", e.getKey());
+            }
+        }
+        if (!changed) return;
+        store.setData(path(entity), KafkaZkLayout.encodeEntityConfig(next));
+        store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
+                KafkaZkLayout.encodeConfigChange("brokers/" + entity));
+        LOG.log(System.Logger.Level.INFO, "Dynamic passwords of broker {0} encrypted again with the current "
+                + "password.encoder.secret", brokerId);
+    }
+
+    private DynamicLayers lastStoredOr() {
+        return lastStored == null ? DynamicLayers.NONE : lastStored;
+    }
+
+    /** The settings for a log line: password values never appear. */
+    private static Map<String, String> redacted(Map<String, String> settings) {
+        Map<String, String> shown = new LinkedHashMap<>();
+        settings.forEach((k, v) -> shown.put(k, isPasswordConfig(k) ? "[hidden]" : v));
+        return shown;
     }
 
     /**

@@ -25,6 +25,7 @@ import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.security.ListenerSecurity;
 import io.tandem.server.kafka.security.ListenerTls;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
+import io.tandem.server.kafka.security.PasswordEncoder;
 import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.Authorization;
 import io.tandem.server.kafka.security.KafkaPrincipals;
@@ -109,8 +110,10 @@ public final class KafkaBroker implements AutoCloseable {
     /** One server per listener, by listener name, in the order of the listeners setting. */
     private final Map<String, KafkaServer> servers = new java.util.LinkedHashMap<>();
     private final Map<String, ListenerSecurity> listenerSecurity = new java.util.LinkedHashMap<>();
-    /** Whether password.encoder.secret is set: Kafka needs it to store a dynamic password config in ZooKeeper. */
-    private final boolean passwordEncoderSecretSet;
+    /** password.encoder.secret's encoder of dynamic password configs (null without it: they are refused). */
+    private final PasswordEncoder passwordEncoder;
+    /** password.encoder.old.secret's, to re-encrypt stored passwords after the secret changed; null without it. */
+    private final PasswordEncoder oldPasswordEncoder;
     private final ScramCredentialStore scramCredentials;
     /** Delegation tokens, in ZooKeeper as Kafka 3.9 keeps them (off without delegation.token.secret.key). */
     private final DelegationTokens delegationTokens;
@@ -148,13 +151,24 @@ public final class KafkaBroker implements AutoCloseable {
                 throw new IOException("listener " + l.name() + ": " + e.getMessage(), e);
             }
         }
-        this.passwordEncoderSecretSet = tandemConfig.settings().get("password.encoder.secret") != null;
+        try {
+            this.passwordEncoder = PasswordEncoder.fromSettings(tandemConfig.settings(), PasswordEncoder.SECRET);
+            this.oldPasswordEncoder = PasswordEncoder.fromSettings(tandemConfig.settings(), PasswordEncoder.OLD_SECRET);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         BrokerConfig.Listener interBroker = config.interBroker();
         try {
             this.interBrokerSecurity = InterBrokerSecurity.build(interBroker.name(), interBroker.securityProtocol(),
                     tandemConfig.settings());
         } catch (IllegalArgumentException e) {
             throw new IOException("inter-broker listener " + interBroker.name() + ": " + e.getMessage(), e);
+        }
+        ListenerSecurity interBrokerListener = listenerSecurity.get(interBroker.name());
+        if (interBrokerSecurity.reloadableTls() != null && interBrokerListener != null
+                && interBrokerListener.tls() != null) {
+            // The broker's own TLS client follows its listener's reloaded stores, as the server side does.
+            interBrokerListener.tls().attachInterBrokerClient(interBrokerSecurity.reloadableTls());
         }
         try {
             this.authorization = new Authorization(AclAuthorizer.configure(tandemConfig.settings()));
@@ -485,8 +499,14 @@ public final class KafkaBroker implements AutoCloseable {
         return tls;
     }
 
-    public boolean passwordEncoderSecretSet() {
-        return passwordEncoderSecretSet;
+    /** The encoder of dynamic password configs, null when password.encoder.secret is not set. */
+    public PasswordEncoder passwordEncoder() {
+        return passwordEncoder;
+    }
+
+    /** The decoder of values encrypted with password.encoder.old.secret, null when it is not set. */
+    public PasswordEncoder oldPasswordEncoder() {
+        return oldPasswordEncoder;
     }
 
     public BrokerConfigDescriber configDescriber() {

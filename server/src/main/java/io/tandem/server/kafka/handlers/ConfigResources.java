@@ -41,6 +41,8 @@ final class ConfigResources {
             case "LONG" -> 5;
             case "DOUBLE" -> 6;
             case "LIST" -> 7;
+            case "CLASS" -> 8;
+            case "PASSWORD" -> 9;
             default -> 0;
         };
     }

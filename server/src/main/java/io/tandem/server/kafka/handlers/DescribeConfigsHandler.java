@@ -64,6 +64,7 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
                     for (BrokerConfigDescriber.Entry e : entries) {
                         DescribeConfigsResourceResult entry = entry(version, e.name(), e.value(), e.source(),
                                 e.readOnly(), e.type());
+                        entry.isSensitive = e.sensitive();
                         if (request.includeSynonyms) {
                             for (BrokerConfigDescriber.Synonym s : e.synonyms()) {
                                 entry.synonyms.add(synonym(s.name(), s.value(), s.source()));

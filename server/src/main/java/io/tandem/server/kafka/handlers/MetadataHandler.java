@@ -94,10 +94,12 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         // KIP-848 assignment with the name left at its default "".
         if (wanted.name == null || (wanted.topicId != null && !wanted.topicId.equals(ZERO_UUID))) {
             TopicInfo byId = wanted.topicId == null ? null : broker.metadata().topicById(wanted.topicId);
-            // A topic id the principal may not describe is answered as unknown, so ids do not reveal names.
+            // As Kafka's handleTopicMetadataRequest: an unknown id is UNKNOWN_TOPIC_ID; a known one the principal may
+            // not describe is TOPIC_AUTHORIZATION_FAILED with the id ("topic IDs are not considered sensitive
+            // information") and never the name.
             if (byId == null || !authorization.topic(context, AclOperation.DESCRIBE, byId.name())) {
                 MetadataResponseTopic missing = new MetadataResponseTopic();
-                missing.errorCode = UNKNOWN_TOPIC_ID;
+                missing.errorCode = byId == null ? UNKNOWN_TOPIC_ID : TOPIC_AUTHORIZATION_FAILED;
                 missing.topicId = wanted.topicId == null ? ZERO_UUID : wanted.topicId;
                 missing.name = null;
                 return missing;

@@ -196,6 +196,9 @@ public final class AclAuthorizer implements AutoCloseable {
     public boolean authorize(String principal, String host, AclOperation operation, ResourceType type, String name) {
         if (superUsers.contains(principal)) return true;
         if (!loaded) return false;
+        // A request whose resource name is null (e.g. ShareFetch's nullable group id) names nothing an ACL can match:
+        // refused, instead of failing the request (and its connection) on the lookup.
+        if (name == null) return false;
         // The literal name and the literal wildcard by lookup, the prefixes by a scan of the prefixed patterns only.
         Cache current = cache;
         Map<ResourcePattern, Set<AccessControlEntry>> all = current.all();

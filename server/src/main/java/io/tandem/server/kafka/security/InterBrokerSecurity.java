@@ -55,7 +55,8 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
         java.util.List<String> ciphers = java.util.List.of();
         boolean verifyHostname = false;
         if (tls) {
-            context = SslContexts.client(setting);
+            // Reloadable: the inter-broker listener's stores may be reloaded at runtime (ListenerTls).
+            context = ReloadableSslContext.of(SslContexts.client(setting));
             protocols = SslContexts.enabledProtocols(setting);
             ciphers = SslContexts.cipherSuites(setting);
             verifyHostname = endpointIdentification(setting.apply("ssl.endpoint.identification.algorithm"));
@@ -100,6 +101,11 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
         }
         return new InterBrokerSecurity(listenerName, protocol,
                 new ClientSecurity(context, protocols, ciphers, verifyHostname, saslClient), user);
+    }
+
+    /** The TLS client context to reload with the inter-broker listener's stores; null without TLS. */
+    public ReloadableSslContext reloadableTls() {
+        return client.sslContext() instanceof ReloadableSslContext reloadable ? reloadable : null;
     }
 
     static boolean endpointIdentification(String value) {

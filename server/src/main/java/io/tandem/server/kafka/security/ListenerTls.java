@@ -3,6 +3,8 @@ package io.tandem.server.kafka.security;
 import io.netty.handler.ssl.SslContext;
 import io.tandem.server.tls.ServerTls.CertificateEntry;
 
+import javax.net.ssl.SSLContext;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +23,9 @@ import java.util.function.Function;
  * place); otherwise it is kept. As in Kafka, the new key store must hold as many certificates as the old one, with the
  * same subject and subject alternative names (unless {@code ssl.allow.dn.changes} / {@code ssl.allow.san.changes}),
  * and a key store or trust store cannot be added to, or a key store removed from, a listener. New connections get the
- * new context; connections already open keep the TLS session they have.
+ * new context; connections already open keep the TLS session they have. On the inter-broker listener the broker's
+ * own TLS client ({@link #attachInterBrokerClient}) is rebuilt from the same stores and replaced with the server
+ * side, so its connections to other brokers present the reloaded certificate and trust the reloaded trust store.
  */
 public final class ListenerTls {
     /** The keys whose dynamic update Tandem applies (Kafka's SslConfigs.RECONFIGURABLE_CONFIGS, the store part). */
@@ -35,6 +39,8 @@ public final class ListenerTls {
     private final boolean allowDnChanges;
     private final boolean allowSanChanges;
     private volatile Loaded current;
+    /** The broker's inter-broker TLS client, when this is the inter-broker listener; null otherwise. */
+    private volatile ReloadableSslContext interBrokerClient;
 
     /** A loaded context with what it was built from: the dynamic overrides and the store files' modification times. */
     public static final class Loaded {
@@ -46,6 +52,8 @@ public final class ListenerTls {
         private final List<CertificateEntry> certificates;
         private final boolean keyStore;
         private final boolean trustStore;
+        /** The inter-broker client context from the same stores, null when this listener has none to reload. */
+        private SSLContext client;
 
         private Loaded(SslContext context, Map<String, String> overrides, Map<String, String> values,
                        long keyStoreModified, long trustStoreModified, List<CertificateEntry> certificates,
@@ -109,6 +117,8 @@ public final class ListenerTls {
                 throw new IllegalArgumentException("Cannot add SSL truststore to an existing listener for which no "
                         + "truststore was configured.");
             }
+            // Built now, so a store the client side cannot use is refused before anything is stored.
+            if (interBrokerClient != null) candidate.client = SslContexts.client(setting(next));
             return candidate;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Validation of dynamic config update of SSLFactory failed: "
@@ -118,7 +128,18 @@ public final class ListenerTls {
 
     /** Puts a prepared context in force for new connections. */
     public synchronized void install(Loaded prepared) {
-        if (prepared != null) current = prepared;
+        if (prepared == null) return;
+        current = prepared;
+        ReloadableSslContext client = interBrokerClient;
+        if (client != null && prepared.client != null) client.replace(prepared.client);
+    }
+
+    /**
+     * Makes this (the inter-broker listener) reload the broker's TLS client with its stores from now on; the client
+     * was built from the same static settings.
+     */
+    public void attachInterBrokerClient(ReloadableSslContext client) {
+        this.interBrokerClient = client;
     }
 
     /** The overrides in force. */

@@ -57,8 +57,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A TLS listener's key store reloaded at runtime as Kafka's brokers do it (KIP-226): IncrementalAlterConfigs on this
  * broker setting {@code listener.name.<l>.ssl.keystore.location} to the same path reloads a file rewritten in place,
  * a new path with a matching certificate is taken, a certificate with another subject or other subject alternative
- * names is refused with Kafka's message, passwords are refused as Kafka 3.9 refuses them without
- * password.encoder.secret; new connections get the new certificate, connections already open keep working.
+ * names is refused with Kafka's message, a wrong password fails the store's validation and a right one is refused
+ * as Kafka 3.9 refuses it without password.encoder.secret; new connections get the new certificate, connections already open keep working.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CertificateReloadTest {
@@ -238,8 +238,18 @@ class CertificateReloadTest {
                     + "do not match:");
             assertRefused(admin, LOCATION, dir.resolve("missing.p12").toString(), "Validation of dynamic config "
                     + "update of SSLFactory failed:");
-            assertRefused(admin, "listener.name.ssl.ssl.keystore.password", "other",
+            // As Kafka: the store is checked with the new password first (DynamicBrokerConfig.validate), and only a
+            // password that would be stored meets the missing password.encoder.secret.
+            assertRefused(admin, "listener.name.ssl.ssl.keystore.password", "other", "Validation of dynamic config "
+                    + "update of SSLFactory failed:");
+            assertRefused(admin, "listener.name.ssl.ssl.keystore.password", TestCertificates.PASSWORD,
                     "Password encoder secret not configured");
+            // Kafka encrypts a password only when storing it: validateOnly needs no secret.
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.BROKER, "0"), List.of(
+                    new AlterConfigOp(new ConfigEntry("listener.name.ssl.ssl.keystore.password",
+                            TestCertificates.PASSWORD), AlterConfigOp.OpType.SET))),
+                    new org.apache.kafka.clients.admin.AlterConfigsOptions().validateOnly(true))
+                    .all().get(30, TimeUnit.SECONDS);
         }
         assertEquals(before, presented(), "a refused store changes nothing");
     }
