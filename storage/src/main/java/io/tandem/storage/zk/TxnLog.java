@@ -35,8 +35,8 @@ import java.util.zip.CRC32C;
  * tail" true after a power loss.
  *
  * <p>Preallocation, as Apache's FilePadding ({@value #PREALLOC_PROPERTY}, in KiB, default 64 MiB; 0 turns it off): the
- * file being written grows in whole blocks of that size ahead of the records, its tail reading as zeros, so an fsync
- * after an append does not also have to record a new file size. A record never has zxid 0, so a record header of zero
+ * file being written grows in whole blocks of that size ahead of the records, written as zeros, so an fsync after an
+ * append has neither a new file size nor new blocks to record. A record never has zxid 0, so a record header of zero
  * bytes marks where the records end; recovery accepts such a tail only if it is zero to the end of the file. A file
  * that is rolled away from, or closed, is cut back to its records.
  *
@@ -55,6 +55,8 @@ public final class TxnLog implements Closeable {
     public static final long PREALLOC_BYTES_DEFAULT = 64L << 20;
     /** Apache pads once fewer than this many bytes of the block remain ahead of the write position. */
     private static final long PREALLOC_MARGIN_BYTES = 4096;
+    /** Zeros are written in pieces of this size when a block is preallocated. */
+    private static final int ZERO_FILL_CHUNK_BYTES = 1 << 20;
     private static final int WRITE_BUFFER_BYTES = 64 << 10;
     /**
      * While a roll waits for the full file's fsync, appends are held in a buffer that may grow to this size (a few
@@ -523,7 +525,15 @@ public final class TxnLog implements Closeable {
         if (size < writeEnd + PREALLOC_MARGIN_BYTES) {
             size += preAllocBytes;
         }
-        current.setLength(size);
+        // Zeros written for real, not a sparse extension (Apache writes one byte at the new end): the blocks are then
+        // allocated once, here, and a later fsync of records over them changes no metadata at all. A sparse tail
+        // would still allocate blocks (ext4: convert extents) at every sync (docs/profiles/zk-writes.md, finding 5).
+        byte[] zeros = new byte[(int) Math.min(ZERO_FILL_CHUNK_BYTES, size - paddedBytes)];
+        current.seek(paddedBytes);
+        for (long at = paddedBytes; at < size; at += zeros.length) {
+            current.write(zeros, 0, (int) Math.min(zeros.length, size - at));
+        }
+        current.seek(currentBytes);
         paddedBytes = size;
     }
 
