@@ -67,123 +67,9 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
     }
 
-    /**
-     * What this path needs of Zab: {@link ZabServer} in production ({@link #of(ZabServer)}); the deterministic
-     * simulator hands in its own, backed by the same {@code ZabDriver} over simulated disk, network and clock. Like
-     * {@link ZabServer}'s, {@link #submit} and {@link #compact} only queue: Zab takes them up on its own turn.
-     */
-    interface Zab {
-        boolean submit(byte[] txn);
-
-        boolean isServing();
-
-        Role role();
-
-        int leaderId();
-
-        long committedZxid();
-
-        boolean isObserver();
-
-        boolean isRecovering();
-
-        SnapshotData writeSnapshot(long zxid, io.tandem.storage.zk.SnapshotBody body) throws IOException;
-
-        boolean compact(long zxid, SnapshotData snapshot);
-
-        /** Counters for mntr, or null when there are none. */
-        ZabServer.Stats stats();
-
-        void close() throws IOException;
-
-        static Zab of(ZabServer server) {
-            return new Production(server);
-        }
-    }
-
-    /** The production Zab: one {@link ZabServer} with its thread, files and quorum transport. */
-    private record Production(ZabServer server) implements Zab {
-        @Override
-        public boolean submit(byte[] txn) {
-            return server.submit(txn);
-        }
-
-        @Override
-        public boolean isServing() {
-            return server.isServing();
-        }
-
-        @Override
-        public Role role() {
-            return server.role();
-        }
-
-        @Override
-        public int leaderId() {
-            return server.leaderId();
-        }
-
-        @Override
-        public long committedZxid() {
-            return server.committedZxid();
-        }
-
-        @Override
-        public boolean isObserver() {
-            return server.isObserver();
-        }
-
-        @Override
-        public boolean isRecovering() {
-            return server.isRecovering();
-        }
-
-        @Override
-        public SnapshotData writeSnapshot(long zxid, io.tandem.storage.zk.SnapshotBody body) throws IOException {
-            return server.writeSnapshot(zxid, body);
-        }
-
-        @Override
-        public boolean compact(long zxid, SnapshotData snapshot) {
-            return server.compact(zxid, snapshot);
-        }
-
-        @Override
-        public ZabServer.Stats stats() {
-            return server.stats();
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-        }
-    }
-
-    /**
-     * The time this path reads: write deadlines, touch intervals, read-only mode's wait and transaction times. The
-     * simulator's runs on its virtual clock, so a seed replays exactly.
-     */
-    interface Clock {
-        Clock SYSTEM = new Clock() {
-            @Override
-            public long nanoTime() {
-                return System.nanoTime();
-            }
-
-            @Override
-            public long currentTimeMillis() {
-                return System.currentTimeMillis();
-            }
-        };
-
-        long nanoTime();
-
-        long currentTimeMillis();
-    }
-
     private final ZkServer server;
-    private volatile Zab zab;
-    private final Clock clock;
+    private volatile EnsembleZab zab;
+    private final CommitClock clock;
     private final BackgroundSnapshots snapshots;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final Map<Key, Pending> awaiting = new HashMap<>();
@@ -211,14 +97,14 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     Runnable beforeLeaderPrepare = () -> {};
 
     EnsembleCommit(ZkServer server, Map<String, String> settings) {
-        this(server, settings, Clock.SYSTEM, false);
+        this(server, settings, CommitClock.SYSTEM, false);
     }
 
     /**
      * With {@code inlineSnapshots} a snapshot is written on the commit thread when it is due instead of on its own
      * thread (the simulator: one thread, deterministic); production writes them in the background.
      */
-    EnsembleCommit(ZkServer server, Map<String, String> settings, Clock clock, boolean inlineSnapshots) {
+    EnsembleCommit(ZkServer server, Map<String, String> settings, CommitClock clock, boolean inlineSnapshots) {
         this.server = server;
         this.clock = clock;
         // A leader that is alive answers within syncLimit ticks or is abandoned by Zab; a write still waiting after
@@ -254,7 +140,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** Starts Zab; its callbacks are queued onto the commit thread, which must already run. */
     void startZab(int myId, Map<String, String> settings, Path zabDir) throws IOException {
         try {
-            zab = Zab.of(ZabServer.start(myId, settings, zabDir, this));
+            zab = EnsembleZab.of(ZabServer.start(myId, settings, zabDir, this));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting Zab", e);
@@ -268,7 +154,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     /** Runs over {@code simulated} instead of a {@link ZabServer} ({@link #startZab}); before Zab reports anything. */
-    void attachZab(Zab simulated) {
+    void attachZab(EnsembleZab simulated) {
         zab = simulated;
     }
 
@@ -279,7 +165,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     @Override
     public void stopIntake() {
-        Zab running = zab;
+        EnsembleZab running = zab;
         if (running != null) {
             try {
                 running.close();
@@ -304,7 +190,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     @Override
     public void reportStats(BiConsumer<String, Object> line) {
         // Tandem's own: Zab's log fsyncs and the entries they covered, commits, messages and per-peer batches.
-        Zab running = zab;
+        EnsembleZab running = zab;
         ZabServer.Stats stats = running == null ? null : running.stats();
         line.accept("zk_log_syncs", stats == null ? 0 : stats.logSyncs());
         line.accept("zk_log_synced_txns", stats == null ? 0 : stats.appends());
@@ -575,7 +461,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     /** The snapshot thread's writer: into Zab's store, then Zab may compact up to it. */
     private void writeToZab(long zxid, ZkStore.SnapshotWriter body) throws IOException {
-        Zab running = zab;
+        EnsembleZab running = zab;
         if (running == null) {
             throw new IOException("Zab is not running");
         }
@@ -592,7 +478,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     /** The running Zab server, or null before it starts or under the simulator (tests). */
     ZabServer zab() {
-        return zab instanceof Production production ? production.server() : null;
+        return zab instanceof EnsembleZab.Production production ? production.server() : null;
     }
 
     private void changeRole(Role role, int newLeaderId, boolean nowServing) {
@@ -646,7 +532,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         if (!leading || configVersionProposed) {
             return;
         }
-        Zab running = zab;
+        EnsembleZab running = zab;
         if (running == null || server.tree.lastProcessedZxid() < running.committedZxid()) {
             // A restarted leader learns what of its log is committed only once it leads: until that is applied,
             // the tree may still show the static version 0 that an earlier leader already established.
@@ -665,7 +551,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** On a follower: tells the leader, every half tick, which sessions are alive here so they do not expire. */
     @Override
     public void tick() {
-        Zab running = zab;
+        EnsembleZab running = zab;
         if (running != null && (running.isServing() != serving || running.leaderId() != leaderId)) {
             // A role change reported while start() had not yet returned saw no ZabServer; catch up from its state.
             changeRole(running.role(), running.leaderId(), running.isServing());
@@ -763,7 +649,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** Apache's names: leader, follower or observer while serving, read-only or looking otherwise. */
     @Override
     public String mode() {
-        Zab running = zab;
+        EnsembleZab running = zab;
         if (running == null || !running.isServing()) {
             return readOnly.active() ? READ_ONLY_MODE : "looking";
         }

@@ -138,7 +138,7 @@ public final class ZkServer implements AutoCloseable {
      * Everything else (EnsembleCommit, Preparer, SessionTracker, DataTree, Responder) is the production code.
      */
     static ZkServer simulatedMember(ZkServerConfig config, int myId, Map<String, String> settings,
-                                    EnsembleCommit.Zab zab, EnsembleCommit.Clock clock) {
+                                    EnsembleZab zab, CommitClock clock) {
         ZkServer server = new ZkServer(config, null, ZkSecurity.NONE, true);
         EnsembleCommit ensemble = new EnsembleCommit(server, settings, clock, true);
         ensemble.attachZab(zab);

@@ -24,7 +24,7 @@ import java.util.TreeMap;
 /**
  * One ensemble member's ZooKeeper side for the deterministic Zab simulator: the production {@link EnsembleCommit} over
  * a real {@link DataTree}, {@link Preparer}, {@link SessionTracker} and {@link Responder} ({@link
- * ZkServer#simulatedMember}), with the simulator's Zab behind {@link EnsembleCommit.Zab} and its virtual clock. The
+ * ZkServer#simulatedMember}), with the simulator's Zab behind {@link EnsembleZab} and its virtual clock. The
  * commit thread's turns run on the simulator's thread, right after each thing Zab reports, so a seed replays exactly;
  * what the member hands Zab ({@code submit}, {@code compact}) waits in an outbox, as it waits in ZabServer's inbox,
  * until the simulator feeds it to the driver. Clients talk to it through real {@link ServerConnection}s on Netty's
@@ -81,7 +81,7 @@ public final class SimulatedMember implements ZabServer.Application {
         settings.put("syncLimit", "5");
         Map<String, String> serverSettings = Map.of("tickTime", "100000", "snapCount", Integer.toString(snapCount));
         ZkServerConfig config = ZkServerConfig.from("127.0.0.1", 0, Path.of("simulated"), serverSettings::get);
-        EnsembleCommit.Clock clock = new EnsembleCommit.Clock() {
+        CommitClock clock = new CommitClock() {
             @Override
             public long nanoTime() {
                 return nanos.getAsLong();
@@ -102,7 +102,7 @@ public final class SimulatedMember implements ZabServer.Application {
     }
 
     /** The Zab stand-in EnsembleCommit talks to. */
-    private final class ZabHandle implements EnsembleCommit.Zab {
+    private final class ZabHandle implements EnsembleZab {
         @Override
         public boolean submit(byte[] txn) {
             outbox.add(new ToZab(txn.clone(), -1, null));
