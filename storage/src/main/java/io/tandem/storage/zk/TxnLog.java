@@ -35,8 +35,8 @@ import java.util.zip.CRC32C;
  * tail" true after a power loss.
  *
  * <p>Preallocation, as Apache's FilePadding ({@value #PREALLOC_PROPERTY}, in KiB, default 64 MiB; 0 turns it off): the
- * file being written grows in whole blocks of that size ahead of the records, written as zeros, so an fsync after an
- * append has neither a new file size nor new blocks to record. A record never has zxid 0, so a record header of zero
+ * file being written grows in whole blocks of that size ahead of the records, and zeros are written a chunk ahead of
+ * them, so an fsync after an append has neither a new file size nor new blocks to record. A record never has zxid 0, so a record header of zero
  * bytes marks where the records end; recovery accepts such a tail only if it is zero to the end of the file. A file
  * that is rolled away from, or closed, is cut back to its records.
  *
@@ -72,6 +72,8 @@ public final class TxnLog implements Closeable {
     private final long preAllocBytes;
     /** The size of {@link #current} on disk: its records plus the zero padding ahead of them. */
     private long paddedBytes;
+    /** How far {@link #current}'s padding is written as zeros (beyond, up to {@link #paddedBytes}, it is sparse). */
+    private long zeroedBytes;
     /** Held shared by replays and exclusively by truncation and purging, which delete or shorten files. */
     private final ReentrantReadWriteLock structureLock = new ReentrantReadWriteLock();
     /** Serializes fsyncs and rolls, and the closing of channels that an fsync might still be using. */
@@ -223,6 +225,7 @@ public final class TxnLog implements Closeable {
             log.current.seek(lastFileEnd);
             log.currentBytes = lastFileEnd;
             log.paddedBytes = lastFileSize; // the zero tail found is kept and written over
+            log.zeroedBytes = lastFileEnd; // whether it is sparse is not known: zeros are written ahead again
         }
         return log;
     }
@@ -425,6 +428,7 @@ public final class TxnLog implements Closeable {
                         current = reopened;
                         currentBytes = kept.validEnd;
                         paddedBytes = kept.validEnd;
+                        zeroedBytes = kept.validEnd;
                         newLast = kept.lastZxid;
                     }
                     fsyncDirectory(dir);
@@ -507,6 +511,7 @@ public final class TxnLog implements Closeable {
         current = created;
         currentBytes = FILE_HEADER_BYTES;
         paddedBytes = FILE_HEADER_BYTES;
+        zeroedBytes = FILE_HEADER_BYTES;
         directoryDirty = true;
         padAhead(currentBytes);
     }
@@ -517,24 +522,36 @@ public final class TxnLog implements Closeable {
      * block instead of with every fsync'd append.
      */
     private void padAhead(long writeEnd) throws IOException {
-        if (preAllocBytes <= 0 || writeEnd + PREALLOC_MARGIN_BYTES < paddedBytes) {
+        if (preAllocBytes <= 0 || writeEnd + PREALLOC_MARGIN_BYTES < zeroedBytes) {
             return;
         }
-        long size = writeEnd > paddedBytes ? writeEnd + preAllocBytes : paddedBytes + preAllocBytes;
-        size -= size % preAllocBytes;
-        if (size < writeEnd + PREALLOC_MARGIN_BYTES) {
-            size += preAllocBytes;
+        if (writeEnd + PREALLOC_MARGIN_BYTES >= paddedBytes) {
+            long size = writeEnd > paddedBytes ? writeEnd + preAllocBytes : paddedBytes + preAllocBytes;
+            size -= size % preAllocBytes;
+            if (size < writeEnd + PREALLOC_MARGIN_BYTES) {
+                size += preAllocBytes;
+            }
+            current.setLength(size);
+            paddedBytes = size;
         }
-        // Zeros written for real, not a sparse extension (Apache writes one byte at the new end): the blocks are then
-        // allocated once, here, and a later fsync of records over them changes no metadata at all. A sparse tail
-        // would still allocate blocks (ext4: convert extents) at every sync (docs/profiles/zk-writes.md, finding 5).
-        byte[] zeros = new byte[(int) Math.min(ZERO_FILL_CHUNK_BYTES, size - paddedBytes)];
-        current.seek(paddedBytes);
-        for (long at = paddedBytes; at < size; at += zeros.length) {
-            current.write(zeros, 0, (int) Math.min(zeros.length, size - at));
+        // The block's space is also written as zeros, a chunk ahead of the records at a time: a sparse tail (Apache
+        // writes one byte at the new end) would still allocate blocks, ext4 converting extents, at every sync
+        // (docs/profiles/zk-writes.md, finding 5), while zeros written once leave a later fsync of records over them
+        // no metadata to record. Chunks, not the whole block at once, so the fsync that carries the zeros to disk
+        // writes 1 MiB more, not 64.
+        long zeroEnd = Math.min(paddedBytes,
+                writeEnd + PREALLOC_MARGIN_BYTES + ZERO_FILL_CHUNK_BYTES
+                        - (writeEnd + PREALLOC_MARGIN_BYTES) % ZERO_FILL_CHUNK_BYTES);
+        if (zeroEnd > zeroedBytes) {
+            long from = Math.max(zeroedBytes, writeEnd);
+            byte[] zeros = new byte[(int) Math.min(ZERO_FILL_CHUNK_BYTES, zeroEnd - from)];
+            current.seek(from);
+            for (long at = from; at < zeroEnd; at += zeros.length) {
+                current.write(zeros, 0, (int) Math.min(zeros.length, zeroEnd - at));
+            }
+            current.seek(currentBytes);
+            zeroedBytes = zeroEnd;
         }
-        current.seek(currentBytes);
-        paddedBytes = size;
     }
 
     /** Cuts a file that gets no more records back to them; a crash before this reaches the disk leaves a zero tail. */
