@@ -203,6 +203,18 @@ final class ZabSimulator {
         return Arrays.copyOfRange(snapshot, 4 + appLength, snapshot.length);
     }
 
+    /** A member's transaction, readable: its ZooKeeper header and its bytes in hex. */
+    private static String describeMemberTxn(byte[] txn) {
+        String header;
+        try {
+            header = io.tandem.zk.wire.txn.TxnHeader.read(
+                    new io.tandem.zk.wire.JuteInput(io.netty.buffer.Unpooled.wrappedBuffer(txn))).toString();
+        } catch (RuntimeException e) {
+            header = "(no ZooKeeper header: " + e + ")";
+        }
+        return header + " " + java.util.HexFormat.of().formatHex(txn);
+    }
+
     /** What a member reads of its node's Zab: the state machine's answers. */
     private io.tandem.server.zookeeper.SimulatedMember.ZabSide zabSide(Node node) {
         return new io.tandem.server.zookeeper.SimulatedMember.ZabSide() {
@@ -1035,8 +1047,8 @@ final class ZabSimulator {
             String txn = new String(entry.txn(), StandardCharsets.UTF_8);
             Long earlier = zxidOfTxn.putIfAbsent(txn, entry.zxid());
             if (earlier != null) {
-                throw failure("transaction " + txn + " committed twice, at " + Zxid.toString(earlier) + " and "
-                        + Zxid.toString(entry.zxid()));
+                throw failure("transaction " + (members ? describeMemberTxn(entry.txn()) : txn) + " committed twice, at "
+                        + Zxid.toString(earlier) + " and " + Zxid.toString(entry.zxid()));
             }
             indexOfZxid.put(entry.zxid(), committed.size());
             committed.add(entry);
