@@ -26,6 +26,8 @@ final class BackgroundSnapshots {
 
     private final Writer writer;
     private final DataTree tree;
+    /** Written on the caller's (commit) thread instead of a thread of its own: {@link #inline}. */
+    private final boolean inline;
     /** Test hook: runs on the snapshot thread after each node written (to hold a snapshot half written). */
     volatile SnapshotFormat.Progress progressHook = SnapshotFormat.Progress.NONE;
     private Thread running;
@@ -38,8 +40,21 @@ final class BackgroundSnapshots {
     }
 
     BackgroundSnapshots(Writer writer, DataTree tree) {
+        this(writer, tree, false);
+    }
+
+    private BackgroundSnapshots(Writer writer, DataTree tree, boolean inline) {
         this.writer = writer;
         this.tree = tree;
+        this.inline = inline;
+    }
+
+    /**
+     * Snapshots written on the commit thread itself when due: the deterministic simulator runs a member on one thread,
+     * and a snapshot thread racing the commits would make a seed unreplayable. Production never uses it.
+     */
+    static BackgroundSnapshots inline(Writer writer, DataTree tree) {
+        return new BackgroundSnapshots(writer, tree, true);
     }
 
     /**
@@ -53,6 +68,10 @@ final class BackgroundSnapshots {
             return false;
         }
         cancelled = false;
+        if (inline) {
+            write(zxid, sessions);
+            return true;
+        }
         Thread thread = new Thread(() -> write(zxid, sessions), "zk-snapshot");
         thread.setDaemon(true);
         running = thread;

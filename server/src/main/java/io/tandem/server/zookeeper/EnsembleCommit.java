@@ -54,18 +54,22 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** One request of a local client in arrival order; {@code awaiting} while its transaction is not committed. */
     private static final class Pending {
         final Request request;
+        /** When the commit thread took it up, on this path's clock (what the lost-write deadline counts from). */
+        final long sinceNanos;
         boolean awaiting;
         boolean lost;
         DataTree.Result result;
 
-        Pending(Request request, boolean awaiting) {
+        Pending(Request request, boolean awaiting, long sinceNanos) {
             this.request = request;
             this.awaiting = awaiting;
+            this.sinceNanos = sinceNanos;
         }
     }
 
     private final ZkServer server;
-    private volatile ZabServer zab;
+    private volatile EnsembleZab zab;
+    private final CommitClock clock;
     private final BackgroundSnapshots snapshots;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final Map<Key, Pending> awaiting = new HashMap<>();
@@ -85,9 +89,24 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     private boolean configVersionProposed;
     /** Zab's role as last reported to {@link #changeRole}. */
     private Role zabRole = Role.LOOKING;
+    /**
+     * Test hook, run right before the leader prepares a write. The simulator's mutation test sets it to forget the
+     * outstanding changes ({@link Preparer#clear}), so writes are checked against the applied tree only: the
+     * linearizability checker must catch that.
+     */
+    Runnable beforeLeaderPrepare = () -> {};
 
     EnsembleCommit(ZkServer server, Map<String, String> settings) {
+        this(server, settings, CommitClock.SYSTEM, false);
+    }
+
+    /**
+     * With {@code inlineSnapshots} a snapshot is written on the commit thread when it is due instead of on its own
+     * thread (the simulator: one thread, deterministic); production writes them in the background.
+     */
+    EnsembleCommit(ZkServer server, Map<String, String> settings, CommitClock clock, boolean inlineSnapshots) {
         this.server = server;
+        this.clock = clock;
         // A leader that is alive answers within syncLimit ticks or is abandoned by Zab; a write still waiting after
         // that was dropped (e.g. refused by a leader with too many proposals in flight) without a role change.
         long syncLimitMillis = Long.parseLong(settings.getOrDefault("tickTime", "2000").trim())
@@ -95,7 +114,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         this.lostAfterNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis));
         this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get));
         this.staticConfig = EnsembleConfig.fromSettings(settings);
-        this.snapshots = new BackgroundSnapshots(this::writeToZab, server.tree);
+        this.snapshots = inlineSnapshots ? BackgroundSnapshots.inline(this::writeToZab, server.tree)
+                : new BackgroundSnapshots(this::writeToZab, server.tree);
         initConfigNode(); // the commit thread starts after this constructor
     }
 
@@ -111,7 +131,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
         try {
             server.tree.setData(Reconfig.CONFIG_PATH, staticConfig.bytes(), -1, staticConfig.version(),
-                    System.currentTimeMillis());
+                    clock.currentTimeMillis());
         } catch (ZkException e) {
             throw new IllegalStateException("the tree has no " + Reconfig.CONFIG_PATH, e);
         }
@@ -120,7 +140,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** Starts Zab; its callbacks are queued onto the commit thread, which must already run. */
     void startZab(int myId, Map<String, String> settings, Path zabDir) throws IOException {
         try {
-            zab = ZabServer.start(myId, settings, zabDir, this);
+            zab = EnsembleZab.of(ZabServer.start(myId, settings, zabDir, this));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting Zab", e);
@@ -129,8 +149,13 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     /** Cuts quorum links for fault injection (see {@code QuorumFaults}); none are cut before this is called. */
     void quorumFaults(QuorumFaults faults) {
-        ZabServer running = zab;
+        ZabServer running = zab();
         if (running != null) running.faults(faults);
+    }
+
+    /** Runs over {@code simulated} instead of a {@link ZabServer} ({@link #startZab}); before Zab reports anything. */
+    void attachZab(EnsembleZab simulated) {
+        zab = simulated;
     }
 
     @Override
@@ -140,7 +165,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     @Override
     public void stopIntake() {
-        ZabServer running = zab;
+        EnsembleZab running = zab;
         if (running != null) {
             try {
                 running.close();
@@ -165,7 +190,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     @Override
     public void reportStats(BiConsumer<String, Object> line) {
         // Tandem's own: Zab's log fsyncs and the entries they covered, commits, messages and per-peer batches.
-        ZabServer running = zab;
+        EnsembleZab running = zab;
         ZabServer.Stats stats = running == null ? null : running.stats();
         line.accept("zk_log_syncs", stats == null ? 0 : stats.logSyncs());
         line.accept("zk_log_synced_txns", stats == null ? 0 : stats.appends());
@@ -213,7 +238,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     @Override
     public void processBatch(List<Request> batch) {
-        long time = System.currentTimeMillis();
+        long time = clock.currentTimeMillis();
         for (Request request : batch) {
             if (request.connection != null && request.type != Request.KIND_CONNECT) {
                 request.sessionId = request.connection.sessionId;
@@ -242,7 +267,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 if (request.header != null) {
                     propose(request, time);
                 } else {
-                    pending.add(new Pending(request, false)); // re-attach, answered in order
+                    pending.add(new Pending(request, false, clock.nanoTime())); // re-attach, answered in order
                 }
             } else if (request.isWrite() && (request.connection == null || request.sessionId != 0)) {
                 if (request.connection == null && !leading) {
@@ -255,7 +280,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 propose(request, time);
                 request.header = null; // answered as a read once the marker is back
             } else if (request.connection != null) {
-                pending.add(new Pending(request, false));
+                pending.add(new Pending(request, false, clock.nanoTime()));
             }
         }
         drainPending();
@@ -269,6 +294,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         if (leading) {
             long stamp = 0;
             if (request.header == null) {
+                beforeLeaderPrepare.run();
                 server.preparer.prepare(request, 0, time, request.authInfo());
                 stamp = request.prepareSequence;
             }
@@ -289,7 +315,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             request.connection.closeNow();
             return;
         }
-        Pending entry = new Pending(request, true);
+        Pending entry = new Pending(request, true, clock.nanoTime());
         pending.add(entry);
         awaiting.put(new Key(request.header != null ? request.header.clientId() : request.sessionId, request.xid),
                 entry);
@@ -435,7 +461,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     /** The snapshot thread's writer: into Zab's store, then Zab may compact up to it. */
     private void writeToZab(long zxid, ZkStore.SnapshotWriter body) throws IOException {
-        ZabServer running = zab;
+        EnsembleZab running = zab;
         if (running == null) {
             throw new IOException("Zab is not running");
         }
@@ -450,9 +476,9 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         return snapshots;
     }
 
-    /** The running Zab server, or null before it starts (tests). */
+    /** The running Zab server, or null before it starts or under the simulator (tests). */
     ZabServer zab() {
-        return zab;
+        return zab instanceof EnsembleZab.Production production ? production.server() : null;
     }
 
     private void changeRole(Role role, int newLeaderId, boolean nowServing) {
@@ -462,7 +488,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         if (role != Role.LOOKING) {
             readOnly.leave(); // Apache stops its read-only server as soon as the member leaves LOOKING
         } else if (zabRole != Role.LOOKING) {
-            readOnly.notServingSince(System.nanoTime()); // and waits afresh in each LOOKING spell
+            readOnly.notServingSince(clock.nanoTime()); // and waits afresh in each LOOKING spell
         }
         zabRole = role;
         if (nowServing == wasServing && newLeaderId == leaderId && nowLeading == wasLeading) {
@@ -506,7 +532,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         if (!leading || configVersionProposed) {
             return;
         }
-        ZabServer running = zab;
+        EnsembleZab running = zab;
         if (running == null || server.tree.lastProcessedZxid() < running.committedZxid()) {
             // A restarted leader learns what of its log is committed only once it leads: until that is applied,
             // the tree may still show the static version 0 that an earlier leader already established.
@@ -517,7 +543,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             configVersionProposed = true;
             return;
         }
-        byte[] txn = Jute.txnBytes(new TxnHeader(0, 0, 0, System.currentTimeMillis(), OpCode.RECONFIG),
+        byte[] txn = Jute.txnBytes(new TxnHeader(0, 0, 0, clock.currentTimeMillis(), OpCode.RECONFIG),
                 Reconfig.establishing(committed));
         configVersionProposed = proposeAsLeader(txn, 0);
     }
@@ -525,12 +551,12 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** On a follower: tells the leader, every half tick, which sessions are alive here so they do not expire. */
     @Override
     public void tick() {
-        ZabServer running = zab;
+        EnsembleZab running = zab;
         if (running != null && (running.isServing() != serving || running.leaderId() != leaderId)) {
             // A role change reported while start() had not yet returned saw no ZabServer; catch up from its state.
             changeRole(running.role(), running.leaderId(), running.isServing());
         }
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         closeLostWrites(now);
         establishConfigVersion();
         if (!serving && running != null) {
@@ -568,7 +594,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 break;
             }
         }
-        if (oldest == null || now - oldest.request.receivedNanos < lostAfterNanos) {
+        if (oldest == null || now - oldest.sinceNanos < lostAfterNanos) {
             return;
         }
         long session = oldest.request.sessionId;
@@ -599,7 +625,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 proposeAsLeader(txn.bytes(), 0);
             } else if (forwarded instanceof Forwarding.Write write) {
                 Request request = write.request();
-                server.preparer.prepare(request, 0, System.currentTimeMillis(), write.auth());
+                beforeLeaderPrepare.run();
+                server.preparer.prepare(request, 0, clock.currentTimeMillis(), write.auth());
                 proposeAsLeader(Jute.txnBytes(request.header, request.txn), request.prepareSequence);
             } else if (forwarded instanceof Forwarding.Touch touch) {
                 for (long id : touch.sessionIds()) {
@@ -622,7 +649,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** Apache's names: leader, follower or observer while serving, read-only or looking otherwise. */
     @Override
     public String mode() {
-        ZabServer running = zab;
+        EnsembleZab running = zab;
         if (running == null || !running.isServing()) {
             return readOnly.active() ? READ_ONLY_MODE : "looking";
         }

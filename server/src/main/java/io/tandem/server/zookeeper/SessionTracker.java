@@ -47,7 +47,12 @@ final class SessionTracker {
      * restart are never handed out again and members of an ensemble never hand out the same id.
      */
     void startIds(int serverId) {
-        nextSessionId = ((System.currentTimeMillis() << 24) >>> 8) | ((long) serverId << 56);
+        startIds(serverId, System.currentTimeMillis());
+    }
+
+    /** As {@link #startIds(int)} at {@code nowMillis} (the simulator's virtual clock, so a seed replays exactly). */
+    void startIds(int serverId, long nowMillis) {
+        nextSessionId = ((nowMillis << 24) >>> 8) | ((long) serverId << 56);
     }
 
     /**

@@ -161,6 +161,30 @@ public final class ZkServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * A member without threads or ports, for the deterministic simulator: {@code zab} stands in for the
+     * {@link io.tandem.server.zab.ZabServer}, time is {@code clock}'s, snapshots are written on the commit thread, and
+     * the caller runs the commit thread's turns ({@link #runCommitTurn}) and attaches client connections itself.
+     * Everything else (EnsembleCommit, Preparer, SessionTracker, DataTree, Responder) is the production code.
+     */
+    static ZkServer simulatedMember(ZkServerConfig config, int myId, Map<String, String> settings,
+                                    EnsembleZab zab, CommitClock clock) {
+        ZkServer server = new ZkServer(config, null, ZkSecurity.NONE, true);
+        EnsembleCommit ensemble = new EnsembleCommit(server, settings, clock, true);
+        ensemble.attachZab(zab);
+        server.commitPath = ensemble;
+        server.sessions.startIds(myId, clock.currentTimeMillis());
+        server.running = true;
+        return server;
+    }
+
+    /** One turn of the commit thread without waiting: what is queued now, then the path's tick (simulator only). */
+    void runCommitTurn() throws IOException {
+        List<Request> batch = new ArrayList<>();
+        queue.drainTo(batch, BATCH_REQUESTS_MAX);
+        commitTurn(batch);
+    }
+
     public int port() {
         return listener.port();
     }
@@ -276,15 +300,7 @@ public final class ZkServer implements AutoCloseable {
                     batch.add(first);
                     queue.drainTo(batch, BATCH_REQUESTS_MAX - 1);
                 }
-                cleanUpClosedConnections();
-                if (commitPath.decidesExpiry()) {
-                    sessions.addExpired(batch);
-                    containers.addDeletions(batch);
-                }
-                commitPath.tick();
-                if (!batch.isEmpty()) {
-                    commitPath.processBatch(batch);
-                }
+                commitTurn(batch);
             } catch (InterruptedException e) {
                 if (!running) {
                     break;
@@ -301,6 +317,18 @@ public final class ZkServer implements AutoCloseable {
             }
         }
         commitPath.onCommitThreadExit();
+    }
+
+    private void commitTurn(List<Request> batch) throws IOException {
+        cleanUpClosedConnections();
+        if (commitPath.decidesExpiry()) {
+            sessions.addExpired(batch);
+            containers.addDeletions(batch);
+        }
+        commitPath.tick();
+        if (!batch.isEmpty()) {
+            commitPath.processBatch(batch);
+        }
     }
 
     /** Drops the watches of closed connections and detaches them from their sessions. */

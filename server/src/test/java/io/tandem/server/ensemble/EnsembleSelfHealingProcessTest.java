@@ -151,10 +151,14 @@ class EnsembleSelfHealingProcessTest {
         }
     }
 
-    /** Flips one byte in the middle of the file: damage inside the file, not a torn tail recovery may drop. */
+    /**
+     * Flips one byte in the middle of the file's data: damage inside the records, not a torn tail recovery may drop.
+     * The data ends at the last non-zero byte: a transaction log is preallocated (zookeeper.preAllocSize), and a byte
+     * flipped in its zero tail would only be a torn write after the records.
+     */
     private static long flipMiddle(Path file) throws IOException {
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-            long position = raf.length() / 2;
+            long position = dataEnd(raf) / 2;
             raf.seek(position);
             int b = raf.read();
             raf.seek(position);
@@ -162,6 +166,23 @@ class EnsembleSelfHealingProcessTest {
             raf.getFD().sync();
             return position;
         }
+    }
+
+    /** Where the file's data ends: after its last non-zero byte. */
+    private static long dataEnd(RandomAccessFile raf) throws IOException {
+        byte[] chunk = new byte[1 << 16];
+        for (long end = raf.length(); end > 0; ) {
+            int length = (int) Math.min(chunk.length, end);
+            raf.seek(end - length);
+            raf.readFully(chunk, 0, length);
+            for (int i = length - 1; i >= 0; i--) {
+                if (chunk[i] != 0) {
+                    return end - length + i + 1;
+                }
+            }
+            end -= length;
+        }
+        return 0;
     }
 
     private static Path largest(Path directory) throws IOException {

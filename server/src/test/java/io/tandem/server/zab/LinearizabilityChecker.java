@@ -18,10 +18,11 @@ import java.util.Set;
  *
  * <p>The register is a znode: absent, or present with a value and a version. CREATE succeeds only when absent (else
  * NODEEXISTS); SET with an expected version of -1 always writes, otherwise only at that version (else BADVERSION; NONODE
- * when absent), and answers the new version; READ answers NONODE or the value and version.
+ * when absent), and answers the new version; DELETE (same version rule) makes it absent again, so a later CREATE
+ * starts over at version 0; READ answers NONODE or the value and version.
  */
 final class LinearizabilityChecker {
-    enum Kind { CREATE, SET, READ }
+    enum Kind { CREATE, SET, DELETE, READ }
 
     /** What the model holds for the znode. */
     record State(boolean exists, int value, int version) {
@@ -41,7 +42,7 @@ final class LinearizabilityChecker {
         @Override
         public String toString() {
             return "op" + id + "[client " + client + " " + kind + (kind == Kind.READ ? "" : " " + value)
-                    + (kind == Kind.SET ? " @" + expectedVersion : "") + " " + invokedAt + ".."
+                    + (kind == Kind.SET || kind == Kind.DELETE ? " @" + expectedVersion : "") + " " + invokedAt + ".."
                     + (unknown() ? "?" : completedAt + " -> " + result) + "]";
         }
     }
@@ -66,6 +67,15 @@ final class LinearizabilityChecker {
                     yield new Step("BADVERSION", state);
                 }
                 yield new Step("ok:" + (state.version() + 1), new State(true, op.value(), state.version() + 1));
+            }
+            case DELETE -> {
+                if (!state.exists()) {
+                    yield new Step("NONODE", state);
+                }
+                if (op.expectedVersion() != -1 && op.expectedVersion() != state.version()) {
+                    yield new Step("BADVERSION", state);
+                }
+                yield new Step("ok", State.ABSENT);
             }
         };
     }

@@ -79,4 +79,23 @@ class LinearizabilityCheckerTest {
                 op(2, Kind.CREATE, 2, -1, 2, 3, "ok"),
                 op(3, Kind.SET, 3, 5, 5, 6, "BADVERSION")));
     }
+
+    @Test
+    void shouldModelADeleteAsMakingTheZnodeAbsentUntilItIsCreatedAgainAtVersionZero() {
+        assertEquals(Verdict.LINEARIZABLE, check(
+                op(1, Kind.CREATE, 1, -1, 1, 2, "ok"),
+                op(2, Kind.DELETE, 2, 0, 3, 4, "ok"),
+                op(3, Kind.READ, 0, -1, 5, 6, "NONODE"),
+                op(4, Kind.DELETE, 4, -1, 7, 8, "NONODE"),
+                op(5, Kind.CREATE, 5, -1, 9, 10, "ok"),
+                op(6, Kind.READ, 0, -1, 11, 12, "v:5:0")));
+        // A read after the delete completed cannot see the deleted value, and a delete checks the version.
+        assertEquals(Verdict.NOT_LINEARIZABLE, check(
+                op(1, Kind.CREATE, 1, -1, 1, 2, "ok"),
+                op(2, Kind.DELETE, 2, -1, 3, 4, "ok"),
+                op(3, Kind.READ, 0, -1, 5, 6, "v:1:0")));
+        assertEquals(Verdict.NOT_LINEARIZABLE, check(
+                op(1, Kind.CREATE, 1, -1, 1, 2, "ok"),
+                op(2, Kind.DELETE, 2, 3, 3, 4, "ok")));
+    }
 }

@@ -96,6 +96,8 @@ final class ZabSimulator {
         ZabDriver driver;
         ZabStateMachine machine;
         SimulatedApp app = new SimulatedApp();
+        /** With members: the production ZooKeeper side (EnsembleCommit and its tree) while the node is up. */
+        io.tandem.server.zookeeper.SimulatedMember member;
         int restarts;
         long restartAtStep = -1;
         long appliedSinceSnapshot;
@@ -150,6 +152,9 @@ final class ZabSimulator {
             checker.onApply(this, entry);
             app.apply(entry);
             appliedSinceSnapshot++;
+            if (member != null) {
+                member.onCommit(zxid, txn);
+            }
             if (clients != null) {
                 clients.onApplied(this, new String(txn, StandardCharsets.UTF_8));
             }
@@ -157,6 +162,9 @@ final class ZabSimulator {
 
         @Override
         public byte[] prepareForwarded(byte[] request) {
+            if (member != null) {
+                return member.prepareForwarded(request);
+            }
             return clients == null ? request : clients.prepareForwarded(this, request);
         }
 
@@ -164,13 +172,87 @@ final class ZabSimulator {
         public void onSnapshot(long zxid, SnapshotData snapshot) {
             reach(this, ReadyStep.APPLY);
             try {
-                app = SimulatedApp.fromSnapshot(snapshot.readAllBytes());
+                byte[] bytes = snapshot.readAllBytes();
+                app = SimulatedApp.fromSnapshot(members ? appPart(bytes) : bytes);
+                if (member != null) {
+                    member.onSnapshot(zxid, SnapshotData.of(treePart(bytes)));
+                }
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
             appliedSinceSnapshot = 0;
             checker.onSnapshotInstalled(this);
         }
+    }
+
+    /** A member's snapshot: the simulator's own state (for its checkers), then the member's tree. */
+    private static byte[] memberSnapshot(byte[] app, byte[] tree) {
+        return java.nio.ByteBuffer.allocate(4 + app.length + tree.length).putInt(app.length).put(app).put(tree).array();
+    }
+
+    private static byte[] appPart(byte[] snapshot) {
+        if (snapshot == null) {
+            return null;
+        }
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(snapshot);
+        return Arrays.copyOfRange(snapshot, 4, 4 + buffer.getInt());
+    }
+
+    private static byte[] treePart(byte[] snapshot) {
+        int appLength = java.nio.ByteBuffer.wrap(snapshot).getInt();
+        return Arrays.copyOfRange(snapshot, 4 + appLength, snapshot.length);
+    }
+
+    /** A member's transaction, readable: its ZooKeeper header and its bytes in hex. */
+    private static String describeMemberTxn(byte[] txn) {
+        String header;
+        try {
+            header = io.tandem.zk.wire.txn.TxnHeader.read(
+                    new io.tandem.zk.wire.JuteInput(io.netty.buffer.Unpooled.wrappedBuffer(txn))).toString();
+        } catch (RuntimeException e) {
+            header = "(no ZooKeeper header: " + e + ")";
+        }
+        return header + " " + java.util.HexFormat.of().formatHex(txn);
+    }
+
+    /** What a member reads of its node's Zab: the state machine's answers. */
+    private io.tandem.server.zookeeper.SimulatedMember.ZabSide zabSide(Node node) {
+        return new io.tandem.server.zookeeper.SimulatedMember.ZabSide() {
+            @Override
+            public boolean isServing() {
+                return node.machine != null && node.machine.isServing();
+            }
+
+            @Override
+            public Role role() {
+                return node.machine == null ? Role.LOOKING : node.machine.role();
+            }
+
+            @Override
+            public int leaderId() {
+                return node.machine == null ? -1 : node.machine.leaderId();
+            }
+
+            @Override
+            public long committedZxid() {
+                return node.machine == null ? 0 : node.machine.committedZxid();
+            }
+
+            @Override
+            public boolean isObserver() {
+                return !isVoter(node.id);
+            }
+
+            @Override
+            public SnapshotData writeSnapshot(long zxid, byte[] tree) {
+                if (node.app.appliedZxid != zxid) {
+                    throw failure("node " + node.id + " snapshots its tree at " + Zxid.toString(zxid)
+                            + " but applied " + Zxid.toString(node.app.appliedZxid));
+                }
+                count("member snapshot");
+                return SnapshotData.of(memberSnapshot(node.app.snapshot(), tree));
+            }
+        };
     }
 
     /** With a lying disk (the checkers' own test): this fsync keeps nothing. */
@@ -218,6 +300,14 @@ final class ZabSimulator {
     private boolean batchInputs;
     /** ZooKeeper-like client sessions whose histories must be linearizable; randomized runs only. */
     private SimulatedClients clients;
+    /**
+     * Every node runs the production ZooKeeper side ({@link io.tandem.server.zookeeper.SimulatedMember}) over its Zab,
+     * and {@link #zkClients} talk to it; the simulator's own writes and client stand-ins are off then.
+     */
+    private boolean members;
+    private int memberSnapCount;
+    private boolean memberStalePrep;
+    private SimulatedZkClients zkClients;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -245,6 +335,15 @@ final class ZabSimulator {
     /** {@code voterCount} voters (ids 1..) and {@code observerCount} observers (the ids after them). */
     ZabSimulator(long seed, int voterCount, int observerCount, Faults faults, ZabConfig limits,
                  SimulatedConnections.Params connectionParams) {
+        this(seed, voterCount, observerCount, faults, limits, connectionParams, 0, false);
+    }
+
+    /** With {@code memberSnapCount > 0}, every node runs the production ZooKeeper side too ({@link #withMembers}). */
+    private ZabSimulator(long seed, int voterCount, int observerCount, Faults faults, ZabConfig limits,
+                         SimulatedConnections.Params connectionParams, int memberSnapCount, boolean memberStalePrep) {
+        this.members = memberSnapCount > 0;
+        this.memberSnapCount = memberSnapCount;
+        this.memberStalePrep = memberStalePrep;
         int nodeCount = voterCount + observerCount;
         this.seed = seed;
         this.random = new SplittableRandom(seed);
@@ -272,6 +371,31 @@ final class ZabSimulator {
         for (Node node : nodes) {
             start(node);
         }
+    }
+
+    /**
+     * A seeded run like {@link #randomized(long)} whose members run the production ZooKeeper side (EnsembleCommit,
+     * Preparer, DataTree, sessions) with ZooKeeper clients; with {@code stalePrep} every leader prepares against its
+     * applied tree only, which the linearizability check must catch.
+     */
+    static ZabSimulator withMembers(long seed, boolean stalePrep) {
+        SplittableRandom choose = new SplittableRandom(seed ^ 0x3E3B_E125L);
+        int voters = choose.nextInt(3) == 0 ? 5 : 3;
+        int observers = choose.nextInt(4) == 0 ? 1 : 0;
+        Faults faults = Faults.random(choose);
+        faults = new Faults(faults.lossPerMessage(), faults.duplicatePerMessage(), faults.reorderPerMessage(),
+                faults.delayStepsMax(), faults.crashPerTick(), faults.crashInsideReady(), faults.partitionPerTick(), 0,
+                faults.downTicksMax(), 0, false);
+        int initLimit = 4 + choose.nextInt(12);
+        int syncLimit = 2 + choose.nextInt(initLimit - 1);
+        ZabConfig limits = new ZabConfig(1, new int[] {1}, initLimit, syncLimit, choose.nextInt(3), 1000);
+        SimulatedConnections.Params connections = SimulatedConnections.Params.random(choose);
+        int snapCount = choose.nextInt(3) == 0 ? 1_000_000 : 5 + choose.nextInt(40);
+        ZabSimulator sim = new ZabSimulator(seed, voters, observers, faults, limits, connections, snapCount,
+                stalePrep);
+        sim.zkClients = new SimulatedZkClients(sim, seed, voters + observers);
+        sim.batchInputs = choose.nextBoolean();
+        return sim;
     }
 
     /** A seeded run with seed-chosen size and fault rates: what the VOPR-style test runs. */
@@ -343,6 +467,10 @@ final class ZabSimulator {
 
     SimulatedClients clients() {
         return clients;
+    }
+
+    SimulatedZkClients zkClients() {
+        return zkClients;
     }
 
     /**
@@ -521,6 +649,12 @@ final class ZabSimulator {
         if (clients != null) {
             clients.step(step);
         }
+        if (zkClients != null) {
+            zkClients.step(step);
+        }
+        if (members) {
+            stepMembers();
+        }
         if (faults.writePerStep() > 0 && random.nextDouble() < faults.writePerStep()) {
             Node target = nodes[random.nextInt(nodes.length)];
             if (target.isUp()) {
@@ -533,6 +667,42 @@ final class ZabSimulator {
         }
     }
 
+
+    /** Each member's commit thread takes its turn, then what it handed Zab reaches the driver, as from ZabServer's inbox. */
+    private void stepMembers() {
+        for (Node node : nodes) {
+            if (node.member == null) {
+                continue;
+            }
+            node.member.turn();
+            flushOutbox(node);
+        }
+    }
+
+    void flushOutbox(Node node) {
+        while (node.member != null) {
+            List<io.tandem.server.zookeeper.SimulatedMember.ToZab> outbox = node.member.takeOutbox();
+            if (outbox.isEmpty()) {
+                return;
+            }
+            for (io.tandem.server.zookeeper.SimulatedMember.ToZab item : outbox) {
+                if (!node.isUp()) {
+                    return;
+                }
+                if (item.txn() != null) {
+                    submit(node.id, item.txn());
+                } else {
+                    runOn(node, () -> {
+                        try {
+                            node.driver.compact(item.compactZxid(), item.snapshot());
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+                }
+            }
+        }
+    }
 
     private Tail randomTail() {
         return Tail.values()[random.nextInt(Tail.values().length)];
@@ -664,7 +834,7 @@ final class ZabSimulator {
             corruptDisk(node.id); // a re-sync that never finished is set aside again, like fresh damage
         }
         node.restarts++;
-        node.app = SimulatedApp.fromSnapshot(node.disk.snapshot);
+        node.app = SimulatedApp.fromSnapshot(members ? appPart(node.disk.snapshot) : node.disk.snapshot);
         node.appliedSinceSnapshot = 0;
         List<LogEntry> log = new ArrayList<>(node.disk.synced);
         log.addAll(node.disk.unsynced);
@@ -683,6 +853,17 @@ final class ZabSimulator {
         node.driver.observeReadies(ready -> onReady(node, ready));
         node.machine = machine;
         node.crashAt = null;
+        if (members) {
+            // A new process: an empty tree, restored from the durable snapshot as ZabServer's start does.
+            node.member = new io.tandem.server.zookeeper.SimulatedMember(node.id, voterIds.length, observerIds.length,
+                    memberSnapCount, zabSide(node), node::nanoTime);
+            if (memberStalePrep) {
+                node.member.forgetOutstandingChangesBeforeEachPrepare();
+            }
+            if (node.disk.snapshot != null && !node.disk.recovering) {
+                node.member.onSnapshot(node.disk.snapshotZxid, SnapshotData.of(treePart(node.disk.snapshot)));
+            }
+        }
         trace("start " + node.id + " (restart " + node.restarts + ") " + node.machine);
         connections.onStart(node.id, step);
         checker.onRestart(node);
@@ -705,6 +886,7 @@ final class ZabSimulator {
                 + Zxid.toString(disk.lastZxid()));
         node.machine = null;
         node.driver = null;
+        node.member = null;
         node.crashAt = null;
         node.restartAtStep = restartAtStep;
         connections.onCrash(node.id, step);
@@ -725,6 +907,9 @@ final class ZabSimulator {
                 node.driver.advance();
                 endReady(node);
                 observeRole(node);
+                if (node.member != null) {
+                    node.member.observeRole(node.machine.epoch());
+                }
                 maybeSnapshot(node);
                 if (!node.machine.hasReady()) {
                     break;
@@ -765,7 +950,7 @@ final class ZabSimulator {
     }
 
     private void maybeSnapshot(Node node) throws java.io.IOException {
-        if (faults.snapshotEvery() <= 0 || node.appliedSinceSnapshot < faults.snapshotEvery() || !node.isUp()) {
+        if (members || faults.snapshotEvery() <= 0 || node.appliedSinceSnapshot < faults.snapshotEvery() || !node.isUp()) {
             return;
         }
         if (node.app.appliedZxid <= node.machine.snapshotZxid()) {
@@ -794,6 +979,11 @@ final class ZabSimulator {
     }
 
     String replayCommand() {
+        if (members) {
+            return "mvn -q -B -pl server -am test -Dtest=EnsembleCommitSimulationTest "
+                    + "-Dsurefire.failIfNoSpecifiedTests=false -Dzab.memberSeed=" + seed
+                    + (memberStalePrep ? " (with the stale-prep mutation)" : "");
+        }
         return "mvn -q -B -pl server -am test -Dtest=ZabSimulationTest -Dsurefire.failIfNoSpecifiedTests=false "
                 + "-Dzab.seed=" + seed;
     }
@@ -857,8 +1047,8 @@ final class ZabSimulator {
             String txn = new String(entry.txn(), StandardCharsets.UTF_8);
             Long earlier = zxidOfTxn.putIfAbsent(txn, entry.zxid());
             if (earlier != null) {
-                throw failure("transaction " + txn + " committed twice, at " + Zxid.toString(earlier) + " and "
-                        + Zxid.toString(entry.zxid()));
+                throw failure("transaction " + (members ? describeMemberTxn(entry.txn()) : txn) + " committed twice, at "
+                        + Zxid.toString(earlier) + " and " + Zxid.toString(entry.zxid()));
             }
             indexOfZxid.put(entry.zxid(), committed.size());
             committed.add(entry);

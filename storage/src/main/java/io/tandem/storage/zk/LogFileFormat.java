@@ -83,6 +83,8 @@ final class LogFileFormat {
         /** Null when every byte up to the limit formed valid records. */
         String failure;
         long failurePosition = -1;
+        /** Where a record header of zero bytes starts (preallocated space: the records end there), else -1. */
+        long paddingFrom = -1;
     }
 
     /**
@@ -114,6 +116,11 @@ final class LogFileFormat {
             int length = window.getInt(offset);
             int storedCrc = window.getInt(offset + 4);
             long zxid = window.getLong(offset + 8);
+            if (length == 0 && storedCrc == 0 && zxid == 0) {
+                // No record has zxid 0: this is the zero tail of a preallocated file (TxnLog checks it is all zero).
+                result.paddingFrom = position;
+                break;
+            }
             if (length < 0 || length > TXN_BYTES_MAX) {
                 fail(result, position, "implausible length " + length);
                 break;
@@ -154,6 +161,29 @@ final class LogFileFormat {
             }
         }
         return result;
+    }
+
+    /** Whether every byte of {@code channel} in [{@code from}, {@code limit}) is zero; reads 1 MiB at a time. */
+    static boolean allZero(FileChannel channel, long from, long limit) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+        for (long position = from; position < limit; position += chunk.limit()) {
+            chunk.clear();
+            chunk.limit((int) Math.min(chunk.capacity(), limit - position));
+            readFully(channel, chunk, position);
+            chunk.flip();
+            while (chunk.remaining() >= Long.BYTES) {
+                if (chunk.getLong() != 0) {
+                    return false;
+                }
+            }
+            while (chunk.hasRemaining()) {
+                if (chunk.get() != 0) {
+                    return false;
+                }
+            }
+            chunk.rewind();
+        }
+        return true;
     }
 
     private static void fillWindow(FileChannel channel, ByteBuffer window, long start, long limit)

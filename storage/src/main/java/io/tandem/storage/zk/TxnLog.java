@@ -34,6 +34,12 @@ import java.util.zip.CRC32C;
  * receives records only once every earlier file is entirely on disk, which keeps "only the last file can have a torn
  * tail" true after a power loss.
  *
+ * <p>Preallocation, as Apache's FilePadding ({@value #PREALLOC_PROPERTY}, in KiB, default 64 MiB; 0 turns it off): the
+ * file being written grows in whole blocks of that size ahead of the records, and zeros are written a chunk ahead of
+ * them, so an fsync after an append has neither a new file size nor new blocks to record. A record never has zxid 0, so a record header of zero
+ * bytes marks where the records end; recovery accepts such a tail only if it is zero to the end of the file. A file
+ * that is rolled away from, or closed, is cut back to its records.
+ *
  * <p>{@link #open} scans every file: a damaged last record of the last file is a torn tail of
  * an interrupted write and is cut off; a damaged record followed by valid data is corruption and is refused with a
  * {@link CorruptLogException}, because dropping it could silently lose committed transactions.
@@ -43,6 +49,14 @@ import java.util.zip.CRC32C;
  */
 public final class TxnLog implements Closeable {
     public static final long DEFAULT_ROLL_BYTES = 64L << 20;
+    /** Apache's system property for the preallocation block, in KiB (FilePadding). */
+    public static final String PREALLOC_PROPERTY = "zookeeper.preAllocSize";
+    /** Apache's default preallocation block: 64 MiB. */
+    public static final long PREALLOC_BYTES_DEFAULT = 64L << 20;
+    /** Apache pads once fewer than this many bytes of the block remain ahead of the write position. */
+    private static final long PREALLOC_MARGIN_BYTES = 4096;
+    /** Zeros are written in pieces of this size when a block is preallocated. */
+    private static final int ZERO_FILL_CHUNK_BYTES = 1 << 20;
     private static final int WRITE_BUFFER_BYTES = 64 << 10;
     /**
      * While a roll waits for the full file's fsync, appends are held in a buffer that may grow to this size (a few
@@ -54,6 +68,12 @@ public final class TxnLog implements Closeable {
 
     private final Path dir;
     private final long rollBytes;
+    /** The preallocation block (0: none). */
+    private final long preAllocBytes;
+    /** The size of {@link #current} on disk: its records plus the zero padding ahead of them. */
+    private long paddedBytes;
+    /** How far {@link #current}'s padding is written as zeros (beyond, up to {@link #paddedBytes}, it is sparse). */
+    private long zeroedBytes;
     /** Held shared by replays and exclusively by truncation and purging, which delete or shorten files. */
     private final ReentrantReadWriteLock structureLock = new ReentrantReadWriteLock();
     /** Serializes fsyncs and rolls, and the closing of channels that an fsync might still be using. */
@@ -85,9 +105,10 @@ public final class TxnLog implements Closeable {
 
     private volatile long syncedZxid;
 
-    private TxnLog(Path dir, long rollBytes, long truncatedTailBytes) {
+    private TxnLog(Path dir, long rollBytes, long preAllocBytes, long truncatedTailBytes) {
         this.dir = dir;
         this.rollBytes = rollBytes;
+        this.preAllocBytes = preAllocBytes;
         this.truncatedTailBytes = truncatedTailBytes;
     }
 
@@ -97,6 +118,30 @@ public final class TxnLog implements Closeable {
 
     /** Opens (creating if needed) the log in {@code dir}, recovering as described in the class comment. */
     public static TxnLog open(Path dir, long rollBytes) throws IOException {
+        return open(dir, rollBytes, configuredPreAllocBytes());
+    }
+
+    /**
+     * The preallocation block from {@value #PREALLOC_PROPERTY} (KiB, as Apache reads it), {@link #PREALLOC_BYTES_DEFAULT}
+     * when unset; 0 or less turns preallocation off.
+     */
+    public static long configuredPreAllocBytes() {
+        String value = System.getProperty(PREALLOC_PROPERTY);
+        if (value == null || value.isBlank()) {
+            return PREALLOC_BYTES_DEFAULT;
+        }
+        try {
+            return Math.max(0, Long.parseLong(value.trim()) * 1024);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(PREALLOC_PROPERTY + " must be a number of KiB: " + value, e);
+        }
+    }
+
+    /** As {@link #open(Path, long)} with a preallocation block of {@code preAllocBytes} (0: none). */
+    public static TxnLog open(Path dir, long rollBytes, long preAllocBytes) throws IOException {
+        if (preAllocBytes < 0) {
+            throw new IllegalArgumentException("preAllocBytes must not be negative: " + preAllocBytes);
+        }
         if (rollBytes < FILE_HEADER_BYTES + RECORD_HEADER_BYTES) {
             throw new IllegalArgumentException("rollBytes too small: " + rollBytes);
         }
@@ -106,6 +151,7 @@ public final class TxnLog implements Closeable {
         long truncated = 0;
         Path lastFile = null;
         long lastFileEnd = 0;
+        long lastFileSize = 0;
         List<Map.Entry<Long, Path>> entries = new ArrayList<>(found.entrySet());
         for (int i = 0; i < entries.size(); i++) {
             Path file = entries.get(i).getValue();
@@ -127,6 +173,12 @@ public final class TxnLog implements Closeable {
                 }
                 LogFileFormat.ScanResult scan =
                         LogFileFormat.scan(channel, size, previousZxid, Long.MAX_VALUE, Long.MAX_VALUE, null);
+                if (scan.paddingFrom >= 0 && !LogFileFormat.allZero(channel, scan.paddingFrom, size)) {
+                    // A zero record header with data after it: a torn write into the preallocated tail (only zeros
+                    // or garbage follow) or damage in the middle of the records; decided below like any bad record.
+                    scan.failure = "zero record header followed by non-zero bytes";
+                    scan.failurePosition = scan.paddingFrom;
+                }
                 if (scan.failure != null) {
                     boolean tornTail = isLast
                             && !LogFileFormat.validRecordFollows(channel, scan.failurePosition, size, scan.records > 0
@@ -158,12 +210,13 @@ public final class TxnLog implements Closeable {
                 previousZxid = scan.lastZxid;
                 lastFile = file;
                 lastFileEnd = scan.validEnd;
+                lastFileSize = channel.size();
             }
         }
         if (truncated > 0) {
             fsyncDirectory(dir);
         }
-        TxnLog log = new TxnLog(dir, rollBytes, truncated);
+        TxnLog log = new TxnLog(dir, rollBytes, preAllocBytes, truncated);
         log.files.putAll(found);
         log.lastZxid = previousZxid;
         log.syncedZxid = previousZxid;
@@ -171,6 +224,8 @@ public final class TxnLog implements Closeable {
             log.current = new RandomAccessFile(lastFile.toFile(), "rw");
             log.current.seek(lastFileEnd);
             log.currentBytes = lastFileEnd;
+            log.paddedBytes = lastFileSize; // the zero tail found is kept and written over
+            log.zeroedBytes = lastFileEnd; // whether it is sparse is not known: zeros are written ahead again
         }
         return log;
     }
@@ -211,6 +266,7 @@ public final class TxnLog implements Closeable {
         } else {
             byte[] header = ByteBuffer.allocate(RECORD_HEADER_BYTES).putInt(txn.length).putInt(crc).putLong(zxid)
                     .array();
+            padAhead(currentBytes + recordBytes);
             current.write(header);
             current.write(txn);
             currentBytes += recordBytes;
@@ -269,6 +325,7 @@ public final class TxnLog implements Closeable {
         }
         current = null;
         currentBytes = 0;
+        trimPadding(forced, forcedBytes);
         forced.close();
         if (writeBuffer.position() > 0) {
             startFile(bufferFirstZxid);
@@ -370,6 +427,8 @@ public final class TxnLog implements Closeable {
                         reopened.seek(kept.validEnd);
                         current = reopened;
                         currentBytes = kept.validEnd;
+                        paddedBytes = kept.validEnd;
+                        zeroedBytes = kept.validEnd;
                         newLast = kept.lastZxid;
                     }
                     fsyncDirectory(dir);
@@ -433,6 +492,7 @@ public final class TxnLog implements Closeable {
                 try {
                     if (current != null) {
                         flushBuffer();
+                        trimPadding(current, currentBytes);
                     }
                 } finally {
                     closed = true;
@@ -450,13 +510,62 @@ public final class TxnLog implements Closeable {
         files.put(firstZxid, file);
         current = created;
         currentBytes = FILE_HEADER_BYTES;
+        paddedBytes = FILE_HEADER_BYTES;
+        zeroedBytes = FILE_HEADER_BYTES;
         directoryDirty = true;
+        padAhead(currentBytes);
+    }
+
+    /**
+     * Apache's FilePadding: once a write would come within {@link #PREALLOC_MARGIN_BYTES} of the file's end, the file
+     * grows to the next whole block (or by a block), its new tail reading as zeros. The size then changes once per
+     * block instead of with every fsync'd append.
+     */
+    private void padAhead(long writeEnd) throws IOException {
+        if (preAllocBytes <= 0 || writeEnd + PREALLOC_MARGIN_BYTES < zeroedBytes) {
+            return;
+        }
+        if (writeEnd + PREALLOC_MARGIN_BYTES >= paddedBytes) {
+            long size = writeEnd > paddedBytes ? writeEnd + preAllocBytes : paddedBytes + preAllocBytes;
+            size -= size % preAllocBytes;
+            if (size < writeEnd + PREALLOC_MARGIN_BYTES) {
+                size += preAllocBytes;
+            }
+            current.setLength(size);
+            paddedBytes = size;
+        }
+        // The block's space is also written as zeros, a chunk ahead of the records at a time: a sparse tail (Apache
+        // writes one byte at the new end) would still allocate blocks, ext4 converting extents, at every sync
+        // (docs/profiles/zk-writes.md, finding 5), while zeros written once leave a later fsync of records over them
+        // no metadata to record. Chunks, not the whole block at once, so the fsync that carries the zeros to disk
+        // writes 1 MiB more, not 64.
+        long zeroEnd = Math.min(paddedBytes,
+                writeEnd + PREALLOC_MARGIN_BYTES + ZERO_FILL_CHUNK_BYTES
+                        - (writeEnd + PREALLOC_MARGIN_BYTES) % ZERO_FILL_CHUNK_BYTES);
+        if (zeroEnd > zeroedBytes) {
+            long from = Math.max(zeroedBytes, writeEnd);
+            byte[] zeros = new byte[(int) Math.min(ZERO_FILL_CHUNK_BYTES, zeroEnd - from)];
+            current.seek(from);
+            for (long at = from; at < zeroEnd; at += zeros.length) {
+                current.write(zeros, 0, (int) Math.min(zeros.length, zeroEnd - at));
+            }
+            current.seek(currentBytes);
+            zeroedBytes = zeroEnd;
+        }
+    }
+
+    /** Cuts a file that gets no more records back to them; a crash before this reaches the disk leaves a zero tail. */
+    private void trimPadding(RandomAccessFile file, long recordBytes) throws IOException {
+        if (file.length() > recordBytes) {
+            file.setLength(recordBytes);
+        }
     }
 
     private void flushBuffer() throws IOException {
         if (writeBuffer.position() == 0) {
             return;
         }
+        padAhead(currentBytes + writeBuffer.position());
         current.write(writeBuffer.array(), 0, writeBuffer.position());
         currentBytes += writeBuffer.position();
         writeBuffer.clear();
@@ -518,19 +627,12 @@ public final class TxnLog implements Closeable {
         return header.getInt(0) == FILE_MAGIC && header.getInt(4) == FORMAT_VERSION;
     }
 
-    /** A header that is short or all zero bytes: the file was created but its header never reached the disk. */
+    /**
+     * A header that is short or a file of zero bytes only: the file was created (and maybe preallocated) but its
+     * header never reached the disk.
+     */
     private static boolean isBlankOrShort(FileChannel channel, long size) throws IOException {
-        if (size < FILE_HEADER_BYTES) {
-            return true;
-        }
-        ByteBuffer all = ByteBuffer.allocate((int) Math.min(size, 1 << 20));
-        LogFileFormat.readFully(channel, all, 0);
-        for (int i = 0; i < all.capacity(); i++) {
-            if (all.get(i) != 0) {
-                return false;
-            }
-        }
-        return size <= all.capacity();
+        return size < FILE_HEADER_BYTES || LogFileFormat.allZero(channel, 0, size);
     }
 
     /**

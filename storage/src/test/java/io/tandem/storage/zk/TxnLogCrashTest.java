@@ -32,6 +32,12 @@ class TxnLogCrashTest {
         for (int round = 0; round < 3; round++) {
             long synced = runWriterAndKill(40 + round * 25);
             assertTrue(synced >= previouslySynced, "writer went backwards");
+            // The writer died inside a preallocated file (zookeeper.preAllocSize's default block): its zero tail
+            // must be told apart from records on recovery.
+            try (var files = Files.list(dir)) {
+                assertTrue(files.anyMatch(file -> sizeOf(file) % TxnLog.PREALLOC_BYTES_DEFAULT == 0),
+                        "round " + round + ": no file was left preallocated by the killed writer");
+            }
             previouslySynced = synced;
             try (TxnLog log = TxnLog.open(dir, ROLL_BYTES)) {
                 assertTrue(log.lastZxid() >= synced,
@@ -47,6 +53,14 @@ class TxnLogCrashTest {
             try (TxnLog log = TxnLog.open(dir, ROLL_BYTES)) {
                 assertEquals(0, log.truncatedTailBytes());
             }
+        }
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -1,0 +1,99 @@
+package io.tandem.server.zookeeper;
+
+import io.tandem.server.zab.Role;
+import io.tandem.server.zab.SnapshotData;
+import io.tandem.server.zab.ZabServer;
+import io.tandem.storage.zk.SnapshotBody;
+import java.io.IOException;
+
+/**
+ * What {@link EnsembleCommit} needs of Zab: {@link ZabServer} in production ({@link #of(ZabServer)}); the
+ * deterministic simulator hands in its own, backed by the same {@code ZabDriver} over simulated disk, network and
+ * clock. As with {@link ZabServer}, {@link #submit} and {@link #compact} only queue: Zab takes them up on its own turn.
+ */
+interface EnsembleZab {
+    boolean submit(byte[] txn);
+
+    boolean isServing();
+
+    Role role();
+
+    int leaderId();
+
+    long committedZxid();
+
+    boolean isObserver();
+
+    boolean isRecovering();
+
+    SnapshotData writeSnapshot(long zxid, SnapshotBody body) throws IOException;
+
+    boolean compact(long zxid, SnapshotData snapshot);
+
+    /** Counters for mntr, or null when there are none. */
+    ZabServer.Stats stats();
+
+    void close() throws IOException;
+
+    static EnsembleZab of(ZabServer server) {
+        return new Production(server);
+    }
+
+    /** The production Zab: one {@link ZabServer} with its thread, files and quorum transport. */
+    record Production(ZabServer server) implements EnsembleZab {
+        @Override
+        public boolean submit(byte[] txn) {
+            return server.submit(txn);
+        }
+
+        @Override
+        public boolean isServing() {
+            return server.isServing();
+        }
+
+        @Override
+        public Role role() {
+            return server.role();
+        }
+
+        @Override
+        public int leaderId() {
+            return server.leaderId();
+        }
+
+        @Override
+        public long committedZxid() {
+            return server.committedZxid();
+        }
+
+        @Override
+        public boolean isObserver() {
+            return server.isObserver();
+        }
+
+        @Override
+        public boolean isRecovering() {
+            return server.isRecovering();
+        }
+
+        @Override
+        public SnapshotData writeSnapshot(long zxid, SnapshotBody body) throws IOException {
+            return server.writeSnapshot(zxid, body);
+        }
+
+        @Override
+        public boolean compact(long zxid, SnapshotData snapshot) {
+            return server.compact(zxid, snapshot);
+        }
+
+        @Override
+        public ZabServer.Stats stats() {
+            return server.stats();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+}

@@ -1,0 +1,318 @@
+package io.tandem.server.zookeeper;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.tandem.server.zab.Role;
+import io.tandem.server.zab.SnapshotData;
+import io.tandem.server.zab.ZabServer;
+import io.tandem.storage.zk.SnapshotBody;
+import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.ZkFrameDecoder;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One ensemble member's ZooKeeper side for the deterministic Zab simulator: the production {@link EnsembleCommit} over
+ * a real {@link DataTree}, {@link Preparer}, {@link SessionTracker} and {@link Responder} ({@link
+ * ZkServer#simulatedMember}), with the simulator's Zab behind {@link EnsembleZab} and its virtual clock. The
+ * commit thread's turns run on the simulator's thread, right after each thing Zab reports, so a seed replays exactly;
+ * what the member hands Zab ({@code submit}, {@code compact}) waits in an outbox, as it waits in ZabServer's inbox,
+ * until the simulator feeds it to the driver. Clients talk to it through real {@link ServerConnection}s on Netty's
+ * {@link EmbeddedChannel}, in ZooKeeper's own bytes.
+ */
+public final class SimulatedMember implements ZabServer.Application {
+    /** What the member reads of its Zab node; the simulator answers from its state machine. */
+    public interface ZabSide {
+        boolean isServing();
+
+        Role role();
+
+        int leaderId();
+
+        long committedZxid();
+
+        boolean isObserver();
+
+        /** Stores a snapshot of the tree at {@code zxid} (the simulator adds its own state) and returns it. */
+        SnapshotData writeSnapshot(long zxid, byte[] tree);
+    }
+
+    /** Something the member handed Zab: a write to submit, or a snapshot to compact up to. */
+    public record ToZab(byte[] txn, long compactZxid, SnapshotData snapshot) {}
+
+    /** The simulated clock starts at a fixed wall time, so transaction times replay too. */
+    private static final long EPOCH_MILLIS = 1_700_000_000_000L;
+
+    private final ZkServer server;
+    private final EnsembleCommit commit;
+    private final ZabSide side;
+    private final List<ToZab> outbox = new ArrayList<>();
+    private final List<Connection> connections = new ArrayList<>();
+    private Role reportedRole;
+    private int reportedLeader = -2;
+    private boolean reportedServing;
+
+    /**
+     * @param voters voter ids are 1..voters, observers the next {@code observers} ids
+     * @param snapCount transactions between the member's own snapshots ({@code snapCount})
+     * @param nanos the simulator's virtual clock
+     */
+    public SimulatedMember(int myId, int voters, int observers, int snapCount, ZabSide side,
+                           java.util.function.LongSupplier nanos) {
+        this.side = side;
+        Map<String, String> settings = new HashMap<>();
+        for (int id = 1; id <= voters + observers; id++) {
+            settings.put("server." + id, "127.0.0.1:" + (2000 + id) + ":" + (3000 + id)
+                    + (id > voters ? ":observer" : ""));
+        }
+        // The simulator's tick is 100 ms: EnsembleCommit's lost-write deadline (2 x syncLimit ticks, at least 2 s) is
+        // then 20 simulated ticks. Sessions get the real clock's long timeouts (they expire on System.nanoTime).
+        settings.put("tickTime", "100");
+        settings.put("syncLimit", "5");
+        Map<String, String> serverSettings = Map.of("tickTime", "100000", "snapCount", Integer.toString(snapCount));
+        ZkServerConfig config = ZkServerConfig.from("127.0.0.1", 0, Path.of("simulated"), serverSettings::get);
+        CommitClock clock = new CommitClock() {
+            @Override
+            public long nanoTime() {
+                return nanos.getAsLong();
+            }
+
+            @Override
+            public long currentTimeMillis() {
+                return EPOCH_MILLIS + nanos.getAsLong() / 1_000_000;
+            }
+        };
+        this.server = ZkServer.simulatedMember(config, myId, settings, new ZabHandle(), clock);
+        this.commit = (EnsembleCommit) server.commitPath();
+    }
+
+    /** The mutation the checker must catch: the leader prepares against the applied tree, not its outstanding changes. */
+    public void forgetOutstandingChangesBeforeEachPrepare() {
+        commit.beforeLeaderPrepare = server.preparer::clear;
+    }
+
+    /** The Zab stand-in EnsembleCommit talks to. */
+    private final class ZabHandle implements EnsembleZab {
+        @Override
+        public boolean submit(byte[] txn) {
+            outbox.add(new ToZab(txn.clone(), -1, null));
+            return true;
+        }
+
+        @Override
+        public boolean isServing() {
+            return side.isServing();
+        }
+
+        @Override
+        public Role role() {
+            return side.role();
+        }
+
+        @Override
+        public int leaderId() {
+            return side.leaderId();
+        }
+
+        @Override
+        public long committedZxid() {
+            return side.committedZxid();
+        }
+
+        @Override
+        public boolean isObserver() {
+            return side.isObserver();
+        }
+
+        @Override
+        public boolean isRecovering() {
+            return false;
+        }
+
+        @Override
+        public SnapshotData writeSnapshot(long zxid, SnapshotBody body) throws IOException {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (DataOutputStream out = new DataOutputStream(bytes)) {
+                body.writeTo(out);
+            }
+            return side.writeSnapshot(zxid, bytes.toByteArray());
+        }
+
+        @Override
+        public boolean compact(long zxid, SnapshotData snapshot) {
+            outbox.add(new ToZab(null, zxid, snapshot));
+            return true;
+        }
+
+        @Override
+        public ZabServer.Stats stats() {
+            return null;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ from Zab
+
+    @Override
+    public void onCommit(long zxid, byte[] txn) {
+        commit.onCommit(zxid, txn);
+        turn();
+    }
+
+    @Override
+    public void onSnapshot(long zxid, SnapshotData snapshot) {
+        commit.onSnapshot(zxid, snapshot);
+        turn();
+    }
+
+    @Override
+    public byte[] prepareForwarded(byte[] request) {
+        byte[] result = commit.prepareForwarded(request);
+        turn();
+        return result;
+    }
+
+    /** After each Ready: reports a change of role, leader or serving, as ZabServer's publishState does. */
+    public void observeRole(long epoch) {
+        Role role = side.role();
+        int leader = side.leaderId();
+        boolean serving = side.isServing();
+        if (role != reportedRole || leader != reportedLeader || serving != reportedServing) {
+            reportedRole = role;
+            reportedLeader = leader;
+            reportedServing = serving;
+            commit.onRoleChange(role, leader, epoch);
+            turn();
+        }
+    }
+
+    /** One turn of the commit thread: what is queued, then its tick. */
+    public void turn() {
+        try {
+            server.runCommitTurn();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (Connection connection : connections) {
+            connection.channel.runPendingTasks();
+        }
+    }
+
+    /** What the member handed Zab since the last call, in order. */
+    public List<ToZab> takeOutbox() {
+        List<ToZab> taken = List.copyOf(outbox);
+        outbox.clear();
+        return taken;
+    }
+
+    public long lastProcessedZxid() {
+        return server.tree.lastProcessedZxid();
+    }
+
+    public boolean serving() {
+        return "leader".equals(commit.mode()) || "follower".equals(commit.mode()) || "observer".equals(commit.mode());
+    }
+
+    /**
+     * Everything replicated, as text: every znode's path, data and stat (the times of {@code /zookeeper/config} aside:
+     * each member fills it from its own configuration at start), and the sessions with their timeouts.
+     */
+    public String fingerprint() {
+        StringBuilder text = new StringBuilder();
+        TreeMap<String, DataNode> sorted = new TreeMap<>();
+        for (Map.Entry<String, DataNode> entry : server.tree.entries()) {
+            sorted.put(entry.getKey(), entry.getValue());
+        }
+        sorted.forEach((path, node) -> {
+            var stat = node.stat();
+            boolean config = path.equals(Reconfig.CONFIG_PATH);
+            text.append(path).append(' ').append(Arrays.toString(node.data())).append(' ')
+                    .append(config ? "" : stat.czxid() + "/" + stat.ctime() + "/" + stat.mtime() + "/")
+                    .append(stat.mzxid()).append('/').append(stat.version()).append('/').append(stat.cversion())
+                    .append('/').append(stat.ephemeralOwner()).append('/').append(stat.numChildren()).append('/')
+                    .append(stat.pzxid()).append('\n');
+        });
+        new TreeMap<>(SnapshotFormat.sessionTimeouts(server.sessions.byId()))
+                .forEach((id, timeout) -> text.append("session ").append(Long.toHexString(id)).append(' ')
+                        .append(timeout).append('\n'));
+        return text.toString();
+    }
+
+    // ------------------------------------------------------------------------------------------------ clients
+
+    /** A client's connection to this member: a real {@link ServerConnection} behind zk-wire's frame decoder. */
+    public final class Connection {
+        private final EmbeddedChannel channel;
+        private ByteBuf received = Unpooled.buffer();
+
+        private Connection() {
+            // Registered after the handlers are in, so the connection sees channelActive as on a real socket.
+            channel = new EmbeddedChannel(false, false);
+            channel.pipeline().addLast(new ZkFrameDecoder(server.config.frameBytesMax(), true),
+                    new ServerConnection(server, channel));
+            try {
+                channel.register();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** Sends one frame made of {@code records} (a ConnectRequest, or a RequestHeader and its body). */
+        public void send(JuteRecord... records) {
+            ByteBuf frame = Unpooled.buffer();
+            frame.writeInt(0);
+            for (JuteRecord record : records) {
+                record.writeTo(frame);
+            }
+            frame.setInt(0, frame.readableBytes() - 4);
+            channel.writeInbound(frame);
+            channel.runPendingTasks();
+        }
+
+        /** The frames the server wrote since the last call, without their length prefix. */
+        public List<ByteBuf> frames() {
+            channel.runPendingTasks();
+            ByteBuf out;
+            while ((out = channel.readOutbound()) != null) {
+                received.writeBytes(out);
+                out.release();
+            }
+            List<ByteBuf> frames = new ArrayList<>();
+            while (received.readableBytes() >= 4 && received.readableBytes() >= 4 + received.getInt(received.readerIndex())) {
+                int length = received.readInt();
+                frames.add(received.readRetainedSlice(length));
+            }
+            received.discardReadBytes();
+            return frames;
+        }
+
+        public boolean isOpen() {
+            return channel.isOpen();
+        }
+
+        public void close() {
+            channel.close();
+            channel.runPendingTasks();
+        }
+    }
+
+    public Connection connect() {
+        Connection connection = new Connection();
+        connections.add(connection);
+        connections.removeIf(c -> !c.isOpen() && c != connection);
+        return connection;
+    }
+}
