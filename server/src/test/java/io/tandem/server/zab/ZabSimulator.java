@@ -1044,7 +1044,9 @@ final class ZabSimulator {
                 throw failure("node " + node.id + " applied " + entry + " after " + Zxid.toString(previous)
                         + ", diverging from the committed history ending at " + Zxid.toString(last));
             }
-            String txn = new String(entry.txn(), StandardCharsets.UTF_8);
+            // ISO-8859-1 maps every byte to one char: a member's binary transactions stay distinct (as UTF-8, invalid
+            // bytes all became U+FFFD, and two syncs of one session differing only in cxid and time looked equal).
+            String txn = new String(entry.txn(), StandardCharsets.ISO_8859_1);
             Long earlier = zxidOfTxn.putIfAbsent(txn, entry.zxid());
             if (earlier != null) {
                 throw failure("transaction " + (members ? describeMemberTxn(entry.txn()) : txn) + " committed twice, at "
