@@ -7,7 +7,9 @@
 #    the JVM flags of Apache's scripts).
 # Probes start polling at spawn: ZooKeeper with a raw ConnectRequest (a new session), Kafka with a raw Metadata v0
 # request (bench/kafka/probe.py). Also printed: the servers' CPU time (user+sys) when the Kafka answer came, which is
-# less sensitive to a loaded machine than wall time.
+# less sensitive to a loaded machine than wall time. With tandem among the targets, one more run (not counted) logs
+# the JVM's class loading and prints what was loaded by the first Kafka answer: classes in all, those mapped from the
+# launcher's class-data archive, picocli's, and the method-handle classes spun at run time (no archive holds them).
 # Usage: bench/run-startup.sh [ROUNDS]   (env: TARGETS="tandem apache", PORT=39300)
 # Prints each round and the medians. Nothing here is asserted.
 set -uo pipefail
@@ -100,6 +102,22 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ " $targets " == *" tandem "* ]]; then
+  rm -rf "$work/classes-data"; mkdir -p "$work/classes-data"
+  t0=$(date +%s%N)
+  TANDEM_JAVA_OPTS="-Xms16m -Xmx512m -XX:+UseSerialGC -Xlog:class+load=info:file=$work/classes.log" \
+    "$root/tandem" start --data-dir "$work/classes-data" --kafka-port "$port" --zk-port $((port + 1)) \
+    > "$work/classes-data.log" 2>&1 &
+  pids=($!)
+  /usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0" > /dev/null 2>&1
+  cp "$work/classes.log" "$work/classes-at-answer.log"   # the log as it was at the first answer
+  stop_all
+  log="$work/classes-at-answer.log"
+  echo "tandem classes loaded by the first Kafka answer: $(grep -c ' source: ' "$log") in all," \
+    "$(grep -c 'source: shared objects file' "$log") from class-data archives," \
+    "$(grep -c ' picocli\.' "$log") picocli," \
+    "$(grep -c 'LambdaForm\$[A-Z]*/.* source: __JVM_LookupDefineClass__' "$log") method-handle classes spun"
+fi
 printf "%-8s %18s %18s %12s\n" server "zk session ms" "kafka metadata ms" "cpu ms"
 for target in $targets; do
   printf "%-8s %18s %18s %12s\n" "$target" "$(median <<<"${results[$target.zk]}")" \

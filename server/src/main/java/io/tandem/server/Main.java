@@ -3,32 +3,13 @@ package io.tandem.server;
 import io.tandem.server.cli.ClusterCommand;
 import io.tandem.server.cli.ConsumeCommand;
 import io.tandem.server.cli.FaultCommand;
-import io.tandem.server.fault.FaultHttp;
 import io.tandem.server.cli.GroupsCommand;
 import io.tandem.server.cli.ProduceCommand;
 import io.tandem.server.cli.TopicsCommand;
 import io.tandem.server.cli.ZkCommand;
-import io.tandem.server.http.ZooKeeperAdminServer;
-import io.tandem.server.logging.LogLineFormatter;
-import io.tandem.server.logging.Logging;
-import io.tandem.server.metrics.NodeMetrics;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** The command line: {@code tandem start [--config zoo.cfg|server.properties] [--roles ...] [--set key=value] ...}. */
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
@@ -36,7 +17,6 @@ import picocli.CommandLine.Option;
         subcommands = {Main.Start.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class,
                 GroupsCommand.class, ZkCommand.class, ClusterCommand.class, FaultCommand.class})
 public final class Main implements Runnable {
-    private static final Logger LOG = Logger.getLogger(Main.class.getName());
     /**
      * The exit code of {@code tandem start} when the configuration is refused: sysexits' EX_CONFIG. Not 2 (picocli's
      * bad flags) and not 3 (the JVM's and {@link FatalErrors}' out of memory), so a supervisor can tell a setting to
@@ -45,10 +25,23 @@ public final class Main implements Runnable {
     static final int CONFIG_REFUSED_EXIT_CODE = 78;
 
     public static void main(String[] args) {
+        // A plain `tandem start` command line is read without picocli at all (StartCommandLine says which are plain).
+        StartOptions plainStart = StartCommandLine.parse(args);
+        if (plainStart != null) System.exit(runStart(plainStart));
         // picocli builds every subcommand's model by reflection up front; for `tandem start` that was more than half
         // of the time to the first answer, so start gets a command line that knows only itself.
         boolean start = args.length > 0 && args[0].equals("start");
         System.exit((start ? new CommandLine(new StartOnly()) : new CommandLine(new Main())).execute(args));
+    }
+
+    /** Runs the node as picocli's {@code execute} would: an exception that ends it is printed, with exit code 1. */
+    private static int runStart(StartOptions options) {
+        try {
+            return options.run();
+        } catch (Exception e) {
+            e.printStackTrace();
+            return 1;
+        }
     }
 
     /** The root command as {@code tandem start} sees it: the same name, flags and exit codes, one subcommand. */
@@ -67,183 +60,20 @@ public final class Main implements Runnable {
         new CommandLine(this).usage(System.out);
     }
 
-    /** {@code tandem start}: runs a node until the process is stopped. */
+    /**
+     * {@code tandem start} as picocli reads it: when the command line is not a plain one ({@link StartCommandLine}),
+     * for help and version, and in tests. The flags and the node's run are {@link StartOptions}'.
+     */
     @Command(name = "start", mixinStandardHelpOptions = true, description = "Start a Tandem node.")
-    static final class Start implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-                description = "A zoo.cfg or server.properties style file; may be given more than once.")
-        List<Path> configFiles = new ArrayList<>();
-
-        @Option(names = "--roles", split = ",", paramLabel = "ROLE",
-                description = "Which roles to run: zookeeper, kafka (default: both).")
-        List<String> roles = new ArrayList<>();
-
-        @Option(names = "--data-dir", paramLabel = "DIR", description = "Where data is stored (default ./tandem-data).")
-        Path dataDir;
-
-        @Option(names = "--zk-port", paramLabel = "PORT", description = "ZooKeeper client port (default 2181, 0 = any).")
-        Integer zookeeperPort;
-
-        @Option(names = "--kafka-port", paramLabel = "PORT", description = "Kafka port (default 9092, 0 = any).")
-        Integer kafkaPort;
-
-        @Option(names = "--console-port", paramLabel = "PORT",
-                description = "Serve the web console on PORT (0 = any; default off); same as --set console.port=PORT.")
-        Integer consolePort;
-
-        @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any zoo.cfg or server.properties key.")
-        Map<String, String> settings = new LinkedHashMap<>();
-
-        @Option(names = "--log-level", paramLabel = "LEVEL",
-                description = "error, warn, info (default), debug or trace.")
-        String logLevel;
-
-        @Option(names = "--log-format", paramLabel = "FORMAT",
-                description = "text (default: one line per record) or json (one JSON object per line).")
-        String logFormat;
-
+    static final class Start extends StartOptions implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             try {
-                Logging.install(logLevel == null ? null : Logging.parseLevel(logLevel),
-                        logFormat == null ? null : LogLineFormatter.Format.parse(logFormat));
+                checkFlags();
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+                throw new CommandLine.ParameterException(new CommandLine(new Start()), e.getMessage());
             }
-            FatalErrors.installForProcess();
-            TandemConfig config;
-            Tandem tandem;
-            try {
-                config = toConfig();
-                tandem = Tandem.start(config);
-            } catch (ConfigException e) {
-                // A refused configuration is the user's to fix: say which keys and why, without a stack trace.
-                System.err.println(e.getMessage());
-                return CONFIG_REFUSED_EXIT_CODE;
-            }
-            CountDownLatch stopped = new CountDownLatch(1);
-            // SIGTERM (and Ctrl-C): close the node as Tandem.close does (the broker leaves the cluster and closes its
-            // ZooKeeper session, so its ephemeral registration goes at once; the ZooKeeper server writes its
-            // snapshot), then the process exits. Registered before the start is announced: a supervisor may stop the
-            // node the moment it reads the summary, and that stop must be a clean one too.
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                long startNanos = System.nanoTime();
-                Logging.logAtShutdown(Main.class, "Tandem stopping");
-                tandem.close();
-                Logging.logAtShutdown(Main.class, "Tandem stopped in "
-                        + (System.nanoTime() - startNanos) / 1_000_000 + " ms");
-                stopped.countDown();
-            }, "tandem-shutdown"));
-            List<String> summary = summary(tandem);
-            summary.forEach(System.out::println);
-            System.out.flush();
-            LOG.info(() -> "Tandem started: " + String.join("; ", summary.subList(1, summary.size()).stream()
-                    .map(line -> line.trim().replaceAll(" {2,}", " ")).toList()));
-            stopped.await();
-            return 0;
-        }
-
-        /** Where each port is and where data lives: printed once the node serves. */
-        static List<String> summary(Tandem tandem) {
-            List<String> lines = new ArrayList<>();
-            lines.add("Tandem started");
-            if (tandem.zookeeperPort() >= 0) {
-                lines.add(row("ZooKeeper", tandem.zookeeperConnect() + "   (clients: --server / connect string)"));
-            }
-            if (tandem.kafkaPort() >= 0) {
-                lines.add(row("Kafka", tandem.bootstrapServers() + "   (clients: bootstrap.servers)"));
-            }
-            String host = tandem.zookeeperPort() >= 0 ? tandem.zookeeperConnect().replaceFirst(":\\d+$", "")
-                    : "127.0.0.1";
-            if (tandem.metricsPort() >= 0) {
-                lines.add(row("Metrics", "http://" + host + ":" + tandem.metricsPort() + NodeMetrics.PATH));
-            }
-            if (tandem.consolePort() >= 0) {
-                lines.add(row("Console", "http://" + host + ":" + tandem.consolePort() + "/"));
-            }
-            if (tandem.adminPort() >= 0) {
-                String url = tandem.config().get(ZooKeeperAdminServer.COMMAND_URL, "/commands");
-                lines.add(row("AdminServer", "http://" + host + ":" + tandem.adminPort() + url));
-            }
-            if (tandem.faultPort() >= 0) {
-                lines.add(row("Faults", "http://" + host + ":" + tandem.faultPort() + FaultHttp.PATH
-                        + "   (tandem fault --url http://" + host + ":" + tandem.faultPort() + ")"));
-            }
-            if (tandem.zookeeperDataDir() != null) {
-                lines.add(row("ZooKeeper data", tandem.zookeeperDataDir().toAbsolutePath().normalize().toString()));
-            }
-            if (tandem.kafkaLogDir() != null) {
-                lines.add(row("Kafka logs", tandem.kafkaLogDir().toAbsolutePath().normalize().toString()));
-            }
-            return lines;
-        }
-
-        private static String row(String what, String where) {
-            return String.format("  %-15s %s", what, where);
-        }
-
-        /**
-         * Files first, then --set, then the dedicated flags: the most specific source wins. Keys are checked (warned
-         * about or refused) when the node starts, in {@link Tandem#start}, so the embedding API gets the same checks.
-         */
-        TandemConfig toConfig() throws IOException {
-            Map<String, String> merged = new LinkedHashMap<>();
-            for (Path file : configFiles) {
-                merged.putAll(readProperties(file));
-            }
-            merged.putAll(settings);
-            TandemConfig config = TandemConfig.defaults();
-            for (Map.Entry<String, String> entry : merged.entrySet()) {
-                config.set(entry.getKey(), entry.getValue());
-            }
-            if (!roles.isEmpty()) {
-                config.roles(parseRoles(roles));
-            }
-            if (dataDir != null) {
-                config.dataDir(dataDir);
-            }
-            if (zookeeperPort != null) {
-                config.zookeeperPort(zookeeperPort);
-            }
-            if (kafkaPort != null) {
-                String listeners = config.get("listeners");
-                if (listeners != null && listeners.contains(",")) {
-                    // Several listeners each have their own port: which one the flag means would be a guess.
-                    throw new ConfigException(List.of("--kafka-port applies to a single Kafka listener; with several "
-                            + "listeners set each port in 'listeners' (" + listeners + ")"));
-                }
-                config.kafkaPort(kafkaPort);
-            }
-            if (consolePort != null) {
-                config.set(ConfigKeys.CONSOLE_PORT, String.valueOf(consolePort));
-            }
-            return config;
-        }
-
-        private static Set<TandemConfig.Role> parseRoles(List<String> names) {
-            Set<TandemConfig.Role> result = EnumSet.noneOf(TandemConfig.Role.class);
-            for (String name : names) {
-                if (!name.isBlank()) {
-                    try {
-                        result.add(TandemConfig.Role.parse(name));
-                    } catch (IllegalArgumentException e) {
-                        throw new CommandLine.ParameterException(new CommandLine(new Start()), e.getMessage());
-                    }
-                }
-            }
-            return result;
-        }
-
-        private static Map<String, String> readProperties(Path file) throws IOException {
-            Properties properties = new Properties();
-            try (Reader reader = Files.newBufferedReader(file)) {
-                properties.load(reader);
-            }
-            Map<String, String> result = new LinkedHashMap<>();
-            for (String key : properties.stringPropertyNames()) {
-                result.put(key, properties.getProperty(key).trim());
-            }
-            return result;
+            return run();
         }
     }
 }

@@ -101,14 +101,57 @@ class TandemStartProcessTest {
         assertTrue(Files.readString(dir.resolve("bad.err")).contains("unknown log level 'loud'"));
     }
 
+    @Test
+    void shouldStartAPlainCommandLineWithoutLoadingPicocli() throws Exception {
+        // The class loading log of the JVM itself: picocli costs more than a hundred classes outside the launcher's
+        // class-data archive, and its model of the command, before any role starts.
+        Path classes = dir.resolve("classes.log");
+        Process node = start(List.of("-Xlog:class+load=info:file=" + classes), dir.resolve("plain"), "--zk-port", "0",
+                "--kafka-port=0", "--set", "clientPortAddress=127.0.0.1", "--set", "listeners=PLAINTEXT://127.0.0.1:0");
+        List<String> out = awaitLine(node, dir.resolve("plain.out"), "  Kafka logs");
+        assertTrue(out.stream().anyMatch(l -> l.matches("  Kafka +127\\.0\\.0\\.1:\\d+ .*")), out.toString());
+        node.destroy();
+        assertTrue(node.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(SIGTERM_EXIT, node.exitValue());
+        List<String> loaded = Files.readAllLines(classes);
+        assertTrue(loaded.stream().anyMatch(l -> l.contains("io.tandem.server.kafka.KafkaBroker ")), "the log is read");
+        List<String> picocli = loaded.stream().filter(l -> l.contains(" picocli.")).toList();
+        assertEquals(0, picocli.size(), "picocli classes loaded, the first: " + picocli.stream().limit(3).toList());
+    }
+
+    @Test
+    void shouldAnswerStartHelpAndBadFlagsWithPicocliAsBefore() throws Exception {
+        java.io.StringWriter usage = new java.io.StringWriter();
+        new picocli.CommandLine(new Main.Start()).usage(new java.io.PrintWriter(usage));
+        Process help = start(List.of(), dir.resolve("help"), "--help");
+        assertTrue(help.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, help.exitValue());
+        String printed = Files.readString(dir.resolve("help.out"));
+        assertTrue(printed.startsWith("Usage: tandem start [-hV] [--console-port=PORT] [--data-dir=DIR]"), printed);
+        assertEquals(usage.toString().lines().dropWhile(l -> !l.equals("Start a Tandem node.")).toList(),
+                printed.lines().dropWhile(l -> !l.equals("Start a Tandem node.")).toList(),
+                "the options as picocli lists them");
+
+        Process bad = start(List.of(), dir.resolve("bad-flag"), "--zk-port", "0", "--zk-port", "1");
+        assertTrue(bad.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(2, bad.exitValue(), "picocli's usage error");
+        assertTrue(Files.readString(dir.resolve("bad-flag.err")).startsWith(
+                "option '--zk-port' (PORT) should be specified only once"), Files.readString(dir.resolve("bad-flag.err")));
+    }
+
     private Process start(Path data, String... flags) throws IOException {
+        return start(List.of(), data, flags);
+    }
+
+    private Process start(List<String> jvmOptions, Path data, String... flags) throws IOException {
         // The server's own class path: the test scope's SLF4J (Apache ZooKeeper's) would print its own warnings.
         String classPath = Stream.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
                 .filter(entry -> !entry.contains("slf4j")).collect(java.util.stream.Collectors.joining(
                         java.io.File.pathSeparator));
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classPath,
-                "io.tandem.server.Main", "start", "--data-dir", data.toString()));
+                .toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", classPath, "io.tandem.server.Main", "start", "--data-dir", data.toString()));
         command.addAll(List.of(flags));
         String name = data.getFileName().toString();
         return new ProcessBuilder(command).redirectOutput(dir.resolve(name + ".out").toFile())

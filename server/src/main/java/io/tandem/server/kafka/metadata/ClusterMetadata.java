@@ -258,8 +258,13 @@ public final class ClusterMetadata implements AutoCloseable {
         nodes.put(KafkaZkLayout.topicConfigPath(name), KafkaZkLayout.encodeEntityConfig(configs));
         nodes.put(KafkaZkLayout.topicPath(name), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment)));
         store.writeAll(nodes, true);
-        topics.put(name, info);
-        return info;
+        // The controller may have seen the new assignment (its watch on /brokers/topics), elected the partitions'
+        // leaders and sent this broker UpdateMetadata before this line runs: the cache then already holds the topic,
+        // read back from the store, with those leaders. Replacing it with the value built above, which has none,
+        // left the partitions leaderless here until their next change (Metadata answered LEADER_NOT_AVAILABLE and a
+        // producer's first record never left; seen at load 20+). The topic read back is the one written here (same
+        // id: it did not exist when this began), so it is kept.
+        return topics.merge(name, info, (cached, created) -> cached.id().equals(created.id()) ? cached : created);
     }
 
     /** Adds partitions up to {@code totalCount}, spread like new topics' partitions. */
