@@ -22,13 +22,10 @@ import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
-import io.tandem.server.kafka.security.ListenerSecurity;
 import io.tandem.server.kafka.security.ListenerTls;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.security.PasswordEncoder;
-import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.Authorization;
-import io.tandem.server.kafka.security.KafkaPrincipals;
 import io.tandem.server.kafka.security.ScramCredentialStore;
 import io.tandem.server.kafka.security.DelegationTokens;
 import io.tandem.server.kafka.quota.ClientQuotas;
@@ -109,22 +106,10 @@ public final class KafkaBroker implements AutoCloseable {
     private TransactionService transactions;
     /** One server per listener, by listener name, in the order of the listeners setting. */
     private final Map<String, KafkaServer> servers = new java.util.LinkedHashMap<>();
-    private final Map<String, ListenerSecurity> listenerSecurity = new java.util.LinkedHashMap<>();
-    /** password.encoder.secret's encoder of dynamic password configs (null without it: they are refused). */
-    private final PasswordEncoder passwordEncoder;
-    /** password.encoder.old.secret's, to re-encrypt stored passwords after the secret changed; null without it. */
-    private final PasswordEncoder oldPasswordEncoder;
-    private final ScramCredentialStore scramCredentials;
-    /** Delegation tokens, in ZooKeeper as Kafka 3.9 keeps them (off without delegation.token.secret.key). */
-    private final DelegationTokens delegationTokens;
-    /** delegation.token.expiry.check.interval.ms: how often expired tokens are removed. */
-    private final long tokenExpiryCheckIntervalMs;
-    /** How this broker's fetchers, controller channel and marker sender reach other brokers. */
-    private final InterBrokerSecurity interBrokerSecurity;
+    /** Listeners' and the inter-broker client's security, credentials, tokens, password encoders, the authorizer. */
+    private final BrokerSecurity security;
     /** Client quotas (produce, fetch, request), read from the metadata store once it connects. */
     private final ClientQuotas clientQuotas;
-    /** authorizer.class.name's authorizer, or none; its ACLs load with the metadata store. */
-    private final Authorization authorization;
     private ApiRegistry registry;
     private final BrokerTopics topics = new BrokerTopics(this);
 
@@ -135,64 +120,7 @@ public final class KafkaBroker implements AutoCloseable {
                 config.maxConnections(), config.maxConnectionsPerIp(), config.connectionsMaxIdleMs(),
                 config.queuedMaxRequestBytes());
         // The store is known once the metadata store connects; SCRAM exchanges only run after that.
-        this.scramCredentials = new ScramCredentialStore(() -> metadata == null ? null : metadata.store());
-        String tokenSecret = tandemConfig.get("delegation.token.secret.key",
-                tandemConfig.get("delegation.token.master.key", null));
-        this.delegationTokens = new DelegationTokens(() -> metadata == null ? null : metadata.store(), tokenSecret,
-                tandemConfig.getLong("delegation.token.max.lifetime.ms", 604_800_000L),
-                tandemConfig.getLong("delegation.token.expiry.time.ms", 86_400_000L), System::currentTimeMillis);
-        this.tokenExpiryCheckIntervalMs = tandemConfig.getLong("delegation.token.expiry.check.interval.ms", 3_600_000L);
-        // Built before any thread or file is opened, so an unreadable key store or an unknown mechanism refuses to start.
-        for (BrokerConfig.Listener l : config.listeners()) {
-            try {
-                listenerSecurity.put(l.name(), ListenerSecurity.build(l.name(), l.securityProtocol(),
-                        tandemConfig.settings(), scramCredentials, delegationTokens));
-            } catch (IllegalArgumentException e) {
-                throw new IOException("listener " + l.name() + ": " + e.getMessage(), e);
-            }
-        }
-        try {
-            this.passwordEncoder = PasswordEncoder.fromSettings(tandemConfig.settings(), PasswordEncoder.SECRET);
-            this.oldPasswordEncoder = PasswordEncoder.fromSettings(tandemConfig.settings(), PasswordEncoder.OLD_SECRET);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(e.getMessage(), e);
-        }
-        BrokerConfig.Listener interBroker = config.interBroker();
-        try {
-            this.interBrokerSecurity = InterBrokerSecurity.build(interBroker.name(), interBroker.securityProtocol(),
-                    tandemConfig.settings());
-        } catch (IllegalArgumentException e) {
-            throw new IOException("inter-broker listener " + interBroker.name() + ": " + e.getMessage(), e);
-        }
-        ListenerSecurity interBrokerListener = listenerSecurity.get(interBroker.name());
-        if (interBrokerSecurity.reloadableTls() != null && interBrokerListener != null
-                && interBrokerListener.tls() != null) {
-            // The broker's own TLS client follows its listener's reloaded stores, as the server side does.
-            interBrokerListener.tls().attachInterBrokerClient(interBrokerSecurity.reloadableTls());
-        }
-        try {
-            this.authorization = new Authorization(AclAuthorizer.configure(tandemConfig.settings()));
-        } catch (IllegalArgumentException e) {
-            throw new IOException(e.getMessage(), e);
-        }
-        if (authorization.enabled() && interBrokerSecurity.saslUser() == null
-                && !interBroker.securityProtocol().equals("SSL")
-                && !authorization.authorizer().isSuperUser(KafkaPrincipals.ANONYMOUS)) {
-            // Brokers reach each other over a PLAINTEXT inter-broker listener as User:ANONYMOUS, as Apache's do:
-            // like Apache, they need super.users or a CLUSTER_ACTION ACL for it, or replication is refused.
-            LOG.log(System.Logger.Level.WARNING, "An authorizer is configured and " + KafkaPrincipals.ANONYMOUS
-                    + " (the inter-broker principal on PLAINTEXT) is not in super.users: other brokers need a "
-                    + "CLUSTER_ACTION ACL on the cluster for it");
-        }
-        String interBrokerPrincipal = interBrokerSecurity.saslUser() == null ? null
-                : "User:" + interBrokerSecurity.saslUser();
-        if (authorization.enabled() && interBrokerPrincipal != null
-                && !authorization.authorizer().isSuperUser(interBrokerPrincipal)) {
-            // The same rule for a SASL inter-broker listener: the other brokers see this one as its login user.
-            LOG.log(System.Logger.Level.WARNING, "An authorizer is configured and " + interBrokerPrincipal
-                    + " (this broker's principal on the inter-broker listener) is not in super.users: other brokers "
-                    + "need a CLUSTER_ACTION ACL on the cluster for it");
-        }
+        this.security = BrokerSecurity.build(config, tandemConfig, () -> metadata == null ? null : metadata.store());
         this.topicConfigs = new TopicConfigs(tandemConfig);
         // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
         this.requestExecutor = new RequestDispatcher(config.ioThreads(), config.queuedMaxRequests());
@@ -261,7 +189,7 @@ public final class KafkaBroker implements AutoCloseable {
             startMetadata(zookeeperConnect);
             startListeners();
         }
-        BrokerMaintenance.schedule(this, scheduler, tokenExpiryCheckIntervalMs, replicaLagTimeMaxMs);
+        BrokerMaintenance.schedule(this, scheduler, security.tokenExpiryCheckIntervalMs(), replicaLagTimeMaxMs);
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(port()));
     }
 
@@ -269,7 +197,7 @@ public final class KafkaBroker implements AutoCloseable {
         for (BrokerConfig.Listener l : config.listeners()) {
             if (servers.containsKey(l.name())) continue;
             servers.put(l.name(), KafkaServer.start(l.bindHost(), l.port(), listenerLimits, registry, requestExecutor,
-                    listenerSecurity.get(l.name())));
+                    security.listeners().get(l.name())));
         }
     }
 
@@ -297,7 +225,7 @@ public final class KafkaBroker implements AutoCloseable {
                 : ZkZnodeStore.connect(zookeeperConnect, Duration.ofMillis(config.zookeeperSessionTimeoutMs()),
                 Duration.ofSeconds(30));
         // Before this broker registers: its first requests are already decided with every stored ACL.
-        if (authorization.enabled()) authorization.authorizer().start(store);
+        if (security.authorization().enabled()) security.authorization().authorizer().start(store);
         clientQuotas.start(store);
         List<ListenerEndpoint> endpoints = endpoints();
         ListenerEndpoint interBroker = endpoints.get(0);
@@ -339,7 +267,7 @@ public final class KafkaBroker implements AutoCloseable {
                 new LocalSharePersister(shareState));
         shareGroups.groupConfigs(groupConfigs::effective);
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
-                replicaLagTimeMaxMs, replicaFetchMaxBytes, interBrokerSecurity);
+                replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker());
         replicas.becameLeaderListener(this::becameLeader);
         controllerLink = new ControllerLink(config.brokerId(), metadata, replicas, tp -> {
             try {
@@ -349,7 +277,7 @@ public final class KafkaBroker implements AutoCloseable {
             }
             // As Kafka's stopReplicas: fetches and produces parked on the partition are answered now (it is gone).
             highWatermarkMoved(tp);
-        }, interBrokerSecurity);
+        }, security.interBroker());
         replicas.alterPartitionSender(controllerLink::sendAlterPartition);
         // Before any LeaderAndIsr: leading a __transaction_state partition loads its transactions.
         transactions = TransactionService.start(this, transactionConfig);
@@ -371,7 +299,7 @@ public final class KafkaBroker implements AutoCloseable {
         }
         logs.openAll(local);
         controller = new KafkaController(config.brokerId(), store, metadata, controllerLink::handleFromController,
-                leaderRebalance, interBrokerSecurity);
+                leaderRebalance, security.interBroker());
         controllerLink.controller(controller);
         metadata.onReregistered(controller::onSessionRenewed);
         // The election is decided before this returns; as controller, this broker already leads its partitions.
@@ -493,20 +421,20 @@ public final class KafkaBroker implements AutoCloseable {
     /** The TLS listeners' contexts by listener name: dynamic broker configuration reloads their stores. */
     public Map<String, ListenerTls> listenerTls() {
         Map<String, ListenerTls> tls = new LinkedHashMap<>();
-        listenerSecurity.forEach((name, security) -> {
-            if (security.tls() != null) tls.put(name, security.tls());
+        security.listeners().forEach((name, listener) -> {
+            if (listener.tls() != null) tls.put(name, listener.tls());
         });
         return tls;
     }
 
     /** The encoder of dynamic password configs, null when password.encoder.secret is not set. */
     public PasswordEncoder passwordEncoder() {
-        return passwordEncoder;
+        return security.passwordEncoder();
     }
 
     /** The decoder of values encrypted with password.encoder.old.secret, null when it is not set. */
     public PasswordEncoder oldPasswordEncoder() {
-        return oldPasswordEncoder;
+        return security.oldPasswordEncoder();
     }
 
     public BrokerConfigDescriber configDescriber() {
@@ -515,7 +443,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** The inter-broker listener's client side: how this broker reaches the others. */
     public InterBrokerSecurity interBrokerSecurity() {
-        return interBrokerSecurity;
+        return security.interBroker();
     }
 
     /** Topic creation and deletion, config changes, the offsets topic. */
@@ -605,15 +533,15 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** SCRAM credentials in ZooKeeper (AlterUserScramCredentials, DescribeUserScramCredentials, authentication). */
     public Authorization authorization() {
-        return authorization;
+        return security.authorization();
     }
 
     public DelegationTokens delegationTokens() {
-        return delegationTokens;
+        return security.delegationTokens();
     }
 
     public ScramCredentialStore scramCredentials() {
-        return scramCredentials;
+        return security.scramCredentials();
     }
 
     /** Client quotas: their store (DescribeClientQuotas, AlterClientQuotas) and their enforcement. */
@@ -626,7 +554,7 @@ public final class KafkaBroker implements AutoCloseable {
         List<Exception> failures = new ArrayList<>();
         if (controller != null && controlledShutdownEnabled) controllerLink.controlledShutdown();
         for (KafkaServer server : servers.values()) server.close();
-        if (authorization.enabled()) authorization.authorizer().close();
+        if (security.authorization().enabled()) security.authorization().authorizer().close();
         if (controller != null) controller.close();
         if (replicas != null) replicas.close();
         if (transactions != null) transactions.close();
