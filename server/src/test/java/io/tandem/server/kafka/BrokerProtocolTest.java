@@ -9,21 +9,17 @@ import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.KafkaFrames;
 import io.tandem.kafka.wire.message.ApiVersionsRequest;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
-import io.tandem.kafka.wire.message.CreateTopicsRequest;
-import io.tandem.kafka.wire.message.CreateTopicsResponse;
 import io.tandem.kafka.wire.message.DescribeConfigsRequest;
 import io.tandem.kafka.wire.message.DescribeConfigsResponse;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.ListOffsetsRequest;
 import io.tandem.kafka.wire.message.ListOffsetsResponse;
-import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.message.RequestHeader;
 import io.tandem.kafka.wire.message.ResponseHeader;
 import io.tandem.kafka.wire.record.Record;
 import io.tandem.kafka.wire.record.RecordBatch;
-import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.kafka.wire.record.RecordIterator;
 import io.tandem.server.Tandem;
@@ -111,39 +107,8 @@ class BrokerProtocolTest {
         }
     }
 
-    private static ByteBuf batch(String value) {
-        ByteBuf records = Unpooled.buffer();
-        try (RecordBatchBuilder builder = RecordBatchBuilder.create(records)) {
-            builder.append(System.currentTimeMillis(), null, value.getBytes());
-            builder.build();
-        }
-        return records;
-    }
-
-    private void createTopic(RawKafkaConnection c, String name) throws IOException {
-        CreateTopicsRequest request = new CreateTopicsRequest();
-        CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();
-        topic.name = name;
-        topic.numPartitions = 1;
-        topic.replicationFactor = 1;
-        request.topics.add(topic);
-        int id = c.send(ApiKey.CREATE_TOPICS, (short) 7, request);
-        CreateTopicsResponse response = c.receive(id, (short) 1, (short) 7, CreateTopicsResponse::read);
-        assertEquals(Errors.NONE.code(), response.topics.get(0).errorCode);
-    }
-
     private ProduceResponse produce(RawKafkaConnection c, String topic, ByteBuf records, short acks) throws IOException {
-        ProduceRequest request = new ProduceRequest();
-        request.acks = acks;
-        request.timeoutMs = 5000;
-        ProduceRequest.TopicProduceData data = new ProduceRequest.TopicProduceData();
-        data.name = topic;
-        ProduceRequest.PartitionProduceData partition = new ProduceRequest.PartitionProduceData();
-        partition.index = 0;
-        partition.records = records;
-        data.partitionData.add(partition);
-        request.topicData.add(data);
-        int id = c.send(ApiKey.PRODUCE, (short) 9, request);
+        int id = c.send(ApiKey.PRODUCE, (short) 9, TestRequests.produce(topic, records, acks, 5000));
         return acks == 0 ? null : c.receive(id, (short) 1, (short) 9, ProduceResponse::read);
     }
 
@@ -197,11 +162,11 @@ class BrokerProtocolTest {
     @Test
     void shouldSendFetchedRecordsFromTheSegmentFilesWithExactFramingForEachTopic() throws IOException {
         try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
-            createTopic(c, "zero-a");
-            createTopic(c, "zero-b");
-            produce(c, "zero-a", batch("a0"), (short) 1);
-            produce(c, "zero-a", batch("a1"), (short) 1);
-            produce(c, "zero-b", batch("b0"), (short) 1);
+            TestRequests.createTopic(c, "zero-a");
+            TestRequests.createTopic(c, "zero-b");
+            produce(c, "zero-a", TestRequests.batch("a0"), (short) 1);
+            produce(c, "zero-a", TestRequests.batch("a1"), (short) 1);
+            produce(c, "zero-b", TestRequests.batch("b0"), (short) 1);
             // Two fetches and an ApiVersions pipelined: each answer must start exactly where the last one ended.
             int first = fetchRequest(c, (short) 12, List.of("zero-a", "zero-b"));
             int second = fetchRequest(c, (short) 12, List.of("zero-b"));
@@ -219,8 +184,8 @@ class BrokerProtocolTest {
     @Test
     void shouldStillDownConvertForAVersion3Fetch() throws IOException {
         try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
-            createTopic(c, "old");
-            produce(c, "old", batch("legacy"), (short) 1);
+            TestRequests.createTopic(c, "old");
+            produce(c, "old", TestRequests.batch("legacy"), (short) 1);
             int id = fetchRequest(c, (short) 3, List.of("old"));
             FetchResponse response = c.receive(id, (short) 0, (short) 3, FetchResponse::read);
             ByteBuf records = response.responses.get(0).partitions.get(0).records;
@@ -234,10 +199,10 @@ class BrokerProtocolTest {
     @Test
     void shouldRejectABatchWithABadCrcAsCorruptMessageAndAppendNothing() throws IOException {
         try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
-            createTopic(c, "crc");
-            ByteBuf good = batch("fine");
+            TestRequests.createTopic(c, "crc");
+            ByteBuf good = TestRequests.batch("fine");
             assertEquals(Errors.NONE.code(), produce(c, "crc", good, (short) 1).responses.get(0).partitionResponses.get(0).errorCode);
-            ByteBuf bad = batch("flipped");
+            ByteBuf bad = TestRequests.batch("flipped");
             bad.setByte(bad.writerIndex() - 1, bad.getByte(bad.writerIndex() - 1) ^ 0x01);
             ProduceResponse response = produce(c, "crc", bad, (short) 1);
             assertEquals(Errors.CORRUPT_MESSAGE.code(), response.responses.get(0).partitionResponses.get(0).errorCode);
@@ -248,9 +213,9 @@ class BrokerProtocolTest {
     @Test
     void shouldNotAnswerAcksZeroButKeepAnsweringLaterRequestsInOrder() throws IOException {
         try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
-            createTopic(c, "fire");
-            produce(c, "fire", batch("a"), (short) 0);
-            produce(c, "fire", batch("b"), (short) 0);
+            TestRequests.createTopic(c, "fire");
+            produce(c, "fire", TestRequests.batch("a"), (short) 0);
+            produce(c, "fire", TestRequests.batch("b"), (short) 0);
             assertEquals(2, latestOffset(c, "fire"));
         }
     }

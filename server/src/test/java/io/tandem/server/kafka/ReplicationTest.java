@@ -1,7 +1,5 @@
 package io.tandem.server.kafka;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.FetchRequest;
@@ -12,7 +10,6 @@ import io.tandem.kafka.wire.message.MetadataRequest;
 import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
-import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import org.apache.kafka.clients.admin.Admin;
@@ -482,22 +479,7 @@ class ReplicationTest {
     }
 
     private static ProduceRequest produceRequest(String topic, short acks) {
-        ByteBuf records = Unpooled.buffer();
-        try (RecordBatchBuilder builder = RecordBatchBuilder.create(records)) {
-            builder.append(System.currentTimeMillis(), null, "v".getBytes(StandardCharsets.UTF_8));
-            builder.build();
-        }
-        ProduceRequest request = new ProduceRequest();
-        request.acks = acks;
-        request.timeoutMs = 5000;
-        ProduceRequest.TopicProduceData data = new ProduceRequest.TopicProduceData();
-        data.name = topic;
-        ProduceRequest.PartitionProduceData partition = new ProduceRequest.PartitionProduceData();
-        partition.index = 0;
-        partition.records = records;
-        data.partitionData.add(partition);
-        request.topicData.add(data);
-        return request;
+        return TestRequests.produce(topic, TestRequests.batch("v"), acks, 5000);
     }
 
     private static FetchRequest fetchRequest(String topic) {

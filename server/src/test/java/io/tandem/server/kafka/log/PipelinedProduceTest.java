@@ -1,20 +1,15 @@
 package io.tandem.server.kafka.log;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.ApiVersionsRequest;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
-import io.tandem.kafka.wire.message.CreateTopicsRequest;
-import io.tandem.kafka.wire.message.CreateTopicsResponse;
-import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
-import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.RawKafkaConnection;
+import io.tandem.server.kafka.TestRequests;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +56,7 @@ class PipelinedProduceTest {
     void shouldAppendAndAnswerPipelinedProducesInRequestOrderOffTheEventLoop() throws IOException {
         int requests = 200;
         try (RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
-            createTopic(c, "pipelined");
+            TestRequests.createTopic(c, "pipelined");
             // Every request written before any answer is read, in a few socket writes: the broker reads several
             // frames at a time and must take them one by one. acks=0 requests get no answer but take their offset;
             // an ApiVersions in the middle must be answered between its neighbours.
@@ -72,7 +67,7 @@ class PipelinedProduceTest {
             int versionsId = -1;
             for (int i = 0; i < requests; i++) {
                 acks[i] = (short) (i % 10 == 7 ? 0 : i % 2 == 0 ? 1 : -1);
-                wire.write(c.encode(ApiKey.PRODUCE, (short) 9, produce("pipelined", batch("v" + i), acks[i])));
+                wire.write(c.encode(ApiKey.PRODUCE, (short) 9, TestRequests.produce("pipelined", TestRequests.batch("v" + i), acks[i], 30_000)));
                 correlationIds[i] = c.lastCorrelationId();
                 if (i == versionsAfter) {
                     wire.write(c.encode(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest()));
@@ -105,38 +100,4 @@ class PipelinedProduceTest {
                 "every produce append runs on a request handler thread: " + appendThreads);
     }
 
-    private static ProduceRequest produce(String topic, ByteBuf records, short acks) {
-        ProduceRequest request = new ProduceRequest();
-        request.acks = acks;
-        request.timeoutMs = 30_000;
-        ProduceRequest.TopicProduceData data = new ProduceRequest.TopicProduceData();
-        data.name = topic;
-        ProduceRequest.PartitionProduceData partition = new ProduceRequest.PartitionProduceData();
-        partition.index = 0;
-        partition.records = records;
-        data.partitionData.add(partition);
-        request.topicData.add(data);
-        return request;
-    }
-
-    private static ByteBuf batch(String value) {
-        ByteBuf records = Unpooled.buffer();
-        try (RecordBatchBuilder builder = RecordBatchBuilder.create(records)) {
-            builder.append(System.currentTimeMillis(), null, value.getBytes());
-            builder.build();
-        }
-        return records;
-    }
-
-    private static void createTopic(RawKafkaConnection c, String name) throws IOException {
-        CreateTopicsRequest request = new CreateTopicsRequest();
-        CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();
-        topic.name = name;
-        topic.numPartitions = 1;
-        topic.replicationFactor = 1;
-        request.topics.add(topic);
-        int id = c.send(ApiKey.CREATE_TOPICS, (short) 7, request);
-        CreateTopicsResponse response = c.receive(id, (short) 1, (short) 7, CreateTopicsResponse::read);
-        assertEquals(Errors.NONE.code(), response.topics.get(0).errorCode);
-    }
 }
