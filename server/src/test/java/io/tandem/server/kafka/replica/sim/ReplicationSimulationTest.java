@@ -98,7 +98,9 @@ class ReplicationSimulationTest {
                     "stale controller request refused",
                     "produce refused: NOT_ENOUGH_REPLICAS", "produce refused: NOT_LEADER_OR_FOLLOWER",
                     "produce outcome unknown (timed out)", "replica fetch lost, retried",
-                    "controller request lost, retried"}) {
+                    "controller request lost, retried", "idempotent produce acknowledged",
+                    "idempotent produce acknowledged after a retry", "idempotent produce timed out, retried",
+                    "idempotent produce refused: NOT_LEADER_OR_FOLLOWER"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
             assertTrue(epochs > seeds * 2L, "controllers must fail over, only " + epochs + " epochs");
@@ -123,7 +125,7 @@ class ReplicationSimulationTest {
         Path root = Files.createDirectories(logsRoot().resolve("liveness-14"));
         ReplicationSimulator.Outcome outcome;
         try {
-            outcome = new ReplicationSimulator(14, ReplicationSimulator.Mutation.NONE, root, true).run();
+            outcome = new ReplicationSimulator(14, ReplicationSimulator.Mutation.NONE, root, true, 0).run();
         } finally {
             delete(root);
         }
@@ -137,7 +139,7 @@ class ReplicationSimulationTest {
             Path root = Files.createDirectories(logsRoot().resolve("liveness-" + seed));
             ReplicationSimulator.Outcome outcome;
             try {
-                outcome = new ReplicationSimulator(seed, ReplicationSimulator.Mutation.NONE, root, true).run();
+                outcome = new ReplicationSimulator(seed, ReplicationSimulator.Mutation.NONE, root, true, 0).run();
             } finally {
                 delete(root);
             }
@@ -163,6 +165,15 @@ class ReplicationSimulationTest {
     @Test
     void shouldCatchTwoControllersInOneEpoch() throws Exception {
         assertCaught(ReplicationSimulator.Mutation.CONTROLLER_EPOCH_NOT_STORED);
+    }
+
+    /**
+     * The idempotent producers' retries (same batch, same sequence, across leader changes) sent without a producer
+     * id: the exactly-once check must find a record twice.
+     */
+    @Test
+    void shouldCatchRetriesDuplicatingRecordsWithoutIdempotence() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.RETRIES_WITHOUT_IDEMPOTENCE);
     }
 
     private void assertCaught(ReplicationSimulator.Mutation mutation) throws Exception {

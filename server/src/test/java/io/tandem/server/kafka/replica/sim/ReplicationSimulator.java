@@ -49,7 +49,9 @@ final class ReplicationSimulator {
         /** Consumers read up to the log end offset instead of the high watermark. */
         CONSUMERS_READ_PAST_HW,
         /** ZooKeeper keeps the old value of {@code /controller_epoch} (only its version moves) on a controller's write. */
-        CONTROLLER_EPOCH_NOT_STORED
+        CONTROLLER_EPOCH_NOT_STORED,
+        /** The producers retry their batches without a producer id (a plain retrying producer, not an idempotent one). */
+        RETRIES_WITHOUT_IDEMPOTENCE
     }
 
     static final int[] BROKER_IDS = {1, 2, 3};
@@ -62,10 +64,14 @@ final class ReplicationSimulator {
     static final long CLIENT_TIMEOUT_MS = 5_000;
     static final int PRODUCES_IN_FLIGHT_MAX = 8;
     static final long SAMPLE_EVERY_MS = 1_000;
+    /** Idempotent producers beside the plain acks=all one, each with its own producer id (epoch 0). */
+    static final int IDEMPOTENT_PRODUCERS = 2;
+    static final long IDEMPOTENT_PRODUCER_ID_BASE = 4_000;
 
     final long seed;
     final Mutation mutation;
     private final boolean livenessChecked;
+    private final int idempotentProducerCount;
     final SimScheduler scheduler;
     final SimChecks checks;
     final SimNetwork network;
@@ -74,6 +80,7 @@ final class ReplicationSimulator {
     private final Map<Integer, SimBroker> brokers = new TreeMap<>();
     private final Map<Integer, Integer> runs = new TreeMap<>();
     private final List<TopicPartition> partitions = new ArrayList<>();
+    private final List<SimIdempotentProducer> idempotentProducers = new ArrayList<>();
     private boolean faults = true;
     private boolean clients = true;
     private long nextValue = 1;
@@ -92,12 +99,16 @@ final class ReplicationSimulator {
     }
 
     ReplicationSimulator(long seed, Mutation mutation, Path root) {
-        this(seed, mutation, root, !"false".equals(System.getProperty("replsim.liveness")));
+        this(seed, mutation, root, !"false".equals(System.getProperty("replsim.liveness")), IDEMPOTENT_PRODUCERS);
     }
 
-    /** {@code livenessChecked}: a replica that never catches up after healing is a violation, not only counted. */
-    ReplicationSimulator(long seed, Mutation mutation, Path root, boolean livenessChecked) {
+    /**
+     * {@code livenessChecked}: a replica that never catches up after healing is a violation, not only counted;
+     * {@code idempotentProducers}: how many run beside the plain producer (0 replays a seed as it ran before they came).
+     */
+    ReplicationSimulator(long seed, Mutation mutation, Path root, boolean livenessChecked, int idempotentProducers) {
         this.livenessChecked = livenessChecked;
+        this.idempotentProducerCount = idempotentProducers;
         this.seed = seed;
         this.mutation = mutation;
         this.root = root;
@@ -111,6 +122,12 @@ final class ReplicationSimulator {
         createTopic();
         for (int id : BROKER_IDS) start(id);
         produceLoop();
+        for (int i = 0; i < idempotentProducerCount; i++) {
+            SimIdempotentProducer producer = new SimIdempotentProducer(this, IDEMPOTENT_PRODUCER_ID_BASE + i, (short) 0,
+                    partitions, mutation != Mutation.RETRIES_WITHOUT_IDEMPOTENCE);
+            idempotentProducers.add(producer);
+            idempotentProduceLoop(producer);
+        }
         for (TopicPartition tp : partitions) consumeLoop(tp);
         sampleLoop();
         faultLoop();
@@ -127,7 +144,8 @@ final class ReplicationSimulator {
         scheduler.runFor(SETTLE_MS / 2);
         finalChecks();
         for (SimBroker b : brokers.values()) if (b.alive) b.crash();
-        long ackedCount = acked.values().stream().mapToLong(TreeSet::size).sum();
+        long ackedCount = acked.values().stream().mapToLong(TreeSet::size).sum()
+                + idempotentProducers.stream().mapToLong(SimIdempotentProducer::ackedCount).sum();
         long consumedCount = consumed.values().stream().mapToLong(TreeMap::size).sum();
         return new Outcome(seed, ackedCount, consumedCount, checks.controllerEpochs(), checks.stats, checks.violations);
     }
@@ -209,11 +227,28 @@ final class ReplicationSimulator {
         });
     }
 
+    private void idempotentProduceLoop(SimIdempotentProducer producer) {
+        scheduler.after(scheduler.between(10, 60), () -> {
+            if (!clients) return;
+            producer.send(partitions.get(scheduler.random.nextInt(partitions.size())));
+            idempotentProduceLoop(producer);
+        });
+    }
+
+    /** A value no record had before. */
+    long nextValue() {
+        return nextValue++;
+    }
+
+    /** The leader of {@code tp} as a client learns it: from the metadata of a broker it reaches, or -1. */
+    int believedLeaderForClient(TopicPartition tp) {
+        SimBroker source = pick(runningBrokers().stream().filter(b -> network.connected(SimNetwork.CLIENT, b.id)).toList());
+        return source == null ? -1 : source.believedLeader(tp);
+    }
+
     private void produceOnce() {
         TopicPartition tp = partitions.get(scheduler.random.nextInt(partitions.size()));
-        SimBroker source = pick(runningBrokers().stream().filter(b -> network.connected(SimNetwork.CLIENT, b.id)).toList());
-        if (source == null) return;
-        int leader = source.believedLeader(tp);
+        int leader = believedLeaderForClient(tp);
         if (leader < 0) return;
         long value = nextValue++;
         ByteBuf batch = SimBroker.BUFFERS.heapBuffer(96);
@@ -391,6 +426,9 @@ final class ReplicationSimulator {
             }
             if (leader.inSyncReplicas().size() != BROKER_IDS.length) {
                 liveness(tp + "'s ISR is " + leader.inSyncReplicas() + " after every fault healed");
+            }
+            for (SimIdempotentProducer producer : idempotentProducers) {
+                producer.check(tp, leader, leaderId, livenessChecked);
             }
             compare("consumed", tp, consumed.get(tp), log, leaderId);
             compare("committed", tp, committed.get(tp), log, leaderId);

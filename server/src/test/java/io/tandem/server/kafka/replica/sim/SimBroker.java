@@ -49,6 +49,10 @@ final class SimBroker {
     static final int FETCH_BYTES_MAX = 64 * 1024;
     static final int MIN_INSYNC_REPLICAS = 2;
     static final long PRODUCE_TIMEOUT_MS = 3_000;
+    /** The topic's produce rules as the produce handler resolves them: Kafka's defaults, min.insync.replicas 2. */
+    static final io.tandem.server.kafka.TopicConfigs.ProduceSettings PRODUCE_SETTINGS =
+            new io.tandem.server.kafka.TopicConfigs.ProduceSettings(1_048_588, "producer", false, Long.MAX_VALUE,
+                    Long.MAX_VALUE, false, MIN_INSYNC_REPLICAS);
     /**
      * Buffers of the simulation's own messages: a message lost on the simulated network is dropped with its buffer
      * unreleased, so these heap buffers are left to the garbage collector rather than to Netty's leak detector.
@@ -224,7 +228,7 @@ final class SimBroker {
             answer.accept(NOT_LEADER_OR_FOLLOWER);
             return;
         }
-        Partition.AppendResult result = partition.append(batch, LogValidator.forCoordinator(scheduler.now()),
+        Partition.AppendResult result = partition.append(batch, LogValidator.forClients(PRODUCE_SETTINGS, scheduler.now()),
                 MIN_INSYNC_REPLICAS);
         if (result.error() != NONE) {
             answer.accept(result.error());
