@@ -51,7 +51,12 @@ final class ReplicationSimulator {
         /** ZooKeeper keeps the old value of {@code /controller_epoch} (only its version moves) on a controller's write. */
         CONTROLLER_EPOCH_NOT_STORED,
         /** The producers retry their batches without a producer id (a plain retrying producer, not an idempotent one). */
-        RETRIES_WITHOUT_IDEMPOTENCE
+        RETRIES_WITHOUT_IDEMPOTENCE,
+        /**
+         * Brokers keep the log of a deleted topic (StopReplica's delete ignored) and LeaderAndIsr reaches them without
+         * topic ids, so nothing tells them a replica on disk belongs to a deleted topic of the same name.
+         */
+        STALE_REPLICA_KEPT
     }
 
     static final int[] BROKER_IDS = {1, 2, 3};
@@ -72,12 +77,16 @@ final class ReplicationSimulator {
     final Mutation mutation;
     private final boolean livenessChecked;
     private final int idempotentProducerCount;
+    /** The topic deleted and created again during the faults, or null (replays of seeds from before it came). */
+    private final SimTopicDeletion topicDeletion;
     final SimScheduler scheduler;
     final SimChecks checks;
     final SimNetwork network;
     final SimZooKeeper zooKeeper;
     private final Path root;
     private final Map<Integer, SimBroker> brokers = new TreeMap<>();
+    /** A session that only reads ZooKeeper, for the checks. */
+    private final SimZooKeeper.Session observer;
     private final Map<Integer, Integer> runs = new TreeMap<>();
     private final List<TopicPartition> partitions = new ArrayList<>();
     private final List<SimIdempotentProducer> idempotentProducers = new ArrayList<>();
@@ -99,16 +108,17 @@ final class ReplicationSimulator {
     }
 
     ReplicationSimulator(long seed, Mutation mutation, Path root) {
-        this(seed, mutation, root, !"false".equals(System.getProperty("replsim.liveness")), IDEMPOTENT_PRODUCERS);
+        this(seed, mutation, root, !"false".equals(System.getProperty("replsim.liveness")), true);
     }
 
     /**
      * {@code livenessChecked}: a replica that never catches up after healing is a violation, not only counted;
-     * {@code idempotentProducers}: how many run beside the plain producer (0 replays a seed as it ran before they came).
+     * {@code extraWorkloads}: the idempotent producers and the topic deleted and created again run beside the plain
+     * producer (false replays a seed as it ran before they came).
      */
-    ReplicationSimulator(long seed, Mutation mutation, Path root, boolean livenessChecked, int idempotentProducers) {
+    ReplicationSimulator(long seed, Mutation mutation, Path root, boolean livenessChecked, boolean extraWorkloads) {
         this.livenessChecked = livenessChecked;
-        this.idempotentProducerCount = idempotentProducers;
+        this.idempotentProducerCount = extraWorkloads ? IDEMPOTENT_PRODUCERS : 0;
         this.seed = seed;
         this.mutation = mutation;
         this.root = root;
@@ -116,6 +126,8 @@ final class ReplicationSimulator {
         this.checks = new SimChecks(scheduler);
         this.network = new SimNetwork(scheduler);
         this.zooKeeper = new SimZooKeeper(scheduler, checks, mutation == Mutation.CONTROLLER_EPOCH_NOT_STORED);
+        this.observer = zooKeeper.openSession(-2);
+        this.topicDeletion = extraWorkloads ? new SimTopicDeletion(this) : null;
     }
 
     Outcome run() throws Exception {
@@ -129,6 +141,7 @@ final class ReplicationSimulator {
             idempotentProduceLoop(producer);
         }
         for (TopicPartition tp : partitions) consumeLoop(tp);
+        if (topicDeletion != null) topicDeletion.start();
         sampleLoop();
         faultLoop();
         scheduler.runFor(FAULTY_MS);
@@ -140,6 +153,7 @@ final class ReplicationSimulator {
             brokers.get(id).slowDiskMs = 0;
         }
         scheduler.runFor(SETTLE_MS / 2);
+        if (topicDeletion != null) topicDeletion.heal();
         clients = false;
         scheduler.runFor(SETTLE_MS / 2);
         finalChecks();
@@ -233,6 +247,20 @@ final class ReplicationSimulator {
             producer.send(partitions.get(scheduler.random.nextInt(partitions.size())));
             idempotentProduceLoop(producer);
         });
+    }
+
+    /** The partition's state as ZooKeeper holds it now (what the controller last wrote), or null. */
+    io.tandem.server.kafka.metadata.PartitionState zooKeeperState(TopicPartition tp) {
+        byte[] data = observer.getData(KafkaZkLayout.partitionStatePath(tp.topic(), tp.partition()));
+        return data == null ? null : KafkaZkLayout.decodePartitionState(data);
+    }
+
+    boolean faultsOn() {
+        return faults;
+    }
+
+    boolean clientsOn() {
+        return clients;
     }
 
     /** A value no record had before. */
@@ -389,6 +417,7 @@ final class ReplicationSimulator {
 
     private void finalChecks() throws IOException {
         sample();
+        if (topicDeletion != null) topicDeletion.check(runningBrokers());
         for (TopicPartition tp : partitions) {
             Partition leader = null;
             int leaderId = -1;

@@ -94,6 +94,7 @@ final class SimBroker {
         this.replicas = new ReplicaManager(id, metadata, this::openLog, this::highWatermarkMoved, REPLICA_LAG_MS,
                 FETCH_BYTES_MAX, runtime);
         this.link = new ControllerLink(id, metadata, replicas, tp -> {
+            if (sim.mutation == ReplicationSimulator.Mutation.STALE_REPLICA_KEPT) return;
             try {
                 logs.delete(tp);
             } catch (IOException e) {
@@ -141,6 +142,9 @@ final class SimBroker {
     void handleFromController(ApiKey key, short version, ApiMessage request) {
         if (key == ApiKey.LEADER_AND_ISR) {
             LeaderAndIsrRequest leaderAndIsr = (LeaderAndIsrRequest) request;
+            if (sim.mutation == ReplicationSimulator.Mutation.STALE_REPLICA_KEPT) {
+                for (var topic : leaderAndIsr.topicStates) topic.topicId = io.tandem.kafka.wire.Primitives.ZERO_UUID;
+            }
             LeaderAndIsrResponse response = replicas.becomeLeaderOrFollower(leaderAndIsr, version);
             if (response.errorCode == NONE) {
                 sim.checks.controllerRequestAccepted(leaderAndIsr.controllerEpoch, leaderAndIsr.controllerId);
@@ -278,7 +282,12 @@ final class SimBroker {
 
     /** The leader this broker's metadata cache names for {@code tp} (what a client's Metadata request learns). */
     int believedLeader(TopicPartition tp) {
-        TopicInfo topic = metadata.topic(tp.topic());
+        TopicInfo topic;
+        try {
+            topic = metadata.topic(tp.topic());
+        } catch (io.tandem.server.kafka.ApiException e) {
+            return -1; // not in the cache, and ZooKeeper cannot be read now (its session expired)
+        }
         if (topic == null) return -1;
         PartitionState state = topic.states().get(tp.partition());
         return state == null ? -1 : state.leader();

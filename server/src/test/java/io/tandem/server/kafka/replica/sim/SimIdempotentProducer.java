@@ -27,7 +27,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * An idempotent producer as the Java client is one (enable.idempotence, acks=all): a producer id and epoch, per
  * partition consecutive sequences, at most {@value #IN_FLIGHT_MAX} batches in flight on one connection to the leader,
  * and a batch that fails or times out is sent again as it was (same bytes, same sequence), after every batch in
- * flight came back, in sequence order, to whichever broker the metadata then names leader. A timed-out request closes
+ * flight came back, in sequence order, to whichever broker the metadata then names leader. Until a partition
+ * acknowledged the producer's first batch, only that one is in flight (see {@link #pump}). A timed-out request closes
  * its connection (the client's request.timeout.ms), and the broker drops what it had not started on it.
  *
  * <p>The broker side of a connection is Kafka's: requests are handled one at a time in arrival order (the socket
@@ -67,6 +68,7 @@ final class SimIdempotentProducer {
         final ArrayDeque<Batch> unacked = new ArrayDeque<>();
         int nextSequence;
         int inFlight;
+        boolean firstAcknowledged;
         /** A batch failed: nothing is sent until every batch in flight came back, then all again from the first. */
         boolean retrying;
 
@@ -176,6 +178,10 @@ final class SimIdempotentProducer {
         if (q.retrying) return;
         int leader = -1;
         for (Batch b : q.unacked) {
+            // A leader that does not know the producer takes any sequence (Kafka's rule, for producers whose state
+            // retention removed), so until the partition acknowledged a first batch only that one goes: a later one
+            // taken after a refused first would leave a gap before it.
+            if (!q.firstAcknowledged && b != q.unacked.peek()) break;
             if (b.state != State.QUEUED) continue;
             if (leader < 0) leader = sim.believedLeaderForClient(q.tp);
             if (leader < 0) {
@@ -209,8 +215,12 @@ final class SimIdempotentProducer {
                 try {
                     target.produce(q.tp, request, error -> {
                         c.answered();
+                        String at = error == OUT_OF_ORDER_SEQUENCE_NUMBER ? describe(target, q.tp) : "";
+                        // A leader deposed while cut off from the other brokers still answers whom it reaches; its
+                        // log may lag far behind what was acknowledged since, and a gap there is no fault.
+                        boolean current = isCurrentLeader(target, q.tp);
                         c.toClient.send(() -> {
-                            if (!c.closed) answered(q, b, attempt, error);
+                            if (!c.closed) answered(q, b, attempt, error, at, current);
                         });
                     });
                 } catch (IOException e) {
@@ -226,23 +236,59 @@ final class SimIdempotentProducer {
         });
     }
 
-    private void answered(PartitionQueue q, Batch b, long attempt, short error) {
+    /** The leader's side of a refusal, for the violation's message. */
+    private String describe(SimBroker leader, TopicPartition tp) {
+        Partition p = leader.logs.get(tp);
+        if (p == null) return " by broker " + leader.id;
+        return " by broker " + leader.id + " (leader epoch " + p.leaderEpoch() + ", log end " + p.logEndOffset()
+                + ", HW " + p.highWatermark() + ", producers " + p.producerSnapshot() + ", batches " + loggedBatches(p) + ")";
+    }
+
+    private String loggedBatches(Partition p) {
+        try {
+            StringBuilder out = new StringBuilder();
+            for (LoggedBatch b : batches(p)) {
+                if (b.producerId() == producerId) out.append(b.firstOffset()).append(':').append(b.baseSequence())
+                        .append('+').append(b.values().size()).append(' ');
+            }
+            return out.toString();
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    /** Whether {@code broker} leads {@code tp} at the leader epoch ZooKeeper holds now. */
+    private boolean isCurrentLeader(SimBroker broker, TopicPartition tp) {
+        Partition p = broker.logs.get(tp);
+        io.tandem.server.kafka.metadata.PartitionState state = sim.zooKeeperState(tp);
+        return p != null && state != null && state.leader() == broker.id && state.leaderEpoch() == p.leaderEpoch();
+    }
+
+    private void answered(PartitionQueue q, Batch b, long attempt, short error, String at, boolean currentLeader) {
         if (b.state != State.IN_FLIGHT || b.attempt != attempt) return;
         if (error == NONE) {
             b.state = State.DONE;
             q.inFlight--;
+            boolean first = !q.firstAcknowledged;
+            q.firstAcknowledged = true;
             for (long v : b.values) acked.get(q.tp).add(v);
             sim.checks.count("idempotent produce acknowledged");
             if (attempt > 1) sim.checks.count("idempotent produce acknowledged after a retry");
             while (!q.unacked.isEmpty() && q.unacked.peek().state == State.DONE) q.unacked.poll();
-            if (q.retrying) retryWhenDrained(q);
+            if (q.retrying) {
+                retryWhenDrained(q);
+            } else if (first) {
+                pump(q);
+            }
             return;
         }
-        if (error == OUT_OF_ORDER_SEQUENCE_NUMBER && q.unacked.peek() == b) {
+        if (error == OUT_OF_ORDER_SEQUENCE_NUMBER && q.unacked.peek() == b && !currentLeader) {
+            sim.checks.count("idempotent produce: first batch out of order at a deposed leader");
+        } else if (error == OUT_OF_ORDER_SEQUENCE_NUMBER && q.unacked.peek() == b) {
             // Every batch before this one was acknowledged, so the leader holds them: a gap here means its producer
             // state lost what its log holds (or holds what it should not).
             sim.checks.violation("producer " + producerId + "'s first unacknowledged batch of " + q.tp + " (sequence "
-                    + b.sequence + ") was refused as out of order");
+                    + b.sequence + "+" + b.values.length + ", attempt " + attempt + ") was refused as out of order" + at);
         }
         sim.checks.count("idempotent produce refused: " + Errors.forCode(error));
         failed(q, b);
