@@ -425,7 +425,7 @@ public final class KafkaController implements AutoCloseable {
         loaded = true;
         // Deletions asked for before this controller took over (Kafka's controller resumes them at failover): the
         // watch that saw them fired at a controller that died, or before this one had loaded (replication
-        // simulation's seed 2 left a topic marked for deletion for good).
+        // simulation's seed 1 left a topic marked for deletion for good).
         onDeleteTopicsRequested();
         LOG.log(System.Logger.Level.INFO, "Controller {0} loaded {1} topics, {2} partitions; {3} states changed",
                 localBrokerId, cluster.topics.size(), cluster.states.size(), changed.size());

@@ -226,7 +226,7 @@ public final class ReplicaManager implements AutoCloseable {
             if (partition == null) return KAFKA_STORAGE_ERROR;
             if (topicId != null && partition.adoptTopicId(topicId)) {
                 // Its topic was deleted and made again while this broker missed the StopReplica (the replication
-                // simulation's seed 1): the old records must not reappear in the new topic.
+                // simulation's seed 10): the old records must not reappear in the new topic.
                 LOG.log(System.Logger.Level.WARNING, "Emptied the replica of {0}: it belonged to a deleted topic of"
                         + " that name (topic id now {1})", tp, topicId);
             }
