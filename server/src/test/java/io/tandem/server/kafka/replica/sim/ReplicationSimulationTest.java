@@ -104,7 +104,8 @@ class ReplicationSimulationTest {
                     "idempotent produce acknowledged after a retry", "idempotent produce timed out, retried",
                     "idempotent produce refused: NOT_LEADER_OR_FOLLOWER", "topic deletion requested", "topic deleted",
                     "deleted topic created again", "deleted topic: produce acknowledged",
-                    "deleted topic checked at the end"}) {
+                    "deleted topic checked at the end", "reassignment started", "moved partition checked at the end",
+                    "moved partition: produce acknowledged"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
             assertTrue(epochs > seeds * 2L, "controllers must fail over, only " + epochs + " epochs");
@@ -220,6 +221,12 @@ class ReplicationSimulationTest {
     @Test
     void shouldCatchAReplicaOfADeletedTopicReusedByItsNewIncarnation() throws Exception {
         assertCaught(ReplicationSimulator.Mutation.STALE_REPLICA_KEPT);
+    }
+
+    /** Brokers that keep the replicas a reassignment removed: the final check must find one outside the target. */
+    @Test
+    void shouldCatchAReplicaKeptAfterAReassignmentRemovedIt() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.REMOVED_REPLICAS_KEPT);
     }
 
     private void assertCaught(ReplicationSimulator.Mutation mutation) throws Exception {

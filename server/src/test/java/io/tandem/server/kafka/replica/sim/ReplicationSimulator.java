@@ -56,7 +56,9 @@ final class ReplicationSimulator {
          * Brokers keep the log of a deleted topic (StopReplica's delete ignored) and LeaderAndIsr reaches them without
          * topic ids, so nothing tells them a replica on disk belongs to a deleted topic of the same name.
          */
-        STALE_REPLICA_KEPT
+        STALE_REPLICA_KEPT,
+        /** Brokers keep the replicas a reassignment removed from them (StopReplica's delete ignored for that topic). */
+        REMOVED_REPLICAS_KEPT
     }
 
     static final int[] BROKER_IDS = {1, 2, 3};
@@ -79,6 +81,8 @@ final class ReplicationSimulator {
     private final int idempotentProducerCount;
     /** The topic deleted and created again during the faults, or null (replays of seeds from before it came). */
     private final SimTopicDeletion topicDeletion;
+    /** The topic moved between brokers during the faults, or null (as {@link #topicDeletion}). */
+    private final SimReassignment reassignment;
     final SimScheduler scheduler;
     final SimChecks checks;
     final SimNetwork network;
@@ -128,6 +132,7 @@ final class ReplicationSimulator {
         this.zooKeeper = new SimZooKeeper(scheduler, checks, mutation == Mutation.CONTROLLER_EPOCH_NOT_STORED);
         this.observer = zooKeeper.openSession(-2);
         this.topicDeletion = extraWorkloads ? new SimTopicDeletion(this) : null;
+        this.reassignment = extraWorkloads ? new SimReassignment(this) : null;
     }
 
     Outcome run() throws Exception {
@@ -142,6 +147,7 @@ final class ReplicationSimulator {
         }
         for (TopicPartition tp : partitions) consumeLoop(tp);
         if (topicDeletion != null) topicDeletion.start();
+        if (reassignment != null) reassignment.start();
         sampleLoop();
         faultLoop();
         scheduler.runFor(FAULTY_MS);
@@ -154,6 +160,7 @@ final class ReplicationSimulator {
         }
         scheduler.runFor(SETTLE_MS / 2);
         if (topicDeletion != null) topicDeletion.heal();
+        if (reassignment != null) reassignment.heal();
         clients = false;
         scheduler.runFor(SETTLE_MS / 2);
         finalChecks();
@@ -180,6 +187,7 @@ final class ReplicationSimulator {
         SimZooKeeper.Session admin = zooKeeper.openSession(-1);
         admin.create(KafkaZkLayout.topicPath(TOPIC), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(
                 new UUID(scheduler.random.nextLong(), scheduler.random.nextLong()), assignment)), false);
+        if (reassignment != null) reassignment.create(admin);
         admin.close();
     }
 
@@ -247,6 +255,16 @@ final class ReplicationSimulator {
             producer.send(partitions.get(scheduler.random.nextInt(partitions.size())));
             idempotentProduceLoop(producer);
         });
+    }
+
+    /** The node's data in ZooKeeper now, or null. */
+    byte[] zooKeeperData(String path) {
+        return observer.getData(path);
+    }
+
+    /** The running broker whose controller is active and loaded, or null. */
+    SimBroker activeController() {
+        return runningBrokers().stream().filter(b -> b.controller.isActive()).findFirst().orElse(null);
     }
 
     /** The partition's state as ZooKeeper holds it now (what the controller last wrote), or null. */
@@ -418,6 +436,7 @@ final class ReplicationSimulator {
     private void finalChecks() throws IOException {
         sample();
         if (topicDeletion != null) topicDeletion.check(runningBrokers());
+        if (reassignment != null) reassignment.check(runningBrokers());
         for (TopicPartition tp : partitions) {
             Partition leader = null;
             int leaderId = -1;

@@ -95,6 +95,10 @@ final class SimBroker {
                 FETCH_BYTES_MAX, runtime);
         this.link = new ControllerLink(id, metadata, replicas, tp -> {
             if (sim.mutation == ReplicationSimulator.Mutation.STALE_REPLICA_KEPT) return;
+            if (sim.mutation == ReplicationSimulator.Mutation.REMOVED_REPLICAS_KEPT
+                    && tp.topic().equals(SimReassignment.TOPIC)) {
+                return;
+            }
             try {
                 logs.delete(tp);
             } catch (IOException e) {

@@ -232,7 +232,8 @@ final class SimTopicDeletion {
         }
     }
 
-    private static List<Long> values(Partition p) throws IOException {
+    /** The values of every record in the replica's log. */
+    static List<Long> values(Partition p) throws IOException {
         List<Long> out = new ArrayList<>();
         long offset = p.logStartOffset();
         long end = p.logEndOffset();
