@@ -428,6 +428,10 @@ public final class KafkaController implements AutoCloseable {
         for (int broker : cluster.live.keySet()) requests.leaderAndIsr(broker, cluster.partitionsOn(broker, cluster.states.keySet()), true);
         requests.updateMetadata(cluster.live.keySet(), cluster.states.keySet());
         loaded = true;
+        // Deletions asked for before this controller took over (Kafka's controller resumes them at failover): the
+        // watch that saw them fired at a controller that died, or before this one had loaded (replication
+        // simulation's seed 1 left a topic marked for deletion for good).
+        onDeleteTopicsRequested();
         LOG.log(System.Logger.Level.INFO, "Controller {0} loaded {1} topics, {2} partitions; {3} states changed",
                 localBrokerId, cluster.topics.size(), cluster.states.size(), changed.size());
     }

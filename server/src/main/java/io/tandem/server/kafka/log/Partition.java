@@ -32,6 +32,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 public final class Partition {
     /** No leader known (Kafka's NoLeader). */
     public static final int NO_LEADER = -1;
+    /** Kafka's file naming the topic id a partition directory belongs to (KIP-516). */
+    static final String TOPIC_ID_FILE = "partition.metadata";
     private final TopicPartition topicPartition;
     private final int localBrokerId;
     private final Log log;
@@ -46,6 +48,8 @@ public final class Partition {
     private long snapshotSegmentBase;
     /** Where opening this partition began replaying batches into the producer state (its snapshot, or the log start). */
     private long producerStateReplayedFrom;
+    /** The topic id this replica was made for ({@link #TOPIC_ID_FILE}), or null before a controller named it. */
+    private volatile java.util.UUID topicId;
 
     /**
      * Tests only: told the thread of every produce append, so that a test can prove that no Netty event loop ever
@@ -73,6 +77,53 @@ public final class Partition {
         this.leaderEpoch = Math.max(log.leaderEpochs().latestEpoch(), 0);
         restoreProducerState();
         this.snapshotSegmentBase = log.activeSegmentBaseOffset();
+        this.topicId = readTopicId(log.dir());
+    }
+
+    /** The topic id this replica was made for, or null when no controller has named it yet. */
+    public java.util.UUID topicId() {
+        return topicId;
+    }
+
+    /**
+     * The controller names the topic id of this partition (LeaderAndIsr). A replica stored under another id belongs
+     * to a deleted topic of the same name whose StopReplica never reached this broker (it was down or cut off while
+     * the topic was deleted): its records are not the new topic's, so it becomes empty from offset 0, with no leader
+     * epoch, as if the deletion had reached it. Returns whether it was emptied.
+     */
+    public synchronized boolean adoptTopicId(java.util.UUID id) throws IOException {
+        if (id.equals(topicId)) return false;
+        boolean stale = topicId != null;
+        if (stale) {
+            log.truncateFullyAndStartAt(0);
+            ProducerStateSnapshots.deleteAbove(log.dir(), -1);
+            producers = new ProducerStateTable();
+            snapshotSegmentBase = log.activeSegmentBaseOffset();
+            leaderEpoch = 0;
+            leaderId = NO_LEADER;
+            isrTracker = null;
+            replicas = List.of();
+            leaderEpochStartOffset = 0;
+        }
+        java.nio.file.Path file = log.dir().resolve(TOPIC_ID_FILE);
+        java.nio.file.Path tmp = log.dir().resolve(TOPIC_ID_FILE + ".tmp");
+        java.nio.file.Files.writeString(tmp, "version: 0\ntopic_id: " + io.tandem.server.kafka.metadata.TopicId.toText(id)
+                + "\n");
+        java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        topicId = id;
+        return stale;
+    }
+
+    private static java.util.UUID readTopicId(java.nio.file.Path dir) throws IOException {
+        java.nio.file.Path file = dir.resolve(TOPIC_ID_FILE);
+        if (!java.nio.file.Files.exists(file)) return null;
+        for (String line : java.nio.file.Files.readAllLines(file)) {
+            if (line.startsWith("topic_id:")) {
+                return io.tandem.server.kafka.metadata.TopicId.fromText(line.substring("topic_id:".length()).trim());
+            }
+        }
+        return null;
     }
 
     /**

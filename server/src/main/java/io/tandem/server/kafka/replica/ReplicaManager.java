@@ -169,7 +169,10 @@ public final class ReplicaManager implements AutoCloseable {
             leaders.put(l.brokerId, new BrokerRegistration(l.brokerId, l.hostName, l.port, "PLAINTEXT", null, 0));
         }
         List<LeaderAndIsrPartitionState> states = new ArrayList<>(request.ungroupedPartitionStates);
+        // Topic ids (LeaderAndIsr v5+): a replica stored under another id is one of a deleted topic of the same name.
+        Map<String, java.util.UUID> topicIds = new HashMap<>();
         for (LeaderAndIsrRequest.LeaderAndIsrTopicState topic : request.topicStates) {
+            if (topic.topicId != null && !io.tandem.kafka.wire.Primitives.ZERO_UUID.equals(topic.topicId)) topicIds.put(topic.topicName, topic.topicId);
             for (LeaderAndIsrPartitionState state : topic.partitionStates) {
                 state.topicName = topic.topicName;
                 states.add(state);
@@ -177,16 +180,20 @@ public final class ReplicaManager implements AutoCloseable {
         }
         Map<String, LeaderAndIsrResponse.LeaderAndIsrTopicError> topicErrors = new java.util.LinkedHashMap<>();
         for (LeaderAndIsrPartitionState state : states) {
-            short error = apply(state, leaders);
+            short error = apply(state, leaders, topicIds.get(state.topicName));
             LeaderAndIsrResponse.LeaderAndIsrPartitionError partitionError = new LeaderAndIsrResponse.LeaderAndIsrPartitionError();
             partitionError.topicName = state.topicName;
             partitionError.partitionIndex = state.partitionIndex;
             partitionError.errorCode = error;
             if (version >= 5) {
-                TopicInfo topic = metadata.topic(state.topicName);
+                // The request's own topic id, as Kafka answers (the cache may not know the topic, and reading it from
+                // ZooKeeper could fail).
+                TopicInfo topic = metadata.knownTopic(state.topicName);
+                java.util.UUID id = topicIds.getOrDefault(state.topicName,
+                        topic == null ? io.tandem.kafka.wire.Primitives.ZERO_UUID : topic.id());
                 topicErrors.computeIfAbsent(state.topicName, n -> {
                     LeaderAndIsrResponse.LeaderAndIsrTopicError t = new LeaderAndIsrResponse.LeaderAndIsrTopicError();
-                    t.topicId = topic == null ? new java.util.UUID(0, 0) : topic.id();
+                    t.topicId = id;
                     return t;
                 }).partitionErrors.add(partitionError);
             } else {
@@ -197,15 +204,32 @@ public final class ReplicaManager implements AutoCloseable {
         return response;
     }
 
-    private short apply(LeaderAndIsrPartitionState state, Map<Integer, BrokerRegistration> leaders) {
+    private short apply(LeaderAndIsrPartitionState state, Map<Integer, BrokerRegistration> leaders,
+                        java.util.UUID topicId) {
         if (!state.replicas.contains(localBrokerId)) return UNKNOWN_TOPIC_OR_PARTITION;
-        metadata.applyReplicas(state.topicName, state.partitionIndex, state.replicas);
-        TopicInfo topic = metadata.topic(state.topicName);
+        TopicInfo topic;
+        try {
+            metadata.applyReplicas(state.topicName, state.partitionIndex, state.replicas);
+            topic = metadata.topic(state.topicName);
+        } catch (io.tandem.server.kafka.ApiException e) {
+            // A topic this broker's cache does not hold yet is read from ZooKeeper, which may be unreachable (its
+            // session expired: the replication simulation's seed 45). Only this partition fails; the controller
+            // tells the broker again once it registers anew.
+            LOG.log(System.Logger.Level.WARNING, "LeaderAndIsr for {0}-{1} not applied: {2}", state.topicName,
+                    state.partitionIndex, e.getMessage());
+            return e.error();
+        }
         if (topic == null) return UNKNOWN_TOPIC_OR_PARTITION;
         TopicPartition tp = new TopicPartition(state.topicName, state.partitionIndex);
         try {
             Partition partition = openLog.apply(topic, state.partitionIndex);
             if (partition == null) return KAFKA_STORAGE_ERROR;
+            if (topicId != null && partition.adoptTopicId(topicId)) {
+                // Its topic was deleted and made again while this broker missed the StopReplica (the replication
+                // simulation's seed 10): the old records must not reappear in the new topic.
+                LOG.log(System.Logger.Level.WARNING, "Emptied the replica of {0}: it belonged to a deleted topic of"
+                        + " that name (topic id now {1})", tp, topicId);
+            }
             // Kafka applies a leadership of the current epoch or newer (a new controller re-sends the current one).
             if (state.leaderEpoch < partition.leaderEpoch()) return STALE_CONTROLLER_EPOCH;
             IsrTracker tracker = partition.isrTracker();
@@ -309,9 +333,17 @@ public final class ReplicaManager implements AutoCloseable {
                 metadata.forgetTopic(s.topicName);
                 continue;
             }
-            metadata.applyReplicas(s.topicName, s.partitionIndex, s.replicas);
-            metadata.applyPartitionState(s.topicName, s.partitionIndex,
-                    new PartitionState(s.leader, s.leaderEpoch, s.controllerEpoch, s.isr, s.zkVersion));
+            try {
+                metadata.applyReplicas(s.topicName, s.partitionIndex, s.replicas);
+                metadata.applyPartitionState(s.topicName, s.partitionIndex,
+                        new PartitionState(s.leader, s.leaderEpoch, s.controllerEpoch, s.isr, s.zkVersion));
+            } catch (io.tandem.server.kafka.ApiException e) {
+                // A topic the cache does not hold yet is read from ZooKeeper, which may be unreachable (session
+                // expired: the replication simulation's seed 45); the other partitions still apply, and the
+                // controller tells this broker everything again once it registers anew.
+                LOG.log(System.Logger.Level.WARNING, "UpdateMetadata for {0}-{1} not applied: {2}", s.topicName,
+                        s.partitionIndex, e.getMessage());
+            }
         }
         synchronized (this) {
             // A fetcher whose leader moved host follows it there.

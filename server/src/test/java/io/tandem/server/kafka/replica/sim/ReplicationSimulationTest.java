@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * production replica manager, partitions, logs and controller (see {@link ReplicationSimulator}).
  *
  * <p>{@code -Dreplsim.seed=N} replays one seed; {@code -Dreplsim.seeds=N} runs N seeds (default
- * {@value #DEFAULT_SEEDS}) from {@code -Dreplsim.seedBase} (default 1).
+ * {@value #DEFAULT_SEEDS}) from {@code -Dreplsim.seedBase} (default 1); {@code -Dreplsim.mutation=NAME} replays the one
+ * seed with a broken rule.
  */
 class ReplicationSimulationTest {
     /**
@@ -61,7 +62,8 @@ class ReplicationSimulationTest {
     void shouldLoseNoAcknowledgedRecordAndKeepReplicasAgreedBelowTheHighWatermarkForEverySeed() throws Exception {
         String single = System.getProperty("replsim.seed");
         if (single != null) {
-            ReplicationSimulator.Outcome outcome = run(Long.parseLong(single.trim()), ReplicationSimulator.Mutation.NONE);
+            ReplicationSimulator.Outcome outcome = run(Long.parseLong(single.trim()),
+                    ReplicationSimulator.Mutation.valueOf(System.getProperty("replsim.mutation", "NONE")));
             System.out.println("replication seed " + single + ": " + outcome);
             if (!outcome.violations().isEmpty()) fail("seed " + single + " broke replication: " + outcome.violations());
             return;
@@ -98,7 +100,12 @@ class ReplicationSimulationTest {
                     "stale controller request refused",
                     "produce refused: NOT_ENOUGH_REPLICAS", "produce refused: NOT_LEADER_OR_FOLLOWER",
                     "produce outcome unknown (timed out)", "replica fetch lost, retried",
-                    "controller request lost, retried"}) {
+                    "controller request lost, retried", "idempotent produce acknowledged",
+                    "idempotent produce acknowledged after a retry", "idempotent produce timed out, retried",
+                    "idempotent produce refused: NOT_LEADER_OR_FOLLOWER", "topic deletion requested", "topic deleted",
+                    "deleted topic created again", "deleted topic: produce acknowledged",
+                    "deleted topic checked at the end", "reassignment started", "moved partition checked at the end",
+                    "moved partition: produce acknowledged"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
             assertTrue(epochs > seeds * 2L, "controllers must fail over, only " + epochs + " epochs");
@@ -123,7 +130,7 @@ class ReplicationSimulationTest {
         Path root = Files.createDirectories(logsRoot().resolve("liveness-14"));
         ReplicationSimulator.Outcome outcome;
         try {
-            outcome = new ReplicationSimulator(14, ReplicationSimulator.Mutation.NONE, root, true).run();
+            outcome = new ReplicationSimulator(14, ReplicationSimulator.Mutation.NONE, root, true, false).run();
         } finally {
             delete(root);
         }
@@ -137,12 +144,48 @@ class ReplicationSimulationTest {
             Path root = Files.createDirectories(logsRoot().resolve("liveness-" + seed));
             ReplicationSimulator.Outcome outcome;
             try {
-                outcome = new ReplicationSimulator(seed, ReplicationSimulator.Mutation.NONE, root, true).run();
+                outcome = new ReplicationSimulator(seed, ReplicationSimulator.Mutation.NONE, root, true, false).run();
             } finally {
                 delete(root);
             }
             assertEquals(java.util.List.of(), outcome.violations(), "seed " + seed);
         }
+    }
+
+    /**
+     * Seed 10: a broker missed the StopReplica of the deleted topic, and the topic made again under the same name
+     * reused its old log (old records in the new topic). Seed 1: the controller that saw the deletion request died
+     * before acting on it, and its successor never looked, so the topic stayed marked for deletion for good.
+     */
+    @Test
+    void shouldStartAReCreatedTopicEmptyAndFinishADeletionAskedOfADeadController() throws Exception {
+        for (long seed : new long[] {10, 1}) {
+            Path root = Files.createDirectories(logsRoot().resolve("deletion-" + seed));
+            ReplicationSimulator.Outcome outcome;
+            try {
+                outcome = new ReplicationSimulator(seed, ReplicationSimulator.Mutation.NONE, root, true, true).run();
+            } finally {
+                delete(root);
+            }
+            assertEquals(java.util.List.of(), outcome.violations(), "seed " + seed);
+            assertTrue(outcome.stats().getOrDefault("topic deleted", 0L) > 0, "seed " + seed + ": " + outcome);
+        }
+    }
+
+    /**
+     * Seed 45: UpdateMetadata named the re-created topic while the broker's ZooKeeper session had expired; reading the
+     * topic the cache lacked threw out of the whole request instead of failing that partition alone.
+     */
+    @Test
+    void shouldApplyTheRestOfAControllerRequestWhenATopicCannotBeReadFromAnExpiredSession() throws Exception {
+        Path root = Files.createDirectories(logsRoot().resolve("expired-45"));
+        ReplicationSimulator.Outcome outcome;
+        try {
+            outcome = new ReplicationSimulator(45, ReplicationSimulator.Mutation.NONE, root, true, true).run();
+        } finally {
+            delete(root);
+        }
+        assertEquals(java.util.List.of(), outcome.violations());
     }
 
     @Test
@@ -163,6 +206,27 @@ class ReplicationSimulationTest {
     @Test
     void shouldCatchTwoControllersInOneEpoch() throws Exception {
         assertCaught(ReplicationSimulator.Mutation.CONTROLLER_EPOCH_NOT_STORED);
+    }
+
+    /**
+     * The idempotent producers' retries (same batch, same sequence, across leader changes) sent without a producer
+     * id: the exactly-once check must find a record twice.
+     */
+    @Test
+    void shouldCatchRetriesDuplicatingRecordsWithoutIdempotence() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.RETRIES_WITHOUT_IDEMPOTENCE);
+    }
+
+    /** Brokers that keep a deleted topic's log unknowingly: the re-created topic must be found holding old records. */
+    @Test
+    void shouldCatchAReplicaOfADeletedTopicReusedByItsNewIncarnation() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.STALE_REPLICA_KEPT);
+    }
+
+    /** Brokers that keep the replicas a reassignment removed: the final check must find one outside the target. */
+    @Test
+    void shouldCatchAReplicaKeptAfterAReassignmentRemovedIt() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.REMOVED_REPLICAS_KEPT);
     }
 
     private void assertCaught(ReplicationSimulator.Mutation mutation) throws Exception {

@@ -49,7 +49,16 @@ final class ReplicationSimulator {
         /** Consumers read up to the log end offset instead of the high watermark. */
         CONSUMERS_READ_PAST_HW,
         /** ZooKeeper keeps the old value of {@code /controller_epoch} (only its version moves) on a controller's write. */
-        CONTROLLER_EPOCH_NOT_STORED
+        CONTROLLER_EPOCH_NOT_STORED,
+        /** The producers retry their batches without a producer id (a plain retrying producer, not an idempotent one). */
+        RETRIES_WITHOUT_IDEMPOTENCE,
+        /**
+         * Brokers keep the log of a deleted topic (StopReplica's delete ignored) and LeaderAndIsr reaches them without
+         * topic ids, so nothing tells them a replica on disk belongs to a deleted topic of the same name.
+         */
+        STALE_REPLICA_KEPT,
+        /** Brokers keep the replicas a reassignment removed from them (StopReplica's delete ignored for that topic). */
+        REMOVED_REPLICAS_KEPT
     }
 
     static final int[] BROKER_IDS = {1, 2, 3};
@@ -62,18 +71,29 @@ final class ReplicationSimulator {
     static final long CLIENT_TIMEOUT_MS = 5_000;
     static final int PRODUCES_IN_FLIGHT_MAX = 8;
     static final long SAMPLE_EVERY_MS = 1_000;
+    /** Idempotent producers beside the plain acks=all one, each with its own producer id (epoch 0). */
+    static final int IDEMPOTENT_PRODUCERS = 2;
+    static final long IDEMPOTENT_PRODUCER_ID_BASE = 4_000;
 
     final long seed;
     final Mutation mutation;
     private final boolean livenessChecked;
+    private final int idempotentProducerCount;
+    /** The topic deleted and created again during the faults, or null (replays of seeds from before it came). */
+    private final SimTopicDeletion topicDeletion;
+    /** The topic moved between brokers during the faults, or null (as {@link #topicDeletion}). */
+    private final SimReassignment reassignment;
     final SimScheduler scheduler;
     final SimChecks checks;
     final SimNetwork network;
     final SimZooKeeper zooKeeper;
     private final Path root;
     private final Map<Integer, SimBroker> brokers = new TreeMap<>();
+    /** A session that only reads ZooKeeper, for the checks. */
+    private final SimZooKeeper.Session observer;
     private final Map<Integer, Integer> runs = new TreeMap<>();
     private final List<TopicPartition> partitions = new ArrayList<>();
+    private final List<SimIdempotentProducer> idempotentProducers = new ArrayList<>();
     private boolean faults = true;
     private boolean clients = true;
     private long nextValue = 1;
@@ -92,12 +112,17 @@ final class ReplicationSimulator {
     }
 
     ReplicationSimulator(long seed, Mutation mutation, Path root) {
-        this(seed, mutation, root, !"false".equals(System.getProperty("replsim.liveness")));
+        this(seed, mutation, root, !"false".equals(System.getProperty("replsim.liveness")), true);
     }
 
-    /** {@code livenessChecked}: a replica that never catches up after healing is a violation, not only counted. */
-    ReplicationSimulator(long seed, Mutation mutation, Path root, boolean livenessChecked) {
+    /**
+     * {@code livenessChecked}: a replica that never catches up after healing is a violation, not only counted;
+     * {@code extraWorkloads}: the idempotent producers and the topic deleted and created again run beside the plain
+     * producer (false replays a seed as it ran before they came).
+     */
+    ReplicationSimulator(long seed, Mutation mutation, Path root, boolean livenessChecked, boolean extraWorkloads) {
         this.livenessChecked = livenessChecked;
+        this.idempotentProducerCount = extraWorkloads ? IDEMPOTENT_PRODUCERS : 0;
         this.seed = seed;
         this.mutation = mutation;
         this.root = root;
@@ -105,13 +130,24 @@ final class ReplicationSimulator {
         this.checks = new SimChecks(scheduler);
         this.network = new SimNetwork(scheduler);
         this.zooKeeper = new SimZooKeeper(scheduler, checks, mutation == Mutation.CONTROLLER_EPOCH_NOT_STORED);
+        this.observer = zooKeeper.openSession(-2);
+        this.topicDeletion = extraWorkloads ? new SimTopicDeletion(this) : null;
+        this.reassignment = extraWorkloads ? new SimReassignment(this) : null;
     }
 
     Outcome run() throws Exception {
         createTopic();
         for (int id : BROKER_IDS) start(id);
         produceLoop();
+        for (int i = 0; i < idempotentProducerCount; i++) {
+            SimIdempotentProducer producer = new SimIdempotentProducer(this, IDEMPOTENT_PRODUCER_ID_BASE + i, (short) 0,
+                    partitions, mutation != Mutation.RETRIES_WITHOUT_IDEMPOTENCE);
+            idempotentProducers.add(producer);
+            idempotentProduceLoop(producer);
+        }
         for (TopicPartition tp : partitions) consumeLoop(tp);
+        if (topicDeletion != null) topicDeletion.start();
+        if (reassignment != null) reassignment.start();
         sampleLoop();
         faultLoop();
         scheduler.runFor(FAULTY_MS);
@@ -123,11 +159,14 @@ final class ReplicationSimulator {
             brokers.get(id).slowDiskMs = 0;
         }
         scheduler.runFor(SETTLE_MS / 2);
+        if (topicDeletion != null) topicDeletion.heal();
+        if (reassignment != null) reassignment.heal();
         clients = false;
         scheduler.runFor(SETTLE_MS / 2);
         finalChecks();
         for (SimBroker b : brokers.values()) if (b.alive) b.crash();
-        long ackedCount = acked.values().stream().mapToLong(TreeSet::size).sum();
+        long ackedCount = acked.values().stream().mapToLong(TreeSet::size).sum()
+                + idempotentProducers.stream().mapToLong(SimIdempotentProducer::ackedCount).sum();
         long consumedCount = consumed.values().stream().mapToLong(TreeMap::size).sum();
         return new Outcome(seed, ackedCount, consumedCount, checks.controllerEpochs(), checks.stats, checks.violations);
     }
@@ -148,6 +187,7 @@ final class ReplicationSimulator {
         SimZooKeeper.Session admin = zooKeeper.openSession(-1);
         admin.create(KafkaZkLayout.topicPath(TOPIC), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(
                 new UUID(scheduler.random.nextLong(), scheduler.random.nextLong()), assignment)), false);
+        if (reassignment != null) reassignment.create(admin);
         admin.close();
     }
 
@@ -209,11 +249,52 @@ final class ReplicationSimulator {
         });
     }
 
+    private void idempotentProduceLoop(SimIdempotentProducer producer) {
+        scheduler.after(scheduler.between(10, 60), () -> {
+            if (!clients) return;
+            producer.send(partitions.get(scheduler.random.nextInt(partitions.size())));
+            idempotentProduceLoop(producer);
+        });
+    }
+
+    /** The node's data in ZooKeeper now, or null. */
+    byte[] zooKeeperData(String path) {
+        return observer.getData(path);
+    }
+
+    /** The running broker whose controller is active and loaded, or null. */
+    SimBroker activeController() {
+        return runningBrokers().stream().filter(b -> b.controller.isActive()).findFirst().orElse(null);
+    }
+
+    /** The partition's state as ZooKeeper holds it now (what the controller last wrote), or null. */
+    io.tandem.server.kafka.metadata.PartitionState zooKeeperState(TopicPartition tp) {
+        byte[] data = observer.getData(KafkaZkLayout.partitionStatePath(tp.topic(), tp.partition()));
+        return data == null ? null : KafkaZkLayout.decodePartitionState(data);
+    }
+
+    boolean faultsOn() {
+        return faults;
+    }
+
+    boolean clientsOn() {
+        return clients;
+    }
+
+    /** A value no record had before. */
+    long nextValue() {
+        return nextValue++;
+    }
+
+    /** The leader of {@code tp} as a client learns it: from the metadata of a broker it reaches, or -1. */
+    int believedLeaderForClient(TopicPartition tp) {
+        SimBroker source = pick(runningBrokers().stream().filter(b -> network.connected(SimNetwork.CLIENT, b.id)).toList());
+        return source == null ? -1 : source.believedLeader(tp);
+    }
+
     private void produceOnce() {
         TopicPartition tp = partitions.get(scheduler.random.nextInt(partitions.size()));
-        SimBroker source = pick(runningBrokers().stream().filter(b -> network.connected(SimNetwork.CLIENT, b.id)).toList());
-        if (source == null) return;
-        int leader = source.believedLeader(tp);
+        int leader = believedLeaderForClient(tp);
         if (leader < 0) return;
         long value = nextValue++;
         ByteBuf batch = SimBroker.BUFFERS.heapBuffer(96);
@@ -354,6 +435,8 @@ final class ReplicationSimulator {
 
     private void finalChecks() throws IOException {
         sample();
+        if (topicDeletion != null) topicDeletion.check(runningBrokers());
+        if (reassignment != null) reassignment.check(runningBrokers());
         for (TopicPartition tp : partitions) {
             Partition leader = null;
             int leaderId = -1;
@@ -391,6 +474,9 @@ final class ReplicationSimulator {
             }
             if (leader.inSyncReplicas().size() != BROKER_IDS.length) {
                 liveness(tp + "'s ISR is " + leader.inSyncReplicas() + " after every fault healed");
+            }
+            for (SimIdempotentProducer producer : idempotentProducers) {
+                producer.check(tp, leader, leaderId, livenessChecked);
             }
             compare("consumed", tp, consumed.get(tp), log, leaderId);
             compare("committed", tp, committed.get(tp), log, leaderId);

@@ -49,6 +49,10 @@ final class SimBroker {
     static final int FETCH_BYTES_MAX = 64 * 1024;
     static final int MIN_INSYNC_REPLICAS = 2;
     static final long PRODUCE_TIMEOUT_MS = 3_000;
+    /** The topic's produce rules as the produce handler resolves them: Kafka's defaults, min.insync.replicas 2. */
+    static final io.tandem.server.kafka.TopicConfigs.ProduceSettings PRODUCE_SETTINGS =
+            new io.tandem.server.kafka.TopicConfigs.ProduceSettings(1_048_588, "producer", false, Long.MAX_VALUE,
+                    Long.MAX_VALUE, false, MIN_INSYNC_REPLICAS);
     /**
      * Buffers of the simulation's own messages: a message lost on the simulated network is dropped with its buffer
      * unreleased, so these heap buffers are left to the garbage collector rather than to Netty's leak detector.
@@ -90,6 +94,11 @@ final class SimBroker {
         this.replicas = new ReplicaManager(id, metadata, this::openLog, this::highWatermarkMoved, REPLICA_LAG_MS,
                 FETCH_BYTES_MAX, runtime);
         this.link = new ControllerLink(id, metadata, replicas, tp -> {
+            if (sim.mutation == ReplicationSimulator.Mutation.STALE_REPLICA_KEPT) return;
+            if (sim.mutation == ReplicationSimulator.Mutation.REMOVED_REPLICAS_KEPT
+                    && tp.topic().equals(SimReassignment.TOPIC)) {
+                return;
+            }
             try {
                 logs.delete(tp);
             } catch (IOException e) {
@@ -137,6 +146,9 @@ final class SimBroker {
     void handleFromController(ApiKey key, short version, ApiMessage request) {
         if (key == ApiKey.LEADER_AND_ISR) {
             LeaderAndIsrRequest leaderAndIsr = (LeaderAndIsrRequest) request;
+            if (sim.mutation == ReplicationSimulator.Mutation.STALE_REPLICA_KEPT) {
+                for (var topic : leaderAndIsr.topicStates) topic.topicId = io.tandem.kafka.wire.Primitives.ZERO_UUID;
+            }
             LeaderAndIsrResponse response = replicas.becomeLeaderOrFollower(leaderAndIsr, version);
             if (response.errorCode == NONE) {
                 sim.checks.controllerRequestAccepted(leaderAndIsr.controllerEpoch, leaderAndIsr.controllerId);
@@ -224,7 +236,7 @@ final class SimBroker {
             answer.accept(NOT_LEADER_OR_FOLLOWER);
             return;
         }
-        Partition.AppendResult result = partition.append(batch, LogValidator.forCoordinator(scheduler.now()),
+        Partition.AppendResult result = partition.append(batch, LogValidator.forClients(PRODUCE_SETTINGS, scheduler.now()),
                 MIN_INSYNC_REPLICAS);
         if (result.error() != NONE) {
             answer.accept(result.error());
@@ -274,7 +286,12 @@ final class SimBroker {
 
     /** The leader this broker's metadata cache names for {@code tp} (what a client's Metadata request learns). */
     int believedLeader(TopicPartition tp) {
-        TopicInfo topic = metadata.topic(tp.topic());
+        TopicInfo topic;
+        try {
+            topic = metadata.topic(tp.topic());
+        } catch (io.tandem.server.kafka.ApiException e) {
+            return -1; // not in the cache, and ZooKeeper cannot be read now (its session expired)
+        }
         if (topic == null) return -1;
         PartitionState state = topic.states().get(tp.partition());
         return state == null ? -1 : state.leader();

@@ -48,4 +48,30 @@ final class SimNetwork {
             if (connected(from, to)) arrival.run();
         });
     }
+
+    /** One direction of a connection (TCP): messages arrive in the order sent, each still lost on a cut link. */
+    Fifo fifo(int from, int to) {
+        return new Fifo(from, to);
+    }
+
+    final class Fifo {
+        private final int from;
+        private final int to;
+        private long lastArrival;
+
+        private Fifo(int from, int to) {
+            this.from = from;
+            this.to = to;
+        }
+
+        void send(Runnable arrival) {
+            if (!connected(from, to)) return;
+            long at = Math.max(scheduler.now() + scheduler.between(DELAY_MIN_MS, DELAY_MAX_MS), lastArrival);
+            lastArrival = at;
+            // Events due at one instant run in the order scheduled, so equal arrival times keep the order too.
+            scheduler.after(at - scheduler.now(), () -> {
+                if (connected(from, to)) arrival.run();
+            });
+        }
+    }
 }
