@@ -4,8 +4,6 @@ import io.netty.buffer.Unpooled;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
-import io.tandem.kafka.wire.message.CreateTopicsRequest;
-import io.tandem.kafka.wire.message.CreateTopicsResponse;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
@@ -40,17 +38,6 @@ class BrokerRequestMemoryTest {
         return Tandem.start(config);
     }
 
-    private static void createTopic(RawKafkaConnection c, String name) throws Exception {
-        CreateTopicsRequest request = new CreateTopicsRequest();
-        CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();
-        topic.name = name;
-        topic.numPartitions = 1;
-        topic.replicationFactor = 1;
-        request.topics.add(topic);
-        int id = c.send(ApiKey.CREATE_TOPICS, (short) 7, request);
-        assertEquals(Errors.NONE.code(), c.receive(id, (short) 1, (short) 7, CreateTopicsResponse::read).topics.get(0).errorCode);
-    }
-
     /**
      * A session-less long poll on partition 0 of an empty topic, which parks until maxWaitMs; the partition is named
      * {@code copies} times so the request is as large as the test needs.
@@ -80,7 +67,7 @@ class BrokerRequestMemoryTest {
     void shouldNotReadAConnectionWhileItsRequestIsInHand() throws Exception {
         try (Tandem tandem = start();
              RawKafkaConnection admin = new RawKafkaConnection(tandem.kafkaPort())) {
-            createTopic(admin, "quiet");
+            TestRequests.createTopic(admin, "quiet");
             // Encoded by a helper connection only for its codec; the bytes go out on a non-blocking channel.
             byte[] fetch = admin.encode(ApiKey.FETCH, FETCH_VERSION, parkedFetch("quiet", 3_000, 1));
             ProduceRequest produce = new ProduceRequest();
@@ -123,7 +110,7 @@ class BrokerRequestMemoryTest {
              RawKafkaConnection first = new RawKafkaConnection(tandem.kafkaPort());
              RawKafkaConnection second = new RawKafkaConnection(tandem.kafkaPort());
              RawKafkaConnection late = new RawKafkaConnection(tandem.kafkaPort())) {
-            createTopic(first, "held");
+            TestRequests.createTopic(first, "held");
             // Two parked fetches of ~650 KB each: together they hold more than the 1 MiB budget until they expire.
             FetchRequest big = parkedFetch("held", 2_500, 20_000);
             long sentAt = System.currentTimeMillis();

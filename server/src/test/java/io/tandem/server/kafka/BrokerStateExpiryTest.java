@@ -4,8 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.Errors;
-import io.tandem.kafka.wire.message.CreateTopicsRequest;
-import io.tandem.kafka.wire.message.CreateTopicsResponse;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.ListGroupsRequest;
@@ -42,21 +40,6 @@ class BrokerStateExpiryTest {
         return config;
     }
 
-    private static void createTopic(RawKafkaConnection c, String name) throws Exception {
-        createTopic(c, name, 1);
-    }
-
-    private static void createTopic(RawKafkaConnection c, String name, int partitions) throws Exception {
-        CreateTopicsRequest request = new CreateTopicsRequest();
-        CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();
-        topic.name = name;
-        topic.numPartitions = partitions;
-        topic.replicationFactor = 1;
-        request.topics.add(topic);
-        int id = c.send(ApiKey.CREATE_TOPICS, (short) 7, request);
-        assertEquals(Errors.NONE.code(), c.receive(id, (short) 1, (short) 7, CreateTopicsResponse::read).topics.get(0).errorCode);
-    }
-
     /** Produces one idempotent record (producer id, epoch 0, the given sequence); returns the partition's error. */
     private static short produceIdempotent(RawKafkaConnection c, String topic, long producerId, int sequence)
             throws Exception {
@@ -65,16 +48,7 @@ class BrokerStateExpiryTest {
             builder.append(System.currentTimeMillis(), null, ("seq-" + sequence).getBytes());
             builder.build();
         }
-        ProduceRequest request = new ProduceRequest();
-        request.acks = -1;
-        request.timeoutMs = 5000;
-        ProduceRequest.TopicProduceData data = new ProduceRequest.TopicProduceData();
-        data.name = topic;
-        ProduceRequest.PartitionProduceData partition = new ProduceRequest.PartitionProduceData();
-        partition.index = 0;
-        partition.records = records;
-        data.partitionData.add(partition);
-        request.topicData.add(data);
+        ProduceRequest request = TestRequests.produce(topic, records, (short) -1, 5000);
         int id = c.send(ApiKey.PRODUCE, (short) 9, request);
         return c.receive(id, (short) 1, (short) 9, ProduceResponse::read).responses.get(0).partitionResponses.get(0).errorCode;
     }
@@ -84,7 +58,7 @@ class BrokerStateExpiryTest {
         try (Tandem tandem = Tandem.start(config("producer.id.expiration.ms", "1000",
                 "producer.id.expiration.check.interval.ms", "100"));
              RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
-            createTopic(c, "idem");
+            TestRequests.createTopic(c, "idem");
             assertEquals(Errors.NONE.code(), produceIdempotent(c, "idem", 4242, 0));
             assertEquals(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER.code(), produceIdempotent(c, "idem", 4242, 5),
                     "the broker remembers the producer's last sequence");
@@ -149,7 +123,7 @@ class BrokerStateExpiryTest {
         long eightDaysAgo = System.currentTimeMillis() - (10080 + 24 * 60) * 60_000L;
         try (Tandem tandem = Tandem.start(config);
              RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
-            createTopic(c, "offsets", 2);
+            TestRequests.createTopic(c, "offsets", 2);
             assertEquals(Errors.NONE.code(), commit(c, "old-only", "offsets", 0, 11, eightDaysAgo));
             assertEquals(Errors.NONE.code(), commit(c, "mixed", "offsets", 0, 12, eightDaysAgo));
             assertEquals(Errors.NONE.code(), commit(c, "mixed", "offsets", 1, 13, -1));
@@ -178,7 +152,7 @@ class BrokerStateExpiryTest {
     void shouldExpireAnOffsetCommittedWithARetentionTimeOfItsOwnAtThatTime() throws Exception {
         try (Tandem tandem = Tandem.start(config("offsets.retention.check.interval.ms", "100"));
              RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
-            createTopic(c, "own-retention", 2);
+            TestRequests.createTopic(c, "own-retention", 2);
             // OffsetCommit v2 (kafka-python's version) with retention_time_ms, which Kafka 3.9 still honours.
             assertEquals(Errors.NONE.code(), commit(c, (short) 2, "short-lived", "own-retention", 0, 5, -1, 300));
             assertEquals(Errors.NONE.code(), commit(c, (short) 2, "short-lived", "own-retention", 1, 6, -1, -1));
@@ -218,7 +192,7 @@ class BrokerStateExpiryTest {
     void shouldServeAFullFetchWithoutASessionWhenEverySlotHoldsARecentSession() throws Exception {
         try (Tandem tandem = Tandem.start(config("max.incremental.fetch.session.cache.slots", "2"));
              RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
-            createTopic(c, "sessions");
+            TestRequests.createTopic(c, "sessions");
             FetchResponse first = fetch(c, "sessions", 0, 0);
             FetchResponse second = fetch(c, "sessions", 0, 0);
             assertNotEquals(0, first.sessionId);

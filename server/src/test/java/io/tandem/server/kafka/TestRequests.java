@@ -42,10 +42,15 @@ public final class TestRequests {
 
     /** Creates {@code name} with one partition and one replica (CreateTopics v7) and checks it was created. */
     public static void createTopic(RawKafkaConnection c, String name) throws IOException {
+        createTopic(c, name, 1);
+    }
+
+    /** Creates {@code name} with {@code partitions} partitions of one replica and checks it was created. */
+    public static void createTopic(RawKafkaConnection c, String name, int partitions) throws IOException {
         CreateTopicsRequest request = new CreateTopicsRequest();
         CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();
         topic.name = name;
-        topic.numPartitions = 1;
+        topic.numPartitions = partitions;
         topic.replicationFactor = 1;
         request.topics.add(topic);
         int id = c.send(ApiKey.CREATE_TOPICS, (short) 7, request);

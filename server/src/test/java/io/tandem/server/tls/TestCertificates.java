@@ -83,6 +83,21 @@ public final class TestCertificates {
         return java.nio.file.Files.readString(serverCertificate);
     }
 
+    /** A client TLS context that trusts what the PKCS12 {@code trustStore} (password {@link #PASSWORD}) holds. */
+    public static javax.net.ssl.SSLContext trustingContext(Path trustStore) throws java.security.GeneralSecurityException,
+            IOException {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(trustStore)) {
+            trust.load(in, PASSWORD.toCharArray());
+        }
+        javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trust);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        return context;
+    }
+
     private static void keytool(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());

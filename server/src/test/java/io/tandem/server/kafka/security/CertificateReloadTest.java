@@ -31,14 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.DataInputStream;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.HashMap;
@@ -138,14 +136,7 @@ class CertificateReloadTest {
 
     /** A TLS connection to the SSL listener, trusting every test certificate. */
     private static SSLSocket connect() throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(clientTrust)) {
-            trust.load(in, TestCertificates.PASSWORD.toCharArray());
-        }
-        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        factory.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, factory.getTrustManagers(), null);
+        SSLContext context = TestCertificates.trustingContext(clientTrust);
         SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", tandem.kafkaPort("SSL"));
         socket.setSoTimeout(15_000);
         socket.startHandshake();

@@ -30,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -151,14 +150,7 @@ class DynamicPasswordTest {
 
     /** The certificate the SSL listener shows a new connection. */
     private static Certificate presented() throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(clientTrust)) {
-            trust.load(in, TestCertificates.PASSWORD.toCharArray());
-        }
-        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        factory.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, factory.getTrustManagers(), null);
+        SSLContext context = TestCertificates.trustingContext(clientTrust);
         try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1",
                 tandem.kafkaPort("SSL"))) {
             socket.setSoTimeout(15_000);
