@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TxnLogCrashTest {
     private static final long ROLL_BYTES = 1 << 20;
+    private static final int ROUNDS = 4;
 
     @TempDir
     Path dir;
@@ -29,14 +30,18 @@ class TxnLogCrashTest {
     @Test
     void everySyncedZxidSurvivesKillDashNine() throws Exception {
         long previouslySynced = 0;
-        for (int round = 0; round < 3; round++) {
+        int preallocatedRounds = 0;
+        for (int round = 0; round < ROUNDS; round++) {
             long synced = runWriterAndKill(40 + round * 25);
             assertTrue(synced >= previouslySynced, "writer went backwards");
-            // The writer died inside a preallocated file (zookeeper.preAllocSize's default block): its zero tail
-            // must be told apart from records on recovery.
+            // Usually the writer dies inside a preallocated file (zookeeper.preAllocSize's default block), whose
+            // zero tail recovery must tell apart from records. Not always: a sync that completes a roll trims the
+            // full file and the next append starts the new one, so a kill in between leaves no padded file, a
+            // legitimate crash state too. The rounds together must have covered the padded case.
             try (var files = Files.list(dir)) {
-                assertTrue(files.anyMatch(file -> sizeOf(file) % TxnLog.PREALLOC_BYTES_DEFAULT == 0),
-                        "round " + round + ": no file was left preallocated by the killed writer");
+                if (files.anyMatch(file -> sizeOf(file) % TxnLog.PREALLOC_BYTES_DEFAULT == 0)) {
+                    preallocatedRounds++;
+                }
             }
             previouslySynced = synced;
             try (TxnLog log = TxnLog.open(dir, ROLL_BYTES)) {
@@ -54,6 +59,7 @@ class TxnLogCrashTest {
                 assertEquals(0, log.truncatedTailBytes());
             }
         }
+        assertTrue(preallocatedRounds > 0, "no round left a preallocated file behind the killed writer");
     }
 
     private static long sizeOf(Path file) {
