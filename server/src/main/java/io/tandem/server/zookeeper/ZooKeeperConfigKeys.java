@@ -31,6 +31,27 @@ public final class ZooKeeperConfigKeys {
             "enforce.auth.schemes", "X509AuthenticationProvider.superUser", ZkSecurity.SASL_SUPER_PASSWORD,
             ZkSecurity.JAAS_FILE, "secureClientPortAddress", "superUser");
 
+    /**
+     * Implemented settings Apache reads from a Java system property (its only source for some: zoo.cfg cannot set
+     * {@code jute.maxbuffer} or the container sweep in Apache), by zoo.cfg key. A server started with
+     * {@code -Dznode.container.checkIntervalMs=100} (SERVER_JVMFLAGS, or an embedding test such as Curator's) gets
+     * it here too; a zoo.cfg or {@code --set} value wins.
+     */
+    private static final Map<String, String> SYSTEM_PROPERTIES = Map.of(
+            "jute.maxbuffer", "jute.maxbuffer",
+            "znode.container.checkIntervalMs", "znode.container.checkIntervalMs",
+            "znode.container.maxNeverUsedIntervalMs", "znode.container.maxNeverUsedIntervalMs",
+            "snapCount", "zookeeper.snapCount",
+            "globalOutstandingLimit", "zookeeper.globalOutstandingLimit",
+            "4lw.commands.whitelist", "zookeeper.4lw.commands.whitelist",
+            "zookeeper.nio.sessionlessCnxnTimeout", "zookeeper.nio.sessionlessCnxnTimeout");
+
+    /** A setting's value from Apache's system property of it, or null (see {@link #SYSTEM_PROPERTIES}). */
+    static String fromSystemProperty(String key) {
+        String property = SYSTEM_PROPERTIES.get(key);
+        return property == null ? null : System.getProperty(property);
+    }
+
     /** The ZooKeeper client-port TLS keys the secure port honours (Apache's ClientX509Util names). */
     static final Set<String> TLS_KEYS = Set.of("ssl.keyStore.location", "ssl.keyStore.password",
             "ssl.keyStore.passwordPath", "ssl.keyStore.type", "ssl.trustStore.location", "ssl.trustStore.password",

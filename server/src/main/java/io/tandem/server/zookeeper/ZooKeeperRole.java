@@ -37,7 +37,8 @@ public final class ZooKeeperRole implements AutoCloseable {
         Path dir = zooCfgDataDir != null ? Path.of(zooCfgDataDir) : config.dataDir().resolve("zookeeper");
         // Apache binds every interface unless clientPortAddress says otherwise (TandemConfig.forTests: loopback).
         String host = config.get("clientPortAddress", ANY_ADDRESS);
-        ZkServerConfig zkConfig = ZkServerConfig.from(host, config.zookeeperPort(), dir, config::get);
+        ZkServerConfig zkConfig = ZkServerConfig.from(host, config.zookeeperPort(), dir,
+                key -> config.get(key, ZooKeeperConfigKeys.fromSystemProperty(key)));
         // zoo.cfg's DigestAuthenticationProvider.superDigest is Apache's system property of the longer name.
         String superDigest = config.get(Acls.SUPER_DIGEST_PROPERTY, config.get(ZooKeeperConfigKeys.SUPER_DIGEST,
                 System.getProperty(Acls.SUPER_DIGEST_PROPERTY)));
