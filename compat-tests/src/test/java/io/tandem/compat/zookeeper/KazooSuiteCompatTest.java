@@ -1,0 +1,227 @@
+package io.tandem.compat.zookeeper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * kazoo's own test suite (the {@code kazoo.tests} package that Debian's python3-kazoo ships, run with pytest) against
+ * Tandem, through kazoo's unmodified harness: it writes a zoo.cfg per member (with {@code reconfigEnabled=true}, the
+ * SASL auth provider, a super digest and {@code readonlymode.enabled=true} as system properties) and starts each member
+ * as Apache's {@code QuorumPeerMain}, which {@code src/test/kazoo-harness} maps to a Tandem node.
+ *
+ * <p>Deselected tests, each because it fails against Apache ZooKeeper 3.9.5 in the same set-up too (run by hand with
+ * Apache's jars as ZOOKEEPER_CLASSPATH; see README) or needs what Tandem does not do:
+ * <ul>
+ * <li>one member: {@code test_update_host_list} (stops the only server and expects to stay connected) and
+ *     {@code TestReconfig} (a standalone server answers reconfig with Unimplemented);
+ * <li>{@code TestReadOnlyMode}: the client's session is a global one, which a member in read-only mode refuses to
+ *     renew ("Refusing global session reconnection in RO mode", Apache's ReadOnlyZooKeeperServer.validateSession), so
+ *     the client never gets CONNECTED_RO; Apache and Tandem both fail it;
+ * <li>three members: {@code test_add_remove_observer} (Tandem refuses a reconfig that changes the members with
+ *     Unimplemented; Apache adds and removes the observer). This one is a gap of Tandem's.
+ * </ul>
+ * Kerberos (GSSAPI) tests skip themselves without a KDC, as they do against Apache.
+ */
+class KazooSuiteCompatTest {
+    private static final Path SHIM_SOURCE = Path.of("src/test/kazoo-harness");
+    private static final Path WORK = Path.of("target/kazoo-suite");
+    private static final long SUITE_TIMEOUT_MINUTES = 15;
+    private static final int RETRIED_MAX = 5;
+    private static final Pattern COUNT = Pattern.compile("(tests|failures|errors|skipped)=\"(\\d+)\"");
+    private static final Pattern FAILED_CASE =
+            Pattern.compile("<testcase classname=\"([^\"]*)\" name=\"([^\"]*)\"[^>]*>\\s*<(failure|error)");
+
+    private static Path shimClasses;
+    private static Path kazooTests;
+
+    @BeforeAll
+    static void prepare() throws Exception {
+        ExternalTool.require("python3-kazoo and python3-pytest", ExternalTool.kazooAvailable() && pytestAvailable());
+        ExternalTool.Result where = ExternalTool.run(List.of(ExternalTool.PYTHON.toString(), "-c",
+                "import kazoo.tests, os; print(os.path.dirname(kazoo.tests.__file__))"), null);
+        assertEquals(0, where.exitCode(), where::describe);
+        kazooTests = Path.of(where.stdout().strip());
+        shimClasses = compileShim();
+    }
+
+    @Test
+    void kazooSuiteShouldPassAgainstOneMember() throws Exception {
+        assertPassed(runWithRetry("one-member", 1, Map.of(), List.of(kazooTests.toString()),
+                "not test_update_host_list and not TestReconfig and not TestReadOnlyMode"), 400);
+    }
+
+    @Test
+    void kazooSaslTestsShouldPassWithDigestJaas() throws Exception {
+        assertPassed(runWithRetry("sasl-digest", 1, Map.of("ZOOKEEPER_JAAS_AUTH", "digest"),
+                List.of(kazooTests.resolve("test_sasl.py").toString()), null), 4);
+    }
+
+    @Test
+    void kazooClientAndConnectionTestsShouldPassAgainstThreeMembers() throws Exception {
+        assertPassed(runWithRetry("three-members", 3, Map.of(),
+                List.of(kazooTests.resolve("test_client.py").toString(),
+                        kazooTests.resolve("test_connection.py").toString()),
+                "not test_add_remove_observer and not TestReadOnlyMode"), 100);
+    }
+
+    /** What one pytest run reported: test and skip counts, the node ids of failed tests, the end of its output. */
+    private record Outcome(int tests, int skipped, List<String> failed, String log) {
+    }
+
+    private static void assertPassed(Outcome outcome, int atLeast) {
+        assertTrue(outcome.tests() - outcome.skipped() >= atLeast,
+                "only " + (outcome.tests() - outcome.skipped()) + " kazoo tests ran:\n" + outcome.log());
+        assertEquals(List.of(), outcome.failed(), () -> "kazoo tests failed twice:\n" + outcome.log());
+    }
+
+    /**
+     * The suite, then its failed tests once more on their own. Several kazoo tests stop and restart the server and
+     * give the client 5 s to come back, which a JVM start on a loaded machine can miss (Apache's server in the same
+     * harness misses it too); a test that fails twice is a failure. More than {@value #RETRIED_MAX} failures are
+     * not timing and are not retried.
+     */
+    private static Outcome runWithRetry(String name, int members, Map<String, String> env, List<String> targets,
+                                        String deselect) throws Exception {
+        Outcome first = runSuite(name, members, env, targets, deselect);
+        if (first.failed().isEmpty() || first.failed().size() > RETRIED_MAX) {
+            return first;
+        }
+        System.out.println("kazoo (" + name + "): retrying once " + first.failed());
+        Outcome retry = runSuite(name + "-retry", members, env, first.failed(), null);
+        return new Outcome(first.tests(), first.skipped(), retry.failed(), retry.log());
+    }
+
+    /** Runs pytest on {@code targets} with kazoo's harness starting {@code members} Tandem members. */
+    private static Outcome runSuite(String name, int members, Map<String, String> env, List<String> targets,
+                                    String deselect) throws Exception {
+        Path work = Files.createDirectories(WORK.resolve(name)).toAbsolutePath();
+        Path report = work.resolve("report.xml");
+        Path log = work.resolve("pytest.log");
+        Files.deleteIfExists(report);
+        List<String> command = new ArrayList<>(List.of(ExternalTool.PYTHON.toString(), "-m", "pytest", "-q",
+                "-p", "no:cacheprovider", "--junitxml=" + report));
+        if (deselect != null) {
+            command.add("-k");
+            command.add(deselect);
+        }
+        command.addAll(targets);
+        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        Map<String, String> environment = builder.environment();
+        environment.put("ZOOKEEPER_CLASSPATH", shimClasses + java.io.File.pathSeparator
+                + System.getProperty("java.class.path"));
+        environment.put("ZOOKEEPER_VERSION", "3.9.5");
+        environment.put("ZOOKEEPER_CLUSTER_SIZE", Integer.toString(members));
+        environment.put("ZOOKEEPER_PORT_OFFSET", Integer.toString(freePortBlock(members)));
+        // Several tests stop a member and expect its clients back within 5 s of the restart: the JVM flags of
+        // Tandem's launcher for short-lived processes (C1 only, the serial collector) keep a start-up on a busy
+        // machine from eating that margin. The JVM reads them from the environment (kazoo's harness adds its own).
+        environment.put("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms16m");
+        environment.putAll(env);
+        Process process = builder.start();
+        if (!process.waitFor(SUITE_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            fail("kazoo's suite (" + name + ") did not finish within " + SUITE_TIMEOUT_MINUTES + " min:\n"
+                    + tail(log));
+        }
+        if (!Files.exists(report)) {
+            fail("pytest wrote no report (exit " + process.exitValue() + "):\n" + tail(log));
+        }
+        String xml = Files.readString(report, StandardCharsets.UTF_8);
+        Map<String, Integer> counts = new HashMap<>();
+        Matcher count = COUNT.matcher(xml.substring(xml.indexOf("<testsuite ")));
+        while (count.find()) {
+            counts.putIfAbsent(count.group(1), Integer.parseInt(count.group(2)));
+        }
+        List<String> failed = new ArrayList<>();
+        Matcher cases = FAILED_CASE.matcher(xml);
+        while (cases.find()) {
+            // classname test_client.TestClient, name test_x: node id <kazoo tests>/test_client.py::TestClient::test_x
+            String classname = cases.group(1);
+            int dot = classname.lastIndexOf('.');
+            failed.add(kazooTests.resolve(classname.substring(0, dot).replace('.', '/') + ".py") + "::"
+                    + classname.substring(dot + 1) + "::" + cases.group(2));
+        }
+        return new Outcome(counts.getOrDefault("tests", 0), counts.getOrDefault("skipped", 0), failed, tail(log));
+    }
+
+    /** kazoo's harness gives member i the ports offset+10i .. offset+10i+3 (client, election, quorum, admin). */
+    private static int freePortBlock(int members) {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int offset = 20_000 + 10 * ThreadLocalRandom.current().nextInt(4_000);
+            boolean free = true;
+            for (int i = 0; i < members && free; i++) {
+                for (int port = offset + 10 * i; port < offset + 10 * i + 4 && free; port++) {
+                    free = bindable(port);
+                }
+            }
+            if (free) {
+                return offset;
+            }
+        }
+        throw new IllegalStateException("no free block of ports for kazoo's harness");
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress("0.0.0.0", port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Path compileShim() throws IOException {
+        Path out = Files.createDirectories(WORK.resolve("harness-classes")).toAbsolutePath();
+        List<String> sources = new ArrayList<>();
+        try (var files = Files.walk(SHIM_SOURCE)) {
+            files.filter(f -> f.toString().endsWith(".java")).forEach(f -> sources.add(f.toString()));
+        }
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        List<String> arguments = new ArrayList<>(List.of("-d", out.toString(), "-cp",
+                System.getProperty("java.class.path")));
+        arguments.addAll(sources);
+        int exit = javac.run(null, null, null, arguments.toArray(String[]::new));
+        assertEquals(0, exit, "compiling the kazoo harness entry point failed");
+        return out;
+    }
+
+    private static boolean pytestAvailable() {
+        try {
+            return ExternalTool.run(List.of(ExternalTool.PYTHON.toString(), "-c", "import pytest, objgraph"), null)
+                    .exitCode() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 80), lines.size()));
+        } catch (IOException e) {
+            return "<no log: " + e + ">";
+        }
+    }
+}
