@@ -53,35 +53,16 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     /** Longest string or buffer in a SNAP's database: a znode's data is bounded by jute.maxbuffer on Apache's side. */
     private static final int SNAPSHOT_FIELD_BYTES_MAX = ApacheFollower.PACKET_DATA_BYTES_MAX;
 
-    /** What a local request waits for before its turn to be answered comes. */
-    private enum Wait { NONE, COMMIT, SYNC, REVALIDATE }
-
-    private record Key(long sessionId, int cxid) {
-    }
-
-    private static final class Pending {
-        final Request request;
-        Wait wait;
-        boolean lost;
-        DataTree.Result result;
-
-        Pending(Request request, Wait wait) {
-            this.request = request;
-            this.wait = wait;
-        }
-    }
-
     private final ZkServer server;
     private final FileZabDisk disk;
     private final ApacheQuorumPeer peer;
     private final EnsembleConfig staticConfig;
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
-    private final Map<Key, Pending> awaitingCommit = new HashMap<>();
+    /** Local requests in arrival order, answered in that order. */
+    private final PendingAnswers answers;
     /** Forwarded syncs in forwarding order: the leader's SYNC packets answer them oldest first. */
-    private final ArrayDeque<Pending> awaitingSync = new ArrayDeque<>();
+    private final ArrayDeque<PendingAnswers.Entry> awaitingSync = new ArrayDeque<>();
     /** Re-attaches asked of the leader, per session in asking order (its answers come in that order). */
-    private final Map<Long, ArrayDeque<Pending>> awaitingRevalidation = new HashMap<>();
-    private final long lostAfterNanos;
+    private final Map<Long, ArrayDeque<PendingAnswers.Entry>> awaitingRevalidation = new HashMap<>();
     /** Written on the commit thread; read by srvr/mntr from any thread. */
     private volatile boolean serving;
     private volatile long leaderId = -1;
@@ -97,7 +78,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         int syncLimit = Integer.parseInt(settings.getOrDefault("syncLimit", "5").trim());
         // A leader that is alive answers within syncLimit ticks or the follower leaves it; a forwarded write still
         // waiting after twice that was lost without the session ending (its client is told to retry).
-        this.lostAfterNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2L * tickTimeMs * syncLimit));
+        this.answers = new PendingAnswers(server,
+                TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2L * tickTimeMs * syncLimit)), awaitingSync::remove);
         Map<Integer, QuorumTransport.Peer> peers = QuorumTransport.parsePeers(settings);
         Map<Long, ApacheElection.Member> members = new TreeMap<>();
         peers.forEach((id, p) -> members.put((long) id,
@@ -164,18 +146,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         return peer.electionPort();
     }
 
-    /** Apache's ZKDatabase.initConfigInZKDatabase: {@code /zookeeper/config} holds the static configuration. */
     private void initConfigNode() {
-        DataNode node = server.tree.getNode(Reconfig.CONFIG_PATH);
-        if (node == null || node.dataLength() > 0) {
-            return;
-        }
-        try {
-            server.tree.setData(Reconfig.CONFIG_PATH, staticConfig.bytes(), -1, staticConfig.version(),
-                    System.currentTimeMillis());
-        } catch (ZkException e) {
-            throw new IllegalStateException("the tree has no " + Reconfig.CONFIG_PATH, e);
-        }
+        Reconfig.initConfigNode(server.tree, staticConfig, System.currentTimeMillis());
     }
 
     // ---------------------------------------------------------------- quorum peer callbacks (its thread)
@@ -211,15 +183,15 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public void onRevalidated(long sessionId, boolean valid) {
         enqueue(() -> {
-            ArrayDeque<Pending> waiting = awaitingRevalidation.get(sessionId);
-            Pending entry = waiting == null ? null : waiting.poll();
+            ArrayDeque<PendingAnswers.Entry> waiting = awaitingRevalidation.get(sessionId);
+            PendingAnswers.Entry entry = waiting == null ? null : waiting.poll();
             if (waiting != null && waiting.isEmpty()) {
                 awaitingRevalidation.remove(sessionId);
             }
             if (entry != null) {
                 entry.request.handshakeValid = valid;
-                entry.wait = Wait.NONE;
-                drainPending();
+                answers.resolve(entry, null);
+                answers.drain();
                 server.responder.flushMarked();
             }
         });
@@ -228,10 +200,10 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public void onSync() {
         enqueue(() -> {
-            Pending entry = awaitingSync.poll();
+            PendingAnswers.Entry entry = awaitingSync.poll();
             if (entry != null) {
-                entry.wait = Wait.NONE; // answered as a read: every commit sent before the SYNC is applied
-                drainPending();
+                answers.resolve(entry, null); // answered as a read: every commit sent before the SYNC is applied
+                answers.drain();
                 server.responder.flushMarked();
             }
         });
@@ -267,14 +239,14 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             if (request.type == Request.KIND_CONNECT) {
                 connect(request);
             } else if (request.isWrite() && request.sessionId != 0) {
-                forward(request, request.type, Forwarding.requestBody(request), Wait.COMMIT);
+                forward(request, request.type, Forwarding.requestBody(request), PendingAnswers.Wait.COMMIT);
             } else if (request.type == OpCode.SYNC && request.sessionId != 0) {
-                forward(request, OpCode.SYNC, Forwarding.requestBody(request), Wait.SYNC);
+                forward(request, OpCode.SYNC, Forwarding.requestBody(request), PendingAnswers.Wait.SYNC);
             } else {
-                pending.add(new Pending(request, Wait.NONE));
+                answers.answerInTurn(request, request.receivedNanos);
             }
         }
-        drainPending();
+        answers.drain();
         server.responder.flushMarked();
     }
 
@@ -283,18 +255,17 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         if (server.sessions.prepareConnect(request)) {
             // Apache's learner forwards createSession with cxid 0 and the negotiated timeout as the body.
             byte[] timeout = ByteBuffer.allocate(4).putInt(request.negotiatedTimeout).array();
-            forward(request, OpCode.CREATE_SESSION, timeout, Wait.COMMIT);
+            forward(request, OpCode.CREATE_SESSION, timeout, PendingAnswers.Wait.COMMIT);
             return;
         }
         if (request.type == Request.KIND_TASK) {
             return; // refused: the client has seen a newer zxid than this member
         }
         if (!request.handshakeValid) {
-            pending.add(new Pending(request, Wait.NONE)); // wrong password or unknown here: refused in order
+            answers.answerInTurn(request, request.receivedNanos); // wrong password or unknown here: refused in order
             return;
         }
         // The leader owns sessions: it says whether this one is alive and moves it to this member.
-        Pending entry = new Pending(request, Wait.REVALIDATE);
         boolean sent;
         try {
             sent = peer.follower().revalidate(request.sessionId, request.negotiatedTimeout);
@@ -305,11 +276,11 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             request.connection.closeNow();
             return;
         }
-        pending.add(entry);
+        PendingAnswers.Entry entry = answers.await(request, PendingAnswers.Wait.REVALIDATE, request.receivedNanos);
         awaitingRevalidation.computeIfAbsent(request.sessionId, id -> new ArrayDeque<>()).add(entry);
     }
 
-    private void forward(Request request, int type, byte[] body, Wait wait) {
+    private void forward(Request request, int type, byte[] body, PendingAnswers.Wait wait) {
         List<LearnerWire.Id> auth = new ArrayList<>();
         for (Id id : request.authInfo()) {
             auth.add(new LearnerWire.Id(id.scheme(), id.id()));
@@ -326,12 +297,10 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             request.connection.closeNow();
             return;
         }
-        Pending entry = new Pending(request, wait);
-        pending.add(entry);
-        if (wait == Wait.SYNC) {
-            awaitingSync.add(entry);
+        if (wait == PendingAnswers.Wait.SYNC) {
+            awaitingSync.add(answers.await(request, wait, request.receivedNanos));
         } else {
-            awaitingCommit.put(new Key(request.sessionId, request.xid), entry);
+            answers.awaitCommit(request, request.sessionId, request.xid, request.receivedNanos);
         }
     }
 
@@ -344,59 +313,13 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         }
         JuteRecord txn = Jute.txnBody(header.type(), in);
         DataTree.Result result = server.applyTxn(header, txn);
-        Pending entry = awaitingCommit.remove(new Key(header.clientId(), header.cxid()));
+        PendingAnswers.Entry entry = answers.committed(header.clientId(), header.cxid(), result);
         if (entry != null) {
             entry.request.header = header; // the reply is built from what was committed
             entry.request.txn = txn;
-            entry.result = result;
-            entry.wait = Wait.NONE;
-            dropLostBefore(entry);
         } else if (header.type() == OpCode.CLOSE_SESSION) {
             // Expired by the leader, or closed through another member.
             server.listener.closeOwnerOf(header.clientId(), null);
-        }
-    }
-
-    /**
-     * Forwarded writes reach the leader in this member's order and commit in that order, so writes still waiting ahead
-     * of one that committed were dropped (the leader refused them with its session gone): their clients retry.
-     */
-    private void dropLostBefore(Pending committed) {
-        for (Pending entry : pending) {
-            if (entry == committed) {
-                return;
-            }
-            if (entry.wait == Wait.COMMIT) {
-                loseEntry(entry);
-            }
-        }
-    }
-
-    private void loseEntry(Pending entry) {
-        entry.wait = Wait.NONE;
-        entry.lost = true;
-        awaitingCommit.values().remove(entry);
-        awaitingSync.remove(entry);
-        entry.request.connection.closeNow();
-    }
-
-    private void drainPending() {
-        while (!pending.isEmpty() && pending.peek().wait == Wait.NONE) {
-            Pending entry = pending.poll();
-            if (entry.lost) {
-                continue;
-            }
-            try {
-                if (entry.request.type == Request.KIND_CONNECT) {
-                    server.finish(entry.request); // re-attach, with the leader's verdict
-                } else {
-                    server.responder.reply(entry.request, entry.result);
-                }
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "failed to answer request type " + entry.request.type + " of session 0x"
-                        + Long.toHexString(entry.request.sessionId), e);
-                entry.request.connection.closeNow();
-            }
         }
     }
 
@@ -421,8 +344,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             for (ServerConnection connection : server.listener.connections()) {
                 connection.closeNow();
             }
-            pending.clear();
-            awaitingCommit.clear();
+            answers.clear();
             awaitingSync.clear();
             awaitingRevalidation.clear();
         }
@@ -441,7 +363,9 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public void tick() {
         long now = System.nanoTime();
-        closeLostWrites(now);
+        if (answers.closeLost(now)) {
+            awaitingRevalidation.clear();
+        }
         if (now - nextTouchNanos < 0) {
             return;
         }
@@ -454,34 +378,6 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             }
         }
         touches = Map.copyOf(alive);
-    }
-
-    /**
-     * The oldest forwarded write tells whether the leader dropped something without ending the session: once it has
-     * waited past the limit, every client still waiting on a write or sync is disconnected (ConnectionLoss: they
-     * retry, as after a leader change); their requests may still commit, as in Apache.
-     */
-    private void closeLostWrites(long now) {
-        Pending oldest = null;
-        for (Pending entry : pending) {
-            if (entry.wait != Wait.NONE) {
-                oldest = entry;
-                break;
-            }
-        }
-        if (oldest == null || now - oldest.request.receivedNanos < lostAfterNanos) {
-            return;
-        }
-        LOG.warning(() -> "A request waited over " + TimeUnit.NANOSECONDS.toMillis(lostAfterNanos)
-                + " ms for the leader; disconnecting the clients whose requests are still waiting");
-        for (Pending entry : pending) {
-            if (entry.wait != Wait.NONE) {
-                loseEntry(entry);
-            }
-        }
-        awaitingRevalidation.clear();
-        drainPending();
-        server.responder.flushMarked();
     }
 
     @Override
