@@ -29,6 +29,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.logging.Level;
@@ -43,6 +44,14 @@ import java.util.logging.Logger;
  * and syncs as sync requests answered when the leader's SYNC arrives. PING answers carry the sessions of this
  * member's live connections. Durability is the follower's: each proposal is fsynced before its ACK.
  *
+ * <p>Snapshots of its own, as Apache's SyncRequestProcessor takes them: after a random number of applied commits between
+ * snapCount / 2 and snapCount (so members do not all snapshot at once), the tree is written on the snapshot thread
+ * ({@link BackgroundSnapshots}, fuzzy) into the follower's snapshot store, and the log files and snapshots it makes
+ * redundant are purged as the Tandem-protocol member does. The store then holds two bodies: the leader's SNAP
+ * (Apache's database body) and this member's own ({@link #OWN_SNAPSHOT_MARK}, then {@link SnapshotFormat}, whose
+ * node-by-node copy is what makes a fuzzy walk safe; Apache's body writes the ACL cache before the nodes, which a
+ * walk of a changing tree cannot). A restart reads whichever is newest and replays the proposals logged after it.
+ *
  * <p>Everything the quorum peer reports (on its own thread) is queued onto the commit thread as a task, so the tree
  * has one writer and replies leave in each connection's arrival order. Forwarding writes to the leader's socket from
  * the commit thread, as Apache's learner does from its request thread; it never blocks a Netty event loop.
@@ -52,6 +61,11 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
 
     /** Longest string or buffer in a SNAP's database: a znode's data is bounded by jute.maxbuffer on Apache's side. */
     private static final int SNAPSHOT_FIELD_BYTES_MAX = ApacheFollower.PACKET_DATA_BYTES_MAX;
+    /**
+     * First int of a snapshot this member wrote itself; an Apache database body starts with its session count, which
+     * is never negative, so the two never look alike.
+     */
+    static final int OWN_SNAPSHOT_MARK = 0xF7AD_0001;
 
     private final ZkServer server;
     private final FileZabDisk disk;
@@ -69,6 +83,10 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     private long nextTouchNanos;
     /** The live local sessions and their timeouts, refreshed on the commit thread, read by PING answers. */
     private volatile Map<Long, Integer> touches = Map.of();
+    private final BackgroundSnapshots snapshots;
+    private long appliedSinceSnapshot;
+    /** Commits after which the next snapshot is due: snapCount / 2 plus a random part, as Apache rolls it. */
+    private long snapshotDueAfter;
 
     ApacheEnsembleCommit(ZkServer server, int myId, Map<String, String> settings, Path quorumDir) throws IOException {
         this.server = server;
@@ -86,6 +104,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
                 new ApacheElection.Member(id, p.host(), p.quorumPort(), p.electionPort(), 0)));
         int[] voters = peers.keySet().stream().mapToInt(Integer::intValue).toArray();
         this.disk = FileZabDisk.open(ZabConfig.of(myId, voters).withLimits(initLimit, syncLimit), quorumDir);
+        this.snapshots = new BackgroundSnapshots(this::writeOwnSnapshot, server.tree);
+        rollSnapshotDue();
         try {
             DurableState loaded = disk.loaded();
             if (loaded.recovering()) {
@@ -313,6 +333,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         }
         JuteRecord txn = Jute.txnBody(header.type(), in);
         DataTree.Result result = server.applyTxn(header, txn);
+        maybeSnapshot();
         PendingAnswers.Entry entry = answers.committed(header.clientId(), header.cxid(), result);
         if (entry != null) {
             entry.request.header = header; // the reply is built from what was committed
@@ -323,16 +344,72 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         }
     }
 
+    /** Installs a stored snapshot: the leader's SNAP (Apache's database body) or one of this member's own. */
     private void installSnapshotBody(long zxid, InputStream body) throws IOException {
+        // The snapshot thread must not walk the tree while it is replaced (nor store a mix of the two).
+        snapshots.cancelAndAwait();
         server.tree.clearForSnapshot();
         server.sessions.byId().clear();
         DataInputStream in = new DataInputStream(new BufferedInputStream(body, 64 << 10));
-        ApacheTreeFormat.read(in, server.tree, server.sessions.byId(), SNAPSHOT_FIELD_BYTES_MAX);
+        in.mark(Integer.BYTES);
+        boolean own = in.readInt() == OWN_SNAPSHOT_MARK;
+        if (own) {
+            long written = SnapshotFormat.read(in, server.tree, server.sessions.byId());
+            if (written != zxid) {
+                throw new IOException("snapshot stored at zxid 0x" + Long.toHexString(zxid) + " says 0x"
+                        + Long.toHexString(written));
+            }
+        } else {
+            in.reset();
+            ApacheTreeFormat.read(in, server.tree, server.sessions.byId(), SNAPSHOT_FIELD_BYTES_MAX);
+        }
         server.tree.setLastProcessedZxid(zxid);
         server.recovered();
         initConfigNode();
-        LOG.info(() -> "Installed the leader's snapshot at zxid 0x" + Long.toHexString(zxid) + ": "
-                + server.tree.nodeCount() + " znodes, " + server.sessions.byId().size() + " sessions");
+        appliedSinceSnapshot = 0;
+        LOG.info(() -> "Installed " + (own ? "this member's own" : "the leader's") + " snapshot at zxid 0x"
+                + Long.toHexString(zxid) + ": " + server.tree.nodeCount() + " znodes, "
+                + server.sessions.byId().size() + " sessions");
+    }
+
+    private void rollSnapshotDue() {
+        int snapCount = Math.max(2, server.config.snapCount());
+        snapshotDueAfter = snapCount / 2 + ThreadLocalRandom.current().nextInt(snapCount / 2);
+    }
+
+    /**
+     * Starts a snapshot on the snapshot thread once enough commits were applied since the last one (Apache's
+     * SyncRequestProcessor.shouldSnapshot); this thread only notes the zxid and copies the sessions.
+     */
+    private void maybeSnapshot() {
+        if (++appliedSinceSnapshot <= snapshotDueAfter) {
+            return;
+        }
+        appliedSinceSnapshot = 0; // counted from this attempt even when skipped, so a slow writer is not asked each commit
+        rollSnapshotDue();
+        snapshots.start(server.tree.lastProcessedZxid(), SnapshotFormat.sessionTimeouts(server.sessions.byId()));
+    }
+
+    /**
+     * The snapshot thread's writer: the snapshot into the follower's store, then the log files and older snapshots it
+     * covers go. The follower thread writes a SNAP into the same store; the disk's monitor keeps the two apart (a SNAP
+     * at the same zxid would otherwise share the temporary file). Only proposals applied here, hence committed, are
+     * at or below the zxid, so no proposal still waiting for its commit is purged.
+     */
+    private void writeOwnSnapshot(long zxid, ZkStore.SnapshotWriter body) throws IOException {
+        synchronized (disk) {
+            disk.writeSnapshot(zxid, out -> {
+                out.writeInt(OWN_SNAPSHOT_MARK);
+                body.write(out);
+            });
+            disk.retainNewestSnapshots();
+        }
+        disk.purgeBefore(zxid);
+    }
+
+    /** Snapshots this member wrote itself since it started (tests). */
+    long ownSnapshots() {
+        return snapshots.completed();
     }
 
     private void changeServing(boolean nowServing, long newLeaderId) {
@@ -412,6 +489,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public void onCommitThreadExit() {
         // Nothing to finish: every acknowledged proposal is in the follower's log; a waiting client retries elsewhere.
+        // A snapshot being written is abandoned (the log covers everything it would).
+        snapshots.cancelAndAwait();
     }
 
     @Override

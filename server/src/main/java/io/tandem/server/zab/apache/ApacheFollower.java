@@ -206,8 +206,11 @@ public final class ApacheFollower implements Closeable {
                 byte[] snapshot = LearnerWire.readSnapshot(in, PACKET_DATA_BYTES_MAX, SNAPSHOT_BYTES_MAX);
                 LOG.log(Level.INFO, "server {0}: SNAP from the leader at 0x{1}, {2} bytes", myId,
                         Long.toHexString(first.zxid()), snapshot.length);
-                // Apache's SNAP is read whole here (bounded by SNAPSHOT_BYTES_MAX).
-                disk.writeSnapshot(first.zxid(), SnapshotData.of(snapshot));
+                // Apache's SNAP is read whole here (bounded by SNAPSHOT_BYTES_MAX). The application's own snapshots
+                // go into the same store from its snapshot thread, under the disk's monitor too.
+                synchronized (disk) {
+                    disk.writeSnapshot(first.zxid(), SnapshotData.of(snapshot));
+                }
                 // A history of its own beyond the snapshot is not the leader's: it must not be replayed at restart.
                 disk.truncateAfter(first.zxid());
                 pendingProposals.clear();
