@@ -8,6 +8,7 @@ import io.tandem.server.zab.QuorumTransport;
 import io.tandem.server.zab.ZabConfig;
 import io.tandem.server.zab.apache.ApacheElection;
 import io.tandem.server.zab.apache.ApacheFollower;
+import io.tandem.server.zab.apache.ApacheLeader;
 import io.tandem.server.zab.apache.ApacheQuorumPeer;
 import io.tandem.server.zab.apache.LearnerWire;
 import io.tandem.zk.wire.JuteInput;
@@ -56,7 +57,7 @@ import java.util.logging.Logger;
  * has one writer and replies leave in each connection's arrival order. Forwarding writes to the leader's socket from
  * the commit thread, as Apache's learner does from its request thread; it never blocks a Netty event loop.
  */
-final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Application {
+final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Application, ApacheLeader.Application {
     private static final Logger LOG = Logger.getLogger(ApacheEnsembleCommit.class.getName());
 
     /** Longest string or buffer in a SNAP's database: a znode's data is bounded by jute.maxbuffer on Apache's side. */
@@ -84,6 +85,9 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     /** The live local sessions and their timeouts, refreshed on the commit thread, read by PING answers. */
     private volatile Map<Long, Integer> touches = Map.of();
     private final BackgroundSnapshots snapshots;
+    /** The leader's half, used while this member leads. */
+    private final ApacheLeaderCommit leaderCommit;
+    private final long myId;
     private long appliedSinceSnapshot;
     /** Commits after which the next snapshot is due: snapCount / 2 plus a random part, as Apache rolls it. */
     private long snapshotDueAfter;
@@ -105,6 +109,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         int[] voters = peers.keySet().stream().mapToInt(Integer::intValue).toArray();
         this.disk = FileZabDisk.open(ZabConfig.of(myId, voters).withLimits(initLimit, syncLimit), quorumDir);
         this.snapshots = new BackgroundSnapshots(this::writeOwnSnapshot, server.tree);
+        this.leaderCommit = new ApacheLeaderCommit(server, answers);
+        this.myId = myId;
         rollSnapshotDue();
         try {
             DurableState loaded = disk.loaded();
@@ -117,7 +123,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             long lastLogged = logged.isEmpty() ? loaded.snapshotZxid() : logged.get(logged.size() - 1).zxid();
             initConfigNode();
             this.peer = new ApacheQuorumPeer(myId, members, disk, loaded.acceptedEpoch(), loaded.currentEpoch(),
-                    lastLogged, this, tickTimeMs, initLimit, syncLimit);
+                    lastLogged, this, this, tickTimeMs, initLimit, syncLimit);
             peer.follower().restoreLogged(loaded.snapshotZxid(), logged);
         } catch (IOException | RuntimeException e) {
             disk.close();
@@ -229,6 +235,37 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         });
     }
 
+    // ---------------------------------------------------------------- leader callbacks (the leader's threads)
+
+    @Override
+    public void onLeading(ApacheLeader leader, boolean established) {
+        enqueue(() -> changeLeading(leader, established));
+    }
+
+    @Override
+    public void onRequest(long learnerSid, long sessionId, int cxid, int type, byte[] body,
+                          List<LearnerWire.Id> auth) {
+        enqueue(() -> {
+            leaderCommit.forwarded(learnerSid, sessionId, cxid, type, body, auth);
+            leaderCommit.flush();
+        });
+    }
+
+    @Override
+    public void onRevalidate(long learnerSid, long sessionId, int timeoutMs) {
+        enqueue(() -> leaderCommit.revalidate(learnerSid, sessionId));
+    }
+
+    @Override
+    public void onTouches(Map<Long, Integer> touches) {
+        enqueue(() -> leaderCommit.touch(touches));
+    }
+
+    @Override
+    public ApacheLeader.SyncSnapshot snapshot() throws IOException, InterruptedException {
+        return leaderCommit.snapshot();
+    }
+
     private void enqueue(Runnable task) {
         try {
             server.runOnCommitThread(task);
@@ -241,6 +278,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
 
     @Override
     public void processBatch(List<Request> batch) {
+        long time = System.currentTimeMillis();
         for (Request request : batch) {
             if (request.connection != null && request.type != Request.KIND_CONNECT) {
                 request.sessionId = request.connection.sessionId;
@@ -249,8 +287,12 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
                 server.finish(request);
                 continue;
             }
+            if (leaderCommit.leading()) {
+                leaderCommit.process(request, time);
+                continue;
+            }
             if (request.connection == null) {
-                continue; // expiry and container clean-up are the Apache leader's
+                continue; // expiry and container clean-up are the leader's
             }
             if (!serving) {
                 request.connection.closeNow(); // no leader or still syncing: the client fails over
@@ -266,6 +308,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
                 answers.answerInTurn(request, request.receivedNanos);
             }
         }
+        leaderCommit.flush();
         answers.drain();
         server.responder.flushMarked();
     }
@@ -333,6 +376,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         }
         JuteRecord txn = Jute.txnBody(header.type(), in);
         DataTree.Result result = server.applyTxn(header, txn);
+        leaderCommit.applied(zxid);
         maybeSnapshot();
         PendingAnswers.Entry entry = answers.committed(header.clientId(), header.cxid(), result);
         if (entry != null) {
@@ -412,6 +456,11 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         return snapshots.completed();
     }
 
+    private void changeLeading(ApacheLeader leader, boolean established) {
+        changeServing(established, established ? myId : -1);
+        leaderCommit.leadership(established ? leader : null);
+    }
+
     private void changeServing(boolean nowServing, long newLeaderId) {
         if (nowServing == serving && newLeaderId == leaderId) {
             return;
@@ -427,14 +476,14 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         }
         serving = nowServing;
         leaderId = nowServing ? newLeaderId : -1;
-        if (serving) {
+        if (serving && newLeaderId != myId) {
             // A new leader gives every session a full timeout, as Apache's does; this member tracks none itself.
             for (Session session : server.sessions.byId().values()) {
                 session.touch();
             }
         }
-        LOG.info(() -> "ZooKeeper ensemble member (Apache protocol): "
-                + (nowServing ? "following leader " + newLeaderId : "looking"));
+        LOG.info(() -> "ZooKeeper ensemble member (Apache protocol): " + (!nowServing ? "looking"
+                : newLeaderId == myId ? "leading" : "following leader " + newLeaderId));
     }
 
     @Override
@@ -459,12 +508,13 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
 
     @Override
     public boolean decidesExpiry() {
-        return false; // the Apache leader expires sessions and removes containers; this member applies its commits
+        // The leader expires sessions and removes containers; a follower applies its commits.
+        return leaderCommit.leading();
     }
 
     @Override
     public String mode() {
-        return serving ? "follower" : "looking";
+        return !serving ? "looking" : leaderCommit.leading() ? "leader" : "follower";
     }
 
     @Override

@@ -131,6 +131,28 @@ public final class ApacheFollower implements Closeable {
         return appliedZxid;
     }
 
+    /**
+     * Before this member leads: its logged, unapplied proposals are part of the history it leads with (a quorum
+     * elected it for that history), so they are applied now, as Apache's leader loads its whole log. Returns them.
+     */
+    List<QuorumPacket> applyLoggedForLeading() {
+        List<QuorumPacket> logged = new ArrayList<>(pendingProposals);
+        applyLoggedUpTo(Long.MAX_VALUE);
+        return logged;
+    }
+
+    /**
+     * After leading: the epochs and the log the leadership left. Proposals it logged without committing wait, as
+     * after a follower's session, for the next leader's sync to say whether they are in its history.
+     */
+    void afterLeading(ApacheLeader.Outcome outcome) {
+        acceptedEpoch = outcome.acceptedEpoch();
+        currentEpoch = outcome.currentEpoch();
+        lastLoggedZxid = outcome.lastLoggedZxid();
+        appliedZxid = outcome.committedZxid();
+        pendingProposals = new ArrayDeque<>(outcome.uncommitted());
+    }
+
     /** Follows the leader at {@code host:quorumPort} until the session ends (an IOException says why). */
     public void followLeader(String host, int quorumPort) throws IOException, InterruptedException {
         Socket s = connect(host, quorumPort);
