@@ -43,11 +43,12 @@ import java.util.logging.Logger;
  * {@link EnsembleCommit} does), installs a SNAP through {@link ApacheTreeFormat}, and forwards its own clients' writes
  * as Apache's REQUEST packets, new sessions as createSession requests with their timeout, reconnects as REVALIDATE
  * and syncs as sync requests answered when the leader's SYNC arrives. PING answers carry the sessions of this
- * member's live connections. Durability is the follower's: each proposal is fsynced before its ACK.
+ * member's live connections. Durability is the follower's: each proposal is fsynced before its ACK. When the election
+ * picks this member, it leads the Apache followers instead ({@link ApacheLeaderCommit}).
  *
- * <p>Snapshots of its own, as Apache's SyncRequestProcessor takes them: after a random number of applied commits between
- * snapCount / 2 and snapCount (so members do not all snapshot at once), the tree is written on the snapshot thread
- * ({@link BackgroundSnapshots}, fuzzy) into the follower's snapshot store, and the log files and snapshots it makes
+ * <p>Snapshots of its own, as Apache's SyncRequestProcessor takes them: after a random number of applied commits
+ * between snapCount / 2 and snapCount (so members do not all snapshot at once), the tree is written on the snapshot
+ * thread ({@link BackgroundSnapshots}, fuzzy) into the follower's snapshot store, and the log files and snapshots it makes
  * redundant are purged as the Tandem-protocol member does. The store then holds two bodies: the leader's SNAP
  * (Apache's database body) and this member's own ({@link #OWN_SNAPSHOT_MARK}, then {@link SnapshotFormat}, whose
  * node-by-node copy is what makes a fuzzy walk safe; Apache's body writes the ACL cache before the nodes, which a
@@ -429,7 +430,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         if (++appliedSinceSnapshot <= snapshotDueAfter) {
             return;
         }
-        appliedSinceSnapshot = 0; // counted from this attempt even when skipped, so a slow writer is not asked each commit
+        // Counted from this attempt even when skipped, so a slow writer is not asked at each commit.
+        appliedSinceSnapshot = 0;
         rollSnapshotDue();
         snapshots.start(server.tree.lastProcessedZxid(), SnapshotFormat.sessionTimeouts(server.sessions.byId()));
     }
