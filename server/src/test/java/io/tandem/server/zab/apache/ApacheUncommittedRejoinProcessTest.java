@@ -21,9 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 14 section 4: an uncommitted proposal and a real Apache 3.9.5 leader. The Tandem member leads two Apache
- * processes, logs a proposal after both were killed (it never commits), and is killed too; the Apache members restart from their own
- * files, elect a leader of their own in a new epoch and go on. (Stopping them with SIGSTOP instead is no good: the
- * proposal waits in their sockets' buffers, they log it when they resume, and their next leader rightly commits it.)
+ * processes, logs a proposal while both are stopped (SIGSTOP: it reaches at most their sockets' buffers, and never
+ * commits), and is killed; the stopped members are killed too (what their buffers held is gone with them), restart
+ * from their own files, elect a leader of their own in a new epoch and go on. (Resuming them instead is no good: they
+ * would log the proposal from their buffers, and their next leader would rightly commit it. Killing them first is no
+ * good either: the leadership ends at once on their closed connections, before the proposal is made.)
  * When Tandem rejoins, its last logged zxid is one the new leader's history lacks, so Apache's leader must not answer
  * with a DIFF: it sends TRUNC or (as 3.9.5 does here, after a restart) SNAP, and Tandem drops the proposal from its
  * log, never applies it, and ends with the Apache members' tree.
@@ -61,16 +63,19 @@ class ApacheUncommittedRejoinProcessTest {
                             last);
                 }
 
-                // Both followers die: a proposal is logged on Tandem alone and can never commit. Without a quorum
-                // the leadership ends and Tandem looks for a leader with that proposal as its last logged zxid.
-                one.kill();
-                two.kill();
+                // Both followers stall: a proposal is logged on Tandem alone and can never commit. Without a quorum
+                // the leadership ends after syncLimit and Tandem looks for a leader with that proposal as its last
+                // logged zxid.
+                one.stop();
+                two.stop();
                 onTandem.create("/t/never-committed", bytes("lost"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
                         (rc, path, ctx, name) -> { }, null);
                 String uncommitted = "looking for a leader (zxid 0x" + Long.toHexString(last.getCzxid() + 1);
                 assertTrue(ApacheQuorumProcess.await(() -> member.logText().contains(uncommitted), TIMEOUT_MS),
                         () -> "the proposal never reached Tandem's log:\n" + member.logTail());
                 member.kill();
+                one.kill();
+                two.kill();
                 try (ApacheQuorumProcess oneAgain = ApacheQuorumProcess.start(temp.resolve("1"), apacheExtra,
                              apache1, apache1, apache2, tandem);
                      ApacheQuorumProcess twoAgain = ApacheQuorumProcess.start(temp.resolve("2"), apacheExtra,
