@@ -49,6 +49,12 @@ public final class FileZabDisk implements ZabDisk {
     private static final DateTimeFormatter ASIDE_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
 
+    /**
+     * System property: the size at which the log starts a new file (default {@link TxnLog#DEFAULT_ROLL_BYTES}).
+     * Purging after a snapshot deletes whole files only, so tests that prove a purge set it small.
+     */
+    public static final String LOG_ROLL_BYTES_PROPERTY = "tandem.zab.logRollBytes";
+
     private final Path dataDir;
     private final SnapshotStore snapshots;
     private TxnLog log;
@@ -65,6 +71,18 @@ public final class FileZabDisk implements ZabDisk {
         FileZabDisk disk = new FileZabDisk(dataDir);
         disk.load(config);
         return disk;
+    }
+
+    private static long logRollBytes() {
+        String value = System.getProperty(LOG_ROLL_BYTES_PROPERTY);
+        if (value == null || value.isBlank()) {
+            return TxnLog.DEFAULT_ROLL_BYTES;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(LOG_ROLL_BYTES_PROPERTY + " must be a number of bytes: " + value, e);
+        }
     }
 
     /** What was on disk at open: the state the machine starts from. */
@@ -99,7 +117,7 @@ public final class FileZabDisk implements ZabDisk {
                     aside == null ? "Nothing to set aside"
                             : (resumed ? "The unfinished re-sync is kept in " : "The damaged files are kept in ")
                                     + aside);
-            this.log = TxnLog.open(dataDir.resolve(LOG_DIR));
+            this.log = TxnLog.open(dataDir.resolve(LOG_DIR), logRollBytes());
             loaded = new Loaded(DurableState.recovering(acceptedEpoch));
         } else {
             this.log = loaded.log;
@@ -222,7 +240,7 @@ public final class FileZabDisk implements ZabDisk {
     private String load(long acceptedEpoch, Loaded[] result) throws IOException {
         TxnLog opened;
         try {
-            opened = TxnLog.open(dataDir.resolve(LOG_DIR));
+            opened = TxnLog.open(dataDir.resolve(LOG_DIR), logRollBytes());
         } catch (CorruptLogException e) {
             return describe(e);
         }

@@ -8,6 +8,7 @@ import io.tandem.server.zab.QuorumTransport;
 import io.tandem.server.zab.ZabConfig;
 import io.tandem.server.zab.apache.ApacheElection;
 import io.tandem.server.zab.apache.ApacheFollower;
+import io.tandem.server.zab.apache.ApacheLeader;
 import io.tandem.server.zab.apache.ApacheQuorumPeer;
 import io.tandem.server.zab.apache.LearnerWire;
 import io.tandem.zk.wire.JuteInput;
@@ -29,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.logging.Level;
@@ -41,53 +43,55 @@ import java.util.logging.Logger;
  * {@link EnsembleCommit} does), installs a SNAP through {@link ApacheTreeFormat}, and forwards its own clients' writes
  * as Apache's REQUEST packets, new sessions as createSession requests with their timeout, reconnects as REVALIDATE
  * and syncs as sync requests answered when the leader's SYNC arrives. PING answers carry the sessions of this
- * member's live connections. Durability is the follower's: each proposal is fsynced before its ACK.
+ * member's live connections. Durability is the follower's: each proposal is fsynced before its ACK. When the election
+ * picks this member, it leads the Apache followers instead ({@link ApacheLeaderCommit}).
+ *
+ * <p>Snapshots of its own, as Apache's SyncRequestProcessor takes them: after a random number of applied commits
+ * between snapCount / 2 and snapCount (so members do not all snapshot at once), the tree is written on the snapshot
+ * thread ({@link BackgroundSnapshots}, fuzzy) into the follower's snapshot store, and the log files and snapshots it makes
+ * redundant are purged as the Tandem-protocol member does. The store then holds two bodies: the leader's SNAP
+ * (Apache's database body) and this member's own ({@link #OWN_SNAPSHOT_MARK}, then {@link SnapshotFormat}, whose
+ * node-by-node copy is what makes a fuzzy walk safe; Apache's body writes the ACL cache before the nodes, which a
+ * walk of a changing tree cannot). A restart reads whichever is newest and replays the proposals logged after it.
  *
  * <p>Everything the quorum peer reports (on its own thread) is queued onto the commit thread as a task, so the tree
  * has one writer and replies leave in each connection's arrival order. Forwarding writes to the leader's socket from
  * the commit thread, as Apache's learner does from its request thread; it never blocks a Netty event loop.
  */
-final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Application {
+final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Application, ApacheLeader.Application {
     private static final Logger LOG = Logger.getLogger(ApacheEnsembleCommit.class.getName());
 
     /** Longest string or buffer in a SNAP's database: a znode's data is bounded by jute.maxbuffer on Apache's side. */
     private static final int SNAPSHOT_FIELD_BYTES_MAX = ApacheFollower.PACKET_DATA_BYTES_MAX;
-
-    /** What a local request waits for before its turn to be answered comes. */
-    private enum Wait { NONE, COMMIT, SYNC, REVALIDATE }
-
-    private record Key(long sessionId, int cxid) {
-    }
-
-    private static final class Pending {
-        final Request request;
-        Wait wait;
-        boolean lost;
-        DataTree.Result result;
-
-        Pending(Request request, Wait wait) {
-            this.request = request;
-            this.wait = wait;
-        }
-    }
+    /**
+     * First int of a snapshot this member wrote itself; an Apache database body starts with its session count, which
+     * is never negative, so the two never look alike.
+     */
+    static final int OWN_SNAPSHOT_MARK = 0xF7AD_0001;
 
     private final ZkServer server;
     private final FileZabDisk disk;
     private final ApacheQuorumPeer peer;
     private final EnsembleConfig staticConfig;
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
-    private final Map<Key, Pending> awaitingCommit = new HashMap<>();
+    /** Local requests in arrival order, answered in that order. */
+    private final PendingAnswers answers;
     /** Forwarded syncs in forwarding order: the leader's SYNC packets answer them oldest first. */
-    private final ArrayDeque<Pending> awaitingSync = new ArrayDeque<>();
+    private final ArrayDeque<PendingAnswers.Entry> awaitingSync = new ArrayDeque<>();
     /** Re-attaches asked of the leader, per session in asking order (its answers come in that order). */
-    private final Map<Long, ArrayDeque<Pending>> awaitingRevalidation = new HashMap<>();
-    private final long lostAfterNanos;
+    private final Map<Long, ArrayDeque<PendingAnswers.Entry>> awaitingRevalidation = new HashMap<>();
     /** Written on the commit thread; read by srvr/mntr from any thread. */
     private volatile boolean serving;
     private volatile long leaderId = -1;
     private long nextTouchNanos;
     /** The live local sessions and their timeouts, refreshed on the commit thread, read by PING answers. */
     private volatile Map<Long, Integer> touches = Map.of();
+    private final BackgroundSnapshots snapshots;
+    /** The leader's half, used while this member leads. */
+    private final ApacheLeaderCommit leaderCommit;
+    private final long myId;
+    private long appliedSinceSnapshot;
+    /** Commits after which the next snapshot is due: snapCount / 2 plus a random part, as Apache rolls it. */
+    private long snapshotDueAfter;
 
     ApacheEnsembleCommit(ZkServer server, int myId, Map<String, String> settings, Path quorumDir) throws IOException {
         this.server = server;
@@ -97,13 +101,18 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         int syncLimit = Integer.parseInt(settings.getOrDefault("syncLimit", "5").trim());
         // A leader that is alive answers within syncLimit ticks or the follower leaves it; a forwarded write still
         // waiting after twice that was lost without the session ending (its client is told to retry).
-        this.lostAfterNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2L * tickTimeMs * syncLimit));
+        this.answers = new PendingAnswers(server,
+                TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2L * tickTimeMs * syncLimit)), awaitingSync::remove);
         Map<Integer, QuorumTransport.Peer> peers = QuorumTransport.parsePeers(settings);
         Map<Long, ApacheElection.Member> members = new TreeMap<>();
         peers.forEach((id, p) -> members.put((long) id,
                 new ApacheElection.Member(id, p.host(), p.quorumPort(), p.electionPort(), 0)));
         int[] voters = peers.keySet().stream().mapToInt(Integer::intValue).toArray();
         this.disk = FileZabDisk.open(ZabConfig.of(myId, voters).withLimits(initLimit, syncLimit), quorumDir);
+        this.snapshots = new BackgroundSnapshots(this::writeOwnSnapshot, server.tree);
+        this.leaderCommit = new ApacheLeaderCommit(server, answers);
+        this.myId = myId;
+        rollSnapshotDue();
         try {
             DurableState loaded = disk.loaded();
             if (loaded.recovering()) {
@@ -115,7 +124,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             long lastLogged = logged.isEmpty() ? loaded.snapshotZxid() : logged.get(logged.size() - 1).zxid();
             initConfigNode();
             this.peer = new ApacheQuorumPeer(myId, members, disk, loaded.acceptedEpoch(), loaded.currentEpoch(),
-                    lastLogged, this, tickTimeMs, initLimit, syncLimit);
+                    lastLogged, this, this, tickTimeMs, initLimit, syncLimit);
             peer.follower().restoreLogged(loaded.snapshotZxid(), logged);
         } catch (IOException | RuntimeException e) {
             disk.close();
@@ -164,18 +173,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         return peer.electionPort();
     }
 
-    /** Apache's ZKDatabase.initConfigInZKDatabase: {@code /zookeeper/config} holds the static configuration. */
     private void initConfigNode() {
-        DataNode node = server.tree.getNode(Reconfig.CONFIG_PATH);
-        if (node == null || node.dataLength() > 0) {
-            return;
-        }
-        try {
-            server.tree.setData(Reconfig.CONFIG_PATH, staticConfig.bytes(), -1, staticConfig.version(),
-                    System.currentTimeMillis());
-        } catch (ZkException e) {
-            throw new IllegalStateException("the tree has no " + Reconfig.CONFIG_PATH, e);
-        }
+        Reconfig.initConfigNode(server.tree, staticConfig, System.currentTimeMillis());
     }
 
     // ---------------------------------------------------------------- quorum peer callbacks (its thread)
@@ -211,15 +210,15 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public void onRevalidated(long sessionId, boolean valid) {
         enqueue(() -> {
-            ArrayDeque<Pending> waiting = awaitingRevalidation.get(sessionId);
-            Pending entry = waiting == null ? null : waiting.poll();
+            ArrayDeque<PendingAnswers.Entry> waiting = awaitingRevalidation.get(sessionId);
+            PendingAnswers.Entry entry = waiting == null ? null : waiting.poll();
             if (waiting != null && waiting.isEmpty()) {
                 awaitingRevalidation.remove(sessionId);
             }
             if (entry != null) {
                 entry.request.handshakeValid = valid;
-                entry.wait = Wait.NONE;
-                drainPending();
+                answers.resolve(entry, null);
+                answers.drain();
                 server.responder.flushMarked();
             }
         });
@@ -228,13 +227,44 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public void onSync() {
         enqueue(() -> {
-            Pending entry = awaitingSync.poll();
+            PendingAnswers.Entry entry = awaitingSync.poll();
             if (entry != null) {
-                entry.wait = Wait.NONE; // answered as a read: every commit sent before the SYNC is applied
-                drainPending();
+                answers.resolve(entry, null); // answered as a read: every commit sent before the SYNC is applied
+                answers.drain();
                 server.responder.flushMarked();
             }
         });
+    }
+
+    // ---------------------------------------------------------------- leader callbacks (the leader's threads)
+
+    @Override
+    public void onLeading(ApacheLeader leader, boolean established) {
+        enqueue(() -> changeLeading(leader, established));
+    }
+
+    @Override
+    public void onRequest(long learnerSid, long sessionId, int cxid, int type, byte[] body,
+                          List<LearnerWire.Id> auth) {
+        enqueue(() -> {
+            leaderCommit.forwarded(learnerSid, sessionId, cxid, type, body, auth);
+            leaderCommit.flush();
+        });
+    }
+
+    @Override
+    public void onRevalidate(long learnerSid, long sessionId, int timeoutMs) {
+        enqueue(() -> leaderCommit.revalidate(learnerSid, sessionId));
+    }
+
+    @Override
+    public void onTouches(Map<Long, Integer> touches) {
+        enqueue(() -> leaderCommit.touch(touches));
+    }
+
+    @Override
+    public ApacheLeader.SyncSnapshot snapshot() throws IOException, InterruptedException {
+        return leaderCommit.snapshot();
     }
 
     private void enqueue(Runnable task) {
@@ -249,6 +279,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
 
     @Override
     public void processBatch(List<Request> batch) {
+        long time = System.currentTimeMillis();
         for (Request request : batch) {
             if (request.connection != null && request.type != Request.KIND_CONNECT) {
                 request.sessionId = request.connection.sessionId;
@@ -257,8 +288,12 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
                 server.finish(request);
                 continue;
             }
+            if (leaderCommit.leading()) {
+                leaderCommit.process(request, time);
+                continue;
+            }
             if (request.connection == null) {
-                continue; // expiry and container clean-up are the Apache leader's
+                continue; // expiry and container clean-up are the leader's
             }
             if (!serving) {
                 request.connection.closeNow(); // no leader or still syncing: the client fails over
@@ -267,14 +302,15 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             if (request.type == Request.KIND_CONNECT) {
                 connect(request);
             } else if (request.isWrite() && request.sessionId != 0) {
-                forward(request, request.type, Forwarding.requestBody(request), Wait.COMMIT);
+                forward(request, request.type, Forwarding.requestBody(request), PendingAnswers.Wait.COMMIT);
             } else if (request.type == OpCode.SYNC && request.sessionId != 0) {
-                forward(request, OpCode.SYNC, Forwarding.requestBody(request), Wait.SYNC);
+                forward(request, OpCode.SYNC, Forwarding.requestBody(request), PendingAnswers.Wait.SYNC);
             } else {
-                pending.add(new Pending(request, Wait.NONE));
+                answers.answerInTurn(request, request.receivedNanos);
             }
         }
-        drainPending();
+        leaderCommit.flush();
+        answers.drain();
         server.responder.flushMarked();
     }
 
@@ -283,18 +319,17 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         if (server.sessions.prepareConnect(request)) {
             // Apache's learner forwards createSession with cxid 0 and the negotiated timeout as the body.
             byte[] timeout = ByteBuffer.allocate(4).putInt(request.negotiatedTimeout).array();
-            forward(request, OpCode.CREATE_SESSION, timeout, Wait.COMMIT);
+            forward(request, OpCode.CREATE_SESSION, timeout, PendingAnswers.Wait.COMMIT);
             return;
         }
         if (request.type == Request.KIND_TASK) {
             return; // refused: the client has seen a newer zxid than this member
         }
         if (!request.handshakeValid) {
-            pending.add(new Pending(request, Wait.NONE)); // wrong password or unknown here: refused in order
+            answers.answerInTurn(request, request.receivedNanos); // wrong password or unknown here: refused in order
             return;
         }
         // The leader owns sessions: it says whether this one is alive and moves it to this member.
-        Pending entry = new Pending(request, Wait.REVALIDATE);
         boolean sent;
         try {
             sent = peer.follower().revalidate(request.sessionId, request.negotiatedTimeout);
@@ -305,11 +340,11 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             request.connection.closeNow();
             return;
         }
-        pending.add(entry);
+        PendingAnswers.Entry entry = answers.await(request, PendingAnswers.Wait.REVALIDATE, request.receivedNanos);
         awaitingRevalidation.computeIfAbsent(request.sessionId, id -> new ArrayDeque<>()).add(entry);
     }
 
-    private void forward(Request request, int type, byte[] body, Wait wait) {
+    private void forward(Request request, int type, byte[] body, PendingAnswers.Wait wait) {
         List<LearnerWire.Id> auth = new ArrayList<>();
         for (Id id : request.authInfo()) {
             auth.add(new LearnerWire.Id(id.scheme(), id.id()));
@@ -326,12 +361,10 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             request.connection.closeNow();
             return;
         }
-        Pending entry = new Pending(request, wait);
-        pending.add(entry);
-        if (wait == Wait.SYNC) {
-            awaitingSync.add(entry);
+        if (wait == PendingAnswers.Wait.SYNC) {
+            awaitingSync.add(answers.await(request, wait, request.receivedNanos));
         } else {
-            awaitingCommit.put(new Key(request.sessionId, request.xid), entry);
+            answers.awaitCommit(request, request.sessionId, request.xid, request.receivedNanos);
         }
     }
 
@@ -344,72 +377,90 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         }
         JuteRecord txn = Jute.txnBody(header.type(), in);
         DataTree.Result result = server.applyTxn(header, txn);
-        Pending entry = awaitingCommit.remove(new Key(header.clientId(), header.cxid()));
+        leaderCommit.applied(zxid);
+        maybeSnapshot();
+        PendingAnswers.Entry entry = answers.committed(header.clientId(), header.cxid(), result);
         if (entry != null) {
             entry.request.header = header; // the reply is built from what was committed
             entry.request.txn = txn;
-            entry.result = result;
-            entry.wait = Wait.NONE;
-            dropLostBefore(entry);
         } else if (header.type() == OpCode.CLOSE_SESSION) {
             // Expired by the leader, or closed through another member.
             server.listener.closeOwnerOf(header.clientId(), null);
         }
     }
 
-    /**
-     * Forwarded writes reach the leader in this member's order and commit in that order, so writes still waiting ahead
-     * of one that committed were dropped (the leader refused them with its session gone): their clients retry.
-     */
-    private void dropLostBefore(Pending committed) {
-        for (Pending entry : pending) {
-            if (entry == committed) {
-                return;
-            }
-            if (entry.wait == Wait.COMMIT) {
-                loseEntry(entry);
-            }
-        }
-    }
-
-    private void loseEntry(Pending entry) {
-        entry.wait = Wait.NONE;
-        entry.lost = true;
-        awaitingCommit.values().remove(entry);
-        awaitingSync.remove(entry);
-        entry.request.connection.closeNow();
-    }
-
-    private void drainPending() {
-        while (!pending.isEmpty() && pending.peek().wait == Wait.NONE) {
-            Pending entry = pending.poll();
-            if (entry.lost) {
-                continue;
-            }
-            try {
-                if (entry.request.type == Request.KIND_CONNECT) {
-                    server.finish(entry.request); // re-attach, with the leader's verdict
-                } else {
-                    server.responder.reply(entry.request, entry.result);
-                }
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "failed to answer request type " + entry.request.type + " of session 0x"
-                        + Long.toHexString(entry.request.sessionId), e);
-                entry.request.connection.closeNow();
-            }
-        }
-    }
-
+    /** Installs a stored snapshot: the leader's SNAP (Apache's database body) or one of this member's own. */
     private void installSnapshotBody(long zxid, InputStream body) throws IOException {
+        // The snapshot thread must not walk the tree while it is replaced (nor store a mix of the two).
+        snapshots.cancelAndAwait();
         server.tree.clearForSnapshot();
         server.sessions.byId().clear();
         DataInputStream in = new DataInputStream(new BufferedInputStream(body, 64 << 10));
-        ApacheTreeFormat.read(in, server.tree, server.sessions.byId(), SNAPSHOT_FIELD_BYTES_MAX);
+        in.mark(Integer.BYTES);
+        boolean own = in.readInt() == OWN_SNAPSHOT_MARK;
+        if (own) {
+            long written = SnapshotFormat.read(in, server.tree, server.sessions.byId());
+            if (written != zxid) {
+                throw new IOException("snapshot stored at zxid 0x" + Long.toHexString(zxid) + " says 0x"
+                        + Long.toHexString(written));
+            }
+        } else {
+            in.reset();
+            ApacheTreeFormat.read(in, server.tree, server.sessions.byId(), SNAPSHOT_FIELD_BYTES_MAX);
+        }
         server.tree.setLastProcessedZxid(zxid);
         server.recovered();
         initConfigNode();
-        LOG.info(() -> "Installed the leader's snapshot at zxid 0x" + Long.toHexString(zxid) + ": "
-                + server.tree.nodeCount() + " znodes, " + server.sessions.byId().size() + " sessions");
+        appliedSinceSnapshot = 0;
+        LOG.info(() -> "Installed " + (own ? "this member's own" : "the leader's") + " snapshot at zxid 0x"
+                + Long.toHexString(zxid) + ": " + server.tree.nodeCount() + " znodes, "
+                + server.sessions.byId().size() + " sessions");
+    }
+
+    private void rollSnapshotDue() {
+        int snapCount = Math.max(2, server.config.snapCount());
+        snapshotDueAfter = snapCount / 2 + ThreadLocalRandom.current().nextInt(snapCount / 2);
+    }
+
+    /**
+     * Starts a snapshot on the snapshot thread once enough commits were applied since the last one (Apache's
+     * SyncRequestProcessor.shouldSnapshot); this thread only notes the zxid and copies the sessions.
+     */
+    private void maybeSnapshot() {
+        if (++appliedSinceSnapshot <= snapshotDueAfter) {
+            return;
+        }
+        // Counted from this attempt even when skipped, so a slow writer is not asked at each commit.
+        appliedSinceSnapshot = 0;
+        rollSnapshotDue();
+        snapshots.start(server.tree.lastProcessedZxid(), SnapshotFormat.sessionTimeouts(server.sessions.byId()));
+    }
+
+    /**
+     * The snapshot thread's writer: the snapshot into the follower's store, then the log files and older snapshots it
+     * covers go. The follower thread writes a SNAP into the same store; the disk's monitor keeps the two apart (a SNAP
+     * at the same zxid would otherwise share the temporary file). Only proposals applied here, hence committed, are
+     * at or below the zxid, so no proposal still waiting for its commit is purged.
+     */
+    private void writeOwnSnapshot(long zxid, ZkStore.SnapshotWriter body) throws IOException {
+        synchronized (disk) {
+            disk.writeSnapshot(zxid, out -> {
+                out.writeInt(OWN_SNAPSHOT_MARK);
+                body.write(out);
+            });
+            disk.retainNewestSnapshots();
+        }
+        disk.purgeBefore(zxid);
+    }
+
+    /** Snapshots this member wrote itself since it started (tests). */
+    long ownSnapshots() {
+        return snapshots.completed();
+    }
+
+    private void changeLeading(ApacheLeader leader, boolean established) {
+        changeServing(established, established ? myId : -1);
+        leaderCommit.leadership(established ? leader : null);
     }
 
     private void changeServing(boolean nowServing, long newLeaderId) {
@@ -421,27 +472,28 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             for (ServerConnection connection : server.listener.connections()) {
                 connection.closeNow();
             }
-            pending.clear();
-            awaitingCommit.clear();
+            answers.clear();
             awaitingSync.clear();
             awaitingRevalidation.clear();
         }
         serving = nowServing;
         leaderId = nowServing ? newLeaderId : -1;
-        if (serving) {
+        if (serving && newLeaderId != myId) {
             // A new leader gives every session a full timeout, as Apache's does; this member tracks none itself.
             for (Session session : server.sessions.byId().values()) {
                 session.touch();
             }
         }
-        LOG.info(() -> "ZooKeeper ensemble member (Apache protocol): "
-                + (nowServing ? "following leader " + newLeaderId : "looking"));
+        LOG.info(() -> "ZooKeeper ensemble member (Apache protocol): " + (!nowServing ? "looking"
+                : newLeaderId == myId ? "leading" : "following leader " + newLeaderId));
     }
 
     @Override
     public void tick() {
         long now = System.nanoTime();
-        closeLostWrites(now);
+        if (answers.closeLost(now)) {
+            awaitingRevalidation.clear();
+        }
         if (now - nextTouchNanos < 0) {
             return;
         }
@@ -456,42 +508,15 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         touches = Map.copyOf(alive);
     }
 
-    /**
-     * The oldest forwarded write tells whether the leader dropped something without ending the session: once it has
-     * waited past the limit, every client still waiting on a write or sync is disconnected (ConnectionLoss: they
-     * retry, as after a leader change); their requests may still commit, as in Apache.
-     */
-    private void closeLostWrites(long now) {
-        Pending oldest = null;
-        for (Pending entry : pending) {
-            if (entry.wait != Wait.NONE) {
-                oldest = entry;
-                break;
-            }
-        }
-        if (oldest == null || now - oldest.request.receivedNanos < lostAfterNanos) {
-            return;
-        }
-        LOG.warning(() -> "A request waited over " + TimeUnit.NANOSECONDS.toMillis(lostAfterNanos)
-                + " ms for the leader; disconnecting the clients whose requests are still waiting");
-        for (Pending entry : pending) {
-            if (entry.wait != Wait.NONE) {
-                loseEntry(entry);
-            }
-        }
-        awaitingRevalidation.clear();
-        drainPending();
-        server.responder.flushMarked();
-    }
-
     @Override
     public boolean decidesExpiry() {
-        return false; // the Apache leader expires sessions and removes containers; this member applies its commits
+        // The leader expires sessions and removes containers; a follower applies its commits.
+        return leaderCommit.leading();
     }
 
     @Override
     public String mode() {
-        return serving ? "follower" : "looking";
+        return !serving ? "looking" : leaderCommit.leading() ? "leader" : "follower";
     }
 
     @Override
@@ -516,6 +541,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public void onCommitThreadExit() {
         // Nothing to finish: every acknowledged proposal is in the follower's log; a waiting client retries elsewhere.
+        // A snapshot being written is abandoned (the log covers everything it would).
+        snapshots.cancelAndAwait();
     }
 
     @Override

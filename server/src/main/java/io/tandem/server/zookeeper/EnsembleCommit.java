@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -44,35 +43,16 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** Leader-proposed transactions not yet seen committed; beyond this, writes are refused (the client retries). */
     private static final int PROPOSED_MAX = 5_000;
 
-    private record Key(long sessionId, int cxid) {
-    }
-
     /** A transaction the leader proposed, with the number of the prepare that made its change records (or 0). */
     private record Proposal(byte[] txn, long stamp) {
-    }
-
-    /** One request of a local client in arrival order; {@code awaiting} while its transaction is not committed. */
-    private static final class Pending {
-        final Request request;
-        /** When the commit thread took it up, on this path's clock (what the lost-write deadline counts from). */
-        final long sinceNanos;
-        boolean awaiting;
-        boolean lost;
-        DataTree.Result result;
-
-        Pending(Request request, boolean awaiting, long sinceNanos) {
-            this.request = request;
-            this.awaiting = awaiting;
-            this.sinceNanos = sinceNanos;
-        }
     }
 
     private final ZkServer server;
     private volatile EnsembleZab zab;
     private final CommitClock clock;
     private final BackgroundSnapshots snapshots;
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
-    private final Map<Key, Pending> awaiting = new HashMap<>();
+    /** Local requests in arrival order, answered in that order. */
+    private final PendingAnswers answers;
     /** On the leader: transactions proposed, in order; as each commits, the preparer drops the records it made. */
     private final ArrayDeque<Proposal> proposed = new ArrayDeque<>();
     private volatile boolean leading;
@@ -80,8 +60,6 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     private int leaderId = -1;
     private long nextTouchNanos;
     private long appliedSinceCompact;
-    /** How long a write may wait for its commit while this member serves before its client is told to retry. */
-    private final long lostAfterNanos;
     private final ReadOnlyMode readOnly;
     /** The configuration of zoo.cfg's server.N lines, version 0. */
     private final EnsembleConfig staticConfig;
@@ -111,7 +89,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         // that was dropped (e.g. refused by a leader with too many proposals in flight) without a role change.
         long syncLimitMillis = Long.parseLong(settings.getOrDefault("tickTime", "2000").trim())
                 * Long.parseLong(settings.getOrDefault("syncLimit", "5").trim());
-        this.lostAfterNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis));
+        this.answers = new PendingAnswers(server,
+                TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis)), entry -> {});
         this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get));
         this.staticConfig = EnsembleConfig.fromSettings(settings);
         this.snapshots = inlineSnapshots ? BackgroundSnapshots.inline(this::writeToZab, server.tree)
@@ -119,22 +98,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         initConfigNode(); // the commit thread starts after this constructor
     }
 
-    /**
-     * Apache's ZKDatabase.initConfigInZKDatabase: a member's {@code /zookeeper/config} holds the configuration it was
-     * started with until a reconfig (or a snapshot from a leader that saw one) replaces it. A snapshot written before
-     * the znode was filled brings it back empty, so it is filled again then.
-     */
     private void initConfigNode() {
-        DataNode node = server.tree.getNode(Reconfig.CONFIG_PATH);
-        if (node.dataLength() > 0) {
-            return;
-        }
-        try {
-            server.tree.setData(Reconfig.CONFIG_PATH, staticConfig.bytes(), -1, staticConfig.version(),
-                    clock.currentTimeMillis());
-        } catch (ZkException e) {
-            throw new IllegalStateException("the tree has no " + Reconfig.CONFIG_PATH, e);
-        }
+        Reconfig.initConfigNode(server.tree, staticConfig, clock.currentTimeMillis());
     }
 
     /** Starts Zab; its callbacks are queued onto the commit thread, which must already run. */
@@ -267,7 +232,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 if (request.header != null) {
                     propose(request, time);
                 } else {
-                    pending.add(new Pending(request, false, clock.nanoTime())); // re-attach, answered in order
+                    answers.answerInTurn(request, clock.nanoTime()); // re-attach, answered in order
                 }
             } else if (request.isWrite() && (request.connection == null || request.sessionId != 0)) {
                 if (request.connection == null && !leading) {
@@ -280,10 +245,10 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 propose(request, time);
                 request.header = null; // answered as a read once the marker is back
             } else if (request.connection != null) {
-                pending.add(new Pending(request, false, clock.nanoTime()));
+                answers.answerInTurn(request, clock.nanoTime());
             }
         }
-        drainPending();
+        answers.drain();
         server.responder.flushMarked();
     }
 
@@ -315,10 +280,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             request.connection.closeNow();
             return;
         }
-        Pending entry = new Pending(request, true, clock.nanoTime());
-        pending.add(entry);
-        awaiting.put(new Key(request.header != null ? request.header.clientId() : request.sessionId, request.xid),
-                entry);
+        answers.awaitCommit(request, request.header != null ? request.header.clientId() : request.sessionId,
+                request.xid, clock.nanoTime());
     }
 
     /**
@@ -366,16 +329,13 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 server.preparer.applied(stamp); // its changes (and earlier ones) are in the tree now
             }
         }
-        Pending entry = awaiting.remove(new Key(logged.clientId(), logged.cxid()));
+        PendingAnswers.Entry entry = answers.committed(logged.clientId(), logged.cxid(), result);
         if (entry != null) {
             if (result != null) {
                 // The reply is built from what was committed (a follower never saw the prepared transaction).
                 entry.request.header = header;
                 entry.request.txn = txn;
             }
-            entry.result = result;
-            entry.awaiting = false;
-            dropLostBefore(entry);
         } else if (logged.type() == OpCode.CLOSE_SESSION) {
             // Expired by the leader, or closed through another member.
             server.listener.closeOwnerOf(logged.clientId(), null);
@@ -383,44 +343,6 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         // Answered and flushed once per batch of the commit thread (processBatch), not once per commit: a Ready's
         // commits arrive together, and one flush per connection per batch saves a syscall per reply.
         maybeCompact();
-    }
-
-    /**
-     * This member's writes reach Zab in arrival order and commit in that order, so writes still waiting ahead of one
-     * that committed were dropped (by a leader change); their clients are disconnected and will retry.
-     */
-    private void dropLostBefore(Pending committed) {
-        for (Pending entry : pending) {
-            if (entry == committed) {
-                return;
-            }
-            if (entry.awaiting) {
-                entry.awaiting = false;
-                entry.lost = true;
-                awaiting.values().remove(entry);
-                entry.request.connection.closeNow();
-            }
-        }
-    }
-
-    private void drainPending() {
-        while (!pending.isEmpty() && !pending.peek().awaiting) {
-            Pending entry = pending.poll();
-            if (entry.lost) {
-                continue;
-            }
-            try {
-                if (entry.request.type == Request.KIND_CONNECT) {
-                    server.finish(entry.request); // re-attach
-                } else {
-                    server.responder.reply(entry.request, entry.result);
-                }
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "failed to answer request type " + entry.request.type + " of session 0x"
-                        + Long.toHexString(entry.request.sessionId), e);
-                entry.request.connection.closeNow();
-            }
-        }
     }
 
     private void installSnapshot(long zxid, SnapshotData snapshot) {
@@ -499,8 +421,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             for (ServerConnection connection : server.listener.connections()) {
                 connection.closeNow();
             }
-            pending.clear();
-            awaiting.clear();
+            answers.clear();
         }
         serving = nowServing;
         leaderId = newLeaderId;
@@ -557,7 +478,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             changeRole(running.role(), running.leaderId(), running.isServing());
         }
         long now = clock.nanoTime();
-        closeLostWrites(now);
+        answers.closeLost(now);
         establishConfigVersion();
         if (!serving && running != null) {
             if (running.role() == Role.LOOKING) {
@@ -579,38 +500,6 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         if (!alive.isEmpty()) {
             zab.submit(Forwarding.touch(alive));
         }
-    }
-
-    /**
-     * Writes reach Zab in arrival order, so the oldest waiting one tells whether anything was dropped silently: once
-     * it has waited past the limit, its client and every client waiting behind it on a write are disconnected (they
-     * see ConnectionLoss and retry, as after a leader change); their requests may still commit, as in Apache.
-     */
-    private void closeLostWrites(long now) {
-        Pending oldest = null;
-        for (Pending entry : pending) {
-            if (entry.awaiting) {
-                oldest = entry;
-                break;
-            }
-        }
-        if (oldest == null || now - oldest.sinceNanos < lostAfterNanos) {
-            return;
-        }
-        long session = oldest.request.sessionId;
-        LOG.warning(() -> "A write of session 0x" + Long.toHexString(session) + " waited over "
-                + TimeUnit.NANOSECONDS.toMillis(lostAfterNanos) + " ms for its commit; disconnecting the clients "
-                + "whose writes are still waiting");
-        for (Pending entry : pending) {
-            if (entry.awaiting) {
-                entry.awaiting = false;
-                entry.lost = true;
-                entry.request.connection.closeNow();
-            }
-        }
-        awaiting.clear();
-        drainPending();
-        server.responder.flushMarked();
     }
 
     // ---------------------------------------------------------------- forwarded to the leader

@@ -51,6 +51,23 @@ final class Reconfig {
         this.ensemble = ensemble;
     }
 
+    /**
+     * Apache's ZKDatabase.initConfigInZKDatabase: a member's {@code /zookeeper/config} holds the configuration it was
+     * started with until a reconfig (or a snapshot from a leader that saw one) replaces it. A snapshot written before
+     * the znode was filled brings it back empty, so it is filled again then.
+     */
+    static void initConfigNode(DataTree tree, EnsembleConfig staticConfig, long nowMillis) {
+        DataNode node = tree.getNode(CONFIG_PATH);
+        if (node == null || node.dataLength() > 0) {
+            return; // null: a tree installed from a snapshot without the system znodes, filled by a later one
+        }
+        try {
+            tree.setData(CONFIG_PATH, staticConfig.bytes(), -1, staticConfig.version(), nowMillis);
+        } catch (ZkException e) {
+            throw new IllegalStateException("the tree has no " + CONFIG_PATH, e);
+        }
+    }
+
     /** Reconfig with the feature off: Apache answers before looking at the session. */
     void checkEnabled() throws ZkException {
         if (!enabled) {

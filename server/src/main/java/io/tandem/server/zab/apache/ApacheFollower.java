@@ -131,6 +131,28 @@ public final class ApacheFollower implements Closeable {
         return appliedZxid;
     }
 
+    /**
+     * Before this member leads: its logged, unapplied proposals are part of the history it leads with (a quorum
+     * elected it for that history), so they are applied now, as Apache's leader loads its whole log. Returns them.
+     */
+    List<QuorumPacket> applyLoggedForLeading() {
+        List<QuorumPacket> logged = new ArrayList<>(pendingProposals);
+        applyLoggedUpTo(Long.MAX_VALUE);
+        return logged;
+    }
+
+    /**
+     * After leading: the epochs and the log the leadership left. Proposals it logged without committing wait, as
+     * after a follower's session, for the next leader's sync to say whether they are in its history.
+     */
+    void afterLeading(ApacheLeader.Outcome outcome) {
+        acceptedEpoch = outcome.acceptedEpoch();
+        currentEpoch = outcome.currentEpoch();
+        lastLoggedZxid = outcome.lastLoggedZxid();
+        appliedZxid = outcome.committedZxid();
+        pendingProposals = new ArrayDeque<>(outcome.uncommitted());
+    }
+
     /** Follows the leader at {@code host:quorumPort} until the session ends (an IOException says why). */
     public void followLeader(String host, int quorumPort) throws IOException, InterruptedException {
         Socket s = connect(host, quorumPort);
@@ -206,8 +228,11 @@ public final class ApacheFollower implements Closeable {
                 byte[] snapshot = LearnerWire.readSnapshot(in, PACKET_DATA_BYTES_MAX, SNAPSHOT_BYTES_MAX);
                 LOG.log(Level.INFO, "server {0}: SNAP from the leader at 0x{1}, {2} bytes", myId,
                         Long.toHexString(first.zxid()), snapshot.length);
-                // Apache's SNAP is read whole here (bounded by SNAPSHOT_BYTES_MAX).
-                disk.writeSnapshot(first.zxid(), SnapshotData.of(snapshot));
+                // Apache's SNAP is read whole here (bounded by SNAPSHOT_BYTES_MAX). The application's own snapshots
+                // go into the same store from its snapshot thread, under the disk's monitor too.
+                synchronized (disk) {
+                    disk.writeSnapshot(first.zxid(), SnapshotData.of(snapshot));
+                }
                 // A history of its own beyond the snapshot is not the leader's: it must not be replayed at restart.
                 disk.truncateAfter(first.zxid());
                 pendingProposals.clear();

@@ -7,6 +7,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -17,11 +18,9 @@ import java.util.concurrent.Future;
  * until that session ends (leader gone: no packet within syncLimit ticks, or the connection closed), then look again
  * with the last logged zxid and currentEpoch the session left. One thread of its own.
  *
- * <p>Tandem cannot yet lead Apache followers (issue 14 section 4, stage 3). When the election makes this member the
- * leader it does not claim the role: it waits initLimit ticks (the time Apache followers give a leader to answer)
- * and looks again, so the Apache members, which cannot sync with it, re-elect too. An ensemble in which this member
- * must lead (its history is the newest, or it has the highest sid among equals and the quorum needs it) therefore
- * does not form: give Tandem members lower sids than the Apache ones until stage 3 lands.
+ * <p>When the election makes this member the leader it leads with Apache's leader protocol ({@link ApacheLeader}) if
+ * it was given a leader application; without one (the protocol-only tests) it does not claim the role: it waits
+ * initLimit ticks (the time Apache followers give a leader to answer) and looks again.
  */
 public final class ApacheQuorumPeer implements Closeable {
     private static final Logger LOG = System.getLogger(ApacheQuorumPeer.class.getName());
@@ -30,6 +29,12 @@ public final class ApacheQuorumPeer implements Closeable {
     private final Map<Long, ApacheElection.Member> members;
     private final ApacheElection election;
     private final ApacheFollower follower;
+    private final ZabDisk disk;
+    private final ApacheLeader.Application leaderApplication;
+    private final int tickTimeMs;
+    private final int initLimit;
+    private final int syncLimit;
+    private volatile ApacheLeader leader;
     private final long initLimitMs;
     private final Thread thread;
     private volatile boolean closed;
@@ -39,7 +44,21 @@ public final class ApacheQuorumPeer implements Closeable {
     public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, ZabDisk disk, long acceptedEpoch,
                             long currentEpoch, long lastLoggedZxid, ApacheFollower.Application application,
                             int tickTimeMs, int initLimit, int syncLimit) {
+        this(myId, members, disk, acceptedEpoch, currentEpoch, lastLoggedZxid, application, null, tickTimeMs,
+                initLimit, syncLimit);
+    }
+
+    /** As above; with a {@code leaderApplication} this member leads Apache followers when elected. */
+    public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, ZabDisk disk, long acceptedEpoch,
+                            long currentEpoch, long lastLoggedZxid, ApacheFollower.Application application,
+                            ApacheLeader.Application leaderApplication, int tickTimeMs, int initLimit,
+                            int syncLimit) {
         this.myId = myId;
+        this.disk = disk;
+        this.leaderApplication = leaderApplication;
+        this.tickTimeMs = tickTimeMs;
+        this.initLimit = initLimit;
+        this.syncLimit = syncLimit;
         this.members = Map.copyOf(members);
         this.election = new ApacheElection(myId, members);
         this.initLimitMs = (long) initLimit * tickTimeMs;
@@ -113,6 +132,10 @@ public final class ApacheQuorumPeer implements Closeable {
                 Future<Vote> round = election.lookForLeader(follower.lastLoggedZxid(), follower.currentEpoch());
                 Vote vote = round.get();
                 if (closed) return;
+                if (vote.state() == ServerState.LEADING && leaderApplication != null) {
+                    lead();
+                    continue;
+                }
                 if (vote.state() == ServerState.LEADING) {
                     LOG.log(Level.WARNING, "server {0}: elected leader, but Tandem cannot lead Apache followers yet; "
                             + "looking again in {1} ms", myId, initLimitMs);
@@ -140,10 +163,79 @@ public final class ApacheQuorumPeer implements Closeable {
         }
     }
 
+    /**
+     * One leadership: the proposals this member logged are applied first (they are the history it was elected with),
+     * then {@link ApacheLeader#lead} runs until the leadership ends; the epochs and log it leaves go back to the
+     * follower, whose zxid and epoch the next election votes with.
+     */
+    private void lead() {
+        long appliedBefore = follower.appliedZxid();
+        List<LearnerWire.QuorumPacket> logged = follower.applyLoggedForLeading();
+        ApacheElection.Member me = members.get(myId);
+        ApacheLeader.Application tracked = new ApacheLeader.Application() {
+            @Override
+            public void onCommit(long zxid, byte[] txn) {
+                leaderApplication.onCommit(zxid, txn);
+            }
+
+            @Override
+            public void onLeading(ApacheLeader leading, boolean established) {
+                serving = established;
+                leaderApplication.onLeading(leading, established);
+            }
+
+            @Override
+            public void onRequest(long learnerSid, long sessionId, int cxid, int type, byte[] body,
+                                  List<LearnerWire.Id> auth) {
+                leaderApplication.onRequest(learnerSid, sessionId, cxid, type, body, auth);
+            }
+
+            @Override
+            public void onRevalidate(long learnerSid, long sessionId, int timeoutMs) {
+                leaderApplication.onRevalidate(learnerSid, sessionId, timeoutMs);
+            }
+
+            @Override
+            public void onTouches(Map<Long, Integer> touches) {
+                leaderApplication.onTouches(touches);
+            }
+
+            @Override
+            public ApacheLeader.SyncSnapshot snapshot() throws IOException, InterruptedException {
+                return leaderApplication.snapshot();
+            }
+        };
+        ApacheLeader running = new ApacheLeader(myId, members.keySet(), disk, tracked, tickTimeMs, initLimit,
+                syncLimit, appliedBefore, logged);
+        leader = running;
+        leaderId = myId;
+        try {
+            running.lead(me.host(), me.quorumPort(), follower.acceptedEpoch(), follower.currentEpoch());
+        } catch (IOException e) {
+            if (!closed) {
+                LOG.log(Level.INFO, "server {0}: leadership ended: {1}", myId, e.toString());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            ApacheLeader.Outcome outcome = running.outcome();
+            if (outcome != null) {
+                follower.afterLeading(outcome);
+            }
+            leader = null;
+            leaderId = -1;
+            serving = false;
+        }
+    }
+
     @Override
     public void close() throws IOException {
         closed = true;
         thread.interrupt();
+        ApacheLeader running = leader;
+        if (running != null) {
+            running.close();
+        }
         follower.close();
         election.close();
         try {

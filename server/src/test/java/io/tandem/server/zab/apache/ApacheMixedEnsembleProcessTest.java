@@ -65,7 +65,7 @@ class ApacheMixedEnsembleProcessTest {
 
     @Test
     void clientsOnEveryMemberSeeOneTreeAndTandemCarriesOnAfterTheApacheLeaderIsKilled() throws Exception {
-        // Tandem has the lowest sid: it cannot lead Apache followers yet, and with equal histories it never must.
+        // Tandem has the lowest sid, so an Apache member leads (ApacheLeaderProcessTest has Tandem leading).
         Ports tandem = Ports.fresh(1);
         Ports apache2 = Ports.fresh(2);
         Ports apache3 = Ports.fresh(3);

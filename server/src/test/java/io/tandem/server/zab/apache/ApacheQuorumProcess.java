@@ -132,6 +132,14 @@ final class ApacheQuorumProcess implements AutoCloseable {
         return condition.getAsBoolean();
     }
 
+    /** SIGSTOP: the process stays, silent, its connections open, until it is killed. */
+    void stop() throws IOException, InterruptedException {
+        Process signal = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).inheritIO().start();
+        if (signal.waitFor() != 0) {
+            throw new IOException("kill -STOP " + process.pid() + " failed");
+        }
+    }
+
     void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }

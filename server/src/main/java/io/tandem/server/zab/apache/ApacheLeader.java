@@ -1,0 +1,574 @@
+package io.tandem.server.zab.apache;
+
+import io.tandem.server.zab.ZabDisk;
+import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
+import java.io.Closeable;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Tandem member leading Apache ZooKeeper 3.9 followers over Apache's leader/learner protocol, one leadership per
+ * {@link #lead} call, as Apache's Leader.lead: discovery (a quorum's FOLLOWERINFO, the new epoch as one more than any
+ * accepted epoch, LEADERINFO, a quorum's ACKEPOCH, none of them ahead of this member's history), synchronization of
+ * each learner ({@link ApacheLearnerHandler}: DIFF, TRUNC or SNAP in Apache's serialization, the proposals after the
+ * sync point, NEWLEADER; UPTODATE once a quorum acknowledged NEWLEADER) and broadcast (PROPOSAL to every learner, a
+ * commit once a quorum, this member included after its fsync, acknowledged it, COMMIT in zxid order, PING every half
+ * tick, a forwarded REQUEST, REVALIDATE and SYNC answered through the application).
+ *
+ * <p>Threads: {@link #lead} runs on the quorum peer's thread (discovery waits, then the ping and quorum checks); one
+ * acceptor thread; a reader and a sender thread per learner; one delivery thread that hands commits and answers to
+ * the application in order (the application queues them onto its commit thread, which may block, and the commit
+ * thread itself calls {@link #propose}, so the leader's lock is never held while the application is called). The
+ * proposer (the application's commit thread) appends under the lock and fsyncs outside it ({@link #flush}).
+ */
+public final class ApacheLeader implements Closeable {
+    private static final Logger LOG = System.getLogger(ApacheLeader.class.getName());
+
+    /**
+     * Committed proposals kept for DIFF syncs: Apache's {@code zookeeper.commitLogCount} system property, 500 by
+     * default as there; a learner further behind gets a SNAP.
+     */
+    static final int COMMITTED_LOG_MAX = Math.max(1, Integer.getInteger("zookeeper.commitLogCount", 500));
+
+    /** What the leader needs from the member it runs in; calls come from the leader's threads, never under its lock. */
+    public interface Application {
+        /** A committed transaction, in zxid order (the delivery thread). */
+        void onCommit(long zxid, byte[] txn);
+
+        /** The leadership is established (a quorum synced) and requests may be proposed, or it ended. */
+        void onLeading(ApacheLeader leader, boolean established);
+
+        /** A learner's forwarded request: {@code type} and the body as its client sent it (Apache's REQUEST). */
+        void onRequest(long learnerSid, long sessionId, int cxid, int type, byte[] body, List<LearnerWire.Id> auth);
+
+        /** A learner asks whether a session a client reconnects with is alive; answer with {@link #revalidated}. */
+        void onRevalidate(long learnerSid, long sessionId, int timeoutMs);
+
+        /** A learner's PING answer: the sessions its clients keep alive, id to timeout. */
+        void onTouches(Map<Long, Integer> touches);
+
+        /**
+         * The state as Apache's SNAP body (sessions, ACL cache, nodes ending with "/"), consistent at the zxid it
+         * covers; called on a learner's thread, may wait for the application's commit thread.
+         */
+        SyncSnapshot snapshot() throws IOException, InterruptedException;
+    }
+
+    /** A SNAP's body and the zxid it covers. */
+    public record SyncSnapshot(long zxid, byte[] body) {
+    }
+
+    /** A proposal not yet committed, or committed and kept for DIFF. */
+    static final class Proposal {
+        final long zxid;
+        final byte[] data;
+        final Set<Long> acks = new HashSet<>();
+
+        Proposal(long zxid, byte[] data) {
+            this.zxid = zxid;
+            this.data = data;
+        }
+    }
+
+    final long myId;
+    private final Set<Long> voters;
+    final ZabDisk disk;
+    final Application application;
+    final int initLimitMs;
+    final int syncLimitMs;
+    private final int tickTimeMs;
+
+    final Object lock = new Object();
+    // Everything below is guarded by lock.
+    private final Map<Long, Long> followerEpochs = new HashMap<>();
+    private final Set<Long> epochAcks = new HashSet<>();
+    private final Set<Long> newLeaderAcks = new HashSet<>();
+    private String failure;
+    private long epoch = -1;
+    private boolean established;
+    private boolean ended;
+    private long nextCounter = 1;
+    private long lastAppendedZxid;
+    private long lastCommittedZxid;
+    /** The zxid just before the first entry of {@link #committedLog}: the oldest point a DIFF can start from. */
+    private long windowStart;
+    private final ArrayDeque<Proposal> outstanding = new ArrayDeque<>();
+    private final ArrayDeque<Proposal> committedLog = new ArrayDeque<>();
+    private final Map<Long, List<Runnable>> pendingSyncs = new HashMap<>();
+    /** Learners that receive proposals and commits (from their sync point on). */
+    private final Map<Long, ApacheLearnerHandler> forwarding = new HashMap<>();
+    private final List<ApacheLearnerHandler> handlers = new ArrayList<>();
+
+    private final LinkedBlockingQueue<Runnable> deliveries = new LinkedBlockingQueue<>();
+    private volatile ServerSocket serverSocket;
+
+    /**
+     * @param committedZxid the newest zxid of this member's state: its applied state plus the proposals it had
+     *                      logged, all of which a leader's history commits ({@code committed})
+     */
+    public ApacheLeader(long myId, Set<Long> voters, ZabDisk disk, Application application, int tickTimeMs,
+                        int initLimit, int syncLimit, long appliedZxid, List<QuorumPacket> committed) {
+        this.myId = myId;
+        this.voters = Set.copyOf(voters);
+        this.disk = disk;
+        this.application = application;
+        this.tickTimeMs = tickTimeMs;
+        this.initLimitMs = initLimit * tickTimeMs;
+        this.syncLimitMs = syncLimit * tickTimeMs;
+        this.windowStart = appliedZxid;
+        this.lastCommittedZxid = appliedZxid;
+        for (QuorumPacket packet : committed) {
+            committedLog.add(new Proposal(packet.zxid(), packet.data()));
+            lastCommittedZxid = packet.zxid();
+        }
+        this.lastAppendedZxid = lastCommittedZxid;
+    }
+
+    /**
+     * Leads until the leadership ends (an IOException says why: no quorum within initLimit, a learner ahead of this
+     * member, the quorum lost, or {@link #close}). Returns the epochs and the log this member is left with.
+     */
+    public Outcome lead(String host, int quorumPort, long acceptedEpoch, long currentEpoch)
+            throws IOException, InterruptedException {
+        long newEpoch = -1;
+        long writtenCurrent = currentEpoch;
+        Thread delivery = new Thread(this::deliverLoop, "apache-leader-delivery-" + myId);
+        delivery.setDaemon(true);
+        delivery.start();
+        ServerSocket ss = new ServerSocket();
+        ss.setReuseAddress(true);
+        try {
+            ss.bind(new InetSocketAddress(host, quorumPort));
+            serverSocket = ss;
+            Thread acceptor = new Thread(() -> acceptLoop(ss), "apache-leader-accept-" + myId);
+            acceptor.setDaemon(true);
+            acceptor.start();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(initLimitMs);
+            synchronized (lock) {
+                followerEpochs.put(myId, acceptedEpoch);
+                awaitQuorum(followerEpochs.keySet(), deadline, "FOLLOWERINFO");
+                newEpoch = followerEpochs.values().stream().mapToLong(Long::longValue).max().orElse(acceptedEpoch) + 1;
+            }
+            disk.writeAcceptedEpoch(newEpoch); // the promise is durable before LEADERINFO makes it
+            LOG.log(Level.INFO, "server {0}: leading Apache followers in epoch {1}", myId, newEpoch);
+            synchronized (lock) {
+                epoch = newEpoch;
+                leaderCurrentEpoch = currentEpoch;
+                epochAcks.add(myId);
+                lock.notifyAll();
+                awaitQuorum(epochAcks, deadline, "ACKEPOCH");
+            }
+            disk.writeCurrentEpoch(newEpoch);
+            writtenCurrent = newEpoch;
+            synchronized (lock) {
+                newLeaderAcks.add(myId);
+                awaitQuorum(newLeaderAcks, deadline, "NEWLEADER acknowledgements");
+                established = true;
+                lock.notifyAll();
+            }
+            LOG.log(Level.INFO, "server {0}: leadership of epoch {1} established", myId, newEpoch);
+            deliveries.add(() -> application.onLeading(this, true));
+            while (true) {
+                Thread.sleep(Math.max(10, tickTimeMs / 2));
+                checkQuorumAndPing();
+            }
+        } finally {
+            List<ApacheLearnerHandler> toClose;
+            Outcome outcome;
+            synchronized (lock) {
+                ended = true;
+                if (failure == null) failure = "leadership ended";
+                lock.notifyAll();
+                toClose = new ArrayList<>(handlers);
+                List<QuorumPacket> uncommitted = new ArrayList<>();
+                for (Proposal proposal : outstanding) {
+                    uncommitted.add(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
+                }
+                outcome = new Outcome(newEpoch < 0 ? acceptedEpoch : newEpoch, writtenCurrent,
+                        lastAppendedZxid, lastCommittedZxid, uncommitted);
+            }
+            this.outcome = outcome;
+            ss.close();
+            for (ApacheLearnerHandler handler : toClose) {
+                handler.close();
+            }
+            deliveries.add(() -> application.onLeading(this, false));
+            deliveries.add(STOP);
+            delivery.join(10_000);
+        }
+    }
+
+    private volatile Outcome outcome;
+
+    /** The epochs, the last logged and committed zxids, and the proposals logged but never committed. */
+    public record Outcome(long acceptedEpoch, long currentEpoch, long lastLoggedZxid, long committedZxid,
+                          List<QuorumPacket> uncommitted) {
+    }
+
+    /** What {@link #lead} left, once it has returned or thrown. */
+    public Outcome outcome() {
+        return outcome;
+    }
+
+    private static final Runnable STOP = () -> { };
+
+    private void deliverLoop() {
+        while (true) {
+            Runnable next;
+            try {
+                next = deliveries.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (next == STOP) {
+                return;
+            }
+            try {
+                next.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "server " + myId + ": delivering to the application failed", e);
+            }
+        }
+    }
+
+    private void acceptLoop(ServerSocket ss) {
+        while (!ss.isClosed()) {
+            Socket socket;
+            try {
+                socket = ss.accept();
+            } catch (IOException e) {
+                return;
+            }
+            ApacheLearnerHandler handler;
+            synchronized (lock) {
+                if (ended || handlers.size() >= 4 * voters.size()) {
+                    closeQuietly(socket);
+                    continue;
+                }
+                handler = new ApacheLearnerHandler(this, socket);
+                handlers.add(handler);
+            }
+            handler.start();
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+
+    /** Under lock: waits until {@code acked} is a quorum, the deadline passes or the leadership fails. */
+    private void awaitQuorum(Set<Long> acked, long deadline, String what) throws IOException, InterruptedException {
+        while (!isQuorum(acked)) {
+            if (failure != null) {
+                throw new IOException(failure);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                failure = "no quorum of " + what + " within initLimit (" + acked + ")";
+                throw new IOException(failure);
+            }
+            lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+        if (failure != null) {
+            throw new IOException(failure);
+        }
+    }
+
+    private boolean isQuorum(Set<Long> acked) {
+        int count = 0;
+        for (long sid : acked) {
+            if (voters.contains(sid)) count++;
+        }
+        return count > voters.size() / 2;
+    }
+
+    /** This member's currentEpoch before the leadership: a learner with a newer history must not follow it. */
+    private long leaderCurrentEpoch;
+
+    // ---------------------------------------------------------------- learner handler calls (their threads)
+
+    boolean isVoter(long sid) {
+        return voters.contains(sid);
+    }
+
+    /** A learner's FOLLOWERINFO: waits for the new epoch (-1: the leadership failed). */
+    long followerInfo(long sid, long acceptedEpoch) throws InterruptedException {
+        synchronized (lock) {
+            if (epoch < 0) {
+                followerEpochs.put(sid, acceptedEpoch);
+                lock.notifyAll();
+            }
+            while (epoch < 0 && !ended) {
+                lock.wait();
+            }
+            return ended ? -1 : epoch;
+        }
+    }
+
+    /**
+     * A learner's ACKEPOCH: a learner whose history is newer than this member's fails the leadership (it must not
+     * lead); otherwise waits until a quorum acknowledged the epoch. Returns false when the leadership failed.
+     */
+    boolean epochAcked(long sid, int learnerCurrentEpoch, long learnerLastZxid) throws InterruptedException {
+        synchronized (lock) {
+            if (learnerCurrentEpoch != -1 && (learnerCurrentEpoch > leaderCurrentEpoch
+                    || (learnerCurrentEpoch == leaderCurrentEpoch && learnerLastZxid > lastAppendedZxid))) {
+                failure = "server " + sid + " is ahead of the leader (epoch " + learnerCurrentEpoch + ", zxid 0x"
+                        + Long.toHexString(learnerLastZxid) + ")";
+                lock.notifyAll();
+                return false;
+            }
+            epochAcks.add(sid);
+            lock.notifyAll();
+            while (!isQuorum(epochAcks) && !ended) {
+                lock.wait();
+            }
+            return !ended;
+        }
+    }
+
+    /**
+     * Queues the learner's sync: DIFF from its zxid when it is within what this leader holds, TRUNC when it logged
+     * beyond it, SNAP otherwise; then the proposals (and commits) after the sync point and NEWLEADER. From here on the
+     * learner receives every proposal and commit. Returns the kind of sync, or -1 when the leadership ended.
+     */
+    int syncLearner(ApacheLearnerHandler handler, long peerLastZxid) throws IOException, InterruptedException {
+        SyncSnapshot snapshot = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            synchronized (lock) {
+                if (ended) return -1;
+                if (peerLastZxid == windowStart || peerLastZxid == lastCommittedZxid
+                        || inCommittedLog(peerLastZxid)) {
+                    handler.queue(new QuorumPacket(LearnerWire.DIFF, lastCommittedZxid, null));
+                    startForwarding(handler, peerLastZxid);
+                    return LearnerWire.DIFF;
+                }
+                if (peerLastZxid > lastAppendedZxid) {
+                    // It logged proposals this leader's history lacks: they never committed (ZOOKEEPER-1154).
+                    handler.queue(new QuorumPacket(LearnerWire.TRUNC, lastCommittedZxid, null));
+                    startForwarding(handler, lastCommittedZxid);
+                    return LearnerWire.TRUNC;
+                }
+                if (snapshot != null && snapshot.zxid() >= windowStart) {
+                    handler.queue(new QuorumPacket(LearnerWire.SNAP, snapshot.zxid(), null));
+                    handler.queueRaw(snapshot.body());
+                    startForwarding(handler, snapshot.zxid());
+                    return LearnerWire.SNAP;
+                }
+            }
+            snapshot = application.snapshot();
+        }
+        throw new IOException("the state moved past the committed log three times while serializing a SNAP");
+    }
+
+    private boolean inCommittedLog(long zxid) {
+        for (Proposal proposal : committedLog) {
+            if (proposal.zxid == zxid) return true;
+        }
+        return false;
+    }
+
+    /** Under lock: the committed proposals after {@code from} with their commits, the outstanding ones, NEWLEADER. */
+    private void startForwarding(ApacheLearnerHandler handler, long from) {
+        for (Proposal proposal : committedLog) {
+            if (proposal.zxid > from) {
+                handler.queue(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
+                handler.queue(new QuorumPacket(LearnerWire.COMMIT, proposal.zxid, null));
+            }
+        }
+        for (Proposal proposal : outstanding) {
+            if (proposal.zxid > from) {
+                handler.queue(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
+            }
+        }
+        ApacheLearnerHandler previous = forwarding.put(handler.sid(), handler);
+        if (previous != null && previous != handler) {
+            previous.close(); // a learner that reconnected: its old connection is dead
+        }
+        handler.queue(new QuorumPacket(LearnerWire.NEWLEADER, epoch << 32, null));
+    }
+
+    /** The learner acknowledged NEWLEADER: waits until the leadership is established (false: it ended). */
+    boolean newLeaderAcked(long sid) throws InterruptedException {
+        synchronized (lock) {
+            newLeaderAcks.add(sid);
+            lock.notifyAll();
+            while (!established && !ended) {
+                lock.wait();
+            }
+            return established && !ended;
+        }
+    }
+
+    /** A learner's ACK of a proposal (durable there). */
+    void ack(long sid, long zxid) {
+        if ((zxid & 0xffff_ffffL) == 0) {
+            return; // the ACK after UPTODATE (NEWLEADER's was counted in newLeaderAcked)
+        }
+        synchronized (lock) {
+            for (Proposal proposal : outstanding) {
+                if (proposal.zxid == zxid) {
+                    proposal.acks.add(sid);
+                    break;
+                }
+            }
+            commitReady();
+        }
+    }
+
+    void learnerGone(ApacheLearnerHandler handler) {
+        synchronized (lock) {
+            handlers.remove(handler);
+            forwarding.remove(handler.sid(), handler);
+        }
+    }
+
+    // ---------------------------------------------------------------- the proposer (the application's commit thread)
+
+    /** The zxid the next proposal gets (the commit thread is the only proposer); -1 while not established. */
+    public long nextZxid() {
+        synchronized (lock) {
+            return established && !ended ? (epoch << 32) | nextCounter : -1;
+        }
+    }
+
+    /**
+     * Proposes {@code txn} (its TxnHeader carries {@code zxid}, which must be {@link #nextZxid}): logged here, sent to
+     * every learner. Durable here, and counted as this member's ack, after the next {@link #flush}. False when the
+     * leadership is not (or no longer) established.
+     */
+    public boolean propose(long zxid, byte[] txn) throws IOException {
+        synchronized (lock) {
+            if (!established || ended) {
+                return false;
+            }
+            if (zxid != ((epoch << 32) | nextCounter)) {
+                throw new IllegalStateException("proposal 0x" + Long.toHexString(zxid) + " is not the next zxid");
+            }
+            nextCounter++;
+            disk.append(zxid, txn);
+            lastAppendedZxid = zxid;
+            outstanding.add(new Proposal(zxid, txn));
+            for (ApacheLearnerHandler handler : forwarding.values()) {
+                handler.queue(new QuorumPacket(LearnerWire.PROPOSAL, zxid, txn));
+            }
+            return true;
+        }
+    }
+
+    /** Makes the proposals so far durable here and counts this member's acks for them. */
+    public void flush() throws IOException {
+        long appended;
+        synchronized (lock) {
+            appended = lastAppendedZxid;
+        }
+        disk.sync();
+        synchronized (lock) {
+            for (Proposal proposal : outstanding) {
+                if (proposal.zxid <= appended) proposal.acks.add(myId);
+            }
+            commitReady();
+        }
+    }
+
+    /** Runs {@code whenSynced} once every proposal made so far is committed (and its commit delivered). */
+    public void sync(Runnable whenSynced) {
+        synchronized (lock) {
+            if (outstanding.isEmpty()) {
+                deliveries.add(whenSynced);
+            } else {
+                pendingSyncs.computeIfAbsent(outstanding.peekLast().zxid, z -> new ArrayList<>()).add(whenSynced);
+            }
+        }
+    }
+
+    /** Answers a learner's forwarded sync: its SYNC follows the commits of everything proposed before. */
+    public void syncLearner(long learnerSid) {
+        sync(() -> {
+            synchronized (lock) {
+                ApacheLearnerHandler handler = forwarding.get(learnerSid);
+                if (handler != null) handler.queue(new QuorumPacket(LearnerWire.SYNC, 0, null));
+            }
+        });
+    }
+
+    /** The application's answer to {@link Application#onRevalidate}: {@code long sessionId, boolean valid}. */
+    public void revalidated(long learnerSid, long sessionId, boolean valid) {
+        byte[] data = java.nio.ByteBuffer.allocate(9).putLong(sessionId).put((byte) (valid ? 1 : 0)).array();
+        synchronized (lock) {
+            ApacheLearnerHandler handler = forwarding.get(learnerSid);
+            if (handler != null) handler.queue(new QuorumPacket(LearnerWire.REVALIDATE, -1, data));
+        }
+    }
+
+    /** Under lock: commits the oldest proposals while a quorum acknowledged them, in zxid order. */
+    private void commitReady() {
+        while (!outstanding.isEmpty() && isQuorum(outstanding.peek().acks)) {
+            Proposal proposal = outstanding.poll();
+            lastCommittedZxid = proposal.zxid;
+            committedLog.add(proposal);
+            if (committedLog.size() > COMMITTED_LOG_MAX) {
+                windowStart = committedLog.poll().zxid;
+            }
+            for (ApacheLearnerHandler handler : forwarding.values()) {
+                handler.queue(new QuorumPacket(LearnerWire.COMMIT, proposal.zxid, null));
+            }
+            long zxid = proposal.zxid;
+            byte[] data = proposal.data;
+            deliveries.add(() -> application.onCommit(zxid, data));
+            List<Runnable> syncs = pendingSyncs.remove(zxid);
+            if (syncs != null) deliveries.addAll(syncs);
+        }
+    }
+
+    /** Every half tick: PING to each synced learner; the leadership ends when fewer than a quorum are synced. */
+    private void checkQuorumAndPing() throws IOException {
+        synchronized (lock) {
+            if (ended) {
+                throw new IOException(failure);
+            }
+            Set<Long> synced = new HashSet<>();
+            synced.add(myId);
+            long now = System.nanoTime();
+            for (ApacheLearnerHandler handler : forwarding.values()) {
+                if (handler.isSynced() && now - handler.lastHeardNanos() < TimeUnit.MILLISECONDS.toNanos(syncLimitMs)) {
+                    synced.add(handler.sid());
+                    handler.queue(new QuorumPacket(LearnerWire.PING, lastAppendedZxid, null));
+                }
+            }
+            if (!isQuorum(synced)) {
+                failure = "only " + synced + " synced within syncLimit: not a quorum";
+                throw new IOException(failure);
+            }
+        }
+    }
+
+    /** Ends the leadership ({@link #lead} throws). */
+    @Override
+    public void close() throws IOException {
+        synchronized (lock) {
+            if (failure == null) failure = "closed";
+            ended = true;
+            lock.notifyAll();
+        }
+        ServerSocket ss = serverSocket;
+        if (ss != null) ss.close();
+    }
+}

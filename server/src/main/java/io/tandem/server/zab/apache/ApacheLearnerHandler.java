@@ -1,0 +1,227 @@
+package io.tandem.server.zab.apache;
+
+import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * One learner's connection to an {@link ApacheLeader}, as Apache's LearnerHandler: a reader thread that runs the
+ * learner through discovery and sync and then reads its ACKs, PING answers, REVALIDATEs and REQUESTs, and a sender
+ * thread that writes the packets queued for it in order (the leader queues under its lock and never blocks on a slow
+ * learner; a learner whose queue grows past {@link #QUEUED_BYTES_MAX} is disconnected, and re-syncs when it returns).
+ */
+final class ApacheLearnerHandler {
+    private static final Logger LOG = System.getLogger(ApacheLearnerHandler.class.getName());
+
+    /** Bytes queued for one learner before it is given up as too slow. */
+    static final long QUEUED_BYTES_MAX = 256L << 20;
+    /** Marks a queued item written as raw bytes, outside any packet (a SNAP's database). */
+    private static final int RAW = Integer.MIN_VALUE;
+    private static final QuorumPacket STOP = new QuorumPacket(Integer.MIN_VALUE + 1, 0, null);
+
+    private final ApacheLeader leader;
+    private final Socket socket;
+    private final LinkedBlockingQueue<QuorumPacket> queue = new LinkedBlockingQueue<>();
+    private long queuedBytes;
+    private volatile long sid = -1;
+    private volatile boolean synced;
+    private volatile long lastHeardNanos = System.nanoTime();
+    private volatile boolean closed;
+
+    ApacheLearnerHandler(ApacheLeader leader, Socket socket) {
+        this.leader = leader;
+        this.socket = socket;
+    }
+
+    long sid() {
+        return sid;
+    }
+
+    boolean isSynced() {
+        return synced;
+    }
+
+    long lastHeardNanos() {
+        return lastHeardNanos;
+    }
+
+    void start() {
+        Thread reader = new Thread(this::run, "apache-learner-handler-" + socket.getRemoteSocketAddress());
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Queues a packet for the sender (under the leader's lock). */
+    void queue(QuorumPacket packet) {
+        if (closed) return;
+        long bytes = 32 + (packet.data() == null ? 0 : packet.data().length);
+        synchronized (this) {
+            queuedBytes += bytes;
+            if (queuedBytes > QUEUED_BYTES_MAX) {
+                LOG.log(Level.WARNING, "server {0}: learner {1} has {2} bytes queued, over {3}: disconnecting it",
+                        leader.myId, sid, queuedBytes, QUEUED_BYTES_MAX);
+                close();
+                return;
+            }
+        }
+        queue.add(packet);
+    }
+
+    /** Queues bytes written as they are, outside any packet. */
+    void queueRaw(byte[] bytes) {
+        queue(new QuorumPacket(RAW, 0, bytes));
+    }
+
+    private void run() {
+        Thread sender = null;
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(leader.initLimitMs);
+            DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
+            QuorumPacket info = read(in);
+            if (info.type() != LearnerWire.FOLLOWERINFO) {
+                throw new IOException("expected FOLLOWERINFO, got " + info
+                        + (info.type() == LearnerWire.OBSERVERINFO ? " (observers are not supported)" : ""));
+            }
+            if (info.data() == null || info.data().length < 8) {
+                throw new IOException("FOLLOWERINFO without a LearnerInfo");
+            }
+            sid = ByteBuffer.wrap(info.data()).getLong();
+            if (!leader.isVoter(sid)) {
+                throw new IOException("server " + sid + " is not a voter of this ensemble");
+            }
+            long newEpoch = leader.followerInfo(sid, info.zxid() >>> 32);
+            if (newEpoch < 0) return;
+            write(out, new QuorumPacket(LearnerWire.LEADERINFO, newEpoch << 32,
+                    ByteBuffer.allocate(4).putInt(LearnerWire.PROTOCOL_VERSION).array()));
+            QuorumPacket ackEpoch = read(in);
+            if (ackEpoch.type() != LearnerWire.ACKEPOCH || ackEpoch.data() == null || ackEpoch.data().length < 4) {
+                throw new IOException("expected ACKEPOCH, got " + ackEpoch);
+            }
+            int learnerEpoch = ByteBuffer.wrap(ackEpoch.data()).getInt();
+            if (!leader.epochAcked(sid, learnerEpoch, ackEpoch.zxid())) return;
+            int kind = leader.syncLearner(this, ackEpoch.zxid());
+            if (kind < 0) return;
+            LOG.log(Level.INFO, "server {0}: syncing learner {1} (last zxid 0x{2}) by {3}", leader.myId, sid,
+                    Long.toHexString(ackEpoch.zxid()), LearnerWire.typeName(kind));
+            DataOutputStream sending = out;
+            sender = new Thread(() -> sendLoop(sending), "apache-learner-sender-" + sid);
+            sender.setDaemon(true);
+            sender.start();
+            QuorumPacket ack = read(in);
+            if (ack.type() != LearnerWire.ACK) {
+                throw new IOException("expected the ACK of NEWLEADER, got " + ack);
+            }
+            if (!leader.newLeaderAcked(sid)) return;
+            socket.setSoTimeout(leader.syncLimitMs);
+            queue(new QuorumPacket(LearnerWire.UPTODATE, -1, null));
+            synced = true;
+            while (!closed) {
+                QuorumPacket packet = read(in);
+                switch (packet.type()) {
+                    case LearnerWire.ACK -> leader.ack(sid, packet.zxid());
+                    case LearnerWire.PING -> leader.application.onTouches(touches(packet.data()));
+                    case LearnerWire.REVALIDATE -> {
+                        ByteBuffer data = ByteBuffer.wrap(orEmpty(packet.data()));
+                        if (data.remaining() < 12) throw new IOException("short REVALIDATE " + packet);
+                        leader.application.onRevalidate(sid, data.getLong(), data.getInt());
+                    }
+                    case LearnerWire.REQUEST -> request(packet);
+                    default -> LOG.log(Level.WARNING, "server {0}: unexpected {1} from learner {2}", leader.myId,
+                            packet, sid);
+                }
+            }
+        } catch (IOException e) {
+            if (!closed) {
+                LOG.log(Level.INFO, "server {0}: learner {1} gone: {2}", leader.myId, sid, e.toString());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            close();
+            leader.learnerGone(this);
+            if (sender != null) sender.interrupt();
+        }
+    }
+
+    private void request(QuorumPacket packet) throws IOException {
+        byte[] data = orEmpty(packet.data());
+        if (data.length < 16) throw new IOException("short REQUEST " + packet);
+        ByteBuffer buffer = ByteBuffer.wrap(data);
+        long sessionId = buffer.getLong();
+        int cxid = buffer.getInt();
+        int type = buffer.getInt();
+        leader.application.onRequest(sid, sessionId, cxid, type, Arrays.copyOfRange(data, 16, data.length),
+                packet.authinfo() == null ? java.util.List.of() : packet.authinfo());
+    }
+
+    private static Map<Long, Integer> touches(byte[] data) throws IOException {
+        byte[] bytes = orEmpty(data);
+        if (bytes.length % 12 != 0) throw new IOException("PING answer of " + bytes.length + " bytes");
+        Map<Long, Integer> touches = new HashMap<>();
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+            touches.put(buffer.getLong(), buffer.getInt());
+        }
+        return touches;
+    }
+
+    private static byte[] orEmpty(byte[] data) {
+        return data == null ? new byte[0] : data;
+    }
+
+    private QuorumPacket read(DataInputStream in) throws IOException {
+        QuorumPacket packet = LearnerWire.read(in, ApacheFollower.PACKET_DATA_BYTES_MAX);
+        lastHeardNanos = System.nanoTime();
+        return packet;
+    }
+
+    private void write(DataOutputStream out, QuorumPacket packet) throws IOException {
+        LearnerWire.write(packet, out);
+        out.flush();
+    }
+
+    private void sendLoop(DataOutputStream out) {
+        try {
+            while (true) {
+                QuorumPacket packet = queue.take();
+                if (packet == STOP) return;
+                synchronized (this) {
+                    queuedBytes -= 32 + (packet.data() == null ? 0 : packet.data().length);
+                }
+                if (packet.type() == RAW) {
+                    out.write(packet.data());
+                } else {
+                    LearnerWire.write(packet, out);
+                }
+                if (queue.isEmpty()) out.flush();
+            }
+        } catch (IOException e) {
+            close();
+        } catch (InterruptedException e) {
+            // the reader ended
+        }
+    }
+
+    void close() {
+        closed = true;
+        queue.add(STOP);
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package io.tandem.server.zab.apache;
+
+import static io.tandem.server.zab.apache.ZkClients.bytes;
+import static io.tandem.server.zab.apache.ZkClients.sync;
+import static io.tandem.server.zab.apache.ZkClients.tree;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs.Ids;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.ACL;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 14 section 4, stage 3: a Tandem member ({@code tandem.quorumProtocol=apache}) with the highest sid wins
+ * Apache's fast leader election among two Apache ZooKeeper 3.9.5 processes and leads them with Apache's leader
+ * protocol: they sync from it (DIFF at start, SNAP for a member that was down), forward their clients' writes,
+ * sessions, reconnects and syncs to it, and every member ends with the same tree (data, every Stat field, ACLs).
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class ApacheLeaderProcessTest {
+    private static final long TIMEOUT_MS = ZkClients.TIMEOUT_MS;
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void apacheFollowersSyncFromATandemLeaderAndServeWritesWatchesAndSessionsThroughIt() throws Exception {
+        Ports apache1 = Ports.fresh(1);
+        Ports apache2 = Ports.fresh(2);
+        Ports tandem = Ports.fresh(3);
+        List<String> apacheExtra = List.of("maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS);
+        // Tandem starts first, so the Apache members never form a quorum of their own before it votes: with equal
+        // (empty) histories the highest sid wins.
+        // A short committed log, so that a member restarted empty is too far behind for a DIFF and gets a SNAP.
+        try (TandemApacheModeProcess member = TandemApacheModeProcess.start(temp.resolve("tandem"),
+                     List.of("-Dzookeeper.commitLogCount=5"), List.of(), tandem, apache1, apache2, tandem);
+             ZkClients clients = new ZkClients()) {
+            assertTrue(ApacheQuorumProcess.await(() -> !ApacheQuorumProcess.modeAt(tandem.clientPort())
+                    .equals("down"), TIMEOUT_MS), () -> "Tandem never listened:\n" + member.logTail());
+            try (ApacheQuorumProcess one = ApacheQuorumProcess.start(temp.resolve("1"), apacheExtra, apache1,
+                         apache1, apache2, tandem);
+                 ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apacheExtra, apache2,
+                         apache1, apache2, tandem)) {
+                leadAndServe(member, clients, one, two, apache1, apache2, tandem, apacheExtra);
+            }
+        }
+    }
+
+    private void leadAndServe(TandemApacheModeProcess member, ZkClients clients, ApacheQuorumProcess one,
+                              ApacheQuorumProcess two, Ports apache1, Ports apache2, Ports tandem,
+                              List<String> apacheExtra) throws Exception {
+        {
+            assertTrue(ApacheQuorumProcess.await(() -> modes(one, two, tandem).equals(
+                    "1=follower 2=follower 3=leader"), TIMEOUT_MS),
+                    () -> "Tandem never led: " + modes(one, two, tandem) + "\nTandem log:\n" + member.logTail()
+                            + "\nApache 1:\n" + one.logTail() + "\nApache 2:\n" + two.logTail());
+            assertTrue(member.logText().contains("syncing learner 1 (last zxid 0x0) by DIFF"), member::logTail);
+            ZooKeeper onTandem = clients.connect(tandem);
+            ZooKeeper onOne = clients.connect(apache1);
+            ZooKeeper onTwo = clients.connect(apache2);
+
+            // Writes through the Tandem leader and through each Apache follower (forwarded to Tandem).
+            onTandem.create("/led", bytes("root"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            BlockingQueue<WatchedEvent> onOneEvents = new LinkedBlockingQueue<>();
+            assertNull(onOne.exists("/led/from-tandem", onOneEvents::add));
+            onTandem.create("/led/from-tandem", bytes("t"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            assertEvent(onOneEvents, Watcher.Event.EventType.NodeCreated, "/led/from-tandem");
+            BlockingQueue<WatchedEvent> onTandemEvents = new LinkedBlockingQueue<>();
+            onTandem.getChildren("/led", onTandemEvents::add);
+            onTwo.create("/led/from-two", bytes("2"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            assertEvent(onTandemEvents, Watcher.Event.EventType.NodeChildrenChanged, "/led");
+
+            int index = 0;
+            for (ZooKeeper client : List.of(onTandem, onOne, onTwo)) {
+                String base = "/led/m" + (++index);
+                client.create(base, bytes("v0"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                assertEquals(1, client.setData(base, bytes("v1"), 0).getVersion());
+                client.create(base + "/child", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                client.create(base + "/seq-", bytes("s"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL);
+                client.create(base + "/ephemeral", null, Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+                client.delete(base + "/child", -1);
+                client.multi(List.of(Op.create(base + "/multi", bytes("m"), Ids.OPEN_ACL_UNSAFE,
+                        CreateMode.PERSISTENT), Op.setData(base, bytes("v2"), 1)));
+            }
+            // The Tandem leader decides errors for the Apache followers' clients.
+            assertThrows(KeeperException.NodeExistsException.class, () -> onOne.create("/led/m2", null,
+                    Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
+            assertThrows(KeeperException.BadVersionException.class, () -> onTwo.setData("/led/m1", null, 7));
+            assertThrows(KeeperException.NotEmptyException.class, () -> onOne.delete("/led/m3", -1));
+            onTwo.addAuthInfo("digest", bytes("alice:secret"));
+            // Alice may do anything, everyone may read (so the trees can be compared without her).
+            List<ACL> aliceWritesAllRead = new ArrayList<>(Ids.CREATOR_ALL_ACL);
+            aliceWritesAllRead.addAll(Ids.READ_ACL_UNSAFE);
+            onTwo.create("/led/private", bytes("p"), aliceWritesAllRead, CreateMode.PERSISTENT);
+            assertThrows(KeeperException.NoAuthException.class, () -> onOne.setData("/led/private", null, -1));
+            // A write through Tandem, then sync + read through an Apache follower: the read sees it.
+            onTandem.setData("/led/m3", bytes("after-sync"), -1);
+            sync(onOne, "/led/m3");
+            assertArrayEquals(bytes("after-sync"), onOne.getData("/led/m3", false, null));
+
+            // A session made on an Apache follower moves to the other one (REVALIDATE at the Tandem leader).
+            ZooKeeper moving = clients.connect(apache1);
+            ZooKeeper moved = clients.track(new ZooKeeper("127.0.0.1:" + apache2.clientPort(),
+                    TandemApacheModeProcess.SESSION_TIMEOUT_MS, event -> { }, moving.getSessionId(),
+                    moving.getSessionPasswd()));
+            ZkClients.awaitConnected(moved);
+            moved.create("/led/moved", null, Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+            assertEquals(moving.getSessionId(), onTandem.exists("/led/moved", false).getEphemeralOwner());
+
+            sync(onTandem, "/");
+            sync(onOne, "/");
+            sync(onTwo, "/");
+            Map<String, String> expected = tree(onTandem);
+            assertEquals(expected, tree(onOne), "Apache follower 1's tree");
+            // A client without alice's auth, as on the other members: getACL redacts digests for those alone.
+            assertEquals(expected, tree(clients.connect(apache2)), "Apache follower 2's tree");
+
+            // An Apache follower killed and restarted empty-handed syncs again (SNAP) and sees the same tree.
+            one.kill();
+            onTandem.create("/led/while-one-was-down", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            onTwo.delete("/led/from-two", -1);
+            try (ApacheQuorumProcess oneAgain = ApacheQuorumProcess.start(temp.resolve("1b"), apacheExtra, apache1,
+                    apache1, apache2, tandem)) {
+                assertTrue(ApacheQuorumProcess.await(() -> oneAgain.mode().equals("follower"), TIMEOUT_MS),
+                        () -> "the restarted Apache member never followed:\n" + oneAgain.logTail()
+                                + "\nTandem log:\n" + member.logTail());
+                assertTrue(member.logText().matches("(?s).*syncing learner 1 \\(last zxid 0x0\\) by SNAP.*"),
+                        member::logTail);
+                ZooKeeper onOneAgain = clients.connect(apache1);
+                onOneAgain.create("/led/after-restart", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                sync(onOneAgain, "/");
+                sync(onTandem, "/");
+                assertEquals(tree(onTandem), tree(onOneAgain), "the restarted Apache member's tree");
+            }
+
+            // Closing a session through an Apache follower (a forwarded closeSession) removes its ephemerals.
+            clients.close(onTwo);
+            sync(onTandem, "/");
+            assertNull(onTandem.exists("/led/m3/ephemeral", false), "the closed session's ephemeral");
+            assertNotNull(onTandem.exists("/led/m1/ephemeral", false));
+        }
+    }
+
+    private static String modes(ApacheQuorumProcess one, ApacheQuorumProcess two, Ports tandem) {
+        return "1=" + one.mode() + " 2=" + two.mode() + " 3=" + ApacheQuorumProcess.modeAt(tandem.clientPort());
+    }
+
+    private static void assertEvent(BlockingQueue<WatchedEvent> events, Watcher.Event.EventType type, String path)
+            throws InterruptedException {
+        WatchedEvent event = events.poll(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        assertNotNull(event, "no " + type + " for " + path);
+        assertEquals(type, event.getType(), event::toString);
+        assertEquals(path, event.getPath());
+    }
+}

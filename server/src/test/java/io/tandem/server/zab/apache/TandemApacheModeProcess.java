@@ -1,0 +1,95 @@
+package io.tandem.server.zab.apache;
+
+import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Tandem process started with {@code tandem.quorumProtocol=apache} as one member of an ensemble with Apache
+ * ZooKeeper processes ({@link ApacheQuorumProcess}): {@code tandem start --roles zookeeper}, its data under a
+ * directory kept across restarts, its output appended to {@code tandem.log} there.
+ */
+final class TandemApacheModeProcess implements AutoCloseable {
+    /** Sessions outlive a failover on a loaded box: Apache's maxSessionTimeout is raised to match in the tests. */
+    static final int SESSION_TIMEOUT_MS = 40_000;
+
+    final Path dir;
+    final Path log;
+    private Process process;
+
+    private TandemApacheModeProcess(Path dir) throws IOException {
+        this.dir = Files.createDirectories(dir);
+        this.log = dir.resolve("tandem.log");
+    }
+
+    /** Starts member {@code me} of {@code all}; {@code jvmOptions} and {@code settings} ({@code key=value}) added. */
+    static TandemApacheModeProcess start(Path dir, List<String> jvmOptions, List<String> settings, Ports me,
+                                         Ports... all) throws IOException {
+        TandemApacheModeProcess tandem = new TandemApacheModeProcess(dir);
+        tandem.restart(jvmOptions, settings, me, all);
+        return tandem;
+    }
+
+    /** Starts the process again on the same data (after {@link #kill}). */
+    void restart(List<String> jvmOptions, List<String> settings, Ports me, Ports... all) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.tandem.server.Main",
+                "start", "--roles", "zookeeper", "--data-dir", dataDir().toString(),
+                "--zk-port", Integer.toString(me.clientPort()), "--set", "myid=" + me.sid(),
+                "--set", "tandem.quorumProtocol=apache", "--set", "tickTime=" + ApacheQuorumProcess.TICK_TIME_MS,
+                "--set", "initLimit=20", "--set", "syncLimit=5",
+                "--set", "maxSessionTimeout=" + SESSION_TIMEOUT_MS));
+        for (String setting : settings) {
+            command.add("--set");
+            command.add(setting);
+        }
+        for (Ports p : all) {
+            command.add("--set");
+            command.add("server." + p.sid() + "=127.0.0.1:" + p.quorumPort() + ":" + p.electionPort());
+        }
+        process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    Path dataDir() {
+        return dir.resolve("data");
+    }
+
+    /** Where the Apache-protocol member keeps its log, epochs and snapshots. */
+    Path quorumDir() {
+        return dataDir().resolve("zookeeper").resolve("apache-quorum");
+    }
+
+    String logText() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    /** The last lines of the log, for failure messages. */
+    String logTail() {
+        String[] lines = logText().split("\n");
+        return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 60), lines.length));
+    }
+
+    /** kill -9. */
+    void kill() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        kill();
+    }
+}
