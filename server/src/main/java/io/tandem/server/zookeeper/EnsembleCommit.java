@@ -431,6 +431,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         server.sessions.byId().clear();
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(snapshot.open(), 64 << 10))) {
             SnapshotFormat.read(in, server.tree, server.sessions.byId());
+            server.sessions.sessionsRestored(); // timed on the commit path's clock, each with a full timeout
         } catch (IOException e) {
             throw new UncheckedIOException("snapshot at zxid 0x" + Long.toHexString(zxid) + " is unreadable", e);
         }

@@ -92,18 +92,47 @@ class EnsembleCommitSimulationTest {
                 System.out.println("stale prep caught at seed " + seed + ": "
                         + expected.getMessage().lines().findFirst().orElse(""));
                 return;
+            } finally {
+                sim.closeClientConnections();
             }
         }
         throw new AssertionError("no seed in 1..60 caught a leader that prepares without its outstanding changes");
     }
 
+    @Test
+    void shouldCatchALeaderThatExpiresLiveSessions() {
+        // The session checker must bite on the production path: a leader whose SessionTracker expires sessions after a
+        // quarter of their timeout removes the ephemerals of clients it heard from within their timeout.
+        for (long seed = 1; seed <= 40; seed++) {
+            ZabSimulator sim = ZabSimulator.withMembers(seed, false);
+            sim.expireSessionsEarly();
+            try {
+                sim.runTicks(FAULTY_TICKS);
+                recover(sim);
+                sim.sessionChecker().checkEnd();
+            } catch (AssertionError expected) {
+                System.out.println("early expiry caught at seed " + seed + ": "
+                        + expected.getMessage().lines().findFirst().orElse(""));
+                return;
+            } finally {
+                sim.closeClientConnections();
+            }
+        }
+        throw new AssertionError("no seed in 1..40 caught a leader that expires sessions early");
+    }
+
     static ZabSimulator run(long seed, boolean stalePrep) {
         ZabSimulator sim = ZabSimulator.withMembers(seed, stalePrep);
-        sim.runTicks(FAULTY_TICKS);
-        recover(sim);
-        sim.zkClients().checkLinearizable();
-        checkTreesEqual(sim);
-        return sim;
+        try {
+            sim.runTicks(FAULTY_TICKS);
+            recover(sim);
+            sim.zkClients().checkLinearizable();
+            checkTreesEqual(sim);
+            sim.sessionChecker().checkEnd();
+            return sim;
+        } finally {
+            sim.closeClientConnections();
+        }
     }
 
     /**

@@ -308,6 +308,11 @@ final class ZabSimulator {
     private int memberSnapCount;
     private boolean memberStalePrep;
     private SimulatedZkClients zkClients;
+    /** With members: sessions with ephemerals, and the checker of sessions and ephemerals on every member. */
+    private final SessionExpiryChecker sessionChecker = new SessionExpiryChecker(this);
+    private SimulatedSessionClients sessionClients;
+    /** Mutation: every member's leader expires sessions after a quarter of their timeout. */
+    private boolean memberEarlyExpiry;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -394,8 +399,32 @@ final class ZabSimulator {
         ZabSimulator sim = new ZabSimulator(seed, voters, observers, faults, limits, connections, snapCount,
                 stalePrep);
         sim.zkClients = new SimulatedZkClients(sim, seed, voters + observers);
+        sim.sessionClients = new SimulatedSessionClients(sim, sim.sessionChecker, seed, voters + observers);
         sim.batchInputs = choose.nextBoolean();
         return sim;
+    }
+
+    /** The mutation the session checker must catch: every leader expires sessions after a quarter of their timeout. */
+    void expireSessionsEarly() {
+        memberEarlyExpiry = true;
+        for (Node node : nodes) {
+            if (node.member != null) {
+                node.member.expireSessionsEarly();
+            }
+        }
+    }
+
+    /** The end of a run: every member's client connections close (what the clients never read is released). */
+    void closeClientConnections() {
+        for (Node node : nodes) {
+            if (node.member != null) {
+                node.member.closeConnections();
+            }
+        }
+    }
+
+    SessionExpiryChecker sessionChecker() {
+        return sessionChecker;
     }
 
     /** A seeded run with seed-chosen size and fault rates: what the VOPR-style test runs. */
@@ -652,6 +681,9 @@ final class ZabSimulator {
         if (zkClients != null) {
             zkClients.step(step);
         }
+        if (sessionClients != null) {
+            sessionClients.step(step);
+        }
         if (members) {
             stepMembers();
         }
@@ -860,6 +892,10 @@ final class ZabSimulator {
             if (memberStalePrep) {
                 node.member.forgetOutstandingChangesBeforeEachPrepare();
             }
+            if (memberEarlyExpiry) {
+                node.member.expireSessionsEarly();
+            }
+            sessionChecker.watch(node.id, node.member);
             if (node.disk.snapshot != null && !node.disk.recovering) {
                 node.member.onSnapshot(node.disk.snapshotZxid, SnapshotData.of(treePart(node.disk.snapshot)));
             }
