@@ -112,7 +112,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         long syncLimitMillis = Long.parseLong(settings.getOrDefault("tickTime", "2000").trim())
                 * Long.parseLong(settings.getOrDefault("syncLimit", "5").trim());
         this.lostAfterNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis));
-        this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get));
+        this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get), clock::nanoTime);
         this.staticConfig = EnsembleConfig.fromSettings(settings);
         this.snapshots = inlineSnapshots ? BackgroundSnapshots.inline(this::writeToZab, server.tree)
                 : new BackgroundSnapshots(this::writeToZab, server.tree);
@@ -471,6 +471,10 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             LOG.info(() -> "Zab did not take the snapshot at zxid 0x" + Long.toHexString(zxid)
                     + " (busy or stopping); the next one will do");
         }
+    }
+
+    ReadOnlyMode readOnlyMode() {
+        return readOnly;
     }
 
     BackgroundSnapshots snapshots() {

@@ -58,7 +58,11 @@ class EnsembleCommitSimulationTest {
                 "the clients' histories were not checked: " + stats);
         if (seeds >= DEFAULT_SEEDS) {
             for (String needed : new String[] {"client session established", "client connection closed by the member",
-                    "client operation outcome unknown (info)", "member snapshot", "sync TRUNC", "sync SNAP", "sync DIFF", "partition"}) {
+                    "client operation outcome unknown (info)", "member snapshot", "sync TRUNC", "sync SNAP", "sync DIFF", "partition",
+                    "session expired (closeSession committed)", "ephemeral removed with its session",
+                    "session re-attached", "session moved to another member", "expiry checked against the leader's contacts",
+                    "read-only session established", "read-only write refused (NOTREADONLY)", "read-only read served",
+                    "read-only mode left: the member dropped its read-only client"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
         }
@@ -121,6 +125,29 @@ class EnsembleCommitSimulationTest {
         throw new AssertionError("no seed in 1..40 caught a leader that expires sessions early");
     }
 
+    @Test
+    void shouldCatchAReadOnlyMemberThatAcknowledgesWrites() {
+        // The read-only checker must bite on the production path: a member in read-only mode that answers writes OK
+        // (and does nothing) acknowledges writes it never made.
+        for (long seed = 1; seed <= 40; seed++) {
+            ZabSimulator sim = ZabSimulator.withMembers(seed, false);
+            if (!sim.readOnlyModeEnabled()) {
+                continue;
+            }
+            sim.answerWritesInReadOnlyMode();
+            try {
+                sim.runTicks(FAULTY_TICKS);
+            } catch (AssertionError expected) {
+                System.out.println("read-only write acknowledgement caught at seed " + seed + ": "
+                        + expected.getMessage().lines().findFirst().orElse(""));
+                return;
+            } finally {
+                sim.closeClientConnections();
+            }
+        }
+        throw new AssertionError("no seed in 1..40 caught a read-only member that acknowledges writes");
+    }
+
     static ZabSimulator run(long seed, boolean stalePrep) {
         ZabSimulator sim = ZabSimulator.withMembers(seed, stalePrep);
         try {
@@ -129,6 +156,7 @@ class EnsembleCommitSimulationTest {
             sim.zkClients().checkLinearizable();
             checkTreesEqual(sim);
             sim.sessionChecker().checkEnd();
+            sim.readOnlyClients().checkEnd();
             return sim;
         } finally {
             sim.closeClientConnections();

@@ -253,6 +253,11 @@ final class SimulatedZkClients {
         }
     }
 
+    /** The znodes whose histories are checked. */
+    String[] paths() {
+        return paths.clone();
+    }
+
     String history() {
         return historyByPath.toString();
     }

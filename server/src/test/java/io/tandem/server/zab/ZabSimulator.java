@@ -313,6 +313,11 @@ final class ZabSimulator {
     private SimulatedSessionClients sessionClients;
     /** Mutation: every member's leader expires sessions after a quarter of their timeout. */
     private boolean memberEarlyExpiry;
+    /** With members: zoo.cfg's readonlymode.enabled, and the clients that accept read-only sessions. */
+    private boolean memberReadOnly;
+    private SimulatedReadOnlyClients readOnlyClients;
+    /** Mutation: members in read-only mode answer writes OK. */
+    private boolean memberReadOnlyWrites;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -340,13 +345,15 @@ final class ZabSimulator {
     /** {@code voterCount} voters (ids 1..) and {@code observerCount} observers (the ids after them). */
     ZabSimulator(long seed, int voterCount, int observerCount, Faults faults, ZabConfig limits,
                  SimulatedConnections.Params connectionParams) {
-        this(seed, voterCount, observerCount, faults, limits, connectionParams, 0, false);
+        this(seed, voterCount, observerCount, faults, limits, connectionParams, 0, false, false);
     }
 
     /** With {@code memberSnapCount > 0}, every node runs the production ZooKeeper side too ({@link #withMembers}). */
     private ZabSimulator(long seed, int voterCount, int observerCount, Faults faults, ZabConfig limits,
-                         SimulatedConnections.Params connectionParams, int memberSnapCount, boolean memberStalePrep) {
+                         SimulatedConnections.Params connectionParams, int memberSnapCount, boolean memberStalePrep,
+                         boolean memberReadOnly) {
         this.members = memberSnapCount > 0;
+        this.memberReadOnly = memberReadOnly;
         this.memberSnapCount = memberSnapCount;
         this.memberStalePrep = memberStalePrep;
         int nodeCount = voterCount + observerCount;
@@ -396,10 +403,14 @@ final class ZabSimulator {
         ZabConfig limits = new ZabConfig(1, new int[] {1}, initLimit, syncLimit, choose.nextInt(3), 1000);
         SimulatedConnections.Params connections = SimulatedConnections.Params.random(choose);
         int snapCount = choose.nextInt(3) == 0 ? 1_000_000 : 5 + choose.nextInt(40);
+        // Read-only mode in two seeds of three, drawn apart so the other choices stay as they were.
+        boolean readOnly = new SplittableRandom(seed ^ 0x0EAD_0E1AL).nextInt(3) != 0;
         ZabSimulator sim = new ZabSimulator(seed, voters, observers, faults, limits, connections, snapCount,
-                stalePrep);
+                stalePrep, readOnly);
         sim.zkClients = new SimulatedZkClients(sim, seed, voters + observers);
         sim.sessionClients = new SimulatedSessionClients(sim, sim.sessionChecker, seed, voters + observers);
+        sim.readOnlyClients = new SimulatedReadOnlyClients(sim, seed, voters + observers, sim.zkClients.paths(),
+                readOnly);
         sim.batchInputs = choose.nextBoolean();
         return sim;
     }
@@ -421,6 +432,24 @@ final class ZabSimulator {
                 node.member.closeConnections();
             }
         }
+    }
+
+    /** The mutation the read-only checker must catch: members in read-only mode answer writes OK. */
+    void answerWritesInReadOnlyMode() {
+        memberReadOnlyWrites = true;
+        for (Node node : nodes) {
+            if (node.member != null) {
+                node.member.answerWritesInReadOnlyMode();
+            }
+        }
+    }
+
+    boolean readOnlyModeEnabled() {
+        return memberReadOnly;
+    }
+
+    SimulatedReadOnlyClients readOnlyClients() {
+        return readOnlyClients;
     }
 
     SessionExpiryChecker sessionChecker() {
@@ -684,6 +713,9 @@ final class ZabSimulator {
         if (sessionClients != null) {
             sessionClients.step(step);
         }
+        if (readOnlyClients != null) {
+            readOnlyClients.step(step);
+        }
         if (members) {
             stepMembers();
         }
@@ -888,12 +920,15 @@ final class ZabSimulator {
         if (members) {
             // A new process: an empty tree, restored from the durable snapshot as ZabServer's start does.
             node.member = new io.tandem.server.zookeeper.SimulatedMember(node.id, voterIds.length, observerIds.length,
-                    memberSnapCount, zabSide(node), node::nanoTime);
+                    memberSnapCount, memberReadOnly, zabSide(node), node::nanoTime);
             if (memberStalePrep) {
                 node.member.forgetOutstandingChangesBeforeEachPrepare();
             }
             if (memberEarlyExpiry) {
                 node.member.expireSessionsEarly();
+            }
+            if (memberReadOnlyWrites) {
+                node.member.answerWritesInReadOnlyMode();
             }
             sessionChecker.watch(node.id, node.member);
             if (node.disk.snapshot != null && !node.disk.recovering) {

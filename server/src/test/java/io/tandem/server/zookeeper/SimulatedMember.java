@@ -97,6 +97,12 @@ public final class SimulatedMember implements ZabServer.Application {
      */
     public SimulatedMember(int myId, int voters, int observers, int snapCount, ZabSide side,
                            java.util.function.LongSupplier nanos) {
+        this(myId, voters, observers, snapCount, false, side, nanos);
+    }
+
+    /** @param readOnlyMode zoo.cfg's {@code readonlymode.enabled} */
+    public SimulatedMember(int myId, int voters, int observers, int snapCount, boolean readOnlyMode, ZabSide side,
+                           java.util.function.LongSupplier nanos) {
         this.side = side;
         this.myId = myId;
         Map<String, String> settings = new HashMap<>();
@@ -109,6 +115,9 @@ public final class SimulatedMember implements ZabServer.Application {
         // length of a seed's faulty phase), so a client picks whether its session may expire within a run.
         settings.put("tickTime", "100");
         settings.put("syncLimit", "5");
+        if (readOnlyMode) {
+            settings.put(ZkServerConfig.READ_ONLY_MODE, "true");
+        }
         Map<String, String> serverSettings = Map.of("tickTime", "100", "maxSessionTimeout", "30000",
                 "snapCount", Integer.toString(snapCount));
         ZkServerConfig config = ZkServerConfig.from("127.0.0.1", 0, Path.of("simulated"), serverSettings::get);
@@ -135,6 +144,16 @@ public final class SimulatedMember implements ZabServer.Application {
     /** The mutation the session checker must catch: the leader expires sessions after a quarter of their timeout. */
     public void expireSessionsEarly() {
         server.sessions.expiryTimeoutDivisor = 4;
+    }
+
+    /** The mutation the read-only checker must catch: in read-only mode writes are answered OK (and not done). */
+    public void answerWritesInReadOnlyMode() {
+        commit.readOnlyMode().refusesWrites = false;
+    }
+
+    /** Whether the member is in read-only mode (cut off from its quorum, serving read-only clients). */
+    public boolean readOnly() {
+        return commit.readOnlyMode().active();
     }
 
     /** Reports each turn that applied something to {@code observer} (the simulator's session checker). */
