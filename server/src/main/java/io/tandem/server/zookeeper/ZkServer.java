@@ -167,9 +167,9 @@ public final class ZkServer implements AutoCloseable {
      * the caller runs the commit thread's turns ({@link #runCommitTurn}) and attaches client connections itself.
      * Everything else (EnsembleCommit, Preparer, SessionTracker, DataTree, Responder) is the production code.
      */
-    static ZkServer simulatedMember(ZkServerConfig config, int myId, Map<String, String> settings,
+    static ZkServer simulatedMember(ZkServerConfig config, String superDigest, int myId, Map<String, String> settings,
                                     EnsembleZab zab, CommitClock clock) {
-        ZkServer server = new ZkServer(config, null, ZkSecurity.NONE, true);
+        ZkServer server = new ZkServer(config, superDigest, ZkSecurity.NONE, true);
         EnsembleCommit ensemble = new EnsembleCommit(server, settings, clock, true);
         ensemble.attachZab(zab);
         server.commitPath = ensemble;

@@ -62,7 +62,8 @@ class EnsembleCommitSimulationTest {
                     "session expired (closeSession committed)", "ephemeral removed with its session",
                     "session re-attached", "session moved to another member", "expiry checked against the leader's contacts",
                     "read-only session established", "read-only write refused (NOTREADONLY)", "read-only read served",
-                    "read-only mode left: the member dropped its read-only client"}) {
+                    "read-only mode left: the member dropped its read-only client", "reconfig committed",
+                    "configuration established by a new leader", "reconfig acknowledged to its client"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
         }
@@ -146,6 +147,26 @@ class EnsembleCommitSimulationTest {
             }
         }
         throw new AssertionError("no seed in 1..40 caught a read-only member that acknowledges writes");
+    }
+
+    @Test
+    void shouldCatchAReconfigThatChangesTheMembersWithoutZab() {
+        // The reconfig checker must bite on the production path: a leader that prepares a reconfig adding or removing
+        // members commits a configuration Zab does not run, and its client is told it succeeded.
+        for (long seed = 1; seed <= 40; seed++) {
+            ZabSimulator sim = ZabSimulator.withMembers(seed, false);
+            sim.acceptMemberChangesInReconfig();
+            try {
+                sim.runTicks(FAULTY_TICKS);
+            } catch (AssertionError expected) {
+                System.out.println("member-changing reconfig caught at seed " + seed + ": "
+                        + expected.getMessage().lines().findFirst().orElse(""));
+                return;
+            } finally {
+                sim.closeClientConnections();
+            }
+        }
+        throw new AssertionError("no seed in 1..40 caught a reconfig that changes the members without Zab");
     }
 
     static ZabSimulator run(long seed, boolean stalePrep) {

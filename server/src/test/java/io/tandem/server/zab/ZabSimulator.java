@@ -318,6 +318,11 @@ final class ZabSimulator {
     private SimulatedReadOnlyClients readOnlyClients;
     /** Mutation: members in read-only mode answer writes OK. */
     private boolean memberReadOnlyWrites;
+    /** With members: the reconfig checker, and a super user issuing reconfigs. */
+    private ReconfigChecker reconfigChecker;
+    private SimulatedReconfigClients reconfigClients;
+    /** Mutation: reconfigs that change the members are committed and acknowledged. */
+    private boolean memberAcceptsMemberChanges;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -380,6 +385,7 @@ final class ZabSimulator {
             nodes[i] = new Node(i + 1, random.nextInt(TICK_STEPS));
         }
         this.connections = new SimulatedConnections(this, nodeCount, connectionParams, seed);
+        this.reconfigChecker = members ? new ReconfigChecker(this, voterCount, observerCount) : null;
         for (Node node : nodes) {
             start(node);
         }
@@ -411,6 +417,7 @@ final class ZabSimulator {
         sim.sessionClients = new SimulatedSessionClients(sim, sim.sessionChecker, seed, voters + observers);
         sim.readOnlyClients = new SimulatedReadOnlyClients(sim, seed, voters + observers, sim.zkClients.paths(),
                 readOnly);
+        sim.reconfigClients = new SimulatedReconfigClients(sim, sim.reconfigChecker, seed, voters, voters + observers);
         sim.batchInputs = choose.nextBoolean();
         return sim;
     }
@@ -442,6 +449,30 @@ final class ZabSimulator {
                 node.member.answerWritesInReadOnlyMode();
             }
         }
+    }
+
+    /** The mutation the reconfig checker must catch: reconfigs that change the members commit and are answered OK. */
+    void acceptMemberChangesInReconfig() {
+        memberAcceptsMemberChanges = true;
+        for (Node node : nodes) {
+            if (node.member != null) {
+                node.member.acceptMemberChangesInReconfig();
+            }
+        }
+    }
+
+    /** Whether node {@code id}'s disk holds {@code zxid} durably: synced in its log, or under its snapshot. */
+    boolean durableOn(int id, long zxid) {
+        SimulatedDisk disk = node(id).disk;
+        if (disk.snapshot != null && disk.snapshotZxid >= zxid) {
+            return true;
+        }
+        for (LogEntry entry : disk.synced) {
+            if (entry.zxid() == zxid) {
+                return true;
+            }
+        }
+        return false;
     }
 
     boolean readOnlyModeEnabled() {
@@ -716,6 +747,9 @@ final class ZabSimulator {
         if (readOnlyClients != null) {
             readOnlyClients.step(step);
         }
+        if (reconfigClients != null) {
+            reconfigClients.step(step);
+        }
         if (members) {
             stepMembers();
         }
@@ -930,6 +964,10 @@ final class ZabSimulator {
             if (memberReadOnlyWrites) {
                 node.member.answerWritesInReadOnlyMode();
             }
+            if (memberAcceptsMemberChanges) {
+                node.member.acceptMemberChangesInReconfig();
+            }
+            reconfigChecker.watch(node.member);
             sessionChecker.watch(node.id, node.member);
             if (node.disk.snapshot != null && !node.disk.recovering) {
                 node.member.onSnapshot(node.disk.snapshotZxid, SnapshotData.of(treePart(node.disk.snapshot)));

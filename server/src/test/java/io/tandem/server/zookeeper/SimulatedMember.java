@@ -11,6 +11,7 @@ import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.txn.DeleteTxn;
+import io.tandem.zk.wire.txn.SetDataTxn;
 import io.tandem.zk.wire.txn.TxnHeader;
 import io.tandem.zk.wire.ZkFrameDecoder;
 import java.io.ByteArrayOutputStream;
@@ -58,10 +59,11 @@ public final class SimulatedMember implements ZabServer.Application {
 
     /**
      * A transaction the member applied: its zxid, type, session and cxid (the header's; an expiry's cxid is 0), the
-     * path a delete names
-     * (else null), and its time (the leader's clock when it prepared it, in virtual nanos).
+     * path a delete names (else null), its time (the leader's clock when it prepared it, in virtual nanos), and for a
+     * reconfig the configuration it made (the text of {@code /zookeeper/config}, its version stamped from the zxid).
      */
-    public record Applied(long zxid, int type, long sessionId, int cxid, String deletedPath, long timeNanos) {}
+    public record Applied(long zxid, int type, long sessionId, int cxid, String deletedPath, long timeNanos,
+                          String config) {}
 
     /**
      * What the member's tree and sessions look like after a turn of its commit thread that applied something, with
@@ -71,6 +73,9 @@ public final class SimulatedMember implements ZabServer.Application {
         void afterTurn(int memberId, List<Applied> applied, boolean snapshotInstalled, Map<String, Long> ephemerals,
                        Set<Long> sessions);
     }
+
+    /** The super user's digest credentials (addauth digest): the only user allowed to reconfig. */
+    public static final String SUPER_AUTH = "super:simulated";
 
     /** The simulated clock starts at a fixed wall time, so transaction times replay too. */
     private static final long EPOCH_MILLIS = 1_700_000_000_000L;
@@ -85,7 +90,7 @@ public final class SimulatedMember implements ZabServer.Application {
     private final List<long[]> unappliedZxids = new ArrayList<>();
     private final List<byte[]> unappliedTxns = new ArrayList<>();
     private boolean snapshotPending;
-    private TreeObserver observer;
+    private final List<TreeObserver> observers = new ArrayList<>();
     private Role reportedRole;
     private int reportedLeader = -2;
     private boolean reportedServing;
@@ -119,7 +124,7 @@ public final class SimulatedMember implements ZabServer.Application {
             settings.put(ZkServerConfig.READ_ONLY_MODE, "true");
         }
         Map<String, String> serverSettings = Map.of("tickTime", "100", "maxSessionTimeout", "30000",
-                "snapCount", Integer.toString(snapCount));
+                "snapCount", Integer.toString(snapCount), "reconfigEnabled", "true");
         ZkServerConfig config = ZkServerConfig.from("127.0.0.1", 0, Path.of("simulated"), serverSettings::get);
         CommitClock clock = new CommitClock() {
             @Override
@@ -132,7 +137,7 @@ public final class SimulatedMember implements ZabServer.Application {
                 return EPOCH_MILLIS + nanos.getAsLong() / 1_000_000;
             }
         };
-        this.server = ZkServer.simulatedMember(config, myId, settings, new ZabHandle(), clock);
+        this.server = ZkServer.simulatedMember(config, Acls.digest(SUPER_AUTH), myId, settings, new ZabHandle(), clock);
         this.commit = (EnsembleCommit) server.commitPath();
     }
 
@@ -144,6 +149,16 @@ public final class SimulatedMember implements ZabServer.Application {
     /** The mutation the session checker must catch: the leader expires sessions after a quarter of their timeout. */
     public void expireSessionsEarly() {
         server.sessions.expiryTimeoutDivisor = 4;
+    }
+
+    /** The mutation the reconfig checker must catch: reconfigs that change the members are committed and answered. */
+    public void acceptMemberChangesInReconfig() {
+        server.preparer.reconfig().acceptsMemberChanges = true;
+    }
+
+    /** The committed configuration, the text of {@code /zookeeper/config}. */
+    public String config() {
+        return new String(server.tree.getNode(Reconfig.CONFIG_PATH).data(), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** The mutation the read-only checker must catch: in read-only mode writes are answered OK (and not done). */
@@ -158,7 +173,7 @@ public final class SimulatedMember implements ZabServer.Application {
 
     /** Reports each turn that applied something to {@code observer} (the simulator's session checker). */
     public void observeTree(TreeObserver observer) {
-        this.observer = observer;
+        observers.add(observer);
     }
 
     /** Ephemeral znodes by path, with their owner session. */
@@ -305,8 +320,12 @@ public final class SimulatedMember implements ZabServer.Application {
                 applied.add(describe(zxid, txn)); // after a snapshot the tree is the leader's: only its state counts
             }
         }
-        if (observer != null) {
-            observer.afterTurn(myId, applied, snapshot, ephemerals(), sessionIds());
+        if (!observers.isEmpty()) {
+            Map<String, Long> ephemerals = ephemerals();
+            Set<Long> sessions = sessionIds();
+            for (TreeObserver observer : observers) {
+                observer.afterTurn(myId, applied, snapshot, ephemerals, sessions);
+            }
         }
     }
 
@@ -314,11 +333,15 @@ public final class SimulatedMember implements ZabServer.Application {
         JuteInput in = new JuteInput(Unpooled.wrappedBuffer(txn), Integer.MAX_VALUE);
         TxnHeader header = TxnHeader.read(in);
         String deleted = null;
+        String config = null;
         if (header.type() == OpCode.DELETE) {
             deleted = ((DeleteTxn) Jute.txnBody(header.type(), in)).path();
+        } else if (header.type() == OpCode.RECONFIG) {
+            SetDataTxn stamped = Reconfig.stamped((SetDataTxn) Jute.txnBody(header.type(), in), zxid);
+            config = new String(stamped.data(), java.nio.charset.StandardCharsets.UTF_8);
         }
         return new Applied(zxid, header.type(), header.clientId(), header.cxid(), deleted,
-                (header.time() - EPOCH_MILLIS) * 1_000_000L);
+                (header.time() - EPOCH_MILLIS) * 1_000_000L, config);
     }
 
     /** What the member handed Zab since the last call, in order. */
