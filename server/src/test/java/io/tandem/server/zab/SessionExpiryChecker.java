@@ -67,7 +67,7 @@ final class SessionExpiryChecker {
         acknowledged.put(path, sessionId);
     }
 
-    private void afterTurn(int memberId, List<SimulatedMember.Applied> applied, boolean snapshot,
+    void afterTurn(int memberId, List<SimulatedMember.Applied> applied, boolean snapshot,
                            Map<String, Long> ephemerals, Set<Long> sessions) {
         for (Map.Entry<String, Long> ephemeral : ephemerals.entrySet()) {
             if (!sessions.contains(ephemeral.getValue())) {
@@ -84,7 +84,7 @@ final class SessionExpiryChecker {
                 }
             }
         }
-        Map<String, Long> before = lastEphemerals.get(memberId);
+        Map<String, Long> before = lastEphemerals.getOrDefault(memberId, Map.of());
         if (!snapshot) {
             for (Map.Entry<String, Long> ephemeral : before.entrySet()) {
                 String path = ephemeral.getKey();
