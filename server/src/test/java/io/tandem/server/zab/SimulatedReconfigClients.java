@@ -114,7 +114,7 @@ final class SimulatedReconfigClients {
                 JuteInput in = new JuteInput(frame);
                 if (!connected) {
                     connected = ConnectResponse.read(in).timeOut() > 0;
-                    if (connected) {
+                    if (connected && connection.isOpen()) { // else dropped at the next step
                         connection.send(new RequestHeader(Xids.AUTH, OpCode.AUTH), new AuthPacket(0, "digest",
                                 SimulatedMember.SUPER_AUTH.getBytes(StandardCharsets.UTF_8)));
                     }

@@ -166,7 +166,11 @@ final class SimulatedSessionClients {
         holder.member = member;
         holder.connection = member.connect();
         holder.connected = false;
-        holder.nextXid = 1;
+        if (holder.sessionId == 0) {
+            // xids go on growing within a session, across its connections, as the official client's ClientCnxn does:
+            // members match a committed write to the request waiting for it by session and xid.
+            holder.nextXid = 1;
+        }
         holder.lastSendStep = step;
         holder.connection.send(new ConnectRequest(0, holder.lastZxidSeen, holder.timeoutMs, holder.sessionId,
                 holder.password, false));
