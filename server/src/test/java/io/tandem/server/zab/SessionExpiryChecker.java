@@ -68,7 +68,7 @@ final class SessionExpiryChecker {
     }
 
     void afterTurn(int memberId, List<SimulatedMember.Applied> applied, boolean snapshot,
-                           Map<String, Long> ephemerals, Set<Long> sessions) {
+                   Map<String, Long> ephemerals, Set<Long> sessions) {
         for (Map.Entry<String, Long> ephemeral : ephemerals.entrySet()) {
             if (!sessions.contains(ephemeral.getValue())) {
                 throw sim.failure("member " + memberId + " holds ephemeral " + ephemeral.getKey() + " of session 0x"
