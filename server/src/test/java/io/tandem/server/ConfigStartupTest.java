@@ -198,7 +198,7 @@ class ConfigStartupTest {
     @Test
     void shouldWarnOncePerIgnoredKeyNamingIt() throws Exception {
         Map<String, String> ignored = new LinkedHashMap<>();
-        ignored.put("preAllocSize", "65536");                    // zoo.cfg, not implemented
+        ignored.put("snapSizeLimitInKb", "65536");               // zoo.cfg, not implemented
         ignored.put("autopurge.purgeInterval", "1");
         ignored.put("metricsProvider.className", "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider");
         ignored.put("forceSync", "no");

@@ -56,19 +56,27 @@ public final class FileZabDisk implements ZabDisk {
     public static final String LOG_ROLL_BYTES_PROPERTY = "tandem.zab.logRollBytes";
 
     private final Path dataDir;
+    /** The log's preallocation block (zoo.cfg's preAllocSize, else zookeeper.preAllocSize; 0: none). */
+    private final long preAllocBytes;
     private final SnapshotStore snapshots;
     private TxnLog log;
     private DurableState loadedState;
 
-    private FileZabDisk(Path dataDir) throws IOException {
+    private FileZabDisk(Path dataDir, long preAllocBytes) throws IOException {
         this.dataDir = dataDir;
+        this.preAllocBytes = preAllocBytes;
         Files.createDirectories(dataDir);
         this.snapshots = SnapshotStore.open(dataDir.resolve(SNAPSHOT_DIR));
     }
 
     /** Opens (or creates) the Zab data under {@code dataDir}, setting damaged history aside as described above. */
     public static FileZabDisk open(ZabConfig config, Path dataDir) throws IOException {
-        FileZabDisk disk = new FileZabDisk(dataDir);
+        return open(config, dataDir, TxnLog.configuredPreAllocBytes());
+    }
+
+    /** As {@link #open(ZabConfig, Path)}, the log preallocated in blocks of {@code preAllocBytes} (0: none). */
+    public static FileZabDisk open(ZabConfig config, Path dataDir, long preAllocBytes) throws IOException {
+        FileZabDisk disk = new FileZabDisk(dataDir, preAllocBytes);
         disk.load(config);
         return disk;
     }
@@ -117,7 +125,7 @@ public final class FileZabDisk implements ZabDisk {
                     aside == null ? "Nothing to set aside"
                             : (resumed ? "The unfinished re-sync is kept in " : "The damaged files are kept in ")
                                     + aside);
-            this.log = TxnLog.open(dataDir.resolve(LOG_DIR), logRollBytes());
+            this.log = TxnLog.open(dataDir.resolve(LOG_DIR), logRollBytes(), preAllocBytes);
             loaded = new Loaded(DurableState.recovering(acceptedEpoch));
         } else {
             this.log = loaded.log;
@@ -240,7 +248,7 @@ public final class FileZabDisk implements ZabDisk {
     private String load(long acceptedEpoch, Loaded[] result) throws IOException {
         TxnLog opened;
         try {
-            opened = TxnLog.open(dataDir.resolve(LOG_DIR), logRollBytes());
+            opened = TxnLog.open(dataDir.resolve(LOG_DIR), logRollBytes(), preAllocBytes);
         } catch (CorruptLogException e) {
             return describe(e);
         }

@@ -1,6 +1,7 @@
 package io.tandem.server.zab;
 
 import io.tandem.storage.zk.SnapshotBody;
+import io.tandem.storage.zk.TxnLog;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -88,10 +89,11 @@ public final class ZabServer implements Closeable {
     private volatile boolean serving;
     private long droppedPeerMessages;
 
-    private ZabServer(ZabConfig config, long tickMillis, Path dataDir, Map<Integer, QuorumTransport.Peer> peers,
+    private ZabServer(ZabConfig config, long tickMillis, Path dataDir, long preAllocBytes,
+                      Map<Integer, QuorumTransport.Peer> peers,
                       QuorumAuth quorumAuth, QuorumTls quorumTls, Application application) throws IOException, InterruptedException {
         this.application = application;
-        this.disk = FileZabDisk.open(config, dataDir);
+        this.disk = FileZabDisk.open(config, dataDir, preAllocBytes);
         DurableState durable = disk.loaded();
         if (durable.snapshot() != null) {
             application.onSnapshot(durable.snapshotZxid(), durable.snapshot());
@@ -137,7 +139,8 @@ public final class ZabServer implements Closeable {
 
     /**
      * Starts a node. {@code settings} are zoo.cfg keys: {@code server.N} lines name the voters, {@code tickTime},
-     * {@code initLimit} and {@code syncLimit} keep ZooKeeper's meaning.
+     * {@code initLimit}, {@code syncLimit} and {@code preAllocSize} (the log's preallocation block, KiB) keep
+     * ZooKeeper's meaning.
      */
     public static ZabServer start(int myId, Map<String, String> settings, Path dataDir, Application application)
             throws IOException, InterruptedException {
@@ -156,7 +159,8 @@ public final class ZabServer implements Closeable {
         // Read before anything starts: a missing JAAS section refuses to start instead of leaving peers unchecked.
         QuorumAuth quorumAuth = QuorumAuth.from(settings);
         QuorumTls quorumTls = QuorumTls.from(settings);
-        return new ZabServer(config, tickTime, dataDir, peers, quorumAuth, quorumTls, application);
+        long preAllocBytes = TxnLog.preAllocBytes(settings.get(TxnLog.PREALLOC_KEY));
+        return new ZabServer(config, tickTime, dataDir, preAllocBytes, peers, quorumAuth, quorumTls, application);
     }
 
     /** Cuts quorum links for fault injection ({@link QuorumFaults}); {@link QuorumFaults#NONE} heals them. */

@@ -108,7 +108,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         peers.forEach((id, p) -> members.put((long) id,
                 new ApacheElection.Member(id, p.host(), p.quorumPort(), p.electionPort(), 0)));
         int[] voters = peers.keySet().stream().mapToInt(Integer::intValue).toArray();
-        this.disk = FileZabDisk.open(ZabConfig.of(myId, voters).withLimits(initLimit, syncLimit), quorumDir);
+        this.disk = FileZabDisk.open(ZabConfig.of(myId, voters).withLimits(initLimit, syncLimit), quorumDir,
+                server.config.preAllocBytes());
         this.snapshots = new BackgroundSnapshots(this::writeOwnSnapshot, server.tree);
         this.leaderCommit = new ApacheLeaderCommit(server, answers);
         this.myId = myId;

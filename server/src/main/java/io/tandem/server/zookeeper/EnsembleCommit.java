@@ -91,7 +91,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 * Long.parseLong(settings.getOrDefault("syncLimit", "5").trim());
         this.answers = new PendingAnswers(server,
                 TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis)), entry -> {});
-        this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get));
+        this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get), clock::nanoTime);
         this.staticConfig = EnsembleConfig.fromSettings(settings);
         this.snapshots = inlineSnapshots ? BackgroundSnapshots.inline(this::writeToZab, server.tree)
                 : new BackgroundSnapshots(this::writeToZab, server.tree);
@@ -353,6 +353,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         server.sessions.byId().clear();
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(snapshot.open(), 64 << 10))) {
             SnapshotFormat.read(in, server.tree, server.sessions.byId());
+            server.sessions.sessionsRestored(); // timed on the commit path's clock, each with a full timeout
         } catch (IOException e) {
             throw new UncheckedIOException("snapshot at zxid 0x" + Long.toHexString(zxid) + " is unreadable", e);
         }
@@ -392,6 +393,10 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             LOG.info(() -> "Zab did not take the snapshot at zxid 0x" + Long.toHexString(zxid)
                     + " (busy or stopping); the next one will do");
         }
+    }
+
+    ReadOnlyMode readOnlyMode() {
+        return readOnly;
     }
 
     BackgroundSnapshots snapshots() {

@@ -69,6 +69,11 @@ final class Preparer {
         this(tree, sessions, new Reconfig(false, false));
     }
 
+    /** How reconfig requests are judged (tests reach its hook through this). */
+    Reconfig reconfig() {
+        return reconfig;
+    }
+
     Preparer(DataTree tree, Map<Long, Session> sessions, Reconfig reconfig) {
         this.tree = tree;
         this.sessions = sessions;

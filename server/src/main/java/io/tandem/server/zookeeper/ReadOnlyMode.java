@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -35,12 +36,21 @@ final class ReadOnlyMode {
     private final long delayNanos;
     /** The fake sessions this member handed out; they are in the session map only while read-only mode lasts. */
     private final Set<Long> localSessions = new HashSet<>();
+    /** The commit path's clock (System.nanoTime, or the simulator's virtual clock). */
+    private final LongSupplier nanos;
     private volatile boolean active;
-    private long notServingSinceNanos = System.nanoTime();
+    private long notServingSinceNanos;
+    /**
+     * Test hook: whether writes are refused. The simulator's mutation test clears it (writes are then answered OK and
+     * nothing is written), which its read-only checker must catch; production never changes it.
+     */
+    boolean refusesWrites = true;
 
-    ReadOnlyMode(ZkServer server, boolean enabled) {
+    ReadOnlyMode(ZkServer server, boolean enabled, LongSupplier nanos) {
         this.server = server;
         this.enabled = enabled;
+        this.nanos = nanos;
+        this.notServingSinceNanos = nanos.getAsLong();
         this.delayNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, server.config.tickTimeMs()));
     }
 
@@ -74,7 +84,7 @@ final class ReadOnlyMode {
             return;
         }
         active = false;
-        notServingSinceNanos = System.nanoTime(); // should this quorum fail again, the wait starts over
+        notServingSinceNanos = nanos.getAsLong(); // should this quorum fail again, the wait starts over
         for (ServerConnection connection : server.listener.connections()) {
             connection.closeNow();
         }
@@ -121,7 +131,8 @@ final class ReadOnlyMode {
             return;
         }
         if (request.isWrite() || request.type == OpCode.SYNC) {
-            answer(request, KeeperCode.NOT_READ_ONLY.code());
+            boolean refused = refusesWrites || request.type == OpCode.SYNC;
+            answer(request, refused ? KeeperCode.NOT_READ_ONLY.code() : KeeperCode.OK.code());
             return;
         }
         server.responder.reply(request, null);
@@ -145,7 +156,7 @@ final class ReadOnlyMode {
         }
         connection.readOnlyServer = true;
         if (server.sessions.prepareConnect(request)) {
-            Session session = new Session(request.sessionId, request.negotiatedTimeout);
+            Session session = server.sessions.newSession(request.sessionId, request.negotiatedTimeout);
             server.sessions.byId().put(session.id, session);
             localSessions.add(session.id);
             server.sessions.established(request);

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -29,12 +30,41 @@ final class SessionTracker {
     private final Map<Long, Session> sessions = new ConcurrentHashMap<>();
     private final ClientListener listener;
     private long nextSessionId;
+    /**
+     * The clock sessions are timed on: System.nanoTime in production; the deterministic simulator hands in its
+     * virtual clock ({@link #useClock}), so expiry happens in a run and replays exactly.
+     */
+    private LongSupplier nanos = System::nanoTime;
     private long nextCheckNanos = System.nanoTime();
+    /**
+     * Test hook: a session counts as expired after its timeout divided by this. The simulator's mutation test sets it
+     * above 1 (a leader that expires live sessions), which its session checker must catch; production leaves it at 1.
+     */
+    int expiryTimeoutDivisor = 1;
 
     SessionTracker(ZkServerConfig config, DataTree tree, ClientListener listener) {
         this.config = config;
         this.tree = tree;
         this.listener = listener;
+    }
+
+    /** Times sessions on {@code clock} from now on (the simulator, before anything is applied). */
+    void useClock(LongSupplier clock) {
+        this.nanos = clock;
+        this.nextCheckNanos = clock.getAsLong();
+    }
+
+    /** A session on this tracker's clock, heard from now. */
+    Session newSession(long id, int timeoutMs) {
+        return new Session(id, timeoutMs, nanos);
+    }
+
+    /**
+     * Sessions just read from a snapshot into {@link #byId()} (which made them on the system clock): they are made
+     * again on this tracker's clock, each with a full timeout from now, as after any restart.
+     */
+    void sessionsRestored() {
+        sessions.replaceAll((id, session) -> newSession(id, session.timeoutMs));
     }
 
     /** Live sessions by id: shared with the preparer, reads and snapshots. */
@@ -92,7 +122,7 @@ final class SessionTracker {
     /** The session part of applying a txn: createSession adds the session, closeSession removes it. */
     void apply(TxnHeader header, Object txn) {
         if (header.type() == OpCode.CREATE_SESSION) {
-            sessions.put(header.clientId(), new Session(header.clientId(), ((CreateSessionTxn) txn).timeOut()));
+            sessions.put(header.clientId(), newSession(header.clientId(), ((CreateSessionTxn) txn).timeOut()));
         } else if (header.type() == OpCode.CLOSE_SESSION) {
             sessions.remove(header.clientId());
         }
@@ -135,13 +165,13 @@ final class SessionTracker {
 
     /** Adds a closeSession request for every session silent past its timeout, at most every CHECK_INTERVAL_MS. */
     void addExpired(List<Request> batch) {
-        long now = System.nanoTime();
+        long now = nanos.getAsLong();
         if (now - nextCheckNanos < 0) {
             return;
         }
         nextCheckNanos = now + TimeUnit.MILLISECONDS.toNanos(CHECK_INTERVAL_MS);
         for (Session session : sessions.values()) {
-            if (!session.closing && session.isExpired(now)) {
+            if (!session.closing && session.isExpired(now, expiryTimeoutDivisor)) {
                 session.closing = true;
                 LOG.info(() -> "Expiring session 0x" + Long.toHexString(session.id) + ", timeout of "
                         + session.timeoutMs + "ms exceeded");

@@ -40,9 +40,14 @@ final class StorageZkStore implements ZkStore {
     }
 
     static StorageZkStore open(Path dir) throws IOException {
+        return open(dir, TxnLog.configuredPreAllocBytes());
+    }
+
+    /** As {@link #open(Path)}, the log preallocated in blocks of {@code preAllocBytes} (0: none). */
+    static StorageZkStore open(Path dir, long preAllocBytes) throws IOException {
         TxnLog log;
         try {
-            log = TxnLog.open(dir.resolve("log"));
+            log = TxnLog.open(dir.resolve("log"), TxnLog.DEFAULT_ROLL_BYTES, preAllocBytes);
         } catch (CorruptLogException e) {
             throw refuseDamaged(dir, e);
         }

@@ -163,17 +163,18 @@ public final class ZkServer implements AutoCloseable {
 
     /**
      * A member without threads or ports, for the deterministic simulator: {@code zab} stands in for the
-     * {@link io.tandem.server.zab.ZabServer}, time is {@code clock}'s, snapshots are written on the commit thread, and
+     * {@link io.tandem.server.zab.ZabServer}, time is {@code clock}'s (sessions' expiry included), snapshots are written on the commit thread, and
      * the caller runs the commit thread's turns ({@link #runCommitTurn}) and attaches client connections itself.
      * Everything else (EnsembleCommit, Preparer, SessionTracker, DataTree, Responder) is the production code.
      */
-    static ZkServer simulatedMember(ZkServerConfig config, int myId, Map<String, String> settings,
+    static ZkServer simulatedMember(ZkServerConfig config, String superDigest, int myId, Map<String, String> settings,
                                     EnsembleZab zab, CommitClock clock) {
-        ZkServer server = new ZkServer(config, null, ZkSecurity.NONE, true);
+        ZkServer server = new ZkServer(config, superDigest, ZkSecurity.NONE, true);
         EnsembleCommit ensemble = new EnsembleCommit(server, settings, clock, true);
         ensemble.attachZab(zab);
         server.commitPath = ensemble;
         server.sessions.startIds(myId, clock.currentTimeMillis());
+        server.sessions.useClock(clock::nanoTime); // sessions expire on the virtual clock, so a seed replays
         server.running = true;
         return server;
     }

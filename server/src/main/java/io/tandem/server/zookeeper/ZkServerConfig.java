@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.tandem.server.ConfigException;
+import io.tandem.storage.zk.TxnLog;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Arrays;
@@ -28,6 +29,9 @@ import java.util.function.Function;
  * @param handshakeTimeoutMs      {@code zookeeper.nio.sessionlessCnxnTimeout}: a connection that has not sent its
  *                                ConnectRequest by then is closed (Apache's NIO default: 10000)
  * @param reconfigEnabled         {@code reconfigEnabled}: whether the reconfig operation is served (Apache: false)
+ * @param preAllocBytes           {@code preAllocSize} (KiB in the file, as Apache reads it; else the system property
+ *                                {@code zookeeper.preAllocSize}, else 64 MiB): the transaction log grows in blocks of
+ *                                this size; 0 or less turns preallocation off
  */
 public record ZkServerConfig(
         String host,
@@ -44,7 +48,8 @@ public record ZkServerConfig(
         int maxClientConnections,
         int globalOutstandingLimit,
         int handshakeTimeoutMs,
-        boolean reconfigEnabled) {
+        boolean reconfigEnabled,
+        long preAllocBytes) {
 
     public static final int TICK_TIME_MS_DEFAULT = 2000;
     public static final int FRAME_BYTES_MAX_DEFAULT = 0xfffff;
@@ -86,7 +91,18 @@ public record ZkServerConfig(
                 intOr(get, "maxClientCnxns", 60),
                 intOr(get, "globalOutstandingLimit", 1000),
                 intOr(get, "zookeeper.nio.sessionlessCnxnTimeout", 10_000),
-                Boolean.parseBoolean(String.valueOf(get.apply("reconfigEnabled")).trim()));
+                Boolean.parseBoolean(String.valueOf(get.apply("reconfigEnabled")).trim()),
+                preAllocBytes(get));
+    }
+
+    /** zoo.cfg's preAllocSize as Apache reads it (KiB; the file wins over the system property it becomes). */
+    private static long preAllocBytes(Function<String, String> get) {
+        try {
+            return TxnLog.preAllocBytes(get.apply(TxnLog.PREALLOC_KEY));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(List.of("Configuration key '" + TxnLog.PREALLOC_KEY + "' (value '"
+                    + get.apply(TxnLog.PREALLOC_KEY) + "') is not a number of KiB"));
+        }
     }
 
     public static ZkServerConfig forTests(Path dataDir) {

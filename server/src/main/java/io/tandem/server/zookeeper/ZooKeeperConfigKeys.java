@@ -3,6 +3,7 @@ package io.tandem.server.zookeeper;
 import io.tandem.server.ConfigKeys;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.zab.QuorumTransport;
+import io.tandem.storage.zk.TxnLog;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -25,7 +26,7 @@ public final class ZooKeeperConfigKeys {
     static final Set<String> IMPLEMENTED = Set.of("tickTime", "initLimit", "syncLimit", "minSessionTimeout",
             "maxSessionTimeout", "jute.maxbuffer", "4lw.commands.whitelist", "znode.container.checkIntervalMs",
             "znode.container.maxNeverUsedIntervalMs", "snapCount", "maxClientCnxns", "clientPort", "clientPortAddress",
-            "dataDir", SUPER_DIGEST, Acls.SUPER_DIGEST_PROPERTY, "globalOutstandingLimit",
+            "dataDir", SUPER_DIGEST, Acls.SUPER_DIGEST_PROPERTY, "globalOutstandingLimit", TxnLog.PREALLOC_KEY,
             "zookeeper.nio.sessionlessCnxnTimeout", "admin.serverAddress", "admin.commandURL",
             // Client authentication and the secure client port (see ZkSecurity).
             "enforce.auth.schemes", "X509AuthenticationProvider.superUser", ZkSecurity.SASL_SUPER_PASSWORD,
@@ -67,7 +68,7 @@ public final class ZooKeeperConfigKeys {
             "quorum.cnxn.threads.size", "jvm.pause.info-threshold.ms",
             "jvm.pause.warn-threshold.ms", "jvm.pause.sleep.time.ms", "jvm.pause.monitor", "multiAddress.enabled",
             "multiAddress.reachabilityCheckTimeoutMs", "multiAddress.reachabilityCheckEnabled",
-            "preAllocSize", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount",
+            "snapSizeLimitInKb", "txnLogSizeLimitInKb", "commitLogCount",
             "maxCnxns", "maxResponseCacheSize", "maxGetChildrenResponseCacheSize", "emulate353TTLNodes",
             "watchManagerName", "watcherCleanThreshold", "watcherCleanIntervalInSeconds", "watcherCleanThreadsNum",
             "maxInProcessingDeadWatchers", "bitHashCacheSize", "fastleader.minNotificationInterval",

@@ -67,7 +67,7 @@ public final class ZooKeeperRole implements AutoCloseable {
             // Apache's version-2 files and no Tandem data yet: a user moving from Apache to Tandem on one dataDir.
             ApacheDataDir.importOnFirstStart(dir);
         }
-        ZkStore store = ZkStores.open(dir, storeKind);
+        ZkStore store = ZkStores.open(dir, storeKind, zkConfig.preAllocBytes());
         return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest, security), AdminCommands.Ensemble.STANDALONE);
     }
 

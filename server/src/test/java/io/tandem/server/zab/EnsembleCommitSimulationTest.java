@@ -58,9 +58,25 @@ class EnsembleCommitSimulationTest {
                 "the clients' histories were not checked: " + stats);
         if (seeds >= DEFAULT_SEEDS) {
             for (String needed : new String[] {"client session established", "client connection closed by the member",
-                    "client operation outcome unknown (info)", "member snapshot", "sync TRUNC", "sync SNAP", "sync DIFF", "partition"}) {
+                    "client operation outcome unknown (info)", "member snapshot", "sync TRUNC", "sync SNAP", "sync DIFF", "partition",
+                    "session expired (closeSession committed)", "ephemeral removed with its session",
+                    "session re-attached", "session moved to another member", "expiry checked against the leader's contacts",
+                    "read-only session established", "read-only write refused (NOTREADONLY)", "read-only read served",
+                    "read-only mode left: the member dropped its read-only client", "reconfig committed",
+                    "configuration established by a new leader", "reconfig acknowledged to its client"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
+        }
+    }
+
+    @Test
+    void shouldPassTheSeedsThatCaughtDriverFlaws() {
+        // 3071: a session holder restarted its xids on each connection, so a member matched an older create committed
+        // for the same session and xid to the new one and answered it OK (the official client never reuses an xid
+        // within a session). 3048: the reconfig client sent its addauth on a connection the member had just closed.
+        for (long seed : new long[] {3071, 3048}) {
+            ZabSimulator sim = run(seed, false);
+            assertTrue(sim.stats.getOrDefault("ephemeral created", 0L) > 0, "seed " + seed + ": " + sim.stats);
         }
     }
 
@@ -92,18 +108,91 @@ class EnsembleCommitSimulationTest {
                 System.out.println("stale prep caught at seed " + seed + ": "
                         + expected.getMessage().lines().findFirst().orElse(""));
                 return;
+            } finally {
+                sim.closeClientConnections();
             }
         }
         throw new AssertionError("no seed in 1..60 caught a leader that prepares without its outstanding changes");
     }
 
+    @Test
+    void shouldCatchALeaderThatExpiresLiveSessions() {
+        // The session checker must bite on the production path: a leader whose SessionTracker expires sessions after a
+        // quarter of their timeout removes the ephemerals of clients it heard from within their timeout.
+        for (long seed = 1; seed <= 40; seed++) {
+            ZabSimulator sim = ZabSimulator.withMembers(seed, false);
+            sim.expireSessionsEarly();
+            try {
+                sim.runTicks(FAULTY_TICKS);
+                recover(sim);
+                sim.sessionChecker().checkEnd();
+            } catch (AssertionError expected) {
+                System.out.println("early expiry caught at seed " + seed + ": "
+                        + expected.getMessage().lines().findFirst().orElse(""));
+                return;
+            } finally {
+                sim.closeClientConnections();
+            }
+        }
+        throw new AssertionError("no seed in 1..40 caught a leader that expires sessions early");
+    }
+
+    @Test
+    void shouldCatchAReadOnlyMemberThatAcknowledgesWrites() {
+        // The read-only checker must bite on the production path: a member in read-only mode that answers writes OK
+        // (and does nothing) acknowledges writes it never made.
+        for (long seed = 1; seed <= 40; seed++) {
+            ZabSimulator sim = ZabSimulator.withMembers(seed, false);
+            if (!sim.readOnlyModeEnabled()) {
+                continue;
+            }
+            sim.answerWritesInReadOnlyMode();
+            try {
+                sim.runTicks(FAULTY_TICKS);
+            } catch (AssertionError expected) {
+                System.out.println("read-only write acknowledgement caught at seed " + seed + ": "
+                        + expected.getMessage().lines().findFirst().orElse(""));
+                return;
+            } finally {
+                sim.closeClientConnections();
+            }
+        }
+        throw new AssertionError("no seed in 1..40 caught a read-only member that acknowledges writes");
+    }
+
+    @Test
+    void shouldCatchAReconfigThatChangesTheMembersWithoutZab() {
+        // The reconfig checker must bite on the production path: a leader that prepares a reconfig adding or removing
+        // members commits a configuration Zab does not run, and its client is told it succeeded.
+        for (long seed = 1; seed <= 40; seed++) {
+            ZabSimulator sim = ZabSimulator.withMembers(seed, false);
+            sim.acceptMemberChangesInReconfig();
+            try {
+                sim.runTicks(FAULTY_TICKS);
+            } catch (AssertionError expected) {
+                System.out.println("member-changing reconfig caught at seed " + seed + ": "
+                        + expected.getMessage().lines().findFirst().orElse(""));
+                return;
+            } finally {
+                sim.closeClientConnections();
+            }
+        }
+        throw new AssertionError("no seed in 1..40 caught a reconfig that changes the members without Zab");
+    }
+
     static ZabSimulator run(long seed, boolean stalePrep) {
         ZabSimulator sim = ZabSimulator.withMembers(seed, stalePrep);
-        sim.runTicks(FAULTY_TICKS);
-        recover(sim);
-        sim.zkClients().checkLinearizable();
-        checkTreesEqual(sim);
-        return sim;
+        try {
+            sim.runTicks(FAULTY_TICKS);
+            recover(sim);
+            sim.zkClients().checkLinearizable();
+            checkTreesEqual(sim);
+            sim.sessionChecker().checkEnd();
+            sim.readOnlyClients().checkEnd();
+            return sim;
+        } finally {
+            sim.closeClientConnections();
+        }
     }
 
     /**

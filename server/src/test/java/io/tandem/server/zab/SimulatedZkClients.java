@@ -119,8 +119,8 @@ final class SimulatedZkClients {
             complete(client.pending, client.id, null);
             client.pending = null;
         }
-        if (client.connection != null && client.connection.isOpen()) {
-            client.connection.close();
+        if (client.connection != null) {
+            client.connection.close(); // releases what the member sent and the client never read
         }
         client.connection = null;
         client.member = null;
@@ -251,6 +251,11 @@ final class SimulatedZkClients {
                         + history.getValue().size() + " operations):" + ops);
             }
         }
+    }
+
+    /** The znodes whose histories are checked. */
+    String[] paths() {
+        return paths.clone();
     }
 
     String history() {

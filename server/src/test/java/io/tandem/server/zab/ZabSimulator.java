@@ -308,6 +308,21 @@ final class ZabSimulator {
     private int memberSnapCount;
     private boolean memberStalePrep;
     private SimulatedZkClients zkClients;
+    /** With members: sessions with ephemerals, and the checker of sessions and ephemerals on every member. */
+    private final SessionExpiryChecker sessionChecker = new SessionExpiryChecker(this);
+    private SimulatedSessionClients sessionClients;
+    /** Mutation: every member's leader expires sessions after a quarter of their timeout. */
+    private boolean memberEarlyExpiry;
+    /** With members: zoo.cfg's readonlymode.enabled, and the clients that accept read-only sessions. */
+    private boolean memberReadOnly;
+    private SimulatedReadOnlyClients readOnlyClients;
+    /** Mutation: members in read-only mode answer writes OK. */
+    private boolean memberReadOnlyWrites;
+    /** With members: the reconfig checker, and a super user issuing reconfigs. */
+    private ReconfigChecker reconfigChecker;
+    private SimulatedReconfigClients reconfigClients;
+    /** Mutation: reconfigs that change the members are committed and acknowledged. */
+    private boolean memberAcceptsMemberChanges;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -335,13 +350,15 @@ final class ZabSimulator {
     /** {@code voterCount} voters (ids 1..) and {@code observerCount} observers (the ids after them). */
     ZabSimulator(long seed, int voterCount, int observerCount, Faults faults, ZabConfig limits,
                  SimulatedConnections.Params connectionParams) {
-        this(seed, voterCount, observerCount, faults, limits, connectionParams, 0, false);
+        this(seed, voterCount, observerCount, faults, limits, connectionParams, 0, false, false);
     }
 
     /** With {@code memberSnapCount > 0}, every node runs the production ZooKeeper side too ({@link #withMembers}). */
     private ZabSimulator(long seed, int voterCount, int observerCount, Faults faults, ZabConfig limits,
-                         SimulatedConnections.Params connectionParams, int memberSnapCount, boolean memberStalePrep) {
+                         SimulatedConnections.Params connectionParams, int memberSnapCount, boolean memberStalePrep,
+                         boolean memberReadOnly) {
         this.members = memberSnapCount > 0;
+        this.memberReadOnly = memberReadOnly;
         this.memberSnapCount = memberSnapCount;
         this.memberStalePrep = memberStalePrep;
         int nodeCount = voterCount + observerCount;
@@ -368,6 +385,7 @@ final class ZabSimulator {
             nodes[i] = new Node(i + 1, random.nextInt(TICK_STEPS));
         }
         this.connections = new SimulatedConnections(this, nodeCount, connectionParams, seed);
+        this.reconfigChecker = members ? new ReconfigChecker(this, voterCount, observerCount) : null;
         for (Node node : nodes) {
             start(node);
         }
@@ -391,11 +409,82 @@ final class ZabSimulator {
         ZabConfig limits = new ZabConfig(1, new int[] {1}, initLimit, syncLimit, choose.nextInt(3), 1000);
         SimulatedConnections.Params connections = SimulatedConnections.Params.random(choose);
         int snapCount = choose.nextInt(3) == 0 ? 1_000_000 : 5 + choose.nextInt(40);
+        // Read-only mode in two seeds of three, drawn apart so the other choices stay as they were.
+        boolean readOnly = new SplittableRandom(seed ^ 0x0EAD_0E1AL).nextInt(3) != 0;
         ZabSimulator sim = new ZabSimulator(seed, voters, observers, faults, limits, connections, snapCount,
-                stalePrep);
+                stalePrep, readOnly);
         sim.zkClients = new SimulatedZkClients(sim, seed, voters + observers);
+        sim.sessionClients = new SimulatedSessionClients(sim, sim.sessionChecker, seed, voters + observers);
+        sim.readOnlyClients = new SimulatedReadOnlyClients(sim, seed, voters + observers, sim.zkClients.paths(),
+                readOnly);
+        sim.reconfigClients = new SimulatedReconfigClients(sim, sim.reconfigChecker, seed, voters, voters + observers);
         sim.batchInputs = choose.nextBoolean();
         return sim;
+    }
+
+    /** The mutation the session checker must catch: every leader expires sessions after a quarter of their timeout. */
+    void expireSessionsEarly() {
+        memberEarlyExpiry = true;
+        for (Node node : nodes) {
+            if (node.member != null) {
+                node.member.expireSessionsEarly();
+            }
+        }
+    }
+
+    /** The end of a run: every member's client connections close (what the clients never read is released). */
+    void closeClientConnections() {
+        for (Node node : nodes) {
+            if (node.member != null) {
+                node.member.closeConnections();
+            }
+        }
+    }
+
+    /** The mutation the read-only checker must catch: members in read-only mode answer writes OK. */
+    void answerWritesInReadOnlyMode() {
+        memberReadOnlyWrites = true;
+        for (Node node : nodes) {
+            if (node.member != null) {
+                node.member.answerWritesInReadOnlyMode();
+            }
+        }
+    }
+
+    /** The mutation the reconfig checker must catch: reconfigs that change the members commit and are answered OK. */
+    void acceptMemberChangesInReconfig() {
+        memberAcceptsMemberChanges = true;
+        for (Node node : nodes) {
+            if (node.member != null) {
+                node.member.acceptMemberChangesInReconfig();
+            }
+        }
+    }
+
+    /** Whether node {@code id}'s disk holds {@code zxid} durably: synced in its log, or under its snapshot. */
+    boolean durableOn(int id, long zxid) {
+        SimulatedDisk disk = node(id).disk;
+        if (disk.snapshot != null && disk.snapshotZxid >= zxid) {
+            return true;
+        }
+        for (LogEntry entry : disk.synced) {
+            if (entry.zxid() == zxid) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    boolean readOnlyModeEnabled() {
+        return memberReadOnly;
+    }
+
+    SimulatedReadOnlyClients readOnlyClients() {
+        return readOnlyClients;
+    }
+
+    SessionExpiryChecker sessionChecker() {
+        return sessionChecker;
     }
 
     /** A seeded run with seed-chosen size and fault rates: what the VOPR-style test runs. */
@@ -652,6 +741,15 @@ final class ZabSimulator {
         if (zkClients != null) {
             zkClients.step(step);
         }
+        if (sessionClients != null) {
+            sessionClients.step(step);
+        }
+        if (readOnlyClients != null) {
+            readOnlyClients.step(step);
+        }
+        if (reconfigClients != null) {
+            reconfigClients.step(step);
+        }
         if (members) {
             stepMembers();
         }
@@ -856,10 +954,21 @@ final class ZabSimulator {
         if (members) {
             // A new process: an empty tree, restored from the durable snapshot as ZabServer's start does.
             node.member = new io.tandem.server.zookeeper.SimulatedMember(node.id, voterIds.length, observerIds.length,
-                    memberSnapCount, zabSide(node), node::nanoTime);
+                    memberSnapCount, memberReadOnly, zabSide(node), node::nanoTime);
             if (memberStalePrep) {
                 node.member.forgetOutstandingChangesBeforeEachPrepare();
             }
+            if (memberEarlyExpiry) {
+                node.member.expireSessionsEarly();
+            }
+            if (memberReadOnlyWrites) {
+                node.member.answerWritesInReadOnlyMode();
+            }
+            if (memberAcceptsMemberChanges) {
+                node.member.acceptMemberChangesInReconfig();
+            }
+            reconfigChecker.watch(node.member);
+            sessionChecker.watch(node.id, node.member);
             if (node.disk.snapshot != null && !node.disk.recovering) {
                 node.member.onSnapshot(node.disk.snapshotZxid, SnapshotData.of(treePart(node.disk.snapshot)));
             }

@@ -7,7 +7,12 @@ import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
 import io.tandem.storage.zk.SnapshotBody;
+import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.txn.DeleteTxn;
+import io.tandem.zk.wire.txn.SetDataTxn;
+import io.tandem.zk.wire.txn.TxnHeader;
 import io.tandem.zk.wire.ZkFrameDecoder;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -19,7 +24,9 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * One ensemble member's ZooKeeper side for the deterministic Zab simulator: the production {@link EnsembleCommit} over
@@ -50,6 +57,26 @@ public final class SimulatedMember implements ZabServer.Application {
     /** Something the member handed Zab: a write to submit, or a snapshot to compact up to. */
     public record ToZab(byte[] txn, long compactZxid, SnapshotData snapshot) {}
 
+    /**
+     * A transaction the member applied: its zxid, type, session and cxid (the header's; an expiry's cxid is 0), the
+     * path a delete names (else null), its time (the leader's clock when it prepared it, in virtual nanos), and for a
+     * reconfig the configuration it made (the text of {@code /zookeeper/config}, its version stamped from the zxid).
+     */
+    public record Applied(long zxid, int type, long sessionId, int cxid, String deletedPath, long timeNanos,
+                          String config) {}
+
+    /**
+     * What the member's tree and sessions look like after a turn of its commit thread that applied something, with
+     * the transactions applied in that turn (in order) and whether a snapshot replaced the tree first.
+     */
+    public interface TreeObserver {
+        void afterTurn(int memberId, List<Applied> applied, boolean snapshotInstalled, Map<String, Long> ephemerals,
+                       Set<Long> sessions);
+    }
+
+    /** The super user's digest credentials (addauth digest): the only user allowed to reconfig. */
+    public static final String SUPER_AUTH = "super:simulated";
+
     /** The simulated clock starts at a fixed wall time, so transaction times replay too. */
     private static final long EPOCH_MILLIS = 1_700_000_000_000L;
 
@@ -58,6 +85,12 @@ public final class SimulatedMember implements ZabServer.Application {
     private final ZabSide side;
     private final List<ToZab> outbox = new ArrayList<>();
     private final List<Connection> connections = new ArrayList<>();
+    private final int myId;
+    /** Commits handed to the commit thread and not yet seen applied (the tree's zxid tells). */
+    private final List<long[]> unappliedZxids = new ArrayList<>();
+    private final List<byte[]> unappliedTxns = new ArrayList<>();
+    private boolean snapshotPending;
+    private final List<TreeObserver> observers = new ArrayList<>();
     private Role reportedRole;
     private int reportedLeader = -2;
     private boolean reportedServing;
@@ -69,17 +102,29 @@ public final class SimulatedMember implements ZabServer.Application {
      */
     public SimulatedMember(int myId, int voters, int observers, int snapCount, ZabSide side,
                            java.util.function.LongSupplier nanos) {
+        this(myId, voters, observers, snapCount, false, side, nanos);
+    }
+
+    /** @param readOnlyMode zoo.cfg's {@code readonlymode.enabled} */
+    public SimulatedMember(int myId, int voters, int observers, int snapCount, boolean readOnlyMode, ZabSide side,
+                           java.util.function.LongSupplier nanos) {
         this.side = side;
+        this.myId = myId;
         Map<String, String> settings = new HashMap<>();
         for (int id = 1; id <= voters + observers; id++) {
             settings.put("server." + id, "127.0.0.1:" + (2000 + id) + ":" + (3000 + id)
                     + (id > voters ? ":observer" : ""));
         }
         // The simulator's tick is 100 ms: EnsembleCommit's lost-write deadline (2 x syncLimit ticks, at least 2 s) is
-        // then 20 simulated ticks. Sessions get the real clock's long timeouts (they expire on System.nanoTime).
+        // then 20 simulated ticks. Sessions expire on the virtual clock: timeouts from 2 ticks up to 300 (30 s, the
+        // length of a seed's faulty phase), so a client picks whether its session may expire within a run.
         settings.put("tickTime", "100");
         settings.put("syncLimit", "5");
-        Map<String, String> serverSettings = Map.of("tickTime", "100000", "snapCount", Integer.toString(snapCount));
+        if (readOnlyMode) {
+            settings.put(ZkServerConfig.READ_ONLY_MODE, "true");
+        }
+        Map<String, String> serverSettings = Map.of("tickTime", "100", "maxSessionTimeout", "30000",
+                "snapCount", Integer.toString(snapCount), "reconfigEnabled", "true");
         ZkServerConfig config = ZkServerConfig.from("127.0.0.1", 0, Path.of("simulated"), serverSettings::get);
         CommitClock clock = new CommitClock() {
             @Override
@@ -92,13 +137,55 @@ public final class SimulatedMember implements ZabServer.Application {
                 return EPOCH_MILLIS + nanos.getAsLong() / 1_000_000;
             }
         };
-        this.server = ZkServer.simulatedMember(config, myId, settings, new ZabHandle(), clock);
+        this.server = ZkServer.simulatedMember(config, Acls.digest(SUPER_AUTH), myId, settings, new ZabHandle(), clock);
         this.commit = (EnsembleCommit) server.commitPath();
     }
 
     /** The mutation the checker must catch: the leader prepares against the applied tree, not its outstanding changes. */
     public void forgetOutstandingChangesBeforeEachPrepare() {
         commit.beforeLeaderPrepare = server.preparer::clear;
+    }
+
+    /** The mutation the session checker must catch: the leader expires sessions after a quarter of their timeout. */
+    public void expireSessionsEarly() {
+        server.sessions.expiryTimeoutDivisor = 4;
+    }
+
+    /** The mutation the reconfig checker must catch: reconfigs that change the members are committed and answered. */
+    public void acceptMemberChangesInReconfig() {
+        server.preparer.reconfig().acceptsMemberChanges = true;
+    }
+
+    /** The committed configuration, the text of {@code /zookeeper/config}. */
+    public String config() {
+        return new String(server.tree.getNode(Reconfig.CONFIG_PATH).data(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The mutation the read-only checker must catch: in read-only mode writes are answered OK (and not done). */
+    public void answerWritesInReadOnlyMode() {
+        commit.readOnlyMode().refusesWrites = false;
+    }
+
+    /** Whether the member is in read-only mode (cut off from its quorum, serving read-only clients). */
+    public boolean readOnly() {
+        return commit.readOnlyMode().active();
+    }
+
+    /** Reports each turn that applied something to {@code observer} (the simulator's session checker). */
+    public void observeTree(TreeObserver observer) {
+        observers.add(observer);
+    }
+
+    /** Ephemeral znodes by path, with their owner session. */
+    public Map<String, Long> ephemerals() {
+        Map<String, Long> owners = new TreeMap<>();
+        server.tree.allEphemerals().forEach((owner, paths) -> paths.forEach(path -> owners.put(path, owner)));
+        return owners;
+    }
+
+    /** The ids of the sessions the member holds (those of its tree: createSession applied, closeSession not). */
+    public Set<Long> sessionIds() {
+        return new TreeSet<>(server.sessions.byId().keySet());
     }
 
     /** The Zab stand-in EnsembleCommit talks to. */
@@ -168,12 +255,16 @@ public final class SimulatedMember implements ZabServer.Application {
 
     @Override
     public void onCommit(long zxid, byte[] txn) {
+        unappliedZxids.add(new long[] {zxid});
+        unappliedTxns.add(txn.clone());
         commit.onCommit(zxid, txn);
         turn();
     }
 
     @Override
     public void onSnapshot(long zxid, SnapshotData snapshot) {
+        // Commits queued before it are applied before it; those it covers never reach the tree separately.
+        snapshotPending = true;
         commit.onSnapshot(zxid, snapshot);
         turn();
     }
@@ -201,6 +292,8 @@ public final class SimulatedMember implements ZabServer.Application {
 
     /** One turn of the commit thread: what is queued, then its tick. */
     public void turn() {
+        long before = server.tree.lastProcessedZxid();
+        boolean snapshot = snapshotPending;
         try {
             server.runCommitTurn();
         } catch (IOException e) {
@@ -209,6 +302,46 @@ public final class SimulatedMember implements ZabServer.Application {
         for (Connection connection : connections) {
             connection.channel.runPendingTasks();
         }
+        reportApplied(before, snapshot);
+    }
+
+    /** Tells the observer what this turn applied: the queued commits up to the tree's zxid now. */
+    private void reportApplied(long before, boolean snapshot) {
+        long now = server.tree.lastProcessedZxid();
+        if (now == before && !snapshot) {
+            return;
+        }
+        snapshotPending = false;
+        List<Applied> applied = new ArrayList<>();
+        while (!unappliedZxids.isEmpty() && unappliedZxids.get(0)[0] <= now) {
+            long zxid = unappliedZxids.remove(0)[0];
+            byte[] txn = unappliedTxns.remove(0);
+            if (!snapshot) {
+                applied.add(describe(zxid, txn)); // after a snapshot the tree is the leader's: only its state counts
+            }
+        }
+        if (!observers.isEmpty()) {
+            Map<String, Long> ephemerals = ephemerals();
+            Set<Long> sessions = sessionIds();
+            for (TreeObserver observer : observers) {
+                observer.afterTurn(myId, applied, snapshot, ephemerals, sessions);
+            }
+        }
+    }
+
+    private static Applied describe(long zxid, byte[] txn) {
+        JuteInput in = new JuteInput(Unpooled.wrappedBuffer(txn), Integer.MAX_VALUE);
+        TxnHeader header = TxnHeader.read(in);
+        String deleted = null;
+        String config = null;
+        if (header.type() == OpCode.DELETE) {
+            deleted = ((DeleteTxn) Jute.txnBody(header.type(), in)).path();
+        } else if (header.type() == OpCode.RECONFIG) {
+            SetDataTxn stamped = Reconfig.stamped((SetDataTxn) Jute.txnBody(header.type(), in), zxid);
+            config = new String(stamped.data(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        return new Applied(zxid, header.type(), header.clientId(), header.cxid(), deleted,
+                (header.time() - EPOCH_MILLIS) * 1_000_000L, config);
     }
 
     /** What the member handed Zab since the last call, in order. */
@@ -299,20 +432,36 @@ public final class SimulatedMember implements ZabServer.Application {
             return frames;
         }
 
+        boolean released() {
+            return received == Unpooled.EMPTY_BUFFER;
+        }
+
         public boolean isOpen() {
             return channel.isOpen();
         }
 
+        /** Closes the connection (if the member has not) and releases what was sent to it and never read. */
         public void close() {
             channel.close();
             channel.runPendingTasks();
+            channel.releaseOutbound();
+            received.release();
+            received = Unpooled.EMPTY_BUFFER;
         }
+    }
+
+    /** Closes every client connection (the end of a seed), releasing what the clients never read. */
+    public void closeConnections() {
+        for (Connection connection : connections) {
+            connection.close();
+        }
+        connections.clear();
     }
 
     public Connection connect() {
         Connection connection = new Connection();
         connections.add(connection);
-        connections.removeIf(c -> !c.isOpen() && c != connection);
+        connections.removeIf(c -> !c.isOpen() && c != connection && c.released());
         return connection;
     }
 }

@@ -51,6 +51,8 @@ public final class TxnLog implements Closeable {
     public static final long DEFAULT_ROLL_BYTES = 64L << 20;
     /** Apache's system property for the preallocation block, in KiB (FilePadding). */
     public static final String PREALLOC_PROPERTY = "zookeeper.preAllocSize";
+    /** The same setting as a zoo.cfg key (Apache sets the system property from it). */
+    public static final String PREALLOC_KEY = "preAllocSize";
     /** Apache's default preallocation block: 64 MiB. */
     public static final long PREALLOC_BYTES_DEFAULT = 64L << 20;
     /** Apache pads once fewer than this many bytes of the block remain ahead of the write position. */
@@ -130,11 +132,35 @@ public final class TxnLog implements Closeable {
         if (value == null || value.isBlank()) {
             return PREALLOC_BYTES_DEFAULT;
         }
+        return preAllocBytes(PREALLOC_PROPERTY, value);
+    }
+
+    /**
+     * The preallocation block set by zoo.cfg's {@value #PREALLOC_KEY} when it is there (Apache's QuorumPeerConfig turns
+     * that key into the system property {@value #PREALLOC_PROPERTY}, so the file's value wins), else
+     * {@link #configuredPreAllocBytes()}.
+     *
+     * @param zooCfgValue the key's value, or null when zoo.cfg does not set it
+     */
+    public static long preAllocBytes(String zooCfgValue) {
+        return zooCfgValue == null ? configuredPreAllocBytes() : preAllocBytes(PREALLOC_KEY, zooCfgValue);
+    }
+
+    /**
+     * A number of KiB as Apache's FilePadding reads it (times 1024; zero or less turns preallocation off). Apache logs
+     * a value that is not a number and keeps the default; here it is refused, naming the setting.
+     */
+    private static long preAllocBytes(String setting, String value) {
+        long kib;
         try {
-            return Math.max(0, Long.parseLong(value.trim()) * 1024);
+            kib = Long.parseLong(value.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(PREALLOC_PROPERTY + " must be a number of KiB: " + value, e);
+            throw new IllegalArgumentException(setting + " must be a number of KiB: " + value, e);
         }
+        if (kib > Long.MAX_VALUE / 1024) {
+            throw new IllegalArgumentException(setting + " is too large (KiB): " + value);
+        }
+        return Math.max(0, kib * 1024);
     }
 
     /** As {@link #open(Path, long)} with a preallocation block of {@code preAllocBytes} (0: none). */

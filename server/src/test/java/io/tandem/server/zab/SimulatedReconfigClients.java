@@ -1,0 +1,152 @@
+package io.tandem.server.zab;
+
+import io.netty.buffer.ByteBuf;
+import io.tandem.server.zookeeper.SimulatedMember;
+import io.tandem.zk.wire.JuteInput;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.Xids;
+import io.tandem.zk.wire.proto.AuthPacket;
+import io.tandem.zk.wire.proto.ConnectRequest;
+import io.tandem.zk.wire.proto.ConnectResponse;
+import io.tandem.zk.wire.proto.GetDataResponse;
+import io.tandem.zk.wire.proto.ReconfigRequest;
+import io.tandem.zk.wire.proto.ReplyHeader;
+import io.tandem.zk.wire.proto.RequestHeader;
+import java.nio.charset.StandardCharsets;
+import java.util.SplittableRandom;
+
+/**
+ * A super user issuing reconfig requests (op 16) to random members: re-stating the ensemble (incremental with nobody
+ * joining or leaving, which commits a new configuration version), removing a voter, or adding a server; sometimes
+ * from a stale version ({@code -from}). Zab cannot yet change its voters, so only the first may succeed; the others
+ * must be refused. Every success is checked against what the members applied ({@link ReconfigChecker}).
+ */
+final class SimulatedReconfigClients {
+    private static final int TIMEOUT_TICKS = 40;
+
+    private enum Kind { RESTATE, REMOVE, ADD }
+
+    private final ZabSimulator sim;
+    private final ReconfigChecker checker;
+    private final SplittableRandom random;
+    private final int voters;
+    private int server;
+    private SimulatedMember member;
+    private SimulatedMember.Connection connection;
+    private boolean connected;
+    private boolean authenticated;
+    private int nextXid = 1;
+    private long reconnectAtStep;
+    private int pendingXid;
+    private Kind pendingKind;
+    private long pendingDeadline;
+    private long lastVersion;
+
+    SimulatedReconfigClients(ZabSimulator sim, ReconfigChecker checker, long seed, int voters, int serverCount) {
+        this.sim = sim;
+        this.checker = checker;
+        this.random = new SplittableRandom(seed ^ 0x2EC0_F16L);
+        this.voters = voters;
+        this.server = 1 + random.nextInt(serverCount);
+    }
+
+    void step(long step) {
+        readReplies();
+        if (connection != null && (sim.node(server).member != member || !connection.isOpen()
+                || (pendingXid != 0 && step >= pendingDeadline))) {
+            drop(step);
+        }
+        if (connection == null) {
+            if (step >= reconnectAtStep) {
+                connect();
+            }
+            return;
+        }
+        if (authenticated && pendingXid == 0 && random.nextInt(100) == 0) {
+            issue(step);
+        }
+    }
+
+    private void drop(long step) {
+        connection.close();
+        connection = null;
+        member = null;
+        connected = false;
+        authenticated = false;
+        pendingXid = 0;
+        server = 1 + random.nextInt(sim.nodes.length);
+        reconnectAtStep = step + 1 + random.nextInt(ZabSimulator.TICK_STEPS * 2);
+    }
+
+    private void connect() {
+        SimulatedMember target = sim.node(server).member;
+        if (target == null) {
+            server = 1 + random.nextInt(sim.nodes.length);
+            return;
+        }
+        member = target;
+        connection = target.connect();
+        nextXid = 1;
+        connection.send(new ConnectRequest(0, 0, 30_000, 0, new byte[16], false));
+    }
+
+    private void issue(long step) {
+        int roll = random.nextInt(4);
+        pendingKind = roll < 2 ? Kind.RESTATE : roll == 2 ? Kind.REMOVE : Kind.ADD;
+        long from = random.nextInt(4) == 0 && lastVersion != 0 ? lastVersion : -1;
+        ReconfigRequest request = switch (pendingKind) {
+            case RESTATE -> new ReconfigRequest(null, null, null, from);
+            case REMOVE -> new ReconfigRequest(null, Integer.toString(1 + random.nextInt(voters)), null, from);
+            case ADD -> new ReconfigRequest("server.9=127.0.0.1:2009:3009:participant;127.0.0.1:2189", null, null,
+                    from);
+        };
+        pendingXid = nextXid++;
+        pendingDeadline = step + (long) TIMEOUT_TICKS * ZabSimulator.TICK_STEPS;
+        connection.send(new RequestHeader(pendingXid, OpCode.RECONFIG), request);
+    }
+
+    private void readReplies() {
+        if (connection == null) {
+            return;
+        }
+        for (ByteBuf frame : connection.frames()) {
+            try {
+                JuteInput in = new JuteInput(frame);
+                if (!connected) {
+                    connected = ConnectResponse.read(in).timeOut() > 0;
+                    if (connected && connection.isOpen()) { // else dropped at the next step
+                        connection.send(new RequestHeader(Xids.AUTH, OpCode.AUTH), new AuthPacket(0, "digest",
+                                SimulatedMember.SUPER_AUTH.getBytes(StandardCharsets.UTF_8)));
+                    }
+                    continue;
+                }
+                ReplyHeader header = ReplyHeader.read(in);
+                if (header.xid() == Xids.AUTH) {
+                    authenticated = header.err() == 0;
+                    continue;
+                }
+                if (pendingXid == 0 || header.xid() != pendingXid) {
+                    continue;
+                }
+                pendingXid = 0;
+                if (header.err() != 0) {
+                    sim.count("reconfig " + pendingKind + " refused with " + header.err());
+                    continue;
+                }
+                if (pendingKind != Kind.RESTATE) {
+                    throw sim.failure("member " + server + " acknowledged a reconfig that changes the members ("
+                            + pendingKind + "), which Zab cannot carry out");
+                }
+                String config = new String(GetDataResponse.read(in).data(), StandardCharsets.UTF_8);
+                checker.acknowledged(config, server);
+                for (String line : config.split("\n")) {
+                    if (line.startsWith("version=")) {
+                        lastVersion = Long.parseUnsignedLong(line.substring("version=".length()).trim(), 16);
+                    }
+                }
+            } finally {
+                frame.release();
+            }
+        }
+    }
+}
