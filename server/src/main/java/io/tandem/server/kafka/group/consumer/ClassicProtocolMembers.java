@@ -54,7 +54,11 @@ final class ClassicProtocolMembers {
         if (!group.members.containsKey(memberId) && group.members.size() >= config.maxSize()) {
             return JoinResult.error(requested, GROUP_MAX_SIZE_REACHED);
         }
-        if (!supportsProtocols(group, memberId, r.protocolType(), r.protocols())) {
+        if (config.migrationPolicy() == MigrationPolicy.DISABLED
+                || !supportsProtocols(group, memberId, r.protocolType(), r.protocols())) {
+            // With online migration disabled Kafka 4.4 serves no classic member inside a live consumer group: the
+            // Java classic consumer gets INCONSISTENT_GROUP_PROTOCOL (seen against Apache Kafka 4.4 in
+            // compat-tests' GroupMigrationPoliciesTest).
             return JoinResult.error(requested, INCONSISTENT_GROUP_PROTOCOL);
         }
         if (unknown && r.requireKnownMemberId() && r.groupInstanceId() == null) {

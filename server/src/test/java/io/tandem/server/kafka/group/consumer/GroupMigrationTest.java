@@ -341,18 +341,30 @@ class GroupMigrationTest {
 
     @Test
     void shouldTakeOverAClassicGroupHoldingOnlyAPendingMemberIdUnderEveryPolicy() {
-        start(MigrationPolicy.DISABLED);
-        AtomicReference<JoinResult> pending = new AtomicReference<>();
-        classic.joinGroup(new GroupMessages.JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS,
-                REBALANCE_MS, "consumer", List.of(new GroupMessages.Protocol("range", subscription(List.of()))), true),
-                now, pending::set);
-        assertEquals(MEMBER_ID_REQUIRED, pending.get().error());
-        assertEquals(2, consumerJoin("n").memberEpoch(), "an Empty classic group is taken over, as in Kafka");
-        // The member id handed out joins the consumer group as a classic member.
-        JoinResult joined = classicJoin(pending.get().memberId(), List.of());
-        assertEquals(NONE, joined.error());
-        assertEquals(2, coordinator.describe("g").members().size());
+        for (MigrationPolicy policy : MigrationPolicy.values()) {
+            start(policy);
+            AtomicReference<JoinResult> pending = new AtomicReference<>();
+            classic.joinGroup(new GroupMessages.JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS,
+                    REBALANCE_MS, "consumer", List.of(new GroupMessages.Protocol("range", subscription(List.of()))),
+                    true), now, pending::set);
+            assertEquals(MEMBER_ID_REQUIRED, pending.get().error());
+            assertEquals(2, consumerJoin("n").memberEpoch(), "an Empty classic group is taken over, as in Kafka");
+            // The member id handed out joins the consumer group as a classic member, unless migration is disabled:
+            // then Kafka 4.4 serves no classic member in a live consumer group.
+            JoinResult joined = classicJoin(pending.get().memberId(), List.of());
+            if (policy == MigrationPolicy.DISABLED) {
+                assertEquals(INCONSISTENT_GROUP_PROTOCOL, joined.error());
+                assertEquals(1, coordinator.describe("g").members().size());
+            } else {
+                assertEquals(NONE, joined.error(), policy.toString());
+                assertEquals(2, coordinator.describe("g").members().size());
+            }
+            topicsByName.clear();
+            now += 1_000;
+            classic = null;
+        }
     }
+
     /** A static classic member (instance id {@code instanceId}) joining with a new member id. */
     private JoinResult staticClassicJoin(String instanceId, List<String> topics) {
         AtomicReference<JoinResult> result = new AtomicReference<>();
