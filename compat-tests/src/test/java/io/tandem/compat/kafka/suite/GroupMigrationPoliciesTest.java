@@ -98,6 +98,14 @@ class GroupMigrationPoliciesTest {
         return get(admin.describeConsumerGroups(List.of(group)).all()).get(group);
     }
 
+    private static ConsumerGroupDescription describeQuietly(Admin admin, String group) {
+        try {
+            return describe(admin, group);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static boolean upgradeEnabled(String policy) {
         return policy.equals("upgrade") || policy.equals("bidirectional");
     }
@@ -221,13 +229,18 @@ class GroupMigrationPoliciesTest {
                 if (!classicMemberJoins(policy, n, c, topic)) return;
                 assertEquals(GroupType.CONSUMER, type(admin, group));
             }
-            pollUntil(List.of(c), () -> c.assignment().size() == PARTITIONS, "the classic member takes everything");
             if (downgradeEnabled(policy)) {
+                pollUntil(List.of(c), () -> c.assignment().size() == PARTITIONS,
+                        "the classic member takes everything");
                 assertEquals(GroupType.CLASSIC, type(admin, group), policy + ": downgraded online");
             } else {
+                // Apache Kafka 4.4 leaves the departed member's partitions unassigned here (a consumer group of
+                // classic members only: for over 90 s in this test) where Tandem hands them to the classic member
+                // at its next rejoin; both keep the group a consumer group, which is what the policy decides.
+                pollUntil(List.of(c), () -> describeQuietly(admin, group).members().size() == 1,
+                        "the consumer-protocol member is gone");
                 assertEquals(GroupType.CONSUMER, type(admin, group), policy + ": no online downgrade");
                 ConsumerGroupDescription d = describe(admin, group);
-                assertEquals(1, d.members().size());
                 assertFalse(d.members().iterator().next().upgraded().orElseThrow(), "its one member is classic");
             }
         }
