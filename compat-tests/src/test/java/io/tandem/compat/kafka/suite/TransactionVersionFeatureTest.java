@@ -103,12 +103,13 @@ class TransactionVersionFeatureTest {
             long epoch = epoch(initial);
 
             // (Level 0 with UPGRADE is refused by the Admin client itself.)
-            assertEquals("Invalid update version 1 for feature transaction.version. Can't downgrade the version of "
-                    + "this feature without setting the upgrade type to either safe or unsafe downgrade.",
+            String allFailed = "The update failed for all features since the following feature had an error: ";
+            assertEquals(allFailed + "Invalid update version 1 for feature transaction.version. Can't downgrade the "
+                    + "version of this feature without setting the upgrade type to either safe or unsafe downgrade.",
                     refused(admin, (short) 1, FeatureUpdate.UpgradeType.UPGRADE).getMessage());
             short tooHigh = (short) (initial.supportedFeatures().get(FEATURE).maxVersion() + 1);
             String message = refused(admin, tooHigh, FeatureUpdate.UpgradeType.UPGRADE).getMessage();
-            assertTrue(message.matches("Invalid update version " + tooHigh + " for feature transaction\\.version\\. "
+            assertTrue(message.matches(allFailed + "Invalid update version " + tooHigh + " for feature transaction\\.version\\. "
                     + "Local controller \\d+ only supports versions 0-" + (tooHigh - 1)), message);
             get(admin.updateFeatures(Map.of(FEATURE, new FeatureUpdate((short) 0,
                     FeatureUpdate.UpgradeType.SAFE_DOWNGRADE)), new UpdateFeaturesOptions().validateOnly(true)).all());

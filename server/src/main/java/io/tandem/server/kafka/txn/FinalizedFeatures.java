@@ -30,7 +30,8 @@ import static io.tandem.server.kafka.ErrorCodes.NONE;
  *
  * <p>UpdateFeatures checks each update as Kafka 4.4's FeatureControlManager does, with its messages: a level below
  * 0, a level this broker does not support, a downgrade without a downgrade type, and an upgrade with one are
- * INVALID_UPDATE_VERSION; nothing is written unless every update passes. The write is a compare-and-set on the
+ * INVALID_UPDATE_VERSION; nothing is written unless every update passes, and the first refusal's message says so
+ * ("The update failed for all features since the following feature had an error: ..."). The write is a compare-and-set on the
  * node's version, so two concurrent updates cannot both apply to the same epoch.
  */
 public final class FinalizedFeatures {
@@ -45,6 +46,7 @@ public final class FinalizedFeatures {
     public static final byte SAFE_DOWNGRADE = 2;
     public static final byte UNSAFE_DOWNGRADE = 3;
     private static final int CAS_ATTEMPTS_MAX = 5;
+    static final String ALL_FAILED = "The update failed for all features since the following feature had an error: ";
 
     /** The levels and the epoch they were finalized at. */
     public record Snapshot(Map<String, Short> levels, long epoch) {
@@ -112,7 +114,8 @@ public final class FinalizedFeatures {
             Map<String, Short> levels = read == null ? new LinkedHashMap<>() : decode(read.data());
             for (Update u : updates) {
                 Result refused = check(u, levels.getOrDefault(u.feature(), (short) 0));
-                if (refused != null) return refused;
+                // Kafka 4.4 applies all or none, and says so (compat-tests' TransactionVersionFeatureTest).
+                if (refused != null) return new Result(refused.error(), ALL_FAILED + refused.message());
             }
             if (validateOnly) return Result.OK;
             for (Update u : updates) {

@@ -89,12 +89,12 @@ class FinalizedFeaturesTest {
                 FinalizedFeatures.Result result = features.update(List.of(update(u[0], Integer.parseInt(u[1]),
                         Byte.parseByte(u[2]))), false);
                 assertEquals(INVALID_UPDATE_VERSION, result.error(), e.getValue());
-                assertEquals(e.getKey(), result.message());
+                assertEquals(FinalizedFeatures.ALL_FAILED + e.getKey(), result.message());
             }
             // An upgrade type that downgrades needs a lower level.
             features.update(List.of(update(TV, 1, SAFE_DOWNGRADE)), false);
-            assertEquals("Invalid update version 2 for feature transaction.version. Can't downgrade to a newer "
-                    + "version.", features.update(List.of(update(TV, 2, UNSAFE_DOWNGRADE)), false).message());
+            assertEquals(FinalizedFeatures.ALL_FAILED + "Invalid update version 2 for feature transaction.version. "
+                    + "Can't downgrade to a newer version.", features.update(List.of(update(TV, 2, UNSAFE_DOWNGRADE)), false).message());
             // All or nothing: a good update next to a bad one is not applied.
             assertEquals(INVALID_UPDATE_VERSION, features.update(List.of(update(TV, 2, UPGRADE),
                     update("share.version", 1, UPGRADE)), false).error());
