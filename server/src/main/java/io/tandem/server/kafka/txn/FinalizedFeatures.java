@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.INVALID_UPDATE_VERSION;
@@ -87,13 +88,19 @@ public final class FinalizedFeatures {
         if (initialTransactionVersion > 0) initial.put(Features.TRANSACTION_VERSION, initialTransactionVersion);
         store.create(KafkaZkLayout.FEATURE, encode(initial), false);
         features.reload();
-        store.watchNode(KafkaZkLayout.FEATURE, () -> executor.execute(() -> {
+        store.watchNode(KafkaZkLayout.FEATURE, () -> {
             try {
-                features.reload();
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "Could not read " + KafkaZkLayout.FEATURE + ": " + e);
+                executor.execute(() -> {
+                    try {
+                        features.reload();
+                    } catch (Exception e) {
+                        LOG.log(System.Logger.Level.WARNING, "Could not read " + KafkaZkLayout.FEATURE + ": " + e);
+                    }
+                });
+            } catch (RejectedExecutionException closing) {
+                // The broker is shutting down: nobody will ask for the levels any more.
             }
-        }));
+        });
         return features;
     }
 
