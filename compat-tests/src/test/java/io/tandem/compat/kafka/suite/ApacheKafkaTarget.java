@@ -37,7 +37,7 @@ final class ApacheKafkaTarget implements KafkaTarget {
     private Process process;
     private final Thread killOnExit = new Thread(this::stopProcess, "apache-kafka-kill-on-exit");
 
-    private ApacheKafkaTarget(Path lib, Path workDir) throws IOException {
+    private ApacheKafkaTarget(Path lib, Path workDir, Map<String, String> settings) throws IOException {
         this.lib = lib;
         this.dataDir = workDir.resolve("data");
         this.properties = workDir.resolve("server.properties");
@@ -64,7 +64,9 @@ final class ApacheKafkaTarget implements KafkaTarget {
                 "share.coordinator.state.topic.replication.factor=1",
                 "share.coordinator.state.topic.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",
-                ""));
+                "")
+                + settings.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue() + "\n")
+                        .collect(java.util.stream.Collectors.joining()));
         Process format = java("kafka.tools.StorageTool", "format", "-t", Uuid.randomUuid().toString(),
                 "-c", properties.toString())
                 .redirectOutput(workDir.resolve("format.log").toFile()).redirectErrorStream(true).start();
@@ -74,9 +76,14 @@ final class ApacheKafkaTarget implements KafkaTarget {
     }
 
     static KafkaTarget start(Path workDir) {
+        return start(workDir, Map.of());
+    }
+
+    /** With broker settings of the test's own on top of the suite's. */
+    static KafkaTarget start(Path workDir, Map<String, String> settings) {
         try {
             Files.createDirectories(workDir);
-            return new ApacheKafkaTarget(fetchJars(), workDir);
+            return new ApacheKafkaTarget(fetchJars(), workDir, settings);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -2,6 +2,7 @@ package io.tandem.compat.kafka.suite;
 
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
@@ -30,6 +31,21 @@ public final class KafkaTargetExtension implements ParameterResolver {
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         return context.getRoot().getStore(ExtensionContext.Namespace.create(KafkaTargetExtension.class))
                 .getOrComputeIfAbsent(Started.class, key -> Started.start(), Started.class).target();
+    }
+
+    /**
+     * A target of its own for a test that needs broker settings the shared one lacks (the selected kind, in its own
+     * work directory); the caller closes it.
+     */
+    static KafkaTarget startOwn(String label, Map<String, String> settings) {
+        Path workDir = ApacheKafkaTarget.moduleDir().resolve("target").resolve("kafka-suite")
+                .resolve(selectedTarget() + "-" + label + "-" + System.currentTimeMillis());
+        return switch (selectedTarget()) {
+            case "apache" -> ApacheKafkaTarget.start(workDir, settings);
+            case "tandem" -> TandemKafkaTarget.start(workDir, settings);
+            default -> throw new IllegalArgumentException(
+                    "-D" + TARGET_PROPERTY + " must be tandem or apache, not " + selectedTarget());
+        };
     }
 
     static String selectedTarget() {

@@ -5,16 +5,19 @@ import io.tandem.server.TandemConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Map;
 
 /** Tandem in-process on free ports; a restart reopens the same data directory on the same ports. */
 final class TandemKafkaTarget implements KafkaTarget {
     private final Path dataDir;
+    private final Map<String, String> settings;
     private Tandem tandem;
     private int kafkaPort;
     private int zookeeperPort;
 
-    TandemKafkaTarget(Path dataDir) throws IOException {
+    TandemKafkaTarget(Path dataDir, Map<String, String> settings) throws IOException {
         this.dataDir = dataDir;
+        this.settings = Map.copyOf(settings);
         this.tandem = Tandem.start(config(0, 0));
         this.kafkaPort = tandem.kafkaPort();
         this.zookeeperPort = tandem.zookeeperPort();
@@ -27,13 +30,15 @@ final class TandemKafkaTarget implements KafkaTarget {
 
     private TandemConfig config(int kafka, int zookeeper) {
         // The same test-friendly settings the Apache target gets, so both run under the same rules.
-        return TandemConfig.forTests(dataDir).kafkaPort(kafka).zookeeperPort(zookeeper)
+        TandemConfig config = TandemConfig.forTests(dataDir).kafkaPort(kafka).zookeeperPort(zookeeper)
                 .set("group.initial.rebalance.delay.ms", "0")
                 .set("offsets.topic.replication.factor", "1")
                 .set("transaction.state.log.replication.factor", "1")
                 .set("transaction.state.log.min.isr", "1")
                 .set("transaction.state.log.num.partitions", "5")
                 .set("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500");
+        for (Map.Entry<String, String> e : settings.entrySet()) config = config.set(e.getKey(), e.getValue());
+        return config;
     }
 
     @Override public String bootstrapServers() { return tandem.bootstrapServers(); }
@@ -55,8 +60,13 @@ final class TandemKafkaTarget implements KafkaTarget {
     }
 
     static KafkaTarget start(Path dataDir) {
+        return start(dataDir, Map.of());
+    }
+
+    /** With broker settings of the test's own on top of the suite's. */
+    static KafkaTarget start(Path dataDir, Map<String, String> settings) {
         try {
-            return new TandemKafkaTarget(dataDir);
+            return new TandemKafkaTarget(dataDir, settings);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -57,10 +57,11 @@ final class ClassicHandover {
 
     /**
      * Installs the members of a downgraded consumer group as a Stable classic group at the consumer group's epoch,
-     * each with its current assignment, then starts a rebalance (the leaving member's partitions need an owner):
-     * the members learn it from their next heartbeat (REBALANCE_IN_PROGRESS) and rejoin.
+     * each with its current assignment, then, if {@code rebalance}, starts a rebalance (a leaving member's partitions
+     * need an owner): the members learn it from their next heartbeat (REBALANCE_IN_PROGRESS) and rejoin. A static
+     * member replaced by a classic one with the same subscription needs none: the group stays Stable.
      */
-    void install(ClassicGroup group, HandedOverGroup from, long nowMs) {
+    void install(ClassicGroup group, HandedOverGroup from, boolean rebalance, long nowMs) {
         group.generationId = from.generationId();
         group.protocolType = from.protocolType();
         group.leaderId = null;
@@ -73,6 +74,6 @@ final class ClassicHandover {
         }
         group.protocolName = from.protocolName() != null ? from.protocolName() : group.selectProtocol();
         group.state = GroupState.STABLE;
-        rebalance.prepare(group, nowMs);
+        if (rebalance) this.rebalance.prepare(group, nowMs);
     }
 }

@@ -92,9 +92,9 @@ public final class GroupCoordinator {
     }
 
     /** Takes back a consumer group whose members all speak the classic protocol (downgrade); it rebalances. */
-    public synchronized void takeFromConsumerGroup(HandedOverGroup from, long nowMs) {
+    public synchronized void takeFromConsumerGroup(HandedOverGroup from, boolean rebalance, long nowMs) {
         ClassicGroup group = groups.computeIfAbsent(from.groupId(), ClassicGroup::new);
-        handover.install(group, from, nowMs);
+        handover.install(group, from, rebalance, nowMs);
     }
 
     /** group.max.size: a downgrade that would exceed it is not done, as in Kafka. */

@@ -162,6 +162,7 @@ public final class ApiAuthorization {
         // Cluster-wide in Apache too.
         RULES.put(ApiKey.DESCRIBE_LOG_DIRS, Rule.cluster(DESCRIBE));
         RULES.put(ApiKey.ELECT_LEADERS, Rule.cluster(ALTER));
+        RULES.put(ApiKey.UPDATE_FEATURES, Rule.cluster(ALTER));
         RULES.put(ApiKey.ALTER_PARTITION_REASSIGNMENTS, Rule.cluster(ALTER));
         RULES.put(ApiKey.LIST_PARTITION_REASSIGNMENTS, Rule.cluster(DESCRIBE));
         RULES.put(ApiKey.DESCRIBE_ACLS, Rule.cluster(DESCRIBE));

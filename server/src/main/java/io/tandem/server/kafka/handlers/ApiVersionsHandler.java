@@ -9,6 +9,7 @@ import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.ApiRegistry;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.txn.FinalizedFeatures;
 
 import java.util.List;
 import java.util.regex.Pattern;
@@ -20,18 +21,14 @@ import java.util.regex.Pattern;
  * and a client that reached another cluster or node is told REBOOTSTRAP_REQUIRED.
  *
  * <p>From v3 the features (KIP-584) go in the tagged fields: {@code transaction.version}, supported 0-2 and finalized
- * at the transaction coordinator's level, which is what switches the Java 4.x producer to transaction version 2. No
+ * at the cluster's level ({@link FinalizedFeatures}: the {@code /feature} znode, its version the epoch), which is what
+ * switches the Java 4.x producer to transaction version 2 (it reads the levels again when the epoch grows). No
  * other feature is advertised: Tandem has no KRaft metadata version, and features it lacks must not be claimed.
  */
 final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequest> {
     /** Kafka's ApiVersionsRequest.SOFTWARE_NAME_VERSION_PATTERN. */
     private static final Pattern SOFTWARE_NAME_VERSION = Pattern.compile("[a-zA-Z0-9](?:[a-zA-Z0-9\\-.]*[a-zA-Z0-9])?");
     private static final int NODE_ID_NONE = -1;
-    /**
-     * The finalized features' epoch. Kafka uses the metadata offset of the feature change; here the levels never
-     * change while a broker runs, so any epoch above the client's initial -1 makes it read them once.
-     */
-    static final long FINALIZED_FEATURES_EPOCH = 0;
     private final ApiRegistry registry;
     private final KafkaBroker broker;
 
@@ -51,17 +48,18 @@ final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequest> {
             responder.send(new ApiVersionsResponse().setErrorCode(Errors.REBOOTSTRAP_REQUIRED.code()));
         } else {
             ApiVersionsResponse response = new ApiVersionsResponse().setApiKeys(registry.apiVersions());
-            if (version >= 3) addFeatures(response, broker.transactions().config().transactionVersion());
+            if (version >= 3) addFeatures(response, broker.transactions().features().current());
             responder.send(response);
         }
     }
 
-    private static void addFeatures(ApiVersionsResponse response, short transactionVersion) {
+    private static void addFeatures(ApiVersionsResponse response, FinalizedFeatures.Snapshot finalized) {
         response.setSupportedFeatures(List.of(new ApiVersionsResponse.SupportedFeatureKey()
                 .setName(Features.TRANSACTION_VERSION).setMinVersion(Features.TRANSACTION_VERSION_0)
                 .setMaxVersion(Features.TRANSACTION_VERSION_2)));
-        response.setFinalizedFeaturesEpoch(FINALIZED_FEATURES_EPOCH);
+        response.setFinalizedFeaturesEpoch(finalized.epoch());
         // Kafka lists only the features finalized above level 0.
+        short transactionVersion = finalized.level(Features.TRANSACTION_VERSION);
         response.setFinalizedFeatures(transactionVersion == Features.TRANSACTION_VERSION_0 ? List.of()
                 : List.of(new ApiVersionsResponse.FinalizedFeatureKey().setName(Features.TRANSACTION_VERSION)
                         .setMinVersionLevel(transactionVersion).setMaxVersionLevel(transactionVersion)));

@@ -63,6 +63,8 @@ public final class Handlers {
         registry.register(ApiKey.LIST_TRANSACTIONS, 0, 2, new ListTransactionsHandler(broker));
         registry.register(ApiKey.ALTER_PARTITION, 0, 3, new AlterPartitionHandler(broker));
         registry.register(ApiKey.ALLOCATE_PRODUCER_IDS, 0, 0, new AllocateProducerIdsHandler(broker));
+        // The finalized transaction.version (kafka-features), kept in /feature as Kafka 3.9's ZooKeeper mode does.
+        registry.register(ApiKey.UPDATE_FEATURES, 0, 2, new UpdateFeaturesHandler(broker));
         // SASL (KIP-43, KIP-152) at Kafka's versions: before authentication the network layer runs them against the
         // connection's authenticator; these answer the requests that come when there is nothing to authenticate.
         registry.register(ApiKey.SASL_HANDSHAKE, 0, 1, new SaslHandshakeHandler());

@@ -9,11 +9,11 @@ import io.tandem.server.TandemConfig;
  * {@code transaction.state.log.replication.factor} and {@code transaction.state.log.min.isr} to 1 so a single node
  * runs transactions out of the box (Kafka's 3 and 2 refuse to on fewer brokers).
  *
- * <p>{@code transactionVersion} is the finalized {@code transaction.version} feature level ApiVersions reports: 2,
+ * <p>{@code transactionVersion} is the {@code transaction.version} feature level a new cluster is finalized at: 2,
  * what a Kafka 4.x cluster is formatted with, so Java 4.x producers speak transaction version 2 while older clients
- * (and every client that does not read the feature) keep version 0's protocol, which stays served. It also picks
- * the {@code __transaction_state} value version. It is not a configuration key (Kafka sets it with its features
- * tool, which Tandem does not serve); tests pin a lower level through the canonical constructor.
+ * (and every client that does not read the feature) keep version 0's protocol, which stays served. It is not a
+ * configuration key: as in Kafka, the cluster's level is changed with UpdateFeatures ({@link FinalizedFeatures});
+ * tests pin a lower initial level through the canonical constructor.
  */
 public record TransactionConfig(
         int maxTimeoutMs,

@@ -189,7 +189,7 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
         }
         if (transition.state() == TransactionState.PREPARE_EPOCH_FENCE) {
             endTransaction(transactionalId, transition.producerId(), transition.producerEpoch(), false, false,
-                    config.transactionVersion(),
+                    state.transactionVersion(),
                     r -> callback.accept(InitResult.error(r.error() == NONE ? CONCURRENT_TRANSACTIONS : r.error())));
             return;
         }
@@ -515,7 +515,7 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
                 LOG.log(System.Logger.Level.INFO, "Aborting transaction of {0}: it exceeded its timeout of {1} ms",
                         m.transactionalId, m.txnTimeoutMs);
                 endTransaction(m.transactionalId, producerId, fence.producerEpoch(), false, false,
-                        config.transactionVersion(), result -> {
+                        state.transactionVersion(), result -> {
                             if (result.error() != NONE) {
                                 LOG.log(System.Logger.Level.INFO, "Rollback of the timed out transaction of {0}: {1}",
                                         m.transactionalId, result.error());

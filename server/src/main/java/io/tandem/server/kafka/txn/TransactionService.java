@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.txn;
 
+import io.tandem.kafka.wire.Features;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
@@ -32,6 +33,7 @@ public final class TransactionService implements AutoCloseable {
     private final TransactionMarkerWriter writer;
     private final TransactionMarkerSender sender;
     private final ImplicitPartitionAdder adder;
+    private final FinalizedFeatures features;
     private volatile boolean stateTopicReady;
 
     private TransactionService(KafkaBroker broker, TransactionConfig config) {
@@ -76,6 +78,13 @@ public final class TransactionService implements AutoCloseable {
                 broker.interBrokerSecurity());
         coordinator.markers(sender);
         this.adder = new ImplicitPartitionAdder(brokerId, coordinator, broker.metadata(), broker.interBrokerSecurity());
+        try {
+            this.features = FinalizedFeatures.start(broker.metadata().store(), brokerId, config.transactionVersion(),
+                    executor, snapshot -> state.transactionVersion(snapshot.level(Features.TRANSACTION_VERSION)));
+        } catch (Exception e) {
+            executor.shutdownNow();
+            throw new IllegalStateException("Could not read the finalized features: " + e, e);
+        }
     }
 
     /** Wires the transaction support of a broker whose metadata and producer ids are up. */
@@ -105,6 +114,11 @@ public final class TransactionService implements AutoCloseable {
 
     public TransactionConfig config() {
         return config;
+    }
+
+    /** The finalized features (transaction.version) ApiVersions reports and UpdateFeatures changes. */
+    public FinalizedFeatures features() {
+        return features;
     }
 
     /** LeaderAndIsr made this broker the leader of a partition: a state partition's transactions load. */

@@ -41,6 +41,11 @@ public final class TransactionStateManager {
     static final int LOAD_BUFFER_BYTES = 5 * 1024 * 1024;
 
     private final TransactionConfig config;
+    /**
+     * The finalized {@code transaction.version}: it picks the value version of the records written, and the version
+     * of the coordinator's own aborts. Starts at the configured level; {@link FinalizedFeatures} moves it.
+     */
+    private volatile short transactionVersion;
     private final TransactionStateLog stateLog;
     private final Executor callbacks;
     private final LongSupplier clock;
@@ -73,6 +78,7 @@ public final class TransactionStateManager {
     public TransactionStateManager(TransactionConfig config, TransactionStateLog stateLog, Executor callbacks,
                                    LongSupplier clock) {
         this.config = config;
+        this.transactionVersion = config.transactionVersion();
         this.stateLog = stateLog;
         this.callbacks = callbacks;
         this.clock = clock;
@@ -186,7 +192,7 @@ public final class TransactionStateManager {
         }
         byte[] key = TransactionLogCodec.key(transactionalId);
         byte[] value = transition.state() == TransactionState.DEAD ? null : TransactionLogCodec.value(transition,
-                TransactionLogCodec.valueVersion(config.transactionVersion()));
+                TransactionLogCodec.valueVersion(transactionVersion));
         Partition.AppendResult result;
         ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
         try {
@@ -375,5 +381,15 @@ public final class TransactionStateManager {
             if (entry != null) all.addAll(entry.metadata().values());
         }
         return all;
+    }
+
+    /** The finalized transaction version now in force. */
+    public short transactionVersion() {
+        return transactionVersion;
+    }
+
+    /** The cluster finalized another transaction version (UpdateFeatures, or read at start-up). */
+    void transactionVersion(short level) {
+        transactionVersion = level;
     }
 }

@@ -111,6 +111,35 @@ class TransactionClusterTest {
     }
 
     @Test
+    void aTransactionVersionUpdateThroughOneBrokerShouldReachEveryBroker() throws Exception {
+        try (Admin first = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                brokers.get(0).bootstrapServers()))) {
+            assertEquals(2, first.describeFeatures().featureMetadata().get(10, TimeUnit.SECONDS).finalizedFeatures()
+                    .get("transaction.version").maxVersionLevel());
+            first.updateFeatures(Map.of("transaction.version", new org.apache.kafka.clients.admin.FeatureUpdate(
+                    (short) 1, org.apache.kafka.clients.admin.FeatureUpdate.UpgradeType.SAFE_DOWNGRADE)),
+                    new org.apache.kafka.clients.admin.UpdateFeaturesOptions()).all().get(10, TimeUnit.SECONDS);
+        }
+        // Each broker learns it from the /feature znode's watch, and reports it with a newer epoch.
+        for (Tandem broker : brokers) {
+            try (Admin one = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    broker.bootstrapServers()))) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (true) {
+                    var features = one.describeFeatures().featureMetadata().get(10, TimeUnit.SECONDS);
+                    var level = features.finalizedFeatures().get("transaction.version");
+                    if (level != null && level.maxVersionLevel() == 1) {
+                        assertTrue(features.finalizedFeaturesEpoch().orElseThrow() > 0);
+                        break;
+                    }
+                    assertTrue(System.nanoTime() < deadline, broker.bootstrapServers() + " still reports " + level);
+                    Thread.sleep(50);
+                }
+            }
+        }
+    }
+
+    @Test
     void markersShouldReachPartitionLeadersOnOtherBrokers() throws Exception {
         // One partition on each broker, so whichever broker coordinates, two markers go over the wire.
         admin.createTopics(List.of(new NewTopic("spread", Map.of(0, List.of(1), 1, List.of(2), 2, List.of(3)))))

@@ -54,7 +54,11 @@ final class ClassicProtocolMembers {
         if (!group.members.containsKey(memberId) && group.members.size() >= config.maxSize()) {
             return JoinResult.error(requested, GROUP_MAX_SIZE_REACHED);
         }
-        if (!supportsProtocols(group, memberId, r.protocolType(), r.protocols())) {
+        if (config.migrationPolicy() == MigrationPolicy.DISABLED
+                || !supportsProtocols(group, memberId, r.protocolType(), r.protocols())) {
+            // With online migration disabled Kafka 4.4 serves no classic member inside a live consumer group: the
+            // Java classic consumer gets INCONSISTENT_GROUP_PROTOCOL (seen against Apache Kafka 4.4 in
+            // compat-tests' GroupMigrationPoliciesTest).
             return JoinResult.error(requested, INCONSISTENT_GROUP_PROTOCOL);
         }
         if (unknown && r.requireKnownMemberId() && r.groupInstanceId() == null) {
@@ -71,13 +75,18 @@ final class ClassicProtocolMembers {
         ConsumerGroupMember replaced = null;
         ConsumerGroupMember existingStatic = r.groupInstanceId() == null ? null
                 : group.staticMember(r.groupInstanceId());
+        boolean downgrade = false;
         if (existingStatic != null && unknown) {
-            // A static instance restarted: it takes over the old member's partitions and target.
+            // A static instance restarted: it takes over the old member's subscription, partitions and target, at
+            // epoch 0 as in Kafka (whatever protocol the old member spoke: no UNRELEASED_INSTANCE_ID for a classic
+            // newcomer). If the old member was the last one on the consumer protocol, the group turns classic.
             replaced = existingStatic;
+            downgrade = migration.shouldDowngradeReplacing(group, replaced);
             member = new ConsumerGroupMember(memberId);
+            member.copySubscriptionFrom(replaced);
             member.assigned = replaced.assigned;
-            member.memberEpoch = replaced.memberEpoch;
-            member.previousMemberEpoch = replaced.previousMemberEpoch;
+            member.memberEpoch = 0;
+            member.previousMemberEpoch = 0;
         } else if (existingStatic != null && !existingStatic.memberId.equals(memberId)) {
             return JoinResult.error(requested, FENCED_INSTANCE_ID);
         } else {
@@ -119,6 +128,11 @@ final class ClassicProtocolMembers {
         member.sessionDeadlineMs = nowMs + member.classic.sessionTimeoutMs();
         member.joinDeadlineMs = Long.MAX_VALUE;
         member.syncDeadlineMs = nowMs + member.rebalanceTimeoutMs;
+        if (downgrade) {
+            // Kafka's step 4 of classicGroupJoinToConsumerGroup: the answer below is still the consumer group's,
+            // and the member syncs with the classic group, which rebalances only for a new subscription.
+            coordinator.downgrade(group, List.of(), subscriptionChanged, nowMs);
+        }
         // No leader: the coordinator assigns, so every classic member syncs as a follower.
         return new JoinResult(NONE, member.memberEpoch, GroupMigration.CONSUMER_PROTOCOL_TYPE,
                 member.classic.protocolName(), "", memberId, false, List.of());

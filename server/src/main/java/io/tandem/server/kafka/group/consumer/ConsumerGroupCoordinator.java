@@ -162,7 +162,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                     // partitions and target, so it gets its partitions back without a rebalance.
                     replaced = current;
                     member = new ConsumerGroupMember(memberId);
-                    copySubscription(current, member);
+                    member.copySubscriptionFrom(current);
                     member.assigned = current.assigned;
                     member.memberEpoch = 0;
                 }
@@ -242,17 +242,6 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 || !assignedBefore.equals(member.assigned)) {
             store.currentAssignment(group.groupId, member);
         }
-    }
-
-    private static void copySubscription(ConsumerGroupMember from, ConsumerGroupMember to) {
-        to.instanceId = from.instanceId;
-        to.rackId = from.rackId;
-        to.rebalanceTimeoutMs = from.rebalanceTimeoutMs;
-        to.subscribedTopicNames = from.subscribedTopicNames;
-        to.subscribedTopicRegex = from.subscribedTopicRegex;
-        to.serverAssignor = from.serverAssignor;
-        to.clientId = from.clientId;
-        to.clientHost = from.clientHost;
     }
 
     /** Applies the fields the request sets (null means "unchanged"); returns whether the subscription changed. */
@@ -383,11 +372,16 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
      */
     void fence(ConsumerGroup group, Collection<ConsumerGroupMember> leaving, long nowMs) {
         if (migration.shouldDowngrade(group, leaving)) {
-            groups.remove(group.groupId);
-            migration.downgrade(group, leaving, nowMs);
+            downgrade(group, leaving, true, nowMs);
             return;
         }
         for (ConsumerGroupMember m : leaving) removeMember(group, m);
+    }
+
+    /** Hands the group, without {@code leaving}, to the classic coordinator (Kafka's convertToClassicGroup). */
+    void downgrade(ConsumerGroup group, Collection<ConsumerGroupMember> leaving, boolean rebalance, long nowMs) {
+        groups.remove(group.groupId);
+        migration.downgrade(group, leaving, rebalance, nowMs);
     }
 
     /** Removes a member (left, session expired, or fenced) and bumps the group epoch so the rest rebalance. */

@@ -88,6 +88,18 @@ public final class ConsumerGroupMember {
         return classic != null;
     }
 
+    /** Takes over another member's subscription and client fields (a static member replacing its old self). */
+    void copySubscriptionFrom(ConsumerGroupMember from) {
+        instanceId = from.instanceId;
+        rackId = from.rackId;
+        rebalanceTimeoutMs = from.rebalanceTimeoutMs;
+        subscribedTopicNames = from.subscribedTopicNames;
+        subscribedTopicRegex = from.subscribedTopicRegex;
+        serverAssignor = from.serverAssignor;
+        clientId = from.clientId;
+        clientHost = from.clientHost;
+    }
+
     boolean sameSubscription(List<String> names, String regex) {
         return Objects.equals(subscribedTopicNames, names) && Objects.equals(subscribedTopicRegex, regex);
     }

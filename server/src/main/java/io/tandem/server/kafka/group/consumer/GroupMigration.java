@@ -30,7 +30,9 @@ import static io.tandem.server.kafka.ErrorCodes.GROUP_ID_NOT_FOUND;
  *   classic generation as its epoch and with its classic assignment as both its current and target assignment, so
  *   nothing moves until the joining member bumps the group epoch and the new target is reconciled.</li>
  *   <li>Downgrade: when the last consumer-protocol member leaves (or is fenced) and only classic members remain, the
- *   group becomes a classic group again at the group epoch, with the members' current assignments, and rebalances.</li>
+ *   group becomes a classic group again at the group epoch, with the members' current assignments, and rebalances.
+ *   Likewise when a classic static member replaces the last consumer-protocol member (same instance id): then the
+ *   group rebalances only if the newcomer's subscription differs from the replaced member's.</li>
  * </ul>
  * Called by {@link ConsumerGroupCoordinator} under the shared lock.
  */
@@ -137,8 +139,24 @@ final class GroupMigration {
         return commonProtocol(remaining) != null;
     }
 
-    /** Kafka's convertToClassicGroup: the group is handed to the classic coordinator, which rebalances it. */
-    void downgrade(ConsumerGroup group, Collection<ConsumerGroupMember> leaving, long nowMs) {
+    /**
+     * Kafka's validateOnlineDowngradeWithReplacedMember, checked before a classic static member takes the place of
+     * {@code replaced}: every other member speaks the classic protocol, the policy allows a downgrade, and the group
+     * (whose size the replacement does not change) fits in a classic group.
+     */
+    boolean shouldDowngradeReplacing(ConsumerGroup group, ConsumerGroupMember replaced) {
+        for (ConsumerGroupMember m : group.members.values()) {
+            if (!m.memberId.equals(replaced.memberId) && !m.usesClassicProtocol()) return false;
+        }
+        if (!config.migrationPolicy().isDowngradeEnabled()) return false;
+        return group.members.size() <= classic.maxClassicGroupSize();
+    }
+
+    /**
+     * Kafka's convertToClassicGroup: the group is handed to the classic coordinator, which rebalances it when
+     * {@code rebalance} (a member left, or a replacing static member changed the subscription).
+     */
+    void downgrade(ConsumerGroup group, Collection<ConsumerGroupMember> leaving, boolean rebalance, long nowMs) {
         List<ConsumerGroupMember> remaining = remaining(group, leaving);
         List<HandedOverMember> members = new ArrayList<>();
         for (ConsumerGroupMember m : remaining) {
@@ -149,7 +167,7 @@ final class GroupMigration {
         for (ConsumerGroupMember m : group.members.values()) store.memberRemoved(group.groupId, m.memberId);
         store.groupDeleted(group.groupId);
         classic.takeFromConsumerGroup(new HandedOverGroup(group.groupId, group.groupEpoch, CONSUMER_PROTOCOL_TYPE,
-                commonProtocol(remaining), members), nowMs);
+                commonProtocol(remaining), members), rebalance, nowMs);
     }
 
     private static List<ConsumerGroupMember> remaining(ConsumerGroup group, Collection<ConsumerGroupMember> leaving) {

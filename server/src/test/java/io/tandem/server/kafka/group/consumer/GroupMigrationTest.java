@@ -68,10 +68,14 @@ class GroupMigrationTest {
 
     /** A "range" subscription to the topic as the Java client writes it, owning {@code owned}. */
     private static byte[] subscription(List<Integer> owned) {
+        return subscription(List.of(TOPIC), owned);
+    }
+
+    private static byte[] subscription(List<String> topics, List<Integer> owned) {
         List<org.apache.kafka.common.TopicPartition> partitions = new ArrayList<>();
         for (int p : owned) partitions.add(new org.apache.kafka.common.TopicPartition(TOPIC, p));
         ByteBuffer buf = ConsumerProtocol.serializeSubscription(new ConsumerPartitionAssignor.Subscription(
-                List.of(TOPIC), null, partitions, -1, Optional.empty()));
+                topics, null, partitions, -1, Optional.empty()));
         byte[] bytes = new byte[buf.remaining()];
         buf.get(bytes);
         return bytes;
@@ -337,16 +341,124 @@ class GroupMigrationTest {
 
     @Test
     void shouldTakeOverAClassicGroupHoldingOnlyAPendingMemberIdUnderEveryPolicy() {
-        start(MigrationPolicy.DISABLED);
-        AtomicReference<JoinResult> pending = new AtomicReference<>();
-        classic.joinGroup(new GroupMessages.JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS,
-                REBALANCE_MS, "consumer", List.of(new GroupMessages.Protocol("range", subscription(List.of()))), true),
-                now, pending::set);
-        assertEquals(MEMBER_ID_REQUIRED, pending.get().error());
-        assertEquals(2, consumerJoin("n").memberEpoch(), "an Empty classic group is taken over, as in Kafka");
-        // The member id handed out joins the consumer group as a classic member.
-        JoinResult joined = classicJoin(pending.get().memberId(), List.of());
+        for (MigrationPolicy policy : MigrationPolicy.values()) {
+            start(policy);
+            AtomicReference<JoinResult> pending = new AtomicReference<>();
+            classic.joinGroup(new GroupMessages.JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS,
+                    REBALANCE_MS, "consumer", List.of(new GroupMessages.Protocol("range", subscription(List.of()))),
+                    true), now, pending::set);
+            assertEquals(MEMBER_ID_REQUIRED, pending.get().error());
+            assertEquals(2, consumerJoin("n").memberEpoch(), "an Empty classic group is taken over, as in Kafka");
+            // The member id handed out joins the consumer group as a classic member, unless migration is disabled:
+            // then Kafka 4.4 serves no classic member in a live consumer group.
+            JoinResult joined = classicJoin(pending.get().memberId(), List.of());
+            if (policy == MigrationPolicy.DISABLED) {
+                assertEquals(INCONSISTENT_GROUP_PROTOCOL, joined.error());
+                assertEquals(1, coordinator.describe("g").members().size());
+            } else {
+                assertEquals(NONE, joined.error(), policy.toString());
+                assertEquals(2, coordinator.describe("g").members().size());
+            }
+            topicsByName.clear();
+            now += 1_000;
+            classic = null;
+        }
+    }
+
+    /** A static classic member (instance id {@code instanceId}) joining with a new member id. */
+    private JoinResult staticClassicJoin(String instanceId, List<String> topics) {
+        AtomicReference<JoinResult> result = new AtomicReference<>();
+        classic.joinGroup(new GroupMessages.JoinRequest("g", "", instanceId, "client", "/127.0.0.1", SESSION_MS,
+                REBALANCE_MS, "consumer", List.of(new GroupMessages.Protocol("range", subscription(topics, List.of()))),
+                true), now, result::set);
+        return result.get();
+    }
+
+    /**
+     * A live classic group upgraded by static consumer-protocol member "n" (instance "i1"), the classic members
+     * rejoined so that "n" owns its share: returns what "n" owns.
+     */
+    private Set<Integer> upgradedByStaticMember() {
+        int generation = stableClassicGroup();
+        HeartbeatResult n = coordinator.heartbeat(new HeartbeatRequest("g", "n", 0, "i1", null, REBALANCE_MS,
+                List.of(TOPIC), null, null, List.of(), "client", "/127.0.0.1", (short) 1), now);
+        assertEquals(generation + 1, n.memberEpoch());
+        for (String name : List.of("a", "b")) {
+            assertEquals(REBALANCE_IN_PROGRESS, classic.heartbeat("g", id(name), null, generation, now));
+            JoinResult rejoined = classicJoin(id(name), List.of());
+            assertEquals(NONE, sync(id(name), rejoined.generationId(), null).error());
+        }
+        Set<Integer> owned = partitionsOf(consumerBeat("n", n.memberEpoch(), Set.of()).assignment());
+        assertFalse(owned.isEmpty(), "n owns its share before it is replaced");
+        return owned;
+    }
+
+    @Test
+    void shouldDowngradeWithoutARebalanceWhenAClassicStaticMemberReplacesTheLastConsumerProtocolMember() {
+        start(MigrationPolicy.BIDIRECTIONAL);
+        Set<Integer> nOwned = upgradedByStaticMember();
+        int epoch = coordinator.describe("g").groupEpoch();
+        // "n" is gone without a word (a restart); its instance comes back on the classic protocol.
+        JoinResult joined = staticClassicJoin("i1", List.of(TOPIC));
         assertEquals(NONE, joined.error());
-        assertEquals(2, coordinator.describe("g").members().size());
+        assertNotEquals("n", joined.memberId());
+        assertEquals(epoch, joined.generationId(), "the same subscription: no new epoch");
+        assertFalse(coordinator.isConsumerGroup("g"), "the last consumer-protocol member was replaced: classic again");
+        GroupMessages.GroupListing listing = classic.listGroups().get(0);
+        assertEquals(GroupState.STABLE, listing.state(), "same subscription as the replaced member: no rebalance");
+        assertEquals("consumer", listing.protocolType());
+        SyncResult synced = sync(joined.memberId(), joined.generationId(), null);
+        assertEquals(NONE, synced.error());
+        assertEquals(nOwned, partitions(synced.assignment()), "the newcomer gets the replaced member's partitions");
+        assertEquals(NONE, classic.heartbeat("g", joined.memberId(), "i1", joined.generationId(), now));
+        assertEquals(NONE, classic.heartbeat("g", id("a"), null, joined.generationId(), now),
+                "the other classic members go on undisturbed");
+        ApiException gone = assertThrows(ApiException.class, () -> consumerBeat("n", joined.generationId(), nOwned));
+        assertEquals(GROUP_ID_NOT_FOUND, gone.error(), "the replaced member's group is no consumer group any more");
+    }
+
+    @Test
+    void shouldDowngradeAndRebalanceWhenTheReplacingClassicStaticMemberChangesTheSubscription() {
+        start(MigrationPolicy.BIDIRECTIONAL);
+        topicsByName.put("other", new TopicRef("other", UUID.nameUUIDFromBytes("other".getBytes()), 2));
+        upgradedByStaticMember();
+        JoinResult joined = staticClassicJoin("i1", List.of(TOPIC, "other"));
+        assertEquals(NONE, joined.error());
+        assertFalse(coordinator.isConsumerGroup("g"));
+        assertEquals(GroupState.PREPARING_REBALANCE, classic.listGroups().get(0).state(),
+                "a new subscription needs a new classic assignment");
+        assertEquals(REBALANCE_IN_PROGRESS, sync(joined.memberId(), joined.generationId(), null).error());
+    }
+
+    @Test
+    void shouldKeepTheConsumerGroupWhenAClassicStaticMemberReplacesTheLastConsumerMemberUnderAnUpgradeOnlyPolicy() {
+        start(MigrationPolicy.UPGRADE);
+        Set<Integer> nOwned = upgradedByStaticMember();
+        JoinResult joined = staticClassicJoin("i1", List.of(TOPIC));
+        assertEquals(NONE, joined.error(), "the classic newcomer replaces the static member all the same");
+        assertTrue(coordinator.isConsumerGroup("g"), "no downgrade under the upgrade policy");
+        ConsumerGroupDescription described = coordinator.describe("g");
+        assertEquals(3, described.members().size());
+        assertTrue(described.members().stream().allMatch(ConsumerGroupDescription.Member::classic));
+        SyncResult synced = sync(joined.memberId(), joined.generationId(), null);
+        assertEquals(NONE, synced.error());
+        assertEquals(nOwned, partitions(synced.assignment()));
+    }
+
+    @Test
+    void shouldKeepTheConsumerGroupWhenAnotherConsumerProtocolMemberRemains() {
+        start(MigrationPolicy.BIDIRECTIONAL);
+        upgradedByStaticMember();
+        consumerJoin("m");
+        assertEquals(NONE, staticClassicJoin("i1", List.of(TOPIC)).error());
+        assertTrue(coordinator.isConsumerGroup("g"), "\"m\" still speaks the consumer protocol");
+    }
+
+    @Test
+    void shouldKeepTheConsumerGroupWhenTheReplacedGroupExceedsTheClassicGroupMaximumSize() {
+        start(MigrationPolicy.BIDIRECTIONAL, Integer.MAX_VALUE, 2);
+        upgradedByStaticMember();
+        assertEquals(NONE, staticClassicJoin("i1", List.of(TOPIC)).error());
+        assertTrue(coordinator.isConsumerGroup("g"), "three members do not fit group.max.size=2");
     }
 }

@@ -1,0 +1,54 @@
+package io.tandem.server.kafka.handlers;
+
+import io.tandem.kafka.wire.message.UpdateFeaturesRequest;
+import io.tandem.kafka.wire.message.UpdateFeaturesResponse;
+import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.network.ApiHandler;
+import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.txn.FinalizedFeatures;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.tandem.server.kafka.ErrorCodes.NONE;
+
+/**
+ * UpdateFeatures (57, v0-2): what {@code kafka-features.sh upgrade/downgrade} and Admin#updateFeatures send, here to
+ * change the cluster's finalized {@code transaction.version} ({@link FinalizedFeatures}, the {@code /feature} znode
+ * every broker watches, as in Kafka 3.9's ZooKeeper mode; any broker answers, as a Kafka 4.x broker forwarding to
+ * its controller would). ALTER on the cluster is checked before (ApiAuthorization). The answer is Kafka 4.4's
+ * (UpdateFeaturesResponse.createWithErrors): the first failing update's error at the top and, below v2, a NONE
+ * result per feature only when all passed. v0's AllowDowngrade reads as a safe downgrade, as in Kafka.
+ */
+final class UpdateFeaturesHandler implements ApiHandler<UpdateFeaturesRequest> {
+    private final KafkaBroker broker;
+
+    UpdateFeaturesHandler(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(RequestContext context, UpdateFeaturesRequest request, Responder responder) throws Exception {
+        short version = context.apiVersion();
+        List<FinalizedFeatures.Update> updates = new ArrayList<>();
+        for (UpdateFeaturesRequest.FeatureUpdateKey u : request.featureUpdates) {
+            byte type = version == 0
+                    ? (u.allowDowngrade ? FinalizedFeatures.SAFE_DOWNGRADE : FinalizedFeatures.UPGRADE)
+                    : u.upgradeType;
+            updates.add(new FinalizedFeatures.Update(u.feature, u.maxVersionLevel, type));
+        }
+        FinalizedFeatures.Result result = broker.transactions().features().update(updates,
+                version >= 1 && request.validateOnly);
+        UpdateFeaturesResponse response = new UpdateFeaturesResponse()
+                .setErrorCode(result.error()).setErrorMessage(result.message());
+        List<UpdateFeaturesResponse.UpdatableFeatureResult> results = new ArrayList<>();
+        if (result.error() == NONE && version < 2) {
+            for (FinalizedFeatures.Update u : updates) {
+                results.add(new UpdateFeaturesResponse.UpdatableFeatureResult().setFeature(u.feature())
+                        .setErrorCode(NONE).setErrorMessage(null));
+            }
+        }
+        responder.send(response.setResults(results));
+    }
+}

@@ -1,0 +1,126 @@
+package io.tandem.server.kafka.txn;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.LocalZnodeStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static io.tandem.server.kafka.ErrorCodes.INVALID_UPDATE_VERSION;
+import static io.tandem.server.kafka.ErrorCodes.NONE;
+import static io.tandem.server.kafka.txn.FinalizedFeatures.SAFE_DOWNGRADE;
+import static io.tandem.server.kafka.txn.FinalizedFeatures.UNSAFE_DOWNGRADE;
+import static io.tandem.server.kafka.txn.FinalizedFeatures.UPGRADE;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The finalized features in {@code /feature} (Kafka 3.9's FeatureZNode, version 2): written once by the first
+ * broker, read as another broker wrote it, and changed by UpdateFeatures with Kafka 4.4's checks and messages.
+ */
+class FinalizedFeaturesTest {
+    private static final String TV = "transaction.version";
+    @TempDir
+    Path dir;
+    private final List<Short> seen = new ArrayList<>();
+
+    private FinalizedFeatures start(LocalZnodeStore store, short initial) throws Exception {
+        return FinalizedFeatures.start(store, 7, initial, Runnable::run, s -> seen.add(s.level(TV)));
+    }
+
+    private static FinalizedFeatures.Update update(String feature, int level, byte type) {
+        return new FinalizedFeatures.Update(feature, (short) level, type);
+    }
+
+    @Test
+    void shouldWriteTheInitialLevelInKafkasFeatureZnodeFormatWhenTheClusterHasNone() throws Exception {
+        try (LocalZnodeStore store = new LocalZnodeStore(dir)) {
+            FinalizedFeatures features = start(store, (short) 2);
+            assertEquals(2, features.current().level(TV));
+            assertEquals(List.of((short) 2), seen);
+            JsonNode node = new ObjectMapper().readTree(store.getData(KafkaZkLayout.FEATURE));
+            assertEquals(2, node.get("version").asInt());
+            assertEquals(1, node.get("status").asInt(), "Enabled");
+            assertEquals(2, node.get("features").get(TV).get("max_version_level").asInt());
+        }
+    }
+
+    @Test
+    void shouldReadTheLevelsAnotherBrokerWroteAndNotOverwriteThem() throws Exception {
+        try (LocalZnodeStore store = new LocalZnodeStore(dir)) {
+            // What a Kafka 3.9 controller in ZooKeeper mode writes: versioning enabled, nothing finalized.
+            store.create(KafkaZkLayout.FEATURE, "{\"version\":2,\"status\":1,\"features\":{}}"
+                    .getBytes(StandardCharsets.UTF_8), false);
+            assertEquals(0, start(store, (short) 2).current().level(TV), "a missing feature is at level 0");
+            assertEquals(Map.of(), FinalizedFeatures.decode(store.getData(KafkaZkLayout.FEATURE)));
+            assertEquals(Map.of(), FinalizedFeatures.decode(("{\"version\":1,\"status\":0,\"features\":{\""
+                    + TV + "\":{\"min_version_level\":1,\"max_version_level\":2}}}").getBytes(StandardCharsets.UTF_8)),
+                    "a Disabled node finalizes nothing");
+            assertEquals(Map.of(TV, (short) 2), FinalizedFeatures.decode(("{\"version\":1,\"status\":1,\"features\""
+                    + ":{\"" + TV + "\":{\"min_version_level\":1,\"max_version_level\":2}}}")
+                    .getBytes(StandardCharsets.UTF_8)), "version 1 nodes are read too");
+        }
+    }
+
+    @Test
+    void shouldRefuseUpdatesAsKafkasFeatureControlManagerDoesAndWriteNothing() throws Exception {
+        try (LocalZnodeStore store = new LocalZnodeStore(dir)) {
+            FinalizedFeatures features = start(store, (short) 2);
+            Map<String, String> refusals = Map.of(
+                    "Invalid update version 0 for feature transaction.version. Can't downgrade the version of this "
+                            + "feature without setting the upgrade type to either safe or unsafe downgrade.",
+                    TV + ":0:" + UPGRADE,
+                    "Invalid update version 3 for feature transaction.version. Local controller 7 only supports "
+                            + "versions 0-2", TV + ":3:" + UPGRADE,
+                    "Invalid update version -1 for feature transaction.version. A feature version cannot be less "
+                            + "than 0.", TV + ":-1:" + SAFE_DOWNGRADE,
+                    "Invalid update version 1 for feature share.version. Local controller 7 does not support this "
+                            + "feature.", "share.version:1:" + UPGRADE,
+                    "Invalid update version 2 for feature transaction.version. The controller does not support the "
+                            + "given upgrade type.", TV + ":2:0");
+            for (Map.Entry<String, String> e : refusals.entrySet()) {
+                String[] u = e.getValue().split(":");
+                FinalizedFeatures.Result result = features.update(List.of(update(u[0], Integer.parseInt(u[1]),
+                        Byte.parseByte(u[2]))), false);
+                assertEquals(INVALID_UPDATE_VERSION, result.error(), e.getValue());
+                assertEquals(FinalizedFeatures.ALL_FAILED + e.getKey(), result.message());
+            }
+            // An upgrade type that downgrades needs a lower level.
+            features.update(List.of(update(TV, 1, SAFE_DOWNGRADE)), false);
+            assertEquals(FinalizedFeatures.ALL_FAILED + "Invalid update version 2 for feature transaction.version. "
+                    + "Can't downgrade to a newer version.", features.update(List.of(update(TV, 2, UNSAFE_DOWNGRADE)), false).message());
+            // All or nothing: a good update next to a bad one is not applied.
+            assertEquals(INVALID_UPDATE_VERSION, features.update(List.of(update(TV, 2, UPGRADE),
+                    update("share.version", 1, UPGRADE)), false).error());
+            assertEquals(1, features.current().level(TV));
+        }
+    }
+
+    @Test
+    void shouldApplyADowngradeAndAnUpgradeWithANewerEpochEachTime() throws Exception {
+        try (LocalZnodeStore store = new LocalZnodeStore(dir)) {
+            FinalizedFeatures features = start(store, (short) 2);
+            long epoch = features.current().epoch();
+            assertEquals(NONE, features.update(List.of(update(TV, 0, SAFE_DOWNGRADE)), true).error());
+            assertEquals(2, features.current().level(TV), "validate only changes nothing");
+
+            assertEquals(FinalizedFeatures.Result.OK, features.update(List.of(update(TV, 0, SAFE_DOWNGRADE)), false));
+            assertEquals(0, features.current().level(TV));
+            assertTrue(features.current().epoch() > epoch);
+            assertEquals(Map.of(), FinalizedFeatures.decode(store.getData(KafkaZkLayout.FEATURE)),
+                    "level 0 is written as the feature's absence");
+            epoch = features.current().epoch();
+
+            assertEquals(NONE, features.update(List.of(update(TV, 2, UPGRADE)), false).error());
+            assertEquals(2, features.current().level(TV));
+            assertTrue(features.current().epoch() > epoch);
+            assertEquals(List.of((short) 2, (short) 0, (short) 2), seen, "the coordinator follows every change");
+        }
+    }
+}
