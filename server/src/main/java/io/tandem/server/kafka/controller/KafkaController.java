@@ -61,6 +61,7 @@ public final class KafkaController implements AutoCloseable {
     private final AdminZnodes admin;
     private final IsrChanges isrChanges;
     private final TopicChanges topicChanges;
+    private final TopicDeletions deletions;
     /** Controllers whose process this broker saw gone, by registration epoch (see onControllerProcessGone). */
     private final Map<Integer, Long> controllerSeenGone = new HashMap<>();
     private final ExecutorService events;
@@ -153,7 +154,17 @@ public final class KafkaController implements AutoCloseable {
         this.admin = new AdminZnodes(store, cluster, elections, requests);
         this.moves = new Reassignments(cluster, requests, tp -> admin.removeFromReassignment(java.util.List.of(tp)));
         this.isrChanges = new IsrChanges(cluster, requests, moves);
-        this.topicChanges = new TopicChanges(store, cluster, elections, requests, () -> enqueue(this::onTopicsChanged));
+        this.deletions = new TopicDeletions(store, cluster, requests, event -> enqueue(() -> {
+            if (active && loaded) event.run();
+        }), topic -> {
+            try {
+                admin.removeFromReassignment(moves.forget(topic));
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot drop the moves of deleted topic " + topic, e);
+            }
+        });
+        this.topicChanges = new TopicChanges(store, cluster, elections, requests, deletions,
+                () -> enqueue(this::onTopicsChanged));
         this.events = runtime.events();
     }
 
@@ -412,6 +423,8 @@ public final class KafkaController implements AutoCloseable {
         metadata.controllerId(localBrokerId);
         LOG.log(System.Logger.Level.INFO, "Broker {0} is the controller, epoch {1}", localBrokerId, cluster.epoch);
         loadClusterState();
+        // Topics with a deletion request leave the state before anything is elected or sent for them.
+        deletions.load();
         List<TopicPartition> changed = new ArrayList<>();
         for (String topic : cluster.topics.keySet()) changed.addAll(elections.initializeNewPartitions(topic));
         changed.addAll(elections.electLeadersForOfflinePartitions());
@@ -516,6 +529,7 @@ public final class KafkaController implements AutoCloseable {
             if (joined.isEmpty() && departed.isEmpty()) return;
             LOG.log(System.Logger.Level.INFO, "Controller {0}: brokers joined {1}, departed {2}", localBrokerId,
                     joined, departed);
+            deletions.brokersChanged(joined, departed);
             List<TopicPartition> changed = new ArrayList<>(elections.electLeadersForOfflinePartitions());
             changed.addAll(elections.removeFromIsr(departed));
             for (int broker : cluster.live.keySet()) {
@@ -546,11 +560,11 @@ public final class KafkaController implements AutoCloseable {
         return isrChanges.alter(request);
     }
 
-    /** {@code /admin/delete_topics/T}, as Kafka's tools and brokers write it: the topic goes, then the request. */
+    /** {@code /admin/delete_topics/T}, as Kafka's tools and brokers write it (see {@link TopicDeletions}). */
     private void onDeleteTopicsRequested() {
         if (!active || !loaded) return;
         try {
-            topicChanges.deletionsRequested();
+            deletions.requested();
         } catch (Exception e) {
             throw new IllegalStateException("controller " + localBrokerId + " cannot delete requested topics", e);
         }

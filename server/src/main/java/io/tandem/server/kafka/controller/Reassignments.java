@@ -154,6 +154,21 @@ final class Reassignments {
         finished.moved(tp);
     }
 
+    /**
+     * The topic is being deleted: its moves in progress are dropped (Kafka's controller would let them finish first;
+     * here the topic leaves the controller's state at once, and its replicas are all deleted anyway). Returns the
+     * partitions whose moves were dropped.
+     */
+    List<TopicPartition> forget(String topic) {
+        List<TopicPartition> dropped = new ArrayList<>();
+        moves.keySet().removeIf(tp -> {
+            if (!tp.topic().equals(topic)) return false;
+            dropped.add(tp);
+            return true;
+        });
+        return dropped;
+    }
+
     /** After ISR changes: moves whose targets are now in sync finish. */
     void progress(Collection<TopicPartition> changed) throws Exception {
         for (TopicPartition tp : changed) {

@@ -220,24 +220,37 @@ class ReplicationSimulationTest {
     /** Brokers that keep a deleted topic's log unknowingly: the re-created topic must be found holding old records. */
     @Test
     void shouldCatchAReplicaOfADeletedTopicReusedByItsNewIncarnation() throws Exception {
-        assertCaught(ReplicationSimulator.Mutation.STALE_REPLICA_KEPT);
+        assertCaught(ReplicationSimulator.Mutation.STALE_REPLICA_KEPT, "a re-created topic must start empty");
     }
 
     /** Brokers that keep the replicas a reassignment removed: the final check must find one outside the target. */
     @Test
     void shouldCatchAReplicaKeptAfterAReassignmentRemovedIt() throws Exception {
-        assertCaught(ReplicationSimulator.Mutation.REMOVED_REPLICAS_KEPT);
+        assertCaught(ReplicationSimulator.Mutation.REMOVED_REPLICAS_KEPT, "keeps a replica of " + SimReassignment.TOPIC);
+    }
+
+    /** Brokers that keep a deleted topic's replicas: one must be found outside the re-created topic's replicas. */
+    @Test
+    void shouldCatchAReplicaOfADeletedTopicLeftOnItsBroker() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.DELETED_REPLICAS_KEPT, "a replica of a deleted incarnation survived");
     }
 
     private void assertCaught(ReplicationSimulator.Mutation mutation) throws Exception {
+        assertCaught(mutation, "");
+    }
+
+    /** The broken rule must be caught by the checker whose violation reads {@code fragment} (any, when empty). */
+    private void assertCaught(ReplicationSimulator.Mutation mutation, String fragment) throws Exception {
         for (long seed = 1; seed <= MUTATION_SEEDS_MAX; seed++) {
             ReplicationSimulator.Outcome outcome = run(seed, mutation);
-            if (!outcome.violations().isEmpty()) {
-                System.out.println("mutation " + mutation + " caught by seed " + seed + ": " + outcome.violations().get(0));
+            String caught = outcome.violations().stream().filter(v -> v.contains(fragment)).findFirst().orElse(null);
+            if (caught != null) {
+                System.out.println("mutation " + mutation + " caught by seed " + seed + ": " + caught);
                 return;
             }
         }
-        fail("no seed of " + MUTATION_SEEDS_MAX + " caught the broken rule " + mutation);
+        fail("no seed of " + MUTATION_SEEDS_MAX + " caught the broken rule " + mutation
+                + (fragment.isEmpty() ? "" : " with a violation reading '" + fragment + "'"));
     }
 
     /**

@@ -165,17 +165,12 @@ final class SimReassignment {
     }
 
     /**
-     * A removed replica left on its broker: the controller sends the StopReplica with delete once, when the move
-     * finishes, and a broker down or cut off then keeps the replica for good (seed 17; as with a deleted topic, see
-     * SimTopicDeletion). A violation with {@code -Dreplsim.strays=true}, else counted; the broken rule
-     * REMOVED_REPLICAS_KEPT turns it on.
+     * A removed replica left on its broker (seed 17 before: the controller sends the StopReplica with delete once,
+     * when the move finishes, and a broker down then kept the replica). The broker now deletes it as a stray on the
+     * full LeaderAndIsr it gets when it registers again or a new controller is elected.
      */
     private void stray(String what) {
-        if (Boolean.getBoolean("replsim.strays") || sim.mutation == ReplicationSimulator.Mutation.REMOVED_REPLICAS_KEPT) {
-            sim.checks.violation(what);
-        } else {
-            sim.checks.count("reassignment: removed replica left on its broker after healing");
-        }
+        sim.checks.violation(what);
     }
 
     private static String replicasSeen(List<SimBroker> running) {
