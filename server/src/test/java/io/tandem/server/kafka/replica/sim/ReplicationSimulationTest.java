@@ -105,6 +105,7 @@ class ReplicationSimulationTest {
                     "idempotent produce refused: NOT_LEADER_OR_FOLLOWER", "topic deletion requested", "topic deleted",
                     "deleted topic created again", "deleted topic: produce acknowledged",
                     "deleted topic checked at the end", "reassignment started", "moved partition checked at the end",
+                    "deleted topic: deletion waited for a broker",
                     "moved partition: produce acknowledged"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
@@ -186,6 +187,22 @@ class ReplicationSimulationTest {
             delete(root);
         }
         assertEquals(java.util.List.of(), outcome.violations());
+    }
+
+    /**
+     * Seeds 178 and 281: a move replacing one in progress dropped a replica the first was adding but left it in the
+     * ISR, and the controller refused every ISR expansion naming it, so the move never finished (281: the dropped
+     * replica also kept leading). Seeds 150 and 262: a leader elected without a follower's uncommitted records
+     * answered that follower's older epoch as undefined, so it never truncated them and never rejoined the ISR.
+     * Seed 182: the dropped replica was the controller's own broker and kept its log for good.
+     */
+    @Test
+    void shouldFinishAMoveThatReplacedAnotherAndTruncateAFollowerAheadOfItsNewLeader() throws Exception {
+        for (long seed : new long[] {178, 281, 150, 262, 182}) {
+            ReplicationSimulator.Outcome outcome = run(seed, ReplicationSimulator.Mutation.NONE);
+            assertEquals(java.util.List.of(), outcome.violations(), "seed " + seed);
+            assertTrue(outcome.stats().getOrDefault("moved partition checked at the end", 0L) > 0, "seed " + seed);
+        }
     }
 
     @Test

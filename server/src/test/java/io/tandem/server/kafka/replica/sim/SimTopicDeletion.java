@@ -113,7 +113,13 @@ final class SimTopicDeletion {
     /** Once the controller removed the topic and its request: it is created again. */
     void recreateIfDeleted() {
         if (!deleting) return;
-        if (admin.getData(KafkaZkLayout.topicPath(TOPIC)) != null) return;
+        if (admin.getData(KafkaZkLayout.topicPath(TOPIC)) != null) {
+            // The controller keeps the topic until every replica is deleted: a down replica holds it up.
+            if (replicas.stream().anyMatch(id -> sim.running(id) == null)) {
+                sim.checks.count("deleted topic: deletion waited for a broker");
+            }
+            return;
+        }
         if (admin.getData(KafkaZkLayout.deleteTopicPath(TOPIC)) != null) return;
         deleting = false;
         incarnation = 0;
