@@ -132,8 +132,7 @@ final class ControllerChannels implements ControllerTransport {
     @Override
     public synchronized CompletableFuture<Outcome> send(int brokerId, ApiKey key, short version, ApiMessage request) {
         if (brokerId == localBrokerId) {
-            local.handle(key, version, request);
-            return CompletableFuture.completedFuture(new Outcome(true, null));
+            return CompletableFuture.completedFuture(new Outcome(true, local.handle(key, version, request)));
         }
         Destination d = destinations.get(brokerId);
         CompletableFuture<Outcome> answered = new CompletableFuture<>();

@@ -17,8 +17,8 @@ public interface ControllerTransport extends AutoCloseable {
     void update(Iterable<BrokerRegistration> live);
 
     /**
-     * What became of a request: answered by its broker ({@code response} is null when the controller's own broker
-     * handled it in this process, which answers nothing), or dropped because the broker left or its queue was full.
+     * What became of a request: answered by its broker ({@code response} may be null for an answer the controller
+     * does not read), or dropped because the broker left or its queue was full.
      */
     record Outcome(boolean delivered, ApiMessage response) {
         public static final Outcome DROPPED = new Outcome(false, null);

@@ -43,10 +43,13 @@ public final class KafkaController implements AutoCloseable {
     static final long EVENT_WAIT_MS = 30_000;
     static final long EVENT_RETRY_BACKOFF_MS = 500;
 
-    /** The requests the controller sends, handled in this process when the destination is this broker. */
+    /**
+     * The requests the controller sends, handled in this process when the destination is this broker; returns the
+     * answer (null when there is nothing in it the controller reads).
+     */
     @FunctionalInterface
     public interface LocalBroker {
-        void handle(ApiKey key, short version, io.tandem.kafka.wire.ApiMessage request);
+        io.tandem.kafka.wire.ApiMessage handle(ApiKey key, short version, io.tandem.kafka.wire.ApiMessage request);
     }
 
     private final int localBrokerId;

@@ -97,8 +97,7 @@ final class SimControllerTransport implements ControllerTransport {
     @Override
     public CompletableFuture<Outcome> send(int brokerId, ApiKey key, short version, ApiMessage request) {
         if (brokerId == self.id) {
-            local.handle(key, version, request);
-            return CompletableFuture.completedFuture(new Outcome(true, null));
+            return CompletableFuture.completedFuture(new Outcome(true, local.handle(key, version, request)));
         }
         Destination d = destinations.get(brokerId);
         CompletableFuture<Outcome> answered = new CompletableFuture<>();
