@@ -157,15 +157,9 @@ public final class KafkaController implements AutoCloseable {
         this.admin = new AdminZnodes(store, cluster, elections, requests);
         this.moves = new Reassignments(cluster, requests, tp -> admin.removeFromReassignment(java.util.List.of(tp)));
         this.isrChanges = new IsrChanges(cluster, requests, moves);
-        this.deletions = new TopicDeletions(store, cluster, requests, event -> enqueue(() -> {
-            if (active && loaded) event.run();
-        }), topic -> {
-            try {
-                admin.removeFromReassignment(moves.forget(topic));
-            } catch (Exception e) {
-                throw new IllegalStateException("cannot drop the moves of deleted topic " + topic, e);
-            }
-        });
+        this.deletions = new TopicDeletions(store, cluster, requests, moves, admin, event -> enqueue(() -> {
+            if (isActive()) event.run();
+        }));
         this.topicChanges = new TopicChanges(store, cluster, elections, requests, deletions,
                 () -> enqueue(this::onTopicsChanged));
         this.events = runtime.events();

@@ -176,11 +176,7 @@ final class Reassignments {
         finished.moved(tp);
     }
 
-    /**
-     * The topic is being deleted: its moves in progress are dropped (Kafka's controller would let them finish first;
-     * here the topic leaves the controller's state at once, and its replicas are all deleted anyway). Returns the
-     * partitions whose moves were dropped.
-     */
+    /** The topic is being deleted (see {@link TopicDeletions}): its moves in progress are dropped and returned. */
     List<TopicPartition> forget(String topic) {
         List<TopicPartition> dropped = new ArrayList<>();
         moves.keySet().removeIf(tp -> {

@@ -74,21 +74,22 @@ final class TopicDeletions {
     private final ZnodeStore store;
     private final ControllerState cluster;
     private final ControllerRequests requests;
+    private final Reassignments moves;
+    private final AdminZnodes admin;
     /** Runs an action on the controller's event thread, if this broker is still the loaded controller then. */
     private final Consumer<Runnable> events;
-    /** Told of a topic leaving the controller's state for deletion (its moves in progress are dropped). */
-    private final Consumer<String> leaving;
     private final Map<String, Doomed> queued = new TreeMap<>();
     /** Moves on at each election, so an answer to an earlier controller term changes nothing. */
     private int term;
 
-    TopicDeletions(ZnodeStore store, ControllerState cluster, ControllerRequests requests, Consumer<Runnable> events,
-                   Consumer<String> leaving) {
+    TopicDeletions(ZnodeStore store, ControllerState cluster, ControllerRequests requests, Reassignments moves,
+                   AdminZnodes admin, Consumer<Runnable> events) {
         this.store = store;
         this.cluster = cluster;
         this.requests = requests;
+        this.moves = moves;
+        this.admin = admin;
         this.events = events;
-        this.leaving = leaving;
     }
 
     boolean isQueued(String topic) {
@@ -128,7 +129,9 @@ final class TopicDeletions {
                 return true;
             });
             queued.put(topic, new Doomed(topic, assignment, states));
-            leaving.accept(topic);
+            // Its moves in progress are dropped (Kafka's controller would let them finish first; here the topic
+            // leaves the state at once, and all its replicas are deleted anyway), and leave the ZooKeeper request.
+            admin.removeFromReassignment(moves.forget(topic));
             LOG.log(System.Logger.Level.INFO, "Topic {0} queued for deletion", topic);
         }
     }
