@@ -269,7 +269,7 @@ public final class KafkaBroker implements AutoCloseable {
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker());
         replicas.becameLeaderListener(this::becameLeader);
-        controllerLink = new ControllerLink(config.brokerId(), metadata, replicas, tp -> {
+        java.util.function.Consumer<TopicPartition> deleteLog = tp -> {
             try {
                 logs.delete(tp);
             } catch (IOException e) {
@@ -277,7 +277,19 @@ public final class KafkaBroker implements AutoCloseable {
             }
             // As Kafka's stopReplicas: fetches and produces parked on the partition are answered now (it is gone).
             highWatermarkMoved(tp);
-        }, security.interBroker());
+        };
+        controllerLink = new ControllerLink(config.brokerId(), metadata, replicas, deleteLog, security.interBroker());
+        replicas.localLogs(new ReplicaManager.LocalLogs() {
+            @Override
+            public java.util.Collection<TopicPartition> onDisk() throws IOException {
+                return logs.partitionsOnDisk();
+            }
+
+            @Override
+            public void delete(TopicPartition tp) {
+                deleteLog.accept(tp);
+            }
+        });
         replicas.alterPartitionSender(controllerLink::sendAlterPartition);
         // Before any LeaderAndIsr: leading a __transaction_state partition loads its transactions.
         transactions = TransactionService.start(this, transactionConfig);

@@ -285,6 +285,57 @@ class ReplicationTest {
         }
     }
 
+    /**
+     * Kafka's TopicDeletionManager: a deletion asked while a replica's broker is down deletes the live replicas and
+     * hides the topic, but keeps its znodes (and the name taken) until that broker returns and deletes its replica
+     * too; before, the topic went at once and the down broker kept its old replica for good.
+     */
+    @Test
+    void shouldKeepADeletedTopicUntilTheReplicaOnADownBrokerIsDeletedToo() throws Exception {
+        startBrokers(Map.of());
+        admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        Path[] replicas = new Path[BROKERS];
+        for (int id = 1; id <= BROKERS; id++) {
+            replicas[id - 1] = dir.resolve("broker" + id).resolve("kafka-logs").resolve("doomed-0");
+            assertTrue(java.nio.file.Files.exists(replicas[id - 1]), "broker " + id + " holds a replica");
+        }
+        brokers.get(2).close();
+        brokers.set(2, null);
+        try (ZooKeeper zk = zkClient()) {
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (zk.exists("/brokers/ids/3", false) != null) {
+                assertTrue(System.currentTimeMillis() < deadline, "broker 3 never left");
+                Thread.sleep(50);
+            }
+            zk.create("/admin/delete_topics/doomed", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            while (java.nio.file.Files.exists(replicas[0]) || java.nio.file.Files.exists(replicas[1])
+                    || admin.listTopics().names().get(30, TimeUnit.SECONDS).contains("doomed")) {
+                assertTrue(System.currentTimeMillis() < deadline, "the live replicas were not deleted");
+                Thread.sleep(50);
+            }
+            // Not a wait for something to happen: the topic must not go while broker 3 is down.
+            long until = System.currentTimeMillis() + 1_000;
+            while (System.currentTimeMillis() < until) {
+                assertTrue(zk.exists("/brokers/topics/doomed", false) != null, "the topic went before its last replica");
+                assertTrue(zk.exists("/admin/delete_topics/doomed", false) != null, "the request went too early");
+                Thread.sleep(100);
+            }
+            ExecutionException taken = assertThrows(ExecutionException.class, () -> admin.createTopics(
+                    List.of(new NewTopic("doomed", 1, (short) 2))).all().get(30, TimeUnit.SECONDS));
+            assertInstanceOf(org.apache.kafka.common.errors.TopicExistsException.class, taken.getCause());
+            assertTrue(java.nio.file.Files.exists(replicas[2]), "broker 3 is down: its replica is still on its disk");
+
+            brokers.set(2, startBroker(3, Map.of()));
+            deadline = System.currentTimeMillis() + 30_000;
+            while (zk.exists("/brokers/topics/doomed", false) != null || zk.exists("/admin/delete_topics/doomed", false) != null) {
+                assertTrue(System.currentTimeMillis() < deadline, "the deletion did not finish once broker 3 returned");
+                Thread.sleep(50);
+            }
+            assertFalse(java.nio.file.Files.exists(replicas[2]), "broker 3's replica was deleted");
+        }
+        admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+    }
+
     @Test
     void shouldRefuseAReplicationFactorAboveTheLiveBrokerCount() throws Exception {
         startBrokers(Map.of());

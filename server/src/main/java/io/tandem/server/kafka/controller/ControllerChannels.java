@@ -31,7 +31,7 @@ final class ControllerChannels implements ControllerTransport {
         /** Null without an inter-broker endpoint or before {@link #watchProcesses} was called. */
         BrokerProcessProbe probe;
         /** The latest request queued: its answer means every earlier one to this broker was answered too. */
-        CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
+        CompletableFuture<ControllerTransport.Outcome> last = CompletableFuture.completedFuture(Outcome.DROPPED);
 
         Destination(BrokerChannel channel, ThreadPoolExecutor sender) {
             this.channel = channel;
@@ -130,27 +130,26 @@ final class ControllerChannels implements ControllerTransport {
      * the broker answered (or it left, or the request could not be queued).
      */
     @Override
-    public synchronized CompletableFuture<Void> send(int brokerId, ApiKey key, short version, ApiMessage request) {
+    public synchronized CompletableFuture<Outcome> send(int brokerId, ApiKey key, short version, ApiMessage request) {
         if (brokerId == localBrokerId) {
-            local.handle(key, version, request);
-            return CompletableFuture.completedFuture(null);
+            return CompletableFuture.completedFuture(new Outcome(true, local.handle(key, version, request)));
         }
         Destination d = destinations.get(brokerId);
-        CompletableFuture<Void> answered = new CompletableFuture<>();
+        CompletableFuture<Outcome> answered = new CompletableFuture<>();
         if (d == null) {
-            answered.complete(null);
+            answered.complete(Outcome.DROPPED);
             return answered;
         }
         try {
             d.sender().execute(() -> {
-                deliver(brokerId, d, key, version, request);
-                answered.complete(null);
+                ApiMessage response = deliver(brokerId, d, key, version, request);
+                answered.complete(response == null ? Outcome.DROPPED : new Outcome(true, response));
             });
             d.last = answered;
         } catch (java.util.concurrent.RejectedExecutionException e) {
             LOG.log(System.Logger.Level.ERROR, "Dropping {0} to broker {1}: {2} requests already queued", key.apiName(),
                     brokerId, QUEUED_REQUESTS_MAX);
-            answered.complete(null);
+            answered.complete(Outcome.DROPPED);
         }
         return answered;
     }
@@ -162,27 +161,28 @@ final class ControllerChannels implements ControllerTransport {
                 .toArray(CompletableFuture[]::new));
     }
 
-    private void deliver(int brokerId, Destination d, ApiKey key, short version, ApiMessage request) {
+    /** The broker's answer, or null once its destination was closed (the broker left) before one came. */
+    private ApiMessage deliver(int brokerId, Destination d, ApiKey key, short version, ApiMessage request) {
         while (!d.sender().isShutdown()) {
             try {
-                d.channel().send(key, version, request);
-                return;
+                return d.channel().send(key, version, request);
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.DEBUG, "Sending " + key.apiName() + " to broker " + brokerId + " failed: " + e);
                 try {
                     Thread.sleep(RETRY_BACKOFF_MS);
                 } catch (InterruptedException interrupted) {
-                    return;
+                    return null;
                 }
             }
         }
+        return null;
     }
 
     private static void close(Destination d) {
         if (d.probe != null) d.probe.close();
         d.sender().shutdownNow();
         // Its queued requests will never be answered: nobody waits for a broker that left.
-        d.last.complete(null);
+        d.last.complete(Outcome.DROPPED);
         d.channel().close();
     }
 

@@ -7,6 +7,7 @@ import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicAssignment;
 import io.tandem.server.kafka.metadata.ZnodeStore;
+import io.tandem.server.kafka.replica.ReplicaManager;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -29,6 +30,8 @@ final class ControllerRequests {
     static final short LEADER_AND_ISR_VERSION = 6;
     static final short UPDATE_METADATA_VERSION = 7;
     static final short STOP_REPLICA_VERSION = 3;
+    /** StopReplica's leader epoch for a replica being deleted (Kafka's LeaderAndIsr.EpochDuringDelete). */
+    static final int LEADER_EPOCH_DURING_DELETE = -2;
 
     private final int localBrokerId;
     private final ControllerState cluster;
@@ -40,13 +43,17 @@ final class ControllerRequests {
         this.channels = channels;
     }
 
+    /**
+     * LeaderAndIsr for the broker's {@code partitions}; {@code full}: they are every partition it hosts (Kafka's FULL
+     * type), so the broker deletes the logs of any other (see ReplicaManager), and it is sent even when empty.
+     */
     void leaderAndIsr(int broker, List<TopicPartition> partitions, boolean full) {
-        if (partitions.isEmpty()) return;
+        if (partitions.isEmpty() && !full) return;
         var request = new io.tandem.kafka.wire.message.LeaderAndIsrRequest();
         request.controllerId = localBrokerId;
         request.controllerEpoch = cluster.epoch;
         request.brokerEpoch = cluster.brokerEpoch(broker);
-        request.type = (byte) (full ? 1 : 0);
+        request.type = full ? ReplicaManager.LEADER_AND_ISR_FULL : ReplicaManager.LEADER_AND_ISR_INCREMENTAL;
         Map<String, io.tandem.kafka.wire.message.LeaderAndIsrRequest.LeaderAndIsrTopicState> byTopic = new LinkedHashMap<>();
         Set<Integer> leaders = new HashSet<>();
         for (TopicPartition tp : partitions) {
@@ -83,6 +90,13 @@ final class ControllerRequests {
     }
 
     void updateMetadata(Collection<Integer> brokers, Collection<TopicPartition> partitions) {
+        updateMetadata(brokers, partitions, cluster.states::get, cluster.topics::get);
+    }
+
+    /** UpdateMetadata with the partitions' states and assignments taken from {@code states} and {@code topics}. */
+    void updateMetadata(Collection<Integer> brokers, Collection<TopicPartition> partitions,
+                        java.util.function.Function<TopicPartition, PartitionState> states,
+                        java.util.function.Function<String, TopicAssignment> topics) {
         var request = new io.tandem.kafka.wire.message.UpdateMetadataRequest();
         request.controllerId = localBrokerId;
         request.controllerEpoch = cluster.epoch;
@@ -102,8 +116,8 @@ final class ControllerRequests {
         }
         Map<String, io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataTopicState> byTopic = new LinkedHashMap<>();
         for (TopicPartition tp : partitions) {
-            PartitionState state = cluster.states.get(tp);
-            TopicAssignment assignment = cluster.topics.get(tp.topic());
+            PartitionState state = states.apply(tp);
+            TopicAssignment assignment = topics.apply(tp.topic());
             if (state == null || assignment == null) continue;
             var topicState = byTopic.computeIfAbsent(tp.topic(), name -> {
                 var t = new io.tandem.kafka.wire.message.UpdateMetadataRequest.UpdateMetadataTopicState();
@@ -137,19 +151,27 @@ final class ControllerRequests {
     }
 
     void stopReplica(int broker, TopicPartition tp, boolean delete) {
+        stopReplicas(broker, tp.topic(), List.of(tp.partition()), delete);
+    }
+
+    /** StopReplica for some partitions of one topic on one broker; completes with what became of it. */
+    java.util.concurrent.CompletableFuture<ControllerTransport.Outcome> stopReplicas(int broker, String topic,
+            List<Integer> partitions, boolean delete) {
         var request = new io.tandem.kafka.wire.message.StopReplicaRequest();
         request.controllerId = localBrokerId;
         request.controllerEpoch = cluster.epoch;
         request.brokerEpoch = cluster.brokerEpoch(broker);
         var state = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState();
-        state.topicName = tp.topic();
-        var ps = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaPartitionState();
-        ps.partitionIndex = tp.partition();
-        ps.leaderEpoch = -2;
-        ps.deletePartition = delete;
-        state.partitionStates.add(ps);
+        state.topicName = topic;
+        for (int partition : partitions) {
+            var ps = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaPartitionState();
+            ps.partitionIndex = partition;
+            ps.leaderEpoch = LEADER_EPOCH_DURING_DELETE;
+            ps.deletePartition = delete;
+            state.partitionStates.add(ps);
+        }
         request.topicStates.add(state);
-        channels.send(broker, ApiKey.STOP_REPLICA, STOP_REPLICA_VERSION, request);
+        return channels.send(broker, ApiKey.STOP_REPLICA, STOP_REPLICA_VERSION, request);
     }
 
     /** StopReplica with delete to every live replica of a deleted topic, one request per broker. */
@@ -165,7 +187,7 @@ final class ControllerRequests {
                 });
                 var ps = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaPartitionState();
                 ps.partitionIndex = p;
-                ps.leaderEpoch = -2;
+                ps.leaderEpoch = LEADER_EPOCH_DURING_DELETE;
                 ps.deletePartition = true;
                 state.partitionStates.add(ps);
             }

@@ -16,8 +16,16 @@ public interface ControllerTransport extends AutoCloseable {
     /** Keeps one destination per live broker: new ones are opened, departed ones closed (their queues dropped). */
     void update(Iterable<BrokerRegistration> live);
 
+    /**
+     * What became of a request: answered by its broker ({@code response} may be null for an answer the controller
+     * does not read), or dropped because the broker left or its queue was full.
+     */
+    record Outcome(boolean delivered, ApiMessage response) {
+        public static final Outcome DROPPED = new Outcome(false, null);
+    }
+
     /** Queues {@code request} for {@code brokerId}; completes when answered, or when the broker left. */
-    CompletableFuture<Void> send(int brokerId, ApiKey key, short version, ApiMessage request);
+    CompletableFuture<Outcome> send(int brokerId, ApiKey key, short version, ApiMessage request);
 
     /**
      * Where to report a broker whose process is seen gone before its ZooKeeper session ends, and back (see

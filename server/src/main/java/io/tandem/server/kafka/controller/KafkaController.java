@@ -43,10 +43,13 @@ public final class KafkaController implements AutoCloseable {
     static final long EVENT_WAIT_MS = 30_000;
     static final long EVENT_RETRY_BACKOFF_MS = 500;
 
-    /** The requests the controller sends, handled in this process when the destination is this broker. */
+    /**
+     * The requests the controller sends, handled in this process when the destination is this broker; returns the
+     * answer (null when there is nothing in it the controller reads).
+     */
     @FunctionalInterface
     public interface LocalBroker {
-        void handle(ApiKey key, short version, io.tandem.kafka.wire.ApiMessage request);
+        io.tandem.kafka.wire.ApiMessage handle(ApiKey key, short version, io.tandem.kafka.wire.ApiMessage request);
     }
 
     private final int localBrokerId;
@@ -61,6 +64,7 @@ public final class KafkaController implements AutoCloseable {
     private final AdminZnodes admin;
     private final IsrChanges isrChanges;
     private final TopicChanges topicChanges;
+    private final TopicDeletions deletions;
     /** Controllers whose process this broker saw gone, by registration epoch (see onControllerProcessGone). */
     private final Map<Integer, Long> controllerSeenGone = new HashMap<>();
     private final ExecutorService events;
@@ -153,7 +157,11 @@ public final class KafkaController implements AutoCloseable {
         this.admin = new AdminZnodes(store, cluster, elections, requests);
         this.moves = new Reassignments(cluster, requests, tp -> admin.removeFromReassignment(java.util.List.of(tp)));
         this.isrChanges = new IsrChanges(cluster, requests, moves);
-        this.topicChanges = new TopicChanges(store, cluster, elections, requests, () -> enqueue(this::onTopicsChanged));
+        this.deletions = new TopicDeletions(store, cluster, requests, moves, admin, event -> enqueue(() -> {
+            if (isActive()) event.run();
+        }));
+        this.topicChanges = new TopicChanges(store, cluster, elections, requests, deletions,
+                () -> enqueue(this::onTopicsChanged));
         this.events = runtime.events();
     }
 
@@ -412,6 +420,8 @@ public final class KafkaController implements AutoCloseable {
         metadata.controllerId(localBrokerId);
         LOG.log(System.Logger.Level.INFO, "Broker {0} is the controller, epoch {1}", localBrokerId, cluster.epoch);
         loadClusterState();
+        // Topics with a deletion request leave the state before anything is elected or sent for them.
+        deletions.load();
         List<TopicPartition> changed = new ArrayList<>();
         for (String topic : cluster.topics.keySet()) changed.addAll(elections.initializeNewPartitions(topic));
         changed.addAll(elections.electLeadersForOfflinePartitions());
@@ -516,6 +526,7 @@ public final class KafkaController implements AutoCloseable {
             if (joined.isEmpty() && departed.isEmpty()) return;
             LOG.log(System.Logger.Level.INFO, "Controller {0}: brokers joined {1}, departed {2}", localBrokerId,
                     joined, departed);
+            deletions.brokersChanged(joined, departed);
             List<TopicPartition> changed = new ArrayList<>(elections.electLeadersForOfflinePartitions());
             changed.addAll(elections.removeFromIsr(departed));
             for (int broker : cluster.live.keySet()) {
@@ -546,11 +557,11 @@ public final class KafkaController implements AutoCloseable {
         return isrChanges.alter(request);
     }
 
-    /** {@code /admin/delete_topics/T}, as Kafka's tools and brokers write it: the topic goes, then the request. */
+    /** {@code /admin/delete_topics/T}, as Kafka's tools and brokers write it (see {@link TopicDeletions}). */
     private void onDeleteTopicsRequested() {
         if (!active || !loaded) return;
         try {
-            topicChanges.deletionsRequested();
+            deletions.requested();
         } catch (Exception e) {
             throw new IllegalStateException("controller " + localBrokerId + " cannot delete requested topics", e);
         }

@@ -129,12 +129,31 @@ final class Reassignments {
         TopicAssignment assignment = cluster.topics.get(tp.topic());
         List<Integer> current = assignment.replicas().get(tp.partition());
         if (!state.isr().containsAll(r.target())) {
-            if (!current.equals(r.replicas())) {
-                cluster.writeAssignment(tp, r.replicas(), r.adding(), r.removing());
-                // A new leader epoch, so the leader tracks the added followers (Kafka bumps it for RS changes too).
-                cluster.writeState(tp, new PartitionState(state.leader(), state.leaderEpoch() + 1, cluster.epoch, state.isr(),
+            List<Integer> replicas = new ArrayList<>(r.replicas());
+            List<Integer> isr = state.isr().stream().filter(replicas::contains).toList();
+            if (isr.isEmpty()) {
+                // Every in-sync replica is one a superseded move was adding: they stay until this move finishes
+                // (deleting them now would delete the only copies of committed records).
+                for (int b : current) if (state.isr().contains(b) && !replicas.contains(b)) replicas.add(b);
+                isr = state.isr().stream().filter(replicas::contains).toList();
+            }
+            if (!current.equals(replicas)) {
+                List<Integer> kept = replicas;
+                List<Integer> keptIsr = isr;
+                // The leader stays unless a superseded move was adding it; then an in-sync replica that stays leads.
+                int leader = kept.contains(state.leader()) ? state.leader() : kept.stream()
+                        .filter(b -> keptIsr.contains(b) && cluster.live.containsKey(b)).findFirst().orElse(-1);
+                cluster.writeAssignment(tp, kept, kept.stream().filter(b -> !r.original().contains(b)).toList(),
+                        kept.stream().filter(b -> !r.target().contains(b)).toList());
+                // A new leader epoch, so the leader tracks the added followers (Kafka bumps it for RS changes too),
+                // and an ISR of replicas that stay (seeds 178, 281: an ISR naming a replica no longer assigned made
+                // the controller refuse every ISR expansion, so the move never finished).
+                cluster.writeState(tp, new PartitionState(leader, state.leaderEpoch() + 1, cluster.epoch, keptIsr,
                         state.zkVersion()));
-                for (int broker : r.replicas()) requests.leaderAndIsr(broker, List.of(tp), false);
+                for (int broker : kept) requests.leaderAndIsr(broker, List.of(tp), false);
+                // Kafka's updateCurrentReassignment: replicas a superseded move was adding that this one does not
+                // keep are stopped and deleted now (nothing else would: they are no longer assigned).
+                stopAndDelete(tp, current, kept);
                 requests.updateMetadata(cluster.live.keySet(), List.of(tp));
             }
             return;
@@ -146,12 +165,33 @@ final class Reassignments {
         cluster.writeState(tp, new PartitionState(leader, state.leaderEpoch() + 1, cluster.epoch, isr, state.zkVersion()));
         moves.remove(tp);
         for (int broker : r.target()) requests.leaderAndIsr(broker, List.of(tp), false);
-        for (int removed : r.removing()) {
-            if (!r.target().contains(removed)) requests.stopReplica(removed, tp, true);
-        }
+        // The original replicas outside the target, and any replica the assignment still had from a superseded move
+        // (seed 182: a broker a replaced move was adding kept its replica, and as the controller itself it never got
+        // the full LeaderAndIsr that deletes strays).
+        List<Integer> removed = new ArrayList<>(current);
+        for (int r0 : r.removing()) if (!removed.contains(r0)) removed.add(r0);
+        stopAndDelete(tp, removed, r.target());
         requests.updateMetadata(cluster.live.keySet(), List.of(tp));
         LOG.log(System.Logger.Level.INFO, "Reassignment of {0} to {1} done", tp, r.target());
         finished.moved(tp);
+    }
+
+    /** The topic is being deleted (see {@link TopicDeletions}): its moves in progress are dropped and returned. */
+    List<TopicPartition> forget(String topic) {
+        List<TopicPartition> dropped = new ArrayList<>();
+        moves.keySet().removeIf(tp -> {
+            if (!tp.topic().equals(topic)) return false;
+            dropped.add(tp);
+            return true;
+        });
+        return dropped;
+    }
+
+    /** StopReplica with delete to each of {@code before} that {@code after} does not keep. */
+    private void stopAndDelete(TopicPartition tp, List<Integer> before, List<Integer> after) {
+        for (int broker : before) {
+            if (!after.contains(broker)) requests.stopReplica(broker, tp, true);
+        }
     }
 
     /** After ISR changes: moves whose targets are now in sync finish. */

@@ -13,23 +13,26 @@ import java.util.Set;
 
 /**
  * The controller's side of topics coming and going, as Kafka 3.9's: new topics and partitions under
- * {@code /brokers/topics} get leaders and their replicas are told; a topic gone from there, or asked for under
- * {@code /admin/delete_topics}, is forgotten by every broker and its replicas deleted. On the event thread only.
+ * {@code /brokers/topics} get leaders and their replicas are told; a topic whose znode vanished (deleted directly,
+ * not asked for under {@code /admin/delete_topics}: that is {@link TopicDeletions}'s) is forgotten by every broker
+ * and its live replicas deleted. On the event thread only.
  */
 final class TopicChanges {
     private final ZnodeStore store;
     private final ControllerState cluster;
     private final Elections elections;
     private final ControllerRequests requests;
+    private final TopicDeletions deletions;
     /** What a watch on a topic's assignment znode runs (the controller queues a topic-change event). */
     private final Runnable onAssignmentChange;
 
     TopicChanges(ZnodeStore store, ControllerState cluster, Elections elections, ControllerRequests requests,
-                 Runnable onAssignmentChange) {
+                 TopicDeletions deletions, Runnable onAssignmentChange) {
         this.store = store;
         this.cluster = cluster;
         this.elections = elections;
         this.requests = requests;
+        this.deletions = deletions;
         this.onAssignmentChange = onAssignmentChange;
     }
 
@@ -38,6 +41,8 @@ final class TopicChanges {
         List<String> current = store.getChildren(KafkaZkLayout.BROKER_TOPICS);
         List<TopicPartition> changed = new ArrayList<>();
         for (String topic : current) {
+            // A topic queued for deletion keeps its znode until its last replica is gone; it is not served meanwhile.
+            if (deletions.isQueued(topic)) continue;
             TopicAssignment known = cluster.topics.get(topic);
             byte[] data = store.getData(KafkaZkLayout.topicPath(topic));
             if (data == null) continue;
@@ -58,18 +63,6 @@ final class TopicChanges {
             requests.leaderAndIsr(broker, cluster.partitionsOn(broker, changed), false);
         }
         requests.updateMetadata(cluster.live.keySet(), changed);
-    }
-
-    /** {@code /admin/delete_topics/T}, as Kafka's tools and brokers write it: the topic goes, then the request. */
-    void deletionsRequested() throws Exception {
-        for (String topic : store.getChildren(KafkaZkLayout.DELETE_TOPICS)) {
-            if (cluster.topics.containsKey(topic)) {
-                store.deleteRecursive(KafkaZkLayout.topicPath(topic));
-                store.deleteRecursive(KafkaZkLayout.topicConfigPath(topic));
-                delete(topic);
-            }
-            store.deleteRecursive(KafkaZkLayout.deleteTopicPath(topic));
-        }
     }
 
     private void delete(String topic) {

@@ -159,7 +159,9 @@ public final class ClusterMetadata implements AutoCloseable {
 
     private TopicInfo loadTopic(String name) throws Exception {
         byte[] data = store.getData(KafkaZkLayout.topicPath(name));
-        if (data == null) {
+        // A topic marked for deletion keeps its znode until the controller deleted its last replica (a broker may be
+        // down meanwhile); the controller told every broker to forget it, and it must not come back from the store.
+        if (data == null || store.getData(KafkaZkLayout.deleteTopicPath(name)) != null) {
             topics.remove(name);
             return null;
         }
@@ -237,6 +239,9 @@ public final class ClusterMetadata implements AutoCloseable {
                                               SortedMap<Integer, List<Integer>> manualAssignment,
                                               Map<String, String> configs, boolean validateOnly) throws Exception {
         if (topic(name) != null) throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
+        if (store.getData(KafkaZkLayout.deleteTopicPath(name)) != null) {
+            throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' is marked for deletion.");
+        }
         SortedMap<Integer, List<Integer>> assignment = manualAssignment;
         List<Integer> live = liveBrokers.stream().map(BrokerRegistration::brokerId).toList();
         if (assignment == null) {

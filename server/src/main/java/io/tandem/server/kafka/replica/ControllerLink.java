@@ -63,14 +63,20 @@ public final class ControllerLink implements AutoCloseable {
         this.controller = controller;
     }
 
-    /** A request the controller sends, handled here when this broker is the controller itself. */
-    public void handleFromController(ApiKey key, short version, ApiMessage request) {
-        switch (key) {
+    /**
+     * A request the controller sends, handled here when this broker is the controller itself; returns the answer
+     * (null for UpdateMetadata, whose answer carries only the error the controller ignores).
+     */
+    public ApiMessage handleFromController(ApiKey key, short version, ApiMessage request) {
+        return switch (key) {
             case LEADER_AND_ISR -> replicas.becomeLeaderOrFollower((LeaderAndIsrRequest) request, version);
-            case UPDATE_METADATA -> replicas.updateMetadata((UpdateMetadataRequest) request);
+            case UPDATE_METADATA -> {
+                replicas.updateMetadata((UpdateMetadataRequest) request);
+                yield null;
+            }
             case STOP_REPLICA -> stopReplicas((StopReplicaRequest) request, version);
             default -> throw new IllegalArgumentException("not a controller request: " + key);
-        }
+        };
     }
 
     /** AlterPartition to the controller: in this process when it is here, else over the wire (v1, by topic name). */

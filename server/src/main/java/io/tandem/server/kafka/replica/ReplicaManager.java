@@ -70,6 +70,22 @@ public final class ReplicaManager implements AutoCloseable {
 
     /** Kafka's LeaderAndIsr.LeaderDuringDelete: UpdateMetadata's mark of a partition whose topic is being deleted. */
     public static final int LEADER_DURING_DELETE = -2;
+    /**
+     * Kafka's LeaderAndIsr types (v5+, AbstractControlRequest.Type): INCREMENTAL names some partitions; FULL names
+     * every partition the controller gives this broker (at its election, or when this broker registers again).
+     */
+    public static final byte LEADER_AND_ISR_INCREMENTAL = 1;
+    public static final byte LEADER_AND_ISR_FULL = 2;
+
+    /** This broker's logs on disk, and how one is deleted (see {@link #deleteStrayLogs}). */
+    public interface LocalLogs {
+        java.util.Collection<TopicPartition> onDisk() throws IOException;
+
+        /** Deletes the partition's log; throws UncheckedIOException when the disk refuses. */
+        void delete(TopicPartition tp);
+    }
+
+    private volatile LocalLogs localLogs;
     private final int localBrokerId;
     private final ClusterMetadata metadata;
     private final BiFunction<TopicInfo, Integer, Partition> openLog;
@@ -143,6 +159,11 @@ public final class ReplicaManager implements AutoCloseable {
         this.sender = sender;
     }
 
+    /** Where stray logs are found and deleted; without it a full LeaderAndIsr deletes nothing. */
+    public void localLogs(LocalLogs logs) {
+        this.localLogs = logs;
+    }
+
     /** Whether a request of {@code epoch} comes from the newest controller this broker knows (and records it). */
     private synchronized boolean acceptControllerEpoch(int epoch, int controllerId) {
         if (epoch < controllerEpoch) return false;
@@ -201,7 +222,42 @@ public final class ReplicaManager implements AutoCloseable {
             }
         }
         response.topics.addAll(topicErrors.values());
+        if (version >= 5 && request.type == LEADER_AND_ISR_FULL) deleteStrayLogs(states);
         return response;
+    }
+
+    /**
+     * A full LeaderAndIsr names every partition this broker hosts: a log on disk for any other partition is a stray,
+     * left by a topic deleted or a replica moved away while this broker was down or cut off (the StopReplica that
+     * should have deleted it never came), and is deleted, as Kafka's brokers do with strays on a full LeaderAndIsr
+     * from a KRaft controller (ReplicaManager.findStrayPartitionsFromLeaderAndIsr). Without it the stray stays on
+     * disk for good, and a later replica of that partition would start from its old records.
+     */
+    private void deleteStrayLogs(List<LeaderAndIsrPartitionState> states) {
+        LocalLogs logs = localLogs;
+        if (logs == null) return;
+        java.util.Set<TopicPartition> hosted = new java.util.HashSet<>();
+        for (LeaderAndIsrPartitionState state : states) {
+            if (state.replicas.contains(localBrokerId)) hosted.add(new TopicPartition(state.topicName, state.partitionIndex));
+        }
+        java.util.Collection<TopicPartition> onDisk;
+        try {
+            onDisk = logs.onDisk();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot list the logs to find strays: " + e);
+            return;
+        }
+        for (TopicPartition tp : onDisk) {
+            if (hosted.contains(tp)) continue;
+            LOG.log(System.Logger.Level.WARNING, "Deleting the log of {0}: the controller does not give this broker "
+                    + "that partition (a replica left behind by a deletion or a move)", tp);
+            stopFetching(tp);
+            try {
+                logs.delete(tp);
+            } catch (java.io.UncheckedIOException e) {
+                LOG.log(System.Logger.Level.WARNING, "Cannot delete stray log " + tp + ": " + e.getCause());
+            }
+        }
     }
 
     private short apply(LeaderAndIsrPartitionState state, Map<Integer, BrokerRegistration> leaders,

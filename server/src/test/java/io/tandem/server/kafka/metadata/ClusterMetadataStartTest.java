@@ -43,8 +43,8 @@ class ClusterMetadataStartTest {
             first.start();
             second.start();
             // The election is the controller's; with no replicas to lead, its requests to itself change nothing.
-            KafkaController firstController = new KafkaController(0, first.store(), first, (key, version, request) -> { });
-            KafkaController secondController = new KafkaController(1, second.store(), second, (key, version, request) -> { });
+            KafkaController firstController = new KafkaController(0, first.store(), first, (key, version, request) -> null);
+            KafkaController secondController = new KafkaController(1, second.store(), second, (key, version, request) -> null);
             firstController.start();
             secondController.start();
             assertTrue(firstController.isActive());

@@ -105,6 +105,7 @@ class ReplicationSimulationTest {
                     "idempotent produce refused: NOT_LEADER_OR_FOLLOWER", "topic deletion requested", "topic deleted",
                     "deleted topic created again", "deleted topic: produce acknowledged",
                     "deleted topic checked at the end", "reassignment started", "moved partition checked at the end",
+                    "deleted topic: deletion waited for a broker",
                     "moved partition: produce acknowledged"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
@@ -188,6 +189,22 @@ class ReplicationSimulationTest {
         assertEquals(java.util.List.of(), outcome.violations());
     }
 
+    /**
+     * Seeds 178 and 281: a move replacing one in progress dropped a replica the first was adding but left it in the
+     * ISR, and the controller refused every ISR expansion naming it, so the move never finished (281: the dropped
+     * replica also kept leading). Seeds 150 and 262: a leader elected without a follower's uncommitted records
+     * answered that follower's older epoch as undefined, so it never truncated them and never rejoined the ISR.
+     * Seed 182: the dropped replica was the controller's own broker and kept its log for good.
+     */
+    @Test
+    void shouldFinishAMoveThatReplacedAnotherAndTruncateAFollowerAheadOfItsNewLeader() throws Exception {
+        for (long seed : new long[] {178, 281, 150, 262, 182}) {
+            ReplicationSimulator.Outcome outcome = run(seed, ReplicationSimulator.Mutation.NONE);
+            assertEquals(java.util.List.of(), outcome.violations(), "seed " + seed);
+            assertTrue(outcome.stats().getOrDefault("moved partition checked at the end", 0L) > 0, "seed " + seed);
+        }
+    }
+
     @Test
     void shouldCatchAcksAllAnsweredAtAppend() throws Exception {
         assertCaught(ReplicationSimulator.Mutation.ACKS_ALL_ANSWERED_AT_APPEND);
@@ -220,24 +237,37 @@ class ReplicationSimulationTest {
     /** Brokers that keep a deleted topic's log unknowingly: the re-created topic must be found holding old records. */
     @Test
     void shouldCatchAReplicaOfADeletedTopicReusedByItsNewIncarnation() throws Exception {
-        assertCaught(ReplicationSimulator.Mutation.STALE_REPLICA_KEPT);
+        assertCaught(ReplicationSimulator.Mutation.STALE_REPLICA_KEPT, "a re-created topic must start empty");
     }
 
     /** Brokers that keep the replicas a reassignment removed: the final check must find one outside the target. */
     @Test
     void shouldCatchAReplicaKeptAfterAReassignmentRemovedIt() throws Exception {
-        assertCaught(ReplicationSimulator.Mutation.REMOVED_REPLICAS_KEPT);
+        assertCaught(ReplicationSimulator.Mutation.REMOVED_REPLICAS_KEPT, "keeps a replica of " + SimReassignment.TOPIC);
+    }
+
+    /** Brokers that keep a deleted topic's replicas: one must be found outside the re-created topic's replicas. */
+    @Test
+    void shouldCatchAReplicaOfADeletedTopicLeftOnItsBroker() throws Exception {
+        assertCaught(ReplicationSimulator.Mutation.DELETED_REPLICAS_KEPT, "a replica of a deleted incarnation survived");
     }
 
     private void assertCaught(ReplicationSimulator.Mutation mutation) throws Exception {
+        assertCaught(mutation, "");
+    }
+
+    /** The broken rule must be caught by the checker whose violation reads {@code fragment} (any, when empty). */
+    private void assertCaught(ReplicationSimulator.Mutation mutation, String fragment) throws Exception {
         for (long seed = 1; seed <= MUTATION_SEEDS_MAX; seed++) {
             ReplicationSimulator.Outcome outcome = run(seed, mutation);
-            if (!outcome.violations().isEmpty()) {
-                System.out.println("mutation " + mutation + " caught by seed " + seed + ": " + outcome.violations().get(0));
+            String caught = outcome.violations().stream().filter(v -> v.contains(fragment)).findFirst().orElse(null);
+            if (caught != null) {
+                System.out.println("mutation " + mutation + " caught by seed " + seed + ": " + caught);
                 return;
             }
         }
-        fail("no seed of " + MUTATION_SEEDS_MAX + " caught the broken rule " + mutation);
+        fail("no seed of " + MUTATION_SEEDS_MAX + " caught the broken rule " + mutation
+                + (fragment.isEmpty() ? "" : " with a violation reading '" + fragment + "'"));
     }
 
     /**

@@ -57,8 +57,16 @@ final class ReplicationSimulator {
          * topic ids, so nothing tells them a replica on disk belongs to a deleted topic of the same name.
          */
         STALE_REPLICA_KEPT,
-        /** Brokers keep the replicas a reassignment removed from them (StopReplica's delete ignored for that topic). */
-        REMOVED_REPLICAS_KEPT
+        /**
+         * Brokers keep the replicas a reassignment removed from them (StopReplica's delete, and the deletion of a
+         * stray on a full LeaderAndIsr, ignored for that topic).
+         */
+        REMOVED_REPLICAS_KEPT,
+        /**
+         * Brokers keep the replicas of the topic deleted and created again (StopReplica's delete and the deletion of
+         * strays ignored for it; topic ids still sent, so a replica inside the new incarnation is still emptied).
+         */
+        DELETED_REPLICAS_KEPT
     }
 
     static final int[] BROKER_IDS = {1, 2, 3};

@@ -93,23 +93,37 @@ final class SimBroker {
                 leader -> new SimFetcher(this, leader.brokerId()));
         this.replicas = new ReplicaManager(id, metadata, this::openLog, this::highWatermarkMoved, REPLICA_LAG_MS,
                 FETCH_BYTES_MAX, runtime);
-        this.link = new ControllerLink(id, metadata, replicas, tp -> {
-            if (sim.mutation == ReplicationSimulator.Mutation.STALE_REPLICA_KEPT) return;
-            if (sim.mutation == ReplicationSimulator.Mutation.REMOVED_REPLICAS_KEPT
-                    && tp.topic().equals(SimReassignment.TOPIC)) {
-                return;
-            }
-            try {
-                logs.delete(tp);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, io.tandem.server.kafka.security.InterBrokerSecurity.PLAINTEXT);
+        this.link = new ControllerLink(id, metadata, replicas, this::deleteLog,
+                io.tandem.server.kafka.security.InterBrokerSecurity.PLAINTEXT);
         replicas.alterPartitionSender(sim::sendAlterPartition);
+        replicas.localLogs(new ReplicaManager.LocalLogs() {
+            @Override
+            public java.util.Collection<TopicPartition> onDisk() throws IOException {
+                return logs.partitionsOnDisk();
+            }
+
+            @Override
+            public void delete(TopicPartition tp) {
+                deleteLog(tp);
+            }
+        });
         this.controller = new KafkaController(id, session, metadata, this::handleFromController,
                 new KafkaController.Runtime(events, (delayMs, action) -> later(delayMs, action),
                         local -> new SimControllerTransport(this, local)));
         link.controller(controller);
+    }
+
+    /** Deletes a replica's log (StopReplica with delete, or a stray found), unless a broken rule keeps it. */
+    private void deleteLog(TopicPartition tp) {
+        ReplicationSimulator.Mutation m = sim.mutation;
+        if (m == ReplicationSimulator.Mutation.STALE_REPLICA_KEPT) return;
+        if (m == ReplicationSimulator.Mutation.REMOVED_REPLICAS_KEPT && tp.topic().equals(SimReassignment.TOPIC)) return;
+        if (m == ReplicationSimulator.Mutation.DELETED_REPLICAS_KEPT && tp.topic().equals(SimTopicDeletion.TOPIC)) return;
+        try {
+            logs.delete(tp);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     void start() throws Exception {
@@ -142,8 +156,8 @@ final class SimBroker {
         }
     }
 
-    /** A controller request arriving here (from the wire, or from this broker's own controller). */
-    void handleFromController(ApiKey key, short version, ApiMessage request) {
+    /** A controller request arriving here (from the wire, or from this broker's own controller); its answer. */
+    ApiMessage handleFromController(ApiKey key, short version, ApiMessage request) {
         if (key == ApiKey.LEADER_AND_ISR) {
             LeaderAndIsrRequest leaderAndIsr = (LeaderAndIsrRequest) request;
             if (sim.mutation == ReplicationSimulator.Mutation.STALE_REPLICA_KEPT) {
@@ -155,9 +169,9 @@ final class SimBroker {
             } else {
                 sim.checks.count("stale controller request refused");
             }
-            return;
+            return response;
         }
-        link.handleFromController(key, version, request);
+        return link.handleFromController(key, version, request);
     }
 
     /** The process dies: nothing more runs, files stay as written (the page cache outlives a process). */

@@ -22,7 +22,7 @@ final class SimControllerTransport implements ControllerTransport {
     static final long RETRY_BACKOFF_MS = 100;
     static final long REQUEST_TIMEOUT_MS = 1_000;
 
-    private record Request(ApiKey key, short version, ApiMessage message, CompletableFuture<Void> answered) {
+    private record Request(ApiKey key, short version, ApiMessage message, CompletableFuture<Outcome> answered) {
     }
 
     private final class Destination {
@@ -45,12 +45,12 @@ final class SimControllerTransport implements ControllerTransport {
             sim.network.send(self.id, brokerId, () -> {
                 SimBroker target = sim.running(brokerId);
                 if (target == null) return;
-                target.handleFromController(r.key(), r.version(), r.message());
+                ApiMessage response = target.handleFromController(r.key(), r.version(), r.message());
                 sim.network.send(brokerId, self.id, () -> self.later(0, () -> {
                     if (closed || number != attempt) return;
                     attempt++;
                     queue.poll();
-                    r.answered().complete(null);
+                    r.answered().complete(new Outcome(true, response));
                     inFlight = false;
                     pump();
                 }));
@@ -66,7 +66,7 @@ final class SimControllerTransport implements ControllerTransport {
 
         void close() {
             closed = true;
-            for (Request r : queue) r.answered().complete(null);
+            for (Request r : queue) r.answered().complete(Outcome.DROPPED);
             queue.clear();
         }
     }
@@ -95,15 +95,14 @@ final class SimControllerTransport implements ControllerTransport {
     }
 
     @Override
-    public CompletableFuture<Void> send(int brokerId, ApiKey key, short version, ApiMessage request) {
+    public CompletableFuture<Outcome> send(int brokerId, ApiKey key, short version, ApiMessage request) {
         if (brokerId == self.id) {
-            local.handle(key, version, request);
-            return CompletableFuture.completedFuture(null);
+            return CompletableFuture.completedFuture(new Outcome(true, local.handle(key, version, request)));
         }
         Destination d = destinations.get(brokerId);
-        CompletableFuture<Void> answered = new CompletableFuture<>();
+        CompletableFuture<Outcome> answered = new CompletableFuture<>();
         if (d == null) {
-            answered.complete(null);
+            answered.complete(Outcome.DROPPED);
             return answered;
         }
         d.queue.add(new Request(key, version, request, answered));

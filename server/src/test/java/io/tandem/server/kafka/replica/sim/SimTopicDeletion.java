@@ -35,8 +35,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  *
  * <p>Checked at the end, after healing: the topic exists in its last incarnation; every replica of it holds only
  * records produced to that incarnation (a re-created topic starts empty); every acknowledged record of that
- * incarnation is in its leader's log; no deletion request is left pending. A broker outside that incarnation's
- * replicas still holding a replica of an older one is counted (see {@link #strayChecked}).
+ * incarnation is in its leader's log; no deletion request is left pending; no broker outside that incarnation's
+ * replicas still holds a replica of an older one (see {@link #strayChecked}).
  */
 final class SimTopicDeletion {
     static final String TOPIC = "doomed";
@@ -113,7 +113,13 @@ final class SimTopicDeletion {
     /** Once the controller removed the topic and its request: it is created again. */
     void recreateIfDeleted() {
         if (!deleting) return;
-        if (admin.getData(KafkaZkLayout.topicPath(TOPIC)) != null) return;
+        if (admin.getData(KafkaZkLayout.topicPath(TOPIC)) != null) {
+            // The controller keeps the topic until every replica is deleted: a down replica holds it up.
+            if (replicas.stream().anyMatch(id -> sim.running(id) == null)) {
+                sim.checks.count("deleted topic: deletion waited for a broker");
+            }
+            return;
+        }
         if (admin.getData(KafkaZkLayout.deleteTopicPath(TOPIC)) != null) return;
         deleting = false;
         incarnation = 0;
@@ -219,17 +225,12 @@ final class SimTopicDeletion {
     }
 
     /**
-     * A replica of a deleted topic left on a broker outside the new replicas (it was down or cut off when the topic
-     * was deleted, and no controller tells it again: Kafka's TopicDeletionManager waits for such brokers, Tandem's
-     * controller does not yet). Counted, or a violation with {@code -Dreplsim.strays=true}. A stray inside the new
-     * replicas is emptied when the controller names the new topic id (checked above as a violation).
+     * A replica of a deleted topic left on a broker outside the new replicas: the broker was down or cut off when the
+     * topic was deleted. The controller keeps the topic until every replica answered its StopReplica with delete
+     * (Kafka's TopicDeletionManager), and a broker deletes strays on a full LeaderAndIsr, so none may be left.
      */
     private void strayChecked(String what) {
-        if (Boolean.getBoolean("replsim.strays")) {
-            sim.checks.violation(what);
-        } else {
-            sim.checks.count("deleted topic: stray replica outside the new replicas after healing");
-        }
+        sim.checks.violation(what);
     }
 
     /** The values of every record in the replica's log. */
