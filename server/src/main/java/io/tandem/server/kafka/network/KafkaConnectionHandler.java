@@ -250,6 +250,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                     sasl != null && sasl.tokenAuthenticated());
             ResponderImpl direct = new ResponderImpl(requestContext, frame, frameBytes, throttle);
             direct.stages = RequestStages.forApi(key);
+            direct.traced = RequestStages.traced();
             direct.readNanos = read.nanos();
             direct.takenNanos = takenNanos;
             Responder responder = registry.observer().observe(requestContext, direct);
@@ -464,6 +465,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         private boolean answeredInline;
         /** Where this request's stages are recorded, or null (the default); and its stage boundaries so far. */
         private RequestStages stages;
+        /** One of the first requests logged on its own ({@link RequestStages#traced}). */
+        private boolean traced;
         private long readNanos;
         private long takenNanos;
         private volatile long answeredNanos;
@@ -486,7 +489,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             boolean leaveToLoop = unmuteAt != 0 || closeAfterWrite;
             boolean idle = !leaveToLoop && turn.giveBackUnlessFrameWaits();
             if (encoded != null) {
-                ResponderImpl timed = stages == null ? null : this;
+                ResponderImpl timed = stages == null && !traced ? null : this;
                 if (timed != null) answeredNanos = System.nanoTime();
                 onEventLoop(() -> {
                     write(encoded, unmuteAt, leaveToLoop, timed);
@@ -506,7 +509,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         }
 
         void recordStages(long writtenNanos) {
-            stages.record(readNanos, takenNanos, startNanos, answeredNanos, writtenNanos);
+            if (stages != null) stages.record(readNanos, takenNanos, startNanos, answeredNanos, writtenNanos);
+            if (traced) RequestStages.trace(request, readNanos, takenNanos, startNanos, answeredNanos, writtenNanos);
         }
 
         /** Called by the drain thread when {@link #start} is done with the request: whether it may go on. */
