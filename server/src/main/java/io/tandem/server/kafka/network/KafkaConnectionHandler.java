@@ -32,12 +32,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One Kafka connection, handled as Kafka's network layer does: one request at a time, in arrival order. While a
- * request is in hand the connection is muted (not read, see {@link ReadGate}); it is unmuted once no request is left
- * and the last answer is written to the socket. So an idempotent producer's in-flight batches are appended in sequence
- * order, answers leave in request order, and a client that sends without reading its answers is soon not read either.
- * Frames that arrived in the same socket read as the one in hand wait here. A request a client quota throttled keeps
- * the connection muted after its answer is written until the throttle time is over.
+ * One Kafka connection, handled as Kafka's network layer does: one request at a time, in arrival order. So an
+ * idempotent producer's in-flight batches are appended in sequence order and answers leave in request order. While a
+ * request is in hand the connection's next frames are read ahead and wait here, within {@link ConnectionTurn}'s
+ * bounds (a few frames, 1 MiB): then the connection is muted (not read, see {@link ReadGate}) until the holder takes
+ * a frame. It is muted too while an answer is not on the socket yet, so a client that sends without reading its
+ * answers is soon not read either. A request a client quota throttled keeps the connection muted after its answer is
+ * written until the throttle time is over.
  * A malformed request closes only this connection, with one log line. On a SASL listener, requests before
  * authentication completes go to the connection's {@link SaslAuthenticator} (ApiVersions excepted), and so do those
  * of a re-authentication (KIP-368), which starts with a SaslHandshake on an authenticated connection: since requests
@@ -69,8 +70,15 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext context;
     /** Set when the channel closed: answers completing afterwards are released instead of written. */
     private volatile boolean closed;
-    /** The last answer handed to the socket; event loop only. The connection is unmuted once it is written. */
+    /** The last answer handed to the socket; event loop only. The connection is not read until it is written. */
     private ChannelFuture lastWrite;
+    /** The pending write {@link #updateReading} listens to, so it listens once; event loop only. */
+    private ChannelFuture awaitedWrite;
+    /**
+     * The event loop takes the connection on once an answer is on the socket (a throttled or closing answer): no
+     * reading until then, as Kafka's MUTED_AND_THROTTLED. Set by the answering thread, cleared on the event loop.
+     */
+    private volatile boolean loopHolds;
 
     KafkaConnectionHandler(ApiRegistry registry, RequestDispatcher dispatcher, ReadGate gate, String listenerName,
                            String securityProtocol, SaslAuthenticator sasl) {
@@ -90,7 +98,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         boolean take = turn.add((ByteBuf) msg, System.nanoTime());
-        gate.busy(true);
+        updateReading();
         if (!take) return;
         if (answeredOnEventLoop((ByteBuf) msg)) {
             // It is the only frame (nobody held the turn): answered right here, from memory.
@@ -135,12 +143,12 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The oldest waiting frame, or null: then no request is in hand any more and the event loop unmutes the
-     * connection once the last answer is on the socket. Any thread.
+     * The oldest waiting frame, or null: then no request is in hand any more. Taking a frame makes room to read
+     * ahead: the event loop is told when it stopped reading for want of it. Any thread.
      */
     private ConnectionTurn.Received nextFrameOrIdle() {
         ConnectionTurn.Received next = turn.nextOrGiveBack();
-        if (next == null) onEventLoop(this::unmuteIfIdle, null);
+        if (turn.roomFreed()) onEventLoop(this::updateReading, null);
         return next;
     }
 
@@ -149,22 +157,28 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * answer or one the loop answered itself): the next frame goes to a handler thread, or the connection goes idle.
      */
     private void continueElsewhere() {
-        if (turn.giveBackUnlessFrameWaits()) {
-            onEventLoop(this::unmuteIfIdle, null);
-        } else {
-            dispatch();
-        }
+        loopHolds = false;
+        if (!turn.giveBackUnlessFrameWaits()) dispatch();
+        updateReading();
     }
 
-    /** Event loop: reads the connection again when no request is in hand and the last answer has been written. */
-    private void unmuteIfIdle() {
+    /**
+     * Event loop: reads the connection on unless the last answer is not on the socket yet (then again once it is),
+     * the loop holds the connection ({@link #loopHolds}), or the read-ahead bounds are reached (then again once the
+     * holder takes a frame, {@link ConnectionTurn#roomFreed}).
+     */
+    private void updateReading() {
         if (closed) return;
         ChannelFuture pending = lastWrite;
         if (pending != null && !pending.isDone()) {
-            pending.addListener(f -> unmuteIfIdle());
+            gate.busy(true);
+            if (awaitedWrite != pending) {
+                awaitedWrite = pending;
+                pending.addListener(f -> updateReading());
+            }
             return;
         }
-        if (!turn.held()) gate.busy(false);
+        gate.busy(loopHolds || !turn.roomToRead());
     }
 
     /**
@@ -479,26 +493,27 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         }
 
         /**
-         * The answer (null for none) goes to the event loop; then whoever takes the connection on is decided: no one
-         * when no frame waits (the connection goes idle, and the answer's own event-loop task unmutes it, with no
-         * second wake-up of the loop); the drain thread that started the request when it answers inline; else this
-         * thread, which hands the next frame to the pool; else the event loop when the answer must be on the socket
-         * first (a throttle, or a closing answer).
+         * The answer (null for none) goes to the event loop, which writes it and decides on reading further (in the
+         * same task, with no second wake-up of the loop); then whoever takes the connection on is decided: no one
+         * when no frame waits (the connection goes idle); the drain thread that started the request when it answers
+         * inline; else this thread, which hands the next frame to the pool; else the event loop when the answer must
+         * be on the socket first (a throttle, or a closing answer: no reading until then).
          */
         private void handOn(Object encoded, long unmuteAt) {
             boolean leaveToLoop = unmuteAt != 0 || closeAfterWrite;
+            if (leaveToLoop) loopHolds = true;
             boolean idle = !leaveToLoop && turn.giveBackUnlessFrameWaits();
             if (encoded != null) {
                 ResponderImpl timed = stages == null && !traced ? null : this;
                 if (timed != null) answeredNanos = System.nanoTime();
                 onEventLoop(() -> {
                     write(encoded, unmuteAt, leaveToLoop, timed);
-                    if (idle) unmuteIfIdle();
+                    updateReading();
                 }, encoded);
             } else if (leaveToLoop) {
                 onEventLoop(() -> finishedAt(unmuteAt), null);
-            } else if (idle) {
-                onEventLoop(KafkaConnectionHandler.this::unmuteIfIdle, null);
+            } else if (idle && turn.roomFreed()) {
+                onEventLoop(KafkaConnectionHandler.this::updateReading, null);
             }
             if (leaveToLoop || idle) return;
             if (Thread.currentThread() == drainThread) {
