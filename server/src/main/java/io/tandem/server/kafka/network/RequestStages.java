@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * measurement does not itself serialise the request path.
  *
  * <p>{@code -Dtandem.kafka.requestTrace=N} logs the first N requests the server answers (any API), one line each with
- * its stages and when its frame was read (milliseconds since this class loaded, near the server's start): the
+ * its stages and when its frame was read (milliseconds since the server began handling its first request): the
  * timeline of a client's first seconds (its ApiVersions, Metadata, InitProducerId and first Produce requests), which
  * the percentiles above fold into the rest of the run.
  */
