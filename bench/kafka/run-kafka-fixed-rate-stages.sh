@@ -6,8 +6,12 @@
 # WARMUP_RECORDS, ProducerPerformance's --warmup-records), the server's stage percentiles over the whole run, and the
 # server's GC pauses, with the load average. TARGETS="tandem apache" runs Apache Kafka the same way after (client
 # figures only). Nothing here is asserted.
+# Where a client's first seconds go: the producer's own metrics split its latency into the wait for metadata inside
+# its first send (metadata-wait-time-ns-total), the time records queue in its accumulator (record-queue-time) and
+# the request round trip (request-latency); with TRACE=N the server logs its first N requests one by one
+# (-Dtandem.kafka.requestTrace) and the script sums its time for the client's first 30 Produce requests.
 # Usage: bench/kafka/run-kafka-fixed-rate-stages.sh
-#   env: FIXED_SECONDS=20 RATE=5000 WARMUP_RECORDS=10000 EXTRA_PROPS="linger.ms=0" TARGETS=tandem
+#   env: FIXED_SECONDS=20 RATE=5000 WARMUP_RECORDS=10000 EXTRA_PROPS="linger.ms=0" TARGETS=tandem TRACE=200
 #        TANDEM_JAVA_OPTS (default: the launcher's heap and collector)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,7 +30,11 @@ fixed_rate() { # port
     --replication-factor 1 >/dev/null
   tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "127.0.0.1:$1" --topic bench \
     --num-records $((rate * fixed_seconds)) --record-size 1024 --throughput "$rate" --warmup-records "$warmup" \
-    --producer-props acks=all ${EXTRA_PROPS:-} | grep -v deprecated | sed 's/^/  client: /'
+    --print-metrics --producer-props acks=all ${EXTRA_PROPS:-} | grep -v deprecated \
+    | awk '/^producer-metrics:(metadata-wait-time-ns-total|record-queue-time-(avg|max)|request-latency-(avg|max))/ {
+             split($1, name, "[:{]"); v = $NF; if (name[2] ~ /-ns-/) { v = sprintf("%.0f", v / 1e6); name[2] = name[2] " (ms)" }
+             printf "  client metric: %s %s\n", name[2], v; next }
+           /^[a-z-]+:/ { next } { print "  client: " $0 }'
 }
 
 for target in ${TARGETS:-tandem}; do
@@ -34,7 +42,7 @@ for target in ${TARGETS:-tandem}; do
     tandem)
       rm -f "$gc_log"
       : > "$work/tandem.log"
-      export TANDEM_JAVA_OPTS="${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC} -Dtandem.kafka.requestStages=Produce -Xlog:gc:file=$gc_log"
+      export TANDEM_JAVA_OPTS="${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC} -Dtandem.kafka.requestStages=Produce -Xlog:gc:file=$gc_log -Dtandem.kafka.requestTrace=${TRACE:-0}"
       echo "== Tandem, $rate records/s for $fixed_seconds s, load $(cut -d' ' -f1-3 /proc/loadavg)"
       start_tandem 29192
       fixed_rate 29192
@@ -42,6 +50,14 @@ for target in ${TARGETS:-tandem}; do
       echo "  server stages (all Produce requests of the run):"
       grep "Produce stage" "$work/tandem.log" | tail -5 | sed -E 's/.*Produce stage/    /'
       awk '/Pause/ { n++; ms = $NF + 0; total += ms; if (ms > max) max = ms } END { printf "  server GC: %d pauses, %.1f ms in all, longest %.1f ms\n", n, total, max }' "$gc_log"
+      if [ "${TRACE:-0}" -gt 0 ]; then
+        echo "  server, the client's first requests (read at ms since start: API, stages):"
+        grep "Request trace" "$work/tandem.log" | grep -v Produce | sed -E 's/.*Request trace: read at /    /; s/ from [^ ]+ correlation [0-9]+,//'
+        grep "Request trace" "$work/tandem.log" | grep Produce \
+          | sed -E 's/.*read at ([0-9.]+) ms.*wait ([0-9.]+) decode ([0-9.]+) handle ([0-9.]+) write ([0-9.]+) total ([0-9.]+) ms/\1 \2 \3 \4 \5 \6/' \
+          | awk 'NR == 1 { first = $1 } NR <= 30 { w += $2; d += $3; h += $4; r += $5; t += $6; last = $1 }
+                 END { if (NR) printf "    first %d Produce requests, read over %.1f ms: server time %.1f ms (wait %.1f, decode %.1f, handle %.1f, write %.1f)\n", (NR < 30 ? NR : 30), last - first, t, w, d, h, r }'
+      fi
       stop_server ;;
     apache)
       echo "== Apache Kafka, $rate records/s for $fixed_seconds s, load $(cut -d' ' -f1-3 /proc/loadavg)"

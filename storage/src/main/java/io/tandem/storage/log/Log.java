@@ -38,14 +38,11 @@ public final class Log implements Closeable {
     private volatile long logEndOffset;
     private volatile long logStartOffset;
     private volatile long highWatermark;
-    private volatile long recoveryPoint;
     private volatile long firstDirtyOffset;
     /** Open transactions; bound the last stable offset. Mutated under the lock. */
     private final LogTransactions transactions = new LogTransactions();
-    /** Counts truncations, so a flush that ran across one does not claim bytes written after it. */
-    private long truncations;
-    private long unflushedRecords;
-    private long lastFlushMs;
+    /** The recovery point and the flush policy's counters. */
+    private final LogFlusher flusher;
     /** Volatile: reads take no lock and must see a close rather than an emptied segment map. */
     private volatile boolean closed;
     private final long recoveredTornBytes;
@@ -58,6 +55,7 @@ public final class Log implements Closeable {
         this.background = new LogBackground(dir, scheduler);
         this.leaderEpochs = leaderEpochs;
         this.recoveredTornBytes = recoveredTornBytes;
+        this.flusher = new LogFlusher(this, lock, clock);
     }
 
     /** The offsets a log manager checkpoints for each partition, handed back when the log is reopened. */
@@ -103,12 +101,12 @@ public final class Log implements Closeable {
             log.transactions.rebuild(log.segments.values(), recoverFrom == null ? Long.MAX_VALUE : recoverFrom);
         }
         if (cleanShutdown) {
-            log.recoveryPoint = log.logEndOffset;
+            log.flusher.openedDurableTo(log.logEndOffset, now);
         } else {
             // Recovered bytes came from the page cache or the disk; make them durable before trusting them.
             log.flush();
+            log.flusher.openedDurableTo(log.recoveryPoint(), now);
         }
-        log.lastFlushMs = now;
         return log;
     }
 
@@ -142,7 +140,7 @@ public final class Log implements Closeable {
     }
 
     public long recoveryPoint() {
-        return recoveryPoint;
+        return flusher.recoveryPoint();
     }
 
     public LeaderEpochCache leaderEpochs() {
@@ -150,7 +148,7 @@ public final class Log implements Closeable {
     }
 
     public Checkpoint checkpoint() {
-        return new Checkpoint(recoveryPoint, logStartOffset, highWatermark);
+        return new Checkpoint(flusher.recoveryPoint(), logStartOffset, highWatermark);
     }
 
     /** The base offset of the segment appends go to: it changes when the log rolls. */
@@ -253,8 +251,7 @@ public final class Log implements Closeable {
                 }
             }
             logEndOffset = next;
-            unflushedRecords += scan.recordCount();
-            if (unflushedRecords >= config.flushIntervalMessages()) {
+            if (flusher.appended(scan.recordCount(), config.flushIntervalMessages())) {
                 flush();
             }
             return new LogAppendInfo(firstOffset, next - 1, scan.maxTimestamp(), logAppendTimeMs, scan.batches(),
@@ -310,7 +307,7 @@ public final class Log implements Closeable {
         segments.put(base, created);
         // Kafka flushes a rolled segment in the background, so the recovery point keeps moving even when no fsync
         // policy is configured, and an unclean restart only re-reads the newest segment.
-        runLater(() -> flushUpTo(base), 0);
+        runLater(() -> flusher.flushUpTo(base), 0);
         return created;
     }
 
@@ -323,72 +320,17 @@ public final class Log implements Closeable {
      * @throws LogClosedException if the log was closed (its partition deleted or moved away)
      */
     public LogSlice read(long offset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) throws IOException {
-        if (closed) {
-            throw new LogClosedException("log " + dir + " is closed");
-        }
-        long start = logStartOffset;
-        long end = logEndOffset;
-        if (offset < start || offset > end) {
-            throw new OffsetOutOfRangeException("offset " + offset + " is outside [" + start + ", " + end + "] of "
-                    + dir.getFileName());
-        }
-        long limit = Math.min(maxOffsetExclusive, end);
-        Map.Entry<Long, LogSegment> entry = segments.floorEntry(offset);
-        if (entry == null) {
-            entry = segments.firstEntry();
-        }
-        while (entry != null) {
-            LogSegment segment = entry.getValue();
-            LogSlice slice = offset < end ? segment.read(offset, maxBytes, limit, minOneBatch) : null;
-            Map.Entry<Long, LogSegment> next = slice == null ? segments.higherEntry(entry.getKey()) : null;
-            if (slice == null && next == null) {
-                slice = new LogSlice(segment.channel(), segment.logFile(), segment.size(), 0, end, end);
-            }
-            if (slice != null) {
-                // Retention raises the log start before it unlinks a segment; seeing it raised past the offset means
-                // the segment holding it went while this read looked for it, and the next segment's data would skip
-                // records.
-                if (offset < logStartOffset) {
-                    throw new OffsetOutOfRangeException("offset " + offset + " was deleted during the read; log start "
-                            + "is now " + logStartOffset);
-                }
-                return slice;
-            }
-            entry = next;
-        }
-        // Only a close empties the segment map.
-        throw new LogClosedException("log " + dir + " is closed");
+        return LogReader.read(this, offset, maxBytes, maxOffsetExclusive, minOneBatch);
     }
 
     /** ListOffsets by timestamp: the first record at or after the log start with timestamp at least {@code ts}. */
     public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) throws IOException {
-        long start = logStartOffset;
-        for (LogSegment segment : segments.values()) {
-            if (segment.maxTimestampSoFar() >= timestamp && segment.nextOffset() > start) {
-                long[] found = segment.findOffsetByTimestamp(timestamp, start);
-                if (found != null) {
-                    return Optional.of(new TimestampAndOffset(found[1], found[0], leaderEpochs.epochAt(found[0])));
-                }
-            }
-        }
-        return Optional.empty();
+        return TimestampSearch.offsetForTimestamp(this, timestamp);
     }
 
     /** ListOffsets MAX_TIMESTAMP (-3): the first record carrying the largest timestamp in the log. */
     public Optional<TimestampAndOffset> offsetOfMaxTimestamp() throws IOException {
-        LogSegment best = null;
-        for (LogSegment segment : segments.values()) {
-            if (segment.maxTimestampSoFar() >= 0 && (best == null
-                    || segment.maxTimestampSoFar() > best.maxTimestampSoFar())) {
-                best = segment;
-            }
-        }
-        if (best == null) {
-            return Optional.empty();
-        }
-        long[] found = best.offsetOfMaxTimestamp();
-        return found == null ? Optional.empty()
-                : Optional.of(new TimestampAndOffset(found[1], found[0], leaderEpochs.epochAt(found[0])));
+        return TimestampSearch.offsetOfMaxTimestamp(this);
     }
 
     /**
@@ -487,12 +429,10 @@ public final class Log implements Closeable {
     }
 
     private void afterTruncation() throws IOException {
-        truncations++;
+        flusher.truncated(logEndOffset);
         transactions.rebuild(segments.values(), Long.MAX_VALUE);
         highWatermark = Math.min(highWatermark, logEndOffset);
-        recoveryPoint = Math.min(recoveryPoint, logEndOffset);
         leaderEpochs.truncateFromEnd(logEndOffset);
-        unflushedRecords = 0;
     }
 
     /**
@@ -508,13 +448,7 @@ public final class Log implements Closeable {
      * read_committed fetch reports so the consumer can drop those records.
      */
     public List<AbortedTransaction> abortedTransactions(long fetchOffset, long upperBoundOffset) {
-        List<AbortedTransaction> result = new ArrayList<>();
-        Long from = segments.floorKey(fetchOffset);
-        // A transaction's ABORT marker follows its records, so its entry sits in the fetch offset's segment or later.
-        for (LogSegment segment : (from == null ? segments : segments.tailMap(from, true)).values()) {
-            result.addAll(segment.txnIndex().overlapping(fetchOffset, upperBoundOffset));
-        }
-        return result;
+        return LogReader.abortedTransactions(this, fetchOffset, upperBoundOffset);
     }
 
     /** Producer id to the first offset of its open transaction, for the broker's transaction bookkeeping. */
@@ -529,63 +463,13 @@ public final class Log implements Closeable {
 
     /** Fsyncs everything appended so far and moves the recovery point to the log end offset. */
     public void flush() throws IOException {
-        flushUpTo(Long.MAX_VALUE);
+        flusher.flushUpTo(Long.MAX_VALUE);
     }
 
     /** Fsyncs when unflushed data is older than flush.ms; called periodically by the log manager. */
     public void flushIfDue() throws IOException {
-        long now = clock.getAsLong();
-        if (logEndOffset > recoveryPoint && now - lastFlushMs >= config.flushIntervalMs()) {
+        if (flusher.due(config.flushIntervalMs())) {
             flush();
-        }
-    }
-
-    private void flushUpTo(long offsetExclusive) throws IOException {
-        List<LogSegment> toFlush = new ArrayList<>();
-        long target;
-        long truncationsBefore;
-        lock.lock();
-        try {
-            if (closed) {
-                return;
-            }
-            target = Math.min(offsetExclusive, logEndOffset);
-            if (target <= recoveryPoint) {
-                return;
-            }
-            truncationsBefore = truncations;
-            for (LogSegment segment : segments.values()) {
-                if (segment.nextOffset() > recoveryPoint && segment.baseOffset() < target) {
-                    toFlush.add(segment);
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-        // The fsyncs run without the lock so appends continue meanwhile; appends only add bytes after the target.
-        for (LogSegment segment : toFlush) {
-            try {
-                segment.flush();
-            } catch (java.nio.channels.ClosedChannelException e) {
-                if (segments.get(segment.baseOffset()) == segment) {
-                    throw e;
-                }
-                // Truncated, compacted or deleted meanwhile: nothing of it is left to make durable.
-            }
-        }
-        lock.lock();
-        try {
-            // After a truncation meanwhile, bytes below the target may be new and unflushed: claim nothing then.
-            long durable = truncations == truncationsBefore ? Math.min(target, logEndOffset) : recoveryPoint;
-            if (durable > recoveryPoint) {
-                recoveryPoint = durable;
-            }
-            if (recoveryPoint == logEndOffset) {
-                unflushedRecords = 0;
-            }
-            lastFlushMs = clock.getAsLong();
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -627,7 +511,7 @@ public final class Log implements Closeable {
 
     /** How many truncations happened so far: the cleaner discards its work when this moved while it ran. */
     long truncationCount() {
-        return truncations;
+        return flusher.truncationCount();
     }
 
     /** Retention raises the log start before it unlinks a segment (see {@link #read}). Under the lock. */

@@ -240,8 +240,21 @@ final class LogSegment implements Closeable {
         return txnIndex;
     }
 
+    OffsetIndex offsetIndex() {
+        return offsetIndex;
+    }
+
+    TimeIndex timeIndex() {
+        return timeIndex;
+    }
+
+    /** The offset of the first record carrying {@link #maxTimestampSoFar()}; -1 when no batch has a timestamp. */
+    long offsetOfMaxTimestampSoFar() {
+        return offsetOfMaxTimestampSoFar;
+    }
+
     /** Reads the batch header at {@code position}; null when less than a header remains below {@code limit}. */
-    private BatchPosition headerAt(int position, int limit, ByteBuffer scratch) throws IOException {
+    BatchPosition headerAt(int position, int limit, ByteBuffer scratch) throws IOException {
         if (limit - position < HEADER_BYTES) {
             return null;
         }
@@ -365,76 +378,6 @@ final class LogSegment implements Closeable {
             position += batch.size();
         }
         return result;
-    }
-
-    /**
-     * The first record at or after {@code startingOffset} with timestamp at least {@code timestamp}, as
-     * {offset, timestamp}, or null.
-     */
-    long[] findOffsetByTimestamp(long timestamp, long startingOffset) throws IOException {
-        long searchFrom = Math.max(timeIndex.lookupStartOffset(timestamp), startingOffset);
-        int limit = size;
-        int position = offsetIndex.lookupPosition(searchFrom);
-        ByteBuffer scratch = ByteBuffer.allocate(HEADER_BYTES);
-        while (position < limit) {
-            BatchPosition batch = headerAt(position, limit, scratch);
-            if (batch == null) {
-                return null;
-            }
-            if (batch.lastOffset() >= startingOffset && batch.maxTimestamp() >= timestamp) {
-                long[] found = firstRecord(batch, r -> r.offset() >= startingOffset && r.timestamp() >= timestamp);
-                if (found != null) {
-                    return found;
-                }
-            }
-            position += batch.size();
-        }
-        return null;
-    }
-
-    /** The first record whose timestamp is this segment's largest, as {offset, timestamp}, or null when empty. */
-    long[] offsetOfMaxTimestamp() throws IOException {
-        long max = maxTimestampSoFar;
-        long offset = offsetOfMaxTimestampSoFar;
-        if (offset < 0) {
-            return null;
-        }
-        int limit = size;
-        int position = offsetIndex.lookupPosition(offset);
-        ByteBuffer scratch = ByteBuffer.allocate(HEADER_BYTES);
-        while (position < limit) {
-            BatchPosition batch = headerAt(position, limit, scratch);
-            if (batch == null) {
-                break;
-            }
-            if (batch.maxTimestamp() == max) {
-                long[] found = firstRecord(batch, r -> r.timestamp() == max);
-                if (found != null) {
-                    return found;
-                }
-            }
-            position += batch.size();
-        }
-        return new long[] {offset, max};
-    }
-
-    private long[] firstRecord(BatchPosition position, java.util.function.Predicate<Record> wanted)
-            throws IOException {
-        ByteBuf bytes = readBatch(position);
-        try {
-            RecordBatch batch = RecordBatch.wrap(bytes, 0);
-            try (RecordIterator records = batch.records()) {
-                while (records.hasNext()) {
-                    Record record = records.next();
-                    if (wanted.test(record)) {
-                        return new long[] {record.offset(), record.timestamp()};
-                    }
-                }
-            }
-            return null;
-        } finally {
-            bytes.release();
-        }
     }
 
     /**

@@ -1,8 +1,8 @@
 package io.tandem.server.kafka.network;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -23,21 +23,20 @@ import io.tandem.server.FatalErrors;
 import io.tandem.server.kafka.security.KafkaPrincipals;
 import io.tandem.server.kafka.security.SaslAuthenticator;
 import io.tandem.server.kafka.security.SaslFailure;
-import io.tandem.storage.log.LogSlice;
 
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One Kafka connection, handled as Kafka's network layer does: one request at a time, in arrival order. While a
- * request is in hand the connection is muted (not read, see {@link ReadGate}); it is unmuted once no request is left
- * and the last answer is written to the socket. So an idempotent producer's in-flight batches are appended in sequence
- * order, answers leave in request order, and a client that sends without reading its answers is soon not read either.
- * Frames that arrived in the same socket read as the one in hand wait here. A request a client quota throttled keeps
- * the connection muted after its answer is written until the throttle time is over.
+ * One Kafka connection, handled as Kafka's network layer does: one request at a time, in arrival order. So an
+ * idempotent producer's in-flight batches are appended in sequence order and answers leave in request order. While a
+ * request is in hand the connection's next frames are read ahead and wait here, within {@link ConnectionTurn}'s
+ * bounds (a few frames, 1 MiB): then the connection is muted (not read, see {@link ReadGate}) until the holder takes
+ * a frame. It is muted too while an answer is not on the socket yet, so a client that sends without reading its
+ * answers is soon not read either. A request a client quota throttled keeps the connection muted after its answer is
+ * written until the throttle time is over.
  * A malformed request closes only this connection, with one log line. On a SASL listener, requests before
  * authentication completes go to the connection's {@link SaslAuthenticator} (ApiVersions excepted), and so do those
  * of a re-authentication (KIP-368), which starts with a SaslHandshake on an authenticated connection: since requests
@@ -50,7 +49,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the handler queue for every request (two thread hand-offs per request before). An answer that comes later from
  * another thread (a parked acks=all produce, a coordinator callback) hands the next frame to a handler thread
  * again. Nothing of a request, disk included, runs on the event loop; exactly one thread holds a connection's
- * requests at any time ({@link ConnectionTurn}).
+ * requests at any time ({@link ConnectionTurn}). A request's answer is encoded by its {@link ConnectionResponder}.
  */
 final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(KafkaConnectionHandler.class.getName());
@@ -69,8 +68,15 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext context;
     /** Set when the channel closed: answers completing afterwards are released instead of written. */
     private volatile boolean closed;
-    /** The last answer handed to the socket; event loop only. The connection is unmuted once it is written. */
+    /** The last answer handed to the socket; event loop only. The connection is not read until it is written. */
     private ChannelFuture lastWrite;
+    /** The pending write {@link #updateReading} listens to, so it listens once; event loop only. */
+    private ChannelFuture awaitedWrite;
+    /**
+     * The event loop takes the connection on once an answer is on the socket (a throttled or closing answer): no
+     * reading until then, as Kafka's MUTED_AND_THROTTLED. Set by the answering thread, cleared on the event loop.
+     */
+    private volatile boolean loopHolds;
 
     KafkaConnectionHandler(ApiRegistry registry, RequestDispatcher dispatcher, ReadGate gate, String listenerName,
                            String securityProtocol, SaslAuthenticator sasl) {
@@ -90,7 +96,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         boolean take = turn.add((ByteBuf) msg, System.nanoTime());
-        gate.busy(true);
+        updateReading();
         if (!take) return;
         if (answeredOnEventLoop((ByteBuf) msg)) {
             // It is the only frame (nobody held the turn): answered right here, from memory.
@@ -135,12 +141,12 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The oldest waiting frame, or null: then no request is in hand any more and the event loop unmutes the
-     * connection once the last answer is on the socket. Any thread.
+     * The oldest waiting frame, or null: then no request is in hand any more. Taking a frame makes room to read
+     * ahead: the event loop is told when it stopped reading for want of it. Any thread.
      */
     private ConnectionTurn.Received nextFrameOrIdle() {
         ConnectionTurn.Received next = turn.nextOrGiveBack();
-        if (next == null) onEventLoop(this::unmuteIfIdle, null);
+        if (turn.roomFreed()) onEventLoop(this::updateReading, null);
         return next;
     }
 
@@ -149,22 +155,28 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * answer or one the loop answered itself): the next frame goes to a handler thread, or the connection goes idle.
      */
     private void continueElsewhere() {
-        if (turn.giveBackUnlessFrameWaits()) {
-            onEventLoop(this::unmuteIfIdle, null);
-        } else {
-            dispatch();
-        }
+        loopHolds = false;
+        if (!turn.giveBackUnlessFrameWaits()) dispatch();
+        updateReading();
     }
 
-    /** Event loop: reads the connection again when no request is in hand and the last answer has been written. */
-    private void unmuteIfIdle() {
+    /**
+     * Event loop: reads the connection on unless the last answer is not on the socket yet (then again once it is),
+     * the loop holds the connection ({@link #loopHolds}), or the read-ahead bounds are reached (then again once the
+     * holder takes a frame, {@link ConnectionTurn#roomFreed}).
+     */
+    private void updateReading() {
         if (closed) return;
         ChannelFuture pending = lastWrite;
         if (pending != null && !pending.isDone()) {
-            pending.addListener(f -> unmuteIfIdle());
+            gate.busy(true);
+            if (awaitedWrite != pending) {
+                awaitedWrite = pending;
+                pending.addListener(f -> updateReading());
+            }
             return;
         }
-        if (!turn.held()) gate.busy(false);
+        gate.busy(loopHolds || !turn.roomToRead());
     }
 
     /**
@@ -243,13 +255,15 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 closeWith("malformed " + key.apiName() + " v" + version + " request: " + e.getMessage());
                 return false;
             }
-            Throttle throttle = new Throttle();
+            ConnectionResponder.Throttle throttle = new ConnectionResponder.Throttle();
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
                     header.clientId, (InetSocketAddress) context.channel().remoteAddress(), listenerName,
                     KafkaPrincipals.of(context.channel(), sasl), frameBytes, throttle, securityProtocol,
                     sasl != null && sasl.tokenAuthenticated());
-            ResponderImpl direct = new ResponderImpl(requestContext, frame, frameBytes, throttle);
+            ConnectionResponder direct = new ConnectionResponder(connection, requestContext, frame, frameBytes,
+                    throttle);
             direct.stages = RequestStages.forApi(key);
+            direct.traced = RequestStages.traced();
             direct.readNanos = read.nanos();
             direct.takenNanos = takenNanos;
             Responder responder = registry.observer().observe(requestContext, direct);
@@ -288,7 +302,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** Handles a request on this (request handler) thread, timing it for the request quota. */
     private static void run(ApiHandler<ApiMessage> handler, RequestContext requestContext, ApiMessage request,
-                            Responder responder, ResponderImpl direct) {
+                            Responder responder, ConnectionResponder direct) {
         direct.startNanos = System.nanoTime();
         try {
             handler.handle(requestContext, request, responder);
@@ -301,7 +315,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void submit(ApiHandler<ApiMessage> handler, RequestContext requestContext, ApiMessage request,
-                        Responder responder, ResponderImpl direct) {
+                        Responder responder, ConnectionResponder direct) {
         try {
             dispatcher.submit(() -> run(handler, requestContext, request, responder, direct));
         } catch (RejectedExecutionException e) {
@@ -350,7 +364,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * takes the connection on; otherwise the answering thread already went on. {@code timed}: the request whose
      * stages are recorded ({@link RequestStages}), else null. Event loop only.
      */
-    private void write(Object response, long unmuteAtNanos, boolean finishWhenWritten, ResponderImpl timed) {
+    private void write(Object response, long unmuteAtNanos, boolean finishWhenWritten, ConnectionResponder timed) {
         if (closed || !context.channel().isActive()) {
             release(response);
             return;
@@ -416,6 +430,66 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         closeWith(cause.toString());
     }
 
+    /** What a request's answer ({@link ConnectionResponder}) needs of this connection. */
+    private final ConnectionResponder.Connection connection = new ConnectionResponder.Connection() {
+        @Override
+        public ByteBufAllocator alloc() {
+            return context.alloc();
+        }
+
+        @Override
+        public boolean encrypted() {
+            return ChannelSecurity.isEncrypted(context.channel());
+        }
+
+        @Override
+        public void handOn(ConnectionResponder answered, Object encoded, long unmuteAtNanos) {
+            KafkaConnectionHandler.this.handOn(answered, encoded, unmuteAtNanos);
+        }
+
+        @Override
+        public void closeOnEventLoop() {
+            onEventLoop(() -> context.close(), null);
+        }
+
+        @Override
+        public void releaseFrameBytes(int bytes) {
+            gate.release(bytes);
+        }
+
+        @Override
+        public RequestTimeQuota requestQuota() {
+            return registry.requestQuota();
+        }
+    };
+
+    /**
+     * A request's answer (null for none) goes to the event loop, which writes it and decides on reading further (in
+     * the same task, with no second wake-up of the loop); then whoever takes the connection on is decided: no one
+     * when no frame waits (the connection goes idle); the drain thread that started the request when it answers
+     * inline; else this thread, which hands the next frame to the pool; else the event loop when the answer must be
+     * on the socket first (a throttle, or a closing answer: no reading until then). Any thread.
+     */
+    private void handOn(ConnectionResponder answered, Object encoded, long unmuteAt) {
+        boolean leaveToLoop = unmuteAt != 0 || closeAfterWrite;
+        if (leaveToLoop) loopHolds = true;
+        boolean idle = !leaveToLoop && turn.giveBackUnlessFrameWaits();
+        if (encoded != null) {
+            ConnectionResponder timed = answered.timed() ? answered : null;
+            if (timed != null) timed.answeredNanos = System.nanoTime();
+            onEventLoop(() -> {
+                write(encoded, unmuteAt, leaveToLoop, timed);
+                updateReading();
+            }, encoded);
+        } else if (leaveToLoop) {
+            onEventLoop(() -> finishedAt(unmuteAt), null);
+        } else if (idle && turn.roomFreed()) {
+            onEventLoop(this::updateReading, null);
+        }
+        if (leaveToLoop || idle) return;
+        if (!answered.answeredInlineOn(Thread.currentThread())) dispatch();
+    }
+
     /** Runs on the channel's event loop; if the loop is gone (shutdown), the answer is dropped and released. */
     private void onEventLoop(Runnable task, Object owned) {
         try {
@@ -430,176 +504,6 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             for (Object part : parts) ReferenceCountUtil.release(part);
         } else if (response != null) {
             ReferenceCountUtil.release(response);
-        }
-    }
-
-    /** One request's throttle: when the connection may be read again, set from a handler thread before it answers. */
-    private static final class Throttle implements ChannelThrottle {
-        /** System.nanoTime() at which the throttle ends; 0 while not throttled. */
-        private volatile long untilNanos;
-
-        @Override
-        public synchronized void throttle(int throttleTimeMs) {
-            if (throttleTimeMs <= 0) return;
-            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(throttleTimeMs);
-            if (untilNanos == 0 || until - untilNanos > 0) untilNanos = until;
-        }
-    }
-
-    private final class ResponderImpl implements Responder {
-        private final RequestContext request;
-        private final ByteBuf frame;
-        private final int frameBytes;
-        private final Throttle throttle;
-        /** The request body when the request quota applies to it (not during SASL authentication), else null. */
-        private volatile ApiMessage body;
-        /** When the handler thread started on the request, and how long it took (0 while it runs). */
-        private volatile long startNanos;
-        private volatile long handlerNanos;
-        private final AtomicBoolean answered = new AtomicBoolean();
-        private final AtomicBoolean released = new AtomicBoolean();
-        /** The handler thread that started the request, until {@link #start} returns on it; then null. */
-        private volatile Thread drainThread;
-        /** Answered on {@link #drainThread} while it started the request, with nothing left to the event loop. */
-        private boolean answeredInline;
-        /** Where this request's stages are recorded, or null (the default); and its stage boundaries so far. */
-        private RequestStages stages;
-        private long readNanos;
-        private long takenNanos;
-        private volatile long answeredNanos;
-
-        ResponderImpl(RequestContext request, ByteBuf frame, int frameBytes, Throttle throttle) {
-            this.request = request;
-            this.frame = frame;
-            this.frameBytes = frameBytes;
-            this.throttle = throttle;
-        }
-
-        /**
-         * The answer (null for none) goes to the event loop; then whoever takes the connection on is decided: no one
-         * when no frame waits (the connection goes idle, and the answer's own event-loop task unmutes it, with no
-         * second wake-up of the loop); the drain thread that started the request when it answers inline; else this
-         * thread, which hands the next frame to the pool; else the event loop when the answer must be on the socket
-         * first (a throttle, or a closing answer).
-         */
-        private void handOn(Object encoded, long unmuteAt) {
-            boolean leaveToLoop = unmuteAt != 0 || closeAfterWrite;
-            boolean idle = !leaveToLoop && turn.giveBackUnlessFrameWaits();
-            if (encoded != null) {
-                ResponderImpl timed = stages == null ? null : this;
-                if (timed != null) answeredNanos = System.nanoTime();
-                onEventLoop(() -> {
-                    write(encoded, unmuteAt, leaveToLoop, timed);
-                    if (idle) unmuteIfIdle();
-                }, encoded);
-            } else if (leaveToLoop) {
-                onEventLoop(() -> finishedAt(unmuteAt), null);
-            } else if (idle) {
-                onEventLoop(KafkaConnectionHandler.this::unmuteIfIdle, null);
-            }
-            if (leaveToLoop || idle) return;
-            if (Thread.currentThread() == drainThread) {
-                answeredInline = true;
-            } else {
-                dispatch();
-            }
-        }
-
-        void recordStages(long writtenNanos) {
-            stages.record(readNanos, takenNanos, startNanos, answeredNanos, writtenNanos);
-        }
-
-        /** Called by the drain thread when {@link #start} is done with the request: whether it may go on. */
-        boolean finishOnDrainThread() {
-            drainThread = null;
-            return answeredInline;
-        }
-
-        private void claim() {
-            if (!answered.compareAndSet(false, true)) {
-                throw new IllegalStateException(request.apiKey().apiName() + " answered twice");
-            }
-        }
-
-        /** The request (and its record slices) is no longer needed: its memory and its budget bytes go back. */
-        void releaseRequest() {
-            if (!released.compareAndSet(false, true)) return;
-            frame.release();
-            gate.release(frameBytes);
-        }
-
-        private void encodingFailed(RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "Cannot encode " + request.apiKey().apiName() + " v"
-                    + request.apiVersion() + " response", e);
-            onEventLoop(() -> context.close(), null);
-        }
-
-        /**
-         * The request_percentage quota: the handler time so far (or all of it, for an answer from the purgatory)
-         * counts, and a throttle raises the answer's throttle_time_ms.
-         */
-        private void recordRequestTime(ApiMessage response) {
-            RequestTimeQuota quota = registry.requestQuota();
-            ApiMessage requestBody = body;
-            if (!quota.armed() || requestBody == null) return;
-            long nanos = handlerNanos != 0 ? handlerNanos : System.nanoTime() - startNanos;
-            int throttleMs = quota.recordAndThrottle(request, requestBody, nanos);
-            if (throttleMs > 0) ThrottleTimes.raise(response, throttleMs);
-        }
-
-        @Override
-        public void send(ApiMessage response) {
-            claim();
-            recordRequestTime(response);
-            ByteBuf encoded;
-            try {
-                encoded = KafkaFrames.encodeResponse(context.alloc(), request.correlationId(), request.apiKey(),
-                        request.apiVersion(), response);
-            } catch (RuntimeException e) {
-                encodingFailed(e);
-                return;
-            } finally {
-                releaseRequest();
-            }
-            handOn(encoded, throttle.untilNanos);
-        }
-
-        @Override
-        public void sendWithFileRecords(ApiMessage response, List<LogSlice> slices) {
-            claim();
-            recordRequestTime(response);
-            List<Object> parts;
-            try {
-                // Every record set is gathered (minimum 1 byte), so each placeholder is a component of its own.
-                ByteBuf encoded = KafkaFrames.encodeResponseGathering(context.alloc(), request.correlationId(),
-                        request.apiKey(), request.apiVersion(), response, 1);
-                // TLS encrypts ByteBufs only: on an encrypted connection the records are read into memory here, on
-                // the handler thread, instead of going to the socket as file regions.
-                parts = FileRecords.splice((CompositeByteBuf) encoded, slices,
-                        ChannelSecurity.isEncrypted(context.channel()));
-            } catch (RuntimeException e) {
-                encodingFailed(e);
-                return;
-            } finally {
-                releaseRequest();
-            }
-            handOn(parts, throttle.untilNanos);
-        }
-
-        @Override
-        public void noResponse() {
-            claim();
-            releaseRequest();
-            handOn(null, throttle.untilNanos);
-        }
-
-        @Override
-        public void fail(Throwable cause) {
-            if (!answered.compareAndSet(false, true)) return;
-            releaseRequest();
-            LOG.log(System.Logger.Level.ERROR, "Failed to handle " + request.apiKey().apiName() + " v"
-                    + request.apiVersion() + " from " + request.clientAddress() + "; closing the connection", cause);
-            onEventLoop(() -> context.close(), null);
         }
     }
 }

@@ -13,9 +13,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * The first handler of a Kafka connection (before the frame decoder): decides when the connection is read, so that
  * what one connection and all of them hold in memory is bounded in bytes.
  * <ul>
- * <li>Muted while a request is in hand ({@link #busy}), as Kafka mutes a channel between a receive and its response:
- * no socket read happens, including the extra reads the frame decoder asks for when it holds a partial frame.
- * A connection therefore holds one request plus what one socket read brought along with it.</li>
+ * <li>Muted when the connection handler says so ({@link #busy}): once its read-ahead bounds are reached while a
+ * request is in hand, while an answer is not on the socket yet, and after a throttled answer, as Kafka mutes a
+ * channel between a receive and its response. No socket read happens then, including the extra reads the frame
+ * decoder asks for when it holds a partial frame. A connection therefore holds its request in hand, the frames read
+ * ahead within {@link ConnectionTurn}'s bounds, and what one socket read brought along with them.</li>
  * <li>With a {@link RequestBytesBudget}, the bytes of every frame are reserved when its length prefix arrives,
  * before its body is buffered; with no room the bytes from that prefix on are held here and the connection is muted
  * until requests finish. The connection handler releases a frame's bytes when its request is finished.</li>
@@ -48,7 +50,7 @@ final class ReadGate extends ChannelDuplexHandler {
         this.context = ctx;
     }
 
-    /** Mutes the connection while a request is in hand; unmutes once it is finished. */
+    /** Mutes the connection ({@code true}) or reads it again. */
     void busy(boolean busy) {
         this.busy = busy;
         applyReading();

@@ -6,6 +6,7 @@ import org.HdrHistogram.Recorder;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -17,6 +18,11 @@ import java.util.concurrent.TimeUnit;
  * long each stage took, and every {@link #REPORT_INTERVAL_S} seconds with new requests the log gets one line per
  * stage with the percentiles of all requests so far. Recording is lock-free (HdrHistogram recorders), so the
  * measurement does not itself serialise the request path.
+ *
+ * <p>{@code -Dtandem.kafka.requestTrace=N} logs the first N requests the server answers (any API), one line each with
+ * its stages and when its frame was read (milliseconds since the server began handling its first request): the
+ * timeline of a client's first seconds (its ApiVersions, Metadata, InitProducerId and first Produce requests), which
+ * the percentiles above fold into the rest of the run.
  */
 final class RequestStages {
     private static final System.Logger LOG = System.getLogger(RequestStages.class.getName());
@@ -25,6 +31,10 @@ final class RequestStages {
     /** Up to a minute, at three significant digits. */
     private static final long HIGHEST_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final RequestStages INSTANCE = create(System.getProperty(PROPERTY));
+    static final String TRACE_PROPERTY = "tandem.kafka.requestTrace";
+    private static final int TRACE_MAX = Integer.getInteger(TRACE_PROPERTY, 0);
+    private static final AtomicInteger TRACED = new AtomicInteger();
+    private static final long BASE_NANOS = System.nanoTime();
 
     /** The stages of one request, each from the end of the one before. */
     enum Stage {
@@ -70,6 +80,25 @@ final class RequestStages {
     static RequestStages forApi(ApiKey key) {
         RequestStages stages = INSTANCE;
         return stages != null && stages.api == key ? stages : null;
+    }
+
+    /**
+     * Whether this request is one of the first {@code -Dtandem.kafka.requestTrace} requests, to be logged on its own
+     * with {@link #trace}. Any thread.
+     */
+    static boolean traced() {
+        return TRACE_MAX > 0 && TRACED.get() < TRACE_MAX && TRACED.getAndIncrement() < TRACE_MAX;
+    }
+
+    /** Logs one traced request's stages, in milliseconds, and when its frame was read. */
+    static void trace(RequestContext request, long readNanos, long takenNanos, long handlerNanos, long answeredNanos,
+                      long writtenNanos) {
+        LOG.log(System.Logger.Level.INFO, String.format("Request trace: read at %.3f ms, %s v%d from %s correlation %d,"
+                        + " %d bytes: wait %.3f decode %.3f handle %.3f write %.3f total %.3f ms",
+                ms(readNanos - BASE_NANOS), request.apiKey().apiName(), request.apiVersion(), request.clientAddress(),
+                request.correlationId(), request.requestBytes(), ms(takenNanos - readNanos),
+                ms(handlerNanos - takenNanos), ms(answeredNanos - handlerNanos), ms(writtenNanos - answeredNanos),
+                ms(writtenNanos - readNanos)));
     }
 
     /** One request's stage boundaries, in System.nanoTime(). */

@@ -53,4 +53,48 @@ class ConnectionTurnTest {
         assertEquals(0, late.refCnt());
         inHand.release();
     }
+
+    @Test
+    void shouldReadAheadUpToTheFrameBoundAndSayWhenTheHolderMakesRoom() {
+        ConnectionTurn turn = new ConnectionTurn();
+        assertTrue(turn.add(Unpooled.buffer(1).writeByte(1), 0));
+        assertNotNull(turn.nextOrGiveBack());
+        assertTrue(turn.roomToRead(), "a request in hand alone leaves room to read ahead");
+        for (int i = 1; i < ConnectionTurn.READ_AHEAD_FRAMES_MAX; i++) {
+            turn.add(Unpooled.buffer(1).writeByte(1), i);
+            assertTrue(turn.roomToRead(), i + " frames waiting");
+        }
+        assertNotNull(turn.nextOrGiveBack());
+        assertFalse(turn.roomFreed(), "nobody waited for room");
+        turn.add(Unpooled.buffer(1).writeByte(1), 10);
+        turn.add(Unpooled.buffer(1).writeByte(1), 11);
+        assertFalse(turn.roomToRead(), ConnectionTurn.READ_AHEAD_FRAMES_MAX + " frames waiting: muted");
+        assertFalse(turn.roomFreed(), "still no room");
+        assertNotNull(turn.nextOrGiveBack());
+        assertTrue(turn.roomFreed(), "the holder took a frame: room again, and the event loop is told");
+        assertFalse(turn.roomFreed(), "told once");
+        turn.close();
+    }
+
+    @Test
+    void shouldStopReadingAheadOnceTheFrameInHandAndTheWaitingOnesReachTheByteBound() {
+        ConnectionTurn turn = new ConnectionTurn();
+        int half = (int) (ConnectionTurn.READ_AHEAD_BYTES_MAX / 2);
+        ByteBuf big = Unpooled.buffer(half).writerIndex(half);
+        assertTrue(turn.add(big, 0));
+        assertSame(big, turn.nextOrGiveBack().frame());
+        assertTrue(turn.roomToRead(), "half the bytes in hand");
+        turn.add(Unpooled.buffer(half).writerIndex(half), 1);
+        assertFalse(turn.roomToRead(), "the frame in hand and the waiting one hold the byte bound");
+        assertNotNull(turn.nextOrGiveBack());
+        assertTrue(turn.roomFreed(), "the frame in hand is done: only the new one counts");
+        assertNull(turn.nextOrGiveBack());
+        assertFalse(turn.held());
+        turn.add(Unpooled.buffer(half * 4).writerIndex(half * 4), 2);
+        assertFalse(turn.roomToRead(), "one frame over the bound is muted behind, as before read-ahead");
+        turn.nextOrGiveBack();
+        assertTrue(turn.giveBackUnlessFrameWaits());
+        assertTrue(turn.roomToRead(), "idle: read");
+        big.release();
+    }
 }
