@@ -67,6 +67,20 @@ final class Jute {
         };
     }
 
+    /** One operation of a logged or proposed MultiTxn, from its type and bytes. */
+    static JuteRecord subTxn(int type, byte[] data) {
+        return switch (type) {
+            case OpCode.CREATE, OpCode.CREATE2 -> JuteInput.decode(data, CreateTxn::read);
+            case OpCode.CREATE_TTL -> JuteInput.decode(data, CreateTTLTxn::read);
+            case OpCode.CREATE_CONTAINER -> JuteInput.decode(data, CreateContainerTxn::read);
+            case OpCode.DELETE, OpCode.DELETE_CONTAINER -> JuteInput.decode(data, DeleteTxn::read);
+            case OpCode.SET_DATA -> JuteInput.decode(data, SetDataTxn::read);
+            case OpCode.CHECK -> JuteInput.decode(data, CheckVersionTxn::read);
+            case OpCode.ERROR -> JuteInput.decode(data, ErrorTxn::read);
+            default -> throw new IllegalArgumentException("invalid op in multi: " + type);
+        };
+    }
+
     private Jute() {
     }
 }
