@@ -34,7 +34,9 @@ final class Jute {
 
     /** Header then body, the layout of one transaction in the log (as Apache's SerializeUtils writes it). */
     static byte[] txnBytes(JuteRecord header, JuteRecord body) {
-        ByteBuf buf = Unpooled.buffer(128);
+        // 256: a header and a write of 100-byte data and a short path (the common case) fit without the buffer
+        // growing (one more array and a copy).
+        ByteBuf buf = Unpooled.buffer(256);
         try {
             JuteOutput out = new JuteOutput(buf);
             header.write(out);

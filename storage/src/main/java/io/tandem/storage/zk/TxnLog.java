@@ -156,21 +156,34 @@ public final class TxnLog implements Closeable {
      *
      * @throws IllegalArgumentException when {@code zxid} does not exceed {@link #lastZxid()}
      */
-    public synchronized void append(long zxid, byte[] txn) throws IOException {
+    public void append(long zxid, byte[] txn) throws IOException {
+        append(zxid, txn, 0, txn.length);
+    }
+
+    /**
+     * As {@link #append(long, byte[])} with the transaction in {@code length} bytes of {@code bytes} from
+     * {@code offset}: they are copied before this returns, so a writer may serialize every transaction into one
+     * reused buffer instead of a new array each.
+     */
+    public synchronized void append(long zxid, byte[] bytes, int offset, int length) throws IOException {
         ensureOpen();
         if (zxid <= lastZxid) {
             throw new IllegalArgumentException("zxid " + Long.toHexString(zxid) + " does not follow last zxid "
                     + Long.toHexString(lastZxid));
         }
-        if (txn.length > TXN_BYTES_MAX) {
-            throw new IllegalArgumentException("transaction of " + txn.length + " bytes exceeds " + TXN_BYTES_MAX);
+        if (length > TXN_BYTES_MAX) {
+            throw new IllegalArgumentException("transaction of " + length + " bytes exceeds " + TXN_BYTES_MAX);
+        }
+        if (offset < 0 || length < 0 || offset > bytes.length - length) {
+            throw new IndexOutOfBoundsException("transaction at " + offset + " of " + length + " bytes in an array of "
+                    + bytes.length);
         }
         if (current == null) {
             // The first file, or the next one after a roll that found nothing held (or failed to start the file
             // for what it held: the file is named after the first record it will contain either way).
             startFile(writeBuffer.position() > 0 ? bufferFirstZxid : zxid);
         }
-        int recordBytes = RECORD_HEADER_BYTES + txn.length;
+        int recordBytes = RECORD_HEADER_BYTES + length;
         if (writeBuffer.remaining() < recordBytes) {
             if (rollPending && writeBuffer.position() + recordBytes <= ROLL_HOLD_BYTES_MAX) {
                 growBuffer(writeBuffer.position() + recordBytes);
@@ -178,18 +191,18 @@ public final class TxnLog implements Closeable {
                 flushBuffer();
             }
         }
-        int crc = LogFileFormat.crc(appendCrc, appendCrcScratch, txn.length, zxid, txn, 0);
+        int crc = LogFileFormat.crc(appendCrc, appendCrcScratch, length, zxid, bytes, offset);
         if (writeBuffer.remaining() >= recordBytes) {
             if (writeBuffer.position() == 0) {
                 bufferFirstZxid = zxid;
             }
-            writeBuffer.putInt(txn.length).putInt(crc).putLong(zxid).put(txn);
+            writeBuffer.putInt(length).putInt(crc).putLong(zxid).put(bytes, offset, length);
         } else {
-            byte[] header = ByteBuffer.allocate(RECORD_HEADER_BYTES).putInt(txn.length).putInt(crc).putLong(zxid)
+            byte[] header = ByteBuffer.allocate(RECORD_HEADER_BYTES).putInt(length).putInt(crc).putLong(zxid)
                     .array();
             padding.padAhead(current, currentBytes + recordBytes, currentBytes);
             current.write(header);
-            current.write(txn);
+            current.write(bytes, offset, length);
             currentBytes += recordBytes;
         }
         lastZxid = zxid;
