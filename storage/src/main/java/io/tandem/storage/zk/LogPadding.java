@@ -12,6 +12,11 @@ final class LogPadding {
     private static final long PREALLOC_MARGIN_BYTES = 4096;
     /** Zeros are written in pieces of this size when a block is preallocated. */
     private static final int ZERO_FILL_CHUNK_BYTES = 1 << 20;
+    /**
+     * The zeros are written from one array of this size, kept for the log's life: a new 1 MiB array per chunk was the
+     * log-sync thread's largest allocation once transactions were serialized into a reused buffer.
+     */
+    private static final int ZEROS_BYTES = 64 << 10;
 
     /** The preallocation block (0: none). */
     private final long preAllocBytes;
@@ -19,6 +24,8 @@ final class LogPadding {
     private long paddedBytes;
     /** How far the padding is written as zeros (beyond, up to {@link #paddedBytes}, it is sparse). */
     private long zeroedBytes;
+    /** Allocated at the first fill (a log without preallocation never needs it). */
+    private byte[] zeros;
 
     LogPadding(long preAllocBytes) {
         this.preAllocBytes = preAllocBytes;
@@ -59,7 +66,9 @@ final class LogPadding {
                         - (writeEnd + PREALLOC_MARGIN_BYTES) % ZERO_FILL_CHUNK_BYTES);
         if (zeroEnd > zeroedBytes) {
             long from = Math.max(zeroedBytes, writeEnd);
-            byte[] zeros = new byte[(int) Math.min(ZERO_FILL_CHUNK_BYTES, zeroEnd - from)];
+            if (zeros == null) {
+                zeros = new byte[ZEROS_BYTES];
+            }
             current.seek(from);
             for (long at = from; at < zeroEnd; at += zeros.length) {
                 current.write(zeros, 0, (int) Math.min(zeros.length, zeroEnd - at));
