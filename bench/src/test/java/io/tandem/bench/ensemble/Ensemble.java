@@ -157,6 +157,19 @@ final class Ensemble implements AutoCloseable {
         return slowest;
     }
 
+    /** CPU seconds by thread group summed over the live nodes, each group named "server.N thread-group". */
+    java.util.Map<String, Double> cpuSnapshot() {
+        java.util.Map<String, Double> all = new java.util.HashMap<>();
+        for (int i = 0; i < processes.length; i++) {
+            if (processes[i] != null && processes[i].isAlive()) {
+                int id = i + 1;
+                io.tandem.bench.ThreadCpu.snapshot(processes[i].pid())
+                        .forEach((group, seconds) -> all.put("server." + id + " " + group, seconds));
+            }
+        }
+        return all;
+    }
+
     double totalRssMib() throws IOException {
         double total = 0;
         for (ServerProcess process : processes) {

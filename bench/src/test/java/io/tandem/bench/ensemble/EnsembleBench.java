@@ -195,9 +195,14 @@ public final class EnsembleBench {
             ZkBench.warmUp(clients, options.load());
             List<PhaseResult> phases = new ArrayList<>();
             for (String phase : ZkBench.PHASES) {
+                java.util.Map<String, Double> cpuBefore = ensemble.cpuSnapshot();
                 PhaseResult result = ZkBench.runPhase(phase, clients, options.load());
+                java.util.Map<String, Double> cpuAfter = ensemble.cpuSnapshot();
                 System.out.printf(Locale.ROOT, "%-7s %9.0f ops/s  p50 %7.3f ms  p99 %7.3f ms  (%d ops, %d errors)%n",
                         phase, result.opsPerSecond(), result.p50Ms(), result.p99Ms(), result.ops(), result.errors());
+                // All nodes together, and the busiest thread groups (the leader's show the proposal path).
+                System.out.printf(Locale.ROOT, "        ensemble CPU %s%n",
+                        io.tandem.bench.ThreadCpu.perOperation(cpuBefore, cpuAfter, result.ops(), 6));
                 phases.add(result);
             }
             return phases;

@@ -1,6 +1,7 @@
 package io.tandem.bench.zookeeper;
 
 import io.tandem.bench.ServerProcess;
+import io.tandem.bench.ThreadCpu;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -113,6 +114,8 @@ public final class ZkBench {
     /** {@code --jfr DIR}: a JFR recording of the server per write phase (create, set, delete), for profiles. */
     private static String jfrDir;
     private static int serverRuns;
+    /** Server CPU microseconds per operation, keyed "run/phase" (run numbered from 1 as in the summary). */
+    private static final Map<String, Double> serverCpuUsPerOp = new LinkedHashMap<>();
 
     /** The machine's load (1, 5 and 15 minute averages), printed with every run: this box is shared. */
     static String loadAverage() {
@@ -189,13 +192,23 @@ public final class ZkBench {
                         jcmd(server.pid(), "JFR.start", "name=" + phase, "settings=profile", "filename="
                                 + Path.of(jfrDir).toAbsolutePath().resolve(target + "-" + phase + "-" + run + ".jfr"));
                     }
+                    Map<String, Double> serverCpuBefore = ThreadCpu.snapshot(server.pid());
+                    Map<String, Double> driverCpuBefore = ThreadCpu.snapshot(ProcessHandle.current().pid());
                     PhaseResult result = runPhase(phase, clients, options);
+                    Map<String, Double> serverCpuAfter = ThreadCpu.snapshot(server.pid());
+                    Map<String, Double> driverCpuAfter = ThreadCpu.snapshot(ProcessHandle.current().pid());
                     if (record) {
                         jcmd(server.pid(), "JFR.stop", "name=" + phase);
                     }
                     System.out.printf(Locale.ROOT, "%-7s %9.0f ops/s  p50 %7.3f ms  p99 %7.3f ms  p99.9 %8.3f ms  "
                             + "max %8.3f ms  (%d ops, %d errors)%n", phase, result.opsPerSecond, result.p50Ms,
                             result.p99Ms, result.p999Ms, result.maxMs, result.ops, result.errors);
+                    // CPU per operation moves far less with the machine's load than the rate: compare builds by it.
+                    System.out.printf(Locale.ROOT, "        server CPU %s; driver CPU %.1f us/op%n",
+                            ThreadCpu.perOperation(serverCpuBefore, serverCpuAfter, result.ops, 5),
+                            (ThreadCpu.total(driverCpuAfter) - ThreadCpu.total(driverCpuBefore)) * 1e6 / result.ops);
+                    serverCpuUsPerOp.put(run + "/" + phase,
+                            (ThreadCpu.total(serverCpuAfter) - ThreadCpu.total(serverCpuBefore)) * 1e6 / result.ops);
                     phases.add(result);
                 }
                 Thread.sleep(2000);
@@ -347,12 +360,14 @@ public final class ZkBench {
             }
         }
         System.out.printf(Locale.ROOT, "%n(medians over the rounds, [min - max] in brackets)%n");
-        System.out.printf(Locale.ROOT, "| server | phase | ops/s | p99 ms |%n|---|---|---:|---:|%n");
+        System.out.printf(Locale.ROOT, "| server | phase | ops/s | p99 ms | server CPU us/op |%n|---|---|---:|---:|---:|%n");
         for (String name : results.stream().map(ServerResult::name).distinct().toList()) {
             for (String phase : PHASES) {
-                System.out.printf(Locale.ROOT, "| %s | %s | %s | %s |%n", name, phase,
+                System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s |%n", name, phase,
                         spread(results, name, r -> r.phase(phase).opsPerSecond, "%.0f"),
-                        spread(results, name, r -> r.phase(phase).p99Ms, "%.1f"));
+                        spread(results, name, r -> r.phase(phase).p99Ms, "%.1f"),
+                        spread(results, name, r -> serverCpuUsPerOp.getOrDefault(
+                                (results.indexOf(r) + 1) + "/" + phase, Double.NaN), "%.1f"));
             }
         }
         System.out.printf(Locale.ROOT, "%n| server | start-up to first handshake ms | idle RSS MiB | RSS after load MiB |%n|---|---:|---:|---:|%n");

@@ -5,11 +5,9 @@ import static io.tandem.zk.wire.Acls.READ_ACL_UNSAFE;
 
 import io.tandem.zk.wire.EphemeralOwner;
 import io.tandem.zk.wire.EventType;
-import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.KeeperCode;
 import io.tandem.zk.wire.OpCode;
-import io.tandem.zk.wire.WatcherType;
 import io.tandem.zk.wire.data.ACL;
 import io.tandem.zk.wire.data.Stat;
 import io.tandem.zk.wire.txn.CheckVersionTxn;
@@ -67,8 +65,10 @@ final class DataTree {
     private final Map<Long, Set<String>> ephemerals = new HashMap<>();
     private final Set<String> containers = new HashSet<>();
     private final Set<String> ttls = new HashSet<>();
-    final WatchManager dataWatches = new WatchManager();
-    final WatchManager childWatches = new WatchManager();
+    /** The data and child watches, and their registration by reads (changes here trigger them). */
+    final TreeWatches watches = new TreeWatches(this::getNode);
+    private final WatchManager dataWatches = watches.data;
+    private final WatchManager childWatches = watches.child;
     private long lastProcessedZxid;
 
     DataTree() {
@@ -374,7 +374,7 @@ final class DataTree {
                 record = new ErrorTxn(postFailed ? KeeperCode.RUNTIME_INCONSISTENCY.code() : KeeperCode.OK.code());
                 type = OpCode.ERROR;
             } else {
-                record = decodeSubTxn(type, sub.data());
+                record = Jute.subTxn(type, sub.data());
             }
             TxnHeader subHeader = new TxnHeader(header.clientId(), header.cxid(), header.zxid(), header.time(), type);
             Result subResult = processTxn(subHeader, record, true);
@@ -383,19 +383,6 @@ final class DataTree {
                 rc.err = subResult.err;
             }
         }
-    }
-
-    static JuteRecord decodeSubTxn(int type, byte[] data) {
-        return switch (type) {
-            case OpCode.CREATE, OpCode.CREATE2 -> JuteInput.decode(data, CreateTxn::read);
-            case OpCode.CREATE_TTL -> JuteInput.decode(data, CreateTTLTxn::read);
-            case OpCode.CREATE_CONTAINER -> JuteInput.decode(data, CreateContainerTxn::read);
-            case OpCode.DELETE, OpCode.DELETE_CONTAINER -> JuteInput.decode(data, DeleteTxn::read);
-            case OpCode.SET_DATA -> JuteInput.decode(data, SetDataTxn::read);
-            case OpCode.CHECK -> JuteInput.decode(data, CheckVersionTxn::read);
-            case OpCode.ERROR -> JuteInput.decode(data, ErrorTxn::read);
-            default -> throw new IllegalArgumentException("invalid op in multi: " + type);
-        };
     }
 
     Stat createNode(String path, byte[] data, List<ACL> acl, long ephemeralOwner, int parentCVersion, long zxid,
@@ -527,93 +514,5 @@ final class DataTree {
         } catch (ZkException e) {
             // Already gone (replay or a racing delete): Apache logs and carries on too.
         }
-    }
-
-    // ---------------------------------------------------------------- reads and watches
-
-    void addDataWatch(String path, Watcher watcher) {
-        dataWatches.addWatch(path, watcher, WatchManager.STANDARD);
-    }
-
-    void addChildWatch(String path, Watcher watcher) {
-        childWatches.addWatch(path, watcher, WatchManager.STANDARD);
-    }
-
-    /** addWatch: persistent watches go to both managers, recursive ones to the data manager only, as in Apache. */
-    void addPersistentWatch(String path, Watcher watcher, boolean recursive) {
-        if (recursive) {
-            dataWatches.addWatch(path, watcher, WatchManager.PERSISTENT_RECURSIVE);
-        } else {
-            dataWatches.addWatch(path, watcher, WatchManager.PERSISTENT);
-            childWatches.addWatch(path, watcher, WatchManager.PERSISTENT);
-        }
-    }
-
-    /** Re-registers a reconnecting client's watches, firing at once for what changed after {@code relativeZxid}. */
-    void setWatches(long relativeZxid, List<String> data, List<String> exist, List<String> child,
-                    List<String> persistent, List<String> persistentRecursive, Watcher watcher) {
-        for (String path : nullToEmpty(data)) {
-            DataNode node = getNode(path);
-            if (node == null) {
-                watcher.process(WatchedEvent.of(EventType.NODE_DELETED, path, -1));
-            } else if (node.mzxid > relativeZxid) {
-                watcher.process(WatchedEvent.of(EventType.NODE_DATA_CHANGED, path, -1));
-            } else {
-                addDataWatch(path, watcher);
-            }
-        }
-        for (String path : nullToEmpty(exist)) {
-            if (getNode(path) != null) {
-                watcher.process(WatchedEvent.of(EventType.NODE_CREATED, path, -1));
-            } else {
-                addDataWatch(path, watcher);
-            }
-        }
-        for (String path : nullToEmpty(child)) {
-            DataNode node = getNode(path);
-            if (node == null) {
-                watcher.process(WatchedEvent.of(EventType.NODE_DELETED, path, -1));
-            } else if (node.pzxid() > relativeZxid) {
-                watcher.process(WatchedEvent.of(EventType.NODE_CHILDREN_CHANGED, path, -1));
-            } else {
-                addChildWatch(path, watcher);
-            }
-        }
-        for (String path : nullToEmpty(persistent)) {
-            addPersistentWatch(path, watcher, false);
-        }
-        for (String path : nullToEmpty(persistentRecursive)) {
-            addPersistentWatch(path, watcher, true);
-        }
-    }
-
-    /** checkWatches/removeWatches of one watch kind; false when there was none (an unknown kind has none). */
-    boolean removeWatch(String path, int watcherType, Watcher watcher, boolean dryRun) {
-        WatcherType type = WatcherType.fromCode(watcherType);
-        if (type == null) {
-            return false;
-        }
-        return switch (type) {
-            case CHILDREN -> apply(childWatches, path, watcher, WatchManager.STANDARD, dryRun);
-            case DATA -> apply(dataWatches, path, watcher, WatchManager.STANDARD, dryRun);
-            case ANY -> apply(childWatches, path, watcher, 0, dryRun) | apply(dataWatches, path, watcher, 0, dryRun);
-            case PERSISTENT -> apply(childWatches, path, watcher, WatchManager.PERSISTENT, dryRun)
-                    | apply(dataWatches, path, watcher, WatchManager.PERSISTENT, dryRun);
-            case PERSISTENT_RECURSIVE ->
-                    apply(dataWatches, path, watcher, WatchManager.PERSISTENT_RECURSIVE, dryRun);
-        };
-    }
-
-    private static boolean apply(WatchManager manager, String path, Watcher watcher, int mode, boolean dryRun) {
-        return dryRun ? manager.containsWatch(path, watcher, mode) : manager.removeWatch(path, watcher, mode);
-    }
-
-    void removeWatcher(Watcher watcher) {
-        dataWatches.removeWatcher(watcher);
-        childWatches.removeWatcher(watcher);
-    }
-
-    private static List<String> nullToEmpty(List<String> list) {
-        return list == null ? List.of() : list;
     }
 }

@@ -210,7 +210,7 @@ final class FourLetterWords {
     }
 
     static long watchCount(ZkServer server) {
-        return server.tree.dataWatches.watchCount() + server.tree.childWatches.watchCount();
+        return server.tree.watches.data.watchCount() + server.tree.watches.child.watchCount();
     }
 
     private static void line(StringBuilder text, String key, Object value) {
@@ -291,10 +291,10 @@ final class FourLetterWords {
 
     /** wchs's figures: connections watching, paths watched, watches in total. */
     static long[] watchSummary(ZkServer server) {
-        Set<Watcher> watchers = new java.util.HashSet<>(server.tree.dataWatches.byWatcher().keySet());
-        watchers.addAll(server.tree.childWatches.byWatcher().keySet());
-        Set<String> paths = new java.util.HashSet<>(server.tree.dataWatches.byPath().keySet());
-        paths.addAll(server.tree.childWatches.byPath().keySet());
+        Set<Watcher> watchers = new java.util.HashSet<>(server.tree.watches.data.byWatcher().keySet());
+        watchers.addAll(server.tree.watches.child.byWatcher().keySet());
+        Set<String> paths = new java.util.HashSet<>(server.tree.watches.data.byPath().keySet());
+        paths.addAll(server.tree.watches.child.byPath().keySet());
         return new long[] {watchers.size(), paths.size(), watchCount(server)};
     }
 
@@ -312,7 +312,7 @@ final class FourLetterWords {
     /** wchc's figures: the paths each session watches. */
     static Map<Long, Set<String>> watchesBySession(ZkServer server) {
         Map<Long, Set<String>> bySession = new java.util.TreeMap<>();
-        for (WatchManager manager : List.of(server.tree.dataWatches, server.tree.childWatches)) {
+        for (WatchManager manager : List.of(server.tree.watches.data, server.tree.watches.child)) {
             manager.byWatcher().forEach((watcher, paths) -> bySession
                     .computeIfAbsent(((ServerConnection) watcher).sessionId, k -> new java.util.TreeSet<>())
                     .addAll(paths));
@@ -323,7 +323,7 @@ final class FourLetterWords {
     /** wchp's figures: the sessions watching each path. */
     static Map<String, Set<Long>> watchesByPath(ZkServer server) {
         Map<String, Set<Long>> byPath = new java.util.TreeMap<>();
-        for (WatchManager manager : List.of(server.tree.dataWatches, server.tree.childWatches)) {
+        for (WatchManager manager : List.of(server.tree.watches.data, server.tree.watches.child)) {
             manager.byPath().forEach((path, watchers) -> {
                 Set<Long> sessions = byPath.computeIfAbsent(path, k -> new java.util.TreeSet<>());
                 for (Watcher watcher : watchers) {

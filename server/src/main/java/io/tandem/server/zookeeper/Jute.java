@@ -34,7 +34,9 @@ final class Jute {
 
     /** Header then body, the layout of one transaction in the log (as Apache's SerializeUtils writes it). */
     static byte[] txnBytes(JuteRecord header, JuteRecord body) {
-        ByteBuf buf = Unpooled.buffer(128);
+        // 256: a header and a write of 100-byte data and a short path (the common case) fit without the buffer
+        // growing (one more array and a copy).
+        ByteBuf buf = Unpooled.buffer(256);
         try {
             JuteOutput out = new JuteOutput(buf);
             header.write(out);
@@ -64,6 +66,20 @@ final class Jute {
             case OpCode.CREATE_SESSION -> CreateSessionTxn.read(in);
             case OpCode.CLOSE_SESSION -> in.hasRemaining() ? CloseSessionTxn.read(in) : null;
             default -> throw new IllegalStateException("unknown transaction type " + type + " in the log");
+        };
+    }
+
+    /** One operation of a logged or proposed MultiTxn, from its type and bytes. */
+    static JuteRecord subTxn(int type, byte[] data) {
+        return switch (type) {
+            case OpCode.CREATE, OpCode.CREATE2 -> JuteInput.decode(data, CreateTxn::read);
+            case OpCode.CREATE_TTL -> JuteInput.decode(data, CreateTTLTxn::read);
+            case OpCode.CREATE_CONTAINER -> JuteInput.decode(data, CreateContainerTxn::read);
+            case OpCode.DELETE, OpCode.DELETE_CONTAINER -> JuteInput.decode(data, DeleteTxn::read);
+            case OpCode.SET_DATA -> JuteInput.decode(data, SetDataTxn::read);
+            case OpCode.CHECK -> JuteInput.decode(data, CheckVersionTxn::read);
+            case OpCode.ERROR -> JuteInput.decode(data, ErrorTxn::read);
+            default -> throw new IllegalArgumentException("invalid op in multi: " + type);
         };
     }
 

@@ -1,5 +1,8 @@
 package io.tandem.server.zookeeper;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.tandem.zk.wire.JuteOutput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.IOException;
@@ -20,12 +23,20 @@ import java.util.logging.Logger;
 final class LogSyncer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LogSyncer.class.getName());
 
+    /** What the reused serialization buffer may keep between groups; a larger transaction grows it for a while. */
+    private static final int TXN_BUFFER_BYTES_KEPT = 64 << 10;
+
     private final ZkStore store;
     private final Runnable onSynced;
+    /** This thread's serialization buffer (heap, so the log copies straight from its array) and its writer. */
+    private ByteBuf txnBuffer = Unpooled.buffer(4096);
+    private JuteOutput txnOutput = new JuteOutput(txnBuffer);
     private final Object lock = new Object();
     private final Thread thread;
     /** Transactions handed over and not yet taken by this thread, in zxid order; guarded by {@link #lock}. */
     private List<Pending> pending = new ArrayList<>();
+    /** The list this thread logged last, emptied, to become {@link #pending} at the next take (two lists swap). */
+    private List<Pending> spare = new ArrayList<>();
     /** Highest zxid handed over; guarded by {@link #lock}. */
     private long requestedZxid;
     /** Set to stop once everything asked for is durable; guarded by {@link #lock}. */
@@ -101,10 +112,26 @@ final class LogSyncer implements AutoCloseable {
                     }
                     target = requestedZxid;
                     toLog = pending;
-                    pending = new ArrayList<>();
+                    pending = spare;
                 }
                 for (Pending txn : toLog) {
-                    store.append(txn.header().zxid(), Jute.txnBytes(txn.header(), txn.txn()));
+                    // Serialized into one reused buffer that the log copies from: no array, Netty buffer and
+                    // buffer growth per transaction (docs/profiles/zk-writes.md).
+                    txnBuffer.clear();
+                    txn.header().write(txnOutput);
+                    if (txn.txn() != null) {
+                        txn.txn().write(txnOutput);
+                    }
+                    store.append(txn.header().zxid(), txnBuffer.array(),
+                            txnBuffer.arrayOffset() + txnBuffer.readerIndex(), txnBuffer.readableBytes());
+                }
+                toLog.clear();
+                spare = toLog;
+                if (txnBuffer.capacity() > TXN_BUFFER_BYTES_KEPT) {
+                    // A large transaction grew it (up to jute.maxbuffer): give that memory back.
+                    txnBuffer.release();
+                    txnBuffer = Unpooled.buffer(TXN_BUFFER_BYTES_KEPT);
+                    txnOutput = new JuteOutput(txnBuffer);
                 }
                 // Everything handed over up to target is flushed and forced by this one call.
                 store.sync();
@@ -119,6 +146,8 @@ final class LogSyncer implements AutoCloseable {
             onSynced.run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            txnBuffer.release();
         }
     }
 

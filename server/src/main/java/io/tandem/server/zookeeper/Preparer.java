@@ -282,7 +282,7 @@ final class Preparer {
             path = path + String.format(Locale.ENGLISH, "%010d", parentCVersion);
         }
         validatePath(path);
-        if (recordOrNull(path) != null) {
+        if (exists(path)) {
             throw new ZkException(KeeperCode.NODE_EXISTS, path);
         }
         if (EphemeralOwner.isSession(parent.ephemeralOwner)) {
@@ -359,11 +359,10 @@ final class Preparer {
     private JuteRecord prepareSetData(SetDataRequest set, List<Id> authInfo) throws ZkException {
         String path = set.path();
         validatePath(path);
-        ChangeRecord node = record(path);
-        Acls.check(node.acl, Perms.WRITE, authInfo);
-        int newVersion = checkVersion(node.version, set.version(), path);
-        ChangeRecord changed = node.copy();
-        changed.version = newVersion;
+        ChangeRecord changed = changeable(path);
+        Acls.check(changed.acl, Perms.WRITE, authInfo);
+        changed.version = checkVersion(changed.version, set.version(), path);
+        int newVersion = changed.version;
         put(changed);
         return new SetDataTxn(path, set.data(), newVersion);
     }
@@ -387,10 +386,9 @@ final class Preparer {
         String path = set.path();
         validatePath(path);
         List<ACL> fixedAcl = Acls.fixup(path, authInfo, set.acl(), security);
-        ChangeRecord node = record(path);
-        Acls.check(node.acl, Perms.ADMIN, authInfo);
-        int newVersion = checkVersion(node.aversion, set.version(), path);
-        ChangeRecord changed = node.copy();
+        ChangeRecord changed = changeable(path);
+        Acls.check(changed.acl, Perms.ADMIN, authInfo);
+        int newVersion = checkVersion(changed.aversion, set.version(), path);
         changed.aversion = newVersion;
         changed.acl = fixedAcl;
         put(changed);
@@ -444,6 +442,34 @@ final class Preparer {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
         return record;
+    }
+
+    /**
+     * The record of {@code path} to change and then {@link #put}: a copy of the outstanding one (earlier preparations
+     * still hold it), or one read fresh from the tree, which nothing else holds and so needs no copy.
+     */
+    private ChangeRecord changeable(String path) throws ZkException {
+        ChangeRecord change = outstanding.get(path);
+        if (change != null) {
+            if (change.deleted) {
+                throw new ZkException(KeeperCode.NO_NODE, path);
+            }
+            return change.copy();
+        }
+        DataNode node = tree.getNode(path);
+        if (node == null) {
+            throw new ZkException(KeeperCode.NO_NODE, path);
+        }
+        return ChangeRecord.of(path, node);
+    }
+
+    /** Whether {@code path} exists once everything prepared takes effect, without making a record for it. */
+    private boolean exists(String path) {
+        ChangeRecord change = outstanding.get(path);
+        if (change != null) {
+            return !change.deleted;
+        }
+        return tree.getNode(path) != null;
     }
 
     private ChangeRecord recordOrNull(String path) {

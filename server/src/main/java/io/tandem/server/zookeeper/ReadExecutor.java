@@ -63,10 +63,10 @@ final class ReadExecutor {
         switch (request.type) {
             case OpCode.PING, OpCode.SET_WATCHES, OpCode.SET_WATCHES2 -> {
                 if (request.body instanceof SetWatches set) {
-                    tree.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(), set.childWatches(),
+                    tree.watches.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(), set.childWatches(),
                             null, null, connection);
                 } else if (request.body instanceof SetWatches2 set) {
-                    tree.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(), set.childWatches(),
+                    tree.watches.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(), set.childWatches(),
                             set.persistentWatches(), set.persistentRecursiveWatches(), connection);
                 }
                 return null;
@@ -83,7 +83,7 @@ final class ReadExecutor {
                     Acls.check(node.acl, Perms.READ, auth);
                 }
                 if (exists.watch()) {
-                    tree.addDataWatch(path, connection);
+                    tree.watches.addDataWatch(path, connection);
                 }
                 if (node == null) {
                     throw new ZkException(KeeperCode.NO_NODE, path);
@@ -151,7 +151,7 @@ final class ReadExecutor {
                     path = remove.path();
                     watcherType = remove.type();
                 }
-                if (!tree.removeWatch(path, watcherType, connection, request.type == OpCode.CHECK_WATCHES)) {
+                if (!tree.watches.removeWatch(path, watcherType, connection, request.type == OpCode.CHECK_WATCHES)) {
                     throw new ZkException(KeeperCode.NO_WATCHER, path);
                 }
                 return null;
@@ -162,7 +162,7 @@ final class ReadExecutor {
                 if (mode == null) {
                     throw new ZkException(KeeperCode.BAD_ARGUMENTS, add.path());
                 }
-                tree.addPersistentWatch(add.path(), connection, mode == AddWatchMode.PERSISTENT_RECURSIVE);
+                tree.watches.addPersistentWatch(add.path(), connection, mode == AddWatchMode.PERSISTENT_RECURSIVE);
                 return new ErrorResponse(0);
             }
             case OpCode.WHO_AM_I -> {
@@ -196,7 +196,7 @@ final class ReadExecutor {
         DataNode node = node(path);
         Acls.check(node.acl, Perms.READ, auth);
         if (watch) {
-            tree.addDataWatch(path, connection);
+            tree.watches.addDataWatch(path, connection);
         }
         return new GetDataResponse(node.data(), node.stat());
     }
@@ -207,7 +207,7 @@ final class ReadExecutor {
         Acls.check(node.acl, Perms.READ, auth);
         List<String> children = new ArrayList<>(node.children());
         if (watch) {
-            tree.addChildWatch(path, connection);
+            tree.watches.addChildWatch(path, connection);
         }
         return children;
     }

@@ -86,6 +86,11 @@ final class StorageZkStore implements ZkStore {
     }
 
     @Override
+    public void append(long zxid, byte[] bytes, int offset, int length) throws IOException {
+        log.append(zxid, bytes, offset, length);
+    }
+
+    @Override
     public void sync() throws IOException {
         log.sync();
     }

@@ -336,7 +336,7 @@ public final class ZkServer implements AutoCloseable {
     private void cleanUpClosedConnections() {
         ServerConnection connection;
         while ((connection = listener.pollClosed()) != null) {
-            tree.removeWatcher(connection);
+            tree.watches.removeWatcher(connection);
             sessions.detach(connection);
         }
     }

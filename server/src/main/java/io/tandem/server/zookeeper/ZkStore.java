@@ -32,6 +32,14 @@ interface ZkStore extends Closeable {
 
     void append(long zxid, byte[] txn) throws IOException;
 
+    /**
+     * Appends the {@code length} bytes of {@code bytes} from {@code offset}, copied before this returns, so the caller
+     * may reuse the array for the next transaction.
+     */
+    default void append(long zxid, byte[] bytes, int offset, int length) throws IOException {
+        append(zxid, java.util.Arrays.copyOfRange(bytes, offset, offset + length));
+    }
+
     /** The group-commit point: everything appended so far is durable when this returns. */
     void sync() throws IOException;
 

@@ -108,12 +108,12 @@ class DataTreeTest {
     void shouldFireDataChildAndRecursiveWatchesWithTheChangedPath() {
         List<String> seen = new ArrayList<>();
         Watcher watcher = event -> seen.add(event.type().code() + " " + event.path() + " " + event.zxid());
-        tree.addDataWatch("/w", watcher);
-        tree.addChildWatch("/", watcher);
+        tree.watches.addDataWatch("/w", watcher);
+        tree.watches.addChildWatch("/", watcher);
         apply(OpCode.CREATE, create("/w", 1));
         assertEquals(List.of("1 /w 1", "4 / 1"), seen);
         seen.clear();
-        tree.addPersistentWatch("/w", watcher, true);
+        tree.watches.addPersistentWatch("/w", watcher, true);
         apply(OpCode.CREATE, create("/w/x", 1));
         apply(OpCode.SET_DATA, new SetDataTxn("/w/x", null, 1));
         apply(OpCode.DELETE, new DeleteTxn("/w/x"));

@@ -93,7 +93,7 @@ public final class SnapshotStore {
             throw e;
         }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        TxnLog.fsyncDirectory(dir);
+        DirectorySync.fsync(dir);
         return new Snapshot(zxid, target);
     }
 
@@ -132,7 +132,7 @@ public final class SnapshotStore {
             }
         }
         if (deleted) {
-            TxnLog.fsyncDirectory(dir);
+            DirectorySync.fsync(dir);
         }
     }
 

@@ -1,18 +1,14 @@
 package io.tandem.storage.zk;
 
 import static io.tandem.storage.zk.LogFileFormat.FILE_HEADER_BYTES;
-import static io.tandem.storage.zk.LogFileFormat.FILE_MAGIC;
-import static io.tandem.storage.zk.LogFileFormat.FORMAT_VERSION;
 import static io.tandem.storage.zk.LogFileFormat.RECORD_HEADER_BYTES;
 import static io.tandem.storage.zk.LogFileFormat.TXN_BYTES_MAX;
 
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -44,6 +40,9 @@ import java.util.zip.CRC32C;
  * an interrupted write and is cut off; a damaged record followed by valid data is corruption and is refused with a
  * {@link CorruptLogException}, because dropping it could silently lose committed transactions.
  *
+ * <p>The recovery scan lives in {@link TxnLogRecovery} and the preallocation in {@link LogPadding}; this class keeps
+ * the appends, group commit, rolls, replay, truncation and purging.
+ *
  * <p>Thread safety: any thread may call any method. Appends proceed while another thread is inside {@code sync}'s
  * fsync. Lock order is structure lock, then sync lock, then this object's monitor.
  */
@@ -55,10 +54,6 @@ public final class TxnLog implements Closeable {
     public static final String PREALLOC_KEY = "preAllocSize";
     /** Apache's default preallocation block: 64 MiB. */
     public static final long PREALLOC_BYTES_DEFAULT = 64L << 20;
-    /** Apache pads once fewer than this many bytes of the block remain ahead of the write position. */
-    private static final long PREALLOC_MARGIN_BYTES = 4096;
-    /** Zeros are written in pieces of this size when a block is preallocated. */
-    private static final int ZERO_FILL_CHUNK_BYTES = 1 << 20;
     private static final int WRITE_BUFFER_BYTES = 64 << 10;
     /**
      * While a roll waits for the full file's fsync, appends are held in a buffer that may grow to this size (a few
@@ -66,16 +61,11 @@ public final class TxnLog implements Closeable {
      * next sync instead, so the memory held stays bounded.
      */
     private static final int ROLL_HOLD_BYTES_MAX = 16 << 20;
-    private static final System.Logger LOG = System.getLogger(TxnLog.class.getName());
 
     private final Path dir;
     private final long rollBytes;
-    /** The preallocation block (0: none). */
-    private final long preAllocBytes;
-    /** The size of {@link #current} on disk: its records plus the zero padding ahead of them. */
-    private long paddedBytes;
-    /** How far {@link #current}'s padding is written as zeros (beyond, up to {@link #paddedBytes}, it is sparse). */
-    private long zeroedBytes;
+    /** The preallocation of {@link #current}: its size on disk and the zeros ahead of its records. */
+    private final LogPadding padding;
     /** Held shared by replays and exclusively by truncation and purging, which delete or shorten files. */
     private final ReentrantReadWriteLock structureLock = new ReentrantReadWriteLock();
     /** Serializes fsyncs and rolls, and the closing of channels that an fsync might still be using. */
@@ -110,7 +100,7 @@ public final class TxnLog implements Closeable {
     private TxnLog(Path dir, long rollBytes, long preAllocBytes, long truncatedTailBytes) {
         this.dir = dir;
         this.rollBytes = rollBytes;
-        this.preAllocBytes = preAllocBytes;
+        this.padding = new LogPadding(preAllocBytes);
         this.truncatedTailBytes = truncatedTailBytes;
     }
 
@@ -171,87 +161,18 @@ public final class TxnLog implements Closeable {
         if (rollBytes < FILE_HEADER_BYTES + RECORD_HEADER_BYTES) {
             throw new IllegalArgumentException("rollBytes too small: " + rollBytes);
         }
-        Files.createDirectories(dir);
-        TreeMap<Long, Path> found = listLogFiles(dir);
-        long previousZxid = 0;
-        long truncated = 0;
-        Path lastFile = null;
-        long lastFileEnd = 0;
-        long lastFileSize = 0;
-        List<Map.Entry<Long, Path>> entries = new ArrayList<>(found.entrySet());
-        for (int i = 0; i < entries.size(); i++) {
-            Path file = entries.get(i).getValue();
-            long nameZxid = entries.get(i).getKey();
-            boolean isLast = i == entries.size() - 1;
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                long size = channel.size();
-                if (!hasValidHeader(channel, size)) {
-                    if (isLast && isBlankOrShort(channel, size)) {
-                        // Crashed while creating the file: it never held a record.
-                        truncated += size;
-                        found.remove(nameZxid);
-                        channel.close();
-                        Files.delete(file);
-                        LOG.log(Level.WARNING, "removed transaction log file with incomplete header {0}", file);
-                        continue;
-                    }
-                    throw new CorruptLogException(file, 0, "bad file header");
-                }
-                LogFileFormat.ScanResult scan =
-                        LogFileFormat.scan(channel, size, previousZxid, Long.MAX_VALUE, Long.MAX_VALUE, null);
-                if (scan.paddingFrom >= 0 && !LogFileFormat.allZero(channel, scan.paddingFrom, size)) {
-                    // A zero record header with data after it: a torn write into the preallocated tail (only zeros
-                    // or garbage follow) or damage in the middle of the records; decided below like any bad record.
-                    scan.failure = "zero record header followed by non-zero bytes";
-                    scan.failurePosition = scan.paddingFrom;
-                }
-                if (scan.failure != null) {
-                    boolean tornTail = isLast
-                            && !LogFileFormat.validRecordFollows(channel, scan.failurePosition, size, scan.records > 0
-                                    ? scan.lastZxid : previousZxid);
-                    if (!tornTail) {
-                        throw new CorruptLogException(file, scan.failurePosition, scan.failure);
-                    }
-                    LOG.log(Level.WARNING, "truncating torn tail of {0} at byte {1} ({2} bytes): {3}", file,
-                            scan.validEnd, size - scan.validEnd, scan.failure);
-                    truncated += size - scan.validEnd;
-                    channel.truncate(scan.validEnd);
-                    channel.force(false);
-                }
-                if (scan.records == 0) {
-                    if (!isLast) {
-                        throw new CorruptLogException(file, FILE_HEADER_BYTES, "file holds no records");
-                    }
-                    // The first append after creating this file never became durable; the name promised a zxid that
-                    // may now be reused differently, so the file goes.
-                    found.remove(nameZxid);
-                    channel.close();
-                    Files.delete(file);
-                    continue;
-                }
-                if (scan.firstZxid != nameZxid) {
-                    throw new CorruptLogException(file, FILE_HEADER_BYTES, "first zxid "
-                            + Long.toHexString(scan.firstZxid) + " does not match the file name");
-                }
-                previousZxid = scan.lastZxid;
-                lastFile = file;
-                lastFileEnd = scan.validEnd;
-                lastFileSize = channel.size();
-            }
-        }
-        if (truncated > 0) {
-            fsyncDirectory(dir);
-        }
-        TxnLog log = new TxnLog(dir, rollBytes, preAllocBytes, truncated);
-        log.files.putAll(found);
-        log.lastZxid = previousZxid;
-        log.syncedZxid = previousZxid;
-        if (lastFile != null) {
-            log.current = new RandomAccessFile(lastFile.toFile(), "rw");
-            log.current.seek(lastFileEnd);
-            log.currentBytes = lastFileEnd;
-            log.paddedBytes = lastFileSize; // the zero tail found is kept and written over
-            log.zeroedBytes = lastFileEnd; // whether it is sparse is not known: zeros are written ahead again
+        TxnLogRecovery.Recovered found = TxnLogRecovery.recover(dir);
+        TxnLog log = new TxnLog(dir, rollBytes, preAllocBytes, found.truncatedBytes());
+        log.files.putAll(found.files());
+        log.lastZxid = found.lastZxid();
+        log.syncedZxid = found.lastZxid();
+        if (found.lastFile() != null) {
+            log.current = new RandomAccessFile(found.lastFile().toFile(), "rw");
+            log.current.seek(found.lastFileEnd());
+            log.currentBytes = found.lastFileEnd();
+            // The zero tail found is kept and written over; whether it is sparse is not known: zeros are written
+            // ahead again.
+            log.padding.reset(found.lastFileSize(), found.lastFileEnd());
         }
         return log;
     }
@@ -261,21 +182,34 @@ public final class TxnLog implements Closeable {
      *
      * @throws IllegalArgumentException when {@code zxid} does not exceed {@link #lastZxid()}
      */
-    public synchronized void append(long zxid, byte[] txn) throws IOException {
+    public void append(long zxid, byte[] txn) throws IOException {
+        append(zxid, txn, 0, txn.length);
+    }
+
+    /**
+     * As {@link #append(long, byte[])} with the transaction in {@code length} bytes of {@code bytes} from
+     * {@code offset}: they are copied before this returns, so a writer may serialize every transaction into one
+     * reused buffer instead of a new array each.
+     */
+    public synchronized void append(long zxid, byte[] bytes, int offset, int length) throws IOException {
         ensureOpen();
         if (zxid <= lastZxid) {
             throw new IllegalArgumentException("zxid " + Long.toHexString(zxid) + " does not follow last zxid "
                     + Long.toHexString(lastZxid));
         }
-        if (txn.length > TXN_BYTES_MAX) {
-            throw new IllegalArgumentException("transaction of " + txn.length + " bytes exceeds " + TXN_BYTES_MAX);
+        if (length > TXN_BYTES_MAX) {
+            throw new IllegalArgumentException("transaction of " + length + " bytes exceeds " + TXN_BYTES_MAX);
+        }
+        if (offset < 0 || length < 0 || offset > bytes.length - length) {
+            throw new IndexOutOfBoundsException("transaction at " + offset + " of " + length + " bytes in an array of "
+                    + bytes.length);
         }
         if (current == null) {
             // The first file, or the next one after a roll that found nothing held (or failed to start the file
             // for what it held: the file is named after the first record it will contain either way).
             startFile(writeBuffer.position() > 0 ? bufferFirstZxid : zxid);
         }
-        int recordBytes = RECORD_HEADER_BYTES + txn.length;
+        int recordBytes = RECORD_HEADER_BYTES + length;
         if (writeBuffer.remaining() < recordBytes) {
             if (rollPending && writeBuffer.position() + recordBytes <= ROLL_HOLD_BYTES_MAX) {
                 growBuffer(writeBuffer.position() + recordBytes);
@@ -283,18 +217,18 @@ public final class TxnLog implements Closeable {
                 flushBuffer();
             }
         }
-        int crc = LogFileFormat.crc(appendCrc, appendCrcScratch, txn.length, zxid, txn, 0);
+        int crc = LogFileFormat.crc(appendCrc, appendCrcScratch, length, zxid, bytes, offset);
         if (writeBuffer.remaining() >= recordBytes) {
             if (writeBuffer.position() == 0) {
                 bufferFirstZxid = zxid;
             }
-            writeBuffer.putInt(txn.length).putInt(crc).putLong(zxid).put(txn);
+            writeBuffer.putInt(length).putInt(crc).putLong(zxid).put(bytes, offset, length);
         } else {
-            byte[] header = ByteBuffer.allocate(RECORD_HEADER_BYTES).putInt(txn.length).putInt(crc).putLong(zxid)
+            byte[] header = ByteBuffer.allocate(RECORD_HEADER_BYTES).putInt(length).putInt(crc).putLong(zxid)
                     .array();
-            padAhead(currentBytes + recordBytes);
+            padding.padAhead(current, currentBytes + recordBytes, currentBytes);
             current.write(header);
-            current.write(txn);
+            current.write(bytes, offset, length);
             currentBytes += recordBytes;
         }
         lastZxid = zxid;
@@ -324,7 +258,7 @@ public final class TxnLog implements Closeable {
                 toForce.getFD().sync();
             }
             if (forceDirectory) {
-                fsyncDirectory(dir);
+                DirectorySync.fsync(dir);
             }
             if (target > syncedZxid) {
                 syncedZxid = target;
@@ -351,7 +285,7 @@ public final class TxnLog implements Closeable {
         }
         current = null;
         currentBytes = 0;
-        trimPadding(forced, forcedBytes);
+        LogPadding.trim(forced, forcedBytes);
         forced.close();
         if (writeBuffer.position() > 0) {
             startFile(bufferFirstZxid);
@@ -453,11 +387,10 @@ public final class TxnLog implements Closeable {
                         reopened.seek(kept.validEnd);
                         current = reopened;
                         currentBytes = kept.validEnd;
-                        paddedBytes = kept.validEnd;
-                        zeroedBytes = kept.validEnd;
+                        padding.reset(kept.validEnd, kept.validEnd);
                         newLast = kept.lastZxid;
                     }
-                    fsyncDirectory(dir);
+                    DirectorySync.fsync(dir);
                     lastZxid = newLast;
                     syncedZxid = Math.min(syncedZxid, newLast);
                 }
@@ -495,7 +428,7 @@ public final class TxnLog implements Closeable {
                 Files.delete(file);
             }
             if (!purged.isEmpty()) {
-                fsyncDirectory(dir);
+                DirectorySync.fsync(dir);
             }
         } finally {
             structureLock.writeLock().unlock();
@@ -518,7 +451,7 @@ public final class TxnLog implements Closeable {
                 try {
                     if (current != null) {
                         flushBuffer();
-                        trimPadding(current, currentBytes);
+                        LogPadding.trim(current, currentBytes);
                     }
                 } finally {
                     closed = true;
@@ -536,62 +469,16 @@ public final class TxnLog implements Closeable {
         files.put(firstZxid, file);
         current = created;
         currentBytes = FILE_HEADER_BYTES;
-        paddedBytes = FILE_HEADER_BYTES;
-        zeroedBytes = FILE_HEADER_BYTES;
+        padding.reset(FILE_HEADER_BYTES, FILE_HEADER_BYTES);
         directoryDirty = true;
-        padAhead(currentBytes);
-    }
-
-    /**
-     * Apache's FilePadding: once a write would come within {@link #PREALLOC_MARGIN_BYTES} of the file's end, the file
-     * grows to the next whole block (or by a block), its new tail reading as zeros. The size then changes once per
-     * block instead of with every fsync'd append.
-     */
-    private void padAhead(long writeEnd) throws IOException {
-        if (preAllocBytes <= 0 || writeEnd + PREALLOC_MARGIN_BYTES < zeroedBytes) {
-            return;
-        }
-        if (writeEnd + PREALLOC_MARGIN_BYTES >= paddedBytes) {
-            long size = writeEnd > paddedBytes ? writeEnd + preAllocBytes : paddedBytes + preAllocBytes;
-            size -= size % preAllocBytes;
-            if (size < writeEnd + PREALLOC_MARGIN_BYTES) {
-                size += preAllocBytes;
-            }
-            current.setLength(size);
-            paddedBytes = size;
-        }
-        // The block's space is also written as zeros, a chunk ahead of the records at a time: a sparse tail (Apache
-        // writes one byte at the new end) would still allocate blocks, ext4 converting extents, at every sync
-        // (docs/profiles/zk-writes.md, finding 5), while zeros written once leave a later fsync of records over them
-        // no metadata to record. Chunks, not the whole block at once, so the fsync that carries the zeros to disk
-        // writes 1 MiB more, not 64.
-        long zeroEnd = Math.min(paddedBytes,
-                writeEnd + PREALLOC_MARGIN_BYTES + ZERO_FILL_CHUNK_BYTES
-                        - (writeEnd + PREALLOC_MARGIN_BYTES) % ZERO_FILL_CHUNK_BYTES);
-        if (zeroEnd > zeroedBytes) {
-            long from = Math.max(zeroedBytes, writeEnd);
-            byte[] zeros = new byte[(int) Math.min(ZERO_FILL_CHUNK_BYTES, zeroEnd - from)];
-            current.seek(from);
-            for (long at = from; at < zeroEnd; at += zeros.length) {
-                current.write(zeros, 0, (int) Math.min(zeros.length, zeroEnd - at));
-            }
-            current.seek(currentBytes);
-            zeroedBytes = zeroEnd;
-        }
-    }
-
-    /** Cuts a file that gets no more records back to them; a crash before this reaches the disk leaves a zero tail. */
-    private void trimPadding(RandomAccessFile file, long recordBytes) throws IOException {
-        if (file.length() > recordBytes) {
-            file.setLength(recordBytes);
-        }
+        padding.padAhead(current, currentBytes, currentBytes);
     }
 
     private void flushBuffer() throws IOException {
         if (writeBuffer.position() == 0) {
             return;
         }
-        padAhead(currentBytes + writeBuffer.position());
+        padding.padAhead(current, currentBytes + writeBuffer.position(), currentBytes);
         current.write(writeBuffer.array(), 0, writeBuffer.position());
         currentBytes += writeBuffer.position();
         writeBuffer.clear();
@@ -631,63 +518,6 @@ public final class TxnLog implements Closeable {
         }
     }
 
-    private static TreeMap<Long, Path> listLogFiles(Path dir) throws IOException {
-        TreeMap<Long, Path> found = new TreeMap<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, LogFileFormat.FILE_PREFIX + "*")) {
-            for (Path file : stream) {
-                long zxid = LogFileFormat.parseFileName(file.getFileName().toString());
-                if (zxid >= 0) {
-                    found.put(zxid, file);
-                }
-            }
-        }
-        return found;
-    }
 
-    private static boolean hasValidHeader(FileChannel channel, long size) throws IOException {
-        if (size < FILE_HEADER_BYTES) {
-            return false;
-        }
-        ByteBuffer header = ByteBuffer.allocate(FILE_HEADER_BYTES);
-        LogFileFormat.readFully(channel, header, 0);
-        return header.getInt(0) == FILE_MAGIC && header.getInt(4) == FORMAT_VERSION;
-    }
 
-    /**
-     * A header that is short or a file of zero bytes only: the file was created (and maybe preallocated) but its
-     * header never reached the disk.
-     */
-    private static boolean isBlankOrShort(FileChannel channel, long size) throws IOException {
-        return size < FILE_HEADER_BYTES || LogFileFormat.allZero(channel, 0, size);
-    }
-
-    /**
-     * Makes file creations, renames and deletions in {@code dir} durable. A directory can only be fsynced through a
-     * FileChannel, which an interrupt closes mid-force; the interrupt is therefore held back until the force is done
-     * and then restored, so a caller's interrupt never turns into a failed commit.
-     */
-    static void fsyncDirectory(Path dir) throws IOException {
-        boolean interrupted = Thread.interrupted();
-        try {
-            while (true) {
-                try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-                    channel.force(true);
-                    return;
-                } catch (java.nio.channels.ClosedByInterruptException e) {
-                    // The interrupt arrived during the force; clear it and force again on a fresh channel.
-                    Thread.interrupted();
-                    interrupted = true;
-                }
-            }
-        } catch (IOException e) {
-            // Windows cannot open a directory as a channel; there a rename or create is durable without it.
-            if (!System.getProperty("os.name", "").startsWith("Windows")) {
-                throw e;
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
 }

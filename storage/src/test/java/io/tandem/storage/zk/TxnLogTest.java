@@ -90,6 +90,41 @@ class TxnLogTest {
     }
 
     @Test
+    void shouldLogOnlyTheGivenSliceOfAReusedArray() throws IOException {
+        // One array reused for every record, as the log syncer serializes into one buffer: each record is the slice
+        // given (the bytes around it and what the array holds later never reach the log). The last record is larger
+        // than the write buffer, so it goes to the file directly.
+        byte[] shared = new byte[200 << 10];
+        try (TxnLog log = TxnLog.open(dir)) {
+            for (long z = 1; z <= 50; z++) {
+                java.util.Arrays.fill(shared, (byte) 0x5A);
+                byte[] txn = payload(z);
+                System.arraycopy(txn, 0, shared, 7, txn.length);
+                log.append(z, shared, 7, txn.length);
+            }
+            java.util.Arrays.fill(shared, (byte) 0x33);
+            log.append(51, shared, 1, shared.length - 2);
+            java.util.Arrays.fill(shared, (byte) 0x44);
+            log.sync();
+            assertThrows(IndexOutOfBoundsException.class, () -> log.append(52, shared, shared.length - 1, 2));
+        }
+        try (TxnLog log = TxnLog.open(dir)) {
+            List<Long> zxids = new ArrayList<>();
+            log.forEach(0, (zxid, txn) -> {
+                if (zxid == 51) {
+                    byte[] expected = new byte[shared.length - 2];
+                    java.util.Arrays.fill(expected, (byte) 0x33);
+                    assertArrayEquals(expected, txn);
+                } else {
+                    assertArrayEquals(payload(zxid), txn, "payload of zxid " + zxid);
+                }
+                zxids.add(zxid);
+            });
+            assertEquals(range(1, 51), zxids);
+        }
+    }
+
+    @Test
     void shouldReplayAppendedButUnsyncedEntries() throws IOException {
         try (TxnLog log = TxnLog.open(dir)) {
             appendRange(log, 1, 10);
