@@ -42,6 +42,18 @@ public final class BrokerConfigPolicy {
     private BrokerConfigPolicy() {
     }
 
+    /**
+     * The ssl.* and sasl.* keys a listener or the inter-broker client honours (the others are refused at start-up):
+     * DescribeConfigs lists them with their values, as Kafka lists every key of its configuration.
+     */
+    public static Set<String> honouredSecurityKeys() {
+        Set<String> keys = new java.util.TreeSet<>(SSL_IMPLEMENTED);
+        keys.addAll(List.of("ssl.endpoint.identification.algorithm", "ssl.allow.dn.changes", "ssl.allow.san.changes",
+                "ssl.principal.mapping.rules", "sasl.enabled.mechanisms", "sasl.server.max.receive.size",
+                "sasl.mechanism.inter.broker.protocol"));
+        return keys;
+    }
+
     /** The verdict on a broker key, or null when Kafka does not define it. */
     public static Verdict verdict(String key, String value, Map<String, String> settings) {
         String v = value == null ? "" : value.trim();

@@ -159,7 +159,7 @@ class DynamicJaasConfigTest {
             assertEquals(ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG, entry.source());
             assertNull(entry.value());
             assertTrue(entry.isSensitive());
-            assertFalse(entry.isReadOnly());
+            assertTrue(entry.isReadOnly(), "as Kafka: a listener.name. key is never in AllDynamicConfigs");
         }
         String stored = storedConfig().get(KEY).asText();
         assertFalse(stored.contains("new-secret"), "stored encrypted: " + stored);
