@@ -223,8 +223,9 @@ public final class DynamicBrokerConfig {
 
     /**
      * Tandem's checks of a login module before it is stored (Kafka stores any text and fails at the next start on
-     * one it cannot parse; here the broker would start without it): Kafka's JAAS syntax, the mechanism's module, and
-     * not the login this broker itself uses towards other brokers, which is read from server.properties only.
+     * one it cannot parse; here the broker would start without it): Kafka's JAAS syntax, the mechanism's module,
+     * and on the inter-broker listener the same own login (username and password) as server.properties, where the
+     * broker's client side reads it from.
      */
     private void validateLogin(String name, String mechanism, String value) {
         JaasLoginModule module;
@@ -246,9 +247,25 @@ public final class DynamicBrokerConfig {
         String interBrokerListener = broker.interBrokerSecurity().listenerName();
         if (mechanism.equals(broker.interBrokerSaslMechanism()) && interBrokerListener != null
                 && name.startsWith(LISTENER_PREFIX + interBrokerListener.toLowerCase(Locale.ROOT) + ".")) {
-            throw new ApiException(INVALID_CONFIG, "Dynamic update of " + name + " is not supported by Tandem: it "
-                    + "holds this broker's own login to other brokers (sasl.mechanism.inter.broker.protocol)");
+            // The module also holds this broker's own login to other brokers, which Tandem reads from
+            // server.properties only: its users may change, that login may not.
+            ListenerSecurity listener = saslListeners.get(interBrokerListener.toLowerCase(Locale.ROOT));
+            JaasLoginModule current = listener == null ? null : listener.staticLogin(mechanism);
+            if (current == null || !ownLogin(current).equals(ownLogin(module))) {
+                throw new ApiException(INVALID_CONFIG, "Dynamic update of " + name + " is not supported by Tandem "
+                        + "when it changes this broker's own login to other brokers (sasl.mechanism.inter.broker."
+                        + "protocol): keep its username and password (or unsecuredLogin options)");
+            }
         }
+    }
+
+    /** The options of a login module that make up the broker's own login (not the users it accepts). */
+    private static Map<String, String> ownLogin(JaasLoginModule module) {
+        Map<String, String> own = new java.util.TreeMap<>();
+        module.options().forEach((k, v) -> {
+            if (k.equals("username") || k.equals("password") || k.startsWith("unsecuredLogin")) own.put(k, v);
+        });
+        return own;
     }
 
     /** At the first read: the SASL listeners take the stored login modules, as Kafka's broker builds them at start. */

@@ -83,6 +83,11 @@ public final class ListenerSecurity {
                 + JAAS_CONFIG_SUFFIX;
     }
 
+    /** The mechanism's login module of server.properties (or the JAAS file), null when there is none. */
+    public JaasLoginModule staticLogin(String mechanism) {
+        return JaasLoginModule.find(listenerName, mechanism, staticSettings);
+    }
+
     /**
      * Puts in force the login modules among this broker's dynamic configs ({@code perBroker}, decrypted) over the
      * static ones, as Kafka's broker does when it builds its listeners at start; called once, before the listener
