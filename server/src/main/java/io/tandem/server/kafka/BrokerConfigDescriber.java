@@ -29,6 +29,8 @@ public final class BrokerConfigDescriber {
     }
 
     private static final String LISTENER_PREFIX = "listener.name.";
+    /** AclAuthorizer's own keys, read from server.properties beside Kafka's. */
+    private static final List<String> AUTHORIZER_KEYS = List.of("allow.everyone.if.no.acl.found", "super.users");
     /** The ssl.* / sasl.* keys Tandem honours that Kafka 3.9 defines: listed set or not, as Kafka lists them. */
     private static final Set<String> SECURITY_KEYS = BrokerConfigPolicy.honouredSecurityKeys().stream()
             .filter(k -> BrokerConfigKeys.KAFKA.containsKey(k) && BrokerConfigKeys.KAFKA.get(k).inKafka39())
@@ -87,6 +89,13 @@ public final class BrokerConfigDescriber {
             String value = dynamic.perBroker().get(name);
             if (value == null) value = staticSettings.get(name).trim();
             entries.add(entry(name, value, true, dynamic));
+        }
+        // The authorizer's keys are not KafkaConfig's: Kafka lists them, as every key it started with, under an
+        // unknown type, and so as sensitive (KafkaConfig.maybeSensitive of no type), value null.
+        for (String name : AUTHORIZER_KEYS) {
+            if (staticSettings.get(name) == null) continue;
+            entries.add(new Entry(name, null, ConfigSource.STATIC_BROKER_CONFIG, true, "UNKNOWN", true,
+                    List.of(new Synonym(name, null, ConfigSource.STATIC_BROKER_CONFIG))));
         }
         return entries;
     }

@@ -30,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * source STATIC_BROKER_CONFIG, the base key as a synonym (Kafka's brokerConfigSynonyms with matchListenerOverride),
  * the base key's type, read-only (a prefixed name is never in DynamicBrokerConfig.AllDynamicConfigs), and passwords
  * (a key store password, a login module) with value null and isSensitive; the base ssl.* / sasl.* keys a listener
- * honours with their static value or Kafka's default.
+ * honours with their static value or Kafka's default; the authorizer's super.users, not a KafkaConfig key, as Kafka
+ * lists such a key: no type, hence sensitive, value null.
  */
 class ListenerDescribeConfigsTest {
     @TempDir
@@ -49,7 +50,8 @@ class ListenerDescribeConfigsTest {
                 .set("listener.name.sasl_plaintext.connections.max.reauth.ms", "60000")
                 .set("listener.name.ssl.ssl.keystore.type", "PKCS12")
                 .set("listener.name.ssl.ssl.keystore.location", keyStore)
-                .set("listener.name.ssl.ssl.keystore.password", TestCertificates.PASSWORD));
+                .set("listener.name.ssl.ssl.keystore.password", TestCertificates.PASSWORD)
+                .set("super.users", "User:admin"));
              Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
                      "127.0.0.1:" + tandem.kafkaPort("PLAINTEXT")))) {
             ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "0");
@@ -99,6 +101,14 @@ class ListenerDescribeConfigsTest {
             assertEquals("JKS", config.get("ssl.keystore.type").value());
             assertNull(config.get("ssl.keystore.password").value());
             assertTrue(config.get("ssl.keystore.password").isSensitive());
+            // Not a KafkaConfig key: Kafka lists it with no type, hence as sensitive.
+            ConfigEntry superUsers = config.get("super.users");
+            assertNotNull(superUsers);
+            assertNull(superUsers.value());
+            assertTrue(superUsers.isSensitive());
+            assertEquals(ConfigSource.STATIC_BROKER_CONFIG, superUsers.source());
+            assertEquals(ConfigEntry.ConfigType.UNKNOWN, superUsers.type());
+            assertNull(config.get("allow.everyone.if.no.acl.found"), "listed only when set, as Kafka");
             for (ConfigEntry entry : config.entries()) {
                 if (entry.isSensitive()) {
                     assertNull(entry.value(), entry.name());
