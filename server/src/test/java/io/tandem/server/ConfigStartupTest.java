@@ -70,6 +70,13 @@ class ConfigStartupTest {
             "zookeeper.ssl.keystore.location|/zk.jks",
             "zookeeper.clientCnxnSocket|com.example.TlsSocket",
             "create.topic.policy.class.name|com.example.Policy",
+            // Applied by Kafka, and ignoring them would weaken security or a connection limit (issue 11).
+            "principal.builder.class|com.example.PrincipalBuilder",
+            "security.providers|com.example.ProviderCreator",
+            "max.connection.creation.rate|10",
+            "max.connections.per.ip.overrides|10.0.0.1:5",
+            "listener.name.internal.max.connections|10",
+            "listener.name.internal.max.connection.creation.rate|10",
             "log.dirs|/a,/b",
             "num.partitions|many",
             // ZooKeeper side.
@@ -185,6 +192,9 @@ class ConfigStartupTest {
         settings.put("zookeeper.set.acl", "false");
         settings.put("authProvider.1", "org.apache.zookeeper.server.auth.DigestAuthenticationProvider");
         settings.put("peerType", "participant");
+        settings.put("principal.builder.class",
+                "org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder");
+        settings.put("max.connection.creation.rate", "2147483647");
         List<String> warnings = captureWarnings(() -> {
             TandemConfig config = TandemConfig.forTests(dir);
             settings.forEach(config::set);
@@ -204,7 +214,7 @@ class ConfigStartupTest {
         ignored.put("forceSync", "no");
         ignored.put("log.cleaner.threads", "2");                 // server.properties, not implemented
         ignored.put("replication.quota.window.num", "11");       // once accepted silently by the quota. prefix
-        ignored.put("security.providers", "com.example.Provider"); // once accepted silently by the security. prefix
+        ignored.put("socket.send.buffer.bytes", "65536");        // once accepted silently by the socket. prefix
         ignored.put("num.replica.fetchers", "2");                 // one fetcher per leader here
         ignored.put("tickTme", "100");                           // a typo
         ignored.put("peerType", "observer");                     // standalone: no leader to observe

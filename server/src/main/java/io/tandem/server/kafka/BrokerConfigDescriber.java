@@ -4,7 +4,9 @@ import io.tandem.server.kafka.TopicConfigs.DynamicLayers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
+import io.tandem.server.kafka.security.ListenerTls;
 
 /**
  * DescribeConfigs(BROKER) as Kafka answers it (its createBrokerConfigEntry and configSynonyms), over what is in force
@@ -26,8 +28,18 @@ public final class BrokerConfigDescriber {
                         boolean sensitive, List<Synonym> synonyms) {
     }
 
+    private static final String LISTENER_PREFIX = "listener.name.";
+    /** AclAuthorizer's own keys, read from server.properties beside Kafka's. */
+    private static final List<String> AUTHORIZER_KEYS = List.of("allow.everyone.if.no.acl.found", "super.users");
+    /** The ssl.* / sasl.* keys Tandem honours that Kafka 3.9 defines: listed set or not, as Kafka lists them. */
+    private static final Set<String> SECURITY_KEYS = BrokerConfigPolicy.honouredSecurityKeys().stream()
+            .filter(k -> BrokerConfigKeys.KAFKA.containsKey(k) && BrokerConfigKeys.KAFKA.get(k).inKafka39())
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
+
     private final Map<String, String> staticSettings;
     private final Map<String, String> instanceDefaults;
+    /** The {@code listener.name.<listener>.} keys of server.properties that Tandem honours (it refuses the others). */
+    private final Set<String> staticListenerKeys;
 
     /**
      * @param staticSettings   the broker's server.properties settings
@@ -37,6 +49,14 @@ public final class BrokerConfigDescriber {
     public BrokerConfigDescriber(Map<String, String> staticSettings, Map<String, String> instanceDefaults) {
         this.staticSettings = Map.copyOf(staticSettings);
         this.instanceDefaults = Map.copyOf(instanceDefaults);
+        Set<String> listenerKeys = new java.util.HashSet<>();
+        staticSettings.forEach((name, value) -> {
+            if (name.startsWith(LISTENER_PREFIX) && value != null && BrokerConfigPolicy.verdict(name, value,
+                    staticSettings) == io.tandem.server.ConfigKeys.Verdict.IMPLEMENTED) {
+                listenerKeys.add(name);
+            }
+        });
+        this.staticListenerKeys = Set.copyOf(listenerKeys);
     }
 
     /** Every key in force on this broker ({@code perBroker}) or the cluster-wide dynamic defaults (not). */
@@ -50,6 +70,7 @@ public final class BrokerConfigDescriber {
         }
         TreeSet<String> names = new TreeSet<>(BrokerConfigKeys.IMPLEMENTED);
         names.addAll(BrokerConfigKeys.PASSWORDS);
+        names.addAll(SECURITY_KEYS);
         for (String name : names) {
             String value = dynamic.perBroker().get(name);
             if (value == null) value = dynamic.clusterDefault().get(name);
@@ -57,11 +78,24 @@ public final class BrokerConfigDescriber {
             if (value == null) value = defaultValue(name);
             entries.add(entry(name, value, true, dynamic));
         }
-        // Per-listener keys set on this broker (a TLS listener's reloaded stores), as Kafka lists them.
-        for (String name : new TreeSet<>(dynamic.perBroker().keySet())) {
-            if (name.startsWith("listener.name.")) {
-                entries.add(entry(name, dynamic.perBroker().get(name), true, dynamic));
-            }
+        // Per-listener keys, as Kafka lists them (its allConfigs: every key the broker started with, and the dynamic
+        // ones): those set on this broker (a TLS listener's reloaded stores, a login module) over the static ones of
+        // server.properties that Tandem honours.
+        TreeSet<String> listenerKeys = new TreeSet<>(staticListenerKeys);
+        for (String name : dynamic.perBroker().keySet()) {
+            if (name.startsWith(LISTENER_PREFIX)) listenerKeys.add(name);
+        }
+        for (String name : listenerKeys) {
+            String value = dynamic.perBroker().get(name);
+            if (value == null) value = staticSettings.get(name).trim();
+            entries.add(entry(name, value, true, dynamic));
+        }
+        // The authorizer's keys are not KafkaConfig's: Kafka lists them, as every key it started with, under an
+        // unknown type, and so as sensitive (KafkaConfig.maybeSensitive of no type), value null.
+        for (String name : AUTHORIZER_KEYS) {
+            if (staticSettings.get(name) == null) continue;
+            entries.add(new Entry(name, null, ConfigSource.STATIC_BROKER_CONFIG, true, "UNKNOWN", true,
+                    List.of(new Synonym(name, null, ConfigSource.STATIC_BROKER_CONFIG))));
         }
         return entries;
     }
@@ -80,16 +114,18 @@ public final class BrokerConfigDescriber {
         while (!synonyms.isEmpty() && !synonyms.get(0).name().equals(name)) synonyms.remove(0);
         ConfigSource source = synonyms.isEmpty() ? ConfigSource.DEFAULT_CONFIG : synonyms.get(0).source();
         boolean sensitive = sensitive(name);
-        // Kafka's readOnly is "not a dynamic key"; here also "not one Tandem applies at runtime": a TLS listener's
-        // passwords are (under the listener prefix, as in Kafka), sasl.jaas.config is not.
-        boolean readOnly = !name.startsWith("listener.name.")
-                && names.stream().noneMatch(BrokerConfigKeys.DYNAMIC::contains)
-                && !(sensitive && name.startsWith("ssl."));
+        // Kafka's readOnly is "not in DynamicBrokerConfig.AllDynamicConfigs", which holds base names only, so every
+        // listener.name.<l>. key is read-only there, even one set dynamically. Elsewhere it is here also "not one
+        // Tandem applies at runtime": a TLS listener's stores and passwords are (under the listener prefix, as in
+        // Kafka), sasl.jaas.config is not.
+        boolean readOnly = name.startsWith(LISTENER_PREFIX)
+                || (names.stream().noneMatch(BrokerConfigKeys.DYNAMIC::contains)
+                && !(name.startsWith("ssl.") && (sensitive || ListenerTls.RELOADABLE_KEYS.contains(name))));
         if (sensitive) {
             value = null;
             synonyms.replaceAll(s -> new Synonym(s.name(), null, s.source()));
         }
-        String type = name.startsWith("listener.name.") && sensitive ? "PASSWORD" : BrokerConfigKeys.type(name);
+        String type = name.startsWith(LISTENER_PREFIX) && sensitive ? "PASSWORD" : BrokerConfigKeys.type(name);
         return new Entry(name, value, source, readOnly, type, sensitive, List.copyOf(synonyms));
     }
 

@@ -216,6 +216,7 @@ public final class BrokerConfigKeys {
     /** Kafka's ConfigDef type name of a key ("STRING" for keys Kafka does not define). */
     public static String type(String name) {
         Key key = KAFKA.get(name);
+        if (key == null && listenerBase(name) != null) key = KAFKA.get(listenerBase(name));
         return key == null ? "STRING" : key.type();
     }
 
@@ -230,8 +231,31 @@ public final class BrokerConfigKeys {
             case "log.flush.interval.ms" -> List.of("log.flush.interval.ms", "log.flush.scheduler.interval.ms");
             case "log.retention.ms", "log.retention.minutes", "log.retention.hours" ->
                     List.of("log.retention.ms", "log.retention.minutes", "log.retention.hours");
-            default -> List.of(name);
+            default -> {
+                String base = listenerBase(name);
+                yield base == null ? List.of(name) : List.of(name, base);
+            }
         };
+    }
+
+    /** Kafka's ListenerMechanismConfigs: per-listener keys that also carry a mechanism, {@code <mechanism>.<key>}. */
+    private static final List<String> LISTENER_MECHANISM_KEYS = List.of("sasl.jaas.config",
+            "sasl.login.callback.handler.class", "sasl.login.class", "sasl.server.callback.handler.class",
+            "connections.max.reauth.ms");
+
+    /**
+     * The base key of a {@code listener.name.<listener>.<key>} (or {@code .<mechanism>.<key>}) override, as Kafka's
+     * brokerConfigSynonyms with matchListenerOverride finds it; null for a key without a listener prefix.
+     */
+    public static String listenerBase(String name) {
+        if (!name.startsWith("listener.name.")) return null;
+        int dot = name.indexOf('.', "listener.name.".length());
+        if (dot < 0) return null;
+        String base = name.substring(dot + 1);
+        for (String mechanismKey : LISTENER_MECHANISM_KEYS) {
+            if (base.endsWith(mechanismKey)) return mechanismKey;
+        }
+        return base;
     }
 
     /**

@@ -22,6 +22,9 @@ import java.util.Set;
  * not define are not this class's: it answers null for them.
  */
 public final class BrokerConfigPolicy {
+    /** Kafka's default principal.builder.class, whose principals Tandem's listeners produce. */
+    private static final String DEFAULT_PRINCIPAL_BUILDER =
+            "org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder";
     /** Kafka's default security protocol (of the inter-broker listener too). */
     public static final String PLAINTEXT = "PLAINTEXT";
     /** Kafka's default listener.security.protocol.map: each protocol name maps to itself. */
@@ -40,6 +43,18 @@ public final class BrokerConfigPolicy {
             .map(m -> m.toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     private BrokerConfigPolicy() {
+    }
+
+    /**
+     * The ssl.* and sasl.* keys a listener or the inter-broker client honours (the others are refused at start-up):
+     * DescribeConfigs lists them with their values, as Kafka lists every key of its configuration.
+     */
+    public static Set<String> honouredSecurityKeys() {
+        Set<String> keys = new java.util.TreeSet<>(SSL_IMPLEMENTED);
+        keys.addAll(List.of("ssl.endpoint.identification.algorithm", "ssl.allow.dn.changes", "ssl.allow.san.changes",
+                "ssl.principal.mapping.rules", "sasl.enabled.mechanisms", "sasl.server.max.receive.size",
+                "sasl.mechanism.inter.broker.protocol"));
+        return keys;
     }
 
     /** The verdict on a broker key, or null when Kafka does not define it. */
@@ -119,6 +134,18 @@ public final class BrokerConfigPolicy {
                     : Verdict.refused("ACLs on the broker's znodes are not implemented");
             case "zookeeper.clientCnxnSocket" -> PLAIN_ZOOKEEPER_SOCKETS.contains(v) ? Verdict.IMPLEMENTED
                     : Verdict.refused("ZooKeeper client socket " + v + " is not implemented");
+            // Keys Kafka applies whose loss would weaken security or a connection limit: honoured at Kafka's
+            // default (what Tandem does), refused otherwise.
+            case "principal.builder.class" -> v.isEmpty() || v.equals(DEFAULT_PRINCIPAL_BUILDER) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("custom principal builders are not implemented (principals are those of Kafka's "
+                    + "DefaultKafkaPrincipalBuilder)");
+            case "security.providers" -> v.isEmpty() ? Verdict.IMPLEMENTED
+                    : Verdict.refused("security provider creators are not implemented (the JDK's providers are used)");
+            case "max.connection.creation.rate" -> v.equals(Integer.toString(Integer.MAX_VALUE)) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("connection creation rate limits are not implemented");
+            case "max.connections.per.ip.overrides" -> v.isEmpty() ? Verdict.IMPLEMENTED
+                    : Verdict.refused("per-host overrides of max.connections.per.ip are not implemented (it applies "
+                    + "to every host)");
             default -> null;
         };
         if (special != null) return special;
@@ -166,6 +193,11 @@ public final class BrokerConfigPolicy {
             }
         }
         if (base.endsWith("principal.builder.class")) return Verdict.refused("principal builders are not implemented");
+        // Kafka's SocketServer applies these per listener; Tandem's connection limits are broker-wide only.
+        if (base.equals("max.connections") || base.equals("max.connection.creation.rate")) {
+            return Verdict.refused("per-listener connection limits are not implemented (max.connections applies to "
+                    + "the whole broker)");
+        }
         return Verdict.ignored("per-listener settings are not implemented");
     }
 

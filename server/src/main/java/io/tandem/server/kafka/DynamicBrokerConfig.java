@@ -5,8 +5,11 @@ import io.tandem.server.kafka.TopicConfigs.DynamicLayers;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZnodeStore;
+import io.tandem.server.kafka.security.JaasLoginModule;
+import io.tandem.server.kafka.security.ListenerSecurity;
 import io.tandem.server.kafka.security.ListenerTls;
 import io.tandem.server.kafka.security.PasswordEncoder;
+import io.tandem.server.kafka.security.SaslSettings;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -34,6 +37,11 @@ import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
  * refused with Kafka's error, and a stored value that does not decrypt is left out with Kafka's error line. At the
  * first read, values encrypted with {@code password.encoder.old.secret} are encrypted again with the current secret
  * and written back, as Kafka does when the secret is rotated.
+ *
+ * <p>A SASL listener's login module ({@code listener.name.<listener>.<mechanism>.sasl.jaas.config}, a password) is
+ * stored encrypted the same way and, as in Kafka, is in force from the broker's next start: Kafka's SaslChannelBuilder
+ * reconfigures only TLS keys and its DynamicListenerConfig acts only on listeners added or removed, so a running
+ * listener keeps the logins it started with ({@link ListenerSecurity#startWithDynamicLogins}).
  */
 public final class DynamicBrokerConfig {
     private static final System.Logger LOG = System.getLogger(DynamicBrokerConfig.class.getName());
@@ -51,6 +59,10 @@ public final class DynamicBrokerConfig {
     private final KafkaBroker broker;
     private final ZnodeStore store;
     private final int brokerId;
+    /** The SASL listeners, by lower-case listener name: their login modules may be dynamic configs. */
+    private final Map<String, ListenerSecurity> saslListeners = new LinkedHashMap<>();
+    /** Whether the SASL listeners were started with the stored login modules (once, at the first read). */
+    private boolean loginsStarted;
     /** The TLS listeners, by lower-case listener name (the form of the {@code listener.name.} prefix). */
     private final Map<String, ListenerTls> tlsListeners = new LinkedHashMap<>();
     /** The settings as last read from (or written to) the store, passwords encrypted as stored. */
@@ -69,6 +81,9 @@ public final class DynamicBrokerConfig {
         this.passwords = broker.passwordEncoder();
         this.oldPasswords = broker.oldPasswordEncoder();
         broker.listenerTls().forEach((name, tls) -> tlsListeners.put(name.toLowerCase(Locale.ROOT), tls));
+        broker.listenerSecurity().forEach((name, security) -> {
+            if (security.sasl() != null) saslListeners.put(name.toLowerCase(Locale.ROOT), security);
+        });
     }
 
     /** Reads the stored settings and applies them (at start-up, and then every {@link #REFRESH_MS}). */
@@ -85,6 +100,10 @@ public final class DynamicBrokerConfig {
         DynamicLayers usable = new DynamicLayers(
                 usable(DEFAULT_ENTITY, decrypted(DEFAULT_ENTITY, stored.clusterDefault()), false),
                 usable(Integer.toString(brokerId), decrypted(Integer.toString(brokerId), stored.perBroker()), true));
+        if (!loginsStarted) {
+            loginsStarted = true;
+            startLogins(usable.perBroker());
+        }
         if (!usable.equals(broker.topicConfigs().dynamic())) {
             Map<ListenerTls, ListenerTls.Loaded> reloads;
             try {
@@ -131,6 +150,10 @@ public final class DynamicBrokerConfig {
         }
         LOG.log(System.Logger.Level.INFO, "Dynamic broker configuration of {0} is now {1}",
                 perBroker ? "broker " + brokerId : "the cluster default", redacted(settings));
+        if (settings.keySet().stream().anyMatch(name -> jaasMechanism(name) != null)) {
+            LOG.log(System.Logger.Level.INFO, "Changed SASL login modules take effect when broker {0} restarts, as in "
+                    + "Kafka", brokerId);
+        }
         lastStored = perBroker ? new DynamicLayers(lastStoredOr().clusterDefault(), persisted)
                 : new DynamicLayers(persisted, lastStoredOr().perBroker());
         apply(next, reloads);
@@ -173,11 +196,88 @@ public final class DynamicBrokerConfig {
         }
         Set<String> notApplied = new HashSet<>(settings.keySet());
         notApplied.removeAll(BrokerConfigKeys.DYNAMIC);
-        notApplied.removeIf(name -> tlsStoreKey(name) != null);
+        notApplied.removeIf(name -> tlsStoreKey(name) != null || jaasMechanism(name) != null);
         if (!notApplied.isEmpty()) {
             throw new ApiException(INVALID_CONFIG, "Dynamic update of these configs is not supported by Tandem: "
                     + notApplied);
         }
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            String mechanism = jaasMechanism(e.getKey());
+            if (mechanism != null && e.getValue() != null) validateLogin(e.getKey(), mechanism, e.getValue());
+        }
+    }
+
+    /**
+     * The mechanism (upper case) of a {@code listener.name.<listener>.<mechanism>.sasl.jaas.config} key of one of this
+     * broker's SASL listeners and a mechanism Tandem implements; null for anything else.
+     */
+    private String jaasMechanism(String name) {
+        if (!name.startsWith(LISTENER_PREFIX) || !name.endsWith(ListenerSecurity.JAAS_CONFIG_SUFFIX)) return null;
+        int dot = name.indexOf('.', LISTENER_PREFIX.length());
+        int end = name.length() - ListenerSecurity.JAAS_CONFIG_SUFFIX.length();
+        if (dot < 0 || dot >= end) return null;
+        String mechanism = name.substring(dot + 1, end).toUpperCase(Locale.ROOT);
+        return saslListeners.containsKey(name.substring(LISTENER_PREFIX.length(), dot))
+                && SaslSettings.IMPLEMENTED_MECHANISMS.contains(mechanism) ? mechanism : null;
+    }
+
+    /**
+     * Tandem's checks of a login module before it is stored (Kafka stores any text and fails at the next start on
+     * one it cannot parse; here the broker would start without it): Kafka's JAAS syntax, the mechanism's module,
+     * and on the inter-broker listener the same own login (username and password) as server.properties, where the
+     * broker's client side reads it from.
+     */
+    private void validateLogin(String name, String mechanism, String value) {
+        JaasLoginModule module;
+        try {
+            module = JaasLoginModule.parse(value);
+        } catch (IllegalArgumentException e) {
+            // Kafka's parser words only: the value holds passwords and is never repeated.
+            throw new ApiException(INVALID_CONFIG, "Invalid JAAS configuration in " + name + ": " + e.getMessage());
+        }
+        String wanted = switch (mechanism) {
+            case "PLAIN" -> JaasLoginModule.PLAIN_LOGIN_MODULE;
+            case "OAUTHBEARER" -> JaasLoginModule.OAUTHBEARER_LOGIN_MODULE;
+            default -> JaasLoginModule.SCRAM_LOGIN_MODULE;
+        };
+        if (!module.className().equals(wanted)) {
+            throw new ApiException(INVALID_CONFIG, "login module " + module.className() + " in " + name
+                    + " is not implemented (only " + wanted + ")");
+        }
+        String interBrokerListener = broker.interBrokerSecurity().listenerName();
+        if (mechanism.equals(broker.interBrokerSaslMechanism()) && interBrokerListener != null
+                && name.startsWith(LISTENER_PREFIX + interBrokerListener.toLowerCase(Locale.ROOT) + ".")) {
+            // The module also holds this broker's own login to other brokers, which Tandem reads from
+            // server.properties only: its users may change, that login may not.
+            ListenerSecurity listener = saslListeners.get(interBrokerListener.toLowerCase(Locale.ROOT));
+            JaasLoginModule current = listener == null ? null : listener.staticLogin(mechanism);
+            if (current == null || !ownLogin(current).equals(ownLogin(module))) {
+                throw new ApiException(INVALID_CONFIG, "Dynamic update of " + name + " is not supported by Tandem "
+                        + "when it changes this broker's own login to other brokers (sasl.mechanism.inter.broker."
+                        + "protocol): keep its username and password (or unsecuredLogin options)");
+            }
+        }
+    }
+
+    /** The options of a login module that make up the broker's own login (not the users it accepts). */
+    private static Map<String, String> ownLogin(JaasLoginModule module) {
+        Map<String, String> own = new java.util.TreeMap<>();
+        module.options().forEach((k, v) -> {
+            if (k.equals("username") || k.equals("password") || k.startsWith("unsecuredLogin")) own.put(k, v);
+        });
+        return own;
+    }
+
+    /** At the first read: the SASL listeners take the stored login modules, as Kafka's broker builds them at start. */
+    private void startLogins(Map<String, String> perBroker) {
+        saslListeners.forEach((name, listener) -> {
+            try {
+                listener.startWithDynamicLogins(perBroker);
+            } catch (IllegalArgumentException e) {
+                LOG.log(System.Logger.Level.ERROR, "Stored login modules of listener {0} are not applied: {1}",
+                        listener.listenerName(), e.getMessage());
+            }
+        });
     }
 
     /**

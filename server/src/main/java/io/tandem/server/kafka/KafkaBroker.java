@@ -23,6 +23,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.security.ListenerTls;
+import io.tandem.server.kafka.security.ListenerSecurity;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.security.PasswordEncoder;
 import io.tandem.server.kafka.security.Authorization;
@@ -437,6 +438,21 @@ public final class KafkaBroker implements AutoCloseable {
             if (listener.tls() != null) tls.put(name, listener.tls());
         });
         return tls;
+    }
+
+    /** Each listener's security by listener name: dynamic broker configuration starts SASL ones with their logins. */
+    public Map<String, ListenerSecurity> listenerSecurity() {
+        return security.listeners();
+    }
+
+    /**
+     * The mechanism this broker logs in to other brokers with on a SASL inter-broker listener
+     * (sasl.mechanism.inter.broker.protocol), null when that listener does not use SASL.
+     */
+    public String interBrokerSaslMechanism() {
+        if (security.interBroker().saslUser() == null) return null;
+        return brokerSettings.get("sasl.mechanism.inter.broker.protocol", "GSSAPI").trim()
+                .toUpperCase(java.util.Locale.ROOT);
     }
 
     /** The encoder of dynamic password configs, null when password.encoder.secret is not set. */

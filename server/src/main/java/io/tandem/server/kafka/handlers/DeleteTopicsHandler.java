@@ -41,6 +41,26 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
             wanted.addAll(request.topics);
         }
         DeleteTopicsResponse response = new DeleteTopicsResponse();
+        // Kafka 3.9 (ZooKeeper mode, KafkaApis.handleDeleteTopicsRequest) refuses the whole request first when
+        // deletion is disabled, then when an entry names a topic both by name and by id (InvalidRequestException:
+        // every entry INVALID_REQUEST, no message), before any authorization.
+        short refusal = NONE;
+        if (!broker.config().deleteTopicEnable()) {
+            refusal = version < 3 ? INVALID_REQUEST : TOPIC_DELETION_DISABLED;
+        } else if (wanted.stream().anyMatch(s -> s.name != null && s.topicId != null && !ZERO_UUID.equals(s.topicId))) {
+            refusal = INVALID_REQUEST;
+        }
+        if (refusal != NONE) {
+            for (DeleteTopicsRequest.DeleteTopicState s : wanted) {
+                DeleteTopicsResponse.DeletableTopicResult result = new DeleteTopicsResponse.DeletableTopicResult();
+                result.name = s.name;
+                result.topicId = s.topicId == null ? ZERO_UUID : s.topicId;
+                result.errorCode = refusal;
+                response.responses.add(result);
+            }
+            responder.send(response);
+            return;
+        }
         // The topics that pass every check are deleted together (one pass over their znodes and one round of
         // StopReplica instead of one per topic), then answered.
         List<DeleteTopicsResponse.DeletableTopicResult> deleting = new ArrayList<>();
@@ -53,19 +73,20 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
                 if (s.name == null) {
                     topic = broker.metadata().topicById(s.topicId);
                     if (topic == null) throw new ApiException(UNKNOWN_TOPIC_ID, "Topic id " + s.topicId + " does not exist.");
-                    if (!broker.authorization().topic(context, AclOperation.DELETE, topic.name())) {
+                    // As Kafka: without DESCRIBE the name is not returned (the id itself is not secret).
+                    if (!broker.authorization().topic(context, AclOperation.DESCRIBE, topic.name())) {
                         throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
                     }
                     result.name = topic.name();
+                    if (!broker.authorization().topic(context, AclOperation.DELETE, topic.name())) {
+                        throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
+                    }
                 } else {
                     if (!broker.authorization().topic(context, AclOperation.DELETE, s.name)) {
                         throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
                     }
                     topic = broker.metadata().topic(s.name);
                     if (topic == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
-                }
-                if (!broker.config().deleteTopicEnable()) {
-                    throw new ApiException(TOPIC_DELETION_DISABLED, "Topic deletion is disabled.");
                 }
                 if (TopicNames.isInternal(topic.name())) {
                     throw new ApiException(TOPIC_AUTHORIZATION_FAILED, "Internal topics cannot be deleted.");

@@ -113,6 +113,24 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         return partitions.isEmpty() ? null : new TransactionalPartitions(producerId, producerEpoch, partitions);
     }
 
+    /** Whether a partition's records start with a transactional batch (v3+ requests carry one batch each). */
+    static boolean hasTransactionalRecords(ProduceRequest request) {
+        for (ProduceRequest.TopicProduceData topicData : request.topicData) {
+            for (ProduceRequest.PartitionProduceData data : topicData.partitionData) {
+                if (data.records == null || data.records.readableBytes() == 0
+                        || RecordBatches.firstMagic(data.records) != RecordBatch.MAGIC) {
+                    continue;
+                }
+                try {
+                    if (RecordBatch.wrap(data.records).isTransactional()) return true;
+                } catch (CorruptRecordException e) {
+                    // Malformed: the append refuses it with its own error.
+                }
+            }
+        }
+        return false;
+    }
+
     /**
      * Kafka's translation of a failed implicit add for the producer (ReplicaManager): a partition not in the
      * transaction is INVALID_TXN_STATE with Kafka's message; coordinator trouble becomes the retriable
@@ -139,9 +157,11 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         boolean validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1;
         List<TopicPartition> appended = new ArrayList<>();
         List<Pending> pending = new ArrayList<>();
-        // Kafka refuses the whole request when its transactional id is not writable, each topic when it is not.
-        boolean transactionRefused = request.transactionalId != null
-                && !broker.authorization().transactionalId(context, AclOperation.WRITE, request.transactionalId);
+        // Kafka refuses the whole request when it carries transactional records and its transactional id is missing
+        // or not writable (KafkaApis.handleProduceRequest, RequestUtils.hasTransactionalRecords), each topic when it
+        // is not writable; a transactional id beside non-transactional records is not checked.
+        boolean transactionRefused = hasTransactionalRecords(request) && (request.transactionalId == null
+                || !broker.authorization().transactionalId(context, AclOperation.WRITE, request.transactionalId));
         for (ProduceRequest.TopicProduceData topicData : request.topicData) {
             TopicProduceResponse topicResponse = new TopicProduceResponse();
             topicResponse.name = topicData.name;

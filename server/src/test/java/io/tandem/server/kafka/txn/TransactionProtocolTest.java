@@ -245,8 +245,11 @@ class TransactionProtocolTest {
             builder.producer(7, (short) 0, -1).appendEndTxnMarker(0, new EndTxnMarker(ControlRecordType.ABORT, 0));
             builder.build();
         }
+        // A control batch is transactional: without a transactional id Kafka refuses the whole request before it
+        // looks at the records (KafkaApis.handleProduceRequest: hasTransactionalRecords and no transactional id is
+        // TRANSACTIONAL_ID_AUTHORIZATION_FAILED, with or without an authorizer), so nothing is appended.
         ProduceResponse response = produce(marker, null, 0);
-        assertEquals(INVALID_RECORD, response.responses.get(0).partitionResponses.get(0).errorCode);
+        assertEquals(TRANSACTIONAL_ID_AUTHORIZATION_FAILED, response.responses.get(0).partitionResponses.get(0).errorCode);
     }
 
     @Test
