@@ -168,6 +168,7 @@ class SecurityNegativeSuiteTest {
         answer(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, "handleAlterUserScramCredentialsRequest: ALTER on CLUSTER",
                 cluster);
         answer(ApiKeys.ALTER_PARTITION, "handleAlterPartitionRequest: CLUSTER_ACTION on CLUSTER", cluster);
+        answer(ApiKeys.UPDATE_FEATURES, "handleUpdateFeatures: ALTER on CLUSTER, top-level error", cluster);
         answer(ApiKeys.DESCRIBE_CLUSTER, "handleDescribeCluster: open (DESCRIBE on CLUSTER only decides the "
                 + "authorized operations)");
         answer(ApiKeys.DESCRIBE_PRODUCERS, "handleDescribeProducersRequest: READ on each TOPIC", topic);
