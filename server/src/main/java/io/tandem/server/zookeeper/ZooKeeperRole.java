@@ -6,6 +6,8 @@ import io.tandem.server.TandemConfig;
 import io.tandem.server.zab.QuorumFaults;
 import io.tandem.server.zab.QuorumTransport;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
@@ -37,19 +39,27 @@ public final class ZooKeeperRole implements AutoCloseable {
         Path dir = zooCfgDataDir != null ? Path.of(zooCfgDataDir) : config.dataDir().resolve("zookeeper");
         // Apache binds every interface unless clientPortAddress says otherwise (TandemConfig.forTests: loopback).
         String host = config.get("clientPortAddress", ANY_ADDRESS);
-        ZkServerConfig zkConfig = ZkServerConfig.from(host, config.zookeeperPort(), dir,
+        int port = config.zookeeperPort();
+        Map<String, String> servers = serverLines(config);
+        int myId = 0;
+        if (!servers.isEmpty()) {
+            Files.createDirectories(dir);
+            myId = myId(config, dir);
+            String[] client = clientAddress(config, myId, servers.get("server." + myId), host);
+            if (client != null) {
+                host = client[0];
+                port = Integer.parseInt(client[1]);
+            }
+        }
+        ZkServerConfig zkConfig = ZkServerConfig.from(host, port, dir,
                 key -> config.get(key, ZooKeeperConfigKeys.fromSystemProperty(key)));
         // zoo.cfg's DigestAuthenticationProvider.superDigest is Apache's system property of the longer name.
         String superDigest = config.get(Acls.SUPER_DIGEST_PROPERTY, config.get(ZooKeeperConfigKeys.SUPER_DIGEST,
                 System.getProperty(Acls.SUPER_DIGEST_PROPERTY)));
         ZkSecurity security = ZkSecurity.from(config.settings(), host);
-        Map<String, String> servers = serverLines(config);
         if (!servers.isEmpty()) {
             // server.N lines make this node a member of an ensemble; without them it stays standalone.
             Map<Integer, QuorumTransport.Peer> peers = QuorumTransport.parsePeers(servers);
-            Files.createDirectories(dir);
-            int myId = myId(config, dir);
-            checkClientAddress(config, myId, servers.get("server." + myId), host);
             checkPeerType(config, peers.get(myId));
             if (ZkServerConfig.apacheQuorumProtocol(config::get)) {
                 // Its own directory: the follower stores the leader's SNAP in Apache's body format, which a restart
@@ -112,18 +122,44 @@ public final class ZooKeeperRole implements AutoCloseable {
      * clients there; Tandem serves them on clientPort / clientPortAddress, so the two must agree (Apache refuses
      * a disagreement too) rather than one of them being silently ignored.
      */
-    private static void checkClientAddress(TandemConfig config, int myId, String line, String host) {
-        if (line == null) return;
+    /**
+     * Where this member serves clients when its server.N line names a client address ({@code ;[host:]port}), as
+     * Apache 3.9's QuorumPeerConfig.setupClientPort decides: the line wins, and zoo.cfg may only agree with it. A
+     * specific {@code clientPortAddress} must be the line's address and port; a wildcard one (or none) only its port,
+     * and then only when {@code clientPort} is set. Returns {host, port}, or null when the line names none.
+     */
+    private static String[] clientAddress(TandemConfig config, int myId, String line, String host) {
+        if (line == null) return null;
         String[] client = QuorumTransport.Peer.clientAddress(myId, line);
-        if (client == null) return;
-        boolean portAgrees = Integer.parseInt(client[1]) == config.zookeeperPort();
-        boolean hostAgrees = client[0] == null || client[0].equals(host)
-                || (client[0].equals(ANY_ADDRESS) && host.equals(ANY_ADDRESS));
-        if (!portAgrees || !hostAgrees) {
+        if (client == null) return null;
+        String lineHost = client[0] == null ? ANY_ADDRESS : client[0];
+        int linePort = Integer.parseInt(client[1]);
+        boolean wildcard = isAnyLocal(host);
+        boolean portSet = config.get("clientPort") != null;
+        boolean agrees = wildcard ? !portSet || linePort == config.zookeeperPort()
+                : sameAddress(host, lineHost) && linePort == config.zookeeperPort();
+        if (!agrees) {
             throw new ConfigException(List.of("Configuration key 'server." + myId + "' (value '" + line
                     + "') names client address " + (client[0] == null ? "" : client[0] + ":") + client[1]
-                    + " but this member serves clients on " + host + ":" + config.zookeeperPort()
+                    + " but this member is configured to serve clients on " + host + ":" + config.zookeeperPort()
                     + " (clientPortAddress, clientPort): make them agree"));
+        }
+        return new String[] {lineHost, client[1]};
+    }
+
+    private static boolean isAnyLocal(String host) {
+        try {
+            return InetAddress.getByName(host).isAnyLocalAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static boolean sameAddress(String a, String b) {
+        try {
+            return InetAddress.getByName(a).equals(InetAddress.getByName(b));
+        } catch (UnknownHostException e) {
+            return a.equals(b);
         }
     }
 

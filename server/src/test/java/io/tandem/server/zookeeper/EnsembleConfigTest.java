@@ -77,6 +77,42 @@ class EnsembleConfigTest {
         assertTrue(e.getMessage().contains("'server.1'") && e.getMessage().contains("make them agree"), e.getMessage());
     }
 
+    @Test
+    void shouldServeWhereTheLineSaysWhenClientPortAddressIsTheWildcardAndThePortAgrees() throws Exception {
+        // Curator's TestingCluster writes exactly this: clientPort=P and server.N=127.0.0.1:q:e;127.0.0.1:P.
+        int clientPort = freePort();
+        TandemConfig config = TandemConfig.defaults().dataDir(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
+                .set("myid", "1").set("tickTime", "200").set("clientPort", Integer.toString(clientPort))
+                .set("admin.enableServer", "false")
+                .set("server.1", "127.0.0.1:" + freePort() + ":" + freePort() + ";127.0.0.1:" + clientPort);
+        try (Tandem tandem = Tandem.start(config); Socket client = new Socket("127.0.0.1", clientPort)) {
+            assertEquals(clientPort, tandem.zookeeperPort());
+            assertTrue(client.isConnected());
+            assertEquals("127.0.0.1:" + clientPort, tandem.zookeeperConnect());
+        }
+    }
+
+    @Test
+    void shouldTakeTheClientPortFromTheLineWhenClientPortIsNotSet() throws Exception {
+        int clientPort = freePort();
+        TandemConfig config = TandemConfig.defaults().dataDir(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
+                .set("myid", "1").set("tickTime", "200").set("admin.enableServer", "false")
+                .set("server.1", "127.0.0.1:" + freePort() + ":" + freePort() + ";127.0.0.1:" + clientPort);
+        try (Tandem tandem = Tandem.start(config); Socket client = new Socket("127.0.0.1", clientPort)) {
+            assertEquals(clientPort, tandem.zookeeperPort());
+        }
+    }
+
+    @Test
+    void shouldRefuseASpecificClientPortAddressThatTheLinesWildcardContradicts() throws IOException {
+        // Apache: clientPortAddress 127.0.0.1:P is not the line's 0.0.0.0:P.
+        int clientPort = freePort();
+        TandemConfig config = member(1).set("clientPort", Integer.toString(clientPort))
+                .set("server.1", "127.0.0.1:" + freePort() + ":" + freePort() + ";" + clientPort);
+        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
+        assertTrue(e.getMessage().contains("make them agree"), e.getMessage());
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
