@@ -1,0 +1,123 @@
+package io.tandem.compat.zookeeper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.stream.Collectors;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Curator's own recipe tests (the test jar of curator-recipes 5.9.0, unmodified) against Tandem: every TestingServer
+ * and TestingCluster they start is a Tandem node, through {@code src/test/curator-harness}'s stand-in for
+ * curator-test's embedded-server adapter, first on the class path of a child JVM ({@link CuratorSuiteRunner}).
+ *
+ * <p>CI runs {@link #CI_CLASSES}, recipes users reach for first, in about a minute. The whole jar (56 classes, about
+ * 40 minutes on a loaded 2-core machine) runs with {@code -Dcurator.suite=all}; {@code -Dcurator.suite=A,B} runs
+ * the named classes (simple names under org.apache.curator).
+ */
+class CuratorSuiteCompatTest {
+    private static final Path HARNESS_SOURCE = Path.of("src/test/curator-harness");
+    private static final Path WORK = Path.of("target/curator-suite");
+    private static final String RECIPES_TEST_JAR = "curator-recipes-";
+    private static final long TIMEOUT_MINUTES = 90;
+    static final List<String> CI_CLASSES = List.of(
+            "org.apache.curator.framework.recipes.locks.TestInterProcessSemaphoreMutex",
+            "org.apache.curator.framework.recipes.leader.TestLeaderSelector",
+            "org.apache.curator.framework.recipes.barriers.TestDistributedDoubleBarrier",
+            "org.apache.curator.framework.recipes.nodes.TestPersistentTtlNode",
+            "org.apache.curator.framework.recipes.watch.TestPersistentWatcher",
+            "org.apache.curator.framework.recipes.leader.TestLeaderLatchCluster");
+
+    @Test
+    void curatorRecipeTestsShouldPassAgainstTandem() throws Exception {
+        List<String> classes = selectedClasses();
+        Path harness = compileHarness();
+        Path log = Files.createDirectories(WORK).toAbsolutePath().resolve("runner.log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx1g", "-cp",
+                harness + File.pathSeparator + System.getProperty("java.class.path"),
+                CuratorSuiteRunner.class.getName()));
+        command.addAll(classes);
+        Process process = new ProcessBuilder(command).directory(WORK.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        if (!process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            fail("Curator's tests did not finish within " + TIMEOUT_MINUTES + " min");
+        }
+        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+        String summary = lines.stream().filter(l -> l.startsWith("SUMMARY ")).findFirst()
+                .orElseGet(() -> fail("no summary from the runner (exit " + process.exitValue() + "):\n" + tail(lines)));
+        String failures = lines.stream().filter(l -> l.startsWith("FAILED ")).collect(Collectors.joining("\n"));
+        System.out.println("Curator suite (" + classes.size() + " classes): " + summary);
+        assertTrue(!summary.contains(" succeeded=0 "), "no Curator test ran: " + summary + "\n" + tail(lines));
+        assertEquals("", failures, () -> summary + "\n" + failures);
+        assertEquals(0, process.exitValue(), () -> summary + "\n" + tail(lines));
+    }
+
+    /** {@link #CI_CLASSES}, or what {@code -Dcurator.suite} names ({@code all}: every test class in the jar). */
+    private static List<String> selectedClasses() throws IOException {
+        String wanted = System.getProperty("curator.suite", "").trim();
+        if (wanted.isEmpty()) {
+            return CI_CLASSES;
+        }
+        List<String> all = allTestClasses();
+        if (wanted.equals("all")) {
+            return all;
+        }
+        List<String> chosen = new ArrayList<>();
+        for (String name : wanted.split(",")) {
+            all.stream().filter(c -> c.endsWith("." + name.trim())).forEach(chosen::add);
+        }
+        return chosen;
+    }
+
+    /** The Test* classes of curator-recipes' test jar (nested classes run with their outer one). */
+    private static List<String> allTestClasses() throws IOException {
+        String jar = List.of(System.getProperty("java.class.path").split(File.pathSeparator)).stream()
+                .filter(p -> Path.of(p).getFileName().toString().startsWith(RECIPES_TEST_JAR)
+                        && p.endsWith("-tests.jar"))
+                .findFirst().orElseThrow(() -> new IllegalStateException("curator-recipes' test jar is not on the class path"));
+        List<String> classes = new ArrayList<>();
+        try (JarFile file = new JarFile(jar)) {
+            file.stream().map(e -> e.getName())
+                    .filter(n -> n.endsWith(".class") && !n.contains("$")
+                            && n.substring(n.lastIndexOf('/') + 1).startsWith("Test"))
+                    .map(n -> n.substring(0, n.length() - ".class".length()).replace('/', '.'))
+                    .forEach(classes::add);
+        }
+        Collections.sort(classes);
+        return classes;
+    }
+
+    private static Path compileHarness() throws IOException {
+        Path out = Files.createDirectories(WORK.resolve("harness-classes")).toAbsolutePath();
+        List<String> sources = new ArrayList<>();
+        try (var files = Files.walk(HARNESS_SOURCE)) {
+            files.filter(f -> f.toString().endsWith(".java")).forEach(f -> sources.add(f.toString()));
+        }
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        List<String> arguments = new ArrayList<>(List.of("-d", out.toString(), "-cp",
+                System.getProperty("java.class.path")));
+        arguments.addAll(sources);
+        assertEquals(0, javac.run(null, null, null, arguments.toArray(String[]::new)),
+                "compiling the Curator harness adapter failed");
+        return out;
+    }
+
+    private static String tail(List<String> lines) {
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    }
+}

@@ -1,0 +1,46 @@
+package io.tandem.compat.zookeeper;
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+
+/**
+ * The child process of {@link CuratorSuiteCompatTest}: runs the named test classes of Curator's own test jar with
+ * the JUnit platform and prints one {@code FAILED class#method: message} line per failure, then a {@code SUMMARY}
+ * line; the exit code is the number of failures (capped).
+ */
+public final class CuratorSuiteRunner {
+    private CuratorSuiteRunner() {
+    }
+
+    public static void main(String[] args) {
+        List<org.junit.platform.engine.DiscoverySelector> selectors = new ArrayList<>();
+        for (String name : args) {
+            selectors.add(selectClass(name));
+        }
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectors).build();
+        Launcher launcher = LauncherFactory.create();
+        SummaryGeneratingListener summary = new SummaryGeneratingListener();
+        launcher.execute(request, summary);
+        TestExecutionSummary result = summary.getSummary();
+        for (TestExecutionSummary.Failure failure : result.getFailures()) {
+            String where = failure.getTestIdentifier().getSource().map(Object::toString)
+                    .orElse(failure.getTestIdentifier().getDisplayName());
+            System.out.println("FAILED " + where + ": " + failure.getException());
+        }
+        result.printTo(new PrintWriter(System.out));
+        System.out.println("SUMMARY found=" + result.getTestsFoundCount() + " succeeded="
+                + result.getTestsSucceededCount() + " failed=" + result.getTotalFailureCount() + " skipped="
+                + result.getTestsSkippedCount() + " aborted=" + result.getTestsAbortedCount());
+        System.out.flush();
+        System.exit((int) Math.min(100, result.getTotalFailureCount()));
+    }
+}
