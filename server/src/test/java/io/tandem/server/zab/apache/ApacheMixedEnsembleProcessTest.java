@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.tandem.server.zab.apache.ZkClients.awaitConnected;
+import static io.tandem.server.zab.apache.ZkClients.bytes;
+import static io.tandem.server.zab.apache.ZkClients.retryOnConnectionLoss;
+import static io.tandem.server.zab.apache.ZkClients.sync;
+import static io.tandem.server.zab.apache.ZkClients.tree;
 
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import java.io.IOException;
@@ -12,12 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.CreateMode;
@@ -271,73 +273,12 @@ class ApacheMixedEnsembleProcessTest {
         return client;
     }
 
-    private static void awaitConnected(ZooKeeper client) throws InterruptedException {
-        assertTrue(ApacheQuorumProcess.await(() -> client.getState().isConnected(), TIMEOUT_MS),
-                () -> "not connected: " + client.getState());
-    }
-
     private static void assertEvent(BlockingQueue<WatchedEvent> events, Watcher.Event.EventType type, String path)
             throws InterruptedException {
         WatchedEvent event = events.poll(TIMEOUT_MS, TimeUnit.MILLISECONDS);
         assertNotNull(event, "no " + type + " for " + path);
         assertEquals(type, event.getType(), event::toString);
         assertEquals(path, event.getPath());
-    }
-
-    private static void sync(ZooKeeper client, String path) throws InterruptedException {
-        CountDownLatch done = new CountDownLatch(1);
-        int[] rc = {Integer.MIN_VALUE};
-        client.sync(path, (code, p, ctx) -> {
-            rc[0] = code;
-            done.countDown();
-        }, null);
-        assertTrue(done.await(TIMEOUT_MS, TimeUnit.MILLISECONDS), "sync answered");
-        assertEquals(KeeperException.Code.OK.intValue(), rc[0], "sync's result code");
-    }
-
-    /** Every znode outside /zookeeper (members' own config nodes differ in mtime), its data and its whole Stat. */
-    private static Map<String, String> tree(ZooKeeper client) throws Exception {
-        Map<String, String> nodes = new TreeMap<>();
-        walk(client, "/", nodes);
-        return nodes;
-    }
-
-    private static void walk(ZooKeeper client, String path, Map<String, String> nodes) throws Exception {
-        if (path.equals("/zookeeper")) {
-            return;
-        }
-        Stat stat = new Stat();
-        byte[] data = client.getData(path, false, stat);
-        nodes.put(path, (data == null ? "null" : HexFormat.of().formatHex(data)) + " " + stat.toString().trim()
-                + " " + client.getACL(path, new Stat()));
-        List<String> children = client.getChildren(path, false);
-        for (String child : children) {
-            walk(client, (path.equals("/") ? "" : path) + "/" + child, nodes);
-        }
-    }
-
-    private interface Call {
-        void run() throws Exception;
-    }
-
-    /** A failover disconnects the client (ConnectionLoss): it retries, as applications do, until its session is back. */
-    private static void retryOnConnectionLoss(Call call) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
-        while (true) {
-            try {
-                call.run();
-                return;
-            } catch (KeeperException.ConnectionLossException e) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw e;
-                }
-                Thread.sleep(200);
-            }
-        }
-    }
-
-    private static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     private static String tail(Path log) {
