@@ -27,8 +27,13 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
     static final int REFUSALS_TO_REPORT = 2;
     static final long REDIAL_PAUSE_MS = 100;
     static final int CONNECT_TIMEOUT_MS = 2_000;
-    /** A registration older than this has had its listener bound, answered or not (a new controller's probes). */
-    static final long LISTENING_GRACE_MS = 15_000;
+    /**
+     * A registration older than this has had its listener bound, answered or not (a new controller's probes). Judged
+     * at each refusal, not once: a controller elected seconds after a broker registered must still come to a verdict
+     * once the registration is old enough (BrokerProcessGoneTest: the old controller, killed 3 s after it registered,
+     * was otherwise only dropped when its session ended).
+     */
+    static final long LISTENING_GRACE_MS = 10_000;
     /** A connection the broker closes sooner than this (a connection limit, a failed TLS handshake) is redialled no faster. */
     static final long SHORT_CONNECTION_MS = 1_000;
 
@@ -62,6 +67,8 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
     private volatile Socket socket;
     /** The endpoint known to listen (it answered once, or is long registered): from then on a refusal means gone. */
     private volatile ListenerEndpoint answered;
+    /** The registration's timestamp, for {@link #LISTENING_GRACE_MS}. */
+    private volatile long registeredAtMs;
 
     /** {@code registeredAtMs}: the registration's timestamp (the broker's clock, as Kafka writes it). */
     BrokerProcessProbe(int brokerId, ListenerEndpoint endpoint, long registeredAtMs, Watcher watcher,
@@ -69,6 +76,7 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
         this.brokerId = brokerId;
         this.endpoint = endpoint;
         this.answered = listeningSince(endpoint, registeredAtMs);
+        this.registeredAtMs = registeredAtMs;
         this.watcher = watcher;
         this.thread = new Thread(this, threadName);
         thread.setDaemon(true);
@@ -82,6 +90,7 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
     void retarget(ListenerEndpoint next, long registeredAtMs) {
         if (next.equals(endpoint)) return;
         answered = listeningSince(next, registeredAtMs);
+        this.registeredAtMs = registeredAtMs;
         endpoint = next;
         closeSocket();
     }
@@ -110,6 +119,7 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
                     pause(SHORT_CONNECTION_MS);
                     continue;
                 }
+                if (answered == null) answered = listeningSince(target, registeredAtMs);
                 if (target.equals(answered) && ++refusals >= REFUSALS_TO_REPORT && !reportedGone && !closed) {
                     reportedGone = true;
                     watcher.gone(brokerId);

@@ -258,11 +258,17 @@ public final class ClusterMetadata implements AutoCloseable {
                 new LinkedHashMap<>(configs));
         if (validateOnly) return info;
         // Kafka's admin path: the config before the assignment (a broker seeing the topic finds its config); the
-        // partition states are the controller's to write.
-        java.util.LinkedHashMap<String, byte[]> nodes = new java.util.LinkedHashMap<>();
-        nodes.put(KafkaZkLayout.topicConfigPath(name), KafkaZkLayout.encodeEntityConfig(configs));
-        nodes.put(KafkaZkLayout.topicPath(name), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment)));
-        store.writeAll(nodes, true);
+        // partition states are the controller's to write. The config is set or created (setOrCreateEntityConfigs),
+        // the assignment only created (createTopicAssignment): two brokers creating the same topic at once both
+        // found it absent above, and an overwrite would give it the second one's topic id, under which every replica
+        // made for the first is emptied as a deleted topic's (a transaction coordinator's state log, seen in CI).
+        java.util.LinkedHashMap<String, byte[]> config = new java.util.LinkedHashMap<>();
+        config.put(KafkaZkLayout.topicConfigPath(name), KafkaZkLayout.encodeEntityConfig(configs));
+        store.writeAll(config, true);
+        if (!store.create(KafkaZkLayout.topicPath(name),
+                KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment)), false)) {
+            throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
+        }
         // The controller may have seen the new assignment (its watch on /brokers/topics), elected the partitions'
         // leaders and sent this broker UpdateMetadata before this line runs: the cache then already holds the topic,
         // read back from the store, with those leaders. Replacing it with the value built above, which has none,

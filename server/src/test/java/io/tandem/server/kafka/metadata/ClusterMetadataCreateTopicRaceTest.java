@@ -41,7 +41,7 @@ class ClusterMetadataCreateTopicRaceTest {
                     } catch (InvocationTargetException e) {
                         throw e.getCause();
                     }
-                    if (method.getName().equals("writeAll") && local.getData(KafkaZkLayout.topicPath("t")) != null
+                    if (method.getName().equals("create") && local.getData(KafkaZkLayout.topicPath("t")) != null
                             && controllerActed.compareAndSet(false, true)) {
                         Thread controller = new Thread(() -> {
                             try {
@@ -68,5 +68,41 @@ class ClusterMetadataCreateTopicRaceTest {
         assertNotNull(cached, "the partition's leader is still known to this broker");
         assertEquals(0, cached.leader());
         assertEquals(created.id(), metadata.get().topic("t").id());
+    }
+
+    /**
+     * Two brokers creating one topic at once (a transactional producer on each finds no __transaction_state): both
+     * find it absent, one creates it, the other is told it exists. Its topic id stays the first one's: an overwrite
+     * would empty the replicas made under the first id as a deleted topic's.
+     */
+    @Test
+    void shouldNotLetASecondCreatorReplaceTheTopicIdOfATopicCreatedMeanwhile(@TempDir Path dir) throws Exception {
+        LocalZnodeStore local = new LocalZnodeStore(dir);
+        ClusterMetadata first = new ClusterMetadata(local,
+                new BrokerRegistration(0, "127.0.0.1", 9092, "PLAINTEXT", null, System.currentTimeMillis()));
+        AtomicReference<ClusterMetadata.TopicInfo> createdByFirst = new AtomicReference<>();
+        // The second broker's store: the first broker creates the topic right after the second found it absent.
+        ZnodeStore store = (ZnodeStore) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {ZnodeStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("writeAll") && createdByFirst.get() == null) {
+                        createdByFirst.set(first.createTopic("t", 1, 1, new TreeMap<>(Map.of(0, List.of(0))),
+                                Map.of(), false));
+                    }
+                    try {
+                        return method.invoke(local, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ClusterMetadata second = new ClusterMetadata(store,
+                new BrokerRegistration(1, "127.0.0.1", 9093, "PLAINTEXT", null, System.currentTimeMillis()));
+
+        io.tandem.server.kafka.ApiException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                io.tandem.server.kafka.ApiException.class, () -> second.createTopic("t", 1, 1,
+                        new TreeMap<>(Map.of(0, List.of(1))), Map.of(), false));
+        assertEquals(io.tandem.server.kafka.ErrorCodes.TOPIC_ALREADY_EXISTS, refused.error());
+        assertNotNull(createdByFirst.get());
+        assertEquals(createdByFirst.get().id(),
+                KafkaZkLayout.decodeTopicAssignment(local.getData(KafkaZkLayout.topicPath("t"))).topicId());
     }
 }
