@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.SortedMap;
 
 import static io.tandem.server.kafka.ErrorCodes.COORDINATOR_NOT_AVAILABLE;
+import static io.tandem.server.kafka.ErrorCodes.TOPIC_ALREADY_EXISTS;
 
 /**
  * Topic administration on a broker: creating a topic and waiting for its leaders (as Kafka's CreateTopics), deleting
@@ -54,8 +55,8 @@ public final class BrokerTopics {
                     topicConfig.put("cleanup.policy", "compact");
                     topicConfig.put("compression.type", "producer");
                     topicConfig.put("segment.bytes", OFFSETS_TOPIC_SEGMENT_BYTES);
-                    offsets = createTopic(TopicNames.CONSUMER_OFFSETS, broker.config().offsetsTopicPartitions(),
-                            replication, null, topicConfig, false);
+                    offsets = createInternalTopic(TopicNames.CONSUMER_OFFSETS,
+                            broker.config().offsetsTopicPartitions(), replication, topicConfig);
                 }
                 // Its partitions' offsets were loaded as this broker became their leader (LeaderAndIsr).
                 offsetsTopicReady = true;
@@ -65,6 +66,26 @@ public final class BrokerTopics {
                 throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create the offsets topic: " + e.getMessage());
             }
             return offsets;
+        }
+    }
+
+    /**
+     * Creates an internal topic (the offsets, transaction state or share state topic) on a coordinator's first use.
+     * Another broker may create it at the same moment: as Kafka's auto-creation lets a TopicExistsException go, the
+     * topic the other broker made is used (its metadata read back), or the caller is told to retry
+     * (COORDINATOR_NOT_AVAILABLE) while it is not readable yet.
+     */
+    public TopicInfo createInternalTopic(String name, int partitions, int replicationFactor, Map<String, String> configs)
+            throws Exception {
+        try {
+            return createTopic(name, partitions, replicationFactor, null, configs, false);
+        } catch (ApiException e) {
+            if (e.error() != TOPIC_ALREADY_EXISTS) throw e;
+            TopicInfo raced = broker.metadata().topic(name);
+            if (raced == null) {
+                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "the topic " + name + " is being created");
+            }
+            return raced;
         }
     }
 

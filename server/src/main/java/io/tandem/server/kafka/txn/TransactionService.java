@@ -156,8 +156,8 @@ public final class TransactionService implements AutoCloseable {
                     topicConfig.put("cleanup.policy", "compact");
                     topicConfig.put("min.insync.replicas", Integer.toString(config.stateLogMinIsr()));
                     topicConfig.put("segment.bytes", Integer.toString(config.stateLogSegmentBytes()));
-                    topic = broker.topics().createTopic(TopicNames.TRANSACTION_STATE, config.stateLogPartitions(), replication,
-                            null, topicConfig, false);
+                    topic = broker.topics().createInternalTopic(TopicNames.TRANSACTION_STATE,
+                            config.stateLogPartitions(), replication, topicConfig);
                 }
                 stateTopicReady = true;
             } catch (ApiException e) {

@@ -126,8 +126,8 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
                     topicConfig.put("compression.type", "producer");
                     topicConfig.put("min.insync.replicas", Short.toString(config.stateTopicMinIsr()));
                     topicConfig.put("segment.bytes", Integer.toString(config.stateTopicSegmentBytes()));
-                    topic = broker.topics().createTopic(TopicNames.SHARE_GROUP_STATE, config.stateTopicPartitions(),
-                            replication, null, topicConfig, false);
+                    topic = broker.topics().createInternalTopic(TopicNames.SHARE_GROUP_STATE,
+                            config.stateTopicPartitions(), replication, topicConfig);
                 }
                 ready = true;
             } catch (ApiException e) {
