@@ -4,9 +4,15 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.support.descriptor.ClassSource;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
@@ -15,10 +21,34 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 /**
  * The child process of {@link CuratorSuiteCompatTest}: runs the named test classes of Curator's own test jar with
  * the JUnit platform and prints one {@code FAILED class#method: message} line per failure, then a {@code SUMMARY}
- * line; the exit code is the number of failures (capped).
+ * line; the exit code is the number of failures (capped). A {@code CLASS name seconds} line per test class says
+ * where the time goes (what decides {@link CuratorSuiteCompatTest#CI_CLASSES}).
  */
 public final class CuratorSuiteRunner {
     private CuratorSuiteRunner() {
+    }
+
+    /** Prints how long each test class took as it finishes. */
+    private static final class ClassTimes implements TestExecutionListener {
+        private final Map<String, Long> started = new HashMap<>();
+
+        @Override
+        public void executionStarted(TestIdentifier test) {
+            if (isClass(test)) started.put(test.getUniqueId(), System.nanoTime());
+        }
+
+        @Override
+        public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+            Long start = started.remove(test.getUniqueId());
+            if (start == null || !isClass(test)) return;
+            System.out.printf("CLASS %s %.1f s %s%n", ((ClassSource) test.getSource().get()).getClassName(),
+                    (System.nanoTime() - start) / 1e9, result.getStatus());
+            System.out.flush();
+        }
+
+        private static boolean isClass(TestIdentifier test) {
+            return test.getSource().filter(ClassSource.class::isInstance).isPresent();
+        }
     }
 
     public static void main(String[] args) {
@@ -29,7 +59,7 @@ public final class CuratorSuiteRunner {
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectors).build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
-        launcher.execute(request, summary);
+        launcher.execute(request, summary, new ClassTimes());
         TestExecutionSummary result = summary.getSummary();
         for (TestExecutionSummary.Failure failure : result.getFailures()) {
             String where = failure.getTestIdentifier().getSource().map(Object::toString)

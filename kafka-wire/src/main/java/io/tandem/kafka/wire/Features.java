@@ -1,5 +1,7 @@
 package io.tandem.kafka.wire;
 
+import java.util.Map;
+
 /**
  * Kafka's feature flags (KIP-584) as ApiVersions v3+ reports them in its tagged SupportedFeatures and
  * FinalizedFeatures fields. Only the features Tandem serves are named here; a feature that is not listed is not
@@ -18,6 +20,25 @@ public final class Features {
     public static final short TRANSACTION_VERSION_1 = 1;
     /** Implicit AddPartitionsToTxn on produce, EndTxn v5 bumping the epoch on every commit and abort. */
     public static final short TRANSACTION_VERSION_2 = 2;
+
+    /** A range of feature levels, both ends included; Kafka prints it "min-max". */
+    public record Range(short min, short max) {
+        public boolean contains(short level) {
+            return level >= min && level <= max;
+        }
+
+        @Override
+        public String toString() {
+            return min + "-" + max;
+        }
+    }
+
+    /** The levels a Tandem broker supports, per feature: what ApiVersions and its broker registration say. */
+    public static final Map<String, Range> SUPPORTED = Map.of(
+            TRANSACTION_VERSION, new Range(TRANSACTION_VERSION_0, TRANSACTION_VERSION_2));
+
+    /** What a broker that does not list a feature supports of it: level 0 only (Kafka's QuorumFeatures.DISABLED). */
+    public static final Range DISABLED = new Range((short) 0, (short) 0);
 
     private Features() {
     }

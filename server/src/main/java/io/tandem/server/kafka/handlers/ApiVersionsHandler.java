@@ -11,6 +11,7 @@ import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
 import io.tandem.server.kafka.txn.FinalizedFeatures;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -54,15 +55,21 @@ final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequest> {
     }
 
     private static void addFeatures(ApiVersionsResponse response, FinalizedFeatures.Snapshot finalized) {
-        response.setSupportedFeatures(List.of(new ApiVersionsResponse.SupportedFeatureKey()
-                .setName(Features.TRANSACTION_VERSION).setMinVersion(Features.TRANSACTION_VERSION_0)
-                .setMaxVersion(Features.TRANSACTION_VERSION_2)));
+        List<ApiVersionsResponse.SupportedFeatureKey> supported = new ArrayList<>();
+        List<ApiVersionsResponse.FinalizedFeatureKey> levels = new ArrayList<>();
+        Features.SUPPORTED.forEach((name, range) -> {
+            supported.add(new ApiVersionsResponse.SupportedFeatureKey().setName(name)
+                    .setMinVersion(range.min()).setMaxVersion(range.max()));
+            short level = finalized.level(name);
+            // Kafka lists only the features finalized above level 0.
+            if (level > 0) {
+                levels.add(new ApiVersionsResponse.FinalizedFeatureKey().setName(name)
+                        .setMinVersionLevel(level).setMaxVersionLevel(level));
+            }
+        });
+        response.setSupportedFeatures(supported);
         response.setFinalizedFeaturesEpoch(finalized.epoch());
-        // Kafka lists only the features finalized above level 0.
-        short transactionVersion = finalized.level(Features.TRANSACTION_VERSION);
-        response.setFinalizedFeatures(transactionVersion == Features.TRANSACTION_VERSION_0 ? List.of()
-                : List.of(new ApiVersionsResponse.FinalizedFeatureKey().setName(Features.TRANSACTION_VERSION)
-                        .setMinVersionLevel(transactionVersion).setMaxVersionLevel(transactionVersion)));
+        response.setFinalizedFeatures(levels);
     }
 
     private static boolean valid(short version, ApiVersionsRequest request) {

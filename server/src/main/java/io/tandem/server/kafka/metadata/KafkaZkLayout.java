@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tandem.kafka.wire.Features;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -64,6 +65,9 @@ public final class KafkaZkLayout {
             "/log_dir_event_notification");
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The keys of a supported feature range in a broker znode (Kafka's SupportedVersionRange labels). */
+    private static final String MIN_VERSION = "min_version";
+    private static final String MAX_VERSION = "max_version";
 
     private KafkaZkLayout() {
     }
@@ -138,10 +142,16 @@ public final class KafkaZkLayout {
         }
     }
 
-    /** Version 5 of the broker znode (Kafka 3.x), every listener with its security protocol. */
+    /**
+     * Version 5 of the broker znode (Kafka 3.x), every listener with its security protocol, and the feature levels
+     * the broker supports ({@link Features#SUPPORTED}, as Kafka's SupportedVersionRange writes them), which
+     * UpdateFeatures checks before finalizing a level.
+     */
     public static byte[] encodeBroker(BrokerRegistration broker) {
         ObjectNode root = JSON.createObjectNode();
-        root.putObject("features");
+        ObjectNode features = root.putObject("features");
+        Features.SUPPORTED.forEach((name, range) -> features.putObject(name)
+                .put(MIN_VERSION, range.min()).put(MAX_VERSION, range.max()));
         ObjectNode protocolMap = root.putObject("listener_security_protocol_map");
         ArrayNode endpoints = root.putArray("endpoints");
         for (ListenerEndpoint e : broker.endpoints()) {
@@ -156,6 +166,14 @@ public final class KafkaZkLayout {
         root.put("version", 5);
         root.put("timestamp", Long.toString(broker.timestampMs()));
         return bytes(root);
+    }
+
+    /** The feature levels a broker znode says its broker supports (none in a registration before version 5). */
+    public static Map<String, Features.Range> decodeBrokerFeatures(byte[] data) {
+        Map<String, Features.Range> supported = new LinkedHashMap<>();
+        parse(data).path("features").fields().forEachRemaining(e -> supported.put(e.getKey(), new Features.Range(
+                (short) e.getValue().path(MIN_VERSION).asInt(0), (short) e.getValue().path(MAX_VERSION).asInt(0))));
+        return supported;
     }
 
     public static BrokerRegistration decodeBroker(int brokerId, byte[] data) {

@@ -17,6 +17,11 @@ import java.util.ArrayDeque;
  * frames wait and the frame in hand plus the waiting ones hold fewer than {@link #READ_AHEAD_BYTES_MAX} bytes, so a
  * connection holds at most those bytes plus the one frame being received, and a client sending large requests is
  * muted behind each one as before.
+ *
+ * <p>A connection the client closed ({@link #close}) still has its frames read before the close handled, in order,
+ * as Kafka's SocketServer handles the receives it completed before a disconnect: an {@code acks=0} produce sent
+ * just before closing is appended, not lost. A connection the broker closes ({@link #discard}: a bad frame, a failed
+ * authentication) drops them.
  */
 final class ConnectionTurn {
     /**
@@ -54,9 +59,9 @@ final class ConnectionTurn {
         return true;
     }
 
-    /** The holder takes the oldest frame, or null: then the turn is given back (and closed connections give none). */
+    /** The holder takes the oldest frame, or null: then the turn is given back (a discarded connection has none). */
     synchronized Received nextOrGiveBack() {
-        Received next = closed ? null : waiting.pollFirst();
+        Received next = waiting.pollFirst();
         bytes -= inHandBytes;
         inHandBytes = next == null ? 0 : next.frame().readableBytes();
         if (next == null) held = false;
@@ -65,7 +70,7 @@ final class ConnectionTurn {
 
     /** The holder gives the turn back unless a frame waits (then it keeps it); returns whether it gave it back. */
     synchronized boolean giveBackUnlessFrameWaits() {
-        if (!closed && !waiting.isEmpty()) return false;
+        if (!waiting.isEmpty()) return false;
         held = false;
         bytes -= inHandBytes;
         inHandBytes = 0;
@@ -95,8 +100,17 @@ final class ConnectionTurn {
         return held;
     }
 
-    /** The connection closed: frames never started are released, and none is handed out any more. */
+    /**
+     * The client closed the connection: no frame is added any more; those waiting stay for the holder to handle
+     * (nobody holding the turn means none waits).
+     */
     synchronized void close() {
+        closed = true;
+        if (!held) discard();
+    }
+
+    /** The broker closes the connection: frames never started are released, and none is handed out any more. */
+    synchronized void discard() {
         closed = true;
         for (Received frame : waiting) frame.frame().release();
         waiting.clear();

@@ -367,6 +367,9 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private void write(Object response, long unmuteAtNanos, boolean finishWhenWritten, ConnectionResponder timed) {
         if (closed || !context.channel().isActive()) {
             release(response);
+            // The frames read before the client closed are still handled (ConnectionTurn), without answers.
+            if (closeAfterWrite) turn.discard();
+            else if (finishWhenWritten) continueElsewhere();
             return;
         }
         ChannelPromise written = context.newPromise();
@@ -383,9 +386,13 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         written.addListener(f -> {
             if (timed != null && f.isSuccess()) timed.recordStages(System.nanoTime());
             if (closeAfterWrite) {
+                turn.discard();
                 context.close();
             } else if (f.isSuccess() && finishWhenWritten) {
                 finishedAt(unmuteAtNanos);
+            } else if (finishWhenWritten) {
+                // The connection went away under the answer: the frames read before that are still handled.
+                continueElsewhere();
             }
         });
     }
@@ -403,6 +410,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private void closeWith(String reason) {
         LOG.log(System.Logger.Level.WARNING, "Closing Kafka connection from {0}: {1}",
                 context.channel().remoteAddress(), reason);
+        turn.discard();
         context.close();
     }
 
@@ -418,7 +426,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        // Requests never started still hold their frame (their bytes went back to the budget with the connection).
+        // Frames read before the close are still handled, unanswered (ConnectionTurn#close); their bytes went back
+        // to the budget with the connection.
         closed = true;
         turn.close();
         ctx.fireChannelInactive();
@@ -449,6 +458,7 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
 
         @Override
         public void closeOnEventLoop() {
+            turn.discard();
             onEventLoop(() -> context.close(), null);
         }
 

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
@@ -25,15 +26,18 @@ import static io.tandem.server.kafka.ErrorCodes.NONE;
  * level 0 left out), whose znode version is the finalized-features epoch ApiVersions reports. Every broker watches
  * it, so an UpdateFeatures answered by any broker reaches all of them, and each reads it again at start-up.
  *
- * <p>The one feature served is {@code transaction.version} (0-2). The first broker of a new cluster writes the
- * node with the level {@link TransactionConfig#transactionVersion()} (2, as a Kafka 4.x cluster is formatted); a
- * node written by another broker is read as it is, a missing feature meaning level 0, as in Kafka.
+ * <p>The one feature served is {@code transaction.version} (0-2). Nobody writes the node at start-up: an Apache
+ * Kafka 3.9 broker that finds a level it does not support there exits, so a Tandem cluster Apache brokers may join
+ * must not finalize one on its own. While the node is missing, the level is {@link TransactionConfig#transactionVersion()}
+ * (2, as a Kafka 4.x cluster is formatted) if every registered broker supports it (its broker znode lists its
+ * supported levels) and 0 otherwise, computed again when brokers come and go; a node that exists, written by
+ * UpdateFeatures or by an Apache controller, is read as it is, a missing feature meaning level 0, as in Kafka.
  *
  * <p>UpdateFeatures checks each update as Kafka 4.4's FeatureControlManager does, with its messages: a level below
- * 0, a level this broker does not support, a downgrade without a downgrade type, and an upgrade with one are
- * INVALID_UPDATE_VERSION; nothing is written unless every update passes, and the first refusal's message says so
- * ("The update failed for all features since the following feature had an error: ..."). The write is a compare-and-set on the
- * node's version, so two concurrent updates cannot both apply to the same epoch.
+ * 0, a level this broker or any registered broker does not support, a downgrade without a downgrade type, and an
+ * upgrade with one are INVALID_UPDATE_VERSION; nothing is written unless every update passes, and the first
+ * refusal's message says so ("The update failed for all features since the following feature had an error: ...").
+ * The write is a compare-and-set on the node's version, so two concurrent updates cannot both apply to the same epoch.
  */
 public final class FinalizedFeatures {
     private static final System.Logger LOG = System.getLogger(FinalizedFeatures.class.getName());
@@ -67,28 +71,28 @@ public final class FinalizedFeatures {
 
     private final ZnodeStore store;
     private final int nodeId;
+    private final short defaultTransactionVersion;
     private final Consumer<Snapshot> onChange;
     private volatile Snapshot current;
 
-    private FinalizedFeatures(ZnodeStore store, int nodeId, Consumer<Snapshot> onChange) {
+    private FinalizedFeatures(ZnodeStore store, int nodeId, short defaultTransactionVersion,
+                              Consumer<Snapshot> onChange) {
         this.store = store;
         this.nodeId = nodeId;
+        this.defaultTransactionVersion = defaultTransactionVersion;
         this.onChange = onChange;
     }
 
     /**
-     * Reads {@code /feature} (writing it with {@code initialTransactionVersion} when the cluster has none yet) and
-     * watches it, reading it again on {@code executor} (never on the store's notification thread); {@code onChange}
-     * gets every new snapshot, the first one included.
+     * Reads {@code /feature} and watches it and the registered brokers, reading again on {@code executor} (never on
+     * the store's notification thread); {@code onChange} gets every new snapshot, the first one included.
+     * {@code defaultTransactionVersion} is the level while the cluster has no node.
      */
-    public static FinalizedFeatures start(ZnodeStore store, int nodeId, short initialTransactionVersion,
+    public static FinalizedFeatures start(ZnodeStore store, int nodeId, short defaultTransactionVersion,
                                           Executor executor, Consumer<Snapshot> onChange) throws Exception {
-        FinalizedFeatures features = new FinalizedFeatures(store, nodeId, onChange);
-        Map<String, Short> initial = new LinkedHashMap<>();
-        if (initialTransactionVersion > 0) initial.put(Features.TRANSACTION_VERSION, initialTransactionVersion);
-        store.create(KafkaZkLayout.FEATURE, encode(initial), false);
+        FinalizedFeatures features = new FinalizedFeatures(store, nodeId, defaultTransactionVersion, onChange);
         features.reload();
-        store.watchNode(KafkaZkLayout.FEATURE, () -> {
+        Runnable reloadLater = () -> {
             try {
                 executor.execute(() -> {
                     try {
@@ -100,7 +104,9 @@ public final class FinalizedFeatures {
             } catch (RejectedExecutionException closing) {
                 // The broker is shutting down: nobody will ask for the levels any more.
             }
-        });
+        };
+        store.watchNode(KafkaZkLayout.FEATURE, reloadLater);
+        store.watchChildren(KafkaZkLayout.BROKER_IDS, reloadLater);
         return features;
     }
 
@@ -108,19 +114,15 @@ public final class FinalizedFeatures {
         return current;
     }
 
-    /** The range of levels this broker supports, or null for a feature it does not know. */
-    static short[] supported(String feature) {
-        return Features.TRANSACTION_VERSION.equals(feature)
-                ? new short[] {Features.TRANSACTION_VERSION_0, Features.TRANSACTION_VERSION_2} : null;
-    }
-
     /** Applies {@code updates} all or none (only checks them when {@code validateOnly}). */
     public Result update(List<Update> updates, boolean validateOnly) throws Exception {
         for (int attempt = 0; attempt < CAS_ATTEMPTS_MAX; attempt++) {
             ZnodeStore.Versioned read = store.getVersioned(KafkaZkLayout.FEATURE);
-            Map<String, Short> levels = read == null ? new LinkedHashMap<>() : decode(read.data());
+            Map<Integer, Map<String, Features.Range>> brokerSupport = registeredBrokers();
+            Map<String, Short> levels = new LinkedHashMap<>(read == null ? defaults(brokerSupport)
+                    : decode(read.data()));
             for (Update u : updates) {
-                Result refused = check(u, levels.getOrDefault(u.feature(), (short) 0));
+                Result refused = check(u, levels.getOrDefault(u.feature(), (short) 0), brokerSupport);
                 // Kafka 4.4 applies all or none, and says so (compat-tests' TransactionVersionFeatureTest).
                 if (refused != null) return new Result(refused.error(), ALL_FAILED + refused.message());
             }
@@ -141,18 +143,17 @@ public final class FinalizedFeatures {
     }
 
     /** Kafka's FeatureControlManager.updateFeature checks, in its order and words; null when the update may go. */
-    private Result check(Update u, short currentLevel) {
+    private Result check(Update u, short currentLevel, Map<Integer, Map<String, Features.Range>> brokerSupport) {
         if (u.upgradeType() < UPGRADE || u.upgradeType() > UNSAFE_DOWNGRADE) {
             return invalid(u, "The controller does not support the given upgrade type.");
         }
         if (u.level() < 0) return invalid(u, "A feature version cannot be less than 0.");
-        short[] range = supported(u.feature());
-        if (range == null && u.level() != 0) {
-            return invalid(u, "Local controller " + nodeId + " does not support this feature.");
+        String unsupported = reasonNotSupported(u, "Local controller " + nodeId, Features.SUPPORTED);
+        for (Map.Entry<Integer, Map<String, Features.Range>> broker : brokerSupport.entrySet()) {
+            if (unsupported != null) break;
+            unsupported = reasonNotSupported(u, "Broker " + broker.getKey(), broker.getValue());
         }
-        if (range != null && (u.level() < range[0] || u.level() > range[1])) {
-            return invalid(u, "Local controller " + nodeId + " only supports versions " + range[0] + "-" + range[1]);
-        }
+        if (unsupported != null) return invalid(u, unsupported);
         if (u.level() < currentLevel && u.upgradeType() == UPGRADE) {
             return invalid(u, "Can't downgrade the version of this feature without setting the upgrade type to "
                     + "either safe or unsafe downgrade.");
@@ -163,6 +164,42 @@ public final class FinalizedFeatures {
         return null;
     }
 
+    /** Kafka's QuorumFeatures.reasonNotSupported: null when {@code who} supports the update's level. */
+    private static String reasonNotSupported(Update u, String who, Map<String, Features.Range> supported) {
+        Features.Range range = supported.getOrDefault(u.feature(), Features.DISABLED);
+        if (range.contains(u.level())) return null;
+        return range.max() == 0 ? who + " does not support this feature."
+                : who + " only supports versions " + range;
+    }
+
+    /** What every registered broker's znode says it supports, by broker id (a broker that went away is skipped). */
+    private Map<Integer, Map<String, Features.Range>> registeredBrokers() throws Exception {
+        Map<Integer, Map<String, Features.Range>> brokers = new TreeMap<>();
+        for (String child : store.getChildren(KafkaZkLayout.BROKER_IDS)) {
+            int id;
+            try {
+                id = Integer.parseInt(child);
+            } catch (NumberFormatException notABroker) {
+                continue;
+            }
+            byte[] data = store.getData(KafkaZkLayout.brokerPath(id));
+            if (data != null) brokers.put(id, KafkaZkLayout.decodeBrokerFeatures(data));
+        }
+        return brokers;
+    }
+
+    /** The levels while {@code /feature} is missing: the default, if every registered broker supports it. */
+    private Map<String, Short> defaults(Map<Integer, Map<String, Features.Range>> brokerSupport) {
+        if (defaultTransactionVersion == 0) return Map.of();
+        for (Map<String, Features.Range> supported : brokerSupport.values()) {
+            if (!supported.getOrDefault(Features.TRANSACTION_VERSION, Features.DISABLED)
+                    .contains(defaultTransactionVersion)) {
+                return Map.of();
+            }
+        }
+        return Map.of(Features.TRANSACTION_VERSION, defaultTransactionVersion);
+    }
+
     private static Result invalid(Update u, String why) {
         return new Result(INVALID_UPDATE_VERSION, "Invalid update version " + u.level() + " for feature "
                 + u.feature() + ". " + why);
@@ -170,8 +207,9 @@ public final class FinalizedFeatures {
 
     private synchronized void reload() throws Exception {
         ZnodeStore.Versioned read = store.getVersioned(KafkaZkLayout.FEATURE);
-        Map<String, Short> levels = read == null ? Map.of() : Map.copyOf(decode(read.data()));
-        long epoch = read == null ? -1 : read.version();
+        Map<String, Short> levels = read == null ? defaults(registeredBrokers()) : Map.copyOf(decode(read.data()));
+        // Epoch 0 while the node is missing: above a client's initial -1, so it reads the default levels.
+        long epoch = read == null ? 0 : read.version();
         Snapshot before = current;
         if (before != null && before.levels().equals(levels) && before.epoch() >= epoch) return;
         // A store without versions (one process) reports 0 for every write: the epoch still has to move for

@@ -37,7 +37,7 @@ class ConnectionTurnTest {
     }
 
     @Test
-    void shouldReleaseWaitingFramesAndHandOutNoneOnceClosed() {
+    void shouldHandOutTheFramesReadBeforeTheClientClosedButAcceptNoMore() {
         ConnectionTurn turn = new ConnectionTurn();
         ByteBuf inHand = Unpooled.buffer(1);
         ByteBuf waiting = Unpooled.buffer(1);
@@ -45,7 +45,28 @@ class ConnectionTurnTest {
         turn.add(waiting, 2);
         assertSame(inHand, turn.nextOrGiveBack().frame());
         turn.close();
-        assertEquals(0, waiting.refCnt(), "a frame never started is released with the connection");
+        assertEquals(1, waiting.refCnt(), "read before the close: still handled, as Kafka does (an acks=0 produce)");
+        assertFalse(turn.giveBackUnlessFrameWaits());
+        assertSame(waiting, turn.nextOrGiveBack().frame());
+        assertNull(turn.nextOrGiveBack());
+        assertFalse(turn.held());
+        ByteBuf late = Unpooled.buffer(1);
+        assertFalse(turn.add(late, 3));
+        assertEquals(0, late.refCnt());
+        inHand.release();
+        waiting.release();
+    }
+
+    @Test
+    void shouldReleaseWaitingFramesAndHandOutNoneOnceDiscarded() {
+        ConnectionTurn turn = new ConnectionTurn();
+        ByteBuf inHand = Unpooled.buffer(1);
+        ByteBuf waiting = Unpooled.buffer(1);
+        turn.add(inHand, 1);
+        turn.add(waiting, 2);
+        assertSame(inHand, turn.nextOrGiveBack().frame());
+        turn.discard();
+        assertEquals(0, waiting.refCnt(), "a frame never started is released when the broker closes the connection");
         assertEquals(1, inHand.refCnt(), "the frame in hand stays with its request");
         assertNull(turn.nextOrGiveBack());
         ByteBuf late = Unpooled.buffer(1);
@@ -73,7 +94,7 @@ class ConnectionTurnTest {
         assertNotNull(turn.nextOrGiveBack());
         assertTrue(turn.roomFreed(), "the holder took a frame: room again, and the event loop is told");
         assertFalse(turn.roomFreed(), "told once");
-        turn.close();
+        turn.discard();
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.tandem.server.kafka.txn;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tandem.kafka.wire.Features;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
 import org.junit.jupiter.api.Test;
@@ -21,8 +22,8 @@ import static io.tandem.server.kafka.txn.FinalizedFeatures.UPGRADE;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The finalized features in {@code /feature} (Kafka 3.9's FeatureZNode, version 2): written once by the first
- * broker, read as another broker wrote it, and changed by UpdateFeatures with Kafka 4.4's checks and messages.
+ * The finalized features in {@code /feature} (Kafka 3.9's FeatureZNode, version 2): a default level while it is
+ * missing that nobody writes on its own, read as another broker wrote it, and changed by UpdateFeatures with Kafka 4.4's checks and messages.
  */
 class FinalizedFeaturesTest {
     private static final String TV = "transaction.version";
@@ -39,15 +40,47 @@ class FinalizedFeaturesTest {
     }
 
     @Test
-    void shouldWriteTheInitialLevelInKafkasFeatureZnodeFormatWhenTheClusterHasNone() throws Exception {
+    void shouldReportTheDefaultLevelWithoutWritingAnythingUntilAnUpdate() throws Exception {
         try (LocalZnodeStore store = new LocalZnodeStore(dir)) {
             FinalizedFeatures features = start(store, (short) 2);
             assertEquals(2, features.current().level(TV));
+            assertEquals(0, features.current().epoch(), "above a client's initial -1");
             assertEquals(List.of((short) 2), seen);
+            // An Apache Kafka 3.9 broker exits on a level it does not support: nothing is finalized on our own.
+            assertNull(store.getData(KafkaZkLayout.FEATURE));
+
+            assertEquals(NONE, features.update(List.of(update(TV, 1, SAFE_DOWNGRADE)), false).error());
             JsonNode node = new ObjectMapper().readTree(store.getData(KafkaZkLayout.FEATURE));
             assertEquals(2, node.get("version").asInt());
             assertEquals(1, node.get("status").asInt(), "Enabled");
-            assertEquals(2, node.get("features").get(TV).get("max_version_level").asInt());
+            assertEquals(1, node.get("features").get(TV).get("max_version_level").asInt());
+            assertEquals(1, features.current().level(TV));
+            assertTrue(features.current().epoch() > 0);
+        }
+    }
+
+    @Test
+    void shouldStayAtLevelZeroAndRefuseUpgradesWhileARegisteredBrokerDoesNotSupportTheFeature() throws Exception {
+        try (LocalZnodeStore store = new LocalZnodeStore(dir)) {
+            // A Tandem broker lists the levels it supports; an Apache Kafka 3.9 broker's znode does not list these.
+            store.create(KafkaZkLayout.brokerPath(1), KafkaZkLayout.encodeBroker(
+                    new KafkaZkLayout.BrokerRegistration(1, "localhost", 9092, "PLAINTEXT", null, 0)), false);
+            assertEquals(Map.of(TV, new Features.Range((short) 0, (short) 2)),
+                    KafkaZkLayout.decodeBrokerFeatures(store.getData(KafkaZkLayout.brokerPath(1))));
+            store.create(KafkaZkLayout.brokerPath(5), ("{\"features\":{},\"endpoints\":[\"PLAINTEXT://localhost:9093\"],"
+                    + "\"version\":5}").getBytes(StandardCharsets.UTF_8), false);
+            FinalizedFeatures features = start(store, (short) 2);
+            assertEquals(0, features.current().level(TV), "the default only when every broker supports it");
+
+            FinalizedFeatures.Result refused = features.update(List.of(update(TV, 2, UPGRADE)), false);
+            assertEquals(INVALID_UPDATE_VERSION, refused.error());
+            assertEquals(FinalizedFeatures.ALL_FAILED + "Invalid update version 2 for feature transaction.version. "
+                    + "Broker 5 does not support this feature.", refused.message());
+            assertNull(store.getData(KafkaZkLayout.FEATURE));
+
+            store.deleteRecursive(KafkaZkLayout.brokerPath(5));
+            assertEquals(NONE, features.update(List.of(update(TV, 2, UPGRADE)), false).error());
+            assertEquals(2, features.current().level(TV));
         }
     }
 
