@@ -8,8 +8,6 @@ import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.compress.CompressionType;
 import io.tandem.kafka.wire.message.CreateTopicsRequest;
 import io.tandem.kafka.wire.message.CreateTopicsResponse;
-import io.tandem.kafka.wire.message.ListOffsetsRequest;
-import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.message.ProduceResponse.PartitionProduceResponse;
@@ -476,17 +474,6 @@ class ProduceValidationTest {
     }
 
     private long latestOffset(String topic) throws IOException {
-        ListOffsetsRequest request = new ListOffsetsRequest();
-        request.replicaId = -1;
-        ListOffsetsRequest.ListOffsetsTopic t = new ListOffsetsRequest.ListOffsetsTopic();
-        t.name = topic;
-        ListOffsetsRequest.ListOffsetsPartition p = new ListOffsetsRequest.ListOffsetsPartition();
-        p.partitionIndex = 0;
-        p.timestamp = -1;
-        t.partitions.add(p);
-        request.topics.add(t);
-        ListOffsetsResponse response = connection.roundTrip(ApiKey.LIST_OFFSETS, (short) 7, (short) 1, request,
-                ListOffsetsResponse::read);
-        return response.topics.get(0).partitions.get(0).offset;
+        return TestRequests.latestOffset(connection, topic);
     }
 }

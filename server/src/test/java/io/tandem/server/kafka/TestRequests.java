@@ -8,6 +8,8 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.CreateTopicsRequest;
 import io.tandem.kafka.wire.message.CreateTopicsResponse;
+import io.tandem.kafka.wire.message.ListOffsetsRequest;
+import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import java.io.IOException;
@@ -56,6 +58,22 @@ public final class TestRequests {
         int id = c.send(ApiKey.CREATE_TOPICS, (short) 7, request);
         CreateTopicsResponse response = c.receive(id, (short) 1, (short) 7, CreateTopicsResponse::read);
         assertEquals(Errors.NONE.code(), response.topics.get(0).errorCode);
+    }
+
+    /** The latest offset of partition 0 of {@code topic} (ListOffsets v7, timestamp -1). */
+    public static long latestOffset(RawKafkaConnection c, String topic) throws IOException {
+        ListOffsetsRequest request = new ListOffsetsRequest();
+        request.replicaId = -1;
+        ListOffsetsRequest.ListOffsetsTopic t = new ListOffsetsRequest.ListOffsetsTopic();
+        t.name = topic;
+        ListOffsetsRequest.ListOffsetsPartition p = new ListOffsetsRequest.ListOffsetsPartition();
+        p.partitionIndex = 0;
+        p.timestamp = -1;
+        t.partitions.add(p);
+        request.topics.add(t);
+        ListOffsetsResponse response = c.roundTrip(ApiKey.LIST_OFFSETS, (short) 7, (short) 1, request,
+                ListOffsetsResponse::read);
+        return response.topics.get(0).partitions.get(0).offset;
     }
 
     private TestRequests() {
