@@ -39,6 +39,12 @@ final class ControllerState {
      * epoch), their registration goes, or their port answers again.
      */
     final Map<Integer, Long> processGone = new HashMap<>();
+    /**
+     * Brokers in a controlled shutdown, with the epoch of the registration that asked for it (Kafka's
+     * shuttingDownBrokerIds): still live, but no longer eligible to join an ISR, until that registration goes or is
+     * replaced by a new one.
+     */
+    final Map<Integer, Long> shuttingDown = new HashMap<>();
     final Map<String, TopicAssignment> topics = new HashMap<>();
     final Map<TopicPartition, PartitionState> states = new HashMap<>();
     /** This controller's epoch, and the version of {@code /controller_epoch} it wrote (the fence). */
@@ -65,6 +71,7 @@ final class ControllerState {
             registeredEpochs.put(b.brokerId(), store.czxid(KafkaZkLayout.brokerPath(b.brokerId())));
         }
         processGone.entrySet().removeIf(e -> !e.getValue().equals(registeredEpochs.get(e.getKey())));
+        shuttingDown.entrySet().removeIf(e -> !e.getValue().equals(registeredEpochs.get(e.getKey())));
         for (BrokerRegistration b : registered) {
             if (processGone.containsKey(b.brokerId())) continue;
             live.put(b.brokerId(), b);
@@ -86,6 +93,14 @@ final class ControllerState {
                         KafkaZkLayout.decodePartitionState(state.data()).withZkVersion(state.version()));
             }
         }
+    }
+
+    /**
+     * Whether {@code broker} may be in an ISR: live and not shutting down (Kafka's ZooKeeper-mode controller checks
+     * its liveBrokerIds, which leave shutting-down brokers out).
+     */
+    boolean isrEligible(int broker) {
+        return live.containsKey(broker) && !shuttingDown.containsKey(broker);
     }
 
     /** The live broker's epoch, or -1 when it is not live (or the store has no epochs). */

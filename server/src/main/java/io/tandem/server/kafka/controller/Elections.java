@@ -158,6 +158,8 @@ final class Elections {
             response.errorCode = BROKER_NOT_AVAILABLE;
             return response;
         }
+        // From now on it may not rejoin an ISR (its followers may still fetch and catch up until it stops).
+        cluster.shuttingDown.put(brokerId, cluster.brokerEpoch(brokerId));
         List<TopicPartition> changed = new ArrayList<>();
         for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(cluster.states.entrySet())) {
             PartitionState state = e.getValue();
@@ -166,7 +168,7 @@ final class Elections {
             int leader = state.leader();
             if (leader == brokerId) {
                 List<Integer> replicas = cluster.topics.get(e.getKey().topic()).replicas().get(e.getKey().partition());
-                Integer next = replicas.stream().filter(r -> isr.contains(r) && cluster.live.containsKey(r)).findFirst().orElse(null);
+                Integer next = replicas.stream().filter(r -> isr.contains(r) && cluster.isrEligible(r)).findFirst().orElse(null);
                 if (next == null) {
                     var remaining = new io.tandem.kafka.wire.message.ControlledShutdownResponse.RemainingPartition();
                     remaining.topicName = e.getKey().topic();

@@ -63,7 +63,8 @@ final class IsrChanges {
                 } else if (data.partitionEpoch != state.zkVersion()) {
                     result.errorCode = INVALID_UPDATE_VERSION;
                 } else if (!newIsr.contains(state.leader()) || !replicas.containsAll(newIsr)
-                        || !newIsr.stream().allMatch(cluster.live::containsKey)) {
+                        || !newIsr.stream().allMatch(cluster::isrEligible)) {
+                    // A broker in a controlled shutdown is not taken back into the ISR it just left, as in Kafka.
                     result.errorCode = INELIGIBLE_REPLICA;
                 } else {
                     PartitionState next = cluster.writeState(tp, new PartitionState(state.leader(), state.leaderEpoch(), cluster.epoch,
