@@ -21,10 +21,12 @@ import java.util.logging.Logger;
  * not the current version (BadVersion; -1 matches any), a malformed or too small new configuration (BadArguments),
  * no WRITE on {@code /zookeeper/config} (NoAuth; only the super user has it, the znode being world-readable only).
  *
- * <p>Tandem applies a new configuration only when its members are the current ones (a reconfig that re-states the
- * ensemble: it gets a new version, the znode and its watchers see it). Changing the members needs Zab to change its
- * voters, which it cannot yet, so such a reconfig is refused with Unimplemented (Apache's own answer where it cannot
- * reconfigure) after every check above: it is never acknowledged without being applied.
+ * <p>Tandem applies a new configuration when its voters are the current ones: a reconfig that re-states the ensemble
+ * (it gets a new version, the znode and its watchers see it), or one that adds or removes observers (every member's
+ * Zab and quorum transport take the new observers as it applies the commit, see {@code EnsembleCommit}). Changing
+ * the voters needs Zab to change its quorum, which it cannot yet, so such a reconfig is refused with Unimplemented
+ * (Apache's own answer where it cannot reconfigure) after every check above: it is never acknowledged without being
+ * applied.
  *
  * <p>The transaction is a SetDataTxn of the member lines without the version line: the version is the zxid of the
  * transaction itself (Apache sets it so), which only Zab knows once it commits; {@link #stamped} adds it then.
@@ -111,12 +113,33 @@ final class Reconfig {
             throw new ZkException(KeeperCode.BAD_ARGUMENTS);
         }
         Acls.check(acl, Perms.WRITE, authInfo);
-        if (!next.members().equals(current.members()) && !acceptsMemberChanges) {
-            LOG.warning(() -> "Reconfig refused: changing the ensemble's members (to " + next.members().keySet()
-                    + " from " + current.members().keySet() + ") is not implemented by Tandem");
+        if (!changesOnlyObservers(current, next) && !acceptsMemberChanges) {
+            LOG.warning(() -> "Reconfig refused: changing the ensemble's voters (to " + next.members()
+                    + " from " + current.members() + ") is not implemented by Tandem");
             throw new ZkException(KeeperCode.UNIMPLEMENTED);
         }
         return new SetDataTxn(CONFIG_PATH, next.membersText().getBytes(StandardCharsets.UTF_8), -1);
+    }
+
+    /**
+     * Whether {@code next} keeps every voter's line as it is and changes observers only by adding or removing them.
+     * Observers count in no quorum, so Zab takes such a change on each member as it applies the commit; changing the
+     * voters (or a member's role or addresses) needs the joint quorum of the old and the new configuration.
+     */
+    static boolean changesOnlyObservers(EnsembleConfig current, EnsembleConfig next) {
+        for (Map.Entry<Long, String> member : current.members().entrySet()) {
+            String after = next.members().get(member.getKey());
+            boolean observer = member.getValue().contains(":observer");
+            if (after == null ? !observer : !after.equals(member.getValue())) {
+                return false;
+            }
+        }
+        for (Map.Entry<Long, String> member : next.members().entrySet()) {
+            if (!current.members().containsKey(member.getKey()) && !member.getValue().contains(":observer")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Non-incremental: the new members listed whole, separated by commas or new lines (Apache's Properties form). */
