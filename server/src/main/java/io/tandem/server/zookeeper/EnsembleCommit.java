@@ -339,6 +339,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 EnsembleConfig applied = EnsembleConfig.parse(((SetDataTxn) txn).data());
                 server.tree.getNode(Reconfig.CONFIG_PATH).mzxid = applied.version();
                 membersCommitted(applied, zxid);
+                writeDynamicFile(applied);
             }
         }
         if (!proposed.isEmpty() && Arrays.equals(proposed.peek().txn(), bytes)) {
@@ -455,6 +456,19 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
         membersToHand = peers;
         handMembersToZab();
+    }
+
+    /** Apache's dynamic configuration file for a committed configuration (production members only). */
+    private void writeDynamicFile(EnsembleConfig config) {
+        if (!(zab instanceof EnsembleZab.Production)) {
+            return; // the simulator's members have no data directory of their own
+        }
+        try {
+            Reconfig.writeDynamicFile(server.config.dataDir(), config);
+        } catch (IOException e) {
+            // The znode and Zab hold the configuration; the file is a copy for the operator, so the member goes on.
+            LOG.log(Level.WARNING, "writing the dynamic configuration file failed", e);
+        }
     }
 
     private void handMembersToZab() {

@@ -9,6 +9,10 @@ import io.tandem.zk.wire.txn.SetDataTxn;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -33,6 +37,8 @@ import java.util.logging.Logger;
  */
 final class Reconfig {
     static final String CONFIG_PATH = "/zookeeper/config";
+    /** Apache's dynamic configuration file name: the static file's name, this suffix and the version in hex. */
+    static final String DYNAMIC_FILE_PREFIX = "zoo.cfg.dynamic.";
     private static final Logger LOG = Logger.getLogger(Reconfig.class.getName());
     /**
      * The SetDataTxn version (never a znode's: {@link #stamped} writes Apache's -1) that marks the establishing
@@ -230,6 +236,33 @@ final class Reconfig {
         }
         long version = txn.version() == ESTABLISHING ? zxid & EPOCH_MASK : zxid;
         return new SetDataTxn(txn.path(), config.withVersion(version).bytes(), -1);
+    }
+
+    /**
+     * Writes a committed configuration as Apache's dynamic configuration file, {@code zoo.cfg.dynamic.<version>} with
+     * the member lines (Apache's QuorumPeerConfig.writeDynamicConfig leaves the version to the name), into the
+     * member's ZooKeeper data directory: Tandem reads its configuration from merged files and flags, so there is no
+     * one zoo.cfg to point at it. The file is replaced atomically and older ones are deleted, so the directory holds
+     * the configuration in force. Tandem itself restarts from the {@code /zookeeper/config} znode its snapshot and
+     * log restore, not from this file (zoo.cfg's {@code dynamicConfigFile} stays refused at start-up).
+     */
+    static void writeDynamicFile(Path dataDir, EnsembleConfig config) throws IOException {
+        String name = DYNAMIC_FILE_PREFIX + Long.toHexString(config.version());
+        Path target = dataDir.resolve(name);
+        Path temporary = dataDir.resolve(name + ".tmp");
+        Files.writeString(temporary, config.membersText(), StandardCharsets.UTF_8);
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(temporary,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (DirectoryStream<Path> older = Files.newDirectoryStream(dataDir, DYNAMIC_FILE_PREFIX + "*")) {
+            for (Path file : older) {
+                if (!file.equals(target)) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        }
     }
 
     /**

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.WatchedEvent;
@@ -129,6 +131,12 @@ class ObserverReconfigEnsembleTest {
                 assertEquals(added, text(zk.getConfig(false, null)), "member " + id);
             }
         }
+        for (int id = 1; id <= OBSERVER; id++) {
+            assertEquals(List.of("zoo.cfg.dynamic." + Long.toHexString(addedVersion)), dynamicFiles(id),
+                    "member " + id + " wrote Apache's dynamic configuration file, only the newest kept");
+            assertEquals(added.substring(0, added.lastIndexOf("version=")), Files.readString(ensemble.zabDir(id)
+                    .getParent().resolve("zoo.cfg.dynamic." + Long.toHexString(addedVersion))));
+        }
 
         // Removing it: the configuration drops it everywhere, its client loses the connection, it serves nobody.
         String removed = text(admin.reconfigure((String) null, Integer.toString(OBSERVER), null, addedVersion, null));
@@ -142,6 +150,17 @@ class ObserverReconfigEnsembleTest {
         viaVoter.sync("/zookeeper/config");
         assertEquals(removed, text(viaVoter.getConfig(false, null)));
         viaVoter.setData("/before", new byte[] {1}, -1); // the voters go on without it
+        String removedVersion = removed.substring(removed.lastIndexOf('=') + 1);
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            assertEquals(List.of("zoo.cfg.dynamic." + removedVersion), dynamicFiles(id), "member " + id);
+        }
+    }
+
+    private List<String> dynamicFiles(int id) throws java.io.IOException {
+        try (Stream<Path> files = Files.list(ensemble.zabDir(id).getParent())) {
+            return files.map(file -> file.getFileName().toString())
+                    .filter(name -> name.startsWith("zoo.cfg.dynamic.")).sorted().toList();
+        }
     }
 
     private static void awaitDisconnected(BlockingQueue<WatchedEvent> events) throws InterruptedException {
