@@ -156,6 +156,37 @@ class ObserverReconfigEnsembleTest {
         }
     }
 
+    @Test
+    void votersRestartedAfterTheReconfigStillTakeTheObserver() throws Exception {
+        ensemble = new TestEnsemble(dir, 1);
+        ensemble.joiners.add(OBSERVER);
+        ensemble.extraSettings.put("reconfigEnabled", "true");
+        ensemble.extraSettings.put("DigestAuthenticationProvider.superDigest",
+                DigestAuthenticationProvider.generateDigest(SUPER));
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            ensemble.start(id);
+        }
+        ensemble.awaitServing(30_000);
+        ensemble.start(OBSERVER);
+        String added = text(superAdmin(1).reconfigure(joinerLine(), null, null, -1, null));
+        ensemble.awaitServing(20_000);
+
+        // Their zoo.cfg does not name the observer: the committed configuration in their log does.
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            ensemble.stop(id);
+        }
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            ensemble.start(id);
+        }
+        ensemble.awaitServing(30_000);
+        assertEquals("observer", ensemble.mode(OBSERVER));
+        try (ZooKeeper viaObserver = TestEnsemble.client(ensemble.connect(OBSERVER), 10_000, null)) {
+            viaObserver.create("/after-restart", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            viaObserver.sync("/zookeeper/config");
+            assertEquals(added, text(viaObserver.getConfig(false, null)));
+        }
+    }
+
     private List<String> dynamicFiles(int id) throws java.io.IOException {
         try (Stream<Path> files = Files.list(ensemble.zabDir(id).getParent())) {
             return files.map(file -> file.getFileName().toString())
