@@ -517,7 +517,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         peers = Map.copyOf(next);
         for (int id : previous.keySet()) {
             if (id != myId && !members.containsKey(id)) {
-                LOG.log(Level.INFO, "server {0}: server {1} left the ensemble, closing its quorum connection", myId, id);
+                LOG.log(Level.INFO, "server {0}: server {1} left the ensemble, closing its quorum connection", myId,
+                        id);
                 Channel channel = connections.remove(id);
                 if (channel != null) {
                     channel.close();

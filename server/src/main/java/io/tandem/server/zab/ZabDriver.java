@@ -81,7 +81,7 @@ public final class ZabDriver {
         machine.peerDisconnected(peer);
     }
 
-    /** A committed reconfig's members (see {@link ZabStateMachine#changeMembers}); its effects run at the next advance. */
+    /** A committed reconfig's members ({@link ZabStateMachine#changeMembers}); its effects run at the next advance. */
     public void changeMembers(int[] voters, int[] observers) {
         machine.changeMembers(voters, observers);
     }

@@ -445,7 +445,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         zabMembers = config.members();
         if (!present) {
             LOG.warning(() -> "Server " + myId + " is not in configuration version 0x"
-                    + Long.toHexString(config.version()) + ": removed from the ensemble, serving no client from now on");
+                    + Long.toHexString(config.version()) + ": removed from the ensemble, serving no client from now"
+                    + " on");
             removed = true;
             serving = false;
             leading = false;
