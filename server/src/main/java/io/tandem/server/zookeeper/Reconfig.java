@@ -50,7 +50,7 @@ final class Reconfig {
     private final boolean enabled;
     private final boolean ensemble;
     /**
-     * Test hook: whether a reconfig that changes the members is prepared (and so committed and acknowledged) although
+     * Test hook: whether a reconfig that changes the voters is prepared (and so committed and acknowledged) although
      * Zab keeps its voters. The simulator's mutation test sets it, which its reconfig checker must catch; production
      * never does.
      */
