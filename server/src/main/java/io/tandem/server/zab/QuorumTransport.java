@@ -217,7 +217,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     }
 
     private final int myId;
-    private final Map<Integer, Peer> peers;
+    /** The members: replaced whole by {@link #changeMembers} (a committed reconfig), read by any event loop. */
+    private volatile Map<Integer, Peer> peers;
     private final Inbound inbound;
     private final int frameBytesMax;
     private final QuorumAuth auth;
@@ -400,14 +401,14 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     }
 
     private void connect(int peer) {
-        if (closed) {
-            return;
+        Peer address = peers.get(peer);
+        if (closed || address == null) {
+            return; // removed from the ensemble by a reconfig: no more dialling
         }
         if (cutOff(peer, null)) {
             scheduleReconnect(peer); // a dial into a partition fails; try again after the heal
             return;
         }
-        Peer address = peers.get(peer);
         ChannelFuture future = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
@@ -470,10 +471,15 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     }
 
     private void pipeline(SocketChannel channel, int knownPeer) {
+        Peer dialled = knownPeer < 0 ? null : peers.get(knownPeer);
+        if (knownPeer >= 0 && dialled == null) {
+            channel.close(); // removed by a reconfig while being dialled
+            return;
+        }
         QuorumFrameDecoder decoder = new QuorumFrameDecoder(frameBytesMax);
         if (tls != null) {
             channel.pipeline().addLast(knownPeer < 0 ? tls.acceptorHandler(channel.alloc())
-                    : tls.diallerHandler(peers.get(knownPeer).host(), peers.get(knownPeer).quorumPort()));
+                    : tls.diallerHandler(dialled.host(), dialled.quorumPort()));
         }
         channel.pipeline()
                 .addLast(decoder)
@@ -495,6 +501,38 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         out.writeInt(0);
         ZabCodec.write(message, out);
         out.setInt(start, out.writerIndex() - start - 4);
+    }
+
+    /**
+     * A committed reconfig changed the members to {@code members} (this server's own line, as it is bound, is kept
+     * whatever the configuration prints for it: the running listener cannot move): a new
+     * member with a lower id is dialled (one with a higher id dials this one, and is accepted from now on), and the
+     * connection of a removed member is closed and never redialled or accepted again. Thread-safe; the Zab thread
+     * calls it after the state machine took the same change, so a new member's first messages are not dropped.
+     */
+    public void changeMembers(Map<Integer, Peer> members) {
+        Map<Integer, Peer> previous = peers;
+        Map<Integer, Peer> next = new TreeMap<>(members);
+        next.put(myId, previous.get(myId));
+        peers = Map.copyOf(next);
+        for (int id : previous.keySet()) {
+            if (id != myId && !members.containsKey(id)) {
+                LOG.log(Level.INFO, "server {0}: server {1} left the ensemble, closing its quorum connection", myId,
+                        id);
+                Channel channel = connections.remove(id);
+                if (channel != null) {
+                    channel.close();
+                }
+            }
+        }
+        for (int id : members.keySet()) {
+            if (id != myId && !previous.containsKey(id)) {
+                LOG.log(Level.INFO, "server {0}: server {1} joined the ensemble", myId, id);
+                if (id < myId && listener != null) {
+                    connect(id);
+                }
+            }
+        }
     }
 
     /** Logs an authentication problem with a known member: a warning at most every AUTH_WARNING_INTERVAL_MS. */

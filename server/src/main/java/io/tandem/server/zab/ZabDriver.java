@@ -81,6 +81,11 @@ public final class ZabDriver {
         machine.peerDisconnected(peer);
     }
 
+    /** A committed reconfig's members ({@link ZabStateMachine#changeMembers}); its effects run at the next advance. */
+    public void changeMembers(int[] voters, int[] observers) {
+        machine.changeMembers(voters, observers);
+    }
+
     /** A write from this member's application; false when the machine cannot take it now. */
     public boolean submit(byte[] txn) {
         return machine.submit(txn);

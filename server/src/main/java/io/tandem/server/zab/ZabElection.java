@@ -33,7 +33,6 @@ final class ZabElection {
     private record ReceivedVote(Vote vote, long round, Role state) {}
 
     private final ZabStateMachine m;
-    private final ZabConfig config;
 
     private long round;
     private Vote proposal;
@@ -50,9 +49,13 @@ final class ZabElection {
     /** Elections decided without waiting because the voters that had not voted were unreachable (diagnostics). */
     private long earlyDecisions;
 
-    ZabElection(ZabStateMachine machine, ZabConfig config) {
+    ZabElection(ZabStateMachine machine) {
         this.m = machine;
-        this.config = config;
+    }
+
+    /** The machine's configuration: its observers change with a committed reconfig, so it is never copied. */
+    private ZabConfig config() {
+        return m.config();
     }
 
     /** False until the first round began. */
@@ -83,7 +86,7 @@ final class ZabElection {
         receivedVotes.put(m.myId(), new ReceivedVote(proposal, round, Role.LOOKING));
         decideAtTick = -1;
         broadcastNotification();
-        if (config.voters().length == 1 && !m.nonVoting()) {
+        if (config().voters().length == 1 && !m.nonVoting()) {
             decide(proposal);
         }
     }
@@ -102,7 +105,7 @@ final class ZabElection {
     private void broadcastNotification() {
         Notification notification = ownNotification();
         // Only voters decide elections; an observer asks them (and they answer once they lead or follow).
-        for (int peer : config.voters()) {
+        for (int peer : config().voters()) {
             if (peer != m.myId()) {
                 m.pending.send(peer, notification);
             }
@@ -117,7 +120,7 @@ final class ZabElection {
     /** See {@link ZabStateMachine#finalizeElection(long)}. */
     void finalizeElection(long wait) {
         if (!m.nonVoting() && wait >= 0 && wait == finalizeWait()
-                && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
+                && agreeing(receivedVotes, proposal, Role.LOOKING) >= config().quorumSize()) {
             decide(proposal);
         }
     }
@@ -126,7 +129,7 @@ final class ZabElection {
         // Notifications travel over a lossy channel; resending each tick stands in for ZooKeeper's backoff resend.
         broadcastNotification();
         if (!m.nonVoting() && decideAtTick >= 0 && now >= decideAtTick
-                && agreeing(receivedVotes, proposal, Role.LOOKING) >= config.quorumSize()) {
+                && agreeing(receivedVotes, proposal, Role.LOOKING) >= config().quorumSize()) {
             decide(proposal);
         }
     }
@@ -151,7 +154,7 @@ final class ZabElection {
     void onNotification(int from, Notification n, long now) {
         Vote vote = new Vote(n.leader(), n.zxid(), n.peerEpoch());
         // An observer's notification is only a question (whom do you follow?); its vote and state count for nobody.
-        boolean nonVotingSender = n.recovering() || config.isObserver(from);
+        boolean nonVotingSender = n.recovering() || config().isObserver(from);
         if (nonVotingSender) {
             recoveringPeers.add(from);
         } else {
@@ -186,7 +189,7 @@ final class ZabElection {
         ReceivedVote received = new ReceivedVote(vote, n.round(), n.senderState());
         if (n.round() == round && !m.nonVoting()) { // receivedVotes holds our own vote, which may not count
             receivedVotes.put(from, received);
-            if (agreeing(receivedVotes, vote, n.senderState()) >= config.quorumSize()
+            if (agreeing(receivedVotes, vote, n.senderState()) >= config().quorumSize()
                     && leaderConfirmed(receivedVotes, vote)) {
                 proposal = vote;
                 decide(vote);
@@ -194,7 +197,7 @@ final class ZabElection {
             }
         }
         outOfElection.put(from, received);
-        if (agreeing(outOfElection, vote, n.senderState()) >= config.quorumSize()
+        if (agreeing(outOfElection, vote, n.senderState()) >= config().quorumSize()
                 && leaderConfirmed(outOfElection, vote)) {
             round = n.round();
             proposal = vote;
@@ -227,14 +230,14 @@ final class ZabElection {
         int agreeing = agreeing(receivedVotes, proposal, Role.LOOKING);
         // Every voter agrees, or a quorum does and every voter that has not voted is known to be unreachable:
         // no better vote can still arrive, so waiting out the finalize ticks would only delay the failover.
-        if (agreeing == config.voters().length
-                || agreeing >= config.quorumSize() && agreeing + unreachableNonVoters() >= config.voters().length) {
-            earlyDecisions += agreeing < config.voters().length ? 1 : 0;
+        if (agreeing == config().voters().length
+                || agreeing >= config().quorumSize() && agreeing + unreachableNonVoters() >= config().voters().length) {
+            earlyDecisions += agreeing < config().voters().length ? 1 : 0;
             decide(proposal);
-        } else if (agreeing >= config.quorumSize() && decideAtTick < 0) {
-            decideAtTick = now + config.electionFinalizeTicks();
+        } else if (agreeing >= config().quorumSize() && decideAtTick < 0) {
+            decideAtTick = now + config().electionFinalizeTicks();
             finalizeWaits++;
-            if (config.electionFinalizeTicks() == 0) {
+            if (config().electionFinalizeTicks() == 0) {
                 decide(proposal);
             }
         }
@@ -243,7 +246,7 @@ final class ZabElection {
     /** Voters that have not voted and will not: known unreachable, or recovering (their votes do not count). */
     private int unreachableNonVoters() {
         int count = 0;
-        for (int peer : config.voters()) {
+        for (int peer : config().voters()) {
             if ((unreachable.contains(peer) || recoveringPeers.contains(peer)) && !receivedVotes.containsKey(peer)) {
                 count++;
             }
@@ -287,7 +290,7 @@ final class ZabElection {
         }
         // Observers ask only when they tick; telling them now saves them up to a tick of not serving.
         Notification decided = ownNotification();
-        for (int peer : config.observers()) {
+        for (int peer : config().observers()) {
             if (peer != m.myId()) {
                 m.pending.send(peer, decided);
             }

@@ -53,7 +53,7 @@ final class ZabLeader {
             this.followerId = followerId;
             this.session = session;
             this.lastHeardTick = now;
-            this.observer = config.isObserver(followerId);
+            this.observer = config().isObserver(followerId);
         }
 
         /** Its discovery messages and acknowledgements count towards quorums. */
@@ -67,16 +67,34 @@ final class ZabLeader {
     }
 
     private final ZabStateMachine m;
-    private final ZabConfig config;
     private final long startedTick;
     private final Map<Integer, LearnerLink> links = new TreeMap<>();
     LeaderPhase phase = LeaderPhase.DISCOVERY;
     long epoch = -1;
 
-    ZabLeader(ZabStateMachine machine, ZabConfig config, long now) {
+    ZabLeader(ZabStateMachine machine, long now) {
         this.m = machine;
-        this.config = config;
         this.startedTick = now;
+    }
+
+    /** The machine's configuration: its observers change with a committed reconfig, so it is never copied. */
+    private ZabConfig config() {
+        return m.config();
+    }
+
+    /**
+     * The committed configuration no longer names some learners (observers removed by a reconfig): their sessions
+     * end here, and the transport closes their connections, so they get nothing more from this leader.
+     */
+    void dropNonMembers() {
+        links.values().removeIf(link -> {
+            boolean gone = !config().isMember(link.followerId);
+            if (gone) {
+                LOG.log(Level.INFO, "server {0}: closing session with {1}: no longer a member", m.myId(),
+                        link.followerId);
+            }
+            return gone;
+        });
     }
 
     /** Appends a new transaction and proposes it to every synced learner; false when it cannot be taken now. */
@@ -86,7 +104,7 @@ final class ZabLeader {
             m.startLooking("zxid counter exhausted in epoch " + epoch);
             return false;
         }
-        if (m.uncommittedCount() >= config.outstandingProposalsMax()) {
+        if (m.uncommittedCount() >= config().outstandingProposalsMax()) {
             return false;
         }
         long zxid = Zxid.epoch(last) == epoch ? last + 1 : Zxid.of(epoch, 1);
@@ -222,7 +240,7 @@ final class ZabLeader {
                 reporting++;
             }
         }
-        if (reporting < config.quorumSize()) {
+        if (reporting < config().quorumSize()) {
             return;
         }
         long highest = m.acceptedEpoch();
@@ -257,7 +275,7 @@ final class ZabLeader {
                 acks++;
             }
         }
-        if (acks < config.quorumSize()) {
+        if (acks < config().quorumSize()) {
             return;
         }
         m.persistCurrentEpoch(epoch);
@@ -337,7 +355,7 @@ final class ZabLeader {
                 synced++;
             }
         }
-        if (synced < config.quorumSize()) {
+        if (synced < config().quorumSize()) {
             return;
         }
         // A quorum holds our whole history durably under this epoch: all of it is now committed.
@@ -361,7 +379,7 @@ final class ZabLeader {
         if (phase != LeaderPhase.BROADCAST) {
             return;
         }
-        long[] acked = new long[config.voters().length];
+        long[] acked = new long[config().voters().length];
         int count = 0;
         acked[count++] = Math.min(m.durableZxid(), m.lastZxid()); // its own ack, like anyone's, only once durable
         for (LearnerLink link : links.values()) {
@@ -369,12 +387,12 @@ final class ZabLeader {
                 acked[count++] = link.ackedZxid;
             }
         }
-        if (count < config.quorumSize()) {
+        if (count < config().quorumSize()) {
             return;
         }
         long[] sorted = Arrays.copyOf(acked, count);
         Arrays.sort(sorted);
-        long quorumZxid = sorted[count - config.quorumSize()];
+        long quorumZxid = sorted[count - config().quorumSize()];
         if (quorumZxid <= m.committedZxid()) {
             return;
         }
@@ -387,12 +405,12 @@ final class ZabLeader {
     }
 
     void tick(long now) {
-        if (phase != LeaderPhase.BROADCAST && now - startedTick > config.initLimit()) {
+        if (phase != LeaderPhase.BROADCAST && now - startedTick > config().initLimit()) {
             m.startLooking("epoch not established within initLimit");
             return;
         }
         links.values().removeIf(link -> {
-            long limit = link.stage.compareTo(LinkStage.SYNCED) >= 0 ? config.syncLimit() : config.initLimit();
+            long limit = link.stage.compareTo(LinkStage.SYNCED) >= 0 ? config().syncLimit() : config().initLimit();
             return now - link.lastHeardTick > limit;
         });
         if (phase == LeaderPhase.BROADCAST) {
@@ -402,8 +420,8 @@ final class ZabLeader {
                     live++;
                 }
             }
-            if (live < config.quorumSize()) {
-                m.startLooking("only " + live + " synced servers, quorum is " + config.quorumSize());
+            if (live < config().quorumSize()) {
+                m.startLooking("only " + live + " synced servers, quorum is " + config().quorumSize());
                 return;
             }
         }

@@ -75,6 +75,8 @@ public final class ZabServer implements Closeable {
 
     private record Compact(long zxid, SnapshotData snapshot) {}
 
+    private record ChangeMembers(Map<Integer, QuorumTransport.Peer> members) {}
+
     private final ZabStateMachine machine;
     private final ZabDriver driver;
     private final Application application;
@@ -87,6 +89,7 @@ public final class ZabServer implements Closeable {
     private volatile int leaderId = -1;
     private volatile long committedZxid;
     private volatile boolean serving;
+    private volatile boolean removed;
     private long droppedPeerMessages;
 
     private ZabServer(ZabConfig config, long tickMillis, Path dataDir, long preAllocBytes,
@@ -245,6 +248,26 @@ public final class ZabServer implements Closeable {
         return running && inbox.offer(new Compact(zxid, snapshot));
     }
 
+    /**
+     * The application committed and applied a reconfig whose members are {@code members} ({@code server.N} lines as
+     * peers): Zab and the transport take it on the Zab thread, in that order (a joining member's hello is accepted
+     * only once the machine takes its messages). Only observers may change ({@link ZabStateMachine#changeMembers}).
+     * When this member is no longer named it is removed: it leaves its leader, closes every quorum connection and
+     * serves nothing more. False when the inbox is full or the node is stopping: the caller offers it again.
+     */
+    public boolean changeMembers(Map<Integer, QuorumTransport.Peer> members) {
+        int[] voters = members.values().stream().filter(peer -> !peer.observer())
+                .mapToInt(QuorumTransport.Peer::id).sorted().toArray();
+        Checks.require(java.util.Arrays.equals(voters, machine.config().voters()),
+                "changing the voters is not supported: %s", members.keySet());
+        return running && inbox.offer(new ChangeMembers(Map.copyOf(members)));
+    }
+
+    /** True once a committed reconfig removed this member. */
+    public boolean isRemoved() {
+        return removed;
+    }
+
     private void onPeerMessage(int from, ZabMessage message) {
         if (!inbox.offer(new PeerMessage(from, message))) {
             droppedPeerMessages++;
@@ -294,6 +317,18 @@ public final class ZabServer implements Closeable {
             }
         } else if (input instanceof Compact compact) {
             driver.compact(compact.zxid(), compact.snapshot());
+        } else if (input instanceof ChangeMembers change) {
+            int[] voters = change.members().values().stream().filter(peer -> !peer.observer())
+                    .mapToInt(QuorumTransport.Peer::id).sorted().toArray();
+            int[] observers = change.members().values().stream().filter(QuorumTransport.Peer::observer)
+                    .mapToInt(QuorumTransport.Peer::id).sorted().toArray();
+            driver.changeMembers(voters, observers);
+            if (machine.isRemoved()) {
+                removed = true;
+                transport.changeMembers(Map.of(machine.myId(), transport.peers().get(machine.myId())));
+            } else {
+                transport.changeMembers(change.members());
+            }
         }
     }
 

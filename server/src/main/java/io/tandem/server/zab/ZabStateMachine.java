@@ -5,6 +5,7 @@ import io.tandem.server.zab.ZabMessage.SessionMessage;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -29,7 +30,8 @@ public final class ZabStateMachine {
     /** Where a leader is in establishing its epoch. */
     public enum LeaderPhase { DISCOVERY, SYNCHRONIZATION, BROADCAST }
 
-    private final ZabConfig config;
+    /** Replaced when a committed reconfig changes the observers ({@link #changeMembers}); the voters stay. */
+    private ZabConfig config;
     private final int myId;
     private final long incarnation;
     private long sessionsOpened;
@@ -75,6 +77,11 @@ public final class ZabStateMachine {
      * a follower but takes no acks from it, so the quorum arithmetic of the voters is exactly what it is without it.
      */
     private final boolean observer;
+    /**
+     * A committed reconfig removed this member: it takes part in nothing any more (no votes, no sessions, no
+     * writes) until it is restarted with a configuration that names it and a reconfig adds it again.
+     */
+    private boolean removed;
     /** The highest zxid handed to the application (via commits or a snapshot); never moves past the log. */
     private long committedZxid;
     private long now;
@@ -115,7 +122,7 @@ public final class ZabStateMachine {
             log.add(entry);
         }
         this.durableZxid = lastZxid();
-        this.election = new ZabElection(this, config);
+        this.election = new ZabElection(this);
         startLooking("started");
     }
 
@@ -133,6 +140,12 @@ public final class ZabStateMachine {
 
     /** True when this member is an observer: it follows and serves but never votes or leads. */
     public boolean isObserver() { return observer; }
+
+    /** True once a committed reconfig removed this member (see {@link #changeMembers}). */
+    public boolean isRemoved() { return removed; }
+
+    /** The current configuration (its observers follow committed reconfigs). */
+    public ZabConfig config() { return config; }
 
     /** An observer or a recovering member: its vote, candidacy and acknowledgements count for nothing. */
     boolean nonVoting() {
@@ -211,6 +224,9 @@ public final class ZabStateMachine {
     /** Advances logical time by one tick (tickTime milliseconds in the driver). */
     public void tick() {
         now++;
+        if (removed) {
+            return;
+        }
         switch (role) {
             case LOOKING -> election.tick(now);
             case FOLLOWING -> follower.tick(now, config);
@@ -281,6 +297,9 @@ public final class ZabStateMachine {
 
     /** Handles one message from peer {@code from}. Messages from unknown ids or stale sessions are logged and dropped. */
     public void receive(int from, ZabMessage message) {
+        if (removed) {
+            return;
+        }
         if (!config.isMember(from) || from == myId) {
             LOG.log(Level.WARNING, "server {0}: dropping {1} from unknown server id {2}", myId,
                     message.getClass().getSimpleName(), from);
@@ -306,6 +325,9 @@ public final class ZabStateMachine {
      * show; anything else is left to the tick timeouts (a connection may come back before they matter).
      */
     public void peerDisconnected(int peer) {
+        if (removed) {
+            return;
+        }
         if (config.isMember(peer) && peer != myId) {
             election.peerDisconnected(peer);
         }
@@ -321,12 +343,45 @@ public final class ZabStateMachine {
      * queued sends let it.
      */
     public void peerConnected(int peer) {
-        if (!config.isMember(peer) || peer == myId) {
+        if (removed || !config.isMember(peer) || peer == myId) {
             return;
         }
         election.peerConnected(peer);
         if (role == Role.FOLLOWING && follower.leaderId == peer && follower.awaitingLeader()) {
             follower.open();
+        }
+    }
+
+    /**
+     * The application committed (and applied) a reconfig whose members are {@code voters} and {@code observers}.
+     * Only observers may change: they count in no quorum, so every member may switch to the new set whenever it
+     * applies the reconfig, and no quorum, election or commit depends on when that happens. A leader ends the
+     * sessions of the observers removed; one added is taken like any learner once it says FOLLOWERINFO. Changing the
+     * voters needs the joint old-and-new quorum Apache runs (its Leader's reconfig proposal), which this machine does
+     * not have, so the application must never ask for it. A member absent from the new configuration is removed: it
+     * leaves its leader and answers nobody from then on.
+     */
+    public void changeMembers(int[] voters, int[] observers) {
+        int[] sortedVoters = voters.clone();
+        Arrays.sort(sortedVoters);
+        Checks.require(Arrays.equals(sortedVoters, config.voters()),
+                "server %d: changing the voters %s to %s is not supported", myId,
+                Arrays.toString(config.voters()), Arrays.toString(sortedVoters));
+        if (removed) {
+            return;
+        }
+        boolean stays = Arrays.stream(observers).anyMatch(id -> id == myId) || config.isVoter(myId);
+        if (!stays) {
+            LOG.log(Level.INFO, "server {0}: removed from the ensemble by a reconfig", myId);
+            removed = true;
+            role = Role.LOOKING;
+            follower = null;
+            leader = null;
+            return;
+        }
+        config = config.withObservers(observers);
+        if (role == Role.LEADING) {
+            leader.dropNonMembers();
         }
     }
 
@@ -357,13 +412,16 @@ public final class ZabStateMachine {
      * (finalizeWait) here; a whole tick (2 s by default) would make every election that long.
      */
     public void finalizeElection(long wait) {
+        if (removed) {
+            return;
+        }
         election.finalizeElection(wait);
     }
 
     /** The election chose this node: lead, starting with discovery. */
     void lead() {
         role = Role.LEADING;
-        leader = new ZabLeader(this, config, now);
+        leader = new ZabLeader(this, now);
         leader.maybeChooseEpoch();
     }
 

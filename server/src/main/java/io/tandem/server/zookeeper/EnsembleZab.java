@@ -1,10 +1,12 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.zab.QuorumTransport;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
 import io.tandem.storage.zk.SnapshotBody;
 import java.io.IOException;
+import java.util.Map;
 
 /**
  * What {@link EnsembleCommit} needs of Zab: {@link ZabServer} in production ({@link #of(ZabServer)}); the
@@ -29,6 +31,12 @@ interface EnsembleZab {
     SnapshotData writeSnapshot(long zxid, SnapshotBody body) throws IOException;
 
     boolean compact(long zxid, SnapshotData snapshot);
+
+    /**
+     * A committed reconfig's members, this member's own line included unless it was removed (only observers may
+     * differ from Zab's: see {@link ZabServer#changeMembers}). False when Zab cannot take it now; offered again later.
+     */
+    boolean changeMembers(Map<Integer, QuorumTransport.Peer> members);
 
     /** Counters for mntr, or null when there are none. */
     ZabServer.Stats stats();
@@ -84,6 +92,11 @@ interface EnsembleZab {
         @Override
         public boolean compact(long zxid, SnapshotData snapshot) {
             return server.compact(zxid, snapshot);
+        }
+
+        @Override
+        public boolean changeMembers(Map<Integer, QuorumTransport.Peer> members) {
+            return server.changeMembers(members);
         }
 
         @Override

@@ -9,6 +9,10 @@ import io.tandem.zk.wire.txn.SetDataTxn;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -21,16 +25,20 @@ import java.util.logging.Logger;
  * not the current version (BadVersion; -1 matches any), a malformed or too small new configuration (BadArguments),
  * no WRITE on {@code /zookeeper/config} (NoAuth; only the super user has it, the znode being world-readable only).
  *
- * <p>Tandem applies a new configuration only when its members are the current ones (a reconfig that re-states the
- * ensemble: it gets a new version, the znode and its watchers see it). Changing the members needs Zab to change its
- * voters, which it cannot yet, so such a reconfig is refused with Unimplemented (Apache's own answer where it cannot
- * reconfigure) after every check above: it is never acknowledged without being applied.
+ * <p>Tandem applies a new configuration when its voters are the current ones: a reconfig that re-states the ensemble
+ * (it gets a new version, the znode and its watchers see it), or one that adds or removes observers (every member's
+ * Zab and quorum transport take the new observers as it applies the commit, see {@code EnsembleCommit}). Changing
+ * the voters needs Zab to change its quorum, which it cannot yet, so such a reconfig is refused with Unimplemented
+ * (Apache's own answer where it cannot reconfigure) after every check above: it is never acknowledged without being
+ * applied.
  *
  * <p>The transaction is a SetDataTxn of the member lines without the version line: the version is the zxid of the
  * transaction itself (Apache sets it so), which only Zab knows once it commits; {@link #stamped} adds it then.
  */
 final class Reconfig {
     static final String CONFIG_PATH = "/zookeeper/config";
+    /** Apache's dynamic configuration file name: the static file's name, this suffix and the version in hex. */
+    static final String DYNAMIC_FILE_PREFIX = "zoo.cfg.dynamic.";
     private static final Logger LOG = Logger.getLogger(Reconfig.class.getName());
     /**
      * The SetDataTxn version (never a znode's: {@link #stamped} writes Apache's -1) that marks the establishing
@@ -42,7 +50,7 @@ final class Reconfig {
     private final boolean enabled;
     private final boolean ensemble;
     /**
-     * Test hook: whether a reconfig that changes the members is prepared (and so committed and acknowledged) although
+     * Test hook: whether a reconfig that changes the voters is prepared (and so committed and acknowledged) although
      * Zab keeps its voters. The simulator's mutation test sets it, which its reconfig checker must catch; production
      * never does.
      */
@@ -111,12 +119,33 @@ final class Reconfig {
             throw new ZkException(KeeperCode.BAD_ARGUMENTS);
         }
         Acls.check(acl, Perms.WRITE, authInfo);
-        if (!next.members().equals(current.members()) && !acceptsMemberChanges) {
-            LOG.warning(() -> "Reconfig refused: changing the ensemble's members (to " + next.members().keySet()
-                    + " from " + current.members().keySet() + ") is not implemented by Tandem");
+        if (!changesOnlyObservers(current, next) && !acceptsMemberChanges) {
+            LOG.warning(() -> "Reconfig refused: changing the ensemble's voters (to " + next.members()
+                    + " from " + current.members() + ") is not implemented by Tandem");
             throw new ZkException(KeeperCode.UNIMPLEMENTED);
         }
         return new SetDataTxn(CONFIG_PATH, next.membersText().getBytes(StandardCharsets.UTF_8), -1);
+    }
+
+    /**
+     * Whether {@code next} keeps every voter's line as it is and changes observers only by adding or removing them.
+     * Observers count in no quorum, so Zab takes such a change on each member as it applies the commit; changing the
+     * voters (or a member's role or addresses) needs the joint quorum of the old and the new configuration.
+     */
+    static boolean changesOnlyObservers(EnsembleConfig current, EnsembleConfig next) {
+        for (Map.Entry<Long, String> member : current.members().entrySet()) {
+            String after = next.members().get(member.getKey());
+            boolean observer = member.getValue().contains(":observer");
+            if (after == null ? !observer : !after.equals(member.getValue())) {
+                return false;
+            }
+        }
+        for (Map.Entry<Long, String> member : next.members().entrySet()) {
+            if (!current.members().containsKey(member.getKey()) && !member.getValue().contains(":observer")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Non-incremental: the new members listed whole, separated by commas or new lines (Apache's Properties form). */
@@ -207,6 +236,33 @@ final class Reconfig {
         }
         long version = txn.version() == ESTABLISHING ? zxid & EPOCH_MASK : zxid;
         return new SetDataTxn(txn.path(), config.withVersion(version).bytes(), -1);
+    }
+
+    /**
+     * Writes a committed configuration as Apache's dynamic configuration file, {@code zoo.cfg.dynamic.<version>} with
+     * the member lines (Apache's QuorumPeerConfig.writeDynamicConfig leaves the version to the name), into the
+     * member's ZooKeeper data directory: Tandem reads its configuration from merged files and flags, so there is no
+     * one zoo.cfg to point at it. The file is replaced atomically and older ones are deleted, so the directory holds
+     * the configuration in force. Tandem itself restarts from the {@code /zookeeper/config} znode its snapshot and
+     * log restore, not from this file (zoo.cfg's {@code dynamicConfigFile} stays refused at start-up).
+     */
+    static void writeDynamicFile(Path dataDir, EnsembleConfig config) throws IOException {
+        String name = DYNAMIC_FILE_PREFIX + Long.toHexString(config.version());
+        Path target = dataDir.resolve(name);
+        Path temporary = dataDir.resolve(name + ".tmp");
+        Files.writeString(temporary, config.membersText(), StandardCharsets.UTF_8);
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(temporary,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (DirectoryStream<Path> older = Files.newDirectoryStream(dataDir, DYNAMIC_FILE_PREFIX + "*")) {
+            for (Path file : older) {
+                if (!file.equals(target)) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        }
     }
 
     /**

@@ -41,6 +41,11 @@ public final class TestEnsemble implements AutoCloseable {
     private final Tandem[] nodes;
     /** Further zoo.cfg keys every member starts with (e.g. a small snapCount). */
     final Map<String, String> extraSettings = new TreeMap<>();
+    /**
+     * Members that join by reconfig: only their own zoo.cfg names them (with the others, as Apache wants a joiner
+     * started), the other members learn them from the committed reconfig.
+     */
+    final java.util.Set<Integer> joiners = new java.util.TreeSet<>();
     /** Further zoo.cfg keys of one member only, by id (e.g. another member's credentials). */
     final Map<Integer, Map<String, String>> memberSettings = new TreeMap<>();
 
@@ -94,7 +99,12 @@ public final class TestEnsemble implements AutoCloseable {
                 .set("initLimit", "10")
                 .set("syncLimit", "5")
                 .set("maxSessionTimeout", "30000");
-        serverLines.forEach(config::set);
+        serverLines.forEach((key, line) -> {
+            int lineId = Integer.parseInt(key.substring("server.".length()));
+            if (lineId == id || !joiners.contains(lineId)) {
+                config.set(key, line);
+            }
+        });
         if (isObserver(id)) {
             config.set("peerType", "observer");
         }
@@ -210,6 +220,15 @@ public final class TestEnsemble implements AutoCloseable {
 
     /** Waits until every running member serves and exactly one leads; returns the leader's id. */
     int awaitServing(long timeoutMs) throws InterruptedException {
+        return awaitServing(timeoutMs, id -> true);
+    }
+
+    /** As {@link #awaitServing(long)}, looking at the voters only (an observer may be stopped or removed). */
+    int awaitServingVoters(long timeoutMs) throws InterruptedException {
+        return awaitServing(timeoutMs, id -> !isObserver(id));
+    }
+
+    private int awaitServing(long timeoutMs, IntPredicate counted) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         String last = "";
         while (System.nanoTime() - deadline < 0) {
@@ -218,7 +237,7 @@ public final class TestEnsemble implements AutoCloseable {
             boolean allServing = true;
             StringBuilder modes = new StringBuilder();
             for (int id = 1; id <= members; id++) {
-                if (!isRunning(id)) {
+                if (!isRunning(id) || !counted.test(id)) {
                     continue;
                 }
                 String mode = mode(id);

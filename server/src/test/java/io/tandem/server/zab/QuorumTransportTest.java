@@ -1,6 +1,7 @@
 package io.tandem.server.zab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -68,6 +69,40 @@ class QuorumTransportTest {
             two.send(1, new ZabMessage.Ack(7, 2, Zxid.of(1, 3)));
             assertEquals(new Received(1, new ZabMessage.Ping(7, 1)), at2.poll(10, TimeUnit.SECONDS));
             assertEquals(new Received(2, new ZabMessage.Ack(7, 2, Zxid.of(1, 3))), at1.poll(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private static boolean await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
+    @Test
+    void shouldAcceptAMemberOnlyOnceAReconfigAddsItAndCloseItForGoodOnceOneRemovesIt() throws Exception {
+        QuorumTransport.Peer first = new QuorumTransport.Peer(1, "127.0.0.1", freePort(), -1);
+        QuorumTransport.Peer joiner = new QuorumTransport.Peer(2, "127.0.0.1", freePort(), -1, true);
+        LinkedBlockingQueue<Received> at1 = new LinkedBlockingQueue<>();
+        try (QuorumTransport one = new QuorumTransport(1, Map.of(1, first), (from, m) -> at1.add(new Received(from, m)))
+                .start();
+             QuorumTransport two = new QuorumTransport(2, Map.of(1, first, 2, joiner), (from, m) -> { }).start()) {
+            Thread.sleep(3 * QuorumTransport.RECONNECT_DELAY_MS); // a bound on a negative, not synchronisation
+            assertFalse(one.isConnected(2), "an id the configuration does not name is refused");
+
+            one.changeMembers(Map.of(1, first, 2, joiner));
+            assertTrue(await(() -> one.isConnected(2) && two.isConnected(1)), "the joiner's redial is accepted");
+            two.send(1, new ZabMessage.Ping(7, 1));
+            assertEquals(new Received(2, new ZabMessage.Ping(7, 1)), at1.poll(10, TimeUnit.SECONDS));
+
+            one.changeMembers(Map.of(1, first));
+            assertTrue(await(() -> !two.isConnected(1)), "the removed member's connection is closed");
+            Thread.sleep(3 * QuorumTransport.RECONNECT_DELAY_MS);
+            assertFalse(one.isConnected(2), "and its redials are refused");
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.ZabMessage.Ack;
@@ -458,6 +459,83 @@ class ZabStateMachineTest {
         assertEquals(1, committed.commits().size());
         assertEquals(2, committed.messages().stream().filter(m -> m.message() instanceof Commit).count(),
                 "the commit goes to the observer as well");
+    }
+
+    /** Leader 1 of voters 1 and 2, established with voter 2's session 200; returns it ready to propose. */
+    private static ZabStateMachine establishedLeaderOfTwo(int[] observers) {
+        ZabStateMachine leader = new ZabStateMachine(new ZabConfig(1, new int[] {1, 2}, observers, 10, 5, 1,
+                10_000), DurableState.empty(), 1);
+        leader.receive(2, new Notification(1, 0, 0, 1, Role.LOOKING));
+        leader.receive(2, new FollowerInfo(200, 0, 0, 0));
+        leader.receive(2, new AckEpoch(200, 1, true, 0, 0));
+        leader.receive(2, new AckNewLeader(200, 2, 0));
+        assertTrue(leader.isEstablishedLeader());
+        leader.ready();
+        return leader;
+    }
+
+    private static long proposalsTo(Ready ready, int peer) {
+        return ready.messages().stream().filter(m -> m.to() == peer && m.message() instanceof Proposal).count();
+    }
+
+    @Test
+    void shouldTakeAnObserverAddedByACommittedReconfigAndDropOneRemoved() {
+        ZabStateMachine leader = establishedLeaderOfTwo(new int[0]);
+        leader.receive(3, new FollowerInfo(300, 0, 0, 0));
+        assertTrue(leader.ready().messages().isEmpty(), "server 3 is no member yet: dropped");
+
+        leader.changeMembers(new int[] {2, 1}, new int[] {3});
+        leader.receive(3, new FollowerInfo(300, 0, 0, 0));
+        assertEquals(1, leader.ready().messages().stream().filter(m -> m.message() instanceof LeaderInfo).count());
+        leader.receive(3, new AckEpoch(300, 1, true, 0, 0));
+        leader.ready();
+        leader.receive(3, new AckNewLeader(300, 2, 0));
+        leader.ready();
+        assertTrue(leader.submit(txn("x")));
+        Ready proposed = leader.ready();
+        assertEquals(1, proposalsTo(proposed, 3), "the added observer receives proposals");
+        long zxid = proposed.appends().get(0).zxid();
+        leader.logSynced(zxid);
+        leader.receive(3, new Ack(300, 3, zxid));
+        assertEquals(List.of(), leader.ready().commits(), "its ack still counts for nothing");
+
+        leader.changeMembers(new int[] {1, 2}, new int[0]);
+        assertTrue(leader.isEstablishedLeader(), "removing an observer leaves the quorum as it was");
+        assertTrue(leader.submit(txn("y")));
+        assertEquals(0, proposalsTo(leader.ready(), 3), "nothing more goes to the removed observer");
+        leader.receive(3, new Ack(300, 4, zxid));
+        assertTrue(leader.ready().messages().isEmpty());
+        assertThrows(IllegalStateException.class, () -> leader.changeMembers(new int[] {1, 2, 3}, new int[0]),
+                "changing the voters needs a joint quorum this machine does not have");
+    }
+
+    @Test
+    void shouldTakePartInNothingOnceRemovedByACommittedReconfig() {
+        ZabStateMachine observer = new ZabStateMachine(observerConfig(4), DurableState.empty(), 1);
+        observer.ready();
+        observer.receive(LEADER, new Notification(LEADER, 0, 0, 7, Role.LEADING));
+        observer.receive(3, new Notification(LEADER, 0, 0, 7, Role.FOLLOWING));
+        long session = only(observer.ready(), FollowerInfo.class).session();
+        observer.receive(LEADER, new LeaderInfo(session, 0, EPOCH));
+        observer.receive(LEADER, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, List.of()));
+        observer.receive(LEADER, new NewLeader(session, 2, EPOCH, 0));
+        observer.receive(LEADER, new UpToDate(session, 3, 0));
+        assertTrue(observer.isServing());
+        observer.ready();
+
+        observer.changeMembers(new int[] {1, 2, 3}, new int[0]);
+        assertTrue(observer.isRemoved());
+        assertEquals(Role.LOOKING, observer.role());
+        assertFalse(observer.isServing());
+        assertFalse(observer.submit(txn("y")), "a removed member takes no writes");
+        observer.receive(LEADER, new Notification(LEADER, 0, 0, 7, Role.LEADING));
+        observer.receive(3, new Notification(LEADER, 0, 0, 7, Role.FOLLOWING));
+        for (int i = 0; i < 20; i++) {
+            observer.tick();
+        }
+        observer.peerConnected(LEADER);
+        assertEquals(Role.LOOKING, observer.role(), "it follows nobody again");
+        assertTrue(observer.ready().messages().isEmpty(), "and sends nothing");
     }
 
     @Test

@@ -81,6 +81,44 @@ class ReconfigPreparerTest {
         assertEquals(0, error(reconfig(zxid)));
     }
 
+    private Request incremental(String joining, String leaving) {
+        Request request = new Request(null, SESSION, 1, OpCode.RECONFIG,
+                new ReconfigRequest(joining, leaving, null, -1));
+        preparer.prepare(request, 0, 1000, SUPER);
+        return request;
+    }
+
+    @Test
+    void shouldPrepareAddingOrRemovingAnObserverAndRefuseEveryVoterChangeAsUnimplemented() {
+        Request added = incremental("server.4=127.0.0.1:2891:3891:observer;127.0.0.1:2183", null);
+        assertEquals(0, error(added));
+        assertTrue(new String(((SetDataTxn) added.txn).data(), StandardCharsets.UTF_8)
+                .endsWith("server.4=127.0.0.1:2891:3891:observer;127.0.0.1:2183\n"));
+
+        EnsembleConfig withObserver = EnsembleConfig.parse(((SetDataTxn) added.txn).data());
+        EnsembleConfig current = EnsembleConfig.parse(tree.getNode(Reconfig.CONFIG_PATH).data());
+        assertTrue(Reconfig.changesOnlyObservers(current, withObserver));
+        assertTrue(Reconfig.changesOnlyObservers(withObserver, current), "removing the observer");
+        java.util.Map<Long, String> promoted = new java.util.TreeMap<>(withObserver.members());
+        promoted.put(4L, "127.0.0.1:2891:3891:participant;127.0.0.1:2183");
+        assertEquals(false, Reconfig.changesOnlyObservers(withObserver, new EnsembleConfig(promoted, 0)),
+                "an observer turned voter changes the quorum");
+        java.util.Map<Long, String> moved = new java.util.TreeMap<>(withObserver.members());
+        moved.put(4L, "127.0.0.1:2899:3899:observer;127.0.0.1:2183");
+        assertEquals(false, Reconfig.changesOnlyObservers(withObserver, new EnsembleConfig(moved, 0)),
+                "an observer's new address is not taken by a running transport");
+    }
+
+    @Test
+    void shouldRefuseAddingOrRemovingAVoterAsUnimplemented() {
+        assertEquals(KeeperCode.UNIMPLEMENTED.code(),
+                error(incremental("server.4=127.0.0.1:2891:3891:participant;127.0.0.1:2183", null)));
+        assertEquals(KeeperCode.UNIMPLEMENTED.code(), error(incremental(null, "3")));
+        assertEquals(KeeperCode.UNIMPLEMENTED.code(),
+                error(incremental("server.3=localhost:2890:3890:observer;127.0.0.1:2182", null)),
+                "a voter turned observer");
+    }
+
     @Test
     void shouldRefuseWhenDisabledBeforeLookingAtTheSession() {
         Preparer disabled = new Preparer(tree, Map.of(), new Reconfig(false, true));

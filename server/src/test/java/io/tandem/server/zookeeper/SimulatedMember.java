@@ -242,6 +242,12 @@ public final class SimulatedMember implements ZabServer.Application {
         }
 
         @Override
+        public boolean changeMembers(Map<Integer, io.tandem.server.zab.QuorumTransport.Peer> members) {
+            // The simulated clients never add or remove observers (their member changes touch voters, refused).
+            throw new UnsupportedOperationException("the simulator does not change members: " + members.keySet());
+        }
+
+        @Override
         public ZabServer.Stats stats() {
             return null;
         }
