@@ -160,7 +160,8 @@ public final class ZooKeeperConfigKeys {
             };
             case "electionAlg" -> v.equals("3") ? Verdict.IMPLEMENTED
                     : Verdict.refused("Invalid electionAlg value. Only 3 is supported.");
-            // Served as Reconfig says: a reconfig that changes the members is refused with Unimplemented.
+            // Served as Reconfig says: observers are added and removed; a reconfig that changes the voters is refused
+            // with Unimplemented.
             case "reconfigEnabled" -> v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")
                     ? Verdict.IMPLEMENTED : Verdict.refused(key + " must be true or false");
             case ZkServerConfig.READ_ONLY_MODE -> !v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")
