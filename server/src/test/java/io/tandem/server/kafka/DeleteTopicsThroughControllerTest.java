@@ -6,6 +6,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -124,10 +125,17 @@ class DeleteTopicsThroughControllerTest {
             try (KafkaProducer<String, String> producer = KafkaBrokerEndToEndTest.producer(tandem)) {
                 producer.send(new ProducerRecord<>("again", "old")).get(WAIT_MS, TimeUnit.MILLISECONDS);
             }
+            TopicPartition tp = new TopicPartition("again", 0);
+            admin.alterConsumerGroupOffsets("keeper", Map.of(tp, new OffsetAndMetadata(1)))
+                    .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
             long start = System.nanoTime();
             admin.deleteTopics(List.of("again")).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
             System.out.printf("DeleteTopics answered in %d ms on one node%n", (System.nanoTime() - start) / 1_000_000);
             assertFalse(admin.listTopics().names().get(WAIT_MS, TimeUnit.MILLISECONDS).contains("again"));
+            // Its offsets left the groups when the broker forgot the topic, before the answer (Kafka's
+            // onPartitionsDeleted on UpdateMetadata).
+            assertTrue(admin.listConsumerGroupOffsets("keeper").partitionsToOffsetAndMetadata()
+                    .get(WAIT_MS, TimeUnit.MILLISECONDS).isEmpty(), "the deleted topic's committed offsets are gone");
             // As on Apache: refused as marked for deletion while the controller deletes the replica, then taken.
             long deadline = System.currentTimeMillis() + WAIT_MS;
             while (true) {
@@ -142,7 +150,6 @@ class DeleteTopicsThroughControllerTest {
                     Thread.sleep(20);
                 }
             }
-            TopicPartition tp = new TopicPartition("again", 0);
             assertEquals(0L, admin.listOffsets(Map.of(tp, OffsetSpec.latest())).all()
                     .get(WAIT_MS, TimeUnit.MILLISECONDS).get(tp).offset(), "the topic made again starts empty");
         }

@@ -108,6 +108,9 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
                 if (TopicNames.isInternal(topic.name())) {
                     throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
                 }
+                // Kafka 4.x reports the deleted topic's id for a deletion by name too (3.9's ZooKeeper path the zero
+                // id); where the two differ Tandem answers as 4.x (apache-3.9-differences.txt).
+                result.topicId = topic.id();
                 // A topic named once by name and once by id is asked for once; both entries get its outcome.
                 deleting.computeIfAbsent(topic.name(), n -> new ArrayList<>()).add(result);
             } catch (ApiException e) {
@@ -135,7 +138,7 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
         return s.name != null ? s.name : s.topicId == null ? ZERO_UUID : s.topicId;
     }
 
-    /** A result as Kafka 3.9 fills it: the request's name and id (zero for a topic named by name), not the topic's. */
+    /** A result with the request's name and id (zero for a topic named by name). */
     private static DeleteTopicsResponse.DeletableTopicResult result(String name, UUID topicId, short error,
                                                                     String message) {
         DeleteTopicsResponse.DeletableTopicResult result = new DeleteTopicsResponse.DeletableTopicResult();
