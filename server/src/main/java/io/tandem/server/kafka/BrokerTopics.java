@@ -19,8 +19,9 @@ import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
 
 /**
  * Topic administration on a broker: creating a topic and waiting for its leaders (as Kafka's CreateTopics), asking
- * the controller to delete topics and waiting for it (as Kafka's DeleteTopics), applying a topic's changed config to its logs, and creating {@code __consumer_offsets} on first
- * use. The assignment and state live in ZooKeeper ({@code ClusterMetadata}); the controller gives leaders.
+ * the controller to delete topics and waiting for it (as Kafka's DeleteTopics), applying a topic's changed config to
+ * its logs, and creating {@code __consumer_offsets} on first use. The assignment and state live in ZooKeeper
+ * ({@code ClusterMetadata}); the controller gives leaders.
  */
 public final class BrokerTopics {
     private static final System.Logger LOG = System.getLogger(BrokerTopics.class.getName());
@@ -166,7 +167,14 @@ public final class BrokerTopics {
                     error == NONE && broker.metadata().knownTopic(name) != null ? REQUEST_TIMED_OUT : error));
             then.accept(errors);
         };
-        if (timeoutMs <= 0 || !marked.containsValue(NONE)) {
+        if (timeoutMs <= 0) {
+            // Kafka answers every asked topic REQUEST_TIMED_OUT then, whatever the cache says by now.
+            Map<String, Short> errors = new LinkedHashMap<>();
+            marked.forEach((name, error) -> errors.put(name, error == NONE ? REQUEST_TIMED_OUT : error));
+            then.accept(errors);
+            return;
+        }
+        if (!marked.containsValue(NONE)) {
             respond.run();
             return;
         }

@@ -84,7 +84,7 @@ class DeleteTopicsThroughControllerTest {
             // A zero timeout answers REQUEST_TIMED_OUT at once (Kafka's rule), and the deletion still happens.
             DeleteTopicsResponseData timedOut = deleteRaw(controllerBroker, 0, "quick");
             assertEquals(Errors.REQUEST_TIMED_OUT.code(), timedOut.responses().find("quick").errorCode());
-            await(() -> exists(zk, "/brokers/topics/quick") == false && exists(zk, "/admin/delete_topics/quick") == false,
+            await(() -> !exists(zk, "/brokers/topics/quick") && !exists(zk, "/admin/delete_topics/quick"),
                     "the controller deletes a topic asked for with a zero timeout");
 
             // A replica's broker down: the answer comes once the cache forgot the topic, but its znodes stay (and the
