@@ -6,6 +6,8 @@ import io.tandem.kafka.client.KafkaClient;
 import io.tandem.kafka.client.KafkaClientException;
 import io.tandem.kafka.client.TopicInfo;
 import io.tandem.kafka.wire.Errors;
+import io.tandem.kafka.wire.message.CreateTopicsRequest;
+import io.tandem.kafka.wire.message.CreateTopicsResponse;
 import io.tandem.kafka.wire.message.DeleteGroupsRequest;
 import io.tandem.kafka.wire.message.DeleteTopicsRequest;
 import io.tandem.kafka.wire.message.DeleteTopicsResponse;
@@ -30,7 +32,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Puts a running node (or cluster) back to empty between tests, through the protocols as any client would: every topic
- * but Kafka's internal ones is deleted (one DeleteTopics request, answered once the controller has removed them),
+ * but Kafka's internal ones is deleted (one DeleteTopics request, then until the controller has removed them),
  * every consumer group with its offsets, and every znode a test made (all but {@code /zookeeper} and, where brokers
  * keep their metadata in this ZooKeeper, Kafka's own layout). The connections are kept from one reset to the next, so
  * a reset costs the round trips only. A group that still has members is left (Kafka refuses to delete it): a test
@@ -140,7 +142,7 @@ final class NodeReset implements AutoCloseable {
                 .build();
     }
 
-    private void resetTopics() {
+    private void resetTopics() throws Exception {
         if (kafka == null) kafka = client("tandem-reset");
         ClusterMetadata metadata = kafka.metadata(null);
         List<String> topics = new ArrayList<>();
@@ -172,6 +174,39 @@ final class NodeReset implements AutoCloseable {
             }
             return null;
         });
+        awaitNamesFree(topics, controller[0]);
+    }
+
+    /**
+     * DeleteTopics answers once the brokers forgot the topics, as Kafka's does; the controller removes their znodes
+     * only when every replica is deleted, and until then a topic of the same name is refused ("marked for
+     * deletion"). A reset is over when the names can be taken again: asked as a validate-only creation, which
+     * creates nothing, until none is refused as existing.
+     */
+    private void awaitNamesFree(List<String> topics, int controller) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        List<CreateTopicsRequest.CreatableTopic> creatable = new ArrayList<>();
+        for (String name : topics) {
+            creatable.add(new CreateTopicsRequest.CreatableTopic().setName(name).setNumPartitions(1)
+                    .setReplicationFactor((short) 1));
+        }
+        CreateTopicsRequest probe = new CreateTopicsRequest().setTopics(creatable)
+                .setTimeoutMs((int) TIMEOUT.toMillis()).setValidateOnly(true);
+        int target = controller;
+        while (true) {
+            if (target < 0) target = kafka.metadata(List.of()).controllerId();
+            CreateTopicsResponse answer = kafka.send(target, probe);
+            boolean pending = false;
+            for (CreateTopicsResponse.CreatableTopicResult result : answer.topics) {
+                if (result.errorCode == Errors.TOPIC_ALREADY_EXISTS.code()) pending = true;
+                if (result.errorCode == Errors.NOT_CONTROLLER.code()) target = -1;
+            }
+            if (!pending && target >= 0) return;
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("topics still being deleted after " + TIMEOUT.toMillis() + " ms: " + topics);
+            }
+            Thread.sleep(5);
+        }
     }
 
     private void resetZooKeeper() throws Exception {

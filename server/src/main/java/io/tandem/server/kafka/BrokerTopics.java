@@ -3,19 +3,25 @@ package io.tandem.server.kafka;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.TopicNames;
+import io.tandem.server.kafka.purgatory.DelayedResponse;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.COORDINATOR_NOT_AVAILABLE;
+import static io.tandem.server.kafka.ErrorCodes.NONE;
+import static io.tandem.server.kafka.ErrorCodes.REQUEST_TIMED_OUT;
 import static io.tandem.server.kafka.ErrorCodes.TOPIC_ALREADY_EXISTS;
+import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
 
 /**
- * Topic administration on a broker: creating a topic and waiting for its leaders (as Kafka's CreateTopics), deleting
- * topics together, applying a topic's changed config to its logs, and creating {@code __consumer_offsets} on first
- * use. The assignment and state live in ZooKeeper ({@code ClusterMetadata}); the controller gives leaders.
+ * Topic administration on a broker: creating a topic and waiting for its leaders (as Kafka's CreateTopics), asking
+ * the controller to delete topics and waiting for it (as Kafka's DeleteTopics), applying a topic's changed config to
+ * its logs, and creating {@code __consumer_offsets} on first use. The assignment and state live in ZooKeeper
+ * ({@code ClusterMetadata}); the controller gives leaders.
  */
 public final class BrokerTopics {
     private static final System.Logger LOG = System.getLogger(BrokerTopics.class.getName());
@@ -127,18 +133,64 @@ public final class BrokerTopics {
         }
     }
 
-    public void deleteTopic(String name) throws Exception {
-        deleteTopics(List.of(name));
+    /** Kafka's TopicKey: what a DeleteTopics request waiting for its topics to go is parked under. */
+    record DeletionKey(String topic) {
     }
 
-    /** Deletes the topics together: one pass over their znodes, one round of StopReplica, one of offset removal. */
-    public void deleteTopics(List<String> names) throws Exception {
-        if (names.isEmpty()) return;
-        broker.metadata().deleteTopics(names);
-        // The controller stops every replica, this broker's too (StopReplica with delete); as controller, at once.
-        if (broker.controller().isActive()) broker.controller().topicsChanged();
-        broker.groups().deleteTopicOffsets(names);
-        LOG.log(System.Logger.Level.INFO, "Deleted topics {0}", names);
+    /**
+     * Kafka 3.9's ZkAdminManager.deleteTopics, on the controller's broker: each topic gets its
+     * {@code /admin/delete_topics/T} request (the controller's TopicDeletions then stops and deletes every replica
+     * and removes the znodes), and the answer waits, parked in the produce purgatory rather than on a request
+     * thread, until this broker's cache has forgotten every topic (the controller's UpdateMetadata) or
+     * {@code timeoutMs} passes: REQUEST_TIMED_OUT for each topic still known then, and at once when
+     * {@code timeoutMs <= 0}. A topic whose request cannot be written answers UNKNOWN_SERVER_ERROR.
+     * {@code then} gets an error code per topic, on whichever thread completes the wait.
+     */
+    public void deleteTopics(List<String> names, int timeoutMs, Consumer<Map<String, Short>> then,
+                             Consumer<Throwable> failed) {
+        Map<String, Short> marked = new LinkedHashMap<>();
+        for (String name : names) {
+            try {
+                broker.metadata().markForDeletion(name);
+                marked.put(name, NONE);
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "Cannot ask for the deletion of topic " + name, e);
+                marked.put(name, UNKNOWN_SERVER_ERROR);
+            }
+        }
+        LOG.log(System.Logger.Level.INFO, "Asked the controller to delete topics {0}", names);
+        // A store without watches (a local directory) does not tell the controller; this broker is the controller.
+        if (marked.containsValue(NONE)) broker.controller().deletionsRequested();
+        Runnable respond = () -> {
+            Map<String, Short> errors = new LinkedHashMap<>();
+            marked.forEach((name, error) -> errors.put(name,
+                    error == NONE && broker.metadata().knownTopic(name) != null ? REQUEST_TIMED_OUT : error));
+            then.accept(errors);
+        };
+        if (timeoutMs <= 0) {
+            // Kafka answers every asked topic REQUEST_TIMED_OUT then, whatever the cache says by now.
+            Map<String, Short> errors = new LinkedHashMap<>();
+            marked.forEach((name, error) -> errors.put(name, error == NONE ? REQUEST_TIMED_OUT : error));
+            then.accept(errors);
+            return;
+        }
+        if (!marked.containsValue(NONE)) {
+            respond.run();
+            return;
+        }
+        DelayedResponse delayed = new DelayedResponse(timeoutMs, () -> marked.entrySet().stream()
+                .noneMatch(e -> e.getValue() == NONE && broker.metadata().knownTopic(e.getKey()) != null),
+                respond, failed);
+        broker.producePurgatory().tryCompleteElseWatch(delayed, names.stream().map(DeletionKey::new).toList());
+    }
+
+    /**
+     * The controller told this broker to forget the topics (they are being deleted): their offsets leave every
+     * group (Kafka's onPartitionsDeleted) and DeleteTopics requests waiting for them are answered.
+     */
+    void topicsDeleted(List<String> names) {
+        if (broker.groups() != null) broker.groups().deleteTopicOffsets(names);
+        for (String name : names) broker.producePurgatory().checkAndComplete(new DeletionKey(name));
     }
 
     /** After a topic's config changed: the logs pick up the new retention, segment and flush settings. */

@@ -232,6 +232,7 @@ public final class KafkaBroker implements AutoCloseable {
         ListenerEndpoint interBroker = endpoints.get(0);
         metadata = new ClusterMetadata(store, new BrokerRegistration(config.brokerId(), interBroker.host(),
                 interBroker.port(), interBroker.listenerName(), config.rack(), System.currentTimeMillis(), endpoints));
+        metadata.onTopicsDeleted(topics::topicsDeleted);
         // Everything that answers the controller exists before this broker registers: once it is in /brokers/ids
         // a controller may send it LeaderAndIsr or UpdateMetadata at once.
         producerIds = new ProducerIdManager(metadata::reserveProducerIdBlock);

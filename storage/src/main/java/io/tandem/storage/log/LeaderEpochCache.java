@@ -14,6 +14,9 @@ import java.util.TreeMap;
  */
 public final class LeaderEpochCache {
     static final String FILE_NAME = "leader-epoch-checkpoint";
+    /** Kafka's UNDEFINED_EPOCH and UNDEFINED_EPOCH_OFFSET (OffsetForLeaderEpoch's "no such epoch here"). */
+    public static final int UNDEFINED_EPOCH = -1;
+    public static final long UNDEFINED_EPOCH_OFFSET = -1;
 
     private final Path file;
     private final TreeMap<Integer, Long> startOffsets = new TreeMap<>();
@@ -57,16 +60,27 @@ public final class LeaderEpochCache {
     }
 
     /**
-     * OffsetsForLeaderEpoch: the largest epoch at most {@code epoch} and the offset where the next epoch starts
-     * ({@code logEndOffset} for the latest), as {epoch, endOffset}; {-1, -1} when no such epoch exists.
+     * Where {@code requestedEpoch} ends, as {epoch, end offset}, by the rules of Kafka's
+     * {@code LeaderEpochFileCache.endOffsetFor}; the one answer for OffsetForLeaderEpoch, a leader's diverging-epoch
+     * check of a follower's fetch and a follower's truncation:
+     * <ul>
+     * <li>{@link #UNDEFINED_EPOCH} asked, or an epoch above every known one (or none known): undefined epoch and
+     * offset;</li>
+     * <li>the latest epoch: the log end offset (it is still being written);</li>
+     * <li>an epoch below every known one: the start of the first known epoch, under the requested epoch (the older
+     * records are gone from this log; a follower holding them truncates there and replicates from it);</li>
+     * <li>otherwise the largest known epoch at most the requested one, ending where the next known epoch starts.</li>
+     * </ul>
      */
-    public synchronized long[] endOffsetFor(int epoch, long logEndOffset) {
-        Map.Entry<Integer, Long> floor = startOffsets.floorEntry(epoch);
-        if (floor == null) {
-            return new long[] {-1, -1};
+    public synchronized long[] endOffsetFor(int requestedEpoch, long logEndOffset) {
+        if (requestedEpoch == UNDEFINED_EPOCH) return new long[] {UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
+        if (!startOffsets.isEmpty() && startOffsets.lastKey() == requestedEpoch) {
+            return new long[] {requestedEpoch, logEndOffset};
         }
-        Map.Entry<Integer, Long> next = startOffsets.higherEntry(floor.getKey());
-        return new long[] {floor.getKey(), next == null ? logEndOffset : next.getValue()};
+        Map.Entry<Integer, Long> higher = startOffsets.higherEntry(requestedEpoch);
+        if (higher == null) return new long[] {UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
+        Map.Entry<Integer, Long> floor = startOffsets.floorEntry(requestedEpoch);
+        return new long[] {floor == null ? requestedEpoch : floor.getKey(), higher.getValue()};
     }
 
     /** Drops epochs starting at or after {@code offset}: the log was truncated there. */

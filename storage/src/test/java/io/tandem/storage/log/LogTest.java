@@ -3,6 +3,7 @@ package io.tandem.storage.log;
 import static io.tandem.storage.log.Batches.batch;
 import static io.tandem.storage.log.Batches.offsets;
 import static io.tandem.storage.log.Batches.parse;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -292,7 +293,8 @@ class LogTest {
             assertEquals(6, log.leaderEpochs().endOffsetFor(1, log.logEndOffset())[1]);
             assertEquals(1, log.leaderEpochs().endOffsetFor(3, log.logEndOffset())[0]);
             assertEquals(9, log.leaderEpochs().endOffsetFor(4, log.logEndOffset())[1]);
-            assertEquals(-1, log.leaderEpochs().endOffsetFor(0, log.logEndOffset())[0]);
+            // Below every known epoch: where the first starts, under the epoch asked (Kafka's rule).
+            assertArrayEquals(new long[] {0, 0}, log.leaderEpochs().endOffsetFor(0, log.logEndOffset()));
         }
         assertEquals(List.of("0", "2", "1 0", "4 6"), Files.readAllLines(dir.resolve("leader-epoch-checkpoint")));
         try (Log log = open(LogConfig.defaults())) {

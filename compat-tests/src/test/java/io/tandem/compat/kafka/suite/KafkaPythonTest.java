@@ -41,6 +41,22 @@ class KafkaPythonTest {
     }
 
     @Test
+    void aDeletedTopicLeavesAtOnceAndItsNameIsFreeOnceTheControllerIsDone(KafkaTarget target) throws Exception {
+        String topic = unique("py-deleted");
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 1);
+            try (KafkaProducer<String, String> producer = stringProducer(target)) {
+                producer.send(new ProducerRecord<>(topic, "old")).get();
+            }
+        }
+        ExternalTool.Result result = ExternalTool.python("delete_topics.py", SCRIPT_TIMEOUT, target.bootstrapServers(),
+                topic);
+        assertEquals(0, result.exitCode(), result.describe());
+        assertTrue(result.stdout().contains("delete error codes=[0]"), result.describe());
+        assertTrue(result.stdout().contains("end offset of the new topic=0"), result.describe());
+    }
+
+    @Test
     void twoConsumersInAGroupSplitThePartitionsAndCommit(KafkaTarget target) throws Exception {
         String topic = unique("py-group");
         String group = unique("py-group");

@@ -22,7 +22,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -97,25 +96,7 @@ public final class KafkaController implements AutoCloseable {
     /** {@code interBroker}: how the controller reaches the brokers (the inter-broker listener and its security). */
     public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata, LocalBroker local,
                            LeaderRebalance rebalance, InterBrokerSecurity interBroker) {
-        this(localBrokerId, store, metadata, local, rebalance, new Runtime(
-                Executors.newSingleThreadExecutor(r -> {
-                    Thread t = new Thread(r, "kafka-controller-" + localBrokerId);
-                    t.setDaemon(true);
-                    return t;
-                }),
-                (delayMs, event) -> {
-                    Thread retry = new Thread(() -> {
-                        try {
-                            Thread.sleep(delayMs);
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                        event.run();
-                    }, "kafka-controller-retry-" + localBrokerId);
-                    retry.setDaemon(true);
-                    retry.start();
-                },
-                broker -> new ControllerChannels(localBrokerId, broker, interBroker)));
+        this(localBrokerId, store, metadata, local, rebalance, ControllerThreads.runtime(localBrokerId, interBroker));
     }
 
     /**
@@ -227,6 +208,14 @@ public final class KafkaController implements AutoCloseable {
             return channels.flushed();
         });
         flushed.get(EVENT_WAIT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * This broker wrote {@code /admin/delete_topics} requests (DeleteTopics): handle them now, as the watch would;
+     * a store without watches (a local directory) has no other way to tell.
+     */
+    public void deletionsRequested() {
+        enqueue(this::onDeleteTopicsRequested);
     }
 
     /** AlterPartition from a leader: validated against the current state and written fenced, or refused. */

@@ -12,12 +12,21 @@ import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
-/** DeleteTopics: by name (v0-5) or by name or id (v6+), with a result per topic. */
+/**
+ * DeleteTopics: by name (v0-5) or by name or id (v6+), with a result per topic, as Kafka 3.9's ZooKeeper-mode
+ * broker answers it: only the active controller's broker takes it (others NOT_CONTROLLER, and the client asks the
+ * controller), which writes {@code /admin/delete_topics/T} for each topic and answers once its own metadata cache
+ * has forgotten them (the controller's UpdateMetadata) or at the request's timeout (REQUEST_TIMED_OUT); the
+ * controller's TopicDeletions deletes every replica and then the znodes (see {@code BrokerTopics.deleteTopics}).
+ */
 final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
     private static final UUID ZERO_UUID = new UUID(0, 0);
     private final KafkaBroker broker;
@@ -41,38 +50,46 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
             wanted.addAll(request.topics);
         }
         DeleteTopicsResponse response = new DeleteTopicsResponse();
-        // Kafka 3.9 (ZooKeeper mode, KafkaApis.handleDeleteTopicsRequest) refuses the whole request first when
-        // deletion is disabled, then when an entry names a topic both by name and by id (InvalidRequestException:
-        // every entry INVALID_REQUEST, no message), before any authorization.
+        // Kafka 3.9 (ZooKeeper mode, KafkaApis.handleDeleteTopicsRequest) refuses the whole request first on a broker
+        // that is not the controller, then when deletion is disabled, then when an entry names a topic both by name
+        // and by id (InvalidRequestException: every entry INVALID_REQUEST, no message), before any authorization.
         short refusal = NONE;
-        if (!broker.config().deleteTopicEnable()) {
+        if (!broker.controller().isActive()) {
+            refusal = NOT_CONTROLLER;
+        } else if (!broker.config().deleteTopicEnable()) {
             refusal = version < 3 ? INVALID_REQUEST : TOPIC_DELETION_DISABLED;
         } else if (wanted.stream().anyMatch(s -> s.name != null && s.topicId != null && !ZERO_UUID.equals(s.topicId))) {
             refusal = INVALID_REQUEST;
         }
         if (refusal != NONE) {
             for (DeleteTopicsRequest.DeleteTopicState s : wanted) {
-                DeleteTopicsResponse.DeletableTopicResult result = new DeleteTopicsResponse.DeletableTopicResult();
-                result.name = s.name;
-                result.topicId = s.topicId == null ? ZERO_UUID : s.topicId;
-                result.errorCode = refusal;
-                response.responses.add(result);
+                response.responses.add(result(s.name, s.topicId, refusal, null));
             }
             responder.send(response);
             return;
         }
-        // The topics that pass every check are deleted together (one pass over their znodes and one round of
-        // StopReplica instead of one per topic), then answered.
-        List<DeleteTopicsResponse.DeletableTopicResult> deleting = new ArrayList<>();
+        // A name or an id given twice is refused once, with Kafka 4.x's words, and that topic is not deleted (Kafka
+        // 3.9 answered only the first of them and left the others NONE whatever became of the topic).
+        Map<Object, Integer> counts = new HashMap<>();
+        for (DeleteTopicsRequest.DeleteTopicState s : wanted) counts.merge(key(s), 1, Integer::sum);
+        Map<String, List<DeleteTopicsResponse.DeletableTopicResult>> deleting = new LinkedHashMap<>();
         for (DeleteTopicsRequest.DeleteTopicState s : wanted) {
-            DeleteTopicsResponse.DeletableTopicResult result = new DeleteTopicsResponse.DeletableTopicResult();
-            result.name = s.name;
-            result.topicId = s.topicId == null ? ZERO_UUID : s.topicId;
+            Object key = key(s);
+            int count = counts.getOrDefault(key, 0);
+            if (count > 1) {
+                counts.put(key, 0);
+                boolean byName = key instanceof String;
+                response.responses.add(result(byName ? s.name : null, byName ? ZERO_UUID : s.topicId, INVALID_REQUEST,
+                        byName ? "Duplicate topic name." : "Duplicate topic id."));
+                continue;
+            }
+            if (count == 0) continue;
+            DeleteTopicsResponse.DeletableTopicResult result = result(s.name, s.topicId, NONE, null);
             try {
                 TopicInfo topic;
                 if (s.name == null) {
                     topic = broker.metadata().topicById(s.topicId);
-                    if (topic == null) throw new ApiException(UNKNOWN_TOPIC_ID, "Topic id " + s.topicId + " does not exist.");
+                    if (topic == null) throw new ApiException(UNKNOWN_TOPIC_ID, null);
                     // As Kafka: without DESCRIBE the name is not returned (the id itself is not secret).
                     if (!broker.authorization().topic(context, AclOperation.DESCRIBE, topic.name())) {
                         throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
@@ -86,13 +103,16 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
                         throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
                     }
                     topic = broker.metadata().topic(s.name);
-                    if (topic == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
+                    if (topic == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, null);
                 }
                 if (TopicNames.isInternal(topic.name())) {
-                    throw new ApiException(TOPIC_AUTHORIZATION_FAILED, "Internal topics cannot be deleted.");
+                    throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
                 }
+                // Kafka 4.x reports the deleted topic's id for a deletion by name too (3.9's ZooKeeper path the zero
+                // id); where the two differ Tandem answers as 4.x (apache-3.9-differences.txt).
                 result.topicId = topic.id();
-                if (deleting.stream().noneMatch(d -> d.name.equals(topic.name()))) deleting.add(result);
+                // A topic named once by name and once by id is asked for once; both entries get its outcome.
+                deleting.computeIfAbsent(topic.name(), n -> new ArrayList<>()).add(result);
             } catch (ApiException e) {
                 // Kafka 3.9 (ZooKeeper mode) answers DeleteTopics with codes only: the message stays null.
                 result.errorCode = e.error();
@@ -101,13 +121,31 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
             }
             response.responses.add(result);
         }
-        try {
-            broker.topics().deleteTopics(deleting.stream().map(d -> d.name).toList());
-        } catch (ApiException e) {
-            for (DeleteTopicsResponse.DeletableTopicResult result : deleting) result.errorCode = e.error();
-        } catch (Exception e) {
-            for (DeleteTopicsResponse.DeletableTopicResult result : deleting) result.errorCode = UNKNOWN_SERVER_ERROR;
+        if (deleting.isEmpty()) {
+            responder.send(response);
+            return;
         }
-        responder.send(response);
+        broker.topics().deleteTopics(List.copyOf(deleting.keySet()), request.timeoutMs, errors -> {
+            errors.forEach((name, error) -> {
+                for (DeleteTopicsResponse.DeletableTopicResult result : deleting.get(name)) result.errorCode = error;
+            });
+            responder.send(response);
+        }, responder::fail);
+    }
+
+    /** What makes two entries the same request: the name, or the id for an entry without a name. */
+    private static Object key(DeleteTopicsRequest.DeleteTopicState s) {
+        return s.name != null ? s.name : s.topicId == null ? ZERO_UUID : s.topicId;
+    }
+
+    /** A result with the request's name and id (zero for a topic named by name). */
+    private static DeleteTopicsResponse.DeletableTopicResult result(String name, UUID topicId, short error,
+                                                                    String message) {
+        DeleteTopicsResponse.DeletableTopicResult result = new DeleteTopicsResponse.DeletableTopicResult();
+        result.name = name;
+        result.topicId = topicId == null ? ZERO_UUID : topicId;
+        result.errorCode = error;
+        result.errorMessage = message;
+        return result;
     }
 }

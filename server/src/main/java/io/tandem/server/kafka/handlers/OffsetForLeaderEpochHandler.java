@@ -11,19 +11,15 @@ import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
 
-import java.util.Map;
-import java.util.NavigableMap;
-import java.util.TreeMap;
-
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * OffsetForLeaderEpoch: where an epoch ended, from the log's leader-epoch cache. Consumers use it after a leader
  * change to detect truncation, so the current-epoch check matters: an older one is fenced, a newer one unknown.
+ * The answer is the log's {@link io.tandem.storage.log.LeaderEpochCache#endOffsetFor}, the same rule a leader applies
+ * to a follower's fetch.
  */
 final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpochRequest> {
-    private static final int UNDEFINED_EPOCH = -1;
-    private static final long UNDEFINED_EPOCH_OFFSET = -1;
     private final KafkaBroker broker;
 
     OffsetForLeaderEpochHandler(KafkaBroker broker) {
@@ -57,7 +53,7 @@ final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpo
                     } else if (p.currentLeaderEpoch > partition.leaderEpoch()) {
                         result.errorCode = UNKNOWN_LEADER_EPOCH;
                     } else {
-                        long[] end = endOffsetFor(partition.log().leaderEpochs().entries(), p.leaderEpoch,
+                        long[] end = partition.log().leaderEpochs().endOffsetFor(p.leaderEpoch,
                                 partition.logEndOffset());
                         result.leaderEpoch = (int) end[0];
                         result.endOffset = end[1];
@@ -70,21 +66,5 @@ final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpo
             response.topics.add(topicResult);
         }
         responder.send(response);
-    }
-
-    /**
-     * Kafka's LeaderEpochFileCache.endOffsetFor over the epochs' start offsets: the latest epoch ends at the log end;
-     * an epoch above every known one is undefined (-1, -1); one below every known one ends where the first known
-     * epoch starts, reported under the requested epoch; otherwise the epoch at or below it ends where the next
-     * one starts.
-     */
-    static long[] endOffsetFor(Map<Integer, Long> startOffsets, int requestedEpoch, long logEndOffset) {
-        NavigableMap<Integer, Long> epochs = new TreeMap<>(startOffsets);
-        if (requestedEpoch == UNDEFINED_EPOCH) return new long[] {UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
-        if (!epochs.isEmpty() && epochs.lastKey() == requestedEpoch) return new long[] {requestedEpoch, logEndOffset};
-        Map.Entry<Integer, Long> higher = epochs.higherEntry(requestedEpoch);
-        if (higher == null) return new long[] {UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
-        Map.Entry<Integer, Long> floor = epochs.floorEntry(requestedEpoch);
-        return new long[] {floor == null ? requestedEpoch : floor.getKey(), higher.getValue()};
     }
 }

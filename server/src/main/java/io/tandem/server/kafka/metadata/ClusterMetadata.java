@@ -40,6 +40,7 @@ public final class ClusterMetadata implements AutoCloseable {
     private volatile int controllerId = -1;
     private volatile List<BrokerRegistration> liveBrokers = List.of();
     private volatile Runnable reregistered = () -> { };
+    private volatile java.util.function.Consumer<List<String>> topicsDeleted = names -> { };
 
     public ClusterMetadata(ZnodeStore store, BrokerRegistration self) {
         this.store = store;
@@ -226,9 +227,29 @@ public final class ClusterMetadata implements AutoCloseable {
         for (String name : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(name);
     }
 
-    /** The controller deleted the topic (UpdateMetadata with Kafka's leader-during-delete marker). */
-    public void forgetTopic(String name) {
-        topics.remove(name);
+    /**
+     * The controller deleted the topics (UpdateMetadata with Kafka's leader-during-delete mark): the cache forgets
+     * them and the listener hears of them, as Kafka's broker then drops their group offsets and completes the
+     * DeleteTopics requests waiting for them.
+     */
+    public void forgetTopics(Collection<String> names) {
+        if (names.isEmpty()) return;
+        for (String name : names) topics.remove(name);
+        topicsDeleted.accept(List.copyOf(names));
+    }
+
+    /** {@code listener} hears of the topics the controller told this broker to forget (see {@link #forgetTopics}). */
+    public void onTopicsDeleted(java.util.function.Consumer<List<String>> listener) {
+        this.topicsDeleted = listener;
+    }
+
+    /**
+     * Kafka's AdminZkClient.deleteTopic: asks the controller to delete the topic by creating
+     * {@code /admin/delete_topics/T}; the controller does the rest. A request already there is left as it is
+     * (Kafka's TopicAlreadyMarkedForDeletionException, which its broker swallows).
+     */
+    public void markForDeletion(String name) throws Exception {
+        store.create(KafkaZkLayout.deleteTopicPath(name), new byte[0], false);
     }
 
     /**
@@ -306,29 +327,6 @@ public final class ClusterMetadata implements AutoCloseable {
         store.setData(KafkaZkLayout.topicPath(name), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(info.id(), all)));
         topics.put(name, updated);
         return updated;
-    }
-
-    /**
-     * Deletes a topic. Kafka's controller does this asynchronously from {@code /admin/delete_topics}; with the
-     * broker acting as controller it is done at once, leaving no marker behind.
-     */
-    public synchronized TopicInfo deleteTopic(String name) throws Exception {
-        TopicInfo info = topic(name);
-        if (info == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
-        deleteTopics(List.of(name));
-        return info;
-    }
-
-    /** Deletes several topics at once: their znodes in one pipelined pass (a reset between tests deletes many). */
-    public synchronized void deleteTopics(List<String> names) throws Exception {
-        List<String> paths = new ArrayList<>();
-        for (String name : names) {
-            paths.add(KafkaZkLayout.topicPath(name));
-            paths.add(KafkaZkLayout.topicConfigPath(name));
-            paths.add(KafkaZkLayout.deleteTopicPath(name));
-        }
-        store.deleteRecursive(paths);
-        for (String name : names) topics.remove(name);
     }
 
     /**

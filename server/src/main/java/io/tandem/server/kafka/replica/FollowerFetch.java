@@ -3,6 +3,7 @@ package io.tandem.server.kafka.replica;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.storage.log.LeaderEpochCache;
 
 import java.io.IOException;
 import java.util.Collection;
@@ -65,8 +66,8 @@ public final class FollowerFetch {
             return false;
         }
         if (data.divergingEpoch != null && data.divergingEpoch.epoch >= 0) {
-            long[] local = p.log().leaderEpochs().endOffsetFor(data.divergingEpoch.epoch, p.logEndOffset());
-            long agreed = local[0] < 0 ? data.divergingEpoch.endOffset : Math.min(local[1], data.divergingEpoch.endOffset);
+            long agreed = truncationOffset(p.log().leaderEpochs(), p.logEndOffset(), data.divergingEpoch.epoch,
+                    data.divergingEpoch.endOffset);
             LOG.log(System.Logger.Level.INFO, "Truncating {0} to {1}: its log diverges from leader {2} at epoch {3}",
                     p.topicPartition(), agreed, leaderId, data.divergingEpoch.epoch);
             p.truncateTo(agreed);
@@ -77,5 +78,19 @@ public final class FollowerFetch {
         }
         p.followerHighWatermark(data.highWatermark);
         return true;
+    }
+
+    /**
+     * Where a follower truncates when its leader says its log diverges at {@code leaderEpoch}, ending at
+     * {@code leaderEndOffset}: Kafka's AbstractFetcherThread.getOffsetTruncationState over this log's own
+     * {@link LeaderEpochCache#endOffsetFor}. An epoch this log does not know ends at the leader's offset; one it knows
+     * only below (a smaller epoch answered) ends where that epoch ends here, and the next fetch finds the rest; the
+     * same epoch ends at the smaller of both ends. Never past this log's end.
+     */
+    static long truncationOffset(LeaderEpochCache epochs, long logEndOffset, int leaderEpoch, long leaderEndOffset) {
+        long[] local = epochs.endOffsetFor(leaderEpoch, logEndOffset);
+        if (local[1] == LeaderEpochCache.UNDEFINED_EPOCH_OFFSET) return Math.min(leaderEndOffset, logEndOffset);
+        if (local[0] != leaderEpoch) return Math.min(local[1], logEndOffset);
+        return Math.min(Math.min(local[1], leaderEndOffset), logEndOffset);
     }
 }

@@ -2,8 +2,6 @@ package io.tandem.server.kafka.replica;
 
 import io.tandem.server.kafka.log.Partition;
 
-import java.util.Map;
-
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
@@ -28,19 +26,11 @@ public final class LeaderFetch {
      */
     public static long[] divergence(Partition partition, long fetchOffset, int lastFetchedEpoch) {
         if (lastFetchedEpoch < 0) return null;
+        // LeaderEpochCache.endOffsetFor answers an epoch older than every epoch this leader knows (it never had those
+        // records: elected from the ISR before it fetched the uncommitted ones) with where its first epoch starts,
+        // under the follower's epoch, so the follower truncates there (replication simulation seeds 150 and 262: told
+        // the epoch was undefined, it kept its extra records and never caught up nor rejoined the ISR).
         long[] end = partition.log().leaderEpochs().endOffsetFor(lastFetchedEpoch, partition.logEndOffset());
-        if (end[0] < 0) {
-            // Kafka's LeaderEpochFileCache.endOffsetFor: an epoch older than every epoch this leader knows (it never
-            // had those records: elected from the ISR before it fetched the uncommitted ones) ends where the first
-            // later epoch starts, reported under the follower's epoch, so the follower truncates there. Reported as
-            // undefined instead, the follower ignored it and kept its extra records, and it never caught up nor
-            // rejoined the ISR (replication simulation seed 150: a move never finished).
-            Map.Entry<Integer, Long> firstLater = null;
-            for (Map.Entry<Integer, Long> e : partition.log().leaderEpochs().entries().entrySet()) {
-                if (e.getKey() > lastFetchedEpoch && (firstLater == null || e.getKey() < firstLater.getKey())) firstLater = e;
-            }
-            if (firstLater != null) end = new long[] {lastFetchedEpoch, firstLater.getValue()};
-        }
         return end[0] < lastFetchedEpoch || end[1] < fetchOffset ? end : null;
     }
 

@@ -384,9 +384,10 @@ public final class ReplicaManager implements AutoCloseable {
                 states.add(state);
             }
         }
+        java.util.Set<String> deleted = new java.util.LinkedHashSet<>();
         for (UpdateMetadataRequest.UpdateMetadataPartitionState s : states) {
             if (s.leader == LEADER_DURING_DELETE) {
-                metadata.forgetTopic(s.topicName);
+                deleted.add(s.topicName);
                 continue;
             }
             try {
@@ -401,6 +402,8 @@ public final class ReplicaManager implements AutoCloseable {
                         s.partitionIndex, e.getMessage());
             }
         }
+        // Forgotten once per request, after the other partitions applied (Kafka's maybeUpdateMetadataCache).
+        metadata.forgetTopics(deleted);
         synchronized (this) {
             // A fetcher whose leader moved host follows it there.
             for (BrokerRegistration b : brokers) {

@@ -1,0 +1,195 @@
+package io.tandem.server.kafka;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.message.DeleteTopicsRequestData;
+import org.apache.kafka.common.message.DeleteTopicsResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.DeleteTopicsRequest;
+import org.apache.kafka.common.requests.DeleteTopicsResponse;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * DeleteTopics as Kafka 3.9's ZooKeeper-mode broker answers it: the controller's broker writes
+ * {@code /admin/delete_topics/T} and answers once its cache has forgotten the topic; the controller deletes every
+ * replica and only then the znodes, so the name is "marked for deletion" until then; other brokers answer
+ * NOT_CONTROLLER; a name twice is INVALID_REQUEST; a zero timeout is REQUEST_TIMED_OUT while the deletion goes on.
+ */
+class DeleteTopicsThroughControllerTest {
+    private static final long WAIT_MS = 30_000;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldDeleteThroughTheControllerOnThreeBrokersAndHoldTheNameUntilEveryReplicaIsGone() throws Exception {
+        Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+        List<Tandem> brokers = new ArrayList<>();
+        Admin admin = null;
+        try (ZooKeeper zk = zkClient(zookeeper)) {
+            for (int id = 1; id <= 3; id++) brokers.add(startBroker(zookeeper, id));
+            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(0).bootstrapServers(),
+                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000));
+            admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3), new NewTopic("quick", 1, (short) 3)))
+                    .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            int controller = admin.describeCluster().controller().get(WAIT_MS, TimeUnit.MILLISECONDS).id();
+            int other = controller == 3 ? 2 : 3;
+
+            // Only the controller's broker takes DeleteTopics; the topic stays.
+            DeleteTopicsResponseData refused = deleteRaw(brokers.get(other - 1), 30_000, "doomed");
+            assertEquals(Errors.NOT_CONTROLLER.code(), refused.responses().find("doomed").errorCode());
+            assertTrue(zk.exists("/admin/delete_topics/doomed", false) == null, "a refused request asks nothing");
+
+            // A name twice is refused once and that topic is not deleted; the other topic is.
+            Tandem controllerBroker = brokers.get(controller - 1);
+            DeleteTopicsResponseData twice = deleteRaw(controllerBroker, 30_000, "doomed", "doomed", "missing");
+            assertEquals(2, twice.responses().size(), twice.toString());
+            assertEquals(Errors.INVALID_REQUEST.code(), twice.responses().find("doomed").errorCode());
+            assertEquals("Duplicate topic name.", twice.responses().find("doomed").errorMessage());
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), twice.responses().find("missing").errorCode());
+            assertNull(twice.responses().find("missing").errorMessage());
+            assertTrue(zk.exists("/admin/delete_topics/doomed", false) == null, "a duplicate asks nothing");
+
+            // A zero timeout answers REQUEST_TIMED_OUT at once (Kafka's rule), and the deletion still happens.
+            DeleteTopicsResponseData timedOut = deleteRaw(controllerBroker, 0, "quick");
+            assertEquals(Errors.REQUEST_TIMED_OUT.code(), timedOut.responses().find("quick").errorCode());
+            await(() -> !exists(zk, "/brokers/topics/quick") && !exists(zk, "/admin/delete_topics/quick"),
+                    "the controller deletes a topic asked for with a zero timeout");
+
+            // A replica's broker down: the answer comes once the cache forgot the topic, but its znodes stay (and the
+            // name is taken) until that broker is back and its replica deleted too.
+            Path otherReplica = dir.resolve("broker" + other).resolve("kafka-logs").resolve("doomed-0");
+            assertTrue(Files.exists(otherReplica), "broker " + other + " holds a replica");
+            brokers.get(other - 1).close();
+            brokers.set(other - 1, null);
+            await(() -> !exists(zk, "/brokers/ids/" + other), "broker " + other + " leaves");
+            admin.deleteTopics(List.of("doomed")).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertTrue(exists(zk, "/admin/delete_topics/doomed"), "the request the controller works on");
+            assertTrue(exists(zk, "/brokers/topics/doomed"), "the topic stays while a replica is on a down broker");
+            assertFalse(admin.listTopics().names().get(WAIT_MS, TimeUnit.MILLISECONDS).contains("doomed"));
+            Admin creating = admin;
+            ExecutionException taken = assertThrows(ExecutionException.class, () -> creating.createTopics(
+                    List.of(new NewTopic("doomed", 1, (short) 2))).all().get(WAIT_MS, TimeUnit.MILLISECONDS));
+            assertInstanceOf(TopicExistsException.class, taken.getCause());
+            assertEquals("Topic 'doomed' is marked for deletion.", taken.getCause().getMessage());
+
+            brokers.set(other - 1, startBroker(zookeeper, other));
+            await(() -> !exists(zk, "/brokers/topics/doomed") && !exists(zk, "/admin/delete_topics/doomed"),
+                    "the deletion finishes once broker " + other + " is back");
+            assertFalse(Files.exists(otherReplica), "the returning broker's replica was deleted");
+            admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3))).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+        } finally {
+            if (admin != null) admin.close(Duration.ofSeconds(5));
+            for (Tandem broker : brokers) if (broker != null) broker.close();
+            zookeeper.close();
+        }
+    }
+
+    @Test
+    void shouldDeleteOnOneNodeAndTakeTheNameAgainOnceTheControllerIsDone() throws Exception {
+        try (Tandem tandem = Tandem.start(KafkaBrokerEndToEndTest.config(dir));
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers(),
+                     AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000))) {
+            admin.createTopics(List.of(new NewTopic("again", 1, (short) 1))).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            try (KafkaProducer<String, String> producer = KafkaBrokerEndToEndTest.producer(tandem)) {
+                producer.send(new ProducerRecord<>("again", "old")).get(WAIT_MS, TimeUnit.MILLISECONDS);
+            }
+            TopicPartition tp = new TopicPartition("again", 0);
+            admin.alterConsumerGroupOffsets("keeper", Map.of(tp, new OffsetAndMetadata(1)))
+                    .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            long start = System.nanoTime();
+            admin.deleteTopics(List.of("again")).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            System.out.printf("DeleteTopics answered in %d ms on one node%n", (System.nanoTime() - start) / 1_000_000);
+            assertFalse(admin.listTopics().names().get(WAIT_MS, TimeUnit.MILLISECONDS).contains("again"));
+            // Its offsets left the groups when the broker forgot the topic, before the answer (Kafka's
+            // onPartitionsDeleted on UpdateMetadata).
+            assertTrue(admin.listConsumerGroupOffsets("keeper").partitionsToOffsetAndMetadata()
+                    .get(WAIT_MS, TimeUnit.MILLISECONDS).isEmpty(), "the deleted topic's committed offsets are gone");
+            // As on Apache: refused as marked for deletion while the controller deletes the replica, then taken.
+            long deadline = System.currentTimeMillis() + WAIT_MS;
+            while (true) {
+                try {
+                    admin.createTopics(List.of(new NewTopic("again", 1, (short) 1))).all()
+                            .get(WAIT_MS, TimeUnit.MILLISECONDS);
+                    break;
+                } catch (ExecutionException e) {
+                    assertInstanceOf(TopicExistsException.class, e.getCause());
+                    assertEquals("Topic 'again' is marked for deletion.", e.getCause().getMessage());
+                    assertTrue(System.currentTimeMillis() < deadline, "the name was never free again");
+                    Thread.sleep(20);
+                }
+            }
+            assertEquals(0L, admin.listOffsets(Map.of(tp, OffsetSpec.latest())).all()
+                    .get(WAIT_MS, TimeUnit.MILLISECONDS).get(tp).offset(), "the topic made again starts empty");
+        }
+    }
+
+    private Tandem startBroker(Tandem zookeeper, int id) throws Exception {
+        return Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
+                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect()));
+    }
+
+    private static DeleteTopicsResponseData deleteRaw(Tandem broker, int timeoutMs, String... names) throws Exception {
+        DeleteTopicsRequestData data = new DeleteTopicsRequestData().setTimeoutMs(timeoutMs);
+        for (String name : names) data.topics().add(new DeleteTopicsRequestData.DeleteTopicState().setName(name));
+        try (OfficialClientConnection connection = new OfficialClientConnection(broker.kafkaPort())) {
+            DeleteTopicsResponse response = connection.call(new DeleteTopicsRequest.Builder(data).build((short) 6));
+            return response.data();
+        }
+    }
+
+    private static boolean exists(ZooKeeper zk, String path) {
+        try {
+            return zk.exists(path, false) != null;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Polls a condition that must come true on its own, with a generous bound for a loaded machine. */
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.currentTimeMillis() < deadline, what);
+            Thread.sleep(20);
+        }
+    }
+
+    private static ZooKeeper zkClient(Tandem zookeeper) throws Exception {
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper zk = new ZooKeeper(zookeeper.zookeeperConnect(), 10_000, e -> connected.countDown());
+        assertTrue(connected.await(10, TimeUnit.SECONDS), "ZooKeeper session");
+        return zk;
+    }
+}
