@@ -328,21 +328,9 @@ public final class ShareGroupCoordinator {
         }
     }
 
-    /**
-     * The hash of the subscribed topics' metadata written in ShareGroupMetadata: Tandem's own over the subscribed
-     * topics' ids, names and partition counts, not Kafka's xxh3 over its topic image. Tandem does not read it back
-     * (a load recomputes the topology); a Kafka coordinator loading the group would bump its epoch once.
-     */
+    /** Kafka's hash of the subscribed topics' metadata, written in ShareGroupMetadata. */
     private long metadataHash(Group group) {
-        long hash = 0;
-        for (String name : new java.util.TreeSet<>(subscribedNames(group))) {
-            TopicRef t = topics.byName(name);
-            if (t == null) continue;
-            hash = 31 * hash + t.id().hashCode();
-            hash = 31 * hash + name.hashCode();
-            hash = 31 * hash + t.partitionCount();
-        }
-        return hash;
+        return MetadataHash.groupHash(new java.util.TreeSet<>(subscribedNames(group)), topics);
     }
 
     // ---------------------------------------------------------------- describe, list, delete
