@@ -47,28 +47,7 @@ public final class ShareGroupCoordinator {
     private boolean restoring;
     /** A group's settings: the broker's under its group-level configs (ConfigResource GROUP). */
     private java.util.function.Function<String, ShareGroupConfig> configFor;
-    private final Map<String, Group> groups = new LinkedHashMap<>();
-
-    private static final class Group {
-        final String groupId;
-        /** As Kafka 4.4's groups, a new group starts at epoch 1, so its first member gets epoch 2. */
-        int groupEpoch = 1;
-        int assignmentEpoch;
-        final Map<String, ShareGroupMember> members = new LinkedHashMap<>();
-        /** The subscribed topics' ids and partition counts the assignment was computed from. */
-        String topology = "";
-        final Map<ShareSessions.Key, SharePartition> partitions = new LinkedHashMap<>();
-        /** Share-partitions with state, by topic, as ShareGroupStatePartitionMetadata's InitializedTopics. */
-        final Map<UUID, SortedSet<Integer>> initialized = new TreeMap<>();
-
-        Group(String groupId) {
-            this.groupId = groupId;
-        }
-
-        String state() {
-            return members.isEmpty() ? STATE_EMPTY : STATE_STABLE;
-        }
-    }
+    private final Map<String, ShareGroup> groups = new LinkedHashMap<>();
 
     public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind) {
         this(config, topics, otherKind, SharePersister.NONE);
@@ -148,14 +127,14 @@ public final class ShareGroupCoordinator {
     private HeartbeatResult join(HeartbeatRequest request, long nowMs) {
         validate(request);
         if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH) return leave(request, nowMs);
-        Group group = groups.get(request.groupId());
+        ShareGroup group = groups.get(request.groupId());
         if (group == null) {
             if (request.memberEpoch() != 0 || otherKind.test(request.groupId())) {
                 throw new ApiException(GROUP_ID_NOT_FOUND, otherKind.test(request.groupId())
                         ? "Group " + request.groupId() + " is not a share group."
                         : "Share group " + request.groupId() + " not found.");
             }
-            group = new Group(request.groupId());
+            group = new ShareGroup(request.groupId());
             groups.put(group.groupId, group);
         }
         ShareGroupMember member = group.members.get(request.memberId());
@@ -243,7 +222,7 @@ public final class ShareGroupCoordinator {
     }
 
     private HeartbeatResult leave(HeartbeatRequest request, long nowMs) {
-        Group group = groups.get(request.groupId());
+        ShareGroup group = groups.get(request.groupId());
         if (group == null) {
             throw new ApiException(GROUP_ID_NOT_FOUND, "Share group " + request.groupId() + " not found.");
         }
@@ -255,7 +234,7 @@ public final class ShareGroupCoordinator {
         return new HeartbeatResult(request.memberId(), LEAVE_GROUP_MEMBER_EPOCH, 0, null);
     }
 
-    private void removeMember(Group group, String memberId, long nowMs) {
+    private void removeMember(ShareGroup group, String memberId, long nowMs) {
         group.members.remove(memberId);
         store.memberRemoved(group.groupId, memberId);
         group.groupEpoch++;
@@ -265,7 +244,7 @@ public final class ShareGroupCoordinator {
         for (SharePartition partition : group.partitions.values()) partition.releaseMember(memberId);
     }
 
-    private String topology(Group group) {
+    private String topology(ShareGroup group) {
         StringBuilder sb = new StringBuilder();
         for (String name : new java.util.TreeSet<>(subscribedNames(group))) {
             TopicRef t = topics.byName(name);
@@ -274,7 +253,7 @@ public final class ShareGroupCoordinator {
         return sb.toString();
     }
 
-    private static List<String> subscribedNames(Group group) {
+    private static List<String> subscribedNames(ShareGroup group) {
         List<String> names = new ArrayList<>();
         for (ShareGroupMember m : group.members.values()) {
             if (m.subscribedTopicNames != null) names.addAll(m.subscribedTopicNames);
@@ -282,7 +261,7 @@ public final class ShareGroupCoordinator {
         return names;
     }
 
-    private void assign(Group group, long nowMs) {
+    private void assign(ShareGroup group, long nowMs) {
         Map<String, List<TopicRef>> subscriptions = new TreeMap<>();
         for (ShareGroupMember m : group.members.values()) {
             List<TopicRef> refs = new ArrayList<>();
@@ -309,7 +288,7 @@ public final class ShareGroupCoordinator {
 
     /** Removes members whose session timed out and releases their records, as Kafka's session timer does. */
     public synchronized void tick(long nowMs) {
-        for (Group group : groups.values()) {
+        for (ShareGroup group : groups.values()) {
             if (group.members.isEmpty()) continue;
             int sessionTimeoutMs = configFor.apply(group.groupId).sessionTimeoutMs();
             Iterator<ShareGroupMember> it = new ArrayList<>(group.members.values()).iterator();
@@ -329,7 +308,7 @@ public final class ShareGroupCoordinator {
     }
 
     /** Kafka's hash of the subscribed topics' metadata, written in ShareGroupMetadata. */
-    private long metadataHash(Group group) {
+    private long metadataHash(ShareGroup group) {
         return MetadataHash.groupHash(new java.util.TreeSet<>(subscribedNames(group)), topics);
     }
 
@@ -337,7 +316,7 @@ public final class ShareGroupCoordinator {
 
     public synchronized Description describe(String groupId, long nowMs) {
         tick(nowMs);
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) {
             String message = otherKind.test(groupId) ? "Group " + groupId + " is not a share group."
                     : "Group " + groupId + " not found.";
@@ -358,7 +337,7 @@ public final class ShareGroupCoordinator {
     }
 
     public synchronized boolean isMember(String groupId, String memberId) {
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         return group != null && group.members.containsKey(memberId);
     }
 
@@ -366,14 +345,14 @@ public final class ShareGroupCoordinator {
     public synchronized Map<String, String> listGroups(long nowMs) {
         tick(nowMs);
         Map<String, String> result = new LinkedHashMap<>();
-        for (Group g : groups.values()) result.put(g.groupId, g.state());
+        for (ShareGroup g : groups.values()) result.put(g.groupId, g.state());
         return result;
     }
 
     /** DeleteGroups of a share group: NONE, NON_EMPTY_GROUP, or GROUP_ID_NOT_FOUND when it is not a share group. */
     public synchronized short deleteGroup(String groupId, long nowMs) {
         tick(nowMs);
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) return GROUP_ID_NOT_FOUND;
         if (!group.members.isEmpty()) return NON_EMPTY_GROUP;
         // As Kafka's DeleteShareGroupState on group deletion: the stored state goes with the group.
@@ -392,7 +371,7 @@ public final class ShareGroupCoordinator {
      */
     public synchronized SharePartition partition(String groupId, UUID topicId, int partition,
                                                  LongSupplier initialOffset) {
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) return null;
         ShareSessions.Key key = new ShareSessions.Key(topicId, partition);
         ShareGroupConfig settings = configFor.apply(groupId);
@@ -451,7 +430,7 @@ public final class ShareGroupCoordinator {
         for (Map.Entry<String, Map<UUID, List<Integer>>> g : persister.stored().entrySet()) {
             String groupId = g.getKey();
             if (otherKind.test(groupId)) continue;
-            Group group = groups.computeIfAbsent(groupId, Group::new);
+            ShareGroup group = groups.computeIfAbsent(groupId, ShareGroup::new);
             for (Map.Entry<UUID, List<Integer>> t : g.getValue().entrySet()) {
                 for (int p : t.getValue()) {
                     if (group.partitions.containsKey(new ShareSessions.Key(t.getKey(), p))) continue;
@@ -473,64 +452,11 @@ public final class ShareGroupCoordinator {
 
     /**
      * Replays one share group record of {@code __consumer_offsets} (value null: a tombstone) at load time, oldest
-     * first, as Kafka's GroupMetadataManager.replay: the last record of each key wins and a tombstone removes what it
-     * names. Other coordinators' records are ignored. A member's assignment is its target (a share group member takes
-     * its target at once); its epochs come from its current assignment.
+     * first ({@link ShareGroupLoader}); other coordinators' records are ignored.
      */
     public synchronized void replay(byte[] key, byte[] value) {
-        ShareGroupRecords.Key k = ShareGroupRecords.readKey(key);
-        if (k == null) return;
-        Group group = groups.get(k.groupId());
-        if (value == null) {
-            if (group == null) return;
-            replayed.add(k.groupId());
-            switch (k.type()) {
-                case ShareGroupRecords.GROUP_METADATA -> groups.remove(k.groupId());
-                case ShareGroupRecords.MEMBER_METADATA -> group.members.remove(k.memberId());
-                case ShareGroupRecords.TARGET_ASSIGNMENT_MEMBER -> {
-                    ShareGroupMember m = group.members.get(k.memberId());
-                    if (m != null) m.assignment = Map.of();
-                }
-                case ShareGroupRecords.STATE_PARTITION_METADATA -> group.initialized.clear();
-                default -> { }
-            }
-            return;
-        }
-        if (group == null) {
-            group = new Group(k.groupId());
-            groups.put(k.groupId(), group);
-        }
-        replayed.add(k.groupId());
-        switch (k.type()) {
-            case ShareGroupRecords.GROUP_METADATA ->
-                    group.groupEpoch = ShareGroupRecords.readGroupMetadata(value).epoch();
-            case ShareGroupRecords.TARGET_ASSIGNMENT_METADATA ->
-                    group.assignmentEpoch = ShareGroupRecords.readTargetAssignmentMetadata(value).assignmentEpoch();
-            case ShareGroupRecords.MEMBER_METADATA -> {
-                ShareGroupRecords.MemberMetadata r = ShareGroupRecords.readMemberMetadata(value);
-                ShareGroupMember m = group.members.computeIfAbsent(k.memberId(), ShareGroupMember::new);
-                m.rackId = r.rackId();
-                m.clientId = r.clientId();
-                m.clientHost = r.clientHost();
-                m.subscribedTopicNames = r.subscribedTopicNames();
-            }
-            case ShareGroupRecords.TARGET_ASSIGNMENT_MEMBER -> group.members.computeIfAbsent(k.memberId(),
-                    ShareGroupMember::new).assignment = ShareGroupRecords.readTargetAssignmentMember(value);
-            case ShareGroupRecords.CURRENT_MEMBER_ASSIGNMENT -> {
-                ShareGroupRecords.CurrentAssignment r = ShareGroupRecords.readCurrentAssignment(value);
-                ShareGroupMember m = group.members.computeIfAbsent(k.memberId(), ShareGroupMember::new);
-                m.memberEpoch = r.memberEpoch();
-                m.previousMemberEpoch = r.previousMemberEpoch();
-            }
-            case ShareGroupRecords.STATE_PARTITION_METADATA -> {
-                group.initialized.clear();
-                for (ShareGroupRecords.TopicPartitions t
-                        : ShareGroupRecords.readStatePartitionMetadata(value).initializedTopics()) {
-                    group.initialized.put(t.topicId(), new java.util.TreeSet<>(t.partitions()));
-                }
-            }
-            default -> { }
-        }
+        String groupId = ShareGroupLoader.replay(groups, key, value);
+        if (groupId != null) replayed.add(groupId);
     }
 
     /**
@@ -540,7 +466,7 @@ public final class ShareGroupCoordinator {
      */
     public synchronized void loaded(long nowMs) {
         for (String groupId : replayed) {
-            Group group = groups.get(groupId);
+            ShareGroup group = groups.get(groupId);
             if (group == null) continue;
             // A member record without its metadata (cannot follow from Kafka's own writes): not a member.
             group.members.values().removeIf(m -> m.subscribedTopicNames == null);
@@ -557,7 +483,7 @@ public final class ShareGroupCoordinator {
 
     /** The group's share-partitions that have state, with their start offsets (null when no such share group). */
     public synchronized List<PartitionOffset> offsets(String groupId, long nowMs) {
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) return null;
         List<PartitionOffset> result = new ArrayList<>();
         for (Map.Entry<ShareSessions.Key, SharePartition> e : group.partitions.entrySet()) {
@@ -573,12 +499,12 @@ public final class ShareGroupCoordinator {
      */
     public synchronized void alterOffsets(String groupId, Map<ShareSessions.Key, Long> offsets, long nowMs) {
         tick(nowMs);
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) {
             if (otherKind.test(groupId)) {
                 throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a share group.");
             }
-            group = new Group(groupId);
+            group = new ShareGroup(groupId);
             groups.put(groupId, group);
         }
         if (!group.members.isEmpty()) {
@@ -610,13 +536,13 @@ public final class ShareGroupCoordinator {
      * grows; a write this broker cannot make (it does not lead the group's offsets partition) is logged, the
      * share-partition's own state being already stored.
      */
-    private void initialized(Group group, UUID topicId, int partition) {
+    private void initialized(ShareGroup group, UUID topicId, int partition) {
         if (!group.initialized.computeIfAbsent(topicId, k -> new java.util.TreeSet<>()).add(partition)) return;
         // Restoring from the share coordinator's state writes nothing: that state is what the record would say.
         if (!restoring) writeStatePartitions(group);
     }
 
-    private void writeStatePartitions(Group group) {
+    private void writeStatePartitions(ShareGroup group) {
         List<ShareGroupRecords.TopicPartitions> topicsInitialized = new ArrayList<>();
         for (Map.Entry<UUID, SortedSet<Integer>> e : group.initialized.entrySet()) {
             TopicRef topic = topics.byId(e.getKey());
@@ -636,7 +562,7 @@ public final class ShareGroupCoordinator {
     /** DeleteShareGroupOffsets: forgets the share-partitions of the topics of an empty group. */
     public synchronized void deleteOffsets(String groupId, List<UUID> topicIds, long nowMs) {
         tick(nowMs);
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) {
             throw new ApiException(GROUP_ID_NOT_FOUND, otherKind.test(groupId)
                     ? "Group " + groupId + " is not a share group." : "Group " + groupId + " not found.");
@@ -654,7 +580,7 @@ public final class ShareGroupCoordinator {
     /** A share-partition's end of a member's session: its records go back (the member closed its share session). */
     public synchronized void closeSession(String groupId, String memberId) {
         sessions.remove(groupId, memberId);
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) return;
         for (SharePartition p : group.partitions.values()) p.releaseMember(memberId);
     }
