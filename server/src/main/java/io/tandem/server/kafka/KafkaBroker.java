@@ -266,7 +266,8 @@ public final class KafkaBroker implements AutoCloseable {
         shareGroups = new io.tandem.server.kafka.group.share.ShareGroupCoordinator(shareGroupConfig,
                 new ClusterTopicsView(metadata), id -> consumerGroups.isConsumerGroup(id)
                         || groups.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
-                new LocalSharePersister(shareState));
+                new LocalSharePersister(shareState),
+                new io.tandem.server.kafka.group.share.ShareGroupOffsetsStore(offsetsStore::appendRecords));
         shareGroups.groupConfigs(groupConfigs::effective);
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker());
@@ -340,8 +341,16 @@ public final class KafkaBroker implements AutoCloseable {
         }
         if (!partition.topicPartition().topic().equals(TopicNames.CONSUMER_OFFSETS)) return;
         try {
-            OffsetsTopicStore.load(partition, groups, consumerGroups::replay);
+            OffsetsTopicStore.load(partition, groups, (key, value) -> {
+                // Each kind of group reads its own record types (share groups: 10-15, consumer groups: 3-8).
+                if (io.tandem.server.kafka.group.share.ShareGroupRecords.readKey(key) != null) {
+                    shareGroups.replay(key, value);
+                } else {
+                    consumerGroups.replay(key, value);
+                }
+            });
             consumerGroups.loaded(System.currentTimeMillis());
+            shareGroups.loaded(System.currentTimeMillis());
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
         }

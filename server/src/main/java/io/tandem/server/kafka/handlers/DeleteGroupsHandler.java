@@ -31,7 +31,13 @@ final class DeleteGroupsHandler implements ApiHandler<DeleteGroupsRequest> {
         long now = System.currentTimeMillis();
         allowed.removeIf(groupId -> {
             if (!broker.shareGroups().isShareGroup(groupId)) return false;
-            results.put(groupId, broker.shareGroups().deleteGroup(groupId, now));
+            try {
+                // Its tombstones go to __consumer_offsets, created outside the share coordinator's lock.
+                broker.topics().ensureOffsetsTopic();
+                results.put(groupId, broker.shareGroups().deleteGroup(groupId, now));
+            } catch (io.tandem.server.kafka.ApiException e) {
+                results.put(groupId, e.error());
+            }
             return true;
         });
         results.putAll(broker.groups().deleteGroups(allowed));

@@ -45,6 +45,9 @@ final class ShareAcknowledgements {
      * the duration (by_duration; the high watermark when there is none).
      */
     static SharePartition sharePartition(KafkaBroker broker, String groupId, TopicInfo topic, int partition) {
+        // A new share-partition is recorded in __consumer_offsets (ShareGroupStatePartitionMetadata): that topic is
+        // created here, outside the share coordinator's lock, since becoming its leader loads into that coordinator.
+        broker.topics().ensureOffsetsTopic();
         return broker.shareGroups().partition(groupId, topic.id(), partition, () -> {
             Partition log = broker.leaderPartition(topic, partition);
             String reset = broker.groupConfigs().autoOffsetReset(groupId);

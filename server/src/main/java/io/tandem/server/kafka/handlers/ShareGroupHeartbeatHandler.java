@@ -42,6 +42,8 @@ final class ShareGroupHeartbeatHandler implements ApiHandler<ShareGroupHeartbeat
             // coordinators' locks, because creating it waits for its partitions' leaders, and becoming a leader
             // loads a state partition into the coordinator.
             broker.shareStateTopic().ensureTopic();
+            // The group's own records go to __consumer_offsets: that topic too, outside the coordinator's lock.
+            broker.topics().ensureOffsetsTopic();
             HeartbeatResult result = broker.shareGroups().heartbeat(new HeartbeatRequest(request.groupId,
                     request.memberId, request.memberEpoch, request.rackId, request.subscribedTopicNames,
                     context.clientId(), context.clientHost()), System.currentTimeMillis());

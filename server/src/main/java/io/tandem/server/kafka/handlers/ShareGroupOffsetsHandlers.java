@@ -146,6 +146,7 @@ final class ShareGroupOffsetsHandlers {
             try {
                 // As for a heartbeat: the state topic is created outside the coordinators' locks.
                 broker.shareStateTopic().ensureTopic();
+                broker.topics().ensureOffsetsTopic();
                 broker.shareGroups().alterOffsets(request.groupId, offsets, System.currentTimeMillis());
             } catch (ApiException e) {
                 response.errorCode = e.error();
@@ -176,6 +177,8 @@ final class ShareGroupOffsetsHandlers {
                 response.responses.add(rt);
             }
             try {
+                // The group's records go to __consumer_offsets, created outside the coordinator's lock.
+                broker.topics().ensureOffsetsTopic();
                 broker.shareGroups().deleteOffsets(request.groupId, topicIds, System.currentTimeMillis());
             } catch (ApiException e) {
                 response.errorCode = e.error();

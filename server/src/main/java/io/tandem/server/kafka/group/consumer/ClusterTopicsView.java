@@ -31,6 +31,20 @@ public final class ClusterTopicsView implements TopicsView {
     }
 
     @Override
+    public List<String> partitionRacks(String topic, int partition) {
+        TopicInfo info = metadata.knownTopic(topic);
+        List<Integer> replicas = info == null ? null : info.replicas().get(partition);
+        if (replicas == null) return List.of();
+        List<String> racks = new ArrayList<>();
+        for (int replica : replicas) {
+            for (var broker : metadata.liveBrokers()) {
+                if (broker.brokerId() == replica && broker.rack() != null) racks.add(broker.rack());
+            }
+        }
+        return racks;
+    }
+
+    @Override
     public Collection<String> names() {
         List<String> names = new ArrayList<>();
         for (TopicInfo info : metadata.topics()) names.add(info.name());

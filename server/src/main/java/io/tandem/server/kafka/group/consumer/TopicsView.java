@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.group.consumer;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.UUID;
 
 /** The cluster's topics as the consumer group coordinator needs them, without reaching into the broker. */
@@ -13,4 +14,9 @@ public interface TopicsView {
 
     /** Every topic name the cluster has (internal ones too, as Kafka's regex resolution sees them). */
     Collection<String> names();
+
+    /** The racks of the partition's replicas' brokers (those that have one), as Kafka's metadata image gives them. */
+    default List<String> partitionRacks(String topic, int partition) {
+        return List.of();
+    }
 }

@@ -24,9 +24,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * has no reconciliation: a member's assignment is the target at once, and its epoch is the group's assignment epoch.
  * Share-partition state (start offsets, in-flight records, delivery counts) is kept through a {@link SharePersister}
  * (the share coordinator on __share_group_state): read when a share-partition is first used, written on every change.
- * Groups and members are in memory: after a restart the groups with stored state exist again, empty, and their
- * members rejoin (a heartbeat at a non-zero epoch is answered UNKNOWN_MEMBER_ID, which makes the client rejoin).
- * Time comes in as {@code nowMs}, so tests drive it.
+ * Groups and members are durable as Kafka 4.4 keeps them ({@link ShareGroupStore}: the ShareGroup* records of
+ * {@code __consumer_offsets}), so after a restart a member carries on at its epoch, with a fresh session timeout, as
+ * Kafka's coordinator schedules one for every member it loads. Time comes in as {@code nowMs}, so tests drive it.
  */
 public final class ShareGroupCoordinator {
     /** ShareGroupHeartbeat's MemberEpoch meaning "leave the group". */
@@ -41,28 +41,13 @@ public final class ShareGroupCoordinator {
     private final Predicate<String> otherKind;
     private final ShareSessions sessions;
     private final SharePersister persister;
+    private final ShareGroupStore store;
+    /** The groups replayed since the last {@link #loaded}: their members' timers start then. */
+    private final java.util.Set<String> replayed = new java.util.LinkedHashSet<>();
+    private boolean restoring;
     /** A group's settings: the broker's under its group-level configs (ConfigResource GROUP). */
     private java.util.function.Function<String, ShareGroupConfig> configFor;
-    private final Map<String, Group> groups = new LinkedHashMap<>();
-
-    private static final class Group {
-        final String groupId;
-        /** As Kafka 4.4's groups, a new group starts at epoch 1, so its first member gets epoch 2. */
-        int groupEpoch = 1;
-        int assignmentEpoch;
-        final Map<String, ShareGroupMember> members = new LinkedHashMap<>();
-        /** The subscribed topics' ids and partition counts the assignment was computed from. */
-        String topology = "";
-        final Map<ShareSessions.Key, SharePartition> partitions = new LinkedHashMap<>();
-
-        Group(String groupId) {
-            this.groupId = groupId;
-        }
-
-        String state() {
-            return members.isEmpty() ? STATE_EMPTY : STATE_STABLE;
-        }
-    }
+    private final Map<String, ShareGroup> groups = new LinkedHashMap<>();
 
     public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind) {
         this(config, topics, otherKind, SharePersister.NONE);
@@ -70,7 +55,13 @@ public final class ShareGroupCoordinator {
 
     public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind,
                                  SharePersister persister) {
+        this(config, topics, otherKind, persister, ShareGroupStore.IN_MEMORY);
+    }
+
+    public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind,
+                                 SharePersister persister, ShareGroupStore store) {
         this.persister = persister;
+        this.store = store;
         this.config = config;
         this.configFor = groupId -> config;
         this.topics = topics;
@@ -126,19 +117,28 @@ public final class ShareGroupCoordinator {
     /** Handles one heartbeat; a refused one throws {@link ApiException} with Kafka's error and message. */
     public synchronized HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
         tick(nowMs);
+        try {
+            return join(request, nowMs);
+        } finally {
+            store.flush();
+        }
+    }
+
+    private HeartbeatResult join(HeartbeatRequest request, long nowMs) {
         validate(request);
-        if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH) return leave(request);
-        Group group = groups.get(request.groupId());
+        if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH) return leave(request, nowMs);
+        ShareGroup group = groups.get(request.groupId());
         if (group == null) {
             if (request.memberEpoch() != 0 || otherKind.test(request.groupId())) {
                 throw new ApiException(GROUP_ID_NOT_FOUND, otherKind.test(request.groupId())
                         ? "Group " + request.groupId() + " is not a share group."
                         : "Share group " + request.groupId() + " not found.");
             }
-            group = new Group(request.groupId());
+            group = new ShareGroup(request.groupId());
             groups.put(group.groupId, group);
         }
         ShareGroupMember member = group.members.get(request.memberId());
+        boolean joined = member == null;
         if (member == null && group.members.size() >= config.maxSize()) {
             throw new ApiException(GROUP_MAX_SIZE_REACHED, "The share group has reached its maximum capacity of "
                     + config.maxSize() + " members.");
@@ -163,24 +163,40 @@ public final class ShareGroupCoordinator {
                     + "). The member must abandon all its partitions and rejoin.");
         }
         member.lastHeartbeatMs = nowMs;
-        if (request.clientId() != null) member.clientId = request.clientId();
-        if (request.clientHost() != null) member.clientHost = request.clientHost();
-        if (request.rackId() != null) member.rackId = request.rackId();
+        int epochBefore = group.groupEpoch;
+        boolean changed = joined;
+        if (request.clientId() != null && !request.clientId().equals(member.clientId)) {
+            member.clientId = request.clientId();
+            changed = true;
+        }
+        if (request.clientHost() != null && !request.clientHost().equals(member.clientHost)) {
+            member.clientHost = request.clientHost();
+            changed = true;
+        }
+        if (request.rackId() != null && !request.rackId().equals(member.rackId)) {
+            member.rackId = request.rackId();
+            changed = true;
+        }
         if (request.subscribedTopicNames() != null
                 && !request.subscribedTopicNames().equals(member.subscribedTopicNames)) {
             member.subscribedTopicNames = List.copyOf(request.subscribedTopicNames());
             group.groupEpoch++;
+            changed = true;
         }
+        // Kafka's order of records: the member, the group epoch, the target assignment, the member's assignment.
+        if (changed) store.memberMetadata(group.groupId, member);
         String topology = topology(group);
         if (!topology.equals(group.topology)) {
             // A subscribed topic appeared, went or grew: a new group epoch, as Kafka bumps it on metadata changes.
             if (!group.topology.isEmpty() || group.assignmentEpoch == group.groupEpoch) group.groupEpoch++;
             group.topology = topology;
         }
-        if (group.assignmentEpoch != group.groupEpoch) assign(group);
+        if (group.groupEpoch != epochBefore) store.groupEpoch(group.groupId, group.groupEpoch, metadataHash(group));
+        if (group.assignmentEpoch != group.groupEpoch) assign(group, nowMs);
         if (member.memberEpoch != group.assignmentEpoch) {
             member.previousMemberEpoch = member.memberEpoch;
             member.memberEpoch = group.assignmentEpoch;
+            store.currentAssignment(group.groupId, member);
         }
         Map<UUID, SortedSet<Integer>> toSend = null;
         // As Kafka: a (re)join always gets its assignment, a heartbeat only when it changed.
@@ -205,8 +221,8 @@ public final class ShareGroupCoordinator {
         if (r.memberEpoch() < LEAVE_GROUP_MEMBER_EPOCH) throw new ApiException(INVALID_REQUEST, "MemberEpoch is invalid.");
     }
 
-    private HeartbeatResult leave(HeartbeatRequest request) {
-        Group group = groups.get(request.groupId());
+    private HeartbeatResult leave(HeartbeatRequest request, long nowMs) {
+        ShareGroup group = groups.get(request.groupId());
         if (group == null) {
             throw new ApiException(GROUP_ID_NOT_FOUND, "Share group " + request.groupId() + " not found.");
         }
@@ -214,19 +230,21 @@ public final class ShareGroupCoordinator {
             throw new ApiException(UNKNOWN_MEMBER_ID, "Member " + request.memberId()
                     + " is not a member of group " + request.groupId() + ".");
         }
-        removeMember(group, request.memberId());
+        removeMember(group, request.memberId(), nowMs);
         return new HeartbeatResult(request.memberId(), LEAVE_GROUP_MEMBER_EPOCH, 0, null);
     }
 
-    private void removeMember(Group group, String memberId) {
+    private void removeMember(ShareGroup group, String memberId, long nowMs) {
         group.members.remove(memberId);
+        store.memberRemoved(group.groupId, memberId);
         group.groupEpoch++;
-        assign(group);
+        store.groupEpoch(group.groupId, group.groupEpoch, metadataHash(group));
+        assign(group, nowMs);
         sessions.remove(group.groupId, memberId);
         for (SharePartition partition : group.partitions.values()) partition.releaseMember(memberId);
     }
 
-    private String topology(Group group) {
+    private String topology(ShareGroup group) {
         StringBuilder sb = new StringBuilder();
         for (String name : new java.util.TreeSet<>(subscribedNames(group))) {
             TopicRef t = topics.byName(name);
@@ -235,7 +253,7 @@ public final class ShareGroupCoordinator {
         return sb.toString();
     }
 
-    private static List<String> subscribedNames(Group group) {
+    private static List<String> subscribedNames(ShareGroup group) {
         List<String> names = new ArrayList<>();
         for (ShareGroupMember m : group.members.values()) {
             if (m.subscribedTopicNames != null) names.addAll(m.subscribedTopicNames);
@@ -243,7 +261,7 @@ public final class ShareGroupCoordinator {
         return names;
     }
 
-    private void assign(Group group) {
+    private void assign(ShareGroup group, long nowMs) {
         Map<String, List<TopicRef>> subscriptions = new TreeMap<>();
         for (ShareGroupMember m : group.members.values()) {
             List<TopicRef> refs = new ArrayList<>();
@@ -256,29 +274,49 @@ public final class ShareGroupCoordinator {
             subscriptions.put(m.memberId, refs);
         }
         Map<String, Map<UUID, SortedSet<Integer>>> result = SimpleAssignor.assign(subscriptions);
-        for (ShareGroupMember m : group.members.values()) m.assignment = result.getOrDefault(m.memberId, Map.of());
+        for (ShareGroupMember m : group.members.values()) {
+            Map<UUID, SortedSet<Integer>> target = result.getOrDefault(m.memberId, Map.of());
+            // As Kafka's target assignment builder: a record only for the members whose target changed.
+            if (!target.equals(m.assignment)) store.targetAssignment(group.groupId, m.memberId, target);
+            m.assignment = target;
+        }
         group.assignmentEpoch = group.groupEpoch;
         group.topology = topology(group);
+        // Kafka stamps a computed assignment with its time, and the empty group's (its last member gone) with 0.
+        store.targetAssignmentEpoch(group.groupId, group.assignmentEpoch, group.members.isEmpty() ? 0 : nowMs);
     }
 
     /** Removes members whose session timed out and releases their records, as Kafka's session timer does. */
     public synchronized void tick(long nowMs) {
-        for (Group group : groups.values()) {
+        for (ShareGroup group : groups.values()) {
             if (group.members.isEmpty()) continue;
             int sessionTimeoutMs = configFor.apply(group.groupId).sessionTimeoutMs();
             Iterator<ShareGroupMember> it = new ArrayList<>(group.members.values()).iterator();
             while (it.hasNext()) {
                 ShareGroupMember m = it.next();
-                if (nowMs - m.lastHeartbeatMs >= sessionTimeoutMs) removeMember(group, m.memberId);
+                if (nowMs - m.lastHeartbeatMs >= sessionTimeoutMs) removeMember(group, m.memberId, nowMs);
             }
         }
+        try {
+            store.flush();
+        } catch (RuntimeException e) {
+            // Expiries come with any request (a ListGroups too); a write refused here (this broker no longer leads
+            // the group's offsets partition) must not fail that request. The members are gone either way.
+            System.getLogger(ShareGroupCoordinator.class.getName()).log(System.Logger.Level.WARNING,
+                    "Share group members' expiry not written: " + e.getMessage());
+        }
+    }
+
+    /** Kafka's hash of the subscribed topics' metadata, written in ShareGroupMetadata. */
+    private long metadataHash(ShareGroup group) {
+        return MetadataHash.groupHash(new java.util.TreeSet<>(subscribedNames(group)), topics);
     }
 
     // ---------------------------------------------------------------- describe, list, delete
 
     public synchronized Description describe(String groupId, long nowMs) {
         tick(nowMs);
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) {
             String message = otherKind.test(groupId) ? "Group " + groupId + " is not a share group."
                     : "Group " + groupId + " not found.";
@@ -299,7 +337,7 @@ public final class ShareGroupCoordinator {
     }
 
     public synchronized boolean isMember(String groupId, String memberId) {
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         return group != null && group.members.containsKey(memberId);
     }
 
@@ -307,19 +345,21 @@ public final class ShareGroupCoordinator {
     public synchronized Map<String, String> listGroups(long nowMs) {
         tick(nowMs);
         Map<String, String> result = new LinkedHashMap<>();
-        for (Group g : groups.values()) result.put(g.groupId, g.state());
+        for (ShareGroup g : groups.values()) result.put(g.groupId, g.state());
         return result;
     }
 
     /** DeleteGroups of a share group: NONE, NON_EMPTY_GROUP, or GROUP_ID_NOT_FOUND when it is not a share group. */
     public synchronized short deleteGroup(String groupId, long nowMs) {
         tick(nowMs);
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) return GROUP_ID_NOT_FOUND;
         if (!group.members.isEmpty()) return NON_EMPTY_GROUP;
         // As Kafka's DeleteShareGroupState on group deletion: the stored state goes with the group.
         for (ShareSessions.Key k : group.partitions.keySet()) persister.delete(groupId, k.topicId(), k.partition());
         groups.remove(groupId);
+        store.groupDeleted(groupId);
+        store.flush();
         return NONE;
     }
 
@@ -331,7 +371,7 @@ public final class ShareGroupCoordinator {
      */
     public synchronized SharePartition partition(String groupId, UUID topicId, int partition,
                                                  LongSupplier initialOffset) {
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) return null;
         ShareSessions.Key key = new ShareSessions.Key(topicId, partition);
         ShareGroupConfig settings = configFor.apply(groupId);
@@ -354,6 +394,7 @@ public final class ShareGroupCoordinator {
         }
         created.sink(sinkFor(groupId, topicId, partition));
         group.partitions.put(key, created);
+        initialized(group, topicId, partition);
         return created;
     }
 
@@ -377,10 +418,19 @@ public final class ShareGroupCoordinator {
      * empty, with their share-partitions as stored, so ListGroups, the offsets APIs and rejoining members find them.
      */
     public synchronized void restoreStoredGroups() {
+        restoring = true;
+        try {
+            restoreStored();
+        } finally {
+            restoring = false;
+        }
+    }
+
+    private void restoreStored() {
         for (Map.Entry<String, Map<UUID, List<Integer>>> g : persister.stored().entrySet()) {
             String groupId = g.getKey();
             if (otherKind.test(groupId)) continue;
-            Group group = groups.computeIfAbsent(groupId, Group::new);
+            ShareGroup group = groups.computeIfAbsent(groupId, ShareGroup::new);
             for (Map.Entry<UUID, List<Integer>> t : g.getValue().entrySet()) {
                 for (int p : t.getValue()) {
                     if (group.partitions.containsKey(new ShareSessions.Key(t.getKey(), p))) continue;
@@ -398,9 +448,42 @@ public final class ShareGroupCoordinator {
         }
     }
 
+    // ---------------------------------------------------------------- loading __consumer_offsets
+
+    /**
+     * Replays one share group record of {@code __consumer_offsets} (value null: a tombstone) at load time, oldest
+     * first ({@link ShareGroupLoader}); other coordinators' records are ignored.
+     */
+    public synchronized void replay(byte[] key, byte[] value) {
+        String groupId = ShareGroupLoader.replay(groups, key, value);
+        if (groupId != null) replayed.add(groupId);
+    }
+
+    /**
+     * Ends a load: every member of the groups replayed gets a fresh session timeout from now, as Kafka's onLoaded
+     * schedules one for each member it loads; a member already told its assignment is not told again unless it
+     * changes; the subscribed topics are taken as they are now, so a restart alone bumps no epoch.
+     */
+    public synchronized void loaded(long nowMs) {
+        for (String groupId : replayed) {
+            ShareGroup group = groups.get(groupId);
+            if (group == null) continue;
+            // A member record without its metadata (cannot follow from Kafka's own writes): not a member.
+            group.members.values().removeIf(m -> m.subscribedTopicNames == null);
+            for (ShareGroupMember m : group.members.values()) {
+                m.lastHeartbeatMs = nowMs;
+                m.sentAssignment = m.memberEpoch == group.assignmentEpoch ? m.assignment : null;
+            }
+            group.topology = topology(group);
+            System.getLogger(ShareGroupCoordinator.class.getName()).log(System.Logger.Level.INFO,
+                    "Loaded share group " + groupId + " with " + group.members.size() + " members.");
+        }
+        replayed.clear();
+    }
+
     /** The group's share-partitions that have state, with their start offsets (null when no such share group). */
     public synchronized List<PartitionOffset> offsets(String groupId, long nowMs) {
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) return null;
         List<PartitionOffset> result = new ArrayList<>();
         for (Map.Entry<ShareSessions.Key, SharePartition> e : group.partitions.entrySet()) {
@@ -416,12 +499,12 @@ public final class ShareGroupCoordinator {
      */
     public synchronized void alterOffsets(String groupId, Map<ShareSessions.Key, Long> offsets, long nowMs) {
         tick(nowMs);
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) {
             if (otherKind.test(groupId)) {
                 throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a share group.");
             }
-            group = new Group(groupId);
+            group = new ShareGroup(groupId);
             groups.put(groupId, group);
         }
         if (!group.members.isEmpty()) {
@@ -440,16 +523,46 @@ public final class ShareGroupCoordinator {
                         settings.recordLockDurationMs());
                 created.sink(sinkFor(groupId, e.getKey().topicId(), e.getKey().partition()));
                 group.partitions.put(e.getKey(), created);
+                initialized(group, e.getKey().topicId(), e.getKey().partition());
             } else {
                 p.reset(e.getValue());
             }
         }
     }
 
+    /**
+     * A share-partition of the group has state now: ShareGroupStatePartitionMetadata lists it among the initialized
+     * topics, as Kafka's coordinator records once InitializeShareGroupState succeeded. Written only when the set
+     * grows; a write this broker cannot make (it does not lead the group's offsets partition) is logged, the
+     * share-partition's own state being already stored.
+     */
+    private void initialized(ShareGroup group, UUID topicId, int partition) {
+        if (!group.initialized.computeIfAbsent(topicId, k -> new java.util.TreeSet<>()).add(partition)) return;
+        // Restoring from the share coordinator's state writes nothing: that state is what the record would say.
+        if (!restoring) writeStatePartitions(group);
+    }
+
+    private void writeStatePartitions(ShareGroup group) {
+        List<ShareGroupRecords.TopicPartitions> topicsInitialized = new ArrayList<>();
+        for (Map.Entry<UUID, SortedSet<Integer>> e : group.initialized.entrySet()) {
+            TopicRef topic = topics.byId(e.getKey());
+            topicsInitialized.add(new ShareGroupRecords.TopicPartitions(e.getKey(),
+                    topic == null ? "" : topic.name(), List.copyOf(e.getValue())));
+        }
+        store.statePartitions(group.groupId, new ShareGroupRecords.StatePartitionMetadata(List.of(),
+                topicsInitialized, List.of()));
+        try {
+            store.flush();
+        } catch (RuntimeException e) {
+            System.getLogger(ShareGroupCoordinator.class.getName()).log(System.Logger.Level.WARNING,
+                    "Share group " + group.groupId + "'s share-partitions not recorded: " + e.getMessage());
+        }
+    }
+
     /** DeleteShareGroupOffsets: forgets the share-partitions of the topics of an empty group. */
     public synchronized void deleteOffsets(String groupId, List<UUID> topicIds, long nowMs) {
         tick(nowMs);
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) {
             throw new ApiException(GROUP_ID_NOT_FOUND, otherKind.test(groupId)
                     ? "Group " + groupId + " is not a share group." : "Group " + groupId + " not found.");
@@ -461,12 +574,13 @@ public final class ShareGroupCoordinator {
             if (topicIds.contains(k.topicId())) persister.delete(groupId, k.topicId(), k.partition());
         }
         group.partitions.keySet().removeIf(k -> topicIds.contains(k.topicId()));
+        if (group.initialized.keySet().removeAll(topicIds)) writeStatePartitions(group);
     }
 
     /** A share-partition's end of a member's session: its records go back (the member closed its share session). */
     public synchronized void closeSession(String groupId, String memberId) {
         sessions.remove(groupId, memberId);
-        Group group = groups.get(groupId);
+        ShareGroup group = groups.get(groupId);
         if (group == null) return;
         for (SharePartition p : group.partitions.values()) p.releaseMember(memberId);
     }

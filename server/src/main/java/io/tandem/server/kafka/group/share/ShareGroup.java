@@ -1,0 +1,29 @@
+package io.tandem.server.kafka.group.share;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/** One share group as its coordinator keeps it: epochs, members, share-partitions. Guarded by the coordinator. */
+final class ShareGroup {
+    final String groupId;
+    /** As Kafka 4.4's groups, a new group starts at epoch 1, so its first member gets epoch 2. */
+    int groupEpoch = 1;
+    int assignmentEpoch;
+    final Map<String, ShareGroupMember> members = new LinkedHashMap<>();
+    /** The subscribed topics' ids and partition counts the assignment was computed from. */
+    String topology = "";
+    final Map<ShareSessions.Key, SharePartition> partitions = new LinkedHashMap<>();
+    /** Share-partitions with state, by topic, as ShareGroupStatePartitionMetadata's InitializedTopics. */
+    final Map<UUID, SortedSet<Integer>> initialized = new TreeMap<>();
+
+    ShareGroup(String groupId) {
+        this.groupId = groupId;
+    }
+
+    String state() {
+        return members.isEmpty() ? ShareGroupCoordinator.STATE_EMPTY : ShareGroupCoordinator.STATE_STABLE;
+    }
+}

@@ -1,0 +1,71 @@
+package io.tandem.server.kafka.group.share;
+
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Rebuilds share groups from their {@code __consumer_offsets} records ({@link ShareGroupRecords}), oldest first, as
+ * Kafka's GroupMetadataManager.replay does: the last record of each key wins and a tombstone removes what it names.
+ * A member's assignment is its target (a share group member takes its target at once); its epochs come from its
+ * current assignment. Runs under the coordinator's lock.
+ */
+final class ShareGroupLoader {
+    private ShareGroupLoader() {
+    }
+
+    /** Replays one record; returns the group it touched, or null when it is another coordinator's record. */
+    static String replay(Map<String, ShareGroup> groups, byte[] key, byte[] value) {
+        ShareGroupRecords.Key k = ShareGroupRecords.readKey(key);
+        if (k == null) return null;
+        ShareGroup group = groups.get(k.groupId());
+        if (value == null) {
+            if (group == null) return k.groupId();
+            switch (k.type()) {
+                case ShareGroupRecords.GROUP_METADATA -> groups.remove(k.groupId());
+                case ShareGroupRecords.MEMBER_METADATA -> group.members.remove(k.memberId());
+                case ShareGroupRecords.TARGET_ASSIGNMENT_MEMBER -> {
+                    ShareGroupMember m = group.members.get(k.memberId());
+                    if (m != null) m.assignment = Map.of();
+                }
+                case ShareGroupRecords.STATE_PARTITION_METADATA -> group.initialized.clear();
+                default -> { }
+            }
+            return k.groupId();
+        }
+        if (group == null) {
+            group = new ShareGroup(k.groupId());
+            groups.put(k.groupId(), group);
+        }
+        switch (k.type()) {
+            case ShareGroupRecords.GROUP_METADATA ->
+                    group.groupEpoch = ShareGroupRecords.readGroupMetadata(value).epoch();
+            case ShareGroupRecords.TARGET_ASSIGNMENT_METADATA ->
+                    group.assignmentEpoch = ShareGroupRecords.readTargetAssignmentMetadata(value).assignmentEpoch();
+            case ShareGroupRecords.MEMBER_METADATA -> {
+                ShareGroupRecords.MemberMetadata r = ShareGroupRecords.readMemberMetadata(value);
+                ShareGroupMember m = group.members.computeIfAbsent(k.memberId(), ShareGroupMember::new);
+                m.rackId = r.rackId();
+                m.clientId = r.clientId();
+                m.clientHost = r.clientHost();
+                m.subscribedTopicNames = r.subscribedTopicNames();
+            }
+            case ShareGroupRecords.TARGET_ASSIGNMENT_MEMBER -> group.members.computeIfAbsent(k.memberId(),
+                    ShareGroupMember::new).assignment = ShareGroupRecords.readTargetAssignmentMember(value);
+            case ShareGroupRecords.CURRENT_MEMBER_ASSIGNMENT -> {
+                ShareGroupRecords.CurrentAssignment r = ShareGroupRecords.readCurrentAssignment(value);
+                ShareGroupMember m = group.members.computeIfAbsent(k.memberId(), ShareGroupMember::new);
+                m.memberEpoch = r.memberEpoch();
+                m.previousMemberEpoch = r.previousMemberEpoch();
+            }
+            case ShareGroupRecords.STATE_PARTITION_METADATA -> {
+                group.initialized.clear();
+                for (ShareGroupRecords.TopicPartitions t
+                        : ShareGroupRecords.readStatePartitionMetadata(value).initializedTopics()) {
+                    group.initialized.put(t.topicId(), new TreeSet<>(t.partitions()));
+                }
+            }
+            default -> { }
+        }
+        return k.groupId();
+    }
+}

@@ -1,0 +1,147 @@
+package io.tandem.server.kafka.group.share;
+
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.ErrorCodes;
+import io.tandem.server.kafka.group.consumer.TopicRef;
+import io.tandem.server.kafka.group.consumer.TopicsView;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.coordinator.group.generated.ShareGroupCurrentMemberAssignmentValue;
+import org.apache.kafka.coordinator.group.generated.ShareGroupMemberMetadataValue;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Share groups and their members survive a coordinator restart as in Kafka 4.4: the coordinator writes the ShareGroup*
+ * records of __consumer_offsets, a new coordinator replays them, and members carry on at their epochs with a session
+ * timeout counted from the load.
+ */
+class ShareGroupPersistenceTest {
+    private static final UUID TOPIC = new UUID(1, 1);
+    private static final Map<String, TopicRef> TOPICS = Map.of("t", new TopicRef("t", TOPIC, 4));
+    private static final TopicsView VIEW = new TopicsView() {
+        @Override public TopicRef byName(String name) { return TOPICS.get(name); }
+        @Override public TopicRef byId(UUID id) {
+            return TOPICS.values().stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
+        }
+        @Override public Collection<String> names() { return TOPICS.keySet(); }
+    };
+    private static final int SESSION_TIMEOUT_MS = ShareGroupConfig.defaults().sessionTimeoutMs();
+
+    /** The records as appended, in order, as one offsets partition holds them. */
+    private final List<byte[][]> log = new ArrayList<>();
+
+    private ShareGroupCoordinator coordinator() {
+        return new ShareGroupCoordinator(ShareGroupConfig.defaults(), VIEW, id -> false, SharePersister.NONE,
+                new ShareGroupOffsetsStore((groupId, records) -> log.addAll(records)));
+    }
+
+    private ShareGroupCoordinator restarted(long nowMs) {
+        ShareGroupCoordinator c = coordinator();
+        for (byte[][] kv : log) c.replay(kv[0], kv[1]);
+        c.loaded(nowMs);
+        return c;
+    }
+
+    private static ShareGroupCoordinator.HeartbeatResult heartbeat(ShareGroupCoordinator c, String member, int epoch,
+                                                                   List<String> subscription, long now) {
+        return c.heartbeat(new ShareGroupCoordinator.HeartbeatRequest("g", member, epoch, null, subscription,
+                "client-" + member, "/127.0.0.1"), now);
+    }
+
+    @Test
+    void membersShouldCarryOnAtTheirEpochsAfterARestart() {
+        ShareGroupCoordinator first = coordinator();
+        heartbeat(first, "a", 0, List.of("t"), 0);
+        assertEquals(3, heartbeat(first, "b", 0, List.of("t"), 10).memberEpoch());
+        ShareGroupCoordinator.Description before = first.describe("g", 30);
+        assertEquals(3, before.groupEpoch());
+
+        ShareGroupCoordinator second = restarted(1_000);
+        assertEquals(before, second.describe("g", 1_000));
+        assertEquals(Map.of("g", ShareGroupCoordinator.STATE_STABLE), second.listGroups(1_000));
+        // b heartbeats at its epoch and is accepted; its assignment is not sent again (unchanged).
+        ShareGroupCoordinator.HeartbeatResult b = heartbeat(second, "b", 3, null, 1_100);
+        assertEquals(3, b.memberEpoch());
+        assertNull(b.assignment());
+        // a was still at epoch 2 (b joined after its last heartbeat): it moves to 3 now and gets its new assignment.
+        ShareGroupCoordinator.HeartbeatResult a = heartbeat(second, "a", 2, null, 1_100);
+        assertEquals(3, a.memberEpoch());
+        assertEquals(Map.of(TOPIC, new java.util.TreeSet<>(Set.of(0, 2))), a.assignment());
+        assertEquals(ShareGroupCoordinator.STATE_STABLE, second.describe("g", 1_200).state());
+    }
+
+    @Test
+    void aLoadedMembersSessionShouldRunFromTheLoad() {
+        ShareGroupCoordinator first = coordinator();
+        heartbeat(first, "a", 0, List.of("t"), 0);
+        long load = 10 * SESSION_TIMEOUT_MS;
+        ShareGroupCoordinator second = restarted(load);
+        assertEquals(1, second.describe("g", load + SESSION_TIMEOUT_MS - 1).members().size());
+        ShareGroupCoordinator.Description expired = second.describe("g", load + SESSION_TIMEOUT_MS);
+        assertEquals(List.of(), expired.members());
+        assertEquals(ShareGroupCoordinator.STATE_EMPTY, expired.state());
+        // The expiry is written too: a further restart finds the group empty at the epoch it reached.
+        ShareGroupCoordinator third = restarted(load + SESSION_TIMEOUT_MS + 1);
+        assertEquals(expired.groupEpoch(), third.describe("g", load + SESSION_TIMEOUT_MS + 1).groupEpoch());
+        assertEquals(List.of(), third.describe("g", load + SESSION_TIMEOUT_MS + 1).members());
+    }
+
+    @Test
+    void aMemberThatLeftAndADeletedGroupShouldStayGoneAfterARestart() {
+        ShareGroupCoordinator first = coordinator();
+        heartbeat(first, "a", 0, List.of("t"), 0);
+        heartbeat(first, "b", 0, List.of("t"), 0);
+        heartbeat(first, "b", ShareGroupCoordinator.LEAVE_GROUP_MEMBER_EPOCH, null, 5);
+        ShareGroupCoordinator second = restarted(100);
+        assertEquals(List.of("a"), second.describe("g", 100).members().stream()
+                .map(ShareGroupCoordinator.MemberDescription::memberId).toList());
+        ApiException unknown = assertThrows(ApiException.class, () -> heartbeat(second, "b", 3, null, 101));
+        assertEquals(ErrorCodes.UNKNOWN_MEMBER_ID, unknown.error());
+
+        heartbeat(second, "a", ShareGroupCoordinator.LEAVE_GROUP_MEMBER_EPOCH, null, 102);
+        assertEquals(ErrorCodes.NONE, second.deleteGroup("g", 103));
+        ShareGroupCoordinator third = restarted(200);
+        assertEquals(Map.of(), third.listGroups(200));
+        assertEquals(ErrorCodes.GROUP_ID_NOT_FOUND, third.describe("g", 200).error());
+    }
+
+    @Test
+    void recordsShouldBeWhatKafkasCoordinatorReads() {
+        ShareGroupCoordinator first = coordinator();
+        heartbeat(first, "a", 0, List.of("t"), 0);
+        ShareGroupMemberMetadataValue member = null;
+        ShareGroupCurrentMemberAssignmentValue current = null;
+        List<Short> types = new ArrayList<>();
+        for (byte[][] kv : log) {
+            ShareGroupRecords.Key key = ShareGroupRecords.readKey(kv[0]);
+            types.add(key.type());
+            ByteBufferAccessor value = new ByteBufferAccessor(ByteBuffer.wrap(kv[1], 2, kv[1].length - 2));
+            if (key.type() == ShareGroupRecords.MEMBER_METADATA) {
+                member = new ShareGroupMemberMetadataValue(value, (short) 0);
+            } else if (key.type() == ShareGroupRecords.CURRENT_MEMBER_ASSIGNMENT) {
+                current = new ShareGroupCurrentMemberAssignmentValue(value, (short) 0);
+            }
+        }
+        // Kafka's order for a first heartbeat: member, group epoch, target assignment, its metadata, current.
+        assertEquals(List.of(ShareGroupRecords.MEMBER_METADATA, ShareGroupRecords.GROUP_METADATA,
+                ShareGroupRecords.TARGET_ASSIGNMENT_MEMBER, ShareGroupRecords.TARGET_ASSIGNMENT_METADATA,
+                ShareGroupRecords.CURRENT_MEMBER_ASSIGNMENT), types);
+        assertNotNull(member);
+        assertEquals("client-a", member.clientId());
+        assertEquals(List.of("t"), member.subscribedTopicNames());
+        assertNull(member.rackId());
+        assertNotNull(current);
+        assertEquals(2, current.memberEpoch());
+        assertEquals(0, current.state());
+        assertEquals(Set.of(0, 1, 2, 3), Set.copyOf(current.assignedPartitions().get(0).partitions()));
+    }
+}
