@@ -146,7 +146,8 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
 
     /**
      * Whether a partition goes into the answer: always in a full answer; in an incremental one only with records,
-     * an error, or a high watermark or log start offset the client has not been told yet.
+     * an error, a diverging epoch (a follower must truncate: left out, it would fetch from the same offset for ever),
+     * or a high watermark or log start offset the client has not been told yet (Kafka's maybeUpdateResponseData).
      */
     private static boolean include(short version, FetchSessions.Resolution session, Target t, PartitionData data) {
         if (session.session() == null) return true;
@@ -156,7 +157,8 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             boolean changed = data.highWatermark != sent.highWatermark || data.logStartOffset != sent.logStartOffset;
             sent.highWatermark = data.highWatermark;
             sent.logStartOffset = data.logStartOffset;
-            return !session.incremental() || changed || data.errorCode != NONE || data.records.readableBytes() > 0;
+            return !session.incremental() || changed || data.errorCode != NONE || t.diverging() != null
+                    || data.records.readableBytes() > 0;
         }
     }
 

@@ -167,4 +167,61 @@ class FetchSessionsTest {
         assertEquals(FETCH_SESSION_ID_NOT_FOUND, sessions.resolve(request(id, 1, "t"), VERSION, now).error());
         assertEquals(1, sessions.sessionCount());
     }
+
+    private static FetchRequest followerRequest(int sessionId, int epoch, String topic, int... partitions) {
+        FetchRequest request = request(sessionId, epoch, topic, partitions);
+        request.replicaId = 2;
+        return request;
+    }
+
+    @Test
+    void shouldGiveFollowersSessionsInTheSameCache() {
+        FetchSessions.Resolution full = sessions.resolve(followerRequest(0, 0, "t", 0, 1), VERSION, now);
+        assertNotEquals(0, full.sessionId(), "a replica fetch gets a session, as Kafka's FetchManager gives it");
+        assertTrue(full.session().privileged);
+        FetchSessions.Resolution next = sessions.resolve(followerRequest(full.sessionId(), 1, "t"), VERSION, now);
+        assertTrue(next.incremental());
+        assertEquals(List.of(0, 1), partitions(next));
+        // From v15 the replica id travels in the replica state.
+        FetchRequest v15 = request(0, 0, "t", 0);
+        v15.replicaState.replicaId = 3;
+        assertTrue(sessions.resolve(v15, (short) 15, now).session().privileged);
+    }
+
+    @Test
+    void shouldLetAFollowerEvictAYoungConsumerSessionButNotTheReverse() {
+        FetchSessions two = new FetchSessions(2);
+        int consumer = two.resolve(request(0, 0, "t", 0, 1, 2, 3), VERSION, now).sessionId();
+        int follower = two.resolve(followerRequest(0, 0, "t", 0), VERSION, now).sessionId();
+        now += 1_000;
+        int secondFollower = two.resolve(followerRequest(0, 0, "t", 1), VERSION, now).sessionId();
+        assertNotEquals(0, secondFollower, "a follower takes the slot of a consumer, however young and large");
+        assertEquals(FETCH_SESSION_ID_NOT_FOUND, two.resolve(request(consumer, 1, "t"), VERSION, now).error());
+        assertEquals(0, two.resolve(request(0, 0, "t", 0, 1, 2, 3, 4, 5), VERSION, now).sessionId(),
+                "a consumer never evicts a young follower session, however large it is");
+        assertEquals(0, two.resolve(followerRequest(0, 0, "t", 0, 1, 2), VERSION, now).sessionId(),
+                "nor does a follower, while the follower sessions are young");
+        assertEquals(NONE, two.resolve(followerRequest(follower, 1, "t"), VERSION, now).error());
+        assertEquals(NONE, two.resolve(followerRequest(secondFollower, 1, "t"), VERSION, now).error());
+    }
+
+    @Test
+    void shouldLetALargerFollowerSessionEvictAnOldFollowerSession() {
+        FetchSessions one = new FetchSessions(1);
+        int old = one.resolve(followerRequest(0, 0, "t", 0), VERSION, now).sessionId();
+        now += FetchSessions.EVICTION_MS + 1;
+        assertEquals(NONE, one.resolve(followerRequest(old, 1, "t"), VERSION, now).error(), "used: not stale, but old");
+        assertEquals(0, one.resolve(request(0, 0, "t", 0, 1, 2), VERSION, now).sessionId(),
+                "a consumer never evicts a follower that is in use");
+        assertNotEquals(0, one.resolve(followerRequest(0, 0, "t", 0, 1), VERSION, now).sessionId());
+        assertEquals(FETCH_SESSION_ID_NOT_FOUND, one.resolve(followerRequest(old, 2, "t"), VERSION, now).error());
+    }
+
+    @Test
+    void shouldRefuseASessionUsedAcrossTheTopicIdLine() {
+        int id = sessions.resolve(request(0, 0, "t", 0), VERSION, now).sessionId();
+        FetchRequest withIds = request(id, 1, "t");
+        assertEquals(FETCH_SESSION_TOPIC_ID_ERROR, sessions.resolve(withIds, (short) 13, now).error());
+        assertEquals(NONE, sessions.resolve(request(id, 1, "t"), VERSION, now).error(), "the session is kept");
+    }
 }
