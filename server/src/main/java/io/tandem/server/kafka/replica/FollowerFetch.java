@@ -52,6 +52,24 @@ public final class FollowerFetch {
         return request;
     }
 
+    /** What a follower's fetch says for {@code p}: from its log end, with the epochs the leader checks. */
+    public static FetchSessionHandler.PartitionState state(Partition p, int partitionBytesMax) {
+        return new FetchSessionHandler.PartitionState(p.logEndOffset(), p.logStartOffset(), partitionBytesMax,
+                p.leaderEpoch(), p.log().leaderEpochs().latestEpoch());
+    }
+
+    /** A replica Fetch (v12 fields) from {@code localBrokerId} carrying one fetch of its session with the leader. */
+    public static FetchRequest request(int localBrokerId, FetchSessionHandler.Fetch fetch, int maxWaitMs,
+                                       int responseBytesMax) {
+        FetchRequest request = new FetchRequest();
+        request.replicaId = localBrokerId;
+        request.maxWaitMs = maxWaitMs;
+        request.minBytes = 1;
+        request.maxBytes = responseBytesMax;
+        fetch.fill(request);
+        return request;
+    }
+
     /** Applies one partition's answer from leader {@code leaderId}; false when it should wait before fetching again. */
     public static boolean apply(Partition p, int leaderId, FetchResponse.PartitionData data) throws IOException {
         if (data.errorCode == OFFSET_OUT_OF_RANGE && data.logStartOffset > p.logEndOffset()) {
