@@ -240,6 +240,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         // A consumer's consumer_byte_rate caps one answer at what the quota allows in a window, as Kafka's.
         if (!fromFollower) remaining = Math.min(remaining, broker.clientQuotas().fetchBytesMax(context));
         boolean dataReturned = false;
+        List<String> answered = new ArrayList<>();
         FetchableTopicResponse current = null;
         FetchRequest.FetchTopic currentRequest = null;
         try {
@@ -334,7 +335,13 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             || data.errorCode == UNSUPPORTED_COMPRESSION_TYPE;
                     data.abortedTransactions = errorAnswer ? new ArrayList<>() : null;
                 }
-                if (include(version, session, t, data)) current.partitions.add(data);
+                if (include(version, session, t, data)) {
+                    current.partitions.add(data);
+                    if (session.incremental()) {
+                        answered.add(FetchSessions.partitionKey(FetchSessions.topicKey(t.topicRequest(), version),
+                                data.partitionIndex));
+                    }
+                }
             }
             response.responses.removeIf(topic -> topic.partitions.isEmpty() && session.incremental());
             // The slices in the order the encoder meets their placeholders: the order of the answer.
@@ -357,6 +364,9 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                     return;
                 }
             }
+            // Kafka's IncrementalFetchContext moves each answered partition to the end of the session, so under
+            // max.bytes the partitions after it get their turn on the next fetch instead of starving.
+            if (!answered.isEmpty()) sessions.moveToEnd(session.session(), answered);
             if (slices.isEmpty()) responder.send(response);
             else responder.sendWithFileRecords(response, slices);
         } finally {

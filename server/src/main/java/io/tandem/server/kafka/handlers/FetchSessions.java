@@ -246,6 +246,15 @@ final class FetchSessions {
         }
     }
 
+    /** Moves the partitions an incremental answer carried (by partition key) to the end of the session's order. */
+    synchronized void moveToEnd(Session session, List<String> partitionKeys) {
+        if (sessions.get(session.id) != session) return;
+        for (String key : partitionKeys) {
+            FetchRequest.FetchPartition p = session.partitions.remove(key);
+            if (p != null) session.partitions.put(key, p);
+        }
+    }
+
     private int newId() {
         while (true) {
             int id = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);

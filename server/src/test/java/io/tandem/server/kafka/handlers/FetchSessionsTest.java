@@ -224,4 +224,12 @@ class FetchSessionsTest {
         assertEquals(FETCH_SESSION_TOPIC_ID_ERROR, sessions.resolve(withIds, (short) 13, now).error());
         assertEquals(NONE, sessions.resolve(request(id, 1, "t"), VERSION, now).error(), "the session is kept");
     }
+
+    @Test
+    void shouldServeAnsweredPartitionsLastOnTheNextIncrementalFetch() {
+        FetchSessions.Resolution full = sessions.resolve(request(0, 0, "t", 0, 1, 2), VERSION, now);
+        sessions.moveToEnd(full.session(), List.of(FetchSessions.partitionKey("t", 0)));
+        assertEquals(List.of(1, 2, 0), partitions(sessions.resolve(request(full.sessionId(), 1, "t"), VERSION, now)),
+                "the partition answered last time waits behind the others (Kafka's round robin under max.bytes)");
+    }
 }
