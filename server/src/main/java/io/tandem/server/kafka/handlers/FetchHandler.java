@@ -145,24 +145,6 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
     }
 
     /**
-     * Whether a partition goes into the answer: always in a full answer; in an incremental one only with records,
-     * an error, a diverging epoch (a follower must truncate: left out, it would fetch from the same offset for ever),
-     * or a high watermark or log start offset the client has not been told yet (Kafka's maybeUpdateResponseData).
-     */
-    private static boolean include(short version, FetchSessions.Resolution session, Target t, PartitionData data) {
-        if (session.session() == null) return true;
-        String key = FetchSessions.partitionKey(FetchSessions.topicKey(t.topicRequest(), version), data.partitionIndex);
-        synchronized (session.session()) {
-            FetchSessions.Sent sent = session.session().sent.computeIfAbsent(key, k -> new FetchSessions.Sent());
-            boolean changed = data.highWatermark != sent.highWatermark || data.logStartOffset != sent.logStartOffset;
-            sent.highWatermark = data.highWatermark;
-            sent.logStartOffset = data.logStartOffset;
-            return !session.incremental() || changed || data.errorCode != NONE || t.diverging() != null
-                    || data.records.readableBytes() > 0;
-        }
-    }
-
-    /**
      * A throttled answer reports nothing: the session must not remember what this dropped answer would have told
      * the client, so the next incremental answer includes those partitions again (Kafka leaves its session as it
      * was by not generating the answer at all).
@@ -335,12 +317,11 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             || data.errorCode == UNSUPPORTED_COMPRESSION_TYPE;
                     data.abortedTransactions = errorAnswer ? new ArrayList<>() : null;
                 }
-                if (include(version, session, t, data)) {
+                String partitionKey = FetchSessions.partitionKey(FetchSessions.topicKey(t.topicRequest(), version),
+                        data.partitionIndex);
+                if (FetchSessions.answers(session, partitionKey, data, t.diverging() != null)) {
                     current.partitions.add(data);
-                    if (session.incremental()) {
-                        answered.add(FetchSessions.partitionKey(FetchSessions.topicKey(t.topicRequest(), version),
-                                data.partitionIndex));
-                    }
+                    if (session.incremental()) answered.add(partitionKey);
                 }
             }
             response.responses.removeIf(topic -> topic.partitions.isEmpty() && session.incremental());

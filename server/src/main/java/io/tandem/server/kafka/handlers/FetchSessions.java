@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.FetchRequest;
+import io.tandem.kafka.wire.message.FetchResponse;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,9 +24,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * replication: a follower without a session sends every partition it follows twice a second. On top of Kafka's rules the partitions all sessions remember together are capped
  * ({@link #CACHED_PARTITIONS_MAX}): a session that would pass the cap is not created, or is dropped (its client gets
  * FETCH_SESSION_ID_NOT_FOUND and starts over with a full fetch), so incremental additions cannot grow memory
- * without bound.
+ * without bound. Public for the replication simulation, whose leaders serve replica fetches through this same cache.
  */
-final class FetchSessions {
+public final class FetchSessions {
     static final int INITIAL_EPOCH = 0;
     static final int FINAL_EPOCH = -1;
     /**
@@ -45,7 +46,7 @@ final class FetchSessions {
         long logStartOffset = -2;
     }
 
-    static final class Session {
+    public static final class Session {
         final int id;
         /** A follower broker's session (Kafka's privileged session): only other followers' sessions may evict it young. */
         final boolean privileged;
@@ -80,7 +81,7 @@ final class FetchSessions {
     }
 
     /** How one request maps onto sessions: the partitions to serve and whether the answer is incremental. */
-    record Resolution(short error, int sessionId, Session session, boolean incremental, List<FetchRequest.FetchTopic> topics) {
+    public record Resolution(short error, int sessionId, Session session, boolean incremental, List<FetchRequest.FetchTopic> topics) {
     }
 
     private final int slots;
@@ -89,7 +90,7 @@ final class FetchSessions {
     /** Partitions over all sessions. */
     private int cachedPartitions;
 
-    FetchSessions(int slots) {
+    public FetchSessions(int slots) {
         this(slots, CACHED_PARTITIONS_MAX);
     }
 
@@ -99,15 +100,15 @@ final class FetchSessions {
         this.partitionsMax = partitionsMax;
     }
 
-    static String topicKey(FetchRequest.FetchTopic t, short version) {
+    public static String topicKey(FetchRequest.FetchTopic t, short version) {
         return version >= 13 ? t.topicId.toString() : t.topic;
     }
 
-    static String partitionKey(String topicKey, int partition) {
+    public static String partitionKey(String topicKey, int partition) {
         return topicKey + ":" + partition;
     }
 
-    synchronized Resolution resolve(FetchRequest request, short version, long nowMs) {
+    public synchronized Resolution resolve(FetchRequest request, short version, long nowMs) {
         if (version < 7) return sessionless(request);
         // A follower's fetch (a replica id, in the replica state from v15) gets a privileged session, as Kafka's.
         boolean fromFollower = (version >= 15 ? request.replicaState.replicaId : request.replicaId) >= 0;
@@ -246,8 +247,28 @@ final class FetchSessions {
         }
     }
 
+    /**
+     * Whether a partition's answer goes into the answer to {@code resolution} (Kafka's maybeUpdateResponseData),
+     * noting what it tells the client: always in a full answer; in an incremental one only with records, an error,
+     * a diverging epoch (a follower must truncate: left out, it would fetch from the same offset for ever), or a high
+     * watermark or log start offset the client has not been told yet.
+     */
+    public static boolean answers(Resolution resolution, String partitionKey, FetchResponse.PartitionData data,
+                                  boolean diverging) {
+        Session session = resolution.session();
+        if (session == null) return true;
+        synchronized (session) {
+            Sent sent = session.sent.computeIfAbsent(partitionKey, k -> new Sent());
+            boolean changed = data.highWatermark != sent.highWatermark || data.logStartOffset != sent.logStartOffset;
+            sent.highWatermark = data.highWatermark;
+            sent.logStartOffset = data.logStartOffset;
+            return !resolution.incremental() || changed || data.errorCode != NONE || diverging
+                    || (data.records != null && data.records.readableBytes() > 0);
+        }
+    }
+
     /** Moves the partitions an incremental answer carried (by partition key) to the end of the session's order. */
-    synchronized void moveToEnd(Session session, List<String> partitionKeys) {
+    public synchronized void moveToEnd(Session session, List<String> partitionKeys) {
         if (sessions.get(session.id) != session) return;
         for (String key : partitionKeys) {
             FetchRequest.FetchPartition p = session.partitions.remove(key);

@@ -232,4 +232,29 @@ class FetchSessionsTest {
         assertEquals(List.of(1, 2, 0), partitions(sessions.resolve(request(full.sessionId(), 1, "t"), VERSION, now)),
                 "the partition answered last time waits behind the others (Kafka's round robin under max.bytes)");
     }
+
+    private static io.tandem.kafka.wire.message.FetchResponse.PartitionData quiet(int partition) {
+        io.tandem.kafka.wire.message.FetchResponse.PartitionData data = new io.tandem.kafka.wire.message.FetchResponse.PartitionData();
+        data.partitionIndex = partition;
+        data.highWatermark = 30;
+        data.logStartOffset = 0;
+        data.records = io.netty.buffer.Unpooled.EMPTY_BUFFER;
+        return data;
+    }
+
+    @Test
+    void shouldAnswerAnIncrementalFetchOnlyWithNewsAndAlwaysWithADivergingEpoch() {
+        FetchSessions.Resolution full = sessions.resolve(followerRequest(0, 0, "t", 0, 1), VERSION, now);
+        String p0 = FetchSessions.partitionKey("t", 0);
+        String p1 = FetchSessions.partitionKey("t", 1);
+        assertTrue(FetchSessions.answers(full, p0, quiet(0), false), "a full answer carries every partition");
+        assertTrue(FetchSessions.answers(full, p1, quiet(1), false));
+        FetchSessions.Resolution next = sessions.resolve(followerRequest(full.sessionId(), 1, "t"), VERSION, now);
+        assertFalse(FetchSessions.answers(next, p0, quiet(0), false), "nothing new: left out");
+        assertTrue(FetchSessions.answers(next, p1, quiet(1), true),
+                "a follower told to truncate must hear it, though its watermarks did not move");
+        io.tandem.kafka.wire.message.FetchResponse.PartitionData moved = quiet(0);
+        moved.highWatermark = 31;
+        assertTrue(FetchSessions.answers(next, p0, moved, false), "a moved high watermark is news");
+    }
 }
