@@ -128,8 +128,9 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
             throw e;
         }
         if (!session.handleResponse(fetch, response)) {
-            // A session error: the next fetch is a full one, after a pause as Kafka's fetcher takes.
-            sleep();
+            // A session error: the next fetch is a full one, sent at once as Kafka's fetcher does (a leader that
+            // restarted and forgot the session costs one round trip); a full fetch that failed waits first.
+            if (fetch.full()) sleep();
             return;
         }
         boolean backOff = false;
