@@ -59,6 +59,7 @@ public final class ErrorCodes {
     public static final short GROUP_ID_NOT_FOUND = Errors.GROUP_ID_NOT_FOUND.code();
     public static final short FETCH_SESSION_ID_NOT_FOUND = Errors.FETCH_SESSION_ID_NOT_FOUND.code();
     public static final short INVALID_FETCH_SESSION_EPOCH = Errors.INVALID_FETCH_SESSION_EPOCH.code();
+    public static final short FETCH_SESSION_TOPIC_ID_ERROR = Errors.FETCH_SESSION_TOPIC_ID_ERROR.code();
     public static final short FENCED_LEADER_EPOCH = Errors.FENCED_LEADER_EPOCH.code();
     public static final short FENCED_STATE_EPOCH = Errors.FENCED_STATE_EPOCH.code();
     public static final short UNKNOWN_LEADER_EPOCH = Errors.UNKNOWN_LEADER_EPOCH.code();

@@ -1,7 +1,9 @@
 package io.tandem.compat.kafka.differential;
 
+import io.tandem.server.ReplicaFetchSessionProbe;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.replica.FetchSessionHandler;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -86,6 +88,21 @@ class MixedClusterTest {
                 }
             }
             assertEquals(40, consume(bootstrap, "mixed").size(), "every record through either kind of broker");
+            // Both kinds replicate through incremental fetch sessions (KIP-227): Apache's follower keeps one with the
+            // Tandem leader (it always does; the catch-up above went through it), and the Tandem follower holds one
+            // that the Apache leader granted and carries on incrementally.
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (true) {
+                FetchSessionHandler.Stats session = ReplicaFetchSessionProbe.fetchSessions(tandem).get(2);
+                // Idle fetches name no partition: fewer named than held once the records are in.
+                if (session != null && session.sessionId() != 0 && session.incrementalFetches() >= 3
+                        && session.incrementalPartitionsSent() < session.incrementalSessionPartitions()) {
+                    break;
+                }
+                assertTrue(System.currentTimeMillis() < deadline, "no incremental session with the Apache leader"
+                        + " naming only changed partitions: " + session + "\n" + apache.logTail());
+                Thread.sleep(100);
+            }
 
             // The Apache broker stops: the Tandem controller moves partition 1 to the Tandem broker, whose follower
             // copy of the Apache leader's log then serves all of it.

@@ -145,22 +145,6 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
     }
 
     /**
-     * Whether a partition goes into the answer: always in a full answer; in an incremental one only with records,
-     * an error, or a high watermark or log start offset the client has not been told yet.
-     */
-    private static boolean include(short version, FetchSessions.Resolution session, Target t, PartitionData data) {
-        if (session.session() == null) return true;
-        String key = FetchSessions.partitionKey(FetchSessions.topicKey(t.topicRequest(), version), data.partitionIndex);
-        synchronized (session.session()) {
-            FetchSessions.Sent sent = session.session().sent.computeIfAbsent(key, k -> new FetchSessions.Sent());
-            boolean changed = data.highWatermark != sent.highWatermark || data.logStartOffset != sent.logStartOffset;
-            sent.highWatermark = data.highWatermark;
-            sent.logStartOffset = data.logStartOffset;
-            return !session.incremental() || changed || data.errorCode != NONE || data.records.readableBytes() > 0;
-        }
-    }
-
-    /**
      * A throttled answer reports nothing: the session must not remember what this dropped answer would have told
      * the client, so the next incremental answer includes those partitions again (Kafka leaves its session as it
      * was by not generating the answer at all).
@@ -238,6 +222,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         // A consumer's consumer_byte_rate caps one answer at what the quota allows in a window, as Kafka's.
         if (!fromFollower) remaining = Math.min(remaining, broker.clientQuotas().fetchBytesMax(context));
         boolean dataReturned = false;
+        List<String> answered = new ArrayList<>();
         FetchableTopicResponse current = null;
         FetchRequest.FetchTopic currentRequest = null;
         try {
@@ -332,7 +317,12 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             || data.errorCode == UNSUPPORTED_COMPRESSION_TYPE;
                     data.abortedTransactions = errorAnswer ? new ArrayList<>() : null;
                 }
-                if (include(version, session, t, data)) current.partitions.add(data);
+                String partitionKey = FetchSessions.partitionKey(FetchSessions.topicKey(t.topicRequest(), version),
+                        data.partitionIndex);
+                if (FetchSessions.answers(session, partitionKey, data, t.diverging() != null)) {
+                    current.partitions.add(data);
+                    if (session.incremental()) answered.add(partitionKey);
+                }
             }
             response.responses.removeIf(topic -> topic.partitions.isEmpty() && session.incremental());
             // The slices in the order the encoder meets their placeholders: the order of the answer.
@@ -355,6 +345,9 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                     return;
                 }
             }
+            // Kafka's IncrementalFetchContext moves each answered partition to the end of the session, so under
+            // max.bytes the partitions after it get their turn on the next fetch instead of starving.
+            if (!answered.isEmpty()) sessions.moveToEnd(session.session(), answered);
             if (slices.isEmpty()) responder.send(response);
             else responder.sendWithFileRecords(response, slices);
         } finally {

@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.FetchRequest;
+import io.tandem.kafka.wire.message.FetchResponse;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,16 +14,19 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * Incremental fetch sessions (KIP-227): the broker remembers a client's partitions so later fetches only name
- * what changed, and answers only partitions with news. The cache follows Kafka's FetchSessionCache rules:
- * at most {@code max.incremental.fetch.session.cache.slots} sessions; when full, a new session may take the slot of
- * one unused for {@link #EVICTION_MS}, else of the smallest session older than that if the new one has more
- * partitions; otherwise the client gets no session (sessionId 0) and keeps sending full fetches, which is always
- * correct. On top of Kafka's rules the partitions all sessions remember together are capped
+ * what changed, and answers only partitions with news. Consumers and follower brokers (replica fetches) share one
+ * cache, as in Kafka's FetchManager, with Kafka's FetchSessionCache rules: at most
+ * {@code max.incremental.fetch.session.cache.slots} sessions; when full, a new session may take the slot of one
+ * unused for {@link #EVICTION_MS}; else a follower's new session (privileged) takes the slot of the smallest
+ * consumer session, or of a follower session older than that; else a new session with more partitions takes the
+ * slot of the smallest consumer session older than that; otherwise the client gets no session (sessionId 0) and
+ * keeps sending full fetches, which is always correct. Followers come first because their fetches carry
+ * replication: a follower without a session sends every partition it follows twice a second. On top of Kafka's rules the partitions all sessions remember together are capped
  * ({@link #CACHED_PARTITIONS_MAX}): a session that would pass the cap is not created, or is dropped (its client gets
  * FETCH_SESSION_ID_NOT_FOUND and starts over with a full fetch), so incremental additions cannot grow memory
- * without bound.
+ * without bound. Public for the replication simulation, whose leaders serve replica fetches through this same cache.
  */
-final class FetchSessions {
+public final class FetchSessions {
     static final int INITIAL_EPOCH = 0;
     static final int FINAL_EPOCH = -1;
     /**
@@ -42,10 +46,19 @@ final class FetchSessions {
         long logStartOffset = -2;
     }
 
-    static final class Session {
+    public static final class Session {
         final int id;
+        /** A follower broker's session (Kafka's privileged session): only other followers' sessions may evict it young. */
+        final boolean privileged;
+        /** Addressed by topic id (v13+) or by name: a session is used at one side of that line only. */
+        final boolean usesTopicIds;
         final long creationMs;
         long lastUsedMs;
+        /**
+         * Older than {@link #EVICTION_MS} when last touched (created or used): Kafka files a session in its evictable
+         * sets at each touch, so age counts as of then, not as of the eviction.
+         */
+        boolean oldAtLastTouch;
         int nextEpoch = 1;
         final LinkedHashMap<String, FetchRequest.FetchPartition> partitions = new LinkedHashMap<>();
         /** Each topic's name and id (not the request's object, which holds all its partitions), by topic key. */
@@ -54,8 +67,10 @@ final class FetchSessions {
         final Map<String, Integer> partitionsPerTopic = new HashMap<>();
         final Map<String, Sent> sent = new HashMap<>();
 
-        Session(int id, long nowMs) {
+        Session(int id, boolean privileged, boolean usesTopicIds, long nowMs) {
             this.id = id;
+            this.privileged = privileged;
+            this.usesTopicIds = usesTopicIds;
             this.creationMs = nowMs;
             this.lastUsedMs = nowMs;
         }
@@ -66,7 +81,7 @@ final class FetchSessions {
     }
 
     /** How one request maps onto sessions: the partitions to serve and whether the answer is incremental. */
-    record Resolution(short error, int sessionId, Session session, boolean incremental, List<FetchRequest.FetchTopic> topics) {
+    public record Resolution(short error, int sessionId, Session session, boolean incremental, List<FetchRequest.FetchTopic> topics) {
     }
 
     private final int slots;
@@ -75,7 +90,7 @@ final class FetchSessions {
     /** Partitions over all sessions. */
     private int cachedPartitions;
 
-    FetchSessions(int slots) {
+    public FetchSessions(int slots) {
         this(slots, CACHED_PARTITIONS_MAX);
     }
 
@@ -85,29 +100,35 @@ final class FetchSessions {
         this.partitionsMax = partitionsMax;
     }
 
-    static String topicKey(FetchRequest.FetchTopic t, short version) {
+    public static String topicKey(FetchRequest.FetchTopic t, short version) {
         return version >= 13 ? t.topicId.toString() : t.topic;
     }
 
-    static String partitionKey(String topicKey, int partition) {
+    public static String partitionKey(String topicKey, int partition) {
         return topicKey + ":" + partition;
     }
 
-    synchronized Resolution resolve(FetchRequest request, short version, long nowMs) {
-        if (version < 7 || request.replicaId >= 0) return sessionless(request);
+    public synchronized Resolution resolve(FetchRequest request, short version, long nowMs) {
+        if (version < 7) return sessionless(request);
+        // A follower's fetch (a replica id, in the replica state from v15) gets a privileged session, as Kafka's.
+        boolean fromFollower = (version >= 15 ? request.replicaState.replicaId : request.replicaId) >= 0;
         int id = request.sessionId;
         int epoch = request.sessionEpoch;
         if (epoch == INITIAL_EPOCH || epoch == FINAL_EPOCH) {
             // A full fetch closes the session it names, as in Kafka.
             if (id != 0) remove(sessions.get(id));
             if (epoch == FINAL_EPOCH) return sessionless(request);
-            Session session = create(request, version, nowMs);
+            Session session = create(request, version, fromFollower, nowMs);
             if (session == null) return sessionless(request);
             return new Resolution(NONE, session.id, session, false, request.topics);
         }
         Session session = sessions.get(id);
         if (session == null) return new Resolution(FETCH_SESSION_ID_NOT_FOUND, 0, null, false, List.of());
         if (epoch != session.nextEpoch) return new Resolution(INVALID_FETCH_SESSION_EPOCH, 0, null, false, List.of());
+        if (session.usesTopicIds != version >= 13) {
+            // Names and ids cannot be mixed in one session: Kafka refuses a request across that line.
+            return new Resolution(FETCH_SESSION_TOPIC_ID_ERROR, 0, null, false, List.of());
+        }
         cachedPartitions -= session.size();
         apply(session, request, version);
         cachedPartitions += session.size();
@@ -120,7 +141,7 @@ final class FetchSessions {
             remove(session);
             return new Resolution(NONE, 0, null, false, List.of());
         }
-        session.lastUsedMs = nowMs;
+        touch(session, nowMs);
         session.nextEpoch = session.nextEpoch == Integer.MAX_VALUE ? 1 : session.nextEpoch + 1;
         // Serve every partition of the session, grouped by topic in the session's order.
         LinkedHashMap<String, FetchRequest.FetchTopic> grouped = new LinkedHashMap<>();
@@ -137,37 +158,57 @@ final class FetchSessions {
     }
 
     /** A new session for a full fetch, or null when the cache has no room for it (Kafka's maybeCreateSession). */
-    private Session create(FetchRequest request, short version, long nowMs) {
-        Session session = new Session(newId(), nowMs);
+    private Session create(FetchRequest request, short version, boolean privileged, long nowMs) {
+        Session session = new Session(newId(), privileged, version >= 13, nowMs);
         apply(session, request, version);
         if (session.size() > partitionsMax - cachedPartitions) return null;
-        if (sessions.size() >= slots && !evictFor(session.size(), nowMs)) return null;
+        if (sessions.size() >= slots && !evictFor(session, nowMs)) return null;
         sessions.put(session.id, session);
         cachedPartitions += session.size();
+        touch(session, nowMs);
         return session;
     }
 
-    /** Kafka's FetchSessionCache.tryEvict: a stale session first, else a smaller one that is not new. */
-    private boolean evictFor(int size, long nowMs) {
+    private static void touch(Session session, long nowMs) {
+        session.lastUsedMs = nowMs;
+        session.oldAtLastTouch = nowMs - session.creationMs > EVICTION_MS;
+    }
+
+    /**
+     * Kafka's FetchSessionCache.tryEvict: the least recently used session if it is stale; else the least valuable
+     * session the newcomer may evict (a privileged newcomer: any consumer session or an old follower session; a
+     * consumer: an old consumer session), if the newcomer is worth more: (privileged, size, id) in that order, the
+     * newcomer's id counting as 0 (so a tie in size evicts nothing).
+     */
+    private boolean evictFor(Session newcomer, long nowMs) {
         Session leastRecent = null;
-        Session smallestOld = null;
+        Session leastValuable = null;
         for (Session s : sessions.values()) {
-            if (leastRecent == null || s.lastUsedMs < leastRecent.lastUsedMs) leastRecent = s;
-            if (nowMs - s.creationMs > EVICTION_MS && (smallestOld == null || s.size() < smallestOld.size()
-                    || (s.size() == smallestOld.size() && s.id < smallestOld.id))) {
-                smallestOld = s;
+            if (leastRecent == null || s.lastUsedMs < leastRecent.lastUsedMs
+                    || (s.lastUsedMs == leastRecent.lastUsedMs && s.id < leastRecent.id)) {
+                leastRecent = s;
             }
+            boolean evictable = newcomer.privileged ? !s.privileged || s.oldAtLastTouch : s.oldAtLastTouch;
+            if (evictable && (leastValuable == null || compareValue(s, leastValuable) < 0)) leastValuable = s;
         }
         if (leastRecent == null) return false;
         if (nowMs - leastRecent.lastUsedMs > EVICTION_MS) {
             remove(leastRecent);
             return true;
         }
-        if (smallestOld != null && size > smallestOld.size()) {
-            remove(smallestOld);
-            return true;
-        }
-        return false;
+        if (leastValuable == null) return false;
+        int newcomerVersusLeast = Boolean.compare(newcomer.privileged, leastValuable.privileged);
+        if (newcomerVersusLeast == 0) newcomerVersusLeast = Integer.compare(newcomer.size(), leastValuable.size());
+        if (newcomerVersusLeast <= 0) return false;
+        remove(leastValuable);
+        return true;
+    }
+
+    /** Kafka's EvictableKey order: consumer sessions before follower sessions, then by size, then by id. */
+    private static int compareValue(Session a, Session b) {
+        int c = Boolean.compare(a.privileged, b.privileged);
+        if (c == 0) c = Integer.compare(a.size(), b.size());
+        return c != 0 ? c : Integer.compare(a.id, b.id);
     }
 
     private void remove(Session session) {
@@ -203,6 +244,35 @@ final class FetchSessions {
                     session.topics.remove(topicKey);
                 }
             }
+        }
+    }
+
+    /**
+     * Whether a partition's answer goes into the answer to {@code resolution} (Kafka's maybeUpdateResponseData),
+     * noting what it tells the client: always in a full answer; in an incremental one only with records, an error,
+     * a diverging epoch (a follower must truncate: left out, it would fetch from the same offset for ever), or a high
+     * watermark or log start offset the client has not been told yet.
+     */
+    public static boolean answers(Resolution resolution, String partitionKey, FetchResponse.PartitionData data,
+                                  boolean diverging) {
+        Session session = resolution.session();
+        if (session == null) return true;
+        synchronized (session) {
+            Sent sent = session.sent.computeIfAbsent(partitionKey, k -> new Sent());
+            boolean changed = data.highWatermark != sent.highWatermark || data.logStartOffset != sent.logStartOffset;
+            sent.highWatermark = data.highWatermark;
+            sent.logStartOffset = data.logStartOffset;
+            return !resolution.incremental() || changed || data.errorCode != NONE || diverging
+                    || (data.records != null && data.records.readableBytes() > 0);
+        }
+    }
+
+    /** Moves the partitions an incremental answer carried (by partition key) to the end of the session's order. */
+    public synchronized void moveToEnd(Session session, List<String> partitionKeys) {
+        if (sessions.get(session.id) != session) return;
+        for (String key : partitionKeys) {
+            FetchRequest.FetchPartition p = session.partitions.remove(key);
+            if (p != null) session.partitions.put(key, p);
         }
     }
 

@@ -6,8 +6,6 @@ import io.tandem.server.kafka.log.Partition;
 import io.tandem.storage.log.LeaderEpochCache;
 
 import java.io.IOException;
-import java.util.Collection;
-import java.util.Map;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -23,33 +21,21 @@ public final class FollowerFetch {
     private FollowerFetch() {
     }
 
-    /** A replica Fetch (v12 fields) from {@code localBrokerId} for {@code partitions}, each from its log end. */
-    public static FetchRequest request(int localBrokerId, Collection<Partition> partitions, int maxWaitMs,
-                                       int responseBytesMax, int partitionBytesMax) {
+    /** What a follower's fetch says for {@code p}: from its log end, with the epochs the leader checks. */
+    public static FetchSessionHandler.PartitionState state(Partition p, int partitionBytesMax) {
+        return new FetchSessionHandler.PartitionState(p.logEndOffset(), p.logStartOffset(), partitionBytesMax,
+                p.leaderEpoch(), p.log().leaderEpochs().latestEpoch());
+    }
+
+    /** A replica Fetch (v12 fields) from {@code localBrokerId} carrying one fetch of its session with the leader. */
+    public static FetchRequest request(int localBrokerId, FetchSessionHandler.Fetch fetch, int maxWaitMs,
+                                       int responseBytesMax) {
         FetchRequest request = new FetchRequest();
         request.replicaId = localBrokerId;
         request.maxWaitMs = maxWaitMs;
         request.minBytes = 1;
         request.maxBytes = responseBytesMax;
-        request.sessionId = 0;
-        request.sessionEpoch = -1;
-        Map<String, FetchRequest.FetchTopic> byTopic = new java.util.LinkedHashMap<>();
-        for (Partition p : partitions) {
-            FetchRequest.FetchTopic topic = byTopic.computeIfAbsent(p.topicPartition().topic(), name -> {
-                FetchRequest.FetchTopic t = new FetchRequest.FetchTopic();
-                t.topic = name;
-                return t;
-            });
-            FetchRequest.FetchPartition fp = new FetchRequest.FetchPartition();
-            fp.partition = p.topicPartition().partition();
-            fp.currentLeaderEpoch = p.leaderEpoch();
-            fp.fetchOffset = p.logEndOffset();
-            fp.lastFetchedEpoch = p.log().leaderEpochs().latestEpoch();
-            fp.logStartOffset = p.logStartOffset();
-            fp.partitionMaxBytes = partitionBytesMax;
-            topic.partitions.add(fp);
-        }
-        request.topics.addAll(byTopic.values());
+        fetch.fill(request);
         return request;
     }
 

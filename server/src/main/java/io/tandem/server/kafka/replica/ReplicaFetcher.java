@@ -10,6 +10,7 @@ import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.network.BrokerChannel;
 
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -21,6 +22,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * point out a divergence), then the leader's batches appended as they are and the leader's high watermark taken.
  * A diverging epoch truncates the log to where it agrees with the leader (KIP-320/KIP-595's check, which subsumes
  * KIP-101's OffsetsForLeaderEpoch round trip); a partition the leader refuses waits for the controller's next word.
+ * Fetches go through an incremental fetch session with the leader ({@link FetchSessionHandler}, KIP-227), as Apache's
+ * fetcher does: after the first full fetch, only partitions whose fetch state changed are named, and the leader
+ * answers only partitions with news.
  */
 final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private static final System.Logger LOG = System.getLogger(ReplicaFetcher.class.getName());
@@ -35,6 +39,8 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private final int partitionBytesMax;
     private final BrokerChannel channel;
     private final ConcurrentHashMap<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    /** Used by this fetcher's thread only. */
+    private final FetchSessionHandler session;
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -48,6 +54,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
         this.leaderId = leaderId;
         this.partitionBytesMax = partitionBytesMax;
         this.channel = channel;
+        this.session = new FetchSessionHandler(leaderId);
         this.thread = new Thread(this, "kafka-replica-fetcher-" + localBrokerId + "-from-" + leaderId);
         this.thread.setDaemon(true);
     }
@@ -79,10 +86,17 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     }
 
     @Override
+    public FetchSessionHandler.Stats sessionStats() {
+        return session.stats();
+    }
+
+    @Override
     public void run() {
         while (running) {
             try {
-                if (partitions.isEmpty()) {
+                // With no partition left, one more fetch forgets the session's last ones, so the leader drops the
+                // session (Kafka's fetcher does the same) instead of keeping its slot until it goes stale.
+                if (partitions.isEmpty() && !session.hasPartitions()) {
                     synchronized (this) {
                         if (partitions.isEmpty() && running) wait(MAX_WAIT_MS);
                     }
@@ -101,11 +115,22 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
 
     private void fetchOnce() throws IOException {
         Map<TopicPartition, Partition> sent = Map.copyOf(partitions);
-        FetchRequest request = FollowerFetch.request(localBrokerId, sent.values(), MAX_WAIT_MS, RESPONSE_BYTES_MAX,
-                partitionBytesMax);
-        FetchResponse response = (FetchResponse) channel.send(ApiKey.FETCH, FETCH_VERSION, request);
-        if (response.errorCode != NONE) {
-            sleep();
+        Map<TopicPartition, FetchSessionHandler.PartitionState> wanted = new LinkedHashMap<>();
+        for (Partition p : sent.values()) wanted.put(p.topicPartition(), FollowerFetch.state(p, partitionBytesMax));
+        FetchSessionHandler.Fetch fetch = session.build(wanted);
+        if (fetch.empty()) return;
+        FetchRequest request = FollowerFetch.request(localBrokerId, fetch, MAX_WAIT_MS, RESPONSE_BYTES_MAX);
+        FetchResponse response;
+        try {
+            response = (FetchResponse) channel.send(ApiKey.FETCH, FETCH_VERSION, request);
+        } catch (IOException | RuntimeException e) {
+            session.handleError(e);
+            throw e;
+        }
+        if (!session.handleResponse(fetch, response)) {
+            // A session error: the next fetch is a full one, sent at once as Kafka's fetcher does (a leader that
+            // restarted and forgot the session costs one round trip); a full fetch that failed waits first.
+            if (fetch.full()) sleep();
             return;
         }
         boolean backOff = false;

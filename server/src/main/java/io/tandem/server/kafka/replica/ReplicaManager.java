@@ -53,6 +53,11 @@ public final class ReplicaManager implements AutoCloseable {
         void retarget(BrokerRegistration leader);
 
         void shutdown();
+
+        /** The fetch session with the leader as last seen, or null for a fetcher without one. */
+        default FetchSessionHandler.Stats sessionStats() {
+            return null;
+        }
     }
 
     /**
@@ -170,6 +175,16 @@ public final class ReplicaManager implements AutoCloseable {
         controllerEpoch = epoch;
         metadata.controllerId(controllerId);
         return true;
+    }
+
+    /** Each leader's fetch session (by leader id) as this broker's fetchers last saw it: for operators and tests. */
+    public synchronized Map<Integer, FetchSessionHandler.Stats> fetchSessions() {
+        Map<Integer, FetchSessionHandler.Stats> result = new HashMap<>();
+        fetchers.forEach((leader, fetcher) -> {
+            FetchSessionHandler.Stats stats = fetcher.sessionStats();
+            if (stats != null) result.put(leader, stats);
+        });
+        return result;
     }
 
     public synchronized int controllerEpoch() {

@@ -167,4 +167,94 @@ class FetchSessionsTest {
         assertEquals(FETCH_SESSION_ID_NOT_FOUND, sessions.resolve(request(id, 1, "t"), VERSION, now).error());
         assertEquals(1, sessions.sessionCount());
     }
+
+    private static FetchRequest followerRequest(int sessionId, int epoch, String topic, int... partitions) {
+        FetchRequest request = request(sessionId, epoch, topic, partitions);
+        request.replicaId = 2;
+        return request;
+    }
+
+    @Test
+    void shouldGiveFollowersSessionsInTheSameCache() {
+        FetchSessions.Resolution full = sessions.resolve(followerRequest(0, 0, "t", 0, 1), VERSION, now);
+        assertNotEquals(0, full.sessionId(), "a replica fetch gets a session, as Kafka's FetchManager gives it");
+        assertTrue(full.session().privileged);
+        FetchSessions.Resolution next = sessions.resolve(followerRequest(full.sessionId(), 1, "t"), VERSION, now);
+        assertTrue(next.incremental());
+        assertEquals(List.of(0, 1), partitions(next));
+        // From v15 the replica id travels in the replica state.
+        FetchRequest v15 = request(0, 0, "t", 0);
+        v15.replicaState.replicaId = 3;
+        assertTrue(sessions.resolve(v15, (short) 15, now).session().privileged);
+    }
+
+    @Test
+    void shouldLetAFollowerEvictAYoungConsumerSessionButNotTheReverse() {
+        FetchSessions two = new FetchSessions(2);
+        int consumer = two.resolve(request(0, 0, "t", 0, 1, 2, 3), VERSION, now).sessionId();
+        int follower = two.resolve(followerRequest(0, 0, "t", 0), VERSION, now).sessionId();
+        now += 1_000;
+        int secondFollower = two.resolve(followerRequest(0, 0, "t", 1), VERSION, now).sessionId();
+        assertNotEquals(0, secondFollower, "a follower takes the slot of a consumer, however young and large");
+        assertEquals(FETCH_SESSION_ID_NOT_FOUND, two.resolve(request(consumer, 1, "t"), VERSION, now).error());
+        assertEquals(0, two.resolve(request(0, 0, "t", 0, 1, 2, 3, 4, 5), VERSION, now).sessionId(),
+                "a consumer never evicts a young follower session, however large it is");
+        assertEquals(0, two.resolve(followerRequest(0, 0, "t", 0, 1, 2), VERSION, now).sessionId(),
+                "nor does a follower, while the follower sessions are young");
+        assertEquals(NONE, two.resolve(followerRequest(follower, 1, "t"), VERSION, now).error());
+        assertEquals(NONE, two.resolve(followerRequest(secondFollower, 1, "t"), VERSION, now).error());
+    }
+
+    @Test
+    void shouldLetALargerFollowerSessionEvictAnOldFollowerSession() {
+        FetchSessions one = new FetchSessions(1);
+        int old = one.resolve(followerRequest(0, 0, "t", 0), VERSION, now).sessionId();
+        now += FetchSessions.EVICTION_MS + 1;
+        assertEquals(NONE, one.resolve(followerRequest(old, 1, "t"), VERSION, now).error(), "used: not stale, but old");
+        assertEquals(0, one.resolve(request(0, 0, "t", 0, 1, 2), VERSION, now).sessionId(),
+                "a consumer never evicts a follower that is in use");
+        assertNotEquals(0, one.resolve(followerRequest(0, 0, "t", 0, 1), VERSION, now).sessionId());
+        assertEquals(FETCH_SESSION_ID_NOT_FOUND, one.resolve(followerRequest(old, 2, "t"), VERSION, now).error());
+    }
+
+    @Test
+    void shouldRefuseASessionUsedAcrossTheTopicIdLine() {
+        int id = sessions.resolve(request(0, 0, "t", 0), VERSION, now).sessionId();
+        FetchRequest withIds = request(id, 1, "t");
+        assertEquals(FETCH_SESSION_TOPIC_ID_ERROR, sessions.resolve(withIds, (short) 13, now).error());
+        assertEquals(NONE, sessions.resolve(request(id, 1, "t"), VERSION, now).error(), "the session is kept");
+    }
+
+    @Test
+    void shouldServeAnsweredPartitionsLastOnTheNextIncrementalFetch() {
+        FetchSessions.Resolution full = sessions.resolve(request(0, 0, "t", 0, 1, 2), VERSION, now);
+        sessions.moveToEnd(full.session(), List.of(FetchSessions.partitionKey("t", 0)));
+        assertEquals(List.of(1, 2, 0), partitions(sessions.resolve(request(full.sessionId(), 1, "t"), VERSION, now)),
+                "the partition answered last time waits behind the others (Kafka's round robin under max.bytes)");
+    }
+
+    private static io.tandem.kafka.wire.message.FetchResponse.PartitionData quiet(int partition) {
+        io.tandem.kafka.wire.message.FetchResponse.PartitionData data = new io.tandem.kafka.wire.message.FetchResponse.PartitionData();
+        data.partitionIndex = partition;
+        data.highWatermark = 30;
+        data.logStartOffset = 0;
+        data.records = io.netty.buffer.Unpooled.EMPTY_BUFFER;
+        return data;
+    }
+
+    @Test
+    void shouldAnswerAnIncrementalFetchOnlyWithNewsAndAlwaysWithADivergingEpoch() {
+        FetchSessions.Resolution full = sessions.resolve(followerRequest(0, 0, "t", 0, 1), VERSION, now);
+        String p0 = FetchSessions.partitionKey("t", 0);
+        String p1 = FetchSessions.partitionKey("t", 1);
+        assertTrue(FetchSessions.answers(full, p0, quiet(0), false), "a full answer carries every partition");
+        assertTrue(FetchSessions.answers(full, p1, quiet(1), false));
+        FetchSessions.Resolution next = sessions.resolve(followerRequest(full.sessionId(), 1, "t"), VERSION, now);
+        assertFalse(FetchSessions.answers(next, p0, quiet(0), false), "nothing new: left out");
+        assertTrue(FetchSessions.answers(next, p1, quiet(1), true),
+                "a follower told to truncate must hear it, though its watermarks did not move");
+        io.tandem.kafka.wire.message.FetchResponse.PartitionData moved = quiet(0);
+        moved.highWatermark = 31;
+        assertTrue(FetchSessions.answers(next, p0, moved, false), "a moved high watermark is news");
+    }
 }

@@ -11,6 +11,7 @@ import io.tandem.kafka.wire.message.LeaderAndIsrRequest;
 import io.tandem.kafka.wire.message.LeaderAndIsrResponse;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.controller.KafkaController;
+import io.tandem.server.kafka.handlers.FetchSessions;
 import io.tandem.server.kafka.log.LogManager;
 import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.log.Partition;
@@ -47,6 +48,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 final class SimBroker {
     static final long REPLICA_LAG_MS = 2_000;
     static final int FETCH_BYTES_MAX = 64 * 1024;
+    /** The version replica fetches travel at (as objects): production's fetcher's. */
+    static final short FETCH_VERSION = 12;
     static final int MIN_INSYNC_REPLICAS = 2;
     static final long PRODUCE_TIMEOUT_MS = 3_000;
     /** The topic's produce rules as the produce handler resolves them: Kafka's defaults, min.insync.replicas 2. */
@@ -67,6 +70,8 @@ final class SimBroker {
     final ClusterMetadata metadata;
     final LogManager logs;
     final ReplicaManager replicas;
+    /** This run's fetch session cache, as a leader: gone with a crash, like a real broker's. */
+    private final FetchSessions fetchSessions = new FetchSessions(1000);
     final KafkaController controller;
     final ControllerLink link;
     private final SimEventLoop events = new SimEventLoop();
@@ -202,7 +207,17 @@ final class SimBroker {
     FetchResponse handleReplicaFetch(FetchRequest request) throws IOException {
         FetchResponse response = new FetchResponse();
         long now = scheduler.now();
-        for (FetchRequest.FetchTopic topic : request.topics) {
+        // The production session cache: a restarted broker starts with an empty one, as a real restart does.
+        FetchSessions.Resolution session = fetchSessions.resolve(request, FETCH_VERSION, now);
+        if (session.error() != NONE) {
+            sim.checks.count("replica fetch session refused: " + io.tandem.kafka.wire.Errors.forCode(session.error()));
+            response.errorCode = session.error();
+            return response;
+        }
+        if (session.incremental()) sim.checks.count("incremental replica fetch served");
+        response.sessionId = session.sessionId();
+        List<String> answered = new ArrayList<>();
+        for (FetchRequest.FetchTopic topic : session.topics()) {
             FetchResponse.FetchableTopicResponse topicResponse = new FetchResponse.FetchableTopicResponse();
             topicResponse.topic = topic.topic;
             for (FetchRequest.FetchPartition fp : topic.partitions) {
@@ -236,10 +251,15 @@ final class SimBroker {
                     LogSlice slice = partition.readForReplica(fp.fetchOffset, fp.partitionMaxBytes);
                     if (!slice.isEmpty()) data.records = slice.readBytes(BUFFERS);
                 }
-                topicResponse.partitions.add(data);
+                String key = FetchSessions.partitionKey(topic.topic, fp.partition);
+                if (FetchSessions.answers(session, key, data, diverging != null)) {
+                    topicResponse.partitions.add(data);
+                    if (session.incremental()) answered.add(key);
+                }
             }
-            response.responses.add(topicResponse);
+            if (!topicResponse.partitions.isEmpty() || !session.incremental()) response.responses.add(topicResponse);
         }
+        if (!answered.isEmpty()) fetchSessions.moveToEnd(session.session(), answered);
         return response;
     }
 

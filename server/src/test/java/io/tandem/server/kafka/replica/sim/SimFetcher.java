@@ -5,6 +5,7 @@ import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.replica.FetchSessionHandler;
 import io.tandem.server.kafka.replica.FollowerFetch;
 import io.tandem.server.kafka.replica.ReplicaManager;
 
@@ -15,8 +16,10 @@ import java.util.Map;
 
 /**
  * A follower's fetcher from one leader over the simulated network, in place of ReplicaFetcher's thread and socket:
- * the request and the handling of each partition's answer are production's {@link FollowerFetch}. One fetch is in
- * flight at a time; a lost one is retried after a timeout, an empty answer after a long-poll-like pause.
+ * the request and the handling of each partition's answer are production's {@link FollowerFetch}, through an
+ * incremental fetch session with the leader kept by production's {@link FetchSessionHandler}. One fetch is in flight at
+ * a time; a lost one is retried after a timeout (and the session starts over with a full fetch), an empty answer after
+ * a long-poll-like pause.
  */
 final class SimFetcher implements ReplicaManager.LeaderFetcher {
     static final long REQUEST_TIMEOUT_MS = 1_000;
@@ -28,14 +31,22 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
     private final SimBroker follower;
     private final int leaderId;
     private final Map<TopicPartition, Partition> partitions = new LinkedHashMap<>();
+    private final FetchSessionHandler session;
     private boolean stopped;
     private boolean scheduled;
+    /**
+     * A fetch is out and neither answered nor timed out: no other starts meanwhile (a session takes one fetch at a
+     * time, as ReplicaFetcher's single thread sends them; a second one built against the first's session view would
+     * leave the leader's view behind if the first were refused).
+     */
+    private boolean inFlight;
     /** Which fetch is current: an answer to an earlier one (arriving after its timeout) is dropped. */
     private long fetchNumber;
 
     SimFetcher(SimBroker follower, int leaderId) {
         this.follower = follower;
         this.leaderId = leaderId;
+        this.session = new FetchSessionHandler(leaderId);
     }
 
     @Override
@@ -60,7 +71,7 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
     }
 
     private void schedule(long delayMs) {
-        if (scheduled || stopped) return;
+        if (scheduled || stopped || inFlight) return;
         scheduled = true;
         follower.later(delayMs, () -> {
             scheduled = false;
@@ -69,12 +80,17 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
     }
 
     private void fetch() {
-        if (stopped || partitions.isEmpty()) return;
+        // With no partition left, one more fetch forgets the session's last ones (as ReplicaFetcher does).
+        if (stopped || (partitions.isEmpty() && !session.hasPartitions())) return;
         // A copy in a fixed order (Map.copyOf iterates in an order that changes from one JVM to the next).
         Map<TopicPartition, Partition> sent = new LinkedHashMap<>(partitions);
-        FetchRequest request = FollowerFetch.request(follower.id, sent.values(), 500, 10 * 1024 * 1024,
-                SimBroker.FETCH_BYTES_MAX);
+        Map<TopicPartition, FetchSessionHandler.PartitionState> wanted = new LinkedHashMap<>();
+        for (Partition p : sent.values()) wanted.put(p.topicPartition(), FollowerFetch.state(p, SimBroker.FETCH_BYTES_MAX));
+        FetchSessionHandler.Fetch fetch = session.build(wanted);
+        if (fetch.empty()) return;
+        FetchRequest request = FollowerFetch.request(follower.id, fetch, 500, 10 * 1024 * 1024);
         long number = ++fetchNumber;
+        inFlight = true;
         ReplicationSimulator sim = follower.sim;
         sim.network.send(follower.id, leaderId, () -> {
             SimBroker leader = sim.running(leaderId);
@@ -87,20 +103,31 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
                     throw new UncheckedIOException(e);
                 }
                 sim.network.send(leaderId, follower.id, () -> follower.later(follower.slowDiskMs, () -> {
-                    if (number == fetchNumber) answered(sent, response);
+                    if (number == fetchNumber) answered(sent, fetch, response);
+                    else release(response);
                 }));
             });
         });
         follower.later(REQUEST_TIMEOUT_MS, () -> {
             if (number != fetchNumber) return;
             fetchNumber++;
+            inFlight = false;
+            session.handleError(new IOException("no answer within " + REQUEST_TIMEOUT_MS + " ms"));
             follower.sim.checks.count("replica fetch lost, retried");
             schedule(0);
         });
     }
 
-    private void answered(Map<TopicPartition, Partition> sent, FetchResponse response) {
+    private void answered(Map<TopicPartition, Partition> sent, FetchSessionHandler.Fetch fetch, FetchResponse response) {
         fetchNumber++;
+        inFlight = false;
+        if (!session.handleResponse(fetch, response)) {
+            // A session error: the next fetch is full, after a pause.
+            follower.sim.checks.count("replica fetch session reset");
+            release(response);
+            schedule(BACKOFF_MS);
+            return;
+        }
         boolean backOff = false;
         boolean gotRecords = false;
         try {
@@ -118,12 +145,16 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
-            for (FetchResponse.FetchableTopicResponse topic : response.responses) {
-                for (FetchResponse.PartitionData data : topic.partitions) {
-                    if (data.records != null) data.records.release();
-                }
-            }
+            release(response);
         }
         schedule(backOff ? BACKOFF_MS : gotRecords ? 0 : follower.scheduler.between(IDLE_MIN_MS, IDLE_MAX_MS));
+    }
+
+    private static void release(FetchResponse response) {
+        for (FetchResponse.FetchableTopicResponse topic : response.responses) {
+            for (FetchResponse.PartitionData data : topic.partitions) {
+                if (data.records != null) data.records.release();
+            }
+        }
     }
 }
