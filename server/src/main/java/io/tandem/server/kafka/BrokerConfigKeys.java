@@ -111,7 +111,8 @@ public final class BrokerConfigKeys {
                 "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
                 "controlled.shutdown.enable", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
                 "leader.imbalance.per.broker.percentage", "queued.max.request.bytes", "max.connections", "max.connections.per.ip",
-                "connections.max.idle.ms", "max.incremental.fetch.session.cache.slots", "producer.id.expiration.ms",
+                "connections.max.idle.ms", "connection.failed.authentication.delay.ms",
+                "max.incremental.fetch.session.cache.slots", "producer.id.expiration.ms",
                 "producer.id.expiration.check.interval.ms", "offsets.retention.minutes",
                 "offsets.retention.check.interval.ms",
                 // Consumer groups (KIP-848): io.tandem.server.kafka.group.consumer.ConsumerGroupConfig.
@@ -170,6 +171,7 @@ public final class BrokerConfigKeys {
         // Kafka's validators of the transaction keys: every one at least 1.
         for (String name : TRANSACTION_KEYS) AT_LEAST.put(name, 1.0);
         AT_LEAST.put("log.index.size.max.bytes", 4.0);
+        AT_LEAST.put("connection.failed.authentication.delay.ms", 0.0);
         AT_LEAST.put("quota.window.num", 1.0);
         AT_LEAST.put("delegation.token.max.lifetime.ms", 1.0);
         AT_LEAST.put("delegation.token.expiry.time.ms", 1.0);

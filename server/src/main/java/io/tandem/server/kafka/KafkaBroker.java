@@ -119,7 +119,7 @@ public final class KafkaBroker implements AutoCloseable {
         // Checked first, so a bad limit refuses to start before anything is opened or registered.
         this.listenerLimits = new ListenerLimits(config.socketRequestMaxBytes(), config.networkThreads(),
                 config.maxConnections(), config.maxConnectionsPerIp(), config.connectionsMaxIdleMs(),
-                config.queuedMaxRequestBytes());
+                config.queuedMaxRequestBytes(), config.failedAuthenticationDelayMs());
         // The store is known once the metadata store connects; SCRAM exchanges only run after that.
         this.security = BrokerSecurity.build(config, tandemConfig, () -> metadata == null ? null : metadata.store());
         this.topicConfigs = new TopicConfigs(tandemConfig);

@@ -86,7 +86,8 @@ public final class KafkaServer implements AutoCloseable {
                             ch.pipeline().addLast("frames", new KafkaFrameDecoder(limits.frameBytesMax()));
                             ch.pipeline().addLast("requests", new KafkaConnectionHandler(registry, dispatcher, gate,
                                     security.listenerName(), security.protocol(),
-                                    security.sasl() == null ? null : new SaslAuthenticator(security.sasl())));
+                                    security.sasl() == null ? null : new SaslAuthenticator(security.sasl()),
+                                    limits.failedAuthenticationDelayMs()));
                             registry.observer().connectionOpened(ch.pipeline());
                         }
                     });
