@@ -92,6 +92,27 @@ public final class BrokerConfigKeys {
             "transaction.abort.timed.out.transaction.cleanup.interval.ms", "transactional.id.expiration.ms",
             "transaction.remove.expired.transaction.cleanup.interval.ms");
 
+    /**
+     * Where Kafka 3.9's ConfigDef types a key otherwise than 4.x (the catalogue's type): DescribeConfigs answers as the
+     * 3.9 broker in ZooKeeper mode does (checked against Apache Kafka 3.9.1, ApacheSaslListenerDifferentialTest).
+     */
+    private static final Map<String, String> KAFKA39_TYPES = Map.of("listeners", "STRING",
+            "advertised.listeners", "STRING", "log.dir", "STRING", "log.dirs", "STRING",
+            "group.share.max.size", "SHORT");
+
+    /**
+     * Keys the catalogue marks as in both versions that Kafka 3.9 defines as internal (defineInternal), so that its
+     * DescribeConfigs never lists them.
+     */
+    private static final Set<String> KAFKA39_INTERNAL = Set.of("producer.id.expiration.check.interval.ms",
+            "group.consumer.migration.policy");
+
+    /** Whether a Kafka 3.9 broker lists the key in DescribeConfigs: it defines it, and not as internal. */
+    public static boolean describedByKafka39(String name) {
+        Key key = KAFKA.get(name);
+        return key != null && key.inKafka39() && !KAFKA39_INTERNAL.contains(name);
+    }
+
     /** Kafka's ConfigDef validators of the implemented keys, with Kafka's wording. */
     private static final Map<String, Double> AT_LEAST = new HashMap<>();
     private static final Map<String, Double> AT_MOST = new HashMap<>();
@@ -211,12 +232,15 @@ public final class BrokerConfigKeys {
     /** Tandem's default for a key (Kafka's unless {@link #TANDEM_DEFAULTS} says otherwise); null when none. */
     public static String defaultValue(String name) {
         if (TANDEM_DEFAULTS.containsKey(name)) return TANDEM_DEFAULTS.get(name);
+        // Kafka 3.9 defaults node.id to -1 (4.x has no default); Tandem then takes broker.id, as 3.9 does.
+        if (name.equals("node.id")) return "-1";
         Key key = KAFKA.get(name);
         return key == null ? null : key.kafkaDefault();
     }
 
-    /** Kafka's ConfigDef type name of a key ("STRING" for keys Kafka does not define). */
+    /** Kafka 3.9's ConfigDef type name of a key ("STRING" for keys Kafka does not define). */
     public static String type(String name) {
+        if (KAFKA39_TYPES.containsKey(name)) return KAFKA39_TYPES.get(name);
         Key key = KAFKA.get(name);
         if (key == null && listenerBase(name) != null) key = KAFKA.get(listenerBase(name));
         return key == null ? "STRING" : key.type();
