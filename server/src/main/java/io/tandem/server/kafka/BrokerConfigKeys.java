@@ -66,14 +66,15 @@ public final class BrokerConfigKeys {
 
     /**
      * Keys Tandem applies when AlterConfigs / IncrementalAlterConfigs change them on a BROKER resource: the topic
-     * defaults above that Kafka lets change at runtime, and the request handler pool.
+     * defaults above that Kafka lets change at runtime, the request handler pool and the connection limits.
      */
     public static final Set<String> DYNAMIC = Set.of("log.segment.bytes", "log.roll.ms", "log.index.size.max.bytes",
             "log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes", "log.retention.ms",
             "message.max.bytes", "log.index.interval.bytes", "log.cleaner.delete.retention.ms",
             "log.cleaner.min.compaction.lag.ms", "log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio",
             "log.cleanup.policy", "compression.type", "log.message.timestamp.type",
-            "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms", "num.io.threads");
+            "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms", "num.io.threads",
+            "max.connections", "max.connections.per.ip");
 
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not

@@ -51,6 +51,8 @@ public final class DynamicBrokerConfig {
     /** How often the stored settings are re-read, so a change made through another broker takes effect here too. */
     static final long REFRESH_MS = 1000;
     private static final String IO_THREADS = "num.io.threads";
+    private static final String MAX_CONNECTIONS = "max.connections";
+    private static final String MAX_CONNECTIONS_PER_IP = "max.connections.per.ip";
     private static final String LISTENER_PREFIX = "listener.name.";
     /** Kafka's per-listener keys that may also be set cluster-wide (DynamicBrokerConfig.ClusterLevelListenerConfigs). */
     private static final Set<String> CLUSTER_LEVEL_LISTENER_CONFIGS = Set.of("max.connections",
@@ -425,6 +427,13 @@ public final class DynamicBrokerConfig {
                     + "should be between half and double the current value {2}", IO_THREADS, wanted, current);
             throw new ApiException(INVALID_REQUEST, "Invalid dynamic configuration");
         }
+        // Kafka takes 0 (no connections; per address only with overrides, which Tandem refuses): Tandem's start-up
+        // rule (ListenerLimits) holds at runtime too.
+        for (String name : List.of(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP)) {
+            if (intSetting(next, name, 1) <= 0) {
+                throw new ApiException(INVALID_CONFIG, "Not supported by Tandem: " + name + " must be positive");
+            }
+        }
     }
 
     /**
@@ -440,6 +449,19 @@ public final class DynamicBrokerConfig {
         broker.topicConfigs().dynamic(layers);
         for (TopicInfo topic : broker.metadata().topics()) broker.topics().topicConfigChanged(topic);
         broker.resizeRequestHandlers(ioThreads(layers));
+        applyConnectionLimits(layers);
+    }
+
+    /** max.connections and max.connections.per.ip in force: the dynamic ones over the static ones. */
+    void applyConnectionLimits(DynamicLayers layers) {
+        broker.updateConnectionLimits(intSetting(layers, MAX_CONNECTIONS, broker.config().maxConnections()),
+                intSetting(layers, MAX_CONNECTIONS_PER_IP, broker.config().maxConnectionsPerIp()));
+    }
+
+    /** A number key in force: this broker's dynamic value, else the cluster default's, else {@code staticValue}. */
+    private static int intSetting(DynamicLayers layers, String name, int staticValue) {
+        String value = layers.perBroker().getOrDefault(name, layers.clusterDefault().get(name));
+        return value == null ? staticValue : Integer.parseInt(value.trim());
     }
 
     private int ioThreads(DynamicLayers layers) {

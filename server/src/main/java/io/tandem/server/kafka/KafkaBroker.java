@@ -200,6 +200,8 @@ public final class KafkaBroker implements AutoCloseable {
             servers.put(l.name(), KafkaServer.start(l.bindHost(), l.port(), listenerLimits, registry, requestExecutor,
                     security.listeners().get(l.name())));
         }
+        // Dynamic connection limits read before the listeners were bound.
+        if (dynamicConfig != null) dynamicConfig.applyConnectionLimits(topicConfigs.dynamic());
     }
 
     /** Every listener as registered: the inter-broker one first (other brokers and older readers take the first). */
@@ -412,6 +414,11 @@ public final class KafkaBroker implements AutoCloseable {
         if (threads == requestExecutor.threads()) return;
         requestExecutor.resize(threads);
         LOG.log(System.Logger.Level.INFO, "Request handler threads resized to {0}", threads);
+    }
+
+    /** Dynamic max.connections / max.connections.per.ip: every listener judges new connections by these. */
+    void updateConnectionLimits(int connectionsMax, int connectionsPerIpMax) {
+        servers.values().forEach(server -> server.updateConnectionLimits(connectionsMax, connectionsPerIpMax));
     }
 
     /** The request handler pool's size now (num.io.threads, static or dynamic). */

@@ -12,12 +12,17 @@ import java.util.Map;
  * that already has its maximum is closed right after it is accepted; when the broker-wide maximum is reached the
  * listener stops accepting (as Kafka's acceptor waits for a free slot), so new connections wait in the kernel's
  * backlog until one closes. Connections accepted in the same batch as the one that reached the maximum are closed.
+ * Both change at runtime through dynamic broker configuration ({@link #update}), as Kafka's DynamicConnectionQuota
+ * changes them: connections already open stay, new ones are judged by the new maxima.
  */
 final class ConnectionLimits {
     private static final System.Logger LOG = System.getLogger(ConnectionLimits.class.getName());
 
-    private final int connectionsMax;
-    private final int perIpMax;
+    /** Guarded by this. */
+    private int connectionsMax;
+    private int perIpMax;
+    /** The listening channel, once bound: it stops accepting at the maximum. Guarded by this. */
+    private Channel listener;
     /** Guarded by this. */
     private final Map<InetAddress, Integer> perIp = new HashMap<>();
     private int total;
@@ -25,6 +30,29 @@ final class ConnectionLimits {
     ConnectionLimits(int connectionsMax, int perIpMax) {
         this.connectionsMax = connectionsMax;
         this.perIpMax = perIpMax;
+    }
+
+    /** The listener is bound: from now on a lowered maximum can stop it accepting. */
+    synchronized void listening(Channel serverChannel) {
+        this.listener = serverChannel;
+        applyAccepting();
+    }
+
+    /** New maxima (dynamic max.connections / max.connections.per.ip): they judge the connections accepted from now. */
+    synchronized void update(int newConnectionsMax, int newPerIpMax) {
+        if (newConnectionsMax == connectionsMax && newPerIpMax == perIpMax) return;
+        connectionsMax = newConnectionsMax;
+        perIpMax = newPerIpMax;
+        LOG.log(System.Logger.Level.INFO, "Kafka connection limits now max.connections={0}, max.connections.per.ip={1}",
+                Integer.toString(connectionsMax), Integer.toString(perIpMax));
+        applyAccepting();
+    }
+
+    /** The listener accepts while the broker is below its maximum. Guarded by this. */
+    private void applyAccepting() {
+        if (listener == null) return;
+        boolean accept = total < connectionsMax;
+        if (listener.config().isAutoRead() != accept) listener.config().setAutoRead(accept);
     }
 
     /** Counts a new connection, or returns false if it must be closed. Its count goes when it closes. */
@@ -47,15 +75,16 @@ final class ConnectionLimits {
             }
             perIp.put(address, fromAddress + 1);
             total++;
-            if (total >= connectionsMax) listener.config().setAutoRead(false);
+            if (this.listener == null) this.listener = listener;
+            applyAccepting();
         }
-        connection.closeFuture().addListener(f -> closed(listener, address));
+        connection.closeFuture().addListener(f -> closed(address));
         return true;
     }
 
-    private synchronized void closed(Channel listener, InetAddress address) {
+    private synchronized void closed(InetAddress address) {
         perIp.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
         total--;
-        if (total < connectionsMax && !listener.config().isAutoRead()) listener.config().setAutoRead(true);
+        applyAccepting();
     }
 }

@@ -33,11 +33,19 @@ public final class KafkaServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Channel serverChannel;
+    private final ConnectionLimits connections;
 
-    private KafkaServer(EventLoopGroup bossGroup, EventLoopGroup workerGroup, Channel serverChannel) {
+    private KafkaServer(EventLoopGroup bossGroup, EventLoopGroup workerGroup, Channel serverChannel,
+                        ConnectionLimits connections) {
         this.bossGroup = bossGroup;
         this.workerGroup = workerGroup;
         this.serverChannel = serverChannel;
+        this.connections = connections;
+    }
+
+    /** Dynamic max.connections / max.connections.per.ip: new connections are judged by these from now on. */
+    public void updateConnectionLimits(int connectionsMax, int connectionsPerIpMax) {
+        connections.update(connectionsMax, connectionsPerIpMax);
     }
 
     /** Binds (port 0 picks a free port) and starts serving. */
@@ -94,9 +102,10 @@ public final class KafkaServer implements AutoCloseable {
             InetSocketAddress address = host == null || host.isEmpty() ? new InetSocketAddress(port)
                     : new InetSocketAddress(host, port);
             Channel channel = bootstrap.bind(address).sync().channel();
+            connections.listening(channel);
             LOG.log(System.Logger.Level.INFO, "Kafka listener {0} ({1}) bound to {2}", security.listenerName(),
                     security.protocol(), channel.localAddress());
-            return new KafkaServer(boss, workers, channel);
+            return new KafkaServer(boss, workers, channel, connections);
         } catch (RuntimeException | InterruptedException e) {
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
