@@ -5,41 +5,52 @@ import io.netty.channel.Channel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Kafka's {@code max.connections} and {@code max.connections.per.ip}. As in Kafka, a connection from an address
- * that already has its maximum is closed right after it is accepted; when the broker-wide maximum is reached the
- * listener stops accepting (as Kafka's acceptor waits for a free slot), so new connections wait in the kernel's
- * backlog until one closes. Connections accepted in the same batch as the one that reached the maximum are closed.
- * Both change at runtime through dynamic broker configuration ({@link #update}), as Kafka's DynamicConnectionQuota
- * changes them: connections already open stay, new ones are judged by the new maxima.
+ * Kafka's {@code max.connections} and {@code max.connections.per.ip}, over all of a broker's listeners together as
+ * Kafka's ConnectionQuotas counts them. As in Kafka, a connection from an address that already has its maximum is
+ * closed right after it is accepted; when the broker-wide maximum is reached the listeners stop accepting (as Kafka's
+ * acceptors wait for a free slot), so new connections wait in the kernel's backlog until one closes. Connections
+ * accepted in the same batch as the one that reached the maximum are closed. The inter-broker listener, when there
+ * are others, is protected as in Kafka: it goes on accepting past the broker-wide maximum (Kafka then also closes the
+ * least recently used connection of another listener, which Tandem does not). Both maxima change at runtime through
+ * dynamic broker configuration ({@link #update}), as Kafka's DynamicConnectionQuota changes them: connections already
+ * open stay, new ones are judged by the new maxima.
  */
-final class ConnectionLimits {
+public final class ConnectionLimits {
     private static final System.Logger LOG = System.getLogger(ConnectionLimits.class.getName());
 
     /** Guarded by this. */
     private int connectionsMax;
     private int perIpMax;
-    /** The listening channel, once bound: it stops accepting at the maximum. Guarded by this. */
-    private Channel listener;
-    /** Guarded by this. */
+    /** The bound listening channels, and whether each is protected (accepts past the broker-wide maximum). */
+    private final Map<Channel, Boolean> listeners = new LinkedHashMap<>();
     private final Map<InetAddress, Integer> perIp = new HashMap<>();
     private int total;
 
-    ConnectionLimits(int connectionsMax, int perIpMax) {
+    public ConnectionLimits(int connectionsMax, int perIpMax) {
         this.connectionsMax = connectionsMax;
         this.perIpMax = perIpMax;
     }
 
-    /** The listener is bound: from now on a lowered maximum can stop it accepting. */
-    synchronized void listening(Channel serverChannel) {
-        this.listener = serverChannel;
+    /**
+     * A listener is bound: from now on it stops accepting at the broker-wide maximum, unless it is {@code protect}ed
+     * (Kafka's protectedListener: the inter-broker listener of a broker with more than one).
+     */
+    synchronized void listening(Channel serverChannel, boolean protect) {
+        listeners.put(serverChannel, protect);
+        serverChannel.closeFuture().addListener(f -> forget(serverChannel));
         applyAccepting();
     }
 
+    private synchronized void forget(Channel serverChannel) {
+        listeners.remove(serverChannel);
+    }
+
     /** New maxima (dynamic max.connections / max.connections.per.ip): they judge the connections accepted from now. */
-    synchronized void update(int newConnectionsMax, int newPerIpMax) {
+    public synchronized void update(int newConnectionsMax, int newPerIpMax) {
         if (newConnectionsMax == connectionsMax && newPerIpMax == perIpMax) return;
         connectionsMax = newConnectionsMax;
         perIpMax = newPerIpMax;
@@ -48,11 +59,13 @@ final class ConnectionLimits {
         applyAccepting();
     }
 
-    /** The listener accepts while the broker is below its maximum. Guarded by this. */
+    /** The listeners accept while the broker is below its maximum (a protected one always). Guarded by this. */
     private void applyAccepting() {
-        if (listener == null) return;
         boolean accept = total < connectionsMax;
-        if (listener.config().isAutoRead() != accept) listener.config().setAutoRead(accept);
+        listeners.forEach((listener, protect) -> {
+            boolean read = accept || protect;
+            if (listener.config().isAutoRead() != read) listener.config().setAutoRead(read);
+        });
     }
 
     /** Counts a new connection, or returns false if it must be closed. Its count goes when it closes. */
@@ -60,7 +73,6 @@ final class ConnectionLimits {
         InetSocketAddress remote = (InetSocketAddress) connection.remoteAddress();
         if (remote == null) return false; // already closed by the peer
         InetAddress address = remote.getAddress();
-        Channel listener = connection.parent();
         synchronized (this) {
             int fromAddress = perIp.getOrDefault(address, 0);
             if (fromAddress >= perIpMax) {
@@ -68,14 +80,13 @@ final class ConnectionLimits {
                         + "configured maximum of {1} connections (max.connections.per.ip)", address, perIpMax);
                 return false;
             }
-            if (total >= connectionsMax) {
+            if (total >= connectionsMax && !Boolean.TRUE.equals(listeners.get(connection.parent()))) {
                 LOG.log(System.Logger.Level.INFO, "Rejected Kafka connection from {0}: the broker has the configured "
                         + "maximum of {1} connections (max.connections)", address, connectionsMax);
                 return false;
             }
             perIp.put(address, fromAddress + 1);
             total++;
-            if (this.listener == null) this.listener = listener;
             applyAccepting();
         }
         connection.closeFuture().addListener(f -> closed(address));
