@@ -86,7 +86,6 @@ class ApacheSaslListenerDifferentialTest {
      */
     private static final Set<String> KNOWN = Set.of(
             "advertised.listeners readOnly", "listeners readOnly", "listener.security.protocol.map readOnly",
-            "min.insync.replicas readOnly",
             "num.network.threads readOnly", "producer.id.expiration.ms readOnly", "sasl.enabled.mechanisms readOnly",
             "sasl.jaas.config readOnly", "sasl.mechanism.inter.broker.protocol readOnly", "ssl.cipher.suites readOnly",
             "ssl.client.auth readOnly", "ssl.enabled.protocols readOnly", "ssl.endpoint.identification.algorithm readOnly",
