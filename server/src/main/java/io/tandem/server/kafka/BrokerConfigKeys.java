@@ -66,8 +66,8 @@ public final class BrokerConfigKeys {
 
     /**
      * Keys Tandem applies when AlterConfigs / IncrementalAlterConfigs change them on a BROKER resource: the topic
-     * defaults above that Kafka lets change at runtime (min.insync.replicas too), the request handler pool and the
-     * connection limits.
+     * defaults above that Kafka lets change at runtime (min.insync.replicas too), the request handler pool, the
+     * connection limits and producer.id.expiration.ms.
      */
     public static final Set<String> DYNAMIC = Set.of("log.segment.bytes", "log.roll.ms", "log.index.size.max.bytes",
             "log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes", "log.retention.ms",
@@ -75,7 +75,7 @@ public final class BrokerConfigKeys {
             "log.cleaner.min.compaction.lag.ms", "log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio",
             "log.cleanup.policy", "compression.type", "log.message.timestamp.type",
             "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms", "num.io.threads",
-            "max.connections", "max.connections.per.ip", "min.insync.replicas");
+            "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms");
 
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not
@@ -196,6 +196,7 @@ public final class BrokerConfigKeys {
         AT_LEAST.put("log.index.size.max.bytes", 4.0);
         AT_LEAST.put("connection.failed.authentication.delay.ms", 0.0);
         AT_LEAST.put("min.insync.replicas", 1.0);
+        AT_LEAST.put("producer.id.expiration.ms", 1.0);
         AT_LEAST.put("quota.window.num", 1.0);
         AT_LEAST.put("delegation.token.max.lifetime.ms", 1.0);
         AT_LEAST.put("delegation.token.expiry.time.ms", 1.0);

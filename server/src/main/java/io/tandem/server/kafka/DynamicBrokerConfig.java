@@ -460,8 +460,13 @@ public final class DynamicBrokerConfig {
 
     /** A number key in force: this broker's dynamic value, else the cluster default's, else {@code staticValue}. */
     private static int intSetting(DynamicLayers layers, String name, int staticValue) {
+        return (int) longSetting(layers, name, staticValue);
+    }
+
+    /** As {@link #intSetting}, for a LONG (or a wider INT) key. */
+    static long longSetting(DynamicLayers layers, String name, long staticValue) {
         String value = layers.perBroker().getOrDefault(name, layers.clusterDefault().get(name));
-        return value == null ? staticValue : Integer.parseInt(value.trim());
+        return value == null ? staticValue : Long.parseLong(value.trim());
     }
 
     private int ioThreads(DynamicLayers layers) {

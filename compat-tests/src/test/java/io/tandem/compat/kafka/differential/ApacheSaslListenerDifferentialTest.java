@@ -86,7 +86,7 @@ class ApacheSaslListenerDifferentialTest {
      */
     private static final Set<String> KNOWN = Set.of(
             "advertised.listeners readOnly", "listeners readOnly", "listener.security.protocol.map readOnly",
-            "num.network.threads readOnly", "producer.id.expiration.ms readOnly", "sasl.enabled.mechanisms readOnly",
+            "num.network.threads readOnly", "sasl.enabled.mechanisms readOnly",
             "sasl.jaas.config readOnly", "sasl.mechanism.inter.broker.protocol readOnly", "ssl.cipher.suites readOnly",
             "ssl.client.auth readOnly", "ssl.enabled.protocols readOnly", "ssl.endpoint.identification.algorithm readOnly",
             "ssl.keymanager.algorithm readOnly", "ssl.protocol readOnly", "ssl.trustmanager.algorithm readOnly",
