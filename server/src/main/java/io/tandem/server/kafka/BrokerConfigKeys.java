@@ -67,7 +67,8 @@ public final class BrokerConfigKeys {
     /**
      * Keys Tandem applies when AlterConfigs / IncrementalAlterConfigs change them on a BROKER resource: the topic
      * defaults above that Kafka lets change at runtime (min.insync.replicas too), the request handler pool, the
-     * connection limits and producer.id.expiration.ms.
+     * connection limits and producer.id.expiration.ms; unclean.leader.election.enable only at false, what Tandem
+     * does (true is refused as at start-up).
      */
     public static final Set<String> DYNAMIC = Set.of("log.segment.bytes", "log.roll.ms", "log.index.size.max.bytes",
             "log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes", "log.retention.ms",
@@ -75,7 +76,8 @@ public final class BrokerConfigKeys {
             "log.cleaner.min.compaction.lag.ms", "log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio",
             "log.cleanup.policy", "compression.type", "log.message.timestamp.type",
             "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms", "num.io.threads",
-            "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms");
+            "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms",
+            "unclean.leader.election.enable");
 
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not

@@ -53,6 +53,7 @@ public final class DynamicBrokerConfig {
     private static final String IO_THREADS = "num.io.threads";
     private static final String MAX_CONNECTIONS = "max.connections";
     private static final String MAX_CONNECTIONS_PER_IP = "max.connections.per.ip";
+    private static final String UNCLEAN_LEADER_ELECTION = "unclean.leader.election.enable";
     private static final String LISTENER_PREFIX = "listener.name.";
     /** Kafka's per-listener keys that may also be set cluster-wide (DynamicBrokerConfig.ClusterLevelListenerConfigs). */
     private static final Set<String> CLUSTER_LEVEL_LISTENER_CONFIGS = Set.of("max.connections",
@@ -202,6 +203,13 @@ public final class DynamicBrokerConfig {
         if (!notApplied.isEmpty()) {
             throw new ApiException(INVALID_CONFIG, "Dynamic update of these configs is not supported by Tandem: "
                     + notApplied);
+        }
+        // Leaders come from the ISR only: Kafka would start unclean elections, Tandem refuses as at start-up (also a
+        // value another broker stored, which is then left out).
+        String unclean = settings.get(UNCLEAN_LEADER_ELECTION);
+        if (unclean != null && unclean.trim().equalsIgnoreCase("true")) {
+            throw new ApiException(INVALID_CONFIG, "Not supported by Tandem: unclean leader election is not "
+                    + "implemented (leaders come only from the ISR)");
         }
         for (Map.Entry<String, String> e : settings.entrySet()) {
             String mechanism = jaasMechanism(e.getKey());

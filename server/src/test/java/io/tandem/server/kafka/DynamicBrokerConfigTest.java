@@ -192,6 +192,22 @@ class DynamicBrokerConfigTest {
     }
 
     @Test
+    void uncleanLeaderElectionShouldBeDynamicAtFalseOnlyAsTandemNeverElectsOutOfTheIsr() throws Exception {
+        try (Tandem tandem = Tandem.start(config()); Admin admin = admin(tandem)) {
+            set(admin, CLUSTER_DEFAULT, "unclean.leader.election.enable", "false");
+            assertEquals("false", describe(admin, BROKER).get("unclean.leader.election.enable").value());
+            assertFalse(describe(admin, BROKER).get("unclean.leader.election.enable").isReadOnly());
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> set(admin, BROKER, "unclean.leader.election.enable", "true"));
+            assertInstanceOf(InvalidConfigurationException.class, e.getCause());
+            assertEquals("Not supported by Tandem: unclean leader election is not implemented (leaders come only "
+                    + "from the ISR)", e.getCause().getMessage());
+            assertEquals(ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+                    describe(admin, BROKER).get("unclean.leader.election.enable").source(), "nothing stored");
+        }
+    }
+
+    @Test
     void keysTandemDoesNotApplyShouldBeRefusedNamingThem() throws Exception {
         try (Tandem tandem = Tandem.start(config()); Admin admin = admin(tandem)) {
             for (String key : List.of("log.cleaner.threads", "num.network.threads", "max.connection.creation.rate", "no.such.key")) {

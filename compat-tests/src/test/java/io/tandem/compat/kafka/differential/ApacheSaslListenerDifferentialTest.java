@@ -90,7 +90,6 @@ class ApacheSaslListenerDifferentialTest {
             "sasl.jaas.config readOnly", "sasl.mechanism.inter.broker.protocol readOnly", "ssl.cipher.suites readOnly",
             "ssl.client.auth readOnly", "ssl.enabled.protocols readOnly", "ssl.endpoint.identification.algorithm readOnly",
             "ssl.keymanager.algorithm readOnly", "ssl.protocol readOnly", "ssl.trustmanager.algorithm readOnly",
-            "unclean.leader.election.enable readOnly",
             "broker.id synonyms", "offsets.topic.replication.factor synonyms",
             "transaction.state.log.min.isr value", "transaction.state.log.min.isr synonyms",
             "transaction.state.log.replication.factor value", "transaction.state.log.replication.factor synonyms",
