@@ -71,10 +71,17 @@ public final class BrokerConfigDescriber {
         TreeSet<String> names = new TreeSet<>(BrokerConfigKeys.IMPLEMENTED);
         names.addAll(BrokerConfigKeys.PASSWORDS);
         names.addAll(SECURITY_KEYS);
+        // As the 3.9 broker answers: the keys Tandem honours that 3.9 lacks or keeps internal (share groups' and
+        // KIP-848's 4.x keys, producer.id.expiration.check.interval.ms) are not listed.
+        names.removeIf(name -> !BrokerConfigKeys.describedByKafka39(name));
         for (String name : names) {
             String value = dynamic.perBroker().get(name);
             if (value == null) value = dynamic.clusterDefault().get(name);
             if (value == null && staticSettings.get(name) != null) value = staticSettings.get(name).trim();
+            // Unset, node.id is the broker's id (broker.id's, else Tandem's default for it), as Kafka 3.9 has it.
+            if (value == null && name.equals("node.id")) {
+                value = nodeIdFromBrokerId() != null ? nodeIdFromBrokerId() : defaultValue("broker.id");
+            }
             if (value == null) value = defaultValue(name);
             entries.add(entry(name, value, true, dynamic));
         }
@@ -106,6 +113,9 @@ public final class BrokerConfigDescriber {
         if (perBroker) add(synonyms, names, dynamic.perBroker(), ConfigSource.DYNAMIC_BROKER_CONFIG);
         add(synonyms, names, dynamic.clusterDefault(), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
         add(synonyms, names, staticSettings, ConfigSource.STATIC_BROKER_CONFIG);
+        if (name.equals("node.id") && staticSettings.get(name) == null && nodeIdFromBrokerId() != null) {
+            synonyms.add(new Synonym(name, nodeIdFromBrokerId(), ConfigSource.STATIC_BROKER_CONFIG));
+        }
         for (String n : names) {
             String d = defaultValue(n);
             if (d != null) synonyms.add(new Synonym(n, d, ConfigSource.DEFAULT_CONFIG));
@@ -118,8 +128,10 @@ public final class BrokerConfigDescriber {
         // listener.name.<l>. key is read-only there, even one set dynamically. Elsewhere it is here also "not one
         // Tandem applies at runtime": a TLS listener's stores and passwords are (under the listener prefix, as in
         // Kafka), sasl.jaas.config is not.
+        // Kafka's set holds each topic default under its first synonym only (log.retention.ms, log.roll.ms), so
+        // log.retention.hours and log.roll.hours are read-only there although they set the same value.
         boolean readOnly = name.startsWith(LISTENER_PREFIX)
-                || (names.stream().noneMatch(BrokerConfigKeys.DYNAMIC::contains)
+                || (!BrokerConfigKeys.DYNAMIC.contains(name)
                 && !(name.startsWith("ssl.") && (sensitive || ListenerTls.RELOADABLE_KEYS.contains(name))));
         if (sensitive) {
             value = null;
@@ -127,6 +139,15 @@ public final class BrokerConfigDescriber {
         }
         String type = name.startsWith(LISTENER_PREFIX) && sensitive ? "PASSWORD" : BrokerConfigKeys.type(name);
         return new Entry(name, value, source, readOnly, type, sensitive, List.copyOf(synonyms));
+    }
+
+    /**
+     * Kafka 3.9 in ZooKeeper mode copies broker.id into node.id when node.id is not set (KafkaConfig's
+     * populateSynonyms), so it describes node.id as a static setting of broker.id's value.
+     */
+    private String nodeIdFromBrokerId() {
+        String brokerId = staticSettings.get("broker.id");
+        return brokerId == null ? null : brokerId.trim();
     }
 
     /** Kafka's maybeSensitive: a PASSWORD key, also under a listener prefix. */

@@ -66,14 +66,18 @@ public final class BrokerConfigKeys {
 
     /**
      * Keys Tandem applies when AlterConfigs / IncrementalAlterConfigs change them on a BROKER resource: the topic
-     * defaults above that Kafka lets change at runtime, and the request handler pool.
+     * defaults above that Kafka lets change at runtime (min.insync.replicas too), the request handler pool, the
+     * connection limits and producer.id.expiration.ms; unclean.leader.election.enable only at false, what Tandem
+     * does (true is refused as at start-up).
      */
     public static final Set<String> DYNAMIC = Set.of("log.segment.bytes", "log.roll.ms", "log.index.size.max.bytes",
             "log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes", "log.retention.ms",
             "message.max.bytes", "log.index.interval.bytes", "log.cleaner.delete.retention.ms",
             "log.cleaner.min.compaction.lag.ms", "log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio",
             "log.cleanup.policy", "compression.type", "log.message.timestamp.type",
-            "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms", "num.io.threads");
+            "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms", "num.io.threads",
+            "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms",
+            "unclean.leader.election.enable");
 
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not
@@ -91,6 +95,27 @@ public final class BrokerConfigKeys {
             "transaction.state.log.min.isr", "transaction.state.log.segment.bytes",
             "transaction.abort.timed.out.transaction.cleanup.interval.ms", "transactional.id.expiration.ms",
             "transaction.remove.expired.transaction.cleanup.interval.ms");
+
+    /**
+     * Where Kafka 3.9's ConfigDef types a key otherwise than 4.x (the catalogue's type): DescribeConfigs answers as the
+     * 3.9 broker in ZooKeeper mode does (checked against Apache Kafka 3.9.1, ApacheSaslListenerDifferentialTest).
+     */
+    private static final Map<String, String> KAFKA39_TYPES = Map.of("listeners", "STRING",
+            "advertised.listeners", "STRING", "log.dir", "STRING", "log.dirs", "STRING",
+            "group.share.max.size", "SHORT");
+
+    /**
+     * Keys the catalogue marks as in both versions that Kafka 3.9 defines as internal (defineInternal), so that its
+     * DescribeConfigs never lists them.
+     */
+    private static final Set<String> KAFKA39_INTERNAL = Set.of("producer.id.expiration.check.interval.ms",
+            "group.consumer.migration.policy");
+
+    /** Whether a Kafka 3.9 broker lists the key in DescribeConfigs: it defines it, and not as internal. */
+    public static boolean describedByKafka39(String name) {
+        Key key = KAFKA.get(name);
+        return key != null && key.inKafka39() && !KAFKA39_INTERNAL.contains(name);
+    }
 
     /** Kafka's ConfigDef validators of the implemented keys, with Kafka's wording. */
     private static final Map<String, Double> AT_LEAST = new HashMap<>();
@@ -111,7 +136,8 @@ public final class BrokerConfigKeys {
                 "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
                 "controlled.shutdown.enable", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
                 "leader.imbalance.per.broker.percentage", "queued.max.request.bytes", "max.connections", "max.connections.per.ip",
-                "connections.max.idle.ms", "max.incremental.fetch.session.cache.slots", "producer.id.expiration.ms",
+                "connections.max.idle.ms", "connection.failed.authentication.delay.ms",
+                "max.incremental.fetch.session.cache.slots", "producer.id.expiration.ms",
                 "producer.id.expiration.check.interval.ms", "offsets.retention.minutes",
                 "offsets.retention.check.interval.ms",
                 // Consumer groups (KIP-848): io.tandem.server.kafka.group.consumer.ConsumerGroupConfig.
@@ -170,6 +196,9 @@ public final class BrokerConfigKeys {
         // Kafka's validators of the transaction keys: every one at least 1.
         for (String name : TRANSACTION_KEYS) AT_LEAST.put(name, 1.0);
         AT_LEAST.put("log.index.size.max.bytes", 4.0);
+        AT_LEAST.put("connection.failed.authentication.delay.ms", 0.0);
+        AT_LEAST.put("min.insync.replicas", 1.0);
+        AT_LEAST.put("producer.id.expiration.ms", 1.0);
         AT_LEAST.put("quota.window.num", 1.0);
         AT_LEAST.put("delegation.token.max.lifetime.ms", 1.0);
         AT_LEAST.put("delegation.token.expiry.time.ms", 1.0);
@@ -209,12 +238,15 @@ public final class BrokerConfigKeys {
     /** Tandem's default for a key (Kafka's unless {@link #TANDEM_DEFAULTS} says otherwise); null when none. */
     public static String defaultValue(String name) {
         if (TANDEM_DEFAULTS.containsKey(name)) return TANDEM_DEFAULTS.get(name);
+        // Kafka 3.9 defaults node.id to -1 (4.x has no default); Tandem then takes broker.id, as 3.9 does.
+        if (name.equals("node.id")) return "-1";
         Key key = KAFKA.get(name);
         return key == null ? null : key.kafkaDefault();
     }
 
-    /** Kafka's ConfigDef type name of a key ("STRING" for keys Kafka does not define). */
+    /** Kafka 3.9's ConfigDef type name of a key ("STRING" for keys Kafka does not define). */
     public static String type(String name) {
+        if (KAFKA39_TYPES.containsKey(name)) return KAFKA39_TYPES.get(name);
         Key key = KAFKA.get(name);
         if (key == null && listenerBase(name) != null) key = KAFKA.get(listenerBase(name));
         return key == null ? "STRING" : key.type();

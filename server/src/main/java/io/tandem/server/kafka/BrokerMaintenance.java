@@ -96,9 +96,12 @@ final class BrokerMaintenance {
 
     private void expireProducers() {
         long now = System.currentTimeMillis();
+        // Dynamic over static, as Kafka's DynamicProducerStateManagerConfig: read again at each check.
+        long expirationMs = DynamicBrokerConfig.longSetting(broker.topicConfigs().dynamic(), "producer.id.expiration.ms",
+                broker.config().producerIdExpirationMs());
         for (Partition partition : broker.logs().partitions().values()) {
             try {
-                partition.expireProducers(now, broker.config().producerIdExpirationMs());
+                partition.expireProducers(now, expirationMs);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "Producer state expiry of " + partition.topicPartition()
                         + " failed", e);

@@ -51,6 +51,9 @@ public final class DynamicBrokerConfig {
     /** How often the stored settings are re-read, so a change made through another broker takes effect here too. */
     static final long REFRESH_MS = 1000;
     private static final String IO_THREADS = "num.io.threads";
+    private static final String MAX_CONNECTIONS = "max.connections";
+    private static final String MAX_CONNECTIONS_PER_IP = "max.connections.per.ip";
+    private static final String UNCLEAN_LEADER_ELECTION = "unclean.leader.election.enable";
     private static final String LISTENER_PREFIX = "listener.name.";
     /** Kafka's per-listener keys that may also be set cluster-wide (DynamicBrokerConfig.ClusterLevelListenerConfigs). */
     private static final Set<String> CLUSTER_LEVEL_LISTENER_CONFIGS = Set.of("max.connections",
@@ -200,6 +203,13 @@ public final class DynamicBrokerConfig {
         if (!notApplied.isEmpty()) {
             throw new ApiException(INVALID_CONFIG, "Dynamic update of these configs is not supported by Tandem: "
                     + notApplied);
+        }
+        // Leaders come from the ISR only: Kafka would start unclean elections, Tandem refuses as at start-up (also a
+        // value another broker stored, which is then left out).
+        String unclean = settings.get(UNCLEAN_LEADER_ELECTION);
+        if (unclean != null && unclean.trim().equalsIgnoreCase("true")) {
+            throw new ApiException(INVALID_CONFIG, "Not supported by Tandem: unclean leader election is not "
+                    + "implemented (leaders come only from the ISR)");
         }
         for (Map.Entry<String, String> e : settings.entrySet()) {
             String mechanism = jaasMechanism(e.getKey());
@@ -425,6 +435,13 @@ public final class DynamicBrokerConfig {
                     + "should be between half and double the current value {2}", IO_THREADS, wanted, current);
             throw new ApiException(INVALID_REQUEST, "Invalid dynamic configuration");
         }
+        // Kafka takes 0 (no connections; per address only with overrides, which Tandem refuses): Tandem's start-up
+        // rule (ListenerLimits) holds at runtime too.
+        for (String name : List.of(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP)) {
+            if (intSetting(next, name, 1) <= 0) {
+                throw new ApiException(INVALID_CONFIG, "Not supported by Tandem: " + name + " must be positive");
+            }
+        }
     }
 
     /**
@@ -440,6 +457,24 @@ public final class DynamicBrokerConfig {
         broker.topicConfigs().dynamic(layers);
         for (TopicInfo topic : broker.metadata().topics()) broker.topics().topicConfigChanged(topic);
         broker.resizeRequestHandlers(ioThreads(layers));
+        applyConnectionLimits(layers);
+    }
+
+    /** max.connections and max.connections.per.ip in force: the dynamic ones over the static ones. */
+    void applyConnectionLimits(DynamicLayers layers) {
+        broker.updateConnectionLimits(intSetting(layers, MAX_CONNECTIONS, broker.config().maxConnections()),
+                intSetting(layers, MAX_CONNECTIONS_PER_IP, broker.config().maxConnectionsPerIp()));
+    }
+
+    /** A number key in force: this broker's dynamic value, else the cluster default's, else {@code staticValue}. */
+    private static int intSetting(DynamicLayers layers, String name, int staticValue) {
+        return (int) longSetting(layers, name, staticValue);
+    }
+
+    /** As {@link #intSetting}, for a LONG (or a wider INT) key. */
+    static long longSetting(DynamicLayers layers, String name, long staticValue) {
+        String value = layers.perBroker().getOrDefault(name, layers.clusterDefault().get(name));
+        return value == null ? staticValue : Long.parseLong(value.trim());
     }
 
     private int ioThreads(DynamicLayers layers) {

@@ -39,6 +39,7 @@ import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 import io.tandem.server.kafka.network.ApiRegistry;
+import io.tandem.server.kafka.network.ConnectionLimits;
 import io.tandem.server.kafka.network.KafkaServer;
 import io.tandem.server.kafka.network.ListenerLimits;
 import io.tandem.server.kafka.network.RequestDispatcher;
@@ -105,6 +106,8 @@ public final class KafkaBroker implements AutoCloseable {
     private ProducerIdManager producerIds;
     private final TransactionConfig transactionConfig;
     private TransactionService transactions;
+    /** max.connections and max.connections.per.ip, counted over all listeners together as Kafka counts them. */
+    private final ConnectionLimits connectionLimits;
     /** One server per listener, by listener name, in the order of the listeners setting. */
     private final Map<String, KafkaServer> servers = new java.util.LinkedHashMap<>();
     /** Listeners' and the inter-broker client's security, credentials, tokens, password encoders, the authorizer. */
@@ -119,7 +122,8 @@ public final class KafkaBroker implements AutoCloseable {
         // Checked first, so a bad limit refuses to start before anything is opened or registered.
         this.listenerLimits = new ListenerLimits(config.socketRequestMaxBytes(), config.networkThreads(),
                 config.maxConnections(), config.maxConnectionsPerIp(), config.connectionsMaxIdleMs(),
-                config.queuedMaxRequestBytes());
+                config.queuedMaxRequestBytes(), config.failedAuthenticationDelayMs());
+        this.connectionLimits = new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerIp());
         // The store is known once the metadata store connects; SCRAM exchanges only run after that.
         this.security = BrokerSecurity.build(config, tandemConfig, () -> metadata == null ? null : metadata.store());
         this.topicConfigs = new TopicConfigs(tandemConfig);
@@ -197,9 +201,13 @@ public final class KafkaBroker implements AutoCloseable {
     private void startListeners() throws InterruptedException {
         for (BrokerConfig.Listener l : config.listeners()) {
             if (servers.containsKey(l.name())) continue;
+            // Kafka's protectedListener: the inter-broker one, when there are others, accepts past max.connections.
+            boolean protect = config.listeners().size() > 1 && l.name().equals(config.interBrokerListener());
             servers.put(l.name(), KafkaServer.start(l.bindHost(), l.port(), listenerLimits, registry, requestExecutor,
-                    security.listeners().get(l.name())));
+                    security.listeners().get(l.name()), connectionLimits, protect));
         }
+        // Dynamic connection limits read before the listeners were bound.
+        if (dynamicConfig != null) dynamicConfig.applyConnectionLimits(topicConfigs.dynamic());
     }
 
     /** Every listener as registered: the inter-broker one first (other brokers and older readers take the first). */
@@ -422,6 +430,11 @@ public final class KafkaBroker implements AutoCloseable {
         if (threads == requestExecutor.threads()) return;
         requestExecutor.resize(threads);
         LOG.log(System.Logger.Level.INFO, "Request handler threads resized to {0}", threads);
+    }
+
+    /** Dynamic max.connections / max.connections.per.ip: every listener judges new connections by these. */
+    void updateConnectionLimits(int connectionsMax, int connectionsPerIpMax) {
+        connectionLimits.update(connectionsMax, connectionsPerIpMax);
     }
 
     /** The request handler pool's size now (num.io.threads, static or dynamic). */

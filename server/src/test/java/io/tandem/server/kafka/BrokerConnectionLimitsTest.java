@@ -89,6 +89,48 @@ class BrokerConnectionLimitsTest {
         }
     }
 
+    private Tandem startTwoListeners(String key, String value) throws Exception {
+        return start("listeners", "PLAINTEXT://127.0.0.1:0,EXTRA://127.0.0.1:0",
+                "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,EXTRA:PLAINTEXT",
+                "inter.broker.listener.name", "PLAINTEXT", key, value);
+    }
+
+    @Test
+    void shouldCountConnectionsPerAddressOverAllListeners() throws Exception {
+        try (Tandem tandem = startTwoListeners("max.connections.per.ip", "2");
+             RawKafkaConnection first = new RawKafkaConnection(tandem.kafkaPort("PLAINTEXT"));
+             RawKafkaConnection second = new RawKafkaConnection(tandem.kafkaPort("EXTRA"))) {
+            assertEquals(Errors.NONE.code(), first.apiVersions().errorCode);
+            assertEquals(Errors.NONE.code(), second.apiVersions().errorCode);
+            for (String listener : new String[] {"PLAINTEXT", "EXTRA"}) {
+                try (RawKafkaConnection third = new RawKafkaConnection(tandem.kafkaPort(listener))) {
+                    assertTrue(third.closedWithin(5_000), "a third connection from 127.0.0.1 on " + listener
+                            + " is closed: Kafka counts an address over all listeners");
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldCountMaxConnectionsOverAllListenersButLetTheInterBrokerListenerAccept() throws Exception {
+        try (Tandem tandem = startTwoListeners("max.connections", "2");
+             RawKafkaConnection first = new RawKafkaConnection(tandem.kafkaPort("EXTRA"));
+             RawKafkaConnection second = new RawKafkaConnection(tandem.kafkaPort("EXTRA"))) {
+            assertEquals(Errors.NONE.code(), first.apiVersions().errorCode);
+            assertEquals(Errors.NONE.code(), second.apiVersions().errorCode);
+            try (RawKafkaConnection waiting = new RawKafkaConnection(tandem.kafkaPort("EXTRA"))) {
+                waiting.setTimeout(700);
+                assertThrows(java.io.IOException.class, waiting::apiVersions,
+                        "a connection beyond max.connections on another listener is not served");
+            }
+            // Kafka's protectedListener: the inter-broker listener of a broker with several goes on accepting.
+            try (RawKafkaConnection interBroker = new RawKafkaConnection(tandem.kafkaPort("PLAINTEXT"))) {
+                interBroker.setTimeout(10_000);
+                assertEquals(Errors.NONE.code(), interBroker.apiVersions().errorCode);
+            }
+        }
+    }
+
     @Test
     void shouldRefuseToStartWhenQueuedMaxRequestBytesIsBelowSocketRequestMaxBytes() {
         Exception e = assertThrows(Exception.class, () -> start("socket.request.max.bytes", "2000000",

@@ -17,10 +17,17 @@ import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -69,6 +76,30 @@ class BrokerStateExpiryTest {
                 error = produceIdempotent(c, "idem", 4242, 5);
             } while (error != Errors.NONE.code() && System.currentTimeMillis() < deadline);
             assertEquals(Errors.NONE.code(), error, "an expired producer is unknown again and any sequence is accepted");
+        }
+    }
+
+    @Test
+    void shouldForgetAnIdleProducerOnceProducerIdExpirationMsIsLoweredAtRuntime() throws Exception {
+        try (Tandem tandem = Tandem.start(config("producer.id.expiration.check.interval.ms", "100"));
+             RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
+            TestRequests.createTopic(c, "idem");
+            assertEquals(Errors.NONE.code(), produceIdempotent(c, "idem", 4343, 0));
+            assertEquals(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER.code(), produceIdempotent(c, "idem", 4343, 5),
+                    "remembered for a day by default");
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    tandem.bootstrapServers()))) {
+                ConfigResource clusterDefault = new ConfigResource(ConfigResource.Type.BROKER, "");
+                admin.incrementalAlterConfigs(Map.of(clusterDefault, List.of(new AlterConfigOp(
+                        new ConfigEntry("producer.id.expiration.ms", "1000"), AlterConfigOp.OpType.SET)))).all().get();
+            }
+            long deadline = System.currentTimeMillis() + 10_000;
+            short error;
+            do {
+                Thread.sleep(200);
+                error = produceIdempotent(c, "idem", 4343, 5);
+            } while (error != Errors.NONE.code() && System.currentTimeMillis() < deadline);
+            assertEquals(Errors.NONE.code(), error, "forgotten under the lowered expiry, without a restart");
         }
     }
 

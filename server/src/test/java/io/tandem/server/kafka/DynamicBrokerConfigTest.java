@@ -164,9 +164,53 @@ class DynamicBrokerConfigTest {
     }
 
     @Test
+    void clusterDefaultMinInsyncReplicasShouldBindAcksAllProducesAtOnce() throws Exception {
+        try (Tandem tandem = Tandem.start(config()); Admin admin = admin(tandem)) {
+            admin.createTopics(List.of(new NewTopic("isr", 1, (short) 1))).all().get();
+            Map<String, Object> settings = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers(),
+                    ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all",
+                    ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false, ProducerConfig.RETRIES_CONFIG, 0);
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings, new ByteArraySerializer(),
+                    new ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>("isr", new byte[1])).get();
+                set(admin, CLUSTER_DEFAULT, "min.insync.replicas", "2");
+                ExecutionException e = assertThrows(ExecutionException.class,
+                        () -> producer.send(new ProducerRecord<>("isr", new byte[1])).get());
+                assertInstanceOf(org.apache.kafka.common.errors.NotEnoughReplicasException.class, e.getCause());
+                ConfigEntry entry = describe(admin, new ConfigResource(ConfigResource.Type.TOPIC, "isr"))
+                        .get("min.insync.replicas");
+                assertEquals("2", entry.value());
+                assertEquals(ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, entry.source());
+                assertFalse(describe(admin, BROKER).get("min.insync.replicas").isReadOnly());
+                admin.incrementalAlterConfigs(Map.of(CLUSTER_DEFAULT, List.of(new AlterConfigOp(
+                        new ConfigEntry("min.insync.replicas", null), AlterConfigOp.OpType.DELETE)))).all().get();
+                producer.send(new ProducerRecord<>("isr", new byte[1])).get();
+            }
+            assertInvalidRequest(admin, CLUSTER_DEFAULT, "min.insync.replicas", "0",
+                    "Invalid value 0 for configuration min.insync.replicas: Value must be at least 1");
+        }
+    }
+
+    @Test
+    void uncleanLeaderElectionShouldBeDynamicAtFalseOnlyAsTandemNeverElectsOutOfTheIsr() throws Exception {
+        try (Tandem tandem = Tandem.start(config()); Admin admin = admin(tandem)) {
+            set(admin, CLUSTER_DEFAULT, "unclean.leader.election.enable", "false");
+            assertEquals("false", describe(admin, BROKER).get("unclean.leader.election.enable").value());
+            assertFalse(describe(admin, BROKER).get("unclean.leader.election.enable").isReadOnly());
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> set(admin, BROKER, "unclean.leader.election.enable", "true"));
+            assertInstanceOf(InvalidConfigurationException.class, e.getCause());
+            assertEquals("Not supported by Tandem: unclean leader election is not implemented (leaders come only "
+                    + "from the ISR)", e.getCause().getMessage());
+            assertEquals(ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+                    describe(admin, BROKER).get("unclean.leader.election.enable").source(), "nothing stored");
+        }
+    }
+
+    @Test
     void keysTandemDoesNotApplyShouldBeRefusedNamingThem() throws Exception {
         try (Tandem tandem = Tandem.start(config()); Admin admin = admin(tandem)) {
-            for (String key : List.of("log.cleaner.threads", "num.network.threads", "max.connections", "no.such.key")) {
+            for (String key : List.of("log.cleaner.threads", "num.network.threads", "max.connection.creation.rate", "no.such.key")) {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> set(admin, CLUSTER_DEFAULT, key, "2"));
                 assertInstanceOf(InvalidConfigurationException.class, e.getCause(), key);
                 assertEquals("Dynamic update of these configs is not supported by Tandem: [" + key + "]",

@@ -31,6 +31,11 @@ final class WireClient implements AutoCloseable {
     }
 
     ApiMessage call(ApiKeys key, short version, ApiMessage request) throws IOException {
+        return receive(send(key, version, request));
+    }
+
+    /** Writes a request without waiting for its answer; returns its header, for {@link #receive}. */
+    RequestHeader send(ApiKeys key, short version, ApiMessage request) throws IOException {
         RequestHeader header = new RequestHeader(key, version, "differential", ++correlationId);
         short headerVersion = key.requestHeaderVersion(version);
         ObjectSerializationCache cache = new ObjectSerializationCache();
@@ -42,9 +47,30 @@ final class WireClient implements AutoCloseable {
         out.writeInt(size);
         out.write(frame.array());
         out.flush();
+        return header;
+    }
+
+    /** Reads the answer to the request sent with this header. */
+    ApiMessage receive(RequestHeader header) throws IOException {
         byte[] response = new byte[in.readInt()];
         in.readFully(response);
         return AbstractResponse.parseResponse(ByteBuffer.wrap(response), header).data();
+    }
+
+    /** Reads until the server closes the connection; returns how many bytes came before (-1: still open). */
+    int bytesUntilClosed(int timeoutMs) throws IOException {
+        socket.setSoTimeout(timeoutMs);
+        int bytes = 0;
+        try {
+            while (in.read() >= 0) bytes++;
+            return bytes;
+        } catch (java.net.SocketTimeoutException open) {
+            return -1;
+        } catch (java.net.SocketException reset) {
+            return bytes;
+        } finally {
+            socket.setSoTimeout(30_000);
+        }
     }
 
     @Override

@@ -63,6 +63,12 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private final SaslAuthenticator sasl;
     /** The answer being written ends the connection (a failed authentication); set before it is handed to write. */
     private volatile boolean closeAfterWrite;
+    /** connection.failed.authentication.delay.ms: see {@link #closeAfterFailedAuthentication}. */
+    private final long failedAuthenticationDelayMs;
+    /** A failed authentication's answer held back until the delay is over; event loop only. */
+    private Object heldFailureAnswer;
+    /** The held answer's delay is over; event loop only. */
+    private boolean failureDelayOver;
     /** Frames waiting, and which thread handles them; whoever gives the turn back makes sure the connection is unmuted. */
     private final ConnectionTurn turn = new ConnectionTurn();
     private ChannelHandlerContext context;
@@ -79,7 +85,8 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private volatile boolean loopHolds;
 
     KafkaConnectionHandler(ApiRegistry registry, RequestDispatcher dispatcher, ReadGate gate, String listenerName,
-                           String securityProtocol, SaslAuthenticator sasl) {
+                           String securityProtocol, SaslAuthenticator sasl, long failedAuthenticationDelayMs) {
+        this.failedAuthenticationDelayMs = failedAuthenticationDelayMs;
         this.listenerName = listenerName;
         this.securityProtocol = securityProtocol;
         this.registry = registry;
@@ -193,12 +200,13 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         try {
             boolean authenticating = sasl != null && !sasl.isComplete();
             if (authenticating && sasl.failsWithoutAnswer()) {
-                closeWith(sasl.refusal(null));
+                closeAfterFailedAuthentication(sasl.refusal(null));
                 return false;
             }
             if (authenticating && frameBytes > sasl.receiveBytesMax()) {
-                closeWith("SASL request of " + frameBytes + " bytes is over sasl.server.max.receive.size "
-                        + sasl.receiveBytesMax());
+                // Kafka: "Failing SASL authentication due to invalid receive size", an authentication failure.
+                closeAfterFailedAuthentication("SASL request of " + frameBytes + " bytes is over "
+                        + "sasl.server.max.receive.size " + sasl.receiveBytesMax());
                 return false;
             }
             if (authenticating && sasl.expectsRawToken()) {
@@ -229,9 +237,13 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             if (authenticating) {
                 // An ApiVersions newer than ours is answered below without using up the one ApiVersions allowed.
                 boolean retry = key == ApiKey.API_VERSIONS && entry != null && version > entry.maxVersion();
+                boolean exchanging = sasl.exchanging();
                 String refusal = retry ? sasl.refusal(key) : sasl.admit(key);
                 if (refusal != null) {
-                    closeWith(refusal);
+                    // Kafka: another request once the token exchange began is an authentication failure (its close
+                    // is delayed); before it, an invalid request (closed at once).
+                    if (exchanging) closeAfterFailedAuthentication(refusal);
+                    else closeWith(refusal);
                     return false;
                 }
             }
@@ -350,7 +362,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             onEventLoop(() -> write(out, 0, false, null), out);
             return true;
         } catch (SaslFailure e) {
-            closeWith("Failed authentication: " + e.getMessage());
+            // Kafka delays the close of a SaslAuthenticationException (the mechanism's own words, such as PLAIN's);
+            // any other SaslException of a raw token closes at once.
+            if (e.clientMessage() != null) closeAfterFailedAuthentication(e.getMessage());
+            else closeWith("Failed authentication: " + e.getMessage());
         } catch (Throwable t) {
             FatalErrors.check(t);
             closeWith("SASL token failed: " + t);
@@ -370,6 +385,19 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             // The frames read before the client closed are still handled (ConnectionTurn), without answers.
             if (closeAfterWrite) turn.discard();
             else if (finishWhenWritten) continueElsewhere();
+            return;
+        }
+        if (closeAfterWrite && failedAuthenticationDelayMs > 0 && !failureDelayOver) {
+            // A failed authentication's answer waits out the delay, as Kafka's Selector holds it; the connection
+            // stays muted (loopHolds) until then.
+            heldFailureAnswer = response;
+            context.executor().schedule(() -> {
+                Object held = heldFailureAnswer;
+                heldFailureAnswer = null;
+                failureDelayOver = true;
+                if (held == null) turn.discard(); // released when the connection closed meanwhile
+                else write(held, unmuteAtNanos, finishWhenWritten, timed);
+            }, failedAuthenticationDelayMs, TimeUnit.MILLISECONDS);
             return;
         }
         ChannelPromise written = context.newPromise();
@@ -407,6 +435,24 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * A failed SASL authentication without an answer to send, closed as Kafka's Selector closes it: the connection is
+     * not read any more, and is closed after connection.failed.authentication.delay.ms (at once for 0), so a client
+     * guessing passwords gets one guess per delay and connection. Held connections stay open, so they count against
+     * max.connections and max.connections.per.ip as Kafka counts its delayed closes. Any thread.
+     */
+    private void closeAfterFailedAuthentication(String reason) {
+        LOG.log(System.Logger.Level.INFO, "Failed authentication with {0} ({1})", context.channel().remoteAddress(),
+                reason);
+        loopHolds = true;
+        turn.discard();
+        onEventLoop(() -> {
+            updateReading();
+            if (failedAuthenticationDelayMs == 0) context.close();
+            else context.executor().schedule(() -> context.close(), failedAuthenticationDelayMs, TimeUnit.MILLISECONDS);
+        }, null);
+    }
+
     private void closeWith(String reason) {
         LOG.log(System.Logger.Level.WARNING, "Closing Kafka connection from {0}: {1}",
                 context.channel().remoteAddress(), reason);
@@ -430,6 +476,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         // to the budget with the connection.
         closed = true;
         turn.close();
+        if (heldFailureAnswer != null) {
+            release(heldFailureAnswer);
+            heldFailureAnswer = null;
+        }
         ctx.fireChannelInactive();
     }
 

@@ -46,13 +46,24 @@ public final class KafkaServer implements AutoCloseable {
         return start(host, port, limits, registry, dispatcher, ListenerSecurity.plaintext(BrokerConfigPolicy.PLAINTEXT));
     }
 
-    /** Binds one listener with its security (TLS and/or SASL) and starts serving. */
+    /** Binds one listener with its security (TLS and/or SASL) and its own connection limits, and starts serving. */
     public static KafkaServer start(String host, int port, ListenerLimits limits, ApiRegistry registry,
                                     RequestDispatcher dispatcher, ListenerSecurity security)
             throws InterruptedException {
+        return start(host, port, limits, registry, dispatcher, security,
+                new ConnectionLimits(limits.connectionsMax(), limits.connectionsPerIpMax()), false);
+    }
+
+    /**
+     * Binds one listener of a broker whose listeners share {@code connections} (Kafka counts max.connections and
+     * max.connections.per.ip over all of them); a {@code protect}ed listener accepts past max.connections (Kafka's
+     * inter-broker listener when there are others).
+     */
+    public static KafkaServer start(String host, int port, ListenerLimits limits, ApiRegistry registry,
+                                    RequestDispatcher dispatcher, ListenerSecurity security,
+                                    ConnectionLimits connections, boolean protect) throws InterruptedException {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(limits.networkThreads(), NioIoHandler.newFactory());
-        ConnectionLimits connections = new ConnectionLimits(limits.connectionsMax(), limits.connectionsPerIpMax());
         RequestBytesBudget budget = limits.queuedRequestBytesMax() > 0
                 ? new RequestBytesBudget(limits.queuedRequestBytesMax()) : null;
         try {
@@ -86,13 +97,15 @@ public final class KafkaServer implements AutoCloseable {
                             ch.pipeline().addLast("frames", new KafkaFrameDecoder(limits.frameBytesMax()));
                             ch.pipeline().addLast("requests", new KafkaConnectionHandler(registry, dispatcher, gate,
                                     security.listenerName(), security.protocol(),
-                                    security.sasl() == null ? null : new SaslAuthenticator(security.sasl())));
+                                    security.sasl() == null ? null : new SaslAuthenticator(security.sasl()),
+                                    limits.failedAuthenticationDelayMs()));
                             registry.observer().connectionOpened(ch.pipeline());
                         }
                     });
             InetSocketAddress address = host == null || host.isEmpty() ? new InetSocketAddress(port)
                     : new InetSocketAddress(host, port);
             Channel channel = bootstrap.bind(address).sync().channel();
+            connections.listening(channel, protect);
             LOG.log(System.Logger.Level.INFO, "Kafka listener {0} ({1}) bound to {2}", security.listenerName(),
                     security.protocol(), channel.localAddress());
             return new KafkaServer(boss, workers, channel);

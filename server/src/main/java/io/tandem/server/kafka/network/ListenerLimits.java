@@ -14,15 +14,27 @@ package io.tandem.server.kafka.network;
  * @param queuedRequestBytesMax  {@code queued.max.request.bytes}: bytes of requests read and not yet finished, over all
  *                               connections, past which no connection starts reading another request; 0 or less:
  *                               unbounded
+ * @param failedAuthenticationDelayMs {@code connection.failed.authentication.delay.ms}: how long a connection whose
+ *                               SASL authentication failed is held, unread, before its failure answer is sent and it
+ *                               is closed (Kafka's Selector delays both, to slow down password guessing); 0: at once.
+ *                               A held connection still counts against {@code max.connections} and
+ *                               {@code max.connections.per.ip}, so a client cannot grow the held set past them
  */
 public record ListenerLimits(int frameBytesMax, int networkThreads, int connectionsMax, int connectionsPerIpMax,
-                             long connectionIdleMs, long queuedRequestBytesMax) {
+                             long connectionIdleMs, long queuedRequestBytesMax, int failedAuthenticationDelayMs) {
     public ListenerLimits {
         require(frameBytesMax > 0, "socket.request.max.bytes must be positive: " + frameBytesMax);
         require(networkThreads > 0, "num.network.threads must be positive: " + networkThreads);
         require(connectionsMax > 0, "max.connections must be positive: " + connectionsMax);
         require(connectionsPerIpMax > 0, "max.connections.per.ip must be positive: " + connectionsPerIpMax);
         require(connectionIdleMs != 0, "connections.max.idle.ms must not be 0 (-1: never close idle connections)");
+        require(failedAuthenticationDelayMs >= 0,
+                "connection.failed.authentication.delay.ms must be at least 0: " + failedAuthenticationDelayMs);
+        // Kafka's KafkaConfig check, in its words: an idle close must not overtake a held failure answer.
+        require(connectionIdleMs < 0 || failedAuthenticationDelayMs < connectionIdleMs,
+                "connection.failed.authentication.delay.ms=" + failedAuthenticationDelayMs + " should always be less "
+                        + "than connections.max.idle.ms=" + connectionIdleMs + " to prevent failed authentication "
+                        + "responses from timing out");
         // Kafka's rule: a frame must always fit into an empty request memory pool.
         require(queuedRequestBytesMax <= 0 || queuedRequestBytesMax >= frameBytesMax,
                 "queued.max.request.bytes (" + queuedRequestBytesMax + ") must be at least socket.request.max.bytes ("

@@ -166,6 +166,15 @@ public final class SaslAuthenticator {
         return new Step<>(response.setErrorCode(Errors.NONE.code()), false);
     }
 
+    /**
+     * Whether the token exchange has begun after a v1 handshake: a request other than SaslAuthenticate is then, in
+     * Kafka, an authentication failure (IllegalSaslStateException, whose close Kafka delays by
+     * connection.failed.authentication.delay.ms) rather than an invalid request closed at once.
+     */
+    public boolean exchanging() {
+        return state == State.AUTHENTICATE && !rawTokens;
+    }
+
     /** A token after a re-authentication's handshake asked for another mechanism: why the connection closes. */
     public boolean failsWithoutAnswer() {
         return state == State.REAUTH_BAD_MECHANISM;

@@ -55,7 +55,7 @@ class RequestDispatcherTest {
         });
         dispatcher = new RequestDispatcher(1, 1);
         server = KafkaServer.start("127.0.0.1", 0, new ListenerLimits(1 << 20, 1, Integer.MAX_VALUE,
-                Integer.MAX_VALUE, -1, -1), registry, dispatcher);
+                Integer.MAX_VALUE, -1, -1, 0), registry, dispatcher);
 
         List<RawKafkaConnection> clients = new ArrayList<>();
         List<Integer> ids = new ArrayList<>();
