@@ -3,15 +3,10 @@ package io.tandem.server.kafka;
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.Timeout;
 import io.tandem.server.TandemConfig;
-import io.tandem.server.kafka.group.GroupConfig;
 import io.tandem.server.kafka.group.GroupCoordinator;
-import io.tandem.server.kafka.group.consumer.ClusterTopicsView;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupConfig;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
-import io.tandem.server.kafka.group.consumer.ConsumerGroupOffsetsStore;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
-import io.tandem.server.kafka.group.OffsetsTopicStore;
-import io.tandem.server.kafka.group.share.LocalSharePersister;
 import io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
 import io.tandem.server.kafka.group.share.state.ShareStateTopic;
@@ -35,7 +30,6 @@ import io.tandem.server.kafka.controller.KafkaController;
 import io.tandem.server.kafka.purgatory.DelayedResponse;
 import io.tandem.server.kafka.replica.ControllerLink;
 import io.tandem.server.kafka.replica.ReplicaManager;
-import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 import io.tandem.server.kafka.network.ApiRegistry;
@@ -62,7 +56,8 @@ import java.util.concurrent.TimeUnit;
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * One Kafka broker: the listener, the request handlers, the partitions on disk, the group coordinator and the
+ * One Kafka broker: the listener, the request handlers, the partitions on disk, the group coordinators
+ * ({@link BrokerGroups}) and the
  * metadata in Kafka's ZooKeeper layout. {@link #start} returns once the broker is registered and serving.
  */
 public final class KafkaBroker implements AutoCloseable {
@@ -93,16 +88,12 @@ public final class KafkaBroker implements AutoCloseable {
     private ControllerLink controllerLink;
     private final BrokerConfigDescriber describer;
     private DynamicBrokerConfig dynamicConfig;
-    private GroupCoordinator groups;
     private final ConsumerGroupConfig consumerGroupConfig;
-    private ConsumerGroupCoordinator consumerGroups;
     private final io.tandem.server.kafka.group.share.ShareGroupConfig shareGroupConfig;
-    private io.tandem.server.kafka.group.share.ShareGroupCoordinator shareGroups;
     private final ShareCoordinatorConfig shareCoordinatorConfig;
-    private ShareStateTopic shareStateTopic;
-    private ShareStateCoordinator shareState;
     private final TandemConfig brokerSettings;
-    private io.tandem.server.kafka.group.share.GroupConfigs groupConfigs;
+    /** The classic, consumer and share group coordinators and the share-state coordinator, once metadata is up. */
+    private BrokerGroups groups;
     private ProducerIdManager producerIds;
     private final TransactionConfig transactionConfig;
     private TransactionService transactions;
@@ -244,39 +235,8 @@ public final class KafkaBroker implements AutoCloseable {
         // Everything that answers the controller exists before this broker registers: once it is in /brokers/ids
         // a controller may send it LeaderAndIsr or UpdateMetadata at once.
         producerIds = new ProducerIdManager(metadata::reserveProducerIdBlock);
-        OffsetsTopicStore offsetsStore = new OffsetsTopicStore(config.offsetsTopicPartitions(),
-                index -> offsetsPartition(index));
-        groups = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
-                config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
-                config.offsetMetadataMaxBytes()), offsetsStore);
-        consumerGroups = new ConsumerGroupCoordinator(groups, consumerGroupConfig,
-                new ConsumerGroupOffsetsStore(offsetsStore::appendRecords), new ClusterTopicsView(metadata));
-        // Share groups (KIP-932): a group id is of one kind, so a classic or consumer group's id is taken. Their
-        // share-partitions' state is kept by the share coordinator in __share_group_state.
-        shareStateTopic = new ShareStateTopic(this, shareCoordinatorConfig);
-        shareState = new ShareStateCoordinator(shareCoordinatorConfig.updatesPerSnapshot(), shareStateTopic,
-                (topicId, partition) -> {
-                    TopicInfo topic = metadata.topicById(topicId);
-                    return topic != null && topic.replicas().containsKey(partition);
-                }, System::currentTimeMillis);
-        groupConfigs = new io.tandem.server.kafka.group.share.GroupConfigs(brokerSettings, shareGroupConfig,
-                new io.tandem.server.kafka.group.share.GroupConfigs.Store() {
-                    @Override
-                    public Map<String, String> read(String groupId) throws Exception {
-                        return metadata.groupConfig(groupId);
-                    }
-
-                    @Override
-                    public void write(String groupId, Map<String, String> overrides) throws Exception {
-                        metadata.setGroupConfig(groupId, overrides);
-                    }
-                });
-        shareGroups = new io.tandem.server.kafka.group.share.ShareGroupCoordinator(shareGroupConfig,
-                new ClusterTopicsView(metadata), id -> consumerGroups.isConsumerGroup(id)
-                        || groups.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
-                new LocalSharePersister(shareState),
-                new io.tandem.server.kafka.group.share.ShareGroupOffsetsStore(offsetsStore::appendRecords));
-        shareGroups.groupConfigs(groupConfigs::effective);
+        groups = new BrokerGroups(this, config, consumerGroupConfig, shareGroupConfig, shareCoordinatorConfig,
+                brokerSettings, metadata, this::offsetsPartition);
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker());
         replicas.becameLeaderListener(this::becameLeader);
@@ -335,33 +295,10 @@ public final class KafkaBroker implements AutoCloseable {
         producePurgatory.checkAndComplete(tp);
     }
 
-    /** Leading an offsets partition makes this broker its groups' coordinator: their offsets are loaded. */
+    /** Leading a transaction-state, offsets or share-state partition makes this broker its coordinator. */
     private void becameLeader(Partition partition) {
         transactions.becameLeader(partition);
-        if (ShareStateTopic.isStatePartition(partition.topicPartition())) {
-            try {
-                ShareStateTopic.load(partition, shareState);
-                shareGroups.restoreStoredGroups();
-            } catch (IOException | RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
-            }
-            return;
-        }
-        if (!partition.topicPartition().topic().equals(TopicNames.CONSUMER_OFFSETS)) return;
-        try {
-            OffsetsTopicStore.load(partition, groups, (key, value) -> {
-                // Each kind of group reads its own record types (share groups: 10-15, consumer groups: 3-8).
-                if (io.tandem.server.kafka.group.share.ShareGroupRecords.readKey(key) != null) {
-                    shareGroups.replay(key, value);
-                } else {
-                    consumerGroups.replay(key, value);
-                }
-            });
-            consumerGroups.loaded(System.currentTimeMillis());
-            shareGroups.loaded(System.currentTimeMillis());
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
-        }
+        groups.becameLeader(partition);
     }
 
     private Partition offsetsPartition(int index) {
@@ -507,30 +444,30 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public GroupCoordinator groups() {
-        return groups;
+        return groups.classic();
     }
 
     /** The consumer group (KIP-848) coordinator; it shares the classic coordinator's lock and offsets. */
     public ConsumerGroupCoordinator consumerGroups() {
-        return consumerGroups;
+        return groups.consumer();
     }
 
     public io.tandem.server.kafka.group.share.ShareGroupCoordinator shareGroups() {
-        return shareGroups;
+        return groups.share();
     }
 
     /** The share coordinator: the share-partition state of the __share_group_state partitions led here. */
     public ShareStateCoordinator shareState() {
-        return shareState;
+        return groups.shareState();
     }
 
     /** Group-level configs (ConfigResource GROUP). */
     public io.tandem.server.kafka.group.share.GroupConfigs groupConfigs() {
-        return groupConfigs;
+        return groups.groupConfigs();
     }
 
     public ShareStateTopic shareStateTopic() {
-        return shareStateTopic;
+        return groups.shareStateTopic();
     }
 
     public ProducerIdManager producerIds() {

@@ -1,0 +1,129 @@
+package io.tandem.server.kafka;
+
+import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.group.GroupConfig;
+import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.group.OffsetsTopicStore;
+import io.tandem.server.kafka.group.consumer.ClusterTopicsView;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupConfig;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupOffsetsStore;
+import io.tandem.server.kafka.group.share.GroupConfigs;
+import io.tandem.server.kafka.group.share.LocalSharePersister;
+import io.tandem.server.kafka.group.share.ShareGroupConfig;
+import io.tandem.server.kafka.group.share.ShareGroupCoordinator;
+import io.tandem.server.kafka.group.share.ShareGroupOffsetsStore;
+import io.tandem.server.kafka.group.share.ShareGroupRecords;
+import io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig;
+import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
+import io.tandem.server.kafka.group.share.state.ShareStateTopic;
+import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.metadata.ClusterMetadata;
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.TopicNames;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.function.IntFunction;
+
+/**
+ * A broker's group coordinators, wired to the topics that keep their state: classic groups, KIP-848 consumer groups
+ * and share groups (KIP-932) on {@code __consumer_offsets}, the share-partition state on {@code __share_group_state}.
+ * A group id is of one kind, so a classic or consumer group's id is taken for share groups. Leading a partition of
+ * either topic makes this broker the coordinator of what it holds: {@link #becameLeader} loads it.
+ */
+final class BrokerGroups {
+    private static final System.Logger LOG = System.getLogger(BrokerGroups.class.getName());
+    private final GroupCoordinator classic;
+    private final ConsumerGroupCoordinator consumer;
+    private final ShareStateTopic shareStateTopic;
+    private final ShareStateCoordinator shareState;
+    private final GroupConfigs groupConfigs;
+    private final ShareGroupCoordinator share;
+
+    /** {@code offsetsPartition}: the led {@code __consumer_offsets} partition of an index, or NOT_COORDINATOR. */
+    BrokerGroups(KafkaBroker broker, BrokerConfig config, ConsumerGroupConfig consumerGroupConfig,
+                 ShareGroupConfig shareGroupConfig, ShareCoordinatorConfig shareCoordinatorConfig,
+                 TandemConfig settings, ClusterMetadata metadata, IntFunction<Partition> offsetsPartition) {
+        OffsetsTopicStore offsetsStore = new OffsetsTopicStore(config.offsetsTopicPartitions(),
+                offsetsPartition::apply);
+        classic = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
+                config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
+                config.offsetMetadataMaxBytes()), offsetsStore);
+        consumer = new ConsumerGroupCoordinator(classic, consumerGroupConfig,
+                new ConsumerGroupOffsetsStore(offsetsStore::appendRecords), new ClusterTopicsView(metadata));
+        shareStateTopic = new ShareStateTopic(broker, shareCoordinatorConfig);
+        shareState = new ShareStateCoordinator(shareCoordinatorConfig.updatesPerSnapshot(), shareStateTopic,
+                (topicId, partition) -> {
+                    TopicInfo topic = metadata.topicById(topicId);
+                    return topic != null && topic.replicas().containsKey(partition);
+                }, System::currentTimeMillis);
+        groupConfigs = new GroupConfigs(settings, shareGroupConfig, new GroupConfigs.Store() {
+            @Override
+            public Map<String, String> read(String groupId) throws Exception {
+                return metadata.groupConfig(groupId);
+            }
+
+            @Override
+            public void write(String groupId, Map<String, String> overrides) throws Exception {
+                metadata.setGroupConfig(groupId, overrides);
+            }
+        });
+        share = new ShareGroupCoordinator(shareGroupConfig, new ClusterTopicsView(metadata),
+                id -> consumer.isConsumerGroup(id) || classic.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
+                new LocalSharePersister(shareState), new ShareGroupOffsetsStore(offsetsStore::appendRecords));
+        share.groupConfigs(groupConfigs::effective);
+    }
+
+    GroupCoordinator classic() {
+        return classic;
+    }
+
+    ConsumerGroupCoordinator consumer() {
+        return consumer;
+    }
+
+    ShareStateTopic shareStateTopic() {
+        return shareStateTopic;
+    }
+
+    ShareStateCoordinator shareState() {
+        return shareState;
+    }
+
+    GroupConfigs groupConfigs() {
+        return groupConfigs;
+    }
+
+    ShareGroupCoordinator share() {
+        return share;
+    }
+
+    /** This broker now leads {@code partition}: an offsets or share-state partition's groups and state load. */
+    void becameLeader(Partition partition) {
+        if (ShareStateTopic.isStatePartition(partition.topicPartition())) {
+            try {
+                ShareStateTopic.load(partition, shareState);
+                share.restoreStoredGroups();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
+            }
+            return;
+        }
+        if (!partition.topicPartition().topic().equals(TopicNames.CONSUMER_OFFSETS)) return;
+        try {
+            OffsetsTopicStore.load(partition, classic, (key, value) -> {
+                // Each kind of group reads its own record types (share groups: 10-15, consumer groups: 3-8).
+                if (ShareGroupRecords.readKey(key) != null) {
+                    share.replay(key, value);
+                } else {
+                    consumer.replay(key, value);
+                }
+            });
+            consumer.loaded(System.currentTimeMillis());
+            share.loaded(System.currentTimeMillis());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
+        }
+    }
+}
