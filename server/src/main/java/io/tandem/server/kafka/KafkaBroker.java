@@ -57,8 +57,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * One Kafka broker: the listener, the request handlers, the partitions on disk, the group coordinators
- * ({@link BrokerGroups}) and the
- * metadata in Kafka's ZooKeeper layout. {@link #start} returns once the broker is registered and serving.
+ * ({@link BrokerGroups}) and the metadata in Kafka's ZooKeeper layout. {@link #start} returns once the broker is registered and serving.
  */
 public final class KafkaBroker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaBroker.class.getName());
