@@ -70,7 +70,8 @@ final class BrokerGroups {
             }
         });
         share = new ShareGroupCoordinator(shareGroupConfig, new ClusterTopicsView(metadata),
-                id -> consumer.isConsumerGroup(id) || classic.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
+                id -> consumer.isConsumerGroup(id)
+                        || classic.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
                 new LocalSharePersister(shareState), new ShareGroupOffsetsStore(offsetsStore::appendRecords));
         share.groupConfigs(groupConfigs::effective);
     }

@@ -2,7 +2,6 @@ package io.tandem.server.zookeeper;
 
 import io.netty.buffer.Unpooled;
 import io.tandem.server.zab.QuorumFaults;
-import io.tandem.server.zab.QuorumTransport;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
@@ -21,7 +20,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.logging.Level;
@@ -63,23 +61,10 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     private long nextTouchNanos;
     private long appliedSinceCompact;
     private final ReadOnlyMode readOnly;
-    /** The configuration of zoo.cfg's server.N lines, version 0. */
-    private final EnsembleConfig staticConfig;
+    /** Who is in the ensemble as committed configurations change it. */
+    private final EnsembleMembers members;
     /** On the leader: the configuration's version needs no establishing, or the transaction doing it is proposed. */
     private boolean configVersionProposed;
-    /** This member's id once Zab runs ({@link #startZab}); -1 under the simulator. */
-    private int myId = -1;
-    /** The members (spec by id) Zab was last handed, or runs since its start (zoo.cfg's server lines). */
-    private Map<Long, String> zabMembers;
-    /** Members Zab has not taken yet (its inbox was full): offered again each tick. */
-    private Map<Integer, QuorumTransport.Peer> membersToHand;
-    /**
-     * Zab's committed zxid when this member last began to serve: commits up to it are the history the leader synced
-     * it with (the commit thread may learn that it serves before it applied them), later ones happen while it serves.
-     */
-    private long servingFromZxid = Long.MAX_VALUE;
-    /** A committed reconfig removed this member: it serves no client from then on. */
-    private boolean removed;
     /** Zab's role as last reported to {@link #changeRole}. */
     private Role zabRole = Role.LOOKING;
     /**
@@ -107,20 +92,19 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         this.answers = new PendingAnswers(server,
                 TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis)), entry -> {});
         this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get), clock::nanoTime);
-        this.staticConfig = EnsembleConfig.fromSettings(settings);
-        this.zabMembers = staticConfig.members();
+        this.members = new EnsembleMembers(EnsembleConfig.fromSettings(settings));
         this.snapshots = inlineSnapshots ? BackgroundSnapshots.inline(this::writeToZab, server.tree)
                 : new BackgroundSnapshots(this::writeToZab, server.tree);
         initConfigNode(); // the commit thread starts after this constructor
     }
 
     private void initConfigNode() {
-        Reconfig.initConfigNode(server.tree, staticConfig, clock.currentTimeMillis());
+        Reconfig.initConfigNode(server.tree, members.staticConfig(), clock.currentTimeMillis());
     }
 
     /** Starts Zab; its callbacks are queued onto the commit thread, which must already run. */
     void startZab(int myId, Map<String, String> settings, Path zabDir) throws IOException {
-        this.myId = myId;
+        members.myId(myId);
         try {
             zab = EnsembleZab.of(ZabServer.start(myId, settings, zabDir, this));
         } catch (InterruptedException e) {
@@ -418,36 +402,9 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
     }
 
-    /**
-     * A configuration was applied (a committed reconfig, or one a snapshot holds): when its members differ from those
-     * Zab runs, Zab and the quorum transport take them (only observers can differ: {@link Reconfig} refuses the rest).
-     * A configuration without this member removes it, but only one committed after it began to serve: one that came
-     * with its sync (the establishing configuration before the reconfig that added it, or a snapshot older than that)
-     * is history it is about to pass, and a member restarted after its removal is never let in again to see a newer
-     * one.
-     */
+    /** A configuration was applied ({@link EnsembleMembers#committed}); one without this member ends its serving. */
     private void membersCommitted(EnsembleConfig config, long zxid) {
-        if (config == null || config.members().equals(zabMembers)) {
-            return;
-        }
-        if (!voterIds(config).equals(voterIds(staticConfig))) {
-            LOG.warning(() -> "Configuration version 0x" + Long.toHexString(config.version()) + " has voters "
-                    + voterIds(config) + ", Zab runs " + voterIds(staticConfig) + ": voters cannot change yet");
-            return;
-        }
-        boolean present = config.members().containsKey((long) myId);
-        if (!present && (!serving || zxid <= servingFromZxid)) {
-            return;
-        }
-        Map<Integer, QuorumTransport.Peer> peers = new TreeMap<>();
-        config.members().forEach((id, spec) -> peers.put(id.intValue(),
-                QuorumTransport.Peer.parse(id.intValue(), spec)));
-        zabMembers = config.members();
-        if (!present) {
-            LOG.warning(() -> "Server " + myId + " is not in configuration version 0x"
-                    + Long.toHexString(config.version()) + ": removed from the ensemble, serving no client from now"
-                    + " on");
-            removed = true;
+        if (members.committed(config, zxid, serving, zab)) {
             serving = false;
             leading = false;
             for (ServerConnection connection : server.listener.connections()) {
@@ -455,8 +412,6 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             }
             answers.clear();
         }
-        membersToHand = peers;
-        handMembersToZab();
     }
 
     /** Apache's dynamic configuration file for a committed configuration (production members only). */
@@ -470,23 +425,6 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             // The znode and Zab hold the configuration; the file is a copy for the operator, so the member goes on.
             LOG.log(Level.WARNING, "writing the dynamic configuration file failed", e);
         }
-    }
-
-    private void handMembersToZab() {
-        EnsembleZab running = zab;
-        if (membersToHand != null && running != null && running.changeMembers(membersToHand)) {
-            membersToHand = null;
-        }
-    }
-
-    private static java.util.Set<Long> voterIds(EnsembleConfig config) {
-        java.util.Set<Long> voters = new java.util.TreeSet<>();
-        config.members().forEach((id, spec) -> {
-            if (!spec.contains(":observer")) {
-                voters.add(id);
-            }
-        });
-        return voters;
     }
 
     ReadOnlyMode readOnlyMode() {
@@ -503,7 +441,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     private void changeRole(Role role, int newLeaderId, boolean zabServing) {
-        boolean nowServing = zabServing && !removed; // a removed member's Zab may still follow until it takes that
+        // A removed member's Zab may still follow until it takes the new members.
+        boolean nowServing = zabServing && !members.removed();
         boolean wasServing = serving;
         boolean wasLeading = leading;
         boolean nowLeading = nowServing && role == Role.LEADING;
@@ -525,7 +464,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
         if (nowServing && (!wasServing || newLeaderId != leaderId)) {
             EnsembleZab running = zab;
-            servingFromZxid = running == null ? Long.MAX_VALUE : running.committedZxid();
+            members.startedServing(running == null ? Long.MAX_VALUE : running.committedZxid());
         }
         serving = nowServing;
         leaderId = newLeaderId;
@@ -577,15 +516,16 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     @Override
     public void tick() {
         EnsembleZab running = zab;
-        if (running != null && ((running.isServing() && !removed) != serving || running.leaderId() != leaderId)) {
+        if (running != null && ((running.isServing() && !members.removed()) != serving
+                || running.leaderId() != leaderId)) {
             // A role change reported while start() had not yet returned saw no ZabServer; catch up from its state.
             changeRole(running.role(), running.leaderId(), running.isServing());
         }
         long now = clock.nanoTime();
         answers.closeLost(now);
         establishConfigVersion();
-        handMembersToZab();
-        if (!serving && running != null && !removed) {
+        members.handTo(running);
+        if (!serving && running != null && !members.removed()) {
             if (running.role() == Role.LOOKING) {
                 readOnly.maybeEnter(now, running::isRecovering);
             }

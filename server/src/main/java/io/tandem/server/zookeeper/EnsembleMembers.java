@@ -1,0 +1,108 @@
+package io.tandem.server.zookeeper;
+
+import io.tandem.server.zab.QuorumTransport;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.logging.Logger;
+
+/**
+ * A member's view of who is in the ensemble as committed configurations change it: reconfig adds and removes
+ * observers ({@link Reconfig} refuses voter changes), Zab and the quorum transport are handed each new member set,
+ * and a configuration without this member removes it. Used on the commit thread only.
+ */
+final class EnsembleMembers {
+    private static final Logger LOG = Logger.getLogger(EnsembleMembers.class.getName());
+    /** The configuration of zoo.cfg's server.N lines, version 0. */
+    private final EnsembleConfig staticConfig;
+    /** This member's id once Zab runs; -1 under the simulator. */
+    private int myId = -1;
+    /** The members (spec by id) Zab was last handed, or runs since its start (zoo.cfg's server lines). */
+    private Map<Long, String> zabMembers;
+    /** Members Zab has not taken yet (its inbox was full): offered again each tick. */
+    private Map<Integer, QuorumTransport.Peer> toHand;
+    /**
+     * Zab's committed zxid when this member last began to serve: commits up to it are the history the leader synced
+     * it with (the commit thread may learn that it serves before it applied them), later ones happen while it serves.
+     */
+    private long servingFromZxid = Long.MAX_VALUE;
+    /** A committed reconfig removed this member: it serves no client from then on. */
+    private boolean removed;
+
+    EnsembleMembers(EnsembleConfig staticConfig) {
+        this.staticConfig = staticConfig;
+        this.zabMembers = staticConfig.members();
+    }
+
+    EnsembleConfig staticConfig() {
+        return staticConfig;
+    }
+
+    void myId(int id) {
+        myId = id;
+    }
+
+    boolean removed() {
+        return removed;
+    }
+
+    /** This member began to serve with Zab committed up to {@code committedZxid}. */
+    void startedServing(long committedZxid) {
+        servingFromZxid = committedZxid;
+    }
+
+    /**
+     * A configuration was applied (a committed reconfig, or one a snapshot holds): when its members differ from those
+     * Zab runs, Zab and the quorum transport take them. A configuration without this member removes it, but only one
+     * committed after it began to serve: one that came with its sync (the establishing configuration before the
+     * reconfig that added it, or a snapshot older than that) is history it is about to pass, and a member restarted
+     * after its removal is never let in again to see a newer one. Returns true when this call removed the member:
+     * the caller stops serving and drops its clients.
+     */
+    boolean committed(EnsembleConfig config, long zxid, boolean serving, EnsembleZab zab) {
+        if (config == null || config.members().equals(zabMembers)) {
+            return false;
+        }
+        if (!voterIds(config).equals(voterIds(staticConfig))) {
+            LOG.warning(() -> "Configuration version 0x" + Long.toHexString(config.version()) + " has voters "
+                    + voterIds(config) + ", Zab runs " + voterIds(staticConfig) + ": voters cannot change yet");
+            return false;
+        }
+        boolean present = config.members().containsKey((long) myId);
+        if (!present && (!serving || zxid <= servingFromZxid)) {
+            return false;
+        }
+        Map<Integer, QuorumTransport.Peer> peers = new TreeMap<>();
+        config.members().forEach((id, spec) -> peers.put(id.intValue(),
+                QuorumTransport.Peer.parse(id.intValue(), spec)));
+        zabMembers = config.members();
+        if (!present) {
+            LOG.warning(() -> "Server " + myId + " is not in configuration version 0x"
+                    + Long.toHexString(config.version()) + ": removed from the ensemble, serving no client from now"
+                    + " on");
+            removed = true;
+        }
+        toHand = peers;
+        handTo(zab);
+        return !present;
+    }
+
+    /** Hands Zab the members it has not taken yet, if any (again each tick while its inbox is full). */
+    void handTo(EnsembleZab zab) {
+        if (toHand != null && zab != null && zab.changeMembers(toHand)) {
+            toHand = null;
+        }
+    }
+
+    private static Set<Long> voterIds(EnsembleConfig config) {
+        Set<Long> voters = new TreeSet<>();
+        config.members().forEach((id, spec) -> {
+            if (!spec.contains(":observer")) {
+                voters.add(id);
+            }
+        });
+        return voters;
+    }
+}
