@@ -103,6 +103,17 @@ public final class Primitives {
         }
     }
 
+    /** Skips a flexible version's tagged fields: a count, then each tag with its size and bytes, none read. */
+    public static void skipTaggedFields(ByteBuf in) {
+        int tags = readUnsignedVarint(in);
+        for (int i = 0; i < tags; i++) {
+            readUnsignedVarint(in);
+            int size = readUnsignedVarint(in);
+            checkReadable(in, size);
+            in.skipBytes(size);
+        }
+    }
+
     /**
      * Reads an array length: -1 for null. Checked against the bytes left, given the fewest bytes one element can take,
      * so a hostile count fails here instead of after a long loop.

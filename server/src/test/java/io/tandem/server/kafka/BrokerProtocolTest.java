@@ -13,8 +13,6 @@ import io.tandem.kafka.wire.message.DescribeConfigsRequest;
 import io.tandem.kafka.wire.message.DescribeConfigsResponse;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
-import io.tandem.kafka.wire.message.ListOffsetsRequest;
-import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.message.RequestHeader;
 import io.tandem.kafka.wire.message.ResponseHeader;
@@ -113,18 +111,7 @@ class BrokerProtocolTest {
     }
 
     private long latestOffset(RawKafkaConnection c, String topic) throws IOException {
-        ListOffsetsRequest request = new ListOffsetsRequest();
-        request.replicaId = -1;
-        ListOffsetsRequest.ListOffsetsTopic t = new ListOffsetsRequest.ListOffsetsTopic();
-        t.name = topic;
-        ListOffsetsRequest.ListOffsetsPartition p = new ListOffsetsRequest.ListOffsetsPartition();
-        p.partitionIndex = 0;
-        p.timestamp = -1;
-        t.partitions.add(p);
-        request.topics.add(t);
-        int id = c.send(ApiKey.LIST_OFFSETS, (short) 7, request);
-        ListOffsetsResponse response = c.receive(id, (short) 1, (short) 7, ListOffsetsResponse::read);
-        return response.topics.get(0).partitions.get(0).offset;
+        return TestRequests.latestOffset(c, topic);
     }
 
     private static int fetchRequest(RawKafkaConnection c, short version, List<String> topics) throws IOException {

@@ -145,7 +145,7 @@ public final class TransactionLogCodec {
             String topic = Primitives.readString(in, flexible);
             int count = Primitives.readArrayLength(in, flexible, 4);
             for (int j = 0; j < count; j++) partitions.add(new TopicPartition(topic, in.readInt()));
-            if (flexible) skipTaggedFields(in);
+            if (flexible) Primitives.skipTaggedFields(in);
         }
         long lastUpdate = in.readLong();
         long start = in.readLong();
@@ -181,16 +181,6 @@ public final class TransactionLogCodec {
             Primitives.writeUnsignedVarint(out, length + 1);
         } else {
             out.writeInt(length);
-        }
-    }
-
-    private static void skipTaggedFields(ByteBuf in) {
-        int tags = Primitives.readUnsignedVarint(in);
-        for (int i = 0; i < tags; i++) {
-            Primitives.readUnsignedVarint(in);
-            int size = Primitives.readUnsignedVarint(in);
-            Primitives.checkReadable(in, size);
-            in.skipBytes(size);
         }
     }
 }

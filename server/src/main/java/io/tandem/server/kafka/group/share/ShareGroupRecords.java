@@ -132,7 +132,7 @@ public final class ShareGroupRecords {
             int n = Primitives.readArrayLength(buf, true);
             List<String> names = new ArrayList<>(Primitives.initialCapacity(Math.max(n, 0)));
             for (int i = 0; i < n; i++) names.add(Primitives.readString(buf, true));
-            skipTaggedFields(buf);
+            Primitives.skipTaggedFields(buf);
             return new MemberMetadata(rackId, clientId, clientHost, List.copyOf(names));
         } catch (IndexOutOfBoundsException e) {
             throw truncated("member metadata", value);
@@ -150,7 +150,7 @@ public final class ShareGroupRecords {
         ByteBuf buf = readValue(value);
         try {
             GroupMetadata g = new GroupMetadata(buf.readInt(), buf.readLong());
-            skipTaggedFields(buf);
+            Primitives.skipTaggedFields(buf);
             return g;
         } catch (IndexOutOfBoundsException e) {
             throw truncated("group metadata", value);
@@ -203,7 +203,7 @@ public final class ShareGroupRecords {
         ByteBuf buf = readValue(value);
         try {
             Map<UUID, SortedSet<Integer>> partitions = readPartitions(buf);
-            skipTaggedFields(buf);
+            Primitives.skipTaggedFields(buf);
             return partitions;
         } catch (IndexOutOfBoundsException e) {
             throw truncated("target assignment", value);
@@ -226,7 +226,7 @@ public final class ShareGroupRecords {
             int previous = buf.readInt();
             byte state = buf.readByte();
             Map<UUID, SortedSet<Integer>> partitions = readPartitions(buf);
-            skipTaggedFields(buf);
+            Primitives.skipTaggedFields(buf);
             return new CurrentAssignment(epoch, previous, state, partitions);
         } catch (IndexOutOfBoundsException e) {
             throw truncated("current assignment", value);
@@ -256,9 +256,9 @@ public final class ShareGroupRecords {
             for (int i = 0; i < n; i++) {
                 UUID id = Primitives.readUuid(buf);
                 deleting.add(new TopicInfo(id, Primitives.readString(buf, true)));
-                skipTaggedFields(buf);
+                Primitives.skipTaggedFields(buf);
             }
-            skipTaggedFields(buf);
+            Primitives.skipTaggedFields(buf);
             return new StatePartitionMetadata(initializing, initialized, deleting);
         } catch (IndexOutOfBoundsException e) {
             throw truncated("state partition metadata", value);
@@ -312,7 +312,7 @@ public final class ShareGroupRecords {
             int n = Primitives.readArrayLength(buf, true, Integer.BYTES);
             SortedSet<Integer> partitions = new TreeSet<>();
             for (int p = 0; p < n; p++) partitions.add(buf.readInt());
-            skipTaggedFields(buf);
+            Primitives.skipTaggedFields(buf);
             result.merge(id, partitions, (a, b) -> {
                 a.addAll(b);
                 return a;
@@ -341,19 +341,9 @@ public final class ShareGroupRecords {
             int count = Primitives.readArrayLength(buf, true, Integer.BYTES);
             List<Integer> partitions = new ArrayList<>(Primitives.initialCapacity(Math.max(count, 0)));
             for (int p = 0; p < count; p++) partitions.add(buf.readInt());
-            skipTaggedFields(buf);
+            Primitives.skipTaggedFields(buf);
             result.add(new TopicPartitions(id, name, List.copyOf(partitions)));
         }
         return result;
-    }
-
-    private static void skipTaggedFields(ByteBuf buf) {
-        int count = Primitives.readUnsignedVarint(buf);
-        for (int i = 0; i < count; i++) {
-            Primitives.readUnsignedVarint(buf);
-            int size = Primitives.readUnsignedVarint(buf);
-            Primitives.checkReadable(buf, size);
-            buf.skipBytes(size);
-        }
     }
 }

@@ -152,7 +152,7 @@ public final class ShareStateRecords {
             long last = buf.readLong();
             byte state = buf.readByte();
             short deliveryCount = buf.readShort();
-            skipTags(buf);
+            Primitives.skipTaggedFields(buf);
             if (last < first) throw new KafkaCodecException("state batch " + first + "-" + last + " is empty");
             batches.add(new ShareStateBatch(first, last, state, deliveryCount));
         }
@@ -185,15 +185,5 @@ public final class ShareStateRecords {
             }
         }
         return deliveryCompleteCount;
-    }
-
-    private static void skipTags(ByteBuf buf) {
-        int count = Primitives.readUnsignedVarint(buf);
-        for (int i = 0; i < count; i++) {
-            Primitives.readUnsignedVarint(buf);
-            int size = Primitives.readUnsignedVarint(buf);
-            Primitives.checkReadable(buf, size);
-            buf.skipBytes(size);
-        }
     }
 }
