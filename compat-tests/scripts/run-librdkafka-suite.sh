@@ -5,7 +5,8 @@
 #
 # Usage: compat-tests/scripts/run-librdkafka-suite.sh
 #   TARGET=tandem|apache   the server (default tandem); both are started by bench/kafka/servers.sh, one node, a fresh
-#                          data dir, Apache's defaults (auto topic creation on, 1 partition, delete.topic.enable)
+#                          data dir, Apache's defaults (auto topic creation on, delete.topic.enable) and, as the
+#                          suite's default scenario, num.partitions=4; SERVER_SETTINGS="k=v ..." adds settings
 #   TESTS="0001 0002 ..."  the test numbers to run (default: the curated list below)
 #   TEST_TIMEOUT=120       seconds before one test program is killed and counted as TIMEOUT
 #   QUICK=1                librdkafka's quick mode (-Q: fewer messages, shorter runs); QUICK=0 for the full runs
@@ -59,6 +60,9 @@ fi
 
 # The servers: the same start-up as the Kafka benchmarks (one node, fresh data dir).
 work="$cache/servers"
+# The suite's "default" scenario (tests/scenarios/default.json) is Apache's defaults with 4 partitions a topic; on one
+# broker the replication factor is 1 (offsets and transaction topics too: servers.sh sets those for Apache).
+export SERVER_SETTINGS="num.partitions=4 ${SERVER_SETTINGS:-}"
 source "$root/bench/kafka/servers.sh"
 case $target in
   tandem) start_tandem "$port" ;;
