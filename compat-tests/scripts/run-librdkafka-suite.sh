@@ -79,6 +79,16 @@ bootstrap.servers=127.0.0.1:$port
 test.timeout.multiplier=3
 CONF
 export RDKAFKA_TEST_CONF="$cache/test-$target.conf"
+# Some tests run the Kafka distribution's scripts ($KAFKA_PATH/bin/kafka-topics.sh, kafka-acls.sh with
+# --bootstrap-server $BROKERS): Apache Kafka 4.4's own tools (the jars servers.sh fetched) stand in for them.
+kafka_path="$cache/kafka-path"
+mkdir -p "$kafka_path/bin"
+for script in kafka-topics.sh:TopicCommand kafka-acls.sh:AclCommand; do
+  printf '#!/bin/sh\nexec java -Xmx256m -cp "%s/lib/*" org.apache.kafka.tools.%s "$@"\n' "$work" "${script#*:}" \
+    > "$kafka_path/bin/${script%%:*}"
+  chmod +x "$kafka_path/bin/${script%%:*}"
+done
+export KAFKA_PATH="$kafka_path" BROKERS="127.0.0.1:$port"
 export TEST_KAFKA_VERSION=${TEST_KAFKA_VERSION:-3.9.0}
 export LD_LIBRARY_PATH="$src/src:$src/src-cpp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 quick_flag=""; [ "${QUICK:-1}" = 1 ] && quick_flag="-Q"
