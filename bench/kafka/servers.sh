@@ -2,7 +2,8 @@
 # Needs $root (the repository) and $work (a scratch directory under bench/target) set by the caller.
 # Fetches Apache Kafka 4.4 from Maven Central once, rebuilds Tandem when a source is newer than its jar, and starts
 # either server on a port with a fresh data dir, or with "keep" on the data it left ($server_pid, $startup_ms set;
-# stop_server stops it, kill_server kills it with SIGKILL).
+# stop_server stops it, kill_server kills it with SIGKILL). SERVER_SETTINGS (space-separated key=value, Kafka's
+# server.properties keys) adds settings to both servers alike, e.g. the librdkafka suite's num.partitions=4.
 
 mkdir -p "$work"
 if [ ! -d "$work/lib" ]; then
@@ -42,6 +43,8 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 PROPS
+  local setting
+  for setting in ${SERVER_SETTINGS:-}; do echo "$setting" >> "$work/apache.properties"; done
   tool kafka.tools.StorageTool format -t "$(tool kafka.tools.StorageTool random-uuid | tail -1)" -c "$work/apache.properties" >/dev/null
   fi
   local t0; t0=$(date +%s%N)
@@ -55,11 +58,12 @@ PROPS
 start_tandem() { # port [keep]
   local dir="$work/tandem-data" port=$1
   [ "${2:-}" = keep ] || rm -rf "$dir"
-  local t0; t0=$(date +%s%N)
+  local t0 setting extra=(); t0=$(date +%s%N)
+  for setting in ${SERVER_SETTINGS:-}; do extra+=(--set "$setting"); done
   # The same group.initial.rebalance.delay.ms as the Apache config above, or ConsumerPerformance's join waits 3 s.
   # The launcher's own JVM flags unless TANDEM_JAVA_OPTS is set (e.g. to add a JFR recording).
   "$root/tandem" start --data-dir "$dir" --kafka-port "$port" --zk-port $((port + 1)) \
-    --set group.initial.rebalance.delay.ms=0 >> "$work/tandem.log" 2>&1 &
+    --set group.initial.rebalance.delay.ms=0 "${extra[@]}" >> "$work/tandem.log" 2>&1 &
   server_pid=$!
   startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
 }

@@ -328,6 +328,19 @@ class ProduceValidationTest {
         assertEquals(2, latestOffset("legacy"));
     }
 
+    @Test
+    void shouldAcceptLegacyMessagesOnALogAppendTimeTopicAsKafkaDoes() throws IOException {
+        // librdkafka with broker.version.fallback 0.9/0.10 (its test 0052_msg_timestamps): the up-converted batch is
+        // LogAppendTime, but the producer's messages are v0 (no timestamp type) or v1 CreateTime, which Kafka accepts.
+        createTopic("stamped-legacy", Map.of("message.timestamp.type", "LogAppendTime"));
+        long before = System.currentTimeMillis();
+        assertEquals(Errors.NONE.code(), produce("stamped-legacy", legacySet(LegacyMessage.MAGIC_V0, 1L), (short) 0).errorCode);
+        PartitionProduceResponse v1 = produce("stamped-legacy", legacySet(LegacyMessage.MAGIC_V1, 1L, 2L), (short) 2);
+        assertEquals(Errors.NONE.code(), v1.errorCode);
+        assertTrue(v1.logAppendTimeMs >= before, "the broker's time, not the producer's: " + v1.logAppendTimeMs);
+        assertEquals(3, latestOffset("stamped-legacy"));
+    }
+
     // ---- the CRC, checked once before any conversion
 
     @Test
@@ -411,8 +424,12 @@ class ProduceValidationTest {
     }
 
     private static ByteBuf legacySet(long... timestamps) {
+        return legacySet(LegacyMessage.MAGIC_V1, timestamps);
+    }
+
+    private static ByteBuf legacySet(byte magic, long... timestamps) {
         ByteBuf out = Unpooled.buffer();
-        try (LegacyMessageSetBuilder builder = LegacyMessageSetBuilder.create(out, LegacyMessage.MAGIC_V1,
+        try (LegacyMessageSetBuilder builder = LegacyMessageSetBuilder.create(out, magic,
                 ByteBufAllocator.DEFAULT)) {
             for (long timestamp : timestamps) {
                 builder.append(timestamp, null, Unpooled.copiedBuffer("legacy", StandardCharsets.UTF_8));

@@ -10,12 +10,17 @@ import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
 
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
-/** CreatePartitions: a result per topic; manual assignments are not supported and say so. */
+/** CreatePartitions: a result per topic; new partitions spread over the live brokers or placed as the request says. */
 final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsRequest> {
     private final KafkaBroker broker;
 
@@ -35,8 +40,8 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
                 if (!broker.authorization().topic(context, AclOperation.ALTER, t.name)) {
                     throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
                 }
-                checkAssignments(t);
-                TopicInfo updated = broker.metadata().createPartitions(t.name, t.count, request.validateOnly);
+                List<List<Integer>> assignment = checkAssignments(t);
+                TopicInfo updated = broker.metadata().createPartitions(t.name, t.count, assignment, request.validateOnly);
                 if (!request.validateOnly) broker.topics().awaitLeaders(updated);
             } catch (Exception e) {
                 ApiError error = ApiError.of(e);
@@ -49,19 +54,62 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
     }
 
     /**
-     * A request with assignments (even an empty list, which is not the same as none) must give one per new
-     * partition, as Kafka checks; a valid count still fails, because manual assignments are not supported. A
-     * missing topic or a count that adds nothing fails later with Kafka's own errors for those.
+     * The replicas of each new partition when the request gives them, checked as Kafka 3.9's ZooKeeper-mode admin
+     * path does (ZkAdminManager.createPartitions, then AdminZkClient's validateReplicaAssignment) and in its order:
+     * brokers that are not registered, one assignment per new partition (an empty list is not the same as none), no
+     * empty or repeated replica list, and the topic's replication factor. Null when the request gives none, or when a
+     * missing topic or a count that adds nothing will fail later with Kafka's own errors for those.
      */
-    private void checkAssignments(CreatePartitionsRequest.CreatePartitionsTopic t) {
-        if (t.assignments == null) return;
+    private List<List<Integer>> checkAssignments(CreatePartitionsRequest.CreatePartitionsTopic t) {
+        if (t.assignments == null) return null;
         TopicInfo topic = broker.metadata().topic(t.name);
-        if (topic == null || t.count <= topic.partitionCount()) return;
-        int increase = t.count - topic.partitionCount();
-        if (t.assignments.size() != increase) {
-            throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Increasing the number of partitions by " + increase
-                    + " but " + t.assignments.size() + " assignments provided.");
+        if (topic == null || t.count <= topic.partitionCount()) return null;
+        Set<Integer> live = new HashSet<>();
+        broker.metadata().liveBrokers().forEach(b -> live.add(b.brokerId()));
+        Set<Integer> unknown = new TreeSet<>();
+        List<List<Integer>> assignment = new ArrayList<>();
+        for (CreatePartitionsRequest.CreatePartitionsAssignment a : t.assignments) {
+            for (Integer id : a.brokerIds) if (!live.contains(id)) unknown.add(id);
+            assignment.add(new ArrayList<>(a.brokerIds));
         }
-        throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Tandem does not support manual partition assignments yet.");
+        if (!unknown.isEmpty()) {
+            throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Unknown broker(s) in replica assignment: "
+                    + join(unknown) + ".");
+        }
+        int current = topic.partitionCount();
+        int increase = t.count - current;
+        if (assignment.size() != increase) {
+            throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Increasing the number of partitions by " + increase
+                    + " but " + assignment.size() + " assignments provided.");
+        }
+        int replicationFactor = topic.replicas().get(0).size();
+        List<Integer> badPartitions = new ArrayList<>();
+        List<Integer> badFactors = new ArrayList<>();
+        for (int i = 0; i < assignment.size(); i++) {
+            List<Integer> replicas = assignment.get(i);
+            int partition = current + i;
+            if (replicas.isEmpty()) {
+                throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Cannot have replication factor of 0 for partition id "
+                        + partition + ".");
+            }
+            if (new HashSet<>(replicas).size() != replicas.size()) {
+                throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Duplicate brokers not allowed in replica assignment: "
+                        + join(replicas) + " for partition id " + partition + ".");
+            }
+            if (replicas.size() != replicationFactor) {
+                badPartitions.add(partition);
+                badFactors.add(replicas.size());
+            }
+        }
+        if (!badPartitions.isEmpty()) {
+            throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Inconsistent replication factor between partitions, "
+                    + "partition 0 has " + replicationFactor + " while partitions [" + join(badPartitions)
+                    + "] have replication factors [" + join(badFactors) + "], respectively.");
+        }
+        return assignment;
+    }
+
+    private static String join(Collection<Integer> ids) {
+        return ids.stream().map(String::valueOf).collect(Collectors.joining(", "));
     }
 }

@@ -179,7 +179,7 @@ public final class LogValidator {
             String refusal = clientBatchRefusal(batch, partition);
             if (refusal != null) return invalid(INVALID_RECORD, refusal);
         }
-        Result recordResult = validateRecords(batch, partition, true);
+        Result recordResult = validateRecords(batch, partition, true, batch.timestampType());
         if (recordResult != null) return recordResult;
         // Bytes after the last whole batch (a partial one) are dropped silently, as Kafka's trimInvalidBytes does.
         ByteBuf valid = validBytes == records.readableBytes() ? records
@@ -222,7 +222,8 @@ public final class LogValidator {
      * disagrees with its records gets the records' maximum, as Kafka's in-place path sets it. Returns the refusal,
      * or null.
      */
-    private Result validateRecords(RecordBatch batch, TopicPartition partition, boolean fixMaxTimestamp) {
+    private Result validateRecords(RecordBatch batch, TopicPartition partition, boolean fixMaxTimestamp,
+                                   TimestampType producedType) {
         List<RecordError> errors = new ArrayList<>(0);
         boolean timestampErrors = false;
         long maxTimestamp = RecordBatch.NO_TIMESTAMP;
@@ -232,7 +233,7 @@ public final class LogValidator {
                 Record record = it.next();
                 String keyError = compacted && !record.hasKey()
                         ? "Compacted topic cannot accept message without key in topic partition " + partition : null;
-                String timestampError = keyError == null ? timestampError(batch, record) : null;
+                String timestampError = keyError == null ? timestampError(producedType, record) : null;
                 if (keyError != null) errors.add(new RecordError(batchIndex, keyError));
                 if (timestampError != null) {
                     errors.add(new RecordError(batchIndex, timestampError));
@@ -265,8 +266,11 @@ public final class LogValidator {
         return null;
     }
 
-    /** Kafka's LogValidator.validateTimestamp, arithmetic and words included. */
-    private String timestampError(RecordBatch batch, Record record) {
+    /**
+     * Kafka's LogValidator.validateTimestamp, arithmetic and words included. {@code producedType} is the timestamp
+     * type the producer's batch or messages carried, not the one a conversion for a LogAppendTime topic gave them.
+     */
+    private String timestampError(TimestampType producedType, Record record) {
         long timestamp = record.timestamp();
         if (timestampType == TimestampType.CREATE_TIME && timestamp != RecordBatch.NO_TIMESTAMP) {
             long difference = nowMs - timestamp;
@@ -275,7 +279,7 @@ public final class LogValidator {
                         + " is out of range. The timestamp should be within [" + (nowMs - timestampBeforeMaxMs)
                         + ", " + (nowMs + timestampAfterMaxMs) + "]";
             }
-        } else if (batch.timestampType() == TimestampType.LOG_APPEND_TIME) {
+        } else if (producedType == TimestampType.LOG_APPEND_TIME) {
             return "Invalid timestamp type in message " + record + ". Producer should not set timestamp type to"
                     + " LogAppendTime.";
         }
@@ -289,6 +293,9 @@ public final class LogValidator {
     private Result validateLegacy(ByteBuf records, TopicPartition partition) {
         byte firstMagic = -1;
         int entries = 0;
+        // The up-converted batch of a LogAppendTime topic says LogAppendTime whatever the producer sent: Kafka checks
+        // the timestamp type of the messages as produced (a v0 message has none, which is fine).
+        TimestampType producedType = TimestampType.NO_TIMESTAMP_TYPE;
         for (LegacyMessage message : LegacyMessageSets.of(records)) {
             if (message.sizeInBytes() > maxMessageBytes) {
                 return invalid(MESSAGE_TOO_LARGE, "The record batch size in the append to " + partition + " is "
@@ -296,6 +303,7 @@ public final class LogValidator {
                         + maxMessageBytes + ").");
             }
             if (firstMagic < 0) firstMagic = message.magic();
+            if (message.timestampType() == TimestampType.LOG_APPEND_TIME) producedType = TimestampType.LOG_APPEND_TIME;
             if (message.magic() != firstMagic) {
                 return invalid(INVALID_RECORD, "Batch magic " + message.magic() + " is not the same as the first"
                         + " batch's magic byte " + firstMagic + " in topic partition " + partition);
@@ -309,7 +317,7 @@ public final class LogValidator {
         boolean keep = false;
         try {
             RecordBatch batch = RecordBatch.wrap(converted);
-            Result recordResult = validateRecords(batch, partition, false);
+            Result recordResult = validateRecords(batch, partition, false, producedType);
             if (recordResult != null) return recordResult;
             if (batch.sizeInBytes() > maxMessageBytes) {
                 return invalid(MESSAGE_TOO_LARGE, "Message batch size is " + batch.sizeInBytes() + " bytes in append"

@@ -301,6 +301,16 @@ public final class ClusterMetadata implements AutoCloseable {
 
     /** Adds partitions up to {@code totalCount}, spread like new topics' partitions. */
     public synchronized TopicInfo createPartitions(String name, int totalCount, boolean validateOnly) throws Exception {
+        return createPartitions(name, totalCount, null, validateOnly);
+    }
+
+    /**
+     * Adds partitions up to {@code totalCount}: on the brokers {@code manualAssignment} names (one replica list per new
+     * partition, in order, already checked by the caller against the live brokers and the count), or spread like new
+     * topics' partitions when it is null.
+     */
+    public synchronized TopicInfo createPartitions(String name, int totalCount, List<List<Integer>> manualAssignment,
+                                                   boolean validateOnly) throws Exception {
         TopicInfo info = topic(name);
         if (info == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
         int current = info.partitionCount();
@@ -312,13 +322,18 @@ public final class ClusterMetadata implements AutoCloseable {
             throw new ApiException(INVALID_PARTITIONS, "Topic already has " + current + " partitions.");
         }
         int replicationFactor = info.replicas().get(0).size();
-        List<Integer> brokerIds = liveBrokers.stream().map(BrokerRegistration::brokerId).toList();
-        if (replicationFactor > brokerIds.size()) {
-            throw new ApiException(INVALID_REPLICATION_FACTOR, "Not enough live brokers for replication factor "
-                    + replicationFactor);
+        SortedMap<Integer, List<Integer>> added = new TreeMap<>();
+        if (manualAssignment != null) {
+            for (int i = 0; i < manualAssignment.size(); i++) added.put(current + i, List.copyOf(manualAssignment.get(i)));
+        } else {
+            List<Integer> brokerIds = liveBrokers.stream().map(BrokerRegistration::brokerId).toList();
+            if (replicationFactor > brokerIds.size()) {
+                throw new ApiException(INVALID_REPLICATION_FACTOR, "Not enough live brokers for replication factor "
+                        + replicationFactor);
+            }
+            added = ReplicaAssignment.assign(brokerIds, current, totalCount - current,
+                    replicationFactor, ThreadLocalRandom.current().nextInt(brokerIds.size()));
         }
-        SortedMap<Integer, List<Integer>> added = ReplicaAssignment.assign(brokerIds, current, totalCount - current,
-                replicationFactor, ThreadLocalRandom.current().nextInt(brokerIds.size()));
         SortedMap<Integer, List<Integer>> all = new TreeMap<>(info.replicas());
         all.putAll(added);
         TopicInfo updated = new TopicInfo(name, info.id(), all, info.states(), info.configs());
