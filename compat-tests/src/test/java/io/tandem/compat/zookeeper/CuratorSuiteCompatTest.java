@@ -26,9 +26,10 @@ import org.junit.jupiter.api.Test;
  *
  * <p>CI runs {@link #CI_CLASSES}, recipes users reach for first, in about a minute. The whole jar (56 classes, about
  * 40 minutes on a loaded 2-core machine) runs with {@code -Dcurator.suite=all}; {@code -Dcurator.suite=A,B} runs
- * the named classes (simple names under org.apache.curator). {@code -Dcompat.target=apache} runs the same classes
- * against Apache ZooKeeper 3.9.5 through curator-test's own adapter (no stand-in on the class path): the reference a
- * Tandem failure is judged by, in the same child JVM set-up and under the same load.
+ * the named classes (simple names under org.apache.curator; {@code A#test} one test of a class).
+ * {@code -Dcompat.target=apache} runs the same classes against Apache ZooKeeper 3.9.5 through curator-test's own
+ * adapter (no stand-in on the class path): the reference a Tandem failure is judged by, in the same child JVM set-up
+ * and under the same load.
  */
 class CuratorSuiteCompatTest {
     private static final Path HARNESS_SOURCE = Path.of("src/test/curator-harness");
@@ -49,7 +50,8 @@ class CuratorSuiteCompatTest {
         boolean apache = "apache".equals(System.getProperty(ZkTargetExtension.TARGET_PROPERTY));
         String classPath = apache ? System.getProperty("java.class.path")
                 : compileHarness() + File.pathSeparator + System.getProperty("java.class.path");
-        Path log = Files.createDirectories(WORK).toAbsolutePath().resolve(apache ? "runner-apache.log" : "runner.log");
+        Path log = Files.createDirectories(WORK).toAbsolutePath()
+                .resolve(apache ? "runner-apache.log" : "runner.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "-Xmx1g", "-cp", classPath,
                 CuratorSuiteRunner.class.getName()));
@@ -83,7 +85,11 @@ class CuratorSuiteCompatTest {
         }
         List<String> chosen = new ArrayList<>();
         for (String name : wanted.split(",")) {
-            all.stream().filter(c -> c.endsWith("." + name.trim())).forEach(chosen::add);
+            // TestX#method runs one test of a class.
+            String[] classAndMethod = name.trim().split("#", 2);
+            String method = classAndMethod.length == 2 ? "#" + classAndMethod[1] : "";
+            all.stream().filter(c -> c.endsWith("." + classAndMethod[0])).map(c -> c + method)
+                    .forEach(chosen::add);
         }
         return chosen;
     }
