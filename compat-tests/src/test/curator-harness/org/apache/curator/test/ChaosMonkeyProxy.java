@@ -62,13 +62,17 @@ final class ChaosMonkeyProxy implements Closeable {
 
     private void acceptLoop() {
         while (!closed) {
+            Socket client = null;
             try {
-                Socket client = listener.accept();
+                client = listener.accept();
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), upstreamPort);
                 client.setTcpNoDelay(true);
                 server.setTcpNoDelay(true);
                 new Connection(client, server).start();
             } catch (IOException e) {
+                if (client != null) {
+                    quietly(client); // the node is gone: the client sees a refused connection, as without the proxy
+                }
                 if (!closed) {
                     System.err.println("chaos monkey proxy: accept failed: " + e);
                 }
