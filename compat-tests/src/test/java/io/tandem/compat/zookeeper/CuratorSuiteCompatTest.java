@@ -28,7 +28,10 @@ import org.junit.jupiter.api.Test;
  * give each class's time: TestLeaderSelector alone took 167 s, most of it session expiries it waits out, so it runs
  * with the whole jar only). The whole jar (56 classes, about
  * 40 minutes on a loaded 2-core machine) runs with {@code -Dcurator.suite=all}; {@code -Dcurator.suite=A,B} runs
- * the named classes (simple names under org.apache.curator).
+ * the named classes (simple names under org.apache.curator; {@code A#test} one test of a class).
+ * {@code -Dcompat.target=apache} runs the same classes against Apache ZooKeeper 3.9.5 through curator-test's own
+ * adapter (no stand-in on the class path): the reference a Tandem failure is judged by, in the same child JVM set-up
+ * and under the same load.
  */
 class CuratorSuiteCompatTest {
     private static final Path HARNESS_SOURCE = Path.of("src/test/curator-harness");
@@ -45,11 +48,13 @@ class CuratorSuiteCompatTest {
     @Test
     void curatorRecipeTestsShouldPassAgainstTandem() throws Exception {
         List<String> classes = selectedClasses();
-        Path harness = compileHarness();
-        Path log = Files.createDirectories(WORK).toAbsolutePath().resolve("runner.log");
+        boolean apache = "apache".equals(System.getProperty(ZkTargetExtension.TARGET_PROPERTY));
+        String classPath = apache ? System.getProperty("java.class.path")
+                : compileHarness() + File.pathSeparator + System.getProperty("java.class.path");
+        Path log = Files.createDirectories(WORK).toAbsolutePath()
+                .resolve(apache ? "runner-apache.log" : "runner.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx1g", "-cp",
-                harness + File.pathSeparator + System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx1g", "-cp", classPath,
                 CuratorSuiteRunner.class.getName()));
         command.addAll(classes);
         Process process = new ProcessBuilder(command).directory(WORK.toFile()).redirectErrorStream(true)
@@ -62,7 +67,8 @@ class CuratorSuiteCompatTest {
         String summary = lines.stream().filter(l -> l.startsWith("SUMMARY ")).findFirst()
                 .orElseGet(() -> fail("no summary from the runner (exit " + process.exitValue() + "):\n" + tail(lines)));
         String failures = lines.stream().filter(l -> l.startsWith("FAILED ")).collect(Collectors.joining("\n"));
-        System.out.println("Curator suite (" + classes.size() + " classes): " + summary);
+        System.out.println("Curator suite (" + classes.size() + " classes, " + (apache ? "Apache" : "Tandem") + "): "
+                + summary);
         assertTrue(!summary.contains(" succeeded=0 "), "no Curator test ran: " + summary + "\n" + tail(lines));
         assertEquals("", failures, () -> summary + "\n" + failures);
         assertEquals(0, process.exitValue(), () -> summary + "\n" + tail(lines));
@@ -80,7 +86,11 @@ class CuratorSuiteCompatTest {
         }
         List<String> chosen = new ArrayList<>();
         for (String name : wanted.split(",")) {
-            all.stream().filter(c -> c.endsWith("." + name.trim())).forEach(chosen::add);
+            // TestX#method runs one test of a class.
+            String[] classAndMethod = name.trim().split("#", 2);
+            String method = classAndMethod.length == 2 ? "#" + classAndMethod[1] : "";
+            all.stream().filter(c -> c.endsWith("." + classAndMethod[0])).map(c -> c + method)
+                    .forEach(chosen::add);
         }
         return chosen;
     }

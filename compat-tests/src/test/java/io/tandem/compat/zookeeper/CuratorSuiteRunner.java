@@ -1,6 +1,7 @@
 package io.tandem.compat.zookeeper;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -19,10 +20,11 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
- * The child process of {@link CuratorSuiteCompatTest}: runs the named test classes of Curator's own test jar with
- * the JUnit platform and prints one {@code FAILED class#method: message} line per failure, then a {@code SUMMARY}
- * line; the exit code is the number of failures (capped). A {@code CLASS name seconds} line per test class says
- * where the time goes (what decides {@link CuratorSuiteCompatTest#CI_CLASSES}).
+ * The child process of {@link CuratorSuiteCompatTest}: runs the named test classes of Curator's own test jar (or
+ * single tests, named {@code Class#method}) with the JUnit platform and prints one {@code FAILED class#method: message}
+ * line per failure, then a {@code SUMMARY} line; the exit code is the number of failures (capped). A
+ * {@code CLASS name seconds} line per test class says where the time goes (what decides
+ * {@link CuratorSuiteCompatTest#CI_CLASSES}).
  */
 public final class CuratorSuiteRunner {
     private CuratorSuiteRunner() {
@@ -54,7 +56,8 @@ public final class CuratorSuiteRunner {
     public static void main(String[] args) {
         List<org.junit.platform.engine.DiscoverySelector> selectors = new ArrayList<>();
         for (String name : args) {
-            selectors.add(selectClass(name));
+            // Class#method picks one test (e.g. to repeat a timing-sensitive one); a plain name the whole class.
+            selectors.add(name.contains("#") ? selectMethod(name) : selectClass(name));
         }
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectors).build();
         Launcher launcher = LauncherFactory.create();
