@@ -186,6 +186,15 @@ public final class ClusterMetadata implements AutoCloseable {
         TopicInfo info = new TopicInfo(name, id, assignment.replicas(), new ConcurrentHashMap<>(states),
                 KafkaZkLayout.decodeEntityConfig(config));
         topics.put(name, info);
+        // The controller may have deleted the topic while it was read here (its request gone once its znodes are)
+        // and told this broker to forget it before the put above: read again, and take back only what was put here.
+        // A deleted topic left in the cache stayed "already exists" for good (a reset's name check, seen in a bench).
+        byte[] again = store.getData(KafkaZkLayout.topicPath(name));
+        if (again == null || store.getData(KafkaZkLayout.deleteTopicPath(name)) != null
+                || !id.equals(KafkaZkLayout.decodeTopicAssignment(again).topicId())) {
+            topics.remove(name, info);
+            return null;
+        }
         return info;
     }
 
