@@ -62,7 +62,7 @@ final class EnsembleMembers {
      * the caller stops serving and drops its clients.
      */
     boolean committed(EnsembleConfig config, long zxid, boolean serving, EnsembleZab zab) {
-        if (config == null || config.members().equals(zabMembers)) {
+        if (config == null || sameMembers(config.members(), zabMembers)) {
             return false;
         }
         if (!voterIds(config).equals(voterIds(staticConfig))) {
@@ -74,10 +74,14 @@ final class EnsembleMembers {
         if (!present && (!serving || zxid <= servingFromZxid)) {
             return false;
         }
+        // A member this one already knows keeps the address its own zoo.cfg gives (it may reach it another way than
+        // the leader does, through a proxy in a test or a NAT); only a new member is dialled where the config says.
+        Map<Long, String> members = new TreeMap<>();
+        config.members().forEach((id, spec) -> members.put(id, zabMembers.containsKey(id)
+                && isObserver(zabMembers.get(id)) == isObserver(spec) ? zabMembers.get(id) : spec));
         Map<Integer, QuorumTransport.Peer> peers = new TreeMap<>();
-        config.members().forEach((id, spec) -> peers.put(id.intValue(),
-                QuorumTransport.Peer.parse(id.intValue(), spec)));
-        zabMembers = config.members();
+        members.forEach((id, spec) -> peers.put(id.intValue(), QuorumTransport.Peer.parse(id.intValue(), spec)));
+        zabMembers = members;
         if (!present) {
             LOG.warning(() -> "Server " + myId + " is not in configuration version 0x"
                     + Long.toHexString(config.version()) + ": removed from the ensemble, serving no client from now"
@@ -96,10 +100,27 @@ final class EnsembleMembers {
         }
     }
 
+    /** The same ids in the same roles (voter or observer), whatever addresses either prints. */
+    private static boolean sameMembers(Map<Long, String> a, Map<Long, String> b) {
+        if (!a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        for (Map.Entry<Long, String> e : a.entrySet()) {
+            if (isObserver(e.getValue()) != isObserver(b.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isObserver(String spec) {
+        return spec.contains(":observer");
+    }
+
     private static Set<Long> voterIds(EnsembleConfig config) {
         Set<Long> voters = new TreeSet<>();
         config.members().forEach((id, spec) -> {
-            if (!spec.contains(":observer")) {
+            if (!isObserver(spec)) {
                 voters.add(id);
             }
         });

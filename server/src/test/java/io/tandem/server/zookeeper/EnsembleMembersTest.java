@@ -1,0 +1,128 @@
+package io.tandem.server.zookeeper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.tandem.server.zab.QuorumTransport;
+import io.tandem.server.zab.Role;
+import io.tandem.server.zab.SnapshotData;
+import io.tandem.server.zab.ZabServer;
+import io.tandem.storage.zk.SnapshotBody;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The members a committed configuration hands to Zab. The leader's configuration prints the addresses its own zoo.cfg
+ * gives; a member that reaches a peer another way (through a proxy, as EnsembleProcessTest's cut-off members do, or
+ * a NAT) keeps its own: re-dialling the leader's addresses took the cut-off members around their proxies, so a cut
+ * no longer cut and the others never elected a new leader.
+ */
+class EnsembleMembersTest {
+    private static final Map<String, String> LOCAL = Map.of(
+            "server.1", "127.0.0.1:7001:8001;2181",
+            "server.2", "127.0.0.1:7002:8002;2182",
+            "server.3", "127.0.0.1:9003:8003;2183"); // server 3 through a proxy on this member
+
+    @Test
+    void theSameMembersAtOtherAddressesChangeNothing() {
+        EnsembleMembers members = new EnsembleMembers(EnsembleConfig.fromSettings(LOCAL));
+        members.myId(1);
+        Recording zab = new Recording();
+        EnsembleConfig leaders = config(Map.of(
+                "server.1", "127.0.0.1:7001:8001;2181",
+                "server.2", "127.0.0.1:7002:8002;2182",
+                "server.3", "127.0.0.1:7003:8003;2183"));
+        assertFalse(members.committed(leaders, 10, true, zab));
+        assertEquals(List.of(), zab.handed, "nothing handed to Zab: the members are the same");
+    }
+
+    @Test
+    void anAddedObserverIsHandedWithTheLocalAddressesOfTheKnownMembers() {
+        EnsembleMembers members = new EnsembleMembers(EnsembleConfig.fromSettings(LOCAL));
+        members.myId(1);
+        Recording zab = new Recording();
+        EnsembleConfig withObserver = config(Map.of(
+                "server.1", "127.0.0.1:7001:8001;2181",
+                "server.2", "127.0.0.1:7002:8002;2182",
+                "server.3", "127.0.0.1:7003:8003;2183",
+                "server.4", "127.0.0.1:7004:8004:observer;2184"));
+        assertFalse(members.committed(withObserver, 10, true, zab), "this member stays");
+        assertEquals(1, zab.handed.size());
+        Map<Integer, QuorumTransport.Peer> handed = zab.handed.get(0);
+        assertEquals(9003, handed.get(3).quorumPort(), "server 3 still through this member's own address");
+        assertEquals(7004, handed.get(4).quorumPort(), "the new observer where the configuration says");
+        assertEquals(true, handed.get(4).observer());
+    }
+
+    private static EnsembleConfig config(Map<String, String> lines) {
+        EnsembleConfig parsed = EnsembleConfig.fromSettings(lines);
+        return new EnsembleConfig(parsed.members(), 0x100000001L);
+    }
+
+    /** Records what it is handed; everything else is never asked of it here. */
+    private static final class Recording implements EnsembleZab {
+        final List<Map<Integer, QuorumTransport.Peer>> handed = new ArrayList<>();
+
+        @Override
+        public boolean changeMembers(Map<Integer, QuorumTransport.Peer> members) {
+            handed.add(members);
+            return true;
+        }
+
+        @Override
+        public boolean submit(byte[] txn) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean isServing() {
+            return true;
+        }
+
+        @Override
+        public Role role() {
+            return Role.FOLLOWING;
+        }
+
+        @Override
+        public int leaderId() {
+            return 2;
+        }
+
+        @Override
+        public long committedZxid() {
+            return 0;
+        }
+
+        @Override
+        public boolean isObserver() {
+            return false;
+        }
+
+        @Override
+        public boolean isRecovering() {
+            return false;
+        }
+
+        @Override
+        public boolean compact(long zxid, SnapshotData snapshot) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public SnapshotData writeSnapshot(long zxid, SnapshotBody body) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public ZabServer.Stats stats() {
+            return null;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
