@@ -13,21 +13,14 @@ import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.message.*;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
-import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.requests.AbstractResponse;
-import org.apache.kafka.common.requests.RequestHeader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -346,16 +339,10 @@ class ApacheAuthorizationDifferentialTest {
 
     /** A blocking connection, authenticated with SASL/PLAIN, that reads answers with kafka-clients' classes. */
     private static final class Connection implements AutoCloseable {
-        private final Socket socket;
-        private final DataInputStream in;
-        private final DataOutputStream out;
-        private int correlationId;
+        private final WireClient wire;
 
         private Connection(int port) throws IOException {
-            socket = new Socket("127.0.0.1", port);
-            socket.setSoTimeout(30_000);
-            in = new DataInputStream(socket.getInputStream());
-            out = new DataOutputStream(socket.getOutputStream());
+            wire = new WireClient(port);
         }
 
         static Connection as(int port, String user, String password) throws IOException {
@@ -376,20 +363,7 @@ class ApacheAuthorizationDifferentialTest {
         }
 
         AbstractResponse call(ApiKeys key, short version, ApiMessage request) throws IOException {
-            RequestHeader header = new RequestHeader(key, version, "authorization-differential", ++correlationId);
-            short headerVersion = key.requestHeaderVersion(version);
-            ObjectSerializationCache cache = new ObjectSerializationCache();
-            int size = header.data().size(cache, headerVersion) + request.size(cache, version);
-            ByteBuffer frame = ByteBuffer.allocate(size);
-            ByteBufferAccessor accessor = new ByteBufferAccessor(frame);
-            header.data().write(accessor, cache, headerVersion);
-            request.write(accessor, cache, version);
-            out.writeInt(size);
-            out.write(frame.array());
-            out.flush();
-            byte[] response = new byte[in.readInt()];
-            in.readFully(response);
-            return AbstractResponse.parseResponse(ByteBuffer.wrap(response), header);
+            return wire.response(key, version, request);
         }
 
         /** The newest version of each API the server and kafka-clients both speak. */
@@ -421,7 +395,7 @@ class ApacheAuthorizationDifferentialTest {
 
         @Override
         public void close() throws IOException {
-            socket.close();
+            wire.close();
         }
     }
 }

@@ -52,9 +52,18 @@ final class WireClient implements AutoCloseable {
 
     /** Reads the answer to the request sent with this header. */
     ApiMessage receive(RequestHeader header) throws IOException {
+        return receiveResponse(header).data();
+    }
+
+    /** The answer as kafka-clients' response class (its error counts, for one). */
+    AbstractResponse response(ApiKeys key, short version, ApiMessage request) throws IOException {
+        return receiveResponse(send(key, version, request));
+    }
+
+    private AbstractResponse receiveResponse(RequestHeader header) throws IOException {
         byte[] response = new byte[in.readInt()];
         in.readFully(response);
-        return AbstractResponse.parseResponse(ByteBuffer.wrap(response), header).data();
+        return AbstractResponse.parseResponse(ByteBuffer.wrap(response), header);
     }
 
     /** Reads until the server closes the connection; returns how many bytes came before (-1: still open). */
