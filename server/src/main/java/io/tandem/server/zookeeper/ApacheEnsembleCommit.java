@@ -269,11 +269,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     }
 
     private void enqueue(Runnable task) {
-        try {
-            server.runOnCommitThread(task);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        server.runOnCommitThread(task);
     }
 
     // ---------------------------------------------------------------- the commit thread

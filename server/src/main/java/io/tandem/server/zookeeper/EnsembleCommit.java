@@ -193,11 +193,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     private void enqueue(Runnable task) {
-        try {
-            server.runOnCommitThread(task);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        server.runOnCommitThread(task);
     }
 
     // ---------------------------------------------------------------- the commit thread

@@ -8,9 +8,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -55,6 +57,14 @@ public final class ZkServer implements AutoCloseable {
     volatile ZkFaults faults = ZkFaults.NONE;
     private final ContainerSweeper containers;
     private final BlockingQueue<Request> queue = new ArrayBlockingQueue<>(QUEUE_REQUESTS_MAX);
+    /**
+     * Work handed over by the consensus side (commits, role changes, requests forwarded by other members): a queue of
+     * its own, so Zab's thread never waits for room behind client requests. It is not bounded by clients: what Zab
+     * hands over is bounded by what it has in flight (proposals, themselves bounded by the members' client limits).
+     */
+    private final Queue<Request> consensusTasks = new ConcurrentLinkedQueue<>();
+    /** Put on the client queue to wake a waiting commit thread when a consensus task arrives; runs nothing. */
+    private static final Request WAKE = new Request(null, 0, 0, Request.KIND_TASK, null);
     /** Client requests queued or in progress, all connections together (globalOutstandingLimit; see ReadGate). */
     final AtomicInteger outstanding = new AtomicInteger();
     /** globalOutstandingLimit as this node applies it (an ensemble member divides it, see startEnsemble). */
@@ -182,6 +192,7 @@ public final class ZkServer implements AutoCloseable {
     /** One turn of the commit thread without waiting: what is queued now, then the path's tick (simulator only). */
     void runCommitTurn() throws IOException {
         List<Request> batch = new ArrayList<>();
+        takeConsensusTasks(batch);
         queue.drainTo(batch, BATCH_REQUESTS_MAX);
         commitTurn(batch);
     }
@@ -285,9 +296,21 @@ public final class ZkServer implements AutoCloseable {
         return result;
     }
 
-    /** Runs {@code task} on the commit thread in queue order; waits for room, because the task must not be lost. */
-    void runOnCommitThread(Runnable task) throws InterruptedException {
-        queue.put(new Request(null, 0, 0, Request.KIND_TASK, task));
+    /**
+     * Runs {@code task} on the commit thread, in order with the other consensus tasks and ahead of the client requests
+     * waiting then; never waits, so the consensus thread that calls it never stalls on clients.
+     */
+    void runOnCommitThread(Runnable task) {
+        consensusTasks.add(new Request(null, 0, 0, Request.KIND_TASK, task));
+        // A full client queue means the commit thread is busy: it takes the task at its next turn without a wake-up.
+        queue.offer(WAKE);
+    }
+
+    private void takeConsensusTasks(List<Request> batch) {
+        Request task;
+        while ((task = consensusTasks.poll()) != null) {
+            batch.add(task);
+        }
     }
 
     // ---------------------------------------------------------------- the commit thread
@@ -296,11 +319,13 @@ public final class ZkServer implements AutoCloseable {
         List<Request> batch = new ArrayList<>();
         while (running) {
             try {
-                Request first = queue.poll(SessionTracker.CHECK_INTERVAL_MS, TimeUnit.MILLISECONDS);
+                Request first = consensusTasks.isEmpty()
+                        ? queue.poll(SessionTracker.CHECK_INTERVAL_MS, TimeUnit.MILLISECONDS) : null;
+                takeConsensusTasks(batch);
                 if (first != null) {
                     batch.add(first);
-                    queue.drainTo(batch, BATCH_REQUESTS_MAX - 1);
                 }
+                queue.drainTo(batch, BATCH_REQUESTS_MAX - 1);
                 commitTurn(batch);
             } catch (InterruptedException e) {
                 if (!running) {

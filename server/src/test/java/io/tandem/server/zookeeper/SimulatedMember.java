@@ -141,6 +141,11 @@ public final class SimulatedMember implements ZabServer.Application {
         this.commit = (EnsembleCommit) server.commitPath();
     }
 
+    /** The production server behind this member, for tests of its commit thread's queues. */
+    ZkServer server() {
+        return server;
+    }
+
     /** The mutation the checker must catch: the leader prepares against the applied tree, not its outstanding changes. */
     public void forgetOutstandingChangesBeforeEachPrepare() {
         commit.beforeLeaderPrepare = server.preparer::clear;
