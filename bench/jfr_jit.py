@@ -2,13 +2,15 @@
 the longest compilations, methods compiled more than once at tier 4, and deoptimizations with the compiled method
 they invalidated. JDK 17's `profile` settings drop compilations under 100 ms, so record with a copy of profile.jfc whose
 jdk.Compilation threshold is 0 ms (see docs/profiles/zk-jit.md for the command).
-Usage: python3 bench/jfr_jit.py <recording.jfr> [rows=25] [from=HH:MM:SS (skip compilations started earlier)]
+Usage: python3 bench/jfr_jit.py <recording.jfr> [rows=25] [from=HH:MM:SS[.mmm]] [to=HH:MM:SS[.mmm]] (UTC: only
+compilations and deoptimizations that started in that span, e.g. one phase of ZkBench)
 Durations are wall time of the compiler thread: on a loaded machine they include time spent waiting for a core."""
 import collections, json, re, subprocess, sys
 
 path = sys.argv[1]
 rows = int(sys.argv[2]) if len(sys.argv) > 2 else 25
 start_from = sys.argv[3] if len(sys.argv) > 3 else ""
+end_at = sys.argv[4] if len(sys.argv) > 4 else "99"
 
 
 def events(kind):
@@ -36,15 +38,15 @@ def group(name):
 compilations = []
 for e in events("jdk.Compilation"):
     v = e["values"]
-    clock = v["startTime"][11:19]
-    if clock < start_from:
+    clock = v["startTime"][11:23]
+    if not start_from <= clock < end_at:
         continue
     compilations.append({"id": v["compileId"], "level": v["compileLevel"], "seconds": seconds(v["duration"]),
                          "name": method_name(v["method"]), "inlined": v.get("inlinedBytes") or 0,
                          "code": v.get("codeSize") or 0, "clock": v["startTime"][11:23], "osr": v.get("isOsr")})
 by_id = {c["id"]: c for c in compilations}
 
-print(f"== compilations from {start_from or 'the start'}: {len(compilations)}")
+print(f"== compilations from {start_from or 'the start'} to {end_at if end_at != '99' else 'the end'}: {len(compilations)}")
 per_tier = collections.defaultdict(lambda: [0.0, 0, 0])
 per_group = collections.defaultdict(lambda: [0.0, 0, 0])
 for c in compilations:
@@ -73,7 +75,7 @@ for name, cs in sorted(again.items(), key=lambda kv: -sum(c["seconds"] for c in 
     if len(cs) > 1:
         print(f"{sum(c['seconds'] for c in cs):6.3f} s  x{len(cs)}  {name}")
 
-deopts = [e["values"] for e in events("jdk.Deoptimization") if e["values"]["startTime"][11:19] >= start_from]
+deopts = [e["values"] for e in events("jdk.Deoptimization") if start_from <= e["values"]["startTime"][11:23] < end_at]
 print(f"\n== deoptimizations: {len(deopts)} (compiled method invalidated <- where the trap was, reason, action)")
 counts = collections.Counter()
 for d in deopts:
