@@ -6,6 +6,9 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -36,6 +39,7 @@ import org.apache.zookeeper.ZooKeeper;
 public final class ZkBench {
     public static final List<String> PHASES = List.of("create", "set", "get", "exists", "delete");
     private static final long PHASE_TIMEOUT_MINUTES = 10;
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss.SSS", Locale.ROOT);
     /** Latencies are recorded in microseconds up to a minute, with 3 significant digits. */
     private static final long LATENCY_US_MAX = 60_000_000;
 
@@ -194,7 +198,9 @@ public final class ZkBench {
                     }
                     Map<String, Double> serverCpuBefore = ThreadCpu.snapshot(server.pid());
                     Map<String, Double> driverCpuBefore = ThreadCpu.snapshot(ProcessHandle.current().pid());
+                    LocalTime started = LocalTime.now(ZoneOffset.UTC);
                     PhaseResult result = runPhase(phase, clients, options);
+                    LocalTime ended = LocalTime.now(ZoneOffset.UTC);
                     Map<String, Double> serverCpuAfter = ThreadCpu.snapshot(server.pid());
                     Map<String, Double> driverCpuAfter = ThreadCpu.snapshot(ProcessHandle.current().pid());
                     if (record) {
@@ -204,9 +210,11 @@ public final class ZkBench {
                             + "max %8.3f ms  (%d ops, %d errors)%n", phase, result.opsPerSecond, result.p50Ms,
                             result.p99Ms, result.p999Ms, result.maxMs, result.ops, result.errors);
                     // CPU per operation moves far less with the machine's load than the rate: compare builds by it.
-                    System.out.printf(Locale.ROOT, "        server CPU %s; driver CPU %.1f us/op%n",
+                    // The phase's wall-clock span lines it up with a JFR recording or -XX:+PrintCompilation output.
+                    System.out.printf(Locale.ROOT, "        server CPU %s; driver CPU %.1f us/op; %s-%s UTC%n",
                             ThreadCpu.perOperation(serverCpuBefore, serverCpuAfter, result.ops, 5),
-                            (ThreadCpu.total(driverCpuAfter) - ThreadCpu.total(driverCpuBefore)) * 1e6 / result.ops);
+                            (ThreadCpu.total(driverCpuAfter) - ThreadCpu.total(driverCpuBefore)) * 1e6 / result.ops,
+                            CLOCK.format(started), CLOCK.format(ended));
                     serverCpuUsPerOp.put(run + "/" + phase,
                             (ThreadCpu.total(serverCpuAfter) - ThreadCpu.total(serverCpuBefore)) * 1e6 / result.ops);
                     phases.add(result);
