@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -45,6 +46,49 @@ class ShareGroupTest {
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10);
         p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
         return new KafkaShareConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+    }
+
+    /**
+     * Partitions added to a topic the group already consumes start at offset 0, whatever share.auto.offset.reset
+     * says (here latest, the default): the group coordinator initializes them when the heartbeat sees them, so
+     * records produced to them before any member fetches them are delivered, as Kafka 4.4 does it.
+     */
+    @Test
+    void partitionsAddedToASubscribedTopicAreReadFromTheirStart(KafkaTarget target) throws Exception {
+        String topic = unique("share-grow");
+        String group = unique("share-grow-group");
+        try (Admin admin = admin(target); KafkaProducer<String, String> producer = stringProducer(target);
+             KafkaShareConsumer<String, String> consumer = shareConsumer(target, group)) {
+            createTopic(admin, topic, 1);
+            consumer.subscribe(List.of(topic));
+            // Latest: records before the share-partition first loads are skipped, so produce until one comes.
+            long deadline = System.nanoTime() + PATIENCE.toNanos();
+            boolean consuming = false;
+            while (!consuming) {
+                if (System.nanoTime() > deadline) fail("the share consumer never got a record of partition 0");
+                producer.send(new ProducerRecord<>(topic, 0, null, "warm-up"));
+                producer.flush();
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    consumer.acknowledge(r, AcknowledgeType.ACCEPT);
+                    consuming = true;
+                }
+                consumer.commitSync();
+            }
+            get(admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(2))).all());
+            for (int i = 0; i < 5; i++) producer.send(new ProducerRecord<>(topic, 1, null, "new-" + i));
+            producer.flush();
+            List<String> fromNew = new java.util.ArrayList<>();
+            deadline = System.nanoTime() + PATIENCE.toNanos();
+            while (fromNew.size() < 5) {
+                if (System.nanoTime() > deadline) fail("records of the new partition not delivered: got " + fromNew);
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.partition() == 1) fromNew.add(r.value());
+                    consumer.acknowledge(r, AcknowledgeType.ACCEPT);
+                }
+                consumer.commitSync();
+            }
+            assertEquals(List.of("new-0", "new-1", "new-2", "new-3", "new-4"), fromNew);
+        }
     }
 
     @Test

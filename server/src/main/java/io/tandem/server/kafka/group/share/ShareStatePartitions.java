@@ -51,7 +51,8 @@ final class ShareStatePartitions {
             if (topic == null) continue;
             SortedSet<Integer> have = group.initialized.get(topic.id());
             for (int p = 0; p < topic.partitionCount(); p++) {
-                if (have == null || !have.contains(p)) toInitialize.computeIfAbsent(topic.id(), k -> new TreeSet<>()).add(p);
+                if (have != null && have.contains(p)) continue;
+                toInitialize.computeIfAbsent(topic.id(), k -> new TreeSet<>()).add(p);
             }
         }
         if (toInitialize.isEmpty()) return;

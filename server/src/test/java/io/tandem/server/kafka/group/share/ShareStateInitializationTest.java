@@ -53,7 +53,8 @@ class ShareStateInitializationTest {
 
     private ShareGroupCoordinator coordinator() {
         return new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false,
-                new LocalSharePersister(shareCoordinator), new ShareGroupOffsetsStore((g, records) -> offsetsLog.addAll(records)));
+                new LocalSharePersister(shareCoordinator),
+                new ShareGroupOffsetsStore((g, records) -> offsetsLog.addAll(records)));
     }
 
     private static ShareGroupCoordinator.HeartbeatResult heartbeat(ShareGroupCoordinator c, int epoch, long now) {
