@@ -494,16 +494,14 @@ public final class ShareGroupCoordinator {
         replayed.clear();
     }
 
-    /** The group's share-partitions that have state, with their start offsets (null when no such share group). */
+    /**
+     * The group's share-partitions that have state, with their start offsets (null when no such share group): -1 for
+     * one initialized but never loaded, as Kafka's share coordinator summarizes it.
+     */
     public synchronized List<PartitionOffset> offsets(String groupId, long nowMs) {
         ShareGroup group = groups.get(groupId);
         if (group == null) return null;
-        List<PartitionOffset> result = new ArrayList<>();
-        for (Map.Entry<ShareSessions.Key, SharePartition> e : group.partitions.entrySet()) {
-            e.getValue().expireLocks(nowMs);
-            result.add(new PartitionOffset(e.getKey().topicId(), e.getKey().partition(), e.getValue().startOffset()));
-        }
-        return result;
+        return statePartitions.offsets(group, nowMs);
     }
 
     /**

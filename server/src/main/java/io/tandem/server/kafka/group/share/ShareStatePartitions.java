@@ -111,6 +111,27 @@ final class ShareStatePartitions {
         return stored.startOffset() >= 0 || stored.stateEpoch() != ShareStateCoordinator.DEFAULT_STATE_EPOCH;
     }
 
+    /** The start offset of every share-partition with state: a loaded one's own, else the stored one (maybe -1). */
+    List<ShareGroupCoordinator.PartitionOffset> offsets(ShareGroup group, long nowMs) {
+        List<ShareGroupCoordinator.PartitionOffset> result = new ArrayList<>();
+        for (ShareSessions.Key k : withState(group)) {
+            SharePartition p = group.partitions.get(k);
+            long start;
+            if (p != null) {
+                p.expireLocks(nowMs);
+                start = p.startOffset();
+            } else {
+                try {
+                    start = persister.read(group.groupId, k.topicId(), k.partition()).startOffset();
+                } catch (ApiException e) {
+                    start = ShareStateCoordinator.UNINITIALIZED_START_OFFSET;
+                }
+            }
+            result.add(new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(), start));
+        }
+        return result;
+    }
+
     /** Every share-partition of the group that may have state: those in use and those initialized. */
     static Set<ShareSessions.Key> withState(ShareGroup group) {
         Set<ShareSessions.Key> keys = new LinkedHashSet<>(group.partitions.keySet());
