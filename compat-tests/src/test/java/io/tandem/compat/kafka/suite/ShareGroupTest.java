@@ -27,6 +27,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.ShareFetchRequestData;
 import org.apache.kafka.common.message.ShareFetchResponseData;
 import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
@@ -81,12 +83,26 @@ class ShareGroupTest {
         try (WireClient wire = new WireClient(port); KafkaProducer<String, String> producer = stringProducer(target)) {
             int memberEpoch = 0;
             long deadline = System.nanoTime() + PATIENCE.toNanos();
+            // As a client: FindCoordinator first (Apache creates __consumer_offsets then), until it answers.
+            while (true) {
+                if (System.nanoTime() > deadline) fail("no group coordinator");
+                FindCoordinatorResponseData found = (FindCoordinatorResponseData) wire.call(ApiKeys.FIND_COORDINATOR,
+                        (short) 4, new FindCoordinatorRequestData().setKeyType((byte) 0)
+                                .setCoordinatorKeys(List.of(group)));
+                if (found.coordinators().get(0).errorCode() == Errors.NONE.code()) break;
+                Thread.sleep(200);
+            }
             while (true) {
                 if (System.nanoTime() > deadline) fail("partition 0 never assigned");
                 ShareGroupHeartbeatResponseData hb = (ShareGroupHeartbeatResponseData) wire.call(
                         ApiKeys.SHARE_GROUP_HEARTBEAT, (short) 1, new ShareGroupHeartbeatRequestData()
                                 .setGroupId(group).setMemberId(memberId).setMemberEpoch(memberEpoch)
                                 .setSubscribedTopicNames(memberEpoch == 0 ? List.of(topic) : null));
+                if (Errors.forCode(hb.errorCode()) == Errors.COORDINATOR_LOAD_IN_PROGRESS
+                        || Errors.forCode(hb.errorCode()) == Errors.NOT_COORDINATOR) {
+                    Thread.sleep(200);
+                    continue;
+                }
                 assertEquals(Errors.NONE.code(), hb.errorCode(), hb.errorMessage());
                 memberEpoch = hb.memberEpoch();
                 if (hb.assignment() != null && !hb.assignment().topicPartitions().isEmpty()) break;
