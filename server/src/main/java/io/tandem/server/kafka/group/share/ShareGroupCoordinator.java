@@ -23,7 +23,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * assignment, and each group's share-partitions ({@link SharePartition}) with their acquisition locks. A share group
  * has no reconciliation: a member's assignment is the target at once, and its epoch is the group's assignment epoch.
  * Share-partition state (start offsets, in-flight records, delivery counts) is kept through a {@link SharePersister}
- * (the share coordinator on __share_group_state): read when a share-partition is first used, written on every change.
+ * (the share coordinator on __share_group_state): initialized when a heartbeat subscribes the group to it
+ * ({@link ShareStatePartitions}, as Kafka 4.4), read when a share-partition is first used, written on every change.
  * Groups and members are durable as Kafka 4.4 keeps them ({@link ShareGroupStore}: the ShareGroup* records of
  * {@code __consumer_offsets}), so after a restart a member carries on at its epoch, with a fresh session timeout, as
  * Kafka's coordinator schedules one for every member it loads. Time comes in as {@code nowMs}, so tests drive it.
