@@ -106,9 +106,12 @@ public final class KafkaBroker implements AutoCloseable {
     private final ClientQuotas clientQuotas;
     private ApiRegistry registry;
     private final BrokerTopics topics = new BrokerTopics(this);
+    /** Consumers' and followers' incremental fetch sessions: one cache, as Kafka's FetchManager has. */
+    private final io.tandem.server.kafka.handlers.FetchSessions fetchSessions;
 
     private KafkaBroker(BrokerConfig config, TandemConfig tandemConfig) throws IOException {
         this.config = config;
+        this.fetchSessions = new io.tandem.server.kafka.handlers.FetchSessions(config.fetchSessionCacheSlots());
         // Checked first, so a bad limit refuses to start before anything is opened or registered.
         this.listenerLimits = new ListenerLimits(config.socketRequestMaxBytes(), config.networkThreads(),
                 config.maxConnections(), config.maxConnectionsPerIp(), config.connectionsMaxIdleMs(),
@@ -521,6 +524,10 @@ public final class KafkaBroker implements AutoCloseable {
     /** SCRAM credentials in ZooKeeper (AlterUserScramCredentials, DescribeUserScramCredentials, authentication). */
     public Authorization authorization() {
         return security.authorization();
+    }
+
+    public io.tandem.server.kafka.handlers.FetchSessions fetchSessions() {
+        return fetchSessions;
     }
 
     public DelegationTokens delegationTokens() {

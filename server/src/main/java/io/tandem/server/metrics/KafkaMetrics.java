@@ -1,6 +1,7 @@
 package io.tandem.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -20,6 +21,7 @@ import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.CommittedOffset;
 import io.tandem.server.kafka.group.GroupMessages.GroupListing;
+import io.tandem.server.kafka.handlers.FetchSessions;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.RequestObserver;
@@ -34,7 +36,8 @@ import java.util.Map;
 /**
  * The broker's meters: request rate and latency per API key (a Prometheus histogram per key, from the request's
  * decoding to its answer), bytes in and out of the listener, the partitions this broker hosts and leads, those it
- * leads with fewer in-sync replicas than replicas, and consumer-group lag for the groups it coordinates.
+ * leads with fewer in-sync replicas than replicas, consumer-group lag for the groups it coordinates, and the
+ * incremental fetch session cache as Kafka's FetchSessionCache meters it.
  */
 final class KafkaMetrics implements RequestObserver {
     /** Lag rows reported at most: each is a labelled series, and a scrape must stay small. */
@@ -64,6 +67,21 @@ final class KafkaMetrics implements RequestObserver {
                 .register(registry);
         Gauge.builder("tandem.kafka.consumer.groups", () -> broker.groups().groupCount())
                 .description("Consumer groups known to this broker's coordinator").register(registry);
+        // Kafka's kafka.server:type=FetchSessionCache meters, named as a JMX exporter's default rule names them.
+        FetchSessions sessions = broker.fetchSessions();
+        Gauge.builder("tandem.kafka.server.fetchsessioncache.numincrementalfetchsessions", sessions,
+                        FetchSessions::sessionCount)
+                .description("Incremental fetch sessions cached (Kafka's NumIncrementalFetchSessions)")
+                .register(registry);
+        Gauge.builder("tandem.kafka.server.fetchsessioncache.numincrementalfetchpartitionscached", sessions,
+                        FetchSessions::cachedPartitions)
+                .description("Partitions of all incremental fetch sessions (Kafka's "
+                        + "NumIncrementalFetchPartitionsCached)")
+                .register(registry);
+        FunctionCounter.builder("tandem.kafka.server.fetchsessioncache.incrementalfetchsessionevictions", sessions,
+                        FetchSessions::evictions)
+                .description("Fetch sessions evicted for a new one (Kafka's IncrementalFetchSessionEvictionsPerSec)")
+                .register(registry);
         lag = MultiGauge.builder("tandem.kafka.consumer.group.lag")
                 .description("High watermark minus the group's committed offset, for partitions this broker leads")
                 .baseUnit("records").register(registry);

@@ -17,20 +17,20 @@ import java.nio.ByteBuffer;
  * A blocking connection that writes a request message at any version the official kafka-clients classes know and
  * decodes the answer with them, so both servers are judged by what a real client reads.
  */
-final class WireClient implements AutoCloseable {
+public final class WireClient implements AutoCloseable {
     private final Socket socket;
     private final DataInputStream in;
     private final DataOutputStream out;
     private int correlationId;
 
-    WireClient(int port) throws IOException {
+    public WireClient(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(30_000);
         in = new DataInputStream(socket.getInputStream());
         out = new DataOutputStream(socket.getOutputStream());
     }
 
-    ApiMessage call(ApiKeys key, short version, ApiMessage request) throws IOException {
+    public ApiMessage call(ApiKeys key, short version, ApiMessage request) throws IOException {
         return receive(send(key, version, request));
     }
 

@@ -49,7 +49,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
 
     FetchHandler(KafkaBroker broker) {
         this.broker = broker;
-        this.sessions = new FetchSessions(broker.config().fetchSessionCacheSlots());
+        this.sessions = broker.fetchSessions();
     }
 
     /** One requested partition, resolved; {@code diverging} is {epoch, end offset} for a follower that diverged. */

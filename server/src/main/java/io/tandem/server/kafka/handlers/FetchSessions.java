@@ -89,6 +89,8 @@ public final class FetchSessions {
     private final Map<Integer, Session> sessions = new HashMap<>();
     /** Partitions over all sessions. */
     private int cachedPartitions;
+    /** Sessions evicted to make room for a new one (Kafka's IncrementalFetchSessionEvictionsPerSec meter). */
+    private long evictions;
 
     public FetchSessions(int slots) {
         this(slots, CACHED_PARTITIONS_MAX);
@@ -194,6 +196,7 @@ public final class FetchSessions {
         if (leastRecent == null) return false;
         if (nowMs - leastRecent.lastUsedMs > EVICTION_MS) {
             remove(leastRecent);
+            evictions++;
             return true;
         }
         if (leastValuable == null) return false;
@@ -201,6 +204,7 @@ public final class FetchSessions {
         if (newcomerVersusLeast == 0) newcomerVersusLeast = Integer.compare(newcomer.size(), leastValuable.size());
         if (newcomerVersusLeast <= 0) return false;
         remove(leastValuable);
+        evictions++;
         return true;
     }
 
@@ -283,11 +287,21 @@ public final class FetchSessions {
         }
     }
 
-    synchronized int sessionCount() {
+    /** Sessions in the cache: Kafka's NumIncrementalFetchSessions gauge. */
+    public synchronized int sessionCount() {
         return sessions.size();
     }
 
-    synchronized int cachedPartitions() {
+    /** Partitions of all sessions together: Kafka's NumIncrementalFetchPartitionsCached gauge. */
+    public synchronized int cachedPartitions() {
         return cachedPartitions;
+    }
+
+    /**
+     * Sessions evicted so far for a newcomer (stale, or worth less): what Kafka's
+     * IncrementalFetchSessionEvictionsPerSec meter counts. Sessions closed by their client, left empty, or dropped for the partition cap are not evictions.
+     */
+    public synchronized long evictions() {
+        return evictions;
     }
 }

@@ -90,7 +90,8 @@ final class ShareGroupOffsetsHandlers {
                             part.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                         } else {
                             Long start = known.getOrDefault(topic.id(), Map.of()).get(p);
-                            if (start != null) {
+                            // Initialized but never loaded (-1): no lag, as Kafka's shouldComputeSharePartitionLag.
+                            if (start != null && start >= 0) {
                                 part.startOffset = start;
                                 try {
                                     Partition partition = broker.leaderPartition(topic, p);

@@ -92,6 +92,7 @@ class FetchSessionsTest {
         assertEquals(0, third.sessionId(), "served as a session-less full fetch");
         assertEquals(List.of(0, 1, 2), partitions(third));
         assertEquals(NONE, two.resolve(request(first, 1, "t"), VERSION, now).error(), "the cached sessions survive");
+        assertEquals(0, two.evictions());
         assertEquals(NONE, two.resolve(request(second, 1, "t"), VERSION, now).error());
     }
 
@@ -107,6 +108,7 @@ class FetchSessionsTest {
         assertNotEquals(0, two.resolve(request(0, 0, "t", 3), VERSION, now).sessionId(), "even a smaller one");
         assertEquals(FETCH_SESSION_ID_NOT_FOUND, two.resolve(request(stale, 1, "t"), VERSION, now).error());
         assertEquals(NONE, two.resolve(request(used, 2, "t"), VERSION, now).error());
+        assertEquals(1, two.evictions(), "the stale session's eviction is counted");
     }
 
     @Test
@@ -119,7 +121,9 @@ class FetchSessionsTest {
         assertEquals(NONE, two.resolve(request(small, 1, "t"), VERSION, now).error());
         assertEquals(NONE, two.resolve(request(big, 1, "t"), VERSION, now).error());
         assertEquals(0, two.resolve(request(0, 0, "t", 5), VERSION, now).sessionId(), "not larger than the smallest");
+        assertEquals(0, two.evictions(), "no session was evicted for it");
         assertNotEquals(0, two.resolve(request(0, 0, "t", 5, 6), VERSION, now).sessionId());
+        assertEquals(1, two.evictions());
         assertEquals(FETCH_SESSION_ID_NOT_FOUND, two.resolve(request(small, 2, "t"), VERSION, now).error());
         assertEquals(NONE, two.resolve(request(big, 2, "t"), VERSION, now).error());
     }
@@ -166,6 +170,7 @@ class FetchSessionsTest {
         assertNotEquals(id, again.sessionId());
         assertEquals(FETCH_SESSION_ID_NOT_FOUND, sessions.resolve(request(id, 1, "t"), VERSION, now).error());
         assertEquals(1, sessions.sessionCount());
+        assertEquals(0, sessions.evictions(), "a session its client closes is not evicted");
     }
 
     private static FetchRequest followerRequest(int sessionId, int epoch, String topic, int... partitions) {
@@ -197,6 +202,7 @@ class FetchSessionsTest {
         int secondFollower = two.resolve(followerRequest(0, 0, "t", 1), VERSION, now).sessionId();
         assertNotEquals(0, secondFollower, "a follower takes the slot of a consumer, however young and large");
         assertEquals(FETCH_SESSION_ID_NOT_FOUND, two.resolve(request(consumer, 1, "t"), VERSION, now).error());
+        assertEquals(1, two.evictions());
         assertEquals(0, two.resolve(request(0, 0, "t", 0, 1, 2, 3, 4, 5), VERSION, now).sessionId(),
                 "a consumer never evicts a young follower session, however large it is");
         assertEquals(0, two.resolve(followerRequest(0, 0, "t", 0, 1, 2), VERSION, now).sessionId(),

@@ -23,7 +23,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * assignment, and each group's share-partitions ({@link SharePartition}) with their acquisition locks. A share group
  * has no reconciliation: a member's assignment is the target at once, and its epoch is the group's assignment epoch.
  * Share-partition state (start offsets, in-flight records, delivery counts) is kept through a {@link SharePersister}
- * (the share coordinator on __share_group_state): read when a share-partition is first used, written on every change.
+ * (the share coordinator on __share_group_state): initialized when a heartbeat subscribes the group to it
+ * ({@link ShareStatePartitions}, as Kafka 4.4), read when a share-partition is first used, written on every change.
  * Groups and members are durable as Kafka 4.4 keeps them ({@link ShareGroupStore}: the ShareGroup* records of
  * {@code __consumer_offsets}), so after a restart a member carries on at its epoch, with a fresh session timeout, as
  * Kafka's coordinator schedules one for every member it loads. Time comes in as {@code nowMs}, so tests drive it.
@@ -42,6 +43,7 @@ public final class ShareGroupCoordinator {
     private final ShareSessions sessions;
     private final SharePersister persister;
     private final ShareGroupStore store;
+    private final ShareStatePartitions statePartitions;
     /** The groups replayed since the last {@link #loaded}: their members' timers start then. */
     private final java.util.Set<String> replayed = new java.util.LinkedHashSet<>();
     private boolean restoring;
@@ -67,6 +69,7 @@ public final class ShareGroupCoordinator {
         this.topics = topics;
         this.otherKind = otherKind;
         this.sessions = new ShareSessions(config.maxShareSessions());
+        this.statePartitions = new ShareStatePartitions(persister, store, topics);
     }
 
     public ShareGroupConfig config() {
@@ -198,6 +201,8 @@ public final class ShareGroupCoordinator {
             member.memberEpoch = group.assignmentEpoch;
             store.currentAssignment(group.groupId, member);
         }
+        // As Kafka, last: the share-partitions the group is subscribed to get state now, not on first fetch.
+        statePartitions.initializeSubscribed(group, subscribedNames(group));
         Map<UUID, SortedSet<Integer>> toSend = null;
         // As Kafka: a (re)join always gets its assignment, a heartbeat only when it changed.
         if (request.memberEpoch() == 0 || !member.assignment.equals(member.sentAssignment)) {
@@ -356,7 +361,9 @@ public final class ShareGroupCoordinator {
         if (group == null) return GROUP_ID_NOT_FOUND;
         if (!group.members.isEmpty()) return NON_EMPTY_GROUP;
         // As Kafka's DeleteShareGroupState on group deletion: the stored state goes with the group.
-        for (ShareSessions.Key k : group.partitions.keySet()) persister.delete(groupId, k.topicId(), k.partition());
+        for (ShareSessions.Key k : ShareStatePartitions.withState(group)) {
+            persister.delete(groupId, k.topicId(), k.partition());
+        }
         groups.remove(groupId);
         store.groupDeleted(groupId);
         store.flush();
@@ -388,8 +395,10 @@ public final class ShareGroupCoordinator {
             created = SharePartition.restore(stored.stateEpoch(), stored.startOffset(), stored.batches(),
                     settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
         } else {
-            created = new SharePartition(initialOffset.getAsLong(), settings.deliveryCountLimit(),
-                    settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
+            // Never initialized, or initialized at -1 by a heartbeat at its state epoch: as Kafka's SharePartition,
+            // share.auto.offset.reset decides the start offset now, when the share-partition first loads.
+            created = SharePartition.restore(stored.stateEpoch(), initialOffset.getAsLong(), List.of(),
+                    settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
             persister.initialize(groupId, topicId, partition, created.stateEpoch(), created.startOffset());
         }
         created.sink(sinkFor(groupId, topicId, partition));
@@ -435,6 +444,11 @@ public final class ShareGroupCoordinator {
                 for (int p : t.getValue()) {
                     if (group.partitions.containsKey(new ShareSessions.Key(t.getKey(), p))) continue;
                     try {
+                        if (persister.read(groupId, t.getKey(), p).startOffset() < 0) {
+                            // Initialized by a heartbeat, never loaded: its start offset is decided on first use.
+                            statePartitions.initialized(group, t.getKey(), p, true);
+                            continue;
+                        }
                         partition(groupId, t.getKey(), p, () -> 0L);
                     } catch (ApiException e) {
                         // Its topic is gone, or another writer fenced this reader: the share-partition comes back
@@ -481,16 +495,14 @@ public final class ShareGroupCoordinator {
         replayed.clear();
     }
 
-    /** The group's share-partitions that have state, with their start offsets (null when no such share group). */
+    /**
+     * The group's share-partitions that have state, with their start offsets (null when no such share group): -1 for
+     * one initialized but never loaded, as Kafka's share coordinator summarizes it.
+     */
     public synchronized List<PartitionOffset> offsets(String groupId, long nowMs) {
         ShareGroup group = groups.get(groupId);
         if (group == null) return null;
-        List<PartitionOffset> result = new ArrayList<>();
-        for (Map.Entry<ShareSessions.Key, SharePartition> e : group.partitions.entrySet()) {
-            e.getValue().expireLocks(nowMs);
-            result.add(new PartitionOffset(e.getKey().topicId(), e.getKey().partition(), e.getValue().startOffset()));
-        }
-        return result;
+        return statePartitions.offsets(group, nowMs);
     }
 
     /**
@@ -516,7 +528,7 @@ public final class ShareGroupCoordinator {
                 ShareGroupConfig settings = configFor.apply(groupId);
                 SharePersister.Stored stored = persister.read(groupId, e.getKey().topicId(), e.getKey().partition());
                 // A new state epoch above any stored one, so stale batches of earlier state never come back.
-                int epoch = stored.startOffset() >= 0 ? stored.stateEpoch() + 1 : 0;
+                int epoch = ShareStatePartitions.hasState(stored) ? stored.stateEpoch() + 1 : 0;
                 persister.initialize(groupId, e.getKey().topicId(), e.getKey().partition(), epoch, e.getValue());
                 SharePartition created = SharePartition.restore(epoch, e.getValue(), List.of(),
                         settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(),
@@ -530,33 +542,8 @@ public final class ShareGroupCoordinator {
         }
     }
 
-    /**
-     * A share-partition of the group has state now: ShareGroupStatePartitionMetadata lists it among the initialized
-     * topics, as Kafka's coordinator records once InitializeShareGroupState succeeded. Written only when the set
-     * grows; a write this broker cannot make (it does not lead the group's offsets partition) is logged, the
-     * share-partition's own state being already stored.
-     */
     private void initialized(ShareGroup group, UUID topicId, int partition) {
-        if (!group.initialized.computeIfAbsent(topicId, k -> new java.util.TreeSet<>()).add(partition)) return;
-        // Restoring from the share coordinator's state writes nothing: that state is what the record would say.
-        if (!restoring) writeStatePartitions(group);
-    }
-
-    private void writeStatePartitions(ShareGroup group) {
-        List<ShareGroupRecords.TopicPartitions> topicsInitialized = new ArrayList<>();
-        for (Map.Entry<UUID, SortedSet<Integer>> e : group.initialized.entrySet()) {
-            TopicRef topic = topics.byId(e.getKey());
-            topicsInitialized.add(new ShareGroupRecords.TopicPartitions(e.getKey(),
-                    topic == null ? "" : topic.name(), List.copyOf(e.getValue())));
-        }
-        store.statePartitions(group.groupId, new ShareGroupRecords.StatePartitionMetadata(List.of(),
-                topicsInitialized, List.of()));
-        try {
-            store.flush();
-        } catch (RuntimeException e) {
-            System.getLogger(ShareGroupCoordinator.class.getName()).log(System.Logger.Level.WARNING,
-                    "Share group " + group.groupId + "'s share-partitions not recorded: " + e.getMessage());
-        }
+        statePartitions.initialized(group, topicId, partition, restoring);
     }
 
     /** DeleteShareGroupOffsets: forgets the share-partitions of the topics of an empty group. */
@@ -570,11 +557,11 @@ public final class ShareGroupCoordinator {
         if (!group.members.isEmpty()) {
             throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
         }
-        for (ShareSessions.Key k : group.partitions.keySet()) {
+        for (ShareSessions.Key k : ShareStatePartitions.withState(group)) {
             if (topicIds.contains(k.topicId())) persister.delete(groupId, k.topicId(), k.partition());
         }
         group.partitions.keySet().removeIf(k -> topicIds.contains(k.topicId()));
-        if (group.initialized.keySet().removeAll(topicIds)) writeStatePartitions(group);
+        if (group.initialized.keySet().removeAll(topicIds)) statePartitions.write(group);
     }
 
     /** A share-partition's end of a member's session: its records go back (the member closed its share session). */

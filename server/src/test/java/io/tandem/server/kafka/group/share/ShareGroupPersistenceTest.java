@@ -131,10 +131,13 @@ class ShareGroupPersistenceTest {
                 current = new ShareGroupCurrentMemberAssignmentValue(value, (short) 0);
             }
         }
-        // Kafka's order for a first heartbeat: member, group epoch, target assignment, its metadata, current.
+        // Kafka's order for a first heartbeat: member, group epoch, target assignment, its metadata, current, the
+        // subscribed share-partitions as initializing; then, once the share coordinator initialized them, again as
+        // initialized.
         assertEquals(List.of(ShareGroupRecords.MEMBER_METADATA, ShareGroupRecords.GROUP_METADATA,
                 ShareGroupRecords.TARGET_ASSIGNMENT_MEMBER, ShareGroupRecords.TARGET_ASSIGNMENT_METADATA,
-                ShareGroupRecords.CURRENT_MEMBER_ASSIGNMENT), types);
+                ShareGroupRecords.CURRENT_MEMBER_ASSIGNMENT, ShareGroupRecords.STATE_PARTITION_METADATA,
+                ShareGroupRecords.STATE_PARTITION_METADATA), types);
         assertNotNull(member);
         assertEquals("client-a", member.clientId());
         assertEquals(List.of("t"), member.subscribedTopicNames());

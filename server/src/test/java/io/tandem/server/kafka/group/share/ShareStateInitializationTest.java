@@ -1,0 +1,157 @@
+package io.tandem.server.kafka.group.share;
+
+import io.tandem.server.kafka.group.consumer.TopicRef;
+import io.tandem.server.kafka.group.consumer.TopicsView;
+import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.coordinator.group.generated.ShareGroupStatePartitionMetadataValue;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Share-partitions get state when a heartbeat subscribes the group to them, as in Kafka 4.4 (GroupMetadataManager's
+ * maybeCreateInitializeShareGroupStateRequest): a topic new to the group at start offset -1, resolved from
+ * share.auto.offset.reset when the share-partition first loads; partitions added later to a topic the group has at 0,
+ * so records produced to them before any member fetches them are delivered. The ShareGroupStatePartitionMetadata
+ * records are read back with Kafka's own generated class.
+ */
+class ShareStateInitializationTest {
+    private static final UUID TOPIC = new UUID(7, 7);
+    private final Map<String, TopicRef> topics = new HashMap<>(Map.of("t", new TopicRef("t", TOPIC, 2)));
+    private final TopicsView view = new TopicsView() {
+        @Override public TopicRef byName(String name) { return topics.get(name); }
+        @Override public TopicRef byId(UUID id) {
+            return topics.values().stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
+        }
+        @Override public Collection<String> names() { return topics.keySet(); }
+    };
+    /** __share_group_state as the share coordinator appends to it. */
+    private final List<byte[][]> stateLog = new ArrayList<>();
+    /** __consumer_offsets as the group coordinator appends to it. */
+    private final List<byte[][]> offsetsLog = new ArrayList<>();
+    private final ShareStateCoordinator shareCoordinator = new ShareStateCoordinator(10,
+            new ShareStateCoordinator.StateLog() {
+                @Override public int partitionCount() { return 1; }
+                @Override public boolean leads(int partition) { return true; }
+                @Override public long append(int partition, List<byte[][]> keyValues) {
+                    long first = stateLog.size();
+                    stateLog.addAll(keyValues);
+                    return first;
+                }
+                @Override public void prune(int partition, long offset) { }
+            }, (t, p) -> topics.values().stream().anyMatch(r -> r.id().equals(t) && p < r.partitionCount()), () -> 1L);
+
+    private ShareGroupCoordinator coordinator() {
+        return new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false,
+                new LocalSharePersister(shareCoordinator),
+                new ShareGroupOffsetsStore((g, records) -> offsetsLog.addAll(records)));
+    }
+
+    private static ShareGroupCoordinator.HeartbeatResult heartbeat(ShareGroupCoordinator c, int epoch, long now) {
+        return c.heartbeat(new ShareGroupCoordinator.HeartbeatRequest("g", "m", epoch, null,
+                epoch == 0 ? List.of("t") : null, "client", "/127.0.0.1"), now);
+    }
+
+    private ShareStateCoordinator.State state(int partition) {
+        return shareCoordinator.read(new ShareStateCoordinator.Key("g", TOPIC, partition), -1);
+    }
+
+    /** The ShareGroupStatePartitionMetadata values written so far, decoded by Kafka's generated class. */
+    private List<ShareGroupStatePartitionMetadataValue> statePartitionRecords() {
+        List<ShareGroupStatePartitionMetadataValue> result = new ArrayList<>();
+        for (byte[][] kv : offsetsLog) {
+            if (ShareGroupRecords.readKey(kv[0]).type() != ShareGroupRecords.STATE_PARTITION_METADATA) continue;
+            ByteBuffer buf = ByteBuffer.wrap(kv[1]);
+            short version = buf.getShort();
+            result.add(new ShareGroupStatePartitionMetadataValue(new ByteBufferAccessor(buf), version));
+        }
+        return result;
+    }
+
+    private static List<ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo> info(List<Integer> partitions) {
+        return List.of(new ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo()
+                .setTopicId(new Uuid(TOPIC.getMostSignificantBits(), TOPIC.getLeastSignificantBits()))
+                .setTopicName("t").setPartitions(partitions));
+    }
+
+    @Test
+    void aHeartbeatShouldInitializeTheSubscribedPartitionsBeforeAnyFetch() {
+        ShareGroupCoordinator c = coordinator();
+        ShareGroupCoordinator.HeartbeatResult joined = heartbeat(c, 0, 0);
+        for (int p = 0; p < 2; p++) {
+            ShareStateCoordinator.State s = state(p);
+            assertNotNull(s, "partition " + p + " initialized by the heartbeat, before any ShareFetch");
+            assertEquals(ShareStateCoordinator.UNINITIALIZED_START_OFFSET, s.startOffset(),
+                    "a topic new to the group: the start offset is decided when the share-partition loads");
+            assertEquals(joined.memberEpoch(), s.stateEpoch(), "at the group epoch");
+        }
+        // Kafka's order: initializing in the heartbeat's batch, then initialized once the share coordinator answered.
+        assertEquals(List.of(
+                new ShareGroupStatePartitionMetadataValue().setInitializingTopics(info(List.of(0, 1))),
+                new ShareGroupStatePartitionMetadataValue().setInitializedTopics(info(List.of(0, 1)))),
+                statePartitionRecords());
+        // First use: share.auto.offset.reset (here the high watermark, 40) decides, and the state epoch stays.
+        SharePartition sp = c.partition("g", TOPIC, 0, () -> 40L);
+        assertEquals(40, sp.startOffset());
+        assertEquals(40, state(0).startOffset());
+        assertEquals(joined.memberEpoch(), state(0).stateEpoch());
+        // Heartbeats with nothing new initialize nothing again.
+        heartbeat(c, joined.memberEpoch(), 1);
+        assertEquals(2, statePartitionRecords().size());
+    }
+
+    @Test
+    void partitionsAddedToATopicOfTheGroupShouldStartAtZero() {
+        ShareGroupCoordinator c = coordinator();
+        ShareGroupCoordinator.HeartbeatResult joined = heartbeat(c, 0, 0);
+        c.partition("g", TOPIC, 0, () -> 40L);
+        topics.put("t", new TopicRef("t", TOPIC, 3));
+        ShareGroupCoordinator.HeartbeatResult grown = heartbeat(c, joined.memberEpoch(), 1);
+        assertEquals(0, state(2).startOffset(),
+                "records produced to a new partition before a member fetches it must not be skipped (latest)");
+        assertEquals(grown.memberEpoch(), state(2).stateEpoch());
+        assertEquals(40, state(0).startOffset(), "state already there is not initialized again");
+        assertEquals(0, c.partition("g", TOPIC, 2, () -> 99L).startOffset());
+        assertEquals(new ShareGroupStatePartitionMetadataValue().setInitializingTopics(info(List.of(2)))
+                .setInitializedTopics(info(List.of(0, 1))), statePartitionRecords().get(2));
+        assertEquals(new ShareGroupStatePartitionMetadataValue().setInitializedTopics(info(List.of(0, 1, 2))),
+                statePartitionRecords().get(3));
+    }
+
+    @Test
+    void aRestartShouldKeepPartitionsInitializedButNeverLoadedUndecided() {
+        ShareGroupCoordinator c = coordinator();
+        heartbeat(c, 0, 0);
+        c.partition("g", TOPIC, 1, () -> 40L);
+        // A new coordinator over the same share coordinator: restored from the stored state alone.
+        ShareGroupCoordinator restarted = coordinator();
+        restarted.restoreStoredGroups();
+        // Both are listed, the one never loaded at -1, as Kafka's DescribeShareGroupOffsets lists it.
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, 40),
+                new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1)), restarted.offsets("g", 0));
+        assertEquals(55, restarted.partition("g", TOPIC, 0, () -> 55L).startOffset(),
+                "partition 0 was never loaded: share.auto.offset.reset decides on its first use, not the restart");
+    }
+
+    @Test
+    void deletingTheGroupShouldDeleteTheStateOfPartitionsNeverLoaded() {
+        ShareGroupCoordinator c = coordinator();
+        heartbeat(c, 0, 0);
+        c.heartbeat(new ShareGroupCoordinator.HeartbeatRequest("g", "m", ShareGroupCoordinator.LEAVE_GROUP_MEMBER_EPOCH,
+                null, null, "client", "/127.0.0.1"), 1);
+        assertNotNull(state(0));
+        assertEquals(io.tandem.server.kafka.ErrorCodes.NONE, c.deleteGroup("g", 2));
+        assertNull(state(0));
+        assertNull(state(1));
+    }
+}
