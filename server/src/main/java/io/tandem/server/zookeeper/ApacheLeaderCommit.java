@@ -231,11 +231,7 @@ final class ApacheLeaderCommit {
     }
 
     private void enqueue(Runnable task) {
-        try {
-            server.runOnCommitThread(task);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        CommitTasks.enqueue(server, task);
     }
 
     private static void closeQuietly(ApacheLeader running) {
