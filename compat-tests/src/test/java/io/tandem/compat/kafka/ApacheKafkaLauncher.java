@@ -165,13 +165,11 @@ public final class ApacheKafkaLauncher {
         return "mvn";
     }
 
+    /** Deletes what an interrupted fetch left, children before their folders. */
     private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
+        if (Files.exists(dir)) {
+            try (Stream<Path> paths = Files.walk(dir).sorted(Comparator.reverseOrder())) {
+                for (Path p : paths.toList()) Files.delete(p);
             }
         }
     }
