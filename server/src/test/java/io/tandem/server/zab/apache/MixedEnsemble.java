@@ -6,6 +6,7 @@ import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The start-up the mixed-ensemble process tests share: the ports of members 1 to 3, one of them the Tandem member
@@ -18,19 +19,38 @@ final class MixedEnsemble {
             List.of("maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS);
 
     private final Path temp;
+    private final List<String> apacheSettings;
     private final Ports[] all;
     /** The Tandem member's ports. */
     final Ports tandem;
 
     /** Members 1 to 3 on fresh ports, {@code tandemSid} the Tandem one, their folders under {@code temp}. */
     MixedEnsemble(Path temp, long tandemSid) throws IOException {
+        this(temp, tandemSid, APACHE_SETTINGS);
+    }
+
+    private MixedEnsemble(Path temp, long tandemSid, List<String> apacheSettings) throws IOException {
         this.temp = temp;
+        this.apacheSettings = apacheSettings;
         this.all = new Ports[] {Ports.fresh(1), Ports.fresh(2), Ports.fresh(3)};
         this.tandem = ports(tandemSid);
     }
 
+    /**
+     * As {@link #MixedEnsemble(Path, long)}, the Apache members on Apache's own settings: for the interop tests, whose
+     * Tandem member runs in the test's JVM ({@link ApacheElection}, {@link ApacheQuorumPeer}) and serves no clients.
+     */
+    static MixedEnsemble withApacheDefaults(Path temp, long tandemSid) throws IOException {
+        return new MixedEnsemble(temp, tandemSid, List.of());
+    }
+
     Ports ports(long sid) {
         return all[(int) sid - 1];
+    }
+
+    /** Every member, as the Tandem member's election and quorum peer take them. */
+    Map<Long, ApacheElection.Member> members() {
+        return ApacheQuorumProcess.members(all);
     }
 
     /** Starts Apache member {@code sid} on its folder (named by its sid, so a restart finds its data). */
@@ -40,7 +60,7 @@ final class MixedEnsemble {
 
     /** Starts Apache member {@code sid} on the folder {@code folder} (a new one: it starts empty-handed). */
     ApacheQuorumProcess startApache(long sid, String folder) throws IOException {
-        return ApacheQuorumProcess.start(temp.resolve(folder), APACHE_SETTINGS, ports(sid), all);
+        return ApacheQuorumProcess.start(temp.resolve(folder), apacheSettings, ports(sid), all);
     }
 
     /** Starts the Tandem member on the folder {@code tandem}; {@code jvmOptions} and {@code settings} added. */
