@@ -26,8 +26,8 @@ class Apache4ResponseDifferentialTest {
         Differential.SETTINGS.forEach(kafkaConfig::set);
         List<Object> script = new ArrayList<>(Scripts.common());
         script.addAll(Scripts.kafka4Only());
-        try (ApacheBroker apacheBroker = ApacheBroker.kraftMode(ApacheKafkaLauncher.clientsVersion(), dir.resolve("apache"),
-                Differential.SETTINGS);
+        try (ApacheBroker apacheBroker = ApacheBroker.kraftMode(ApacheKafkaLauncher.clientsVersion(),
+                dir.resolve("apache"), Differential.SETTINGS);
              Tandem tandem = Tandem.start(kafkaConfig);
              WireClient tandemClient = new WireClient(tandem.kafkaPort());
              WireClient apacheClient = Differential.awaitReady(apacheBroker)) {
