@@ -116,16 +116,7 @@ public final class ClusterCommand extends CliCommand {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("server", member.getHostString() + ":" + member.getPort());
             try {
-                Map<String, String> srvr = parse(ask(member, "srvr"));
-                if (!srvr.containsKey("Mode")) {
-                    row.put("error", "no srvr answer (is srvr in 4lw.commands.whitelist?)");
-                } else {
-                    row.put("mode", srvr.get("Mode"));
-                    row.put("version", srvr.getOrDefault("Zookeeper version", "").split(",")[0]);
-                    row.put("zxid", srvr.get("Zxid"));
-                    row.put("nodeCount", srvr.get("Node count"));
-                    row.put("connections", srvr.get("Connections"));
-                }
+                putSrvr(row, parse(ask(member, "srvr")));
             } catch (IOException e) {
                 allReached = false;
                 row.put("error", "unreachable: " + e.getMessage());
@@ -176,6 +167,22 @@ public final class ClusterCommand extends CliCommand {
             }
             return answer.toString(StandardCharsets.UTF_8);
         }
+    }
+
+    /**
+     * What the ensemble table shows of a member's srvr answer (also on the web console's ensemble page): its mode,
+     * version, zxid, node count and connections, or why there are none.
+     */
+    public static void putSrvr(Map<String, Object> row, Map<String, String> srvr) {
+        if (!srvr.containsKey("Mode")) {
+            row.put("error", "no srvr answer (is srvr in 4lw.commands.whitelist?)");
+            return;
+        }
+        row.put("mode", srvr.get("Mode"));
+        row.put("version", srvr.getOrDefault("Zookeeper version", "").split(",")[0]);
+        row.put("zxid", srvr.get("Zxid"));
+        row.put("nodeCount", srvr.get("Node count"));
+        row.put("connections", srvr.get("Connections"));
     }
 
     /** "Key: value" lines of a srvr answer. */

@@ -83,14 +83,8 @@ final class ZooKeeperView implements AutoCloseable {
             try {
                 Map<String, String> srvr = ClusterCommand.parse(ClusterCommand.fourLetterWord(member, "srvr",
                         ConsoleLimits.REQUEST_TIMEOUT_MS));
-                if (!srvr.containsKey("Mode")) {
-                    row.put("error", "no srvr answer (is srvr in 4lw.commands.whitelist?)");
-                } else {
-                    row.put("mode", srvr.get("Mode"));
-                    row.put("version", srvr.getOrDefault("Zookeeper version", "").split(",")[0]);
-                    row.put("zxid", srvr.get("Zxid"));
-                    row.put("nodeCount", srvr.get("Node count"));
-                    row.put("connections", srvr.get("Connections"));
+                ClusterCommand.putSrvr(row, srvr);
+                if (srvr.containsKey("Mode")) {
                     row.put("latency", srvr.get("Latency min/avg/max"));
                 }
             } catch (IOException e) {

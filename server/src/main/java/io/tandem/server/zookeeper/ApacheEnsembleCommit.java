@@ -278,11 +278,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     public void processBatch(List<Request> batch) {
         long time = System.currentTimeMillis();
         for (Request request : batch) {
-            if (request.connection != null && request.type != Request.KIND_CONNECT) {
-                request.sessionId = request.connection.sessionId;
-            }
-            if (request.type == Request.KIND_TASK) {
-                server.finish(request);
+            if (CommitTasks.runIfTask(server, request)) {
                 continue;
             }
             if (leaderCommit.leading()) {

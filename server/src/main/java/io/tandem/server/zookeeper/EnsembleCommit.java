@@ -202,11 +202,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     public void processBatch(List<Request> batch) {
         long time = clock.currentTimeMillis();
         for (Request request : batch) {
-            if (request.connection != null && request.type != Request.KIND_CONNECT) {
-                request.sessionId = request.connection.sessionId;
-            }
-            if (request.type == Request.KIND_TASK) {
-                server.finish(request);
+            if (CommitTasks.runIfTask(server, request)) {
                 continue;
             }
             if (request.connection != null && !serving) {

@@ -4,7 +4,6 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
-import io.tandem.kafka.wire.message.ListOffsetsRequest;
 import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.message.MetadataRequest;
 import io.tandem.kafka.wire.message.MetadataResponse;
@@ -366,7 +365,7 @@ class ReplicationTest {
                 assertEquals(expected, fetched.responses.get(0).partitions.get(0).errorCode,
                         "fetch from broker " + replica.id());
                 ListOffsetsResponse listed = c.roundTrip(ApiKey.LIST_OFFSETS, (short) 7, (short) 1,
-                        listOffsetsRequest("leaders"), ListOffsetsResponse::read);
+                        TestRequests.latestOffsetRequest("leaders"), ListOffsetsResponse::read);
                 assertEquals(expected, listed.topics.get(0).partitions.get(0).errorCode,
                         "list offsets on broker " + replica.id());
                 if (leader) {
@@ -546,19 +545,6 @@ class ReplicationTest {
         FetchRequest.FetchPartition p = new FetchRequest.FetchPartition();
         p.partition = 0;
         p.partitionMaxBytes = 1 << 20;
-        t.partitions.add(p);
-        request.topics.add(t);
-        return request;
-    }
-
-    private static ListOffsetsRequest listOffsetsRequest(String topic) {
-        ListOffsetsRequest request = new ListOffsetsRequest();
-        request.replicaId = -1;
-        ListOffsetsRequest.ListOffsetsTopic t = new ListOffsetsRequest.ListOffsetsTopic();
-        t.name = topic;
-        ListOffsetsRequest.ListOffsetsPartition p = new ListOffsetsRequest.ListOffsetsPartition();
-        p.partitionIndex = 0;
-        p.timestamp = -1;
         t.partitions.add(p);
         request.topics.add(t);
         return request;

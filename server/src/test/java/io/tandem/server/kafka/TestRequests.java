@@ -60,8 +60,8 @@ public final class TestRequests {
         assertEquals(Errors.NONE.code(), response.topics.get(0).errorCode);
     }
 
-    /** The latest offset of partition 0 of {@code topic} (ListOffsets v7, timestamp -1). */
-    public static long latestOffset(RawKafkaConnection c, String topic) throws IOException {
+    /** A consumer's ListOffsets asking the latest offset (timestamp -1) of partition 0 of {@code topic}. */
+    public static ListOffsetsRequest latestOffsetRequest(String topic) {
         ListOffsetsRequest request = new ListOffsetsRequest();
         request.replicaId = -1;
         ListOffsetsRequest.ListOffsetsTopic t = new ListOffsetsRequest.ListOffsetsTopic();
@@ -71,8 +71,13 @@ public final class TestRequests {
         p.timestamp = -1;
         t.partitions.add(p);
         request.topics.add(t);
-        ListOffsetsResponse response = c.roundTrip(ApiKey.LIST_OFFSETS, (short) 7, (short) 1, request,
-                ListOffsetsResponse::read);
+        return request;
+    }
+
+    /** The latest offset of partition 0 of {@code topic} (ListOffsets v7, timestamp -1). */
+    public static long latestOffset(RawKafkaConnection c, String topic) throws IOException {
+        ListOffsetsResponse response = c.roundTrip(ApiKey.LIST_OFFSETS, (short) 7, (short) 1,
+                latestOffsetRequest(topic), ListOffsetsResponse::read);
         return response.topics.get(0).partitions.get(0).offset;
     }
 

@@ -30,19 +30,12 @@ final class LogFileFormat {
     }
 
     static String fileName(long firstZxid) {
-        return FILE_PREFIX + String.format("%016x", firstZxid);
+        return ZxidFileNames.name(FILE_PREFIX, firstZxid);
     }
 
     /** The first zxid encoded in a log file name, or -1 when the name is not a log file's. */
     static long parseFileName(String name) {
-        if (!name.startsWith(FILE_PREFIX) || name.length() != FILE_PREFIX.length() + 16) {
-            return -1;
-        }
-        try {
-            return Long.parseUnsignedLong(name.substring(FILE_PREFIX.length()), 16);
-        } catch (NumberFormatException e) {
-            return -1;
-        }
+        return ZxidFileNames.parse(FILE_PREFIX, name);
     }
 
     static int crc(int length, long zxid, byte[] txn, int offset) {

@@ -153,18 +153,11 @@ public final class SnapshotStore {
     }
 
     static String fileName(long zxid) {
-        return FILE_PREFIX + String.format("%016x", zxid);
+        return ZxidFileNames.name(FILE_PREFIX, zxid);
     }
 
     static long parseFileName(String name) {
-        if (!name.startsWith(FILE_PREFIX) || name.length() != FILE_PREFIX.length() + 16) {
-            return -1;
-        }
-        try {
-            return Long.parseUnsignedLong(name.substring(FILE_PREFIX.length()), 16);
-        } catch (NumberFormatException e) {
-            return -1;
-        }
+        return ZxidFileNames.parse(FILE_PREFIX, name);
     }
 
     private static boolean verify(Path file, long zxid) throws IOException {

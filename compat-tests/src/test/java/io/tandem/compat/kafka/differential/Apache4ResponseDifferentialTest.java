@@ -1,17 +1,15 @@
 package io.tandem.compat.kafka.differential;
 
+import io.tandem.compat.kafka.ApacheKafkaLauncher;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Properties;
 
 /**
  * The differential script against Apache Kafka 4.x (the version of the kafka-clients on the class path, KRaft
@@ -28,23 +26,13 @@ class Apache4ResponseDifferentialTest {
         Differential.SETTINGS.forEach(kafkaConfig::set);
         List<Object> script = new ArrayList<>(Scripts.common());
         script.addAll(Scripts.kafka4Only());
-        try (ApacheBroker apacheBroker = ApacheBroker.kraftMode(clientsVersion(), dir.resolve("apache"),
-                Differential.SETTINGS);
+        try (ApacheBroker apacheBroker = ApacheBroker.kraftMode(ApacheKafkaLauncher.clientsVersion(),
+                dir.resolve("apache"), Differential.SETTINGS);
              Tandem tandem = Tandem.start(kafkaConfig);
              WireClient tandemClient = new WireClient(tandem.kafkaPort());
              WireClient apacheClient = Differential.awaitReady(apacheBroker)) {
             Differential.compare(new Differential.Side(apacheClient), new Differential.Side(tandemClient), script,
                     "apache-4-differences.txt", "Apache Kafka " + apacheBroker.version());
-        }
-    }
-
-    /** The kafka-clients version on the class path, from the properties file its jar carries. */
-    private static String clientsVersion() throws IOException {
-        try (InputStream in = org.apache.kafka.common.protocol.ApiKeys.class.getClassLoader()
-                .getResourceAsStream("kafka/kafka-version.properties")) {
-            Properties properties = new Properties();
-            properties.load(in);
-            return properties.getProperty("version").trim();
         }
     }
 }

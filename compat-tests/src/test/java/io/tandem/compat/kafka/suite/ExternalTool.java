@@ -2,6 +2,7 @@ package io.tandem.compat.kafka.suite;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.tandem.compat.kafka.ApacheKafkaLauncher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,7 +51,7 @@ final class ExternalTool {
 
     /** The suite's Python scripts live in src/test/python/kafka_suite of this module. */
     static Path pythonScript(String name) {
-        return ApacheKafkaTarget.moduleDir().resolve("src/test/python/kafka_suite").resolve(name);
+        return ApacheKafkaLauncher.moduleDir().resolve("src/test/python/kafka_suite").resolve(name);
     }
 
     static Result python(String script, Duration timeout, String... args) throws Exception {

@@ -1,5 +1,6 @@
 package io.tandem.compat.kafka.suite;
 
+import io.tandem.compat.kafka.ApacheKafkaLauncher;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -38,7 +39,7 @@ public final class KafkaTargetExtension implements ParameterResolver {
      * work directory); the caller closes it.
      */
     static KafkaTarget startOwn(String label, Map<String, String> settings) {
-        Path workDir = ApacheKafkaTarget.moduleDir().resolve("target").resolve("kafka-suite")
+        Path workDir = ApacheKafkaLauncher.moduleDir().resolve("target").resolve("kafka-suite")
                 .resolve(selectedTarget() + "-" + label + "-" + System.currentTimeMillis());
         return switch (selectedTarget()) {
             case "apache" -> ApacheKafkaTarget.start(workDir, settings);
@@ -56,7 +57,7 @@ public final class KafkaTargetExtension implements ParameterResolver {
     private record Started(KafkaTarget running, RuntimeException failure) implements AutoCloseable {
         static Started start() {
             String name = selectedTarget();
-            Path workDir = ApacheKafkaTarget.moduleDir().resolve("target").resolve("kafka-suite")
+            Path workDir = ApacheKafkaLauncher.moduleDir().resolve("target").resolve("kafka-suite")
                     .resolve(name + "-" + System.currentTimeMillis());
             long started = System.nanoTime();
             try {

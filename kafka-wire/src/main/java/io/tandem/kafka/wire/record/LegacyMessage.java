@@ -33,8 +33,6 @@ public final class LegacyMessage {
     /** As {@link #MESSAGE_OVERHEAD_V0} plus the timestamp, v1. */
     public static final int MESSAGE_OVERHEAD_V1 = 22;
 
-    static final int COMPRESSION_MASK = 0x07;
-    static final int TIMESTAMP_TYPE_MASK = 0x08;
 
     private final ByteBuf buf;
     private final int start;
@@ -149,16 +147,11 @@ public final class LegacyMessage {
 
     /** @throws CorruptRecordException for the undefined codec ids 5..7 */
     public CompressionType compression() {
-        int id = attributes() & COMPRESSION_MASK;
-        CompressionType type = CompressionType.forIdOrNull(id);
-        if (type == null) {
-            throw new CorruptRecordException("legacy message uses unknown compression type id " + id);
-        }
-        return type;
+        return RecordAttributes.compression(attributes(), "legacy message");
     }
 
     public boolean isCompressed() {
-        return (attributes() & COMPRESSION_MASK) != 0;
+        return RecordAttributes.isCompressed(attributes());
     }
 
     /** NO_TIMESTAMP_TYPE for v0; for v1, the attribute bit. */
@@ -166,7 +159,7 @@ public final class LegacyMessage {
         if (magic() == MAGIC_V0) {
             return TimestampType.NO_TIMESTAMP_TYPE;
         }
-        return (attributes() & TIMESTAMP_TYPE_MASK) == 0 ? TimestampType.CREATE_TIME : TimestampType.LOG_APPEND_TIME;
+        return RecordAttributes.timestampType(attributes());
     }
 
     /** The v1 timestamp, or -1 for v0. */
@@ -184,7 +177,8 @@ public final class LegacyMessage {
         }
         byte attributes = attributes();
         byte updated = (byte) (type == TimestampType.LOG_APPEND_TIME
-                ? attributes | TIMESTAMP_TYPE_MASK : attributes & ~TIMESTAMP_TYPE_MASK);
+                ? attributes | RecordAttributes.TIMESTAMP_TYPE_MASK
+                : attributes & ~RecordAttributes.TIMESTAMP_TYPE_MASK);
         buf.setByte(start + ATTRIBUTES_OFFSET, updated);
         buf.setLong(start + TIMESTAMP_OFFSET, timestamp);
         buf.setInt(start + CRC_OFFSET, (int) computeCrc());

@@ -144,7 +144,7 @@ public final class LegacyMessageSetBuilder implements AutoCloseable {
         int attributes = codec.id;
         if (magic == LegacyMessage.MAGIC_V1) {
             if (timestampType == TimestampType.LOG_APPEND_TIME) {
-                attributes |= LegacyMessage.TIMESTAMP_TYPE_MASK;
+                attributes |= RecordAttributes.TIMESTAMP_TYPE_MASK;
             }
             target.writeByte(attributes);
             target.writeLong(timestamp);
@@ -189,7 +189,7 @@ public final class LegacyMessageSetBuilder implements AutoCloseable {
                 int attributes = compression.id;
                 if (magic == LegacyMessage.MAGIC_V1) {
                     if (timestampType == TimestampType.LOG_APPEND_TIME) {
-                        attributes |= LegacyMessage.TIMESTAMP_TYPE_MASK;
+                        attributes |= RecordAttributes.TIMESTAMP_TYPE_MASK;
                     }
                     out.writeByte(attributes);
                     out.writeLong(wrapperTimestamp);

@@ -49,8 +49,6 @@ public final class RecordBatch {
     public static final int NO_PARTITION_LEADER_EPOCH = -1;
     public static final long NO_TIMESTAMP = -1L;
 
-    static final int COMPRESSION_MASK = 0x07;
-    static final int TIMESTAMP_TYPE_MASK = 0x08;
     static final int TRANSACTIONAL_MASK = 0x10;
     static final int CONTROL_MASK = 0x20;
     static final int DELETE_HORIZON_MASK = 0x40;
@@ -193,20 +191,15 @@ public final class RecordBatch {
      * @throws CorruptRecordException for the undefined codec ids 5..7
      */
     public CompressionType compression() {
-        int id = attributes() & COMPRESSION_MASK;
-        CompressionType type = CompressionType.forIdOrNull(id);
-        if (type == null) {
-            throw new CorruptRecordException("record batch uses unknown compression type id " + id);
-        }
-        return type;
+        return RecordAttributes.compression(attributes(), "record batch");
     }
 
     public boolean isCompressed() {
-        return (attributes() & COMPRESSION_MASK) != 0;
+        return RecordAttributes.isCompressed(attributes());
     }
 
     public TimestampType timestampType() {
-        return (attributes() & TIMESTAMP_TYPE_MASK) == 0 ? TimestampType.CREATE_TIME : TimestampType.LOG_APPEND_TIME;
+        return RecordAttributes.timestampType(attributes());
     }
 
     public boolean isTransactional() {
@@ -288,8 +281,8 @@ public final class RecordBatch {
         }
         short attributes = attributes();
         short updated = (short) (type == TimestampType.LOG_APPEND_TIME
-                ? attributes | TIMESTAMP_TYPE_MASK
-                : attributes & ~TIMESTAMP_TYPE_MASK);
+                ? attributes | RecordAttributes.TIMESTAMP_TYPE_MASK
+                : attributes & ~RecordAttributes.TIMESTAMP_TYPE_MASK);
         if (updated == attributes && maxTimestamp() == maxTimestamp) {
             return;
         }
@@ -331,7 +324,7 @@ public final class RecordBatch {
     @Override
     public String toString() {
         return "RecordBatch(baseOffset=" + baseOffset() + ", lastOffset=" + lastOffset() + ", records=" + recordCount()
-                + ", bytes=" + sizeInBytes() + ", compression=" + (attributes() & COMPRESSION_MASK)
+                + ", bytes=" + sizeInBytes() + ", compression=" + (attributes() & CompressionType.ATTRIBUTE_MASK)
                 + ", timestampType=" + timestampType() + ", producerId=" + producerId() + ", producerEpoch="
                 + producerEpoch() + ", baseSequence=" + baseSequence() + ", transactional=" + isTransactional()
                 + ", control=" + isControl() + ")";

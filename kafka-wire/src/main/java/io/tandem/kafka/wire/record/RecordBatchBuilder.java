@@ -273,7 +273,7 @@ public final class RecordBatchBuilder implements AutoCloseable {
             }
         }
         int attributes = compression.id
-                | (timestampType == TimestampType.LOG_APPEND_TIME ? RecordBatch.TIMESTAMP_TYPE_MASK : 0)
+                | (timestampType == TimestampType.LOG_APPEND_TIME ? RecordAttributes.TIMESTAMP_TYPE_MASK : 0)
                 | (transactional ? RecordBatch.TRANSACTIONAL_MASK : 0)
                 | (control ? RecordBatch.CONTROL_MASK : 0)
                 | (deleteHorizonMs != RecordBatch.NO_TIMESTAMP ? RecordBatch.DELETE_HORIZON_MASK : 0);

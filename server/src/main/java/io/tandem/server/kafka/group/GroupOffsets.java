@@ -67,24 +67,36 @@ final class GroupOffsets {
                                                     long nowMs) {
         String groupId = group.groupId;
         Map<TopicPartition, Short> results = new LinkedHashMap<>();
-        Map<TopicPartition, CommittedOffset> accepted = new LinkedHashMap<>();
-        for (Map.Entry<TopicPartition, CommittedOffset> e : offsets.entrySet()) {
-            CommittedOffset offset = e.getValue();
-            String metadata = offset.metadata() == null ? "" : offset.metadata();
-            if (metadata.getBytes(StandardCharsets.UTF_8).length > config.offsetMetadataMaxBytes()) {
-                results.put(e.getKey(), OFFSET_METADATA_TOO_LARGE);
-                continue;
-            }
-            CommittedOffset stored = new CommittedOffset(offset.offset(), offset.leaderEpoch(), metadata,
-                    offset.commitTimestampMs() < 0 ? nowMs : offset.commitTimestampMs(), offset.expireTimestampMs());
-            accepted.put(e.getKey(), stored);
-            results.put(e.getKey(), NONE);
-        }
+        Map<TopicPartition, CommittedOffset> accepted = accepted(offsets, config.offsetMetadataMaxBytes(), nowMs,
+                results);
         if (!accepted.isEmpty()) {
             store.offsetsCommitted(groupId, accepted);
             group.offsets.putAll(accepted);
         }
         return results;
+    }
+
+    /**
+     * The offsets of a commit (plain or transactional) that may be stored: one whose metadata is over
+     * {@code metadataMaxBytes} is answered OFFSET_METADATA_TOO_LARGE in {@code results}, the others NONE, stamped with
+     * the commit time where the client gave none and with "" for no metadata.
+     */
+    static Map<TopicPartition, CommittedOffset> accepted(Map<TopicPartition, CommittedOffset> offsets,
+                                                         int metadataMaxBytes, long nowMs,
+                                                         Map<TopicPartition, Short> results) {
+        Map<TopicPartition, CommittedOffset> accepted = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, CommittedOffset> e : offsets.entrySet()) {
+            CommittedOffset offset = e.getValue();
+            String metadata = offset.metadata() == null ? "" : offset.metadata();
+            if (metadata.getBytes(StandardCharsets.UTF_8).length > metadataMaxBytes) {
+                results.put(e.getKey(), OFFSET_METADATA_TOO_LARGE);
+                continue;
+            }
+            accepted.put(e.getKey(), new CommittedOffset(offset.offset(), offset.leaderEpoch(), metadata,
+                    offset.commitTimestampMs() < 0 ? nowMs : offset.commitTimestampMs(), offset.expireTimestampMs()));
+            results.put(e.getKey(), NONE);
+        }
+        return accepted;
     }
 
     static Map<TopicPartition, Short> allWith(Collection<TopicPartition> partitions, short error) {

@@ -3,7 +3,6 @@ package io.tandem.server.kafka.group;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.TopicPartition;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -42,18 +41,9 @@ final class TransactionalOffsets {
             if (generationId != group.generationId) return allWith(offsets.keySet(), ILLEGAL_GENERATION);
         }
         Map<TopicPartition, Short> results = new LinkedHashMap<>();
-        Map<TopicPartition, CommittedOffset> accepted = new LinkedHashMap<>();
-        for (Map.Entry<TopicPartition, CommittedOffset> e : offsets.entrySet()) {
-            CommittedOffset offset = e.getValue();
-            String metadata = offset.metadata() == null ? "" : offset.metadata();
-            if (metadata.getBytes(StandardCharsets.UTF_8).length > config.offsetMetadataMaxBytes()) {
-                results.put(e.getKey(), OFFSET_METADATA_TOO_LARGE);
-                continue;
-            }
-            accepted.put(e.getKey(), new CommittedOffset(offset.offset(), offset.leaderEpoch(), metadata,
-                    offset.commitTimestampMs() < 0 ? nowMs : offset.commitTimestampMs()));
-            results.put(e.getKey(), NONE);
-        }
+        // No expire timestamps here: TxnOffsetCommit carries no retention time, so its handler sets none.
+        Map<TopicPartition, CommittedOffset> accepted = GroupOffsets.accepted(offsets, config.offsetMetadataMaxBytes(),
+                nowMs, results);
         if (accepted.isEmpty()) return results;
         short error;
         try {

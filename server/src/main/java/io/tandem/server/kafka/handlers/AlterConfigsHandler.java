@@ -2,7 +2,6 @@ package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.AlterConfigsRequest;
 import io.tandem.kafka.wire.message.AlterConfigsResponse;
-import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
@@ -13,8 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static io.tandem.server.kafka.ErrorCodes.*;
 
 /** AlterConfigs (the legacy, non-incremental one): the given set replaces the resource's overrides. */
 final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequest> {
@@ -33,35 +30,30 @@ final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequest> {
         }
         Set<List<Object>> duplicates = ConfigResources.duplicates(ids);
         for (AlterConfigsRequest.AlterConfigsResource resource : request.resources) {
-            AlterConfigsResponse.AlterConfigsResourceResponse result = new AlterConfigsResponse.AlterConfigsResourceResponse();
+            AlterConfigsResponse.AlterConfigsResourceResponse result =
+                    new AlterConfigsResponse.AlterConfigsResourceResponse();
             result.resourceType = resource.resourceType;
             result.resourceName = resource.resourceName;
-            result.errorMessage = ApiError.NONE.message(); // Kafka sends null on success, not the codec's ""
-            try {
-                ConfigResources.authorize(broker, context, resource.resourceType, resource.resourceName,
-                        io.tandem.kafka.wire.acl.AclOperation.ALTER_CONFIGS);
-                if (duplicates.contains(List.of(resource.resourceType, resource.resourceName))) {
-                    throw new ApiException(INVALID_REQUEST, ConfigResources.DUPLICATE_RESOURCE);
-                }
-                List<String> names = new ArrayList<>();
-                List<String> withoutValue = new ArrayList<>();
-                Map<String, String> overrides = new LinkedHashMap<>();
-                for (AlterConfigsRequest.AlterableConfig c : resource.configs) {
-                    names.add(c.name);
-                    if (c.value == null) withoutValue.add(c.name);
-                    else overrides.put(c.name, c.value);
-                }
-                ConfigResources.checkEntries(names, withoutValue);
-                ConfigResources.write(broker, resource.resourceType, resource.resourceName, overrides, request.validateOnly);
-            } catch (ApiException e) {
-                result.errorCode = e.error();
-                result.errorMessage = e.getMessage();
-            } catch (Exception e) {
-                result.errorCode = UNKNOWN_SERVER_ERROR;
-                result.errorMessage = e.toString();
-            }
+            ApiError error = ConfigResources.alter(broker, context, resource.resourceType, resource.resourceName,
+                    duplicates, () -> replace(resource, request.validateOnly));
+            result.errorCode = error.code();
+            result.errorMessage = error.message();
             response.responses.add(result);
         }
         responder.send(response);
+    }
+
+    /** The given set becomes the resource's overrides; a key named without a value is refused, as Kafka does. */
+    private void replace(AlterConfigsRequest.AlterConfigsResource resource, boolean validateOnly) throws Exception {
+        List<String> names = new ArrayList<>();
+        List<String> withoutValue = new ArrayList<>();
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (AlterConfigsRequest.AlterableConfig c : resource.configs) {
+            names.add(c.name);
+            if (c.value == null) withoutValue.add(c.name);
+            else overrides.put(c.name, c.value);
+        }
+        ConfigResources.checkEntries(names, withoutValue);
+        ConfigResources.write(broker, resource.resourceType, resource.resourceName, overrides, validateOnly);
     }
 }

@@ -1,9 +1,11 @@
 package io.tandem.server.kafka.handlers;
 
+import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicConfigs;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.network.RequestContext;
 
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -95,6 +97,33 @@ final class ConfigResources {
         }
     }
 
+    /** What altering one resource does once it may: its overrides computed and written (or only validated). */
+    @FunctionalInterface
+    interface Alteration {
+        void apply() throws Exception;
+    }
+
+    /**
+     * One resource of an AlterConfigs or IncrementalAlterConfigs, as both answer it: ALTER_CONFIGS checked on the
+     * resource, a resource named twice in the request refused, then {@code alteration}; its error code and message
+     * (none on success, where Kafka sends null rather than the codec's "").
+     */
+    static ApiError alter(KafkaBroker broker, RequestContext context, byte type, String name,
+                          Set<List<Object>> duplicates, Alteration alteration) {
+        try {
+            authorize(broker, context, type, name, AclOperation.ALTER_CONFIGS);
+            if (duplicates.contains(List.of(type, name))) {
+                throw new ApiException(INVALID_REQUEST, DUPLICATE_RESOURCE);
+            }
+            alteration.apply();
+            return ApiError.NONE;
+        } catch (ApiException e) {
+            return new ApiError(e.error(), e.getMessage());
+        } catch (Exception e) {
+            return new ApiError(UNKNOWN_SERVER_ERROR, e.toString());
+        }
+    }
+
     /** The resources named more than once in a request, as (type, name) pairs. */
     static Set<List<Object>> duplicates(List<List<Object>> resources) {
         Set<List<Object>> seen = new HashSet<>();
@@ -116,8 +145,8 @@ final class ConfigResources {
      * Kafka's check of a config resource: a topic needs the operation on the topic (TOPIC_AUTHORIZATION_FAILED),
      * a broker or broker logger on the cluster (CLUSTER_AUTHORIZATION_FAILED), both answered without a message.
      */
-    static void authorize(KafkaBroker broker, io.tandem.server.kafka.network.RequestContext context, byte resourceType,
-                          String resourceName, io.tandem.kafka.wire.acl.AclOperation operation) {
+    static void authorize(KafkaBroker broker, RequestContext context, byte resourceType, String resourceName,
+                          AclOperation operation) {
         if (resourceType == TOPIC) {
             if (!broker.authorization().topic(context, operation, resourceName)) {
                 throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);

@@ -44,35 +44,30 @@ final class IncrementalAlterConfigsHandler implements ApiHandler<IncrementalAlte
                     new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse();
             result.resourceType = resource.resourceType;
             result.resourceName = resource.resourceName;
-            result.errorMessage = ApiError.NONE.message(); // Kafka sends null on success, not the codec's ""
-            try {
-                ConfigResources.authorize(broker, context, resource.resourceType, resource.resourceName,
-                        io.tandem.kafka.wire.acl.AclOperation.ALTER_CONFIGS);
-                if (duplicates.contains(List.of(resource.resourceType, resource.resourceName))) {
-                    throw new ApiException(INVALID_REQUEST, ConfigResources.DUPLICATE_RESOURCE);
-                }
-                List<String> names = new ArrayList<>();
-                List<String> withoutValue = new ArrayList<>();
-                for (IncrementalAlterConfigsRequest.AlterableConfig c : resource.configs) {
-                    names.add(c.name);
-                    if (c.value == null && c.configOperation != DELETE) withoutValue.add(c.name);
-                }
-                ConfigResources.checkEntries(names, withoutValue);
-                Map<String, String> overrides = ConfigResources.current(broker, resource.resourceType, resource.resourceName);
-                for (IncrementalAlterConfigsRequest.AlterableConfig c : resource.configs) {
-                    apply(resource.resourceType, overrides, c);
-                }
-                ConfigResources.write(broker, resource.resourceType, resource.resourceName, overrides, request.validateOnly);
-            } catch (ApiException e) {
-                result.errorCode = e.error();
-                result.errorMessage = e.getMessage();
-            } catch (Exception e) {
-                result.errorCode = UNKNOWN_SERVER_ERROR;
-                result.errorMessage = e.toString();
-            }
+            ApiError error = ConfigResources.alter(broker, context, resource.resourceType, resource.resourceName,
+                    duplicates, () -> alter(resource, request.validateOnly));
+            result.errorCode = error.code();
+            result.errorMessage = error.message();
             response.responses.add(result);
         }
         responder.send(response);
+    }
+
+    /** Every operation of the resource on its current overrides, then the result written (or only validated). */
+    private void alter(IncrementalAlterConfigsRequest.AlterConfigsResource resource, boolean validateOnly)
+            throws Exception {
+        List<String> names = new ArrayList<>();
+        List<String> withoutValue = new ArrayList<>();
+        for (IncrementalAlterConfigsRequest.AlterableConfig c : resource.configs) {
+            names.add(c.name);
+            if (c.value == null && c.configOperation != DELETE) withoutValue.add(c.name);
+        }
+        ConfigResources.checkEntries(names, withoutValue);
+        Map<String, String> overrides = ConfigResources.current(broker, resource.resourceType, resource.resourceName);
+        for (IncrementalAlterConfigsRequest.AlterableConfig c : resource.configs) {
+            apply(resource.resourceType, overrides, c);
+        }
+        ConfigResources.write(broker, resource.resourceType, resource.resourceName, overrides, validateOnly);
     }
 
     private void apply(byte resourceType, Map<String, String> overrides,

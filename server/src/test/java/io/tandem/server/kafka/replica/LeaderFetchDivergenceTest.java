@@ -4,21 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.tandem.kafka.wire.Errors;
-import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.server.kafka.TopicPartition;
-import io.tandem.server.kafka.log.LogManager;
-import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.storage.log.LogConfig;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,33 +25,21 @@ class LeaderFetchDivergenceTest {
 
     @TempDir
     Path dir;
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-    private final long now = System.currentTimeMillis();
-
-    @AfterEach
-    void stop() {
-        scheduler.shutdownNow();
-    }
+    @RegisterExtension
+    final ReplicaLogFixture fixture = new ReplicaLogFixture();
 
     @Test
     void shouldTellAFollowerFromAnOlderEpochToTruncateToWhereTheLeadersFirstEpochStarts() throws Exception {
-        LogManager logs = new LogManager(dir, 3, () -> now, scheduler);
-        Partition leader = logs.getOrCreate(TP, LogConfig.defaults());
-        leader.makeLeader(6, List.of(3), 0, List.of(1, 2, 3), now);
+        Partition leader = fixture.logs(dir, 3).getOrCreate(TP, LogConfig.defaults());
+        leader.makeLeader(6, List.of(3), 0, List.of(1, 2, 3), fixture.now);
         assertEquals(0, leader.logEndOffset());
         // The follower fetches from offset 30 having last fetched epoch 3, which this leader never had.
         assertArrayEquals(new long[] {3, 0}, LeaderFetch.divergence(leader, 30, 3));
-        logs.close();
     }
 
     @Test
     void shouldAnswerTheEpochBelowAndWhereTheNextStartsOrAgreement() throws Exception {
-        LogManager logs = new LogManager(dir, 1, () -> now, scheduler);
-        Partition leader = logs.getOrCreate(TP, LogConfig.defaults());
-        leader.makeLeader(2, List.of(1), 0, List.of(1), now);
-        for (int i = 0; i < 5; i++) assertEquals(Errors.NONE.code(), append(leader, i));
-        leader.makeLeader(6, List.of(1), 1, List.of(1), now);
-        for (int i = 5; i < 8; i++) assertEquals(Errors.NONE.code(), append(leader, i));
+        Partition leader = fixture.twoEpochLog(dir, TP);
         // Epoch 4 is unknown here: the epoch at or below it (2) ends at 5, where 6 starts.
         assertArrayEquals(new long[] {2, 5}, LeaderFetch.divergence(leader, 7, 4));
         // A follower at epoch 2 up to offset 5, or at the current epoch, agrees.
@@ -67,19 +47,5 @@ class LeaderFetchDivergenceTest {
         assertNull(LeaderFetch.divergence(leader, 8, 6));
         // An epoch older than every one known ends where the first one starts.
         assertArrayEquals(new long[] {1, 0}, LeaderFetch.divergence(leader, 3, 1));
-        logs.close();
-    }
-
-    private short append(Partition partition, int value) throws Exception {
-        ByteBuf batch = Unpooled.buffer();
-        try {
-            try (RecordBatchBuilder builder = RecordBatchBuilder.create(batch)) {
-                builder.append(now, null, ("value-" + value).getBytes());
-                builder.build();
-            }
-            return partition.append(batch, LogValidator.forCoordinator(now), 0).error();
-        } finally {
-            batch.release();
-        }
     }
 }

@@ -23,10 +23,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,13 +41,8 @@ class StrayLogsTest {
 
     @TempDir
     Path dir;
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-    private final long now = System.currentTimeMillis();
-
-    @AfterEach
-    void stop() {
-        scheduler.shutdownNow();
-    }
+    @RegisterExtension
+    final ReplicaLogFixture fixture = new ReplicaLogFixture();
 
     @Test
     void shouldDeleteTheLogsAFullLeaderAndIsrDoesNotNameAndKeepThemOnAnIncrementalOne() throws Exception {
@@ -62,7 +55,7 @@ class StrayLogsTest {
         }
         ClusterMetadata metadata = new ClusterMetadata(store, new BrokerRegistration(BROKER, "localhost", 9092,
                 "PLAINTEXT", null, 0));
-        LogManager logs = new LogManager(Files.createDirectories(dir.resolve("logs")), BROKER, () -> now, scheduler);
+        LogManager logs = fixture.logs(Files.createDirectories(dir.resolve("logs")), BROKER);
         ReplicaManager replicas = new ReplicaManager(BROKER, metadata, (topic, p) -> {
             try {
                 return logs.getOrCreate(new TopicPartition(topic.name(), p), LogConfig.defaults());
@@ -106,7 +99,6 @@ class StrayLogsTest {
             assertNull(logs.get(MOVED));
         } finally {
             replicas.close();
-            logs.close();
         }
     }
 

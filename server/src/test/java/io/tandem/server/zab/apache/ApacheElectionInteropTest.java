@@ -41,16 +41,13 @@ class ApacheElectionInteropTest {
     void tandemAndTwoApacheServersStartedTogetherAgreeOnOneApacheLeader() throws Exception {
         // Whoever of 2 and 3 gathers a quorum first (Tandem's vote may be part of it) leads; Tandem (sid 1, equal
         // history) never must. Tandem follows the leader, so a quorum that needed its vote holds.
-        Ports tandem = Ports.fresh(1);
-        Ports apache2 = Ports.fresh(2);
-        Ports apache3 = Ports.fresh(3);
-        Map<Long, ApacheElection.Member> members = ApacheQuorumProcess.members(tandem, apache2, apache3);
+        MixedEnsemble ensemble = MixedEnsemble.withApacheDefaults(temp, 1);
+        Map<Long, ApacheElection.Member> members = ensemble.members();
         try (FileZabDisk disk = FileZabDisk.open(ZabConfig.of(1, 1, 2, 3), temp.resolve("tandem"));
              ApacheQuorumPeer peer = new ApacheQuorumPeer(1, members, disk, 0, 0, 0, new Ignore(),
                      ApacheQuorumProcess.TICK_TIME_MS, 10, 5).start();
-             ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, tandem, apache2, apache3);
-             ApacheQuorumProcess three = ApacheQuorumProcess.start(temp.resolve("3"), apache3, tandem, apache2,
-                     apache3)) {
+             ApacheQuorumProcess two = ensemble.startApache(2);
+             ApacheQuorumProcess three = ensemble.startApache(3)) {
             assertTrue(ApacheQuorumProcess.await(() -> agree(peer, two, three), DECISION_TIMEOUT_MS),
                     () -> "Tandem follows " + peer.leaderId() + " (serving " + peer.isServing() + "), Apache 2: "
                             + two.mode() + ", Apache 3: " + three.mode());
@@ -80,13 +77,11 @@ class ApacheElectionInteropTest {
     @Test
     void anApacheServerWhoseOtherPeerIsDownIsElectedWithTandemsVote() throws Exception {
         // server.3 is configured but never started: Apache 2 reaches a quorum only by counting Tandem's vote.
-        Ports tandem = Ports.fresh(1);
-        Ports apache2 = Ports.fresh(2);
-        Ports absent = Ports.fresh(3);
-        Map<Long, ApacheElection.Member> members = ApacheQuorumProcess.members(tandem, apache2, absent);
+        MixedEnsemble ensemble = MixedEnsemble.withApacheDefaults(temp, 1);
+        Ports apache2 = ensemble.ports(2);
+        Map<Long, ApacheElection.Member> members = ensemble.members();
         try (ApacheElection election = new ApacheElection(1, members).start();
-             ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, tandem, apache2,
-                     absent)) {
+             ApacheQuorumProcess two = ensemble.startApache(2)) {
             Vote vote = election.lookForLeader(0, 0).get(DECISION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             assertEquals(2, vote.leader());
             assertEquals(ServerState.FOLLOWING, vote.state());
@@ -98,17 +93,15 @@ class ApacheElectionInteropTest {
 
     @Test
     void apacheServersFollowATandemMemberWithTheHighestSid() throws Exception {
-        Ports apache1 = Ports.fresh(1);
-        Ports apache2 = Ports.fresh(2);
-        Ports tandem = Ports.fresh(3);
-        Map<Long, ApacheElection.Member> members = ApacheQuorumProcess.members(apache1, apache2, tandem);
+        MixedEnsemble ensemble = MixedEnsemble.withApacheDefaults(temp, 3);
+        Ports tandem = ensemble.ports(3);
+        Map<Long, ApacheElection.Member> members = ensemble.members();
         // Tandem's quorum port, held by the test: each Apache member that elected Tandem dials it as a learner and
         // introduces itself with a FOLLOWERINFO packet carrying its sid.
         try (ServerSocket quorumPort = new ServerSocket(tandem.quorumPort(), 10, InetAddress.getLoopbackAddress());
              ApacheElection election = new ApacheElection(3, members).start();
-             ApacheQuorumProcess one = ApacheQuorumProcess.start(temp.resolve("1"), apache1, apache1, apache2, tandem);
-             ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, apache1, apache2,
-                     tandem)) {
+             ApacheQuorumProcess one = ensemble.startApache(1);
+             ApacheQuorumProcess two = ensemble.startApache(2)) {
             Vote vote = election.lookForLeader(0, 0).get(DECISION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             assertEquals(3, vote.leader());
             assertEquals(ServerState.LEADING, vote.state());
@@ -134,13 +127,11 @@ class ApacheElectionInteropTest {
 
     @Test
     void aTandemMemberJoiningARunningApacheEnsembleFollowsItsLeaderDespiteItsHigherSid() throws Exception {
-        Ports apache1 = Ports.fresh(1);
-        Ports apache2 = Ports.fresh(2);
-        Ports tandem = Ports.fresh(3);
-        Map<Long, ApacheElection.Member> members = ApacheQuorumProcess.members(apache1, apache2, tandem);
-        try (ApacheQuorumProcess one = ApacheQuorumProcess.start(temp.resolve("1"), apache1, apache1, apache2, tandem);
-             ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, apache1, apache2,
-                     tandem)) {
+        MixedEnsemble ensemble = MixedEnsemble.withApacheDefaults(temp, 3);
+        Ports apache1 = ensemble.ports(1);
+        Map<Long, ApacheElection.Member> members = ensemble.members();
+        try (ApacheQuorumProcess one = ensemble.startApache(1);
+             ApacheQuorumProcess two = ensemble.startApache(2)) {
             assertTrue(ApacheQuorumProcess.await(() -> two.mode().equals("leader") && one.mode().equals("follower"),
                     DECISION_TIMEOUT_MS), () -> "Apache 1: " + one.mode() + ", Apache 2: " + two.mode());
             try (ZooKeeper client = new ZooKeeper("127.0.0.1:" + apache1.clientPort(), 30_000, event -> { })) {
@@ -158,14 +149,12 @@ class ApacheElectionInteropTest {
 
     @Test
     void apacheServersWithAHigherEpochAndZxidWinOverATandemMemberWithTheHighestSid() throws Exception {
-        Ports apache1 = Ports.fresh(1);
-        Ports apache2 = Ports.fresh(2);
-        Ports tandem = Ports.fresh(3);
-        Map<Long, ApacheElection.Member> members = ApacheQuorumProcess.members(apache1, apache2, tandem);
+        MixedEnsemble ensemble = MixedEnsemble.withApacheDefaults(temp, 3);
+        Ports apache1 = ensemble.ports(1);
+        Map<Long, ApacheElection.Member> members = ensemble.members();
         // A first life of the Apache pair gives both an epoch and a zxid above Tandem's empty history.
-        try (ApacheQuorumProcess one = ApacheQuorumProcess.start(temp.resolve("1"), apache1, apache1, apache2, tandem);
-             ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, apache1, apache2,
-                     tandem)) {
+        try (ApacheQuorumProcess one = ensemble.startApache(1);
+             ApacheQuorumProcess two = ensemble.startApache(2)) {
             assertTrue(ApacheQuorumProcess.await(() -> one.mode().equals("follower") || one.mode().equals("leader"),
                     DECISION_TIMEOUT_MS), one::logTail);
             try (ZooKeeper client = new ZooKeeper("127.0.0.1:" + apache1.clientPort(), 30_000, event -> { })) {
@@ -178,9 +167,8 @@ class ApacheElectionInteropTest {
         try (FileZabDisk disk = FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp.resolve("tandem"));
              ApacheQuorumPeer peer = new ApacheQuorumPeer(3, members, disk, 0, 0, 0, new Ignore(),
                      ApacheQuorumProcess.TICK_TIME_MS, 10, 5).start();
-             ApacheQuorumProcess one = ApacheQuorumProcess.start(temp.resolve("1"), apache1, apache1, apache2, tandem);
-             ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, apache1, apache2,
-                     tandem)) {
+             ApacheQuorumProcess one = ensemble.startApache(1);
+             ApacheQuorumProcess two = ensemble.startApache(2)) {
             assertTrue(ApacheQuorumProcess.await(() -> agree(peer, one, two), DECISION_TIMEOUT_MS),
                     () -> "Tandem follows " + peer.leaderId() + " (serving " + peer.isServing() + "), Apache 1: "
                             + one.mode() + ", Apache 2: " + two.mode());

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.FileZabDisk;
 import io.tandem.server.zab.ZabConfig;
-import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import io.tandem.server.zab.apache.ElectionWire.ServerState;
 import io.tandem.server.zab.apache.FastLeaderElection.Vote;
 import java.nio.ByteBuffer;
@@ -91,12 +90,10 @@ class ApacheFollowerInteropTest {
 
     @Test
     void tandemFollowsAnApacheLeaderAndItsDurableAcksCommitWrites() throws Exception {
-        Ports apache1 = Ports.fresh(1);
-        Ports apache2 = Ports.fresh(2);
-        Ports tandem = Ports.fresh(3);
-        Map<Long, ApacheElection.Member> members = ApacheQuorumProcess.members(apache1, apache2, tandem);
-        ApacheQuorumProcess one = ApacheQuorumProcess.start(temp.resolve("1"), apache1, apache1, apache2, tandem);
-        ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, apache1, apache2, tandem);
+        MixedEnsemble ensemble = MixedEnsemble.withApacheDefaults(temp, 3);
+        Map<Long, ApacheElection.Member> members = ensemble.members();
+        ApacheQuorumProcess one = ensemble.startApache(1);
+        ApacheQuorumProcess two = ensemble.startApache(2);
         try (one; two) {
             assertTrue(ApacheQuorumProcess.await(() -> two.mode().equals("leader") || one.mode().equals("leader"),
                     TIMEOUT_MS), one::logTail);
@@ -149,12 +146,10 @@ class ApacheFollowerInteropTest {
 
     @Test
     void requestsForwardedByTheTandemFollowerAreCommittedByTheApacheLeader() throws Exception {
-        Ports apache1 = Ports.fresh(1);
-        Ports apache2 = Ports.fresh(2);
-        Ports tandem = Ports.fresh(3);
-        Map<Long, ApacheElection.Member> members = ApacheQuorumProcess.members(apache1, apache2, tandem);
-        ApacheQuorumProcess one = ApacheQuorumProcess.start(temp.resolve("1"), apache1, apache1, apache2, tandem);
-        ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, apache1, apache2, tandem);
+        MixedEnsemble ensemble = MixedEnsemble.withApacheDefaults(temp, 3);
+        Map<Long, ApacheElection.Member> members = ensemble.members();
+        ApacheQuorumProcess one = ensemble.startApache(1);
+        ApacheQuorumProcess two = ensemble.startApache(2);
         try (one; two) {
             assertTrue(ApacheQuorumProcess.await(() -> two.mode().equals("leader") || one.mode().equals("leader"),
                     TIMEOUT_MS), one::logTail);

@@ -1,8 +1,10 @@
 package io.tandem.server.zab.apache;
 
+import static io.tandem.server.zab.apache.ZkClients.assertEvent;
 import static io.tandem.server.zab.apache.ZkClients.bytes;
 import static io.tandem.server.zab.apache.ZkClients.sync;
 import static io.tandem.server.zab.apache.ZkClients.tree;
+import static io.tandem.server.zab.apache.ZkClients.writeEveryKind;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -20,7 +22,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.Op;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs.Ids;
@@ -45,30 +46,26 @@ class ApacheLeaderProcessTest {
 
     @Test
     void apacheFollowersSyncFromATandemLeaderAndServeWritesWatchesAndSessionsThroughIt() throws Exception {
-        Ports apache1 = Ports.fresh(1);
-        Ports apache2 = Ports.fresh(2);
-        Ports tandem = Ports.fresh(3);
-        List<String> apacheExtra = List.of("maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS);
+        MixedEnsemble ensemble = new MixedEnsemble(temp, 3);
         // Tandem starts first, so the Apache members never form a quorum of their own before it votes: with equal
         // (empty) histories the highest sid wins.
         // A short committed log, so that a member restarted empty is too far behind for a DIFF and gets a SNAP.
-        try (TandemApacheModeProcess member = TandemApacheModeProcess.start(temp.resolve("tandem"),
-                     List.of("-Dzookeeper.commitLogCount=5"), List.of(), tandem, apache1, apache2, tandem);
+        try (TandemApacheModeProcess member = ensemble.startTandem(List.of("-Dzookeeper.commitLogCount=5"),
+                     List.of());
              ZkClients clients = new ZkClients()) {
-            assertTrue(ApacheQuorumProcess.await(() -> !ApacheQuorumProcess.modeAt(tandem.clientPort())
-                    .equals("down"), TIMEOUT_MS), () -> "Tandem never listened:\n" + member.logTail());
-            try (ApacheQuorumProcess one = ApacheQuorumProcess.start(temp.resolve("1"), apacheExtra, apache1,
-                         apache1, apache2, tandem);
-                 ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apacheExtra, apache2,
-                         apache1, apache2, tandem)) {
-                leadAndServe(member, clients, one, two, apache1, apache2, tandem, apacheExtra);
+            ensemble.awaitTandemListening(member);
+            try (ApacheQuorumProcess one = ensemble.startApache(1);
+                 ApacheQuorumProcess two = ensemble.startApache(2)) {
+                leadAndServe(ensemble, member, clients, one, two);
             }
         }
     }
 
-    private void leadAndServe(TandemApacheModeProcess member, ZkClients clients, ApacheQuorumProcess one,
-                              ApacheQuorumProcess two, Ports apache1, Ports apache2, Ports tandem,
-                              List<String> apacheExtra) throws Exception {
+    private void leadAndServe(MixedEnsemble ensemble, TandemApacheModeProcess member, ZkClients clients,
+                              ApacheQuorumProcess one, ApacheQuorumProcess two) throws Exception {
+        Ports apache1 = ensemble.ports(1);
+        Ports apache2 = ensemble.ports(2);
+        Ports tandem = ensemble.tandem;
         {
             assertTrue(ApacheQuorumProcess.await(() -> modes(one, two, tandem).equals(
                     "1=follower 2=follower 3=leader"), TIMEOUT_MS),
@@ -90,18 +87,7 @@ class ApacheLeaderProcessTest {
             onTwo.create("/led/from-two", bytes("2"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             assertEvent(onTandemEvents, Watcher.Event.EventType.NodeChildrenChanged, "/led");
 
-            int index = 0;
-            for (ZooKeeper client : List.of(onTandem, onOne, onTwo)) {
-                String base = "/led/m" + (++index);
-                client.create(base, bytes("v0"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-                assertEquals(1, client.setData(base, bytes("v1"), 0).getVersion());
-                client.create(base + "/child", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-                client.create(base + "/seq-", bytes("s"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL);
-                client.create(base + "/ephemeral", null, Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
-                client.delete(base + "/child", -1);
-                client.multi(List.of(Op.create(base + "/multi", bytes("m"), Ids.OPEN_ACL_UNSAFE,
-                        CreateMode.PERSISTENT), Op.setData(base, bytes("v2"), 1)));
-            }
+            writeEveryKind("/led/m", onTandem, onOne, onTwo);
             // The Tandem leader decides errors for the Apache followers' clients.
             assertThrows(KeeperException.NodeExistsException.class, () -> onOne.create("/led/m2", null,
                     Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
@@ -139,8 +125,7 @@ class ApacheLeaderProcessTest {
             one.kill();
             onTandem.create("/led/while-one-was-down", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             onTwo.delete("/led/from-two", -1);
-            try (ApacheQuorumProcess oneAgain = ApacheQuorumProcess.start(temp.resolve("1b"), apacheExtra, apache1,
-                    apache1, apache2, tandem)) {
+            try (ApacheQuorumProcess oneAgain = ensemble.startApache(1, "1b")) {
                 assertTrue(ApacheQuorumProcess.await(() -> oneAgain.mode().equals("follower"), TIMEOUT_MS),
                         () -> "the restarted Apache member never followed:\n" + oneAgain.logTail()
                                 + "\nTandem log:\n" + member.logTail());
@@ -163,13 +148,5 @@ class ApacheLeaderProcessTest {
 
     private static String modes(ApacheQuorumProcess one, ApacheQuorumProcess two, Ports tandem) {
         return "1=" + one.mode() + " 2=" + two.mode() + " 3=" + ApacheQuorumProcess.modeAt(tandem.clientPort());
-    }
-
-    private static void assertEvent(BlockingQueue<WatchedEvent> events, Watcher.Event.EventType type, String path)
-            throws InterruptedException {
-        WatchedEvent event = events.poll(TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        assertNotNull(event, "no " + type + " for " + path);
-        assertEquals(type, event.getType(), event::toString);
-        assertEquals(path, event.getPath());
     }
 }

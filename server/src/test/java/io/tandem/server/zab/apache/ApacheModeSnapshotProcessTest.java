@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,21 +41,14 @@ class ApacheModeSnapshotProcessTest {
 
     @Test
     void tandemSnapshotsPurgesItsLogAndRestartsFromItsOwnSnapshotAfterKill9() throws Exception {
-        Ports tandem = Ports.fresh(1);
-        Ports apache2 = Ports.fresh(2);
-        Ports apache3 = Ports.fresh(3);
-        List<String> apacheExtra = List.of("maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS);
-        try (ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apacheExtra, apache2, tandem,
-                     apache2, apache3);
-             ApacheQuorumProcess three = ApacheQuorumProcess.start(temp.resolve("3"), apacheExtra, apache3, tandem,
-                     apache2, apache3);
-             TandemApacheModeProcess member = TandemApacheModeProcess.start(temp.resolve("tandem"), JVM_OPTIONS,
-                     SETTINGS, tandem, tandem, apache2, apache3);
+        MixedEnsemble ensemble = new MixedEnsemble(temp, 1);
+        try (ApacheQuorumProcess two = ensemble.startApache(2);
+             ApacheQuorumProcess three = ensemble.startApache(3);
+             TandemApacheModeProcess member = ensemble.startTandem(JVM_OPTIONS, SETTINGS);
              ZkClients clients = new ZkClients()) {
-            assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.modeAt(tandem.clientPort())
-                    .equals("follower"), TIMEOUT_MS), () -> "Tandem never followed:\n" + member.logTail());
-            ZooKeeper onTandem = clients.connect(tandem);
-            ZooKeeper onApache = clients.connect(apache2);
+            ensemble.awaitTandem(member, "follower");
+            ZooKeeper onTandem = clients.connect(ensemble.tandem);
+            ZooKeeper onApache = clients.connect(two.ports);
 
             Stat first = new Stat();
             onTandem.create("/snap", bytes("root"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, first);
@@ -85,15 +77,14 @@ class ApacheModeSnapshotProcessTest {
             onApache.create("/snap/while-down", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             onApache.delete("/snap/n3", -1);
             onApache.setData("/snap/n4", bytes("changed while down"), -1);
-            member.restart(JVM_OPTIONS, SETTINGS, tandem, tandem, apache2, apache3);
-            assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.modeAt(tandem.clientPort())
-                    .equals("follower"), TIMEOUT_MS), () -> "Tandem never followed again:\n" + member.logTail());
+            member.restart(JVM_OPTIONS, SETTINGS);
+            ensemble.awaitTandem(member, "follower");
             String afterRestart = member.logText().substring(logLengthAtKill);
             assertTrue(afterRestart.contains("Installed this member's own snapshot at zxid"), member::logTail);
             assertFalse(afterRestart.contains("Installed the leader's snapshot"),
                     "a DIFF is enough after the restart, no SNAP: " + member.logTail());
 
-            ZooKeeper again = clients.connect(tandem);
+            ZooKeeper again = clients.connect(ensemble.tandem);
             again.create("/snap/after-restart", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             sync(again, "/");
             sync(onApache, "/");

@@ -56,17 +56,16 @@ class ApacheQuorumPeerInteropTest {
     @Test
     void tandemFollowsTheNextApacheLeaderAfterTheLeaderIsKilled() throws Exception {
         // Tandem has the lowest sid: it cannot lead Apache followers yet, and with equal histories it never must.
-        Ports tandem = Ports.fresh(1);
-        Ports apache2 = Ports.fresh(2);
-        Ports apache3 = Ports.fresh(3);
-        Map<Long, ApacheElection.Member> members = ApacheQuorumProcess.members(tandem, apache2, apache3);
+        MixedEnsemble ensemble = MixedEnsemble.withApacheDefaults(temp, 1);
+        Ports apache2 = ensemble.ports(2);
+        Ports apache3 = ensemble.ports(3);
+        Map<Long, ApacheElection.Member> members = ensemble.members();
         Creates applied = new Creates();
         int tick = ApacheQuorumProcess.TICK_TIME_MS;
         try (FileZabDisk disk = FileZabDisk.open(ZabConfig.of(1, 1, 2, 3), temp.resolve("tandem"));
              ApacheQuorumPeer peer = new ApacheQuorumPeer(1, members, disk, 0, 0, 0, applied, tick, 10, 5).start();
-             ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apache2, tandem, apache2, apache3);
-             ApacheQuorumProcess three = ApacheQuorumProcess.start(temp.resolve("3"), apache3, tandem, apache2,
-                     apache3)) {
+             ApacheQuorumProcess two = ensemble.startApache(2);
+             ApacheQuorumProcess three = ensemble.startApache(3)) {
             // Whichever Apache member won (3 on equal histories when all start together; 2 when Tandem and 2 formed
             // a quorum before 3 was up), Tandem follows it.
             assertTrue(ApacheQuorumProcess.await(() -> peer.isServing()

@@ -109,6 +109,16 @@ final class ApacheQuorumProcess implements AutoCloseable {
     }
 
     String logText() {
+        return readLog(log);
+    }
+
+    /** The last lines of the log, for failure messages. */
+    String logTail() {
+        return tail(log, 40);
+    }
+
+    /** A member's log as it is now (Apache's or Tandem's), or why there is none. */
+    static String readLog(Path log) {
         try {
             return Files.readString(log);
         } catch (IOException e) {
@@ -116,10 +126,10 @@ final class ApacheQuorumProcess implements AutoCloseable {
         }
     }
 
-    /** The last lines of the log, for failure messages. */
-    String logTail() {
-        String[] lines = logText().split("\n");
-        return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 40), lines.length));
+    /** The last {@code count} lines of a member's log, for failure messages. */
+    static String tail(Path log, int count) {
+        String[] lines = readLog(log).split("\n");
+        return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - count), lines.length));
     }
 
     /** Polls {@code condition} every 100 ms until it holds or {@code timeoutMs} passes. */

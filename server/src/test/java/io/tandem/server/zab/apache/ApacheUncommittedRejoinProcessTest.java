@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -39,23 +38,16 @@ class ApacheUncommittedRejoinProcessTest {
 
     @Test
     void aTandemMemberHoldingAnUncommittedProposalDropsItWhenItRejoinsAnApacheLeader() throws Exception {
-        Ports apache1 = Ports.fresh(1);
-        Ports apache2 = Ports.fresh(2);
-        Ports tandem = Ports.fresh(3);
-        List<String> apacheExtra = List.of("maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS);
-        try (TandemApacheModeProcess member = TandemApacheModeProcess.start(temp.resolve("tandem"), List.of(),
-                     List.of(), tandem, apache1, apache2, tandem);
+        MixedEnsemble ensemble = new MixedEnsemble(temp, 3);
+        try (TandemApacheModeProcess member = ensemble.startTandem(List.of(), List.of());
              ZkClients clients = new ZkClients()) {
-            assertTrue(ApacheQuorumProcess.await(() -> !ApacheQuorumProcess.modeAt(tandem.clientPort())
-                    .equals("down"), TIMEOUT_MS), () -> "Tandem never listened:\n" + member.logTail());
-            try (ApacheQuorumProcess one = ApacheQuorumProcess.start(temp.resolve("1"), apacheExtra, apache1,
-                         apache1, apache2, tandem);
-                 ApacheQuorumProcess two = ApacheQuorumProcess.start(temp.resolve("2"), apacheExtra, apache2,
-                         apache1, apache2, tandem)) {
-                assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.modeAt(tandem.clientPort())
-                        .equals("leader") && one.mode().equals("follower") && two.mode().equals("follower"),
+            ensemble.awaitTandemListening(member);
+            try (ApacheQuorumProcess one = ensemble.startApache(1);
+                 ApacheQuorumProcess two = ensemble.startApache(2)) {
+                assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("leader")
+                        && one.mode().equals("follower") && two.mode().equals("follower"),
                         TIMEOUT_MS), () -> "Tandem never led:\n" + member.logTail());
-                ZooKeeper onTandem = clients.connect(tandem);
+                ZooKeeper onTandem = clients.connect(ensemble.tandem);
                 onTandem.create("/t", bytes("root"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
                 Stat last = new Stat();
                 for (int i = 0; i < 5; i++) {
@@ -76,33 +68,29 @@ class ApacheUncommittedRejoinProcessTest {
                 member.kill();
                 one.kill();
                 two.kill();
-                try (ApacheQuorumProcess oneAgain = ApacheQuorumProcess.start(temp.resolve("1"), apacheExtra,
-                             apache1, apache1, apache2, tandem);
-                     ApacheQuorumProcess twoAgain = ApacheQuorumProcess.start(temp.resolve("2"), apacheExtra,
-                             apache2, apache1, apache2, tandem)) {
-                    rejoin(member, clients, oneAgain, twoAgain, apache1, apache2, tandem);
+                try (ApacheQuorumProcess oneAgain = ensemble.startApache(1);
+                     ApacheQuorumProcess twoAgain = ensemble.startApache(2)) {
+                    rejoin(ensemble, member, clients, oneAgain, twoAgain);
                 }
             }
         }
     }
 
-    private static void rejoin(TandemApacheModeProcess member, ZkClients clients, ApacheQuorumProcess one,
-                               ApacheQuorumProcess two, Ports apache1, Ports apache2, Ports tandem)
-            throws Exception {
+    private static void rejoin(MixedEnsemble ensemble, TandemApacheModeProcess member, ZkClients clients,
+                               ApacheQuorumProcess one, ApacheQuorumProcess two) throws Exception {
         {
             {
                 // The Apache members lead on in a new epoch without it.
                 assertTrue(ApacheQuorumProcess.await(() -> (one.mode() + two.mode()).matches(
                         "leaderfollower|followerleader"), TIMEOUT_MS),
                         () -> "the Apache members never re-elected:\n" + one.logTail() + "\n" + two.logTail());
-                ZooKeeper onApache = clients.connect(one.mode().equals("leader") ? apache1 : apache2);
+                ZooKeeper onApache = clients.connect(one.mode().equals("leader") ? one.ports : two.ports);
                 onApache.create("/t/new-epoch", bytes("n"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
                 onApache.setData("/t/committed-0", bytes("changed"), -1);
 
                 int logLengthAtRestart = member.logText().length();
-                member.restart(List.of(), List.of(), tandem, apache1, apache2, tandem);
-                assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.modeAt(tandem.clientPort())
-                        .equals("follower"), TIMEOUT_MS), () -> "Tandem never followed:\n" + member.logTail());
+                member.restart(List.of(), List.of());
+                ensemble.awaitTandem(member, "follower");
                 String afterRestart = member.logText().substring(logLengthAtRestart);
                 // Apache 3.9.5's leader restarted from its files answers this one with SNAP (the rejoining zxid is
                 // below its in-memory committed log and not in its txn log); TRUNC when it is within that log.
@@ -110,7 +98,7 @@ class ApacheUncommittedRejoinProcessTest {
                 assertTrue(afterRestart.contains("TRUNC from the leader")
                         || afterRestart.contains("SNAP from the leader"), member::logTail);
 
-                ZooKeeper again = clients.connect(tandem);
+                ZooKeeper again = clients.connect(ensemble.tandem);
                 sync(again, "/");
                 sync(onApache, "/");
                 assertNull(again.exists("/t/never-committed", false), "the truncated proposal was applied");

@@ -19,23 +19,27 @@ final class TandemApacheModeProcess implements AutoCloseable {
 
     final Path dir;
     final Path log;
+    private final Ports me;
+    private final Ports[] all;
     private Process process;
 
-    private TandemApacheModeProcess(Path dir) throws IOException {
+    private TandemApacheModeProcess(Path dir, Ports me, Ports[] all) throws IOException {
         this.dir = Files.createDirectories(dir);
         this.log = dir.resolve("tandem.log");
+        this.me = me;
+        this.all = all.clone();
     }
 
     /** Starts member {@code me} of {@code all}; {@code jvmOptions} and {@code settings} ({@code key=value}) added. */
     static TandemApacheModeProcess start(Path dir, List<String> jvmOptions, List<String> settings, Ports me,
                                          Ports... all) throws IOException {
-        TandemApacheModeProcess tandem = new TandemApacheModeProcess(dir);
-        tandem.restart(jvmOptions, settings, me, all);
+        TandemApacheModeProcess tandem = new TandemApacheModeProcess(dir, me, all);
+        tandem.restart(jvmOptions, settings);
         return tandem;
     }
 
-    /** Starts the process again on the same data (after {@link #kill}). */
-    void restart(List<String> jvmOptions, List<String> settings, Ports me, Ports... all) throws IOException {
+    /** Starts the process again on the same data and ensemble (after {@link #kill}). */
+    void restart(List<String> jvmOptions, List<String> settings) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1"));
@@ -68,17 +72,12 @@ final class TandemApacheModeProcess implements AutoCloseable {
     }
 
     String logText() {
-        try {
-            return Files.readString(log);
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
+        return ApacheQuorumProcess.readLog(log);
     }
 
     /** The last lines of the log, for failure messages. */
     String logTail() {
-        String[] lines = logText().split("\n");
-        return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 60), lines.length));
+        return ApacheQuorumProcess.tail(log, 60);
     }
 
     /** kill -9. */

@@ -1,6 +1,7 @@
 package io.tandem.server.zab.apache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
@@ -10,9 +11,15 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs.Ids;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 
@@ -106,6 +113,34 @@ final class ZkClients implements AutoCloseable {
                 }
                 Thread.sleep(200);
             }
+        }
+    }
+
+    /** The next watch event on {@code events} must come within the timeout and be {@code type} on {@code path}. */
+    static void assertEvent(BlockingQueue<WatchedEvent> events, Watcher.Event.EventType type, String path)
+            throws InterruptedException {
+        WatchedEvent event = events.poll(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        assertNotNull(event, "no " + type + " for " + path);
+        assertEquals(type, event.getType(), event::toString);
+        assertEquals(path, event.getPath());
+    }
+
+    /**
+     * Through each client in turn, under {@code prefix} and its number (from 1): a create, a conditional setData, a
+     * child created and deleted, a sequential, an ephemeral and a multi, so every kind of write crosses the members.
+     */
+    static void writeEveryKind(String prefix, ZooKeeper... clients) throws Exception {
+        int index = 0;
+        for (ZooKeeper client : clients) {
+            String base = prefix + (++index);
+            client.create(base, bytes("v0"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            assertEquals(1, client.setData(base, bytes("v1"), 0).getVersion());
+            client.create(base + "/child", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            client.create(base + "/seq-", bytes("s"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL);
+            client.create(base + "/ephemeral", null, Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+            client.delete(base + "/child", -1);
+            client.multi(List.of(Op.create(base + "/multi", bytes("m"), Ids.OPEN_ACL_UNSAFE,
+                    CreateMode.PERSISTENT), Op.setData(base, bytes("v2"), 1)));
         }
     }
 

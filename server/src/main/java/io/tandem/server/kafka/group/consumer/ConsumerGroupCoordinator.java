@@ -38,8 +38,6 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public static final int LEAVE_GROUP_MEMBER_EPOCH = -1;
     /** ConsumerGroupHeartbeat's MemberEpoch meaning "a static member leaves for now and will be back". */
     public static final int LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
-    /** ConsumerGroupHeartbeat v1+ clients generate their member id (KIP-1082). */
-    static final short CONSUMER_GENERATED_MEMBER_ID_REQUIRED_VERSION = 1;
 
     private final GroupCoordinator classic;
     private final ConsumerGroupConfig config;
@@ -80,7 +78,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
         synchronized (classic) {
             try {
-                validate(request);
+                HeartbeatChecks.validate(request, assignments);
                 if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH
                         || request.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
                     return leave(request, nowMs);
@@ -90,46 +88,6 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 store.flush();
             }
         }
-    }
-
-    private void validate(HeartbeatRequest r) {
-        if (r.apiVersion() >= CONSUMER_GENERATED_MEMBER_ID_REQUIRED_VERSION || r.memberEpoch() > 0
-                || r.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH) {
-            requireNotBlank(r.memberId(), "MemberId can't be empty.");
-        }
-        requireNotBlank(r.groupId(), "GroupId can't be empty.");
-        requireNotBlank(r.instanceId(), "InstanceId can't be empty.");
-        requireNotBlank(r.rackId(), "RackId can't be empty.");
-        if (r.memberEpoch() == 0) {
-            if (r.rebalanceTimeoutMs() == -1) {
-                throw new ApiException(INVALID_REQUEST, "RebalanceTimeoutMs must be provided in first request.");
-            }
-            if (r.ownedPartitions() == null || !r.ownedPartitions().isEmpty()) {
-                throw new ApiException(INVALID_REQUEST, "TopicPartitions must be empty when (re-)joining.");
-            }
-            boolean names = r.subscribedTopicNames() != null && !r.subscribedTopicNames().isEmpty();
-            boolean regex = r.subscribedTopicRegex() != null && !r.subscribedTopicRegex().isEmpty();
-            if (!names && !regex) {
-                throw new ApiException(INVALID_REQUEST,
-                        "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.");
-            }
-        } else if (r.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-            if (r.instanceId() == null) throw new ApiException(INVALID_REQUEST, "InstanceId can't be null.");
-        } else if (r.memberEpoch() < LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-            throw new ApiException(INVALID_REQUEST, "MemberEpoch is invalid.");
-        }
-        if (r.serverAssignor() != null && !assignments.assignorNames().contains(r.serverAssignor())) {
-            throw new ApiException(UNSUPPORTED_ASSIGNOR, "ServerAssignor " + r.serverAssignor()
-                    + " is not supported. Supported assignors: " + String.join(", ", assignments.assignorNames())
-                    + ".");
-        }
-        if (r.subscribedTopicRegex() != null && !r.subscribedTopicRegex().isEmpty()) {
-            assignments.compile(r.subscribedTopicRegex());
-        }
-    }
-
-    private static void requireNotBlank(String value, String message) {
-        if (value != null && value.trim().isEmpty()) throw new ApiException(INVALID_REQUEST, message);
     }
 
     private HeartbeatResult join(HeartbeatRequest r, long nowMs) {
@@ -145,13 +103,13 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         ConsumerGroupMember replaced = null;
         if (r.instanceId() == null) {
             member = memberFor(group, memberId, joining);
-            checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
+            HeartbeatChecks.checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
         } else {
             ConsumerGroupMember current = group.staticMember(r.instanceId());
             if (joining) {
                 if (current == null) {
                     member = memberFor(group, memberId, true);
-                    checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
+                    HeartbeatChecks.checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
                 } else {
                     if (current.memberEpoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
                         throw new ApiException(UNRELEASED_INSTANCE_ID, "Static member " + memberId
@@ -175,7 +133,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                             + r.instanceId() + " was fenced by member " + current.memberId + ".");
                 }
                 member = current;
-                checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
+                HeartbeatChecks.checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
             }
         }
         Assignment assignedBefore = created && replaced == null ? null : member.assigned;
@@ -272,32 +230,6 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                     + group.groupId + ".");
         }
         return new ConsumerGroupMember(memberId);
-    }
-
-    /**
-     * Kafka's epoch check: a member ahead of the coordinator, or behind it, is fenced, except a member one epoch
-     * behind that owns no more than its current partitions (the answer that bumped its epoch was lost).
-     */
-    private static void checkEpoch(ConsumerGroupMember member, int received, List<OwnedPartitions> owned) {
-        if (received > member.memberEpoch) {
-            throw new ApiException(FENCED_MEMBER_EPOCH, "The consumer group member has a greater member epoch ("
-                    + received + ") than the one known by the group coordinator (" + member.memberEpoch
-                    + "). The member must abandon all its partitions and rejoin.");
-        }
-        if (received < member.memberEpoch
-                && (received != member.previousMemberEpoch || !isSubset(owned, member.assigned))) {
-            throw new ApiException(FENCED_MEMBER_EPOCH, "The consumer group member has a smaller member epoch ("
-                    + received + ") than the one known by the group coordinator (" + member.memberEpoch
-                    + "). The member must abandon all its partitions and rejoin.");
-        }
-    }
-
-    private static boolean isSubset(List<OwnedPartitions> owned, Assignment assigned) {
-        if (owned == null) return false;
-        for (OwnedPartitions o : owned) {
-            for (int p : o.partitions()) if (!assigned.contains(o.topicId(), p)) return false;
-        }
-        return true;
     }
 
     private ConsumerGroup getOrMaybeCreate(String groupId, boolean create, long nowMs) {

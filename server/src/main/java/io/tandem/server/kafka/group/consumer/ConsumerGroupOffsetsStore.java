@@ -1,9 +1,7 @@
 package io.tandem.server.kafka.group.consumer;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import io.tandem.server.kafka.group.GroupRecordBatches;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
@@ -12,16 +10,15 @@ import java.util.function.BiConsumer;
  * heartbeat's records.
  */
 public final class ConsumerGroupOffsetsStore implements ConsumerGroupStore {
-    private final BiConsumer<String, List<byte[][]>> appender;
-    private final Map<String, List<byte[][]>> pending = new LinkedHashMap<>();
+    private final GroupRecordBatches batches;
 
     /** @param appender appends one group's records as one batch on that group's offsets partition */
     public ConsumerGroupOffsetsStore(BiConsumer<String, List<byte[][]>> appender) {
-        this.appender = appender;
+        this.batches = new GroupRecordBatches(appender);
     }
 
     private void add(String groupId, byte[] key, byte[] value) {
-        pending.computeIfAbsent(groupId, g -> new ArrayList<>()).add(new byte[][]{key, value});
+        batches.add(groupId, key, value);
     }
 
     @Override
@@ -70,9 +67,6 @@ public final class ConsumerGroupOffsetsStore implements ConsumerGroupStore {
 
     @Override
     public void flush() {
-        if (pending.isEmpty()) return;
-        List<Map.Entry<String, List<byte[][]>>> batches = new ArrayList<>(pending.entrySet());
-        pending.clear();
-        for (Map.Entry<String, List<byte[][]>> e : batches) appender.accept(e.getKey(), e.getValue());
+        batches.flush();
     }
 }

@@ -1,7 +1,6 @@
 package io.tandem.server.kafka.group.share;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import io.tandem.server.kafka.group.GroupRecordBatches;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
@@ -14,17 +13,15 @@ import java.util.function.BiConsumer;
  * heartbeat's records.
  */
 public final class ShareGroupOffsetsStore implements ShareGroupStore {
-    private final BiConsumer<String, List<byte[][]>> appender;
-    private final Map<String, List<byte[][]>> pending = new LinkedHashMap<>();
+    private final GroupRecordBatches batches;
 
     /** @param appender appends one group's records as one batch on that group's offsets partition */
     public ShareGroupOffsetsStore(BiConsumer<String, List<byte[][]>> appender) {
-        this.appender = appender;
+        this.batches = new GroupRecordBatches(appender);
     }
 
     private void add(String groupId, short type, String memberId, byte[] value) {
-        pending.computeIfAbsent(groupId, g -> new ArrayList<>())
-                .add(new byte[][]{ShareGroupRecords.key(type, groupId, memberId), value});
+        batches.add(groupId, ShareGroupRecords.key(type, groupId, memberId), value);
     }
 
     @Override
@@ -84,9 +81,6 @@ public final class ShareGroupOffsetsStore implements ShareGroupStore {
 
     @Override
     public void flush() {
-        if (pending.isEmpty()) return;
-        List<Map.Entry<String, List<byte[][]>>> batches = new ArrayList<>(pending.entrySet());
-        pending.clear();
-        for (Map.Entry<String, List<byte[][]>> e : batches) appender.accept(e.getKey(), e.getValue());
+        batches.flush();
     }
 }
