@@ -6,7 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.util.regex.Pattern;
 
 /**
@@ -17,7 +18,7 @@ import java.util.regex.Pattern;
  * behaviour users rely on: the node does not start).
  */
 public final class ConfigKeys {
-    private static final Logger LOG = Logger.getLogger(ConfigKeys.class.getName());
+    private static final Logger LOG = System.getLogger(ConfigKeys.class.getName());
 
     /** Tandem's own keys: which roles run ({@code --roles}). */
     public static final String ROLES = "roles";
@@ -114,7 +115,7 @@ public final class ConfigKeys {
     /** Logs one warning per ignored key and refuses to go on when any key is refused. */
     public static void validate(Map<String, String> settings) {
         Report report = check(settings);
-        for (String warning : report.warnings()) LOG.warning(warning);
+        for (String warning : report.warnings()) LOG.log(Level.WARNING, warning);
         if (!report.refusals().isEmpty()) throw new ConfigException(report.refusals());
     }
 

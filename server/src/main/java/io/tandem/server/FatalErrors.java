@@ -1,7 +1,7 @@
 package io.tandem.server;
 
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * What a server process does when memory runs out: it stops at once, with one log line and exit status 3 (the status
@@ -20,7 +20,7 @@ import java.util.logging.Logger;
 public final class FatalErrors {
     /** The exit status, as the JVM's ExitOnOutOfMemoryError. */
     public static final int OUT_OF_MEMORY_EXIT = 3;
-    private static final Logger LOG = Logger.getLogger(FatalErrors.class.getName());
+    private static final Logger LOG = System.getLogger(FatalErrors.class.getName());
     private static volatile boolean exitOnOutOfMemory;
 
     private FatalErrors() {
@@ -35,7 +35,7 @@ public final class FatalErrors {
             if (previous != null) {
                 previous.uncaughtException(thread, error);
             } else {
-                LOG.log(Level.SEVERE, "Uncaught in thread " + thread.getName(), error);
+                LOG.log(Level.ERROR, "Uncaught in thread " + thread.getName(), error);
             }
         });
     }

@@ -15,7 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * Moves ZooKeeper data between Apache ZooKeeper 3.9's data directories and Tandem's, offline (neither server may be
@@ -28,7 +29,7 @@ import java.util.logging.Logger;
  * Apache snapshot, from which Apache 3.9 starts with no transaction log.
  */
 public final class ApacheDataDir {
-    private static final Logger LOG = Logger.getLogger(ApacheDataDir.class.getName());
+    private static final Logger LOG = System.getLogger(ApacheDataDir.class.getName());
     /**
      * Largest single field or log entry accepted from Apache's files: well above any znode Apache itself accepts
      * unless jute.maxbuffer was raised past it, and small enough that a damaged length cannot exhaust the heap.
@@ -80,7 +81,7 @@ public final class ApacheDataDir {
             store.writeSnapshot(zxid, out -> SnapshotFormat.write(out, tree, sessions));
         }
         Result result = new Result(zxid, tree.nodeCount(), sessions.size(), replayed[0], snapshotFile);
-        LOG.info(() -> "imported Apache ZooKeeper data from " + apacheDataDir + ": snapshot " + result.file()
+        LOG.log(Level.INFO, () -> "imported Apache ZooKeeper data from " + apacheDataDir + ": snapshot " + result.file()
                 + ", " + result.txnsReplayed() + " transactions replayed, " + result.znodes() + " znodes, "
                 + result.sessions() + " sessions, last zxid 0x" + Long.toHexString(zxid));
         return result;
@@ -108,7 +109,7 @@ public final class ApacheDataDir {
                 tree.setLastProcessedZxid(replayFrom);
                 return new Snapshot(tree, sessions, replayFrom, candidate.getValue());
             } catch (IOException e) {
-                LOG.warning("skipping Apache snapshot " + candidate.getValue() + ": " + e.getMessage());
+                LOG.log(Level.WARNING, "skipping Apache snapshot " + candidate.getValue() + ": " + e.getMessage());
                 if (failure != null) {
                     e.addSuppressed(failure);
                 }
@@ -233,7 +234,7 @@ public final class ApacheDataDir {
         Path file = ApacheSnapshotWriter.write(apacheDataDir, zxid,
                 out -> ApacheTreeFormat.write(out, tree, sessions));
         Result result = new Result(zxid, tree.nodeCount(), sessions.size(), replayed[0], file);
-        LOG.info(() -> "exported Tandem's ZooKeeper data to " + file + ": " + result.znodes() + " znodes, "
+        LOG.log(Level.INFO, () -> "exported Tandem's ZooKeeper data to " + file + ": " + result.znodes() + " znodes, "
                 + result.sessions() + " sessions, zxid 0x" + Long.toHexString(zxid));
         return result;
     }

@@ -33,8 +33,8 @@ import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * The commit path of a member speaking Apache's quorum protocol ({@code tandem.quorumProtocol=apache}): an
@@ -59,7 +59,7 @@ import java.util.logging.Logger;
  * the commit thread, as Apache's learner does from its request thread; it never blocks a Netty event loop.
  */
 final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Application, ApacheLeader.Application {
-    private static final Logger LOG = Logger.getLogger(ApacheEnsembleCommit.class.getName());
+    private static final Logger LOG = System.getLogger(ApacheEnsembleCommit.class.getName());
 
     /** Longest string or buffer in a SNAP's database: a znode's data is bounded by jute.maxbuffer on Apache's side. */
     private static final int SNAPSHOT_FIELD_BYTES_MAX = ApacheFollower.PACKET_DATA_BYTES_MAX;
@@ -153,7 +153,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             }
         }
         if (snapshotZxid > 0 || !logged.isEmpty()) {
-            LOG.info(() -> "Recovered the Apache-protocol state: snapshot at zxid 0x" + Long.toHexString(snapshotZxid)
+            LOG.log(Level.INFO, () -> "Recovered the Apache-protocol state: snapshot at zxid 0x" + Long.toHexString(snapshotZxid)
                     + ", " + logged.size() + " logged proposals after it, applied once the leader confirms them");
         }
         return logged;
@@ -349,7 +349,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             sent = false;
         }
         if (!sent) {
-            LOG.warning(() -> "Closing connection of session 0x" + Long.toHexString(request.sessionId)
+            LOG.log(Level.WARNING, () -> "Closing connection of session 0x" + Long.toHexString(request.sessionId)
                     + ": the request could not be forwarded to the leader");
             request.connection.closeNow();
             return;
@@ -405,7 +405,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         server.recovered();
         initConfigNode();
         appliedSinceSnapshot = 0;
-        LOG.info(() -> "Installed " + (own ? "this member's own" : "the leader's") + " snapshot at zxid 0x"
+        LOG.log(Level.INFO, () -> "Installed " + (own ? "this member's own" : "the leader's") + " snapshot at zxid 0x"
                 + Long.toHexString(zxid) + ": " + server.tree.nodeCount() + " znodes, "
                 + server.sessions.byId().size() + " sessions");
     }
@@ -477,7 +477,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
                 session.touch();
             }
         }
-        LOG.info(() -> "ZooKeeper ensemble member (Apache protocol): " + (!nowServing ? "looking"
+        LOG.log(Level.INFO, () -> "ZooKeeper ensemble member (Apache protocol): " + (!nowServing ? "looking"
                 : newLeaderId == myId ? "leading" : "following leader " + newLeaderId));
     }
 

@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * The leader's half of {@link ApacheEnsembleCommit}: while this member leads Apache followers ({@link ApacheLeader}),
@@ -29,7 +29,7 @@ import java.util.logging.Logger;
  * through {@link ApacheEnsembleCommit#onCommit} like a follower's.
  */
 final class ApacheLeaderCommit {
-    private static final Logger LOG = Logger.getLogger(ApacheLeaderCommit.class.getName());
+    private static final Logger LOG = System.getLogger(ApacheLeaderCommit.class.getName());
 
     /** A proposal made here and the preparation that made its change records, dropped once it is applied. */
     private record Stamp(long zxid, long prepareSequence) {
@@ -95,7 +95,7 @@ final class ApacheLeaderCommit {
         try {
             running.flush();
         } catch (IOException e) {
-            LOG.log(Level.SEVERE, "the leader's log fsync failed: ending the leadership", e);
+            LOG.log(Level.ERROR, "the leader's log fsync failed: ending the leadership", e);
             closeQuietly(running);
         }
     }
@@ -109,7 +109,7 @@ final class ApacheLeaderCommit {
             try {
                 proposedHere = running.propose(zxid, Jute.txnBytes(request.header, request.txn));
             } catch (IOException e) {
-                LOG.log(Level.SEVERE, "the leader's log append failed: ending the leadership", e);
+                LOG.log(Level.ERROR, "the leader's log append failed: ending the leadership", e);
                 closeQuietly(running);
             }
             if (proposedHere) {
@@ -152,7 +152,7 @@ final class ApacheLeaderCommit {
         Request request;
         if (type == OpCode.CREATE_SESSION) {
             if (body.length < 4) {
-                LOG.warning(() -> "Dropping a forwarded createSession without a timeout from server " + learnerSid);
+                LOG.log(Level.WARNING, () -> "Dropping a forwarded createSession without a timeout from server " + learnerSid);
                 return;
             }
             request = new Request(null, sessionId, cxid, type, null);
@@ -164,12 +164,12 @@ final class ApacheLeaderCommit {
             try {
                 decoded = RequestBodies.decode(type, new JuteInput(Unpooled.wrappedBuffer(body), Integer.MAX_VALUE));
             } catch (RuntimeException e) {
-                LOG.warning(() -> "Dropping a malformed forwarded request of type " + type + " from server "
+                LOG.log(Level.WARNING, () -> "Dropping a malformed forwarded request of type " + type + " from server "
                         + learnerSid + ": " + e);
                 return;
             }
             if (decoded == RequestBodies.UNKNOWN || !OpCode.isWrite(type)) {
-                LOG.warning(() -> "Dropping a forwarded request of type " + type + " from server " + learnerSid
+                LOG.log(Level.WARNING, () -> "Dropping a forwarded request of type " + type + " from server " + learnerSid
                         + ": not a write");
                 return;
             }

@@ -3,8 +3,8 @@ package io.tandem.server.zookeeper;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.Map;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * The server's snapshots (standalone and ensemble member alike), written on their own thread from the live tree while the commit thread goes on
@@ -16,7 +16,7 @@ import java.util.logging.Logger;
  * disk (the store writes to a temporary file and renames it only when complete).
  */
 final class BackgroundSnapshots {
-    private static final Logger LOG = Logger.getLogger(BackgroundSnapshots.class.getName());
+    private static final Logger LOG = System.getLogger(BackgroundSnapshots.class.getName());
 
     /** Where a snapshot goes: the standalone store, or an ensemble member's Zab snapshot store (then Zab compacts). */
     @FunctionalInterface
@@ -63,7 +63,7 @@ final class BackgroundSnapshots {
      */
     boolean start(long zxid, Map<Long, Integer> sessions) {
         if (running != null && running.isAlive()) {
-            LOG.warning(() -> "Too busy to snap, skipping the snapshot at zxid 0x" + Long.toHexString(zxid)
+            LOG.log(Level.WARNING, () -> "Too busy to snap, skipping the snapshot at zxid 0x" + Long.toHexString(zxid)
                     + ": the previous one is still being written");
             return false;
         }
@@ -91,11 +91,11 @@ final class BackgroundSnapshots {
             writer.write(zxid, out -> SnapshotFormat.write(out, zxid, sessions, tree, progress));
             lastCompletedZxid = zxid;
             completed++;
-            LOG.info(() -> "Snapshot at zxid 0x" + Long.toHexString(zxid) + " written in "
+            LOG.log(Level.INFO, () -> "Snapshot at zxid 0x" + Long.toHexString(zxid) + " written in "
                     + (System.nanoTime() - started) / 1_000_000 + " ms, while commits went on");
         } catch (IOException | RuntimeException e) {
             if (cancelled) {
-                LOG.info(() -> "Snapshot at zxid 0x" + Long.toHexString(zxid) + " abandoned at shutdown");
+                LOG.log(Level.INFO, () -> "Snapshot at zxid 0x" + Long.toHexString(zxid) + " abandoned at shutdown");
             } else {
                 LOG.log(Level.WARNING, "snapshot at zxid 0x" + Long.toHexString(zxid) + " failed; the log still "
                         + "holds every transaction since the previous snapshot", e);

@@ -19,14 +19,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * The client port: Netty's event loops, one {@link ServerConnection} per accepted socket behind zk-wire's frame
  * decoder, and the set of open connections that the commit thread, the four-letter words and the ensemble walk.
  */
 final class ClientListener {
-    private static final Logger LOG = Logger.getLogger(ClientListener.class.getName());
+    private static final Logger LOG = System.getLogger(ClientListener.class.getName());
 
     private final ZkServer server;
     private final ZkServerConfig config;
@@ -51,11 +52,11 @@ final class ClientListener {
         workerGroup = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 NioIoHandler.newFactory());
         serverChannel = bind(config.host(), config.port(), null);
-        LOG.info(() -> "ZooKeeper server listening on " + config.host() + ":" + port() + " (" + config + ")");
+        LOG.log(Level.INFO, () -> "ZooKeeper server listening on " + config.host() + ":" + port() + " (" + config + ")");
         SslContext tls = server.security.tls;
         if (tls != null) {
             secureChannel = bind(server.security.secureHost, server.security.securePort, tls);
-            LOG.info(() -> "ZooKeeper server listening for TLS clients on " + server.security.secureHost + ":"
+            LOG.log(Level.INFO, () -> "ZooKeeper server listening for TLS clients on " + server.security.secureHost + ":"
                     + securePort());
         }
     }

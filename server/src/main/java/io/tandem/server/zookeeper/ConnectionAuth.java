@@ -9,7 +9,8 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import javax.security.sasl.SaslException;
 
 /**
@@ -19,7 +20,7 @@ import javax.security.sasl.SaslException;
  * event loop; {@link #ids} is read from any thread.
  */
 final class ConnectionAuth {
-    private static final Logger LOG = Logger.getLogger(ConnectionAuth.class.getName());
+    private static final Logger LOG = System.getLogger(ConnectionAuth.class.getName());
     /**
      * Distinct ids one connection may authenticate as (Apache has no limit, but every list a client can grow needs
      * one; real clients hold one or two).
@@ -73,7 +74,7 @@ final class ConnectionAuth {
             if (!add(new Id("sasl", user)) || (security.saslSuperUsers.contains(user) && !add(new Id("super", "")))) {
                 throw new SaslException("too many ids on the connection");
             }
-            LOG.info(() -> "Session 0x" + Long.toHexString(sessionId) + ": adding SASL authorization for "
+            LOG.log(Level.INFO, () -> "Session 0x" + Long.toHexString(sessionId) + ": adding SASL authorization for "
                     + "authorizationID: " + user);
         }
         return reply;
@@ -88,7 +89,7 @@ final class ConnectionAuth {
             return true; // ssl.clientAuth=want or none: no certificate, no x509 id
         }
         if (!server.security.x509Scheme) {
-            LOG.warning(() -> "Closing ZooKeeper connection from " + peer.get()
+            LOG.log(Level.WARNING, () -> "Closing ZooKeeper connection from " + peer.get()
                     + ": X509 Auth provider not found: x509 (authProvider.x509 is not set)");
             return false;
         }
@@ -97,7 +98,7 @@ final class ConnectionAuth {
             add(new Id("super", subject));
         }
         add(new Id("x509", subject));
-        LOG.fine(() -> "Authenticated Id '" + subject + "' for scheme 'x509'");
+        LOG.log(Level.DEBUG, () -> "Authenticated Id '" + subject + "' for scheme 'x509'");
         return true;
     }
 
@@ -119,7 +120,7 @@ final class ConnectionAuth {
             return true;
         }
         if (ids.size() >= AUTH_IDS_MAX) {
-            LOG.warning(() -> "Refusing addauth from " + peer.get() + ": the connection already holds "
+            LOG.log(Level.WARNING, () -> "Refusing addauth from " + peer.get() + ": the connection already holds "
                     + AUTH_IDS_MAX + " ids");
             return false;
         }

@@ -8,8 +8,8 @@ import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * The standalone server's group commit, on its own thread (Apache's SyncRequestProcessor): the commit thread hands
@@ -21,7 +21,7 @@ import java.util.logging.Logger;
  * the commit thread, because that one thread bounds the server's write rate (docs/profiles/zk-writes.md).
  */
 final class LogSyncer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(LogSyncer.class.getName());
+    private static final Logger LOG = System.getLogger(LogSyncer.class.getName());
 
     /** What the reused serialization buffer may keep between groups; a larger transaction grows it for a while. */
     private static final int TXN_BUFFER_BYTES_KEPT = 64 << 10;
@@ -142,7 +142,7 @@ final class LogSyncer implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             failure = e instanceof IOException io ? io : new IOException("logging a transaction failed", e);
-            LOG.log(Level.SEVERE, "writing or fsyncing the ZooKeeper transaction log failed", e);
+            LOG.log(Level.ERROR, "writing or fsyncing the ZooKeeper transaction log failed", e);
             onSynced.run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

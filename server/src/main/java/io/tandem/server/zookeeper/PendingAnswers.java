@@ -5,8 +5,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * The answer-in-order machinery of an ensemble member's commit path ({@link EnsembleCommit}, and
@@ -20,7 +20,7 @@ import java.util.logging.Logger;
  * the lost-write deadline tells the same without any later commit ({@link #closeLost}).
  */
 final class PendingAnswers {
-    private static final Logger LOG = Logger.getLogger(PendingAnswers.class.getName());
+    private static final Logger LOG = System.getLogger(PendingAnswers.class.getName());
 
     /** What an entry waits for before its turn to be answered comes. */
     enum Wait { NONE, COMMIT, SYNC, REVALIDATE }
@@ -164,7 +164,7 @@ final class PendingAnswers {
             return false;
         }
         long session = oldest.request.sessionId;
-        LOG.warning(() -> "A request of session 0x" + Long.toHexString(session) + " waited over "
+        LOG.log(Level.WARNING, () -> "A request of session 0x" + Long.toHexString(session) + " waited over "
                 + TimeUnit.NANOSECONDS.toMillis(lostAfterNanos) + " ms for the leader; disconnecting the clients "
                 + "whose requests are still waiting");
         for (Entry entry : queue) {

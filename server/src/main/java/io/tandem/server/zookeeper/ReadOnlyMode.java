@@ -8,7 +8,8 @@ import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * Apache's read-only mode ({@code readonlymode.enabled}, its ReadOnlyZooKeeperServer) for an ensemble member cut off
@@ -28,7 +29,7 @@ import java.util.logging.Logger;
  * {@link #active()}.
  */
 final class ReadOnlyMode {
-    private static final Logger LOG = Logger.getLogger(ReadOnlyMode.class.getName());
+    private static final Logger LOG = System.getLogger(ReadOnlyMode.class.getName());
 
     private final ZkServer server;
     private final boolean enabled;
@@ -73,7 +74,7 @@ final class ReadOnlyMode {
             return;
         }
         active = true;
-        LOG.info(() -> "No quorum for " + TimeUnit.NANOSECONDS.toMillis(nowNanos - notServingSinceNanos)
+        LOG.log(Level.INFO, () -> "No quorum for " + TimeUnit.NANOSECONDS.toMillis(nowNanos - notServingSinceNanos)
                 + " ms: serving read-only clients (readonlymode.enabled) at zxid 0x"
                 + Long.toHexString(server.tree.lastProcessedZxid()));
     }
@@ -92,7 +93,7 @@ final class ReadOnlyMode {
             server.sessions.byId().remove(id);
         }
         localSessions.clear();
-        LOG.info("Read-only mode ended: this member has a quorum again; its clients reconnect");
+        LOG.log(Level.INFO, "Read-only mode ended: this member has a quorum again; its clients reconnect");
     }
 
     /** Forgets the fake sessions whose connection has closed (the client never brings their id back). */
@@ -150,7 +151,7 @@ final class ReadOnlyMode {
         ServerConnection connection = request.connection;
         ConnectRequest connect = (ConnectRequest) request.body;
         if (!Boolean.TRUE.equals(connect.readOnly())) {
-            LOG.info(() -> "Refusing session request for not-read-only client " + connection.remoteAddress());
+            LOG.log(Level.INFO, () -> "Refusing session request for not-read-only client " + connection.remoteAddress());
             connection.closeNow();
             return;
         }
@@ -165,7 +166,7 @@ final class ReadOnlyMode {
             if (!localSessions.contains(request.sessionId) && server.sessions.byId().containsKey(request.sessionId)) {
                 // Apache 3.9's ReadOnlyZooKeeperServer.validateSession: a real session is not renewed here; the
                 // client keeps it by reconnecting to a member of the quorum.
-                LOG.info(() -> "Refusing global session reconnection in RO mode " + connection.remoteAddress());
+                LOG.log(Level.INFO, () -> "Refusing global session reconnection in RO mode " + connection.remoteAddress());
                 connection.closeNow();
                 return;
             }

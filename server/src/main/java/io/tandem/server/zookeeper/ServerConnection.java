@@ -38,7 +38,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * One client connection: decodes frames into requests for the commit thread (on its Netty event loop), answers auth
@@ -46,7 +47,7 @@ import java.util.logging.Logger;
  * frame closes this connection only, with one log line.
  */
 final class ServerConnection extends ChannelInboundHandlerAdapter implements Watcher {
-    private static final Logger LOG = Logger.getLogger(ServerConnection.class.getName());
+    private static final Logger LOG = System.getLogger(ServerConnection.class.getName());
     /**
      * Replies the commit thread has framed for this connection go out in one buffer per flush; past this size the
      * buffer is handed to the socket without waiting for the flush, so one connection's batch never needs one big
@@ -120,7 +121,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             authInfo.add(new Id("ip", address.getAddress().getHostAddress()));
             if (!server.listener.admit(address.getAddress())) {
                 int max = server.config.maxClientConnections();
-                LOG.warning(() -> "Too many connections from " + address.getAddress() + " - max is " + max);
+                LOG.log(Level.WARNING, () -> "Too many connections from " + address.getAddress() + " - max is " + max);
                 closing = true;
                 channel.close();
                 return;
@@ -131,7 +132,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         long timeoutMs = server.config.handshakeTimeoutMs();
         handshakeTimer = channel.eventLoop().schedule(() -> {
             if (!connectReceived && !closing) {
-                LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress() + ": no ConnectRequest "
+                LOG.log(Level.INFO, () -> "Closing ZooKeeper connection from " + channel.remoteAddress() + ": no ConnectRequest "
                         + "within " + timeoutMs + " ms (zookeeper.nio.sessionlessCnxnTimeout)");
                 closeNow();
             }
@@ -157,7 +158,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         FatalErrors.check(cause);
-        LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress() + " (session 0x"
+        LOG.log(Level.INFO, () -> "Closing ZooKeeper connection from " + channel.remoteAddress() + " (session 0x"
                 + Long.toHexString(sessionId) + "): " + cause);
         closeNow();
     }
@@ -208,7 +209,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
                 handleFrame(frame);
             }
         } catch (RuntimeException e) {
-            LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress() + " (session 0x"
+            LOG.log(Level.INFO, () -> "Closing ZooKeeper connection from " + channel.remoteAddress() + " (session 0x"
                     + Long.toHexString(sessionId) + "): malformed request: " + e.getMessage());
             closeNow();
         } finally {
@@ -237,7 +238,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
             }
         }
         if (verdict.drop()) {
-            LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress() + ": an injected fault");
+            LOG.log(Level.INFO, () -> "Closing ZooKeeper connection from " + channel.remoteAddress() + ": an injected fault");
             closeNow();
             return true;
         }
@@ -279,7 +280,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         }
         if (!auth.admitted()) {
             // enforce.auth.enabled: Apache's AuthenticationHelper answers and closes the connection.
-            LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress() + ": it has not "
+            LOG.log(Level.INFO, () -> "Closing ZooKeeper connection from " + channel.remoteAddress() + ": it has not "
                     + "authenticated with any of " + server.security.enforcedSchemes + " (enforce.auth.schemes)");
             sendNow(header.xid(), 0, KeeperCode.SESSION_CLOSED_REQUIRE_SASL_AUTH.code(), null);
             closeAfterFlush();
@@ -296,7 +297,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         // Counted before the commit thread can see it, so its answer never comes before its count.
         gate.queued(bytes);
         if (!server.submit(request)) {
-            LOG.warning(() -> "Closing ZooKeeper connection from " + channel.remoteAddress()
+            LOG.log(Level.WARNING, () -> "Closing ZooKeeper connection from " + channel.remoteAddress()
                     + ": the server's request queue is full (" + ZkServer.QUEUE_REQUESTS_MAX + ")");
             closeNow(); // the gate's counts go when the channel is inactive
         }
@@ -312,7 +313,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         try {
             reply = auth.sasl(request.token(), sessionId);
         } catch (SaslException e) {
-            LOG.info(() -> "Client " + channel.remoteAddress() + " failed to SASL authenticate: " + e.getMessage());
+            LOG.log(Level.INFO, () -> "Client " + channel.remoteAddress() + " failed to SASL authenticate: " + e.getMessage());
             int error = server.security.enforcedSchemes.contains("sasl")
                     ? KeeperCode.SESSION_CLOSED_REQUIRE_SASL_AUTH.code() : KeeperCode.AUTH_FAILED.code();
             sendNow(xid, 0, error, new SetSASLResponse(null));
@@ -330,7 +331,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof SslHandshakeCompletionEvent done) {
             if (!done.isSuccess()) {
-                LOG.info(() -> "Closing ZooKeeper connection from " + channel.remoteAddress()
+                LOG.log(Level.INFO, () -> "Closing ZooKeeper connection from " + channel.remoteAddress()
                         + ": TLS handshake failed: " + done.cause());
                 closeNow();
                 return;
@@ -352,10 +353,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     private void handleAuth(int xid, AuthPacket packet) {
         String scheme = packet.scheme();
         if (auth.addauth(packet)) {
-            LOG.fine(() -> "Session 0x" + Long.toHexString(sessionId) + ": auth success for scheme " + scheme);
+            LOG.log(Level.DEBUG, () -> "Session 0x" + Long.toHexString(sessionId) + ": auth success for scheme " + scheme);
             sendNow(xid, 0, KeeperCode.OK.code(), null);
         } else {
-            LOG.info(() -> "Authentication failed for scheme " + scheme + " from " + channel.remoteAddress());
+            LOG.log(Level.INFO, () -> "Authentication failed for scheme " + scheme + " from " + channel.remoteAddress());
             sendNow(xid, 0, KeeperCode.AUTH_FAILED.code(), null);
             closeAfterFlush();
         }

@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * Sessions (Apache's SessionTracker plus the handshake half of ZooKeeperServer): handshakes, new session ids,
@@ -20,7 +21,7 @@ import java.util.logging.Logger;
  * {@link Session#touch}.
  */
 final class SessionTracker {
-    private static final Logger LOG = Logger.getLogger(SessionTracker.class.getName());
+    private static final Logger LOG = System.getLogger(SessionTracker.class.getName());
 
     /** How often the commit thread looks for expired sessions. */
     static final long CHECK_INTERVAL_MS = 100;
@@ -94,7 +95,7 @@ final class SessionTracker {
         ConnectRequest connect = (ConnectRequest) request.body;
         ServerConnection connection = request.connection;
         if (connect.lastZxidSeen() > tree.lastProcessedZxid()) {
-            LOG.info(() -> "Refusing session request for client " + connection.remoteAddress()
+            LOG.log(Level.INFO, () -> "Refusing session request for client " + connection.remoteAddress()
                     + " as it has seen zxid 0x" + Long.toHexString(connect.lastZxidSeen()) + " our last zxid is 0x"
                     + Long.toHexString(tree.lastProcessedZxid()) + " client must try another server");
             request.type = Request.KIND_TASK;
@@ -143,7 +144,7 @@ final class SessionTracker {
         // the password, so even a refused attach bounces the owner, who then reconnects and keeps the session.
         listener.closeOwnerOf(request.sessionId, connection);
         if (!request.handshakeValid || session == null || session.closing) {
-            LOG.info(() -> "Invalid session 0x" + Long.toHexString(request.sessionId) + " for client "
+            LOG.log(Level.INFO, () -> "Invalid session 0x" + Long.toHexString(request.sessionId) + " for client "
                     + connection.remoteAddress() + ", probably expired");
             connection.sessionRefused();
             return false;
@@ -173,7 +174,7 @@ final class SessionTracker {
         for (Session session : sessions.values()) {
             if (!session.closing && session.isExpired(now, expiryTimeoutDivisor)) {
                 session.closing = true;
-                LOG.info(() -> "Expiring session 0x" + Long.toHexString(session.id) + ", timeout of "
+                LOG.log(Level.INFO, () -> "Expiring session 0x" + Long.toHexString(session.id) + ", timeout of "
                         + session.timeoutMs + "ms exceeded");
                 batch.add(new Request(null, session.id, 0, OpCode.CLOSE_SESSION, null));
             }

@@ -10,8 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * The standalone commit path: three stages on two threads, pipelined like Apache's Prep -> Sync -> Final processors.
@@ -25,7 +25,7 @@ import java.util.logging.Logger;
  * the sessions); at shutdown one is written on this thread once the tree has stopped changing.
  */
 final class StandaloneCommit implements CommitPath {
-    private static final Logger LOG = Logger.getLogger(StandaloneCommit.class.getName());
+    private static final Logger LOG = System.getLogger(StandaloneCommit.class.getName());
 
     private final ZkServer server;
     private final ZkStore store;
@@ -67,7 +67,7 @@ final class StandaloneCommit implements CommitPath {
         server.recovered();
         server.sessions.startIds(1);
         if (snapshotZxid > 0 || replayed[0] > 0) {
-            LOG.info(() -> "ZooKeeper data recovered: snapshot at zxid 0x" + Long.toHexString(snapshotZxid) + ", "
+            LOG.log(Level.INFO, () -> "ZooKeeper data recovered: snapshot at zxid 0x" + Long.toHexString(snapshotZxid) + ", "
                     + replayed[0] + " transactions replayed, " + tree.nodeCount() + " znodes, "
                     + server.sessions.byId().size() + " sessions, last zxid 0x" + Long.toHexString(lastZxid));
         }

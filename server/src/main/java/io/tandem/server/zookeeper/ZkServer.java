@@ -16,8 +16,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * A ZooKeeper server, standalone or a member of an ensemble. Netty event loops ({@link ClientListener},
@@ -29,7 +29,7 @@ import java.util.logging.Logger;
  * {@link ServerStats}. The tree has one writer and no event loop ever waits on the disk or on another node.
  */
 public final class ZkServer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(ZkServer.class.getName());
+    private static final Logger LOG = System.getLogger(ZkServer.class.getName());
 
     /** Requests waiting for the commit thread, all connections together; a full queue closes the offending connection. */
     static final int QUEUE_REQUESTS_MAX = 50_000;
@@ -333,11 +333,11 @@ public final class ZkServer implements AutoCloseable {
                 }
             } catch (IOException e) {
                 // The log cannot be written: nothing more may be acknowledged. Apache exits in this situation.
-                LOG.log(Level.SEVERE, "ZooKeeper transaction log failed; the server stops accepting requests", e);
+                LOG.log(Level.ERROR, "ZooKeeper transaction log failed; the server stops accepting requests", e);
                 running = false;
                 listener.closeAll();
             } catch (RuntimeException e) {
-                LOG.log(Level.SEVERE, "unexpected failure on the ZooKeeper commit thread", e);
+                LOG.log(Level.ERROR, "unexpected failure on the ZooKeeper commit thread", e);
             } finally {
                 batch.clear();
             }
