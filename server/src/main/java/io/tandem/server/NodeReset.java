@@ -57,6 +57,10 @@ final class NodeReset implements AutoCloseable {
     /** The groups part's own connection, used from {@link #worker}. */
     private KafkaClient groupsKafka;
     private ZkClient zookeeper;
+    /** Whether the brokers keep their znodes in {@link #zookeeper}'s ensemble: a topic deletion can be watched there. */
+    private final boolean kafkaMetadataHere;
+    /** Moves on at each change of {@code /admin/delete_topics}'s children seen by {@link #zookeeper}'s watch. */
+    private final java.util.concurrent.atomic.AtomicLong deletionRequestsChanged = new java.util.concurrent.atomic.AtomicLong();
     /** Runs the groups and znode parts beside the topic part (two daemon threads, kept between resets). */
     private ExecutorService worker;
 
@@ -69,6 +73,7 @@ final class NodeReset implements AutoCloseable {
         this.bootstrapServers = bootstrapServers;
         this.kafkaSecurity = kafkaSecurity;
         this.zookeeperConnect = zookeeperConnect;
+        this.kafkaMetadataHere = kafkaMetadataHere && zookeeperConnect != null;
         kept.add("zookeeper");
         if (kafkaMetadataHere) {
             List<String> layout = new ArrayList<>(KafkaZkLayout.PERSISTENT_PATHS);
@@ -85,6 +90,18 @@ final class NodeReset implements AutoCloseable {
                 thread.setDaemon(true);
                 return thread;
             });
+        }
+        // Opened here, before the parts run: the znode part and the topic part's wait both use it.
+        if (zookeeperConnect != null && zookeeper == null) {
+            zookeeper = ZkClient.builder(zookeeperConnect).sessionTimeout(TIMEOUT).watcher(event -> {
+                if (KafkaZkLayout.DELETE_TOPICS.equals(event.path())) {
+                    synchronized (deletionRequestsChanged) {
+                        deletionRequestsChanged.incrementAndGet();
+                        deletionRequestsChanged.notifyAll();
+                    }
+                }
+            }).build();
+            zookeeper.connected().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         }
         List<Future<?>> parts = new ArrayList<>();
         if (zookeeperConnect != null) parts.add(worker.submit(() -> {
@@ -174,7 +191,42 @@ final class NodeReset implements AutoCloseable {
             }
             return null;
         });
-        awaitNamesFree(topics, controller[0]);
+        if (kafkaMetadataHere) {
+            awaitDeletionRequestsGone(topics);
+        } else {
+            awaitNamesFree(topics, controller[0]);
+        }
+    }
+
+    /**
+     * Where the brokers' znodes are in reach, the wait for the names is a watch on {@code /admin/delete_topics}: the
+     * controller removes a topic's request last, with (or after) its other znodes, once every replica is deleted,
+     * and the brokers forgot the topic before DeleteTopics answered; so a name whose request is gone can be taken
+     * again. The watch wakes this thread as the controller's delete is applied, instead of a probe every few ms.
+     */
+    private void awaitDeletionRequestsGone(List<String> topics) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (true) {
+            long seen = deletionRequestsChanged.get();
+            List<String> pending;
+            try {
+                pending = await(zookeeper.getChildren(KafkaZkLayout.DELETE_TOPICS, true));
+            } catch (ZkException e) {
+                if (e.code() != KeeperCode.NO_NODE) throw e;
+                return;
+            }
+            if (java.util.Collections.disjoint(pending, topics)) return;
+            synchronized (deletionRequestsChanged) {
+                while (deletionRequestsChanged.get() == seen) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new TimeoutException("topics still being deleted after " + TIMEOUT.toMillis() + " ms: "
+                                + topics);
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(deletionRequestsChanged, left);
+                }
+            }
+        }
     }
 
     /**
@@ -210,10 +262,6 @@ final class NodeReset implements AutoCloseable {
     }
 
     private void resetZooKeeper() throws Exception {
-        if (zookeeper == null) {
-            zookeeper = ZkClient.builder(zookeeperConnect).sessionTimeout(TIMEOUT).build();
-            zookeeper.connected().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        }
         List<String> doomed = new ArrayList<>();
         List<String> level = new ArrayList<>();
         for (String child : await(zookeeper.getChildren("/", false))) {

@@ -1,9 +1,11 @@
 package io.tandem.server.kafka;
 
 import io.tandem.server.Tandem;
+import io.tandem.server.TandemCluster;
 import io.tandem.server.TandemConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -27,6 +29,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +46,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * DeleteTopics as Kafka 3.9's ZooKeeper-mode broker answers it: the controller's broker writes
  * {@code /admin/delete_topics/T} and answers once its cache has forgotten the topic; the controller deletes every
  * replica and only then the znodes, so the name is "marked for deletion" until then; other brokers answer
- * NOT_CONTROLLER; a name twice is INVALID_REQUEST; a zero timeout is REQUEST_TIMED_OUT while the deletion goes on.
+ * NOT_CONTROLLER; a name twice is INVALID_REQUEST; a zero timeout is REQUEST_TIMED_OUT while the deletion goes on, and
+ * so is a positive one that passes before the brokers forget the topic (a reassignment holds its deletion).
  */
 class DeleteTopicsThroughControllerTest {
     private static final long WAIT_MS = 30_000;
@@ -155,6 +159,48 @@ class DeleteTopicsThroughControllerTest {
         }
     }
 
+    @Test
+    void shouldTimeOutWhileAReassignmentHoldsTheDeletionAndDeleteOnceItFinishes() throws Exception {
+        try (TandemCluster cluster = TandemCluster.start(3);
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                     AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000));
+             ZooKeeper zk = zkClient(cluster.zookeeperConnect())) {
+            int controller = cluster.controllerId();
+            List<Integer> others = new ArrayList<>(List.of(1, 2, 3));
+            others.remove(Integer.valueOf(controller));
+            int leader = others.get(0);
+            int added = others.get(1);
+            admin.createTopics(List.of(new NewTopic("moving", Map.of(0, List.of(leader)))))
+                    .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            // The added replica cannot fetch from the leader, so the move stays in progress.
+            cluster.partition(leader, added);
+            TopicPartition tp = new TopicPartition("moving", 0);
+            admin.alterPartitionReassignments(Map.of(tp, Optional.of(new NewPartitionReassignment(
+                    List.of(leader, added))))).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertTrue(admin.listPartitionReassignments().reassignments().get(WAIT_MS, TimeUnit.MILLISECONDS)
+                    .containsKey(tp), "the move is in progress");
+
+            // Kafka 3.9: a topic being reassigned is ineligible for deletion, so the brokers are not told to forget it
+            // and DeleteTopics answers REQUEST_TIMED_OUT after its timeout; the request stays for the controller.
+            long started = System.nanoTime();
+            DeleteTopicsResponseData timedOut = deleteRaw(cluster.broker(controller), 1_500, "moving");
+            long tookMs = (System.nanoTime() - started) / 1_000_000;
+            assertEquals(Errors.REQUEST_TIMED_OUT.code(), timedOut.responses().find("moving").errorCode());
+            assertTrue(tookMs >= 1_400, "answered after the request's timeout, not before: " + tookMs + " ms");
+            assertTrue(exists(zk, "/admin/delete_topics/moving"), "the deletion is still asked for");
+            assertTrue(exists(zk, "/brokers/topics/moving"), "the topic stays while it is being moved");
+            assertTrue(admin.listTopics().names().get(WAIT_MS, TimeUnit.MILLISECONDS).contains("moving"),
+                    "the brokers still serve the topic");
+
+            // The move finishes once the replicas can reach each other; then the deletion runs to its end.
+            cluster.heal(leader, added);
+            await(() -> !exists(zk, "/brokers/topics/moving") && !exists(zk, "/admin/delete_topics/moving"),
+                    "the deletion finishes after the reassignment");
+            assertFalse(admin.listTopics().names().get(WAIT_MS, TimeUnit.MILLISECONDS).contains("moving"));
+            admin.createTopics(List.of(new NewTopic("moving", 1, (short) 1))).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
     private Tandem startBroker(Tandem zookeeper, int id) throws Exception {
         return Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
                 .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect()));
@@ -187,8 +233,12 @@ class DeleteTopicsThroughControllerTest {
     }
 
     private static ZooKeeper zkClient(Tandem zookeeper) throws Exception {
+        return zkClient(zookeeper.zookeeperConnect());
+    }
+
+    private static ZooKeeper zkClient(String connect) throws Exception {
         CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(zookeeper.zookeeperConnect(), 10_000, e -> connected.countDown());
+        ZooKeeper zk = new ZooKeeper(connect, 10_000, e -> connected.countDown());
         assertTrue(connected.await(10, TimeUnit.SECONDS), "ZooKeeper session");
         return zk;
     }

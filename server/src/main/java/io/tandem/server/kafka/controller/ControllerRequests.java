@@ -157,20 +157,31 @@ final class ControllerRequests {
     /** StopReplica for some partitions of one topic on one broker; completes with what became of it. */
     java.util.concurrent.CompletableFuture<ControllerTransport.Outcome> stopReplicas(int broker, String topic,
             List<Integer> partitions, boolean delete) {
+        return stopReplicas(broker, Map.of(topic, partitions), delete);
+    }
+
+    /**
+     * StopReplica for some partitions of several topics on one broker, in one request (as Kafka's controller batches
+     * a deletion's replicas per broker); completes with what became of it.
+     */
+    java.util.concurrent.CompletableFuture<ControllerTransport.Outcome> stopReplicas(int broker,
+            Map<String, List<Integer>> partitionsByTopic, boolean delete) {
         var request = new io.tandem.kafka.wire.message.StopReplicaRequest();
         request.controllerId = localBrokerId;
         request.controllerEpoch = cluster.epoch;
         request.brokerEpoch = cluster.brokerEpoch(broker);
-        var state = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState();
-        state.topicName = topic;
-        for (int partition : partitions) {
-            var ps = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaPartitionState();
-            ps.partitionIndex = partition;
-            ps.leaderEpoch = LEADER_EPOCH_DURING_DELETE;
-            ps.deletePartition = delete;
-            state.partitionStates.add(ps);
-        }
-        request.topicStates.add(state);
+        partitionsByTopic.forEach((topic, partitions) -> {
+            var state = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaTopicState();
+            state.topicName = topic;
+            for (int partition : partitions) {
+                var ps = new io.tandem.kafka.wire.message.StopReplicaRequest.StopReplicaPartitionState();
+                ps.partitionIndex = partition;
+                ps.leaderEpoch = LEADER_EPOCH_DURING_DELETE;
+                ps.deletePartition = delete;
+                state.partitionStates.add(ps);
+            }
+            request.topicStates.add(state);
+        });
         return channels.send(broker, ApiKey.STOP_REPLICA, STOP_REPLICA_VERSION, request);
     }
 

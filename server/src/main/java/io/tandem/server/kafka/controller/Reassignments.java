@@ -37,10 +37,31 @@ final class Reassignments {
         void moved(TopicPartition tp) throws Exception;
     }
 
+    /** Told of each topic whose last move in progress finished; see {@link #onTopicSettled}. */
+    private java.util.function.Consumer<String> settled = topic -> { };
+    /** Topics queued for deletion, whose partitions no new move may start (Kafka's maybeTriggerPartitionReassignment). */
+    private java.util.function.Predicate<String> deleting = topic -> false;
+
     Reassignments(ControllerState cluster, ControllerRequests requests, Finished finished) {
         this.cluster = cluster;
         this.requests = requests;
         this.finished = finished;
+    }
+
+    /**
+     * Topic deletion's hooks: {@code settled} hears of each topic whose moves all finished (a deletion that waited
+     * for them goes on, as Kafka's resumeDeletionForTopics after a reassignment), and no move starts for a topic
+     * {@code deleting} names.
+     */
+    void onTopicSettled(java.util.function.Consumer<String> settled, java.util.function.Predicate<String> deleting) {
+        this.settled = settled;
+        this.deleting = deleting;
+    }
+
+    /** Whether a partition of {@code topic} is being moved. */
+    boolean moving(String topic) {
+        for (TopicPartition tp : moves.keySet()) if (tp.topic().equals(topic)) return true;
+        return false;
     }
 
     /** The moves in progress (all, or those asked for). */
@@ -81,7 +102,8 @@ final class Reassignments {
             TopicPartition tp = e.getKey();
             TopicAssignment assignment = cluster.topics.get(tp.topic());
             PartitionState state = cluster.states.get(tp);
-            if (assignment == null || state == null || !assignment.replicas().containsKey(tp.partition())) {
+            if (assignment == null || state == null || !assignment.replicas().containsKey(tp.partition())
+                    || deleting.test(tp.topic())) {
                 results.put(tp, new KafkaController.ElectionResult(UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist."));
             } else if (e.getValue() == null) {
                 KafkaController.Reassignment ongoing = moves.get(tp);
@@ -174,6 +196,7 @@ final class Reassignments {
         requests.updateMetadata(cluster.live.keySet(), List.of(tp));
         LOG.log(System.Logger.Level.INFO, "Reassignment of {0} to {1} done", tp, r.target());
         finished.moved(tp);
+        if (!moving(tp.topic())) settled.accept(tp.topic());
     }
 
     /** The topic is being deleted (see {@link TopicDeletions}): its moves in progress are dropped and returned. */

@@ -28,6 +28,11 @@ import static io.tandem.server.kafka.ErrorCodes.NONE;
  * While queued the topic is out of {@link ControllerState} (no elections, no LeaderAndIsr, no moves) and every broker
  * has been told to forget it (UpdateMetadata with Kafka's leader-during-delete mark). A new controller finds the
  * requests still there and starts over, which is safe: deleting a replica twice deletes nothing.
+ * A topic with a partition being moved is ineligible too (Kafka's "topic reassignment in progress"): it stays in the
+ * state and served, and every broker keeps it (so a DeleteTopics waiting for the brokers to forget it times out),
+ * until its moves finish; then its deletion starts.
+ * The topics started together share one StopReplica per broker and, once all deleted, one fenced multi that removes
+ * their znodes, so deleting a test's topics costs a few round trips, not a few per topic.
  * Runs on the controller's event thread; answers come back through {@code events}.
  */
 final class TopicDeletions {
@@ -90,6 +95,13 @@ final class TopicDeletions {
         this.moves = moves;
         this.admin = admin;
         this.events = events;
+        moves.onTopicSettled(topic -> events.accept(() -> {
+            try {
+                requested();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot resume the deletion of " + topic, e);
+            }
+        }), queued::containsKey);
     }
 
     boolean isQueued(String topic) {
@@ -103,18 +115,26 @@ final class TopicDeletions {
     void load() throws Exception {
         queued.clear();
         term++;
-        enqueueRequested();
+        enqueueRequested(true);
     }
 
     /** The children of {@code /admin/delete_topics} changed: new requests are queued and deletions go on. */
     void requested() throws Exception {
-        enqueueRequested();
+        enqueueRequested(false);
         resume();
     }
 
-    private void enqueueRequested() throws Exception {
+    /** {@code loading}: at an election, when only ZooKeeper's adding and removing replicas say what is moving. */
+    private void enqueueRequested(boolean loading) throws Exception {
         for (String topic : store.getChildren(KafkaZkLayout.DELETE_TOPICS)) {
             if (queued.containsKey(topic)) continue;
+            TopicAssignment moving = cluster.topics.get(topic);
+            if (moving != null && (!loading && moves.moving(topic) || !moving.adding().isEmpty() || !moving.removing().isEmpty())) {
+                // Kafka's markTopicIneligibleForDeletion("topic reassignment in progress"): nothing is sent, so the
+                // brokers keep serving it, until Reassignments says its moves are done (requested() runs again).
+                LOG.log(System.Logger.Level.INFO, "Deletion of {0} waits for its reassignment", topic);
+                continue;
+            }
             TopicAssignment assignment = cluster.topics.remove(topic);
             if (assignment == null) {
                 // Kafka's controller drops a request for a topic that does not exist.
@@ -129,8 +149,7 @@ final class TopicDeletions {
                 return true;
             });
             queued.put(topic, new Doomed(topic, assignment, states));
-            // Its moves in progress are dropped (Kafka's controller would let them finish first; here the topic
-            // leaves the state at once, and all its replicas are deleted anyway), and leave the ZooKeeper request.
+            // No move is in progress (see above); a request for one left in ZooKeeper goes with the topic.
             admin.removeFromReassignment(moves.forget(topic));
             LOG.log(System.Logger.Level.INFO, "Topic {0} queued for deletion", topic);
         }
@@ -161,9 +180,10 @@ final class TopicDeletions {
     /** Kafka's resumeDeletions: finished topics go, halted ones are retried, eligible ones (re)started. */
     void resume() {
         List<Doomed> eligible = new ArrayList<>();
+        List<Doomed> done = new ArrayList<>();
         for (Doomed d : List.copyOf(queued.values())) {
             if (d.allDeleted()) {
-                complete(d);
+                done.add(d);
                 continue;
             }
             if (!d.any(Progress.STARTED) && d.any(Progress.INELIGIBLE)) {
@@ -173,6 +193,7 @@ final class TopicDeletions {
             }
             if (!d.any(Progress.STARTED) && !d.ineligible) eligible.add(d);
         }
+        if (!done.isEmpty()) complete(done);
         if (!eligible.isEmpty()) start(eligible);
     }
 
@@ -194,8 +215,11 @@ final class TopicDeletions {
         // Every broker stops serving the topics first (a broker whose cache forgot one answers it as unknown).
         requests.updateMetadata(cluster.live.keySet(), marked.keySet(), marked::get,
                 topic -> assignments.get(topic));
+        // One StopReplica per broker for all the topics' replicas on it, as Kafka's controller batches them.
+        Map<Integer, Map<String, List<Integer>>> byBroker = new TreeMap<>();
+        Map<String, Doomed> asked = new HashMap<>();
         for (Doomed d : topics) {
-            Map<Integer, List<Integer>> byBroker = new TreeMap<>();
+            asked.put(d.topic, d);
             d.assignment.replicas().forEach((p, replicas) -> {
                 for (int broker : replicas) {
                     Replica r = new Replica(new TopicPartition(d.topic, p), broker);
@@ -206,48 +230,94 @@ final class TopicDeletions {
                         continue;
                     }
                     d.replicas.put(r, Progress.STARTED);
-                    byBroker.computeIfAbsent(broker, b -> new ArrayList<>()).add(p);
+                    byBroker.computeIfAbsent(broker, b -> new LinkedHashMap<>())
+                            .computeIfAbsent(d.topic, t -> new ArrayList<>()).add(p);
                 }
             });
             if (d.ineligible) {
                 LOG.log(System.Logger.Level.INFO, "Deletion of {0} halted until its replicas'' brokers return: {1}",
                         d.topic, d.replicas);
             }
-            int askedIn = term;
-            byBroker.forEach((broker, partitions) -> requests.stopReplicas(broker, d.topic, partitions, true)
-                    .thenAccept(outcome -> events.accept(() -> answered(askedIn, d, broker, partitions, outcome))));
         }
+        int askedIn = term;
+        byBroker.forEach((broker, partitions) -> requests.stopReplicas(broker, partitions, true)
+                .thenAccept(outcome -> events.accept(() -> answered(askedIn, asked, broker, partitions, outcome))));
     }
 
     /** A StopReplica with delete answered (or dropped): Kafka's completeReplicaDeletion or failReplicaDeletion. */
-    private void answered(int askedIn, Doomed d, int broker, List<Integer> partitions,
+    private void answered(int askedIn, Map<String, Doomed> asked, int broker, Map<String, List<Integer>> partitions,
                           ControllerTransport.Outcome outcome) {
-        if (askedIn != term || queued.get(d.topic) != d) return;
+        if (askedIn != term) return;
         StopReplicaResponse response = outcome.response() instanceof StopReplicaResponse r ? r : null;
-        Map<Integer, Short> errors = new HashMap<>();
+        Map<TopicPartition, Short> errors = new HashMap<>();
         if (response != null) {
-            for (var e : response.partitionErrors) if (e.topicName.equals(d.topic)) errors.put(e.partitionIndex, e.errorCode);
+            for (var e : response.partitionErrors) errors.put(new TopicPartition(e.topicName, e.partitionIndex), e.errorCode);
         }
-        for (int p : partitions) {
-            Replica r = new Replica(new TopicPartition(d.topic, p), broker);
-            if (d.replicas.get(r) != Progress.STARTED) continue;
-            boolean deleted = outcome.delivered() && (response == null
-                    || response.errorCode == NONE && errors.getOrDefault(p, NONE) == NONE);
-            if (deleted) {
-                d.replicas.put(r, Progress.DELETED);
-            } else {
-                d.replicas.put(r, Progress.INELIGIBLE);
-                d.ineligible = true;
+        partitions.forEach((topic, indexes) -> {
+            Doomed d = asked.get(topic);
+            if (queued.get(topic) != d) return;
+            for (int p : indexes) {
+                TopicPartition tp = new TopicPartition(topic, p);
+                Replica r = new Replica(tp, broker);
+                if (d.replicas.get(r) != Progress.STARTED) continue;
+                boolean deleted = outcome.delivered() && (response == null
+                        || response.errorCode == NONE && errors.getOrDefault(tp, NONE) == NONE);
+                if (deleted) {
+                    d.replicas.put(r, Progress.DELETED);
+                } else {
+                    d.replicas.put(r, Progress.INELIGIBLE);
+                    d.ineligible = true;
+                }
             }
-        }
+        });
         resume();
     }
 
     /**
-     * Kafka's completeDeleteTopic: the topic's znodes go, last its request. The assignment znode goes only if it is
-     * still the deleted topic's (same topic id), never a topic made since under the same name.
+     * Kafka's completeDeleteTopic for every topic whose replicas are all deleted: each topic's znodes go, last its
+     * request, all in one multi fenced by the controller epoch (Kafka fences each of these deletes with it). The
+     * assignment znode goes only if it is still the deleted topic's (same topic id, and the version read), never a
+     * topic made since under the same name. A topic whose znodes are not Kafka's layout (a partition without a
+     * state, a child nobody expected) makes the multi fail and change nothing; each topic is then read and deleted
+     * on its own.
      */
-    private void complete(Doomed d) {
+    private void complete(List<Doomed> done) {
+        try {
+            List<String> topicPaths = new ArrayList<>();
+            for (Doomed d : done) topicPaths.add(KafkaZkLayout.topicPath(d.topic));
+            Map<String, ZnodeStore.Versioned> current = store.getVersionedAll(topicPaths);
+            LinkedHashMap<String, Integer> deletes = new LinkedHashMap<>();
+            for (Doomed d : done) {
+                ZnodeStore.Versioned topic = current.get(KafkaZkLayout.topicPath(d.topic));
+                if (topic != null && java.util.Objects.equals(KafkaZkLayout.decodeTopicAssignment(topic.data())
+                        .topicId(), d.assignment.topicId())) {
+                    for (int p : d.assignment.replicas().keySet()) {
+                        deletes.put(KafkaZkLayout.partitionStatePath(d.topic, p), -1);
+                        deletes.put(KafkaZkLayout.partitionPath(d.topic, p), -1);
+                    }
+                    deletes.put(KafkaZkLayout.partitionsPath(d.topic), -1);
+                    deletes.put(KafkaZkLayout.topicPath(d.topic), topic.version());
+                    deletes.put(KafkaZkLayout.topicConfigPath(d.topic), -1);
+                    deletes.put(KafkaZkLayout.deleteTopicPath(d.topic), -1);
+                } else {
+                    deletes = null;
+                    break;
+                }
+            }
+            if (deletes == null || !store.deleteFenced(KafkaZkLayout.CONTROLLER_EPOCH, cluster.epochZkVersion, deletes)) {
+                for (Doomed d : done) completeAlone(d);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot remove deleted topics from ZooKeeper", e);
+        }
+        for (Doomed d : done) {
+            queued.remove(d.topic);
+            LOG.log(System.Logger.Level.INFO, "Deletion of topic {0} completed", d.topic);
+        }
+    }
+
+    /** {@link #complete} for one topic, reading what is there: the slow way, for a layout the multi did not fit. */
+    private void completeAlone(Doomed d) {
         try {
             byte[] data = store.getData(KafkaZkLayout.topicPath(d.topic));
             if (data == null || java.util.Objects.equals(KafkaZkLayout.decodeTopicAssignment(data).topicId(),
@@ -259,7 +329,5 @@ final class TopicDeletions {
         } catch (Exception e) {
             throw new IllegalStateException("cannot remove deleted topic " + d.topic + " from ZooKeeper", e);
         }
-        queued.remove(d.topic);
-        LOG.log(System.Logger.Level.INFO, "Deletion of topic {0} completed", d.topic);
     }
 }

@@ -105,6 +105,11 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
                     topic = broker.metadata().topic(s.name);
                     if (topic == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, null);
                 }
+                // A known difference: Kafka 3.9 (ZooKeeper mode: KafkaApis, AdminZkClient.deleteTopic) has no such
+                // check and deletes an internal topic; its coordinators then unload the deleted partitions' groups
+                // and transactions (StopReplica -> onResignation) and the topic is made again on the next
+                // FindCoordinator. Tandem's coordinators do not unload what a lost partition held yet, so a deleted
+                // and remade __consumer_offsets would go on serving the old groups' offsets; refused until they do.
                 if (TopicNames.isInternal(topic.name())) {
                     throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
                 }

@@ -261,6 +261,13 @@ public final class ClusterMetadata implements AutoCloseable {
         store.create(KafkaZkLayout.deleteTopicPath(name), new byte[0], false);
     }
 
+    /** {@link #markForDeletion(String)} for several topics, their requests sent together (one group commit). */
+    public void markForDeletion(List<String> names) throws Exception {
+        java.util.LinkedHashMap<String, byte[]> requests = new java.util.LinkedHashMap<>();
+        for (String name : names) requests.put(KafkaZkLayout.deleteTopicPath(name), new byte[0]);
+        store.createAll(requests, false);
+    }
+
     /**
      * Creates a topic the way Kafka's admin path and controller together do: config, assignment, then each
      * partition's leader state. Validation of names, counts and configs is the caller's.

@@ -496,6 +496,40 @@ public final class ZkZnodeStore implements ZnodeStore {
     }
 
     @Override
+    public java.util.Map<String, Versioned> getVersionedAll(List<String> paths) throws Exception {
+        List<CompletableFuture<ZkClient.NodeData>> reads = new ArrayList<>();
+        for (String path : paths) reads.add(client.getData(path, false));
+        java.util.Map<String, Versioned> read = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < paths.size(); i++) {
+            try {
+                ZkClient.NodeData node = await(reads.get(i));
+                read.put(paths.get(i), new Versioned(node.data(), node.stat().version()));
+            } catch (Exception e) {
+                if (!is(e, KeeperCode.NO_NODE)) throw e;
+                read.put(paths.get(i), null);
+            }
+        }
+        return read;
+    }
+
+    @Override
+    public boolean deleteFenced(String fencePath, int fenceVersion, java.util.LinkedHashMap<String, Integer> nodes)
+            throws Exception {
+        List<io.tandem.zk.wire.proto.MultiRequest.Op> ops = new ArrayList<>();
+        ops.add(io.tandem.zk.wire.proto.MultiRequest.Op.check(fencePath, fenceVersion));
+        nodes.forEach((path, version) -> ops.add(io.tandem.zk.wire.proto.MultiRequest.Op.delete(path, version)));
+        try {
+            await(client.multi(ops));
+            return true;
+        } catch (ZkException e) {
+            if (e.code() == KeeperCode.BAD_VERSION || e.code() == KeeperCode.NO_NODE || e.code() == KeeperCode.NOT_EMPTY) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    @Override
     public java.util.Map<String, Integer> writeFenced(String fencePath, int fenceVersion,
                                                        java.util.LinkedHashMap<String, Versioned> writes) throws Exception {
         List<io.tandem.zk.wire.proto.MultiRequest.Op> ops = new ArrayList<>();

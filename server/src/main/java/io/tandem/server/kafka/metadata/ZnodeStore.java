@@ -119,6 +119,24 @@ public interface ZnodeStore extends AutoCloseable {
         return versions;
     }
 
+    /** Each node's data and version (null where it does not exist); stores that can pipeline ask them together. */
+    default java.util.Map<String, Versioned> getVersionedAll(List<String> paths) throws Exception {
+        java.util.Map<String, Versioned> read = new java.util.LinkedHashMap<>();
+        for (String path : paths) read.put(path, getVersioned(path));
+        return read;
+    }
+
+    /**
+     * The controller's deletion, as Kafka's: in one multi, {@code fencePath} must still be at {@code fenceVersion}
+     * and each node, deleted in map order (children first), at its expected version (-1: any). True when every node
+     * went; false, with nothing deleted, when one was missing, had children or had another version (the caller then
+     * reads what is there and deletes it the slow way). A store that cannot run a multi answers false.
+     */
+    default boolean deleteFenced(String fencePath, int fenceVersion, java.util.LinkedHashMap<String, Integer> nodes)
+            throws Exception {
+        return false;
+    }
+
     /**
      * Calls {@code listener} whenever the children of {@code path} change (and once the node appears), until the
      * store closes; re-armed across sessions. It runs on the store's notification thread: hand work off, never wait

@@ -241,6 +241,25 @@ final class SimZooKeeper {
             return versions;
         }
 
+        /** As ZooKeeper's multi of a check and deletes: all or nothing, each node childless once those before went. */
+        @Override
+        public boolean deleteFenced(String fencePath, int fenceVersion, LinkedHashMap<String, Integer> nodes) {
+            check();
+            Node fence = tree.get(fencePath);
+            if (fence == null || fence.version != fenceVersion) return false;
+            java.util.Set<String> gone = new java.util.HashSet<>();
+            for (Map.Entry<String, Integer> e : nodes.entrySet()) {
+                Node n = gone.contains(e.getKey()) ? null : tree.get(e.getKey());
+                if (n == null || e.getValue() != -1 && n.version != e.getValue()) return false;
+                for (String child : getChildren(e.getKey())) {
+                    if (!gone.contains(e.getKey() + "/" + child)) return false;
+                }
+                gone.add(e.getKey());
+            }
+            for (String path : nodes.keySet()) delete(path);
+            return true;
+        }
+
         @Override
         public void watchChildren(String path, Runnable listener) {
             watches.add(new Watch(this, path, true, listener));
