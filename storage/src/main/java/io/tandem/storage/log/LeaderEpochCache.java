@@ -35,6 +35,8 @@ public final class LeaderEpochCache {
     private final Object fileLock = new Object();
     /** The version the file holds; under {@link #fileLock}. */
     private long persistedVersion;
+    /** Runs before each write of the file: a test's way to make the disk slow. */
+    private volatile Runnable beforeWrite = () -> { };
 
     LeaderEpochCache(Path dir) throws IOException {
         this.file = dir.resolve(FILE_NAME);
@@ -56,6 +58,11 @@ public final class LeaderEpochCache {
         startOffsets.values().removeIf(offset -> offset >= startOffset);
         startOffsets.put(epoch, startOffset);
         version++;
+    }
+
+    /** Sets what runs before each write of the checkpoint (tests: a slow disk). */
+    void beforeWrite(Runnable hook) {
+        beforeWrite = hook;
     }
 
     /** The latest epoch, or -1 when none is known. */
@@ -152,6 +159,7 @@ public final class LeaderEpochCache {
             if (!java.nio.file.Files.isDirectory(file.getParent())) {
                 return;
             }
+            beforeWrite.run();
             CheckpointFile.write(file, lines);
             persistedVersion = writing;
         }

@@ -71,4 +71,42 @@ class LogFsyncOutsideLockTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void shouldNotHoldTheLogLockWhileANewLeaderEpochsCheckpointIsWritten() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        CountDownLatch inWrite = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (Log log = Log.open(dir, LogConfig.defaults(), Log.Checkpoint.NONE, false, System::currentTimeMillis,
+                null)) {
+            log.appendAsLeader(Batches.batch(1, 1), 0, -1);
+            log.leaderEpochs().beforeWrite(() -> {
+                inWrite.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Future<LogAppendInfo> newEpoch = pool.submit(() -> log.appendAsLeader(Batches.batch(1, 2), 1, -1));
+            assertTrue(inWrite.await(10, TimeUnit.SECONDS), "the append reached the epoch checkpoint's write");
+
+            pool.submit(() -> {
+                log.updateHighWatermark(2);
+                return log.openTransactions();
+            }).get(10, TimeUnit.SECONDS);
+            assertEquals(2, log.highWatermark(), "the log's lock was free while the checkpoint was written");
+            assertEquals(1, log.leaderEpochs().endOffsetFor(0, log.logEndOffset())[1],
+                    "and the epochs answered OffsetsForLeaderEpoch meanwhile");
+            assertFalse(newEpoch.isDone(), "the append waits for the checkpoint naming its epoch");
+
+            release.countDown();
+            assertEquals(1, newEpoch.get(10, TimeUnit.SECONDS).firstOffset());
+            assertEquals(List.of("0", "2", "0 0", "1 1"),
+                    java.nio.file.Files.readAllLines(dir.resolve(LeaderEpochCache.FILE_NAME)));
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+    }
 }
