@@ -3,7 +3,7 @@ package io.tandem.server.kafka;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ChangeNotifications;
 
-import java.io.IOException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -12,31 +12,40 @@ import java.util.concurrent.TimeUnit;
  * checkpoints, purgatory purges, ISR shrink and expand, dynamic configuration, change-notification and delegation-token
  * expiry, producer-state and committed-offset expiry. Each job logs its own failure and runs again next time; one job
  * failing never stops the others.
+ *
+ * <p>Jobs that may take long never share a thread with the group timers: the group coordinator's deadlines (session
+ * and rebalance timeouts) run on a thread of their own, as Kafka's coordinator has its own timer, and the log work
+ * (retention, compaction, checkpoints) runs on the log manager's threads. A compaction pass, a slow disk or a slow
+ * ZooKeeper write in an ISR change then never delays detecting a consumer whose session expired.
  */
-final class BrokerMaintenance {
+final class BrokerMaintenance implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(BrokerMaintenance.class.getName());
 
     /** How often the group coordinator's deadlines (session timeouts, rebalance delays) are checked. */
     static final long GROUP_TICK_MS = 100;
 
     private final KafkaBroker broker;
+    private final ScheduledExecutorService groupTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "kafka-group-timer");
+        t.setDaemon(true);
+        return t;
+    });
 
     private BrokerMaintenance(KafkaBroker broker) {
         this.broker = broker;
     }
 
-    static void schedule(KafkaBroker broker, ScheduledExecutorService scheduler, long tokenExpiryCheckIntervalMs,
-                         long replicaLagTimeMaxMs) {
+    /** Schedules the jobs; the returned handle stops the group timer (the log threads stop with the log manager). */
+    static BrokerMaintenance schedule(KafkaBroker broker, ScheduledExecutorService scheduler,
+                                      long tokenExpiryCheckIntervalMs, long replicaLagTimeMaxMs) {
         BrokerMaintenance jobs = new BrokerMaintenance(broker);
         BrokerConfig config = broker.config();
-        every(scheduler, GROUP_TICK_MS, jobs::tickGroups);
+        every(jobs.groupTimer, GROUP_TICK_MS, jobs::tickGroups);
         if (broker.delegationTokens().enabled()) {
             every(scheduler, tokenExpiryCheckIntervalMs, jobs::removeExpiredTokens);
         }
-        every(scheduler, config.logRetentionCheckIntervalMs(), broker.logs()::runMaintenance);
-        // The recovery points on disk, as often as Kafka writes its recovery-point-offset-checkpoint: an unclean
-        // restart re-reads only what was written after them, so this bounds the recovery time, not the log's size.
-        every(scheduler, config.logFlushOffsetCheckpointIntervalMs(), jobs::writeLogCheckpoints);
+        broker.logs().startMaintenance(config.logRetentionCheckIntervalMs(),
+                config.logFlushOffsetCheckpointIntervalMs());
         every(scheduler, 1_000, broker.fetchPurgatory()::purgeCompleted);
         every(scheduler, 1_000, broker.producePurgatory()::purgeCompleted);
         every(scheduler, Math.max(replicaLagTimeMaxMs / 2, 1),
@@ -45,6 +54,12 @@ final class BrokerMaintenance {
         every(scheduler, ChangeNotifications.PURGE_INTERVAL_MS, jobs::purgeChangeNotifications);
         every(scheduler, config.producerIdExpirationCheckIntervalMs(), jobs::expireProducers);
         every(scheduler, config.offsetsRetentionCheckIntervalMs(), jobs::expireOffsets);
+        return jobs;
+    }
+
+    @Override
+    public void close() {
+        groupTimer.shutdownNow();
     }
 
     private static void every(ScheduledExecutorService scheduler, long periodMs, Runnable job) {
@@ -65,14 +80,6 @@ final class BrokerMaintenance {
             broker.delegationTokens().removeExpired();
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "Cannot remove expired delegation tokens: " + e);
-        }
-    }
-
-    private void writeLogCheckpoints() {
-        try {
-            broker.logs().writeCheckpoints();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "Cannot write log checkpoints", e);
         }
     }
 

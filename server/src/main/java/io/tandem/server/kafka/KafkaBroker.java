@@ -73,6 +73,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final ListenerLimits listenerLimits;
     private final RequestDispatcher requestExecutor;
     private final ScheduledExecutorService scheduler;
+    /** The group timer's thread; null until the services start. */
+    private BrokerMaintenance maintenance;
     private final HashedWheelTimer timer;
     private final LogManager logs;
     private final DelayedOperationPurgatory<DelayedResponse> fetchPurgatory;
@@ -187,7 +189,8 @@ public final class KafkaBroker implements AutoCloseable {
             startMetadata(zookeeperConnect);
             startListeners();
         }
-        BrokerMaintenance.schedule(this, scheduler, security.tokenExpiryCheckIntervalMs(), replicaLagTimeMaxMs);
+        maintenance = BrokerMaintenance.schedule(this, scheduler, security.tokenExpiryCheckIntervalMs(),
+                replicaLagTimeMaxMs);
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(port()));
     }
 
@@ -554,6 +557,7 @@ public final class KafkaBroker implements AutoCloseable {
         if (transactions != null) transactions.close();
         if (controllerLink != null) controllerLink.close();
         scheduler.shutdownNow();
+        if (maintenance != null) maintenance.close();
         try {
             requestExecutor.close(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -11,6 +11,15 @@ import java.util.TreeMap;
  * The partition's leader epochs and the offset each started at, persisted as Kafka's {@code leader-epoch-checkpoint}
  * ("epoch startOffset" lines). Answers OffsetsForLeaderEpoch and guides follower truncation. Guarded by the owning
  * {@link Log}'s lock for writes; reads synchronize here.
+ *
+ * <p>Changes are made in memory and written to the file by {@link #flush}, which the log calls after it releases its
+ * lock: the checkpoint's fsync then never holds up another append, a read or a fetch asking for an epoch's end
+ * offset (this monitor is held only to copy the entries). The durability Kafka gives is kept: an append that started a
+ * new epoch returns (and is acknowledged) only once the checkpoint naming that epoch is on disk, as Kafka's
+ * {@code LeaderEpochFileCache.assign} writes it synchronously, and the log's flusher writes the checkpoint before it
+ * moves the recovery point past records of a new epoch. Truncations are written on the same path; a crash before
+ * that leaves stale entries past the log end, which opening the log truncates away (as Kafka's asynchronous
+ * truncation flush relies on).
  */
 public final class LeaderEpochCache {
     static final String FILE_NAME = "leader-epoch-checkpoint";
@@ -20,6 +29,14 @@ public final class LeaderEpochCache {
 
     private final Path file;
     private final TreeMap<Integer, Long> startOffsets = new TreeMap<>();
+    /** Counts changes in memory; under this monitor. */
+    private long version;
+    /** Serializes writers of the file, so a newer copy is never overwritten by an older one. */
+    private final Object fileLock = new Object();
+    /** The version the file holds; under {@link #fileLock}. */
+    private long persistedVersion;
+    /** Runs before each write of the file: a test's way to make the disk slow. */
+    private volatile Runnable beforeWrite = () -> { };
 
     LeaderEpochCache(Path dir) throws IOException {
         this.file = dir.resolve(FILE_NAME);
@@ -29,7 +46,7 @@ public final class LeaderEpochCache {
     }
 
     /** Records that {@code epoch} starts at {@code startOffset}, when it is newer than the latest known epoch. */
-    synchronized void assign(int epoch, long startOffset) throws IOException {
+    synchronized void assign(int epoch, long startOffset) {
         if (epoch < 0) {
             return;
         }
@@ -40,7 +57,12 @@ public final class LeaderEpochCache {
         // A start offset below an older epoch's start means those epochs' entries were truncated away.
         startOffsets.values().removeIf(offset -> offset >= startOffset);
         startOffsets.put(epoch, startOffset);
-        persist();
+        version++;
+    }
+
+    /** Sets what runs before each write of the checkpoint (tests: a slow disk). */
+    void beforeWrite(Runnable hook) {
+        beforeWrite = hook;
     }
 
     /** The latest epoch, or -1 when none is known. */
@@ -84,14 +106,14 @@ public final class LeaderEpochCache {
     }
 
     /** Drops epochs starting at or after {@code offset}: the log was truncated there. */
-    synchronized void truncateFromEnd(long offset) throws IOException {
+    synchronized void truncateFromEnd(long offset) {
         if (startOffsets.values().removeIf(start -> start >= offset)) {
-            persist();
+            version++;
         }
     }
 
     /** The log start moved to {@code offset}: the epoch in force there now starts there. */
-    synchronized void truncateFromStart(long offset) throws IOException {
+    synchronized void truncateFromStart(long offset) {
         Map.Entry<Integer, Long> inForce = null;
         for (Map.Entry<Integer, Long> entry : startOffsets.entrySet()) {
             if (entry.getValue() <= offset) {
@@ -106,22 +128,40 @@ public final class LeaderEpochCache {
         startOffsets.headMap(keep, false).clear();
         startOffsets.put(keep, offset);
         if (changed) {
-            persist();
+            version++;
         }
     }
 
-    synchronized void clear() throws IOException {
+    synchronized void clear() {
         startOffsets.clear();
-        persist();
+        version++;
     }
 
     public synchronized Map<Integer, Long> entries() {
         return Map.copyOf(startOffsets);
     }
 
-    private void persist() throws IOException {
-        List<String> lines = new ArrayList<>();
-        startOffsets.forEach((epoch, offset) -> lines.add(epoch + " " + offset));
-        CheckpointFile.write(file, lines);
+    /**
+     * Writes and fsyncs the checkpoint when the entries changed since it was last written. Never call it under the
+     * log's lock. A log whose directory is gone (deleted meanwhile) has nothing left to make durable.
+     */
+    void flush() throws IOException {
+        synchronized (fileLock) {
+            List<String> lines = new ArrayList<>();
+            long writing;
+            synchronized (this) {
+                if (version == persistedVersion) {
+                    return;
+                }
+                writing = version;
+                startOffsets.forEach((epoch, offset) -> lines.add(epoch + " " + offset));
+            }
+            if (!java.nio.file.Files.isDirectory(file.getParent())) {
+                return;
+            }
+            beforeWrite.run();
+            CheckpointFile.write(file, lines);
+            persistedVersion = writing;
+        }
     }
 }

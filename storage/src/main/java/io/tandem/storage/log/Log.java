@@ -8,7 +8,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -107,6 +106,7 @@ public final class Log implements Closeable {
             log.flush();
             log.flusher.openedDurableTo(log.recoveryPoint(), now);
         }
+        epochs.flush();
         return log;
     }
 
@@ -215,6 +215,7 @@ public final class Log implements Closeable {
         } finally {
             lock.unlock();
         }
+        leaderEpochs.flush();
     }
 
     /** A follower append: batches keep the leader's offsets and epochs, which must start at or after the log end. */
@@ -222,8 +223,15 @@ public final class Log implements Closeable {
         return append(records, false, true, -1, -1);
     }
 
+    /**
+     * Appends under the lock; the fsyncs an append calls for (flush.messages reached, a new leader epoch's checkpoint)
+     * run after the lock is released, so another append or a truncation never waits for this one's disk. The append
+     * still returns only once they are done: a caller acknowledging it gets the durability Kafka gives.
+     */
     private LogAppendInfo append(ByteBuf records, boolean assignOffsets, boolean checkCrc, int leaderEpoch,
                                  long logAppendTimeMs) throws IOException {
+        LogAppendInfo info;
+        boolean flushNow;
         lock.lock();
         try {
             ensureOpen();
@@ -251,14 +259,17 @@ public final class Log implements Closeable {
                 }
             }
             logEndOffset = next;
-            if (flusher.appended(scan.recordCount(), config.flushIntervalMessages())) {
-                flush();
-            }
-            return new LogAppendInfo(firstOffset, next - 1, scan.maxTimestamp(), logAppendTimeMs, scan.batches(),
+            flushNow = flusher.appended(scan.recordCount(), config.flushIntervalMessages());
+            info = new LogAppendInfo(firstOffset, next - 1, scan.maxTimestamp(), logAppendTimeMs, scan.batches(),
                     bytes);
         } finally {
             lock.unlock();
         }
+        leaderEpochs.flush();
+        if (flushNow) {
+            flush();
+        }
+        return info;
     }
 
     private LogSegment maybeRoll(int appendBytes, long firstOffset, long lastOffset) throws IOException {
@@ -353,10 +364,11 @@ public final class Log implements Closeable {
                 leaderEpochs.truncateFromStart(target);
                 LogRetention.deleteSegmentsBelowLogStart(this);
             }
-            return logStartOffset;
         } finally {
             lock.unlock();
         }
+        leaderEpochs.flush();
+        return logStartOffset;
     }
 
     /**
@@ -365,13 +377,16 @@ public final class Log implements Closeable {
      * the high watermark is deleted. An expired active segment is rolled first. Returns the segments deleted.
      */
     public int deleteOldSegments() throws IOException {
+        int deleted;
         lock.lock();
         try {
             ensureOpen();
-            return LogRetention.deleteOldSegments(this);
+            deleted = LogRetention.deleteOldSegments(this);
         } finally {
             lock.unlock();
         }
+        leaderEpochs.flush();
+        return deleted;
     }
 
     /**
@@ -382,29 +397,11 @@ public final class Log implements Closeable {
         lock.lock();
         try {
             ensureOpen();
-            if (offset >= logEndOffset) {
-                // Nothing to cut, but an epoch may start at the log end with nothing appended in it (a leader that
-                // lost leadership before its first append): as Kafka's UnifiedLog, trim it, or a leader keeps
-                // finding this follower diverging at its log end and it never catches up.
-                leaderEpochs.truncateFromEnd(logEndOffset);
-                return;
-            }
-            if (offset < logStartOffset || offset <= segments.firstKey()) {
-                truncateFullyAndStartAt(offset);
-                return;
-            }
-            while (segments.lastKey() > offset) {
-                LogSegment removed = segments.pollLastEntry().getValue();
-                removed.closeAndDelete();
-            }
-            LogSegment active = segments.lastEntry().getValue();
-            active.truncateTo(offset);
-            active.makeActive();
-            logEndOffset = active.nextOffset();
-            afterTruncation();
+            LogTruncation.truncateTo(this, offset);
         } finally {
             lock.unlock();
         }
+        leaderEpochs.flush();
     }
 
     /** Deletes every segment and starts empty at {@code offset}: a follower far behind, or a log start past the end. */
@@ -412,23 +409,17 @@ public final class Log implements Closeable {
         lock.lock();
         try {
             ensureOpen();
-            for (LogSegment segment : new ArrayList<>(segments.values())) {
-                segments.remove(segment.baseOffset());
-                segment.closeAndDelete();
-            }
-            LogSegment created = LogSegment.create(dir, offset, config, clock.getAsLong(), "");
-            created.makeActive();
-            segments.put(offset, created);
-            logEndOffset = offset;
-            logStartOffset = offset;
-            leaderEpochs.clear();
-            afterTruncation();
+            LogTruncation.truncateFullyAndStartAt(this, offset);
         } finally {
             lock.unlock();
         }
+        leaderEpochs.flush();
     }
 
-    private void afterTruncation() throws IOException {
+    /** After a truncation: the new log end and start, and what follows from them. Under the lock. */
+    void truncatedTo(long newLogEndOffset, long newLogStartOffset) throws IOException {
+        logEndOffset = newLogEndOffset;
+        logStartOffset = newLogStartOffset;
         flusher.truncated(logEndOffset);
         transactions.rebuild(segments.values(), Long.MAX_VALUE);
         highWatermark = Math.min(highWatermark, logEndOffset);
@@ -461,7 +452,7 @@ public final class Log implements Closeable {
         }
     }
 
-    /** Fsyncs everything appended so far and moves the recovery point to the log end offset. */
+    /** Fsyncs everything appended so far and moves the recovery point to the log end offset. Never under the lock. */
     public void flush() throws IOException {
         flusher.flushUpTo(Long.MAX_VALUE);
     }
@@ -539,6 +530,10 @@ public final class Log implements Closeable {
         return clock;
     }
 
+    LogFlusher flusher() {
+        return flusher;
+    }
+
     void runLater(LogBackground.IoTask task, long delayMs) {
         background.runLater(task, delayMs);
     }
@@ -558,6 +553,7 @@ public final class Log implements Closeable {
                 return;
             }
             flush();
+            leaderEpochs.flush();
             transactions.save(dir, logEndOffset);
             closed = true;
             for (LogSegment segment : segments.values()) {

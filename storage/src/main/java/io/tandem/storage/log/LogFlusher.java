@@ -22,11 +22,18 @@ final class LogFlusher {
     private long truncations;
     private long unflushedRecords;
     private long lastFlushMs;
+    /** Runs before each segment's fsync: a test's way to make the disk slow. */
+    private volatile Runnable beforeFsync = () -> { };
 
     LogFlusher(Log log, ReentrantLock lock, LongSupplier clock) {
         this.log = log;
         this.lock = lock;
         this.clock = clock;
+    }
+
+    /** Sets what runs before each segment's fsync (tests: a slow disk). */
+    void beforeFsync(Runnable hook) {
+        beforeFsync = hook;
     }
 
     long recoveryPoint() {
@@ -87,6 +94,7 @@ final class LogFlusher {
         // The fsyncs run without the lock so appends continue meanwhile; appends only add bytes after the target.
         for (LogSegment segment : toFlush) {
             try {
+                beforeFsync.run();
                 segment.flush();
             } catch (ClosedChannelException e) {
                 if (log.segments().get(segment.baseOffset()) == segment) {
@@ -95,6 +103,9 @@ final class LogFlusher {
                 // Truncated, compacted or deleted meanwhile: nothing of it is left to make durable.
             }
         }
+        // The recovery point may pass records of a new epoch only once the checkpoint naming it is durable: a
+        // restart recovers (and re-reads) only from the recovery point on.
+        log.leaderEpochs().flush();
         lock.lock();
         try {
             // After a truncation meanwhile, bytes below the target may be new and unflushed: claim nothing then.

@@ -66,6 +66,7 @@ class LeaderEpochCacheTest {
         LeaderEpochCache cache = new LeaderEpochCache(dir);
         cache.clear();
         for (Map.Entry<Integer, Long> e : new TreeMap<>(epochs).entrySet()) cache.assign(e.getKey(), e.getValue());
+        cache.flush();
         return cache;
     }
 }

@@ -49,6 +49,8 @@ public final class LogManager implements Closeable {
     private final ConcurrentHashMap<TopicPartition, Object> opening = new ConcurrentHashMap<>();
     private final Map<TopicPartition, Log.Checkpoint> checkpoints;
     private final boolean cleanShutdown;
+    /** Retention, compaction and checkpoints on their own threads, once started. */
+    private volatile LogMaintenance maintenance;
 
     public LogManager(Path logDir, int localBrokerId, LongSupplier clock, ScheduledExecutorService scheduler)
             throws IOException {
@@ -152,18 +154,21 @@ public final class LogManager implements Closeable {
         return Map.copyOf(partitions);
     }
 
-    /** Retention, compaction and time-based flushes for every log; run periodically by the broker. */
-    public void runMaintenance() {
-        for (Partition partition : partitions.values()) {
-            try {
-                Log log = partition.log();
-                log.deleteOldSegments();
-                log.flushIfDue();
-                if (log.config().compact()) log.compact();
-            } catch (IOException | RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "Log maintenance of " + partition.topicPartition() + " failed", e);
-            }
-        }
+    /**
+     * Starts retention and time-based flushes (every {@code retentionCheckIntervalMs}), checkpoints (every
+     * {@code checkpointIntervalMs}) and compaction on threads of their own (see {@link LogMaintenance}); stopped by
+     * {@link #close}.
+     */
+    public synchronized void startMaintenance(long retentionCheckIntervalMs, long checkpointIntervalMs) {
+        if (maintenance != null) throw new IllegalStateException("log maintenance already started");
+        maintenance = new LogMaintenance(this, retentionCheckIntervalMs, checkpointIntervalMs);
+    }
+
+    /** Runs {@code hook} before each log's compaction, on the cleaner thread: tests make compaction slow with it. */
+    public void beforeEachCompaction(java.util.function.Consumer<TopicPartition> hook) {
+        LogMaintenance running = maintenance;
+        if (running == null) throw new IllegalStateException("log maintenance not started");
+        running.beforeCompaction(hook);
     }
 
     /** Writes every log's recovery point, start offset and high watermark (atomically: temp file and rename). */
@@ -255,7 +260,14 @@ public final class LogManager implements Closeable {
      * commits, as Kafka's log manager closes logs on a pool (num.recovery.threads.per.data.dir).
      */
     @Override
-    public synchronized void close() throws IOException {
+    public void close() throws IOException {
+        // Outside this monitor: a checkpoint being written by maintenance takes it.
+        LogMaintenance running = maintenance;
+        if (running != null) running.close();
+        closeLogs();
+    }
+
+    private synchronized void closeLogs() throws IOException {
         IOException failure = closeAll(new ArrayList<>(partitions.values()));
         writeCheckpoints();
         partitions.clear();

@@ -33,8 +33,15 @@ final class TxnProtocolNode implements AutoCloseable {
     }
 
     static TxnProtocolNode start(Path dir) throws Exception {
-        Tandem tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
-                .set("transaction.state.log.num.partitions", "1"));
+        return start(dir, new String[0]);
+    }
+
+    /** As {@link #start(Path)}, with further broker settings (key, value, key, value, ...). */
+    static TxnProtocolNode start(Path dir, String... settings) throws Exception {
+        TandemConfig config = TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
+                .set("transaction.state.log.num.partitions", "1");
+        for (int i = 0; i < settings.length; i += 2) config.set(settings[i], settings[i + 1]);
+        Tandem tandem = Tandem.start(config);
         TxnProtocolNode node = new TxnProtocolNode(tandem, new RawKafkaConnection(tandem.kafkaPort()));
         CreateTopicsRequest create = new CreateTopicsRequest();
         CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic();

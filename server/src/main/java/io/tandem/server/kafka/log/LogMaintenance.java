@@ -1,0 +1,106 @@
+package io.tandem.server.kafka.log;
+
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.storage.log.Log;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The periodic work on a broker's logs, on threads of its own as Kafka runs it: retention, time-based flushes and
+ * recovery-point checkpoints on one thread, compaction on another (Kafka's log cleaner thread,
+ * {@code log.cleaner.threads} at its default of 1). A compaction pass over a large dirty log takes as long as it
+ * takes; on these threads it delays neither retention nor the broker's other timers (group session timeouts above
+ * all), which once shared one scheduler thread with it.
+ */
+final class LogMaintenance implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(LogMaintenance.class.getName());
+    /** How long a close waits for a pass in progress to finish before the logs close under it. */
+    private static final long STOP_WAIT_MS = 10_000;
+
+    private final ScheduledExecutorService retention = Executors.newSingleThreadScheduledExecutor(
+            daemon("kafka-log-retention"));
+    private final ScheduledExecutorService cleaner = Executors.newSingleThreadScheduledExecutor(
+            daemon("kafka-log-cleaner-thread-0"));
+    /** Runs before each log's compaction: a test's way to make compaction slow. */
+    private volatile Consumer<TopicPartition> beforeCompaction = tp -> { };
+
+    LogMaintenance(LogManager logs, long retentionCheckIntervalMs, long checkpointIntervalMs) {
+        retention.scheduleWithFixedDelay(() -> applyRetention(logs.partitions().values()), retentionCheckIntervalMs,
+                retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
+        // The recovery points on disk, as often as Kafka writes its recovery-point-offset-checkpoint: an unclean
+        // restart re-reads only what was written after them, so this bounds the recovery time, not the log's size.
+        retention.scheduleWithFixedDelay(() -> writeCheckpoints(logs), checkpointIntervalMs, checkpointIntervalMs,
+                TimeUnit.MILLISECONDS);
+        cleaner.scheduleWithFixedDelay(() -> compact(logs.partitions().values()), retentionCheckIntervalMs,
+                retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
+    }
+
+    void beforeCompaction(Consumer<TopicPartition> hook) {
+        beforeCompaction = hook;
+    }
+
+    /** Retention and time-based flushes (flush.ms) for every log. */
+    static void applyRetention(Collection<Partition> partitions) {
+        for (Partition partition : partitions) {
+            try {
+                Log log = partition.log();
+                log.deleteOldSegments();
+                log.flushIfDue();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "Log retention of " + partition.topicPartition() + " failed", e);
+            }
+        }
+    }
+
+    /** One cleaner pass: compacts each compacted log whose dirty ratio calls for it. */
+    private void compact(Collection<Partition> partitions) {
+        for (Partition partition : partitions) {
+            Log log = partition.log();
+            if (!log.config().compact() || log.isClosed()) continue;
+            try {
+                beforeCompaction.accept(partition.topicPartition());
+                log.compact();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "Compaction of " + partition.topicPartition() + " failed", e);
+            }
+        }
+    }
+
+    private static void writeCheckpoints(LogManager logs) {
+        try {
+            logs.writeCheckpoints();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot write log checkpoints", e);
+        }
+    }
+
+    /** Stops both threads, waiting a little for a pass in progress, so no pass runs on a log being closed. */
+    @Override
+    public void close() {
+        retention.shutdownNow();
+        cleaner.shutdownNow();
+        try {
+            if (!retention.awaitTermination(STOP_WAIT_MS, TimeUnit.MILLISECONDS)
+                    || !cleaner.awaitTermination(STOP_WAIT_MS, TimeUnit.MILLISECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "Log maintenance still running after {0} ms; closing the logs",
+                        STOP_WAIT_MS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
