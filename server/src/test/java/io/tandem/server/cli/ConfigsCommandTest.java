@@ -157,6 +157,28 @@ class ConfigsCommandTest {
     }
 
     @Test
+    void shouldAlterAndDescribeGroupConfigsThatKafkasAdminSees() throws Exception {
+        Cli.Result altered = configs("--entity-type", "groups", "--entity-name", "sharers", "--alter",
+                "--add-config", "share.session.timeout.ms=50000");
+        assertEquals(0, altered.exitCode(), altered.toString());
+        assertEquals("Completed updating config for group sharers.\n", altered.out());
+        try (Admin admin = admin()) {
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.GROUP, "sharers");
+            ConfigEntry entry = admin.describeConfigs(List.of(resource)).all().get().get(resource)
+                    .get("share.session.timeout.ms");
+            assertEquals("50000", entry.value());
+            assertEquals(ConfigEntry.ConfigSource.DYNAMIC_GROUP_CONFIG, entry.source());
+        }
+        Cli.Result described = configs("--entity-type", "groups", "--entity-name", "sharers", "--describe");
+        assertEquals(0, described.exitCode(), described.toString());
+        assertEquals("Dynamic configs for group sharers are:\n  share.session.timeout.ms=50000 sensitive=false "
+                + "synonyms={DYNAMIC_GROUP_CONFIG:share.session.timeout.ms=50000}\n", described.out());
+        Cli.Result refused = configs("--entity-type", "groups", "--entity-name", "sharers", "--alter",
+                "--add-config", "consumer.session.timeout.ms=50000");
+        assertEquals(ExitCodes.ERROR, refused.exitCode(), "a key Tandem does not apply is refused: " + refused);
+    }
+
+    @Test
     void shouldFailWithKafkasTextAndExitOneForAnUnknownTopicOrBadConfig() throws Exception {
         Cli.Result unknown = configs("--entity-type", "topics", "--entity-name", "no-such-topic", "--describe");
         assertEquals(ExitCodes.ERROR, unknown.exitCode(), unknown.toString());
