@@ -1,9 +1,11 @@
 package io.tandem.server;
 
 import io.tandem.server.cli.ClusterCommand;
+import io.tandem.server.cli.ConfigsCommand;
 import io.tandem.server.cli.ConsumeCommand;
 import io.tandem.server.cli.FaultCommand;
 import io.tandem.server.cli.GroupsCommand;
+import io.tandem.server.cli.PerfCommand;
 import io.tandem.server.cli.ProduceCommand;
 import io.tandem.server.cli.TopicsCommand;
 import io.tandem.server.cli.ZkCommand;
@@ -15,7 +17,8 @@ import picocli.CommandLine.Command;
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
         description = "One server speaking the Apache ZooKeeper and Apache Kafka protocols.",
         subcommands = {Main.Start.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class,
-                GroupsCommand.class, ZkCommand.class, ClusterCommand.class, FaultCommand.class})
+                GroupsCommand.class, ConfigsCommand.class, ZkCommand.class, ClusterCommand.class, FaultCommand.class,
+                PerfCommand.class})
 public final class Main implements Runnable {
     /**
      * The exit code of {@code tandem start} when the configuration is refused: sysexits' EX_CONFIG. Not 2 (picocli's

@@ -20,6 +20,7 @@ import java.util.function.UnaryOperator;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import io.tandem.server.fault.FaultController;
+import io.tandem.server.fault.NodeLifecycle;
 
 /**
  * A Kafka cluster in this process, for tests and embedders: a Tandem ZooKeeper server (standalone) or ensemble of
@@ -120,11 +121,35 @@ public final class TandemCluster implements AutoCloseable {
             // One after the other: broker 1 starts first and becomes the controller, which keeps runs repeatable.
             for (int id = 1; id < cluster.brokers.length; id++) cluster.startBroker(id);
             cluster.awaitSettled();
+            cluster.offerKillAndRestart();
         } catch (IOException | RuntimeException e) {
             cluster.close();
             throw e;
         }
         return cluster;
+    }
+
+    /**
+     * Lets the fault endpoint and {@code tandem fault kill|restart} kill and restart this cluster's nodes, with the
+     * stops and restarts below (one action at a time, on the fault controller's own thread).
+     */
+    private void offerKillAndRestart() {
+        for (int id = 1; id <= size(); id++) {
+            int broker = id;
+            faults.lifecycle().register("broker" + id, new NodeLifecycle.Control() {
+                @Override public void kill() { stopBroker(broker); }
+                @Override public void restart() throws IOException { restartBroker(broker); }
+                @Override public boolean running() { return brokers[broker] != null; }
+            });
+        }
+        for (int id = 1; id <= zookeeperCount(); id++) {
+            int member = id;
+            faults.lifecycle().register("zookeeper" + id, new NodeLifecycle.Control() {
+                @Override public void kill() { stopZookeeper(member); }
+                @Override public void restart() throws IOException { restartZookeeper(member); }
+                @Override public boolean running() { return zookeepers[member] != null; }
+            });
+        }
     }
 
     private void startEnsemble() throws IOException {

@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code tandem fault}: arms, lists and removes fault injection rules on a running Tandem node through its fault HTTP
  * endpoint ({@code fault.port}): delay a Kafka API or ZooKeeper op, answer it with an error, drop its connection, for
- * the next N matches or a time window; pause and resume a node. Exits 1 when the node refuses (the reason is printed),
+ * the next N matches or a time window; pause and resume a node; kill and restart a node of a cluster. Exits 1 when the node refuses (the reason is printed),
  * 2 when it cannot be reached.
  */
 @Command(name = "fault", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
@@ -31,7 +31,8 @@ import picocli.CommandLine.Parameters;
                 "The endpoint is --url, else $TANDEM_FAULT_URL, else http://localhost:9099."},
         subcommands = {FaultCommand.ListRules.class, FaultCommand.KafkaRule.class, FaultCommand.ZooKeeperRule.class,
                 FaultCommand.Remove.class, FaultCommand.Clear.class, FaultCommand.Pause.class,
-                FaultCommand.Resume.class, FaultCommand.Partition.class, FaultCommand.Heal.class})
+                FaultCommand.Resume.class, FaultCommand.Kill.class, FaultCommand.Restart.class,
+                FaultCommand.Partition.class, FaultCommand.Heal.class})
 public final class FaultCommand extends ParentCommand {
     /** Where {@code tandem fault} looks without --url or $TANDEM_FAULT_URL. */
     static final String DEFAULT_URL = "http://localhost:9099";
@@ -114,6 +115,11 @@ public final class FaultCommand extends ParentCommand {
             if (paused instanceof List<?> nodes && !nodes.isEmpty()) out().println("paused: " + nodes);
             Object cut = state.get("cut");
             if (cut instanceof List<?> links && !links.isEmpty()) out().println("cut: " + links);
+            // A cluster's nodes, shown once one of them is not simply running (killed, restarting, failed).
+            Object nodes = state.get("nodes");
+            if (nodes instanceof Map<?, ?> states && states.values().stream().anyMatch(v -> !"running".equals(v))) {
+                out().println("nodes: " + states);
+            }
             return ExitCodes.OK;
         }
 
@@ -259,6 +265,68 @@ public final class FaultCommand extends ParentCommand {
         @Override
         protected int execute() throws Exception {
             return printState(call("POST", "/resume", Map.of("node", node)).body());
+        }
+    }
+
+    /**
+     * Kill and restart: the node acts on a thread of its own and answers at once (the endpoint asked may be the
+     * node's own), so the command then watches {@code GET /faults} until the node is down or serving again.
+     */
+    abstract static class LifecycleSubcommand extends FaultSubcommand {
+        /** How often the node's state is looked at while waiting. */
+        private static final long POLL_MS = 100;
+
+        @Parameters(paramLabel = "NODE", description = "The node's name in its cluster: brokerN or zookeeperN.")
+        String node;
+
+        @Option(names = "--wait-ms", paramLabel = "MS", defaultValue = "120000",
+                description = "How long to wait for the node to be down / serving again (default 120000; 0: do not"
+                        + " wait).")
+        long waitMs;
+
+        int act(String action, String awaited) throws Exception {
+            Map<String, Object> state = call("POST", "/" + action, Map.of("node", node)).body();
+            long deadline = System.nanoTime() + waitMs * 1_000_000;
+            while (waitMs > 0) {
+                Object current = nodeState(state);
+                if (awaited.equals(current)) break;
+                if (current instanceof String text && text.startsWith("failed")) {
+                    throw new CliException(ExitCodes.ERROR, "node " + node + ": " + text);
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new CliException(ExitCodes.ERROR, "node " + node + " is " + current + ", not " + awaited
+                            + ", after " + waitMs + " ms");
+                }
+                Thread.sleep(POLL_MS);
+                state = call("GET", "", Map.of()).body();
+            }
+            if (output.json()) return printState(state);
+            out().println("node " + node + ": " + nodeState(state));
+            return ExitCodes.OK;
+        }
+
+        private Object nodeState(Map<String, Object> state) {
+            return state.get("nodes") instanceof Map<?, ?> nodes ? nodes.get(node) : null;
+        }
+    }
+
+    @Command(name = "kill", mixinStandardHelpOptions = true,
+            description = {"Kill a node of a TandemCluster (the cluster's stop: its connections drop, its ZooKeeper"
+                    + " session ends) and wait until it is down.",
+                    "A node started alone refuses: nothing could start it again."})
+    static final class Kill extends LifecycleSubcommand {
+        @Override
+        protected int execute() throws Exception {
+            return act("kill", "killed");
+        }
+    }
+
+    @Command(name = "restart", mixinStandardHelpOptions = true,
+            description = "Start a killed node of a TandemCluster again and wait until the cluster sees it serve.")
+    static final class Restart extends LifecycleSubcommand {
+        @Override
+        protected int execute() throws Exception {
+            return act("restart", "running");
         }
     }
 

@@ -66,6 +66,8 @@ public final class FaultController implements AutoCloseable {
     private volatile boolean armed;
     private ScheduledThreadPoolExecutor timer;
     private boolean closed;
+    /** Kill and restart of the nodes whose owner registered them (a TandemCluster's); empty for a node alone. */
+    private final NodeLifecycle lifecycle = new NodeLifecycle();
 
     /** A rule for Kafka requests of API {@code key}. */
     public Builder kafka(ApiKey key) {
@@ -176,6 +178,11 @@ public final class FaultController implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "Fault injection: node {0} resumed", node);
         held.complete(null);
         return true;
+    }
+
+    /** Kill and restart of nodes ({@link NodeLifecycle}: only what a cluster registered; a node alone refuses). */
+    public NodeLifecycle lifecycle() {
+        return lifecycle;
     }
 
     /** The paused nodes, sorted. */
@@ -343,7 +350,13 @@ public final class FaultController implements AutoCloseable {
 
     /** Stops the timer; delayed requests are released at once. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        // Outside this object's lock: an action under way may be a restart, whose node consults the hooks here.
+        lifecycle.close();
+        closeRules();
+    }
+
+    private synchronized void closeRules() {
         closed = true;
         clear();
         if (timer != null) {

@@ -27,6 +27,8 @@ import java.util.Set;
  * or {@code drop=true}; neither: a delay only). 201 with the rule, or 400 naming what is wrong;</li>
  * <li>{@code DELETE /faults/<id>} removes one rule, {@code DELETE /faults} every rule and every pause;</li>
  * <li>{@code POST /faults/pause?node=N}, {@code POST /faults/resume?node=N};</li>
+ * <li>{@code POST /faults/kill?node=N}, {@code POST /faults/restart?node=N}: 202 at once, the action runs on its own
+ * thread ({@link NodeLifecycle}) and {@code GET /faults}' {@code nodes} shows it done; a node alone answers 400;</li>
  * <li>{@code POST /faults/partition?a=broker1&b=broker2}, {@code POST /faults/heal?a=broker1&b=broker2} (or two
  * ZooKeeper members, {@code a=zookeeper1&b=zookeeper3}: their quorum link).</li>
  * </ul>
@@ -34,6 +36,12 @@ import java.util.Set;
 public final class FaultHttp implements AutoCloseable {
     public static final String PATH = "/faults";
     private static final String JSON = "application/json; charset=utf-8";
+    /**
+     * How long a kill waits after it is accepted: the node killed may be the one serving this endpoint, and closing
+     * it closes the HTTP server at once, so its 202 must be on the wire first. A local answer of a few hundred bytes
+     * takes well under a millisecond; this leaves a margin for a loaded machine.
+     */
+    private static final java.time.Duration ANSWER_FIRST = java.time.Duration.ofMillis(300);
 
     private final HttpEndpoint endpoint;
     private final FaultController faults;
@@ -88,6 +96,14 @@ public final class FaultHttp implements AutoCloseable {
                     if (!faults.resume(node)) yield answer(404, Map.of("error", "node " + node + " is not paused"));
                     yield answer(200, state());
                 }
+                case "kill" -> {
+                    faults.lifecycle().kill(required(params, "node"), ANSWER_FIRST);
+                    yield answer(202, state());
+                }
+                case "restart" -> {
+                    faults.lifecycle().restart(required(params, "node"));
+                    yield answer(202, state());
+                }
                 case "partition" -> {
                     faults.partition(required(params, "a"), required(params, "b"));
                     yield answer(200, state());
@@ -110,6 +126,8 @@ public final class FaultHttp implements AutoCloseable {
         state.put("rules", faults.rules().stream().map(FaultRule::describe).toList());
         state.put("paused", List.copyOf(faults.pausedNodes()));
         state.put("cut", List.copyOf(faults.cutLinks()));
+        // Only a cluster's nodes are listed: a node alone cannot be killed or restarted from here.
+        state.put("nodes", faults.lifecycle().states());
         state.put("errorApis", FaultController.supportedNames());
         return state;
     }

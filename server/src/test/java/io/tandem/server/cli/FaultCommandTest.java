@@ -141,6 +141,54 @@ class FaultCommandTest {
     }
 
     @Test
+    void shouldRefuseToKillOrRestartANodeStartedAloneRatherThanPretend() {
+        for (String action : List.of("kill", "restart")) {
+            Cli.Result refused = Cli.run("fault", action, "--url", url(), Tandem.NODE_NAME);
+            assertEquals(ExitCodes.ERROR, refused.exitCode(), refused.toString());
+            assertTrue(refused.err().startsWith("error: node 'node' runs alone: nothing in its process could start it"
+                    + " again"), refused.toString());
+        }
+        Cli.Result listed = Cli.run("fault", "list", "--url", url(), "-o", "json");
+        assertEquals(0, listed.exitCode(), listed.toString());
+    }
+
+    @Test
+    void shouldApplyATimeWindowRuleInsideItsWindowAndNotAfter() throws Exception {
+        long windowMs = 4_000;
+        Cli.Result armed = Cli.run("fault", "zk", "--url", url(), "--op", "getData", "--error", "NO_NODE",
+                "--window-ms", Long.toString(windowMs), "-o", "json");
+        long armedAt = System.nanoTime();
+        assertEquals(0, armed.exitCode(), armed.toString());
+        assertTrue(JSON.readTree(armed.out()).get("remainingMs").asLong() <= windowMs, armed.out());
+        CountDownLatch connected = new CountDownLatch(1);
+        try (ZooKeeper zk = new ZooKeeper(node.tandem().zookeeperConnect(), 10_000, e -> {
+            if (e.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
+        })) {
+            assertTrue(connected.await(10, TimeUnit.SECONDS));
+            zk.create("/windowed", "w".getBytes(), org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                    org.apache.zookeeper.CreateMode.PERSISTENT);
+            long inside = 0;
+            int refused = 0;
+            // Inside the window every getData is answered with the rule's error (other ops pass).
+            while ((System.nanoTime() - armedAt) / 1_000_000 < windowMs - 1_000 && inside < 5) {
+                inside++;
+                try {
+                    zk.getData("/windowed", false, null);
+                } catch (org.apache.zookeeper.KeeperException.NoNodeException expected) {
+                    refused++;
+                }
+            }
+            assertTrue(inside > 0, "the window passed before a request could be sent");
+            assertEquals(inside, refused, "every getData inside the window got the rule's error");
+            assertTrue(zk.exists("/windowed", false) != null, "exists is not matched by a getData rule");
+            long left = windowMs - (System.nanoTime() - armedAt) / 1_000_000;
+            if (left > 0) Thread.sleep(left + 100);
+            assertEquals("w", new String(zk.getData("/windowed", false, null)), "after the window the rule is spent");
+            zk.delete("/windowed", -1);
+        }
+    }
+
+    @Test
     void shouldExitTwoWhenNoFaultEndpointListens() throws Exception {
         Cli.Result result = Cli.run("fault", "list", "--url", "http://127.0.0.1:" + Cli.closedPort(),
                 "--timeout-ms", "2000");

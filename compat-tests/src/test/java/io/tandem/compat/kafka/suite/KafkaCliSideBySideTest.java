@@ -1,0 +1,125 @@
+package io.tandem.compat.kafka.suite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * The Kafka side of the {@code tandem} CLI run against Apache Kafka (the kafka-clients version's broker, KRaft) and
+ * against Tandem, step by step, with the same arguments: the outputs must be the same once what legitimately differs
+ * is masked (topic ids, broker ids, which differ by configuration, and the coordinator's host). The CLI speaks the
+ * wire only, so this is as much a test of the CLI against any Kafka as of Tandem's answers against Apache's.
+ */
+class KafkaCliSideBySideTest {
+    private static KafkaTarget apache;
+    private static KafkaTarget tandem;
+    private static Path work;
+
+    @BeforeAll
+    static void start() throws Exception {
+        work = ApacheKafkaTarget.moduleDir().resolve("target").resolve("kafka-cli-side-by-side-"
+                + System.currentTimeMillis());
+        apache = ApacheKafkaTarget.start(work.resolve("apache"));
+        tandem = TandemKafkaTarget.start(work.resolve("tandem"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (apache != null) apache.close();
+        if (tandem != null) tandem.close();
+    }
+
+    record Result(int exitCode, String out, String err) {
+    }
+
+    private static Result run(KafkaTarget target, String... args) {
+        List<String> full = new ArrayList<>(List.of(args));
+        // The connection flag goes after the subcommand(s): the first argument that is a flag.
+        int at = 0;
+        while (at < full.size() && !full.get(at).startsWith("-")) at++;
+        full.add(at, "--bootstrap-server=" + target.bootstrapServers());
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        int exitCode = commandLine.execute(full.toArray(String[]::new));
+        return new Result(exitCode, out.toString(), err.toString());
+    }
+
+    /** Runs the step on both, masks both outputs alike and compares exit code, stdout and stderr. */
+    private static Result same(UnaryOperator<String> mask, String... args) {
+        Result onApache = run(apache, args);
+        Result onTandem = run(tandem, args);
+        String step = String.join(" ", args);
+        assertEquals(onApache.exitCode(), onTandem.exitCode(), step + "\napache: " + onApache + "\ntandem: " + onTandem);
+        assertEquals(mask.apply(onApache.out()), mask.apply(onTandem.out()), step + " (stdout)");
+        assertEquals(mask.apply(onApache.err()), mask.apply(onTandem.err()), step + " (stderr)");
+        return onTandem;
+    }
+
+    private static Result same(String... args) {
+        return same(UnaryOperator.identity(), args);
+    }
+
+    /** Topic ids are random; broker ids are each server's own (Apache's node.id 1, Tandem's broker.id 0). */
+    private static String maskIds(String text) {
+        return text.replaceAll("TopicId: \\S+", "TopicId: <id>")
+                .replaceAll("(?m)^(\\d+)\\s+\\d+\\s+\\d+\\s+\\d+\\s*$", "$1 <leader> <replicas> <isr>");
+    }
+
+    @Test
+    void shouldAnswerEveryStepAsApacheKafkaDoes() throws Exception {
+        assertEquals(0, same("topics", "create", "--topic", "cli-side", "--partitions", "2",
+                "--replication-factor", "1").exitCode());
+        // Each step's own check keeps a step from passing only because both sides failed alike.
+        assertEquals(1, same("topics", "create", "--topic", "cli-side", "--partitions", "2", "--replication-factor",
+                "1").exitCode());
+        assertTrue(same("topics", "list", "--exclude-internal").out().contains("cli-side  2"));
+        assertTrue(same(KafkaCliSideBySideTest::maskIds, "topics", "describe", "--topic", "cli-side").out()
+                .startsWith("Topic: cli-side\t"));
+        assertEquals(1, same("topics", "describe", "--topic", "no-such-topic").exitCode());
+
+        Path input = Files.writeString(work.resolve("records.txt"), "k1:v1\nk2:v2\nk3:v3\nk4:v4\nk5:v5\nk6:v6\n");
+        assertEquals(0, same("produce", "--topic", "cli-side", "--file", input.toString(), "--property",
+                "parse.key=true", "--property", "key.separator=:", "--quiet").exitCode());
+        // Keys choose partitions with Kafka's murmur2 on the client side, so both servers hold the same records.
+        long read = same("consume", "--topic", "cli-side", "--partition", "0", "--from-beginning", "--exit-at-end",
+                "--property", "print.key=true").out().lines().count();
+        read += same("consume", "--topic", "cli-side", "--partition", "1", "--from-beginning", "--exit-at-end",
+                "--property", "print.key=true").out().lines().count();
+        assertEquals(6, read, "every record, once");
+        assertEquals(4, same(text -> text.lines().sorted().reduce("", (a, b) -> a + b + "\n"), "consume", "--topic", "cli-side",
+                "--from-beginning", "--max-messages", "4", "--group", "cli-side-readers").out().lines().count());
+        assertTrue(same(text -> text.replaceAll("(?m)^(\\S+\\s+\\S+\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+)\\s+.*$", "$1"),
+                "groups", "describe", "--group", "cli-side-readers").out().contains("cli-side-readers  cli-side"));
+
+        same("configs", "--entity-type", "topics", "--entity-name", "cli-side", "--alter", "--add-config",
+                "cleanup.policy=compact,max.message.bytes=2048");
+        String described = same("configs", "--entity-type", "topics", "--entity-name", "cli-side", "--describe").out();
+        assertTrue(described.contains("  cleanup.policy=compact sensitive=false")
+                && described.contains("  max.message.bytes=2048 sensitive=false"), described);
+        same("configs", "--entity-type", "topics", "--entity-name", "cli-side", "--alter", "--delete-config",
+                "max.message.bytes");
+        same("configs", "--entity-type", "topics", "--entity-name", "cli-side", "--describe");
+        same("configs", "--entity-type", "users", "--entity-name", "alice", "--alter", "--add-config",
+                "producer_byte_rate=1024");
+        assertEquals("Quota configs for user-principal 'alice' are producer_byte_rate=1024.0\n",
+                same("configs", "--entity-type", "users", "--entity-name", "alice", "--describe").out());
+        // Not compared: DescribeConfigs of an unknown topic. Apache (ConfigHelper) answers UNKNOWN_TOPIC_OR_PARTITION
+        // with no message, so the CLI prints Kafka's text for the code; Tandem sends "Topic X does not exist.".
+        // Reported as a server difference rather than masked here.
+    }
+}
