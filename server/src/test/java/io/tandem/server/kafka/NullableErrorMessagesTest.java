@@ -172,6 +172,21 @@ class NullableErrorMessagesTest {
     }
 
     @Test
+    void shouldSendTheCodeAloneForAnUnknownTopicOnDescribeConfigs() throws IOException {
+        DescribeConfigsRequestData data = new DescribeConfigsRequestData();
+        data.resources().add(new DescribeConfigsRequestData.DescribeConfigsResource().setResourceType(TOPIC)
+                .setResourceName("never-created"));
+        DescribeConfigsResponse response = connection.call(new DescribeConfigsRequest.Builder(data).build((short) 4));
+        DescribeConfigsResponseData.DescribeConfigsResult result = response.data().results().get(0);
+        assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), result.errorCode());
+        // Kafka's ConfigHelper sets only the code: the message is the field's default, "" (kafka-configs.sh shows
+        // the exception's own text then, not a sentence of the broker's).
+        assertEquals("", result.errorMessage());
+        assertEquals("never-created", result.resourceName());
+        assertTrue(result.configs().isEmpty());
+    }
+
+    @Test
     void shouldSendNoneTextBeforeV4AndEmptyTextFromV4OnFindCoordinator() throws IOException {
         FindCoordinatorResponseData old = null;
         for (int attempt = 0; attempt < 50; attempt++) { // the offsets topic may take a moment to get a leader

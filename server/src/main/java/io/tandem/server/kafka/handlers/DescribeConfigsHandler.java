@@ -41,7 +41,11 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
             try {
                 ConfigResources.authorize(broker, context, resource.resourceType, resource.resourceName,
                         io.tandem.kafka.wire.acl.AclOperation.DESCRIBE_CONFIGS);
-                if (resource.resourceType == ConfigResources.TOPIC) {
+                if (resource.resourceType == ConfigResources.TOPIC
+                        && broker.metadata().topic(resource.resourceName) == null) {
+                    // Kafka's ConfigHelper answers an unknown topic with the code alone: the message stays "".
+                    result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                } else if (resource.resourceType == ConfigResources.TOPIC) {
                     Map<String, String> overrides = ConfigResources.current(broker, resource.resourceType, resource.resourceName);
                     for (TopicConfigs.Value v : broker.topicConfigs().effective(overrides).values()) {
                         if (resource.configurationKeys != null && !resource.configurationKeys.contains(v.name())) continue;
