@@ -211,13 +211,33 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 : t.partition().read(offset, maxBytes, minOneBatch);
     }
 
+    /** A slice to send from its segment file, and the partition it was read from. */
+    private record FileSlice(LogSlice slice, Partition partition) {
+    }
+
+    /**
+     * The slices to send, each first made resident in the page cache here, on the answering thread: the event loop
+     * sends them with sendfile, which would otherwise wait there for the disk with every connection of that loop
+     * ({@link io.tandem.storage.log.PageCacheWarmer}; tail reads are skipped). A TLS connection reads the bytes on
+     * this thread anyway ({@link FileRecords}).
+     */
+    private List<LogSlice> warm(RequestContext context, List<FileSlice> sent) {
+        boolean encrypted = context.securityProtocol().endsWith("SSL");
+        List<LogSlice> slices = new ArrayList<>(sent.size());
+        for (FileSlice s : sent) {
+            if (!encrypted) broker.pageCache().warm(s.partition().log(), s.slice());
+            slices.add(s.slice());
+        }
+        return slices;
+    }
+
     private void respond(RequestContext context, FetchRequest request, FetchSessions.Resolution session,
                          List<Target> targets, boolean fromFollower, boolean readCommitted, Responder responder) {
         short version = context.apiVersion();
         FetchResponse response = new FetchResponse();
         response.sessionId = session.sessionId();
         List<ByteBuf> buffers = new ArrayList<>();
-        Map<PartitionData, LogSlice> fileRecords = new IdentityHashMap<>();
+        Map<PartitionData, FileSlice> fileRecords = new IdentityHashMap<>();
         long remaining = version >= 3 ? request.maxBytes : Long.MAX_VALUE;
         // A consumer's consumer_byte_rate caps one answer at what the quota allows in a window, as Kafka's.
         if (!fromFollower) remaining = Math.min(remaining, broker.clientQuotas().fetchBytesMax(context));
@@ -272,7 +292,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                                 if (!slice.isEmpty() && version > 3 && FileRecords.fits(slice)) {
                                     // Sent from the segment file by the responder; no bytes are read here.
                                     data.records = FileRecords.placeholder(slice);
-                                    fileRecords.put(data, slice);
+                                    fileRecords.put(data, new FileSlice(slice, partition));
                                     remaining -= slice.length();
                                     dataReturned = true;
                                 } else if (!slice.isEmpty()) {
@@ -326,11 +346,11 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             }
             response.responses.removeIf(topic -> topic.partitions.isEmpty() && session.incremental());
             // The slices in the order the encoder meets their placeholders: the order of the answer.
-            List<LogSlice> slices = new ArrayList<>(fileRecords.size());
+            List<FileSlice> sent = new ArrayList<>(fileRecords.size());
             for (FetchableTopicResponse topic : response.responses) {
                 for (PartitionData data : topic.partitions) {
-                    LogSlice slice = fileRecords.get(data);
-                    if (slice != null) slices.add(slice);
+                    FileSlice slice = fileRecords.get(data);
+                    if (slice != null) sent.add(slice);
                 }
             }
             if (!fromFollower) {
@@ -348,8 +368,11 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             // Kafka's IncrementalFetchContext moves each answered partition to the end of the session, so under
             // max.bytes the partitions after it get their turn on the next fetch instead of starving.
             if (!answered.isEmpty()) sessions.moveToEnd(session.session(), answered);
-            if (slices.isEmpty()) responder.send(response);
-            else responder.sendWithFileRecords(response, slices);
+            if (sent.isEmpty()) {
+                responder.send(response);
+            } else {
+                responder.sendWithFileRecords(response, warm(context, sent));
+            }
         } finally {
             for (ByteBuf b : buffers) b.release();
         }
