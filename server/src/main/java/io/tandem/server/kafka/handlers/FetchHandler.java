@@ -39,7 +39,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * partition with data always gets at least one batch) and partition max bytes, with a long poll in the purgatory
  * until min.bytes are there or max.wait.ms passes. Incremental fetch sessions (v7+) are kept in
  * {@link FetchSessions}: incremental answers carry only partitions with records, errors or moved watermarks.
- * Records go to the socket zero-copy from their segment files ({@link FileRecords}); only v0-3 answers, which need
+ * Records go to the socket zero-copy from their segment files ({@link FileRecords}), first made resident in the page
+ * cache on this thread so the event loop's sendfile never waits for the disk; only v0-3 answers, which need
  * down-conversion to message format v0/v1, are copied.
  */
 final class FetchHandler implements ApiHandler<FetchRequest> {
