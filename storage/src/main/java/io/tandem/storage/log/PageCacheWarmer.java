@@ -38,8 +38,12 @@ import java.util.concurrent.atomic.LongAdder;
  * the send) and is in the page cache unless the machine rebooted since. Measured cost of a check of a resident slice
  * (open, map, mincore, unmap, close): docs/BENCHMARKS.md, "Cold segment reads".
  *
- * <p>Pages can in principle be evicted again between the warm-up and the send (only under memory pressure so heavy
- * that pages read milliseconds ago are the coldest): then that send blocks its loop as before.
+ * <p>Known gaps: mincore counts a page whose read is still in flight as resident, so a slice already being read
+ * ahead (the handler's own batch-header reads start a readahead over it) passes the check and its send may wait for
+ * that read to finish; calling {@code load()} on every slice would wait here instead, at about 2.5 times the cost of
+ * the check for a resident 1 MiB slice (docs/BENCHMARKS.md, "Cold segment reads"). And pages can be evicted again
+ * between the warm-up and the send (only under memory pressure so heavy that pages read milliseconds ago are the
+ * coldest): then that send blocks its loop as before.
  */
 public final class PageCacheWarmer {
     private static final System.Logger LOG = System.getLogger(PageCacheWarmer.class.getName());
