@@ -42,6 +42,7 @@ import io.tandem.server.kafka.purgatory.DelayedOperationPurgatory;
 import io.tandem.server.kafka.txn.TransactionConfig;
 import io.tandem.server.kafka.txn.TransactionService;
 import io.tandem.storage.log.LogConfig;
+import io.tandem.storage.log.PageCacheWarmer;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -110,6 +111,9 @@ public final class KafkaBroker implements AutoCloseable {
     private final BrokerTopics topics = new BrokerTopics(this);
     /** Consumers' and followers' incremental fetch sessions: one cache, as Kafka's FetchManager has. */
     private final io.tandem.server.kafka.handlers.FetchSessions fetchSessions;
+
+    /** Faults cold fetched ranges into the page cache on handler threads, before the event loop sends them. */
+    private final PageCacheWarmer pageCache = new PageCacheWarmer();
 
     private KafkaBroker(BrokerConfig config, TandemConfig tandemConfig) throws IOException {
         this.config = config;
@@ -486,6 +490,10 @@ public final class KafkaBroker implements AutoCloseable {
 
     public LogManager logs() {
         return logs;
+    }
+
+    public PageCacheWarmer pageCache() {
+        return pageCache;
     }
 
     public DelayedOperationPurgatory<DelayedResponse> fetchPurgatory() {

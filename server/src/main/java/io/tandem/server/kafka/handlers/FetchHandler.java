@@ -39,7 +39,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * partition with data always gets at least one batch) and partition max bytes, with a long poll in the purgatory
  * until min.bytes are there or max.wait.ms passes. Incremental fetch sessions (v7+) are kept in
  * {@link FetchSessions}: incremental answers carry only partitions with records, errors or moved watermarks.
- * Records go to the socket zero-copy from their segment files ({@link FileRecords}); only v0-3 answers, which need
+ * Records go to the socket zero-copy from their segment files ({@link FileRecords}), first made resident in the page
+ * cache on this thread so the event loop's sendfile never waits for the disk; only v0-3 answers, which need
  * down-conversion to message format v0/v1, are copied.
  */
 final class FetchHandler implements ApiHandler<FetchRequest> {
@@ -211,13 +212,33 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 : t.partition().read(offset, maxBytes, minOneBatch);
     }
 
+    /** A slice to send from its segment file, and the partition it was read from. */
+    private record FileSlice(LogSlice slice, Partition partition) {
+    }
+
+    /**
+     * The slices to send, each first made resident in the page cache here, on the answering thread: the event loop
+     * sends them with sendfile, which would otherwise wait there for the disk with every connection of that loop
+     * ({@link io.tandem.storage.log.PageCacheWarmer}; tail reads are skipped). A TLS connection reads the bytes on
+     * this thread anyway ({@link FileRecords}).
+     */
+    private List<LogSlice> warm(RequestContext context, List<FileSlice> sent) {
+        boolean encrypted = context.securityProtocol().endsWith("SSL");
+        List<LogSlice> slices = new ArrayList<>(sent.size());
+        for (FileSlice s : sent) {
+            if (!encrypted) broker.pageCache().warm(s.partition().log(), s.slice());
+            slices.add(s.slice());
+        }
+        return slices;
+    }
+
     private void respond(RequestContext context, FetchRequest request, FetchSessions.Resolution session,
                          List<Target> targets, boolean fromFollower, boolean readCommitted, Responder responder) {
         short version = context.apiVersion();
         FetchResponse response = new FetchResponse();
         response.sessionId = session.sessionId();
         List<ByteBuf> buffers = new ArrayList<>();
-        Map<PartitionData, LogSlice> fileRecords = new IdentityHashMap<>();
+        Map<PartitionData, FileSlice> fileRecords = new IdentityHashMap<>();
         long remaining = version >= 3 ? request.maxBytes : Long.MAX_VALUE;
         // A consumer's consumer_byte_rate caps one answer at what the quota allows in a window, as Kafka's.
         if (!fromFollower) remaining = Math.min(remaining, broker.clientQuotas().fetchBytesMax(context));
@@ -272,7 +293,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                                 if (!slice.isEmpty() && version > 3 && FileRecords.fits(slice)) {
                                     // Sent from the segment file by the responder; no bytes are read here.
                                     data.records = FileRecords.placeholder(slice);
-                                    fileRecords.put(data, slice);
+                                    fileRecords.put(data, new FileSlice(slice, partition));
                                     remaining -= slice.length();
                                     dataReturned = true;
                                 } else if (!slice.isEmpty()) {
@@ -326,11 +347,11 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             }
             response.responses.removeIf(topic -> topic.partitions.isEmpty() && session.incremental());
             // The slices in the order the encoder meets their placeholders: the order of the answer.
-            List<LogSlice> slices = new ArrayList<>(fileRecords.size());
+            List<FileSlice> sent = new ArrayList<>(fileRecords.size());
             for (FetchableTopicResponse topic : response.responses) {
                 for (PartitionData data : topic.partitions) {
-                    LogSlice slice = fileRecords.get(data);
-                    if (slice != null) slices.add(slice);
+                    FileSlice slice = fileRecords.get(data);
+                    if (slice != null) sent.add(slice);
                 }
             }
             if (!fromFollower) {
@@ -348,8 +369,11 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             // Kafka's IncrementalFetchContext moves each answered partition to the end of the session, so under
             // max.bytes the partitions after it get their turn on the next fetch instead of starving.
             if (!answered.isEmpty()) sessions.moveToEnd(session.session(), answered);
-            if (slices.isEmpty()) responder.send(response);
-            else responder.sendWithFileRecords(response, slices);
+            if (sent.isEmpty()) {
+                responder.send(response);
+            } else {
+                responder.sendWithFileRecords(response, warm(context, sent));
+            }
         } finally {
             for (ByteBuf b : buffers) b.release();
         }
