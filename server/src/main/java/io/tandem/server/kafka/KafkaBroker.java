@@ -111,7 +111,6 @@ public final class KafkaBroker implements AutoCloseable {
     private final BrokerTopics topics = new BrokerTopics(this);
     /** Consumers' and followers' incremental fetch sessions: one cache, as Kafka's FetchManager has. */
     private final io.tandem.server.kafka.handlers.FetchSessions fetchSessions;
-
     /** Faults cold fetched ranges into the page cache on handler threads, before the event loop sends them. */
     private final PageCacheWarmer pageCache = new PageCacheWarmer();
 
