@@ -27,6 +27,7 @@ import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.RequestObserver;
 import io.tandem.server.kafka.network.Responder;
 import io.tandem.storage.log.LogSlice;
+import io.tandem.storage.log.PageCacheWarmer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -82,9 +83,28 @@ final class KafkaMetrics implements RequestObserver {
                         FetchSessions::evictions)
                 .description("Fetch sessions evicted for a new one (Kafka's IncrementalFetchSessionEvictionsPerSec)")
                 .register(registry);
+        // How fetched file ranges left for the socket: tail reads sent as they are, older ranges checked for page
+        // cache residency, and those faulted in on a handler thread first (PageCacheWarmer).
+        PageCacheWarmer warmer = broker.pageCache();
+        pageCacheSlices(registry, warmer, "tail", stats -> stats.tailReads());
+        pageCacheSlices(registry, warmer, "checked", stats -> stats.checked());
+        pageCacheSlices(registry, warmer, "warmed", stats -> stats.warmed());
+        pageCacheSlices(registry, warmer, "failed", stats -> stats.failed());
+        FunctionCounter.builder("tandem.kafka.fetch.page.cache.warmed", warmer, w -> w.stats().warmedBytes())
+                .description("Bytes of fetched ranges faulted into the page cache on a handler thread")
+                .baseUnit("bytes").register(registry);
         lag = MultiGauge.builder("tandem.kafka.consumer.group.lag")
                 .description("High watermark minus the group's committed offset, for partitions this broker leads")
                 .baseUnit("records").register(registry);
+    }
+
+    private static void pageCacheSlices(MeterRegistry registry, PageCacheWarmer warmer, String outcome,
+                                        java.util.function.ToLongFunction<PageCacheWarmer.Stats> count) {
+        FunctionCounter.builder("tandem.kafka.fetch.page.cache.slices", warmer,
+                        w -> count.applyAsLong(w.stats()))
+                .tag("outcome", outcome)
+                .description("Fetched file ranges by what the page-cache check did with them")
+                .register(registry);
     }
 
     private enum PartitionKind { HOSTED, LED, UNDER_REPLICATED }

@@ -67,6 +67,11 @@ class FetchSessionMetricsTest {
                 assertEquals(4.0, busy.value(PARTITIONS));
                 assertEquals(0.0, busy.value(EVICTIONS), "the cache had room: nothing was evicted");
                 assertTrue(busy.text().contains("# TYPE " + EVICTIONS + " counter"), "a counter, rate() for per-sec");
+                // The records were just written: their fetches are tail reads, sent without a page-cache check.
+                assertTrue(busy.value("tandem_kafka_fetch_page_cache_slices_total", "outcome=\"tail\"") >= 1,
+                        busy.text());
+                assertEquals(0.0, busy.value("tandem_kafka_fetch_page_cache_slices_total", "outcome=\"warmed\""));
+                assertEquals(0.0, busy.value("tandem_kafka_fetch_page_cache_warmed_bytes_total"));
             } finally {
                 for (KafkaConsumer<String, String> c : consumers) c.close(Duration.ofSeconds(10));
             }
