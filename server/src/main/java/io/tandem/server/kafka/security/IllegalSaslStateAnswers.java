@@ -17,6 +17,10 @@ import io.tandem.kafka.wire.message.InitProducerIdResponse;
 import io.tandem.kafka.wire.message.OffsetFetchRequest;
 import io.tandem.kafka.wire.message.OffsetFetchResponse;
 import io.tandem.kafka.wire.message.UpdateFeaturesResponse;
+import io.tandem.kafka.wire.message.ListOffsetsRequest;
+import io.tandem.kafka.wire.message.ListOffsetsResponse;
+import io.tandem.kafka.wire.message.OffsetCommitRequest;
+import io.tandem.kafka.wire.message.OffsetCommitResponse;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.MetadataRequest;
@@ -76,6 +80,8 @@ public final class IllegalSaslStateAnswers {
             case PRODUCE -> produce((ProduceRequest) request, message);
             case FETCH -> fetch((FetchRequest) request, version);
             case METADATA -> metadata((MetadataRequest) request);
+            case LIST_OFFSETS -> listOffsets((ListOffsetsRequest) request);
+            case OFFSET_COMMIT -> offsetCommit((OffsetCommitRequest) request);
             case FIND_COORDINATOR -> findCoordinator((FindCoordinatorRequest) request, version);
             case OFFSET_FETCH -> offsetFetch((OffsetFetchRequest) request, version);
             case INIT_PRODUCER_ID -> new InitProducerIdResponse().setErrorCode(ERROR).setProducerId(NONE)
@@ -99,6 +105,37 @@ public final class IllegalSaslStateAnswers {
                  DESCRIBE_USER_SCRAM_CREDENTIALS -> null;
             default -> topLevel(key);
         };
+    }
+
+    /** Kafka's ListOffsetsRequest.getErrorResponse: every partition, offset and timestamp unknown (-1). */
+    private static ListOffsetsResponse listOffsets(ListOffsetsRequest request) {
+        List<ListOffsetsResponse.ListOffsetsTopicResponse> topics = new ArrayList<>();
+        for (ListOffsetsRequest.ListOffsetsTopic topic : request.topics) {
+            List<ListOffsetsResponse.ListOffsetsPartitionResponse> partitions = new ArrayList<>();
+            for (ListOffsetsRequest.ListOffsetsPartition partition : topic.partitions) {
+                partitions.add(new ListOffsetsResponse.ListOffsetsPartitionResponse()
+                        .setPartitionIndex(partition.partitionIndex).setErrorCode(ERROR).setTimestamp(NONE)
+                        .setOffset(NONE));
+            }
+            topics.add(new ListOffsetsResponse.ListOffsetsTopicResponse().setName(topic.name)
+                    .setPartitions(partitions));
+        }
+        return new ListOffsetsResponse().setTopics(topics);
+    }
+
+    /** Kafka's OffsetCommitRequest.getErrorResponse: every partition of every topic. */
+    private static OffsetCommitResponse offsetCommit(OffsetCommitRequest request) {
+        List<OffsetCommitResponse.OffsetCommitResponseTopic> topics = new ArrayList<>();
+        for (OffsetCommitRequest.OffsetCommitRequestTopic topic : request.topics) {
+            List<OffsetCommitResponse.OffsetCommitResponsePartition> partitions = new ArrayList<>();
+            for (OffsetCommitRequest.OffsetCommitRequestPartition partition : topic.partitions) {
+                partitions.add(new OffsetCommitResponse.OffsetCommitResponsePartition()
+                        .setPartitionIndex(partition.partitionIndex).setErrorCode(ERROR));
+            }
+            topics.add(new OffsetCommitResponse.OffsetCommitResponseTopic().setName(topic.name)
+                    .setTopicId(topic.topicId).setPartitions(partitions));
+        }
+        return new OffsetCommitResponse().setTopics(topics);
     }
 
     /** Kafka's FindCoordinatorRequest.getErrorResponse: v4 and later on every key, before at the top. */

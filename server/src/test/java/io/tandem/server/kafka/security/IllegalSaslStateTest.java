@@ -67,7 +67,7 @@ class IllegalSaslStateTest {
             "DeleteRecords", "DeleteShareGroupState", "DeleteTopics", "DescribeConfigs", "DescribeGroups",
             "DescribeProducers", "DescribeShareGroupOffsets", "DescribeTopicPartitions", "DescribeTransactions",
             "DescribeUserScramCredentials", "ElectLeaders", "IncrementalAlterConfigs", "InitializeShareGroupState",
-            "ListOffsets", "ListPartitionReassignments", "OffsetCommit", "OffsetForLeaderEpoch",
+            "ListPartitionReassignments", "OffsetForLeaderEpoch",
             "ReadShareGroupState", "ReadShareGroupStateSummary", "ShareGroupDescribe", "TxnOffsetCommit",
             "WriteShareGroupState", "WriteTxnMarkers");
 
