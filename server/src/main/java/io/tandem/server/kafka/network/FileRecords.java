@@ -44,10 +44,11 @@ public final class FileRecords {
     }
 
     /**
-     * The frame's parts to write in order: its encoded bytes (retained) and a region for each placeholder. The
-     * slices must be in the order the encoder met their placeholders. The frame itself is released.
+     * The frame's parts to write in order: its encoded bytes (retained) and a region for each placeholder, or, with
+     * {@code copyInto} (a TLS connection's allocator), a buffer of the slice's bytes from it. The slices must be in
+     * the order the encoder met their placeholders. The frame itself is released.
      */
-    static List<Object> splice(CompositeByteBuf frame, List<LogSlice> slices, boolean copy) {
+    static List<Object> splice(CompositeByteBuf frame, List<LogSlice> slices, ByteBufAllocator copyInto) {
         List<Object> parts = new ArrayList<>(frame.numComponents());
         int next = 0;
         try {
@@ -60,7 +61,7 @@ public final class FileRecords {
                         throw new IllegalStateException("placeholder of " + component.readableBytes()
                                 + " bytes where a slice of " + slice.length() + " belongs");
                     }
-                    parts.add(copy ? read(slice) : new SegmentFileRegion(slice.channel(), slice.position(),
+                    parts.add(copyInto != null ? read(slice, copyInto) : new SegmentFileRegion(slice.channel(), slice.position(),
                             slice.length()));
                 } else if (component.isReadable()) {
                     parts.add(component.retain());
@@ -78,9 +79,14 @@ public final class FileRecords {
         }
     }
 
-    /** The slice's bytes in a heap buffer, for a connection that cannot take a file region (TLS). */
-    private static ByteBuf read(LogSlice slice) {
-        ByteBuf bytes = Unpooled.buffer(slice.length(), slice.length());
+    /**
+     * The slice's bytes, for a connection that cannot take a file region (TLS), in a pooled heap buffer: the JDK's
+     * SSLEngine encrypts from arrays, and SslHandler releases the buffer once it is encrypted, so the next fetch
+     * reuses it (an unpooled copy was a fresh 1 MiB array per partition and fetch: nearly all the allocation of a TLS
+     * consume, docs/profiles/kafka-tls.md).
+     */
+    private static ByteBuf read(LogSlice slice, ByteBufAllocator alloc) {
+        ByteBuf bytes = alloc.heapBuffer(slice.length(), slice.length());
         try {
             long position = slice.position();
             while (bytes.isWritable()) {
