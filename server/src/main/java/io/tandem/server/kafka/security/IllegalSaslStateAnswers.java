@@ -21,6 +21,14 @@ import io.tandem.kafka.wire.message.ListOffsetsRequest;
 import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.message.OffsetCommitRequest;
 import io.tandem.kafka.wire.message.OffsetCommitResponse;
+import io.tandem.kafka.wire.message.CreateTopicsRequest;
+import io.tandem.kafka.wire.message.CreateTopicsResponse;
+import io.tandem.kafka.wire.message.DeleteGroupsRequest;
+import io.tandem.kafka.wire.message.DeleteGroupsResponse;
+import io.tandem.kafka.wire.message.DeleteTopicsRequest;
+import io.tandem.kafka.wire.message.DeleteTopicsResponse;
+import io.tandem.kafka.wire.message.DescribeGroupsRequest;
+import io.tandem.kafka.wire.message.DescribeGroupsResponse;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.MetadataRequest;
@@ -82,6 +90,10 @@ public final class IllegalSaslStateAnswers {
             case METADATA -> metadata((MetadataRequest) request);
             case LIST_OFFSETS -> listOffsets((ListOffsetsRequest) request);
             case OFFSET_COMMIT -> offsetCommit((OffsetCommitRequest) request);
+            case CREATE_TOPICS -> createTopics((CreateTopicsRequest) request, message);
+            case DELETE_TOPICS -> deleteTopics((DeleteTopicsRequest) request, version);
+            case DESCRIBE_GROUPS -> describeGroups((DescribeGroupsRequest) request);
+            case DELETE_GROUPS -> deleteGroups((DeleteGroupsRequest) request);
             case FIND_COORDINATOR -> findCoordinator((FindCoordinatorRequest) request, version);
             case OFFSET_FETCH -> offsetFetch((OffsetFetchRequest) request, version);
             case INIT_PRODUCER_ID -> new InitProducerIdResponse().setErrorCode(ERROR).setProducerId(NONE)
@@ -105,6 +117,50 @@ public final class IllegalSaslStateAnswers {
                  DESCRIBE_USER_SCRAM_CREDENTIALS -> null;
             default -> topLevel(key);
         };
+    }
+
+    /** Kafka's CreateTopicsRequest.getErrorResponse: every topic, with the exception's message. */
+    private static CreateTopicsResponse createTopics(CreateTopicsRequest request, String message) {
+        List<CreateTopicsResponse.CreatableTopicResult> topics = new ArrayList<>();
+        for (CreateTopicsRequest.CreatableTopic topic : request.topics) {
+            topics.add(new CreateTopicsResponse.CreatableTopicResult().setName(topic.name).setErrorCode(ERROR)
+                    .setErrorMessage(message));
+        }
+        return new CreateTopicsResponse().setTopics(topics);
+    }
+
+    /** Kafka's DeleteTopicsRequest.getErrorResponse: every topic, by name and id from v6 on, by name before. */
+    private static DeleteTopicsResponse deleteTopics(DeleteTopicsRequest request, short version) {
+        List<DeleteTopicsResponse.DeletableTopicResult> topics = new ArrayList<>();
+        if (version >= 6) {
+            for (DeleteTopicsRequest.DeleteTopicState topic : request.topics) {
+                topics.add(new DeleteTopicsResponse.DeletableTopicResult().setName(topic.name)
+                        .setTopicId(topic.topicId).setErrorCode(ERROR));
+            }
+        } else {
+            for (String name : request.topicNames) {
+                topics.add(new DeleteTopicsResponse.DeletableTopicResult().setName(name).setErrorCode(ERROR));
+            }
+        }
+        return new DeleteTopicsResponse().setResponses(topics);
+    }
+
+    /** Kafka's DescribeGroupsResponse.getErrorDescribedGroupList: every group, state and protocol unknown (""). */
+    private static DescribeGroupsResponse describeGroups(DescribeGroupsRequest request) {
+        List<DescribeGroupsResponse.DescribedGroup> groups = new ArrayList<>();
+        for (String group : request.groups) {
+            groups.add(new DescribeGroupsResponse.DescribedGroup().setGroupId(group).setErrorCode(ERROR));
+        }
+        return new DescribeGroupsResponse().setGroups(groups);
+    }
+
+    /** Kafka's DeleteGroupsRequest.getErrorResponse: every group. */
+    private static DeleteGroupsResponse deleteGroups(DeleteGroupsRequest request) {
+        List<DeleteGroupsResponse.DeletableGroupResult> groups = new ArrayList<>();
+        for (String group : request.groupsNames) {
+            groups.add(new DeleteGroupsResponse.DeletableGroupResult().setGroupId(group).setErrorCode(ERROR));
+        }
+        return new DeleteGroupsResponse().setResults(groups);
     }
 
     /** Kafka's ListOffsetsRequest.getErrorResponse: every partition, offset and timestamp unknown (-1). */

@@ -63,13 +63,12 @@ class IllegalSaslStateTest {
      */
     private static final Set<String> NOT_ANSWERED_YET = Set.of(
             "AlterClientQuotas", "AlterConfigs", "AlterPartitionReassignments", "AlterUserScramCredentials",
-            "ConsumerGroupDescribe", "CreateAcls", "CreatePartitions", "CreateTopics", "DeleteAcls", "DeleteGroups",
-            "DeleteRecords", "DeleteShareGroupState", "DeleteTopics", "DescribeConfigs", "DescribeGroups",
-            "DescribeProducers", "DescribeShareGroupOffsets", "DescribeTopicPartitions", "DescribeTransactions",
-            "DescribeUserScramCredentials", "ElectLeaders", "IncrementalAlterConfigs", "InitializeShareGroupState",
-            "ListPartitionReassignments", "OffsetForLeaderEpoch",
-            "ReadShareGroupState", "ReadShareGroupStateSummary", "ShareGroupDescribe", "TxnOffsetCommit",
-            "WriteShareGroupState", "WriteTxnMarkers");
+            "ConsumerGroupDescribe", "CreateAcls", "CreatePartitions", "DeleteAcls", "DeleteRecords",
+            "DeleteShareGroupState", "DescribeConfigs", "DescribeProducers", "DescribeShareGroupOffsets",
+            "DescribeTopicPartitions", "DescribeTransactions", "DescribeUserScramCredentials", "ElectLeaders",
+            "IncrementalAlterConfigs", "InitializeShareGroupState", "ListPartitionReassignments",
+            "OffsetForLeaderEpoch", "ReadShareGroupState", "ReadShareGroupStateSummary", "ShareGroupDescribe",
+            "TxnOffsetCommit", "WriteShareGroupState", "WriteTxnMarkers");
 
     @TempDir
     static Path dir;
