@@ -173,7 +173,7 @@ final class ConnectionResponder implements Responder {
             // TLS encrypts ByteBufs only: on an encrypted connection the records are read into memory here, on
             // the handler thread, instead of going to the socket as file regions.
             parts = FileRecords.splice((CompositeByteBuf) encoded, slices,
-                    connection.encrypted() ? connection.alloc() : null);
+                    connection.encrypted() ? FileRecords.TLS_COPIES : null);
         } catch (RuntimeException e) {
             encodingFailed(e);
             return;

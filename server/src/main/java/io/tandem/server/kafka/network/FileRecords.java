@@ -3,6 +3,7 @@ package io.tandem.server.kafka.network;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.tandem.storage.log.LogSlice;
 
@@ -20,6 +21,13 @@ import java.util.List;
 public final class FileRecords {
     /** Slices larger than this are copied instead (a fetch is at most one partition's max bytes, 1 MiB by default, or one batch). */
     public static final int ZERO_COPY_BYTES_MAX = 2 << 20;
+
+    /**
+     * Where a TLS connection's copies of fetched slices come from: Netty's arena allocator, which keeps buffers of up
+     * to its chunk size (MiBs) in its arenas. The channels' default (Netty 4.2's adaptive allocator) allocated a fresh
+     * array for nearly every 1 MiB copy on the request handler threads (measured, docs/profiles/kafka-tls.md).
+     */
+    static final ByteBufAllocator TLS_COPIES = new PooledByteBufAllocator(false);
 
     private FileRecords() {
     }
@@ -81,9 +89,9 @@ public final class FileRecords {
 
     /**
      * The slice's bytes, for a connection that cannot take a file region (TLS), in a pooled heap buffer: the JDK's
-     * SSLEngine encrypts from arrays, and SslHandler releases the buffer once it is encrypted, so the next fetch
-     * reuses it (an unpooled copy was a fresh 1 MiB array per partition and fetch: nearly all the allocation of a TLS
-     * consume, docs/profiles/kafka-tls.md).
+     * SSLEngine encrypts from arrays, and SslHandler releases the buffer once it is encrypted, so a later fetch
+     * reuses its memory (an unpooled copy was a fresh 1 MiB array per partition and fetch: nearly all the allocation
+     * of a TLS consume, docs/profiles/kafka-tls.md).
      */
     private static ByteBuf read(LogSlice slice, ByteBufAllocator alloc) {
         ByteBuf bytes = alloc.heapBuffer(slice.length(), slice.length());
