@@ -88,9 +88,8 @@ public final class FileRecords {
     }
 
     /**
-     * The slice's bytes, for a connection that cannot take a file region (TLS), in a pooled heap buffer: the JDK's
-     * SSLEngine encrypts from arrays, and SslHandler releases the buffer once it is encrypted, so a later fetch
-     * reuses its memory (an unpooled copy was a fresh 1 MiB array per partition and fetch: nearly all the allocation
+     * The slice's bytes, for a connection that cannot take a file region (TLS), in a pooled heap buffer: SslHandler
+     * releases the buffer once it is encrypted, so a later fetch reuses its memory (an unpooled copy was a fresh 1 MiB array per partition and fetch: nearly all the allocation
      * of a TLS consume, docs/profiles/kafka-tls.md).
      */
     private static ByteBuf read(LogSlice slice, ByteBufAllocator alloc) {
