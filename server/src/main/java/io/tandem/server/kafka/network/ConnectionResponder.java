@@ -172,7 +172,8 @@ final class ConnectionResponder implements Responder {
                     request.apiKey(), request.apiVersion(), response, 1);
             // TLS encrypts ByteBufs only: on an encrypted connection the records are read into memory here, on
             // the handler thread, instead of going to the socket as file regions.
-            parts = FileRecords.splice((CompositeByteBuf) encoded, slices, connection.encrypted());
+            parts = FileRecords.splice((CompositeByteBuf) encoded, slices,
+                    connection.encrypted() ? FileRecords.TLS_COPIES : null);
         } catch (RuntimeException e) {
             encodingFailed(e);
             return;

@@ -3,6 +3,7 @@ package io.tandem.server.kafka.network;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.tandem.storage.log.LogSlice;
 
@@ -20,6 +21,13 @@ import java.util.List;
 public final class FileRecords {
     /** Slices larger than this are copied instead (a fetch is at most one partition's max bytes, 1 MiB by default, or one batch). */
     public static final int ZERO_COPY_BYTES_MAX = 2 << 20;
+
+    /**
+     * Where a TLS connection's copies of fetched slices come from: Netty's arena allocator, which keeps buffers of up
+     * to its chunk size (MiBs) in its arenas. The channels' default (Netty 4.2's adaptive allocator) allocated a fresh
+     * array for nearly every 1 MiB copy on the request handler threads (measured, docs/profiles/kafka-tls.md).
+     */
+    static final ByteBufAllocator TLS_COPIES = new PooledByteBufAllocator(false);
 
     private FileRecords() {
     }
@@ -44,10 +52,11 @@ public final class FileRecords {
     }
 
     /**
-     * The frame's parts to write in order: its encoded bytes (retained) and a region for each placeholder. The
-     * slices must be in the order the encoder met their placeholders. The frame itself is released.
+     * The frame's parts to write in order: its encoded bytes (retained) and a region for each placeholder, or, with
+     * {@code copyInto} (a TLS connection's allocator), a buffer of the slice's bytes from it. The slices must be in
+     * the order the encoder met their placeholders. The frame itself is released.
      */
-    static List<Object> splice(CompositeByteBuf frame, List<LogSlice> slices, boolean copy) {
+    static List<Object> splice(CompositeByteBuf frame, List<LogSlice> slices, ByteBufAllocator copyInto) {
         List<Object> parts = new ArrayList<>(frame.numComponents());
         int next = 0;
         try {
@@ -60,7 +69,7 @@ public final class FileRecords {
                         throw new IllegalStateException("placeholder of " + component.readableBytes()
                                 + " bytes where a slice of " + slice.length() + " belongs");
                     }
-                    parts.add(copy ? read(slice) : new SegmentFileRegion(slice.channel(), slice.position(),
+                    parts.add(copyInto != null ? read(slice, copyInto) : new SegmentFileRegion(slice.channel(), slice.position(),
                             slice.length()));
                 } else if (component.isReadable()) {
                     parts.add(component.retain());
@@ -78,9 +87,13 @@ public final class FileRecords {
         }
     }
 
-    /** The slice's bytes in a heap buffer, for a connection that cannot take a file region (TLS). */
-    private static ByteBuf read(LogSlice slice) {
-        ByteBuf bytes = Unpooled.buffer(slice.length(), slice.length());
+    /**
+     * The slice's bytes, for a connection that cannot take a file region (TLS), in a pooled heap buffer: SslHandler
+     * releases the buffer once it is encrypted, so a later fetch reuses its memory (an unpooled copy was a fresh 1 MiB array per partition and fetch: nearly all the allocation
+     * of a TLS consume, docs/profiles/kafka-tls.md).
+     */
+    private static ByteBuf read(LogSlice slice, ByteBufAllocator alloc) {
+        ByteBuf bytes = alloc.heapBuffer(slice.length(), slice.length());
         try {
             long position = slice.position();
             while (bytes.isWritable()) {

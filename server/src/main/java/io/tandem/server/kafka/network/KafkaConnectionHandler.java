@@ -20,6 +20,7 @@ import io.tandem.kafka.wire.message.SaslAuthenticateRequest;
 import io.tandem.kafka.wire.message.SaslAuthenticateResponse;
 import io.tandem.kafka.wire.message.SaslHandshakeRequest;
 import io.tandem.server.FatalErrors;
+import io.tandem.server.kafka.security.IllegalSaslStateAnswers;
 import io.tandem.server.kafka.security.KafkaPrincipals;
 import io.tandem.server.kafka.security.SaslAuthenticator;
 import io.tandem.server.kafka.security.SaslFailure;
@@ -240,9 +241,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
                 boolean exchanging = sasl.exchanging();
                 String refusal = retry ? sasl.refusal(key) : sasl.admit(key);
                 if (refusal != null) {
-                    // Kafka: another request once the token exchange began is an authentication failure (its close
-                    // is delayed); before it, an invalid request (closed at once).
-                    if (exchanging) closeAfterFailedAuthentication(refusal);
+                    // Kafka: another request once the token exchange began is an authentication failure, answered
+                    // with its own error response and closed (both delayed); before it, an invalid request (closed
+                    // at once).
+                    if (exchanging) refuseDuringExchange(header, key, frame, refusal);
                     else closeWith(refusal);
                     return false;
                 }
@@ -334,6 +336,23 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             direct.releaseRequest();
             closeWith("broker is shutting down");
         }
+    }
+
+    /**
+     * A request other than SaslAuthenticate during the token exchange, as Kafka's SaslServerAuthenticator takes it: one
+     * it cannot parse closes at once (InvalidRequestException); any other gets its own error response with
+     * ILLEGAL_SASL_STATE ({@link IllegalSaslStateAnswers}) and the close, both after the failed-authentication delay.
+     */
+    private void refuseDuringExchange(RequestHeader header, ApiKey key, ByteBuf frame, String refusal) {
+        ApiMessage answer;
+        try {
+            answer = IllegalSaslStateAnswers.answer(key, header.requestApiVersion, frame);
+        } catch (RuntimeException unparseable) {
+            closeWith("unparseable request during SASL authentication: " + unparseable.getMessage());
+            return;
+        }
+        closeAfterFailedAuthentication(refusal, answer == null ? null : KafkaFrames.encodeResponse(context.alloc(),
+                header.correlationId, key, header.requestApiVersion, answer));
     }
 
     /** SaslHandshake or SaslAuthenticate before authentication completes: a step of this connection's exchange. */
@@ -442,10 +461,20 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * max.connections and max.connections.per.ip as Kafka counts its delayed closes. Any thread.
      */
     private void closeAfterFailedAuthentication(String reason) {
+        closeAfterFailedAuthentication(reason, null);
+    }
+
+    /** As above, with an answer to write (after the delay) before the close when {@code answer} is not null. */
+    private void closeAfterFailedAuthentication(String reason, ByteBuf answer) {
         LOG.log(System.Logger.Level.INFO, "Failed authentication with {0} ({1})", context.channel().remoteAddress(),
                 reason);
         loopHolds = true;
         turn.discard();
+        if (answer != null) {
+            closeAfterWrite = true;
+            onEventLoop(() -> write(answer, 0, false, null), answer);
+            return;
+        }
         onEventLoop(() -> {
             updateReading();
             if (failedAuthenticationDelayMs == 0) context.close();

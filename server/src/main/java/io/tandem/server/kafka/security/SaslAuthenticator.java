@@ -12,7 +12,9 @@ import java.util.function.LongSupplier;
  * One connection's SASL authentication, the state machine of Kafka's SaslServerAuthenticator: ApiVersions (at most
  * once) or SaslHandshake first; then, after a v1 handshake, SaslAuthenticate requests carry the tokens, and after a
  * v0 handshake the tokens come raw (a 4-byte size and the bytes, no request header) as Kafka's oldest clients send
- * them. Any other request before authentication completes closes the connection, as in Kafka.
+ * them. Any other request before authentication completes closes the connection, as in Kafka: at once before the
+ * token exchange, and after the failed-authentication delay once it began, with the request's own error response
+ * first ({@link IllegalSaslStateAnswers}).
  *
  * <p>Re-authentication (KIP-368), as Kafka's KafkaChannel and SaslServerAuthenticator do it: a completed exchange has
  * a session lifetime, the smaller of connections.max.reauth.ms (when above 0) and what is left of the credential's
@@ -168,8 +170,8 @@ public final class SaslAuthenticator {
 
     /**
      * Whether the token exchange has begun after a v1 handshake: a request other than SaslAuthenticate is then, in
-     * Kafka, an authentication failure (IllegalSaslStateException, whose close Kafka delays by
-     * connection.failed.authentication.delay.ms) rather than an invalid request closed at once.
+     * Kafka, an authentication failure (IllegalSaslStateException: its own error response, then the close, both
+     * delayed by connection.failed.authentication.delay.ms) rather than an invalid request closed at once.
      */
     public boolean exchanging() {
         return state == State.AUTHENTICATE && !rawTokens;

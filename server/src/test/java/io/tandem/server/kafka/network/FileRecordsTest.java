@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.KafkaFrames;
 import io.tandem.kafka.wire.message.FetchResponse;
@@ -55,7 +56,7 @@ class FileRecordsTest {
                             Unpooled.copiedBuffer("BBB", StandardCharsets.US_ASCII)));
             ByteBuf gathered = KafkaFrames.encodeResponseGathering(ByteBufAllocator.DEFAULT, 42, ApiKey.FETCH, version,
                     response(FileRecords.placeholder(a), FileRecords.placeholder(b)), 1);
-            List<Object> parts = FileRecords.splice((CompositeByteBuf) gathered, List.of(a, b), true);
+            List<Object> parts = FileRecords.splice((CompositeByteBuf) gathered, List.of(a, b), UnpooledByteBufAllocator.DEFAULT);
             ByteArrayOutputStream sent = new ByteArrayOutputStream();
             for (Object part : parts) {
                 ByteBuf bytes = assertInstanceOf(ByteBuf.class, part);
@@ -81,7 +82,7 @@ class FileRecordsTest {
                             Unpooled.copiedBuffer("BBB", StandardCharsets.US_ASCII)));
             ByteBuf gathered = KafkaFrames.encodeResponseGathering(ByteBufAllocator.DEFAULT, 42, ApiKey.FETCH, version,
                     response(FileRecords.placeholder(a), FileRecords.placeholder(b)), 1);
-            List<Object> parts = FileRecords.splice((CompositeByteBuf) gathered, List.of(a, b), false);
+            List<Object> parts = FileRecords.splice((CompositeByteBuf) gathered, List.of(a, b), null);
             assertEquals(0, gathered.refCnt(), "the composite is released once split");
 
             ByteArrayOutputStream sent = new ByteArrayOutputStream();
@@ -114,7 +115,7 @@ class FileRecordsTest {
             LogSlice b = new LogSlice(channel, file, 5, 3, 1, 2);
             ByteBuf gathered = KafkaFrames.encodeResponseGathering(ByteBufAllocator.DEFAULT, 1, ApiKey.FETCH, (short) 12,
                     response(FileRecords.placeholder(a), FileRecords.placeholder(b)), 1);
-            assertThrows(IllegalStateException.class, () -> FileRecords.splice((CompositeByteBuf) gathered, List.of(a), false));
+            assertThrows(IllegalStateException.class, () -> FileRecords.splice((CompositeByteBuf) gathered, List.of(a), null));
             assertEquals(0, gathered.refCnt());
         }
     }

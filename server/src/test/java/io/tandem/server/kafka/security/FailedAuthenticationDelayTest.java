@@ -150,15 +150,20 @@ class FailedAuthenticationDelayTest {
             assertTrue(millisSince(start) >= DELAY_MS - CLOCK_SLACK_MS, "answered after " + millisSince(start) + " ms");
             assertTrue(c.closedWithin(10_000));
         }
-        // Kafka: a request other than SaslAuthenticate once the exchange began is an IllegalSaslStateException.
+        // Kafka: a request other than SaslAuthenticate once the exchange began is an IllegalSaslStateException,
+        // answered with the request's own error response (held for the delay), then closed.
         try (RawKafkaConnection c = new RawKafkaConnection(port)) {
+            c.setTimeout(30_000);
             c.roundTrip(ApiKey.SASL_HANDSHAKE, (short) 1, (short) 0, new SaslHandshakeRequest().setMechanism("PLAIN"),
                     SaslHandshakeResponse::read);
             long start = System.nanoTime();
-            c.send(ApiKey.METADATA, (short) 1, new MetadataRequest().setTopics(null));
+            int id = c.send(ApiKey.METADATA, (short) 1, new MetadataRequest().setTopics(List.of(
+                    new MetadataRequest.MetadataRequestTopic().setName("some-topic"))));
             assertFalse(c.closedWithin(DELAY_MS / 2), "still held half-way through the delay");
-            assertTrue(c.closedWithin(30_000));
-            assertTrue(millisSince(start) >= DELAY_MS - CLOCK_SLACK_MS, "closed after " + millisSince(start) + " ms");
+            MetadataResponse refused = c.receive(id, (short) 0, (short) 1, MetadataResponse::read);
+            assertTrue(millisSince(start) >= DELAY_MS - CLOCK_SLACK_MS, "answered after " + millisSince(start) + " ms");
+            assertEquals(Errors.ILLEGAL_SASL_STATE.code(), refused.topics.get(0).errorCode);
+            assertTrue(c.closedWithin(10_000), "closed right after the answer");
         }
         // A request before the handshake is an invalid request in Kafka, closed at once.
         try (RawKafkaConnection c = new RawKafkaConnection(port)) {
