@@ -7,6 +7,8 @@ import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.function.IntPredicate;
 
 /**
  * Zab as a pure state machine: fast leader election, discovery, synchronization and broadcast, with no sockets, disk,
@@ -30,8 +32,61 @@ public final class ZabStateMachine {
     /** Where a leader is in establishing its epoch. */
     public enum LeaderPhase { DISCOVERY, SYNCHRONIZATION, BROADCAST }
 
-    /** Replaced when a committed reconfig changes the observers ({@link #changeMembers}); the voters stay. */
+    /**
+     * A reconfig transaction's new members, as the application's {@link MembershipReader} reads them from the
+     * transaction's bytes (the machine itself never looks inside a transaction otherwise).
+     */
+    public record Members(int[] voters, int[] observers) {
+        public Members {
+            voters = voters.clone();
+            observers = observers.clone();
+            Arrays.sort(voters);
+            Arrays.sort(observers);
+        }
+
+        boolean isVoter(int id) {
+            return Arrays.binarySearch(voters, id) >= 0;
+        }
+
+        boolean isMember(int id) {
+            return isVoter(id) || Arrays.binarySearch(observers, id) >= 0;
+        }
+    }
+
+    /** Tells reconfig transactions from the others: their new members, or null for any other transaction. */
+    @FunctionalInterface
+    public interface MembershipReader {
+        Members membersOf(byte[] txn);
+    }
+
+    /**
+     * The active configuration: replaced when a reconfig commits ({@link #commitUpTo}, Apache's COMMITANDACTIVATE) or
+     * when the application hands a configuration over ({@link #changeMembers}, e.g. one a snapshot holds).
+     */
     private ZabConfig config;
+    /** The log zxid (or configuration version) of the active configuration; 0 for zoo.cfg's. */
+    private long activeConfigZxid;
+    private MembershipReader membershipReader = txn -> null;
+    /**
+     * Reconfig transactions in this member's log that are not active yet, by zxid. While any is pending, every
+     * quorum this member counts (election, discovery, synchronization, commit) must be a majority of the active
+     * voters and of each pending configuration's voters, Apache's joint quorum for a reconfig proposal
+     * (Leader.processAck with the proposal's two QuorumVerifiers). Why that keeps one leader per epoch and every
+     * committed transaction: a reconfig commits only once a quorum of the old and of the new voters hold it, and a
+     * member switches to the new voters only once it is committed; a leader that does not hold it is elected by old
+     * voters only, whose quorum meets the old quorum holding it (one of them holds a longer history and never votes
+     * for it), so after the commit every leader holds it and counts the new voters, alone once it is active.
+     */
+    private final TreeMap<Long, Members> pendingConfigs = new TreeMap<>();
+    /**
+     * Test hook: count the active voters only, as if no reconfig were pending. The simulator's mutation test sets it,
+     * which its reconfig checker must catch; production never does.
+     */
+    boolean countsActiveVotersOnly;
+    /** A configuration became active during the current input: roles are settled at its end ({@link #settle}). */
+    private boolean membersActivated;
+    /** The active configuration no longer names this member: it is removed once the current input ends. */
+    private boolean removing;
     private final int myId;
     private final long incarnation;
     private long sessionsOpened;
@@ -75,8 +130,9 @@ public final class ZabStateMachine {
      * counts towards any quorum, and joins a leader only through others' FOLLOWING/LEADING notifications. Unlike one,
      * it keeps doing so for good, and its history needs no rebuilding. A leader sends it proposals and commits as to
      * a follower but takes no acks from it, so the quorum arithmetic of the voters is exactly what it is without it.
+     * It follows the active configuration: a reconfig may make an observer a voter or a voter an observer.
      */
-    private final boolean observer;
+    private boolean observer;
     /**
      * A committed reconfig removed this member: it takes part in nothing any more (no votes, no sessions, no
      * writes) until it is restarted with a configuration that names it and a reconfig adds it again.
@@ -141,6 +197,74 @@ public final class ZabStateMachine {
     /** True when this member is an observer: it follows and serves but never votes or leads. */
     public boolean isObserver() { return observer; }
 
+    /**
+     * Whether this member acknowledges proposals: a voter of the active configuration or of a pending one (an observer
+     * that a reconfig makes a voter counts towards the new configuration's quorum from that reconfig on).
+     */
+    boolean acksProposals() {
+        return !observer || isPendingVoter(myId);
+    }
+
+    boolean isPendingVoter(int id) {
+        for (Members members : pendingConfigs.values()) {
+            if (members.isVoter(id)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a reconfig in this member's log waits to commit. */
+    public boolean hasPendingConfig() {
+        return !pendingConfigs.isEmpty();
+    }
+
+    /**
+     * Whether the members for which {@code counts} holds are a majority of the active voters and of every pending
+     * configuration's voters (see {@link #pendingConfigs}).
+     */
+    boolean isQuorum(IntPredicate counts) {
+        if (!isMajority(config.voters(), counts)) {
+            return false;
+        }
+        if (countsActiveVotersOnly) {
+            return true;
+        }
+        for (Members members : pendingConfigs.values()) {
+            if (!isMajority(members.voters(), counts)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isMajority(int[] voters, IntPredicate counts) {
+        int count = 0;
+        for (int voter : voters) {
+            if (counts.test(voter)) {
+                count++;
+            }
+        }
+        return count >= voters.length / 2 + 1;
+    }
+
+    /** The voters of the active configuration and of every pending one: whom this member's notifications reach. */
+    int[] allVoters() {
+        if (pendingConfigs.isEmpty()) {
+            return config.voters();
+        }
+        java.util.TreeSet<Integer> all = new java.util.TreeSet<>();
+        for (int voter : config.voters()) {
+            all.add(voter);
+        }
+        for (Members members : pendingConfigs.values()) {
+            for (int voter : members.voters()) {
+                all.add(voter);
+            }
+        }
+        return all.stream().mapToInt(Integer::intValue).toArray();
+    }
+
     /** True once a committed reconfig removed this member (see {@link #changeMembers}). */
     public boolean isRemoved() { return removed; }
 
@@ -179,6 +303,14 @@ public final class ZabStateMachine {
             return follower.epoch;
         }
         return -1;
+    }
+
+    /**
+     * On an established leader: its own id and those of the learners synced with it (what Apache's
+     * Leader.isQuorumSynced counts); empty otherwise.
+     */
+    public int[] syncedMembers() {
+        return isEstablishedLeader() ? leader.syncedMembers() : new int[0];
     }
 
     /** True when this node accepts writes: an established leader or a follower in broadcast. */
@@ -232,6 +364,7 @@ public final class ZabStateMachine {
             case FOLLOWING -> follower.tick(now, config);
             case LEADING -> leader.tick(now);
         }
+        settle();
     }
 
     /**
@@ -242,7 +375,9 @@ public final class ZabStateMachine {
     public boolean submit(byte[] txn) {
         Checks.require(txn != null, "txn must not be null");
         if (isEstablishedLeader()) {
-            return leader.propose(txn);
+            boolean taken = leader.propose(txn);
+            settle();
+            return taken;
         }
         if (role == Role.FOLLOWING && follower.phase == FollowerPhase.BROADCAST) {
             follower.forward(txn);
@@ -293,6 +428,7 @@ public final class ZabStateMachine {
         if (role == Role.LEADING && leader != null) {
             leader.tryCommit();
         }
+        settle();
     }
 
     /** Handles one message from peer {@code from}. Messages from unknown ids or stale sessions are logged and dropped. */
@@ -317,6 +453,7 @@ public final class ZabStateMachine {
                 LOG.log(Level.DEBUG, "server {0}: looking, dropping {1} from {2}", myId, sessionMessage, from);
             }
         }
+        settle();
     }
 
     /**
@@ -353,25 +490,72 @@ public final class ZabStateMachine {
     }
 
     /**
-     * The application committed (and applied) a reconfig whose members are {@code voters} and {@code observers}.
-     * Only observers may change: they count in no quorum, so every member may switch to the new set whenever it
-     * applies the reconfig, and no quorum, election or commit depends on when that happens. A leader ends the
-     * sessions of the observers removed; one added is taken like any learner once it says FOLLOWERINFO. Changing the
-     * voters needs the joint old-and-new quorum Apache runs (its Leader's reconfig proposal), which this machine does
-     * not have, so the application must never ask for it. A member absent from the new configuration is removed: it
-     * leaves its leader and answers nobody from then on.
+     * How to tell reconfig transactions (the application's format): the log is read again for pending ones. Set once,
+     * before the first input; without it the machine sees no reconfig and only {@link #changeMembers} changes members.
      */
-    public void changeMembers(int[] voters, int[] observers) {
-        int[] sortedVoters = voters.clone();
-        Arrays.sort(sortedVoters);
-        Checks.require(Arrays.equals(sortedVoters, config.voters()),
-                "server %d: changing the voters %s to %s is not supported", myId,
-                Arrays.toString(config.voters()), Arrays.toString(sortedVoters));
+    public void readMembersWith(MembershipReader reader) {
+        membershipReader = reader;
+        pendingConfigs.clear();
+        for (LogEntry entry : log) {
+            notePending(entry);
+        }
+    }
+
+    private void notePending(LogEntry entry) {
+        if (entry.zxid() > activeConfigZxid) {
+            Members members = membershipReader.membersOf(entry.txn());
+            if (members != null) {
+                pendingConfigs.put(entry.zxid(), members);
+            }
+        }
+    }
+
+    /**
+     * The application applied a configuration this machine may not have activated itself: one a snapshot holds (a
+     * SNAP, or the snapshot at start), or a reconfig committed while no {@link MembershipReader} was set. {@code zxid}
+     * is the zxid it was committed at (or its version); an older one than the active configuration is ignored, since
+     * the machine activates reconfigs as it commits them, ahead of the application applying them. A member absent
+     * from the new configuration is removed: it leaves its leader and answers nobody from then on.
+     */
+    public void changeMembers(long zxid, int[] voters, int[] observers) {
         if (removed) {
             return;
         }
-        boolean stays = Arrays.stream(observers).anyMatch(id -> id == myId) || config.isVoter(myId);
-        if (!stays) {
+        activate(zxid, new Members(voters, observers));
+        settle();
+    }
+
+    /**
+     * Makes {@code members} the active configuration (Apache's QuorumPeer.processReconfig on COMMITANDACTIVATE). Role
+     * consequences wait for {@link #settle}: a leader still has to send the commit that activated it.
+     */
+    private void activate(long zxid, Members members) {
+        pendingConfigs.headMap(zxid, true).clear();
+        if (zxid <= activeConfigZxid) {
+            return;
+        }
+        activeConfigZxid = zxid;
+        membersActivated = true;
+        if (!members.isMember(myId)) {
+            removing = true;
+            return;
+        }
+        config = config.withMembers(members.voters(), members.observers());
+        observer = !config.isVoter(myId);
+    }
+
+    /**
+     * After an input that activated a configuration: a member no longer named is removed; a leader that is no longer a
+     * voter steps down (Apache's leader commits the reconfig and then leaves, so the new voters elect one of their
+     * own); a follower whose leader is no longer a voter looks for the new one; a leader that stays ends the
+     * sessions of members removed and commits what the new quorum already holds.
+     */
+    private void settle() {
+        if (!membersActivated) {
+            return;
+        }
+        membersActivated = false;
+        if (removing) {
             LOG.log(Level.INFO, "server {0}: removed from the ensemble by a reconfig", myId);
             removed = true;
             role = Role.LOOKING;
@@ -379,9 +563,13 @@ public final class ZabStateMachine {
             leader = null;
             return;
         }
-        config = config.withObservers(observers);
-        if (role == Role.LEADING) {
+        if (role == Role.LEADING && !config.isVoter(myId)) {
+            startLooking("no longer a voter after a reconfig");
+        } else if (role == Role.LEADING) {
             leader.dropNonMembers();
+            leader.tryCommit();
+        } else if (role == Role.FOLLOWING && !config.isVoter(follower.leaderId)) {
+            startLooking("leader " + follower.leaderId + " is no longer a voter after a reconfig");
         }
     }
 
@@ -455,6 +643,7 @@ public final class ZabStateMachine {
         Checks.requireZxids(entry.zxid() > lastZxid(), "append of %s after %s", entry.zxid(), lastZxid());
         log.add(entry);
         pending.appends.add(entry);
+        notePending(entry);
     }
 
     void truncateLocal(long zxid) {
@@ -466,6 +655,7 @@ public final class ZabStateMachine {
         int index = indexOf(zxid);
         int keep = index >= 0 ? index + 1 : -(index + 1);
         log.subList(keep, log.size()).clear();
+        pendingConfigs.tailMap(zxid, false).clear();
         durableZxid = Math.min(durableZxid, zxid);
         pending.appends.removeIf(entry -> entry.zxid() > zxid);
         pending.truncateAfterZxid = pending.truncateAfterZxid == Ready.NONE ? zxid
@@ -475,6 +665,7 @@ public final class ZabStateMachine {
     void installSnapshot(long zxid, SnapshotData bytes) {
         Checks.require(bytes != null, "SNAP without snapshot bytes");
         log.clear();
+        pendingConfigs.clear(); // the application hands over the snapshot's configuration (changeMembers)
         snapshotZxid = zxid;
         snapshot = bytes;
         committedZxid = zxid;
@@ -494,7 +685,12 @@ public final class ZabStateMachine {
         int index = indexOf(committedZxid);
         int from = index >= 0 ? index + 1 : -(index + 1);
         for (int i = from; i < log.size() && log.get(i).zxid() <= zxid; i++) {
-            pending.commits.add(log.get(i));
+            LogEntry entry = log.get(i);
+            pending.commits.add(entry);
+            Members members = pendingConfigs.get(entry.zxid());
+            if (members != null) {
+                activate(entry.zxid(), members);
+            }
         }
         committedZxid = zxid;
     }

@@ -5,6 +5,7 @@ import io.tandem.server.zab.QuorumFaults;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
+import io.tandem.server.zab.ZabStateMachine;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.OpCode;
@@ -93,6 +94,10 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis)), entry -> {});
         this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get), clock::nanoTime);
         this.members = new EnsembleMembers(EnsembleConfig.fromSettings(settings));
+        server.preparer.reconfig().syncedWithLeader(id -> {
+            EnsembleZab running = zab;
+            return running != null && running.isSyncedWithLeader(id);
+        });
         this.snapshots = inlineSnapshots ? BackgroundSnapshots.inline(this::writeToZab, server.tree)
                 : new BackgroundSnapshots(this::writeToZab, server.tree);
         initConfigNode(); // the commit thread starts after this constructor
@@ -177,6 +182,11 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     @Override
     public void onSnapshot(long zxid, SnapshotData snapshot) {
         enqueue(() -> installSnapshot(zxid, snapshot));
+    }
+
+    @Override
+    public ZabStateMachine.MembershipReader membershipReader() {
+        return Reconfig::membersOf;
     }
 
     @Override
@@ -416,14 +426,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     /** Apache's dynamic configuration file for a committed configuration (production members only). */
     private void writeDynamicFile(EnsembleConfig config) {
-        if (!(zab instanceof EnsembleZab.Production)) {
-            return; // the simulator's members have no data directory of their own
-        }
-        try {
-            Reconfig.writeDynamicFile(server.config.dataDir(), config);
-        } catch (IOException e) {
-            // The znode and Zab hold the configuration; the file is a copy for the operator, so the member goes on.
-            LOG.log(Level.WARNING, "writing the dynamic configuration file failed", e);
+        if (zab instanceof EnsembleZab.Production) { // the simulator's members have no data directory of their own
+            Reconfig.writeDynamicFileOrWarn(server.config.dataDir(), config);
         }
     }
 
@@ -502,13 +506,11 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             // the tree may still show the static version 0 that an earlier leader already established.
             return;
         }
-        EnsembleConfig committed = EnsembleConfig.parse(server.tree.getNode(Reconfig.CONFIG_PATH).data());
-        if (committed == null || committed.version() != 0) {
+        byte[] txn = Reconfig.establishingTxn(server.tree, clock.currentTimeMillis());
+        if (txn == null) {
             configVersionProposed = true;
             return;
         }
-        byte[] txn = Jute.txnBytes(new TxnHeader(0, 0, 0, clock.currentTimeMillis(), OpCode.RECONFIG),
-                Reconfig.establishing(committed));
         configVersionProposed = proposeAsLeader(txn, 0);
     }
 

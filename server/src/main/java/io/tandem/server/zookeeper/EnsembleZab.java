@@ -33,10 +33,14 @@ interface EnsembleZab {
     boolean compact(long zxid, SnapshotData snapshot);
 
     /**
-     * A committed reconfig's members, this member's own line included unless it was removed (only observers may
-     * differ from Zab's: see {@link ZabServer#changeMembers}). False when Zab cannot take it now; offered again later.
+     * A configuration applied at {@code zxid} (or a snapshot's, at its version): its members, this member's own line
+     * included unless it was removed (see {@link ZabServer#changeMembers}). False when Zab cannot take it now; offered
+     * again later.
      */
-    boolean changeMembers(Map<Integer, QuorumTransport.Peer> members);
+    boolean changeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members);
+
+    /** On the leader: whether {@code id} is this leader or a learner synced with it (reconfig's NewConfigNoQuorum). */
+    boolean isSyncedWithLeader(int id);
 
     /** Counters for mntr, or null when there are none. */
     ZabServer.Stats stats();
@@ -95,8 +99,13 @@ interface EnsembleZab {
         }
 
         @Override
-        public boolean changeMembers(Map<Integer, QuorumTransport.Peer> members) {
-            return server.changeMembers(members);
+        public boolean changeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members) {
+            return server.changeMembers(zxid, members);
+        }
+
+        @Override
+        public boolean isSyncedWithLeader(int id) {
+            return server.isSyncedWithLeader(id);
         }
 
         @Override
