@@ -217,7 +217,21 @@ public final class ZabServer implements Closeable {
     }
 
     /** Counters since start: log fsyncs and the entries they covered, commits applied, messages and batched sends. */
-    public record Stats(long logSyncs, long appends, long commits, long messages, long sends) {}
+    public record Stats(long logSyncs, long appends, long commits, long messages, long sends) {
+        /**
+         * mntr's lines, Tandem's own: Zab's log fsyncs and the entries they covered, commits, messages and per-peer
+         * batches ({@code stats} null before Zab runs: the fsync counters read 0, the rest is left out).
+         */
+        public static void report(Stats stats, java.util.function.BiConsumer<String, Object> line) {
+            line.accept("zk_log_syncs", stats == null ? 0 : stats.logSyncs());
+            line.accept("zk_log_synced_txns", stats == null ? 0 : stats.appends());
+            if (stats != null) {
+                line.accept("zk_zab_commits", stats.commits());
+                line.accept("zk_zab_messages", stats.messages());
+                line.accept("zk_zab_message_batches", stats.sends());
+            }
+        }
+    }
 
     public Stats stats() {
         return driver.stats();

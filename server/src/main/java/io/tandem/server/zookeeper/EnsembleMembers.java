@@ -16,7 +16,7 @@ final class EnsembleMembers {
     private static final Logger LOG = Logger.getLogger(EnsembleMembers.class.getName());
     /** The configuration of zoo.cfg's server.N lines, version 0. */
     private final EnsembleConfig staticConfig;
-    /** This member's id once Zab runs; -1 under the simulator. */
+    /** This member's id once Zab runs (or the simulator attaches its own). */
     private int myId = -1;
     /** The members (spec by id) Zab was last handed, or runs since its start (zoo.cfg's server lines). */
     private Map<Long, String> zabMembers;
@@ -49,6 +49,10 @@ final class EnsembleMembers {
 
     void myId(int id) {
         myId = id;
+    }
+
+    int myId() {
+        return myId;
     }
 
     boolean removed() {

@@ -28,6 +28,9 @@ interface EnsembleZab {
 
     boolean isRecovering();
 
+    /** A committed reconfig removed this member: its Zab takes part in nothing any more. */
+    boolean isRemoved();
+
     SnapshotData writeSnapshot(long zxid, SnapshotBody body) throws IOException;
 
     boolean compact(long zxid, SnapshotData snapshot);
@@ -86,6 +89,11 @@ interface EnsembleZab {
         @Override
         public boolean isRecovering() {
             return server.isRecovering();
+        }
+
+        @Override
+        public boolean isRemoved() {
+            return server.isRemoved();
         }
 
         @Override

@@ -171,7 +171,7 @@ public final class ZkServer implements AutoCloseable {
                                     EnsembleZab zab, CommitClock clock) {
         ZkServer server = new ZkServer(config, superDigest, ZkSecurity.NONE, true);
         EnsembleCommit ensemble = new EnsembleCommit(server, settings, clock, true);
-        ensemble.attachZab(zab);
+        ensemble.attachZab(zab, myId);
         server.commitPath = ensemble;
         server.sessions.startIds(myId, clock.currentTimeMillis());
         server.sessions.useClock(clock::nanoTime); // sessions expire on the virtual clock, so a seed replays

@@ -234,7 +234,11 @@ class EnsembleCommitSimulationTest {
             for (ZabSimulator.Node node : sim.nodes) {
                 state.append(" node ").append(node.id).append(node.member == null ? " down"
                         : (node.member.serving() ? " serving at " : " not serving at ")
-                        + Zxid.toString(node.member.lastProcessedZxid()));
+                        + Zxid.toString(node.member.lastProcessedZxid()) + " voters "
+                        + java.util.Arrays.toString(node.machine.config().voters()) + " observers "
+                        + java.util.Arrays.toString(node.machine.config().observers())
+                        + (node.machine.hasPendingConfig() ? " (reconfig pending)" : "")
+                        + (sim.isMember(node.id) ? "" : " (removed)"));
             }
             throw sim.failure("the members did not all serve and apply a commit made after healing (last committed "
                     + Zxid.toString(lastCommitted(sim)) + "):" + state);

@@ -244,6 +244,11 @@ final class ZabSimulator {
             }
 
             @Override
+            public boolean isRemoved() {
+                return node.machine != null && node.machine.isRemoved();
+            }
+
+            @Override
             public boolean isSyncedWithLeader(int id) {
                 return node.machine != null && Arrays.stream(node.machine.syncedMembers()).anyMatch(m -> m == id);
             }
@@ -894,6 +899,9 @@ final class ZabSimulator {
     private void send(int from, int to, ZabMessage message) {
         if (message instanceof ZabMessage.Sync sync) {
             count("sync " + sync.mode());
+        }
+        if (to > nodes.length) {
+            return; // a member a reconfig added that the simulation never starts (its connection never comes up)
         }
         long connection = connections.sendGeneration(from, to);
         if (connection < 0) {

@@ -142,6 +142,11 @@ class EnsembleMembersTest {
         }
 
         @Override
+        public boolean isRemoved() {
+            return false;
+        }
+
+        @Override
         public boolean isSyncedWithLeader(int id) {
             throw new UnsupportedOperationException();
         }

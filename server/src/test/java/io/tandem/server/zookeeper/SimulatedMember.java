@@ -51,6 +51,9 @@ public final class SimulatedMember implements ZabServer.Application {
 
         boolean isObserver();
 
+        /** A committed reconfig removed this member's Zab. */
+        boolean isRemoved();
+
         /** On the leader: whether {@code id} is it or a learner synced with it. */
         boolean isSyncedWithLeader(int id);
 
@@ -260,6 +263,11 @@ public final class SimulatedMember implements ZabServer.Application {
         @Override
         public boolean isSyncedWithLeader(int id) {
             return side.isSyncedWithLeader(id);
+        }
+
+        @Override
+        public boolean isRemoved() {
+            return side.isRemoved();
         }
 
         @Override
