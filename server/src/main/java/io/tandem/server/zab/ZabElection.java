@@ -53,7 +53,7 @@ final class ZabElection {
         this.m = machine;
     }
 
-    /** The machine's configuration: its observers change with a committed reconfig, so it is never copied. */
+    /** The machine's configuration: a committed reconfig replaces it (voters and observers), so it is never copied. */
     private ZabConfig config() {
         return m.config();
     }

@@ -85,13 +85,13 @@ final class ZabLeader {
         this.startedTick = now;
     }
 
-    /** The machine's configuration: its observers change with a committed reconfig, so it is never copied. */
+    /** The machine's configuration: a committed reconfig replaces it (voters and observers), so it is never copied. */
     private ZabConfig config() {
         return m.config();
     }
 
     /**
-     * The committed configuration no longer names some learners (observers removed by a reconfig): their sessions
+     * The committed configuration no longer names some learners (members removed by a reconfig): their sessions
      * end here, and the transport closes their connections, so they get nothing more from this leader.
      */
     void dropNonMembers() {

@@ -536,8 +536,11 @@ public final class ZabStateMachine {
         }
         activeConfigZxid = zxid;
         membersActivated = true;
-        if (!members.isMember(myId)) {
-            removing = true;
+        // Only the newest configuration an input activates decides: a joiner synced with a history that holds
+        // configurations from before it was added (the establishing one, say) activates them and then the one that
+        // names it, in one commit.
+        removing = !members.isMember(myId);
+        if (removing) {
             return;
         }
         config = config.withMembers(members.voters(), members.observers());

@@ -258,6 +258,55 @@ final class Reconfig {
         }
     }
 
+    /**
+     * The zoo.cfg settings with the members of the newest dynamic configuration file in {@code dataDir}, if any: the
+     * configuration this member last applied, as Apache's restart reads its dynamicConfigFile. Without it a member
+     * restarted after a reconfig would count the voters of its zoo.cfg and not know a joiner (a reconfig still in its
+     * log is pending until a leader commits it again, and that leader may need the joiner's vote). A member named in
+     * both keeps its zoo.cfg line (its own way to reach it, e.g. through a proxy) in the file's role; one that only the
+     * file names takes the file's line; one the file does not name is left out. A file that does not name this
+     * member (it was removed) is ignored with a warning: the others refuse it anyway.
+     */
+    static Map<String, String> withDynamicFile(Map<String, String> settings, Path dataDir, int myId)
+            throws IOException {
+        Path newest = null;
+        long newestVersion = -1;
+        if (Files.isDirectory(dataDir)) {
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(dataDir, DYNAMIC_FILE_PREFIX + "*")) {
+                for (Path file : files) {
+                    String suffix = file.getFileName().toString().substring(DYNAMIC_FILE_PREFIX.length());
+                    try {
+                        long version = Long.parseUnsignedLong(suffix, 16);
+                        if (version > newestVersion) {
+                            newest = file;
+                            newestVersion = version;
+                        }
+                    } catch (NumberFormatException e) {
+                        // a temporary file of an interrupted write: not a configuration
+                    }
+                }
+            }
+        }
+        if (newest == null) {
+            return settings;
+        }
+        Path found = newest;
+        EnsembleConfig applied = EnsembleConfig.parse(Files.readAllBytes(found));
+        if (applied == null || !applied.members().containsKey((long) myId)) {
+            LOG.warning(() -> "Server " + myId + " is not in " + found + ": starting with zoo.cfg's members");
+            return settings;
+        }
+        Map<String, String> merged = new TreeMap<>(settings);
+        merged.keySet().removeIf(key -> key.trim().matches("server\\.\\d+"));
+        applied.members().forEach((id, spec) -> {
+            String local = settings.get("server." + id);
+            boolean observer = spec.contains(":observer");
+            merged.put("server." + id, local == null ? spec : EnsembleMembers.withRole(local.trim(), observer));
+        });
+        LOG.info(() -> "Members from " + found.getFileName() + ": " + applied.members().keySet());
+        return merged;
+    }
+
     /** {@link #writeDynamicFile}; a failure is logged: the znode and Zab hold the configuration, the file is a copy. */
     static void writeDynamicFileOrWarn(Path dataDir, EnsembleConfig config) {
         try {

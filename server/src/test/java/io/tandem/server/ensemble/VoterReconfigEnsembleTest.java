@@ -212,14 +212,22 @@ class VoterReconfigEnsembleTest {
         int leader = ensemble.awaitServing(30_000);
         int follower = leader % TestEnsemble.SIZE + 1;
         ZooKeeperAdmin admin = superAdmin(follower);
-        String removed = text(admin.reconfigure((String) null, Integer.toString(leader), null, -1, null));
-        assertFalse(removed.contains("server." + leader + "="), removed);
+        String before = text(admin.getConfig(false, null));
+        try {
+            String answered = text(admin.reconfigure((String) null, Integer.toString(leader), null, -1, null));
+            assertFalse(answered.contains("server." + leader + "="), answered);
+        } catch (KeeperException.ConnectionLossException e) {
+            // Every member leaves its leader as it applies the commit and drops its clients: the answer may be lost
+            // with the connection (an outcome unknown to the client, as with Apache); the configuration tells.
+        }
         ensemble.stop(leader);
         int newLeader = ensemble.awaitServing(30_000);
         assertNotEquals(leader, newLeader);
         ZooKeeper zk = client(follower);
         zk.create("/after-the-leader-left", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         zk.sync("/zookeeper/config");
-        assertEquals(removed, text(zk.getConfig(false, null)));
+        String removed = text(zk.getConfig(false, null));
+        assertFalse(removed.contains("server." + leader + "="), removed);
+        assertTrue(version(removed) > version(before), removed);
     }
 }

@@ -152,6 +152,28 @@ class ZabReconfigTest {
         assertEquals(Role.FOLLOWING, observer.role(), "its leader is still a voter");
     }
 
+    @Test
+    void shouldNotRemoveAJoinerWhoseSyncActivatesAConfigurationFromBeforeItWasAdded() {
+        ZabStateMachine joiner = new ZabStateMachine(ZabConfig.of(4, 1, 2, 3, 4), DurableState.empty(), 1);
+        joiner.readMembersWith(READER);
+        joiner.ready();
+        joiner.receive(1, new Notification(1, 0, 0, 7, Role.LEADING));
+        joiner.receive(2, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        joiner.receive(3, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        long session = joiner.ready().messages().stream().map(Ready.Outbound::message)
+                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
+                .session();
+        joiner.receive(1, new LeaderInfo(session, 0, 1));
+        List<LogEntry> history = List.of(new LogEntry(Zxid.of(1, 1), txn("config 1,2,3/")),
+                new LogEntry(Zxid.of(1, 2), txn("x")), new LogEntry(Zxid.of(1, 3), txn("config 1,2,3,4/")));
+        joiner.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, history));
+        joiner.receive(1, new NewLeader(session, 2, 1, Zxid.of(1, 3)));
+        joiner.receive(1, new UpToDate(session, 3, Zxid.of(1, 3)));
+        assertFalse(joiner.isRemoved(), "the configuration without it is history the newer one replaced");
+        assertTrue(joiner.isServing());
+        assertArrayEquals(new int[] {1, 2, 3, 4}, joiner.config().voters());
+    }
+
     private static long acks(Ready ready) {
         return ready.messages().stream().filter(m -> m.message() instanceof Ack).count();
     }
