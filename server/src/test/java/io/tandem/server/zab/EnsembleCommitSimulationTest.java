@@ -63,7 +63,8 @@ class EnsembleCommitSimulationTest {
                     "session re-attached", "session moved to another member", "expiry checked against the leader's contacts",
                     "read-only session established", "read-only write refused (NOTREADONLY)", "read-only read served",
                     "read-only mode left: the member dropped its read-only client", "reconfig committed",
-                    "configuration established by a new leader", "reconfig acknowledged to its client"}) {
+                    "configuration established by a new leader", "reconfig acknowledged to its client",
+                    "reconfig changing the voters committed", "reconfig removing a member committed"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
         }
