@@ -105,7 +105,7 @@ final class ZabElection {
     private void broadcastNotification() {
         Notification notification = ownNotification();
         // Only voters decide elections; an observer asks them (and they answer once they lead or follow).
-        for (int peer : m.allVoters()) {
+        for (int peer : m.membership.allVoters(config())) {
             if (peer != m.myId()) {
                 m.pending.send(peer, notification);
             }
@@ -197,7 +197,7 @@ final class ZabElection {
             }
         }
         outOfElection.put(from, received);
-        if (agreeQuorum(outOfElection, vote, n.senderState())
+        if (joinQuorum(outOfElection, vote, n.senderState())
                 && leaderConfirmed(outOfElection, vote)) {
             round = n.round();
             proposal = vote;
@@ -272,9 +272,24 @@ final class ZabElection {
                 : received.vote.leader == vote.leader && received.vote.peerEpoch == vote.peerEpoch;
     }
 
-    /** Whether the voters agreeing on {@code vote} are a quorum ({@link ZabStateMachine#isQuorum}: joint if pending). */
+    /**
+     * Whether the members that already follow or lead agree on {@code vote} in a majority of some configuration this
+     * member knows (the active one or one pending in its log). Joining an established leader decides no epoch (the
+     * leader's discovery counted its own joint quorum), so a member restarted with an older configuration than the
+     * running ensemble's (zoo.cfg's, with reconfigs still pending in its log) may join the leader that the newest
+     * configuration it knows backs; asking for the joint quorum here kept such a member out when the old voters were
+     * gone (simulator seed 1003).
+     */
+    private boolean joinQuorum(Map<Integer, ReceivedVote> votes, Vote vote, Role state) {
+        return m.membership.isMajorityOfAny(m.config(), id -> {
+            ReceivedVote received = votes.get(id);
+            return received != null && agrees(received, vote, state);
+        });
+    }
+
+    /** Whether the voters agreeing on {@code vote} are a quorum ({@link ZabMembership#isQuorum}: joint if pending). */
     private boolean agreeQuorum(Map<Integer, ReceivedVote> votes, Vote vote, Role state) {
-        return m.isQuorum(id -> {
+        return m.membership.isQuorum(m.config(), id -> {
             ReceivedVote received = votes.get(id);
             return received != null && agrees(received, vote, state);
         });

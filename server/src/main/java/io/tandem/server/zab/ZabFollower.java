@@ -122,7 +122,7 @@ final class ZabFollower {
             m.appendLocal(new LogEntry(proposal.zxid(), proposal.txn()));
             // The leader counts no observer's ack; one that a pending reconfig makes a voter counts for the new
             // configuration, from the reconfig on (the append above made it pending here).
-            if (m.acksProposals()) {
+            if (!m.isObserver() || m.membership.isPendingVoter(m.myId())) {
                 send(new Ack(session, nextSendSeq++, proposal.zxid()));
             }
             return null;

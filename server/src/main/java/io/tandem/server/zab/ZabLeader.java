@@ -63,7 +63,7 @@ final class ZabLeader {
 
         /**
          * Its discovery messages count towards the quorums of the configurations it is a voter of
-         * ({@link ZabStateMachine#isQuorum}); a recovering learner's count for nothing.
+         * ({@link ZabMembership#isQuorum}); a recovering learner's count for nothing.
          */
         boolean votes() {
             return !recovering;
@@ -249,7 +249,8 @@ final class ZabLeader {
 
     /** Discovery: once a quorum has reported its acceptedEpoch, propose one above all of them. */
     void maybeChooseEpoch() {
-        if (!m.isQuorum(id -> id == m.myId() || (links.get(id) != null && links.get(id).votes()))) {
+        if (!m.membership.isQuorum(m.config(),
+                id -> id == m.myId() || (links.get(id) != null && links.get(id).votes()))) {
             return;
         }
         long highest = m.acceptedEpoch();
@@ -278,7 +279,7 @@ final class ZabLeader {
         }
         // Only a fresh acceptance counts: each server accepts an epoch at most once (durably). A recovering
         // member's history is gone, so its acceptance counts for nothing (see the machine's field "recovering").
-        if (!m.isQuorum(id -> id == m.myId() || epochAcked(links.get(id)))) {
+        if (!m.membership.isQuorum(m.config(), id -> id == m.myId() || epochAcked(links.get(id)))) {
             return;
         }
         m.persistCurrentEpoch(epoch);
@@ -356,7 +357,8 @@ final class ZabLeader {
         if (phase != LeaderPhase.SYNCHRONIZATION) {
             return;
         }
-        if (!m.isQuorum(id -> id == m.myId() || (links.get(id) != null && links.get(id).stage == LinkStage.SYNCED))) {
+        if (!m.membership.isQuorum(m.config(),
+                id -> id == m.myId() || (links.get(id) != null && links.get(id).stage == LinkStage.SYNCED))) {
             return;
         }
         // A quorum holds our whole history durably under this epoch: all of it is now committed.
@@ -388,12 +390,12 @@ final class ZabLeader {
                 acked.put(link.followerId, link.ackedZxid);
             }
         }
-        // The highest zxid that a quorum holds (a joint one while a reconfig is pending, see ZabStateMachine.isQuorum).
+        // The highest zxid that a quorum holds (a joint one while a reconfig is pending, see ZabMembership.isQuorum).
         long[] candidates = acked.values().stream().mapToLong(Long::longValue).distinct().sorted().toArray();
         long quorumZxid = -1;
         for (int i = candidates.length - 1; i >= 0 && candidates[i] > m.committedZxid(); i--) {
             long zxid = candidates[i];
-            if (m.isQuorum(id -> acked.getOrDefault(id, -1L) >= zxid)) {
+            if (m.membership.isQuorum(m.config(), id -> acked.getOrDefault(id, -1L) >= zxid)) {
                 quorumZxid = zxid;
                 break;
             }
@@ -419,7 +421,7 @@ final class ZabLeader {
             return now - link.lastHeardTick > limit;
         });
         if (phase == LeaderPhase.BROADCAST) {
-            if (!m.isQuorum(id -> id == m.myId()
+            if (!m.membership.isQuorum(m.config(), id -> id == m.myId()
                     || (links.get(id) != null && links.get(id).stage.compareTo(LinkStage.SYNCED) >= 0))) {
                 m.startLooking("no quorum of synced servers (" + links.keySet() + " and this one), quorum is "
                         + config().quorumSize() + (m.hasPendingConfig() ? " of the old and of the new voters" : ""));

@@ -70,7 +70,7 @@ public final class ZabServer implements Closeable {
          * How Zab tells a reconfig transaction and its new members from the others (the transactions are the
          * application's bytes): Zab counts the joint quorum for it and activates it as it commits.
          */
-        default ZabStateMachine.MembershipReader membershipReader() {
+        default MembershipReader membershipReader() {
             return txn -> null;
         }
     }

@@ -7,8 +7,6 @@ import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.TreeMap;
-import java.util.function.IntPredicate;
 
 /**
  * Zab as a pure state machine: fast leader election, discovery, synchronization and broadcast, with no sockets, disk,
@@ -33,60 +31,12 @@ public final class ZabStateMachine {
     public enum LeaderPhase { DISCOVERY, SYNCHRONIZATION, BROADCAST }
 
     /**
-     * A reconfig transaction's new members, as the application's {@link MembershipReader} reads them from the
-     * transaction's bytes (the machine itself never looks inside a transaction otherwise).
-     */
-    public record Members(int[] voters, int[] observers) {
-        public Members {
-            voters = voters.clone();
-            observers = observers.clone();
-            Arrays.sort(voters);
-            Arrays.sort(observers);
-        }
-
-        boolean isVoter(int id) {
-            return Arrays.binarySearch(voters, id) >= 0;
-        }
-
-        boolean isMember(int id) {
-            return isVoter(id) || Arrays.binarySearch(observers, id) >= 0;
-        }
-    }
-
-    /** Tells reconfig transactions from the others: their new members, or null for any other transaction. */
-    @FunctionalInterface
-    public interface MembershipReader {
-        Members membersOf(byte[] txn);
-    }
-
-    /**
      * The active configuration: replaced when a reconfig commits ({@link #commitUpTo}, Apache's COMMITANDACTIVATE) or
      * when the application hands a configuration over ({@link #changeMembers}, e.g. one a snapshot holds).
      */
     private ZabConfig config;
-    /** The log zxid (or configuration version) of the active configuration; 0 for zoo.cfg's. */
-    private long activeConfigZxid;
-    private MembershipReader membershipReader = txn -> null;
-    /**
-     * Reconfig transactions in this member's log that are not active yet, by zxid. While any is pending, every
-     * quorum this member counts (election, discovery, synchronization, commit) must be a majority of the active
-     * voters and of each pending configuration's voters, Apache's joint quorum for a reconfig proposal
-     * (Leader.processAck with the proposal's two QuorumVerifiers). Why that keeps one leader per epoch and every
-     * committed transaction: a reconfig commits only once a quorum of the old and of the new voters hold it, and a
-     * member switches to the new voters only once it is committed; a leader that does not hold it is elected by old
-     * voters only, whose quorum meets the old quorum holding it (one of them holds a longer history and never votes
-     * for it), so after the commit every leader holds it and counts the new voters, alone once it is active.
-     */
-    private final TreeMap<Long, Members> pendingConfigs = new TreeMap<>();
-    /**
-     * Test hook: count the active voters only, as if no reconfig were pending. The simulator's mutation test sets it,
-     * which its reconfig checker must catch; production never does.
-     */
-    boolean countsActiveVotersOnly;
-    /** A configuration became active during the current input: roles are settled at its end ({@link #settle}). */
-    private boolean membersActivated;
-    /** The active configuration no longer names this member: it is removed once the current input ends. */
-    private boolean removing;
+    /** The reconfigs in the log not active yet, and the joint quorum they ask for. */
+    final ZabMembership membership = new ZabMembership();
     private final int myId;
     private final long incarnation;
     private long sessionsOpened;
@@ -197,78 +147,15 @@ public final class ZabStateMachine {
     /** True when this member is an observer: it follows and serves but never votes or leads. */
     public boolean isObserver() { return observer; }
 
-    /**
-     * Whether this member acknowledges proposals: a voter of the active configuration or of a pending one (an observer
-     * that a reconfig makes a voter counts towards the new configuration's quorum from that reconfig on).
-     */
-    boolean acksProposals() {
-        return !observer || isPendingVoter(myId);
-    }
-
-    boolean isPendingVoter(int id) {
-        for (Members members : pendingConfigs.values()) {
-            if (members.isVoter(id)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Whether a reconfig in this member's log waits to commit. */
     public boolean hasPendingConfig() {
-        return !pendingConfigs.isEmpty();
-    }
-
-    /**
-     * Whether the members for which {@code counts} holds are a majority of the active voters and of every pending
-     * configuration's voters (see {@link #pendingConfigs}).
-     */
-    boolean isQuorum(IntPredicate counts) {
-        if (!isMajority(config.voters(), counts)) {
-            return false;
-        }
-        if (countsActiveVotersOnly) {
-            return true;
-        }
-        for (Members members : pendingConfigs.values()) {
-            if (!isMajority(members.voters(), counts)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean isMajority(int[] voters, IntPredicate counts) {
-        int count = 0;
-        for (int voter : voters) {
-            if (counts.test(voter)) {
-                count++;
-            }
-        }
-        return count >= voters.length / 2 + 1;
-    }
-
-    /** The voters of the active configuration and of every pending one: whom this member's notifications reach. */
-    int[] allVoters() {
-        if (pendingConfigs.isEmpty()) {
-            return config.voters();
-        }
-        java.util.TreeSet<Integer> all = new java.util.TreeSet<>();
-        for (int voter : config.voters()) {
-            all.add(voter);
-        }
-        for (Members members : pendingConfigs.values()) {
-            for (int voter : members.voters()) {
-                all.add(voter);
-            }
-        }
-        return all.stream().mapToInt(Integer::intValue).toArray();
+        return membership.hasPending();
     }
 
     /** True once a committed reconfig removed this member (see {@link #changeMembers}). */
     public boolean isRemoved() { return removed; }
 
-    /** The current configuration (its observers follow committed reconfigs). */
+    /** The active configuration (a committed reconfig replaces it). */
     public ZabConfig config() { return config; }
 
     /** An observer or a recovering member: its vote, candidacy and acknowledgements count for nothing. */
@@ -494,20 +381,7 @@ public final class ZabStateMachine {
      * before the first input; without it the machine sees no reconfig and only {@link #changeMembers} changes members.
      */
     public void readMembersWith(MembershipReader reader) {
-        membershipReader = reader;
-        pendingConfigs.clear();
-        for (LogEntry entry : log) {
-            notePending(entry);
-        }
-    }
-
-    private void notePending(LogEntry entry) {
-        if (entry.zxid() > activeConfigZxid) {
-            Members members = membershipReader.membersOf(entry.txn());
-            if (members != null) {
-                pendingConfigs.put(entry.zxid(), members);
-            }
-        }
+        membership.readWith(reader, log);
     }
 
     /**
@@ -525,55 +399,28 @@ public final class ZabStateMachine {
         settle();
     }
 
-    /**
-     * Makes {@code members} the active configuration (Apache's QuorumPeer.processReconfig on COMMITANDACTIVATE). Role
-     * consequences wait for {@link #settle}: a leader still has to send the commit that activated it.
-     */
+    /** {@link ZabMembership#activate}: the machine's configuration is the one it returns. */
     private void activate(long zxid, Members members) {
-        pendingConfigs.headMap(zxid, true).clear();
-        if (zxid <= activeConfigZxid) {
-            return;
-        }
-        activeConfigZxid = zxid;
-        membersActivated = true;
-        // Only the newest configuration an input activates decides: a joiner synced with a history that holds
-        // configurations from before it was added (the establishing one, say) activates them and then the one that
-        // names it, in one commit.
-        removing = !members.isMember(myId);
-        if (removing) {
-            return;
-        }
-        config = config.withMembers(members.voters(), members.observers());
+        config = membership.activate(zxid, members, config);
         observer = !config.isVoter(myId);
     }
 
-    /**
-     * After an input that activated a configuration: a member no longer named is removed; a leader that is no longer a
-     * voter steps down (Apache's leader commits the reconfig and then leaves, so the new voters elect one of their
-     * own); a follower whose leader is no longer a voter looks for the new one; a leader that stays ends the
-     * sessions of members removed and commits what the new quorum already holds.
-     */
+    /** After an input: the consequences of a configuration it activated ({@link ZabMembership#settle}). */
     private void settle() {
-        if (!membersActivated) {
-            return;
-        }
-        membersActivated = false;
-        if (removing) {
-            LOG.log(Level.INFO, "server {0}: removed from the ensemble by a reconfig", myId);
-            removed = true;
-            role = Role.LOOKING;
-            follower = null;
-            leader = null;
-            return;
-        }
-        if (role == Role.LEADING && !config.isVoter(myId)) {
-            startLooking("no longer a voter after a reconfig");
-        } else if (role == Role.LEADING) {
-            leader.dropNonMembers();
-            leader.tryCommit();
-        } else if (role == Role.FOLLOWING && !config.isVoter(follower.leaderId)) {
-            startLooking("leader " + follower.leaderId + " is no longer a voter after a reconfig");
-        }
+        membership.settle(this);
+    }
+
+    /** A committed reconfig removed this member: it takes part in nothing from now on. */
+    void removeFromEnsemble() {
+        LOG.log(Level.INFO, "server {0}: removed from the ensemble by a reconfig", myId);
+        removed = true;
+        role = Role.LOOKING;
+        follower = null;
+        leader = null;
+    }
+
+    ZabLeader leading() {
+        return leader;
     }
 
     // ---------------------------------------------------------------------------------------------------- roles
@@ -646,7 +493,7 @@ public final class ZabStateMachine {
         Checks.requireZxids(entry.zxid() > lastZxid(), "append of %s after %s", entry.zxid(), lastZxid());
         log.add(entry);
         pending.appends.add(entry);
-        notePending(entry);
+        membership.appended(entry);
     }
 
     void truncateLocal(long zxid) {
@@ -658,7 +505,7 @@ public final class ZabStateMachine {
         int index = indexOf(zxid);
         int keep = index >= 0 ? index + 1 : -(index + 1);
         log.subList(keep, log.size()).clear();
-        pendingConfigs.tailMap(zxid, false).clear();
+        membership.truncated(zxid);
         durableZxid = Math.min(durableZxid, zxid);
         pending.appends.removeIf(entry -> entry.zxid() > zxid);
         pending.truncateAfterZxid = pending.truncateAfterZxid == Ready.NONE ? zxid
@@ -668,7 +515,7 @@ public final class ZabStateMachine {
     void installSnapshot(long zxid, SnapshotData bytes) {
         Checks.require(bytes != null, "SNAP without snapshot bytes");
         log.clear();
-        pendingConfigs.clear(); // the application hands over the snapshot's configuration (changeMembers)
+        membership.snapshotInstalled(); // the application hands over the snapshot's configuration (changeMembers)
         snapshotZxid = zxid;
         snapshot = bytes;
         committedZxid = zxid;
@@ -690,7 +537,7 @@ public final class ZabStateMachine {
         for (int i = from; i < log.size() && log.get(i).zxid() <= zxid; i++) {
             LogEntry entry = log.get(i);
             pending.commits.add(entry);
-            Members members = pendingConfigs.get(entry.zxid());
+            Members members = membership.pendingAt(entry.zxid());
             if (members != null) {
                 activate(entry.zxid(), members);
             }

@@ -5,7 +5,8 @@ import io.tandem.server.zab.QuorumFaults;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
-import io.tandem.server.zab.ZabStateMachine;
+import io.tandem.server.zab.Members;
+import io.tandem.server.zab.MembershipReader;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.OpCode;
@@ -177,7 +178,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     @Override
-    public ZabStateMachine.MembershipReader membershipReader() {
+    public MembershipReader membershipReader() {
         return Reconfig::membersOf;
     }
 

@@ -9,7 +9,7 @@ import java.util.logging.Logger;
 /**
  * A member's view of who is in the ensemble as committed configurations change it: reconfig adds and removes voters
  * and observers and changes roles, Zab and the quorum transport are handed each new member set (Zab has activated a
- * reconfig it committed itself already, see {@code ZabStateMachine.pendingConfigs}; it ignores an older one), and a
+ * reconfig it committed itself already, see {@code ZabMembership}; it ignores an older one), and a
  * configuration without this member removes it. Used on the commit thread only.
  */
 final class EnsembleMembers {

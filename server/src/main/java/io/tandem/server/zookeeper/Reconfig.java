@@ -1,7 +1,8 @@
 package io.tandem.server.zookeeper;
 
 import io.netty.buffer.Unpooled;
-import io.tandem.server.zab.ZabStateMachine;
+import io.tandem.server.zab.Members;
+import io.tandem.server.zab.MembershipReader;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.KeeperCode;
 import io.tandem.zk.wire.OpCode;
@@ -38,7 +39,7 @@ import java.util.logging.Logger;
  * <p>Any change is taken: re-stating the ensemble (a new version), adding or removing voters and observers, a
  * member's role (participant or observer), the whole set at once (bulk). Zab commits the transaction with a quorum of
  * the old voters and one of the new, and every member activates the new members as it commits it (see
- * {@code ZabStateMachine.pendingConfigs}); a leader that is no longer a voter then steps down and the new voters elect
+ * {@code ZabMembership}); a leader that is no longer a voter then steps down and the new voters elect
  * one of their own, a member no longer named stops serving ({@code EnsembleMembers}).
  *
  * <p>The transaction is a SetDataTxn of the member lines without the version line: the version is the zxid of the
@@ -131,7 +132,7 @@ final class Reconfig {
             LOG.warning("Reconfig failed - new configuration must include at least 2 followers");
             throw new ZkException(KeeperCode.BAD_ARGUMENTS);
         }
-        ZabStateMachine.Members members = members(next);
+        Members members = members(next);
         long synced = Arrays.stream(members.voters()).filter(syncedWithLeader::test).count();
         if (synced < members.voters().length / 2 + 1) {
             LOG.warning("Reconfig failed - there must be a connected and synced quorum in new configuration");
@@ -318,9 +319,9 @@ final class Reconfig {
 
     /**
      * The new members a reconfig transaction (as the commit path logs it: header and SetDataTxn) carries, for Zab's
-     * joint quorum and activation ({@link ZabStateMachine.MembershipReader}); null for any other transaction.
+     * joint quorum and activation ({@link MembershipReader}); null for any other transaction.
      */
-    static ZabStateMachine.Members membersOf(byte[] txn) {
+    static Members membersOf(byte[] txn) {
         JuteInput in = new JuteInput(Unpooled.wrappedBuffer(txn), Integer.MAX_VALUE);
         TxnHeader header = TxnHeader.read(in);
         if (header.type() != OpCode.RECONFIG) {
@@ -331,12 +332,12 @@ final class Reconfig {
     }
 
     /** A configuration's voters and observers by id, as Zab takes them. */
-    static ZabStateMachine.Members members(EnsembleConfig config) {
+    static Members members(EnsembleConfig config) {
         int[] voters = config.members().entrySet().stream().filter(e -> !e.getValue().contains(":observer"))
                 .mapToInt(e -> e.getKey().intValue()).toArray();
         int[] observers = config.members().entrySet().stream().filter(e -> e.getValue().contains(":observer"))
                 .mapToInt(e -> e.getKey().intValue()).toArray();
-        return new ZabStateMachine.Members(voters, observers);
+        return new Members(voters, observers);
     }
 
     /**

@@ -30,13 +30,13 @@ import org.junit.jupiter.api.Test;
  */
 class ZabReconfigTest {
     /** Test transactions: {@code config V/O} with comma-separated voter and observer ids is a reconfig. */
-    private static final ZabStateMachine.MembershipReader READER = txn -> {
+    private static final MembershipReader READER = txn -> {
         String text = new String(txn, StandardCharsets.UTF_8);
         if (!text.startsWith("config ")) {
             return null;
         }
         String[] parts = text.substring("config ".length()).split("/", -1);
-        return new ZabStateMachine.Members(ids(parts[0]), ids(parts[1]));
+        return new Members(ids(parts[0]), ids(parts[1]));
     };
 
     private static int[] ids(String list) {

@@ -466,7 +466,7 @@ final class ZabSimulator {
         oldQuorumOnly = true;
         for (Node node : nodes) {
             if (node.machine != null) {
-                node.machine.countsActiveVotersOnly = true;
+                node.machine.membership.countsActiveVotersOnly = true;
             }
         }
     }
@@ -983,7 +983,7 @@ final class ZabSimulator {
         ZabConfig config = new ZabConfig(node.id, voterIds, observerIds, baseConfig.initLimit(), baseConfig.syncLimit(),
                 baseConfig.electionFinalizeTicks(), baseConfig.outstandingProposalsMax());
         ZabStateMachine machine = new ZabStateMachine(config, durable, node.restarts);
-        machine.countsActiveVotersOnly = oldQuorumOnly;
+        machine.membership.countsActiveVotersOnly = oldQuorumOnly;
         long finalizeNanos = connections.enabled() ? connections.finalizeSteps() * STEP_NANOS : FINALIZE_NEVER_NANOS;
         node.driver = new ZabDriver(machine, node.disk, node, node, node, TICK_STEPS * STEP_NANOS, finalizeNanos);
         node.driver.observeReadies(ready -> onReady(node, ready));

@@ -6,7 +6,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
-import io.tandem.server.zab.ZabStateMachine;
+import io.tandem.server.zab.Members;
+import io.tandem.server.zab.MembershipReader;
 import io.tandem.storage.zk.SnapshotBody;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
@@ -65,7 +66,7 @@ public final class SimulatedMember implements ZabServer.Application {
      * Something the member handed Zab: a write to submit, a snapshot to compact up to, or (with {@code members}) the
      * members of a configuration applied at {@code compactZxid}.
      */
-    public record ToZab(byte[] txn, long compactZxid, SnapshotData snapshot, ZabStateMachine.Members members) {
+    public record ToZab(byte[] txn, long compactZxid, SnapshotData snapshot, Members members) {
         ToZab(byte[] txn, long compactZxid, SnapshotData snapshot) {
             this(txn, compactZxid, snapshot, null);
         }
@@ -256,7 +257,7 @@ public final class SimulatedMember implements ZabServer.Application {
                     .mapToInt(io.tandem.server.zab.QuorumTransport.Peer::id).toArray();
             int[] observers = members.values().stream().filter(io.tandem.server.zab.QuorumTransport.Peer::observer)
                     .mapToInt(io.tandem.server.zab.QuorumTransport.Peer::id).toArray();
-            outbox.add(new ToZab(null, zxid, null, new ZabStateMachine.Members(voters, observers)));
+            outbox.add(new ToZab(null, zxid, null, new Members(voters, observers)));
             return true;
         }
 
@@ -375,7 +376,7 @@ public final class SimulatedMember implements ZabServer.Application {
 
     /** What the member handed Zab since the last call, in order. */
     @Override
-    public ZabStateMachine.MembershipReader membershipReader() {
+    public MembershipReader membershipReader() {
         return commit.membershipReader();
     }
 
