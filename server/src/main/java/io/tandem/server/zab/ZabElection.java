@@ -104,8 +104,11 @@ final class ZabElection {
 
     private void broadcastNotification() {
         Notification notification = ownNotification();
-        // Only voters decide elections; an observer asks them (and they answer once they lead or follow).
-        for (int peer : m.membership.allVoters(config())) {
+        // Only voters decide elections; an observer asks them (and they answer once they lead or follow). While a
+        // reconfig is pending the observers hear the vote too: a member that has not seen a reconfig yet may take a
+        // voter of the newest configuration for an observer, and that voter must still hear its vote.
+        int[] peers = m.hasPendingConfig() ? m.membership.allMembers(config()) : config().voters();
+        for (int peer : peers) {
             if (peer != m.myId()) {
                 m.pending.send(peer, notification);
             }

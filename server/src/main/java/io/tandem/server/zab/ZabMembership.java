@@ -173,18 +173,21 @@ final class ZabMembership {
         return count >= voters.length / 2 + 1;
     }
 
-    /** The voters of the active configuration and of every pending one. */
-    int[] allVoters(ZabConfig active) {
-        if (pending.isEmpty()) {
-            return active.voters();
-        }
+    /** The members (voters and observers) of the active configuration and of every pending one. */
+    int[] allMembers(ZabConfig active) {
         TreeSet<Integer> all = new TreeSet<>();
         for (int voter : active.voters()) {
             all.add(voter);
         }
+        for (int observer : active.observers()) {
+            all.add(observer);
+        }
         for (Members members : pending.values()) {
             for (int voter : members.voters()) {
                 all.add(voter);
+            }
+            for (int observer : members.observers()) {
+                all.add(observer);
             }
         }
         return all.stream().mapToInt(Integer::intValue).toArray();
