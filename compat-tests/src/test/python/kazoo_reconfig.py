@@ -3,15 +3,16 @@
 
 Usage: kazoo_reconfig.py HOST:PORT,HOST:PORT,... SUPER_USER:PASSWORD
 Reads /zookeeper/config (Apache's form: server.N lines and version=<hex>) with a watch; an anonymous reconfig gets
-NoAuthError, the super user's gets BadVersionError for a wrong from_config and UnimplementedError for removing a member
-(Tandem does not change members); a reconfig re-stating the members from the version read commits a new version,
-which the watch reports and a new read shows. Prints "PASS reconfig".
+NoAuthError, the super user's gets BadVersionError for a wrong from_config and BadArgumentsError for leaving fewer than
+two voters; a reconfig re-stating the members from the version read commits a new version, which the watch reports
+and a new read shows; removing voter 3 (from that version) commits a configuration of voters 1 and 2, which the others
+read. Prints "PASS reconfig".
 """
 import sys
 import threading
 
 from kazoo.client import KazooClient
-from kazoo.exceptions import BadVersionError, NoAuthError, UnimplementedError
+from kazoo.exceptions import BadArgumentsError, BadVersionError, NoAuthError
 
 CONFIG = "/zookeeper/config"
 
@@ -29,11 +30,11 @@ def expect(error, call):
     raise AssertionError("expected %s" % error.__name__)
 
 
-def parse(data):
+def parse(data, count=3):
     lines = data.decode("utf-8").split("\n")
     check(lines[-1].startswith("version="), "last line %r" % lines[-1])
     members = [line for line in lines[:-1] if line]
-    check(len(members) == 3 and all(line.startswith("server.") for line in members), "members %r" % members)
+    check(len(members) == count and all(line.startswith("server.") for line in members), "members %r" % members)
     check(all(line.split("=", 1)[1].split(";")[0].endswith(":participant") for line in members), "roles %r" % members)
     return members, int(lines[-1][len("version="):], 16)
 
@@ -51,7 +52,7 @@ def main():
 
         expect(NoAuthError, lambda: anyone.reconfig(None, None, None, from_config=-1))
         expect(BadVersionError, lambda: admin.reconfig(None, None, None, from_config=version + 12345))
-        expect(UnimplementedError, lambda: admin.reconfig(None, "3", None, from_config=-1))
+        expect(BadArgumentsError, lambda: admin.reconfig(None, "2,3", None, from_config=-1))
         check(not changed.is_set(), "a refused reconfig changed the config")
 
         data, stat = admin.reconfig(None, None, ",".join(members), from_config=version)
@@ -61,6 +62,13 @@ def main():
         check(changed.wait(10), "the watch on %s did not fire" % CONFIG)
         anyone.sync(CONFIG)
         check(anyone.get(CONFIG)[0] == data, "a read after the reconfig shows %r" % anyone.get(CONFIG)[0])
+
+        data, stat = admin.reconfig(None, "3", None, from_config=new_version)
+        two, removed_version = parse(data, 2)
+        check(two == members[:2], "members after removing 3: %r" % two)
+        check(removed_version == stat.mzxid and removed_version > new_version, "version %x" % removed_version)
+        anyone.sync(CONFIG)
+        check(anyone.get(CONFIG)[0] == data, "a read after the removal shows %r" % anyone.get(CONFIG)[0])
         print("PASS reconfig")
     finally:
         admin.stop()

@@ -38,8 +38,8 @@ import org.junit.jupiter.api.Test;
  *     renew ("Refusing global session reconnection in RO mode", Apache's ReadOnlyZooKeeperServer.validateSession), so
  *     the client never gets CONNECTED_RO; Apache and Tandem both fail it;
  * </ul>
- * Three members run {@code test_add_remove_observer} too: a reconfig adds and removes an observer as on Apache (voter
- * changes are still refused with Unimplemented, which no kazoo test asks for).
+ * Three members run {@code test_add_remove_observer} too: a reconfig adds and removes an observer as on Apache (kazoo's
+ * suite has no voter-change test; ReconfigCompatTest removes a voter through kazoo and Curator).
  * Kerberos (GSSAPI) tests skip themselves without a KDC, as they do against Apache.
  */
 class KazooSuiteCompatTest {

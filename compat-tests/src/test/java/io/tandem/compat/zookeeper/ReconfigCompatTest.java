@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * kazoo's {@code reconfig} and {@code /zookeeper/config} against three Tandem voters with {@code reconfigEnabled=true}
- * (kazoo_reconfig.py says what is checked), and Curator's EnsembleTracker, which parses the znode with Apache's
- * QuorumMaj on connection and after a reconfig. Runs against Tandem only: the in-process Apache target is a standalone
+ * (kazoo_reconfig.py says what is checked, a voter removed included), and Curator's EnsembleTracker, which parses the
+ * znode with Apache's QuorumMaj on connection and after a reconfig (a re-stated ensemble, then a voter removed). Runs against Tandem only: the in-process Apache target is a standalone
  * server, where Apache answers reconfig with Unimplemented.
  */
 class ReconfigCompatTest {
@@ -100,6 +100,12 @@ class ReconfigCompatTest {
                     .fromConfig(established).forEnsemble();
             long version = awaitTrackedVersion(curator, established);
             assertTrue(new String(committed, StandardCharsets.UTF_8).endsWith("version=" + Long.toHexString(version)));
+            // A voter removed: the tracker sees two voters and the new version.
+            byte[] removed = curator.reconfig().leaving("3").fromConfig(version).forEnsemble();
+            long removedVersion = awaitTrackedVersion(curator, version);
+            assertTrue(new String(removed, StandardCharsets.UTF_8).endsWith("version="
+                    + Long.toHexString(removedVersion)));
+            assertEquals(2, curator.getCurrentConfig().getVotingMembers().size());
         }
     }
 

@@ -70,6 +70,12 @@ public record ZabConfig(int myId, int[] voters, int[] observers, int initLimit, 
                 outstandingProposalsMax);
     }
 
+    /** The same limits with the members of a committed reconfig. */
+    public ZabConfig withMembers(int[] voters, int[] observers) {
+        return new ZabConfig(myId, voters, observers, initLimit, syncLimit, electionFinalizeTicks,
+                outstandingProposalsMax);
+    }
+
     @Override
     public int[] voters() {
         return voters.clone();

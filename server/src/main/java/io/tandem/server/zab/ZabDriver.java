@@ -81,9 +81,12 @@ public final class ZabDriver {
         machine.peerDisconnected(peer);
     }
 
-    /** A committed reconfig's members ({@link ZabStateMachine#changeMembers}); its effects run at the next advance. */
-    public void changeMembers(int[] voters, int[] observers) {
-        machine.changeMembers(voters, observers);
+    /**
+     * A configuration the application applied at {@code zxid} ({@link ZabStateMachine#changeMembers}); its effects run at
+     * the next advance.
+     */
+    public void changeMembers(long zxid, int[] voters, int[] observers) {
+        machine.changeMembers(zxid, voters, observers);
     }
 
     /** A write from this member's application; false when the machine cannot take it now. */

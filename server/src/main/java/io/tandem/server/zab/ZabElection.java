@@ -53,7 +53,7 @@ final class ZabElection {
         this.m = machine;
     }
 
-    /** The machine's configuration: its observers change with a committed reconfig, so it is never copied. */
+    /** The machine's configuration: a committed reconfig replaces it (voters and observers), so it is never copied. */
     private ZabConfig config() {
         return m.config();
     }
@@ -86,7 +86,7 @@ final class ZabElection {
         receivedVotes.put(m.myId(), new ReceivedVote(proposal, round, Role.LOOKING));
         decideAtTick = -1;
         broadcastNotification();
-        if (config().voters().length == 1 && !m.nonVoting()) {
+        if (config().voters().length == 1 && !m.hasPendingConfig() && !m.nonVoting()) {
             decide(proposal);
         }
     }
@@ -104,8 +104,11 @@ final class ZabElection {
 
     private void broadcastNotification() {
         Notification notification = ownNotification();
-        // Only voters decide elections; an observer asks them (and they answer once they lead or follow).
-        for (int peer : config().voters()) {
+        // Only voters decide elections; an observer asks them (and they answer once they lead or follow). While a
+        // reconfig is pending the observers hear the vote too: a member that has not seen a reconfig yet may take a
+        // voter of the newest configuration for an observer, and that voter must still hear its vote.
+        int[] peers = m.hasPendingConfig() ? m.membership.allMembers(config()) : config().voters();
+        for (int peer : peers) {
             if (peer != m.myId()) {
                 m.pending.send(peer, notification);
             }
@@ -120,7 +123,7 @@ final class ZabElection {
     /** See {@link ZabStateMachine#finalizeElection(long)}. */
     void finalizeElection(long wait) {
         if (!m.nonVoting() && wait >= 0 && wait == finalizeWait()
-                && agreeing(receivedVotes, proposal, Role.LOOKING) >= config().quorumSize()) {
+                && agreeQuorum(receivedVotes, proposal, Role.LOOKING)) {
             decide(proposal);
         }
     }
@@ -129,7 +132,7 @@ final class ZabElection {
         // Notifications travel over a lossy channel; resending each tick stands in for ZooKeeper's backoff resend.
         broadcastNotification();
         if (!m.nonVoting() && decideAtTick >= 0 && now >= decideAtTick
-                && agreeing(receivedVotes, proposal, Role.LOOKING) >= config().quorumSize()) {
+                && agreeQuorum(receivedVotes, proposal, Role.LOOKING)) {
             decide(proposal);
         }
     }
@@ -189,7 +192,7 @@ final class ZabElection {
         ReceivedVote received = new ReceivedVote(vote, n.round(), n.senderState());
         if (n.round() == round && !m.nonVoting()) { // receivedVotes holds our own vote, which may not count
             receivedVotes.put(from, received);
-            if (agreeing(receivedVotes, vote, n.senderState()) >= config().quorumSize()
+            if (agreeQuorum(receivedVotes, vote, n.senderState())
                     && leaderConfirmed(receivedVotes, vote)) {
                 proposal = vote;
                 decide(vote);
@@ -197,7 +200,7 @@ final class ZabElection {
             }
         }
         outOfElection.put(from, received);
-        if (agreeing(outOfElection, vote, n.senderState()) >= config().quorumSize()
+        if (joinQuorum(outOfElection, vote, n.senderState())
                 && leaderConfirmed(outOfElection, vote)) {
             round = n.round();
             proposal = vote;
@@ -230,11 +233,13 @@ final class ZabElection {
         int agreeing = agreeing(receivedVotes, proposal, Role.LOOKING);
         // Every voter agrees, or a quorum does and every voter that has not voted is known to be unreachable:
         // no better vote can still arrive, so waiting out the finalize ticks would only delay the failover.
-        if (agreeing == config().voters().length
-                || agreeing >= config().quorumSize() && agreeing + unreachableNonVoters() >= config().voters().length) {
+        // While a reconfig is pending the quorum is a joint one: no early decision then, the finalize wait decides.
+        boolean quorum = agreeQuorum(receivedVotes, proposal, Role.LOOKING);
+        if (!m.hasPendingConfig() && (agreeing == config().voters().length
+                || quorum && agreeing + unreachableNonVoters() >= config().voters().length)) {
             earlyDecisions += agreeing < config().voters().length ? 1 : 0;
             decide(proposal);
-        } else if (agreeing >= config().quorumSize() && decideAtTick < 0) {
+        } else if (quorum && decideAtTick < 0) {
             decideAtTick = now + config().electionFinalizeTicks();
             finalizeWaits++;
             if (config().electionFinalizeTicks() == 0) {
@@ -257,14 +262,40 @@ final class ZabElection {
     private static int agreeing(Map<Integer, ReceivedVote> votes, Vote vote, Role state) {
         int count = 0;
         for (ReceivedVote received : votes.values()) {
-            boolean same = received.state == Role.LOOKING && state == Role.LOOKING
-                    ? received.vote.equals(vote)
-                    : received.vote.leader == vote.leader && received.vote.peerEpoch == vote.peerEpoch;
-            if (same) {
+            if (agrees(received, vote, state)) {
                 count++;
             }
         }
         return count;
+    }
+
+    private static boolean agrees(ReceivedVote received, Vote vote, Role state) {
+        return received.state == Role.LOOKING && state == Role.LOOKING
+                ? received.vote.equals(vote)
+                : received.vote.leader == vote.leader && received.vote.peerEpoch == vote.peerEpoch;
+    }
+
+    /**
+     * Whether the members that already follow or lead agree on {@code vote} in a majority of some configuration this
+     * member knows (the active one or one pending in its log). Joining an established leader decides no epoch (the
+     * leader's discovery counted its own joint quorum), so a member restarted with an older configuration than the
+     * running ensemble's (zoo.cfg's, with reconfigs still pending in its log) may join the leader that the newest
+     * configuration it knows backs; asking for the joint quorum here kept such a member out when the old voters were
+     * gone (simulator seed 1003).
+     */
+    private boolean joinQuorum(Map<Integer, ReceivedVote> votes, Vote vote, Role state) {
+        return m.membership.isMajorityOfAny(m.config(), id -> {
+            ReceivedVote received = votes.get(id);
+            return received != null && agrees(received, vote, state);
+        });
+    }
+
+    /** Whether the voters agreeing on {@code vote} are a quorum ({@link ZabMembership#isQuorum}: joint if pending). */
+    private boolean agreeQuorum(Map<Integer, ReceivedVote> votes, Vote vote, Role state) {
+        return m.membership.isQuorum(m.config(), id -> {
+            ReceivedVote received = votes.get(id);
+            return received != null && agrees(received, vote, state);
+        });
     }
 
     private boolean leaderConfirmed(Map<Integer, ReceivedVote> votes, Vote vote) {

@@ -120,8 +120,10 @@ final class ZabFollower {
                         + Zxid.toString(m.lastZxid()) + " in epoch " + epoch;
             }
             m.appendLocal(new LogEntry(proposal.zxid(), proposal.txn()));
-            if (!m.isObserver()) {
-                send(new Ack(session, nextSendSeq++, proposal.zxid())); // the leader counts no observer's ack
+            // The leader counts no observer's ack; one that a pending reconfig makes a voter counts for the new
+            // configuration, from the reconfig on (the append above made it pending here).
+            if (!m.isObserver() || m.membership.isPendingVoter(m.myId())) {
+                send(new Ack(session, nextSendSeq++, proposal.zxid()));
             }
             return null;
         }

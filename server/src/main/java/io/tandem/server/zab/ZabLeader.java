@@ -44,8 +44,6 @@ final class ZabLeader {
         long followerLastZxid;
         /** The follower lost its history: synced like any other, but its discovery messages count for nothing. */
         boolean recovering;
-        /** The learner is an observer: synced and sent every commit, but counted in no quorum. */
-        final boolean observer;
         long ackedZxid;
         boolean freshEpochAck;
 
@@ -53,12 +51,22 @@ final class ZabLeader {
             this.followerId = followerId;
             this.session = session;
             this.lastHeardTick = now;
-            this.observer = config().isObserver(followerId);
         }
 
-        /** Its discovery messages and acknowledgements count towards quorums. */
+        /**
+         * The learner is an observer of the active configuration: synced and sent every commit, its history decides
+         * nothing. Read each time: a committed reconfig may change its role while its session goes on.
+         */
+        boolean observer() {
+            return !config().isVoter(followerId);
+        }
+
+        /**
+         * Its discovery messages count towards the quorums of the configurations it is a voter of
+         * ({@link ZabMembership#isQuorum}); a recovering learner's count for nothing.
+         */
         boolean votes() {
-            return !observer && !recovering;
+            return !recovering;
         }
 
         void send(SessionMessage message) {
@@ -77,13 +85,13 @@ final class ZabLeader {
         this.startedTick = now;
     }
 
-    /** The machine's configuration: its observers change with a committed reconfig, so it is never copied. */
+    /** The machine's configuration: a committed reconfig replaces it (voters and observers), so it is never copied. */
     private ZabConfig config() {
         return m.config();
     }
 
     /**
-     * The committed configuration no longer names some learners (observers removed by a reconfig): their sessions
+     * The committed configuration no longer names some learners (members removed by a reconfig): their sessions
      * end here, and the transport closes their connections, so they get nothing more from this leader.
      */
     void dropNonMembers() {
@@ -95,6 +103,13 @@ final class ZabLeader {
             }
             return gone;
         });
+    }
+
+    /** The ids of this leader and of the learners synced with it (NEWLEADER acknowledged). */
+    int[] syncedMembers() {
+        return java.util.stream.IntStream.concat(java.util.stream.IntStream.of(m.myId()), links.values().stream()
+                .filter(link -> link.stage.compareTo(LinkStage.SYNCED) >= 0).mapToInt(link -> link.followerId))
+                .sorted().toArray();
     }
 
     /** Appends a new transaction and proposes it to every synced learner; false when it cannot be taken now. */
@@ -206,7 +221,7 @@ final class ZabLeader {
         if (phase == LeaderPhase.DISCOVERY) {
             // An observer's history decided nothing (it may hold proposals that never committed): TRUNC deals with
             // it, not a new election.
-            if (!link.observer && (ack.currentEpoch() > m.currentEpoch()
+            if (!link.observer() && (ack.currentEpoch() > m.currentEpoch()
                     || (ack.currentEpoch() == m.currentEpoch() && ack.lastZxid() > m.lastZxid()))) {
                 // The election picked a leader behind this follower; only a new election can fix that.
                 m.startLooking("follower " + link.followerId + " is ahead: epoch " + ack.currentEpoch() + " zxid "
@@ -223,7 +238,7 @@ final class ZabLeader {
     private void onFollowerInfo(LearnerLink link) {
         if (epoch < 0) {
             maybeChooseEpoch();
-        } else if (link.followerAcceptedEpoch > epoch && phase == LeaderPhase.BROADCAST && !link.observer) {
+        } else if (link.followerAcceptedEpoch > epoch && phase == LeaderPhase.BROADCAST && !link.observer()) {
             // The follower promised a newer would-be leader never to follow an older epoch, so it can never join
             // this one; only a new election, which picks an epoch above its promise, brings it back.
             m.startLooking("follower " + link.followerId + " already accepted epoch " + link.followerAcceptedEpoch);
@@ -234,13 +249,8 @@ final class ZabLeader {
 
     /** Discovery: once a quorum has reported its acceptedEpoch, propose one above all of them. */
     void maybeChooseEpoch() {
-        int reporting = 1;
-        for (LearnerLink link : links.values()) {
-            if (link.votes()) {
-                reporting++;
-            }
-        }
-        if (reporting < config().quorumSize()) {
+        if (!m.membership.isQuorum(m.config(),
+                id -> id == m.myId() || (links.get(id) != null && links.get(id).votes()))) {
             return;
         }
         long highest = m.acceptedEpoch();
@@ -267,15 +277,9 @@ final class ZabLeader {
         if (m.role() != Role.LEADING || phase != LeaderPhase.DISCOVERY || epoch < 0) {
             return;
         }
-        int acks = 1;
-        for (LearnerLink link : links.values()) {
-            // Only a fresh acceptance counts: each server accepts an epoch at most once (durably). A recovering
-            // member's history is gone, so its acceptance counts for nothing (see the machine's field "recovering").
-            if (link.stage == LinkStage.EPOCH_ACKED && link.freshEpochAck && link.votes()) {
-                acks++;
-            }
-        }
-        if (acks < config().quorumSize()) {
+        // Only a fresh acceptance counts: each server accepts an epoch at most once (durably). A recovering
+        // member's history is gone, so its acceptance counts for nothing (see the machine's field "recovering").
+        if (!m.membership.isQuorum(m.config(), id -> id == m.myId() || epochAcked(links.get(id)))) {
             return;
         }
         m.persistCurrentEpoch(epoch);
@@ -286,6 +290,10 @@ final class ZabLeader {
             }
         }
         maybeEstablish();
+    }
+
+    private static boolean epochAcked(LearnerLink link) {
+        return link != null && link.stage == LinkStage.EPOCH_ACKED && link.freshEpochAck && link.votes();
     }
 
     /** Synchronization: bring the follower's log to ours with DIFF, TRUNC or SNAP, then NEWLEADER. */
@@ -349,13 +357,8 @@ final class ZabLeader {
         if (phase != LeaderPhase.SYNCHRONIZATION) {
             return;
         }
-        int synced = 1;
-        for (LearnerLink link : links.values()) {
-            if (link.stage == LinkStage.SYNCED && !link.observer) {
-                synced++;
-            }
-        }
-        if (synced < config().quorumSize()) {
+        if (!m.membership.isQuorum(m.config(),
+                id -> id == m.myId() || (links.get(id) != null && links.get(id).stage == LinkStage.SYNCED))) {
             return;
         }
         // A quorum holds our whole history durably under this epoch: all of it is now committed.
@@ -379,20 +382,24 @@ final class ZabLeader {
         if (phase != LeaderPhase.BROADCAST) {
             return;
         }
-        long[] acked = new long[config().voters().length];
-        int count = 0;
-        acked[count++] = Math.min(m.durableZxid(), m.lastZxid()); // its own ack, like anyone's, only once durable
+        // Its own ack, like anyone's, counts only once durable; an observer's link never acks (nor counts).
+        Map<Integer, Long> acked = new TreeMap<>();
+        acked.put(m.myId(), Math.min(m.durableZxid(), m.lastZxid()));
         for (LearnerLink link : links.values()) {
-            if (link.stage.compareTo(LinkStage.SYNCED) >= 0 && !link.observer) {
-                acked[count++] = link.ackedZxid;
+            if (link.stage.compareTo(LinkStage.SYNCED) >= 0) {
+                acked.put(link.followerId, link.ackedZxid);
             }
         }
-        if (count < config().quorumSize()) {
-            return;
+        // The highest zxid that a quorum holds (a joint one while a reconfig is pending, see ZabMembership.isQuorum).
+        long[] candidates = acked.values().stream().mapToLong(Long::longValue).distinct().sorted().toArray();
+        long quorumZxid = -1;
+        for (int i = candidates.length - 1; i >= 0 && candidates[i] > m.committedZxid(); i--) {
+            long zxid = candidates[i];
+            if (m.membership.isQuorum(m.config(), id -> acked.getOrDefault(id, -1L) >= zxid)) {
+                quorumZxid = zxid;
+                break;
+            }
         }
-        long[] sorted = Arrays.copyOf(acked, count);
-        Arrays.sort(sorted);
-        long quorumZxid = sorted[count - config().quorumSize()];
         if (quorumZxid <= m.committedZxid()) {
             return;
         }
@@ -414,14 +421,10 @@ final class ZabLeader {
             return now - link.lastHeardTick > limit;
         });
         if (phase == LeaderPhase.BROADCAST) {
-            int live = 1;
-            for (LearnerLink link : links.values()) {
-                if (link.stage.compareTo(LinkStage.SYNCED) >= 0 && !link.observer) {
-                    live++;
-                }
-            }
-            if (live < config().quorumSize()) {
-                m.startLooking("only " + live + " synced servers, quorum is " + config().quorumSize());
+            if (!m.membership.isQuorum(m.config(), id -> id == m.myId()
+                    || (links.get(id) != null && links.get(id).stage.compareTo(LinkStage.SYNCED) >= 0))) {
+                m.startLooking("no quorum of synced servers (" + links.keySet() + " and this one), quorum is "
+                        + config().quorumSize() + (m.hasPendingConfig() ? " of the old and of the new voters" : ""));
                 return;
             }
         }

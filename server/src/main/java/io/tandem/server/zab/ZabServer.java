@@ -65,6 +65,14 @@ public final class ZabServer implements Closeable {
 
         /** Leadership changed; the server stops or starts taking writes accordingly. */
         default void onRoleChange(Role role, int leaderId, long epoch) {}
+
+        /**
+         * How Zab tells a reconfig transaction and its new members from the others (the transactions are the
+         * application's bytes): Zab counts the joint quorum for it and activates it as it commits.
+         */
+        default MembershipReader membershipReader() {
+            return txn -> null;
+        }
     }
 
     private record PeerMessage(int from, ZabMessage message) {}
@@ -75,7 +83,7 @@ public final class ZabServer implements Closeable {
 
     private record Compact(long zxid, SnapshotData snapshot) {}
 
-    private record ChangeMembers(Map<Integer, QuorumTransport.Peer> members) {}
+    private record ChangeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members) {}
 
     private final ZabStateMachine machine;
     private final ZabDriver driver;
@@ -90,6 +98,8 @@ public final class ZabServer implements Closeable {
     private volatile long committedZxid;
     private volatile boolean serving;
     private volatile boolean removed;
+    /** On an established leader: it and the learners synced with it ({@link ZabStateMachine#syncedMembers}). */
+    private volatile int[] syncedMembers = new int[0];
     private long droppedPeerMessages;
 
     private ZabServer(ZabConfig config, long tickMillis, Path dataDir, long preAllocBytes,
@@ -103,6 +113,7 @@ public final class ZabServer implements Closeable {
         }
         // The start time orders this run's session ids after every earlier run's.
         this.machine = new ZabStateMachine(config, durable, System.currentTimeMillis());
+        machine.readMembersWith(application.membershipReader());
         this.committedZxid = durable.snapshotZxid();
         QuorumTransport started;
         try {
@@ -206,7 +217,21 @@ public final class ZabServer implements Closeable {
     }
 
     /** Counters since start: log fsyncs and the entries they covered, commits applied, messages and batched sends. */
-    public record Stats(long logSyncs, long appends, long commits, long messages, long sends) {}
+    public record Stats(long logSyncs, long appends, long commits, long messages, long sends) {
+        /**
+         * mntr's lines, Tandem's own: Zab's log fsyncs and the entries they covered, commits, messages and per-peer
+         * batches ({@code stats} null before Zab runs: the fsync counters read 0, the rest is left out).
+         */
+        public static void report(Stats stats, java.util.function.BiConsumer<String, Object> line) {
+            line.accept("zk_log_syncs", stats == null ? 0 : stats.logSyncs());
+            line.accept("zk_log_synced_txns", stats == null ? 0 : stats.appends());
+            if (stats != null) {
+                line.accept("zk_zab_commits", stats.commits());
+                line.accept("zk_zab_messages", stats.messages());
+                line.accept("zk_zab_message_batches", stats.sends());
+            }
+        }
+    }
 
     public Stats stats() {
         return driver.stats();
@@ -251,16 +276,23 @@ public final class ZabServer implements Closeable {
     /**
      * The application committed and applied a reconfig whose members are {@code members} ({@code server.N} lines as
      * peers): Zab and the transport take it on the Zab thread, in that order (a joining member's hello is accepted
-     * only once the machine takes its messages). Only observers may change ({@link ZabStateMachine#changeMembers}).
+     * only once the machine takes its messages). {@code zxid} is the zxid the configuration was committed at (or its
+     * version): the machine ignores one older than it activated itself ({@link ZabStateMachine#changeMembers}).
      * When this member is no longer named it is removed: it leaves its leader, closes every quorum connection and
      * serves nothing more. False when the inbox is full or the node is stopping: the caller offers it again.
      */
-    public boolean changeMembers(Map<Integer, QuorumTransport.Peer> members) {
-        int[] voters = members.values().stream().filter(peer -> !peer.observer())
-                .mapToInt(QuorumTransport.Peer::id).sorted().toArray();
-        Checks.require(java.util.Arrays.equals(voters, machine.config().voters()),
-                "changing the voters is not supported: %s", members.keySet());
-        return running && inbox.offer(new ChangeMembers(Map.copyOf(members)));
+    public boolean changeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members) {
+        return running && inbox.offer(new ChangeMembers(zxid, Map.copyOf(members)));
+    }
+
+    /** Whether {@code id} is this established leader or a learner synced with it. */
+    public boolean isSyncedWithLeader(int id) {
+        for (int member : syncedMembers) {
+            if (member == id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True once a committed reconfig removed this member. */
@@ -322,7 +354,7 @@ public final class ZabServer implements Closeable {
                     .mapToInt(QuorumTransport.Peer::id).sorted().toArray();
             int[] observers = change.members().values().stream().filter(QuorumTransport.Peer::observer)
                     .mapToInt(QuorumTransport.Peer::id).sorted().toArray();
-            driver.changeMembers(voters, observers);
+            driver.changeMembers(change.zxid(), voters, observers);
             if (machine.isRemoved()) {
                 removed = true;
                 transport.changeMembers(Map.of(machine.myId(), transport.peers().get(machine.myId())));
@@ -337,6 +369,7 @@ public final class ZabServer implements Closeable {
         int newLeader = machine.leaderId();
         boolean newServing = machine.isServing();
         committedZxid = machine.committedZxid();
+        syncedMembers = machine.syncedMembers();
         if (newRole != role || newLeader != leaderId || newServing != serving) {
             role = newRole;
             leaderId = newLeader;

@@ -30,8 +30,13 @@ public final class ZabStateMachine {
     /** Where a leader is in establishing its epoch. */
     public enum LeaderPhase { DISCOVERY, SYNCHRONIZATION, BROADCAST }
 
-    /** Replaced when a committed reconfig changes the observers ({@link #changeMembers}); the voters stay. */
+    /**
+     * The active configuration: replaced when a reconfig commits ({@link #commitUpTo}, Apache's COMMITANDACTIVATE) or
+     * when the application hands a configuration over ({@link #changeMembers}, e.g. one a snapshot holds).
+     */
     private ZabConfig config;
+    /** The reconfigs in the log not active yet, and the joint quorum they ask for. */
+    final ZabMembership membership = new ZabMembership();
     private final int myId;
     private final long incarnation;
     private long sessionsOpened;
@@ -75,8 +80,9 @@ public final class ZabStateMachine {
      * counts towards any quorum, and joins a leader only through others' FOLLOWING/LEADING notifications. Unlike one,
      * it keeps doing so for good, and its history needs no rebuilding. A leader sends it proposals and commits as to
      * a follower but takes no acks from it, so the quorum arithmetic of the voters is exactly what it is without it.
+     * It follows the active configuration: a reconfig may make an observer a voter or a voter an observer.
      */
-    private final boolean observer;
+    private boolean observer;
     /**
      * A committed reconfig removed this member: it takes part in nothing any more (no votes, no sessions, no
      * writes) until it is restarted with a configuration that names it and a reconfig adds it again.
@@ -141,10 +147,15 @@ public final class ZabStateMachine {
     /** True when this member is an observer: it follows and serves but never votes or leads. */
     public boolean isObserver() { return observer; }
 
+    /** Whether a reconfig in this member's log waits to commit. */
+    public boolean hasPendingConfig() {
+        return membership.hasPending();
+    }
+
     /** True once a committed reconfig removed this member (see {@link #changeMembers}). */
     public boolean isRemoved() { return removed; }
 
-    /** The current configuration (its observers follow committed reconfigs). */
+    /** The active configuration (a committed reconfig replaces it). */
     public ZabConfig config() { return config; }
 
     /** An observer or a recovering member: its vote, candidacy and acknowledgements count for nothing. */
@@ -179,6 +190,14 @@ public final class ZabStateMachine {
             return follower.epoch;
         }
         return -1;
+    }
+
+    /**
+     * On an established leader: its own id and those of the learners synced with it (what Apache's
+     * Leader.isQuorumSynced counts); empty otherwise.
+     */
+    public int[] syncedMembers() {
+        return isEstablishedLeader() ? leader.syncedMembers() : new int[0];
     }
 
     /** True when this node accepts writes: an established leader or a follower in broadcast. */
@@ -232,6 +251,7 @@ public final class ZabStateMachine {
             case FOLLOWING -> follower.tick(now, config);
             case LEADING -> leader.tick(now);
         }
+        settle();
     }
 
     /**
@@ -242,7 +262,9 @@ public final class ZabStateMachine {
     public boolean submit(byte[] txn) {
         Checks.require(txn != null, "txn must not be null");
         if (isEstablishedLeader()) {
-            return leader.propose(txn);
+            boolean taken = leader.propose(txn);
+            settle();
+            return taken;
         }
         if (role == Role.FOLLOWING && follower.phase == FollowerPhase.BROADCAST) {
             follower.forward(txn);
@@ -293,6 +315,7 @@ public final class ZabStateMachine {
         if (role == Role.LEADING && leader != null) {
             leader.tryCommit();
         }
+        settle();
     }
 
     /** Handles one message from peer {@code from}. Messages from unknown ids or stale sessions are logged and dropped. */
@@ -317,6 +340,7 @@ public final class ZabStateMachine {
                 LOG.log(Level.DEBUG, "server {0}: looking, dropping {1} from {2}", myId, sessionMessage, from);
             }
         }
+        settle();
     }
 
     /**
@@ -353,36 +377,50 @@ public final class ZabStateMachine {
     }
 
     /**
-     * The application committed (and applied) a reconfig whose members are {@code voters} and {@code observers}.
-     * Only observers may change: they count in no quorum, so every member may switch to the new set whenever it
-     * applies the reconfig, and no quorum, election or commit depends on when that happens. A leader ends the
-     * sessions of the observers removed; one added is taken like any learner once it says FOLLOWERINFO. Changing the
-     * voters needs the joint old-and-new quorum Apache runs (its Leader's reconfig proposal), which this machine does
-     * not have, so the application must never ask for it. A member absent from the new configuration is removed: it
-     * leaves its leader and answers nobody from then on.
+     * How to tell reconfig transactions (the application's format): the log is read again for pending ones. Set once,
+     * before the first input; without it the machine sees no reconfig and only {@link #changeMembers} changes members.
      */
-    public void changeMembers(int[] voters, int[] observers) {
-        int[] sortedVoters = voters.clone();
-        Arrays.sort(sortedVoters);
-        Checks.require(Arrays.equals(sortedVoters, config.voters()),
-                "server %d: changing the voters %s to %s is not supported", myId,
-                Arrays.toString(config.voters()), Arrays.toString(sortedVoters));
+    public void readMembersWith(MembershipReader reader) {
+        membership.readWith(reader, log);
+    }
+
+    /**
+     * The application applied a configuration this machine may not have activated itself: one a snapshot holds (a
+     * SNAP, or the snapshot at start), or a reconfig committed while no {@link MembershipReader} was set. {@code zxid}
+     * is the zxid it was committed at (or its version); an older one than the active configuration is ignored, since
+     * the machine activates reconfigs as it commits them, ahead of the application applying them. A member absent
+     * from the new configuration is removed: it leaves its leader and answers nobody from then on.
+     */
+    public void changeMembers(long zxid, int[] voters, int[] observers) {
         if (removed) {
             return;
         }
-        boolean stays = Arrays.stream(observers).anyMatch(id -> id == myId) || config.isVoter(myId);
-        if (!stays) {
-            LOG.log(Level.INFO, "server {0}: removed from the ensemble by a reconfig", myId);
-            removed = true;
-            role = Role.LOOKING;
-            follower = null;
-            leader = null;
-            return;
-        }
-        config = config.withObservers(observers);
-        if (role == Role.LEADING) {
-            leader.dropNonMembers();
-        }
+        activate(zxid, new Members(voters, observers));
+        settle();
+    }
+
+    /** {@link ZabMembership#activate}: the machine's configuration is the one it returns. */
+    private void activate(long zxid, Members members) {
+        config = membership.activate(zxid, members, config);
+        observer = !config.isVoter(myId);
+    }
+
+    /** After an input: the consequences of a configuration it activated ({@link ZabMembership#settle}). */
+    private void settle() {
+        membership.settle(this);
+    }
+
+    /** A committed reconfig removed this member: it takes part in nothing from now on. */
+    void removeFromEnsemble() {
+        LOG.log(Level.INFO, "server {0}: removed from the ensemble by a reconfig", myId);
+        removed = true;
+        role = Role.LOOKING;
+        follower = null;
+        leader = null;
+    }
+
+    ZabLeader leading() {
+        return leader;
     }
 
     // ---------------------------------------------------------------------------------------------------- roles
@@ -455,6 +493,7 @@ public final class ZabStateMachine {
         Checks.requireZxids(entry.zxid() > lastZxid(), "append of %s after %s", entry.zxid(), lastZxid());
         log.add(entry);
         pending.appends.add(entry);
+        membership.appended(entry);
     }
 
     void truncateLocal(long zxid) {
@@ -466,6 +505,7 @@ public final class ZabStateMachine {
         int index = indexOf(zxid);
         int keep = index >= 0 ? index + 1 : -(index + 1);
         log.subList(keep, log.size()).clear();
+        membership.truncated(zxid);
         durableZxid = Math.min(durableZxid, zxid);
         pending.appends.removeIf(entry -> entry.zxid() > zxid);
         pending.truncateAfterZxid = pending.truncateAfterZxid == Ready.NONE ? zxid
@@ -475,6 +515,7 @@ public final class ZabStateMachine {
     void installSnapshot(long zxid, SnapshotData bytes) {
         Checks.require(bytes != null, "SNAP without snapshot bytes");
         log.clear();
+        membership.snapshotInstalled(); // the application hands over the snapshot's configuration (changeMembers)
         snapshotZxid = zxid;
         snapshot = bytes;
         committedZxid = zxid;
@@ -494,7 +535,12 @@ public final class ZabStateMachine {
         int index = indexOf(committedZxid);
         int from = index >= 0 ? index + 1 : -(index + 1);
         for (int i = from; i < log.size() && log.get(i).zxid() <= zxid; i++) {
-            pending.commits.add(log.get(i));
+            LogEntry entry = log.get(i);
+            pending.commits.add(entry);
+            Members members = membership.pendingAt(entry.zxid());
+            if (members != null) {
+                activate(entry.zxid(), members);
+            }
         }
         committedZxid = zxid;
     }

@@ -25,6 +25,14 @@ interface CommitPath {
     String mode();
 
     /** The id of the ensemble's leader this member follows or is, -1 when there is none (and standalone). */
+    /**
+     * What {@code conf} prints after the server's own keys: the server id (0 standalone), and on an ensemble member
+     * its quorum keys and the membership (Apache's QuorumZooKeeperServer.dumpConf).
+     */
+    default String confTail() {
+        return "serverId=0\n";
+    }
+
     default int leaderId() {
         return -1;
     }

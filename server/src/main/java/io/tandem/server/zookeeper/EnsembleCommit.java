@@ -5,6 +5,8 @@ import io.tandem.server.zab.QuorumFaults;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
+import io.tandem.server.zab.Members;
+import io.tandem.server.zab.MembershipReader;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.OpCode;
@@ -61,7 +63,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     private long nextTouchNanos;
     private long appliedSinceCompact;
     private final ReadOnlyMode readOnly;
-    /** Who is in the ensemble as committed configurations change it. */
+    /** The configurations this member applies, and who is in the ensemble as they change it. */
+    private final ReconfigMembership membership;
     private final EnsembleMembers members;
     /** On the leader: the configuration's version needs no establishing, or the transaction doing it is proposed. */
     private boolean configVersionProposed;
@@ -92,14 +95,11 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         this.answers = new PendingAnswers(server,
                 TimeUnit.MILLISECONDS.toNanos(Math.max(2_000, 2 * syncLimitMillis)), entry -> {});
         this.readOnly = new ReadOnlyMode(server, ZkServerConfig.readOnlyModeEnabled(settings::get), clock::nanoTime);
-        this.members = new EnsembleMembers(EnsembleConfig.fromSettings(settings));
+        // It fills /zookeeper/config now: the commit thread starts after this constructor.
+        this.membership = new ReconfigMembership(server, settings, clock, () -> zab);
+        this.members = membership.members;
         this.snapshots = inlineSnapshots ? BackgroundSnapshots.inline(this::writeToZab, server.tree)
                 : new BackgroundSnapshots(this::writeToZab, server.tree);
-        initConfigNode(); // the commit thread starts after this constructor
-    }
-
-    private void initConfigNode() {
-        Reconfig.initConfigNode(server.tree, members.staticConfig(), clock.currentTimeMillis());
     }
 
     /** Starts Zab; its callbacks are queued onto the commit thread, which must already run. */
@@ -120,7 +120,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     /** Runs over {@code simulated} instead of a {@link ZabServer} ({@link #startZab}); before Zab reports anything. */
-    void attachZab(EnsembleZab simulated) {
+    void attachZab(EnsembleZab simulated, int myId) {
+        members.myId(myId);
         zab = simulated;
     }
 
@@ -155,16 +156,13 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
 
     @Override
     public void reportStats(BiConsumer<String, Object> line) {
-        // Tandem's own: Zab's log fsyncs and the entries they covered, commits, messages and per-peer batches.
         EnsembleZab running = zab;
-        ZabServer.Stats stats = running == null ? null : running.stats();
-        line.accept("zk_log_syncs", stats == null ? 0 : stats.logSyncs());
-        line.accept("zk_log_synced_txns", stats == null ? 0 : stats.appends());
-        if (stats != null) {
-            line.accept("zk_zab_commits", stats.commits());
-            line.accept("zk_zab_messages", stats.messages());
-            line.accept("zk_zab_message_batches", stats.sends());
-        }
+        ZabServer.Stats.report(running == null ? null : running.stats(), line);
+    }
+
+    @Override
+    public String confTail() {
+        return membership.confTail();
     }
 
     // ---------------------------------------------------------------- Zab callbacks (Zab thread -> commit thread)
@@ -177,6 +175,11 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     @Override
     public void onSnapshot(long zxid, SnapshotData snapshot) {
         enqueue(() -> installSnapshot(zxid, snapshot));
+    }
+
+    @Override
+    public MembershipReader membershipReader() {
+        return Reconfig::membersOf;
     }
 
     @Override
@@ -309,13 +312,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 LOG.info(() -> "Committed reconfig at zxid 0x" + Long.toHexString(zxid));
             }
             result = server.applyTxn(header, txn);
-            if (logged.type() == OpCode.RECONFIG) {
-                // Apache's znode carries the version as mzxid: the zxid of a reconfig, the epoch's first zxid of an
-                // established configuration (written outside the log there, by initConfigInZKDatabase).
-                EnsembleConfig applied = EnsembleConfig.parse(((SetDataTxn) txn).data());
-                server.tree.getNode(Reconfig.CONFIG_PATH).mzxid = applied.version();
-                membersCommitted(applied, zxid);
-                writeDynamicFile(applied);
+            if (logged.type() == OpCode.RECONFIG && membership.applied((SetDataTxn) txn, zxid, serving)) {
+                removedFromEnsemble();
             }
         }
         if (!proposed.isEmpty() && Arrays.equals(proposed.peek().txn(), bytes)) {
@@ -353,10 +351,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             throw new UncheckedIOException("snapshot at zxid 0x" + Long.toHexString(zxid) + " is unreadable", e);
         }
         server.tree.setLastProcessedZxid(zxid);
-        initConfigNode();
-        DataNode configNode = server.tree.getNode(Reconfig.CONFIG_PATH);
-        if (configNode != null) {
-            membersCommitted(EnsembleConfig.parse(configNode.data()), zxid); // a reconfig the snapshot holds
+        if (membership.snapshotInstalled(zxid, serving)) { // a reconfig the snapshot holds removed this member
+            removedFromEnsemble();
         }
         server.preparer.clear();
         proposed.clear();
@@ -394,29 +390,14 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
     }
 
-    /** A configuration was applied ({@link EnsembleMembers#committed}); one without this member ends its serving. */
-    private void membersCommitted(EnsembleConfig config, long zxid) {
-        if (members.committed(config, zxid, serving, zab)) {
-            serving = false;
-            leading = false;
-            for (ServerConnection connection : server.listener.connections()) {
-                connection.closeNow();
-            }
-            answers.clear();
+    /** A configuration without this member was applied ({@link EnsembleMembers#committed}): it serves no more. */
+    private void removedFromEnsemble() {
+        serving = false;
+        leading = false;
+        for (ServerConnection connection : server.listener.connections()) {
+            connection.closeNow();
         }
-    }
-
-    /** Apache's dynamic configuration file for a committed configuration (production members only). */
-    private void writeDynamicFile(EnsembleConfig config) {
-        if (!(zab instanceof EnsembleZab.Production)) {
-            return; // the simulator's members have no data directory of their own
-        }
-        try {
-            Reconfig.writeDynamicFile(server.config.dataDir(), config);
-        } catch (IOException e) {
-            // The znode and Zab hold the configuration; the file is a copy for the operator, so the member goes on.
-            LOG.log(Level.WARNING, "writing the dynamic configuration file failed", e);
-        }
+        answers.clear();
     }
 
     ReadOnlyMode readOnlyMode() {
@@ -494,13 +475,11 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             // the tree may still show the static version 0 that an earlier leader already established.
             return;
         }
-        EnsembleConfig committed = EnsembleConfig.parse(server.tree.getNode(Reconfig.CONFIG_PATH).data());
-        if (committed == null || committed.version() != 0) {
+        byte[] txn = Reconfig.establishingTxn(server.tree, clock.currentTimeMillis());
+        if (txn == null) {
             configVersionProposed = true;
             return;
         }
-        byte[] txn = Jute.txnBytes(new TxnHeader(0, 0, 0, clock.currentTimeMillis(), OpCode.RECONFIG),
-                Reconfig.establishing(committed));
         configVersionProposed = proposeAsLeader(txn, 0);
     }
 
@@ -517,7 +496,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         answers.closeLost(now);
         establishConfigVersion();
         members.handTo(running);
-        if (!serving && running != null && !members.removed()) {
+        if (!serving && running != null && !members.removed() && !running.isRemoved()) { // removed: no read-only
             if (running.role() == Role.LOOKING) {
                 readOnly.maybeEnter(now, running::isRecovering);
             }

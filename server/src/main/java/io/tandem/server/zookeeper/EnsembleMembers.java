@@ -3,26 +3,33 @@ package io.tandem.server.zookeeper;
 import io.tandem.server.zab.QuorumTransport;
 
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.logging.Logger;
 
 /**
- * A member's view of who is in the ensemble as committed configurations change it: reconfig adds and removes
- * observers ({@link Reconfig} refuses voter changes), Zab and the quorum transport are handed each new member set,
- * and a configuration without this member removes it. Used on the commit thread only.
+ * A member's view of who is in the ensemble as committed configurations change it: reconfig adds and removes voters
+ * and observers and changes roles, Zab and the quorum transport are handed each new member set (Zab has activated a
+ * reconfig it committed itself already, see {@code ZabMembership}; it ignores an older one), and a
+ * configuration without this member removes it. Used on the commit thread only.
  */
 final class EnsembleMembers {
     private static final Logger LOG = Logger.getLogger(EnsembleMembers.class.getName());
     /** The configuration of zoo.cfg's server.N lines, version 0. */
     private final EnsembleConfig staticConfig;
-    /** This member's id once Zab runs; -1 under the simulator. */
+    /** This member's id once Zab runs (or the simulator attaches its own). */
     private int myId = -1;
     /** The members (spec by id) Zab was last handed, or runs since its start (zoo.cfg's server lines). */
     private Map<Long, String> zabMembers;
+    /**
+     * The member lines of the configuration last applied (as committed, the leader's addresses): a member whose line
+     * there equals its new line (role aside) keeps the address Zab dials it at, one whose line changed takes the new.
+     * Null until the first: zoo.cfg's lines are this member's view, which may differ from the leader's (a proxy).
+     */
+    private Map<Long, String> lastCommitted;
     /** Members Zab has not taken yet (its inbox was full): offered again each tick. */
     private Map<Integer, QuorumTransport.Peer> toHand;
+    /** The zxid (or version) of the configuration in {@link #toHand}. */
+    private long toHandZxid;
     /**
      * Zab's committed zxid when this member last began to serve: commits up to it are the history the leader synced
      * it with (the commit thread may learn that it serves before it applied them), later ones happen while it serves.
@@ -44,6 +51,10 @@ final class EnsembleMembers {
         myId = id;
     }
 
+    int myId() {
+        return myId;
+    }
+
     boolean removed() {
         return removed;
     }
@@ -62,12 +73,12 @@ final class EnsembleMembers {
      * the caller stops serving and drops its clients.
      */
     boolean committed(EnsembleConfig config, long zxid, boolean serving, EnsembleZab zab) {
-        if (config == null || sameMembers(config.members(), zabMembers)) {
+        if (config == null) {
             return false;
         }
-        if (!voterIds(config).equals(voterIds(staticConfig))) {
-            LOG.warning(() -> "Configuration version 0x" + Long.toHexString(config.version()) + " has voters "
-                    + voterIds(config) + ", Zab runs " + voterIds(staticConfig) + ": voters cannot change yet");
+        Map<Long, String> previous = lastCommitted == null ? config.members() : lastCommitted;
+        lastCommitted = config.members();
+        if (sameMembers(config.members(), zabMembers) && sameAddresses(config.members(), previous)) {
             return false;
         }
         boolean present = config.members().containsKey((long) myId);
@@ -75,10 +86,14 @@ final class EnsembleMembers {
             return false;
         }
         // A member this one already knows keeps the address its own zoo.cfg gives (it may reach it another way than
-        // the leader does, through a proxy in a test or a NAT); only a new member is dialled where the config says.
+        // the leader does, through a proxy in a test or a NAT), in its new role; a new member, or one whose address
+        // the configuration really changes (Apache dials the new one), is dialled where the config says.
         Map<Long, String> members = new TreeMap<>();
-        config.members().forEach((id, spec) -> members.put(id, zabMembers.containsKey(id)
-                && isObserver(zabMembers.get(id)) == isObserver(spec) ? zabMembers.get(id) : spec));
+        config.members().forEach((id, spec) -> {
+            String known = zabMembers.get(id);
+            boolean moved = previous.get(id) != null && !withoutRole(previous.get(id)).equals(withoutRole(spec));
+            members.put(id, known == null || moved ? spec : withRole(known, isObserver(spec)));
+        });
         Map<Integer, QuorumTransport.Peer> peers = new TreeMap<>();
         members.forEach((id, spec) -> peers.put(id.intValue(), QuorumTransport.Peer.parse(id.intValue(), spec)));
         zabMembers = members;
@@ -89,15 +104,40 @@ final class EnsembleMembers {
             removed = true;
         }
         toHand = peers;
+        toHandZxid = zxid;
         handTo(zab);
         return !present;
     }
 
     /** Hands Zab the members it has not taken yet, if any (again each tick while its inbox is full). */
     void handTo(EnsembleZab zab) {
-        if (toHand != null && zab != null && zab.changeMembers(toHand)) {
+        if (toHand != null && zab != null && zab.changeMembers(toHandZxid, toHand)) {
             toHand = null;
         }
+    }
+
+    /** Whether every member named in both has the same line in both, roles aside. */
+    private static boolean sameAddresses(Map<Long, String> a, Map<Long, String> b) {
+        for (Map.Entry<Long, String> e : a.entrySet()) {
+            String other = b.get(e.getKey());
+            if (other != null && !withoutRole(other).equals(withoutRole(e.getValue()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String withoutRole(String spec) {
+        return spec.replace(":observer", "").replace(":participant", "");
+    }
+
+    /** {@code spec} (a zoo.cfg line, which may omit the role) with the role given. */
+    static String withRole(String spec, boolean observer) {
+        int semicolon = spec.indexOf(';');
+        String server = semicolon < 0 ? spec : spec.substring(0, semicolon);
+        String client = semicolon < 0 ? "" : spec.substring(semicolon);
+        server = server.replace(":observer", "").replace(":participant", "");
+        return server + (observer ? ":observer" : ":participant") + client;
     }
 
     /** The same ids in the same roles (voter or observer), whatever addresses either prints. */
@@ -117,13 +157,4 @@ final class EnsembleMembers {
         return spec.contains(":observer");
     }
 
-    private static Set<Long> voterIds(EnsembleConfig config) {
-        Set<Long> voters = new TreeSet<>();
-        config.members().forEach((id, spec) -> {
-            if (!isObserver(spec)) {
-                voters.add(id);
-            }
-        });
-        return voters;
-    }
 }

@@ -28,15 +28,22 @@ interface EnsembleZab {
 
     boolean isRecovering();
 
+    /** A committed reconfig removed this member: its Zab takes part in nothing any more. */
+    boolean isRemoved();
+
     SnapshotData writeSnapshot(long zxid, SnapshotBody body) throws IOException;
 
     boolean compact(long zxid, SnapshotData snapshot);
 
     /**
-     * A committed reconfig's members, this member's own line included unless it was removed (only observers may
-     * differ from Zab's: see {@link ZabServer#changeMembers}). False when Zab cannot take it now; offered again later.
+     * A configuration applied at {@code zxid} (or a snapshot's, at its version): its members, this member's own line
+     * included unless it was removed (see {@link ZabServer#changeMembers}). False when Zab cannot take it now; offered
+     * again later.
      */
-    boolean changeMembers(Map<Integer, QuorumTransport.Peer> members);
+    boolean changeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members);
+
+    /** On the leader: whether {@code id} is this leader or a learner synced with it (reconfig's NewConfigNoQuorum). */
+    boolean isSyncedWithLeader(int id);
 
     /** Counters for mntr, or null when there are none. */
     ZabServer.Stats stats();
@@ -85,6 +92,11 @@ interface EnsembleZab {
         }
 
         @Override
+        public boolean isRemoved() {
+            return server.isRemoved();
+        }
+
+        @Override
         public SnapshotData writeSnapshot(long zxid, SnapshotBody body) throws IOException {
             return server.writeSnapshot(zxid, body);
         }
@@ -95,8 +107,13 @@ interface EnsembleZab {
         }
 
         @Override
-        public boolean changeMembers(Map<Integer, QuorumTransport.Peer> members) {
-            return server.changeMembers(members);
+        public boolean changeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members) {
+            return server.changeMembers(zxid, members);
+        }
+
+        @Override
+        public boolean isSyncedWithLeader(int id) {
+            return server.isSyncedWithLeader(id);
         }
 
         @Override

@@ -230,7 +230,7 @@ final class FourLetterWords {
                 + "minSessionTimeout=" + config.minSessionTimeoutMs() + "\n"
                 + "maxSessionTimeout=" + config.maxSessionTimeoutMs() + "\n"
                 + "clientPortListenBacklog=-1\n"
-                + "serverId=0\n";
+                + server.commitPath().confTail();
     }
 
     private static String envi() {

@@ -1,11 +1,17 @@
 package io.tandem.server.zookeeper;
 
+import io.netty.buffer.Unpooled;
+import io.tandem.server.zab.Members;
+import io.tandem.server.zab.MembershipReader;
+import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.Perms;
 import io.tandem.zk.wire.data.ACL;
 import io.tandem.zk.wire.data.Id;
 import io.tandem.zk.wire.proto.ReconfigRequest;
 import io.tandem.zk.wire.txn.SetDataTxn;
+import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
@@ -13,10 +19,12 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.function.IntPredicate;
 import java.util.logging.Logger;
 
 /**
@@ -25,12 +33,14 @@ import java.util.logging.Logger;
  * not the current version (BadVersion; -1 matches any), a malformed or too small new configuration (BadArguments),
  * no WRITE on {@code /zookeeper/config} (NoAuth; only the super user has it, the znode being world-readable only).
  *
- * <p>Tandem applies a new configuration when its voters are the current ones: a reconfig that re-states the ensemble
- * (it gets a new version, the znode and its watchers see it), or one that adds or removes observers (every member's
- * Zab and quorum transport take the new observers as it applies the commit, see {@code EnsembleCommit}). Changing
- * the voters needs Zab to change its quorum, which it cannot yet, so such a reconfig is refused with Unimplemented
- * (Apache's own answer where it cannot reconfigure) after every check above: it is never acknowledged without being
- * applied.
+ * Then, as Apache's leader: a new configuration without a connected and synced quorum of its voters (this leader
+ * and the learners synced with it, {@link #syncedWithLeader}) is told NewConfigNoQuorum.
+ *
+ * <p>Any change is taken: re-stating the ensemble (a new version), adding or removing voters and observers, a
+ * member's role (participant or observer), the whole set at once (bulk). Zab commits the transaction with a quorum of
+ * the old voters and one of the new, and every member activates the new members as it commits it (see
+ * {@code ZabMembership}); a leader that is no longer a voter then steps down and the new voters elect
+ * one of their own, a member no longer named stops serving ({@code EnsembleMembers}).
  *
  * <p>The transaction is a SetDataTxn of the member lines without the version line: the version is the zxid of the
  * transaction itself (Apache sets it so), which only Zab knows once it commits; {@link #stamped} adds it then.
@@ -50,11 +60,11 @@ final class Reconfig {
     private final boolean enabled;
     private final boolean ensemble;
     /**
-     * Test hook: whether a reconfig that changes the voters is prepared (and so committed and acknowledged) although
-     * Zab keeps its voters. The simulator's mutation test sets it, which its reconfig checker must catch; production
-     * never does.
+     * On the leader: whether a server is this leader or a learner synced with it (Zab's view, published by its
+     * thread). A joining server is not (it connects once the configuration naming it commits), so a reconfig whose
+     * new voters are mostly new servers cannot commit and is refused, as Apache's isQuorumSynced refuses it.
      */
-    boolean acceptsMemberChanges;
+    private volatile IntPredicate syncedWithLeader = id -> true;
 
     /**
      * @param enabled  zoo.cfg's {@code reconfigEnabled} (Apache's default: false)
@@ -80,6 +90,10 @@ final class Reconfig {
         } catch (ZkException e) {
             throw new IllegalStateException("the tree has no " + CONFIG_PATH, e);
         }
+    }
+
+    void syncedWithLeader(IntPredicate synced) {
+        syncedWithLeader = synced;
     }
 
     /** Reconfig with the feature off: Apache answers before looking at the session. */
@@ -118,34 +132,14 @@ final class Reconfig {
             LOG.warning("Reconfig failed - new configuration must include at least 2 followers");
             throw new ZkException(KeeperCode.BAD_ARGUMENTS);
         }
+        Members members = members(next);
+        long synced = Arrays.stream(members.voters()).filter(syncedWithLeader::test).count();
+        if (synced < members.voters().length / 2 + 1) {
+            LOG.warning("Reconfig failed - there must be a connected and synced quorum in new configuration");
+            throw new ZkException(KeeperCode.NEW_CONFIG_NO_QUORUM);
+        }
         Acls.check(acl, Perms.WRITE, authInfo);
-        if (!changesOnlyObservers(current, next) && !acceptsMemberChanges) {
-            LOG.warning(() -> "Reconfig refused: changing the ensemble's voters (to " + next.members()
-                    + " from " + current.members() + ") is not implemented by Tandem");
-            throw new ZkException(KeeperCode.UNIMPLEMENTED);
-        }
         return new SetDataTxn(CONFIG_PATH, next.membersText().getBytes(StandardCharsets.UTF_8), -1);
-    }
-
-    /**
-     * Whether {@code next} keeps every voter's line as it is and changes observers only by adding or removing them.
-     * Observers count in no quorum, so Zab takes such a change on each member as it applies the commit; changing the
-     * voters (or a member's role or addresses) needs the joint quorum of the old and the new configuration.
-     */
-    static boolean changesOnlyObservers(EnsembleConfig current, EnsembleConfig next) {
-        for (Map.Entry<Long, String> member : current.members().entrySet()) {
-            String after = next.members().get(member.getKey());
-            boolean observer = member.getValue().contains(":observer");
-            if (after == null ? !observer : !after.equals(member.getValue())) {
-                return false;
-            }
-        }
-        for (Map.Entry<Long, String> member : next.members().entrySet()) {
-            if (!current.members().containsKey(member.getKey()) && !member.getValue().contains(":observer")) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Non-incremental: the new members listed whole, separated by commas or new lines (Apache's Properties form). */
@@ -263,6 +257,99 @@ final class Reconfig {
                 }
             }
         }
+    }
+
+    /**
+     * The zoo.cfg settings with the members of the newest dynamic configuration file in {@code dataDir}, if any: the
+     * configuration this member last applied, as Apache's restart reads its dynamicConfigFile. Without it a member
+     * restarted after a reconfig would count the voters of its zoo.cfg and not know a joiner (a reconfig still in its
+     * log is pending until a leader commits it again, and that leader may need the joiner's vote). A member named in
+     * both keeps its zoo.cfg line (its own way to reach it, e.g. through a proxy) in the file's role; one that only the
+     * file names takes the file's line; one the file does not name is left out. A file that does not name this
+     * member (it was removed) is ignored with a warning: the others refuse it anyway.
+     */
+    static Map<String, String> withDynamicFile(Map<String, String> settings, Path dataDir, int myId)
+            throws IOException {
+        Path newest = null;
+        long newestVersion = -1;
+        if (Files.isDirectory(dataDir)) {
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(dataDir, DYNAMIC_FILE_PREFIX + "*")) {
+                for (Path file : files) {
+                    String suffix = file.getFileName().toString().substring(DYNAMIC_FILE_PREFIX.length());
+                    try {
+                        long version = Long.parseUnsignedLong(suffix, 16);
+                        if (version > newestVersion) {
+                            newest = file;
+                            newestVersion = version;
+                        }
+                    } catch (NumberFormatException e) {
+                        // a temporary file of an interrupted write: not a configuration
+                    }
+                }
+            }
+        }
+        if (newest == null) {
+            return settings;
+        }
+        Path found = newest;
+        EnsembleConfig applied = EnsembleConfig.parse(Files.readAllBytes(found));
+        if (applied == null || !applied.members().containsKey((long) myId)) {
+            LOG.warning(() -> "Server " + myId + " is not in " + found + ": starting with zoo.cfg's members");
+            return settings;
+        }
+        Map<String, String> merged = new TreeMap<>(settings);
+        merged.keySet().removeIf(key -> key.trim().matches("server\\.\\d+"));
+        applied.members().forEach((id, spec) -> {
+            String local = settings.get("server." + id);
+            boolean observer = spec.contains(":observer");
+            merged.put("server." + id, local == null ? spec : EnsembleMembers.withRole(local.trim(), observer));
+        });
+        LOG.info(() -> "Members from " + found.getFileName() + ": " + applied.members().keySet());
+        return merged;
+    }
+
+    /** {@link #writeDynamicFile}; a failure is logged: the znode and Zab hold the configuration, the file is a copy. */
+    static void writeDynamicFileOrWarn(Path dataDir, EnsembleConfig config) {
+        try {
+            writeDynamicFile(dataDir, config);
+        } catch (IOException e) {
+            LOG.log(java.util.logging.Level.WARNING, "writing the dynamic configuration file failed", e);
+        }
+    }
+
+    /**
+     * The new members a reconfig transaction (as the commit path logs it: header and SetDataTxn) carries, for Zab's
+     * joint quorum and activation ({@link MembershipReader}); null for any other transaction.
+     */
+    static Members membersOf(byte[] txn) {
+        JuteInput in = new JuteInput(Unpooled.wrappedBuffer(txn), Integer.MAX_VALUE);
+        TxnHeader header = TxnHeader.read(in);
+        if (header.type() != OpCode.RECONFIG) {
+            return null;
+        }
+        EnsembleConfig config = EnsembleConfig.parse(SetDataTxn.read(in).data());
+        return config == null ? null : members(config);
+    }
+
+    /** A configuration's voters and observers by id, as Zab takes them. */
+    static Members members(EnsembleConfig config) {
+        int[] voters = config.members().entrySet().stream().filter(e -> !e.getValue().contains(":observer"))
+                .mapToInt(e -> e.getKey().intValue()).toArray();
+        int[] observers = config.members().entrySet().stream().filter(e -> e.getValue().contains(":observer"))
+                .mapToInt(e -> e.getKey().intValue()).toArray();
+        return new Members(voters, observers);
+    }
+
+    /**
+     * On a new leader whose tree holds the static configuration (version 0): the transaction establishing its version
+     * ({@link #establishing}), or null when the configuration has a version already.
+     */
+    static byte[] establishingTxn(DataTree tree, long nowMillis) {
+        EnsembleConfig committed = EnsembleConfig.parse(tree.getNode(CONFIG_PATH).data());
+        if (committed == null || committed.version() != 0) {
+            return null;
+        }
+        return Jute.txnBytes(new TxnHeader(0, 0, 0, nowMillis, OpCode.RECONFIG), establishing(committed));
     }
 
     /**

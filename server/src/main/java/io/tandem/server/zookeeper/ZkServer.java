@@ -121,6 +121,7 @@ public final class ZkServer implements AutoCloseable {
 
     static ZkServer startEnsemble(ZkServerConfig config, String superDigest, ZkSecurity security, int myId,
                                   Map<String, String> settings, Path zabDir) throws IOException {
+        settings = Reconfig.withDynamicFile(settings, config.dataDir(), myId); // the last applied configuration
         ZkServer server = new ZkServer(config, superDigest, security, true);
         // Apache's leader and followers share the limit out: divided by (voters - 1) when there are more than two
         // (observers are not voters, so they do not change the share).
@@ -181,7 +182,7 @@ public final class ZkServer implements AutoCloseable {
                                     EnsembleZab zab, CommitClock clock) {
         ZkServer server = new ZkServer(config, superDigest, ZkSecurity.NONE, true);
         EnsembleCommit ensemble = new EnsembleCommit(server, settings, clock, true);
-        ensemble.attachZab(zab);
+        ensemble.attachZab(zab, myId);
         server.commitPath = ensemble;
         server.sessions.startIds(myId, clock.currentTimeMillis());
         server.sessions.useClock(clock::nanoTime); // sessions expire on the virtual clock, so a seed replays

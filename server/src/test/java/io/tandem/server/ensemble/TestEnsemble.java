@@ -36,6 +36,8 @@ public final class TestEnsemble implements AutoCloseable {
     private final Path dir;
     /** Voters and observers: ids 1..members. */
     private final int members;
+    /** Voters: ids 1..voters (ids after them are observers). */
+    private final int voters;
     private final int[] clientPorts;
     private final Map<String, String> serverLines = new TreeMap<>();
     private final Tandem[] nodes;
@@ -55,8 +57,17 @@ public final class TestEnsemble implements AutoCloseable {
 
     /** {@link #SIZE} voters and {@code observers} observers (ids SIZE + 1 on). */
     TestEnsemble(Path dir, int observers) throws IOException {
+        this(dir, observers, 0);
+    }
+
+    /**
+     * {@link #SIZE} voters, {@code extraVoters} more voters (ids SIZE + 1 on, e.g. one that joins by reconfig) and
+     * {@code observers} observers after them.
+     */
+    TestEnsemble(Path dir, int observers, int extraVoters) throws IOException {
         this.dir = dir;
-        this.members = SIZE + observers;
+        this.voters = SIZE + extraVoters;
+        this.members = voters + observers;
         this.clientPorts = new int[members + 1];
         this.nodes = new Tandem[members + 1];
         for (int id = 1; id <= members; id++) {
@@ -67,7 +78,7 @@ public final class TestEnsemble implements AutoCloseable {
     }
 
     boolean isObserver(int id) {
-        return id > SIZE;
+        return id > voters;
     }
 
     /** Ports handed out in this JVM: the kernel may offer a just-closed port again, and members refuse a clash. */

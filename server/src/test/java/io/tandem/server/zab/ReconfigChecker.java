@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -16,31 +17,49 @@ import java.util.TreeSet;
  *       leader establishes;</li>
  *   <li>a quorum of the old configuration's voters and of the new one's hold the transaction durably when it is
  *       applied (so it was acknowledged by both);</li>
- *   <li>the configuration applied names exactly the members Zab runs: Zab cannot yet change its voters, so a
- *       reconfig that adds or removes members must never commit (the server refuses it, Unimplemented), and clients are
- *       never told it succeeded ({@link SimulatedReconfigClients}).</li>
+ *   <li>the configuration applied names exactly the members the member's Zab runs once the turn is over (Zab
+ *       activates a reconfig as it commits it), and a member it does not name is removed: its Zab is, and it serves
+ *       no client;</li>
+ *   <li>a client told OK got a configuration the members applied ({@link SimulatedReconfigClients}).</li>
  * </ul>
- * Removed members stop answering: with no membership change committed there is none to remove yet; the check to add
- * once Zab changes voters is that a member absent from the active configuration serves no client.
+ * The configurations by zxid give the simulator the voters in force for its durability check and the members its
+ * end-of-run checks expect to converge (one removed stopped at its removal).
  */
 final class ReconfigChecker {
     private static final long EPOCH_MASK = 0xffff_ffff_0000_0000L;
 
     private final ZabSimulator sim;
-    private final Set<Integer> runningMembers = new TreeSet<>();
-    private final Set<Integer> runningVoters = new TreeSet<>();
+    /** Members and voters of each committed configuration by the zxid it was committed at (0: zoo.cfg's). */
+    private final TreeMap<Long, Set<Integer>> membersAt = new TreeMap<>();
+    private final TreeMap<Long, Set<Integer>> votersAt = new TreeMap<>();
     private final Map<Long, Long> zxidOfVersion = new HashMap<>();
     private final Map<Long, Long> versionOfZxid = new HashMap<>();
     private final Map<Long, String> textOfVersion = new HashMap<>();
 
     ReconfigChecker(ZabSimulator sim, int voters, int observers) {
         this.sim = sim;
+        Set<Integer> members = new TreeSet<>();
+        Set<Integer> voterIds = new TreeSet<>();
         for (int id = 1; id <= voters + observers; id++) {
-            runningMembers.add(id);
+            members.add(id);
             if (id <= voters) {
-                runningVoters.add(id);
+                voterIds.add(id);
             }
         }
+        membersAt.put(0L, members);
+        votersAt.put(0L, voterIds);
+    }
+
+    Set<Integer> votersAt(long zxid) {
+        return votersAt.floorEntry(zxid).getValue();
+    }
+
+    boolean isVoter(int id) {
+        return votersAt.lastEntry().getValue().contains(id);
+    }
+
+    boolean isMember(int id) {
+        return membersAt.lastEntry().getValue().contains(id);
     }
 
     void watch(SimulatedMember member) {
@@ -48,9 +67,63 @@ final class ReconfigChecker {
     }
 
     private void afterTurn(int memberId, List<SimulatedMember.Applied> applied) {
+        SimulatedMember.Applied last = null;
         for (SimulatedMember.Applied txn : applied) {
             if (txn.type() == OpCode.RECONFIG) {
                 check(memberId, txn);
+                last = txn;
+            }
+        }
+        if (last != null) {
+            checkZabRuns(memberId, last);
+        }
+    }
+
+    /** After the turn: the member's Zab runs the configuration it applied last, or is removed if it is not named. */
+    private void checkZabRuns(int memberId, SimulatedMember.Applied txn) {
+        ZabSimulator.Node node = sim.node(memberId);
+        if (node.machine == null) {
+            return;
+        }
+        Set<Integer> members = new TreeSet<>();
+        Set<Integer> voters = new TreeSet<>();
+        parse(txn.config(), members, voters);
+        ZabStateMachine machine = node.machine;
+        if (machine.committedZxid() != node.member.lastProcessedZxid()) {
+            return; // Zab committed (and activated) more than the member applied yet: compared once caught up
+        }
+        if (!members.contains(memberId)) {
+            if (!machine.isRemoved() || node.member.serving()) {
+                throw sim.failure("member " + memberId + " applied configuration " + Long.toHexString(
+                        version(txn.config())) + " without it but its Zab is " + machine + " and it "
+                        + (node.member.serving() ? "serves" : "does not serve"));
+            }
+            return;
+        }
+        Set<Integer> zabVoters = new TreeSet<>();
+        Set<Integer> zabMembers = new TreeSet<>();
+        for (int id : machine.config().voters()) {
+            zabVoters.add(id);
+            zabMembers.add(id);
+        }
+        for (int id : machine.config().observers()) {
+            zabMembers.add(id);
+        }
+        if ((!zabVoters.equals(voters) || !zabMembers.equals(members))) {
+            throw sim.failure("member " + memberId + " applied configuration " + Long.toHexString(version(txn.config()))
+                    + " with members " + members + " (voters " + voters + ") but its Zab runs " + zabMembers
+                    + " (voters " + zabVoters + ")");
+        }
+    }
+
+    private static void parse(String config, Set<Integer> members, Set<Integer> voters) {
+        for (String line : config.split("\n")) {
+            if (line.startsWith("server.")) {
+                int id = Integer.parseInt(line.substring("server.".length(), line.indexOf('=')));
+                members.add(id);
+                if (!line.contains(":observer")) {
+                    voters.add(id);
+                }
             }
         }
     }
@@ -74,24 +147,19 @@ final class ReconfigChecker {
         }
         Set<Integer> members = new TreeSet<>();
         Set<Integer> voters = new TreeSet<>();
-        for (String line : txn.config().split("\n")) {
-            if (line.startsWith("server.")) {
-                int id = Integer.parseInt(line.substring("server.".length(), line.indexOf('=')));
-                members.add(id);
-                if (!line.contains(":observer")) {
-                    voters.add(id);
-                }
-            }
-        }
-        if (!members.equals(runningMembers) || !voters.equals(runningVoters)) {
-            throw sim.failure("member " + memberId + " applied configuration version " + Long.toHexString(version)
-                    + " with members " + members + " (voters " + voters + ") at " + Zxid.toString(txn.zxid())
-                    + ", but Zab runs members " + runningMembers + " (voters " + runningVoters + ")");
-        }
+        parse(txn.config(), members, voters);
         if (textOfVersion.putIfAbsent(version, txn.config()) == null) {
-            // First seen applied: both the old voters (Zab's, unchanged) and the new ones must hold it durably.
-            requireDurableQuorum(txn.zxid(), runningVoters, "old");
+            // First seen applied: the voters before it and the new ones must both hold it durably.
+            requireDurableQuorum(txn.zxid(), votersAt(txn.zxid() - 1), "old");
             requireDurableQuorum(txn.zxid(), voters, "new");
+            membersAt.put(txn.zxid(), members);
+            votersAt.put(txn.zxid(), voters);
+            if (!voters.equals(votersAt(txn.zxid() - 1))) {
+                sim.count("reconfig changing the voters committed");
+            }
+            if (!members.containsAll(membersAt.floorEntry(txn.zxid() - 1).getValue())) {
+                sim.count("reconfig removing a member committed");
+            }
             sim.count(establishing ? "configuration established by a new leader" : "reconfig committed");
         } else if (!textOfVersion.get(version).equals(txn.config())) {
             throw sim.failure("member " + memberId + " applied configuration version " + Long.toHexString(version)

@@ -143,6 +143,9 @@ final class SessionExpiryChecker {
      */
     void checkEnd() {
         for (ZabSimulator.Node node : sim.nodes) {
+            if (!sim.isMember(node.id)) {
+                continue; // removed by a reconfig: its tree stopped at its removal
+            }
             Set<Long> sessions = node.member.sessionIds();
             Map<String, Long> ephemerals = node.member.ephemerals();
             for (Map.Entry<String, Long> acked : acknowledged.entrySet()) {

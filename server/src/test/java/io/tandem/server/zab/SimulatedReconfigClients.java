@@ -17,19 +17,19 @@ import java.util.SplittableRandom;
 
 /**
  * A super user issuing reconfig requests (op 16) to random members: re-stating the ensemble (incremental with nobody
- * joining or leaving, which commits a new configuration version), removing a voter, or adding a server; sometimes
- * from a stale version ({@code -from}). Zab cannot yet change its voters, so only the first may succeed; the others
- * must be refused. Every success is checked against what the members applied ({@link ReconfigChecker}).
+ * joining or leaving, which commits a new configuration version), removing a voter, making a voter an observer or an
+ * observer a voter, or adding an observer that never shows up (server 9); sometimes from a stale version
+ * ({@code -from}). Every success is checked against what the members applied ({@link ReconfigChecker}); the server
+ * refuses what Apache refuses (fewer than two voters, no synced quorum of the new voters, one in progress, ...).
  */
 final class SimulatedReconfigClients {
     private static final int TIMEOUT_TICKS = 40;
 
-    private enum Kind { RESTATE, REMOVE, ADD }
+    private enum Kind { RESTATE, REMOVE, DEMOTE, PROMOTE, ADD }
 
     private final ZabSimulator sim;
     private final ReconfigChecker checker;
     private final SplittableRandom random;
-    private final int voters;
     private int server;
     private SimulatedMember member;
     private SimulatedMember.Connection connection;
@@ -42,11 +42,10 @@ final class SimulatedReconfigClients {
     private long pendingDeadline;
     private long lastVersion;
 
-    SimulatedReconfigClients(ZabSimulator sim, ReconfigChecker checker, long seed, int voters, int serverCount) {
+    SimulatedReconfigClients(ZabSimulator sim, ReconfigChecker checker, long seed, int serverCount) {
         this.sim = sim;
         this.checker = checker;
         this.random = new SplittableRandom(seed ^ 0x2EC0_F16L);
-        this.voters = voters;
         this.server = 1 + random.nextInt(serverCount);
     }
 
@@ -91,18 +90,34 @@ final class SimulatedReconfigClients {
     }
 
     private void issue(long step) {
-        int roll = random.nextInt(4);
-        pendingKind = roll < 2 ? Kind.RESTATE : roll == 2 ? Kind.REMOVE : Kind.ADD;
+        int roll = random.nextInt(8);
+        pendingKind = roll < 3 ? Kind.RESTATE : roll < 4 ? Kind.REMOVE : roll < 6 ? Kind.DEMOTE : roll < 7
+                ? Kind.PROMOTE : Kind.ADD;
         long from = random.nextInt(4) == 0 && lastVersion != 0 ? lastVersion : -1;
+        // Any server of the simulation, whatever the newest configuration makes it (the server judges), but one a
+        // reconfig removed is not named again: its Zab stays removed until it restarts, which Tandem does not do
+        // for it (a known gap: Apache lets a removed server rejoin).
+        int id = 1 + random.nextInt(sim.nodes.length);
+        if (!sim.isMember(id) && pendingKind != Kind.RESTATE && pendingKind != Kind.ADD) {
+            pendingKind = Kind.RESTATE;
+        }
         ReconfigRequest request = switch (pendingKind) {
             case RESTATE -> new ReconfigRequest(null, null, null, from);
-            case REMOVE -> new ReconfigRequest(null, Integer.toString(1 + random.nextInt(voters)), null, from);
-            case ADD -> new ReconfigRequest("server.9=127.0.0.1:2009:3009:participant;127.0.0.1:2189", null, null,
+            case REMOVE -> new ReconfigRequest(null, Integer.toString(id), null, from);
+            case DEMOTE -> new ReconfigRequest(line(id, true), null, null, from);
+            case PROMOTE -> new ReconfigRequest(line(id, false), null, null, from);
+            case ADD -> new ReconfigRequest("server.9=127.0.0.1:2009:3009:observer;127.0.0.1:2189", null, null,
                     from);
         };
         pendingXid = nextXid++;
         pendingDeadline = step + (long) TIMEOUT_TICKS * ZabSimulator.TICK_STEPS;
         connection.send(new RequestHeader(pendingXid, OpCode.RECONFIG), request);
+    }
+
+    /** A simulated member's line (SimulatedMember's addresses) with a client port, as a joiner's must have. */
+    private static String line(int id, boolean observer) {
+        return "server." + id + "=127.0.0.1:" + (2000 + id) + ":" + (3000 + id) + (observer ? ":observer" : "")
+                + ";127.0.0.1:" + (2180 + id);
     }
 
     private void readReplies() {
@@ -133,10 +148,7 @@ final class SimulatedReconfigClients {
                     sim.count("reconfig " + pendingKind + " refused with " + header.err());
                     continue;
                 }
-                if (pendingKind != Kind.RESTATE) {
-                    throw sim.failure("member " + server + " acknowledged a reconfig that changes the members ("
-                            + pendingKind + "), which Zab cannot carry out");
-                }
+                sim.count("reconfig " + pendingKind + " acknowledged");
                 String config = new String(GetDataResponse.read(in).data(), StandardCharsets.UTF_8);
                 checker.acknowledged(config, server);
                 for (String line : config.split("\n")) {

@@ -240,7 +240,17 @@ final class ZabSimulator {
 
             @Override
             public boolean isObserver() {
-                return !isVoter(node.id);
+                return node.machine == null ? !isVoter(node.id) : node.machine.isObserver();
+            }
+
+            @Override
+            public boolean isRemoved() {
+                return node.machine != null && node.machine.isRemoved();
+            }
+
+            @Override
+            public boolean isSyncedWithLeader(int id) {
+                return node.machine != null && Arrays.stream(node.machine.syncedMembers()).anyMatch(m -> m == id);
             }
 
             @Override
@@ -321,8 +331,8 @@ final class ZabSimulator {
     /** With members: the reconfig checker, and a super user issuing reconfigs. */
     private ReconfigChecker reconfigChecker;
     private SimulatedReconfigClients reconfigClients;
-    /** Mutation: reconfigs that change the members are committed and acknowledged. */
-    private boolean memberAcceptsMemberChanges;
+    /** Mutation: every leader commits a reconfig with a quorum of the old voters only (no joint quorum). */
+    private boolean oldQuorumOnly;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -417,7 +427,7 @@ final class ZabSimulator {
         sim.sessionClients = new SimulatedSessionClients(sim, sim.sessionChecker, seed, voters + observers);
         sim.readOnlyClients = new SimulatedReadOnlyClients(sim, seed, voters + observers, sim.zkClients.paths(),
                 readOnly);
-        sim.reconfigClients = new SimulatedReconfigClients(sim, sim.reconfigChecker, seed, voters, voters + observers);
+        sim.reconfigClients = new SimulatedReconfigClients(sim, sim.reconfigChecker, seed, voters + observers);
         sim.batchInputs = choose.nextBoolean();
         return sim;
     }
@@ -451,12 +461,12 @@ final class ZabSimulator {
         }
     }
 
-    /** The mutation the reconfig checker must catch: reconfigs that change the members commit and are answered OK. */
-    void acceptMemberChangesInReconfig() {
-        memberAcceptsMemberChanges = true;
+    /** The mutation the reconfig checker must catch: Zab counts the old voters only while a reconfig is pending. */
+    void countOldQuorumOnly() {
+        oldQuorumOnly = true;
         for (Node node : nodes) {
-            if (node.member != null) {
-                node.member.acceptMemberChangesInReconfig();
+            if (node.machine != null) {
+                node.machine.membership.countsActiveVotersOnly = true;
             }
         }
     }
@@ -683,8 +693,29 @@ final class ZabSimulator {
                 && diskDamage.nextDouble() < corruptAtRestart && damaged <= voters - (voters / 2 + 1);
     }
 
+    /** The voters of the configuration in force at {@code zxid}. */
+    java.util.Set<Integer> votersAt(long zxid) {
+        if (reconfigChecker != null) {
+            return reconfigChecker.votersAt(zxid);
+        }
+        java.util.Set<Integer> voters = new java.util.TreeSet<>();
+        for (int id : voterIds) {
+            voters.add(id);
+        }
+        return voters;
+    }
+
+    /** A voter of the newest committed configuration (zoo.cfg's until a reconfig changes it). */
     boolean isVoter(int id) {
-        return id <= voterIds.length;
+        return reconfigChecker != null ? reconfigChecker.isVoter(id) : id <= voterIds.length;
+    }
+
+    /**
+     * A member of the newest committed configuration: one a reconfig removed takes part in nothing and serves nobody,
+     * so the end-of-run checks leave it out.
+     */
+    boolean isMember(int id) {
+        return reconfigChecker == null || reconfigChecker.isMember(id);
     }
 
     void isolate(int id) {
@@ -789,6 +820,9 @@ final class ZabSimulator {
                 }
                 if (item.txn() != null) {
                     submit(node.id, item.txn());
+                } else if (item.members() != null) {
+                    runOn(node, () -> node.driver.changeMembers(item.compactZxid(), item.members().voters(),
+                            item.members().observers()));
                 } else {
                     runOn(node, () -> {
                         try {
@@ -865,6 +899,9 @@ final class ZabSimulator {
     private void send(int from, int to, ZabMessage message) {
         if (message instanceof ZabMessage.Sync sync) {
             count("sync " + sync.mode());
+        }
+        if (to > nodes.length) {
+            return; // a member a reconfig added that the simulation never starts (its connection never comes up)
         }
         long connection = connections.sendGeneration(from, to);
         if (connection < 0) {
@@ -946,6 +983,7 @@ final class ZabSimulator {
         ZabConfig config = new ZabConfig(node.id, voterIds, observerIds, baseConfig.initLimit(), baseConfig.syncLimit(),
                 baseConfig.electionFinalizeTicks(), baseConfig.outstandingProposalsMax());
         ZabStateMachine machine = new ZabStateMachine(config, durable, node.restarts);
+        machine.membership.countsActiveVotersOnly = oldQuorumOnly;
         long finalizeNanos = connections.enabled() ? connections.finalizeSteps() * STEP_NANOS : FINALIZE_NEVER_NANOS;
         node.driver = new ZabDriver(machine, node.disk, node, node, node, TICK_STEPS * STEP_NANOS, finalizeNanos);
         node.driver.observeReadies(ready -> onReady(node, ready));
@@ -964,9 +1002,7 @@ final class ZabSimulator {
             if (memberReadOnlyWrites) {
                 node.member.answerWritesInReadOnlyMode();
             }
-            if (memberAcceptsMemberChanges) {
-                node.member.acceptMemberChangesInReconfig();
-            }
+            machine.readMembersWith(node.member.membershipReader());
             reconfigChecker.watch(node.member);
             sessionChecker.watch(node.id, node.member);
             if (node.disk.snapshot != null && !node.disk.recovering) {
@@ -1192,7 +1228,7 @@ final class ZabSimulator {
                     continue;
                 }
                 ZabStateMachine machine = node.machine;
-                if (machine.role() == Role.LEADING && !isVoter(node.id)) {
+                if (machine.role() == Role.LEADING && !machine.config().isVoter(node.id)) {
                     throw failure("observer " + node.id + " leads");
                 }
                 if (machine.isEstablishedLeader()) {
@@ -1217,7 +1253,8 @@ final class ZabSimulator {
          * sent only after fsync and truncation never reaches committed entries. Checks the newest entries each tick.
          */
         void checkCommittedDurableOnQuorum() {
-            int quorum = voterIds.length / 2 + 1; // observers hold copies too, but only voters make quorums
+            // Observers hold copies too, but only voters make quorums: those of the configuration in force at each
+            // entry (a reconfig changes them; the reconfig checker checks the reconfig itself against both).
             int from = Math.max(0, committed.size() - 64);
             List<Map<Long, LogEntry>> durableLogs = new ArrayList<>();
             for (Node node : nodes) {
@@ -1229,9 +1266,11 @@ final class ZabSimulator {
             }
             for (int i = from; i < committed.size(); i++) {
                 LogEntry entry = committed.get(i);
+                java.util.Set<Integer> voters = votersAt(entry.zxid());
+                int quorum = voters.size() / 2 + 1;
                 int holders = 0;
                 for (int n = 0; n < nodes.length; n++) {
-                    if (!isVoter(nodes[n].id)) {
+                    if (!voters.contains(nodes[n].id)) {
                         continue;
                     }
                     // A node whose disk was damaged still counts: it lost the entry, but until re-synced it is in no
@@ -1256,6 +1295,9 @@ final class ZabSimulator {
             long lastZxid = committed.isEmpty() ? 0 : committed.get(committed.size() - 1).zxid();
             long digest = committed.isEmpty() ? 0 : digestAfter.get(digestAfter.size() - 1);
             for (Node node : nodes) {
+                if (!isMember(node.id)) {
+                    continue; // removed by a reconfig: it applies nothing more
+                }
                 if (!node.isUp()) {
                     throw failure("node " + node.id + " still down after healing");
                 }

@@ -56,6 +56,31 @@ class EnsembleMembersTest {
         assertEquals(true, handed.get(4).observer());
     }
 
+    @Test
+    void aVoterAddedOrARoleChangedIsHandedAndAnAddressTheConfigurationChangesIsTaken() {
+        EnsembleMembers members = new EnsembleMembers(EnsembleConfig.fromSettings(LOCAL));
+        members.myId(1);
+        Recording zab = new Recording();
+        EnsembleConfig leaders = config(Map.of(
+                "server.1", "127.0.0.1:7001:8001;2181",
+                "server.2", "127.0.0.1:7002:8002;2182",
+                "server.3", "127.0.0.1:7003:8003;2183"));
+        assertFalse(members.committed(leaders, 10, true, zab));
+        EnsembleConfig changed = config(Map.of(
+                "server.1", "127.0.0.1:7001:8001;2181",
+                "server.2", "127.0.0.1:7012:8012;2182",
+                "server.3", "127.0.0.1:7003:8003:observer;2183",
+                "server.4", "127.0.0.1:7004:8004;2184"));
+        assertFalse(members.committed(changed, 11, true, zab), "this member stays");
+        assertEquals(1, zab.handed.size());
+        Map<Integer, QuorumTransport.Peer> handed = zab.handed.get(0);
+        assertEquals(9003, handed.get(3).quorumPort(), "server 3 keeps this member's own address");
+        assertEquals(true, handed.get(3).observer(), "in its new role");
+        assertEquals(7012, handed.get(2).quorumPort(), "server 2's address really changed: the new one is dialled");
+        assertEquals(false, handed.get(4).observer(), "the new voter is handed as a voter");
+        assertEquals(7004, handed.get(4).quorumPort());
+    }
+
     private static EnsembleConfig config(Map<String, String> lines) {
         EnsembleConfig parsed = EnsembleConfig.fromSettings(lines);
         return new EnsembleConfig(parsed.members(), 0x100000001L);
@@ -66,7 +91,7 @@ class EnsembleMembersTest {
         final List<Map<Integer, QuorumTransport.Peer>> handed = new ArrayList<>();
 
         @Override
-        public boolean changeMembers(Map<Integer, QuorumTransport.Peer> members) {
+        public boolean changeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members) {
             handed.add(members);
             return true;
         }
@@ -113,6 +138,16 @@ class EnsembleMembersTest {
 
         @Override
         public SnapshotData writeSnapshot(long zxid, SnapshotBody body) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean isRemoved() {
+            return false;
+        }
+
+        @Override
+        public boolean isSyncedWithLeader(int id) {
             throw new UnsupportedOperationException();
         }
 

@@ -6,6 +6,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
+import io.tandem.server.zab.Members;
+import io.tandem.server.zab.MembershipReader;
 import io.tandem.storage.zk.SnapshotBody;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
@@ -50,12 +52,25 @@ public final class SimulatedMember implements ZabServer.Application {
 
         boolean isObserver();
 
+        /** A committed reconfig removed this member's Zab. */
+        boolean isRemoved();
+
+        /** On the leader: whether {@code id} is it or a learner synced with it. */
+        boolean isSyncedWithLeader(int id);
+
         /** Stores a snapshot of the tree at {@code zxid} (the simulator adds its own state) and returns it. */
         SnapshotData writeSnapshot(long zxid, byte[] tree);
     }
 
-    /** Something the member handed Zab: a write to submit, or a snapshot to compact up to. */
-    public record ToZab(byte[] txn, long compactZxid, SnapshotData snapshot) {}
+    /**
+     * Something the member handed Zab: a write to submit, a snapshot to compact up to, or (with {@code members}) the
+     * members of a configuration applied at {@code compactZxid}.
+     */
+    public record ToZab(byte[] txn, long compactZxid, SnapshotData snapshot, Members members) {
+        ToZab(byte[] txn, long compactZxid, SnapshotData snapshot) {
+            this(txn, compactZxid, snapshot, null);
+        }
+    }
 
     /**
      * A transaction the member applied: its zxid, type, session and cxid (the header's; an expiry's cxid is 0), the
@@ -156,11 +171,6 @@ public final class SimulatedMember implements ZabServer.Application {
         server.sessions.expiryTimeoutDivisor = 4;
     }
 
-    /** The mutation the reconfig checker must catch: reconfigs that change the members are committed and answered. */
-    public void acceptMemberChangesInReconfig() {
-        server.preparer.reconfig().acceptsMemberChanges = true;
-    }
-
     /** The committed configuration, the text of {@code /zookeeper/config}. */
     public String config() {
         return new String(server.tree.getNode(Reconfig.CONFIG_PATH).data(), java.nio.charset.StandardCharsets.UTF_8);
@@ -247,9 +257,23 @@ public final class SimulatedMember implements ZabServer.Application {
         }
 
         @Override
-        public boolean changeMembers(Map<Integer, io.tandem.server.zab.QuorumTransport.Peer> members) {
-            // The simulated clients never add or remove observers (their member changes touch voters, refused).
-            throw new UnsupportedOperationException("the simulator does not change members: " + members.keySet());
+        public boolean changeMembers(long zxid, Map<Integer, io.tandem.server.zab.QuorumTransport.Peer> members) {
+            int[] voters = members.values().stream().filter(peer -> !peer.observer())
+                    .mapToInt(io.tandem.server.zab.QuorumTransport.Peer::id).toArray();
+            int[] observers = members.values().stream().filter(io.tandem.server.zab.QuorumTransport.Peer::observer)
+                    .mapToInt(io.tandem.server.zab.QuorumTransport.Peer::id).toArray();
+            outbox.add(new ToZab(null, zxid, null, new Members(voters, observers)));
+            return true;
+        }
+
+        @Override
+        public boolean isSyncedWithLeader(int id) {
+            return side.isSyncedWithLeader(id);
+        }
+
+        @Override
+        public boolean isRemoved() {
+            return side.isRemoved();
         }
 
         @Override
@@ -356,6 +380,11 @@ public final class SimulatedMember implements ZabServer.Application {
     }
 
     /** What the member handed Zab since the last call, in order. */
+    @Override
+    public MembershipReader membershipReader() {
+        return commit.membershipReader();
+    }
+
     public List<ToZab> takeOutbox() {
         List<ToZab> taken = List.copyOf(outbox);
         outbox.clear();

@@ -1,0 +1,195 @@
+package io.tandem.server.zab;
+
+import java.util.List;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.IntPredicate;
+
+/**
+ * The reconfigs in a member's log and the quorums they ask for, the membership part of {@link ZabStateMachine} (same
+ * thread, no I/O). The machine's active configuration ({@link ZabConfig}) stays in the machine; this class knows which
+ * log entries are reconfigs (the application's {@link MembershipReader}) and which of them are not active yet.
+ *
+ * <p>While a reconfig is pending, every quorum the member counts (election, discovery, synchronization, commit) must
+ * be a majority of the active voters and of each pending configuration's voters, Apache's joint quorum for a reconfig
+ * proposal (Leader.processAck with the proposal's two QuorumVerifiers). Why that keeps one leader per epoch and every
+ * committed transaction: a reconfig commits only once a quorum of the old and of the new voters hold it, and a member
+ * switches to the new voters only once it is committed; a leader that does not hold it is elected by old voters only,
+ * whose quorum meets the old quorum holding it (one of them holds a longer history and never votes for it), so after
+ * the commit every leader holds it and counts the new voters, alone once it is active.
+ */
+final class ZabMembership {
+    /** The log zxid (or configuration version) of the active configuration; 0 for zoo.cfg's. */
+    private long activeConfigZxid;
+    private MembershipReader reader = txn -> null;
+    /** Reconfig transactions in the log that are not active yet, by zxid. */
+    private final TreeMap<Long, Members> pending = new TreeMap<>();
+    /**
+     * Test hook: count the active voters only, as if no reconfig were pending. The simulator's mutation test sets it,
+     * which its reconfig checker must catch; production never does.
+     */
+    boolean countsActiveVotersOnly;
+    /** A configuration became active during the current input: the machine settles roles at its end. */
+    private boolean activated;
+    /** The newest configuration activated does not name this member: it is removed once the current input ends. */
+    private boolean removing;
+
+    /** Sets how reconfigs are told from other transactions, and reads the log again for pending ones. */
+    void readWith(MembershipReader membershipReader, List<LogEntry> log) {
+        reader = membershipReader;
+        pending.clear();
+        for (LogEntry entry : log) {
+            appended(entry);
+        }
+    }
+
+    void appended(LogEntry entry) {
+        if (entry.zxid() > activeConfigZxid) {
+            Members members = reader.membersOf(entry.txn());
+            if (members != null) {
+                pending.put(entry.zxid(), members);
+            }
+        }
+    }
+
+    /** The log was cut back to {@code zxid}: reconfigs after it are gone. */
+    void truncated(long zxid) {
+        pending.tailMap(zxid, false).clear();
+    }
+
+    /** A snapshot replaced the log: the application hands over its configuration. */
+    void snapshotInstalled() {
+        pending.clear();
+    }
+
+    /** The pending reconfig at {@code zxid}, or null. */
+    Members pendingAt(long zxid) {
+        return pending.get(zxid);
+    }
+
+    boolean hasPending() {
+        return !pending.isEmpty();
+    }
+
+    boolean isPendingVoter(int id) {
+        for (Members members : pending.values()) {
+            if (members.isVoter(id)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code members} committed at {@code zxid} becomes active (Apache's QuorumPeer.processReconfig on
+     * COMMITANDACTIVATE), unless an equal or newer one is: returns the configuration the machine runs from now on
+     * ({@code active} unchanged when it is not newer or does not name this member). Only the newest configuration an
+     * input activates decides whether the member is removed: a joiner synced with a history that holds configurations
+     * from before it was added (the establishing one, say) activates them and then the one that names it, in one
+     * commit. Role consequences wait for {@link #settle}: a leader still has to send the commit that activated it.
+     */
+    ZabConfig activate(long zxid, Members members, ZabConfig active) {
+        pending.headMap(zxid, true).clear();
+        if (zxid <= activeConfigZxid) {
+            return active;
+        }
+        activeConfigZxid = zxid;
+        activated = true;
+        removing = !members.isMember(active.myId());
+        return removing ? active : active.withMembers(members.voters(), members.observers());
+    }
+
+    /** Whether a configuration became active since the last call. */
+    private boolean takeActivated() {
+        boolean was = activated;
+        activated = false;
+        return was;
+    }
+
+    /**
+     * After an input that activated a configuration: a member no longer named is removed; a leader that is no longer
+     * a voter steps down (Apache's leader commits the reconfig and then leaves, so the new voters elect one of their
+     * own); a follower whose leader is no longer a voter looks for the new one; a leader that stays ends the sessions
+     * of members removed and commits what the new quorum already holds.
+     */
+    void settle(ZabStateMachine m) {
+        if (!takeActivated()) {
+            return;
+        }
+        if (removing) {
+            m.removeFromEnsemble();
+            return;
+        }
+        ZabConfig config = m.config();
+        if (m.role() == Role.LEADING && !config.isVoter(m.myId())) {
+            m.startLooking("no longer a voter after a reconfig");
+        } else if (m.role() == Role.LEADING) {
+            m.leading().dropNonMembers();
+            m.leading().tryCommit();
+        } else if (m.role() == Role.FOLLOWING && !config.isVoter(m.follower.leaderId)) {
+            m.startLooking("leader " + m.follower.leaderId + " is no longer a voter after a reconfig");
+        }
+    }
+
+    /**
+     * Whether the members for which {@code counts} holds are a majority of the active voters and of every pending
+     * configuration's voters.
+     */
+    boolean isQuorum(ZabConfig active, IntPredicate counts) {
+        if (!isMajority(active.voters(), counts)) {
+            return false;
+        }
+        if (countsActiveVotersOnly) {
+            return true;
+        }
+        for (Members members : pending.values()) {
+            if (!isMajority(members.voters(), counts)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the members for which {@code counts} holds are a majority of the active or of a pending configuration. */
+    boolean isMajorityOfAny(ZabConfig active, IntPredicate counts) {
+        if (isMajority(active.voters(), counts)) {
+            return true;
+        }
+        for (Members members : pending.values()) {
+            if (isMajority(members.voters(), counts)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isMajority(int[] voters, IntPredicate counts) {
+        int count = 0;
+        for (int voter : voters) {
+            if (counts.test(voter)) {
+                count++;
+            }
+        }
+        return count >= voters.length / 2 + 1;
+    }
+
+    /** The members (voters and observers) of the active configuration and of every pending one. */
+    int[] allMembers(ZabConfig active) {
+        TreeSet<Integer> all = new TreeSet<>();
+        for (int voter : active.voters()) {
+            all.add(voter);
+        }
+        for (int observer : active.observers()) {
+            all.add(observer);
+        }
+        for (Members members : pending.values()) {
+            for (int voter : members.voters()) {
+                all.add(voter);
+            }
+            for (int observer : members.observers()) {
+                all.add(observer);
+            }
+        }
+        return all.stream().mapToInt(Integer::intValue).toArray();
+    }
+}

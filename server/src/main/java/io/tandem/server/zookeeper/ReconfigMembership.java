@@ -1,0 +1,71 @@
+package io.tandem.server.zookeeper;
+
+import io.tandem.zk.wire.txn.SetDataTxn;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The member's side of dynamic reconfiguration, for {@link EnsembleCommit}: the {@code /zookeeper/config} znode
+ * filled at start and after a snapshot, each configuration applied (its version as the znode's mzxid, the members
+ * handed to Zab by {@link EnsembleMembers}, Apache's dynamic configuration file), the leader's view of who is synced
+ * for {@link Reconfig}'s NewConfigNoQuorum, and what {@code conf} prints of the ensemble ({@link EnsembleConf}).
+ * Used on the commit thread, except {@link #confTail} (any thread: it reads the znode's current data).
+ */
+final class ReconfigMembership {
+    private final ZkServer server;
+    private final CommitClock clock;
+    private final EnsembleConf conf;
+    /** The running Zab, null before it starts. */
+    private final Supplier<EnsembleZab> zab;
+    /** Who is in the ensemble as committed configurations change it. */
+    final EnsembleMembers members;
+
+    ReconfigMembership(ZkServer server, Map<String, String> settings, CommitClock clock, Supplier<EnsembleZab> zab) {
+        this.server = server;
+        this.clock = clock;
+        this.zab = zab;
+        this.members = new EnsembleMembers(EnsembleConfig.fromSettings(settings));
+        this.conf = EnsembleConf.fromSettings(settings);
+        server.preparer.reconfig().syncedWithLeader(id -> {
+            EnsembleZab running = zab.get();
+            return running != null && running.isSyncedWithLeader(id);
+        });
+        initConfigNode();
+    }
+
+    void initConfigNode() {
+        Reconfig.initConfigNode(server.tree, members.staticConfig(), clock.currentTimeMillis());
+    }
+
+    /**
+     * A reconfig transaction (stamped with its version) was applied at {@code zxid}. Returns true when it removed this
+     * member: the caller stops serving and drops its clients.
+     */
+    boolean applied(SetDataTxn txn, long zxid, boolean serving) {
+        // Apache's znode carries the version as mzxid: the zxid of a reconfig, the epoch's first zxid of an
+        // established configuration (written outside the log there, by initConfigInZKDatabase).
+        EnsembleConfig applied = EnsembleConfig.parse(txn.data());
+        server.tree.getNode(Reconfig.CONFIG_PATH).mzxid = applied.version();
+        boolean removed = members.committed(applied, zxid, serving, zab.get());
+        if (zab.get() instanceof EnsembleZab.Production) { // the simulator's members have no data directory
+            Reconfig.writeDynamicFileOrWarn(server.config.dataDir(), applied);
+        }
+        return removed;
+    }
+
+    /** A snapshot replaced the tree at {@code zxid}: its configuration is the one in force. True when it removed us. */
+    boolean snapshotInstalled(long zxid, boolean serving) {
+        initConfigNode();
+        DataNode configNode = server.tree.getNode(Reconfig.CONFIG_PATH);
+        return configNode != null && members.committed(EnsembleConfig.parse(configNode.data()), zxid, serving,
+                zab.get());
+    }
+
+    /** conf's quorum part, as Apache's QuorumZooKeeperServer.dumpConf: limits, ports, role and the membership. */
+    String confTail() {
+        DataNode config = server.tree.getNode(Reconfig.CONFIG_PATH);
+        EnsembleZab running = zab.get();
+        return conf.text(members.myId(), running != null && running.isObserver(), config == null ? null
+                : config.data());
+    }
+}

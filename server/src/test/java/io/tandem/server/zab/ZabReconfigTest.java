@@ -1,0 +1,198 @@
+package io.tandem.server.zab;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.zab.ZabMessage.Ack;
+import io.tandem.server.zab.ZabMessage.AckEpoch;
+import io.tandem.server.zab.ZabMessage.AckNewLeader;
+import io.tandem.server.zab.ZabMessage.Commit;
+import io.tandem.server.zab.ZabMessage.FollowerInfo;
+import io.tandem.server.zab.ZabMessage.LeaderInfo;
+import io.tandem.server.zab.ZabMessage.NewLeader;
+import io.tandem.server.zab.ZabMessage.Notification;
+import io.tandem.server.zab.ZabMessage.Proposal;
+import io.tandem.server.zab.ZabMessage.Sync;
+import io.tandem.server.zab.ZabMessage.SyncMode;
+import io.tandem.server.zab.ZabMessage.UpToDate;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Voter changes in the machine (issue 14): a reconfig proposal commits only with a quorum of the old voters and one of
+ * the new (Apache's Leader.processAck with two QuorumVerifiers), every member activates the new voters as it commits
+ * it, a leader that is no longer a voter steps down after sending the commit, and an observer made a voter
+ * acknowledges from the reconfig on. The simulator (EnsembleCommitSimulationTest) runs the same with real members.
+ */
+class ZabReconfigTest {
+    /** Test transactions: {@code config V/O} with comma-separated voter and observer ids is a reconfig. */
+    private static final MembershipReader READER = txn -> {
+        String text = new String(txn, StandardCharsets.UTF_8);
+        if (!text.startsWith("config ")) {
+            return null;
+        }
+        String[] parts = text.substring("config ".length()).split("/", -1);
+        return new Members(ids(parts[0]), ids(parts[1]));
+    };
+
+    private static int[] ids(String list) {
+        return list.isEmpty() ? new int[0] : Arrays.stream(list.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    private static byte[] txn(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Leader 1 of voters 1, 2, 3 (sessions 200 and 300), established; returns it ready to propose. */
+    private static ZabStateMachine establishedLeaderOfThree() {
+        ZabStateMachine leader = new ZabStateMachine(ZabConfig.of(1, 1, 2, 3), DurableState.empty(), 1);
+        leader.readMembersWith(READER);
+        leader.receive(2, new Notification(1, 0, 0, 1, Role.LOOKING));
+        leader.receive(3, new Notification(1, 0, 0, 1, Role.LOOKING));
+        assertEquals(Role.LEADING, leader.role());
+        for (int follower : new int[] {2, 3}) {
+            leader.receive(follower, new FollowerInfo(follower * 100, 0, 0, 0));
+        }
+        for (int follower : new int[] {2, 3}) {
+            leader.receive(follower, new AckEpoch(follower * 100, 1, true, 0, 0));
+            leader.receive(follower, new AckNewLeader(follower * 100, 2, 0));
+        }
+        assertTrue(leader.isEstablishedLeader());
+        leader.ready();
+        return leader;
+    }
+
+    private static long commitsTo(Ready ready, int peer) {
+        return ready.messages().stream().filter(m -> m.to() == peer && m.message() instanceof Commit).count();
+    }
+
+    @Test
+    void shouldCommitAReconfigOnlyWithAQuorumOfTheNewVotersTooAndThenStepDownWhenItDemotedTheLeader() {
+        ZabStateMachine leader = establishedLeaderOfThree();
+        assertTrue(leader.submit(txn("config 2,3/1"))); // the leader becomes an observer
+        long zxid = leader.ready().appends().get(0).zxid();
+        assertTrue(leader.hasPendingConfig());
+        leader.logSynced(zxid);
+        leader.receive(2, new Ack(200, 3, zxid));
+        assertEquals(List.of(), leader.ready().commits(),
+                "the leader and server 2 are a quorum of {1,2,3} but not of the new voters {2,3}");
+        assertTrue(leader.isEstablishedLeader());
+
+        leader.receive(3, new Ack(300, 3, zxid));
+        Ready committed = leader.ready();
+        assertEquals(1, committed.commits().size(), "both quorums hold it now");
+        assertEquals(1, commitsTo(committed, 2));
+        assertEquals(1, commitsTo(committed, 3), "the commit leaves before the leader steps down");
+        assertEquals(Role.LOOKING, leader.role(), "a leader that is no longer a voter steps down (Apache's too)");
+        assertArrayEquals(new int[] {2, 3}, leader.config().voters());
+        assertTrue(leader.isObserver());
+        assertFalse(leader.isRemoved());
+    }
+
+    @Test
+    void shouldCountTheNewVotersAloneOnceTheReconfigCommitted() {
+        ZabStateMachine leader = establishedLeaderOfThree();
+        assertTrue(leader.submit(txn("config 1,2,3/4")));
+        long reconfig = leader.ready().appends().get(0).zxid();
+        leader.logSynced(reconfig);
+        leader.receive(2, new Ack(200, 3, reconfig));
+        assertEquals(1, leader.ready().commits().size(), "{1,2} is a quorum of both (the voters do not change)");
+        assertArrayEquals(new int[] {4}, leader.config().observers());
+
+        assertTrue(leader.submit(txn("config 1,2/3,4")));
+        long demote = leader.ready().appends().get(0).zxid();
+        leader.logSynced(demote);
+        leader.receive(3, new Ack(300, 4, demote));
+        assertEquals(List.of(), leader.ready().commits(), "{1,3} is no quorum of the new voters {1,2}");
+        leader.receive(2, new Ack(200, 4, demote));
+        assertEquals(1, leader.ready().commits().size());
+        assertTrue(leader.isEstablishedLeader(), "the leader is still a voter: it goes on");
+
+        assertTrue(leader.submit(txn("x")));
+        long next = leader.ready().appends().get(0).zxid();
+        leader.logSynced(next);
+        leader.receive(3, new Ack(300, 5, next));
+        assertEquals(List.of(), leader.ready().commits(), "server 3 is an observer now: its ack counts for nothing");
+        leader.receive(2, new Ack(200, 5, next));
+        assertEquals(1, leader.ready().commits().size());
+    }
+
+    @Test
+    void shouldActivateTheNewVotersOnAFollowerAsItCommitsAndLookWhenItsLeaderIsNoLongerOne() {
+        ZabStateMachine follower = new ZabStateMachine(ZabConfig.of(2, 1, 2, 3), DurableState.empty(), 1);
+        follower.readMembersWith(READER);
+        long session = synced(follower);
+        long zxid = Zxid.of(1, 1);
+        follower.receive(1, new Proposal(session, 4, zxid, txn("config 2,3,4/")));
+        assertTrue(follower.hasPendingConfig());
+        assertArrayEquals(new int[] {1, 2, 3}, follower.config().voters(), "only a commit activates it");
+        follower.receive(1, new Commit(session, 5, zxid));
+        assertArrayEquals(new int[] {2, 3, 4}, follower.config().voters());
+        assertFalse(follower.hasPendingConfig());
+        assertEquals(Role.LOOKING, follower.role(), "its leader left the voters: it looks for the new leader");
+        assertEquals(1, follower.ready().commits().size(), "the reconfig still reaches the application");
+    }
+
+    @Test
+    void shouldAcknowledgeProposalsFromTheReconfigThatMakesThisObserverAVoter() {
+        ZabStateMachine observer = new ZabStateMachine(new ZabConfig(4, new int[] {1, 2, 3}, new int[] {4}, 10, 5,
+                1, 10_000), DurableState.empty(), 1);
+        observer.readMembersWith(READER);
+        long session = synced(observer);
+        observer.receive(1, new Proposal(session, 4, Zxid.of(1, 1), txn("x")));
+        assertEquals(0, acks(observer.ready()), "an observer acknowledges nothing");
+        observer.receive(1, new Proposal(session, 5, Zxid.of(1, 2), txn("config 1,2,3,4/")));
+        assertEquals(1, acks(observer.ready()), "the new voters' quorum counts its ack");
+        observer.receive(1, new Commit(session, 6, Zxid.of(1, 2)));
+        assertFalse(observer.isObserver());
+        assertEquals(Role.FOLLOWING, observer.role(), "its leader is still a voter");
+    }
+
+    @Test
+    void shouldNotRemoveAJoinerWhoseSyncActivatesAConfigurationFromBeforeItWasAdded() {
+        ZabStateMachine joiner = new ZabStateMachine(ZabConfig.of(4, 1, 2, 3, 4), DurableState.empty(), 1);
+        joiner.readMembersWith(READER);
+        joiner.ready();
+        joiner.receive(1, new Notification(1, 0, 0, 7, Role.LEADING));
+        joiner.receive(2, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        joiner.receive(3, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        long session = joiner.ready().messages().stream().map(Ready.Outbound::message)
+                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
+                .session();
+        joiner.receive(1, new LeaderInfo(session, 0, 1));
+        List<LogEntry> history = List.of(new LogEntry(Zxid.of(1, 1), txn("config 1,2,3/")),
+                new LogEntry(Zxid.of(1, 2), txn("x")), new LogEntry(Zxid.of(1, 3), txn("config 1,2,3,4/")));
+        joiner.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, history));
+        joiner.receive(1, new NewLeader(session, 2, 1, Zxid.of(1, 3)));
+        joiner.receive(1, new UpToDate(session, 3, Zxid.of(1, 3)));
+        assertFalse(joiner.isRemoved(), "the configuration without it is history the newer one replaced");
+        assertTrue(joiner.isServing());
+        assertArrayEquals(new int[] {1, 2, 3, 4}, joiner.config().voters());
+    }
+
+    private static long acks(Ready ready) {
+        return ready.messages().stream().filter(m -> m.message() instanceof Ack).count();
+    }
+
+    /** Joins leader 1 (with server 3 following it) and syncs an empty history; returns the session. */
+    private static long synced(ZabStateMachine machine) {
+        machine.ready();
+        machine.receive(1, new Notification(1, 0, 0, 7, Role.LEADING));
+        machine.receive(3, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        machine.receive(2 == machine.myId() ? 3 : 2, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        long session = machine.ready().messages().stream().map(Ready.Outbound::message)
+                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
+                .session();
+        machine.receive(1, new LeaderInfo(session, 0, 1));
+        machine.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, List.of()));
+        machine.receive(1, new NewLeader(session, 2, 1, 0));
+        machine.receive(1, new UpToDate(session, 3, 0));
+        assertTrue(machine.isServing());
+        machine.ready();
+        return session;
+    }
+}
