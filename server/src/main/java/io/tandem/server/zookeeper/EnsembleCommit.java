@@ -24,8 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * The replicated commit path of an ensemble member, run on the ZooKeeper commit thread. The leader prepares writes
@@ -37,7 +37,7 @@ import java.util.logging.Logger;
  * is queued onto the commit thread as a task, so the tree has exactly one writer.
  */
 final class EnsembleCommit implements CommitPath, ZabServer.Application {
-    private static final Logger LOG = Logger.getLogger(EnsembleCommit.class.getName());
+    private static final Logger LOG = System.getLogger(EnsembleCommit.class.getName());
 
     /** Apache's server state (srvr, mntr) of a member in read-only mode. */
     static final String READ_ONLY_MODE = "read-only";
@@ -271,7 +271,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             return;
         }
         if (!submitted) {
-            LOG.warning(() -> "Closing connection of session 0x" + Long.toHexString(request.sessionId)
+            LOG.log(Level.WARNING, () -> "Closing connection of session 0x" + Long.toHexString(request.sessionId)
                     + ": the write could not be handed to Zab");
             request.connection.closeNow();
             return;
@@ -309,7 +309,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             txn = Jute.txnBody(logged.type(), in);
             if (logged.type() == OpCode.RECONFIG) {
                 txn = Reconfig.stamped((SetDataTxn) txn, zxid);
-                LOG.info(() -> "Committed reconfig at zxid 0x" + Long.toHexString(zxid));
+                LOG.log(Level.INFO, () -> "Committed reconfig at zxid 0x" + Long.toHexString(zxid));
             }
             result = server.applyTxn(header, txn);
             if (logged.type() == OpCode.RECONFIG && membership.applied((SetDataTxn) txn, zxid, serving)) {
@@ -357,7 +357,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         server.preparer.clear();
         proposed.clear();
         appliedSinceCompact = 0;
-        LOG.info(() -> "Installed snapshot at zxid 0x" + Long.toHexString(zxid) + ": " + server.tree.nodeCount()
+        LOG.log(Level.INFO, () -> "Installed snapshot at zxid 0x" + Long.toHexString(zxid) + ": " + server.tree.nodeCount()
                 + " znodes, " + server.sessions.byId().size() + " sessions");
     }
 
@@ -385,7 +385,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
         SnapshotData stored = running.writeSnapshot(zxid, body::write);
         if (!running.compact(zxid, stored)) {
-            LOG.info(() -> "Zab did not take the snapshot at zxid 0x" + Long.toHexString(zxid)
+            LOG.log(Level.INFO, () -> "Zab did not take the snapshot at zxid 0x" + Long.toHexString(zxid)
                     + " (busy or stopping); the next one will do");
         }
     }
@@ -454,7 +454,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 }
             }
         }
-        LOG.info(() -> "ZooKeeper ensemble member: " + role + ", leader " + newLeaderId
+        LOG.log(Level.INFO, () -> "ZooKeeper ensemble member: " + role + ", leader " + newLeaderId
                 + (nowServing ? ", serving" : ", not serving"));
         configVersionProposed = false;
         establishConfigVersion();
@@ -542,7 +542,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warning(() -> "Dropping a malformed forwarded request: " + e);
+            LOG.log(Level.WARNING, () -> "Dropping a malformed forwarded request: " + e);
         }
     }
 

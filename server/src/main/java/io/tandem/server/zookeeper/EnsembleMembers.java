@@ -4,7 +4,8 @@ import io.tandem.server.zab.QuorumTransport;
 
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * A member's view of who is in the ensemble as committed configurations change it: reconfig adds and removes voters
@@ -13,7 +14,7 @@ import java.util.logging.Logger;
  * configuration without this member removes it. Used on the commit thread only.
  */
 final class EnsembleMembers {
-    private static final Logger LOG = Logger.getLogger(EnsembleMembers.class.getName());
+    private static final Logger LOG = System.getLogger(EnsembleMembers.class.getName());
     /** The configuration of zoo.cfg's server.N lines, version 0. */
     private final EnsembleConfig staticConfig;
     /** This member's id once Zab runs (or the simulator attaches its own). */
@@ -98,7 +99,7 @@ final class EnsembleMembers {
         members.forEach((id, spec) -> peers.put(id.intValue(), QuorumTransport.Peer.parse(id.intValue(), spec)));
         zabMembers = members;
         if (!present) {
-            LOG.warning(() -> "Server " + myId + " is not in configuration version 0x"
+            LOG.log(Level.WARNING, () -> "Server " + myId + " is not in configuration version 0x"
                     + Long.toHexString(config.version()) + ": removed from the ensemble, serving no client from now"
                     + " on");
             removed = true;

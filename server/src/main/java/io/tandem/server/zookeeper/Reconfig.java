@@ -25,7 +25,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.function.IntPredicate;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * The reconfig operation (op 16) as Apache 3.9's PrepRequestProcessor judges it, in Apache's order: disabled
@@ -49,7 +50,7 @@ final class Reconfig {
     static final String CONFIG_PATH = "/zookeeper/config";
     /** Apache's dynamic configuration file name: the static file's name, this suffix and the version in hex. */
     static final String DYNAMIC_FILE_PREFIX = "zoo.cfg.dynamic.";
-    private static final Logger LOG = Logger.getLogger(Reconfig.class.getName());
+    private static final Logger LOG = System.getLogger(Reconfig.class.getName());
     /**
      * The SetDataTxn version (never a znode's: {@link #stamped} writes Apache's -1) that marks the establishing
      * transaction, whose configuration version is its epoch's first zxid rather than its own.
@@ -99,7 +100,7 @@ final class Reconfig {
     /** Reconfig with the feature off: Apache answers before looking at the session. */
     void checkEnabled() throws ZkException {
         if (!enabled) {
-            LOG.fine("Reconfig operation requested but reconfig feature is disabled.");
+            LOG.log(Level.DEBUG, "Reconfig operation requested but reconfig feature is disabled.");
             throw new ZkException(KeeperCode.RECONFIG_DISABLED);
         }
     }
@@ -121,7 +122,7 @@ final class Reconfig {
         }
         long from = request.curConfigId();
         if (from != -1 && from != current.version()) {
-            LOG.info(() -> "Reconfiguration from version " + from + " failed -- last seen version is "
+            LOG.log(Level.INFO, () -> "Reconfiguration from version " + from + " failed -- last seen version is "
                     + current.version());
             throw new ZkException(KeeperCode.BAD_VERSION);
         }
@@ -129,13 +130,13 @@ final class Reconfig {
                 : incremental(current, request.joiningServers(), request.leavingServers());
         // Apache with standaloneEnabled=true (the only mode Tandem runs) wants two voters at least.
         if (next.votingCount() < 2) {
-            LOG.warning("Reconfig failed - new configuration must include at least 2 followers");
+            LOG.log(Level.WARNING, "Reconfig failed - new configuration must include at least 2 followers");
             throw new ZkException(KeeperCode.BAD_ARGUMENTS);
         }
         Members members = members(next);
         long synced = Arrays.stream(members.voters()).filter(syncedWithLeader::test).count();
         if (synced < members.voters().length / 2 + 1) {
-            LOG.warning("Reconfig failed - there must be a connected and synced quorum in new configuration");
+            LOG.log(Level.WARNING, "Reconfig failed - there must be a connected and synced quorum in new configuration");
             throw new ZkException(KeeperCode.NEW_CONFIG_NO_QUORUM);
         }
         Acls.check(acl, Perms.WRITE, authInfo);
@@ -157,7 +158,7 @@ final class Reconfig {
                 long id = serverId(trimmed);
                 members.put(id, specOrBadArguments(id, properties.getProperty(key)));
             } else if (trimmed.startsWith("group") || trimmed.startsWith("weight")) {
-                LOG.warning("Reconfig refused: hierarchical quorums are not implemented");
+                LOG.log(Level.WARNING, "Reconfig refused: hierarchical quorums are not implemented");
                 throw new ZkException(KeeperCode.BAD_ARGUMENTS);
             }
         }
@@ -182,13 +183,13 @@ final class Reconfig {
                 }
                 String[] parts = joiner.trim().split("=");
                 if (parts.length != 2) {
-                    LOG.warning("Reconfig failed - Wrong format of server string: " + joiner.trim());
+                    LOG.log(Level.WARNING, "Reconfig failed - Wrong format of server string: " + joiner.trim());
                     throw new ZkException(KeeperCode.BAD_ARGUMENTS);
                 }
                 long id = number(parts[0].substring(parts[0].lastIndexOf('.') + 1).trim());
                 String spec = specOrBadArguments(id, parts[1]);
                 if (!EnsembleConfig.hasAllPorts(id, parts[1])) {
-                    LOG.warning("Reconfig failed - Wrong format of server string - each server should have at least"
+                    LOG.log(Level.WARNING, "Reconfig failed - Wrong format of server string - each server should have at least"
                             + " 3 ports specified: " + joiner.trim());
                     throw new ZkException(KeeperCode.BAD_ARGUMENTS);
                 }
@@ -214,7 +215,7 @@ final class Reconfig {
         try {
             return EnsembleConfig.spec(id, value.trim());
         } catch (IllegalArgumentException e) {
-            LOG.warning("Reconfig failed - " + e.getMessage());
+            LOG.log(Level.WARNING, "Reconfig failed - " + e.getMessage());
             throw new ZkException(KeeperCode.BAD_ARGUMENTS);
         }
     }
@@ -294,7 +295,7 @@ final class Reconfig {
         Path found = newest;
         EnsembleConfig applied = EnsembleConfig.parse(Files.readAllBytes(found));
         if (applied == null || !applied.members().containsKey((long) myId)) {
-            LOG.warning(() -> "Server " + myId + " is not in " + found + ": starting with zoo.cfg's members");
+            LOG.log(Level.WARNING, () -> "Server " + myId + " is not in " + found + ": starting with zoo.cfg's members");
             return settings;
         }
         Map<String, String> merged = new TreeMap<>(settings);
@@ -304,7 +305,7 @@ final class Reconfig {
             boolean observer = spec.contains(":observer");
             merged.put("server." + id, local == null ? spec : EnsembleMembers.withRole(local.trim(), observer));
         });
-        LOG.info(() -> "Members from " + found.getFileName() + ": " + applied.members().keySet());
+        LOG.log(Level.INFO, () -> "Members from " + found.getFileName() + ": " + applied.members().keySet());
         return merged;
     }
 
@@ -313,7 +314,7 @@ final class Reconfig {
         try {
             writeDynamicFile(dataDir, config);
         } catch (IOException e) {
-            LOG.log(java.util.logging.Level.WARNING, "writing the dynamic configuration file failed", e);
+            LOG.log(System.Logger.Level.WARNING, "writing the dynamic configuration file failed", e);
         }
     }
 

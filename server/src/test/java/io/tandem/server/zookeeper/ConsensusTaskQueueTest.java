@@ -45,6 +45,16 @@ class ConsensusTaskQueueTest {
         }
 
         @Override
+        public boolean isRemoved() {
+            return false;
+        }
+
+        @Override
+        public boolean isSyncedWithLeader(int id) {
+            return false;
+        }
+
+        @Override
         public SnapshotData writeSnapshot(long zxid, byte[] tree) {
             throw new UnsupportedOperationException("no snapshot in this test");
         }
