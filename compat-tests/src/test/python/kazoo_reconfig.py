@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """kazoo's reconfig and the /zookeeper/config znode against an ensemble with reconfigEnabled=true.
 
-Usage: kazoo_reconfig.py HOST:PORT,HOST:PORT,... SUPER_USER:PASSWORD
+Usage: kazoo_reconfig.py HOST:PORT,HOST:PORT,... SUPER_USER:PASSWORD FOLLOWER_ID
 Reads /zookeeper/config (Apache's form: server.N lines and version=<hex>) with a watch; an anonymous reconfig gets
 NoAuthError, the super user's gets BadVersionError for a wrong from_config and BadArgumentsError for leaving fewer than
 two voters; a reconfig re-stating the members from the version read commits a new version, which the watch reports
-and a new read shows; removing voter 3 (from that version) commits a configuration of voters 1 and 2, which the others
-read. Prints "PASS reconfig".
+and a new read shows; removing FOLLOWER_ID (from that version) commits a configuration of the other two voters,
+which the others read (the hosts given are those two: a removed member drops its clients). Prints "PASS reconfig".
 """
 import sys
 import threading
@@ -40,7 +40,7 @@ def parse(data, count=3):
 
 
 def main():
-    hosts, super_auth = sys.argv[1], sys.argv[2]
+    hosts, super_auth, removed = sys.argv[1], sys.argv[2], sys.argv[3]
     anyone = KazooClient(hosts=hosts, timeout=10.0)
     admin = KazooClient(hosts=hosts, timeout=10.0, auth_data=[("digest", super_auth)])
     anyone.start(timeout=15)
@@ -63,9 +63,10 @@ def main():
         anyone.sync(CONFIG)
         check(anyone.get(CONFIG)[0] == data, "a read after the reconfig shows %r" % anyone.get(CONFIG)[0])
 
-        data, stat = admin.reconfig(None, "3", None, from_config=new_version)
+        data, stat = admin.reconfig(None, removed, None, from_config=new_version)
         two, removed_version = parse(data, 2)
-        check(two == members[:2], "members after removing 3: %r" % two)
+        staying = [line for line in members if not line.startswith("server.%s=" % removed)]
+        check(two == staying, "members after removing %s: %r" % (removed, two))
         check(removed_version == stat.mzxid and removed_version > new_version, "version %x" % removed_version)
         anyone.sync(CONFIG)
         check(anyone.get(CONFIG)[0] == data, "a read after the removal shows %r" % anyone.get(CONFIG)[0])

@@ -23,9 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * kazoo's {@code reconfig} and {@code /zookeeper/config} against three Tandem voters with {@code reconfigEnabled=true}
- * (kazoo_reconfig.py says what is checked, a voter removed included), and Curator's EnsembleTracker, which parses the
- * znode with Apache's QuorumMaj on connection and after a reconfig (a re-stated ensemble, then a voter removed). Runs against Tandem only: the in-process Apache target is a standalone
- * server, where Apache answers reconfig with Unimplemented.
+ * (kazoo_reconfig.py says what is checked, a follower removed included), and Curator's EnsembleTracker, which parses
+ * the znode with Apache's QuorumMaj on connection and after a reconfig (a re-stated ensemble, then a follower
+ * removed). Runs against Tandem only: the in-process Apache target is a standalone server, where Apache answers
+ * reconfig with Unimplemented.
  */
 class ReconfigCompatTest {
     private static final int VOTERS = 3;
@@ -68,26 +69,47 @@ class ReconfigCompatTest {
         }
     }
 
+    /**
+     * The follower both tests remove at their end: a follower, so that the leader stays and the members that remain
+     * keep their clients, as on Apache (a removed leader hands over, and its clients' answers can be lost there).
+     */
+    private int followerToRemove() {
+        for (int id = VOTERS; id >= 1; id--) {
+            if (mode(clientPorts[id]).equals("follower")) {
+                return id;
+            }
+        }
+        throw new AssertionError("no follower");
+    }
+
+    /** The client ports of every member but {@code removed}: a removed member drops its clients. */
+    private String membersBut(int removed) {
+        StringBuilder hosts = new StringBuilder();
+        for (int id = 1; id <= VOTERS; id++) {
+            if (id != removed) {
+                hosts.append(hosts.length() > 0 ? "," : "").append("127.0.0.1:").append(clientPorts[id]);
+            }
+        }
+        return hosts.toString();
+    }
+
     @Test
     void kazooReconfigAndGetConfigBehaveAsAgainstApache() throws Exception {
         ExternalTool.require("python3-kazoo", ExternalTool.kazooAvailable());
-        StringBuilder hosts = new StringBuilder();
-        for (int id = 1; id <= VOTERS; id++) {
-            hosts.append(id > 1 ? "," : "").append("127.0.0.1:").append(clientPorts[id]);
-        }
+        int removed = followerToRemove();
+        String hosts = membersBut(removed);
         ExternalTool.Result result = ExternalTool.run(List.of(ExternalTool.PYTHON.toString(),
-                "src/test/python/kazoo_reconfig.py", hosts.toString(), SUPER), null);
+                "src/test/python/kazoo_reconfig.py", hosts, SUPER,
+                Integer.toString(removed)), null);
         assertEquals(0, result.exitCode(), result::describe);
         assertEquals("PASS reconfig", result.stdout().strip(), result::describe);
     }
 
     @Test
     void curatorsEnsembleTrackerReadsTheConfigurationAndFollowsAReconfig() throws Exception {
-        StringBuilder hosts = new StringBuilder();
-        for (int id = 1; id <= VOTERS; id++) {
-            hosts.append(id > 1 ? "," : "").append("127.0.0.1:").append(clientPorts[id]);
-        }
-        try (CuratorFramework curator = CuratorFrameworkFactory.builder().connectString(hosts.toString())
+        int removed = followerToRemove();
+        String hosts = membersBut(removed);
+        try (CuratorFramework curator = CuratorFrameworkFactory.builder().connectString(hosts)
                 .retryPolicy(new RetryOneTime(200)).ensembleTracker(true)
                 .authorization("digest", SUPER.getBytes(StandardCharsets.UTF_8)).build()) {
             curator.start();
@@ -100,10 +122,10 @@ class ReconfigCompatTest {
                     .fromConfig(established).forEnsemble();
             long version = awaitTrackedVersion(curator, established);
             assertTrue(new String(committed, StandardCharsets.UTF_8).endsWith("version=" + Long.toHexString(version)));
-            // A voter removed: the tracker sees two voters and the new version.
-            byte[] removed = curator.reconfig().leaving("3").fromConfig(version).forEnsemble();
+            // A follower removed: the tracker sees two voters and the new version.
+            byte[] left = curator.reconfig().leaving(Integer.toString(removed)).fromConfig(version).forEnsemble();
             long removedVersion = awaitTrackedVersion(curator, version);
-            assertTrue(new String(removed, StandardCharsets.UTF_8).endsWith("version="
+            assertTrue(new String(left, StandardCharsets.UTF_8).endsWith("version="
                     + Long.toHexString(removedVersion)));
             assertEquals(2, curator.getCurrentConfig().getVotingMembers().size());
         }
