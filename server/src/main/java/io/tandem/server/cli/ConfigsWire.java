@@ -55,35 +55,38 @@ final class ConfigsWire {
 
     /** Every config of a resource, in name order; {@code brokerId} is where to ask (-1: any broker). */
     List<Entry> describe(byte resourceType, String name, int brokerId) {
-        return client.retrying(() -> {
+        // Only the exchange is retried: as in Kafka's Admin, a resource's own error (an unknown topic included) is
+        // the answer, not a reason to ask again until the timeout.
+        short[] version = new short[1];
+        DescribeConfigsResponse response = client.retrying(() -> {
             KafkaConnection connection = connection(brokerId);
-            short version = connection.version(ApiKey.DESCRIBE_CONFIGS);
+            version[0] = connection.version(ApiKey.DESCRIBE_CONFIGS);
             DescribeConfigsRequest request = new DescribeConfigsRequest().setResources(new ArrayList<>(List.of(
                     new DescribeConfigsRequest.DescribeConfigsResource().setResourceType(resourceType)
-                            .setResourceName(name).setConfigurationKeys(null)))).setIncludeSynonyms(version >= 1);
-            DescribeConfigsResponse response = connection.send(request, version, client.requestTimeout());
-            List<Entry> entries = new ArrayList<>();
-            for (DescribeConfigsResponse.DescribeConfigsResult result : response.results) {
-                check(result.errorCode, result.errorMessage);
-                for (DescribeConfigsResponse.DescribeConfigsResourceResult config : result.configs) {
-                    List<Synonym> synonyms = new ArrayList<>();
-                    for (DescribeConfigsResponse.DescribeConfigsSynonym s : config.synonyms) {
-                        synonyms.add(new Synonym(s.name, s.value, sourceName(s.source)));
-                    }
-                    String source = version == 0 ? (config.isDefault ? "DEFAULT_CONFIG" : "UNKNOWN")
-                            : sourceName(config.configSource);
-                    entries.add(new Entry(config.name, config.value, source, config.isSensitive, config.readOnly,
-                            synonyms));
-                }
-            }
-            entries.sort((a, b) -> a.name().compareTo(b.name()));
-            return entries;
+                            .setResourceName(name).setConfigurationKeys(null)))).setIncludeSynonyms(version[0] >= 1);
+            return connection.send(request, version[0], client.requestTimeout());
         });
+        List<Entry> entries = new ArrayList<>();
+        for (DescribeConfigsResponse.DescribeConfigsResult result : response.results) {
+            check(result.errorCode, result.errorMessage);
+            for (DescribeConfigsResponse.DescribeConfigsResourceResult config : result.configs) {
+                List<Synonym> synonyms = new ArrayList<>();
+                for (DescribeConfigsResponse.DescribeConfigsSynonym s : config.synonyms) {
+                    synonyms.add(new Synonym(s.name, s.value, sourceName(s.source)));
+                }
+                String source = version[0] == 0 ? (config.isDefault ? "DEFAULT_CONFIG" : "UNKNOWN")
+                        : sourceName(config.configSource);
+                entries.add(new Entry(config.name, config.value, source, config.isSensitive, config.readOnly,
+                        synonyms));
+            }
+        }
+        entries.sort((a, b) -> a.name().compareTo(b.name()));
+        return entries;
     }
 
     /** Sets and removes configs of a resource, leaving the others as they are. */
     void alter(byte resourceType, String name, int brokerId, Map<String, String> set, Collection<String> delete) {
-        client.retrying(() -> {
+        IncrementalAlterConfigsResponse response = client.retrying(() -> {
             KafkaConnection connection = connection(brokerId);
             IncrementalAlterConfigsRequest.AlterConfigsResource resource =
                     new IncrementalAlterConfigsRequest.AlterConfigsResource().setResourceType(resourceType)
@@ -96,12 +99,11 @@ final class ConfigsWire {
             }
             IncrementalAlterConfigsRequest request = new IncrementalAlterConfigsRequest()
                     .setResources(new ArrayList<>(List.of(resource)));
-            IncrementalAlterConfigsResponse response = connection.send(request, client.requestTimeout());
-            for (IncrementalAlterConfigsResponse.AlterConfigsResourceResponse result : response.responses) {
-                check(result.errorCode, result.errorMessage);
-            }
-            return null;
+            return connection.send(request, client.requestTimeout());
         });
+        for (IncrementalAlterConfigsResponse.AlterConfigsResourceResponse result : response.responses) {
+            check(result.errorCode, result.errorMessage); // the resource's answer: not retried (as describe)
+        }
     }
 
     /**
