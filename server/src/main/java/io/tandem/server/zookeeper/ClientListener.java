@@ -10,6 +10,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
+import io.tandem.server.net.AcceptedChannels;
 import io.tandem.zk.wire.ZkFrameDecoder;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -32,6 +33,8 @@ final class ClientListener {
     private final ZkServer server;
     private final ZkServerConfig config;
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
+    /** Every accepted socket, also those not yet {@link #opened}: {@link #closeAll()} must reach each (AcceptedChannels). */
+    private final AcceptedChannels accepted = new AcceptedChannels();
     /** Admitted connections per client address, for maxClientCnxns; counted atomically across event loops. */
     private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
     /** Closed on an event loop, cleaned up on the commit thread; bounded by the number of connections. */
@@ -71,6 +74,7 @@ final class ClientListener {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
+                        if (!accepted.admit(channel)) return;
                         ServerConnection connection = new ServerConnection(server, channel);
                         if (tls != null) {
                             channel.pipeline().addLast("tls", tls.newHandler(channel.alloc()));
@@ -151,10 +155,12 @@ final class ClientListener {
         }
     }
 
+    /** Closes every connection and every one accepted later (on close, or when the log has failed). */
     void closeAll() {
         for (ServerConnection connection : connections) {
             connection.closeNow();
         }
+        accepted.close();
     }
 
     void stopAccepting() {

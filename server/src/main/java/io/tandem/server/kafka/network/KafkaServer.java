@@ -10,6 +10,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.tandem.server.net.AcceptedChannels;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.tandem.kafka.wire.KafkaFrameDecoder;
 import io.tandem.server.kafka.BrokerConfigPolicy;
@@ -33,11 +34,14 @@ public final class KafkaServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Channel serverChannel;
+    private final AcceptedChannels accepted;
 
-    private KafkaServer(EventLoopGroup bossGroup, EventLoopGroup workerGroup, Channel serverChannel) {
+    private KafkaServer(EventLoopGroup bossGroup, EventLoopGroup workerGroup, Channel serverChannel,
+                        AcceptedChannels accepted) {
         this.bossGroup = bossGroup;
         this.workerGroup = workerGroup;
         this.serverChannel = serverChannel;
+        this.accepted = accepted;
     }
 
     /** Binds (port 0 picks a free port) and starts serving. */
@@ -64,6 +68,7 @@ public final class KafkaServer implements AutoCloseable {
                                     ConnectionLimits connections, boolean protect) throws InterruptedException {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(limits.networkThreads(), NioIoHandler.newFactory());
+        AcceptedChannels accepted = new AcceptedChannels();
         RequestBytesBudget budget = limits.queuedRequestBytesMax() > 0
                 ? new RequestBytesBudget(limits.queuedRequestBytesMax()) : null;
         try {
@@ -79,6 +84,7 @@ public final class KafkaServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (!accepted.admit(ch)) return;
                             if (!connections.admit(ch)) {
                                 ch.close();
                                 return;
@@ -108,7 +114,7 @@ public final class KafkaServer implements AutoCloseable {
             connections.listening(channel, protect);
             LOG.log(System.Logger.Level.INFO, "Kafka listener {0} ({1}) bound to {2}", security.listenerName(),
                     security.protocol(), channel.localAddress());
-            return new KafkaServer(boss, workers, channel);
+            return new KafkaServer(boss, workers, channel, accepted);
         } catch (RuntimeException | InterruptedException e) {
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -124,6 +130,9 @@ public final class KafkaServer implements AutoCloseable {
     public void close() {
         serverChannel.close().syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        // Nothing is accepted any more: close every connection now, as Kafka's SocketServer does, rather than trust
+        // the workers' shutdown to find one whose registration was still in flight (see AcceptedChannels).
+        accepted.close();
         workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }
