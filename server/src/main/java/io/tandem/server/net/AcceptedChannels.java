@@ -12,8 +12,8 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
  * <p>Why not leave it to the event loops' shutdown: Netty closes the channels registered on a loop when that loop
  * starts to shut down, but a connection the acceptor had just handed over is registered by a task that can run after
  * that sweep. Such a connection stayed open with nobody reading it: a client that had connected a moment before the
- * broker stopped waited out its whole request timeout instead of seeing the disconnect (a Kafka Admin call hung for
- * 60 s in CI, and a loop of stops found one connection in three left open). Here a connection admitted after
+ * broker stopped waited out its whole request timeout instead of seeing the disconnect (likely the Kafka Admin call
+ * that hung for 60 s in CI; a loop of stops found one such connection in three left open). Here a connection admitted after
  * {@link #close()} is closed on the spot, and {@code close()} closes every connection admitted before it.
  */
 public final class AcceptedChannels {
