@@ -15,6 +15,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.MessageToByteEncoder;
+import io.tandem.server.net.AcceptedChannels;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -229,6 +230,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     /** When each peer's authentication trouble was last warned about; keys are configured member ids only. */
     private final Map<Integer, Long> authWarnings = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Inbound sockets, also those not yet identified, so that close() reaches each (see AcceptedChannels). */
+    private final AcceptedChannels accepted = new AcceptedChannels();
     private Channel listener;
     /** A SNAP's snapshot in bounded chunks, both ways (set before {@link #start}, else a temporary directory). */
     private SnapshotStreams streams;
@@ -331,7 +334,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        pipeline(channel, -1);
+                        if (accepted.admit(channel)) pipeline(channel, -1);
                     }
                 })
                 .bind(new InetSocketAddress(me.host(), me.quorumPort())).sync().channel();
@@ -552,6 +555,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
             listener.close().syncUninterruptibly();
         }
         connections.values().forEach(Channel::close);
+        accepted.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         if (streams != null) {
             streams.close();

@@ -21,6 +21,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.tandem.server.FatalErrors;
+import io.tandem.server.net.AcceptedChannels;
 import java.io.Closeable;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -69,6 +70,8 @@ public final class ElectionTransport implements Closeable {
     private final Map<Long, byte[]> lastSent = new ConcurrentHashMap<>();
     private final Set<Long> dialling = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** Inbound sockets, also those still before their initial message, so that close() reaches each (AcceptedChannels). */
+    private final AcceptedChannels accepted = new AcceptedChannels();
     private Channel listener;
 
     public ElectionTransport(long myId, Map<Long, Member> members, Inbound inbound) {
@@ -89,6 +92,7 @@ public final class ElectionTransport implements Closeable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel channel) {
+                            if (!accepted.admit(channel)) return;
                             channel.pipeline().addLast("initial", new InitialMessageDecoder());
                             channel.eventLoop().schedule(() -> {
                                 if (channel.pipeline().get("initial") != null) {
@@ -295,6 +299,7 @@ public final class ElectionTransport implements Closeable {
         for (Channel channel : connections.values()) {
             channel.close();
         }
+        accepted.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }
