@@ -71,13 +71,8 @@ class VoterReconfigEnsembleTest {
         return Long.parseLong(config.substring(config.lastIndexOf('=') + 1), 16);
     }
 
-    private static String fourLetterWord(int port, String word) throws java.io.IOException {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(5_000);
-            socket.getOutputStream().write(word.getBytes(StandardCharsets.US_ASCII));
-            socket.getOutputStream().flush();
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        }
+    private static String fourLetterWord(int clientPort, String word) throws java.io.IOException {
+        return TestEnsemble.fourLetterWord(clientPort, word, 5_000);
     }
 
     /** Starts an asynchronous create; the latch counts down once it is answered OK. */
