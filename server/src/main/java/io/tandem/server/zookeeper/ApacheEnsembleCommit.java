@@ -82,7 +82,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     /** Written on the commit thread; read by srvr/mntr from any thread. */
     private volatile boolean serving;
     private volatile long leaderId = -1;
-    private long nextTouchNanos;
+    private final SessionTouches sessionTouches;
     /** The live local sessions and their timeouts, refreshed on the commit thread, read by PING answers. */
     private volatile Map<Long, Integer> touches = Map.of();
     private final BackgroundSnapshots snapshots;
@@ -113,6 +113,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         this.snapshots = new BackgroundSnapshots(this::writeOwnSnapshot, server.tree);
         this.leaderCommit = new ApacheLeaderCommit(server, answers);
         this.myId = myId;
+        this.sessionTouches = new SessionTouches(server);
         rollSnapshotDue();
         try {
             DurableState loaded = disk.loaded();
@@ -372,14 +373,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         DataTree.Result result = server.applyTxn(header, txn);
         leaderCommit.applied(zxid);
         maybeSnapshot();
-        PendingAnswers.Entry entry = answers.committed(header.clientId(), header.cxid(), result);
-        if (entry != null) {
-            entry.request.header = header; // the reply is built from what was committed
-            entry.request.txn = txn;
-        } else if (header.type() == OpCode.CLOSE_SESSION) {
-            // Expired by the leader, or closed through another member.
-            server.listener.closeOwnerOf(header.clientId(), null);
-        }
+        answers.answerCommitted(header, txn, result);
     }
 
     /** Installs a stored snapshot: the leader's SNAP (Apache's database body) or one of this member's own. */
@@ -462,9 +456,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         }
         if (serving) {
             // Requests in flight may be lost with the old leader; clients reconnect (anywhere) and retry.
-            for (ServerConnection connection : server.listener.connections()) {
-                connection.closeNow();
-            }
+            server.listener.closeAll();
             answers.clear();
             awaitingSync.clear();
             awaitingRevalidation.clear();
@@ -487,18 +479,10 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         if (answers.closeLost(now)) {
             awaitingRevalidation.clear();
         }
-        if (now - nextTouchNanos < 0) {
-            return;
+        Map<Long, Integer> alive = sessionTouches.due(now);
+        if (alive != null) {
+            touches = Map.copyOf(alive);
         }
-        nextTouchNanos = now + TimeUnit.MILLISECONDS.toNanos(Math.max(50, server.config.tickTimeMs() / 2));
-        Map<Long, Integer> alive = new HashMap<>();
-        for (ServerConnection connection : server.listener.connections()) {
-            Session session = connection.session;
-            if (session != null && !session.isExpired(now)) {
-                alive.put(session.id, session.timeoutMs);
-            }
-        }
-        touches = Map.copyOf(alive);
     }
 
     @Override

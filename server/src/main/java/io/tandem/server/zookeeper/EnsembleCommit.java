@@ -60,7 +60,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     private volatile boolean leading;
     private boolean serving;
     private int leaderId = -1;
-    private long nextTouchNanos;
+    private final SessionTouches sessionTouches;
     private long appliedSinceCompact;
     private final ReadOnlyMode readOnly;
     /** The configurations this member applies, and who is in the ensemble as they change it. */
@@ -98,6 +98,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         // It fills /zookeeper/config now: the commit thread starts after this constructor.
         this.membership = new ReconfigMembership(server, settings, clock, () -> zab);
         this.members = membership.members;
+        this.sessionTouches = new SessionTouches(server);
         this.snapshots = inlineSnapshots ? BackgroundSnapshots.inline(this::writeToZab, server.tree)
                 : new BackgroundSnapshots(this::writeToZab, server.tree);
     }
@@ -322,17 +323,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 server.preparer.applied(stamp); // its changes (and earlier ones) are in the tree now
             }
         }
-        PendingAnswers.Entry entry = answers.committed(logged.clientId(), logged.cxid(), result);
-        if (entry != null) {
-            if (result != null) {
-                // The reply is built from what was committed (a follower never saw the prepared transaction).
-                entry.request.header = header;
-                entry.request.txn = txn;
-            }
-        } else if (logged.type() == OpCode.CLOSE_SESSION) {
-            // Expired by the leader, or closed through another member.
-            server.listener.closeOwnerOf(logged.clientId(), null);
-        }
+        answers.answerCommitted(header, txn, result);
         // Answered and flushed once per batch of the commit thread (processBatch), not once per commit: a Ready's
         // commits arrive together, and one flush per connection per batch saves a syscall per reply.
         maybeCompact();
@@ -394,9 +385,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     private void removedFromEnsemble() {
         serving = false;
         leading = false;
-        for (ServerConnection connection : server.listener.connections()) {
-            connection.closeNow();
-        }
+        server.listener.closeAll();
         answers.clear();
     }
 
@@ -430,9 +419,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
         if (wasServing && (!nowServing || newLeaderId != leaderId)) {
             // Proposals in flight may be lost with the old leader; clients reconnect (anywhere) and retry.
-            for (ServerConnection connection : server.listener.connections()) {
-                connection.closeNow();
-            }
+            server.listener.closeAll();
             answers.clear();
         }
         if (nowServing && (!wasServing || newLeaderId != leaderId)) {
@@ -502,19 +489,12 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             }
             readOnly.tick();
         }
-        if (!serving || leading || now - nextTouchNanos < 0) {
+        if (!serving || leading) {
             return;
         }
-        nextTouchNanos = now + TimeUnit.MILLISECONDS.toNanos(Math.max(50, server.config.tickTimeMs() / 2));
-        List<Long> alive = new ArrayList<>();
-        for (ServerConnection connection : server.listener.connections()) {
-            Session session = connection.session;
-            if (session != null && !session.isExpired(now)) {
-                alive.add(session.id);
-            }
-        }
-        if (!alive.isEmpty()) {
-            zab.submit(Forwarding.touch(alive));
+        Map<Long, Integer> alive = sessionTouches.due(now);
+        if (alive != null && !alive.isEmpty()) {
+            zab.submit(Forwarding.touch(new ArrayList<>(alive.keySet())));
         }
     }
 

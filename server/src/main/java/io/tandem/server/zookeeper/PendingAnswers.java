@@ -1,5 +1,8 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.txn.TxnHeader;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -98,6 +101,24 @@ final class PendingAnswers {
             dropLostBefore(entry);
         }
         return entry;
+    }
+
+    /**
+     * A committed transaction was applied ({@code result} null for a sync marker, answered as a read): the local
+     * request waiting for it, if any, is answered in its turn, with a reply built from what was committed (a follower
+     * never saw the prepared transaction). A close of a session no local request waits for (expired by the leader, or
+     * closed through another member) closes the connection holding that session here.
+     */
+    void answerCommitted(TxnHeader header, JuteRecord txn, DataTree.Result result) {
+        Entry entry = committed(header.clientId(), header.cxid(), result);
+        if (entry != null) {
+            if (result != null) {
+                entry.request.header = header;
+                entry.request.txn = txn;
+            }
+        } else if (header.type() == OpCode.CLOSE_SESSION) {
+            server.listener.closeOwnerOf(header.clientId(), null);
+        }
     }
 
     /** What the caller tracked arrived: the entry is answered in its turn. */

@@ -86,9 +86,7 @@ final class ReadOnlyMode {
         }
         active = false;
         notServingSinceNanos = nanos.getAsLong(); // should this quorum fail again, the wait starts over
-        for (ServerConnection connection : server.listener.connections()) {
-            connection.closeNow();
-        }
+        server.listener.closeAll();
         for (long id : localSessions) {
             server.sessions.byId().remove(id);
         }

@@ -9,7 +9,6 @@ import io.tandem.server.FatalErrors;
 import io.tandem.zk.wire.FourLetterWord;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteLimits;
-import io.tandem.zk.wire.JuteOutput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.KeeperCode;
 import io.tandem.zk.wire.OpCode;
@@ -43,18 +42,11 @@ import java.lang.System.Logger.Level;
 
 /**
  * One client connection: decodes frames into requests for the commit thread (on its Netty event loop), answers auth
- * packets at once as Apache does, and writes replies and watch events handed to it by the commit thread. A malformed
- * frame closes this connection only, with one log line.
+ * packets at once as Apache does, and writes replies and watch events handed to it by the commit thread (framed and
+ * batched by its {@link ReplyWriter}). A malformed frame closes this connection only, with one log line.
  */
 final class ServerConnection extends ChannelInboundHandlerAdapter implements Watcher {
     private static final Logger LOG = System.getLogger(ServerConnection.class.getName());
-    /**
-     * Replies the commit thread has framed for this connection go out in one buffer per flush; past this size the
-     * buffer is handed to the socket without waiting for the flush, so one connection's batch never needs one big
-     * copy-on-grow buffer.
-     */
-    static final int PENDING_REPLY_BYTES_MAX = 64 << 10;
-
     private final ZkServer server;
     private final Channel channel;
     private final int fieldBytesMax;
@@ -95,12 +87,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     private long latencyMaxMs;
     private long latencyTotalMs;
     private long latencyCount;
-    /**
-     * Frames written off the event loop (by the commit thread) since the last {@link #flush}, back to back; guarded
-     * by this object's monitor. One buffer and one event-loop task per connection per batch, instead of one
-     * {@code channel.write} task per reply.
-     */
-    private ByteBuf pending;
+    /** Frames the replies and events, batched per connection off the event loop. */
+    private final ReplyWriter replies;
 
     ServerConnection(ZkServer server, Channel channel) {
         this.server = server;
@@ -109,6 +97,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         this.gate = new ReadGate(channel, server.outstanding, server.globalOutstandingLimit(), this::drainHeld);
         this.auth = new ConnectionAuth(server, channel::remoteAddress);
         this.authInfo = auth.ids;
+        this.replies = new ReplyWriter(server, channel, () -> closing, packetsSent);
     }
 
     SocketAddress remoteAddress() {
@@ -150,7 +139,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         gate.release();
         auth.dispose();
         releaseHeld();
-        releasePending();
+        replies.release();
         server.listener.closed(this);
         ctx.fireChannelInactive();
     }
@@ -452,79 +441,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     }
 
     private void writeFrame(JuteRecord record) {
-        if (channel.eventLoop().inEventLoop()) {
-            writeFrameNow(record);
-            return;
-        }
-        synchronized (this) {
-            if (closing) {
-                return;
-            }
-            if (pending == null) {
-                pending = channel.alloc().buffer(256);
-            }
-            int start = pending.writerIndex();
-            try {
-                pending.writeInt(0);
-                record.write(new JuteOutput(pending));
-                pending.setInt(start, pending.writerIndex() - start - 4);
-            } catch (RuntimeException e) {
-                pending.writerIndex(start);
-                throw e;
-            }
-            countSent(pending.writerIndex() - start);
-            if (pending.readableBytes() >= PENDING_REPLY_BYTES_MAX) {
-                channel.write(pending, channel.voidPromise());
-                pending = null;
-            }
-        }
-    }
-
-    /** On the event loop: a frame of its own, written at once (auth replies; they are flushed by the caller). */
-    private void writeFrameNow(JuteRecord record) {
-        if (closing) {
-            return;
-        }
-        ByteBuf buf = channel.alloc().buffer(64);
-        try {
-            buf.writeInt(0);
-            record.write(new JuteOutput(buf));
-            buf.setInt(0, buf.readableBytes() - 4);
-        } catch (RuntimeException e) {
-            buf.release();
-            throw e;
-        }
-        countSent(buf.readableBytes());
-        channel.write(buf, channel.voidPromise());
-    }
-
-    private void countSent(int bytes) {
-        server.stats.packetsSent.incrementAndGet();
-        server.stats.responseSent(bytes);
-        packetsSent.incrementAndGet();
-    }
-
-    /** Hands the frames written since the last flush to the socket and flushes it: one event-loop task. */
-    private void flushPending() {
-        ByteBuf out;
-        synchronized (this) {
-            out = pending;
-            pending = null;
-        }
-        if (out != null) {
-            channel.writeAndFlush(out, channel.voidPromise());
-        } else {
-            channel.flush();
-        }
-    }
-
-    private void releasePending() {
-        synchronized (this) {
-            if (pending != null) {
-                pending.release();
-                pending = null;
-            }
-        }
+        replies.write(record);
     }
 
     private void sendNow(int xid, long zxid, int err, JuteRecord body) {
@@ -537,20 +454,18 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     }
 
     void flush() {
-        flushPending();
+        replies.flush();
     }
 
     void closeAfterFlush() {
-        flushPending(); // replies written before the close go out first
+        replies.flush(); // replies written before the close go out first
         closing = true;
         channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     void closeNow() {
-        synchronized (this) {
-            closing = true;
-        }
-        releasePending();
+        closing = true; // before the release: a reply written after it sees the connection closing (ReplyWriter)
+        replies.release();
         channel.close();
     }
 }

@@ -4,13 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -93,11 +89,7 @@ class BrokerProcessGoneTest {
         cluster = new ProcessCluster(dir, 3, settings, false);
         try {
             cluster.startAll();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    cluster.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3)))
-                        .all().get(ProcessCluster.AWAIT_MS, TimeUnit.MILLISECONDS);
-            }
+            cluster.createTopic(TOPIC, PARTITIONS, 3);
             cluster.awaitAllInSync(TOPIC, PARTITIONS, "the new topic");
             int controller = cluster.controllerId();
             int victim = -1;

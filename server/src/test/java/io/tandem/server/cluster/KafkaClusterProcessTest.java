@@ -2,18 +2,11 @@ package io.tandem.server.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three real Tandem processes, each a ZooKeeper ensemble member and a Kafka broker (broker.id = myid, metadata in the
@@ -26,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * killed node led.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
-class KafkaClusterProcessTest {
+class KafkaClusterProcessTest extends SequenceLoadProcessTest {
     private static final String NAME = "KafkaClusterProcessTest";
     private static final int NODES = 3;
     /** The brokers' ZooKeeper sessions: a killed broker is noticed (and its partitions move) after this. */
@@ -35,11 +28,6 @@ class KafkaClusterProcessTest {
     static final int REPLICA_LAG_TIME_MAX_MS = 5_000;
     private static final String TOPIC = "sequence";
     private static final int PARTITIONS = 3;
-
-    @TempDir
-    Path dir;
-    private ProcessCluster cluster;
-    private SequenceProducer producer;
 
     /** What every node of the Kafka cluster tests runs with on top of the ensemble and broker basics. */
     static Map<String, String> clusterSettings() {
@@ -51,12 +39,6 @@ class KafkaClusterProcessTest {
                 "replica.lag.time.max.ms", Integer.toString(REPLICA_LAG_TIME_MAX_MS));
     }
 
-    @AfterEach
-    void stopEverything() throws Exception {
-        if (producer != null) producer.close();
-        if (cluster != null) cluster.close();
-    }
-
     @Test
     void acknowledgedRecordsSurviveLeaderAndControllerKillsAndAFollowerCutOff() throws Throwable {
         cluster = new ProcessCluster(dir, NODES, clusterSettings());
@@ -64,13 +46,7 @@ class KafkaClusterProcessTest {
         try {
             cluster.startAll();
             phase(began, "three nodes serving ZooKeeper and Kafka");
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    cluster.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) NODES)))
-                        .all().get(ProcessCluster.AWAIT_MS, TimeUnit.MILLISECONDS);
-            }
-            cluster.awaitAllInSync(TOPIC, PARTITIONS, "the new topic");
-            producer = new SequenceProducer(cluster.bootstrapServers(), TOPIC, PARTITIONS, 2_000);
+            produceTo(TOPIC, PARTITIONS, 2_000);
             long loaded = producer.ackCount() + 1_000;
             cluster.await("the first acknowledged records", () -> producer.ackCount() >= loaded ? true : null);
             phase(began, "producing");

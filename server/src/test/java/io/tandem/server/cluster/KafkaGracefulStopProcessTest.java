@@ -1,17 +1,9 @@
 package io.tandem.server.cluster;
 
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A node stopped the way an operator stops it (SIGTERM, as Ctrl-C): its broker closes its ZooKeeper session, so its
@@ -22,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
  * partitions get new leaders and a controller is elected. This is how a rolling restart stops every node once.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
-class KafkaGracefulStopProcessTest {
+class KafkaGracefulStopProcessTest extends SequenceLoadProcessTest {
     private static final String NAME = "KafkaGracefulStopProcessTest";
     private static final String TOPIC = "sequence";
     private static final int PARTITIONS = 3;
@@ -33,17 +25,6 @@ class KafkaGracefulStopProcessTest {
      * never will (a generous bound for a loaded machine, shorter than the general wait to fail sooner).
      */
     private static final long FAILOVER_MS_MAX = 45_000;
-
-    @TempDir
-    Path dir;
-    private ProcessCluster cluster;
-    private SequenceProducer producer;
-
-    @AfterEach
-    void stopEverything() throws Exception {
-        if (producer != null) producer.close();
-        if (cluster != null) cluster.close();
-    }
 
     @Test
     void stoppingTheNodeThatLeadsZooKeeperAndIsTheControllerMovesItsPartitionsAndTheController() throws Throwable {
@@ -59,13 +40,7 @@ class KafkaGracefulStopProcessTest {
         cluster = new ProcessCluster(dir, 3, KafkaClusterProcessTest.clusterSettings());
         try {
             cluster.startAll();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    cluster.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3)))
-                        .all().get(ProcessCluster.AWAIT_MS, TimeUnit.MILLISECONDS);
-            }
-            cluster.awaitAllInSync(TOPIC, PARTITIONS, "the new topic");
-            producer = new SequenceProducer(cluster.bootstrapServers(), TOPIC, PARTITIONS, 1_000);
+            produceTo(TOPIC, PARTITIONS, 1_000);
             long loaded = producer.ackCount() + 500;
             cluster.await("the first acknowledged records", () -> producer.ackCount() >= loaded ? true : null);
             stopAndRestartTheZooKeeperLeadersNode(alsoController);

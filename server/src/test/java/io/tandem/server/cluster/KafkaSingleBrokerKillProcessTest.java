@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,8 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -23,10 +20,8 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * One node (ZooKeeper and Kafka in one process) SIGKILLed under acks=all idempotent produce load while a consumer
@@ -36,22 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
  * the broker acknowledged.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
-class KafkaSingleBrokerKillProcessTest {
+class KafkaSingleBrokerKillProcessTest extends SequenceLoadProcessTest {
     private static final String NAME = "KafkaSingleBrokerKillProcessTest";
     private static final String TOPIC = "sequence";
     private static final String GROUP = "committer";
     private static final int PARTITIONS = 3;
-
-    @TempDir
-    Path dir;
-    private ProcessCluster cluster;
-    private SequenceProducer producer;
-
-    @AfterEach
-    void stopEverything() throws Exception {
-        if (producer != null) producer.close();
-        if (cluster != null) cluster.close();
-    }
 
     @Test
     void shouldKeepAcknowledgedRecordsProducerStateAndCommittedOffsetsAcrossSigkill() throws Throwable {
@@ -60,11 +44,7 @@ class KafkaSingleBrokerKillProcessTest {
         Committer committer = null;
         try {
             cluster.startAll();
-            try (Admin admin = admin()) {
-                admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 1)))
-                        .all().get(ProcessCluster.AWAIT_MS, TimeUnit.MILLISECONDS);
-            }
-            producer = new SequenceProducer(cluster.bootstrapServers(), TOPIC, PARTITIONS, 1_000);
+            produceTo(TOPIC, PARTITIONS, 1_000);
             committer = new Committer(cluster.bootstrapServers());
             Committer running = committer;
             cluster.await("acknowledged records and commits", () ->
@@ -88,7 +68,7 @@ class KafkaSingleBrokerKillProcessTest {
 
             committer.close();
             Map<TopicPartition, Long> stored;
-            try (Admin admin = admin()) {
+            try (Admin admin = cluster.admin()) {
                 stored = admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata()
                         .get(30, TimeUnit.SECONDS).entrySet().stream()
                         .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
@@ -110,10 +90,6 @@ class KafkaSingleBrokerKillProcessTest {
         } finally {
             if (committer != null) committer.close();
         }
-    }
-
-    private Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()));
     }
 
     /**

@@ -24,6 +24,9 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
@@ -155,6 +158,19 @@ final class ProcessCluster implements AutoCloseable {
             hosts.add("127.0.0.1:" + (throughProxies ? proxies[id].port() : kafkaPorts[id]));
         }
         return String.join(",", hosts);
+    }
+
+    /** An admin client of the cluster's brokers; the caller closes it. */
+    Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+    }
+
+    /** Creates {@code topic} through the Admin API and waits for the answer (its replicas may not be in sync yet). */
+    void createTopic(String topic, int partitions, int replicationFactor) throws Exception {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) replicationFactor)))
+                    .all().get(AWAIT_MS, TimeUnit.MILLISECONDS);
+        }
     }
 
     ReplicaLinkProxy proxy(int id) {

@@ -13,9 +13,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -63,11 +60,7 @@ class TransactionalSafetyProcessTest {
         cluster = new ProcessCluster(dir, 3, settings);
         try {
             cluster.startAll();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    cluster.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3)))
-                        .all().get(ProcessCluster.AWAIT_MS, TimeUnit.MILLISECONDS);
-            }
+            cluster.createTopic(TOPIC, PARTITIONS, 3);
             cluster.awaitAllInSync(TOPIC, PARTITIONS, "the new topic");
             workload = new TransactionalWorkload(cluster.bootstrapServers(), TOPIC, PARTITIONS, WRITERS);
             awaitCommits(20, "the first commits");

@@ -10,10 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -25,7 +23,6 @@ import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
 import org.apache.zookeeper.data.Stat;
-import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,39 +36,30 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ObserverReconfigEnsembleTest {
-    private static final String SUPER = "super:secret";
     private static final int OBSERVER = TestEnsemble.SIZE + 1;
 
     @TempDir
     Path dir;
+    private ReconfigFixture fixture;
     private TestEnsemble ensemble;
-    private final List<ZooKeeper> clients = new ArrayList<>();
 
     @AfterEach
     void stopEnsemble() throws InterruptedException {
-        for (ZooKeeper zk : clients) {
-            zk.close();
-        }
-        if (ensemble != null) {
-            ensemble.close();
+        if (fixture != null) {
+            fixture.close();
         }
     }
 
-    private ZooKeeperAdmin superAdmin(int id) throws Exception {
-        CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeperAdmin admin = new ZooKeeperAdmin(ensemble.connect(id), 10_000, event -> {
-            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                connected.countDown();
-            }
-        });
-        clients.add(admin);
-        assertTrue(connected.await(20, TimeUnit.SECONDS), "admin client connected");
-        admin.addAuthInfo("digest", SUPER.getBytes(StandardCharsets.UTF_8));
-        return admin;
+    /** The three voters, serving, and the observer not started yet, named only in its own zoo.cfg. */
+    private void startVotersWithoutTheObserver() throws Exception {
+        fixture = new ReconfigFixture(new TestEnsemble(dir, 1));
+        ensemble = fixture.ensemble;
+        ensemble.joiners.add(OBSERVER);
+        fixture.startVoters();
     }
 
     private static String text(byte[] data) {
-        return new String(data, StandardCharsets.UTF_8);
+        return ReconfigFixture.text(data);
     }
 
     /** The joiner's line as a reconfig names it: quorum, election and client address, role observer. */
@@ -82,14 +70,7 @@ class ObserverReconfigEnsembleTest {
 
     @Test
     void anObserverAddedByReconfigServesAndOneRemovedStopsServing() throws Exception {
-        ensemble = new TestEnsemble(dir, 1);
-        ensemble.joiners.add(OBSERVER);
-        ensemble.extraSettings.put("reconfigEnabled", "true");
-        ensemble.extraSettings.put("DigestAuthenticationProvider.superDigest",
-                DigestAuthenticationProvider.generateDigest(SUPER));
-        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
-            ensemble.start(id);
-        }
+        startVotersWithoutTheObserver();
         int leader = ensemble.awaitServing(30_000);
         ensemble.start(OBSERVER);
         int follower = leader % TestEnsemble.SIZE + 1; // the reconfig is forwarded to the leader
@@ -98,9 +79,8 @@ class ObserverReconfigEnsembleTest {
         Thread.sleep(4 * TestEnsemble.TICK_MS); // a bound on a negative, not synchronisation
         assertEquals("looking", ensemble.mode(OBSERVER));
 
-        ZooKeeperAdmin admin = superAdmin(follower);
-        ZooKeeper viaVoter = TestEnsemble.client(ensemble.connect(leader), 10_000, null);
-        clients.add(viaVoter);
+        ZooKeeperAdmin admin = fixture.superAdmin(follower);
+        ZooKeeper viaVoter = fixture.client(leader);
         viaVoter.create("/before", "written before the join".getBytes(StandardCharsets.UTF_8),
                 ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         Stat stat = new Stat();
@@ -113,8 +93,7 @@ class ObserverReconfigEnsembleTest {
         assertEquals(leader, ensemble.awaitServing(20_000), "the observer joined under the same leader");
         assertEquals("observer", ensemble.mode(OBSERVER));
         BlockingQueue<WatchedEvent> observerEvents = new LinkedBlockingQueue<>();
-        ZooKeeper viaObserver = TestEnsemble.client(ensemble.connect(OBSERVER), 10_000, observerEvents::add);
-        clients.add(viaObserver);
+        ZooKeeper viaObserver = fixture.client(OBSERVER, observerEvents::add);
         assertEquals(OBSERVER, ensemble.idOfPort(TestEnsemble.connectedPort(viaObserver)));
         viaObserver.sync("/before");
         assertArrayEquals("written before the join".getBytes(StandardCharsets.UTF_8),
@@ -158,17 +137,10 @@ class ObserverReconfigEnsembleTest {
 
     @Test
     void votersRestartedAfterTheReconfigStillTakeTheObserver() throws Exception {
-        ensemble = new TestEnsemble(dir, 1);
-        ensemble.joiners.add(OBSERVER);
-        ensemble.extraSettings.put("reconfigEnabled", "true");
-        ensemble.extraSettings.put("DigestAuthenticationProvider.superDigest",
-                DigestAuthenticationProvider.generateDigest(SUPER));
-        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
-            ensemble.start(id);
-        }
+        startVotersWithoutTheObserver();
         ensemble.awaitServing(30_000);
         ensemble.start(OBSERVER);
-        String added = text(superAdmin(1).reconfigure(joinerLine(), null, null, -1, null));
+        String added = text(fixture.superAdmin(1).reconfigure(joinerLine(), null, null, -1, null));
         ensemble.awaitServing(20_000);
 
         // Their zoo.cfg does not name the observer: the committed configuration in their log does.

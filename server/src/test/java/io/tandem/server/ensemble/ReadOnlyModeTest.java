@@ -10,9 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,14 +54,7 @@ class ReadOnlyModeTest {
     }
 
     private static String fourLetterWord(int clientPort, String word) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", clientPort)) {
-            socket.setSoTimeout(5_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(word.getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        }
+        return TestEnsemble.fourLetterWord(clientPort, word, 5_000);
     }
 
     /** Starts the ensemble, writes /data, and stops every member but one; returns the one left. */

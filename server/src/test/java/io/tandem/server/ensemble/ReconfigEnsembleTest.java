@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +21,6 @@ import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
 import org.apache.zookeeper.data.Stat;
-import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,44 +34,26 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ReconfigEnsembleTest {
-    private static final String SUPER = "super:secret";
-
     @TempDir
     Path dir;
+    private ReconfigFixture fixture;
     private TestEnsemble ensemble;
-    private final List<ZooKeeper> clients = new ArrayList<>();
 
     @BeforeEach
     void startEnsemble() throws Exception {
-        ensemble = new TestEnsemble(dir);
-        ensemble.extraSettings.put("reconfigEnabled", "true");
-        ensemble.extraSettings.put("DigestAuthenticationProvider.superDigest",
-                DigestAuthenticationProvider.generateDigest(SUPER));
+        fixture = new ReconfigFixture(new TestEnsemble(dir));
+        ensemble = fixture.ensemble;
         ensemble.startAll();
         ensemble.awaitServing(30_000);
     }
 
     @AfterEach
     void stopEnsemble() throws InterruptedException {
-        for (ZooKeeper zk : clients) {
-            zk.close();
-        }
-        ensemble.close();
+        fixture.close();
     }
 
     private ZooKeeperAdmin admin(int id, boolean asSuper) throws Exception {
-        java.util.concurrent.CountDownLatch connected = new java.util.concurrent.CountDownLatch(1);
-        ZooKeeperAdmin admin = new ZooKeeperAdmin(ensemble.connect(id), 10_000, event -> {
-            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                connected.countDown();
-            }
-        });
-        clients.add(admin);
-        assertTrue(connected.await(20, TimeUnit.SECONDS), "admin client connected");
-        if (asSuper) {
-            admin.addAuthInfo("digest", SUPER.getBytes(StandardCharsets.UTF_8));
-        }
-        return admin;
+        return fixture.admin(id, asSuper);
     }
 
     private String expectedMembers() {
@@ -114,15 +94,14 @@ class ReconfigEnsembleTest {
     }
 
     private static String text(byte[] data) {
-        return new String(data, StandardCharsets.UTF_8);
+        return ReconfigFixture.text(data);
     }
 
     @Test
     void everyMemberHoldsTheConfigurationInApacheFormReadOnlyForTheWorld() throws Exception {
         long version = awaitEstablishedVersion();
         for (int id = 1; id <= TestEnsemble.SIZE; id++) {
-            ZooKeeper zk = TestEnsemble.client(ensemble.connect(id), 10_000, null);
-            clients.add(zk);
+            ZooKeeper zk = fixture.client(id);
             Stat stat = new Stat();
             assertEquals(expectedMembers() + "version=" + Long.toHexString(version), text(zk.getConfig(false, stat)),
                     "member " + id);
@@ -147,8 +126,7 @@ class ReconfigEnsembleTest {
         List<ZooKeeper> readers = new ArrayList<>();
         for (int id = 1; id <= TestEnsemble.SIZE; id++) {
             BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
-            ZooKeeper zk = TestEnsemble.client(ensemble.connect(id), 10_000, null);
-            clients.add(zk);
+            ZooKeeper zk = fixture.client(id);
             zk.getConfig(events::add, null);
             watches.add(events);
             readers.add(zk);
@@ -244,8 +222,9 @@ class ReconfigEnsembleTest {
 
     @Test
     void withReconfigDisabledTheEnsembleAnswersReconfigDisabled() throws Exception {
-        ensemble.close();
-        ensemble = new TestEnsemble(dir.resolve("disabled"));
+        fixture.close();
+        fixture = new ReconfigFixture(new TestEnsemble(dir.resolve("disabled")), false);
+        ensemble = fixture.ensemble;
         ensemble.startAll();
         ensemble.awaitServing(30_000);
         long established = awaitEstablishedVersion(); // established whether reconfig is enabled or not, as Apache
@@ -262,8 +241,8 @@ class ReconfigEnsembleTest {
                 .roles(java.util.EnumSet.of(TandemConfig.Role.ZOOKEEPER))
                 .set("reconfigEnabled", "true");
         try (Tandem standalone = Tandem.start(config)) {
-            ZooKeeperAdmin admin = new ZooKeeperAdmin(standalone.zookeeperConnect(), 10_000, event -> { });
-            clients.add(admin);
+            ZooKeeperAdmin admin = fixture.closedWithEnsemble(
+                    new ZooKeeperAdmin(standalone.zookeeperConnect(), 10_000, event -> { }));
             assertEquals(0, admin.getConfig(false, null).length);
             assertThrows(KeeperException.UnimplementedException.class,
                     () -> admin.reconfigure((String) null, null, null, -1, null));

@@ -170,13 +170,8 @@ public final class TestEnsemble implements AutoCloseable {
     }
 
     static String modeAt(int clientPort) {
-        try (Socket socket = new Socket("127.0.0.1", clientPort)) {
-            socket.setSoTimeout(2_000);
-            OutputStream out = socket.getOutputStream();
-            out.write("srvr".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            String text = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        try {
+            String text = fourLetterWord(clientPort, "srvr", 2_000);
             for (String line : text.split("\n")) {
                 if (line.startsWith("Mode: ")) {
                     return line.substring("Mode: ".length()).trim();
@@ -185,6 +180,18 @@ public final class TestEnsemble implements AutoCloseable {
             return "unknown";
         } catch (IOException e) {
             return "down";
+        }
+    }
+
+    /** Sends {@code word} to a client port and returns the whole answer (the server closes after it). */
+    static String fourLetterWord(int clientPort, String word, int timeoutMs) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", clientPort)) {
+            socket.setSoTimeout(timeoutMs);
+            OutputStream out = socket.getOutputStream();
+            out.write(word.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
         }
     }
 

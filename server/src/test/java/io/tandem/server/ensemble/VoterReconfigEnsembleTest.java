@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,7 +18,6 @@ import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
 import org.apache.zookeeper.data.Stat;
-import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,72 +31,48 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class VoterReconfigEnsembleTest {
-    private static final String SUPER = "super:secret";
     private static final int JOINER = TestEnsemble.SIZE + 1;
 
     @TempDir
     Path dir;
+    private ReconfigFixture fixture;
     private TestEnsemble ensemble;
-    private final List<ZooKeeper> clients = new ArrayList<>();
 
     @AfterEach
     void stopEnsemble() throws InterruptedException {
-        for (ZooKeeper zk : clients) {
-            zk.close();
-        }
-        if (ensemble != null) {
-            ensemble.close();
+        if (fixture != null) {
+            fixture.close();
         }
     }
 
     private void startVoters(int extraVoters) throws Exception {
-        ensemble = new TestEnsemble(dir, 0, extraVoters);
-        ensemble.extraSettings.put("reconfigEnabled", "true");
+        fixture = new ReconfigFixture(new TestEnsemble(dir, 0, extraVoters));
+        ensemble = fixture.ensemble;
         ensemble.extraSettings.put("4lw.commands.whitelist", "srvr,conf");
-        ensemble.extraSettings.put("DigestAuthenticationProvider.superDigest",
-                DigestAuthenticationProvider.generateDigest(SUPER));
         if (extraVoters > 0) {
             ensemble.joiners.add(JOINER);
         }
-        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
-            ensemble.start(id);
-        }
+        fixture.startVoters();
     }
 
     private ZooKeeperAdmin superAdmin(int id) throws Exception {
-        CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeperAdmin admin = new ZooKeeperAdmin(ensemble.connect(id), 10_000, event -> {
-            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                connected.countDown();
-            }
-        });
-        clients.add(admin);
-        assertTrue(connected.await(20, TimeUnit.SECONDS), "admin client connected");
-        admin.addAuthInfo("digest", SUPER.getBytes(StandardCharsets.UTF_8));
-        return admin;
+        return fixture.superAdmin(id);
     }
 
     private ZooKeeper client(int id) throws Exception {
-        ZooKeeper zk = TestEnsemble.client(ensemble.connect(id), 10_000, null);
-        clients.add(zk);
-        return zk;
+        return fixture.client(id);
     }
 
     private static String text(byte[] data) {
-        return new String(data, StandardCharsets.UTF_8);
+        return ReconfigFixture.text(data);
     }
 
     private static long version(String config) {
         return Long.parseLong(config.substring(config.lastIndexOf('=') + 1), 16);
     }
 
-    private static String fourLetterWord(int port, String word) throws java.io.IOException {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(5_000);
-            socket.getOutputStream().write(word.getBytes(StandardCharsets.US_ASCII));
-            socket.getOutputStream().flush();
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        }
+    private static String fourLetterWord(int clientPort, String word) throws java.io.IOException {
+        return TestEnsemble.fourLetterWord(clientPort, word, 5_000);
     }
 
     /** Starts an asynchronous create; the latch counts down once it is answered OK. */
@@ -173,12 +146,11 @@ class VoterReconfigEnsembleTest {
         int leader = ensemble.awaitServing(30_000);
         int removedId = leader % TestEnsemble.SIZE + 1;
         AtomicInteger disconnects = new AtomicInteger();
-        ZooKeeper viaRemoved = TestEnsemble.client(ensemble.connect(removedId), 10_000, event -> {
+        ZooKeeper viaRemoved = fixture.client(removedId, event -> {
             if (event.getState() == Watcher.Event.KeeperState.Disconnected) {
                 disconnects.incrementAndGet();
             }
         });
-        clients.add(viaRemoved);
         ZooKeeperAdmin admin = superAdmin(leader);
         String before = text(admin.getConfig(false, null));
         String removed = text(admin.reconfigure((String) null, Integer.toString(removedId), null, version(before),

@@ -1,7 +1,5 @@
 package io.tandem.server.kafka;
 
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
 import org.apache.kafka.common.protocol.Errors;
@@ -9,36 +7,14 @@ import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.DescribeClusterRequest;
 import org.apache.kafka.common.requests.DescribeClusterResponse;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Path;
-import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** ApiVersions checks its request as Kafka 4.x does: software names (v3+), cluster and node ids (v5, KIP-1242). */
-class ApiVersionsChecksTest {
-    @TempDir
-    Path dir;
-    private Tandem tandem;
-    private OfficialClientConnection connection;
-
-    @BeforeEach
-    void start() throws IOException {
-        tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA)));
-        connection = new OfficialClientConnection(tandem.kafkaPort());
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        connection.close();
-        tandem.close();
-    }
-
+class ApiVersionsChecksTest extends OfficialClientBrokerTest {
     private ApiVersionsResponse call(String clusterId, int nodeId, String softwareName) throws IOException {
         ApiVersionsRequestData data = new ApiVersionsRequestData().setClientSoftwareName(softwareName)
                 .setClientSoftwareVersion("4.4.0").setClusterId(clusterId).setNodeId(nodeId);

@@ -1,50 +1,27 @@
 package io.tandem.server.kafka;
 
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
-import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.CreateTopicsRequest;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.requests.FindCoordinatorRequest;
 import org.apache.kafka.common.requests.FindCoordinatorResponse;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Answers whose shape Kafka fixes beyond the error code (observed against real 3.9.1 and 4.4 brokers). */
-class FetchErrorAnswersTest {
-    @TempDir
-    Path dir;
-    private Tandem tandem;
-    private OfficialClientConnection connection;
-
+class FetchErrorAnswersTest extends OfficialClientBrokerTest {
     @BeforeEach
-    void start() throws IOException {
-        tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA)));
-        connection = new OfficialClientConnection(tandem.kafkaPort());
-        CreateTopicsRequestData create = new CreateTopicsRequestData().setTimeoutMs(10_000);
-        create.topics().add(new CreateTopicsRequestData.CreatableTopic().setName("known").setNumPartitions(1)
-                .setReplicationFactor((short) 1));
-        connection.call(new CreateTopicsRequest.Builder(create).build((short) 7));
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        connection.close();
-        tandem.close();
+    void createKnownTopic() throws IOException {
+        createTopic("known", (short) 7, false, Map.of());
     }
 
     @Test

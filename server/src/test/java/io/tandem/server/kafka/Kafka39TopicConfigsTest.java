@@ -9,32 +9,23 @@ import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.ResponseHeader;
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
-import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.CreateTopicsResponseData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.DescribeConfigsResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AlterConfigsRequest;
 import org.apache.kafka.common.requests.AlterConfigsResponse;
-import org.apache.kafka.common.requests.CreateTopicsRequest;
-import org.apache.kafka.common.requests.CreateTopicsResponse;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
 import org.apache.kafka.common.requests.DescribeConfigsResponse;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -42,34 +33,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * Topic configs that Kafka 3.9 accepted and 4.0 removed are accepted, described and applied as Kafka 3.9 did, with
  * its validation messages (observed against a real 3.9.1 broker).
  */
-class Kafka39TopicConfigsTest {
+class Kafka39TopicConfigsTest extends OfficialClientBrokerTest {
     private static final byte TOPIC = 2;
-    @TempDir
-    Path dir;
-    private Tandem tandem;
-    private OfficialClientConnection connection;
-
-    @BeforeEach
-    void start() throws IOException {
-        tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA)));
-        connection = new OfficialClientConnection(tandem.kafkaPort());
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        connection.close();
-        tandem.close();
-    }
-
     private CreateTopicsResponseData.CreatableTopicResult create(String topic, boolean validateOnly,
                                                                  Map<String, String> configs) throws IOException {
-        CreateTopicsRequestData data = new CreateTopicsRequestData().setTimeoutMs(10_000).setValidateOnly(validateOnly);
-        CreateTopicsRequestData.CreatableTopic t = new CreateTopicsRequestData.CreatableTopic().setName(topic)
-                .setNumPartitions(1).setReplicationFactor((short) 1);
-        configs.forEach((k, v) -> t.configs().add(new CreateTopicsRequestData.CreatableTopicConfig().setName(k).setValue(v)));
-        data.topics().add(t);
-        CreateTopicsResponse response = connection.call(new CreateTopicsRequest.Builder(data).build((short) 7));
-        return response.data().topics().find(topic);
+        return createTopic(topic, (short) 7, validateOnly, configs);
     }
 
     private static String shown(CreateTopicsResponseData.CreatableTopicResult result, String name) {

@@ -1,12 +1,10 @@
 package io.tandem.server.kafka;
 
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterConfigsResponseData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreatePartitionsResponseData;
-import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.CreateTopicsResponseData;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsResponseData;
@@ -23,8 +21,6 @@ import org.apache.kafka.common.requests.AlterConfigsRequest;
 import org.apache.kafka.common.requests.AlterConfigsResponse;
 import org.apache.kafka.common.requests.CreatePartitionsRequest;
 import org.apache.kafka.common.requests.CreatePartitionsResponse;
-import org.apache.kafka.common.requests.CreateTopicsRequest;
-import org.apache.kafka.common.requests.CreateTopicsResponse;
 import org.apache.kafka.common.requests.DeleteTopicsRequest;
 import org.apache.kafka.common.requests.DeleteTopicsResponse;
 import org.apache.kafka.common.requests.DescribeClusterRequest;
@@ -35,15 +31,11 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest;
 import org.apache.kafka.common.requests.FindCoordinatorResponse;
 import org.apache.kafka.common.requests.IncrementalAlterConfigsRequest;
 import org.apache.kafka.common.requests.IncrementalAlterConfigsResponse;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -52,31 +44,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * 3.9.1 broker): responses are written by Tandem and decoded by the official kafka-clients classes, which keep the
  * difference between null and "".
  */
-class NullableErrorMessagesTest {
+class NullableErrorMessagesTest extends OfficialClientBrokerTest {
     private static final byte TOPIC = 2;
-    @TempDir
-    Path dir;
-    private Tandem tandem;
-    private OfficialClientConnection connection;
-
-    @BeforeEach
-    void start() throws IOException {
-        tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA)));
-        connection = new OfficialClientConnection(tandem.kafkaPort());
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        connection.close();
-        tandem.close();
-    }
-
     private CreateTopicsResponseData.CreatableTopicResult create(String topic, short version) throws IOException {
-        CreateTopicsRequestData data = new CreateTopicsRequestData().setTimeoutMs(10_000);
-        data.topics().add(new CreateTopicsRequestData.CreatableTopic().setName(topic).setNumPartitions(1)
-                .setReplicationFactor((short) 1));
-        CreateTopicsResponse response = connection.call(new CreateTopicsRequest.Builder(data).build(version));
-        return response.data().topics().find(topic);
+        return createTopic(topic, version, false, Map.of());
     }
 
     @Test

@@ -50,7 +50,7 @@ class ZooKeeperPipelinedRepliesTest {
         ZkTestSupport.Events events = new ZkTestSupport.Events();
         ZooKeeper zk = ZkTestSupport.connect(tandem.zookeeperConnect(), 30_000, events);
         try {
-            // 200 KB per read: one batch's replies pass ServerConnection.PENDING_REPLY_BYTES_MAX many times over.
+            // 200 KB per read: one batch's replies pass ReplyWriter.PENDING_REPLY_BYTES_MAX many times over.
             byte[] big = new byte[200 << 10];
             zk.create("/big", big, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             zk.create("/small", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);

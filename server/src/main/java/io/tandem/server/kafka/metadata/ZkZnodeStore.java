@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * Ephemeral nodes (the broker registration, /controller) live as long as the client's session. When ZooKeeper
  * expires the session (a partition or pause longer than the session timeout), the store opens a new one, retrying
  * until it succeeds, and then tells its listener, which re-creates the ephemerals: what Kafka's ZooKeeperClient and
- * KafkaController do on session expiry. Operations in between fail with SESSION_EXPIRED.
+ * KafkaController do on session expiry. Operations in between fail with SESSION_EXPIRED. Its standing watches,
+ * armed again on each new session, are kept by {@link ZkWatches}.
  */
 public final class ZkZnodeStore implements ZnodeStore {
     private static final System.Logger LOG = System.getLogger(ZkZnodeStore.class.getName());
@@ -26,8 +27,6 @@ public final class ZkZnodeStore implements ZnodeStore {
     static final long OPERATION_TIMEOUT_MS = 30_000;
     /** Pause between attempts to open a new session after an expiry. */
     private static final long RENEW_BACKOFF_MS = 1_000;
-    /** Pause before setting a watch again whose read failed (the client is usually reconnecting meanwhile). */
-    private static final long ARM_RETRY_MS = 200;
 
     private final String connectString;
     private final Duration sessionTimeout;
@@ -35,8 +34,7 @@ public final class ZkZnodeStore implements ZnodeStore {
     private volatile ZkClient client;
     private volatile Runnable sessionRenewed = () -> { };
     private volatile boolean closed;
-    private final java.util.concurrent.ConcurrentHashMap<String, Runnable> childWatches = new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.concurrent.ConcurrentHashMap<String, Runnable> nodeWatches = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ZkWatches watches = new ZkWatches(() -> client, () -> closed);
 
     private ZkZnodeStore(String connectString, Duration sessionTimeout, Duration connectTimeout) {
         this.connectString = connectString;
@@ -77,7 +75,7 @@ public final class ZkZnodeStore implements ZnodeStore {
 
     private ZkClient openSession() throws Exception {
         ZkClient opened = ZkClient.builder(connectString).sessionTimeout(sessionTimeout)
-                .onSessionExpired(this::renewInBackground).watcher(this::onWatchEvent).build();
+                .onSessionExpired(this::renewInBackground).watcher(watches::onWatchEvent).build();
         try {
             opened.connected().get(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
@@ -127,8 +125,7 @@ public final class ZkZnodeStore implements ZnodeStore {
             }
             LOG.log(System.Logger.Level.INFO, "New ZooKeeper session 0x{0}", Long.toHexString(renewed.sessionId()));
             // Watches die with their session: arm them again, and tell each listener, since changes may have been missed.
-            childWatches.forEach((path, listener) -> { armChildren(path); listener.run(); });
-            nodeWatches.forEach((path, listener) -> { armNode(path); listener.run(); });
+            watches.sessionRenewed();
             try {
                 sessionRenewed.run();
             } catch (RuntimeException e) {
@@ -364,102 +361,12 @@ public final class ZkZnodeStore implements ZnodeStore {
 
     @Override
     public void watchChildren(String path, Runnable listener) {
-        childWatches.put(path, listener);
-        armChildren(path);
+        watches.watchChildren(path, listener);
     }
 
     @Override
     public void watchNode(String path, Runnable listener) {
-        nodeWatches.put(path, listener);
-        armNode(path);
-    }
-
-    /**
-     * Sets ZooKeeper's one-shot child watch again; asynchronous, since this runs on the client's callback thread.
-     * ZooKeeper registers a watch only when the read succeeds, so a read lost to CONNECTION_LOSS (a member stopping,
-     * a leader change) would leave the path unwatched for good: it is retried until it succeeds, as Kafka's
-     * ZooKeeper client retries its requests across a reconnect, and the listener then runs, since a change may have
-     * slipped by unwatched. A path that does not exist yet gets an existence watch, whose NodeCreated arms it.
-     */
-    private void armChildren(String path) {
-        armChildren(path, false);
-    }
-
-    private void armChildren(String path, boolean retried) {
-        ZkClient armedOn = client;
-        armedOn.getChildren(path, true).whenComplete((children, failure) -> {
-            if (failure == null) {
-                if (retried) notifyListener(childWatches.get(path));
-            } else if (code(failure) == KeeperCode.NO_NODE) {
-                armedOn.exists(path, true).whenComplete((stat, again) -> {
-                    if (again != null) {
-                        retryArm(armedOn, () -> armChildren(path, true));
-                    } else if (stat != null) {
-                        armChildren(path, true);
-                    } else if (retried) {
-                        notifyListener(childWatches.get(path));
-                    }
-                });
-            } else {
-                retryArm(armedOn, () -> armChildren(path, true));
-            }
-        });
-    }
-
-    private void armNode(String path) {
-        armNode(path, false);
-    }
-
-    private void armNode(String path, boolean retried) {
-        ZkClient armedOn = client;
-        armedOn.exists(path, true).whenComplete((stat, failure) -> {
-            if (failure != null) {
-                retryArm(armedOn, () -> armNode(path, true));
-            } else if (retried) {
-                notifyListener(nodeWatches.get(path));
-            }
-        });
-    }
-
-    /**
-     * Arms again after {@link #ARM_RETRY_MS}, unless the store closed or the session was replaced (the renewal arms
-     * every watch on the new session itself).
-     */
-    private void retryArm(ZkClient armedOn, Runnable arm) {
-        if (closed || armedOn != client) return;
-        CompletableFuture.delayedExecutor(ARM_RETRY_MS, TimeUnit.MILLISECONDS).execute(() -> {
-            if (!closed && armedOn == client) arm.run();
-        });
-    }
-
-    private void notifyListener(Runnable listener) {
-        if (listener == null || closed) return;
-        try {
-            listener.run();
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "A ZooKeeper watch listener failed: " + e);
-        }
-    }
-
-    private static KeeperCode code(Throwable failure) {
-        Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
-        return cause instanceof ZkException zk ? zk.code() : null;
-    }
-
-    private void onWatchEvent(io.tandem.zk.client.WatchedEvent event) {
-        if (closed || event.path() == null) return;
-        Runnable children = childWatches.get(event.path());
-        if (children != null && (event.type() == io.tandem.zk.wire.EventType.NODE_CHILDREN_CHANGED
-                || event.type() == io.tandem.zk.wire.EventType.NODE_CREATED
-                || event.type() == io.tandem.zk.wire.EventType.NODE_DELETED)) {
-            armChildren(event.path());
-            children.run();
-        }
-        Runnable node = nodeWatches.get(event.path());
-        if (node != null && event.type() != io.tandem.zk.wire.EventType.NODE_CHILDREN_CHANGED) {
-            armNode(event.path());
-            node.run();
-        }
+        watches.watchNode(path, listener);
     }
 
     @Override

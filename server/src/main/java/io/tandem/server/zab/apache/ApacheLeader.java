@@ -16,7 +16,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,9 +29,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Threads: {@link #lead} runs on the quorum peer's thread (discovery waits, then the ping and quorum checks); one
  * acceptor thread; a reader and a sender thread per learner; one delivery thread that hands commits and answers to
- * the application in order (the application queues them onto its commit thread, which may block, and the commit
- * thread itself calls {@link #propose}, so the leader's lock is never held while the application is called). The
- * proposer (the application's commit thread) appends under the lock and fsyncs outside it ({@link #flush}).
+ * the application in order ({@link LeaderDeliveries}: the application queues them onto its commit thread, which may
+ * block, and the commit thread itself calls {@link #propose}, so the leader's lock is never held while the
+ * application is called). The proposer (the application's commit thread) appends under the lock and fsyncs outside
+ * it ({@link #flush}).
  */
 public final class ApacheLeader implements Closeable {
     private static final Logger LOG = System.getLogger(ApacheLeader.class.getName());
@@ -112,7 +112,8 @@ public final class ApacheLeader implements Closeable {
     private final Map<Long, ApacheLearnerHandler> forwarding = new HashMap<>();
     private final List<ApacheLearnerHandler> handlers = new ArrayList<>();
 
-    private final LinkedBlockingQueue<Runnable> deliveries = new LinkedBlockingQueue<>();
+    /** Commits and answers to the application, in order, off the lock; one per leadership ({@link #lead}). */
+    private final LeaderDeliveries deliveries;
     private volatile ServerSocket serverSocket;
 
     /**
@@ -128,6 +129,7 @@ public final class ApacheLeader implements Closeable {
         this.tickTimeMs = tickTimeMs;
         this.initLimitMs = initLimit * tickTimeMs;
         this.syncLimitMs = syncLimit * tickTimeMs;
+        this.deliveries = new LeaderDeliveries(myId);
         this.windowStart = appliedZxid;
         this.lastCommittedZxid = appliedZxid;
         for (QuorumPacket packet : committed) {
@@ -145,9 +147,7 @@ public final class ApacheLeader implements Closeable {
             throws IOException, InterruptedException {
         long newEpoch = -1;
         long writtenCurrent = currentEpoch;
-        Thread delivery = new Thread(this::deliverLoop, "apache-leader-delivery-" + myId);
-        delivery.setDaemon(true);
-        delivery.start();
+        deliveries.start();
         ServerSocket ss = new ServerSocket();
         ss.setReuseAddress(true);
         try {
@@ -206,8 +206,7 @@ public final class ApacheLeader implements Closeable {
                 handler.close();
             }
             deliveries.add(() -> application.onLeading(this, false));
-            deliveries.add(STOP);
-            delivery.join(10_000);
+            deliveries.stopAfterQueued();
         }
     }
 
@@ -221,27 +220,6 @@ public final class ApacheLeader implements Closeable {
     /** What {@link #lead} left, once it has returned or thrown. */
     public Outcome outcome() {
         return outcome;
-    }
-
-    private static final Runnable STOP = () -> { };
-
-    private void deliverLoop() {
-        while (true) {
-            Runnable next;
-            try {
-                next = deliveries.take();
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (next == STOP) {
-                return;
-            }
-            try {
-                next.run();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "server " + myId + ": delivering to the application failed", e);
-            }
-        }
     }
 
     private void acceptLoop(ServerSocket ss) {

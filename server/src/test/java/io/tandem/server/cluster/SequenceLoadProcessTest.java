@@ -1,0 +1,33 @@
+package io.tandem.server.cluster;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the process tests that load a {@link ProcessCluster} with a {@link SequenceProducer} share: the cluster, in a
+ * temporary directory, and the producer, both stopped after each test, the producer first (while its brokers still
+ * answer its last requests).
+ */
+abstract class SequenceLoadProcessTest {
+    @TempDir
+    Path dir;
+    ProcessCluster cluster;
+    SequenceProducer producer;
+
+    @AfterEach
+    void stopEverything() throws Exception {
+        if (producer != null) producer.close();
+        if (cluster != null) cluster.close();
+    }
+
+    /**
+     * Creates {@code topic} with a replica on every node, waits until they are all in sync, and starts the producer on
+     * it, {@code ratePerSecond} records a second.
+     */
+    void produceTo(String topic, int partitions, int ratePerSecond) throws Exception {
+        cluster.createTopic(topic, partitions, cluster.size());
+        cluster.awaitAllInSync(topic, partitions, "the new topic");
+        producer = new SequenceProducer(cluster.bootstrapServers(), topic, partitions, ratePerSecond);
+    }
+}
