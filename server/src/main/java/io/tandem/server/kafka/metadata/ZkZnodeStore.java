@@ -363,6 +363,11 @@ public final class ZkZnodeStore implements ZnodeStore {
     }
 
     @Override
+    public boolean watches() {
+        return true;
+    }
+
+    @Override
     public void watchChildren(String path, Runnable listener) {
         childWatches.put(path, listener);
         armChildren(path);
