@@ -2,6 +2,7 @@ package io.tandem.server.kafka.group;
 
 import io.tandem.server.kafka.group.GroupMessages.JoinRequest;
 import io.tandem.server.kafka.group.GroupMessages.JoinResult;
+import io.tandem.server.kafka.group.GroupMessages.SyncResult;
 
 import java.util.List;
 import java.util.Map;

@@ -398,7 +398,13 @@ public final class GroupCoordinator {
      * {@link LostOffsetsPartitions}). Returns how many groups went.
      */
     public synchronized int unloadPartition(int partition, int partitionCount) {
+        modern.unload(groupId -> OffsetsTopicCodec.partitionFor(groupId, partitionCount) == partition);
         return lost.unload(partition, partitionCount);
+    }
+
+    /** Whether the group's offsets partition was deleted here and not loaded since (its requests: NOT_COORDINATOR). */
+    public synchronized boolean isPartitionLost(String groupId) {
+        return lost.isLost(groupId);
     }
 
     /** This broker leads offsets partition {@code partition} and loads it: its groups are served here again. */
