@@ -26,7 +26,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * The classic consumer group coordinator as a state machine (Kafka's GroupCoordinator/ClassicGroup semantics):
  * Empty -> PreparingRebalance -> CompletingRebalance -> Stable, with Dead for deleted groups. Time comes in as
  * {@code nowMs} and {@link #tick(long)} fires the deadlines (rebalance timeout, initial delay, session expiry,
- * pending sync), so there is no clock or thread inside and tests drive it deterministically.
+ * pending sync), so there is no clock or thread inside and tests drive it deterministically. The parts live beside
+ * it: JoinGroup in {@link ClassicJoin}, rebalances in {@link ClassicRebalance}, offsets in {@link GroupOffsets} and
+ * {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, and the offsets partitions lost
+ * here (their groups unloaded, requests for them NOT_COORDINATOR) in {@link LostOffsetsPartitions}.
  *
  * <p>Callbacks (delayed JoinGroup and SyncGroup answers) run on the caller's thread under the coordinator's lock; they
  * must only hand the answer on (e.g. write it to a channel), never call back into the coordinator.
