@@ -13,6 +13,13 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.HeartbeatRequestData;
+import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.HeartbeatRequest;
+import org.apache.kafka.common.requests.HeartbeatResponse;
+import org.apache.kafka.common.requests.OffsetFetchRequest;
+import org.apache.kafka.common.requests.OffsetFetchResponse;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -34,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Kafka 3.9 in ZooKeeper mode deletes its internal topics when asked (DeleteTopics has no check for them): the
  * coordinators unload the partitions they lose (Kafka's onResignation on the StopReplica), and the next
  * FindCoordinator makes the topic again, empty. With the real Java clients: a consumer group's committed offset is
- * gone after {@code __consumer_offsets} is deleted, and the group works again (it reads from the start and commits);
+ * gone after {@code __consumer_offsets} is deleted, requests for the group answer NOT_COORDINATOR until the topic is
+ * made again, and the group works again then (it reads from the start and commits);
  * a transactional id works again after {@code __transaction_state} is deleted.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -64,6 +72,25 @@ class InternalTopicDeletionTest {
                     .get(WAIT_MS, TimeUnit.MILLISECONDS).get(tp).offset());
 
             admin.deleteTopics(List.of("__consumer_offsets")).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+
+            // Until the topic is made again, requests for the group answer NOT_COORDINATOR, as Kafka's coordinator
+            // answers for a partition it unloaded (its StopReplica may come a moment after the DeleteTopics answer).
+            try (OfficialClientConnection raw = new OfficialClientConnection(tandem.kafkaPort())) {
+                short fetchError = Errors.NONE.code();
+                long deadline = System.currentTimeMillis() + WAIT_MS;
+                while (fetchError == Errors.NONE.code() && System.currentTimeMillis() < deadline) {
+                    OffsetFetchResponse fetched = raw.call(OffsetFetchRequest.Builder.forTopicNames(
+                            new OffsetFetchRequestData().setGroups(List.of(
+                                    new OffsetFetchRequestData.OffsetFetchRequestGroup().setGroupId("g1")
+                                            .setTopics(null))), false).build((short) 8));
+                    fetchError = fetched.data().groups().get(0).errorCode();
+                    if (fetchError == Errors.NONE.code()) Thread.sleep(20);
+                }
+                assertEquals(Errors.NOT_COORDINATOR.code(), fetchError, "OffsetFetch of g1");
+                HeartbeatResponse heartbeat = raw.call(new HeartbeatRequest.Builder(new HeartbeatRequestData()
+                        .setGroupId("g1").setMemberId("gone").setGenerationId(1)).build((short) 4));
+                assertEquals(Errors.NOT_COORDINATOR.code(), heartbeat.data().errorCode(), "Heartbeat of g1");
+            }
 
             // The group's offsets went with the topic: a member of g1 reads from the start, as a new group does,
             // once the topic is made again (its FindCoordinator does it), and its commit lands there.
