@@ -247,15 +247,18 @@ public final class KafkaBroker implements AutoCloseable {
                 brokerSettings, metadata, this::offsetsPartition);
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker());
-        replicas.becameLeaderListener(this::becameLeader);
+        BrokerCoordinators coordinators = new BrokerCoordinators(this, groups);
+        replicas.becameLeaderListener(coordinators::becameLeader);
         java.util.function.Consumer<TopicPartition> deleteLog = tp -> {
             try {
                 logs.delete(tp);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-            // As Kafka's stopReplicas: fetches and produces parked on the partition are answered now (it is gone).
+            // As Kafka's stopReplicas: fetches and produces parked on the partition are answered now (it is gone),
+            // and a coordinator of what it held unloads it.
             highWatermarkMoved(tp);
+            coordinators.replicaDeleted(tp);
         };
         controllerLink = new ControllerLink(config.brokerId(), metadata, replicas, deleteLog, security.interBroker());
         replicas.localLogs(new ReplicaManager.LocalLogs() {
@@ -301,12 +304,6 @@ public final class KafkaBroker implements AutoCloseable {
     public void highWatermarkMoved(TopicPartition tp) {
         fetchPurgatory.checkAndComplete(tp);
         producePurgatory.checkAndComplete(tp);
-    }
-
-    /** Leading a transaction-state, offsets or share-state partition makes this broker its coordinator. */
-    private void becameLeader(Partition partition) {
-        transactions.becameLeader(partition);
-        groups.becameLeader(partition);
     }
 
     private Partition offsetsPartition(int index) {

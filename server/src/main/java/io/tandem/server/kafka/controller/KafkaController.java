@@ -211,11 +211,11 @@ public final class KafkaController implements AutoCloseable {
     }
 
     /**
-     * This broker wrote {@code /admin/delete_topics} requests (DeleteTopics): handle them now, as the watch would;
-     * a store without watches (a local directory) has no other way to tell.
+     * This broker wrote {@code /admin/delete_topics} requests (DeleteTopics). A store with watches tells the controller
+     * by the watch alone (Kafka's one path; both read each request twice); one without (a local directory) cannot.
      */
     public void deletionsRequested() {
-        enqueue(this::onDeleteTopicsRequested);
+        if (!store.watches()) enqueue(this::onDeleteTopicsRequested);
     }
 
     /** AlterPartition from a leader: validated against the current state and written fenced, or refused. */

@@ -6,7 +6,6 @@ import io.tandem.server.kafka.group.GroupMessages.GroupListing;
 import io.tandem.server.kafka.group.GroupMessages.HandedOverGroup;
 import io.tandem.server.kafka.group.GroupMessages.JoinRequest;
 import io.tandem.server.kafka.group.GroupMessages.JoinResult;
-import io.tandem.server.kafka.group.GroupMessages.JoinedMember;
 import io.tandem.server.kafka.group.GroupMessages.LeaveResult;
 import io.tandem.server.kafka.group.GroupMessages.LeavingMember;
 import io.tandem.server.kafka.group.GroupMessages.MemberLeaveResult;
@@ -19,7 +18,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -28,7 +26,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * The classic consumer group coordinator as a state machine (Kafka's GroupCoordinator/ClassicGroup semantics):
  * Empty -> PreparingRebalance -> CompletingRebalance -> Stable, with Dead for deleted groups. Time comes in as
  * {@code nowMs} and {@link #tick(long)} fires the deadlines (rebalance timeout, initial delay, session expiry,
- * pending sync), so there is no clock or thread inside and tests drive it deterministically.
+ * pending sync), so there is no clock or thread inside and tests drive it deterministically. The parts live beside
+ * it: JoinGroup in {@link ClassicJoin}, rebalances in {@link ClassicRebalance}, offsets in {@link GroupOffsets} and
+ * {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, and the offsets partitions lost
+ * here (their groups unloaded, requests for them NOT_COORDINATOR) in {@link LostOffsetsPartitions}.
  *
  * <p>Callbacks (delayed JoinGroup and SyncGroup answers) run on the caller's thread under the coordinator's lock; they
  * must only hand the answer on (e.g. write it to a channel), never call back into the coordinator.
@@ -44,6 +45,8 @@ public final class GroupCoordinator {
     private final ClassicRebalance rebalance;
     private final ClassicHandover handover;
     private final ClassicGroupAdmin admin;
+    private final ClassicJoin join;
+    private final LostOffsetsPartitions lost;
 
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
@@ -53,6 +56,8 @@ public final class GroupCoordinator {
         this.rebalance = new ClassicRebalance(config);
         this.handover = new ClassicHandover(rebalance);
         this.admin = new ClassicGroupAdmin(groups, store);
+        this.join = new ClassicJoin(config, groups, rebalance);
+        this.lost = new LostOffsetsPartitions(groups);
     }
 
     /** Connects the consumer group coordinator; it locks on this object, so both see one consistent state. */
@@ -60,6 +65,7 @@ public final class GroupCoordinator {
         this.modern = modernGroups;
         this.offsets.modern = modernGroups;
         this.admin.modern = modernGroups;
+        this.join.modern = modernGroups;
     }
 
     /** Whether a live classic group (or one holding only offsets) has this id. */
@@ -105,202 +111,20 @@ public final class GroupCoordinator {
     // ---------------------------------------------------------------- JoinGroup
 
     public synchronized void joinGroup(JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
-        String memberId = request.memberId() == null ? "" : request.memberId();
-        if (request.groupId() == null || request.groupId().isEmpty()) {
-            callback.accept(JoinResult.error(memberId, INVALID_GROUP_ID));
+        if (lost.isLost(request.groupId())) {
+            callback.accept(JoinResult.error(request.memberId() == null ? "" : request.memberId(), NOT_COORDINATOR));
             return;
         }
-        if (request.sessionTimeoutMs() < config.minSessionTimeoutMs()
-                || request.sessionTimeoutMs() > config.maxSessionTimeoutMs()) {
-            callback.accept(JoinResult.error(memberId, INVALID_SESSION_TIMEOUT));
-            return;
-        }
-        if (modern.isConsumerGroup(request.groupId())) {
-            if (!modern.isEmptyConsumerGroup(request.groupId())) {
-                // Kafka serves classic members inside a consumer group (KIP-848 online migration).
-                modern.classicJoin(request, nowMs, callback);
-                return;
-            }
-            // An empty consumer group becomes a classic group again; its offsets stay.
-            modern.deleteEmptyConsumerGroup(request.groupId());
-        }
-        boolean unknownMember = memberId.isEmpty();
-        ClassicGroup group = groups.get(request.groupId());
-        if (group == null) {
-            if (!unknownMember) {
-                callback.accept(JoinResult.error(memberId, UNKNOWN_MEMBER_ID));
-                return;
-            }
-            group = new ClassicGroup(request.groupId());
-            groups.put(group.groupId, group);
-        }
-        if (!rebalance.acceptsJoiningMember(group, memberId)) {
-            callback.accept(JoinResult.error(memberId, GROUP_MAX_SIZE_REACHED));
-            return;
-        }
-        if (unknownMember) {
-            joinUnknownMember(group, request, nowMs, callback);
-        } else {
-            joinKnownMember(group, request, nowMs, callback);
-        }
-    }
-
-    private void joinUnknownMember(ClassicGroup group, JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
-        if (group.is(GroupState.DEAD)) {
-            callback.accept(JoinResult.error("", COORDINATOR_NOT_AVAILABLE));
-            return;
-        }
-        if (!group.supportsProtocols(request.protocolType(), request.protocols())) {
-            callback.accept(JoinResult.error("", INCONSISTENT_GROUP_PROTOCOL));
-            return;
-        }
-        String clientId = request.clientId() == null ? "" : request.clientId();
-        String newMemberId = clientId + "-" + UUID.randomUUID();
-        if (request.groupInstanceId() != null) {
-            joinStaticMember(group, request, newMemberId, nowMs, callback);
-        } else if (request.requireKnownMemberId()) {
-            // JoinGroup v4+: hand out the id first so the client can retry with it and a lost response cannot leave
-            // an orphan member behind; the id expires like a session if the client never comes back.
-            group.pendingMembers.put(newMemberId, nowMs + request.sessionTimeoutMs());
-            callback.accept(JoinResult.error(newMemberId, MEMBER_ID_REQUIRED));
-        } else {
-            addMemberAndRebalance(group, request, newMemberId, nowMs, callback);
-        }
-    }
-
-    private void joinKnownMember(ClassicGroup group, JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
-        String memberId = request.memberId();
-        if (group.is(GroupState.DEAD)) {
-            callback.accept(JoinResult.error(memberId, COORDINATOR_NOT_AVAILABLE));
-            return;
-        }
-        if (!group.supportsProtocols(request.protocolType(), request.protocols())) {
-            callback.accept(JoinResult.error(memberId, INCONSISTENT_GROUP_PROTOCOL));
-            return;
-        }
-        if (group.pendingMembers.remove(memberId) != null) {
-            addMemberAndRebalance(group, request, memberId, nowMs, callback);
-            return;
-        }
-        if (group.isStaticMemberFenced(request.groupInstanceId(), memberId)) {
-            callback.accept(JoinResult.error(memberId, FENCED_INSTANCE_ID));
-            return;
-        }
-        GroupMember member = group.member(memberId);
-        if (member == null) {
-            callback.accept(JoinResult.error(memberId, UNKNOWN_MEMBER_ID));
-            return;
-        }
-        switch (group.state) {
-            case PREPARING_REBALANCE -> updateMemberAndRebalance(group, member, request, nowMs, callback);
-            case COMPLETING_REBALANCE -> {
-                if (member.matches(request.protocols())) {
-                    // The member lost the JoinGroup answer of this generation: give it the same answer again.
-                    callback.accept(currentGenerationResult(group, memberId, group.isLeader(memberId), false));
-                } else {
-                    updateMemberAndRebalance(group, member, request, nowMs, callback);
-                }
-            }
-            case STABLE -> {
-                if (group.isLeader(memberId) || !member.matches(request.protocols())) {
-                    // A leader rejoining means it wants a new assignment (e.g. metadata changed): rebalance.
-                    updateMemberAndRebalance(group, member, request, nowMs, callback);
-                } else {
-                    callback.accept(currentGenerationResult(group, memberId, false, false));
-                }
-            }
-            case EMPTY, DEAD -> callback.accept(JoinResult.error(memberId, UNKNOWN_MEMBER_ID));
-        }
-    }
-
-    private void joinStaticMember(ClassicGroup group, JoinRequest request, String newMemberId, long nowMs,
-                                  Consumer<JoinResult> callback) {
-        String oldMemberId = group.staticMembers.get(request.groupInstanceId());
-        if (oldMemberId == null || !group.has(oldMemberId)) {
-            addMemberAndRebalance(group, request, newMemberId, nowMs, callback);
-            return;
-        }
-        // A known instance restarted: it takes over the old member's place under a new member id, and anything the
-        // old incarnation still waits for is answered with FENCED_INSTANCE_ID.
-        GroupMember member = group.members.remove(oldMemberId);
-        member.completeJoin(JoinResult.error(oldMemberId, FENCED_INSTANCE_ID));
-        member.completeSync(SyncResult.error(FENCED_INSTANCE_ID));
-        member.memberId = newMemberId;
-        group.members.put(newMemberId, member);
-        group.staticMembers.put(request.groupInstanceId(), newMemberId);
-        if (oldMemberId.equals(group.leaderId)) group.leaderId = newMemberId;
-        if (group.pendingSyncMembers.remove(oldMemberId)) group.pendingSyncMembers.add(newMemberId);
-        boolean protocolsChanged = !member.matches(request.protocols());
-        member.protocols = List.copyOf(request.protocols());
-        member.sessionTimeoutMs = request.sessionTimeoutMs();
-        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
-        member.lastHeartbeatMs = nowMs;
-        switch (group.state) {
-            case STABLE -> {
-                if (!protocolsChanged || group.selectProtocol().equals(group.protocolName)) {
-                    // Nothing the group agreed on changes: no rebalance, the member keeps its assignment. A static
-                    // leader is told to skip assigning (KIP-814) since a Stable group would not broadcast it.
-                    boolean isLeader = group.isLeader(newMemberId);
-                    callback.accept(currentGenerationResult(group, newMemberId, isLeader, isLeader));
-                } else {
-                    member.awaitingJoin = callback;
-                    rebalance.prepare(group, nowMs);
-                    rebalance.completeJoinIfReady(group, nowMs);
-                }
-            }
-            case COMPLETING_REBALANCE -> {
-                // The leader may already be assigning with the old member id: start over so nobody is left out.
-                member.awaitingJoin = callback;
-                rebalance.prepare(group, nowMs);
-                rebalance.completeJoinIfReady(group, nowMs);
-            }
-            case PREPARING_REBALANCE -> {
-                member.awaitingJoin = callback;
-                rebalance.completeJoinIfReady(group, nowMs);
-            }
-            case EMPTY, DEAD -> throw new IllegalStateException("static member " + request.groupInstanceId()
-                    + " known to group " + group.groupId + " in state " + group.state);
-        }
-    }
-
-    private JoinResult currentGenerationResult(ClassicGroup group, String memberId, boolean includeMembers,
-                                               boolean skipAssignment) {
-        return new JoinResult(NONE, group.generationId, group.protocolType, group.protocolName, group.leaderId,
-                memberId, skipAssignment, includeMembers ? ClassicRebalance.memberList(group) : List.of());
-    }
-
-    private void addMemberAndRebalance(ClassicGroup group, JoinRequest request, String memberId, long nowMs,
-                                       Consumer<JoinResult> callback) {
-        GroupMember member = new GroupMember(memberId, request.groupInstanceId(), request.clientId(),
-                request.clientHost(), request.sessionTimeoutMs(), request.rebalanceTimeoutMs(), request.protocolType(),
-                request.protocols());
-        member.isNew = true;
-        member.awaitingJoin = callback;
-        member.lastHeartbeatMs = nowMs;
-        if (group.is(GroupState.PREPARING_REBALANCE) && group.initialDelayActive) {
-            group.newMemberAddedDuringDelay = true;
-        }
-        group.add(member);
-        rebalance.maybePrepare(group, nowMs);
-        rebalance.completeJoinIfReady(group, nowMs);
-    }
-
-    private void updateMemberAndRebalance(ClassicGroup group, GroupMember member, JoinRequest request, long nowMs,
-                                          Consumer<JoinResult> callback) {
-        // A client has one JoinGroup in flight per connection; a stale waiting one is answered rather than dropped.
-        member.completeJoin(JoinResult.error(member.memberId, REBALANCE_IN_PROGRESS));
-        member.protocols = List.copyOf(request.protocols());
-        member.sessionTimeoutMs = request.sessionTimeoutMs();
-        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
-        member.awaitingJoin = callback;
-        member.lastHeartbeatMs = nowMs;
-        rebalance.maybePrepare(group, nowMs);
-        rebalance.completeJoinIfReady(group, nowMs);
+        join.joinGroup(request, nowMs, callback);
     }
 
     // ---------------------------------------------------------------- SyncGroup
 
     public synchronized void syncGroup(SyncRequest request, long nowMs, Consumer<SyncResult> callback) {
+        if (lost.isLost(request.groupId())) {
+            callback.accept(SyncResult.error(NOT_COORDINATOR));
+            return;
+        }
         if (modern.isConsumerGroup(request.groupId())) {
             callback.accept(modern.classicSync(request, nowMs));
             return;
@@ -341,6 +165,7 @@ public final class GroupCoordinator {
 
     public synchronized short heartbeat(String groupId, String memberId, String groupInstanceId, int generationId,
                                         long nowMs) {
+        if (lost.isLost(groupId)) return NOT_COORDINATOR;
         if (modern.isConsumerGroup(groupId)) {
             return modern.classicHeartbeat(groupId, memberId, groupInstanceId, generationId, nowMs);
         }
@@ -367,6 +192,7 @@ public final class GroupCoordinator {
     }
 
     public synchronized LeaveResult leaveGroup(String groupId, List<LeavingMember> leaving, long nowMs) {
+        if (lost.isLost(groupId)) return new LeaveResult(NOT_COORDINATOR, List.of());
         if (modern.isConsumerGroup(groupId)) return new LeaveResult(NONE, modern.classicLeave(groupId, leaving, nowMs));
         ClassicGroup group = groups.get(groupId);
         List<MemberLeaveResult> results = new ArrayList<>();
@@ -470,6 +296,7 @@ public final class GroupCoordinator {
                                                                  String groupInstanceId, int generationId,
                                                                  Map<TopicPartition, CommittedOffset> offsets,
                                                                  long nowMs, short apiVersion) {
+        if (lost.isLost(groupId)) return GroupOffsets.allWith(offsets.keySet(), NOT_COORDINATOR);
         return offsets().commit(groupId, memberId, groupInstanceId, generationId, offsets, nowMs, apiVersion);
     }
 
@@ -488,6 +315,7 @@ public final class GroupCoordinator {
     public synchronized Map<TopicPartition, Short> commitTransactionalOffsets(String groupId, long producerId,
             short producerEpoch, String memberId, String groupInstanceId, int generationId,
             Map<TopicPartition, CommittedOffset> offsets, long nowMs) {
+        if (lost.isLost(groupId)) return GroupOffsets.allWith(offsets.keySet(), NOT_COORDINATOR);
         if (groupId != null && modern.isConsumerGroup(groupId)) {
             short error = modern.validateOffsetCommit(groupId, memberId, groupInstanceId, generationId, true,
                     Short.MAX_VALUE);
@@ -523,6 +351,7 @@ public final class GroupCoordinator {
     }
 
     public synchronized OffsetDeleteResult deleteOffsets(String groupId, Collection<TopicPartition> partitions) {
+        if (lost.isLost(groupId)) return new OffsetDeleteResult(NOT_COORDINATOR, Map.of());
         return offsets().delete(groupId, partitions);
     }
 
@@ -548,7 +377,10 @@ public final class GroupCoordinator {
     // ---------------------------------------------------------------- admin
 
     public synchronized Map<String, Short> deleteGroups(Collection<String> groupIds) {
-        return admin.deleteGroups(groupIds);
+        Map<String, Short> results = new LinkedHashMap<>();
+        for (String groupId : groupIds) results.put(groupId, lost.isLost(groupId) ? NOT_COORDINATOR : null);
+        results.putAll(admin.deleteGroups(groupIds.stream().filter(id -> !lost.isLost(id)).toList()));
+        return results;
     }
 
     public synchronized List<GroupListing> listGroups() {
@@ -557,10 +389,31 @@ public final class GroupCoordinator {
 
     /** DescribeGroups data; an unknown group is reported as Dead with GROUP_ID_NOT_FOUND (v6+ clients see it). */
     public synchronized GroupDescription describeGroup(String groupId) {
+        if (lost.isLost(groupId)) return new GroupDescription(NOT_COORDINATOR, groupId, GroupState.DEAD, "", "", List.of());
         return admin.describeGroup(groupId);
     }
 
     // ---------------------------------------------------------------- loading from __consumer_offsets
+
+    /**
+     * This broker's replica of offsets partition {@code partition} was deleted (StopReplica with delete): its
+     * groups are unloaded and requests for them answer NOT_COORDINATOR until it is loaded here again (see
+     * {@link LostOffsetsPartitions}). Returns how many groups went.
+     */
+    public synchronized int unloadPartition(int partition, int partitionCount) {
+        modern.unload(groupId -> OffsetsTopicCodec.partitionFor(groupId, partitionCount) == partition);
+        return lost.unload(partition, partitionCount);
+    }
+
+    /** Whether the group's offsets partition was deleted here and not loaded since (its requests: NOT_COORDINATOR). */
+    public synchronized boolean isPartitionLost(String groupId) {
+        return lost.isLost(groupId);
+    }
+
+    /** This broker leads offsets partition {@code partition} and loads it: its groups are served here again. */
+    public synchronized void partitionLoaded(int partition) {
+        lost.loaded(partition);
+    }
 
     /** Replays one committed offset (or, with {@code null}, its deletion) while loading the offsets log. */
     public synchronized void loadOffset(String groupId, TopicPartition partition, CommittedOffset offset) {

@@ -51,6 +51,13 @@ public interface ModernGroups {
     /** Fires session and rebalance timeouts. */
     void tick(long nowMs);
 
+    /**
+     * The offsets partition of the groups {@code lost} accepts was deleted here (Kafka's onResignation): they leave
+     * memory, and their members' next heartbeats are answered by the classic coordinator's rule (NOT_COORDINATOR).
+     */
+    default void unload(java.util.function.Predicate<String> lost) {
+    }
+
     /** The ids of every consumer group. */
     Set<String> groupIds();
 

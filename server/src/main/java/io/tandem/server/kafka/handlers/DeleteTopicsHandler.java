@@ -6,7 +6,6 @@ import io.tandem.server.kafka.ApiException;
 import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
-import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
@@ -105,14 +104,9 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
                     topic = broker.metadata().topic(s.name);
                     if (topic == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, null);
                 }
-                // A known difference: Kafka 3.9 (ZooKeeper mode: KafkaApis, AdminZkClient.deleteTopic) has no such
-                // check and deletes an internal topic; its coordinators then unload the deleted partitions' groups
-                // and transactions (StopReplica -> onResignation) and the topic is made again on the next
-                // FindCoordinator. Tandem's coordinators do not unload what a lost partition held yet, so a deleted
-                // and remade __consumer_offsets would go on serving the old groups' offsets; refused until they do.
-                if (TopicNames.isInternal(topic.name())) {
-                    throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
-                }
+                // An internal topic is deleted too, as Kafka 3.9 (ZooKeeper mode: KafkaApis, AdminZkClient) has no
+                // check for one: the coordinators unload the deleted partitions' groups and transactions
+                // (BrokerCoordinators, on the StopReplica) and the topic is made again on the next FindCoordinator.
                 // Kafka 4.x reports the deleted topic's id for a deletion by name too (3.9's ZooKeeper path the zero
                 // id); where the two differ Tandem answers as 4.x (apache-3.9-differences.txt).
                 result.topicId = topic.id();

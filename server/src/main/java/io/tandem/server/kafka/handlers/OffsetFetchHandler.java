@@ -19,6 +19,7 @@ import java.util.UUID;
 
 import static io.tandem.server.kafka.ErrorCodes.NONE;
 import static io.tandem.server.kafka.ErrorCodes.GROUP_AUTHORIZATION_FAILED;
+import static io.tandem.server.kafka.ErrorCodes.NOT_COORDINATOR;
 import static io.tandem.server.kafka.ErrorCodes.TOPIC_AUTHORIZATION_FAILED;
 import static io.tandem.server.kafka.ErrorCodes.UNSTABLE_OFFSET_COMMIT;
 
@@ -85,9 +86,12 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                 requested = new LinkedHashMap<>();
                 for (OffsetFetchRequest.OffsetFetchRequestTopic t : request.topics) requested.put(t.name, t.partitionIndexes);
             }
-            if (!broker.authorization().group(context, AclOperation.DESCRIBE, request.groupId)) {
+            // A group whose offsets partition was deleted here is not coordinated here until it is loaded again.
+            short refused = !broker.authorization().group(context, AclOperation.DESCRIBE, request.groupId)
+                    ? GROUP_AUTHORIZATION_FAILED : broker.groups().isPartitionLost(request.groupId) ? NOT_COORDINATOR : NONE;
+            if (refused != NONE) {
                 // Kafka's error response: the top-level code, and before v2 (which has none) each requested partition.
-                response.errorCode = GROUP_AUTHORIZATION_FAILED;
+                response.errorCode = refused;
                 if (version < 2 && requested != null) {
                     for (Map.Entry<String, List<Integer>> e : requested.entrySet()) {
                         OffsetFetchResponse.OffsetFetchResponseTopic topic = new OffsetFetchResponse.OffsetFetchResponseTopic();
@@ -98,7 +102,7 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                             partition.partitionIndex = p;
                             partition.committedOffset = -1;
                             partition.metadata = "";
-                            partition.errorCode = GROUP_AUTHORIZATION_FAILED;
+                            partition.errorCode = refused;
                             topic.partitions.add(partition);
                         }
                         response.topics.add(topic);
@@ -144,6 +148,11 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                 group.groupId = g.groupId;
                 if (!broker.authorization().group(context, AclOperation.DESCRIBE, g.groupId)) {
                     group.errorCode = GROUP_AUTHORIZATION_FAILED;
+                    response.groups.add(group);
+                    continue;
+                }
+                if (broker.groups().isPartitionLost(g.groupId)) {
+                    group.errorCode = NOT_COORDINATOR;
                     response.groups.add(group);
                     continue;
                 }

@@ -360,6 +360,11 @@ public final class ZkZnodeStore implements ZnodeStore {
     }
 
     @Override
+    public boolean watches() {
+        return true;
+    }
+
+    @Override
     public void watchChildren(String path, Runnable listener) {
         watches.watchChildren(path, listener);
     }

@@ -145,6 +145,14 @@ public interface ZnodeStore extends AutoCloseable {
     default void watchChildren(String path, Runnable listener) {
     }
 
+    /**
+     * Whether this store calls the listeners of {@link #watchChildren} and {@link #watchNode}: then a change made
+     * through it reaches every watcher by that path alone, and telling a watcher directly would tell it twice.
+     */
+    default boolean watches() {
+        return false;
+    }
+
     /** As {@link #watchChildren}, for the node's own creation, deletion and data changes. */
     default void watchNode(String path, Runnable listener) {
     }

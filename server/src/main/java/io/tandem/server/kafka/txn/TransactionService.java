@@ -29,6 +29,7 @@ public final class TransactionService implements AutoCloseable {
     private final TransactionConfig config;
     private final ScheduledExecutorService executor;
     private final TransactionCoordinator coordinator;
+    private final TransactionStateManager state;
     private final TransactionViews views;
     private final TransactionMarkerWriter writer;
     private final TransactionMarkerSender sender;
@@ -68,8 +69,7 @@ public final class TransactionService implements AutoCloseable {
                 }
             }
         };
-        TransactionStateManager state = new TransactionStateManager(config, stateLog, executor,
-                System::currentTimeMillis);
+        this.state = new TransactionStateManager(config, stateLog, executor, System::currentTimeMillis);
         this.coordinator = new TransactionCoordinator(config, state, broker.producerIds(), executor,
                 System::currentTimeMillis);
         this.views = new TransactionViews(state, System::currentTimeMillis);
@@ -126,6 +126,14 @@ public final class TransactionService implements AutoCloseable {
         if (partition.topicPartition().topic().equals(TopicNames.TRANSACTION_STATE)) {
             coordinator.onElection(partition.topicPartition().partition(), partition.leaderEpoch());
         }
+    }
+
+    /**
+     * This broker's replica of a state partition was deleted (StopReplica with delete: the topic was deleted, or the
+     * replica moved away): its transactions unload, as Kafka's onResignation.
+     */
+    public void replicaDeleted(int statePartition) {
+        state.unload(statePartition);
     }
 
     /**

@@ -266,6 +266,20 @@ public final class TransactionStateManager {
     }
 
     /**
+     * Kafka's onResignation for a deleted replica: the partition's transactions leave memory and a load of it in
+     * progress is dropped, so its transactional ids answer NOT_COORDINATOR until this broker leads it again (a
+     * state topic made again loads afresh).
+     */
+    public synchronized void unload(int partition) {
+        loading.remove(partition);
+        CacheEntry gone = cache.remove(partition);
+        if (gone != null) {
+            LOG.log(System.Logger.Level.INFO, "Unloaded {0} transactional ids of __transaction_state-{1}: its replica "
+                    + "here was deleted", gone.metadata().size(), partition);
+        }
+    }
+
+    /**
      * Reads the partition's log and installs what it holds, unless another load or an unload overtook this one.
      * Returns the transactions left in PrepareCommit/PrepareAbort, whose markers the caller must write again.
      */

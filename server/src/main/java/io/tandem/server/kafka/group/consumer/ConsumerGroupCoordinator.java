@@ -79,6 +79,10 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         synchronized (classic) {
             try {
                 HeartbeatChecks.validate(request, assignments);
+                // Kafka 4.x checks the request, then finds the group's partition not loaded here.
+                if (classic.isPartitionLost(request.groupId())) {
+                    throw new ApiException(NOT_COORDINATOR, "This is not the correct coordinator.");
+                }
                 if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH
                         || request.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
                     return leave(request, nowMs);
@@ -354,6 +358,13 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public boolean isConsumerGroup(String groupId) {
         synchronized (classic) {
             return groups.containsKey(groupId);
+        }
+    }
+
+    @Override
+    public void unload(java.util.function.Predicate<String> lost) {
+        synchronized (classic) {
+            groups.keySet().removeIf(lost);
         }
     }
 

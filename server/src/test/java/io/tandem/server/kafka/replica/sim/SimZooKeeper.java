@@ -261,6 +261,11 @@ final class SimZooKeeper {
         }
 
         @Override
+        public boolean watches() {
+            return true;
+        }
+
+        @Override
         public void watchChildren(String path, Runnable listener) {
             watches.add(new Watch(this, path, true, listener));
         }

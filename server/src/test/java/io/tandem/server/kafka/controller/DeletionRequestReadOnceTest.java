@@ -1,0 +1,193 @@
+package io.tandem.server.kafka.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.metadata.ClusterMetadata;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.ZkZnodeStore;
+import io.tandem.server.kafka.metadata.ZnodeStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A DeleteTopics on the controller's broker writes {@code /admin/delete_topics/T} and tells its controller; the
+ * controller must handle that request once, as Kafka's does (its watch is its only path). It handled it twice: the
+ * watch and the broker's direct call each queued a read of {@code /admin/delete_topics}, the second sitting between
+ * the StopReplica answer and the deletion's completion. Counted here: the controller's reads of the requests that
+ * still list the topic, and the StopReplica sent for it.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class DeletionRequestReadOnceTest {
+    private static final String TOPIC = "doomed";
+    private static final long WAIT_MS = 30_000;
+
+    @Test
+    void theControllerReadsADeletionRequestOnceAndStopsEachReplicaOnce(@TempDir Path dir) throws Exception {
+        AtomicInteger readsListingIt = new AtomicInteger();
+        AtomicInteger stopReplicas = new AtomicInteger();
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+             ZkZnodeStore zk = ZkZnodeStore.connect(zookeeper.zookeeperConnect(), Duration.ofSeconds(10),
+                     Duration.ofSeconds(30))) {
+            ZnodeStore store = new Counting(zk, readsListingIt);
+            ClusterMetadata metadata = new ClusterMetadata(store,
+                    new KafkaZkLayout.BrokerRegistration(1, "127.0.0.1", 1, "PLAINTEXT", null, System.currentTimeMillis()));
+            metadata.start();
+            // The controller's own broker: it holds no log here, so every request is done once received (null:
+            // nothing in the answer the controller reads), and each StopReplica is counted.
+            KafkaController controller = new KafkaController(1, store, metadata, (key, version, request) -> {
+                if (key == ApiKey.STOP_REPLICA) stopReplicas.incrementAndGet();
+                return null;
+            });
+            try {
+                controller.start();
+                assertTrue(controller.isActive(), "the only broker is the controller");
+                metadata.createTopic(TOPIC, 1, 1, null, Map.of(), false);
+                controller.topicsChanged();
+
+                // What DeleteTopics does on the controller's broker (BrokerTopics.deleteTopics).
+                metadata.markForDeletion(List.of(TOPIC));
+                controller.deletionsRequested();
+
+                long deadline = System.currentTimeMillis() + WAIT_MS;
+                while (zk.getData(KafkaZkLayout.topicPath(TOPIC)) != null
+                        || zk.getData(KafkaZkLayout.deleteTopicPath(TOPIC)) != null) {
+                    assertTrue(System.currentTimeMillis() < deadline, "the deletion completes");
+                    Thread.sleep(10);
+                }
+                // Events queued before the completion have run by the time one queued now does.
+                controller.topicsChanged();
+                Thread.sleep(200);
+                controller.topicsChanged();
+                assertEquals(1, readsListingIt.get(), "reads of /admin/delete_topics that found the request");
+                assertEquals(1, stopReplicas.get(), "StopReplica requests for the deleted topic's one replica");
+            } finally {
+                controller.close();
+            }
+        }
+    }
+
+    /** Passes every call to the ZooKeeper store, counting the reads of the requests that list {@link #TOPIC}. */
+    private record Counting(ZnodeStore inner, AtomicInteger readsListingIt) implements ZnodeStore {
+        @Override
+        public List<String> getChildren(String path) throws Exception {
+            List<String> children = inner.getChildren(path);
+            if (path.equals(KafkaZkLayout.DELETE_TOPICS) && children.contains(TOPIC)) readsListingIt.incrementAndGet();
+            return children;
+        }
+
+        @Override
+        public byte[] getData(String path) throws Exception {
+            return inner.getData(path);
+        }
+
+        @Override
+        public boolean create(String path, byte[] data, boolean ephemeral) throws Exception {
+            return inner.create(path, data, ephemeral);
+        }
+
+        @Override
+        public void setData(String path, byte[] data) throws Exception {
+            inner.setData(path, data);
+        }
+
+        @Override
+        public void deleteRecursive(String path) throws Exception {
+            inner.deleteRecursive(path);
+        }
+
+        @Override
+        public void deleteRecursive(List<String> paths) throws Exception {
+            inner.deleteRecursive(paths);
+        }
+
+        @Override
+        public String createSequential(String prefix, byte[] data) throws Exception {
+            return inner.createSequential(prefix, data);
+        }
+
+        @Override
+        public void writeAll(LinkedHashMap<String, byte[]> nodes, boolean overwrite) throws Exception {
+            inner.writeAll(nodes, overwrite);
+        }
+
+        @Override
+        public Map<String, Boolean> createAll(LinkedHashMap<String, byte[]> nodes, boolean ephemeral) throws Exception {
+            return inner.createAll(nodes, ephemeral);
+        }
+
+        @Override
+        public long czxid(String path) throws Exception {
+            return inner.czxid(path);
+        }
+
+        @Override
+        public long ctime(String path) throws Exception {
+            return inner.ctime(path);
+        }
+
+        @Override
+        public Versioned getVersioned(String path) throws Exception {
+            return inner.getVersioned(path);
+        }
+
+        @Override
+        public boolean setDataIfVersion(String path, byte[] data, int version) throws Exception {
+            return inner.setDataIfVersion(path, data, version);
+        }
+
+        @Override
+        public Map<String, Integer> writeFenced(String fencePath, int fenceVersion,
+                                                LinkedHashMap<String, Versioned> writes) throws Exception {
+            return inner.writeFenced(fencePath, fenceVersion, writes);
+        }
+
+        @Override
+        public Map<String, Versioned> getVersionedAll(List<String> paths) throws Exception {
+            return inner.getVersionedAll(paths);
+        }
+
+        @Override
+        public boolean deleteFenced(String fencePath, int fenceVersion, LinkedHashMap<String, Integer> nodes)
+                throws Exception {
+            return inner.deleteFenced(fencePath, fenceVersion, nodes);
+        }
+
+        @Override
+        public boolean watches() {
+            return inner.watches();
+        }
+
+        @Override
+        public void watchChildren(String path, Runnable listener) {
+            inner.watchChildren(path, listener);
+        }
+
+        @Override
+        public void watchNode(String path, Runnable listener) {
+            inner.watchNode(path, listener);
+        }
+
+        @Override
+        public void onSessionRenewed(Runnable listener) {
+            inner.onSessionRenewed(listener);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+}
