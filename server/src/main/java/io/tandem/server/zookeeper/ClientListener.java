@@ -33,7 +33,7 @@ final class ClientListener {
     private final ZkServer server;
     private final ZkServerConfig config;
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
-    /** Every accepted socket, also those not yet {@link #opened}: {@link #closeAll()} must reach each (AcceptedChannels). */
+    /** Every accepted socket, also those not yet {@link #opened}: {@link #stopAccepting()} must reach each (AcceptedChannels). */
     private final AcceptedChannels accepted = new AcceptedChannels();
     /** Admitted connections per client address, for maxClientCnxns; counted atomically across event loops. */
     private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
@@ -155,14 +155,14 @@ final class ClientListener {
         }
     }
 
-    /** Closes every connection and every one accepted later (on close, or when the log has failed). */
+    /** Closes the open connections; new ones are still accepted (a member between roles, a failed log). */
     void closeAll() {
         for (ServerConnection connection : connections) {
             connection.closeNow();
         }
-        accepted.close();
     }
 
+    /** For good (the server is stopping): closes the ports and every socket they accepted, even one not yet opened. */
     void stopAccepting() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
@@ -170,6 +170,7 @@ final class ClientListener {
         if (secureChannel != null) {
             secureChannel.close().syncUninterruptibly();
         }
+        accepted.close();
     }
 
     void shutdown() {
