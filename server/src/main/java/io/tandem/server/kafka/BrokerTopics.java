@@ -195,7 +195,12 @@ public final class BrokerTopics {
      * group (Kafka's onPartitionsDeleted) and DeleteTopics requests waiting for them are answered.
      */
     void topicsDeleted(List<String> names) {
-        if (broker.groups() != null) broker.groups().deleteTopicOffsets(names);
+        if (broker.groups() != null) {
+            broker.groups().deleteTopicOffsets(names);
+            // Share groups forget the deleted topics' share-partitions, and the share coordinator their state.
+            broker.shareState().topicsDeleted();
+            broker.shareGroups().topicsDeleted();
+        }
         for (String name : names) broker.producePurgatory().checkAndComplete(new DeletionKey(name));
     }
 
