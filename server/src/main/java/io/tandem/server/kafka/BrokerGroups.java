@@ -114,8 +114,6 @@ final class BrokerGroups implements AutoCloseable {
         if (ShareStateTopic.isStatePartition(partition.topicPartition())) {
             try {
                 ShareStateTopic.load(partition, shareState);
-                // Topics deleted while another broker led the partition: their state goes now.
-                shareState.topicsDeleted();
                 share.restoreStoredGroups();
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);

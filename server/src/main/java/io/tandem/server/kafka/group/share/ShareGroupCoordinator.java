@@ -1,7 +1,6 @@
 package io.tandem.server.kafka.group.share;
 
 import io.tandem.server.kafka.ApiException;
-import io.tandem.server.kafka.group.consumer.TopicRef;
 import io.tandem.server.kafka.group.consumer.TopicsView;
 
 import java.util.ArrayList;
@@ -11,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedSet;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
@@ -19,8 +17,9 @@ import java.util.function.Predicate;
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * The share group coordinator (KIP-932, ShareGroupHeartbeat): membership, the group epoch, the "simple" server-side
- * assignment, and each group's share-partitions ({@link SharePartition}) with their acquisition locks. A share group
+ * The share group coordinator (KIP-932): its share groups, their membership ({@link ShareGroupMembership}:
+ * ShareGroupHeartbeat, the group epoch, the "simple" server-side assignment, called under this lock), and each group's
+ * share-partitions ({@link SharePartition}) with their acquisition locks. A share group
  * has no reconciliation: a member's assignment is the target at once, and its epoch is the group's assignment epoch.
  * Share-partition state (start offsets, in-flight records, delivery counts) is kept through a {@link SharePersister}
  * (the share coordinator on __share_group_state): initialized when a heartbeat subscribes the group to it
@@ -403,15 +402,14 @@ public final class ShareGroupCoordinator {
      * maybeCleanupShareGroupState, they leave every share group's initialized share-partitions, with a new
      * ShareGroupStatePartitionMetadata record where that changed, and their loaded share-partitions go. The share
      * coordinator drops their state itself ({@link io.tandem.server.kafka.group.share.state.ShareStateCoordinator#topicsDeleted}).
-     * A topic is gone when the metadata no longer knows its id, so one recreated under the same name (a new id) is
-     * new to the group: initialized afresh by the next heartbeat, at share.auto.offset.reset.
+     * A topic recreated under the same name has a new id, so it is new to the group: initialized afresh by the next
+     * heartbeat, at share.auto.offset.reset.
      */
-    public synchronized void topicsDeleted() {
+    public synchronized void topicsDeleted(java.util.Set<UUID> topicIds) {
+        if (topicIds.isEmpty()) return;
         for (ShareGroup group : groups.values()) {
-            group.partitions.keySet().removeIf(k -> topics.byId(k.topicId()) == null);
-            if (group.initialized.keySet().removeIf(topicId -> topics.byId(topicId) == null)) {
-                statePartitions.write(group);
-            }
+            group.partitions.keySet().removeIf(k -> topicIds.contains(k.topicId()));
+            if (group.initialized.keySet().removeAll(topicIds)) statePartitions.write(group);
         }
     }
 

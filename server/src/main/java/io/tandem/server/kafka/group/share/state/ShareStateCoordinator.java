@@ -231,16 +231,16 @@ public final class ShareStateCoordinator {
 
     /**
      * Topics were deleted: the state of their share-partitions that this broker holds goes, with tombstones, as
-     * Kafka 4.4's share coordinator removes a deleted topic's share state on its own. A topic is gone when
-     * {@code partitionExists} no longer knows it.
+     * Kafka 4.4's share coordinator removes a deleted topic's share state on its own. The followers of the state
+     * partition replicate the tombstones.
      */
-    public synchronized void topicsDeleted() {
+    public synchronized void topicsDeleted(Set<UUID> topicIds) {
+        if (topicIds.isEmpty()) return;
         for (Key key : new ArrayList<>(states.keySet())) {
-            if (partitionExists.test(key.topicId(), key.partition()) || !log.leads(partitionFor(key))) continue;
+            if (!topicIds.contains(key.topicId()) || !log.leads(partitionFor(key))) continue;
             try {
                 delete(key);
             } catch (ApiException e) {
-                // The state partition moved away meanwhile: its new leader finds the topic gone in turn.
                 System.getLogger(ShareStateCoordinator.class.getName()).log(System.Logger.Level.WARNING,
                         "State of deleted share-partition " + key.coordinatorKey() + " kept: " + e.getMessage());
             }
