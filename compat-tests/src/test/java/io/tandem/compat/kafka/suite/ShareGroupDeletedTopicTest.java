@@ -75,10 +75,15 @@ class ShareGroupDeletedTopicTest {
             producer.flush();
             assertEquals(List.of("new-0", "new-1", "new-2"), consume(consumer, 3));
 
+            // Only the new topic: the deleted one's share-partition is no longer the group's.
             Map<TopicPartition, SharePartitionOffsetInfo> offsets = get(admin.listShareGroupOffsets(
                     Map.of(group, new ListShareGroupOffsetsSpec())).partitionsToOffsetInfo(group));
             assertEquals(List.of(new TopicPartition(topic, 0)), List.copyOf(offsets.keySet()));
-            assertEquals(3L, offsets.get(new TopicPartition(topic, 0)).startOffset());
+            // Tandem: 3, past the accepted records. Apache 4.4 reports 0 (it stays 0 for two minutes of polling):
+            // its stored start offset is the one the acknowledging write had before applying it (the known
+            // difference ShareGroupMembersRestartTest notes, server README).
+            assertEquals(target.name().equals("apache") ? 0L : 3L,
+                    offsets.get(new TopicPartition(topic, 0)).startOffset());
         }
     }
 
