@@ -116,14 +116,50 @@ class ShareGroupClusterTest {
             }
 
             // Everything accepted: the state each share coordinator holds has moved past all of it.
-            for (int p = 0; p < PARTITIONS; p++) {
-                ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(group, topicId, p);
-                int stateLeader = leader(stateTopic, ShareStateCoordinator.partitionFor(key, STATE_PARTITIONS));
-                assertNotEquals(coordinator, stateLeader);
-                ShareStateCoordinator.State state = cluster.broker(stateLeader).kafkaBroker().shareState()
-                        .summary(key);
-                assertEquals(RECORDS, state.startOffset(), "share-partition " + p + " at broker " + stateLeader);
+            assertStartOffsets(cluster, stateTopic, coordinator, group, topicId, RECORDS);
+
+            // A share coordinator restarts: it loads its state again, but the group stays its coordinator's alone,
+            // and the coordinator writes to it again over a new connection.
+            ShareStateCoordinator.Key first = new ShareStateCoordinator.Key(group, topicId, 0);
+            int restarted = leader(stateTopic, ShareStateCoordinator.partitionFor(first, STATE_PARTITIONS));
+            cluster.stopBroker(restarted);
+            cluster.restartBroker(restarted);
+            long deadline = System.nanoTime() + PATIENCE.toNanos();
+            while (!cluster.broker(restarted).kafkaBroker().shareState().keys(group).contains(first)) {
+                if (System.nanoTime() > deadline) fail("broker " + restarted + " never loaded its share state again");
+                Thread.sleep(100);
             }
+            produce(cluster);
+            List<String> again = new ArrayList<>();
+            try (KafkaShareConsumer<String, String> consumer = shareConsumer(cluster, group)) {
+                consumer.subscribe(List.of(TOPIC));
+                while (again.size() < PARTITIONS * RECORDS) {
+                    if (System.nanoTime() > deadline) fail("after the restart delivered only " + again);
+                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                        assertTrue(r.offset() >= RECORDS, "delivered again: " + r.partition() + ":" + r.offset());
+                        assertEquals((short) 1, (short) r.deliveryCount().orElseThrow());
+                        again.add(r.partition() + ":" + r.offset());
+                        consumer.acknowledge(r, AcknowledgeType.ACCEPT);
+                    }
+                    consumer.commitSync(Duration.ofSeconds(30));
+                }
+            }
+            assertStartOffsets(cluster, stateTopic, coordinator, group, topicId, 2 * RECORDS);
+            // Loading its state partition did not make the restarted broker a second home of the group.
+            assertFalse(cluster.broker(restarted).kafkaBroker().shareGroups().isShareGroup(group),
+                    "the group is coordinated by broker " + coordinator + " only");
+        }
+    }
+
+    /** Each share-partition's state, at the broker leading its state partition (not the group's coordinator). */
+    private static void assertStartOffsets(TandemCluster cluster, TopicInfo stateTopic, int coordinator, String group,
+                                           UUID topicId, long expected) {
+        for (int p = 0; p < PARTITIONS; p++) {
+            ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(group, topicId, p);
+            int stateLeader = leader(stateTopic, ShareStateCoordinator.partitionFor(key, STATE_PARTITIONS));
+            assertNotEquals(coordinator, stateLeader);
+            ShareStateCoordinator.State state = cluster.broker(stateLeader).kafkaBroker().shareState().summary(key);
+            assertEquals(expected, state.startOffset(), "share-partition " + p + " at broker " + stateLeader);
         }
     }
 
@@ -147,7 +183,7 @@ class ShareGroupClusterTest {
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(),
                 new StringSerializer())) {
             for (int partition = 0; partition < PARTITIONS; partition++) {
-                for (int i = 0; i < RECORDS; i++) producer.send(new ProducerRecord<>(TOPIC, partition, null, "job-" + i));
+                for (int i = 0; i < RECORDS; i++) producer.send(new ProducerRecord<>(TOPIC, partition, null, "job"));
             }
             producer.flush();
         }

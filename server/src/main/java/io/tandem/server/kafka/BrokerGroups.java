@@ -3,6 +3,7 @@ package io.tandem.server.kafka;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.group.GroupConfig;
 import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.OffsetsTopicStore;
 import io.tandem.server.kafka.group.consumer.ClusterTopicsView;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupConfig;
@@ -83,6 +84,15 @@ final class BrokerGroups implements AutoCloseable {
                     return state == null ? -1 : state.leader();
                 }, shareCoordinators), new ShareGroupOffsetsStore(offsetsStore::appendRecords));
         share.groupConfigs(groupConfigs::effective);
+        // The groups whose __consumer_offsets partition this broker leads (by the metadata, which knows leaders
+        // before their partitions load): this broker's share coordinator may hold state of other brokers' groups.
+        share.coordinates(groupId -> {
+            TopicInfo offsets = metadata.topic(TopicNames.CONSUMER_OFFSETS);
+            if (offsets == null) return true;
+            PartitionState state = offsets.states().get(OffsetsTopicCodec.partitionFor(groupId,
+                    config.offsetsTopicPartitions()));
+            return state == null || state.leader() == config.brokerId();
+        });
     }
 
     GroupCoordinator classic() {

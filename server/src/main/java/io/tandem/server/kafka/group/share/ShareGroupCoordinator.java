@@ -49,6 +49,7 @@ public final class ShareGroupCoordinator {
     private boolean restoring;
     /** A group's settings: the broker's under its group-level configs (ConfigResource GROUP). */
     private java.util.function.Function<String, ShareGroupConfig> configFor;
+    private Predicate<String> coordinatedHere = groupId -> true;
     private final Map<String, ShareGroup> groups = new LinkedHashMap<>();
 
     public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind) {
@@ -81,6 +82,14 @@ public final class ShareGroupCoordinator {
     /** The settings of one group: its group configs over the broker's. */
     public ShareGroupConfig config(String groupId) {
         return configFor.apply(groupId);
+    }
+
+    /**
+     * Which groups this broker coordinates (leads their {@code __consumer_offsets} partition); all until set. On a
+     * cluster a share coordinator holds state of groups coordinated elsewhere: those are not restored here.
+     */
+    public synchronized void coordinates(Predicate<String> coordinatedHere) {
+        this.coordinatedHere = coordinatedHere;
     }
 
     /** Where the group-level settings come from (the broker's alone until set). */
@@ -271,7 +280,7 @@ public final class ShareGroupCoordinator {
     private void restoreStored() {
         for (Map.Entry<String, Map<UUID, List<Integer>>> g : persister.stored().entrySet()) {
             String groupId = g.getKey();
-            if (otherKind.test(groupId)) continue;
+            if (otherKind.test(groupId) || !coordinatedHere.test(groupId)) continue;
             ShareGroup group = groups.computeIfAbsent(groupId, ShareGroup::new);
             for (Map.Entry<UUID, List<Integer>> t : g.getValue().entrySet()) {
                 for (int p : t.getValue()) {
