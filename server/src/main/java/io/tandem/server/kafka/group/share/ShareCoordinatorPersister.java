@@ -38,7 +38,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * share-partition again next time, a ShareFetch answers the partition's error and the client retries).
  *
  * <p>Calls block their thread (the share group coordinator's, on a request handler thread, never an event loop)
- * for at most two round trips of the channel's timeout.
+ * for at most two round trips of the channel's timeout, holding the share group coordinator's lock: a share
+ * coordinator that does not answer stalls this broker's share groups that long (Kafka's persister is asynchronous).
  */
 public final class ShareCoordinatorPersister implements SharePersister {
     /** The wait before the second attempt, as Kafka's persister backs off before looking the coordinator up again. */
