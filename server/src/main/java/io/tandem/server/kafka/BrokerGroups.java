@@ -3,23 +3,26 @@ package io.tandem.server.kafka;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.group.GroupConfig;
 import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.OffsetsTopicStore;
 import io.tandem.server.kafka.group.consumer.ClusterTopicsView;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupConfig;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupOffsetsStore;
 import io.tandem.server.kafka.group.share.GroupConfigs;
-import io.tandem.server.kafka.group.share.LocalSharePersister;
+import io.tandem.server.kafka.group.share.ShareCoordinatorPersister;
 import io.tandem.server.kafka.group.share.ShareGroupConfig;
 import io.tandem.server.kafka.group.share.ShareGroupCoordinator;
 import io.tandem.server.kafka.group.share.ShareGroupOffsetsStore;
 import io.tandem.server.kafka.group.share.ShareGroupRecords;
+import io.tandem.server.kafka.group.share.state.ShareCoordinatorChannels;
 import io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
 import io.tandem.server.kafka.group.share.state.ShareStateTopic;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicNames;
 
 import java.io.IOException;
@@ -32,12 +35,14 @@ import java.util.function.IntFunction;
  * A group id is of one kind, so a classic or consumer group's id is taken for share groups. Leading a partition of
  * either topic makes this broker the coordinator of what it holds: {@link #becameLeader} loads it.
  */
-final class BrokerGroups {
+final class BrokerGroups implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(BrokerGroups.class.getName());
     private final GroupCoordinator classic;
     private final ConsumerGroupCoordinator consumer;
     private final ShareStateTopic shareStateTopic;
     private final ShareStateCoordinator shareState;
+    /** The share coordinators on other brokers, for the share-partitions whose state partition they lead. */
+    private final ShareCoordinatorChannels shareCoordinators;
     private final GroupConfigs groupConfigs;
     private final ShareGroupCoordinator share;
 
@@ -58,6 +63,7 @@ final class BrokerGroups {
                     TopicInfo topic = metadata.topicById(topicId);
                     return topic != null && topic.replicas().containsKey(partition);
                 }, System::currentTimeMillis);
+        shareCoordinators = new ShareCoordinatorChannels(config.brokerId(), metadata, broker.interBrokerSecurity());
         groupConfigs = new GroupConfigs(settings, shareGroupConfig, new GroupConfigs.Store() {
             @Override
             public Map<String, String> read(String groupId) throws Exception {
@@ -72,8 +78,21 @@ final class BrokerGroups {
         share = new ShareGroupCoordinator(shareGroupConfig, new ClusterTopicsView(metadata),
                 id -> consumer.isConsumerGroup(id)
                         || classic.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
-                new LocalSharePersister(shareState), new ShareGroupOffsetsStore(offsetsStore::appendRecords));
+                new ShareCoordinatorPersister(shareState, shareStateTopic::leads, statePartition -> {
+                    TopicInfo topic = metadata.topic(TopicNames.SHARE_GROUP_STATE);
+                    PartitionState state = topic == null ? null : topic.states().get(statePartition);
+                    return state == null ? -1 : state.leader();
+                }, shareCoordinators), new ShareGroupOffsetsStore(offsetsStore::appendRecords));
         share.groupConfigs(groupConfigs::effective);
+        // The groups whose __consumer_offsets partition this broker leads (by the metadata, which knows leaders
+        // before their partitions load): this broker's share coordinator may hold state of other brokers' groups.
+        share.coordinates(groupId -> {
+            TopicInfo offsets = metadata.topic(TopicNames.CONSUMER_OFFSETS);
+            if (offsets == null) return true;
+            PartitionState state = offsets.states().get(OffsetsTopicCodec.partitionFor(groupId,
+                    config.offsetsTopicPartitions()));
+            return state == null || state.leader() == config.brokerId();
+        });
     }
 
     GroupCoordinator classic() {
@@ -126,5 +145,10 @@ final class BrokerGroups {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
         }
+    }
+
+    @Override
+    public void close() {
+        shareCoordinators.close();
     }
 }

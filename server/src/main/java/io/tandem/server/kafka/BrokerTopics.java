@@ -194,8 +194,13 @@ public final class BrokerTopics {
      * The controller told this broker to forget the topics (they are being deleted): their offsets leave every
      * group (Kafka's onPartitionsDeleted) and DeleteTopics requests waiting for them are answered.
      */
-    void topicsDeleted(List<String> names) {
-        if (broker.groups() != null) broker.groups().deleteTopicOffsets(names);
+    void topicsDeleted(List<String> names, java.util.Set<java.util.UUID> ids) {
+        if (broker.groups() != null) {
+            broker.groups().deleteTopicOffsets(names);
+            // Share groups forget the deleted topics' share-partitions, and the share coordinator their state.
+            broker.shareState().topicsDeleted(ids);
+            broker.shareGroups().topicsDeleted(ids);
+        }
         for (String name : names) broker.producePurgatory().checkAndComplete(new DeletionKey(name));
     }
 

@@ -559,6 +559,7 @@ public final class KafkaBroker implements AutoCloseable {
         if (controller != null) controller.close();
         if (replicas != null) replicas.close();
         if (transactions != null) transactions.close();
+        if (groups != null) groups.close();
         if (controllerLink != null) controllerLink.close();
         scheduler.shutdownNow();
         if (maintenance != null) maintenance.close();

@@ -40,7 +40,7 @@ public final class ClusterMetadata implements AutoCloseable {
     private volatile int controllerId = -1;
     private volatile List<BrokerRegistration> liveBrokers = List.of();
     private volatile Runnable reregistered = () -> { };
-    private volatile java.util.function.Consumer<List<String>> topicsDeleted = names -> { };
+    private volatile java.util.function.BiConsumer<List<String>, java.util.Set<UUID>> topicsDeleted = (names, ids) -> { };
 
     public ClusterMetadata(ZnodeStore store, BrokerRegistration self) {
         this.store = store;
@@ -243,12 +243,19 @@ public final class ClusterMetadata implements AutoCloseable {
      */
     public void forgetTopics(Collection<String> names) {
         if (names.isEmpty()) return;
-        for (String name : names) topics.remove(name);
-        topicsDeleted.accept(List.copyOf(names));
+        java.util.Set<UUID> ids = new java.util.LinkedHashSet<>();
+        for (String name : names) {
+            TopicInfo removed = topics.remove(name);
+            if (removed != null && removed.id() != null) ids.add(removed.id());
+        }
+        topicsDeleted.accept(List.copyOf(names), java.util.Set.copyOf(ids));
     }
 
-    /** {@code listener} hears of the topics the controller told this broker to forget (see {@link #forgetTopics}). */
-    public void onTopicsDeleted(java.util.function.Consumer<List<String>> listener) {
+    /**
+     * {@code listener} hears of the topics the controller told this broker to forget (see {@link #forgetTopics}): their
+     * names, and the ids of those this broker knew (share groups and the share coordinator key by id).
+     */
+    public void onTopicsDeleted(java.util.function.BiConsumer<List<String>, java.util.Set<UUID>> listener) {
         this.topicsDeleted = listener;
     }
 

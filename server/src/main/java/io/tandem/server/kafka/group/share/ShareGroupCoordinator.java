@@ -1,7 +1,6 @@
 package io.tandem.server.kafka.group.share;
 
 import io.tandem.server.kafka.ApiException;
-import io.tandem.server.kafka.group.consumer.TopicRef;
 import io.tandem.server.kafka.group.consumer.TopicsView;
 
 import java.util.ArrayList;
@@ -11,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedSet;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
@@ -19,8 +17,9 @@ import java.util.function.Predicate;
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * The share group coordinator (KIP-932, ShareGroupHeartbeat): membership, the group epoch, the "simple" server-side
- * assignment, and each group's share-partitions ({@link SharePartition}) with their acquisition locks. A share group
+ * The share group coordinator (KIP-932): its share groups, their membership ({@link ShareGroupMembership}:
+ * ShareGroupHeartbeat, the group epoch, the "simple" server-side assignment, called under this lock), and each group's
+ * share-partitions ({@link SharePartition}) with their acquisition locks. A share group
  * has no reconciliation: a member's assignment is the target at once, and its epoch is the group's assignment epoch.
  * Share-partition state (start offsets, in-flight records, delivery counts) is kept through a {@link SharePersister}
  * (the share coordinator on __share_group_state): initialized when a heartbeat subscribes the group to it
@@ -44,11 +43,13 @@ public final class ShareGroupCoordinator {
     private final SharePersister persister;
     private final ShareGroupStore store;
     private final ShareStatePartitions statePartitions;
+    private final ShareGroupMembership membership;
     /** The groups replayed since the last {@link #loaded}: their members' timers start then. */
     private final java.util.Set<String> replayed = new java.util.LinkedHashSet<>();
     private boolean restoring;
     /** A group's settings: the broker's under its group-level configs (ConfigResource GROUP). */
     private java.util.function.Function<String, ShareGroupConfig> configFor;
+    private Predicate<String> coordinatedHere = groupId -> true;
     private final Map<String, ShareGroup> groups = new LinkedHashMap<>();
 
     public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind) {
@@ -70,6 +71,8 @@ public final class ShareGroupCoordinator {
         this.otherKind = otherKind;
         this.sessions = new ShareSessions(config.maxShareSessions());
         this.statePartitions = new ShareStatePartitions(persister, store, topics);
+        this.membership = new ShareGroupMembership(config, groupId -> this.configFor.apply(groupId), topics, otherKind,
+                groups, store, statePartitions, sessions);
     }
 
     public ShareGroupConfig config() {
@@ -79,6 +82,14 @@ public final class ShareGroupCoordinator {
     /** The settings of one group: its group configs over the broker's. */
     public ShareGroupConfig config(String groupId) {
         return configFor.apply(groupId);
+    }
+
+    /**
+     * Which groups this broker coordinates (leads their {@code __consumer_offsets} partition); all until set. On a
+     * cluster a share coordinator holds state of groups coordinated elsewhere: those are not restored here.
+     */
+    public synchronized void coordinates(Predicate<String> coordinatedHere) {
+        this.coordinatedHere = coordinatedHere;
     }
 
     /** Where the group-level settings come from (the broker's alone until set). */
@@ -121,174 +132,10 @@ public final class ShareGroupCoordinator {
     public synchronized HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
         tick(nowMs);
         try {
-            return join(request, nowMs);
+            return membership.join(request, nowMs);
         } finally {
             store.flush();
         }
-    }
-
-    private HeartbeatResult join(HeartbeatRequest request, long nowMs) {
-        validate(request);
-        if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH) return leave(request, nowMs);
-        ShareGroup group = groups.get(request.groupId());
-        if (group == null) {
-            if (request.memberEpoch() != 0 || otherKind.test(request.groupId())) {
-                throw new ApiException(GROUP_ID_NOT_FOUND, otherKind.test(request.groupId())
-                        ? "Group " + request.groupId() + " is not a share group."
-                        : "Share group " + request.groupId() + " not found.");
-            }
-            group = new ShareGroup(request.groupId());
-            groups.put(group.groupId, group);
-        }
-        ShareGroupMember member = group.members.get(request.memberId());
-        boolean joined = member == null;
-        if (member == null && group.members.size() >= config.maxSize()) {
-            throw new ApiException(GROUP_MAX_SIZE_REACHED, "The share group has reached its maximum capacity of "
-                    + config.maxSize() + " members.");
-        }
-        if (member == null) {
-            if (request.memberEpoch() != 0) {
-                throw new ApiException(UNKNOWN_MEMBER_ID, "Member " + request.memberId()
-                        + " is not a member of group " + request.groupId() + ".");
-            }
-            // Its subscription (new, so changed) bumps the group epoch below, once, as in Kafka.
-            member = new ShareGroupMember(request.memberId());
-            group.members.put(member.memberId, member);
-        } else if (request.memberEpoch() > member.memberEpoch) {
-            throw new ApiException(FENCED_MEMBER_EPOCH, "The share group member has a greater member epoch ("
-                    + request.memberEpoch() + ") than the one known by the group coordinator (" + member.memberEpoch
-                    + "). The member must abandon all its partitions and rejoin.");
-        } else if (request.memberEpoch() < member.memberEpoch
-                && request.memberEpoch() != member.previousMemberEpoch) {
-            // As Kafka: the previous epoch is accepted, since the answer that bumped it may have been lost.
-            throw new ApiException(FENCED_MEMBER_EPOCH, "The share group member has a smaller member epoch ("
-                    + request.memberEpoch() + ") than the one known by the group coordinator (" + member.memberEpoch
-                    + "). The member must abandon all its partitions and rejoin.");
-        }
-        member.lastHeartbeatMs = nowMs;
-        int epochBefore = group.groupEpoch;
-        boolean changed = joined;
-        if (request.clientId() != null && !request.clientId().equals(member.clientId)) {
-            member.clientId = request.clientId();
-            changed = true;
-        }
-        if (request.clientHost() != null && !request.clientHost().equals(member.clientHost)) {
-            member.clientHost = request.clientHost();
-            changed = true;
-        }
-        if (request.rackId() != null && !request.rackId().equals(member.rackId)) {
-            member.rackId = request.rackId();
-            changed = true;
-        }
-        if (request.subscribedTopicNames() != null
-                && !request.subscribedTopicNames().equals(member.subscribedTopicNames)) {
-            member.subscribedTopicNames = List.copyOf(request.subscribedTopicNames());
-            group.groupEpoch++;
-            changed = true;
-        }
-        // Kafka's order of records: the member, the group epoch, the target assignment, the member's assignment.
-        if (changed) store.memberMetadata(group.groupId, member);
-        String topology = topology(group);
-        if (!topology.equals(group.topology)) {
-            // A subscribed topic appeared, went or grew: a new group epoch, as Kafka bumps it on metadata changes.
-            if (!group.topology.isEmpty() || group.assignmentEpoch == group.groupEpoch) group.groupEpoch++;
-            group.topology = topology;
-        }
-        if (group.groupEpoch != epochBefore) store.groupEpoch(group.groupId, group.groupEpoch, metadataHash(group));
-        if (group.assignmentEpoch != group.groupEpoch) assign(group, nowMs);
-        if (member.memberEpoch != group.assignmentEpoch) {
-            member.previousMemberEpoch = member.memberEpoch;
-            member.memberEpoch = group.assignmentEpoch;
-            store.currentAssignment(group.groupId, member);
-        }
-        // As Kafka, last: the share-partitions the group is subscribed to get state now, not on first fetch.
-        statePartitions.initializeSubscribed(group, subscribedNames(group));
-        Map<UUID, SortedSet<Integer>> toSend = null;
-        // As Kafka: a (re)join always gets its assignment, a heartbeat only when it changed.
-        if (request.memberEpoch() == 0 || !member.assignment.equals(member.sentAssignment)) {
-            toSend = member.assignment;
-            member.sentAssignment = member.assignment;
-        }
-        return new HeartbeatResult(member.memberId, member.memberEpoch,
-                configFor.apply(group.groupId).heartbeatIntervalMs(), toSend);
-    }
-
-    /** Kafka's throwIfShareGroupHeartbeatRequestIsInvalid, checks and messages in its order. */
-    private static void validate(HeartbeatRequest r) {
-        if (r.memberId() == null || r.memberId().isBlank()) {
-            throw new ApiException(INVALID_REQUEST, "MemberId can't be empty.");
-        }
-        if (r.groupId() == null || r.groupId().isBlank()) throw new ApiException(INVALID_REQUEST, "GroupId can't be empty.");
-        if (r.rackId() != null && r.rackId().isBlank()) throw new ApiException(INVALID_REQUEST, "RackId can't be empty.");
-        if (r.memberEpoch() == 0 && (r.subscribedTopicNames() == null || r.subscribedTopicNames().isEmpty())) {
-            throw new ApiException(INVALID_REQUEST, "SubscribedTopicNames must be set in first request.");
-        }
-        if (r.memberEpoch() < LEAVE_GROUP_MEMBER_EPOCH) throw new ApiException(INVALID_REQUEST, "MemberEpoch is invalid.");
-    }
-
-    private HeartbeatResult leave(HeartbeatRequest request, long nowMs) {
-        ShareGroup group = groups.get(request.groupId());
-        if (group == null) {
-            throw new ApiException(GROUP_ID_NOT_FOUND, "Share group " + request.groupId() + " not found.");
-        }
-        if (!group.members.containsKey(request.memberId())) {
-            throw new ApiException(UNKNOWN_MEMBER_ID, "Member " + request.memberId()
-                    + " is not a member of group " + request.groupId() + ".");
-        }
-        removeMember(group, request.memberId(), nowMs);
-        return new HeartbeatResult(request.memberId(), LEAVE_GROUP_MEMBER_EPOCH, 0, null);
-    }
-
-    private void removeMember(ShareGroup group, String memberId, long nowMs) {
-        group.members.remove(memberId);
-        store.memberRemoved(group.groupId, memberId);
-        group.groupEpoch++;
-        store.groupEpoch(group.groupId, group.groupEpoch, metadataHash(group));
-        assign(group, nowMs);
-        sessions.remove(group.groupId, memberId);
-        for (SharePartition partition : group.partitions.values()) partition.releaseMember(memberId);
-    }
-
-    private String topology(ShareGroup group) {
-        StringBuilder sb = new StringBuilder();
-        for (String name : new java.util.TreeSet<>(subscribedNames(group))) {
-            TopicRef t = topics.byName(name);
-            if (t != null) sb.append(t.id()).append(':').append(t.partitionCount()).append(';');
-        }
-        return sb.toString();
-    }
-
-    private static List<String> subscribedNames(ShareGroup group) {
-        List<String> names = new ArrayList<>();
-        for (ShareGroupMember m : group.members.values()) {
-            if (m.subscribedTopicNames != null) names.addAll(m.subscribedTopicNames);
-        }
-        return names;
-    }
-
-    private void assign(ShareGroup group, long nowMs) {
-        Map<String, List<TopicRef>> subscriptions = new TreeMap<>();
-        for (ShareGroupMember m : group.members.values()) {
-            List<TopicRef> refs = new ArrayList<>();
-            if (m.subscribedTopicNames != null) {
-                for (String name : m.subscribedTopicNames) {
-                    TopicRef t = topics.byName(name);
-                    if (t != null) refs.add(t);
-                }
-            }
-            subscriptions.put(m.memberId, refs);
-        }
-        Map<String, Map<UUID, SortedSet<Integer>>> result = SimpleAssignor.assign(subscriptions);
-        for (ShareGroupMember m : group.members.values()) {
-            Map<UUID, SortedSet<Integer>> target = result.getOrDefault(m.memberId, Map.of());
-            // As Kafka's target assignment builder: a record only for the members whose target changed.
-            if (!target.equals(m.assignment)) store.targetAssignment(group.groupId, m.memberId, target);
-            m.assignment = target;
-        }
-        group.assignmentEpoch = group.groupEpoch;
-        group.topology = topology(group);
-        // Kafka stamps a computed assignment with its time, and the empty group's (its last member gone) with 0.
-        store.targetAssignmentEpoch(group.groupId, group.assignmentEpoch, group.members.isEmpty() ? 0 : nowMs);
     }
 
     /** Removes members whose session timed out and releases their records, as Kafka's session timer does. */
@@ -299,7 +146,7 @@ public final class ShareGroupCoordinator {
             Iterator<ShareGroupMember> it = new ArrayList<>(group.members.values()).iterator();
             while (it.hasNext()) {
                 ShareGroupMember m = it.next();
-                if (nowMs - m.lastHeartbeatMs >= sessionTimeoutMs) removeMember(group, m.memberId, nowMs);
+                if (nowMs - m.lastHeartbeatMs >= sessionTimeoutMs) membership.removeMember(group, m.memberId, nowMs);
             }
         }
         try {
@@ -310,11 +157,6 @@ public final class ShareGroupCoordinator {
             System.getLogger(ShareGroupCoordinator.class.getName()).log(System.Logger.Level.WARNING,
                     "Share group members' expiry not written: " + e.getMessage());
         }
-    }
-
-    /** Kafka's hash of the subscribed topics' metadata, written in ShareGroupMetadata. */
-    private long metadataHash(ShareGroup group) {
-        return MetadataHash.groupHash(new java.util.TreeSet<>(subscribedNames(group)), topics);
     }
 
     // ---------------------------------------------------------------- describe, list, delete
@@ -438,7 +280,7 @@ public final class ShareGroupCoordinator {
     private void restoreStored() {
         for (Map.Entry<String, Map<UUID, List<Integer>>> g : persister.stored().entrySet()) {
             String groupId = g.getKey();
-            if (otherKind.test(groupId)) continue;
+            if (otherKind.test(groupId) || !coordinatedHere.test(groupId)) continue;
             ShareGroup group = groups.computeIfAbsent(groupId, ShareGroup::new);
             for (Map.Entry<UUID, List<Integer>> t : g.getValue().entrySet()) {
                 for (int p : t.getValue()) {
@@ -488,7 +330,7 @@ public final class ShareGroupCoordinator {
                 m.lastHeartbeatMs = nowMs;
                 m.sentAssignment = m.memberEpoch == group.assignmentEpoch ? m.assignment : null;
             }
-            group.topology = topology(group);
+            group.topology = membership.topology(group);
             System.getLogger(ShareGroupCoordinator.class.getName()).log(System.Logger.Level.INFO,
                     "Loaded share group " + groupId + " with " + group.members.size() + " members.");
         }
@@ -562,6 +404,22 @@ public final class ShareGroupCoordinator {
         }
         group.partitions.keySet().removeIf(k -> topicIds.contains(k.topicId()));
         if (group.initialized.keySet().removeAll(topicIds)) statePartitions.write(group);
+    }
+
+    /**
+     * Topics were deleted (the controller told this broker to forget them): as Kafka 4.4's
+     * maybeCleanupShareGroupState, they leave every share group's initialized share-partitions, with a new
+     * ShareGroupStatePartitionMetadata record where that changed, and their loaded share-partitions go. The share
+     * coordinator drops their state itself ({@link io.tandem.server.kafka.group.share.state.ShareStateCoordinator#topicsDeleted}).
+     * A topic recreated under the same name has a new id, so it is new to the group: initialized afresh by the next
+     * heartbeat, at share.auto.offset.reset.
+     */
+    public synchronized void topicsDeleted(java.util.Set<UUID> topicIds) {
+        if (topicIds.isEmpty()) return;
+        for (ShareGroup group : groups.values()) {
+            group.partitions.keySet().removeIf(k -> topicIds.contains(k.topicId()));
+            if (group.initialized.keySet().removeAll(topicIds)) statePartitions.write(group);
+        }
     }
 
     /** A share-partition's end of a member's session: its records go back (the member closed its share session). */

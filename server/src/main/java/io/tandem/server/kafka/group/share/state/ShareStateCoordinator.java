@@ -229,6 +229,24 @@ public final class ShareStateCoordinator {
         leaderEpochs.remove(key);
     }
 
+    /**
+     * Topics were deleted: the state of their share-partitions that this broker holds goes, with tombstones, as
+     * Kafka 4.4's share coordinator removes a deleted topic's share state on its own. The followers of the state
+     * partition replicate the tombstones.
+     */
+    public synchronized void topicsDeleted(Set<UUID> topicIds) {
+        if (topicIds.isEmpty()) return;
+        for (Key key : new ArrayList<>(states.keySet())) {
+            if (!topicIds.contains(key.topicId()) || !log.leads(partitionFor(key))) continue;
+            try {
+                delete(key);
+            } catch (ApiException e) {
+                System.getLogger(ShareStateCoordinator.class.getName()).log(System.Logger.Level.WARNING,
+                        "State of deleted share-partition " + key.coordinatorKey() + " kept: " + e.getMessage());
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- load and unload
 
     /** Replays one record of a state partition being loaded, oldest first; a null value is a tombstone. */

@@ -1,0 +1,276 @@
+package io.tandem.server.kafka.group.share;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.Errors;
+import io.tandem.kafka.wire.message.DeleteShareGroupStateRequest;
+import io.tandem.kafka.wire.message.DeleteShareGroupStateResponse;
+import io.tandem.kafka.wire.message.InitializeShareGroupStateRequest;
+import io.tandem.kafka.wire.message.InitializeShareGroupStateResponse;
+import io.tandem.kafka.wire.message.ReadShareGroupStateRequest;
+import io.tandem.kafka.wire.message.ReadShareGroupStateResponse;
+import io.tandem.kafka.wire.message.WriteShareGroupStateRequest;
+import io.tandem.kafka.wire.message.WriteShareGroupStateResponse;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.group.share.state.ShareStateBatch;
+import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.IntPredicate;
+import java.util.function.IntUnaryOperator;
+
+import static io.tandem.server.kafka.ErrorCodes.*;
+
+/**
+ * The persister of a broker in a cluster, as Kafka 4.4's DefaultStatePersister: a share-partition's state lives at its
+ * share coordinator, the leader of the {@code __share_group_state} partition its key
+ * ({@code group:topicId:partition}) hashes to. When that is this broker the call goes straight to its own
+ * {@link ShareStateCoordinator} ({@link LocalSharePersister}); otherwise it goes over the wire to that broker as
+ * InitializeShareGroupState, ReadShareGroupState, WriteShareGroupState or DeleteShareGroupState, one share-partition
+ * per request. The coordinator is looked up in this broker's metadata, the very answer FindCoordinator (key type
+ * SHARE) gives from it, without the round trip. A coordinator that moved or is loading (NOT_COORDINATOR,
+ * COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS) or a lost connection is looked up again and tried once
+ * more after {@link #RETRY_BACKOFF_MS}; what still fails is the caller's ApiException (a heartbeat tries the
+ * share-partition again next time, a ShareFetch answers the partition's error and the client retries).
+ *
+ * <p>Calls block their thread (the share group coordinator's, on a request handler thread, never an event loop)
+ * for at most two round trips of the channel's timeout, holding the share group coordinator's lock: a share
+ * coordinator that does not answer stalls this broker's share groups that long (Kafka's persister is asynchronous).
+ */
+public final class ShareCoordinatorPersister implements SharePersister {
+    /** The wait before the second attempt, as Kafka's persister backs off before looking the coordinator up again. */
+    static final long RETRY_BACKOFF_MS = 100;
+    static final short INITIALIZE_VERSION = 0, READ_VERSION = 0, WRITE_VERSION = 1, DELETE_VERSION = 0;
+
+    /** Sends one request to a broker and returns its answer (an inter-broker channel). */
+    public interface Transport {
+        ApiMessage send(int brokerId, ApiKey key, short version, ApiMessage request) throws IOException;
+    }
+
+    private final ShareStateCoordinator coordinator;
+    private final LocalSharePersister local;
+    /** Whether this broker leads (and so answers for) a state partition. */
+    private final IntPredicate leadsHere;
+    /** The broker leading a state partition, -1 when it has none or the topic does not exist yet. */
+    private final IntUnaryOperator leaderOf;
+    private final Transport transport;
+
+    public ShareCoordinatorPersister(ShareStateCoordinator coordinator, IntPredicate leadsHere,
+                                     IntUnaryOperator leaderOf, Transport transport) {
+        this.coordinator = coordinator;
+        this.local = new LocalSharePersister(coordinator);
+        this.leadsHere = leadsHere;
+        this.leaderOf = leaderOf;
+        this.transport = transport;
+    }
+
+    @Override
+    public Stored read(String groupId, UUID topicId, int partition) {
+        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
+        return call(key, () -> local.read(groupId, topicId, partition), brokerId -> {
+            ReadShareGroupStateRequest request = new ReadShareGroupStateRequest();
+            request.groupId = groupId;
+            ReadShareGroupStateRequest.ReadStateData t = new ReadShareGroupStateRequest.ReadStateData();
+            t.topicId = topicId;
+            ReadShareGroupStateRequest.PartitionData p = new ReadShareGroupStateRequest.PartitionData();
+            p.partition = partition;
+            // As the local reads: not fenced by leader epoch, this broker being the only one serving the group.
+            p.leaderEpoch = -1;
+            t.partitions.add(p);
+            request.topics.add(t);
+            ReadShareGroupStateResponse response = (ReadShareGroupStateResponse) transport.send(brokerId,
+                    ApiKey.READ_SHARE_GROUP_STATE, READ_VERSION, request);
+            for (ReadShareGroupStateResponse.ReadStateResult rt : response.results) {
+                if (!topicId.equals(rt.topicId)) continue;
+                for (ReadShareGroupStateResponse.PartitionResult rp : rt.partitions) {
+                    if (rp.partition != partition) continue;
+                    // The share coordinator's answer for a share-partition never initialized (see
+                    // ShareStateHandlers): as the local read, no state.
+                    if (rp.errorCode == INVALID_REQUEST) {
+                        return new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
+                                ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of());
+                    }
+                    check(rp.errorCode, rp.errorMessage);
+                    List<ShareStateBatch> batches = new ArrayList<>();
+                    for (ReadShareGroupStateResponse.StateBatch b : rp.stateBatches) {
+                        batches.add(new ShareStateBatch(b.firstOffset, b.lastOffset, b.deliveryState,
+                                b.deliveryCount));
+                    }
+                    return new Stored(rp.stateEpoch, rp.startOffset, List.copyOf(batches));
+                }
+            }
+            throw missing(key);
+        });
+    }
+
+    @Override
+    public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset) {
+        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
+        call(key, () -> {
+            local.initialize(groupId, topicId, partition, stateEpoch, startOffset);
+            return null;
+        }, brokerId -> {
+            InitializeShareGroupStateRequest request = new InitializeShareGroupStateRequest();
+            request.groupId = groupId;
+            InitializeShareGroupStateRequest.InitializeStateData t = new InitializeShareGroupStateRequest.InitializeStateData();
+            t.topicId = topicId;
+            InitializeShareGroupStateRequest.PartitionData p = new InitializeShareGroupStateRequest.PartitionData();
+            p.partition = partition;
+            p.stateEpoch = stateEpoch;
+            p.startOffset = startOffset;
+            t.partitions.add(p);
+            request.topics.add(t);
+            InitializeShareGroupStateResponse response = (InitializeShareGroupStateResponse) transport.send(brokerId,
+                    ApiKey.INITIALIZE_SHARE_GROUP_STATE, INITIALIZE_VERSION, request);
+            for (InitializeShareGroupStateResponse.InitializeStateResult rt : response.results) {
+                if (!topicId.equals(rt.topicId)) continue;
+                for (InitializeShareGroupStateResponse.PartitionResult rp : rt.partitions) {
+                    if (rp.partition != partition) continue;
+                    check(rp.errorCode, rp.errorMessage);
+                    return null;
+                }
+            }
+            throw missing(key);
+        });
+    }
+
+    @Override
+    public void write(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset,
+                      List<ShareStateBatch> batches) {
+        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
+        call(key, () -> {
+            local.write(groupId, topicId, partition, stateEpoch, startOffset, batches);
+            return null;
+        }, brokerId -> {
+            WriteShareGroupStateRequest request = new WriteShareGroupStateRequest();
+            request.groupId = groupId;
+            WriteShareGroupStateRequest.WriteStateData t = new WriteShareGroupStateRequest.WriteStateData();
+            t.topicId = topicId;
+            WriteShareGroupStateRequest.PartitionData p = new WriteShareGroupStateRequest.PartitionData();
+            p.partition = partition;
+            p.stateEpoch = stateEpoch;
+            p.leaderEpoch = -1;
+            p.startOffset = startOffset;
+            p.deliveryCompleteCount = -1;
+            for (ShareStateBatch b : batches) {
+                WriteShareGroupStateRequest.StateBatch wire = new WriteShareGroupStateRequest.StateBatch();
+                wire.firstOffset = b.firstOffset();
+                wire.lastOffset = b.lastOffset();
+                wire.deliveryState = b.deliveryState();
+                wire.deliveryCount = b.deliveryCount();
+                p.stateBatches.add(wire);
+            }
+            t.partitions.add(p);
+            request.topics.add(t);
+            WriteShareGroupStateResponse response = (WriteShareGroupStateResponse) transport.send(brokerId,
+                    ApiKey.WRITE_SHARE_GROUP_STATE, WRITE_VERSION, request);
+            for (WriteShareGroupStateResponse.WriteStateResult rt : response.results) {
+                if (!topicId.equals(rt.topicId)) continue;
+                for (WriteShareGroupStateResponse.PartitionResult rp : rt.partitions) {
+                    if (rp.partition != partition) continue;
+                    check(rp.errorCode, rp.errorMessage);
+                    return null;
+                }
+            }
+            throw missing(key);
+        });
+    }
+
+    @Override
+    public void delete(String groupId, UUID topicId, int partition) {
+        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
+        call(key, () -> {
+            local.delete(groupId, topicId, partition);
+            return null;
+        }, brokerId -> {
+            DeleteShareGroupStateRequest request = new DeleteShareGroupStateRequest();
+            request.groupId = groupId;
+            DeleteShareGroupStateRequest.DeleteStateData t = new DeleteShareGroupStateRequest.DeleteStateData();
+            t.topicId = topicId;
+            DeleteShareGroupStateRequest.PartitionData p = new DeleteShareGroupStateRequest.PartitionData();
+            p.partition = partition;
+            t.partitions.add(p);
+            request.topics.add(t);
+            DeleteShareGroupStateResponse response = (DeleteShareGroupStateResponse) transport.send(brokerId,
+                    ApiKey.DELETE_SHARE_GROUP_STATE, DELETE_VERSION, request);
+            for (DeleteShareGroupStateResponse.DeleteStateResult rt : response.results) {
+                if (!topicId.equals(rt.topicId)) continue;
+                for (DeleteShareGroupStateResponse.PartitionResult rp : rt.partitions) {
+                    if (rp.partition != partition) continue;
+                    check(rp.errorCode, rp.errorMessage);
+                    return null;
+                }
+            }
+            throw missing(key);
+        });
+    }
+
+    /**
+     * The share groups with state at this broker's own share coordinator: another broker's state partitions are
+     * that broker's to list (its share groups come back from {@code __consumer_offsets} where they are coordinated).
+     */
+    @Override
+    public Map<String, Map<UUID, List<Integer>>> stored() {
+        return local.stored();
+    }
+
+    private interface Local<T> {
+        T call();
+    }
+
+    private interface Remote<T> {
+        T call(int brokerId) throws IOException;
+    }
+
+    /** One attempt, and one more after a backoff when the coordinator moved, was loading or could not be reached. */
+    private <T> T call(ShareStateCoordinator.Key key, Local<T> here, Remote<T> there) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return once(key, here, there);
+            } catch (ApiException e) {
+                if (attempt >= 2 || !retriable(e.error())) throw e;
+            }
+            try {
+                Thread.sleep(RETRY_BACKOFF_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Interrupted while waiting for the share coordinator.");
+            }
+        }
+    }
+
+    private <T> T once(ShareStateCoordinator.Key key, Local<T> here, Remote<T> there) {
+        int statePartition = coordinator.partitionFor(key);
+        if (leadsHere.test(statePartition)) return here.call();
+        int leader = leaderOf.applyAsInt(statePartition);
+        if (leader < 0) {
+            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "No share coordinator for " + key.coordinatorKey()
+                    + " yet.");
+        }
+        try {
+            return there.call(leader);
+        } catch (IOException e) {
+            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Share coordinator " + leader + " of "
+                    + key.coordinatorKey() + " not reachable: " + e.getMessage());
+        }
+    }
+
+    private static boolean retriable(short error) {
+        return error == NOT_COORDINATOR || error == COORDINATOR_NOT_AVAILABLE || error == COORDINATOR_LOAD_IN_PROGRESS;
+    }
+
+    private static void check(short error, String message) {
+        if (error != io.tandem.server.kafka.ErrorCodes.NONE) {
+            throw new ApiException(error, message != null ? message : Errors.forCode(error).message());
+        }
+    }
+
+    private static ApiException missing(ShareStateCoordinator.Key key) {
+        return new ApiException(UNKNOWN_SERVER_ERROR, "The share coordinator did not answer for "
+                + key.coordinatorKey() + ".");
+    }
+}
