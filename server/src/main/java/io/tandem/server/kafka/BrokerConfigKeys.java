@@ -132,6 +132,8 @@ public final class BrokerConfigKeys {
                 "zookeeper.connect", "zookeeper.session.timeout.ms", "group.min.session.timeout.ms",
                 "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "group.max.size",
                 "offset.metadata.max.bytes", "log.retention.check.interval.ms",
+                // The log cleaner: io.tandem.server.kafka.log.LogMaintenance.
+                "log.cleaner.enable", "log.cleaner.threads", "log.cleaner.backoff.ms",
                 "log.flush.offset.checkpoint.interval.ms", "replica.lag.time.max.ms",
                 "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
                 "controlled.shutdown.enable", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
@@ -196,6 +198,8 @@ public final class BrokerConfigKeys {
         // Kafka's validators of the transaction keys: every one at least 1.
         for (String name : TRANSACTION_KEYS) AT_LEAST.put(name, 1.0);
         AT_LEAST.put("log.index.size.max.bytes", 4.0);
+        AT_LEAST.put("log.cleaner.threads", 0.0);
+        AT_LEAST.put("log.cleaner.backoff.ms", 0.0);
         AT_LEAST.put("connection.failed.authentication.delay.ms", 0.0);
         AT_LEAST.put("min.insync.replicas", 1.0);
         AT_LEAST.put("producer.id.expiration.ms", 1.0);

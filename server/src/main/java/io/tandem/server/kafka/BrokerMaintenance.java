@@ -45,7 +45,8 @@ final class BrokerMaintenance implements AutoCloseable {
             every(scheduler, tokenExpiryCheckIntervalMs, jobs::removeExpiredTokens);
         }
         broker.logs().startMaintenance(config.logRetentionCheckIntervalMs(),
-                config.logFlushOffsetCheckpointIntervalMs());
+                config.logFlushOffsetCheckpointIntervalMs(), config.logCleanerEnable(), config.logCleanerThreads(),
+                config.logCleanerBackoffMs());
         every(scheduler, 1_000, broker.fetchPurgatory()::purgeCompleted);
         every(scheduler, 1_000, broker.producePurgatory()::purgeCompleted);
         every(scheduler, Math.max(replicaLagTimeMaxMs / 2, 1),

@@ -1,0 +1,86 @@
+package io.tandem.server.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.ConfigKeys;
+import io.tandem.server.ConfigKeys.Kind;
+import io.tandem.server.TandemConfig;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The log cleaner's broker keys do what they say (issue 12 leftovers): log.cleaner.threads, log.cleaner.enable and
+ * log.cleaner.backoff.ms are applied to the cleaner with Kafka's checks, and the log keys Tandem cannot honour are
+ * accepted at Kafka's default only, refused otherwise, never ignored.
+ */
+class LogCleanerConfigTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldRunAsManyCleanerThreadsAsConfiguredAndNoneWhenTheCleanerIsDisabled() throws Exception {
+        try (KafkaBroker broker = KafkaBroker.start(config("log.cleaner.threads", "3"), null)) {
+            assertEquals(3, broker.logs().cleanerThreads());
+            Set<String> names = Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+                    .collect(java.util.stream.Collectors.toSet());
+            assertTrue(names.containsAll(Set.of("kafka-log-cleaner-thread-0", "kafka-log-cleaner-thread-1",
+                    "kafka-log-cleaner-thread-2")), names.toString());
+        }
+        try (KafkaBroker broker = KafkaBroker.start(config("log.cleaner.enable", "false"), null)) {
+            assertEquals(0, broker.logs().cleanerThreads());
+        }
+        try (KafkaBroker broker = KafkaBroker.start(config("log.cleaner.threads", "0"), null)) {
+            assertEquals(0, broker.logs().cleanerThreads(), "Kafka accepts 0 cleaner threads: nothing is compacted");
+        }
+        try (KafkaBroker broker = KafkaBroker.start(config("log.cleaner.backoff.ms", "50"), null)) {
+            assertEquals(1, broker.logs().cleanerThreads(), "Kafka's default");
+        }
+    }
+
+    @Test
+    void shouldCheckTheCleanerKeysWithKafkasValidators() {
+        assertEquals(Kind.IMPLEMENTED, verdict("log.cleaner.threads", "2").kind());
+        assertEquals(new ConfigKeys.Verdict(Kind.REFUSED,
+                        "Invalid value -1 for configuration log.cleaner.threads: Value must be at least 0"),
+                verdict("log.cleaner.threads", "-1"));
+        assertEquals(Kind.IMPLEMENTED, verdict("log.cleaner.enable", "false").kind());
+        assertEquals(Kind.REFUSED, verdict("log.cleaner.enable", "no").kind());
+        assertEquals(Kind.IMPLEMENTED, verdict("log.cleaner.backoff.ms", "0").kind());
+        assertEquals(Kind.REFUSED, verdict("log.cleaner.backoff.ms", "-1").kind());
+    }
+
+    @Test
+    void shouldAcceptTheLogKeysTandemCannotHonourOnlyAtKafkasDefault() {
+        Map<String, String[]> keys = Map.of(
+                "log.preallocate", new String[] {"false", "true"},
+                "log.roll.jitter.ms", new String[] {"0", "1000"},
+                "log.roll.jitter.hours", new String[] {"0", "1"},
+                "log.local.retention.ms", new String[] {"-2", "-1"},
+                "log.local.retention.bytes", new String[] {"-2", "1073741824"},
+                "log.cleaner.io.max.bytes.per.second", new String[] {"1.7976931348623157E308", "1048576"},
+                "log.cleaner.dedupe.buffer.size", new String[] {"134217728", "268435456"},
+                "log.cleaner.io.buffer.load.factor", new String[] {"0.9", "0.5"},
+                "log.cleaner.io.buffer.size", new String[] {"524288", "1048576"});
+        keys.forEach((key, values) -> {
+            assertEquals(Kind.IMPLEMENTED, verdict(key, values[0]).kind(), key + "=" + values[0]);
+            ConfigKeys.Verdict refused = verdict(key, values[1]);
+            assertEquals(Kind.REFUSED, refused.kind(), key + "=" + values[1]);
+            assertTrue(refused.reason().contains("only Kafka's default"), refused.reason());
+        });
+        assertTrue(ConfigKeys.check(Map.of("log.preallocate", "true")).refusals().get(0)
+                .contains("segment file preallocation is not implemented"));
+    }
+
+    private static ConfigKeys.Verdict verdict(String key, String value) {
+        return ConfigKeys.verdict(key, value, Map.of());
+    }
+
+    private TandemConfig config(String key, String value) {
+        return TandemConfig.forTests(dir.resolve(key + "-" + value)).roles(Set.of(TandemConfig.Role.KAFKA))
+                .set(key, value);
+    }
+}
