@@ -48,11 +48,11 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>What the counters say: {@code warmed} counts slices that had a page not up to date when checked (not cached,
  * or its read in flight), which this thread then waited for; it is not the number of fetches that found their data
- * outside the page cache. The fetch's own batch-header reads ({@link SegmentSlicer}: one at the slice's start, one
+ * outside the page cache. The fetch's own batch-header reads ({@code SegmentSlicer}: one at the slice's start, one
  * near its end) run first on the same thread, wait for their pages and start the kernel's readahead over the slice,
  * so a cold sequential read usually finds the slice resident by the check: its disk wait was spent on the handler
  * thread in those reads, never on the event loop, and the slice counts as checked, not warmed.
- */ */
+ */
 public final class PageCacheWarmer {
     private static final System.Logger LOG = System.getLogger(PageCacheWarmer.class.getName());
 
