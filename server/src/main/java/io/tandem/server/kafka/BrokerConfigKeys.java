@@ -51,7 +51,7 @@ public final class BrokerConfigKeys {
             "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms",
             "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms", "log.retention.bytes",
             "log.retention.ms", "log.retention.minutes", "log.retention.hours", "log.segment.bytes", "log.roll.ms",
-            "log.roll.hours");
+            "log.roll.hours", "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms");
 
     /**
      * Kafka 3.9's PASSWORD keys: DescribeConfigs lists each of them on a broker with a null value and isSensitive, as
@@ -76,6 +76,7 @@ public final class BrokerConfigKeys {
             "log.cleaner.min.compaction.lag.ms", "log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio",
             "log.cleanup.policy", "compression.type", "log.message.timestamp.type",
             "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms", "num.io.threads",
+            "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms",
             "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms",
             "unclean.leader.election.enable");
 
@@ -192,7 +193,7 @@ public final class BrokerConfigKeys {
         for (String name : List.of("node.id", "message.max.bytes", "log.cleaner.delete.retention.ms",
                 "log.segment.delete.delay.ms", "log.index.interval.bytes", "log.cleaner.min.compaction.lag.ms",
                 "log.cleaner.min.cleanable.ratio", "log.message.timestamp.before.max.ms",
-                "log.message.timestamp.after.max.ms")) {
+                "log.message.timestamp.after.max.ms", "log.message.timestamp.difference.max.ms")) {
             AT_LEAST.put(name, 0.0);
         }
         // Kafka's validators of the transaction keys: every one at least 1.

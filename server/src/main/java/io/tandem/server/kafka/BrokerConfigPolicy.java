@@ -154,6 +154,8 @@ public final class BrokerConfigPolicy {
                     "tiered storage is not implemented (the local log is the whole log)");
             case "log.cleaner.io.max.bytes.per.second" -> onlyAtDefault(key, v,
                     "throttling the log cleaner's I/O is not implemented");
+            case "log.cleaner.max.compaction.lag.ms" -> onlyAtDefault(key, v,
+                    "max.compaction.lag.ms is not implemented (logs are compacted by their dirty ratio only)");
             case "log.cleaner.dedupe.buffer.size", "log.cleaner.io.buffer.load.factor", "log.cleaner.io.buffer.size" ->
                     onlyAtDefault(key, v, "the log cleaner's memory is not sized by buffers (a pass maps at most "
                             + "500,000 keys; storage/README.md)");

@@ -64,7 +64,8 @@ class LogCleanerConfigTest {
                 "log.cleaner.io.max.bytes.per.second", new String[] {"1.7976931348623157E308", "1048576"},
                 "log.cleaner.dedupe.buffer.size", new String[] {"134217728", "268435456"},
                 "log.cleaner.io.buffer.load.factor", new String[] {"0.9", "0.5"},
-                "log.cleaner.io.buffer.size", new String[] {"524288", "1048576"});
+                "log.cleaner.io.buffer.size", new String[] {"524288", "1048576"},
+                "log.cleaner.max.compaction.lag.ms", new String[] {"9223372036854775807", "3600000"});
         keys.forEach((key, values) -> {
             assertEquals(Kind.IMPLEMENTED, verdict(key, values[0]).kind(), key + "=" + values[0]);
             ConfigKeys.Verdict refused = verdict(key, values[1]);
@@ -73,6 +74,17 @@ class LogCleanerConfigTest {
         });
         assertTrue(ConfigKeys.check(Map.of("log.preallocate", "true")).refusals().get(0)
                 .contains("segment file preallocation is not implemented"));
+    }
+
+    @Test
+    void shouldHonourTheBrokerDefaultsOfTopicKeysTopicConfigsReads() {
+        // TopicConfigs takes these as the broker default of message.downconversion.enable and
+        // message.timestamp.difference.max.ms: in force, so not reported as ignored.
+        assertEquals(Kind.IMPLEMENTED, verdict("log.message.downconversion.enable", "false").kind());
+        assertEquals(Kind.IMPLEMENTED, verdict("log.message.timestamp.difference.max.ms", "60000").kind());
+        assertEquals(Kind.REFUSED, verdict("log.message.timestamp.difference.max.ms", "-1").kind());
+        assertEquals("false", new TopicConfigs(TandemConfig.forTests(dir).set("log.message.downconversion.enable",
+                "false")).brokerDefault(TopicConfigs.KEYS.get("message.downconversion.enable")).value());
     }
 
     private static ConfigKeys.Verdict verdict(String key, String value) {
