@@ -154,6 +154,11 @@ public final class BrokerConfigPolicy {
                     "tiered storage is not implemented (the local log is the whole log)");
             case "log.cleaner.io.max.bytes.per.second" -> onlyAtDefault(key, v,
                     "throttling the log cleaner's I/O is not implemented");
+            // The log start offsets are checkpointed with the recovery points (LogManager.writeCheckpoints).
+            case "log.flush.start.offset.checkpoint.interval.ms" -> v.equals(settings.getOrDefault(
+                    "log.flush.offset.checkpoint.interval.ms", "60000").trim()) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("the log start offsets are checkpointed with the recovery points, every "
+                    + "log.flush.offset.checkpoint.interval.ms; set both to the same value");
             case "log.cleaner.max.compaction.lag.ms" -> onlyAtDefault(key, v,
                     "max.compaction.lag.ms is not implemented (logs are compacted by their dirty ratio only)");
             case "log.cleaner.dedupe.buffer.size", "log.cleaner.io.buffer.load.factor", "log.cleaner.io.buffer.size" ->

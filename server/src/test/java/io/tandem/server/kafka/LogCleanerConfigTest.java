@@ -77,6 +77,15 @@ class LogCleanerConfigTest {
     }
 
     @Test
+    void shouldAcceptTheLogStartCheckpointIntervalOnlyWhereTheRecoveryPointsAreWritten() {
+        String key = "log.flush.start.offset.checkpoint.interval.ms";
+        assertEquals(Kind.IMPLEMENTED, verdict(key, "60000").kind());
+        assertEquals(Kind.REFUSED, verdict(key, "10000").kind());
+        assertEquals(Kind.IMPLEMENTED, ConfigKeys.verdict(key, "10000",
+                Map.of("log.flush.offset.checkpoint.interval.ms", "10000")).kind());
+    }
+
+    @Test
     void shouldHonourTheBrokerDefaultsOfTopicKeysTopicConfigsReads() {
         // TopicConfigs takes these as the broker default of message.downconversion.enable and
         // message.timestamp.difference.max.ms: in force, so not reported as ignored.
