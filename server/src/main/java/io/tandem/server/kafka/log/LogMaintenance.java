@@ -50,7 +50,7 @@ final class LogMaintenance implements AutoCloseable {
         retention.scheduleWithFixedDelay(() -> writeCheckpoints(logs), checkpointIntervalMs, checkpointIntervalMs,
                 TimeUnit.MILLISECONDS);
         int threads = cleaner.enabled() ? cleaner.threads() : 0;
-        // Kafka's cleaner threads back off at least a millisecond between passes (a 0 backoff would spin).
+        // scheduleWithFixedDelay needs a positive delay: a backoff of 0 (which Kafka accepts) waits 1 ms.
         long backoffMs = Math.max(1, cleaner.backoffMs());
         for (int i = 0; i < threads; i++) {
             ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
