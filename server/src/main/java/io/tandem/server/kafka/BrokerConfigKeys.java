@@ -77,6 +77,7 @@ public final class BrokerConfigKeys {
             "log.cleanup.policy", "compression.type", "log.message.timestamp.type",
             "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms", "num.io.threads",
             "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms",
+            "log.cleaner.threads", "log.cleaner.backoff.ms",
             "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms",
             "unclean.leader.election.enable");
 

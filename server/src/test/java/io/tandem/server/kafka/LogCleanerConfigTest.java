@@ -1,12 +1,22 @@
 package io.tandem.server.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.ConfigKeys;
 import io.tandem.server.ConfigKeys.Kind;
 import io.tandem.server.TandemConfig;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -39,6 +49,37 @@ class LogCleanerConfigTest {
         try (KafkaBroker broker = KafkaBroker.start(config("log.cleaner.backoff.ms", "50"), null)) {
             assertEquals(1, broker.logs().cleanerThreads(), "Kafka's default");
         }
+    }
+
+    @Test
+    void cleanerThreadsShouldBeResizedAtRuntimeWithinKafkasBoundsAndStayAfterARestart() throws Exception {
+        ConfigResource clusterDefault = new ConfigResource(ConfigResource.Type.BROKER, "");
+        TandemConfig config = TandemConfig.forTests(dir.resolve("dynamic")).roles(Set.of(TandemConfig.Role.KAFKA));
+        try (KafkaBroker broker = KafkaBroker.start(config, null);
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                     "127.0.0.1:" + broker.port()))) {
+            assertEquals(1, broker.logs().cleanerThreads());
+            set(admin, clusterDefault, "log.cleaner.threads", "2");
+            assertEquals(2, broker.logs().cleanerThreads(), "replaced as Kafka's LogCleaner.reconfigure does");
+            for (String refused : List.of("5", "0")) {
+                ExecutionException e = assertThrows(ExecutionException.class,
+                        () -> set(admin, clusterDefault, "log.cleaner.threads", refused));
+                assertInstanceOf(InvalidRequestException.class, e.getCause(), refused);
+                assertEquals("Invalid dynamic configuration", e.getCause().getMessage());
+            }
+            set(admin, new ConfigResource(ConfigResource.Type.BROKER, "0"), "log.cleaner.backoff.ms", "100");
+            assertEquals(2, broker.logs().cleanerThreads());
+            assertEquals("2", admin.describeConfigs(List.of(clusterDefault)).all().get().get(clusterDefault)
+                    .get("log.cleaner.threads").value());
+        }
+        try (KafkaBroker broker = KafkaBroker.start(config, null)) {
+            assertEquals(2, broker.logs().cleanerThreads(), "the stored setting is in force from the start");
+        }
+    }
+
+    private static void set(Admin admin, ConfigResource resource, String key, String value) throws Exception {
+        admin.incrementalAlterConfigs(Map.of(resource, List.of(new AlterConfigOp(new ConfigEntry(key, value),
+                AlterConfigOp.OpType.SET)))).all().get();
     }
 
     @Test

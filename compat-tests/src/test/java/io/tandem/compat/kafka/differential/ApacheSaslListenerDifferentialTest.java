@@ -87,7 +87,6 @@ class ApacheSaslListenerDifferentialTest {
     private static final Set<String> KNOWN = Set.of(
             "advertised.listeners readOnly", "listeners readOnly", "listener.security.protocol.map readOnly",
             "num.network.threads readOnly", "sasl.enabled.mechanisms readOnly",
-            "log.cleaner.threads readOnly", "log.cleaner.backoff.ms readOnly",
             "sasl.jaas.config readOnly", "sasl.mechanism.inter.broker.protocol readOnly", "ssl.cipher.suites readOnly",
             "ssl.client.auth readOnly", "ssl.enabled.protocols readOnly", "ssl.endpoint.identification.algorithm readOnly",
             "ssl.keymanager.algorithm readOnly", "ssl.protocol readOnly", "ssl.trustmanager.algorithm readOnly",

@@ -35,7 +35,11 @@ final class LogMaintenance implements AutoCloseable {
 
     private final ScheduledExecutorService retention = Executors.newSingleThreadScheduledExecutor(
             daemon("kafka-log-retention"));
+    private final LogManager logs;
+    /** The cleaner threads and the settings they run with; replaced under this object's monitor. */
     private final List<ScheduledExecutorService> cleaners = new ArrayList<>();
+    private CleanerSettings settings;
+    private boolean closed;
     /** The logs a cleaner thread is compacting now; another thread skips them. */
     private final Set<TopicPartition> inProgress = ConcurrentHashMap.newKeySet();
     /** Runs before each log's compaction: a test's way to make compaction slow. */
@@ -49,6 +53,12 @@ final class LogMaintenance implements AutoCloseable {
         // restart re-reads only what was written after them, so this bounds the recovery time, not the log's size.
         retention.scheduleWithFixedDelay(() -> writeCheckpoints(logs), checkpointIntervalMs, checkpointIntervalMs,
                 TimeUnit.MILLISECONDS);
+        this.logs = logs;
+        startCleaners(cleaner);
+    }
+
+    private void startCleaners(CleanerSettings cleaner) {
+        settings = cleaner;
         int threads = cleaner.enabled() ? cleaner.threads() : 0;
         // scheduleWithFixedDelay needs a positive delay: a backoff of 0 (which Kafka accepts) waits 1 ms.
         long backoffMs = Math.max(1, cleaner.backoffMs());
@@ -61,8 +71,21 @@ final class LogMaintenance implements AutoCloseable {
         }
     }
 
+    /**
+     * New cleaner settings (a dynamic log.cleaner.threads or log.cleaner.backoff.ms): as Kafka's
+     * LogCleaner.reconfigure, the cleaner threads are replaced by new ones. A pass in progress finishes on its old
+     * thread (never interrupted: an interrupt closes the log's channels) while the new threads skip the log it holds.
+     * Unchanged settings change nothing.
+     */
+    synchronized void reconfigureCleaner(CleanerSettings cleaner) {
+        if (cleaner.equals(settings) || closed) return;
+        cleaners.forEach(ScheduledExecutorService::shutdown);
+        cleaners.clear();
+        startCleaners(cleaner);
+    }
+
     /** How many cleaner threads run. */
-    int cleanerThreads() {
+    synchronized int cleanerThreads() {
         return cleaners.size();
     }
 
@@ -110,12 +133,17 @@ final class LogMaintenance implements AutoCloseable {
     /** Stops the threads, waiting a little for a pass in progress, so no pass runs on a log being closed. */
     @Override
     public void close() {
+        List<ScheduledExecutorService> stopping;
+        synchronized (this) {
+            closed = true;
+            stopping = List.copyOf(cleaners);
+        }
         retention.shutdownNow();
-        cleaners.forEach(ScheduledExecutorService::shutdownNow);
+        stopping.forEach(ScheduledExecutorService::shutdownNow);
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MS);
             boolean stopped = retention.awaitTermination(STOP_WAIT_MS, TimeUnit.MILLISECONDS);
-            for (ScheduledExecutorService cleaner : cleaners) {
+            for (ScheduledExecutorService cleaner : stopping) {
                 stopped &= cleaner.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             }
             if (!stopped) {

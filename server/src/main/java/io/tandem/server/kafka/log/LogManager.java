@@ -167,6 +167,18 @@ public final class LogManager implements Closeable {
                 new LogMaintenance.CleanerSettings(cleanerEnabled, cleanerThreads, cleanerBackoffMs));
     }
 
+    /**
+     * Applies new cleaner settings (dynamic {@code log.cleaner.threads} / {@code log.cleaner.backoff.ms}); nothing
+     * before maintenance starts or when they are unchanged.
+     */
+    public void reconfigureCleaner(boolean cleanerEnabled, int cleanerThreads, long cleanerBackoffMs) {
+        LogMaintenance running = maintenance;
+        if (running != null) {
+            running.reconfigureCleaner(new LogMaintenance.CleanerSettings(cleanerEnabled, cleanerThreads,
+                    cleanerBackoffMs));
+        }
+    }
+
     /** How many log cleaner threads run (0 before maintenance starts). */
     public int cleanerThreads() {
         LogMaintenance running = maintenance;
