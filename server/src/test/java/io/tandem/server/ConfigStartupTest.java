@@ -212,7 +212,7 @@ class ConfigStartupTest {
         ignored.put("autopurge.purgeInterval", "1");
         ignored.put("metricsProvider.className", "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider");
         ignored.put("forceSync", "no");
-        ignored.put("log.cleaner.threads", "2");                 // server.properties, not implemented
+        ignored.put("background.threads", "20");                 // server.properties, not implemented
         ignored.put("replication.quota.window.num", "11");       // once accepted silently by the quota. prefix
         ignored.put("socket.send.buffer.bytes", "65536");        // once accepted silently by the socket. prefix
         ignored.put("num.replica.fetchers", "2");                 // one fetcher per leader here

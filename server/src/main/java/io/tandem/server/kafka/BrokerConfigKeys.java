@@ -51,7 +51,7 @@ public final class BrokerConfigKeys {
             "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms",
             "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms", "log.retention.bytes",
             "log.retention.ms", "log.retention.minutes", "log.retention.hours", "log.segment.bytes", "log.roll.ms",
-            "log.roll.hours");
+            "log.roll.hours", "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms");
 
     /**
      * Kafka 3.9's PASSWORD keys: DescribeConfigs lists each of them on a broker with a null value and isSensitive, as
@@ -76,6 +76,8 @@ public final class BrokerConfigKeys {
             "log.cleaner.min.compaction.lag.ms", "log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio",
             "log.cleanup.policy", "compression.type", "log.message.timestamp.type",
             "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms", "num.io.threads",
+            "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms",
+            "log.cleaner.threads", "log.cleaner.backoff.ms",
             "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms",
             "unclean.leader.election.enable");
 
@@ -132,6 +134,8 @@ public final class BrokerConfigKeys {
                 "zookeeper.connect", "zookeeper.session.timeout.ms", "group.min.session.timeout.ms",
                 "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "group.max.size",
                 "offset.metadata.max.bytes", "log.retention.check.interval.ms",
+                // The log cleaner: io.tandem.server.kafka.log.LogMaintenance.
+                "log.cleaner.enable", "log.cleaner.threads", "log.cleaner.backoff.ms",
                 "log.flush.offset.checkpoint.interval.ms", "replica.lag.time.max.ms",
                 "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
                 "controlled.shutdown.enable", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
@@ -190,12 +194,14 @@ public final class BrokerConfigKeys {
         for (String name : List.of("node.id", "message.max.bytes", "log.cleaner.delete.retention.ms",
                 "log.segment.delete.delay.ms", "log.index.interval.bytes", "log.cleaner.min.compaction.lag.ms",
                 "log.cleaner.min.cleanable.ratio", "log.message.timestamp.before.max.ms",
-                "log.message.timestamp.after.max.ms")) {
+                "log.message.timestamp.after.max.ms", "log.message.timestamp.difference.max.ms")) {
             AT_LEAST.put(name, 0.0);
         }
         // Kafka's validators of the transaction keys: every one at least 1.
         for (String name : TRANSACTION_KEYS) AT_LEAST.put(name, 1.0);
         AT_LEAST.put("log.index.size.max.bytes", 4.0);
+        AT_LEAST.put("log.cleaner.threads", 0.0);
+        AT_LEAST.put("log.cleaner.backoff.ms", 0.0);
         AT_LEAST.put("connection.failed.authentication.delay.ms", 0.0);
         AT_LEAST.put("min.insync.replicas", 1.0);
         AT_LEAST.put("producer.id.expiration.ms", 1.0);

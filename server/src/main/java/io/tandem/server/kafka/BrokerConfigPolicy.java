@@ -146,12 +146,46 @@ public final class BrokerConfigPolicy {
             case "max.connections.per.ip.overrides" -> v.isEmpty() ? Verdict.IMPLEMENTED
                     : Verdict.refused("per-host overrides of max.connections.per.ip are not implemented (it applies "
                     + "to every host)");
+            // Log keys honoured at Kafka's default, which is what Tandem does; another value would not happen.
+            case "log.preallocate" -> onlyAtDefault(key, v, "segment file preallocation is not implemented");
+            case "log.roll.jitter.ms", "log.roll.jitter.hours" -> onlyAtDefault(key, v,
+                    "segment roll jitter is not implemented (segments roll at log.roll.ms exactly)");
+            case "log.local.retention.ms", "log.local.retention.bytes" -> onlyAtDefault(key, v,
+                    "tiered storage is not implemented (the local log is the whole log)");
+            case "log.cleaner.io.max.bytes.per.second" -> onlyAtDefault(key, v,
+                    "throttling the log cleaner's I/O is not implemented");
+            // The log start offsets are checkpointed with the recovery points (LogManager.writeCheckpoints).
+            case "log.flush.start.offset.checkpoint.interval.ms" -> v.equals(settings.getOrDefault(
+                    "log.flush.offset.checkpoint.interval.ms", "60000").trim()) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("the log start offsets are checkpointed with the recovery points, every "
+                    + "log.flush.offset.checkpoint.interval.ms; set both to the same value");
+            case "log.cleaner.max.compaction.lag.ms" -> onlyAtDefault(key, v,
+                    "max.compaction.lag.ms is not implemented (logs are compacted by their dirty ratio only)");
+            case "log.cleaner.dedupe.buffer.size", "log.cleaner.io.buffer.load.factor", "log.cleaner.io.buffer.size" ->
+                    onlyAtDefault(key, v, "the log cleaner's memory is not sized by buffers (a pass maps at most "
+                            + "500,000 keys; storage/README.md)");
             default -> null;
         };
         if (special != null) return special;
         if (!BrokerConfigKeys.IMPLEMENTED.contains(key)) return Verdict.ignored("not implemented by Tandem");
         String invalid = BrokerConfigKeys.invalidValue(key, value);
         return invalid == null ? Verdict.IMPLEMENTED : Verdict.refused(invalid);
+    }
+
+    /**
+     * Honoured when {@code value} is Kafka's default for {@code key} (or, for a key without one, 0), compared as
+     * numbers where they are numbers; refused with {@code why} otherwise.
+     */
+    private static Verdict onlyAtDefault(String key, String value, String why) {
+        String kafkaDefault = BrokerConfigKeys.KAFKA.get(key).kafkaDefault();
+        String wanted = kafkaDefault == null ? "0" : kafkaDefault;
+        if (value.equalsIgnoreCase(wanted)) return Verdict.IMPLEMENTED;
+        try {
+            if (Double.parseDouble(value) == Double.parseDouble(wanted)) return Verdict.IMPLEMENTED;
+        } catch (NumberFormatException e) {
+            // not a number: refused below
+        }
+        return Verdict.refused(why + "; only Kafka's default " + wanted + " is accepted");
     }
 
     /**

@@ -44,8 +44,12 @@ final class BrokerMaintenance implements AutoCloseable {
         if (broker.delegationTokens().enabled()) {
             every(scheduler, tokenExpiryCheckIntervalMs, jobs::removeExpiredTokens);
         }
+        // The cleaner's dynamic settings (read before this, with the other dynamic broker configs) over the static.
+        var dynamic = broker.topicConfigs().dynamic();
         broker.logs().startMaintenance(config.logRetentionCheckIntervalMs(),
-                config.logFlushOffsetCheckpointIntervalMs());
+                config.logFlushOffsetCheckpointIntervalMs(), config.logCleanerEnable(),
+                (int) DynamicBrokerConfig.longSetting(dynamic, "log.cleaner.threads", config.logCleanerThreads()),
+                DynamicBrokerConfig.longSetting(dynamic, "log.cleaner.backoff.ms", config.logCleanerBackoffMs()));
         every(scheduler, 1_000, broker.fetchPurgatory()::purgeCompleted);
         every(scheduler, 1_000, broker.producePurgatory()::purgeCompleted);
         every(scheduler, Math.max(replicaLagTimeMaxMs / 2, 1),

@@ -51,6 +51,7 @@ public final class DynamicBrokerConfig {
     /** How often the stored settings are re-read, so a change made through another broker takes effect here too. */
     static final long REFRESH_MS = 1000;
     private static final String IO_THREADS = "num.io.threads";
+    private static final String CLEANER_THREADS = "log.cleaner.threads";
     private static final String MAX_CONNECTIONS = "max.connections";
     private static final String MAX_CONNECTIONS_PER_IP = "max.connections.per.ip";
     private static final String UNCLEAN_LEADER_ELECTION = "unclean.leader.election.enable";
@@ -435,6 +436,18 @@ public final class DynamicBrokerConfig {
                     + "should be between half and double the current value {2}", IO_THREADS, wanted, current);
             throw new ApiException(INVALID_REQUEST, "Invalid dynamic configuration");
         }
+        int cleaners = intSetting(now, CLEANER_THREADS, broker.config().logCleanerThreads());
+        int wantedCleaners = intSetting(next, CLEANER_THREADS, broker.config().logCleanerThreads());
+        // Kafka's LogCleaner.validateReconfiguration, whose ConfigException Kafka answers as this one.
+        String cleanerProblem = wantedCleaners < 1 ? "Log cleaner threads should be at least 1"
+                : wantedCleaners < cleaners / 2 ? "Log cleaner threads cannot be reduced to less than half the current "
+                + "value " + cleaners
+                : wantedCleaners > cleaners * 2 ? "Log cleaner threads cannot be increased to more than double the "
+                + "current value " + cleaners : null;
+        if (wantedCleaners != cleaners && cleanerProblem != null) {
+            LOG.log(System.Logger.Level.INFO, "Dynamic log cleaner update refused: {0}", cleanerProblem);
+            throw new ApiException(INVALID_REQUEST, "Invalid dynamic configuration");
+        }
         // Kafka takes 0 (no connections; per address only with overrides, which Tandem refuses): Tandem's start-up
         // rule (ListenerLimits) holds at runtime too.
         for (String name : List.of(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP)) {
@@ -458,6 +471,9 @@ public final class DynamicBrokerConfig {
         for (TopicInfo topic : broker.metadata().topics()) broker.topics().topicConfigChanged(topic);
         broker.resizeRequestHandlers(ioThreads(layers));
         applyConnectionLimits(layers);
+        broker.logs().reconfigureCleaner(broker.config().logCleanerEnable(),
+                intSetting(layers, CLEANER_THREADS, broker.config().logCleanerThreads()),
+                longSetting(layers, "log.cleaner.backoff.ms", broker.config().logCleanerBackoffMs()));
     }
 
     /** max.connections and max.connections.per.ip in force: the dynamic ones over the static ones. */

@@ -53,7 +53,8 @@ class BrokerDescribeConfigsTest {
             assertFalse(retention.isReadOnly(), "Tandem applies log.retention.ms at runtime");
             assertTrue(config.get("num.partitions").isReadOnly(), "num.partitions is static in Kafka");
             // Keys Tandem does not implement are not reported as if in force.
-            assertNull(config.get("log.cleaner.threads"));
+            assertNull(config.get("background.threads"));
+            assertEquals("1", config.get("log.cleaner.threads").value(), "the cleaner's threads are in force");
         }
     }
 

@@ -210,7 +210,7 @@ class DynamicBrokerConfigTest {
     @Test
     void keysTandemDoesNotApplyShouldBeRefusedNamingThem() throws Exception {
         try (Tandem tandem = Tandem.start(config()); Admin admin = admin(tandem)) {
-            for (String key : List.of("log.cleaner.threads", "num.network.threads", "max.connection.creation.rate", "no.such.key")) {
+            for (String key : List.of("background.threads", "num.network.threads", "max.connection.creation.rate", "no.such.key")) {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> set(admin, CLUSTER_DEFAULT, key, "2"));
                 assertInstanceOf(InvalidConfigurationException.class, e.getCause(), key);
                 assertEquals("Dynamic update of these configs is not supported by Tandem: [" + key + "]",
@@ -229,7 +229,7 @@ class DynamicBrokerConfigTest {
                     new AlterConfigsOptions().validateOnly(true)).all().get();
             assertEquals(ConfigEntry.ConfigSource.DEFAULT_CONFIG, describe(admin, BROKER).get("log.retention.ms").source());
             ExecutionException e = assertThrows(ExecutionException.class, () -> admin.incrementalAlterConfigs(
-                    Map.of(BROKER, List.of(new AlterConfigOp(new ConfigEntry("log.cleaner.threads", "2"),
+                    Map.of(BROKER, List.of(new AlterConfigOp(new ConfigEntry("background.threads", "2"),
                             AlterConfigOp.OpType.SET))), new AlterConfigsOptions().validateOnly(true)).all().get());
             assertInstanceOf(InvalidConfigurationException.class, e.getCause(), "validateOnly validates");
             set(admin, CLUSTER_DEFAULT, "log.cleanup.policy", "compact");
@@ -284,7 +284,7 @@ class DynamicBrokerConfigTest {
             assertEquals(Errors.INVALID_REQUEST.code(), refused.errorCode);
             assertEquals("Null value not supported for : log.retention.ms", refused.errorMessage);
             AlterConfigsResponse.AlterConfigsResourceResponse unsupported = alterConfigs(tandem, "",
-                    Map.of("log.cleaner.threads", "2"));
+                    Map.of("background.threads", "2"));
             assertEquals(Errors.INVALID_CONFIG.code(), unsupported.errorCode);
             // The AdminClient sends a broker's resource to that broker, so only a raw request can name another.
             AlterConfigsResponse.AlterConfigsResourceResponse otherBroker = alterConfigs(tandem, "7",

@@ -46,6 +46,7 @@ class GroupTimersBesideCompactionTest {
     void shouldExpireAMemberOnTimeWhileACompactionPassIsSlow() throws Exception {
         TandemConfig config = TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
                 .set("log.retention.check.interval.ms", "100")
+                .set("log.cleaner.backoff.ms", "100")
                 .set("group.min.session.timeout.ms", "500")
                 .set("group.initial.rebalance.delay.ms", "0");
         CountDownLatch compacting = new CountDownLatch(1);

@@ -19,7 +19,9 @@ import java.util.TreeMap;
  * {@code LeaderEpochFileCache.assign} writes it synchronously, and the log's flusher writes the checkpoint before it
  * moves the recovery point past records of a new epoch. Truncations are written on the same path; a crash before
  * that leaves stale entries past the log end, which opening the log truncates away (as Kafka's asynchronous
- * truncation flush relies on).
+ * truncation flush relies on). A crash between an append and the checkpoint write naming its new epoch leaves the
+ * epoch out of the file with its records in the log, above the recovery point: the recovery that re-reads those
+ * records after an unclean shutdown assigns each batch's epoch again (Kafka's LogSegment.recover).
  */
 public final class LeaderEpochCache {
     static final String FILE_NAME = "leader-epoch-checkpoint";

@@ -1,9 +1,6 @@
 package io.tandem.storage.log;
 
 import io.netty.buffer.ByteBuf;
-import io.tandem.kafka.wire.record.CorruptRecordException;
-import io.tandem.kafka.wire.record.RecordBatch;
-import io.tandem.kafka.wire.record.RecordBatches;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,6 +41,8 @@ public final class Log implements Closeable {
     private final LogFlusher flusher;
     /** Volatile: reads take no lock and must see a close rather than an emptied segment map. */
     private volatile boolean closed;
+    /** Set under the lock when a close starts (before its fsyncs), so no append or truncation follows them. */
+    private volatile boolean closing;
     private final long recoveredTornBytes;
 
     private Log(Path dir, LogConfig config, LongSupplier clock, ScheduledExecutorService scheduler,
@@ -190,7 +189,7 @@ public final class Log implements Closeable {
      * LogAppendTime (which rewrites the CRC). The buffer's readable bytes must be whole batches.
      */
     public LogAppendInfo appendAsLeader(ByteBuf records, int leaderEpoch, long logAppendTimeMs) throws IOException {
-        return append(records, true, true, leaderEpoch, logAppendTimeMs);
+        return LogAppender.append(this, records, true, true, leaderEpoch, logAppendTimeMs);
     }
 
     /**
@@ -200,7 +199,7 @@ public final class Log implements Closeable {
      */
     public LogAppendInfo appendValidatedAsLeader(ByteBuf records, int leaderEpoch, long logAppendTimeMs)
             throws IOException {
-        return append(records, true, false, leaderEpoch, logAppendTimeMs);
+        return LogAppender.append(this, records, true, false, leaderEpoch, logAppendTimeMs);
     }
 
     /**
@@ -220,82 +219,7 @@ public final class Log implements Closeable {
 
     /** A follower append: batches keep the leader's offsets and epochs, which must start at or after the log end. */
     public LogAppendInfo appendAsFollower(ByteBuf records) throws IOException {
-        return append(records, false, true, -1, -1);
-    }
-
-    /**
-     * Appends under the lock; the fsyncs an append calls for (flush.messages reached, a new leader epoch's checkpoint)
-     * run after the lock is released, so another append or a truncation never waits for this one's disk. The append
-     * still returns only once they are done: a caller acknowledging it gets the durability Kafka gives.
-     */
-    private LogAppendInfo append(ByteBuf records, boolean assignOffsets, boolean checkCrc, int leaderEpoch,
-                                 long logAppendTimeMs) throws IOException {
-        LogAppendInfo info;
-        boolean flushNow;
-        lock.lock();
-        try {
-            ensureOpen();
-            int bytes = records.readableBytes();
-            if (bytes == 0) {
-                throw new CorruptRecordException("empty append");
-            }
-            AppendScan scan = AppendScan.prepare(records, logEndOffset, assignOffsets, checkCrc, leaderEpoch,
-                    logAppendTimeMs);
-            long firstOffset = scan.firstOffset();
-            long next = scan.nextOffset();
-            LogSegment active = maybeRoll(bytes, firstOffset, next - 1);
-            active.append(records);
-            for (RecordBatch batch : RecordBatches.of(records)) {
-                if (batch.isTransactional()) {
-                    transactions.track(batch.producerId(), batch.isControl(), batch.baseOffset(),
-                            batch.isControl() ? LogSegment.controlType(batch) : null, active, true);
-                }
-            }
-            if (assignOffsets) {
-                leaderEpochs.assign(leaderEpoch, firstOffset);
-            } else {
-                for (RecordBatch batch : RecordBatches.of(records)) {
-                    leaderEpochs.assign(batch.partitionLeaderEpoch(), batch.baseOffset());
-                }
-            }
-            logEndOffset = next;
-            flushNow = flusher.appended(scan.recordCount(), config.flushIntervalMessages());
-            info = new LogAppendInfo(firstOffset, next - 1, scan.maxTimestamp(), logAppendTimeMs, scan.batches(),
-                    bytes);
-        } finally {
-            lock.unlock();
-        }
-        leaderEpochs.flush();
-        if (flushNow) {
-            flush();
-        }
-        return info;
-    }
-
-    private LogSegment maybeRoll(int appendBytes, long firstOffset, long lastOffset) throws IOException {
-        LogSegment active = segments.lastEntry().getValue();
-        long now = clock.getAsLong();
-        LogConfig c = config;
-        boolean roll = !active.isEmpty() && ((long) active.size() + appendBytes > c.segmentBytes()
-                || now - active.rollingBaseTimeMs() > c.segmentMs()
-                || active.indexIsFull()
-                || lastOffset - active.baseOffset() > Integer.MAX_VALUE);
-        if (!roll) {
-            if (active.isEmpty() && active.baseOffset() != firstOffset && firstOffset > active.baseOffset()) {
-                // A follower's first batch may start past the empty active segment's base; keep names truthful.
-                return replaceEmptyActive(active, firstOffset);
-            }
-            return active;
-        }
-        return roll(firstOffset);
-    }
-
-    private LogSegment replaceEmptyActive(LogSegment active, long base) throws IOException {
-        segments.remove(active.baseOffset());
-        active.closeAndDelete();
-        LogSegment created = LogSegment.create(dir, base, config, clock.getAsLong(), "");
-        segments.put(base, created);
-        return created;
+        return LogAppender.append(this, records, false, true, -1, -1);
     }
 
     /** Starts a new active segment at the log end offset (or {@code base} when given) and flushes the old one. */
@@ -304,22 +228,11 @@ public final class Log implements Closeable {
         try {
             ensureOpen();
             if (!segments.lastEntry().getValue().isEmpty()) {
-                roll(logEndOffset);
+                LogAppender.roll(this, logEndOffset);
             }
         } finally {
             lock.unlock();
         }
-    }
-
-    private LogSegment roll(long base) throws IOException {
-        LogSegment old = segments.lastEntry().getValue();
-        old.onBecomeInactive();
-        LogSegment created = LogSegment.create(dir, base, config, clock.getAsLong(), "");
-        segments.put(base, created);
-        // Kafka flushes a rolled segment in the background, so the recovery point keeps moving even when no fsync
-        // policy is configured, and an unclean restart only re-reads the newest segment.
-        runLater(() -> flusher.flushUpTo(base), 0);
-        return created;
     }
 
     /**
@@ -514,7 +427,7 @@ public final class Log implements Closeable {
 
     /** Rolls the active segment at {@code base}, even an empty one. Under the lock. */
     void rollAt(long base) throws IOException {
-        roll(base);
+        LogAppender.roll(this, base);
     }
 
     // Package-private access for the cleaner, which swaps segments under the lock.
@@ -534,27 +447,54 @@ public final class Log implements Closeable {
         return flusher;
     }
 
+    LogTransactions transactions() {
+        return transactions;
+    }
+
+    /** An append moved the log end. Under the lock. */
+    void appendedTo(long newLogEndOffset) {
+        logEndOffset = newLogEndOffset;
+    }
+
     void runLater(LogBackground.IoTask task, long delayMs) {
         background.runLater(task, delayMs);
     }
 
+    /** Changes are refused from the start of a close on. */
     void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException("log " + dir + " is closed");
+        if (closing) {
+            throw new LogClosedException("log " + dir + " is closed");
         }
     }
 
-    /** Flushes and closes the segments; after this a reopen with cleanShutdown=true skips recovery. */
+    /** True once a close started: no change is made to the log after that. */
+    boolean isClosing() {
+        return closing;
+    }
+
+    /**
+     * Flushes and closes the segments; after this a reopen with cleanShutdown=true skips recovery. Changes are refused
+     * from the start of the close ({@link LogClosedException}), so what the fsyncs cover is everything appended before
+     * it; the fsyncs and checkpoint writes run without the lock (as an append's do), so reads, high-watermark updates
+     * and a refused append never wait for the disk meanwhile.
+     */
     @Override
     public void close() throws IOException {
         lock.lock();
         try {
-            if (closed) {
+            if (closing) {
                 return;
             }
-            flush();
-            leaderEpochs.flush();
-            transactions.save(dir, logEndOffset);
+            closing = true;
+        } finally {
+            lock.unlock();
+        }
+        flush();
+        leaderEpochs.flush();
+        // Nothing changes the log end or the open transactions once closing is set.
+        transactions.save(dir, logEndOffset);
+        lock.lock();
+        try {
             closed = true;
             for (LogSegment segment : segments.values()) {
                 segment.close();
@@ -568,6 +508,7 @@ public final class Log implements Closeable {
     public void closeAndDelete() throws IOException {
         lock.lock();
         try {
+            closing = true;
             closed = true;
             for (LogSegment segment : segments.values()) {
                 segment.closeAndDelete();

@@ -243,7 +243,7 @@ final class LogCleaner {
         log.lock().lock();
         try {
             // A truncation shortens segments in place, so the same segment object may no longer hold what was read.
-            if (log.isClosed() || log.segments().get(original.baseOffset()) != original
+            if (log.isClosing() || log.segments().get(original.baseOffset()) != original
                     || log.truncationCount() != truncations) {
                 cleaned.closeAndDelete();
                 return false;

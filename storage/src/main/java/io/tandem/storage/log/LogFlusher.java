@@ -97,10 +97,11 @@ final class LogFlusher {
                 beforeFsync.run();
                 segment.flush();
             } catch (ClosedChannelException e) {
-                if (log.segments().get(segment.baseOffset()) == segment) {
+                if (!log.isClosed() && log.segments().get(segment.baseOffset()) == segment) {
                     throw e;
                 }
-                // Truncated, compacted or deleted meanwhile: nothing of it is left to make durable.
+                // Truncated, compacted or deleted meanwhile: nothing of it is left to make durable. Or the log was
+                // closed, and the close fsynced everything appended before it first.
             }
         }
         // The recovery point may pass records of a new epoch only once the checkpoint naming it is durable: a

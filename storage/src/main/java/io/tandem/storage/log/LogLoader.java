@@ -14,6 +14,8 @@ import java.util.TreeSet;
  * and indexes whose log is gone), loads every segment, and unless the last shutdown was clean recovers each segment
  * from the one holding the recovery point on (re-reads, CRC-checks and re-indexes batches; a torn tail is cut off
  * and, as in Kafka, every later segment deleted, since nothing after it can be trusted to follow on from it).
+ * Recovery hands each batch's partition leader epoch to the leader-epoch cache read from the checkpoint, so the
+ * cache names every epoch the recovered records carry; {@link Log#open} then drops entries past the recovered end.
  */
 final class LogLoader {
     private static final System.Logger LOG = System.getLogger(LogLoader.class.getName());
@@ -69,7 +71,7 @@ final class LogLoader {
         for (int i = 0; i < ordered.size(); i++) {
             long base = ordered.get(i);
             if (recoverFrom != null && base >= recoverFrom) {
-                LogSegment segment = LogSegment.loadAndRecover(dir, base, config, now);
+                LogSegment segment = LogSegment.loadAndRecover(dir, base, config, now, epochs);
                 loaded.add(segment);
                 int truncated = segment.recoveryTruncatedBytes();
                 if (truncated > 0) {
@@ -88,7 +90,7 @@ final class LogLoader {
                     break;
                 }
             } else {
-                loaded.add(LogSegment.load(dir, base, config, now));
+                loaded.add(LogSegment.load(dir, base, config, now, epochs));
             }
         }
         return new Loaded(loaded, epochs, torn, recoverFrom);

@@ -34,7 +34,7 @@ final class LogReader {
         }
         while (entry != null) {
             LogSegment segment = entry.getValue();
-            LogSlice slice = offset < end ? segment.read(offset, maxBytes, limit, minOneBatch) : null;
+            LogSlice slice = offset < end ? SegmentSlicer.read(segment, offset, maxBytes, limit, minOneBatch) : null;
             Map.Entry<Long, LogSegment> next = slice == null ? segments.higherEntry(entry.getKey()) : null;
             if (slice == null && next == null) {
                 slice = new LogSlice(segment.channel(), segment.logFile(), segment.size(), 0, end, end);

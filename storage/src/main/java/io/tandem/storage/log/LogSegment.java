@@ -95,25 +95,27 @@ final class LogSegment implements Closeable {
      * point); the rest is scanned to find the next offset and largest timestamp. Indexes that fail their sanity check
      * are rebuilt from the log.
      */
-    static LogSegment load(Path dir, long baseOffset, LogConfig config, long nowMs) throws IOException {
+    static LogSegment load(Path dir, long baseOffset, LogConfig config, long nowMs, LeaderEpochCache epochs)
+            throws IOException {
         LogSegment segment = new LogSegment(dir, baseOffset, config, "");
         if (!segment.offsetIndex.isSane(Math.max(segment.size, 1)) || segment.size == 0
                 && segment.offsetIndex.entries() > 0) {
-            segment.recover();
+            segment.recover(epochs);
         } else {
             segment.scanTail();
             if (!segment.timeIndex.isSane(segment.nextOffset)) {
-                segment.recover();
+                segment.recover(epochs);
             }
         }
         segment.rollingBaseTimeMs = segment.firstBatchMaxTimestamp(nowMs);
         return segment;
     }
 
-    /** Opens an existing segment and rebuilds its indexes from its batches; see {@link #recover()}. */
-    static LogSegment loadAndRecover(Path dir, long baseOffset, LogConfig config, long nowMs) throws IOException {
+    /** Opens an existing segment and rebuilds its indexes from its batches; see {@link #recover}. */
+    static LogSegment loadAndRecover(Path dir, long baseOffset, LogConfig config, long nowMs,
+            LeaderEpochCache epochs) throws IOException {
         LogSegment segment = new LogSegment(dir, baseOffset, config, "");
-        segment.recoveryTruncatedBytes = segment.recover();
+        segment.recoveryTruncatedBytes = segment.recover(epochs);
         segment.rollingBaseTimeMs = segment.firstBatchMaxTimestamp(nowMs);
         return segment;
     }
@@ -297,65 +299,6 @@ final class LogSegment implements Closeable {
         return null;
     }
 
-    /**
-     * Whole batches from the one holding {@code startOffset}, stopping before any batch starting at or after
-     * {@code maxOffsetExclusive} and at {@code maxBytes}, but always including the first batch when
-     * {@code minOneBatch}. Null when no batch here reaches {@code startOffset}.
-     */
-    LogSlice read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) throws IOException {
-        int limit = size;
-        BatchPosition first = translateOffset(startOffset);
-        if (first == null) {
-            return null;
-        }
-        if (first.baseOffset() >= maxOffsetExclusive || first.size() > maxBytes && !minOneBatch) {
-            return new LogSlice(channel, logFile, first.position(), 0, first.baseOffset(), first.baseOffset());
-        }
-        int length = first.size();
-        long next = first.lastOffset() + 1;
-        int position = first.position() + first.size();
-        ByteBuffer scratch = ByteBuffer.allocate(HEADER_BYTES);
-        if (length <= maxBytes) {
-            // The offset index vouches for the batches before an indexed one: all of them are whole and below its
-            // offset, so a long read (a consumer's 1 MiB of 16 KiB batches) reads two headers instead of sixty-four.
-            BatchPosition jump = lastIndexedBatchWithin(position, first.position() + (long) maxBytes, limit,
-                    maxOffsetExclusive, scratch);
-            if (jump != null) {
-                length = jump.position() + jump.size() - first.position();
-                next = jump.lastOffset() + 1;
-                position = jump.position() + jump.size();
-            }
-        }
-        while (position < limit) {
-            BatchPosition batch = headerAt(position, limit, scratch);
-            if (batch == null || batch.baseOffset() >= maxOffsetExclusive || (long) length + batch.size() > maxBytes) {
-                break;
-            }
-            length += batch.size();
-            next = batch.lastOffset() + 1;
-            position += batch.size();
-        }
-        return new LogSlice(channel, logFile, first.position(), length, first.baseOffset(), next);
-    }
-
-    /**
-     * The last indexed batch that starts at or after {@code from}, ends at or before {@code end}, lies below the
-     * segment size {@code limit} as read by the caller and has a last offset below {@code maxOffsetExclusive}; null
-     * when none does. The size was raised only after whole batches were written and entries are published after it,
-     * so a batch an entry points at below the limit is complete. An entry's batch may end past {@code end}: then the
-     * batch before it, which ends where it starts, is the answer, found from the entry before.
-     */
-    private BatchPosition lastIndexedBatchWithin(int from, long end, int limit, long maxOffsetExclusive,
-                                                 ByteBuffer scratch) throws IOException {
-        int n = offsetIndex.lastEntryWithin(Math.min(end - HEADER_BYTES, limit - 1L), maxOffsetExclusive);
-        if (n < 0 || offsetIndex.positionAt(n) < from) return null;
-        BatchPosition candidate = headerAt(offsetIndex.positionAt(n), limit, scratch);
-        if (candidate != null && candidate.position() + (long) candidate.size() <= end) return candidate;
-        if (n == 0 || offsetIndex.positionAt(n - 1) < from) return null;
-        candidate = headerAt(offsetIndex.positionAt(n - 1), limit, scratch);
-        return candidate != null && candidate.position() + (long) candidate.size() <= end ? candidate : null;
-    }
-
     /** Reads the whole batch at {@code batch} into a new buffer the caller releases. */
     ByteBuf readBatch(BatchPosition batch) throws IOException {
         ByteBuffer bytes = ByteBuffer.allocate(batch.size());
@@ -382,9 +325,12 @@ final class LogSegment implements Closeable {
 
     /**
      * Rebuilds the indexes from the batches, checking each batch's framing, CRC and offset order, and truncates the
-     * file at the first batch that fails: a torn tail from a crash mid-write. Returns the bytes cut off.
+     * file at the first batch that fails: a torn tail from a crash mid-write. Returns the bytes cut off. Each valid
+     * batch's partition leader epoch goes to {@code epochs} (kept only when newer than the latest known one, as
+     * Kafka's LogSegment.recover does): an epoch whose records reached the file but whose checkpoint line did not
+     * (a crash between the append and the checkpoint's write) is found again.
      */
-    int recover() throws IOException {
+    int recover(LeaderEpochCache epochs) throws IOException {
         offsetIndex.expandTo(maxIndexBytes);
         timeIndex.expandTo(maxIndexBytes);
         offsetIndex.reset();
@@ -415,6 +361,7 @@ final class LogSegment implements Closeable {
                 bytes.release();
             }
             indexBatch(header.lastOffset(), header.maxTimestamp(), position, header.size());
+            epochs.assign(scratch.getInt(RecordBatch.PARTITION_LEADER_EPOCH_OFFSET), header.baseOffset());
             position += header.size();
             next = header.lastOffset() + 1;
         }

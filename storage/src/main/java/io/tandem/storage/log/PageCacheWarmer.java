@@ -38,12 +38,20 @@ import java.util.concurrent.atomic.LongAdder;
  * the send) and is in the page cache unless the machine rebooted since. Measured cost of a check of a resident slice
  * (open, map, mincore, unmap, close): docs/BENCHMARKS.md, "Cold segment reads".
  *
- * <p>Known gaps: mincore counts a page whose read is still in flight as resident, so a slice already being read
- * ahead (the handler's own batch-header reads start a readahead over it) passes the check and its send may wait for
- * that read to finish; calling {@code load()} on every slice would wait here instead, at about 2.5 times the cost of
- * the check for a resident 1 MiB slice (docs/BENCHMARKS.md, "Cold segment reads"). And pages can be evicted again
- * between the warm-up and the send (only under memory pressure so heavy that pages read milliseconds ago are the
- * coldest): then that send blocks its loop as before.
+ * <p>What the check sees: Linux's mincore reports a page-cache page as resident only once it is up to date
+ * (mm/mincore.c, mincore_page: "no page-in operation would be required"), so a page whose read is still in flight
+ * (queued by readahead, or by another reader) counts as not resident, and {@code load()} here waits for it on this
+ * thread. Measured with {@code bench/kafka/InFlightReadProbe.java} (docs/BENCHMARKS.md, "Cold segment reads"): after
+ * madvise(WILLNEED) had queued every page of a range, the range stayed not resident until its reads completed. So
+ * a slice that passes the check will not make sendfile wait for the disk, unless its pages are evicted again between
+ * the check and the send (only under memory pressure so heavy that pages read milliseconds ago are the coldest).
+ *
+ * <p>What the counters say: {@code warmed} counts slices that had a page not up to date when checked (not cached,
+ * or its read in flight), which this thread then waited for; it is not the number of fetches that found their data
+ * outside the page cache. The fetch's own batch-header reads ({@code SegmentSlicer}: one at the slice's start, one
+ * near its end) run first on the same thread, wait for their pages and start the kernel's readahead over the slice,
+ * so a cold sequential read usually finds the slice resident by the check: its disk wait was spent on the handler
+ * thread in those reads, never on the event loop, and the slice counts as checked, not warmed.
  */
 public final class PageCacheWarmer {
     private static final System.Logger LOG = System.getLogger(PageCacheWarmer.class.getName());
@@ -51,7 +59,10 @@ public final class PageCacheWarmer {
     /** Reads ending within this many bytes of the active segment's end count as tail reads: not checked. */
     public static final long TAIL_BYTES = 8L << 20;
 
-    /** What the warmer has done since it was made. */
+    /**
+     * What the warmer has done since it was made: slices checked, slices that had a page not up to date (loaded here,
+     * {@code warmed}, and their bytes), tail reads not checked, checks that failed, and the time spent.
+     */
     public record Stats(long checked, long warmed, long warmedBytes, long tailReads, long failed, long checkNanos,
                         long warmNanos, String lastWarmedOn) {
     }

@@ -2,12 +2,14 @@ package io.tandem.storage.log;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -107,6 +109,65 @@ class LogFsyncOutsideLockTest {
         } finally {
             release.countDown();
             pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void closeShouldFsyncWithoutTheLockAndKeepEverythingAppendedBeforeIt() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        CountDownLatch inFsync = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<Thread> closer = new AtomicReference<>();
+        try {
+            Log log = Log.open(dir, LogConfig.defaults(), Log.Checkpoint.NONE, false, System::currentTimeMillis,
+                    null);
+            log.appendAsLeader(Batches.batch(2, 1), 0, -1);
+            log.appendAsLeader(Batches.batch(3, 2), 1, -1);
+            log.flusher().beforeFsync(() -> {
+                if (Thread.currentThread() != closer.get()) {
+                    return;
+                }
+                inFsync.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Future<?> closing = pool.submit(() -> {
+                closer.set(Thread.currentThread());
+                log.close();
+                return null;
+            });
+            assertTrue(inFsync.await(10, TimeUnit.SECONDS), "the close reached its fsync");
+
+            pool.submit(() -> {
+                log.updateHighWatermark(5);
+                return log.openTransactions();
+            }).get(10, TimeUnit.SECONDS);
+            assertEquals(5, log.highWatermark(), "the log's lock was free during the close's fsync");
+            assertEquals(List.of(0L, 1L, 2L, 3L, 4L), Batches.offsets(Batches.parse(log.read(0, 1 << 20, 5, true))),
+                    "and fetches still read");
+            Future<LogAppendInfo> late = pool.submit(() -> log.appendAsLeader(Batches.batch(1, 3), 1, -1));
+            ExecutionException refused = assertThrows(ExecutionException.class, () -> late.get(10, TimeUnit.SECONDS));
+            assertTrue(refused.getCause() instanceof LogClosedException, "an append after the close started is "
+                    + "refused at once, not made to wait for the fsync: " + refused.getCause());
+            assertFalse(closing.isDone(), "the close still waits for its fsync");
+
+            release.countDown();
+            closing.get(10, TimeUnit.SECONDS);
+            assertTrue(log.isClosed());
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+        try (Log reopened = Log.open(dir, LogConfig.defaults(), new Log.Checkpoint(0, 0, 5), true,
+                System::currentTimeMillis, null)) {
+            assertEquals(5, reopened.logEndOffset(), "everything appended before the close is kept");
+            assertEquals(0, reopened.recoveredTornBytes());
+            assertEquals(Map.of(0, 0L, 1, 2L), reopened.leaderEpochs().entries());
+            assertEquals(List.of(0L, 1L, 2L, 3L, 4L),
+                    Batches.offsets(Batches.parse(reopened.read(0, 1 << 20, 5, true))));
         }
     }
 }

@@ -4,7 +4,11 @@ import io.tandem.server.kafka.TopicPartition;
 import io.tandem.storage.log.Log;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -13,32 +17,76 @@ import java.util.function.Consumer;
 
 /**
  * The periodic work on a broker's logs, on threads of its own as Kafka runs it: retention, time-based flushes and
- * recovery-point checkpoints on one thread, compaction on another (Kafka's log cleaner thread,
- * {@code log.cleaner.threads} at its default of 1). A compaction pass over a large dirty log takes as long as it
- * takes; on these threads it delays neither retention nor the broker's other timers (group session timeouts above
- * all), which once shared one scheduler thread with it.
+ * recovery-point checkpoints on one thread, compaction on {@code log.cleaner.threads} others (Kafka's log cleaner
+ * threads, none when {@code log.cleaner.enable=false} or the count is 0). A compaction pass over a large dirty log
+ * takes as long as it takes; on these threads it delays neither retention nor the broker's other timers (group
+ * session timeouts above all), which once shared one scheduler thread with it. Each cleaner thread goes over the
+ * compacted logs and cleans those whose dirty ratio calls for it, skipping a log another cleaner thread holds (as
+ * Kafka's LogCleanerManager hands a log to one thread at a time), then waits {@code log.cleaner.backoff.ms}.
  */
 final class LogMaintenance implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(LogMaintenance.class.getName());
     /** How long a close waits for a pass in progress to finish before the logs close under it. */
     private static final long STOP_WAIT_MS = 10_000;
 
+    /** {@code log.cleaner.enable}, {@code log.cleaner.threads} and {@code log.cleaner.backoff.ms}. */
+    record CleanerSettings(boolean enabled, int threads, long backoffMs) {
+    }
+
     private final ScheduledExecutorService retention = Executors.newSingleThreadScheduledExecutor(
             daemon("kafka-log-retention"));
-    private final ScheduledExecutorService cleaner = Executors.newSingleThreadScheduledExecutor(
-            daemon("kafka-log-cleaner-thread-0"));
+    private final LogManager logs;
+    /** The cleaner threads and the settings they run with; replaced under this object's monitor. */
+    private final List<ScheduledExecutorService> cleaners = new ArrayList<>();
+    private CleanerSettings settings;
+    private boolean closed;
+    /** The logs a cleaner thread is compacting now; another thread skips them. */
+    private final Set<TopicPartition> inProgress = ConcurrentHashMap.newKeySet();
     /** Runs before each log's compaction: a test's way to make compaction slow. */
     private volatile Consumer<TopicPartition> beforeCompaction = tp -> { };
 
-    LogMaintenance(LogManager logs, long retentionCheckIntervalMs, long checkpointIntervalMs) {
+    LogMaintenance(LogManager logs, long retentionCheckIntervalMs, long checkpointIntervalMs,
+            CleanerSettings cleaner) {
         retention.scheduleWithFixedDelay(() -> applyRetention(logs.partitions().values()), retentionCheckIntervalMs,
                 retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
         // The recovery points on disk, as often as Kafka writes its recovery-point-offset-checkpoint: an unclean
         // restart re-reads only what was written after them, so this bounds the recovery time, not the log's size.
         retention.scheduleWithFixedDelay(() -> writeCheckpoints(logs), checkpointIntervalMs, checkpointIntervalMs,
                 TimeUnit.MILLISECONDS);
-        cleaner.scheduleWithFixedDelay(() -> compact(logs.partitions().values()), retentionCheckIntervalMs,
-                retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
+        this.logs = logs;
+        startCleaners(cleaner);
+    }
+
+    private void startCleaners(CleanerSettings cleaner) {
+        settings = cleaner;
+        int threads = cleaner.enabled() ? cleaner.threads() : 0;
+        // scheduleWithFixedDelay needs a positive delay: a backoff of 0 (which Kafka accepts) waits 1 ms.
+        long backoffMs = Math.max(1, cleaner.backoffMs());
+        for (int i = 0; i < threads; i++) {
+            ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
+                    daemon("kafka-log-cleaner-thread-" + i));
+            thread.scheduleWithFixedDelay(() -> compact(logs.partitions().values()), backoffMs, backoffMs,
+                    TimeUnit.MILLISECONDS);
+            cleaners.add(thread);
+        }
+    }
+
+    /**
+     * New cleaner settings (a dynamic log.cleaner.threads or log.cleaner.backoff.ms): as Kafka's
+     * LogCleaner.reconfigure, the cleaner threads are replaced by new ones. A pass in progress finishes on its old
+     * thread (never interrupted: an interrupt closes the log's channels) while the new threads skip the log it holds.
+     * Unchanged settings change nothing.
+     */
+    synchronized void reconfigureCleaner(CleanerSettings cleaner) {
+        if (cleaner.equals(settings) || closed) return;
+        cleaners.forEach(ScheduledExecutorService::shutdown);
+        cleaners.clear();
+        startCleaners(cleaner);
+    }
+
+    /** How many cleaner threads run. */
+    synchronized int cleanerThreads() {
+        return cleaners.size();
     }
 
     void beforeCompaction(Consumer<TopicPartition> hook) {
@@ -58,16 +106,18 @@ final class LogMaintenance implements AutoCloseable {
         }
     }
 
-    /** One cleaner pass: compacts each compacted log whose dirty ratio calls for it. */
+    /** One cleaner pass: compacts each compacted log whose dirty ratio calls for it and no other thread holds. */
     private void compact(Collection<Partition> partitions) {
         for (Partition partition : partitions) {
             Log log = partition.log();
-            if (!log.config().compact() || log.isClosed()) continue;
+            if (!log.config().compact() || log.isClosed() || !inProgress.add(partition.topicPartition())) continue;
             try {
                 beforeCompaction.accept(partition.topicPartition());
                 log.compact();
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "Compaction of " + partition.topicPartition() + " failed", e);
+            } finally {
+                inProgress.remove(partition.topicPartition());
             }
         }
     }
@@ -80,14 +130,23 @@ final class LogMaintenance implements AutoCloseable {
         }
     }
 
-    /** Stops both threads, waiting a little for a pass in progress, so no pass runs on a log being closed. */
+    /** Stops the threads, waiting a little for a pass in progress, so no pass runs on a log being closed. */
     @Override
     public void close() {
+        List<ScheduledExecutorService> stopping;
+        synchronized (this) {
+            closed = true;
+            stopping = List.copyOf(cleaners);
+        }
         retention.shutdownNow();
-        cleaner.shutdownNow();
+        stopping.forEach(ScheduledExecutorService::shutdownNow);
         try {
-            if (!retention.awaitTermination(STOP_WAIT_MS, TimeUnit.MILLISECONDS)
-                    || !cleaner.awaitTermination(STOP_WAIT_MS, TimeUnit.MILLISECONDS)) {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MS);
+            boolean stopped = retention.awaitTermination(STOP_WAIT_MS, TimeUnit.MILLISECONDS);
+            for (ScheduledExecutorService cleaner : stopping) {
+                stopped &= cleaner.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+            if (!stopped) {
                 LOG.log(System.Logger.Level.WARNING, "Log maintenance still running after {0} ms; closing the logs",
                         STOP_WAIT_MS);
             }

@@ -156,12 +156,33 @@ public final class LogManager implements Closeable {
 
     /**
      * Starts retention and time-based flushes (every {@code retentionCheckIntervalMs}), checkpoints (every
-     * {@code checkpointIntervalMs}) and compaction on threads of their own (see {@link LogMaintenance}); stopped by
-     * {@link #close}.
+     * {@code checkpointIntervalMs}) and compaction on threads of their own (see {@link LogMaintenance}): the cleaner's
+     * settings are {@code log.cleaner.enable}, {@code log.cleaner.threads} and {@code log.cleaner.backoff.ms} (the
+     * wait between a cleaner thread's passes). Stopped by {@link #close}.
      */
-    public synchronized void startMaintenance(long retentionCheckIntervalMs, long checkpointIntervalMs) {
+    public synchronized void startMaintenance(long retentionCheckIntervalMs, long checkpointIntervalMs,
+            boolean cleanerEnabled, int cleanerThreads, long cleanerBackoffMs) {
         if (maintenance != null) throw new IllegalStateException("log maintenance already started");
-        maintenance = new LogMaintenance(this, retentionCheckIntervalMs, checkpointIntervalMs);
+        maintenance = new LogMaintenance(this, retentionCheckIntervalMs, checkpointIntervalMs,
+                new LogMaintenance.CleanerSettings(cleanerEnabled, cleanerThreads, cleanerBackoffMs));
+    }
+
+    /**
+     * Applies new cleaner settings (dynamic {@code log.cleaner.threads} / {@code log.cleaner.backoff.ms}); nothing
+     * before maintenance starts or when they are unchanged.
+     */
+    public void reconfigureCleaner(boolean cleanerEnabled, int cleanerThreads, long cleanerBackoffMs) {
+        LogMaintenance running = maintenance;
+        if (running != null) {
+            running.reconfigureCleaner(new LogMaintenance.CleanerSettings(cleanerEnabled, cleanerThreads,
+                    cleanerBackoffMs));
+        }
+    }
+
+    /** How many log cleaner threads run (0 before maintenance starts). */
+    public int cleanerThreads() {
+        LogMaintenance running = maintenance;
+        return running == null ? 0 : running.cleanerThreads();
     }
 
     /** Runs {@code hook} before each log's compaction, on the cleaner thread: tests make compaction slow with it. */
