@@ -20,8 +20,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.IntPredicate;
 import java.util.function.IntUnaryOperator;
+import java.util.function.ToIntFunction;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -84,26 +86,20 @@ public final class ShareCoordinatorPersister implements SharePersister {
             request.topics.add(t);
             ReadShareGroupStateResponse response = (ReadShareGroupStateResponse) transport.send(brokerId,
                     ApiKey.READ_SHARE_GROUP_STATE, READ_VERSION, request);
-            for (ReadShareGroupStateResponse.ReadStateResult rt : response.results) {
-                if (!topicId.equals(rt.topicId)) continue;
-                for (ReadShareGroupStateResponse.PartitionResult rp : rt.partitions) {
-                    if (rp.partition != partition) continue;
-                    // The share coordinator's answer for a share-partition never initialized (see
-                    // ShareStateHandlers): as the local read, no state.
-                    if (rp.errorCode == INVALID_REQUEST) {
-                        return new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
-                                ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of());
-                    }
-                    check(rp.errorCode, rp.errorMessage);
-                    List<ShareStateBatch> batches = new ArrayList<>();
-                    for (ReadShareGroupStateResponse.StateBatch b : rp.stateBatches) {
-                        batches.add(new ShareStateBatch(b.firstOffset, b.lastOffset, b.deliveryState,
-                                b.deliveryCount));
-                    }
-                    return new Stored(rp.stateEpoch, rp.startOffset, List.copyOf(batches));
-                }
+            ReadShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
+                    rt -> rt.partitions, r -> r.partition);
+            // The share coordinator's answer for a share-partition never initialized (see ShareStateHandlers): as
+            // the local read, no state.
+            if (rp.errorCode == INVALID_REQUEST) {
+                return new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
+                        ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of());
             }
-            throw missing(key);
+            check(rp.errorCode, rp.errorMessage);
+            List<ShareStateBatch> batches = new ArrayList<>();
+            for (ReadShareGroupStateResponse.StateBatch b : rp.stateBatches) {
+                batches.add(new ShareStateBatch(b.firstOffset, b.lastOffset, b.deliveryState, b.deliveryCount));
+            }
+            return new Stored(rp.stateEpoch, rp.startOffset, List.copyOf(batches));
         });
     }
 
@@ -126,15 +122,10 @@ public final class ShareCoordinatorPersister implements SharePersister {
             request.topics.add(t);
             InitializeShareGroupStateResponse response = (InitializeShareGroupStateResponse) transport.send(brokerId,
                     ApiKey.INITIALIZE_SHARE_GROUP_STATE, INITIALIZE_VERSION, request);
-            for (InitializeShareGroupStateResponse.InitializeStateResult rt : response.results) {
-                if (!topicId.equals(rt.topicId)) continue;
-                for (InitializeShareGroupStateResponse.PartitionResult rp : rt.partitions) {
-                    if (rp.partition != partition) continue;
-                    check(rp.errorCode, rp.errorMessage);
-                    return null;
-                }
-            }
-            throw missing(key);
+            InitializeShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
+                    rt -> rt.partitions, r -> r.partition);
+            check(rp.errorCode, rp.errorMessage);
+            return null;
         });
     }
 
@@ -168,15 +159,10 @@ public final class ShareCoordinatorPersister implements SharePersister {
             request.topics.add(t);
             WriteShareGroupStateResponse response = (WriteShareGroupStateResponse) transport.send(brokerId,
                     ApiKey.WRITE_SHARE_GROUP_STATE, WRITE_VERSION, request);
-            for (WriteShareGroupStateResponse.WriteStateResult rt : response.results) {
-                if (!topicId.equals(rt.topicId)) continue;
-                for (WriteShareGroupStateResponse.PartitionResult rp : rt.partitions) {
-                    if (rp.partition != partition) continue;
-                    check(rp.errorCode, rp.errorMessage);
-                    return null;
-                }
-            }
-            throw missing(key);
+            WriteShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
+                    rt -> rt.partitions, r -> r.partition);
+            check(rp.errorCode, rp.errorMessage);
+            return null;
         });
     }
 
@@ -197,15 +183,10 @@ public final class ShareCoordinatorPersister implements SharePersister {
             request.topics.add(t);
             DeleteShareGroupStateResponse response = (DeleteShareGroupStateResponse) transport.send(brokerId,
                     ApiKey.DELETE_SHARE_GROUP_STATE, DELETE_VERSION, request);
-            for (DeleteShareGroupStateResponse.DeleteStateResult rt : response.results) {
-                if (!topicId.equals(rt.topicId)) continue;
-                for (DeleteShareGroupStateResponse.PartitionResult rp : rt.partitions) {
-                    if (rp.partition != partition) continue;
-                    check(rp.errorCode, rp.errorMessage);
-                    return null;
-                }
-            }
-            throw missing(key);
+            DeleteShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
+                    rt -> rt.partitions, r -> r.partition);
+            check(rp.errorCode, rp.errorMessage);
+            return null;
         });
     }
 
@@ -267,6 +248,18 @@ public final class ShareCoordinatorPersister implements SharePersister {
         if (error != io.tandem.server.kafka.ErrorCodes.NONE) {
             throw new ApiException(error, message != null ? message : Errors.forCode(error).message());
         }
+    }
+
+    /** The share-partition's result in a share-state response, whichever of the four RPCs answered. */
+    private static <T, P> P resultFor(ShareStateCoordinator.Key key, List<T> topics, Function<T, UUID> topicOf,
+                                      Function<T, List<P>> partitionsOf, ToIntFunction<P> partitionOf) {
+        for (T topic : topics) {
+            if (!key.topicId().equals(topicOf.apply(topic))) continue;
+            for (P result : partitionsOf.apply(topic)) {
+                if (partitionOf.applyAsInt(result) == key.partition()) return result;
+            }
+        }
+        throw missing(key);
     }
 
     private static ApiException missing(ShareStateCoordinator.Key key) {
