@@ -26,7 +26,7 @@ class TopicDeletionRaceTest {
         try (LocalZnodeStore local = new LocalZnodeStore(dir)) {
             ClusterMetadata[] metadata = new ClusterMetadata[1];
             boolean[] raced = {false};
-            ZnodeStore store = new Delegating(local) {
+            ZnodeStore store = new ForwardingZnodeStore(local) {
                 @Override
                 public byte[] getData(String path) throws Exception {
                     if (path.equals(KafkaZkLayout.deleteTopicPath(TOPIC)) && !raced[0]) {
@@ -51,50 +51,6 @@ class TopicDeletionRaceTest {
             local.create(KafkaZkLayout.topicPath(TOPIC), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(
                     TopicId.random(), new TreeMap<>(Map.of(0, List.of(0))))), false);
             assertNotNull(metadata[0].topic(TOPIC), "a topic made again under the name is read");
-        }
-    }
-
-    /** Passes every call to {@code inner}. */
-    private static class Delegating implements ZnodeStore {
-        private final ZnodeStore inner;
-
-        Delegating(ZnodeStore inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public byte[] getData(String path) throws Exception {
-            return inner.getData(path);
-        }
-
-        @Override
-        public List<String> getChildren(String path) throws Exception {
-            return inner.getChildren(path);
-        }
-
-        @Override
-        public boolean create(String path, byte[] data, boolean ephemeral) throws Exception {
-            return inner.create(path, data, ephemeral);
-        }
-
-        @Override
-        public void setData(String path, byte[] data) throws Exception {
-            inner.setData(path, data);
-        }
-
-        @Override
-        public void deleteRecursive(String path) throws Exception {
-            inner.deleteRecursive(path);
-        }
-
-        @Override
-        public String createSequential(String prefix, byte[] data) throws Exception {
-            return inner.createSequential(prefix, data);
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }
