@@ -196,6 +196,9 @@ public final class ZabDriver {
                 machine.submit(txn);
             }
         }
+        if (ready.configAdopted() != null) {
+            application.onConfigAdopted(ready.configAdopted().version(), ready.configAdopted().members());
+        }
     }
 
     /** Sends each peer its messages in order, batched: one hand-off to the network and one flush per peer. */

@@ -73,6 +73,13 @@ public final class ZabServer implements Closeable {
         default MembershipReader membershipReader() {
             return txn -> null;
         }
+
+        /**
+         * Zab adopted a newer committed configuration from a peer's notification (see {@link Ready#configAdopted()}):
+         * the members (and the application's text of them) at {@code version}. The synchronization that follows brings
+         * the reconfig itself (or a snapshot holding it) to the application as usual.
+         */
+        default void onConfigAdopted(long version, Members members) {}
     }
 
     private record PeerMessage(int from, ZabMessage message) {}

@@ -4,8 +4,6 @@ import io.tandem.server.zab.ZabMessage.Notification;
 import io.tandem.server.zab.ZabMessage.SessionMessage;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -44,9 +42,8 @@ public final class ZabStateMachine {
     // Durable state, mirrored: every change is also placed in the pending Ready.
     private long acceptedEpoch;
     private long currentEpoch;
-    private long snapshotZxid;
-    private SnapshotData snapshot;
-    private final ArrayList<LogEntry> log = new ArrayList<>();
+    /** The latest snapshot and the log entries after it. */
+    private final ZabLog log;
     /**
      * The highest zxid of this member's own log known to be durable: what the driver reported through
      * {@link #logSynced} (or what was on disk at start), never above {@link #lastZxid()}. A leader sends a proposal
@@ -84,8 +81,11 @@ public final class ZabStateMachine {
      */
     private boolean observer;
     /**
-     * A committed reconfig removed this member: it takes part in nothing any more (no votes, no sessions, no
-     * writes) until it is restarted with a configuration that names it and a reconfig adds it again.
+     * A committed reconfig removed this member: it takes part in nothing any more (no votes, no sessions, no writes).
+     * It only asks the members of the configuration that removed it, each tick, whether a newer one names it again
+     * (its LOOKING notification carries the configuration it knows; a member running a newer one answers with it),
+     * and rejoins when one does, as a server Apache's reconfig removed learns from notifications that it was added
+     * back.
      */
     private boolean removed;
     /** The highest zxid handed to the application (via commits or a snapshot); never moves past the log. */
@@ -113,20 +113,12 @@ public final class ZabStateMachine {
         this.incarnation = incarnation;
         this.acceptedEpoch = durable.acceptedEpoch();
         this.currentEpoch = durable.currentEpoch();
-        this.snapshotZxid = durable.snapshotZxid();
-        this.snapshot = durable.snapshot();
-        this.committedZxid = snapshotZxid;
+        this.log = new ZabLog(durable.snapshotZxid(), durable.snapshot(), durable.log());
+        this.committedZxid = log.snapshotZxid();
         this.recovering = durable.recovering();
         this.observer = config.isObserver(myId);
         Checks.require(!recovering || config.voters().length > 1 || config.isObserver(myId),
                 "a single server has nobody to re-sync from after losing its history");
-        for (LogEntry entry : durable.log()) {
-            if (entry.zxid() <= snapshotZxid) {
-                continue;
-            }
-            Checks.require(entry.zxid() > lastZxid(), "recovered log out of order at %s", Zxid.toString(entry.zxid()));
-            log.add(entry);
-        }
         this.durableZxid = lastZxid();
         this.election = new ZabElection(this);
         startLooking("started");
@@ -139,7 +131,7 @@ public final class ZabStateMachine {
     public long acceptedEpoch() { return acceptedEpoch; }
     public long currentEpoch() { return currentEpoch; }
     public long committedZxid() { return committedZxid; }
-    public long snapshotZxid() { return snapshotZxid; }
+    public long snapshotZxid() { return log.snapshotZxid(); }
 
     /** True until a leader has synced this member after its history was set aside (see the field's comment). */
     public boolean isRecovering() { return recovering; }
@@ -164,7 +156,7 @@ public final class ZabStateMachine {
     }
 
     public long lastZxid() {
-        return log.isEmpty() ? snapshotZxid : log.get(log.size() - 1).zxid();
+        return log.lastZxid();
     }
 
     /** The leader this node follows or is, or -1 while looking. */
@@ -244,6 +236,7 @@ public final class ZabStateMachine {
     public void tick() {
         now++;
         if (removed) {
+            askWhetherAddedBack();
             return;
         }
         switch (role) {
@@ -280,14 +273,10 @@ public final class ZabStateMachine {
     public void compact(long zxid, SnapshotData snapshotData) {
         Checks.require(zxid <= committedZxid, "snapshot at %s is ahead of the committed %s", Zxid.toString(zxid),
                 Zxid.toString(committedZxid));
-        if (zxid <= snapshotZxid) {
+        if (zxid <= log.snapshotZxid()) {
             return;
         }
-        int index = indexOf(zxid);
-        Checks.require(index >= 0, "snapshot zxid %s is not in the log", Zxid.toString(zxid));
-        log.subList(0, index + 1).clear();
-        snapshotZxid = zxid;
-        snapshot = snapshotData;
+        log.compact(zxid, snapshotData);
         pending.purgeBeforeZxid = zxid;
     }
 
@@ -296,9 +285,7 @@ public final class ZabStateMachine {
      * followers stream that copy, since the one received may live in a temporary file.
      */
     public void snapshotStored(long zxid, SnapshotData stored) {
-        if (zxid == snapshotZxid) {
-            snapshot = stored;
-        }
+        log.snapshotStored(zxid, stored);
     }
 
     /**
@@ -320,6 +307,13 @@ public final class ZabStateMachine {
 
     /** Handles one message from peer {@code from}. Messages from unknown ids or stale sessions are logged and dropped. */
     public void receive(int from, ZabMessage message) {
+        if (from != myId && message instanceof Notification notification) {
+            adoptNewerConfig(from, notification);
+            if (!removed && !config.isMember(from)) {
+                answerNonMember(from, notification);
+                return;
+            }
+        }
         if (removed) {
             return;
         }
@@ -381,7 +375,7 @@ public final class ZabStateMachine {
      * before the first input; without it the machine sees no reconfig and only {@link #changeMembers} changes members.
      */
     public void readMembersWith(MembershipReader reader) {
-        membership.readWith(reader, log);
+        membership.readWith(reader, log.entries());
     }
 
     /**
@@ -408,6 +402,62 @@ public final class ZabStateMachine {
     /** After an input: the consequences of a configuration it activated ({@link ZabMembership#settle}). */
     private void settle() {
         membership.settle(this);
+    }
+
+    /**
+     * Apache's FastLeaderElection: a looking member that hears of a newer configuration than its own adopts it and
+     * starts a new election round in it. Every configuration a notification carries was committed (members carry only
+     * what they activated, which they do on commit), so a quorum of its voters holds the reconfig: adopting it never
+     * lets an older history win an election, and without it a member that was down while reconfigs replaced the
+     * voters it knows would look for a leader among servers that left (simulator seeds 1028 and 1082). A removed
+     * member named by the newer configuration rejoins; one it does not name stays removed.
+     */
+    private void adoptNewerConfig(int from, Notification n) {
+        if (n.config() == null || n.configVersion() <= membership.activeConfigZxid()
+                || (role != Role.LOOKING && !removed)) {
+            return;
+        }
+        LOG.log(Level.INFO, "server {0}: adopting configuration 0x{1} {2} from server {3}", myId,
+                Long.toHexString(n.configVersion()), n.config(), from);
+        activate(n.configVersion(), n.config());
+        pending.configAdopted = new Ready.AdoptedConfig(n.configVersion(), n.config());
+        if (removed && n.config().isMember(myId)) {
+            removed = false;
+            startLooking("named again by configuration 0x" + Long.toHexString(n.configVersion()));
+        } else if (!removed) {
+            startLooking("adopted configuration 0x" + Long.toHexString(n.configVersion()));
+        }
+    }
+
+    /**
+     * A notification from a server the active configuration does not name (removed, not yet known to be added, or one
+     * that never was): its vote counts for nothing, but a looking one whose configuration is older than this member's
+     * is told this member's vote and configuration, as Apache answers a notification from a non-voter at once; it may
+     * learn that it was added back. Only older ones, so two members that both take the other for a stranger do not
+     * answer each other forever.
+     */
+    private void answerNonMember(int from, Notification n) {
+        if (n.senderState() == Role.LOOKING && n.configVersion() < membership.activeConfigZxid()) {
+            election.answer(from);
+        }
+    }
+
+    /** A removed member's question, each tick: see {@link #removed}. */
+    private void askWhetherAddedBack() {
+        Members members = membership.activeMembers();
+        if (members == null) {
+            return;
+        }
+        Notification question = new Notification(myId, lastZxid(), currentEpoch, 0, Role.LOOKING, recovering,
+                membership.activeConfigZxid(), members);
+        java.util.TreeSet<Integer> asked = new java.util.TreeSet<>();
+        for (int[] ids : new int[][] {members.voters(), members.observers(), config.voters(), config.observers()}) {
+            for (int id : ids) {
+                if (id != myId && asked.add(id)) {
+                    pending.send(id, question);
+                }
+            }
+        }
     }
 
     /** A committed reconfig removed this member: it takes part in nothing from now on. */
@@ -473,25 +523,11 @@ public final class ZabStateMachine {
     // ---------------------------------------------------------------------------------------------------- log
 
     int indexOf(long zxid) {
-        int low = 0;
-        int high = log.size() - 1;
-        while (low <= high) {
-            int mid = (low + high) >>> 1;
-            long found = log.get(mid).zxid();
-            if (found < zxid) {
-                low = mid + 1;
-            } else if (found > zxid) {
-                high = mid - 1;
-            } else {
-                return mid;
-            }
-        }
-        return -(low + 1);
+        return log.indexOf(zxid);
     }
 
     void appendLocal(LogEntry entry) {
-        Checks.requireZxids(entry.zxid() > lastZxid(), "append of %s after %s", entry.zxid(), lastZxid());
-        log.add(entry);
+        log.append(entry);
         pending.appends.add(entry);
         membership.appended(entry);
     }
@@ -500,11 +536,9 @@ public final class ZabStateMachine {
         // Truncation never drops a committed transaction (ZOOKEEPER-1154, -1156): a leader asking for that is a bug.
         Checks.require(zxid >= committedZxid, "server %d: truncation to %s would drop committed %s", myId,
                 Zxid.toString(zxid), Zxid.toString(committedZxid));
-        Checks.require(zxid >= snapshotZxid, "truncation to %s below the snapshot %s", Zxid.toString(zxid),
-                Zxid.toString(snapshotZxid));
-        int index = indexOf(zxid);
-        int keep = index >= 0 ? index + 1 : -(index + 1);
-        log.subList(keep, log.size()).clear();
+        Checks.require(zxid >= log.snapshotZxid(), "truncation to %s below the snapshot %s", Zxid.toString(zxid),
+                Zxid.toString(log.snapshotZxid()));
+        log.truncateAfter(zxid);
         membership.truncated(zxid);
         durableZxid = Math.min(durableZxid, zxid);
         pending.appends.removeIf(entry -> entry.zxid() > zxid);
@@ -514,10 +548,8 @@ public final class ZabStateMachine {
 
     void installSnapshot(long zxid, SnapshotData bytes) {
         Checks.require(bytes != null, "SNAP without snapshot bytes");
-        log.clear();
+        log.replaceWith(zxid, bytes);
         membership.snapshotInstalled(); // the application hands over the snapshot's configuration (changeMembers)
-        snapshotZxid = zxid;
-        snapshot = bytes;
         committedZxid = zxid;
         durableZxid = zxid; // the Ready writes the snapshot durably before anything that depends on it
         pending.appends.clear();
@@ -532,10 +564,9 @@ public final class ZabStateMachine {
             return;
         }
         Checks.requireZxids(zxid <= lastZxid(), "commit of %s beyond the log end %s", zxid, lastZxid());
-        int index = indexOf(committedZxid);
-        int from = index >= 0 ? index + 1 : -(index + 1);
-        for (int i = from; i < log.size() && log.get(i).zxid() <= zxid; i++) {
-            LogEntry entry = log.get(i);
+        List<LogEntry> entries = log.entries();
+        for (int i = log.indexAfter(committedZxid); i < entries.size() && entries.get(i).zxid() <= zxid; i++) {
+            LogEntry entry = entries.get(i);
             pending.commits.add(entry);
             Members members = membership.pendingAt(entry.zxid());
             if (members != null) {
@@ -569,24 +600,20 @@ public final class ZabStateMachine {
      * proposal. A replicated application's leader-side prep step reads them (as ZooKeeper's outstanding changes).
      */
     List<LogEntry> logAfter(long zxid) {
-        int index = indexOf(zxid);
-        int from = index >= 0 ? index + 1 : -(index + 1);
-        return List.copyOf(log.subList(from, log.size()));
+        return log.after(zxid);
     }
 
     int uncommittedCount() {
-        int index = indexOf(committedZxid);
-        int committedCount = index >= 0 ? index + 1 : -(index + 1);
-        return log.size() - committedCount;
+        return log.countAfter(committedZxid);
     }
 
     /** The in-memory log after the snapshot, for the leader's synchronization; not to be modified. */
     List<LogEntry> log() {
-        return log;
+        return log.entries();
     }
 
     SnapshotData snapshot() {
-        return snapshot;
+        return log.snapshot();
     }
 
     long durableZxid() {
