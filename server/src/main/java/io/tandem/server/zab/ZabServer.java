@@ -331,6 +331,7 @@ public final class ZabServer implements Closeable {
                     input = inbox.poll();
                 }
                 driver.advance();
+                followRemoval();
                 publishState();
             }
         } catch (InterruptedException e) {
@@ -362,12 +363,18 @@ public final class ZabServer implements Closeable {
             int[] observers = change.members().values().stream().filter(QuorumTransport.Peer::observer)
                     .mapToInt(QuorumTransport.Peer::id).sorted().toArray();
             driver.changeMembers(change.zxid(), voters, observers);
-            if (machine.isRemoved()) {
-                removed = true;
-                transport.changeMembers(Map.of(machine.myId(), transport.peers().get(machine.myId())));
-            } else {
-                transport.changeMembers(change.members());
-            }
+            // A removed member keeps the members of the configuration that removed it: it asks them whether a newer
+            // one names it again (ZabStateMachine.removed).
+            transport.changeMembers(change.members());
+            followRemoval();
+        }
+    }
+
+    /** The transport dials as a stranger while the machine is removed, as a member again once it is named again. */
+    private void followRemoval() {
+        if (machine.isRemoved() != removed) {
+            removed = machine.isRemoved();
+            transport.asStranger(removed);
         }
     }
 

@@ -94,6 +94,8 @@ public final class ZabStateMachine {
     private Role role = Role.LOOKING;
 
     private final ZabElection election;
+    /** The configurations notifications carry: adopting newer ones, answering strangers, a removed member's asking. */
+    private final ZabConfigExchange configs = new ZabConfigExchange(this);
     /** The session with the leader while FOLLOWING, else null. */
     ZabFollower follower;
     /** The leader's state while LEADING, else null. */
@@ -225,6 +227,10 @@ public final class ZabStateMachine {
         return election.earlyDecisions();
     }
 
+    ZabElection election() {
+        return election;
+    }
+
     /** Election internals, for diagnostics only. */
     String describeElection() {
         return election.toString();
@@ -236,7 +242,7 @@ public final class ZabStateMachine {
     public void tick() {
         now++;
         if (removed) {
-            askWhetherAddedBack();
+            configs.askWhetherAddedBack();
             return;
         }
         switch (role) {
@@ -308,9 +314,9 @@ public final class ZabStateMachine {
     /** Handles one message from peer {@code from}. Messages from unknown ids or stale sessions are logged and dropped. */
     public void receive(int from, ZabMessage message) {
         if (from != myId && message instanceof Notification notification) {
-            adoptNewerConfig(from, notification);
+            configs.adoptNewerConfig(from, notification);
             if (!removed && !config.isMember(from)) {
-                answerNonMember(from, notification);
+                configs.answerNonMember(from, notification);
                 return;
             }
         }
@@ -394,7 +400,7 @@ public final class ZabStateMachine {
     }
 
     /** {@link ZabMembership#activate}: the machine's configuration is the one it returns. */
-    private void activate(long zxid, Members members) {
+    void activate(long zxid, Members members) {
         config = membership.activate(zxid, members, config);
         observer = !config.isVoter(myId);
     }
@@ -404,60 +410,10 @@ public final class ZabStateMachine {
         membership.settle(this);
     }
 
-    /**
-     * Apache's FastLeaderElection: a looking member that hears of a newer configuration than its own adopts it and
-     * starts a new election round in it. Every configuration a notification carries was committed (members carry only
-     * what they activated, which they do on commit), so a quorum of its voters holds the reconfig: adopting it never
-     * lets an older history win an election, and without it a member that was down while reconfigs replaced the
-     * voters it knows would look for a leader among servers that left (simulator seeds 1028 and 1082). A removed
-     * member named by the newer configuration rejoins; one it does not name stays removed.
-     */
-    private void adoptNewerConfig(int from, Notification n) {
-        if (n.config() == null || n.configVersion() <= membership.activeConfigZxid()
-                || (role != Role.LOOKING && !removed)) {
-            return;
-        }
-        LOG.log(Level.INFO, "server {0}: adopting configuration 0x{1} {2} from server {3}", myId,
-                Long.toHexString(n.configVersion()), n.config(), from);
-        activate(n.configVersion(), n.config());
-        pending.configAdopted = new Ready.AdoptedConfig(n.configVersion(), n.config());
-        if (removed && n.config().isMember(myId)) {
-            removed = false;
-            startLooking("named again by configuration 0x" + Long.toHexString(n.configVersion()));
-        } else if (!removed) {
-            startLooking("adopted configuration 0x" + Long.toHexString(n.configVersion()));
-        }
-    }
-
-    /**
-     * A notification from a server the active configuration does not name (removed, not yet known to be added, or one
-     * that never was): its vote counts for nothing, but a looking one whose configuration is older than this member's
-     * is told this member's vote and configuration, as Apache answers a notification from a non-voter at once; it may
-     * learn that it was added back. Only older ones, so two members that both take the other for a stranger do not
-     * answer each other forever.
-     */
-    private void answerNonMember(int from, Notification n) {
-        if (n.senderState() == Role.LOOKING && n.configVersion() < membership.activeConfigZxid()) {
-            election.answer(from);
-        }
-    }
-
-    /** A removed member's question, each tick: see {@link #removed}. */
-    private void askWhetherAddedBack() {
-        Members members = membership.activeMembers();
-        if (members == null) {
-            return;
-        }
-        Notification question = new Notification(myId, lastZxid(), currentEpoch, 0, Role.LOOKING, recovering,
-                membership.activeConfigZxid(), members);
-        java.util.TreeSet<Integer> asked = new java.util.TreeSet<>();
-        for (int[] ids : new int[][] {members.voters(), members.observers(), config.voters(), config.observers()}) {
-            for (int id : ids) {
-                if (id != myId && asked.add(id)) {
-                    pending.send(id, question);
-                }
-            }
-        }
+    /** A newer configuration names this removed member again: it looks for the leader like any member. */
+    void rejoin(String reason) {
+        removed = false;
+        startLooking(reason);
     }
 
     /** A committed reconfig removed this member: it takes part in nothing from now on. */

@@ -183,6 +183,11 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     @Override
+    public void onConfigAdopted(long version, Members adopted) {
+        enqueue(() -> membership.adopted(version, adopted.text()));
+    }
+
+    @Override
     public byte[] prepareForwarded(byte[] request) {
         // The leader prepares on the commit thread, against the tree plus its outstanding changes, and proposes there.
         enqueue(() -> handleForwarded(request));

@@ -207,6 +207,45 @@ class VoterReconfigEnsembleTest {
     }
 
     @Test
+    void aRemovedFollowerAddedBackByALaterReconfigRejoinsWithoutARestart() throws Exception {
+        startVoters(0);
+        int leader = ensemble.awaitServing(30_000);
+        int removedId = leader % TestEnsemble.SIZE + 1;
+        ZooKeeperAdmin admin = superAdmin(leader);
+        String removed = text(admin.reconfigure((String) null, Integer.toString(removedId), null, -1, null));
+        assertFalse(removed.contains("server." + removedId + "="), removed);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (ensemble.mode(removedId).equals("follower") && System.nanoTime() - deadline < 0) {
+            Thread.sleep(50);
+        }
+        assertNotEquals("follower", ensemble.mode(removedId), "the removed member stops serving");
+        ZooKeeper viaLeader = client(leader);
+        viaLeader.create("/while-removed", "missed".getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                CreateMode.PERSISTENT);
+
+        // Added back as Apache's removed server is: the same process learns it from the members' notifications.
+        String line = "server." + removedId + "=" + ensemble.serverLine(removedId) + ":participant;127.0.0.1:"
+                + ensemble.clientPort(removedId);
+        String readded = text(admin.reconfigure(line, null, null, -1, null));
+        assertTrue(readded.contains(line + "\n"), readded);
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!ensemble.mode(removedId).equals("follower") && System.nanoTime() - deadline < 0) {
+            Thread.sleep(100);
+        }
+        assertEquals("follower", ensemble.mode(removedId), "the member added back follows the leader again");
+        assertEquals(leader, ensemble.awaitServing(20_000));
+        ZooKeeper viaRejoined = client(removedId);
+        viaRejoined.sync("/while-removed");
+        assertEquals("missed", text(viaRejoined.getData("/while-removed", false, null)),
+                "it synced what was written while it was out");
+        assertEquals(readded, text(viaRejoined.getConfig(false, null)));
+        viaRejoined.create("/through-the-rejoined-member", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                CreateMode.PERSISTENT);
+        viaLeader.sync("/through-the-rejoined-member");
+        assertTrue(viaLeader.exists("/through-the-rejoined-member", false) != null);
+    }
+
+    @Test
     void aRemovedLeaderCommitsStepsDownAndTheOthersElectANewOne() throws Exception {
         startVoters(0);
         int leader = ensemble.awaitServing(30_000);
