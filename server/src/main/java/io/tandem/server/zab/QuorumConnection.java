@@ -77,7 +77,7 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
         disposeSasl();
         decoder.established();
         receiving = transport.streams().new Receiving(channel, transport.inbound()::onMessage);
-        transport.register(peer, channel);
+        transport.register(peer, channel, dialler);
     }
 
     @Override

@@ -365,8 +365,15 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
 
     private void connect(int peer) {
         Peer address = peers.get(peer);
-        if (closed || address == null || (peer > myId && !stranger)) {
+        if (closed || address == null || !dials(peer)) {
             return; // not a member (any more), or one that dials this member
+        }
+        Channel existing = connections.get(peer);
+        if (existing != null && existing.isActive()) {
+            // A redial scheduled when an older connection closed, which a newer one has replaced since: dialling
+            // again would replace that one in turn, and so on every RECONNECT_DELAY_MS, each time losing what was
+            // in flight (seen once a removed member rejoined).
+            return;
         }
         if (cutOff(peer, null)) {
             scheduleReconnect(peer); // a dial into a partition fails; try again after the heal
@@ -417,7 +424,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         }
     }
 
-    void register(int peer, Channel channel) {
+    void register(int peer, Channel channel, boolean dialled) {
         Channel previous = connections.put(peer, channel);
         if (previous != null && previous != channel) {
             previous.close();
@@ -426,6 +433,12 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
             // Only the registered channel's loss counts: one replaced by a newer connection is not a disconnect.
             if (connections.remove(peer, channel) && !closed) {
                 inbound.onDisconnected(peer);
+            }
+            // An accepted connection from a server this member dials now: a lower id that dialled as a stranger and was
+            // named again since (see changeMembers), or, while this member is removed, a higher id that no longer
+            // knows it. The other side does not dial again, so this one does.
+            if (!dialled && dials(peer) && peers.containsKey(peer) && !connections.containsKey(peer)) {
+                scheduleReconnect(peer);
             }
         });
         if (!closed) {
@@ -491,11 +504,18 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         for (int id : members.keySet()) {
             if (id != myId && !previous.containsKey(id)) {
                 LOG.log(Level.INFO, "server {0}: server {1} joined the ensemble", myId, id);
-                if (id < myId && listener != null) {
+                // A server that asked as a stranger keeps the connection it dialled: replacing it would break the
+                // Zab session it may already be opening over it (it is dialled back once that connection closes).
+                if (id < myId && listener != null && !isConnected(id)) {
                     connect(id);
                 }
             }
         }
+    }
+
+    /** Whether this member is the one to dial {@code peer}: the higher id dials, and a removed member dials everyone. */
+    private boolean dials(int peer) {
+        return peer < myId || stranger;
     }
 
     /**

@@ -135,7 +135,7 @@ class QuorumTransportTest {
             assertEquals(new Received(2, question), at3.poll(10, TimeUnit.SECONDS));
             two.asStranger(false);
             three.changeMembers(Map.of(1, low, 2, removed, 3, high));
-            assertTrue(await(() -> three.isConnected(2) && two.isConnected(3)), "named again: the higher id dials it");
+            assertTrue(await(() -> three.isConnected(2) && two.isConnected(3)), "named again: a member's connection");
             // The stranger's connection is replaced by the one server 3 dials: a ping on the old one may be lost.
             Received ping = null;
             for (int attempt = 0; attempt < 50 && ping == null; attempt++) {
