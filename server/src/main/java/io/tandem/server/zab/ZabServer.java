@@ -244,6 +244,11 @@ public final class ZabServer implements Closeable {
         return driver.stats();
     }
 
+    /** See {@link ZabDriver#observeCommitLatency}: called on the Zab thread, so it must be cheap and never block. */
+    public void observeCommitLatency(java.util.function.LongConsumer observer) {
+        driver.observeCommitLatency(observer);
+    }
+
     /** Snapshot chunks this member sent (as a leader syncing followers by SNAP) and received, since start. */
     public long snapshotChunksSent() {
         return transport.snapshotChunksSent();
