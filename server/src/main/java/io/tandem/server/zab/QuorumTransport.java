@@ -482,8 +482,9 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     /**
      * A committed reconfig changed the members to {@code members} (this server's own line, as it is bound, is kept
      * whatever the configuration prints for it: the running listener cannot move): a new
-     * member with a lower id is dialled (one with a higher id dials this one, and is accepted from now on), and the
-     * connection of a removed member is closed and never redialled or accepted again. Thread-safe; the Zab thread
+     * member with a lower id is dialled unless it is connected already (one with a higher id dials this one, and is
+     * accepted from now on), and the connection of a removed member is closed and never redialled; its own dials are
+     * taken as a stranger's from then on ({@link #acceptsStranger}: notifications only). Thread-safe; the Zab thread
      * calls it after the state machine took the same change, so a new member's first messages are not dropped.
      */
     public void changeMembers(Map<Integer, Peer> members) {

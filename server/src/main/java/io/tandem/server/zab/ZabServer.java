@@ -290,8 +290,9 @@ public final class ZabServer implements Closeable {
      * peers): Zab and the transport take it on the Zab thread, in that order (a joining member's hello is accepted
      * only once the machine takes its messages). {@code zxid} is the zxid the configuration was committed at (or its
      * version): the machine ignores one older than it activated itself ({@link ZabStateMachine#changeMembers}).
-     * When this member is no longer named it is removed: it leaves its leader, closes every quorum connection and
-     * serves nothing more. False when the inbox is full or the node is stopping: the caller offers it again.
+     * When this member is no longer named it is removed: it leaves its leader and serves nothing more, its transport
+     * keeps these members only to ask them whether a newer configuration names it again ({@link
+     * QuorumTransport#asStranger}). False when the inbox is full or the node is stopping: the caller offers it again.
      */
     public boolean changeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members) {
         return running && inbox.offer(new ChangeMembers(zxid, Map.copyOf(members)));

@@ -389,7 +389,8 @@ public final class ZabStateMachine {
      * SNAP, or the snapshot at start), or a reconfig committed while no {@link MembershipReader} was set. {@code zxid}
      * is the zxid it was committed at (or its version); an older one than the active configuration is ignored, since
      * the machine activates reconfigs as it commits them, ahead of the application applying them. A member absent
-     * from the new configuration is removed: it leaves its leader and answers nobody from then on.
+     * from the new configuration is removed: it leaves its leader and only asks whether a newer configuration names it
+     * again (see {@link #removed}).
      */
     public void changeMembers(long zxid, int[] voters, int[] observers) {
         if (removed) {
