@@ -126,6 +126,13 @@ final class ZabSimulator {
         }
 
         @Override
+        public void onConfigAdopted(long version, Members adopted) {
+            if (member != null) {
+                member.onConfigAdopted(version, adopted); // the production member takes it as ZabServer hands it
+            }
+        }
+
+        @Override
         public byte[] prepareForwarded(byte[] request) {
             if (member != null) {
                 return member.prepareForwarded(request);
