@@ -31,6 +31,8 @@ final class ZooKeeperMetrics implements ZkRequestObserver {
     private final ZooKeeperRole zookeeper;
     private final MeterRegistry registry;
     private final Map<Integer, Timer> timers = new ConcurrentHashMap<>();
+    /** On an ensemble's leader: Zab's proposal-to-commit time (issue 13); created at the first commit it times. */
+    private volatile Timer zabCommit;
     private final AtomicReference<Map<String, Object>> snapshot = new AtomicReference<>(Map.of());
 
     ZooKeeperMetrics(ZooKeeperRole zookeeper, MeterRegistry registry) throws Exception {
@@ -64,6 +66,21 @@ final class ZooKeeperMetrics implements ZkRequestObserver {
 
     private double number(String key) {
         return snapshot.get().get(key) instanceof Number number ? number.doubleValue() : Double.NaN;
+    }
+
+    @Override
+    public void zabCommitted(long latencyNanos) {
+        Timer timer = zabCommit;
+        if (timer == null) {
+            timer = Timer.builder("tandem.zab.commit")
+                    .description("Zab proposals on this leader, from proposal to commit (a quorum's durable acks)")
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofNanos(100_000))
+                    .maximumExpectedValue(Duration.ofSeconds(60))
+                    .register(registry);
+            zabCommit = timer;
+        }
+        timer.record(latencyNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override

@@ -77,7 +77,7 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
         disposeSasl();
         decoder.established();
         receiving = transport.streams().new Receiving(channel, transport.inbound()::onMessage);
-        transport.register(peer, channel);
+        transport.register(peer, channel, dialler);
     }
 
     @Override
@@ -85,10 +85,10 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
         if (peer < 0) {
             ZabCodec.Hello hello = ZabCodec.readHello(frame);
             int id = hello.serverId();
-            if (!transport.peers().containsKey(id) || id <= myId) {
+            boolean member = transport.peers().containsKey(id);
+            if (member ? id <= myId : id == myId || !transport.acceptsStranger(id)) {
                 LOG.log(Level.WARNING, "server {0}: closing quorum connection from {1}: {2} server id {3}",
-                        myId, context.channel().remoteAddress(), transport.peers().containsKey(id) ? "wrong-direction"
-                                : "unknown", id);
+                        myId, context.channel().remoteAddress(), member ? "wrong-direction" : "unknown", id);
                 context.close();
                 return;
             }
@@ -115,6 +115,20 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
             if (!established) return;
         }
         if (transport.cutOff(peer, context.channel())) return; // lost in the partition
+        if (!transport.peers().containsKey(peer)) {
+            // A stranger (see QuorumTransport.acceptsStranger) may only ask: its notifications are answered, anything
+            // else (a snapshot stream above all) would be a member's business.
+            ZabMessage message = ZabCodec.read(frame);
+            if (!(message instanceof ZabMessage.Notification)) {
+                LOG.log(Level.WARNING, "server {0}: closing quorum connection from {1}: server {2} is no member and"
+                        + " sent a {3}", myId, context.channel().remoteAddress(), peer,
+                        message.getClass().getSimpleName());
+                context.close();
+                return;
+            }
+            transport.inbound().onMessage(peer, message);
+            return;
+        }
         if (receiving.onFrame(peer, frame)) {
             return; // a piece of a snapshot being received
         }

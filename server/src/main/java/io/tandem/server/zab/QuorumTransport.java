@@ -143,61 +143,9 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         }
     }
 
-    /** Reads every {@code server.N} key of a zoo.cfg-style map. */
+    /** Reads every {@code server.N} key of a zoo.cfg-style map ({@link QuorumPeers#parse}). */
     public static Map<Integer, Peer> parsePeers(Map<String, String> settings) {
-        Map<Integer, Peer> peers = new TreeMap<>();
-        for (Map.Entry<String, String> setting : settings.entrySet()) {
-            String key = setting.getKey().trim();
-            if (!key.startsWith("server.")) {
-                continue;
-            }
-            int id;
-            try {
-                id = Integer.parseInt(key.substring("server.".length()));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(key + ": server id must be a number", e);
-            }
-            if (id < 0) {
-                throw new IllegalArgumentException(key + ": server id must not be negative");
-            }
-            peers.put(id, Peer.parse(id, setting.getValue()));
-        }
-        checkDistinctAddresses(peers);
-        checkRoles(peers);
-        return peers;
-    }
-
-    /**
-     * Apache's QuorumPeerConfig rules for observers: they need voters to follow, and a quorum of more than one voter
-     * (with a single participant Apache runs it standalone, where observers have nothing to observe).
-     */
-    private static void checkRoles(Map<Integer, Peer> peers) {
-        long observers = peers.values().stream().filter(Peer::observer).count();
-        long voters = peers.size() - observers;
-        if (observers > 0 && voters == 0) {
-            throw new IllegalArgumentException("Observers w/o participants is an invalid configuration");
-        }
-        if (observers > 0 && voters == 1) {
-            throw new IllegalArgumentException("Observers w/o quorum is an invalid configuration");
-        }
-    }
-
-    /** Two servers cannot listen on the same host and port (0, "any free port", excepted), as Apache checks too. */
-    private static void checkDistinctAddresses(Map<Integer, Peer> peers) {
-        Map<String, String> owners = new TreeMap<>();
-        for (Peer peer : peers.values()) {
-            for (int port : new int[] {peer.quorumPort(), peer.electionPort()}) {
-                if (port <= 0) {
-                    continue;
-                }
-                String address = peer.host().toLowerCase(java.util.Locale.ROOT) + ":" + port;
-                String owner = owners.putIfAbsent(address, "server." + peer.id());
-                if (owner != null && !owner.equals("server." + peer.id())) {
-                    throw new IllegalArgumentException(address + " of server." + peer.id() + " conflicts with "
-                            + owner);
-                }
-            }
-        }
+        return QuorumPeers.parse(settings);
     }
 
     /** Receives decoded messages on a Netty event loop; it must hand them off and return at once. */
@@ -220,6 +168,16 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     private final int myId;
     /** The members: replaced whole by {@link #changeMembers} (a committed reconfig), read by any event loop. */
     private volatile Map<Integer, Peer> peers;
+    /**
+     * This member was removed by a reconfig: it dials every member it knows, whatever their ids, because they no
+     * longer know it and would never dial it; it only asks them whether a newer configuration names it again.
+     */
+    private volatile boolean stranger;
+    /**
+     * Connections at a time from servers the configuration does not name (removed ones asking whether they were
+     * added back, joiners started before the reconfig that adds them); more are closed at once.
+     */
+    static final int STRANGER_CONNECTIONS_MAX = 8;
     private final Inbound inbound;
     private final int frameBytesMax;
     private final QuorumAuth auth;
@@ -365,6 +323,11 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         return channel != null && channel.isActive();
     }
 
+    /** Connections registered now, members' and strangers' (tests). */
+    int connectedCount() {
+        return connections.size();
+    }
+
     /** Queues {@code message} for {@code to}; silently dropped when there is no connection. */
     public void send(int to, ZabMessage message) {
         Channel channel = connections.get(to);
@@ -405,8 +368,15 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
 
     private void connect(int peer) {
         Peer address = peers.get(peer);
-        if (closed || address == null) {
-            return; // removed from the ensemble by a reconfig: no more dialling
+        if (closed || address == null || !dials(peer)) {
+            return; // not a member (any more), or one that dials this member
+        }
+        Channel existing = connections.get(peer);
+        if (existing != null && existing.isActive()) {
+            // A redial scheduled when an older connection closed, which a newer one has replaced since: dialling
+            // again would replace that one in turn, and so on every RECONNECT_DELAY_MS, each time losing what was
+            // in flight (seen once a removed member rejoined).
+            return;
         }
         if (cutOff(peer, null)) {
             scheduleReconnect(peer); // a dial into a partition fails; try again after the heal
@@ -457,7 +427,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         }
     }
 
-    void register(int peer, Channel channel) {
+    void register(int peer, Channel channel, boolean dialled) {
         Channel previous = connections.put(peer, channel);
         if (previous != null && previous != channel) {
             previous.close();
@@ -466,6 +436,12 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
             // Only the registered channel's loss counts: one replaced by a newer connection is not a disconnect.
             if (connections.remove(peer, channel) && !closed) {
                 inbound.onDisconnected(peer);
+            }
+            // An accepted connection from a server this member dials now: a lower id that dialled as a stranger and was
+            // named again since (see changeMembers), or, while this member is removed, a higher id that no longer
+            // knows it. The other side does not dial again, so this one does.
+            if (!dialled && dials(peer) && peers.containsKey(peer) && !connections.containsKey(peer)) {
+                scheduleReconnect(peer);
             }
         });
         if (!closed) {
@@ -509,8 +485,9 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     /**
      * A committed reconfig changed the members to {@code members} (this server's own line, as it is bound, is kept
      * whatever the configuration prints for it: the running listener cannot move): a new
-     * member with a lower id is dialled (one with a higher id dials this one, and is accepted from now on), and the
-     * connection of a removed member is closed and never redialled or accepted again. Thread-safe; the Zab thread
+     * member with a lower id is dialled unless it is connected already (one with a higher id dials this one, and is
+     * accepted from now on), and the connection of a removed member is closed and never redialled; its own dials are
+     * taken as a stranger's from then on ({@link #acceptsStranger}: notifications only). Thread-safe; the Zab thread
      * calls it after the state machine took the same change, so a new member's first messages are not dropped.
      */
     public void changeMembers(Map<Integer, Peer> members) {
@@ -531,11 +508,53 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         for (int id : members.keySet()) {
             if (id != myId && !previous.containsKey(id)) {
                 LOG.log(Level.INFO, "server {0}: server {1} joined the ensemble", myId, id);
-                if (id < myId && listener != null) {
+                // A server that asked as a stranger keeps the connection it dialled: replacing it would break the
+                // Zab session it may already be opening over it (it is dialled back once that connection closes).
+                if (id < myId && listener != null && !isConnected(id)) {
                     connect(id);
                 }
             }
         }
+    }
+
+    /** Whether this member is the one to dial {@code peer}: the higher id dials, and a removed member dials everyone. */
+    private boolean dials(int peer) {
+        return peer < myId || stranger;
+    }
+
+    /**
+     * A reconfig removed this member ({@code true}), or a newer configuration named it again ({@code false}). While
+     * removed it dials every member it knows, since none of them dials a server their configuration does not name,
+     * and they accept it as a stranger (its notifications only). Back in, it dials the lower ids again, as any member.
+     */
+    public void asStranger(boolean removed) {
+        if (stranger == removed) {
+            return;
+        }
+        stranger = removed;
+        if (removed && listener != null) {
+            for (int id : peers.keySet()) {
+                if (id > myId && !connections.containsKey(id)) {
+                    connect(id);
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether a connection from server {@code id}, which the configuration does not name, may stay: Apache's election
+     * port takes a connection from any server id, and a notification from a server it does not know is answered with
+     * its configuration, which is how a removed server learns that it was added back. Only with plain connections
+     * (mutual TLS checks the dialler's host name against the member's address, which a stranger has none of), and at
+     * most {@link #STRANGER_CONNECTIONS_MAX} at a time.
+     */
+    boolean acceptsStranger(int id) {
+        if (tls != null || closed) {
+            return false;
+        }
+        Map<Integer, Peer> members = peers;
+        return connections.keySet().stream().filter(peer -> !members.containsKey(peer)).count()
+                < STRANGER_CONNECTIONS_MAX;
     }
 
     /** Logs an authentication problem with a known member: a warning at most every AUTH_WARNING_INTERVAL_MS. */

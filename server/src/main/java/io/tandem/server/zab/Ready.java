@@ -24,19 +24,25 @@ import java.util.List;
  *   <li>turn each of {@code forwardedRequests} (writes followers sent this leader, in arrival order) into a
  *       transaction and {@link ZabStateMachine#submit submit} it; for ZooKeeper that is the prep step, which must run
  *       on the leader against its newest state;</li>
- *   <li>optionally purge log files holding only entries below {@code purgeBeforeZxid}.</li>
+ *   <li>optionally purge log files holding only entries below {@code purgeBeforeZxid};</li>
+ *   <li>tell the application of {@code configAdopted}, a configuration taken from a notification (its own quorum
+ *       transport must reach the members it names, and it may have been named again after its removal).</li>
  * </ol>
  * A crash anywhere in this sequence is safe; skipping or reordering steps is not.
  */
 public record Ready(Snapshot snapshotToInstall, long truncateAfterZxid, List<LogEntry> appends, long acceptedEpoch,
                     long currentEpoch, List<Outbound> messages, int messagesBeforeSync, List<LogEntry> commits,
-                    List<byte[]> forwardedRequests, long purgeBeforeZxid, boolean recoveryComplete) {
+                    List<byte[]> forwardedRequests, long purgeBeforeZxid, boolean recoveryComplete,
+                    AdoptedConfig configAdopted) {
 
     /** Marks an absent number field (no truncation, no epoch change, no purge). */
     public static final long NONE = -1;
 
     /** An opaque application snapshot of the committed state up to {@code zxid}. */
     public record Snapshot(long zxid, SnapshotData data) {}
+
+    /** A committed configuration a notification told this member of, as {@link ZabStateMachine#changeMembers} takes one. */
+    public record AdoptedConfig(long version, Members members) {}
 
     /** A message for peer {@code to}. */
     public record Outbound(int to, ZabMessage message) {}
@@ -53,7 +59,7 @@ public record Ready(Snapshot snapshotToInstall, long truncateAfterZxid, List<Log
     public boolean isEmpty() {
         return snapshotToInstall == null && truncateAfterZxid == NONE && appends.isEmpty() && acceptedEpoch == NONE
                 && currentEpoch == NONE && messages.isEmpty() && commits.isEmpty() && forwardedRequests.isEmpty()
-                && purgeBeforeZxid == NONE && !recoveryComplete;
+                && purgeBeforeZxid == NONE && !recoveryComplete && configAdopted == null;
     }
 
     /** True when the log must be fsynced before the epochs are written and the messages sent. */

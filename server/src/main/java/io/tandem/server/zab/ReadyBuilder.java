@@ -15,6 +15,7 @@ final class ReadyBuilder {
     final List<byte[]> forwardedRequests = new ArrayList<>();
     long purgeBeforeZxid = Ready.NONE;
     boolean recoveryComplete;
+    Ready.AdoptedConfig configAdopted;
 
     /** How many of the first {@code messages} promise nothing durable, so may leave before the fsync. */
     int messagesBeforeSync;
@@ -39,11 +40,12 @@ final class ReadyBuilder {
         return snapshotToInstall == null && truncateAfterZxid == Ready.NONE && appends.isEmpty()
                 && acceptedEpoch == Ready.NONE && currentEpoch == Ready.NONE && messages.isEmpty()
                 && commits.isEmpty() && forwardedRequests.isEmpty() && purgeBeforeZxid == Ready.NONE
-                && !recoveryComplete;
+                && !recoveryComplete && configAdopted == null;
     }
 
     Ready build() {
         return new Ready(snapshotToInstall, truncateAfterZxid, appends, acceptedEpoch, currentEpoch, messages,
-                messagesBeforeSync, commits, forwardedRequests, purgeBeforeZxid, recoveryComplete);
+                messagesBeforeSync, commits, forwardedRequests, purgeBeforeZxid, recoveryComplete,
+                configAdopted);
     }
 }

@@ -26,7 +26,10 @@ import java.util.List;
  *
  * <p>NOTIFICATION and FOLLOWER_INFO may end with one optional flags byte ({@link #FLAG_RECOVERING}); it is written only
  * when a flag is set, so the frames of a member that is not recovering are byte-for-byte those of earlier versions, and
- * an earlier version rejects (rather than misreads) a recovering member's frames.
+ * an earlier version rejects (rather than misreads) a recovering member's frames. A NOTIFICATION whose sender runs a
+ * configuration a reconfig made sets {@link #FLAG_CONFIG} and carries it after the flags: {@code long version},
+ * {@code int} voter count and ids, {@code int} observer count and ids, and the application's text as bytes. An
+ * ensemble that never reconfigured sends the earlier bytes.
  */
 public final class ZabCodec {
     /** First frame on every connection: who is calling, and in which protocol version. */
@@ -57,6 +60,8 @@ public final class ZabCodec {
 
     /** The sender lost its Zab history to disk damage and is re-syncing; see {@link ZabMessage.Notification}. */
     static final int FLAG_RECOVERING = 1;
+    /** The sender's active configuration follows the flags byte; see {@link ZabMessage.Notification#config()}. */
+    static final int FLAG_CONFIG = 2;
 
     private ZabCodec() {}
 
@@ -84,7 +89,16 @@ public final class ZabCodec {
         if (message instanceof Notification n) {
             out.writeByte(NOTIFICATION).writeInt(n.leader()).writeLong(n.zxid()).writeLong(n.peerEpoch())
                     .writeLong(n.round()).writeByte(n.senderState().ordinal());
-            writeFlags(out, n.recovering());
+            int flags = (n.recovering() ? FLAG_RECOVERING : 0) | (n.config() != null ? FLAG_CONFIG : 0);
+            if (flags != 0) {
+                out.writeByte(flags);
+            }
+            if (n.config() != null) {
+                out.writeLong(n.configVersion());
+                writeIds(out, n.config().voters());
+                writeIds(out, n.config().observers());
+                writeBytes(out, n.config().text());
+            }
         } else if (message instanceof FollowerInfo m) {
             session(out, FOLLOWER_INFO, m).writeLong(m.acceptedEpoch()).writeLong(m.lastZxid());
             writeFlags(out, m.recovering());
@@ -140,7 +154,20 @@ public final class ZabCodec {
             if (state < 0 || state >= Role.values().length) {
                 throw new CorruptedFrameException("bad server state " + state);
             }
-            message = new Notification(leader, zxid, peerEpoch, round, Role.values()[state], readFlags(in));
+            int flags = readFlagsByte(in);
+            if ((flags & FLAG_CONFIG) == 0) {
+                message = new Notification(leader, zxid, peerEpoch, round, Role.values()[state],
+                        (flags & FLAG_RECOVERING) != 0);
+            } else {
+                long version = readLong(in);
+                if (version <= 0) {
+                    throw new CorruptedFrameException("configuration version " + version + " is not positive");
+                }
+                Members config = new Members(readIds(in), readIds(in), readNonNullBytes(in));
+                requireValid(config);
+                message = new Notification(leader, zxid, peerEpoch, round, Role.values()[state],
+                        (flags & FLAG_RECOVERING) != 0, version, config);
+            }
         } else {
             requireReadable(in, 16, "session header");
             long session = in.readLong();
@@ -231,16 +258,62 @@ public final class ZabCodec {
         }
     }
 
-    /** The optional trailing flags byte: absent means no flag; unknown bits are a malformed frame. */
+    /** FOLLOWER_INFO's optional trailing flags byte: absent means no flag; unknown bits are a malformed frame. */
     private static boolean readFlags(ByteBuf in) {
-        if (!in.isReadable()) {
-            return false;
-        }
-        int flags = in.readByte();
+        int flags = readFlagsByte(in);
         if ((flags & ~FLAG_RECOVERING) != 0) {
             throw new CorruptedFrameException("unknown flags 0x" + Integer.toHexString(flags & 0xFF));
         }
         return (flags & FLAG_RECOVERING) != 0;
+    }
+
+    /** A NOTIFICATION's optional flags byte (0 when absent); unknown bits are a malformed frame. */
+    private static int readFlagsByte(ByteBuf in) {
+        if (!in.isReadable()) {
+            return 0;
+        }
+        int flags = in.readByte();
+        if ((flags & ~(FLAG_RECOVERING | FLAG_CONFIG)) != 0) {
+            throw new CorruptedFrameException("unknown flags 0x" + Integer.toHexString(flags & 0xFF));
+        }
+        return flags;
+    }
+
+    /** What {@link ZabConfig} requires of its members: a voter at least, no id twice. */
+    private static void requireValid(Members config) {
+        int[] voters = config.voters();
+        int[] observers = config.observers();
+        boolean valid = voters.length > 0;
+        for (int i = 1; i < voters.length; i++) {
+            valid &= voters[i] != voters[i - 1];
+        }
+        for (int i = 0; i < observers.length; i++) {
+            valid &= (i == 0 || observers[i] != observers[i - 1]) && !config.isVoter(observers[i]);
+        }
+        if (!valid) {
+            throw new CorruptedFrameException("bad configuration: " + config);
+        }
+    }
+
+    private static void writeIds(ByteBuf out, int[] ids) {
+        out.writeInt(ids.length);
+        for (int id : ids) {
+            out.writeInt(id);
+        }
+    }
+
+    /** A count and that many ids; the count is bounded by the bytes left, so a bad one cannot allocate much. */
+    private static int[] readIds(ByteBuf in) {
+        requireReadable(in, 4, "id count");
+        int count = in.readInt();
+        if (count < 0 || count > in.readableBytes() / 4) {
+            throw new CorruptedFrameException("bad id count " + count + " with " + in.readableBytes() + " bytes left");
+        }
+        int[] ids = new int[count];
+        for (int i = 0; i < count; i++) {
+            ids[i] = in.readInt();
+        }
+        return ids;
     }
 
     private static long readLong(ByteBuf in) {

@@ -3,11 +3,13 @@ package io.tandem.server.zab;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * Runs one {@link ZabStateMachine} against a {@link ZabDisk}, a {@link ZabNetwork} and a {@link ZabClock}: it feeds the
@@ -35,6 +37,12 @@ public final class ZabDriver {
     private long finalizeWait = -1;
     private long finalizeAt;
     private Consumer<Ready> readyObserver = ready -> {};
+    /**
+     * On a leader: each outstanding proposal's zxid and when its Ready was executed, oldest first, for the
+     * proposal-to-commit time; never more than the machine's outstandingProposalsMax (its proposal pipeline's bound).
+     */
+    private final ArrayDeque<long[]> proposedAt = new ArrayDeque<>();
+    private volatile LongConsumer commitLatencyObserver = nanos -> {};
     // Written by the driver's thread only, read by mntr: group-commit size (appends per log sync) and batching.
     private volatile long statSyncs;
     private volatile long statAppends;
@@ -62,6 +70,14 @@ public final class ZabDriver {
 
     public ZabStateMachine machine() {
         return machine;
+    }
+
+    /**
+     * Told, on the driver's thread, how long each of this leader's proposals took from its proposal to its commit
+     * (nanoseconds on the driver's clock): the Zab part of a write's latency, for the metrics.
+     */
+    public void observeCommitLatency(LongConsumer observer) {
+        commitLatencyObserver = observer;
     }
 
     /** Diagnostics and fault injection: sees each Ready before it is executed. */
@@ -142,6 +158,7 @@ public final class ZabDriver {
     /** The Ready contract, step by step: durable state first, then messages, then the application. */
     private void execute(Ready ready) throws IOException {
         readyObserver.accept(ready);
+        noteProposals(ready);
         List<Ready.Outbound> messages = ready.messages();
         // Proposals (and commits, pings) go before the fsync, so followers fsync while this member does.
         sendAll(messages.subList(0, ready.messagesBeforeSync()));
@@ -168,6 +185,7 @@ public final class ZabDriver {
             machine.logSynced(ready.appends().get(ready.appends().size() - 1).zxid());
         }
         statCommits += ready.commits().size();
+        timeCommits(ready.commits());
         if (ready.acceptedEpoch() != Ready.NONE) {
             disk.writeAcceptedEpoch(ready.acceptedEpoch());
         }
@@ -194,6 +212,40 @@ public final class ZabDriver {
             byte[] txn = application.prepareForwarded(request);
             if (txn != null) {
                 machine.submit(txn);
+            }
+        }
+        if (ready.configAdopted() != null) {
+            application.onConfigAdopted(ready.configAdopted().version(), ready.configAdopted().members());
+        }
+    }
+
+    /** A leader's appends are its proposals: note when each left (its followers got it before this fsync). */
+    private void noteProposals(Ready ready) {
+        if (machine.role() != Role.LEADING) {
+            proposedAt.clear(); // what is outstanding now is another leader's to time
+            return;
+        }
+        long now = clock.nanoTime();
+        for (LogEntry entry : ready.appends()) {
+            proposedAt.addLast(new long[] {entry.zxid(), now});
+        }
+        while (proposedAt.size() > machine.config().outstandingProposalsMax()) {
+            proposedAt.pollFirst();
+        }
+    }
+
+    private void timeCommits(List<LogEntry> commits) {
+        if (commits.isEmpty() || proposedAt.isEmpty()) {
+            return;
+        }
+        long now = clock.nanoTime();
+        LongConsumer observer = commitLatencyObserver;
+        for (LogEntry entry : commits) {
+            while (!proposedAt.isEmpty() && proposedAt.peekFirst()[0] < entry.zxid()) {
+                proposedAt.pollFirst(); // proposed before this member noted it (a previous leader's): not timed
+            }
+            if (!proposedAt.isEmpty() && proposedAt.peekFirst()[0] == entry.zxid()) {
+                observer.accept(now - proposedAt.pollFirst()[1]);
             }
         }
     }

@@ -94,12 +94,25 @@ final class ZabElection {
     private Notification ownNotification() {
         if (m.role() == Role.LOOKING) {
             return new Notification(proposal.leader, proposal.zxid, proposal.peerEpoch, round, Role.LOOKING,
-                    m.isRecovering());
+                    m.isRecovering(), configVersion(), m.membership.activeMembers());
         }
         // Out of election, advertise the epoch actually led or followed once known, so that every member of a running
         // ensemble advertises the same (leader, epoch) however and whenever it joined (ZOOKEEPER-1732).
         long epoch = m.epoch() >= 0 ? m.epoch() : proposal.peerEpoch;
-        return new Notification(proposal.leader, proposal.zxid, epoch, decidedRound, m.role(), m.isRecovering());
+        return new Notification(proposal.leader, proposal.zxid, epoch, decidedRound, m.role(), m.isRecovering(),
+                configVersion(), m.membership.activeMembers());
+    }
+
+    /** The version of the configuration notifications carry: 0 (none) while zoo.cfg's is active. */
+    private long configVersion() {
+        return m.membership.activeMembers() == null ? 0 : m.membership.activeConfigZxid();
+    }
+
+    /** Tells {@code peer} this member's vote and configuration (see {@link ZabStateMachine#receive}). */
+    void answer(int peer) {
+        if (proposal != null) {
+            m.pending.send(peer, ownNotification());
+        }
     }
 
     private void broadcastNotification() {

@@ -21,6 +21,11 @@ import java.util.function.IntPredicate;
 final class ZabMembership {
     /** The log zxid (or configuration version) of the active configuration; 0 for zoo.cfg's. */
     private long activeConfigZxid;
+    /**
+     * The newest configuration activated, the one at {@link #activeConfigZxid} (null for zoo.cfg's): what this member's
+     * notifications carry. It may not name this member (the one that removed it), unlike the machine's ZabConfig.
+     */
+    private Members activeMembers;
     private MembershipReader reader = txn -> null;
     /** Reconfig transactions in the log that are not active yet, by zxid. */
     private final TreeMap<Long, Members> pending = new TreeMap<>();
@@ -94,9 +99,20 @@ final class ZabMembership {
             return active;
         }
         activeConfigZxid = zxid;
+        activeMembers = members;
         activated = true;
         removing = !members.isMember(active.myId());
         return removing ? active : active.withMembers(members.voters(), members.observers());
+    }
+
+    /** The version (commit zxid) of the newest configuration activated; 0 while zoo.cfg's is. */
+    long activeConfigZxid() {
+        return activeConfigZxid;
+    }
+
+    /** The newest configuration activated, or null while zoo.cfg's is. */
+    Members activeMembers() {
+        return activeMembers;
     }
 
     /** Whether a configuration became active since the last call. */

@@ -14,9 +14,21 @@ public sealed interface ZabMessage {
     /**
      * Fast leader election: "I, in state {@code senderState} and election round {@code round}, vote for ...". A
      * {@code recovering} sender lost its history to disk damage: its vote counts for nobody (see ZabStateMachine).
+     * {@code config} is the sender's active configuration, committed at zxid (version) {@code configVersion}, or null
+     * while it runs zoo.cfg's (version 0, older than any other): a looking member adopts a newer one, as Apache's
+     * FastLeaderElection does with the QuorumVerifier in its notifications.
      */
-    record Notification(int leader, long zxid, long peerEpoch, long round, Role senderState, boolean recovering)
-            implements ZabMessage {
+    record Notification(int leader, long zxid, long peerEpoch, long round, Role senderState, boolean recovering,
+                        long configVersion, Members config) implements ZabMessage {
+        public Notification {
+            Checks.require(config == null ? configVersion == 0 : configVersion > 0,
+                    "a configuration needs a positive version, none has version 0: %d", configVersion);
+        }
+
+        public Notification(int leader, long zxid, long peerEpoch, long round, Role senderState, boolean recovering) {
+            this(leader, zxid, peerEpoch, round, senderState, recovering, 0, null);
+        }
+
         public Notification(int leader, long zxid, long peerEpoch, long round, Role senderState) {
             this(leader, zxid, peerEpoch, round, senderState, false);
         }

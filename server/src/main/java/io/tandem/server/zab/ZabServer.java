@@ -73,6 +73,13 @@ public final class ZabServer implements Closeable {
         default MembershipReader membershipReader() {
             return txn -> null;
         }
+
+        /**
+         * Zab adopted a newer committed configuration from a peer's notification (see {@link Ready#configAdopted()}):
+         * the members (and the application's text of them) at {@code version}. The synchronization that follows brings
+         * the reconfig itself (or a snapshot holding it) to the application as usual.
+         */
+        default void onConfigAdopted(long version, Members members) {}
     }
 
     private record PeerMessage(int from, ZabMessage message) {}
@@ -237,6 +244,11 @@ public final class ZabServer implements Closeable {
         return driver.stats();
     }
 
+    /** See {@link ZabDriver#observeCommitLatency}: called on the Zab thread, so it must be cheap and never block. */
+    public void observeCommitLatency(java.util.function.LongConsumer observer) {
+        driver.observeCommitLatency(observer);
+    }
+
     /** Snapshot chunks this member sent (as a leader syncing followers by SNAP) and received, since start. */
     public long snapshotChunksSent() {
         return transport.snapshotChunksSent();
@@ -278,8 +290,9 @@ public final class ZabServer implements Closeable {
      * peers): Zab and the transport take it on the Zab thread, in that order (a joining member's hello is accepted
      * only once the machine takes its messages). {@code zxid} is the zxid the configuration was committed at (or its
      * version): the machine ignores one older than it activated itself ({@link ZabStateMachine#changeMembers}).
-     * When this member is no longer named it is removed: it leaves its leader, closes every quorum connection and
-     * serves nothing more. False when the inbox is full or the node is stopping: the caller offers it again.
+     * When this member is no longer named it is removed: it leaves its leader and serves nothing more, its transport
+     * keeps these members only to ask them whether a newer configuration names it again ({@link
+     * QuorumTransport#asStranger}). False when the inbox is full or the node is stopping: the caller offers it again.
      */
     public boolean changeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members) {
         return running && inbox.offer(new ChangeMembers(zxid, Map.copyOf(members)));
@@ -324,6 +337,7 @@ public final class ZabServer implements Closeable {
                     input = inbox.poll();
                 }
                 driver.advance();
+                followRemoval();
                 publishState();
             }
         } catch (InterruptedException e) {
@@ -355,12 +369,18 @@ public final class ZabServer implements Closeable {
             int[] observers = change.members().values().stream().filter(QuorumTransport.Peer::observer)
                     .mapToInt(QuorumTransport.Peer::id).sorted().toArray();
             driver.changeMembers(change.zxid(), voters, observers);
-            if (machine.isRemoved()) {
-                removed = true;
-                transport.changeMembers(Map.of(machine.myId(), transport.peers().get(machine.myId())));
-            } else {
-                transport.changeMembers(change.members());
-            }
+            // A removed member keeps the members of the configuration that removed it: it asks them whether a newer
+            // one names it again (ZabStateMachine.removed).
+            transport.changeMembers(change.members());
+            followRemoval();
+        }
+    }
+
+    /** The transport dials as a stranger while the machine is removed, as a member again once it is named again. */
+    private void followRemoval() {
+        if (machine.isRemoved() != removed) {
+            removed = machine.isRemoved();
+            transport.asStranger(removed);
         }
     }
 

@@ -4,8 +4,6 @@ import io.tandem.server.zab.ZabMessage.Notification;
 import io.tandem.server.zab.ZabMessage.SessionMessage;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -44,9 +42,8 @@ public final class ZabStateMachine {
     // Durable state, mirrored: every change is also placed in the pending Ready.
     private long acceptedEpoch;
     private long currentEpoch;
-    private long snapshotZxid;
-    private SnapshotData snapshot;
-    private final ArrayList<LogEntry> log = new ArrayList<>();
+    /** The latest snapshot and the log entries after it. */
+    private final ZabLog log;
     /**
      * The highest zxid of this member's own log known to be durable: what the driver reported through
      * {@link #logSynced} (or what was on disk at start), never above {@link #lastZxid()}. A leader sends a proposal
@@ -84,8 +81,11 @@ public final class ZabStateMachine {
      */
     private boolean observer;
     /**
-     * A committed reconfig removed this member: it takes part in nothing any more (no votes, no sessions, no
-     * writes) until it is restarted with a configuration that names it and a reconfig adds it again.
+     * A committed reconfig removed this member: it takes part in nothing any more (no votes, no sessions, no writes).
+     * It only asks the members of the configuration that removed it, each tick, whether a newer one names it again
+     * (its LOOKING notification carries the configuration it knows; a member running a newer one answers with it),
+     * and rejoins when one does, as a server Apache's reconfig removed learns from notifications that it was added
+     * back.
      */
     private boolean removed;
     /** The highest zxid handed to the application (via commits or a snapshot); never moves past the log. */
@@ -94,6 +94,8 @@ public final class ZabStateMachine {
     private Role role = Role.LOOKING;
 
     private final ZabElection election;
+    /** The configurations notifications carry: adopting newer ones, answering strangers, a removed member's asking. */
+    private final ZabConfigExchange configs = new ZabConfigExchange(this);
     /** The session with the leader while FOLLOWING, else null. */
     ZabFollower follower;
     /** The leader's state while LEADING, else null. */
@@ -113,20 +115,12 @@ public final class ZabStateMachine {
         this.incarnation = incarnation;
         this.acceptedEpoch = durable.acceptedEpoch();
         this.currentEpoch = durable.currentEpoch();
-        this.snapshotZxid = durable.snapshotZxid();
-        this.snapshot = durable.snapshot();
-        this.committedZxid = snapshotZxid;
+        this.log = new ZabLog(durable.snapshotZxid(), durable.snapshot(), durable.log());
+        this.committedZxid = log.snapshotZxid();
         this.recovering = durable.recovering();
         this.observer = config.isObserver(myId);
         Checks.require(!recovering || config.voters().length > 1 || config.isObserver(myId),
                 "a single server has nobody to re-sync from after losing its history");
-        for (LogEntry entry : durable.log()) {
-            if (entry.zxid() <= snapshotZxid) {
-                continue;
-            }
-            Checks.require(entry.zxid() > lastZxid(), "recovered log out of order at %s", Zxid.toString(entry.zxid()));
-            log.add(entry);
-        }
         this.durableZxid = lastZxid();
         this.election = new ZabElection(this);
         startLooking("started");
@@ -139,7 +133,7 @@ public final class ZabStateMachine {
     public long acceptedEpoch() { return acceptedEpoch; }
     public long currentEpoch() { return currentEpoch; }
     public long committedZxid() { return committedZxid; }
-    public long snapshotZxid() { return snapshotZxid; }
+    public long snapshotZxid() { return log.snapshotZxid(); }
 
     /** True until a leader has synced this member after its history was set aside (see the field's comment). */
     public boolean isRecovering() { return recovering; }
@@ -164,7 +158,7 @@ public final class ZabStateMachine {
     }
 
     public long lastZxid() {
-        return log.isEmpty() ? snapshotZxid : log.get(log.size() - 1).zxid();
+        return log.lastZxid();
     }
 
     /** The leader this node follows or is, or -1 while looking. */
@@ -233,6 +227,10 @@ public final class ZabStateMachine {
         return election.earlyDecisions();
     }
 
+    ZabElection election() {
+        return election;
+    }
+
     /** Election internals, for diagnostics only. */
     String describeElection() {
         return election.toString();
@@ -244,6 +242,7 @@ public final class ZabStateMachine {
     public void tick() {
         now++;
         if (removed) {
+            configs.askWhetherAddedBack();
             return;
         }
         switch (role) {
@@ -280,14 +279,10 @@ public final class ZabStateMachine {
     public void compact(long zxid, SnapshotData snapshotData) {
         Checks.require(zxid <= committedZxid, "snapshot at %s is ahead of the committed %s", Zxid.toString(zxid),
                 Zxid.toString(committedZxid));
-        if (zxid <= snapshotZxid) {
+        if (zxid <= log.snapshotZxid()) {
             return;
         }
-        int index = indexOf(zxid);
-        Checks.require(index >= 0, "snapshot zxid %s is not in the log", Zxid.toString(zxid));
-        log.subList(0, index + 1).clear();
-        snapshotZxid = zxid;
-        snapshot = snapshotData;
+        log.compact(zxid, snapshotData);
         pending.purgeBeforeZxid = zxid;
     }
 
@@ -296,9 +291,7 @@ public final class ZabStateMachine {
      * followers stream that copy, since the one received may live in a temporary file.
      */
     public void snapshotStored(long zxid, SnapshotData stored) {
-        if (zxid == snapshotZxid) {
-            snapshot = stored;
-        }
+        log.snapshotStored(zxid, stored);
     }
 
     /**
@@ -320,6 +313,13 @@ public final class ZabStateMachine {
 
     /** Handles one message from peer {@code from}. Messages from unknown ids or stale sessions are logged and dropped. */
     public void receive(int from, ZabMessage message) {
+        if (from != myId && message instanceof Notification notification) {
+            configs.adoptNewerConfig(from, notification);
+            if (!removed && !config.isMember(from)) {
+                configs.answerNonMember(from, notification);
+                return;
+            }
+        }
         if (removed) {
             return;
         }
@@ -381,7 +381,7 @@ public final class ZabStateMachine {
      * before the first input; without it the machine sees no reconfig and only {@link #changeMembers} changes members.
      */
     public void readMembersWith(MembershipReader reader) {
-        membership.readWith(reader, log);
+        membership.readWith(reader, log.entries());
     }
 
     /**
@@ -389,7 +389,8 @@ public final class ZabStateMachine {
      * SNAP, or the snapshot at start), or a reconfig committed while no {@link MembershipReader} was set. {@code zxid}
      * is the zxid it was committed at (or its version); an older one than the active configuration is ignored, since
      * the machine activates reconfigs as it commits them, ahead of the application applying them. A member absent
-     * from the new configuration is removed: it leaves its leader and answers nobody from then on.
+     * from the new configuration is removed: it leaves its leader and only asks whether a newer configuration names it
+     * again (see {@link #removed}).
      */
     public void changeMembers(long zxid, int[] voters, int[] observers) {
         if (removed) {
@@ -400,7 +401,7 @@ public final class ZabStateMachine {
     }
 
     /** {@link ZabMembership#activate}: the machine's configuration is the one it returns. */
-    private void activate(long zxid, Members members) {
+    void activate(long zxid, Members members) {
         config = membership.activate(zxid, members, config);
         observer = !config.isVoter(myId);
     }
@@ -408,6 +409,12 @@ public final class ZabStateMachine {
     /** After an input: the consequences of a configuration it activated ({@link ZabMembership#settle}). */
     private void settle() {
         membership.settle(this);
+    }
+
+    /** A newer configuration names this removed member again: it looks for the leader like any member. */
+    void rejoin(String reason) {
+        removed = false;
+        startLooking(reason);
     }
 
     /** A committed reconfig removed this member: it takes part in nothing from now on. */
@@ -473,25 +480,11 @@ public final class ZabStateMachine {
     // ---------------------------------------------------------------------------------------------------- log
 
     int indexOf(long zxid) {
-        int low = 0;
-        int high = log.size() - 1;
-        while (low <= high) {
-            int mid = (low + high) >>> 1;
-            long found = log.get(mid).zxid();
-            if (found < zxid) {
-                low = mid + 1;
-            } else if (found > zxid) {
-                high = mid - 1;
-            } else {
-                return mid;
-            }
-        }
-        return -(low + 1);
+        return log.indexOf(zxid);
     }
 
     void appendLocal(LogEntry entry) {
-        Checks.requireZxids(entry.zxid() > lastZxid(), "append of %s after %s", entry.zxid(), lastZxid());
-        log.add(entry);
+        log.append(entry);
         pending.appends.add(entry);
         membership.appended(entry);
     }
@@ -500,11 +493,9 @@ public final class ZabStateMachine {
         // Truncation never drops a committed transaction (ZOOKEEPER-1154, -1156): a leader asking for that is a bug.
         Checks.require(zxid >= committedZxid, "server %d: truncation to %s would drop committed %s", myId,
                 Zxid.toString(zxid), Zxid.toString(committedZxid));
-        Checks.require(zxid >= snapshotZxid, "truncation to %s below the snapshot %s", Zxid.toString(zxid),
-                Zxid.toString(snapshotZxid));
-        int index = indexOf(zxid);
-        int keep = index >= 0 ? index + 1 : -(index + 1);
-        log.subList(keep, log.size()).clear();
+        Checks.require(zxid >= log.snapshotZxid(), "truncation to %s below the snapshot %s", Zxid.toString(zxid),
+                Zxid.toString(log.snapshotZxid()));
+        log.truncateAfter(zxid);
         membership.truncated(zxid);
         durableZxid = Math.min(durableZxid, zxid);
         pending.appends.removeIf(entry -> entry.zxid() > zxid);
@@ -514,10 +505,8 @@ public final class ZabStateMachine {
 
     void installSnapshot(long zxid, SnapshotData bytes) {
         Checks.require(bytes != null, "SNAP without snapshot bytes");
-        log.clear();
+        log.replaceWith(zxid, bytes);
         membership.snapshotInstalled(); // the application hands over the snapshot's configuration (changeMembers)
-        snapshotZxid = zxid;
-        snapshot = bytes;
         committedZxid = zxid;
         durableZxid = zxid; // the Ready writes the snapshot durably before anything that depends on it
         pending.appends.clear();
@@ -532,10 +521,9 @@ public final class ZabStateMachine {
             return;
         }
         Checks.requireZxids(zxid <= lastZxid(), "commit of %s beyond the log end %s", zxid, lastZxid());
-        int index = indexOf(committedZxid);
-        int from = index >= 0 ? index + 1 : -(index + 1);
-        for (int i = from; i < log.size() && log.get(i).zxid() <= zxid; i++) {
-            LogEntry entry = log.get(i);
+        List<LogEntry> entries = log.entries();
+        for (int i = log.indexAfter(committedZxid); i < entries.size() && entries.get(i).zxid() <= zxid; i++) {
+            LogEntry entry = entries.get(i);
             pending.commits.add(entry);
             Members members = membership.pendingAt(entry.zxid());
             if (members != null) {
@@ -569,24 +557,20 @@ public final class ZabStateMachine {
      * proposal. A replicated application's leader-side prep step reads them (as ZooKeeper's outstanding changes).
      */
     List<LogEntry> logAfter(long zxid) {
-        int index = indexOf(zxid);
-        int from = index >= 0 ? index + 1 : -(index + 1);
-        return List.copyOf(log.subList(from, log.size()));
+        return log.after(zxid);
     }
 
     int uncommittedCount() {
-        int index = indexOf(committedZxid);
-        int committedCount = index >= 0 ? index + 1 : -(index + 1);
-        return log.size() - committedCount;
+        return log.countAfter(committedZxid);
     }
 
     /** The in-memory log after the snapshot, for the leader's synchronization; not to be modified. */
     List<LogEntry> log() {
-        return log;
+        return log.entries();
     }
 
     SnapshotData snapshot() {
-        return snapshot;
+        return log.snapshot();
     }
 
     long durableZxid() {

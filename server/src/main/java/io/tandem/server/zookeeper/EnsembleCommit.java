@@ -65,6 +65,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     private final ReadOnlyMode readOnly;
     /** The configurations this member applies, and who is in the ensemble as they change it. */
     private final ReconfigMembership membership;
+    /** Where the leader's proposal-to-commit times go (the metrics), also for a Zab started later; null: nowhere. */
+    private volatile java.util.function.LongConsumer zabCommitObserver;
     private final EnsembleMembers members;
     /** On the leader: the configuration's version needs no establishing, or the transaction doing it is proposed. */
     private boolean configVersionProposed;
@@ -107,11 +109,20 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     void startZab(int myId, Map<String, String> settings, Path zabDir) throws IOException {
         members.myId(myId);
         try {
-            zab = EnsembleZab.of(ZabServer.start(myId, settings, zabDir, this));
+            ZabServer started = ZabServer.start(myId, settings, zabDir, this);
+            if (zabCommitObserver != null) started.observeCommitLatency(zabCommitObserver);
+            zab = EnsembleZab.of(started);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting Zab", e);
         }
+    }
+
+    /** The leader's proposal-to-commit times go to {@code observer} (the metrics); see ZabDriver#observeCommitLatency. */
+    void observeZabCommits(java.util.function.LongConsumer observer) {
+        zabCommitObserver = observer;
+        ZabServer running = zab();
+        if (running != null) running.observeCommitLatency(observer);
     }
 
     /** Cuts quorum links for fault injection (see {@code QuorumFaults}); none are cut before this is called. */
@@ -181,6 +192,11 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     @Override
     public MembershipReader membershipReader() {
         return Reconfig::membersOf;
+    }
+
+    @Override
+    public void onConfigAdopted(long version, Members adopted) {
+        enqueue(() -> membership.adopted(version, adopted.text()));
     }
 
     @Override

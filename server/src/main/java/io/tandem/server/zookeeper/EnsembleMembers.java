@@ -86,6 +86,38 @@ final class EnsembleMembers {
         if (!present && (!serving || zxid <= servingFromZxid)) {
             return false;
         }
+        handOver(config, previous, zxid, zab);
+        if (!present) {
+            LOG.log(Level.WARNING, () -> "Server " + myId + " is not in configuration version 0x"
+                    + Long.toHexString(config.version()) + ": removed from the ensemble, serving no client from now"
+                    + " on");
+            removed = true;
+        }
+        return !present;
+    }
+
+    /**
+     * Zab adopted {@code config}, committed at {@code version}, from a peer's notification (it was looking, or removed
+     * and asking whether it was added back): the quorum transport takes its members, so that it reaches the members it
+     * names that this one never knew, and a configuration naming this removed member again lets it serve once Zab
+     * does (Apache's removed server rejoins the same way). Adoption never removes: only a committed configuration
+     * applied here does ({@link #committed}).
+     */
+    void adopted(EnsembleConfig config, long version, EnsembleZab zab) {
+        if (config == null || config.members().isEmpty()) {
+            return;
+        }
+        if (removed && config.members().containsKey((long) myId)) {
+            LOG.log(Level.INFO, () -> "Server " + myId + " is in configuration version 0x" + Long.toHexString(version)
+                    + " again: rejoining the ensemble");
+            removed = false;
+            servingFromZxid = Long.MAX_VALUE;
+        }
+        handOver(config, lastCommitted == null ? config.members() : lastCommitted, version, zab);
+    }
+
+    /** Zab and its transport take {@code config}'s members (at {@code zxid}, its version). */
+    private void handOver(EnsembleConfig config, Map<Long, String> previous, long zxid, EnsembleZab zab) {
         // A member this one already knows keeps the address its own zoo.cfg gives (it may reach it another way than
         // the leader does, through a proxy in a test or a NAT), in its new role; a new member, or one whose address
         // the configuration really changes (Apache dials the new one), is dialled where the config says.
@@ -98,16 +130,9 @@ final class EnsembleMembers {
         Map<Integer, QuorumTransport.Peer> peers = new TreeMap<>();
         members.forEach((id, spec) -> peers.put(id.intValue(), QuorumTransport.Peer.parse(id.intValue(), spec)));
         zabMembers = members;
-        if (!present) {
-            LOG.log(Level.WARNING, () -> "Server " + myId + " is not in configuration version 0x"
-                    + Long.toHexString(config.version()) + ": removed from the ensemble, serving no client from now"
-                    + " on");
-            removed = true;
-        }
         toHand = peers;
         toHandZxid = zxid;
         handTo(zab);
-        return !present;
     }
 
     /** Hands Zab the members it has not taken yet, if any (again each tick while its inbox is full). */

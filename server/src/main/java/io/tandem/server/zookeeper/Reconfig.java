@@ -328,8 +328,14 @@ final class Reconfig {
         if (header.type() != OpCode.RECONFIG) {
             return null;
         }
-        EnsembleConfig config = EnsembleConfig.parse(SetDataTxn.read(in).data());
-        return config == null ? null : members(config);
+        byte[] text = SetDataTxn.read(in).data();
+        EnsembleConfig config = EnsembleConfig.parse(text);
+        if (config == null) {
+            return null;
+        }
+        Members members = members(config);
+        // The text goes with the members into Zab's notifications: a member adopting them learns the addresses too.
+        return new Members(members.voters(), members.observers(), text);
     }
 
     /** A configuration's voters and observers by id, as Zab takes them. */

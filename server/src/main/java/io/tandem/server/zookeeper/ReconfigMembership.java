@@ -61,6 +61,19 @@ final class ReconfigMembership {
                 zab.get());
     }
 
+    /**
+     * Zab adopted a configuration (the application's text {@code text}, committed at {@code version}) from a peer's
+     * notification; see {@link EnsembleMembers#adopted}. A text that does not parse is a peer's bug: logged, ignored.
+     */
+    void adopted(long version, byte[] text) {
+        try {
+            members.adopted(EnsembleConfig.parse(text), version, zab.get());
+        } catch (RuntimeException e) {
+            System.getLogger(ReconfigMembership.class.getName()).log(System.Logger.Level.WARNING,
+                    "ignoring configuration version 0x" + Long.toHexString(version) + " adopted from a peer: " + e);
+        }
+    }
+
     /** conf's quorum part, as Apache's QuorumZooKeeperServer.dumpConf: limits, ports, role and the membership. */
     String confTail() {
         DataNode config = server.tree.getNode(Reconfig.CONFIG_PATH);

@@ -11,4 +11,11 @@ public interface ZkRequestObserver {
 
     /** A request of this op code (zk-wire's {@code OpCode}) was answered this long after it arrived. */
     void answered(int opCode, long latencyNanos);
+
+    /**
+     * On an ensemble's leader: one of its Zab proposals committed this long after it was proposed. Called on the Zab
+     * thread (not the commit thread), with the same rules.
+     */
+    default void zabCommitted(long latencyNanos) {
+    }
 }

@@ -223,6 +223,7 @@ public final class ZooKeeperRole implements AutoCloseable {
     /** Every answered request is reported to {@code observer} (the metrics), from the commit thread. */
     public void observe(ZkRequestObserver observer) {
         server.stats.observe(observer);
+        if (server.commitPath() instanceof EnsembleCommit ensemble) ensemble.observeZabCommits(observer::zabCommitted);
     }
 
     @Override

@@ -141,6 +141,45 @@ class VoterReconfigEnsembleTest {
     }
 
     @Test
+    void twoVotersAddedByOneReconfigJoinAndBothCountInTheNewQuorum() throws Exception {
+        startVoters(2);
+        int second = JOINER + 1;
+        ensemble.joiners.add(second);
+        int leader = ensemble.awaitServing(30_000);
+        ensemble.start(JOINER);
+        ensemble.start(second);
+        ZooKeeper viaLeader = client(leader);
+        viaLeader.create("/before-both", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        StringBuilder joining = new StringBuilder();
+        for (int id : new int[] {JOINER, second}) {
+            joining.append(joining.length() == 0 ? "" : ",").append("server.").append(id).append('=')
+                    .append(ensemble.serverLine(id)).append(":participant;127.0.0.1:").append(ensemble.clientPort(id));
+        }
+        String added = text(superAdmin(leader).reconfigure(joining.toString(), null, null, -1, null));
+        for (String line : joining.toString().split(",")) {
+            assertTrue(added.contains(line + "\n"), added);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!(ensemble.mode(JOINER).equals("follower") && ensemble.mode(second).equals("follower"))
+                && System.nanoTime() - deadline < 0) {
+            Thread.sleep(100);
+        }
+        assertEquals("follower", ensemble.mode(JOINER));
+        assertEquals("follower", ensemble.mode(second), "a joiner that knew neither the other joiner nor its address");
+        // Five voters, quorum three: with both old followers down, a write commits only with both joiners' acks.
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            if (id != leader) {
+                ensemble.stop(id);
+            }
+        }
+        viaLeader.create("/with-both-joiners", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        ZooKeeper viaSecond = client(second);
+        viaSecond.sync("/with-both-joiners");
+        assertTrue(viaSecond.exists("/with-both-joiners", false) != null);
+        assertTrue(viaSecond.exists("/before-both", false) != null, "synced from the leader");
+    }
+
+    @Test
     void aRemovedFollowerStopsServingAndTheOthersGoOn() throws Exception {
         startVoters(0);
         int leader = ensemble.awaitServing(30_000);
@@ -176,6 +215,45 @@ class VoterReconfigEnsembleTest {
         KeeperException stale = assertThrows(KeeperException.class, () ->
                 admin.reconfigure((String) null, Integer.toString(other), null, version(before), null));
         assertEquals(KeeperException.Code.BADVERSION, stale.code(), "a -from of the old version is refused");
+    }
+
+    @Test
+    void aRemovedFollowerAddedBackByALaterReconfigRejoinsWithoutARestart() throws Exception {
+        startVoters(0);
+        int leader = ensemble.awaitServing(30_000);
+        int removedId = leader % TestEnsemble.SIZE + 1;
+        ZooKeeperAdmin admin = superAdmin(leader);
+        String removed = text(admin.reconfigure((String) null, Integer.toString(removedId), null, -1, null));
+        assertFalse(removed.contains("server." + removedId + "="), removed);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (ensemble.mode(removedId).equals("follower") && System.nanoTime() - deadline < 0) {
+            Thread.sleep(50);
+        }
+        assertNotEquals("follower", ensemble.mode(removedId), "the removed member stops serving");
+        ZooKeeper viaLeader = client(leader);
+        viaLeader.create("/while-removed", "missed".getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                CreateMode.PERSISTENT);
+
+        // Added back as Apache's removed server is: the same process learns it from the members' notifications.
+        String line = "server." + removedId + "=" + ensemble.serverLine(removedId) + ":participant;127.0.0.1:"
+                + ensemble.clientPort(removedId);
+        String readded = text(admin.reconfigure(line, null, null, -1, null));
+        assertTrue(readded.contains(line + "\n"), readded);
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!ensemble.mode(removedId).equals("follower") && System.nanoTime() - deadline < 0) {
+            Thread.sleep(100);
+        }
+        assertEquals("follower", ensemble.mode(removedId), "the member added back follows the leader again");
+        assertEquals(leader, ensemble.awaitServing(20_000));
+        ZooKeeper viaRejoined = client(removedId);
+        viaRejoined.sync("/while-removed");
+        assertEquals("missed", text(viaRejoined.getData("/while-removed", false, null)),
+                "it synced what was written while it was out");
+        assertEquals(readded, text(viaRejoined.getConfig(false, null)));
+        viaRejoined.create("/through-the-rejoined-member", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                CreateMode.PERSISTENT);
+        viaLeader.sync("/through-the-rejoined-member");
+        assertTrue(viaLeader.exists("/through-the-rejoined-member", false) != null);
     }
 
     @Test

@@ -203,7 +203,7 @@ class EnsembleCommitSimulationTest {
      */
     static void recover(ZabSimulator sim) {
         sim.heal();
-        sim.setFaults(ZabSimulator.Faults.none());
+        sim.setFaults(Faults.none());
         sim.calmConnections();
         for (ZabSimulator.Node node : sim.nodes) {
             if (!node.isUp()) {

@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -84,15 +86,21 @@ class QuorumTransportTest {
     }
 
     @Test
-    void shouldAcceptAMemberOnlyOnceAReconfigAddsItAndCloseItForGoodOnceOneRemovesIt() throws Exception {
+    void shouldTakeOnlyNotificationsFromAServerTheConfigurationDoesNotNameUntilAReconfigAddsIt() throws Exception {
         QuorumTransport.Peer first = new QuorumTransport.Peer(1, "127.0.0.1", freePort(), -1);
         QuorumTransport.Peer joiner = new QuorumTransport.Peer(2, "127.0.0.1", freePort(), -1, true);
         LinkedBlockingQueue<Received> at1 = new LinkedBlockingQueue<>();
+        ZabMessage.Notification question = new ZabMessage.Notification(2, 0, 0, 1, Role.LOOKING);
         try (QuorumTransport one = new QuorumTransport(1, Map.of(1, first), (from, m) -> at1.add(new Received(from, m)))
                 .start();
              QuorumTransport two = new QuorumTransport(2, Map.of(1, first, 2, joiner), (from, m) -> { }).start()) {
-            Thread.sleep(3 * QuorumTransport.RECONNECT_DELAY_MS); // a bound on a negative, not synchronisation
-            assertFalse(one.isConnected(2), "an id the configuration does not name is refused");
+            // A stranger may ask (Apache answers a notification from any server id): that is how a removed server
+            // learns that it was added back.
+            assertTrue(await(() -> two.isConnected(1)), "a stranger's connection is taken");
+            two.send(1, question);
+            assertEquals(new Received(2, question), at1.poll(10, TimeUnit.SECONDS));
+            two.send(1, new ZabMessage.Ping(7, 1));
+            assertTrue(await(() -> !two.isConnected(1)), "anything but a notification closes a stranger's connection");
 
             one.changeMembers(Map.of(1, first, 2, joiner));
             assertTrue(await(() -> one.isConnected(2) && two.isConnected(1)), "the joiner's redial is accepted");
@@ -101,8 +109,40 @@ class QuorumTransportTest {
 
             one.changeMembers(Map.of(1, first));
             assertTrue(await(() -> !two.isConnected(1)), "the removed member's connection is closed");
-            Thread.sleep(3 * QuorumTransport.RECONNECT_DELAY_MS);
-            assertFalse(one.isConnected(2), "and its redials are refused");
+            assertTrue(await(() -> two.isConnected(1)), "its redial is taken as a stranger's");
+            two.send(1, new ZabMessage.Ping(7, 2));
+            assertTrue(await(() -> !two.isConnected(1)), "which carries notifications only");
+            assertEquals(null, at1.poll(200, TimeUnit.MILLISECONDS), "the ping was not delivered");
+        }
+    }
+
+    @Test
+    void shouldDialEveryKnownMemberWhileRemovedAndOnlyLowerIdsOnceBackIn() throws Exception {
+        QuorumTransport.Peer low = new QuorumTransport.Peer(1, "127.0.0.1", freePort(), -1);
+        QuorumTransport.Peer removed = new QuorumTransport.Peer(2, "127.0.0.1", freePort(), -1);
+        QuorumTransport.Peer high = new QuorumTransport.Peer(3, "127.0.0.1", freePort(), -1);
+        LinkedBlockingQueue<Received> at3 = new LinkedBlockingQueue<>();
+        try (QuorumTransport three = new QuorumTransport(3, Map.of(1, low, 3, high),
+                (from, m) -> at3.add(new Received(from, m))).start();
+             QuorumTransport two = new QuorumTransport(2, Map.of(1, low, 2, removed, 3, high), (from, m) -> { })
+                     .start()) {
+            Thread.sleep(3 * QuorumTransport.RECONNECT_DELAY_MS); // a bound on a negative, not synchronisation
+            assertFalse(two.isConnected(3), "a member never dials a higher id");
+            two.asStranger(true);
+            assertTrue(await(() -> two.isConnected(3)), "a removed member dials the higher ids too: they never dial it");
+            ZabMessage.Notification question = new ZabMessage.Notification(2, 0, 0, 1, Role.LOOKING);
+            two.send(3, question);
+            assertEquals(new Received(2, question), at3.poll(10, TimeUnit.SECONDS));
+            two.asStranger(false);
+            three.changeMembers(Map.of(1, low, 2, removed, 3, high));
+            assertTrue(await(() -> three.isConnected(2) && two.isConnected(3)), "named again: a member's connection");
+            // The stranger's connection is replaced by the one server 3 dials: a ping on the old one may be lost.
+            Received ping = null;
+            for (int attempt = 0; attempt < 50 && ping == null; attempt++) {
+                two.send(3, new ZabMessage.Ping(7, 1));
+                ping = at3.poll(200, TimeUnit.MILLISECONDS);
+            }
+            assertEquals(new Received(2, new ZabMessage.Ping(7, 1)), ping, "a member's messages pass again");
         }
     }
 
@@ -210,10 +250,35 @@ class QuorumTransportTest {
         try (QuorumTransport one = new QuorumTransport(1, peers, (from, m) -> received.add(new Received(from, m)))
                 .start()) {
             try (Socket stranger = new Socket("127.0.0.1", port1)) {
+                DataOutputStream out = new DataOutputStream(stranger.getOutputStream());
                 ByteBuf hello = Unpooled.buffer();
                 ZabCodec.writeHello(hello, 99);
-                writeFrame(new DataOutputStream(stranger.getOutputStream()), hello);
-                assertTrue(closedByPeer(stranger), "an unknown server id is turned away");
+                writeFrame(out, hello);
+                ByteBuf ping = Unpooled.buffer();
+                ZabCodec.write(new ZabMessage.Ping(1, 1), ping);
+                writeFrame(out, ping);
+                assertTrue(closedByPeer(stranger), "an unknown server id may send notifications only");
+            }
+            List<Socket> strangers = new ArrayList<>();
+            try {
+                for (int id = 100; id < 100 + QuorumTransport.STRANGER_CONNECTIONS_MAX; id++) {
+                    Socket socket = new Socket("127.0.0.1", port1);
+                    strangers.add(socket);
+                    ByteBuf hello = Unpooled.buffer();
+                    ZabCodec.writeHello(hello, id);
+                    writeFrame(new DataOutputStream(socket.getOutputStream()), hello);
+                }
+                assertTrue(await(() -> one.connectedCount() == QuorumTransport.STRANGER_CONNECTIONS_MAX));
+                try (Socket oneTooMany = new Socket("127.0.0.1", port1)) {
+                    ByteBuf hello = Unpooled.buffer();
+                    ZabCodec.writeHello(hello, 200);
+                    writeFrame(new DataOutputStream(oneTooMany.getOutputStream()), hello);
+                    assertTrue(closedByPeer(oneTooMany), "strangers are bounded");
+                }
+            } finally {
+                for (Socket socket : strangers) {
+                    socket.close();
+                }
             }
             try (Socket garbage = new Socket("127.0.0.1", port1)) {
                 DataOutputStream out = new DataOutputStream(garbage.getOutputStream());

@@ -17,7 +17,7 @@ class SessionExpiryCheckerTest {
     private static final long EPOCH_1 = Zxid.of(1, 0);
 
     private final SessionExpiryChecker checker =
-            new SessionExpiryChecker(new ZabSimulator(1, 3, ZabSimulator.Faults.none(), ZabConfig.of(1, 1)));
+            new SessionExpiryChecker(new ZabSimulator(1, 3, Faults.none(), ZabConfig.of(1, 1)));
 
     private static Applied create(long zxid) {
         return new Applied(zxid, OpCode.CREATE, SESSION, 1, null, 0, null);

@@ -112,7 +112,7 @@ class ZabCodecTest {
         assertEquals(plain.readableBytes() + 1, flagged.readableBytes());
         assertEquals(plain, flagged.slice(0, plain.readableBytes()));
         // Unknown flag bits and anything after the flags byte are malformed.
-        for (int flags : new int[] {2, 0x80, 0xFF}) {
+        for (int flags : new int[] {ZabCodec.FLAG_CONFIG, 0x80, 0xFF}) {
             ByteBuf bad = Unpooled.buffer();
             ZabCodec.write(new FollowerInfo(11, 0, 4, 0), bad);
             bad.writeByte(flags);
@@ -122,6 +122,36 @@ class ZabCodecTest {
         ZabCodec.write(notification, extra);
         extra.writeByte(1);
         assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(extra));
+    }
+
+    @Test
+    void shouldCarryTheSendersConfigurationAfterTheFlagsAndRejectABadOne() {
+        Members members = new Members(new int[] {1, 2, 5}, new int[] {7}, "server.1=a:1:2\nversion=100000003"
+                .getBytes(StandardCharsets.UTF_8));
+        Notification notification = new Notification(5, Zxid.of(3, 4), 3, 2, Role.LEADING, true, Zxid.of(1, 3),
+                members);
+        assertEquals(notification, roundTrip(notification));
+        ByteBuf full = Unpooled.buffer();
+        ZabCodec.write(notification, full);
+        ByteBuf plain = Unpooled.buffer();
+        ZabCodec.write(new Notification(5, Zxid.of(3, 4), 3, 2, Role.LEADING), plain);
+        assertEquals(plain, full.slice(0, plain.readableBytes()), "the earlier layout, then the flags and config");
+        for (int length = plain.readableBytes() + 1; length < full.readableBytes(); length++) {
+            ByteBuf cut = full.slice(0, length);
+            assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(cut), "cut at " + length);
+        }
+        for (Members bad : new Members[] {new Members(new int[0], new int[] {1}),
+                new Members(new int[] {1, 1}, new int[0]), new Members(new int[] {1, 2}, new int[] {2})}) {
+            ByteBuf frame = Unpooled.buffer();
+            ZabCodec.write(new Notification(5, 0, 0, 2, Role.LOOKING, false, 9, bad), frame);
+            assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(frame), bad.toString());
+        }
+        ByteBuf zeroVersion = plain.copy().writeByte(ZabCodec.FLAG_CONFIG).writeLong(0);
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(zeroVersion));
+        ByteBuf hugeCount = plain.copy().writeByte(ZabCodec.FLAG_CONFIG).writeLong(9).writeInt(1 << 30);
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(hugeCount));
+        full.release();
+        plain.release();
     }
 
     @Test

@@ -73,7 +73,7 @@ class ZabDisconnectTest {
 
     @Test
     void shouldFailOverBeforeSyncLimitWhenTheTransportReportsTheLeaderGone() {
-        ZabSimulator withNotices = new ZabSimulator(42, 3, ZabSimulator.Faults.none(), LIMITS, prompt());
+        ZabSimulator withNotices = new ZabSimulator(42, 3, Faults.none(), LIMITS, prompt());
         awaitLeader(withNotices);
         assertTrue(withNotices.submit(withNotices.establishedLeader().id, txn("w1")));
         awaitEverywhere(withNotices, "w1");
@@ -87,7 +87,7 @@ class ZabDisconnectTest {
         ZabSimulationTest.recover(withNotices);
 
         // The same scenario without notifications waits for the leader's silence to exceed syncLimit.
-        ZabSimulator silent = new ZabSimulator(42, 3, ZabSimulator.Faults.none(), LIMITS);
+        ZabSimulator silent = new ZabSimulator(42, 3, Faults.none(), LIMITS);
         awaitLeader(silent);
         int slow = crashLeaderAndTimeFailover(silent);
         assertTrue(slow > SYNC_LIMIT * ZabSimulator.TICK_STEPS, "failover without notices took only " + slow);
@@ -97,7 +97,7 @@ class ZabDisconnectTest {
 
     @Test
     void shouldFailOverTwiceInFiveNodesWithTwoMembersDown() {
-        ZabSimulator sim = new ZabSimulator(43, 5, ZabSimulator.Faults.none(), LIMITS, prompt());
+        ZabSimulator sim = new ZabSimulator(43, 5, Faults.none(), LIMITS, prompt());
         awaitLeader(sim);
         assertTrue(sim.submit(sim.establishedLeader().id, txn("w1")));
         awaitEverywhere(sim, "w1");
@@ -116,7 +116,7 @@ class ZabDisconnectTest {
     void shouldRejoinWhenALateNoticeArrivesAfterTheConnectionIsBack() {
         // Every notice waits in the inbox for half a tick or more; the dialler is back after two steps.
         SimulatedConnections.Params late = new SimulatedConnections.Params(0, 1.0, 0, 1, 1.0, 0, 1, 10, false, 2);
-        ZabSimulator sim = new ZabSimulator(44, 3, ZabSimulator.Faults.none(), LIMITS, late);
+        ZabSimulator sim = new ZabSimulator(44, 3, Faults.none(), LIMITS, late);
         Node leader = awaitLeader(sim);
         long epoch = leader.machine.epoch();
         assertTrue(sim.submit(leader.id, txn("before")));
@@ -136,7 +136,7 @@ class ZabDisconnectTest {
 
     @Test
     void shouldSurviveFalseNoticesAboutLiveConnections() {
-        ZabSimulator sim = new ZabSimulator(45, 3, ZabSimulator.Faults.none(), LIMITS, prompt());
+        ZabSimulator sim = new ZabSimulator(45, 3, Faults.none(), LIMITS, prompt());
         Node leader = awaitLeader(sim);
         long epoch = leader.machine.epoch();
         Node follower = sim.nodes[leader.id == 1 ? 1 : 0];

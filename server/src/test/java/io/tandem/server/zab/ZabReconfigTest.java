@@ -174,6 +174,80 @@ class ZabReconfigTest {
         assertArrayEquals(new int[] {1, 2, 3, 4}, joiner.config().voters());
     }
 
+    @Test
+    void shouldAdoptANewerConfigurationFromANotificationWhileLookingAndFollowTheLeaderItNames() {
+        // Server 2 was down while reconfigs replaced voters 1 and 3 by 4 and 5: it knows neither of them.
+        ZabStateMachine late = new ZabStateMachine(ZabConfig.of(2, 1, 2, 3), DurableState.empty(), 1);
+        late.readMembersWith(READER);
+        late.ready();
+        Members newest = new Members(new int[] {2, 4, 5}, new int[0], txn("server lines"));
+        long version = Zxid.of(3, 5);
+        late.receive(4, new Notification(5, version, 3, 2, Role.FOLLOWING, false, version, newest));
+        assertArrayEquals(new int[] {2, 4, 5}, late.config().voters(), "a looking member adopts the newer one");
+        Ready adopted = late.ready();
+        assertEquals(new Ready.AdoptedConfig(version, newest), adopted.configAdopted(), "the application is told");
+        assertTrue(adopted.messages().stream().anyMatch(m -> m.to() == 5 && m.message() instanceof Notification n
+                && n.senderState() == Role.LOOKING), "a new round, its vote to the new voters");
+        late.receive(5, new Notification(5, version, 3, 2, Role.LEADING, false, version, newest));
+        assertEquals(Role.FOLLOWING, late.role());
+        assertEquals(5, late.leaderId(), "it joins the running leader of the configuration it adopted");
+
+        late.receive(1, new Notification(1, 0, 0, 1, Role.LOOKING, false, Zxid.of(9, 9),
+                new Members(new int[] {1, 3}, new int[0])));
+        assertArrayEquals(new int[] {2, 4, 5}, late.config().voters(), "only a looking member adopts (as Apache)");
+    }
+
+    @Test
+    void shouldAnswerAStrangerWhoseConfigurationIsOlderWithItsOwn() {
+        ZabStateMachine leader = establishedLeaderOfThree();
+        assertTrue(leader.submit(txn("config 1,2/")));
+        long zxid = leader.ready().appends().get(0).zxid();
+        leader.logSynced(zxid);
+        leader.receive(2, new Ack(200, 3, zxid));
+        assertEquals(1, leader.ready().commits().size());
+
+        leader.receive(3, new Notification(3, 0, 0, 4, Role.LOOKING));
+        Notification answer = leader.ready().messages().stream().filter(m -> m.to() == 3)
+                .map(m -> (Notification) m.message()).findFirst().orElseThrow();
+        assertEquals(zxid, answer.configVersion(), "the removed server hears which configuration removed it");
+        assertArrayEquals(new int[] {1, 2}, answer.config().voters());
+        assertEquals(Role.LEADING, answer.senderState());
+        leader.receive(3, new Notification(3, 0, 0, 4, Role.LOOKING, false, zxid, answer.config()));
+        assertEquals(List.of(), leader.ready().messages(), "one that knows it is not answered again and again");
+    }
+
+    @Test
+    void shouldAskWhileRemovedAndRejoinWhenANewerConfigurationNamesItAgain() {
+        ZabStateMachine removed = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), DurableState.empty(), 1);
+        removed.readMembersWith(READER);
+        long session = synced(removed);
+        long removal = Zxid.of(1, 1);
+        removed.receive(1, new Proposal(session, 4, removal, txn("config 1,2/")));
+        removed.receive(1, new Commit(session, 5, removal));
+        assertTrue(removed.isRemoved());
+        removed.ready();
+
+        removed.tick();
+        List<Ready.Outbound> asked = removed.ready().messages();
+        assertEquals(List.of(1, 2), asked.stream().map(Ready.Outbound::to).sorted().toList());
+        Notification question = (Notification) asked.get(0).message();
+        assertEquals(Role.LOOKING, question.senderState());
+        assertEquals(removal, question.configVersion(), "it asks with the configuration that removed it");
+
+        removed.receive(1, new Notification(1, removal, 1, 1, Role.LEADING, false, removal,
+                new Members(new int[] {1, 2}, new int[0])));
+        assertTrue(removed.isRemoved(), "a configuration that does not name it changes nothing");
+        long readded = Zxid.of(1, 2);
+        removed.receive(1, new Notification(1, readded, 1, 1, Role.LEADING, false, readded,
+                new Members(new int[] {1, 2, 3}, new int[0])));
+        assertFalse(removed.isRemoved(), "named again: it rejoins");
+        assertArrayEquals(new int[] {1, 2, 3}, removed.config().voters());
+        removed.receive(2, new Notification(1, readded, 1, 1, Role.FOLLOWING, false, readded,
+                new Members(new int[] {1, 2, 3}, new int[0])));
+        assertEquals(Role.FOLLOWING, removed.role(), "and follows the running leader");
+        assertEquals(1, removed.leaderId());
+    }
+
     private static long acks(Ready ready) {
         return ready.messages().stream().filter(m -> m.message() instanceof Ack).count();
     }

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class ZabRegressionTest {
     static final java.util.logging.Logger ZAB_LOGGER = ZabSimulationTest.quietZabLogging();
 
-    private final ZabSimulator sim = new ZabSimulator(42, 3, ZabSimulator.Faults.none(),
+    private final ZabSimulator sim = new ZabSimulator(42, 3, Faults.none(),
             new ZabConfig(1, new int[] {1}, 10, 5, 1, 1000));
 
     private static byte[] txn(String text) {

@@ -180,6 +180,38 @@ class ZabServerTest {
     }
 
     @Test
+    void shouldTimeEachOfTheLeadersProposalsFromProposalToCommit() throws Exception {
+        configureThreeNodes();
+        Map<Integer, List<Long>> timed = new java.util.concurrent.ConcurrentHashMap<>();
+        try {
+            for (int id = 1; id <= 3; id++) {
+                start(id);
+                List<Long> times = java.util.Collections.synchronizedList(new ArrayList<>());
+                timed.put(id, times);
+                servers.get(id).observeCommitLatency(times::add);
+            }
+            await(() -> leader() != null, "a leader");
+            int leaderId = leader().leaderId();
+            for (int i = 0; i < 10; i++) {
+                write("t" + i, i % 2 == 0);
+            }
+            await(() -> timed.get(leaderId).size() >= 10, "the leader timing its 10 proposals");
+            synchronized (timed.get(leaderId)) {
+                assertTrue(timed.get(leaderId).stream().allMatch(nanos -> nanos > 0), "times: " + timed);
+            }
+            for (int id = 1; id <= 3; id++) {
+                if (id != leaderId && leader().leaderId() == leaderId) {
+                    assertEquals(List.of(), timed.get(id), "a follower proposes nothing, so times nothing");
+                }
+            }
+        } finally {
+            for (ZabServer server : servers.values()) {
+                server.close();
+            }
+        }
+    }
+
+    @Test
     void shouldReplicateInZxidOrderSurviveTheLeaderAndCatchUpARestartedNode() throws Exception {
         configureThreeNodes();
         try {

@@ -145,7 +145,7 @@ class ZabSimulationTest {
     /** Heals every fault, restarts every node, then requires a leader, a fresh commit and identical replicas. */
     static void recover(ZabSimulator sim) {
         sim.heal();
-        sim.setFaults(ZabSimulator.Faults.none());
+        sim.setFaults(Faults.none());
         sim.calmConnections();
         for (ZabSimulator.Node node : sim.nodes) {
             if (!node.isUp()) {

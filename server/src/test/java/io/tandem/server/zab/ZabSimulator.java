@@ -36,41 +36,6 @@ final class ZabSimulator {
     /** How often a message held by a partition on a live connection is retried. */
     private static final int HELD_RETRY_STEPS = 5;
 
-    /** Fault rates; all zero gives a perfect network and disk that only the test's own actions disturb. */
-    record Faults(double lossPerMessage, double duplicatePerMessage, double reorderPerMessage, int delayStepsMax,
-                  double crashPerTick, double crashInsideReady, double partitionPerTick, double writePerStep,
-                  int downTicksMax, int snapshotEvery, boolean lyingFsync) {
-
-        static Faults none() {
-            return new Faults(0, 0, 0, 3, 0, 0, 0, 0, 0, 0, false);
-        }
-
-        static Faults random(SplittableRandom random) {
-            if (random.nextInt(5) == 0) {
-                // One seed in five is harsh: lossy, reordering, crash-happy, often partitioned.
-                return new Faults(random.nextDouble(0, 0.15), random.nextDouble(0, 0.1), random.nextDouble(0, 0.2),
-                        1 + random.nextInt(30), random.nextDouble(0, 0.03), random.nextDouble(0, 0.01),
-                        random.nextDouble(0, 0.03), random.nextDouble(0.01, 0.3), 5 + random.nextInt(60),
-                        random.nextInt(3) == 0 ? 0 : 5 + random.nextInt(30), false);
-            }
-            return new Faults(random.nextDouble(0, 0.03), random.nextDouble(0, 0.03), random.nextDouble(0, 0.05),
-                    1 + random.nextInt(15), random.nextDouble(0, 0.01), random.nextDouble(0, 0.003),
-                    random.nextDouble(0, 0.01), random.nextDouble(0.01, 0.2), 5 + random.nextInt(40),
-                    random.nextInt(4) == 0 ? 0 : 10 + random.nextInt(60), false);
-        }
-
-        Faults healed() {
-            return new Faults(0, 0, 0, Math.min(delayStepsMax, 5), 0, 0, 0, writePerStep, downTicksMax,
-                    snapshotEvery, lyingFsync);
-        }
-
-        /** A disk whose fsync returns without making the appends durable half of the time. */
-        Faults withLyingFsync() {
-            return new Faults(lossPerMessage, duplicatePerMessage, reorderPerMessage, delayStepsMax, crashPerTick,
-                    crashInsideReady, partitionPerTick, writePerStep, downTicksMax, snapshotEvery, true);
-        }
-    }
-
     /** What survives a crash of the log's unsynced tail. */
     enum Tail { KEEP, LOSE, RANDOM_PREFIX }
 
@@ -161,6 +126,13 @@ final class ZabSimulator {
         }
 
         @Override
+        public void onConfigAdopted(long version, Members adopted) {
+            if (member != null) {
+                member.onConfigAdopted(version, adopted); // the production member takes it as ZabServer hands it
+            }
+        }
+
+        @Override
         public byte[] prepareForwarded(byte[] request) {
             if (member != null) {
                 return member.prepareForwarded(request);
@@ -204,7 +176,7 @@ final class ZabSimulator {
     }
 
     /** A member's transaction, readable: its ZooKeeper header and its bytes in hex. */
-    private static String describeMemberTxn(byte[] txn) {
+    static String describeMemberTxn(byte[] txn) {
         String header;
         try {
             header = io.tandem.zk.wire.txn.TxnHeader.read(
@@ -300,7 +272,7 @@ final class ZabSimulator {
     private final ArrayDeque<String> trace = new ArrayDeque<>();
     private long writesSubmitted;
     private long writesAccepted;
-    private final Checker checker = new Checker();
+    private final HistoryChecker checker = new HistoryChecker(this);
     /** The quorum transport's connections and their peerDisconnected notifications (disabled: always connected). */
     private final SimulatedConnections connections;
     /**
@@ -314,7 +286,7 @@ final class ZabSimulator {
      * Every node runs the production ZooKeeper side ({@link io.tandem.server.zookeeper.SimulatedMember}) over its Zab,
      * and {@link #zkClients} talk to it; the simulator's own writes and client stand-ins are off then.
      */
-    private boolean members;
+    boolean members;
     private int memberSnapCount;
     private boolean memberStalePrep;
     private SimulatedZkClients zkClients;
@@ -560,7 +532,7 @@ final class ZabSimulator {
         return writesSubmitted;
     }
 
-    Checker checker() {
+    HistoryChecker checker() {
         return checker;
     }
 
@@ -1151,161 +1123,5 @@ final class ZabSimulator {
             message.append("  ").append(line).append('\n');
         }
         return new AssertionError(message.toString());
-    }
-
-    /**
-     * Safety checkers. The committed history is the longest sequence any node applied; every node's applied sequence
-     * must be a prefix of it, so nothing applied (and thus acknowledged to a client) can ever be lost or reordered.
-     */
-    final class Checker {
-        private final List<LogEntry> committed = new ArrayList<>();
-        private final List<Long> digestAfter = new ArrayList<>();
-        private final Map<Long, Integer> indexOfZxid = new HashMap<>();
-        private final Map<String, Long> zxidOfTxn = new HashMap<>();
-        private final Map<Long, Integer> leaderOfEpoch = new TreeMap<>();
-
-        List<LogEntry> committed() {
-            return committed;
-        }
-
-        Map<Long, Integer> leaderOfEpoch() {
-            return leaderOfEpoch;
-        }
-
-        void onApply(Node node, LogEntry entry) {
-            long previous = node.app.appliedZxid;
-            Integer index = indexOfZxid.get(entry.zxid());
-            if (index != null) {
-                long expectedPrevious = index == 0 ? 0 : committed.get(index - 1).zxid();
-                if (previous != expectedPrevious || !committed.get(index).equals(entry)) {
-                    throw failure("node " + node.id + " applied " + entry + " after " + Zxid.toString(previous)
-                            + " but the committed history has " + committed.get(index) + " after "
-                            + Zxid.toString(expectedPrevious));
-                }
-                return;
-            }
-            long last = committed.isEmpty() ? 0 : committed.get(committed.size() - 1).zxid();
-            if (previous != last || entry.zxid() <= last) {
-                throw failure("node " + node.id + " applied " + entry + " after " + Zxid.toString(previous)
-                        + ", diverging from the committed history ending at " + Zxid.toString(last));
-            }
-            // ISO-8859-1 maps every byte to one char: a member's binary transactions stay distinct (as UTF-8, invalid
-            // bytes all became U+FFFD, and two syncs of one session differing only in cxid and time looked equal).
-            String txn = new String(entry.txn(), StandardCharsets.ISO_8859_1);
-            Long earlier = zxidOfTxn.putIfAbsent(txn, entry.zxid());
-            if (earlier != null) {
-                throw failure("transaction " + (members ? describeMemberTxn(entry.txn()) : txn) + " committed twice, at "
-                        + Zxid.toString(earlier) + " and " + Zxid.toString(entry.zxid()));
-            }
-            indexOfZxid.put(entry.zxid(), committed.size());
-            committed.add(entry);
-            digestAfter.add(SimulatedApp.fold(node.app.digest, entry));
-        }
-
-        void onSnapshotInstalled(Node node) {
-            checkAppMatchesHistory(node, "installed a snapshot");
-        }
-
-        void onRestart(Node node) {
-            checkAppMatchesHistory(node, "restarted from its snapshot");
-        }
-
-        private void checkAppMatchesHistory(Node node, String what) {
-            long zxid = node.app.appliedZxid;
-            if (zxid == 0) {
-                return;
-            }
-            Integer index = indexOfZxid.get(zxid);
-            if (index == null || digestAfter.get(index) != node.app.digest) {
-                throw failure("node " + node.id + " " + what + " at " + Zxid.toString(zxid)
-                        + " that does not match the committed history");
-            }
-        }
-
-        void afterStep() {
-            for (Node node : nodes) {
-                if (!node.isUp()) {
-                    continue;
-                }
-                ZabStateMachine machine = node.machine;
-                if (machine.role() == Role.LEADING && !machine.config().isVoter(node.id)) {
-                    throw failure("observer " + node.id + " leads");
-                }
-                if (machine.isEstablishedLeader()) {
-                    Integer other = leaderOfEpoch.putIfAbsent(machine.epoch(), node.id);
-                    if (other != null && other != node.id) {
-                        throw failure("two leaders established in epoch " + machine.epoch() + ": " + other + " and "
-                                + node.id);
-                    }
-                }
-                if (machine.committedZxid() != node.app.appliedZxid) {
-                    throw failure("node " + node.id + " machine committed " + Zxid.toString(machine.committedZxid())
-                            + " but the application applied " + Zxid.toString(node.app.appliedZxid));
-                }
-                if (node.disk.acceptedEpoch < node.disk.currentEpoch) {
-                    throw failure("node " + node.id + " durable acceptedEpoch below currentEpoch");
-                }
-            }
-        }
-
-        /**
-         * Every committed transaction stays durable on a quorum (in the fsynced log or under a snapshot): acks are
-         * sent only after fsync and truncation never reaches committed entries. Checks the newest entries each tick.
-         */
-        void checkCommittedDurableOnQuorum() {
-            // Observers hold copies too, but only voters make quorums: those of the configuration in force at each
-            // entry (a reconfig changes them; the reconfig checker checks the reconfig itself against both).
-            int from = Math.max(0, committed.size() - 64);
-            List<Map<Long, LogEntry>> durableLogs = new ArrayList<>();
-            for (Node node : nodes) {
-                Map<Long, LogEntry> durable = new HashMap<>();
-                for (LogEntry entry : node.disk.synced) {
-                    durable.put(entry.zxid(), entry);
-                }
-                durableLogs.add(durable);
-            }
-            for (int i = from; i < committed.size(); i++) {
-                LogEntry entry = committed.get(i);
-                java.util.Set<Integer> voters = votersAt(entry.zxid());
-                int quorum = voters.size() / 2 + 1;
-                int holders = 0;
-                for (int n = 0; n < nodes.length; n++) {
-                    if (!voters.contains(nodes[n].id)) {
-                        continue;
-                    }
-                    // A node whose disk was damaged still counts: it lost the entry, but until re-synced it is in no
-                    // quorum, so every quorum that can act still meets a holder (the rule in ZabStateMachine).
-                    if (entry.equals(durableLogs.get(n).get(entry.zxid()))
-                            || snapshotCovers(nodes[n].disk, entry.zxid()) || nodes[n].disk.recovering) {
-                        holders++;
-                    }
-                }
-                if (holders < quorum) {
-                    throw failure("committed " + entry + " is durable on only " + holders + " servers");
-                }
-            }
-        }
-
-        private boolean snapshotCovers(SimulatedDisk disk, long zxid) {
-            return disk.snapshot != null && disk.snapshotZxid >= zxid;
-        }
-
-        /** After healing: everyone applied the same history, and it is the whole committed history. */
-        void checkConverged() {
-            long lastZxid = committed.isEmpty() ? 0 : committed.get(committed.size() - 1).zxid();
-            long digest = committed.isEmpty() ? 0 : digestAfter.get(digestAfter.size() - 1);
-            for (Node node : nodes) {
-                if (!isMember(node.id)) {
-                    continue; // removed by a reconfig: it applies nothing more
-                }
-                if (!node.isUp()) {
-                    throw failure("node " + node.id + " still down after healing");
-                }
-                if (node.app.appliedZxid != lastZxid || node.app.digest != digest) {
-                    throw failure("node " + node.id + " applied up to " + Zxid.toString(node.app.appliedZxid)
-                            + " but the committed history ends at " + Zxid.toString(lastZxid));
-                }
-            }
-        }
     }
 }

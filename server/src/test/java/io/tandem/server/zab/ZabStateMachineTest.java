@@ -533,7 +533,11 @@ class ZabStateMachineTest {
         }
         observer.peerConnected(LEADER);
         assertEquals(Role.LOOKING, observer.role(), "it follows nobody again");
-        assertTrue(observer.ready().messages().isEmpty(), "and sends nothing");
+        List<Ready.Outbound> sent = observer.ready().messages();
+        assertFalse(sent.isEmpty(), "it asks whether a newer configuration names it again");
+        assertTrue(sent.stream().allMatch(out -> out.message() instanceof Notification n
+                && n.senderState() == Role.LOOKING && n.configVersion() == 10 && out.to() != 4),
+                "and sends nothing but that question, with the configuration that removed it: " + sent);
     }
 
     @Test

@@ -311,6 +311,12 @@ public final class SimulatedMember implements ZabServer.Application {
         return result;
     }
 
+    @Override
+    public void onConfigAdopted(long version, Members adopted) {
+        commit.onConfigAdopted(version, adopted);
+        turn();
+    }
+
     /** After each Ready: reports a change of role, leader or serving, as ZabServer's publishState does. */
     public void observeRole(long epoch) {
         Role role = side.role();

@@ -1,0 +1,171 @@
+package io.tandem.server.zab;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The simulator's safety checkers, called by {@link ZabSimulator} after every step and tick. The committed history is
+ * the longest sequence any node applied; every node's applied sequence must be a prefix of it, so nothing applied (and
+ * thus acknowledged to a client) can ever be lost or reordered.
+ */
+final class HistoryChecker {
+    private final ZabSimulator sim;
+
+    private final List<LogEntry> committed = new ArrayList<>();
+    private final List<Long> digestAfter = new ArrayList<>();
+    private final Map<Long, Integer> indexOfZxid = new HashMap<>();
+    private final Map<String, Long> zxidOfTxn = new HashMap<>();
+    private final Map<Long, Integer> leaderOfEpoch = new TreeMap<>();
+
+    HistoryChecker(ZabSimulator simulator) {
+        this.sim = simulator;
+    }
+
+    List<LogEntry> committed() {
+        return committed;
+    }
+
+    Map<Long, Integer> leaderOfEpoch() {
+        return leaderOfEpoch;
+    }
+
+    void onApply(ZabSimulator.Node node, LogEntry entry) {
+        long previous = node.app.appliedZxid;
+        Integer index = indexOfZxid.get(entry.zxid());
+        if (index != null) {
+            long expectedPrevious = index == 0 ? 0 : committed.get(index - 1).zxid();
+            if (previous != expectedPrevious || !committed.get(index).equals(entry)) {
+                throw sim.failure("node " + node.id + " applied " + entry + " after " + Zxid.toString(previous)
+                        + " but the committed history has " + committed.get(index) + " after "
+                        + Zxid.toString(expectedPrevious));
+            }
+            return;
+        }
+        long last = committed.isEmpty() ? 0 : committed.get(committed.size() - 1).zxid();
+        if (previous != last || entry.zxid() <= last) {
+            throw sim.failure("node " + node.id + " applied " + entry + " after " + Zxid.toString(previous)
+                    + ", diverging from the committed history ending at " + Zxid.toString(last));
+        }
+        // ISO-8859-1 maps every byte to one char: a member's binary transactions stay distinct (as UTF-8, invalid
+        // bytes all became U+FFFD, and two syncs of one session differing only in cxid and time looked equal).
+        String txn = new String(entry.txn(), StandardCharsets.ISO_8859_1);
+        Long earlier = zxidOfTxn.putIfAbsent(txn, entry.zxid());
+        if (earlier != null) {
+            throw sim.failure("transaction " + (sim.members ? ZabSimulator.describeMemberTxn(entry.txn()) : txn)
+                    + " committed twice, at " + Zxid.toString(earlier) + " and " + Zxid.toString(entry.zxid()));
+        }
+        indexOfZxid.put(entry.zxid(), committed.size());
+        committed.add(entry);
+        digestAfter.add(SimulatedApp.fold(node.app.digest, entry));
+    }
+
+    void onSnapshotInstalled(ZabSimulator.Node node) {
+        checkAppMatchesHistory(node, "installed a snapshot");
+    }
+
+    void onRestart(ZabSimulator.Node node) {
+        checkAppMatchesHistory(node, "restarted from its snapshot");
+    }
+
+    private void checkAppMatchesHistory(ZabSimulator.Node node, String what) {
+        long zxid = node.app.appliedZxid;
+        if (zxid == 0) {
+            return;
+        }
+        Integer index = indexOfZxid.get(zxid);
+        if (index == null || digestAfter.get(index) != node.app.digest) {
+            throw sim.failure("node " + node.id + " " + what + " at " + Zxid.toString(zxid)
+                    + " that does not match the committed history");
+        }
+    }
+
+    void afterStep() {
+        for (ZabSimulator.Node node : sim.nodes) {
+            if (!node.isUp()) {
+                continue;
+            }
+            ZabStateMachine machine = node.machine;
+            if (machine.role() == Role.LEADING && !machine.config().isVoter(node.id)) {
+                throw sim.failure("observer " + node.id + " leads");
+            }
+            if (machine.isEstablishedLeader()) {
+                Integer other = leaderOfEpoch.putIfAbsent(machine.epoch(), node.id);
+                if (other != null && other != node.id) {
+                    throw sim.failure("two leaders established in epoch " + machine.epoch() + ": " + other + " and "
+                            + node.id);
+                }
+            }
+            if (machine.committedZxid() != node.app.appliedZxid) {
+                throw sim.failure("node " + node.id + " machine committed " + Zxid.toString(machine.committedZxid())
+                        + " but the application applied " + Zxid.toString(node.app.appliedZxid));
+            }
+            if (node.disk.acceptedEpoch < node.disk.currentEpoch) {
+                throw sim.failure("node " + node.id + " durable acceptedEpoch below currentEpoch");
+            }
+        }
+    }
+
+    /**
+     * Every committed transaction stays durable on a quorum (in the fsynced log or under a snapshot): acks are
+     * sent only after fsync and truncation never reaches committed entries. Checks the newest entries each tick.
+     */
+    void checkCommittedDurableOnQuorum() {
+        // Observers hold copies too, but only voters make quorums: those of the configuration in force at each
+        // entry (a reconfig changes them; the reconfig checker checks the reconfig itself against both).
+        int from = Math.max(0, committed.size() - 64);
+        List<Map<Long, LogEntry>> durableLogs = new ArrayList<>();
+        for (ZabSimulator.Node node : sim.nodes) {
+            Map<Long, LogEntry> durable = new HashMap<>();
+            for (LogEntry entry : node.disk.synced) {
+                durable.put(entry.zxid(), entry);
+            }
+            durableLogs.add(durable);
+        }
+        for (int i = from; i < committed.size(); i++) {
+            LogEntry entry = committed.get(i);
+            java.util.Set<Integer> voters = sim.votersAt(entry.zxid());
+            int quorum = voters.size() / 2 + 1;
+            int holders = 0;
+            for (int n = 0; n < sim.nodes.length; n++) {
+                if (!voters.contains(sim.nodes[n].id)) {
+                    continue;
+                }
+                // A node whose disk was damaged still counts: it lost the entry, but until re-synced it is in no
+                // quorum, so every quorum that can act still meets a holder (the rule in ZabStateMachine).
+                if (entry.equals(durableLogs.get(n).get(entry.zxid()))
+                        || snapshotCovers(sim.nodes[n].disk, entry.zxid()) || sim.nodes[n].disk.recovering) {
+                    holders++;
+                }
+            }
+            if (holders < quorum) {
+                throw sim.failure("committed " + entry + " is durable on only " + holders + " servers");
+            }
+        }
+    }
+
+    private boolean snapshotCovers(SimulatedDisk disk, long zxid) {
+        return disk.snapshot != null && disk.snapshotZxid >= zxid;
+    }
+
+    /** After healing: everyone applied the same history, and it is the whole committed history. */
+    void checkConverged() {
+        long lastZxid = committed.isEmpty() ? 0 : committed.get(committed.size() - 1).zxid();
+        long digest = committed.isEmpty() ? 0 : digestAfter.get(digestAfter.size() - 1);
+        for (ZabSimulator.Node node : sim.nodes) {
+            if (!sim.isMember(node.id)) {
+                continue; // removed by a reconfig: it applies nothing more
+            }
+            if (!node.isUp()) {
+                throw sim.failure("node " + node.id + " still down after healing");
+            }
+            if (node.app.appliedZxid != lastZxid || node.app.digest != digest) {
+                throw sim.failure("node " + node.id + " applied up to " + Zxid.toString(node.app.appliedZxid)
+                        + " but the committed history ends at " + Zxid.toString(lastZxid));
+            }
+        }
+    }
+}
