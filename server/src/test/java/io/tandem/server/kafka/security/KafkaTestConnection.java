@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A blocking plaintext connection to a Kafka listener speaking Kafka's own request and response classes, frame by
+ * A blocking connection to a Kafka listener speaking Kafka's own request and response classes, frame by
  * frame, for the security tests that must see exactly what the broker answers (or that it closes) at each step of an
  * authentication: the negative suite, the ILLEGAL_SASL_STATE answers, the handshake fuzzing.
  */
@@ -43,8 +43,13 @@ final class KafkaTestConnection implements AutoCloseable {
     private int correlationId;
 
     KafkaTestConnection(int port, String clientId) throws IOException {
+        this(new Socket("127.0.0.1", port), clientId);
+    }
+
+    /** Over a socket already connected (a TLS one, say). */
+    KafkaTestConnection(Socket socket, String clientId) throws IOException {
         this.clientId = clientId;
-        socket = new Socket("127.0.0.1", port);
+        this.socket = socket;
         socket.setSoTimeout(15_000);
         in = new DataInputStream(socket.getInputStream());
         out = new DataOutputStream(socket.getOutputStream());
