@@ -27,18 +27,18 @@ source "$root/bench/kafka/servers.sh"
 pass=bench-secret
 certs="$work/certs"
 rm -rf "$certs"; mkdir -p "$certs"
-keytool -genkeypair -keystore "$certs/ca.p12" -storetype PKCS12 -storepass "$pass" -alias ca -keyalg RSA \
-  -keysize 2048 -validity 30 -dname CN=tandem-bench-ca -ext bc:c >/dev/null 2>&1
-keytool -exportcert -keystore "$certs/ca.p12" -storepass "$pass" -alias ca -rfc -file "$certs/ca.pem" >/dev/null 2>&1
-keytool -genkeypair -keystore "$certs/server.p12" -storetype PKCS12 -storepass "$pass" -alias server -keyalg RSA \
-  -keysize 2048 -validity 30 -dname CN=localhost >/dev/null 2>&1
-keytool -certreq -keystore "$certs/server.p12" -storepass "$pass" -alias server -file "$certs/server.csr" >/dev/null 2>&1
-keytool -gencert -keystore "$certs/ca.p12" -storepass "$pass" -alias ca -infile "$certs/server.csr" -rfc \
-  -validity 30 -ext SAN=ip:127.0.0.1,dns:localhost -outfile "$certs/server.pem" >/dev/null 2>&1
-keytool -importcert -keystore "$certs/server.p12" -storepass "$pass" -alias ca -file "$certs/ca.pem" -noprompt >/dev/null 2>&1
-keytool -importcert -keystore "$certs/server.p12" -storepass "$pass" -alias server -file "$certs/server.pem" >/dev/null 2>&1
-keytool -importcert -keystore "$certs/truststore.p12" -storetype PKCS12 -storepass "$pass" -alias ca \
-  -file "$certs/ca.pem" -noprompt >/dev/null 2>&1
+kt() { keytool "$@" -storepass "$pass" >/dev/null 2>&1; } # keytool on a store of this run, quietly
+kt -genkeypair -keystore "$certs/ca.p12" -storetype PKCS12 -alias ca -keyalg RSA -keysize 2048 -validity 30 \
+  -dname CN=tandem-bench-ca -ext bc:c
+kt -exportcert -keystore "$certs/ca.p12" -alias ca -rfc -file "$certs/ca.pem"
+kt -genkeypair -keystore "$certs/server.p12" -storetype PKCS12 -alias server -keyalg RSA -keysize 2048 -validity 30 \
+  -dname CN=localhost
+kt -certreq -keystore "$certs/server.p12" -alias server -file "$certs/server.csr"
+kt -gencert -keystore "$certs/ca.p12" -alias ca -infile "$certs/server.csr" -rfc -validity 30 \
+  -ext SAN=ip:127.0.0.1,dns:localhost -outfile "$certs/server.pem"
+kt -importcert -keystore "$certs/server.p12" -alias ca -file "$certs/ca.pem" -noprompt
+kt -importcert -keystore "$certs/server.p12" -alias server -file "$certs/server.pem"
+kt -importcert -keystore "$certs/truststore.p12" -storetype PKCS12 -alias ca -file "$certs/ca.pem" -noprompt
 
 # --- Client settings per listener (ProducerPerformance --producer.config, ConsumerPerformance --consumer.config).
 for listener in "${listeners[@]}"; do
@@ -79,6 +79,16 @@ group.initial.rebalance.delay.ms=0
 PROPS
 }
 
+# Starts a server in the background, its output appended to <name>.log, and waits until its PLAINTEXT port answers.
+launch() { # base-port name command...
+  local base=$1 name=$2 t0
+  shift 2
+  t0=$(date +%s%N)
+  "$@" >> "$work/$name.log" 2>&1 &
+  server_pid=$!
+  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$base" "$t0")
+}
+
 start_apache_tls() { # base-port
   local dir="$work/apache-data" base=$1
   rm -rf "$dir"; mkdir -p "$dir"
@@ -94,12 +104,9 @@ start_apache_tls() { # base-port
   # KRaft's controller listener is one more listener of Apache's (Tandem's controller is its ZooKeeper port).
   sed -i -E "s|^listeners=(.*)$|listeners=\1,CONTROLLER://127.0.0.1:$((base + 3))|" "$work/apache.properties"
   tool kafka.tools.StorageTool format -t "$(tool kafka.tools.StorageTool random-uuid | tail -1)" -c "$work/apache.properties" >/dev/null
-  local t0; t0=$(date +%s%N)
   # The JVM flags of Apache's kafka-server-start.sh, as servers.sh.
-  java -Xmx1G -Xms1G -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-    ${APACHE_JAVA_OPTS:-} -cp "$work/lib/*" kafka.Kafka "$work/apache.properties" >> "$work/apache.log" 2>&1 &
-  server_pid=$!
-  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$base" "$t0")
+  launch "$base" apache java -Xmx1G -Xms1G -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -XX:InitiatingHeapOccupancyPercent=35 ${APACHE_JAVA_OPTS:-} -cp "$work/lib/*" kafka.Kafka "$work/apache.properties"
 }
 
 start_tandem_tls() { # base-port
@@ -107,11 +114,8 @@ start_tandem_tls() { # base-port
   rm -rf "$dir"
   security_properties "$base" > "$work/tandem.properties"
   echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL" >> "$work/tandem.properties"
-  local t0; t0=$(date +%s%N)
   # The launcher's own JVM flags unless TANDEM_JAVA_OPTS is set, as servers.sh.
-  "$root/tandem" start --data-dir "$dir" --zk-port $((base + 3)) -c "$work/tandem.properties" >> "$work/tandem.log" 2>&1 &
-  server_pid=$!
-  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$base" "$t0")
+  launch "$base" tandem "$root/tandem" start --data-dir "$dir" --zk-port $((base + 3)) -c "$work/tandem.properties"
 }
 
 tick_ms=$((1000 / $(getconf CLK_TCK)))
@@ -138,46 +142,47 @@ jfr() { # name phase round start|stop
 }
 
 declare -A produce_rate produce_mb produce_p99 produce_cpu consume_rate consume_mb consume_cpu loads
+# Runs one produce or consume of RECORDS over a listener; prints it with the load average and the server's CPU time
+# (and its JFR recording for SSL when PROFILE=1), and leaves the tool's summary line in $out and the CPU in $cpu.
+measure() { # name round phase listener port
+  local name=$1 round=$2 phase=$3 listener=$4 port=$5 load cpu0
+  load=$(awk '{print $1}' /proc/loadavg)
+  [ "$phase" = produce ] && loads[$name]+="$load "
+  [ "$listener" = SSL ] && jfr "$name" "$phase" "$round" start
+  cpu0=$(cpu_ms "$server_pid")
+  out=$("$phase" "$port" "$listener" "bench-$listener" "$records")
+  cpu=$(($(cpu_ms "$server_pid") - cpu0))
+  [ "$listener" = SSL ] && jfr "$name" "$phase" "$round" stop
+  echo "  $name round $round $listener $phase (load $load, server CPU ${cpu} ms): $out"
+}
+per_record() { awk -v c="$1" -v n="$records" 'BEGIN {printf "%.2f", c * 1000 / n}'; } # CPU ms -> us per record
+
 run_round() { # name base round order...
-  local name=$1 base=$2 round=$3 listener port out cpu0 cpu load
+  local name=$1 base=$2 round=$3 listener port topic out cpu
   shift 3
   sleep 2
   for listener in "${listeners[@]}"; do
     port=$(port_of "$base" "$listener")
-    tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$base" --create --topic "warm-$listener" \
-      --partitions 3 --replication-factor 1 >/dev/null
-    tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$base" --create --topic "bench-$listener" \
-      --partitions 3 --replication-factor 1 >/dev/null
+    for topic in "warm-$listener" "bench-$listener"; do
+      tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$base" --create --topic "$topic" \
+        --partitions 3 --replication-factor 1 >/dev/null
+    done
     produce "$port" "$listener" "warm-$listener" "$warmup" >/dev/null
     consume "$port" "$listener" "warm-$listener" "$warmup" >/dev/null
   done
   for listener in "$@"; do
     port=$(port_of "$base" "$listener")
-    load=$(awk '{print $1}' /proc/loadavg)
-    [ "$listener" = SSL ] && jfr "$name" produce "$round" start
-    cpu0=$(cpu_ms "$server_pid")
-    out=$(produce "$port" "$listener" "bench-$listener" "$records")
-    cpu=$(($(cpu_ms "$server_pid") - cpu0))
-    [ "$listener" = SSL ] && jfr "$name" produce "$round" stop
-    echo "  $name round $round $listener produce (load $load, server CPU ${cpu} ms): $out"
+    measure "$name" "$round" produce "$listener" "$port"
     # "N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency, p50 ms 50th, p95, p99, p99.9."
     produce_rate[$name.$listener]+="$(sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/' <<<"$out") "
     produce_mb[$name.$listener]+="$(sed -E 's/.*records\/sec \(([0-9.]+) MB\/sec.*/\1/' <<<"$out") "
     produce_p99[$name.$listener]+="$(sed -E 's/.* ([0-9.]+) ms 99th.*/\1/' <<<"$out") "
-    produce_cpu[$name.$listener]+="$(awk -v c="$cpu" -v n="$records" 'BEGIN {printf "%.2f", c * 1000 / n}') "
-    loads[$name]+="$load "
-
-    load=$(awk '{print $1}' /proc/loadavg)
-    [ "$listener" = SSL ] && jfr "$name" consume "$round" start
-    cpu0=$(cpu_ms "$server_pid")
-    out=$(consume "$port" "$listener" "bench-$listener" "$records")
-    cpu=$(($(cpu_ms "$server_pid") - cpu0))
-    [ "$listener" = SSL ] && jfr "$name" consume "$round" stop
-    echo "  $name round $round $listener consume (load $load, server CPU ${cpu} ms): $out"
+    produce_cpu[$name.$listener]+="$(per_record "$cpu") "
+    measure "$name" "$round" consume "$listener" "$port"
     # Columns: start, end, MB, MB/s, records, records/s, rebalance ms, fetch ms, fetch MB/s, fetch records/s.
     consume_rate[$name.$listener]+="$(awk -F', *' '{print $6}' <<<"$out") "
     consume_mb[$name.$listener]+="$(awk -F', *' '{print $4}' <<<"$out") "
-    consume_cpu[$name.$listener]+="$(awk -v c="$cpu" -v n="$records" 'BEGIN {printf "%.2f", c * 1000 / n}') "
+    consume_cpu[$name.$listener]+="$(per_record "$cpu") "
   done
   stop_server
 }
@@ -206,6 +211,9 @@ range() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR]=$1} END {if (NR) printf
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 > 0 && a ~ /^[0-9.]+$/) printf "%.2f", a/b; else print "?" }'; }
 
 declare -A med
+row() { # server listener phase rate-median rate-series MB/s p99 CPU
+  printf '%-7s %-9s %-8s %22s %9s %10s %14s\n' "$1" "$2" "$3" "$4 ($(range <<<"$5"))" "$6" "$7" "$8"
+}
 printf '\n%-7s %-9s %-8s %22s %9s %10s %14s\n' server listener phase "records/s median (range)" "MB/s" "p99 ms" \
   "CPU us/record"
 for name in tandem apache; do
@@ -217,40 +225,28 @@ for name in tandem apache; do
       med[$k.$m]=$(median <<<"${series[$k]}")
       unset -n series
     done
-    printf '%-7s %-9s %-8s %22s %9s %10s %14s\n' "$name" "$listener" produce \
-      "${med[$k.produce_rate]} ($(range <<<"${produce_rate[$k]}"))" "${med[$k.produce_mb]}" "${med[$k.produce_p99]}" \
-      "${med[$k.produce_cpu]}"
-    printf '%-7s %-9s %-8s %22s %9s %10s %14s\n' "$name" "$listener" consume \
-      "${med[$k.consume_rate]} ($(range <<<"${consume_rate[$k]}"))" "${med[$k.consume_mb]}" "-" \
+    row "$name" "$listener" produce "${med[$k.produce_rate]}" "${produce_rate[$k]}" "${med[$k.produce_mb]}" \
+      "${med[$k.produce_p99]}" "${med[$k.produce_cpu]}"
+    row "$name" "$listener" consume "${med[$k.consume_rate]}" "${consume_rate[$k]}" "${med[$k.consume_mb]}" - \
       "${med[$k.consume_cpu]}"
   done
   [ -n "${loads[$name]:-}" ] && echo "$name load averages: ${loads[$name]}"
 done
 
+# The medians of one server and listener over another's: records/s, p99 and CPU per record of both phases.
+ratios() { # label key base-key
+  [ -n "${med[$2.produce_rate]:-}" ] && [ -n "${med[$3.produce_rate]:-}" ] || return 0
+  printf '  %-17s produce records/s %s, p99 %s, CPU/record %s; consume records/s %s, CPU/record %s\n' "$1" \
+    "$(ratio "${med[$2.produce_rate]}" "${med[$3.produce_rate]}")" \
+    "$(ratio "${med[$2.produce_p99]}" "${med[$3.produce_p99]}")" \
+    "$(ratio "${med[$2.produce_cpu]}" "${med[$3.produce_cpu]}")" \
+    "$(ratio "${med[$2.consume_rate]}" "${med[$3.consume_rate]}")" \
+    "$(ratio "${med[$2.consume_cpu]}" "${med[$3.consume_cpu]}")"
+}
 echo
 echo "ratio Tandem/Apache (records/s > 1 and p99, CPU/record < 1 favour Tandem):"
-for listener in "${listeners[@]}"; do
-  t=tandem.$listener a=apache.$listener
-  [ -n "${med[$t.produce_rate]:-}" ] && [ -n "${med[$a.produce_rate]:-}" ] || continue
-  printf '  %-9s produce records/s %s, p99 %s, CPU/record %s; consume records/s %s, CPU/record %s\n' "$listener" \
-    "$(ratio "${med[$t.produce_rate]}" "${med[$a.produce_rate]}")" \
-    "$(ratio "${med[$t.produce_p99]}" "${med[$a.produce_p99]}")" \
-    "$(ratio "${med[$t.produce_cpu]}" "${med[$a.produce_cpu]}")" \
-    "$(ratio "${med[$t.consume_rate]}" "${med[$a.consume_rate]}")" \
-    "$(ratio "${med[$t.consume_cpu]}" "${med[$a.consume_cpu]}")"
-done
+for listener in "${listeners[@]}"; do ratios "$listener" "tandem.$listener" "apache.$listener"; done
 echo "TLS cost per server, listener/PLAINTEXT (records/s < 1 and CPU/record > 1 are the cost of TLS):"
 for name in tandem apache; do
-  p=$name.PLAINTEXT
-  [ -n "${med[$p.produce_rate]:-}" ] || continue
-  for listener in SSL SASL_SSL; do
-    k=$name.$listener
-    printf '  %-7s %-9s produce records/s %s, p99 %s, CPU/record %s; consume records/s %s, CPU/record %s\n' \
-      "$name" "$listener" \
-      "$(ratio "${med[$k.produce_rate]}" "${med[$p.produce_rate]}")" \
-      "$(ratio "${med[$k.produce_p99]}" "${med[$p.produce_p99]}")" \
-      "$(ratio "${med[$k.produce_cpu]}" "${med[$p.produce_cpu]}")" \
-      "$(ratio "${med[$k.consume_rate]}" "${med[$p.consume_rate]}")" \
-      "$(ratio "${med[$k.consume_cpu]}" "${med[$p.consume_cpu]}")"
-  done
+  for listener in SSL SASL_SSL; do ratios "$name $listener" "$name.$listener" "$name.PLAINTEXT"; done
 done

@@ -3,7 +3,6 @@ package io.tandem.server.kafka.network;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.tandem.storage.log.LogSlice;
 
@@ -24,10 +23,11 @@ public final class FileRecords {
 
     /**
      * Where a TLS connection's copies of fetched slices come from: Netty's arena allocator, which keeps buffers of up
-     * to its chunk size (MiBs) in its arenas. The channels' default (Netty 4.2's adaptive allocator) allocated a fresh
-     * array for nearly every 1 MiB copy on the request handler threads (measured, docs/profiles/kafka-tls.md).
+     * to its chunk size (MiBs) in its arenas (the TLS connections' own, {@link TlsAllocator}). The channels' default
+     * (Netty 4.2's adaptive allocator) allocated a fresh array for nearly every 1 MiB copy on the request handler
+     * threads (measured, docs/profiles/kafka-tls.md).
      */
-    static final ByteBufAllocator TLS_COPIES = new PooledByteBufAllocator(false);
+    static final ByteBufAllocator TLS_COPIES = TlsAllocator.INSTANCE;
 
     private FileRecords() {
     }

@@ -96,6 +96,7 @@ public final class KafkaServer implements AutoCloseable {
                             if (security.encrypted()) {
                                 // The context in force now: a reload of the stores changes it for new connections.
                                 ch.attr(ChannelSecurity.ENCRYPTED).set(Boolean.TRUE);
+                                ch.config().setAllocator(TlsAllocator.INSTANCE);
                                 ch.pipeline().addLast("tls", security.sslContext().newHandler(ch.alloc()));
                             }
                             ReadGate gate = new ReadGate(budget, limits.frameBytesMax());
