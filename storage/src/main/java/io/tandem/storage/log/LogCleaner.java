@@ -165,8 +165,10 @@ final class LogCleaner {
             forEachBatch(segment, batch -> {
                 boolean keepEmpty = lastBatches.mustKeep(batch);
                 if (batch.isControl()) {
-                    if (rewriteMarker(output, batch, transactions.isDiscardable(batch), keepEmpty, now, config)) {
-                        changed[0] = true;
+                    MarkerOutcome outcome =
+                            rewriteMarker(output, batch, transactions.isDiscardable(batch), keepEmpty, now, config);
+                    changed[0] |= outcome != MarkerOutcome.UNCHANGED;
+                    if (outcome == MarkerOutcome.REMOVED) {
                         removed[0] += batch.recordCount();
                     }
                     return;
@@ -242,23 +244,25 @@ final class LogCleaner {
         }
     }
 
+    private enum MarkerOutcome { UNCHANGED, STAMPED_WITH_HORIZON, REMOVED }
+
     /**
-     * Writes a transaction marker as it should stay, or nothing when it goes; true when that differs from the original.
+     * Writes a transaction marker as it should stay (or nothing when it goes) and says what became of it.
      * A marker that guards no data any more gets a delete horizon (now + delete.retention.ms) and goes at the first
      * cleaning past it, unless it is its producer's last batch, which stays, emptied, for the producer's state.
      */
-    private static boolean rewriteMarker(ByteBuf output, RecordBatch batch, boolean discardable, boolean keepEmpty,
+    private static MarkerOutcome rewriteMarker(ByteBuf output, RecordBatch batch, boolean discardable, boolean keepEmpty,
             long now, LogConfig config) {
         boolean pastHorizon = discardable && batch.hasDeleteHorizon() && now >= batch.deleteHorizonMs();
         if (batch.recordCount() == 0 || pastHorizon) {
             if (keepEmpty) {
                 if (batch.recordCount() == 0) {
                     output.writeBytes(batch.buffer(), batch.startIndex(), batch.sizeInBytes());
-                    return false;
+                    return MarkerOutcome.UNCHANGED;
                 }
                 writeBatch(output, batch, List.of(), batch.deleteHorizonMs());
             }
-            return true;
+            return MarkerOutcome.REMOVED;
         }
         if (discardable && !batch.hasDeleteHorizon()) {
             List<Record> records = new ArrayList<>();
@@ -268,10 +272,10 @@ final class LogCleaner {
                 }
                 writeBatch(output, batch, records, now + config.deleteRetentionMs());
             }
-            return true;
+            return MarkerOutcome.STAMPED_WITH_HORIZON;
         }
         output.writeBytes(batch.buffer(), batch.startIndex(), batch.sizeInBytes());
-        return false;
+        return MarkerOutcome.UNCHANGED;
     }
 
     /** Rebuilds {@code original} with only {@code kept}, preserving its header fields and its last offset. */

@@ -117,17 +117,17 @@ class LogCleanerTransactionTest {
             // Now producer 1's first transaction and producer 2's aborted one are empty: their markers get a delete
             // horizon and producer 2's index entry goes. Producer 3's aborted batch stays, emptied, as the
             // producer's last batch, so its abort marker and entry stay too.
-            log.compactNow();
+            assertEquals(0, log.compactNow(), "stamping a delete horizon removes no record");
             assertEquals(List.of(3L, 4L, 8L, 11L, 13L, 14L), markers(log));
             assertEquals(List.of(new AbortedTransaction(3, 7, 8, 9)), log.abortedTransactions(0, Long.MAX_VALUE));
             assertEquals(COMMITTED_LATEST, readCommitted(log));
 
             clock.addAndGet(DELETE_RETENTION_MS - 1);
-            log.compactNow();
+            assertEquals(0, log.compactNow());
             assertEquals(List.of(3L, 4L, 8L, 11L, 13L, 14L), markers(log), "kept until the horizon");
 
             clock.addAndGet(1);
-            log.compactNow();
+            assertEquals(2, log.compactNow(), "the two markers");
             assertEquals(List.of(8L, 11L, 13L, 14L), markers(log), "removed after the horizon");
             assertEquals(COMMITTED_LATEST, readCommitted(log));
             assertEquals(COMMITTED_LATEST, readUncommitted(log));
