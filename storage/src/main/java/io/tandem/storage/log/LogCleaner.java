@@ -20,7 +20,8 @@ import java.util.zip.CRC32C;
 /**
  * Key-based compaction for cleanup.policy=compact, following Kafka's cleaner:
  * <ul>
- * <li>Only whole segments below the active segment, the high watermark and min.compaction.lag.ms are cleaned.</li>
+ * <li>Only whole segments below the active segment, the last stable offset (so the high watermark and every open
+ *     transaction) and min.compaction.lag.ms are cleaned.</li>
  * <li>For each key the record with the highest offset in that range is kept; older ones go. Records without a key
  *     go too (Kafka's cleaner discards them as invalid for a compacted topic).</li>
  * <li>A tombstone (null value) is kept through the first cleaning, which stamps its batch with a delete horizon of
@@ -28,8 +29,13 @@ import java.util.zip.CRC32C;
  *     within delete.retention.ms therefore still see the delete.</li>
  * <li>Rewritten batches keep their base offset, last offset (so the producer's last sequence survives), producer
  *     fields, leader epoch, timestamp type and compression. When every record of a producer's last batch goes, an
- *     empty batch stays behind to keep the producer's state, as Kafka does.</li>
- * <li>Transactional and control batches are left as they are (aborted-transaction removal is not done).</li>
+ *     empty batch stays behind to keep the producer's state, as Kafka does: its last data batch, or its last marker
+ *     when it has no data batch left.</li>
+ * <li>Records of aborted transactions go; committed transactional records are compacted like any others. A
+ *     transaction marker stays while any batch of its transaction is left; after that the first cleaning stamps it
+ *     with a delete horizon of now + delete.retention.ms and a later one past the horizon removes it, as Kafka does
+ *     (see {@link CleanedTransactions}). The aborted-transaction index keeps exactly the entries whose marker and
+ *     data remain.</li>
  * </ul>
  * Segments are rewritten outside the log's lock into {@code .cleaned} files, then swapped in under the lock only if
  * the segment is still the one that was read (truncation or retention may have replaced it meanwhile).
@@ -59,13 +65,15 @@ final class LogCleaner {
         long dirtyBytes = 0;
         long totalBytes = 0;
         long truncations;
+        List<AbortedTransaction> aborted = new ArrayList<>();
         log.lock().lock();
         try {
             truncations = log.truncationCount();
             LogSegment active = log.segments().lastEntry().getValue();
-            long highWatermark = log.highWatermark();
+            // Above the last stable offset a transaction may still end either way, so nothing there is decided yet.
+            long lastStable = log.lastStableOffset();
             for (LogSegment segment : log.segments().headMap(active.baseOffset(), false).values()) {
-                if (segment.nextOffset() > highWatermark || !segment.isEmpty()
+                if (segment.nextOffset() > lastStable || !segment.isEmpty()
                         && segment.largestTimestamp() > now - config.minCompactionLagMs()) {
                     break;
                 }
@@ -74,6 +82,10 @@ final class LogCleaner {
                 if (segment.nextOffset() > firstDirty) {
                     dirtyBytes += segment.size();
                 }
+            }
+            // An abort's index entry sits with its marker, which may lie beyond the cleanable range.
+            for (LogSegment segment : log.segments().values()) {
+                aborted.addAll(segment.txnIndex().overlapping(Long.MIN_VALUE, Long.MAX_VALUE));
             }
         } finally {
             log.lock().unlock();
@@ -84,6 +96,7 @@ final class LogCleaner {
             return Result.NOTHING;
         }
         Map<ByteBuffer, Long> latest = new HashMap<>();
+        CleanedTransactions mapTransactions = new CleanedTransactions(aborted);
         int mapped = 0;
         for (LogSegment segment : candidates) {
             if (latest.size() >= KEYS_MAX && mapped > 0) {
@@ -93,8 +106,12 @@ final class LogCleaner {
             }
             mapped++;
             forEachBatch(segment, batch -> {
-                if (batch.isTransactional() || batch.isControl()) {
+                if (batch.isControl()) {
+                    mapTransactions.isDiscardable(batch);
                     return;
+                }
+                if (mapTransactions.isAborted(batch)) {
+                    return; // an aborted record must never supersede a committed one
                 }
                 try (RecordIterator records = batch.records()) {
                     while (records.hasNext()) {
@@ -108,13 +125,14 @@ final class LogCleaner {
         }
         candidates = candidates.subList(0, mapped);
         long cleanableEnd = candidates.get(candidates.size() - 1).nextOffset();
-        Map<Long, Long> lastBatchOfProducer = lastBatchOfEachProducer(log);
+        ProducerLastBatches lastBatches = ProducerLastBatches.of(log);
+        CleanedTransactions transactions = new CleanedTransactions(aborted);
         int rewritten = 0;
         long removed = 0;
         long before = 0;
         long after = 0;
         for (LogSegment segment : candidates) {
-            SegmentRewrite rewrite = rewrite(log, segment, latest, lastBatchOfProducer, now, config);
+            SegmentRewrite rewrite = rewrite(log, segment, latest, transactions, lastBatches, now, config);
             if (rewrite == null) {
                 continue;
             }
@@ -138,14 +156,33 @@ final class LogCleaner {
 
     /** Writes the retained records of {@code segment} to a .cleaned segment; null when nothing would change. */
     private static SegmentRewrite rewrite(Log log, LogSegment segment, Map<ByteBuffer, Long> latest,
-            Map<Long, Long> lastBatchOfProducer, long now, LogConfig config) throws IOException {
+            CleanedTransactions transactions, ProducerLastBatches lastBatches, long now, LogConfig config)
+            throws IOException {
         ByteBuf output = Unpooled.buffer(Math.max(64, segment.size()));
         long[] removed = {0};
         boolean[] changed = {false};
         try {
             forEachBatch(segment, batch -> {
-                if (batch.isTransactional() || batch.isControl()) {
-                    output.writeBytes(batch.buffer(), batch.startIndex(), batch.sizeInBytes());
+                boolean keepEmpty = lastBatches.mustKeep(batch);
+                if (batch.isControl()) {
+                    MarkerOutcome outcome =
+                            rewriteMarker(output, batch, transactions.isDiscardable(batch), keepEmpty, now, config);
+                    changed[0] |= outcome != MarkerOutcome.UNCHANGED;
+                    if (outcome == MarkerOutcome.REMOVED) {
+                        removed[0] += batch.recordCount();
+                    }
+                    return;
+                }
+                if (transactions.isAborted(batch)) {
+                    if (batch.recordCount() > 0 || !keepEmpty) {
+                        changed[0] = true;
+                        removed[0] += batch.recordCount();
+                        if (keepEmpty) {
+                            writeBatch(output, batch, List.of(), batch.deleteHorizonMs());
+                        }
+                    } else {
+                        output.writeBytes(batch.buffer(), batch.startIndex(), batch.sizeInBytes());
+                    }
                     return;
                 }
                 List<Record> kept = new ArrayList<>();
@@ -172,13 +209,11 @@ final class LogCleaner {
                         kept.add(record);
                     }
                     boolean needsHorizon = keptTombstone && !batch.hasDeleteHorizon();
-                    if (kept.size() == batch.recordCount() && !needsHorizon) {
+                    if (kept.size() == batch.recordCount() && !needsHorizon && (!kept.isEmpty() || keepEmpty)) {
                         output.writeBytes(batch.buffer(), batch.startIndex(), batch.sizeInBytes());
                         return;
                     }
                     changed[0] = true;
-                    boolean keepEmpty = batch.hasProducerId()
-                            && lastBatchOfProducer.getOrDefault(batch.producerId(), -1L) == batch.baseOffset();
                     if (kept.isEmpty() && !keepEmpty) {
                         return;
                     }
@@ -187,7 +222,8 @@ final class LogCleaner {
                     writeBatch(output, batch, kept, horizon);
                 }
             });
-            if (!changed[0]) {
+            List<AbortedTransaction> entries = transactions.takeRetainedEntries();
+            if (!changed[0] && entries.equals(segment.txnIndex().overlapping(Long.MIN_VALUE, Long.MAX_VALUE))) {
                 return null;
             }
             LogSegment cleaned = LogSegment.create(log.dir(), segment.baseOffset(), config, now,
@@ -195,8 +231,9 @@ final class LogCleaner {
             if (output.isReadable()) {
                 cleaned.append(output);
             }
-            // Transactional batches and markers are kept as they are, so the aborted transactions stay the same.
-            for (AbortedTransaction txn : segment.txnIndex().overlapping(Long.MIN_VALUE, Long.MAX_VALUE)) {
+            // Only aborts whose data is still in the log keep an entry: a read_committed consumer drops the producer's
+            // records from firstOffset until it meets the marker, so an entry must never outlive its marker.
+            for (AbortedTransaction txn : entries) {
                 cleaned.txnIndex().append(txn);
             }
             cleaned.flush();
@@ -207,6 +244,40 @@ final class LogCleaner {
         }
     }
 
+    private enum MarkerOutcome { UNCHANGED, STAMPED_WITH_HORIZON, REMOVED }
+
+    /**
+     * Writes a transaction marker as it should stay (or nothing when it goes) and says what became of it.
+     * A marker that guards no data any more gets a delete horizon (now + delete.retention.ms) and goes at the first
+     * cleaning past it, unless it is its producer's last batch, which stays, emptied, for the producer's state.
+     */
+    private static MarkerOutcome rewriteMarker(ByteBuf output, RecordBatch batch, boolean discardable, boolean keepEmpty,
+            long now, LogConfig config) {
+        boolean pastHorizon = discardable && batch.hasDeleteHorizon() && now >= batch.deleteHorizonMs();
+        if (batch.recordCount() == 0 || pastHorizon) {
+            if (keepEmpty) {
+                if (batch.recordCount() == 0) {
+                    output.writeBytes(batch.buffer(), batch.startIndex(), batch.sizeInBytes());
+                    return MarkerOutcome.UNCHANGED;
+                }
+                writeBatch(output, batch, List.of(), batch.deleteHorizonMs());
+            }
+            return MarkerOutcome.REMOVED;
+        }
+        if (discardable && !batch.hasDeleteHorizon()) {
+            List<Record> records = new ArrayList<>();
+            try (RecordIterator iterator = batch.records()) {
+                while (iterator.hasNext()) {
+                    records.add(iterator.next());
+                }
+                writeBatch(output, batch, records, now + config.deleteRetentionMs());
+            }
+            return MarkerOutcome.STAMPED_WITH_HORIZON;
+        }
+        output.writeBytes(batch.buffer(), batch.startIndex(), batch.sizeInBytes());
+        return MarkerOutcome.UNCHANGED;
+    }
+
     /** Rebuilds {@code original} with only {@code kept}, preserving its header fields and its last offset. */
     private static void writeBatch(ByteBuf output, RecordBatch original, List<Record> kept, long deleteHorizonMs) {
         int start = output.writerIndex();
@@ -215,6 +286,7 @@ final class LogCleaner {
                     .baseOffset(original.baseOffset())
                     .partitionLeaderEpoch(original.partitionLeaderEpoch())
                     .producer(original.producerId(), original.producerEpoch(), original.baseSequence())
+                    .transactional(original.isTransactional())
                     .timestampType(original.timestampType());
             if (original.timestampType() == TimestampType.LOG_APPEND_TIME) {
                 builder.logAppendTime(original.maxTimestamp());
@@ -231,6 +303,12 @@ final class LogCleaner {
         // Kafka keeps a compacted batch's last offset so the producer's last sequence number survives compaction.
         // The CRC covers the last offset delta, so it is recomputed.
         output.setInt(start + RecordBatch.LAST_OFFSET_DELTA_OFFSET, original.lastOffsetDelta());
+        if (original.isControl()) {
+            // The builder refuses data appends to a control batch; the marker's records were copied as plain
+            // records, so the control bit is set here, before the CRC that covers it.
+            int attributes = output.getShort(start + RecordBatch.ATTRIBUTES_OFFSET) | RecordBatch.CONTROL_MASK;
+            output.setShort(start + RecordBatch.ATTRIBUTES_OFFSET, attributes);
+        }
         CRC32C crc = new CRC32C();
         int covered = output.writerIndex() - start - RecordBatch.ATTRIBUTES_OFFSET;
         crc.update(output.nioBuffer(start + RecordBatch.ATTRIBUTES_OFFSET, covered));
@@ -258,17 +336,38 @@ final class LogCleaner {
         return true;
     }
 
-    private static Map<Long, Long> lastBatchOfEachProducer(Log log) throws IOException {
-        Map<Long, Long> last = new HashMap<>();
-        for (LogSegment segment : log.segments().values()) {
-            for (LogSegment.BatchPosition position : segment.batches()) {
-                long producerId = segment.producerIdAt(position);
-                if (producerId >= 0) {
-                    last.put(producerId, position.baseOffset());
+    /**
+     * The batches that keep a producer's state (last sequence and epoch) and so stay, emptied if need be, as Kafka's
+     * cleaner keeps them: the producer's last data batch, or its last marker when it has no data batch left.
+     */
+    private record ProducerLastBatches(Map<Long, Long> lastData, Map<Long, Long> lastAny) {
+        static ProducerLastBatches of(Log log) throws IOException {
+            Map<Long, Long> lastData = new HashMap<>();
+            Map<Long, Long> lastAny = new HashMap<>();
+            for (LogSegment segment : log.segments().values()) {
+                for (LogSegment.BatchPosition position : segment.batches()) {
+                    long producerId = segment.producerIdAt(position);
+                    if (producerId >= 0) {
+                        lastAny.put(producerId, position.baseOffset());
+                        if (!position.isControl()) {
+                            lastData.put(producerId, position.baseOffset());
+                        }
+                    }
                 }
             }
+            return new ProducerLastBatches(lastData, lastAny);
         }
-        return last;
+
+        boolean mustKeep(RecordBatch batch) {
+            if (!batch.hasProducerId()) {
+                return false;
+            }
+            Long data = lastData.get(batch.producerId());
+            if (!batch.isControl()) {
+                return data != null && data == batch.baseOffset();
+            }
+            return data == null && lastAny.getOrDefault(batch.producerId(), -1L) == batch.baseOffset();
+        }
     }
 
     @FunctionalInterface

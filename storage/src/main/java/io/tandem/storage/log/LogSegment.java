@@ -472,8 +472,12 @@ final class LogSegment implements Closeable {
         Files.deleteIfExists(timeIndexFile);
         offsetIndex.renameTo(index);
         timeIndex.renameTo(timeIndexFile);
+        // A non-empty cleaned transaction index replaces the original in one rename, so no crash leaves the segment
+        // without the entries that hide its aborted records; an empty one has no file, so the original is deleted.
         Path txnIndexFile = dir.resolve(stem + TXN_INDEX_SUFFIX);
-        Files.deleteIfExists(txnIndexFile);
+        if (txnIndex.isEmpty()) {
+            Files.deleteIfExists(txnIndexFile);
+        }
         txnIndex.renameTo(txnIndexFile);
     }
 

@@ -108,22 +108,4 @@ class LogTransactionTest {
             assertEquals(9, log.lastStableOffset());
         }
     }
-
-    @Test
-    void compactionShouldKeepTransactionalBatchesAndTheirAborts() throws IOException {
-        LogConfig config = LogConfig.fromTopicConfig(Map.of("cleanup.policy", "compact", "segment.bytes", "500",
-                "segment.index.bytes", "4096", "file.delete.delay.ms", "0"));
-        // The real clock: the marker carries the real time of its creation, and compaction lag compares against it.
-        try (Log log = Log.open(dir, config, Log.Checkpoint.NONE, false, System::currentTimeMillis, null)) {
-            log.appendAsLeader(transactional(5, 0, 2), 0, -1);
-            log.appendAsLeader(marker(5, ControlRecordType.ABORT), 0, -1);
-            log.appendAsLeader(Batches.keyed(clock.get(), Compression.NONE, "k0", "a", "k0", "b"), 0, -1);
-            log.roll();
-            log.updateHighWatermark(log.logEndOffset());
-            assertEquals(1, log.compactNow());
-            assertEquals(List.of(new AbortedTransaction(5, 0, 2, 3)), log.abortedTransactions(0, Long.MAX_VALUE));
-            assertEquals(List.of(0L, 1L, 4L), Batches.offsets(Batches.parse(log.read(0, 10_000, 5, true))).stream()
-                    .filter(offset -> offset != 2).toList(), "transactional records stay, k0=a goes");
-        }
-    }
 }

@@ -50,7 +50,7 @@ public final class RecordBatch {
     public static final long NO_TIMESTAMP = -1L;
 
     static final int TRANSACTIONAL_MASK = 0x10;
-    static final int CONTROL_MASK = 0x20;
+    public static final int CONTROL_MASK = 0x20;
     static final int DELETE_HORIZON_MASK = 0x40;
 
     private final ByteBuf buf;
