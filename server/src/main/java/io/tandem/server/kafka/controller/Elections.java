@@ -152,10 +152,20 @@ final class Elections {
         return results;
     }
 
-    io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId) throws Exception {
+    io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId, long brokerEpoch)
+            throws Exception {
         var response = new io.tandem.kafka.wire.message.ControlledShutdownResponse();
         if (!cluster.live.containsKey(brokerId)) {
             response.errorCode = BROKER_NOT_AVAILABLE;
+            return response;
+        }
+        // Kafka 3.9's doControlledShutdown: a request sent by an earlier registration of this broker (a retry that
+        // outlived a restart) must not take the leaderships of the broker that registered since. -1 (versions 0-1,
+        // or a sender that names none) is obeyed, as Kafka keeps the behaviour from before KIP-380.
+        if (brokerEpoch != -1 && brokerEpoch < cluster.brokerEpoch(brokerId)) {
+            LOG.log(System.Logger.Level.INFO, "Refused controlled shutdown of broker {0} at epoch {1}: its current"
+                    + " registration is at {2}", brokerId, brokerEpoch, cluster.brokerEpoch(brokerId));
+            response.errorCode = STALE_BROKER_EPOCH;
             return response;
         }
         // From now on it may not rejoin an ISR (its followers may still fetch and catch up until it stops).

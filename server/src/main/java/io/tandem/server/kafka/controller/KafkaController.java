@@ -237,11 +237,13 @@ public final class KafkaController implements AutoCloseable {
     /**
      * ControlledShutdown from a stopping broker: its leaderships move to other in-sync replicas and it leaves the
      * ISRs it is in, before it goes, so clients see a new leader instead of a missing one. Answers the partitions it
-     * still leads (no other in-sync replica to take over), as Kafka's controller does.
+     * still leads (no other in-sync replica to take over), as Kafka's controller does. A request from an earlier
+     * registration of the broker (an older brokerEpoch; -1 names none) is refused with STALE_BROKER_EPOCH.
      */
-    public io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId) throws Exception {
+    public io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId, long brokerEpoch)
+            throws Exception {
         return call(() -> {
-            if (active && loaded) return elections.controlledShutdown(brokerId);
+            if (active && loaded) return elections.controlledShutdown(brokerId, brokerEpoch);
             var refused = new io.tandem.kafka.wire.message.ControlledShutdownResponse();
             refused.errorCode = NOT_CONTROLLER;
             return refused;
