@@ -75,6 +75,32 @@ final class Elections {
         return changed;
     }
 
+    /**
+     * Kafka's removeReplicasFromIsr for a departed leader no live in-sync replica could replace: the partition is
+     * marked offline (leader -1, a new leader epoch) and keeps its last in-sync replica as the ISR, so clients and
+     * the other replicas stop following a broker that is gone, and only that replica (or an unclean election an
+     * operator asks for) brings the partition back. Kafka removes the departed replicas one at a time and never empties
+     * the ISR; the old leader goes last here, so the one kept is the replica that held every acknowledged record.
+     */
+    List<TopicPartition> markOffline(Set<Integer> departed) throws Exception {
+        List<TopicPartition> changed = new ArrayList<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(cluster.states.entrySet())) {
+            PartitionState state = e.getValue();
+            if (!departed.contains(state.leader()) || cluster.live.containsKey(state.leader())) continue;
+            List<Integer> isr = new ArrayList<>(state.isr());
+            for (int r : state.isr()) {
+                if (r != state.leader() && departed.contains(r) && isr.size() > 1) isr.remove(Integer.valueOf(r));
+            }
+            if (isr.size() > 1) isr.remove(Integer.valueOf(state.leader()));
+            PartitionState offline = new PartitionState(io.tandem.server.kafka.log.Partition.NO_LEADER,
+                    state.leaderEpoch() + 1, cluster.epoch, List.copyOf(isr), state.zkVersion());
+            if (cluster.writeState(e.getKey(), offline) != null) {
+                changed.add(e.getKey());
+            }
+        }
+        return changed;
+    }
+
     /** Departed followers leave the ISR of partitions that still have a leader, with a new leader epoch. */
     List<TopicPartition> removeFromIsr(Set<Integer> departed) throws Exception {
         List<TopicPartition> changed = new ArrayList<>();

@@ -519,6 +519,7 @@ public final class KafkaController implements AutoCloseable {
                     joined, departed);
             deletions.brokersChanged(joined, departed);
             List<TopicPartition> changed = new ArrayList<>(elections.electLeadersForOfflinePartitions());
+            changed.addAll(elections.markOffline(departed));
             changed.addAll(elections.removeFromIsr(departed));
             for (int broker : cluster.live.keySet()) {
                 Collection<TopicPartition> partitions = joined.contains(broker) ? cluster.states.keySet() : changed;
