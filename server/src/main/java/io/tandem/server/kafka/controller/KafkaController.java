@@ -12,7 +12,6 @@ import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -63,6 +62,7 @@ public final class KafkaController implements AutoCloseable {
     private final AdminZnodes admin;
     private final IsrChanges isrChanges;
     private final TopicChanges topicChanges;
+    private final BrokerChanges brokerChanges;
     private final TopicDeletions deletions;
     /** Controllers whose process this broker saw gone, by registration epoch (see onControllerProcessGone). */
     private final Map<Integer, Long> controllerSeenGone = new HashMap<>();
@@ -143,6 +143,7 @@ public final class KafkaController implements AutoCloseable {
         }));
         this.topicChanges = new TopicChanges(store, cluster, elections, requests, deletions,
                 () -> enqueue(this::onTopicsChanged));
+        this.brokerChanges = new BrokerChanges(localBrokerId, cluster, elections, requests, deletions);
         this.events = runtime.events();
     }
 
@@ -508,24 +509,7 @@ public final class KafkaController implements AutoCloseable {
         try {
             Map<Integer, Long> before = new HashMap<>(cluster.brokerEpochs);
             refreshLiveBrokers();
-            Set<Integer> joined = new HashSet<>(cluster.live.keySet());
-            // A broker that registered again (restarted before its old session ended: a new epoch) lost all its
-            // roles: it is told everything again, as a newcomer.
-            joined.removeIf(id -> before.containsKey(id) && before.get(id) == cluster.brokerEpoch(id));
-            Set<Integer> departed = new HashSet<>(before.keySet());
-            departed.removeAll(cluster.live.keySet());
-            if (joined.isEmpty() && departed.isEmpty()) return;
-            LOG.log(System.Logger.Level.INFO, "Controller {0}: brokers joined {1}, departed {2}", localBrokerId,
-                    joined, departed);
-            deletions.brokersChanged(joined, departed);
-            List<TopicPartition> changed = new ArrayList<>(elections.electLeadersForOfflinePartitions());
-            changed.addAll(elections.markOffline(departed));
-            changed.addAll(elections.removeFromIsr(departed));
-            for (int broker : cluster.live.keySet()) {
-                Collection<TopicPartition> partitions = joined.contains(broker) ? cluster.states.keySet() : changed;
-                requests.leaderAndIsr(broker, cluster.partitionsOn(broker, partitions), joined.contains(broker));
-            }
-            requests.updateMetadata(cluster.live.keySet(), joined.isEmpty() ? changed : cluster.states.keySet());
+            brokerChanges.brokersChanged(before);
         } catch (Exception e) {
             throw new IllegalStateException("controller " + localBrokerId + " cannot handle a broker change", e);
         }
