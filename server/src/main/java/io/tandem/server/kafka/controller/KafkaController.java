@@ -31,7 +31,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * multi that checks that epoch node's version, so a deposed controller can write nothing. It watches
  * {@code /brokers/ids} and {@code /brokers/topics}: new topics and partitions get their first leader and ISR (the
  * first live replica; every live replica, all empty), a departed broker's partitions a new leader from the ISR
- * (never an out-of-sync replica: {@code unclean.leader.election.enable=false}), and each decision goes to the brokers
+ * (never an out-of-sync replica: {@code unclean.leader.election.enable=false}; with none alive the partition goes
+ * offline, see {@link BrokerChanges}, until an operator's unclean ElectLeaders), and each decision goes to the brokers
  * as LeaderAndIsr (the replicas) and UpdateMetadata (everyone). Leaders' ISR changes arrive as AlterPartition.
  * All of it runs on one event thread; sends go through a {@link ControllerTransport} and never block it.
  */
