@@ -75,6 +75,32 @@ final class Elections {
         return changed;
     }
 
+    /**
+     * Kafka's removeReplicasFromIsr for a departed leader no live in-sync replica could replace: the partition is
+     * marked offline (leader -1, a new leader epoch) and keeps its last in-sync replica as the ISR, so clients and
+     * the other replicas stop following a broker that is gone, and only that replica (or an unclean election an
+     * operator asks for) brings the partition back. Kafka removes the departed replicas one at a time and never empties
+     * the ISR; the old leader goes last here, so the one kept is the replica that held every acknowledged record.
+     */
+    List<TopicPartition> markOffline(Set<Integer> departed) throws Exception {
+        List<TopicPartition> changed = new ArrayList<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(cluster.states.entrySet())) {
+            PartitionState state = e.getValue();
+            if (!departed.contains(state.leader()) || cluster.live.containsKey(state.leader())) continue;
+            List<Integer> isr = new ArrayList<>(state.isr());
+            for (int r : state.isr()) {
+                if (r != state.leader() && departed.contains(r) && isr.size() > 1) isr.remove(Integer.valueOf(r));
+            }
+            if (isr.size() > 1) isr.remove(Integer.valueOf(state.leader()));
+            PartitionState offline = new PartitionState(io.tandem.server.kafka.log.Partition.NO_LEADER,
+                    state.leaderEpoch() + 1, cluster.epoch, List.copyOf(isr), state.zkVersion());
+            if (cluster.writeState(e.getKey(), offline) != null) {
+                changed.add(e.getKey());
+            }
+        }
+        return changed;
+    }
+
     /** Departed followers leave the ISR of partitions that still have a leader, with a new leader epoch. */
     List<TopicPartition> removeFromIsr(Set<Integer> departed) throws Exception {
         List<TopicPartition> changed = new ArrayList<>();
@@ -152,10 +178,20 @@ final class Elections {
         return results;
     }
 
-    io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId) throws Exception {
+    io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId, long brokerEpoch)
+            throws Exception {
         var response = new io.tandem.kafka.wire.message.ControlledShutdownResponse();
         if (!cluster.live.containsKey(brokerId)) {
             response.errorCode = BROKER_NOT_AVAILABLE;
+            return response;
+        }
+        // Kafka 3.9's doControlledShutdown: a request sent by an earlier registration of this broker (a retry that
+        // outlived a restart) must not take the leaderships of the broker that registered since. -1 (versions 0-1,
+        // or a sender that names none) is obeyed, as Kafka keeps the behaviour from before KIP-380.
+        if (brokerEpoch != -1 && brokerEpoch < cluster.brokerEpoch(brokerId)) {
+            LOG.log(System.Logger.Level.INFO, "Refused controlled shutdown of broker {0} at epoch {1}: its current"
+                    + " registration is at {2}", brokerId, brokerEpoch, cluster.brokerEpoch(brokerId));
+            response.errorCode = STALE_BROKER_EPOCH;
             return response;
         }
         // From now on it may not rejoin an ISR (its followers may still fetch and catch up until it stops).

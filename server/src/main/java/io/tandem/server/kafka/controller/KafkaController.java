@@ -12,7 +12,6 @@ import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -32,7 +31,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * multi that checks that epoch node's version, so a deposed controller can write nothing. It watches
  * {@code /brokers/ids} and {@code /brokers/topics}: new topics and partitions get their first leader and ISR (the
  * first live replica; every live replica, all empty), a departed broker's partitions a new leader from the ISR
- * (never an out-of-sync replica: {@code unclean.leader.election.enable=false}), and each decision goes to the brokers
+ * (never an out-of-sync replica: {@code unclean.leader.election.enable=false}; with none alive the partition goes
+ * offline, see {@link BrokerChanges}, until an operator's unclean ElectLeaders), and each decision goes to the brokers
  * as LeaderAndIsr (the replicas) and UpdateMetadata (everyone). Leaders' ISR changes arrive as AlterPartition.
  * All of it runs on one event thread; sends go through a {@link ControllerTransport} and never block it.
  */
@@ -63,6 +63,7 @@ public final class KafkaController implements AutoCloseable {
     private final AdminZnodes admin;
     private final IsrChanges isrChanges;
     private final TopicChanges topicChanges;
+    private final BrokerChanges brokerChanges;
     private final TopicDeletions deletions;
     /** Controllers whose process this broker saw gone, by registration epoch (see onControllerProcessGone). */
     private final Map<Integer, Long> controllerSeenGone = new HashMap<>();
@@ -143,6 +144,7 @@ public final class KafkaController implements AutoCloseable {
         }));
         this.topicChanges = new TopicChanges(store, cluster, elections, requests, deletions,
                 () -> enqueue(this::onTopicsChanged));
+        this.brokerChanges = new BrokerChanges(localBrokerId, cluster, elections, requests, deletions);
         this.events = runtime.events();
     }
 
@@ -237,11 +239,13 @@ public final class KafkaController implements AutoCloseable {
     /**
      * ControlledShutdown from a stopping broker: its leaderships move to other in-sync replicas and it leaves the
      * ISRs it is in, before it goes, so clients see a new leader instead of a missing one. Answers the partitions it
-     * still leads (no other in-sync replica to take over), as Kafka's controller does.
+     * still leads (no other in-sync replica to take over), as Kafka's controller does. A request from an earlier
+     * registration of the broker (an older brokerEpoch; -1 names none) is refused with STALE_BROKER_EPOCH.
      */
-    public io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId) throws Exception {
+    public io.tandem.kafka.wire.message.ControlledShutdownResponse controlledShutdown(int brokerId, long brokerEpoch)
+            throws Exception {
         return call(() -> {
-            if (active && loaded) return elections.controlledShutdown(brokerId);
+            if (active && loaded) return elections.controlledShutdown(brokerId, brokerEpoch);
             var refused = new io.tandem.kafka.wire.message.ControlledShutdownResponse();
             refused.errorCode = NOT_CONTROLLER;
             return refused;
@@ -506,23 +510,7 @@ public final class KafkaController implements AutoCloseable {
         try {
             Map<Integer, Long> before = new HashMap<>(cluster.brokerEpochs);
             refreshLiveBrokers();
-            Set<Integer> joined = new HashSet<>(cluster.live.keySet());
-            // A broker that registered again (restarted before its old session ended: a new epoch) lost all its
-            // roles: it is told everything again, as a newcomer.
-            joined.removeIf(id -> before.containsKey(id) && before.get(id) == cluster.brokerEpoch(id));
-            Set<Integer> departed = new HashSet<>(before.keySet());
-            departed.removeAll(cluster.live.keySet());
-            if (joined.isEmpty() && departed.isEmpty()) return;
-            LOG.log(System.Logger.Level.INFO, "Controller {0}: brokers joined {1}, departed {2}", localBrokerId,
-                    joined, departed);
-            deletions.brokersChanged(joined, departed);
-            List<TopicPartition> changed = new ArrayList<>(elections.electLeadersForOfflinePartitions());
-            changed.addAll(elections.removeFromIsr(departed));
-            for (int broker : cluster.live.keySet()) {
-                Collection<TopicPartition> partitions = joined.contains(broker) ? cluster.states.keySet() : changed;
-                requests.leaderAndIsr(broker, cluster.partitionsOn(broker, partitions), joined.contains(broker));
-            }
-            requests.updateMetadata(cluster.live.keySet(), joined.isEmpty() ? changed : cluster.states.keySet());
+            brokerChanges.brokersChanged(before);
         } catch (Exception e) {
             throw new IllegalStateException("controller " + localBrokerId + " cannot handle a broker change", e);
         }

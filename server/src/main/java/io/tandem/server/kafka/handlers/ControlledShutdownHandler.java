@@ -25,6 +25,6 @@ final class ControlledShutdownHandler implements ApiHandler<ControlledShutdownRe
             responder.send(refused);
             return;
         }
-        responder.send(broker.controller().controlledShutdown(request.brokerId));
+        responder.send(broker.controller().controlledShutdown(request.brokerId, request.brokerEpoch));
     }
 }

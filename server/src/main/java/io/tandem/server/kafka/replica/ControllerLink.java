@@ -111,7 +111,7 @@ public final class ControllerLink implements AutoCloseable {
                 int controllerId = metadata.controllerId();
                 ControlledShutdownResponse response;
                 if (controllerId == localBrokerId && controller.isActive()) {
-                    response = controller.controlledShutdown(localBrokerId);
+                    response = controller.controlledShutdown(localBrokerId, metadata.brokerEpoch());
                 } else {
                     ControlledShutdownRequest request = new ControlledShutdownRequest();
                     request.brokerId = localBrokerId;
