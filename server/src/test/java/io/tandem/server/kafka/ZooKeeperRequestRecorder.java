@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -20,7 +21,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * pings left out: a test points {@code zookeeper.connect} at it to see whether an action reached ZooKeeper at all,
  * without wrapping anything inside the broker. Frames are read as ZooKeeper's client writes them: a 4-byte length,
  * then for each frame after a connection's ConnectRequest a RequestHeader (xid, type) and, for the path-based
- * operations, the path.
+ * operations, the path. Requests a test names as background (a timer's, not an action's) are left out like pings.
  */
 final class ZooKeeperRequestRecorder implements AutoCloseable {
     private static final int PING = 11;
@@ -37,12 +38,15 @@ final class ZooKeeperRequestRecorder implements AutoCloseable {
 
     private final ServerSocket listener;
     private final String target;
+    private final Set<String> background;
     private final List<String> requests = new CopyOnWriteArrayList<>();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile long lastRequestNanos = System.nanoTime();
 
-    ZooKeeperRequestRecorder(String zookeeperConnect) throws IOException {
+    /** {@code background}: requests, as recorded ("getData /path"), left out. */
+    ZooKeeperRequestRecorder(String zookeeperConnect, Set<String> background) throws IOException {
         this.target = zookeeperConnect;
+        this.background = Set.copyOf(background);
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::accept, "zk-recorder-accept");
         acceptor.setDaemon(true);
@@ -137,6 +141,7 @@ final class ZooKeeperRequestRecorder implements AutoCloseable {
                 entry += " " + new String(frame, buffer.position(), pathLength, StandardCharsets.UTF_8);
             }
         }
+        if (background.contains(entry)) return;
         requests.add(entry);
         lastRequestNanos = System.nanoTime();
     }
