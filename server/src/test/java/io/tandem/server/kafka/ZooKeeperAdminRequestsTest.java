@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The requests Kafka's older tools and brokers leave in ZooKeeper, which a Kafka 3.9 controller still obeys:
- * {@code /admin/reassign_partitions} (kafka-reassign-partitions.sh --zookeeper) and
+ * {@code /admin/reassign_partitions} (kafka-reassign-partitions.sh --zookeeper),
+ * {@code /admin/preferred_replica_election} (kafka-preferred-replica-election.sh --zookeeper) and
  * {@code /isr_change_notification} (a broker of an inter-broker protocol before 2.7 changing ISRs itself).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -51,11 +52,7 @@ class ZooKeeperAdminRequestsTest {
     @BeforeEach
     void start() throws Exception {
         zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-        for (int id = 1; id <= 3; id++) {
-            brokers.add(Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id))
-                    .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", Integer.toString(id))
-                    .set("zookeeper.connect", zookeeper.zookeeperConnect())));
-        }
+        for (int id = 1; id <= 3; id++) brokers.add(startBroker(id));
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(0).bootstrapServers()));
         CountDownLatch connected = new CountDownLatch(1);
         zk = new ZooKeeper(zookeeper.zookeeperConnect(), 30_000, event -> {
@@ -64,11 +61,23 @@ class ZooKeeperAdminRequestsTest {
         assertTrue(connected.await(30, TimeUnit.SECONDS));
     }
 
+    /**
+     * Without the controller's own rebalancing (Kafka's auto.leader.rebalance.enable), so that only the request in
+     * ZooKeeper can give a partition back to its preferred replica.
+     */
+    private Tandem startBroker(int id) throws Exception {
+        return Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id))
+                .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", Integer.toString(id))
+                .set("zookeeper.connect", zookeeper.zookeeperConnect()).set("auto.leader.rebalance.enable", "false"));
+    }
+
     @AfterEach
     void stop() throws Exception {
         if (zk != null) zk.close();
         if (admin != null) admin.close(Duration.ofSeconds(5));
-        brokers.forEach(Tandem::close);
+        brokers.forEach(b -> {
+            if (b != null) b.close();
+        });
         if (zookeeper != null) zookeeper.close();
     }
 
@@ -96,6 +105,52 @@ class ZooKeeperAdminRequestsTest {
     }
 
     @Test
+    void aPreferredElectionWrittenToZooKeeperGivesLeadershipBackAndTheRequestGoes() throws Exception {
+        admin.createTopics(List.of(new NewTopic("preferred", Map.of(0, List.of(2, 3))))).all().get(30, TimeUnit.SECONDS);
+        await(() -> leader("preferred") == 2, "broker 2, the preferred replica, leading");
+        // Broker 2 stops: broker 3 takes over; broker 2 comes back as a follower and catches up, still not leading.
+        brokers.get(1).close();
+        brokers.set(1, null);
+        await(() -> leader("preferred") == 3, "broker 3 leading while broker 2 is away");
+        brokers.set(1, startBroker(2));
+        await(() -> describe("preferred").partitions().get(0).isr().size() == 2, "broker 2 back in sync");
+        assertEquals(3, leader("preferred"), "nothing but the request moves the leadership back");
+
+        // What kafka-preferred-replica-election.sh --zookeeper wrote (PreferredReplicaElectionZNode.encode).
+        zk.create("/admin/preferred_replica_election",
+                "{\"version\":1,\"partitions\":[{\"topic\":\"preferred\",\"partition\":0}]}"
+                        .getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        await(() -> leader("preferred") == 2, "broker 2 leading again");
+        await(() -> !exists("/admin/preferred_replica_election"), "the request removed once handled");
+        String state = new String(zk.getData("/brokers/topics/preferred/partitions/0/state", false, null),
+                StandardCharsets.UTF_8);
+        assertTrue(state.contains("\"leader\":2"), state);
+    }
+
+    @Test
+    void aPreferredElectionRequestThatIsNotJsonIsRemovedAndTheNextOneStillObeyed() throws Exception {
+        admin.createTopics(List.of(new NewTopic("kept", Map.of(0, List.of(2, 3))))).all().get(30, TimeUnit.SECONDS);
+        await(() -> leader("kept") == 2, "broker 2, the preferred replica, leading");
+        // Kafka 3.9 reads a request it cannot parse as no partitions (Json.parseBytes gives None): it elects nothing
+        // and deletes the znode, so the path is free for the next request.
+        zk.create("/admin/preferred_replica_election", "not json".getBytes(StandardCharsets.UTF_8),
+                ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        await(() -> !exists("/admin/preferred_replica_election"), "the unreadable request removed");
+        assertEquals(2, leader("kept"));
+
+        brokers.get(1).close();
+        brokers.set(1, null);
+        await(() -> leader("kept") == 3, "broker 3 leading while broker 2 is away");
+        brokers.set(1, startBroker(2));
+        await(() -> describe("kept").partitions().get(0).isr().size() == 2, "broker 2 back in sync");
+        zk.create("/admin/preferred_replica_election",
+                "{\"version\":1,\"partitions\":[{\"topic\":\"kept\",\"partition\":0}]}"
+                        .getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        await(() -> leader("kept") == 2, "the next request obeyed: broker 2 leading again");
+        await(() -> !exists("/admin/preferred_replica_election"), "the next request removed");
+    }
+
+    @Test
     void anIsrChangeNotificationMakesTheControllerTellEveryBrokerTheStateInZooKeeper() throws Exception {
         admin.createTopics(List.of(new NewTopic("notified", Map.of(0, List.of(1, 2))))).all().get(30, TimeUnit.SECONDS);
         await(() -> describe("notified").partitions().get(0).isr().size() == 2, "both replicas in sync");
@@ -120,6 +175,11 @@ class ZooKeeperAdminRequestsTest {
 
     private TopicDescription describe(String topic) throws Exception {
         return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+    }
+
+    private int leader(String topic) throws Exception {
+        Node leader = describe(topic).partitions().get(0).leader();
+        return leader == null ? -1 : leader.id();
     }
 
     private boolean exists(String path) {

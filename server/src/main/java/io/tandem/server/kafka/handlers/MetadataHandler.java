@@ -113,7 +113,9 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
             missing.errorCode = TOPIC_AUTHORIZATION_FAILED;
             return missing;
         }
-        TopicInfo topic = broker.metadata().topic(wanted.name);
+        // The cache only, as Kafka's MetadataCache: a topic this broker has not heard of (UpdateMetadata) is unknown
+        // here until it does; reading ZooKeeper for it let any client make the broker read ZooKeeper per request.
+        TopicInfo topic = broker.metadata().knownTopic(wanted.name);
         if (topic != null) return describe(topic, liveIds);
         if (TopicNames.invalidReason(wanted.name) != null) {
             missing.errorCode = INVALID_TOPIC_EXCEPTION;

@@ -242,10 +242,21 @@ public final class KafkaZkLayout {
         }
     }
 
-    /** {@code {"version":1,"partitions":[{"topic":"t","partition":0}]}}, as Kafka's admin znodes list partitions. */
+    /**
+     * {@code {"version":1,"partitions":[{"topic":"t","partition":0}]}}, as Kafka's admin znodes list partitions. Data
+     * that is not JSON lists none, as Kafka's decoders of these znodes read it (Json.parseBytes gives None): the
+     * controller then handles the request as an empty one and removes it instead of failing on it for ever.
+     */
     public static List<io.tandem.server.kafka.TopicPartition> decodePartitionList(byte[] data) {
         List<io.tandem.server.kafka.TopicPartition> partitions = new ArrayList<>();
-        for (JsonNode p : parse(data).path("partitions")) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(data);
+        } catch (IOException e) {
+            return partitions;
+        }
+        if (root == null) return partitions;
+        for (JsonNode p : root.path("partitions")) {
             partitions.add(new io.tandem.server.kafka.TopicPartition(p.path("topic").asText(), p.path("partition").asInt()));
         }
         return partitions;
