@@ -123,22 +123,29 @@ class StreamsExactlyOnceRestartTest {
                 assertEquals(sent, reader.latest);
             }
 
-            // The output and the input offsets are committed in one transaction; the offsets become readable when the
-            // group coordinator has its commit marker, which need not be before the output partitions have theirs.
-            List<TopicPartition> inputPartitions = List.of(new TopicPartition(input, 0), new TopicPartition(input, 1));
-            Map<TopicPartition, Long> ends = get(admin.listOffsets(inputPartitions.stream()
-                    .collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()))).all()).entrySet().stream()
-                    .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
-            assertEquals(FIRST_BATCH + SECOND_BATCH, ends.values().stream().mapToLong(Long::longValue).sum());
-            Eventually.run(() -> {
-                Map<TopicPartition, OffsetAndMetadata> committed =
-                        get(admin.listConsumerGroupOffsets(application).partitionsToOffsetAndMetadata());
-                Map<TopicPartition, Long> committedInput = inputPartitions.stream()
-                        .filter(committed::containsKey)
-                        .collect(Collectors.toMap(p -> p, p -> committed.get(p).offset()));
-                assertEquals(ends, committedInput, "the group's committed input offsets");
-            });
+            assertInputCommitted(admin, application, input, FIRST_BATCH + SECOND_BATCH);
         }
+    }
+
+    /**
+     * The group's committed offsets on both input partitions equal their end offsets, which add up to {@code records}.
+     * The output and the offsets are committed in one transaction, but the offsets become readable when the group
+     * coordinator has its commit marker, which need not be before the output partitions have theirs.
+     */
+    static void assertInputCommitted(Admin admin, String application, String input, int records) throws Exception {
+        List<TopicPartition> partitions = List.of(new TopicPartition(input, 0), new TopicPartition(input, 1));
+        Map<TopicPartition, Long> ends = get(admin.listOffsets(partitions.stream()
+                .collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()))).all()).entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+        assertEquals(records, ends.values().stream().mapToLong(Long::longValue).sum(), "input end offsets " + ends);
+        Eventually.run(() -> {
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    get(admin.listConsumerGroupOffsets(application).partitionsToOffsetAndMetadata());
+            Map<TopicPartition, Long> committedInput = partitions.stream()
+                    .filter(committed::containsKey)
+                    .collect(Collectors.toMap(p -> p, p -> committed.get(p).offset()));
+            assertEquals(ends, committedInput, "the group's committed input offsets");
+        });
     }
 
     private static void send(KafkaProducer<String, String> producer, String topic, int from, int count,
