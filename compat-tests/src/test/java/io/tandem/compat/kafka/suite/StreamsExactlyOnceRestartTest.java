@@ -14,6 +14,7 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -22,6 +23,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
@@ -72,7 +74,36 @@ class StreamsExactlyOnceRestartTest {
          * {@code close(Duration.ZERO)} and a new instance on an empty state directory, started at once beside the old
          * one's shutdown: a new process id, its count store restored from the changelog.
          */
-        CLOSE_WITHOUT_WAITING_EMPTY_STATE
+        CLOSE_WITHOUT_WAITING_EMPTY_STATE,
+        /**
+         * The first instance's stream thread hangs inside processing, its transaction open with count updates sent in
+         * it, and {@code close(Duration.ZERO)} cannot stop it: a hard stop as the broker sees it. The broker aborts the
+         * transaction at its timeout and the member leaves the group when its poll interval passes (both short here);
+         * a new instance on an empty state directory takes over. Released at the end, the hung thread is fenced.
+         */
+        HANG_MID_TRANSACTION
+    }
+
+    /** Holds the first instance's stream thread from the {@code at}-th count update it forwards on. */
+    private static final class Hold {
+        final CountDownLatch held = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        private final long at;
+        private final AtomicLong seen = new AtomicLong();
+
+        Hold(long at) {
+            this.at = at;
+        }
+
+        void onCountUpdate() {
+            if (seen.incrementAndGet() < at) return;
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @TempDir
@@ -94,27 +125,41 @@ class StreamsExactlyOnceRestartTest {
                 send(producer, input, 0, FIRST_BATCH, sent);
 
                 AtomicLong restored = new AtomicLong();
-                KafkaStreams first =
-                        start(config(target, application, stateDir.resolve("first")), input, output, restored);
+                boolean hang = stop == Stop.HANG_MID_TRANSACTION;
+                Hold hold = new Hold(hang ? FIRST_BATCH / 2 : Long.MAX_VALUE);
+                KafkaStreams first = start(config(target, application, stateDir.resolve("first"), hang),
+                        () -> topology(input, output, hold), restored);
                 KafkaStreams second = null;
                 try {
-                    reader.awaitCounted(FIRST_BATCH / 2);
+                    if (hang) {
+                        assertTrue(hold.held.await(60, TimeUnit.SECONDS), "the first instance's thread hung");
+                    } else {
+                        reader.awaitCounted(FIRST_BATCH / 2);
+                    }
                     Path secondDir = stateDir.resolve("first");
                     switch (stop) {
                         case CLOSE -> assertTrue(first.close(TIMEOUT), "the first instance closed");
                         case CLOSE_WITHOUT_WAITING -> first.close(Duration.ZERO);
-                        case CLOSE_WITHOUT_WAITING_EMPTY_STATE -> {
+                        case CLOSE_WITHOUT_WAITING_EMPTY_STATE, HANG_MID_TRANSACTION -> {
                             first.close(Duration.ZERO);
                             secondDir = stateDir.resolve("second");
                         }
                     }
-                    second = start(config(target, application, secondDir), input, output, restored);
+                    second = start(config(target, application, secondDir, false),
+                            () -> topology(input, output, new Hold(Long.MAX_VALUE)), restored);
+                    // A hung thread let go now goes on with its transaction, which the broker has aborted: anything
+                    // of it that got through would show in the counts the reader checks from here on.
+                    hold.release.countDown();
+                    first.close(TIMEOUT);
                     send(producer, input, FIRST_BATCH, SECOND_BATCH, sent);
                     reader.awaitFinal();
+                    // Not with a hung first instance: the transaction it hung in may have been its first, leaving
+                    // nothing committed to restore.
                     if (stop == Stop.CLOSE_WITHOUT_WAITING_EMPTY_STATE) {
                         assertTrue(restored.get() > 0, "the new instance restored its store from the changelog");
                     }
                 } finally {
+                    hold.release.countDown();
                     first.close(TIMEOUT);
                     if (second != null) {
                         second.close(TIMEOUT);
@@ -161,7 +206,7 @@ class StreamsExactlyOnceRestartTest {
         producer.flush();
     }
 
-    private static Topology topology(String input, String output) {
+    private static Topology topology(String input, String output, Hold hold) {
         StreamsBuilder builder = new StreamsBuilder();
         // Re-keyed first, so the count goes through a repartition topic as well as a changelog.
         builder.stream(input, Consumed.with(Serdes.String(), Serdes.String()))
@@ -169,11 +214,12 @@ class StreamsExactlyOnceRestartTest {
                 .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
                 .count()
                 .toStream()
+                .peek((key, count) -> hold.onCountUpdate())
                 .to(output, Produced.with(Serdes.String(), Serdes.Long()));
         return builder.build();
     }
 
-    private static Properties config(KafkaTarget target, String application, Path stateDir) {
+    private static Properties config(KafkaTarget target, String application, Path stateDir, boolean hangs) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, application);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, target.bootstrapServers());
@@ -187,6 +233,13 @@ class StreamsExactlyOnceRestartTest {
         // to expire: the smallest session the broker allows by default.
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6000);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 1000);
+        // No record cache: every count update goes to the changelog and the output as it is made, so a transaction
+        // left open holds some.
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        if (hangs) {
+            props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG), 4000);
+            props.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 4000);
+        }
         return props;
     }
 
@@ -194,13 +247,13 @@ class StreamsExactlyOnceRestartTest {
      * A started instance that reached RUNNING. On the old one's state directory the constructor fails until the old
      * one has closed, so it is retried until then.
      */
-    private static KafkaStreams start(Properties config, String input, String output, AtomicLong restored)
+    private static KafkaStreams start(Properties config, Supplier<Topology> topology, AtomicLong restored)
             throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         KafkaStreams streams;
         while (true) {
             try {
-                streams = new KafkaStreams(topology(input, output), config);
+                streams = new KafkaStreams(topology.get(), config);
                 break;
             } catch (StreamsException e) {
                 assertTrue(System.nanoTime() < deadline, "the old instance never let go of its state directory: " + e);
