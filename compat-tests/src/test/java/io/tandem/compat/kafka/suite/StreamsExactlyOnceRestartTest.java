@@ -47,10 +47,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The exactly-once counting application of {@link StreamsExactlyOnceTest} (exactly_once_v2, a RocksDB count behind a
  * repartition topic and a changelog) stopped mid-stream and replaced by a new {@link KafkaStreams} with the same
- * application id: the first instance is stopped once about half of the first batch is counted, the second batch is
- * sent after the new one runs. A read_committed reader that follows the output through both never sees a count above
- * the records sent for its key or a count going down, and ends at exactly the records sent; the group's committed
- * input offsets end at the input's end offsets.
+ * application id: the first instance is stopped once about half of the first batch is counted (or its thread hung
+ * there, see {@link Stop}), the second batch is sent after the new one runs. A read_committed reader that follows the
+ * output through both never sees a count above the records sent for its key or a count going down, and ends at
+ * exactly the records sent; the group's committed input offsets end at the input's end offsets.
  */
 @ExtendWith(KafkaTargetExtension.class)
 class StreamsExactlyOnceRestartTest {
