@@ -110,5 +110,8 @@ class StreamsExactlyOnceTest {
             }
             assertEquals(sent, latest);
         }
+        try (Admin admin = admin(target)) {
+            StreamsExactlyOnceRestartTest.assertInputCommitted(admin, application, input, RECORDS);
+        }
     }
 }

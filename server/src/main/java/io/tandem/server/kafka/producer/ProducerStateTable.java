@@ -96,8 +96,10 @@ public final class ProducerStateTable {
             if (firstSequence != NO_SEQUENCE && !inSequence(currentLast, firstSequence)) {
                 return new Check(OUT_OF_ORDER_SEQUENCE_NUMBER, null);
             }
-        } else if (firstSequence != 0 && entry.epoch != NO_PRODUCER_EPOCH) {
-            // A bumped epoch starts its sequences over at 0.
+        } else if (firstSequence != 0 && firstSequence != NO_SEQUENCE && entry.epoch != NO_PRODUCER_EPOCH) {
+            // A bumped epoch starts its sequences over at 0. A coordinator's batch carries none: the first offsets of
+            // a producer whose epoch InitProducerId bumped with no marker here (a restarted Streams instance re-using
+            // its transactional id) come at a newer epoch than this partition has seen, and Kafka takes them.
             return new Check(OUT_OF_ORDER_SEQUENCE_NUMBER, null);
         }
         return Check.APPEND;

@@ -110,6 +110,19 @@ class ProducerStateTableTest {
     }
 
     @Test
+    void aCoordinatorsBatchAtAnEpochBumpedWithoutAMarkerHereShouldBeTaken() {
+        // Transactional offsets at epoch 5, ended by a marker at 6; then InitProducerId bumps the epoch to 7 with no
+        // transaction open, so no marker reaches this partition before the next offsets at epoch 7.
+        append(7, (short) 5, ProducerStateTable.NO_SEQUENCE, 1, 0);
+        table.recordMarker(7, (short) 6, 0, 1);
+        assertTrue(table.check(7, (short) 7, ProducerStateTable.NO_SEQUENCE, 1).shouldAppend(),
+                "a coordinator's batch carries no sequence to start over at 0");
+        append(8, (short) 1, 0, 2, 10);
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(8, (short) 2, 1, 1).error(),
+                "a client's batch at a bumped epoch still starts at sequence 0");
+    }
+
+    @Test
     void transactionVersion2MarkersShouldNeedANewerEpoch() {
         append(7, (short) 2, 0, 1, 0);
         assertEquals(NONE, table.checkMarker(7, (short) 2, 0, false), "version 0 markers keep the epoch");
