@@ -59,7 +59,7 @@ class CoordinatorLeadershipTest {
     private static final int BROKERS = 3;
     private static final int OFFSETS_PARTITIONS = 3;
     private static final String OFFSETS = "__consumer_offsets";
-    private static final Map<String, String> SETTINGS = Map.of("offsets.topic.replication.factor", "3",
+    private static final Map<String, String> SETTINGS = Map.of("offsets.topic.replication.factor", "2",
             "offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS), "group.initial.rebalance.delay.ms",
             "0");
     @TempDir
@@ -110,7 +110,7 @@ class CoordinatorLeadershipTest {
             consumer.commitSync(Duration.ofSeconds(30));
 
             // The offsets partition's preferred leader stops: another broker takes the lead and the group with it.
-            awaitIsrSize(OFFSETS, partition, 3);
+            awaitIsrSize(OFFSETS, partition, 2);
             int preferred = describe(OFFSETS).partitions().get(partition).replicas().get(0).id();
             assertEquals(preferred, describe(OFFSETS).partitions().get(partition).leader().id());
             brokers.get(preferred - 1).close();
@@ -122,7 +122,7 @@ class CoordinatorLeadershipTest {
             try (RawKafkaConnection atInterim = new RawKafkaConnection(brokers.get(interim - 1).kafkaPort());
                  RawKafkaConnection elsewhere = new RawKafkaConnection(brokers.get(third(preferred, interim) - 1)
                          .kafkaPort())) {
-                // A broker that never led the partition is not the group's coordinator.
+                // A broker without a replica of the partition (two of three hold one) is not its coordinator.
                 assertEquals(NOT_COORDINATOR, join(elsewhere, "movers", "").errorCode);
                 // At the interim coordinator, a member joins a group of that partition alone; a second one's join
                 // waits for the first to rejoin (up to the rebalance timeout, a minute).
@@ -133,7 +133,7 @@ class CoordinatorLeadershipTest {
 
                 // The preferred broker returns and takes its lead back: the interim coordinator becomes a follower.
                 brokers.set(preferred - 1, startBroker(preferred));
-                awaitIsrSize(OFFSETS, partition, 3);
+                awaitIsrSize(OFFSETS, partition, 2);
                 admin.electLeaders(ElectionType.PREFERRED, Set.of(new org.apache.kafka.common.TopicPartition(OFFSETS,
                         partition))).all().get(30, TimeUnit.SECONDS);
                 assertEquals(preferred, describe(OFFSETS).partitions().get(partition).leader().id());
