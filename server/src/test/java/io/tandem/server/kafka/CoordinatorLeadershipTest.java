@@ -1,6 +1,8 @@
 package io.tandem.server.kafka;
 
 import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.DescribeGroupsRequest;
+import io.tandem.kafka.wire.message.DescribeGroupsResponse;
 import io.tandem.kafka.wire.message.HeartbeatRequest;
 import io.tandem.kafka.wire.message.HeartbeatResponse;
 import io.tandem.kafka.wire.message.JoinGroupRequest;
@@ -146,6 +148,9 @@ class CoordinatorLeadershipTest {
                 assertEquals(NOT_COORDINATOR, join(atInterim, "movers", "").errorCode);
                 assertEquals(NOT_COORDINATOR, offsetFetch(atInterim, "movers").errorCode);
                 assertEquals(NOT_COORDINATOR, offsetFetch(elsewhere, "movers").errorCode);
+                DescribeGroupsResponse.DescribedGroup described = describeGroup(atInterim, "movers");
+                assertEquals(NOT_COORDINATOR, described.errorCode);
+                assertEquals("", described.groupState, "Kafka's empty summary");
             }
 
             // The consumer finds its coordinator again, on the preferred broker, with the committed offsets.
@@ -239,6 +244,14 @@ class CoordinatorLeadershipTest {
         request.memberId = memberId;
         request.generationId = generation;
         return c.roundTrip(ApiKey.HEARTBEAT, (short) 3, (short) 0, request, HeartbeatResponse::read);
+    }
+
+    private static DescribeGroupsResponse.DescribedGroup describeGroup(RawKafkaConnection c, String group)
+            throws Exception {
+        DescribeGroupsRequest request = new DescribeGroupsRequest();
+        request.groups = new ArrayList<>(List.of(group));
+        return c.roundTrip(ApiKey.DESCRIBE_GROUPS, (short) 4, (short) 0, request, DescribeGroupsResponse::read)
+                .groups.get(0);
     }
 
     /** OffsetFetch v5 of every committed offset of the group (top-level error code). */

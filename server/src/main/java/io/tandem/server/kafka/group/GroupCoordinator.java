@@ -434,6 +434,11 @@ public final class GroupCoordinator {
         return ownership.status(groupId);
     }
 
+    /** Whether an offsets partition is loading here (ListGroups answers COORDINATOR_LOAD_IN_PROGRESS then). */
+    public synchronized boolean anyPartitionLoading() {
+        return ownership.anyLoading();
+    }
+
     /** This broker took the lead of offsets partition {@code partition} and reads it: COORDINATOR_LOAD_IN_PROGRESS. */
     public synchronized void partitionLoading(int partition) {
         ownership.loading(partition);
