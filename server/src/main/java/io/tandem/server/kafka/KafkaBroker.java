@@ -247,8 +247,7 @@ public final class KafkaBroker implements AutoCloseable {
                 brokerSettings, metadata, this::offsetsPartition);
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker());
-        BrokerCoordinators coordinators = new BrokerCoordinators(this, groups);
-        replicas.becameLeaderListener(coordinators::becameLeader);
+        BrokerCoordinators coordinators = new BrokerCoordinators(this, groups, replicas);
         java.util.function.Consumer<TopicPartition> deleteLog = tp -> {
             try {
                 logs.delete(tp);

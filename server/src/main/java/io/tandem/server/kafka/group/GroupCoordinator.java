@@ -28,8 +28,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * {@code nowMs} and {@link #tick(long)} fires the deadlines (rebalance timeout, initial delay, session expiry,
  * pending sync), so there is no clock or thread inside and tests drive it deterministically. The parts live beside
  * it: JoinGroup in {@link ClassicJoin}, rebalances in {@link ClassicRebalance}, offsets in {@link GroupOffsets} and
- * {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, and the offsets partitions lost
- * here (their groups unloaded, requests for them NOT_COORDINATOR) in {@link LostOffsetsPartitions}.
+ * {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, and which offsets partitions are
+ * served here (loading: COORDINATOR_LOAD_IN_PROGRESS; not led, or resigned: NOT_COORDINATOR) in
+ * {@link OffsetsPartitionOwnership}.
  *
  * <p>Callbacks (delayed JoinGroup and SyncGroup answers) run on the caller's thread under the coordinator's lock; they
  * must only hand the answer on (e.g. write it to a channel), never call back into the coordinator.
@@ -46,7 +47,7 @@ public final class GroupCoordinator {
     private final ClassicHandover handover;
     private final ClassicGroupAdmin admin;
     private final ClassicJoin join;
-    private final LostOffsetsPartitions lost;
+    private final OffsetsPartitionOwnership ownership;
 
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
@@ -57,7 +58,7 @@ public final class GroupCoordinator {
         this.handover = new ClassicHandover(rebalance);
         this.admin = new ClassicGroupAdmin(groups, store);
         this.join = new ClassicJoin(config, groups, rebalance);
-        this.lost = new LostOffsetsPartitions(groups);
+        this.ownership = new OffsetsPartitionOwnership(groups);
     }
 
     /** Connects the consumer group coordinator; it locks on this object, so both see one consistent state. */
@@ -111,8 +112,9 @@ public final class GroupCoordinator {
     // ---------------------------------------------------------------- JoinGroup
 
     public synchronized void joinGroup(JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
-        if (lost.isLost(request.groupId())) {
-            callback.accept(JoinResult.error(request.memberId() == null ? "" : request.memberId(), NOT_COORDINATOR));
+        short status = ownership.status(request.groupId());
+        if (status != NONE) {
+            callback.accept(JoinResult.error(request.memberId() == null ? "" : request.memberId(), status));
             return;
         }
         join.joinGroup(request, nowMs, callback);
@@ -121,8 +123,11 @@ public final class GroupCoordinator {
     // ---------------------------------------------------------------- SyncGroup
 
     public synchronized void syncGroup(SyncRequest request, long nowMs, Consumer<SyncResult> callback) {
-        if (lost.isLost(request.groupId())) {
-            callback.accept(SyncResult.error(NOT_COORDINATOR));
+        short status = ownership.status(request.groupId());
+        if (status != NONE) {
+            // As Kafka: a loading coordinator lost the rebalance's state, so the member rejoins (without looking for
+            // its coordinator again) on REBALANCE_IN_PROGRESS.
+            callback.accept(SyncResult.error(status == COORDINATOR_LOAD_IN_PROGRESS ? REBALANCE_IN_PROGRESS : status));
             return;
         }
         if (modern.isConsumerGroup(request.groupId())) {
@@ -165,7 +170,9 @@ public final class GroupCoordinator {
 
     public synchronized short heartbeat(String groupId, String memberId, String groupInstanceId, int generationId,
                                         long nowMs) {
-        if (lost.isLost(groupId)) return NOT_COORDINATOR;
+        short status = ownership.status(groupId);
+        // As Kafka: while the group's partition loads, a heartbeat is answered blindly with NONE.
+        if (status != NONE) return status == COORDINATOR_LOAD_IN_PROGRESS ? NONE : status;
         if (modern.isConsumerGroup(groupId)) {
             return modern.classicHeartbeat(groupId, memberId, groupInstanceId, generationId, nowMs);
         }
@@ -192,7 +199,8 @@ public final class GroupCoordinator {
     }
 
     public synchronized LeaveResult leaveGroup(String groupId, List<LeavingMember> leaving, long nowMs) {
-        if (lost.isLost(groupId)) return new LeaveResult(NOT_COORDINATOR, List.of());
+        short status = ownership.status(groupId);
+        if (status != NONE) return new LeaveResult(status, List.of());
         if (modern.isConsumerGroup(groupId)) return new LeaveResult(NONE, modern.classicLeave(groupId, leaving, nowMs));
         ClassicGroup group = groups.get(groupId);
         List<MemberLeaveResult> results = new ArrayList<>();
@@ -296,7 +304,8 @@ public final class GroupCoordinator {
                                                                  String groupInstanceId, int generationId,
                                                                  Map<TopicPartition, CommittedOffset> offsets,
                                                                  long nowMs, short apiVersion) {
-        if (lost.isLost(groupId)) return GroupOffsets.allWith(offsets.keySet(), NOT_COORDINATOR);
+        short status = ownership.status(groupId);
+        if (status != NONE) return GroupOffsets.allWith(offsets.keySet(), status);
         return offsets().commit(groupId, memberId, groupInstanceId, generationId, offsets, nowMs, apiVersion);
     }
 
@@ -315,7 +324,8 @@ public final class GroupCoordinator {
     public synchronized Map<TopicPartition, Short> commitTransactionalOffsets(String groupId, long producerId,
             short producerEpoch, String memberId, String groupInstanceId, int generationId,
             Map<TopicPartition, CommittedOffset> offsets, long nowMs) {
-        if (lost.isLost(groupId)) return GroupOffsets.allWith(offsets.keySet(), NOT_COORDINATOR);
+        short status = ownership.status(groupId);
+        if (status != NONE) return GroupOffsets.allWith(offsets.keySet(), status);
         if (groupId != null && modern.isConsumerGroup(groupId)) {
             short error = modern.validateOffsetCommit(groupId, memberId, groupInstanceId, generationId, true,
                     Short.MAX_VALUE);
@@ -351,7 +361,8 @@ public final class GroupCoordinator {
     }
 
     public synchronized OffsetDeleteResult deleteOffsets(String groupId, Collection<TopicPartition> partitions) {
-        if (lost.isLost(groupId)) return new OffsetDeleteResult(NOT_COORDINATOR, Map.of());
+        short status = ownership.status(groupId);
+        if (status != NONE) return new OffsetDeleteResult(status, Map.of());
         return offsets().delete(groupId, partitions);
     }
 
@@ -378,8 +389,11 @@ public final class GroupCoordinator {
 
     public synchronized Map<String, Short> deleteGroups(Collection<String> groupIds) {
         Map<String, Short> results = new LinkedHashMap<>();
-        for (String groupId : groupIds) results.put(groupId, lost.isLost(groupId) ? NOT_COORDINATOR : null);
-        results.putAll(admin.deleteGroups(groupIds.stream().filter(id -> !lost.isLost(id)).toList()));
+        for (String groupId : groupIds) {
+            short status = ownership.status(groupId);
+            results.put(groupId, status == NONE ? null : status);
+        }
+        results.putAll(admin.deleteGroups(groupIds.stream().filter(id -> ownership.status(id) == NONE).toList()));
         return results;
     }
 
@@ -389,30 +403,50 @@ public final class GroupCoordinator {
 
     /** DescribeGroups data; an unknown group is reported as Dead with GROUP_ID_NOT_FOUND (v6+ clients see it). */
     public synchronized GroupDescription describeGroup(String groupId) {
-        if (lost.isLost(groupId)) return new GroupDescription(NOT_COORDINATOR, groupId, GroupState.DEAD, "", "", List.of());
+        short status = ownership.status(groupId);
+        if (status != NONE) return new GroupDescription(status, groupId, GroupState.DEAD, "", "", List.of());
         return admin.describeGroup(groupId);
     }
 
     // ---------------------------------------------------------------- loading from __consumer_offsets
 
     /**
-     * This broker's replica of offsets partition {@code partition} was deleted (StopReplica with delete): its
-     * groups are unloaded and requests for them answer NOT_COORDINATOR until it is loaded here again (see
-     * {@link LostOffsetsPartitions}). Returns how many groups went.
+     * This broker resigned offsets partition {@code partition} (Kafka's onResignation: it became a follower of it,
+     * or its replica here was deleted): its groups, classic and consumer, are unloaded and requests for them answer
+     * NOT_COORDINATOR until it is loaded here again (see {@link OffsetsPartitionOwnership}). Returns how many
+     * classic groups went.
      */
     public synchronized int unloadPartition(int partition, int partitionCount) {
         modern.unload(groupId -> OffsetsTopicCodec.partitionFor(groupId, partitionCount) == partition);
-        return lost.unload(partition, partitionCount);
+        return ownership.resign(partition, partitionCount);
     }
 
-    /** Whether the group's offsets partition was deleted here and not loaded since (its requests: NOT_COORDINATOR). */
-    public synchronized boolean isPartitionLost(String groupId) {
-        return lost.isLost(groupId);
+    /**
+     * Connects the broker's leadership of the {@code __consumer_offsets} partitions: a request for a group whose
+     * partition {@code leads} says this broker does not lead answers NOT_COORDINATOR, as Kafka's isCoordinatorForGroup.
+     */
+    public synchronized void leadership(int partitionCount, java.util.function.IntPredicate leads) {
+        ownership.leadership(partitionCount, leads);
     }
 
-    /** This broker leads offsets partition {@code partition} and loads it: its groups are served here again. */
+    /** NONE, or the error a request about the group gets here: COORDINATOR_LOAD_IN_PROGRESS or NOT_COORDINATOR. */
+    public synchronized short coordinatorError(String groupId) {
+        return ownership.status(groupId);
+    }
+
+    /** Whether an offsets partition is loading here (ListGroups answers COORDINATOR_LOAD_IN_PROGRESS then). */
+    public synchronized boolean anyPartitionLoading() {
+        return ownership.anyLoading();
+    }
+
+    /** This broker took the lead of offsets partition {@code partition} and reads it: COORDINATOR_LOAD_IN_PROGRESS. */
+    public synchronized void partitionLoading(int partition) {
+        ownership.loading(partition);
+    }
+
+    /** This broker leads offsets partition {@code partition} and loaded it: its groups are served here again. */
     public synchronized void partitionLoaded(int partition) {
-        lost.loaded(partition);
+        ownership.loaded(partition);
     }
 
     /** Replays one committed offset (or, with {@code null}, its deletion) while loading the offsets log. */

@@ -42,6 +42,15 @@ final class ConsumerGroupDescribeHandler implements ApiHandler<ConsumerGroupDesc
                 response.groups.add(refused);
                 continue;
             }
+            short coordinatorError = broker.groups().coordinatorError(groupId);
+            if (coordinatorError != io.tandem.server.kafka.ErrorCodes.NONE) {
+                // As Kafka: a group whose offsets partition is not led here (or still loads) is named with the error.
+                ConsumerGroupDescribeResponse.DescribedGroup notHere = new ConsumerGroupDescribeResponse.DescribedGroup();
+                notHere.groupId = groupId;
+                notHere.errorCode = coordinatorError;
+                response.groups.add(notHere);
+                continue;
+            }
             ConsumerGroupDescription d = broker.consumerGroups().describe(groupId);
             ConsumerGroupDescribeResponse.DescribedGroup group = new ConsumerGroupDescribeResponse.DescribedGroup();
             group.groupId = groupId;

@@ -14,6 +14,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * DescribeGroups: an unknown group is "Dead" with no error before v6 and GROUP_ID_NOT_FOUND from v6, as in Kafka; a
  * consumer group (KIP-848) or share group (KIP-932) is not a classic group, so it is reported the same way, with Kafka's message.
+ * A group whose offsets partition is not led here, or still loads, gets NOT_COORDINATOR or
+ * COORDINATOR_LOAD_IN_PROGRESS.
  */
 final class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequest> {
     private final KafkaBroker broker;
@@ -33,6 +35,18 @@ final class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequest> {
                 refused.errorCode = GROUP_AUTHORIZATION_FAILED;
                 refused.errorMessage = null;
                 response.groups.add(refused);
+                continue;
+            }
+            short coordinatorError = broker.groups().coordinatorError(groupId);
+            if (coordinatorError != NONE) {
+                // Kafka's validateGroupStatus comes first: its error with an empty summary (no state, no protocol).
+                DescribeGroupsResponse.DescribedGroup notHere = new DescribeGroupsResponse.DescribedGroup();
+                notHere.groupId = groupId;
+                notHere.errorCode = coordinatorError;
+                notHere.groupState = "";
+                notHere.protocolType = "";
+                notHere.protocolData = "";
+                response.groups.add(notHere);
                 continue;
             }
             if (broker.consumerGroups().isConsumerGroup(groupId) || broker.shareGroups().isShareGroup(groupId)) {

@@ -25,6 +25,10 @@ final class ListGroupsHandler implements ApiHandler<ListGroupsRequest> {
     @Override
     public void handle(RequestContext context, ListGroupsRequest request, Responder responder) {
         ListGroupsResponse response = new ListGroupsResponse();
+        // As Kafka: the groups known so far, with COORDINATOR_LOAD_IN_PROGRESS while an offsets partition loads.
+        if (broker.groups().anyPartitionLoading()) {
+            response.errorCode = io.tandem.server.kafka.ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS;
+        }
         // Kafka lists every group to DESCRIBE on the cluster, else only the groups the principal may describe.
         boolean all = broker.authorization().allowedOnCluster(context, AclOperation.DESCRIBE);
         if (typeMatches(request, "classic")) {

@@ -19,7 +19,6 @@ import java.util.UUID;
 
 import static io.tandem.server.kafka.ErrorCodes.NONE;
 import static io.tandem.server.kafka.ErrorCodes.GROUP_AUTHORIZATION_FAILED;
-import static io.tandem.server.kafka.ErrorCodes.NOT_COORDINATOR;
 import static io.tandem.server.kafka.ErrorCodes.TOPIC_AUTHORIZATION_FAILED;
 import static io.tandem.server.kafka.ErrorCodes.UNSTABLE_OFFSET_COMMIT;
 
@@ -86,9 +85,9 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                 requested = new LinkedHashMap<>();
                 for (OffsetFetchRequest.OffsetFetchRequestTopic t : request.topics) requested.put(t.name, t.partitionIndexes);
             }
-            // A group whose offsets partition was deleted here is not coordinated here until it is loaded again.
+            // A group whose offsets partition is not led here, or still loads, is not served here (Kafka's order).
             short refused = !broker.authorization().group(context, AclOperation.DESCRIBE, request.groupId)
-                    ? GROUP_AUTHORIZATION_FAILED : broker.groups().isPartitionLost(request.groupId) ? NOT_COORDINATOR : NONE;
+                    ? GROUP_AUTHORIZATION_FAILED : broker.groups().coordinatorError(request.groupId);
             if (refused != NONE) {
                 // Kafka's error response: the top-level code, and before v2 (which has none) each requested partition.
                 response.errorCode = refused;
@@ -151,8 +150,9 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                     response.groups.add(group);
                     continue;
                 }
-                if (broker.groups().isPartitionLost(g.groupId)) {
-                    group.errorCode = NOT_COORDINATOR;
+                short coordinatorError = broker.groups().coordinatorError(g.groupId);
+                if (coordinatorError != NONE) {
+                    group.errorCode = coordinatorError;
                     response.groups.add(group);
                     continue;
                 }

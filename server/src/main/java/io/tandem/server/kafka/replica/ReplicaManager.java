@@ -110,6 +110,7 @@ public final class ReplicaManager implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean isrSendScheduled = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile AlterPartitionSender sender;
     private volatile Consumer<Partition> becameLeader = p -> { };
+    private volatile Consumer<Partition> becameFollower = p -> { };
     private int controllerEpoch;
 
     public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
@@ -158,6 +159,14 @@ public final class ReplicaManager implements AutoCloseable {
     /** Runs on the LeaderAndIsr path each time this broker takes the lead of a partition. */
     public void becameLeaderListener(Consumer<Partition> listener) {
         this.becameLeader = listener;
+    }
+
+    /**
+     * Runs on the LeaderAndIsr path each time this broker is made a follower of a partition (led before or not), as
+     * Kafka's ReplicaManager calls onLeadershipChange with the partitions made followers: coordinators resign them.
+     */
+    public void becameFollowerListener(Consumer<Partition> listener) {
+        this.becameFollower = listener;
     }
 
     public void alterPartitionSender(AlterPartitionSender sender) {
@@ -323,6 +332,7 @@ public final class ReplicaManager implements AutoCloseable {
             } else {
                 stopFetching(tp);
                 partition.makeFollower(state.leader, state.leaderEpoch, state.replicas);
+                becameFollower.accept(partition);
                 highWatermarkMoved.accept(tp);
                 if (state.leader != Partition.NO_LEADER) startFetching(partition, state.leader, leaders.get(state.leader));
             }

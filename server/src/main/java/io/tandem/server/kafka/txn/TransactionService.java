@@ -129,11 +129,11 @@ public final class TransactionService implements AutoCloseable {
     }
 
     /**
-     * This broker's replica of a state partition was deleted (StopReplica with delete: the topic was deleted, or the
-     * replica moved away): its transactions unload, as Kafka's onResignation.
+     * This broker resigned a state partition ({@code why}: it became a follower of it, or its replica here was
+     * deleted): its transactions unload, as Kafka's onResignation, and its transactional ids answer NOT_COORDINATOR.
      */
-    public void replicaDeleted(int statePartition) {
-        state.unload(statePartition);
+    public void resigned(int statePartition, String why) {
+        state.unload(statePartition, why);
     }
 
     /**

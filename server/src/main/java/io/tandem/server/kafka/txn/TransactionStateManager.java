@@ -266,16 +266,16 @@ public final class TransactionStateManager {
     }
 
     /**
-     * Kafka's onResignation for a deleted replica: the partition's transactions leave memory and a load of it in
-     * progress is dropped, so its transactional ids answer NOT_COORDINATOR until this broker leads it again (a
-     * state topic made again loads afresh).
+     * Kafka's onResignation ({@code why}: this broker became a follower of the partition, or its replica here was
+     * deleted): the partition's transactions leave memory and a load of it in progress is dropped, so its
+     * transactional ids answer NOT_COORDINATOR until this broker leads it again (and loads it afresh).
      */
-    public synchronized void unload(int partition) {
+    public synchronized void unload(int partition, String why) {
         loading.remove(partition);
         CacheEntry gone = cache.remove(partition);
         if (gone != null) {
-            LOG.log(System.Logger.Level.INFO, "Unloaded {0} transactional ids of __transaction_state-{1}: its replica "
-                    + "here was deleted", gone.metadata().size(), partition);
+            LOG.log(System.Logger.Level.INFO, "Unloaded {0} transactional ids of __transaction_state-{1}: {2}",
+                    gone.metadata().size(), partition, why);
         }
     }
 

@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kafka 3.9's GroupCoordinator.onResignation, for an offsets partition whose replica this broker deleted (the topic
- * deleted): the partition's groups and offsets leave memory, a member waiting for its JoinGroup answer gets
+ * Kafka 3.9's GroupCoordinator.validateGroupStatus (COORDINATOR_LOAD_IN_PROGRESS while the group's partition loads,
+ * NOT_COORDINATOR when another broker leads it, with each API's own answer) and onResignation, for an offsets
+ * partition this broker resigned (the topic deleted): the partition's groups and offsets leave memory, a member waiting for its JoinGroup answer gets
  * NOT_COORDINATOR, requests for a group there answer NOT_COORDINATOR while groups of other partitions carry on, and
  * once the partition is loaded again the group starts afresh.
  */
@@ -72,6 +73,53 @@ class GroupPartitionUnloadTest {
         JoinResult again = joinAlone(lostGroup);
         assertEquals(NONE, again.error());
         assertEquals(1, again.generationId(), "a new group, generation 1");
+    }
+
+    @Test
+    void aLoadingPartitionsGroupsAnswerAsKafkasValidateGroupStatusDoes() {
+        String group = "loading";
+        int partition = OffsetsTopicCodec.partitionFor(group, PARTITIONS);
+        coordinator.leadership(PARTITIONS, p -> true);
+        JoinResult member = joinAlone(group);
+        assertEquals(NONE, sync(group, member.memberId(), member.generationId()).error());
+
+        coordinator.partitionLoading(partition);
+        assertEquals(COORDINATOR_LOAD_IN_PROGRESS, join(group, "").get().error());
+        assertEquals(REBALANCE_IN_PROGRESS, sync(group, member.memberId(), member.generationId()).error(),
+                "SyncGroup while loading: the member rejoins without looking for its coordinator");
+        assertEquals(NONE, coordinator.heartbeat(group, member.memberId(), null, member.generationId(), now),
+                "a heartbeat while loading is answered blindly");
+        assertEquals(COORDINATOR_LOAD_IN_PROGRESS, coordinator.commitOffsets(group, member.memberId(), null,
+                member.generationId(), Map.of(EVENTS, new CommittedOffset(3, -1, "", now, -1)), now).get(EVENTS));
+        assertEquals(COORDINATOR_LOAD_IN_PROGRESS, coordinator.leaveGroup(group,
+                List.of(new LeavingMember(member.memberId(), null)), now).error());
+        assertEquals(COORDINATOR_LOAD_IN_PROGRESS, coordinator.describeGroup(group).error());
+        assertEquals(COORDINATOR_LOAD_IN_PROGRESS, coordinator.deleteOffsets(group, List.of(EVENTS)).error());
+        assertEquals(COORDINATOR_LOAD_IN_PROGRESS, coordinator.coordinatorError(group));
+        assertEquals(NONE, coordinator.coordinatorError(groupOnAnotherPartition(partition)));
+
+        coordinator.partitionLoaded(partition);
+        assertEquals(NONE, coordinator.heartbeat(group, member.memberId(), null, member.generationId(), now));
+    }
+
+    @Test
+    void aGroupOfAnOffsetsPartitionLedElsewhereAnswersNotCoordinator() {
+        String group = "elsewhere";
+        int partition = OffsetsTopicCodec.partitionFor(group, PARTITIONS);
+        String here = groupOnAnotherPartition(partition);
+        coordinator.leadership(PARTITIONS, p -> p != partition);
+
+        assertEquals(NOT_COORDINATOR, join(group, "").get().error());
+        assertEquals(NOT_COORDINATOR, sync(group, "m", 1).error());
+        assertEquals(NOT_COORDINATOR, coordinator.heartbeat(group, "m", null, 1, now));
+        assertEquals(NOT_COORDINATOR, coordinator.commitOffsets(group, "", null, -1,
+                Map.of(EVENTS, new CommittedOffset(4, -1, "", now, -1)), now).get(EVENTS));
+        assertEquals(NOT_COORDINATOR, coordinator.commitTransactionalOffsets(group, 7, (short) 0, "", null, -1,
+                Map.of(EVENTS, new CommittedOffset(4, -1, "", now, -1)), now).get(EVENTS));
+        assertEquals(NOT_COORDINATOR, coordinator.describeGroup(group).error());
+        assertEquals(Map.of(group, NOT_COORDINATOR), coordinator.deleteGroups(List.of(group)));
+        assertFalse(coordinator.hasGroup(group), "nothing was made for it here");
+        assertEquals(MEMBER_ID_REQUIRED, join(here, "").get().error(), "a group of a partition led here is served");
     }
 
     private static String groupOnAnotherPartition(int partition) {

@@ -80,8 +80,13 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             try {
                 HeartbeatChecks.validate(request, assignments);
                 // Kafka 4.x checks the request, then finds the group's partition not loaded here.
-                if (classic.isPartitionLost(request.groupId())) {
+                short coordinatorError = classic.coordinatorError(request.groupId());
+                if (coordinatorError == NOT_COORDINATOR) {
                     throw new ApiException(NOT_COORDINATOR, "This is not the correct coordinator.");
+                }
+                if (coordinatorError != NONE) {
+                    throw new ApiException(coordinatorError, "The coordinator is loading and hence can't process "
+                            + "requests.");
                 }
                 if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH
                         || request.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {

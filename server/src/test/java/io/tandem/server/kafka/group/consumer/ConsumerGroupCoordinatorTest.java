@@ -77,6 +77,22 @@ class ConsumerGroupCoordinatorTest {
     }
 
     @Test
+    void shouldAnswerTheCoordinatorErrorOfTheGroupsOffsetsPartitionAsKafkaDoes() {
+        topic("t", 2);
+        int partition = io.tandem.server.kafka.group.OffsetsTopicCodec.partitionFor("g", 50);
+        HeartbeatResult joined = join("m1", "t");
+        classic.leadership(50, p -> true);
+        classic.partitionLoading(partition);
+        assertEquals(COORDINATOR_LOAD_IN_PROGRESS, errorOf(() -> beat(joined.memberId(), joined.memberEpoch(), null)));
+        classic.partitionLoaded(partition);
+        assertEquals(joined.memberEpoch(), beat(joined.memberId(), joined.memberEpoch(), null).memberEpoch());
+
+        classic.leadership(50, p -> p != partition);
+        assertEquals(NOT_COORDINATOR, errorOf(() -> beat(joined.memberId(), joined.memberEpoch(), null)));
+        assertEquals(NOT_COORDINATOR, errorOf(() -> join("m2", "t")));
+    }
+
+    @Test
     void shouldStartANewGroupAtEpochOneSoItsFirstMemberGetsEpochTwoAsKafka44Does() {
         topic("events", 1);
         assertEquals(2, join("a", "events").memberEpoch());
