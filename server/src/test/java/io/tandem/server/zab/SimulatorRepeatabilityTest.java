@@ -31,6 +31,31 @@ class SimulatorRepeatabilityTest {
         assertEquals(fingerprints.get(1), fingerprints.get(5), "member seed 1082 first and after other seeds");
     }
 
+    /**
+     * Long runs: {@code -Dzab.repeatMemberSeeds=N -Dzab.repeatMemberSeedBase=B} runs member seeds B..B+N-1, then all of
+     * them again, and compares each seed's two fingerprints (by default a short range).
+     */
+    @Test
+    void shouldReplayEveryMemberSeedOfARangeTheSameTheSecondTime() {
+        int seeds = Integer.getInteger("zab.repeatMemberSeeds", 4);
+        long base = Long.getLong("zab.repeatMemberSeedBase", 1000L);
+        List<String> first = new ArrayList<>();
+        for (long seed = base; seed < base + seeds; seed++) {
+            first.add(memberRun(seed));
+        }
+        List<String> differing = new ArrayList<>();
+        for (long seed = base; seed < base + seeds; seed++) {
+            String again = memberRun(seed);
+            if (!again.equals(first.get((int) (seed - base)))) {
+                differing.add(first.get((int) (seed - base)) + " then " + again);
+            }
+        }
+        // One digest of the whole range, to compare from one JVM to the next.
+        System.out.println("member seeds " + base + ".." + (base + seeds - 1) + " replayed, range digest "
+                + Integer.toHexString(first.hashCode()) + "; differing: " + differing);
+        assertEquals(List.of(), differing, "member seeds whose second run differed from their first");
+    }
+
     @Test
     void shouldReplayASeedTheSameAfterOtherSeedsInOneJvm() {
         long[] order = {7, 3, 11, 7, 3};
@@ -46,14 +71,10 @@ class SimulatorRepeatabilityTest {
         assertEquals(fingerprints.get(1), fingerprints.get(4), "seed 3 first and after other seeds");
     }
 
+    /** A whole member seed as EnsembleCommitSimulationTest runs it: faults, recovery, and every end-of-run check. */
     private static String memberRun(long seed) {
-        ZabSimulator sim = ZabSimulator.withMembers(seed, false);
-        try {
-            sim.runTicks(FAULTY_TICKS);
-            return fingerprint(sim) + "/" + Integer.toHexString(sim.zkClients().history().hashCode());
-        } finally {
-            sim.closeClientConnections();
-        }
+        ZabSimulator sim = EnsembleCommitSimulationTest.run(seed, false);
+        return fingerprint(sim) + "/" + Integer.toHexString(sim.zkClients().history().hashCode());
     }
 
     /** The committed history (zxids and bytes) and what the run exercised, as one short string. */
