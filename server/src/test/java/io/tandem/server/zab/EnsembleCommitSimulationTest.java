@@ -205,7 +205,7 @@ class EnsembleCommitSimulationTest {
         sim.heal();
         sim.setFaults(Faults.none());
         sim.calmConnections();
-        for (ZabSimulator.Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             if (!node.isUp()) {
                 sim.restart(node.id);
             }
@@ -219,7 +219,7 @@ class EnsembleCommitSimulationTest {
             if (last <= committedAtHealing) {
                 return false;
             }
-            for (ZabSimulator.Node node : sim.nodes) {
+            for (SimulatedNode node : sim.nodes) {
                 if (!sim.isMember(node.id)) {
                     continue; // removed by a reconfig
                 }
@@ -232,7 +232,7 @@ class EnsembleCommitSimulationTest {
         }, RECOVERY_TICKS_MAX);
         if (!converged) {
             StringBuilder state = new StringBuilder();
-            for (ZabSimulator.Node node : sim.nodes) {
+            for (SimulatedNode node : sim.nodes) {
                 state.append(" node ").append(node.id).append(node.member == null ? " down"
                         : (node.member.serving() ? " serving at " : " not serving at ")
                         + Zxid.toString(node.member.lastProcessedZxid()) + " voters "
@@ -254,7 +254,7 @@ class EnsembleCommitSimulationTest {
 
     static void checkTreesEqual(ZabSimulator sim) {
         String first = null;
-        for (ZabSimulator.Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             if (!sim.isMember(node.id)) {
                 continue; // removed by a reconfig: its tree stopped at its removal
             }

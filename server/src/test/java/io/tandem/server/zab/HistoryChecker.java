@@ -33,7 +33,7 @@ final class HistoryChecker {
         return leaderOfEpoch;
     }
 
-    void onApply(ZabSimulator.Node node, LogEntry entry) {
+    void onApply(SimulatedNode node, LogEntry entry) {
         long previous = node.app.appliedZxid;
         Integer index = indexOfZxid.get(entry.zxid());
         if (index != null) {
@@ -55,7 +55,7 @@ final class HistoryChecker {
         String txn = new String(entry.txn(), StandardCharsets.ISO_8859_1);
         Long earlier = zxidOfTxn.putIfAbsent(txn, entry.zxid());
         if (earlier != null) {
-            throw sim.failure("transaction " + (sim.members ? ZabSimulator.describeMemberTxn(entry.txn()) : txn)
+            throw sim.failure("transaction " + (sim.members ? SimulatedNode.describeMemberTxn(entry.txn()) : txn)
                     + " committed twice, at " + Zxid.toString(earlier) + " and " + Zxid.toString(entry.zxid()));
         }
         indexOfZxid.put(entry.zxid(), committed.size());
@@ -63,15 +63,15 @@ final class HistoryChecker {
         digestAfter.add(SimulatedApp.fold(node.app.digest, entry));
     }
 
-    void onSnapshotInstalled(ZabSimulator.Node node) {
+    void onSnapshotInstalled(SimulatedNode node) {
         checkAppMatchesHistory(node, "installed a snapshot");
     }
 
-    void onRestart(ZabSimulator.Node node) {
+    void onRestart(SimulatedNode node) {
         checkAppMatchesHistory(node, "restarted from its snapshot");
     }
 
-    private void checkAppMatchesHistory(ZabSimulator.Node node, String what) {
+    private void checkAppMatchesHistory(SimulatedNode node, String what) {
         long zxid = node.app.appliedZxid;
         if (zxid == 0) {
             return;
@@ -84,7 +84,7 @@ final class HistoryChecker {
     }
 
     void afterStep() {
-        for (ZabSimulator.Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             if (!node.isUp()) {
                 continue;
             }
@@ -118,7 +118,7 @@ final class HistoryChecker {
         // entry (a reconfig changes them; the reconfig checker checks the reconfig itself against both).
         int from = Math.max(0, committed.size() - 64);
         List<Map<Long, LogEntry>> durableLogs = new ArrayList<>();
-        for (ZabSimulator.Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             Map<Long, LogEntry> durable = new HashMap<>();
             for (LogEntry entry : node.disk.synced) {
                 durable.put(entry.zxid(), entry);
@@ -155,7 +155,7 @@ final class HistoryChecker {
     void checkConverged() {
         long lastZxid = committed.isEmpty() ? 0 : committed.get(committed.size() - 1).zxid();
         long digest = committed.isEmpty() ? 0 : digestAfter.get(digestAfter.size() - 1);
-        for (ZabSimulator.Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             if (!sim.isMember(node.id)) {
                 continue; // removed by a reconfig: it applies nothing more
             }

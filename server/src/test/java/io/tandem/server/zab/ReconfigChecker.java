@@ -81,7 +81,7 @@ final class ReconfigChecker {
 
     /** After the turn: the member's Zab runs the configuration it applied last, or is removed if it is not named. */
     private void checkZabRuns(int memberId, SimulatedMember.Applied txn) {
-        ZabSimulator.Node node = sim.node(memberId);
+        SimulatedNode node = sim.node(memberId);
         if (node.machine == null) {
             return;
         }

@@ -142,7 +142,7 @@ final class SessionExpiryChecker {
      * member with that owner (the members' trees and sessions are equal, see the trees check).
      */
     void checkEnd() {
-        for (ZabSimulator.Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             if (!sim.isMember(node.id)) {
                 continue; // removed by a reconfig: its tree stopped at its removal
             }

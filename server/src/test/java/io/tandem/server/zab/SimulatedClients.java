@@ -120,7 +120,7 @@ final class SimulatedClients {
         int opId = ++nextOpId;
         Pending pending = new Pending(opId, client, path, kind, opId, expected, ++event,
                 step + (long) TIMEOUT_TICKS * ZabSimulator.TICK_STEPS);
-        ZabSimulator.Node server = sim.node(client.server);
+        SimulatedNode server = sim.node(client.server);
         String request = String.join("|", REQUEST, Integer.toString(opId), kind.name(), path,
                 Integer.toString(opId), Integer.toString(expected));
         client.pending = pending;
@@ -166,7 +166,7 @@ final class SimulatedClients {
      * proposed but has not committed (they commit first), and returns the transaction to propose. Other bytes (the
      * simulator's plain writes) pass unchanged.
      */
-    String prepare(ZabSimulator.Node leader, String request) {
+    String prepare(SimulatedNode leader, String request) {
         String[] fields = request.split("\\|");
         Kind kind = Kind.valueOf(fields[2]);
         String path = fields[3];
@@ -185,7 +185,7 @@ final class SimulatedClients {
         return String.join("|", TXN, fields[1], fields[2], path, fields[4], outcome);
     }
 
-    byte[] prepareForwarded(ZabSimulator.Node leader, byte[] request) {
+    byte[] prepareForwarded(SimulatedNode leader, byte[] request) {
         String text = new String(request, StandardCharsets.UTF_8);
         if (!text.startsWith(REQUEST + "|")) {
             return request;
@@ -221,7 +221,7 @@ final class SimulatedClients {
     }
 
     /** Server {@code node} applied {@code txn}: answer the client waiting on it there, if any. */
-    void onApplied(ZabSimulator.Node node, String txn) {
+    void onApplied(SimulatedNode node, String txn) {
         if (!txn.startsWith(TXN + "|")) {
             return;
         }

@@ -201,7 +201,7 @@ final class SimulatedConnections {
         }
         while (!notices.isEmpty() && notices.peek().at <= step) {
             Notice notice = notices.poll();
-            ZabSimulator.Node to = sim.node(notice.to);
+            SimulatedNode to = sim.node(notice.to);
             if (!to.isUp() || to.restarts != notice.toRestarts) {
                 continue; // the inbox died with the process
             }

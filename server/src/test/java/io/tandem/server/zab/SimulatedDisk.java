@@ -10,7 +10,7 @@ import java.util.List;
  */
 final class SimulatedDisk implements ZabDisk {
     private final ZabSimulator sim;
-    private final ZabSimulator.Node owner;
+    private final SimulatedNode owner;
     long acceptedEpoch;
     long currentEpoch;
     long snapshotZxid;
@@ -20,7 +20,7 @@ final class SimulatedDisk implements ZabDisk {
     /** The driver's durable "recovering" marker: the history was set aside after damage, not yet re-synced. */
     boolean recovering;
 
-    SimulatedDisk(ZabSimulator sim, ZabSimulator.Node owner) {
+    SimulatedDisk(ZabSimulator sim, SimulatedNode owner) {
         this.sim = sim;
         this.owner = owner;
     }
@@ -35,7 +35,7 @@ final class SimulatedDisk implements ZabDisk {
 
     @Override
     public SnapshotData writeSnapshot(long zxid, SnapshotData data) throws java.io.IOException {
-        sim.reach(owner, ReadyStep.INSTALL_SNAPSHOT);
+        owner.reach(ReadyStep.INSTALL_SNAPSHOT);
         snapshotZxid = zxid;
         snapshot = data.readAllBytes();
         return SnapshotData.of(snapshot);
@@ -46,14 +46,14 @@ final class SimulatedDisk implements ZabDisk {
 
     @Override
     public void truncateAfter(long zxid) {
-        sim.reach(owner, ReadyStep.TRUNCATE);
+        owner.reach(ReadyStep.TRUNCATE);
         synced.removeIf(entry -> entry.zxid() > zxid);
         unsynced.removeIf(entry -> entry.zxid() > zxid);
     }
 
     @Override
     public void append(long zxid, byte[] txn) {
-        sim.reach(owner, ReadyStep.APPEND);
+        owner.reach(ReadyStep.APPEND);
         Checks.require(zxid > lastZxid(), "node %d appends %s after %s", owner.id, Zxid.toString(zxid),
                 Zxid.toString(lastZxid()));
         unsynced.add(new LogEntry(zxid, txn));
@@ -61,7 +61,7 @@ final class SimulatedDisk implements ZabDisk {
 
     @Override
     public void sync() {
-        sim.reach(owner, ReadyStep.SYNC);
+        owner.reach(ReadyStep.SYNC);
         if (sim.fsyncLies()) {
             return; // a deliberately broken disk: the checkers must notice acks for data it never kept
         }
@@ -71,26 +71,26 @@ final class SimulatedDisk implements ZabDisk {
 
     @Override
     public void writeAcceptedEpoch(long epoch) {
-        sim.reach(owner, ReadyStep.PERSIST_EPOCHS);
+        owner.reach(ReadyStep.PERSIST_EPOCHS);
         acceptedEpoch = epoch;
     }
 
     @Override
     public void writeCurrentEpoch(long epoch) {
-        sim.reach(owner, ReadyStep.PERSIST_EPOCHS);
+        owner.reach(ReadyStep.PERSIST_EPOCHS);
         currentEpoch = epoch;
     }
 
     @Override
     public void clearRecovering() {
-        sim.reach(owner, ReadyStep.PERSIST_EPOCHS);
+        owner.reach(ReadyStep.PERSIST_EPOCHS);
         recovering = false;
         sim.count("recovered after disk damage");
     }
 
     @Override
     public void purgeBefore(long zxid) {
-        sim.reach(owner, ReadyStep.APPLY);
+        owner.reach(ReadyStep.APPLY);
         Checks.require(snapshotZxid >= zxid, "purge before %s without a snapshot", Zxid.toString(zxid));
         synced.removeIf(entry -> entry.zxid() <= zxid);
     }
@@ -102,4 +102,17 @@ final class SimulatedDisk implements ZabDisk {
 
     @Override
     public void close() {}
+
+    /** Whether {@code zxid} is durable here: synced in the log, or under the snapshot. */
+    boolean holdsDurably(long zxid) {
+        if (snapshot != null && snapshotZxid >= zxid) {
+            return true;
+        }
+        for (LogEntry entry : synced) {
+            if (entry.zxid() == zxid) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

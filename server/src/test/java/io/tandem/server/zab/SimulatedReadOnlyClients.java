@@ -277,7 +277,7 @@ final class SimulatedReadOnlyClients {
                         + "client " + client.id);
             }
         }
-        for (ZabSimulator.Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             // A member a reconfig removed while it was down may restart without learning it (its snapshot is older):
             // cut off for good, it may serve read-only as any cut-off member does.
             if (node.member.readOnly() && sim.isMember(node.id)) {

@@ -130,7 +130,7 @@ final class SimulatedSessionClients {
     }
 
     private void send(Holder holder, long step, io.tandem.zk.wire.JuteRecord... records) {
-        ZabSimulator.Node node = sim.node(holder.server);
+        SimulatedNode node = sim.node(holder.server);
         boolean atLeader = node.machine != null && node.machine.isServing() && node.machine.role() == Role.LEADING;
         checker.contact(holder.sessionId, holder.negotiatedMs, atLeader, atLeader ? node.machine.epoch() : -1,
                 node.nanoTime());

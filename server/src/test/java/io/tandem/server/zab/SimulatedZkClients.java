@@ -108,7 +108,7 @@ final class SimulatedZkClients {
 
     /** The member went away (its node crashed and restarted with a new one) or closed the connection. */
     private boolean lost(Client client) {
-        ZabSimulator.Node node = sim.node(client.server);
+        SimulatedNode node = sim.node(client.server);
         return node.member != client.member || !client.connection.isOpen();
     }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tandem.server.zab.ZabSimulator.Node;
 import io.tandem.server.zab.ZabSimulator.Tail;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -31,14 +30,14 @@ class ZabDisconnectTest {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static Node awaitLeader(ZabSimulator sim) {
+    private static SimulatedNode awaitLeader(ZabSimulator sim) {
         assertTrue(sim.runUntil(() -> sim.establishedLeader() != null, 200), "no leader established");
         return sim.establishedLeader();
     }
 
     private static void awaitEverywhere(ZabSimulator sim, String text) {
         assertTrue(sim.runUntil(() -> {
-            for (Node node : sim.nodes) {
+            for (SimulatedNode node : sim.nodes) {
                 if (node.isUp() && !applied(sim, node, text)) {
                     return false;
                 }
@@ -47,7 +46,7 @@ class ZabDisconnectTest {
         }, 200), text + " not applied on every live node");
     }
 
-    private static boolean applied(ZabSimulator sim, Node node, String text) {
+    private static boolean applied(ZabSimulator sim, SimulatedNode node, String text) {
         for (LogEntry entry : sim.checker().committed()) {
             if (new String(entry.txn(), StandardCharsets.UTF_8).equals(text)) {
                 return node.app.appliedZxid >= entry.zxid();
@@ -58,12 +57,12 @@ class ZabDisconnectTest {
 
     /** Crashes the established leader and returns the steps until another leader is established in a newer epoch. */
     private static int crashLeaderAndTimeFailover(ZabSimulator sim) {
-        Node old = sim.establishedLeader();
+        SimulatedNode old = sim.establishedLeader();
         long oldEpoch = old.machine.epoch();
         sim.crash(old.id, Tail.KEEP);
         for (int steps = 1; steps <= 200 * ZabSimulator.TICK_STEPS; steps++) {
             sim.runStep();
-            Node leader = sim.establishedLeader();
+            SimulatedNode leader = sim.establishedLeader();
             if (leader != null && leader != old && leader.machine.epoch() > oldEpoch) {
                 return steps;
             }
@@ -117,11 +116,11 @@ class ZabDisconnectTest {
         // Every notice waits in the inbox for half a tick or more; the dialler is back after two steps.
         SimulatedConnections.Params late = new SimulatedConnections.Params(0, 1.0, 0, 1, 1.0, 0, 1, 10, false, 2);
         ZabSimulator sim = new ZabSimulator(44, 3, Faults.none(), LIMITS, late);
-        Node leader = awaitLeader(sim);
+        SimulatedNode leader = awaitLeader(sim);
         long epoch = leader.machine.epoch();
         assertTrue(sim.submit(leader.id, txn("before")));
         awaitEverywhere(sim, "before");
-        Node follower = sim.nodes[leader.id == 1 ? 1 : 0];
+        SimulatedNode follower = sim.nodes[leader.id == 1 ? 1 : 0];
         sim.dropConnection(follower.id, leader.id);
         assertTrue(sim.runUntil(() -> sim.connectionUp(follower.id, leader.id), 5));
         assertTrue(sim.runUntil(() -> sim.stats.containsKey("disconnect notified late, connection back"), 10),
@@ -137,9 +136,9 @@ class ZabDisconnectTest {
     @Test
     void shouldSurviveFalseNoticesAboutLiveConnections() {
         ZabSimulator sim = new ZabSimulator(45, 3, Faults.none(), LIMITS, prompt());
-        Node leader = awaitLeader(sim);
+        SimulatedNode leader = awaitLeader(sim);
         long epoch = leader.machine.epoch();
-        Node follower = sim.nodes[leader.id == 1 ? 1 : 0];
+        SimulatedNode follower = sim.nodes[leader.id == 1 ? 1 : 0];
         assertTrue(sim.runUntil(() -> follower.machine.isServing(), 50));
         // The leader hears its follower is gone (it keeps the session: silence, not notices, ends it there)...
         sim.deliverDisconnect(leader, follower.id);

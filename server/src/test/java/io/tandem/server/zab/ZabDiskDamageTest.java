@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tandem.server.zab.ZabSimulator.Node;
 import io.tandem.server.zab.ZabSimulator.Tail;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -26,12 +25,12 @@ class ZabDiskDamageTest {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    private Node awaitLeader() {
+    private SimulatedNode awaitLeader() {
         assertTrue(sim.runUntil(() -> sim.establishedLeader() != null, 200), "no leader established");
         return sim.establishedLeader();
     }
 
-    private void awaitApplied(Node node, String text) {
+    private void awaitApplied(SimulatedNode node, String text) {
         assertTrue(sim.runUntilApplied(node, text, 200), text + " not applied on " + node.id);
     }
 
@@ -42,9 +41,9 @@ class ZabDiskDamageTest {
      */
     @Test
     void shouldNotElectWithARecoveringMemberAndLoseTheWriteItAcknowledged() {
-        Node a = awaitLeader();
-        Node c = sim.othersThan(a).get(0);
-        Node b = sim.othersThan(a).get(1);
+        SimulatedNode a = awaitLeader();
+        SimulatedNode c = sim.othersThan(a).get(0);
+        SimulatedNode b = sim.othersThan(a).get(1);
         sim.isolate(b.id);
         assertTrue(sim.submit(a.id, txn("acked-by-a-and-c")));
         awaitApplied(c, "acked-by-a-and-c");
@@ -65,9 +64,9 @@ class ZabDiskDamageTest {
         assertFalse(c.machine.isServing());
 
         sim.restart(a.id);
-        Node leader = awaitLeader();
+        SimulatedNode leader = awaitLeader();
         assertTrue(leader == a || leader == b);
-        for (Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             awaitApplied(node, "acked-by-a-and-c");
         }
         assertFalse(c.disk.recovering, "the marker is gone once C is re-synced");
@@ -79,12 +78,12 @@ class ZabDiskDamageTest {
     /** A damaged follower rejoins a running ensemble, is synced in full, and counts again afterwards. */
     @Test
     void shouldResyncADamagedFollowerFromTheRunningLeader() {
-        Node leader = awaitLeader();
+        SimulatedNode leader = awaitLeader();
         for (int i = 0; i < 20; i++) {
             assertTrue(sim.submit(leader.id, txn("w" + i)));
         }
-        Node damaged = sim.othersThan(leader).get(0);
-        Node healthy = sim.othersThan(leader).get(1);
+        SimulatedNode damaged = sim.othersThan(leader).get(0);
+        SimulatedNode healthy = sim.othersThan(leader).get(1);
         awaitApplied(damaged, "w19");
         sim.crash(damaged.id, Tail.KEEP);
         sim.corruptDisk(damaged.id);
@@ -105,11 +104,11 @@ class ZabDiskDamageTest {
     /** A crash before the re-sync completes restarts still recovering, and the re-sync starts over. */
     @Test
     void shouldStayRecoveringAcrossACrashBeforeTheResyncCompletes() {
-        Node leader = awaitLeader();
+        SimulatedNode leader = awaitLeader();
         for (int i = 0; i < 5; i++) {
             assertTrue(sim.submit(leader.id, txn("w" + i)));
         }
-        Node damaged = sim.othersThan(leader).get(0);
+        SimulatedNode damaged = sim.othersThan(leader).get(0);
         awaitApplied(damaged, "w4");
         sim.crash(damaged.id, Tail.KEEP);
         sim.corruptDisk(damaged.id);

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tandem.server.zab.ZabMessage.Ack;
 import io.tandem.server.zab.ZabMessage.AckNewLeader;
 import io.tandem.server.zab.ZabMessage.Proposal;
-import io.tandem.server.zab.ZabSimulator.Node;
 import io.tandem.server.zab.ZabSimulator.ReadyStep;
 import io.tandem.server.zab.ZabSimulator.Tail;
 import java.nio.charset.StandardCharsets;
@@ -31,16 +30,16 @@ class ZabRegressionTest {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    private Node awaitLeader() {
+    private SimulatedNode awaitLeader() {
         assertTrue(sim.runUntil(() -> sim.establishedLeader() != null, 200), "no leader established");
         return sim.establishedLeader();
     }
 
-    private void awaitApplied(Node node, String text) {
+    private void awaitApplied(SimulatedNode node, String text) {
         assertTrue(sim.runUntilApplied(node, text, 200), text + " not applied on " + node.id);
     }
 
-    private static List<Long> durableZxids(Node node) {
+    private static List<Long> durableZxids(SimulatedNode node) {
         List<Long> zxids = new ArrayList<>();
         node.disk.synced.forEach(entry -> zxids.add(entry.zxid()));
         node.disk.unsynced.forEach(entry -> zxids.add(entry.zxid()));
@@ -49,7 +48,7 @@ class ZabRegressionTest {
 
     private void healAndConverge() {
         sim.heal();
-        for (Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             if (!node.isUp()) {
                 sim.restart(node.id);
             }
@@ -60,16 +59,16 @@ class ZabRegressionTest {
     /** ZOOKEEPER-1154: the leader that committed a write is absent from the next election. */
     @Test
     void shouldKeepACommittedWriteWhenItsLeaderMissesTheNextElection() {
-        Node leader = awaitLeader();
-        Node acker = sim.othersThan(leader).get(0);
-        Node lagging = sim.othersThan(leader).get(1);
+        SimulatedNode leader = awaitLeader();
+        SimulatedNode acker = sim.othersThan(leader).get(0);
+        SimulatedNode lagging = sim.othersThan(leader).get(1);
         sim.isolate(lagging.id);
         assertTrue(sim.submit(leader.id, txn("w1")));
         awaitApplied(acker, "w1");
         sim.crash(leader.id, Tail.KEEP);
         sim.heal();
 
-        Node next = awaitLeader();
+        SimulatedNode next = awaitLeader();
         assertEquals(acker.id, next.id, "only the server holding the committed write may win");
         awaitApplied(lagging, "w1");
         healAndConverge();
@@ -78,10 +77,10 @@ class ZabRegressionTest {
     /** ZOOKEEPER-1156: a returning leader is truncated to exactly its uncommitted tail, not further. */
     @Test
     void shouldTruncateOnlyTheUncommittedTailOfAReturningLeader() {
-        Node leader = awaitLeader();
+        SimulatedNode leader = awaitLeader();
         assertTrue(sim.submit(leader.id, txn("w1")));
         assertTrue(sim.submit(leader.id, txn("w2")));
-        for (Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             awaitApplied(node, "w2");
         }
         sim.isolate(leader.id);
@@ -93,7 +92,7 @@ class ZabRegressionTest {
         assertTrue(durableZxids(leader).contains(uncommitted));
         sim.heal();
 
-        Node next = awaitLeader();
+        SimulatedNode next = awaitLeader();
         assertTrue(sim.submit(next.id, txn("w4")));
         awaitApplied(next, "w4");
         sim.restart(leader.id);
@@ -113,8 +112,8 @@ class ZabRegressionTest {
      */
     @Test
     void shouldHoldTheWholeSyncedLogAfterCrashingRightAfterAckingNewLeader() {
-        Node leader = awaitLeader();
-        Node lagging = sim.othersThan(leader).get(1);
+        SimulatedNode leader = awaitLeader();
+        SimulatedNode lagging = sim.othersThan(leader).get(1);
         sim.isolate(lagging.id);
         for (int i = 1; i <= 5; i++) {
             assertTrue(sim.submit(leader.id, txn("w" + i)));
@@ -131,7 +130,7 @@ class ZabRegressionTest {
         // Lose the leader too: the other two must still agree on every committed write.
         sim.crash(leader.id, Tail.LOSE);
         sim.restart(lagging.id);
-        Node next = awaitLeader();
+        SimulatedNode next = awaitLeader();
         assertTrue(next != leader);
         healAndConverge();
         assertTrue(sim.committedZxidOf("w5") > 0);
@@ -140,14 +139,14 @@ class ZabRegressionTest {
     /** ZOOKEEPER-4643: currentEpoch is written only after the log it vouches for is durable. */
     @Test
     void shouldNeverHaveCurrentEpochDurableWithoutTheSyncedLog() {
-        Node leader = awaitLeader();
-        Node lagging = sim.othersThan(leader).get(1);
+        SimulatedNode leader = awaitLeader();
+        SimulatedNode lagging = sim.othersThan(leader).get(1);
         long epochBefore = lagging.disk.currentEpoch;
         // While the lagging server is away, the others move to a new epoch and commit in it.
         sim.isolate(lagging.id);
         sim.crash(leader.id, Tail.KEEP);
         sim.restart(leader.id);
-        Node next = awaitLeader();
+        SimulatedNode next = awaitLeader();
         long newEpoch = next.machine.epoch();
         assertTrue(newEpoch > epochBefore);
         assertTrue(sim.submit(next.id, txn("w1")));
@@ -174,8 +173,8 @@ class ZabRegressionTest {
     /** ZOOKEEPER-4785: proposals arriving while a follower syncs (after NEWLEADER, before UPTODATE) stay durable. */
     @Test
     void shouldKeepProposalsThatRaceWithADiffSync() {
-        Node leader = awaitLeader();
-        Node lagging = sim.othersThan(leader).get(1);
+        SimulatedNode leader = awaitLeader();
+        SimulatedNode lagging = sim.othersThan(leader).get(1);
         sim.isolate(lagging.id);
         for (int i = 1; i <= 3; i++) {
             assertTrue(sim.submit(leader.id, txn("old" + i)));
@@ -215,9 +214,9 @@ class ZabRegressionTest {
      */
     @Test
     void shouldKeepAProposalTheLeaderSentBeforeCrashingInItsFsync() {
-        Node leader = awaitLeader();
+        SimulatedNode leader = awaitLeader();
         assertTrue(sim.submit(leader.id, txn("w0")));
-        for (Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             awaitApplied(node, "w0");
         }
         sim.crashWhen((node, ready) -> node == leader && !ready.appends().isEmpty()
@@ -230,7 +229,7 @@ class ZabRegressionTest {
                 "the proposal sent before the leader's fsync reached both followers' disks");
         assertTrue(leader.disk.synced.stream().noneMatch(entry -> new String(entry.txn(),
                 StandardCharsets.UTF_8).equals("w1")), "the crashed leader lost it");
-        Node next = awaitLeader();
+        SimulatedNode next = awaitLeader();
         assertTrue(next != leader);
         awaitApplied(next, "w1");
         sim.restart(leader.id);

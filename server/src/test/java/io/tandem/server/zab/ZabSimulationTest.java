@@ -147,7 +147,7 @@ class ZabSimulationTest {
         sim.heal();
         sim.setFaults(Faults.none());
         sim.calmConnections();
-        for (ZabSimulator.Node node : sim.nodes) {
+        for (SimulatedNode node : sim.nodes) {
             if (!node.isUp()) {
                 sim.restart(node.id);
             }
@@ -158,13 +158,13 @@ class ZabSimulationTest {
             if (!sim.runUntil(() -> sim.establishedLeader() != null, RECOVERY_TICKS_MAX)) {
                 throw sim.failure("no leader established within " + RECOVERY_TICKS_MAX + " ticks after healing");
             }
-            ZabSimulator.Node leader = sim.establishedLeader();
+            SimulatedNode leader = sim.establishedLeader();
             byte[] write = ("final-" + sim.seed + "-" + attempt).getBytes(StandardCharsets.UTF_8);
             if (!sim.submit(leader.id, write)) {
                 throw sim.failure("the established leader " + leader.id + " refused a write after healing");
             }
             boolean applied = sim.runUntil(() -> {
-                for (ZabSimulator.Node node : sim.nodes) {
+                for (SimulatedNode node : sim.nodes) {
                     if (!node.isUp() || !endsWith(sim, node)) {
                         return false;
                     }
@@ -182,7 +182,7 @@ class ZabSimulationTest {
     }
 
     /** True when the final write is committed and the node applied the whole committed history. */
-    private static boolean endsWith(ZabSimulator sim, ZabSimulator.Node node) {
+    private static boolean endsWith(ZabSimulator sim, SimulatedNode node) {
         var committed = sim.checker().committed();
         if (committed.isEmpty() || node.app.appliedZxid != committed.get(committed.size() - 1).zxid()) {
             return false;
