@@ -20,7 +20,8 @@ run(async () => {
   await last.send({ topic: 'kjs-txn-in', messages: [{ key: 'd', value: 'committed-3' }] })
   await last.commit()
 
-  const readCommitted = client.consumer({ groupId: 'kjs-txn-rc', readUncommitted: false })
+  // A 500 ms fetch wait (kafkajs' default is 5 s): disconnect waits for the fetch in flight.
+  const readCommitted = client.consumer({ groupId: 'kjs-txn-rc', readUncommitted: false, maxWaitTimeInMs: 500 })
   await readCommitted.connect()
   const rc = await consume(readCommitted, 'kjs-txn-in', 3)
   await new Promise(resolve => setTimeout(resolve, 1000)) // anything more would arrive now
