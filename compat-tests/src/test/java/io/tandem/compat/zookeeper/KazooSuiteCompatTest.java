@@ -22,8 +22,6 @@ import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * kazoo's own test suite (the {@code kazoo.tests} package that Debian's python3-kazoo ships, run with pytest) against
@@ -43,12 +41,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * Three members run {@code test_add_remove_observer} too: a reconfig adds and removes an observer as on Apache (kazoo's
  * suite has no voter-change test; ReconfigCompatTest removes a voter through kazoo and Curator).
  * Kerberos (GSSAPI) tests skip themselves without a KDC, as they do against Apache.
- *
- * <p>Concurrent with the module's other classes (see the surefire configuration in this module's pom): its time is
- * kazoo's own waits in pytest, with the members on a free block of ports. Its three runs stay one after another
- * (SAME_THREAD), so no more than one set of members starts at a time.
  */
-@Execution(ExecutionMode.CONCURRENT)
 class KazooSuiteCompatTest {
     private static final Path SHIM_SOURCE = Path.of("src/test/kazoo-harness");
     private static final Path WORK = Path.of("target/kazoo-suite");
@@ -72,21 +65,18 @@ class KazooSuiteCompatTest {
     }
 
     @Test
-    @Execution(ExecutionMode.SAME_THREAD)
     void kazooSuiteShouldPassAgainstOneMember() throws Exception {
         assertPassed(runWithRetry("one-member", 1, Map.of(), List.of(kazooTests.toString()),
                 "not test_update_host_list and not TestReconfig and not TestReadOnlyMode"), 400);
     }
 
     @Test
-    @Execution(ExecutionMode.SAME_THREAD)
     void kazooSaslTestsShouldPassWithDigestJaas() throws Exception {
         assertPassed(runWithRetry("sasl-digest", 1, Map.of("ZOOKEEPER_JAAS_AUTH", "digest"),
                 List.of(kazooTests.resolve("test_sasl.py").toString()), null), 4);
     }
 
     @Test
-    @Execution(ExecutionMode.SAME_THREAD)
     void kazooClientAndConnectionTestsShouldPassAgainstThreeMembers() throws Exception {
         assertPassed(runWithRetry("three-members", 3, Map.of(),
                 List.of(kazooTests.resolve("test_client.py").toString(),
