@@ -309,8 +309,12 @@ public final class TestEnsemble implements AutoCloseable {
         }
     }
 
-    /** Requests a walk keeps in flight: pipelined, a 10,000-node tree reads in a fraction of a second, not seconds. */
-    private static final int WALK_WINDOW = 1_000;
+    /**
+     * Nodes a walk reads at once (two requests each): pipelined, a 10,000-node tree reads in about a second, not ten.
+     * Kept well under an ensemble member's share of globalOutstandingLimit (1000 / (voters - 1), 250 with five): with
+     * more in flight than that, members answered some reads out of order ("Xid out of order" in the client).
+     */
+    private static final int WALK_WINDOW = 50;
 
     /**
      * Every node but /zookeeper's, a level at a time: its data, Stat and children read with async calls, at most
