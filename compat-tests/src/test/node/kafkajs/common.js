@@ -4,9 +4,8 @@ const { Kafka, logLevel } = require('kafkajs')
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
 
-function kafka (clientId) {
-  return new Kafka({ clientId, brokers: [process.argv[2]], logLevel: logLevel.NOTHING,
-    retry: { retries: 8, initialRetryTime: 100 } })
+function kafka (clientId, retry = { retries: 8, initialRetryTime: 100 }) {
+  return new Kafka({ clientId, brokers: [process.argv[2]], logLevel: logLevel.NOTHING, retry })
 }
 
 function check (condition, message) {

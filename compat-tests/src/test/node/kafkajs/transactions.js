@@ -20,7 +20,8 @@ run(async () => {
   await last.send({ topic: 'kjs-txn-in', messages: [{ key: 'd', value: 'committed-3' }] })
   await last.commit()
 
-  const readCommitted = client.consumer({ groupId: 'kjs-txn-rc', readUncommitted: false })
+  // A 500 ms fetch wait (kafkajs' default is 5 s): disconnect waits for the fetch in flight.
+  const readCommitted = client.consumer({ groupId: 'kjs-txn-rc', readUncommitted: false, maxWaitTimeInMs: 500 })
   await readCommitted.connect()
   const rc = await consume(readCommitted, 'kjs-txn-in', 3)
   await new Promise(resolve => setTimeout(resolve, 1000)) // anything more would arrive now
@@ -40,8 +41,16 @@ run(async () => {
   await txn.sendOffsets({ consumerGroupId: 'kjs-txn-app',
     topics: [{ topic: 'kjs-txn-in', partitions: [{ partition: 0, offset: String(Number(rc[2].offset) + 1) }] }] })
   await txn.commit()
-  const offsets = await admin.fetchOffsets({ groupId: 'kjs-txn-app', topics: ['kjs-txn-in'] })
-  equal(Number(offsets[0].partitions[0].offset), Number(rc[2].offset) + 1, 'offsets committed with the transaction')
+  // EndTxn answers once the commit is decided; the markers that make the transaction's offsets visible are written
+  // after it (on Apache as here), and an OffsetFetch without require_stable (kafkajs') shows -1 until then.
+  let fetched = -1
+  for (const deadline = Date.now() + 10000; Date.now() < deadline;) {
+    const offsets = await admin.fetchOffsets({ groupId: 'kjs-txn-app', topics: ['kjs-txn-in'] })
+    fetched = Number(offsets[0].partitions[0].offset)
+    if (fetched !== -1) break
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  equal(fetched, Number(rc[2].offset) + 1, 'offsets committed with the transaction')
   const out = client.consumer({ groupId: 'kjs-txn-out-reader' })
   await out.connect()
   const outputs = await consume(out, 'kjs-txn-out', 3)

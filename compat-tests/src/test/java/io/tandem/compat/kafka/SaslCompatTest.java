@@ -74,7 +74,7 @@ class SaslCompatTest {
                     Duration.ofSeconds(60));
             assertEquals(0, consumed.exitCode(), consumed.output());
             assertEquals(List.of("one", "two", "three"), consumed.output().lines().toList());
-            Result refused = run(kcat(tandem, mechanism, user, "wrong", "-L", "-m", "10"), Duration.ofSeconds(60));
+            Result refused = run(kcat(tandem, mechanism, user, "wrong", "-L", "-m", "4"), Duration.ofSeconds(60));
             assertNotEquals(0, refused.exitCode(), refused.output());
             assertTrue(refused.output().contains("Authentication failed"), refused.output());
         }

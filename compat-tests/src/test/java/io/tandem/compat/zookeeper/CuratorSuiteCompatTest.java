@@ -18,6 +18,8 @@ import java.util.stream.Collectors;
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Curator's own recipe tests (the test jar of curator-recipes 5.9.0, unmodified) against Tandem: every TestingServer
@@ -32,7 +34,11 @@ import org.junit.jupiter.api.Test;
  * {@code -Dcompat.target=apache} runs the same classes against Apache ZooKeeper 3.9.5 through curator-test's own
  * adapter (no stand-in on the class path): the reference a Tandem failure is judged by, in the same child JVM set-up
  * and under the same load.
+ *
+ * <p>Concurrent with the module's other classes (see the surefire configuration in this module's pom): its time is
+ * Curator's own sleeps and session expiries in a child JVM, with every server on a free port of its own.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class CuratorSuiteCompatTest {
     private static final Path HARNESS_SOURCE = Path.of("src/test/curator-harness");
     private static final Path WORK = Path.of("target/curator-suite");
