@@ -66,6 +66,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     private final ReadGate gate;
     /** Frames decoded while the gate was closed, handled in order once it opens (event loop only). */
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    /** {@link #drainHeld} is running (event loop). */
+    private boolean draining;
     /** The frame an injected fault delays, and what follows its delay (event loop only). */
     private ByteBuf faultDelayed;
     private ZkFaults.Verdict faultVerdict;
@@ -174,10 +176,23 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         }
     }
 
-    /** Handles the frames held while the gate was closed, until it closes again (event loop). */
+    /**
+     * Handles the frames held while the gate was closed, until it closes again (event loop). Not re-entered: handling
+     * a held frame counts it in the gate, and if the commit thread reopens the gate at that moment the gate runs this
+     * again from inside that count, which would hand the next held frame to the commit thread before the one being
+     * handled, and the client would get their answers out of order. The loop running already takes the next frame.
+     */
     private void drainHeld() {
-        while (gate.isOpen() && !held.isEmpty() && !closing) {
-            handle(held.poll());
+        if (draining) {
+            return;
+        }
+        draining = true;
+        try {
+            while (gate.isOpen() && !held.isEmpty() && !closing) {
+                handle(held.poll());
+            }
+        } finally {
+            draining = false;
         }
         if (closing) {
             releaseHeld();
