@@ -7,8 +7,6 @@ import io.tandem.kafka.wire.message.HeartbeatRequest;
 import io.tandem.kafka.wire.message.HeartbeatResponse;
 import io.tandem.kafka.wire.message.JoinGroupRequest;
 import io.tandem.kafka.wire.message.JoinGroupResponse;
-import io.tandem.kafka.wire.message.MetadataRequest;
-import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.kafka.wire.message.OffsetFetchRequest;
 import io.tandem.kafka.wire.message.OffsetFetchResponse;
 import io.tandem.server.Tandem;
@@ -17,7 +15,6 @@ import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -25,7 +22,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.ElectionType;
-import org.apache.kafka.common.Node;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -112,12 +108,12 @@ class CoordinatorLeadershipTest {
             consumer.commitSync(Duration.ofSeconds(30));
 
             // The offsets partition's preferred leader stops: another broker takes the lead and the group with it.
-            awaitIsrSize(OFFSETS, partition, 2);
-            int preferred = describe(OFFSETS).partitions().get(partition).replicas().get(0).id();
-            assertEquals(preferred, describe(OFFSETS).partitions().get(partition).leader().id());
+            PartitionWaits.awaitIsrSize(admin, brokers, OFFSETS, partition, 2);
+            int preferred = PartitionWaits.describe(admin, OFFSETS).partitions().get(partition).replicas().get(0).id();
+            assertEquals(preferred, PartitionWaits.describe(admin, OFFSETS).partitions().get(partition).leader().id());
             brokers.get(preferred - 1).close();
             brokers.set(preferred - 1, null);
-            int interim = awaitLeaderChange(OFFSETS, partition, preferred);
+            int interim = PartitionWaits.awaitLeaderChange(admin, OFFSETS, partition, preferred);
             produce(producer, 10, 20);
             assertTrue(consumeAndCommit(consumer, 20).containsAll(values(10, 20)), "the consumer goes on");
 
@@ -135,10 +131,10 @@ class CoordinatorLeadershipTest {
 
                 // The preferred broker returns and takes its lead back: the interim coordinator becomes a follower.
                 brokers.set(preferred - 1, startBroker(preferred));
-                awaitIsrSize(OFFSETS, partition, 2);
+                PartitionWaits.awaitIsrSize(admin, brokers, OFFSETS, partition, 2);
                 admin.electLeaders(ElectionType.PREFERRED, Set.of(new org.apache.kafka.common.TopicPartition(OFFSETS,
                         partition))).all().get(30, TimeUnit.SECONDS);
-                assertEquals(preferred, describe(OFFSETS).partitions().get(partition).leader().id());
+                assertEquals(preferred, PartitionWaits.describe(admin, OFFSETS).partitions().get(partition).leader().id());
 
                 atInterim.setTimeout(20_000);
                 JoinGroupResponse resigned = atInterim.receive(pending, (short) 0, (short) 5, JoinGroupResponse::read);
@@ -279,47 +275,6 @@ class CoordinatorLeadershipTest {
             for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) values.add(r.value());
         }
         return values;
-    }
-
-    private TopicDescription describe(String topic) throws Exception {
-        return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
-    }
-
-    /** Waits until the partition's leader itself reports the ISR size (it acts on the LeaderAndIsr by then). */
-    private void awaitIsrSize(String topic, int partition, int size) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            Node leader = describe(topic).partitions().get(partition).leader();
-            if (leader != null && brokers.get(leader.id() - 1) != null
-                    && isrAt(brokers.get(leader.id() - 1), topic, partition).size() == size) {
-                return;
-            }
-            assertTrue(System.currentTimeMillis() < deadline, "ISR of " + topic + " never reached " + size);
-            Thread.sleep(50);
-        }
-    }
-
-    private static List<Integer> isrAt(Tandem broker, String topic, int partition) throws Exception {
-        MetadataRequest request = new MetadataRequest();
-        MetadataRequest.MetadataRequestTopic wanted = new MetadataRequest.MetadataRequestTopic();
-        wanted.name = topic;
-        request.topics = new ArrayList<>(List.of(wanted));
-        try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
-            MetadataResponse response = c.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request, MetadataResponse::read);
-            return response.topics.get(0).partitions.stream().filter(p -> p.partitionIndex == partition)
-                    .findFirst().orElseThrow().isrNodes;
-        }
-    }
-
-    /** Waits for another leader of the partition; returns it. */
-    private int awaitLeaderChange(String topic, int partition, int oldLeader) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            Node leader = describe(topic).partitions().get(partition).leader();
-            if (leader != null && leader.id() != oldLeader) return leader.id();
-            assertTrue(System.currentTimeMillis() < deadline, "no new leader for " + topic);
-            Thread.sleep(50);
-        }
     }
 
     private String bootstrap() {

@@ -5,8 +5,6 @@ import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.ListOffsetsResponse;
-import io.tandem.kafka.wire.message.MetadataRequest;
-import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.server.Tandem;
@@ -101,7 +99,7 @@ class ReplicationTest {
         try (KafkaProducer<String, String> producer = producer("all", "true")) {
             for (int i = 0; i < 30; i++) producer.send(new ProducerRecord<>("rf3", i % 3, null, "v" + i)).get(30, TimeUnit.SECONDS);
         }
-        TopicDescription description = describe("rf3");
+        TopicDescription description = PartitionWaits.describe(admin, "rf3");
         try (ZooKeeper zk = zkClient()) {
             for (TopicPartitionInfo p : description.partitions()) {
                 assertEquals(3, p.replicas().size(), "three replicas are assigned");
@@ -114,10 +112,10 @@ class ReplicationTest {
         }
         // Each follower's own log holds the leader's records: stop every leader in turn and read from the next one.
         for (int round = 0; round < 2; round++) {
-            Node leader = describe("rf3").partitions().get(0).leader();
+            Node leader = PartitionWaits.describe(admin, "rf3").partitions().get(0).leader();
             brokers.get(leader.id() - 1).close();
             brokers.set(leader.id() - 1, null);
-            awaitLeaderChange("rf3", 0, leader.id());
+            PartitionWaits.awaitLeaderChange(admin, "rf3", 0, leader.id());
             assertEquals(30, consumeAll("rf3", 30).size(), "every acknowledged record survived leader " + leader.id());
         }
     }
@@ -146,13 +144,13 @@ class ReplicationTest {
             }
             // The partition's leader stops and the same producer goes on; the leader returns and catches up into
             // the ISR; then the group's coordinator stops.
-            int leader = describe("moving").partitions().get(0).leader().id();
+            int leader = PartitionWaits.describe(admin, "moving").partitions().get(0).leader().id();
             brokers.get(leader - 1).close();
-            awaitLeaderChange("moving", 0, leader);
+            PartitionWaits.awaitLeaderChange(admin, "moving", 0, leader);
             for (int i = 20; i < 30; i++) producer.send(new ProducerRecord<>("moving", "v" + i)).get(30, TimeUnit.SECONDS);
             brokers.set(leader - 1, startBroker(leader, Map.of("offsets.topic.replication.factor", "3",
                     "offsets.topic.num.partitions", "3")));
-            awaitIsrSize("moving", 0, 3);
+            PartitionWaits.awaitIsrSize(admin, brokers, "moving", 0, 3);
             int coordinator = admin.describeConsumerGroups(List.of("movers")).all().get(30, TimeUnit.SECONDS)
                     .get("movers").coordinator().id();
             brokers.get(coordinator - 1).close();
@@ -182,11 +180,11 @@ class ReplicationTest {
         admin.createTopics(List.of(new NewTopic("handover", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
         // The controller has elected the new partition and told its leader (a ControlledShutdown that reaches the
         // controller before the topic's creation does finds nothing to move, as in Kafka: CI saw that once).
-        awaitIsrSize("handover", 0, 3);
-        int leader = describe("handover").partitions().get(0).leader().id();
+        PartitionWaits.awaitIsrSize(admin, brokers, "handover", 0, 3);
+        int leader = PartitionWaits.describe(admin, "handover").partitions().get(0).leader().id();
         brokers.get(leader - 1).close();
         brokers.set(leader - 1, null);
-        awaitLeaderChange("handover", 0, leader);
+        PartitionWaits.awaitLeaderChange(admin, "handover", 0, leader);
         // ControlledShutdown: the controller moved the leadership (and the ISR) while the broker was still
         // registered, so the state changed before the registration went (ZooKeeper's zxids order the two).
         try (ZooKeeper zk = zkClient()) {
@@ -204,15 +202,15 @@ class ReplicationTest {
     void shouldElectThePreferredLeaderBackOnRequest() throws Exception {
         startBrokers(Map.of());
         admin.createTopics(List.of(new NewTopic("preferred", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
-        int preferred = describe("preferred").partitions().get(0).replicas().get(0).id();
+        int preferred = PartitionWaits.describe(admin, "preferred").partitions().get(0).replicas().get(0).id();
         brokers.get(preferred - 1).close();
-        awaitLeaderChange("preferred", 0, preferred);
+        PartitionWaits.awaitLeaderChange(admin, "preferred", 0, preferred);
         brokers.set(preferred - 1, startBroker(preferred, Map.of()));
-        awaitIsrSize("preferred", 0, 3);
+        PartitionWaits.awaitIsrSize(admin, brokers, "preferred", 0, 3);
         org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("preferred", 0);
         admin.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tp)).all()
                 .get(30, TimeUnit.SECONDS);
-        assertEquals(preferred, describe("preferred").partitions().get(0).leader().id());
+        assertEquals(preferred, PartitionWaits.describe(admin, "preferred").partitions().get(0).leader().id());
         ExecutionException again = assertThrows(ExecutionException.class, () -> admin.electLeaders(
                 org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tp)).all().get(30, TimeUnit.SECONDS));
         assertInstanceOf(org.apache.kafka.common.errors.ElectionNotNeededException.class, again.getCause());
@@ -223,13 +221,13 @@ class ReplicationTest {
         Map<String, String> fastRebalance = Map.of("leader.imbalance.check.interval.seconds", "1");
         startBrokers(fastRebalance);
         admin.createTopics(List.of(new NewTopic("rebalanced", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
-        int preferred = describe("rebalanced").partitions().get(0).replicas().get(0).id();
+        int preferred = PartitionWaits.describe(admin, "rebalanced").partitions().get(0).replicas().get(0).id();
         brokers.get(preferred - 1).close();
-        awaitLeaderChange("rebalanced", 0, preferred);
+        PartitionWaits.awaitLeaderChange(admin, "rebalanced", 0, preferred);
         brokers.set(preferred - 1, startBroker(preferred, fastRebalance));
         long deadline = System.currentTimeMillis() + 30_000;
-        while (describe("rebalanced").partitions().get(0).leader() == null
-                || describe("rebalanced").partitions().get(0).leader().id() != preferred) {
+        while (PartitionWaits.describe(admin, "rebalanced").partitions().get(0).leader() == null
+                || PartitionWaits.describe(admin, "rebalanced").partitions().get(0).leader().id() != preferred) {
             assertTrue(System.currentTimeMillis() < deadline, "leadership never went back to broker " + preferred);
             Thread.sleep(100);
         }
@@ -248,11 +246,11 @@ class ReplicationTest {
                 new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(2, 3))))).all().get(30, TimeUnit.SECONDS);
         long deadline = System.currentTimeMillis() + 30_000;
         while (!admin.listPartitionReassignments().reassignments().get(30, TimeUnit.SECONDS).isEmpty()
-                || describe("moved").partitions().get(0).isr().size() != 2) {
+                || PartitionWaits.describe(admin, "moved").partitions().get(0).isr().size() != 2) {
             assertTrue(System.currentTimeMillis() < deadline, "the reassignment never finished");
             Thread.sleep(100);
         }
-        TopicPartitionInfo p = describe("moved").partitions().get(0);
+        TopicPartitionInfo p = PartitionWaits.describe(admin, "moved").partitions().get(0);
         assertEquals(List.of(2, 3), p.replicas().stream().map(Node::id).toList());
         assertTrue(List.of(2, 3).contains(p.leader().id()));
         deadline = System.currentTimeMillis() + 30_000;
@@ -263,7 +261,7 @@ class ReplicationTest {
         // Broker 3 got every record: it alone serves them once broker 2 is gone.
         brokers.get(1).close();
         brokers.set(1, null);
-        awaitLeaderChange("moved", 0, 2);
+        PartitionWaits.awaitLeaderChange(admin, "moved", 0, 2);
         assertEquals(20, consumeAll("moved", 20).size());
     }
 
@@ -350,7 +348,7 @@ class ReplicationTest {
     void shouldAnswerProduceFetchAndListOffsetsOnlyOnTheLeader() throws Exception {
         startBrokers(Map.of());
         admin.createTopics(List.of(new NewTopic("leaders", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
-        TopicPartitionInfo p = describe("leaders").partitions().get(0);
+        TopicPartitionInfo p = PartitionWaits.describe(admin, "leaders").partitions().get(0);
         for (Node replica : p.replicas()) {
             Tandem broker = brokers.get(replica.id() - 1);
             boolean leader = replica.id() == p.leader().id();
@@ -381,11 +379,11 @@ class ReplicationTest {
         startBrokers(Map.of());
         admin.createTopics(List.of(new NewTopic("guarded", 1, (short) 3)
                 .configs(Map.of("min.insync.replicas", "3")))).all().get(30, TimeUnit.SECONDS);
-        TopicPartitionInfo p = describe("guarded").partitions().get(0);
+        TopicPartitionInfo p = PartitionWaits.describe(admin, "guarded").partitions().get(0);
         int follower = p.replicas().get(2).id();
         brokers.get(follower - 1).close();
         brokers.set(follower - 1, null);
-        awaitIsrSize("guarded", 0, 2);
+        PartitionWaits.awaitIsrSize(admin, brokers, "guarded", 0, 2);
         try (KafkaProducer<String, String> all = producer("all", "false");
              KafkaProducer<String, String> one = producer("1", "false")) {
             ExecutionException e = assertThrows(ExecutionException.class,
@@ -412,7 +410,7 @@ class ReplicationTest {
             admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(1).bootstrapServers()));
             admin.createTopics(List.of(new NewTopic("shrinking", Map.of(0, List.of(1, 2)))
                     .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
-            awaitIsrSize("shrinking", 0, 2);
+            PartitionWaits.awaitIsrSize(admin, brokers, "shrinking", 0, 2);
             proxy.cut();
             try (RawKafkaConnection c = new RawKafkaConnection(port)) {
                 ProduceRequest request = produceRequest("shrinking", (short) -1);
@@ -441,53 +439,13 @@ class ReplicationTest {
                             .getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         }
         startBrokers(Map.of());
-        TopicPartitionInfo p = describe("stale").partitions().get(0);
+        TopicPartitionInfo p = PartitionWaits.describe(admin, "stale").partitions().get(0);
         assertEquals(1, p.leader().id());
         assertEquals(List.of(p.leader()), p.isr());
         try (ZooKeeper zk = zkClient()) {
             String state = new String(zk.getData("/brokers/topics/stale/partitions/0/state", false, null),
                     StandardCharsets.UTF_8);
             assertTrue(state.contains("\"isr\":[1]"), state);
-        }
-    }
-
-    private TopicDescription describe(String topic) throws Exception {
-        return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
-    }
-
-    /**
-     * Waits until the partition's leader itself reports the ISR size, asked directly (the Admin client would ask any
-     * broker): the controller tells the leader (LeaderAndIsr) before its metadata, so then the leader acts on it.
-     */
-    private void awaitIsrSize(String topic, int partition, int size) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            Node leader = describe(topic).partitions().get(partition).leader();
-            if (leader != null && isrAt(brokers.get(leader.id() - 1), topic, partition).size() == size) return;
-            assertTrue(System.currentTimeMillis() < deadline, "ISR of " + topic + " never reached " + size);
-            Thread.sleep(50);
-        }
-    }
-
-    private static List<Integer> isrAt(Tandem broker, String topic, int partition) throws Exception {
-        MetadataRequest request = new MetadataRequest();
-        MetadataRequest.MetadataRequestTopic wanted = new MetadataRequest.MetadataRequestTopic();
-        wanted.name = topic;
-        request.topics = new ArrayList<>(List.of(wanted));
-        try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
-            MetadataResponse response = c.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request, MetadataResponse::read);
-            return response.topics.get(0).partitions.stream().filter(p -> p.partitionIndex == partition)
-                    .findFirst().orElseThrow().isrNodes;
-        }
-    }
-
-    private void awaitLeaderChange(String topic, int partition, int oldLeader) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            Node leader = describe(topic).partitions().get(partition).leader();
-            if (leader != null && leader.id() != oldLeader) return;
-            assertTrue(System.currentTimeMillis() < deadline, "no new leader for " + topic);
-            Thread.sleep(50);
         }
     }
 

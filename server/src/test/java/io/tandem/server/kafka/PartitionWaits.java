@@ -1,0 +1,67 @@
+package io.tandem.server.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.MetadataRequest;
+import io.tandem.kafka.wire.message.MetadataResponse;
+import io.tandem.server.Tandem;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.Node;
+
+/** Waits on a partition's leader and ISR in the multi-broker tests (30 s each, then the test fails). */
+public final class PartitionWaits {
+    private static final long WAIT_MS = 30_000;
+
+    private PartitionWaits() {
+    }
+
+    public static TopicDescription describe(Admin admin, String topic) throws Exception {
+        return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+    }
+
+    /**
+     * Waits until the partition's leader itself reports the ISR size, asked directly (the Admin client would ask any
+     * broker): the controller tells the leader (LeaderAndIsr) before its metadata, so then the leader acts on it.
+     * {@code brokers} holds broker N at index N - 1, null for a stopped one.
+     */
+    public static void awaitIsrSize(Admin admin, List<Tandem> brokers, String topic, int partition, int size)
+            throws Exception {
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (true) {
+            Node leader = describe(admin, topic).partitions().get(partition).leader();
+            Tandem leading = leader == null ? null : brokers.get(leader.id() - 1);
+            if (leading != null && isrAt(leading, topic, partition).size() == size) return;
+            assertTrue(System.currentTimeMillis() < deadline, "ISR of " + topic + " never reached " + size);
+            Thread.sleep(50);
+        }
+    }
+
+    /** The ISR the broker itself reports for the partition (Metadata v12 straight to it). */
+    public static List<Integer> isrAt(Tandem broker, String topic, int partition) throws Exception {
+        MetadataRequest request = new MetadataRequest();
+        MetadataRequest.MetadataRequestTopic wanted = new MetadataRequest.MetadataRequestTopic();
+        wanted.name = topic;
+        request.topics = new ArrayList<>(List.of(wanted));
+        try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
+            MetadataResponse response = c.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request, MetadataResponse::read);
+            return response.topics.get(0).partitions.stream().filter(p -> p.partitionIndex == partition)
+                    .findFirst().orElseThrow().isrNodes;
+        }
+    }
+
+    /** Waits for a leader of the partition other than {@code oldLeader}; returns it. */
+    public static int awaitLeaderChange(Admin admin, String topic, int partition, int oldLeader) throws Exception {
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (true) {
+            Node leader = describe(admin, topic).partitions().get(partition).leader();
+            if (leader != null && leader.id() != oldLeader) return leader.id();
+            assertTrue(System.currentTimeMillis() < deadline, "no new leader for " + topic);
+            Thread.sleep(50);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.tandem.server.kafka.controller;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.ZkZnodeStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * The controller tests' cluster: a Tandem ZooKeeper, brokers 1 and 2 on it, a topic with one partition replicated on
+ * both, and a ZooKeeper store to read what the controller wrote. Closed in the reverse order of starting.
+ */
+final class TwoBrokers implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final Tandem zookeeper;
+    final List<Tandem> brokers = new ArrayList<>();
+    final ZkZnodeStore store;
+    private final String topic;
+
+    /** Starts everything and waits until both replicas of {@code topic}'s partition 0 are in its ISR. */
+    TwoBrokers(Path dir, String topic) throws Exception {
+        this.topic = topic;
+        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+        ZkZnodeStore connected = null;
+        try {
+            for (int id = 1; id <= 2; id++) {
+                brokers.add(Tandem.start(TandemConfig.forTests(dir.resolve("kafka" + id))
+                        .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", Integer.toString(id))
+                        .set("zookeeper.connect", zookeeper.zookeeperConnect())));
+            }
+            connected = ZkZnodeStore.connect(zookeeper.zookeeperConnect(), Duration.ofSeconds(10),
+                    Duration.ofSeconds(30));
+        } catch (Exception | Error e) {
+            brokers.forEach(Tandem::close);
+            zookeeper.close();
+            throw e;
+        }
+        store = connected;
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                "127.0.0.1:" + brokers.get(0).kafkaPort()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 2))).all().get(30, TimeUnit.SECONDS);
+        } catch (Exception | Error e) {
+            close();
+            throw e;
+        }
+        awaitIsr(2);
+    }
+
+    /** The partition's state once its ISR has {@code size} replicas (fails after 30 s). */
+    JsonNode awaitIsr(int size) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            byte[] data = store.getData(KafkaZkLayout.partitionStatePath(topic, 0));
+            JsonNode state = data == null ? null : JSON.readTree(data);
+            if (state != null && state.get("isr").size() == size) return state;
+            assertTrue(System.nanoTime() < deadline, "ISR never reached " + size + ": " + state);
+            Thread.sleep(20);
+        }
+    }
+
+    /** The broker id in {@code /controller}. */
+    int controller() throws Exception {
+        byte[] data = store.getData(KafkaZkLayout.CONTROLLER);
+        assertNotNull(data, "no controller");
+        return JSON.readTree(data).get("brokerid").asInt();
+    }
+
+    Tandem broker(int id) {
+        return brokers.get(id - 1);
+    }
+
+    @Override
+    public void close() {
+        if (store != null) store.close();
+        for (int i = brokers.size() - 1; i >= 0; i--) brokers.get(i).close();
+        zookeeper.close();
+    }
+}
