@@ -270,8 +270,11 @@ final class SnapshotStreams implements Closeable {
                     writeChunk(bytes);
                 } finally {
                     bytes.release();
-                    if (queuedChunks.decrementAndGet() <= QUEUED_CHUNKS_MAX / 2 && !channel.config().isAutoRead()) {
-                        channel.config().setAutoRead(true);
+                    if (queuedChunks.decrementAndGet() <= QUEUED_CHUNKS_MAX / 2) {
+                        // Decided on the event loop, after the task that turned reading off: checked here, the
+                        // receiver could drain every chunk between that task's count and its setAutoRead(false),
+                        // see reading still on, and leave it off for good (the stream then hung; seen once in CI).
+                        channel.eventLoop().execute(this::resumeReadingIfDrained);
                     }
                 }
                 if (complete != null) {
@@ -279,6 +282,13 @@ final class SnapshotStreams implements Closeable {
                 }
             });
             return true;
+        }
+
+        /** Event loop: reading resumes once the disk has caught up with the chunks received. */
+        private void resumeReadingIfDrained() {
+            if (!channel.config().isAutoRead() && queuedChunks.get() <= QUEUED_CHUNKS_MAX / 2) {
+                channel.config().setAutoRead(true);
+            }
         }
 
         /** Event loop: a decoded message; returns true when it was taken (a snapshot announced, or queued behind). */
