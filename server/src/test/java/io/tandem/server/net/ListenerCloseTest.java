@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.http.HttpEndpoint;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -40,16 +41,36 @@ class ListenerCloseTest {
             } finally {
                 node.close();
             }
-            for (Socket socket : sockets) {
-                try (socket) {
-                    socket.setSoTimeout(3_000);
-                    assertEquals(-1, socket.getInputStream().read(), "nothing was sent, so the next read is the end");
-                } catch (SocketTimeoutException e) {
-                    fail("stop " + stop + ": the connection to port " + socket.getPort()
-                            + " stayed open after the node stopped");
-                } catch (IOException reset) {
-                    // A reset is a close too.
+            assertAllClosed(stop, sockets);
+        }
+    }
+
+    /** The HTTP endpoints (metrics, console, ZooKeeper's AdminServer) are the JDK's server, not Netty: the same holds. */
+    @Test
+    void shouldCloseEveryHttpConnectionWhenTheEndpointStops() throws Exception {
+        for (int stop = 0; stop < STOPS; stop++) {
+            HttpEndpoint endpoint = HttpEndpoint.start("test", "127.0.0.1", 0);
+            List<Socket> sockets = new ArrayList<>();
+            try {
+                for (int i = 0; i < CONNECTIONS_PER_PORT; i++) {
+                    sockets.add(new Socket("127.0.0.1", endpoint.port()));
                 }
+            } finally {
+                endpoint.close();
+            }
+            assertAllClosed(stop, sockets);
+        }
+    }
+
+    private static void assertAllClosed(int stop, List<Socket> sockets) throws IOException {
+        for (Socket socket : sockets) {
+            try (socket) {
+                socket.setSoTimeout(3_000);
+                assertEquals(-1, socket.getInputStream().read(), "nothing was sent, so the next read is the end");
+            } catch (SocketTimeoutException e) {
+                fail("stop " + stop + ": the connection to port " + socket.getPort() + " stayed open after the stop");
+            } catch (IOException reset) {
+                // A reset is a close too.
             }
         }
     }
