@@ -48,16 +48,18 @@ public final class GroupCoordinator {
     private final ClassicGroupAdmin admin;
     private final ClassicJoin join;
     private final OffsetsPartitionOwnership ownership;
+    private final ClassicGroupRecords records;
 
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
         this.store = store;
+        this.records = new ClassicGroupRecords(groups, store, config);
         this.transactional = new TransactionalOffsets(groups, store, config);
         this.offsets = new GroupOffsets(groups, store, config);
-        this.rebalance = new ClassicRebalance(config);
-        this.handover = new ClassicHandover(rebalance);
-        this.admin = new ClassicGroupAdmin(groups, store);
-        this.join = new ClassicJoin(config, groups, rebalance);
+        this.rebalance = new ClassicRebalance(config, records);
+        this.handover = new ClassicHandover(rebalance, records);
+        this.admin = new ClassicGroupAdmin(groups, records);
+        this.join = new ClassicJoin(config, groups, rebalance, records);
         this.ownership = new OffsetsPartitionOwnership(groups);
     }
 
@@ -459,9 +461,19 @@ public final class GroupCoordinator {
         }
     }
 
-    /** Replays a group deletion while loading the offsets log. */
+    /** Replays a group's record (its members with their subscriptions and assignments) while loading. */
+    public synchronized void loadGroupMetadata(String groupId, GroupMetadataCodec.StoredGroup stored) {
+        records.load(groupId, stored);
+    }
+
+    /** Replays a group's tombstone while loading the offsets log: its record is gone, its offsets stay. */
     public synchronized void loadGroupDeletion(String groupId) {
-        groups.remove(groupId);
+        records.loadDeletion(groupId);
+    }
+
+    /** The log holding these groups is read: their members' session timers start at {@code nowMs}. */
+    public synchronized void groupsLoaded(Collection<String> groupIds, long nowMs) {
+        records.loaded(groupIds, nowMs, rebalance);
     }
 
     /** For tests and DescribeGroups-like diagnostics. */
