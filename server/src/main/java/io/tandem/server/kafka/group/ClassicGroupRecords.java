@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.group;
 
+import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.GroupMessages.Protocol;
 import io.tandem.server.kafka.group.GroupMetadataCodec.StoredGroup;
 import io.tandem.server.kafka.group.GroupMetadataCodec.StoredMember;
@@ -62,7 +63,7 @@ final class ClassicGroupRecords {
     }
 
     /** The group is gone with these offsets: their tombstones and the group's. */
-    void deleteGroup(String groupId, Collection<io.tandem.server.kafka.TopicPartition> offsets) {
+    void deleteGroup(String groupId, Collection<TopicPartition> offsets) {
         store.groupDeleted(groupId, offsets);
     }
 

@@ -10,6 +10,7 @@ import java.util.List;
 
 import static io.tandem.server.kafka.ErrorCodes.NONE;
 import static io.tandem.server.kafka.ErrorCodes.REBALANCE_IN_PROGRESS;
+import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
 
 /**
  * The classic side of KIP-848's online migration (Kafka's convertToConsumerGroup / convertToClassicGroup): a live
@@ -80,7 +81,13 @@ final class ClassicHandover {
         group.protocolName = from.protocolName() != null ? from.protocolName() : group.selectProtocol();
         group.transitionTo(GroupState.STABLE, nowMs);
         // As Kafka 4.x converting a consumer group: the classic group's record, with each member's assignment.
-        short error = records.storeCurrent(group);
+        short error;
+        try {
+            error = records.storeCurrent(group);
+        } catch (IllegalStateException e) {
+            // A member without the group's protocol cannot be written (Kafka refuses it too); the group still runs.
+            error = UNKNOWN_SERVER_ERROR;
+        }
         if (error != NONE) {
             System.getLogger(ClassicHandover.class.getName()).log(System.Logger.Level.WARNING,
                     "Cannot write the record of group {0} taken back from a consumer group: error {1}",

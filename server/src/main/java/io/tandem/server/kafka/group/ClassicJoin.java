@@ -181,6 +181,7 @@ final class ClassicJoin {
                         group.members.put(oldMemberId, member);
                         group.staticMembers.put(request.groupInstanceId(), oldMemberId);
                         if (newMemberId.equals(group.leaderId)) group.leaderId = oldMemberId;
+                        if (group.pendingSyncMembers.remove(newMemberId)) group.pendingSyncMembers.add(oldMemberId);
                         callback.accept(new JoinResult(error, group.generationId, group.protocolType,
                                 group.protocolName, group.leaderId, "", false, List.of()));
                         return;
