@@ -28,8 +28,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * {@code nowMs} and {@link #tick(long)} fires the deadlines (rebalance timeout, initial delay, session expiry,
  * pending sync), so there is no clock or thread inside and tests drive it deterministically. The parts live beside
  * it: JoinGroup in {@link ClassicJoin}, rebalances in {@link ClassicRebalance}, offsets in {@link GroupOffsets} and
- * {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, and which offsets partitions are
- * served here (loading: COORDINATOR_LOAD_IN_PROGRESS; not led, or resigned: NOT_COORDINATOR) in
+ * {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, the groups' own records (members
+ * included, so a group survives the move of its coordinator) in {@link ClassicGroupRecords}, and which offsets
+ * partitions are served here (loading: COORDINATOR_LOAD_IN_PROGRESS; not led, or resigned: NOT_COORDINATOR) in
  * {@link OffsetsPartitionOwnership}.
  *
  * <p>Callbacks (delayed JoinGroup and SyncGroup answers) run on the caller's thread under the coordinator's lock; they

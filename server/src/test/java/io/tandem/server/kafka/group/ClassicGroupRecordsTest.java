@@ -103,7 +103,11 @@ class ClassicGroupRecordsTest {
 
     /** A new coordinator that reads the log as a broker taking the lead of the offsets partition at {@code at}. */
     private GroupCoordinator reload(long at) {
-        GroupCoordinator loaded = new GroupCoordinator(GroupConfig.defaults().withInitialRebalanceDelayMs(0), store);
+        return reload(at, GroupConfig.defaults().withInitialRebalanceDelayMs(0));
+    }
+
+    private GroupCoordinator reload(long at, GroupConfig config) {
+        GroupCoordinator loaded = new GroupCoordinator(config, store);
         Set<String> touched = new LinkedHashSet<>();
         for (byte[][] kv : log) {
             OffsetsTopicCodec.Key key = OffsetsTopicCodec.readKey(kv[0]);
@@ -173,6 +177,13 @@ class ClassicGroupRecordsTest {
         assertEquals(Set.of(members[0].memberId()), moved.group("g").members.keySet());
         assertEquals(GroupState.PREPARING_REBALANCE, moved.group("g").state);
         assertTrue(moved.group("g").staticMembers.isEmpty(), "the static member's instance id went with it");
+    }
+
+    @Test
+    void shouldRebalanceALoadedGroupOverTheMaximumSize() {
+        stableGroupOfTwo();
+        GroupCoordinator moved = reload(now, GroupConfig.defaults().withInitialRebalanceDelayMs(0).withMaxGroupSize(1));
+        assertEquals(GroupState.PREPARING_REBALANCE, moved.group("g").state, "as Kafka's onGroupLoaded");
     }
 
     @Test
