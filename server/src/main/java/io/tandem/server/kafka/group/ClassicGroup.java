@@ -30,6 +30,8 @@ final class ClassicGroup {
      * offsets of an empty group are retained; -1 if unknown (a group known only from its commits).
      */
     long emptySinceMs = -1;
+    /** When the group entered its state (Kafka's currentStateTimestamp, written in its record); -1 if unknown. */
+    long stateSinceMs = -1;
 
     /**
      * Offsets committed inside a producer's open transaction (TxnOffsetCommit), by producer id: invisible until the
@@ -53,6 +55,12 @@ final class ClassicGroup {
 
     boolean is(GroupState s) {
         return state == s;
+    }
+
+    void transitionTo(GroupState next, long nowMs) {
+        state = next;
+        stateSinceMs = nowMs;
+        if (next == GroupState.EMPTY) emptySinceMs = nowMs;
     }
 
     GroupMember member(String memberId) {

@@ -19,12 +19,12 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  */
 final class ClassicGroupAdmin {
     private final Map<String, ClassicGroup> groups;
-    private final GroupStore store;
+    private final ClassicGroupRecords records;
     ModernGroups modern = ModernGroups.ABSENT;
 
-    ClassicGroupAdmin(Map<String, ClassicGroup> groups, GroupStore store) {
+    ClassicGroupAdmin(Map<String, ClassicGroup> groups, ClassicGroupRecords records) {
         this.groups = groups;
-        this.store = store;
+        this.records = records;
     }
 
     Map<String, Short> deleteGroups(Collection<String> groupIds) {
@@ -38,7 +38,7 @@ final class ClassicGroupAdmin {
                 }
                 modern.deleteEmptyConsumerGroup(groupId);
                 if (group == null) {
-                    store.groupDeleted(groupId);
+                    records.deleteGroup(groupId, List.of());
                     results.put(groupId, NONE);
                     continue;
                 }
@@ -50,9 +50,10 @@ final class ClassicGroupAdmin {
             } else if (!group.is(GroupState.EMPTY)) {
                 results.put(groupId, NON_EMPTY_GROUP);
             } else {
+                // As Kafka's deleteGroups: the group's offsets go with it, each with its tombstone.
+                records.deleteGroup(groupId, List.copyOf(group.offsets.keySet()));
                 group.state = GroupState.DEAD;
                 groups.remove(groupId);
-                store.groupDeleted(groupId);
                 results.put(groupId, NONE);
             }
         }

@@ -8,7 +8,9 @@ import io.tandem.server.kafka.group.GroupMessages.SyncResult;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.tandem.server.kafka.ErrorCodes.NONE;
 import static io.tandem.server.kafka.ErrorCodes.REBALANCE_IN_PROGRESS;
+import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
 
 /**
  * The classic side of KIP-848's online migration (Kafka's convertToConsumerGroup / convertToClassicGroup): a live
@@ -18,9 +20,11 @@ import static io.tandem.server.kafka.ErrorCodes.REBALANCE_IN_PROGRESS;
  */
 final class ClassicHandover {
     private final ClassicRebalance rebalance;
+    private final ClassicGroupRecords records;
 
-    ClassicHandover(ClassicRebalance rebalance) {
+    ClassicHandover(ClassicRebalance rebalance, ClassicGroupRecords records) {
         this.rebalance = rebalance;
+        this.records = records;
     }
 
     static HandedOverGroup describe(ClassicGroup group) {
@@ -51,8 +55,10 @@ final class ClassicHandover {
         group.protocolType = null;
         group.syncDeadlineMs = Long.MAX_VALUE;
         group.initialDelayActive = false;
-        group.state = GroupState.EMPTY;
-        group.emptySinceMs = nowMs;
+        group.transitionTo(GroupState.EMPTY, nowMs);
+        // As Kafka 4.x converting a classic group: its record goes (the consumer group's records follow), the
+        // offsets stay, so a reload does not bring the classic members back.
+        records.deleteRecord(group);
     }
 
     /**
@@ -73,7 +79,20 @@ final class ClassicHandover {
             group.add(member);
         }
         group.protocolName = from.protocolName() != null ? from.protocolName() : group.selectProtocol();
-        group.state = GroupState.STABLE;
+        group.transitionTo(GroupState.STABLE, nowMs);
+        // As Kafka 4.x converting a consumer group: the classic group's record, with each member's assignment.
+        short error;
+        try {
+            error = records.storeCurrent(group);
+        } catch (IllegalStateException e) {
+            // A member without the group's protocol cannot be written (Kafka refuses it too); the group still runs.
+            error = UNKNOWN_SERVER_ERROR;
+        }
+        if (error != NONE) {
+            System.getLogger(ClassicHandover.class.getName()).log(System.Logger.Level.WARNING,
+                    "Cannot write the record of group {0} taken back from a consumer group: error {1}",
+                    group.groupId, error);
+        }
         if (rebalance) this.rebalance.prepare(group, nowMs);
     }
 }

@@ -20,12 +20,15 @@ final class ClassicJoin {
     private final GroupConfig config;
     private final Map<String, ClassicGroup> groups;
     private final ClassicRebalance rebalance;
+    private final ClassicGroupRecords records;
     ModernGroups modern = ModernGroups.ABSENT;
 
-    ClassicJoin(GroupConfig config, Map<String, ClassicGroup> groups, ClassicRebalance rebalance) {
+    ClassicJoin(GroupConfig config, Map<String, ClassicGroup> groups, ClassicRebalance rebalance,
+                ClassicGroupRecords records) {
         this.config = config;
         this.groups = groups;
         this.rebalance = rebalance;
+        this.records = records;
     }
 
     void joinGroup(JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
@@ -155,6 +158,9 @@ final class ClassicJoin {
         if (oldMemberId.equals(group.leaderId)) group.leaderId = newMemberId;
         if (group.pendingSyncMembers.remove(oldMemberId)) group.pendingSyncMembers.add(newMemberId);
         boolean protocolsChanged = !member.matches(request.protocols());
+        List<GroupMessages.Protocol> oldProtocols = member.protocols;
+        int oldSessionTimeoutMs = member.sessionTimeoutMs;
+        int oldRebalanceTimeoutMs = member.rebalanceTimeoutMs;
         member.protocols = List.copyOf(request.protocols());
         member.sessionTimeoutMs = request.sessionTimeoutMs();
         member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
@@ -162,8 +168,25 @@ final class ClassicJoin {
         switch (group.state) {
             case STABLE -> {
                 if (!protocolsChanged || group.selectProtocol().equals(group.protocolName)) {
-                    // Nothing the group agreed on changes: no rebalance, the member keeps its assignment. A static
-                    // leader is told to skip assigning (KIP-814) since a Stable group would not broadcast it.
+                    // Nothing the group agreed on changes: no rebalance, the member keeps its assignment. The new
+                    // member id is written first, as Kafka does, so the instance keeps it if the coordinator moves;
+                    // if it cannot be, the old incarnation is put back and the instance is told why.
+                    short error = records.storeCurrent(group);
+                    if (error != NONE) {
+                        group.members.remove(newMemberId);
+                        member.memberId = oldMemberId;
+                        member.protocols = oldProtocols;
+                        member.sessionTimeoutMs = oldSessionTimeoutMs;
+                        member.rebalanceTimeoutMs = oldRebalanceTimeoutMs;
+                        group.members.put(oldMemberId, member);
+                        group.staticMembers.put(request.groupInstanceId(), oldMemberId);
+                        if (newMemberId.equals(group.leaderId)) group.leaderId = oldMemberId;
+                        if (group.pendingSyncMembers.remove(newMemberId)) group.pendingSyncMembers.add(oldMemberId);
+                        callback.accept(new JoinResult(error, group.generationId, group.protocolType,
+                                group.protocolName, group.leaderId, "", false, List.of()));
+                        return;
+                    }
+                    // A static leader is told to skip assigning (KIP-814) since a Stable group would not broadcast it.
                     boolean isLeader = group.isLeader(newMemberId);
                     callback.accept(currentGenerationResult(group, newMemberId, isLeader, isLeader));
                 } else {

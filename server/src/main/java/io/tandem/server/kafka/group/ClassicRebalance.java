@@ -6,6 +6,7 @@ import io.tandem.server.kafka.group.GroupMessages.SyncRequest;
 import io.tandem.server.kafka.group.GroupMessages.SyncResult;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -20,9 +21,11 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  */
 final class ClassicRebalance {
     private final GroupConfig config;
+    private final ClassicGroupRecords records;
 
-    ClassicRebalance(GroupConfig config) {
+    ClassicRebalance(GroupConfig config, ClassicGroupRecords records) {
         this.config = config;
+        this.records = records;
     }
 
     boolean acceptsJoiningMember(ClassicGroup group, String memberId) {
@@ -78,7 +81,7 @@ final class ClassicRebalance {
             group.initialDelayActive = false;
             group.joinDeadlineMs = nowMs + rebalanceTimeoutMs;
         }
-        group.state = GroupState.PREPARING_REBALANCE;
+        group.transitionTo(GroupState.PREPARING_REBALANCE, nowMs);
     }
 
     void completeJoinIfReady(ClassicGroup group, long nowMs) {
@@ -111,15 +114,15 @@ final class ClassicRebalance {
         if (group.members.isEmpty()) {
             group.protocolName = null;
             group.leaderId = null;
-            group.state = GroupState.EMPTY;
-            group.emptySinceMs = nowMs;
+            group.transitionTo(GroupState.EMPTY, nowMs);
+            records.storeEmpty(group);
             return;
         }
         if (group.leaderId == null || !group.has(group.leaderId)) {
             group.leaderId = group.members.keySet().iterator().next();
         }
         group.protocolName = group.selectProtocol();
-        group.state = GroupState.COMPLETING_REBALANCE;
+        group.transitionTo(GroupState.COMPLETING_REBALANCE, nowMs);
         group.pendingSyncMembers.clear();
         group.pendingSyncMembers.addAll(group.members.keySet());
         group.syncDeadlineMs = nowMs + group.rebalanceTimeoutMs();
@@ -130,6 +133,34 @@ final class ClassicRebalance {
             m.lastHeartbeatMs = nowMs;
             m.completeJoin(new JoinResult(NONE, group.generationId, group.protocolType, group.protocolName,
                     group.leaderId, m.memberId, false, isLeader ? members : List.of()));
+        }
+    }
+
+    /**
+     * The leader's assignment ends the rebalance, as Kafka's doSyncGroup: members it left out get an empty one, the
+     * group's record is written with it, and only then is the group Stable and everyone answered. If the record
+     * cannot be written, every waiting member gets the error and the group rebalances again.
+     */
+    private void completeAssignment(ClassicGroup group, SyncRequest request, long nowMs) {
+        Map<String, byte[]> given = request.assignments() == null ? Map.of() : request.assignments();
+        Map<String, byte[]> assignments = new LinkedHashMap<>();
+        for (GroupMember m : group.members.values()) {
+            byte[] assignment = given.get(m.memberId);
+            assignments.put(m.memberId, assignment == null ? new byte[0] : assignment);
+        }
+        short error = records.store(group, assignments);
+        if (error != NONE) {
+            for (GroupMember m : List.copyOf(group.members.values())) {
+                m.assignment = new byte[0];
+                m.completeSync(SyncResult.error(error));
+            }
+            maybePrepare(group, nowMs);
+            return;
+        }
+        for (GroupMember m : group.members.values()) m.assignment = assignments.get(m.memberId);
+        group.transitionTo(GroupState.STABLE, nowMs);
+        for (GroupMember m : List.copyOf(group.members.values())) {
+            m.completeSync(new SyncResult(NONE, group.protocolType, group.protocolName, m.assignment));
         }
     }
 
@@ -145,17 +176,7 @@ final class ClassicRebalance {
                 member.awaitingSync = callback;
                 member.lastHeartbeatMs = nowMs;
                 group.pendingSyncMembers.remove(member.memberId);
-                if (group.isLeader(member.memberId)) {
-                    Map<String, byte[]> assignments = request.assignments() == null ? Map.of() : request.assignments();
-                    for (GroupMember m : group.members.values()) {
-                        byte[] assignment = assignments.get(m.memberId);
-                        m.assignment = assignment == null ? new byte[0] : assignment;
-                    }
-                    group.state = GroupState.STABLE;
-                    for (GroupMember m : List.copyOf(group.members.values())) {
-                        m.completeSync(new SyncResult(NONE, group.protocolType, group.protocolName, m.assignment));
-                    }
-                }
+                if (group.isLeader(member.memberId)) completeAssignment(group, request, nowMs);
             }
             case STABLE -> {
                 member.lastHeartbeatMs = nowMs;

@@ -28,8 +28,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * {@code nowMs} and {@link #tick(long)} fires the deadlines (rebalance timeout, initial delay, session expiry,
  * pending sync), so there is no clock or thread inside and tests drive it deterministically. The parts live beside
  * it: JoinGroup in {@link ClassicJoin}, rebalances in {@link ClassicRebalance}, offsets in {@link GroupOffsets} and
- * {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, and which offsets partitions are
- * served here (loading: COORDINATOR_LOAD_IN_PROGRESS; not led, or resigned: NOT_COORDINATOR) in
+ * {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, the groups' own records (members
+ * included, so a group survives the move of its coordinator) in {@link ClassicGroupRecords}, and which offsets
+ * partitions are served here (loading: COORDINATOR_LOAD_IN_PROGRESS; not led, or resigned: NOT_COORDINATOR) in
  * {@link OffsetsPartitionOwnership}.
  *
  * <p>Callbacks (delayed JoinGroup and SyncGroup answers) run on the caller's thread under the coordinator's lock; they
@@ -48,16 +49,18 @@ public final class GroupCoordinator {
     private final ClassicGroupAdmin admin;
     private final ClassicJoin join;
     private final OffsetsPartitionOwnership ownership;
+    private final ClassicGroupRecords records;
 
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
         this.store = store;
+        this.records = new ClassicGroupRecords(groups, store, config);
         this.transactional = new TransactionalOffsets(groups, store, config);
         this.offsets = new GroupOffsets(groups, store, config);
-        this.rebalance = new ClassicRebalance(config);
-        this.handover = new ClassicHandover(rebalance);
-        this.admin = new ClassicGroupAdmin(groups, store);
-        this.join = new ClassicJoin(config, groups, rebalance);
+        this.rebalance = new ClassicRebalance(config, records);
+        this.handover = new ClassicHandover(rebalance, records);
+        this.admin = new ClassicGroupAdmin(groups, records);
+        this.join = new ClassicJoin(config, groups, rebalance, records);
         this.ownership = new OffsetsPartitionOwnership(groups);
     }
 
@@ -459,9 +462,19 @@ public final class GroupCoordinator {
         }
     }
 
-    /** Replays a group deletion while loading the offsets log. */
+    /** Replays a group's record (its members with their subscriptions and assignments) while loading. */
+    public synchronized void loadGroupMetadata(String groupId, GroupMetadataCodec.StoredGroup stored) {
+        records.load(groupId, stored);
+    }
+
+    /** Replays a group's tombstone while loading the offsets log: its record is gone, its offsets stay. */
     public synchronized void loadGroupDeletion(String groupId) {
-        groups.remove(groupId);
+        records.loadDeletion(groupId);
+    }
+
+    /** The log holding these groups is read: their members' session timers start at {@code nowMs}. */
+    public synchronized void groupsLoaded(Collection<String> groupIds, long nowMs) {
+        records.loaded(groupIds, nowMs, rebalance);
     }
 
     /** For tests and DescribeGroups-like diagnostics. */

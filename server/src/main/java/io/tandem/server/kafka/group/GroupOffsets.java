@@ -182,7 +182,7 @@ final class GroupOffsets {
                     if (!modern.isEmptyConsumerGroup(group.groupId)) continue;
                     modern.deleteEmptyConsumerGroup(group.groupId);
                 }
-                store.groupDeleted(group.groupId);
+                store.groupDeleted(group.groupId, List.of());
                 group.state = GroupState.DEAD;
                 groups.remove(group.groupId);
             }

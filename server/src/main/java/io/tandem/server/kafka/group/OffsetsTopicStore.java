@@ -9,6 +9,8 @@ import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.kafka.wire.record.RecordIterator;
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.ErrorCodes;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.log.Partition;
@@ -19,13 +21,16 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.IntFunction;
 
 /**
- * Makes committed offsets durable in the compacted {@code __consumer_offsets} topic in Kafka's record format, and
- * replays that topic into the coordinator at start-up.
+ * Makes committed offsets and classic groups (with their members) durable in the compacted
+ * {@code __consumer_offsets} topic in Kafka's record format, and replays that topic into the coordinator when this
+ * broker takes the lead of one of its partitions (at start-up, or when the coordinator moves here).
  */
 public final class OffsetsTopicStore implements GroupStore {
     private static final System.Logger LOG = System.getLogger(OffsetsTopicStore.class.getName());
@@ -109,10 +114,47 @@ public final class OffsetsTopicStore implements GroupStore {
     }
 
     @Override
-    public void groupDeleted(String groupId) {
+    public void groupDeleted(String groupId, Collection<TopicPartition> offsets) {
         List<byte[][]> records = new ArrayList<>();
+        for (TopicPartition tp : offsets) records.add(new byte[][]{OffsetsTopicCodec.offsetKey(groupId, tp), null});
         records.add(new byte[][]{OffsetsTopicCodec.groupKey(groupId), null});
         append(groupId, records);
+    }
+
+    @Override
+    public void groupRecordDeleted(String groupId) {
+        append(groupId, List.<byte[][]>of(new byte[][]{OffsetsTopicCodec.groupKey(groupId), null}));
+    }
+
+    @Override
+    public short groupStored(String groupId, GroupMetadataCodec.StoredGroup group) {
+        List<byte[][]> records = List.<byte[][]>of(new byte[][]{OffsetsTopicCodec.groupKey(groupId),
+                GroupMetadataCodec.encode(group)});
+        short error;
+        try {
+            error = append(groupId, records, RecordBatch.NO_PRODUCER_ID, (short) -1).error();
+        } catch (ApiException e) {
+            error = e.error();
+        }
+        return storeGroupError(error);
+    }
+
+    /** What a member is answered when its group's record could not be written (Kafka's storeGroup callback). */
+    static short storeGroupError(short appendError) {
+        if (appendError == ErrorCodes.NONE) return ErrorCodes.NONE;
+        if (appendError == ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION || appendError == ErrorCodes.NOT_ENOUGH_REPLICAS
+                || appendError == ErrorCodes.NOT_ENOUGH_REPLICAS_AFTER_APPEND) {
+            return ErrorCodes.COORDINATOR_NOT_AVAILABLE;
+        }
+        if (appendError == ErrorCodes.NOT_LEADER_OR_FOLLOWER || appendError == ErrorCodes.KAFKA_STORAGE_ERROR) {
+            return ErrorCodes.NOT_COORDINATOR;
+        }
+        if (appendError == ErrorCodes.REQUEST_TIMED_OUT) return ErrorCodes.REBALANCE_IN_PROGRESS;
+        if (appendError == ErrorCodes.MESSAGE_TOO_LARGE || appendError == ErrorCodes.RECORD_LIST_TOO_LARGE
+                || appendError == ErrorCodes.INVALID_FETCH_SIZE) {
+            return ErrorCodes.UNKNOWN_SERVER_ERROR;
+        }
+        return appendError;
     }
 
     /** Replays one offsets-topic partition into the coordinator, oldest record first. */
@@ -121,8 +163,8 @@ public final class OffsetsTopicStore implements GroupStore {
     }
 
     /**
-     * Replays one offsets-topic partition, oldest record first: offsets and group deletions into the classic
-     * coordinator, every other non-transactional record (key and value, null for a tombstone) to {@code others}
+     * Replays one offsets-topic partition, oldest record first: offsets, group records and their tombstones into the
+     * classic coordinator, every other non-transactional record (key and value, null for a tombstone) to {@code others}
      * (the consumer groups' records).
      */
     public static void load(Partition partition, GroupCoordinator coordinator,
@@ -131,6 +173,8 @@ public final class OffsetsTopicStore implements GroupStore {
         int loaded = 0;
         // Transactional offset commits by producer id, applied by their COMMIT marker, dropped by their ABORT.
         Map<Long, List<PendingOffset>> pending = new LinkedHashMap<>();
+        // The classic groups this partition holds, whose members' sessions start once it is read.
+        Set<String> touched = new LinkedHashSet<>();
         while (offset < partition.logEndOffset()) {
             LogSlice slice = partition.log().read(offset, 1 << 20, Long.MAX_VALUE, true);
             if (slice.isEmpty()) break;
@@ -159,8 +203,14 @@ public final class OffsetsTopicStore implements GroupStore {
                                 }
                                 continue;
                             }
+                            touched.add(key.groupId());
                             if (key.partition() == null) {
-                                if (!record.hasValue()) coordinator.loadGroupDeletion(key.groupId());
+                                if (record.hasValue()) {
+                                    coordinator.loadGroupMetadata(key.groupId(), GroupMetadataCodec.decode(
+                                            ByteBufUtil.getBytes(record.value())));
+                                } else {
+                                    coordinator.loadGroupDeletion(key.groupId());
+                                }
                             } else if (batch.isTransactional()) {
                                 if (record.hasValue()) {
                                     pending.computeIfAbsent(batch.producerId(), id -> new ArrayList<>()).add(
@@ -188,6 +238,8 @@ public final class OffsetsTopicStore implements GroupStore {
                 coordinator.loadPendingTransactionalOffset(p.groupId(), e.getKey(), p.partition(), p.offset());
             }
         }
+        // As Kafka's onGroupLoaded: every loaded member's session timer starts now, when the partition is read.
+        coordinator.groupsLoaded(touched, System.currentTimeMillis());
         if (loaded > 0) {
             LOG.log(System.Logger.Level.INFO, "Loaded {0} offset records from {1}", loaded, partition.topicPartition());
         }

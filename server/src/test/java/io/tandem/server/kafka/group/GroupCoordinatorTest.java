@@ -27,7 +27,11 @@ class GroupCoordinatorTest {
             new GroupStore() {
                 @Override public void offsetsCommitted(String g, Map<TopicPartition, CommittedOffset> o) { committedLog.add(g + o.keySet()); }
                 @Override public void offsetsDeleted(String g, java.util.Collection<TopicPartition> p) { committedLog.add("delete " + g + p); }
-                @Override public void groupDeleted(String g) { committedLog.add("deleteGroup " + g); }
+                @Override public void groupDeleted(String g, java.util.Collection<TopicPartition> p) {
+                    committedLog.add("deleteGroup " + g);
+                }
+                @Override public short groupStored(String g, GroupMetadataCodec.StoredGroup group) { return 0; }
+                @Override public void groupRecordDeleted(String g) { }
                 @Override public short transactionalOffsetsCommitted(String g, long producerId, short epoch,
                                                                      Map<TopicPartition, CommittedOffset> o) {
                     committedLog.add("txn " + producerId + " " + g + o.keySet());
