@@ -169,9 +169,9 @@ class CoordinatorLeadershipTest {
     }
 
     /**
-     * Polls until the record before {@code end} is read, then commits. Tandem does not keep a classic group's
-     * members in {@code __consumer_offsets} (Kafka does), so on a new coordinator the member rejoins and a commit in
-     * between fails: it then reads again from the committed offset, which is never past what it had read.
+     * Polls until the record before {@code end} is read, then commits. A commit sent while the coordinator moves can
+     * still fail (NOT_COORDINATOR, or a rejoin when the group record of the last generation had not reached the new
+     * leader): the consumer then reads again from the committed offset, which is never past what it had read.
      */
     private static List<String> consumeAndCommit(KafkaConsumer<String, String> consumer, int end) {
         List<String> seen = new ArrayList<>();
