@@ -140,7 +140,7 @@ public final class OffsetsTopicStore implements GroupStore {
     }
 
     /** What a member is answered when its group's record could not be written (Kafka's storeGroup callback). */
-    static short storeGroupError(short appendError) {
+    public static short storeGroupError(short appendError) {
         if (appendError == ErrorCodes.NONE) return ErrorCodes.NONE;
         if (appendError == ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION || appendError == ErrorCodes.NOT_ENOUGH_REPLICAS
                 || appendError == ErrorCodes.NOT_ENOUGH_REPLICAS_AFTER_APPEND) {
