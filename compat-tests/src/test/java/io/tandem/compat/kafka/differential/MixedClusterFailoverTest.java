@@ -111,6 +111,8 @@ class MixedClusterFailoverTest {
                     producing.stop();
 
                     List<String> acknowledged = producing.acknowledgedValues();
+                    System.out.printf("mixed cluster failover: controller %d killed, then %d; %d records sent, %d"
+                            + " acknowledged%n", APACHE, tandemController, producing.sent(), acknowledged.size());
                     Map<Integer, List<String>> read = consumeFromZero(cluster.bootstrap, producing.sent());
                     List<String> all = read.values().stream().flatMap(List::stream).toList();
                     assertTrue(new HashSet<>(all).containsAll(acknowledged), "every acknowledged record is there: "
