@@ -8,7 +8,11 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -17,6 +21,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.quota.ClientQuotaAlteration;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
+import org.apache.kafka.common.quota.ClientQuotaFilter;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -45,7 +52,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * One Apache Kafka 3.9.1 broker (ZooKeeper mode) on Tandem's ZooKeeper and another on Apache ZooKeeper 3.9, the same
  * client steps on each (create a topic with a config, produce, consume in a group and commit, describe and alter
- * configs, delete the topic): the clients see the same answers, and the znodes Kafka wrote under {@code /brokers},
+ * configs, add partitions, a cluster-wide broker config, a client quota, a SCRAM credential, delete the topic): the
+ * clients see the same answers, and the znodes Kafka wrote under {@code /brokers},
  * {@code /config} and {@code /admin} are the same (data modulo times, ports and generated ids; ACLs; versions and
  * child counts). Kafka is the judge of the ZooKeeper here: any difference is the Tandem ZooKeeper's.
  */
@@ -82,7 +90,12 @@ class ApacheBrokerOnTwoZooKeepersTest {
             assertEquals(List.of("created", "partitions [0:leader 0 isr [0], 1:leader 0 isr [0]]",
                     "offsets [0, 0, 1, 1, 2, 2]", "consumed [v0, v1, v2, v3, v4, v5]", "committed {0=3, 1=3}",
                     "retention.ms=3600000 DYNAMIC_TOPIC_CONFIG", "cleanup.policy=delete DEFAULT_CONFIG",
-                    "max.message.bytes=12345 DYNAMIC_TOPIC_CONFIG", "deleted", "topics [__consumer_offsets]"),
+                    "max.message.bytes=12345 DYNAMIC_TOPIC_CONFIG",
+                    "partitions [0:leader 0 isr [0], 1:leader 0 isr [0], 2:leader 0 isr [0]]",
+                    "log.retention.ms=7200000 DYNAMIC_DEFAULT_BROKER_CONFIG",
+                    "quotas {ClientQuotaEntity(entries={client-id=side-client})={producer_byte_rate=1048576.0}}",
+                    "scram [ScramCredentialInfo{mechanism=SCRAM_SHA_256, iterations=4096}]",
+                    "deleted", "topics [__consumer_offsets]"),
                     apache.seen(), "Apache Kafka on Apache ZooKeeper");
             assertEquals(apache.seen(), tandem.seen(), "Apache Kafka on Tandem's ZooKeeper, as on Apache's");
             assertTrue(apache.znodes().containsKey("/brokers/topics/__consumer_offsets"), apache.znodes().toString());
@@ -149,6 +162,37 @@ class ApacheBrokerOnTwoZooKeepersTest {
                     .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
             config = admin.describeConfigs(List.of(topic)).all().get(WAIT_MS, TimeUnit.MILLISECONDS).get(topic);
             seen.add(entry(config, "max.message.bytes"));
+            // Writes under /brokers/topics (a new partition), /config/brokers, /config/clients, /config/users and
+            // /config/changes: Kafka's versioned setData, sequential notifications and multi-ops.
+            admin.createPartitions(Map.of(TOPIC, NewPartitions.increaseTo(3))).all()
+                    .get(WAIT_MS, TimeUnit.MILLISECONDS);
+            seen.add("partitions " + awaitLeaders(admin));
+            ConfigResource cluster = new ConfigResource(ConfigResource.Type.BROKER, "");
+            admin.incrementalAlterConfigs(Map.of(cluster, List.of(new AlterConfigOp(
+                    new ConfigEntry("log.retention.ms", "7200000"), AlterConfigOp.OpType.SET))))
+                    .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            // The broker applies it when the /config/changes notification reaches it (until then Kafka reports the
+            // new source with the old, null, value).
+            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "0");
+            String retention;
+            long applied = System.currentTimeMillis() + WAIT_MS;
+            do {
+                retention = entry(admin.describeConfigs(List.of(broker)).all().get(WAIT_MS, TimeUnit.MILLISECONDS)
+                        .get(broker), "log.retention.ms");
+            } while (!retention.startsWith("log.retention.ms=7200000") && System.currentTimeMillis() < applied
+                    && sleep(100));
+            seen.add(retention);
+            ClientQuotaEntity client = new ClientQuotaEntity(Map.of(ClientQuotaEntity.CLIENT_ID, "side-client"));
+            admin.alterClientQuotas(List.of(new ClientQuotaAlteration(client, List.of(
+                    new ClientQuotaAlteration.Op("producer_byte_rate", 1048576.0)))))
+                    .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            seen.add("quotas " + admin.describeClientQuotas(ClientQuotaFilter.all()).entities()
+                    .get(WAIT_MS, TimeUnit.MILLISECONDS));
+            admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion("side-user",
+                    new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 4096), "side-secret")))
+                    .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            seen.add("scram " + admin.describeUserScramCredentials(List.of("side-user")).all()
+                    .get(WAIT_MS, TimeUnit.MILLISECONDS).get("side-user").credentialInfos());
             admin.deleteTopics(List.of(TOPIC)).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
             seen.add("deleted");
             long deadline = System.currentTimeMillis() + WAIT_MS;
@@ -196,6 +240,11 @@ class ApacheBrokerOnTwoZooKeepersTest {
         }
         values.sort(null);
         return values;
+    }
+
+    private static boolean sleep(long ms) throws InterruptedException {
+        Thread.sleep(ms);
+        return true;
     }
 
     private static String entry(Config config, String name) {

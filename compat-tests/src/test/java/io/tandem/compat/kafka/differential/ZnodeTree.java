@@ -36,6 +36,8 @@ final class ZnodeTree {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern PORT = Pattern.compile(":(\\d{2,5})\\b");
     private static final Pattern UUID = Pattern.compile("\\b[A-Za-z0-9_-]{22}\\b");
+    /** A SCRAM credential's parts that follow from the random salt the client picked. */
+    private static final Pattern SCRAM_SALTED = Pattern.compile("\\b(salt|stored_key|server_key)=[^,]+");
 
     private ZnodeTree() {
     }
@@ -118,9 +120,13 @@ final class ZnodeTree {
         return node;
     }
 
-    /** Ports in endpoints become {@code <port>}; a generated id (22-character base64 uuid) the same placeholder each time. */
+    /**
+     * Ports in endpoints become {@code <port>}, a SCRAM credential's salt and keys {@code <salted>}, and a generated
+     * id (22-character base64 uuid) the same placeholder each time.
+     */
     private static String placeholders(String text, Map<String, String> ids) {
-        String s = PORT.matcher(text).replaceAll(":<port>");
+        String s = SCRAM_SALTED.matcher(text).replaceAll("$1=<salted>");
+        s = PORT.matcher(s).replaceAll(":<port>");
         Matcher m = UUID.matcher(s);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
