@@ -19,7 +19,6 @@ import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.Test;
@@ -36,7 +35,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
@@ -73,7 +71,7 @@ class MixedClusterFailoverTest {
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
              ApacheBroker apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(),
                      Map.of("broker.id", Integer.toString(APACHE), "zookeeper.session.timeout.ms", SESSION_MS));
-             ZooKeeper zk = connect(zookeeper.zookeeperConnect())) {
+             ZooKeeper zk = ZnodeTree.connect(zookeeper.zookeeperConnect())) {
             Differential.awaitReady(apache).close();
             assertEquals(APACHE, controller(zk).brokerId(), "the first broker up is the controller");
             List<String> tandemSettings = List.of("zookeeper.session.timeout.ms=" + SESSION_MS);
@@ -299,15 +297,6 @@ class MixedClusterFailoverTest {
         int total = values.values().stream().mapToInt(List::size).sum();
         assertTrue(total <= atMost, "more records than were sent: " + total + " > " + atMost);
         return values;
-    }
-
-    private static ZooKeeper connect(String connectString) throws Exception {
-        CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(connectString, 10_000, event -> {
-            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
-        });
-        assertTrue(connected.await(10, TimeUnit.SECONDS), "connected to the ZooKeeper");
-        return zk;
     }
 
     /**

@@ -44,12 +44,8 @@ final class ZnodeTree {
 
     /** Every znode under each of {@code roots} (the roots included; {@code /zookeeper} left out), by path. */
     static SortedMap<String, String> read(String connectString, List<String> roots) throws Exception {
-        CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(connectString, 10_000, event -> {
-            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
-        });
+        ZooKeeper zk = connect(connectString);
         try {
-            if (!connected.await(10, TimeUnit.SECONDS)) throw new IOException("no connection to " + connectString);
             SortedMap<String, String> tree = new TreeMap<>();
             Map<String, String> ids = new HashMap<>();
             for (String root : roots) walk(zk, root, tree, ids);
@@ -57,6 +53,19 @@ final class ZnodeTree {
         } finally {
             zk.close();
         }
+    }
+
+    /** The official ZooKeeper client, connected. */
+    static ZooKeeper connect(String connectString) throws Exception {
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper zk = new ZooKeeper(connectString, 10_000, event -> {
+            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
+        });
+        if (!connected.await(10, TimeUnit.SECONDS)) {
+            zk.close();
+            throw new IOException("no connection to " + connectString);
+        }
+        return zk;
     }
 
     private static void walk(ZooKeeper zk, String path, SortedMap<String, String> tree, Map<String, String> ids)
