@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A real Apache Kafka broker run as a separate JVM: Apache's jars (Scala, ZooKeeper 3.8, kafka-clients of its own
@@ -21,16 +22,18 @@ import java.util.Map;
 final class ApacheBroker implements AutoCloseable {
     static final String ZOOKEEPER_MODE_VERSION = "3.9.1";
     private final String version;
+    private final Path lib;
+    private final Path properties;
     private final Path log;
     private final int port;
-    private final Process process;
-    private final Thread killOnExit;
+    private Process process;
+    private Thread killOnExit;
 
     private ApacheBroker(String version, Path workDir, String zookeeperConnect, Map<String, String> settings)
             throws IOException {
         this.version = version;
         boolean kraft = zookeeperConnect == null;
-        Path lib = fetchJars(version, kraft);
+        this.lib = fetchJars(version, kraft);
         Files.createDirectories(workDir);
         this.log = workDir.resolve("kafka.log");
         this.port = freePort();
@@ -42,11 +45,15 @@ final class ApacheBroker implements AutoCloseable {
                     "zookeeper.connect=" + zookeeperConnect));
         }
         settings.forEach((k, v) -> lines.add(k + "=" + v));
-        Path properties = workDir.resolve("server.properties");
+        this.properties = workDir.resolve("server.properties");
         Files.writeString(properties, String.join("\n", lines) + "\n");
         if (kraft) {
             ApacheKafkaLauncher.formatStorage(lib, "MkU3OEVBNTcwNTJENDM2Qg", properties, log);
         }
+        launch();
+    }
+
+    private void launch() throws IOException {
         // A small heap: the machine is shared. Kafka's own start script would give 1 GB.
         process = java(lib, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "kafka.Kafka",
                 properties.toString()).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -82,9 +89,28 @@ final class ApacheBroker implements AutoCloseable {
         return ApacheKafkaLauncher.tail(log);
     }
 
+    /**
+     * SIGKILL, as a crash: no controlled shutdown, the ZooKeeper session (and so the registration and, if it held it,
+     * {@code /controller}) lives on until its timeout; returns once the process is gone.
+     */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        forgetHook();
+    }
+
+    /** Starts the broker again after {@link #kill()} or {@link #close()}: the same settings, log dirs and port. */
+    void restart() throws IOException {
+        if (process.isAlive()) throw new IllegalStateException("still running");
+        launch();
+    }
+
     @Override
     public void close() {
         ApacheKafkaLauncher.stop(process, 30);
+        forgetHook();
+    }
+
+    private void forgetHook() {
         try {
             Runtime.getRuntime().removeShutdownHook(killOnExit);
         } catch (IllegalStateException alreadyExiting) {

@@ -45,6 +45,16 @@ final class BrokerChanges {
         List<TopicPartition> changed = new ArrayList<>(elections.electLeadersForOfflinePartitions());
         changed.addAll(elections.markOffline(departed));
         changed.addAll(elections.removeFromIsr(departed));
+        if (!joined.isEmpty()) {
+            // Kafka 3.9's onBrokerStartup: before any LeaderAndIsr, the others learn of the newcomers (no partition
+            // states) and the newcomers of every partition. An Apache broker takes a LeaderAndIsr's leader from its
+            // metadata cache and will not follow one it does not know yet ("cannot become follower since the new
+            // leader N is unavailable"): a restarted Apache broker stayed out of the ISR for good.
+            Set<Integer> existing = new HashSet<>(cluster.live.keySet());
+            existing.removeAll(joined);
+            if (!existing.isEmpty()) requests.updateMetadata(existing, List.of());
+            requests.updateMetadata(joined, cluster.states.keySet());
+        }
         for (int broker : cluster.live.keySet()) {
             Collection<TopicPartition> partitions = joined.contains(broker) ? cluster.states.keySet() : changed;
             requests.leaderAndIsr(broker, cluster.partitionsOn(broker, partitions), joined.contains(broker));

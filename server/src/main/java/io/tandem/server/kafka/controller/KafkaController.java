@@ -427,7 +427,9 @@ public final class KafkaController implements AutoCloseable {
         moves.resume();
         admin.reassignmentRequested(moves);
         admin.isrChangesNotified();
-        // A new controller tells every broker everything, as Kafka's does on failover.
+        // A new controller tells every broker everything, as Kafka's does on failover: first the live brokers (an
+        // Apache broker follows only a leader its metadata cache knows), then each its partitions, then all states.
+        requests.updateMetadata(cluster.live.keySet(), List.of());
         for (int broker : cluster.live.keySet()) requests.leaderAndIsr(broker, cluster.partitionsOn(broker, cluster.states.keySet()), true);
         requests.updateMetadata(cluster.live.keySet(), cluster.states.keySet());
         loaded = true;
