@@ -391,6 +391,8 @@ final class Scripts {
                 v -> consumerJoin("dtp-cg", "", 30_000, null)));
         s.add(step("ConsumerGroupHeartbeat v1 no rebalance timeout", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
                 v -> consumerJoin("dtp-cg", "dtp-member-1", -1, null)));
+        s.add(step("ConsumerGroupHeartbeat v1 neither names nor regex", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+                v -> consumerJoin("dtp-cg", "dtp-member-1", 30_000, null).setSubscribedTopicNames(null)));
         s.add(step("ConsumerGroupHeartbeat v1 unknown group", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
                 v -> new ConsumerGroupHeartbeatRequestData().setGroupId("dtp-none").setMemberId("dtp-member-1")
                         .setMemberEpoch(3)));

@@ -26,19 +26,26 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.GroupNotEmptyException;
 import org.apache.kafka.common.errors.GroupSubscribedToTopicException;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Groups through the admin client: list, describe, delete offsets, delete the group, with Apache's error codes. */
+/**
+ * Groups through the admin client: list, describe, delete offsets, delete the group, with Apache's error codes; the
+ * group's members speak the classic protocol or the consumer protocol (KIP-848), which Kafka lists and describes as a
+ * group of type CONSUMER with the server-side assignor.
+ */
 @ExtendWith(KafkaTargetExtension.class)
 class AdminGroupsTest {
 
-    @Test
-    void listDescribeDeleteOffsetsAndDeleteAGroup(KafkaTarget target) throws Exception {
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void listDescribeDeleteOffsetsAndDeleteAGroup(String protocol, KafkaTarget target) throws Exception {
         String topic = unique("groups");
         String group = unique("admin-group");
         TopicPartition p0 = new TopicPartition(topic, 0);
         TopicPartition p1 = new TopicPartition(topic, 1);
+        boolean classic = protocol.equals("classic");
         try (Admin admin = admin(target)) {
             createTopic(admin, topic, 2);
             try (KafkaProducer<String, String> producer = stringProducer(target)) {
@@ -46,7 +53,7 @@ class AdminGroupsTest {
                     producer.send(new ProducerRecord<>(topic, i % 2, null, "v" + i));
                 }
             }
-            try (KafkaConsumer<String, String> consumer = stringConsumer(target, group)) {
+            try (KafkaConsumer<String, String> consumer = stringConsumer(target, group, protocol)) {
                 consumer.subscribe(List.of(topic));
                 assertEquals(10, pollExactly(consumer, 10).size());
                 consumer.commitSync();
@@ -54,12 +61,13 @@ class AdminGroupsTest {
                 GroupListing listing = Eventually.get(() -> get(admin.listGroups().all()).stream()
                         .filter(g -> g.groupId().equals(group)).findFirst().orElseThrow());
                 assertEquals("consumer", listing.protocol());
-                assertEquals(GroupType.CLASSIC, listing.type().orElseThrow());
+                assertEquals(classic ? GroupType.CLASSIC : GroupType.CONSUMER, listing.type().orElseThrow());
                 assertEquals(GroupState.STABLE, listing.groupState().orElseThrow());
 
                 ConsumerGroupDescription active = get(admin.describeConsumerGroups(List.of(group)).all()).get(group);
                 assertEquals(GroupState.STABLE, active.groupState());
-                assertEquals("range", active.partitionAssignor());
+                assertEquals(classic ? GroupType.CLASSIC : GroupType.CONSUMER, active.type());
+                assertEquals(classic ? "range" : "uniform", active.partitionAssignor());
                 assertFalse(active.isSimpleConsumerGroup());
                 assertEquals(get(admin.describeCluster().nodes()).iterator().next().id(), active.coordinator().id());
                 assertEquals(1, active.members().size());
@@ -99,8 +107,10 @@ class AdminGroupsTest {
         }
     }
 
-    @Test
-    void aConsumerRejoiningADeletedGroupStartsFromTheResetPolicy(KafkaTarget target) throws Exception {
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void aConsumerRejoiningADeletedGroupStartsFromTheResetPolicy(String protocol, KafkaTarget target)
+            throws Exception {
         String topic = unique("regroup");
         String group = unique("deleted-group");
         try (Admin admin = admin(target)) {
@@ -109,13 +119,13 @@ class AdminGroupsTest {
                 producer.send(new ProducerRecord<>(topic, "a"));
                 producer.send(new ProducerRecord<>(topic, "b"));
             }
-            try (KafkaConsumer<String, String> consumer = stringConsumer(target, group)) {
+            try (KafkaConsumer<String, String> consumer = stringConsumer(target, group, protocol)) {
                 consumer.subscribe(List.of(topic));
                 assertEquals(List.of("a", "b"), values(pollExactly(consumer, 2)));
                 consumer.commitSync();
             }
             get(admin.deleteConsumerGroups(List.of(group)).all());
-            try (KafkaConsumer<String, String> consumer = stringConsumer(target, group)) {
+            try (KafkaConsumer<String, String> consumer = stringConsumer(target, group, protocol)) {
                 consumer.subscribe(List.of(topic));
                 assertEquals(List.of("a", "b"), values(pollExactly(consumer, 2)),
                         "no committed offsets survive the group's deletion");

@@ -56,7 +56,11 @@ final class ApacheKafkaTarget implements KafkaTarget {
                 "transaction.abort.timed.out.transaction.cleanup.interval.ms=500",
                 "share.coordinator.state.topic.replication.factor=1",
                 "share.coordinator.state.topic.min.isr=1",
-                "group.initial.rebalance.delay.ms=0"));
+                "group.initial.rebalance.delay.ms=0",
+                // Consumer-protocol (KIP-848) members learn of a rebalance at their next heartbeat: every 500 ms
+                // rather than Kafka's 5 s, so the suite's membership changes take seconds, not tens of them.
+                "group.consumer.min.heartbeat.interval.ms=100",
+                "group.consumer.heartbeat.interval.ms=500"));
         settings.forEach((key, value) -> lines.add(key + "=" + value));
         Files.writeString(properties, String.join("\n", lines) + "\n");
         ApacheKafkaLauncher.formatStorage(lib, Uuid.randomUuid().toString(), properties,

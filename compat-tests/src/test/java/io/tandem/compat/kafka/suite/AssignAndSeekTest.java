@@ -3,14 +3,18 @@ package io.tandem.compat.kafka.suite;
 import static io.tandem.compat.kafka.suite.KafkaSuite.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -18,8 +22,13 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Manual assignment: seekToBeginning, seekToEnd, seek to an offset, offsetsForTimes, beginning/end offsets. */
+/**
+ * Manual assignment: seekToBeginning, seekToEnd, seek to an offset, offsetsForTimes, beginning/end offsets, and a
+ * manually assigned consumer beside a live group (classic or consumer protocol) of the same id.
+ */
 @ExtendWith(KafkaTargetExtension.class)
 class AssignAndSeekTest {
     private static final int RECORDS = 10;
@@ -89,6 +98,36 @@ class AssignAndSeekTest {
 
             consumer.seek(partition, consumer.offsetsForTimes(Map.of(partition, BASE + 7000)).get(partition).offset());
             assertEquals(List.of("v7", "v8", "v9"), values(pollExactly(consumer, 3)));
+        }
+    }
+
+    /**
+     * A manually assigned consumer beside a live group of the same id: it reads without joining, but its commits
+     * (generation or member epoch -1, naming no member) are refused while the group has members, and taken once the
+     * group is empty, as Kafka takes an admin's.
+     */
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void aManuallyAssignedConsumerBesideALiveGroupCommitsOnlyOnceTheGroupIsEmpty(String protocol, KafkaTarget target)
+            throws Exception {
+        String group = unique("beside");
+        try (KafkaConsumer<String, String> member = stringConsumer(target, group, protocol)) {
+            member.subscribe(List.of(topic));
+            assertEquals(RECORDS, pollExactly(member, RECORDS).size());
+            member.commitSync(Map.of(partition, new OffsetAndMetadata(3)));
+            try (KafkaConsumer<String, String> manual = stringConsumer(target, group, protocol)) {
+                manual.assign(List.of(partition));
+                manual.seek(partition, 5);
+                assertEquals(List.of("v5", "v6", "v7", "v8", "v9"), values(pollExactly(manual, 5)));
+                assertThrows(CommitFailedException.class,
+                        () -> manual.commitSync(Map.of(partition, new OffsetAndMetadata(8))));
+                assertEquals(3, manual.committed(Set.of(partition)).get(partition).offset());
+            }
+        }
+        try (KafkaConsumer<String, String> manual = stringConsumer(target, group, protocol)) {
+            manual.assign(List.of(partition));
+            manual.commitSync(Map.of(partition, new OffsetAndMetadata(8)));
+            assertEquals(8, manual.committed(Set.of(partition)).get(partition).offset());
         }
     }
 }

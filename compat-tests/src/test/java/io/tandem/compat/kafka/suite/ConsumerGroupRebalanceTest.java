@@ -37,11 +37,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Three consumers of one classic group join and leave over six partitions while records keep arriving. Each consumer
- * commits synchronously right after every poll; a record counts as consumed once its offset is committed. Whatever
- * the rebalances do, every record must be consumed exactly once and the group's committed offsets must end at the
- * log end. Consumers are driven round-robin from one thread, as the classic protocol allows (joins continue across
- * polls).
+ * Three consumers of one group join and leave over six partitions while records keep arriving, with the classic
+ * protocol (client-side eager {@code range} and {@code cooperative-sticky}) and with the consumer protocol (KIP-848,
+ * the server-side {@code uniform} and {@code range} assignors). Each consumer commits synchronously right after every
+ * poll; a record counts as consumed once its offset is committed. Whatever the rebalances do, every record must be
+ * consumed exactly once and the group's committed offsets must end at the log end. Consumers are driven round-robin
+ * from one thread, as both protocols allow (classic joins continue across polls; the consumer protocol heartbeats
+ * from the client's background thread).
  */
 @ExtendWith(KafkaTargetExtension.class)
 class ConsumerGroupRebalanceTest {
@@ -49,8 +51,8 @@ class ConsumerGroupRebalanceTest {
     private static final int PER_PHASE = 300;
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(classes = {RangeAssignor.class, CooperativeStickyAssignor.class})
-    void threeConsumersRebalancingConsumeEveryRecordExactlyOnce(Class<?> assignor, KafkaTarget target)
+    @ValueSource(strings = {"classic/range", "classic/cooperative-sticky", "consumer/uniform", "consumer/range"})
+    void threeConsumersRebalancingConsumeEveryRecordExactlyOnce(String assignor, KafkaTarget target)
             throws Exception {
         String topic = unique("rebalance");
         String group = unique("group");
@@ -147,12 +149,22 @@ class ConsumerGroupRebalanceTest {
     private static final class Member implements ConsumerRebalanceListener {
         final KafkaConsumer<String, String> consumer;
 
-        Member(KafkaTarget target, String group, String topic, Class<?> assignor) {
+        /** {@code assignor} is "protocol/assignor": a client-side one for classic, a server-side one for consumer. */
+        Member(KafkaTarget target, String group, String topic, String assignor) {
+            String[] protocolAndAssignor = assignor.split("/");
             Properties props = consumerProps(target, group);
-            props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, assignor.getName());
             props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 20);
-            props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 30_000);
-            props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000);
+            if (protocolAndAssignor[0].equals("classic")) {
+                props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                        (protocolAndAssignor[1].equals("range") ? RangeAssignor.class : CooperativeStickyAssignor.class)
+                                .getName());
+                props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 30_000);
+                props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000);
+            } else {
+                // The broker sets the session and heartbeat; the client may only name the server-side assignor.
+                props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+                props.put(ConsumerConfig.GROUP_REMOTE_ASSIGNOR_CONFIG, protocolAndAssignor[1]);
+            }
             consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
             consumer.subscribe(List.of(topic), this);
         }

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The Java consumer with {@code group.protocol=consumer} (KIP-848, ConsumerGroupHeartbeat), the same against Tandem
  * and against Apache Kafka: partitions split and move, commits, the admin's view, static members, regex subscriptions.
- * With the brokers' default 5 s heartbeat interval, a membership change shows within a few heartbeats.
+ * With the suite's 500 ms heartbeat interval (both targets), a membership change shows within a few heartbeats.
  */
 @ExtendWith(KafkaTargetExtension.class)
 class ConsumerProtocolTest {

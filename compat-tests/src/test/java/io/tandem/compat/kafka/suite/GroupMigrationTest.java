@@ -13,6 +13,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -22,7 +25,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * KIP-848 online migration under the brokers' default {@code group.consumer.migration.policy} (bidirectional), the
  * same against Tandem and against Apache Kafka: a consumer-protocol member joining a live classic group turns it into
- * a consumer group whose classic members keep being served, and its leaving turns it back into a classic group.
+ * a consumer group whose classic members keep being served, and its leaving turns it back into a classic group. An
+ * empty group (its members gone, its offsets kept) is taken over by whichever protocol its next member speaks, under
+ * any policy, and that member resumes from the committed offsets.
  */
 @ExtendWith(KafkaTargetExtension.class)
 class GroupMigrationTest {
@@ -88,6 +93,32 @@ class GroupMigrationTest {
                 // The last consumer-protocol member left: the classic members take everything back, as a classic group.
                 pollUntil(List.of(c1, c2), () -> splitBetween(4, c1, c2), "the classic members share all again");
                 assertEquals(GroupType.CLASSIC, type(admin, group), "downgraded online");
+            }
+        }
+    }
+
+    @Test
+    void anEmptyGroupTakesTheProtocolOfItsNextMemberAndKeepsItsCommittedOffsets(KafkaTarget target) throws Exception {
+        String topic = unique("switch");
+        String group = unique("switch-group");
+        try (Admin admin = admin(target); KafkaProducer<String, String> producer = stringProducer(target)) {
+            createTopic(admin, topic, 1);
+            List<String> protocols = List.of("classic", "consumer", "classic");
+            for (int round = 0; round < protocols.size(); round++) {
+                String value = "round-" + round;
+                producer.send(new ProducerRecord<>(topic, value)).get();
+                try (KafkaConsumer<String, String> c = consumer(target, group, protocols.get(round))) {
+                    c.subscribe(List.of(topic));
+                    assertEquals(List.of(value), values(pollExactly(c, 1)),
+                            protocols.get(round) + " member resumes from the offset committed before");
+                    c.commitSync();
+                    assertEquals(protocols.get(round).equals("classic") ? GroupType.CLASSIC : GroupType.CONSUMER,
+                            type(admin, group));
+                }
+                ConsumerGroupDescription empty = get(admin.describeConsumerGroups(List.of(group)).all()).get(group);
+                assertEquals(GroupState.EMPTY, empty.groupState());
+                assertEquals(protocols.get(round).equals("classic") ? GroupType.CLASSIC : GroupType.CONSUMER,
+                        empty.type(), "the empty group keeps its kind until its next member");
             }
         }
     }

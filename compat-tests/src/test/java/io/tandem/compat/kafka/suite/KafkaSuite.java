@@ -74,6 +74,21 @@ final class KafkaSuite {
         return new KafkaConsumer<>(consumerProps(target, group), new StringDeserializer(), new StringDeserializer());
     }
 
+    /**
+     * A group consumer speaking {@code protocol}: {@code classic} (JoinGroup/SyncGroup, the client's default) or
+     * {@code consumer} (KIP-848's ConsumerGroupHeartbeat), so one scenario runs with either.
+     */
+    static Properties consumerProps(KafkaTarget target, String group, String protocol) {
+        Properties props = consumerProps(target, group);
+        props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
+        return props;
+    }
+
+    static KafkaConsumer<String, String> stringConsumer(KafkaTarget target, String group, String protocol) {
+        return new KafkaConsumer<>(consumerProps(target, group, protocol), new StringDeserializer(),
+                new StringDeserializer());
+    }
+
     static KafkaConsumer<byte[], byte[]> bytesConsumer(Properties props) {
         return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }

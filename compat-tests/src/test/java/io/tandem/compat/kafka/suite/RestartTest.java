@@ -8,17 +8,22 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A clean broker restart in the middle of producing and consuming: the same idempotent producer carries on, the
- * group resumes from its committed offsets, and a full re-read finds every record once, in order per partition.
+ * A clean broker restart in the middle of producing and consuming: the same idempotent producer carries on, a
+ * classic group and a consumer-protocol (KIP-848) group each resume from their committed offsets (the consumer group
+ * itself survives, Empty), and a full re-read finds every record once, in order per partition. Both groups go
+ * through the one restart rather than a restart each: an Apache restart takes tens of seconds.
  */
 @ExtendWith(KafkaTargetExtension.class)
 class RestartTest {
@@ -29,16 +34,19 @@ class RestartTest {
     void nothingIsLostOrDuplicatedAcrossARestart(KafkaTarget target) throws Exception {
         String topic = unique("restart");
         String group = unique("restart-group");
+        List<String> protocols = List.of("classic", "consumer");
         Map<Integer, List<String>> sentByPartition = new HashMap<>();
         try (Admin admin = admin(target)) {
             createTopic(admin, topic, PARTITIONS);
         }
         try (KafkaProducer<String, String> producer = stringProducer(target)) {
             send(producer, topic, 0, sentByPartition);
-            try (KafkaConsumer<String, String> consumer = stringConsumer(target, group)) {
-                consumer.subscribe(List.of(topic));
-                assertEquals(PER_PHASE, pollExactly(consumer, PER_PHASE).size());
-                consumer.commitSync();
+            for (String protocol : protocols) {
+                try (KafkaConsumer<String, String> consumer = stringConsumer(target, group + protocol, protocol)) {
+                    consumer.subscribe(List.of(topic));
+                    assertEquals(PER_PHASE, pollExactly(consumer, PER_PHASE).size());
+                    consumer.commitSync();
+                }
             }
 
             prepareStateThatMustSurvive(target, topic);
@@ -50,12 +58,21 @@ class RestartTest {
             // The producer from before the restart reconnects and keeps its idempotent sequence.
             send(producer, topic, PER_PHASE, sentByPartition);
         }
-        try (KafkaConsumer<String, String> consumer = stringConsumer(target, group)) {
-            consumer.subscribe(List.of(topic));
-            List<ConsumerRecord<String, String>> rest = pollExactly(consumer, PER_PHASE);
-            assertEquals(PER_PHASE, rest.size(), "the group resumes from offsets committed before the restart");
-            assertEquals(PER_PHASE, rest.stream().filter(r -> Integer.parseInt(r.value().substring(1)) >= PER_PHASE)
-                    .count(), "only records sent after the restart are new to the group");
+        try (Admin admin = admin(target)) {
+            ConsumerGroupDescription kip848 = get(admin.describeConsumerGroups(List.of(group + "consumer")).all())
+                    .get(group + "consumer");
+            assertEquals(GroupType.CONSUMER, kip848.type(), "the consumer group survives the restart");
+            assertEquals(GroupState.EMPTY, kip848.groupState());
+        }
+        for (String protocol : protocols) {
+            try (KafkaConsumer<String, String> consumer = stringConsumer(target, group + protocol, protocol)) {
+                consumer.subscribe(List.of(topic));
+                List<ConsumerRecord<String, String>> rest = pollExactly(consumer, PER_PHASE);
+                assertEquals(PER_PHASE, rest.size(),
+                        protocol + " group resumes from offsets committed before the restart");
+                assertEquals(PER_PHASE, rest.stream().filter(r -> Integer.parseInt(r.value().substring(1)) >= PER_PHASE)
+                        .count(), "only records sent after the restart are new to the " + protocol + " group");
+            }
         }
         try (KafkaConsumer<String, String> consumer = stringConsumer(target, null)) {
             List<TopicPartition> partitions = new ArrayList<>();

@@ -13,23 +13,31 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.UnreleasedInstanceIdException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** KIP-345 static membership: a member that comes back under its group.instance.id keeps its partitions. */
+/**
+ * KIP-345 static membership: a member that comes back under its group.instance.id keeps its partitions, with the
+ * classic protocol and with the consumer protocol (KIP-848), where the other members' epochs do not move either.
+ */
 @ExtendWith(KafkaTargetExtension.class)
 class StaticMembershipTest {
 
-    @Test
-    void aStaticMemberRejoiningKeepsItsPartitionsWithoutARebalance(KafkaTarget target) throws Exception {
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void aStaticMemberRejoiningKeepsItsPartitionsWithoutARebalance(String protocol, KafkaTarget target)
+            throws Exception {
         String topic = unique("static");
         String group = unique("static-group");
         try (Admin admin = admin(target)) {
             createTopic(admin, topic, 4);
         }
-        try (KafkaConsumer<String, String> a = consumer(target, group, "instance-a")) {
-            KafkaConsumer<String, String> b = consumer(target, group, "instance-b");
+        try (KafkaConsumer<String, String> a = consumer(target, group, "instance-a", protocol)) {
+            KafkaConsumer<String, String> b = consumer(target, group, "instance-b", protocol);
             Set<TopicPartition> ofB;
             try {
                 a.subscribe(List.of(topic));
@@ -41,7 +49,7 @@ class StaticMembershipTest {
                 b.close(); // a static member does not leave the group on close
             }
             int generation = a.groupMetadata().generationId();
-            try (KafkaConsumer<String, String> bAgain = consumer(target, group, "instance-b")) {
+            try (KafkaConsumer<String, String> bAgain = consumer(target, group, "instance-b", protocol)) {
                 bAgain.subscribe(List.of(topic));
                 long deadline = System.nanoTime() + TIMEOUT.toNanos();
                 while (bAgain.assignment().isEmpty()) {
@@ -65,8 +73,8 @@ class StaticMembershipTest {
         try (Admin admin = admin(target)) {
             createTopic(admin, topic, 2);
         }
-        try (KafkaConsumer<String, String> first = consumer(target, group, "instance-x");
-             KafkaConsumer<String, String> second = consumer(target, group, "instance-x")) {
+        try (KafkaConsumer<String, String> first = consumer(target, group, "instance-x", "classic");
+             KafkaConsumer<String, String> second = consumer(target, group, "instance-x", "classic")) {
             first.subscribe(List.of(topic));
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (first.assignment().size() != 2) {
@@ -93,6 +101,40 @@ class StaticMembershipTest {
         }
     }
 
+    /**
+     * With the consumer protocol the instance id is not taken over while its member is alive: Kafka answers the
+     * newcomer's heartbeat UNRELEASED_INSTANCE_ID (fatal to it) and the member holding the id keeps its partitions.
+     */
+    @Test
+    void aConsumerProtocolMemberTakingTheInstanceIdOfALiveOneIsRefused(KafkaTarget target) throws Exception {
+        String topic = unique("static-unreleased");
+        String group = unique("unreleased-group");
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, 2);
+        }
+        try (KafkaConsumer<String, String> first = consumer(target, group, "instance-y", "consumer");
+             KafkaConsumer<String, String> second = consumer(target, group, "instance-y", "consumer")) {
+            first.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (first.assignment().size() != 2) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the first member never got its partitions");
+                }
+                first.poll(Duration.ofMillis(100));
+            }
+            second.subscribe(List.of(topic));
+            assertThrows(UnreleasedInstanceIdException.class, () -> {
+                long until = System.nanoTime() + TIMEOUT.toNanos();
+                while (System.nanoTime() < until) {
+                    second.poll(Duration.ofMillis(100));
+                }
+            });
+            assertEquals(Set.of(), second.assignment());
+            first.poll(Duration.ofMillis(500));
+            assertEquals(2, first.assignment().size(), "the live member keeps its partitions");
+        }
+    }
+
     private static void pollUntilSplit(KafkaConsumer<String, String> a, KafkaConsumer<String, String> b) {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (a.assignment().size() != 2 || b.assignment().size() != 2) {
@@ -104,10 +146,12 @@ class StaticMembershipTest {
         }
     }
 
-    private static KafkaConsumer<String, String> consumer(KafkaTarget target, String group, String instance) {
-        Properties props = consumerProps(target, group);
+    private static KafkaConsumer<String, String> consumer(KafkaTarget target, String group, String instance,
+                                                          String protocol) {
+        Properties props = consumerProps(target, group, protocol);
         props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instance);
-        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 30_000);
+        // The consumer protocol takes the session timeout from the broker and refuses the client setting.
+        if (protocol.equals("classic")) props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 30_000);
         return new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
     }
 }

@@ -36,7 +36,9 @@ final class TandemKafkaTarget implements KafkaTarget {
                 .set("transaction.state.log.replication.factor", "1")
                 .set("transaction.state.log.min.isr", "1")
                 .set("transaction.state.log.num.partitions", "5")
-                .set("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500");
+                .set("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500")
+                .set("group.consumer.min.heartbeat.interval.ms", "100")
+                .set("group.consumer.heartbeat.interval.ms", "500");
         for (Map.Entry<String, String> e : settings.entrySet()) config = config.set(e.getKey(), e.getValue());
         return config;
     }

@@ -258,7 +258,11 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             groups.put(groupId, group);
             return group;
         }
-        if (!create) throw new ApiException(GROUP_ID_NOT_FOUND, "Consumer group " + groupId + " not found.");
+        if (!create) {
+            // Kafka names an Empty classic group (its members gone, its offsets kept) as it names a live one.
+            throw new ApiException(GROUP_ID_NOT_FOUND, classic.hasGroup(groupId)
+                    ? "Group " + groupId + " is not a consumer group" : "Consumer group " + groupId + " not found.");
+        }
         // An empty classic group (or one known only from its offsets) becomes a consumer group; offsets stay.
         group = new ConsumerGroup(groupId);
         groups.put(groupId, group);

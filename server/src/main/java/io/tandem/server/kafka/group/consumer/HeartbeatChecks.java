@@ -41,11 +41,11 @@ final class HeartbeatChecks {
             if (r.ownedPartitions() == null || !r.ownedPartitions().isEmpty()) {
                 throw new ApiException(INVALID_REQUEST, "TopicPartitions must be empty when (re-)joining.");
             }
-            boolean names = r.subscribedTopicNames() != null && !r.subscribedTopicNames().isEmpty();
-            boolean regex = r.subscribedTopicRegex() != null && !r.subscribedTopicRegex().isEmpty();
-            if (!names && !regex) {
+            // Kafka 4.4 takes a member joining with an empty list of names or an empty regex (in the group,
+            // subscribed to nothing): the Java consumer joins so with a Pattern that has matched no topic yet.
+            if (r.subscribedTopicNames() == null && r.subscribedTopicRegex() == null) {
                 throw new ApiException(INVALID_REQUEST,
-                        "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.");
+                        "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
             }
         } else if (r.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
             if (r.instanceId() == null) throw new ApiException(INVALID_REQUEST, "InstanceId can't be null.");

@@ -258,10 +258,32 @@ class ConsumerGroupCoordinatorTest {
                 0, null, null, -1, List.of("events"), null, null, List.of(), "c", "h", (short) 1), now));
         assertEquals(INVALID_REQUEST, e.error());
         assertEquals("RebalanceTimeoutMs must be provided in first request.", e.getMessage());
-        assertEquals(INVALID_REQUEST, errorOf(() -> join("a", null, null, List.of(), null)));
+        e = assertThrows(ApiException.class, () -> join("a", null, null, null, null));
+        assertEquals(INVALID_REQUEST, e.error());
+        assertEquals("Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.",
+                e.getMessage());
         assertEquals(INVALID_REQUEST, errorOf(() -> join("", "events")));
         assertEquals(INVALID_REQUEST, errorOf(() -> coordinator.heartbeat(new HeartbeatRequest("g", "a", -3, null,
                 null, -1, null, null, null, null, "c", "h", (short) 1), now)));
+    }
+
+    /**
+     * Kafka 4.4 takes a member that joins subscribed to nothing (an empty list of names, or an empty regex): the Java
+     * consumer joins so when its {@code java.util.regex.Pattern} has matched no topic yet, and names them later.
+     */
+    @Test
+    void shouldAcceptAMemberJoiningWithAnEmptySubscriptionAndAssignItOnceItNamesTopics() {
+        TopicRef t = topic("events", 2);
+        HeartbeatResult joined = join("a", null, null, List.of(), null);
+        assertEquals(2, joined.memberEpoch());
+        assertEquals(Assignment.EMPTY, joined.assignment());
+        assertEquals(1, coordinator.describe("g").members().size());
+        HeartbeatResult named = coordinator.heartbeat(new HeartbeatRequest("g", "a", joined.memberEpoch(), null, null,
+                -1, List.of("events"), null, null, List.of(), "client", "/127.0.0.1", (short) 1), now);
+        assertEquals(3, named.memberEpoch());
+        assertEquals(of(t, 0, 1), named.assignment());
+        join("b", null, null, null, "");
+        assertEquals(2, coordinator.describe("g").members().size(), "an empty regex joins as well");
     }
 
     @Test

@@ -339,6 +339,36 @@ class GroupMigrationTest {
         assertEquals(1, coordinator.describe("g").members().size(), "both classic members were fenced");
     }
 
+    /**
+     * An empty group goes to whichever protocol its next member speaks, under every policy (Kafka's
+     * maybeDeleteEmptyConsumerGroup / maybeDeleteEmptyClassicGroup are not policy checks); a member of the kind the
+     * group no longer is gets GROUP_ID_NOT_FOUND with Kafka's message, and a classic member id that the group never
+     * knew UNKNOWN_MEMBER_ID.
+     */
+    @Test
+    void shouldHandAnEmptyGroupToTheProtocolOfItsNextMemberUnderEveryPolicy() {
+        for (MigrationPolicy policy : MigrationPolicy.values()) {
+            start(policy);
+            HeartbeatResult n = consumerJoin("n");
+            coordinator.heartbeat(new HeartbeatRequest("g", "n", -1, null, null, -1, null, null, null, null,
+                    "client", "/127.0.0.1", (short) 1), now);
+            assertEquals("Empty", coordinator.describe("g").state(), policy.toString());
+
+            JoinResult c = classicJoin("", List.of());
+            assertEquals(NONE, c.error(), policy + ": an empty consumer group is taken by a classic member");
+            assertEquals(GROUP_ID_NOT_FOUND, coordinator.describe("g").error());
+            assertEquals(UNKNOWN_MEMBER_ID, classicJoin("never-a-member", List.of()).error());
+
+            assertEquals(NONE, classic.leaveGroup("g", List.of(new GroupMessages.LeavingMember(c.memberId(), null)),
+                    now).error());
+            ApiException stale = assertThrows(ApiException.class, () -> consumerBeat("n", n.memberEpoch(), null));
+            assertEquals(GROUP_ID_NOT_FOUND, stale.error());
+            assertEquals("Group g is not a consumer group", stale.getMessage(),
+                    policy + ": the id names an Empty classic group now");
+            assertEquals(2, consumerJoin("m").memberEpoch(), policy + ": the empty classic group is taken back");
+        }
+    }
+
     @Test
     void shouldTakeOverAClassicGroupHoldingOnlyAPendingMemberIdUnderEveryPolicy() {
         for (MigrationPolicy policy : MigrationPolicy.values()) {

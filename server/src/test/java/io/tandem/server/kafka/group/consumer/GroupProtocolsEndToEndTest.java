@@ -38,7 +38,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * The Java 4.x consumer through the same group scenarios with {@code group.protocol=classic} (JoinGroup/SyncGroup)
  * and {@code group.protocol=consumer} (KIP-848 ConsumerGroupHeartbeat): consume and commit, a second member splits
  * the partitions, a member leaves and its partitions move, committed offsets survive a restart, a static member
- * rejoins and gets its partitions back.
+ * rejoins and gets its partitions back, a static member that does not come back loses its partitions when its
+ * session times out, and the rebalance listener never sees a partition given to one member before the other gave
+ * it up.
  */
 class GroupProtocolsEndToEndTest {
     private static final String TOPIC = "events";
@@ -235,6 +237,103 @@ class GroupProtocolsEndToEndTest {
                 }
             }
         }
+    }
+
+    /**
+     * A member gone without a word (a static member's close, as after a crash, says only "wait for me") keeps its
+     * partitions for its session timeout, then they move to the member that stayed.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void shouldMoveTheMissingMembersPartitionsOnlyOnceItsSessionTimesOut(String protocol) throws Exception {
+        String group = "gone-" + protocol;
+        try (Tandem tandem = Tandem.start(config())) {
+            createTopic(tandem);
+            List<String> received = new ArrayList<>();
+            try (KafkaConsumer<String, String> stays = consumer(tandem, protocol, group, null)) {
+                stays.subscribe(List.of(TOPIC));
+                KafkaConsumer<String, String> gone = consumer(tandem, protocol, group, "instance-gone");
+                try (gone) {
+                    gone.subscribe(List.of(TOPIC));
+                    pollUntil(List.of(stays, gone), received,
+                            () -> partitionsOf(stays).size() == 2 && partitionsOf(gone).size() == 2,
+                            "the partitions are split");
+                }
+                long closedAt = System.nanoTime();
+                pollUntil(List.of(stays), received, () -> partitionsOf(stays).size() == PARTITIONS,
+                        "the missing member's partitions move");
+                long waitedMs = (System.nanoTime() - closedAt) / 1_000_000;
+                // The session is 6 s; a heartbeat interval of slack for when the expiry was noticed.
+                assertTrue(waitedMs >= 5_000, "the partitions moved after " + waitedMs + " ms, before the session ended");
+            }
+        }
+    }
+
+    /**
+     * Every member's listener calls, in one order across the group: a partition is handed to a member only after the
+     * member that had it revoked it (never both owning it), and a member closing revokes what it owns (a leave, not a
+     * loss).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void shouldRevokeAPartitionBeforeAnotherMemberIsAssignedIt(String protocol) throws Exception {
+        String group = "callbacks-" + protocol;
+        try (Tandem tandem = Tandem.start(config())) {
+            createTopic(tandem);
+            List<String> received = new ArrayList<>();
+            List<String> events = new ArrayList<>();
+            Map<Integer, String> owner = new java.util.HashMap<>();
+            List<String> overlaps = new ArrayList<>();
+            KafkaConsumer<String, String> first = consumer(tandem, protocol, group, null);
+            try (first) {
+                first.subscribe(List.of(TOPIC), listener("first", events, owner, overlaps));
+                pollUntil(List.of(first), received, () -> partitionsOf(first).size() == PARTITIONS, "first owns all");
+                try (KafkaConsumer<String, String> second = consumer(tandem, protocol, group, null)) {
+                    second.subscribe(List.of(TOPIC), listener("second", events, owner, overlaps));
+                    pollUntil(List.of(first, second), received,
+                            () -> partitionsOf(first).size() == 2 && partitionsOf(second).size() == 2, "split");
+                }
+                pollUntil(List.of(first), received, () -> partitionsOf(first).size() == PARTITIONS, "first owns all");
+            }
+            assertEquals(List.of(), overlaps, "partitions assigned while another member owned them: " + events);
+            assertTrue(events.stream().anyMatch(e -> e.startsWith("second revoked [") && !e.endsWith("[]")),
+                    "the leaver revoked its partitions: " + events);
+            assertTrue(events.stream().noneMatch(e -> e.contains("lost")), "nothing was lost: " + events);
+            assertEquals(Map.of(), owner, "every partition revoked by the end: " + events);
+        }
+    }
+
+    private static org.apache.kafka.clients.consumer.ConsumerRebalanceListener listener(
+            String name, List<String> events, Map<Integer, String> owner, List<String> overlaps) {
+        return new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
+                List<Integer> ps = sorted(partitions);
+                events.add(name + " revoked " + ps);
+                for (int p : ps) owner.remove(p, name);
+            }
+
+            @Override
+            public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
+                List<Integer> ps = sorted(partitions);
+                events.add(name + " assigned " + ps);
+                for (int p : ps) {
+                    String previous = owner.putIfAbsent(p, name);
+                    if (previous != null) overlaps.add(p + " to " + name + " while " + previous + " owned it");
+                }
+            }
+
+            @Override
+            public void onPartitionsLost(java.util.Collection<TopicPartition> partitions) {
+                List<Integer> ps = sorted(partitions);
+                events.add(name + " lost " + ps);
+                for (int p : ps) owner.remove(p, name);
+            }
+        };
+    }
+
+    private static List<Integer> sorted(java.util.Collection<TopicPartition> partitions) {
+        return partitions.stream().map(TopicPartition::partition).sorted().toList();
     }
 
     @org.junit.jupiter.api.Test
