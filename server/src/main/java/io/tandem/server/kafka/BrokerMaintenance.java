@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A broker's periodic jobs, as Kafka's scheduler runs them: group timers, log retention and compaction, recovery-point
- * checkpoints, purgatory purges, ISR shrink and expand, dynamic configuration, change-notification and delegation-token
+ * checkpoints, purgatory purges, ISR shrink and expand, change-notification and delegation-token
  * expiry, producer-state and committed-offset expiry. Each job logs its own failure and runs again next time; one job
  * failing never stops the others.
  *
@@ -25,6 +25,8 @@ final class BrokerMaintenance implements AutoCloseable {
     static final long GROUP_TICK_MS = 100;
 
     private final KafkaBroker broker;
+    /** Set once the metadata store is connected (the maintenance jobs are scheduled before). */
+    private volatile ChangeNotifications.Purger purger;
     private final ScheduledExecutorService groupTimer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "kafka-group-timer");
         t.setDaemon(true);
@@ -54,7 +56,6 @@ final class BrokerMaintenance implements AutoCloseable {
         every(scheduler, 1_000, broker.producePurgatory()::purgeCompleted);
         every(scheduler, Math.max(replicaLagTimeMaxMs / 2, 1),
                 () -> broker.replicas().maintainIsr(broker.logs().partitions().values()));
-        every(scheduler, DynamicBrokerConfig.REFRESH_MS, jobs::refreshDynamicConfig);
         every(scheduler, ChangeNotifications.PURGE_INTERVAL_MS, jobs::purgeChangeNotifications);
         every(scheduler, config.producerIdExpirationCheckIntervalMs(), jobs::expireProducers);
         every(scheduler, config.offsetsRetentionCheckIntervalMs(), jobs::expireOffsets);
@@ -87,19 +88,11 @@ final class BrokerMaintenance implements AutoCloseable {
         }
     }
 
-    /** Picks up dynamic broker settings changed through another broker. */
-    private void refreshDynamicConfig() {
-        try {
-            broker.dynamicConfig().refresh();
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.DEBUG, "Cannot re-read the dynamic broker configuration", e);
-        }
-    }
-
     private void purgeChangeNotifications() {
         try {
-            ChangeNotifications.purgeExpired(broker.metadata().store(), ChangeNotifications.EXPIRATION_MS,
-                    System.currentTimeMillis());
+            ChangeNotifications.Purger current = purger;
+            if (current == null) purger = current = new ChangeNotifications.Purger(broker.metadata().store());
+            current.purgeIfDue(ChangeNotifications.EXPIRATION_MS, System.currentTimeMillis());
         } catch (Exception e) {
             LOG.log(System.Logger.Level.DEBUG, "Cannot purge expired change notifications", e);
         }

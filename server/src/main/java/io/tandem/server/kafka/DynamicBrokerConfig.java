@@ -3,6 +3,7 @@ package io.tandem.server.kafka;
 import io.tandem.server.kafka.BrokerConfigKeys.UpdateMode;
 import io.tandem.server.kafka.TopicConfigs.DynamicLayers;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.ConfigChangeListener;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 import io.tandem.server.kafka.security.JaasLoginModule;
@@ -26,7 +27,9 @@ import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
  * keeps it in ZooKeeper: {@code /config/brokers/<id>} for one broker, {@code /config/brokers/<default>} for the
  * cluster-wide default (resource name ""). A change is checked as Kafka checks it, with Kafka's errors, and then only
  * accepted if Tandem applies it ({@link BrokerConfigKeys#DYNAMIC}); what is stored is what is in force, and is what
- * DescribeConfigs reports. Changes made through other brokers are picked up every {@link #REFRESH_MS}.
+ * DescribeConfigs reports. Changes made through other brokers (or Kafka's tools) are picked up as Kafka's
+ * ZkConfigManager picks them up, by the notification each change leaves under {@code /config/changes}
+ * ({@link ConfigChangeListener}); nothing is read while nothing changes.
  *
  * <p>A TLS listener's key and trust stores ({@code listener.name.<listener>.ssl.keystore.*} / {@code .ssl.truststore.*}
  * on this broker's resource) are reloaded as Kafka's SslFactory does ({@link ListenerTls}): every change of this
@@ -48,8 +51,9 @@ public final class DynamicBrokerConfig {
     static final String CONFIG_BROKERS = "/config/brokers";
     /** Kafka's entity name for the cluster-wide default of every broker's dynamic configuration. */
     static final String DEFAULT_ENTITY = "<default>";
-    /** How often the stored settings are re-read, so a change made through another broker takes effect here too. */
-    static final long REFRESH_MS = 1000;
+    /** The entity types of Kafka's config change notifications this class follows. */
+    private static final String BROKERS_ENTITY_TYPE = "brokers";
+    private static final String TOPICS_ENTITY_TYPE = "topics";
     private static final String IO_THREADS = "num.io.threads";
     private static final String CLEANER_THREADS = "log.cleaner.threads";
     private static final String MAX_CONNECTIONS = "max.connections";
@@ -90,7 +94,32 @@ public final class DynamicBrokerConfig {
         });
     }
 
-    /** Reads the stored settings and applies them (at start-up, and then every {@link #REFRESH_MS}). */
+    /**
+     * Follows the config change notifications and reads the stored settings: the watch is set and the newest
+     * notification noted first, so a change made while this reads is applied again rather than missed. The
+     * notifications' entities are re-read on {@code executor}.
+     */
+    void start(java.util.concurrent.Executor executor) throws Exception {
+        new ConfigChangeListener(store, executor, this::onConfigChange).start();
+        refresh();
+    }
+
+    /**
+     * A config change notification (Kafka's BrokerConfigHandler and TopicConfigHandler): this broker's settings or
+     * the cluster default are read again; a topic this broker knows gets its overrides read again, and its logs the
+     * new settings (a change made through another broker reached only that broker's cache before). Quotas and SCRAM
+     * credentials follow the same notifications in their own listeners.
+     */
+    private void onConfigChange(String entityType, String entityName) throws Exception {
+        if (entityType.equals(BROKERS_ENTITY_TYPE)) {
+            if (entityName.equals(DEFAULT_ENTITY) || entityName.trim().equals(Integer.toString(brokerId))) refresh();
+        } else if (entityType.equals(TOPICS_ENTITY_TYPE)) {
+            TopicInfo reloaded = broker.metadata().reloadTopicConfig(entityName);
+            if (reloaded != null) broker.topics().topicConfigChanged(reloaded);
+        }
+    }
+
+    /** Reads the stored settings and applies them (at start-up, and on each change notification naming them). */
     synchronized void refresh() throws Exception {
         if (!reEncrypted) {
             reEncrypted = true;

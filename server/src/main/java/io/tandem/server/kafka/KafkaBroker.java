@@ -276,7 +276,7 @@ public final class KafkaBroker implements AutoCloseable {
         transactions = TransactionService.start(this, transactionConfig);
         // Dynamic broker settings are in force before any log opens, as in Kafka.
         dynamicConfig = new DynamicBrokerConfig(this, store);
-        dynamicConfig.refresh();
+        dynamicConfig.start(scheduler::execute);
         long connectedNanos = System.nanoTime();
         metadata.start();
         LOG.log(System.Logger.Level.INFO, "Kafka metadata store connected in {0} ms, registered in {1} ms",

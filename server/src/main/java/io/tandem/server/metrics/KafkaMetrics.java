@@ -19,6 +19,7 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.controller.KafkaController;
 import io.tandem.server.kafka.group.CommittedOffset;
 import io.tandem.server.kafka.group.GroupMessages.GroupListing;
 import io.tandem.server.kafka.handlers.FetchSessions;
@@ -66,6 +67,12 @@ final class KafkaMetrics implements RequestObserver {
         Gauge.builder("tandem.kafka.partitions.under.replicated", () -> count(PartitionKind.UNDER_REPLICATED))
                 .description("Partitions this broker leads whose ISR is smaller than their replica list")
                 .register(registry);
+        Gauge.builder("tandem.kafka.controller.stuck.events", () -> {
+                    KafkaController controller = broker.controller();
+                    return controller == null ? 0 : controller.stuckEvents().size();
+                })
+                .description("Distinct failures this broker's controller keeps retrying (backing off up to 30 s); "
+                        + "KafkaController.stuckEvents() and the log name them").register(registry);
         Gauge.builder("tandem.kafka.consumer.groups", () -> broker.groups().groupCount())
                 .description("Consumer groups known to this broker's coordinator").register(registry);
         // Kafka's kafka.server:type=FetchSessionCache meters, named as a JMX exporter's default rule names them.

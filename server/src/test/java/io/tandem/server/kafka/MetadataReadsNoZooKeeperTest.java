@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Metadata and FindCoordinator are answered from the broker's metadata cache, as Kafka's MetadataCache answers them:
  * no ZooKeeper request at all, whatever the version, for all topics, named ones and a missing one (auto-creation
- * off). The broker reaches its ZooKeeper through a relay that records every request but pings, so anything the
+ * off); so are the other requests naming a topic the broker does not know ({@link MissingTopicRequests}). The broker reaches its ZooKeeper through a relay that records every request but pings, so anything the
  * broker reads (or writes) there while it answers is seen; a topic created afterwards proves the relay sees them.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -39,19 +39,13 @@ class MetadataReadsNoZooKeeperTest {
     private static final short[] FIND_COORDINATOR_VERSIONS = {0, 1, 3, 4};
     private static final byte GROUP = 0;
     private static final byte TRANSACTION = 1;
-    /**
-     * DynamicBrokerConfig's timer reads the broker's dynamic settings every second whatever clients do (changes made
-     * through other brokers reach it so): a poll, not caused by the requests under test, so not counted.
-     */
-    private static final Set<String> DYNAMIC_CONFIG_POLL =
-            Set.of("getData /config/brokers/<default>", "getData /config/brokers/1");
 
     @Test
     void metadataAndFindCoordinatorNeverSendARequestToZooKeeper(@TempDir Path dir) throws Exception {
         try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
                      .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
              ZooKeeperRequestRecorder recorder = new ZooKeeperRequestRecorder(zookeeper.zookeeperConnect(),
-                     DYNAMIC_CONFIG_POLL);
+                     Set.of());
              Tandem broker = Tandem.start(TandemConfig.forTests(dir.resolve("broker"))
                      .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", "1")
                      .set("zookeeper.connect", recorder.connectString()).set("auto.create.topics.enable", "false")
@@ -86,6 +80,17 @@ class MetadataReadsNoZooKeeperTest {
             }
             assertEquals(List.of(), recorder.since(mark), "ZooKeeper requests sent while answering Metadata and "
                     + "FindCoordinator");
+
+            // Every other request naming a topic is answered from the cache too: one the broker does not know is
+            // UNKNOWN_TOPIC_OR_PARTITION at once, however often a client asks (it read ZooKeeper per request).
+            int missingMark = recorder.mark();
+            for (int round = 0; round < 3; round++) {
+                Map<String, Short> errors = MissingTopicRequests.errors(connection, "missing");
+                errors.forEach((api, error) -> assertEquals((short) 3, error, api + " for a missing topic"));
+                assertEquals(MissingTopicRequests.APIS, errors.keySet(), "every API was asked");
+            }
+            assertEquals(List.of(), recorder.since(missingMark), "ZooKeeper requests sent while answering requests "
+                    + "for a topic the broker does not know");
 
             // The relay sees what the broker does send: a new topic is written to ZooKeeper.
             int beforeCreate = recorder.mark();

@@ -107,6 +107,7 @@ class MetricsEndpointTest {
             assertTrue(partitions >= 3, "partitions: " + partitions);
             assertEquals(partitions, after.value("tandem_kafka_partitions_leader"));
             assertEquals(0.0, after.value("tandem_kafka_partitions_under_replicated"));
+            assertEquals(0.0, after.value("tandem_kafka_controller_stuck_events"), "nothing the controller retries");
             assertEquals(6.0, after.value("tandem_kafka_consumer_group_lag_records", "group=\"metered-group\"",
                     "topic=\"metered\"", "partition=\"0\""));
             // The JVM's own.

@@ -34,4 +34,21 @@ final class ControllerThreads {
                 },
                 broker -> new ControllerChannels(localBrokerId, broker, interBroker));
     }
+
+    /** A daemon thread running {@code tick} every {@code periodMs} until {@code closed} or interrupted; started. */
+    static Thread every(String name, long periodMs, java.util.function.BooleanSupplier closed, Runnable tick) {
+        Thread timer = new Thread(() -> {
+            while (!closed.getAsBoolean()) {
+                try {
+                    Thread.sleep(periodMs);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                tick.run();
+            }
+        }, name);
+        timer.setDaemon(true);
+        timer.start();
+        return timer;
+    }
 }

@@ -40,7 +40,6 @@ public final class KafkaController implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaController.class.getName());
     /** How long a caller waits for the controller's event thread (a topic's first leaders, an ISR change). */
     static final long EVENT_WAIT_MS = 30_000;
-    static final long EVENT_RETRY_BACKOFF_MS = 500;
 
     /**
      * The requests the controller sends, handled in this process when the destination is this broker; returns the
@@ -68,6 +67,7 @@ public final class KafkaController implements AutoCloseable {
     /** Controllers whose process this broker saw gone, by registration epoch (see onControllerProcessGone). */
     private final Map<Integer, Long> controllerSeenGone = new HashMap<>();
     private final ExecutorService events;
+    private final EventRetries retries;
     private final LeaderRebalance rebalance;
     private volatile boolean active;
     /** Whether this controller finished loading and announcing the cluster's state after its election. */
@@ -146,6 +146,7 @@ public final class KafkaController implements AutoCloseable {
                 () -> enqueue(this::onTopicsChanged));
         this.brokerChanges = new BrokerChanges(localBrokerId, cluster, elections, requests, deletions);
         this.events = runtime.events();
+        this.retries = new EventRetries(localBrokerId, System::currentTimeMillis);
     }
 
     /** Watches the paths the controller reacts to and runs for controller; returns once the election is decided. */
@@ -163,21 +164,10 @@ public final class KafkaController implements AutoCloseable {
             return null;
         });
         if (rebalance.enabled()) {
-            Thread timer = new Thread(() -> {
-                while (!closed) {
-                    try {
-                        Thread.sleep(rebalance.checkIntervalMs());
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                    enqueue(() -> {
+            rebalanceTimer = ControllerThreads.every("kafka-controller-rebalance-" + localBrokerId,
+                    rebalance.checkIntervalMs(), () -> closed, () -> enqueue(() -> {
                         if (active && loaded) elections.rebalanceLeaders(rebalance.imbalancePercentage());
-                    });
-                }
-            }, "kafka-controller-rebalance-" + localBrokerId);
-            timer.setDaemon(true);
-            timer.start();
-            rebalanceTimer = timer;
+                    }));
         }
     }
 
@@ -326,9 +316,9 @@ public final class KafkaController implements AutoCloseable {
         }
     }
 
-    /** Runs an event again after a pause, on the event thread: ZooKeeper may be between leaders. */
-    private void retryLater(Runnable event) {
-        runtime.later().accept(EVENT_RETRY_BACKOFF_MS, () -> enqueue(event));
+    /** What the controller's failed events are waiting to retry (empty when nothing is stuck), oldest first. */
+    public List<String> stuckEvents() {
+        return retries.descriptions();
     }
 
     private <T> T call(Callable<T> event) throws Exception {
@@ -348,13 +338,29 @@ public final class KafkaController implements AutoCloseable {
      * ensemble changes leader, a session being renewed) is simply run again later rather than lost.
      */
     private void runSafely(Runnable event) {
+        runSafely(event, 0, null);
+    }
+
+    /**
+     * {@code failedRuns} of this event failed before, the last with {@code lastFailure}: the next waits longer each
+     * time ({@link EventRetries}), on the event thread, since ZooKeeper may be between leaders or down for a while.
+     */
+    private void runSafely(Runnable event, int failedRuns, String lastFailure) {
         try {
             event.run();
+            if (failedRuns > 0) retries.recovered(lastFailure, failedRuns);
         } catch (RuntimeException e) {
             if (closed) return;
-            LOG.log(System.Logger.Level.WARNING, "Controller event failed on broker " + localBrokerId
-                    + "; retrying in " + EVENT_RETRY_BACKOFF_MS + " ms: " + e);
-            retryLater(event);
+            String failure = EventRetries.describe(e);
+            long backoffMs = retries.failed(failure, failedRuns + 1, lastFailure);
+            runtime.later().accept(backoffMs, () -> {
+                if (closed) return;
+                try {
+                    events.execute(() -> runSafely(event, failedRuns + 1, failure));
+                } catch (java.util.concurrent.RejectedExecutionException ignored) {
+                    // closing
+                }
+            });
         }
     }
 

@@ -96,7 +96,7 @@ final class AddPartitionsToTxnHandler implements ApiHandler<AddPartitionsToTxnRe
         }
         Map<TopicPartition, Short> unknown = new LinkedHashMap<>();
         for (TopicPartition tp : partitions) {
-            TopicInfo topic = broker.metadata().topic(tp.topic());
+            TopicInfo topic = broker.metadata().knownTopic(tp.topic());
             if (client != null && !broker.authorization().topic(client, AclOperation.WRITE, tp.topic())) {
                 unknown.put(tp, TOPIC_AUTHORIZATION_FAILED);
             } else if (topic == null || !topic.replicas().containsKey(tp.partition())) unknown.put(tp, UNKNOWN_TOPIC_OR_PARTITION);

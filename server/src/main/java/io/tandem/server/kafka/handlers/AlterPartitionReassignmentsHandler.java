@@ -38,7 +38,7 @@ final class AlterPartitionReassignmentsHandler implements ApiHandler<AlterPartit
         for (AlterPartitionReassignmentsRequest.ReassignableTopic t : request.topics) {
             for (AlterPartitionReassignmentsRequest.ReassignablePartition p : t.partitions) {
                 TopicPartition tp = new TopicPartition(t.name, p.partitionIndex);
-                var info = broker.metadata().topic(t.name);
+                var info = broker.metadata().knownTopic(t.name);
                 List<Integer> current = info == null ? null : info.replicas().get(p.partitionIndex);
                 if (!request.allowReplicationFactorChange && p.replicas != null && current != null
                         && p.replicas.size() != current.size()) {

@@ -50,7 +50,7 @@ final class ConfigResources {
     }
 
     static TopicInfo topic(KafkaBroker broker, String name) {
-        TopicInfo topic = broker.metadata().topic(name);
+        TopicInfo topic = broker.metadata().knownTopic(name);
         if (topic == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "Topic " + name + " does not exist.");
         return topic;
     }

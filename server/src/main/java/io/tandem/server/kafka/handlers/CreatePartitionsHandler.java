@@ -62,7 +62,7 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
      */
     private List<List<Integer>> checkAssignments(CreatePartitionsRequest.CreatePartitionsTopic t) {
         if (t.assignments == null) return null;
-        TopicInfo topic = broker.metadata().topic(t.name);
+        TopicInfo topic = broker.metadata().knownTopic(t.name);
         if (topic == null || t.count <= topic.partitionCount()) return null;
         Set<Integer> live = new HashSet<>();
         broker.metadata().liveBrokers().forEach(b -> live.add(b.brokerId()));

@@ -30,7 +30,7 @@ final class DeleteRecordsHandler implements ApiHandler<DeleteRecordsRequest> {
         for (DeleteRecordsRequest.DeleteRecordsTopic t : request.topics) {
             DeleteRecordsResponse.DeleteRecordsTopicResult topicResult = new DeleteRecordsResponse.DeleteRecordsTopicResult();
             topicResult.name = t.name;
-            TopicInfo topic = broker.metadata().topic(t.name);
+            TopicInfo topic = broker.metadata().knownTopic(t.name);
             boolean allowed = broker.authorization().topic(context, AclOperation.DELETE, t.name);
             for (DeleteRecordsRequest.DeleteRecordsPartition p : t.partitions) {
                 DeleteRecordsResponse.DeleteRecordsPartitionResult result =

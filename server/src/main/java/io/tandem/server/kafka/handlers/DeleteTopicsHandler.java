@@ -101,7 +101,7 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
                     if (!broker.authorization().topic(context, AclOperation.DELETE, s.name)) {
                         throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
                     }
-                    topic = broker.metadata().topic(s.name);
+                    topic = broker.metadata().knownTopic(s.name);
                     if (topic == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, null);
                 }
                 // An internal topic is deleted too, as Kafka 3.9 (ZooKeeper mode: KafkaApis, AdminZkClient) has no

@@ -42,7 +42,7 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
                 ConfigResources.authorize(broker, context, resource.resourceType, resource.resourceName,
                         io.tandem.kafka.wire.acl.AclOperation.DESCRIBE_CONFIGS);
                 if (resource.resourceType == ConfigResources.TOPIC
-                        && broker.metadata().topic(resource.resourceName) == null) {
+                        && broker.metadata().knownTopic(resource.resourceName) == null) {
                     // Kafka's ConfigHelper answers an unknown topic with the code alone: the message stays "".
                     result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (resource.resourceType == ConfigResources.TOPIC) {

@@ -34,7 +34,7 @@ final class DescribeProducersHandler implements ApiHandler<DescribeProducersRequ
         for (DescribeProducersRequest.TopicRequest topicRequest : request.topics) {
             DescribeProducersResponse.TopicResponse topicResponse = new DescribeProducersResponse.TopicResponse();
             topicResponse.name = topicRequest.name;
-            TopicInfo topic = broker.metadata().topic(topicRequest.name);
+            TopicInfo topic = broker.metadata().knownTopic(topicRequest.name);
             boolean allowed = broker.authorization().topic(context, AclOperation.READ, topicRequest.name);
             for (int index : topicRequest.partitionIndexes) {
                 DescribeProducersResponse.PartitionResponse out = new DescribeProducersResponse.PartitionResponse();

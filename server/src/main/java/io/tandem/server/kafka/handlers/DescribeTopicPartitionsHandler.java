@@ -83,7 +83,7 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
                 }
                 continue;
             }
-            TopicInfo topic = broker.metadata().topic(name);
+            TopicInfo topic = broker.metadata().knownTopic(name);
             if (topic == null) {
                 // Only named topics are reported missing; a listing of all topics skips one deleted meanwhile.
                 if (!allTopics) response.topics.add(missing(name));

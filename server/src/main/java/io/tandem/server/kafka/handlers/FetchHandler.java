@@ -82,7 +82,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         long now = System.currentTimeMillis();
         for (FetchRequest.FetchTopic topicRequest : session.topics()) {
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicRequest.topicId)
-                    : broker.metadata().topic(topicRequest.topic);
+                    : broker.metadata().knownTopic(topicRequest.topic);
             String topicName = version >= 13 ? (topic == null ? null : topic.name()) : topicRequest.topic;
             boolean readable = fromFollower ? replicaAllowed
                     : topicName == null || broker.authorization().topic(context, AclOperation.READ, topicName);

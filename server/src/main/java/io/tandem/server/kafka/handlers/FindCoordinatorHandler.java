@@ -110,7 +110,7 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
     /** The live broker leading the partition, or COORDINATOR_NOT_AVAILABLE while it has none. */
     private Found leaderOf(TopicInfo topic, int partition) {
         // The newest view: a topic created by this very lookup got its leaders after it was returned.
-        TopicInfo current = broker.metadata().topic(topic.name());
+        TopicInfo current = broker.metadata().knownTopic(topic.name());
         PartitionState state = (current != null ? current : topic).states().get(partition);
         for (BrokerRegistration b : broker.metadata().liveBrokers()) {
             if (state != null && b.brokerId() == state.leader()) return new Found(NONE, b);

@@ -43,7 +43,7 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
         for (ListOffsetsRequest.ListOffsetsTopic topicRequest : request.topics) {
             ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse();
             topicResponse.name = topicRequest.name;
-            TopicInfo topic = broker.metadata().topic(topicRequest.name);
+            TopicInfo topic = broker.metadata().knownTopic(topicRequest.name);
             boolean allowed = broker.authorization().topic(context, AclOperation.DESCRIBE, topicRequest.name);
             for (ListOffsetsRequest.ListOffsetsPartition p : topicRequest.partitions) {
                 ListOffsetsPartitionResponse out = new ListOffsetsPartitionResponse();

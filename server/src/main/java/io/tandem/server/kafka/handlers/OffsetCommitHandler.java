@@ -40,7 +40,7 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
         // Kafka: READ on the group for the whole commit, READ on each topic for its partitions.
         boolean groupAllowed = broker.authorization().group(context, AclOperation.READ, request.groupId);
         for (OffsetCommitRequest.OffsetCommitRequestTopic t : request.topics) {
-            TopicInfo topic = version >= 10 ? broker.metadata().topicById(t.topicId) : broker.metadata().topic(t.name);
+            TopicInfo topic = version >= 10 ? broker.metadata().topicById(t.topicId) : broker.metadata().knownTopic(t.name);
             String name = topic != null ? topic.name() : (version >= 10 ? t.topicId.toString() : t.name);
             boolean topicAllowed = (topic == null && version >= 10)
                     || broker.authorization().topic(context, AclOperation.READ, name);

@@ -43,7 +43,7 @@ final class OffsetDeleteHandler implements ApiHandler<OffsetDeleteRequest> {
             for (OffsetDeleteRequest.OffsetDeleteRequestTopic t : request.topics) {
                 OffsetDeleteResponse.OffsetDeleteResponseTopic topic = new OffsetDeleteResponse.OffsetDeleteResponseTopic();
                 topic.name = t.name;
-                boolean known = broker.metadata().topic(t.name) != null;
+                boolean known = broker.metadata().knownTopic(t.name) != null;
                 for (OffsetDeleteRequest.OffsetDeleteRequestPartition p : t.partitions) {
                     OffsetDeleteResponse.OffsetDeleteResponsePartition partition =
                             new OffsetDeleteResponse.OffsetDeleteResponsePartition();

@@ -171,7 +171,7 @@ final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequest> {
                     if (version >= 10) {
                         UUID id = ids.get(t.getKey());
                         if (id == null) {
-                            TopicInfo info = broker.metadata().topic(t.getKey());
+                            TopicInfo info = broker.metadata().knownTopic(t.getKey());
                             id = info == null ? ZERO_UUID : info.id();
                         }
                         topic.topicId = id;

@@ -36,7 +36,7 @@ final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpo
             OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult topicResult =
                     new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult();
             topicResult.topic = t.topic;
-            TopicInfo topic = broker.metadata().topic(t.topic);
+            TopicInfo topic = broker.metadata().knownTopic(t.topic);
             for (OffsetForLeaderEpochRequest.OffsetForLeaderPartition p : t.partitions) {
                 OffsetForLeaderEpochResponse.EpochEndOffset result =
                         new OffsetForLeaderEpochResponse.EpochEndOffset();

@@ -87,7 +87,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         Set<TopicPartition> partitions = new LinkedHashSet<>();
         for (ProduceRequest.TopicProduceData topicData : request.topicData) {
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicData.topicId)
-                    : broker.metadata().topic(topicData.name);
+                    : broker.metadata().knownTopic(topicData.name);
             if (topic == null || TopicNames.isInternal(topic.name())
                     || !broker.authorization().topic(context, AclOperation.WRITE, topic.name())) {
                 continue;
@@ -167,7 +167,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             topicResponse.name = topicData.name;
             topicResponse.topicId = topicData.topicId;
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicData.topicId)
-                    : broker.metadata().topic(topicData.name);
+                    : broker.metadata().knownTopic(topicData.name);
             String topicName = version >= 13 ? (topic == null ? null : topic.name()) : topicData.name;
             boolean writable = topicName == null || broker.authorization().topic(context, AclOperation.WRITE, topicName);
             for (ProduceRequest.PartitionProduceData data : topicData.partitionData) {

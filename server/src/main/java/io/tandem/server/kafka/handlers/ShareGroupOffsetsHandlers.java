@@ -71,7 +71,7 @@ final class ShareGroupOffsetsHandlers {
                     }
                 }
                 for (Map.Entry<String, List<Integer>> e : wanted.entrySet()) {
-                    TopicInfo topic = broker.metadata().topic(e.getKey());
+                    TopicInfo topic = broker.metadata().knownTopic(e.getKey());
                     DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic t =
                             new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic();
                     t.topicName = e.getKey();
@@ -123,7 +123,7 @@ final class ShareGroupOffsetsHandlers {
             }
             Map<ShareSessions.Key, Long> offsets = new LinkedHashMap<>();
             for (AlterShareGroupOffsetsRequest.AlterShareGroupOffsetsRequestTopic t : request.topics) {
-                TopicInfo topic = broker.metadata().topic(t.topicName);
+                TopicInfo topic = broker.metadata().knownTopic(t.topicName);
                 boolean readable = broker.authorization().topic(context, AclOperation.READ, t.topicName);
                 AlterShareGroupOffsetsResponse.AlterShareGroupOffsetsResponseTopic rt =
                         new AlterShareGroupOffsetsResponse.AlterShareGroupOffsetsResponseTopic();
@@ -163,7 +163,7 @@ final class ShareGroupOffsetsHandlers {
             DeleteShareGroupOffsetsResponse response = new DeleteShareGroupOffsetsResponse();
             List<UUID> topicIds = new ArrayList<>();
             for (DeleteShareGroupOffsetsRequest.DeleteShareGroupOffsetsRequestTopic t : request.topics) {
-                TopicInfo topic = broker.metadata().topic(t.topicName);
+                TopicInfo topic = broker.metadata().knownTopic(t.topicName);
                 DeleteShareGroupOffsetsResponse.DeleteShareGroupOffsetsResponseTopic rt =
                         new DeleteShareGroupOffsetsResponse.DeleteShareGroupOffsetsResponseTopic();
                 rt.topicName = t.topicName;

@@ -60,7 +60,7 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
         for (TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic t : request.topics) {
             // v6 names topics by id (an unknown id is UNKNOWN_TOPIC_ID, as OffsetCommit v10 answers it).
             TopicInfo topic = version >= TOPIC_ID_VERSION ? broker.metadata().topicById(t.topicId)
-                    : broker.metadata().topic(t.name);
+                    : broker.metadata().knownTopic(t.name);
             String name = topicKey(version, t, topic);
             boolean topicAllowed = (topic == null && version >= TOPIC_ID_VERSION)
                     || broker.authorization().topic(context, AclOperation.READ, name);
@@ -153,7 +153,7 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
             topic.name = t.name;
             topic.topicId = t.topicId;
             String name = topicKey(version, t, version >= TOPIC_ID_VERSION ? broker.metadata().topicById(t.topicId)
-                    : broker.metadata().topic(t.name));
+                    : broker.metadata().knownTopic(t.name));
             for (TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition p : t.partitions) {
                 TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition partition =
                         new TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition();

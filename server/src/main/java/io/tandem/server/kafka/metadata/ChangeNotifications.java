@@ -27,26 +27,57 @@ public final class ChangeNotifications {
 
     /** Deletes the notifications of every directory created more than {@code expirationMs} before {@code nowMs}. */
     public static int purgeExpired(ZnodeStore store, long expirationMs, long nowMs) throws Exception {
-        int purged = 0;
-        for (String[] directory : DIRECTORIES) {
-            purged += purgeExpired(store, directory[0], directory[1], expirationMs, nowMs);
-        }
-        return purged;
+        return purge(store, expirationMs, nowMs)[0];
     }
 
-    /** Deletes the notifications in {@code dir} (children starting with {@code prefix}) older than the expiration. */
-    static int purgeExpired(ZnodeStore store, String dir, String prefix, long expirationMs, long nowMs)
-            throws Exception {
-        int purged = 0;
-        for (String child : store.getChildren(dir)) {
-            if (!child.startsWith(prefix)) continue;
-            String path = dir + "/" + child;
-            long created = store.ctime(path);
-            if (created >= 0 && nowMs - created > expirationMs) {
-                store.deleteRecursive(path); // another broker purging at once is harmless: a missing node is skipped
-                purged++;
+    /** The notifications deleted and those left (not expired yet), over every directory. */
+    private static int[] purge(ZnodeStore store, long expirationMs, long nowMs) throws Exception {
+        int[] purgedAndLeft = new int[2];
+        for (String[] directory : DIRECTORIES) {
+            for (String child : store.getChildren(directory[0])) {
+                if (!child.startsWith(directory[1])) continue;
+                String path = directory[0] + "/" + child;
+                long created = store.ctime(path);
+                if (created >= 0 && nowMs - created > expirationMs) {
+                    store.deleteRecursive(path); // another broker purging at once is harmless: a missing node is skipped
+                    purgedAndLeft[0]++;
+                } else {
+                    purgedAndLeft[1]++;
+                }
             }
         }
-        return purged;
+        return purgedAndLeft;
+    }
+
+    /**
+     * The broker's periodic purge, which reads ZooKeeper only while there may be something to purge: at start, after
+     * a notification appeared in one of the directories (a child watch on each says so), and while a pass leaves
+     * some not yet expired. A broker of a cluster where nothing changes sends ZooKeeper nothing for it, as a Kafka
+     * broker, which purges only when it processes a notification; before, every broker read the four directories
+     * every minute for ever. A store without watches (a local directory, one process) is looked at every time.
+     */
+    public static final class Purger {
+        private final ZnodeStore store;
+        private final java.util.concurrent.atomic.AtomicBoolean due = new java.util.concurrent.atomic.AtomicBoolean(true);
+
+        public Purger(ZnodeStore store) {
+            this.store = store;
+            if (store.watches()) {
+                for (String[] directory : DIRECTORIES) store.watchChildren(directory[0], () -> due.set(true));
+            }
+        }
+
+        /** {@link #purgeExpired} when due; 0 without a read otherwise. */
+        public int purgeIfDue(long expirationMs, long nowMs) throws Exception {
+            if (store.watches() && !due.getAndSet(false)) return 0;
+            boolean lookAgain = true; // a failed pass is tried again next time
+            try {
+                int[] purgedAndLeft = purge(store, expirationMs, nowMs);
+                lookAgain = purgedAndLeft[1] > 0;
+                return purgedAndLeft[0];
+            } finally {
+                if (lookAgain) due.set(true);
+            }
+        }
     }
 }

@@ -198,7 +198,12 @@ public final class ClusterMetadata implements AutoCloseable {
         return info;
     }
 
-    /** The topic, re-read from the store when this broker does not know it (another broker may have made it). */
+    /**
+     * The topic, re-read from the store when this broker does not know it (another broker may have made it): for the
+     * controller's requests and the broker's own internal topics. A client's request is answered from the cache
+     * ({@link #knownTopic}), as Kafka's MetadataCache answers it: reading here for a topic nobody made let a client
+     * asking for it again and again cost a ZooKeeper read per request.
+     */
     public TopicInfo topic(String name) {
         TopicInfo info = topics.get(name);
         if (info != null) return info;
@@ -209,7 +214,10 @@ public final class ClusterMetadata implements AutoCloseable {
         }
     }
 
-    /** The topic if this broker knows it, never reading the store (for per-heartbeat lookups). */
+    /**
+     * The topic if this broker knows it, never reading the store: what a client's request is answered from. The
+     * controller's UpdateMetadata keeps it current (a new topic is read in when the controller first names it).
+     */
     public TopicInfo knownTopic(String name) {
         return topics.get(name);
     }
@@ -334,7 +342,7 @@ public final class ClusterMetadata implements AutoCloseable {
      */
     public synchronized TopicInfo createPartitions(String name, int totalCount, List<List<Integer>> manualAssignment,
                                                    boolean validateOnly) throws Exception {
-        TopicInfo info = topic(name);
+        TopicInfo info = topics.get(name); // a client's request: the cache answers, as for every other request
         if (info == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
         int current = info.partitionCount();
         if (totalCount < current) {
@@ -395,6 +403,19 @@ public final class ClusterMetadata implements AutoCloseable {
         TopicInfo updated = new TopicInfo(name, info.id(), info.replicas(), info.states(), new LinkedHashMap<>(configs));
         topics.put(name, updated);
         return updated;
+    }
+
+    /**
+     * A change notification named the topic (its config was changed, maybe through another broker): the topic, if
+     * this broker knows it, with its overrides read again; null for a topic it does not know (nothing is read).
+     */
+    public TopicInfo reloadTopicConfig(String name) throws Exception {
+        TopicInfo info = topics.get(name);
+        if (info == null) return null;
+        Map<String, String> configs = KafkaZkLayout.decodeEntityConfig(store.getData(KafkaZkLayout.topicConfigPath(name)));
+        TopicInfo updated = new TopicInfo(name, info.id(), info.replicas(), info.states(), configs);
+        // Only over the value read above: a topic deleted, re-created or re-assigned meanwhile keeps what it has now.
+        return topics.replace(name, info, updated) ? updated : null;
     }
 
     /** Broker-level dynamic config overrides, {@code /config/brokers/<id>}. */

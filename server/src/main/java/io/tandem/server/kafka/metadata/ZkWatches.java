@@ -25,8 +25,35 @@ final class ZkWatches {
     /** The store's current session (replaced after an expiry). */
     private final Supplier<ZkClient> client;
     private final BooleanSupplier closed;
-    private final ConcurrentHashMap<String, Runnable> childWatches = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Runnable> nodeWatches = new ConcurrentHashMap<>();
+    /**
+     * The listeners by path: several parts of a broker may follow one path (the quotas and the dynamic and topic
+     * configs all follow {@code /config/changes}), and each is told: a second one replaced the first before, and
+     * the quotas stopped hearing of changes made through other brokers. A listener from the same place in the code
+     * (the same lambda or method reference, so the same class) replaces the one set there before, as every listener
+     * did: the controller sets its watch on a topic again each time it loads it.
+     */
+    private final ConcurrentHashMap<String, Listeners> childWatches = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Listeners> nodeWatches = new ConcurrentHashMap<>();
+
+    /** Every listener of one path, by the class of its code; one failing does not keep the others from being told. */
+    private static final class Listeners implements Runnable {
+        private final ConcurrentHashMap<Class<?>, Runnable> all = new ConcurrentHashMap<>();
+
+        void add(Runnable listener) {
+            all.put(listener.getClass(), listener);
+        }
+
+        @Override
+        public void run() {
+            for (Runnable listener : all.values()) {
+                try {
+                    listener.run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "A ZooKeeper watch listener failed: " + e);
+                }
+            }
+        }
+    }
 
     ZkWatches(Supplier<ZkClient> client, BooleanSupplier closed) {
         this.client = client;
@@ -34,12 +61,16 @@ final class ZkWatches {
     }
 
     void watchChildren(String path, Runnable listener) {
-        childWatches.put(path, listener);
+        Listeners listeners = new Listeners();
+        Listeners existing = childWatches.putIfAbsent(path, listeners);
+        (existing == null ? listeners : existing).add(listener);
         armChildren(path);
     }
 
     void watchNode(String path, Runnable listener) {
-        nodeWatches.put(path, listener);
+        Listeners listeners = new Listeners();
+        Listeners existing = nodeWatches.putIfAbsent(path, listeners);
+        (existing == null ? listeners : existing).add(listener);
         armNode(path);
     }
 
@@ -52,14 +83,14 @@ final class ZkWatches {
     /** The client's watcher: a fired watch is armed again and its listener runs. */
     void onWatchEvent(io.tandem.zk.client.WatchedEvent event) {
         if (closed.getAsBoolean() || event.path() == null) return;
-        Runnable children = childWatches.get(event.path());
+        Listeners children = childWatches.get(event.path());
         if (children != null && (event.type() == EventType.NODE_CHILDREN_CHANGED
                 || event.type() == EventType.NODE_CREATED
                 || event.type() == EventType.NODE_DELETED)) {
             armChildren(event.path());
             children.run();
         }
-        Runnable node = nodeWatches.get(event.path());
+        Listeners node = nodeWatches.get(event.path());
         if (node != null && event.type() != EventType.NODE_CHILDREN_CHANGED) {
             armNode(event.path());
             node.run();

@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.metadata;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +31,52 @@ class ChangeNotificationsTest {
     void shouldPurgeOnlyExpiredNotificationsFromALocalStore(@TempDir Path dir) throws Exception {
         try (LocalZnodeStore store = new LocalZnodeStore(dir)) {
             shouldPurgeOnlyExpiredNotifications(store);
+        }
+    }
+
+    /**
+     * The periodic purge reads nothing while nothing changes: after a pass that found no notification, the next reads
+     * ZooKeeper only once one appeared (its directory's watch), and keeps looking while one is left to expire.
+     */
+    @Test
+    void shouldReadNothingForThePurgeWhileNoNotificationAppears(@TempDir Path dir) throws Exception {
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+             ZkZnodeStore zk = ZkZnodeStore.connect(zookeeper.zookeeperConnect(), Duration.ofSeconds(10),
+                     Duration.ofSeconds(30));
+             ZkZnodeStore writer = ZkZnodeStore.connect(zookeeper.zookeeperConnect(), Duration.ofSeconds(10),
+                     Duration.ofSeconds(30))) {
+            AtomicInteger reads = new AtomicInteger();
+            ZnodeStore store = new ForwardingZnodeStore(zk) {
+                @Override
+                public List<String> getChildren(String path) throws Exception {
+                    reads.incrementAndGet();
+                    return inner.getChildren(path);
+                }
+            };
+            for (String path : KafkaZkLayout.PERSISTENT_PATHS) writer.create(path, new byte[0], false);
+            ChangeNotifications.Purger purger = new ChangeNotifications.Purger(store);
+            long now = System.currentTimeMillis();
+            assertEquals(0, purger.purgeIfDue(ChangeNotifications.EXPIRATION_MS, now));
+            assertEquals(4, reads.get(), "the first pass reads the four directories");
+            for (int pass = 0; pass < 3; pass++) purger.purgeIfDue(ChangeNotifications.EXPIRATION_MS, now);
+            assertEquals(4, reads.get(), "nothing appeared: nothing read");
+
+            writer.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX, new byte[0]);
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (reads.get() == 4) {
+                assertTrue(System.currentTimeMillis() < deadline, "a pass after the notification appeared");
+                purger.purgeIfDue(ChangeNotifications.EXPIRATION_MS, now);
+                Thread.sleep(20);
+            }
+            int afterAppeared = reads.get();
+            purger.purgeIfDue(ChangeNotifications.EXPIRATION_MS, now);
+            assertEquals(afterAppeared + 4, reads.get(), "one left to expire: looked at again");
+            assertEquals(1, purger.purgeIfDue(0, System.currentTimeMillis() + 10_000), "expired now: purged");
+            Thread.sleep(200); // the deletion's own watch event makes one more pass due, which finds nothing
+            purger.purgeIfDue(ChangeNotifications.EXPIRATION_MS, now);
+            int settled = reads.get();
+            for (int pass = 0; pass < 3; pass++) purger.purgeIfDue(ChangeNotifications.EXPIRATION_MS, now);
+            assertEquals(settled, reads.get(), "all purged, nothing new: nothing read");
         }
     }
 

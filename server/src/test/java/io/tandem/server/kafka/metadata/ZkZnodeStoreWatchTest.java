@@ -53,6 +53,29 @@ class ZkZnodeStoreWatchTest {
         }
     }
 
+    /**
+     * The quotas and the config change listener both follow {@code /config/changes} on a broker's one store: both are
+     * told of each change (the second listener replaced the first, and the quotas went deaf to other brokers). A
+     * listener set again from the same code replaces its earlier self, so one set per load is not told twice.
+     */
+    @Test
+    void everyListenerOfAPathIsToldAndOneSetAgainFromTheSameCodeOnlyOnce(@TempDir Path dir) throws Exception {
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+             ZkZnodeStore store = connect(zookeeper.zookeeperConnect());
+             ZkZnodeStore writer = connect(zookeeper.zookeeperConnect())) {
+            writer.create("/changes", new byte[0], false);
+            java.util.concurrent.atomic.AtomicInteger first = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger second = new java.util.concurrent.atomic.AtomicInteger();
+            store.watchChildren("/changes", first::incrementAndGet);
+            for (int load = 0; load < 2; load++) store.watchChildren("/changes", () -> second.incrementAndGet());
+            store.getChildren("/changes"); // answered after the reads that set the watch
+            writer.create("/changes/one", new byte[0], false);
+            await(() -> first.get() == 1 && second.get() == 1, "both listeners told once: " + first + ", " + second);
+            Thread.sleep(200);
+            assertTrue(first.get() == 1 && second.get() == 1, "told once each: " + first + ", " + second);
+        }
+    }
+
     @Test
     void aChildWatchWhoseReArmingReadIsLostToAConnectionDropStillSeesTheNextChange(@TempDir Path dir) throws Exception {
         try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));

@@ -1,0 +1,105 @@
+package io.tandem.server.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Dynamic configs are followed as Kafka 3.9's ZkConfigManager follows them: a change made through one broker (the
+ * cluster default of the brokers' settings, a topic's override) is in force on the other within a second, by the
+ * notification under {@code /config/changes} and a watch on it, and a broker with nothing to do sends ZooKeeper
+ * nothing. The second broker reaches ZooKeeper through a relay that records its requests (pings left out). Before,
+ * it read its dynamic settings every second whatever happened, and never learnt of a topic override made elsewhere.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ConfigChangeWatchTest {
+    private static final long APPLIED_WITHIN_MS = 1_000;
+    private static final long IDLE_MS = 3_000;
+
+    @Test
+    void aChangeThroughOneBrokerIsInForceOnTheOtherWithinASecondAndAnIdleBrokerReadsNothing(@TempDir Path dir)
+            throws Exception {
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
+                     .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+             ZooKeeperRequestRecorder recorder = new ZooKeeperRequestRecorder(zookeeper.zookeeperConnect(), Set.of());
+             Tandem first = broker(dir, 1, zookeeper.zookeeperConnect());
+             Tandem second = broker(dir, 2, recorder.connectString());
+             Admin viaFirst = admin(first);
+             Admin viaSecond = admin(second)) {
+            viaFirst.createTopics(List.of(new NewTopic("watched", 1, (short) 2))).all().get(30, TimeUnit.SECONDS);
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "watched");
+            awaitValue(viaSecond, topic, "retention.ms", "604800000", 30_000); // the second broker knows the topic
+
+            // The cluster default of every broker's settings, set through the first broker.
+            ConfigResource secondBroker = new ConfigResource(ConfigResource.Type.BROKER, "2");
+            alter(viaFirst, new ConfigResource(ConfigResource.Type.BROKER, ""), "log.retention.ms", "3600000");
+            long tookMs = awaitValue(viaSecond, secondBroker, "log.retention.ms", "3600000", 10_000);
+            assertTrue(tookMs <= APPLIED_WITHIN_MS, "the cluster default reached broker 2 in " + tookMs + " ms");
+
+            // A topic's override, set through the first broker.
+            alter(viaFirst, topic, "retention.ms", "7200000");
+            tookMs = awaitValue(viaSecond, topic, "retention.ms", "7200000", 10_000);
+            assertTrue(tookMs <= APPLIED_WITHIN_MS, "the topic override reached broker 2 in " + tookMs + " ms");
+
+            recorder.awaitQuiet(1_000, 10_000);
+            int mark = recorder.mark();
+            Thread.sleep(IDLE_MS);
+            assertEquals(List.of(), recorder.since(mark), "ZooKeeper requests of an idle broker over " + IDLE_MS
+                    + " ms");
+        }
+    }
+
+    private static Tandem broker(Path dir, int id, String zookeeperConnect) throws Exception {
+        return Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
+                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeperConnect));
+    }
+
+    private static Admin admin(Tandem broker) {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
+    }
+
+    private static void alter(Admin admin, ConfigResource resource, String key, String value) throws Exception {
+        Map<ConfigResource, Collection<AlterConfigOp>> ops = Map.of(resource,
+                List.of(new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET)));
+        admin.incrementalAlterConfigs(ops).all().get(30, TimeUnit.SECONDS);
+    }
+
+    /** Milliseconds until DescribeConfigs shows {@code key} at {@code value} (asked every 20 ms, fails after max). */
+    private static long awaitValue(Admin admin, ConfigResource resource, String key, String value, long maxMs)
+            throws Exception {
+        long start = System.nanoTime();
+        while (true) {
+            String now;
+            try {
+                ConfigEntry entry = admin.describeConfigs(List.of(resource)).all().get(10, TimeUnit.SECONDS)
+                        .get(resource).get(key);
+                now = entry == null ? null : entry.value();
+            } catch (java.util.concurrent.ExecutionException e) {
+                now = e.getCause().toString(); // the topic not known there yet
+            }
+            long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            if (value.equals(now)) return elapsedMs;
+            assertTrue(elapsedMs < maxMs, resource + " " + key + " is still " + now + " after " + elapsedMs + " ms");
+            Thread.sleep(20);
+        }
+    }
+}
