@@ -78,7 +78,9 @@ final class SimulatedSessionClients {
         for (int i = 0; i < holders.length; i++) {
             holders[i] = new Holder(i + 1, 100 * (2 + random.nextInt(14)), 1 + random.nextInt(serverCount));
         }
-        this.containerRandom = new SplittableRandom(seed ^ 0xC0_47A1_4E25L);
+        // The salt leaves seeds 3071 and 3048 without containers: shouldPassTheSeedsThatCaughtDriverFlaws replays them
+        // as they ran when they caught their flaws.
+        this.containerRandom = new SplittableRandom(seed ^ 0xC0_47A1_4E2BL);
         this.containers = containerRandom.nextBoolean();
         if (containers) {
             sim.count("runs with containers");
