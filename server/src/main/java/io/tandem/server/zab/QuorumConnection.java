@@ -80,6 +80,11 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
         transport.register(peer, channel, dialler);
     }
 
+    private static String remoteHost(ChannelHandlerContext context) {
+        return context.channel().remoteAddress() instanceof java.net.InetSocketAddress address
+                && address.getAddress() != null ? address.getAddress().getHostAddress() : "";
+    }
+
     @Override
     protected void channelRead0(ChannelHandlerContext context, ByteBuf frame) {
         if (peer < 0) {
@@ -93,8 +98,12 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
                 return;
             }
             if (transport.tls() != null) {
+                // A member's certificate must name its server line's host. A stranger has no line: its certificate
+                // must name the address it dials from, as Apache's ZKTrustManager checks a client (by IP address
+                // only here: the reverse lookup Apache tries next would block the event loop).
+                String host = member ? transport.peers().get(id).host() : remoteHost(context);
                 String refusal = transport.tls().checkDialler(context.pipeline().get(io.netty.handler.ssl.SslHandler.class)
-                        .engine(), transport.peers().get(id).host());
+                        .engine(), host);
                 if (refusal != null) {
                     transport.authWarning(id, "server {0}: closing quorum connection from {1} claiming to be server {2}: {3}",
                             myId, context.channel().remoteAddress(), id, refusal);

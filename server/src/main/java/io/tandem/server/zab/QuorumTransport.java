@@ -544,12 +544,13 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     /**
      * Whether a connection from server {@code id}, which the configuration does not name, may stay: Apache's election
      * port takes a connection from any server id, and a notification from a server it does not know is answered with
-     * its configuration, which is how a removed server learns that it was added back. Only with plain connections
-     * (mutual TLS checks the dialler's host name against the member's address, which a stranger has none of), and at
-     * most {@link #STRANGER_CONNECTIONS_MAX} at a time.
+     * its configuration, which is how a removed server learns that it was added back. With mutual TLS too, as Apache's
+     * quorum TLS takes any server id with a trusted certificate: a stranger's certificate is checked against the
+     * address it dials from, having no server line ({@code QuorumConnection}). At most
+     * {@link #STRANGER_CONNECTIONS_MAX} at a time.
      */
     boolean acceptsStranger(int id) {
-        if (tls != null || closed) {
+        if (closed) {
             return false;
         }
         Map<Integer, Peer> members = peers;

@@ -15,11 +15,14 @@ import io.tandem.zk.wire.ZkFrameDecoder;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.Comparator;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 
@@ -32,7 +35,13 @@ final class ClientListener {
 
     private final ZkServer server;
     private final ZkServerConfig config;
-    private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
+    /**
+     * In the order they opened, not by identity hash code: closeAll and the session touches walk it, and the
+     * deterministic simulator must see the same order on every run of a seed (SimulatorRepeatabilityTest).
+     */
+    private final Set<ServerConnection> connections =
+            new ConcurrentSkipListSet<>(Comparator.comparingLong(ServerConnection::openOrder));
+    private final AtomicLong opened = new AtomicLong();
     /** Every accepted socket, also those not yet {@link #opened}: {@link #stopAccepting()} must reach each (AcceptedChannels). */
     private final AcceptedChannels accepted = new AcceptedChannels();
     /** Admitted connections per client address, for maxClientCnxns; counted atomically across event loops. */
@@ -106,6 +115,11 @@ final class ClientListener {
     /** The open connections (a live view; safe to walk from any thread). */
     Set<ServerConnection> connections() {
         return connections;
+    }
+
+    /** The next connection's place in {@link #connections}: one more than the last one's. */
+    long nextOpenOrder() {
+        return opened.incrementAndGet();
     }
 
     void opened(ServerConnection connection) {

@@ -91,15 +91,22 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     private long latencyCount;
     /** Frames the replies and events, batched per connection off the event loop. */
     private final ReplyWriter replies;
+    private final long openOrder;
 
     ServerConnection(ZkServer server, Channel channel) {
         this.server = server;
+        this.openOrder = server.listener.nextOpenOrder();
         this.channel = channel;
         this.fieldBytesMax = JuteLimits.fieldBytesMax(server.config.frameBytesMax(), server.config.frameBytesMax());
         this.gate = new ReadGate(channel, server.outstanding, server.globalOutstandingLimit(), this::drainHeld);
         this.auth = new ConnectionAuth(server, channel::remoteAddress);
         this.authInfo = auth.ids;
         this.replies = new ReplyWriter(server, channel, () -> closing, packetsSent);
+    }
+
+    /** Where this connection sits in the listener's set of open connections (ClientListener.connections). */
+    long openOrder() {
+        return openOrder;
     }
 
     SocketAddress remoteAddress() {

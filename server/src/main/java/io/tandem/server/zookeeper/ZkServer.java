@@ -186,6 +186,7 @@ public final class ZkServer implements AutoCloseable {
         server.commitPath = ensemble;
         server.sessions.startIds(myId, clock.currentTimeMillis());
         server.sessions.useClock(clock::nanoTime); // sessions expire on the virtual clock, so a seed replays
+        server.containers.useClock(clock); // and containers and TTL nodes are swept on it
         server.running = true;
         return server;
     }

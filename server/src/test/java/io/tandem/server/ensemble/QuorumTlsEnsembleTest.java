@@ -15,16 +15,69 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Three in-process members with Apache's sslQuorum=true and ssl.quorum.* key and trust stores form an ensemble over
- * mutual TLS and serve a write through a follower; a member whose certificate the others do not trust never joins.
+ * mutual TLS and serve a write through a follower; a member whose certificate the others do not trust never joins; a
+ * member removed by reconfig and added back rejoins over TLS without a restart, as over plain connections.
  */
 class QuorumTlsEnsembleTest {
     @TempDir
     Path dir;
     private TestEnsemble ensemble;
+    private ReconfigFixture fixture;
 
     @AfterEach
-    void stop() {
-        if (ensemble != null) ensemble.close();
+    void stop() throws InterruptedException {
+        if (fixture != null) fixture.close();
+        else if (ensemble != null) ensemble.close();
+    }
+
+    @Test
+    void aRemovedMemberAddedBackRejoinsOverMutualTls() throws Exception {
+        QuorumCertificates certificates = QuorumCertificates.create(dir);
+        ensemble = new TestEnsemble(dir);
+        ensemble.extraSettings.putAll(certificates.settings(certificates.member));
+        ensemble.extraSettings.put("4lw.commands.whitelist", "srvr");
+        fixture = new ReconfigFixture(ensemble);
+        // Members 1 and 2 first, so that the member removed (3) has the highest id: no member dials it (the higher id
+        // dials), so it must ask to be let back in itself, over connections it dials while no configuration names it.
+        ensemble.start(1);
+        ensemble.start(2);
+        int leader = ensemble.awaitServing(30_000);
+        int removedId = 3;
+        ensemble.start(removedId);
+        long joined = System.currentTimeMillis() + 20_000;
+        while (!ensemble.mode(removedId).equals("follower")) {
+            assertTrue(System.currentTimeMillis() < joined, "member 3 joins: " + ensemble.mode(removedId));
+            Thread.sleep(50);
+        }
+        org.apache.zookeeper.admin.ZooKeeperAdmin admin = fixture.superAdmin(leader);
+        String removed = ReconfigFixture.text(admin.reconfigure((String) null, Integer.toString(removedId), null, -1,
+                null));
+        assertFalse(removed.contains("server." + removedId + "="), removed);
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (ensemble.mode(removedId).equals("follower")) {
+            assertTrue(System.currentTimeMillis() < deadline, "the removed member stops serving");
+            Thread.sleep(50);
+        }
+        ZooKeeper viaLeader = fixture.client(leader);
+        viaLeader.create("/while-removed", "missed".getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                CreateMode.PERSISTENT);
+
+        String line = "server." + removedId + "=" + ensemble.serverLine(removedId) + ":participant;127.0.0.1:"
+                + ensemble.clientPort(removedId);
+        String readded = ReconfigFixture.text(admin.reconfigure(line, null, null, -1, null));
+        assertTrue(readded.contains(line + "\n"), readded);
+        deadline = System.currentTimeMillis() + 30_000;
+        while (!ensemble.mode(removedId).equals("follower")) {
+            assertTrue(System.currentTimeMillis() < deadline, "the member added back follows the leader again over"
+                    + " TLS: " + ensemble.mode(removedId));
+            Thread.sleep(100);
+        }
+        ZooKeeper viaRejoined = fixture.client(removedId);
+        viaRejoined.sync("/while-removed", (rc, path, ctx) -> { }, null);
+        assertEquals("missed", ReconfigFixture.text(viaRejoined.getData("/while-removed", false, null)),
+                "it synced what was written while it was out");
+        viaRejoined.create("/through-the-rejoined-member", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                CreateMode.PERSISTENT);
     }
 
     @Test

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Changing the voters by reconfig on real members, through the Java client's {@link ZooKeeperAdmin#reconfigure}: a
  * fourth voter started with a zoo.cfg naming itself and the three voters joins, syncs and its acknowledgement counts
- * in the new quorum (3 of 4); a removed follower stops serving while the others go on; a removed leader commits the
+ * in the new quorum (3 of 4); two joiners added by one reconfig both count (3 of 5), and two voters removed by one
+ * reconfig leave it (2 of 3); a removed follower stops serving while the others go on; a removed leader commits the
  * reconfig, steps down and the remaining voters elect a new one.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
@@ -141,7 +142,7 @@ class VoterReconfigEnsembleTest {
     }
 
     @Test
-    void twoVotersAddedByOneReconfigJoinAndBothCountInTheNewQuorum() throws Exception {
+    void twoVotersAddedByOneReconfigJoinAndBothCountThenTwoRemovedByOneReconfigLeaveTheQuorum() throws Exception {
         startVoters(2);
         int second = JOINER + 1;
         ensemble.joiners.add(second);
@@ -177,6 +178,31 @@ class VoterReconfigEnsembleTest {
         viaSecond.sync("/with-both-joiners");
         assertTrue(viaSecond.exists("/with-both-joiners", false) != null);
         assertTrue(viaSecond.exists("/before-both", false) != null, "synced from the leader");
+
+        // Then both old followers leave by one reconfig: three voters (the leader and the joiners), quorum two. The
+        // joint quorum of the old five and the new three is the leader and both joiners.
+        int[] leaving = new int[2];
+        int n = 0;
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            if (id != leader) {
+                leaving[n++] = id;
+            }
+        }
+        String shrunk = text(superAdmin(leader).reconfigure((String) null, leaving[0] + "," + leaving[1], null, -1,
+                null));
+        for (int id : leaving) {
+            assertFalse(shrunk.contains("server." + id + "="), shrunk);
+        }
+        assertTrue(shrunk.contains("server." + JOINER + "=") && shrunk.contains("server." + second + "="), shrunk);
+        viaSecond.sync("/zookeeper/config");
+        assertEquals(shrunk, text(viaSecond.getConfig(false, null)), "the joiner holds the configuration of three");
+        // Two of three: with the second joiner down too, the leader and the first joiner commit alone (two of the old
+        // five would not).
+        ensemble.stop(second);
+        viaLeader.create("/two-of-three", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        ZooKeeper viaFirst = client(JOINER);
+        viaFirst.sync("/two-of-three");
+        assertTrue(viaFirst.exists("/two-of-three", false) != null);
     }
 
     @Test

@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * sslQuorum's mutual TLS on the quorum port: members whose certificates each other trusts connect and carry
  * messages (forwarded requests included); a member with an untrusted certificate, a plain-TCP stranger, and a member
  * whose trusted certificate names another host than its server line never become peers, and nothing they send
- * reaches Zab.
+ * reaches Zab; a server no configuration names, with a trusted certificate naming its address, may send
+ * notifications only.
  */
 class QuorumTlsTransportTest {
     @TempDir
@@ -103,6 +104,35 @@ class QuorumTlsTransportTest {
              QuorumTransport impostor = transport(2, peers, certificates.otherHost, new LinkedBlockingQueue<>())) {
             assertFalse(connectedWithin(one, 2, 3_000));
             assertNull(at1.poll(300, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    @Test
+    void shouldTakeOnlyNotificationsFromAStrangerWhoseTrustedCertificateNamesItsAddress() throws Exception {
+        // Server 2 is no member of server 1's configuration (removed, or not added yet): as with plain connections and
+        // as Apache's quorum TLS, its notifications are taken, which is how a removed server learns it was added back.
+        Map<Integer, QuorumTransport.Peer> peers = peers();
+        Map<Integer, QuorumTransport.Peer> onlyOne = Map.of(1, peers.get(1));
+        LinkedBlockingQueue<Received> at1 = new LinkedBlockingQueue<>();
+        ZabMessage.Notification question = new ZabMessage.Notification(2, 0, 0, 1, Role.LOOKING);
+        try (QuorumTransport one = transport(1, onlyOne, certificates.member, at1);
+             QuorumTransport two = transport(2, peers, certificates.member, new LinkedBlockingQueue<>())) {
+            assertTrue(connectedWithin(two, 1, 10_000), "a stranger with a trusted certificate naming its address");
+            two.send(1, question);
+            assertEquals(new Received(2, question), at1.poll(10, TimeUnit.SECONDS));
+            two.send(1, new ZabMessage.Ping(7, 1));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (two.isConnected(1) && System.nanoTime() - deadline < 0) Thread.sleep(10);
+            assertNull(at1.poll(300, TimeUnit.MILLISECONDS), "anything but a notification closes its connection");
+        }
+        // Trusted, but naming other.example, not the address it dials from.
+        LinkedBlockingQueue<Received> again = new LinkedBlockingQueue<>();
+        Map<Integer, QuorumTransport.Peer> fresh = peers();
+        try (QuorumTransport one = transport(1, Map.of(1, fresh.get(1)), certificates.member, again);
+             QuorumTransport two = transport(2, fresh, certificates.otherHost, new LinkedBlockingQueue<>())) {
+            assertFalse(connectedWithin(one, 2, 3_000));
+            two.send(1, question);
+            assertNull(again.poll(300, TimeUnit.MILLISECONDS), "a stranger whose certificate names another host");
         }
     }
 

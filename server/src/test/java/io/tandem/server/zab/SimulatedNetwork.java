@@ -66,6 +66,7 @@ final class SimulatedNetwork {
             if (message.held) {
                 sim.count("message held by a partition, delivered after it healed");
             }
+            sim.events.delivery(step, message.from, message.to, message.message);
             long earlyDecisions = to.machine.earlyDecisions();
             if (sim.batchInputs) {
                 to.driver.receive(message.from, message.message); // stepping an input does no I/O: no crash here

@@ -1,7 +1,6 @@
 package io.tandem.server.zab;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,7 +27,6 @@ final class ZabSimulator {
     static final int TICK_STEPS = 10;
     /** One step on the virtual clock; a tick is {@link #TICK_STEPS} of them. */
     static final long STEP_NANOS = 10_000_000;
-    private static final int TRACE_LINES_MAX = 300;
 
     /** What survives a crash of the log's unsynced tail. */
     enum Tail { KEEP, LOSE, RANDOM_PREFIX }
@@ -61,7 +59,8 @@ final class ZabSimulator {
     final ZabConfig baseConfig;
     private long step;
     final SimulatedNetwork network;
-    private final ArrayDeque<String> trace = new ArrayDeque<>();
+    /** Every event of the run as one hash (what SimulatorRepeatabilityTest compares), and the last ones as text. */
+    final EventTrace events = new EventTrace();
     private long writesSubmitted;
     private long writesAccepted;
     final HistoryChecker checker = new HistoryChecker(this);
@@ -554,10 +553,7 @@ final class ZabSimulator {
     // ------------------------------------------------------------------------------------------------ reporting
 
     void trace(String line) {
-        if (trace.size() == TRACE_LINES_MAX) {
-            trace.removeFirst();
-        }
-        trace.addLast("[step " + step + "] " + line);
+        events.line(step, line);
     }
 
     String replayCommand() {
@@ -584,7 +580,7 @@ final class ZabSimulator {
             message.append("  ").append(connections.describe()).append('\n');
         }
         message.append("last events:\n");
-        for (String line : trace) {
+        for (String line : events.lastLines()) {
             message.append("  ").append(line).append('\n');
         }
         return new AssertionError(message.toString());

@@ -138,8 +138,11 @@ public final class SimulatedMember implements ZabServer.Application {
         if (readOnlyMode) {
             settings.put(ZkServerConfig.READ_ONLY_MODE, "true");
         }
+        // Containers are swept every 5 ticks (Apache's default is a minute, longer than a run): SimulatedSessionClients'
+        // containers are deleted within the run, on the virtual clock.
         Map<String, String> serverSettings = Map.of("tickTime", "100", "maxSessionTimeout", "30000",
-                "snapCount", Integer.toString(snapCount), "reconfigEnabled", "true");
+                "snapCount", Integer.toString(snapCount), "reconfigEnabled", "true",
+                "znode.container.checkIntervalMs", "500");
         ZkServerConfig config = ZkServerConfig.from("127.0.0.1", 0, Path.of("simulated"), serverSettings::get);
         CommitClock clock = new CommitClock() {
             @Override
