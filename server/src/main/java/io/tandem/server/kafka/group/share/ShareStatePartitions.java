@@ -31,11 +31,14 @@ final class ShareStatePartitions {
     private final SharePersister persister;
     private final ShareGroupStore store;
     private final TopicsView topics;
+    private final SharePartitionManager partitions;
 
-    ShareStatePartitions(SharePersister persister, ShareGroupStore store, TopicsView topics) {
+    ShareStatePartitions(SharePersister persister, ShareGroupStore store, TopicsView topics,
+                         SharePartitionManager partitions) {
         this.persister = persister;
         this.store = store;
         this.topics = topics;
+        this.partitions = partitions;
     }
 
     /**
@@ -115,7 +118,7 @@ final class ShareStatePartitions {
     List<ShareGroupCoordinator.PartitionOffset> offsets(ShareGroup group, long nowMs) {
         List<ShareGroupCoordinator.PartitionOffset> result = new ArrayList<>();
         for (ShareSessions.Key k : withState(group)) {
-            SharePartition p = group.partitions.get(k);
+            SharePartition p = partitions.loaded(group.groupId, k.topicId(), k.partition());
             long start;
             if (p != null) {
                 p.expireLocks(nowMs);
@@ -132,9 +135,9 @@ final class ShareStatePartitions {
         return result;
     }
 
-    /** Every share-partition of the group that may have state: those in use and those initialized. */
-    static Set<ShareSessions.Key> withState(ShareGroup group) {
-        Set<ShareSessions.Key> keys = new LinkedHashSet<>(group.partitions.keySet());
+    /** Every share-partition of the group that may have state: those in use here and those initialized. */
+    Set<ShareSessions.Key> withState(ShareGroup group) {
+        Set<ShareSessions.Key> keys = new LinkedHashSet<>(partitions.ofGroup(group.groupId).keySet());
         for (Map.Entry<UUID, SortedSet<Integer>> e : group.initialized.entrySet()) {
             for (int p : e.getValue()) keys.add(new ShareSessions.Key(e.getKey(), p));
         }
