@@ -132,6 +132,9 @@ final class ShareStatePartitions {
             }
             result.add(new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(), start));
         }
+        // By topic and partition: which of them happen to be loaded on this broker must not change the answer.
+        result.sort(java.util.Comparator.comparing(ShareGroupCoordinator.PartitionOffset::topicId)
+                .thenComparingInt(ShareGroupCoordinator.PartitionOffset::partition));
         return result;
     }
 
