@@ -270,7 +270,7 @@ public final class ShareGroupCoordinator {
                     try {
                         // Read to find it readable (its topic may be gone); the partition's leader loads it on first
                         // use, whichever broker that is.
-                        persister.read(groupId, t.getKey(), p);
+                        persister.summary(groupId, t.getKey(), p);
                         statePartitions.initialized(group, t.getKey(), p, true);
                     } catch (ApiException e) {
                         // Its topic is gone, or another writer fenced this reader: the share-partition comes back
@@ -347,7 +347,8 @@ public final class ShareGroupCoordinator {
         for (Map.Entry<ShareSessions.Key, Long> e : offsets.entrySet()) {
             SharePartition p = partitions.loaded(groupId, e.getKey().topicId(), e.getKey().partition());
             if (p == null) {
-                SharePersister.Stored stored = persister.read(groupId, e.getKey().topicId(), e.getKey().partition());
+                SharePersister.Stored stored = persister.summary(groupId, e.getKey().topicId(),
+                        e.getKey().partition());
                 // A new state epoch above any stored one, so stale batches of earlier state never come back (and a
                 // copy another leader still holds is fenced on its next write, and loaded again).
                 int epoch = ShareStatePartitions.hasState(stored) ? stored.stateEpoch() + 1 : 0;

@@ -96,7 +96,7 @@ public final class SharePartitionManager {
                 if (existing != null) return existing;
             }
             try {
-                created = load(key, settings, initialOffset);
+                created = load(key, leaderEpoch, settings, initialOffset);
             } catch (ApiException e) {
                 throw partitionError(e);
             } finally {
@@ -121,8 +121,8 @@ public final class SharePartitionManager {
         return null;
     }
 
-    private SharePartition load(Key key, ShareGroupConfig settings, LongSupplier initialOffset) {
-        SharePersister.Stored stored = persister.read(key.groupId(), key.topicId(), key.partition());
+    private SharePartition load(Key key, int leaderEpoch, ShareGroupConfig settings, LongSupplier initialOffset) {
+        SharePersister.Stored stored = persister.read(key.groupId(), key.topicId(), key.partition(), leaderEpoch);
         SharePartition created;
         if (stored.startOffset() >= 0) {
             created = SharePartition.restore(stored.stateEpoch(), stored.startOffset(), stored.batches(),
@@ -135,11 +135,11 @@ public final class SharePartitionManager {
             persister.initialize(key.groupId(), key.topicId(), key.partition(), created.stateEpoch(),
                     created.startOffset());
         }
-        created.sink(sinkFor(key));
+        created.sink(sinkFor(key, leaderEpoch));
         return created;
     }
 
-    private SharePartition.StateSink sinkFor(Key key) {
+    private SharePartition.StateSink sinkFor(Key key, int leaderEpoch) {
         return new SharePartition.StateSink() {
             @Override
             public void initialized(int stateEpoch, long startOffset) {
@@ -149,7 +149,8 @@ public final class SharePartitionManager {
             @Override
             public void written(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
                 try {
-                    persister.write(key.groupId(), key.topicId(), key.partition(), stateEpoch, startOffset, batches);
+                    persister.write(key.groupId(), key.topicId(), key.partition(), stateEpoch, leaderEpoch,
+                            startOffset, batches);
                 } catch (ApiException e) {
                     ApiException mapped = partitionError(e);
                     if (mapped.error() == FENCED_STATE_EPOCH || mapped.error() == NOT_LEADER_OR_FOLLOWER) {

@@ -71,7 +71,7 @@ final class ShareStatePartitions {
                 try {
                     // State this group's record does not list (written before the record was, or not yet loaded
                     // when the group was) is kept: initializing over it would lose its in-flight records.
-                    if (!hasState(persister.read(group.groupId, e.getKey(), p))) {
+                    if (!hasState(persister.summary(group.groupId, e.getKey(), p))) {
                         persister.initialize(group.groupId, e.getKey(), p, group.groupEpoch, startOffset);
                     }
                 } catch (ApiException ex) {
@@ -125,7 +125,7 @@ final class ShareStatePartitions {
                 start = p.startOffset();
             } else {
                 try {
-                    start = persister.read(group.groupId, k.topicId(), k.partition()).startOffset();
+                    start = persister.summary(group.groupId, k.topicId(), k.partition()).startOffset();
                 } catch (ApiException e) {
                     start = ShareStateCoordinator.UNINITIALIZED_START_OFFSET;
                 }
