@@ -52,7 +52,8 @@ public final class ShareGroupCoordinator {
     private boolean restoring;
     /** A group's settings: the broker's under its group-level configs (ConfigResource GROUP). */
     private java.util.function.Function<String, ShareGroupConfig> configFor;
-    private Predicate<String> coordinatedHere = groupId -> true;
+    /** Volatile: ShareFetch asks it without this lock (a heartbeat may hold it across a share coordinator call). */
+    private volatile Predicate<String> coordinatedHere = groupId -> true;
     private final Map<String, ShareGroup> groups = new LinkedHashMap<>();
 
     public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind) {
@@ -86,7 +87,7 @@ public final class ShareGroupCoordinator {
     }
 
     /** Whether this broker coordinates the group (leads its offsets partition), whether or not it exists. */
-    public synchronized boolean coordinates(String groupId) {
+    public boolean coordinates(String groupId) {
         return coordinatedHere.test(groupId);
     }
 
