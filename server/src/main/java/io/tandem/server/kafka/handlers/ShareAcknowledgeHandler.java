@@ -40,7 +40,7 @@ final class ShareAcknowledgeHandler implements ApiHandler<ShareAcknowledgeReques
             message = "GroupId and MemberId must be set.";
         } else if (request.shareSessionEpoch == ShareSessions.INITIAL_EPOCH) {
             error = Errors.INVALID_SHARE_SESSION_EPOCH.code();
-        } else if (!broker.shareGroups().isMember(request.groupId, request.memberId)) {
+        } else if (!ShareAcknowledgements.knownMember(broker, request.groupId, request.memberId)) {
             error = UNKNOWN_MEMBER_ID;
         } else {
             try {
@@ -75,7 +75,7 @@ final class ShareAcknowledgeHandler implements ApiHandler<ShareAcknowledgeReques
             response.responses.add(topic);
         }
         if (request.shareSessionEpoch == ShareSessions.FINAL_EPOCH) {
-            broker.shareGroups().closeSession(request.groupId, request.memberId);
+            broker.shareGroups().partitions().closeSession(request.groupId, request.memberId);
         }
         responder.send(response);
     }

@@ -15,8 +15,9 @@ import java.util.UUID;
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * What ShareFetch and ShareAcknowledge share: resolving a share-partition a member names, and applying its
- * acknowledgement batches (ACCEPT, RELEASE, REJECT, GAP, RENEW) to it, answering per partition as Kafka does.
+ * What ShareFetch and ShareAcknowledge share: resolving a share-partition a member names (at this broker, the
+ * partition's leader, whichever broker coordinates the group), and applying its acknowledgement batches (ACCEPT,
+ * RELEASE, REJECT, GAP, RENEW) to it, answering per partition as Kafka does.
  */
 final class ShareAcknowledgements {
     /** One acknowledgement batch, independent of the two requests' wire classes. */
@@ -26,8 +27,27 @@ final class ShareAcknowledgements {
     private ShareAcknowledgements() {
     }
 
-    /** The topic, checked: null topic means UNKNOWN_TOPIC_ID; else the error to answer, NONE when readable. */
-    static short check(KafkaBroker broker, RequestContext context, TopicInfo topic, int partition) {
+    /**
+     * Whether the member may use share sessions here: on the broker coordinating its group (a single broker's
+     * case) it must be a member (UNKNOWN_MEMBER_ID otherwise); a partition leader elsewhere does not know the group's
+     * members, and serves any member id, as Kafka's share-partition leaders do.
+     */
+    static boolean knownMember(KafkaBroker broker, String groupId, String memberId) {
+        return !broker.shareGroups().coordinates(groupId) || broker.shareGroups().isMember(groupId, memberId);
+    }
+
+    /**
+     * The topic, checked: null topic means UNKNOWN_TOPIC_ID; else the error to answer, NONE when readable. A
+     * partition not led here is NOT_LEADER_OR_FOLLOWER, and a copy of its share-partition this broker kept from when
+     * it led it is dropped.
+     */
+    static short check(KafkaBroker broker, RequestContext context, String groupId, TopicInfo topic, int partition) {
+        short error = check(broker, context, topic, partition);
+        if (error == NOT_LEADER_OR_FOLLOWER) broker.shareGroups().partitions().forget(groupId, topic.id(), partition);
+        return error;
+    }
+
+    private static short check(KafkaBroker broker, RequestContext context, TopicInfo topic, int partition) {
         if (topic == null) return UNKNOWN_TOPIC_ID;
         if (!broker.authorization().topic(context, AclOperation.READ, topic.name())) return TOPIC_AUTHORIZATION_FAILED;
         if (!topic.replicas().containsKey(partition)) return UNKNOWN_TOPIC_OR_PARTITION;
@@ -48,7 +68,8 @@ final class ShareAcknowledgements {
         // A new share-partition is recorded in __consumer_offsets (ShareGroupStatePartitionMetadata): that topic is
         // created here, outside the share coordinator's lock, since becoming its leader loads into that coordinator.
         broker.topics().ensureOffsetsTopic();
-        return broker.shareGroups().partition(groupId, topic.id(), partition, () -> {
+        int leaderEpoch = broker.leaderPartition(topic, partition).leaderEpoch();
+        return broker.shareGroups().partitions().partition(groupId, topic.id(), partition, leaderEpoch, () -> {
             Partition log = broker.leaderPartition(topic, partition);
             String reset = broker.groupConfigs().autoOffsetReset(groupId);
             if (reset.equals("earliest")) return log.logStartOffset();
@@ -66,19 +87,35 @@ final class ShareAcknowledgements {
         });
     }
 
-    /** Applies the batches; the first failing batch's error is the partition's (the batches before it stand). */
+    /**
+     * Applies the batches; the first failing batch's error is the partition's (the batches before it stand). The
+     * state is then written to the share coordinator, outside the share-partition's monitor, and a failed write is
+     * the partition's error as Kafka maps it (the change stays to be written by the next one).
+     */
     static short acknowledge(KafkaBroker broker, RequestContext context, String groupId, String memberId,
                              UUID topicId, int partition, List<Batch> batches, long nowMs) {
         TopicInfo topic = broker.metadata().topicById(topicId);
-        short error = check(broker, context, topic, partition);
+        short error = check(broker, context, groupId, topic, partition);
         if (error != NONE) return error;
+        SharePartition sp;
         try {
-            SharePartition sp = sharePartition(broker, groupId, topic, partition);
-            if (sp == null) return GROUP_ID_NOT_FOUND;
-            for (Batch b : batches) sp.acknowledge(memberId, b.firstOffset(), b.lastOffset(), b.types(), nowMs);
+            sp = sharePartition(broker, groupId, topic, partition);
         } catch (ApiException e) {
             return e.error();
         }
-        return NONE;
+        short result = NONE;
+        try {
+            for (Batch b : batches) {
+                sp.acknowledgeUnwritten(memberId, b.firstOffset(), b.lastOffset(), b.types(), nowMs);
+            }
+        } catch (ApiException e) {
+            result = e.error();
+        }
+        try {
+            sp.flush();
+        } catch (ApiException e) {
+            if (result == NONE) result = io.tandem.server.kafka.group.share.SharePartitionManager.partitionError(e).error();
+        }
+        return result;
     }
 }

@@ -66,7 +66,7 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
             respondError(response, INVALID_REQUEST, "Acknowledge data present on initial fetch request.", responder);
             return;
         }
-        if (!broker.shareGroups().isMember(request.groupId, request.memberId)) {
+        if (!ShareAcknowledgements.knownMember(broker, request.groupId, request.memberId)) {
             respondError(response, UNKNOWN_MEMBER_ID, null, responder);
             return;
         }
@@ -106,7 +106,7 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
         }
         if (request.shareSessionEpoch == ShareSessions.FINAL_EPOCH) {
             // The member's last request: nothing is fetched, and what it still holds goes back to the group.
-            broker.shareGroups().closeSession(request.groupId, request.memberId);
+            broker.shareGroups().partitions().closeSession(request.groupId, request.memberId);
             send(response, answers, responder);
             return;
         }
@@ -130,8 +130,10 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
             if (topic == null) continue;
             try {
                 Partition partition = broker.leaderPartition(topic, k.partition());
-                SharePartition sp = ShareAcknowledgements.sharePartition(broker, request.groupId, topic, k.partition());
-                if (sp != null && sp.hasAcquirable(partition.highWatermark(), now)) return true;
+                // Loaded by the fetch that started the wait; the check never loads (it runs on other threads).
+                SharePartition sp = broker.shareGroups().partitions().loaded(request.groupId, topic.id(),
+                        k.partition());
+                if (sp == null || sp.hasAcquirable(partition.highWatermark(), now)) return true;
             } catch (ApiException e) {
                 return true;
             }
@@ -154,7 +156,7 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
         try {
             for (ShareSessions.Key k : fetchable) {
                 TopicInfo topic = broker.metadata().topicById(k.topicId());
-                short error = ShareAcknowledgements.check(broker, context, topic, k.partition());
+                short error = ShareAcknowledgements.check(broker, context, request.groupId, topic, k.partition());
                 if (error != NONE) {
                     answer(answers, k).errorCode = error;
                     anything = true;
@@ -217,20 +219,20 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
         TreeMap<Long, ByteBuf> batches = new TreeMap<>();
         List<SharePartition.Acquired> acquired;
         try {
-            synchronized (sp) {
-                if (sp.endOffset() < partition.logStartOffset()) sp.reset(partition.logStartOffset());
-                List<SharePartition.Batch> fresh = new ArrayList<>();
-                if (sp.endOffset() < partition.highWatermark()) {
-                    ByteBuf bytes = readInto(partition, sp.endOffset(), readBytes, batches);
-                    if (bytes != null) {
-                        for (ByteBuf b : batches.values()) {
-                            RecordBatch batch = RecordBatch.wrap(b);
-                            fresh.add(new SharePartition.Batch(batch.baseOffset(), batch.lastOffset(), batch.isControl()));
+            // The log is read under the share-partition's monitor (its end offset must not move meanwhile); the
+            // state is written to the share coordinator after it is released.
+            acquired = sp.acquire(request.memberId, maxRecords, partition.logStartOffset(), partition.highWatermark(),
+                    from -> {
+                        List<SharePartition.Batch> fresh = new ArrayList<>();
+                        if (readInto(partition, from, readBytes, batches) != null) {
+                            for (ByteBuf b : batches.values()) {
+                                RecordBatch batch = RecordBatch.wrap(b);
+                                fresh.add(new SharePartition.Batch(batch.baseOffset(), batch.lastOffset(),
+                                        batch.isControl()));
+                            }
                         }
-                    }
-                }
-                acquired = sp.acquire(request.memberId, maxRecords, fresh, now);
-            }
+                        return fresh;
+                    }, now);
             if (acquired.isEmpty()) return null;
             // Redeliveries lie below what was read for new records: read their batches too.
             for (SharePartition.Acquired a : acquired) {

@@ -9,9 +9,8 @@ import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * The persister of a broker whose share coordinator holds the state: calls it directly instead of over the wire.
- * Reads and writes carry leader epoch -1 (not checked): a share-partition's state is written only by the broker
- * that serves its share group, which is this one.
+ * The persister of a broker whose share coordinator holds the state: calls it directly instead of over the wire,
+ * with the leader epoch the share-partition's leader presents (-1 for the group coordinator's own calls).
  */
 public final class LocalSharePersister implements SharePersister {
     private final ShareStateCoordinator coordinator;
@@ -21,11 +20,18 @@ public final class LocalSharePersister implements SharePersister {
     }
 
     @Override
-    public Stored read(String groupId, UUID topicId, int partition) {
-        ShareStateCoordinator.State s = coordinator.read(new ShareStateCoordinator.Key(groupId, topicId, partition), -1);
+    public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
+        ShareStateCoordinator.State s = coordinator.read(new ShareStateCoordinator.Key(groupId, topicId, partition),
+                leaderEpoch);
         return s == null ? new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
                 ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of())
                 : new Stored(s.stateEpoch(), s.startOffset(), s.stateBatches());
+    }
+
+    @Override
+    public Stored summary(String groupId, UUID topicId, int partition) {
+        ShareStateCoordinator.State s = coordinator.summary(new ShareStateCoordinator.Key(groupId, topicId, partition));
+        return new Stored(s.stateEpoch(), s.startOffset(), List.of());
     }
 
     @Override
@@ -34,10 +40,10 @@ public final class LocalSharePersister implements SharePersister {
     }
 
     @Override
-    public void write(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset,
-                      List<ShareStateBatch> batches) {
-        coordinator.write(new ShareStateCoordinator.Key(groupId, topicId, partition), stateEpoch, -1, startOffset, -1,
-                batches);
+    public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
+                      long startOffset, List<ShareStateBatch> batches) {
+        coordinator.write(new ShareStateCoordinator.Key(groupId, topicId, partition), stateEpoch, leaderEpoch,
+                startOffset, -1, batches);
     }
 
     @Override

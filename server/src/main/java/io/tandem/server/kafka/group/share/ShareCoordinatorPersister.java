@@ -9,6 +9,8 @@ import io.tandem.kafka.wire.message.InitializeShareGroupStateRequest;
 import io.tandem.kafka.wire.message.InitializeShareGroupStateResponse;
 import io.tandem.kafka.wire.message.ReadShareGroupStateRequest;
 import io.tandem.kafka.wire.message.ReadShareGroupStateResponse;
+import io.tandem.kafka.wire.message.ReadShareGroupStateSummaryRequest;
+import io.tandem.kafka.wire.message.ReadShareGroupStateSummaryResponse;
 import io.tandem.kafka.wire.message.WriteShareGroupStateRequest;
 import io.tandem.kafka.wire.message.WriteShareGroupStateResponse;
 import io.tandem.server.kafka.ApiException;
@@ -39,14 +41,20 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * more after {@link #RETRY_BACKOFF_MS}; what still fails is the caller's ApiException (a heartbeat tries the
  * share-partition again next time, a ShareFetch answers the partition's error and the client retries).
  *
- * <p>Calls block their thread (the share group coordinator's, on a request handler thread, never an event loop)
- * for at most two round trips of the channel's timeout, holding the share group coordinator's lock: a share
- * coordinator that does not answer stalls this broker's share groups that long (Kafka's persister is asynchronous).
+ * <p>A share-partition's leader reads and writes at its partition's leader epoch, so the share coordinator fences a
+ * leader that lost its leadership (FENCED_LEADER_EPOCH); the group coordinator reads summaries
+ * (ReadShareGroupStateSummary), which fence nobody. Calls block their thread (a request handler thread, never an
+ * event loop) for at most two round trips of the channel's timeout: a share-partition's leader makes them outside the
+ * share-partition's monitor ({@link SharePartition#flush}, {@link SharePartitionManager}), so its members' other
+ * requests go on meanwhile; the group coordinator's own calls (initializing share-partitions, offsets) hold its lock,
+ * so a share coordinator that does not answer stalls that coordinator's heartbeats that long (Kafka's persister is
+ * asynchronous).
  */
 public final class ShareCoordinatorPersister implements SharePersister {
     /** The wait before the second attempt, as Kafka's persister backs off before looking the coordinator up again. */
     static final long RETRY_BACKOFF_MS = 100;
-    static final short INITIALIZE_VERSION = 0, READ_VERSION = 0, WRITE_VERSION = 1, DELETE_VERSION = 0;
+    static final short INITIALIZE_VERSION = 0, READ_VERSION = 0, WRITE_VERSION = 1, DELETE_VERSION = 0,
+            SUMMARY_VERSION = 1;
 
     /** Sends one request to a broker and returns its answer (an inter-broker channel). */
     public interface Transport {
@@ -71,17 +79,16 @@ public final class ShareCoordinatorPersister implements SharePersister {
     }
 
     @Override
-    public Stored read(String groupId, UUID topicId, int partition) {
+    public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
         ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
-        return call(key, () -> local.read(groupId, topicId, partition), brokerId -> {
+        return call(key, () -> local.read(groupId, topicId, partition, leaderEpoch), brokerId -> {
             ReadShareGroupStateRequest request = new ReadShareGroupStateRequest();
             request.groupId = groupId;
             ReadShareGroupStateRequest.ReadStateData t = new ReadShareGroupStateRequest.ReadStateData();
             t.topicId = topicId;
             ReadShareGroupStateRequest.PartitionData p = new ReadShareGroupStateRequest.PartitionData();
             p.partition = partition;
-            // As the local reads: not fenced by leader epoch, this broker being the only one serving the group.
-            p.leaderEpoch = -1;
+            p.leaderEpoch = leaderEpoch;
             t.partitions.add(p);
             request.topics.add(t);
             ReadShareGroupStateResponse response = (ReadShareGroupStateResponse) transport.send(brokerId,
@@ -100,6 +107,29 @@ public final class ShareCoordinatorPersister implements SharePersister {
                 batches.add(new ShareStateBatch(b.firstOffset, b.lastOffset, b.deliveryState, b.deliveryCount));
             }
             return new Stored(rp.stateEpoch, rp.startOffset, List.copyOf(batches));
+        });
+    }
+
+    @Override
+    public Stored summary(String groupId, UUID topicId, int partition) {
+        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
+        return call(key, () -> local.summary(groupId, topicId, partition), brokerId -> {
+            ReadShareGroupStateSummaryRequest request = new ReadShareGroupStateSummaryRequest();
+            request.groupId = groupId;
+            ReadShareGroupStateSummaryRequest.ReadStateSummaryData t =
+                    new ReadShareGroupStateSummaryRequest.ReadStateSummaryData();
+            t.topicId = topicId;
+            ReadShareGroupStateSummaryRequest.PartitionData p = new ReadShareGroupStateSummaryRequest.PartitionData();
+            p.partition = partition;
+            p.leaderEpoch = -1;
+            t.partitions.add(p);
+            request.topics.add(t);
+            ReadShareGroupStateSummaryResponse response = (ReadShareGroupStateSummaryResponse) transport.send(
+                    brokerId, ApiKey.READ_SHARE_GROUP_STATE_SUMMARY, SUMMARY_VERSION, request);
+            ReadShareGroupStateSummaryResponse.PartitionResult rp = resultFor(key, response.results,
+                    rt -> rt.topicId, rt -> rt.partitions, r -> r.partition);
+            check(rp.errorCode, rp.errorMessage);
+            return new Stored(rp.stateEpoch, rp.startOffset, List.of());
         });
     }
 
@@ -130,11 +160,11 @@ public final class ShareCoordinatorPersister implements SharePersister {
     }
 
     @Override
-    public void write(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset,
-                      List<ShareStateBatch> batches) {
+    public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
+                      long startOffset, List<ShareStateBatch> batches) {
         ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
         call(key, () -> {
-            local.write(groupId, topicId, partition, stateEpoch, startOffset, batches);
+            local.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
             return null;
         }, brokerId -> {
             WriteShareGroupStateRequest request = new WriteShareGroupStateRequest();
@@ -144,7 +174,7 @@ public final class ShareCoordinatorPersister implements SharePersister {
             WriteShareGroupStateRequest.PartitionData p = new WriteShareGroupStateRequest.PartitionData();
             p.partition = partition;
             p.stateEpoch = stateEpoch;
-            p.leaderEpoch = -1;
+            p.leaderEpoch = leaderEpoch;
             p.startOffset = startOffset;
             p.deliveryCompleteCount = -1;
             for (ShareStateBatch b : batches) {

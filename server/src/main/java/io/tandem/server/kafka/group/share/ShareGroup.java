@@ -6,7 +6,10 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.UUID;
 
-/** One share group as its coordinator keeps it: epochs, members, share-partitions. Guarded by the coordinator. */
+/**
+ * One share group as its coordinator keeps it: epochs, members, the share-partitions with state. Guarded by the
+ * coordinator; the loaded share-partitions are the partition leaders' ({@link SharePartitionManager}).
+ */
 final class ShareGroup {
     final String groupId;
     /** As Kafka 4.4's groups, a new group starts at epoch 1, so its first member gets epoch 2. */
@@ -15,7 +18,6 @@ final class ShareGroup {
     final Map<String, ShareGroupMember> members = new LinkedHashMap<>();
     /** The subscribed topics' ids and partition counts the assignment was computed from. */
     String topology = "";
-    final Map<ShareSessions.Key, SharePartition> partitions = new LinkedHashMap<>();
     /** Share-partitions with state, by topic, as ShareGroupStatePartitionMetadata's InitializedTopics. */
     final Map<UUID, SortedSet<Integer>> initialized = new TreeMap<>();
 

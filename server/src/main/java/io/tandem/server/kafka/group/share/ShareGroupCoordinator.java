@@ -19,7 +19,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * The share group coordinator (KIP-932): its share groups, their membership ({@link ShareGroupMembership}:
  * ShareGroupHeartbeat, the group epoch, the "simple" server-side assignment, called under this lock), and each group's
- * share-partitions ({@link SharePartition}) with their acquisition locks. A share group
+ * share-partitions ({@link SharePartition}) with their acquisition locks, held by this broker's
+ * {@link SharePartitionManager} for the partitions it leads (on a cluster, other brokers' managers hold the rest,
+ * and their leaders serve ShareFetch and ShareAcknowledge for them). A share group
  * has no reconciliation: a member's assignment is the target at once, and its epoch is the group's assignment epoch.
  * Share-partition state (start offsets, in-flight records, delivery counts) is kept through a {@link SharePersister}
  * (the share coordinator on __share_group_state): initialized when a heartbeat subscribes the group to it
@@ -44,12 +46,14 @@ public final class ShareGroupCoordinator {
     private final ShareGroupStore store;
     private final ShareStatePartitions statePartitions;
     private final ShareGroupMembership membership;
+    private final SharePartitionManager partitions;
     /** The groups replayed since the last {@link #loaded}: their members' timers start then. */
     private final java.util.Set<String> replayed = new java.util.LinkedHashSet<>();
     private boolean restoring;
     /** A group's settings: the broker's under its group-level configs (ConfigResource GROUP). */
     private java.util.function.Function<String, ShareGroupConfig> configFor;
-    private Predicate<String> coordinatedHere = groupId -> true;
+    /** Volatile: ShareFetch asks it without this lock (a heartbeat may hold it across a share coordinator call). */
+    private volatile Predicate<String> coordinatedHere = groupId -> true;
     private final Map<String, ShareGroup> groups = new LinkedHashMap<>();
 
     public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind) {
@@ -70,9 +74,21 @@ public final class ShareGroupCoordinator {
         this.topics = topics;
         this.otherKind = otherKind;
         this.sessions = new ShareSessions(config.maxShareSessions());
-        this.statePartitions = new ShareStatePartitions(persister, store, topics);
+        this.partitions = new SharePartitionManager(persister, sessions, groupId -> this.configFor.apply(groupId));
+        this.statePartitions = new ShareStatePartitions(persister, store, topics, partitions);
         this.membership = new ShareGroupMembership(config, groupId -> this.configFor.apply(groupId), topics, otherKind,
-                groups, store, statePartitions, sessions);
+                groups, store, statePartitions, partitions);
+        partitions.listener(this::partitionLoaded);
+    }
+
+    /** This broker's share-partitions, of the partitions it leads (ShareFetch and ShareAcknowledge). */
+    public SharePartitionManager partitions() {
+        return partitions;
+    }
+
+    /** Whether this broker coordinates the group (leads its offsets partition), whether or not it exists. */
+    public boolean coordinates(String groupId) {
+        return coordinatedHere.test(groupId);
     }
 
     public ShareGroupConfig config() {
@@ -203,9 +219,10 @@ public final class ShareGroupCoordinator {
         if (group == null) return GROUP_ID_NOT_FOUND;
         if (!group.members.isEmpty()) return NON_EMPTY_GROUP;
         // As Kafka's DeleteShareGroupState on group deletion: the stored state goes with the group.
-        for (ShareSessions.Key k : ShareStatePartitions.withState(group)) {
+        for (ShareSessions.Key k : statePartitions.withState(group)) {
             persister.delete(groupId, k.topicId(), k.partition());
         }
+        partitions.forget(groupId, null);
         groups.remove(groupId);
         store.groupDeleted(groupId);
         store.flush();
@@ -215,53 +232,20 @@ public final class ShareGroupCoordinator {
     // ---------------------------------------------------------------- share-partitions
 
     /**
-     * The group's share-partition, created at {@code initialOffset} (share.auto.offset.reset) on first use. Null when
-     * the group does not exist.
+     * The group's share-partition as this broker's {@link SharePartitionManager} has it (leader epoch 0: a single
+     * broker's), created at {@code initialOffset} (share.auto.offset.reset) on first use. Null when the group does
+     * not exist.
      */
     public synchronized SharePartition partition(String groupId, UUID topicId, int partition,
                                                  LongSupplier initialOffset) {
-        ShareGroup group = groups.get(groupId);
-        if (group == null) return null;
-        ShareSessions.Key key = new ShareSessions.Key(topicId, partition);
-        ShareGroupConfig settings = configFor.apply(groupId);
-        SharePartition existing = group.partitions.get(key);
-        if (existing != null) {
-            // The group's configs may have changed since: new acquisitions follow them, as in Kafka.
-            existing.limits(settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(),
-                    settings.recordLockDurationMs());
-            return existing;
-        }
-        SharePersister.Stored stored = persister.read(groupId, topicId, partition);
-        SharePartition created;
-        if (stored.startOffset() >= 0) {
-            created = SharePartition.restore(stored.stateEpoch(), stored.startOffset(), stored.batches(),
-                    settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
-        } else {
-            // Never initialized, or initialized at -1 by a heartbeat at its state epoch: as Kafka's SharePartition,
-            // share.auto.offset.reset decides the start offset now, when the share-partition first loads.
-            created = SharePartition.restore(stored.stateEpoch(), initialOffset.getAsLong(), List.of(),
-                    settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
-            persister.initialize(groupId, topicId, partition, created.stateEpoch(), created.startOffset());
-        }
-        created.sink(sinkFor(groupId, topicId, partition));
-        group.partitions.put(key, created);
-        initialized(group, topicId, partition);
-        return created;
+        if (!groups.containsKey(groupId)) return null;
+        return partitions.partition(groupId, topicId, partition, 0, initialOffset);
     }
 
-    private SharePartition.StateSink sinkFor(String groupId, UUID topicId, int partition) {
-        return new SharePartition.StateSink() {
-            @Override
-            public void initialized(int stateEpoch, long startOffset) {
-                persister.initialize(groupId, topicId, partition, stateEpoch, startOffset);
-            }
-
-            @Override
-            public void written(int stateEpoch, long startOffset, List<io.tandem.server.kafka.group.share.state
-                    .ShareStateBatch> batches) {
-                persister.write(groupId, topicId, partition, stateEpoch, startOffset, batches);
-            }
-        };
+    /** A share-partition of a group coordinated here was loaded (here): the group's record lists it as initialized. */
+    private synchronized void partitionLoaded(String groupId, UUID topicId, int partition) {
+        ShareGroup group = groups.get(groupId);
+        if (group != null && coordinatedHere.test(groupId)) initialized(group, topicId, partition);
     }
 
     /**
@@ -284,14 +268,11 @@ public final class ShareGroupCoordinator {
             ShareGroup group = groups.computeIfAbsent(groupId, ShareGroup::new);
             for (Map.Entry<UUID, List<Integer>> t : g.getValue().entrySet()) {
                 for (int p : t.getValue()) {
-                    if (group.partitions.containsKey(new ShareSessions.Key(t.getKey(), p))) continue;
                     try {
-                        if (persister.read(groupId, t.getKey(), p).startOffset() < 0) {
-                            // Initialized by a heartbeat, never loaded: its start offset is decided on first use.
-                            statePartitions.initialized(group, t.getKey(), p, true);
-                            continue;
-                        }
-                        partition(groupId, t.getKey(), p, () -> 0L);
+                        // Read to find it readable (its topic may be gone); the partition's leader loads it on first
+                        // use, whichever broker that is.
+                        persister.summary(groupId, t.getKey(), p);
+                        statePartitions.initialized(group, t.getKey(), p, true);
                     } catch (ApiException e) {
                         // Its topic is gone, or another writer fenced this reader: the share-partition comes back
                         // on first use, or answers that error then; the group's other share-partitions still load.
@@ -365,18 +346,14 @@ public final class ShareGroupCoordinator {
             throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
         }
         for (Map.Entry<ShareSessions.Key, Long> e : offsets.entrySet()) {
-            SharePartition p = group.partitions.get(e.getKey());
+            SharePartition p = partitions.loaded(groupId, e.getKey().topicId(), e.getKey().partition());
             if (p == null) {
-                ShareGroupConfig settings = configFor.apply(groupId);
-                SharePersister.Stored stored = persister.read(groupId, e.getKey().topicId(), e.getKey().partition());
-                // A new state epoch above any stored one, so stale batches of earlier state never come back.
+                SharePersister.Stored stored = persister.summary(groupId, e.getKey().topicId(),
+                        e.getKey().partition());
+                // A new state epoch above any stored one, so stale batches of earlier state never come back (and a
+                // copy another leader still holds is fenced on its next write, and loaded again).
                 int epoch = ShareStatePartitions.hasState(stored) ? stored.stateEpoch() + 1 : 0;
                 persister.initialize(groupId, e.getKey().topicId(), e.getKey().partition(), epoch, e.getValue());
-                SharePartition created = SharePartition.restore(epoch, e.getValue(), List.of(),
-                        settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(),
-                        settings.recordLockDurationMs());
-                created.sink(sinkFor(groupId, e.getKey().topicId(), e.getKey().partition()));
-                group.partitions.put(e.getKey(), created);
                 initialized(group, e.getKey().topicId(), e.getKey().partition());
             } else {
                 p.reset(e.getValue());
@@ -399,10 +376,10 @@ public final class ShareGroupCoordinator {
         if (!group.members.isEmpty()) {
             throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
         }
-        for (ShareSessions.Key k : ShareStatePartitions.withState(group)) {
+        for (ShareSessions.Key k : statePartitions.withState(group)) {
             if (topicIds.contains(k.topicId())) persister.delete(groupId, k.topicId(), k.partition());
         }
-        group.partitions.keySet().removeIf(k -> topicIds.contains(k.topicId()));
+        partitions.forget(groupId, new java.util.HashSet<>(topicIds));
         if (group.initialized.keySet().removeAll(topicIds)) statePartitions.write(group);
     }
 
@@ -416,18 +393,15 @@ public final class ShareGroupCoordinator {
      */
     public synchronized void topicsDeleted(java.util.Set<UUID> topicIds) {
         if (topicIds.isEmpty()) return;
+        partitions.topicsDeleted(topicIds);
         for (ShareGroup group : groups.values()) {
-            group.partitions.keySet().removeIf(k -> topicIds.contains(k.topicId()));
             if (group.initialized.keySet().removeAll(topicIds)) statePartitions.write(group);
         }
     }
 
     /** A share-partition's end of a member's session: its records go back (the member closed its share session). */
-    public synchronized void closeSession(String groupId, String memberId) {
-        sessions.remove(groupId, memberId);
-        ShareGroup group = groups.get(groupId);
-        if (group == null) return;
-        for (SharePartition p : group.partitions.values()) p.releaseMember(memberId);
+    public void closeSession(String groupId, String memberId) {
+        partitions.closeSession(groupId, memberId);
     }
 
 }

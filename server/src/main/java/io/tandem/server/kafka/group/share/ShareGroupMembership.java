@@ -32,11 +32,11 @@ final class ShareGroupMembership {
     private final Map<String, ShareGroup> groups;
     private final ShareGroupStore store;
     private final ShareStatePartitions statePartitions;
-    private final ShareSessions sessions;
+    private final SharePartitionManager partitions;
 
     ShareGroupMembership(ShareGroupConfig config, Function<String, ShareGroupConfig> configFor, TopicsView topics,
                          Predicate<String> otherKind, Map<String, ShareGroup> groups, ShareGroupStore store,
-                         ShareStatePartitions statePartitions, ShareSessions sessions) {
+                         ShareStatePartitions statePartitions, SharePartitionManager partitions) {
         this.config = config;
         this.configFor = configFor;
         this.topics = topics;
@@ -44,7 +44,7 @@ final class ShareGroupMembership {
         this.groups = groups;
         this.store = store;
         this.statePartitions = statePartitions;
-        this.sessions = sessions;
+        this.partitions = partitions;
     }
 
     HeartbeatResult join(HeartbeatRequest request, long nowMs) {
@@ -165,8 +165,9 @@ final class ShareGroupMembership {
         group.groupEpoch++;
         store.groupEpoch(group.groupId, group.groupEpoch, metadataHash(group));
         assign(group, nowMs);
-        sessions.remove(group.groupId, memberId);
-        for (SharePartition partition : group.partitions.values()) partition.releaseMember(memberId);
+        // What it holds in the share-partitions led here goes back now; on other leaders its locks expire, as in
+        // Kafka (the leaving member's client closes its share sessions there itself).
+        partitions.closeSession(group.groupId, memberId);
     }
 
     String topology(ShareGroup group) {

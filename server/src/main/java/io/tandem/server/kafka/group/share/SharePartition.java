@@ -19,12 +19,16 @@ import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
  * between, each in-flight record is AVAILABLE (may be acquired again), ACQUIRED (locked to one member until its lock
  * expires), ACKNOWLEDGED or ARCHIVED, with its delivery count. A record released or timed out after the delivery count
  * limit is archived, never delivered again. The SPSO moves past the done prefix. Pure state: time comes in as
- * {@code nowMs}, records as offset ranges; callers hold the object's monitor (every method is synchronized).
+ * {@code nowMs}, records as offset ranges; the state is guarded by the object's monitor.
  * <p>
- * Every change is handed to a {@link StateSink} (the share coordinator, through the persister) under the monitor, so
- * the stored state follows the changes in order: the start offset and every in-flight record with its state and
- * delivery count, acquired ones stored as AVAILABLE (a lock does not outlive the broker). Acquisitions are stored too,
- * so delivery counts survive a restart even when the broker stops before the records are acknowledged.
+ * Every change is handed to a {@link StateSink} (the share coordinator, through the persister, maybe on another
+ * broker) by {@link #flush}, after the monitor is released, so a slow share coordinator never holds up the members'
+ * fetches and acknowledgements of this share-partition: the state is taken as a snapshot under the monitor and written
+ * under a separate writer lock, one write at a time and newest last, so the stored state follows the changes in
+ * order (a write finding its changes already written by a later one is skipped). Stored are the start offset and
+ * every in-flight record with its state and delivery count, acquired ones as AVAILABLE (a lock does not outlive the
+ * broker). Acquisitions are stored too, so delivery counts survive a restart or a new leader even when the records
+ * were never acknowledged.
  */
 public final class SharePartition {
     /** ShareAcknowledge/ShareFetch acknowledge types. */
@@ -74,6 +78,17 @@ public final class SharePartition {
     private final TreeMap<Long, InFlight> inFlight = new TreeMap<>();
     private int stateEpoch;
     private StateSink sink = StateSink.NONE;
+    /** Changes made (under the monitor) and changes written (under {@link #writer} too): equal when stored. */
+    private long changes, written;
+    /** A reset's new state epoch is still to be initialized at the share coordinator. */
+    private boolean initializePending;
+    /** Held across a write to the share coordinator, never with the monitor held by the caller. */
+    private final Object writer = new Object();
+
+    /** Reads the log's batches from an offset (below the high watermark) for an acquisition. */
+    public interface BatchReader {
+        List<Batch> read(long fromOffset) throws java.io.IOException;
+    }
 
     public SharePartition(long startOffset, int deliveryCountLimit, int maxRecordLocks, long lockDurationMs) {
         this.startOffset = startOffset;
@@ -151,11 +166,52 @@ public final class SharePartition {
         return batches;
     }
 
+    /** A change to store: the next {@link #flush} writes it. */
     private void store() {
+        changes++;
+    }
+
+    /**
+     * Writes the state to the share coordinator if it changed since the last write; called without the monitor.
+     * Throws the persister's error (the change stays to be written: the next flush tries again with the whole
+     * state).
+     */
+    public void flush() {
+        synchronized (writer) {
+            long version;
+            int epoch;
+            long start;
+            List<ShareStateBatch> batches;
+            boolean initialize;
+            synchronized (this) {
+                if (changes == written) return;
+                version = changes;
+                epoch = stateEpoch;
+                start = startOffset;
+                batches = stateBatches();
+                initialize = initializePending;
+                initializePending = false;
+            }
+            try {
+                if (initialize) sink.initialized(epoch, start);
+                if (!initialize || !batches.isEmpty()) sink.written(epoch, start, batches);
+            } catch (RuntimeException e) {
+                synchronized (this) {
+                    if (initialize && stateEpoch == epoch) initializePending = true;
+                }
+                throw e;
+            }
+            synchronized (this) {
+                written = version;
+            }
+        }
+    }
+
+    /** {@link #flush}, a failure logged: the next change writes the whole state again and so repairs it. */
+    public void flushQuietly() {
         try {
-            sink.written(stateEpoch, startOffset, stateBatches());
+            flush();
         } catch (RuntimeException e) {
-            // The next change writes the whole state again, so a missed write is repaired by the next one.
             LOG.log(System.Logger.Level.WARNING, "Cannot store share-partition state: " + e.getMessage());
         }
     }
@@ -170,7 +226,8 @@ public final class SharePartition {
 
     /** Records that could be handed out now: a released or expired one, or new ones below {@code highWatermark}. */
     public synchronized boolean hasAcquirable(long highWatermark, long nowMs) {
-        expireLocks(nowMs);
+        // Expired locks are released here in memory only: the acquisition that follows writes them.
+        expire(nowMs);
         for (InFlight r : inFlight.values()) if (r.state == State.AVAILABLE) return true;
         return endOffset < highWatermark && inFlight.size() < maxRecordLocks;
     }
@@ -180,8 +237,34 @@ public final class SharePartition {
      * end offset, taken from {@code newBatches} (the log's batches from the end offset, below the high watermark).
      * Control batches are never delivered; they are done as soon as the end offset passes them.
      */
-    public synchronized List<Acquired> acquire(String memberId, int maxRecords, List<Batch> newBatches, long nowMs) {
-        expireLocks(nowMs);
+    public List<Acquired> acquire(String memberId, int maxRecords, List<Batch> newBatches, long nowMs) {
+        List<Acquired> result;
+        synchronized (this) {
+            result = acquireLocked(memberId, maxRecords, newBatches, nowMs);
+        }
+        flushQuietly();
+        return result;
+    }
+
+    /**
+     * An acquisition from the log: under the monitor, a start offset below the log's start moves to it, the log's
+     * batches from the end offset are read when it is below the high watermark, and records are acquired; the
+     * state is then written without the monitor.
+     */
+    public List<Acquired> acquire(String memberId, int maxRecords, long logStartOffset, long highWatermark,
+                                  BatchReader reader, long nowMs) throws java.io.IOException {
+        List<Acquired> result;
+        synchronized (this) {
+            if (endOffset < logStartOffset) resetLocked(logStartOffset);
+            List<Batch> fresh = endOffset < highWatermark ? reader.read(endOffset) : List.of();
+            result = acquireLocked(memberId, maxRecords, fresh, nowMs);
+        }
+        flushQuietly();
+        return result;
+    }
+
+    private List<Acquired> acquireLocked(String memberId, int maxRecords, List<Batch> newBatches, long nowMs) {
+        expire(nowMs);
         long endBefore = endOffset;
         List<Acquired> result = new ArrayList<>();
         int room = maxRecords;
@@ -221,9 +304,18 @@ public final class SharePartition {
      * Applies one acknowledgement batch of the member: {@code types} has one type for the whole range or one per
      * offset. Every offset must be acquired by this member (else INVALID_RECORD_STATE, nothing changed).
      */
-    public synchronized void acknowledge(String memberId, long firstOffset, long lastOffset, List<Byte> types,
-                                         long nowMs) {
-        expireLocks(nowMs);
+    public void acknowledge(String memberId, long firstOffset, long lastOffset, List<Byte> types, long nowMs) {
+        acknowledgeUnwritten(memberId, firstOffset, lastOffset, types, nowMs);
+        flushQuietly();
+    }
+
+    /**
+     * {@link #acknowledge} without the write: the caller applies all of a request's batches, then {@link #flush}es
+     * once and answers the write's error, as Kafka answers an acknowledgement only once its state is written.
+     */
+    public synchronized void acknowledgeUnwritten(String memberId, long firstOffset, long lastOffset,
+                                                  List<Byte> types, long nowMs) {
+        expire(nowMs);
         long count = lastOffset - firstOffset + 1;
         if (count <= 0 || types.isEmpty() || (types.size() != 1 && types.size() != count)) {
             throw new ApiException(INVALID_REQUEST, "Invalid acknowledgement batch " + firstOffset + "-" + lastOffset);
@@ -254,30 +346,37 @@ public final class SharePartition {
     }
 
     /** Releases every record the member holds (it left the group or closed its share session). */
-    public synchronized void releaseMember(String memberId) {
-        boolean changed = false;
-        for (InFlight r : inFlight.values()) {
-            if (r.state == State.ACQUIRED && memberId.equals(r.memberId)) {
-                release(r);
-                changed = true;
+    public void releaseMember(String memberId) {
+        synchronized (this) {
+            boolean changed = false;
+            for (InFlight r : inFlight.values()) {
+                if (r.state == State.ACQUIRED && memberId.equals(r.memberId)) {
+                    release(r);
+                    changed = true;
+                }
             }
+            advanceStart();
+            if (changed) store();
         }
-        advanceStart();
-        if (changed) store();
+        flushQuietly();
     }
 
     /** Moves the start offset (AlterShareGroupOffsets, or a start offset below the log start): forgets in-flight state. */
-    public synchronized void reset(long newStartOffset) {
+    public void reset(long newStartOffset) {
+        synchronized (this) {
+            resetLocked(newStartOffset);
+        }
+        flushQuietly();
+    }
+
+    private void resetLocked(long newStartOffset) {
         inFlight.clear();
         startOffset = newStartOffset;
         endOffset = newStartOffset;
         // A new state epoch, as Kafka's alter: the stored batches of the old one must not come back.
         stateEpoch++;
-        try {
-            sink.initialized(stateEpoch, startOffset);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "Cannot store share-partition state: " + e.getMessage());
-        }
+        initializePending = true;
+        store();
     }
 
     /** Whether no record is acquired by anyone (AlterShareGroupOffsets needs an empty group anyway). */
@@ -298,7 +397,14 @@ public final class SharePartition {
     }
 
     /** Returns expired locks' records to AVAILABLE, or ARCHIVED once delivered the limit's number of times. */
-    public synchronized void expireLocks(long nowMs) {
+    public void expireLocks(long nowMs) {
+        synchronized (this) {
+            expire(nowMs);
+        }
+        flushQuietly();
+    }
+
+    private void expire(long nowMs) {
         boolean changed = false;
         for (InFlight r : inFlight.values()) {
             if (r.state == State.ACQUIRED && r.lockExpiryMs <= nowMs) {

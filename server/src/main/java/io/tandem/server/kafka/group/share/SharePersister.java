@@ -16,12 +16,33 @@ public interface SharePersister {
     record Stored(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
     }
 
-    Stored read(String groupId, UUID topicId, int partition);
+    /** A read by the group's coordinator (no leader epoch: not fenced, and fencing nobody). */
+    default Stored read(String groupId, UUID topicId, int partition) {
+        return read(groupId, topicId, partition, -1);
+    }
+
+    /**
+     * A read by the share-partition's leader at its partition's leader epoch: FENCED_LEADER_EPOCH when a newer
+     * leader read or wrote it, and from now on an older leader's reads and writes are fenced.
+     */
+    Stored read(String groupId, UUID topicId, int partition, int leaderEpoch);
+
+    /**
+     * The start offset and state epoch alone (ReadShareGroupStateSummary), as the group coordinator reads them
+     * without fencing any leader: {@code startOffset} -1 and the default state epoch when never initialized.
+     */
+    Stored summary(String groupId, UUID topicId, int partition);
 
     void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset);
 
-    void write(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset,
+    /** A write by the share-partition's leader at its partition's leader epoch (-1: none, as the coordinator's). */
+    void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch, long startOffset,
                List<ShareStateBatch> batches);
+
+    default void write(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset,
+                       List<ShareStateBatch> batches) {
+        write(groupId, topicId, partition, stateEpoch, -1, startOffset, batches);
+    }
 
     void delete(String groupId, UUID topicId, int partition);
 
@@ -31,7 +52,12 @@ public interface SharePersister {
     /** Keeps nothing: state lives as long as the process (unit tests of the state machines). */
     SharePersister NONE = new SharePersister() {
         @Override
-        public Stored read(String groupId, UUID topicId, int partition) {
+        public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
+            return new Stored(0, -1, List.of());
+        }
+
+        @Override
+        public Stored summary(String groupId, UUID topicId, int partition) {
             return new Stored(0, -1, List.of());
         }
 
@@ -40,8 +66,8 @@ public interface SharePersister {
         }
 
         @Override
-        public void write(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset,
-                          List<ShareStateBatch> batches) {
+        public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
+                          long startOffset, List<ShareStateBatch> batches) {
         }
 
         @Override

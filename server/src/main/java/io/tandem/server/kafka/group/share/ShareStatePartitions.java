@@ -31,11 +31,14 @@ final class ShareStatePartitions {
     private final SharePersister persister;
     private final ShareGroupStore store;
     private final TopicsView topics;
+    private final SharePartitionManager partitions;
 
-    ShareStatePartitions(SharePersister persister, ShareGroupStore store, TopicsView topics) {
+    ShareStatePartitions(SharePersister persister, ShareGroupStore store, TopicsView topics,
+                         SharePartitionManager partitions) {
         this.persister = persister;
         this.store = store;
         this.topics = topics;
+        this.partitions = partitions;
     }
 
     /**
@@ -68,7 +71,7 @@ final class ShareStatePartitions {
                 try {
                     // State this group's record does not list (written before the record was, or not yet loaded
                     // when the group was) is kept: initializing over it would lose its in-flight records.
-                    if (!hasState(persister.read(group.groupId, e.getKey(), p))) {
+                    if (!hasState(persister.summary(group.groupId, e.getKey(), p))) {
                         persister.initialize(group.groupId, e.getKey(), p, group.groupEpoch, startOffset);
                     }
                 } catch (ApiException ex) {
@@ -115,26 +118,29 @@ final class ShareStatePartitions {
     List<ShareGroupCoordinator.PartitionOffset> offsets(ShareGroup group, long nowMs) {
         List<ShareGroupCoordinator.PartitionOffset> result = new ArrayList<>();
         for (ShareSessions.Key k : withState(group)) {
-            SharePartition p = group.partitions.get(k);
+            SharePartition p = partitions.loaded(group.groupId, k.topicId(), k.partition());
             long start;
             if (p != null) {
                 p.expireLocks(nowMs);
                 start = p.startOffset();
             } else {
                 try {
-                    start = persister.read(group.groupId, k.topicId(), k.partition()).startOffset();
+                    start = persister.summary(group.groupId, k.topicId(), k.partition()).startOffset();
                 } catch (ApiException e) {
                     start = ShareStateCoordinator.UNINITIALIZED_START_OFFSET;
                 }
             }
             result.add(new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(), start));
         }
+        // By topic and partition: which of them happen to be loaded on this broker must not change the answer.
+        result.sort(java.util.Comparator.comparing(ShareGroupCoordinator.PartitionOffset::topicId)
+                .thenComparingInt(ShareGroupCoordinator.PartitionOffset::partition));
         return result;
     }
 
-    /** Every share-partition of the group that may have state: those in use and those initialized. */
-    static Set<ShareSessions.Key> withState(ShareGroup group) {
-        Set<ShareSessions.Key> keys = new LinkedHashSet<>(group.partitions.keySet());
+    /** Every share-partition of the group that may have state: those in use here and those initialized. */
+    Set<ShareSessions.Key> withState(ShareGroup group) {
+        Set<ShareSessions.Key> keys = new LinkedHashSet<>(partitions.ofGroup(group.groupId).keySet());
         for (Map.Entry<UUID, SortedSet<Integer>> e : group.initialized.entrySet()) {
             for (int p : e.getValue()) keys.add(new ShareSessions.Key(e.getKey(), p));
         }

@@ -96,7 +96,12 @@ class SharePartitionPersistenceTest {
         UUID topic = new UUID(1, 1);
         SharePersister persister = new SharePersister() {
             @Override
-            public Stored read(String groupId, UUID topicId, int partition) {
+            public Stored summary(String groupId, UUID topicId, int partition) {
+                return read(groupId, topicId, partition, -1);
+            }
+
+            @Override
+            public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
                 if (partition == 0) {
                     throw new io.tandem.server.kafka.ApiException(io.tandem.server.kafka.ErrorCodes
                             .UNKNOWN_TOPIC_OR_PARTITION, "gone");
@@ -109,8 +114,8 @@ class SharePartitionPersistenceTest {
             }
 
             @Override
-            public void write(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset,
-                              List<ShareStateBatch> batches) {
+            public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
+                              long startOffset, List<ShareStateBatch> batches) {
             }
 
             @Override

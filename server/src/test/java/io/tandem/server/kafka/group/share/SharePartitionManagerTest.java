@@ -1,0 +1,184 @@
+package io.tandem.server.kafka.group.share;
+
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.ErrorCodes;
+import io.tandem.server.kafka.group.share.state.ShareStateBatch;
+import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A partition leader's share-partitions ({@link SharePartitionManager}) over a real share coordinator: loaded under
+ * the partition's leader epoch, a leader that lost its leadership fenced by the share coordinator and its copy
+ * dropped, the persister's errors answered as Kafka's SharePartition answers them, and the state written without the
+ * share-partition's monitor held, so a share coordinator that is slow to answer holds up no member.
+ */
+class SharePartitionManagerTest {
+    private static final UUID TOPIC = new UUID(3, 3);
+    private static final long LOCK_MS = 30_000;
+
+    private final ShareStateCoordinator shareCoordinator = new ShareStateCoordinator(10,
+            new ShareStateCoordinator.StateLog() {
+                @Override public int partitionCount() { return 1; }
+                @Override public boolean leads(int partition) { return true; }
+                @Override public long append(int partition, List<byte[][]> keyValues) { return 0; }
+                @Override public void prune(int partition, long offset) { }
+            }, (t, p) -> t.equals(TOPIC) && p < 2, () -> 1L);
+
+    private SharePartitionManager manager(SharePersister persister) {
+        return new SharePartitionManager(persister, new ShareSessions(10), g -> ShareGroupConfig.defaults());
+    }
+
+    private static List<SharePartition.Batch> records(long first, long last) {
+        return List.of(new SharePartition.Batch(first, last, false));
+    }
+
+    @Test
+    void aNewLeaderShouldLoadWhatTheOldOneWroteAndFenceIt() {
+        LocalSharePersister persister = new LocalSharePersister(shareCoordinator);
+        SharePartitionManager oldLeader = manager(persister);
+        SharePartitionManager newLeader = manager(persister);
+        SharePartition old = oldLeader.partition("g", TOPIC, 0, 4, () -> 0L);
+        assertEquals(5, old.acquire("m1", 5, records(0, 9), 0).get(0).lastOffset() + 1);
+        old.acknowledge("m1", 0, 1, List.of(SharePartition.ACCEPT), 0);
+
+        // Leadership moved (epoch 5): the new leader starts from what the share coordinator holds, offsets 2-4
+        // acquired but never acknowledged, so available again with their delivery counted.
+        SharePartition moved = newLeader.partition("g", TOPIC, 0, 5, () -> 99L);
+        assertEquals(2, moved.startOffset());
+        List<SharePartition.Acquired> again = moved.acquire("m2", 3, records(0, 9), 0);
+        assertEquals(List.of(new SharePartition.Acquired(2, 4, 2)), again);
+
+        // The old leader still writes: fenced, answered NOT_LEADER_OR_FOLLOWER, its copy dropped.
+        old.acknowledgeUnwritten("m1", 2, 2, List.of(SharePartition.ACCEPT), 0);
+        ApiException fenced = assertThrows(ApiException.class, old::flush);
+        assertEquals(ErrorCodes.NOT_LEADER_OR_FOLLOWER, fenced.error());
+        assertNull(oldLeader.loaded("g", TOPIC, 0));
+        assertEquals(2, shareCoordinator.summary(new ShareStateCoordinator.Key("g", TOPIC, 0)).startOffset(),
+                "the fenced leader's acknowledgement is not stored");
+        // A copy loaded under an older epoch is not used once the partition's leader epoch moved on.
+        assertNotSame(moved, newLeader.partition("g", TOPIC, 0, 6, () -> 0L));
+    }
+
+    @Test
+    void persisterErrorsShouldBeAnsweredAsKafkasSharePartitionAnswersThem() {
+        Map<Short, Short> expected = Map.of(
+                ErrorCodes.NOT_COORDINATOR, ErrorCodes.COORDINATOR_NOT_AVAILABLE,
+                ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, ErrorCodes.COORDINATOR_NOT_AVAILABLE,
+                ErrorCodes.COORDINATOR_NOT_AVAILABLE, ErrorCodes.COORDINATOR_NOT_AVAILABLE,
+                ErrorCodes.FENCED_LEADER_EPOCH, ErrorCodes.NOT_LEADER_OR_FOLLOWER,
+                ErrorCodes.FENCED_STATE_EPOCH, ErrorCodes.FENCED_STATE_EPOCH,
+                ErrorCodes.GROUP_ID_NOT_FOUND, ErrorCodes.GROUP_ID_NOT_FOUND,
+                ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION,
+                ErrorCodes.INVALID_REQUEST, ErrorCodes.UNKNOWN_SERVER_ERROR);
+        for (Map.Entry<Short, Short> e : expected.entrySet()) {
+            SharePartitionManager manager = manager(new FailingPersister(e.getKey()));
+            ApiException error = assertThrows(ApiException.class,
+                    () -> manager.partition("g", TOPIC, 0, 0, () -> 0L));
+            assertEquals(e.getValue(), error.error(), "persister error " + e.getKey());
+            assertNull(manager.loaded("g", TOPIC, 0), "nothing kept after a failed load");
+        }
+    }
+
+    @Test
+    void aSlowShareCoordinatorShouldNotHoldTheSharePartitionsMonitor() throws Exception {
+        CountDownLatch writing = new CountDownLatch(1), answer = new CountDownLatch(1);
+        LocalSharePersister local = new LocalSharePersister(shareCoordinator);
+        SharePersister slow = new DelegatingPersister(local) {
+            @Override
+            public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
+                              long startOffset, List<ShareStateBatch> batches) {
+                writing.countDown();
+                try {
+                    assertTrue(answer.await(30, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                super.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
+            }
+        };
+        SharePartition sp = manager(slow).partition("g", TOPIC, 1, 0, () -> 0L);
+        CompletableFuture<List<SharePartition.Acquired>> first = CompletableFuture.supplyAsync(
+                () -> sp.acquire("m1", 2, records(0, 9), 0));
+        assertTrue(writing.await(30, TimeUnit.SECONDS));
+        // The first member's acquisition is being written: another member acquires and acknowledges meanwhile.
+        CompletableFuture<Void> second = CompletableFuture.runAsync(() -> {
+            sp.acknowledgeUnwritten("m1", 0, 0, List.of(SharePartition.RELEASE), 0);
+            assertTrue(sp.hasAcquirable(10, 0));
+        });
+        second.get(10, TimeUnit.SECONDS);
+        answer.countDown();
+        assertEquals(List.of(new SharePartition.Acquired(0, 1, 1)), first.get(30, TimeUnit.SECONDS));
+        sp.flush();
+        // What the share coordinator holds: offset 0 released, offset 1 acquired (stored available), each delivered
+        // once.
+        ShareStateCoordinator.State stored = shareCoordinator.read(new ShareStateCoordinator.Key("g", TOPIC, 1), 0);
+        assertEquals(List.of(new ShareStateBatch(0, 1, ShareStateBatch.AVAILABLE, (short) 1)), stored.stateBatches());
+    }
+
+    /** A persister whose every call fails with one error. */
+    private static final class FailingPersister implements SharePersister {
+        private final short error;
+
+        FailingPersister(short error) {
+            this.error = error;
+        }
+
+        @Override public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
+            throw new ApiException(error, "refused");
+        }
+        @Override public Stored summary(String groupId, UUID topicId, int partition) {
+            throw new ApiException(error, "refused");
+        }
+        @Override public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long start) {
+            throw new ApiException(error, "refused");
+        }
+        @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
+                                    long startOffset, List<ShareStateBatch> batches) {
+            throw new ApiException(error, "refused");
+        }
+        @Override public void delete(String groupId, UUID topicId, int partition) {
+            throw new ApiException(error, "refused");
+        }
+        @Override public Map<String, Map<UUID, List<Integer>>> stored() {
+            return Map.of();
+        }
+    }
+
+    /** Passes every call on (to override one). */
+    private static class DelegatingPersister implements SharePersister {
+        private final SharePersister to;
+
+        DelegatingPersister(SharePersister to) {
+            this.to = to;
+        }
+
+        @Override public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
+            return to.read(groupId, topicId, partition, leaderEpoch);
+        }
+        @Override public Stored summary(String groupId, UUID topicId, int partition) {
+            return to.summary(groupId, topicId, partition);
+        }
+        @Override public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long start) {
+            to.initialize(groupId, topicId, partition, stateEpoch, start);
+        }
+        @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
+                                    long startOffset, List<ShareStateBatch> batches) {
+            to.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
+        }
+        @Override public void delete(String groupId, UUID topicId, int partition) {
+            to.delete(groupId, topicId, partition);
+        }
+        @Override public Map<String, Map<UUID, List<Integer>>> stored() {
+            return to.stored();
+        }
+    }
+}
