@@ -284,6 +284,7 @@ public final class ZkClient implements AutoCloseable {
         int frameBytesMax = JuteLimits.FRAME_BYTES_MAX_DEFAULT;
         long sessionId;
         byte[] sessionPassword;
+        SaslLogin saslLogin;
 
         private Builder(String connectString) {
             this.connectString = Objects.requireNonNull(connectString, "connectString");
@@ -321,6 +322,16 @@ public final class ZkClient implements AutoCloseable {
         /** Largest reply frame accepted (the client side's jute.maxbuffer). */
         public Builder frameBytesMax(int max) {
             this.frameBytesMax = max;
+            return this;
+        }
+
+        /**
+         * Authenticates with SASL DIGEST-MD5 on every connection before any request goes, as Apache's client does
+         * with a JAAS client section. {@link ZkClient#connected()} then completes once the login succeeded, and a
+         * refused login fails every request with AUTHFAILED and ends the client (Apache's AUTH_FAILED state).
+         */
+        public Builder sasl(SaslLogin login) {
+            this.saslLogin = login;
             return this;
         }
 
