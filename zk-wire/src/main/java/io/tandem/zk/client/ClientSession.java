@@ -101,8 +101,9 @@ final class ClientSession {
     private ClientSaslExchange sasl;
     private boolean closing;
     private boolean closeFinished;
-    /** Set once the threads are released; read from any thread to refuse new work without touching the loop. */
+    /** Set once the threads are released (with the code later requests fail with), read from any thread. */
     private volatile boolean terminated;
+    private volatile KeeperCode endCode = KeeperCode.SESSION_EXPIRED;
 
     ClientSession(ZkClient.Builder builder, ConnectString connectString, RequestPaths paths) {
         this.paths = paths;
@@ -262,9 +263,7 @@ final class ClientSession {
 
     /** The server's answer to a SASL token: the next token, success, or a failure that ends the client. */
     private void onSaslReply(int err, JuteInput in) {
-        if (sasl == null) {
-            return;
-        }
+        if (sasl == null) return; // the connection's exchange already ended
         if (err != 0) {
             authFailed("the server refused the SASL login of " + saslLogin.username() + " (error " + err + ")");
             return;
@@ -355,6 +354,7 @@ final class ClientSession {
     /** Ends the client for good (expiry or a refused login): every request fails with {@code code}. */
     private void end(State endState, KeeperCode code, KeeperState event, Runnable listener) {
         state = endState;
+        endCode = code;
         disposeSasl();
         cancel(heartbeat);
         cancel(connectTimeout);
@@ -431,7 +431,7 @@ final class ClientSession {
             }
         });
         if (!accepted) {
-            pending.future.completeExceptionally(new ZkException(KeeperCode.SESSION_EXPIRED.code(), clientPath));
+            pending.future.completeExceptionally(new ZkException(endCode.code(), clientPath));
         }
         return (CompletableFuture<T>) pending.future;
     }

@@ -18,6 +18,13 @@ import io.tandem.zk.wire.KeeperState;
 import io.tandem.zk.wire.Perms;
 import io.tandem.zk.wire.data.ACL;
 import io.tandem.zk.wire.data.Id;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.tandem.zk.wire.JuteOutput;
+import io.tandem.zk.wire.proto.ConnectRequest;
+import java.io.DataInputStream;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.URIParameter;
@@ -76,18 +83,30 @@ class ZkZnodeStoreSaslTest {
             assertEquals(List.of(new ACL(Perms.ALL, new Id("sasl", "kafka"))), await(client.getAcl("/sasl-owned")).acl());
             assertEquals(KeeperState.SYNC_CONNECTED, states.poll(10, TimeUnit.SECONDS));
             assertEquals(KeeperState.SASL_AUTHENTICATED, states.poll(10, TimeUnit.SECONDS));
-            // A new connection of the same session logs in again (the server forgets a connection's ids).
-            try (ZkClient reattached = ZkClient.builder(zookeeper.zookeeperConnect())
-                    .session(client.sessionId(), client.sessionPassword()).sasl(SaslLogin.digest("kafka", "kafka-secret"))
-                    .build()) {
-                await(reattached.connected());
-                await(reattached.setData("/sasl-owned", new byte[] {1}, -1));
-            }
+            // A new connection of the same session logs in again: the server's ids belong to the connection.
+            stealConnection(client.sessionId(), client.sessionPassword());
+            assertEquals(KeeperState.DISCONNECTED, states.poll(10, TimeUnit.SECONDS));
+            assertEquals(KeeperState.SYNC_CONNECTED, states.poll(10, TimeUnit.SECONDS));
+            assertEquals(KeeperState.SASL_AUTHENTICATED, states.poll(10, TimeUnit.SECONDS));
+            await(client.setData("/sasl-owned", new byte[] {1}, -1));
         }
         try (ZkClient anonymous = ZkClient.connect(zookeeper.zookeeperConnect(), Duration.ofSeconds(10), null)) {
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> await(anonymous.setData("/sasl-owned", new byte[0], -1)));
             assertEquals(KeeperCode.NO_AUTH, ((ZkException) e.getCause()).code());
+        }
+    }
+
+    /** Re-attaches the session on a raw connection and drops it, so the server closes the client's connection. */
+    private static void stealConnection(long sessionId, byte[] password) throws Exception {
+        ByteBuf frame = Unpooled.buffer();
+        frame.writeInt(0);
+        new ConnectRequest(0, 0, 10_000, sessionId, password, false).write(new JuteOutput(frame));
+        frame.setInt(0, frame.readableBytes() - 4);
+        try (Socket socket = new Socket("127.0.0.1", zookeeper.zookeeperPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(ByteBufUtil.getBytes(frame));
+            new DataInputStream(socket.getInputStream()).readInt(); // answered: the session has moved here
         }
     }
 
