@@ -41,8 +41,10 @@ class CuratorAclCompatTest {
     void remember(ZkTarget started) throws Exception {
         target = started;
         Id alice = new Id("digest", DigestAuthenticationProvider.generateDigest("alice:alice-secret"));
-        aliceOnly = List.of(new ACL(ZooDefs.Perms.ALL, alice));
-        aliceAndWorldRead = List.of(new ACL(ZooDefs.Perms.ALL, alice), new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE));
+        // Mutable lists: Apache's client checks an ACL with contains(null), which List.of refuses.
+        aliceOnly = new ArrayList<>(List.of(new ACL(ZooDefs.Perms.ALL, alice)));
+        aliceAndWorldRead = new ArrayList<>(List.of(new ACL(ZooDefs.Perms.ALL, alice),
+                new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE)));
     }
 
     @AfterEach
