@@ -83,6 +83,7 @@ final class AclRequests {
                     validResults.add(result);
                 }
             }
+            failGroupsWithUntypedPrincipals(valid, validResults);
             if (!valid.isEmpty()) {
                 try {
                     authorizer.create(valid);
@@ -190,7 +191,35 @@ final class AclRequests {
             return "The only valid name for the CLUSTER resource is " + ResourceType.CLUSTER_NAME;
         }
         if (pattern.name().isEmpty()) return "Invalid empty resource name";
-        return AclAuthorizer.invalidReason(binding) == null ? null : CREATE_FAILED;
+        AccessControlEntry entry = binding.entry();
+        boolean unknown = pattern.type() == ResourceType.UNKNOWN || pattern.patternType() == PatternType.UNKNOWN
+                || entry.operation() == AclOperation.UNKNOWN || entry.permission() == AclPermissionType.UNKNOWN;
+        return unknown ? CREATE_FAILED : null;
+    }
+
+    /**
+     * AclAuthorizer writes the validated bindings one resource pattern at a time and parses each principal while it
+     * does (Kafka's AclEntry): a principal without a type fails the write of its whole pattern, which answers every
+     * creation of that pattern with the unexpected error (UNKNOWN_SERVER_ERROR, no message) and stores none of them;
+     * the other patterns are written. Removes those bindings from {@code valid} and answers them.
+     */
+    private static void failGroupsWithUntypedPrincipals(List<AclBinding> valid,
+                                                        List<CreateAclsResponse.AclCreationResult> results) {
+        java.util.Set<ResourcePattern> failed = new java.util.HashSet<>();
+        for (AclBinding b : valid) {
+            String principal = b.entry().principal();
+            // Kafka's SecurityUtils.parseKafkaPrincipal: "type:name", split at the first colon.
+            if (principal == null || principal.indexOf(':') < 0) failed.add(b.pattern());
+        }
+        if (failed.isEmpty()) return;
+        for (int i = valid.size() - 1; i >= 0; i--) {
+            if (failed.contains(valid.get(i).pattern())) {
+                results.get(i).errorCode = UNKNOWN_SERVER_ERROR;
+                results.get(i).errorMessage = null;
+                valid.remove(i);
+                results.remove(i);
+            }
+        }
     }
 
     private static DeleteAclsResponse.DeleteAclsMatchingAcl matching(AclBinding b) {
