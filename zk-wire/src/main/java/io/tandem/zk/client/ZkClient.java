@@ -74,7 +74,10 @@ public final class ZkClient implements AutoCloseable {
         return builder(connectString).sessionTimeout(sessionTimeout).watcher(watcher).build();
     }
 
-    /** Completes when the first session is established; fails if it expires or the client closes first. */
+    /**
+     * Completes when the first session is established (and, with {@link Builder#sasl}, logged in); fails if it
+     * expires, the login is refused (AUTH_FAILED) or the client closes first.
+     */
     public CompletableFuture<Void> connected() {
         return session.firstConnection();
     }
