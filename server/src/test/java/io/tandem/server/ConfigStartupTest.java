@@ -65,7 +65,7 @@ class ConfigStartupTest {
             "authorizer.class.name|com.example.CustomAuthorizer",
             "super.users|admin",
             "allow.everyone.if.no.acl.found|sometimes",
-            "zookeeper.set.acl|true",
+            "zookeeper.set.acl|maybe",
             "zookeeper.ssl.client.enable|true",
             "zookeeper.ssl.keystore.location|/zk.jks",
             "zookeeper.clientCnxnSocket|com.example.TlsSocket",

@@ -130,8 +130,10 @@ public final class BrokerConfigPolicy {
                     : Verdict.refused("a separate control plane listener is not implemented");
             case "unclean.leader.election.enable" -> v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
                     : Verdict.refused("unclean leader election is not implemented (leaders come only from the ISR)");
-            case "zookeeper.set.acl" -> v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
-                    : Verdict.refused("ACLs on the broker's znodes are not implemented");
+            // Kafka's ACLs on every znode the broker creates, with the SASL login they need (ZkZnodeStore).
+            case "zookeeper.set.acl" -> v.equalsIgnoreCase("false") || v.equalsIgnoreCase("true") ? Verdict.IMPLEMENTED
+                    : Verdict.refused("Invalid value " + v + " for configuration zookeeper.set.acl: Expected value to be"
+                    + " either true or false");
             case "zookeeper.clientCnxnSocket" -> PLAIN_ZOOKEEPER_SOCKETS.contains(v) ? Verdict.IMPLEMENTED
                     : Verdict.refused("ZooKeeper client socket " + v + " is not implemented");
             // Keys Kafka applies whose loss would weaken security or a connection limit: honoured at Kafka's

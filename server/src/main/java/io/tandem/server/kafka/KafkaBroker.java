@@ -231,7 +231,7 @@ public final class KafkaBroker implements AutoCloseable {
         long startNanos = System.nanoTime();
         ZnodeStore store = zookeeperConnect == null ? new LocalZnodeStore(config.logDir().resolve("metadata"))
                 : ZkZnodeStore.connect(zookeeperConnect, Duration.ofMillis(config.zookeeperSessionTimeoutMs()),
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30), config.zookeeperSetAcl());
         // Before this broker registers: its first requests are already decided with every stored ACL.
         if (security.authorization().enabled()) security.authorization().authorizer().start(store);
         clientQuotas.start(store);

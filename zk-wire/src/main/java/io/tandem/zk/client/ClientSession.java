@@ -31,6 +31,7 @@ import io.tandem.zk.wire.proto.ConnectRequest;
 import io.tandem.zk.wire.proto.ConnectResponse;
 import io.tandem.zk.wire.proto.ReplyHeader;
 import io.tandem.zk.wire.proto.RequestHeader;
+import io.tandem.zk.wire.proto.SetSASLResponse;
 import io.tandem.zk.wire.proto.SetWatches;
 import io.tandem.zk.wire.proto.WatcherEvent;
 import java.net.InetSocketAddress;
@@ -40,12 +41,10 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import javax.security.sasl.SaslException;
 
 /**
  * The session engine of a {@link ZkClient}: the connection to one host at a time, the handshake, pings, reconnects with
@@ -63,18 +62,18 @@ final class ClientSession {
     private static final long RECONNECT_DELAY_MS_MIN = 50;
     private static final long RECONNECT_DELAY_MS_MAX = 1000;
 
-    private enum State { CONNECTING, CONNECTED, CLOSED, EXPIRED }
+    private enum State { CONNECTING, CONNECTED, CLOSED, EXPIRED, AUTH_FAILED } // the last three are for good
 
     private final RequestPaths paths;
     private final List<InetSocketAddress> hosts;
     private final int requestedSessionTimeoutMs;
     private final int pendingRequestsMax;
     private final int frameBytesMax;
-    private final Watcher watcher;
     private final Runnable sessionExpiredListener;
+    private final SaslLogin saslLogin;
     private final EventLoopGroup group;
     private final EventLoop loop;
-    private final ExecutorService callbacks;
+    private final ClientCallbacks callbacks;
     private final CompletableFuture<Void> firstConnection = new CompletableFuture<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
@@ -98,10 +97,13 @@ final class ClientSession {
     private final ArrayDeque<PendingRequest> inFlight = new ArrayDeque<>();
     private final ClientWatches watches = new ClientWatches();
     private PendingRequest closeRequest;
+    /** The SASL exchange of the current connection while it runs; requests wait until it succeeds. */
+    private ClientSaslExchange sasl;
     private boolean closing;
     private boolean closeFinished;
-    /** Set once the threads are released; read from any thread to refuse new work without touching the loop. */
+    /** Set once the threads are released (with the code later requests fail with), read from any thread. */
     private volatile boolean terminated;
+    private volatile KeeperCode endCode = KeeperCode.SESSION_EXPIRED;
 
     ClientSession(ZkClient.Builder builder, ConnectString connectString, RequestPaths paths) {
         this.paths = paths;
@@ -112,14 +114,12 @@ final class ClientSession {
         this.requestedSessionTimeoutMs = Math.toIntExact(builder.sessionTimeout.toMillis());
         this.pendingRequestsMax = builder.pendingRequestsMax;
         this.frameBytesMax = builder.frameBytesMax;
-        this.watcher = builder.watcher;
         this.sessionExpiredListener = builder.sessionExpiredListener;
+        this.saslLogin = builder.saslLogin;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("zk-client-io", true),
                 NioIoHandler.newFactory());
         this.loop = group.next();
-        // Bounded by what can be outstanding: pending requests are capped and watch events are bounded by watches.
-        this.callbacks = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                new DefaultThreadFactory("zk-client-callbacks", true));
+        this.callbacks = new ClientCallbacks(builder.watcher);
         if (builder.sessionId != 0) {
             this.sessionId = builder.sessionId;
             this.sessionPassword = builder.sessionPassword.clone();
@@ -233,6 +233,23 @@ final class ClientSession {
         LOG.log(System.Logger.Level.INFO, "Session 0x{0} {1} on {2}, timeout {3} ms", Long.toHexString(sessionId),
                 reattached ? "re-attached" : "established", channel.remoteAddress(), negotiatedTimeoutMs);
         startHeartbeat();
+        callbacks.deliver(new WatchedEvent(EventType.NONE, KeeperState.SYNC_CONNECTED, null));
+        if (saslLogin != null) {
+            // As Apache's client: SASL first on every connection, and nothing else (but pings) until it succeeds.
+            try {
+                sasl = new ClientSaslExchange(saslLogin);
+                send(ClientSaslExchange.request(sasl.firstToken()));
+                channel.flush();
+            } catch (SaslException e) {
+                authFailed(e.toString());
+            }
+            return;
+        }
+        releaseRequests();
+    }
+
+    /** The connection is ready for requests: the watches are armed again and the queued requests go. */
+    private void releaseRequests() {
         if (everConnected) {
             sendSetWatches();
         }
@@ -241,8 +258,30 @@ final class ClientSession {
             send(waiting.poll());
         }
         channel.flush();
-        deliver(new WatchedEvent(EventType.NONE, KeeperState.SYNC_CONNECTED, null));
-        runCallback(() -> firstConnection.complete(null));
+        callbacks.run(() -> firstConnection.complete(null));
+    }
+
+    /** The server's answer to a SASL token: the next token, success, or a failure that ends the client. */
+    private void onSaslReply(int err, JuteInput in) {
+        if (sasl == null) return; // the connection's exchange already ended
+        if (err != 0) {
+            authFailed("the server refused the SASL login of " + saslLogin.username() + " (error " + err + ")");
+            return;
+        }
+        try {
+            byte[] next = sasl.respond(SetSASLResponse.read(in).token());
+            if (next != null) {
+                send(ClientSaslExchange.request(next));
+                channel.flush();
+            }
+            if (sasl.isComplete()) {
+                disposeSasl();
+                callbacks.deliver(new WatchedEvent(EventType.NONE, KeeperState.SASL_AUTHENTICATED, null));
+                releaseRequests();
+            }
+        } catch (SaslException e) {
+            authFailed(e.toString());
+        }
     }
 
     private void onDisconnected(Channel lost) {
@@ -252,6 +291,7 @@ final class ClientSession {
         channel = null;
         cancel(heartbeat);
         cancel(connectTimeout);
+        disposeSasl();
         boolean wasConnected = handshakeDone;
         handshakeDone = false;
         if (closing) {
@@ -259,14 +299,14 @@ final class ClientSession {
             return;
         }
         failInFlight(KeeperCode.CONNECTION_LOSS.code());
-        if (state == State.CLOSED || state == State.EXPIRED) {
+        if (state == State.CLOSED || state == State.EXPIRED || state == State.AUTH_FAILED) {
             return;
         }
         state = State.CONNECTING;
         if (wasConnected) {
             LOG.log(System.Logger.Level.INFO, "Connection lost for session 0x{0}, reconnecting",
                     Long.toHexString(sessionId));
-            deliver(new WatchedEvent(EventType.NONE, KeeperState.DISCONNECTED, null));
+            callbacks.deliver(new WatchedEvent(EventType.NONE, KeeperState.DISCONNECTED, null));
         }
         long delay = wasConnected ? 0 : Math.min(RECONNECT_DELAY_MS_MAX, RECONNECT_DELAY_MS_MIN << Math.min(5,
                 failedAttempts++ / hosts.size()));
@@ -301,23 +341,42 @@ final class ClientSession {
     }
 
     private void expire() {
-        state = State.EXPIRED;
+        end(State.EXPIRED, KeeperCode.SESSION_EXPIRED, KeeperState.EXPIRED, sessionExpiredListener);
+    }
+
+    /** Apache's AUTH_FAILED state: every request fails with AUTHFAILED and the client stops. */
+    private void authFailed(String why) {
+        LOG.log(System.Logger.Level.WARNING, "SASL authentication of session 0x{0} failed: {1}",
+                Long.toHexString(sessionId), why);
+        end(State.AUTH_FAILED, KeeperCode.AUTH_FAILED, KeeperState.AUTH_FAILED, null);
+    }
+
+    /** Ends the client for good (expiry or a refused login): every request fails with {@code code}. */
+    private void end(State endState, KeeperCode code, KeeperState event, Runnable listener) {
+        state = endState;
+        endCode = code;
+        disposeSasl();
         cancel(heartbeat);
         cancel(connectTimeout);
         if (channel != null) {
             channel.close();
         }
-        failInFlight(KeeperCode.SESSION_EXPIRED.code());
-        failWaiting(KeeperCode.SESSION_EXPIRED.code());
-        deliver(new WatchedEvent(EventType.NONE, KeeperState.EXPIRED, null));
-        runCallback(() -> {
-            firstConnection.completeExceptionally(new ZkException(KeeperCode.SESSION_EXPIRED.code(), null));
-            if (sessionExpiredListener != null) {
-                sessionExpiredListener.run();
+        failInFlight(code.code());
+        failWaiting(code.code());
+        callbacks.deliver(new WatchedEvent(EventType.NONE, event, null));
+        callbacks.run(() -> {
+            firstConnection.completeExceptionally(new ZkException(code.code(), null));
+            if (listener != null) {
+                listener.run();
             }
         });
-        runCallback(() -> closed.complete(null));
+        callbacks.run(() -> closed.complete(null));
         releaseThreads();
+    }
+
+    private void disposeSasl() {
+        if (sasl != null) sasl.dispose();
+        sasl = null;
     }
 
     private void finishClose() {
@@ -336,11 +395,11 @@ final class ClientSession {
         failInFlight(KeeperCode.SESSION_EXPIRED.code());
         failWaiting(KeeperCode.SESSION_EXPIRED.code());
         if (!wasExpired) {
-            deliver(new WatchedEvent(EventType.NONE, KeeperState.CLOSED, null));
+            callbacks.deliver(new WatchedEvent(EventType.NONE, KeeperState.CLOSED, null));
         }
-        runCallback(() -> firstConnection.completeExceptionally(
+        callbacks.run(() -> firstConnection.completeExceptionally(
                 new ZkException(KeeperCode.SESSION_EXPIRED.code(), null)));
-        runCallback(() -> closed.complete(null));
+        callbacks.run(() -> closed.complete(null));
         releaseThreads();
     }
 
@@ -357,12 +416,14 @@ final class ClientSession {
                                             JuteInput.Reader<T> responseReader, ClientWatches.Kind watch) {
         PendingRequest pending = new PendingRequest(opCode, clientPath, request, responseReader, watch);
         boolean accepted = onLoopIfRunning(() -> {
-            if (state == State.CLOSED || state == State.EXPIRED || closing) {
+            if (state == State.AUTH_FAILED) {
+                fail(pending, KeeperCode.AUTH_FAILED.code());
+            } else if (state == State.CLOSED || state == State.EXPIRED || closing) {
                 fail(pending, KeeperCode.SESSION_EXPIRED.code());
             } else if (waiting.size() + inFlight.size() >= pendingRequestsMax) {
-                runCallback(() -> pending.future.completeExceptionally(new RejectedExecutionException(
+                callbacks.run(() -> pending.future.completeExceptionally(new RejectedExecutionException(
                         "too many pending ZooKeeper requests (max " + pendingRequestsMax + ")")));
-            } else if (state == State.CONNECTED) {
+            } else if (state == State.CONNECTED && sasl == null) {
                 send(pending);
                 channel.flush();
             } else {
@@ -370,7 +431,7 @@ final class ClientSession {
             }
         });
         if (!accepted) {
-            pending.future.completeExceptionally(new ZkException(KeeperCode.SESSION_EXPIRED.code(), clientPath));
+            pending.future.completeExceptionally(new ZkException(endCode.code(), clientPath));
         }
         return (CompletableFuture<T>) pending.future;
     }
@@ -419,6 +480,10 @@ final class ClientSession {
         if (header.zxid() > 0) {
             lastZxid = header.zxid();
         }
+        if (pending.opCode == OpCode.SASL) {
+            onSaslReply(header.err(), in);
+            return;
+        }
         if (header.err() == 0) {
             Object value = pending.responseReader.read(in);
             registerWatch(pending, true);
@@ -446,7 +511,7 @@ final class ClientSession {
             return;
         }
         watches.fired(type, event.path());
-        deliver(new WatchedEvent(type, state, paths.toClient(event.path())));
+        callbacks.deliver(new WatchedEvent(type, state, paths.toClient(event.path())));
     }
 
     private void failInFlight(int code) {
@@ -462,22 +527,14 @@ final class ClientSession {
     }
 
     private void complete(PendingRequest pending, Object value) {
-        runCallback(() -> pending.future.complete(value));
+        callbacks.run(() -> pending.future.complete(value));
     }
 
     private void fail(PendingRequest pending, int code) {
         ZkException error = new ZkException(code, pending.clientPath);
-        runCallback(() -> pending.future.completeExceptionally(error));
+        callbacks.run(() -> pending.future.completeExceptionally(error));
     }
 
-    /** Runs on the callback thread, or right here once that thread is gone (after close or expiry). */
-    private void runCallback(Runnable callback) {
-        try {
-            callbacks.execute(callback);
-        } catch (RejectedExecutionException afterShutdown) {
-            callback.run();
-        }
-    }
 
     /** Runs the task on the I/O loop; false when the client's threads are already released. */
     private boolean onLoopIfRunning(Runnable task) {
@@ -490,19 +547,6 @@ final class ClientSession {
         } catch (RejectedExecutionException afterShutdown) {
             return false;
         }
-    }
-
-    private void deliver(WatchedEvent event) {
-        if (watcher == null) {
-            return;
-        }
-        runCallback(() -> {
-            try {
-                watcher.process(event);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "Watcher failed on " + event, e);
-            }
-        });
     }
 
     /** Handles one connection's frames on the client's event loop. */

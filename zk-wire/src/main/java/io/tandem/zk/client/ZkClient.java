@@ -74,7 +74,10 @@ public final class ZkClient implements AutoCloseable {
         return builder(connectString).sessionTimeout(sessionTimeout).watcher(watcher).build();
     }
 
-    /** Completes when the first session is established; fails if it expires or the client closes first. */
+    /**
+     * Completes when the first session is established (and, with {@link Builder#sasl}, logged in); fails if it
+     * expires, the login is refused (AUTH_FAILED) or the client closes first.
+     */
     public CompletableFuture<Void> connected() {
         return session.firstConnection();
     }
@@ -284,6 +287,7 @@ public final class ZkClient implements AutoCloseable {
         int frameBytesMax = JuteLimits.FRAME_BYTES_MAX_DEFAULT;
         long sessionId;
         byte[] sessionPassword;
+        SaslLogin saslLogin;
 
         private Builder(String connectString) {
             this.connectString = Objects.requireNonNull(connectString, "connectString");
@@ -321,6 +325,16 @@ public final class ZkClient implements AutoCloseable {
         /** Largest reply frame accepted (the client side's jute.maxbuffer). */
         public Builder frameBytesMax(int max) {
             this.frameBytesMax = max;
+            return this;
+        }
+
+        /**
+         * Authenticates with SASL DIGEST-MD5 on every connection before any request goes, as Apache's client does
+         * with a JAAS client section. {@link ZkClient#connected()} then completes once the login succeeded, and a
+         * refused login fails every request with AUTHFAILED and ends the client (Apache's AUTH_FAILED state).
+         */
+        public Builder sasl(SaslLogin login) {
+            this.saslLogin = login;
             return this;
         }
 

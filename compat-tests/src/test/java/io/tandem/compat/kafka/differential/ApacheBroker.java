@@ -29,8 +29,8 @@ final class ApacheBroker implements AutoCloseable {
     private Process process;
     private Thread killOnExit;
 
-    private ApacheBroker(String version, Path workDir, String zookeeperConnect, Map<String, String> settings)
-            throws IOException {
+    private ApacheBroker(String version, Path workDir, String zookeeperConnect, Map<String, String> settings,
+                         List<String> jvmOptions) throws IOException {
         this.version = version;
         boolean kraft = zookeeperConnect == null;
         this.lib = fetchJars(version, kraft);
@@ -55,8 +55,10 @@ final class ApacheBroker implements AutoCloseable {
 
     private void launch() throws IOException {
         // A small heap: the machine is shared. Kafka's own start script would give 1 GB.
-        process = java(lib, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "kafka.Kafka",
-                properties.toString()).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        List<String> args = new ArrayList<>(List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        args.addAll(jvmOptions);
+        args.addAll(List.of("kafka.Kafka", properties.toString()));
+        process = java(lib, args.toArray(String[]::new)).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectErrorStream(true).start();
         killOnExit = new Thread(process::destroyForcibly, "apache-kafka-kill-on-exit");
         Runtime.getRuntime().addShutdownHook(killOnExit);
@@ -65,12 +67,18 @@ final class ApacheBroker implements AutoCloseable {
     /** Apache Kafka 3.9.1 in ZooKeeper mode on the given ZooKeeper. */
     static ApacheBroker zookeeperMode(Path workDir, String zookeeperConnect, Map<String, String> settings)
             throws IOException {
-        return new ApacheBroker(ZOOKEEPER_MODE_VERSION, workDir, zookeeperConnect, settings);
+        return new ApacheBroker(ZOOKEEPER_MODE_VERSION, workDir, zookeeperConnect, settings, List.of());
+    }
+
+    /** As {@link #zookeeperMode(Path, String, Map)}, with JVM options (a JAAS file for its ZooKeeper client, say). */
+    static ApacheBroker zookeeperMode(Path workDir, String zookeeperConnect, Map<String, String> settings,
+                                      List<String> jvmOptions) throws IOException {
+        return new ApacheBroker(ZOOKEEPER_MODE_VERSION, workDir, zookeeperConnect, settings, jvmOptions);
     }
 
     /** Apache Kafka of the given 4.x version in KRaft combined mode (a fixed cluster id). */
     static ApacheBroker kraftMode(String version, Path workDir, Map<String, String> settings) throws IOException {
-        return new ApacheBroker(version, workDir, null, settings);
+        return new ApacheBroker(version, workDir, null, settings, List.of());
     }
 
     String version() {

@@ -1,10 +1,11 @@
 package io.tandem.server.kafka.metadata;
 
+import io.tandem.zk.client.SaslLogin;
 import io.tandem.zk.client.ZkClient;
 import io.tandem.zk.client.ZkException;
-import io.tandem.zk.wire.Acls;
 import io.tandem.zk.wire.CreateMode;
 import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.KeeperState;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,55 +32,70 @@ public final class ZkZnodeStore implements ZnodeStore {
     private final String connectString;
     private final Duration sessionTimeout;
     private final Duration connectTimeout;
+    /** The SASL login of every session, or null; and the ACLs its creates carry (zookeeper.set.acl). */
+    private final SaslLogin login;
+    private final KafkaZnodeAcls acls;
     private volatile ZkClient client;
     private volatile Runnable sessionRenewed = () -> { };
     private volatile boolean closed;
     private final ZkWatches watches = new ZkWatches(() -> client, () -> closed);
 
-    private ZkZnodeStore(String connectString, Duration sessionTimeout, Duration connectTimeout) {
+    private ZkZnodeStore(String connectString, Duration sessionTimeout, Duration connectTimeout, SaslLogin login,
+                         KafkaZnodeAcls acls) {
         this.connectString = connectString;
         this.sessionTimeout = sessionTimeout;
         this.connectTimeout = connectTimeout;
+        this.login = login;
+        this.acls = acls;
     }
 
     /** Connects (waiting for the session) to {@code connectString}, e.g. "127.0.0.1:2181" or with a chroot. */
     public static ZkZnodeStore connect(String connectString, Duration sessionTimeout, Duration connectTimeout)
             throws Exception {
-        refuseSaslLogin();
-        ZkZnodeStore store = new ZkZnodeStore(connectString, sessionTimeout, connectTimeout);
+        return connect(connectString, sessionTimeout, connectTimeout, false);
+    }
+
+    /**
+     * Connects as a Kafka 3.9 broker with {@code zookeeper.set.acl=setAcl} does: logging in with SASL when the JAAS
+     * configuration has the ZooKeeper client section ({@link ZkClientLogin}), and with {@code setAcl} creating every
+     * znode with Kafka's ACLs ({@link KafkaZnodeAcls}), which needs that login, as in Kafka.
+     */
+    public static ZkZnodeStore connect(String connectString, Duration sessionTimeout, Duration connectTimeout,
+                                       boolean setAcl) throws Exception {
+        SaslLogin login = ZkClientLogin.fromJaas();
+        if (setAcl && login == null) {
+            // Kafka's words (KafkaServer.initZkClient); Tandem's broker has no TLS client to ZooKeeper to offer.
+            throw new SecurityException("zookeeper.set.acl is true, but ZooKeeper client TLS configuration "
+                    + "identifying at least zookeeper.ssl.client.enable, zookeeper.clientCnxnSocket, and "
+                    + "zookeeper.ssl.keystore.location was not present and the verification of the JAAS login file "
+                    + "failed " + ZkClientLogin.describe());
+        }
+        ZkZnodeStore store = new ZkZnodeStore(connectString, sessionTimeout, connectTimeout, login,
+                new KafkaZnodeAcls(setAcl));
         store.client = store.openSession();
         return store;
     }
 
-    /**
-     * Kafka's broker authenticates to ZooKeeper with SASL when the JVM's JAAS configuration has the ZooKeeper client
-     * section ({@code zookeeper.sasl.clientconfig}, default {@code Client}) and {@code zookeeper.sasl.client} is not
-     * false (Kafka's JaasUtils.isZkSaslEnabled). Tandem's ZooKeeper client does not speak SASL, so such a broker is
-     * refused at start-up rather than connecting unauthenticated.
-     */
-    static void refuseSaslLogin() {
-        if (!Boolean.parseBoolean(System.getProperty("zookeeper.sasl.client", "true"))) return;
-        String section = System.getProperty("zookeeper.sasl.clientconfig", "Client");
-        boolean found;
-        try {
-            found = javax.security.auth.login.Configuration.getConfiguration().getAppConfigurationEntry(section) != null;
-        } catch (RuntimeException e) {
-            return; // no JAAS configuration at all: Kafka's client would not use SASL either
-        }
-        if (found) {
-            throw new IllegalStateException("the JAAS configuration has a '" + section + "' section, so Kafka's broker"
-                    + " would authenticate to ZooKeeper with SASL: SASL from the broker to ZooKeeper is not implemented"
-                    + " (remove the section or set -Dzookeeper.sasl.client=false)");
-        }
-    }
-
     private ZkClient openSession() throws Exception {
-        ZkClient opened = ZkClient.builder(connectString).sessionTimeout(sessionTimeout)
-                .onSessionExpired(this::renewInBackground).watcher(watches::onWatchEvent).build();
+        java.util.concurrent.atomic.AtomicReference<ZkClient> self = new java.util.concurrent.atomic.AtomicReference<>();
+        ZkClient opened = ZkClient.builder(connectString).sessionTimeout(sessionTimeout).sasl(login)
+                .onSessionExpired(this::renewInBackground).watcher(event -> {
+                    // A login refused after start-up ends that client, as an expiry does: Kafka's ZooKeeperClient
+                    // then reinitializes, and so does this store (at start-up the failure reaches the caller).
+                    if (event.state() == KeeperState.AUTH_FAILED && self.get() != null && self.get() == client) {
+                        renewInBackground();
+                    }
+                    watches.onWatchEvent(event);
+                }).build();
+        self.set(opened);
         try {
             opened.connected().get(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             opened.close();
+            if (e.getCause() instanceof ZkException zk && zk.code() == KeeperCode.AUTH_FAILED) {
+                throw new IllegalStateException("ZooKeeper at " + connectString + " refused the SASL login of '"
+                        + login.username() + "' (AUTHFAILED)", e);
+            }
             throw new IllegalStateException("cannot connect to ZooKeeper at " + connectString + " within "
                     + connectTimeout.toMillis() + " ms", e);
         }
@@ -95,7 +111,7 @@ public final class ZkZnodeStore implements ZnodeStore {
         if (closed) {
             return;
         }
-        LOG.log(System.Logger.Level.WARNING, "ZooKeeper session 0x{0} expired; opening a new one",
+        LOG.log(System.Logger.Level.WARNING, "ZooKeeper session 0x{0} expired or its login failed; opening a new one",
                 Long.toHexString(client.sessionId()));
         Thread renewer = new Thread(this::renew, "kafka-zk-session-renewal");
         renewer.setDaemon(true);
@@ -189,7 +205,7 @@ public final class ZkZnodeStore implements ZnodeStore {
         java.util.Map<String, CompletableFuture<String>> sent = new java.util.LinkedHashMap<>();
         for (java.util.Map.Entry<String, byte[]> e : nodes.entrySet()) {
             sent.put(e.getKey(), client.create(e.getKey(), e.getValue() == null ? new byte[0] : e.getValue(),
-                    Acls.OPEN_ACL_UNSAFE, ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT));
+                    acls.forPath(e.getKey()), ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT));
         }
         java.util.Map<String, Boolean> created = new java.util.LinkedHashMap<>();
         for (java.util.Map.Entry<String, CompletableFuture<String>> e : sent.entrySet()) {
@@ -212,7 +228,7 @@ public final class ZkZnodeStore implements ZnodeStore {
 
     private boolean createOnce(String path, byte[] data, boolean ephemeral) throws Exception {
         try {
-            await(client.create(path, data, Acls.OPEN_ACL_UNSAFE, ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT));
+            await(client.create(path, data, acls.forPath(path), ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT));
             return true;
         } catch (Exception e) {
             if (is(e, KeeperCode.NODE_EXISTS)) return false;
@@ -225,7 +241,7 @@ public final class ZkZnodeStore implements ZnodeStore {
         while (slash > 0) {
             String parent = path.substring(0, slash);
             try {
-                await(client.create(parent, new byte[0], Acls.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
+                await(client.create(parent, new byte[0], acls.forPath(parent), CreateMode.PERSISTENT));
             } catch (Exception e) {
                 if (!is(e, KeeperCode.NODE_EXISTS)) throw e;
             }
@@ -246,7 +262,7 @@ public final class ZkZnodeStore implements ZnodeStore {
      */
     private void createAll(java.util.Collection<String> paths) throws Exception {
         List<CompletableFuture<?>> sent = new ArrayList<>(paths.size());
-        for (String path : paths) sent.add(client.create(path, new byte[0], Acls.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
+        for (String path : paths) sent.add(client.create(path, new byte[0], acls.forPath(path), CreateMode.PERSISTENT));
         Exception failure = null;
         for (CompletableFuture<?> f : sent) {
             try {
@@ -321,7 +337,8 @@ public final class ZkZnodeStore implements ZnodeStore {
     @Override
     public String createSequential(String prefix, byte[] data) throws Exception {
         createParents(prefix);
-        return await(client.create(prefix, data, Acls.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL));
+        // The prefix's ACL, as Kafka's createSequentialPersistent asks for defaultAcls(path) of the path it sends.
+        return await(client.create(prefix, data, acls.forPath(prefix), CreateMode.PERSISTENT_SEQUENTIAL));
     }
 
     @Override
@@ -340,7 +357,7 @@ public final class ZkZnodeStore implements ZnodeStore {
         for (java.util.Map.Entry<String, byte[]> e : ordered.entrySet()) {
             byte[] data = e.getValue() == null ? new byte[0] : e.getValue();
             paths.add(e.getKey());
-            creates.add(client.create(e.getKey(), data, Acls.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT)
+            creates.add(client.create(e.getKey(), data, acls.forPath(e.getKey()), CreateMode.PERSISTENT)
                     .handle((created, failure) -> {
                         if (failure == null) return true;
                         Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
@@ -454,7 +471,7 @@ public final class ZkZnodeStore implements ZnodeStore {
         for (java.util.Map.Entry<String, Versioned> e : writes.entrySet()) {
             if (e.getValue().version() < 0) {
                 ops.add(io.tandem.zk.wire.proto.MultiRequest.Op.create(new io.tandem.zk.wire.proto.CreateRequest(
-                        e.getKey(), e.getValue().data(), Acls.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT.flag())));
+                        e.getKey(), e.getValue().data(), acls.forPath(e.getKey()), CreateMode.PERSISTENT.flag())));
             } else {
                 ops.add(io.tandem.zk.wire.proto.MultiRequest.Op.setData(e.getKey(), e.getValue().data(),
                         e.getValue().version()));

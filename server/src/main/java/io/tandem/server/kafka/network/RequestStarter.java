@@ -119,6 +119,11 @@ final class RequestStarter {
                 writer.closeWith("malformed " + key.apiName() + " v" + version + " request: " + e.getMessage());
                 return false;
             }
+            String refused = ParseTimeRefusals.refusal(key, request);
+            if (refused != null) {
+                writer.closeWith("malformed " + key.apiName() + " v" + version + " request: " + refused);
+                return false;
+            }
             ConnectionResponder.Throttle throttle = new ConnectionResponder.Throttle();
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
                     header.clientId, (InetSocketAddress) channel.remoteAddress(), listenerName,

@@ -8,19 +8,11 @@ import io.tandem.kafka.wire.acl.ResourceType;
 /**
  * DescribeAcls' and DeleteAcls' filter, matching as Kafka's AclBindingFilter: ANY matches every value, a null name,
  * principal or host matches all, and the MATCH pattern type selects every stored pattern that applies to the named
- * resource (the literal name, the literal {@code *} and each prefix of it).
+ * resource (the literal name, the literal {@code *} and each prefix of it). An UNKNOWN value (a code Kafka does not
+ * define) matches nothing, as in Kafka.
  */
 public record AclBindingFilter(ResourceType resourceType, String name, PatternType patternType, String principal,
                                String host, AclOperation operation, AclPermissionType permission) {
-
-    /** Why Kafka would refuse the filter, or null: UNKNOWN values cannot match anything meaningful. */
-    public String invalidReason() {
-        if (resourceType == ResourceType.UNKNOWN || patternType == PatternType.UNKNOWN
-                || operation == AclOperation.UNKNOWN || permission == AclPermissionType.UNKNOWN) {
-            return "The filter contains UNKNOWN elements";
-        }
-        return null;
-    }
 
     public boolean matches(AclBinding binding) {
         return matchesPattern(binding.pattern()) && matchesEntry(binding.entry());

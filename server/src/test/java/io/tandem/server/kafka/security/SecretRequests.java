@@ -67,8 +67,12 @@ final class SecretRequests {
                     setter.invoke(message, topicId);
                 } else if (type == short.class && field.equals("acks")) {
                     setter.invoke(message, (short) -1);
-                } else if (type == byte.class && field.equals("resourcetype")) {
+                } else if (type == byte.class && (field.equals("resourcetype") || field.equals("resourcetypefilter"))) {
                     setter.invoke(message, (byte) 2); // TOPIC, in ConfigResource's and the ACL types' numbering
+                } else if (type == byte.class && (field.equals("operation") || field.equals("permissiontype"))) {
+                    // READ and ALLOW: the schema default is UNKNOWN, which Kafka's request parsing refuses by
+                    // closing the connection (AclRequestValidationTest), before any authorization.
+                    setter.invoke(message, (byte) 3);
                 } else if (depth < 3 && List.class.isAssignableFrom(type)) {
                     Type element = ((ParameterizedType) setter.getGenericParameterTypes()[0]).getActualTypeArguments()[0];
                     if (element == String.class) {
