@@ -26,12 +26,15 @@ final class ApacheBroker implements AutoCloseable {
     private final Path properties;
     private final Path log;
     private final int port;
+    /** Extra JVM options, kept for {@link #restart()}. */
+    private final List<String> jvmOptions;
     private Process process;
     private Thread killOnExit;
 
     private ApacheBroker(String version, Path workDir, String zookeeperConnect, Map<String, String> settings,
                          List<String> jvmOptions) throws IOException {
         this.version = version;
+        this.jvmOptions = List.copyOf(jvmOptions);
         boolean kraft = zookeeperConnect == null;
         this.lib = fetchJars(version, kraft);
         Files.createDirectories(workDir);
