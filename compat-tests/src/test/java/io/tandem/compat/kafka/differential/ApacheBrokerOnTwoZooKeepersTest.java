@@ -120,6 +120,9 @@ class ApacheBrokerOnTwoZooKeepersTest {
                     zk.connectString(), Differential.SETTINGS)) {
                 Differential.awaitReady(broker).close();
                 List<String> seen = scenario("127.0.0.1:" + broker.port());
+                // The broker forgets a deleted topic before its controller has removed the topic's znodes (that waits
+                // for StopReplica): compare the trees once the deletion is through on this side.
+                awaitDeletionDone(zk.connectString());
                 // Read while the broker still runs: its registration is ephemeral.
                 return new Outcome(seen, ZnodeTree.read(zk.connectString(), ROOTS));
             } finally {
@@ -205,6 +208,20 @@ class ApacheBrokerOnTwoZooKeepersTest {
             seen.add("topics " + new java.util.TreeSet<>(topics));
         }
         return seen;
+    }
+
+    private static void awaitDeletionDone(String connectString) throws Exception {
+        org.apache.zookeeper.ZooKeeper zk = ZnodeTree.connect(connectString);
+        try {
+            long deadline = System.currentTimeMillis() + WAIT_MS;
+            while ((zk.exists("/brokers/topics/" + TOPIC, false) != null
+                    || zk.exists("/admin/delete_topics/" + TOPIC, false) != null)
+                    && System.currentTimeMillis() < deadline) {
+                Thread.sleep(100);
+            }
+        } finally {
+            zk.close();
+        }
     }
 
     private static String awaitLeaders(Admin admin) throws Exception {
