@@ -38,6 +38,11 @@ final class LogMaintenance implements AutoCloseable {
     private final LogManager logs;
     /** The cleaner threads and the settings they run with; replaced under this object's monitor. */
     private final List<ScheduledExecutorService> cleaners = new ArrayList<>();
+    /**
+     * Cleaner threads replaced by a reconfiguration whose pass may still be running: a close waits for them as for
+     * the current ones, or such a pass would go on writing .cleaned files into logs being closed (or deleted).
+     */
+    private final List<ScheduledExecutorService> retired = new ArrayList<>();
     private CleanerSettings settings;
     private boolean closed;
     /** The logs a cleaner thread is compacting now; another thread skips them. */
@@ -45,13 +50,15 @@ final class LogMaintenance implements AutoCloseable {
     /** Runs before each log's compaction: a test's way to make compaction slow. */
     private volatile Consumer<TopicPartition> beforeCompaction = tp -> { };
 
-    LogMaintenance(LogManager logs, long retentionCheckIntervalMs, long checkpointIntervalMs,
+    LogMaintenance(LogManager logs, long retentionCheckIntervalMs, long checkpointIntervalMs, long initialTaskDelayMs,
             CleanerSettings cleaner) {
-        retention.scheduleWithFixedDelay(() -> applyRetention(logs.partitions().values()), retentionCheckIntervalMs,
+        // The first run of each task waits log.initial.task.delay.ms, as Kafka's LogManager.startup schedules its
+        // retention, flusher and checkpoint tasks; the cleaner threads start at once, as Kafka's do.
+        retention.scheduleWithFixedDelay(() -> applyRetention(logs.partitions().values()), initialTaskDelayMs,
                 retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
         // The recovery points on disk, as often as Kafka writes its recovery-point-offset-checkpoint: an unclean
         // restart re-reads only what was written after them, so this bounds the recovery time, not the log's size.
-        retention.scheduleWithFixedDelay(() -> writeCheckpoints(logs), checkpointIntervalMs, checkpointIntervalMs,
+        retention.scheduleWithFixedDelay(() -> writeCheckpoints(logs), initialTaskDelayMs, checkpointIntervalMs,
                 TimeUnit.MILLISECONDS);
         this.logs = logs;
         startCleaners(cleaner);
@@ -80,6 +87,8 @@ final class LogMaintenance implements AutoCloseable {
     synchronized void reconfigureCleaner(CleanerSettings cleaner) {
         if (cleaner.equals(settings) || closed) return;
         cleaners.forEach(ScheduledExecutorService::shutdown);
+        retired.removeIf(ScheduledExecutorService::isTerminated);
+        retired.addAll(cleaners);
         cleaners.clear();
         startCleaners(cleaner);
     }
@@ -136,7 +145,8 @@ final class LogMaintenance implements AutoCloseable {
         List<ScheduledExecutorService> stopping;
         synchronized (this) {
             closed = true;
-            stopping = List.copyOf(cleaners);
+            stopping = new ArrayList<>(cleaners);
+            stopping.addAll(retired);
         }
         retention.shutdownNow();
         stopping.forEach(ScheduledExecutorService::shutdownNow);
