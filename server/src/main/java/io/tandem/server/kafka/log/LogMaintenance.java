@@ -2,6 +2,7 @@ package io.tandem.server.kafka.log;
 
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.storage.log.Log;
+import io.tandem.storage.log.LogClosedException;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -44,7 +45,8 @@ final class LogMaintenance implements AutoCloseable {
      */
     private final List<ScheduledExecutorService> retired = new ArrayList<>();
     private CleanerSettings settings;
-    private boolean closed;
+    /** Set at the start of a close: a cleaner pass in progress stops before its next log. */
+    private volatile boolean closed;
     /** The logs a cleaner thread is compacting now; another thread skips them. */
     private final Set<TopicPartition> inProgress = ConcurrentHashMap.newKeySet();
     /** Runs before each log's compaction: a test's way to make compaction slow. */
@@ -118,11 +120,15 @@ final class LogMaintenance implements AutoCloseable {
     /** One cleaner pass: compacts each compacted log whose dirty ratio calls for it and no other thread holds. */
     private void compact(Collection<Partition> partitions) {
         for (Partition partition : partitions) {
+            if (closed) return;
             Log log = partition.log();
             if (!log.config().compact() || log.isClosed() || !inProgress.add(partition.topicPartition())) continue;
             try {
                 beforeCompaction.accept(partition.topicPartition());
                 log.compact();
+            } catch (LogClosedException e) {
+                // The log closed under the pass (a deleted partition, the broker stopping): nothing to report.
+                LOG.log(System.Logger.Level.DEBUG, "Compaction of " + partition.topicPartition() + " stopped: closed");
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "Compaction of " + partition.topicPartition() + " failed", e);
             } finally {
@@ -139,7 +145,11 @@ final class LogMaintenance implements AutoCloseable {
         }
     }
 
-    /** Stops the threads, waiting a little for a pass in progress, so no pass runs on a log being closed. */
+    /**
+     * Stops the threads, the cleaner threads a reconfiguration replaced too, waiting a little for a pass in progress,
+     * so no pass runs on a log being closed; one still running after that stops at its next segment, refused by the
+     * closing log.
+     */
     @Override
     public void close() {
         List<ScheduledExecutorService> stopping;
@@ -148,8 +158,10 @@ final class LogMaintenance implements AutoCloseable {
             stopping = new ArrayList<>(cleaners);
             stopping.addAll(retired);
         }
-        retention.shutdownNow();
-        stopping.forEach(ScheduledExecutorService::shutdownNow);
+        // shutdown, not shutdownNow: the periodic tasks are cancelled and a run in progress finishes, uninterrupted,
+        // since an interrupt during a read or write closes a segment's FileChannel for every reader of the log.
+        retention.shutdown();
+        stopping.forEach(ScheduledExecutorService::shutdown);
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MS);
             boolean stopped = retention.awaitTermination(STOP_WAIT_MS, TimeUnit.MILLISECONDS);
