@@ -86,6 +86,42 @@ class LogCleanerMergeTest {
         }
     }
 
+    /**
+     * Fetches running through a merge swap: each read finds a segment holding its offset (the merged one replaces the
+     * first original under the same key before the others leave) and reads whole, valid batches, old or new.
+     */
+    @Test
+    void readsDuringAMergeShouldAlwaysFindTheirRecords() throws Exception {
+        // Replaced segments stay open for file.delete.delay.ms, as for a broker's fetches holding their channels.
+        LogConfig config = config(Map.of("file.delete.delay.ms", "60000"));
+        try (Log log = Log.open(dir, config, Log.Checkpoint.NONE, false, clock::get, null)) {
+            writeRounds(log);
+            log.compactNow();
+            Map<Long, Batches.Read> expected = byOffset(LogCleanerTest.readAll(log));
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.CompletableFuture<Void> reader = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    while (!stop.get() || reads.get() == 0) {
+                        for (Batches.Read read : expected.values()) {
+                            LogSlice slice = log.read(read.offset(), 1, Long.MAX_VALUE, true);
+                            assertTrue(Batches.parse(slice).contains(read), "offset " + read.offset());
+                            reads.incrementAndGet();
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            while (reads.get() == 0) Thread.sleep(1);
+            log.compactNow();
+            assertEquals(2, log.segmentCount());
+            stop.set(true);
+            reader.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            checkReads(log, expected);
+        }
+    }
+
     /** Every kept record is read back from its own offset (offset index) and found by its timestamp (time index). */
     static void checkReads(Log log, Map<Long, Batches.Read> expected) throws IOException {
         assertEquals(Map.copyOf(expected), Map.copyOf(byOffset(LogCleanerTest.readAll(log))));
