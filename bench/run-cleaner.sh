@@ -8,6 +8,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 mvn -q -B -o -pl storage -am compile
-cp=$(mvn -q -B -o -pl storage dependency:build-classpath -Dmdep.includeScope=compile -Dmdep.outputFile=/dev/stdout)
-exec java -Xmx512m -cp "$root/storage/target/classes:$root/kafka-wire/target/classes:$cp" \
-    "$root/bench/storage/CleanerBench.java" "$@"
+# The storage module's only runtime dependencies besides kafka-wire: Netty's buffer and common jars, at the
+# version the build uses, from the local Maven repository.
+netty=$(sed -n 's:.*<netty.version>\(.*\)</netty.version>.*:\1:p' pom.xml)
+repo=${MAVEN_REPOSITORY:-$HOME/.m2/repository}
+cp="$root/storage/target/classes:$root/kafka-wire/target/classes"
+for artifact in netty-buffer netty-common; do
+    cp="$cp:$repo/io/netty/$artifact/$netty/$artifact-$netty.jar"
+done
+exec java -Xmx512m -cp "$cp" "$root/bench/storage/CleanerBench.java" "$@"
