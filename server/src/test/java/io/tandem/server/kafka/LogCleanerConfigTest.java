@@ -132,6 +132,27 @@ class LogCleanerConfigTest {
     }
 
     @Test
+    void aMinCompactionLagAboveTheMaxShouldBeRefusedAsKafkaRefusesIt() throws Exception {
+        try (KafkaBroker broker = KafkaBroker.start(config("log.cleaner.max.compaction.lag.ms", "60000"), null);
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                     "127.0.0.1:" + broker.port()))) {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> admin.createTopics(List.of(
+                    new org.apache.kafka.clients.admin.NewTopic("lagging", 1, (short) 1).configs(Map.of(
+                            "cleanup.policy", "compact", "min.compaction.lag.ms", "120000")))).all().get());
+            assertInstanceOf(org.apache.kafka.common.errors.InvalidConfigurationException.class, e.getCause());
+            assertEquals("conflict topic config setting min.compaction.lag.ms (120000) > max.compaction.lag.ms "
+                    + "(60000)", e.getCause().getMessage(), "checked against the broker's default of the max");
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("lagging", 1, (short) 1)
+                    .configs(Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "1000")))).all().get();
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "lagging");
+            e = assertThrows(ExecutionException.class, () -> set(admin, topic, "max.compaction.lag.ms", "999"));
+            assertEquals("conflict topic config setting min.compaction.lag.ms (1000) > max.compaction.lag.ms (999)",
+                    e.getCause().getMessage());
+            set(admin, topic, "max.compaction.lag.ms", "1000");
+        }
+    }
+
+    @Test
     void shouldHonourTheRemainingLogKeysAsKafka39DoesInZooKeeperMode() {
         assertEquals(Kind.IMPLEMENTED, verdict("log.initial.task.delay.ms", "0").kind());
         assertEquals(Kind.REFUSED, verdict("log.initial.task.delay.ms", "-1").kind());
