@@ -51,7 +51,8 @@ public final class BrokerConfigKeys {
             "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms",
             "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms", "log.retention.bytes",
             "log.retention.ms", "log.retention.minutes", "log.retention.hours", "log.segment.bytes", "log.roll.ms",
-            "log.roll.hours", "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms");
+            "log.roll.hours", "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms",
+            "log.cleaner.max.compaction.lag.ms");
 
     /**
      * Kafka 3.9's PASSWORD keys: DescribeConfigs lists each of them on a broker with a null value and isSensitive, as
@@ -77,7 +78,7 @@ public final class BrokerConfigKeys {
             "log.cleanup.policy", "compression.type", "log.message.timestamp.type",
             "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms", "num.io.threads",
             "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms",
-            "log.cleaner.threads", "log.cleaner.backoff.ms",
+            "log.cleaner.threads", "log.cleaner.backoff.ms", "log.cleaner.max.compaction.lag.ms",
             "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms",
             "unclean.leader.election.enable");
 
@@ -111,7 +112,7 @@ public final class BrokerConfigKeys {
      * DescribeConfigs never lists them.
      */
     private static final Set<String> KAFKA39_INTERNAL = Set.of("producer.id.expiration.check.interval.ms",
-            "group.consumer.migration.policy");
+            "group.consumer.migration.policy", "log.initial.task.delay.ms");
 
     /** Whether a Kafka 3.9 broker lists the key in DescribeConfigs: it defines it, and not as internal. */
     public static boolean describedByKafka39(String name) {
@@ -136,6 +137,14 @@ public final class BrokerConfigKeys {
                 "offset.metadata.max.bytes", "log.retention.check.interval.ms",
                 // The log cleaner: io.tandem.server.kafka.log.LogMaintenance.
                 "log.cleaner.enable", "log.cleaner.threads", "log.cleaner.backoff.ms",
+                // The first run of retention, flushes and checkpoints (LogMaintenance), as Kafka's LogManager.
+                "log.initial.task.delay.ms",
+                // Read by Kafka 3.9 only in KRaft mode (BrokerServer's log-directory failure report); its ZooKeeper-mode
+                // broker validates it and does nothing with it, as Tandem does.
+                "log.dir.failure.timeout.ms",
+                // Validated as Kafka's MetadataVersionValidator; without effect, as on any broker whose
+                // inter.broker.protocol.version is 3.0 or higher (Kafka 3.9 uses its default then).
+                "log.message.format.version",
                 "log.flush.offset.checkpoint.interval.ms", "replica.lag.time.max.ms",
                 "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
                 "controlled.shutdown.enable", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
@@ -188,13 +197,15 @@ public final class BrokerConfigKeys {
         for (String name : List.of("num.partitions", "offsets.topic.num.partitions", "offsets.topic.replication.factor",
                 "socket.request.max.bytes", "num.io.threads", "num.network.threads", "queued.max.requests",
                 "group.max.size", "log.retention.check.interval.ms", "log.flush.interval.messages", "log.roll.hours",
-                "log.flush.offset.checkpoint.interval.ms")) {
+                "log.flush.offset.checkpoint.interval.ms", "log.dir.failure.timeout.ms",
+                "log.cleaner.max.compaction.lag.ms")) {
             AT_LEAST.put(name, 1.0);
         }
         for (String name : List.of("node.id", "message.max.bytes", "log.cleaner.delete.retention.ms",
                 "log.segment.delete.delay.ms", "log.index.interval.bytes", "log.cleaner.min.compaction.lag.ms",
                 "log.cleaner.min.cleanable.ratio", "log.message.timestamp.before.max.ms",
-                "log.message.timestamp.after.max.ms", "log.message.timestamp.difference.max.ms")) {
+                "log.message.timestamp.after.max.ms", "log.message.timestamp.difference.max.ms",
+                "log.initial.task.delay.ms")) {
             AT_LEAST.put(name, 0.0);
         }
         // Kafka's validators of the transaction keys: every one at least 1.

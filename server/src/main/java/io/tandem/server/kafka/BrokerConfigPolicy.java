@@ -161,8 +161,9 @@ public final class BrokerConfigPolicy {
                     "log.flush.offset.checkpoint.interval.ms", "60000").trim()) ? Verdict.IMPLEMENTED
                     : Verdict.refused("the log start offsets are checkpointed with the recovery points, every "
                     + "log.flush.offset.checkpoint.interval.ms; set both to the same value");
-            case "log.cleaner.max.compaction.lag.ms" -> onlyAtDefault(key, v,
-                    "max.compaction.lag.ms is not implemented (logs are compacted by their dirty ratio only)");
+            case "log.message.format.version" -> TopicConfigs.isKafka39MetadataVersion(v) ? Verdict.IMPLEMENTED
+                    : Verdict.refused("Invalid value " + v + " for configuration log.message.format.version: Version "
+                    + v + " is not a valid version");
             case "log.cleaner.dedupe.buffer.size", "log.cleaner.io.buffer.load.factor", "log.cleaner.io.buffer.size" ->
                     onlyAtDefault(key, v, "the log cleaner's memory is not sized by buffers (a pass maps at most "
                             + "500,000 keys; storage/README.md)");

@@ -49,7 +49,7 @@ final class BrokerMaintenance implements AutoCloseable {
         // The cleaner's dynamic settings (read before this, with the other dynamic broker configs) over the static.
         var dynamic = broker.topicConfigs().dynamic();
         broker.logs().startMaintenance(config.logRetentionCheckIntervalMs(),
-                config.logFlushOffsetCheckpointIntervalMs(), config.logCleanerEnable(),
+                config.logFlushOffsetCheckpointIntervalMs(), config.logInitialTaskDelayMs(), config.logCleanerEnable(),
                 (int) DynamicBrokerConfig.longSetting(dynamic, "log.cleaner.threads", config.logCleanerThreads()),
                 DynamicBrokerConfig.longSetting(dynamic, "log.cleaner.backoff.ms", config.logCleanerBackoffMs()));
         every(scheduler, 1_000, broker.fetchPurgatory()::purgeCompleted);

@@ -244,6 +244,17 @@ public final class TopicConfigs {
         return Long.parseLong(value(overrides, name).trim());
     }
 
+    /**
+     * Kafka's check across keys (LogConfig.validateValues) on a topic's effective settings: min.compaction.lag.ms may
+     * not exceed max.compaction.lag.ms. Null when they agree, else Kafka's message (INVALID_CONFIG).
+     */
+    public String conflict(Map<String, String> overrides) {
+        long min = Long.parseLong(value(overrides, "min.compaction.lag.ms").trim());
+        long max = Long.parseLong(value(overrides, "max.compaction.lag.ms").trim());
+        return min > max ? "conflict topic config setting min.compaction.lag.ms (" + min
+                + ") > max.compaction.lag.ms (" + max + ")" : null;
+    }
+
     public LogConfig logConfig(Map<String, String> overrides) {
         Map<String, String> flat = new LinkedHashMap<>();
         for (Map.Entry<String, Value> e : effective(overrides).entrySet()) flat.put(e.getKey(), e.getValue().value());

@@ -105,8 +105,7 @@ class LogCleanerConfigTest {
                 "log.cleaner.io.max.bytes.per.second", new String[] {"1.7976931348623157E308", "1048576"},
                 "log.cleaner.dedupe.buffer.size", new String[] {"134217728", "268435456"},
                 "log.cleaner.io.buffer.load.factor", new String[] {"0.9", "0.5"},
-                "log.cleaner.io.buffer.size", new String[] {"524288", "1048576"},
-                "log.cleaner.max.compaction.lag.ms", new String[] {"9223372036854775807", "3600000"});
+                "log.cleaner.io.buffer.size", new String[] {"524288", "1048576"});
         keys.forEach((key, values) -> {
             assertEquals(Kind.IMPLEMENTED, verdict(key, values[0]).kind(), key + "=" + values[0]);
             ConfigKeys.Verdict refused = verdict(key, values[1]);
@@ -115,6 +114,62 @@ class LogCleanerConfigTest {
         });
         assertTrue(ConfigKeys.check(Map.of("log.preallocate", "true")).refusals().get(0)
                 .contains("segment file preallocation is not implemented"));
+    }
+
+    @Test
+    void shouldApplyTheBrokerMaxCompactionLagToTopicsWithKafkasBounds() {
+        assertEquals(Kind.IMPLEMENTED, verdict("log.cleaner.max.compaction.lag.ms", "3600000").kind());
+        assertEquals(new ConfigKeys.Verdict(Kind.REFUSED, "Invalid value 0 for configuration "
+                + "log.cleaner.max.compaction.lag.ms: Value must be at least 1"),
+                verdict("log.cleaner.max.compaction.lag.ms", "0"));
+        assertTrue(BrokerConfigKeys.DYNAMIC.contains("log.cleaner.max.compaction.lag.ms"), "cluster-wide in Kafka");
+        TopicConfigs topics = new TopicConfigs(TandemConfig.forTests(dir).set("log.cleaner.max.compaction.lag.ms",
+                "3600000"));
+        assertEquals(3_600_000, topics.logConfig(Map.of("cleanup.policy", "compact")).maxCompactionLagMs());
+        assertEquals(3_600_000, topics.logConfig(Map.of("cleanup.policy", "compact")).maxSegmentMs(),
+                "a compacted log's active segment rolls by the lag");
+        assertEquals(60_000, topics.logConfig(Map.of("max.compaction.lag.ms", "60000")).maxCompactionLagMs());
+    }
+
+    @Test
+    void aMinCompactionLagAboveTheMaxShouldBeRefusedAsKafkaRefusesIt() throws Exception {
+        try (KafkaBroker broker = KafkaBroker.start(config("log.cleaner.max.compaction.lag.ms", "60000"), null);
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                     "127.0.0.1:" + broker.port()))) {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> admin.createTopics(List.of(
+                    new org.apache.kafka.clients.admin.NewTopic("lagging", 1, (short) 1).configs(Map.of(
+                            "cleanup.policy", "compact", "min.compaction.lag.ms", "120000")))).all().get());
+            assertInstanceOf(org.apache.kafka.common.errors.InvalidConfigurationException.class, e.getCause());
+            assertEquals("conflict topic config setting min.compaction.lag.ms (120000) > max.compaction.lag.ms "
+                    + "(60000)", e.getCause().getMessage(), "checked against the broker's default of the max");
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("lagging", 1, (short) 1)
+                    .configs(Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "1000")))).all().get();
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "lagging");
+            e = assertThrows(ExecutionException.class, () -> set(admin, topic, "max.compaction.lag.ms", "999"));
+            assertEquals("conflict topic config setting min.compaction.lag.ms (1000) > max.compaction.lag.ms (999)",
+                    e.getCause().getMessage());
+            set(admin, topic, "max.compaction.lag.ms", "1000");
+        }
+    }
+
+    @Test
+    void shouldHonourTheRemainingLogKeysAsKafka39DoesInZooKeeperMode() {
+        assertEquals(Kind.IMPLEMENTED, verdict("log.initial.task.delay.ms", "0").kind());
+        assertEquals(Kind.REFUSED, verdict("log.initial.task.delay.ms", "-1").kind());
+        assertTrue(!BrokerConfigKeys.describedByKafka39("log.initial.task.delay.ms"), "internal in Kafka 3.9");
+        assertEquals(Kind.IMPLEMENTED, verdict("log.dir.failure.timeout.ms", "1").kind());
+        assertEquals(new ConfigKeys.Verdict(Kind.REFUSED, "Invalid value 0 for configuration "
+                + "log.dir.failure.timeout.ms: Value must be at least 1"), verdict("log.dir.failure.timeout.ms", "0"));
+        assertEquals(Kind.IMPLEMENTED, verdict("log.message.format.version", "2.8").kind());
+        assertEquals(Kind.IMPLEMENTED, verdict("log.message.format.version", "3.0-IV1").kind());
+        assertEquals(new ConfigKeys.Verdict(Kind.REFUSED, "Invalid value abc for configuration "
+                + "log.message.format.version: Version abc is not a valid version"),
+                verdict("log.message.format.version", "abc"));
+        for (String key : List.of("log.initial.task.delay.ms", "log.dir.failure.timeout.ms",
+                "log.message.format.version")) {
+            assertTrue(ConfigKeys.check(Map.of(key, key.equals("log.message.format.version") ? "2.8" : "5"))
+                    .warnings().isEmpty(), key + " is no longer warned about as ignored");
+        }
     }
 
     @Test

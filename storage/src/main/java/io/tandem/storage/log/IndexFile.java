@@ -43,6 +43,11 @@ abstract class IndexFile implements Closeable {
         }
     }
 
+    /** The bytes the entries take, what a trimmed index file holds (Kafka's AbstractIndex.sizeInBytes). */
+    final long sizeInBytes() {
+        return (long) entries() * entryBytes;
+    }
+
     final int entries() {
         return entries;
     }

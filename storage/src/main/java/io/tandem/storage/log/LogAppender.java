@@ -71,7 +71,7 @@ final class LogAppender {
         long now = log.clock().getAsLong();
         LogConfig c = log.config();
         boolean roll = !active.isEmpty() && ((long) active.size() + appendBytes > c.segmentBytes()
-                || now - active.rollingBaseTimeMs() > c.segmentMs()
+                || now - active.rollingBaseTimeMs() > c.maxSegmentMs()
                 || active.indexIsFull()
                 || lastOffset - active.baseOffset() > Integer.MAX_VALUE);
         if (!roll) {

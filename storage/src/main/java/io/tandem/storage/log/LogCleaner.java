@@ -37,8 +37,9 @@ import java.util.zip.CRC32C;
  *     (see {@link CleanedTransactions}). The aborted-transaction index keeps exactly the entries whose marker and
  *     data remain.</li>
  * </ul>
- * Segments are rewritten outside the log's lock into {@code .cleaned} files, then swapped in under the lock only if
- * the segment is still the one that was read (truncation or retention may have replaced it meanwhile).
+ * Segments are rewritten outside the log's lock into {@code .cleaned} files, adjacent small ones merged into one
+ * ({@link #groupBySize}), then swapped in under the lock only if the segments are still the ones that were read
+ * (truncation or retention may have replaced them meanwhile); {@link SegmentSwap} makes the swap crash-safe.
  */
 final class LogCleaner {
     private static final System.Logger LOG = System.getLogger(LogCleaner.class.getName());
@@ -64,6 +65,7 @@ final class LogCleaner {
         long firstDirty = log.firstDirtyOffset();
         long dirtyBytes = 0;
         long totalBytes = 0;
+        long earliestDirtyTimestamp = Long.MAX_VALUE;
         long truncations;
         List<AbortedTransaction> aborted = new ArrayList<>();
         log.lock().lock();
@@ -83,6 +85,14 @@ final class LogCleaner {
                     dirtyBytes += segment.size();
                 }
             }
+            // max.compaction.lag.ms, as Kafka's LogCleanerManager.maxCompactionDelay: the oldest first-batch timestamp
+            // of the dirty segments below the active one, cleanable now or not.
+            for (LogSegment segment : log.segments().headMap(active.baseOffset(), false).values()) {
+                long first = segment.nextOffset() > firstDirty ? segment.firstBatchTimestamp() : -1;
+                if (first > 0) {
+                    earliestDirtyTimestamp = Math.min(earliestDirtyTimestamp, first);
+                }
+            }
             // An abort's index entry sits with its marker, which may lie beyond the cleanable range.
             for (LogSegment segment : log.segments().values()) {
                 aborted.addAll(segment.txnIndex().overlapping(Long.MIN_VALUE, Long.MAX_VALUE));
@@ -90,9 +100,12 @@ final class LogCleaner {
         } finally {
             log.lock().unlock();
         }
-        // A forced pass also re-cleans already clean segments: that is when tombstones past their horizon go.
-        if (candidates.isEmpty() || !force && (dirtyBytes == 0
-                || (double) dirtyBytes / Math.max(1, totalBytes) < config.minCleanableDirtyRatio())) {
+        // A forced pass also re-cleans already clean segments: that is when tombstones past their horizon go. A log
+        // whose oldest dirty record waited longer than max.compaction.lag.ms is cleaned whatever its dirty ratio,
+        // when anything is cleanable (Kafka's needCompactionNow).
+        boolean overdue = earliestDirtyTimestamp < now - config.maxCompactionLagMs();
+        boolean dirtyEnough = (double) dirtyBytes / Math.max(1, totalBytes) >= config.minCleanableDirtyRatio();
+        if (candidates.isEmpty() || !force && (dirtyBytes == 0 || !overdue && !dirtyEnough)) {
             return Result.NOTHING;
         }
         Map<ByteBuffer, Long> latest = new HashMap<>();
@@ -105,6 +118,7 @@ final class LogCleaner {
                 break;
             }
             mapped++;
+            log.ensureOpen(); // a close stops the pass between segments
             forEachBatch(segment, batch -> {
                 if (batch.isControl()) {
                     mapTransactions.isDiscardable(batch);
@@ -131,15 +145,18 @@ final class LogCleaner {
         long removed = 0;
         long before = 0;
         long after = 0;
-        for (LogSegment segment : candidates) {
-            SegmentRewrite rewrite = rewrite(log, segment, latest, transactions, lastBatches, now, config);
+        for (List<LogSegment> group : groupBySize(candidates, config.segmentBytes(), config.segmentIndexBytes(),
+                cleanableEnd)) {
+            SegmentRewrite rewrite = rewrite(log, group, latest, transactions, lastBatches, now, config);
             if (rewrite == null) {
                 continue;
             }
-            if (swap(log, segment, rewrite.cleaned, truncations)) {
-                rewritten++;
+            if (SegmentSwap.replace(log, group, rewrite.cleaned, truncations)) {
+                rewritten += group.size();
                 removed += rewrite.removed;
-                before += segment.size();
+                for (LogSegment segment : group) {
+                    before += segment.size();
+                }
                 after += rewrite.cleaned.size();
             }
         }
@@ -154,13 +171,66 @@ final class LogCleaner {
     private record SegmentRewrite(LogSegment cleaned, long removed) {
     }
 
-    /** Writes the retained records of {@code segment} to a .cleaned segment; null when nothing would change. */
-    private static SegmentRewrite rewrite(Log log, LogSegment segment, Map<ByteBuffer, Long> latest,
+    /**
+     * Writes the retained records of {@code group} (one segment, or adjacent ones merged as Kafka's cleaner merges
+     * them) to one .cleaned segment with the first one's base offset; null when a single segment would not change.
+     * A group is always rewritten: merging is a change in itself.
+     */
+    private static SegmentRewrite rewrite(Log log, List<LogSegment> group, Map<ByteBuffer, Long> latest,
+            CleanedTransactions transactions, ProducerLastBatches lastBatches, long now, LogConfig config)
+            throws IOException {
+        LogSegment cleaned = null;
+        long removed = 0;
+        boolean done = false;
+        try {
+            for (LogSegment segment : group) {
+                log.ensureOpen(); // a close stops the pass between segments
+                CleanedBytes bytes = cleanSegment(segment, latest, transactions, lastBatches, now, config);
+                try {
+                    removed += bytes.removed;
+                    if (group.size() == 1 && !bytes.changed && bytes.entries
+                            .equals(segment.txnIndex().overlapping(Long.MIN_VALUE, Long.MAX_VALUE))) {
+                        return null;
+                    }
+                    if (cleaned == null) {
+                        cleaned = LogSegment.create(log.dir(), group.get(0).baseOffset(), config, now,
+                                LogSegment.CLEANED_SUFFIX);
+                    }
+                    if (bytes.output.isReadable()) {
+                        cleaned.append(bytes.output);
+                    }
+                    // Only aborts whose data is still in the log keep an entry: a read_committed consumer drops the
+                    // producer's records from firstOffset until it meets the marker, so an entry must never outlive
+                    // its marker.
+                    for (AbortedTransaction txn : bytes.entries) {
+                        cleaned.txnIndex().append(txn);
+                    }
+                } finally {
+                    bytes.output.release();
+                }
+            }
+            cleaned.flush();
+            cleaned.onBecomeInactive();
+            done = true;
+            return new SegmentRewrite(cleaned, removed);
+        } finally {
+            if (!done && cleaned != null) {
+                cleaned.closeAndDelete();
+            }
+        }
+    }
+
+    /** One segment's retained batches, the records removed, whether anything changed, its retained abort entries. */
+    private record CleanedBytes(ByteBuf output, long removed, boolean changed, List<AbortedTransaction> entries) {
+    }
+
+    private static CleanedBytes cleanSegment(LogSegment segment, Map<ByteBuffer, Long> latest,
             CleanedTransactions transactions, ProducerLastBatches lastBatches, long now, LogConfig config)
             throws IOException {
         ByteBuf output = Unpooled.buffer(Math.max(64, segment.size()));
         long[] removed = {0};
         boolean[] changed = {false};
+        boolean ok = false;
         try {
             forEachBatch(segment, batch -> {
                 boolean keepEmpty = lastBatches.mustKeep(batch);
@@ -223,26 +293,54 @@ final class LogCleaner {
                 }
             });
             List<AbortedTransaction> entries = transactions.takeRetainedEntries();
-            if (!changed[0] && entries.equals(segment.txnIndex().overlapping(Long.MIN_VALUE, Long.MAX_VALUE))) {
-                return null;
-            }
-            LogSegment cleaned = LogSegment.create(log.dir(), segment.baseOffset(), config, now,
-                    LogSegment.CLEANED_SUFFIX);
-            if (output.isReadable()) {
-                cleaned.append(output);
-            }
-            // Only aborts whose data is still in the log keep an entry: a read_committed consumer drops the producer's
-            // records from firstOffset until it meets the marker, so an entry must never outlive its marker.
-            for (AbortedTransaction txn : entries) {
-                cleaned.txnIndex().append(txn);
-            }
-            cleaned.flush();
-            cleaned.onBecomeInactive();
-            return new SegmentRewrite(cleaned, removed[0]);
+            ok = true;
+            return new CleanedBytes(output, removed[0], changed[0], entries);
         } finally {
-            output.release();
+            if (!ok) {
+                output.release();
+            }
         }
     }
+
+    /**
+     * Kafka's LogCleaner.groupSegmentsBySize: adjacent segments go together while their log bytes stay within
+     * segment.bytes, each index's bytes within segment.index.bytes, and their offsets within an int of the first
+     * base offset (the indexes store offsets relative to it); an empty segment joins whatever its offsets.
+     */
+    static List<List<LogSegment>> groupBySize(List<LogSegment> segments, int maxBytes, int maxIndexBytes,
+            long firstUncleanableOffset) {
+        List<List<LogSegment>> groups = new ArrayList<>();
+        int i = 0;
+        while (i < segments.size()) {
+            List<LogSegment> group = new ArrayList<>();
+            LogSegment first = segments.get(i);
+            group.add(first);
+            long logBytes = first.size();
+            long indexBytes = first.offsetIndex().sizeInBytes();
+            long timeIndexBytes = first.timeIndex().sizeInBytes();
+            i++;
+            while (i < segments.size()) {
+                LogSegment next = segments.get(i);
+                // As Kafka, the last offset of a segment is taken as the next one's base minus one.
+                long lastOffset = (i + 1 < segments.size() ? segments.get(i + 1).baseOffset()
+                        : firstUncleanableOffset) - 1;
+                if (logBytes + next.size() > maxBytes
+                        || indexBytes + next.offsetIndex().sizeInBytes() > maxIndexBytes
+                        || timeIndexBytes + next.timeIndex().sizeInBytes() > maxIndexBytes
+                        || next.size() != 0 && lastOffset - first.baseOffset() > Integer.MAX_VALUE) {
+                    break;
+                }
+                group.add(next);
+                logBytes += next.size();
+                indexBytes += next.offsetIndex().sizeInBytes();
+                timeIndexBytes += next.timeIndex().sizeInBytes();
+                i++;
+            }
+            groups.add(group);
+        }
+        return groups;
+    }
+
 
     private enum MarkerOutcome { UNCHANGED, STAMPED_WITH_HORIZON, REMOVED }
 
@@ -314,26 +412,6 @@ final class LogCleaner {
         crc.update(output.nioBuffer(start + RecordBatch.ATTRIBUTES_OFFSET, covered));
         output.setInt(start + RecordBatch.CRC_OFFSET, (int) crc.getValue());
         RecordBatch.wrap(output, start).ensureValid();
-    }
-
-    private static boolean swap(Log log, LogSegment original, LogSegment cleaned, long truncations)
-            throws IOException {
-        log.lock().lock();
-        try {
-            // A truncation shortens segments in place, so the same segment object may no longer hold what was read.
-            if (log.isClosing() || log.segments().get(original.baseOffset()) != original
-                    || log.truncationCount() != truncations) {
-                cleaned.closeAndDelete();
-                return false;
-            }
-            cleaned.renameToFinal();
-            log.segments().put(original.baseOffset(), cleaned);
-        } finally {
-            log.lock().unlock();
-        }
-        // Fetches may still hold the old channel; its files were replaced by rename, so closing later is all.
-        log.runLater(original::closeChannel, log.config().fileDeleteDelayMs());
-        return true;
     }
 
     /**

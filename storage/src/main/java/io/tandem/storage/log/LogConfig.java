@@ -16,6 +16,8 @@ import java.util.Map;
  * @param delete              cleanup.policy contains delete
  * @param deleteRetentionMs   delete.retention.ms: how long compaction keeps tombstones
  * @param minCompactionLagMs  min.compaction.lag.ms: records younger than this are not compacted
+ * @param maxCompactionLagMs  max.compaction.lag.ms (KIP-354): a log whose oldest uncompacted record is older than
+ *                            this is compacted whatever its dirty ratio, and its active segment rolls by then
  * @param minCleanableDirtyRatio min.cleanable.dirty.ratio: compact once this share of the log is uncompacted
  * @param flushIntervalMessages flush.messages: fsync after this many appended records (Long.MAX_VALUE: leave it to
  *                              the OS, Kafka's default)
@@ -34,6 +36,7 @@ public record LogConfig(
         boolean delete,
         long deleteRetentionMs,
         long minCompactionLagMs,
+        long maxCompactionLagMs,
         double minCleanableDirtyRatio,
         long flushIntervalMessages,
         long flushIntervalMs,
@@ -51,6 +54,7 @@ public record LogConfig(
         check(retentionBytes >= -1, "retention.bytes", retentionBytes);
         check(deleteRetentionMs >= 0, "delete.retention.ms", deleteRetentionMs);
         check(minCompactionLagMs >= 0, "min.compaction.lag.ms", minCompactionLagMs);
+        check(maxCompactionLagMs >= 1, "max.compaction.lag.ms", maxCompactionLagMs);
         check(minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1, "min.cleanable.dirty.ratio",
                 minCleanableDirtyRatio);
         check(flushIntervalMessages >= 1, "flush.messages", flushIntervalMessages);
@@ -60,7 +64,16 @@ public record LogConfig(
 
     public static LogConfig defaults() {
         return new LogConfig(1 << 30, 7L * 24 * 3600 * 1000, 10 << 20, 4096, 7L * 24 * 3600 * 1000, -1, false, true,
-                24L * 3600 * 1000, 0, 0.5, Long.MAX_VALUE, Long.MAX_VALUE, 60_000);
+                24L * 3600 * 1000, 0, Long.MAX_VALUE, 0.5, Long.MAX_VALUE, Long.MAX_VALUE, 60_000);
+    }
+
+    /**
+     * How old the active segment may get before it rolls: segment.ms, or max.compaction.lag.ms when that is shorter
+     * on a compacted log (Kafka's LogConfig.maxSegmentMs), since the cleaner never touches the active segment and
+     * could otherwise not honour the lag.
+     */
+    public long maxSegmentMs() {
+        return compact && maxCompactionLagMs > 0 ? Math.min(maxCompactionLagMs, segmentMs) : segmentMs;
     }
 
     /**
@@ -91,6 +104,7 @@ public record LogConfig(
                 delete,
                 longValue(topicConfig, "delete.retention.ms", d.deleteRetentionMs),
                 longValue(topicConfig, "min.compaction.lag.ms", d.minCompactionLagMs),
+                longValue(topicConfig, "max.compaction.lag.ms", d.maxCompactionLagMs),
                 Double.parseDouble(topicConfig.getOrDefault("min.cleanable.dirty.ratio",
                         Double.toString(d.minCleanableDirtyRatio))),
                 longValue(topicConfig, "flush.messages", d.flushIntervalMessages),
@@ -100,7 +114,8 @@ public record LogConfig(
 
     public LogConfig withSegmentBytes(int bytes) {
         return new LogConfig(bytes, segmentMs, segmentIndexBytes, indexIntervalBytes, retentionMs, retentionBytes,
-                compact, delete, deleteRetentionMs, minCompactionLagMs, minCleanableDirtyRatio, flushIntervalMessages,
+                compact, delete, deleteRetentionMs, minCompactionLagMs, maxCompactionLagMs, minCleanableDirtyRatio,
+                flushIntervalMessages,
                 flushIntervalMs, fileDeleteDelayMs);
     }
 

@@ -33,6 +33,8 @@ final class LogLoader {
     static Loaded load(Path dir, LogConfig config, Log.Checkpoint checkpoint, boolean cleanShutdown, long now)
             throws IOException {
         Files.createDirectories(dir);
+        // Before anything is listed: a compaction swap a crash interrupted is finished or undone.
+        SegmentSwap.recover(dir);
         TreeSet<Long> bases = new TreeSet<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
             for (Path file : stream) {

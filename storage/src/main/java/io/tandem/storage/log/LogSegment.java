@@ -31,6 +31,8 @@ final class LogSegment implements Closeable {
     private static final int CONTROL_ATTRIBUTE = 0x20;
     static final String DELETED_SUFFIX = ".deleted";
     static final String CLEANED_SUFFIX = ".cleaned";
+    /** A cleaned segment about to replace its originals (see {@link SegmentSwap}). */
+    static final String SWAP_SUFFIX = ".swap";
     private static final int HEADER_BYTES = RecordBatch.HEADER_BYTES;
 
     private final long baseOffset;
@@ -400,6 +402,15 @@ final class LogSegment implements Closeable {
         maxTimestampSoFar = max;
         offsetOfMaxTimestampSoFar = offsetOfMax;
         bytesSinceLastIndexEntry = bytesSince;
+    }
+
+    /**
+     * The largest timestamp of the first batch (Kafka's LogSegment.getFirstBatchTimestamp), or -1 when the segment is
+     * empty or the batch has none: max.compaction.lag.ms is counted from it.
+     */
+    long firstBatchTimestamp() throws IOException {
+        BatchPosition first = headerAt(0, size, ByteBuffer.allocate(HEADER_BYTES));
+        return first == null ? RecordBatch.NO_TIMESTAMP : first.maxTimestamp();
     }
 
     private long firstBatchMaxTimestamp(long nowMs) throws IOException {

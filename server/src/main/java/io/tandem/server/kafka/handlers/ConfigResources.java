@@ -72,6 +72,8 @@ final class ConfigResources {
                 String reason = TopicConfigs.invalidReason(e.getKey(), e.getValue());
                 if (reason != null) throw new ApiException(INVALID_CONFIG, reason);
             }
+            String conflict = broker.topicConfigs().conflict(overrides);
+            if (conflict != null) throw new ApiException(INVALID_CONFIG, conflict);
             if (validateOnly) return;
             TopicInfo updated = broker.metadata().setTopicConfig(topic.name(), new LinkedHashMap<>(overrides));
             broker.topics().topicConfigChanged(updated);

@@ -94,6 +94,8 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
             if (reason != null) throw new ApiException(INVALID_CONFIG, reason);
             if (c.value != null) configs.put(c.name, c.value);
         }
+        String conflict = broker.topicConfigs().conflict(configs);
+        if (conflict != null) throw new ApiException(INVALID_CONFIG, conflict);
         SortedMap<Integer, List<Integer>> assignment = null;
         int partitions = t.numPartitions;
         int replication = t.replicationFactor;

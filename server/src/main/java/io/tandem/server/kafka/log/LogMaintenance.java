@@ -2,6 +2,7 @@ package io.tandem.server.kafka.log;
 
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.storage.log.Log;
+import io.tandem.storage.log.LogClosedException;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -38,20 +39,28 @@ final class LogMaintenance implements AutoCloseable {
     private final LogManager logs;
     /** The cleaner threads and the settings they run with; replaced under this object's monitor. */
     private final List<ScheduledExecutorService> cleaners = new ArrayList<>();
+    /**
+     * Cleaner threads replaced by a reconfiguration whose pass may still be running: a close waits for them as for
+     * the current ones, or such a pass would go on writing .cleaned files into logs being closed (or deleted).
+     */
+    private final List<ScheduledExecutorService> retired = new ArrayList<>();
     private CleanerSettings settings;
-    private boolean closed;
+    /** Set at the start of a close: a cleaner pass in progress stops before its next log. */
+    private volatile boolean closed;
     /** The logs a cleaner thread is compacting now; another thread skips them. */
     private final Set<TopicPartition> inProgress = ConcurrentHashMap.newKeySet();
     /** Runs before each log's compaction: a test's way to make compaction slow. */
     private volatile Consumer<TopicPartition> beforeCompaction = tp -> { };
 
-    LogMaintenance(LogManager logs, long retentionCheckIntervalMs, long checkpointIntervalMs,
+    LogMaintenance(LogManager logs, long retentionCheckIntervalMs, long checkpointIntervalMs, long initialTaskDelayMs,
             CleanerSettings cleaner) {
-        retention.scheduleWithFixedDelay(() -> applyRetention(logs.partitions().values()), retentionCheckIntervalMs,
+        // The first run of each task waits log.initial.task.delay.ms, as Kafka's LogManager.startup schedules its
+        // retention, flusher and checkpoint tasks; the cleaner threads start at once, as Kafka's do.
+        retention.scheduleWithFixedDelay(() -> applyRetention(logs.partitions().values()), initialTaskDelayMs,
                 retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
         // The recovery points on disk, as often as Kafka writes its recovery-point-offset-checkpoint: an unclean
         // restart re-reads only what was written after them, so this bounds the recovery time, not the log's size.
-        retention.scheduleWithFixedDelay(() -> writeCheckpoints(logs), checkpointIntervalMs, checkpointIntervalMs,
+        retention.scheduleWithFixedDelay(() -> writeCheckpoints(logs), initialTaskDelayMs, checkpointIntervalMs,
                 TimeUnit.MILLISECONDS);
         this.logs = logs;
         startCleaners(cleaner);
@@ -80,6 +89,8 @@ final class LogMaintenance implements AutoCloseable {
     synchronized void reconfigureCleaner(CleanerSettings cleaner) {
         if (cleaner.equals(settings) || closed) return;
         cleaners.forEach(ScheduledExecutorService::shutdown);
+        retired.removeIf(ScheduledExecutorService::isTerminated);
+        retired.addAll(cleaners);
         cleaners.clear();
         startCleaners(cleaner);
     }
@@ -109,11 +120,15 @@ final class LogMaintenance implements AutoCloseable {
     /** One cleaner pass: compacts each compacted log whose dirty ratio calls for it and no other thread holds. */
     private void compact(Collection<Partition> partitions) {
         for (Partition partition : partitions) {
+            if (closed) return;
             Log log = partition.log();
             if (!log.config().compact() || log.isClosed() || !inProgress.add(partition.topicPartition())) continue;
             try {
                 beforeCompaction.accept(partition.topicPartition());
                 log.compact();
+            } catch (LogClosedException e) {
+                // The log closed under the pass (a deleted partition, the broker stopping): nothing to report.
+                LOG.log(System.Logger.Level.DEBUG, "Compaction of " + partition.topicPartition() + " stopped: closed");
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "Compaction of " + partition.topicPartition() + " failed", e);
             } finally {
@@ -130,16 +145,23 @@ final class LogMaintenance implements AutoCloseable {
         }
     }
 
-    /** Stops the threads, waiting a little for a pass in progress, so no pass runs on a log being closed. */
+    /**
+     * Stops the threads, the cleaner threads a reconfiguration replaced too, waiting a little for a pass in progress,
+     * so no pass runs on a log being closed; one still running after that stops at its next segment, refused by the
+     * closing log.
+     */
     @Override
     public void close() {
         List<ScheduledExecutorService> stopping;
         synchronized (this) {
             closed = true;
-            stopping = List.copyOf(cleaners);
+            stopping = new ArrayList<>(cleaners);
+            stopping.addAll(retired);
         }
-        retention.shutdownNow();
-        stopping.forEach(ScheduledExecutorService::shutdownNow);
+        // shutdown, not shutdownNow: the periodic tasks are cancelled and a run in progress finishes, uninterrupted,
+        // since an interrupt during a read or write closes a segment's FileChannel for every reader of the log.
+        retention.shutdown();
+        stopping.forEach(ScheduledExecutorService::shutdown);
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MS);
             boolean stopped = retention.awaitTermination(STOP_WAIT_MS, TimeUnit.MILLISECONDS);

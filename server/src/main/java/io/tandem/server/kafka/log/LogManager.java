@@ -156,14 +156,15 @@ public final class LogManager implements Closeable {
 
     /**
      * Starts retention and time-based flushes (every {@code retentionCheckIntervalMs}), checkpoints (every
-     * {@code checkpointIntervalMs}) and compaction on threads of their own (see {@link LogMaintenance}): the cleaner's
+     * {@code checkpointIntervalMs}), the first of each after {@code initialTaskDelayMs} (Kafka's
+     * log.initial.task.delay.ms, which LogManager.startup uses for the same tasks), and compaction on threads of their own (see {@link LogMaintenance}): the cleaner's
      * settings are {@code log.cleaner.enable}, {@code log.cleaner.threads} and {@code log.cleaner.backoff.ms} (the
      * wait between a cleaner thread's passes). Stopped by {@link #close}.
      */
     public synchronized void startMaintenance(long retentionCheckIntervalMs, long checkpointIntervalMs,
-            boolean cleanerEnabled, int cleanerThreads, long cleanerBackoffMs) {
+            long initialTaskDelayMs, boolean cleanerEnabled, int cleanerThreads, long cleanerBackoffMs) {
         if (maintenance != null) throw new IllegalStateException("log maintenance already started");
-        maintenance = new LogMaintenance(this, retentionCheckIntervalMs, checkpointIntervalMs,
+        maintenance = new LogMaintenance(this, retentionCheckIntervalMs, checkpointIntervalMs, initialTaskDelayMs,
                 new LogMaintenance.CleanerSettings(cleanerEnabled, cleanerThreads, cleanerBackoffMs));
     }
 

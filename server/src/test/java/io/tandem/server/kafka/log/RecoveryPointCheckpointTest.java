@@ -34,7 +34,7 @@ class RecoveryPointCheckpointTest {
     @Test
     void recoveryPointsAreCheckpointedAtTheCheckpointIntervalWhileTheLogRolls() throws Exception {
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir)
-                .set("log.flush.offset.checkpoint.interval.ms", "200"))) {
+                .set("log.flush.offset.checkpoint.interval.ms", "200").set("log.initial.task.delay.ms", "0"))) {
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers()))) {
                 admin.createTopics(List.of(new NewTopic("rolling", 1, (short) 1)
                         .configs(Map.of("segment.bytes", "4096")))).all().get(30, TimeUnit.SECONDS);
@@ -53,6 +53,27 @@ class RecoveryPointCheckpointTest {
             }
             // Segments of about four records roll and are flushed in the background; all but the newest are durable.
             assertTrue(recoveryPoint >= 40, "checkpointed recovery point " + recoveryPoint + " of 60 records");
+        }
+    }
+
+    /**
+     * log.initial.task.delay.ms, as Kafka's LogManager: the first checkpoint is written that long after start-up, not
+     * one whole interval later.
+     */
+    @Test
+    void theFirstCheckpointShouldBeWrittenAfterTheInitialTaskDelay() throws Exception {
+        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir)
+                .set("log.flush.offset.checkpoint.interval.ms", "3600000").set("log.initial.task.delay.ms", "1000"))) {
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers()))) {
+                admin.createTopics(List.of(new NewTopic("early", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            Optional<Long> recoveryPoint = Optional.empty();
+            while (System.nanoTime() < deadline && recoveryPoint.isEmpty()) {
+                Thread.sleep(100);
+                recoveryPoint = checkpointedRecoveryPoint("early");
+            }
+            assertTrue(recoveryPoint.isPresent(), "checkpointed within seconds of start-up, not an hour");
         }
     }
 
