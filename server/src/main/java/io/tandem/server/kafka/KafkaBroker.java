@@ -15,6 +15,7 @@ import io.tandem.server.kafka.log.LogManager;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.security.ListenerTls;
@@ -244,7 +245,7 @@ public final class KafkaBroker implements AutoCloseable {
         // a controller may send it LeaderAndIsr or UpdateMetadata at once.
         producerIds = new ProducerIdManager(metadata::reserveProducerIdBlock);
         groups = new BrokerGroups(this, config, consumerGroupConfig, shareGroupConfig, shareCoordinatorConfig,
-                brokerSettings, metadata, this::offsetsPartition);
+                brokerSettings, metadata, this::existingOffsetsPartition);
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker());
         BrokerCoordinators coordinators = new BrokerCoordinators(this, groups, replicas);
@@ -307,6 +308,24 @@ public final class KafkaBroker implements AutoCloseable {
 
     private Partition offsetsPartition(int index) {
         TopicInfo offsets = topics.ensureOffsetsTopic();
+        Partition partition = isLeader(offsets, index) ? localPartition(offsets, index) : null;
+        if (partition == null) {
+            throw new ApiException(NOT_COORDINATOR, "this broker does not lead offsets partition " + index);
+        }
+        return partition;
+    }
+
+    /**
+     * The led offsets partition of an index, for the group coordinators' writes, made under their locks: it never
+     * creates the topic (creating waits for the controller, whose LeaderAndIsr loads the new partitions into those very
+     * coordinators: a SyncGroup that created it under the lock deadlocked with the controller). Handlers create it
+     * before they enter a coordinator; until it exists a write is COORDINATOR_NOT_AVAILABLE.
+     */
+    private Partition existingOffsetsPartition(int index) {
+        TopicInfo offsets = metadata.knownTopic(TopicNames.CONSUMER_OFFSETS);
+        if (offsets == null) {
+            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "the offsets topic does not exist yet");
+        }
         Partition partition = isLeader(offsets, index) ? localPartition(offsets, index) : null;
         if (partition == null) {
             throw new ApiException(NOT_COORDINATOR, "this broker does not lead offsets partition " + index);

@@ -29,6 +29,16 @@ final class SyncGroupHandler implements ApiHandler<SyncGroupRequest> {
         for (SyncGroupRequest.SyncGroupRequestAssignment a : request.assignments) assignments.put(a.memberId, a.assignment);
         GroupMessages.SyncRequest sync = new GroupMessages.SyncRequest(request.groupId, request.generationId,
                 request.memberId, request.groupInstanceId, request.protocolType, request.protocolName, assignments);
+        try {
+            // The generation's record goes to the offsets topic: create it first, outside the coordinator's lock.
+            broker.topics().ensureOffsetsTopic();
+        } catch (ApiException e) {
+            SyncGroupResponse unavailable = new SyncGroupResponse();
+            unavailable.errorCode = e.error();
+            unavailable.assignment = new byte[0];
+            responder.send(unavailable);
+            return;
+        }
         broker.groups().syncGroup(sync, System.currentTimeMillis(), result -> {
             SyncGroupResponse response = new SyncGroupResponse();
             response.errorCode = result.error();
