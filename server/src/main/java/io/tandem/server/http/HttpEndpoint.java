@@ -9,10 +9,10 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.tandem.server.net.AcceptedChannels;
@@ -52,6 +52,14 @@ public final class HttpEndpoint implements AutoCloseable {
      * parameters), so a small bound keeps a client from making the endpoint hold megabytes; a larger body gets 413.
      */
     public static final int REQUEST_BODY_BYTES_MAX = 64 * 1024;
+    /**
+     * The longest request line (method, URL, version); a longer one gets 414. Above the console's own query limit
+     * (ConsoleApi.QUERY_CHARS_MAX, 4096), so the console still answers a long query with its own JSON error, as it
+     * did on the JDK server, which had no such limit.
+     */
+    public static final int REQUEST_LINE_CHARS_MAX = 16 * 1024;
+    /** All header lines of a request together; browsers send a few kilobytes at most. A larger block gets 431. */
+    static final int REQUEST_HEADER_BYTES_MAX = 16 * 1024;
     /**
      * A connection with no traffic for this long is closed, the JDK server's idle interval; it is longer than the
      * longest a handler waits ({@link ZooKeeperAdminServer#COMMAND_WAIT_MS}), so no answer being prepared is cut off.
@@ -125,7 +133,7 @@ public final class HttpEndpoint implements AutoCloseable {
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                // Reads are asked for one request at a time (RequestDispatcher), so answers leave in request order.
+                // RequestDispatcher asks for reads once a connection's requests are answered, so answers leave in order.
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -133,11 +141,11 @@ public final class HttpEndpoint implements AutoCloseable {
                         if (!accepted.admit(channel)) return;
                         channel.pipeline()
                                 .addLast("idle", new IdleStateHandler(0, 0, IDLE_SECONDS_MAX))
-                                .addLast("http", new HttpServerCodec())
+                                .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
+                                        .setMaxInitialLineLength(REQUEST_LINE_CHARS_MAX)
+                                        .setMaxHeaderSize(REQUEST_HEADER_BYTES_MAX)))
                                 .addLast("keepAlive", new HttpServerKeepAliveHandler())
                                 .addLast("aggregate", new HttpObjectAggregator(REQUEST_BODY_BYTES_MAX))
-                                // Holds requests a client pipelined until the one before them is answered.
-                                .addLast("oneAtATime", new FlowControlHandler())
                                 .addLast("dispatch", new RequestDispatcher(HttpEndpoint.this));
                     }
                 });
