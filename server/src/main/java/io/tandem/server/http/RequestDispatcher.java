@@ -34,8 +34,9 @@ import java.util.concurrent.TimeUnit;
  * <p>A connection has one request in flight, so HTTP/1.1's pipelined requests are answered in order: requests decoded
  * while one is being answered wait in {@link #waiting}, and the channel reads again only once they are all answered
  * (auto-read is off). One read brings at most a socket buffer of requests, and {@link #PIPELINED_REQUESTS_MAX} bounds
- * them anyway. Netty's FlowControlHandler would do the holding, but with it a request spanning several reads was never
- * completed (its decoder's extra reads were not relayed), so the queue is kept here.
+ * them anyway. Netty's FlowControlHandler would do the holding, but behind it (Netty 4.2.18, auto-read off) a request
+ * longer than one socket read was never answered (a 4 KiB console query hung until the client gave up), so the few
+ * waiting requests are held here instead.
  */
 final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final System.Logger LOG = System.getLogger(RequestDispatcher.class.getName());
