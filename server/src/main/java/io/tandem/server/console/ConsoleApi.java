@@ -1,7 +1,7 @@
 package io.tandem.server.console;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
+import io.tandem.server.http.HttpRequest;
 import io.tandem.server.http.HttpEndpoint;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -42,12 +42,12 @@ final class ConsoleApi {
         this.zookeeper = zookeeper;
     }
 
-    HttpEndpoint.Response handle(HttpExchange exchange) throws Exception {
-        String path = exchange.getRequestURI().getPath();
+    HttpEndpoint.Response handle(HttpRequest request) throws Exception {
+        String path = request.path();
         Object answer;
         int status = 200;
         try {
-            Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+            Map<String, String> query = query(request.rawQuery());
             answer = answer(path.substring(PREFIX.length()), query);
         } catch (ApiError e) {
             status = e.status();

@@ -1,6 +1,6 @@
 package io.tandem.server.console;
 
-import com.sun.net.httpserver.HttpExchange;
+import io.tandem.server.http.HttpRequest;
 import io.tandem.kafka.client.ClientSecurity;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.http.HttpEndpoint;
@@ -68,8 +68,8 @@ public final class ConsoleServer implements AutoCloseable {
         return server;
     }
 
-    private HttpEndpoint.Response page(HttpExchange exchange) {
-        HttpEndpoint.Response page = pages.get(exchange.getRequestURI().getPath());
+    private HttpEndpoint.Response page(HttpRequest request) {
+        HttpEndpoint.Response page = pages.get(request.path());
         return page != null ? page : HttpEndpoint.Response.text(404, "text/plain; charset=utf-8", "Not found\n");
     }
 

@@ -2,7 +2,7 @@ package io.tandem.server.fault;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.sun.net.httpserver.HttpExchange;
+import io.tandem.server.http.HttpRequest;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.server.http.HttpEndpoint;
@@ -64,12 +64,12 @@ public final class FaultHttp implements AutoCloseable {
         return endpoint.port();
     }
 
-    private HttpEndpoint.Response handle(HttpExchange exchange) throws IOException {
-        String method = exchange.getRequestMethod();
-        String path = exchange.getRequestURI().getPath();
+    private HttpEndpoint.Response handle(HttpRequest request) throws IOException {
+        String method = request.method();
+        String path = request.path();
         String rest = path.length() <= PATH.length() ? "" : path.substring(PATH.length() + 1);
         while (rest.endsWith("/")) rest = rest.substring(0, rest.length() - 1);
-        Map<String, String> params = parameters(exchange.getRequestURI().getRawQuery());
+        Map<String, String> params = parameters(request.rawQuery());
         try {
             if (method.equals("GET") || method.equals("HEAD")) {
                 if (!rest.isEmpty()) return notFound(path);

@@ -1,34 +1,75 @@
 package io.tandem.server.http;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.tandem.server.net.AcceptedChannels;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A small HTTP listener for the node's operational endpoints (the Prometheus scrape, ZooKeeper's AdminServer), on the
- * JDK's own {@code com.sun.net.httpserver}: a scrape every few seconds needs no framework, and the JDK server adds no
- * dependency and no start-up cost when the endpoints are off. Requests are handled on a small pool of its own threads,
- * never on a Netty event loop, so a handler may wait for the ZooKeeper commit thread. The pool's queue is bounded;
- * a request beyond it is refused by the JDK server (the connection is closed).
+ * A small HTTP listener for the node's operational endpoints (the Prometheus scrape, ZooKeeper's AdminServer, the web
+ * console, fault injection), on Netty like the Kafka and ZooKeeper ports.
+ *
+ * <p>Why Netty and not the JDK's {@code com.sun.net.httpserver} it used before: the JDK server's stop() closes the
+ * connections it has listed, but one its dispatcher thread accepted just before is listed after that sweep and stayed
+ * open forever, so a client that connected the instant before a node stopped waited out its own timeout instead of
+ * seeing the disconnect (about one stop in three under load). Here every accepted connection goes through
+ * {@link AcceptedChannels}, as on the Kafka and ZooKeeper listeners, and {@link #close()} closes each of them.
+ *
+ * <p>Requests are answered on a small pool of threads of the endpoint's own ({@link RequestDispatcher}), never on the
+ * Netty event loop, so a handler may wait for the ZooKeeper commit thread. The pool's queue is bounded; a request
+ * beyond it is answered 503. A connection has one request in flight at a time (HTTP/1.1 answers in order), kept alive
+ * as HTTP/1.1 expects and closed after {@link #IDLE_SECONDS_MAX} without traffic, as the JDK server did.
  */
 public final class HttpEndpoint implements AutoCloseable {
     /** Threads answering requests: scrapes and admin commands are rare and short. */
     static final int HANDLER_THREADS_MAX = 2;
-    /** Requests accepted while both threads are busy; more are refused rather than queued without bound. */
+    /** Requests accepted while both threads are busy; more are answered 503 rather than queued without bound. */
     static final int QUEUED_REQUESTS_MAX = 32;
+    /**
+     * The largest request body: no route reads more than a query string (fault rules and admin commands take URL
+     * parameters), so a small bound keeps a client from making the endpoint hold megabytes; a larger body gets 413.
+     */
+    public static final int REQUEST_BODY_BYTES_MAX = 64 * 1024;
+    /**
+     * The longest request line (method, URL, version); a longer one gets 414. Above the console's own query limit
+     * (ConsoleApi.QUERY_CHARS_MAX, 4096), so the console still answers a long query with its own JSON error, as it
+     * did on the JDK server, which had no such limit.
+     */
+    public static final int REQUEST_LINE_CHARS_MAX = 16 * 1024;
+    /** All header lines of a request together; browsers send a few kilobytes at most. A larger block gets 431. */
+    static final int REQUEST_HEADER_BYTES_MAX = 16 * 1024;
+    /**
+     * A connection with no traffic for this long is closed, the JDK server's idle interval; it is longer than the
+     * longest a handler waits ({@link ZooKeeperAdminServer#COMMAND_WAIT_MS}), so no answer being prepared is cut off.
+     */
+    static final int IDLE_SECONDS_MAX = 30;
 
     /** Answers one request; the endpoint writes what it returns. */
     @FunctionalInterface
     public interface Handler {
-        Response handle(HttpExchange exchange) throws Exception;
+        Response handle(HttpRequest request) throws Exception;
     }
 
     /** An answer: status, content type, body. */
@@ -38,29 +79,32 @@ public final class HttpEndpoint implements AutoCloseable {
         }
     }
 
+    /** A handler and the methods it serves. */
+    record Route(Handler handler, Set<String> methods) {
+    }
+
     private static final System.Logger LOG = System.getLogger(HttpEndpoint.class.getName());
+    /** Methods of a route that only reports. */
+    private static final Set<String> READ_METHODS = Set.of("GET", "HEAD");
 
-    private final HttpServer server;
-    private final ThreadPoolExecutor executor;
     private final String name;
+    private final EventLoopGroup group;
+    private final ThreadPoolExecutor executor;
+    private final AcceptedChannels accepted = new AcceptedChannels();
+    /** Path prefix to route; written while starting, read on the handler threads. */
+    private final Map<String, Route> routes = new ConcurrentHashMap<>();
+    private Channel listener;
 
-    private HttpEndpoint(HttpServer server, ThreadPoolExecutor executor, String name) {
-        this.server = server;
-        this.executor = executor;
+    private HttpEndpoint(String name, EventLoopGroup group, ThreadPoolExecutor executor) {
         this.name = name;
+        this.group = group;
+        this.executor = executor;
     }
 
     /** Binds {@code host:port} (port 0: any free port; host null or empty: every interface) and starts serving. */
     public static HttpEndpoint start(String name, String host, int port) throws IOException {
         InetSocketAddress address = host == null || host.isBlank() ? new InetSocketAddress(port)
                 : new InetSocketAddress(host.trim(), port);
-        HttpServer server;
-        try {
-            server = HttpServer.create(address, 0);
-        } catch (IOException e) {
-            throw new IOException("cannot bind the " + name + " HTTP endpoint to " + address + ": " + e.getMessage(),
-                    e);
-        }
         AtomicInteger ids = new AtomicInteger();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(HANDLER_THREADS_MAX, HANDLER_THREADS_MAX, 60,
                 TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUED_REQUESTS_MAX), r -> {
@@ -69,15 +113,52 @@ public final class HttpEndpoint implements AutoCloseable {
                     return t;
                 }, new ThreadPoolExecutor.AbortPolicy());
         executor.allowCoreThreadTimeOut(true);
-        server.setExecutor(executor);
-        server.start();
-        HttpEndpoint endpoint = new HttpEndpoint(server, executor, name);
-        LOG.log(System.Logger.Level.INFO, "{0} HTTP endpoint bound to {1}", name, server.getAddress());
+        // One event loop accepts and reads every connection: the handlers' work is on the pool above.
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+                new DefaultThreadFactory(name.replace(' ', '-') + "-http-io", true), NioIoHandler.newFactory());
+        HttpEndpoint endpoint = new HttpEndpoint(name, group, executor);
+        try {
+            endpoint.bind(address);
+        } catch (IOException | RuntimeException e) {
+            endpoint.close();
+            throw e;
+        }
+        LOG.log(System.Logger.Level.INFO, "{0} HTTP endpoint bound to {1}", name, endpoint.listener.localAddress());
         return endpoint;
     }
 
-    /** Methods of a route that only reports. */
-    private static final Set<String> READ_METHODS = Set.of("GET", "HEAD");
+    private void bind(InetSocketAddress address) throws IOException {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                // RequestDispatcher asks for reads once a connection's requests are answered, so answers leave in order.
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        if (!accepted.admit(channel)) return;
+                        channel.pipeline()
+                                .addLast("idle", new IdleStateHandler(0, 0, IDLE_SECONDS_MAX))
+                                .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
+                                        .setMaxInitialLineLength(REQUEST_LINE_CHARS_MAX)
+                                        .setMaxHeaderSize(REQUEST_HEADER_BYTES_MAX)))
+                                .addLast("keepAlive", new HttpServerKeepAliveHandler())
+                                .addLast("aggregate", new HttpObjectAggregator(REQUEST_BODY_BYTES_MAX))
+                                .addLast("dispatch", new RequestDispatcher(HttpEndpoint.this));
+                    }
+                });
+        try {
+            listener = bootstrap.bind(address).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding the " + name + " HTTP endpoint to " + address, e);
+        } catch (Exception e) {
+            throw new IOException("cannot bind the " + name + " HTTP endpoint to " + address + ": " + e.getMessage(),
+                    e);
+        }
+    }
 
     /** Serves {@code path} and everything below it with {@code handler}, for GET and HEAD only. */
     public HttpEndpoint route(String path, Handler handler) {
@@ -86,40 +167,44 @@ public final class HttpEndpoint implements AutoCloseable {
 
     /** Serves {@code path} and everything below it with {@code handler}, for {@code methods} (others: 405). */
     public HttpEndpoint route(String path, Handler handler, Set<String> methods) {
-        server.createContext(path, exchange -> answer(exchange, handler, methods));
+        if (path == null || !path.startsWith("/")) throw new IllegalArgumentException("not an absolute path: " + path);
+        if (routes.putIfAbsent(path, new Route(handler, Set.copyOf(methods))) != null) {
+            throw new IllegalArgumentException("the " + name + " endpoint already serves " + path);
+        }
         return this;
     }
 
-    private void answer(HttpExchange exchange, Handler handler, Set<String> methods) throws IOException {
-        Response response;
-        String method = exchange.getRequestMethod();
-        try {
-            // A reporting route refuses anything but GET (e.g. TRACE, which Apache's AdminServer refuses too): 405.
-            response = methods.contains(method) ? handler.handle(exchange)
-                    : Response.text(405, "text/plain; charset=utf-8", "Method " + method + " is not allowed\n");
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "The " + name + " endpoint failed to answer "
-                    + exchange.getRequestURI(), e);
-            response = Response.text(500, "text/plain; charset=utf-8", "Internal error: " + e + "\n");
+    /**
+     * The route of the longest path that {@code path} starts with, or null: the JDK server's rule, kept so that every
+     * URL answers as before (a route {@code /metrics} also serves {@code /metrics/anything}).
+     */
+    Route routeOf(String path) {
+        String best = null;
+        for (String prefix : routes.keySet()) {
+            if (path.startsWith(prefix) && (best == null || prefix.length() > best.length())) best = prefix;
         }
-        try (exchange; OutputStream body = exchange.getResponseBody()) {
-            exchange.getResponseHeaders().set("Content-Type", response.contentType());
-            if (response.status() == 405) exchange.getResponseHeaders().set("Allow", String.join(", ", new java.util.TreeSet<>(methods)));
-            boolean head = method.equals("HEAD");
-            exchange.sendResponseHeaders(response.status(), head ? -1 : response.body().length == 0 ? -1
-                    : response.body().length);
-            if (!head) body.write(response.body());
-        }
+        return best == null ? null : routes.get(best);
+    }
+
+    String name() {
+        return name;
+    }
+
+    ThreadPoolExecutor executor() {
+        return executor;
     }
 
     /** The bound port (the real one when 0 was asked for). */
     public int port() {
-        return server.getAddress().getPort();
+        return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
+    /** Closes the port and every connection it accepted, even one accepted the instant before. */
     @Override
     public void close() {
-        server.stop(0);
+        if (listener != null) listener.close().syncUninterruptibly();
+        accepted.close();
         executor.shutdownNow();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

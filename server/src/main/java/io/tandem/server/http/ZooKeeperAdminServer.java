@@ -2,7 +2,6 @@ package io.tandem.server.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.sun.net.httpserver.HttpExchange;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.zookeeper.AdminCommands;
 import java.io.IOException;
@@ -65,8 +64,8 @@ public final class ZooKeeperAdminServer implements AutoCloseable {
         return server;
     }
 
-    private HttpEndpoint.Response handle(HttpExchange exchange) throws Exception {
-        String path = exchange.getRequestURI().getPath();
+    private HttpEndpoint.Response handle(HttpRequest request) throws Exception {
+        String path = request.path();
         if (path.equals(commandUrl) || path.equals(commandUrl + "/")) return index();
         if (!path.startsWith(commandUrl + "/")) {
             return HttpEndpoint.Response.text(404, "text/plain; charset=utf-8", "Not found: " + path + "\n");
@@ -74,7 +73,7 @@ public final class ZooKeeperAdminServer implements AutoCloseable {
         String name = path.substring(commandUrl.length() + 1);
         Map<String, Object> answer;
         try {
-            answer = commands.run(name, arguments(exchange.getRequestURI().getRawQuery()))
+            answer = commands.run(name, arguments(request.rawQuery()))
                     .get(COMMAND_WAIT_MS, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             answer = failure(name, "The command did not finish within " + COMMAND_WAIT_MS + " ms");

@@ -50,7 +50,7 @@ public final class NodeMetrics implements AutoCloseable {
         NodeMetrics metrics = new NodeMetrics(zookeeper, kafka);
         try {
             metrics.bind();
-            metrics.endpoint = HttpEndpoint.start("metrics", host, port).route(PATH, exchange ->
+            metrics.endpoint = HttpEndpoint.start("metrics", host, port).route(PATH, request ->
                     HttpEndpoint.Response.text(200, CONTENT_TYPE, metrics.scrape()));
         } catch (IOException | RuntimeException e) {
             metrics.close();

@@ -45,7 +45,7 @@ class ListenerCloseTest {
         }
     }
 
-    /** The HTTP endpoints (metrics, console, ZooKeeper's AdminServer) are the JDK's server, not Netty: the same holds. */
+    /** The HTTP endpoints (metrics, console, fault injection, ZooKeeper's AdminServer): the same holds. */
     @Test
     void shouldCloseEveryHttpConnectionWhenTheEndpointStops() throws Exception {
         for (int stop = 0; stop < STOPS; stop++) {

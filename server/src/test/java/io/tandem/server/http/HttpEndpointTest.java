@@ -1,0 +1,207 @@
+package io.tandem.server.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The endpoint's HTTP as clients see it, on raw sockets so that every byte of an answer and every close is visible:
+ * keep-alive and pipelining as HTTP/1.1 expects, HEAD, 405 with Allow, 404 without a route, 503 when the handler
+ * threads and their queue are full, and the bounds on what a request may send.
+ */
+class HttpEndpointTest {
+    private static final String TEXT = "text/plain; charset=utf-8";
+
+    private HttpEndpoint endpoint;
+    private final List<Socket> sockets = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws IOException {
+        endpoint = HttpEndpoint.start("test", "127.0.0.1", 0)
+                .route("/hello", request -> HttpEndpoint.Response.text(200, TEXT, "hello " + request.path()
+                        + (request.rawQuery() == null ? "" : "?" + request.rawQuery())))
+                .route("/echo", request -> HttpEndpoint.Response.text(200, TEXT,
+                        request.method() + " " + new String(request.body(), StandardCharsets.UTF_8)),
+                        Set.of("POST"));
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        endpoint.close();
+        for (Socket socket : sockets) socket.close();
+    }
+
+    @Test
+    void shouldAnswerPipelinedRequestsInOrderOnOneKeptAliveConnection() throws IOException {
+        Socket socket = connect();
+        send(socket, "GET /hello/one HTTP/1.1\r\nHost: x\r\n\r\nGET /hello/two?a=%20b HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("hello /hello/one", read(socket).body);
+        assertEquals("hello /hello/two?a=%20b", read(socket).body);
+        send(socket, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+        Answer third = read(socket);
+        assertEquals(200, third.status);
+        assertEquals(TEXT, third.headers.get("content-type"));
+        assertEquals("hello /hello", third.body);
+    }
+
+    @Test
+    void shouldCloseAfterAnsweringARequestThatDoesNotAskToBeKeptAlive() throws IOException {
+        Socket socket = connect();
+        send(socket, "GET /hello HTTP/1.0\r\n\r\n");
+        assertEquals("hello /hello", read(socket).body);
+        assertEquals(-1, socket.getInputStream().read());
+
+        Socket closing = connect();
+        send(closing, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertEquals(200, read(closing).status);
+        assertEquals(-1, closing.getInputStream().read());
+    }
+
+    @Test
+    void shouldAnswerHeadWithTheLengthOfTheBodyButNoBody() throws IOException {
+        Socket socket = connect();
+        send(socket, "HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+        Answer head = readHead(socket);
+        assertEquals(200, head.status);
+        assertEquals(String.valueOf("hello /hello".length()), head.headers.get("content-length"));
+        // The next bytes are the GET's answer: the HEAD sent no body.
+        assertEquals("hello /hello", read(socket).body);
+    }
+
+    @Test
+    void shouldRefuseAMethodTheRouteDoesNotServeWith405NamingTheOnesItDoes() throws IOException {
+        Socket socket = connect();
+        send(socket, "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        Answer refused = read(socket);
+        assertEquals(405, refused.status);
+        assertEquals("GET, HEAD", refused.headers.get("allow"));
+        send(socket, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("POST", read(socket).headers.get("allow"));
+    }
+
+    @Test
+    void shouldAnswer404WhereNoRouteMatches() throws IOException {
+        Socket socket = connect();
+        send(socket, "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals(404, read(socket).status);
+    }
+
+    @Test
+    void shouldHandTheBodyToTheHandlerAndRefuseOneLargerThanMax() throws IOException {
+        Socket socket = connect();
+        send(socket, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde");
+        assertEquals("POST abcde", read(socket).body);
+
+        Socket large = connect();
+        send(large, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + (HttpEndpoint.REQUEST_BODY_BYTES_MAX + 1)
+                + "\r\n\r\n");
+        assertEquals(413, read(large).status);
+    }
+
+    @Test
+    void shouldServeARequestLineAsLongAsTheRoutesAccept() throws IOException {
+        // The console refuses a query longer than its own limit itself (400 with its JSON error), so the endpoint
+        // must let such a request line through rather than cut the connection first.
+        Socket socket = connect();
+        String query = "x=" + "y".repeat(8192);
+        send(socket, "GET /hello?" + query + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("hello /hello?" + query, read(socket).body);
+
+        Socket tooLong = connect();
+        send(tooLong, "GET /hello?" + "y".repeat(HttpEndpoint.REQUEST_LINE_CHARS_MAX) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals(414, read(tooLong).status);
+        assertEquals(-1, tooLong.getInputStream().read());
+    }
+
+    @Test
+    void shouldAnswer503WhenEveryHandlerThreadIsBusyAndTheQueueIsFull() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger started = new AtomicInteger();
+        endpoint.route("/slow", request -> {
+            started.incrementAndGet();
+            release.await(30, TimeUnit.SECONDS);
+            return HttpEndpoint.Response.text(200, TEXT, "slow");
+        });
+        int admitted = HttpEndpoint.HANDLER_THREADS_MAX + HttpEndpoint.QUEUED_REQUESTS_MAX;
+        List<Socket> waiting = new ArrayList<>();
+        for (int i = 0; i < admitted; i++) {
+            Socket socket = connect();
+            send(socket, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+            waiting.add(socket);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (started.get() < HttpEndpoint.HANDLER_THREADS_MAX
+                || endpoint.executor().getQueue().size() < HttpEndpoint.QUEUED_REQUESTS_MAX) {
+            assertTrue(System.nanoTime() < deadline, "the requests did not reach the handler threads");
+            Thread.sleep(10);
+        }
+        Socket refused = connect();
+        send(refused, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals(503, read(refused).status);
+        release.countDown();
+        for (Socket socket : waiting) assertEquals("slow", read(socket).body);
+    }
+
+    private Socket connect() throws IOException {
+        Socket socket = new Socket("127.0.0.1", endpoint.port());
+        socket.setSoTimeout(10_000);
+        sockets.add(socket);
+        return socket;
+    }
+
+    private static void send(Socket socket, String request) throws IOException {
+        socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+    }
+
+    private record Answer(int status, Map<String, String> headers, String body) {
+    }
+
+    /** An answer with its body (Content-Length bytes). */
+    private static Answer read(Socket socket) throws IOException {
+        Answer head = readHead(socket);
+        int length = Integer.parseInt(head.headers.getOrDefault("content-length", "0"));
+        byte[] body = socket.getInputStream().readNBytes(length);
+        assertEquals(length, body.length, "the body ended early");
+        return new Answer(head.status, head.headers, new String(body, StandardCharsets.UTF_8));
+    }
+
+    /** The status line and the headers only (a HEAD's answer). */
+    private static Answer readHead(Socket socket) throws IOException {
+        InputStream in = socket.getInputStream();
+        String status = line(in);
+        assertTrue(status != null && status.startsWith("HTTP/1.1 "), "status line: " + status);
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String line = line(in); line != null && !line.isEmpty(); line = line(in)) {
+            int colon = line.indexOf(':');
+            headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+        }
+        return new Answer(Integer.parseInt(status.substring(9, 12)), headers, null);
+    }
+
+    private static String line(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0) return line.size() == 0 ? null : line.toString(StandardCharsets.ISO_8859_1);
+            if (b != '\r') line.write(b);
+        }
+        return line.toString(StandardCharsets.ISO_8859_1);
+    }
+}
