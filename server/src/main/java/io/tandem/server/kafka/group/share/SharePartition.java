@@ -179,8 +179,13 @@ public final class SharePartition {
 
     /** The state as stored: in-flight records as runs of one state and delivery count, acquired ones AVAILABLE. */
     public synchronized List<ShareStateBatch> stateBatches() {
+        return stateBatches(startOffset);
+    }
+
+    /** The in-flight records from {@code from} on, as stored. */
+    private List<ShareStateBatch> stateBatches(long from) {
         List<ShareStateBatch> batches = new ArrayList<>();
-        for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
+        for (Map.Entry<Long, InFlight> e : inFlight.tailMap(from, true).entrySet()) {
             InFlight r = e.getValue();
             byte state = switch (r.state) {
                 case ACKNOWLEDGED -> ShareStateBatch.ACKNOWLEDGED;
@@ -222,8 +227,10 @@ public final class SharePartition {
                 if (changes == written) return;
                 version = changes;
                 epoch = stateEpoch;
-                start = startOffset;
-                batches = stateBatches();
+                // As if the transitions not yet written were done: the write stores them, and a failed write
+                // rolls them back (so the stored start offset is the one after the change, as before).
+                start = startOffsetAfterTransitions();
+                batches = stateBatches(start);
                 initialize = initializePending;
                 initializePending = false;
             }
@@ -533,6 +540,15 @@ public final class SharePartition {
     private static void done(InFlight r, State state) {
         r.state = state;
         r.memberId = null;
+    }
+
+    /** The start offset once every transition not yet written is done (the start offset when there is none). */
+    private long startOffsetAfterTransitions() {
+        for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
+            State s = e.getValue().state;
+            if (s != State.ACKNOWLEDGED && s != State.ARCHIVED) return e.getKey();
+        }
+        return endOffset;
     }
 
     private void advanceStart() {
