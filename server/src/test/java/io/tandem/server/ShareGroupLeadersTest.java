@@ -1,6 +1,7 @@
 package io.tandem.server;
 
 import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.OfficialClientConnection;
 import io.tandem.server.kafka.PartitionWaits;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
@@ -19,6 +20,15 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.message.ShareAcknowledgeRequestData;
+import org.apache.kafka.common.message.ShareAcknowledgeResponseData;
+import org.apache.kafka.common.message.ShareFetchRequestData;
+import org.apache.kafka.common.message.ShareFetchResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.ShareAcknowledgeRequest;
+import org.apache.kafka.common.requests.ShareAcknowledgeResponse;
+import org.apache.kafka.common.requests.ShareFetchRequest;
+import org.apache.kafka.common.requests.ShareFetchResponse;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -128,6 +138,7 @@ class ShareGroupLeadersTest {
                 }
             }
             assertStartOffset(cluster, stateTopic, group, topicId, failing, RECORDS);
+            assertNotLeaderAnswersNameTheLeader(cluster, group, topicId, coordinator);
 
             // A member holds records of the failing partition unacknowledged when its leader stops.
             produce(cluster);
@@ -196,6 +207,53 @@ class ShareGroupLeadersTest {
             assertTrue(System.nanoTime() < deadline, "share-partition " + partition + " at broker " + stateLeader
                     + " starts at " + start + ", not " + expected);
             Thread.sleep(100);
+        }
+    }
+
+    /**
+     * A raw ShareFetch and ShareAcknowledge sent to a broker that neither leads the partition nor coordinates the
+     * group: NOT_LEADER_OR_FOLLOWER with the partition's current leader and epoch and that leader's endpoint, as
+     * Kafka 4.4's processShareFetchResponse and processShareAcknowledgeResponse answer it.
+     */
+    private static void assertNotLeaderAnswersNameTheLeader(TandemCluster cluster, String group, UUID topicId,
+                                                            int coordinator) throws Exception {
+        int partition = 0, leader = 1;
+        int elsewhere = coordinator == 2 ? 3 : 2;
+        int leaderEpoch = cluster.broker(elsewhere).kafkaBroker().metadata().topic(TOPIC).states().get(partition)
+                .leaderEpoch();
+        org.apache.kafka.common.Uuid id = new org.apache.kafka.common.Uuid(topicId.getMostSignificantBits(),
+                topicId.getLeastSignificantBits());
+        try (OfficialClientConnection c = new OfficialClientConnection(cluster.broker(elsewhere).kafkaPort())) {
+            ShareFetchRequestData fetch = new ShareFetchRequestData().setGroupId(group).setMemberId("raw-member")
+                    .setShareSessionEpoch(0).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20).setMaxRecords(10)
+                    .setBatchSize(10);
+            fetch.topics().add(new ShareFetchRequestData.FetchTopic().setTopicId(id));
+            fetch.topics().iterator().next().partitions().add(new ShareFetchRequestData.FetchPartition()
+                    .setPartitionIndex(partition));
+            ShareFetchResponse fetched = c.call(new ShareFetchRequest.Builder(fetch).build((short) 2));
+            ShareFetchResponseData.PartitionData p = fetched.data().responses().iterator().next().partitions().get(0);
+            assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), p.errorCode());
+            assertEquals(leader, p.currentLeader().leaderId());
+            assertEquals(leaderEpoch, p.currentLeader().leaderEpoch());
+            ShareFetchResponseData.NodeEndpoint node = fetched.data().nodeEndpoints().find(leader);
+            assertNotNull(node, "the leader's endpoint: " + fetched.data());
+            assertEquals(cluster.broker(leader).kafkaPort(), node.port());
+            assertEquals(1, fetched.data().nodeEndpoints().size());
+
+            ShareAcknowledgeRequestData ack = new ShareAcknowledgeRequestData().setGroupId(group)
+                    .setMemberId("raw-member").setShareSessionEpoch(1);
+            ack.topics().add(new ShareAcknowledgeRequestData.AcknowledgeTopic().setTopicId(id));
+            ack.topics().iterator().next().partitions().add(new ShareAcknowledgeRequestData.AcknowledgePartition()
+                    .setPartitionIndex(partition).setAcknowledgementBatches(List.of(
+                            new ShareAcknowledgeRequestData.AcknowledgementBatch().setFirstOffset(0).setLastOffset(0)
+                                    .setAcknowledgeTypes(List.of((byte) 1)))));
+            ShareAcknowledgeResponse acked = c.call(new ShareAcknowledgeRequest.Builder(ack).build((short) 2));
+            ShareAcknowledgeResponseData.PartitionData a = acked.data().responses().iterator().next().partitions()
+                    .get(0);
+            assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), a.errorCode());
+            assertEquals(leader, a.currentLeader().leaderId());
+            assertEquals(leaderEpoch, a.currentLeader().leaderEpoch());
+            assertEquals(cluster.broker(leader).kafkaPort(), acked.data().nodeEndpoints().find(leader).port());
         }
     }
 

@@ -476,7 +476,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public io.tandem.server.kafka.group.share.ShareGroupCoordinator shareGroups() {
-        return groups.share();
+        return groups == null ? null : groups.share(); // null until the metadata store connected
     }
 
     /** The share coordinator: the share-partition state of the __share_group_state partitions led here. */

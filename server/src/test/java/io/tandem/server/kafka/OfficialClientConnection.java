@@ -14,13 +14,13 @@ import java.nio.ByteBuffer;
  * A blocking connection whose requests are written and whose responses are decoded by the official kafka-clients
  * classes (not by kafka-wire), so a test sees exactly what a real client sees, nulls included.
  */
-final class OfficialClientConnection implements AutoCloseable {
+public final class OfficialClientConnection implements AutoCloseable {
     private final Socket socket;
     private final DataInputStream in;
     private final DataOutputStream out;
     private int correlationId;
 
-    OfficialClientConnection(int port) throws IOException {
+    public OfficialClientConnection(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(15_000);
         in = new DataInputStream(socket.getInputStream());
@@ -29,7 +29,7 @@ final class OfficialClientConnection implements AutoCloseable {
 
     /** Sends the request at the version it was built for and decodes the answer with kafka-clients. */
     @SuppressWarnings("unchecked")
-    <R extends AbstractResponse> R call(AbstractRequest request) throws IOException {
+    public <R extends AbstractResponse> R call(AbstractRequest request) throws IOException {
         RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "official-client",
                 ++correlationId);
         ByteBuffer frame = request.serializeWithHeader(header);

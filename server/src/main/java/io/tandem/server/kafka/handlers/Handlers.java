@@ -83,6 +83,11 @@ public final class Handlers {
         registry.register(ApiKey.SHARE_GROUP_DESCRIBE, 1, 1, new ShareGroupDescribeHandler(broker));
         registry.register(ApiKey.SHARE_FETCH, 1, 2, new ShareFetchHandler(broker));
         registry.register(ApiKey.SHARE_ACKNOWLEDGE, 1, 2, new ShareAcknowledgeHandler(broker));
+        // A closed connection's share sessions go, and their members' records are released (Kafka 4.1+).
+        // A connection that closes before the broker has its groups has no share session.
+        registry.addConnectionCloseListener(id -> {
+            if (broker.shareGroups() != null) broker.shareGroups().partitions().connectionClosed(id);
+        });
         registry.register(ApiKey.DESCRIBE_SHARE_GROUP_OFFSETS, 0, 1, ShareGroupOffsetsHandlers.describe(broker));
         registry.register(ApiKey.ALTER_SHARE_GROUP_OFFSETS, 0, 0, ShareGroupOffsetsHandlers.alter(broker));
         registry.register(ApiKey.DELETE_SHARE_GROUP_OFFSETS, 0, 0, ShareGroupOffsetsHandlers.delete(broker));

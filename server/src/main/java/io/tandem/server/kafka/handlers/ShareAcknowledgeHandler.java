@@ -12,6 +12,8 @@ import io.tandem.server.kafka.network.Responder;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -55,6 +57,7 @@ final class ShareAcknowledgeHandler implements ApiHandler<ShareAcknowledgeReques
             responder.send(response);
             return;
         }
+        Map<Integer, ShareLeaders.Endpoint> endpoints = new TreeMap<>();
         for (ShareAcknowledgeRequest.AcknowledgeTopic t : request.topics) {
             ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse topic =
                     new ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse();
@@ -70,9 +73,23 @@ final class ShareAcknowledgeHandler implements ApiHandler<ShareAcknowledgeReques
                         t.topicId, p.partitionIndex, batches, now);
                 data.currentLeader.leaderId = -1;
                 data.currentLeader.leaderEpoch = -1;
+                if (ShareLeaders.sendsLeader(data.errorCode)) {
+                    ShareLeaders.Leader leader = ShareLeaders.leader(broker, context.listenerName(), t.topicId,
+                            p.partitionIndex, endpoints);
+                    data.currentLeader.leaderId = leader.leaderId();
+                    data.currentLeader.leaderEpoch = leader.leaderEpoch();
+                }
                 topic.partitions.add(data);
             }
             response.responses.add(topic);
+        }
+        for (ShareLeaders.Endpoint endpoint : endpoints.values()) {
+            ShareAcknowledgeResponse.NodeEndpoint node = new ShareAcknowledgeResponse.NodeEndpoint();
+            node.nodeId = endpoint.nodeId();
+            node.host = endpoint.host();
+            node.port = endpoint.port();
+            node.rack = endpoint.rack();
+            response.nodeEndpoints.add(node);
         }
         if (request.shareSessionEpoch == ShareSessions.FINAL_EPOCH) {
             broker.shareGroups().partitions().closeSession(request.groupId, request.memberId);

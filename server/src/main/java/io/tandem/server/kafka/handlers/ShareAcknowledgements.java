@@ -90,7 +90,8 @@ final class ShareAcknowledgements {
     /**
      * Applies the batches; the first failing batch's error is the partition's (the batches before it stand). The
      * state is then written to the share coordinator, outside the share-partition's monitor, and a failed write is
-     * the partition's error as Kafka maps it (the change stays to be written by the next one).
+     * the partition's error as Kafka maps it, the request's transitions rolled back (Kafka's
+     * rollbackOrProcessStateUpdates): the records are the member's again, to acknowledge once more.
      */
     static short acknowledge(KafkaBroker broker, RequestContext context, String groupId, String memberId,
                              UUID topicId, int partition, List<Batch> batches, long nowMs) {
@@ -104,15 +105,16 @@ final class ShareAcknowledgements {
             return e.error();
         }
         short result = NONE;
+        SharePartition.Pending pending = new SharePartition.Pending();
         try {
             for (Batch b : batches) {
-                sp.acknowledgeUnwritten(memberId, b.firstOffset(), b.lastOffset(), b.types(), nowMs);
+                sp.acknowledgeUnwritten(memberId, b.firstOffset(), b.lastOffset(), b.types(), nowMs, pending);
             }
         } catch (ApiException e) {
             result = e.error();
         }
         try {
-            sp.flush();
+            sp.flush(pending);
         } catch (ApiException e) {
             if (result == NONE) result = io.tandem.server.kafka.group.share.SharePartitionManager.partitionError(e).error();
         }

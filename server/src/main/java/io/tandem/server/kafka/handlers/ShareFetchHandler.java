@@ -81,7 +81,7 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
         Set<ShareSessions.Key> sessionPartitions;
         try {
             sessionPartitions = broker.shareGroups().sessions().update(request.groupId, request.memberId,
-                    request.shareSessionEpoch, added, forgotten);
+                    request.shareSessionEpoch, added, forgotten, context.connectionId());
         } catch (ApiException e) {
             respondError(response, e.error(), e.getMessage(), responder);
             return;
@@ -101,13 +101,13 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
         }
         if (request.isRenewAck) {
             // KIP-1222 (v2): a request that renews acquisition locks fetches nothing.
-            send(response, answers, responder);
+            send(context, response, answers, responder);
             return;
         }
         if (request.shareSessionEpoch == ShareSessions.FINAL_EPOCH) {
             // The member's last request: nothing is fetched, and what it still holds goes back to the group.
             broker.shareGroups().partitions().closeSession(request.groupId, request.memberId);
-            send(response, answers, responder);
+            send(context, response, answers, responder);
             return;
         }
         List<ShareSessions.Key> fetchable = new ArrayList<>(sessionPartitions);
@@ -201,7 +201,7 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
             if (request.shareSessionEpoch == ShareSessions.INITIAL_EPOCH) {
                 for (ShareSessions.Key k : fetchable) answer(answers, k);
             }
-            send(response, answers, responder);
+            send(context, response, answers, responder);
             return true;
         } finally {
             for (ByteBuf b : buffers) b.release();
@@ -305,10 +305,18 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
         });
     }
 
-    private static void send(ShareFetchResponse response, Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers,
-                             Responder responder) {
+    private void send(RequestContext context, ShareFetchResponse response,
+                      Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers, Responder responder) {
         Map<java.util.UUID, ShareFetchResponse.ShareFetchableTopicResponse> topics = new LinkedHashMap<>();
+        Map<Integer, ShareLeaders.Endpoint> endpoints = new TreeMap<>();
         for (Map.Entry<ShareSessions.Key, ShareFetchResponse.PartitionData> e : answers.entrySet()) {
+            ShareFetchResponse.PartitionData data = e.getValue();
+            if (ShareLeaders.sendsLeader(data.errorCode)) {
+                ShareLeaders.Leader leader = ShareLeaders.leader(broker, context.listenerName(), e.getKey().topicId(),
+                        e.getKey().partition(), endpoints);
+                data.currentLeader.leaderId = leader.leaderId();
+                data.currentLeader.leaderEpoch = leader.leaderEpoch();
+            }
             topics.computeIfAbsent(e.getKey().topicId(), id -> {
                 ShareFetchResponse.ShareFetchableTopicResponse t = new ShareFetchResponse.ShareFetchableTopicResponse();
                 t.topicId = id;
@@ -316,6 +324,14 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
             }).partitions.add(e.getValue());
         }
         response.responses = new ArrayList<>(topics.values());
+        for (ShareLeaders.Endpoint endpoint : endpoints.values()) {
+            ShareFetchResponse.NodeEndpoint node = new ShareFetchResponse.NodeEndpoint();
+            node.nodeId = endpoint.nodeId();
+            node.host = endpoint.host();
+            node.port = endpoint.port();
+            node.rack = endpoint.rack();
+            response.nodeEndpoints.add(node);
+        }
         responder.send(response);
     }
 

@@ -60,6 +60,30 @@ public final class ApiRegistry {
         this.requestQuota = requestQuota;
     }
 
+    /** Told of every closed connection; registered once while the broker starts, read on every close. */
+    private final List<ConnectionCloseListener> closeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public void addConnectionCloseListener(ConnectionCloseListener listener) {
+        closeListeners.add(listener);
+    }
+
+    /** Whether anyone listens for closed connections (if not, a close costs no hand-off to a handler thread). */
+    boolean hasConnectionCloseListeners() {
+        return !closeListeners.isEmpty();
+    }
+
+    /** Tells every listener the connection closed; a failing listener does not keep the others from hearing it. */
+    void connectionClosed(String connectionId) {
+        for (ConnectionCloseListener listener : closeListeners) {
+            try {
+                listener.connectionClosed(connectionId);
+            } catch (RuntimeException e) {
+                System.getLogger(ApiRegistry.class.getName()).log(System.Logger.Level.WARNING,
+                        "A listener of closed connections failed on " + connectionId, e);
+            }
+        }
+    }
+
     public RequestObserver observer() {
         return observer;
     }

@@ -174,7 +174,22 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         reading.close();
         turn.close();
         writer.channelClosed();
+        tellClosed(ctx);
         ctx.fireChannelInactive();
+    }
+
+    /**
+     * Tells the registry's listeners on a handler thread, as they may do what a request does (a share session's
+     * records go back and are written to the share coordinator); not at all once the broker shuts down.
+     */
+    private void tellClosed(ChannelHandlerContext ctx) {
+        if (!registry.hasConnectionCloseListeners()) return;
+        String connectionId = ConnectionIds.of(ctx.channel());
+        try {
+            dispatcher.submit(() -> registry.connectionClosed(connectionId));
+        } catch (RejectedExecutionException e) {
+            LOG.log(System.Logger.Level.DEBUG, "Not telling of closed connection {0}: shutting down", connectionId);
+        }
     }
 
     @Override

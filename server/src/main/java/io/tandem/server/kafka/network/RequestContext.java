@@ -9,12 +9,14 @@ import java.net.InetSocketAddress;
  * (clients are told other brokers' endpoints on the same listener, as Kafka does); {@code principal} is the
  * connection's authenticated principal as Kafka names it ({@code User:alice}, {@code User:ANONYMOUS});
  * {@code securityProtocol} is the listener's (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) and {@code tokenAuthenticated}
- * says the principal logged in with a delegation token (both decide whether delegation token requests are allowed).
+ * says the principal logged in with a delegation token (both decide whether delegation token requests are allowed);
+ * {@code connectionId} names the connection among all of the broker's, as {@link ConnectionCloseListener}s are told
+ * it when it closes (null for a request that came through no connection).
  */
 public record RequestContext(ApiKey apiKey, short apiVersion, int correlationId, String clientId,
                              InetSocketAddress clientAddress, String listenerName, String principal,
                              int requestBytes, ChannelThrottle throttle, String securityProtocol,
-                             boolean tokenAuthenticated) {
+                             boolean tokenAuthenticated, String connectionId) {
     /**
      * {@code requestBytes} is the request's size without its length prefix (what Kafka's produce quota counts);
      * {@code throttle} mutes the connection for a quota's throttle time.
@@ -22,7 +24,7 @@ public record RequestContext(ApiKey apiKey, short apiVersion, int correlationId,
     public RequestContext(ApiKey apiKey, short apiVersion, int correlationId, String clientId,
                           InetSocketAddress clientAddress, String listenerName, String principal) {
         this(apiKey, apiVersion, correlationId, clientId, clientAddress, listenerName, principal, 0,
-                ChannelThrottle.NONE, "PLAINTEXT", false);
+                ChannelThrottle.NONE, "PLAINTEXT", false, null);
     }
 
     /** Kafka reports members' hosts as "/ip" (InetAddress.toString of an unresolved-name address). */

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * runs on the thread that submits it (a Netty event loop must not block on disk or ZooKeeper). What waits here is a
  * connection's turn (its next frames, taken one by one on the handler thread that runs it) and at most one per
  * connection, because a connection is not read while a request of it is in hand ({@link KafkaConnectionHandler}):
- * a full queue thus leaves the connections of the waiting requests unread.
+ * a full queue thus leaves the connections of the waiting requests unread. A closed connection adds one task, which
+ * tells the {@link ConnectionCloseListener}s (so the queue stays bounded by the connections).
  */
 public final class RequestDispatcher {
     private final ThreadPoolExecutor pool;

@@ -128,7 +128,7 @@ final class RequestStarter {
             RequestContext requestContext = new RequestContext(key, version, header.correlationId,
                     header.clientId, (InetSocketAddress) channel.remoteAddress(), listenerName,
                     KafkaPrincipals.of(channel, sasl), frameBytes, throttle, securityProtocol,
-                    sasl != null && sasl.tokenAuthenticated());
+                    sasl != null && sasl.tokenAuthenticated(), ConnectionIds.of(channel));
             ConnectionResponder direct = new ConnectionResponder(connection, requestContext, frame, frameBytes,
                     throttle);
             direct.stages = RequestStages.forApi(key);

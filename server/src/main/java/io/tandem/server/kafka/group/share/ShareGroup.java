@@ -20,6 +20,11 @@ final class ShareGroup {
     String topology = "";
     /** Share-partitions with state, by topic, as ShareGroupStatePartitionMetadata's InitializedTopics. */
     final Map<UUID, SortedSet<Integer>> initialized = new TreeMap<>();
+    /**
+     * Share-partitions a heartbeat is initializing at the share coordinator, outside the coordinator's lock, as
+     * ShareGroupStatePartitionMetadata's InitializingTopics: another heartbeat meanwhile leaves them to it.
+     */
+    final Map<UUID, SortedSet<Integer>> initializing = new TreeMap<>();
 
     ShareGroup(String groupId) {
         this.groupId = groupId;

@@ -77,7 +77,7 @@ public final class ShareGroupCoordinator {
         this.partitions = new SharePartitionManager(persister, sessions, groupId -> this.configFor.apply(groupId));
         this.statePartitions = new ShareStatePartitions(persister, store, topics, partitions);
         this.membership = new ShareGroupMembership(config, groupId -> this.configFor.apply(groupId), topics, otherKind,
-                groups, store, statePartitions, partitions);
+                groups, store, partitions);
         partitions.listener(this::partitionLoaded);
     }
 
@@ -144,14 +144,34 @@ public final class ShareGroupCoordinator {
 
     // ---------------------------------------------------------------- ShareGroupHeartbeat
 
-    /** Handles one heartbeat; a refused one throws {@link ApiException} with Kafka's error and message. */
-    public synchronized HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
-        tick(nowMs);
-        try {
-            return membership.join(request, nowMs);
-        } finally {
-            store.flush();
+    /**
+     * Handles one heartbeat; a refused one throws {@link ApiException} with Kafka's error and message. As Kafka,
+     * last, the share-partitions the group is subscribed to get state now, not on first fetch: the share coordinator
+     * is called without this lock ({@link ShareStatePartitions}), and the answer waits for it.
+     */
+    public HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
+        HeartbeatResult result;
+        ShareStatePartitions.Plan plan = null;
+        synchronized (this) {
+            tick(nowMs);
+            try {
+                result = membership.join(request, nowMs);
+                ShareGroup group = groups.get(request.groupId());
+                if (group != null && request.memberEpoch() != LEAVE_GROUP_MEMBER_EPOCH) {
+                    plan = statePartitions.plan(group, ShareGroupMembership.subscribedNames(group));
+                }
+            } finally {
+                store.flush();
+            }
         }
+        if (plan != null) {
+            java.util.Set<ShareSessions.Key> done = statePartitions.initialize(plan);
+            synchronized (this) {
+                statePartitions.finish(plan, done, groups.get(plan.group().groupId) == plan.group());
+                store.flush();
+            }
+        }
+        return result;
     }
 
     /** Removes members whose session timed out and releases their records, as Kafka's session timer does. */
@@ -252,27 +272,20 @@ public final class ShareGroupCoordinator {
      * The persister's share groups exist again after a restart (or once their state partition is loaded here):
      * empty, with their share-partitions as stored, so ListGroups, the offsets APIs and rejoining members find them.
      */
-    public synchronized void restoreStoredGroups() {
-        restoring = true;
-        try {
-            restoreStored();
-        } finally {
-            restoring = false;
-        }
-    }
-
-    private void restoreStored() {
+    public void restoreStoredGroups() {
+        // The share coordinator is read without this lock (its summaries may come from another broker).
+        Map<String, List<ShareSessions.Key>> readable = new LinkedHashMap<>();
         for (Map.Entry<String, Map<UUID, List<Integer>>> g : persister.stored().entrySet()) {
             String groupId = g.getKey();
             if (otherKind.test(groupId) || !coordinatedHere.test(groupId)) continue;
-            ShareGroup group = groups.computeIfAbsent(groupId, ShareGroup::new);
+            List<ShareSessions.Key> keys = readable.computeIfAbsent(groupId, k -> new ArrayList<>());
             for (Map.Entry<UUID, List<Integer>> t : g.getValue().entrySet()) {
                 for (int p : t.getValue()) {
                     try {
                         // Read to find it readable (its topic may be gone); the partition's leader loads it on first
                         // use, whichever broker that is.
                         persister.summary(groupId, t.getKey(), p);
-                        statePartitions.initialized(group, t.getKey(), p, true);
+                        keys.add(new ShareSessions.Key(t.getKey(), p));
                     } catch (ApiException e) {
                         // Its topic is gone, or another writer fenced this reader: the share-partition comes back
                         // on first use, or answers that error then; the group's other share-partitions still load.
@@ -281,6 +294,19 @@ public final class ShareGroupCoordinator {
                                         + e.getMessage());
                     }
                 }
+            }
+        }
+        synchronized (this) {
+            restoring = true;
+            try {
+                for (Map.Entry<String, List<ShareSessions.Key>> g : readable.entrySet()) {
+                    ShareGroup group = groups.computeIfAbsent(g.getKey(), ShareGroup::new);
+                    for (ShareSessions.Key k : g.getValue()) {
+                        statePartitions.initialized(group, k.topicId(), k.partition(), true);
+                    }
+                }
+            } finally {
+                restoring = false;
             }
         }
     }
@@ -322,10 +348,15 @@ public final class ShareGroupCoordinator {
      * The group's share-partitions that have state, with their start offsets (null when no such share group): -1 for
      * one initialized but never loaded, as Kafka's share coordinator summarizes it.
      */
-    public synchronized List<PartitionOffset> offsets(String groupId, long nowMs) {
-        ShareGroup group = groups.get(groupId);
-        if (group == null) return null;
-        return statePartitions.offsets(group, nowMs);
+    public List<PartitionOffset> offsets(String groupId, long nowMs) {
+        java.util.Set<ShareSessions.Key> withState;
+        synchronized (this) {
+            ShareGroup group = groups.get(groupId);
+            if (group == null) return null;
+            withState = statePartitions.withState(group);
+        }
+        // Outside this lock: summaries may come from a share coordinator on another broker.
+        return statePartitions.offsets(groupId, withState, nowMs);
     }
 
     /**

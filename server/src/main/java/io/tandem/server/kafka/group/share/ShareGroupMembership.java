@@ -31,19 +31,17 @@ final class ShareGroupMembership {
     private final Predicate<String> otherKind;
     private final Map<String, ShareGroup> groups;
     private final ShareGroupStore store;
-    private final ShareStatePartitions statePartitions;
     private final SharePartitionManager partitions;
 
     ShareGroupMembership(ShareGroupConfig config, Function<String, ShareGroupConfig> configFor, TopicsView topics,
                          Predicate<String> otherKind, Map<String, ShareGroup> groups, ShareGroupStore store,
-                         ShareStatePartitions statePartitions, SharePartitionManager partitions) {
+                         SharePartitionManager partitions) {
         this.config = config;
         this.configFor = configFor;
         this.topics = topics;
         this.otherKind = otherKind;
         this.groups = groups;
         this.store = store;
-        this.statePartitions = statePartitions;
         this.partitions = partitions;
     }
 
@@ -121,8 +119,6 @@ final class ShareGroupMembership {
             member.memberEpoch = group.assignmentEpoch;
             store.currentAssignment(group.groupId, member);
         }
-        // As Kafka, last: the share-partitions the group is subscribed to get state now, not on first fetch.
-        statePartitions.initializeSubscribed(group, subscribedNames(group));
         Map<UUID, SortedSet<Integer>> toSend = null;
         // As Kafka: a (re)join always gets its assignment, a heartbeat only when it changed.
         if (request.memberEpoch() == 0 || !member.assignment.equals(member.sentAssignment)) {
@@ -179,7 +175,7 @@ final class ShareGroupMembership {
         return sb.toString();
     }
 
-    private static List<String> subscribedNames(ShareGroup group) {
+    static List<String> subscribedNames(ShareGroup group) {
         List<String> names = new ArrayList<>();
         for (ShareGroupMember m : group.members.values()) {
             if (m.subscribedTopicNames != null) names.addAll(m.subscribedTopicNames);

@@ -29,6 +29,11 @@ import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
  * every in-flight record with its state and delivery count, acquired ones as AVAILABLE (a lock does not outlive the
  * broker). Acquisitions are stored too, so delivery counts survive a restart or a new leader even when the records
  * were never acknowledged.
+ * <p>
+ * An acknowledgement or a release is a transition, as in Kafka's SharePartition: the records take their new state at
+ * once, but until it is written they are neither acquired again nor passed by the start offset; if the write fails
+ * they go back to what they were, acquired by the member (whose lock may expire meanwhile), as Kafka's
+ * rollbackOrProcessStateUpdates does, and the member may acknowledge them again ({@link Pending}).
  */
 public final class SharePartition {
     /** ShareAcknowledge/ShareFetch acknowledge types. */
@@ -41,6 +46,36 @@ public final class SharePartition {
         int deliveryCount;
         String memberId;
         long lockExpiryMs;
+        /** What the record was before a transition not yet written, else null. */
+        InFlight rollback;
+
+        InFlight copy() {
+            InFlight c = new InFlight();
+            c.state = state;
+            c.deliveryCount = deliveryCount;
+            c.memberId = memberId;
+            c.lockExpiryMs = lockExpiryMs;
+            return c;
+        }
+    }
+
+    /**
+     * Transitions of one request not yet written: {@link #flush(Pending)} completes them once a write holding them
+     * succeeded, or rolls them back. Used by one thread at a time, under the share-partition's monitor.
+     */
+    public static final class Pending {
+        private final Map<Long, InFlight> records = new TreeMap<>();
+        /** The change count once the last of these transitions was made: a write of that version holds them all. */
+        private long version;
+
+        private void add(long offset, InFlight r) {
+            if (r.rollback == null) r.rollback = r.copy();
+            records.put(offset, r);
+        }
+
+        public boolean isEmpty() {
+            return records.isEmpty();
+        }
     }
 
     /** A run of offsets handed to a member in one acquisition, all with the same delivery count. */
@@ -144,8 +179,13 @@ public final class SharePartition {
 
     /** The state as stored: in-flight records as runs of one state and delivery count, acquired ones AVAILABLE. */
     public synchronized List<ShareStateBatch> stateBatches() {
+        return stateBatches(startOffset);
+    }
+
+    /** The in-flight records from {@code from} on, as stored. */
+    private List<ShareStateBatch> stateBatches(long from) {
         List<ShareStateBatch> batches = new ArrayList<>();
-        for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
+        for (Map.Entry<Long, InFlight> e : inFlight.tailMap(from, true).entrySet()) {
             InFlight r = e.getValue();
             byte state = switch (r.state) {
                 case ACKNOWLEDGED -> ShareStateBatch.ACKNOWLEDGED;
@@ -187,8 +227,10 @@ public final class SharePartition {
                 if (changes == written) return;
                 version = changes;
                 epoch = stateEpoch;
-                start = startOffset;
-                batches = stateBatches();
+                // As if the transitions not yet written were done: the write stores them, and a failed write
+                // rolls them back (so the stored start offset is the one after the change, as before).
+                start = startOffsetAfterTransitions();
+                batches = stateBatches(start);
                 initialize = initializePending;
                 initializePending = false;
             }
@@ -204,6 +246,49 @@ public final class SharePartition {
             synchronized (this) {
                 written = version;
             }
+        }
+    }
+
+    /**
+     * Writes the state as {@link #flush()} does, then completes the request's transitions if a write holding them
+     * succeeded (this one or a later one already), else rolls them back and throws the write's error.
+     */
+    public void flush(Pending pending) {
+        synchronized (writer) {
+            RuntimeException failure = null;
+            try {
+                flush();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            boolean stored;
+            // Still under the writer lock: no other write can take a snapshot between the failure and the rollback.
+            synchronized (this) {
+                stored = written >= pending.version;
+                for (Map.Entry<Long, InFlight> e : pending.records.entrySet()) {
+                    InFlight r = e.getValue();
+                    if (r.rollback == null || inFlight.get(e.getKey()) != r) continue; // reset meanwhile
+                    if (!stored) {
+                        r.state = r.rollback.state;
+                        r.deliveryCount = r.rollback.deliveryCount;
+                        r.memberId = r.rollback.memberId;
+                        r.lockExpiryMs = r.rollback.lockExpiryMs;
+                    }
+                    r.rollback = null;
+                }
+                pending.records.clear();
+                advanceStart();
+            }
+            if (failure != null && !stored) throw failure;
+        }
+    }
+
+    /** {@link #flush(Pending)}, a failure logged (the transitions rolled back). */
+    private void flushQuietly(Pending pending) {
+        try {
+            flush(pending);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot store share-partition state, rolled back: " + e.getMessage());
         }
     }
 
@@ -228,7 +313,7 @@ public final class SharePartition {
     public synchronized boolean hasAcquirable(long highWatermark, long nowMs) {
         // Expired locks are released here in memory only: the acquisition that follows writes them.
         expire(nowMs);
-        for (InFlight r : inFlight.values()) if (r.state == State.AVAILABLE) return true;
+        for (InFlight r : inFlight.values()) if (r.state == State.AVAILABLE && r.rollback == null) return true;
         return endOffset < highWatermark && inFlight.size() < maxRecordLocks;
     }
 
@@ -271,7 +356,8 @@ public final class SharePartition {
         for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
             if (room == 0) break;
             InFlight r = e.getValue();
-            if (r.state != State.AVAILABLE) continue;
+            // A release not written yet is not handed out again: its write may fail and give it back to its member.
+            if (r.state != State.AVAILABLE || r.rollback != null) continue;
             lock(r, memberId, nowMs);
             add(result, e.getKey(), r.deliveryCount);
             room--;
@@ -305,16 +391,26 @@ public final class SharePartition {
      * offset. Every offset must be acquired by this member (else INVALID_RECORD_STATE, nothing changed).
      */
     public void acknowledge(String memberId, long firstOffset, long lastOffset, List<Byte> types, long nowMs) {
-        acknowledgeUnwritten(memberId, firstOffset, lastOffset, types, nowMs);
-        flushQuietly();
+        Pending pending = new Pending();
+        acknowledgeUnwritten(memberId, firstOffset, lastOffset, types, nowMs, pending);
+        flushQuietly(pending);
     }
 
     /**
      * {@link #acknowledge} without the write: the caller applies all of a request's batches, then {@link #flush}es
      * once and answers the write's error, as Kafka answers an acknowledgement only once its state is written.
      */
+    public void acknowledgeUnwritten(String memberId, long firstOffset, long lastOffset, List<Byte> types,
+                                     long nowMs) {
+        acknowledgeUnwritten(memberId, firstOffset, lastOffset, types, nowMs, null);
+    }
+
+    /**
+     * {@link #acknowledgeUnwritten}, the transitions (all but lock renewals) added to {@code pending}, which the
+     * caller hands to {@link #flush(Pending)}; null makes them final at once.
+     */
     public synchronized void acknowledgeUnwritten(String memberId, long firstOffset, long lastOffset,
-                                                  List<Byte> types, long nowMs) {
+                                                  List<Byte> types, long nowMs, Pending pending) {
         expire(nowMs);
         long count = lastOffset - firstOffset + 1;
         if (count <= 0 || types.isEmpty() || (types.size() != 1 && types.size() != count)) {
@@ -333,6 +429,7 @@ public final class SharePartition {
         for (long o = firstOffset; o <= lastOffset; o++) {
             byte type = types.size() == 1 ? types.get(0) : types.get((int) (o - firstOffset));
             InFlight r = inFlight.get(o);
+            if (pending != null && type != RENEW) pending.add(o, r);
             switch (type) {
                 case ACCEPT -> done(r, State.ACKNOWLEDGED);
                 case GAP, REJECT -> done(r, State.ARCHIVED);
@@ -343,22 +440,28 @@ public final class SharePartition {
         }
         advanceStart();
         store();
+        if (pending != null) pending.version = changes;
     }
 
-    /** Releases every record the member holds (it left the group or closed its share session). */
+    /**
+     * Releases every record the member holds (it left the group or closed its share session); if that cannot be
+     * written they stay the member's until their locks expire, as Kafka's releaseAcquiredRecords.
+     */
     public void releaseMember(String memberId) {
+        Pending pending = new Pending();
         synchronized (this) {
-            boolean changed = false;
-            for (InFlight r : inFlight.values()) {
+            for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
+                InFlight r = e.getValue();
                 if (r.state == State.ACQUIRED && memberId.equals(r.memberId)) {
+                    pending.add(e.getKey(), r);
                     release(r);
-                    changed = true;
                 }
             }
             advanceStart();
-            if (changed) store();
+            if (!pending.isEmpty()) store();
+            pending.version = changes;
         }
-        flushQuietly();
+        flushQuietly(pending);
     }
 
     /** Moves the start offset (AlterShareGroupOffsets, or a start offset below the log start): forgets in-flight state. */
@@ -439,12 +542,22 @@ public final class SharePartition {
         r.memberId = null;
     }
 
+    /** The start offset once every transition not yet written is done (the start offset when there is none). */
+    private long startOffsetAfterTransitions() {
+        for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
+            State s = e.getValue().state;
+            if (s != State.ACKNOWLEDGED && s != State.ARCHIVED) return e.getKey();
+        }
+        return endOffset;
+    }
+
     private void advanceStart() {
         Iterator<Map.Entry<Long, InFlight>> it = inFlight.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<Long, InFlight> e = it.next();
             State s = e.getValue().state;
-            if (s != State.ACKNOWLEDGED && s != State.ARCHIVED) {
+            // A transition not yet written holds the start offset back: it may be rolled back.
+            if (s != State.ACKNOWLEDGED && s != State.ARCHIVED || e.getValue().rollback != null) {
                 startOffset = e.getKey();
                 return;
             }

@@ -227,6 +227,18 @@ public final class SharePartitionManager {
         releaseMember(groupId, memberId);
     }
 
+    /**
+     * A client's connection closed: its share sessions here go and what their members hold in this broker's
+     * share-partitions is available again at once, as Kafka 4.1+'s SharePartitionManager does on a disconnect
+     * (its ShareGroupListener.onMemberLeave releases the member's acquired records), rather than waiting for the
+     * acquisition locks to expire or the member's session to time out at its coordinator.
+     */
+    public void connectionClosed(String connectionId) {
+        for (ShareSessions.Member member : sessions.connectionClosed(connectionId)) {
+            releaseMember(member.groupId(), member.memberId());
+        }
+    }
+
     /** Releases what the member holds in this broker's share-partitions of the group. */
     public void releaseMember(String groupId, String memberId) {
         List<SharePartition> partitions;

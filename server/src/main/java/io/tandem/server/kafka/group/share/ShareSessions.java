@@ -3,7 +3,10 @@ package io.tandem.server.kafka.group.share;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.server.kafka.ApiException;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -14,6 +17,8 @@ import java.util.Set;
  * fetches and the epoch its next request must carry. Epoch 0 opens (or reopens) a session with the request's
  * partitions; a positive epoch must be the session's, and adds the request's partitions and drops the forgotten ones;
  * epoch -1 is the final request, after which the session is gone. At most {@code group.share.max.share.sessions}.
+ * A session belongs to the connection that opened it: when that connection closes the session goes too
+ * ({@link #connectionClosed}), as Kafka 4.1+'s ShareSessionCache drops it on a client's disconnect.
  */
 public final class ShareSessions {
     public static final int INITIAL_EPOCH = 0;
@@ -23,9 +28,21 @@ public final class ShareSessions {
     public record Key(java.util.UUID topicId, int partition) {
     }
 
+    /** A session's group and member. */
+    public record Member(String groupId, String memberId) {
+    }
+
     private static final class Session {
+        final Member member;
+        /** The connection that opened the session (epoch 0); null when that is not known. */
+        final String connectionId;
         int epoch;
         final Set<Key> partitions = new LinkedHashSet<>();
+
+        Session(Member member, String connectionId) {
+            this.member = member;
+            this.connectionId = connectionId;
+        }
     }
 
     private final int maxSessions;
@@ -43,15 +60,21 @@ public final class ShareSessions {
      * Checks the request's epoch and updates the session; returns the session's partitions after the request.
      * Throws SHARE_SESSION_NOT_FOUND, INVALID_SHARE_SESSION_EPOCH or SHARE_SESSION_LIMIT_REACHED as Kafka does.
      */
+    public Set<Key> update(String groupId, String memberId, int epoch, Collection<Key> added,
+                           Collection<Key> forgotten) {
+        return update(groupId, memberId, epoch, added, forgotten, null);
+    }
+
+    /** As {@link #update}, from the connection {@code connectionId}, which owns a session epoch 0 opens. */
     public synchronized Set<Key> update(String groupId, String memberId, int epoch, Collection<Key> added,
-                                        Collection<Key> forgotten) {
+                                        Collection<Key> forgotten, String connectionId) {
         String id = id(groupId, memberId);
         Session session = sessions.get(id);
         if (epoch == INITIAL_EPOCH) {
             if (session == null && sessions.size() >= maxSessions) {
                 throw new ApiException(Errors.SHARE_SESSION_LIMIT_REACHED.code(), null);
             }
-            session = new Session();
+            session = new Session(new Member(groupId, memberId), connectionId);
             session.partitions.addAll(added);
             session.epoch = 1;
             sessions.put(id, session);
@@ -82,11 +105,29 @@ public final class ShareSessions {
         if (epoch == FINAL_EPOCH && !sessions.containsKey(id(groupId, memberId))) {
             throw new ApiException(Errors.SHARE_SESSION_NOT_FOUND.code(), null);
         }
-        update(groupId, memberId, epoch, java.util.List.of(), java.util.List.of());
+        update(groupId, memberId, epoch, List.of(), List.of());
     }
 
     public synchronized void remove(String groupId, String memberId) {
         sessions.remove(id(groupId, memberId));
+    }
+
+    /**
+     * The connection closed: its sessions go (Kafka's ClientConnectionDisconnectListener); returns their members,
+     * whose records the caller releases. A session the member reopened from another connection is that one's.
+     */
+    public synchronized List<Member> connectionClosed(String connectionId) {
+        List<Member> closed = new ArrayList<>();
+        if (connectionId == null) return closed;
+        // At most group.share.max.share.sessions to look at, once per closed connection.
+        for (Iterator<Session> it = sessions.values().iterator(); it.hasNext(); ) {
+            Session session = it.next();
+            if (connectionId.equals(session.connectionId)) {
+                closed.add(session.member);
+                it.remove();
+            }
+        }
+        return closed;
     }
 
     public synchronized int size() {

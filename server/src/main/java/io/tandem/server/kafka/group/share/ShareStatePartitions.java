@@ -23,7 +23,9 @@ import java.util.UUID;
  * maybeCreateInitializeShareGroupStateRequest, then persisterInitialize and initializeShareGroupState): the partitions
  * of a topic new to the group at start offset -1, which the share-partition resolves from share.auto.offset.reset
  * when it first loads, and new partitions of a topic the group already has at offset 0, so nothing produced to them
- * before a member fetches them is skipped. Called under the coordinator's lock.
+ * before a member fetches them is skipped. The share coordinator is called without the group coordinator's lock (a
+ * slow or unreachable one holds up no other group's heartbeat): {@link #plan} and {@link #finish} run under it,
+ * {@link #initialize} between them, as Kafka's coordinator hands the initialization to its asynchronous persister.
  */
 final class ShareStatePartitions {
     private static final System.Logger LOG = System.getLogger(ShareStatePartitions.class.getName());
@@ -41,49 +43,84 @@ final class ShareStatePartitions {
         this.partitions = partitions;
     }
 
+    /** Share-partitions a heartbeat initializes: each with the start offset to initialize it at, and the epoch. */
+    record Plan(ShareGroup group, int groupEpoch, Map<ShareSessions.Key, Long> startOffsets) {
+    }
+
     /**
-     * After a heartbeat's own records: the subscribed partitions without state are recorded as initializing (in the
-     * heartbeat's batch, so a group deletion finds state the share coordinator may hold for them), initialized at the
-     * share coordinator at the group epoch, then recorded as initialized. One the share coordinator refuses leaves
-     * the initializing set (Kafka's uninitializeShareGroupState) and is tried again by the next heartbeat.
+     * After a heartbeat's own records, under the coordinator's lock: the subscribed partitions without state (and
+     * not being initialized by another heartbeat) are recorded as initializing (in the heartbeat's batch, so a
+     * group deletion finds state the share coordinator may hold for them). Null when there are none.
      */
-    void initializeSubscribed(ShareGroup group, Collection<String> subscribedTopicNames) {
-        Map<UUID, SortedSet<Integer>> toInitialize = new TreeMap<>();
+    Plan plan(ShareGroup group, Collection<String> subscribedTopicNames) {
+        Map<ShareSessions.Key, Long> startOffsets = new java.util.LinkedHashMap<>();
         for (String name : new TreeSet<>(subscribedTopicNames)) {
             TopicRef topic = topics.byName(name);
             if (topic == null) continue;
             SortedSet<Integer> have = group.initialized.get(topic.id());
-            for (int p = 0; p < topic.partitionCount(); p++) {
-                if (have != null && have.contains(p)) continue;
-                toInitialize.computeIfAbsent(topic.id(), k -> new TreeSet<>()).add(p);
-            }
-        }
-        if (toInitialize.isEmpty()) return;
-        store.statePartitions(group.groupId, new ShareGroupRecords.StatePartitionMetadata(
-                topicPartitions(toInitialize), topicPartitions(group.initialized), List.of()));
-        store.flush();
-        for (Map.Entry<UUID, SortedSet<Integer>> e : toInitialize.entrySet()) {
+            SortedSet<Integer> busy = group.initializing.get(topic.id());
             // Kafka's buildInitializeShareGroupStateRequest: 0 for a topic the group already initialized or is
             // initializing (partitions added to it), else uninitialized.
-            long startOffset = group.initialized.containsKey(e.getKey()) ? 0
-                    : ShareStateCoordinator.UNINITIALIZED_START_OFFSET;
-            for (int p : e.getValue()) {
-                try {
-                    // State this group's record does not list (written before the record was, or not yet loaded
-                    // when the group was) is kept: initializing over it would lose its in-flight records.
-                    if (!hasState(persister.summary(group.groupId, e.getKey(), p))) {
-                        persister.initialize(group.groupId, e.getKey(), p, group.groupEpoch, startOffset);
-                    }
-                } catch (ApiException ex) {
-                    LOG.log(System.Logger.Level.WARNING, "Share-partition " + group.groupId + ":" + e.getKey() + ":"
-                            + p + " not initialized, the next heartbeat tries again: " + ex.getMessage());
-                    continue;
-                }
-                group.initialized.computeIfAbsent(e.getKey(), k -> new TreeSet<>()).add(p);
+            long startOffset = have != null || busy != null ? 0 : ShareStateCoordinator.UNINITIALIZED_START_OFFSET;
+            for (int p = 0; p < topic.partitionCount(); p++) {
+                if (have != null && have.contains(p) || busy != null && busy.contains(p)) continue;
+                startOffsets.put(new ShareSessions.Key(topic.id(), p), startOffset);
             }
         }
-        store.statePartitions(group.groupId, new ShareGroupRecords.StatePartitionMetadata(List.of(),
-                topicPartitions(group.initialized), List.of()));
+        if (startOffsets.isEmpty()) return null;
+        for (ShareSessions.Key k : startOffsets.keySet()) {
+            group.initializing.computeIfAbsent(k.topicId(), t -> new TreeSet<>()).add(k.partition());
+        }
+        writeRecord(group);
+        return new Plan(group, group.groupEpoch, startOffsets);
+    }
+
+    /**
+     * Without the coordinator's lock: initializes the plan's share-partitions at the share coordinator, at the
+     * group epoch; returns those that have state now. State this group's record does not list (written before the
+     * record was, or not yet loaded when the group was) is kept: initializing over it would lose its in-flight
+     * records. One the share coordinator refuses is tried again by the next heartbeat.
+     */
+    Set<ShareSessions.Key> initialize(Plan plan) {
+        Set<ShareSessions.Key> done = new LinkedHashSet<>();
+        String groupId = plan.group().groupId;
+        for (Map.Entry<ShareSessions.Key, Long> e : plan.startOffsets().entrySet()) {
+            ShareSessions.Key k = e.getKey();
+            try {
+                if (!hasState(persister.summary(groupId, k.topicId(), k.partition()))) {
+                    persister.initialize(groupId, k.topicId(), k.partition(), plan.groupEpoch(), e.getValue());
+                }
+                done.add(k);
+            } catch (ApiException ex) {
+                LOG.log(System.Logger.Level.WARNING, "Share-partition " + groupId + ":" + k.topicId() + ":"
+                        + k.partition() + " not initialized, the next heartbeat tries again: " + ex.getMessage());
+            }
+        }
+        return done;
+    }
+
+    /**
+     * Under the coordinator's lock again: the plan's share-partitions leave the initializing set (Kafka's
+     * uninitializeShareGroupState for those refused), those with state join the initialized ones unless their topic
+     * went meanwhile, and the record says so. A group deleted meanwhile is left alone.
+     */
+    void finish(Plan plan, Set<ShareSessions.Key> done, boolean groupStillThere) {
+        ShareGroup group = plan.group();
+        for (ShareSessions.Key k : plan.startOffsets().keySet()) {
+            SortedSet<Integer> busy = group.initializing.get(k.topicId());
+            if (busy != null && busy.remove(k.partition()) && busy.isEmpty()) group.initializing.remove(k.topicId());
+        }
+        if (!groupStillThere) return;
+        for (ShareSessions.Key k : done) {
+            if (topics.byId(k.topicId()) == null) continue;
+            group.initialized.computeIfAbsent(k.topicId(), t -> new TreeSet<>()).add(k.partition());
+        }
+        writeRecord(group);
+    }
+
+    private void writeRecord(ShareGroup group) {
+        store.statePartitions(group.groupId, new ShareGroupRecords.StatePartitionMetadata(
+                topicPartitions(group.initializing), topicPartitions(group.initialized), List.of()));
     }
 
     /**
@@ -99,8 +136,7 @@ final class ShareStatePartitions {
 
     /** Writes the group's record as it stands now, and flushes it. */
     void write(ShareGroup group) {
-        store.statePartitions(group.groupId, new ShareGroupRecords.StatePartitionMetadata(List.of(),
-                topicPartitions(group.initialized), List.of()));
+        writeRecord(group);
         try {
             store.flush();
         } catch (RuntimeException e) {
@@ -114,18 +150,22 @@ final class ShareStatePartitions {
         return stored.startOffset() >= 0 || stored.stateEpoch() != ShareStateCoordinator.DEFAULT_STATE_EPOCH;
     }
 
-    /** The start offset of every share-partition with state: a loaded one's own, else the stored one (maybe -1). */
-    List<ShareGroupCoordinator.PartitionOffset> offsets(ShareGroup group, long nowMs) {
+    /**
+     * The start offset of each of the group's share-partitions with state ({@link #withState}, taken under the
+     * coordinator's lock): a loaded one's own, else the stored one (maybe -1). Called without the coordinator's
+     * lock: it may ask the share coordinator, and a loaded share-partition's expired locks are written.
+     */
+    List<ShareGroupCoordinator.PartitionOffset> offsets(String groupId, Set<ShareSessions.Key> withState, long nowMs) {
         List<ShareGroupCoordinator.PartitionOffset> result = new ArrayList<>();
-        for (ShareSessions.Key k : withState(group)) {
-            SharePartition p = partitions.loaded(group.groupId, k.topicId(), k.partition());
+        for (ShareSessions.Key k : withState) {
+            SharePartition p = partitions.loaded(groupId, k.topicId(), k.partition());
             long start;
             if (p != null) {
                 p.expireLocks(nowMs);
                 start = p.startOffset();
             } else {
                 try {
-                    start = persister.summary(group.groupId, k.topicId(), k.partition()).startOffset();
+                    start = persister.summary(groupId, k.topicId(), k.partition()).startOffset();
                 } catch (ApiException e) {
                     start = ShareStateCoordinator.UNINITIALIZED_START_OFFSET;
                 }

@@ -124,6 +124,56 @@ class SharePartitionManagerTest {
         assertEquals(List.of(new ShareStateBatch(0, 1, ShareStateBatch.AVAILABLE, (short) 1)), stored.stateBatches());
     }
 
+    @Test
+    void aFailedWriteShouldRollTheAcknowledgementBackAsKafkaDoes() {
+        java.util.concurrent.atomic.AtomicBoolean refuse = new java.util.concurrent.atomic.AtomicBoolean();
+        SharePersister flaky = new DelegatingPersister(new LocalSharePersister(shareCoordinator)) {
+            @Override
+            public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
+                              long startOffset, List<ShareStateBatch> batches) {
+                if (refuse.get()) throw new ApiException(ErrorCodes.COORDINATOR_NOT_AVAILABLE, "not now");
+                super.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
+            }
+        };
+        SharePartition sp = manager(flaky).partition("g", TOPIC, 0, 0, () -> 0L);
+        assertEquals(List.of(new SharePartition.Acquired(0, 3, 1)), sp.acquire("m1", 4, records(0, 3), 0));
+
+        // Accepting 0-1 and releasing 2-3 cannot be written: Kafka's rollbackOrProcessStateUpdates puts them back.
+        refuse.set(true);
+        SharePartition.Pending pending = new SharePartition.Pending();
+        sp.acknowledgeUnwritten("m1", 0, 1, List.of(SharePartition.ACCEPT), 0, pending);
+        sp.acknowledgeUnwritten("m1", 2, 3, List.of(SharePartition.RELEASE), 0, pending);
+        // Until written, the released records go to nobody and the start offset stays.
+        assertEquals(List.of(), sp.acquire("m2", 4, List.of(), 0));
+        assertEquals(0, sp.startOffset());
+        ApiException failed = assertThrows(ApiException.class, () -> sp.flush(pending));
+        assertEquals(ErrorCodes.COORDINATOR_NOT_AVAILABLE, failed.error());
+        for (long o = 0; o <= 3; o++) assertEquals(SharePartition.State.ACQUIRED, sp.state(o), "offset " + o);
+        assertEquals(0, sp.startOffset());
+        assertEquals(List.of(), sp.acquire("m2", 4, List.of(), 0), "still m1's");
+
+        // The member acknowledges again once the share coordinator answers; then it stands.
+        refuse.set(false);
+        SharePartition.Pending again = new SharePartition.Pending();
+        sp.acknowledgeUnwritten("m1", 0, 3, List.of(SharePartition.ACCEPT), 0, again);
+        sp.flush(again);
+        assertEquals(4, sp.startOffset());
+        assertEquals(4, shareCoordinator.summary(new ShareStateCoordinator.Key("g", TOPIC, 0)).startOffset());
+    }
+
+    @Test
+    void aWriteOfLaterChangesShouldCompleteAnEarlierAcknowledgement() {
+        SharePartition sp = manager(new LocalSharePersister(shareCoordinator)).partition("g", TOPIC, 1, 0, () -> 0L);
+        sp.acquire("m1", 2, records(0, 1), 0);
+        SharePartition.Pending first = new SharePartition.Pending();
+        sp.acknowledgeUnwritten("m1", 0, 0, List.of(SharePartition.ACCEPT), 0, first);
+        // Another request's write holds the first one's change too: the first is done without writing again.
+        sp.acknowledge("m1", 1, 1, List.of(SharePartition.ACCEPT), 0);
+        sp.flush(first);
+        assertEquals(2, sp.startOffset());
+        assertNull(sp.state(0));
+    }
+
     /** A persister whose every call fails with one error. */
     private static final class FailingPersister implements SharePersister {
         private final short error;

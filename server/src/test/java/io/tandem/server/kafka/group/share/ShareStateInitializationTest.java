@@ -156,4 +156,68 @@ class ShareStateInitializationTest {
         assertNull(state(0));
         assertNull(state(1));
     }
+
+    @Test
+    void aShareCoordinatorThatDoesNotAnswerShouldNotStallOtherHeartbeats() throws Exception {
+        java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        LocalSharePersister local = new LocalSharePersister(shareCoordinator);
+        // The share coordinator of group "slow" hangs (another broker that does not answer).
+        SharePersister hanging = new SharePersister() {
+            private void hang(String groupId) {
+                if (!groupId.equals("slow")) return;
+                asked.countDown();
+                try {
+                    assertTrue(answer.await(30, java.util.concurrent.TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            @Override public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
+                hang(groupId);
+                return local.read(groupId, topicId, partition, leaderEpoch);
+            }
+            @Override public Stored summary(String groupId, UUID topicId, int partition) {
+                hang(groupId);
+                return local.summary(groupId, topicId, partition);
+            }
+            @Override public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long start) {
+                local.initialize(groupId, topicId, partition, stateEpoch, start);
+            }
+            @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
+                                        long startOffset, List<io.tandem.server.kafka.group.share.state.ShareStateBatch> b) {
+                local.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, b);
+            }
+            @Override public void delete(String groupId, UUID topicId, int partition) {
+                local.delete(groupId, topicId, partition);
+            }
+            @Override public Map<String, Map<UUID, List<Integer>>> stored() {
+                return local.stored();
+            }
+        };
+        ShareGroupCoordinator c = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false, hanging,
+                new ShareGroupOffsetsStore((g, records) -> offsetsLog.addAll(records)));
+        java.util.concurrent.CompletableFuture<ShareGroupCoordinator.HeartbeatResult> slow =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> c.heartbeat(
+                        new ShareGroupCoordinator.HeartbeatRequest("slow", "s", 0, null, List.of("t"), "client",
+                                "/127.0.0.1"), 0));
+        try {
+            assertTrue(asked.await(30, java.util.concurrent.TimeUnit.SECONDS));
+            // While "slow"'s heartbeat waits for its share coordinator, the group coordinator serves everyone else.
+            java.util.concurrent.CompletableFuture<ShareGroupCoordinator.HeartbeatResult> other =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> heartbeat(c, 0, 1));
+            assertEquals(2, other.get(10, java.util.concurrent.TimeUnit.SECONDS).memberEpoch());
+            assertEquals(ShareGroupCoordinator.STATE_STABLE, java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> c.describe("slow", 1).state()).get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertFalse(slow.isDone());
+        } finally {
+            answer.countDown();
+        }
+        assertEquals(2, slow.get(30, java.util.concurrent.TimeUnit.SECONDS).memberEpoch());
+        // The slow group's partitions are initialized once its share coordinator answered, at -1 (a new topic).
+        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key("slow", TOPIC, 0);
+        assertEquals(-1, shareCoordinator.summary(key).startOffset());
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1),
+                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, -1)), c.offsets("slow", 2));
+    }
 }
