@@ -1,6 +1,7 @@
 package io.tandem.server.kafka;
 
 import io.tandem.server.ConfigKeys.Verdict;
+import io.tandem.server.kafka.metadata.ZkClientTls;
 import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.JaasLoginModule;
 import io.tandem.server.kafka.security.PasswordEncoder;
@@ -29,7 +30,10 @@ public final class BrokerConfigPolicy {
     public static final String PLAINTEXT = "PLAINTEXT";
     /** Kafka's default listener.security.protocol.map: each protocol name maps to itself. */
     private static final Set<String> PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
-    /** Apache's two ZooKeeper client socket implementations: without TLS both speak plain TCP, as Tandem's client does. */
+    /**
+     * Apache's two ZooKeeper client socket implementations: without TLS both speak plain TCP, as Tandem's client does;
+     * with zookeeper.ssl.client.enable=true only Netty's speaks TLS (ZkClientTls).
+     */
     private static final Set<String> PLAIN_ZOOKEEPER_SOCKETS = Set.of("org.apache.zookeeper.ClientCnxnSocketNIO",
             "org.apache.zookeeper.ClientCnxnSocketNetty");
     /** The ssl.* keys a listener's TLS honours (see io.tandem.server.kafka.security.SslContexts). */
@@ -63,10 +67,8 @@ public final class BrokerConfigPolicy {
         if (key.startsWith("ssl.")) return ssl(key, v);
         if (key.startsWith("sasl.")) return sasl(key, v);
         if (key.startsWith("listener.name.")) return listenerOverride(key, v);
-        if (key.startsWith("zookeeper.ssl.")) {
-            return key.equals("zookeeper.ssl.client.enable") && v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
-                    : Verdict.refused("TLS to ZooKeeper is not implemented");
-        }
+        // The broker's TLS to ZooKeeper (io.tandem.server.kafka.metadata.ZkClientTls).
+        if (key.startsWith(ZkClientTls.PREFIX)) return ZkClientTls.verdict(key, v, settings);
         // The authorizer's own keys are not KafkaConfig's, but they belong to the broker all the same.
         if (key.equals("super.users")) {
             for (String principal : AclAuthorizer.superUsers(v)) {
