@@ -79,6 +79,10 @@ class BrokerZooKeeperTlsTest {
 
     /** A broker with TLS to {@code port}; the stores' types come from their names (.p12), as ZooKeeper's do. */
     static TandemConfig tlsBroker(Path data, int port, Path trustStore) {
+        return tlsBroker(data, port, trustStore, certificates);
+    }
+
+    static TandemConfig tlsBroker(Path data, int port, Path trustStore, TestCertificates certificates) {
         return tlsBrokerWithoutKeyStore(data, port, trustStore)
                 .set("zookeeper.ssl.keystore.location", certificates.clientKeyStore.toString())
                 .set("zookeeper.ssl.keystore.password", TestCertificates.PASSWORD);
@@ -96,6 +100,10 @@ class BrokerZooKeeperTlsTest {
 
     /** The official client over TLS with the same certificate as the broker. */
     static ZooKeeper asBroker(int port) throws Exception {
+        return asBroker(port, certificates);
+    }
+
+    static ZooKeeper asBroker(int port, TestCertificates certificates) throws Exception {
         ZKClientConfig config = new ZKClientConfig();
         config.setProperty(ZKClientConfig.SECURE_CLIENT, "true");
         config.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNetty");
