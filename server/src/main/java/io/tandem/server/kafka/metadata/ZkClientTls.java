@@ -22,7 +22,8 @@ import javax.net.ssl.SSLParameters;
  * also the only enabled protocol unless {@code zookeeper.ssl.enabled.protocols} lists others; hostname verification
  * (HTTPS endpoint identification against the connect string's host) unless
  * {@code zookeeper.ssl.endpoint.identification.algorithm} is something other than HTTPS. Revocation checks (CRL, OCSP)
- * are not implemented and refused.
+ * are not implemented and refused. A key missing from server.properties falls back to the ZooKeeper client's system
+ * property, as in Kafka ({@link #SYSTEM_PROPERTIES}).
  */
 public final class ZkClientTls {
     public static final String PREFIX = "zookeeper.ssl.";
@@ -45,6 +46,20 @@ public final class ZkClientTls {
     /** Kafka's default zookeeper.ssl.protocol. */
     static final String DEFAULT_PROTOCOL = "TLSv1.2";
     private static final Set<String> STORE_TYPES = Set.of("JKS", "PKCS12", "PEM");
+    /** Kafka's ZkConfigs.ZK_SSL_CONFIG_TO_SYSTEM_PROPERTY_MAP: the ZooKeeper client's system property of each key. */
+    static final Map<String, String> SYSTEM_PROPERTIES = Map.ofEntries(Map.entry(ENABLE, "zookeeper.client.secure"),
+            Map.entry(SOCKET, "zookeeper.clientCnxnSocket"),
+            Map.entry(KEYSTORE_LOCATION, "zookeeper.ssl.keyStore.location"),
+            Map.entry(KEYSTORE_PASSWORD, "zookeeper.ssl.keyStore.password"),
+            Map.entry(KEYSTORE_TYPE, "zookeeper.ssl.keyStore.type"),
+            Map.entry(TRUSTSTORE_LOCATION, "zookeeper.ssl.trustStore.location"),
+            Map.entry(TRUSTSTORE_PASSWORD, "zookeeper.ssl.trustStore.password"),
+            Map.entry(TRUSTSTORE_TYPE, "zookeeper.ssl.trustStore.type"),
+            Map.entry(PROTOCOL, "zookeeper.ssl.protocol"),
+            Map.entry(ENABLED_PROTOCOLS, "zookeeper.ssl.enabledProtocols"),
+            Map.entry(CIPHER_SUITES, "zookeeper.ssl.ciphersuites"),
+            Map.entry(ENDPOINT_IDENTIFICATION, "zookeeper.ssl.hostnameVerification"),
+            Map.entry(CRL, "zookeeper.ssl.crl"), Map.entry(OCSP, "zookeeper.ssl.ocsp"));
 
     private final ClientTls engines;
     private final boolean identifiesClient;
@@ -72,8 +87,18 @@ public final class ZkClientTls {
      * The client TLS of the broker's settings, or null when {@code zookeeper.ssl.client.enable} is not true. A store
      * that cannot be read is an IllegalArgumentException naming its key (a start-up error).
      */
-    public static ZkClientTls from(Map<String, String> settings) {
+    public static ZkClientTls from(Map<String, String> brokerSettings) {
+        Map<String, String> settings = withSystemProperties(brokerSettings);
         if (!"true".equalsIgnoreCase(trimmed(settings, ENABLE))) return null;
+        // What came from system properties was not checked with server.properties: the same verdicts, now.
+        SYSTEM_PROPERTIES.forEach((key, property) -> {
+            if (brokerSettings.containsKey(key) || !settings.containsKey(key)) return;
+            Verdict verdict = key.equals(SOCKET) ? Verdict.IMPLEMENTED : verdict(key, settings.get(key), settings);
+            if (verdict.kind() == io.tandem.server.ConfigKeys.Kind.REFUSED) {
+                throw new IllegalArgumentException("system property " + property + " (Kafka's " + key + "="
+                        + settings.get(key) + ") is not supported by Tandem: " + verdict.reason());
+            }
+        });
         String keyStore = trimmed(settings, KEYSTORE_LOCATION);
         String trustStore = trimmed(settings, TRUSTSTORE_LOCATION);
         ServerTls.Settings stores = new ServerTls.Settings(storeType(settings, KEYSTORE_TYPE, keyStore), keyStore,
@@ -113,7 +138,7 @@ public final class ZkClientTls {
             case ENABLE -> {
                 if (!isBoolean(value)) return notBoolean(key, value);
                 if (value.equalsIgnoreCase("false")) return Verdict.IMPLEMENTED;
-                String socket = trimmed(settings, SOCKET);
+                String socket = trimmed(withSystemProperties(settings), SOCKET);
                 return NETTY_SOCKET.equals(socket) ? Verdict.IMPLEMENTED : Verdict.refused("TLS to ZooKeeper needs "
                         + SOCKET + "=" + NETTY_SOCKET + ", as in Kafka (" + (socket == null ? "unset"
                         : socket) + " speaks no TLS, and the broker would reach a secure port in plaintext)");
@@ -151,6 +176,25 @@ public final class ZkClientTls {
                         + "those (e.g. " + KEYSTORE_LOCATION + ")");
             }
         }
+    }
+
+    /**
+     * The settings with Kafka's fallbacks: a key not in server.properties takes the ZooKeeper client's system
+     * property (Kafka's ZkConfigs.ZK_SSL_CONFIG_TO_SYSTEM_PROPERTY_MAP, as KafkaConfig reads it), the booleans true
+     * only when the property is "true", and hostnameVerification=false meaning no endpoint identification.
+     */
+    static Map<String, String> withSystemProperties(Map<String, String> settings) {
+        Map<String, String> effective = new java.util.HashMap<>(settings);
+        SYSTEM_PROPERTIES.forEach((key, property) -> {
+            String value = System.getProperty(property);
+            if (settings.containsKey(key) || value == null) return;
+            effective.put(key, switch (key) {
+                case ENABLE, CRL, OCSP -> Boolean.toString(value.trim().equals("true"));
+                case ENDPOINT_IDENTIFICATION -> value.trim().equals("false") ? "" : "HTTPS";
+                default -> value;
+            });
+        });
+        return effective;
     }
 
     /** ZooKeeper's KeyStoreFileType.fromPropertyValueOrFileName: the type if set, else by the file's extension. */

@@ -174,6 +174,35 @@ class BrokerZooKeeperTlsTest {
         assertTrue(causes(e).contains("zookeeper.set.acl is true, but ZooKeeper client TLS configuration"), causes(e));
     }
 
+    @Test
+    void shouldFallBackToTheZooKeeperClientsSystemPropertiesAsKafkaDoes() throws Exception {
+        Map<String, String> properties = Map.of("zookeeper.client.secure", "true",
+                "zookeeper.clientCnxnSocket", "org.apache.zookeeper.ClientCnxnSocketNetty",
+                "zookeeper.ssl.keyStore.location", certificates.clientKeyStore.toString(),
+                "zookeeper.ssl.keyStore.password", TestCertificates.PASSWORD,
+                "zookeeper.ssl.trustStore.location", certificates.trustStore.toString(),
+                "zookeeper.ssl.trustStore.password", TestCertificates.PASSWORD);
+        properties.forEach(System::setProperty);
+        try {
+            // Nothing in server.properties but the secure port: TLS with a certificate, so set.acl is allowed too.
+            try (Tandem broker = Tandem.start(TandemConfig.forTests(dir.resolve("system-properties"))
+                    .roles(EnumSet.of(TandemConfig.Role.KAFKA))
+                    .set("zookeeper.connect", "127.0.0.1:" + zookeeper.zookeeperSecurePort())
+                    .set("zookeeper.set.acl", "true").set("zookeeper.connection.timeout.ms", "4000"))) {
+                assertTrue(broker.kafkaPort() > 0);
+            }
+            System.setProperty("zookeeper.ssl.crl", "true");
+            Exception e = assertThrows(Exception.class, () -> Tandem.start(TandemConfig.forTests(
+                    dir.resolve("system-crl")).roles(EnumSet.of(TandemConfig.Role.KAFKA))
+                    .set("zookeeper.connect", "127.0.0.1:" + zookeeper.zookeeperSecurePort())).close());
+            assertTrue(causes(e).contains("system property zookeeper.ssl.crl (Kafka's zookeeper.ssl.crl.enable=true)"),
+                    causes(e));
+        } finally {
+            properties.keySet().forEach(System::clearProperty);
+            System.clearProperty("zookeeper.ssl.crl");
+        }
+    }
+
     private static String causes(Throwable e) {
         List<String> messages = new ArrayList<>();
         for (Throwable t = e; t != null; t = t.getCause()) messages.add(String.valueOf(t.getMessage()));
