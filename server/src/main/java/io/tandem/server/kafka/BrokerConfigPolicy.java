@@ -50,7 +50,8 @@ public final class BrokerConfigPolicy {
     }
 
     /**
-     * The ssl.* and sasl.* keys a listener or the inter-broker client honours (the others are refused at start-up):
+     * The ssl.* and sasl.* keys a listener or the inter-broker client honours (the others are refused at start-up),
+     * and those of TLS to ZooKeeper:
      * DescribeConfigs lists them with their values, as Kafka lists every key of its configuration.
      */
     public static Set<String> honouredSecurityKeys() {
@@ -58,6 +59,12 @@ public final class BrokerConfigPolicy {
         keys.addAll(List.of("ssl.endpoint.identification.algorithm", "ssl.allow.dn.changes", "ssl.allow.san.changes",
                 "ssl.principal.mapping.rules", "sasl.enabled.mechanisms", "sasl.server.max.receive.size",
                 "sasl.mechanism.inter.broker.protocol"));
+        // TLS to ZooKeeper (ZkClientTls); its passwords are listed with the other passwords.
+        keys.addAll(List.of("zookeeper.ssl.client.enable", "zookeeper.ssl.keystore.location",
+                "zookeeper.ssl.keystore.type", "zookeeper.ssl.truststore.location", "zookeeper.ssl.truststore.type",
+                "zookeeper.ssl.protocol", "zookeeper.ssl.enabled.protocols", "zookeeper.ssl.cipher.suites",
+                "zookeeper.ssl.endpoint.identification.algorithm", "zookeeper.ssl.crl.enable",
+                "zookeeper.ssl.ocsp.enable", "zookeeper.clientCnxnSocket"));
         return keys;
     }
 

@@ -16,7 +16,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
@@ -137,6 +140,17 @@ class BrokerZooKeeperTlsTest {
             }
             assertEquals(List.of(new ACL(ZooDefs.Perms.ALL, CLIENT)), zk.getACL("/config/users", null));
             assertEquals(ZooDefs.Ids.OPEN_ACL_UNSAFE, zk.getACL("/consumers", null));
+            // DescribeConfigs lists the keys in force, as Kafka lists them: set, defaulted, or sensitive.
+            Config described = admin.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.BROKER, "0")))
+                    .all().get(30, TimeUnit.SECONDS).values().iterator().next();
+            assertEquals("true", described.get("zookeeper.ssl.client.enable").value());
+            assertEquals(ConfigEntry.ConfigSource.STATIC_BROKER_CONFIG,
+                    described.get("zookeeper.ssl.client.enable").source());
+            assertEquals("TLSv1.2", described.get("zookeeper.ssl.protocol").value());
+            assertEquals(ConfigEntry.ConfigSource.DEFAULT_CONFIG, described.get("zookeeper.ssl.protocol").source());
+            assertEquals("HTTPS", described.get("zookeeper.ssl.endpoint.identification.algorithm").value());
+            assertTrue(described.get("zookeeper.ssl.keystore.password").isSensitive());
+            assertEquals(null, described.get("zookeeper.ssl.keystore.password").value());
         }
     }
 
