@@ -66,8 +66,14 @@ class ConfigStartupTest {
             "super.users|admin",
             "allow.everyone.if.no.acl.found|sometimes",
             "zookeeper.set.acl|maybe",
+            // TLS to ZooKeeper without Apache's Netty socket (its NIO socket speaks no TLS), revocation checks, and
+            // ZooKeeper's own camel-case names, which Kafka does not read from server.properties.
             "zookeeper.ssl.client.enable|true",
-            "zookeeper.ssl.keystore.location|/zk.jks",
+            "zookeeper.ssl.crl.enable|true",
+            "zookeeper.ssl.ocsp.enable|true",
+            "zookeeper.ssl.keyStore.location|/zk.jks",
+            "zookeeper.ssl.keystore.location|/zk.store",
+            "zookeeper.ssl.truststore.type|BCFKS",
             "zookeeper.clientCnxnSocket|com.example.TlsSocket",
             "create.topic.policy.class.name|com.example.Policy",
             // Applied by Kafka, and ignoring them would weaken security or a connection limit (issue 11).

@@ -132,7 +132,8 @@ public final class BrokerConfigKeys {
                 "log.dirs", "log.dir", "num.partitions", "default.replication.factor", "auto.create.topics.enable",
                 "delete.topic.enable", "offsets.topic.num.partitions", "offsets.topic.replication.factor",
                 "socket.request.max.bytes", "num.io.threads", "num.network.threads", "queued.max.requests",
-                "zookeeper.connect", "zookeeper.session.timeout.ms", "group.min.session.timeout.ms",
+                "zookeeper.connect", "zookeeper.session.timeout.ms", "zookeeper.connection.timeout.ms",
+                "group.min.session.timeout.ms",
                 "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "group.max.size",
                 "offset.metadata.max.bytes", "log.retention.check.interval.ms",
                 // The log cleaner: io.tandem.server.kafka.log.LogMaintenance.

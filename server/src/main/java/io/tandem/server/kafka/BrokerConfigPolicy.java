@@ -1,6 +1,7 @@
 package io.tandem.server.kafka;
 
 import io.tandem.server.ConfigKeys.Verdict;
+import io.tandem.server.kafka.metadata.ZkClientTls;
 import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.JaasLoginModule;
 import io.tandem.server.kafka.security.PasswordEncoder;
@@ -29,7 +30,10 @@ public final class BrokerConfigPolicy {
     public static final String PLAINTEXT = "PLAINTEXT";
     /** Kafka's default listener.security.protocol.map: each protocol name maps to itself. */
     private static final Set<String> PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
-    /** Apache's two ZooKeeper client socket implementations: without TLS both speak plain TCP, as Tandem's client does. */
+    /**
+     * Apache's two ZooKeeper client socket implementations: without TLS both speak plain TCP, as Tandem's client does;
+     * with zookeeper.ssl.client.enable=true only Netty's speaks TLS (ZkClientTls).
+     */
     private static final Set<String> PLAIN_ZOOKEEPER_SOCKETS = Set.of("org.apache.zookeeper.ClientCnxnSocketNIO",
             "org.apache.zookeeper.ClientCnxnSocketNetty");
     /** The ssl.* keys a listener's TLS honours (see io.tandem.server.kafka.security.SslContexts). */
@@ -46,7 +50,8 @@ public final class BrokerConfigPolicy {
     }
 
     /**
-     * The ssl.* and sasl.* keys a listener or the inter-broker client honours (the others are refused at start-up):
+     * The ssl.* and sasl.* keys a listener or the inter-broker client honours (the others are refused at start-up),
+     * and those of TLS to ZooKeeper:
      * DescribeConfigs lists them with their values, as Kafka lists every key of its configuration.
      */
     public static Set<String> honouredSecurityKeys() {
@@ -54,6 +59,12 @@ public final class BrokerConfigPolicy {
         keys.addAll(List.of("ssl.endpoint.identification.algorithm", "ssl.allow.dn.changes", "ssl.allow.san.changes",
                 "ssl.principal.mapping.rules", "sasl.enabled.mechanisms", "sasl.server.max.receive.size",
                 "sasl.mechanism.inter.broker.protocol"));
+        // TLS to ZooKeeper (ZkClientTls); its passwords are listed with the other passwords.
+        keys.addAll(List.of("zookeeper.ssl.client.enable", "zookeeper.ssl.keystore.location",
+                "zookeeper.ssl.keystore.type", "zookeeper.ssl.truststore.location", "zookeeper.ssl.truststore.type",
+                "zookeeper.ssl.protocol", "zookeeper.ssl.enabled.protocols", "zookeeper.ssl.cipher.suites",
+                "zookeeper.ssl.endpoint.identification.algorithm", "zookeeper.ssl.crl.enable",
+                "zookeeper.ssl.ocsp.enable", "zookeeper.clientCnxnSocket"));
         return keys;
     }
 
@@ -63,10 +74,8 @@ public final class BrokerConfigPolicy {
         if (key.startsWith("ssl.")) return ssl(key, v);
         if (key.startsWith("sasl.")) return sasl(key, v);
         if (key.startsWith("listener.name.")) return listenerOverride(key, v);
-        if (key.startsWith("zookeeper.ssl.")) {
-            return key.equals("zookeeper.ssl.client.enable") && v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
-                    : Verdict.refused("TLS to ZooKeeper is not implemented");
-        }
+        // The broker's TLS to ZooKeeper (io.tandem.server.kafka.metadata.ZkClientTls).
+        if (key.startsWith(ZkClientTls.PREFIX)) return ZkClientTls.verdict(key, v, settings);
         // The authorizer's own keys are not KafkaConfig's, but they belong to the broker all the same.
         if (key.equals("super.users")) {
             for (String principal : AclAuthorizer.superUsers(v)) {

@@ -46,7 +46,6 @@ import io.tandem.storage.log.LogConfig;
 import io.tandem.storage.log.PageCacheWarmer;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -231,8 +230,8 @@ public final class KafkaBroker implements AutoCloseable {
     private void startMetadata(String zookeeperConnect) throws Exception {
         long startNanos = System.nanoTime();
         ZnodeStore store = zookeeperConnect == null ? new LocalZnodeStore(config.logDir().resolve("metadata"))
-                : ZkZnodeStore.connect(zookeeperConnect, Duration.ofMillis(config.zookeeperSessionTimeoutMs()),
-                Duration.ofSeconds(30), config.zookeeperSetAcl());
+                : ZkZnodeStore.forBroker(zookeeperConnect, config.zookeeperSessionTimeoutMs(), config.zookeeperSetAcl(),
+                brokerSettings.settings());
         // Before this broker registers: its first requests are already decided with every stored ACL.
         if (security.authorization().enabled()) security.authorization().authorizer().start(store);
         clientQuotas.start(store);

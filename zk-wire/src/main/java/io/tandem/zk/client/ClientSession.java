@@ -1,19 +1,14 @@
 package io.tandem.zk.client;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tandem.zk.wire.EventType;
@@ -24,8 +19,6 @@ import io.tandem.zk.wire.KeeperState;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.Xids;
 import io.tandem.zk.wire.ZkCodecException;
-import io.tandem.zk.wire.ZkFrameDecoder;
-import io.tandem.zk.wire.ZkFrameEncoder;
 import io.tandem.zk.wire.ZkPacket;
 import io.tandem.zk.wire.proto.ConnectRequest;
 import io.tandem.zk.wire.proto.ConnectResponse;
@@ -71,6 +64,9 @@ final class ClientSession {
     private final int frameBytesMax;
     private final Runnable sessionExpiredListener;
     private final SaslLogin saslLogin;
+    private final ClientTls tls;
+    /** Why the last connection attempt failed (a refused connection, a TLS handshake), or null; any thread reads it. */
+    private volatile String lastConnectFailure;
     private final EventLoopGroup group;
     private final EventLoop loop;
     private final ClientCallbacks callbacks;
@@ -116,6 +112,7 @@ final class ClientSession {
         this.frameBytesMax = builder.frameBytesMax;
         this.sessionExpiredListener = builder.sessionExpiredListener;
         this.saslLogin = builder.saslLogin;
+        this.tls = builder.tls;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("zk-client-io", true),
                 NioIoHandler.newFactory());
         this.loop = group.next();
@@ -125,6 +122,10 @@ final class ClientSession {
             this.sessionPassword = builder.sessionPassword.clone();
         }
         loop.execute(this::connectNext);
+    }
+
+    String lastConnectFailure() {
+        return lastConnectFailure;
     }
 
     /** Completes when the first session is established; fails if it expires or the client closes first. */
@@ -182,17 +183,9 @@ final class ClientSession {
         // Apache gives each host an equal share of the session timeout to answer before moving on.
         int connectTimeoutMs = Math.max(100, requestedSessionTimeoutMs / hosts.size());
         handshakeDone = false;
-        Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMs)
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new ZkFrameDecoder(frameBytesMax), ZkFrameEncoder.INSTANCE,
-                                new ConnectionHandler());
-                    }
-                });
-        ChannelFuture connecting = bootstrap.connect(address);
+        ChannelFuture connecting = ClientChannels.bootstrap(loop, address, connectTimeoutMs, frameBytesMax, tls,
+                cause -> lastConnectFailure = "TLS handshake with " + address + " failed: " + cause,
+                new ConnectionHandler()).connect(address);
         channel = connecting.channel();
         Channel attempt = channel;
         // The close future also fires for a connection that never became active (refused, timed out).
@@ -211,6 +204,7 @@ final class ClientSession {
                 attempt.writeAndFlush(new ConnectRequest(0, lastZxid, requestedSessionTimeoutMs, sessionId,
                         sessionPassword, false));
             } else {
+                lastConnectFailure = "cannot connect to " + address + ": " + done.cause();
                 LOG.log(System.Logger.Level.DEBUG, "Cannot connect to {0}: {1}", address, done.cause().toString());
             }
         });

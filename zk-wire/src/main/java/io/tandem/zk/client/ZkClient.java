@@ -96,6 +96,14 @@ public final class ZkClient implements AutoCloseable {
         return session.negotiatedSessionTimeoutMs();
     }
 
+    /**
+     * Why the last attempt to connect failed (a refused connection, a failed TLS handshake naming its cause), or null:
+     * what a caller that gave up waiting for {@link #connected()} can tell its user.
+     */
+    public String lastConnectFailure() {
+        return session.lastConnectFailure();
+    }
+
     /** The address of the server currently connected to, or null. */
     public InetSocketAddress connectedServer() {
         return session.connectedServer();
@@ -288,6 +296,7 @@ public final class ZkClient implements AutoCloseable {
         long sessionId;
         byte[] sessionPassword;
         SaslLogin saslLogin;
+        ClientTls tls;
 
         private Builder(String connectString) {
             this.connectString = Objects.requireNonNull(connectString, "connectString");
@@ -335,6 +344,12 @@ public final class ZkClient implements AutoCloseable {
          */
         public Builder sasl(SaslLogin login) {
             this.saslLogin = login;
+            return this;
+        }
+
+        /** Speaks TLS on every connection (a server's secureClientPort), with an engine from {@code tls}. */
+        public Builder tls(ClientTls tls) {
+            this.tls = tls;
             return this;
         }
 

@@ -35,14 +35,17 @@ public final class ZkZnodeStore implements ZnodeStore {
     /** The SASL login of every session, or null; and the ACLs its creates carry (zookeeper.set.acl). */
     private final SaslLogin login;
     private final KafkaZnodeAcls acls;
+    /** TLS to ZooKeeper's secure client port (zookeeper.ssl.client.enable), or null. */
+    private final ZkClientTls tls;
     private volatile ZkClient client;
     private volatile Runnable sessionRenewed = () -> { };
     private volatile boolean closed;
     private final ZkWatches watches = new ZkWatches(() -> client, () -> closed);
 
     private ZkZnodeStore(String connectString, Duration sessionTimeout, Duration connectTimeout, SaslLogin login,
-                         KafkaZnodeAcls acls) {
+                         ZkClientTls tls, KafkaZnodeAcls acls) {
         this.connectString = connectString;
+        this.tls = tls;
         this.sessionTimeout = sessionTimeout;
         this.connectTimeout = connectTimeout;
         this.login = login;
@@ -62,15 +65,37 @@ public final class ZkZnodeStore implements ZnodeStore {
      */
     public static ZkZnodeStore connect(String connectString, Duration sessionTimeout, Duration connectTimeout,
                                        boolean setAcl) throws Exception {
+        return connect(connectString, sessionTimeout, connectTimeout, setAcl, null);
+    }
+
+    /**
+     * The broker's store from its server.properties: zookeeper.connection.timeout.ms (Kafka's default: the session
+     * timeout) bounds the wait for the first session, and the zookeeper.ssl.* keys give its TLS ({@link ZkClientTls}).
+     */
+    public static ZkZnodeStore forBroker(String connectString, int sessionTimeoutMs, boolean setAcl,
+                                         java.util.Map<String, String> settings) throws Exception {
+        String connectionTimeout = settings.get("zookeeper.connection.timeout.ms");
+        long connectionTimeoutMs = connectionTimeout == null ? sessionTimeoutMs : Integer.parseInt(connectionTimeout.trim());
+        return connect(connectString, Duration.ofMillis(sessionTimeoutMs), Duration.ofMillis(connectionTimeoutMs), setAcl,
+                ZkClientTls.from(settings));
+    }
+
+    /**
+     * As {@link #connect(String, Duration, Duration, boolean)}, over TLS when {@code tls} is not null; a certificate
+     * the client shows (Kafka's zkTlsClientAuthEnabled) is then enough for {@code setAcl}: the server's x509
+     * provider makes its subject the creator id Kafka's ACLs give every permission to.
+     */
+    public static ZkZnodeStore connect(String connectString, Duration sessionTimeout, Duration connectTimeout,
+                                       boolean setAcl, ZkClientTls tls) throws Exception {
         SaslLogin login = ZkClientLogin.fromJaas();
-        if (setAcl && login == null) {
-            // Kafka's words (KafkaServer.initZkClient); Tandem's broker has no TLS client to ZooKeeper to offer.
+        if (setAcl && login == null && (tls == null || !tls.identifiesClient())) {
+            // Kafka's words (KafkaServer.initZkClient).
             throw new SecurityException("zookeeper.set.acl is true, but ZooKeeper client TLS configuration "
                     + "identifying at least zookeeper.ssl.client.enable, zookeeper.clientCnxnSocket, and "
                     + "zookeeper.ssl.keystore.location was not present and the verification of the JAAS login file "
                     + "failed " + ZkClientLogin.describe());
         }
-        ZkZnodeStore store = new ZkZnodeStore(connectString, sessionTimeout, connectTimeout, login,
+        ZkZnodeStore store = new ZkZnodeStore(connectString, sessionTimeout, connectTimeout, login, tls,
                 new KafkaZnodeAcls(setAcl));
         store.client = store.openSession();
         return store;
@@ -79,6 +104,7 @@ public final class ZkZnodeStore implements ZnodeStore {
     private ZkClient openSession() throws Exception {
         java.util.concurrent.atomic.AtomicReference<ZkClient> self = new java.util.concurrent.atomic.AtomicReference<>();
         ZkClient opened = ZkClient.builder(connectString).sessionTimeout(sessionTimeout).sasl(login)
+                .tls(tls == null ? null : tls.engines())
                 .onSessionExpired(this::renewInBackground).watcher(event -> {
                     // A login refused after start-up ends that client, as an expiry does: Kafka's ZooKeeperClient
                     // then reinitializes, and so does this store (at start-up the failure reaches the caller).
@@ -96,8 +122,9 @@ public final class ZkZnodeStore implements ZnodeStore {
                 throw new IllegalStateException("ZooKeeper at " + connectString + " refused the SASL login of '"
                         + login.username() + "' (AUTHFAILED)", e);
             }
+            String why = opened.lastConnectFailure();
             throw new IllegalStateException("cannot connect to ZooKeeper at " + connectString + " within "
-                    + connectTimeout.toMillis() + " ms", e);
+                    + connectTimeout.toMillis() + " ms" + (why == null ? "" : " (last attempt: " + why + ")"), e);
         }
         return opened;
     }
