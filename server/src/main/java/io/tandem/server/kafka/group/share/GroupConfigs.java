@@ -55,12 +55,13 @@ public final class GroupConfigs {
     /** The served keys, in Kafka's order. */
     public static final Map<String, Key> KEYS = new LinkedHashMap<>();
     /** Kafka 4.4's other group keys: known, not applied by Tandem, so refused. */
-    static final Set<String> NOT_SERVED = Set.of("consumer.assignment.interval.ms", "consumer.assignor.offload.enable", "share.renew.acknowledge.enable",
-            "share.assignment.interval.ms", "share.assignor.offload.enable", "streams.session.timeout.ms",
-            "streams.heartbeat.interval.ms", "streams.num.standby.replicas", "streams.initial.rebalance.delay.ms",
-            "streams.assignment.interval.ms", "streams.assignor.offload.enable", "streams.task.offset.interval.ms",
-            "streams.num.warmup.replicas", "streams.rack.aware.assignment.tags", "streams.acceptable.recovery.lag",
-            "streams.assignor.name", "errors.deadletterqueue.topic.name", "errors.deadletterqueue.copy.record.enable");
+    static final Set<String> NOT_SERVED = Set.of("consumer.assignment.interval.ms", "consumer.assignor.offload.enable",
+            "share.renew.acknowledge.enable", "share.assignment.interval.ms", "share.assignor.offload.enable",
+            "streams.session.timeout.ms", "streams.heartbeat.interval.ms", "streams.num.standby.replicas",
+            "streams.initial.rebalance.delay.ms", "streams.assignment.interval.ms", "streams.assignor.offload.enable",
+            "streams.task.offset.interval.ms", "streams.num.warmup.replicas", "streams.rack.aware.assignment.tags",
+            "streams.acceptable.recovery.lag", "streams.assignor.name", "errors.deadletterqueue.topic.name",
+            "errors.deadletterqueue.copy.record.enable");
 
     static {
         for (Key k : List.of(
@@ -127,6 +128,11 @@ public final class GroupConfigs {
 
     /** The group's overrides (a copy; empty when none). */
     public Map<String, String> overrides(String groupId) {
+        return new LinkedHashMap<>(cached(groupId));
+    }
+
+    /** The group's overrides as cached (immutable): read at every consumer group heartbeat, so not copied. */
+    private Map<String, String> cached(String groupId) {
         Map<String, String> cached = cache.get(groupId);
         if (cached == null) {
             try {
@@ -138,7 +144,7 @@ public final class GroupConfigs {
             if (cache.size() >= CACHE_GROUPS_MAX) cache.clear();
             cache.put(groupId, cached);
         }
-        return new LinkedHashMap<>(cached);
+        return cached;
     }
 
     /** Validates the complete set of overrides and, unless {@code validateOnly}, stores it. */
@@ -219,7 +225,7 @@ public final class GroupConfigs {
      * were set), else the broker's {@code group.consumer.*} values.
      */
     public GroupTimeouts consumerTimeouts(String groupId) {
-        Map<String, String> o = overrides(groupId);
+        Map<String, String> o = cached(groupId);
         if (o.isEmpty()) return new GroupTimeouts(consumerSessionTimeoutMs, consumerHeartbeatIntervalMs);
         return new GroupTimeouts(clamped(o, CONSUMER_SESSION_TIMEOUT, consumerSessionTimeoutMs),
                 clamped(o, CONSUMER_HEARTBEAT_INTERVAL, consumerHeartbeatIntervalMs));
