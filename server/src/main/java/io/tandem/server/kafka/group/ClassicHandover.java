@@ -39,8 +39,8 @@ final class ClassicHandover {
 
     /**
      * Empties the group's membership (a live group's upgrade, or an Empty group taken over by a consumer group, as
-     * Kafka's convertToConsumerGroup and maybeDeleteEmptyClassicGroup). Members waiting for a JoinGroup or SyncGroup answer are told a rebalance is in
-     * progress, as Kafka does, so they rejoin and find the consumer group.
+     * Kafka's convertToConsumerGroup and maybeDeleteEmptyClassicGroup). Members waiting for a JoinGroup or SyncGroup
+     * answer are told a rebalance is in progress, as Kafka does, so they rejoin and find the consumer group.
      */
     void release(ClassicGroup group, long nowMs) {
         for (GroupMember m : group.members.values()) {

@@ -113,6 +113,7 @@ class GroupConfigsTest {
         GroupConfigs configs = configs(TandemConfig.defaults());
         assertEquals("Group config consumer.assignment.interval.ms is not supported by Tandem.",
                 refusal(configs, Map.of("consumer.assignment.interval.ms", "0")));
-        assertEquals("Unknown group config name: consumer.nonsense", refusal(configs, Map.of("consumer.nonsense", "1")));
+        assertEquals("Unknown group config name: consumer.nonsense",
+                refusal(configs, Map.of("consumer.nonsense", "1")));
     }
 }
