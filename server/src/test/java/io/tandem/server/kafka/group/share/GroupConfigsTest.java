@@ -79,6 +79,14 @@ class GroupConfigsTest {
     }
 
     @Test
+    void shouldRefuseAShareSessionTimeoutNotAboveTheShareHeartbeatIntervalAsKafkaDoes() {
+        GroupConfigs configs = configs(TandemConfig.defaults()
+                .set("group.share.min.session.timeout.ms", "1000").set("group.share.session.timeout.ms", "6000"));
+        assertEquals("share.session.timeout.ms must be greater than share.heartbeat.interval.ms",
+                refusal(configs, Map.of("share.heartbeat.interval.ms", "6000")));
+    }
+
+    @Test
     void shouldDescribeTheConsumerKeysFirstWithTheirSources() throws Exception {
         GroupConfigs configs = configs(TandemConfig.defaults().set("group.consumer.heartbeat.interval.ms", "6000"));
         List<GroupConfigs.Entry> entries = configs.describe("g");
