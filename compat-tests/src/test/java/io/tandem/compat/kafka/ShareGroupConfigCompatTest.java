@@ -95,7 +95,7 @@ class ShareGroupConfigCompatTest {
             assertEquals("Unknown group config name: no.such.key", refused(admin, "no.such.key", "1"));
             // What Tandem does not apply is refused, not stored and ignored.
             refused(admin, "share.isolation.level", "read_committed");
-            refused(admin, "consumer.session.timeout.ms", "45000");
+            refused(admin, "consumer.assignment.interval.ms", "0");
 
             admin.incrementalAlterConfigs(Map.of(RESOURCE, List.of(
                     new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET),

@@ -84,6 +84,7 @@ final class BrokerGroups implements AutoCloseable {
                     return state == null ? -1 : state.leader();
                 }, shareCoordinators), new ShareGroupOffsetsStore(offsetsStore::appendRecords));
         share.groupConfigs(groupConfigs::effective);
+        consumer.groupTimeouts(groupConfigs::consumerTimeouts);
         // The groups whose __consumer_offsets partition this broker leads (by the metadata, which knows leaders
         // before their partitions load): this broker's share coordinator may hold state of other brokers' groups.
         share.coordinates(groupId -> {

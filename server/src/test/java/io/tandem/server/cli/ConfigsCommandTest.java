@@ -174,7 +174,7 @@ class ConfigsCommandTest {
         assertEquals("Dynamic configs for group sharers are:\n  share.session.timeout.ms=50000 sensitive=false "
                 + "synonyms={DYNAMIC_GROUP_CONFIG:share.session.timeout.ms=50000}\n", described.out());
         Cli.Result refused = configs("--entity-type", "groups", "--entity-name", "sharers", "--alter",
-                "--add-config", "consumer.session.timeout.ms=50000");
+                "--add-config", "consumer.assignment.interval.ms=0");
         assertEquals(ExitCodes.ERROR, refused.exitCode(), "a key Tandem does not apply is refused: " + refused);
     }
 

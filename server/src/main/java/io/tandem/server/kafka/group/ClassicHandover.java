@@ -38,8 +38,9 @@ final class ClassicHandover {
     }
 
     /**
-     * Empties the group's membership. Members waiting for a JoinGroup or SyncGroup answer are told a rebalance is in
-     * progress, as Kafka does, so they rejoin and find the consumer group.
+     * Empties the group's membership (a live group's upgrade, or an Empty group taken over by a consumer group, as
+     * Kafka's convertToConsumerGroup and maybeDeleteEmptyClassicGroup). Members waiting for a JoinGroup or SyncGroup
+     * answer are told a rebalance is in progress, as Kafka does, so they rejoin and find the consumer group.
      */
     void release(ClassicGroup group, long nowMs) {
         for (GroupMember m : group.members.values()) {
@@ -53,6 +54,9 @@ final class ClassicHandover {
         group.leaderId = null;
         group.protocolName = null;
         group.protocolType = null;
+        // Kafka replaces the classic group: one that later takes the id back starts at generation 0, as here after a
+        // reload of the tombstone below.
+        group.generationId = 0;
         group.syncDeadlineMs = Long.MAX_VALUE;
         group.initialDelayActive = false;
         group.transitionTo(GroupState.EMPTY, nowMs);

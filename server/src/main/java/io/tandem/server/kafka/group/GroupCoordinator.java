@@ -95,7 +95,10 @@ public final class GroupCoordinator {
         return isClassicGroupInUse(groupId) ? ClassicHandover.describe(groups.get(groupId)) : null;
     }
 
-    /** Hands the classic group's membership to the consumer group coordinator (upgrade); its offsets stay here. */
+    /**
+     * Hands the classic group's membership to the consumer group coordinator (an upgrade, or an Empty group taken
+     * over): its record gets a tombstone, its offsets stay here.
+     */
     public synchronized void releaseToConsumerGroup(String groupId, long nowMs) {
         ClassicGroup group = groups.get(groupId);
         if (group != null) handover.release(group, nowMs);

@@ -47,6 +47,8 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     private final TargetAssignments assignments;
     private final GroupMigration migration;
     private final ClassicProtocolMembers classicMembers;
+    /** Each group's session timeout and heartbeat interval (its group configs over the broker's keys). */
+    private java.util.function.Function<String, GroupTimeouts> timeouts;
 
     public ConsumerGroupCoordinator(GroupCoordinator classic, ConsumerGroupConfig config, ConsumerGroupStore store,
                                     TopicsView topics) {
@@ -57,7 +59,19 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         this.assignments = new TargetAssignments(config, store, topics);
         this.migration = new GroupMigration(classic, config, store, topics);
         this.classicMembers = new ClassicProtocolMembers(this, migration, config, store);
+        this.timeouts = groupId -> new GroupTimeouts(config.sessionTimeoutMs(), config.heartbeatIntervalMs());
         classic.modernGroups(this);
+    }
+
+    /**
+     * Connects the groups' own configs (ConfigResource GROUP): a member's session timeout and the heartbeat interval
+     * its answers carry are read per group at each heartbeat, so an altered config applies from the next one, as in
+     * Kafka. The function may read the metadata store (it caches); it throws {@link ApiException} when it cannot.
+     */
+    public void groupTimeouts(java.util.function.Function<String, GroupTimeouts> timeouts) {
+        synchronized (classic) {
+            this.timeouts = timeouts;
+        }
     }
 
     /** A ConsumerGroupHeartbeat request, independent of the wire classes. */
@@ -100,6 +114,8 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     }
 
     private HeartbeatResult join(HeartbeatRequest r, long nowMs) {
+        // Read before anything changes: a group whose configs cannot be read is answered without a trace.
+        GroupTimeouts groupTimeouts = timeouts.apply(r.groupId());
         boolean joining = r.memberEpoch() == 0;
         ConsumerGroup group = getOrMaybeCreate(r.groupId(), joining, nowMs);
         String memberId = r.memberId() == null || r.memberId().isEmpty() ? newMemberId() : r.memberId();
@@ -171,11 +187,11 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         CurrentAssignmentBuilder.reconcile(member, group.assignmentEpoch, group.targetAssignment(memberId),
                 group::isOwnedByOther, r.ownedPartitions());
         afterReconcile(group, member, stateBefore, epochBefore, assignedBefore, nowMs);
-        member.sessionDeadlineMs = nowMs + config.sessionTimeoutMs();
+        member.sessionDeadlineMs = nowMs + groupTimeouts.sessionTimeoutMs();
         boolean fullRequest = joining || (r.rebalanceTimeoutMs() != -1 && r.subscribedTopicNames() != null
                 && r.ownedPartitions() != null);
         boolean assignmentChanged = assignedBefore == null || !assignedBefore.equals(member.assigned);
-        return new HeartbeatResult(memberId, member.memberEpoch, config.heartbeatIntervalMs(),
+        return new HeartbeatResult(memberId, member.memberEpoch, groupTimeouts.heartbeatIntervalMs(),
                 fullRequest || assignmentChanged ? member.assigned : null);
     }
 
@@ -263,7 +279,10 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             throw new ApiException(GROUP_ID_NOT_FOUND, classic.hasGroup(groupId)
                     ? "Group " + groupId + " is not a consumer group" : "Consumer group " + groupId + " not found.");
         }
-        // An empty classic group (or one known only from its offsets) becomes a consumer group; offsets stay.
+        // An empty classic group (or one known only from its offsets) becomes a consumer group; offsets stay. As
+        // Kafka 4.x's maybeDeleteEmptyClassicGroup, the classic group's record gets its tombstone, so a reload does
+        // not bring the classic group back beside the consumer group.
+        if (classic.hasGroup(groupId)) classic.releaseToConsumerGroup(groupId, nowMs);
         group = new ConsumerGroup(groupId);
         groups.put(groupId, group);
         return group;
@@ -538,7 +557,14 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public void loaded(long nowMs) {
         synchronized (classic) {
             for (ConsumerGroup group : groups.values()) {
-                ConsumerGroupLoader.finish(group, nowMs, config.sessionTimeoutMs());
+                int sessionTimeoutMs;
+                try {
+                    sessionTimeoutMs = timeouts.apply(group.groupId).sessionTimeoutMs();
+                } catch (ApiException e) {
+                    // The members' next heartbeats read the group's configs again (and fail until they can be).
+                    sessionTimeoutMs = config.sessionTimeoutMs();
+                }
+                ConsumerGroupLoader.finish(group, nowMs, sessionTimeoutMs);
                 group.subscribedTopics = assignments.subscribedTopics(group);
             }
         }

@@ -59,7 +59,12 @@ final class TargetAssignments {
         return pattern;
     }
 
-    /** The existing topics the members subscribe to, by name or by regular expression. */
+    /**
+     * The existing topics the members subscribe to, by name or by regular expression. The expressions are resolved
+     * here, at every heartbeat: Kafka 4.4 resolves them in the background at most every 10 s per group (a constant)
+     * and at least every group.consumer.regex.refresh.interval.ms, an internal key it keeps for its tests, so Tandem
+     * neither takes that key nor waits; a new matching topic joins at the next heartbeat.
+     */
     Map<String, TopicRef> subscribedTopics(ConsumerGroup group) {
         Map<String, TopicRef> result = new TreeMap<>();
         Set<String> regexes = new LinkedHashSet<>();

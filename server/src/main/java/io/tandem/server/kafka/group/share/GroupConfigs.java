@@ -3,6 +3,7 @@ package io.tandem.server.kafka.group.share;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.ConfigSource;
+import io.tandem.server.kafka.group.consumer.GroupTimeouts;
 
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -17,11 +18,13 @@ import static io.tandem.server.kafka.ErrorCodes.INVALID_CONFIG;
 
 /**
  * Group-level configs (ConfigResource type GROUP, KIP-848/KIP-932), Kafka 4.4's GroupConfig keys that Tandem applies:
- * the share group ones. Each is checked as Kafka checks it (its ConfigDef validator, then the broker's min/max keys,
- * in Kafka's words), stored by the {@link Store}, and applied: the session timeout, heartbeat interval, record lock
- * duration, delivery count limit and record lock count of the group, and where a new share-partition starts.
- * Kafka's other group keys (consumer.*, streams.*, the dead-letter queue, share.renew.acknowledge.enable, ...) are
- * refused by name rather than stored and ignored, and so is share.isolation.level=read_committed.
+ * a consumer group's session timeout and heartbeat interval, and the share group ones. Each is checked as Kafka's
+ * GroupConfig.validate checks it (its ConfigDef validator, then the broker's min/max keys, then session timeout above
+ * heartbeat interval, in Kafka's words), stored by the {@link Store}, and applied: the session timeout and heartbeat
+ * interval of a consumer group's members ({@link #consumerTimeouts}), and of a share group's, its record lock duration,
+ * delivery count limit and record lock count, and where a new share-partition starts. Kafka's other group keys
+ * (consumer.assignment.interval.ms, streams.*, the dead-letter queue, share.renew.acknowledge.enable, ...) are refused
+ * by name rather than stored and ignored, and so is share.isolation.level=read_committed.
  */
 public final class GroupConfigs {
     /** Where overrides live (ZooKeeper's {@code /config/groups/<group>}); reads may be slow, so they are cached. */
@@ -39,6 +42,8 @@ public final class GroupConfigs {
     public record Entry(String name, String value, ConfigSource source, String type) {
     }
 
+    public static final String CONSUMER_SESSION_TIMEOUT = "consumer.session.timeout.ms";
+    public static final String CONSUMER_HEARTBEAT_INTERVAL = "consumer.heartbeat.interval.ms";
     public static final String SESSION_TIMEOUT = "share.session.timeout.ms";
     public static final String HEARTBEAT_INTERVAL = "share.heartbeat.interval.ms";
     public static final String RECORD_LOCK_DURATION = "share.record.lock.duration.ms";
@@ -50,16 +55,18 @@ public final class GroupConfigs {
     /** The served keys, in Kafka's order. */
     public static final Map<String, Key> KEYS = new LinkedHashMap<>();
     /** Kafka 4.4's other group keys: known, not applied by Tandem, so refused. */
-    static final Set<String> NOT_SERVED = Set.of("consumer.session.timeout.ms", "consumer.heartbeat.interval.ms",
-            "consumer.assignment.interval.ms", "consumer.assignor.offload.enable", "share.renew.acknowledge.enable",
-            "share.assignment.interval.ms", "share.assignor.offload.enable", "streams.session.timeout.ms",
-            "streams.heartbeat.interval.ms", "streams.num.standby.replicas", "streams.initial.rebalance.delay.ms",
-            "streams.assignment.interval.ms", "streams.assignor.offload.enable", "streams.task.offset.interval.ms",
-            "streams.num.warmup.replicas", "streams.rack.aware.assignment.tags", "streams.acceptable.recovery.lag",
-            "streams.assignor.name", "errors.deadletterqueue.topic.name", "errors.deadletterqueue.copy.record.enable");
+    static final Set<String> NOT_SERVED = Set.of("consumer.assignment.interval.ms", "consumer.assignor.offload.enable",
+            "share.renew.acknowledge.enable", "share.assignment.interval.ms", "share.assignor.offload.enable",
+            "streams.session.timeout.ms", "streams.heartbeat.interval.ms", "streams.num.standby.replicas",
+            "streams.initial.rebalance.delay.ms", "streams.assignment.interval.ms", "streams.assignor.offload.enable",
+            "streams.task.offset.interval.ms", "streams.num.warmup.replicas", "streams.rack.aware.assignment.tags",
+            "streams.acceptable.recovery.lag", "streams.assignor.name", "errors.deadletterqueue.topic.name",
+            "errors.deadletterqueue.copy.record.enable");
 
     static {
         for (Key k : List.of(
+                new Key(CONSUMER_SESSION_TIMEOUT, "INT", "group.consumer.session.timeout.ms", "45000"),
+                new Key(CONSUMER_HEARTBEAT_INTERVAL, "INT", "group.consumer.heartbeat.interval.ms", "5000"),
                 new Key(SESSION_TIMEOUT, "INT", "group.share.session.timeout.ms", "45000"),
                 new Key(HEARTBEAT_INTERVAL, "INT", "group.share.heartbeat.interval.ms", "5000"),
                 new Key(RECORD_LOCK_DURATION, "INT", "group.share.record.lock.duration.ms", "30000"),
@@ -77,19 +84,37 @@ public final class GroupConfigs {
 
     private final TandemConfig brokerSettings;
     private final ShareGroupConfig broker;
+    /** In Kafka's order of checks (GroupConfig.validateValues): heartbeat interval before session timeout. */
     private final Map<String, Bounds> bounds = new LinkedHashMap<>();
+    /** The broker's consumer group session timeout and heartbeat interval (group.consumer.*). */
+    private final int consumerSessionTimeoutMs;
+    private final int consumerHeartbeatIntervalMs;
     private final Store store;
+    /**
+     * The overrides read so far, by group id (an empty map for most groups). Every group id a client heartbeats with
+     * lands here, so it is bounded: past {@link #CACHE_GROUPS_MAX} ids it starts again from the store.
+     */
     private final Map<String, Map<String, String>> cache = new ConcurrentHashMap<>();
+    static final int CACHE_GROUPS_MAX = 100_000;
 
     public GroupConfigs(TandemConfig brokerSettings, ShareGroupConfig broker, Store store) {
         this.brokerSettings = brokerSettings;
         this.broker = broker;
         this.store = store;
-        bounds.put(SESSION_TIMEOUT, new Bounds(1, brokerSettings.getInt("group.share.min.session.timeout.ms", 45_000),
-                brokerSettings.getInt("group.share.max.session.timeout.ms", 60_000)));
+        // ConsumerGroupConfig.from checked these at start-up, with the same defaults.
+        consumerSessionTimeoutMs = brokerSettings.getInt("group.consumer.session.timeout.ms", 45_000);
+        consumerHeartbeatIntervalMs = brokerSettings.getInt("group.consumer.heartbeat.interval.ms", 5_000);
+        bounds.put(CONSUMER_HEARTBEAT_INTERVAL, new Bounds(1,
+                brokerSettings.getInt("group.consumer.min.heartbeat.interval.ms", 5_000),
+                brokerSettings.getInt("group.consumer.max.heartbeat.interval.ms", 15_000)));
+        bounds.put(CONSUMER_SESSION_TIMEOUT, new Bounds(1,
+                brokerSettings.getInt("group.consumer.min.session.timeout.ms", 45_000),
+                brokerSettings.getInt("group.consumer.max.session.timeout.ms", 60_000)));
         bounds.put(HEARTBEAT_INTERVAL, new Bounds(1,
                 brokerSettings.getInt("group.share.min.heartbeat.interval.ms", 5_000),
                 brokerSettings.getInt("group.share.max.heartbeat.interval.ms", 15_000)));
+        bounds.put(SESSION_TIMEOUT, new Bounds(1, brokerSettings.getInt("group.share.min.session.timeout.ms", 45_000),
+                brokerSettings.getInt("group.share.max.session.timeout.ms", 60_000)));
         bounds.put(RECORD_LOCK_DURATION, new Bounds(1000,
                 brokerSettings.getInt("group.share.min.record.lock.duration.ms", 15_000),
                 brokerSettings.getInt("group.share.max.record.lock.duration.ms", 60_000)));
@@ -103,6 +128,11 @@ public final class GroupConfigs {
 
     /** The group's overrides (a copy; empty when none). */
     public Map<String, String> overrides(String groupId) {
+        return new LinkedHashMap<>(cached(groupId));
+    }
+
+    /** The group's overrides as cached (immutable): read at every consumer group heartbeat, so not copied. */
+    private Map<String, String> cached(String groupId) {
         Map<String, String> cached = cache.get(groupId);
         if (cached == null) {
             try {
@@ -111,9 +141,10 @@ public final class GroupConfigs {
                 throw new ApiException(io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR,
                         "cannot read the configs of group " + groupId + ": " + e.getMessage());
             }
+            if (cache.size() >= CACHE_GROUPS_MAX) cache.clear();
             cache.put(groupId, cached);
         }
-        return new LinkedHashMap<>(cached);
+        return cached;
     }
 
     /** Validates the complete set of overrides and, unless {@code validateOnly}, stores it. */
@@ -121,10 +152,14 @@ public final class GroupConfigs {
         validate(overrides);
         if (validateOnly) return;
         store.write(groupId, overrides);
+        if (cache.size() >= CACHE_GROUPS_MAX) cache.clear();
         cache.put(groupId, Map.copyOf(overrides));
     }
 
-    /** Kafka's GroupConfig.validate: names, then each value's type and validator, then the broker's bounds. */
+    /**
+     * Kafka's GroupConfig.validate: names, then each value's type and validator (in the keys' order, as its ConfigDef
+     * parses them), then the broker's bounds, then each session timeout above its heartbeat interval.
+     */
     public void validate(Map<String, String> overrides) {
         for (String name : overrides.keySet()) {
             if (NOT_SERVED.contains(name)) {
@@ -132,9 +167,9 @@ public final class GroupConfigs {
             }
             if (!KEYS.containsKey(name)) throw new ApiException(INVALID_CONFIG, "Unknown group config name: " + name);
         }
-        for (Map.Entry<String, String> e : overrides.entrySet()) {
-            String name = e.getKey();
-            String value = e.getValue().trim();
+        for (String name : KEYS.keySet()) {
+            if (!overrides.containsKey(name)) continue;
+            String value = overrides.get(name).trim();
             Bounds b = bounds.get(name);
             if (b != null) {
                 int v;
@@ -169,6 +204,37 @@ public final class GroupConfigs {
                         + " to " + e.getValue().max() + " inclusive.");
             }
         }
+        sessionAboveHeartbeat(overrides, CONSUMER_SESSION_TIMEOUT, consumerSessionTimeoutMs,
+                CONSUMER_HEARTBEAT_INTERVAL, consumerHeartbeatIntervalMs);
+        sessionAboveHeartbeat(overrides, SESSION_TIMEOUT, broker.sessionTimeoutMs(), HEARTBEAT_INTERVAL,
+                broker.heartbeatIntervalMs());
+    }
+
+    /** Kafka's validateSessionExceedsHeartbeat: when either is set, the broker's value stands in for the other. */
+    private static void sessionAboveHeartbeat(Map<String, String> overrides, String sessionKey, int brokerSession,
+                                              String heartbeatKey, int brokerHeartbeat) {
+        if (!overrides.containsKey(sessionKey) && !overrides.containsKey(heartbeatKey)) return;
+        if (intOr(overrides, sessionKey, brokerSession) <= intOr(overrides, heartbeatKey, brokerHeartbeat)) {
+            throw new ApiException(INVALID_CONFIG, sessionKey + " must be greater than " + heartbeatKey);
+        }
+    }
+
+    /**
+     * The session timeout and heartbeat interval of a consumer group's members: its overrides, brought within the
+     * broker's current min/max keys as Kafka's GroupConfig.evaluate does (they may have changed since the overrides
+     * were set), else the broker's {@code group.consumer.*} values.
+     */
+    public GroupTimeouts consumerTimeouts(String groupId) {
+        Map<String, String> o = cached(groupId);
+        if (o.isEmpty()) return new GroupTimeouts(consumerSessionTimeoutMs, consumerHeartbeatIntervalMs);
+        return new GroupTimeouts(clamped(o, CONSUMER_SESSION_TIMEOUT, consumerSessionTimeoutMs),
+                clamped(o, CONSUMER_HEARTBEAT_INTERVAL, consumerHeartbeatIntervalMs));
+    }
+
+    private int clamped(Map<String, String> overrides, String key, int fallback) {
+        if (!overrides.containsKey(key)) return fallback;
+        Bounds b = bounds.get(key);
+        return Math.max(b.min(), Math.min(b.max(), intOr(overrides, key, fallback)));
     }
 
     private static ApiException invalid(String value, String name, String why) {

@@ -93,6 +93,31 @@ class ConsumerGroupCoordinatorTest {
     }
 
     @Test
+    void shouldRunEachGroupWithTheSessionTimeoutAndHeartbeatIntervalOfItsGroupConfigs() {
+        topic("events", 1);
+        // The broker's are 45 s and 5 s; group g has its own (ConfigResource GROUP), read at every heartbeat.
+        Map<String, GroupTimeouts> overrides = new java.util.HashMap<>(Map.of("g", new GroupTimeouts(10_000, 2_000)));
+        coordinator.groupTimeouts(groupId -> overrides.getOrDefault(groupId, new GroupTimeouts(45_000, 5_000)));
+        HeartbeatResult a = join("a", "events");
+        assertEquals(2_000, a.heartbeatIntervalMs(), "the answer carries the group's heartbeat interval");
+
+        now += 9_999;
+        coordinator.tick(now);
+        assertNotNull(coordinator.readState("g", "a"));
+        now += 1;
+        coordinator.tick(now);
+        assertNull(coordinator.readState("g", "a"), "fenced after the group's session timeout, not the broker's");
+
+        HeartbeatResult b = join("b", "events");
+        overrides.put("g", new GroupTimeouts(20_000, 7_000));
+        assertEquals(7_000, beat(b.memberId(), b.memberEpoch(), null).heartbeatIntervalMs(),
+                "an altered config applies from the next heartbeat");
+        now += 19_999;
+        coordinator.tick(now);
+        assertNotNull(coordinator.readState("g", "b"));
+    }
+
+    @Test
     void shouldStartANewGroupAtEpochOneSoItsFirstMemberGetsEpochTwoAsKafka44Does() {
         topic("events", 1);
         assertEquals(2, join("a", "events").memberEpoch());
