@@ -6,7 +6,6 @@ import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.group.GroupCoordinator;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupConfig;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
-import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
 import io.tandem.server.kafka.group.share.state.ShareStateTopic;
@@ -15,7 +14,6 @@ import io.tandem.server.kafka.log.LogManager;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
-import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.security.ListenerTls;
@@ -109,6 +107,7 @@ public final class KafkaBroker implements AutoCloseable {
     private final ClientQuotas clientQuotas;
     private ApiRegistry registry;
     private final BrokerTopics topics = new BrokerTopics(this);
+    private final OffsetsPartitions offsetsPartitions = new OffsetsPartitions(this);
     /** Consumers' and followers' incremental fetch sessions: one cache, as Kafka's FetchManager has. */
     private final io.tandem.server.kafka.handlers.FetchSessions fetchSessions;
     /** Faults cold fetched ranges into the page cache on handler threads, before the event loop sends them. */
@@ -244,7 +243,7 @@ public final class KafkaBroker implements AutoCloseable {
         // a controller may send it LeaderAndIsr or UpdateMetadata at once.
         producerIds = new ProducerIdManager(metadata::reserveProducerIdBlock);
         groups = new BrokerGroups(this, config, consumerGroupConfig, shareGroupConfig, shareCoordinatorConfig,
-                brokerSettings, metadata, this::existingOffsetsPartition);
+                brokerSettings, metadata, offsetsPartitions::existing);
         replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
                 replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker());
         BrokerCoordinators coordinators = new BrokerCoordinators(this, groups, replicas);
@@ -305,36 +304,9 @@ public final class KafkaBroker implements AutoCloseable {
         producePurgatory.checkAndComplete(tp);
     }
 
-    private Partition offsetsPartition(int index) {
-        TopicInfo offsets = topics.ensureOffsetsTopic();
-        Partition partition = isLeader(offsets, index) ? localPartition(offsets, index) : null;
-        if (partition == null) {
-            throw new ApiException(NOT_COORDINATOR, "this broker does not lead offsets partition " + index);
-        }
-        return partition;
-    }
-
-    /**
-     * The led offsets partition of an index, for the group coordinators' writes, made under their locks: it never
-     * creates the topic (creating waits for the controller, whose LeaderAndIsr loads the new partitions into those very
-     * coordinators: a SyncGroup that created it under the lock deadlocked with the controller). Handlers create it
-     * before they enter a coordinator; until it exists a write is COORDINATOR_NOT_AVAILABLE.
-     */
-    private Partition existingOffsetsPartition(int index) {
-        TopicInfo offsets = metadata.knownTopic(TopicNames.CONSUMER_OFFSETS);
-        if (offsets == null) {
-            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "the offsets topic does not exist yet");
-        }
-        Partition partition = isLeader(offsets, index) ? localPartition(offsets, index) : null;
-        if (partition == null) {
-            throw new ApiException(NOT_COORDINATOR, "this broker does not lead offsets partition " + index);
-        }
-        return partition;
-    }
-
     /** The offsets partition that holds the group's commits, led here, or NOT_COORDINATOR. */
     public Partition offsetsPartitionFor(String groupId) {
-        return offsetsPartition(OffsetsTopicCodec.partitionFor(groupId, config.offsetsTopicPartitions()));
+        return offsetsPartitions.forGroup(groupId);
     }
 
     /**
