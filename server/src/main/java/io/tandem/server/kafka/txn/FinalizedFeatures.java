@@ -113,7 +113,7 @@ public final class FinalizedFeatures {
     public Result update(List<Update> updates, boolean validateOnly) throws Exception {
         for (int attempt = 0; attempt < CAS_ATTEMPTS_MAX; attempt++) {
             ZnodeStore.Versioned read = store.getVersioned(KafkaZkLayout.FEATURE);
-            if (read == null && store.keepsVersions()) {
+            if (read == null && store.keepsVersions() && !validateOnly) {
                 // Before any controller created it: created as one would, so this update makes a newer version.
                 store.create(KafkaZkLayout.FEATURE, FeatureZnode.enabled(Map.of()).encode(), false);
                 continue;
