@@ -19,7 +19,7 @@ import static io.tandem.server.kafka.ErrorCodes.NONE;
 
 /**
  * The cluster's finalized feature levels (KIP-584) as Kafka 3.9 keeps them in ZooKeeper mode: the {@code /feature}
- * znode ({@code {"version":2,"status":1,"features":{"transaction.version":{"max_version_level":2}}}}, a feature at
+ * znode ({@code {"features":{"transaction.version":{"max_version_level":2}},"version":2,"status":1}}, a feature at
  * level 0 left out), whose znode version is the finalized-features epoch ApiVersions reports. Every broker watches
  * it, so an UpdateFeatures answered by any broker reaches all of them, and each reads it again at start-up.
  *
