@@ -50,7 +50,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * broker is SIGKILLed: a Tandem broker takes {@code /controller}, makes an in-sync Tandem replica the leader of the
  * Apache broker's partition, producing carries on, and the Apache broker, restarted, catches up and is back in every
  * ISR. Then the Tandem broker that is now the controller (and a leader) is SIGKILLed: the same again. Every
- * acknowledged record is read back from offset 0, once, in the order it was sent.
+ * acknowledged record is read back from offset 0, once, in the order it was sent. The second test turns it round: one
+ * Tandem broker, the controller, and two Apache brokers, so that an Apache broker must take over from a killed Tandem
+ * controller (with a second Tandem broker, that one always won the election, being quicker to notice).
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class MixedClusterFailoverTest {
@@ -79,7 +81,7 @@ class MixedClusterFailoverTest {
                     zookeeper.zookeeperConnect(), tandemSettings);
                  TandemBrokerProcess two = new TandemBrokerProcess(2, dir.resolve("tandem-2"),
                          zookeeper.zookeeperConnect(), tandemSettings)) {
-                Cluster cluster = new Cluster(apache, one, two);
+                Cluster cluster = new Cluster(List.of(apache), List.of(one, two));
                 try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap));
                      Producing producing = new Producing(cluster.bootstrap)) {
                     cluster.awaitTrue(() -> admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size() == 3,
@@ -107,24 +109,92 @@ class MixedClusterFailoverTest {
                         return victim::restart;
                     });
                     producing.stop();
-
-                    List<String> acknowledged = producing.acknowledgedValues();
                     System.out.printf("mixed cluster failover: controller %d killed, then %d; %d records sent, %d"
-                            + " acknowledged%n", APACHE, tandemController, producing.sent(), acknowledged.size());
-                    Map<Integer, List<String>> read = consumeFromZero(cluster.bootstrap, producing.sent());
-                    List<String> all = read.values().stream().flatMap(List::stream).toList();
-                    assertTrue(new HashSet<>(all).containsAll(acknowledged), "every acknowledged record is there: "
-                            + missing(acknowledged, all));
-                    assertEquals(new HashSet<>(all).size(), all.size(), "no record twice (idempotent producer)");
-                    Set<String> acked = new HashSet<>(acknowledged);
-                    for (int partition = 0; partition < PARTITIONS; partition++) {
-                        int p = partition;
-                        assertEquals(acknowledged.stream().filter(v -> Producing.partitionOf(v) == p).toList(),
-                                read.get(p).stream().filter(acked::contains).toList(),
-                                "partition " + p + ": acknowledged records in the order they were sent");
-                    }
+                            + " acknowledged%n", APACHE, tandemController, producing.sent(), producing.acknowledged());
+                    assertEveryAcknowledgedRecordReadOnceInOrder(cluster, producing);
                 }
             }
+        }
+    }
+
+    /**
+     * The other way round: a Tandem broker (1, started first, so the controller) and two Apache Kafka 3.9.1 brokers
+     * (2, 3); the Tandem controller is SIGKILLed, and with no other Tandem broker an Apache broker must take over
+     * from what the Tandem controller left in ZooKeeper ({@code /controller_epoch}, the partition states,
+     * {@code /feature}), move the Tandem broker's leadership to an in-sync Apache replica, and take the restarted
+     * Tandem broker back into every ISR, with no acknowledged record lost.
+     */
+    @Test
+    void shouldLoseNoAcknowledgedRecordWhenAnApacheBrokerTakesOverFromAKilledTandemController() throws Exception {
+        int tandemId = 1;
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+             ZooKeeper zk = ZnodeTree.connect(zookeeper.zookeeperConnect());
+             TandemBrokerProcess tandem = new TandemBrokerProcess(tandemId, dir.resolve("tandem-1"),
+                     zookeeper.zookeeperConnect(), List.of("zookeeper.session.timeout.ms=" + SESSION_MS))) {
+            long deadline = System.currentTimeMillis() + WAIT_MS;
+            while (zk.exists("/controller", false) == null) {
+                assertTrue(System.currentTimeMillis() < deadline && tandem.alive(), "the Tandem broker never became"
+                        + " controller:\n" + tandem.logTail());
+                Thread.sleep(100);
+            }
+            assertEquals(tandemId, controller(zk).brokerId(), "the first broker up is the controller");
+            Map<String, String> apacheSettings = Map.of("zookeeper.session.timeout.ms", SESSION_MS);
+            try (ApacheBroker two = ApacheBroker.zookeeperMode(dir.resolve("apache-2"), zookeeper.zookeeperConnect(),
+                    withId(apacheSettings, 2));
+                 ApacheBroker three = ApacheBroker.zookeeperMode(dir.resolve("apache-3"),
+                         zookeeper.zookeeperConnect(), withId(apacheSettings, 3))) {
+                Differential.awaitReady(two).close();
+                Differential.awaitReady(three).close();
+                Cluster cluster = new Cluster(List.of(two, three), List.of(tandem));
+                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap));
+                     Producing producing = new Producing(cluster.bootstrap)) {
+                    cluster.awaitTrue(() -> admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size() == 3,
+                            "three brokers registered");
+                    admin.createTopics(List.of(new NewTopic(TOPIC, Map.of(0, List.of(tandemId, 2, 3), 1,
+                                    List.of(2, 3, tandemId), 2, List.of(3, tandemId, 2)))
+                            .configs(Map.of("min.insync.replicas", "2")))).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+                    cluster.awaitPartitions(admin, p -> leader(p) == p.replicas().get(0).id() && p.isr().size() == 3,
+                            "each partition led by its first replica, all in sync");
+                    producing.start();
+                    producing.awaitAcknowledged(90, cluster);
+                    killAndRestart(zk, admin, cluster, producing, tandemId, () -> {
+                        tandem.kill();
+                        return tandem::restart;
+                    });
+                    int apacheController = controller(zk).brokerId();
+                    assertTrue(apacheController == 2 || apacheController == 3, "an Apache controller: "
+                            + apacheController);
+                    producing.stop();
+                    System.out.printf("mixed cluster failover: Tandem controller %d killed, Apache broker %d took"
+                            + " over; %d records sent, %d acknowledged%n", tandemId, apacheController,
+                            producing.sent(), producing.acknowledged());
+                    assertEveryAcknowledgedRecordReadOnceInOrder(cluster, producing);
+                }
+            }
+        }
+    }
+
+    private static Map<String, String> withId(Map<String, String> settings, int brokerId) {
+        Map<String, String> all = new java.util.HashMap<>(settings);
+        all.put("broker.id", Integer.toString(brokerId));
+        return all;
+    }
+
+    /** Every acknowledged record read back from offset 0, once, in the order it was sent within its partition. */
+    private static void assertEveryAcknowledgedRecordReadOnceInOrder(Cluster cluster, Producing producing) {
+        List<String> acknowledged = producing.acknowledgedValues();
+        Map<Integer, List<String>> read = consumeFromZero(cluster.bootstrap, producing.sent());
+        List<String> all = read.values().stream().flatMap(List::stream).toList();
+        assertTrue(new HashSet<>(all).containsAll(acknowledged), "every acknowledged record is there: "
+                + missing(acknowledged, all));
+        assertEquals(new HashSet<>(all).size(), all.size(), "no record twice (idempotent producer)");
+        Set<String> acked = new HashSet<>(acknowledged);
+        for (int partition = 0; partition < PARTITIONS; partition++) {
+            int p = partition;
+            assertEquals(acknowledged.stream().filter(v -> Producing.partitionOf(v) == p).toList(),
+                    read.get(p).stream().filter(acked::contains).toList(),
+                    "partition " + p + ": acknowledged records in the order they were sent");
         }
     }
 
@@ -171,21 +241,25 @@ class MixedClusterFailoverTest {
 
     /** The three brokers, for bootstrapping and for what a failure shows. */
     private static final class Cluster {
-        final ApacheBroker apache;
-        final TandemBrokerProcess[] tandems;
+        final List<ApacheBroker> apaches;
+        final List<TandemBrokerProcess> tandems;
         final String bootstrap;
 
-        Cluster(ApacheBroker apache, TandemBrokerProcess... tandems) {
-            this.apache = apache;
+        Cluster(List<ApacheBroker> apaches, List<TandemBrokerProcess> tandems) {
+            this.apaches = apaches;
             this.tandems = tandems;
-            StringBuilder b = new StringBuilder("127.0.0.1:" + apache.port());
-            for (TandemBrokerProcess t : tandems) b.append(',').append(t.bootstrapServers());
-            this.bootstrap = b.toString();
+            List<String> servers = new ArrayList<>();
+            for (ApacheBroker a : apaches) servers.add("127.0.0.1:" + a.port());
+            for (TandemBrokerProcess t : tandems) servers.add(t.bootstrapServers());
+            this.bootstrap = String.join(",", servers);
         }
 
         String logs() {
-            StringBuilder b = new StringBuilder("\nApache broker " + APACHE + (apache.alive() ? "" : " (not running)")
-                    + ":\n" + apache.logTail());
+            StringBuilder b = new StringBuilder();
+            for (ApacheBroker a : apaches) {
+                b.append("\nApache broker on port ").append(a.port()).append(a.alive() ? "" : " (not running)")
+                        .append(":\n").append(a.logTail());
+            }
             for (TandemBrokerProcess t : tandems) {
                 b.append("\nTandem broker ").append(t.brokerId()).append(t.alive() ? "" : " (not running)")
                         .append(":\n").append(t.logTail());

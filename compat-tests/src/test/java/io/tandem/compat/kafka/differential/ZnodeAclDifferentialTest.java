@@ -108,7 +108,7 @@ class ZnodeAclDifferentialTest {
             System.out.println("znode ACL differential: only Apache's tree " + minus(fromApache, both)
                     + ", only Tandem's " + minus(fromTandem, both));
             for (String path : List.of("/brokers/ids/0", "/brokers/topics/guarded", "/config/users/alice",
-                    "/config/topics/guarded", "/controller", "/cluster/id", "/consumers", "/config/brokers")) {
+                    "/config/topics/guarded", "/controller", "/cluster/id", "/consumers", "/config/brokers", "/feature")) {
                 assertTrue(both.contains(path), path + " is in both trees: " + both);
             }
             Map<String, String> differences = new TreeMap<>();

@@ -60,6 +60,30 @@ final class ControllerState {
     }
 
     /**
+     * Bumps {@code /controller_epoch} for a newly elected controller, fenced as Kafka's
+     * registerControllerAndIncrementControllerEpoch: created under the {@code /controller} this broker just made, or
+     * set at the version just read. False when another controller got there first (nothing was written).
+     */
+    boolean claimEpoch() throws Exception {
+        ZnodeStore.Versioned current = store.getVersioned(KafkaZkLayout.CONTROLLER_EPOCH);
+        int previous = current == null || current.data().length == 0 ? 0
+                : KafkaZkLayout.decodeControllerEpoch(current.data());
+        LinkedHashMap<String, ZnodeStore.Versioned> write = new LinkedHashMap<>();
+        write.put(KafkaZkLayout.CONTROLLER_EPOCH, new ZnodeStore.Versioned(
+                KafkaZkLayout.encodeControllerEpoch(previous + 1), current == null ? -1 : current.version()));
+        try {
+            epochZkVersion = current == null
+                    ? store.writeFenced(KafkaZkLayout.CONTROLLER, 0, write).get(KafkaZkLayout.CONTROLLER_EPOCH)
+                    : store.writeFenced(KafkaZkLayout.CONTROLLER_EPOCH, current.version(), write)
+                    .get(KafkaZkLayout.CONTROLLER_EPOCH);
+        } catch (ZnodeStore.FencedWriteException e) {
+            return false;
+        }
+        epoch = previous + 1;
+        return true;
+    }
+
+    /**
      * Replaces the live brokers with the {@code registered} ones, reading the epoch of each from its registration,
      * less those whose process is gone under that same registration.
      */

@@ -397,23 +397,14 @@ public final class KafkaController implements AutoCloseable {
 
     private void becomeController() throws Exception {
         loaded = false;
-        ZnodeStore.Versioned current = store.getVersioned(KafkaZkLayout.CONTROLLER_EPOCH);
-        int previous = current == null || current.data().length == 0 ? 0 : KafkaZkLayout.decodeControllerEpoch(current.data());
-        LinkedHashMap<String, ZnodeStore.Versioned> write = new LinkedHashMap<>();
-        write.put(KafkaZkLayout.CONTROLLER_EPOCH, new ZnodeStore.Versioned(
-                KafkaZkLayout.encodeControllerEpoch(previous + 1), current == null ? -1 : current.version()));
-        try {
-            cluster.epochZkVersion = current == null
-                    ? store.writeFenced(KafkaZkLayout.CONTROLLER, 0, write).get(KafkaZkLayout.CONTROLLER_EPOCH)
-                    : store.writeFenced(KafkaZkLayout.CONTROLLER_EPOCH, current.version(), write)
-                    .get(KafkaZkLayout.CONTROLLER_EPOCH);
-        } catch (ZnodeStore.FencedWriteException e) {
+        if (!cluster.claimEpoch()) {
             // Another controller bumped the epoch between our read and write: it is the controller, not us.
             LOG.log(System.Logger.Level.WARNING, "Broker {0} lost the controller epoch race; resigning", localBrokerId);
             store.deleteRecursive(KafkaZkLayout.CONTROLLER);
             return;
         }
-        cluster.epoch = previous + 1;
+        // Kafka's onControllerFailover starts with the /feature znode (setupFeatureVersioning).
+        FeatureVersioning.enable(store);
         active = true;
         channels.watchControllerProcess(null, null);
         metadata.controllerId(localBrokerId);

@@ -409,6 +409,11 @@ public final class ZkZnodeStore implements ZnodeStore {
     }
 
     @Override
+    public boolean keepsVersions() {
+        return true;
+    }
+
+    @Override
     public void watchChildren(String path, Runnable listener) {
         watches.watchChildren(path, listener);
     }

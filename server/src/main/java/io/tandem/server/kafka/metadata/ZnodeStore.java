@@ -88,6 +88,14 @@ public interface ZnodeStore extends AutoCloseable {
         return -1;
     }
 
+    /**
+     * Whether {@link #getVersioned} reports each node's real version (ZooKeeper's Stat.version): false for a store
+     * that reports 0 for every write (a local directory, written by one broker only).
+     */
+    default boolean keepsVersions() {
+        return false;
+    }
+
     /** The node's data and version, or {@code null} when it does not exist. */
     default Versioned getVersioned(String path) throws Exception {
         byte[] data = getData(path);

@@ -1,14 +1,11 @@
 package io.tandem.server.kafka.txn;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tandem.kafka.wire.Features;
+import io.tandem.server.kafka.metadata.FeatureZnode;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,16 +19,19 @@ import static io.tandem.server.kafka.ErrorCodes.NONE;
 
 /**
  * The cluster's finalized feature levels (KIP-584) as Kafka 3.9 keeps them in ZooKeeper mode: the {@code /feature}
- * znode ({@code {"version":2,"status":1,"features":{"transaction.version":{"max_version_level":2}}}}, a feature at
+ * znode ({@code {"features":{"transaction.version":{"max_version_level":2}},"version":2,"status":1}}, a feature at
  * level 0 left out), whose znode version is the finalized-features epoch ApiVersions reports. Every broker watches
  * it, so an UpdateFeatures answered by any broker reaches all of them, and each reads it again at start-up.
  *
- * <p>The one feature served is {@code transaction.version} (0-2). Nobody writes the node at start-up: an Apache
- * Kafka 3.9 broker that finds a level it does not support there exits, so a Tandem cluster Apache brokers may join
- * must not finalize one on its own. While the node is missing, the level is {@link TransactionConfig#transactionVersion()}
+ * <p>The one feature served is {@code transaction.version} (0-2). The controller, Tandem's or Apache's, creates the
+ * node at its election with nothing finalized, as Kafka 3.9 does (controller.FeatureVersioning): an Apache Kafka 3.9
+ * broker that finds a level it does not support there exits, so a Tandem cluster Apache brokers may join must not
+ * finalize one on its own. While the cluster has not finalized the feature (no node yet, or the node as a controller
+ * created it: at its first version, without the feature), the level is {@link TransactionConfig#transactionVersion()}
  * (2, as a Kafka 4.x cluster is formatted) if every registered broker supports it (its broker znode lists its
- * supported levels) and 0 otherwise, computed again when brokers come and go; a node that exists, written by
- * UpdateFeatures or by an Apache controller, is read as it is, a missing feature meaning level 0, as in Kafka.
+ * supported levels) and 0 otherwise, computed again when brokers come and go. Once UpdateFeatures wrote the node
+ * (a newer version), it is read as it is, a missing feature meaning level 0, as in Kafka. A store without versions
+ * (a local directory) has no controller-created node: there the node's existence alone says it was finalized.
  *
  * <p>UpdateFeatures checks each update as Kafka 4.4's FeatureControlManager does, with its messages: a level below
  * 0, a level this broker or any registered broker does not support, a downgrade without a downgrade type, and an
@@ -41,11 +41,6 @@ import static io.tandem.server.kafka.ErrorCodes.NONE;
  */
 public final class FinalizedFeatures {
     private static final System.Logger LOG = System.getLogger(FinalizedFeatures.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper();
-    /** FeatureZNode's version 2 (no min_version_level) and its Enabled status. */
-    private static final int ZNODE_VERSION = 2;
-    private static final int STATUS_ENABLED = 1;
-    private static final String MAX_VERSION_LEVEL = "max_version_level";
     /** Kafka's FeatureUpdate.UpgradeType codes (UpdateFeatures v1+; v0's AllowDowngrade maps to SAFE_DOWNGRADE). */
     public static final byte UPGRADE = 1;
     public static final byte SAFE_DOWNGRADE = 2;
@@ -118,9 +113,13 @@ public final class FinalizedFeatures {
     public Result update(List<Update> updates, boolean validateOnly) throws Exception {
         for (int attempt = 0; attempt < CAS_ATTEMPTS_MAX; attempt++) {
             ZnodeStore.Versioned read = store.getVersioned(KafkaZkLayout.FEATURE);
+            if (read == null && store.keepsVersions() && !validateOnly) {
+                // Before any controller created it: created as one would, so this update makes a newer version.
+                store.create(KafkaZkLayout.FEATURE, FeatureZnode.enabled(Map.of()).encode(), false);
+                continue;
+            }
             Map<Integer, Map<String, Features.Range>> brokerSupport = registeredBrokers();
-            Map<String, Short> levels = new LinkedHashMap<>(read == null ? defaults(brokerSupport)
-                    : decode(read.data()));
+            Map<String, Short> levels = inForce(read, brokerSupport);
             for (Update u : updates) {
                 Result refused = check(u, levels.getOrDefault(u.feature(), (short) 0), brokerSupport);
                 // Kafka 4.4 applies all or none, and says so (compat-tests' TransactionVersionFeatureTest).
@@ -188,7 +187,17 @@ public final class FinalizedFeatures {
         return brokers;
     }
 
-    /** The levels while {@code /feature} is missing: the default, if every registered broker supports it. */
+    /** The node's levels, with the default while the cluster has not finalized the feature (see the class). */
+    private Map<String, Short> inForce(ZnodeStore.Versioned read, Map<Integer, Map<String, Features.Range>> brokers)
+            throws IOException {
+        Map<String, Short> levels = new LinkedHashMap<>(read == null ? Map.of() : decode(read.data()));
+        boolean asCreated = read != null && store.keepsVersions() && read.version() == 0
+                && !FeatureZnode.decode(read.data()).features().containsKey(Features.TRANSACTION_VERSION);
+        if (read == null || asCreated) levels.putAll(defaults(brokers));
+        return levels;
+    }
+
+    /** The levels while the cluster has not finalized them: the default, if every registered broker supports it. */
     private Map<String, Short> defaults(Map<Integer, Map<String, Features.Range>> brokerSupport) {
         if (defaultTransactionVersion == 0) return Map.of();
         for (Map<String, Features.Range> supported : brokerSupport.values()) {
@@ -207,7 +216,7 @@ public final class FinalizedFeatures {
 
     private synchronized void reload() throws Exception {
         ZnodeStore.Versioned read = store.getVersioned(KafkaZkLayout.FEATURE);
-        Map<String, Short> levels = read == null ? defaults(registeredBrokers()) : Map.copyOf(decode(read.data()));
+        Map<String, Short> levels = Map.copyOf(inForce(read, registeredBrokers()));
         // Epoch 0 while the node is missing: above a client's initial -1, so it reads the default levels.
         long epoch = read == null ? 0 : read.version();
         Snapshot before = current;
@@ -220,24 +229,11 @@ public final class FinalizedFeatures {
     }
 
     static byte[] encode(Map<String, Short> levels) {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("version", ZNODE_VERSION);
-        root.put("status", STATUS_ENABLED);
-        ObjectNode features = root.putObject("features");
-        levels.forEach((name, level) -> features.putObject(name).put(MAX_VERSION_LEVEL, level));
-        return root.toString().getBytes(StandardCharsets.UTF_8);
+        return FeatureZnode.enabled(levels).encode();
     }
 
     /** Both FeatureZNode versions (1 also has min_version_level); a Disabled node finalizes nothing. */
     static Map<String, Short> decode(byte[] data) throws IOException {
-        Map<String, Short> levels = new LinkedHashMap<>();
-        if (data == null || data.length == 0) return levels;
-        JsonNode root = JSON.readTree(data);
-        if (root.path("status").asInt(STATUS_ENABLED) != STATUS_ENABLED) return levels;
-        root.path("features").fields().forEachRemaining(e -> {
-            short level = (short) e.getValue().path(MAX_VERSION_LEVEL).asInt(0);
-            if (level > 0) levels.put(e.getKey(), level);
-        });
-        return levels;
+        return FeatureZnode.decode(data).finalized();
     }
 }

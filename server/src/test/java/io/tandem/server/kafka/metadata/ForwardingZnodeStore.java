@@ -104,6 +104,11 @@ public class ForwardingZnodeStore implements ZnodeStore {
     }
 
     @Override
+    public boolean keepsVersions() {
+        return inner.keepsVersions();
+    }
+
+    @Override
     public void watchChildren(String path, Runnable listener) {
         inner.watchChildren(path, listener);
     }

@@ -266,6 +266,11 @@ final class SimZooKeeper {
         }
 
         @Override
+        public boolean keepsVersions() {
+            return true;
+        }
+
+        @Override
         public void watchChildren(String path, Runnable listener) {
             watches.add(new Watch(this, path, true, listener));
         }
