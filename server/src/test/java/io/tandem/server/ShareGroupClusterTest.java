@@ -5,20 +5,13 @@ import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,11 +20,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import static io.tandem.server.ShareClusterClients.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -81,7 +74,7 @@ class ShareGroupClusterTest {
             admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group),
                     List.of(new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
                             AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
-            produce(cluster);
+            produce(cluster, TOPIC, PARTITIONS, RECORDS, "job");
 
             Map<String, Short> delivered = new TreeMap<>();
             try (KafkaShareConsumer<String, String> consumer = shareConsumer(cluster, group)) {
@@ -129,7 +122,7 @@ class ShareGroupClusterTest {
                 if (System.nanoTime() > deadline) fail("broker " + restarted + " never loaded its share state again");
                 Thread.sleep(100);
             }
-            produce(cluster);
+            produce(cluster, TOPIC, PARTITIONS, RECORDS, "job");
             List<String> again = new ArrayList<>();
             try (KafkaShareConsumer<String, String> consumer = shareConsumer(cluster, group)) {
                 consumer.subscribe(List.of(TOPIC));
@@ -161,40 +154,5 @@ class ShareGroupClusterTest {
             ShareStateCoordinator.State state = cluster.broker(stateLeader).kafkaBroker().shareState().summary(key);
             assertEquals(expected, state.startOffset(), "share-partition " + p + " at broker " + stateLeader);
         }
-    }
-
-    private static int leader(TopicInfo topic, int partition) {
-        return topic.states().get(partition).leader();
-    }
-
-    private static UUID toUuid(org.apache.kafka.common.Uuid id) {
-        return new UUID(id.getMostSignificantBits(), id.getLeastSignificantBits());
-    }
-
-    private static Admin admin(TandemCluster cluster) {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
-        return Admin.create(p);
-    }
-
-    private static void produce(TandemCluster cluster) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(),
-                new StringSerializer())) {
-            for (int partition = 0; partition < PARTITIONS; partition++) {
-                for (int i = 0; i < RECORDS; i++) producer.send(new ProducerRecord<>(TOPIC, partition, null, "job"));
-            }
-            producer.flush();
-        }
-    }
-
-    private static KafkaShareConsumer<String, String> shareConsumer(TandemCluster cluster, String group) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10);
-        p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
-        return new KafkaShareConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     }
 }

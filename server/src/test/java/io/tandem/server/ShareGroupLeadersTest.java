@@ -7,18 +7,13 @@ import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.message.ShareAcknowledgeRequestData;
 import org.apache.kafka.common.message.ShareAcknowledgeResponseData;
@@ -29,8 +24,6 @@ import org.apache.kafka.common.requests.ShareAcknowledgeRequest;
 import org.apache.kafka.common.requests.ShareAcknowledgeResponse;
 import org.apache.kafka.common.requests.ShareFetchRequest;
 import org.apache.kafka.common.requests.ShareFetchResponse;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,11 +31,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import static io.tandem.server.ShareClusterClients.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -104,7 +97,7 @@ class ShareGroupLeadersTest {
             admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group),
                     List.of(new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
                             AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
-            produce(cluster);
+            produce(cluster, TOPIC, PARTITIONS, RECORDS, "order");
 
             // Everything is delivered and accepted; one record of the failing partition goes back once (RELEASE).
             Map<String, Short> delivered = new TreeMap<>();
@@ -141,7 +134,7 @@ class ShareGroupLeadersTest {
             assertNotLeaderAnswersNameTheLeader(cluster, group, topicId, coordinator);
 
             // A member holds records of the failing partition unacknowledged when its leader stops.
-            produce(cluster);
+            produce(cluster, TOPIC, PARTITIONS, RECORDS, "order");
             Map<Long, Short> held = new TreeMap<>();
             KafkaShareConsumer<String, String> holder = shareConsumer(cluster, group);
             holder.subscribe(List.of(TOPIC));
@@ -264,40 +257,5 @@ class ShareGroupLeadersTest {
 
     private static List<Tandem> brokers(TandemCluster cluster) {
         return List.of(cluster.broker(1), cluster.broker(2), cluster.broker(3));
-    }
-
-    private static int leader(TopicInfo topic, int partition) {
-        return topic.states().get(partition).leader();
-    }
-
-    private static UUID toUuid(org.apache.kafka.common.Uuid id) {
-        return new UUID(id.getMostSignificantBits(), id.getLeastSignificantBits());
-    }
-
-    private static Admin admin(TandemCluster cluster) {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
-        return Admin.create(p);
-    }
-
-    private static void produce(TandemCluster cluster) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(),
-                new StringSerializer())) {
-            for (int partition = 0; partition < PARTITIONS; partition++) {
-                for (int i = 0; i < RECORDS; i++) producer.send(new ProducerRecord<>(TOPIC, partition, null, "order"));
-            }
-            producer.flush();
-        }
-    }
-
-    private static KafkaShareConsumer<String, String> shareConsumer(TandemCluster cluster, String group) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10);
-        p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
-        return new KafkaShareConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     }
 }

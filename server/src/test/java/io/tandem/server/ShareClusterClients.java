@@ -1,0 +1,57 @@
+package io.tandem.server;
+
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/** The Java clients the share-group cluster tests drive a {@link TandemCluster} with, and two lookups they share. */
+final class ShareClusterClients {
+    private ShareClusterClients() {
+    }
+
+    static Admin admin(TandemCluster cluster) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+        return Admin.create(p);
+    }
+
+    /** {@code records} records of value {@code value} into each of the topic's first {@code partitions} partitions. */
+    static void produce(TandemCluster cluster, String topic, int partitions, int records, String value) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(),
+                new StringSerializer())) {
+            for (int partition = 0; partition < partitions; partition++) {
+                for (int i = 0; i < records; i++) producer.send(new ProducerRecord<>(topic, partition, null, value));
+            }
+            producer.flush();
+        }
+    }
+
+    /** A share consumer acknowledging explicitly, at most 10 records a poll. */
+    static KafkaShareConsumer<String, String> shareConsumer(TandemCluster cluster, String group) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10);
+        p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
+        return new KafkaShareConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+    }
+
+    static int leader(TopicInfo topic, int partition) {
+        return topic.states().get(partition).leader();
+    }
+
+    static UUID toUuid(org.apache.kafka.common.Uuid id) {
+        return new UUID(id.getMostSignificantBits(), id.getLeastSignificantBits());
+    }
+}
