@@ -6,15 +6,10 @@ import io.tandem.server.kafka.PartitionWaits;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.GroupState;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,15 +18,13 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import static io.tandem.server.kafka.group.ClassicGroupClients.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -81,66 +74,24 @@ class ClassicGroupFailoverTest {
         return brokers.stream().map(Tandem::bootstrapServers).collect(Collectors.joining(","));
     }
 
-    private KafkaConsumer<String, String> consumer(String clientId, String instanceId) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
-        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
-        if (instanceId != null) p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
-        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_MS);
-        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
-    }
-
-    /** Counts the rebalances a consumer takes part in (a new assignment, or partitions revoked or lost). */
-    private static final class Rebalances implements ConsumerRebalanceListener {
-        volatile int count;
-
-        @Override public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            if (!partitions.isEmpty()) count++;
-        }
-
-        @Override public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            count++;
-        }
-
-        @Override public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            count++;
-        }
-    }
-
-    private ConsumerGroupDescription describe() throws Exception {
-        return admin.describeConsumerGroups(List.of(GROUP)).describedGroups().get(GROUP).get(30, TimeUnit.SECONDS);
-    }
-
-    private static List<String> members(ConsumerGroupDescription group) {
-        List<String> members = new ArrayList<>();
-        group.members().stream().sorted(Comparator.comparing(MemberDescription::consumerId)).forEach(m ->
-                members.add(m.consumerId() + " " + m.groupInstanceId() + " " + m.clientId() + " " + m.host() + " "
-                        + m.assignment().topicPartitions()));
-        return members;
-    }
-
     @Test
     void aStableGroupShouldKeepItsMembersWhenItsCoordinatorMovesToAnotherBroker() throws Exception {
         admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 3))).all().get(30, TimeUnit.SECONDS);
         Rebalances rebalancesA = new Rebalances(), rebalancesB = new Rebalances();
-        try (KafkaConsumer<String, String> a = consumer("reader-a", null);
-             KafkaConsumer<String, String> b = consumer("reader-b", "instance-b")) {
+        try (KafkaConsumer<String, String> a = consumer(bootstrap(), GROUP, "reader-a", null, SESSION_MS);
+             KafkaConsumer<String, String> b = consumer(bootstrap(), GROUP, "reader-b", "instance-b", SESSION_MS)) {
             a.subscribe(List.of(TOPIC), rebalancesA);
             b.subscribe(List.of(TOPIC), rebalancesB);
             long deadline = System.nanoTime() + PATIENCE.toNanos();
             while (a.assignment().size() != 1 || b.assignment().size() != 1
                     || a.groupMetadata().generationId() != b.groupMetadata().generationId()
-                    || describe().groupState() != GroupState.STABLE) {
+                    || describe(admin, GROUP).groupState() != GroupState.STABLE) {
                 if (System.nanoTime() > deadline) fail("the group never became Stable with both consumers");
                 a.poll(Duration.ofMillis(100));
                 b.poll(Duration.ofMillis(100));
             }
             ConsumerGroupMetadata beforeA = a.groupMetadata(), beforeB = b.groupMetadata();
-            List<String> membersBefore = members(describe());
+            List<String> membersBefore = members(describe(admin, GROUP));
             int rebalancesBefore = rebalancesA.count + rebalancesB.count;
 
             // The group's offsets partition, with its record on every replica, loses its leader.
@@ -153,7 +104,7 @@ class ClassicGroupFailoverTest {
             int next = PartitionWaits.awaitLeaderChange(admin, OFFSETS, partition, coordinator);
             assertNotEquals(coordinator, next);
 
-            ConsumerGroupDescription moved = describe();
+            ConsumerGroupDescription moved = describe(admin, GROUP);
             assertEquals(next, moved.coordinator().id());
             assertEquals(GroupState.STABLE, moved.groupState());
             assertEquals(membersBefore, members(moved));
@@ -168,7 +119,7 @@ class ClassicGroupFailoverTest {
             assertEquals(beforeB.generationId(), b.groupMetadata().generationId());
             assertEquals(beforeA.memberId(), a.groupMetadata().memberId());
             assertEquals(beforeB.memberId(), b.groupMetadata().memberId(), "the static member keeps its member id");
-            ConsumerGroupDescription later = describe();
+            ConsumerGroupDescription later = describe(admin, GROUP);
             assertEquals(GroupState.STABLE, later.groupState());
             assertEquals(membersBefore, members(later));
         }

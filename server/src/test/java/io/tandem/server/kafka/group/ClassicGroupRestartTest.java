@@ -6,28 +6,21 @@ import io.tandem.server.ensemble.TestEnsemble;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.GroupState;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
+import static io.tandem.server.kafka.group.ClassicGroupClients.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -57,48 +50,6 @@ class ClassicGroupRestartTest {
         return Admin.create(p);
     }
 
-    private static KafkaConsumer<String, String> consumer(int port, String clientId, String instanceId) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + port);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
-        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
-        if (instanceId != null) p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
-        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_MS);
-        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
-    }
-
-    /** Counts the rebalances a consumer takes part in (a new assignment, or partitions revoked or lost). */
-    private static final class Rebalances implements ConsumerRebalanceListener {
-        volatile int count;
-
-        @Override public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            if (!partitions.isEmpty()) count++;
-        }
-
-        @Override public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            count++;
-        }
-
-        @Override public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            count++;
-        }
-    }
-
-    private static ConsumerGroupDescription describe(Admin admin) throws Exception {
-        return admin.describeConsumerGroups(List.of(GROUP)).describedGroups().get(GROUP).get(30, TimeUnit.SECONDS);
-    }
-
-    private static List<String> members(ConsumerGroupDescription group) {
-        List<String> members = new ArrayList<>();
-        group.members().stream().sorted(Comparator.comparing(MemberDescription::consumerId)).forEach(m ->
-                members.add(m.consumerId() + " " + m.groupInstanceId() + " " + m.clientId() + " " + m.host() + " "
-                        + m.assignment().topicPartitions()));
-        return members;
-    }
-
     private static void pollBoth(KafkaConsumer<?, ?> a, KafkaConsumer<?, ?> b) {
         a.poll(Duration.ofMillis(100));
         b.poll(Duration.ofMillis(100));
@@ -108,8 +59,8 @@ class ClassicGroupRestartTest {
     void aStableGroupShouldKeepItsMembersAndGenerationAcrossTheCoordinatorsRestart() throws Exception {
         int port = TestEnsemble.freePort();
         Rebalances rebalancesA = new Rebalances(), rebalancesB = new Rebalances();
-        KafkaConsumer<String, String> a = consumer(port, "reader-a", null);
-        KafkaConsumer<String, String> b = consumer(port, "reader-b", "instance-b");
+        KafkaConsumer<String, String> a = consumer("127.0.0.1:" + port, GROUP, "reader-a", null, SESSION_MS);
+        KafkaConsumer<String, String> b = consumer("127.0.0.1:" + port, GROUP, "reader-b", "instance-b", SESSION_MS);
         try {
             ConsumerGroupMetadata beforeA, beforeB;
             List<String> membersBefore;
@@ -120,20 +71,20 @@ class ClassicGroupRestartTest {
                 long deadline = System.nanoTime() + PATIENCE.toNanos();
                 while (a.assignment().size() != 1 || b.assignment().size() != 1
                         || a.groupMetadata().generationId() != b.groupMetadata().generationId()
-                        || describe(admin).groupState() != GroupState.STABLE) {
+                        || describe(admin, GROUP).groupState() != GroupState.STABLE) {
                     if (System.nanoTime() > deadline) fail("the group never became Stable with both consumers");
                     pollBoth(a, b);
                 }
                 beforeA = a.groupMetadata();
                 beforeB = b.groupMetadata();
-                membersBefore = members(describe(admin));
+                membersBefore = members(describe(admin, GROUP));
                 assertEquals(2, membersBefore.size());
             }
             int rebalancesBefore = rebalancesA.count + rebalancesB.count;
 
             try (Tandem tandem = Tandem.start(config(dir, port)); Admin admin = admin(tandem)) {
                 // Before any consumer is heard from again: the same members, from the group's record.
-                ConsumerGroupDescription after = describe(admin);
+                ConsumerGroupDescription after = describe(admin, GROUP);
                 assertEquals(GroupState.STABLE, after.groupState());
                 assertEquals(membersBefore, members(after));
 
@@ -149,7 +100,7 @@ class ClassicGroupRestartTest {
                     assertEquals(pair[0].memberId(), pair[1].memberId());
                 }
                 assertEquals("instance-b", b.groupMetadata().groupInstanceId().orElseThrow());
-                ConsumerGroupDescription later = describe(admin);
+                ConsumerGroupDescription later = describe(admin, GROUP);
                 assertEquals(GroupState.STABLE, later.groupState());
                 assertEquals(membersBefore, members(later), "the static member kept its member id");
                 a.close(Duration.ofSeconds(10));

@@ -1,0 +1,67 @@
+package io.tandem.server.kafka.group;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/** Java consumers in a classic group, and what the tests that move its coordinator read about the group. */
+final class ClassicGroupClients {
+    private ClassicGroupClients() {
+    }
+
+    /** A classic-protocol consumer of {@code group} heartbeating every 500 ms, committing only when told. */
+    static KafkaConsumer<String, String> consumer(String bootstrap, String group, String clientId, String instanceId,
+                                                 int sessionMs) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        if (instanceId != null) p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
+        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, sessionMs);
+        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+    }
+
+    /** Counts the rebalances a consumer takes part in (a new assignment, or partitions revoked or lost). */
+    static final class Rebalances implements ConsumerRebalanceListener {
+        volatile int count;
+
+        @Override public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (!partitions.isEmpty()) count++;
+        }
+
+        @Override public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            count++;
+        }
+
+        @Override public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            count++;
+        }
+    }
+
+    static ConsumerGroupDescription describe(Admin admin, String group) throws Exception {
+        return admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get(30, TimeUnit.SECONDS);
+    }
+
+    /** Each member as DescribeGroups shows it, in member id order. */
+    static List<String> members(ConsumerGroupDescription group) {
+        List<String> members = new ArrayList<>();
+        group.members().stream().sorted(Comparator.comparing(MemberDescription::consumerId)).forEach(m ->
+                members.add(m.consumerId() + " " + m.groupInstanceId() + " " + m.clientId() + " " + m.host() + " "
+                        + m.assignment().topicPartitions()));
+        return members;
+    }
+}
