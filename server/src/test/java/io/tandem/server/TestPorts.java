@@ -24,7 +24,7 @@ public final class TestPorts {
     private static final int LOW = 20_000;
     private static final int HIGH = ephemeralLow();
     private static final int FORKS = Math.max(1, Integer.getInteger("tandem.test.forks", 1));
-    private static final int FORK = Math.floorMod(Integer.getInteger("tandem.test.fork", 1) - 1, FORKS);
+    private static final int FORK = Math.floorMod(forkNumber() - 1, FORKS);
     private static final int SLOTS = (HIGH - LOW) / FORKS;
     /** Starts anywhere in the share, so two builds on one machine (other worktrees) seldom probe the same ports. */
     private static final AtomicInteger NEXT = new AtomicInteger(SLOTS > 0 ? ThreadLocalRandom.current().nextInt(SLOTS) : 0);
@@ -43,6 +43,26 @@ public final class TestPorts {
             }
         }
         throw new IOException("no free port in " + LOW + ".." + HIGH + " for fork " + FORK + " of " + FORKS);
+    }
+
+    /** This JVM's residue class (0 up) among {@link #forks()}. */
+    static int fork() {
+        return FORK;
+    }
+
+    static int forks() {
+        return FORKS;
+    }
+
+    /** The first port of the kernel's ephemeral range (or 32768, whichever is lower): handed-out ports lie below. */
+    static int ephemeralRangeStart() {
+        return HIGH;
+    }
+
+    /** Surefire's fork number, 1 up; the pom passes it as "fork N" (see there why it has a prefix). */
+    private static int forkNumber() {
+        String digits = System.getProperty("tandem.test.fork", "1").replaceAll("\\D", "");
+        return digits.isEmpty() ? 1 : Integer.parseInt(digits);
     }
 
     private static int ephemeral() throws IOException {
