@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -65,9 +67,14 @@ public final class TestPorts {
         return digits.isEmpty() ? 1 : Integer.parseInt(digits);
     }
 
+    /** Ports {@link #ephemeral()} handed out: the kernel may offer a just-closed one again. */
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
     private static int ephemeral() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+        while (true) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                if (HANDED_OUT.add(socket.getLocalPort())) return socket.getLocalPort();
+            }
         }
     }
 
@@ -77,7 +84,8 @@ public final class TestPorts {
      */
     private static int ephemeralLow() {
         try {
-            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            // readAllLines, not readString: JDK 17's readString trusts the size a /proc file reports and read "3".
+            String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
             return Math.min(32_768, Integer.parseInt(range.split("\\s+")[0]));
         } catch (IOException | RuntimeException unknown) {
             return 32_768;
