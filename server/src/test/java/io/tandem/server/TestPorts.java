@@ -29,7 +29,8 @@ public final class TestPorts {
     private static final int FORK = Math.floorMod(forkNumber() - 1, FORKS);
     private static final int SLOTS = (HIGH - LOW) / FORKS;
     /** Starts anywhere in the share, so two builds on one machine (other worktrees) seldom probe the same ports. */
-    private static final AtomicInteger NEXT = new AtomicInteger(SLOTS > 0 ? ThreadLocalRandom.current().nextInt(SLOTS) : 0);
+    private static final AtomicInteger NEXT =
+            new AtomicInteger(SLOTS > 0 ? ThreadLocalRandom.current().nextInt(SLOTS) : 0);
 
     private TestPorts() {}
 
