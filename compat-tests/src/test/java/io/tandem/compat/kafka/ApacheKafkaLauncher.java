@@ -3,10 +3,13 @@ package io.tandem.compat.kafka;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -56,6 +59,19 @@ public final class ApacheKafkaLauncher {
             return lib;
         }
         Files.createDirectories(home);
+        // Another test JVM of this build (surefire forks) may be fetching the same folder: the first to take the
+        // lock fetches, the other waits for it and then finds lib complete. synchronized covers this JVM's threads
+        // (a second lock of one file in one JVM throws).
+        try (FileChannel lockFile = FileChannel.open(home.resolve("fetch.lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
+            if (Files.isDirectory(lib)) {
+                return lib;
+            }
+            return fetch(home, lib, artifacts);
+        }
+    }
+
+    private static Path fetch(Path home, Path lib, List<String> artifacts) throws IOException {
         Path pom = home.resolve("fetch-pom.xml");
         String dependencies = artifacts.stream().map(artifact -> artifact.split(":")).map(gav ->
                 "    <dependency><groupId>" + gav[0] + "</groupId><artifactId>" + gav[1] + "</artifactId><version>"

@@ -1,9 +1,9 @@
 package io.tandem.server.cli;
 
 import io.tandem.server.Main;
+import io.tandem.server.TestPorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import picocli.CommandLine;
 
 /** Runs {@code tandem ...} in-process exactly as the launcher does (Main's command line), capturing its output. */
@@ -30,8 +30,6 @@ final class Cli {
 
     /** A loopback port nothing listens on (bound and released at once), for "unreachable" cases. */
     static int closedPort() throws java.io.IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return TestPorts.freePort();
     }
 }

@@ -2,10 +2,10 @@ package io.tandem.server.ensemble;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.TestPorts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -81,18 +81,9 @@ public final class TestEnsemble implements AutoCloseable {
         return id > voters;
     }
 
-    /** Ports handed out in this JVM: the kernel may offer a just-closed port again, and members refuse a clash. */
-    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
+    /** See {@link TestPorts}: never one the other surefire fork or this JVM handed out recently. */
     public static int freePort() throws IOException {
-        while (true) {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                socket.setReuseAddress(true);
-                if (HANDED_OUT.add(socket.getLocalPort())) {
-                    return socket.getLocalPort();
-                }
-            }
-        }
+        return TestPorts.freePort();
     }
 
     void startAll() throws IOException {

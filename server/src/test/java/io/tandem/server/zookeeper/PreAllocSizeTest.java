@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tandem.server.ConfigException;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.TestPorts;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
 import io.tandem.storage.zk.TxnLog;
@@ -15,7 +16,6 @@ import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.proto.CreateRequest;
 import io.tandem.zk.wire.proto.RequestHeader;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -89,9 +89,7 @@ class PreAllocSizeTest {
     @Test
     void shouldPreallocateAnEnsembleMembersLogInBlocksOfPreAllocSize() throws Exception {
         Map<String, String> settings = new HashMap<>();
-        try (ServerSocket free = new ServerSocket(0)) {
-            settings.put("server.1", "127.0.0.1:" + free.getLocalPort() + ":0");
-        }
+        settings.put("server.1", "127.0.0.1:" + TestPorts.freePort() + ":0");
         settings.put("tickTime", "100");
         settings.put("preAllocSize", "256");
         Path zab = dir.resolve("zab");

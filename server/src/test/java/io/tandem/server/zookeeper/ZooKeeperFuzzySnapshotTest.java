@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.server.TestPorts;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Files;
@@ -193,7 +194,7 @@ class ZooKeeperFuzzySnapshotTest {
 
     @Test
     void shouldRecoverTheAcknowledgedTreeAfterACrashFollowingAFuzzySnapshot() throws Exception {
-        ZkServer server = start(0, 2_500);
+        ZkServer server = start(TestPorts.freePort(), 2_500);
         int port = server.port();
         holdFirstSnapshotAfter(server, 1_200);
         ZooKeeper zk = connect(server);
@@ -236,7 +237,7 @@ class ZooKeeperFuzzySnapshotTest {
 
     @Test
     void shouldRecoverTheAcknowledgedTreeAfterACrashWhileASnapshotIsBeingWritten() throws Exception {
-        ZkServer server = start(0, 2_500);
+        ZkServer server = start(TestPorts.freePort(), 2_500);
         int port = server.port();
         holdFirstSnapshotAfter(server, 1_200);
         ZooKeeper zk = connect(server);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.server.TestPorts;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +51,7 @@ class ZooKeeperRestartTest {
     }
 
     private void verifyRestart(int snapCount, boolean crash) throws Exception {
-        ZkServer server = start(0, snapCount);
+        ZkServer server = start(TestPorts.freePort(), snapCount);
         int port = server.port();
         ZkTestSupport.Events states = new ZkTestSupport.Events();
         ZooKeeper zk = ZkTestSupport.connect("127.0.0.1:" + port, 30_000, states);

@@ -2,6 +2,7 @@ package io.tandem.server.zookeeper;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.tandem.server.TestPorts;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.proto.ReplyHeader;
@@ -76,7 +77,7 @@ class ZooKeeperSetWatchesTest {
 
     @Test
     void shouldKeepOneShotAndPersistentWatchesAcrossServerRestart() throws Exception {
-        ZkServer server = start(0);
+        ZkServer server = start(TestPorts.freePort());
         int port = server.port();
         ZkTestSupport.Events states = new ZkTestSupport.Events();
         ZkTestSupport.Events dataEvents = new ZkTestSupport.Events();

@@ -1,8 +1,8 @@
 package io.tandem.server.zab.apache;
 
+import io.tandem.server.TestPorts;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,9 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -21,8 +19,6 @@ import java.util.function.BooleanSupplier;
  * its zoo.cfg, myid and log file under a directory of the test's. Used by the mixed-ensemble tests.
  */
 final class ApacheQuorumProcess implements AutoCloseable {
-    /** Ports handed out in this JVM: the OS may offer a just-closed one again. */
-    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
     static final int TICK_TIME_MS = 500;
 
     /** One configured member's ports. */
@@ -47,11 +43,7 @@ final class ApacheQuorumProcess implements AutoCloseable {
     }
 
     static int freePort() throws IOException {
-        while (true) {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                if (HANDED_OUT.add(socket.getLocalPort())) return socket.getLocalPort();
-            }
-        }
+        return TestPorts.freePort();
     }
 
     static Map<Long, ApacheElection.Member> members(Ports... all) {
