@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -35,32 +34,7 @@ class ClassicGroupRecordsTest {
 
     /** The offsets partition as key/value bytes, oldest first; a null value is a tombstone. */
     private final List<byte[][]> log = new ArrayList<>();
-    private short storeError = NONE;
-    private final GroupStore store = new GroupStore() {
-        @Override public void offsetsCommitted(String g, Map<TopicPartition, CommittedOffset> offsets) {
-            offsets.forEach((tp, o) -> log.add(new byte[][]{OffsetsTopicCodec.offsetKey(g, tp),
-                    OffsetsTopicCodec.offsetValue(o)}));
-        }
-        @Override public void offsetsDeleted(String g, Collection<TopicPartition> partitions) {
-            partitions.forEach(tp -> log.add(new byte[][]{OffsetsTopicCodec.offsetKey(g, tp), null}));
-        }
-        @Override public void groupDeleted(String g, Collection<TopicPartition> offsets) {
-            offsetsDeleted(g, offsets);
-            groupRecordDeleted(g);
-        }
-        @Override public short groupStored(String g, GroupMetadataCodec.StoredGroup group) {
-            if (storeError != NONE) return storeError;
-            log.add(new byte[][]{OffsetsTopicCodec.groupKey(g), GroupMetadataCodec.encode(group)});
-            return NONE;
-        }
-        @Override public void groupRecordDeleted(String g) {
-            log.add(new byte[][]{OffsetsTopicCodec.groupKey(g), null});
-        }
-        @Override public short transactionalOffsetsCommitted(String g, long producerId, short epoch,
-                                                             Map<TopicPartition, CommittedOffset> offsets) {
-            return NONE;
-        }
-    };
+    private final RecordingGroupStore store = new RecordingGroupStore(log);
     private final GroupCoordinator coordinator = new GroupCoordinator(
             GroupConfig.defaults().withInitialRebalanceDelayMs(0), store);
     private long now = 1_000;
@@ -205,7 +179,7 @@ class ClassicGroupRecordsTest {
     @Test
     void shouldPutTheOldStaticMemberBackWhenItsNewIdCannotBeWritten() {
         JoinResult[] members = stableGroupOfTwo();
-        storeError = NOT_COORDINATOR;
+        store.failGroupStores(NOT_COORDINATOR);
         JoinResult refused = send(coordinator, join("", "instance-b", "bb", "sub-b")).get();
         assertEquals(NOT_COORDINATOR, refused.error());
         assertEquals(members[1].memberId(), coordinator.group("g").staticMembers.get("instance-b"));
@@ -216,7 +190,7 @@ class ClassicGroupRecordsTest {
     void shouldAnswerTheSyncWithTheWriteErrorAndRebalanceWhenTheAssignmentCannotBeWritten() {
         JoinResult aFirst = send(coordinator, join("", null, "a", "sub-a")).get();
         JoinResult a = send(coordinator, join(aFirst.memberId(), null, "a", "sub-a")).get();
-        storeError = NOT_COORDINATOR;
+        store.failGroupStores(NOT_COORDINATOR);
         SyncResult synced = sync(a.memberId(), 1, Map.of(a.memberId(), new byte[]{1})).get();
         assertEquals(NOT_COORDINATOR, synced.error());
         assertEquals(GroupState.PREPARING_REBALANCE, coordinator.group("g").state);

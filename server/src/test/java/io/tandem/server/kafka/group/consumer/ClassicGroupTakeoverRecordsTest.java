@@ -9,6 +9,7 @@ import io.tandem.server.kafka.group.GroupMessages.JoinResult;
 import io.tandem.server.kafka.group.GroupMetadataCodec;
 import io.tandem.server.kafka.group.GroupState;
 import io.tandem.server.kafka.group.GroupStore;
+import io.tandem.server.kafka.group.RecordingGroupStore;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator.HeartbeatRequest;
 import org.junit.jupiter.api.Test;
@@ -43,30 +44,7 @@ class ClassicGroupTakeoverRecordsTest {
 
     /** The offsets partition as key/value bytes, oldest first; a null value is a tombstone. */
     private final List<byte[][]> log = new ArrayList<>();
-    private final GroupStore classicStore = new GroupStore() {
-        @Override public void offsetsCommitted(String g, Map<TopicPartition, CommittedOffset> offsets) {
-            offsets.forEach((tp, o) -> log.add(new byte[][]{OffsetsTopicCodec.offsetKey(g, tp),
-                    OffsetsTopicCodec.offsetValue(o)}));
-        }
-        @Override public void offsetsDeleted(String g, Collection<TopicPartition> partitions) {
-            partitions.forEach(tp -> log.add(new byte[][]{OffsetsTopicCodec.offsetKey(g, tp), null}));
-        }
-        @Override public void groupDeleted(String g, Collection<TopicPartition> offsets) {
-            offsetsDeleted(g, offsets);
-            groupRecordDeleted(g);
-        }
-        @Override public short groupStored(String g, GroupMetadataCodec.StoredGroup group) {
-            log.add(new byte[][]{OffsetsTopicCodec.groupKey(g), GroupMetadataCodec.encode(group)});
-            return NONE;
-        }
-        @Override public void groupRecordDeleted(String g) {
-            log.add(new byte[][]{OffsetsTopicCodec.groupKey(g), null});
-        }
-        @Override public short transactionalOffsetsCommitted(String g, long producerId, short epoch,
-                                                             Map<TopicPartition, CommittedOffset> offsets) {
-            return NONE;
-        }
-    };
+    private final GroupStore classicStore = new RecordingGroupStore(log);
     private final ConsumerGroupStore consumerStore = new ConsumerGroupOffsetsStore((g, records) -> log.addAll(records));
     private long now = 1_000;
 
