@@ -47,6 +47,7 @@ public final class ShareGroupCoordinator {
     private final ShareStatePartitions statePartitions;
     private final ShareGroupMembership membership;
     private final SharePartitionManager partitions;
+    private final ShareGroupAdmin admin;
     /** The groups replayed since the last {@link #loaded}: their members' timers start then. */
     private final java.util.Set<String> replayed = new java.util.LinkedHashSet<>();
     private boolean restoring;
@@ -78,6 +79,7 @@ public final class ShareGroupCoordinator {
         this.statePartitions = new ShareStatePartitions(persister, store, topics, partitions);
         this.membership = new ShareGroupMembership(config, groupId -> this.configFor.apply(groupId), topics, otherKind,
                 groups, store, partitions);
+        this.admin = new ShareGroupAdmin(this, groups, otherKind, persister, store, statePartitions, partitions);
         partitions.listener(this::partitionLoaded);
     }
 
@@ -232,21 +234,12 @@ public final class ShareGroupCoordinator {
         return result;
     }
 
-    /** DeleteGroups of a share group: NONE, NON_EMPTY_GROUP, or GROUP_ID_NOT_FOUND when it is not a share group. */
-    public synchronized short deleteGroup(String groupId, long nowMs) {
-        tick(nowMs);
-        ShareGroup group = groups.get(groupId);
-        if (group == null) return GROUP_ID_NOT_FOUND;
-        if (!group.members.isEmpty()) return NON_EMPTY_GROUP;
-        // As Kafka's DeleteShareGroupState on group deletion: the stored state goes with the group.
-        for (ShareSessions.Key k : statePartitions.withState(group)) {
-            persister.delete(groupId, k.topicId(), k.partition());
-        }
-        partitions.forget(groupId, null);
-        groups.remove(groupId);
-        store.groupDeleted(groupId);
-        store.flush();
-        return NONE;
+    /**
+     * DeleteGroups of a share group: NONE, NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND when it is not a share group, or the
+     * share coordinator's error; the share coordinator is called without this lock ({@link ShareGroupAdmin}).
+     */
+    public short deleteGroup(String groupId, long nowMs) {
+        return admin.deleteGroup(groupId, nowMs);
     }
 
     // ---------------------------------------------------------------- share-partitions
@@ -361,57 +354,23 @@ public final class ShareGroupCoordinator {
 
     /**
      * AlterShareGroupOffsets: sets start offsets of an empty group (creating it if absent, as Kafka does); a group
-     * with members is NON_EMPTY_GROUP, another kind's id GROUP_ID_NOT_FOUND.
+     * with members is NON_EMPTY_GROUP, another kind's id GROUP_ID_NOT_FOUND. The share coordinator is called without
+     * this lock ({@link ShareGroupAdmin}).
      */
-    public synchronized void alterOffsets(String groupId, Map<ShareSessions.Key, Long> offsets, long nowMs) {
-        tick(nowMs);
-        ShareGroup group = groups.get(groupId);
-        if (group == null) {
-            if (otherKind.test(groupId)) {
-                throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a share group.");
-            }
-            group = new ShareGroup(groupId);
-            groups.put(groupId, group);
-        }
-        if (!group.members.isEmpty()) {
-            throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
-        }
-        for (Map.Entry<ShareSessions.Key, Long> e : offsets.entrySet()) {
-            SharePartition p = partitions.loaded(groupId, e.getKey().topicId(), e.getKey().partition());
-            if (p == null) {
-                SharePersister.Stored stored = persister.summary(groupId, e.getKey().topicId(),
-                        e.getKey().partition());
-                // A new state epoch above any stored one, so stale batches of earlier state never come back (and a
-                // copy another leader still holds is fenced on its next write, and loaded again).
-                int epoch = ShareStatePartitions.hasState(stored) ? stored.stateEpoch() + 1 : 0;
-                persister.initialize(groupId, e.getKey().topicId(), e.getKey().partition(), epoch, e.getValue());
-                initialized(group, e.getKey().topicId(), e.getKey().partition());
-            } else {
-                p.reset(e.getValue());
-            }
-        }
+    public void alterOffsets(String groupId, Map<ShareSessions.Key, Long> offsets, long nowMs) {
+        admin.alterOffsets(groupId, offsets, nowMs);
     }
 
     private void initialized(ShareGroup group, UUID topicId, int partition) {
         statePartitions.initialized(group, topicId, partition, restoring);
     }
 
-    /** DeleteShareGroupOffsets: forgets the share-partitions of the topics of an empty group. */
-    public synchronized void deleteOffsets(String groupId, List<UUID> topicIds, long nowMs) {
-        tick(nowMs);
-        ShareGroup group = groups.get(groupId);
-        if (group == null) {
-            throw new ApiException(GROUP_ID_NOT_FOUND, otherKind.test(groupId)
-                    ? "Group " + groupId + " is not a share group." : "Group " + groupId + " not found.");
-        }
-        if (!group.members.isEmpty()) {
-            throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
-        }
-        for (ShareSessions.Key k : statePartitions.withState(group)) {
-            if (topicIds.contains(k.topicId())) persister.delete(groupId, k.topicId(), k.partition());
-        }
-        partitions.forget(groupId, new java.util.HashSet<>(topicIds));
-        if (group.initialized.keySet().removeAll(topicIds)) statePartitions.write(group);
+    /**
+     * DeleteShareGroupOffsets: forgets the share-partitions of the topics of an empty group; the share coordinator is
+     * called without this lock ({@link ShareGroupAdmin}).
+     */
+    public void deleteOffsets(String groupId, List<UUID> topicIds, long nowMs) {
+        admin.deleteOffsets(groupId, topicIds, nowMs);
     }
 
     /**
