@@ -22,11 +22,14 @@ import io.tandem.server.kafka.group.share.state.ShareStateTopic;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.ConfigChangeListener;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicNames;
+import io.tandem.server.kafka.metadata.ZnodeStore;
 
 import java.io.IOException;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.function.IntFunction;
 
 /**
@@ -68,6 +71,11 @@ final class BrokerGroups implements AutoCloseable {
             @Override
             public Map<String, String> read(String groupId) throws Exception {
                 return metadata.groupConfig(groupId);
+            }
+
+            @Override
+            public Map<String, Map<String, String>> readAll() throws Exception {
+                return metadata.groupConfigs();
             }
 
             @Override
@@ -114,6 +122,22 @@ final class BrokerGroups implements AutoCloseable {
 
     GroupConfigs groupConfigs() {
         return groupConfigs;
+    }
+
+    /**
+     * Reads every group's configs and follows the change notifications naming groups ({@code groups/<node>}, left by
+     * whichever broker altered them), so a change made through any broker is in force on every coordinator at
+     * once, as Kafka's brokers apply a group config change from their metadata. The watch is set and the newest
+     * notification noted before the read, so a change made meanwhile is read again rather than missed; the
+     * notifications' groups are re-read on {@code executor}, never under a coordinator's lock.
+     */
+    void startGroupConfigs(ZnodeStore store, Executor executor) throws Exception {
+        new ConfigChangeListener(store, executor, (entityType, entityName) -> {
+            if (entityType.equals(ClusterMetadata.GROUPS_ENTITY_TYPE)) {
+                groupConfigs.reload(ClusterMetadata.groupIdOfConfigNode(entityName));
+            }
+        }).start();
+        groupConfigs.load();
     }
 
     ShareGroupCoordinator share() {

@@ -276,6 +276,8 @@ public final class KafkaBroker implements AutoCloseable {
         // Dynamic broker settings are in force before any log opens, as in Kafka.
         dynamicConfig = new DynamicBrokerConfig(this, store);
         dynamicConfig.start(scheduler::execute);
+        // Group configs too, before any group request: the coordinators then never read them under their locks.
+        groups.startGroupConfigs(store, scheduler::execute);
         long connectedNanos = System.nanoTime();
         metadata.start();
         LOG.log(System.Logger.Level.INFO, "Kafka metadata store connected in {0} ms, registered in {1} ms",
