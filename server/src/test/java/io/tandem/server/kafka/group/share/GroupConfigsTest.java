@@ -21,8 +21,13 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class GroupConfigsTest {
     private final Map<String, Map<String, String>> stored = new HashMap<>();
+    /** Single reads of the store (a change notification's); the coordinators' lookups must make none. */
+    private int reads;
     private final GroupConfigs.Store store = new GroupConfigs.Store() {
-        @Override public Map<String, String> read(String groupId) { return stored.getOrDefault(groupId, Map.of()); }
+        @Override public Map<String, String> read(String groupId) {
+            reads++;
+            return stored.getOrDefault(groupId, Map.of());
+        }
         @Override public Map<String, Map<String, String>> readAll() { return Map.copyOf(stored); }
         @Override public void write(String groupId, Map<String, String> overrides) {
             stored.put(groupId, Map.copyOf(overrides));
@@ -127,6 +132,11 @@ class GroupConfigsTest {
         GroupConfigs there = configs(TandemConfig.defaults());
         there.set("g", Map.of("consumer.heartbeat.interval.ms", "12000"), false);
         assertEquals(5_000, here.consumerTimeouts("g").heartbeatIntervalMs(), "not read on a request's path");
+        here.effective("g");
+        here.effective("unknown");
+        here.autoOffsetReset("unknown");
+        here.describe("unknown");
+        assertEquals(0, reads, "what the coordinators ask under their locks never reaches the store");
         here.reload("g");
         assertEquals(12_000, here.consumerTimeouts("g").heartbeatIntervalMs());
         assertEquals(Map.of("consumer.heartbeat.interval.ms", "12000"), here.overrides("g"));
