@@ -22,14 +22,11 @@ import io.tandem.server.kafka.group.share.state.ShareStateTopic;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
-import io.tandem.server.kafka.metadata.ConfigChangeListener;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicNames;
-import io.tandem.server.kafka.metadata.ZnodeStore;
 
 import java.io.IOException;
 import java.util.Map;
-import java.util.concurrent.Executor;
 import java.util.function.IntFunction;
 
 /**
@@ -125,19 +122,21 @@ final class BrokerGroups implements AutoCloseable {
     }
 
     /**
-     * Reads every group's configs and follows the change notifications naming groups ({@code groups/<node>}, left by
-     * whichever broker altered them), so a change made through any broker is in force on every coordinator at
-     * once, as Kafka's brokers apply a group config change from their metadata. The watch is set and the newest
-     * notification noted before the read, so a change made meanwhile is read again rather than missed; the
-     * notifications' groups are re-read on {@code executor}, never under a coordinator's lock.
+     * Reads every group's configs, once the broker follows the change notifications (so a change made meanwhile is
+     * read again rather than missed): from then on {@link #groupConfigChanged} keeps them current.
      */
-    void startGroupConfigs(ZnodeStore store, Executor executor) throws Exception {
-        new ConfigChangeListener(store, executor, (entityType, entityName) -> {
-            if (entityType.equals(ClusterMetadata.GROUPS_ENTITY_TYPE)) {
-                groupConfigs.reload(ClusterMetadata.groupIdOfConfigNode(entityName));
-            }
-        }).start();
+    void loadGroupConfigs() throws Exception {
         groupConfigs.load();
+    }
+
+    /**
+     * A change notification named a group ({@code groups/<node>}, left by whichever broker altered its configs): they
+     * are read again, on the notifications' thread, never under a coordinator's lock, and are in force on this
+     * broker's coordinators from their next request, as Kafka's brokers apply a group config change from their
+     * metadata.
+     */
+    void groupConfigChanged(String entityName) throws Exception {
+        groupConfigs.reload(ClusterMetadata.groupIdOfConfigNode(entityName));
     }
 
     ShareGroupCoordinator share() {
