@@ -64,8 +64,9 @@ final class ShareGroupAdmin {
     short deleteGroup(String groupId, long nowMs) {
         synchronized (adminLock(groupId)) {
             Set<ShareSessions.Key> keys;
+            // Expiries first, their records released before this takes the coordinator's lock again.
+            coordinator.tick(nowMs);
             synchronized (coordinator) {
-                coordinator.tick(nowMs);
                 ShareGroup group = groups.get(groupId);
                 if (group == null) return GROUP_ID_NOT_FOUND;
                 if (!group.members.isEmpty()) return NON_EMPTY_GROUP;
@@ -101,8 +102,9 @@ final class ShareGroupAdmin {
     void deleteOffsets(String groupId, List<UUID> topicIds, long nowMs) {
         synchronized (adminLock(groupId)) {
             Set<ShareSessions.Key> keys = new LinkedHashSet<>();
+            // Expiries first, their records released before this takes the coordinator's lock again.
+            coordinator.tick(nowMs);
             synchronized (coordinator) {
-                coordinator.tick(nowMs);
                 ShareGroup group = groups.get(groupId);
                 if (group == null) {
                     throw new ApiException(GROUP_ID_NOT_FOUND, otherKind.test(groupId)
@@ -177,8 +179,9 @@ final class ShareGroupAdmin {
             ShareGroup group;
             // The share-partitions this operation put in the initializing set (not those a heartbeat put there).
             Set<ShareSessions.Key> marked = new LinkedHashSet<>();
+            // Expiries first, their records released before this takes the coordinator's lock again.
+            coordinator.tick(nowMs);
             synchronized (coordinator) {
-                coordinator.tick(nowMs);
                 group = groups.get(groupId);
                 if (group == null) {
                     if (otherKind.test(groupId)) {

@@ -56,6 +56,14 @@ public final class ShareGroupCoordinator {
     /** Volatile: ShareFetch asks it without this lock (a heartbeat may hold it across a share coordinator call). */
     private volatile Predicate<String> coordinatedHere = groupId -> true;
     private final Map<String, ShareGroup> groups = new LinkedHashMap<>();
+    /**
+     * Members removed (left, or timed out) under this lock, as group and member id, whose records in the
+     * share-partitions led here go back once it is released ({@link #releaseLeft}): a release is written to the
+     * share coordinator, which may stall, and every group request needs this lock. Drained by whichever request
+     * releases the lock next, so it holds only the members removed since.
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<String[]> left =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind) {
         this(config, topics, otherKind, SharePersister.NONE);
@@ -78,7 +86,7 @@ public final class ShareGroupCoordinator {
         this.partitions = new SharePartitionManager(persister, sessions, groupId -> this.configFor.apply(groupId));
         this.statePartitions = new ShareStatePartitions(persister, store, topics, partitions);
         this.membership = new ShareGroupMembership(config, groupId -> this.configFor.apply(groupId), topics, otherKind,
-                groups, store, partitions);
+                groups, store, (groupId, memberId) -> left.add(new String[] {groupId, memberId}));
         this.admin = new ShareGroupAdmin(this, groups, otherKind, persister, store, statePartitions, partitions);
         partitions.listener(this::partitionLoaded);
     }
@@ -154,17 +162,21 @@ public final class ShareGroupCoordinator {
     public HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
         HeartbeatResult result;
         ShareStatePartitions.Plan plan = null;
-        synchronized (this) {
-            tick(nowMs);
-            try {
-                result = membership.join(request, nowMs);
-                ShareGroup group = groups.get(request.groupId());
-                if (group != null && request.memberEpoch() != LEAVE_GROUP_MEMBER_EPOCH) {
-                    plan = statePartitions.plan(group, ShareGroupMembership.subscribedNames(group));
+        try {
+            synchronized (this) {
+                expire(nowMs);
+                try {
+                    result = membership.join(request, nowMs);
+                    ShareGroup group = groups.get(request.groupId());
+                    if (group != null && request.memberEpoch() != LEAVE_GROUP_MEMBER_EPOCH) {
+                        plan = statePartitions.plan(group, ShareGroupMembership.subscribedNames(group));
+                    }
+                } finally {
+                    store.flush();
                 }
-            } finally {
-                store.flush();
             }
+        } finally {
+            releaseLeft();
         }
         if (plan != null) {
             java.util.Set<ShareSessions.Key> done = statePartitions.initialize(plan);
@@ -177,7 +189,15 @@ public final class ShareGroupCoordinator {
     }
 
     /** Removes members whose session timed out and releases their records, as Kafka's session timer does. */
-    public synchronized void tick(long nowMs) {
+    public void tick(long nowMs) {
+        synchronized (this) {
+            expire(nowMs);
+        }
+        releaseLeft();
+    }
+
+    /** Under this lock: {@link #tick}'s removals; their records go back at the next {@link #releaseLeft}. */
+    synchronized void expire(long nowMs) {
         for (ShareGroup group : groups.values()) {
             if (group.members.isEmpty()) continue;
             int sessionTimeoutMs = configFor.apply(group.groupId).sessionTimeoutMs();
@@ -199,8 +219,21 @@ public final class ShareGroupCoordinator {
 
     // ---------------------------------------------------------------- describe, list, delete
 
-    public synchronized Description describe(String groupId, long nowMs) {
+    /** Without this lock: the records of the members removed since the last call go back. */
+    void releaseLeft() {
+        for (String[] member = left.poll(); member != null; member = left.poll()) {
+            partitions.closeSession(member[0], member[1]);
+        }
+    }
+
+    public Description describe(String groupId, long nowMs) {
         tick(nowMs);
+        synchronized (this) {
+            return describeLocked(groupId);
+        }
+    }
+
+    private Description describeLocked(String groupId) {
         ShareGroup group = groups.get(groupId);
         if (group == null) {
             String message = otherKind.test(groupId) ? "Group " + groupId + " is not a share group."
@@ -227,10 +260,12 @@ public final class ShareGroupCoordinator {
     }
 
     /** Group id to state, for ListGroups. */
-    public synchronized Map<String, String> listGroups(long nowMs) {
+    public Map<String, String> listGroups(long nowMs) {
         tick(nowMs);
         Map<String, String> result = new LinkedHashMap<>();
-        for (ShareGroup g : groups.values()) result.put(g.groupId, g.state());
+        synchronized (this) {
+            for (ShareGroup g : groups.values()) result.put(g.groupId, g.state());
+        }
         return result;
     }
 
@@ -249,9 +284,9 @@ public final class ShareGroupCoordinator {
      * broker's), created at {@code initialOffset} (share.auto.offset.reset) on first use. Null when the group does
      * not exist.
      */
-    public synchronized SharePartition partition(String groupId, UUID topicId, int partition,
-                                                 LongSupplier initialOffset) {
-        if (!groups.containsKey(groupId)) return null;
+    public SharePartition partition(String groupId, UUID topicId, int partition, LongSupplier initialOffset) {
+        // Loaded without this lock: loading reads the share coordinator.
+        if (!isShareGroup(groupId)) return null;
         return partitions.partition(groupId, topicId, partition, 0, initialOffset);
     }
 

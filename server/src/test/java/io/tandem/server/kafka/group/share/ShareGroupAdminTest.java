@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * AlterShareGroupOffsets, DeleteShareGroupOffsets and DeleteGroups call the share coordinator without the group
  * coordinator's lock, as Kafka 4.4's GroupCoordinatorService chains a shard operation, the persister and a second
  * shard operation: a share coordinator that stalls (another broker that does not answer, a slow disk) holds up only
- * the admin request waiting for it, never another group's heartbeat; and the answers stay Kafka's.
+ * the admin request waiting for it, never another group's heartbeat; and the answers stay Kafka's. Likewise the
+ * release of a leaving member's records, written to the share coordinator once the lock is released.
  */
 class ShareGroupAdminTest {
     private static final UUID TOPIC = new UUID(7, 7);
@@ -175,6 +176,20 @@ class ShareGroupAdminTest {
         heartbeat("slow", "late", epoch, 6);
         assertEquals(ShareStateCoordinator.UNINITIALIZED_START_OFFSET, state("slow", 0).startOffset());
         assertEquals(ShareStateCoordinator.UNINITIALIZED_START_OFFSET, state("slow", 1).startOffset());
+    }
+
+    @Test
+    void aLeavingMembersReleaseShouldNotHoldTheCoordinatorWhileTheShareCoordinatorWritesIt() throws Exception {
+        int epoch = heartbeat("slow", "s", 0, 0).memberEpoch();
+        SharePartition sp = coordinator.partition("slow", TOPIC, 0, () -> 0L);
+        assertEquals(5, sp.acquire("s", 5, List.of(new SharePartition.Batch(0, 9, false)), 0).get(0).lastOffset() + 1);
+        assertEquals(SharePartition.State.ACQUIRED, sp.state(0));
+        ShareGroupCoordinator.HeartbeatResult left = whileTheShareCoordinatorStalls(() -> heartbeat("slow", "s",
+                ShareGroupCoordinator.LEAVE_GROUP_MEMBER_EPOCH, 4));
+        assertEquals(ShareGroupCoordinator.LEAVE_GROUP_MEMBER_EPOCH, left.memberEpoch());
+        assertTrue(epoch > 0);
+        assertEquals(SharePartition.State.AVAILABLE, sp.state(0), "the member's records went back");
+        assertEquals(1, sp.deliveryCount(0));
     }
 
     @Test
