@@ -29,6 +29,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * Groups and members are durable as Kafka 4.4 keeps them ({@link ShareGroupStore}: the ShareGroup* records of
  * {@code __consumer_offsets}), so after a restart a member carries on at its epoch, with a fresh session timeout, as
  * Kafka's coordinator schedules one for every member it loads. Time comes in as {@code nowMs}, so tests drive it.
+ * This lock, which every share group request takes, is never held across a call to the share coordinator (another
+ * broker, or a disk write): heartbeats initialize share-partitions after it ({@link ShareStatePartitions}), the admin
+ * APIs check and apply under it and call between ({@link ShareGroupAdmin}), and a removed member's records are
+ * released once it is released ({@link #releaseLeft}).
  */
 public final class ShareGroupCoordinator {
     /** ShareGroupHeartbeat's MemberEpoch meaning "leave the group". */
