@@ -103,7 +103,8 @@ class GroupConfigChangesTest {
                 assertEquals("2500", described(atCoordinator, "consumer.heartbeat.interval.ms"));
                 // The third broker follows the notifications too.
                 int third = 6 - coordinator - other;
-                try (OfficialClientConnection atThird = new OfficialClientConnection(cluster.broker(third).kafkaPort())) {
+                try (OfficialClientConnection atThird =
+                             new OfficialClientConnection(cluster.broker(third).kafkaPort())) {
                     deadline = System.currentTimeMillis() + PROMPTLY_MS;
                     while (!described(atThird, "consumer.heartbeat.interval.ms").equals("2500")) {
                         assertTrue(System.currentTimeMillis() < deadline, "broker " + third + " never saw it");

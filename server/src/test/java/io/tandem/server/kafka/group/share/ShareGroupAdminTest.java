@@ -112,8 +112,8 @@ class ShareGroupAdminTest {
         CompletableFuture<T> slow = CompletableFuture.supplyAsync(operation);
         try {
             assertTrue(asked.await(WAIT_S, TimeUnit.SECONDS), "the operation reached the share coordinator");
-            ShareGroupCoordinator.HeartbeatResult joined = CompletableFuture.supplyAsync(() -> heartbeat("g", "m", 0, 2))
-                    .get(WAIT_S, TimeUnit.SECONDS);
+            ShareGroupCoordinator.HeartbeatResult joined =
+                    CompletableFuture.supplyAsync(() -> heartbeat("g", "m", 0, 2)).get(WAIT_S, TimeUnit.SECONDS);
             assertEquals(2, joined.memberEpoch(), "another group's member joins meanwhile");
             assertEquals(2, CompletableFuture.supplyAsync(() -> heartbeat("g", "m", 2, 3)).get(WAIT_S, TimeUnit.SECONDS)
                     .memberEpoch());
