@@ -29,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * A group config altered through one broker is in force at once on the group's coordinator on another: the altering
  * broker leaves a change notification under {@code /config/changes}, which every broker follows (Kafka 3.9's
- * ConfigChangeListener), where before the coordinator kept the value it had read first until it restarted.
+ * ConfigChangeListener), where before the coordinator kept the value it had read first until it restarted. A
+ * broker that starts reads them all.
  */
 class GroupConfigChangesTest {
     private static final String TOPIC = "events";
@@ -110,6 +111,13 @@ class GroupConfigChangesTest {
                         assertTrue(System.currentTimeMillis() < deadline, "broker " + third + " never saw it");
                         Thread.sleep(50);
                     }
+                }
+                // A broker starting reads every group's configs before it serves a group request.
+                cluster.stopBroker(third);
+                cluster.restartBroker(third);
+                try (OfficialClientConnection restarted =
+                             new OfficialClientConnection(cluster.broker(third).kafkaPort())) {
+                    assertEquals("2500", described(restarted, "consumer.heartbeat.interval.ms"));
                 }
             }
         }
