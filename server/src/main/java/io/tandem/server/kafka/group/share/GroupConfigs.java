@@ -277,7 +277,8 @@ public final class GroupConfigs {
 
     /** The settings the group runs with: its overrides over the broker's. */
     public ShareGroupConfig effective(String groupId) {
-        Map<String, String> o = overrides(groupId);
+        // Asked for every group with members at every share group request: the cached map, not a copy.
+        Map<String, String> o = cached(groupId);
         if (o.isEmpty()) return broker;
         return new ShareGroupConfig(intOr(o, SESSION_TIMEOUT, broker.sessionTimeoutMs()),
                 intOr(o, HEARTBEAT_INTERVAL, broker.heartbeatIntervalMs()),
@@ -294,7 +295,7 @@ public final class GroupConfigs {
 
     /** share.auto.offset.reset of the group: "latest", "earliest" or "by_duration:...". */
     public String autoOffsetReset(String groupId) {
-        return overrides(groupId).getOrDefault(AUTO_OFFSET_RESET, "latest").trim();
+        return cached(groupId).getOrDefault(AUTO_OFFSET_RESET, "latest").trim();
     }
 
     /**
