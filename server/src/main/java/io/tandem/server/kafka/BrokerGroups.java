@@ -71,6 +71,11 @@ final class BrokerGroups implements AutoCloseable {
             }
 
             @Override
+            public Map<String, Map<String, String>> readAll() throws Exception {
+                return metadata.groupConfigs();
+            }
+
+            @Override
             public void write(String groupId, Map<String, String> overrides) throws Exception {
                 metadata.setGroupConfig(groupId, overrides);
             }
@@ -114,6 +119,24 @@ final class BrokerGroups implements AutoCloseable {
 
     GroupConfigs groupConfigs() {
         return groupConfigs;
+    }
+
+    /**
+     * Reads every group's configs, once the broker follows the change notifications (so a change made meanwhile is
+     * read again rather than missed): from then on {@link #groupConfigChanged} keeps them current.
+     */
+    void loadGroupConfigs() throws Exception {
+        groupConfigs.load();
+    }
+
+    /**
+     * A change notification named a group ({@code groups/<node>}, left by whichever broker altered its configs): they
+     * are read again, on the notifications' thread, never under a coordinator's lock, and are in force on this
+     * broker's coordinators from their next request, as Kafka's brokers apply a group config change from their
+     * metadata.
+     */
+    void groupConfigChanged(String entityName) throws Exception {
+        groupConfigs.reload(ClusterMetadata.groupIdOfConfigNode(entityName));
     }
 
     ShareGroupCoordinator share() {

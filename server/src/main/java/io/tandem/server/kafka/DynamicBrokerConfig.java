@@ -81,6 +81,8 @@ public final class DynamicBrokerConfig {
     private final PasswordEncoder oldPasswords;
     /** Whether the stored passwords were checked for the old secret (once, at the first read, as Kafka does). */
     private boolean reEncrypted;
+    /** Handlers of the change notifications of entity types other than brokers and topics (group configs). */
+    private volatile Map<String, ConfigChangeListener.Handler> otherEntityTypes = Map.of();
 
     DynamicBrokerConfig(KafkaBroker broker, ZnodeStore store) {
         this.broker = broker;
@@ -97,12 +99,16 @@ public final class DynamicBrokerConfig {
     /**
      * Follows the config change notifications and reads the stored settings: the watch is set and the newest
      * notification noted first, so a change made while this reads is applied again rather than missed. The
-     * notifications' entities are re-read on {@code executor}.
+     * notifications' entities are re-read on {@code executor}; those of {@code otherEntityTypes} (group configs) go
+     * to their handlers. One listener for all: the store keeps one watch listener per listening class and path.
      */
-    void start(java.util.concurrent.Executor executor) throws Exception {
+    void start(java.util.concurrent.Executor executor, Map<String, ConfigChangeListener.Handler> otherEntityTypes)
+            throws Exception {
+        this.otherEntityTypes = Map.copyOf(otherEntityTypes);
         new ConfigChangeListener(store, executor, this::onConfigChange).start();
         refresh();
     }
+
 
     /**
      * A config change notification (Kafka's BrokerConfigHandler and TopicConfigHandler): this broker's settings or
@@ -116,6 +122,9 @@ public final class DynamicBrokerConfig {
         } else if (entityType.equals(TOPICS_ENTITY_TYPE)) {
             TopicInfo reloaded = broker.metadata().reloadTopicConfig(entityName);
             if (reloaded != null) broker.topics().topicConfigChanged(reloaded);
+        } else {
+            ConfigChangeListener.Handler other = otherEntityTypes.get(entityType);
+            if (other != null) other.changed(entityType, entityName);
         }
     }
 

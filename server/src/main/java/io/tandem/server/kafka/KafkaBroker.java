@@ -275,7 +275,11 @@ public final class KafkaBroker implements AutoCloseable {
         transactions = TransactionService.start(this, transactionConfig);
         // Dynamic broker settings are in force before any log opens, as in Kafka.
         dynamicConfig = new DynamicBrokerConfig(this, store);
-        dynamicConfig.start(scheduler::execute);
+        // The same notifications name groups whose configs changed; every group's are read before any group request,
+        // so the coordinators never read them (under their locks or otherwise).
+        dynamicConfig.start(scheduler::execute, Map.of(ClusterMetadata.GROUPS_ENTITY_TYPE,
+                (entityType, entityName) -> groups.groupConfigChanged(entityName)));
+        groups.loadGroupConfigs();
         long connectedNanos = System.nanoTime();
         metadata.start();
         LOG.log(System.Logger.Level.INFO, "Kafka metadata store connected in {0} ms, registered in {1} ms",

@@ -442,14 +442,49 @@ public final class ClusterMetadata implements AutoCloseable {
         return data == null ? Map.of() : KafkaZkLayout.decodeEntityConfig(data);
     }
 
-    public void setGroupConfig(String groupId, Map<String, String> configs) throws Exception {
-        store.setData(groupConfigPath(groupId), KafkaZkLayout.encodeEntityConfig(configs));
+    /**
+     * Every group's config overrides, by group id: a broker reads them all when it starts, as Kafka's brokers do,
+     * the nodes asked for together (one round trip's wait, not one per group, where the store pipelines).
+     */
+    public Map<String, Map<String, String>> groupConfigs() throws Exception {
+        List<String> paths = new ArrayList<>();
+        for (String node : store.getChildren(GROUP_CONFIGS)) paths.add(GROUP_CONFIGS + "/" + node);
+        Map<String, Map<String, String>> result = new LinkedHashMap<>();
+        for (Map.Entry<String, ZnodeStore.Versioned> e : store.getVersionedAll(paths).entrySet()) {
+            if (e.getValue() == null) continue; // deleted since listed
+            String node = e.getKey().substring(GROUP_CONFIGS.length() + 1);
+            result.put(groupIdOfConfigNode(node), KafkaZkLayout.decodeEntityConfig(e.getValue().data()));
+        }
+        return result;
     }
 
+    /**
+     * Replaces the group's config overrides and leaves a change notification naming them ({@code groups/<node>},
+     * the node's URL-encoded name, as Kafka's notifications name users and clients by their sanitized names), so
+     * every broker applies the change at once ({@link ConfigChangeListener}).
+     */
+    public void setGroupConfig(String groupId, Map<String, String> configs) throws Exception {
+        store.setData(groupConfigPath(groupId), KafkaZkLayout.encodeEntityConfig(configs));
+        store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
+                KafkaZkLayout.encodeConfigChange(GROUPS_ENTITY_TYPE + "/" + groupConfigNode(groupId)));
+    }
+
+    /** The entity type of group config change notifications (Tandem's: Kafka 3.9 has no group configs). */
+    public static final String GROUPS_ENTITY_TYPE = "groups";
+    private static final String GROUP_CONFIGS = KafkaZkLayout.CONFIG + "/" + GROUPS_ENTITY_TYPE;
+
     private static String groupConfigPath(String groupId) {
-        // A group id may hold '/' or be empty: the node name is its URL encoding, never a path of its own.
-        return "/config/groups/" + java.net.URLEncoder.encode(groupId, java.nio.charset.StandardCharsets.UTF_8)
-                .replace(".", "%2E");
+        return GROUP_CONFIGS + "/" + groupConfigNode(groupId);
+    }
+
+    /** A group id may hold '/' or be empty: the node name is its URL encoding, never a path of its own. */
+    private static String groupConfigNode(String groupId) {
+        return java.net.URLEncoder.encode(groupId, java.nio.charset.StandardCharsets.UTF_8).replace(".", "%2E");
+    }
+
+    /** The group id a {@code /config/groups} node (or a notification's entity name) stands for. */
+    public static String groupIdOfConfigNode(String node) {
+        return java.net.URLDecoder.decode(node, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Reserves the next producer id block in {@code /latest_producer_id_block} for this broker; its first id. */

@@ -27,10 +27,17 @@ import static io.tandem.server.kafka.ErrorCodes.INVALID_CONFIG;
  * by name rather than stored and ignored, and so is share.isolation.level=read_committed.
  */
 public final class GroupConfigs {
-    /** Where overrides live (ZooKeeper's {@code /config/groups/<group>}); reads may be slow, so they are cached. */
+    /**
+     * Where overrides live (ZooKeeper's {@code /config/groups/<group>}): read in full when the broker starts, then one
+     * group at a time when a change notification names it; never on a request's path.
+     */
     public interface Store {
         Map<String, String> read(String groupId) throws Exception;
 
+        /** Every group's overrides, by group id. */
+        Map<String, Map<String, String>> readAll() throws Exception;
+
+        /** Stores the group's overrides and tells every broker (a change notification). */
         void write(String groupId, Map<String, String> overrides) throws Exception;
     }
 
@@ -91,11 +98,14 @@ public final class GroupConfigs {
     private final int consumerHeartbeatIntervalMs;
     private final Store store;
     /**
-     * The overrides read so far, by group id (an empty map for most groups). Every group id a client heartbeats with
-     * lands here, so it is bounded: past {@link #CACHE_GROUPS_MAX} ids it starts again from the store.
+     * Every group's overrides, by group id (groups without any are absent): loaded from the store when the broker
+     * starts ({@link #load}) and kept current by the store's change notifications ({@link #reload}), as Kafka's
+     * brokers keep every group config in memory (KRaft's GroupConfigManager) and read every entity's config at
+     * start-up (ZooKeeper mode's ZkConfigManager). So the coordinators, which ask under their locks, never wait for
+     * the store; and the map grows only with the groups an admin gives configs to, not with every group id a client
+     * names.
      */
-    private final Map<String, Map<String, String>> cache = new ConcurrentHashMap<>();
-    static final int CACHE_GROUPS_MAX = 100_000;
+    private final Map<String, Map<String, String>> configs = new ConcurrentHashMap<>();
 
     public GroupConfigs(TandemConfig brokerSettings, ShareGroupConfig broker, Store store) {
         this.brokerSettings = brokerSettings;
@@ -131,29 +141,42 @@ public final class GroupConfigs {
         return new LinkedHashMap<>(cached(groupId));
     }
 
-    /** The group's overrides as cached (immutable): read at every consumer group heartbeat, so not copied. */
+    /** The group's overrides (immutable): read at every group heartbeat, so neither copied nor read from the store. */
     private Map<String, String> cached(String groupId) {
-        Map<String, String> cached = cache.get(groupId);
-        if (cached == null) {
-            try {
-                cached = Map.copyOf(store.read(groupId));
-            } catch (Exception e) {
-                throw new ApiException(io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR,
-                        "cannot read the configs of group " + groupId + ": " + e.getMessage());
-            }
-            if (cache.size() >= CACHE_GROUPS_MAX) cache.clear();
-            cache.put(groupId, cached);
+        return configs.getOrDefault(groupId, Map.of());
+    }
+
+    /** Reads every group's overrides from the store (at start-up, before any group request, and without any lock). */
+    public synchronized void load() throws Exception {
+        Map<String, Map<String, String>> all = store.readAll();
+        configs.clear();
+        all.forEach(this::put);
+    }
+
+    /**
+     * A change notification named the group (its configs were changed, maybe through another broker): its overrides
+     * are read again and in force from the next request. Synchronized with {@link #set}, so a change written here
+     * and one read back from another broker land in the store's order.
+     */
+    public synchronized void reload(String groupId) throws Exception {
+        put(groupId, store.read(groupId));
+    }
+
+    private void put(String groupId, Map<String, String> overrides) {
+        if (overrides.isEmpty()) {
+            configs.remove(groupId);
+        } else {
+            configs.put(groupId, Map.copyOf(overrides));
         }
-        return cached;
     }
 
     /** Validates the complete set of overrides and, unless {@code validateOnly}, stores it. */
-    public void set(String groupId, Map<String, String> overrides, boolean validateOnly) throws Exception {
+    public synchronized void set(String groupId, Map<String, String> overrides, boolean validateOnly)
+            throws Exception {
         validate(overrides);
         if (validateOnly) return;
         store.write(groupId, overrides);
-        if (cache.size() >= CACHE_GROUPS_MAX) cache.clear();
-        cache.put(groupId, Map.copyOf(overrides));
+        put(groupId, overrides);
     }
 
     /**
@@ -254,7 +277,8 @@ public final class GroupConfigs {
 
     /** The settings the group runs with: its overrides over the broker's. */
     public ShareGroupConfig effective(String groupId) {
-        Map<String, String> o = overrides(groupId);
+        // Asked for every group with members at every share group request: the cached map, not a copy.
+        Map<String, String> o = cached(groupId);
         if (o.isEmpty()) return broker;
         return new ShareGroupConfig(intOr(o, SESSION_TIMEOUT, broker.sessionTimeoutMs()),
                 intOr(o, HEARTBEAT_INTERVAL, broker.heartbeatIntervalMs()),
@@ -271,7 +295,7 @@ public final class GroupConfigs {
 
     /** share.auto.offset.reset of the group: "latest", "earliest" or "by_duration:...". */
     public String autoOffsetReset(String groupId) {
-        return overrides(groupId).getOrDefault(AUTO_OFFSET_RESET, "latest").trim();
+        return cached(groupId).getOrDefault(AUTO_OFFSET_RESET, "latest").trim();
     }
 
     /**

@@ -29,6 +29,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * Groups and members are durable as Kafka 4.4 keeps them ({@link ShareGroupStore}: the ShareGroup* records of
  * {@code __consumer_offsets}), so after a restart a member carries on at its epoch, with a fresh session timeout, as
  * Kafka's coordinator schedules one for every member it loads. Time comes in as {@code nowMs}, so tests drive it.
+ * This lock, which every share group request takes, is never held across a call to the share coordinator (another
+ * broker, or a disk write): heartbeats initialize share-partitions after it ({@link ShareStatePartitions}), the admin
+ * APIs check and apply under it and call between ({@link ShareGroupAdmin}), and a removed member's records are
+ * released once it is released ({@link #releaseLeft}).
  */
 public final class ShareGroupCoordinator {
     /** ShareGroupHeartbeat's MemberEpoch meaning "leave the group". */
@@ -47,6 +51,7 @@ public final class ShareGroupCoordinator {
     private final ShareStatePartitions statePartitions;
     private final ShareGroupMembership membership;
     private final SharePartitionManager partitions;
+    private final ShareGroupAdmin admin;
     /** The groups replayed since the last {@link #loaded}: their members' timers start then. */
     private final java.util.Set<String> replayed = new java.util.LinkedHashSet<>();
     private boolean restoring;
@@ -55,6 +60,14 @@ public final class ShareGroupCoordinator {
     /** Volatile: ShareFetch asks it without this lock (a heartbeat may hold it across a share coordinator call). */
     private volatile Predicate<String> coordinatedHere = groupId -> true;
     private final Map<String, ShareGroup> groups = new LinkedHashMap<>();
+    /**
+     * Members removed (left, or timed out) under this lock, as group and member id, whose records in the
+     * share-partitions led here go back once it is released ({@link #releaseLeft}): a release is written to the
+     * share coordinator, which may stall, and every group request needs this lock. Drained by whichever request
+     * releases the lock next, so it holds only the members removed since.
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<String[]> left =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public ShareGroupCoordinator(ShareGroupConfig config, TopicsView topics, Predicate<String> otherKind) {
         this(config, topics, otherKind, SharePersister.NONE);
@@ -77,7 +90,8 @@ public final class ShareGroupCoordinator {
         this.partitions = new SharePartitionManager(persister, sessions, groupId -> this.configFor.apply(groupId));
         this.statePartitions = new ShareStatePartitions(persister, store, topics, partitions);
         this.membership = new ShareGroupMembership(config, groupId -> this.configFor.apply(groupId), topics, otherKind,
-                groups, store, partitions);
+                groups, store, (groupId, memberId) -> left.add(new String[] {groupId, memberId}));
+        this.admin = new ShareGroupAdmin(this, groups, otherKind, persister, store, statePartitions, partitions);
         partitions.listener(this::partitionLoaded);
     }
 
@@ -152,17 +166,21 @@ public final class ShareGroupCoordinator {
     public HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
         HeartbeatResult result;
         ShareStatePartitions.Plan plan = null;
-        synchronized (this) {
-            tick(nowMs);
-            try {
-                result = membership.join(request, nowMs);
-                ShareGroup group = groups.get(request.groupId());
-                if (group != null && request.memberEpoch() != LEAVE_GROUP_MEMBER_EPOCH) {
-                    plan = statePartitions.plan(group, ShareGroupMembership.subscribedNames(group));
+        try {
+            synchronized (this) {
+                expire(nowMs);
+                try {
+                    result = membership.join(request, nowMs);
+                    ShareGroup group = groups.get(request.groupId());
+                    if (group != null && request.memberEpoch() != LEAVE_GROUP_MEMBER_EPOCH) {
+                        plan = statePartitions.plan(group, ShareGroupMembership.subscribedNames(group));
+                    }
+                } finally {
+                    store.flush();
                 }
-            } finally {
-                store.flush();
             }
+        } finally {
+            releaseLeft();
         }
         if (plan != null) {
             java.util.Set<ShareSessions.Key> done = statePartitions.initialize(plan);
@@ -175,7 +193,15 @@ public final class ShareGroupCoordinator {
     }
 
     /** Removes members whose session timed out and releases their records, as Kafka's session timer does. */
-    public synchronized void tick(long nowMs) {
+    public void tick(long nowMs) {
+        synchronized (this) {
+            expire(nowMs);
+        }
+        releaseLeft();
+    }
+
+    /** Under this lock: {@link #tick}'s removals; their records go back at the next {@link #releaseLeft}. */
+    synchronized void expire(long nowMs) {
         for (ShareGroup group : groups.values()) {
             if (group.members.isEmpty()) continue;
             int sessionTimeoutMs = configFor.apply(group.groupId).sessionTimeoutMs();
@@ -197,8 +223,21 @@ public final class ShareGroupCoordinator {
 
     // ---------------------------------------------------------------- describe, list, delete
 
-    public synchronized Description describe(String groupId, long nowMs) {
+    /** Without this lock: the records of the members removed since the last call go back. */
+    void releaseLeft() {
+        for (String[] member = left.poll(); member != null; member = left.poll()) {
+            partitions.closeSession(member[0], member[1]);
+        }
+    }
+
+    public Description describe(String groupId, long nowMs) {
         tick(nowMs);
+        synchronized (this) {
+            return describeLocked(groupId);
+        }
+    }
+
+    private Description describeLocked(String groupId) {
         ShareGroup group = groups.get(groupId);
         if (group == null) {
             String message = otherKind.test(groupId) ? "Group " + groupId + " is not a share group."
@@ -225,28 +264,21 @@ public final class ShareGroupCoordinator {
     }
 
     /** Group id to state, for ListGroups. */
-    public synchronized Map<String, String> listGroups(long nowMs) {
+    public Map<String, String> listGroups(long nowMs) {
         tick(nowMs);
         Map<String, String> result = new LinkedHashMap<>();
-        for (ShareGroup g : groups.values()) result.put(g.groupId, g.state());
+        synchronized (this) {
+            for (ShareGroup g : groups.values()) result.put(g.groupId, g.state());
+        }
         return result;
     }
 
-    /** DeleteGroups of a share group: NONE, NON_EMPTY_GROUP, or GROUP_ID_NOT_FOUND when it is not a share group. */
-    public synchronized short deleteGroup(String groupId, long nowMs) {
-        tick(nowMs);
-        ShareGroup group = groups.get(groupId);
-        if (group == null) return GROUP_ID_NOT_FOUND;
-        if (!group.members.isEmpty()) return NON_EMPTY_GROUP;
-        // As Kafka's DeleteShareGroupState on group deletion: the stored state goes with the group.
-        for (ShareSessions.Key k : statePartitions.withState(group)) {
-            persister.delete(groupId, k.topicId(), k.partition());
-        }
-        partitions.forget(groupId, null);
-        groups.remove(groupId);
-        store.groupDeleted(groupId);
-        store.flush();
-        return NONE;
+    /**
+     * DeleteGroups of a share group: NONE, NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND when it is not a share group, or the
+     * share coordinator's error; the share coordinator is called without this lock ({@link ShareGroupAdmin}).
+     */
+    public short deleteGroup(String groupId, long nowMs) {
+        return admin.deleteGroup(groupId, nowMs);
     }
 
     // ---------------------------------------------------------------- share-partitions
@@ -256,9 +288,9 @@ public final class ShareGroupCoordinator {
      * broker's), created at {@code initialOffset} (share.auto.offset.reset) on first use. Null when the group does
      * not exist.
      */
-    public synchronized SharePartition partition(String groupId, UUID topicId, int partition,
-                                                 LongSupplier initialOffset) {
-        if (!groups.containsKey(groupId)) return null;
+    public SharePartition partition(String groupId, UUID topicId, int partition, LongSupplier initialOffset) {
+        // Loaded without this lock: loading reads the share coordinator.
+        if (!isShareGroup(groupId)) return null;
         return partitions.partition(groupId, topicId, partition, 0, initialOffset);
     }
 
@@ -361,57 +393,23 @@ public final class ShareGroupCoordinator {
 
     /**
      * AlterShareGroupOffsets: sets start offsets of an empty group (creating it if absent, as Kafka does); a group
-     * with members is NON_EMPTY_GROUP, another kind's id GROUP_ID_NOT_FOUND.
+     * with members is NON_EMPTY_GROUP, another kind's id GROUP_ID_NOT_FOUND. The share coordinator is called without
+     * this lock ({@link ShareGroupAdmin}).
      */
-    public synchronized void alterOffsets(String groupId, Map<ShareSessions.Key, Long> offsets, long nowMs) {
-        tick(nowMs);
-        ShareGroup group = groups.get(groupId);
-        if (group == null) {
-            if (otherKind.test(groupId)) {
-                throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a share group.");
-            }
-            group = new ShareGroup(groupId);
-            groups.put(groupId, group);
-        }
-        if (!group.members.isEmpty()) {
-            throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
-        }
-        for (Map.Entry<ShareSessions.Key, Long> e : offsets.entrySet()) {
-            SharePartition p = partitions.loaded(groupId, e.getKey().topicId(), e.getKey().partition());
-            if (p == null) {
-                SharePersister.Stored stored = persister.summary(groupId, e.getKey().topicId(),
-                        e.getKey().partition());
-                // A new state epoch above any stored one, so stale batches of earlier state never come back (and a
-                // copy another leader still holds is fenced on its next write, and loaded again).
-                int epoch = ShareStatePartitions.hasState(stored) ? stored.stateEpoch() + 1 : 0;
-                persister.initialize(groupId, e.getKey().topicId(), e.getKey().partition(), epoch, e.getValue());
-                initialized(group, e.getKey().topicId(), e.getKey().partition());
-            } else {
-                p.reset(e.getValue());
-            }
-        }
+    public void alterOffsets(String groupId, Map<ShareSessions.Key, Long> offsets, long nowMs) {
+        admin.alterOffsets(groupId, offsets, nowMs);
     }
 
     private void initialized(ShareGroup group, UUID topicId, int partition) {
         statePartitions.initialized(group, topicId, partition, restoring);
     }
 
-    /** DeleteShareGroupOffsets: forgets the share-partitions of the topics of an empty group. */
-    public synchronized void deleteOffsets(String groupId, List<UUID> topicIds, long nowMs) {
-        tick(nowMs);
-        ShareGroup group = groups.get(groupId);
-        if (group == null) {
-            throw new ApiException(GROUP_ID_NOT_FOUND, otherKind.test(groupId)
-                    ? "Group " + groupId + " is not a share group." : "Group " + groupId + " not found.");
-        }
-        if (!group.members.isEmpty()) {
-            throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
-        }
-        for (ShareSessions.Key k : statePartitions.withState(group)) {
-            if (topicIds.contains(k.topicId())) persister.delete(groupId, k.topicId(), k.partition());
-        }
-        partitions.forget(groupId, new java.util.HashSet<>(topicIds));
-        if (group.initialized.keySet().removeAll(topicIds)) statePartitions.write(group);
+    /**
+     * DeleteShareGroupOffsets: forgets the share-partitions of the topics of an empty group; the share coordinator is
+     * called without this lock ({@link ShareGroupAdmin}).
+     */
+    public void deleteOffsets(String groupId, List<UUID> topicIds, long nowMs) {
+        admin.deleteOffsets(groupId, topicIds, nowMs);
     }
 
     /**

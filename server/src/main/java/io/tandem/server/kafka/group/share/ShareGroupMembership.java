@@ -31,18 +31,19 @@ final class ShareGroupMembership {
     private final Predicate<String> otherKind;
     private final Map<String, ShareGroup> groups;
     private final ShareGroupStore store;
-    private final SharePartitionManager partitions;
+    /** Told of each member removed, whose records go back once the coordinator's lock is released. */
+    private final java.util.function.BiConsumer<String, String> memberLeft;
 
     ShareGroupMembership(ShareGroupConfig config, Function<String, ShareGroupConfig> configFor, TopicsView topics,
                          Predicate<String> otherKind, Map<String, ShareGroup> groups, ShareGroupStore store,
-                         SharePartitionManager partitions) {
+                         java.util.function.BiConsumer<String, String> memberLeft) {
         this.config = config;
         this.configFor = configFor;
         this.topics = topics;
         this.otherKind = otherKind;
         this.groups = groups;
         this.store = store;
-        this.partitions = partitions;
+        this.memberLeft = memberLeft;
     }
 
     HeartbeatResult join(HeartbeatRequest request, long nowMs) {
@@ -161,9 +162,10 @@ final class ShareGroupMembership {
         group.groupEpoch++;
         store.groupEpoch(group.groupId, group.groupEpoch, metadataHash(group));
         assign(group, nowMs);
-        // What it holds in the share-partitions led here goes back now; on other leaders its locks expire, as in
-        // Kafka (the leaving member's client closes its share sessions there itself).
-        partitions.closeSession(group.groupId, memberId);
+        // What it holds in the share-partitions led here goes back, once the coordinator's lock is released (the
+        // release is written to the share coordinator); on other leaders its locks expire, as in Kafka (the leaving
+        // member's client closes its share sessions there itself).
+        memberLeft.accept(group.groupId, memberId);
     }
 
     String topology(ShareGroup group) {

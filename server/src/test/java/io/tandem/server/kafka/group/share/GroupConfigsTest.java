@@ -21,15 +21,24 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class GroupConfigsTest {
     private final Map<String, Map<String, String>> stored = new HashMap<>();
+    /** Single reads of the store (a change notification's); the coordinators' lookups must make none. */
+    private int reads;
     private final GroupConfigs.Store store = new GroupConfigs.Store() {
-        @Override public Map<String, String> read(String groupId) { return stored.getOrDefault(groupId, Map.of()); }
+        @Override public Map<String, String> read(String groupId) {
+            reads++;
+            return stored.getOrDefault(groupId, Map.of());
+        }
+        @Override public Map<String, Map<String, String>> readAll() { return Map.copyOf(stored); }
         @Override public void write(String groupId, Map<String, String> overrides) {
             stored.put(groupId, Map.copyOf(overrides));
         }
     };
 
-    private GroupConfigs configs(TandemConfig settings) {
-        return new GroupConfigs(settings, ShareGroupConfig.from(settings), store);
+    /** A broker's group configs as it starts: every group's overrides read from the store. */
+    private GroupConfigs configs(TandemConfig settings) throws Exception {
+        GroupConfigs configs = new GroupConfigs(settings, ShareGroupConfig.from(settings), store);
+        configs.load();
+        return configs;
     }
 
     private static String refusal(GroupConfigs configs, Map<String, String> overrides) {
@@ -39,7 +48,7 @@ class GroupConfigsTest {
     }
 
     @Test
-    void shouldRefuseConsumerTimeoutsOutsideTheBrokersBoundsInKafkasWords() {
+    void shouldRefuseConsumerTimeoutsOutsideTheBrokersBoundsInKafkasWords() throws Exception {
         GroupConfigs configs = configs(TandemConfig.defaults());
         assertEquals("consumer.session.timeout.ms must be in the range 45000 to 60000 inclusive.",
                 refusal(configs, Map.of("consumer.session.timeout.ms", "30000")));
@@ -79,7 +88,7 @@ class GroupConfigsTest {
     }
 
     @Test
-    void shouldRefuseAShareSessionTimeoutNotAboveTheShareHeartbeatIntervalAsKafkaDoes() {
+    void shouldRefuseAShareSessionTimeoutNotAboveTheShareHeartbeatIntervalAsKafkaDoes() throws Exception {
         GroupConfigs configs = configs(TandemConfig.defaults()
                 .set("group.share.min.session.timeout.ms", "1000").set("group.share.session.timeout.ms", "6000"));
         assertEquals("share.session.timeout.ms must be greater than share.heartbeat.interval.ms",
@@ -117,7 +126,28 @@ class GroupConfigsTest {
     }
 
     @Test
-    void shouldStillRefuseTheGroupKeysTandemDoesNotApply() {
+    void aChangeThroughAnotherBrokerShouldApplyWhenItsNotificationIsReloadedAndNeverReadTheStoreOtherwise()
+            throws Exception {
+        GroupConfigs here = configs(TandemConfig.defaults());
+        GroupConfigs there = configs(TandemConfig.defaults());
+        there.set("g", Map.of("consumer.heartbeat.interval.ms", "12000"), false);
+        assertEquals(5_000, here.consumerTimeouts("g").heartbeatIntervalMs(), "not read on a request's path");
+        here.effective("g");
+        here.effective("unknown");
+        here.autoOffsetReset("unknown");
+        here.describe("unknown");
+        assertEquals(0, reads, "what the coordinators ask under their locks never reaches the store");
+        here.reload("g");
+        assertEquals(12_000, here.consumerTimeouts("g").heartbeatIntervalMs());
+        assertEquals(Map.of("consumer.heartbeat.interval.ms", "12000"), here.overrides("g"));
+        there.set("g", Map.of(), false);
+        here.reload("g");
+        assertEquals(Map.of(), here.overrides("g"));
+        assertEquals(5_000, here.consumerTimeouts("g").heartbeatIntervalMs());
+    }
+
+    @Test
+    void shouldStillRefuseTheGroupKeysTandemDoesNotApply() throws Exception {
         GroupConfigs configs = configs(TandemConfig.defaults());
         assertEquals("Group config consumer.assignment.interval.ms is not supported by Tandem.",
                 refusal(configs, Map.of("consumer.assignment.interval.ms", "0")));

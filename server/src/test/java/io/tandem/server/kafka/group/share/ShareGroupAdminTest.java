@@ -1,0 +1,211 @@
+package io.tandem.server.kafka.group.share;
+
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.ErrorCodes;
+import io.tandem.server.kafka.group.consumer.TopicRef;
+import io.tandem.server.kafka.group.consumer.TopicsView;
+import io.tandem.server.kafka.group.share.state.ShareStateBatch;
+import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
+import org.junit.jupiter.api.Test;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * AlterShareGroupOffsets, DeleteShareGroupOffsets and DeleteGroups call the share coordinator without the group
+ * coordinator's lock, as Kafka 4.4's GroupCoordinatorService chains a shard operation, the persister and a second
+ * shard operation: a share coordinator that stalls (another broker that does not answer, a slow disk) holds up only
+ * the admin request waiting for it, never another group's heartbeat; and the answers stay Kafka's. Likewise the
+ * release of a leaving member's records, written to the share coordinator once the lock is released.
+ */
+class ShareGroupAdminTest {
+    private static final UUID TOPIC = new UUID(7, 7);
+    private static final long WAIT_S = 10;
+    private final Map<String, TopicRef> topics = Map.of("t", new TopicRef("t", TOPIC, 2));
+    private final TopicsView view = new TopicsView() {
+        @Override public TopicRef byName(String name) { return topics.get(name); }
+        @Override public TopicRef byId(UUID id) { return TOPIC.equals(id) ? topics.get("t") : null; }
+        @Override public Collection<String> names() { return topics.keySet(); }
+    };
+    private final ShareStateCoordinator shareCoordinator = new ShareStateCoordinator(10,
+            new ShareStateCoordinator.StateLog() {
+                @Override public int partitionCount() { return 1; }
+                @Override public boolean leads(int partition) { return true; }
+                @Override public long append(int partition, List<byte[][]> keyValues) { return 0; }
+                @Override public void prune(int partition, long offset) { }
+            }, (t, p) -> TOPIC.equals(t) && p < 2, () -> 1L);
+    private final LocalSharePersister local = new LocalSharePersister(shareCoordinator);
+    /** Counted down when a call for group "slow" reaches the share coordinator; the call then waits for {@link #go}. */
+    private final CountDownLatch asked = new CountDownLatch(1);
+    private final CountDownLatch go = new CountDownLatch(1);
+    /** The share coordinator, stalling on every write of group "slow" once {@link #stall} is set. */
+    private volatile boolean stall;
+    private final SharePersister stalling = new SharePersister() {
+        private void maybeStall(String groupId) {
+            if (!stall || !groupId.equals("slow")) return;
+            asked.countDown();
+            try {
+                assertTrue(go.await(30, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        @Override public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
+            return local.read(groupId, topicId, partition, leaderEpoch);
+        }
+        @Override public Stored summary(String groupId, UUID topicId, int partition) {
+            return local.summary(groupId, topicId, partition);
+        }
+        @Override public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long start) {
+            maybeStall(groupId);
+            local.initialize(groupId, topicId, partition, stateEpoch, start);
+        }
+        @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
+                                    long startOffset, List<ShareStateBatch> batches) {
+            maybeStall(groupId);
+            local.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
+        }
+        @Override public void delete(String groupId, UUID topicId, int partition) {
+            maybeStall(groupId);
+            local.delete(groupId, topicId, partition);
+        }
+        @Override public Map<String, Map<UUID, List<Integer>>> stored() {
+            return local.stored();
+        }
+    };
+    private final ShareGroupCoordinator coordinator = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view,
+            id -> false, stalling, ShareGroupStore.IN_MEMORY);
+
+    private ShareGroupCoordinator.HeartbeatResult heartbeat(String groupId, String memberId, int epoch, long now) {
+        return coordinator.heartbeat(new ShareGroupCoordinator.HeartbeatRequest(groupId, memberId, epoch, null,
+                epoch == 0 ? List.of("t") : null, "client", "/127.0.0.1"), now);
+    }
+
+    /** Group "slow" with both share-partitions initialized at the share coordinator, its member gone. */
+    private void emptySlowGroupWithState() {
+        heartbeat("slow", "s", 0, 0);
+        heartbeat("slow", "s", ShareGroupCoordinator.LEAVE_GROUP_MEMBER_EPOCH, 1);
+        assertNotNull(state("slow", 0));
+        assertNotNull(state("slow", 1));
+    }
+
+    private ShareStateCoordinator.State state(String groupId, int partition) {
+        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, TOPIC, partition);
+        return shareCoordinator.keys(groupId).contains(key) ? shareCoordinator.summary(key) : null;
+    }
+
+    /**
+     * Starts {@code operation} on group "slow" with its share coordinator stalled, then checks that the coordinator
+     * meanwhile serves another group's join and heartbeat, and describes "slow" itself; returns the operation's
+     * outcome once the share coordinator answers.
+     */
+    private <T> T whileTheShareCoordinatorStalls(Supplier<T> operation) throws Exception {
+        stall = true;
+        CompletableFuture<T> slow = CompletableFuture.supplyAsync(operation);
+        try {
+            assertTrue(asked.await(WAIT_S, TimeUnit.SECONDS), "the operation reached the share coordinator");
+            ShareGroupCoordinator.HeartbeatResult joined =
+                    CompletableFuture.supplyAsync(() -> heartbeat("g", "m", 0, 2)).get(WAIT_S, TimeUnit.SECONDS);
+            assertEquals(2, joined.memberEpoch(), "another group's member joins meanwhile");
+            assertEquals(2, CompletableFuture.supplyAsync(() -> heartbeat("g", "m", 2, 3)).get(WAIT_S, TimeUnit.SECONDS)
+                    .memberEpoch());
+            assertEquals(ShareGroupCoordinator.STATE_EMPTY, CompletableFuture.supplyAsync(
+                    () -> coordinator.describe("slow", 3).state()).get(WAIT_S, TimeUnit.SECONDS));
+            assertFalse(slow.isDone(), "the operation waits for its share coordinator");
+        } finally {
+            go.countDown();
+        }
+        return slow.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void deleteGroupsShouldNotHoldTheCoordinatorWhileTheShareCoordinatorDeletesTheState() throws Exception {
+        emptySlowGroupWithState();
+        assertEquals(ErrorCodes.NONE, (short) whileTheShareCoordinatorStalls(() -> coordinator.deleteGroup("slow", 4)));
+        assertNull(state("slow", 0));
+        assertNull(state("slow", 1));
+        assertFalse(coordinator.isShareGroup("slow"));
+        assertTrue(coordinator.isShareGroup("g"));
+    }
+
+    @Test
+    void deleteShareGroupOffsetsShouldNotHoldTheCoordinatorWhileTheShareCoordinatorDeletesTheState() throws Exception {
+        emptySlowGroupWithState();
+        whileTheShareCoordinatorStalls(() -> {
+            coordinator.deleteOffsets("slow", List.of(TOPIC), 4);
+            return null;
+        });
+        assertNull(state("slow", 0));
+        assertEquals(List.of(), coordinator.offsets("slow", 5), "the topic left the group's share-partitions");
+    }
+
+    @Test
+    void alterShareGroupOffsetsShouldNotHoldTheCoordinatorWhileTheShareCoordinatorInitializes() throws Exception {
+        whileTheShareCoordinatorStalls(() -> {
+            coordinator.alterOffsets("slow", Map.of(new ShareSessions.Key(TOPIC, 0), 42L), 4);
+            return null;
+        });
+        assertEquals(42, state("slow", 0).startOffset());
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, 42)), coordinator.offsets("slow", 5));
+    }
+
+    @Test
+    void aMemberJoiningDuringTheDeletionShouldLeaveTheGroupNonEmptyAndItsStateInitializedAgain() throws Exception {
+        emptySlowGroupWithState();
+        stall = true;
+        CompletableFuture<Short> deletion = CompletableFuture.supplyAsync(() -> coordinator.deleteGroup("slow", 4));
+        assertTrue(asked.await(WAIT_S, TimeUnit.SECONDS));
+        stall = false;
+        // The joining member's heartbeat leaves the share-partitions being deleted alone (still initialized).
+        int epoch = CompletableFuture.supplyAsync(() -> heartbeat("slow", "late", 0, 5)).get(WAIT_S, TimeUnit.SECONDS)
+                .memberEpoch();
+        go.countDown();
+        // As Kafka's deleteGroups, which checks the group again after the persister deleted its state.
+        assertEquals(ErrorCodes.NON_EMPTY_GROUP, (short) deletion.get(30, TimeUnit.SECONDS));
+        assertTrue(coordinator.isMember("slow", "late"));
+        assertNull(state("slow", 0), "the state went before the member joined");
+        // The member's next heartbeat initializes the share-partitions again: a topic new to the group, at -1.
+        heartbeat("slow", "late", epoch, 6);
+        assertEquals(ShareStateCoordinator.UNINITIALIZED_START_OFFSET, state("slow", 0).startOffset());
+        assertEquals(ShareStateCoordinator.UNINITIALIZED_START_OFFSET, state("slow", 1).startOffset());
+    }
+
+    @Test
+    void aLeavingMembersReleaseShouldNotHoldTheCoordinatorWhileTheShareCoordinatorWritesIt() throws Exception {
+        int epoch = heartbeat("slow", "s", 0, 0).memberEpoch();
+        SharePartition sp = coordinator.partition("slow", TOPIC, 0, () -> 0L);
+        assertEquals(5, sp.acquire("s", 5, List.of(new SharePartition.Batch(0, 9, false)), 0).get(0).lastOffset() + 1);
+        assertEquals(SharePartition.State.ACQUIRED, sp.state(0));
+        ShareGroupCoordinator.HeartbeatResult left = whileTheShareCoordinatorStalls(() -> heartbeat("slow", "s",
+                ShareGroupCoordinator.LEAVE_GROUP_MEMBER_EPOCH, 4));
+        assertEquals(ShareGroupCoordinator.LEAVE_GROUP_MEMBER_EPOCH, left.memberEpoch());
+        assertTrue(epoch > 0);
+        assertEquals(SharePartition.State.AVAILABLE, sp.state(0), "the member's records went back");
+        assertEquals(1, sp.deliveryCount(0));
+    }
+
+    @Test
+    void theAnswersShouldStayKafkas() {
+        ApiException unknown = assertThrows(ApiException.class,
+                () -> coordinator.deleteOffsets("nobody", List.of(TOPIC), 0));
+        assertEquals(ErrorCodes.GROUP_ID_NOT_FOUND, unknown.error());
+        assertEquals("Group nobody not found.", unknown.getMessage());
+        assertEquals(ErrorCodes.GROUP_ID_NOT_FOUND, coordinator.deleteGroup("nobody", 0));
+        heartbeat("busy", "m", 0, 0);
+        assertEquals(ErrorCodes.NON_EMPTY_GROUP, coordinator.deleteGroup("busy", 1));
+        ApiException nonEmpty = assertThrows(ApiException.class,
+                () -> coordinator.alterOffsets("busy", Map.of(new ShareSessions.Key(TOPIC, 0), 1L), 1));
+        assertEquals(ErrorCodes.NON_EMPTY_GROUP, nonEmpty.error());
+        assertEquals("Share group busy is not empty.", nonEmpty.getMessage());
+        assertEquals(ErrorCodes.NON_EMPTY_GROUP, assertThrows(ApiException.class,
+                () -> coordinator.deleteOffsets("busy", List.of(TOPIC), 1)).error());
+    }
+}
