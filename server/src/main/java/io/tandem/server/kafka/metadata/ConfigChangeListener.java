@@ -53,7 +53,8 @@ public final class ConfigChangeListener {
         for (String child : store.getChildren(KafkaZkLayout.CONFIG_CHANGES)) {
             lastProcessed = Math.max(lastProcessed, sequence(child));
         }
-        store.watchChildren(KafkaZkLayout.CONFIG_CHANGES, this::schedule);
+        // Owned by this instance, not by its code: a second listener on the same store must not replace this one.
+        store.watchChildren(KafkaZkLayout.CONFIG_CHANGES, this, this::schedule);
     }
 
     /** The sequence number processed last (-1 before any). */

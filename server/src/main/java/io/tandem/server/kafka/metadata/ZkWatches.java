@@ -28,19 +28,19 @@ final class ZkWatches {
     /**
      * The listeners by path: several parts of a broker may follow one path (the quotas and the dynamic and topic
      * configs all follow {@code /config/changes}), and each is told: a second one replaced the first before, and
-     * the quotas stopped hearing of changes made through other brokers. A listener from the same place in the code
-     * (the same lambda or method reference, so the same class) replaces the one set there before, as every listener
+     * the quotas stopped hearing of changes made through other brokers. A listener with the same owner (by default
+     * the class of its code: the same lambda or method reference) replaces the one set before, as every listener
      * did: the controller sets its watch on a topic again each time it loads it.
      */
     private final ConcurrentHashMap<String, Listeners> childWatches = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Listeners> nodeWatches = new ConcurrentHashMap<>();
 
-    /** Every listener of one path, by the class of its code; one failing does not keep the others from being told. */
+    /** Every listener of one path, by its owner; one failing does not keep the others from being told. */
     private static final class Listeners implements Runnable {
-        private final ConcurrentHashMap<Class<?>, Runnable> all = new ConcurrentHashMap<>();
+        private final ConcurrentHashMap<Object, Runnable> all = new ConcurrentHashMap<>();
 
-        void add(Runnable listener) {
-            all.put(listener.getClass(), listener);
+        void add(Object owner, Runnable listener) {
+            all.put(owner, listener);
         }
 
         @Override
@@ -60,17 +60,17 @@ final class ZkWatches {
         this.closed = closed;
     }
 
-    void watchChildren(String path, Runnable listener) {
+    void watchChildren(String path, Object owner, Runnable listener) {
         Listeners listeners = new Listeners();
         Listeners existing = childWatches.putIfAbsent(path, listeners);
-        (existing == null ? listeners : existing).add(listener);
+        (existing == null ? listeners : existing).add(owner, listener);
         armChildren(path);
     }
 
-    void watchNode(String path, Runnable listener) {
+    void watchNode(String path, Object owner, Runnable listener) {
         Listeners listeners = new Listeners();
         Listeners existing = nodeWatches.putIfAbsent(path, listeners);
-        (existing == null ? listeners : existing).add(listener);
+        (existing == null ? listeners : existing).add(owner, listener);
         armNode(path);
     }
 

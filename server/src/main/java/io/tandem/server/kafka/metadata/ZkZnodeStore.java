@@ -414,13 +414,13 @@ public final class ZkZnodeStore implements ZnodeStore {
     }
 
     @Override
-    public void watchChildren(String path, Runnable listener) {
-        watches.watchChildren(path, listener);
+    public void watchChildren(String path, Object owner, Runnable listener) {
+        watches.watchChildren(path, owner, listener);
     }
 
     @Override
-    public void watchNode(String path, Runnable listener) {
-        watches.watchNode(path, listener);
+    public void watchNode(String path, Object owner, Runnable listener) {
+        watches.watchNode(path, owner, listener);
     }
 
     @Override

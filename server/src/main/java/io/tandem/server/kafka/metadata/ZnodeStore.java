@@ -149,8 +149,19 @@ public interface ZnodeStore extends AutoCloseable {
      * Calls {@code listener} whenever the children of {@code path} change (and once the node appears), until the
      * store closes; re-armed across sessions. It runs on the store's notification thread: hand work off, never wait
      * there for another store operation. Stores with one process (a local directory) never call it.
+     * Several listeners may follow one path; one set again from the same code (the same lambda or method reference,
+     * so the same class) replaces its earlier self, so code that sets its watch on every load is told once.
      */
     default void watchChildren(String path, Runnable listener) {
+        watchChildren(path, listener.getClass(), listener);
+    }
+
+    /**
+     * As {@link #watchChildren(String, Runnable)}, with the listener that replaces an earlier one named by
+     * {@code owner} instead of by its code: two instances of one class (two config change listeners, say) that
+     * follow one path each pass themselves, and both are told.
+     */
+    default void watchChildren(String path, Object owner, Runnable listener) {
     }
 
     /**
@@ -161,8 +172,13 @@ public interface ZnodeStore extends AutoCloseable {
         return false;
     }
 
-    /** As {@link #watchChildren}, for the node's own creation, deletion and data changes. */
+    /** As {@link #watchChildren(String, Runnable)}, for the node's own creation, deletion and data changes. */
     default void watchNode(String path, Runnable listener) {
+        watchNode(path, listener.getClass(), listener);
+    }
+
+    /** As {@link #watchChildren(String, Object, Runnable)}, for the node itself. */
+    default void watchNode(String path, Object owner, Runnable listener) {
     }
 
     /**

@@ -109,13 +109,13 @@ public class ForwardingZnodeStore implements ZnodeStore {
     }
 
     @Override
-    public void watchChildren(String path, Runnable listener) {
-        inner.watchChildren(path, listener);
+    public void watchChildren(String path, Object owner, Runnable listener) {
+        inner.watchChildren(path, owner, listener);
     }
 
     @Override
-    public void watchNode(String path, Runnable listener) {
-        inner.watchNode(path, listener);
+    public void watchNode(String path, Object owner, Runnable listener) {
+        inner.watchNode(path, owner, listener);
     }
 
     @Override

@@ -76,6 +76,28 @@ class ZkZnodeStoreWatchTest {
         }
     }
 
+    /**
+     * Two instances of one class following one path (two config change listeners on one broker's store) set their
+     * listeners from the same code; each passes itself as owner, so neither replaces the other.
+     */
+    @Test
+    void listenersFromTheSameCodeWithTheirOwnOwnersAreAllTold(@TempDir Path dir) throws Exception {
+        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+             ZkZnodeStore store = connect(zookeeper.zookeeperConnect());
+             ZkZnodeStore writer = connect(zookeeper.zookeeperConnect())) {
+            writer.create("/changes", new byte[0], false);
+            java.util.concurrent.atomic.AtomicInteger[] told = {
+                    new java.util.concurrent.atomic.AtomicInteger(), new java.util.concurrent.atomic.AtomicInteger()};
+            for (java.util.concurrent.atomic.AtomicInteger counter : told) {
+                store.watchChildren("/changes", counter, counter::incrementAndGet);
+            }
+            store.getChildren("/changes"); // answered after the reads that set the watch
+            writer.create("/changes/one", new byte[0], false);
+            await(() -> told[0].get() == 1 && told[1].get() == 1,
+                    "both owners told: " + told[0] + ", " + told[1]);
+        }
+    }
+
     @Test
     void aChildWatchWhoseReArmingReadIsLostToAConnectionDropStillSeesTheNextChange(@TempDir Path dir) throws Exception {
         try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
