@@ -48,6 +48,9 @@ final class WatchManager {
 
     Set<Watcher> trigger(String path, EventType type, long zxid, List<io.tandem.zk.wire.data.ACL> nodeAcl,
                          Set<Watcher> suppress) {
+        if (watchTable.isEmpty()) {
+            return Set.of(); // no watch anywhere (recursive ones are in the table too): not even a hash of the path
+        }
         // Most writes fire nothing: the set and the event are made only once a watcher fires.
         Set<Watcher> fired = null;
         String current = path;
