@@ -31,7 +31,7 @@ class DataNode {
     ChildTable children;
     /** Interned by the tree's {@link AclCache}: nodes with equal ACL lists share one list. */
     List<ACL> acl;
-    /** Insertion order among the parent's children (see {@link ChildTable}). */
+    /** Insertion order among the parent's children (see {@link ChildTable}); {@link #REMOVED} once deleted. */
     int seq;
     long czxid;
     long mzxid;
@@ -39,6 +39,9 @@ class DataNode {
     long mtime;
     int version;
     int aversion;
+
+    /** The {@link #seq} of a node deleted from the tree (it never comes back: a new node is made instead). */
+    static final int REMOVED = -1;
 
     /** An ephemeral, container or TTL node. */
     static final class Owned extends DataNode {

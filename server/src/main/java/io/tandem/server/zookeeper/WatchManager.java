@@ -41,6 +41,11 @@ final class WatchManager {
         return true;
     }
 
+    /** Whether any watch is set (recursive ones included): false lets a caller skip building a path to trigger. */
+    boolean watchesAnything() {
+        return !watchTable.isEmpty();
+    }
+
     /** Fires {@code type} for {@code path}; returns the watchers that fired (to suppress duplicates in a second manager). */
     Set<Watcher> trigger(String path, EventType type, long zxid, Set<Watcher> suppress) {
         return trigger(path, type, zxid, null, suppress);
