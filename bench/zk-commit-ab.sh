@@ -19,7 +19,7 @@ for r in $(seq 1 "$rounds"); do
     echo "round $r build $b (${builds[$b]}) load $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%H:%M:%S)"
     # shellcheck disable=SC2086
     java $flags -cp "$root/bench/target/test-classes:${builds[$b]}/server/target/tandem-server.jar:${builds[$b]}/server/target/lib/*" \
-      io.tandem.server.zookeeper.CommitPathBench "$@" | grep 'ns/op' | sed 's/^/    /'
+      io.tandem.server.zookeeper.CommitPathBench "$@" | grep "/op" | sed 's/^/    /'
   done
 done
 echo "end load $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%H:%M:%S)"

@@ -12,6 +12,11 @@ import io.tandem.zk.wire.proto.DeleteRequest;
 import io.tandem.zk.wire.proto.ReplyHeader;
 import io.tandem.zk.wire.proto.SetDataRequest;
 import io.tandem.zk.wire.proto.SetDataResponse;
+import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.txn.TxnHeader;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
@@ -29,7 +34,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * their apply, as the pipelined commit does, and prints this thread's CPU nanoseconds per operation (ThreadMXBean),
  * which a loaded machine moves far less than a rate. In the server's package to reach its package-private classes;
  * compare two builds by putting each build's server jar first on the class path, in alternating runs:
- * <pre>java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx512m -cp bench/target/test-classes:&lt;build&gt;/server/target/tandem-server.jar:&lt;build&gt;/server/target/lib/* \
+ * <pre>java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx512m \
+ *   -cp bench/target/test-classes:&lt;build&gt;/server/target/tandem-server.jar:&lt;build&gt;/server/target/lib/* \
  *   io.tandem.server.zookeeper.CommitPathBench --parents 8 --children 20000 --repeat 5</pre>
  * ({@code bench/zk-commit-ab.sh} does the alternation.) Nothing here is asserted.
  */
@@ -73,17 +79,24 @@ public final class CommitPathBench {
             bench.run(OpCode.CREATE, "/bench/c" + p, value, 1);
         }
         Map<String, List<Double>> perOp = new HashMap<>();
+        Map<String, Double> bytesPerOp = new HashMap<>();
+        com.sun.management.ThreadMXBean allocated = (com.sun.management.ThreadMXBean) cpu;
+        long thread = Thread.currentThread().getId();
         for (int r = 0; r < repeat; r++) {
             for (int type : new int[] {OpCode.CREATE, OpCode.SET_DATA, OpCode.SET_DATA, OpCode.DELETE}) {
                 long before = cpu.getCurrentThreadCpuTime();
+                long allocatedBefore = allocated.getThreadAllocatedBytes(thread);
                 for (int p = 0; p < parents; p++) {
                     bench.run(type, "/bench/c" + p + "/n", value, children);
                 }
                 double ns = (cpu.getCurrentThreadCpuTime() - before) / (double) (parents * children);
                 perOp.computeIfAbsent(OpCode.name(type), k -> new ArrayList<>()).add(ns);
+                // Exact (the thread's allocation counter), so one repeat says it: the last one is kept.
+                bytesPerOp.put(OpCode.name(type),
+                        (allocated.getThreadAllocatedBytes(thread) - allocatedBefore) / (double) (parents * children));
             }
         }
-        StringBuilder line = new StringBuilder("commit path CPU ns/op (all repeats; median last):");
+        StringBuilder line = new StringBuilder("commit path CPU ns/op (each repeat, then their median):");
         for (String phase : List.of("create", "setData", "delete")) {
             List<Double> values = perOp.get(phase);
             if (values == null) {
@@ -98,6 +111,9 @@ public final class CommitPathBench {
             line.append(String.format(Locale.ROOT, " median %.0f;", sorted.get(sorted.size() / 2)));
         }
         System.out.println(line);
+        System.out.printf(Locale.ROOT, "commit path bytes allocated/op (last repeat, the driver's requests included):"
+                + "  create %.0f;  setData %.0f;  delete %.0f%n", bytesPerOp.get("create"), bytesPerOp.get("setData"),
+                bytesPerOp.get("delete"));
         System.out.println("(sink " + bench.sink + ")");
     }
 
@@ -128,9 +144,53 @@ public final class CommitPathBench {
         }
     }
 
+    /**
+     * How this build's ZkServer.finish applies a request: with the node its preparation found (Request.node, since
+     * b3055d2d) or without. Through method handles so one source runs against builds before and after; every build
+     * pays one handle call for the apply.
+     */
+    private static final MethodHandle APPLY_WITH_NODE;
+    private static final MethodHandle APPLY;
+
+    static {
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        MethodHandle withNode;
+        try {
+            MethodHandle process = lookup.findVirtual(DataTree.class, "processTxn", MethodType.methodType(
+                    DataTree.Result.class, TxnHeader.class, JuteRecord.class, DataNode.class, int.class));
+            MethodHandle node = lookup.findGetter(Request.class, "node", DataNode.class);
+            MethodHandle generation = lookup.findGetter(Request.class, "nodeGeneration", int.class);
+            // (tree, header, txn, request, request) -> processTxn(header, txn, request.node, request.nodeGeneration)
+            withNode = MethodHandles.filterArguments(process, 3, node, generation);
+            withNode = MethodHandles.permuteArguments(withNode, MethodType.methodType(DataTree.Result.class,
+                    DataTree.class, TxnHeader.class, JuteRecord.class, Request.class), 0, 1, 2, 3, 3);
+        } catch (NoSuchMethodException | NoSuchFieldException e) {
+            withNode = null;
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+        APPLY_WITH_NODE = withNode;
+        try {
+            APPLY = lookup.findVirtual(DataTree.class, "processTxn",
+                    MethodType.methodType(DataTree.Result.class, TxnHeader.class, JuteRecord.class));
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private DataTree.Result apply(Request request) {
+        try {
+            return APPLY_WITH_NODE != null
+                    ? (DataTree.Result) APPLY_WITH_NODE.invokeExact(tree, request.header, request.txn, request)
+                    : (DataTree.Result) APPLY.invokeExact(tree, request.header, request.txn);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The apply and the reply's encoding, as ZkServer.finish and Responder.reply do them. */
     private void finish(Request request) {
-        DataTree.Result result = tree.processTxn(request.header, request.txn);
+        DataTree.Result result = apply(request);
         preparer.applied(request.prepareSequence);
         if (replyBuffer.writableBytes() < 1024) {
             replyBuffer.clear();
