@@ -87,6 +87,8 @@ public final class ZkBench {
         List<ServerResult> results = new ArrayList<>();
         int rounds = rounds(args);
         jfrDir = option(args, "--jfr");
+        String settings = option(args, "--jfr-settings");
+        jfrSettings = settings == null ? "profile" : Path.of(settings).toAbsolutePath().toString();
         for (int round = 1; round <= rounds; round++) {
             // Alternate the order each round so neither server always runs in the same slice of background load.
             List<String> order = new ArrayList<>(options.targets);
@@ -117,6 +119,11 @@ public final class ZkBench {
 
     /** {@code --jfr DIR}: a JFR recording of the server per write phase (create, set, delete), for profiles. */
     private static String jfrDir;
+    /**
+     * {@code --jfr-settings FILE}: the recordings' settings (default JFR's {@code profile}: a Java sample every 10 ms,
+     * too few for a phase of a few seconds; bench/zookeeper/profile-1ms.jfc samples every 1 ms).
+     */
+    private static String jfrSettings = "profile";
     private static int serverRuns;
     /** Server CPU microseconds per operation, keyed "run/phase" (run numbered from 1 as in the summary). */
     private static final Map<String, Double> serverCpuUsPerOp = new LinkedHashMap<>();
@@ -193,7 +200,7 @@ public final class ZkBench {
                 for (String phase : PHASES) {
                     boolean record = jfrDir != null && !phase.equals("get") && !phase.equals("exists");
                     if (record) {
-                        jcmd(server.pid(), "JFR.start", "name=" + phase, "settings=profile", "filename="
+                        jcmd(server.pid(), "JFR.start", "name=" + phase, "settings=" + jfrSettings, "filename="
                                 + Path.of(jfrDir).toAbsolutePath().resolve(target + "-" + phase + "-" + run + ".jfr"));
                     }
                     Map<String, Double> serverCpuBefore = ThreadCpu.snapshot(server.pid());

@@ -31,7 +31,7 @@ class DataNode {
     ChildTable children;
     /** Interned by the tree's {@link AclCache}: nodes with equal ACL lists share one list. */
     List<ACL> acl;
-    /** Insertion order among the parent's children (see {@link ChildTable}). */
+    /** Insertion order among the parent's children (see {@link ChildTable}); {@link #REMOVED} once deleted. */
     int seq;
     long czxid;
     long mzxid;
@@ -39,6 +39,9 @@ class DataNode {
     long mtime;
     int version;
     int aversion;
+
+    /** The {@link #seq} of a node deleted from the tree (it never comes back: a new node is made instead). */
+    static final int REMOVED = -1;
 
     /** An ephemeral, container or TTL node. */
     static final class Owned extends DataNode {
@@ -103,6 +106,10 @@ class DataNode {
     }
 
     private int header() {
+        byte first = payload[0];
+        if (first >= 0) {
+            return first; // a name under 64 bytes: every lookup of a usual tree takes this branch
+        }
         int value = 0;
         for (int shift = 0, at = 0; ; shift += 7, at++) {
             byte b = payload[at];
@@ -154,25 +161,32 @@ class DataNode {
         return hash;
     }
 
-    /** Whether this node's name equals {@code path.substring(from, to)}, without building that substring. */
+    /**
+     * Whether this node's name equals {@code path.substring(from, to)}, without building that substring. Most calls
+     * are a child table's probes past other names, so a difference is found at the first differing character, and the
+     * header is read once: on a set or delete this is the hottest loop of the commit thread
+     * (docs/profiles/zk-writes.md, "Set and delete").
+     */
     boolean nameEquals(String path, int from, int to) {
-        int offset = nameOffset();
-        int length = nameLength();
-        for (int i = from; i < to; i++) {
-            if (path.charAt(i) >= 0x80) {
+        byte[] bytes = payload;
+        int header = header();
+        int offset = varintLength(header);
+        int length = header >>> 1;
+        int chars = to - from;
+        if (length < chars) {
+            return false; // UTF-8 takes at least one byte per char
+        }
+        for (int i = 0; i < chars; i++) {
+            char c = path.charAt(from + i);
+            if (c >= 0x80) {
                 byte[] name = path.substring(from, to).getBytes(StandardCharsets.UTF_8);
-                return Arrays.equals(payload, offset, offset + length, name, 0, name.length);
+                return Arrays.equals(bytes, offset, offset + length, name, 0, name.length);
+            }
+            if (bytes[offset + i] != c) {
+                return false; // the chars before were ASCII, so the UTF-8 bytes up to here are exactly those
             }
         }
-        if (length != to - from) {
-            return false;
-        }
-        for (int i = 0; i < length; i++) {
-            if (payload[offset + i] != path.charAt(from + i)) {
-                return false;
-            }
-        }
-        return true;
+        return length == chars; // all ASCII: one byte per char
     }
 
     String name() {

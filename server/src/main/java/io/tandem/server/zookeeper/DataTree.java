@@ -70,6 +70,8 @@ final class DataTree {
     private final WatchManager dataWatches = watches.data;
     private final WatchManager childWatches = watches.child;
     private long lastProcessedZxid;
+    /** Counts {@link #clearForSnapshot}s: a node found before one is no longer in the tree (see {@link #liveHint}). */
+    private int generation;
 
     DataTree() {
         addInitialNodes();
@@ -77,6 +79,7 @@ final class DataTree {
 
     /** Forgets every node (watches stay registered): a member installing a snapshot from its leader starts over. */
     void clearForSnapshot() {
+        generation++;
         acls.clear();
         restoreParentPath = null;
         restoreParent = null;
@@ -275,10 +278,29 @@ final class DataTree {
     // ---------------------------------------------------------------- applying transactions
 
     Result processTxn(TxnHeader header, JuteRecord txn) {
-        return processTxn(header, txn, false);
+        return processTxn(header, txn, false, null);
     }
 
-    private Result processTxn(TxnHeader header, JuteRecord txn, boolean isSubTxn) {
+    /**
+     * As {@link #processTxn(TxnHeader, JuteRecord)}, with the node of the txn's path as preparation found it in this
+     * tree at {@code generation} (null when it did not look): a set or delete then skips walking the path again, half
+     * of the tree walks of such a write (docs/profiles/zk-writes.md, "Set and delete"). A node is at the same path
+     * for as long as it is in the tree (nodes never move), so the hint is used only while that holds.
+     */
+    Result processTxn(TxnHeader header, JuteRecord txn, DataNode node, int generation) {
+        return processTxn(header, txn, false, liveHint(node, generation));
+    }
+
+    int generation() {
+        return generation;
+    }
+
+    /** {@code node} if it is still in this tree: not deleted since (see {@link #deleteNode}), no snapshot installed. */
+    private DataNode liveHint(DataNode node, int foundAt) {
+        return node != null && foundAt == generation && node.seq != DataNode.REMOVED ? node : null;
+    }
+
+    private Result processTxn(TxnHeader header, JuteRecord txn, boolean isSubTxn, DataNode hint) {
         Result rc = new Result();
         rc.clientId = header.clientId();
         rc.cxid = header.cxid();
@@ -308,12 +330,12 @@ final class DataTree {
                 case OpCode.DELETE, OpCode.DELETE_CONTAINER -> {
                     DeleteTxn delete = (DeleteTxn) txn;
                     rc.path = delete.path();
-                    deleteNode(delete.path(), header.zxid());
+                    deleteNode(delete.path(), header.zxid(), hint);
                 }
                 case OpCode.SET_DATA, OpCode.RECONFIG -> { // Apache: a reconfig is a SetDataTxn of /zookeeper/config
                     SetDataTxn set = (SetDataTxn) txn;
                     rc.path = set.path();
-                    rc.stat = setData(set.path(), set.data(), set.version(), header.zxid(), header.time());
+                    rc.stat = setData(set.path(), set.data(), set.version(), header.zxid(), header.time(), hint);
                 }
                 case OpCode.SET_ACL -> {
                     SetACLTxn set = (SetACLTxn) txn;
@@ -377,7 +399,7 @@ final class DataTree {
                 record = Jute.subTxn(type, sub.data());
             }
             TxnHeader subHeader = new TxnHeader(header.clientId(), header.cxid(), header.zxid(), header.time(), type);
-            Result subResult = processTxn(subHeader, record, true);
+            Result subResult = processTxn(subHeader, record, true, null);
             rc.multiResult.add(subResult);
             if (subResult.err != 0 && rc.err == 0) {
                 rc.err = subResult.err;
@@ -422,13 +444,17 @@ final class DataTree {
     }
 
     void deleteNode(String path, long zxid) throws ZkException {
+        deleteNode(path, zxid, null);
+    }
+
+    /** {@code known}: the node at {@code path}, known to be in the tree ({@link #liveHint}), or null to look it up. */
+    private void deleteNode(String path, long zxid, DataNode known) throws ZkException {
         int lastSlash = path.lastIndexOf('/');
-        String parentName = path.substring(0, lastSlash);
-        DataNode parent = lookup(path, lastSlash);
+        DataNode parent = known != null ? known.parent : lookup(path, lastSlash);
         if (parent == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        DataNode node = childOf(parent, path, lastSlash + 1);
+        DataNode node = known != null ? known : childOf(parent, path, lastSlash + 1);
         synchronized (parent) {
             // As Apache: the parent's pzxid moves even when the child is already gone (a replay over a fuzzy
             // snapshot), but never backwards over a later create's.
@@ -439,6 +465,8 @@ final class DataTree {
                 throw new ZkException(KeeperCode.NO_NODE, path);
             }
             parent.children.remove(node);
+            // Marked under the parent's monitor, where the snapshot writer sorts the children by seq.
+            node.seq = DataNode.REMOVED;
         }
         nodes--;
         restoreParentPath = null;
@@ -457,12 +485,20 @@ final class DataTree {
         }
         Set<Watcher> fired = dataWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, null);
         childWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, fired);
-        childWatches.trigger(parentName.isEmpty() ? "/" : parentName, EventType.NODE_CHILDREN_CHANGED, zxid,
-                parent.acl, null);
+        if (childWatches.watchesAnything()) {
+            String parentName = path.substring(0, lastSlash);
+            childWatches.trigger(parentName.isEmpty() ? "/" : parentName, EventType.NODE_CHILDREN_CHANGED, zxid,
+                    parent.acl, null);
+        }
     }
 
     Stat setData(String path, byte[] data, int version, long zxid, long time) throws ZkException {
-        DataNode node = getNode(path);
+        return setData(path, data, version, zxid, time, null);
+    }
+
+    private Stat setData(String path, byte[] data, int version, long zxid, long time, DataNode known)
+            throws ZkException {
+        DataNode node = known != null ? known : getNode(path);
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }

@@ -61,6 +61,13 @@ final class Preparer {
     /** Every record still outstanding or superseded but not yet applied, in the order they were made. */
     private final ArrayDeque<ChangeRecord> made = new ArrayDeque<>();
     private long lastSequence;
+    /**
+     * The node the last {@link #changeable} or {@link #recordOrNull} read from the tree (null when it read an
+     * outstanding record or found nothing): handed to a set's or delete's request for its apply.
+     */
+    private DataNode treeNode;
+    /** The node of the set or delete being prepared, as found in the tree (see {@link Request#node}). */
+    private DataNode targetNode;
     /** While a multi is prepared: each touched path's record before the multi (null = none), to roll back a failure. */
     private Map<String, ChangeRecord> multiUndo;
 
@@ -128,6 +135,7 @@ final class Preparer {
     void prepare(Request request, long zxid, long time, List<Id> authInfo) {
         int type = request.type;
         request.prepareSequence = ++lastSequence;
+        targetNode = null;
         try {
             request.header = new TxnHeader(request.sessionId, request.xid, zxid, time, type);
             switch (type) {
@@ -142,6 +150,10 @@ final class Preparer {
                 default -> {
                     checkSession(request.sessionId);
                     request.txn = prepareOp(type, (JuteRecord) request.body, request.sessionId, zxid, time, authInfo);
+                    if (type == OpCode.SET_DATA || type == OpCode.DELETE) {
+                        request.node = targetNode;
+                        request.nodeGeneration = tree.generation();
+                    }
                 }
             }
         } catch (ZkException e) {
@@ -319,6 +331,7 @@ final class Preparer {
         ChangeRecord parent = record(parentPath);
         Acls.check(parent.acl, Perms.DELETE, authInfo);
         ChangeRecord node = record(path);
+        targetNode = treeNode;
         checkVersion(node.version, delete.version(), path);
         if (node.childCount > 0) {
             throw new ZkException(KeeperCode.NOT_EMPTY, path);
@@ -360,6 +373,7 @@ final class Preparer {
         String path = set.path();
         validatePath(path);
         ChangeRecord changed = changeable(path);
+        targetNode = treeNode;
         Acls.check(changed.acl, Perms.WRITE, authInfo);
         changed.version = checkVersion(changed.version, set.version(), path);
         int newVersion = changed.version;
@@ -449,6 +463,7 @@ final class Preparer {
      * still hold it), or one read fresh from the tree, which nothing else holds and so needs no copy.
      */
     private ChangeRecord changeable(String path) throws ZkException {
+        treeNode = null;
         ChangeRecord change = outstanding.get(path);
         if (change != null) {
             if (change.deleted) {
@@ -460,6 +475,7 @@ final class Preparer {
         if (node == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
+        treeNode = node;
         return ChangeRecord.of(path, node);
     }
 
@@ -473,11 +489,13 @@ final class Preparer {
     }
 
     private ChangeRecord recordOrNull(String path) {
+        treeNode = null;
         ChangeRecord change = outstanding.get(path);
         if (change != null) {
             return change.deleted ? null : change;
         }
         DataNode node = tree.getNode(path);
+        treeNode = node;
         return node == null ? null : ChangeRecord.of(path, node);
     }
 }

@@ -38,6 +38,12 @@ final class Request {
     JuteRecord txn;
     /** Stamped by {@link Preparer#prepare}; handed back to {@link Preparer#applied} once the txn is applied. */
     long prepareSequence;
+    /**
+     * A set's or delete's node as preparation found it in the tree, and the tree's generation then; null when it read
+     * an outstanding change instead. Lets the apply skip walking the path again ({@link DataTree#processTxn}).
+     */
+    DataNode node;
+    int nodeGeneration;
     /** For handshakes answered without a transaction: the outcome to send. */
     boolean handshakeValid;
     int negotiatedTimeout;

@@ -41,6 +41,11 @@ final class WatchManager {
         return true;
     }
 
+    /** Whether any watch is set (recursive ones included): false lets a caller skip building a path to trigger. */
+    boolean watchesAnything() {
+        return !watchTable.isEmpty();
+    }
+
     /** Fires {@code type} for {@code path}; returns the watchers that fired (to suppress duplicates in a second manager). */
     Set<Watcher> trigger(String path, EventType type, long zxid, Set<Watcher> suppress) {
         return trigger(path, type, zxid, null, suppress);
@@ -48,6 +53,9 @@ final class WatchManager {
 
     Set<Watcher> trigger(String path, EventType type, long zxid, List<io.tandem.zk.wire.data.ACL> nodeAcl,
                          Set<Watcher> suppress) {
+        if (watchTable.isEmpty()) {
+            return Set.of(); // no watch anywhere (recursive ones are in the table too): not even a hash of the path
+        }
         // Most writes fire nothing: the set and the event are made only once a watcher fires.
         Set<Watcher> fired = null;
         String current = path;

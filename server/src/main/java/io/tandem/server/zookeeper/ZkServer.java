@@ -370,8 +370,13 @@ public final class ZkServer implements AutoCloseable {
 
     /** Applies a txn to the sessions and the tree (Apache's processTxn); the result is what the reply is built from. */
     DataTree.Result applyTxn(TxnHeader header, JuteRecord txn) {
+        return applyTxn(header, txn, null, 0);
+    }
+
+    /** As above, with the node its preparation found at {@code generation} of the tree (see {@link Request#node}). */
+    private DataTree.Result applyTxn(TxnHeader header, JuteRecord txn, DataNode node, int generation) {
         sessions.apply(header, txn);
-        DataTree.Result result = tree.processTxn(header, txn);
+        DataTree.Result result = tree.processTxn(header, txn, node, generation);
         lastProcessedZxid = tree.lastProcessedZxid();
         appliedTxns++;
         return result;
@@ -394,7 +399,9 @@ public final class ZkServer implements AutoCloseable {
             }
             return;
         }
-        DataTree.Result result = request.header == null ? null : applyTxn(request.header, request.txn);
+        DataTree.Result result = request.header == null ? null
+                : applyTxn(request.header, request.txn, request.node, request.nodeGeneration);
+        request.node = null;
         responder.reply(request, result);
     }
 }

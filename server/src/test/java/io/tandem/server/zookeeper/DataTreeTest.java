@@ -119,4 +119,49 @@ class DataTreeTest {
         apply(OpCode.DELETE, new DeleteTxn("/w/x"));
         assertEquals(List.of("1 /w/x 2", "3 /w/x 3", "2 /w/x 4"), seen);
     }
+
+    /**
+     * A set or delete applied with the node its preparation found (Request.node) uses it only while that node is still
+     * in the tree: a node deleted and made again at the same path since, or a tree replaced by a snapshot since, is
+     * looked up afresh, so the write lands on the node that is there now.
+     */
+    @Test
+    void shouldApplyASetOrDeleteToTheNodeThatIsThereNowWhateverItsPreparationFound() {
+        apply(OpCode.CREATE, create("/a", 1));
+        DataNode first = tree.getNode("/a");
+        int generation = tree.generation();
+        apply(OpCode.DELETE, new DeleteTxn("/a"));
+        apply(OpCode.CREATE, create("/a", 3));
+        DataNode second = tree.getNode("/a");
+        assertTrue(first != second);
+        DataTree.Result set = tree.processTxn(new TxnHeader(0, 1, ++zxid, 1000 + zxid, OpCode.SET_DATA),
+                new SetDataTxn("/a", new byte[] {7}, 1), first, generation);
+        assertEquals(0, set.err);
+        assertEquals(1, second.version, "the set went to the node at /a now, not to the deleted one");
+        assertEquals(zxid, second.mzxid);
+        assertEquals(1, set.stat.dataLength());
+
+        // A hint that is still valid is used: the same outcome as a lookup.
+        DataTree.Result again = tree.processTxn(new TxnHeader(0, 1, ++zxid, 1000 + zxid, OpCode.SET_DATA),
+                new SetDataTxn("/a", new byte[] {8, 9}, 2), second, tree.generation());
+        assertEquals(2, again.stat.version());
+        assertEquals(2, tree.getNode("/a").dataLength());
+
+        // Deleting with the stale node deletes the live one; its parent's pzxid moves as with a lookup.
+        DataTree.Result deleted = tree.processTxn(new TxnHeader(0, 1, ++zxid, 1000 + zxid, OpCode.DELETE),
+                new DeleteTxn("/a"), first, generation);
+        assertEquals(0, deleted.err);
+        assertNull(tree.getNode("/a"));
+        assertEquals(zxid, tree.getNode("/").pzxid());
+
+        // A node found before a snapshot replaced the tree is not used either.
+        apply(OpCode.CREATE, create("/b", 5));
+        DataNode beforeSnapshot = tree.getNode("/b");
+        int oldGeneration = tree.generation();
+        tree.clearForSnapshot();
+        DataTree.Result missing = tree.processTxn(new TxnHeader(0, 1, ++zxid, 1000 + zxid, OpCode.SET_DATA),
+                new SetDataTxn("/b", new byte[] {1}, 1), beforeSnapshot, oldGeneration);
+        assertEquals(KeeperCode.NO_NODE.code(), missing.err);
+        assertEquals(0, beforeSnapshot.version, "the detached node is left alone");
+    }
 }
