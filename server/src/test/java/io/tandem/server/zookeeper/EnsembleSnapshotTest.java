@@ -219,10 +219,18 @@ class EnsembleSnapshotTest {
         assertEquals(1_200, back.getChildren("/b", false).size());
         assertEquals(members[leader].tree.nodeCount(), members[wiped].tree.nodeCount());
         // The snapshot (over 300 KB: 3,200 znodes of 100 bytes) crossed in chunks, none larger than CHUNK_BYTES.
-        long sent = ((EnsembleCommit) members[leader].commitPath()).zab().snapshotChunksSent();
         long received = ((EnsembleCommit) members[wiped].commitPath()).zab().snapshotChunksReceived();
         assertTrue(received >= 300_000 / CHUNK_BYTES, "chunks received: " + received);
-        assertEquals(sent, received);
+        // Every chunk sent arrived. Counted over the whole ensemble: on a loaded machine the other follower can fall
+        // behind too and be brought back by a snapshot of its own (seen: 127 chunks sent, 78 of them to the wiped
+        // member, 49 to the other), and a new election may move the leadership.
+        long sentByAll = 0;
+        long receivedByAll = 0;
+        for (int id = 1; id <= MEMBERS; id++) {
+            sentByAll += ((EnsembleCommit) members[id].commitPath()).zab().snapshotChunksSent();
+            receivedByAll += ((EnsembleCommit) members[id].commitPath()).zab().snapshotChunksReceived();
+        }
+        assertEquals(sentByAll, receivedByAll);
     }
 
     private static void deleteRecursively(Path root) throws IOException {
