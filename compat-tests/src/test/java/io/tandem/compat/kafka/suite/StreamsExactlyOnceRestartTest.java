@@ -88,10 +88,10 @@ class StreamsExactlyOnceRestartTest {
      * Holds the first instance's stream thread at the first count update it forwards on from the {@code at}-th, once
      * the instance is RUNNING. Not before: Streams 4.x processes the tasks the state updater has handed back while
      * others still restore (the thread is PARTITIONS_ASSIGNED), and only that thread, between its processing rounds,
-     * moves the instance to RUNNING. A thread held there keeps the instance short of RUNNING for good, which is what
-     * a CI run hit (one changelog restoring late while the other task counted its 240 records; found against Tandem
-     * and Apache 4.4 alike by holding a changelog's restoration back). {@link #arm()} runs in the state listener, on
-     * that thread, before it processes anything more.
+     * moves the instance to RUNNING. A thread held there keeps the instance short of RUNNING for good: a CI run
+     * failed so (the first instance never RUNNING, its thread silent with a transaction open), and slowing one
+     * changelog's restoration while the other task counts makes the old hold fail that way on Apache 4.4 and Tandem
+     * alike. {@link #arm()} runs in the state listener, on that thread, before it processes anything more.
      */
     private static final class Hold {
         final CountDownLatch held = new CountDownLatch(1);
