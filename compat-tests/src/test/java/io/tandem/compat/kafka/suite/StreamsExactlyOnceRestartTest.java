@@ -84,19 +84,32 @@ class StreamsExactlyOnceRestartTest {
         HANG_MID_TRANSACTION
     }
 
-    /** Holds the first instance's stream thread from the {@code at}-th count update it forwards on. */
+    /**
+     * Holds the first instance's stream thread at the first count update it forwards on from the {@code at}-th, once
+     * the instance is RUNNING. Not before: Streams 4.x processes the tasks the state updater has handed back while
+     * others still restore (the thread is PARTITIONS_ASSIGNED), and only that thread, between its processing rounds,
+     * moves the instance to RUNNING. A thread held there keeps the instance short of RUNNING for good: a CI run
+     * failed so (the first instance never RUNNING, its thread silent with a transaction open), and slowing one
+     * changelog's restoration while the other task counts makes the old hold fail that way on Apache 4.4 and Tandem
+     * alike. {@link #arm()} runs in the state listener, on that thread, before it processes anything more.
+     */
     private static final class Hold {
         final CountDownLatch held = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         private final long at;
         private final AtomicLong seen = new AtomicLong();
+        private volatile boolean armed;
 
         Hold(long at) {
             this.at = at;
         }
 
+        void arm() {
+            armed = true;
+        }
+
         void onCountUpdate() {
-            if (seen.incrementAndGet() < at) return;
+            if (seen.incrementAndGet() < at || !armed) return;
             held.countDown();
             try {
                 release.await();
@@ -127,10 +140,11 @@ class StreamsExactlyOnceRestartTest {
                 AtomicLong restored = new AtomicLong();
                 boolean hang = stop == Stop.HANG_MID_TRANSACTION;
                 Hold hold = new Hold(hang ? FIRST_BATCH / 2 : Long.MAX_VALUE);
-                KafkaStreams first = start(config(target, application, stateDir.resolve("first"), hang),
-                        () -> topology(input, output, hold), restored);
+                KafkaStreams first = null;
                 KafkaStreams second = null;
                 try {
+                    first = start(config(target, application, stateDir.resolve("first"), hang),
+                            () -> topology(input, output, hold), restored, hold::arm);
                     if (hang) {
                         assertTrue(hold.held.await(60, TimeUnit.SECONDS), "the first instance's thread hung");
                     } else {
@@ -146,7 +160,7 @@ class StreamsExactlyOnceRestartTest {
                         }
                     }
                     second = start(config(target, application, secondDir, false),
-                            () -> topology(input, output, new Hold(Long.MAX_VALUE)), restored);
+                            () -> topology(input, output, new Hold(Long.MAX_VALUE)), restored, () -> { });
                     // A hung thread let go now goes on with its transaction, which the broker has aborted: anything
                     // of it that got through would show in the counts the reader checks from here on.
                     hold.release.countDown();
@@ -159,8 +173,11 @@ class StreamsExactlyOnceRestartTest {
                         assertTrue(restored.get() > 0, "the new instance restored its store from the changelog");
                     }
                 } finally {
+                    // Also when the first instance never started: its thread may be held all the same.
                     hold.release.countDown();
-                    first.close(TIMEOUT);
+                    if (first != null) {
+                        first.close(TIMEOUT);
+                    }
                     if (second != null) {
                         second.close(TIMEOUT);
                     }
@@ -245,10 +262,11 @@ class StreamsExactlyOnceRestartTest {
 
     /**
      * A started instance that reached RUNNING. On the old one's state directory the constructor fails until the old
-     * one has closed, so it is retried until then.
+     * one has closed, so it is retried until then. {@code onRunning} runs at the first move to RUNNING, on the stream
+     * thread that made it, before that thread processes further.
      */
-    private static KafkaStreams start(Properties config, Supplier<Topology> topology, AtomicLong restored)
-            throws Exception {
+    private static KafkaStreams start(Properties config, Supplier<Topology> topology, AtomicLong restored,
+            Runnable onRunning) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         KafkaStreams streams;
         while (true) {
@@ -262,7 +280,10 @@ class StreamsExactlyOnceRestartTest {
         }
         CountDownLatch running = new CountDownLatch(1);
         streams.setStateListener((now, before) -> {
-            if (now == KafkaStreams.State.RUNNING) running.countDown();
+            if (now == KafkaStreams.State.RUNNING && running.getCount() > 0) {
+                onRunning.run();
+                running.countDown();
+            }
         });
         streams.setGlobalStateRestoreListener(new StateRestoreListener() {
             @Override
