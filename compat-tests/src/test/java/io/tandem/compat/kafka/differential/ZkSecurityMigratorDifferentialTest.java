@@ -7,6 +7,7 @@ import io.tandem.compat.kafka.ApacheKafkaLauncher;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.URIParameter;
@@ -102,16 +103,36 @@ class ZkSecurityMigratorDifferentialTest {
 
     /** Apache ZooKeeper 3.9.5 standalone with the same SASL setup, in its own JVM from its own jars. */
     private static Process startApacheZooKeeper(Path home, int port, Path serverJaas) throws IOException {
-        Path lib = ApacheKafkaLauncher.fetchJars("apache-zookeeper-3.9.5",
-                List.of("org.apache.zookeeper:zookeeper:3.9.5"));
+        // ZooKeeper's pom marks metrics-core and snappy-java provided, yet its server needs them to start.
+        Path lib = ApacheKafkaLauncher.fetchJars("apache-zookeeper-3.9.5-standalone",
+                List.of("org.apache.zookeeper:zookeeper:3.9.5", "io.dropwizard.metrics:metrics-core:4.1.12.1",
+                        "org.xerial.snappy:snappy-java:1.1.10.8", "org.slf4j:slf4j-simple:2.0.17"));
         Files.createDirectories(home.resolve("data"));
         Path config = Files.writeString(home.resolve("zoo.cfg"), String.join("\n", "tickTime=2000",
                 "dataDir=" + home.resolve("data").toAbsolutePath(), "clientPort=" + port,
-                "clientPortAddress=127.0.0.1", "admin.enableServer=false", "authProvider.sasl=" + SASL_PROVIDER) + "\n");
+                "clientPortAddress=127.0.0.1", "admin.enableServer=false",
+                "authProvider.sasl=" + SASL_PROVIDER) + "\n");
         Path log = home.resolve("zookeeper.log");
-        return ApacheKafkaLauncher.java(lib, "-Xmx128m", "-Djava.security.auth.login.config=" + serverJaas,
+        Process process = ApacheKafkaLauncher.java(lib, "-Xmx128m", "-Djava.security.auth.login.config=" + serverJaas,
                         "org.apache.zookeeper.server.ZooKeeperServerMain", config.toString())
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).redirectErrorStream(true).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try (Socket probe = new Socket("127.0.0.1", port)) {
+                return process;
+            } catch (IOException notYet) {
+                if (!process.isAlive() || System.nanoTime() > deadline) {
+                    process.destroyForcibly();
+                    throw new IOException("Apache ZooKeeper did not start:\n" + ApacheKafkaLauncher.tail(log));
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+        }
     }
 
     /** Runs Kafka 3.9.1's tool in its own JVM, logged in from the JAAS Client section; fails with its output. */
