@@ -8,7 +8,9 @@ import io.netty.handler.ssl.SslProvider;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,6 +30,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import javax.security.auth.x500.X500Principal;
 
 /**
@@ -142,11 +145,29 @@ public final class ServerTls {
      * each socket): the key store is optional, the trust store (else the JDK's default trust) checks the server.
      */
     public static SSLContext client(Settings settings) {
+        return client(settings, null);
+    }
+
+    /**
+     * As {@link #client(Settings)}, the trust store's manager wrapped by {@code wrapTrust} (null: not wrapped), e.g.
+     * to check the server's host name as ZooKeeper's ZKTrustManager does; without a trust store there is nothing to
+     * wrap and the JDK's default trust checks the server.
+     */
+    public static SSLContext client(Settings settings, UnaryOperator<X509ExtendedTrustManager> wrapTrust) {
         try {
             SslContextBuilder builder = settings.keyStoreLocation() == null && settings.keyPem() == null
                     ? SslContextBuilder.forClient() : keyStore(settings, false);
             TrustManagerFactory trust = trustStore(settings);
-            if (trust != null) builder.trustManager(trust);
+            if (trust != null && wrapTrust != null) {
+                X509ExtendedTrustManager manager = null;
+                for (TrustManager candidate : trust.getTrustManagers()) {
+                    if (candidate instanceof X509ExtendedTrustManager extended) manager = extended;
+                }
+                if (manager == null) throw new IllegalArgumentException("the trust store has no X.509 trust manager");
+                builder.trustManager(wrapTrust.apply(manager));
+            } else if (trust != null) {
+                builder.trustManager(trust);
+            }
             builder.sslProvider(SslProvider.JDK);
             return ((JdkSslContext) builder.build()).context();
         } catch (IOException | GeneralSecurityException e) {

@@ -177,7 +177,8 @@ public final class QuorumAuth {
         for (AppConfigurationEntry entry : entries) {
             if (!entry.getLoginModuleName().equals(DIGEST_LOGIN_MODULE)) {
                 throw new IllegalArgumentException("login module " + entry.getLoginModuleName() + " in JAAS section "
-                        + section + " is not implemented (quorum SASL here is DIGEST-MD5 with " + DIGEST_LOGIN_MODULE + ")");
+                        + section + " is not implemented: Kerberos (GSSAPI) between quorum members is not implemented, "
+                        + "quorum SASL here is DIGEST-MD5 with " + DIGEST_LOGIN_MODULE);
             }
         }
         Map<String, String> options = new HashMap<>();

@@ -5,6 +5,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.kafka.security.SslContexts;
+import io.tandem.server.tls.ZooKeeperTlsDefaults;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -78,6 +79,12 @@ public final class QuorumTls {
     public static QuorumTls from(Map<String, String> settings) {
         String enabled = settings.get(SSL_QUORUM);
         if (enabled == null || !enabled.trim().equalsIgnoreCase("true")) return null;
+        // As Apache's quorum sockets (QuorumX509Util through SSLContextAndOptions): ssl.quorum.enabledProtocols, else
+        // the JDK's defaults for ssl.quorum.protocol (TLSv1.3 and TLSv1.2 for TLSv1.3); ssl.quorum.ciphersuites, else
+        // Apache's own list. Both ends of a connection enable the same.
+        String protocols = String.join(",", ZooKeeperTlsDefaults.socketProtocols(get(settings, "protocol"),
+                get(settings, "enabledProtocols")));
+        String ciphers = String.join(",", ZooKeeperTlsDefaults.cipherSuites(get(settings, "ciphersuites")));
         Function<String, String> kafkaKeys = key -> switch (key) {
             case "ssl.keystore.location" -> get(settings, "keyStore.location");
             case "ssl.keystore.password", "ssl.key.password" -> get(settings, "keyStore.password");
@@ -85,8 +92,8 @@ public final class QuorumTls {
             case "ssl.truststore.location" -> get(settings, "trustStore.location");
             case "ssl.truststore.password" -> get(settings, "trustStore.password");
             case "ssl.truststore.type" -> storeType(settings, "trustStore");
-            case "ssl.enabled.protocols" -> get(settings, "enabledProtocols");
-            case "ssl.cipher.suites" -> get(settings, "ciphersuites");
+            case "ssl.enabled.protocols" -> protocols;
+            case "ssl.cipher.suites" -> ciphers;
             case "ssl.client.auth" -> "required";
             default -> null;
         };

@@ -4,6 +4,7 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.tandem.server.ConfigException;
 import io.tandem.server.tls.ServerTls;
+import io.tandem.server.tls.ZooKeeperTlsDefaults;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -231,16 +232,15 @@ final class ZkSecurity {
                     default -> throw new IllegalArgumentException("ssl.clientAuth must be need, want or none, not "
                             + clientAuth);
                 };
-        String protocol = get.apply("ssl.protocol") != null ? get.apply("ssl.protocol") : "TLSv1.3";
-        String enabled = get.apply("ssl.enabledProtocols");
-        // Apache's X509Util: TLSv1.3 also enables TLSv1.2 unless ssl.enabledProtocols says otherwise.
-        List<String> protocols = enabled != null ? list(enabled)
-                : protocol.equals("TLSv1.3") ? List.of("TLSv1.3", "TLSv1.2") : List.of(protocol);
-        String ciphers = get.apply("ssl.ciphersuites");
+        // As Apache's NettyServerCnxnFactory builds its context (ClientX509Util): ssl.enabledProtocols, else the one
+        // protocol of ssl.protocol (by default TLSv1.3 alone); ssl.ciphersuites, else Apache's own list.
+        List<String> protocols = ZooKeeperTlsDefaults.nettyProtocols(get.apply("ssl.protocol"),
+                get.apply("ssl.enabledProtocols"));
+        List<String> ciphers = ZooKeeperTlsDefaults.cipherSuites(get.apply("ssl.ciphersuites"));
         boolean pem = keyType.equals("PEM");
         return new ServerTls.Settings(keyType, keyLocation, pem ? null : keyPassword, pem ? keyPassword : null,
                 null, null, trustType, trustLocation, password(get, "ssl.trustStore"), null, auth, protocols,
-                ciphers == null ? List.of() : list(ciphers), null, null);
+                ciphers, null, null);
     }
 
     /** Apache's X509Util: the type named, else guessed from the file name's extension. */
@@ -265,9 +265,5 @@ final class ZkSecurity {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + prefix + ".passwordPath " + path + ": " + e);
         }
-    }
-
-    private static List<String> list(String value) {
-        return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
 }

@@ -53,6 +53,10 @@ class QuorumAuthTransportTest {
                 RogueServer {
                     org.apache.zookeeper.server.auth.DigestLoginModule required user_quorum="guessed";
                 };
+                KerberosServer {
+                    com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true keyTab="/nowhere"
+                    principal="zookeeper/host@REALM";
+                };
                 """);
         previousJaas = System.getProperty(JAAS_PROPERTY);
         System.setProperty(JAAS_PROPERTY, jaas.toString());
@@ -197,6 +201,15 @@ class QuorumAuthTransportTest {
                 Map.of(QuorumAuth.ENABLE_SASL, "true", QuorumAuth.SERVER_LOGIN_CONTEXT, "NoSuchSection")));
         assertTrue(missing.getMessage().contains("NoSuchSection"), missing.getMessage());
         assertSame(QuorumAuth.NONE, QuorumAuth.from(Map.of()));
+    }
+
+    @Test
+    void shouldRefuseAKerberosSectionAtStartUpNamingGssapi() {
+        // Apache's quorum SASL takes Kerberos (GSSAPI) from a Krb5LoginModule section; Tandem's does DIGEST-MD5 only.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QuorumAuth.from(Map.of(
+                QuorumAuth.ENABLE_SASL, "true", QuorumAuth.SERVER_LOGIN_CONTEXT, "KerberosServer")));
+        assertTrue(e.getMessage().contains("Krb5LoginModule") && e.getMessage().contains("KerberosServer")
+                && e.getMessage().contains("Kerberos (GSSAPI)"), e.getMessage());
     }
 
     private static void writeFrame(DataOutputStream out, ByteBuf body) throws IOException {

@@ -15,6 +15,7 @@ import io.tandem.zk.wire.ZkFrameDecoder;
 import io.tandem.zk.wire.ZkFrameEncoder;
 import java.net.InetSocketAddress;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLEngine;
 
 /**
  * The pipeline of one client connection: ZooKeeper's length-prefixed frames, under TLS when the client has
@@ -37,7 +38,9 @@ final class ClientChannels {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (tls != null) {
-                            SslHandler ssl = new SslHandler(tls.newEngine(address.getHostString(), address.getPort()));
+                            SSLEngine engine = tls.newEngine(address.getHostString(), address.getPort());
+                            SslHandler ssl = tls.delegatedTasks() == null ? new SslHandler(engine)
+                                    : new SslHandler(engine, tls.delegatedTasks());
                             // A server that never answers the handshake is left for the next host in time.
                             ssl.setHandshakeTimeoutMillis(connectTimeoutMs);
                             ch.pipeline().addLast(ssl, new HandshakeFailures(tlsFailed));

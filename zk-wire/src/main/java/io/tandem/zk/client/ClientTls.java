@@ -1,5 +1,6 @@
 package io.tandem.zk.client;
 
+import java.util.concurrent.Executor;
 import javax.net.ssl.SSLEngine;
 
 /**
@@ -11,4 +12,12 @@ import javax.net.ssl.SSLEngine;
 @FunctionalInterface
 public interface ClientTls {
     SSLEngine newEngine(String host, int port);
+
+    /**
+     * Where the engine's delegated tasks run, the certificate checks among them; null: on the connection's event
+     * loop. A check that looks names up (ZooKeeper's reverse DNS fallback) must not block the event loop.
+     */
+    default Executor delegatedTasks() {
+        return null;
+    }
 }

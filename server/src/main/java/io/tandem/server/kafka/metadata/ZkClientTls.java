@@ -2,7 +2,9 @@ package io.tandem.server.kafka.metadata;
 
 import io.netty.handler.ssl.ClientAuth;
 import io.tandem.server.ConfigKeys.Verdict;
+import io.tandem.server.tls.AddressThenNameTrustManager;
 import io.tandem.server.tls.ServerTls;
+import io.tandem.server.tls.ZooKeeperTlsDefaults;
 import io.tandem.zk.client.ClientTls;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -10,6 +12,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
@@ -43,6 +49,19 @@ public final class ZkClientTls {
     static final String ENDPOINT_IDENTIFICATION = "zookeeper.ssl.endpoint.identification.algorithm";
     static final String CRL = "zookeeper.ssl.crl.enable";
     static final String OCSP = "zookeeper.ssl.ocsp.enable";
+    /** The ZooKeeper client's system property for FIPS mode (3.8: default false; Kafka does not set it). */
+    static final String FIPS_MODE = "zookeeper.fips-mode";
+    /**
+     * Where the certificate checks of TLS handshakes to ZooKeeper run, since with a trust store they may look names
+     * up: off the event loops. The broker dials one ZooKeeper server at a time, so a few queued handshakes at most;
+     * past the bound the check runs on the caller, as before this pool.
+     */
+    private static final Executor HANDSHAKE_TASKS = new ThreadPoolExecutor(0, 2, 30, TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(64), runnable -> {
+                Thread thread = new Thread(runnable, "zookeeper-tls-checks");
+                thread.setDaemon(true);
+                return thread;
+            }, new ThreadPoolExecutor.CallerRunsPolicy());
     /** Kafka's default zookeeper.ssl.protocol. */
     static final String DEFAULT_PROTOCOL = "TLSv1.2";
     private static final Set<String> STORE_TYPES = Set.of("JKS", "PKCS12", "PEM");
@@ -104,29 +123,47 @@ public final class ZkClientTls {
         ServerTls.Settings stores = new ServerTls.Settings(storeType(settings, KEYSTORE_TYPE, keyStore), keyStore,
                 settings.get(KEYSTORE_PASSWORD), null, null, null, storeType(settings, TRUSTSTORE_TYPE, trustStore),
                 trustStore, settings.get(TRUSTSTORE_PASSWORD), null, ClientAuth.NONE, List.of(), List.of(), null, null);
+        // Kafka turns the algorithm into ZooKeeper's hostnameVerification: true exactly when it is HTTPS.
+        boolean verifyHostname = settings.getOrDefault(ENDPOINT_IDENTIFICATION, "HTTPS").trim()
+                .toUpperCase(Locale.ROOT).equals("HTTPS");
+        // Kafka 3.9's ZooKeeper client (3.8) checks the name as its X509Util sets it up: in FIPS mode the JDK's HTTPS
+        // check of the host dialled; otherwise, with a trust store, ZKTrustManager (the address dialled, else its
+        // host name by reverse lookup); without a trust store, no check of the name at all.
+        boolean fipsMode = Boolean.parseBoolean(System.getProperty(FIPS_MODE, "false").trim());
+        boolean addressThenName = verifyHostname && !fipsMode && trustStore != null;
         SSLContext context;
         try {
-            context = ServerTls.client(stores);
+            context = ServerTls.client(stores, addressThenName ? AddressThenNameTrustManager::new : null);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("TLS to ZooKeeper (" + KEYSTORE_LOCATION + " " + keyStore + ", "
                     + TRUSTSTORE_LOCATION + " " + trustStore + "): " + e.getMessage(), e);
         }
         String protocol = settings.getOrDefault(PROTOCOL, DEFAULT_PROTOCOL).trim();
         String[] protocols = list(settings.get(ENABLED_PROTOCOLS));
-        String[] enabledProtocols = protocols.length == 0 ? new String[] {protocol} : protocols;
+        // The ZooKeeper client makes its context for zookeeper.ssl.protocol and leaves the engine that context's
+        // protocols (TLSv1.2 alone for Kafka's default TLSv1.2, TLSv1.3 and TLSv1.2 for TLSv1.3) and the JDK's cipher
+        // suites. Its 3.8 client does not apply the two lists; Tandem applies them when set (README).
+        String[] enabledProtocols = protocols.length == 0
+                ? ZooKeeperTlsDefaults.contextDefaults(protocol).toArray(String[]::new) : protocols;
         String[] ciphers = list(settings.get(CIPHER_SUITES));
-        // Kafka turns the algorithm into ZooKeeper's hostnameVerification: true exactly when it is HTTPS.
-        boolean verifyHostname = settings.getOrDefault(ENDPOINT_IDENTIFICATION, "HTTPS").trim()
-                .toUpperCase(Locale.ROOT).equals("HTTPS");
-        ClientTls engines = (host, port) -> {
-            SSLEngine engine = context.createSSLEngine(host, port);
-            engine.setUseClientMode(true);
-            SSLParameters parameters = engine.getSSLParameters();
-            parameters.setProtocols(enabledProtocols);
-            if (ciphers.length > 0) parameters.setCipherSuites(ciphers);
-            if (verifyHostname) parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            engine.setSSLParameters(parameters);
-            return engine;
+        boolean endpointIdentification = verifyHostname && fipsMode;
+        ClientTls engines = new ClientTls() {
+            @Override
+            public SSLEngine newEngine(String host, int port) {
+                SSLEngine engine = context.createSSLEngine(host, port);
+                engine.setUseClientMode(true);
+                SSLParameters parameters = engine.getSSLParameters();
+                parameters.setProtocols(enabledProtocols);
+                if (ciphers.length > 0) parameters.setCipherSuites(ciphers);
+                if (endpointIdentification) parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                engine.setSSLParameters(parameters);
+                return engine;
+            }
+
+            @Override
+            public Executor delegatedTasks() {
+                return addressThenName ? HANDSHAKE_TASKS : null;
+            }
         };
         boolean identifies = keyStore != null && trimmed(settings, SOCKET) != null;
         return new ZkClientTls(engines, identifies);

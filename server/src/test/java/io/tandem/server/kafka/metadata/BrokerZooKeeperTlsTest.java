@@ -74,6 +74,9 @@ class BrokerZooKeeperTlsTest {
                 .set("serverCnxnFactory", "org.apache.zookeeper.server.NettyServerCnxnFactory")
                 .set("authProvider.x509", "org.apache.zookeeper.server.auth.X509AuthenticationProvider")
                 .set("ssl.clientAuth", "need")
+                // Apache's default, TLSv1.3 alone, refuses Kafka's default client protocol TLSv1.2 (shown against
+                // Apache's server in BrokerOnApacheZooKeeperTlsTest): these servers take both.
+                .set("ssl.enabledProtocols", "TLSv1.3,TLSv1.2")
                 .set("ssl.keyStore.location", keyStore.toString())
                 .set("ssl.keyStore.password", TestCertificates.PASSWORD)
                 .set("ssl.trustStore.location", certificates.serverTrustStore.toString())
@@ -169,13 +172,44 @@ class BrokerZooKeeperTlsTest {
         Exception e = assertThrows(Exception.class, () -> Tandem.start(tlsBroker(dir.resolve("verifying"),
                 misnamed.zookeeperSecurePort(), misnamedTrust)).close());
         String why = causes(e);
-        assertTrue(why.contains("TLS handshake with") && why.contains("No subject alternative"), why);
+        // ZooKeeper's ZKTrustManager: neither 127.0.0.1 nor its reverse lookup, localhost, is named.
+        assertTrue(why.contains("TLS handshake with") && why.contains("Failed to verify both host address and host "
+                + "name") && why.contains("doesn't match any of the subject alternative names: [zookeeper.invalid]"),
+                why);
         // Trusted, and no longer asked to name 127.0.0.1: the broker runs.
         try (Tandem broker = Tandem.start(tlsBroker(dir.resolve("not-verifying"), misnamed.zookeeperSecurePort(),
                 misnamedTrust).set("zookeeper.ssl.endpoint.identification.algorithm", ""));
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                      "127.0.0.1:" + broker.kafkaPort()))) {
             admin.createTopics(List.of(new NewTopic("misnamed", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void shouldTakeACertificateNamingTheReverseLookupOfTheAddressDialledAsKafkasZooKeeperClientDoes()
+            throws Exception {
+        // A certificate for "localhost" only, dialled as 127.0.0.1: the address is not named, its host name is.
+        Path store = dir.resolve("localhost-only.p12");
+        Path certificate = TestCertificates.serverKeyStore(store, "CN=localhost", "DNS:localhost");
+        Path trust = dir.resolve("localhost-only-trust.p12");
+        TestCertificates.trust(trust, "zookeeper", certificate);
+        try (Tandem server = Tandem.start(secureZooKeeper(dir.resolve("zk-localhost-only"), store))) {
+            try (Tandem broker = Tandem.start(tlsBroker(dir.resolve("reverse-lookup"), server.zookeeperSecurePort(),
+                    trust));
+                 Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                         "127.0.0.1:" + broker.kafkaPort()))) {
+                admin.createTopics(List.of(new NewTopic("by-name", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            }
+            // In FIPS mode the ZooKeeper client leaves the check to the JDK, which looks no name up.
+            System.setProperty("zookeeper.fips-mode", "true");
+            try {
+                Exception e = assertThrows(Exception.class, () -> Tandem.start(tlsBroker(dir.resolve("fips"),
+                        server.zookeeperSecurePort(), trust)).close());
+                assertTrue(causes(e).contains("No subject alternative names matching IP address 127.0.0.1"),
+                        causes(e));
+            } finally {
+                System.clearProperty("zookeeper.fips-mode");
+            }
         }
     }
 
