@@ -1,7 +1,6 @@
 package io.tandem.server.kafka.group;
 
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.TandemCluster;
 import io.tandem.server.kafka.PartitionWaits;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -17,12 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import static io.tandem.server.kafka.group.ClassicGroupClients.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -43,43 +39,31 @@ class ClassicGroupFailoverTest {
 
     @TempDir
     Path dir;
-    private Tandem zookeeper;
-    private final List<Tandem> brokers = new ArrayList<>();
+    private TandemCluster cluster;
     private Admin admin;
 
     @BeforeEach
     void start() throws Exception {
-        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-        for (int id = 1; id <= BROKERS; id++) {
-            brokers.add(Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id))
-                    .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", Integer.toString(id))
-                    .set("zookeeper.connect", zookeeper.zookeeperConnect())
-                    .set("offsets.topic.replication.factor", "3")
-                    .set("offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS))
-                    .set("group.initial.rebalance.delay.ms", "0")));
-        }
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()));
+        cluster = TandemCluster.start(dir, BROKERS, config -> config
+                .set("offsets.topic.replication.factor", "3")
+                .set("offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS))
+                .set("group.initial.rebalance.delay.ms", "0"));
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()));
     }
 
     @AfterEach
     void stop() {
         if (admin != null) admin.close(Duration.ofSeconds(5));
-        brokers.forEach(b -> {
-            if (b != null) b.close();
-        });
-        if (zookeeper != null) zookeeper.close();
-    }
-
-    private String bootstrap() {
-        return brokers.stream().map(Tandem::bootstrapServers).collect(Collectors.joining(","));
+        if (cluster != null) cluster.close();
     }
 
     @Test
     void aStableGroupShouldKeepItsMembersWhenItsCoordinatorMovesToAnotherBroker() throws Exception {
         admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 3))).all().get(30, TimeUnit.SECONDS);
         Rebalances rebalancesA = new Rebalances(), rebalancesB = new Rebalances();
-        try (KafkaConsumer<String, String> a = consumer(bootstrap(), GROUP, "reader-a", null, SESSION_MS);
-             KafkaConsumer<String, String> b = consumer(bootstrap(), GROUP, "reader-b", "instance-b", SESSION_MS)) {
+        String bootstrap = cluster.bootstrapServers();
+        try (KafkaConsumer<String, String> a = consumer(bootstrap, GROUP, "reader-a", null, SESSION_MS);
+             KafkaConsumer<String, String> b = consumer(bootstrap, GROUP, "reader-b", "instance-b", SESSION_MS)) {
             a.subscribe(List.of(TOPIC), rebalancesA);
             b.subscribe(List.of(TOPIC), rebalancesB);
             long deadline = System.nanoTime() + PATIENCE.toNanos();
@@ -96,11 +80,10 @@ class ClassicGroupFailoverTest {
 
             // The group's offsets partition, with its record on every replica, loses its leader.
             int partition = OffsetsTopicCodec.partitionFor(GROUP, OFFSETS_PARTITIONS);
-            PartitionWaits.awaitIsrSize(admin, brokers, OFFSETS, partition, BROKERS);
+            PartitionWaits.awaitIsrSize(admin, cluster, OFFSETS, partition, BROKERS);
             Thread.sleep(2_000);
             int coordinator = PartitionWaits.describe(admin, OFFSETS).partitions().get(partition).leader().id();
-            brokers.get(coordinator - 1).close();
-            brokers.set(coordinator - 1, null);
+            cluster.stopBroker(coordinator);
             int next = PartitionWaits.awaitLeaderChange(admin, OFFSETS, partition, coordinator);
             assertNotEquals(coordinator, next);
 

@@ -1,7 +1,7 @@
 package io.tandem.server.kafka.txn;
 
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.TandemCluster;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -24,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -47,33 +46,26 @@ class TransactionClusterTest {
             "group.initial.rebalance.delay.ms", "0");
     @TempDir
     Path dir;
-    private Tandem zookeeper;
-    private final List<Tandem> brokers = new ArrayList<>();
+    private TandemCluster cluster;
     private Admin admin;
 
     @BeforeEach
     void start() throws Exception {
-        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-        for (int id = 1; id <= BROKERS; id++) {
-            TandemConfig config = TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
-                    .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect());
+        cluster = TandemCluster.start(dir, BROKERS, config -> {
             SETTINGS.forEach(config::set);
-            brokers.add(Tandem.start(config));
-        }
+            return config;
+        });
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()));
     }
 
     @AfterEach
     void stop() {
         if (admin != null) admin.close(Duration.ofSeconds(5));
-        for (Tandem b : brokers) {
-            if (b != null) b.close();
-        }
-        if (zookeeper != null) zookeeper.close();
+        if (cluster != null) cluster.close();
     }
 
     private String bootstrap() {
-        return String.join(",", brokers.stream().filter(b -> b != null).map(Tandem::bootstrapServers).toList());
+        return cluster.runningBootstrapServers();
     }
 
     private KafkaProducer<String, String> producer(String transactionalId) {
@@ -113,7 +105,7 @@ class TransactionClusterTest {
     @Test
     void aTransactionVersionUpdateThroughOneBrokerShouldReachEveryBroker() throws Exception {
         try (Admin first = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                brokers.get(0).bootstrapServers()))) {
+                cluster.broker(1).bootstrapServers()))) {
             assertEquals(2, first.describeFeatures().featureMetadata().get(10, TimeUnit.SECONDS).finalizedFeatures()
                     .get("transaction.version").maxVersionLevel());
             first.updateFeatures(Map.of("transaction.version", new org.apache.kafka.clients.admin.FeatureUpdate(
@@ -121,7 +113,8 @@ class TransactionClusterTest {
                     new org.apache.kafka.clients.admin.UpdateFeaturesOptions()).all().get(10, TimeUnit.SECONDS);
         }
         // Each broker learns it from the /feature znode's watch, and reports it with a newer epoch.
-        for (Tandem broker : brokers) {
+        for (int id = 1; id <= BROKERS; id++) {
+            Tandem broker = cluster.broker(id);
             try (Admin one = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                     broker.bootstrapServers()))) {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -174,8 +167,7 @@ class TransactionClusterTest {
                     .get(30, TimeUnit.SECONDS).coordinatorId();
             Node before = describe("__transaction_state").partitions().get(0).leader();
             assertEquals(before.id(), coordinator, "the coordinator is the state partition's leader");
-            brokers.get(coordinator - 1).close();
-            brokers.set(coordinator - 1, null);
+            cluster.stopBroker(coordinator);
             // The new leader of the state partition loads the Ongoing transaction; the producer finds it and commits.
             producer.commitTransaction();
         }
