@@ -98,24 +98,25 @@ public final class TandemCluster implements AutoCloseable {
         return start(new TandemCluster(dir, true, checkSize(brokers), checkZookeepers(zookeepers), customizer));
     }
 
-    /** As {@link #start(int, UnaryOperator)}, with the data kept in {@code dataDir} (not deleted on close). */
-    public static TandemCluster start(Path dataDir, int brokers, UnaryOperator<TandemConfig> customizer)
-            throws IOException {
-        return start(dataDir, brokers, customizer, zookeeperConnect -> { });
-    }
-
     /**
-     * As {@link #start(Path, int, UnaryOperator)}, with {@code beforeBrokers} run once ZooKeeper serves and before the
-     * first broker starts: for a test of what brokers make of znodes they find at start-up (an earlier run's state).
+     * As {@link #start(int, UnaryOperator)}, with {@code beforeBrokers} run once ZooKeeper serves and before the first
+     * broker starts: for a test of what brokers make of znodes they find at start-up (an earlier run's state).
      */
-    public static TandemCluster start(Path dataDir, int brokers, UnaryOperator<TandemConfig> customizer,
+    public static TandemCluster start(int brokers, UnaryOperator<TandemConfig> customizer,
                                       BeforeBrokers beforeBrokers) throws IOException {
-        TandemCluster cluster = new TandemCluster(dataDir, false, checkSize(brokers), 1, customizer);
+        Path dir = Files.createTempDirectory("tandem-cluster-");
+        TandemCluster cluster = new TandemCluster(dir, true, checkSize(brokers), 1, customizer);
         cluster.beforeBrokers = beforeBrokers;
         return start(cluster);
     }
 
-    /** What {@link #start(Path, int, UnaryOperator, BeforeBrokers)} runs between ZooKeeper and the brokers. */
+    /** As {@link #start(int, UnaryOperator)}, with the data kept in {@code dataDir} (not deleted on close). */
+    public static TandemCluster start(Path dataDir, int brokers, UnaryOperator<TandemConfig> customizer)
+            throws IOException {
+        return start(new TandemCluster(dataDir, false, checkSize(brokers), 1, customizer));
+    }
+
+    /** What {@link #start(int, UnaryOperator, BeforeBrokers)} runs between ZooKeeper and the brokers. */
     @FunctionalInterface
     public interface BeforeBrokers {
         /** Given the ZooKeeper connect string; a failure stops the start and closes what has started. */

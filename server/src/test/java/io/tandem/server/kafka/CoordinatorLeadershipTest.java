@@ -12,7 +12,6 @@ import io.tandem.kafka.wire.message.OffsetFetchResponse;
 import io.tandem.server.TandemCluster;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -23,12 +22,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -58,28 +54,13 @@ class CoordinatorLeadershipTest {
     private static final Map<String, String> SETTINGS = Map.of("offsets.topic.replication.factor", "2",
             "offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS), "group.initial.rebalance.delay.ms",
             "0");
-    @TempDir
-    Path dir;
-    private TandemCluster cluster;
-    private Admin admin;
-
-    @BeforeEach
-    void start() throws Exception {
-        cluster = TandemCluster.start(dir, BROKERS, config -> {
-            SETTINGS.forEach(config::set);
-            return config;
-        });
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.broker(1).bootstrapServers()));
-    }
-
-    @AfterEach
-    void stop() {
-        if (admin != null) admin.close(Duration.ofSeconds(5));
-        if (cluster != null) cluster.close();
-    }
+    @RegisterExtension
+    final ClusterPerTest kafka = ClusterPerTest.started(BROKERS, SETTINGS);
 
     @Test
     void shouldResignTheGroupsOfAnOffsetsPartitionWhoseLeadershipMovesAway() throws Exception {
+        TandemCluster cluster = kafka.cluster();
+        Admin admin = kafka.admin();
         admin.createTopics(List.of(new NewTopic("events", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
@@ -266,7 +247,7 @@ class CoordinatorLeadershipTest {
     }
 
     private String bootstrap() {
-        return cluster.runningBootstrapServers();
+        return kafka.cluster().runningBootstrapServers();
     }
 
     private KafkaProducer<String, String> producer() {

@@ -10,7 +10,6 @@ import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemCluster;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -28,10 +27,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -59,8 +56,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ReplicationTest {
     private static final int BROKERS = 3;
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final ClusterPerTest kafka = ClusterPerTest.startedByEachTest();
     private TandemCluster cluster;
     private Admin admin;
 
@@ -71,17 +68,8 @@ class ReplicationTest {
     /** Three brokers with {@code settings}, after {@code beforeBrokers} has written what they are to find. */
     private void startBrokers(Map<String, String> settings, TandemCluster.BeforeBrokers beforeBrokers)
             throws Exception {
-        cluster = TandemCluster.start(dir, BROKERS, config -> {
-            settings.forEach(config::set);
-            return config;
-        }, beforeBrokers);
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.broker(1).bootstrapServers()));
-    }
-
-    @AfterEach
-    void stop() {
-        if (admin != null) admin.close(Duration.ofSeconds(5));
-        if (cluster != null) cluster.close();
+        cluster = kafka.start(BROKERS, settings, beforeBrokers);
+        admin = kafka.admin();
     }
 
     @Test
@@ -228,7 +216,7 @@ class ReplicationTest {
         try (KafkaProducer<String, String> producer = producer("all", "true")) {
             for (int i = 0; i < 20; i++) producer.send(new ProducerRecord<>("moved", "v" + i)).get(30, TimeUnit.SECONDS);
         }
-        assertTrue(java.nio.file.Files.exists(dir.resolve("broker1").resolve("kafka-logs").resolve("moved-0")));
+        assertTrue(java.nio.file.Files.exists(cluster.dataDir().resolve("broker1").resolve("kafka-logs").resolve("moved-0")));
         org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("moved", 0);
         admin.alterPartitionReassignments(Map.of(tp, java.util.Optional.of(
                 new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(2, 3))))).all().get(30, TimeUnit.SECONDS);
@@ -242,7 +230,7 @@ class ReplicationTest {
         assertEquals(List.of(2, 3), p.replicas().stream().map(Node::id).toList());
         assertTrue(List.of(2, 3).contains(p.leader().id()));
         deadline = System.currentTimeMillis() + 30_000;
-        while (java.nio.file.Files.exists(dir.resolve("broker1").resolve("kafka-logs").resolve("moved-0"))) {
+        while (java.nio.file.Files.exists(cluster.dataDir().resolve("broker1").resolve("kafka-logs").resolve("moved-0"))) {
             assertTrue(System.currentTimeMillis() < deadline, "the removed replica's log was not deleted");
             Thread.sleep(100);
         }
@@ -283,7 +271,7 @@ class ReplicationTest {
         admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
         Path[] replicas = new Path[BROKERS];
         for (int id = 1; id <= BROKERS; id++) {
-            replicas[id - 1] = dir.resolve("broker" + id).resolve("kafka-logs").resolve("doomed-0");
+            replicas[id - 1] = cluster.dataDir().resolve("broker" + id).resolve("kafka-logs").resolve("doomed-0");
             assertTrue(java.nio.file.Files.exists(replicas[id - 1]), "broker " + id + " holds a replica");
         }
         cluster.stopBroker(3);
@@ -385,14 +373,14 @@ class ReplicationTest {
         // it is also the controller and takes the ISR change itself.
         int port = io.tandem.server.ensemble.TestEnsemble.freePort();
         try (io.tandem.server.ensemble.FaultyProxy proxy = new io.tandem.server.ensemble.FaultyProxy(port)) {
-            cluster = TandemCluster.start(dir, 2, config -> {
+            cluster = kafka.start(2, config -> {
                 config.set("replica.lag.time.max.ms", "1000");
                 if (config.get("broker.id").equals("1")) {
                     config.kafkaPort(port).set("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port());
                 }
                 return config;
-            });
-            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.broker(2).bootstrapServers()));
+            }, zookeeperConnect -> { });
+            admin = kafka.admin();
             admin.createTopics(List.of(new NewTopic("shrinking", Map.of(0, List.of(1, 2)))
                     .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
             PartitionWaits.awaitIsrSize(admin, cluster, "shrinking", 0, 2);

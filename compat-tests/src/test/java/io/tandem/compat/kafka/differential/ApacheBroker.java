@@ -18,11 +18,10 @@ import java.util.Map;
  * formatted first). The jars are fetched once per version into {@code target/apache-kafka-VERSION-MODE/lib} by
  * {@link ApacheKafkaLauncher}.
  */
-final class ApacheBroker implements AutoCloseable {
+final class ApacheBroker extends BrokerProcess {
     static final String ZOOKEEPER_MODE_VERSION = "3.9.1";
     private final String version;
     private final int port;
-    private final BrokerProcess process;
 
     private ApacheBroker(String version, Path workDir, String zookeeperConnect, Map<String, String> settings,
                          List<String> jvmOptions) throws IOException {
@@ -49,7 +48,7 @@ final class ApacheBroker implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
         args.addAll(jvmOptions);
         args.addAll(List.of("kafka.Kafka", properties.toString()));
-        this.process = new BrokerProcess(java(lib, args.toArray(String[]::new)), log, "apache-kafka");
+        launch(java(lib, args.toArray(String[]::new)), log, "apache-kafka");
     }
 
     /** Apache Kafka 3.9.1 in ZooKeeper mode on the given ZooKeeper. */
@@ -75,32 +74,6 @@ final class ApacheBroker implements AutoCloseable {
 
     int port() {
         return port;
-    }
-
-    boolean alive() {
-        return process.alive();
-    }
-
-    String logTail() {
-        return process.logTail();
-    }
-
-    /**
-     * SIGKILL, as a crash: no controlled shutdown, the ZooKeeper session (and so the registration and, if it held it,
-     * {@code /controller}) lives on until its timeout; returns once the process is gone.
-     */
-    void kill() throws InterruptedException {
-        process.kill();
-    }
-
-    /** Starts the broker again after {@link #kill()} or {@link #close()}: the same settings, log dirs and port. */
-    void restart() throws IOException {
-        process.restart();
-    }
-
-    @Override
-    public void close() {
-        process.close();
     }
 
     /** Fetches kafka_2.13 (and for KRaft kafka-tools) of a version with dependencies, once; returns the lib dir. */

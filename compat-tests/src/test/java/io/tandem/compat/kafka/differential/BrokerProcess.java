@@ -7,20 +7,24 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A broker's own JVM, as the differential tests run Apache's ({@link ApacheBroker}) and Tandem's
- * ({@link TandemBrokerProcess}): one command, started again after a kill with the same arguments, its output appended
- * to one log, and killed if the test JVM exits first (a broker left behind would keep its port and its ZooKeeper
- * registration into the next test run).
+ * A broker in its own JVM, as the differential tests run Apache's ({@link ApacheBroker}) and Tandem's
+ * ({@link TandemBrokerProcess}): the subclass says how to start it ({@link #launch}); this class starts it again after
+ * a kill with the same command, appends its output to one log, and kills it if the test JVM exits first (a broker left
+ * behind would keep its port and its ZooKeeper registration into the next test run).
  */
-final class BrokerProcess {
-    private final ProcessBuilder command;
-    private final Path log;
-    private final String name;
+abstract class BrokerProcess implements AutoCloseable {
+    private ProcessBuilder command;
+    private Path log;
+    private String name;
     private Process process;
     private Thread killOnExit;
 
-    /** Starts {@code command}; {@code name} names the shutdown hook's thread ("name-kill-on-exit"). */
-    BrokerProcess(ProcessBuilder command, Path log, String name) throws IOException {
+    /**
+     * Starts the broker with {@code command}, its output going to {@code log}: called once, by the subclass's
+     * constructor. {@code name} names the shutdown hook's thread ("name-kill-on-exit").
+     */
+    final void launch(ProcessBuilder command, Path log, String name) throws IOException {
+        if (this.command != null) throw new IllegalStateException("launched already");
         this.command = command.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         this.log = log;
         this.name = name;
@@ -33,28 +37,32 @@ final class BrokerProcess {
         Runtime.getRuntime().addShutdownHook(killOnExit);
     }
 
-    boolean alive() {
+    final boolean alive() {
         return process.isAlive();
     }
 
-    String logTail() {
+    final String logTail() {
         return ApacheKafkaLauncher.tail(log);
     }
 
-    /** SIGKILL: the broker gets no controlled shutdown; returns once the process is gone. */
-    void kill() throws InterruptedException {
+    /**
+     * SIGKILL, as a crash: no controlled shutdown, the ZooKeeper session (and so the registration and, if it held it,
+     * {@code /controller}) lives on until its timeout; returns once the process is gone.
+     */
+    final void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         forgetHook();
     }
 
-    /** Starts the broker again after {@link #kill()} or {@link #close()}, with the same command. */
-    void restart() throws IOException {
+    /** Starts the broker again after {@link #kill()} or {@link #close()}: the same settings, data and port. */
+    final void restart() throws IOException {
         if (process.isAlive()) throw new IllegalStateException("still running");
         start();
     }
 
-    /** SIGTERM, then SIGKILL after 30 s ({@link ApacheKafkaLauncher#stop}). */
-    void close() {
+    /** SIGTERM (a controlled shutdown), then SIGKILL if it has not ended within 30 s. */
+    @Override
+    public final void close() {
         ApacheKafkaLauncher.stop(process, 30);
         forgetHook();
     }

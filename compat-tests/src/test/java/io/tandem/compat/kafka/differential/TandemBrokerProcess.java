@@ -12,10 +12,9 @@ import java.util.List;
  * {@link ApacheBroker}: an in-process broker can only be closed, which is a controlled shutdown. Started from this
  * JVM's class path with {@code tandem start}; restarted on the same port and data directory.
  */
-final class TandemBrokerProcess implements AutoCloseable {
+final class TandemBrokerProcess extends BrokerProcess {
     private final int brokerId;
     private final int port;
-    private final BrokerProcess process;
 
     /** Starts broker {@code brokerId} on {@code zookeeperConnect}; {@code settings} are extra {@code key=value}s. */
     TandemBrokerProcess(int brokerId, Path workDir, String zookeeperConnect, List<String> settings) throws IOException {
@@ -34,7 +33,7 @@ final class TandemBrokerProcess implements AutoCloseable {
             command.add("--set");
             command.add(setting);
         }
-        this.process = new BrokerProcess(new ProcessBuilder(command), workDir.resolve("tandem.log"), "tandem-broker");
+        launch(new ProcessBuilder(command), workDir.resolve("tandem.log"), "tandem-broker");
     }
 
     int brokerId() {
@@ -43,28 +42,5 @@ final class TandemBrokerProcess implements AutoCloseable {
 
     String bootstrapServers() {
         return "127.0.0.1:" + port;
-    }
-
-    boolean alive() {
-        return process.alive();
-    }
-
-    String logTail() {
-        return process.logTail();
-    }
-
-    /** SIGKILL: no controlled shutdown; the ZooKeeper session, and with it the registration, outlives the process. */
-    void kill() throws InterruptedException {
-        process.kill();
-    }
-
-    /** Starts the broker again after {@link #kill()}: the same id, port and data. */
-    void restart() throws IOException {
-        process.restart();
-    }
-
-    @Override
-    public void close() {
-        process.close();
     }
 }

@@ -1,20 +1,17 @@
 package io.tandem.server.kafka.group;
 
 import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.ClusterPerTest;
 import io.tandem.server.kafka.PartitionWaits;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.GroupState;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -37,28 +34,15 @@ class ClassicGroupFailoverTest {
     private static final int SESSION_MS = 6_000;
     private static final Duration PATIENCE = Duration.ofSeconds(60);
 
-    @TempDir
-    Path dir;
-    private TandemCluster cluster;
-    private Admin admin;
-
-    @BeforeEach
-    void start() throws Exception {
-        cluster = TandemCluster.start(dir, BROKERS, config -> config
-                .set("offsets.topic.replication.factor", "3")
-                .set("offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS))
-                .set("group.initial.rebalance.delay.ms", "0"));
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()));
-    }
-
-    @AfterEach
-    void stop() {
-        if (admin != null) admin.close(Duration.ofSeconds(5));
-        if (cluster != null) cluster.close();
-    }
+    @RegisterExtension
+    final ClusterPerTest kafka = ClusterPerTest.started(BROKERS, Map.of("offsets.topic.replication.factor", "3",
+            "offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS), "group.initial.rebalance.delay.ms",
+            "0"));
 
     @Test
     void aStableGroupShouldKeepItsMembersWhenItsCoordinatorMovesToAnotherBroker() throws Exception {
+        TandemCluster cluster = kafka.cluster();
+        Admin admin = kafka.admin();
         admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 3))).all().get(30, TimeUnit.SECONDS);
         Rebalances rebalancesA = new Rebalances(), rebalancesB = new Rebalances();
         String bootstrap = cluster.bootstrapServers();
@@ -66,14 +50,7 @@ class ClassicGroupFailoverTest {
              KafkaConsumer<String, String> b = consumer(bootstrap, GROUP, "reader-b", "instance-b", SESSION_MS)) {
             a.subscribe(List.of(TOPIC), rebalancesA);
             b.subscribe(List.of(TOPIC), rebalancesB);
-            long deadline = System.nanoTime() + PATIENCE.toNanos();
-            while (a.assignment().size() != 1 || b.assignment().size() != 1
-                    || a.groupMetadata().generationId() != b.groupMetadata().generationId()
-                    || describe(admin, GROUP).groupState() != GroupState.STABLE) {
-                if (System.nanoTime() > deadline) fail("the group never became Stable with both consumers");
-                a.poll(Duration.ofMillis(100));
-                b.poll(Duration.ofMillis(100));
-            }
+            awaitStableWithOnePartitionEach(admin, GROUP, a, b, PATIENCE);
             ConsumerGroupMetadata beforeA = a.groupMetadata(), beforeB = b.groupMetadata();
             List<String> membersBefore = members(describe(admin, GROUP));
             int rebalancesBefore = rebalancesA.count + rebalancesB.count;
@@ -92,11 +69,7 @@ class ClassicGroupFailoverTest {
             assertEquals(GroupState.STABLE, moved.groupState());
             assertEquals(membersBefore, members(moved));
 
-            long until = System.nanoTime() + Duration.ofMillis(2L * SESSION_MS).toNanos();
-            while (System.nanoTime() < until) {
-                a.poll(Duration.ofMillis(100));
-                b.poll(Duration.ofMillis(100));
-            }
+            pollBothFor(a, b, Duration.ofMillis(2L * SESSION_MS));
             assertEquals(rebalancesBefore, rebalancesA.count + rebalancesB.count, "no rebalance after the move");
             assertEquals(beforeA.generationId(), a.groupMetadata().generationId(), "no new generation");
             assertEquals(beforeB.generationId(), b.groupMetadata().generationId());

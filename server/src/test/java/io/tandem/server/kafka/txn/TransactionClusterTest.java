@@ -1,7 +1,7 @@
 package io.tandem.server.kafka.txn;
 
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.ClusterPerTest;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -16,12 +16,9 @@ import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -44,28 +41,11 @@ class TransactionClusterTest {
             "transaction.state.log.replication.factor", "3", "transaction.state.log.min.isr", "2",
             "offsets.topic.num.partitions", "1", "offsets.topic.replication.factor", "3",
             "group.initial.rebalance.delay.ms", "0");
-    @TempDir
-    Path dir;
-    private TandemCluster cluster;
-    private Admin admin;
-
-    @BeforeEach
-    void start() throws Exception {
-        cluster = TandemCluster.start(dir, BROKERS, config -> {
-            SETTINGS.forEach(config::set);
-            return config;
-        });
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()));
-    }
-
-    @AfterEach
-    void stop() {
-        if (admin != null) admin.close(Duration.ofSeconds(5));
-        if (cluster != null) cluster.close();
-    }
+    @RegisterExtension
+    final ClusterPerTest kafka = ClusterPerTest.started(BROKERS, SETTINGS);
 
     private String bootstrap() {
-        return cluster.runningBootstrapServers();
+        return kafka.cluster().runningBootstrapServers();
     }
 
     private KafkaProducer<String, String> producer(String transactionalId) {
@@ -99,13 +79,13 @@ class TransactionClusterTest {
     }
 
     private TopicDescription describe(String topic) throws Exception {
-        return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+        return kafka.admin().describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
     }
 
     @Test
     void aTransactionVersionUpdateThroughOneBrokerShouldReachEveryBroker() throws Exception {
         try (Admin first = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                cluster.broker(1).bootstrapServers()))) {
+                kafka.cluster().broker(1).bootstrapServers()))) {
             assertEquals(2, first.describeFeatures().featureMetadata().get(10, TimeUnit.SECONDS).finalizedFeatures()
                     .get("transaction.version").maxVersionLevel());
             first.updateFeatures(Map.of("transaction.version", new org.apache.kafka.clients.admin.FeatureUpdate(
@@ -114,7 +94,7 @@ class TransactionClusterTest {
         }
         // Each broker learns it from the /feature znode's watch, and reports it with a newer epoch.
         for (int id = 1; id <= BROKERS; id++) {
-            Tandem broker = cluster.broker(id);
+            Tandem broker = kafka.cluster().broker(id);
             try (Admin one = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                     broker.bootstrapServers()))) {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -134,6 +114,7 @@ class TransactionClusterTest {
 
     @Test
     void markersShouldReachPartitionLeadersOnOtherBrokers() throws Exception {
+        Admin admin = kafka.admin();
         // One partition on each broker, so whichever broker coordinates, two markers go over the wire.
         admin.createTopics(List.of(new NewTopic("spread", Map.of(0, List.of(1), 1, List.of(2), 2, List.of(3)))))
                 .all().get(30, TimeUnit.SECONDS);
@@ -157,6 +138,7 @@ class TransactionClusterTest {
 
     @Test
     void aTransactionShouldCommitThroughTheNextCoordinatorWhenItsStatePartitionMoves() throws Exception {
+        Admin admin = kafka.admin();
         admin.createTopics(List.of(new NewTopic("moving", 3, (short) 3).configs(Map.of("min.insync.replicas", "2"))))
                 .all().get(30, TimeUnit.SECONDS);
         try (KafkaProducer<String, String> producer = producer("moving-txn")) {
@@ -167,7 +149,7 @@ class TransactionClusterTest {
                     .get(30, TimeUnit.SECONDS).coordinatorId();
             Node before = describe("__transaction_state").partitions().get(0).leader();
             assertEquals(before.id(), coordinator, "the coordinator is the state partition's leader");
-            cluster.stopBroker(coordinator);
+            kafka.cluster().stopBroker(coordinator);
             // The new leader of the state partition loads the Ongoing transaction; the producer finds it and commits.
             producer.commitTransaction();
         }
