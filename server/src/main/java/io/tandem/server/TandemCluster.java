@@ -65,6 +65,7 @@ public final class TandemCluster implements AutoCloseable {
     /** The ensemble's server.N lines (empty for a standalone ZooKeeper). */
     private final Map<String, String> serverLines = new TreeMap<>();
     private final FaultController faults = new FaultController();
+    private BeforeBrokers beforeBrokers = zookeeperConnect -> { };
 
     private TandemCluster(Path dataDir, boolean ownsDataDir, int size, int zookeeperCount,
                           UnaryOperator<TandemConfig> customizer) {
@@ -97,10 +98,29 @@ public final class TandemCluster implements AutoCloseable {
         return start(new TandemCluster(dir, true, checkSize(brokers), checkZookeepers(zookeepers), customizer));
     }
 
+    /**
+     * As {@link #start(int, UnaryOperator)}, with {@code beforeBrokers} run once ZooKeeper serves and before the first
+     * broker starts: for a test of what brokers make of znodes they find at start-up (an earlier run's state).
+     */
+    public static TandemCluster start(int brokers, UnaryOperator<TandemConfig> customizer,
+                                      BeforeBrokers beforeBrokers) throws IOException {
+        Path dir = Files.createTempDirectory("tandem-cluster-");
+        TandemCluster cluster = new TandemCluster(dir, true, checkSize(brokers), 1, customizer);
+        cluster.beforeBrokers = beforeBrokers;
+        return start(cluster);
+    }
+
     /** As {@link #start(int, UnaryOperator)}, with the data kept in {@code dataDir} (not deleted on close). */
     public static TandemCluster start(Path dataDir, int brokers, UnaryOperator<TandemConfig> customizer)
             throws IOException {
         return start(new TandemCluster(dataDir, false, checkSize(brokers), 1, customizer));
+    }
+
+    /** What {@link #start(int, UnaryOperator, BeforeBrokers)} runs between ZooKeeper and the brokers. */
+    @FunctionalInterface
+    public interface BeforeBrokers {
+        /** Given the ZooKeeper connect string; a failure stops the start and closes what has started. */
+        void run(String zookeeperConnect) throws Exception;
     }
 
     private static int checkSize(int brokers) {
@@ -118,15 +138,30 @@ public final class TandemCluster implements AutoCloseable {
     private static TandemCluster start(TandemCluster cluster) throws IOException {
         try {
             cluster.startEnsemble();
+            cluster.runBeforeBrokers();
             // One after the other: broker 1 starts first and becomes the controller, which keeps runs repeatable.
             for (int id = 1; id < cluster.brokers.length; id++) cluster.startBroker(id);
             cluster.awaitSettled();
             cluster.offerKillAndRestart();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // Error too: a failed assertion in what runs before the brokers must not leave ZooKeeper running.
             cluster.close();
             throw e;
         }
         return cluster;
+    }
+
+    private void runBeforeBrokers() throws IOException {
+        try {
+            beforeBrokers.run(zookeeperConnect());
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted before the brokers started", e);
+        } catch (Exception e) {
+            throw new IOException("what was to run before the brokers failed: " + e, e);
+        }
     }
 
     /**
@@ -261,6 +296,18 @@ public final class TandemCluster implements AutoCloseable {
     public String bootstrapServers() {
         List<String> hosts = new ArrayList<>();
         for (int id = 1; id <= size(); id++) hosts.add("127.0.0.1:" + kafkaPorts[id]);
+        return String.join(",", hosts);
+    }
+
+    /**
+     * The running brokers' {@code 127.0.0.1:port}, for a client made while some are stopped, which then never waits
+     * on a stopped one.
+     */
+    public String runningBootstrapServers() {
+        List<String> hosts = new ArrayList<>();
+        for (int id = 1; id <= size(); id++) {
+            if (brokers[id] != null) hosts.add("127.0.0.1:" + kafkaPorts[id]);
+        }
         return String.join(",", hosts);
     }
 

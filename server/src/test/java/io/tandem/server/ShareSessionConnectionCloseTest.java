@@ -1,10 +1,8 @@
 package io.tandem.server;
 
 import io.tandem.server.kafka.OfficialClientConnection;
+import io.tandem.server.kafka.TestTopics;
 import io.tandem.server.kafka.group.share.ShareSessions;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -63,14 +61,7 @@ class ShareSessionConnectionCloseTest {
     void aClosedConnectionShouldDropItsShareSessionAndReleaseItsRecordsAtOnce() throws Exception {
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
                 .set("offsets.topic.num.partitions", "1"))) {
-            Properties props = new Properties();
-            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers());
-            Uuid topicId;
-            try (Admin admin = Admin.create(props)) {
-                admin.createTopics(List.of(new NewTopic("queue", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
-                topicId = admin.describeTopics(List.of("queue")).allTopicNames().get(30, TimeUnit.SECONDS)
-                        .get("queue").topicId();
-            }
+            Uuid topicId = TestTopics.createWithOneReplica(tandem.bootstrapServers(), "queue");
             ShareSessions sessions = tandem.kafkaBroker().shareGroups().sessions();
             try (OfficialClientConnection survivor = new OfficialClientConnection(tandem.kafkaPort())) {
                 OfficialClientConnection crashing = new OfficialClientConnection(tandem.kafkaPort());

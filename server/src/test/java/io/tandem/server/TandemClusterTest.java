@@ -2,10 +2,15 @@ package io.tandem.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +25,10 @@ import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,10 +63,13 @@ class TandemClusterTest {
             int controller = cluster.controllerId();
             assertTrue(controller == 2 || controller == 3, "a running broker took over as controller: " + controller);
             assertTrue(cluster.bootstrapServers().contains("127.0.0.1:" + port), "a stopped broker stays listed");
+            assertEquals("127.0.0.1:" + cluster.broker(2).kafkaPort() + ",127.0.0.1:" + cluster.broker(3).kafkaPort(),
+                    cluster.runningBootstrapServers(), "only the running brokers");
 
             cluster.restartBroker(1);
             assertEquals(port, cluster.broker(1).kafkaPort(), "back on the port clients know");
             assertEquals(List.of("1", "2", "3"), registeredBrokers(cluster));
+            assertEquals(cluster.bootstrapServers(), cluster.runningBootstrapServers());
             assertNotEquals(1, cluster.controllerId(), "the controller stays where it moved");
             assertThrows(IllegalStateException.class, () -> cluster.restartBroker(1));
         }
@@ -73,6 +84,39 @@ class TandemClusterTest {
                 c -> c.set("default.replication.factor", "1"))) {
             assertEquals(1, replicasOfNewTopic(one), "the customizer's key wins");
         }
+    }
+
+    @Test
+    void shouldRunWhatComesBeforeTheBrokersOnceZooKeeperServesAndBeforeAnyBrokerRegisters() throws Exception {
+        List<String> seen = new ArrayList<>();
+        try (TandemCluster cluster = TandemCluster.start(2, UnaryOperator.identity(), zookeeperConnect -> {
+            try (ZooKeeper zk = connect(zookeeperConnect)) {
+                seen.add(zookeeperConnect);
+                seen.add(zk.exists("/brokers", false) == null ? "no brokers yet" : "brokers already there");
+                zk.create("/seeded", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            }
+        })) {
+            assertEquals(List.of(cluster.zookeeperConnect(), "no brokers yet"), seen);
+            assertEquals(List.of("1", "2"), registeredBrokers(cluster));
+            try (ZooKeeper zk = connect(cluster.zookeeperConnect())) {
+                assertTrue(zk.exists("/seeded", false).getCzxid() < zk.exists("/brokers/ids/1", false).getCzxid(),
+                        "written before broker 1 registered");
+            }
+        }
+    }
+
+    @Test
+    void shouldCloseZooKeeperWhenWhatComesBeforeTheBrokersFails() throws Exception {
+        List<String> connect = new ArrayList<>();
+        IOException e = assertThrows(IOException.class, () -> TandemCluster.start(1, UnaryOperator.identity(),
+                zookeeperConnect -> {
+                    connect.add(zookeeperConnect);
+                    throw new KeeperException.NodeExistsException("/seeded");
+                }));
+        assertInstanceOf(KeeperException.NodeExistsException.class, e.getCause());
+        int port = Integer.parseInt(connect.get(0).substring(connect.get(0).lastIndexOf(':') + 1));
+        assertThrows(ConnectException.class, () -> new Socket(InetAddress.getLoopbackAddress(), port).close(),
+                "ZooKeeper was closed");
     }
 
     @Test
@@ -105,15 +149,20 @@ class TandemClusterTest {
     }
 
     private static List<String> registeredBrokers(TandemCluster cluster) throws Exception {
+        try (ZooKeeper zk = connect(cluster.zookeeperConnect())) {
+            return zk.getChildren("/brokers/ids", false).stream().sorted().toList();
+        }
+    }
+
+    private static ZooKeeper connect(String zookeeperConnect) throws Exception {
         CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(cluster.zookeeperConnect(), 10_000, e -> {
+        ZooKeeper zk = new ZooKeeper(zookeeperConnect, 10_000, e -> {
             if (e.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
         });
-        try {
-            assertTrue(connected.await(10, TimeUnit.SECONDS), "ZooKeeper session");
-            return zk.getChildren("/brokers/ids", false).stream().sorted().toList();
-        } finally {
+        if (!connected.await(10, TimeUnit.SECONDS)) {
             zk.close();
+            throw new AssertionError("no ZooKeeper session with " + zookeeperConnect);
         }
+        return zk;
     }
 }

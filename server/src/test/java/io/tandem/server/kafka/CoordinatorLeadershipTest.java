@@ -9,11 +9,9 @@ import io.tandem.kafka.wire.message.JoinGroupRequest;
 import io.tandem.kafka.wire.message.JoinGroupResponse;
 import io.tandem.kafka.wire.message.OffsetFetchRequest;
 import io.tandem.kafka.wire.message.OffsetFetchResponse;
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.TandemCluster;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -24,15 +22,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,37 +54,13 @@ class CoordinatorLeadershipTest {
     private static final Map<String, String> SETTINGS = Map.of("offsets.topic.replication.factor", "2",
             "offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS), "group.initial.rebalance.delay.ms",
             "0");
-    @TempDir
-    Path dir;
-    private Tandem zookeeper;
-    private final List<Tandem> brokers = new ArrayList<>();
-    private Admin admin;
-
-    @BeforeEach
-    void start() throws Exception {
-        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-        for (int id = 1; id <= BROKERS; id++) brokers.add(startBroker(id));
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(0).bootstrapServers()));
-    }
-
-    private Tandem startBroker(int id) throws Exception {
-        TandemConfig config = TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
-                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect());
-        SETTINGS.forEach(config::set);
-        return Tandem.start(config);
-    }
-
-    @AfterEach
-    void stop() {
-        if (admin != null) admin.close(Duration.ofSeconds(5));
-        brokers.forEach(b -> {
-            if (b != null) b.close();
-        });
-        if (zookeeper != null) zookeeper.close();
-    }
+    @RegisterExtension
+    final ClusterPerTest kafka = ClusterPerTest.started(BROKERS, SETTINGS);
 
     @Test
     void shouldResignTheGroupsOfAnOffsetsPartitionWhoseLeadershipMovesAway() throws Exception {
+        TandemCluster cluster = kafka.cluster();
+        Admin admin = kafka.admin();
         admin.createTopics(List.of(new NewTopic("events", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
@@ -108,17 +78,16 @@ class CoordinatorLeadershipTest {
             consumer.commitSync(Duration.ofSeconds(30));
 
             // The offsets partition's preferred leader stops: another broker takes the lead and the group with it.
-            PartitionWaits.awaitIsrSize(admin, brokers, OFFSETS, partition, 2);
+            PartitionWaits.awaitIsrSize(admin, cluster, OFFSETS, partition, 2);
             int preferred = PartitionWaits.describe(admin, OFFSETS).partitions().get(partition).replicas().get(0).id();
             assertEquals(preferred, PartitionWaits.describe(admin, OFFSETS).partitions().get(partition).leader().id());
-            brokers.get(preferred - 1).close();
-            brokers.set(preferred - 1, null);
+            cluster.stopBroker(preferred);
             int interim = PartitionWaits.awaitLeaderChange(admin, OFFSETS, partition, preferred);
             produce(producer, 10, 20);
             assertTrue(consumeAndCommit(consumer, 20).containsAll(values(10, 20)), "the consumer goes on");
 
-            try (RawKafkaConnection atInterim = new RawKafkaConnection(brokers.get(interim - 1).kafkaPort());
-                 RawKafkaConnection elsewhere = new RawKafkaConnection(brokers.get(third(preferred, interim) - 1)
+            try (RawKafkaConnection atInterim = new RawKafkaConnection(cluster.broker(interim).kafkaPort());
+                 RawKafkaConnection elsewhere = new RawKafkaConnection(cluster.broker(third(preferred, interim))
                          .kafkaPort())) {
                 // A broker without a replica of the partition (two of three hold one) is not its coordinator.
                 assertEquals(NOT_COORDINATOR, join(elsewhere, "movers", "").errorCode);
@@ -130,8 +99,8 @@ class CoordinatorLeadershipTest {
                 int pending = atInterim.send(ApiKey.JOIN_GROUP, (short) 5, joinRequest(waitingGroup, second));
 
                 // The preferred broker returns and takes its lead back: the interim coordinator becomes a follower.
-                brokers.set(preferred - 1, startBroker(preferred));
-                PartitionWaits.awaitIsrSize(admin, brokers, OFFSETS, partition, 2);
+                cluster.restartBroker(preferred);
+                PartitionWaits.awaitIsrSize(admin, cluster, OFFSETS, partition, 2);
                 admin.electLeaders(ElectionType.PREFERRED, Set.of(new org.apache.kafka.common.TopicPartition(OFFSETS,
                         partition))).all().get(30, TimeUnit.SECONDS);
                 assertEquals(preferred, PartitionWaits.describe(admin, OFFSETS).partitions().get(partition).leader().id());
@@ -152,7 +121,7 @@ class CoordinatorLeadershipTest {
             // The consumer finds its coordinator again, on the preferred broker, with the committed offsets.
             produce(producer, 20, 30);
             assertTrue(consumeAndCommit(consumer, 30).containsAll(values(20, 30)), "the consumer goes on");
-            try (RawKafkaConnection coordinator = new RawKafkaConnection(brokers.get(preferred - 1).kafkaPort())) {
+            try (RawKafkaConnection coordinator = new RawKafkaConnection(cluster.broker(preferred).kafkaPort())) {
                 OffsetFetchResponse committed = offsetFetch(coordinator, "movers");
                 assertEquals(NONE, committed.errorCode);
                 assertEquals(30, committed.topics.get(0).partitions.get(0).committedOffset);
@@ -278,7 +247,7 @@ class CoordinatorLeadershipTest {
     }
 
     private String bootstrap() {
-        return String.join(",", brokers.stream().filter(b -> b != null).map(Tandem::bootstrapServers).toList());
+        return kafka.cluster().runningBootstrapServers();
     }
 
     private KafkaProducer<String, String> producer() {

@@ -2,7 +2,6 @@ package io.tandem.server.kafka;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemCluster;
-import io.tandem.server.TandemConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
@@ -24,9 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,6 +31,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -57,26 +55,22 @@ class DeleteTopicsThroughControllerTest {
 
     @Test
     void shouldDeleteThroughTheControllerOnThreeBrokersAndHoldTheNameUntilEveryReplicaIsGone() throws Exception {
-        Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
-                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-        List<Tandem> brokers = new ArrayList<>();
-        Admin admin = null;
-        try (ZooKeeper zk = zkClient(zookeeper)) {
-            for (int id = 1; id <= 3; id++) brokers.add(startBroker(zookeeper, id));
-            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(0).bootstrapServers(),
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000));
+        try (TandemCluster cluster = TandemCluster.start(dir, 3, UnaryOperator.identity());
+             ZooKeeper zk = zkClient(cluster.zookeeperConnect());
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                     cluster.broker(1).bootstrapServers(), AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000))) {
             admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3), new NewTopic("quick", 1, (short) 3)))
                     .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
             int controller = admin.describeCluster().controller().get(WAIT_MS, TimeUnit.MILLISECONDS).id();
             int other = controller == 3 ? 2 : 3;
 
             // Only the controller's broker takes DeleteTopics; the topic stays.
-            DeleteTopicsResponseData refused = deleteRaw(brokers.get(other - 1), 30_000, "doomed");
+            DeleteTopicsResponseData refused = deleteRaw(cluster.broker(other), 30_000, "doomed");
             assertEquals(Errors.NOT_CONTROLLER.code(), refused.responses().find("doomed").errorCode());
             assertTrue(zk.exists("/admin/delete_topics/doomed", false) == null, "a refused request asks nothing");
 
             // A name twice is refused once and that topic is not deleted; the other topic is.
-            Tandem controllerBroker = brokers.get(controller - 1);
+            Tandem controllerBroker = cluster.broker(controller);
             DeleteTopicsResponseData twice = deleteRaw(controllerBroker, 30_000, "doomed", "doomed", "missing");
             assertEquals(2, twice.responses().size(), twice.toString());
             assertEquals(Errors.INVALID_REQUEST.code(), twice.responses().find("doomed").errorCode());
@@ -95,28 +89,22 @@ class DeleteTopicsThroughControllerTest {
             // name is taken) until that broker is back and its replica deleted too.
             Path otherReplica = dir.resolve("broker" + other).resolve("kafka-logs").resolve("doomed-0");
             assertTrue(Files.exists(otherReplica), "broker " + other + " holds a replica");
-            brokers.get(other - 1).close();
-            brokers.set(other - 1, null);
+            cluster.stopBroker(other);
             await(() -> !exists(zk, "/brokers/ids/" + other), "broker " + other + " leaves");
             admin.deleteTopics(List.of("doomed")).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
             assertTrue(exists(zk, "/admin/delete_topics/doomed"), "the request the controller works on");
             assertTrue(exists(zk, "/brokers/topics/doomed"), "the topic stays while a replica is on a down broker");
             assertFalse(admin.listTopics().names().get(WAIT_MS, TimeUnit.MILLISECONDS).contains("doomed"));
-            Admin creating = admin;
-            ExecutionException taken = assertThrows(ExecutionException.class, () -> creating.createTopics(
+            ExecutionException taken = assertThrows(ExecutionException.class, () -> admin.createTopics(
                     List.of(new NewTopic("doomed", 1, (short) 2))).all().get(WAIT_MS, TimeUnit.MILLISECONDS));
             assertInstanceOf(TopicExistsException.class, taken.getCause());
             assertEquals("Topic 'doomed' is marked for deletion.", taken.getCause().getMessage());
 
-            brokers.set(other - 1, startBroker(zookeeper, other));
+            cluster.restartBroker(other);
             await(() -> !exists(zk, "/brokers/topics/doomed") && !exists(zk, "/admin/delete_topics/doomed"),
                     "the deletion finishes once broker " + other + " is back");
             assertFalse(Files.exists(otherReplica), "the returning broker's replica was deleted");
             admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3))).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
-        } finally {
-            if (admin != null) admin.close(Duration.ofSeconds(5));
-            for (Tandem broker : brokers) if (broker != null) broker.close();
-            zookeeper.close();
         }
     }
 
@@ -201,11 +189,6 @@ class DeleteTopicsThroughControllerTest {
         }
     }
 
-    private Tandem startBroker(Tandem zookeeper, int id) throws Exception {
-        return Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
-                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect()));
-    }
-
     private static DeleteTopicsResponseData deleteRaw(Tandem broker, int timeoutMs, String... names) throws Exception {
         DeleteTopicsRequestData data = new DeleteTopicsRequestData().setTimeoutMs(timeoutMs);
         for (String name : names) data.topics().add(new DeleteTopicsRequestData.DeleteTopicState().setName(name));
@@ -230,10 +213,6 @@ class DeleteTopicsThroughControllerTest {
             assertTrue(System.currentTimeMillis() < deadline, what);
             Thread.sleep(20);
         }
-    }
-
-    private static ZooKeeper zkClient(Tandem zookeeper) throws Exception {
-        return zkClient(zookeeper.zookeeperConnect());
     }
 
     private static ZooKeeper zkClient(String connect) throws Exception {

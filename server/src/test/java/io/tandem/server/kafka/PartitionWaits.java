@@ -6,9 +6,11 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.MetadataRequest;
 import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.server.Tandem;
+import io.tandem.server.TandemCluster;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Node;
@@ -31,10 +33,21 @@ public final class PartitionWaits {
      */
     public static void awaitIsrSize(Admin admin, List<Tandem> brokers, String topic, int partition, int size)
             throws Exception {
+        awaitIsrSize(admin, id -> brokers.get(id - 1), topic, partition, size);
+    }
+
+    /** As {@link #awaitIsrSize(Admin, List, String, int, int)}, on the brokers of a {@link TandemCluster}. */
+    public static void awaitIsrSize(Admin admin, TandemCluster cluster, String topic, int partition, int size)
+            throws Exception {
+        awaitIsrSize(admin, id -> cluster.isRunning(id) ? cluster.broker(id) : null, topic, partition, size);
+    }
+
+    private static void awaitIsrSize(Admin admin, IntFunction<Tandem> brokers, String topic, int partition, int size)
+            throws Exception {
         long deadline = System.currentTimeMillis() + WAIT_MS;
         while (true) {
             Node leader = describe(admin, topic).partitions().get(partition).leader();
-            Tandem leading = leader == null ? null : brokers.get(leader.id() - 1);
+            Tandem leading = leader == null ? null : brokers.apply(leader.id());
             if (leading != null && isrAt(leading, topic, partition).size() == size) return;
             assertTrue(System.currentTimeMillis() < deadline, "ISR of " + topic + " never reached " + size);
             Thread.sleep(50);

@@ -8,9 +8,8 @@ import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.TandemCluster;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -28,16 +27,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -60,36 +56,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ReplicationTest {
     private static final int BROKERS = 3;
-    @TempDir
-    Path dir;
-    private Tandem zookeeper;
-    private final List<Tandem> brokers = new ArrayList<>();
+    @RegisterExtension
+    final ClusterPerTest kafka = ClusterPerTest.startedByEachTest();
+    private TandemCluster cluster;
     private Admin admin;
 
-    @BeforeEach
-    void start() throws Exception {
-        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-    }
-
     private void startBrokers(Map<String, String> settings) throws Exception {
-        for (int id = 1; id <= BROKERS; id++) brokers.add(startBroker(id, settings));
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(0).bootstrapServers()));
+        startBrokers(settings, zookeeperConnect -> { });
     }
 
-    private Tandem startBroker(int id, Map<String, String> settings) throws Exception {
-        TandemConfig config = TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
-                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect());
-        settings.forEach(config::set);
-        return Tandem.start(config);
-    }
-
-    @AfterEach
-    void stop() {
-        if (admin != null) admin.close(Duration.ofSeconds(5));
-        brokers.forEach(b -> {
-            if (b != null) b.close();
-        });
-        if (zookeeper != null) zookeeper.close();
+    /** Three brokers with {@code settings}, after {@code beforeBrokers} has written what they are to find. */
+    private void startBrokers(Map<String, String> settings, TandemCluster.BeforeBrokers beforeBrokers)
+            throws Exception {
+        cluster = kafka.start(BROKERS, settings, beforeBrokers);
+        admin = kafka.admin();
     }
 
     @Test
@@ -113,8 +93,7 @@ class ReplicationTest {
         // Each follower's own log holds the leader's records: stop every leader in turn and read from the next one.
         for (int round = 0; round < 2; round++) {
             Node leader = PartitionWaits.describe(admin, "rf3").partitions().get(0).leader();
-            brokers.get(leader.id() - 1).close();
-            brokers.set(leader.id() - 1, null);
+            cluster.stopBroker(leader.id());
             PartitionWaits.awaitLeaderChange(admin, "rf3", 0, leader.id());
             assertEquals(30, consumeAll("rf3", 30).size(), "every acknowledged record survived leader " + leader.id());
         }
@@ -145,16 +124,14 @@ class ReplicationTest {
             // The partition's leader stops and the same producer goes on; the leader returns and catches up into
             // the ISR; then the group's coordinator stops.
             int leader = PartitionWaits.describe(admin, "moving").partitions().get(0).leader().id();
-            brokers.get(leader - 1).close();
+            cluster.stopBroker(leader);
             PartitionWaits.awaitLeaderChange(admin, "moving", 0, leader);
             for (int i = 20; i < 30; i++) producer.send(new ProducerRecord<>("moving", "v" + i)).get(30, TimeUnit.SECONDS);
-            brokers.set(leader - 1, startBroker(leader, Map.of("offsets.topic.replication.factor", "3",
-                    "offsets.topic.num.partitions", "3")));
-            PartitionWaits.awaitIsrSize(admin, brokers, "moving", 0, 3);
+            cluster.restartBroker(leader);
+            PartitionWaits.awaitIsrSize(admin, cluster, "moving", 0, 3);
             int coordinator = admin.describeConsumerGroups(List.of("movers")).all().get(30, TimeUnit.SECONDS)
                     .get("movers").coordinator().id();
-            brokers.get(coordinator - 1).close();
-            brokers.set(coordinator - 1, null);
+            cluster.stopBroker(coordinator);
             for (int i = 30; i < 40; i++) producer.send(new ProducerRecord<>("moving", "v" + i)).get(30, TimeUnit.SECONDS);
         }
         List<String> values = consumeAll("moving", 40);
@@ -180,10 +157,9 @@ class ReplicationTest {
         admin.createTopics(List.of(new NewTopic("handover", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
         // The controller has elected the new partition and told its leader (a ControlledShutdown that reaches the
         // controller before the topic's creation does finds nothing to move, as in Kafka: CI saw that once).
-        PartitionWaits.awaitIsrSize(admin, brokers, "handover", 0, 3);
+        PartitionWaits.awaitIsrSize(admin, cluster, "handover", 0, 3);
         int leader = PartitionWaits.describe(admin, "handover").partitions().get(0).leader().id();
-        brokers.get(leader - 1).close();
-        brokers.set(leader - 1, null);
+        cluster.stopBroker(leader);
         PartitionWaits.awaitLeaderChange(admin, "handover", 0, leader);
         // ControlledShutdown: the controller moved the leadership (and the ISR) while the broker was still
         // registered, so the state changed before the registration went (ZooKeeper's zxids order the two).
@@ -203,10 +179,10 @@ class ReplicationTest {
         startBrokers(Map.of());
         admin.createTopics(List.of(new NewTopic("preferred", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
         int preferred = PartitionWaits.describe(admin, "preferred").partitions().get(0).replicas().get(0).id();
-        brokers.get(preferred - 1).close();
+        cluster.stopBroker(preferred);
         PartitionWaits.awaitLeaderChange(admin, "preferred", 0, preferred);
-        brokers.set(preferred - 1, startBroker(preferred, Map.of()));
-        PartitionWaits.awaitIsrSize(admin, brokers, "preferred", 0, 3);
+        cluster.restartBroker(preferred);
+        PartitionWaits.awaitIsrSize(admin, cluster, "preferred", 0, 3);
         org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("preferred", 0);
         admin.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tp)).all()
                 .get(30, TimeUnit.SECONDS);
@@ -222,9 +198,9 @@ class ReplicationTest {
         startBrokers(fastRebalance);
         admin.createTopics(List.of(new NewTopic("rebalanced", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
         int preferred = PartitionWaits.describe(admin, "rebalanced").partitions().get(0).replicas().get(0).id();
-        brokers.get(preferred - 1).close();
+        cluster.stopBroker(preferred);
         PartitionWaits.awaitLeaderChange(admin, "rebalanced", 0, preferred);
-        brokers.set(preferred - 1, startBroker(preferred, fastRebalance));
+        cluster.restartBroker(preferred);
         long deadline = System.currentTimeMillis() + 30_000;
         while (PartitionWaits.describe(admin, "rebalanced").partitions().get(0).leader() == null
                 || PartitionWaits.describe(admin, "rebalanced").partitions().get(0).leader().id() != preferred) {
@@ -240,7 +216,7 @@ class ReplicationTest {
         try (KafkaProducer<String, String> producer = producer("all", "true")) {
             for (int i = 0; i < 20; i++) producer.send(new ProducerRecord<>("moved", "v" + i)).get(30, TimeUnit.SECONDS);
         }
-        assertTrue(java.nio.file.Files.exists(dir.resolve("broker1").resolve("kafka-logs").resolve("moved-0")));
+        assertTrue(java.nio.file.Files.exists(cluster.dataDir().resolve("broker1").resolve("kafka-logs").resolve("moved-0")));
         org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("moved", 0);
         admin.alterPartitionReassignments(Map.of(tp, java.util.Optional.of(
                 new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(2, 3))))).all().get(30, TimeUnit.SECONDS);
@@ -254,13 +230,12 @@ class ReplicationTest {
         assertEquals(List.of(2, 3), p.replicas().stream().map(Node::id).toList());
         assertTrue(List.of(2, 3).contains(p.leader().id()));
         deadline = System.currentTimeMillis() + 30_000;
-        while (java.nio.file.Files.exists(dir.resolve("broker1").resolve("kafka-logs").resolve("moved-0"))) {
+        while (java.nio.file.Files.exists(cluster.dataDir().resolve("broker1").resolve("kafka-logs").resolve("moved-0"))) {
             assertTrue(System.currentTimeMillis() < deadline, "the removed replica's log was not deleted");
             Thread.sleep(100);
         }
         // Broker 3 got every record: it alone serves them once broker 2 is gone.
-        brokers.get(1).close();
-        brokers.set(1, null);
+        cluster.stopBroker(2);
         PartitionWaits.awaitLeaderChange(admin, "moved", 0, 2);
         assertEquals(20, consumeAll("moved", 20).size());
     }
@@ -296,11 +271,10 @@ class ReplicationTest {
         admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
         Path[] replicas = new Path[BROKERS];
         for (int id = 1; id <= BROKERS; id++) {
-            replicas[id - 1] = dir.resolve("broker" + id).resolve("kafka-logs").resolve("doomed-0");
+            replicas[id - 1] = cluster.dataDir().resolve("broker" + id).resolve("kafka-logs").resolve("doomed-0");
             assertTrue(java.nio.file.Files.exists(replicas[id - 1]), "broker " + id + " holds a replica");
         }
-        brokers.get(2).close();
-        brokers.set(2, null);
+        cluster.stopBroker(3);
         try (ZooKeeper zk = zkClient()) {
             long deadline = System.currentTimeMillis() + 30_000;
             while (zk.exists("/brokers/ids/3", false) != null) {
@@ -325,7 +299,7 @@ class ReplicationTest {
             assertInstanceOf(org.apache.kafka.common.errors.TopicExistsException.class, taken.getCause());
             assertTrue(java.nio.file.Files.exists(replicas[2]), "broker 3 is down: its replica is still on its disk");
 
-            brokers.set(2, startBroker(3, Map.of()));
+            cluster.restartBroker(3);
             deadline = System.currentTimeMillis() + 30_000;
             while (zk.exists("/brokers/topics/doomed", false) != null || zk.exists("/admin/delete_topics/doomed", false) != null) {
                 assertTrue(System.currentTimeMillis() < deadline, "the deletion did not finish once broker 3 returned");
@@ -350,7 +324,7 @@ class ReplicationTest {
         admin.createTopics(List.of(new NewTopic("leaders", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
         TopicPartitionInfo p = PartitionWaits.describe(admin, "leaders").partitions().get(0);
         for (Node replica : p.replicas()) {
-            Tandem broker = brokers.get(replica.id() - 1);
+            Tandem broker = cluster.broker(replica.id());
             boolean leader = replica.id() == p.leader().id();
             short expected = leader ? Errors.NONE.code() : Errors.NOT_LEADER_OR_FOLLOWER.code();
             try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
@@ -381,9 +355,8 @@ class ReplicationTest {
                 .configs(Map.of("min.insync.replicas", "3")))).all().get(30, TimeUnit.SECONDS);
         TopicPartitionInfo p = PartitionWaits.describe(admin, "guarded").partitions().get(0);
         int follower = p.replicas().get(2).id();
-        brokers.get(follower - 1).close();
-        brokers.set(follower - 1, null);
-        PartitionWaits.awaitIsrSize(admin, brokers, "guarded", 0, 2);
+        cluster.stopBroker(follower);
+        PartitionWaits.awaitIsrSize(admin, cluster, "guarded", 0, 2);
         try (KafkaProducer<String, String> all = producer("all", "false");
              KafkaProducer<String, String> one = producer("1", "false")) {
             ExecutionException e = assertThrows(ExecutionException.class,
@@ -400,17 +373,17 @@ class ReplicationTest {
         // it is also the controller and takes the ISR change itself.
         int port = io.tandem.server.ensemble.TestEnsemble.freePort();
         try (io.tandem.server.ensemble.FaultyProxy proxy = new io.tandem.server.ensemble.FaultyProxy(port)) {
-            Map<String, String> fast = Map.of("replica.lag.time.max.ms", "1000");
-            TandemConfig leaderConfig = TandemConfig.forTests(dir.resolve("broker1")).roles(EnumSet.of(TandemConfig.Role.KAFKA))
-                    .kafkaPort(port).set("broker.id", "1").set("zookeeper.connect", zookeeper.zookeeperConnect())
-                    .set("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port())
-                    .set("replica.lag.time.max.ms", "1000");
-            brokers.add(Tandem.start(leaderConfig));
-            brokers.add(startBroker(2, fast));
-            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(1).bootstrapServers()));
+            cluster = kafka.start(2, config -> {
+                config.set("replica.lag.time.max.ms", "1000");
+                if (config.get("broker.id").equals("1")) {
+                    config.kafkaPort(port).set("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port());
+                }
+                return config;
+            }, zookeeperConnect -> { });
+            admin = kafka.admin();
             admin.createTopics(List.of(new NewTopic("shrinking", Map.of(0, List.of(1, 2)))
                     .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
-            PartitionWaits.awaitIsrSize(admin, brokers, "shrinking", 0, 2);
+            PartitionWaits.awaitIsrSize(admin, cluster, "shrinking", 0, 2);
             proxy.cut();
             try (RawKafkaConnection c = new RawKafkaConnection(port)) {
                 ProduceRequest request = produceRequest("shrinking", (short) -1);
@@ -426,19 +399,22 @@ class ReplicationTest {
     @Test
     void shouldDropUnregisteredBrokersFromTheIsrWhenTheControllerLoadsTheState() throws Exception {
         // What an earlier run wrote: broker 7, never registered here, is claimed in sync.
-        try (ZooKeeper zk = zkClient()) {
-            zk.create("/brokers", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-            zk.create("/brokers/topics", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-            zk.create("/brokers/topics/stale", ("{\"version\":3,\"partitions\":{\"0\":[1,7]},\"adding_replicas\":{},"
-                    + "\"removing_replicas\":{},\"topic_id\":\"AAAAAAAAAAAAAAAAAAAAAQ\"}").getBytes(StandardCharsets.UTF_8),
-                    ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-            zk.create("/brokers/topics/stale/partitions", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-            zk.create("/brokers/topics/stale/partitions/0", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-            zk.create("/brokers/topics/stale/partitions/0/state",
-                    "{\"version\":1,\"leader\":1,\"leader_epoch\":0,\"controller_epoch\":1,\"isr\":[1,7]}"
-                            .getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-        }
-        startBrokers(Map.of());
+        startBrokers(Map.of(), zookeeperConnect -> {
+            try (ZooKeeper zk = zkClient(zookeeperConnect)) {
+                zk.create("/brokers", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                zk.create("/brokers/topics", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                zk.create("/brokers/topics/stale", ("{\"version\":3,\"partitions\":{\"0\":[1,7]},"
+                        + "\"adding_replicas\":{},\"removing_replicas\":{},\"topic_id\":\"AAAAAAAAAAAAAAAAAAAAAQ\"}")
+                        .getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                zk.create("/brokers/topics/stale/partitions", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                        CreateMode.PERSISTENT);
+                zk.create("/brokers/topics/stale/partitions/0", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                        CreateMode.PERSISTENT);
+                zk.create("/brokers/topics/stale/partitions/0/state",
+                        "{\"version\":1,\"leader\":1,\"leader_epoch\":0,\"controller_epoch\":1,\"isr\":[1,7]}"
+                                .getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            }
+        });
         TopicPartitionInfo p = PartitionWaits.describe(admin, "stale").partitions().get(0);
         assertEquals(1, p.leader().id());
         assertEquals(List.of(p.leader()), p.isr());
@@ -469,7 +445,7 @@ class ReplicationTest {
     }
 
     private String bootstrap() {
-        return String.join(",", brokers.stream().filter(b -> b != null).map(Tandem::bootstrapServers).toList());
+        return cluster.runningBootstrapServers();
     }
 
     private KafkaProducer<String, String> producer(String acks, String idempotent) {
@@ -483,8 +459,12 @@ class ReplicationTest {
     }
 
     private ZooKeeper zkClient() throws Exception {
+        return zkClient(cluster.zookeeperConnect());
+    }
+
+    private static ZooKeeper zkClient(String zookeeperConnect) throws Exception {
         CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(zookeeper.zookeeperConnect(), 10_000, e -> connected.countDown());
+        ZooKeeper zk = new ZooKeeper(zookeeperConnect, 10_000, e -> connected.countDown());
         assertTrue(connected.await(10, TimeUnit.SECONDS), "ZooKeeper session");
         return zk;
     }

@@ -7,9 +7,6 @@ import io.tandem.kafka.wire.message.ApiVersionsResponse;
 import io.tandem.kafka.wire.message.RequestHeader;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -56,7 +53,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -113,14 +109,7 @@ class ShareGroupApisTest {
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
                 .set("offsets.topic.num.partitions", "1"));
              OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
-            Properties props = new Properties();
-            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers());
-            Uuid topicId;
-            try (Admin admin = Admin.create(props)) {
-                admin.createTopics(List.of(new NewTopic("queue", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
-                topicId = admin.describeTopics(List.of("queue")).allTopicNames().get(30, TimeUnit.SECONDS)
-                        .get("queue").topicId();
-            }
+            Uuid topicId = TestTopics.createWithOneReplica(tandem.bootstrapServers(), "queue");
 
             // Kafka's request checks, in its order and words; errors carry no member id.
             ShareGroupHeartbeatResponseData noMember = heartbeat(c, "g", "", 0, List.of("queue"));

@@ -4,12 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.TandemCluster;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -31,7 +27,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The requests Kafka's older tools and brokers leave in ZooKeeper, which a Kafka 3.9 controller still obeys:
@@ -42,50 +38,37 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ZooKeeperAdminRequestsTest {
     private static final long WAIT_MS = 45_000;
-    @TempDir
-    Path dir;
-    private Tandem zookeeper;
-    private final List<Tandem> brokers = new ArrayList<>();
+    /**
+     * Without the controller's own rebalancing (Kafka's auto.leader.rebalance.enable), so that only the request in
+     * ZooKeeper can give a partition back to its preferred replica.
+     */
+    @RegisterExtension
+    final ClusterPerTest kafka = ClusterPerTest.started(3, Map.of("auto.leader.rebalance.enable", "false"));
+    private TandemCluster cluster;
     private Admin admin;
     private ZooKeeper zk;
 
     @BeforeEach
     void start() throws Exception {
-        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-        for (int id = 1; id <= 3; id++) brokers.add(startBroker(id));
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(0).bootstrapServers()));
+        cluster = kafka.cluster();
+        admin = kafka.admin();
         CountDownLatch connected = new CountDownLatch(1);
-        zk = new ZooKeeper(zookeeper.zookeeperConnect(), 30_000, event -> {
+        zk = new ZooKeeper(cluster.zookeeperConnect(), 30_000, event -> {
             if (event.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
         });
         assertTrue(connected.await(30, TimeUnit.SECONDS));
     }
 
-    /**
-     * Without the controller's own rebalancing (Kafka's auto.leader.rebalance.enable), so that only the request in
-     * ZooKeeper can give a partition back to its preferred replica.
-     */
-    private Tandem startBroker(int id) throws Exception {
-        return Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id))
-                .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", Integer.toString(id))
-                .set("zookeeper.connect", zookeeper.zookeeperConnect()).set("auto.leader.rebalance.enable", "false"));
-    }
-
     @AfterEach
     void stop() throws Exception {
         if (zk != null) zk.close();
-        if (admin != null) admin.close(Duration.ofSeconds(5));
-        brokers.forEach(b -> {
-            if (b != null) b.close();
-        });
-        if (zookeeper != null) zookeeper.close();
     }
 
     @Test
     void aReassignmentWrittenToZooKeeperMovesThePartitionAndTheRequestGoesWhenDone() throws Exception {
         admin.createTopics(List.of(new NewTopic("zkmoved", Map.of(0, List.of(1, 2))))).all().get(30, TimeUnit.SECONDS);
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(0).bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.broker(1).bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
                 new StringSerializer(), new StringSerializer())) {
             for (int i = 0; i < 10; i++) producer.send(new ProducerRecord<>("zkmoved", "v" + i)).get(30, TimeUnit.SECONDS);
         }
@@ -109,10 +92,9 @@ class ZooKeeperAdminRequestsTest {
         admin.createTopics(List.of(new NewTopic("preferred", Map.of(0, List.of(2, 3))))).all().get(30, TimeUnit.SECONDS);
         await(() -> leader("preferred") == 2, "broker 2, the preferred replica, leading");
         // Broker 2 stops: broker 3 takes over; broker 2 comes back as a follower and catches up, still not leading.
-        brokers.get(1).close();
-        brokers.set(1, null);
+        cluster.stopBroker(2);
         await(() -> leader("preferred") == 3, "broker 3 leading while broker 2 is away");
-        brokers.set(1, startBroker(2));
+        cluster.restartBroker(2);
         await(() -> describe("preferred").partitions().get(0).isr().size() == 2, "broker 2 back in sync");
         assertEquals(3, leader("preferred"), "nothing but the request moves the leadership back");
 
@@ -138,10 +120,9 @@ class ZooKeeperAdminRequestsTest {
         await(() -> !exists("/admin/preferred_replica_election"), "the unreadable request removed");
         assertEquals(2, leader("kept"));
 
-        brokers.get(1).close();
-        brokers.set(1, null);
+        cluster.stopBroker(2);
         await(() -> leader("kept") == 3, "broker 3 leading while broker 2 is away");
-        brokers.set(1, startBroker(2));
+        cluster.restartBroker(2);
         await(() -> describe("kept").partitions().get(0).isr().size() == 2, "broker 2 back in sync");
         zk.create("/admin/preferred_replica_election",
                 "{\"version\":1,\"partitions\":[{\"topic\":\"kept\",\"partition\":0}]}"
@@ -163,7 +144,8 @@ class ZooKeeperAdminRequestsTest {
                 CreateMode.PERSISTENT_SEQUENTIAL);
 
         await(() -> zk.getChildren("/isr_change_notification", false).isEmpty(), "the notification consumed");
-        for (Tandem broker : brokers) {
+        for (int id = 1; id <= cluster.size(); id++) {
+            Tandem broker = cluster.broker(id);
             try (Admin each = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
                 await(() -> each.describeTopics(List.of("notified")).allTopicNames().get(30, TimeUnit.SECONDS)
                         .get("notified").partitions().get(0).isr().stream().map(Node::id).toList().equals(List.of(1)),

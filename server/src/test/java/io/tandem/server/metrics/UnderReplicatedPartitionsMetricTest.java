@@ -3,9 +3,8 @@ package io.tandem.server.metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.TandemCluster;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -25,21 +24,20 @@ class UnderReplicatedPartitionsMetricTest {
 
     @Test
     void shouldReportALedPartitionWhoseFollowerLeftTheIsr() throws Exception {
-        try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
-                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-             Tandem leader = broker(1, zookeeper, true)) {
-            Tandem follower = broker(2, zookeeper, false);
-            try {
-                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        leader.bootstrapServers()))) {
-                    admin.createTopics(List.of(new NewTopic("replicated", Map.of(0, List.of(1, 2)))))
-                            .all().get(30, TimeUnit.SECONDS);
-                }
-                awaitUnderReplicated(leader, 0.0);
-                assertEquals(1.0, Scrape.of(leader.metricsPort()).value("tandem_kafka_partitions_leader"));
-            } finally {
-                follower.close();
+        try (TandemCluster cluster = TandemCluster.start(dir, 2, config -> {
+            config.set("replica.lag.time.max.ms", "1000");
+            if (config.get("broker.id").equals("1")) config.set("metrics.port", "0");
+            return config;
+        })) {
+            Tandem leader = cluster.broker(1);
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    leader.bootstrapServers()))) {
+                admin.createTopics(List.of(new NewTopic("replicated", Map.of(0, List.of(1, 2)))))
+                        .all().get(30, TimeUnit.SECONDS);
             }
+            awaitUnderReplicated(leader, 0.0);
+            assertEquals(1.0, Scrape.of(leader.metricsPort()).value("tandem_kafka_partitions_leader"));
+            cluster.stopBroker(2);
             // replica.lag.time.max.ms is 1 s: the leader drops the stopped follower from the ISR.
             awaitUnderReplicated(leader, 1.0);
         }
@@ -54,13 +52,5 @@ class UnderReplicatedPartitionsMetricTest {
             Thread.sleep(100);
         } while (System.currentTimeMillis() < deadline);
         assertEquals(expected, seen, "under-replicated partitions");
-    }
-
-    private Tandem broker(int id, Tandem zookeeper, boolean metrics) throws Exception {
-        TandemConfig config = TandemConfig.forTests(dir.resolve("broker" + id))
-                .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", Integer.toString(id))
-                .set("zookeeper.connect", zookeeper.zookeeperConnect()).set("replica.lag.time.max.ms", "1000");
-        if (metrics) config.set("metrics.port", "0");
-        return Tandem.start(config);
     }
 }

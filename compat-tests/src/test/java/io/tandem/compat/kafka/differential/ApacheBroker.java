@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real Apache Kafka broker run as a separate JVM: Apache's jars (Scala, ZooKeeper 3.8, kafka-clients of its own
@@ -19,26 +18,18 @@ import java.util.concurrent.TimeUnit;
  * formatted first). The jars are fetched once per version into {@code target/apache-kafka-VERSION-MODE/lib} by
  * {@link ApacheKafkaLauncher}.
  */
-final class ApacheBroker implements AutoCloseable {
+final class ApacheBroker extends BrokerProcess {
     static final String ZOOKEEPER_MODE_VERSION = "3.9.1";
     private final String version;
-    private final Path lib;
-    private final Path properties;
-    private final Path log;
     private final int port;
-    /** Extra JVM options, kept for {@link #restart()}. */
-    private final List<String> jvmOptions;
-    private Process process;
-    private Thread killOnExit;
 
     private ApacheBroker(String version, Path workDir, String zookeeperConnect, Map<String, String> settings,
                          List<String> jvmOptions) throws IOException {
         this.version = version;
-        this.jvmOptions = List.copyOf(jvmOptions);
         boolean kraft = zookeeperConnect == null;
-        this.lib = fetchJars(version, kraft);
+        Path lib = fetchJars(version, kraft);
         Files.createDirectories(workDir);
-        this.log = workDir.resolve("kafka.log");
+        Path log = workDir.resolve("kafka.log");
         this.port = freePort();
         List<String> lines = new ArrayList<>(List.of("log.dirs=" + workDir.resolve("data").toAbsolutePath()));
         if (kraft) {
@@ -48,23 +39,16 @@ final class ApacheBroker implements AutoCloseable {
                     "zookeeper.connect=" + zookeeperConnect));
         }
         settings.forEach((k, v) -> lines.add(k + "=" + v));
-        this.properties = workDir.resolve("server.properties");
+        Path properties = workDir.resolve("server.properties");
         Files.writeString(properties, String.join("\n", lines) + "\n");
         if (kraft) {
             ApacheKafkaLauncher.formatStorage(lib, "MkU3OEVBNTcwNTJENDM2Qg", properties, log);
         }
-        launch();
-    }
-
-    private void launch() throws IOException {
         // A small heap: the machine is shared. Kafka's own start script would give 1 GB.
         List<String> args = new ArrayList<>(List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
         args.addAll(jvmOptions);
         args.addAll(List.of("kafka.Kafka", properties.toString()));
-        process = java(lib, args.toArray(String[]::new)).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .redirectErrorStream(true).start();
-        killOnExit = new Thread(process::destroyForcibly, "apache-kafka-kill-on-exit");
-        Runtime.getRuntime().addShutdownHook(killOnExit);
+        launch(java(lib, args.toArray(String[]::new)), log, "apache-kafka");
     }
 
     /** Apache Kafka 3.9.1 in ZooKeeper mode on the given ZooKeeper. */
@@ -90,43 +74,6 @@ final class ApacheBroker implements AutoCloseable {
 
     int port() {
         return port;
-    }
-
-    boolean alive() {
-        return process.isAlive();
-    }
-
-    String logTail() {
-        return ApacheKafkaLauncher.tail(log);
-    }
-
-    /**
-     * SIGKILL, as a crash: no controlled shutdown, the ZooKeeper session (and so the registration and, if it held it,
-     * {@code /controller}) lives on until its timeout; returns once the process is gone.
-     */
-    void kill() throws InterruptedException {
-        process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-        forgetHook();
-    }
-
-    /** Starts the broker again after {@link #kill()} or {@link #close()}: the same settings, log dirs and port. */
-    void restart() throws IOException {
-        if (process.isAlive()) throw new IllegalStateException("still running");
-        launch();
-    }
-
-    @Override
-    public void close() {
-        ApacheKafkaLauncher.stop(process, 30);
-        forgetHook();
-    }
-
-    private void forgetHook() {
-        try {
-            Runtime.getRuntime().removeShutdownHook(killOnExit);
-        } catch (IllegalStateException alreadyExiting) {
-            // The hook is running or ran: nothing left to undo.
-        }
     }
 
     /** Fetches kafka_2.13 (and for KRaft kafka-tools) of a version with dependencies, once; returns the lib dir. */

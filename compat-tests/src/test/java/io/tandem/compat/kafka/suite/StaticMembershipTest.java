@@ -31,11 +31,8 @@ class StaticMembershipTest {
     @ValueSource(strings = {"classic", "consumer"})
     void aStaticMemberRejoiningKeepsItsPartitionsWithoutARebalance(String protocol, KafkaTarget target)
             throws Exception {
-        String topic = unique("static");
+        String topic = newTopic(target, "static", 4);
         String group = unique("static-group");
-        try (Admin admin = admin(target)) {
-            createTopic(admin, topic, 4);
-        }
         try (KafkaConsumer<String, String> a = consumer(target, group, "instance-a", protocol)) {
             KafkaConsumer<String, String> b = consumer(target, group, "instance-b", protocol);
             Set<TopicPartition> ofB;
@@ -68,29 +65,14 @@ class StaticMembershipTest {
 
     @Test
     void aSecondConsumerWithTheSameInstanceIdFencesTheFirst(KafkaTarget target) throws Exception {
-        String topic = unique("static-fence");
+        String topic = newTopic(target, "static-fence", 2);
         String group = unique("fence-group");
-        try (Admin admin = admin(target)) {
-            createTopic(admin, topic, 2);
-        }
         try (KafkaConsumer<String, String> first = consumer(target, group, "instance-x", "classic");
              KafkaConsumer<String, String> second = consumer(target, group, "instance-x", "classic")) {
             first.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + TIMEOUT.toNanos();
-            while (first.assignment().size() != 2) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("the first member never got its partitions");
-                }
-                first.poll(Duration.ofMillis(100));
-            }
+            pollUntilAssigned(first, 2, "the first member never got its partitions");
             second.subscribe(List.of(topic));
-            deadline = System.nanoTime() + TIMEOUT.toNanos();
-            while (second.assignment().size() != 2) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("the second member with the same instance id never took over");
-                }
-                second.poll(Duration.ofMillis(100));
-            }
+            pollUntilAssigned(second, 2, "the second member with the same instance id never took over");
             assertThrows(FencedInstanceIdException.class, () -> {
                 long until = System.nanoTime() + TIMEOUT.toNanos();
                 while (System.nanoTime() < until) {
@@ -107,21 +89,12 @@ class StaticMembershipTest {
      */
     @Test
     void aConsumerProtocolMemberTakingTheInstanceIdOfALiveOneIsRefused(KafkaTarget target) throws Exception {
-        String topic = unique("static-unreleased");
+        String topic = newTopic(target, "static-unreleased", 2);
         String group = unique("unreleased-group");
-        try (Admin admin = admin(target)) {
-            createTopic(admin, topic, 2);
-        }
         try (KafkaConsumer<String, String> first = consumer(target, group, "instance-y", "consumer");
              KafkaConsumer<String, String> second = consumer(target, group, "instance-y", "consumer")) {
             first.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + TIMEOUT.toNanos();
-            while (first.assignment().size() != 2) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("the first member never got its partitions");
-                }
-                first.poll(Duration.ofMillis(100));
-            }
+            pollUntilAssigned(first, 2, "the first member never got its partitions");
             second.subscribe(List.of(topic));
             assertThrows(UnreleasedInstanceIdException.class, () -> {
                 long until = System.nanoTime() + TIMEOUT.toNanos();
@@ -132,6 +105,23 @@ class StaticMembershipTest {
             assertEquals(Set.of(), second.assignment());
             first.poll(Duration.ofMillis(500));
             assertEquals(2, first.assignment().size(), "the live member keeps its partitions");
+        }
+    }
+
+    /** A new topic of {@code partitions} partitions, its name {@code prefix} made unique. */
+    private static String newTopic(KafkaTarget target, String prefix, int partitions) throws Exception {
+        String topic = unique(prefix);
+        try (Admin admin = admin(target)) {
+            createTopic(admin, topic, partitions);
+        }
+        return topic;
+    }
+
+    private static void pollUntilAssigned(KafkaConsumer<String, String> consumer, int partitions, String failure) {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (consumer.assignment().size() != partitions) {
+            if (System.nanoTime() > deadline) throw new AssertionError(failure);
+            consumer.poll(Duration.ofMillis(100));
         }
     }
 

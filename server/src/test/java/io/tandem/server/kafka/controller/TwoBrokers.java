@@ -6,53 +6,46 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.TandemCluster;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 
 /**
- * The controller tests' cluster: a Tandem ZooKeeper, brokers 1 and 2 on it, a topic with one partition replicated on
- * both, and a ZooKeeper store to read what the controller wrote. Closed in the reverse order of starting.
+ * The controller tests' cluster: brokers 1 and 2 on a Tandem ZooKeeper ({@link TandemCluster}), a topic with one
+ * partition replicated on both, and a ZooKeeper store to read what the controller wrote. Closed in the reverse order of
+ * starting.
  */
 final class TwoBrokers implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    final Tandem zookeeper;
-    final List<Tandem> brokers = new ArrayList<>();
+    private final TandemCluster cluster;
     final ZkZnodeStore store;
     private final String topic;
 
     /** Starts everything and waits until both replicas of {@code topic}'s partition 0 are in its ISR. */
     TwoBrokers(Path dir, String topic) throws Exception {
         this.topic = topic;
-        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-        ZkZnodeStore connected = null;
+        cluster = TandemCluster.start(dir, 2, UnaryOperator.identity());
+        ZkZnodeStore connected;
         try {
-            for (int id = 1; id <= 2; id++) {
-                brokers.add(Tandem.start(TandemConfig.forTests(dir.resolve("kafka" + id))
-                        .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", Integer.toString(id))
-                        .set("zookeeper.connect", zookeeper.zookeeperConnect())));
-            }
-            connected = ZkZnodeStore.connect(zookeeper.zookeeperConnect(), Duration.ofSeconds(10),
+            connected = ZkZnodeStore.connect(cluster.zookeeperConnect(), Duration.ofSeconds(10),
                     Duration.ofSeconds(30));
         } catch (Exception | Error e) {
-            brokers.forEach(Tandem::close);
-            zookeeper.close();
+            cluster.close();
             throw e;
         }
         store = connected;
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                "127.0.0.1:" + brokers.get(0).kafkaPort()))) {
+                cluster.broker(1).bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 2))).all().get(30, TimeUnit.SECONDS);
         } catch (Exception | Error e) {
             close();
@@ -81,13 +74,12 @@ final class TwoBrokers implements AutoCloseable {
     }
 
     Tandem broker(int id) {
-        return brokers.get(id - 1);
+        return cluster.broker(id);
     }
 
     @Override
     public void close() {
         if (store != null) store.close();
-        for (int i = brokers.size() - 1; i >= 0; i--) brokers.get(i).close();
-        zookeeper.close();
+        cluster.close();
     }
 }

@@ -7,14 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.ClusterPerTest;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -22,7 +20,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -39,7 +36,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * ElectLeaders UNCLEAN on three brokers, as Kafka 3.9's ZooKeeper-mode controller answers it: a partition whose only
@@ -51,33 +48,22 @@ class UncleanLeaderElectionTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TOPIC = "unclean";
     private static final TopicPartition PARTITION = new TopicPartition(TOPIC, 0);
-    @TempDir
-    Path dir;
-    private Tandem zookeeper;
-    private final List<Tandem> brokers = new ArrayList<>();
+    @RegisterExtension
+    final ClusterPerTest kafka = ClusterPerTest.started(3, Map.of());
+    private TandemCluster cluster;
     private ZkZnodeStore store;
     private Admin admin;
 
     @BeforeEach
     void start() throws Exception {
-        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-        for (int id = 1; id <= 3; id++) brokers.add(startBroker(id));
-        store = ZkZnodeStore.connect(zookeeper.zookeeperConnect(), Duration.ofSeconds(10), Duration.ofSeconds(30));
-    }
-
-    private Tandem startBroker(int id) throws Exception {
-        return Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
-                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect()));
+        cluster = kafka.cluster();
+        admin = kafka.admin();
+        store = ZkZnodeStore.connect(cluster.zookeeperConnect(), Duration.ofSeconds(10), Duration.ofSeconds(30));
     }
 
     @AfterEach
     void stop() throws Exception {
-        if (admin != null) admin.close(Duration.ofSeconds(5));
         if (store != null) store.close();
-        brokers.forEach(b -> {
-            if (b != null) b.close();
-        });
-        if (zookeeper != null) zookeeper.close();
     }
 
     @Test
@@ -88,19 +74,18 @@ class UncleanLeaderElectionTest {
         replicas.remove(Integer.valueOf(controller));
         int leader = replicas.get(0);
         int follower = replicas.get(1);
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(controller - 1).bootstrapServers()));
         admin.createTopics(List.of(new NewTopic(TOPIC, Map.of(0, replicas)).configs(Map.of("min.insync.replicas", "1"))))
                 .all().get(30, TimeUnit.SECONDS);
         JsonNode state = awaitState(s -> s.get("isr").size() == 2, "both replicas in sync");
         assertEquals(leader, state.get("leader").asInt(), "the preferred replica leads: " + state);
 
-        stopBroker(follower);
+        cluster.stopBroker(follower);
         awaitState(s -> isr(s).equals(List.of(leader)), "the stopped follower left the ISR");
         try (KafkaProducer<String, String> producer = producer(leader)) {
             producer.send(new ProducerRecord<>(TOPIC, 0, null, "written while the follower was down")).get(30, TimeUnit.SECONDS);
         }
-        stopBroker(leader);
-        brokers.set(follower - 1, startBroker(follower));
+        cluster.stopBroker(leader);
+        cluster.restartBroker(follower);
         awaitRegistered(follower);
         // Kafka's controller marks the partition offline when its last in-sync replica goes, and keeps that replica
         // as the ISR: the records only it holds are not given up without an operator's say.
@@ -123,21 +108,16 @@ class UncleanLeaderElectionTest {
                 () -> admin.electLeaders(ElectionType.UNCLEAN, Set.of(PARTITION)).all().get(30, TimeUnit.SECONDS));
         assertInstanceOf(ElectionNotNeededException.class, again.getCause());
 
-        stopBroker(follower);
+        cluster.stopBroker(follower);
         awaitUnregistered(follower);
         ExecutionException nobody = assertThrows(ExecutionException.class,
                 () -> admin.electLeaders(ElectionType.UNCLEAN, Set.of(PARTITION)).all().get(30, TimeUnit.SECONDS));
         assertInstanceOf(EligibleLeadersNotAvailableException.class, nobody.getCause());
     }
 
-    private void stopBroker(int id) {
-        brokers.get(id - 1).close();
-        brokers.set(id - 1, null);
-    }
-
     private KafkaProducer<String, String> producer(int broker) {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.get(broker - 1).bootstrapServers());
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.broker(broker).bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
         return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());

@@ -1,5 +1,8 @@
 package io.tandem.server.kafka.group;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -12,6 +15,7 @@ import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
@@ -50,6 +54,32 @@ final class ClassicGroupClients {
         @Override public void onPartitionsLost(Collection<TopicPartition> partitions) {
             count++;
         }
+    }
+
+    /**
+     * Polls both consumers until each holds one partition, both are in one generation and DescribeGroups says Stable;
+     * fails after {@code patience}.
+     */
+    static void awaitStableWithOnePartitionEach(Admin admin, String group, KafkaConsumer<?, ?> a, KafkaConsumer<?, ?> b,
+                                                Duration patience) throws Exception {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (a.assignment().size() != 1 || b.assignment().size() != 1
+                || a.groupMetadata().generationId() != b.groupMetadata().generationId()
+                || describe(admin, group).groupState() != GroupState.STABLE) {
+            if (System.nanoTime() > deadline) fail("the group never became Stable with both consumers");
+            pollBoth(a, b);
+        }
+    }
+
+    /** Polls both consumers for {@code period}, so that they heartbeat all along. */
+    static void pollBothFor(KafkaConsumer<?, ?> a, KafkaConsumer<?, ?> b, Duration period) {
+        long until = System.nanoTime() + period.toNanos();
+        while (System.nanoTime() < until) pollBoth(a, b);
+    }
+
+    private static void pollBoth(KafkaConsumer<?, ?> a, KafkaConsumer<?, ?> b) {
+        a.poll(Duration.ofMillis(100));
+        b.poll(Duration.ofMillis(100));
     }
 
     static ConsumerGroupDescription describe(Admin admin, String group) throws Exception {

@@ -1,28 +1,21 @@
 package io.tandem.server.kafka.group;
 
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.ClusterPerTest;
 import io.tandem.server.kafka.PartitionWaits;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.GroupState;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import static io.tandem.server.kafka.group.ClassicGroupClients.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -41,66 +34,33 @@ class ClassicGroupFailoverTest {
     private static final int SESSION_MS = 6_000;
     private static final Duration PATIENCE = Duration.ofSeconds(60);
 
-    @TempDir
-    Path dir;
-    private Tandem zookeeper;
-    private final List<Tandem> brokers = new ArrayList<>();
-    private Admin admin;
-
-    @BeforeEach
-    void start() throws Exception {
-        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-        for (int id = 1; id <= BROKERS; id++) {
-            brokers.add(Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id))
-                    .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", Integer.toString(id))
-                    .set("zookeeper.connect", zookeeper.zookeeperConnect())
-                    .set("offsets.topic.replication.factor", "3")
-                    .set("offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS))
-                    .set("group.initial.rebalance.delay.ms", "0")));
-        }
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()));
-    }
-
-    @AfterEach
-    void stop() {
-        if (admin != null) admin.close(Duration.ofSeconds(5));
-        brokers.forEach(b -> {
-            if (b != null) b.close();
-        });
-        if (zookeeper != null) zookeeper.close();
-    }
-
-    private String bootstrap() {
-        return brokers.stream().map(Tandem::bootstrapServers).collect(Collectors.joining(","));
-    }
+    @RegisterExtension
+    final ClusterPerTest kafka = ClusterPerTest.started(BROKERS, Map.of("offsets.topic.replication.factor", "3",
+            "offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS), "group.initial.rebalance.delay.ms",
+            "0"));
 
     @Test
     void aStableGroupShouldKeepItsMembersWhenItsCoordinatorMovesToAnotherBroker() throws Exception {
+        TandemCluster cluster = kafka.cluster();
+        Admin admin = kafka.admin();
         admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 3))).all().get(30, TimeUnit.SECONDS);
         Rebalances rebalancesA = new Rebalances(), rebalancesB = new Rebalances();
-        try (KafkaConsumer<String, String> a = consumer(bootstrap(), GROUP, "reader-a", null, SESSION_MS);
-             KafkaConsumer<String, String> b = consumer(bootstrap(), GROUP, "reader-b", "instance-b", SESSION_MS)) {
+        String bootstrap = cluster.bootstrapServers();
+        try (KafkaConsumer<String, String> a = consumer(bootstrap, GROUP, "reader-a", null, SESSION_MS);
+             KafkaConsumer<String, String> b = consumer(bootstrap, GROUP, "reader-b", "instance-b", SESSION_MS)) {
             a.subscribe(List.of(TOPIC), rebalancesA);
             b.subscribe(List.of(TOPIC), rebalancesB);
-            long deadline = System.nanoTime() + PATIENCE.toNanos();
-            while (a.assignment().size() != 1 || b.assignment().size() != 1
-                    || a.groupMetadata().generationId() != b.groupMetadata().generationId()
-                    || describe(admin, GROUP).groupState() != GroupState.STABLE) {
-                if (System.nanoTime() > deadline) fail("the group never became Stable with both consumers");
-                a.poll(Duration.ofMillis(100));
-                b.poll(Duration.ofMillis(100));
-            }
+            awaitStableWithOnePartitionEach(admin, GROUP, a, b, PATIENCE);
             ConsumerGroupMetadata beforeA = a.groupMetadata(), beforeB = b.groupMetadata();
             List<String> membersBefore = members(describe(admin, GROUP));
             int rebalancesBefore = rebalancesA.count + rebalancesB.count;
 
             // The group's offsets partition, with its record on every replica, loses its leader.
             int partition = OffsetsTopicCodec.partitionFor(GROUP, OFFSETS_PARTITIONS);
-            PartitionWaits.awaitIsrSize(admin, brokers, OFFSETS, partition, BROKERS);
+            PartitionWaits.awaitIsrSize(admin, cluster, OFFSETS, partition, BROKERS);
             Thread.sleep(2_000);
             int coordinator = PartitionWaits.describe(admin, OFFSETS).partitions().get(partition).leader().id();
-            brokers.get(coordinator - 1).close();
-            brokers.set(coordinator - 1, null);
+            cluster.stopBroker(coordinator);
             int next = PartitionWaits.awaitLeaderChange(admin, OFFSETS, partition, coordinator);
             assertNotEquals(coordinator, next);
 
@@ -109,11 +69,7 @@ class ClassicGroupFailoverTest {
             assertEquals(GroupState.STABLE, moved.groupState());
             assertEquals(membersBefore, members(moved));
 
-            long until = System.nanoTime() + Duration.ofMillis(2L * SESSION_MS).toNanos();
-            while (System.nanoTime() < until) {
-                a.poll(Duration.ofMillis(100));
-                b.poll(Duration.ofMillis(100));
-            }
+            pollBothFor(a, b, Duration.ofMillis(2L * SESSION_MS));
             assertEquals(rebalancesBefore, rebalancesA.count + rebalancesB.count, "no rebalance after the move");
             assertEquals(beforeA.generationId(), a.groupMetadata().generationId(), "no new generation");
             assertEquals(beforeB.generationId(), b.groupMetadata().generationId());

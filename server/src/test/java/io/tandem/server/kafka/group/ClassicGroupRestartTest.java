@@ -50,11 +50,6 @@ class ClassicGroupRestartTest {
         return Admin.create(p);
     }
 
-    private static void pollBoth(KafkaConsumer<?, ?> a, KafkaConsumer<?, ?> b) {
-        a.poll(Duration.ofMillis(100));
-        b.poll(Duration.ofMillis(100));
-    }
-
     @Test
     void aStableGroupShouldKeepItsMembersAndGenerationAcrossTheCoordinatorsRestart() throws Exception {
         int port = TestEnsemble.freePort();
@@ -68,13 +63,7 @@ class ClassicGroupRestartTest {
                 admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
                 a.subscribe(List.of(TOPIC), rebalancesA);
                 b.subscribe(List.of(TOPIC), rebalancesB);
-                long deadline = System.nanoTime() + PATIENCE.toNanos();
-                while (a.assignment().size() != 1 || b.assignment().size() != 1
-                        || a.groupMetadata().generationId() != b.groupMetadata().generationId()
-                        || describe(admin, GROUP).groupState() != GroupState.STABLE) {
-                    if (System.nanoTime() > deadline) fail("the group never became Stable with both consumers");
-                    pollBoth(a, b);
-                }
+                awaitStableWithOnePartitionEach(admin, GROUP, a, b, PATIENCE);
                 beforeA = a.groupMetadata();
                 beforeB = b.groupMetadata();
                 membersBefore = members(describe(admin, GROUP));
@@ -90,8 +79,7 @@ class ClassicGroupRestartTest {
 
                 // Longer than a session: the members' sessions, started on load, only last if their heartbeats
                 // (in the generation they had) are accepted; one refused would make the consumer rejoin.
-                long until = System.nanoTime() + Duration.ofMillis(2L * SESSION_MS).toNanos();
-                while (System.nanoTime() < until) pollBoth(a, b);
+                pollBothFor(a, b, Duration.ofMillis(2L * SESSION_MS));
 
                 assertEquals(rebalancesBefore, rebalancesA.count + rebalancesB.count, "no rebalance after the restart");
                 for (ConsumerGroupMetadata[] pair : new ConsumerGroupMetadata[][]{{beforeA, a.groupMetadata()},

@@ -1,8 +1,7 @@
 package io.tandem.server.kafka.security;
 
 import io.tandem.server.tls.TestCertificates;
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.TandemCluster;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;
 import io.tandem.server.kafka.network.BrokerChannel;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -34,12 +33,12 @@ import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -62,8 +61,7 @@ class InterBrokerSecurityClusterTest {
     @TempDir
     Path dir;
     private TestCertificates certificates;
-    private Tandem zookeeper;
-    private final List<Tandem> brokers = new ArrayList<>();
+    private TandemCluster cluster;
     private final List<String> warnings = new CopyOnWriteArrayList<>();
     private final Handler capture = new Handler() {
         @Override
@@ -88,21 +86,18 @@ class InterBrokerSecurityClusterTest {
     @BeforeEach
     void start() throws Exception {
         certificates = TestCertificates.create(dir);
-        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
         CHANNEL_LOG.addHandler(capture);
     }
 
     @AfterEach
     void stop() {
         CHANNEL_LOG.removeHandler(capture);
-        brokers.forEach(Tandem::close);
-        if (zookeeper != null) zookeeper.close();
+        if (cluster != null) cluster.close();
     }
 
     @Test
     void shouldReplicateOverSaslSslWithScramAndKeepTheIsrFull() throws Exception {
-        addScramUser("admin", ADMIN_PASSWORD);
-        for (int id = 1; id <= BROKERS; id++) brokers.add(startBroker(id, scramSettings(ADMIN_PASSWORD)));
+        startBrokers(id -> scramSettings(ADMIN_PASSWORD), InterBrokerSecurityClusterTest::addScramAdmin);
         assertReplicatesWithFullIsr(scramClient());
     }
 
@@ -127,7 +122,7 @@ class InterBrokerSecurityClusterTest {
         settings.put("ssl.truststore.type", "PKCS12");
         settings.put("ssl.truststore.location", brokerTrust.toString());
         settings.put("ssl.truststore.password", TestCertificates.PASSWORD);
-        for (int id = 1; id <= BROKERS; id++) brokers.add(startBroker(id, settings));
+        startBrokers(id -> settings, zookeeperConnect -> { });
         Map<String, Object> client = new HashMap<>();
         client.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL");
         client.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PKCS12");
@@ -136,18 +131,17 @@ class InterBrokerSecurityClusterTest {
         client.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PKCS12");
         client.put(SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, certificates.clientKeyStore.toString());
         client.put(SslConfigs.SSL_KEYSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
-        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + brokers.get(0).kafkaPort("SSL"));
+        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + cluster.broker(1).kafkaPort("SSL"));
         assertReplicatesWithFullIsr(client);
     }
 
     @Test
     void shouldKeepABrokerWithTheWrongInterBrokerPasswordOutOfTheIsrAndLogWhy() throws Exception {
-        addScramUser("admin", ADMIN_PASSWORD);
-        for (int id = 1; id <= BROKERS; id++) {
+        startBrokers(id -> {
             Map<String, String> settings = scramSettings(id == 3 ? "not-the-password" : ADMIN_PASSWORD);
             settings.put("replica.lag.time.max.ms", "1000");
-            brokers.add(startBroker(id, settings));
-        }
+            return settings;
+        }, InterBrokerSecurityClusterTest::addScramAdmin);
         Map<String, Object> client = scramClient();
         try (Admin admin = Admin.create(client)) {
             // Led by broker 1: broker 3 has to fetch from it, which it cannot.
@@ -237,27 +231,37 @@ class InterBrokerSecurityClusterTest {
         client.put(SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-256");
         client.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.scram.ScramLoginModule required "
                 + "username=\"admin\" password=\"" + ADMIN_PASSWORD + "\";");
-        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + brokers.get(0).kafkaPort("SASL_SSL"));
+        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + cluster.broker(1).kafkaPort("SASL_SSL"));
         return client;
     }
 
-    private Tandem startBroker(int id, Map<String, String> settings) throws Exception {
-        TandemConfig config = TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
-                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect())
-                .set("group.initial.rebalance.delay.ms", "0").set("offsets.topic.num.partitions", "1");
-        settings.forEach(config::set);
-        return Tandem.start(config);
+    /**
+     * The brokers, broker N with {@code settings.apply(N)}, after {@code beforeBrokers}. The offsets topic keeps one
+     * replica, a broker's default, rather than the cluster's three.
+     */
+    private void startBrokers(IntFunction<Map<String, String>> settings, TandemCluster.BeforeBrokers beforeBrokers)
+            throws Exception {
+        cluster = TandemCluster.start(BROKERS, config -> {
+            config.set("group.initial.rebalance.delay.ms", "0").set("offsets.topic.num.partitions", "1")
+                    .set("offsets.topic.replication.factor", "1");
+            settings.apply(Integer.parseInt(config.get("broker.id"))).forEach(config::set);
+            return config;
+        }, beforeBrokers);
+    }
+
+    private static void addScramAdmin(String zookeeperConnect) throws Exception {
+        addScramUser(zookeeperConnect, "admin", ADMIN_PASSWORD);
     }
 
     /** The user's SCRAM-SHA-256 credential where Kafka keeps it, as kafka-configs.sh --zookeeper writes it before brokers start. */
-    private void addScramUser(String user, String password) throws Exception {
+    private static void addScramUser(String zookeeperConnect, String user, String password) throws Exception {
         byte[] salt = new byte[16];
         new SecureRandom().nextBytes(salt);
         ScramMechanism mechanism = ScramMechanism.SCRAM_SHA_256;
         int iterations = ScramMechanism.ITERATIONS_MIN;
         ScramCredential credential = mechanism.credential(salt,
                 mechanism.saltedPassword(password.getBytes(StandardCharsets.UTF_8), salt, iterations), iterations);
-        try (ZkZnodeStore store = ZkZnodeStore.connect(zookeeper.zookeeperConnect(), Duration.ofSeconds(10),
+        try (ZkZnodeStore store = ZkZnodeStore.connect(zookeeperConnect, Duration.ofSeconds(10),
                 Duration.ofSeconds(10))) {
             new ScramCredentialStore(() -> store).alter(user, Map.of(mechanism, credential));
         }

@@ -1,7 +1,7 @@
 package io.tandem.server.kafka.txn;
 
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.ClusterPerTest;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -16,15 +16,11 @@ import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -45,35 +41,11 @@ class TransactionClusterTest {
             "transaction.state.log.replication.factor", "3", "transaction.state.log.min.isr", "2",
             "offsets.topic.num.partitions", "1", "offsets.topic.replication.factor", "3",
             "group.initial.rebalance.delay.ms", "0");
-    @TempDir
-    Path dir;
-    private Tandem zookeeper;
-    private final List<Tandem> brokers = new ArrayList<>();
-    private Admin admin;
-
-    @BeforeEach
-    void start() throws Exception {
-        zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-        for (int id = 1; id <= BROKERS; id++) {
-            TandemConfig config = TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
-                    .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeper.zookeeperConnect());
-            SETTINGS.forEach(config::set);
-            brokers.add(Tandem.start(config));
-        }
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()));
-    }
-
-    @AfterEach
-    void stop() {
-        if (admin != null) admin.close(Duration.ofSeconds(5));
-        for (Tandem b : brokers) {
-            if (b != null) b.close();
-        }
-        if (zookeeper != null) zookeeper.close();
-    }
+    @RegisterExtension
+    final ClusterPerTest kafka = ClusterPerTest.started(BROKERS, SETTINGS);
 
     private String bootstrap() {
-        return String.join(",", brokers.stream().filter(b -> b != null).map(Tandem::bootstrapServers).toList());
+        return kafka.cluster().runningBootstrapServers();
     }
 
     private KafkaProducer<String, String> producer(String transactionalId) {
@@ -107,13 +79,13 @@ class TransactionClusterTest {
     }
 
     private TopicDescription describe(String topic) throws Exception {
-        return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+        return kafka.admin().describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
     }
 
     @Test
     void aTransactionVersionUpdateThroughOneBrokerShouldReachEveryBroker() throws Exception {
         try (Admin first = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                brokers.get(0).bootstrapServers()))) {
+                kafka.cluster().broker(1).bootstrapServers()))) {
             assertEquals(2, first.describeFeatures().featureMetadata().get(10, TimeUnit.SECONDS).finalizedFeatures()
                     .get("transaction.version").maxVersionLevel());
             first.updateFeatures(Map.of("transaction.version", new org.apache.kafka.clients.admin.FeatureUpdate(
@@ -121,7 +93,8 @@ class TransactionClusterTest {
                     new org.apache.kafka.clients.admin.UpdateFeaturesOptions()).all().get(10, TimeUnit.SECONDS);
         }
         // Each broker learns it from the /feature znode's watch, and reports it with a newer epoch.
-        for (Tandem broker : brokers) {
+        for (int id = 1; id <= BROKERS; id++) {
+            Tandem broker = kafka.cluster().broker(id);
             try (Admin one = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                     broker.bootstrapServers()))) {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -141,6 +114,7 @@ class TransactionClusterTest {
 
     @Test
     void markersShouldReachPartitionLeadersOnOtherBrokers() throws Exception {
+        Admin admin = kafka.admin();
         // One partition on each broker, so whichever broker coordinates, two markers go over the wire.
         admin.createTopics(List.of(new NewTopic("spread", Map.of(0, List.of(1), 1, List.of(2), 2, List.of(3)))))
                 .all().get(30, TimeUnit.SECONDS);
@@ -164,6 +138,7 @@ class TransactionClusterTest {
 
     @Test
     void aTransactionShouldCommitThroughTheNextCoordinatorWhenItsStatePartitionMoves() throws Exception {
+        Admin admin = kafka.admin();
         admin.createTopics(List.of(new NewTopic("moving", 3, (short) 3).configs(Map.of("min.insync.replicas", "2"))))
                 .all().get(30, TimeUnit.SECONDS);
         try (KafkaProducer<String, String> producer = producer("moving-txn")) {
@@ -174,8 +149,7 @@ class TransactionClusterTest {
                     .get(30, TimeUnit.SECONDS).coordinatorId();
             Node before = describe("__transaction_state").partitions().get(0).leader();
             assertEquals(before.id(), coordinator, "the coordinator is the state partition's leader");
-            brokers.get(coordinator - 1).close();
-            brokers.set(coordinator - 1, null);
+            kafka.cluster().stopBroker(coordinator);
             // The new leader of the state partition loads the Ongoing transaction; the producer finds it and commits.
             producer.commitTransaction();
         }
