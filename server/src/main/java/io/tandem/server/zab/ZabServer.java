@@ -105,6 +105,8 @@ public final class ZabServer implements Closeable {
     private volatile long committedZxid;
     private volatile boolean serving;
     private volatile boolean removed;
+    /** The transport dials every member ({@link QuorumTransport#asStranger}): removed, or a joiner not named yet. */
+    private boolean dialsAsStranger;
     /** On an established leader: it and the learners synced with it ({@link ZabStateMachine#syncedMembers}). */
     private volatile int[] syncedMembers = new int[0];
     private long droppedPeerMessages;
@@ -376,11 +378,16 @@ public final class ZabServer implements Closeable {
         }
     }
 
-    /** The transport dials as a stranger while the machine is removed, as a member again once it is named again. */
+    /**
+     * The transport dials as a stranger while the machine is removed or a joiner not named yet, as a member again once
+     * it is named.
+     */
     private void followRemoval() {
-        if (machine.isRemoved() != removed) {
-            removed = machine.isRemoved();
-            transport.asStranger(removed);
+        removed = machine.isRemoved();
+        boolean outside = removed || machine.isJoining();
+        if (outside != dialsAsStranger) {
+            dialsAsStranger = outside;
+            transport.asStranger(outside);
         }
     }
 

@@ -12,6 +12,7 @@ import io.tandem.server.zab.ZabMessage.Commit;
 import io.tandem.server.zab.ZabMessage.FollowerInfo;
 import io.tandem.server.zab.ZabMessage.LeaderInfo;
 import io.tandem.server.zab.ZabMessage.NewLeader;
+import io.tandem.server.zab.ZabMessage.Ping;
 import io.tandem.server.zab.ZabMessage.Notification;
 import io.tandem.server.zab.ZabMessage.Proposal;
 import io.tandem.server.zab.ZabMessage.Sync;
@@ -99,121 +100,90 @@ class ZabReconfigTest {
         assertTrue(leader.submit(txn("config 1,2,3/4")));
         long reconfig = leader.ready().appends().get(0).zxid();
         leader.logSynced(reconfig);
+        leader.receive(4, new Ack(400, 4, reconfig));
+        leader.receive(5, new Ack(500, 4, reconfig));
+        assertEquals(List.of(), leader.ready().commits(),
+                "{1,4,5} is a quorum of the five new voters but not of the old three");
         leader.receive(2, new Ack(200, 3, reconfig));
-        assertEquals(1, leader.ready().commits().size(), "{1,2} is a quorum of both (the voters do not change)");
-        assertArrayEquals(new int[] {4}, leader.config().observers());
+        Ready committed = leader.ready();
+        assertEquals(List.of(before, reconfig), committed.commits().stream().map(LogEntry::zxid).toList(),
+                "with server 2's ack both quorums hold it: the joiners' acks counted for the new voters");
+        assertEquals(1, commitsTo(committed, 4), "the joiner is sent the commit");
+        assertArrayEquals(new int[] {1, 2, 3, 4, 5}, leader.config().voters());
+        assertTrue(leader.isEstablishedLeader());
 
-        assertTrue(leader.submit(txn("config 1,2/3,4")));
-        long demote = leader.ready().appends().get(0).zxid();
-        leader.logSynced(demote);
-        leader.receive(3, new Ack(300, 4, demote));
-        assertEquals(List.of(), leader.ready().commits(), "{1,3} is no quorum of the new voters {1,2}");
-        leader.receive(2, new Ack(200, 4, demote));
+        assertTrue(leader.submit(txn("config 1,2,3,4/")));
+        long removal = leader.ready().appends().get(0).zxid();
+        leader.logSynced(removal);
+        for (int voter : new int[] {2, 4, 5}) {
+            leader.receive(voter, new Ack(voter * 100, voter == 2 ? 4 : 5, removal));
+        }
         assertEquals(1, leader.ready().commits().size());
-        assertTrue(leader.isEstablishedLeader(), "the leader is still a voter: it goes on");
-
-        assertTrue(leader.submit(txn("x")));
-        long next = leader.ready().appends().get(0).zxid();
-        leader.logSynced(next);
-        leader.receive(3, new Ack(300, 5, next));
-        assertEquals(List.of(), leader.ready().commits(), "server 3 is an observer now: its ack counts for nothing");
-        leader.receive(2, new Ack(200, 5, next));
-        assertEquals(1, leader.ready().commits().size());
+        leader.receive(5, new Ping(500, 6));
+        leader.tick();
+        Ready pings = leader.ready();
+        assertTrue(pings.messages().stream().anyMatch(m -> m.to() == 4 && m.message() instanceof Ping));
+        assertTrue(pings.messages().stream().noneMatch(m -> m.to() == 5),
+                "a joiner that a configuration named and a later one removed is dropped like any removed member");
     }
 
+    /**
+     * The joiner's side: a fresh server started with a zoo.cfg naming itself adopts the ensemble's configuration, which
+     * does not name it, and follows its leader as a non-voting learner (Apache's non-voting follower) instead of
+     * leaving; it acknowledges the reconfig that adds it and is a voter once that commits.
+     */
     @Test
-    void shouldActivateTheNewVotersOnAFollowerAsItCommitsAndLookWhenItsLeaderIsNoLongerOne() {
-        ZabStateMachine follower = new ZabStateMachine(ZabConfig.of(2, 1, 2, 3), DurableState.empty(), 1);
-        follower.readMembersWith(READER);
-        long session = synced(follower);
-        long zxid = Zxid.of(1, 1);
-        follower.receive(1, new Proposal(session, 4, zxid, txn("config 2,3,4/")));
-        assertTrue(follower.hasPendingConfig());
-        assertArrayEquals(new int[] {1, 2, 3}, follower.config().voters(), "only a commit activates it");
-        follower.receive(1, new Commit(session, 5, zxid));
-        assertArrayEquals(new int[] {2, 3, 4}, follower.config().voters());
-        assertFalse(follower.hasPendingConfig());
-        assertEquals(Role.LOOKING, follower.role(), "its leader left the voters: it looks for the new leader");
-        assertEquals(1, follower.ready().commits().size(), "the reconfig still reaches the application");
-    }
-
-    @Test
-    void shouldAcknowledgeProposalsFromTheReconfigThatMakesThisObserverAVoter() {
-        ZabStateMachine observer = new ZabStateMachine(new ZabConfig(4, new int[] {1, 2, 3}, new int[] {4}, 10, 5,
-                1, 10_000), DurableState.empty(), 1);
-        observer.readMembersWith(READER);
-        long session = synced(observer);
-        observer.receive(1, new Proposal(session, 4, Zxid.of(1, 1), txn("x")));
-        assertEquals(0, acks(observer.ready()), "an observer acknowledges nothing");
-        observer.receive(1, new Proposal(session, 5, Zxid.of(1, 2), txn("config 1,2,3,4/")));
-        assertEquals(1, acks(observer.ready()), "the new voters' quorum counts its ack");
-        observer.receive(1, new Commit(session, 6, Zxid.of(1, 2)));
-        assertFalse(observer.isObserver());
-        assertEquals(Role.FOLLOWING, observer.role(), "its leader is still a voter");
-    }
-
-    @Test
-    void shouldNotRemoveAJoinerWhoseSyncActivatesAConfigurationFromBeforeItWasAdded() {
+    void shouldFollowAsANonVotingJoinerUntilTheReconfigThatAddsItCommits() {
         ZabStateMachine joiner = new ZabStateMachine(ZabConfig.of(4, 1, 2, 3, 4), DurableState.empty(), 1);
         joiner.readMembersWith(READER);
         joiner.ready();
-        joiner.receive(1, new Notification(1, 0, 0, 7, Role.LEADING));
-        joiner.receive(2, new Notification(1, 0, 0, 7, Role.FOLLOWING));
-        joiner.receive(3, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        Members ensemble = new Members(new int[] {1, 2, 3}, new int[0]);
+        long version = Zxid.of(1, 0);
+        joiner.receive(1, new Notification(1, version, 1, 7, Role.LEADING, false, version, ensemble));
+        assertFalse(joiner.isRemoved(), "a fresh server the ensemble does not name yet is a joiner, not removed");
+        assertTrue(joiner.isJoining());
+        assertArrayEquals(new int[] {1, 2, 3}, joiner.config().voters());
+        assertTrue(joiner.isObserver(), "its vote counts for nothing");
+        joiner.receive(2, new Notification(1, version, 1, 7, Role.FOLLOWING, false, version, ensemble));
+        assertEquals(Role.FOLLOWING, joiner.role());
+        assertEquals(1, joiner.leaderId());
         long session = joiner.ready().messages().stream().map(Ready.Outbound::message)
                 .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
                 .session();
         joiner.receive(1, new LeaderInfo(session, 0, 1));
-        List<LogEntry> history = List.of(new LogEntry(Zxid.of(1, 1), txn("config 1,2,3/")),
-                new LogEntry(Zxid.of(1, 2), txn("x")), new LogEntry(Zxid.of(1, 3), txn("config 1,2,3,4/")));
-        joiner.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, history));
-        joiner.receive(1, new NewLeader(session, 2, 1, Zxid.of(1, 3)));
-        joiner.receive(1, new UpToDate(session, 3, Zxid.of(1, 3)));
-        assertFalse(joiner.isRemoved(), "the configuration without it is history the newer one replaced");
-        assertTrue(joiner.isServing());
+        joiner.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null,
+                List.of(new LogEntry(Zxid.of(1, 1), txn("x")))));
+        joiner.receive(1, new NewLeader(session, 2, 1, Zxid.of(1, 1)));
+        joiner.receive(1, new UpToDate(session, 3, Zxid.of(1, 1)));
+        assertTrue(joiner.isServing(), "synced like any learner");
+        joiner.ready();
+
+        joiner.receive(1, new Proposal(session, 4, Zxid.of(1, 2), txn("y")));
+        joiner.logSynced(Zxid.of(1, 2));
+        assertEquals(0, acks(joiner.ready()), "a non-voting joiner's ack would count for nothing");
+        long reconfig = Zxid.of(1, 3);
+        joiner.receive(1, new Proposal(session, 5, reconfig, txn("config 1,2,3,4/")));
+        joiner.logSynced(reconfig);
+        assertEquals(1, acks(joiner.ready()), "it acknowledges the reconfig that makes it a voter");
+        joiner.receive(1, new Commit(session, 6, reconfig));
+        assertFalse(joiner.isJoining());
+        assertFalse(joiner.isObserver());
         assertArrayEquals(new int[] {1, 2, 3, 4}, joiner.config().voters());
+        assertEquals(Role.FOLLOWING, joiner.role(), "it goes on following, now as a voter");
     }
 
     @Test
-    void shouldAdoptANewerConfigurationFromANotificationWhileLookingAndFollowTheLeaderItNames() {
-        // Server 2 was down while reconfigs replaced voters 1 and 3 by 4 and 5: it knows neither of them.
-        ZabStateMachine late = new ZabStateMachine(ZabConfig.of(2, 1, 2, 3), DurableState.empty(), 1);
+    void shouldStillRemoveAMemberWithAHistoryThatAdoptsAConfigurationWithoutIt() {
+        ZabStateMachine late = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), DurableState.empty(), 1);
         late.readMembersWith(READER);
-        late.ready();
-        Members newest = new Members(new int[] {2, 4, 5}, new int[0], txn("server lines"));
-        long version = Zxid.of(3, 5);
-        late.receive(4, new Notification(5, version, 3, 2, Role.FOLLOWING, false, version, newest));
-        assertArrayEquals(new int[] {2, 4, 5}, late.config().voters(), "a looking member adopts the newer one");
-        Ready adopted = late.ready();
-        assertEquals(new Ready.AdoptedConfig(version, newest), adopted.configAdopted(), "the application is told");
-        assertTrue(adopted.messages().stream().anyMatch(m -> m.to() == 5 && m.message() instanceof Notification n
-                && n.senderState() == Role.LOOKING), "a new round, its vote to the new voters");
-        late.receive(5, new Notification(5, version, 3, 2, Role.LEADING, false, version, newest));
-        assertEquals(Role.FOLLOWING, late.role());
-        assertEquals(5, late.leaderId(), "it joins the running leader of the configuration it adopted");
-
-        late.receive(1, new Notification(1, 0, 0, 1, Role.LOOKING, false, Zxid.of(9, 9),
-                new Members(new int[] {1, 3}, new int[0])));
-        assertArrayEquals(new int[] {2, 4, 5}, late.config().voters(), "only a looking member adopts (as Apache)");
-    }
-
-    @Test
-    void shouldAnswerAStrangerWhoseConfigurationIsOlderWithItsOwn() {
-        ZabStateMachine leader = establishedLeaderOfThree();
-        assertTrue(leader.submit(txn("config 1,2/")));
-        long zxid = leader.ready().appends().get(0).zxid();
-        leader.logSynced(zxid);
-        leader.receive(2, new Ack(200, 3, zxid));
-        assertEquals(1, leader.ready().commits().size());
-
-        leader.receive(3, new Notification(3, 0, 0, 4, Role.LOOKING));
-        Notification answer = leader.ready().messages().stream().filter(m -> m.to() == 3)
-                .map(m -> (Notification) m.message()).findFirst().orElseThrow();
-        assertEquals(zxid, answer.configVersion(), "the removed server hears which configuration removed it");
-        assertArrayEquals(new int[] {1, 2}, answer.config().voters());
-        assertEquals(Role.LEADING, answer.senderState());
-        leader.receive(3, new Notification(3, 0, 0, 4, Role.LOOKING, false, zxid, answer.config()));
-        assertEquals(List.of(), leader.ready().messages(), "one that knows it is not answered again and again");
+        long session = synced(late);
+        late.receive(1, new Proposal(session, 4, Zxid.of(1, 1), txn("x")));
+        late.receive(1, new Commit(session, 5, Zxid.of(1, 1)));
+        late.startLooking("test");
+        long version = Zxid.of(2, 1);
+        late.receive(1, new Notification(1, version, 2, 9, Role.LEADING, false, version,
+                new Members(new int[] {1, 2}, new int[0])));
+        assertTrue(late.isRemoved(), "only a fresh server joins as a non-voter; one with a history was removed");
     }
 
     @Test
