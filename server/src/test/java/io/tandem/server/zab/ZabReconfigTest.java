@@ -12,8 +12,8 @@ import io.tandem.server.zab.ZabMessage.Commit;
 import io.tandem.server.zab.ZabMessage.FollowerInfo;
 import io.tandem.server.zab.ZabMessage.LeaderInfo;
 import io.tandem.server.zab.ZabMessage.NewLeader;
-import io.tandem.server.zab.ZabMessage.Ping;
 import io.tandem.server.zab.ZabMessage.Notification;
+import io.tandem.server.zab.ZabMessage.Ping;
 import io.tandem.server.zab.ZabMessage.Proposal;
 import io.tandem.server.zab.ZabMessage.Sync;
 import io.tandem.server.zab.ZabMessage.SyncMode;
@@ -98,6 +98,173 @@ class ZabReconfigTest {
     void shouldCountTheNewVotersAloneOnceTheReconfigCommitted() {
         ZabStateMachine leader = establishedLeaderOfThree();
         assertTrue(leader.submit(txn("config 1,2,3/4")));
+        long reconfig = leader.ready().appends().get(0).zxid();
+        leader.logSynced(reconfig);
+        leader.receive(2, new Ack(200, 3, reconfig));
+        assertEquals(1, leader.ready().commits().size(), "{1,2} is a quorum of both (the voters do not change)");
+        assertArrayEquals(new int[] {4}, leader.config().observers());
+
+        assertTrue(leader.submit(txn("config 1,2/3,4")));
+        long demote = leader.ready().appends().get(0).zxid();
+        leader.logSynced(demote);
+        leader.receive(3, new Ack(300, 4, demote));
+        assertEquals(List.of(), leader.ready().commits(), "{1,3} is no quorum of the new voters {1,2}");
+        leader.receive(2, new Ack(200, 4, demote));
+        assertEquals(1, leader.ready().commits().size());
+        assertTrue(leader.isEstablishedLeader(), "the leader is still a voter: it goes on");
+
+        assertTrue(leader.submit(txn("x")));
+        long next = leader.ready().appends().get(0).zxid();
+        leader.logSynced(next);
+        leader.receive(3, new Ack(300, 5, next));
+        assertEquals(List.of(), leader.ready().commits(), "server 3 is an observer now: its ack counts for nothing");
+        leader.receive(2, new Ack(200, 5, next));
+        assertEquals(1, leader.ready().commits().size());
+    }
+
+    @Test
+    void shouldActivateTheNewVotersOnAFollowerAsItCommitsAndLookWhenItsLeaderIsNoLongerOne() {
+        ZabStateMachine follower = new ZabStateMachine(ZabConfig.of(2, 1, 2, 3), DurableState.empty(), 1);
+        follower.readMembersWith(READER);
+        long session = synced(follower);
+        long zxid = Zxid.of(1, 1);
+        follower.receive(1, new Proposal(session, 4, zxid, txn("config 2,3,4/")));
+        assertTrue(follower.hasPendingConfig());
+        assertArrayEquals(new int[] {1, 2, 3}, follower.config().voters(), "only a commit activates it");
+        follower.receive(1, new Commit(session, 5, zxid));
+        assertArrayEquals(new int[] {2, 3, 4}, follower.config().voters());
+        assertFalse(follower.hasPendingConfig());
+        assertEquals(Role.LOOKING, follower.role(), "its leader left the voters: it looks for the new leader");
+        assertEquals(1, follower.ready().commits().size(), "the reconfig still reaches the application");
+    }
+
+    @Test
+    void shouldAcknowledgeProposalsFromTheReconfigThatMakesThisObserverAVoter() {
+        ZabStateMachine observer = new ZabStateMachine(new ZabConfig(4, new int[] {1, 2, 3}, new int[] {4}, 10, 5,
+                1, 10_000), DurableState.empty(), 1);
+        observer.readMembersWith(READER);
+        long session = synced(observer);
+        observer.receive(1, new Proposal(session, 4, Zxid.of(1, 1), txn("x")));
+        assertEquals(0, acks(observer.ready()), "an observer acknowledges nothing");
+        observer.receive(1, new Proposal(session, 5, Zxid.of(1, 2), txn("config 1,2,3,4/")));
+        assertEquals(1, acks(observer.ready()), "the new voters' quorum counts its ack");
+        observer.receive(1, new Commit(session, 6, Zxid.of(1, 2)));
+        assertFalse(observer.isObserver());
+        assertEquals(Role.FOLLOWING, observer.role(), "its leader is still a voter");
+    }
+
+    @Test
+    void shouldNotRemoveAJoinerWhoseSyncActivatesAConfigurationFromBeforeItWasAdded() {
+        ZabStateMachine joiner = new ZabStateMachine(ZabConfig.of(4, 1, 2, 3, 4), DurableState.empty(), 1);
+        joiner.readMembersWith(READER);
+        joiner.ready();
+        joiner.receive(1, new Notification(1, 0, 0, 7, Role.LEADING));
+        joiner.receive(2, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        joiner.receive(3, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        long session = joiner.ready().messages().stream().map(Ready.Outbound::message)
+                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
+                .session();
+        joiner.receive(1, new LeaderInfo(session, 0, 1));
+        List<LogEntry> history = List.of(new LogEntry(Zxid.of(1, 1), txn("config 1,2,3/")),
+                new LogEntry(Zxid.of(1, 2), txn("x")), new LogEntry(Zxid.of(1, 3), txn("config 1,2,3,4/")));
+        joiner.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, history));
+        joiner.receive(1, new NewLeader(session, 2, 1, Zxid.of(1, 3)));
+        joiner.receive(1, new UpToDate(session, 3, Zxid.of(1, 3)));
+        assertFalse(joiner.isRemoved(), "the configuration without it is history the newer one replaced");
+        assertTrue(joiner.isServing());
+        assertArrayEquals(new int[] {1, 2, 3, 4}, joiner.config().voters());
+    }
+
+    @Test
+    void shouldAdoptANewerConfigurationFromANotificationWhileLookingAndFollowTheLeaderItNames() {
+        // Server 2 was down while reconfigs replaced voters 1 and 3 by 4 and 5: it knows neither of them.
+        ZabStateMachine late = new ZabStateMachine(ZabConfig.of(2, 1, 2, 3), DurableState.empty(), 1);
+        late.readMembersWith(READER);
+        late.ready();
+        Members newest = new Members(new int[] {2, 4, 5}, new int[0], txn("server lines"));
+        long version = Zxid.of(3, 5);
+        late.receive(4, new Notification(5, version, 3, 2, Role.FOLLOWING, false, version, newest));
+        assertArrayEquals(new int[] {2, 4, 5}, late.config().voters(), "a looking member adopts the newer one");
+        Ready adopted = late.ready();
+        assertEquals(new Ready.AdoptedConfig(version, newest), adopted.configAdopted(), "the application is told");
+        assertTrue(adopted.messages().stream().anyMatch(m -> m.to() == 5 && m.message() instanceof Notification n
+                && n.senderState() == Role.LOOKING), "a new round, its vote to the new voters");
+        late.receive(5, new Notification(5, version, 3, 2, Role.LEADING, false, version, newest));
+        assertEquals(Role.FOLLOWING, late.role());
+        assertEquals(5, late.leaderId(), "it joins the running leader of the configuration it adopted");
+
+        late.receive(1, new Notification(1, 0, 0, 1, Role.LOOKING, false, Zxid.of(9, 9),
+                new Members(new int[] {1, 3}, new int[0])));
+        assertArrayEquals(new int[] {2, 4, 5}, late.config().voters(), "only a looking member adopts (as Apache)");
+    }
+
+    @Test
+    void shouldAnswerAStrangerWhoseConfigurationIsOlderWithItsOwn() {
+        ZabStateMachine leader = establishedLeaderOfThree();
+        assertTrue(leader.submit(txn("config 1,2/")));
+        long zxid = leader.ready().appends().get(0).zxid();
+        leader.logSynced(zxid);
+        leader.receive(2, new Ack(200, 3, zxid));
+        assertEquals(1, leader.ready().commits().size());
+
+        leader.receive(3, new Notification(3, 0, 0, 4, Role.LOOKING));
+        Notification answer = leader.ready().messages().stream().filter(m -> m.to() == 3)
+                .map(m -> (Notification) m.message()).findFirst().orElseThrow();
+        assertEquals(zxid, answer.configVersion(), "the removed server hears which configuration removed it");
+        assertArrayEquals(new int[] {1, 2}, answer.config().voters());
+        assertEquals(Role.LEADING, answer.senderState());
+        leader.receive(3, new Notification(3, 0, 0, 4, Role.LOOKING, false, zxid, answer.config()));
+        assertEquals(List.of(3), leader.ready().messages().stream().map(Ready.Outbound::to).toList(),
+                "a leading member answers a stranger's every notification, as Apache's WorkerReceiver (a joiner that"
+                        + " adopted the configuration still has to learn whom to follow)");
+    }
+
+    @Test
+    void shouldNotAnswerAStrangerWithTheSameConfigurationWhileLooking() {
+        ZabStateMachine looking = new ZabStateMachine(ZabConfig.of(1, 1, 2), DurableState.empty(), 1);
+        looking.readMembersWith(READER);
+        Members members = new Members(new int[] {1, 2}, new int[0]);
+        long version = Zxid.of(1, 0);
+        looking.changeMembers(version, members.voters(), members.observers());
+        looking.ready();
+        looking.receive(3, new Notification(3, 0, 0, 4, Role.LOOKING, false, version, members));
+        assertEquals(List.of(), looking.ready().messages(),
+                "two looking servers that take each other for strangers must not answer each other forever");
+        looking.receive(3, new Notification(3, 0, 0, 4, Role.LOOKING));
+        assertEquals(List.of(3), looking.ready().messages().stream().map(Ready.Outbound::to).toList(),
+                "an older configuration is answered");
+    }
+
+    /**
+     * Apache's leader syncs a server its configuration does not name when it connects as a learner (a non-voting
+     * follower), so a reconfig whose new voters are mostly such joiners finds them synced (Leader.isQuorumSynced)
+     * and commits with their acks (the joint quorum of Leader.processAck).
+     */
+    @Test
+    void shouldSyncJoinersAsNonVotingLearnersAndCommitAReconfigWithTheirAcks() {
+        ZabStateMachine leader = establishedLeaderOfThree();
+        for (int joiner : new int[] {4, 5}) {
+            leader.receive(joiner, new FollowerInfo(joiner * 100, 0, 0, 0));
+            assertTrue(leader.ready().messages().stream().anyMatch(m -> m.to() == joiner
+                    && m.message() instanceof LeaderInfo), "the joiner " + joiner + " is answered as a learner");
+            leader.receive(joiner, new AckEpoch(joiner * 100, 1, true, 0, 0));
+            assertTrue(leader.ready().messages().stream().anyMatch(m -> m.to() == joiner
+                    && m.message() instanceof NewLeader), "and synced");
+            leader.receive(joiner, new AckNewLeader(joiner * 100, 2, leader.lastZxid()));
+        }
+        assertArrayEquals(new int[] {1, 2, 3, 4, 5}, leader.syncedMembers(),
+                "what the reconfig's NewConfigNoQuorum check counts");
+        assertTrue(leader.isEstablishedLeader());
+
+        assertTrue(leader.submit(txn("x")));
+        long before = leader.ready().appends().get(0).zxid();
+        leader.logSynced(before);
+        leader.receive(4, new Ack(400, 3, before));
+        leader.receive(5, new Ack(500, 3, before));
+        assertEquals(List.of(), leader.ready().commits(), "a joiner's ack counts for nothing before a reconfig");
+
+        // Voters 1..5 while 2 and 3 are down: the old quorum needs one of them, the new one the two joiners.
+        assertTrue(leader.submit(txn("config 1,2,3,4,5/")));
         long reconfig = leader.ready().appends().get(0).zxid();
         leader.logSynced(reconfig);
         leader.receive(4, new Ack(400, 4, reconfig));
