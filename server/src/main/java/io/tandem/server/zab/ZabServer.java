@@ -199,9 +199,12 @@ public final class ZabServer implements Closeable {
         return role;
     }
 
-    /** True when this member is an observer ({@code server.N=...:observer}): it follows but never votes or leads. */
+    /**
+     * True when this member is an observer ({@code server.N=...:observer}): it follows but never votes or leads. A
+     * joiner not named yet is not one: Apache's non-voting follower is a Follower, and says so ({@code srvr}).
+     */
     public boolean isObserver() {
-        return machine.isObserver();
+        return machine.isObserver() && !machine.isJoining();
     }
 
     public int leaderId() {
