@@ -213,9 +213,12 @@ class VoterReconfigEnsembleTest {
      */
     @Test
     void twoJoinersAddedWhileAVoterIsDownAreSyncedFirstAndTheReconfigCommits() throws Exception {
-        startVoters(2);
         int second = JOINER + 1;
-        ensemble.joiners.add(second);
+        fixture = new ReconfigFixture(new TestEnsemble(dir, 0, 2));
+        ensemble = fixture.ensemble;
+        ensemble.joiners.add(JOINER);
+        ensemble.joiners.add(second); // the three voters' zoo.cfg names neither joiner
+        fixture.startVoters();
         int leader = ensemble.awaitServing(30_000);
         ZooKeeper viaLeader = client(leader);
         viaLeader.create("/before-the-joiners", "old".getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
