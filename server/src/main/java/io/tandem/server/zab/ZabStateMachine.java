@@ -148,11 +148,7 @@ public final class ZabStateMachine {
 
     /** True once a committed reconfig removed this member (see {@link #changeMembers}). */
     public boolean isRemoved() { return removed; }
-
-    /**
-     * True while this member follows as a joiner, a non-voting learner the active configuration does not name yet
-     * ({@link ZabMembership#isJoining}): its transport dials every member, as none of them dials a stranger.
-     */
+    /** A joiner, following as a non-voter until a configuration names it ({@link ZabMembership#isJoining}). */
     public boolean isJoining() { return membership.isJoining(); }
 
     /** The active configuration (a committed reconfig replaces it). */
@@ -329,11 +325,8 @@ public final class ZabStateMachine {
         if (removed) {
             return;
         }
-        if (from != myId && !config.isMember(from) && role == Role.LEADING
-                && message instanceof SessionMessage sessionMessage) {
-            // A joiner's learner session (Apache's leader syncs any server that connects as a learner; one the
-            // configuration does not name counts for nothing until a reconfig names it).
-            leader.receive(from, sessionMessage, now);
+        if (from != myId && !config.isMember(from) && role == Role.LEADING && message instanceof SessionMessage sm) {
+            leader.receive(from, sm, now); // a joiner's learner session, as Apache's leader syncs any learner
             settle();
             return;
         }
