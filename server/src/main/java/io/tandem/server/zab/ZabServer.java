@@ -107,6 +107,8 @@ public final class ZabServer implements Closeable {
     private volatile boolean removed;
     /** The transport dials every member ({@link QuorumTransport#asStranger}): removed, or a joiner not named yet. */
     private boolean dialsAsStranger;
+    /** The machine follows as a joiner no configuration names yet ({@link ZabStateMachine#isJoining}). */
+    private volatile boolean joining;
     /** On an established leader: it and the learners synced with it ({@link ZabStateMachine#syncedMembers}). */
     private volatile int[] syncedMembers = new int[0];
     private long droppedPeerMessages;
@@ -313,6 +315,11 @@ public final class ZabServer implements Closeable {
         return false;
     }
 
+    /** True while this member follows as a joiner no configuration names yet (Apache's non-voting follower). */
+    public boolean isJoining() {
+        return joining;
+    }
+
     /** True once a committed reconfig removed this member. */
     public boolean isRemoved() {
         return removed;
@@ -387,7 +394,8 @@ public final class ZabServer implements Closeable {
      */
     private void followRemoval() {
         removed = machine.isRemoved();
-        boolean outside = removed || machine.isJoining();
+        joining = machine.isJoining();
+        boolean outside = removed || joining;
         if (outside != dialsAsStranger) {
             dialsAsStranger = outside;
             transport.asStranger(outside);
