@@ -125,15 +125,20 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
         }
         if (transport.cutOff(peer, context.channel())) return; // lost in the partition
         if (!transport.peers().containsKey(peer)) {
-            // A stranger (see QuorumTransport.acceptsStranger) may only ask: its notifications are answered, anything
-            // else (a snapshot stream above all) would be a member's business.
+            // A stranger (see QuorumTransport.acceptsStranger) may ask (its notifications are answered) and, as a
+            // joiner, speak as a learner (Apache's leader syncs any server that connects as one, its acks counting
+            // for nothing until a reconfig names it); anything else (a snapshot stream above all, or a leader's
+            // messages) would be a member's business.
             ZabMessage message = ZabCodec.read(frame);
-            if (!(message instanceof ZabMessage.Notification)) {
+            if (!(message instanceof ZabMessage.Notification) && !isLearnerMessage(message)) {
                 LOG.log(Level.WARNING, "server {0}: closing quorum connection from {1}: server {2} is no member and"
                         + " sent a {3}", myId, context.channel().remoteAddress(), peer,
                         message.getClass().getSimpleName());
                 context.close();
                 return;
+            }
+            if (message instanceof ZabMessage.Request && auth.saslEnabled() && !authenticated) {
+                return; // as a member's: its auth ids would be this peer's word alone
             }
             transport.inbound().onMessage(peer, message);
             return;
@@ -277,6 +282,13 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
                     context.channel().remoteAddress(), cause.toString());
         }
         context.close();
+    }
+
+    /** What a learner sends its leader: discovery, sync and broadcast answers, pings and forwarded requests. */
+    private static boolean isLearnerMessage(ZabMessage message) {
+        return message instanceof ZabMessage.FollowerInfo || message instanceof ZabMessage.AckEpoch
+                || message instanceof ZabMessage.AckNewLeader || message instanceof ZabMessage.Ack
+                || message instanceof ZabMessage.Ping || message instanceof ZabMessage.Request;
     }
 
     /** One AUTH frame, length-prefixed, ready to write. */

@@ -36,6 +36,14 @@ final class ZabConfigExchange {
         }
         LOG.log(Level.INFO, "server {0}: adopting configuration 0x{1} {2} from server {3}", m.myId(),
                 Long.toHexString(n.configVersion()), n.config(), from);
+        if (!m.isRemoved() && !n.config().isMember(m.myId()) && membership.activeConfigZxid() == 0
+                && m.lastZxid() == 0 && !m.isRecovering()) {
+            // A fresh server the ensemble does not name yet (started with a zoo.cfg naming itself, to be added by a
+            // reconfig): as Apache's, it follows the leader as a non-voting learner instead of waiting outside.
+            LOG.log(Level.INFO, "server {0}: not in configuration 0x{1}: following its leader as a non-voting"
+                    + " joiner until a reconfig adds it", m.myId(), Long.toHexString(n.configVersion()));
+            membership.joinAsNonVoter();
+        }
         m.activate(n.configVersion(), n.config());
         m.pending.configAdopted = new Ready.AdoptedConfig(n.configVersion(), n.config());
         if (m.isRemoved() && n.config().isMember(m.myId())) {
@@ -47,13 +55,17 @@ final class ZabConfigExchange {
 
     /**
      * A notification from a server the active configuration does not name (removed, not yet known to be added, or one
-     * that never was): its vote counts for nothing, but a looking one whose configuration is older than this member's
-     * is told this member's vote and configuration, as Apache answers a notification from a non-voter at once; it may
-     * learn that it was added back. Only older ones, so two members that both take the other for a stranger do not
-     * answer each other forever.
+     * that never was): its vote counts for nothing, but a looking one is told this member's vote and configuration, as
+     * Apache answers a notification from a non-voter at once: it may learn that it was added back, and a joiner learns
+     * whom to follow. A looking member answers only configurations older than its own, so two members that both take
+     * the other for a stranger do not answer each other forever.
      */
     void answerNonMember(int from, Notification n) {
-        if (n.senderState() == Role.LOOKING && n.configVersion() < m.membership.activeConfigZxid()) {
+        // Apache's WorkerReceiver answers a non-voter's every notification; a looking member here answers only older
+        // configurations, so that two looking servers that each take the other for a stranger do not answer forever
+        // (a following or leading member's answer is no LOOKING notification, so it is never answered back).
+        if (n.senderState() == Role.LOOKING
+                && (n.configVersion() < m.membership.activeConfigZxid() || m.role() != Role.LOOKING)) {
             m.election().answer(from);
         }
     }

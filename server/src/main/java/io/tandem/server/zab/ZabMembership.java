@@ -38,6 +38,14 @@ final class ZabMembership {
     private boolean activated;
     /** The newest configuration activated does not name this member: it is removed once the current input ends. */
     private boolean removing;
+    /**
+     * This member is a joiner: a fresh server (no history) that adopted a configuration not naming it. As Apache's
+     * non-voting follower it follows the leader of that configuration and is synced like any learner, its votes and
+     * acks counting for nothing until a reconfig names it (the machine runs it as an observer of the adopted
+     * configuration); so a reconfig whose new voters are mostly joiners finds them synced (Apache's
+     * Leader.isQuorumSynced counts them) and commits with their acks. Cleared once a configuration names it.
+     */
+    private boolean joining;
 
     /** Sets how reconfigs are told from other transactions, and reads the log again for pending ones. */
     void readWith(MembershipReader membershipReader, List<LogEntry> log) {
@@ -101,8 +109,30 @@ final class ZabMembership {
         activeConfigZxid = zxid;
         activeMembers = members;
         activated = true;
-        removing = !members.isMember(active.myId());
-        return removing ? active : active.withMembers(members.voters(), members.observers());
+        boolean named = members.isMember(active.myId());
+        joining &= !named;
+        removing = !named && !joining;
+        if (removing) {
+            return active;
+        }
+        return named ? active.withMembers(members.voters(), members.observers())
+                : active.withMembers(members.voters(), withObserver(members.observers(), active.myId()));
+    }
+
+    /** From now on a configuration that does not name this member makes it a joiner, not a removed member. */
+    void joinAsNonVoter() {
+        joining = true;
+    }
+
+    /** Whether this member follows as a joiner ({@link #joining}): not named by the active configuration. */
+    boolean isJoining() {
+        return joining;
+    }
+
+    private static int[] withObserver(int[] observers, int id) {
+        int[] with = java.util.Arrays.copyOf(observers, observers.length + 1);
+        with[observers.length] = id;
+        return with;
     }
 
     /** The version (commit zxid) of the newest configuration activated; 0 while zoo.cfg's is. */

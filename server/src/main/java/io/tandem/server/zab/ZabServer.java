@@ -105,6 +105,10 @@ public final class ZabServer implements Closeable {
     private volatile long committedZxid;
     private volatile boolean serving;
     private volatile boolean removed;
+    /** The transport dials every member ({@link QuorumTransport#asStranger}): removed, or a joiner not named yet. */
+    private boolean dialsAsStranger;
+    /** The machine follows as a joiner no configuration names yet ({@link ZabStateMachine#isJoining}). */
+    private volatile boolean joining;
     /** On an established leader: it and the learners synced with it ({@link ZabStateMachine#syncedMembers}). */
     private volatile int[] syncedMembers = new int[0];
     private long droppedPeerMessages;
@@ -197,9 +201,12 @@ public final class ZabServer implements Closeable {
         return role;
     }
 
-    /** True when this member is an observer ({@code server.N=...:observer}): it follows but never votes or leads. */
+    /**
+     * True when this member is an observer ({@code server.N=...:observer}): it follows but never votes or leads. A
+     * joiner not named yet is not one: Apache's non-voting follower is a Follower, and says so ({@code srvr}).
+     */
     public boolean isObserver() {
-        return machine.isObserver();
+        return machine.isObserver() && !machine.isJoining();
     }
 
     public int leaderId() {
@@ -308,6 +315,11 @@ public final class ZabServer implements Closeable {
         return false;
     }
 
+    /** True while this member follows as a joiner no configuration names yet (Apache's non-voting follower). */
+    public boolean isJoining() {
+        return joining;
+    }
+
     /** True once a committed reconfig removed this member. */
     public boolean isRemoved() {
         return removed;
@@ -376,11 +388,17 @@ public final class ZabServer implements Closeable {
         }
     }
 
-    /** The transport dials as a stranger while the machine is removed, as a member again once it is named again. */
+    /**
+     * The transport dials as a stranger while the machine is removed or a joiner not named yet, as a member again once
+     * it is named.
+     */
     private void followRemoval() {
-        if (machine.isRemoved() != removed) {
-            removed = machine.isRemoved();
-            transport.asStranger(removed);
+        removed = machine.isRemoved();
+        joining = machine.isJoining();
+        boolean outside = removed || joining;
+        if (outside != dialsAsStranger) {
+            dialsAsStranger = outside;
+            transport.asStranger(outside);
         }
     }
 

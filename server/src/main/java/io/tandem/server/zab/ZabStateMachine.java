@@ -148,6 +148,8 @@ public final class ZabStateMachine {
 
     /** True once a committed reconfig removed this member (see {@link #changeMembers}). */
     public boolean isRemoved() { return removed; }
+    /** A joiner, following as a non-voter until a configuration names it ({@link ZabMembership#isJoining}). */
+    public boolean isJoining() { return membership.isJoining(); }
 
     /** The active configuration (a committed reconfig replaces it). */
     public ZabConfig config() { return config; }
@@ -321,6 +323,11 @@ public final class ZabStateMachine {
             }
         }
         if (removed) {
+            return;
+        }
+        if (from != myId && !config.isMember(from) && role == Role.LEADING && message instanceof SessionMessage sm) {
+            leader.receive(from, sm, now); // a joiner's learner session, as Apache's leader syncs any learner
+            settle();
             return;
         }
         if (!config.isMember(from) || from == myId) {

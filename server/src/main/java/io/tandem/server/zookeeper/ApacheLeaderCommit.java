@@ -3,20 +3,15 @@ package io.tandem.server.zookeeper;
 import io.netty.buffer.Unpooled;
 import io.tandem.server.zab.apache.ApacheLeader;
 import io.tandem.server.zab.apache.LearnerWire;
-import io.tandem.storage.zk.apache.ApacheSnapshotWriter;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.data.Id;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 
@@ -205,29 +200,17 @@ final class ApacheLeaderCommit {
     }
 
     /**
-     * A learner's thread: the tree and sessions as Apache's SNAP body with its signature, serialized on the commit
-     * thread so that it is exactly the state at its zxid. The commit thread stops meanwhile (a large tree stalls
-     * writes for the time it takes to copy it into memory).
+     * A learner's thread: the tree and sessions as Apache's SNAP body with its signature, written on this thread from
+     * the live tree (fuzzy, {@link ApacheTreeFormat#writeFuzzy}), so the commit thread goes on committing meanwhile,
+     * as Apache's leader does. It covers the last zxid the tree had applied before the walk ({@link
+     * ZkServer#lastProcessedZxid}, published after the txn changed the tree): every txn up to it is in what the walk
+     * copies, and the learner replays the proposals after it.
      */
-    ApacheLeader.SyncSnapshot snapshot() throws IOException, InterruptedException {
-        CompletableFuture<ApacheLeader.SyncSnapshot> result = new CompletableFuture<>();
-        server.runOnCommitThread(() -> {
-            try {
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-                DataOutputStream out = new DataOutputStream(bytes);
-                ApacheTreeFormat.write(out, server.tree, server.sessions.byId());
-                ApacheSnapshotWriter.writeString(out, LearnerWire.SNAPSHOT_SIGNATURE);
-                out.flush();
-                result.complete(new ApacheLeader.SyncSnapshot(server.tree.lastProcessedZxid(), bytes.toByteArray()));
-            } catch (IOException | RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        });
-        try {
-            return result.get();
-        } catch (ExecutionException e) {
-            throw new IOException("serializing the SNAP failed", e.getCause());
-        }
+    ApacheLeader.SyncSnapshot snapshot() throws IOException {
+        long zxid = server.lastProcessedZxid();
+        Map<Long, Integer> sessions = SnapshotFormat.sessionTimeouts(server.sessions.byId());
+        return new ApacheLeader.SyncSnapshot(zxid,
+                ApacheTreeFormat.writeFuzzy(server.tree, sessions, LearnerWire.SNAPSHOT_SIGNATURE));
     }
 
     private void enqueue(Runnable task) {

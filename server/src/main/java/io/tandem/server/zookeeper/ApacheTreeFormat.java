@@ -173,16 +173,7 @@ final class ApacheTreeFormat {
         for (DataNode node : depthFirst(tree)) {
             aclKeys.computeIfAbsent(node.acl, k -> (long) aclKeys.size() + 1);
         }
-        out.writeInt(aclKeys.size());
-        for (Map.Entry<List<ACL>, Long> entry : aclKeys.entrySet()) {
-            out.writeLong(entry.getValue());
-            out.writeInt(entry.getKey().size());
-            for (ACL acl : entry.getKey()) {
-                out.writeInt(acl.perms());
-                ApacheSnapshotWriter.writeString(out, acl.id().scheme());
-                ApacheSnapshotWriter.writeString(out, acl.id().id());
-            }
-        }
+        writeAclCache(out, aclKeys);
         for (DataNode node : depthFirst(tree)) {
             ApacheSnapshotWriter.writeString(out, node.parent == null ? "" : node.path());
             ApacheSnapshotWriter.writeBuffer(out, node.data());
@@ -198,6 +189,92 @@ final class ApacheTreeFormat {
             out.writeLong(node.pzxid());
         }
         ApacheSnapshotWriter.writeString(out, END_OF_NODES);
+    }
+
+    /**
+     * A leader's SNAP body written from the live tree on any thread while the commit thread goes on changing it
+     * (fuzzy, as Apache's LearnerHandler serializes its SNAP while its leader commits): each node is copied under its
+     * monitor ({@link SnapshotFormat.NodeCopy}) and written outside it. The caller takes {@code sessions} and the zxid
+     * the SNAP covers before the walk (the tree's last applied zxid then), and the learner replays the proposals after
+     * that zxid over what the walk saw, which is idempotent (see {@link SnapshotFormat}; Apache's DataTree replays a
+     * fuzzy snapshot the same way). The ACL cache precedes the nodes in the body, so the nodes are written first into
+     * their own buffer, each ACL list keyed as its node is copied: every key a node refers to is in the cache.
+     * Returns the body in two parts (sessions and ACL cache; nodes, end and {@code signature}), sent one after the
+     * other: the nodes are never copied into one buffer with the rest.
+     */
+    static List<byte[]> writeFuzzy(DataTree tree, Map<Long, Integer> sessions, String signature) throws IOException {
+        Map<List<ACL>, Long> aclKeys = new LinkedHashMap<>();
+        java.io.ByteArrayOutputStream nodeBytes = new java.io.ByteArrayOutputStream();
+        DataOutputStream nodes = new DataOutputStream(nodeBytes);
+        Deque<Map.Entry<String, List<DataNode>>> open = new ArrayDeque<>();
+        Deque<Integer> next = new ArrayDeque<>();
+        SnapshotFormat.NodeCopy copy = new SnapshotFormat.NodeCopy();
+        copy.take(tree.root());
+        writeNode(nodes, "", copy, aclKeys);
+        open.push(Map.entry("/", copy.children));
+        next.push(0);
+        while (!open.isEmpty()) {
+            Map.Entry<String, List<DataNode>> level = open.peek();
+            int index = next.pop();
+            if (index == level.getValue().size()) {
+                open.pop();
+                continue;
+            }
+            next.push(index + 1);
+            copy.take(level.getValue().get(index));
+            String path = level.getKey().length() == 1 ? "/" + copy.name : level.getKey() + "/" + copy.name;
+            writeNode(nodes, path, copy, aclKeys);
+            fuzzyNodeWritten.run();
+            if (!copy.children.isEmpty()) {
+                open.push(Map.entry(path, copy.children));
+                next.push(0);
+            }
+        }
+        ApacheSnapshotWriter.writeString(nodes, END_OF_NODES);
+        ApacheSnapshotWriter.writeString(nodes, signature);
+        nodes.flush();
+        java.io.ByteArrayOutputStream headBytes = new java.io.ByteArrayOutputStream();
+        DataOutputStream head = new DataOutputStream(headBytes);
+        head.writeInt(sessions.size());
+        for (Map.Entry<Long, Integer> session : sessions.entrySet()) {
+            head.writeLong(session.getKey());
+            head.writeInt(session.getValue());
+        }
+        writeAclCache(head, aclKeys);
+        head.flush();
+        return List.of(headBytes.toByteArray(), nodeBytes.toByteArray());
+    }
+
+    /** Test hook: runs after each node {@link #writeFuzzy} wrote (a test holds the walk half way with it). */
+    static volatile Runnable fuzzyNodeWritten = () -> { };
+
+    private static void writeNode(DataOutputStream out, String path, SnapshotFormat.NodeCopy node,
+                                  Map<List<ACL>, Long> aclKeys) throws IOException {
+        ApacheSnapshotWriter.writeString(out, path);
+        ApacheSnapshotWriter.writeBuffer(out, node.data);
+        out.writeLong(aclKeys.computeIfAbsent(node.acl, k -> (long) aclKeys.size() + 1));
+        out.writeLong(node.czxid);
+        out.writeLong(node.mzxid);
+        out.writeLong(node.ctime);
+        out.writeLong(node.mtime);
+        out.writeInt(node.version);
+        out.writeInt(node.cversion);
+        out.writeInt(node.aversion);
+        out.writeLong(node.ephemeralOwner);
+        out.writeLong(node.pzxid);
+    }
+
+    private static void writeAclCache(DataOutputStream out, Map<List<ACL>, Long> aclKeys) throws IOException {
+        out.writeInt(aclKeys.size());
+        for (Map.Entry<List<ACL>, Long> entry : aclKeys.entrySet()) {
+            out.writeLong(entry.getValue());
+            out.writeInt(entry.getKey().size());
+            for (ACL acl : entry.getKey()) {
+                out.writeInt(acl.perms());
+                ApacheSnapshotWriter.writeString(out, acl.id().scheme());
+                ApacheSnapshotWriter.writeString(out, acl.id().id());
+            }
+        }
     }
 
     /** Every node, parents before children (Apache reads a child only after its parent). */

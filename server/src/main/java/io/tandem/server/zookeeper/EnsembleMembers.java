@@ -87,6 +87,9 @@ final class EnsembleMembers {
             return false;
         }
         handOver(config, previous, zxid, zab);
+        if (!present && zab != null && zab.isJoining()) {
+            return false; // a joiner is not named until the reconfig that adds it: it goes on serving, as Apache's
+        }
         if (!present) {
             LOG.log(Level.WARNING, () -> "Server " + myId + " is not in configuration version 0x"
                     + Long.toHexString(config.version()) + ": removed from the ensemble, serving no client from now"

@@ -31,6 +31,14 @@ interface EnsembleZab {
     /** A committed reconfig removed this member: its Zab takes part in nothing any more. */
     boolean isRemoved();
 
+    /**
+     * This member follows as a joiner no configuration names yet (Apache's non-voting follower): a configuration
+     * without it does not remove it.
+     */
+    default boolean isJoining() {
+        return false;
+    }
+
     SnapshotData writeSnapshot(long zxid, SnapshotBody body) throws IOException;
 
     boolean compact(long zxid, SnapshotData snapshot);
@@ -94,6 +102,11 @@ interface EnsembleZab {
         @Override
         public boolean isRemoved() {
             return server.isRemoved();
+        }
+
+        @Override
+        public boolean isJoining() {
+            return server.isJoining();
         }
 
         @Override

@@ -107,8 +107,11 @@ final class SnapshotFormat {
         }
     }
 
-    /** One node's fields, copied under its monitor and written outside it (the commit thread never waits on I/O). */
-    private static final class NodeCopy {
+    /**
+     * One node's fields, copied under its monitor and written outside it (the commit thread never waits on I/O); also
+     * the fuzzy walk of a leader's Apache SNAP ({@link ApacheTreeFormat#writeFuzzy}).
+     */
+    static final class NodeCopy {
         String name;
         byte[] data;
         List<ACL> acl;

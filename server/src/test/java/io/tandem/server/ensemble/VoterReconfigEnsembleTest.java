@@ -205,6 +205,60 @@ class VoterReconfigEnsembleTest {
         assertTrue(viaFirst.exists("/two-of-three", false) != null);
     }
 
+    /**
+     * A reconfig whose new voters are mostly joiners (Apache's ReconfigTest adds servers started with a zoo.cfg naming
+     * themselves): the leader syncs them first as non-voting followers, which serve clients as followers, so with one
+     * of the three voters down the reconfig adding two of them finds four of the five new voters synced (Apache's
+     * Leader.isQuorumSynced) and commits instead of answering NewConfigNoQuorum; then their acks carry writes.
+     */
+    @Test
+    void twoJoinersAddedWhileAVoterIsDownAreSyncedFirstAndTheReconfigCommits() throws Exception {
+        int second = JOINER + 1;
+        fixture = new ReconfigFixture(new TestEnsemble(dir, 0, 2));
+        ensemble = fixture.ensemble;
+        ensemble.joiners.add(JOINER);
+        ensemble.joiners.add(second); // the three voters' zoo.cfg names neither joiner
+        fixture.startVoters();
+        int leader = ensemble.awaitServing(30_000);
+        ZooKeeper viaLeader = client(leader);
+        viaLeader.create("/before-the-joiners", "old".getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                CreateMode.PERSISTENT);
+        int down = leader % TestEnsemble.SIZE + 1;
+        ensemble.stop(down);
+        ensemble.start(JOINER);
+        ensemble.start(second);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!(ensemble.mode(JOINER).equals("follower") && ensemble.mode(second).equals("follower"))
+                && System.nanoTime() - deadline < 0) {
+            Thread.sleep(100);
+        }
+        assertEquals("follower", ensemble.mode(JOINER), "a joiner follows before any reconfig names it");
+        assertEquals("follower", ensemble.mode(second));
+        ZooKeeper viaJoiner = client(JOINER);
+        viaJoiner.sync("/before-the-joiners");
+        assertEquals("old", text(viaJoiner.getData("/before-the-joiners", false, null)), "synced from the leader");
+
+        StringBuilder joining = new StringBuilder();
+        for (int id : new int[] {JOINER, second}) {
+            joining.append(joining.length() == 0 ? "" : ",").append("server.").append(id).append('=')
+                    .append(ensemble.serverLine(id)).append(":participant;127.0.0.1:").append(ensemble.clientPort(id));
+        }
+        String added = text(superAdmin(leader).reconfigure(joining.toString(), null, null, -1, null));
+        for (String line : joining.toString().split(",")) {
+            assertTrue(added.contains(line + "\n"), added);
+        }
+        viaJoiner.sync("/zookeeper/config");
+        assertEquals(added, text(viaJoiner.getConfig(false, null)), "the joiner holds the configuration naming it");
+
+        // Five voters, quorum three: with the other old follower down too, only the joiners' acks make a quorum.
+        ensemble.stop(6 - leader - down);
+        viaLeader.create("/with-the-joiners", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        ZooKeeper viaSecond = client(second);
+        viaSecond.sync("/with-the-joiners");
+        assertTrue(viaSecond.exists("/with-the-joiners", false) != null);
+        assertEquals(leader, ensemble.awaitServing(20_000), "the leader went on with the joiners as voters");
+    }
+
     @Test
     void aRemovedFollowerStopsServingAndTheOthersGoOn() throws Exception {
         startVoters(0);

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * messages (forwarded requests included); a member with an untrusted certificate, a plain-TCP stranger, and a member
  * whose trusted certificate names another host than its server line never become peers, and nothing they send
  * reaches Zab; a server no configuration names, with a trusted certificate naming its address, may send
- * notifications only.
+ * notifications and a learner's messages (a joiner) only.
  */
 class QuorumTlsTransportTest {
     @TempDir
@@ -106,7 +106,7 @@ class QuorumTlsTransportTest {
     }
 
     @Test
-    void shouldTakeOnlyNotificationsFromAStrangerWhoseTrustedCertificateNamesItsAddress() throws Exception {
+    void shouldTakeOnlyNotificationsAndLearnerMessagesFromAStrangerWhoseTrustedCertificateNamesItsAddress() throws Exception {
         // Server 2 is no member of server 1's configuration (removed, or not added yet): as with plain connections and
         // as Apache's quorum TLS, its notifications are taken, which is how a removed server learns it was added back.
         Map<Integer, QuorumTransport.Peer> peers = peers();
@@ -118,10 +118,15 @@ class QuorumTlsTransportTest {
             assertTrue(connectedWithin(two, 1, 10_000), "a stranger with a trusted certificate naming its address");
             two.send(1, question);
             assertEquals(new Received(2, question), at1.poll(10, TimeUnit.SECONDS));
-            two.send(1, new ZabMessage.Ping(7, 1));
+            // A joiner may speak as a learner (Apache's leader syncs any server that connects as one).
+            ZabMessage.FollowerInfo asLearner = new ZabMessage.FollowerInfo(7, 0, 0, 0, false);
+            two.send(1, asLearner);
+            assertEquals(new Received(2, asLearner), at1.poll(10, TimeUnit.SECONDS));
+            two.send(1, new ZabMessage.Commit(7, 1, 1));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (two.isConnected(1) && System.nanoTime() - deadline < 0) Thread.sleep(10);
-            assertNull(at1.poll(300, TimeUnit.MILLISECONDS), "anything but a notification closes its connection");
+            assertNull(at1.poll(300, TimeUnit.MILLISECONDS),
+                    "anything but a notification or a learner's message closes its connection");
         }
         // Trusted, but naming other.example, not the address it dials from.
         LinkedBlockingQueue<Received> again = new LinkedBlockingQueue<>();

@@ -13,6 +13,7 @@ import io.tandem.server.zab.ZabMessage.FollowerInfo;
 import io.tandem.server.zab.ZabMessage.LeaderInfo;
 import io.tandem.server.zab.ZabMessage.NewLeader;
 import io.tandem.server.zab.ZabMessage.Notification;
+import io.tandem.server.zab.ZabMessage.Ping;
 import io.tandem.server.zab.ZabMessage.Proposal;
 import io.tandem.server.zab.ZabMessage.Sync;
 import io.tandem.server.zab.ZabMessage.SyncMode;
@@ -213,7 +214,143 @@ class ZabReconfigTest {
         assertArrayEquals(new int[] {1, 2}, answer.config().voters());
         assertEquals(Role.LEADING, answer.senderState());
         leader.receive(3, new Notification(3, 0, 0, 4, Role.LOOKING, false, zxid, answer.config()));
-        assertEquals(List.of(), leader.ready().messages(), "one that knows it is not answered again and again");
+        assertEquals(List.of(3), leader.ready().messages().stream().map(Ready.Outbound::to).toList(),
+                "a leading member answers a stranger's every notification, as Apache's WorkerReceiver (a joiner that"
+                        + " adopted the configuration still has to learn whom to follow)");
+    }
+
+    @Test
+    void shouldNotAnswerAStrangerWithTheSameConfigurationWhileLooking() {
+        ZabStateMachine looking = new ZabStateMachine(ZabConfig.of(1, 1, 2), DurableState.empty(), 1);
+        looking.readMembersWith(READER);
+        Members members = new Members(new int[] {1, 2}, new int[0]);
+        long version = Zxid.of(1, 0);
+        looking.changeMembers(version, members.voters(), members.observers());
+        looking.ready();
+        looking.receive(3, new Notification(3, 0, 0, 4, Role.LOOKING, false, version, members));
+        assertEquals(List.of(), looking.ready().messages(),
+                "two looking servers that take each other for strangers must not answer each other forever");
+        looking.receive(3, new Notification(3, 0, 0, 4, Role.LOOKING));
+        assertEquals(List.of(3), looking.ready().messages().stream().map(Ready.Outbound::to).toList(),
+                "an older configuration is answered");
+    }
+
+    /**
+     * Apache's leader syncs a server its configuration does not name when it connects as a learner (a non-voting
+     * follower), so a reconfig whose new voters are mostly such joiners finds them synced (Leader.isQuorumSynced)
+     * and commits with their acks (the joint quorum of Leader.processAck).
+     */
+    @Test
+    void shouldSyncJoinersAsNonVotingLearnersAndCommitAReconfigWithTheirAcks() {
+        ZabStateMachine leader = establishedLeaderOfThree();
+        for (int joiner : new int[] {4, 5}) {
+            leader.receive(joiner, new FollowerInfo(joiner * 100, 0, 0, 0));
+            assertTrue(leader.ready().messages().stream().anyMatch(m -> m.to() == joiner
+                    && m.message() instanceof LeaderInfo), "the joiner " + joiner + " is answered as a learner");
+            leader.receive(joiner, new AckEpoch(joiner * 100, 1, true, 0, 0));
+            assertTrue(leader.ready().messages().stream().anyMatch(m -> m.to() == joiner
+                    && m.message() instanceof NewLeader), "and synced");
+            leader.receive(joiner, new AckNewLeader(joiner * 100, 2, leader.lastZxid()));
+        }
+        assertArrayEquals(new int[] {1, 2, 3, 4, 5}, leader.syncedMembers(),
+                "what the reconfig's NewConfigNoQuorum check counts");
+        assertTrue(leader.isEstablishedLeader());
+
+        assertTrue(leader.submit(txn("x")));
+        long before = leader.ready().appends().get(0).zxid();
+        leader.logSynced(before);
+        leader.receive(4, new Ack(400, 3, before));
+        leader.receive(5, new Ack(500, 3, before));
+        assertEquals(List.of(), leader.ready().commits(), "a joiner's ack counts for nothing before a reconfig");
+
+        // Voters 1..5 while 2 and 3 are down: the old quorum needs one of them, the new one the two joiners.
+        assertTrue(leader.submit(txn("config 1,2,3,4,5/")));
+        long reconfig = leader.ready().appends().get(0).zxid();
+        leader.logSynced(reconfig);
+        leader.receive(4, new Ack(400, 4, reconfig));
+        leader.receive(5, new Ack(500, 4, reconfig));
+        assertEquals(List.of(), leader.ready().commits(),
+                "{1,4,5} is a quorum of the five new voters but not of the old three");
+        leader.receive(2, new Ack(200, 3, reconfig));
+        Ready committed = leader.ready();
+        assertEquals(List.of(before, reconfig), committed.commits().stream().map(LogEntry::zxid).toList(),
+                "with server 2's ack both quorums hold it: the joiners' acks counted for the new voters");
+        assertEquals(1, commitsTo(committed, 4), "the joiner is sent the commit");
+        assertArrayEquals(new int[] {1, 2, 3, 4, 5}, leader.config().voters());
+        assertTrue(leader.isEstablishedLeader());
+
+        assertTrue(leader.submit(txn("config 1,2,3,4/")));
+        long removal = leader.ready().appends().get(0).zxid();
+        leader.logSynced(removal);
+        for (int voter : new int[] {2, 4, 5}) {
+            leader.receive(voter, new Ack(voter * 100, voter == 2 ? 4 : 5, removal));
+        }
+        assertEquals(1, leader.ready().commits().size());
+        leader.receive(5, new Ping(500, 6));
+        leader.tick();
+        Ready pings = leader.ready();
+        assertTrue(pings.messages().stream().anyMatch(m -> m.to() == 4 && m.message() instanceof Ping));
+        assertTrue(pings.messages().stream().noneMatch(m -> m.to() == 5),
+                "a joiner that a configuration named and a later one removed is dropped like any removed member");
+    }
+
+    /**
+     * The joiner's side: a fresh server started with a zoo.cfg naming itself adopts the ensemble's configuration, which
+     * does not name it, and follows its leader as a non-voting learner (Apache's non-voting follower) instead of
+     * leaving; it acknowledges the reconfig that adds it and is a voter once that commits.
+     */
+    @Test
+    void shouldFollowAsANonVotingJoinerUntilTheReconfigThatAddsItCommits() {
+        ZabStateMachine joiner = new ZabStateMachine(ZabConfig.of(4, 1, 2, 3, 4), DurableState.empty(), 1);
+        joiner.readMembersWith(READER);
+        joiner.ready();
+        Members ensemble = new Members(new int[] {1, 2, 3}, new int[0]);
+        long version = Zxid.of(1, 0);
+        joiner.receive(1, new Notification(1, version, 1, 7, Role.LEADING, false, version, ensemble));
+        assertFalse(joiner.isRemoved(), "a fresh server the ensemble does not name yet is a joiner, not removed");
+        assertTrue(joiner.isJoining());
+        assertArrayEquals(new int[] {1, 2, 3}, joiner.config().voters());
+        assertTrue(joiner.isObserver(), "its vote counts for nothing");
+        joiner.receive(2, new Notification(1, version, 1, 7, Role.FOLLOWING, false, version, ensemble));
+        assertEquals(Role.FOLLOWING, joiner.role());
+        assertEquals(1, joiner.leaderId());
+        long session = joiner.ready().messages().stream().map(Ready.Outbound::message)
+                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
+                .session();
+        joiner.receive(1, new LeaderInfo(session, 0, 1));
+        joiner.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null,
+                List.of(new LogEntry(Zxid.of(1, 1), txn("x")))));
+        joiner.receive(1, new NewLeader(session, 2, 1, Zxid.of(1, 1)));
+        joiner.receive(1, new UpToDate(session, 3, Zxid.of(1, 1)));
+        assertTrue(joiner.isServing(), "synced like any learner");
+        joiner.ready();
+
+        joiner.receive(1, new Proposal(session, 4, Zxid.of(1, 2), txn("y")));
+        joiner.logSynced(Zxid.of(1, 2));
+        assertEquals(0, acks(joiner.ready()), "a non-voting joiner's ack would count for nothing");
+        long reconfig = Zxid.of(1, 3);
+        joiner.receive(1, new Proposal(session, 5, reconfig, txn("config 1,2,3,4/")));
+        joiner.logSynced(reconfig);
+        assertEquals(1, acks(joiner.ready()), "it acknowledges the reconfig that makes it a voter");
+        joiner.receive(1, new Commit(session, 6, reconfig));
+        assertFalse(joiner.isJoining());
+        assertFalse(joiner.isObserver());
+        assertArrayEquals(new int[] {1, 2, 3, 4}, joiner.config().voters());
+        assertEquals(Role.FOLLOWING, joiner.role(), "it goes on following, now as a voter");
+    }
+
+    @Test
+    void shouldStillRemoveAMemberWithAHistoryThatAdoptsAConfigurationWithoutIt() {
+        ZabStateMachine late = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), DurableState.empty(), 1);
+        late.readMembersWith(READER);
+        long session = synced(late);
+        late.receive(1, new Proposal(session, 4, Zxid.of(1, 1), txn("x")));
+        late.receive(1, new Commit(session, 5, Zxid.of(1, 1)));
+        late.startLooking("test");
+        long version = Zxid.of(2, 1);
+        late.receive(1, new Notification(1, version, 2, 9, Role.LEADING, false, version,
+                new Members(new int[] {1, 2}, new int[0])));
+        assertTrue(late.isRemoved(), "only a fresh server joins as a non-voter; one with a history was removed");
     }
 
     @Test

@@ -81,6 +81,32 @@ class EnsembleMembersTest {
         assertEquals(7004, handed.get(4).quorumPort());
     }
 
+    @Test
+    void aConfigurationWithoutAJoinerThatServesDoesNotRemoveIt() {
+        EnsembleMembers members = new EnsembleMembers(EnsembleConfig.fromSettings(Map.of(
+                "server.1", "127.0.0.1:7001:8001;2181",
+                "server.2", "127.0.0.1:7002:8002;2182",
+                "server.4", "127.0.0.1:7004:8004;2184")));
+        members.myId(4);
+        Recording zab = new Recording();
+        zab.joining = true;
+        members.startedServing(0x100000001L);
+        EnsembleConfig restated = config(Map.of(
+                "server.1", "127.0.0.1:7001:8001;2181",
+                "server.2", "127.0.0.1:7002:8002:observer;2182",
+                "server.3", "127.0.0.1:7003:8003;2183"));
+        assertFalse(members.committed(new EnsembleConfig(restated.members(), 0x100000005L), 0x100000005L, true, zab),
+                "a joiner (Apache's non-voting follower) serves on through a reconfig that does not add it yet");
+        assertFalse(members.removed());
+        assertEquals(1, zab.handed.size(), "its transport takes the new members");
+        zab.joining = false;
+        EnsembleConfig shrunk = config(Map.of(
+                "server.1", "127.0.0.1:7001:8001;2181",
+                "server.2", "127.0.0.1:7002:8002;2182"));
+        assertEquals(true, members.committed(new EnsembleConfig(shrunk.members(), 0x100000006L), 0x100000006L,
+                true, zab), "a member that is no joiner is removed by a configuration without it");
+    }
+
     private static EnsembleConfig config(Map<String, String> lines) {
         EnsembleConfig parsed = EnsembleConfig.fromSettings(lines);
         return new EnsembleConfig(parsed.members(), 0x100000001L);
@@ -89,6 +115,12 @@ class EnsembleMembersTest {
     /** Records what it is handed; everything else is never asked of it here. */
     private static final class Recording implements EnsembleZab {
         final List<Map<Integer, QuorumTransport.Peer>> handed = new ArrayList<>();
+        boolean joining;
+
+        @Override
+        public boolean isJoining() {
+            return joining;
+        }
 
         @Override
         public boolean changeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members) {

@@ -61,14 +61,18 @@ public final class ApacheLeader implements Closeable {
         void onTouches(Map<Long, Integer> touches);
 
         /**
-         * The state as Apache's SNAP body (sessions, ACL cache, nodes ending with "/"), consistent at the zxid it
-         * covers; called on a learner's thread, may wait for the application's commit thread.
+         * The state as Apache's SNAP body (sessions, ACL cache, nodes ending with "/"), covering the zxid it names:
+         * every transaction up to it, maybe some after it (fuzzy, as Apache's), which the learner replays. Called on
+         * a learner's thread; it must not wait for the application's commit thread.
          */
         SyncSnapshot snapshot() throws IOException, InterruptedException;
     }
 
-    /** A SNAP's body and the zxid it covers. */
-    public record SyncSnapshot(long zxid, byte[] body) {
+    /** A SNAP's body, in parts sent one after the other, and the zxid it covers. */
+    public record SyncSnapshot(long zxid, List<byte[]> body) {
+        public SyncSnapshot {
+            body = List.copyOf(body);
+        }
     }
 
     /** A proposal not yet committed, or committed and kept for DIFF. */
@@ -346,7 +350,9 @@ public final class ApacheLeader implements Closeable {
                 }
                 if (snapshot != null && snapshot.zxid() >= windowStart) {
                     handler.queue(new QuorumPacket(LearnerWire.SNAP, snapshot.zxid(), null));
-                    handler.queueRaw(snapshot.body());
+                    for (byte[] part : snapshot.body()) {
+                        handler.queueRaw(part);
+                    }
                     startForwarding(handler, snapshot.zxid());
                     return LearnerWire.SNAP;
                 }

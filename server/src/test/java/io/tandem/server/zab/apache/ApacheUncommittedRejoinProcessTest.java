@@ -76,6 +76,77 @@ class ApacheUncommittedRejoinProcessTest {
         }
     }
 
+    /**
+     * The TRUNC branch against a real Apache 3.9.5 leader. As above, but nothing reaches the Apache members' history
+     * after the proposal that committed last: the client that wrote is closed (its closeSession commits), so the new
+     * Apache leader expires no session of it, the proposal that never commits is a new client's createSession, and no
+     * client touches the Apache members before Tandem rejoins. Its last zxid is then beyond the leader's committed
+     * log (LearnerHandler.syncFollower: peerLastZxid > maxCommittedLog): TRUNC to the leader's last commit. Tandem must
+     * truncate as Apache's Learner does (ZKDatabase.truncateLog: the log cut above that zxid, the state the log up to
+     * it holds) and then go on in the new epoch with the same tree as the Apache members.
+     */
+    @Test
+    void aTandemMemberAheadOfARestartedApacheLeaderIsTruncatedToItsLastCommit() throws Exception {
+        MixedEnsemble ensemble = new MixedEnsemble(temp, 3);
+        try (TandemApacheModeProcess member = ensemble.startTandem(List.of(), List.of());
+             ZkClients clients = new ZkClients()) {
+            ensemble.awaitTandemListening(member);
+            try (ApacheQuorumProcess one = ensemble.startApache(1);
+                 ApacheQuorumProcess two = ensemble.startApache(2)) {
+                assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("leader")
+                        && one.mode().equals("follower") && two.mode().equals("follower"),
+                        TIMEOUT_MS), () -> "Tandem never led:\n" + member.logTail());
+                ZooKeeper onTandem = clients.connect(ensemble.tandem);
+                onTandem.create("/t", bytes("root"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                Stat last = new Stat();
+                for (int i = 0; i < 5; i++) {
+                    onTandem.create("/t/committed-" + i, bytes("c"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
+                            last);
+                }
+                clients.close(onTandem);
+                long lastCommitted = last.getCzxid() + 1; // the closeSession
+                one.stop();
+                two.stop();
+                ZooKeeper late = new ZooKeeper("127.0.0.1:" + ensemble.tandem.clientPort(),
+                        TandemApacheModeProcess.SESSION_TIMEOUT_MS, event -> { });
+                long neverCommitted = lastCommitted + 1; // its createSession
+                String uncommitted = "looking for a leader (zxid 0x" + Long.toHexString(neverCommitted);
+                assertTrue(ApacheQuorumProcess.await(() -> member.logText().contains(uncommitted), TIMEOUT_MS),
+                        () -> "the createSession never reached Tandem's log:\n" + member.logTail());
+                member.kill();
+                one.kill();
+                two.kill();
+                late.close(1_000);
+                try (ApacheQuorumProcess oneAgain = ensemble.startApache(1);
+                     ApacheQuorumProcess twoAgain = ensemble.startApache(2)) {
+                    assertTrue(ApacheQuorumProcess.await(() -> (oneAgain.mode() + twoAgain.mode()).matches(
+                            "leaderfollower|followerleader"), TIMEOUT_MS),
+                            () -> "the Apache members never re-elected:\n" + oneAgain.logTail());
+                    int logLengthAtRestart = member.logText().length();
+                    member.restart(List.of(), List.of());
+                    ensemble.awaitTandem(member, "follower");
+                    String afterRestart = member.logText().substring(logLengthAtRestart);
+                    assertTrue(afterRestart.contains("TRUNC from the leader to 0x" + Long.toHexString(lastCommitted)
+                            + " (logged up to 0x" + Long.toHexString(neverCommitted) + ")"), member::logTail);
+
+                    ZooKeeper onApache = clients.connect(oneAgain.mode().equals("leader") ? oneAgain.ports
+                            : twoAgain.ports);
+                    ZooKeeper again = clients.connect(ensemble.tandem);
+                    sync(again, "/");
+                    sync(onApache, "/");
+                    assertEquals(tree(onApache), tree(again), "Tandem's tree after the TRUNC");
+                    onApache.create("/t/new-epoch", bytes("n"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                    again.create("/t/through-tandem", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                    sync(onApache, "/");
+                    sync(again, "/");
+                    assertEquals(tree(onApache), tree(again), "Tandem's tree after writes in the new epoch");
+                    Stat newEpoch = onApache.exists("/t/new-epoch", false);
+                    assertTrue(newEpoch.getCzxid() >>> 32 > lastCommitted >>> 32, "written in the new epoch");
+                }
+            }
+        }
+    }
+
     private static void rejoin(MixedEnsemble ensemble, TandemApacheModeProcess member, ZkClients clients,
                                ApacheQuorumProcess one, ApacheQuorumProcess two) throws Exception {
         {

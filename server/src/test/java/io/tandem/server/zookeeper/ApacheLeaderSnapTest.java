@@ -1,0 +1,165 @@
+package io.tandem.server.zookeeper;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.server.zab.apache.ApacheLeader;
+import io.tandem.server.zab.apache.LearnerWire;
+import io.tandem.storage.zk.apache.ApacheSnapshotWriter;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A Tandem leader's SNAP to Apache learners (issue 14): written from the live tree on the learner's thread, fuzzy as
+ * Apache's LearnerHandler writes it, so the commit thread never waits for a long serialization (server/README.md,
+ * DESIGN). Before, the commit thread serialized it while every write waited.
+ */
+class ApacheLeaderSnapTest {
+    @TempDir
+    Path dir;
+    private ZkServer server;
+    private ZooKeeper client;
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        release.countDown();
+        ApacheTreeFormat.fuzzyNodeWritten = () -> { };
+        if (client != null) {
+            client.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private ApacheLeaderCommit startWithTree() throws Exception {
+        server = ZkServer.start(ZkServerConfig.from("127.0.0.1", 0, dir, Map.<String, String>of()::get),
+                ZkStore.inMemory(), null);
+        CountDownLatch connected = new CountDownLatch(1);
+        client = new ZooKeeper("127.0.0.1:" + server.port(), 30_000, event -> {
+            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                connected.countDown();
+            }
+        });
+        assertTrue(connected.await(20, TimeUnit.SECONDS));
+        client.addAuthInfo("digest", "user:secret".getBytes(StandardCharsets.UTF_8));
+        client.create("/a", bytes("x"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        client.create("/a/b", bytes("y"), ZooDefs.Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
+        client.create("/a/c", null, ZooDefs.Ids.READ_ACL_UNSAFE, CreateMode.EPHEMERAL);
+        client.setData("/a", bytes("x2"), -1);
+        return new ApacheLeaderCommit(server, new PendingAnswers(server, Long.MAX_VALUE, entry -> { }));
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void holdCommitThread() throws InterruptedException {
+        CountDownLatch parked = new CountDownLatch(1);
+        server.call(() -> {
+            parked.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        });
+        assertTrue(parked.await(10, TimeUnit.SECONDS));
+    }
+
+    private static CompletableFuture<ApacheLeader.SyncSnapshot> snapshotAsync(ApacheLeaderCommit commit) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return commit.snapshot();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private static byte[] joined(ApacheLeader.SyncSnapshot snapshot) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (byte[] part : snapshot.body()) {
+            all.write(part);
+        }
+        return all.toByteArray();
+    }
+
+    @Test
+    void theSnapIsWrittenWhileTheCommitThreadIsBusyAndIsTheTreeInApachesLayout() throws Exception {
+        ApacheLeaderCommit commit = startWithTree();
+        long applied = server.lastProcessedZxid();
+        holdCommitThread();
+        ApacheLeader.SyncSnapshot snapshot = snapshotAsync(commit).get(20, TimeUnit.SECONDS); // waited forever before
+        release.countDown();
+        assertEquals(applied, snapshot.zxid(), "it covers what the tree had applied");
+
+        // Nothing changed since: the fuzzy walk wrote exactly what the exact serialization writes.
+        byte[] exact = server.call(() -> {
+            try {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                DataOutputStream out = new DataOutputStream(bytes);
+                ApacheTreeFormat.write(out, server.tree, server.sessions.byId());
+                ApacheSnapshotWriter.writeString(out, LearnerWire.SNAPSHOT_SIGNATURE);
+                out.flush();
+                return bytes.toByteArray();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }).get(20, TimeUnit.SECONDS);
+        assertArrayEquals(exact, joined(snapshot));
+    }
+
+    @Test
+    void writesCommitWhileTheSnapWalkIsHeldHalfWayAndTheBodyStillReadsBack() throws Exception {
+        ApacheLeaderCommit commit = startWithTree();
+        CountDownLatch walking = new CountDownLatch(1);
+        ApacheTreeFormat.fuzzyNodeWritten = () -> {
+            walking.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        CompletableFuture<ApacheLeader.SyncSnapshot> pending = snapshotAsync(commit);
+        assertTrue(walking.await(20, TimeUnit.SECONDS), "the walk began");
+        client.create("/during", bytes("d"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        client.delete("/a/b", -1);
+        assertNotNull(client.exists("/during", false), "writes commit while the SNAP is being written");
+        release.countDown();
+        ApacheLeader.SyncSnapshot snapshot = pending.get(20, TimeUnit.SECONDS);
+
+        DataTree copy = new DataTree();
+        Map<Long, Session> sessions = new HashMap<>();
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(joined(snapshot)));
+        ApacheTreeFormat.read(in, copy, sessions, 1 << 20);
+        int length = in.readInt();
+        assertEquals(LearnerWire.SNAPSHOT_SIGNATURE, new String(in.readNBytes(length), StandardCharsets.UTF_8));
+        assertEquals(0, in.available(), "nothing after the signature");
+        assertNotNull(copy.getNode("/a"), "what the tree held before the walk is there");
+        assertEquals(1, sessions.size());
+    }
+}
