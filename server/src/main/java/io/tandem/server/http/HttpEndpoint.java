@@ -90,19 +90,28 @@ public final class HttpEndpoint implements AutoCloseable {
     private final String name;
     private final EventLoopGroup group;
     private final ThreadPoolExecutor executor;
+    /** {@link #IDLE_SECONDS_MAX} in milliseconds, shorter only in tests that watch the idle close happen. */
+    private final long idleMillis;
     private final AcceptedChannels accepted = new AcceptedChannels();
     /** Path prefix to route; written while starting, read on the handler threads. */
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
     private Channel listener;
 
-    private HttpEndpoint(String name, EventLoopGroup group, ThreadPoolExecutor executor) {
+    private HttpEndpoint(String name, EventLoopGroup group, ThreadPoolExecutor executor, long idleMillis) {
         this.name = name;
         this.group = group;
         this.executor = executor;
+        this.idleMillis = idleMillis;
     }
 
     /** Binds {@code host:port} (port 0: any free port; host null or empty: every interface) and starts serving. */
     public static HttpEndpoint start(String name, String host, int port) throws IOException {
+        return start(name, host, port, TimeUnit.SECONDS.toMillis(IDLE_SECONDS_MAX));
+    }
+
+    /** {@link #start(String, String, int)} closing connections idle for {@code idleMillis} instead. */
+    static HttpEndpoint start(String name, String host, int port, long idleMillis) throws IOException {
+        if (idleMillis <= 0) throw new IllegalArgumentException("idle time must be positive: " + idleMillis);
         InetSocketAddress address = host == null || host.isBlank() ? new InetSocketAddress(port)
                 : new InetSocketAddress(host.trim(), port);
         AtomicInteger ids = new AtomicInteger();
@@ -116,7 +125,7 @@ public final class HttpEndpoint implements AutoCloseable {
         // One event loop accepts and reads every connection: the handlers' work is on the pool above.
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
                 new DefaultThreadFactory(name.replace(' ', '-') + "-http-io", true), NioIoHandler.newFactory());
-        HttpEndpoint endpoint = new HttpEndpoint(name, group, executor);
+        HttpEndpoint endpoint = new HttpEndpoint(name, group, executor, idleMillis);
         try {
             endpoint.bind(address);
         } catch (IOException | RuntimeException e) {
@@ -140,7 +149,7 @@ public final class HttpEndpoint implements AutoCloseable {
                     protected void initChannel(SocketChannel channel) {
                         if (!accepted.admit(channel)) return;
                         channel.pipeline()
-                                .addLast("idle", new IdleStateHandler(0, 0, IDLE_SECONDS_MAX))
+                                .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
                                 .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(REQUEST_LINE_CHARS_MAX)
                                         .setMaxHeaderSize(REQUEST_HEADER_BYTES_MAX)))

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The endpoint's HTTP as clients see it, on raw sockets so that every byte of an answer and every close is visible:
  * keep-alive and pipelining as HTTP/1.1 expects, HEAD, 405 with Allow, 404 without a route, 503 when the handler
- * threads and their queue are full, and the bounds on what a request may send.
+ * threads and their queue are full, and the bounds on what a request may send, on how many requests a client may
+ * send ahead of their answers and on how long a connection may stay silent.
  */
 class HttpEndpointTest {
     private static final String TEXT = "text/plain; charset=utf-8";
@@ -159,11 +160,83 @@ class HttpEndpointTest {
         for (Socket socket : waiting) assertEquals("slow", read(socket).body);
     }
 
+    @Test
+    void shouldAnswerAsManyPipelinedRequestsAsTheLimitAllowsInOrder() throws IOException {
+        Socket socket = connect();
+        // One in flight and PIPELINED_REQUESTS_MAX waiting behind it, all in one write so one read decodes them.
+        int sent = 1 + RequestDispatcher.PIPELINED_REQUESTS_MAX;
+        StringBuilder requests = new StringBuilder();
+        for (int i = 0; i < sent; i++) requests.append("GET /hello/").append(i).append(" HTTP/1.1\r\n\r\n");
+        send(socket, requests.toString());
+        for (int i = 0; i < sent; i++) assertEquals("hello /hello/" + i, read(socket).body);
+        send(socket, "GET /hello/after HTTP/1.1\r\n\r\n");
+        assertEquals("hello /hello/after", read(socket).body, "the connection is still served");
+    }
+
+    @Test
+    void shouldCloseAConnectionThatSendsMorePipelinedRequestsThanTheLimit() throws IOException {
+        Socket socket = connect();
+        int sent = 2 + RequestDispatcher.PIPELINED_REQUESTS_MAX;
+        StringBuilder requests = new StringBuilder();
+        for (int i = 0; i < sent; i++) requests.append("GET /hello/").append(i).append(" HTTP/1.1\r\n\r\n");
+        send(socket, requests.toString());
+        // Without the limit every request would be answered and the connection would stay open.
+        int answered = answersUntilClosed(socket);
+        assertTrue(answered < sent, answered + " of " + sent + " requests answered");
+    }
+
+    @Test
+    void shouldCloseAConnectionIdleForTheIdleTime() throws Exception {
+        long idleMs = 2_000;
+        try (HttpEndpoint idle = HttpEndpoint.start("idle", "127.0.0.1", 0, idleMs)
+                .route("/hello", request -> HttpEndpoint.Response.text(200, TEXT, "hello"))) {
+            Socket socket = connect(idle.port());
+            // Traffic keeps the connection open: requests an eighth of the idle time apart, for longer than it.
+            long start = System.nanoTime();
+            long lastAnswer = start;
+            while (System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(idleMs + idleMs / 4)) {
+                Thread.sleep(idleMs / 8);
+                send(socket, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertEquals("hello", read(socket).body);
+                lastAnswer = System.nanoTime();
+            }
+            // Then silence: closed after the idle time (the read would time out after 10 s otherwise), not at once.
+            assertEquals(-1, socket.getInputStream().read(), "the idle connection is closed");
+            long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastAnswer);
+            assertTrue(waitedMs >= idleMs / 2, "closed " + waitedMs + " ms after the last answer");
+        }
+    }
+
     private Socket connect() throws IOException {
-        Socket socket = new Socket("127.0.0.1", endpoint.port());
+        return connect(endpoint.port());
+    }
+
+    private Socket connect(int port) throws IOException {
+        Socket socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(10_000);
         sockets.add(socket);
         return socket;
+    }
+
+    /** Reads whole answers until the server closes the connection; how many came. */
+    private static int answersUntilClosed(Socket socket) throws IOException {
+        InputStream in = socket.getInputStream();
+        int answers = 0;
+        try {
+            for (String status = line(in); status != null; status = line(in)) {
+                int length = 0;
+                for (String header = line(in); header != null && !header.isEmpty(); header = line(in)) {
+                    if (header.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
+                        length = Integer.parseInt(header.substring(header.indexOf(':') + 1).trim());
+                    }
+                }
+                if (in.readNBytes(length).length < length) return answers;
+                answers++;
+            }
+        } catch (java.net.SocketException reset) {
+            // A reset ends the connection as a close does.
+        }
+        return answers;
     }
 
     private static void send(Socket socket, String request) throws IOException {

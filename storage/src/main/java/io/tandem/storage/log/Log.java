@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -378,14 +379,22 @@ public final class Log implements Closeable {
     }
 
     /**
-     * The background cleaner's entry point: compacts when cleanup.policy has compact and min.cleanable.dirty.ratio
-     * of the cleanable bytes were appended since the last pass; see {@link LogCleaner}. Returns records removed.
+     * Compacts when cleanup.policy has compact and more than min.cleanable.dirty.ratio of the cleanable bytes were
+     * appended since the last pass; see {@link LogCleaner}. Returns records removed.
      */
     public long compact() throws IOException {
+        return compact(() -> false);
+    }
+
+    /**
+     * The background cleaner's entry point: {@link #compact()}, giving up within a batch once {@code stopRequested}
+     * says so ({@link LogCleaningAbortedException}) or the log starts closing ({@link LogClosedException}).
+     */
+    public long compact(BooleanSupplier stopRequested) throws IOException {
         if (!config.compact()) {
             return 0;
         }
-        return LogCleaner.clean(this, false).recordsRemoved();
+        return LogCleaner.clean(this, false, stopRequested).recordsRemoved();
     }
 
     /**
@@ -396,7 +405,7 @@ public final class Log implements Closeable {
         if (!config.compact()) {
             return 0;
         }
-        return LogCleaner.clean(this, true).recordsRemoved();
+        return LogCleaner.clean(this, true, () -> false).recordsRemoved();
     }
 
     /** Offsets below this were compacted by an earlier pass (in memory: a restart re-cleans, which is harmless). */

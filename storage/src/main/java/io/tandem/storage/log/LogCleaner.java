@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -40,6 +41,10 @@ import java.util.zip.CRC32C;
  * Segments are rewritten outside the log's lock into {@code .cleaned} files, adjacent small ones merged into one
  * ({@link #groupBySize}), then swapped in under the lock only if the segments are still the ones that were read
  * (truncation or retention may have replaced them meanwhile); {@link SegmentSwap} makes the swap crash-safe.
+ *
+ * <p>A pass checks before every batch it reads (as Kafka's cleaner checks at every read buffer) whether the log
+ * started closing or its caller asked it to stop, and then gives up: a pass over a segment of a gigabyte takes
+ * seconds, which a broker's close would otherwise wait out.
  */
 final class LogCleaner {
     private static final System.Logger LOG = System.getLogger(LogCleaner.class.getName());
@@ -57,8 +62,21 @@ final class LogCleaner {
         static final Result NOTHING = new Result(0, 0, 0, 0);
     }
 
-    /** Cleans when forced or when the uncleaned share of the cleanable bytes reaches min.cleanable.dirty.ratio. */
-    static Result clean(Log log, boolean force) throws IOException {
+    /**
+     * Cleans when forced or when the uncleaned share of the cleanable bytes is above min.cleanable.dirty.ratio
+     * (strictly, as Kafka's LogCleanerManager.grabFilthiestCompactedLog: a log exactly at the ratio waits).
+     *
+     * @param stopRequested asked before every batch the pass reads; true stops the pass
+     * @throws LogCleaningAbortedException when {@code stopRequested} said so
+     * @throws LogClosedException when the log started closing during the pass
+     */
+    static Result clean(Log log, boolean force, BooleanSupplier stopRequested) throws IOException {
+        Runnable checkDone = () -> {
+            if (stopRequested.getAsBoolean()) {
+                throw new LogCleaningAbortedException("cleaning of " + log.dir() + " stopped");
+            }
+            log.ensureOpen();
+        };
         LogConfig config = log.config();
         long now = log.clock().getAsLong();
         List<LogSegment> candidates = new ArrayList<>();
@@ -104,7 +122,7 @@ final class LogCleaner {
         // whose oldest dirty record waited longer than max.compaction.lag.ms is cleaned whatever its dirty ratio,
         // when anything is cleanable (Kafka's needCompactionNow).
         boolean overdue = earliestDirtyTimestamp < now - config.maxCompactionLagMs();
-        boolean dirtyEnough = (double) dirtyBytes / Math.max(1, totalBytes) >= config.minCleanableDirtyRatio();
+        boolean dirtyEnough = (double) dirtyBytes / Math.max(1, totalBytes) > config.minCleanableDirtyRatio();
         if (candidates.isEmpty() || !force && (dirtyBytes == 0 || !overdue && !dirtyEnough)) {
             return Result.NOTHING;
         }
@@ -118,8 +136,7 @@ final class LogCleaner {
                 break;
             }
             mapped++;
-            log.ensureOpen(); // a close stops the pass between segments
-            forEachBatch(segment, batch -> {
+            forEachBatch(segment, checkDone, batch -> {
                 if (batch.isControl()) {
                     mapTransactions.isDiscardable(batch);
                     return;
@@ -139,7 +156,7 @@ final class LogCleaner {
         }
         candidates = candidates.subList(0, mapped);
         long cleanableEnd = candidates.get(candidates.size() - 1).nextOffset();
-        ProducerLastBatches lastBatches = ProducerLastBatches.of(log);
+        ProducerLastBatches lastBatches = ProducerLastBatches.of(log, checkDone);
         CleanedTransactions transactions = new CleanedTransactions(aborted);
         int rewritten = 0;
         long removed = 0;
@@ -147,7 +164,7 @@ final class LogCleaner {
         long after = 0;
         for (List<LogSegment> group : groupBySize(candidates, config.segmentBytes(), config.segmentIndexBytes(),
                 cleanableEnd)) {
-            SegmentRewrite rewrite = rewrite(log, group, latest, transactions, lastBatches, now, config);
+            SegmentRewrite rewrite = rewrite(log, group, latest, transactions, lastBatches, now, config, checkDone);
             if (rewrite == null) {
                 continue;
             }
@@ -177,15 +194,14 @@ final class LogCleaner {
      * A group is always rewritten: merging is a change in itself.
      */
     private static SegmentRewrite rewrite(Log log, List<LogSegment> group, Map<ByteBuffer, Long> latest,
-            CleanedTransactions transactions, ProducerLastBatches lastBatches, long now, LogConfig config)
-            throws IOException {
+            CleanedTransactions transactions, ProducerLastBatches lastBatches, long now, LogConfig config,
+            Runnable checkDone) throws IOException {
         LogSegment cleaned = null;
         long removed = 0;
         boolean done = false;
         try {
             for (LogSegment segment : group) {
-                log.ensureOpen(); // a close stops the pass between segments
-                CleanedBytes bytes = cleanSegment(segment, latest, transactions, lastBatches, now, config);
+                CleanedBytes bytes = cleanSegment(segment, latest, transactions, lastBatches, now, config, checkDone);
                 try {
                     removed += bytes.removed;
                     if (group.size() == 1 && !bytes.changed && bytes.entries
@@ -225,14 +241,14 @@ final class LogCleaner {
     }
 
     private static CleanedBytes cleanSegment(LogSegment segment, Map<ByteBuffer, Long> latest,
-            CleanedTransactions transactions, ProducerLastBatches lastBatches, long now, LogConfig config)
-            throws IOException {
+            CleanedTransactions transactions, ProducerLastBatches lastBatches, long now, LogConfig config,
+            Runnable checkDone) throws IOException {
         ByteBuf output = Unpooled.buffer(Math.max(64, segment.size()));
         long[] removed = {0};
         boolean[] changed = {false};
         boolean ok = false;
         try {
-            forEachBatch(segment, batch -> {
+            forEachBatch(segment, checkDone, batch -> {
                 boolean keepEmpty = lastBatches.mustKeep(batch);
                 if (batch.isControl()) {
                     MarkerOutcome outcome =
@@ -419,11 +435,12 @@ final class LogCleaner {
      * cleaner keeps them: the producer's last data batch, or its last marker when it has no data batch left.
      */
     private record ProducerLastBatches(Map<Long, Long> lastData, Map<Long, Long> lastAny) {
-        static ProducerLastBatches of(Log log) throws IOException {
+        static ProducerLastBatches of(Log log, Runnable checkDone) throws IOException {
             Map<Long, Long> lastData = new HashMap<>();
             Map<Long, Long> lastAny = new HashMap<>();
             for (LogSegment segment : log.segments().values()) {
                 for (LogSegment.BatchPosition position : segment.batches()) {
+                    checkDone.run(); // each position costs a read of the batch's header
                     long producerId = segment.producerIdAt(position);
                     if (producerId >= 0) {
                         lastAny.put(producerId, position.baseOffset());
@@ -453,8 +470,10 @@ final class LogCleaner {
         void visit(RecordBatch batch) throws IOException;
     }
 
-    private static void forEachBatch(LogSegment segment, BatchVisitor visitor) throws IOException {
+    /** Visits every batch of {@code segment}, CRC checked, running {@code checkDone} before each one. */
+    private static void forEachBatch(LogSegment segment, Runnable checkDone, BatchVisitor visitor) throws IOException {
         for (LogSegment.BatchPosition position : segment.batches()) {
+            checkDone.run();
             ByteBuf bytes = segment.readBatch(position);
             try {
                 RecordBatch batch = RecordBatch.wrap(bytes, 0);

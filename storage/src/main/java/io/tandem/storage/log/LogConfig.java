@@ -18,7 +18,7 @@ import java.util.Map;
  * @param minCompactionLagMs  min.compaction.lag.ms: records younger than this are not compacted
  * @param maxCompactionLagMs  max.compaction.lag.ms (KIP-354): a log whose oldest uncompacted record is older than
  *                            this is compacted whatever its dirty ratio, and its active segment rolls by then
- * @param minCleanableDirtyRatio min.cleanable.dirty.ratio: compact once this share of the log is uncompacted
+ * @param minCleanableDirtyRatio min.cleanable.dirty.ratio: compact once more than this share of the log is uncompacted
  * @param flushIntervalMessages flush.messages: fsync after this many appended records (Long.MAX_VALUE: leave it to
  *                              the OS, Kafka's default)
  * @param flushIntervalMs     flush.ms: fsync when unflushed data is older than this (Long.MAX_VALUE: never)

@@ -3,8 +3,10 @@ package io.tandem.storage.log;
 import static io.tandem.storage.log.Batches.keyed;
 import static io.tandem.storage.log.Batches.parse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,7 +16,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
@@ -185,6 +189,95 @@ class LogCleanerTest {
             assertEquals(1, producerBatch.lastOffset(), "the last offset, hence the last sequence, is preserved");
             assertEquals(8, producerBatch.lastSequence());
             assertEquals(List.of("p", "q"), readAll(log).stream().map(Batches.Read::key).toList());
+        }
+    }
+
+    /** A compacted log whose segments roll only when told to, with the given dirty ratio. */
+    Log openRolledByHand(String minCleanableDirtyRatio) throws IOException {
+        LogConfig config = LogConfig.fromTopicConfig(Map.of("cleanup.policy", "compact", "segment.bytes", "1048576",
+                "min.cleanable.dirty.ratio", minCleanableDirtyRatio, "file.delete.delay.ms", "0"));
+        return Log.open(dir, config, Log.Checkpoint.NONE, false, clock::get, null);
+    }
+
+    /** One batch of ten records, keys k0..k9, values {@code prefix}0..9: the same size whatever the prefix letter. */
+    ByteBuf tenKeys(String prefix) {
+        String[] keyValues = new String[20];
+        for (int i = 0; i < 10; i++) {
+            keyValues[2 * i] = "k" + i;
+            keyValues[2 * i + 1] = prefix + i;
+        }
+        return keyed(clock.get(), Compression.NONE, keyValues);
+    }
+
+    @Test
+    void shouldCleanOnlyWhenTheDirtyRatioIsStrictlyAboveTheMinimumAsKafkaDoes() throws IOException {
+        try (Log log = openRolledByHand("0.5")) {
+            log.appendAsLeader(tenKeys("a"), 0, -1);
+            log.roll();
+            log.updateHighWatermark(log.logEndOffset());
+            assertEquals(0, log.compact(), "ten distinct keys: the first pass cleans and removes nothing");
+            log.appendAsLeader(tenKeys("b"), 0, -1);
+            log.roll();
+            log.updateHighWatermark(log.logEndOffset());
+            List<Long> sizes = log.segments().values().stream().map(s -> (long) s.size()).toList();
+            assertEquals(sizes.get(0), sizes.get(1), "a clean and a dirty segment of equal size: ratio 0.5");
+            // Kafka's LogCleanerManager cleans a log only when cleanableRatio > minCleanableRatio.
+            assertEquals(0, log.compact(), "a dirty ratio equal to min.cleanable.dirty.ratio does not clean");
+            assertEquals(20, readAll(log).size());
+
+            log.appendAsLeader(keyed(clock.get(), Compression.NONE, "k0", "c0"), 0, -1);
+            log.roll();
+            log.updateHighWatermark(log.logEndOffset());
+            assertEquals(11, log.compact(), "above the ratio: a0..a9 and b0 go");
+            assertEquals("c0", latestByKey(readAll(log)).get("k0"));
+        }
+    }
+
+    /** A log of 50 batches over 5 keys in one segment below the active one: a pass has 50 batches to read. */
+    Log fiftyBatchesInOneSegment() throws IOException {
+        Log log = openRolledByHand("0.5");
+        for (int i = 0; i < 50; i++) {
+            log.appendAsLeader(keyed(clock.get(), Compression.NONE, "k" + i % 5, "v" + i), 0, -1);
+        }
+        log.roll();
+        log.updateHighWatermark(log.logEndOffset());
+        return log;
+    }
+
+    @Test
+    void aStopRequestShouldEndThePassWithinOneBatchAndLeaveTheLogAsItWas() throws IOException {
+        try (Log log = fiftyBatchesInOneSegment()) {
+            List<Batches.Read> before = readAll(log);
+            AtomicInteger asked = new AtomicInteger();
+            BooleanSupplier stopAtTheThirdBatch = () -> asked.incrementAndGet() >= 3;
+            assertThrows(LogCleaningAbortedException.class, () -> log.compact(stopAtTheThirdBatch));
+            // Checked before every batch, not only between segments: the pass ends inside its only segment.
+            assertEquals(3, asked.get(), "the pass stops at its first check after the request");
+            assertEquals(before, readAll(log));
+            assertTrue(Files.list(dir).noneMatch(p -> p.toString().endsWith(".cleaned")));
+            assertEquals(45, log.compact(() -> false), "a stopped pass marked nothing clean: the next one cleans");
+        }
+    }
+
+    @Test
+    void aCloseDuringAPassShouldEndItBeforeItsNextBatch() throws IOException {
+        Log log = fiftyBatchesInOneSegment();
+        AtomicInteger asked = new AtomicInteger();
+        BooleanSupplier closeAtTheThirdBatch = () -> {
+            if (asked.incrementAndGet() == 3) {
+                try {
+                    log.close();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            return false;
+        };
+        assertThrows(LogClosedException.class, () -> log.compact(closeAtTheThirdBatch));
+        assertEquals(3, asked.get(), "no batch is read after the close began");
+        assertTrue(Files.list(dir).noneMatch(p -> p.toString().endsWith(".cleaned")));
+        try (Log reopened = openRolledByHand("0.5")) {
+            assertEquals(50, readAll(reopened).size());
         }
     }
 }

@@ -2,6 +2,7 @@ package io.tandem.server.kafka.log;
 
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.storage.log.Log;
+import io.tandem.storage.log.LogCleaningAbortedException;
 import io.tandem.storage.log.LogClosedException;
 
 import java.io.IOException;
@@ -45,7 +46,7 @@ final class LogMaintenance implements AutoCloseable {
      */
     private final List<ScheduledExecutorService> retired = new ArrayList<>();
     private CleanerSettings settings;
-    /** Set at the start of a close: a cleaner pass in progress stops before its next log. */
+    /** Set at the start of a close: a cleaner pass in progress stops before its next batch. */
     private volatile boolean closed;
     /** The logs a cleaner thread is compacting now; another thread skips them. */
     private final Set<TopicPartition> inProgress = ConcurrentHashMap.newKeySet();
@@ -125,7 +126,10 @@ final class LogMaintenance implements AutoCloseable {
             if (!log.config().compact() || log.isClosed() || !inProgress.add(partition.topicPartition())) continue;
             try {
                 beforeCompaction.accept(partition.topicPartition());
-                log.compact();
+                // Stops within a batch once a close begins, so the close does not wait out a long pass.
+                log.compact(() -> closed);
+            } catch (LogCleaningAbortedException e) {
+                LOG.log(System.Logger.Level.DEBUG, "Compaction of " + partition.topicPartition() + " stopped: closing");
             } catch (LogClosedException e) {
                 // The log closed under the pass (a deleted partition, the broker stopping): nothing to report.
                 LOG.log(System.Logger.Level.DEBUG, "Compaction of " + partition.topicPartition() + " stopped: closed");
@@ -147,8 +151,8 @@ final class LogMaintenance implements AutoCloseable {
 
     /**
      * Stops the threads, the cleaner threads a reconfiguration replaced too, waiting a little for a pass in progress,
-     * so no pass runs on a log being closed; one still running after that stops at its next segment, refused by the
-     * closing log.
+     * so no pass runs on a log being closed. A cleaning pass gives up before its next batch once {@link #closed} is
+     * set, so the wait is short; a pass still running after it (a test's hook) is refused by the closing log.
      */
     @Override
     public void close() {
