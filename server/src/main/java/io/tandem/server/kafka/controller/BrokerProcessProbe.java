@@ -78,9 +78,9 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
      * A broker takes the controller role inside its own start-up, before it binds its listener, and a start-up on a
      * loaded machine can take longer than {@link #LISTENING_GRACE_MS} from the registration's timestamp to the bind
      * (a bench run at load average 40: 10.4 s from the timestamp to the bind, and the watching broker deleted a live
-     * controller's {@code /controller} at its first two refusals). So the grace also counts from when this watch starts: a controller that never answered it is judged
-     * {@link #LISTENING_GRACE_MS} after the later of the two (its session may end sooner), one that answered once at
-     * its first refusals, as before.
+     * controller's {@code /controller} at its first two refusals). So the grace also counts from when this watch
+     * starts: a controller that never answered it is judged {@link #LISTENING_GRACE_MS} after the later of the two
+     * (its session may end sooner), one that answered once at its first refusals, as before.
      */
     static BrokerProcessProbe ofController(int brokerId, ListenerEndpoint endpoint, long registeredAtMs,
                                            Watcher watcher, String threadName) {
