@@ -4,17 +4,23 @@
 # fetched from Maven Central now). Same topology, same keys, same client jars for both. Topic: 3 partitions,
 # replication factor 3, min.insync.replicas=2.
 #  - produce: Apache's ProducerPerformance, 1 KB records, acks=all, as fast as it goes;
+#  - consume: Apache's ConsumerPerformance (a consumer group of one) reading those RECORDS back from the start;
+#  - p99 at a fixed rate: ProducerPerformance again at RATE records/s for RATE_RECORDS records (1 KB, acks=all), a
+#    load both clusters keep up with, so the latency is the cluster's and not a queue behind it;
 #  - failover: an idempotent acks=all producer on partition 0, its leader killed with SIGKILL; the time from the
 #    kill to the first acknowledgement of a record sent after it (bench/kafka/ClusterProbe.java), FAILOVERS times,
 #    the killed broker restarted and back in sync before the next kill. zookeeper.session.timeout.ms=SESSION_MS on
 #    both, since a killed broker is noticed when its session expires.
-# Usage: bench/run-kafka-cluster.sh   (env: RECORDS=100000 FAILOVERS=3 SESSION_MS=6000 TARGETS="tandem apache")
+# Usage: bench/run-kafka-cluster.sh
+#   (env: RECORDS=100000 RATE=2000 RATE_RECORDS=30000 FAILOVERS=3 SESSION_MS=6000 TARGETS="tandem apache")
 # Prints every figure and the ratio Tandem/Apache. Nothing here is asserted.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$root/bench/target/kafka-cluster-bench"
 records=${RECORDS:-100000}
 failovers=${FAILOVERS:-3}
+rate=${RATE:-2000}
+rate_records=${RATE_RECORDS:-30000}
 session_ms=${SESSION_MS:-6000}
 mkdir -p "$work"
 
@@ -105,6 +111,19 @@ measure() { # target
   figure[$target.produce_mb_s]=$(sed -E 's/.*records\/sec \(([0-9.]+) MB\/sec\).*/\1/' <<<"$out")
   figure[$target.produce_p50_ms]=$(sed -E 's/.* ([0-9.]+) ms 50th.*/\1/' <<<"$out")
   figure[$target.produce_p99_ms]=$(sed -E 's/.* ([0-9.]+) ms 99th.*/\1/' <<<"$out")
+  # One line of figures without the header: start, end, MB, MB/s, records, records/s, rebalance ms, fetch ms,
+  # fetch MB/s, fetch records/s. The fetch figures leave the group's join out, so they measure the reading.
+  out=$(tool org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bs" --topic bench \
+        --messages "$records" --timeout 60000 --hide-header | tail -1)
+  echo "  $target consume: $out"
+  figure[$target.consume_rec_s]=$(awk -F', *' '{ print $10 }' <<<"$out")
+  figure[$target.consume_mb_s]=$(awk -F', *' '{ print $9 }' <<<"$out")
+  out=$(tool org.apache.kafka.tools.ProducerPerformance --topic bench --num-records "$rate_records" \
+        --record-size 1024 --throughput "$rate" --producer-props acks=all bootstrap.servers="$bs" | tail -1)
+  echo "  $target produce at $rate records/s: $out"
+  figure[$target.rate_rec_s]=$(sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/' <<<"$out")
+  figure[$target.rate_p50_ms]=$(sed -E 's/.* ([0-9.]+) ms 50th.*/\1/' <<<"$out")
+  figure[$target.rate_p99_ms]=$(sed -E 's/.* ([0-9.]+) ms 99th.*/\1/' <<<"$out")
   for ((f = 1; f <= failovers; f++)); do
     out=$(probe failover "$bs" bench 1="${pid[1]}" 2="${pid[2]}" 3="${pid[3]}")
     killed=$(sed -nE 's/^killed=([0-9]+)$/\1/p' <<<"$out")
@@ -125,7 +144,8 @@ for target in ${TARGETS:-tandem apache}; do
 done
 
 printf '\n%-16s %14s %14s %10s\n' metric tandem apache ratio
-for m in ready_ms produce_rec_s produce_mb_s produce_p50_ms produce_p99_ms failover_ms; do
+for m in ready_ms produce_rec_s produce_mb_s produce_p50_ms produce_p99_ms consume_rec_s consume_mb_s rate_rec_s \
+         rate_p50_ms rate_p99_ms failover_ms; do
   t=${figure[tandem.$m]:-?}; a=${figure[apache.$m]:-?}
   r=$(awk -v t="$t" -v a="$a" 'BEGIN { if (a+0 > 0 && t ~ /^[0-9.]+$/) printf "%.2f", t/a; else print "?" }')
   printf '%-16s %14s %14s %10s\n' "$m" "$t" "$a" "$r"

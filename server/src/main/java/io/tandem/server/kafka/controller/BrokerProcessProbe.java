@@ -20,7 +20,10 @@ import java.net.Socket;
  * process leaves. A timeout or an unreachable host says nothing (a partition, a slow machine) and is left to the
  * session as in Kafka. Acting on a wrong verdict is safe the way a session expiry is: the controller moves leaders
  * with new leader epochs and fenced ISR writes, so a broker that was in fact alive can no longer commit anything,
- * and it is taken back as soon as it answers a dial again ({@link Watcher#back}).
+ * and it is taken back as soon as it answers a dial again ({@link Watcher#back}). The first answer a probe gets is
+ * reported as {@code back} too: a broker may be out before this probe ever reached it, on another broker's verdict
+ * (a controller that was seen gone by the broker that replaced it, which starts with it departed), and nothing else
+ * would take it back before it registers again.
  */
 final class BrokerProcessProbe implements Runnable, AutoCloseable {
     /** Refused dials in a row that make a verdict (one could be a listener being rebound). */
@@ -70,6 +73,25 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
     /** The registration's timestamp, for {@link #LISTENING_GRACE_MS}. */
     private volatile long registeredAtMs;
 
+    /**
+     * A probe of the controller's process, for a broker that watches it ({@code KafkaController}'s controller watch).
+     * A broker takes the controller role inside its own start-up, before it binds its listener, and a start-up on a
+     * loaded machine can take longer than {@link #LISTENING_GRACE_MS} from the registration's timestamp to the bind
+     * (a bench run at load average 40: 10.4 s from the timestamp to the bind, and the watching broker deleted a live
+     * controller's {@code /controller} at its first two refusals). So the grace also counts from when this watch
+     * starts: a controller that never answered it is judged {@link #LISTENING_GRACE_MS} after the later of the two
+     * (its session may end sooner), one that answered once at its first refusals, as before.
+     */
+    static BrokerProcessProbe ofController(int brokerId, ListenerEndpoint endpoint, long registeredAtMs,
+                                           Watcher watcher, String threadName) {
+        return new BrokerProcessProbe(brokerId, endpoint, controllerGraceFrom(registeredAtMs), watcher, threadName);
+    }
+
+    /** The origin of {@link #LISTENING_GRACE_MS} for a controller watch that starts now (see {@link #ofController}). */
+    static long controllerGraceFrom(long registeredAtMs) {
+        return Math.max(registeredAtMs, System.currentTimeMillis());
+    }
+
     /** {@code registeredAtMs}: the registration's timestamp (the broker's clock, as Kafka writes it). */
     BrokerProcessProbe(int brokerId, ListenerEndpoint endpoint, long registeredAtMs, Watcher watcher,
                        String threadName) {
@@ -107,6 +129,8 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
     public void run() {
         int refusals = 0;
         boolean reportedGone = false;
+        // The first answer is reported as back (see the class comment).
+        boolean everAnswered = false;
         while (!closed) {
             ListenerEndpoint target = endpoint;
             Socket dial = new Socket();
@@ -134,10 +158,11 @@ final class BrokerProcessProbe implements Runnable, AutoCloseable {
             }
             refusals = 0;
             answered = target;
-            if (reportedGone && !closed) {
+            if ((reportedGone || !everAnswered) && !closed) {
                 reportedGone = false;
                 watcher.back(brokerId);
             }
+            everAnswered = true;
             long connectedAt = System.nanoTime();
             socket = dial;
             if (closed) closeSocket();

@@ -117,11 +117,11 @@ final class ControllerChannels implements ControllerTransport {
         }
         if (endpoint == null || controller.brokerId() == localBrokerId) return;
         if (controllerProbe == null) {
-            controllerProbe = new BrokerProcessProbe(controller.brokerId(), endpoint, controller.timestampMs(), watcher,
-                    "kafka-controller-watch-" + controller.brokerId());
+            controllerProbe = BrokerProcessProbe.ofController(controller.brokerId(), endpoint, controller.timestampMs(),
+                    watcher, "kafka-controller-watch-" + controller.brokerId());
             controllerProbe.start();
         } else {
-            controllerProbe.retarget(endpoint, controller.timestampMs());
+            controllerProbe.retarget(endpoint, BrokerProcessProbe.controllerGraceFrom(controller.timestampMs()));
         }
     }
 
