@@ -41,6 +41,17 @@ class ShareStateCoordinatorTest {
         public void prune(int partition, long offset) {
             pruned.add(List.of((long) partition, offset));
         }
+
+        @Override
+        public ShareStateCoordinator.Commit pending(int partition) {
+            return new ShareStateCoordinator.Commit(partition, log.size(), 0);
+        }
+
+        @Override
+        public void whenCommitted(ShareStateCoordinator.Commit commit, java.util.function.Consumer<Short> then) {
+            // The recorded log is every replica's: what is appended is committed.
+            then.accept(ErrorCodes.NONE);
+        }
     };
 
     private ShareStateCoordinator coordinator(int updatesPerSnapshot) {
