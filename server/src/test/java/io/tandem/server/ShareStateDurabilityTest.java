@@ -1,5 +1,7 @@
 package io.tandem.server;
 
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.server.fault.FaultRule;
 import io.tandem.server.kafka.OfficialClientConnection;
 import io.tandem.server.kafka.PartitionWaits;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -31,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The share coordinator's state survives a change of its {@code __share_group_state} leader, as with Kafka 4.4,
  * whose coordinator runtime answers a write only once the high watermark passed its records: with the state
- * partition's follower cut off (still in the ISR), a WriteShareGroupState is not acknowledged, and neither is a read
+ * partition's follower stalled (still in the ISR), a WriteShareGroupState is not acknowledged, and neither is a read
  * of the state it left unreplicated; the leader then stops, the follower takes over, and every write that was
  * acknowledged is in the state it loads. Answering before replication loses the acknowledged write (the flake of
  * ShareGroupLeadersTest: an accepted record redelivered after the state partition's leader stopped).
@@ -39,10 +41,10 @@ import static org.junit.jupiter.api.Assertions.*;
 class ShareStateDurabilityTest {
     private static final String TOPIC = "orders", GROUP = "pickers";
     private static final byte ACKNOWLEDGED = 2;
-    /** The follower stays in the ISR while cut off, so replication, not an ISR shrink, decides the answers. */
+    /** The follower stays in the ISR while stalled, so replication, not an ISR shrink, decides the answers. */
     private static final String LAG_MS = "120000";
-    /** Longer than a follower's fetch long-poll (replica.fetch.wait.max.ms 500): one begun before the cut is over. */
-    private static final long CUT_SETTLE_MS = 1_500;
+    /** Longer than a follower's fetch long-poll (replica.fetch.wait.max.ms 500): one begun before the stall is over. */
+    private static final long STALL_SETTLE_MS = 1_500;
 
     @TempDir
     Path dir;
@@ -73,17 +75,19 @@ class ShareStateDurabilityTest {
                 assertEquals(Errors.NONE.code(), write(c, topicId, 0, 4), "the ISR is whole");
                 acknowledged.add(new long[]{0, 4});
 
-                cluster.partition(leader, follower);
-                Thread.sleep(CUT_SETTLE_MS);
+                // The follower stalls: every Fetch reaching the leader is dropped (only the follower fetches here).
+                // Its links stay up otherwise, so the leader's controlled shutdown below reaches any controller.
+                FaultRule stall = cluster.faults().kafka(ApiKey.FETCH).on("broker" + leader).drop();
+                Thread.sleep(STALL_SETTLE_MS);
                 long start = System.nanoTime();
-                short cutOff = write(c, topicId, 5, 9);
-                if (cutOff == Errors.NONE.code()) acknowledged.add(new long[]{5, 9});
+                short stalledWrite = write(c, topicId, 5, 9);
+                if (stalledWrite == Errors.NONE.code()) acknowledged.add(new long[]{5, 9});
                 long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-                short readCutOff = read(c, topicId).errorCode();
+                short stalledRead = read(c, topicId).errorCode();
 
                 // What was acknowledged survives the leader: the follower, never given the second write, takes over.
                 cluster.stopBroker(leader);
-                cluster.heal(leader, follower);
+                cluster.faults().remove(stall.id());
                 ReadShareGroupStateResponseData.PartitionResult state = readAtLeader(cluster, admin, topicId);
                 for (long[] batch : acknowledged) {
                     assertTrue(state.stateBatches().stream().anyMatch(b -> b.firstOffset() <= batch[0]
@@ -92,9 +96,9 @@ class ShareStateDurabilityTest {
                                     + state);
                 }
                 // As Kafka's CoordinatorOperationExceptionHelper maps a write timed out waiting for the ISR.
-                assertEquals(Errors.COORDINATOR_NOT_AVAILABLE.code(), cutOff,
+                assertEquals(Errors.COORDINATOR_NOT_AVAILABLE.code(), stalledWrite,
                         "a write the ISR lacks answered after " + waitedMs + " ms");
-                assertEquals(Errors.COORDINATOR_NOT_AVAILABLE.code(), readCutOff,
+                assertEquals(Errors.COORDINATOR_NOT_AVAILABLE.code(), stalledRead,
                         "a read of state the ISR lacks must not be answered");
             }
         }
