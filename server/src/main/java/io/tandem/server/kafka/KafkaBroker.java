@@ -334,7 +334,8 @@ public final class KafkaBroker implements AutoCloseable {
      */
     public void whenReplicated(Partition partition, long requiredOffset, int leaderEpoch, long timeoutMs,
                                java.util.function.Consumer<Short> then) {
-        java.util.function.BooleanSupplier moved = () -> !partition.isLeader() || partition.leaderEpoch() != leaderEpoch;
+        java.util.function.BooleanSupplier moved =
+                () -> !partition.isLeader() || partition.leaderEpoch() != leaderEpoch;
         DelayedResponse delayed = new DelayedResponse(timeoutMs,
                 () -> moved.getAsBoolean() || partition.highWatermark() >= requiredOffset,
                 () -> then.accept(moved.getAsBoolean() ? NOT_LEADER_OR_FOLLOWER

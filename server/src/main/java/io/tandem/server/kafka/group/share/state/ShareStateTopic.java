@@ -73,7 +73,9 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
             if (result.error() == NOT_ENOUGH_REPLICAS) {
                 throw new ApiException(COORDINATOR_NOT_AVAILABLE, result.errorMessage());
             }
-            if (result.error() == NOT_LEADER_OR_FOLLOWER) throw new ApiException(NOT_COORDINATOR, result.errorMessage());
+            if (result.error() == NOT_LEADER_OR_FOLLOWER) {
+                throw new ApiException(NOT_COORDINATOR, result.errorMessage());
+            }
             if (result.error() != NONE) throw new ApiException(result.error(), result.errorMessage());
             return result.baseOffset();
         } catch (IOException e) {
@@ -100,8 +102,9 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
         }
         // Kafka's CoordinatorOperationExceptionHelper: a moved leader is NOT_COORDINATOR (the persister looks the
         // coordinator up again), a timed-out replication COORDINATOR_NOT_AVAILABLE.
-        broker.whenReplicated(partition, commit.offset(), commit.leaderEpoch(), ShareStateCoordinator.COMMIT_WAIT_MS_MAX, error -> then.accept(
-                error == NONE ? NONE : error == NOT_LEADER_OR_FOLLOWER ? NOT_COORDINATOR : COORDINATOR_NOT_AVAILABLE));
+        broker.whenReplicated(partition, commit.offset(), commit.leaderEpoch(),
+                ShareStateCoordinator.COMMIT_WAIT_MS_MAX, error -> then.accept(error == NONE ? NONE
+                        : error == NOT_LEADER_OR_FOLLOWER ? NOT_COORDINATOR : COORDINATOR_NOT_AVAILABLE));
     }
 
     private Partition ledPartition(int index) {
