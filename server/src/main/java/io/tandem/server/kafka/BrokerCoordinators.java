@@ -9,7 +9,7 @@ import io.tandem.server.kafka.replica.ReplicaManager;
  * The coordinators that follow this broker's replicas of their internal topics, as Kafka 3.9's broker drives them in
  * ZooKeeper mode: leading a {@code __consumer_offsets}, {@code __share_group_state} or {@code __transaction_state}
  * partition makes this broker the coordinator of what it holds (the partition loads: Kafka's onElection), and being
- * made a follower of an offsets or transaction-state partition (LeaderAndIsr: Kafka's onLeadershipChange), or
+ * made a follower of one (LeaderAndIsr: Kafka's onLeadershipChange), or
  * deleting this broker's replica of one (StopReplica with delete: the topic was deleted, or the replica moved away),
  * unloads it (Kafka's onResignation). A group whose offsets partition this broker does not lead is answered
  * NOT_COORDINATOR (Kafka's isCoordinatorForGroup), so its clients find the new coordinator.
@@ -64,6 +64,11 @@ final class BrokerCoordinators {
             if (unloaded > 0) LOG.log(System.Logger.Level.INFO, "Unloaded {0} groups of {1}: {2}", unloaded, tp, why);
         } else if (tp.topic().equals(TopicNames.TRANSACTION_STATE)) {
             broker.transactions().resigned(tp.partition(), why);
+        } else if (tp.topic().equals(TopicNames.SHARE_GROUP_STATE)) {
+            // Kafka's onResignation: the state may hold records the new leader never got; it is reloaded from the
+            // log if this broker leads the partition again.
+            groups.shareState().unload(tp.partition());
+            LOG.log(System.Logger.Level.INFO, "Unloaded the share state of {0}: {1}", tp, why);
         }
     }
 }

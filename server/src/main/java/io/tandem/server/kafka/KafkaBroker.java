@@ -327,6 +327,22 @@ public final class KafkaBroker implements AutoCloseable {
         producePurgatory.tryCompleteElseWatch(delayed, List.of(partition.topicPartition()));
     }
 
+    /**
+     * As {@link #whenReplicated(Partition, long, long, java.util.function.Consumer)}, for records appended under
+     * {@code leaderEpoch}: a new epoch, even with this broker leading again, is NOT_LEADER_OR_FOLLOWER, since the
+     * log may have been truncated below {@code requiredOffset} and filled again by another leader.
+     */
+    public void whenReplicated(Partition partition, long requiredOffset, int leaderEpoch, long timeoutMs,
+                               java.util.function.Consumer<Short> then) {
+        java.util.function.BooleanSupplier moved =
+                () -> !partition.isLeader() || partition.leaderEpoch() != leaderEpoch;
+        DelayedResponse delayed = new DelayedResponse(timeoutMs,
+                () -> moved.getAsBoolean() || partition.highWatermark() >= requiredOffset,
+                () -> then.accept(moved.getAsBoolean() ? NOT_LEADER_OR_FOLLOWER
+                        : partition.highWatermark() >= requiredOffset ? NONE : REQUEST_TIMED_OUT));
+        producePurgatory.tryCompleteElseWatch(delayed, List.of(partition.topicPartition()));
+    }
+
     /** The local partition of a topic this broker hosts (opening its log on first use), or null if not hosted here. */
     public Partition localPartition(TopicInfo topic, int partition) {
         List<Integer> replicas = topic.replicas().get(partition);

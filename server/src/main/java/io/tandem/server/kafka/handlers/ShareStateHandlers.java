@@ -22,6 +22,7 @@ import io.tandem.server.kafka.network.ApiHandler;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -46,6 +47,56 @@ final class ShareStateHandlers {
                 : new ApiException(CLUSTER_AUTHORIZATION_FAILED, Errors.CLUSTER_AUTHORIZATION_FAILED.message());
     }
 
+    /**
+     * The answers wait until the records each operation depends on are in the ISR (Kafka's CoordinatorRuntime
+     * completes a write once the high watermark passes it, and a read once no write it saw is pending): a
+     * share-partition's leader told NONE must never have its state lost with the state partition's leader.
+     */
+    private static final class Commits {
+        private record Wait(ShareStateCoordinator.Commit commit, Runnable done, ErrorSink failed) {
+        }
+
+        private final KafkaBroker broker;
+        private final String operation;
+        private final List<Wait> waits = new ArrayList<>();
+
+        Commits(KafkaBroker broker, String operation) {
+            this.broker = broker;
+            this.operation = operation;
+        }
+
+        /** Once {@code commit} is replicated, {@code done} runs (if any); else {@code failed} gets the error. */
+        void add(ShareStateCoordinator.Commit commit, Runnable done, ErrorSink failed) {
+            waits.add(new Wait(commit, done, failed));
+        }
+
+        /** Sends the response once every commit was replicated or failed. */
+        void thenSend(Runnable send) {
+            if (waits.isEmpty()) {
+                send.run();
+                return;
+            }
+            AtomicInteger left = new AtomicInteger(waits.size());
+            for (Wait wait : waits) {
+                broker.shareState().whenCommitted(wait.commit()).whenComplete((ok, e) -> {
+                    if (e == null) {
+                        if (wait.done() != null) wait.done().run();
+                    } else {
+                        ApiException error = e instanceof ApiException api ? api
+                                : new ApiException(UNKNOWN_SERVER_ERROR, String.valueOf(e.getMessage()));
+                        wait.failed().accept(error.error(), message(error, operation));
+                    }
+                    // The decrement publishes this partition's result to the thread that sends.
+                    if (left.decrementAndGet() == 0) send.run();
+                });
+            }
+        }
+    }
+
+    private interface ErrorSink {
+        void accept(short error, String message);
+    }
+
     /** Kafka's message for an error that stopped the operation itself (as opposed to a refusal by the shard). */
     private static String message(ApiException e, String operation) {
         boolean operational = e.error() == NOT_COORDINATOR || e.error() == COORDINATOR_NOT_AVAILABLE
@@ -63,6 +114,7 @@ final class ShareStateHandlers {
                 return;
             }
             ApiException refused = refusal(broker, context);
+            Commits commits = new Commits(broker, "initialize");
             for (InitializeShareGroupStateRequest.InitializeStateData t : request.topics) {
                 InitializeShareGroupStateResponse.InitializeStateResult rt =
                         new InitializeShareGroupStateResponse.InitializeStateResult();
@@ -73,8 +125,11 @@ final class ShareStateHandlers {
                     rp.partition = p.partition;
                     try {
                         if (refused != null) throw refused;
-                        broker.shareState().initialize(new Key(request.groupId, t.topicId, p.partition), p.stateEpoch,
-                                p.startOffset);
+                        commits.add(broker.shareState().initialize(new Key(request.groupId, t.topicId, p.partition),
+                                p.stateEpoch, p.startOffset), null, (error, text) -> {
+                                    rp.errorCode = error;
+                                    rp.errorMessage = text;
+                                });
                     } catch (ApiException e) {
                         rp.errorCode = e.error();
                         rp.errorMessage = message(e, "initialize");
@@ -83,7 +138,7 @@ final class ShareStateHandlers {
                 }
                 if (!rt.partitions.isEmpty()) response.results.add(rt);
             }
-            responder.send(response);
+            commits.thenSend(() -> responder.send(response));
         };
     }
 
@@ -95,6 +150,7 @@ final class ShareStateHandlers {
                 return;
             }
             ApiException refused = refusal(broker, context);
+            Commits commits = new Commits(broker, "read");
             for (ReadShareGroupStateRequest.ReadStateData t : request.topics) {
                 ReadShareGroupStateResponse.ReadStateResult rt = new ReadShareGroupStateResponse.ReadStateResult();
                 rt.topicId = t.topicId;
@@ -109,16 +165,24 @@ final class ShareStateHandlers {
                             rp.errorCode = INVALID_REQUEST;
                             rp.errorMessage = "Read operation on uninitialized share partition not allowed.";
                         } else {
-                            rp.stateEpoch = s.stateEpoch();
-                            rp.startOffset = s.startOffset();
-                            for (ShareStateBatch b : s.stateBatches()) {
-                                ReadShareGroupStateResponse.StateBatch wire = new ReadShareGroupStateResponse.StateBatch();
-                                wire.firstOffset = b.firstOffset();
-                                wire.lastOffset = b.lastOffset();
-                                wire.deliveryState = b.deliveryState();
-                                wire.deliveryCount = b.deliveryCount();
-                                rp.stateBatches.add(wire);
-                            }
+                            // Answered only once the state read is committed: it may include writes not yet
+                            // replicated, which a new share coordinator would not have.
+                            commits.add(s.commit(), () -> {
+                                rp.stateEpoch = s.stateEpoch();
+                                rp.startOffset = s.startOffset();
+                                for (ShareStateBatch b : s.stateBatches()) {
+                                    ReadShareGroupStateResponse.StateBatch wire =
+                                            new ReadShareGroupStateResponse.StateBatch();
+                                    wire.firstOffset = b.firstOffset();
+                                    wire.lastOffset = b.lastOffset();
+                                    wire.deliveryState = b.deliveryState();
+                                    wire.deliveryCount = b.deliveryCount();
+                                    rp.stateBatches.add(wire);
+                                }
+                            }, (error, text) -> {
+                                rp.errorCode = error;
+                                rp.errorMessage = text;
+                            });
                         }
                     } catch (ApiException e) {
                         rp.errorCode = e.error();
@@ -128,7 +192,7 @@ final class ShareStateHandlers {
                 }
                 if (!rt.partitions.isEmpty()) response.results.add(rt);
             }
-            responder.send(response);
+            commits.thenSend(() -> responder.send(response));
         };
     }
 
@@ -140,6 +204,7 @@ final class ShareStateHandlers {
                 return;
             }
             ApiException refused = refusal(broker, context);
+            Commits commits = new Commits(broker, "write");
             for (WriteShareGroupStateRequest.WriteStateData t : request.topics) {
                 WriteShareGroupStateResponse.WriteStateResult rt = new WriteShareGroupStateResponse.WriteStateResult();
                 rt.topicId = t.topicId;
@@ -157,8 +222,12 @@ final class ShareStateHandlers {
                             batches.add(new ShareStateBatch(b.firstOffset, b.lastOffset, b.deliveryState,
                                     b.deliveryCount));
                         }
-                        broker.shareState().write(new Key(request.groupId, t.topicId, p.partition), p.stateEpoch,
-                                p.leaderEpoch, p.startOffset, p.deliveryCompleteCount, batches);
+                        commits.add(broker.shareState().write(new Key(request.groupId, t.topicId, p.partition),
+                                p.stateEpoch, p.leaderEpoch, p.startOffset, p.deliveryCompleteCount, batches), null,
+                                (error, text) -> {
+                                    rp.errorCode = error;
+                                    rp.errorMessage = text;
+                                });
                     } catch (ApiException e) {
                         rp.errorCode = e.error();
                         rp.errorMessage = message(e, "write");
@@ -167,7 +236,7 @@ final class ShareStateHandlers {
                 }
                 if (!rt.partitions.isEmpty()) response.results.add(rt);
             }
-            responder.send(response);
+            commits.thenSend(() -> responder.send(response));
         };
     }
 
@@ -179,6 +248,7 @@ final class ShareStateHandlers {
                 return;
             }
             ApiException refused = refusal(broker, context);
+            Commits commits = new Commits(broker, "delete");
             for (DeleteShareGroupStateRequest.DeleteStateData t : request.topics) {
                 DeleteShareGroupStateResponse.DeleteStateResult rt = new DeleteShareGroupStateResponse.DeleteStateResult();
                 rt.topicId = t.topicId;
@@ -187,7 +257,11 @@ final class ShareStateHandlers {
                     rp.partition = p.partition;
                     try {
                         if (refused != null) throw refused;
-                        broker.shareState().delete(new Key(request.groupId, t.topicId, p.partition));
+                        commits.add(broker.shareState().delete(new Key(request.groupId, t.topicId, p.partition)),
+                                null, (error, text) -> {
+                                    rp.errorCode = error;
+                                    rp.errorMessage = text;
+                                });
                     } catch (ApiException e) {
                         rp.errorCode = e.error();
                         rp.errorMessage = message(e, "delete");
@@ -196,7 +270,7 @@ final class ShareStateHandlers {
                 }
                 if (!rt.partitions.isEmpty()) response.results.add(rt);
             }
-            responder.send(response);
+            commits.thenSend(() -> responder.send(response));
         };
     }
 
@@ -208,6 +282,7 @@ final class ShareStateHandlers {
                 return;
             }
             ApiException refused = refusal(broker, context);
+            Commits commits = new Commits(broker, "read");
             for (ReadShareGroupStateSummaryRequest.ReadStateSummaryData t : request.topics) {
                 ReadShareGroupStateSummaryResponse.ReadStateSummaryResult rt =
                         new ReadShareGroupStateSummaryResponse.ReadStateSummaryResult();
@@ -220,10 +295,15 @@ final class ShareStateHandlers {
                         if (refused != null) throw refused;
                         ShareStateCoordinator.State s = broker.shareState().summary(
                                 new Key(request.groupId, t.topicId, p.partition));
-                        rp.stateEpoch = s.stateEpoch();
-                        rp.leaderEpoch = s.leaderEpoch();
-                        rp.startOffset = s.startOffset();
-                        rp.deliveryCompleteCount = s.deliveryCompleteCount();
+                        commits.add(s.commit(), () -> {
+                            rp.stateEpoch = s.stateEpoch();
+                            rp.leaderEpoch = s.leaderEpoch();
+                            rp.startOffset = s.startOffset();
+                            rp.deliveryCompleteCount = s.deliveryCompleteCount();
+                        }, (error, text) -> {
+                            rp.errorCode = error;
+                            rp.errorMessage = text;
+                        });
                     } catch (ApiException e) {
                         rp.errorCode = e.error();
                         rp.errorMessage = message(e, "read");
@@ -232,7 +312,7 @@ final class ShareStateHandlers {
                 }
                 if (!rt.partitions.isEmpty()) response.results.add(rt);
             }
-            responder.send(response);
+            commits.thenSend(() -> responder.send(response));
         };
     }
 }

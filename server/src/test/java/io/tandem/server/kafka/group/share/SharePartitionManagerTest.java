@@ -31,6 +31,14 @@ class SharePartitionManagerTest {
                 @Override public boolean leads(int partition) { return true; }
                 @Override public long append(int partition, List<byte[][]> keyValues) { return 0; }
                 @Override public void prune(int partition, long offset) { }
+                // In memory, so every append is committed at once.
+                @Override public ShareStateCoordinator.Commit pending(int partition) {
+                    return new ShareStateCoordinator.Commit(partition, 0, 0);
+                }
+                @Override public void whenCommitted(ShareStateCoordinator.Commit commit,
+                                                    java.util.function.Consumer<Short> then) {
+                    then.accept((short) 0);
+                }
             }, (t, p) -> t.equals(TOPIC) && p < 2, () -> 1L);
 
     private SharePartitionManager manager(SharePersister persister) {

@@ -49,6 +49,14 @@ class ShareStateInitializationTest {
                     return first;
                 }
                 @Override public void prune(int partition, long offset) { }
+                // In memory, so every append is committed at once.
+                @Override public ShareStateCoordinator.Commit pending(int partition) {
+                    return new ShareStateCoordinator.Commit(partition, 0, 0);
+                }
+                @Override public void whenCommitted(ShareStateCoordinator.Commit commit,
+                                                    java.util.function.Consumer<Short> then) {
+                    then.accept((short) 0);
+                }
             }, (t, p) -> topics.values().stream().anyMatch(r -> r.id().equals(t) && p < r.partitionCount()), () -> 1L);
 
     private ShareGroupCoordinator coordinator() {

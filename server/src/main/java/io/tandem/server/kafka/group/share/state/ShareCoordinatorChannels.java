@@ -19,10 +19,10 @@ import java.util.Map;
  */
 public final class ShareCoordinatorChannels implements ShareCoordinatorPersister.Transport, AutoCloseable {
     /**
-     * How long one share-state request may take: Kafka's share.coordinator.write.timeout.ms default (5 s), plus
-     * time to connect.
+     * How long one share-state request may take: the share coordinator's wait for its records to be replicated
+     * (Kafka's share.coordinator.write.timeout.ms default), plus as long again to connect and send.
      */
-    static final int REQUEST_TIMEOUT_MS = 10_000;
+    static final int REQUEST_TIMEOUT_MS = 2 * (int) ShareStateCoordinator.COMMIT_WAIT_MS_MAX;
     private final int localBrokerId;
     private final ClusterMetadata metadata;
     private final InterBrokerSecurity security;

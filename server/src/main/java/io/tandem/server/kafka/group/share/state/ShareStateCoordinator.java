@@ -11,7 +11,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiPredicate;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -30,6 +32,11 @@ public final class ShareStateCoordinator {
     /** Kafka's answer for a share-partition with no state: start offset -1 (uninitialized), state epoch 0. */
     public static final long UNINITIALIZED_START_OFFSET = -1;
     public static final int DEFAULT_STATE_EPOCH = 0;
+    /**
+     * How long an answer waits for its records to reach the ISR before COORDINATOR_NOT_AVAILABLE: Kafka's
+     * share.coordinator.write.timeout.ms default (a key Tandem does not honour yet).
+     */
+    public static final long COMMIT_WAIT_MS_MAX = 5000;
 
     /** Where records go: the {@code __share_group_state} partition, led here, or an ApiException (NOT_COORDINATOR). */
     public interface StateLog {
@@ -42,10 +49,31 @@ public final class ShareStateCoordinator {
         long append(int partition, List<byte[][]> keyValues);
 
         /**
+         * What an answer given now depends on: the partition's log end offset and leader epoch now (everything
+         * appended so far, some of it maybe not yet replicated), or NOT_COORDINATOR when this broker does not lead it.
+         */
+        Commit pending(int partition);
+
+        /**
+         * Calls {@code then} with NONE once the partition's high watermark reaches the commit's offset under the same
+         * leader epoch, or with the error of the share coordinator (NOT_COORDINATOR: the leadership moved, so the
+         * records may be truncated; COORDINATOR_NOT_AVAILABLE: the ISR did not take them in time).
+         */
+        void whenCommitted(Commit commit, Consumer<Short> then);
+
+        /**
          * Removes the records below {@code offset} from the state partition (Kafka's pruning of
          * {@code __share_group_state}, whose cleanup policy is delete, not compact).
          */
         void prune(int partition, long offset);
+    }
+
+    /**
+     * The point of a state partition's log an answer waits for (Kafka's CoordinatorRuntime answers once the high
+     * watermark passes the operation's records, and a read or a write without records waits for the last pending
+     * write): {@code offset} is the log end offset right after the operation, taken under this coordinator's lock.
+     */
+    public record Commit(int partition, long offset, int leaderEpoch) {
     }
 
     /** A share-partition's key, as Kafka's SharePartitionKey. */
@@ -58,7 +86,7 @@ public final class ShareStateCoordinator {
 
     /** What Read/ReadSummary answer for one share-partition. */
     public record State(int stateEpoch, int leaderEpoch, long startOffset, int deliveryCompleteCount,
-                        List<ShareStateBatch> stateBatches) {
+                        List<ShareStateBatch> stateBatches, Commit commit) {
     }
 
     private static final class Entry {
@@ -105,8 +133,11 @@ public final class ShareStateCoordinator {
 
     // ---------------------------------------------------------------- the persister APIs
 
-    /** InitializeShareGroupState: a fresh snapshot at the given state epoch and start offset, no batches. */
-    public synchronized void initialize(Key key, int stateEpoch, long startOffset) {
+    /**
+     * InitializeShareGroupState: a fresh snapshot at the given state epoch and start offset, no batches. As every
+     * operation here, it returns what its answer must wait for ({@link #whenCommitted}).
+     */
+    public synchronized Commit initialize(Key key, int stateEpoch, long startOffset) {
         checkKey(key);
         Entry old = states.get(key);
         if (old != null && old.stateEpoch > stateEpoch) {
@@ -123,6 +154,7 @@ public final class ShareStateCoordinator {
         next.snapshotOffset = appendSnapshot(key, next);
         states.put(key, next);
         prune(partitionFor(key));
+        return log.pending(partitionFor(key));
     }
 
     /**
@@ -139,22 +171,24 @@ public final class ShareStateCoordinator {
         Entry e = states.get(key);
         if (e == null) return null;
         leaderEpochs.put(key, leaderEpoch);
-        return new State(e.stateEpoch, e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, e.batches);
+        return new State(e.stateEpoch, e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, e.batches,
+                log.pending(partitionFor(key)));
     }
 
     /** ReadShareGroupStateSummary: the read without batches and without fencing; never initialized is no error. */
     public synchronized State summary(Key key) {
         checkKey(key);
         Entry e = states.get(key);
-        if (e == null) return new State(DEFAULT_STATE_EPOCH, -1, UNINITIALIZED_START_OFFSET, -1, List.of());
-        return new State(e.stateEpoch, e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, List.of());
+        Commit commit = log.pending(partitionFor(key));
+        if (e == null) return new State(DEFAULT_STATE_EPOCH, -1, UNINITIALIZED_START_OFFSET, -1, List.of(), commit);
+        return new State(e.stateEpoch, e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, List.of(), commit);
     }
 
     /**
      * WriteShareGroupState: {@code batches} overlay the stored ones; start offset, leader epoch and state epoch -1
      * keep the stored value. Older leader or state epochs than seen are fenced as Kafka fences them.
      */
-    public synchronized void write(Key key, int stateEpoch, int leaderEpoch, long startOffset,
+    public synchronized Commit write(Key key, int stateEpoch, int leaderEpoch, long startOffset,
                                    int deliveryCompleteCount, List<ShareStateBatch> batches) {
         checkKey(key);
         Integer knownLeader = leaderEpochs.get(key);
@@ -195,6 +229,7 @@ public final class ShareStateCoordinator {
         if (leaderEpoch != -1) leaderEpochs.merge(key, leaderEpoch, Math::max);
         states.put(key, next);
         if (next.snapshotOffset != old.snapshotOffset) prune(partitionFor(key));
+        return log.pending(partitionFor(key));
     }
 
     /**
@@ -211,7 +246,7 @@ public final class ShareStateCoordinator {
     }
 
     /** DeleteShareGroupState: tombstones for the snapshot and update records, so compaction removes them. */
-    public synchronized void delete(Key key) {
+    public synchronized Commit delete(Key key) {
         if (key.topicId() == null || key.partition() < 0) {
             throw new ApiException(INVALID_REQUEST, "The partition id cannot be a negative number.");
         }
@@ -227,6 +262,24 @@ public final class ShareStateCoordinator {
         }
         states.remove(key);
         leaderEpochs.remove(key);
+        return log.pending(partitionFor(key));
+    }
+
+    /**
+     * An operation's answer is due: completes once its commit is in the ISR of the state partition (Kafka's acks=all
+     * for the coordinator's writes), else with the share coordinator's ApiException. Until then what the operation
+     * saw may be lost with a leader change, and an acknowledgement answered before it would then be forgotten.
+     */
+    public CompletableFuture<Void> whenCommitted(Commit commit) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        log.whenCommitted(commit, error -> {
+            if (error == NONE) {
+                done.complete(null);
+            } else {
+                done.completeExceptionally(new ApiException(error, Errors.forCode(error).message()));
+            }
+        });
+        return done;
     }
 
     /**

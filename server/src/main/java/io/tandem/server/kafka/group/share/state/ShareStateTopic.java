@@ -22,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -57,6 +58,56 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
     public long append(int index, List<byte[][]> keyValues) {
         // Never created here: appends run under the coordinators' locks, and creating the topic waits for leaders
         // whose election loads state partitions under the same locks (see ensureTopic's callers).
+        Partition partition = ledPartition(index);
+        ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
+        try {
+            long now = System.currentTimeMillis();
+            try (RecordBatchBuilder builder = RecordBatchBuilder.create(buf)) {
+                for (byte[][] kv : keyValues) builder.append(now, kv[0], kv[1]);
+                builder.build();
+            }
+            // acks=all, as Kafka's coordinator runtime appends: refused when the ISR is below min.insync.replicas
+            // (COORDINATOR_NOT_AVAILABLE, as Kafka maps NOT_ENOUGH_REPLICAS), and answered once replicated.
+            Partition.AppendResult result = partition.append(buf, LogValidator.forCoordinator(now),
+                    config.stateTopicMinIsr());
+            if (result.error() == NOT_ENOUGH_REPLICAS) {
+                throw new ApiException(COORDINATOR_NOT_AVAILABLE, result.errorMessage());
+            }
+            if (result.error() == NOT_LEADER_OR_FOLLOWER) {
+                throw new ApiException(NOT_COORDINATOR, result.errorMessage());
+            }
+            if (result.error() != NONE) throw new ApiException(result.error(), result.errorMessage());
+            return result.baseOffset();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Override
+    public ShareStateCoordinator.Commit pending(int index) {
+        Partition partition = ledPartition(index);
+        return new ShareStateCoordinator.Commit(index, partition.logEndOffset(), partition.leaderEpoch());
+    }
+
+    @Override
+    public void whenCommitted(ShareStateCoordinator.Commit commit, Consumer<Short> then) {
+        TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
+        Partition partition = topic != null && broker.isLeader(topic, commit.partition())
+                ? broker.localPartition(topic, commit.partition()) : null;
+        if (partition == null) {
+            then.accept(NOT_COORDINATOR);
+            return;
+        }
+        // Kafka's CoordinatorOperationExceptionHelper: a moved leader is NOT_COORDINATOR (the persister looks the
+        // coordinator up again), a timed-out replication COORDINATOR_NOT_AVAILABLE.
+        broker.whenReplicated(partition, commit.offset(), commit.leaderEpoch(),
+                ShareStateCoordinator.COMMIT_WAIT_MS_MAX, error -> then.accept(error == NONE ? NONE
+                        : error == NOT_LEADER_OR_FOLLOWER ? NOT_COORDINATOR : COORDINATOR_NOT_AVAILABLE));
+    }
+
+    private Partition ledPartition(int index) {
         TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
         if (topic == null) {
             throw new ApiException(COORDINATOR_NOT_AVAILABLE, "the share group state topic does not exist yet");
@@ -66,21 +117,7 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
             throw new ApiException(NOT_COORDINATOR, "this broker does not lead " + TopicNames.SHARE_GROUP_STATE + "-"
                     + index);
         }
-        ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
-        try {
-            long now = System.currentTimeMillis();
-            try (RecordBatchBuilder builder = RecordBatchBuilder.create(buf)) {
-                for (byte[][] kv : keyValues) builder.append(now, kv[0], kv[1]);
-                builder.build();
-            }
-            Partition.AppendResult result = partition.append(buf, LogValidator.forCoordinator(now), 0);
-            if (result.error() != NONE) throw new ApiException(result.error(), result.errorMessage());
-            return result.baseOffset();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            buf.release();
-        }
+        return partition;
     }
 
     @Override

@@ -6,7 +6,11 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -18,6 +22,10 @@ class ShareStateCoordinatorTest {
     private static final UUID TOPIC = UUID.randomUUID();
     private final List<byte[][]> log = new ArrayList<>();
     private int notLed = -1;
+    /** The recorded log's high watermark: all of it is replicated unless a test holds replication back. */
+    private long highWatermark = Long.MAX_VALUE;
+    private final List<Map.Entry<ShareStateCoordinator.Commit, java.util.function.Consumer<Short>>> waiting =
+            new ArrayList<>();
     private final List<List<Long>> pruned = new ArrayList<>();
     private final ShareStateCoordinator.StateLog stateLog = new ShareStateCoordinator.StateLog() {
         @Override
@@ -40,6 +48,20 @@ class ShareStateCoordinatorTest {
         @Override
         public void prune(int partition, long offset) {
             pruned.add(List.of((long) partition, offset));
+        }
+
+        @Override
+        public ShareStateCoordinator.Commit pending(int partition) {
+            return new ShareStateCoordinator.Commit(partition, log.size(), 0);
+        }
+
+        @Override
+        public void whenCommitted(ShareStateCoordinator.Commit commit, java.util.function.Consumer<Short> then) {
+            if (commit.offset() <= highWatermark) {
+                then.accept(ErrorCodes.NONE);
+            } else {
+                waiting.add(Map.entry(commit, then));
+            }
         }
     };
 
@@ -172,6 +194,46 @@ class ShareStateCoordinatorTest {
         for (int i = 0; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
         assertNull(restarted.read(key(0), 0));
         assertTrue(restarted.groupIds().isEmpty());
+    }
+
+    @Test
+    void answersShouldWaitUntilWhatTheySawIsReplicatedAndFailWhenTheLeaderMoves() throws Exception {
+        ShareStateCoordinator c = coordinator(10);
+        c.initialize(key(0), 0, 0);
+        highWatermark = log.size();
+        CompletableFuture<Void> written = c.whenCommitted(c.write(key(0), 0, 0, -1, -1,
+                List.of(new ShareStateBatch(0, 4, (byte) 2, (short) 1))));
+        assertFalse(written.isDone(), "a write is answered only once its record is replicated");
+        // A read sees the pending write, so it waits for it too (Kafka: a read waits on the last pending write).
+        ShareStateCoordinator.State read = c.read(key(0), 0);
+        assertEquals(List.of(new ShareStateBatch(0, 4, (byte) 2, (short) 1)), read.stateBatches());
+        CompletableFuture<Void> readAnswered = c.whenCommitted(read.commit());
+        assertFalse(readAnswered.isDone());
+        replicateTo(log.size());
+        written.get(1, TimeUnit.SECONDS);
+        readAnswered.get(1, TimeUnit.SECONDS);
+
+        CompletableFuture<Void> lost = c.whenCommitted(c.write(key(0), 0, 0, -1, -1,
+                List.of(new ShareStateBatch(5, 9, (byte) 2, (short) 1))));
+        leaderMoved();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> lost.get(1, TimeUnit.SECONDS));
+        assertEquals(ErrorCodes.NOT_COORDINATOR, ((ApiException) e.getCause()).error());
+    }
+
+    private void replicateTo(long offset) {
+        highWatermark = offset;
+        for (var w : new ArrayList<>(waiting)) {
+            if (w.getKey().offset() <= offset) {
+                waiting.remove(w);
+                w.getValue().accept(ErrorCodes.NONE);
+            }
+        }
+    }
+
+    /** The state partition's leader moved: what waits is answered as the broker's log answers it. */
+    private void leaderMoved() {
+        for (var w : new ArrayList<>(waiting)) w.getValue().accept(ErrorCodes.NOT_COORDINATOR);
+        waiting.clear();
     }
 
     @Test
