@@ -320,11 +320,7 @@ public final class KafkaBroker implements AutoCloseable {
      */
     public void whenReplicated(Partition partition, long requiredOffset, long timeoutMs,
                                java.util.function.Consumer<Short> then) {
-        DelayedResponse delayed = new DelayedResponse(timeoutMs,
-                () -> !partition.isLeader() || partition.highWatermark() >= requiredOffset,
-                () -> then.accept(!partition.isLeader() ? NOT_LEADER_OR_FOLLOWER
-                        : partition.highWatermark() >= requiredOffset ? NONE : REQUEST_TIMED_OUT));
-        producePurgatory.tryCompleteElseWatch(delayed, List.of(partition.topicPartition()));
+        whenReplicated(partition, requiredOffset, () -> !partition.isLeader(), timeoutMs, then);
     }
 
     /**
@@ -334,8 +330,12 @@ public final class KafkaBroker implements AutoCloseable {
      */
     public void whenReplicated(Partition partition, long requiredOffset, int leaderEpoch, long timeoutMs,
                                java.util.function.Consumer<Short> then) {
-        java.util.function.BooleanSupplier moved =
-                () -> !partition.isLeader() || partition.leaderEpoch() != leaderEpoch;
+        whenReplicated(partition, requiredOffset,
+                () -> !partition.isLeader() || partition.leaderEpoch() != leaderEpoch, timeoutMs, then);
+    }
+
+    private void whenReplicated(Partition partition, long requiredOffset, java.util.function.BooleanSupplier moved,
+                                long timeoutMs, java.util.function.Consumer<Short> then) {
         DelayedResponse delayed = new DelayedResponse(timeoutMs,
                 () -> moved.getAsBoolean() || partition.highWatermark() >= requiredOffset,
                 () -> then.accept(moved.getAsBoolean() ? NOT_LEADER_OR_FOLLOWER
