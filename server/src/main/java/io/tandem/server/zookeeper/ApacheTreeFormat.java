@@ -206,30 +206,11 @@ final class ApacheTreeFormat {
         Map<List<ACL>, Long> aclKeys = new LinkedHashMap<>();
         java.io.ByteArrayOutputStream nodeBytes = new java.io.ByteArrayOutputStream();
         DataOutputStream nodes = new DataOutputStream(nodeBytes);
-        Deque<Map.Entry<String, List<DataNode>>> open = new ArrayDeque<>();
-        Deque<Integer> next = new ArrayDeque<>();
-        SnapshotFormat.NodeCopy copy = new SnapshotFormat.NodeCopy();
-        copy.take(tree.root());
-        writeNode(nodes, "", copy, aclKeys);
-        open.push(Map.entry("/", copy.children));
-        next.push(0);
-        while (!open.isEmpty()) {
-            Map.Entry<String, List<DataNode>> level = open.peek();
-            int index = next.pop();
-            if (index == level.getValue().size()) {
-                open.pop();
-                continue;
-            }
-            next.push(index + 1);
-            copy.take(level.getValue().get(index));
-            String path = level.getKey().length() == 1 ? "/" + copy.name : level.getKey() + "/" + copy.name;
-            writeNode(nodes, path, copy, aclKeys);
-            fuzzyNodeWritten.run();
-            if (!copy.children.isEmpty()) {
-                open.push(Map.entry(path, copy.children));
-                next.push(0);
-            }
-        }
+        SnapshotFormat.walk(tree, (path, copy) -> {
+            // Apache names the root "" in a snapshot.
+            writeNode(nodes, path.length() == 1 ? "" : path, copy, aclKeys);
+            if (path.length() > 1) fuzzyNodeWritten.run();
+        });
         ApacheSnapshotWriter.writeString(nodes, END_OF_NODES);
         ApacheSnapshotWriter.writeString(nodes, signature);
         nodes.flush();
@@ -253,15 +234,7 @@ final class ApacheTreeFormat {
         ApacheSnapshotWriter.writeString(out, path);
         ApacheSnapshotWriter.writeBuffer(out, node.data);
         out.writeLong(aclKeys.computeIfAbsent(node.acl, k -> (long) aclKeys.size() + 1));
-        out.writeLong(node.czxid);
-        out.writeLong(node.mzxid);
-        out.writeLong(node.ctime);
-        out.writeLong(node.mtime);
-        out.writeInt(node.version);
-        out.writeInt(node.cversion);
-        out.writeInt(node.aversion);
-        out.writeLong(node.ephemeralOwner);
-        out.writeLong(node.pzxid);
+        node.writeStat(out);
     }
 
     private static void writeAclCache(DataOutputStream out, Map<List<ACL>, Long> aclKeys) throws IOException {

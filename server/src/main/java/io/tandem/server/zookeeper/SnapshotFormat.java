@@ -67,15 +67,31 @@ final class SnapshotFormat {
             out.writeLong(session.getKey());
             out.writeInt(session.getValue());
         }
-        // Depth first, children in getChildren order so a restored tree lists them in the same order. The stack holds
-        // each open level's copied child list and path, not every pending node's path.
+        long[] written = {0};
+        walk(tree, (path, copy) -> {
+            writeNode(out, path, copy);
+            progress.nodeWritten(zxid, ++written[0]);
+        });
+        out.writeBoolean(false);
+    }
+
+    /** What {@link #walk} hands over: a node's path and its fields as copied (the copy is reused: read it at once). */
+    @FunctionalInterface
+    interface NodeVisitor {
+        void visit(String path, NodeCopy node) throws IOException;
+    }
+
+    /**
+     * Every node of a live tree, parents before children and children in getChildren order (so a restored tree
+     * lists them in the same order), each copied under its monitor and visited outside it: the walk of a fuzzy
+     * snapshot, ours and a leader's Apache SNAP ({@link ApacheTreeFormat#writeFuzzy}). The stack holds each open
+     * level's copied child list and path, not every pending node's path.
+     */
+    static void walk(DataTree tree, NodeVisitor visitor) throws IOException {
         Deque<Level> open = new ArrayDeque<>();
         NodeCopy copy = new NodeCopy();
-        long written = 0;
-        DataNode root = tree.root();
-        copy.take(root);
-        writeNode(out, "/", copy);
-        progress.nodeWritten(zxid, ++written);
+        copy.take(tree.root());
+        visitor.visit("/", copy);
         open.push(new Level("/", copy.children));
         while (!open.isEmpty()) {
             Level level = open.peek();
@@ -83,16 +99,13 @@ final class SnapshotFormat {
                 open.pop();
                 continue;
             }
-            DataNode child = level.children.get(level.next++);
-            copy.take(child);
+            copy.take(level.children.get(level.next++));
             String path = level.path.length() == 1 ? "/" + copy.name : level.path + "/" + copy.name;
-            writeNode(out, path, copy);
-            progress.nodeWritten(zxid, ++written);
+            visitor.visit(path, copy);
             if (!copy.children.isEmpty()) {
                 open.push(new Level(path, copy.children));
             }
         }
-        out.writeBoolean(false);
     }
 
     /** One level of the walk: a node's path and its children as copied under its monitor. */
@@ -143,6 +156,19 @@ final class SnapshotFormat {
                 children = node.children == null ? List.of() : node.children.inApacheOrder();
             }
         }
+
+        /** The persisted Stat fields in the order both formats keep them (Apache's StatPersisted, and ours). */
+        void writeStat(DataOutputStream out) throws IOException {
+            out.writeLong(czxid);
+            out.writeLong(mzxid);
+            out.writeLong(ctime);
+            out.writeLong(mtime);
+            out.writeInt(version);
+            out.writeInt(cversion);
+            out.writeInt(aversion);
+            out.writeLong(ephemeralOwner);
+            out.writeLong(pzxid);
+        }
     }
 
     private static void writeNode(DataOutputStream out, String path, NodeCopy node) throws IOException {
@@ -155,15 +181,7 @@ final class SnapshotFormat {
             out.writeUTF(acl.id().scheme());
             out.writeUTF(acl.id().id());
         }
-        out.writeLong(node.czxid);
-        out.writeLong(node.mzxid);
-        out.writeLong(node.ctime);
-        out.writeLong(node.mtime);
-        out.writeInt(node.version);
-        out.writeInt(node.cversion);
-        out.writeInt(node.aversion);
-        out.writeLong(node.ephemeralOwner);
-        out.writeLong(node.pzxid);
+        node.writeStat(out);
     }
 
     /** Fills an empty tree and session map; returns the zxid the snapshot covers. Reads versions 1 and 2. */
