@@ -36,20 +36,7 @@ class ShareGroupAdminTest {
         @Override public Collection<String> names() { return topics.keySet(); }
     };
     private final ShareStateCoordinator shareCoordinator = new ShareStateCoordinator(10,
-            new ShareStateCoordinator.StateLog() {
-                @Override public int partitionCount() { return 1; }
-                @Override public boolean leads(int partition) { return true; }
-                @Override public long append(int partition, List<byte[][]> keyValues) { return 0; }
-                @Override public void prune(int partition, long offset) { }
-                // In memory, so every append is committed at once.
-                @Override public ShareStateCoordinator.Commit pending(int partition) {
-                    return new ShareStateCoordinator.Commit(partition, 0, 0);
-                }
-                @Override public void whenCommitted(ShareStateCoordinator.Commit commit,
-                                                    java.util.function.Consumer<Short> then) {
-                    then.accept((short) 0);
-                }
-            }, (t, p) -> TOPIC.equals(t) && p < 2, () -> 1L);
+            new InMemoryStateLog(), (t, p) -> TOPIC.equals(t) && p < 2, () -> 1L);
     private final LocalSharePersister local = new LocalSharePersister(shareCoordinator);
     /** Counted down when a call for group "slow" reaches the share coordinator; the call then waits for {@link #go}. */
     private final CountDownLatch asked = new CountDownLatch(1);

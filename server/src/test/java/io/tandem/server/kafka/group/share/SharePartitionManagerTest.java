@@ -26,20 +26,7 @@ class SharePartitionManagerTest {
     private static final long LOCK_MS = 30_000;
 
     private final ShareStateCoordinator shareCoordinator = new ShareStateCoordinator(10,
-            new ShareStateCoordinator.StateLog() {
-                @Override public int partitionCount() { return 1; }
-                @Override public boolean leads(int partition) { return true; }
-                @Override public long append(int partition, List<byte[][]> keyValues) { return 0; }
-                @Override public void prune(int partition, long offset) { }
-                // In memory, so every append is committed at once.
-                @Override public ShareStateCoordinator.Commit pending(int partition) {
-                    return new ShareStateCoordinator.Commit(partition, 0, 0);
-                }
-                @Override public void whenCommitted(ShareStateCoordinator.Commit commit,
-                                                    java.util.function.Consumer<Short> then) {
-                    then.accept((short) 0);
-                }
-            }, (t, p) -> t.equals(TOPIC) && p < 2, () -> 1L);
+            new InMemoryStateLog(), (t, p) -> t.equals(TOPIC) && p < 2, () -> 1L);
 
     private SharePartitionManager manager(SharePersister persister) {
         return new SharePartitionManager(persister, new ShareSessions(10), g -> ShareGroupConfig.defaults());

@@ -36,28 +36,12 @@ class ShareStateInitializationTest {
         @Override public Collection<String> names() { return topics.keySet(); }
     };
     /** __share_group_state as the share coordinator appends to it. */
-    private final List<byte[][]> stateLog = new ArrayList<>();
+    private final InMemoryStateLog stateLog = new InMemoryStateLog();
     /** __consumer_offsets as the group coordinator appends to it. */
     private final List<byte[][]> offsetsLog = new ArrayList<>();
     private final ShareStateCoordinator shareCoordinator = new ShareStateCoordinator(10,
-            new ShareStateCoordinator.StateLog() {
-                @Override public int partitionCount() { return 1; }
-                @Override public boolean leads(int partition) { return true; }
-                @Override public long append(int partition, List<byte[][]> keyValues) {
-                    long first = stateLog.size();
-                    stateLog.addAll(keyValues);
-                    return first;
-                }
-                @Override public void prune(int partition, long offset) { }
-                // In memory, so every append is committed at once.
-                @Override public ShareStateCoordinator.Commit pending(int partition) {
-                    return new ShareStateCoordinator.Commit(partition, 0, 0);
-                }
-                @Override public void whenCommitted(ShareStateCoordinator.Commit commit,
-                                                    java.util.function.Consumer<Short> then) {
-                    then.accept((short) 0);
-                }
-            }, (t, p) -> topics.values().stream().anyMatch(r -> r.id().equals(t) && p < r.partitionCount()), () -> 1L);
+            stateLog, (t, p) -> topics.values().stream().anyMatch(r -> r.id().equals(t) && p < r.partitionCount()),
+            () -> 1L);
 
     private ShareGroupCoordinator coordinator() {
         return new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false,
