@@ -8,15 +8,10 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.WatchedEvent;
@@ -27,7 +22,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -122,7 +116,8 @@ class MixedClusterControlledShutdownTest {
                     stopping = startTandem(zookeeper, STOPPING);
                     awaitPartitions(admin, p -> p.isr().size() == 3, "broker 1 back in every ISR", apache);
                 }
-                Map<Integer, List<String>> read = consume(stopping.bootstrapServers() + "," + bootstrap);
+                Map<Integer, List<String>> read = PartitionReader.readAll(stopping.bootstrapServers() + "," + bootstrap,
+                        TOPIC, 3, WAIT_MS);
                 for (int partition = 0; partition < 3; partition++) {
                     int p = partition;
                     List<String> expected = new ArrayList<>();
@@ -192,32 +187,5 @@ class MixedClusterControlledShutdownTest {
             Thread.sleep(100);
         }
         throw new AssertionError(what + ": never; last " + last + "\nApache's log:\n" + apache.logTail());
-    }
-
-    /** Every record of every partition from offset 0 to its end offset, by partition. */
-    private static Map<Integer, List<String>> consume(String bootstrap) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        Map<Integer, List<String>> values = new java.util.TreeMap<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
-                new StringDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                tps.add(new TopicPartition(TOPIC, i));
-                values.put(i, new ArrayList<>());
-            }
-            consumer.assign(tps);
-            consumer.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = consumer.endOffsets(tps, Duration.ofSeconds(30));
-            long deadline = System.currentTimeMillis() + WAIT_MS;
-            while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))
-                    && System.currentTimeMillis() < deadline) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                    values.get(r.partition()).add(r.value());
-                }
-            }
-        }
-        return values;
     }
 }

@@ -7,16 +7,11 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
@@ -343,31 +338,7 @@ class MixedClusterFailoverTest {
 
     /** Every record of every partition from offset 0 to the end offset, by partition. */
     private static Map<Integer, List<String>> consumeFromZero(String bootstrap, int atMost) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        Map<Integer, List<String>> values = new java.util.TreeMap<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
-                new StringDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (int i = 0; i < PARTITIONS; i++) {
-                tps.add(new TopicPartition(TOPIC, i));
-                values.put(i, new ArrayList<>());
-            }
-            consumer.assign(tps);
-            consumer.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = consumer.endOffsets(tps, Duration.ofSeconds(30));
-            long deadline = System.currentTimeMillis() + WAIT_MS;
-            while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))
-                    && System.currentTimeMillis() < deadline) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                    values.get(r.partition()).add(r.value());
-                }
-            }
-            for (TopicPartition tp : tps) {
-                assertEquals(end.get(tp), consumer.position(tp), "read " + tp + " to its end");
-            }
-        }
+        Map<Integer, List<String>> values = PartitionReader.readAll(bootstrap, TOPIC, PARTITIONS, WAIT_MS);
         int total = values.values().stream().mapToInt(List::size).sum();
         assertTrue(total <= atMost, "more records than were sent: " + total + " > " + atMost);
         return values;
