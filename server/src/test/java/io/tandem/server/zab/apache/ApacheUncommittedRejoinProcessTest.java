@@ -44,16 +44,8 @@ class ApacheUncommittedRejoinProcessTest {
             ensemble.awaitTandemListening(member);
             try (ApacheQuorumProcess one = ensemble.startApache(1);
                  ApacheQuorumProcess two = ensemble.startApache(2)) {
-                assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("leader")
-                        && one.mode().equals("follower") && two.mode().equals("follower"),
-                        TIMEOUT_MS), () -> "Tandem never led:\n" + member.logTail());
                 ZooKeeper onTandem = clients.connect(ensemble.tandem);
-                onTandem.create("/t", bytes("root"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-                Stat last = new Stat();
-                for (int i = 0; i < 5; i++) {
-                    onTandem.create("/t/committed-" + i, bytes("c"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
-                            last);
-                }
+                Stat last = commitUnderTandem(ensemble, member, one, two, onTandem);
 
                 // Both followers stall: a proposal is logged on Tandem alone and can never commit. Without a quorum
                 // the leadership ends after syncLimit and Tandem looks for a leader with that proposal as its last
@@ -77,6 +69,24 @@ class ApacheUncommittedRejoinProcessTest {
     }
 
     /**
+     * Waits until Tandem leads both Apache members and commits /t with five children through it; returns the last
+     * child's Stat.
+     */
+    private static Stat commitUnderTandem(MixedEnsemble ensemble, TandemApacheModeProcess member,
+                                          ApacheQuorumProcess one, ApacheQuorumProcess two, ZooKeeper onTandem)
+            throws Exception {
+        assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("leader")
+                && one.mode().equals("follower") && two.mode().equals("follower"),
+                TIMEOUT_MS), () -> "Tandem never led:\n" + member.logTail());
+        onTandem.create("/t", bytes("root"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        Stat last = new Stat();
+        for (int i = 0; i < 5; i++) {
+            onTandem.create("/t/committed-" + i, bytes("c"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, last);
+        }
+        return last;
+    }
+
+    /**
      * The TRUNC branch against a real Apache 3.9.5 leader. As above, but nothing reaches the Apache members' history
      * after the proposal that committed last: the client that wrote is closed (its closeSession commits), so the new
      * Apache leader expires no session of it, the proposal that never commits is a new client's createSession, and no
@@ -93,16 +103,8 @@ class ApacheUncommittedRejoinProcessTest {
             ensemble.awaitTandemListening(member);
             try (ApacheQuorumProcess one = ensemble.startApache(1);
                  ApacheQuorumProcess two = ensemble.startApache(2)) {
-                assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("leader")
-                        && one.mode().equals("follower") && two.mode().equals("follower"),
-                        TIMEOUT_MS), () -> "Tandem never led:\n" + member.logTail());
                 ZooKeeper onTandem = clients.connect(ensemble.tandem);
-                onTandem.create("/t", bytes("root"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-                Stat last = new Stat();
-                for (int i = 0; i < 5; i++) {
-                    onTandem.create("/t/committed-" + i, bytes("c"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
-                            last);
-                }
+                Stat last = commitUnderTandem(ensemble, member, one, two, onTandem);
                 clients.close(onTandem);
                 long lastCommitted = last.getCzxid() + 1; // the closeSession
                 one.stop();
