@@ -17,7 +17,8 @@ import java.util.concurrent.TimeoutException;
  * ZooKeeper's AdminServer: {@code GET <admin.commandURL>/<command>} runs one of Apache 3.9's admin commands
  * ({@link AdminCommands}) and answers its JSON, pretty-printed as Apache's JsonOutputter does; URL parameters are the
  * command's arguments; {@code <admin.commandURL>} alone lists links to every command. Apache's keys:
- * admin.enableServer, admin.serverPort, admin.serverAddress, admin.commandURL. Unlike Apache (on by default, port 8080) it runs only
+ * admin.enableServer, admin.serverPort, admin.serverAddress, admin.commandURL, admin.idleTimeout. Unlike Apache (on by
+ * default, port 8080) it runs only
  * when asked for, so a test node or {@code tandem start} never takes port 8080 unannounced.
  */
 public final class ZooKeeperAdminServer implements AutoCloseable {
@@ -25,9 +26,12 @@ public final class ZooKeeperAdminServer implements AutoCloseable {
     public static final String PORT = "admin.serverPort";
     public static final String ADDRESS = "admin.serverAddress";
     public static final String COMMAND_URL = "admin.commandURL";
-    /** Apache's defaults. */
+    /** Milliseconds a connection may stay silent before it is closed (Jetty's idle timeout in Apache). */
+    public static final String IDLE_TIMEOUT = "admin.idleTimeout";
+    /** Apache's defaults (JettyAdminServer). */
     static final int DEFAULT_PORT = 8080;
     static final String DEFAULT_COMMAND_URL = "/commands";
+    static final int DEFAULT_IDLE_TIMEOUT_MS = 30_000;
     /** How long a command may wait for the commit thread before the answer is an error. */
     static final long COMMAND_WAIT_MS = 10_000;
     private static final String JSON = "application/json; charset=utf-8";
@@ -58,7 +62,8 @@ public final class ZooKeeperAdminServer implements AutoCloseable {
         String url = config.get(COMMAND_URL, DEFAULT_COMMAND_URL).trim();
         if (!url.startsWith("/")) url = "/" + url;
         while (url.length() > 1 && url.endsWith("/")) url = url.substring(0, url.length() - 1);
-        HttpEndpoint endpoint = HttpEndpoint.start("ZooKeeper AdminServer", host, port);
+        int idleMs = config.getInt(IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT_MS);
+        HttpEndpoint endpoint = HttpEndpoint.start("ZooKeeper AdminServer", host, port, idleMs);
         ZooKeeperAdminServer server = new ZooKeeperAdminServer(endpoint, url, commands);
         endpoint.route(url, server::handle);
         return server;

@@ -82,7 +82,7 @@ public final class ZooKeeperConfigKeys {
             "snapshot.trust.empty", "snapshot.compression.method", "closeSessionTxn.enabled",
             "serializeLastProcessedZxid.enabled", "leaderServes", "cnxTimeout", "quorumCnxnTimeoutMs",
             "electionPortBindRetry", "tcpKeepAlive", "clientTcpKeepAlive",
-            "admin.idleTimeout", "admin.snapshot.enabled", "admin.snapshot.intervalInMS", "admin.restore.enabled",
+            "admin.snapshot.enabled", "admin.snapshot.intervalInMS", "admin.restore.enabled",
             "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "kerberos.canonicalizeHostNames",
             "ensembleAuthName",
             "netty.server.outstandingHandshake.limit", "nio.numSelectorThreads", "nio.numWorkerThreads",
@@ -104,6 +104,20 @@ public final class ZooKeeperConfigKeys {
     // TLS serves the secure client port (and, with sslQuorum, the quorum port); the plain port and the AdminServer stay plain.
 
     private ZooKeeperConfigKeys() {
+    }
+
+    /**
+     * Milliseconds the AdminServer keeps a silent connection (Jetty's idle timeout in Apache). Apache's 0 or less means
+     * never; Tandem always closes idle connections, since nothing else bounds how many a client keeps open.
+     */
+    private static Verdict adminIdleTimeout(String v) {
+        try {
+            return Integer.parseInt(v) > 0 ? Verdict.IMPLEMENTED
+                    : Verdict.refused("an AdminServer that never closes idle connections is not implemented: give"
+                            + " admin.idleTimeout a positive number of milliseconds");
+        } catch (NumberFormatException e) {
+            return Verdict.refused("admin.idleTimeout must be a number of milliseconds: " + v);
+        }
     }
 
     /** What Tandem does with a zoo.cfg key, or null when the key is not one of Apache ZooKeeper's. */
@@ -146,6 +160,7 @@ public final class ZooKeeperConfigKeys {
             case "dataLogDir" -> dataLogDir(v, settings);
             case "serverCnxnFactory" -> PLAIN_CONNECTION_FACTORIES.contains(v) ? Verdict.IMPLEMENTED
                     : Verdict.refused("connection factory " + v + " is not implemented");
+            case "admin.idleTimeout" -> adminIdleTimeout(v);
             case "dynamicConfigFile" -> Verdict.refused(
                     "a dynamic configuration file is not implemented: put the server.N lines in zoo.cfg");
             case "oraclePath" -> Verdict.refused("the quorum oracle is not implemented");

@@ -21,7 +21,7 @@ class OperationsConfigKeysTest {
         ConfigKeys.Report report = check("metrics.port", "0", "metrics.address", "127.0.0.1",
                 "admin.enableServer", "true", "admin.serverPort", "8080", "admin.serverAddress", "0.0.0.0",
                 "admin.commandURL", "/commands", "admin.forceHttps", "false", "admin.needClientAuth", "false",
-                "admin.portUnification", "false");
+                "admin.portUnification", "false", "admin.idleTimeout", "30000");
         assertEquals(0, report.warnings().size(), report.warnings().toString());
         assertEquals(0, report.refusals().size(), report.refusals().toString());
         assertEquals(0, check("admin.enableServer", "false").warnings().size());
@@ -39,12 +39,21 @@ class OperationsConfigKeysTest {
         }
     }
 
+    /** Apache's 0 or less keeps idle connections for ever; Tandem refuses it rather than leave them unbounded. */
+    @Test
+    void shouldRefuseAnAdminIdleTimeoutThatNeverClosesOrIsNotANumber() {
+        for (String value : new String[] {"0", "-1", "30s"}) {
+            ConfigKeys.Report report = check("admin.idleTimeout", value);
+            assertEquals(1, report.refusals().size(), value + ": " + report.refusals());
+            assertTrue(report.refusals().get(0).contains("'admin.idleTimeout'"), report.refusals().get(0));
+        }
+    }
+
     @Test
     void shouldWarnAboutAdminKeysOfCommandsThatAreNotServed() {
         ConfigKeys.Report report = check("admin.snapshot.enabled", "true", "admin.restore.enabled", "true",
-                "admin.idleTimeout", "30000", "metricsProvider.className",
-                "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider");
-        assertEquals(4, report.warnings().size(), report.warnings().toString());
-        assertTrue(report.warnings().get(3).contains("metrics.port"), report.warnings().get(3));
+                "metricsProvider.className", "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider");
+        assertEquals(3, report.warnings().size(), report.warnings().toString());
+        assertTrue(report.warnings().get(2).contains("metrics.port"), report.warnings().get(2));
     }
 }

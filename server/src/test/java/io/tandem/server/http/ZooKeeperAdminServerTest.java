@@ -173,6 +173,24 @@ class ZooKeeperAdminServerTest {
         }
     }
 
+    /** admin.idleTimeout (Jetty's idle timeout in Apache) closes a silent connection after that many milliseconds. */
+    @Test
+    void shouldCloseAConnectionSilentForTheAdminIdleTimeout() throws Exception {
+        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("idle"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)).set("admin.serverPort", "0")
+                .set("admin.idleTimeout", "1000"));
+             java.net.Socket socket = new java.net.Socket("127.0.0.1", tandem.adminPort())) {
+            socket.setSoTimeout(20_000); // the default idle time (30 s) would end the read with a timeout instead
+            socket.getOutputStream().write("GET /commands/ruok HTTP/1.1\r\nHost: x\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            long sent = System.nanoTime();
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            long closedAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+            assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+            assertTrue(closedAfterMs >= 900 && closedAfterMs < 15_000, "closed after " + closedAfterMs + " ms");
+        }
+    }
+
     private static List<String> with(List<String> list, String more) {
         List<String> all = new ArrayList<>(list);
         all.add(more);
