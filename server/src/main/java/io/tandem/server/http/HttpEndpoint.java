@@ -65,6 +65,11 @@ public final class HttpEndpoint implements AutoCloseable {
      * longest a handler waits ({@link ZooKeeperAdminServer#COMMAND_WAIT_MS}), so no answer being prepared is cut off.
      */
     static final int IDLE_SECONDS_MAX = 30;
+    /**
+     * Open connections at most; a connection beyond is closed as it is accepted. A browser keeps six or so per host,
+     * a scraper one: the cap only stops a client that opens connections and leaves them silent.
+     */
+    static final int CONNECTIONS_MAX = 128;
 
     /** Answers one request; the endpoint writes what it returns. */
     @FunctionalInterface
@@ -147,6 +152,13 @@ public final class HttpEndpoint implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
+                        // One event loop accepts them all, so the count and the admission are not raced.
+                        if (accepted.size() >= CONNECTIONS_MAX) {
+                            LOG.log(System.Logger.Level.WARNING, "{0}: {1} connections open, closing {2}", name,
+                                    CONNECTIONS_MAX, channel.remoteAddress());
+                            channel.close();
+                            return;
+                        }
                         if (!accepted.admit(channel)) return;
                         channel.pipeline()
                                 .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))

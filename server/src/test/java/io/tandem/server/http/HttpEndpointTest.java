@@ -207,6 +207,40 @@ class HttpEndpointTest {
         }
     }
 
+    @Test
+    void shouldCloseConnectionsBeyondTheCapAndAcceptOnceOneCloses() throws Exception {
+        List<Socket> open = new ArrayList<>();
+        for (int i = 0; i < HttpEndpoint.CONNECTIONS_MAX; i++) {
+            Socket socket = connect();
+            send(socket, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals("hello /hello", read(socket).body, "connection " + i);
+            open.add(socket);
+        }
+        Socket beyond = connect();
+        int first;
+        try {
+            send(beyond, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+            first = beyond.getInputStream().read();
+        } catch (java.net.SocketException reset) {
+            first = -1; // closed before the request was written or read: the same refusal
+        }
+        assertEquals(-1, first, "the connection beyond the cap is closed unanswered");
+        open.get(0).close();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            Socket again = connect();
+            send(again, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+            try {
+                assertEquals("hello /hello", read(again).body);
+                break; // the closed one's place was taken
+            } catch (IOException | AssertionError closedYet) {
+                again.close();
+                if (System.nanoTime() - deadline > 0) throw closedYet;
+                Thread.sleep(50);
+            }
+        }
+    }
+
     private Socket connect() throws IOException {
         return connect(endpoint.port());
     }
