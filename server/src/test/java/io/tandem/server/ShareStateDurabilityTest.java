@@ -49,11 +49,15 @@ class ShareStateDurabilityTest {
     @TempDir
     Path dir;
 
+    /** share.coordinator.write.timeout.ms for the cluster: how long a write waits for the stalled ISR. */
+    private static final long WRITE_TIMEOUT_MS = 2_000;
+
     @Test
     void aWriteShouldBeAcknowledgedOnlyOnceTheIsrHasItSoANewLeaderKeepsIt() throws Exception {
         try (TandemCluster cluster = TandemCluster.start(dir, 3, c -> c
                 .set("share.coordinator.state.topic.num.partitions", "1")
                 .set("share.coordinator.state.topic.replication.factor", "2")
+                .set("share.coordinator.write.timeout.ms", Long.toString(WRITE_TIMEOUT_MS))
                 .set("replica.lag.time.max.ms", LAG_MS));
              Admin admin = admin(cluster)) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
@@ -98,6 +102,9 @@ class ShareStateDurabilityTest {
                 // As Kafka's CoordinatorOperationExceptionHelper maps a write timed out waiting for the ISR.
                 assertEquals(Errors.COORDINATOR_NOT_AVAILABLE.code(), stalledWrite,
                         "a write the ISR lacks answered after " + waitedMs + " ms");
+                // After share.coordinator.write.timeout.ms (2 s here; Kafka's default 5 s would be too late).
+                assertTrue(waitedMs >= WRITE_TIMEOUT_MS * 3 / 4 && waitedMs < WRITE_TIMEOUT_MS * 2,
+                        "the stalled write answered after " + waitedMs + " ms");
                 assertEquals(Errors.COORDINATOR_NOT_AVAILABLE.code(), stalledRead,
                         "a read of state the ISR lacks must not be answered");
             }

@@ -172,7 +172,7 @@ public final class BrokerConfigKeys {
                 // The share coordinator: io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig.
                 "share.coordinator.state.topic.num.partitions", "share.coordinator.state.topic.replication.factor",
                 "share.coordinator.state.topic.min.isr", "share.coordinator.state.topic.segment.bytes",
-                "share.coordinator.snapshot.update.records.per.snapshot",
+                "share.coordinator.snapshot.update.records.per.snapshot", "share.coordinator.write.timeout.ms",
                 // Client quotas: io.tandem.server.kafka.quota.QuotaWindow.
                 "quota.window.num", "quota.window.size.seconds",
                 // Re-authentication (KIP-368): io.tandem.server.kafka.security.SaslAuthenticator.

@@ -58,12 +58,14 @@ final class BrokerGroups implements AutoCloseable {
         consumer = new ConsumerGroupCoordinator(classic, consumerGroupConfig,
                 new ConsumerGroupOffsetsStore(offsetsStore::appendRecords), new ClusterTopicsView(metadata));
         shareStateTopic = new ShareStateTopic(broker, shareCoordinatorConfig);
-        shareState = new ShareStateCoordinator(shareCoordinatorConfig.updatesPerSnapshot(), shareStateTopic,
+        shareState = new ShareStateCoordinator(shareCoordinatorConfig.updatesPerSnapshot(),
+                shareCoordinatorConfig.writeTimeoutMs(), shareStateTopic,
                 (topicId, partition) -> {
                     TopicInfo topic = metadata.topicById(topicId);
                     return topic != null && topic.replicas().containsKey(partition);
                 }, System::currentTimeMillis);
-        shareCoordinators = new ShareCoordinatorChannels(config.brokerId(), metadata, broker.interBrokerSecurity());
+        shareCoordinators = new ShareCoordinatorChannels(config.brokerId(), metadata, broker.interBrokerSecurity(),
+                shareCoordinatorConfig.writeTimeoutMs());
         groupConfigs = new GroupConfigs(settings, shareGroupConfig, new GroupConfigs.Store() {
             @Override
             public Map<String, String> read(String groupId) throws Exception {

@@ -68,7 +68,7 @@ public final class LocalSharePersister implements SharePersister {
     private void await(ShareStateCoordinator.Commit commit) {
         try {
             // The coordinator's own wait ends at its write timeout; this bound only guards against a lost callback.
-            coordinator.whenCommitted(commit).get(2 * ShareStateCoordinator.COMMIT_WAIT_MS_MAX, TimeUnit.MILLISECONDS);
+            coordinator.whenCommitted(commit).get(2L * coordinator.writeTimeoutMs(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ApiException api) throw api;
             throw new ApiException(UNKNOWN_SERVER_ERROR, String.valueOf(e.getCause()));

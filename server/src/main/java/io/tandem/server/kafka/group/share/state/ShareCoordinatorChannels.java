@@ -18,19 +18,22 @@ import java.util.Map;
  * registration on every call. At most one channel per live broker, so bounded by the cluster's size.
  */
 public final class ShareCoordinatorChannels implements ShareCoordinatorPersister.Transport, AutoCloseable {
+    private final int localBrokerId;
     /**
      * How long one share-state request may take: the share coordinator's wait for its records to be replicated
-     * (Kafka's share.coordinator.write.timeout.ms default), plus as long again to connect and send.
+     * (share.coordinator.write.timeout.ms, the cluster's brokers sharing one value), plus as long again to connect and
+     * send.
      */
-    static final int REQUEST_TIMEOUT_MS = 2 * (int) ShareStateCoordinator.COMMIT_WAIT_MS_MAX;
-    private final int localBrokerId;
+    private final int requestTimeoutMs;
     private final ClusterMetadata metadata;
     private final InterBrokerSecurity security;
     private final Map<Integer, BrokerChannel> channels = new HashMap<>();
     private boolean closed;
 
-    public ShareCoordinatorChannels(int localBrokerId, ClusterMetadata metadata, InterBrokerSecurity security) {
+    public ShareCoordinatorChannels(int localBrokerId, ClusterMetadata metadata, InterBrokerSecurity security,
+                                    int writeTimeoutMs) {
         this.localBrokerId = localBrokerId;
+        this.requestTimeoutMs = 2 * writeTimeoutMs;
         this.metadata = metadata;
         this.security = security;
     }
@@ -45,7 +48,7 @@ public final class ShareCoordinatorChannels implements ShareCoordinatorPersister
             channel = channels.get(brokerId);
             if (channel == null) {
                 channel = new BrokerChannel(target, security, "broker-" + localBrokerId + "-share-state",
-                        REQUEST_TIMEOUT_MS);
+                        requestTimeoutMs);
                 channels.put(brokerId, channel);
             }
         }

@@ -13,17 +13,23 @@ import io.tandem.server.TandemConfig;
  * @param stateTopicSegmentBytes     share.coordinator.state.topic.segment.bytes
  * @param updatesPerSnapshot         share.coordinator.snapshot.update.records.per.snapshot: ShareUpdate records
  *                                   written for a share-partition before the next write is a full ShareSnapshot
+ * @param writeTimeoutMs             share.coordinator.write.timeout.ms: how long an answer waits for its records to
+ *                                   reach the state partition's ISR before COORDINATOR_NOT_AVAILABLE
  */
 public record ShareCoordinatorConfig(int stateTopicPartitions, short stateTopicReplicationFactor, short stateTopicMinIsr,
-                                     int stateTopicSegmentBytes, int updatesPerSnapshot) {
+                                     int stateTopicSegmentBytes, int updatesPerSnapshot, int writeTimeoutMs) {
+    /** Kafka's share.coordinator.write.timeout.ms default. */
+    public static final int WRITE_TIMEOUT_MS_DEFAULT = 5000;
+
     public ShareCoordinatorConfig {
         // Kafka's validators: partitions, replication factor and min ISR at least 1, segment bytes at least 1, updates
-        // per snapshot between 0 and 500.
+        // per snapshot between 0 and 500, write timeout at least 1.
         atLeast("share.coordinator.state.topic.num.partitions", stateTopicPartitions, 1);
         atLeast("share.coordinator.state.topic.replication.factor", stateTopicReplicationFactor, 1);
         atLeast("share.coordinator.state.topic.min.isr", stateTopicMinIsr, 1);
         atLeast("share.coordinator.state.topic.segment.bytes", stateTopicSegmentBytes, 1);
         atLeast("share.coordinator.snapshot.update.records.per.snapshot", updatesPerSnapshot, 0);
+        atLeast("share.coordinator.write.timeout.ms", writeTimeoutMs, 1);
         if (updatesPerSnapshot > 500) {
             throw new IllegalArgumentException("Invalid value " + updatesPerSnapshot
                     + " for configuration share.coordinator.snapshot.update.records.per.snapshot: Value must be no more"
@@ -36,7 +42,8 @@ public record ShareCoordinatorConfig(int stateTopicPartitions, short stateTopicR
                 (short) config.getInt("share.coordinator.state.topic.replication.factor", 1),
                 (short) config.getInt("share.coordinator.state.topic.min.isr", 1),
                 config.getInt("share.coordinator.state.topic.segment.bytes", 104_857_600),
-                config.getInt("share.coordinator.snapshot.update.records.per.snapshot", 500));
+                config.getInt("share.coordinator.snapshot.update.records.per.snapshot", 500),
+                config.getInt("share.coordinator.write.timeout.ms", WRITE_TIMEOUT_MS_DEFAULT));
     }
 
     private static void atLeast(String key, int value, int min) {

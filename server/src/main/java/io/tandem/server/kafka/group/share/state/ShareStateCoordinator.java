@@ -32,11 +32,6 @@ public final class ShareStateCoordinator {
     /** Kafka's answer for a share-partition with no state: start offset -1 (uninitialized), state epoch 0. */
     public static final long UNINITIALIZED_START_OFFSET = -1;
     public static final int DEFAULT_STATE_EPOCH = 0;
-    /**
-     * How long an answer waits for its records to reach the ISR before COORDINATOR_NOT_AVAILABLE: Kafka's
-     * share.coordinator.write.timeout.ms default (a key Tandem does not honour yet).
-     */
-    public static final long COMMIT_WAIT_MS_MAX = 5000;
 
     /** Where records go: the {@code __share_group_state} partition, led here, or an ApiException (NOT_COORDINATOR). */
     public interface StateLog {
@@ -104,6 +99,8 @@ public final class ShareStateCoordinator {
     }
 
     private final int updatesPerSnapshot;
+    /** share.coordinator.write.timeout.ms: the state log's wait for a commit ends with an error after this. */
+    private final int writeTimeoutMs;
     private final StateLog log;
     /** Whether the topic partition exists (Kafka answers UNKNOWN_TOPIC_OR_PARTITION for a share-partition that does not). */
     private final BiPredicate<UUID, Integer> partitionExists;
@@ -114,11 +111,23 @@ public final class ShareStateCoordinator {
 
     public ShareStateCoordinator(int updatesPerSnapshot, StateLog log, BiPredicate<UUID, Integer> partitionExists,
                                  LongSupplier clock) {
+        this(updatesPerSnapshot, ShareCoordinatorConfig.WRITE_TIMEOUT_MS_DEFAULT, log, partitionExists, clock);
+    }
+
+    /** {@code writeTimeoutMs}: share.coordinator.write.timeout.ms, the longest an answer waits for its commit. */
+    public ShareStateCoordinator(int updatesPerSnapshot, int writeTimeoutMs, StateLog log,
+                                 BiPredicate<UUID, Integer> partitionExists, LongSupplier clock) {
         if (updatesPerSnapshot < 0) throw new IllegalArgumentException("updates per snapshot must not be negative");
         this.updatesPerSnapshot = updatesPerSnapshot;
+        this.writeTimeoutMs = writeTimeoutMs;
         this.log = log;
         this.partitionExists = partitionExists;
         this.clock = clock;
+    }
+
+    /** share.coordinator.write.timeout.ms of this coordinator. */
+    public int writeTimeoutMs() {
+        return writeTimeoutMs;
     }
 
     /** Kafka's partition choice: {@code Utils.abs(coordinatorKey.hashCode()) % partitions}. */

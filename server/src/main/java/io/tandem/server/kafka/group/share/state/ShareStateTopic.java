@@ -103,7 +103,7 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
         // Kafka's CoordinatorOperationExceptionHelper: a moved leader is NOT_COORDINATOR (the persister looks the
         // coordinator up again), a timed-out replication COORDINATOR_NOT_AVAILABLE.
         broker.whenReplicated(partition, commit.offset(), commit.leaderEpoch(),
-                ShareStateCoordinator.COMMIT_WAIT_MS_MAX, error -> then.accept(error == NONE ? NONE
+                config.writeTimeoutMs(), error -> then.accept(error == NONE ? NONE
                         : error == NOT_LEADER_OR_FOLLOWER ? NOT_COORDINATOR : COORDINATOR_NOT_AVAILABLE));
     }
 
