@@ -134,6 +134,27 @@ final class AdminStateCommands {
     }
 
     /**
+     * A member's own quorum or election address as Apache's JsonOutputter writes its MultipleAddresses (one address:
+     * Tandem has no multiAddress): Jackson serializes every bean getter of it. The address is this member's own,
+     * which it has bound, so it is reachable.
+     */
+    private static Map<String, Object> addresses(String host, int port) {
+        String address = host + ":" + port;
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("empty", false);
+        json.put("all_reachable_addresses", List.of(address));
+        json.put("all_reachable_addresses_or_all", List.of(address));
+        json.put("reachable_or_one", address);
+        json.put("one", address);
+        json.put("all_addresses", List.of(address));
+        json.put("wildcard_addresses", List.of("0.0.0.0:" + port));
+        json.put("all_ports", List.of(port));
+        json.put("all_host_strings", List.of(host));
+        json.put("reachable_address", address);
+        return json;
+    }
+
+    /**
      * Apache's {@code zabstate}: the Zab phase of a member that runs a quorum server; Apache's AdminServer has no quorum
      * server while its peer is looking (or read-only), and then answers only {@code voting: false} and an empty
      * phase, as a standalone server does. A serving member is in Zab's broadcast phase.
@@ -152,10 +173,12 @@ final class AdminStateCommands {
         long zxid = server.tree.lastProcessedZxid();
         data.put("myid", (long) ensemble.myId());
         data.put("is_leader", mode.equals("leader"));
-        data.put("quorum_address", peer.host() + ":" + peer.quorumPort());
-        data.put("election_address", peer.electionPort() < 0 ? "" : peer.host() + ":" + peer.electionPort());
-        data.put("client_address", client == null ? "" : (client[0] == null ? "0.0.0.0" : client[0]) + ":"
-                + client[1]);
+        data.put("quorum_address", addresses(peer.host(), peer.quorumPort()));
+        data.put("election_address", peer.electionPort() < 0 ? null : addresses(peer.host(), peer.electionPort()));
+        // Apache's peer answers its client listener's bound address.
+        String clientHost = client != null && client[0] != null ? client[0] : server.config.host();
+        data.put("client_address", (clientHost == null || clientHost.isEmpty() ? "0.0.0.0" : clientHost) + ":"
+                + server.port());
         data.put("voting", !peer.observer());
         data.put("last_zxid", "0x" + Long.toHexString(zxid));
         data.put("zab_epoch", zxid >>> 32);

@@ -29,7 +29,8 @@ public final class ZooKeeperConfigKeys {
             "dataDir", SUPER_DIGEST, Acls.SUPER_DIGEST_PROPERTY, "globalOutstandingLimit", TxnLog.PREALLOC_KEY,
             "zookeeper.nio.sessionlessCnxnTimeout", "admin.serverAddress", "admin.commandURL",
             // The AdminServer's snapshot and restore commands (AdminSnapshots).
-            "admin.snapshot.enabled", "admin.restore.enabled", "admin.rateLimiterIntervalInMS",
+            // (admin.rateLimiterIntervalInMS too, checked in verdict below)
+            "admin.snapshot.enabled", "admin.restore.enabled",
             // Client authentication and the secure client port (see ZkSecurity).
             "enforce.auth.schemes", "X509AuthenticationProvider.superUser", ZkSecurity.SASL_SUPER_PASSWORD,
             ZkSecurity.JAAS_FILE, "secureClientPortAddress", "superUser");
