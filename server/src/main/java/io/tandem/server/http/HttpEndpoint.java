@@ -49,8 +49,9 @@ public final class HttpEndpoint implements AutoCloseable {
     /** Requests accepted while both threads are busy; more are answered 503 rather than queued without bound. */
     static final int QUEUED_REQUESTS_MAX = 32;
     /**
-     * The largest request body: no route reads more than a query string (fault rules and admin commands take URL
-     * parameters), so a small bound keeps a client from making the endpoint hold megabytes; a larger body gets 413.
+     * The largest request body of a route that did not ask for more: they read no more than a query string (fault
+     * rules and admin commands take URL parameters), so a small bound keeps a client from making the endpoint hold
+     * megabytes; a larger body gets 413.
      */
     public static final int REQUEST_BODY_BYTES_MAX = 64 * 1024;
     /**
@@ -61,9 +62,9 @@ public final class HttpEndpoint implements AutoCloseable {
     public static final int REQUEST_LINE_CHARS_MAX = 16 * 1024;
     /**
      * The largest body any route may ask to take ({@link #route(String, Handler, Set, int)}): a ZooKeeper snapshot
-     * posted to the AdminServer's restore. A connection holds one such body at a time (its reads stop until it is
-     * answered), and {@link BodyLimit} refuses it with 413 before it is buffered when its declared length is larger
-     * than its route takes.
+     * posted to the AdminServer's restore. It must be declared by Content-Length, and the endpoint takes
+     * {@link BodyLimit#LARGE_BODIES_MAX} of them at a time; {@link BodyLimit} refuses a larger one with 413 before
+     * it is buffered.
      */
     public static final int LARGE_REQUEST_BODY_BYTES_MAX = 256 << 20;
     /** All header lines of a request together; browsers send a few kilobytes at most. A larger block gets 431. */

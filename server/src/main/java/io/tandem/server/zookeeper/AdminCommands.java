@@ -19,9 +19,11 @@ import java.util.function.Function;
  * The commands of Apache ZooKeeper 3.9's AdminServer ({@code org.apache.zookeeper.server.admin.Commands}): the same
  * names and aliases, and answers with the same JSON keys, built from the figures the four-letter words report
  * ({@link FourLetterWords}, {@link ServerStats}). Each answer is a map ready for JSON: the command's data, then
- * {@code command} (its primary name) and {@code error} (null, or why it failed), in Apache's order. Commands that read
- * the tree run on the commit thread; the rest on the caller's thread. Figures Tandem does not measure are left out
- * rather than reported as a made-up zero (see server/README.md, "AdminServer").
+ * {@code command} (its primary name) and {@code error} (null, or why it failed), in Apache's order, with an HTTP
+ * status ({@link AdminResponse}). Commands that read the tree run on the commit thread; the rest on the caller's
+ * thread. Snapshot and restore authenticate first ({@link AdminAuth}) and live in {@link AdminSnapshots}; the
+ * replicated-state commands in {@link AdminStateCommands}. Figures Tandem does not measure are left out rather than
+ * reported as a made-up zero (see server/README.md, "AdminServer").
  */
 public final class AdminCommands {
     /** Apache's error when a command needs a serving server (an ensemble member without a leader is not one). */
