@@ -3,7 +3,9 @@ package io.tandem.server.http;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -21,11 +23,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Holds each request body to its route's limit before the aggregator buffers it: the aggregator's own bound is
  * {@link HttpEndpoint#LARGE_REQUEST_BODY_BYTES_MAX}, which only a route that asked for it may use. A body above
  * {@link HttpEndpoint#REQUEST_BODY_BYTES_MAX} must declare its length (a chunked one is held to the small limit) and
- * takes one of {@link #LARGE_BODIES_MAX} slots of the endpoint until the connection's next request or its close, so
- * large bodies cannot pile up across connections. A refused request is answered 413 (too long) or 503 (no slot) and
+ * takes one of {@link #LARGE_BODIES_MAX} slots of the endpoint until its answer is written (or the connection closes),
+ * so large bodies cannot pile up across connections. A refused request is answered 413 (too long) or 503 (no slot) and
  * its connection closed: the rest of its body cannot be told from a next request.
  */
-final class BodyLimit extends ChannelInboundHandlerAdapter {
+final class BodyLimit extends ChannelDuplexHandler {
     /** Large bodies held at once by one endpoint: restore is rate-limited anyway; one is all it needs. */
     static final int LARGE_BODIES_MAX = 1;
 
@@ -78,6 +80,13 @@ final class BodyLimit extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /** The end of an answer frees the slot its request held. */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        if (msg instanceof LastHttpContent) release();
+        super.write(ctx, msg, promise);
     }
 
     @Override

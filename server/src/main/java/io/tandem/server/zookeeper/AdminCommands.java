@@ -184,7 +184,7 @@ public final class AdminCommands {
             return CompletableFuture.completedFuture(AdminResponse.refused(name, "Unknown command: " + name, 200));
         }
         if (command.serverRequired() && !isServing()) {
-            return CompletableFuture.completedFuture(AdminResponse.refused(command.names().get(0), NOT_SERVING, 200));
+            return CompletableFuture.completedFuture(AdminResponse.refused(name, NOT_SERVING, 200));
         }
         CompletableFuture<AdminResponse> allowed;
         if (command.auth() == null) {
