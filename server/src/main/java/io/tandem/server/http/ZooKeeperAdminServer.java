@@ -95,11 +95,16 @@ public final class ZooKeeperAdminServer implements AutoCloseable {
         String name = path.substring(commandUrl.length() + 1);
         boolean post = request.method().equals("POST");
         AdminResponse answer;
+        java.util.concurrent.CompletableFuture<AdminResponse> running = post
+                ? commands.post(name, request.body(), request.authorization(), request.remoteIp())
+                : commands.get(name, arguments(request.rawQuery()), request.authorization(), request.remoteIp());
         try {
-            answer = (post ? commands.post(name, request.body(), request.authorization(), request.remoteIp())
-                    : commands.get(name, arguments(request.rawQuery()), request.authorization(), request.remoteIp()))
-                    .get(COMMAND_WAIT_MS, TimeUnit.MILLISECONDS);
+            answer = running.get(COMMAND_WAIT_MS, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
+            // A snapshot finished after the wait has nobody to stream to: its file goes when it is done.
+            running.thenAccept(late -> {
+                if (late.stream() != null) late.stream().toFile().delete();
+            });
             return json(200, failure(name, "The command did not finish within " + COMMAND_WAIT_MS + " ms"), Map.of());
         } catch (ExecutionException e) {
             return json(200, failure(name, String.valueOf(e.getCause().getMessage())), Map.of());

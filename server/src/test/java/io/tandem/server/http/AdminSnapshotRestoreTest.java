@@ -236,6 +236,41 @@ class AdminSnapshotRestoreTest {
             }
         }
 
+        // A server with a longer history takes the older snapshot too (restoring a backup): the tree is the
+        // snapshot's, zxids go on from the server's own, and a restart keeps the restored tree.
+        Path olderDir = dir.resolve("older");
+        Answer backup;
+        try (Tandem source = tandem(dir.resolve("backup-source"), Map.of());
+             ZooKeeper writer = client(source.zookeeperConnect())) {
+            writer.create("/backup", "v1".getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                    CreateMode.PERSISTENT);
+            backup = send(source.adminPort(), "GET", "snapshot", "digest u:p", null);
+            assertEquals(200, backup.status());
+        }
+        Map<String, String> restoredTree;
+        long ownZxid;
+        try (Tandem older = tandem(olderDir, Map.of())) {
+            fill(older.zookeeperConnect());
+            try (ZooKeeper zk = client(older.zookeeperConnect())) {
+                ownZxid = zk.exists("/fill/n129", false).getCzxid();
+            }
+            assertTrue(ownZxid > Long.decode(backup.lastZxid()));
+            Answer restored = send(older.adminPort(), "POST", "restore", "digest u:p", backup.body());
+            assertEquals(200, restored.status(), new String(restored.body()));
+            assertEquals(Long.decode(backup.lastZxid()), restored.json().get("last_zxid").asLong());
+            try (ZooKeeper zk = client(older.zookeeperConnect())) {
+                assertEquals(null, zk.exists("/fill", false));
+                assertEquals("v1", new String(zk.getData("/backup", false, null), StandardCharsets.UTF_8));
+                zk.create("/next", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                assertTrue(zk.exists("/next", false).getCzxid() > ownZxid, "zxids never go back");
+                restoredTree = tree(zk);
+            }
+        }
+        try (Tandem again = tandem(olderDir, Map.of());
+             ZooKeeper zk = client(again.zookeeperConnect())) {
+            assertEquals(restoredTree, tree(zk), "a restart starts from the restored tree and its later writes");
+        }
+
         // Apache's own snapshot restores into Tandem with the same tree.
         try (ApacheServer apache = new ApacheServer(dir.resolve("apache"));
              ZooKeeper apacheClient = client(apache.connect());
