@@ -19,6 +19,7 @@ import io.tandem.server.net.AcceptedChannels;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -48,8 +49,9 @@ public final class HttpEndpoint implements AutoCloseable {
     /** Requests accepted while both threads are busy; more are answered 503 rather than queued without bound. */
     static final int QUEUED_REQUESTS_MAX = 32;
     /**
-     * The largest request body: no route reads more than a query string (fault rules and admin commands take URL
-     * parameters), so a small bound keeps a client from making the endpoint hold megabytes; a larger body gets 413.
+     * The largest request body of a route that did not ask for more: they read no more than a query string (fault
+     * rules and admin commands take URL parameters), so a small bound keeps a client from making the endpoint hold
+     * megabytes; a larger body gets 413.
      */
     public static final int REQUEST_BODY_BYTES_MAX = 64 * 1024;
     /**
@@ -58,6 +60,13 @@ public final class HttpEndpoint implements AutoCloseable {
      * did on the JDK server, which had no such limit.
      */
     public static final int REQUEST_LINE_CHARS_MAX = 16 * 1024;
+    /**
+     * The largest body any route may ask to take ({@link #route(String, Handler, Set, int)}): a ZooKeeper snapshot
+     * posted to the AdminServer's restore. It must be declared by Content-Length, and the endpoint takes
+     * {@link BodyLimit#LARGE_BODIES_MAX} of them at a time; {@link BodyLimit} refuses a larger one with 413 before
+     * it is buffered.
+     */
+    public static final int LARGE_REQUEST_BODY_BYTES_MAX = 256 << 20;
     /** All header lines of a request together; browsers send a few kilobytes at most. A larger block gets 431. */
     static final int REQUEST_HEADER_BYTES_MAX = 16 * 1024;
     /**
@@ -77,15 +86,29 @@ public final class HttpEndpoint implements AutoCloseable {
         Response handle(HttpRequest request) throws Exception;
     }
 
-    /** An answer: status, content type, body. */
-    public record Response(int status, String contentType, byte[] body) {
+    /**
+     * An answer: status, content type, body, and headers of its own (Apache's snapshot command answers its zxid and
+     * size in headers). With {@code file} set the body is that file's bytes instead, read in chunks on the handler
+     * thread as the client takes them (never on the event loop, never whole in memory), and the file is deleted once
+     * written or abandoned: the AdminServer's snapshot streams a temporary file this way.
+     */
+    public record Response(int status, String contentType, byte[] body, Map<String, String> headers, Path file) {
+        public Response(int status, String contentType, byte[] body) {
+            this(status, contentType, body, Map.of(), null);
+        }
+
         public static Response text(int status, String contentType, String body) {
             return new Response(status, contentType, body.getBytes(StandardCharsets.UTF_8));
         }
+
+        /** {@code file}'s bytes, then the file is deleted. */
+        public static Response file(int status, String contentType, Path file, Map<String, String> headers) {
+            return new Response(status, contentType, new byte[0], headers, file);
+        }
     }
 
-    /** A handler and the methods it serves. */
-    record Route(Handler handler, Set<String> methods) {
+    /** A handler, the methods it serves, and the largest request body it takes. */
+    record Route(Handler handler, Set<String> methods, int bodyBytesMax) {
     }
 
     private static final System.Logger LOG = System.getLogger(HttpEndpoint.class.getName());
@@ -98,6 +121,8 @@ public final class HttpEndpoint implements AutoCloseable {
     /** {@link #IDLE_SECONDS_MAX} in milliseconds, shorter only in tests that watch the idle close happen. */
     private final long idleMillis;
     private final AcceptedChannels accepted = new AcceptedChannels();
+    /** Request bodies above {@link #REQUEST_BODY_BYTES_MAX} being received or answered ({@link BodyLimit}). */
+    private final AtomicInteger largeBodies = new AtomicInteger();
     /** Path prefix to route; written while starting, read on the handler threads. */
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
     private Channel listener;
@@ -165,8 +190,9 @@ public final class HttpEndpoint implements AutoCloseable {
                                 .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(REQUEST_LINE_CHARS_MAX)
                                         .setMaxHeaderSize(REQUEST_HEADER_BYTES_MAX)))
+                                .addLast("bodyLimit", new BodyLimit(HttpEndpoint.this))
                                 .addLast("keepAlive", new HttpServerKeepAliveHandler())
-                                .addLast("aggregate", new HttpObjectAggregator(REQUEST_BODY_BYTES_MAX))
+                                .addLast("aggregate", new HttpObjectAggregator(LARGE_REQUEST_BODY_BYTES_MAX))
                                 .addLast("dispatch", new RequestDispatcher(HttpEndpoint.this));
                     }
                 });
@@ -188,8 +214,20 @@ public final class HttpEndpoint implements AutoCloseable {
 
     /** Serves {@code path} and everything below it with {@code handler}, for {@code methods} (others: 405). */
     public HttpEndpoint route(String path, Handler handler, Set<String> methods) {
+        return route(path, handler, methods, REQUEST_BODY_BYTES_MAX);
+    }
+
+    /**
+     * {@link #route(String, Handler, Set)} taking request bodies of up to {@code bodyBytesMax} (at most
+     * {@link #LARGE_REQUEST_BODY_BYTES_MAX}): only a route that reads a large body asks for it (the AdminServer's
+     * restore); every other route still answers a body above {@link #REQUEST_BODY_BYTES_MAX} with 413.
+     */
+    public HttpEndpoint route(String path, Handler handler, Set<String> methods, int bodyBytesMax) {
         if (path == null || !path.startsWith("/")) throw new IllegalArgumentException("not an absolute path: " + path);
-        if (routes.putIfAbsent(path, new Route(handler, Set.copyOf(methods))) != null) {
+        if (bodyBytesMax < 0 || bodyBytesMax > LARGE_REQUEST_BODY_BYTES_MAX) {
+            throw new IllegalArgumentException("body limit out of range: " + bodyBytesMax);
+        }
+        if (routes.putIfAbsent(path, new Route(handler, Set.copyOf(methods), bodyBytesMax)) != null) {
             throw new IllegalArgumentException("the " + name + " endpoint already serves " + path);
         }
         return this;
@@ -205,6 +243,16 @@ public final class HttpEndpoint implements AutoCloseable {
             if (path.startsWith(prefix) && (best == null || prefix.length() > best.length())) best = prefix;
         }
         return best == null ? null : routes.get(best);
+    }
+
+    /** The body limit of the route serving {@code path}: {@link #REQUEST_BODY_BYTES_MAX} where none does. */
+    int bodyBytesMaxOf(String path) {
+        Route route = path == null ? null : routeOf(path);
+        return route == null ? REQUEST_BODY_BYTES_MAX : route.bodyBytesMax();
+    }
+
+    AtomicInteger largeBodies() {
+        return largeBodies;
     }
 
     String name() {

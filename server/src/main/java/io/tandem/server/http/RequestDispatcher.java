@@ -44,6 +44,8 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
 
     /** Requests a client may send ahead of their answers; past this its connection is closed. */
     static final int PIPELINED_REQUESTS_MAX = 16;
+    /** The piece of a file answer read and written at a time. */
+    static final int FILE_CHUNK_BYTES = 64 * 1024;
     /** How long a connection refused for a bad request is read and drained before it is closed. */
     static final long LINGER_MS = 1_000;
 
@@ -93,8 +95,11 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
             return () -> write(ctx, false, HttpEndpoint.Response.text(400, TEXT, "Bad request line\n"), null, true);
         }
         String method = request.method().name();
+        String remoteIp = ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress inet
+                && inet.getAddress() != null ? inet.getAddress().getHostAddress() : null;
         HttpRequest ours = new HttpRequest(method, uri.getPath(), uri.getRawQuery(),
-                ByteBufUtil.getBytes(request.content()));
+                ByteBufUtil.getBytes(request.content()), request.headers().get(HttpHeaderNames.AUTHORIZATION),
+                remoteIp);
         boolean head = method.equals("HEAD");
         return () -> {
             try {
@@ -147,6 +152,10 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
      */
     private void write(ChannelHandlerContext ctx, boolean head, HttpEndpoint.Response answer, String allow,
                               boolean close) {
+        if (answer.file() != null) {
+            writeFile(ctx, head, answer);
+            return;
+        }
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.valueOf(answer.status()),
                 head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(answer.body()));
@@ -154,6 +163,7 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
                 .set(HttpHeaderNames.CONTENT_TYPE, answer.contentType())
                 .set(HttpHeaderNames.CONTENT_LENGTH, answer.body().length)
                 .set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
+        answer.headers().forEach(response.headers()::set);
         if (allow != null) response.headers().set(HttpHeaderNames.ALLOW, allow);
         if (close) response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(response).addListener((ChannelFutureListener) written -> {
@@ -165,6 +175,69 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
                 answered(ctx);
             }
         });
+    }
+
+    /**
+     * Writes a file answer on this (handler) thread, {@link #FILE_CHUNK_BYTES} at a time, each chunk read only once the
+     * previous one is written: the event loop never reads the disk, and a slow client holds at most one chunk in
+     * memory (a silent one is closed by the idle timeout, which ends the wait). The file is deleted afterwards,
+     * written or not.
+     */
+    private void writeFile(ChannelHandlerContext ctx, boolean head, HttpEndpoint.Response answer) {
+        java.nio.file.Path file = answer.file();
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.READ)) {
+            long length = channel.size();
+            io.netty.handler.codec.http.HttpResponse response = new io.netty.handler.codec.http.DefaultHttpResponse(
+                    HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(answer.status()));
+            response.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, answer.contentType())
+                    .set(HttpHeaderNames.CONTENT_LENGTH, length)
+                    .set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
+            answer.headers().forEach(response.headers()::set);
+            if (!ctx.writeAndFlush(response).await().isSuccess()) {
+                ctx.channel().close();
+                return;
+            }
+            long sent = 0;
+            while (!head && sent < length) {
+                java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate((int) Math.min(FILE_CHUNK_BYTES,
+                        length - sent));
+                while (chunk.hasRemaining()) {
+                    if (channel.read(chunk, sent + chunk.position()) < 0) {
+                        throw new java.io.EOFException(file + " ended before its " + length + " bytes");
+                    }
+                }
+                chunk.flip();
+                sent += chunk.remaining();
+                if (!ctx.writeAndFlush(new io.netty.handler.codec.http.DefaultHttpContent(
+                        Unpooled.wrappedBuffer(chunk))).await().isSuccess()) {
+                    ctx.channel().close();
+                    return;
+                }
+            }
+            ctx.writeAndFlush(io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT)
+                    .addListener((ChannelFutureListener) written -> {
+                        if (!written.isSuccess()) {
+                            written.channel().close();
+                        } else if (written.channel().isActive()) {
+                            answered(ctx);
+                        }
+                    });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ctx.channel().close();
+        } catch (java.io.IOException e) {
+            // The status line may be out already: the connection is closed so the client sees a short body.
+            LOG.log(System.Logger.Level.WARNING, "The " + endpoint.name() + " endpoint failed to send " + file, e);
+            ctx.channel().close();
+        } finally {
+            try {
+                java.nio.file.Files.deleteIfExists(file);
+            } catch (java.io.IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not delete " + file, e);
+            }
+        }
     }
 
     /**

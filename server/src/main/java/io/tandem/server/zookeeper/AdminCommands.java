@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.tandem.server.zab.QuorumTransport;
+import io.tandem.zk.wire.data.Id;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
@@ -18,17 +19,28 @@ import java.util.function.Function;
  * The commands of Apache ZooKeeper 3.9's AdminServer ({@code org.apache.zookeeper.server.admin.Commands}): the same
  * names and aliases, and answers with the same JSON keys, built from the figures the four-letter words report
  * ({@link FourLetterWords}, {@link ServerStats}). Each answer is a map ready for JSON: the command's data, then
- * {@code command} (its primary name) and {@code error} (null, or why it failed), in Apache's order. Commands that read
- * the tree run on the commit thread; the rest on the caller's thread. Figures Tandem does not measure are left out
- * rather than reported as a made-up zero (see server/README.md, "AdminServer").
+ * {@code command} (its primary name) and {@code error} (null, or why it failed), in Apache's order, with an HTTP
+ * status ({@link AdminResponse}). Commands that read the tree run on the commit thread; the rest on the caller's
+ * thread. Snapshot and restore authenticate first ({@link AdminAuth}) and live in {@link AdminSnapshots}; the
+ * replicated-state commands in {@link AdminStateCommands}. Figures Tandem does not measure are left out rather than
+ * reported as a made-up zero (see server/README.md, "AdminServer").
  */
 public final class AdminCommands {
     /** Apache's error when a command needs a serving server (an ensemble member without a leader is not one). */
     static final String NOT_SERVING = "This ZooKeeper instance is not currently serving requests";
 
-    /** One command: its names (the first is primary), whether it needs a serving server and the tree. */
-    private record Command(List<String> names, boolean serverRequired, boolean onCommitThread,
-                           Function<Map<String, String>, Map<String, Object>> run) {
+    /** Runs a command once it is let through: the name it was asked by, its URL parameters and the POST body. */
+    @FunctionalInterface
+    private interface Runner {
+        CompletableFuture<AdminResponse> run(String primary, Map<String, String> args, byte[] body);
+    }
+
+    /**
+     * One command: its names (the first is primary), whether it needs a serving server, what it must be authorized
+     * for (null: nothing), whether it takes POST (restore) rather than GET, and what it runs.
+     */
+    private record Command(List<String> names, boolean serverRequired, AdminAuth.Requirement auth, boolean post,
+                           Runner runner) {
     }
 
     /** The ensemble as configured: this member's id and the {@code server.N} lines (empty standalone). */
@@ -40,19 +52,15 @@ public final class AdminCommands {
         }
     }
 
-    /**
-     * Names Apache 3.9 has that Tandem does not serve (snapshots over HTTP, restore, digests, observers, the Zab
-     * phase, the initial configuration file): answered with an error naming them, never with a made-up answer.
-     */
-    static final Set<String> NOT_IMPLEMENTED = Set.of("hash", "initial_configuration", "icfg", "last_snapshot",
-            "lsnp", "observer_connection_stat_reset", "orst", "restore", "rest", "snapshot", "snap", "observers",
-            "obsr", "zabstate");
-
     private final ZkServer server;
     private final Ensemble ensemble;
     private final Map<String, Command> byName = new LinkedHashMap<>();
 
     AdminCommands(ZkServer server, Ensemble ensemble) {
+        this(server, ensemble, AdminSnapshots.Settings.DEFAULT);
+    }
+
+    AdminCommands(ZkServer server, Ensemble ensemble, AdminSnapshots.Settings snapshotSettings) {
         this.server = server;
         this.ensemble = ensemble;
         add(List.of("connection_stat_reset", "crst"), true, true, args -> {
@@ -107,12 +115,32 @@ public final class AdminCommands {
             data.put("num_total_watches", summary[2]);
             return data;
         });
+        AdminStateCommands state = new AdminStateCommands(server, ensemble);
+        add(List.of("hash"), true, true, args -> state.hash());
+        add(List.of("initial_configuration", "icfg"), true, false, args -> state.initialConfiguration());
+        add(List.of("last_snapshot", "lsnp"), true, false, args -> state.lastSnapshot());
+        // Tandem keeps no per-observer connection figures, so there is nothing to reset (Apache's standalone answer).
+        add(List.of("observer_connection_stat_reset", "orst"), true, false, args -> new LinkedHashMap<>());
+        add(List.of("observers", "obsr"), true, false, args -> state.observers());
+        add(List.of("zabstate"), false, true, args -> state.zabState());
+        AdminSnapshots snapshots = new AdminSnapshots(server, snapshotSettings);
+        register(new Command(List.of("snapshot", "snap"), true, AdminAuth.Requirement.ALL_ON_ROOT, false,
+                (primary, args, body) -> snapshots.snapshot(primary, args)));
+        register(new Command(List.of("restore", "rest"), true, AdminAuth.Requirement.ALL_ON_ROOT, true,
+                (primary, args, body) -> snapshots.restore(primary, body)));
     }
 
+    /** A GET command answering data, on the commit thread when it reads what the commit thread changes. */
     private void add(List<String> names, boolean serverRequired, boolean onCommitThread,
                      Function<Map<String, String>, Map<String, Object>> run) {
-        Command command = new Command(names, serverRequired, onCommitThread, run);
-        for (String name : names) {
+        register(new Command(names, serverRequired, null, false, (primary, args, body) -> onCommitThread
+                ? server.call(() -> AdminResponse.ok(response(primary, run.apply(args), null)))
+                : CompletableFuture.supplyAsync(() -> AdminResponse.ok(response(primary, run.apply(args), null)),
+                        Runnable::run)));
+    }
+
+    private void register(Command command) {
+        for (String name : command.names()) {
             if (byName.put(name, command) != null) throw new IllegalStateException("admin command " + name + " twice");
         }
     }
@@ -122,22 +150,70 @@ public final class AdminCommands {
         return byName.values().stream().map(command -> command.names().get(0)).distinct().sorted().toList();
     }
 
-    /** Runs a command by any of its names; an unknown or unserved name is answered with an error, as Apache does. */
+    /** Whether {@code name} is a command that takes a POST body (restore), for the AdminServer's body limit. */
+    public boolean takesBody(String name) {
+        Command command = byName.get(name);
+        return command != null && command.post();
+    }
+
+    /** Runs a GET command without credentials (the JSON only); see {@link #get}. */
     public CompletableFuture<Map<String, Object>> run(String name, Map<String, String> args) {
+        return get(name, args, null, null).thenApply(AdminResponse::json);
+    }
+
+    /** Runs a command asked for by HTTP GET; {@code authorization} is the header as sent (null when absent). */
+    public CompletableFuture<AdminResponse> get(String name, Map<String, String> args, String authorization,
+                                                String remoteIp) {
+        return run(name, false, args, new byte[0], new AdminAuth.Caller(authorization, remoteIp));
+    }
+
+    /** Runs a command asked for by HTTP POST with {@code body}. */
+    public CompletableFuture<AdminResponse> post(String name, byte[] body, String authorization, String remoteIp) {
+        return run(name, true, Map.of(), body, new AdminAuth.Caller(authorization, remoteIp));
+    }
+
+    /**
+     * Apache's runCommand: an unknown name, a server that is not serving, and a caller who is not authenticated or
+     * not authorized are refused (200, 200, 401, 403) under the name asked for; a command asked by the wrong method
+     * fails with 500 after authentication (Apache's servlet fails there too: GET restore, POST anything else).
+     */
+    private CompletableFuture<AdminResponse> run(String name, boolean post, Map<String, String> args, byte[] body,
+                                                 AdminAuth.Caller caller) {
         Command command = byName.get(name);
         if (command == null) {
-            return CompletableFuture.completedFuture(response(name, new LinkedHashMap<>(),
-                    NOT_IMPLEMENTED.contains(name) ? "Command " + name + " is not implemented by Tandem"
-                            : "Unknown command: " + name));
+            return CompletableFuture.completedFuture(AdminResponse.refused(name, "Unknown command: " + name, 200));
         }
-        String primary = command.names().get(0);
         if (command.serverRequired() && !isServing()) {
-            return CompletableFuture.completedFuture(response(primary, new LinkedHashMap<>(), NOT_SERVING));
+            return CompletableFuture.completedFuture(AdminResponse.refused(name, NOT_SERVING, 200));
         }
-        if (command.onCommitThread()) {
-            return server.call(() -> response(primary, command.run().apply(args), null));
+        CompletableFuture<AdminResponse> allowed;
+        if (command.auth() == null) {
+            allowed = CompletableFuture.completedFuture(null);
+        } else {
+            List<Id> ids;
+            try {
+                ids = AdminAuth.authenticate(caller, server.superDigest());
+            } catch (AdminAuth.Refused refused) {
+                return CompletableFuture.completedFuture(AdminResponse.refused(name, refused.getMessage(),
+                        refused.status));
+            }
+            allowed = server.call(() -> {
+                try {
+                    AdminAuth.authorize(server.tree, ids, command.auth());
+                    return null;
+                } catch (AdminAuth.Refused refused) {
+                    return AdminResponse.refused(name, refused.getMessage(), refused.status);
+                }
+            });
         }
-        return CompletableFuture.supplyAsync(() -> response(primary, command.run().apply(args), null), Runnable::run);
+        return allowed.thenCompose(refusal -> {
+            if (refusal != null) return CompletableFuture.completedFuture(refusal);
+            if (post != command.post()) {
+                return CompletableFuture.completedFuture(AdminResponse.refused(name, "Command " + name
+                        + " is run by HTTP " + (command.post() ? "POST" : "GET"), 500));
+            }
+            return command.runner().run(command.names().get(0), args, body);
+        });
     }
 
     private boolean isServing() {

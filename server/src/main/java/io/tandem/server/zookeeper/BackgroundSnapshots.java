@@ -34,6 +34,8 @@ final class BackgroundSnapshots {
     private volatile boolean cancelled;
     private volatile long completed;
     private volatile long lastCompletedZxid = -1;
+    /** When the newest background snapshot completed (wall clock, for the last_snapshot admin command). */
+    private volatile long lastCompletedMillis = -1;
 
     BackgroundSnapshots(ZkStore store, DataTree tree) {
         this(store::writeSnapshot, tree);
@@ -89,6 +91,7 @@ final class BackgroundSnapshots {
         };
         try {
             writer.write(zxid, out -> SnapshotFormat.write(out, zxid, sessions, tree, progress));
+            lastCompletedMillis = System.currentTimeMillis();
             lastCompletedZxid = zxid;
             completed++;
             LOG.log(Level.INFO, () -> "Snapshot at zxid 0x" + Long.toHexString(zxid) + " written in "
@@ -131,6 +134,11 @@ final class BackgroundSnapshots {
     /** Background snapshots completed since start. */
     long completed() {
         return completed;
+    }
+
+    /** When the newest background snapshot completed (epoch milliseconds), -1 before the first. */
+    long lastCompletedMillis() {
+        return lastCompletedMillis;
     }
 
     /** The zxid of the newest background snapshot completed, -1 before the first. */

@@ -111,6 +111,11 @@ final class StandaloneCommit implements CommitPath {
             } else if (request.isWrite() && (request.connection == null || request.sessionId != 0)) {
                 server.preparer.prepare(request, ++lastZxid, time, request.authInfo());
             }
+            if (request.type == Request.KIND_TASK && !toLog.isEmpty()) {
+                // A task may wait for every prepared write to be applied (the admin restore): hand them over first.
+                syncer.logAndSync(List.copyOf(toLog));
+                toLog.clear();
+            }
             if (request.header != null) {
                 toLog.add(new LogSyncer.Pending(request.header, request.txn));
                 waitForSync(request);
@@ -177,6 +182,45 @@ final class StandaloneCommit implements CommitPath {
         // Counted from this attempt even when it is skipped, so a slow writer is not asked again after every batch.
         appliedAtSnapshot = server.appliedTxns();
         snapshots.start(server.tree.lastProcessedZxid(), SnapshotFormat.sessionTimeouts(server.sessions.byId()));
+    }
+
+    /**
+     * The AdminServer's restore (Apache's {@code ZooKeeperServer.restoreFromSnapshot}), on this thread: every write
+     * already prepared is made durable, applied and answered first; the Apache snapshot is read once into a scratch
+     * tree (a damaged one changes nothing), then into the live tree and sessions in place of theirs; the zxid goes on
+     * from the higher of the restored and the logged one (so zxids never go back and the log's older transactions are
+     * never replayed over the restored tree), and a snapshot of the restored tree is written at once, so a restart
+     * starts from it. Returns the zxid the restored snapshot records.
+     */
+    long restore(java.nio.file.Path apacheSnapshot) throws IOException {
+        while (true) {
+            IOException failure = syncer.failure();
+            if (failure != null) throw failure;
+            finishSynced();
+            if (unsynced.isEmpty()) break;
+            java.util.concurrent.locks.LockSupport.parkNanos(200_000); // the syncer's fsync is under way
+        }
+        server.responder.flushMarked();
+        int fieldBytesMax = server.config.frameBytesMax();
+        long restoredZxid = AdminSnapshots.readApache(apacheSnapshot, new DataTree(), new java.util.HashMap<>(),
+                fieldBytesMax);
+        snapshots.cancelAndAwait();
+        server.tree.clearForSnapshot();
+        server.sessions.byId().clear();
+        AdminSnapshots.readApache(apacheSnapshot, server.tree, server.sessions.byId(), fieldBytesMax);
+        server.sessions.sessionsRestored();
+        lastZxid = Math.max(lastZxid, restoredZxid);
+        server.tree.setLastProcessedZxid(lastZxid);
+        server.recovered();
+        server.preparer.clear();
+        store.writeSnapshot(lastZxid, out -> SnapshotFormat.write(out, server.tree, server.sessions.byId()));
+        appliedAtSnapshot = server.appliedTxns();
+        return restoredZxid;
+    }
+
+    /** The newest snapshot in the store as {zxid, last-modified millis}, or null when there is none (any thread). */
+    long[] lastSnapshot() throws IOException {
+        return store.lastSnapshot();
     }
 
     /** At shutdown, on this thread: the tree no longer changes, so the snapshot is exact. */

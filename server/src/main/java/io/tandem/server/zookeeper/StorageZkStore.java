@@ -72,6 +72,18 @@ final class StorageZkStore implements ZkStore {
     }
 
     @Override
+    public long[] lastSnapshot() throws IOException {
+        for (Snapshot snapshot : snapshots.newestFirst()) {
+            try {
+                return new long[] {snapshot.zxid(), java.nio.file.Files.getLastModifiedTime(snapshot.file()).toMillis()};
+            } catch (java.nio.file.NoSuchFileException e) {
+                // Removed by retention since it was listed: the next one is the newest left.
+            }
+        }
+        return null;
+    }
+
+    @Override
     public void forEachTxn(long afterZxid, TxnVisitor visitor) throws IOException {
         try {
             log.forEach(afterZxid, visitor::accept);

@@ -45,6 +45,11 @@ interface ZkStore extends Closeable {
 
     void writeSnapshot(long zxid, SnapshotWriter writer) throws IOException;
 
+    /** The newest snapshot written, as {zxid, last-modified millis}, or null when there is none (the last_snapshot command). */
+    default long[] lastSnapshot() throws IOException {
+        return null;
+    }
+
     /** Keeps nothing: for tests and embedders that want a throwaway server. */
     static ZkStore inMemory() {
         return new ZkStore() {

@@ -28,6 +28,9 @@ public final class ZooKeeperConfigKeys {
             "znode.container.maxNeverUsedIntervalMs", "snapCount", "maxClientCnxns", "clientPort", "clientPortAddress",
             "dataDir", SUPER_DIGEST, Acls.SUPER_DIGEST_PROPERTY, "globalOutstandingLimit", TxnLog.PREALLOC_KEY,
             "zookeeper.nio.sessionlessCnxnTimeout", "admin.serverAddress", "admin.commandURL",
+            // The AdminServer's snapshot and restore commands (AdminSnapshots).
+            // (admin.rateLimiterIntervalInMS too, checked in verdict below)
+            "admin.snapshot.enabled", "admin.restore.enabled",
             // Client authentication and the secure client port (see ZkSecurity).
             "enforce.auth.schemes", "X509AuthenticationProvider.superUser", ZkSecurity.SASL_SUPER_PASSWORD,
             ZkSecurity.JAAS_FILE, "secureClientPortAddress", "superUser");
@@ -82,7 +85,7 @@ public final class ZooKeeperConfigKeys {
             "snapshot.trust.empty", "snapshot.compression.method", "closeSessionTxn.enabled",
             "serializeLastProcessedZxid.enabled", "leaderServes", "cnxTimeout", "quorumCnxnTimeoutMs",
             "electionPortBindRetry", "tcpKeepAlive", "clientTcpKeepAlive",
-            "admin.snapshot.enabled", "admin.snapshot.intervalInMS", "admin.restore.enabled",
+            "admin.snapshot.intervalInMS",
             "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "kerberos.canonicalizeHostNames",
             "ensembleAuthName",
             "netty.server.outstandingHandshake.limit", "nio.numSelectorThreads", "nio.numWorkerThreads",
@@ -208,6 +211,10 @@ public final class ZooKeeperConfigKeys {
             case "admin.enableServer" -> v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")
                     ? Verdict.IMPLEMENTED : Verdict.refused(key + " must be true or false");
             case "admin.serverPort" -> ConfigKeys.port(v);
+            // Apache parses it with Integer.parseInt when its commands load, failing on anything else.
+            case "admin.rateLimiterIntervalInMS" -> v.trim().matches("-?\\d{1,10}")
+                    && Math.abs(Long.parseLong(v.trim())) <= Integer.MAX_VALUE ? Verdict.IMPLEMENTED
+                    : Verdict.refused(key + " must be a number of milliseconds: " + v);
             case "admin.forceHttps", "admin.needClientAuth", "admin.portUnification" -> flag(key, v, false,
                     TLS + " on the AdminServer");
             case "standaloneEnabled" -> v.equalsIgnoreCase("true") ? Verdict.IMPLEMENTED

@@ -27,10 +27,10 @@ public final class ZooKeeperRole implements AutoCloseable {
     /** This member's myid in an ensemble; 0 for a standalone server. */
     private final int myId;
 
-    private ZooKeeperRole(ZkServer server, AdminCommands.Ensemble ensemble) {
+    private ZooKeeperRole(ZkServer server, AdminCommands.Ensemble ensemble, AdminSnapshots.Settings adminSnapshots) {
         this.server = server;
         this.myId = ensemble.myId();
-        this.admin = new AdminCommands(server, ensemble);
+        this.admin = new AdminCommands(server, ensemble, adminSnapshots);
     }
 
     public static ZooKeeperRole start(TandemConfig config) throws IOException {
@@ -57,6 +57,7 @@ public final class ZooKeeperRole implements AutoCloseable {
         String superDigest = config.get(Acls.SUPER_DIGEST_PROPERTY, config.get(ZooKeeperConfigKeys.SUPER_DIGEST,
                 System.getProperty(Acls.SUPER_DIGEST_PROPERTY)));
         ZkSecurity security = ZkSecurity.from(config.settings(), host);
+        AdminSnapshots.Settings adminSnapshots = AdminSnapshots.Settings.from(config::get);
         if (!servers.isEmpty()) {
             // server.N lines make this node a member of an ensemble; without them it stays standalone.
             Map<Integer, QuorumTransport.Peer> peers = QuorumTransport.parsePeers(servers);
@@ -65,11 +66,11 @@ public final class ZooKeeperRole implements AutoCloseable {
                 // Its own directory: the follower stores the leader's SNAP in Apache's body format, which a restart
                 // in Tandem's protocol must never read as a Tandem snapshot.
                 return new ZooKeeperRole(ZkServer.startApacheEnsemble(zkConfig, superDigest, security, myId,
-                        config.settings(), dir.resolve(APACHE_QUORUM_DIR)), ensemble(myId, servers));
+                        config.settings(), dir.resolve(APACHE_QUORUM_DIR)), ensemble(myId, servers), adminSnapshots);
             }
             ApacheDataDir.refuseUnimportedForEnsemble(dir, dir.resolve("zab"));
             return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, security, myId, config.settings(),
-                    dir.resolve("zab")), ensemble(myId, servers));
+                    dir.resolve("zab")), ensemble(myId, servers), adminSnapshots);
         }
         Files.createDirectories(dir);
         String storeKind = config.get(ConfigKeys.ZOOKEEPER_STORE, "disk");
@@ -78,7 +79,8 @@ public final class ZooKeeperRole implements AutoCloseable {
             ApacheDataDir.importOnFirstStart(dir);
         }
         ZkStore store = ZkStores.open(dir, storeKind, zkConfig.preAllocBytes());
-        return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest, security), AdminCommands.Ensemble.STANDALONE);
+        return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest, security),
+                AdminCommands.Ensemble.STANDALONE, adminSnapshots);
     }
 
     private static AdminCommands.Ensemble ensemble(int myId, Map<String, String> servers) {

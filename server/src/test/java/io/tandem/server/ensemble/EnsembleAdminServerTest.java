@@ -40,6 +40,28 @@ class EnsembleAdminServerTest {
                 assertEquals(id == leader ? "leader" : "follower",
                         AdminHttp.command(port, "mntr").get("server_state").asText());
                 assertEquals(id, AdminHttp.command(port, "conf").get("server_id").asInt());
+                // zabstate: a serving member is in Zab's broadcast phase, with its own addresses and last zxid.
+                JsonNode zab = AdminHttp.command(port, "zabstate");
+                assertEquals("broadcast", zab.get("zabstate").asText(), zab.toString());
+                assertEquals(id, zab.get("myid").asInt());
+                assertEquals(id == leader, zab.get("is_leader").asBoolean());
+                assertTrue(zab.get("voting").asBoolean());
+                assertEquals(own.get("server_addresses").get(0).asText(), zab.get("quorum_address").get("one")
+                        .asText());
+                assertEquals(own.get("election_addresses").get(0).asText(), zab.get("election_address")
+                        .get("one").asText());
+                assertTrue(zab.get("last_zxid").asText().matches("0x[0-9a-f]+"), zab.toString());
+                assertTrue(zab.get("zab_epoch").asLong() > 0, zab.toString());
+                // observers: the leader keeps no per-observer figures to list; a follower has none (Apache's answer
+                // without observerMasterPort).
+                JsonNode observers = AdminHttp.command(port, "obsr");
+                if (id == leader) {
+                    assertTrue(observers.get("error").asText().contains("not implemented"), observers.toString());
+                } else {
+                    assertEquals(0, observers.get("synced_observers").asInt(), observers.toString());
+                }
+                assertTrue(AdminHttp.command(port, "icfg").get("initial_configuration").asText()
+                        .contains("server." + id + "=127.0.0.1:"));
             }
             // Two members stopped: the last one has no quorum and serves nothing, as Apache's would not.
             int survivor = leader == 1 ? 2 : 1;
@@ -55,6 +77,10 @@ class EnsembleAdminServerTest {
             assertEquals("This ZooKeeper instance is not currently serving requests", ruok.get("error").asText());
             assertEquals("looking", AdminHttp.command(port, "mntr").get("server_state").asText(),
                     "monitor needs no serving server");
+            // zabstate needs no serving server either; a looking peer has no quorum server to report (Apache's).
+            JsonNode zab = AdminHttp.command(port, "zabstate");
+            assertEquals("", zab.get("zabstate").asText(), zab.toString());
+            assertEquals(false, zab.get("voting").asBoolean());
         }
     }
 
@@ -71,6 +97,9 @@ class EnsembleAdminServerTest {
             JsonNode view = AdminHttp.command(observerPort, "voting_view").get("current_config");
             assertEquals(TestEnsemble.SIZE, view.size(), "Apache's voting view holds no observer: " + view);
             assertEquals(false, AdminHttp.command(observerPort, "is_read_only").get("read_only").asBoolean());
+            JsonNode zab = AdminHttp.command(observerPort, "zabstate");
+            assertEquals("broadcast", zab.get("zabstate").asText(), zab.toString());
+            assertEquals(false, zab.get("voting").asBoolean(), "an observer does not vote");
 
             // Only one voter left: after max(2 s, tickTime) it and the observer serve read-only clients.
             int survivor = leader == 1 ? 2 : 1;

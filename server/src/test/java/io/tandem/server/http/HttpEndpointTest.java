@@ -116,6 +116,45 @@ class HttpEndpointTest {
         assertEquals(413, read(large).status);
     }
 
+    /**
+     * A route that asks for large bodies takes one declared by Content-Length; a chunked one is held to the small
+     * limit, and only one large body is held at a time across the endpoint (the next gets 503 until it is answered).
+     */
+    @Test
+    void shouldTakeALargeBodyOnlyWhereTheRouteAsksAndOneAtATime() throws Exception {
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        endpoint.route("/upload", request -> {
+            entered.countDown();
+            release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            return HttpEndpoint.Response.text(200, TEXT, "got " + request.body().length);
+        }, Set.of("POST"), 1 << 20);
+        int large = HttpEndpoint.REQUEST_BODY_BYTES_MAX * 2;
+        Socket first = connect();
+        send(first, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + large + "\r\n\r\n" + "a".repeat(large));
+        // While the first large body is held, a second one is refused before it is read.
+        assertTrue(entered.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        Socket second = connect();
+        send(second, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + large + "\r\n\r\n");
+        assertEquals(503, read(second).status);
+        release.countDown();
+        assertEquals("got " + large, read(first).body);
+        // Answered: the slot is free again, though the first connection stays open.
+        Socket third = connect();
+        send(third, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + large + "\r\n\r\n" + "c".repeat(large));
+        assertEquals("got " + large, read(third).body);
+        // Chunked: held to the small limit.
+        Socket chunked = connect();
+        String chunk = Integer.toHexString(HttpEndpoint.REQUEST_BODY_BYTES_MAX + 1) + "\r\n"
+                + "b".repeat(HttpEndpoint.REQUEST_BODY_BYTES_MAX + 1) + "\r\n0\r\n\r\n";
+        send(chunked, "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk);
+        assertEquals(413, read(chunked).status);
+        // Above the route's own limit: 413 before the body is read.
+        Socket tooLarge = connect();
+        send(tooLarge, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + ((1 << 20) + 1) + "\r\n\r\n");
+        assertEquals(413, read(tooLarge).status);
+    }
+
     @Test
     void shouldServeARequestLineAsLongAsTheRoutesAccept() throws IOException {
         // The console refuses a query longer than its own limit itself (400 with its JSON error), so the endpoint

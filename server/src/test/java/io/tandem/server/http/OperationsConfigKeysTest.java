@@ -49,11 +49,21 @@ class OperationsConfigKeysTest {
         }
     }
 
+    /** The snapshot and restore commands' keys are served; the key Apache does not have is warned about. */
     @Test
-    void shouldWarnAboutAdminKeysOfCommandsThatAreNotServed() {
-        ConfigKeys.Report report = check("admin.snapshot.enabled", "true", "admin.restore.enabled", "true",
+    void shouldHonourTheSnapshotAndRestoreKeysAndWarnAboutTheRest() {
+        ConfigKeys.Report honoured = check("admin.snapshot.enabled", "false", "admin.restore.enabled", "true",
+                "admin.rateLimiterIntervalInMS", "0");
+        assertEquals(0, honoured.warnings().size(), honoured.warnings().toString());
+        assertEquals(0, honoured.refusals().size(), honoured.refusals().toString());
+        ConfigKeys.Report report = check("admin.snapshot.intervalInMS", "1000",
                 "metricsProvider.className", "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider");
-        assertEquals(3, report.warnings().size(), report.warnings().toString());
-        assertTrue(report.warnings().get(2).contains("metrics.port"), report.warnings().get(2));
+        assertEquals(2, report.warnings().size(), report.warnings().toString());
+        assertTrue(report.warnings().get(1).contains("metrics.port"), report.warnings().get(1));
+        // Apache fails to load its commands on an interval that is not an int; Tandem refuses it at start.
+        for (String value : new String[] {"5m", "9999999999"}) {
+            ConfigKeys.Report refused = check("admin.rateLimiterIntervalInMS", value);
+            assertEquals(1, refused.refusals().size(), value + ": " + refused.refusals());
+        }
     }
 }

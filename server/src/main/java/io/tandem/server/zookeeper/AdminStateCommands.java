@@ -1,0 +1,189 @@
+package io.tandem.server.zookeeper;
+
+import io.tandem.server.zab.QuorumTransport;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32;
+
+/**
+ * Apache 3.9's admin commands that report the server's replicated state: {@code hash} (the tree digest),
+ * {@code initial_configuration}, {@code last_snapshot}, {@code observers}, {@code observer_connection_stat_reset} and
+ * {@code zabstate}, with Apache's keys and JSON types. Each method returns the command's data; those reading the tree
+ * run on the commit thread (see {@link AdminCommands}).
+ */
+final class AdminStateCommands {
+    /** {@code DigestCalculator.DIGEST_VERSION} of 3.9. */
+    static final int DIGEST_VERSION = 2;
+    /** Apache leaves ZooKeeper's own subtree (quota, config) out of the digest. */
+    private static final String SYSTEM_PREFIX = "/zookeeper/";
+    /** The stat fields Apache's digest covers, in its order: five longs, three ints, one long. */
+    private static final int DIGEST_STAT_BYTES = 60;
+
+    private final ZkServer server;
+    private final AdminCommands.Ensemble ensemble;
+
+    AdminStateCommands(ZkServer server, AdminCommands.Ensemble ensemble) {
+        this.server = server;
+        this.ensemble = ensemble;
+    }
+
+    /**
+     * Apache's {@code hash}: its DataTree logs the tree digest at every 128th zxid and answers that history; Tandem
+     * keeps no history and answers one entry, the digest of the tree as it is now at its last applied zxid, computed
+     * exactly as Apache's DigestCalculator (CRC32 of the path, data and persisted stat of every node outside
+     * /zookeeper/, summed), so members and Apache servers holding the same tree agree on it.
+     */
+    Map<String, Object> hash() {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("zxid", server.tree.lastProcessedZxid());
+        entry.put("digest_version", DIGEST_VERSION);
+        entry.put("digest", treeDigest(server.tree));
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("digests", List.of(entry));
+        return data;
+    }
+
+    /** The sum of every node's digest (commit thread). */
+    static long treeDigest(DataTree tree) {
+        long sum = 0;
+        Deque<DataNode> pending = new ArrayDeque<>();
+        pending.push(tree.getNode("/"));
+        while (!pending.isEmpty()) {
+            DataNode node = pending.pop();
+            sum += nodeDigest(node.parent == null ? "/" : node.path(), node);
+            if (node.children != null) {
+                for (DataNode child : node.children.inApacheOrder()) pending.push(child);
+            }
+        }
+        return sum;
+    }
+
+    /** Apache's DigestCalculator.calculateDigest: the root is hashed under the empty path. */
+    static long nodeDigest(String path, DataNode node) {
+        if (path.startsWith(SYSTEM_PREFIX)) return 0;
+        String hashed = path.equals("/") ? "" : path;
+        ByteBuffer stat = ByteBuffer.allocate(DIGEST_STAT_BYTES);
+        stat.putLong(node.czxid).putLong(node.mzxid).putLong(node.pzxid()).putLong(node.ctime).putLong(node.mtime)
+                .putInt(node.version).putInt(node.cversion()).putInt(node.aversion).putLong(node.ephemeralOwner());
+        CRC32 crc = new CRC32();
+        crc.update(hashed.getBytes(StandardCharsets.UTF_8));
+        byte[] data = node.data();
+        if (data != null) crc.update(data);
+        crc.update(stat.array());
+        return crc.getValue();
+    }
+
+    /**
+     * Apache's {@code initial_configuration}: a standalone server has none (""); a member answers the ensemble's
+     * {@code server.N} lines it started with, one a line, where Apache answers the text of its whole zoo.cfg.
+     */
+    Map<String, Object> initialConfiguration() {
+        StringBuilder lines = new StringBuilder();
+        ensemble.serverLines().forEach((id, line) -> lines.append("server.").append(id).append('=').append(line)
+                .append('\n'));
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("initial_configuration", lines.toString());
+        return data;
+    }
+
+    /**
+     * Apache's {@code last_snapshot}: the newest snapshot written, its zxid in hex and its time in seconds; Apache's
+     * "none" answer ({@code ffffffffffffffff}, -1) before there is one. Standalone: the store's newest snapshot file
+     * (the one a restart starts from); ensemble member: the newest it wrote since it started.
+     */
+    Map<String, Object> lastSnapshot() {
+        long[] info = null;
+        try {
+            if (server.commitPath() instanceof StandaloneCommit standalone) {
+                info = standalone.lastSnapshot();
+            } else if (server.commitPath() instanceof EnsembleCommit member
+                    && member.snapshots().lastCompletedZxid() >= 0) {
+                info = new long[] {member.snapshots().lastCompletedZxid(), member.snapshots().lastCompletedMillis()};
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("zxid", Long.toHexString(info == null ? -1L : info[0]));
+        data.put("timestamp", info == null ? -1L : info[1] / 1000);
+        return data;
+    }
+
+    /**
+     * Apache's {@code observers}: a leader lists its observers' learner handlers; any other server (a follower without
+     * observerMasterPort, which Tandem does not implement, a standalone server) answers none. Tandem's leader keeps no
+     * per-observer connection figures to list, so it answers an error rather than an empty list.
+     */
+    Map<String, Object> observers() {
+        Map<String, Object> data = new LinkedHashMap<>();
+        if (server.mode().equals("leader")) {
+            data.put("error", "observers is not implemented by Tandem on an ensemble's leader: it keeps no "
+                    + "per-observer connection figures");
+            return data;
+        }
+        data.put("synced_observers", 0);
+        data.put("observers", List.of());
+        return data;
+    }
+
+    /**
+     * A member's own quorum or election address as Apache's JsonOutputter writes its MultipleAddresses (one address:
+     * Tandem has no multiAddress): Jackson serializes every bean getter of it. The address is this member's own,
+     * which it has bound, so it is reachable.
+     */
+    private static Map<String, Object> addresses(String host, int port) {
+        String address = host + ":" + port;
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("empty", false);
+        json.put("all_reachable_addresses", List.of(address));
+        json.put("all_reachable_addresses_or_all", List.of(address));
+        json.put("reachable_or_one", address);
+        json.put("one", address);
+        json.put("all_addresses", List.of(address));
+        json.put("wildcard_addresses", List.of("0.0.0.0:" + port));
+        json.put("all_ports", List.of(port));
+        json.put("all_host_strings", List.of(host));
+        json.put("reachable_address", address);
+        return json;
+    }
+
+    /**
+     * Apache's {@code zabstate}: the Zab phase of a member that runs a quorum server; Apache's AdminServer has no quorum
+     * server while its peer is looking (or read-only), and then answers only {@code voting: false} and an empty
+     * phase, as a standalone server does. A serving member is in Zab's broadcast phase.
+     */
+    Map<String, Object> zabState() {
+        Map<String, Object> data = new LinkedHashMap<>();
+        String mode = server.mode();
+        if (ensemble.isStandalone() || mode.equals("looking") || mode.equals(EnsembleCommit.READ_ONLY_MODE)) {
+            data.put("voting", false);
+            data.put("zabstate", "");
+            return data;
+        }
+        String line = ensemble.serverLines().get(ensemble.myId());
+        QuorumTransport.Peer peer = QuorumTransport.Peer.parse(ensemble.myId(), line);
+        String[] client = QuorumTransport.Peer.clientAddress(ensemble.myId(), line);
+        long zxid = server.tree.lastProcessedZxid();
+        data.put("myid", (long) ensemble.myId());
+        data.put("is_leader", mode.equals("leader"));
+        data.put("quorum_address", addresses(peer.host(), peer.quorumPort()));
+        data.put("election_address", peer.electionPort() < 0 ? null : addresses(peer.host(), peer.electionPort()));
+        // Apache's peer answers its client listener's bound address.
+        String clientHost = client != null && client[0] != null ? client[0] : server.config.host();
+        data.put("client_address", (clientHost == null || clientHost.isEmpty() ? "0.0.0.0" : clientHost) + ":"
+                + server.port());
+        data.put("voting", !peer.observer());
+        data.put("last_zxid", "0x" + Long.toHexString(zxid));
+        data.put("zab_epoch", zxid >>> 32);
+        data.put("zab_counter", zxid & 0xffffffffL);
+        data.put("zabstate", "broadcast");
+        return data;
+    }
+}
