@@ -174,6 +174,51 @@ class ReplicationTest {
         }
     }
 
+    /**
+     * Kafka 3.9's controlled shutdown retries: a stopping broker whose partitions no other in-sync replica can take yet
+     * asks the controller again, controlled.shutdown.retry.backoff.ms later, up to controlled.shutdown.max.retries
+     * times. Broker 1 leads alone (its follower, cut off behind a proxy, left the ISR); the follower is let back in
+     * while broker 1 waits between its tries, so only a later try can move the leadership before broker 1 is gone.
+     * Before, a broker took the first answer (partitions still led) as final and stopped with them.
+     */
+    @Test
+    void shouldRetryAControlledShutdownUntilAnotherReplicaCanLead() throws Exception {
+        int port = io.tandem.server.ensemble.TestEnsemble.freePort();
+        try (io.tandem.server.ensemble.FaultyProxy proxy = new io.tandem.server.ensemble.FaultyProxy(port)) {
+            // Broker 1 starts first, so it is the controller and answers its own tries.
+            cluster = kafka.start(2, config -> {
+                config.set("replica.lag.time.max.ms", "1000");
+                if (config.get("broker.id").equals("1")) {
+                    config.kafkaPort(port).set("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port())
+                            .set("controlled.shutdown.retry.backoff.ms", "3000");
+                }
+                return config;
+            }, zookeeperConnect -> { });
+            admin = kafka.admin();
+            admin.createTopics(List.of(new NewTopic("retried", Map.of(0, List.of(1, 2))))).all()
+                    .get(30, TimeUnit.SECONDS);
+            PartitionWaits.awaitIsrSize(admin, cluster, "retried", 0, 2);
+            proxy.cut();
+            PartitionWaits.awaitIsrSize(admin, cluster, "retried", 0, 1);
+
+            java.util.concurrent.CompletableFuture<Void> stopped = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> cluster.stopBroker(1));
+            // The first try finds no other in-sync replica; the follower catches up before the next one.
+            Thread.sleep(1_000);
+            proxy.heal();
+            stopped.get(60, TimeUnit.SECONDS);
+            try (ZooKeeper zk = zkClient()) {
+                org.apache.zookeeper.data.Stat state = zk.exists("/brokers/topics/retried/partitions/0/state", false);
+                org.apache.zookeeper.data.Stat ids = zk.exists("/brokers/ids", false);
+                String data = new String(zk.getData("/brokers/topics/retried/partitions/0/state", false, null),
+                        StandardCharsets.UTF_8);
+                assertTrue(data.contains("\"leader\":2"), "a later try moved the leadership to broker 2: " + data);
+                assertTrue(state.getMzxid() < ids.getPzxid(), "leadership moved at zxid " + state.getMzxid()
+                        + ", before broker 1's registration went at " + ids.getPzxid() + ": " + data);
+            }
+        }
+    }
+
     @Test
     void shouldElectThePreferredLeaderBackOnRequest() throws Exception {
         startBrokers(Map.of());
