@@ -236,7 +236,7 @@ class ReplicationTest {
             String data = new String(zk.getData(path, false, null), StandardCharsets.UTF_8);
             assertTrue(data.contains("\"leader\":" + leader), "the leadership moved to broker " + leader + ": " + data);
             assertTrue(state.getMzxid() < ids.getPzxid(), "leadership moved at zxid " + state.getMzxid()
-                    + ", before the broker's registration went at " + ids.getPzxid() + ": " + data);
+                    + ", the broker's registration went at " + ids.getPzxid() + ": the move must come first; " + data);
         }
     }
 
