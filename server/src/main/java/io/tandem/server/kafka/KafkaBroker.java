@@ -144,7 +144,7 @@ public final class KafkaBroker implements AutoCloseable {
         this.logs = new LogManager(config.logDir(), config.brokerId(), System::currentTimeMillis, scheduler);
         this.fetchPurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
         this.producePurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
-        logs.onCoordinatorAppend(this::highWatermarkMoved);
+        logs.onCoordinatorAppend(fetchPurgatory::checkAndComplete);
         this.replicaLagTimeMaxMs = tandemConfig.getLong("replica.lag.time.max.ms", REPLICA_LAG_TIME_MAX_MS);
         this.replicaFetchMaxBytes = tandemConfig.getInt("replica.fetch.max.bytes", REPLICA_FETCH_MAX_BYTES);
         this.leaderRebalance = new KafkaController.LeaderRebalance(

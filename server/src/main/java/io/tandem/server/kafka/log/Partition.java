@@ -60,7 +60,9 @@ public final class Partition {
     /**
      * Told of every append a coordinator made (group offsets and metadata, transaction and share state), once the
      * partition's lock is released: the broker wakes the fetches parked on the partition, as Kafka's ReplicaManager
-     * completes the delayed fetches of whatever it appended. Without it a follower parked at the log end got a
+     * completes the delayed fetches of whatever it appended (the fetches only: a coordinator appends under its own
+     * lock, and a parked fetch's answer takes no coordinator's lock, where an acks=all wait's callback might; nor
+     * need those waits a wake here, since each is parked after its own append). Without it a follower parked at the log end got a
      * coordinator's record only when its fetch's max wait ran out (500 ms), and a leader moved in that window lost it
      * (a LeaveGroup's record: the next coordinator still had the member, and a new join waited out its session).
      * A client's produce wakes them itself, once every partition of its request is appended.
