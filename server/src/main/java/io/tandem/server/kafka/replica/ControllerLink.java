@@ -107,8 +107,8 @@ public final class ControllerLink implements AutoCloseable {
     /**
      * Before stopping, as Kafka 3.9's KafkaServer.controlledShutdown: asks the controller to move this broker's
      * leaderships to other in-sync replicas, so clients meet a new leader rather than a gap until its session ends.
-     * While the answer lists partitions it still leads (no other in-sync replica yet: one may catch up meanwhile) or
-     * the request fails, it asks again after {@code controlled.shutdown.retry.backoff.ms}, up to
+     * While the answer lists partitions it still leads (none of their other in-sync replicas was live and eligible,
+     * or a state write lost a race) or the request fails (the controller moving, unreachable), it asks again after {@code controlled.shutdown.retry.backoff.ms}, up to
      * {@code controlled.shutdown.max.retries} times in all, and then stops anyway. Kafka also sleeps after its last
      * try; nothing can come of that wait, so it is left out. Returns whether the controller moved everything.
      */
