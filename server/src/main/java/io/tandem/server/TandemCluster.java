@@ -274,7 +274,11 @@ public final class TandemCluster implements AutoCloseable {
                 .set("broker.id", Integer.toString(id))
                 .set("zookeeper.connect", zookeeperConnect())
                 .set("default.replication.factor", Integer.toString(replicationFactor))
-                .set("offsets.topic.replication.factor", Integer.toString(replicationFactor));
+                .set("offsets.topic.replication.factor", Integer.toString(replicationFactor))
+                // As Kafka's own test brokers (TestUtils.createBrokerConfig): the last broker of a cluster being
+                // closed still leads partitions nobody can take, and would otherwise retry its controlled shutdown
+                // for 10 s at Kafka's default backoff.
+                .set("controlled.shutdown.retry.backoff.ms", "100");
         config = customizer.apply(config);
         // A restarted broker comes back where clients and the other brokers last saw it.
         if (kafkaPorts[id] != 0) config.kafkaPort(kafkaPorts[id]);

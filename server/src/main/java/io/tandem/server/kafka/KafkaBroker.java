@@ -79,7 +79,6 @@ public final class KafkaBroker implements AutoCloseable {
     private final DelayedOperationPurgatory<DelayedResponse> fetchPurgatory;
     private final long replicaLagTimeMaxMs;
     private final int replicaFetchMaxBytes;
-    private final boolean controlledShutdownEnabled;
     private final KafkaController.LeaderRebalance leaderRebalance;
     private final DelayedOperationPurgatory<DelayedResponse> producePurgatory;
     private ClusterMetadata metadata;
@@ -145,9 +144,9 @@ public final class KafkaBroker implements AutoCloseable {
         this.logs = new LogManager(config.logDir(), config.brokerId(), System::currentTimeMillis, scheduler);
         this.fetchPurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
         this.producePurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
+        logs.onCoordinatorAppend(fetchPurgatory::checkAndComplete);
         this.replicaLagTimeMaxMs = tandemConfig.getLong("replica.lag.time.max.ms", REPLICA_LAG_TIME_MAX_MS);
         this.replicaFetchMaxBytes = tandemConfig.getInt("replica.fetch.max.bytes", REPLICA_FETCH_MAX_BYTES);
-        this.controlledShutdownEnabled = Boolean.parseBoolean(tandemConfig.get("controlled.shutdown.enable", "true").trim());
         this.leaderRebalance = new KafkaController.LeaderRebalance(
                 Boolean.parseBoolean(tandemConfig.get("auto.leader.rebalance.enable", "true").trim()),
                 tandemConfig.getLong("leader.imbalance.check.interval.seconds", 300) * 1000,
@@ -258,7 +257,8 @@ public final class KafkaBroker implements AutoCloseable {
             highWatermarkMoved(tp);
             coordinators.replicaDeleted(tp);
         };
-        controllerLink = new ControllerLink(config.brokerId(), metadata, replicas, deleteLog, security.interBroker());
+        controllerLink = new ControllerLink(config.brokerId(), metadata, replicas, deleteLog, security.interBroker(),
+                io.tandem.server.kafka.replica.ControlledShutdownConfig.from(brokerSettings));
         replicas.localLogs(new ReplicaManager.LocalLogs() {
             @Override
             public java.util.Collection<TopicPartition> onDisk() throws IOException {
@@ -562,7 +562,7 @@ public final class KafkaBroker implements AutoCloseable {
     @Override
     public void close() {
         List<Exception> failures = new ArrayList<>();
-        if (controller != null && controlledShutdownEnabled) controllerLink.controlledShutdown();
+        if (controller != null) controllerLink.controlledShutdown();
         for (KafkaServer server : servers.values()) server.close();
         if (security.authorization().enabled()) security.authorization().authorizer().close();
         if (controller != null) controller.close();

@@ -65,7 +65,9 @@ class KafkaBrokerBounceTest {
             brokers.add(Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id))
                     .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", Integer.toString(id))
                     .set("zookeeper.connect", zookeeper.zookeeperConnect())
-                    .set("zookeeper.session.timeout.ms", Integer.toString(SESSION_TIMEOUT_MS))));
+                    .set("zookeeper.session.timeout.ms", Integer.toString(SESSION_TIMEOUT_MS))
+                    // As TandemCluster's brokers: the last one closed leads what nobody can take, and retries.
+                    .set("controlled.shutdown.retry.backoff.ms", "100")));
         }
         int port = TestEnsemble.freePort();
         bounced = startProcess(1, port);

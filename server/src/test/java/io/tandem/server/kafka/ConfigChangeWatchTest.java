@@ -70,7 +70,9 @@ class ConfigChangeWatchTest {
 
     private static Tandem broker(Path dir, int id, String zookeeperConnect) throws Exception {
         return Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id)).roles(EnumSet.of(TandemConfig.Role.KAFKA))
-                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeperConnect));
+                .set("broker.id", Integer.toString(id)).set("zookeeper.connect", zookeeperConnect)
+                // As TandemCluster's brokers: the last one closed still leads "watched" and retries its shutdown.
+                .set("controlled.shutdown.retry.backoff.ms", "100"));
     }
 
     private static Admin admin(Tandem broker) {

@@ -199,19 +199,16 @@ final class Elections {
         List<TopicPartition> changed = new ArrayList<>();
         for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(cluster.states.entrySet())) {
             PartitionState state = e.getValue();
-            if (!state.isr().contains(brokerId)) continue;
+            List<Integer> replicas = replicasOf(e.getKey());
+            // Kafka's partitionsToActOn: a partition of one replica has nowhere to move, and is left as it is.
+            if (replicas.size() <= 1 || !state.isr().contains(brokerId)) continue;
             List<Integer> isr = state.isr().stream().filter(r -> r != brokerId).toList();
             int leader = state.leader();
             if (leader == brokerId) {
-                List<Integer> replicas = cluster.topics.get(e.getKey().topic()).replicas().get(e.getKey().partition());
-                Integer next = replicas.stream().filter(r -> isr.contains(r) && cluster.isrEligible(r)).findFirst().orElse(null);
-                if (next == null) {
-                    var remaining = new io.tandem.kafka.wire.message.ControlledShutdownResponse.RemainingPartition();
-                    remaining.topicName = e.getKey().topic();
-                    remaining.partitionIndex = e.getKey().partition();
-                    response.remainingPartitions.add(remaining);
-                    continue;
-                }
+                Integer next = replicas.stream().filter(r -> isr.contains(r) && cluster.isrEligible(r)).findFirst()
+                        .orElse(null);
+                // No other in-sync replica to take over: it stays led here, and is answered as remaining below.
+                if (next == null) continue;
                 leader = next;
             }
             if (cluster.writeState(e.getKey(), new PartitionState(leader, state.leaderEpoch() + 1, cluster.epoch, isr,
@@ -221,9 +218,26 @@ final class Elections {
         }
         for (int broker : cluster.live.keySet()) requests.leaderAndIsr(broker, cluster.partitionsOn(broker, changed), false);
         requests.updateMetadata(cluster.live.keySet(), changed);
+        // Kafka's partitionLeadersOnBroker: what the broker still leads among partitions of more than one replica
+        // (topics queued for deletion are out of the state already). The broker retries until this is empty, so a
+        // partition of one replica, which can never move, must not count, or every stop would wait out the retries.
+        cluster.states.entrySet().stream()
+                .filter(e -> e.getValue().leader() == brokerId && replicasOf(e.getKey()).size() > 1)
+                .map(Map.Entry::getKey)
+                .sorted(java.util.Comparator.comparing(TopicPartition::topic).thenComparing(TopicPartition::partition))
+                .forEach(tp -> {
+                    var remaining = new io.tandem.kafka.wire.message.ControlledShutdownResponse.RemainingPartition();
+                    remaining.topicName = tp.topic();
+                    remaining.partitionIndex = tp.partition();
+                    response.remainingPartitions.add(remaining);
+                });
         LOG.log(System.Logger.Level.INFO, "Controlled shutdown of broker {0}: {1} partitions moved, {2} remain",
                 brokerId, changed.size(), response.remainingPartitions.size());
         return response;
+    }
+
+    private List<Integer> replicasOf(TopicPartition tp) {
+        return cluster.topics.get(tp.topic()).replicas().get(tp.partition());
     }
 
     /**

@@ -49,6 +49,8 @@ public final class LogManager implements Closeable {
     private final ConcurrentHashMap<TopicPartition, Object> opening = new ConcurrentHashMap<>();
     private final Map<TopicPartition, Log.Checkpoint> checkpoints;
     private final boolean cleanShutdown;
+    /** Told of each coordinator append to a partition (see Partition#append); set once by the broker. */
+    private volatile java.util.function.Consumer<TopicPartition> coordinatorAppended = tp -> { };
     /** Retention, compaction and checkpoints on their own threads, once started. */
     private volatile LogMaintenance maintenance;
 
@@ -64,6 +66,11 @@ public final class LogManager implements Closeable {
         this.checkpoints = new ConcurrentHashMap<>(readCheckpoints());
         // From here on a crash is an unclean shutdown.
         Files.deleteIfExists(marker);
+    }
+
+    /** {@code listener} is told of every later coordinator append, after the partition's lock is released. */
+    public void onCoordinatorAppend(java.util.function.Consumer<TopicPartition> listener) {
+        this.coordinatorAppended = listener;
     }
 
     /** Partition directories found on disk, for the broker to open with their topics' configs. */
@@ -114,7 +121,7 @@ public final class LogManager implements Closeable {
                 LOG.log(System.Logger.Level.WARNING, "Recovered {0}: cut {1} bytes of torn tail", tp,
                         log.recoveredTornBytes());
             }
-            Partition partition = new Partition(tp, localBrokerId, log);
+            Partition partition = new Partition(tp, localBrokerId, log, appended -> coordinatorAppended.accept(appended));
             partitions.put(tp, partition);
             // A thread still waiting on this lock object finds the partition open; a later one sees it in the
             // map first. After a failure the lock stays, so a retry and a newcomer never open the log twice.

@@ -118,6 +118,11 @@ public final class LogValidator {
                 Long.MAX_VALUE, Long.MAX_VALUE, false, nowMs);
     }
 
+    /** Who the records come from: a client's produce or the broker's own coordinators. */
+    public Origin origin() {
+        return origin;
+    }
+
     /** The broker time a LogAppendTime topic stamps on the batch, or -1 when the producer's timestamps stay. */
     public long logAppendTimeMs() {
         return timestampType == TimestampType.LOG_APPEND_TIME ? nowMs : RecordBatch.NO_TIMESTAMP;

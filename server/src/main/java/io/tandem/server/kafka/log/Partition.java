@@ -57,6 +57,18 @@ public final class Partition {
      */
     private static volatile Consumer<Thread> appendThreadWatcher;
 
+    /**
+     * Told of every append a coordinator made (group offsets and metadata, transaction and share state), once the
+     * partition's lock is released: the broker wakes the fetches parked on the partition, as Kafka's ReplicaManager
+     * completes the delayed fetches of whatever it appended (the fetches only: a coordinator appends under its own
+     * lock, and a parked fetch's answer takes no coordinator's lock, where an acks=all wait's callback might; nor
+     * need those waits a wake here, since each is parked after its own append). Without it a follower parked at the log end got a
+     * coordinator's record only when its fetch's max wait ran out (500 ms), and a leader moved in that window lost it
+     * (a LeaveGroup's record: the next coordinator still had the member, and a new join waited out its session).
+     * A client's produce wakes them itself, once every partition of its request is appended.
+     */
+    private final Consumer<TopicPartition> coordinatorAppended;
+
     /** What a produce to this partition came to; {@code recordErrors} name the records a refusal was for. */
     public record AppendResult(short error, String errorMessage, long baseOffset, long lastOffset,
                                long logAppendTimeMs, long logStartOffset, List<LogValidator.RecordError> recordErrors) {
@@ -70,10 +82,12 @@ public final class Partition {
         }
     }
 
-    Partition(TopicPartition topicPartition, int localBrokerId, Log log) throws IOException {
+    Partition(TopicPartition topicPartition, int localBrokerId, Log log, Consumer<TopicPartition> coordinatorAppended)
+            throws IOException {
         this.topicPartition = topicPartition;
         this.localBrokerId = localBrokerId;
         this.log = log;
+        this.coordinatorAppended = coordinatorAppended;
         this.leaderEpoch = Math.max(log.leaderEpochs().latestEpoch(), 0);
         restoreProducerState();
         this.snapshotSegmentBase = log.activeSegmentBaseOffset();
@@ -338,7 +352,15 @@ public final class Partition {
      * @param validator         the topic's produce rules (or a coordinator's) at the time of the request
      * @param minInsyncReplicas the ISR size acks=all requires (min.insync.replicas), 0 for other acks
      */
-    public synchronized AppendResult append(ByteBuf records, LogValidator validator, int minInsyncReplicas)
+    public AppendResult append(ByteBuf records, LogValidator validator, int minInsyncReplicas) throws IOException {
+        AppendResult result = appendLocked(records, validator, minInsyncReplicas);
+        if (result.error() == NONE && validator.origin() == LogValidator.Origin.COORDINATOR) {
+            coordinatorAppended.accept(topicPartition);
+        }
+        return result;
+    }
+
+    private synchronized AppendResult appendLocked(ByteBuf records, LogValidator validator, int minInsyncReplicas)
             throws IOException {
         Consumer<Thread> watcher = appendThreadWatcher;
         if (watcher != null) watcher.accept(Thread.currentThread());

@@ -31,27 +31,30 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  */
 public final class ControllerLink implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ControllerLink.class.getName());
-    /** Kafka's controlled.shutdown.max.retries is 3; the backoff is shorter than Kafka's 5 s, for tests' sake. */
-    static final int CONTROLLED_SHUTDOWN_ATTEMPTS = 3;
-    static final long CONTROLLED_SHUTDOWN_BACKOFF_MS = 200;
-
     private final int localBrokerId;
     private final InterBrokerSecurity interBroker;
     private final ClusterMetadata metadata;
     private final ReplicaManager replicas;
     private final Consumer<TopicPartition> deleteLog;
+    private final ControlledShutdownConfig shutdown;
     private volatile KafkaController controller;
     private BrokerChannel controllerChannel;
 
     /** {@code deleteLog} deletes a partition's log (throwing UncheckedIOException when the disk refuses). */
     public ControllerLink(int localBrokerId, ClusterMetadata metadata, ReplicaManager replicas,
                           Consumer<TopicPartition> deleteLog) {
-        this(localBrokerId, metadata, replicas, deleteLog, InterBrokerSecurity.PLAINTEXT);
+        this(localBrokerId, metadata, replicas, deleteLog, InterBrokerSecurity.PLAINTEXT,
+                ControlledShutdownConfig.DEFAULT);
     }
 
-    /** {@code interBroker}: how this broker reaches the controller (the inter-broker listener and its security). */
+    /**
+     * {@code interBroker}: how this broker reaches the controller (the inter-broker listener and its security);
+     * {@code shutdown}: whether and how persistently it asks the controller to move its leaderships when stopping.
+     */
     public ControllerLink(int localBrokerId, ClusterMetadata metadata, ReplicaManager replicas,
-                          Consumer<TopicPartition> deleteLog, InterBrokerSecurity interBroker) {
+                          Consumer<TopicPartition> deleteLog, InterBrokerSecurity interBroker,
+                          ControlledShutdownConfig shutdown) {
+        this.shutdown = shutdown;
         this.interBroker = interBroker;
         this.localBrokerId = localBrokerId;
         this.metadata = metadata;
@@ -102,40 +105,54 @@ public final class ControllerLink implements AutoCloseable {
     }
 
     /**
-     * Before stopping, as Kafka's broker: asks the controller to move this broker's leaderships to other in-sync
-     * replicas (a few tries, bounded), so clients meet a new leader rather than a gap until the session ends.
+     * Before stopping, as Kafka 3.9's KafkaServer.controlledShutdown: asks the controller to move this broker's
+     * leaderships to other in-sync replicas, so clients meet a new leader rather than a gap until its session ends.
+     * While the answer lists partitions it still leads (none of their other in-sync replicas was live and eligible,
+     * or a state write lost a race) or the request fails (the controller moving, unreachable), it asks again after {@code controlled.shutdown.retry.backoff.ms}, up to
+     * {@code controlled.shutdown.max.retries} times in all, and then stops anyway. Kafka also sleeps after its last
+     * try; nothing can come of that wait, so it is left out. Returns whether the controller moved everything.
      */
-    public void controlledShutdown() {
-        for (int attempt = 0; attempt < CONTROLLED_SHUTDOWN_ATTEMPTS; attempt++) {
+    public boolean controlledShutdown() {
+        if (!shutdown.enabled()) return false;
+        LOG.log(System.Logger.Level.INFO, "Broker {0} starting controlled shutdown", localBrokerId);
+        for (int attempt = 1; attempt <= shutdown.maxRetries(); attempt++) {
+            String failure;
             try {
-                int controllerId = metadata.controllerId();
-                ControlledShutdownResponse response;
-                if (controllerId == localBrokerId && controller.isActive()) {
-                    response = controller.controlledShutdown(localBrokerId, metadata.brokerEpoch());
-                } else {
-                    ControlledShutdownRequest request = new ControlledShutdownRequest();
-                    request.brokerId = localBrokerId;
-                    request.brokerEpoch = metadata.brokerEpoch();
-                    response = (ControlledShutdownResponse) sendToController(ApiKey.CONTROLLED_SHUTDOWN, (short) 3, request);
+                ControlledShutdownResponse response = askController();
+                if (response.errorCode == NONE && response.remainingPartitions.isEmpty()) {
+                    LOG.log(System.Logger.Level.INFO, "Controlled shutdown of broker {0} succeeded", localBrokerId);
+                    return true;
                 }
-                if (response.errorCode == NONE) {
-                    if (!response.remainingPartitions.isEmpty()) {
-                        LOG.log(System.Logger.Level.INFO, "Stopping broker {0} still leads {1} partitions without another"
-                                + " in-sync replica", localBrokerId, response.remainingPartitions.size());
-                    }
-                    return;
-                }
+                failure = response.errorCode != NONE ? "the controller answered error " + response.errorCode
+                        : "it still leads " + response.remainingPartitions.stream()
+                                .map(p -> p.topicName + "-" + p.partitionIndex).toList();
             } catch (Exception e) {
-                LOG.log(System.Logger.Level.DEBUG, "Controlled shutdown attempt failed: " + e);
+                failure = e.toString();
             }
+            LOG.log(System.Logger.Level.INFO, "Controlled shutdown of broker {0}, try {1} of {2}: {3}", localBrokerId,
+                    attempt, shutdown.maxRetries(), failure);
+            if (attempt == shutdown.maxRetries()) break;
             try {
-                Thread.sleep(CONTROLLED_SHUTDOWN_BACKOFF_MS);
+                Thread.sleep(shutdown.retryBackoffMs());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                break;
             }
         }
-        LOG.log(System.Logger.Level.WARNING, "Broker {0} stops without a controlled shutdown", localBrokerId);
+        LOG.log(System.Logger.Level.WARNING, "Broker {0} proceeds to an unclean shutdown: every controlled shutdown "
+                + "try failed", localBrokerId);
+        return false;
+    }
+
+    /** One ControlledShutdown to the current controller: in this process when it is here, else over the wire. */
+    private ControlledShutdownResponse askController() throws Exception {
+        if (metadata.controllerId() == localBrokerId && controller.isActive()) {
+            return controller.controlledShutdown(localBrokerId, metadata.brokerEpoch());
+        }
+        ControlledShutdownRequest request = new ControlledShutdownRequest();
+        request.brokerId = localBrokerId;
+        request.brokerEpoch = metadata.brokerEpoch();
+        return (ControlledShutdownResponse) sendToController(ApiKey.CONTROLLED_SHUTDOWN, (short) 3, request);
     }
 
     /** StopReplica: stop following the partitions, deleting the logs of deleted topics. */

@@ -99,7 +99,8 @@ final class SimBroker {
         this.replicas = new ReplicaManager(id, metadata, this::openLog, this::highWatermarkMoved, REPLICA_LAG_MS,
                 FETCH_BYTES_MAX, runtime);
         this.link = new ControllerLink(id, metadata, replicas, this::deleteLog,
-                io.tandem.server.kafka.security.InterBrokerSecurity.PLAINTEXT);
+                io.tandem.server.kafka.security.InterBrokerSecurity.PLAINTEXT,
+                io.tandem.server.kafka.replica.ControlledShutdownConfig.DEFAULT);
         replicas.alterPartitionSender(sim::sendAlterPartition);
         replicas.localLogs(new ReplicaManager.LocalLogs() {
             @Override
