@@ -33,8 +33,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * partitions are served here (loading: COORDINATOR_LOAD_IN_PROGRESS; not led, or resigned: NOT_COORDINATOR) in
  * {@link OffsetsPartitionOwnership}.
  *
- * <p>Callbacks (delayed JoinGroup and SyncGroup answers) run under the coordinator's lock, on the caller's thread or,
- * when they wait for a group record to be replicated ({@link GroupStore#groupStored}), on the store's; they must only
+ * <p>Callbacks (delayed JoinGroup and SyncGroup answers) run on the caller's thread or, when they wait for a group
+ * record to be replicated ({@link GroupStore#groupStored}), on the store's, under the coordinator's lock (a consumer
+ * group's classic member's SyncGroup answer, waiting in {@link GroupStore#whenWritten}, outside it); they must only
  * hand the answer on (e.g. write it to a channel), never call back into the coordinator.
  */
 public final class GroupCoordinator {
