@@ -59,11 +59,11 @@ public final class OffsetsTopicStore implements GroupStore {
     public interface Replication {
         /**
          * Calls {@code then} with NONE once {@code partition}'s high watermark reaches {@code requiredOffset},
-         * NOT_LEADER_OR_FOLLOWER once it has another leader or a leader epoch other than {@code leaderEpoch}, or
-         * REQUEST_TIMED_OUT after {@code timeoutMs}.
+         * NOT_LEADER_OR_FOLLOWER once this broker no longer leads it, or REQUEST_TIMED_OUT after {@code timeoutMs}.
+         * A new leader epoch with this broker still leading (the controller shrank the ISR) is no failure, as for
+         * Kafka's DelayedProduce; a lead lost and won back unloaded the groups meanwhile, so nobody waits then.
          */
-        void whenReplicated(Partition partition, long requiredOffset, int leaderEpoch, long timeoutMs,
-                            Consumer<Short> then);
+        void whenReplicated(Partition partition, long requiredOffset, long timeoutMs, Consumer<Short> then);
     }
 
     public OffsetsTopicStore(int partitionCount, IntFunction<Partition> partitions, Replication replication,
@@ -169,12 +169,9 @@ public final class OffsetsTopicStore implements GroupStore {
         List<byte[][]> records = List.<byte[][]>of(new byte[][]{OffsetsTopicCodec.groupKey(groupId),
                 GroupMetadataCodec.encode(group)});
         Partition partition;
-        int leaderEpoch;
         Partition.AppendResult result;
         try {
             partition = partitionOf(groupId);
-            // Read before the append: a leader change after it then fails the wait rather than passing unseen.
-            leaderEpoch = partition.leaderEpoch();
             result = append(partition, records, RecordBatch.NO_PRODUCER_ID, (short) -1);
         } catch (ApiException e) {
             written.done(storeGroupError(e.error()), nowMs);
@@ -184,7 +181,7 @@ public final class OffsetsTopicStore implements GroupStore {
             written.done(storeGroupError(result.error()), nowMs);
             return;
         }
-        whenReplicated(partition, result.lastOffset() + 1, leaderEpoch, written);
+        whenReplicated(partition, result.lastOffset() + 1, written);
     }
 
     @Override
@@ -196,11 +193,11 @@ public final class OffsetsTopicStore implements GroupStore {
             written.done(storeGroupError(e.error()), nowMs);
             return;
         }
-        whenReplicated(partition, partition.logEndOffset(), partition.leaderEpoch(), written);
+        whenReplicated(partition, partition.logEndOffset(), written);
     }
 
-    private void whenReplicated(Partition partition, long requiredOffset, int leaderEpoch, Written written) {
-        replication.whenReplicated(partition, requiredOffset, leaderEpoch, COMMIT_TIMEOUT_MS, error ->
+    private void whenReplicated(Partition partition, long requiredOffset, Written written) {
+        replication.whenReplicated(partition, requiredOffset, COMMIT_TIMEOUT_MS, error ->
                 callbacks.execute(() -> written.done(storeGroupError(error), System.currentTimeMillis())));
     }
 
