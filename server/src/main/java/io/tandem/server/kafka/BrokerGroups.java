@@ -27,6 +27,8 @@ import io.tandem.server.kafka.metadata.TopicNames;
 
 import java.io.IOException;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.IntFunction;
 
 /**
@@ -45,13 +47,20 @@ final class BrokerGroups implements AutoCloseable {
     private final ShareCoordinatorChannels shareCoordinators;
     private final GroupConfigs groupConfigs;
     private final ShareGroupCoordinator share;
+    /** Where the classic groups' replicated record writes complete (see {@link OffsetsTopicStore}). */
+    private final ExecutorService recordCallbacks;
 
     /** {@code offsetsPartition}: the led {@code __consumer_offsets} partition of an index, or NOT_COORDINATOR. */
     BrokerGroups(KafkaBroker broker, BrokerConfig config, ConsumerGroupConfig consumerGroupConfig,
                  ShareGroupConfig shareGroupConfig, ShareCoordinatorConfig shareCoordinatorConfig,
                  TandemConfig settings, ClusterMetadata metadata, IntFunction<Partition> offsetsPartition) {
+        recordCallbacks = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "group-record-writes");
+            t.setDaemon(true);
+            return t;
+        });
         OffsetsTopicStore offsetsStore = new OffsetsTopicStore(config.offsetsTopicPartitions(),
-                offsetsPartition::apply);
+                offsetsPartition::apply, broker::whenReplicated, recordCallbacks);
         classic = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes()), offsetsStore);
@@ -176,5 +185,6 @@ final class BrokerGroups implements AutoCloseable {
     @Override
     public void close() {
         shareCoordinators.close();
+        recordCallbacks.shutdownNow();
     }
 }

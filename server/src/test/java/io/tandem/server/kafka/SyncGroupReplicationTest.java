@@ -4,10 +4,13 @@ import io.tandem.server.Tandem;
 import io.tandem.server.TandemCluster;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.DescribeGroupsRequest;
+import org.apache.kafka.common.requests.DescribeGroupsResponse;
 import org.apache.kafka.common.requests.FindCoordinatorRequest;
 import org.apache.kafka.common.requests.FindCoordinatorResponse;
 import org.apache.kafka.common.requests.JoinGroupRequest;
@@ -44,6 +47,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SyncGroupReplicationTest {
     private static final String OFFSETS = "__consumer_offsets";
     private static final byte[] ASSIGNMENT = {0, 1, 2, 3};
+    private static final byte[] OTHER_ASSIGNMENT = {4, 5};
     /** Far below Kafka's 5 s offsets.commit.timeout.ms, far above an answer that does not wait. */
     private static final long SILENT_MS = 1_500;
 
@@ -84,6 +88,63 @@ class SyncGroupReplicationTest {
             SyncGroupResponse answered = sync.get(30, TimeUnit.SECONDS);
             assertEquals(Errors.NONE.code(), answered.data().errorCode());
             assertArrayEquals(ASSIGNMENT, answered.data().assignment());
+        }
+    }
+
+    /**
+     * As Kafka's doSyncGroup, the group moves to Stable in storeGroup's callback: DescribeGroups says
+     * CompletingRebalance while the record waits for the stalled follower, and a follower member's SyncGroup sent
+     * meanwhile waits with the leader's; once the follower fetches again, both get their assignments and the group
+     * is Stable.
+     */
+    @Test
+    void shouldKeepTheGroupCompletingRebalanceUntilTheGroupRecordIsReplicated() throws Exception {
+        int coordinator = coordinatorWithFullIsr("describes");
+        int follower = coordinator % 3 + 1;
+        int port = cluster.broker(coordinator).kafkaPort();
+        try (OfficialClientConnection leaderConnection = new OfficialClientConnection(port);
+             OfficialClientConnection memberConnection = new OfficialClientConnection(port);
+             OfficialClientConnection describer = new OfficialClientConnection(port)) {
+            JoinGroupResponse first = join(leaderConnection, "describes");
+            assertEquals(Errors.NONE.code(), syncAsync(leaderConnection, "describes", first)
+                    .get(30, TimeUnit.SECONDS).data().errorCode());
+            assertEquals("Stable", groupState(describer, "describes"));
+            // A second member joins; the first rejoins and leads generation 2 with both.
+            CompletableFuture<JoinGroupResponse> second = joinAsync(memberConnection, "describes");
+            // The first member rejoins only once the second's join started the rebalance, so both are in it.
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (!groupState(describer, "describes").equals("PreparingRebalance")) {
+                assertTrue(System.currentTimeMillis() < deadline, "the second member's join started no rebalance");
+                Thread.sleep(20);
+            }
+            JoinGroupResponse leader = joinRequest(leaderConnection, "describes", first.data().memberId());
+            JoinGroupResponse member = second.get(30, TimeUnit.SECONDS);
+            assertEquals(Errors.NONE.code(), leader.data().errorCode());
+            assertEquals(leader.data().memberId(), leader.data().leader());
+            assertEquals(leader.data().generationId(), member.data().generationId());
+
+            cluster.partition(coordinator, follower);
+            CompletableFuture<SyncGroupResponse> memberSync = syncAsync(memberConnection, "describes", member,
+                    Map.of());
+            CompletableFuture<SyncGroupResponse> leaderSync = syncAsync(leaderConnection, "describes", leader,
+                    Map.of(leader.data().memberId(), ASSIGNMENT, member.data().memberId(), OTHER_ASSIGNMENT));
+            long until = System.currentTimeMillis() + SILENT_MS;
+            while (System.currentTimeMillis() < until) {
+                assertEquals("CompletingRebalance", groupState(describer, "describes"),
+                        "the group left CompletingRebalance before its record reached the ISR");
+                Thread.sleep(100);
+            }
+            assertFalse(leaderSync.isDone());
+            assertFalse(memberSync.isDone(), "a follower member was answered before the record reached the ISR");
+
+            cluster.heal(coordinator, follower);
+            SyncGroupResponse leaderAnswer = leaderSync.get(30, TimeUnit.SECONDS);
+            SyncGroupResponse memberAnswer = memberSync.get(30, TimeUnit.SECONDS);
+            assertEquals(Errors.NONE.code(), leaderAnswer.data().errorCode());
+            assertArrayEquals(ASSIGNMENT, leaderAnswer.data().assignment());
+            assertEquals(Errors.NONE.code(), memberAnswer.data().errorCode());
+            assertArrayEquals(OTHER_ASSIGNMENT, memberAnswer.data().assignment());
+            assertEquals("Stable", groupState(describer, "describes"));
         }
     }
 
@@ -130,25 +191,57 @@ class SyncGroupReplicationTest {
 
     /** A lone member joins (JoinGroup v3 assigns the member id at once) and leads generation 1. */
     private static JoinGroupResponse join(OfficialClientConnection c, String group) throws IOException {
-        JoinGroupResponse join = c.call(new JoinGroupRequest.Builder(new JoinGroupRequestData()
-                .setGroupId(group).setMemberId("").setProtocolType("consumer")
-                .setSessionTimeoutMs(30_000).setRebalanceTimeoutMs(30_000)
-                .setProtocols(new JoinGroupRequestData.JoinGroupRequestProtocolCollection(List.of(
-                        new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range")
-                                .setMetadata(new byte[0])).iterator()))).build((short) 3));
+        JoinGroupResponse join = joinRequest(c, group, "");
         assertEquals(Errors.NONE.code(), join.data().errorCode());
         assertEquals(join.data().memberId(), join.data().leader());
         return join;
     }
 
+    private static JoinGroupResponse joinRequest(OfficialClientConnection c, String group, String memberId)
+            throws IOException {
+        return c.call(new JoinGroupRequest.Builder(new JoinGroupRequestData()
+                .setGroupId(group).setMemberId(memberId).setProtocolType("consumer")
+                .setSessionTimeoutMs(30_000).setRebalanceTimeoutMs(30_000)
+                .setProtocols(new JoinGroupRequestData.JoinGroupRequestProtocolCollection(List.of(
+                        new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range")
+                                .setMetadata(new byte[0])).iterator()))).build((short) 3));
+    }
+
+    /** A JoinGroup sent on another thread (it waits for the rebalance to complete). */
+    private static CompletableFuture<JoinGroupResponse> joinAsync(OfficialClientConnection c, String group) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return joinRequest(c, group, "");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    private static String groupState(OfficialClientConnection c, String group) throws IOException {
+        DescribeGroupsResponse described = c.call(new DescribeGroupsRequest.Builder(new DescribeGroupsRequestData()
+                .setGroups(List.of(group))).build((short) 0));
+        assertEquals(Errors.NONE.code(), described.data().groups().get(0).errorCode());
+        return described.data().groups().get(0).groupState();
+    }
+
     /** The leader's SyncGroup with its own assignment, sent and awaited on another thread. */
     private static CompletableFuture<SyncGroupResponse> syncAsync(OfficialClientConnection c, String group,
                                                                   JoinGroupResponse join) {
-        String member = join.data().memberId();
+        return syncAsync(c, group, join, Map.of(join.data().memberId(), ASSIGNMENT));
+    }
+
+    /** A member's SyncGroup with these assignments (none from a follower), sent and awaited on another thread. */
+    private static CompletableFuture<SyncGroupResponse> syncAsync(OfficialClientConnection c, String group,
+                                                                  JoinGroupResponse join,
+                                                                  Map<String, byte[]> assignments) {
+        List<SyncGroupRequestData.SyncGroupRequestAssignment> given = new ArrayList<>();
+        assignments.forEach((memberId, assignment) -> given.add(
+                new SyncGroupRequestData.SyncGroupRequestAssignment().setMemberId(memberId)
+                        .setAssignment(assignment)));
         SyncGroupRequest request = new SyncGroupRequest.Builder(new SyncGroupRequestData()
-                .setGroupId(group).setMemberId(member).setGenerationId(join.data().generationId())
-                .setAssignments(List.of(new SyncGroupRequestData.SyncGroupRequestAssignment()
-                        .setMemberId(member).setAssignment(ASSIGNMENT)))).build((short) 1);
+                .setGroupId(group).setMemberId(join.data().memberId()).setGenerationId(join.data().generationId())
+                .setAssignments(given)).build((short) 1);
         return CompletableFuture.supplyAsync(() -> {
             try {
                 return c.call(request);

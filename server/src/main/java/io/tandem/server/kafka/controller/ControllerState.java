@@ -2,6 +2,7 @@ package io.tandem.server.kafka.controller;
 
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.metadata.FeatureCompatibility;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
@@ -45,6 +46,8 @@ final class ControllerState {
      * replaced by a new one.
      */
     final Map<Integer, Long> shuttingDown = new HashMap<>();
+    /** Registered brokers left out of {@link #live} for their features (see {@link #setLive}). */
+    final Set<Integer> incompatible = new HashSet<>();
     final Map<String, TopicAssignment> topics = new HashMap<>();
     final Map<TopicPartition, PartitionState> states = new HashMap<>();
     /** This controller's epoch, and the version of {@code /controller_epoch} it wrote (the fence). */
@@ -85,9 +88,12 @@ final class ControllerState {
 
     /**
      * Replaces the live brokers with the {@code registered} ones, reading the epoch of each from its registration,
-     * less those whose process is gone under that same registration.
+     * less those whose process is gone under that same registration, and less newcomers (new, or registered again)
+     * whose features are incompatible with the finalized ones: Kafka 3.9's controller ignores their registration
+     * (partitionOnFeatureCompatibility, checked for new and bounced brokers only, every broker at failover).
      */
     void setLive(List<BrokerRegistration> registered) throws Exception {
+        Map<Integer, Long> wasLive = new HashMap<>(brokerEpochs);
         live.clear();
         brokerEpochs.clear();
         Map<Integer, Long> registeredEpochs = new HashMap<>();
@@ -96,8 +102,18 @@ final class ControllerState {
         }
         processGone.entrySet().removeIf(e -> !e.getValue().equals(registeredEpochs.get(e.getKey())));
         shuttingDown.entrySet().removeIf(e -> !e.getValue().equals(registeredEpochs.get(e.getKey())));
+        List<Integer> newcomers = new ArrayList<>();
+        registeredEpochs.forEach((id, epoch) -> {
+            if (!epoch.equals(wasLive.get(id))) newcomers.add(id);
+        });
+        incompatible.clear();
+        incompatible.addAll(FeatureCompatibility.incompatibleBrokers(store, newcomers));
+        if (!incompatible.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "Ignoring registration of brokers due to incompatibilities with "
+                    + "finalized features: {0}", incompatible);
+        }
         for (BrokerRegistration b : registered) {
-            if (processGone.containsKey(b.brokerId())) continue;
+            if (processGone.containsKey(b.brokerId()) || incompatible.contains(b.brokerId())) continue;
             live.put(b.brokerId(), b);
             brokerEpochs.put(b.brokerId(), registeredEpochs.get(b.brokerId()));
         }

@@ -442,6 +442,8 @@ public final class KafkaController implements AutoCloseable {
         cluster.processGone.clear();
         cluster.processGone.putAll(controllerSeenGone);
         controllerSeenGone.clear();
+        // Every registration is new to a new controller: each one's features are checked (see setLive).
+        cluster.brokerEpochs.clear();
         refreshLiveBrokers();
         cluster.topics.clear();
         cluster.states.clear();
@@ -453,6 +455,10 @@ public final class KafkaController implements AutoCloseable {
         List<BrokerRegistration> registered = metadata.refreshLiveBrokers();
         channels.update(registered);
         cluster.setLive(registered);
+        // Nor are they live in this broker's metadata (UpdateMetadata leaves them out on the other brokers).
+        if (!cluster.incompatible.isEmpty()) {
+            metadata.liveBrokers(registered.stream().filter(b -> !cluster.incompatible.contains(b.brokerId())).toList());
+        }
     }
 
     // ---------------------------------------------------------------- events

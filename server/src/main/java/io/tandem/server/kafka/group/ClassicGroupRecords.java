@@ -18,7 +18,9 @@ import static io.tandem.server.kafka.ErrorCodes.NONE;
  * so a group survives the move of its coordinator (a restart, or the lead of its offsets partition moving) with its
  * members: the record is written when a generation's assignment is complete (SyncGroup from the leader, before the
  * group is Stable), when a rebalance leaves the group Empty, and when a static member's new member id takes over a
- * Stable group; a member that leaves or expires starts a rebalance, whose end writes the next record. Loading gives a
+ * Stable group, each with acks=all: what waits on the record (the group becoming Stable, the static member's answer)
+ * goes on only once it is in every in-sync replica. A member that leaves or expires starts a rebalance, whose end
+ * writes the next record. Loading gives a
  * Stable group (Empty without members) with every member's subscription and assignment, and starts each member's
  * session timer when the partition is read (Kafka's onGroupLoaded), so a member that heartbeats carries on in its
  * generation and one that is gone expires. Part of the {@link GroupCoordinator}: every method runs under its lock.
@@ -29,32 +31,44 @@ final class ClassicGroupRecords {
     private final Map<String, ClassicGroup> groups;
     private final GroupStore store;
     private final GroupConfig config;
+    /** The coordinator's lock: a write's outcome may come on another thread, and is handled under it. */
+    private final Object lock;
 
-    ClassicGroupRecords(Map<String, ClassicGroup> groups, GroupStore store, GroupConfig config) {
+    ClassicGroupRecords(Map<String, ClassicGroup> groups, GroupStore store, GroupConfig config, Object lock) {
         this.groups = groups;
+        this.lock = lock;
         this.store = store;
         this.config = config;
     }
 
-    /** The group's record with these assignments; {@link GroupStore#groupStored}'s error, NONE when written. */
-    short store(ClassicGroup group, Map<String, byte[]> assignments) {
-        return store.groupStored(group.groupId, stored(group, assignments));
+    /**
+     * Writes the group's record with these assignments; {@code then} gets the outcome ({@link GroupStore#groupStored}:
+     * NONE once the record is in every in-sync replica) under the coordinator's lock, maybe before this returns.
+     */
+    void store(ClassicGroup group, Map<String, byte[]> assignments, long nowMs, GroupStore.Written then) {
+        store.groupStored(group.groupId, stored(group, assignments), nowMs, (error, doneMs) -> {
+            synchronized (lock) {
+                then.done(error, doneMs);
+            }
+        });
     }
 
     /** The group with each member's current assignment (a static member took over in a Stable group). */
-    short storeCurrent(ClassicGroup group) {
+    void storeCurrent(ClassicGroup group, long nowMs, GroupStore.Written then) {
         Map<String, byte[]> assignments = new LinkedHashMap<>();
         for (GroupMember m : group.members.values()) assignments.put(m.memberId, m.assignment);
-        return store(group, assignments);
+        store(group, assignments, nowMs, then);
     }
 
     /** A rebalance left the group Empty: as Kafka, a failed write is only logged (nobody waits for it). */
-    void storeEmpty(ClassicGroup group) {
-        short error = store(group, Map.of());
-        if (error != NONE) {
-            LOG.log(System.Logger.Level.WARNING, "Cannot write the record of empty group {0} at generation {1}: "
-                    + "error {2}", group.groupId, group.generationId, error);
-        }
+    void storeEmpty(ClassicGroup group, long nowMs) {
+        int generation = group.generationId;
+        store(group, Map.of(), nowMs, (error, doneMs) -> {
+            if (error != NONE) {
+                LOG.log(System.Logger.Level.WARNING, "Cannot write the record of empty group {0} at generation {1}: "
+                        + "error {2}", group.groupId, generation, error);
+            }
+        });
     }
 
     /** The group's record is gone but its offsets stay (it became a consumer group). */

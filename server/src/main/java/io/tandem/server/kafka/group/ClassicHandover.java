@@ -10,7 +10,6 @@ import java.util.List;
 
 import static io.tandem.server.kafka.ErrorCodes.NONE;
 import static io.tandem.server.kafka.ErrorCodes.REBALANCE_IN_PROGRESS;
-import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
 
 /**
  * The classic side of KIP-848's online migration (Kafka's convertToConsumerGroup / convertToClassicGroup): a live
@@ -85,17 +84,19 @@ final class ClassicHandover {
         group.protocolName = from.protocolName() != null ? from.protocolName() : group.selectProtocol();
         group.transitionTo(GroupState.STABLE, nowMs);
         // As Kafka 4.x converting a consumer group: the classic group's record, with each member's assignment.
-        short error;
         try {
-            error = records.storeCurrent(group);
+            records.storeCurrent(group, nowMs, (error, doneMs) -> {
+                if (error != NONE) {
+                    System.getLogger(ClassicHandover.class.getName()).log(System.Logger.Level.WARNING,
+                            "Cannot write the record of group {0} taken back from a consumer group: error {1}",
+                            group.groupId, error);
+                }
+            });
         } catch (IllegalStateException e) {
             // A member without the group's protocol cannot be written (Kafka refuses it too); the group still runs.
-            error = UNKNOWN_SERVER_ERROR;
-        }
-        if (error != NONE) {
             System.getLogger(ClassicHandover.class.getName()).log(System.Logger.Level.WARNING,
-                    "Cannot write the record of group {0} taken back from a consumer group: error {1}",
-                    group.groupId, error);
+                    "Cannot write the record of group {0} taken back from a consumer group: {1}",
+                    group.groupId, e.getMessage());
         }
         if (rebalance) this.rebalance.prepare(group, nowMs);
     }

@@ -169,26 +169,33 @@ final class ClassicJoin {
             case STABLE -> {
                 if (!protocolsChanged || group.selectProtocol().equals(group.protocolName)) {
                     // Nothing the group agreed on changes: no rebalance, the member keeps its assignment. The new
-                    // member id is written first, as Kafka does, so the instance keeps it if the coordinator moves;
-                    // if it cannot be, the old incarnation is put back and the instance is told why.
-                    short error = records.storeCurrent(group);
-                    if (error != NONE) {
-                        group.members.remove(newMemberId);
-                        member.memberId = oldMemberId;
-                        member.protocols = oldProtocols;
-                        member.sessionTimeoutMs = oldSessionTimeoutMs;
-                        member.rebalanceTimeoutMs = oldRebalanceTimeoutMs;
-                        group.members.put(oldMemberId, member);
-                        group.staticMembers.put(request.groupInstanceId(), oldMemberId);
-                        if (newMemberId.equals(group.leaderId)) group.leaderId = oldMemberId;
-                        if (group.pendingSyncMembers.remove(newMemberId)) group.pendingSyncMembers.add(oldMemberId);
-                        callback.accept(new JoinResult(error, group.generationId, group.protocolType,
-                                group.protocolName, group.leaderId, "", false, List.of()));
-                        return;
-                    }
-                    // A static leader is told to skip assigning (KIP-814) since a Stable group would not broadcast it.
-                    boolean isLeader = group.isLeader(newMemberId);
-                    callback.accept(currentGenerationResult(group, newMemberId, isLeader, isLeader));
+                    // member id is written first, as Kafka does, so the instance keeps it if the coordinator moves,
+                    // and the instance is answered once the record is replicated; if it cannot be written, the old
+                    // incarnation is put back (unless the group moved on meanwhile) and the instance is told why.
+                    records.storeCurrent(group, nowMs, (error, doneMs) -> {
+                        if (error != NONE) {
+                            if (group.member(newMemberId) == member) {
+                                group.members.remove(newMemberId);
+                                member.memberId = oldMemberId;
+                                member.protocols = oldProtocols;
+                                member.sessionTimeoutMs = oldSessionTimeoutMs;
+                                member.rebalanceTimeoutMs = oldRebalanceTimeoutMs;
+                                group.members.put(oldMemberId, member);
+                                group.staticMembers.put(request.groupInstanceId(), oldMemberId);
+                                if (newMemberId.equals(group.leaderId)) group.leaderId = oldMemberId;
+                                if (group.pendingSyncMembers.remove(newMemberId)) {
+                                    group.pendingSyncMembers.add(oldMemberId);
+                                }
+                            }
+                            callback.accept(new JoinResult(error, group.generationId, group.protocolType,
+                                    group.protocolName, group.leaderId, "", false, List.of()));
+                            return;
+                        }
+                        // A static leader is told to skip assigning (KIP-814) since a Stable group would not
+                        // broadcast it.
+                        boolean isLeader = group.isLeader(newMemberId);
+                        callback.accept(currentGenerationResult(group, newMemberId, isLeader, isLeader));
+                    });
                 } else {
                     member.awaitingJoin = callback;
                     rebalance.prepare(group, nowMs);

@@ -115,7 +115,7 @@ final class ClassicRebalance {
             group.protocolName = null;
             group.leaderId = null;
             group.transitionTo(GroupState.EMPTY, nowMs);
-            records.storeEmpty(group);
+            records.storeEmpty(group, nowMs);
             return;
         }
         if (group.leaderId == null || !group.has(group.leaderId)) {
@@ -137,9 +137,10 @@ final class ClassicRebalance {
     }
 
     /**
-     * The leader's assignment ends the rebalance, as Kafka's doSyncGroup: members it left out get an empty one, the
-     * group's record is written with it, and only then is the group Stable and everyone answered. If the record
-     * cannot be written, every waiting member gets the error and the group rebalances again.
+     * The leader's assignment ends the rebalance, as Kafka's doSyncGroup: members it left out get an empty one and the
+     * group's record is written with it (acks=all). The group stays in CompletingRebalance, members that sync meanwhile
+     * wait, until the record is in every in-sync replica; only then is the group Stable and everyone answered. If the
+     * record cannot be written, every waiting member gets the error and the group rebalances again.
      */
     private void completeAssignment(ClassicGroup group, SyncRequest request, long nowMs) {
         Map<String, byte[]> given = request.assignments() == null ? Map.of() : request.assignments();
@@ -148,25 +149,32 @@ final class ClassicRebalance {
             byte[] assignment = given.get(m.memberId);
             assignments.put(m.memberId, assignment == null ? new byte[0] : assignment);
         }
-        short error = records.store(group, assignments);
-        if (error != NONE) {
-            for (GroupMember m : List.copyOf(group.members.values())) {
-                m.assignment = new byte[0];
-                m.completeSync(SyncResult.error(error));
+        int generation = group.generationId;
+        records.store(group, assignments, nowMs, (error, doneMs) -> {
+            // As Kafka: members may have joined or left while the record was written (the group rebalances and this
+            // assignment is void), or the partition was unloaded (the group is Dead): then there is nothing to do.
+            if (!group.is(GroupState.COMPLETING_REBALANCE) || group.generationId != generation) return;
+            if (error != NONE) {
+                for (GroupMember m : List.copyOf(group.members.values())) {
+                    m.assignment = new byte[0];
+                    m.completeSync(SyncResult.error(error));
+                }
+                maybePrepare(group, doneMs);
+                return;
             }
-            maybePrepare(group, nowMs);
-            return;
-        }
-        for (GroupMember m : group.members.values()) m.assignment = assignments.get(m.memberId);
-        group.transitionTo(GroupState.STABLE, nowMs);
-        for (GroupMember m : List.copyOf(group.members.values())) {
-            m.completeSync(new SyncResult(NONE, group.protocolType, group.protocolName, m.assignment));
-        }
+            for (GroupMember m : group.members.values()) {
+                m.assignment = assignments.getOrDefault(m.memberId, new byte[0]);
+            }
+            group.transitionTo(GroupState.STABLE, doneMs);
+            for (GroupMember m : List.copyOf(group.members.values())) {
+                m.completeSync(new SyncResult(NONE, group.protocolType, group.protocolName, m.assignment));
+            }
+        });
     }
 
     /**
      * A valid member's SyncGroup in the group's state: while completing the rebalance it waits for the leader's
-     * assignment, which makes the group Stable and answers everyone; once Stable it is answered at once.
+     * assignment to be written, which makes the group Stable and answers everyone; once Stable it is answered at once.
      */
     void sync(ClassicGroup group, GroupMember member, SyncRequest request, long nowMs, Consumer<SyncResult> callback) {
         switch (group.state) {

@@ -33,8 +33,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * partitions are served here (loading: COORDINATOR_LOAD_IN_PROGRESS; not led, or resigned: NOT_COORDINATOR) in
  * {@link OffsetsPartitionOwnership}.
  *
- * <p>Callbacks (delayed JoinGroup and SyncGroup answers) run on the caller's thread under the coordinator's lock; they
- * must only hand the answer on (e.g. write it to a channel), never call back into the coordinator.
+ * <p>Callbacks (delayed JoinGroup and SyncGroup answers) run on the caller's thread or, when they wait for a group
+ * record to be replicated ({@link GroupStore#groupStored}), on the store's, under the coordinator's lock (a consumer
+ * group's classic member's SyncGroup answer, waiting in {@link GroupStore#whenWritten}, outside it); they must only
+ * hand the answer on (e.g. write it to a channel), never call back into the coordinator.
  */
 public final class GroupCoordinator {
     private final GroupConfig config;
@@ -54,7 +56,7 @@ public final class GroupCoordinator {
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
         this.store = store;
-        this.records = new ClassicGroupRecords(groups, store, config);
+        this.records = new ClassicGroupRecords(groups, store, config, this);
         this.transactional = new TransactionalOffsets(groups, store, config);
         this.offsets = new GroupOffsets(groups, store, config);
         this.rebalance = new ClassicRebalance(config, records);
@@ -137,7 +139,14 @@ public final class GroupCoordinator {
             return;
         }
         if (modern.isConsumerGroup(request.groupId())) {
-            callback.accept(modern.classicSync(request, nowMs));
+            SyncResult result = modern.classicSync(request, nowMs);
+            if (result.error() != NONE) {
+                callback.accept(result);
+                return;
+            }
+            // As Kafka's coordinator runtime: the answer waits until what the group's coordinator wrote is replicated.
+            store.whenWritten(request.groupId(), nowMs,
+                    (error, doneMs) -> callback.accept(error == NONE ? result : SyncResult.error(error)));
             return;
         }
         ClassicGroup group = groups.get(request.groupId());

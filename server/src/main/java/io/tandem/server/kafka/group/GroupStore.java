@@ -22,11 +22,27 @@ public interface GroupStore {
     void groupDeleted(String groupId, Collection<TopicPartition> offsets);
 
     /**
-     * Writes the classic group's record (Kafka's storeGroup): on a new generation's assignment, when the group becomes
-     * Empty, when a static member's new member id takes over. Returns NONE, or the error the member's request gets
-     * when it could not be written (Kafka's storeGroup mapping of append errors).
+     * Writes the classic group's record (Kafka's storeGroup, an append with acks=all): on a new generation's
+     * assignment, when the group becomes Empty, when a static member's new member id takes over. {@code written} gets
+     * NONE once the record is in every in-sync replica of the group's offsets partition, else the error the member's
+     * request gets (Kafka's storeGroup mapping of append errors: {@link OffsetsTopicStore#storeGroupError}). It may
+     * run before this returns, at {@code nowMs}, or later on another thread (never while holding a lock that a
+     * holder of the coordinator's lock may wait for): it takes the coordinator's lock itself.
      */
-    short groupStored(String groupId, GroupMetadataCodec.StoredGroup group);
+    void groupStored(String groupId, GroupMetadataCodec.StoredGroup group, long nowMs, Written written);
+
+    /**
+     * Calls {@code written} once everything written so far to the group's offsets partition is in its in-sync
+     * replicas (NONE), or with the error as {@link #groupStored}: a consumer group's classic member learns its
+     * assignment only then. Same threading as {@link #groupStored}.
+     */
+    void whenWritten(String groupId, long nowMs, Written written);
+
+    /** The outcome of a write that waits for the in-sync replicas, and when it was known. */
+    @FunctionalInterface
+    interface Written {
+        void done(short error, long nowMs);
+    }
 
     /** Writes a tombstone for the group's record only (its offsets stay): the group became a consumer group. */
     void groupRecordDeleted(String groupId);
@@ -43,7 +59,13 @@ public interface GroupStore {
         @Override public void offsetsCommitted(String groupId, Map<TopicPartition, CommittedOffset> offsets) { }
         @Override public void offsetsDeleted(String groupId, Collection<TopicPartition> partitions) { }
         @Override public void groupDeleted(String groupId, Collection<TopicPartition> offsets) { }
-        @Override public short groupStored(String groupId, GroupMetadataCodec.StoredGroup group) { return 0; }
+        @Override public void groupStored(String groupId, GroupMetadataCodec.StoredGroup group, long nowMs,
+                                          Written written) {
+            written.done((short) 0, nowMs);
+        }
+        @Override public void whenWritten(String groupId, long nowMs, Written written) {
+            written.done((short) 0, nowMs);
+        }
         @Override public void groupRecordDeleted(String groupId) { }
         @Override public short transactionalOffsetsCommitted(String groupId, long producerId, short producerEpoch,
                                                              Map<TopicPartition, CommittedOffset> offsets) {

@@ -25,6 +25,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
 /**
@@ -35,13 +37,41 @@ import java.util.function.IntFunction;
 public final class OffsetsTopicStore implements GroupStore {
     private static final System.Logger LOG = System.getLogger(OffsetsTopicStore.class.getName());
 
+    /**
+     * How long a group record's write waits for the in-sync replicas (Kafka's offsets.commit.timeout.ms default):
+     * past it the write fails with REQUEST_TIMED_OUT.
+     */
+    public static final long COMMIT_TIMEOUT_MS = 5_000;
+
     private final int partitionCount;
     /** The offsets topic partition by index, created when first needed. */
     private final IntFunction<Partition> partitions;
+    private final Replication replication;
+    /**
+     * Where a replicated write's outcome goes on: not on the thread that moved the high watermark, which holds a
+     * purgatory operation's monitor, since the outcome takes the coordinator's lock, under which appends and
+     * replication waits (taking such monitors) are made.
+     */
+    private final Executor callbacks;
 
-    public OffsetsTopicStore(int partitionCount, IntFunction<Partition> partitions) {
+    /** How the store waits for its appends to reach the in-sync replicas (the broker's produce purgatory). */
+    @FunctionalInterface
+    public interface Replication {
+        /**
+         * Calls {@code then} with NONE once {@code partition}'s high watermark reaches {@code requiredOffset},
+         * NOT_LEADER_OR_FOLLOWER once this broker no longer leads it, or REQUEST_TIMED_OUT after {@code timeoutMs}.
+         * A new leader epoch with this broker still leading (the controller shrank the ISR) is no failure, as for
+         * Kafka's DelayedProduce; a lead lost and won back unloaded the groups meanwhile, so nobody waits then.
+         */
+        void whenReplicated(Partition partition, long requiredOffset, long timeoutMs, Consumer<Short> then);
+    }
+
+    public OffsetsTopicStore(int partitionCount, IntFunction<Partition> partitions, Replication replication,
+                             Executor callbacks) {
         this.partitionCount = partitionCount;
         this.partitions = partitions;
+        this.replication = replication;
+        this.callbacks = callbacks;
     }
 
     private void append(String groupId, List<byte[][]> keyValues) {
@@ -52,13 +82,21 @@ public final class OffsetsTopicStore implements GroupStore {
         }
     }
 
+    private Partition partitionOf(String groupId) {
+        return partitions.apply(OffsetsTopicCodec.partitionFor(groupId, partitionCount));
+    }
+
+    private Partition.AppendResult append(String groupId, List<byte[][]> keyValues, long producerId,
+                                          short producerEpoch) {
+        return append(partitionOf(groupId), keyValues, producerId, producerEpoch);
+    }
+
     /**
      * Appends one batch; with a producer id it is that producer's transactional batch. Its sequence is -1, as the
      * sequence rules are for clients' batches: a coordinator's writes are ordered by its own lock.
      */
-    private Partition.AppendResult append(String groupId, List<byte[][]> keyValues, long producerId,
-                                          short producerEpoch) {
-        Partition partition = partitions.apply(OffsetsTopicCodec.partitionFor(groupId, partitionCount));
+    private static Partition.AppendResult append(Partition partition, List<byte[][]> keyValues, long producerId,
+                                                 short producerEpoch) {
         ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
         try {
             long now = System.currentTimeMillis();
@@ -127,16 +165,40 @@ public final class OffsetsTopicStore implements GroupStore {
     }
 
     @Override
-    public short groupStored(String groupId, GroupMetadataCodec.StoredGroup group) {
+    public void groupStored(String groupId, GroupMetadataCodec.StoredGroup group, long nowMs, Written written) {
         List<byte[][]> records = List.<byte[][]>of(new byte[][]{OffsetsTopicCodec.groupKey(groupId),
                 GroupMetadataCodec.encode(group)});
-        short error;
+        Partition partition;
+        Partition.AppendResult result;
         try {
-            error = append(groupId, records, RecordBatch.NO_PRODUCER_ID, (short) -1).error();
+            partition = partitionOf(groupId);
+            result = append(partition, records, RecordBatch.NO_PRODUCER_ID, (short) -1);
         } catch (ApiException e) {
-            error = e.error();
+            written.done(storeGroupError(e.error()), nowMs);
+            return;
         }
-        return storeGroupError(error);
+        if (result.error() != ErrorCodes.NONE) {
+            written.done(storeGroupError(result.error()), nowMs);
+            return;
+        }
+        whenReplicated(partition, result.lastOffset() + 1, written);
+    }
+
+    @Override
+    public void whenWritten(String groupId, long nowMs, Written written) {
+        Partition partition;
+        try {
+            partition = partitionOf(groupId);
+        } catch (ApiException e) {
+            written.done(storeGroupError(e.error()), nowMs);
+            return;
+        }
+        whenReplicated(partition, partition.logEndOffset(), written);
+    }
+
+    private void whenReplicated(Partition partition, long requiredOffset, Written written) {
+        replication.whenReplicated(partition, requiredOffset, COMMIT_TIMEOUT_MS, error ->
+                callbacks.execute(() -> written.done(storeGroupError(error), System.currentTimeMillis())));
     }
 
     /** What a member is answered when its group's record could not be written (Kafka's storeGroup callback). */

@@ -21,7 +21,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /** OffsetCommit: partitions of unknown topics fail alone; the rest go to the coordinator and the offsets topic. */
 final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
     /** Kafka's offsets.commit.timeout.ms: how long a commit waits for the offsets topic's ISR. */
-    static final long OFFSET_COMMIT_TIMEOUT_MS = 5_000;
+    static final long OFFSET_COMMIT_TIMEOUT_MS = io.tandem.server.kafka.group.OffsetsTopicStore.COMMIT_TIMEOUT_MS;
     private final KafkaBroker broker;
 
     OffsetCommitHandler(KafkaBroker broker) {

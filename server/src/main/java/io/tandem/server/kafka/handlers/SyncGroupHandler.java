@@ -4,10 +4,7 @@ import io.tandem.kafka.wire.message.SyncGroupRequest;
 import io.tandem.kafka.wire.message.SyncGroupResponse;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.ApiException;
-import io.tandem.server.kafka.ErrorCodes;
 import io.tandem.server.kafka.group.GroupMessages;
-import io.tandem.server.kafka.group.OffsetsTopicStore;
-import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
@@ -39,36 +36,15 @@ final class SyncGroupHandler implements ApiHandler<SyncGroupRequest> {
             responder.send(unavailable);
             return;
         }
+        // The coordinator answers once the generation's group record is in the offsets topic's ISR (Kafka's
+        // storeGroup, acks=all), so a coordinator that takes over after this answer loads that generation.
         broker.groups().syncGroup(sync, System.currentTimeMillis(), result -> {
             SyncGroupResponse response = new SyncGroupResponse();
             response.errorCode = result.error();
             response.protocolType = result.protocolType();
             response.protocolName = result.protocolName();
             response.assignment = result.assignment() == null ? new byte[0] : result.assignment();
-            Partition offsets = result.error() == ErrorCodes.NONE ? offsetsPartition(request.groupId) : null;
-            if (offsets == null) {
-                responder.send(response);
-                return;
-            }
-            // As Kafka's storeGroup (acks=all): a member learns its assignment only once the generation's group record
-            // is in the offsets topic's ISR, so a coordinator that takes over after this answer loads that generation.
-            broker.whenReplicated(offsets, offsets.logEndOffset(), OffsetCommitHandler.OFFSET_COMMIT_TIMEOUT_MS,
-                    error -> {
-                        if (error != ErrorCodes.NONE) {
-                            response.errorCode = OffsetsTopicStore.storeGroupError(error);
-                            response.assignment = new byte[0];
-                        }
-                        responder.send(response);
-                    });
+            responder.send(response);
         });
-    }
-
-    /** The group's offsets partition when this broker leads it (else the sync is answered as it stands). */
-    private Partition offsetsPartition(String groupId) {
-        try {
-            return broker.offsetsPartitionFor(groupId);
-        } catch (ApiException | IllegalStateException e) {
-            return null;
-        }
     }
 }

@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.txn;
 
 import io.tandem.kafka.wire.Features;
+import io.tandem.server.kafka.metadata.FeatureCompatibility;
 import io.tandem.server.kafka.metadata.FeatureZnode;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZnodeStore;
@@ -62,6 +63,13 @@ public final class FinalizedFeatures {
     /** The answer to an UpdateFeatures request: NONE, or the first failing update's error. */
     public record Result(short error, String message) {
         static final Result OK = new Result(NONE, null);
+    }
+
+    /** This broker does not support a level the cluster finalized: it must not start. */
+    public static final class IncompatibleFeaturesException extends IllegalStateException {
+        IncompatibleFeaturesException(String message) {
+            super(message);
+        }
     }
 
     private final ZnodeStore store;
@@ -216,6 +224,24 @@ public final class FinalizedFeatures {
 
     private synchronized void reload() throws Exception {
         ZnodeStore.Versioned read = store.getVersioned(KafkaZkLayout.FEATURE);
+        Map<String, String> incompatible = read == null ? Map.of()
+                : FeatureCompatibility.incompatible(Features.SUPPORTED, FeatureZnode.decode(read.data()).finalized());
+        if (!incompatible.isEmpty()) {
+            String seen = "Feature incompatibilities seen: " + String.join(", ", incompatible.values());
+            // As Kafka 3.9's broker (FinalizedFeatureChangeListener.initOrThrow): it does not start, and so never
+            // registers, in a cluster that finalized a level it does not support.
+            if (current == null) {
+                throw new IncompatibleFeaturesException(seen + "; broker " + nodeId + " supports "
+                        + Features.SUPPORTED + " and cannot join a cluster whose " + KafkaZkLayout.FEATURE
+                        + " finalizes " + FeatureZnode.decode(read.data()).finalized());
+            }
+            // A running Kafka broker exits here; an embedded one must not end its process: it keeps the levels it
+            // had, and says why. (UpdateFeatures refuses a level a registered broker lacks, so only a write that
+            // bypassed it gets here.)
+            LOG.log(System.Logger.Level.ERROR, seen + "; broker " + nodeId + " keeps the levels it had: "
+                    + current.levels());
+            return;
+        }
         Map<String, Short> levels = Map.copyOf(inForce(read, registeredBrokers()));
         // Epoch 0 while the node is missing: above a client's initial -1, so it reads the default levels.
         long epoch = read == null ? 0 : read.version();

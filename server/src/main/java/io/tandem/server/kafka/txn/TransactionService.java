@@ -81,6 +81,9 @@ public final class TransactionService implements AutoCloseable {
         try {
             this.features = FinalizedFeatures.start(broker.metadata().store(), brokerId, config.transactionVersion(),
                     executor, snapshot -> state.transactionVersion(snapshot.level(Features.TRANSACTION_VERSION)));
+        } catch (FinalizedFeatures.IncompatibleFeaturesException e) {
+            executor.shutdownNow();
+            throw e;
         } catch (Exception e) {
             executor.shutdownNow();
             throw new IllegalStateException("Could not read the finalized features: " + e, e);

@@ -30,7 +30,13 @@ class GroupCoordinatorTest {
                 @Override public void groupDeleted(String g, java.util.Collection<TopicPartition> p) {
                     committedLog.add("deleteGroup " + g);
                 }
-                @Override public short groupStored(String g, GroupMetadataCodec.StoredGroup group) { return 0; }
+                @Override public void groupStored(String g, GroupMetadataCodec.StoredGroup group, long nowMs,
+                                                  Written written) {
+                    written.done((short) 0, nowMs);
+                }
+                @Override public void whenWritten(String g, long nowMs, Written written) {
+                    written.done((short) 0, nowMs);
+                }
                 @Override public void groupRecordDeleted(String g) { }
                 @Override public short transactionalOffsetsCommitted(String g, long producerId, short epoch,
                                                                      Map<TopicPartition, CommittedOffset> o) {

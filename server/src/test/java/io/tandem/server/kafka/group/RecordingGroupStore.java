@@ -3,6 +3,7 @@ package io.tandem.server.kafka.group;
 import static io.tandem.server.kafka.ErrorCodes.NONE;
 
 import io.tandem.server.kafka.TopicPartition;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,8 @@ import java.util.Map;
 public final class RecordingGroupStore implements GroupStore {
     private final List<byte[][]> log;
     private volatile short storeError = NONE;
+    /** Writes whose replication the test holds back, oldest first; null when replicated at once. */
+    private List<Written> held;
 
     public RecordingGroupStore(List<byte[][]> log) {
         this.log = log;
@@ -39,10 +42,45 @@ public final class RecordingGroupStore implements GroupStore {
         groupRecordDeleted(g);
     }
 
-    @Override public short groupStored(String g, GroupMetadataCodec.StoredGroup group) {
-        if (storeError != NONE) return storeError;
+    @Override public void groupStored(String g, GroupMetadataCodec.StoredGroup group, long nowMs, Written written) {
+        if (storeError != NONE) {
+            written.done(storeError, nowMs);
+            return;
+        }
         log.add(new byte[][]{OffsetsTopicCodec.groupKey(g), GroupMetadataCodec.encode(group)});
-        return NONE;
+        if (held != null) {
+            held.add(written);
+        } else {
+            written.done(NONE, nowMs);
+        }
+    }
+
+    @Override public void whenWritten(String g, long nowMs, Written written) {
+        written.done(storeError, nowMs);
+    }
+
+    /**
+     * From now on a written group record is not yet replicated: whoever waits for it waits until {@link #replicate}
+     * (or {@link #loseHeld}).
+     */
+    public void holdReplication() {
+        held = new ArrayList<>();
+    }
+
+    /** The held records reach the in-sync replicas at {@code nowMs}; later ones are replicated at once again. */
+    public void replicate(long nowMs) {
+        completeHeld(NONE, nowMs);
+    }
+
+    /** The held records are not replicated in time or are lost with the partition's leadership: {@code error}. */
+    public void loseHeld(short error, long nowMs) {
+        completeHeld(error, nowMs);
+    }
+
+    private void completeHeld(short error, long nowMs) {
+        List<Written> waiting = held;
+        held = null;
+        for (Written w : waiting) w.done(error, nowMs);
     }
 
     @Override public void groupRecordDeleted(String g) {

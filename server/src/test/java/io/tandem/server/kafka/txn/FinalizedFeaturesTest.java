@@ -102,6 +102,28 @@ class FinalizedFeaturesTest {
     }
 
     @Test
+    void shouldRefuseToStartWhereAFinalizedLevelIsNotSupported() throws Exception {
+        try (LocalZnodeStore store = new LocalZnodeStore(dir)) {
+            // As Kafka 3.9's FinalizedFeatureChangeListener.initOrThrow: the broker does not start (nor register).
+            store.create(KafkaZkLayout.FEATURE, ("{\"features\":{\"" + TV + "\":{\"max_version_level\":3},"
+                    + "\"group.version\":{\"max_version_level\":1}},\"version\":2,\"status\":1}")
+                    .getBytes(StandardCharsets.UTF_8), false);
+            FinalizedFeatures.IncompatibleFeaturesException refused = assertThrows(
+                    FinalizedFeatures.IncompatibleFeaturesException.class, () -> start(store, (short) 2));
+            assertTrue(refused.getMessage().contains("{feature=" + TV + ", reason='3 is incompatible with 0-2'}"),
+                    refused.getMessage());
+            assertTrue(refused.getMessage().contains("{feature=group.version, reason='Unsupported feature'}"),
+                    refused.getMessage());
+            assertTrue(seen.isEmpty(), "no levels were taken");
+
+            // A level 0 is no finalized level: nothing to support.
+            store.setData(KafkaZkLayout.FEATURE, ("{\"features\":{\"group.version\":{\"max_version_level\":0}},"
+                    + "\"version\":2,\"status\":1}").getBytes(StandardCharsets.UTF_8));
+            assertEquals(0, start(store, (short) 2).current().level(TV));
+        }
+    }
+
+    @Test
     void shouldRefuseUpdatesAsKafkasFeatureControlManagerDoesAndWriteNothing() throws Exception {
         try (LocalZnodeStore store = new LocalZnodeStore(dir)) {
             FinalizedFeatures features = start(store, (short) 2);
