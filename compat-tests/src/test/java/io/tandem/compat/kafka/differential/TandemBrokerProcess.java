@@ -28,7 +28,10 @@ final class TandemBrokerProcess extends BrokerProcess {
                 "-cp", System.getProperty("java.class.path"), "io.tandem.server.Main", "start",
                 "--roles", "kafka", "--data-dir", dataDir.toString(), "--kafka-port", Integer.toString(port),
                 "--set", "broker.id=" + brokerId, "--set", "zookeeper.connect=" + zookeeperConnect,
-                "--set", "listeners=PLAINTEXT://127.0.0.1:" + port));
+                "--set", "listeners=PLAINTEXT://127.0.0.1:" + port,
+                // As Kafka's own test harness: the last broker of a cluster leads partitions nobody can take and
+                // would retry its controlled shutdown 3 times 5 s apart before it stops.
+                "--set", "controlled.shutdown.retry.backoff.ms=100"));
         for (String setting : settings) {
             command.add("--set");
             command.add(setting);
