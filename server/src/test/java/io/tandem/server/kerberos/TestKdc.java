@@ -1,0 +1,127 @@
+package io.tandem.server.kerberos;
+
+import io.tandem.server.TestPorts;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.apache.kerby.kerberos.kerb.KrbException;
+import org.apache.kerby.kerberos.kerb.server.SimpleKdcServer;
+
+/**
+ * A Kerberos KDC in the test JVM (Apache Kerby's SimpleKdcServer, as Kafka's and ZooKeeper's MiniKdc), with
+ * principals and keytabs made on demand, for the SASL GSSAPI tests of both protocols.
+ *
+ * <p>One per JVM, started on first use and stopped when the JVM exits: the JDK reads {@code java.security.krb5.conf}
+ * once per JVM (sun.security.krb5.Config caches it, and its refresh() is not exported to us on JDK 17), so a second
+ * KDC on another port would never be seen by the Kerberos client. Surefire runs each fork's classes one after
+ * another in one JVM, so every Kerberos test class of a fork shares this KDC; each makes principals of its own names.
+ *
+ * <p>The krb5.conf is ours, not Kerby's template: TCP only (no UDP port to collide with the other fork), and no DNS
+ * canonicalisation of host names, so a client asking for {@code kafka/localhost} gets exactly that principal's ticket
+ * on any machine's resolver.
+ */
+public final class TestKdc {
+    public static final String REALM = "EXAMPLE.COM";
+    /** The host part of service principals; clients must reach servers by this name. */
+    public static final String HOST = "localhost";
+    private static TestKdc shared;
+
+    private final SimpleKdcServer kdc;
+    private final Path dir;
+    private int keytabs;
+
+    private TestKdc(SimpleKdcServer kdc, Path dir) {
+        this.kdc = kdc;
+        this.dir = dir;
+    }
+
+    /** The JVM's KDC, started (and java.security.krb5.conf pointed at it) on first use. */
+    public static synchronized TestKdc shared() throws IOException {
+        if (shared != null) return shared;
+        Path dir = Files.createTempDirectory("tandem-kdc");
+        int port = TestPorts.freePort();
+        Path krb5Conf = dir.resolve("krb5.conf");
+        String configured = System.getProperty("java.security.krb5.conf");
+        if (configured != null && !configured.equals(krb5Conf.toString())) {
+            throw new IllegalStateException("java.security.krb5.conf is already set to " + configured
+                    + ": the JDK would not see this KDC");
+        }
+        try {
+            SimpleKdcServer kdc = new SimpleKdcServer();
+            kdc.setWorkDir(dir.toFile());
+            kdc.setKdcHost(HOST);
+            kdc.setKdcRealm(REALM);
+            kdc.setAllowUdp(false);
+            kdc.setAllowTcp(true);
+            kdc.setKdcTcpPort(port);
+            kdc.init();
+            kdc.start();
+            Files.writeString(krb5Conf, String.join("\n",
+                    "[libdefaults]",
+                    "    default_realm = " + REALM,
+                    "    udp_preference_limit = 1",
+                    "    dns_lookup_kdc = false",
+                    "    dns_lookup_realm = false",
+                    "    dns_canonicalize_hostname = false",
+                    "    rdns = false",
+                    "[realms]",
+                    "    " + REALM + " = {",
+                    "        kdc = " + HOST + ":" + port,
+                    "    }", ""), StandardCharsets.UTF_8);
+            System.setProperty("java.security.krb5.conf", krb5Conf.toString());
+            shared = new TestKdc(kdc, dir);
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::stop, "test-kdc-stop"));
+            return shared;
+        } catch (KrbException e) {
+            throw new IOException("the test KDC did not start on port " + port, e);
+        }
+    }
+
+    /** {@code name@REALM}. */
+    public static String principal(String name) {
+        return name + "@" + REALM;
+    }
+
+    /** {@code service/localhost@REALM}, a service principal of this machine. */
+    public static String servicePrincipal(String service) {
+        return service + "/" + HOST + "@" + REALM;
+    }
+
+    /**
+     * Creates the principals (names with or without the realm) with random keys and writes them to a new keytab,
+     * whose path is returned.
+     */
+    public synchronized Path keytab(String... principals) throws IOException {
+        File keytab = dir.resolve("keytab-" + (++keytabs) + ".keytab").toFile();
+        try {
+            kdc.createAndExportPrincipals(keytab, principals);
+        } catch (KrbException e) {
+            throw new IOException("cannot create principals " + String.join(", ", principals), e);
+        }
+        return keytab.toPath();
+    }
+
+    /** A Krb5LoginModule JAAS entry's options that log {@code principal} in from {@code keytab}, in Kafka's syntax. */
+    public static String krb5LoginModule(Path keytab, String principal) {
+        return "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\""
+                + keytab + "\" principal=\"" + principal + "\";";
+    }
+
+    private void stop() {
+        try {
+            kdc.stop();
+        } catch (KrbException ignored) {
+            // the JVM is exiting
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException ignored) {
+            // a temp directory left behind
+        }
+    }
+}
