@@ -9,8 +9,9 @@ import java.util.regex.Pattern;
 /**
  * The auth_to_local rules that turn an authenticated Kerberos principal into a short name, in the syntax Kafka's
  * {@code sasl.kerberos.principal.to.local.rules} and ZooKeeper's {@code zookeeper.security.auth_to_local} share (Hadoop's):
- * {@code DEFAULT}, or {@code RULE:[n:format](match)s/from/to/g} with an optional {@code /L} for lower case. The first
- * rule that applies names the principal; none: {@link NoMatchingRule}.
+ * {@code DEFAULT}, or {@code RULE:[n:format](match)s/from/to/g} with an optional {@code /L} (lower case) or {@code /U}
+ * (upper case), as Kafka 3.9 parses them (ZooKeeper's grammar has neither suffix). The first rule that applies names
+ * the principal; none: {@link NoMatchingRule}.
  *
  * <ul>
  * <li>{@code DEFAULT}: a principal of the default realm (of krb5.conf) is its first component.</li>
@@ -22,7 +23,7 @@ import java.util.regex.Pattern;
  */
 public final class PrincipalToLocalRules {
     private static final Pattern RULE = Pattern.compile(
-            "((DEFAULT)|(RULE:\\[(\\d*):([^\\]]*)](\\(([^)]*)\\))?(s/([^/]*)/([^/]*)/(g)?)?))/?(L)?");
+            "((DEFAULT)|((RULE:\\[(\\d*):([^\\]]*)](\\(([^)]*)\\))?(s/([^/]*)/([^/]*)/(g)?)?/?(L|U)?)))");
     /** Literal text, then at most one {@code $n}. */
     private static final Pattern PARAMETER = Pattern.compile("([^$]*)(\\$(\\d*))?");
     private static final Pattern NON_SIMPLE = Pattern.compile("[/@]");
@@ -35,7 +36,7 @@ public final class PrincipalToLocalRules {
     }
 
     private record Rule(boolean isDefault, int components, String format, Pattern match, Pattern from, String to,
-                        boolean repeat, boolean lowerCase) {
+                        boolean repeat, boolean lowerCase, boolean upperCase) {
         @Override
         public String toString() {
             if (isDefault) return "DEFAULT";
@@ -43,6 +44,7 @@ public final class PrincipalToLocalRules {
             if (match != null) text.append('(').append(match).append(')');
             if (from != null) text.append("s/").append(from).append('/').append(to).append('/').append(repeat ? "g" : "");
             if (lowerCase) text.append("/L");
+            if (upperCase) text.append("/U");
             return text.toString();
         }
     }
@@ -69,12 +71,12 @@ public final class PrincipalToLocalRules {
                         + text.substring(m.end()) + "`");
             }
             if (m.group(2) != null) {
-                rules.add(new Rule(true, 0, null, null, null, null, false, false));
+                rules.add(new Rule(true, 0, null, null, null, null, false, false, false));
             } else {
-                rules.add(new Rule(false, Integer.parseInt(m.group(4)), m.group(5),
-                        m.group(7) == null ? null : Pattern.compile(m.group(7)),
-                        m.group(9) == null ? null : Pattern.compile(m.group(9)), m.group(10),
-                        "g".equals(m.group(11)), "L".equals(m.group(12))));
+                rules.add(new Rule(false, Integer.parseInt(m.group(5)), m.group(6),
+                        m.group(8) == null ? null : Pattern.compile(m.group(8)),
+                        m.group(10) == null ? null : Pattern.compile(m.group(10)), m.group(11),
+                        "g".equals(m.group(12)), "L".equals(m.group(13)), "U".equals(m.group(13))));
             }
         }
         return new PrincipalToLocalRules(defaultRealm == null ? "" : defaultRealm, List.copyOf(rules));
@@ -124,7 +126,9 @@ public final class PrincipalToLocalRules {
         if (result != null && NON_SIMPLE.matcher(result).find()) {
             throw new NoMatchingRule("Non-simple name " + result + " after auth_to_local rule " + rule);
         }
-        return result != null && rule.lowerCase ? result.toLowerCase(Locale.ENGLISH) : result;
+        if (result != null && rule.lowerCase) return result.toLowerCase(Locale.ENGLISH);
+        if (result != null && rule.upperCase) return result.toUpperCase(Locale.ENGLISH);
+        return result;
     }
 
     /** The rule's format with {@code $n} replaced by the n-th parameter ({@code $0} the realm). */

@@ -175,6 +175,34 @@ class GssapiListenerTest {
         }
     }
 
+    @Test
+    void shouldRefuseToStartWithoutAServiceNameOrALoginAsKafka() throws Exception {
+        Path keytab = TestKdc.shared().keytab(TestKdc.servicePrincipal("kafka2"));
+        String module = TestKdc.krb5LoginModule(keytab, TestKdc.servicePrincipal("kafka2"));
+        // Kafka's KerberosLogin: a service name from sasl.kerberos.service.name or the module, and they must agree.
+        Exception e = assertThrows(Exception.class, () -> Tandem.start(gssapiBroker("no-service", module)).close());
+        assertTrue(e.getMessage().contains("No serviceName defined in either JAAS or Kafka config"), e.getMessage());
+        String withServiceName = module.replace(" required ", " required serviceName=\"kafka2\" ");
+        e = assertThrows(Exception.class, () -> Tandem.start(gssapiBroker("conflict", withServiceName)
+                .set("sasl.kerberos.service.name", "other")).close());
+        assertTrue(e.getMessage().contains("Conflicting serviceName values found in JAAS and Kafka configs"),
+                e.getMessage());
+        // A keytab without the principal's keys: the broker's login fails at start-up, not at the first client.
+        Path otherKeytab = TestKdc.shared().keytab(TestKdc.servicePrincipal("kafka3"));
+        String wrongKeytab = TestKdc.krb5LoginModule(otherKeytab, TestKdc.servicePrincipal("kafka2"));
+        e = assertThrows(Exception.class, () -> Tandem.start(gssapiBroker("no-keys", wrongKeytab)
+                .set("sasl.kerberos.service.name", "kafka2")).close());
+        assertTrue(e.getMessage().contains("Kerberos login"), e.getMessage());
+    }
+
+    private static TandemConfig gssapiBroker(String name, String module) {
+        return TandemConfig.forTests(dir.resolve(name))
+                .set("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://" + TestKdc.HOST + ":0")
+                .set("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT")
+                .set("inter.broker.listener.name", "PLAINTEXT")
+                .set("listener.name.sasl_plaintext.gssapi.sasl.jaas.config", module);
+    }
+
     /** The sum of a client metric over its tags. */
     private static double metric(KafkaProducer<?, ?> producer, String name) {
         double sum = 0;
