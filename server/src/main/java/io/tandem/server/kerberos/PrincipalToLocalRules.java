@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
 
 /**
  * The auth_to_local rules that turn an authenticated Kerberos principal into a short name, in the syntax Kafka's
- * {@code sasl.kerberos.principal.to.local.rules} and ZooKeeper's {@code zookeeper.security.auth_to_local} share (Hadoop's):
+ * {@code sasl.kerberos.principal.to.local.rules} and ZooKeeper's {@code zookeeper.security.auth_to_local} share
+ * (Hadoop's):
  * {@code DEFAULT}, or {@code RULE:[n:format](match)s/from/to/g} with an optional {@code /L} (lower case) or {@code /U}
  * (upper case), as Kafka 3.9 parses them (ZooKeeper's grammar has neither suffix). The first rule that applies names
  * the principal; none: {@link NoMatchingRule}.
@@ -42,7 +43,9 @@ public final class PrincipalToLocalRules {
             if (isDefault) return "DEFAULT";
             StringBuilder text = new StringBuilder("RULE:[").append(components).append(':').append(format).append(']');
             if (match != null) text.append('(').append(match).append(')');
-            if (from != null) text.append("s/").append(from).append('/').append(to).append('/').append(repeat ? "g" : "");
+            if (from != null) {
+                text.append("s/").append(from).append('/').append(to).append('/').append(repeat ? "g" : "");
+            }
             if (lowerCase) text.append("/L");
             if (upperCase) text.append("/U");
             return text.toString();

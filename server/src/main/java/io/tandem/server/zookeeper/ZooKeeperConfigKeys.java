@@ -30,7 +30,9 @@ public final class ZooKeeperConfigKeys {
             "zookeeper.nio.sessionlessCnxnTimeout", "admin.serverAddress", "admin.commandURL",
             // Client authentication and the secure client port (see ZkSecurity).
             "enforce.auth.schemes", "X509AuthenticationProvider.superUser", ZkSecurity.SASL_SUPER_PASSWORD,
-            ZkSecurity.JAAS_FILE, "secureClientPortAddress", "superUser");
+            ZkSecurity.JAAS_FILE, "secureClientPortAddress", "superUser",
+            // How a Kerberos (GSSAPI) client's principal becomes its sasl id (ZkKerberos).
+            "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "security.auth_to_local");
 
     /**
      * Implemented settings Apache reads from a Java system property (its only source for some: zoo.cfg cannot set
@@ -83,7 +85,7 @@ public final class ZooKeeperConfigKeys {
             "serializeLastProcessedZxid.enabled", "leaderServes", "cnxTimeout", "quorumCnxnTimeoutMs",
             "electionPortBindRetry", "tcpKeepAlive", "clientTcpKeepAlive",
             "admin.snapshot.enabled", "admin.snapshot.intervalInMS", "admin.restore.enabled",
-            "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "kerberos.canonicalizeHostNames",
+            "kerberos.canonicalizeHostNames",
             "ensembleAuthName",
             "netty.server.outstandingHandshake.limit", "nio.numSelectorThreads", "nio.numWorkerThreads",
             "nio.directBufferBytes", "nio.shutdownTimeout", "znode.container.maxPerMinute", "audit.impl.class");

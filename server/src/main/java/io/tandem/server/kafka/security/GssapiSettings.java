@@ -45,7 +45,9 @@ record GssapiSettings(Subject login, String serviceName, PrincipalToLocalRules r
                     + "configs value in JAAS file %s, value in Kafka config %s", jaasServiceName, configServiceName));
         }
         String serviceName = jaasServiceName != null ? jaasServiceName : configServiceName;
-        if (serviceName == null) throw new IllegalArgumentException("No serviceName defined in either JAAS or Kafka config");
+        if (serviceName == null) {
+            throw new IllegalArgumentException("No serviceName defined in either JAAS or Kafka config");
+        }
         String rulesValue = setting.apply("sasl.kerberos.principal.to.local.rules");
         PrincipalToLocalRules rules = PrincipalToLocalRules.parse(KerberosLogin.defaultRealm(),
                 PrincipalToLocalRules.listValue(rulesValue == null ? RULES_DEFAULT : rulesValue));
