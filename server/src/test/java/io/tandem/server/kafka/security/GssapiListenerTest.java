@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kerberos.TestKdc;
+import io.tandem.server.tls.TestCertificates;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.config.SslConfigs;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.resource.PatternType;
@@ -46,7 +48,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SASL GSSAPI (Kerberos) on a SASL_PLAINTEXT listener against a real KDC, with the Java client logging in from a
+ * SASL GSSAPI (Kerberos) on SASL_PLAINTEXT and SASL_SSL listeners against a real KDC, with the Java client logging in from a
  * keytab: the broker logs in from its Krb5LoginModule entry, the client's Kerberos principal becomes the short name
  * the principal-to-local rules give it (Alice@EXAMPLE.COM -> User:alice through a lower-casing rule), ACLs for that
  * name apply, the session re-authenticates (KIP-368) and keeps producing, and a ticket for a service the broker has
@@ -58,6 +60,7 @@ class GssapiListenerTest {
     static Path dir;
     private static Tandem tandem;
     private static Path clientKeytab;
+    private static TestCertificates certificates;
 
     @BeforeAll
     static void start() throws Exception {
@@ -65,14 +68,21 @@ class GssapiListenerTest {
         Path brokerKeytab = kdc.keytab(TestKdc.servicePrincipal("kafka"));
         clientKeytab = kdc.keytab(TestKdc.principal("Alice"), TestKdc.principal("kbob"),
                 TestKdc.servicePrincipal("notkafka"));
+        certificates = TestCertificates.create(dir);
+        String brokerLogin = TestKdc.krb5LoginModule(brokerKeytab, TestKdc.servicePrincipal("kafka"));
         tandem = Tandem.start(TandemConfig.forTests(dir.resolve("node"))
-                .set("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://" + TestKdc.HOST + ":0")
-                .set("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT")
+                .set("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://" + TestKdc.HOST + ":0,SASL_SSL://"
+                        + TestKdc.HOST + ":0")
+                .set("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,"
+                        + "SASL_SSL:SASL_SSL")
                 .set("inter.broker.listener.name", "PLAINTEXT")
                 .set("sasl.enabled.mechanisms", "GSSAPI")
                 .set("sasl.kerberos.service.name", "kafka")
-                .set("listener.name.sasl_plaintext.gssapi.sasl.jaas.config",
-                        TestKdc.krb5LoginModule(brokerKeytab, TestKdc.servicePrincipal("kafka")))
+                .set("listener.name.sasl_plaintext.gssapi.sasl.jaas.config", brokerLogin)
+                .set("listener.name.sasl_ssl.gssapi.sasl.jaas.config", brokerLogin)
+                .set("listener.name.sasl_ssl.ssl.keystore.type", "PKCS12")
+                .set("listener.name.sasl_ssl.ssl.keystore.location", certificates.serverKeyStore.toString())
+                .set("listener.name.sasl_ssl.ssl.keystore.password", TestCertificates.PASSWORD)
                 // Kafka's documented example: lower-case one-component principals of the realm, then DEFAULT.
                 .set("sasl.kerberos.principal.to.local.rules",
                         "RULE:[1:$1@$0](.*@" + TestKdc.REALM + ")s/@.*//L,DEFAULT")
@@ -100,10 +110,18 @@ class GssapiListenerTest {
     }
 
     private static Properties client(String principal, String serviceName) {
+        return client("SASL_PLAINTEXT", principal, serviceName);
+    }
+
+    private static Properties client(String listener, String principal, String serviceName) {
         Properties props = new Properties();
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
-                TestKdc.HOST + ":" + tandem.kafkaPort("SASL_PLAINTEXT"));
-        props.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
+        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, TestKdc.HOST + ":" + tandem.kafkaPort(listener));
+        props.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, listener);
+        if (listener.equals("SASL_SSL")) {
+            props.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PKCS12");
+            props.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificates.trustStore.toString());
+            props.put(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
+        }
         props.put(SaslConfigs.SASL_MECHANISM, "GSSAPI");
         props.put(SaslConfigs.SASL_KERBEROS_SERVICE_NAME, serviceName);
         props.put(SaslConfigs.SASL_JAAS_CONFIG, TestKdc.krb5LoginModule(clientKeytab, principal));
@@ -111,7 +129,11 @@ class GssapiListenerTest {
     }
 
     private static KafkaProducer<String, String> producer(String principal, String serviceName) {
-        Properties props = client(principal, serviceName);
+        return producer("SASL_PLAINTEXT", principal, serviceName);
+    }
+
+    private static KafkaProducer<String, String> producer(String listener, String principal, String serviceName) {
+        Properties props = client(listener, principal, serviceName);
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 20_000);
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 20_000);
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
@@ -135,6 +157,19 @@ class GssapiListenerTest {
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) values.add(r.value());
             }
             assertTrue(values.contains("kerberos"), String.valueOf(values));
+        }
+    }
+
+    @Test
+    void shouldAuthenticateWithKerberosOverTls() throws Exception {
+        try (KafkaProducer<String, String> alice = producer("SASL_SSL", TestKdc.principal("Alice"), "kafka")) {
+            assertEquals(0, alice.send(new ProducerRecord<>("krb", "k", "over tls")).get(30, TimeUnit.SECONDS)
+                    .partition());
+        }
+        try (KafkaProducer<String, String> bob = producer("SASL_SSL", TestKdc.principal("kbob"), "kafka")) {
+            ExecutionException denied = assertThrows(ExecutionException.class,
+                    () -> bob.send(new ProducerRecord<>("krb", "k", "from bob")).get(30, TimeUnit.SECONDS));
+            assertInstanceOf(TopicAuthorizationException.class, denied.getCause());
         }
     }
 
