@@ -8,7 +8,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.stream.Stream;
+import javax.security.auth.Subject;
+import javax.security.auth.login.AppConfigurationEntry;
+import javax.security.auth.login.Configuration;
+import javax.security.auth.login.LoginContext;
+import javax.security.auth.login.LoginException;
 import org.apache.kerby.kerberos.kerb.KrbException;
 import org.apache.kerby.kerberos.kerb.server.SimpleKdcServer;
 
@@ -20,6 +26,9 @@ import org.apache.kerby.kerberos.kerb.server.SimpleKdcServer;
  * once per JVM (sun.security.krb5.Config caches it, and its refresh() is not exported to us on JDK 17), so a second
  * KDC on another port would never be seen by the Kerberos client. Surefire runs each fork's classes one after
  * another in one JVM, so every Kerberos test class of a fork shares this KDC; each makes principals of its own names.
+ * An earlier class of the fork may have made the JDK read its Kerberos configuration already (any Kerberos login,
+ * even a failing one, does): the KDC's first login asks Krb5LoginModule to {@code refreshKrb5Config}, the supported
+ * way to make the JDK read the file again, and proves the KDC answers.
  *
  * <p>The krb5.conf is ours, not Kerby's template: TCP only (no UDP port to collide with the other fork), and no DNS
  * canonicalisation of host names, so a client asking for {@code kafka/localhost} gets exactly that principal's ticket
@@ -74,7 +83,9 @@ public final class TestKdc {
                     "        kdc = " + HOST + ":" + port,
                     "    }", ""), StandardCharsets.UTF_8);
             System.setProperty("java.security.krb5.conf", krb5Conf.toString());
-            shared = new TestKdc(kdc, dir);
+            TestKdc started = new TestKdc(kdc, dir);
+            started.probe();
+            shared = started;
             Runtime.getRuntime().addShutdownHook(new Thread(shared::stop, "test-kdc-stop"));
             return shared;
         } catch (KrbException e) {
@@ -114,6 +125,29 @@ public final class TestKdc {
     public static String krb5LoginModule(Path keytab, String principal) {
         return "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\""
                 + keytab + "\" principal=\"" + principal + "\";";
+    }
+
+    /** Logs a new principal in from its keytab, reloading the JDK's Kerberos configuration first. */
+    private void probe() throws IOException {
+        String principal = principal("test-kdc-probe");
+        Path keytab = keytab(principal);
+        Map<String, String> options = Map.of("refreshKrb5Config", "true", "useKeyTab", "true", "storeKey", "false",
+                "doNotPrompt", "true", "keyTab", keytab.toString(), "principal", principal);
+        Configuration configuration = new Configuration() {
+            @Override
+            public AppConfigurationEntry[] getAppConfigurationEntry(String name) {
+                return new AppConfigurationEntry[] {new AppConfigurationEntry(
+                        "com.sun.security.auth.module.Krb5LoginModule",
+                        AppConfigurationEntry.LoginModuleControlFlag.REQUIRED, options)};
+            }
+        };
+        try {
+            LoginContext login = new LoginContext("test-kdc-probe", new Subject(), null, configuration);
+            login.login();
+            login.logout();
+        } catch (LoginException e) {
+            throw new IOException("the test KDC does not answer a keytab login", e);
+        }
     }
 
     private void stop() {
