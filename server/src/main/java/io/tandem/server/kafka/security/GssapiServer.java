@@ -30,17 +30,34 @@ final class GssapiServer implements SaslMechanismServer {
     @Override
     public byte[] evaluate(byte[] response) throws SaslFailure {
         if (user != null) throw SaslFailure.hidden("GSSAPI exchange is already complete");
+        boolean done = false;
         try {
             if (server == null) server = GssapiServers.create(settings.login(), Map.of(), GssapiServer::authorize);
             byte[] challenge = server.evaluateResponse(response);
-            if (server.isComplete()) user = shortName(server.getAuthorizationID());
+            if (server.isComplete()) {
+                done = true;
+                user = shortName(server.getAuthorizationID());
+            }
             return challenge == null ? new byte[0] : challenge;
         } catch (SaslException e) {
+            done = true;
             throw SaslFailure.hidden("GSSAPI: " + e.getMessage()
                     + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
         } catch (RuntimeException e) {
+            done = true;
             // The JDK's server throws unchecked exceptions on some malformed tokens; they fail this exchange only.
             throw SaslFailure.hidden("GSSAPI: malformed token: " + e);
+        } finally {
+            // No security layer is negotiated (QOP auth), so the security context is not needed after the exchange.
+            if (done && server != null) dispose();
+        }
+    }
+
+    private void dispose() {
+        try {
+            server.dispose();
+        } catch (SaslException ignored) {
+            // nothing held that outlives the exchange
         }
     }
 
