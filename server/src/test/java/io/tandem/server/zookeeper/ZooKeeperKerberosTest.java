@@ -10,6 +10,7 @@ import io.tandem.server.TandemConfig;
 import io.tandem.server.kerberos.TestKdc;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.URIParameter;
 import java.util.EnumSet;
@@ -27,6 +28,9 @@ import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Id;
+import org.apache.zookeeper.server.ServerCnxnFactory;
+import org.apache.zookeeper.server.ZooKeeperServer;
+import org.apache.zookeeper.server.auth.ProviderRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (a Client-style section), and the sasl id is what Apache derives from the principal: the realm kept by default
  * (zkalice@EXAMPLE.COM), the host removed under kerberos.removeHostFromPrincipal (zkhost/localhost@EXAMPLE.COM ->
  * zkhost@EXAMPLE.COM). A sasl ACL admits its principal only; a ticket for a service the server has no key for fails.
+ * Apache 3.9.5's own server, run in this JVM with the same section, derives the same ids.
  */
 class ZooKeeperKerberosTest {
     @TempDir
@@ -54,7 +59,9 @@ class ZooKeeperKerberosTest {
         Path serverJaas = dir.resolve("server-jaas.conf");
         Files.writeString(serverJaas, "Server {\n" + krb5(serverKeytab, TestKdc.servicePrincipal("zookeeper")) + "\n};\n");
         Path clientJaas = dir.resolve("client-jaas.conf");
+        // The JVM-wide configuration also has the Server section, for Apache's own server in the side-by-side test.
         Files.writeString(clientJaas, String.join("\n",
+                "Server {", krb5(serverKeytab, TestKdc.servicePrincipal("zookeeper")), "};",
                 "ZkAlice {", krb5(clientKeytab, TestKdc.principal("zkalice")), "};",
                 "ZkBob {", krb5(clientKeytab, TestKdc.principal("zkbob")), "};",
                 "ZkHost {", krb5(clientKeytab, TestKdc.servicePrincipal("zkhost")), "};", ""));
@@ -82,12 +89,17 @@ class ZooKeeperKerberosTest {
     /** A client of the JAAS section {@code section}; returns once SaslAuthenticated (or AuthFailed). */
     private static ZooKeeper login(String section, String serverUser, BlockingQueue<Watcher.Event.KeeperState> states)
             throws Exception {
+        return login(tandem.zookeeperPort(), section, serverUser, states);
+    }
+
+    private static ZooKeeper login(int port, String section, String serverUser,
+                                   BlockingQueue<Watcher.Event.KeeperState> states) throws Exception {
         ZKClientConfig config = new ZKClientConfig();
         config.setProperty(ZKClientConfig.LOGIN_CONTEXT_NAME_KEY, section);
         config.setProperty(ZKClientConfig.ZK_SASL_CLIENT_USERNAME, serverUser);
         // The service principal is zookeeper/localhost whatever this machine's resolver calls localhost.
         config.setProperty(ZKClientConfig.ZK_SASL_CLIENT_CANONICALIZE_HOSTNAME, "false");
-        ZooKeeper zk = new ZooKeeper(TestKdc.HOST + ":" + tandem.zookeeperPort(), 30_000,
+        ZooKeeper zk = new ZooKeeper(TestKdc.HOST + ":" + port, 30_000,
                 (WatchedEvent e) -> states.add(e.getState()), config);
         while (true) {
             Watcher.Event.KeeperState state = states.poll(20, TimeUnit.SECONDS);
@@ -123,6 +135,46 @@ class ZooKeeperKerberosTest {
             host.create("/krb-host", new byte[0], ZooDefs.Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
             assertEquals(List.of(new ACL(ZooDefs.Perms.ALL, new Id("sasl", "zkhost@" + TestKdc.REALM))),
                     host.getACL("/krb-host", null));
+        }
+    }
+
+    @Test
+    void shouldDeriveTheSameSaslIdsAsApachesServer() throws Exception {
+        // Apache 3.9.5's server in this JVM with the same Server section, provider and removeHostFromPrincipal (as
+        // system properties: Apache reads them there). ProviderRegistry is reset so it reads them again.
+        System.setProperty("zookeeper.authProvider.sasl", "org.apache.zookeeper.server.auth.SASLAuthenticationProvider");
+        System.setProperty("zookeeper.kerberos.removeHostFromPrincipal", "true");
+        ProviderRegistry.reset();
+        ZooKeeperServer apache = new ZooKeeperServer(dir.resolve("apache-snap").toFile(),
+                dir.resolve("apache-log").toFile(), 2000);
+        ServerCnxnFactory factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 100);
+        try {
+            factory.startup(apache);
+            for (String section : List.of("ZkAlice", "ZkHost")) {
+                assertEquals(createdAcl(factory.getLocalPort(), section), createdAcl(tandem.zookeeperPort(), section),
+                        section);
+            }
+            BlockingQueue<Watcher.Event.KeeperState> states = new LinkedBlockingQueue<>();
+            try (ZooKeeper wrong = login(factory.getLocalPort(), "ZkAlice", "notzookeeper", states)) {
+                assertThrows(KeeperException.class, () -> wrong.getData("/", false, null));
+            }
+        } finally {
+            factory.shutdown();
+            apache.shutdown();
+            System.clearProperty("zookeeper.authProvider.sasl");
+            System.clearProperty("zookeeper.kerberos.removeHostFromPrincipal");
+            ProviderRegistry.reset();
+        }
+    }
+
+    /** The ACL a node created with CREATOR_ALL_ACL gets for the client of {@code section}. */
+    private static List<ACL> createdAcl(int port, String section) throws Exception {
+        try (ZooKeeper zk = login(port, section, "zookeeper", new LinkedBlockingQueue<>())) {
+            String path = "/side-" + section;
+            zk.create(path, new byte[0], ZooDefs.Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
+            List<ACL> acl = zk.getACL(path, null);
+            zk.delete(path, -1);
+            return acl;
         }
     }
 
