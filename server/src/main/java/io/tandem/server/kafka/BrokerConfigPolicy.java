@@ -6,6 +6,7 @@ import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.JaasLoginModule;
 import io.tandem.server.kafka.security.PasswordEncoder;
 import io.tandem.server.kafka.security.SaslSettings;
+import io.tandem.server.kerberos.PrincipalToLocalRules;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -43,7 +44,7 @@ public final class BrokerConfigPolicy {
             "ssl.client.auth", "ssl.enabled.protocols", "ssl.cipher.suites", "ssl.keymanager.algorithm",
             "ssl.trustmanager.algorithm", "ssl.protocol");
     /** The SASL mechanisms whose per-listener JAAS configuration Tandem reads. */
-    private static final Set<String> JAAS_MECHANISMS = SaslSettings.IMPLEMENTED_MECHANISMS.stream()
+    private static final Set<String> JAAS_MECHANISMS = SaslSettings.LISTENER_MECHANISMS.stream()
             .map(m -> m.toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     private BrokerConfigPolicy() {
@@ -58,7 +59,8 @@ public final class BrokerConfigPolicy {
         Set<String> keys = new java.util.TreeSet<>(SSL_IMPLEMENTED);
         keys.addAll(List.of("ssl.endpoint.identification.algorithm", "ssl.allow.dn.changes", "ssl.allow.san.changes",
                 "ssl.principal.mapping.rules", "sasl.enabled.mechanisms", "sasl.server.max.receive.size",
-                "sasl.mechanism.inter.broker.protocol"));
+                "sasl.mechanism.inter.broker.protocol", "sasl.kerberos.service.name",
+                "sasl.kerberos.principal.to.local.rules"));
         // TLS to ZooKeeper (ZkClientTls); its passwords are listed with the other passwords.
         keys.addAll(List.of("zookeeper.ssl.client.enable", "zookeeper.ssl.keystore.location",
                 "zookeeper.ssl.keystore.type", "zookeeper.ssl.truststore.location", "zookeeper.ssl.truststore.type",
@@ -226,11 +228,7 @@ public final class BrokerConfigPolicy {
             if (!mechanismKey.equals("sasl.jaas.config")) return Verdict.refused(mechanismKey + " is not implemented");
             try {
                 String module = JaasLoginModule.parse(value).className();
-                String wanted = switch (mechanism) {
-                    case "plain" -> JaasLoginModule.PLAIN_LOGIN_MODULE;
-                    case "oauthbearer" -> JaasLoginModule.OAUTHBEARER_LOGIN_MODULE;
-                    default -> JaasLoginModule.SCRAM_LOGIN_MODULE;
-                };
+                String wanted = JaasLoginModule.moduleFor(mechanism.toUpperCase(Locale.ROOT));
                 return module.equals(wanted) ? Verdict.IMPLEMENTED
                         : Verdict.refused("login module " + module + " is not implemented (only " + wanted + ")");
             } catch (IllegalArgumentException e) {
@@ -280,17 +278,18 @@ public final class BrokerConfigPolicy {
     }
 
     /**
-     * sasl.*: the mechanisms Tandem serves and the token bound; the rest (Kerberos, OAUTHBEARER's signed-token (OIDC)
-     * validation and its sasl.oauthbearer.* settings, plug-ins) refused.
+     * sasl.*: the mechanisms Tandem serves, the token bound and GSSAPI's service name and rules; Kerberos ticket
+     * renewal ignored (a keytab login needs none); the rest (OAUTHBEARER's signed-token (OIDC) validation and its
+     * sasl.oauthbearer.* settings, plug-ins) refused.
      */
     private static Verdict sasl(String key, String v) {
         switch (key) {
             case "sasl.enabled.mechanisms": {
                 for (String m : v.split(",")) {
                     String name = m.trim().toUpperCase(Locale.ROOT);
-                    if (!name.isEmpty() && !SaslSettings.IMPLEMENTED_MECHANISMS.contains(name)) {
+                    if (!name.isEmpty() && !SaslSettings.LISTENER_MECHANISMS.contains(name)) {
                         return Verdict.refused("SASL mechanism " + name + " is not implemented (only "
-                                + String.join(", ", SaslSettings.IMPLEMENTED_MECHANISMS) + ")");
+                                + String.join(", ", SaslSettings.LISTENER_MECHANISMS) + ")");
                     }
                 }
                 return Verdict.IMPLEMENTED;
@@ -305,13 +304,29 @@ public final class BrokerConfigPolicy {
                 return SaslSettings.IMPLEMENTED_MECHANISMS.contains(v.toUpperCase(Locale.ROOT)) ? Verdict.IMPLEMENTED
                         : Verdict.refused("SASL mechanism " + v + " between brokers is not implemented (only "
                         + String.join(", ", SaslSettings.IMPLEMENTED_MECHANISMS) + ")");
+            case "sasl.kerberos.service.name":
+                // GSSAPI listeners check it against their login module's serviceName (security.GssapiSettings).
+                return Verdict.IMPLEMENTED;
+            case "sasl.kerberos.principal.to.local.rules":
+                try {
+                    PrincipalToLocalRules.parse("", PrincipalToLocalRules.listValue(v));
+                    return Verdict.IMPLEMENTED;
+                } catch (IllegalArgumentException e) {
+                    return Verdict.refused("Invalid value " + v + " for configuration " + key + ": " + e.getMessage());
+                }
+            case "sasl.kerberos.kinit.cmd", "sasl.kerberos.min.time.before.relogin",
+                    "sasl.kerberos.ticket.renew.jitter", "sasl.kerberos.ticket.renew.window.factor":
+                // Kafka's KerberosLogin renews the ticket-granting ticket with them; a GSSAPI listener accepts
+                // tickets with its keytab's keys alone and needs none, and Tandem's own clients do not use Kerberos.
+                return Verdict.ignored("the broker's Kerberos login is from a keytab and is not renewed (a GSSAPI "
+                        + "listener needs only the keytab's keys); GSSAPI between brokers is not implemented");
             case "sasl.jaas.config":
                 // Kafka's brokers read listener.name.<listener>.<mechanism>.sasl.jaas.config (or the JAAS file) for both
                 // sides of the inter-broker listener; the bare key is a client's and would be ignored.
                 return Verdict.refused("a broker reads its login modules (its users, and its own username and password "
                         + "for other brokers) from listener.name.<listener>.<mechanism>.sasl.jaas.config");
             default:
-                return Verdict.refused(key + " is not implemented (SASL here is PLAIN, SCRAM-SHA-256/512 and "
+                return Verdict.refused(key + " is not implemented (SASL here is GSSAPI, PLAIN, SCRAM-SHA-256/512 and "
                         + "OAUTHBEARER with Kafka's unsecured token validator)");
         }
     }

@@ -15,7 +15,7 @@ import javax.security.sasl.SaslException;
 
 /**
  * The ids one client connection has authenticated as, and the three ways it gains them, as Apache's providers grant
- * them: addauth packets (digest, ip, x509), SASL DIGEST-MD5 tokens ({@code sasl}, and {@code super} for a
+ * them: addauth packets (digest, ip, x509), SASL DIGEST-MD5 or GSSAPI tokens ({@code sasl}, and {@code super} for a
  * zookeeper.superUser), and the TLS client certificate ({@code x509}: its subject DN). Changed on the connection's
  * event loop; {@link #ids} is read from any thread.
  */
@@ -31,7 +31,7 @@ final class ConnectionAuth {
     private final ZkServer server;
     private final Supplier<SocketAddress> peer;
     /** The SASL exchange, from the first SASL packet on. */
-    private DigestSaslServer sasl;
+    private ZkSaslServer sasl;
 
     ConnectionAuth(ZkServer server, Supplier<SocketAddress> peer) {
         this.server = server;
@@ -66,7 +66,8 @@ final class ConnectionAuth {
             throw new SaslException("SASL is not configured (no JAAS Server section)");
         }
         if (sasl == null) {
-            sasl = new DigestSaslServer(security.saslUsers, security.saslSuperPassword);
+            sasl = security.kerberos != null ? security.kerberos.newServer()
+                    : new DigestSaslServer(security.saslUsers, security.saslSuperPassword);
         }
         byte[] reply = sasl.evaluate(token);
         if (sasl.isComplete()) {

@@ -16,7 +16,7 @@ import javax.security.sasl.SaslServer;
  * {@code user_<name>} options. The authorized id is the authenticated user name as given (Apache's Kerberos name
  * rules leave a plain name as it is). Event loop only.
  */
-final class DigestSaslServer {
+final class DigestSaslServer implements ZkSaslServer {
     static final String MECHANISM = "DIGEST-MD5";
     static final String PROTOCOL = "zookeeper";
     static final String SERVER_NAME = "zk-sasl-md5";
@@ -51,7 +51,8 @@ final class DigestSaslServer {
      * The reply to a client token; SaslException when authentication fails. The exchange's state is the JDK
      * server's and bounded by it: a token after completion fails too.
      */
-    byte[] evaluate(byte[] token) throws SaslException {
+    @Override
+    public byte[] evaluate(byte[] token) throws SaslException {
         try {
             return server.evaluateResponse(token == null ? new byte[0] : token);
         } catch (RuntimeException e) {
@@ -60,15 +61,18 @@ final class DigestSaslServer {
         }
     }
 
-    boolean isComplete() {
+    @Override
+    public boolean isComplete() {
         return server.isComplete();
     }
 
-    String authorizedId() {
+    @Override
+    public String authorizedId() {
         return server.getAuthorizationID();
     }
 
-    void dispose() {
+    @Override
+    public void dispose() {
         try {
             server.dispose();
         } catch (SaslException ignored) {

@@ -3,6 +3,7 @@ package io.tandem.server.zookeeper;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.tandem.server.ConfigException;
+import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.server.tls.ServerTls;
 import io.tandem.server.tls.ZooKeeperTlsDefaults;
 import java.io.IOException;
@@ -27,10 +28,11 @@ import javax.security.auth.login.Configuration;
 /**
  * How clients authenticate to the ZooKeeper server, read once at start-up as Apache 3.9 reads it: the authentication
  * providers registered by {@code authProvider.*} (digest and ip are always on; {@code sasl} and {@code x509} when
- * named), the DIGEST-MD5 users of the JAAS file's {@code Server} section, {@code enforce.auth.*}, the super users of
- * each scheme, and the TLS of the secure client port. Each key is read from zoo.cfg first and then from Apache's
- * system property ({@code zookeeper.<key>}), as Apache turns zoo.cfg keys into system properties. Anything Tandem
- * cannot do as configured (a Kerberos login module, say) is a start-up error naming it.
+ * named), the JAAS file's {@code Server} section (DIGEST-MD5 users, or a Kerberos login from a keytab for GSSAPI,
+ * {@link ZkKerberos}), {@code enforce.auth.*}, the super users of each scheme, and the TLS of the secure client
+ * port. Each key is read from zoo.cfg first and then from Apache's system property ({@code zookeeper.<key>}), as
+ * Apache turns zoo.cfg keys into system properties. Anything Tandem cannot do as configured (another login module,
+ * say) is a start-up error naming it.
  */
 final class ZkSecurity {
     static final String SASL_PROVIDER = "org.apache.zookeeper.server.auth.SASLAuthenticationProvider";
@@ -44,10 +46,16 @@ final class ZkSecurity {
     /** Apache's SASLAuthenticationProvider.superPassword: the password of the DIGEST-MD5 user "super". */
     static final String SASL_SUPER_PASSWORD = "SASLAuthenticationProvider.superPassword";
 
-    static final ZkSecurity NONE = new ZkSecurity(null, null, false, false, Set.of(), Set.of(), null, null, null, -1);
+    static final ZkSecurity NONE = new ZkSecurity(null, null, null, false, false, Set.of(), Set.of(), null, null, null,
+            -1);
 
     /** DIGEST-MD5 users and passwords from the JAAS Server section; null when SASL is not configured. */
     final Map<String, String> saslUsers;
+    /**
+     * The server's Kerberos login when the Server section has a Krb5LoginModule: SASL is then GSSAPI, as in Apache,
+     * whose server offers GSSAPI alone once its login holds a Kerberos principal. Null otherwise.
+     */
+    final ZkKerberos kerberos;
     final String saslSuperPassword;
     /** Whether the sasl and x509 ACL schemes are registered (authProvider.*). */
     final boolean saslScheme;
@@ -63,10 +71,12 @@ final class ZkSecurity {
     final String secureHost;
     final int securePort;
 
-    private ZkSecurity(Map<String, String> saslUsers, String saslSuperPassword, boolean saslScheme, boolean x509Scheme,
+    private ZkSecurity(Map<String, String> saslUsers, ZkKerberos kerberos, String saslSuperPassword,
+                       boolean saslScheme, boolean x509Scheme,
                        Set<String> enforcedSchemes, Set<String> saslSuperUsers, String x509SuperUser, SslContext tls,
                        String secureHost, int securePort) {
         this.saslUsers = saslUsers;
+        this.kerberos = kerberos;
         this.saslSuperPassword = saslSuperPassword;
         this.saslScheme = saslScheme;
         this.x509Scheme = x509Scheme;
@@ -120,8 +130,16 @@ final class ZkSecurity {
         boolean x509Scheme = providers.contains(X509_PROVIDER);
 
         Map<String, String> saslUsers = null;
+        ZkKerberos kerberos = null;
         try {
-            saslUsers = saslUsers(settings);
+            AppConfigurationEntry[] section = serverSection(settings);
+            if (section != null) {
+                saslUsers = saslUsers(section);
+                Map<String, ?> krb5 = kerberosOptions(section);
+                if (krb5 != null) {
+                    kerberos = ZkKerberos.login("the JAAS " + serverSectionName() + " section", krb5, get);
+                }
+            }
         } catch (IllegalArgumentException e) {
             errors.add(e.getMessage());
         }
@@ -138,7 +156,8 @@ final class ZkSecurity {
                 errors.add("zookeeper.enforce.auth.enabled is true zookeeper.enforce.auth.schemes must be configured.");
             }
         }
-        ZkSecurity probe = new ZkSecurity(null, null, saslScheme, x509Scheme, Set.of(), Set.of(), null, null, null, -1);
+        ZkSecurity probe = new ZkSecurity(null, null, null, saslScheme, x509Scheme, Set.of(), Set.of(), null, null, null,
+                -1);
         for (String scheme : enforced) {
             if (!probe.hasScheme(scheme)) errors.add("Authentication scheme " + scheme + " is not available.");
         }
@@ -173,20 +192,22 @@ final class ZkSecurity {
             }
         }
         if (!errors.isEmpty()) throw new ConfigException(errors);
-        return new ZkSecurity(saslUsers, get.apply(SASL_SUPER_PASSWORD), saslScheme, x509Scheme, Set.copyOf(enforced),
+        return new ZkSecurity(saslUsers, kerberos, get.apply(SASL_SUPER_PASSWORD), saslScheme, x509Scheme,
+                Set.copyOf(enforced),
                 Set.copyOf(superUsers), get.apply("X509AuthenticationProvider.superUser"), tls, secureHost,
                 securePort);
     }
 
     /**
-     * The {@code user_<name>} options of the JAAS Server section, as Apache's ServerCnxnFactory collects them for
-     * its DIGEST-MD5 SaslServer; null when there is no JAAS file or no such section (Apache then serves no SASL).
+     * The JAAS file's Server section (Apache's {@code zookeeper.sasl.serverconfig} names another), as Apache's
+     * ServerCnxnFactory.configureSaslLogin reads it; null when there is no JAAS file or no such section (Apache then
+     * serves no SASL). Only DigestLoginModule and the JDK's Krb5LoginModule are accepted in it.
      */
-    private static Map<String, String> saslUsers(Map<String, String> settings) {
+    private static AppConfigurationEntry[] serverSection(Map<String, String> settings) {
         String file = settings.get(JAAS_FILE);
         if (file == null) file = System.getProperty(JAAS_FILE);
         if (file == null) return null;
-        String section = System.getProperty(SERVER_SECTION, "Server");
+        String section = serverSectionName();
         Configuration jaas;
         try {
             URI uri = Path.of(file.trim()).toUri();
@@ -198,18 +219,42 @@ final class ZkSecurity {
         }
         AppConfigurationEntry[] entries = jaas.getAppConfigurationEntry(section);
         if (entries == null) return null;
-        Map<String, String> users = new LinkedHashMap<>();
         for (AppConfigurationEntry entry : entries) {
-            if (!entry.getLoginModuleName().equals(DIGEST_LOGIN_MODULE)) {
+            String module = entry.getLoginModuleName();
+            if (!module.equals(DIGEST_LOGIN_MODULE) && !module.equals(KerberosLogin.KRB5_LOGIN_MODULE)) {
                 throw new IllegalArgumentException("the JAAS section " + section + " in " + file + " uses "
-                        + entry.getLoginModuleName() + ": only " + DIGEST_LOGIN_MODULE
-                        + " (SASL DIGEST-MD5) is implemented, not Kerberos (GSSAPI)");
+                        + module + ": only " + DIGEST_LOGIN_MODULE + " (SASL DIGEST-MD5) and "
+                        + KerberosLogin.KRB5_LOGIN_MODULE + " (Kerberos, SASL GSSAPI) are implemented");
             }
+        }
+        return entries;
+    }
+
+    private static String serverSectionName() {
+        return System.getProperty(SERVER_SECTION, "Server");
+    }
+
+    /**
+     * The {@code user_<name>} options of the Server section's DigestLoginModule entries, as Apache's
+     * ServerCnxnFactory collects them for its DIGEST-MD5 SaslServer.
+     */
+    private static Map<String, String> saslUsers(AppConfigurationEntry[] section) {
+        Map<String, String> users = new LinkedHashMap<>();
+        for (AppConfigurationEntry entry : section) {
+            if (!entry.getLoginModuleName().equals(DIGEST_LOGIN_MODULE)) continue;
             entry.getOptions().forEach((key, value) -> {
                 if (key.startsWith("user_")) users.put(key.substring("user_".length()), String.valueOf(value));
             });
         }
         return users;
+    }
+
+    /** The options of the Server section's Krb5LoginModule entry, null when it has none. */
+    private static Map<String, ?> kerberosOptions(AppConfigurationEntry[] section) {
+        for (AppConfigurationEntry entry : section) {
+            if (entry.getLoginModuleName().equals(KerberosLogin.KRB5_LOGIN_MODULE)) return entry.getOptions();
+        }
+        return null;
     }
 
     /** ZooKeeper's client-port TLS keys (ClientX509Util's names without {@code zookeeper.}). */

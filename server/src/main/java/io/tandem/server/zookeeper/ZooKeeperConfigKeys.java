@@ -33,7 +33,9 @@ public final class ZooKeeperConfigKeys {
             "admin.snapshot.enabled", "admin.restore.enabled",
             // Client authentication and the secure client port (see ZkSecurity).
             "enforce.auth.schemes", "X509AuthenticationProvider.superUser", ZkSecurity.SASL_SUPER_PASSWORD,
-            ZkSecurity.JAAS_FILE, "secureClientPortAddress", "superUser");
+            ZkSecurity.JAAS_FILE, "secureClientPortAddress", "superUser",
+            // How a Kerberos (GSSAPI) client's principal becomes its sasl id (ZkKerberos).
+            "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "security.auth_to_local");
 
     /**
      * Implemented settings Apache reads from a Java system property (its only source for some: zoo.cfg cannot set
@@ -86,7 +88,7 @@ public final class ZooKeeperConfigKeys {
             "serializeLastProcessedZxid.enabled", "leaderServes", "cnxTimeout", "quorumCnxnTimeoutMs",
             "electionPortBindRetry", "tcpKeepAlive", "clientTcpKeepAlive",
             "admin.snapshot.intervalInMS",
-            "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "kerberos.canonicalizeHostNames",
+            "kerberos.canonicalizeHostNames",
             "ensembleAuthName",
             "netty.server.outstandingHandshake.limit", "nio.numSelectorThreads", "nio.numWorkerThreads",
             "nio.directBufferBytes", "nio.shutdownTimeout", "znode.container.maxPerMinute", "audit.impl.class");

@@ -158,7 +158,8 @@ class ZooKeeperSaslTest {
     }
 
     @Test
-    void shouldRefuseAKerberosServerSectionAtStartUp() throws Exception {
+    void shouldRefuseAServerSectionWhoseLoginFailsOrIsNotImplementedAtStartUp() throws Exception {
+        // A Kerberos section is served (ZooKeeperKerberosTest), but its login is made at start-up: no keytab, no start.
         Path jaas = dir.resolve("kerberos-jaas.conf");
         Files.writeString(jaas, """
                 Server {
@@ -168,7 +169,18 @@ class ZooKeeperSaslTest {
         ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(
                 TandemConfig.forTests(dir.resolve("kerberos")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
                         .set("java.security.auth.login.config", jaas.toString())).close());
-        assertTrue(e.getMessage().contains("Krb5LoginModule") && e.getMessage().contains("GSSAPI"), e.getMessage());
+        assertTrue(e.getMessage().contains("Kerberos login of the JAAS Server section"), e.getMessage());
+        Path other = dir.resolve("other-jaas.conf");
+        Files.writeString(other, """
+                Server {
+                    com.example.OtherLoginModule required;
+                };
+                """);
+        e = assertThrows(ConfigException.class, () -> Tandem.start(
+                TandemConfig.forTests(dir.resolve("other")).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
+                        .set("java.security.auth.login.config", other.toString())).close());
+        assertTrue(e.getMessage().contains("com.example.OtherLoginModule") && e.getMessage().contains("Krb5LoginModule")
+                && e.getMessage().contains("DigestLoginModule"), e.getMessage());
     }
 
     @Test

@@ -70,7 +70,7 @@ public record JaasLoginModule(String className, Map<String, String> options) {
             AppConfigurationEntry[] entries = jaas.getAppConfigurationEntry(section);
             if (entries == null) continue;
             for (AppConfigurationEntry entry : entries) {
-                String wanted = mechanism.equals("PLAIN") ? PLAIN_LOGIN_MODULE : SCRAM_LOGIN_MODULE;
+                String wanted = moduleFor(mechanism);
                 if (!entry.getLoginModuleName().equals(wanted)) continue;
                 Map<String, String> options = new LinkedHashMap<>();
                 entry.getOptions().forEach((k, v) -> options.put(k, String.valueOf(v)));
@@ -78,6 +78,16 @@ public record JaasLoginModule(String className, Map<String, String> options) {
             }
         }
         return null;
+    }
+
+    /** The login module class a listener's mechanism is configured with. */
+    public static String moduleFor(String mechanism) {
+        return switch (mechanism) {
+            case "PLAIN" -> PLAIN_LOGIN_MODULE;
+            case "OAUTHBEARER" -> OAUTHBEARER_LOGIN_MODULE;
+            case "GSSAPI" -> io.tandem.server.kerberos.KerberosLogin.KRB5_LOGIN_MODULE;
+            default -> SCRAM_LOGIN_MODULE;
+        };
     }
 
     /** PLAIN's users: every {@code user_<name>} option. */

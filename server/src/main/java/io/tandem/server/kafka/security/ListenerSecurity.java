@@ -19,7 +19,7 @@ import java.util.Map;
  * SaslChannelBuilder reconfigures only its TLS keys, never its JAAS contexts.
  */
 public final class ListenerSecurity {
-    /** Kafka's default sasl.enabled.mechanisms; GSSAPI is not implemented, so it must be set for a SASL listener. */
+    /** Kafka's default sasl.enabled.mechanisms. */
     private static final String ENABLED_MECHANISMS_DEFAULT = "GSSAPI";
     /** What a per-listener login module key ends with, after {@code listener.name.<listener>.<mechanism>}. */
     public static final String JAAS_CONFIG_SUFFIX = ".sasl.jaas.config";
@@ -135,10 +135,10 @@ public final class ListenerSecurity {
         for (String m : (enabled == null ? ENABLED_MECHANISMS_DEFAULT : enabled).split(",")) {
             if (m.isBlank()) continue;
             String name = m.trim().toUpperCase(Locale.ROOT);
-            if (!SaslSettings.IMPLEMENTED_MECHANISMS.contains(name)) {
+            if (!SaslSettings.LISTENER_MECHANISMS.contains(name)) {
                 throw new IllegalArgumentException("SASL mechanism " + name + " of listener " + listenerName
                         + " is not implemented (sasl.enabled.mechanisms may list "
-                        + String.join(", ", SaslSettings.IMPLEMENTED_MECHANISMS) + ")");
+                        + String.join(", ", SaslSettings.LISTENER_MECHANISMS) + ")");
             }
             mechanisms.add(name);
         }
@@ -170,6 +170,9 @@ public final class ListenerSecurity {
             }
             oauthBearer = module == null ? Map.of() : module.options();
         }
+        // Kafka's broker logs in at start-up (LoginManager), so a bad keytab or principal stops it there.
+        GssapiSettings gssapi = mechanisms.contains("GSSAPI") ? GssapiSettings.build(listenerName, settings, setting)
+                : null;
         String receiveMax = setting.apply("sasl.server.max.receive.size");
         // Kafka's SaslChannelBuilder: listener.name.<l>.<mechanism>.connections.max.reauth.ms, then the
         // listener's, then the broker's.
@@ -181,6 +184,6 @@ public final class ListenerSecurity {
         }
         return new SaslSettings(mechanisms, plain, scram, oauthBearer, receiveMax == null ? SaslSettings.RECEIVE_BYTES_MAX_DEFAULT
                 : Integer.parseInt(receiveMax.trim()),
-                reauthMs, delegationTokens);
+                reauthMs, delegationTokens, gssapi);
     }
 }

@@ -1,5 +1,6 @@
 /**
- * Kafka listener security: TLS contexts from Kafka's ssl.* keys, SASL PLAIN and SCRAM-SHA-256/512 servers and the
+ * Kafka listener security: TLS contexts from Kafka's ssl.* keys, SASL GSSAPI (Kerberos, with io.tandem.server.kerberos),
+ * PLAIN, SCRAM-SHA-256/512 and OAUTHBEARER servers and the
  * per-connection authentication state machine (SaslHandshake, SaslAuthenticate, raw v0 tokens), and SCRAM
  * credentials kept as Kafka 3.9 keeps them in ZooKeeper, the encryption of dynamic password configs as Kafka 3.9's
  * PasswordEncoder ({@link io.tandem.server.kafka.security.PasswordEncoder}), and the listeners' reloadable TLS

@@ -1,0 +1,57 @@
+package io.tandem.server.kafka.security;
+
+import io.tandem.server.kerberos.KerberosLogin;
+import io.tandem.server.kerberos.PrincipalToLocalRules;
+import java.util.Map;
+import java.util.function.Function;
+import javax.security.auth.Subject;
+
+/**
+ * A listener's SASL GSSAPI (Kerberos), as Kafka 3.9's SaslChannelBuilder and KerberosLogin set it up: the broker's
+ * login from its Krb5LoginModule entry ({@code listener.name.<l>.gssapi.sasl.jaas.config}, else the JAAS file's
+ * {@code <l>.KafkaServer} or {@code KafkaServer} section), the service name Kafka insists on
+ * ({@code sasl.kerberos.service.name} or the module's {@code serviceName}, which must agree), and the
+ * {@code sasl.kerberos.principal.to.local.rules} that turn a client's principal into the short name its
+ * {@code User:} principal (and so its ACLs) carry.
+ *
+ * @param login       the broker's Kerberos login: its subject holds the service keys tickets are accepted with
+ * @param serviceName the Kerberos service name (Kafka checks it at start-up; clients must ask for it)
+ * @param rules       the principal-to-local rules, DEFAULT unless configured
+ */
+record GssapiSettings(Subject login, String serviceName, PrincipalToLocalRules rules) {
+    /** Kafka's default sasl.kerberos.principal.to.local.rules. */
+    static final String RULES_DEFAULT = "DEFAULT";
+
+    /**
+     * Reads the listener's GSSAPI settings and logs in; IllegalArgumentException names what cannot be honoured (no or
+     * another login module, no service name, a rule that does not parse, a failed login).
+     */
+    static GssapiSettings build(String listenerName, Map<String, String> settings, Function<String, String> setting) {
+        JaasLoginModule module = JaasLoginModule.find(listenerName, "GSSAPI", settings);
+        String key = ListenerSecurity.jaasConfigKey(listenerName, "GSSAPI");
+        if (module == null) {
+            throw new IllegalArgumentException("Could not find a 'KafkaServer' or '"
+                    + listenerName.toLowerCase(java.util.Locale.ROOT) + ".KafkaServer' entry in the JAAS "
+                    + "configuration, nor " + key);
+        }
+        if (!module.className().equals(KerberosLogin.KRB5_LOGIN_MODULE)) {
+            throw new IllegalArgumentException("login module " + module.className() + " for GSSAPI on listener "
+                    + listenerName + " is not implemented (only " + KerberosLogin.KRB5_LOGIN_MODULE + ")");
+        }
+        String jaasServiceName = module.options().get("serviceName");
+        String configServiceName = setting.apply("sasl.kerberos.service.name");
+        if (jaasServiceName != null && configServiceName != null && !jaasServiceName.equals(configServiceName)) {
+            throw new IllegalArgumentException(String.format("Conflicting serviceName values found in JAAS and Kafka "
+                    + "configs value in JAAS file %s, value in Kafka config %s", jaasServiceName, configServiceName));
+        }
+        String serviceName = jaasServiceName != null ? jaasServiceName : configServiceName;
+        if (serviceName == null) {
+            throw new IllegalArgumentException("No serviceName defined in either JAAS or Kafka config");
+        }
+        String rulesValue = setting.apply("sasl.kerberos.principal.to.local.rules");
+        PrincipalToLocalRules rules = PrincipalToLocalRules.parse(KerberosLogin.defaultRealm(),
+                PrincipalToLocalRules.listValue(rulesValue == null ? RULES_DEFAULT : rulesValue));
+        Subject login = KerberosLogin.login("GSSAPI on listener " + listenerName, module.options());
+        return new GssapiSettings(login, serviceName, rules);
+    }
+}

@@ -1,0 +1,10 @@
+/**
+ * Kerberos for the SASL GSSAPI servers of both protocols (Kafka listeners in io.tandem.server.kafka.security, the
+ * ZooKeeper client port in io.tandem.server.zookeeper): the server's login from a keytab through the JDK's
+ * Krb5LoginModule ({@link io.tandem.server.kerberos.KerberosLogin}), the JDK's GSSAPI SaslServer created as that
+ * login ({@link io.tandem.server.kerberos.GssapiServers}), and the names Apache derives from an authenticated
+ * principal ({@link io.tandem.server.kerberos.KerberosName}, the auth_to_local rules of
+ * {@link io.tandem.server.kerberos.PrincipalToLocalRules}). The Kerberos protocol itself is the JDK's; nothing here
+ * touches a socket or a Netty channel.
+ */
+package io.tandem.server.kerberos;

@@ -1,0 +1,165 @@
+package io.tandem.server.kerberos;
+
+import io.tandem.server.TestPorts;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+import javax.security.auth.Subject;
+import javax.security.auth.login.AppConfigurationEntry;
+import javax.security.auth.login.Configuration;
+import javax.security.auth.login.LoginContext;
+import javax.security.auth.login.LoginException;
+import org.apache.kerby.kerberos.kerb.KrbException;
+import org.apache.kerby.kerberos.kerb.server.SimpleKdcServer;
+
+/**
+ * A Kerberos KDC in the test JVM (Apache Kerby's SimpleKdcServer, as Kafka's and ZooKeeper's MiniKdc), with
+ * principals and keytabs made on demand, for the SASL GSSAPI tests of both protocols.
+ *
+ * <p>One per JVM, started on first use and stopped when the JVM exits: the JDK reads {@code java.security.krb5.conf}
+ * once per JVM (sun.security.krb5.Config caches it, and its refresh() is not exported to us on JDK 17), so a second
+ * KDC on another port would never be seen by the Kerberos client. Surefire runs each fork's classes one after
+ * another in one JVM, so every Kerberos test class of a fork shares this KDC; each makes principals of its own names.
+ * An earlier class of the fork may have made the JDK read its Kerberos configuration already (any Kerberos login,
+ * even a failing one, does): the KDC's first login asks Krb5LoginModule to {@code refreshKrb5Config}, the supported
+ * way to make the JDK read the file again, and proves the KDC answers.
+ *
+ * <p>The krb5.conf is ours, not Kerby's template: TCP only (no UDP port to collide with the other fork), and no DNS
+ * canonicalisation of host names, so a client asking for {@code kafka/localhost} gets exactly that principal's ticket
+ * on any machine's resolver.
+ */
+public final class TestKdc {
+    public static final String REALM = "EXAMPLE.COM";
+    /** The host part of service principals; clients must reach servers by this name. */
+    public static final String HOST = "localhost";
+    private static TestKdc shared;
+
+    private final SimpleKdcServer kdc;
+    private final Path dir;
+    private int keytabs;
+
+    private TestKdc(SimpleKdcServer kdc, Path dir) {
+        this.kdc = kdc;
+        this.dir = dir;
+    }
+
+    /** The JVM's KDC, started (and java.security.krb5.conf pointed at it) on first use. */
+    public static synchronized TestKdc shared() throws IOException {
+        if (shared != null) return shared;
+        Path dir = Files.createTempDirectory("tandem-kdc");
+        int port = TestPorts.freePort();
+        Path krb5Conf = dir.resolve("krb5.conf");
+        String configured = System.getProperty("java.security.krb5.conf");
+        if (configured != null && !configured.equals(krb5Conf.toString())) {
+            throw new IllegalStateException("java.security.krb5.conf is already set to " + configured
+                    + ": the JDK would not see this KDC");
+        }
+        try {
+            SimpleKdcServer kdc = new SimpleKdcServer();
+            kdc.setWorkDir(dir.toFile());
+            kdc.setKdcHost(HOST);
+            kdc.setKdcRealm(REALM);
+            kdc.setAllowUdp(false);
+            kdc.setAllowTcp(true);
+            kdc.setKdcTcpPort(port);
+            kdc.init();
+            kdc.start();
+            Files.writeString(krb5Conf, String.join("\n",
+                    "[libdefaults]",
+                    "    default_realm = " + REALM,
+                    "    udp_preference_limit = 1",
+                    "    dns_lookup_kdc = false",
+                    "    dns_lookup_realm = false",
+                    "    dns_canonicalize_hostname = false",
+                    "    rdns = false",
+                    "[realms]",
+                    "    " + REALM + " = {",
+                    "        kdc = " + HOST + ":" + port,
+                    "    }", ""), StandardCharsets.UTF_8);
+            System.setProperty("java.security.krb5.conf", krb5Conf.toString());
+            TestKdc started = new TestKdc(kdc, dir);
+            started.probe();
+            shared = started;
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::stop, "test-kdc-stop"));
+            return shared;
+        } catch (KrbException e) {
+            throw new IOException("the test KDC did not start on port " + port, e);
+        }
+    }
+
+    /** {@code name@REALM}. */
+    public static String principal(String name) {
+        return name + "@" + REALM;
+    }
+
+    /** {@code service/localhost@REALM}, a service principal of this machine. */
+    public static String servicePrincipal(String service) {
+        return service + "/" + HOST + "@" + REALM;
+    }
+
+    /**
+     * Creates the principals (names with or without the realm) with random keys and writes their keys, and only
+     * theirs, to a new keytab, whose path is returned. (Kerby's createAndExportPrincipals would write every
+     * principal of the KDC, so a server's keytab could read tickets for services it must not hold.)
+     */
+    public synchronized Path keytab(String... principals) throws IOException {
+        File keytab = dir.resolve("keytab-" + (++keytabs) + ".keytab").toFile();
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (String principal : principals) names.add(principal.contains("@") ? principal : principal(principal));
+        try {
+            for (String name : names) kdc.createPrincipal(name);
+            kdc.getKadmin().exportKeytab(keytab, names);
+        } catch (KrbException e) {
+            throw new IOException("cannot create principals " + String.join(", ", principals), e);
+        }
+        return keytab.toPath();
+    }
+
+    /** A Krb5LoginModule JAAS entry's options that log {@code principal} in from {@code keytab}, in Kafka's syntax. */
+    public static String krb5LoginModule(Path keytab, String principal) {
+        return "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\""
+                + keytab + "\" principal=\"" + principal + "\";";
+    }
+
+    /** Logs a new principal in from its keytab, reloading the JDK's Kerberos configuration first. */
+    private void probe() throws IOException {
+        String principal = principal("test-kdc-probe");
+        Path keytab = keytab(principal);
+        Map<String, String> options = Map.of("refreshKrb5Config", "true", "useKeyTab", "true", "storeKey", "false",
+                "doNotPrompt", "true", "keyTab", keytab.toString(), "principal", principal);
+        Configuration configuration = new Configuration() {
+            @Override
+            public AppConfigurationEntry[] getAppConfigurationEntry(String name) {
+                return new AppConfigurationEntry[] {new AppConfigurationEntry(
+                        "com.sun.security.auth.module.Krb5LoginModule",
+                        AppConfigurationEntry.LoginModuleControlFlag.REQUIRED, options)};
+            }
+        };
+        try {
+            LoginContext login = new LoginContext("test-kdc-probe", new Subject(), null, configuration);
+            login.login();
+            login.logout();
+        } catch (LoginException e) {
+            throw new IOException("the test KDC does not answer a keytab login", e);
+        }
+    }
+
+    private void stop() {
+        try {
+            kdc.stop();
+        } catch (KrbException ignored) {
+            // the JVM is exiting
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException ignored) {
+            // a temp directory left behind
+        }
+    }
+}
