@@ -24,8 +24,7 @@ class ShareStateCoordinatorTest {
     private int notLed = -1;
     /** The recorded log's high watermark: all of it is replicated unless a test holds replication back. */
     private long highWatermark = Long.MAX_VALUE;
-    private final List<Map.Entry<ShareStateCoordinator.Commit, java.util.function.Consumer<Short>>> waiting =
-            new ArrayList<>();
+    private final List<Map.Entry<Long, java.util.function.Consumer<Short>>> waiting = new ArrayList<>();
     private final List<List<Long>> pruned = new ArrayList<>();
     private final ShareStateCoordinator.StateLog stateLog = new ShareStateCoordinator.StateLog() {
         @Override
@@ -51,16 +50,16 @@ class ShareStateCoordinatorTest {
         }
 
         @Override
-        public ShareStateCoordinator.Commit pending(int partition) {
-            return new ShareStateCoordinator.Commit(partition, log.size(), 0);
+        public long endOffset(int partition) {
+            return log.size();
         }
 
         @Override
-        public void whenCommitted(ShareStateCoordinator.Commit commit, java.util.function.Consumer<Short> then) {
-            if (commit.offset() <= highWatermark) {
+        public void whenCommitted(int partition, long offset, java.util.function.Consumer<Short> then) {
+            if (offset <= highWatermark) {
                 then.accept(ErrorCodes.NONE);
             } else {
-                waiting.add(Map.entry(commit, then));
+                waiting.add(Map.entry(offset, then));
             }
         }
     };
@@ -141,7 +140,7 @@ class ShareStateCoordinatorTest {
     @Test
     void anUnknownShareOrTopicPartitionShouldAnswerAsKafka() {
         ShareStateCoordinator c = coordinator(500);
-        assertNull(c.read(key(0), 0), "never initialized");
+        assertFalse(c.read(key(0), 0).initialized(), "never initialized");
         assertEquals(-1, c.summary(key(0)).startOffset());
         assertEquals(0, c.summary(key(0)).stateEpoch());
         ApiException uninitialized = assertThrows(ApiException.class, () -> c.write(key(0), 0, 0, 0, -1, List.of()));
@@ -189,10 +188,10 @@ class ShareStateCoordinatorTest {
         c.write(key(0), 0, -1, 6, -1, List.of());
         c.delete(key(0));
         assertNull(log.get(log.size() - 1)[1]);
-        assertNull(c.read(key(0), 0));
+        assertFalse(c.read(key(0), 0).initialized());
         ShareStateCoordinator restarted = coordinator(500);
         for (int i = 0; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
-        assertNull(restarted.read(key(0), 0));
+        assertFalse(restarted.read(key(0), 0).initialized());
         assertTrue(restarted.groupIds().isEmpty());
     }
 
@@ -223,7 +222,7 @@ class ShareStateCoordinatorTest {
     private void replicateTo(long offset) {
         highWatermark = offset;
         for (var w : new ArrayList<>(waiting)) {
-            if (w.getKey().offset() <= offset) {
+            if (w.getKey() <= offset) {
                 waiting.remove(w);
                 w.getValue().accept(ErrorCodes.NONE);
             }
