@@ -70,10 +70,11 @@ final class ShareGroupAdmin {
                 ShareGroup group = groups.get(groupId);
                 if (group == null) return GROUP_ID_NOT_FOUND;
                 if (!group.members.isEmpty()) return NON_EMPTY_GROUP;
-                keys = statePartitions.withState(group);
+                keys = statePartitions.startDeleting(group, null);
             }
             // As Kafka's DeleteShareGroupState on group deletion: the stored state goes before the group, and a
-            // group whose state the share coordinator would not delete stays, with that error.
+            // group whose state the share coordinator would not delete stays, with that error and its topics in the
+            // deleting set, for the next deletion to try again.
             Deleted deleted = delete(groupId, keys);
             synchronized (coordinator) {
                 ShareGroup group = groups.get(groupId);
@@ -113,9 +114,7 @@ final class ShareGroupAdmin {
                 if (!group.members.isEmpty()) {
                     throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
                 }
-                for (ShareSessions.Key k : statePartitions.withState(group)) {
-                    if (topicIds.contains(k.topicId())) keys.add(k);
-                }
+                keys.addAll(statePartitions.startDeleting(group, new HashSet<>(topicIds)));
             }
             Deleted deleted = delete(groupId, keys);
             synchronized (coordinator) {
@@ -125,7 +124,7 @@ final class ShareGroupAdmin {
                     throw deleted.error;
                 }
                 partitions.forget(groupId, new HashSet<>(topicIds));
-                if (group != null && group.initialized.keySet().removeAll(topicIds)) statePartitions.write(group);
+                if (group != null) statePartitions.deleted(group, new HashSet<>(topicIds));
             }
         }
     }

@@ -219,6 +219,46 @@ class ShareStateCoordinatorTest {
         assertEquals(ErrorCodes.NOT_COORDINATOR, ((ApiException) e.getCause()).error());
     }
 
+    @Test
+    void anAnswerShouldFailWhenTheCoordinatorResignedMeanwhileEvenIfItLeadsAgain() throws Exception {
+        ShareStateCoordinator c = coordinator(10);
+        c.initialize(key(0), 0, 0);
+        highWatermark = log.size();
+        CompletableFuture<Void> written = c.whenCommitted(c.write(key(0), 0, 0, -1, -1,
+                List.of(new ShareStateBatch(0, 4, (byte) 2, (short) 1))));
+        // The state partition's leader moved away and back before the write was replicated: the new leader's log
+        // may hold other records at its offset, whatever the high watermark says now.
+        int statePartition = c.partitionFor(key(0));
+        c.unload(statePartition);
+        c.unload(statePartition);
+        for (int i = 0; i < log.size(); i++) c.replay(i, log.get(i)[0], log.get(i)[1]);
+        replicateTo(log.size());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> written.get(1, TimeUnit.SECONDS));
+        assertEquals(ErrorCodes.NOT_COORDINATOR, ((ApiException) e.getCause()).error());
+        // What is written in this load is answered as usual.
+        CompletableFuture<Void> again = c.whenCommitted(c.write(key(0), 0, 0, -1, -1,
+                List.of(new ShareStateBatch(5, 5, (byte) 2, (short) 1))));
+        replicateTo(log.size());
+        again.get(1, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aReadFindingNoStateShouldWaitForTheTombstoneItSawToBeCommitted() {
+        ShareStateCoordinator c = coordinator(10);
+        c.initialize(key(0), 0, 0);
+        c.write(key(0), 0, 0, -1, -1, List.of(new ShareStateBatch(0, 4, (byte) 2, (short) 1)));
+        highWatermark = log.size();
+        c.delete(key(0));
+        // The tombstones are not replicated: a new leader would still have the state, so "uninitialized" must not
+        // be answered yet (Kafka's runtime answers a read only once the writes it saw are committed).
+        CompletableFuture<io.tandem.server.kafka.group.share.SharePersister.Stored> read =
+                new io.tandem.server.kafka.group.share.LocalSharePersister(c).readAsync("g", TOPIC, 0, 0);
+        assertFalse(read.isDone(), "answered before the deletion it reports is committed");
+        leaderMoved();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> read.get(1, TimeUnit.SECONDS));
+        assertEquals(ErrorCodes.NOT_COORDINATOR, ((ApiException) e.getCause()).error());
+    }
+
     private void replicateTo(long offset) {
         highWatermark = offset;
         for (var w : new ArrayList<>(waiting)) {
