@@ -48,15 +48,23 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * leader that lost its leadership (FENCED_LEADER_EPOCH); the group coordinator reads summaries
  * (ReadShareGroupStateSummary), which fence nobody. A share-partition's leader reads and writes through the
  * asynchronous forms: with the share coordinator on this broker no thread waits for it (the ShareFetch or
- * ShareAcknowledge answer goes from the completion), with it on another broker the call still blocks its thread (a
- * request handler thread, never an event loop) for at most two round trips of the channel's timeout, the channel being
- * synchronous. The group coordinator's own calls (initializing share-partitions, offsets) are synchronous and hold its
+ * ShareAcknowledge answer goes from the completion), with it on another broker the synchronous channel's call is
+ * made on one of a few threads of this persister's own ({@link #REMOTE_CALL_THREADS_MAX}), for at most two round
+ * trips of the channel's timeout. The group coordinator's own calls (initializing share-partitions, offsets) are synchronous and hold its
  * lock, so a share coordinator that does not answer stalls that coordinator's heartbeats that long (Kafka's persister
  * is asynchronous throughout).
  */
 public final class ShareCoordinatorPersister implements SharePersister {
     /** The wait before the second attempt, as Kafka's persister backs off before looking the coordinator up again. */
     static final long RETRY_BACKOFF_MS = 100;
+    /**
+     * Threads that make the asynchronous forms' calls to share coordinators on other brokers (the channel is
+     * synchronous): a share-partition's leader never blocks its request handlers or the threads completing its writes
+     * (a follower's fetch, a LeaderAndIsr) on another broker. One per call under way; idle ones end.
+     */
+    static final int REMOTE_CALL_THREADS_MAX = 8;
+    /** Calls waiting for one of those threads; past this a call fails COORDINATOR_NOT_AVAILABLE and is retried. */
+    static final int REMOTE_CALLS_QUEUED_MAX = 1024;
     static final short INITIALIZE_VERSION = 0, READ_VERSION = 0, WRITE_VERSION = 1, DELETE_VERSION = 0,
             SUMMARY_VERSION = 1;
 
@@ -72,6 +80,7 @@ public final class ShareCoordinatorPersister implements SharePersister {
     /** The broker leading a state partition, -1 when it has none or the topic does not exist yet. */
     private final IntUnaryOperator leaderOf;
     private final Transport transport;
+    private final java.util.concurrent.ThreadPoolExecutor remoteCalls;
 
     public ShareCoordinatorPersister(ShareStateCoordinator coordinator, IntPredicate leadsHere,
                                      IntUnaryOperator leaderOf, Transport transport) {
@@ -80,6 +89,14 @@ public final class ShareCoordinatorPersister implements SharePersister {
         this.leadsHere = leadsHere;
         this.leaderOf = leaderOf;
         this.transport = transport;
+        this.remoteCalls = new java.util.concurrent.ThreadPoolExecutor(REMOTE_CALL_THREADS_MAX,
+                REMOTE_CALL_THREADS_MAX, 30, TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(REMOTE_CALLS_QUEUED_MAX), r -> {
+                    Thread t = new Thread(r, "share-persister-remote");
+                    t.setDaemon(true);
+                    return t;
+                });
+        remoteCalls.allowCoreThreadTimeOut(true);
     }
 
     @Override
@@ -291,16 +308,18 @@ public final class ShareCoordinatorPersister implements SharePersister {
     }
 
     /**
-     * {@link #call} without parking the caller while a share coordinator on this broker replicates: the local call's
-     * future is the answer. A call to another broker is still made on the calling thread (its channel is
-     * synchronous), and the second attempt runs after the backoff on the JDK's shared pool.
+     * {@link #call} without parking the caller: a share coordinator on this broker answers through its future, one on
+     * another broker is called on {@link #remoteCalls}, and the second attempt waits out the backoff on a timer.
      */
     private <T> CompletableFuture<T> callAsync(ShareStateCoordinator.Key key, Supplier<CompletableFuture<T>> here,
                                                Remote<T> there, int attempt) {
         CompletableFuture<T> once;
         try {
             once = leadsHere.test(coordinator.partitionFor(key)) ? here.get()
-                    : CompletableFuture.completedFuture(remote(key, there));
+                    : CompletableFuture.supplyAsync(() -> remote(key, there), remoteCalls);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            once = CompletableFuture.failedFuture(new ApiException(COORDINATOR_NOT_AVAILABLE,
+                    "Too many calls to share coordinators under way."));
         } catch (RuntimeException e) {
             once = CompletableFuture.failedFuture(e);
         }
@@ -309,6 +328,7 @@ public final class ShareCoordinatorPersister implements SharePersister {
             if (attempt >= 2 || !(failure instanceof ApiException api) || !retriable(api.error())) {
                 return CompletableFuture.failedFuture(failure);
             }
+            // The JDK's timer wakes the retry on its shared pool; a call to another broker then goes to remoteCalls.
             return CompletableFuture.runAsync(() -> { },
                             CompletableFuture.delayedExecutor(RETRY_BACKOFF_MS, TimeUnit.MILLISECONDS))
                     .thenCompose(v -> callAsync(key, here, there, attempt + 1));

@@ -34,6 +34,11 @@ final class ShareGroup {
      * (with every partition of the topic, as Kafka's shareGroupBuildPartitionDeleteRequest does).
      */
     final Set<UUID> deleting = new TreeSet<>();
+    /**
+     * Topics whose deletion at the share coordinator is under way now (kept in memory only): a heartbeat leaves them
+     * alone meanwhile rather than initialize state that the deletion then removes.
+     */
+    final Set<UUID> deletionsUnderWay = new TreeSet<>();
 
     ShareGroup(String groupId) {
         this.groupId = groupId;

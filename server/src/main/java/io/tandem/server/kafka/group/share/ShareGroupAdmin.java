@@ -76,16 +76,21 @@ final class ShareGroupAdmin {
             // group whose state the share coordinator would not delete stays, with that error and its topics in the
             // deleting set, for the next deletion to try again.
             Deleted deleted = delete(groupId, keys);
+            Set<UUID> topicIds = new HashSet<>();
+            for (ShareSessions.Key k : keys) topicIds.add(k.topicId());
             synchronized (coordinator) {
                 ShareGroup group = groups.get(groupId);
                 if (group == null) return GROUP_ID_NOT_FOUND;
                 if (deleted.error != null) {
                     forgetDeleted(group, deleted.done);
+                    statePartitions.deletionEnded(group, topicIds, false);
                     return deleted.error.error();
                 }
                 if (!group.members.isEmpty()) {
-                    // Kafka's deleteGroups validates the group again after the persister: a member joined meanwhile.
+                    // Kafka's deleteGroups validates the group again after the persister: a member joined meanwhile
+                    // (its heartbeats initialize the topics again, which takes them out of the deleting set).
                     forgetDeleted(group, deleted.done);
+                    statePartitions.deletionEnded(group, topicIds, false);
                     return NON_EMPTY_GROUP;
                 }
                 partitions.forget(groupId, null);
@@ -120,11 +125,14 @@ final class ShareGroupAdmin {
             synchronized (coordinator) {
                 ShareGroup group = groups.get(groupId);
                 if (deleted.error != null) {
-                    if (group != null) forgetDeleted(group, deleted.done);
+                    if (group != null) {
+                        forgetDeleted(group, deleted.done);
+                        statePartitions.deletionEnded(group, new HashSet<>(topicIds), false);
+                    }
                     throw deleted.error;
                 }
                 partitions.forget(groupId, new HashSet<>(topicIds));
-                if (group != null) statePartitions.deleted(group, new HashSet<>(topicIds));
+                if (group != null) statePartitions.deletionEnded(group, new HashSet<>(topicIds), true);
             }
         }
     }

@@ -56,7 +56,7 @@ final class ShareStatePartitions {
         Map<ShareSessions.Key, Long> startOffsets = new java.util.LinkedHashMap<>();
         for (String name : new TreeSet<>(subscribedTopicNames)) {
             TopicRef topic = topics.byName(name);
-            if (topic == null) continue;
+            if (topic == null || group.deletionsUnderWay.contains(topic.id())) continue;
             SortedSet<Integer> have = group.initialized.get(topic.id());
             SortedSet<Integer> busy = group.initializing.get(topic.id());
             // Kafka's buildInitializeShareGroupStateRequest: 0 for a topic the group already initialized or is
@@ -148,16 +148,24 @@ final class ShareStatePartitions {
             if (topic == null) continue; // the topic's deletion took its state with it
             for (int p = 0; p < topic.partitionCount(); p++) keys.add(new ShareSessions.Key(id, p));
         }
-        for (ShareSessions.Key k : keys) group.deleting.add(k.topicId());
+        for (ShareSessions.Key k : keys) {
+            group.deleting.add(k.topicId());
+            group.deletionsUnderWay.add(k.topicId());
+        }
         group.initialized.keySet().removeIf(id -> topicIds == null || topicIds.contains(id));
         if (topicIds == null) group.initializing.clear();
         write(group);
         return keys;
     }
 
-    /** Under the coordinator's lock again: the share coordinator deleted their state, they leave the deleting set. */
-    void deleted(ShareGroup group, Set<UUID> topicIds) {
-        if (group.deleting.removeAll(topicIds)) write(group);
+    /**
+     * Under the coordinator's lock again, once the share coordinator answered: if it deleted their state
+     * ({@code done}) they leave the deleting set (Kafka's completeDeleteShareGroupOffsets); if not they stay in it,
+     * for the next deletion to try again. Either way heartbeats may initialize them again from now on.
+     */
+    void deletionEnded(ShareGroup group, Set<UUID> topicIds, boolean done) {
+        group.deletionsUnderWay.removeAll(topicIds);
+        if (done && group.deleting.removeAll(topicIds)) write(group);
     }
 
     /**
