@@ -159,7 +159,7 @@ class ShareGroupAdminTest {
         CompletableFuture<Short> deletion = CompletableFuture.supplyAsync(() -> coordinator.deleteGroup("slow", 4));
         assertTrue(asked.await(WAIT_S, TimeUnit.SECONDS));
         stall = false;
-        // The joining member's heartbeat leaves the share-partitions being deleted alone (still initialized).
+        // The joining member's heartbeat leaves the share-partitions being deleted alone (deleting, under way).
         int epoch = CompletableFuture.supplyAsync(() -> heartbeat("slow", "late", 0, 5)).get(WAIT_S, TimeUnit.SECONDS)
                 .memberEpoch();
         go.countDown();
