@@ -111,6 +111,64 @@ class ShareStateDurabilityTest {
         }
     }
 
+    /**
+     * A write waiting for a stalled follower is answered once the follower leaves the ISR, as with Kafka 4.4, whose
+     * coordinator runtime keeps a write pending until it is committed and fails it only when the leader changes: the
+     * follower stops, the controller shrinks the ISR under a new leader epoch with the same leader, the high watermark
+     * passes the write, and the answer is NONE (not NOT_COORDINATOR, which would have the writer retry a write that
+     * is in fact stored).
+     */
+    @Test
+    void aWritePendingWhenTheFollowerLeavesTheIsrShouldBeAnsweredByTheSameLeader() throws Exception {
+        long writeTimeoutMs = 30_000;
+        try (TandemCluster cluster = TandemCluster.start(dir, 3, c -> c
+                .set("share.coordinator.state.topic.num.partitions", "1")
+                .set("share.coordinator.state.topic.replication.factor", "2")
+                .set("share.coordinator.write.timeout.ms", Long.toString(writeTimeoutMs))
+                .set("replica.lag.time.max.ms", LAG_MS));
+             Admin admin = admin(cluster)) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            Uuid topicId = PartitionWaits.describe(admin, TOPIC).topicId();
+            TopicInfo stateTopic = cluster.broker(1).kafkaBroker().shareStateTopic().ensureTopic();
+            PartitionWaits.awaitIsrSize(admin, brokers(cluster), stateTopic.name(), 0, 2);
+            int leader = ShareClusterClients.leader(stateTopic, 0);
+            int follower = stateTopic.replicas().get(0).stream().filter(b -> b != leader).findFirst().orElseThrow();
+            try (OfficialClientConnection c = new OfficialClientConnection(cluster.broker(leader).kafkaPort())) {
+                InitializeShareGroupStateResponse initialized = c.call(new InitializeShareGroupStateRequest.Builder(
+                        new InitializeShareGroupStateRequestData().setGroupId(GROUP).setTopics(List.of(
+                                new InitializeShareGroupStateRequestData.InitializeStateData().setTopicId(topicId)
+                                        .setPartitions(List.of(new InitializeShareGroupStateRequestData.PartitionData()
+                                                .setPartition(0).setStateEpoch(0).setStartOffset(0))))))
+                        .build((short) 0));
+                assertEquals(Errors.NONE.code(), initialized.data().results().get(0).partitions().get(0).errorCode());
+
+                FaultRule stall = cluster.faults().kafka(ApiKey.FETCH).on("broker" + leader).drop();
+                Thread.sleep(STALL_SETTLE_MS);
+                java.util.concurrent.CompletableFuture<Short> pending = java.util.concurrent.CompletableFuture
+                        .supplyAsync(() -> {
+                            try {
+                                return write(c, topicId, 0, 4);
+                            } catch (Exception e) {
+                                throw new java.util.concurrent.CompletionException(e);
+                            }
+                        });
+                Thread.sleep(STALL_SETTLE_MS);
+                assertFalse(pending.isDone(), "a write the stalled follower lacks is not answered yet");
+                cluster.stopBroker(follower);
+                cluster.faults().remove(stall.id());
+                assertEquals(Errors.NONE.code(), pending.get(writeTimeoutMs, TimeUnit.MILLISECONDS),
+                        "the write is committed once the ISR shrinks, under the same leader");
+                var state = PartitionWaits.describe(admin, stateTopic.name()).partitions().get(0);
+                assertEquals(leader, state.leader().id(), "the state partition kept its leader");
+                assertEquals(1, state.isr().size());
+                ReadShareGroupStateResponseData.PartitionResult read = read(c, topicId);
+                assertEquals(Errors.NONE.code(), read.errorCode());
+                assertTrue(read.stateBatches().stream().anyMatch(b -> b.firstOffset() == 0 && b.lastOffset() == 4
+                        && b.deliveryState() == ACKNOWLEDGED), "the write is in the state: " + read);
+            }
+        }
+    }
+
     private static short write(OfficialClientConnection c, Uuid topicId, long first, long last) throws Exception {
         WriteShareGroupStateResponse response = c.call(new WriteShareGroupStateRequest.Builder(
                 new WriteShareGroupStateRequestData().setGroupId(GROUP).setTopics(List.of(

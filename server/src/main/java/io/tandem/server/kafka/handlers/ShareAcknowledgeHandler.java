@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -57,7 +58,10 @@ final class ShareAcknowledgeHandler implements ApiHandler<ShareAcknowledgeReques
             responder.send(response);
             return;
         }
-        Map<Integer, ShareLeaders.Endpoint> endpoints = new TreeMap<>();
+        // Each partition's answer is due once its write is settled; the response goes from the last completion, on
+        // whichever thread that is, with no thread waiting meanwhile.
+        List<CompletableFuture<Void>> settled = new ArrayList<>();
+        Map<ShareAcknowledgeResponse.PartitionData, java.util.UUID> topicOf = new java.util.IdentityHashMap<>();
         for (ShareAcknowledgeRequest.AcknowledgeTopic t : request.topics) {
             ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse topic =
                     new ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse();
@@ -69,19 +73,39 @@ final class ShareAcknowledgeHandler implements ApiHandler<ShareAcknowledgeReques
                 }
                 ShareAcknowledgeResponse.PartitionData data = new ShareAcknowledgeResponse.PartitionData();
                 data.partitionIndex = p.partitionIndex;
-                data.errorCode = ShareAcknowledgements.acknowledge(broker, context, request.groupId, request.memberId,
-                        t.topicId, p.partitionIndex, batches, now);
                 data.currentLeader.leaderId = -1;
                 data.currentLeader.leaderEpoch = -1;
-                if (ShareLeaders.sendsLeader(data.errorCode)) {
-                    ShareLeaders.Leader leader = ShareLeaders.leader(broker, context.listenerName(), t.topicId,
-                            p.partitionIndex, endpoints);
-                    data.currentLeader.leaderId = leader.leaderId();
-                    data.currentLeader.leaderEpoch = leader.leaderEpoch();
-                }
+                topicOf.put(data, t.topicId);
+                settled.add(ShareAcknowledgements.acknowledge(broker, context, request.groupId, request.memberId,
+                        t.topicId, p.partitionIndex, batches, now).thenAccept(code -> data.errorCode = code));
                 topic.partitions.add(data);
             }
             response.responses.add(topic);
+        }
+        CompletableFuture.allOf(settled.toArray(new CompletableFuture<?>[0])).whenComplete((done, failure) -> {
+            try {
+                finish(context, request, response, topicOf);
+            } catch (RuntimeException e) {
+                responder.fail(e);
+                return;
+            }
+            responder.send(response);
+        });
+    }
+
+    /** Once every partition's write is settled: the leaders of the partitions that moved, and a final close. */
+    private void finish(RequestContext context, ShareAcknowledgeRequest request, ShareAcknowledgeResponse response,
+                        Map<ShareAcknowledgeResponse.PartitionData, java.util.UUID> topicOf) {
+        Map<Integer, ShareLeaders.Endpoint> endpoints = new TreeMap<>();
+        for (ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse topic : response.responses) {
+            for (ShareAcknowledgeResponse.PartitionData data : topic.partitions) {
+                if (ShareLeaders.sendsLeader(data.errorCode)) {
+                    ShareLeaders.Leader leader = ShareLeaders.leader(broker, context.listenerName(),
+                            topicOf.get(data), data.partitionIndex, endpoints);
+                    data.currentLeader.leaderId = leader.leaderId();
+                    data.currentLeader.leaderEpoch = leader.leaderEpoch();
+                }
+            }
         }
         for (ShareLeaders.Endpoint endpoint : endpoints.values()) {
             ShareAcknowledgeResponse.NodeEndpoint node = new ShareAcknowledgeResponse.NodeEndpoint();
@@ -94,6 +118,5 @@ final class ShareAcknowledgeHandler implements ApiHandler<ShareAcknowledgeReques
         if (request.shareSessionEpoch == ShareSessions.FINAL_EPOCH) {
             broker.shareGroups().partitions().closeSession(request.groupId, request.memberId);
         }
-        responder.send(response);
     }
 }

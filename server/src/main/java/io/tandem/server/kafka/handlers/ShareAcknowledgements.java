@@ -5,12 +5,15 @@ import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.group.share.GroupConfigs;
 import io.tandem.server.kafka.group.share.SharePartition;
+import io.tandem.server.kafka.group.share.SharePartitionManager;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.RequestContext;
 
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -64,12 +67,13 @@ final class ShareAcknowledgements {
      * high watermark (latest, Kafka's default), the log start (earliest), or the first record at or after now minus
      * the duration (by_duration; the high watermark when there is none).
      */
-    static SharePartition sharePartition(KafkaBroker broker, String groupId, TopicInfo topic, int partition) {
+    static CompletableFuture<SharePartition> sharePartition(KafkaBroker broker, String groupId, TopicInfo topic,
+                                                            int partition) {
         // A new share-partition is recorded in __consumer_offsets (ShareGroupStatePartitionMetadata): that topic is
         // created here, outside the share coordinator's lock, since becoming its leader loads into that coordinator.
         broker.topics().ensureOffsetsTopic();
         int leaderEpoch = broker.leaderPartition(topic, partition).leaderEpoch();
-        return broker.shareGroups().partitions().partition(groupId, topic.id(), partition, leaderEpoch, () -> {
+        return broker.shareGroups().partitions().partitionAsync(groupId, topic.id(), partition, leaderEpoch, () -> {
             Partition log = broker.leaderPartition(topic, partition);
             String reset = broker.groupConfigs().autoOffsetReset(groupId);
             if (reset.equals("earliest")) return log.logStartOffset();
@@ -91,33 +95,52 @@ final class ShareAcknowledgements {
      * Applies the batches; the first failing batch's error is the partition's (the batches before it stand). The
      * state is then written to the share coordinator, outside the share-partition's monitor, and a failed write is
      * the partition's error as Kafka maps it, the request's transitions rolled back (Kafka's
-     * rollbackOrProcessStateUpdates): the records are the member's again, to acknowledge once more.
+     * rollbackOrProcessStateUpdates): the records are the member's again, to acknowledge once more. The future
+     * completes with the partition's error code once the write is settled; no thread waits for it meanwhile.
      */
-    static short acknowledge(KafkaBroker broker, RequestContext context, String groupId, String memberId,
-                             UUID topicId, int partition, List<Batch> batches, long nowMs) {
+    static CompletableFuture<Short> acknowledge(KafkaBroker broker, RequestContext context, String groupId,
+                                                String memberId, UUID topicId, int partition, List<Batch> batches,
+                                                long nowMs) {
         TopicInfo topic = broker.metadata().topicById(topicId);
         short error = check(broker, context, groupId, topic, partition);
-        if (error != NONE) return error;
-        SharePartition sp;
+        if (error != NONE) return CompletableFuture.completedFuture(error);
+        CompletableFuture<SharePartition> loading;
         try {
-            sp = sharePartition(broker, groupId, topic, partition);
+            loading = sharePartition(broker, groupId, topic, partition);
         } catch (ApiException e) {
-            return e.error();
+            return CompletableFuture.completedFuture(e.error());
         }
-        short result = NONE;
-        SharePartition.Pending pending = new SharePartition.Pending();
-        try {
-            for (Batch b : batches) {
-                sp.acknowledgeUnwritten(memberId, b.firstOffset(), b.lastOffset(), b.types(), nowMs, pending);
+        return loading.handle((sp, loadFailure) -> {
+            if (loadFailure != null) return CompletableFuture.completedFuture(errorOf(loadFailure));
+            short result = NONE;
+            SharePartition.Pending pending = new SharePartition.Pending();
+            try {
+                for (Batch b : batches) {
+                    sp.acknowledgeUnwritten(memberId, b.firstOffset(), b.lastOffset(), b.types(), nowMs, pending);
+                }
+            } catch (ApiException e) {
+                result = e.error();
             }
-        } catch (ApiException e) {
-            result = e.error();
-        }
-        try {
-            sp.flush(pending);
-        } catch (ApiException e) {
-            if (result == NONE) result = io.tandem.server.kafka.group.share.SharePartitionManager.partitionError(e).error();
-        }
-        return result;
+            short applied = result;
+            return sp.flushAsync(pending).handle((ok, writeFailure) -> {
+                if (applied != NONE || writeFailure == null) return applied;
+                Throwable cause = writeFailure instanceof CompletionException && writeFailure.getCause() != null
+                        ? writeFailure.getCause() : writeFailure;
+                return cause instanceof ApiException api ? SharePartitionManager.partitionError(api).error()
+                        : UNKNOWN_SERVER_ERROR;
+            });
+        }).thenCompose(f -> f);
+    }
+
+    /** The error code a failed share-partition load or write answers. */
+    static short errorOf(Throwable failure) {
+        return failureOf(failure).error();
+    }
+
+    /** A failed share-partition load or write as the ApiException it answers. */
+    static ApiException failureOf(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        return cause instanceof ApiException api ? api : new ApiException(UNKNOWN_SERVER_ERROR, String.valueOf(cause));
     }
 }

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -86,7 +87,11 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
             respondError(response, e.error(), e.getMessage(), responder);
             return;
         }
+        // The acknowledgements' answers are due once their writes are settled: the fetch goes on from the last
+        // completion, on whichever thread that is, with no thread waiting meanwhile. Each partition's answer exists
+        // before (in request order); a completion only sets its error.
         Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers = new LinkedHashMap<>();
+        List<CompletableFuture<Void>> settled = new ArrayList<>();
         for (ShareFetchRequest.FetchTopic t : request.topics) {
             for (ShareFetchRequest.FetchPartition p : t.partitions) {
                 if (p.acknowledgementBatches.isEmpty()) continue;
@@ -94,11 +99,25 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
                 for (ShareFetchRequest.AcknowledgementBatch b : p.acknowledgementBatches) {
                     batches.add(new ShareAcknowledgements.Batch(b.firstOffset, b.lastOffset, b.acknowledgeTypes));
                 }
-                short error = ShareAcknowledgements.acknowledge(broker, context, request.groupId, request.memberId,
-                        t.topicId, p.partitionIndex, batches, now);
-                answer(answers, new ShareSessions.Key(t.topicId, p.partitionIndex)).acknowledgeErrorCode = error;
+                ShareFetchResponse.PartitionData data = answer(answers, new ShareSessions.Key(t.topicId,
+                        p.partitionIndex));
+                settled.add(ShareAcknowledgements.acknowledge(broker, context, request.groupId, request.memberId,
+                        t.topicId, p.partitionIndex, batches, now).thenAccept(error -> data.acknowledgeErrorCode = error));
             }
         }
+        CompletableFuture.allOf(settled.toArray(new CompletableFuture<?>[0])).whenComplete((done, failure) -> {
+            try {
+                afterAcknowledgements(context, request, sessionPartitions, answers, response, responder);
+            } catch (RuntimeException e) {
+                responder.fail(e);
+            }
+        });
+    }
+
+    private void afterAcknowledgements(RequestContext context, ShareFetchRequest request,
+                                       Set<ShareSessions.Key> sessionPartitions,
+                                       Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers,
+                                       ShareFetchResponse response, Responder responder) {
         if (request.isRenewAck) {
             // KIP-1222 (v2): a request that renews acquisition locks fetches nothing.
             send(context, response, answers, responder);
@@ -111,16 +130,56 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
             return;
         }
         List<ShareSessions.Key> fetchable = new ArrayList<>(sessionPartitions);
-        if (fetch(context, request, fetchable, answers, response, responder, false)) return;
-        // Nothing to hand out yet: wait for new records (a produce moving a high watermark wakes us) or MaxWaitMs.
-        List<TopicPartition> keys = new ArrayList<>();
+        load(context, request, fetchable).whenComplete((shareParts, failure) -> {
+            try {
+                if (fetch(context, request, fetchable, shareParts, answers, response, responder, false)) return;
+                // Nothing to hand out yet: wait for new records (a produce moving a high watermark wakes us) or
+                // MaxWaitMs.
+                List<TopicPartition> keys = new ArrayList<>();
+                for (ShareSessions.Key k : fetchable) {
+                    TopicInfo topic = broker.metadata().topicById(k.topicId());
+                    if (topic != null) keys.add(new TopicPartition(topic.name(), k.partition()));
+                }
+                DelayedResponse delayed = new DelayedResponse(request.maxWaitMs, () -> acquirable(request, fetchable),
+                        () -> load(context, request, fetchable).whenComplete((again, e) -> {
+                            try {
+                                fetch(context, request, fetchable, again, answers, response, responder, true);
+                            } catch (RuntimeException ex) {
+                                responder.fail(ex);
+                            }
+                        }), responder::fail);
+                broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
+            } catch (RuntimeException e) {
+                responder.fail(e);
+            }
+        });
+    }
+
+    /**
+     * The share-partitions of the fetchable partitions this broker serves, loaded (from the share coordinator when
+     * not yet here): each key maps to its share-partition or to the load's error. Never fails; completes once every
+     * load has ended, with no thread waiting meanwhile.
+     */
+    private CompletableFuture<Map<ShareSessions.Key, Object>> load(RequestContext context, ShareFetchRequest request,
+                                                                   List<ShareSessions.Key> fetchable) {
+        Map<ShareSessions.Key, Object> result = new java.util.concurrent.ConcurrentHashMap<>();
+        List<CompletableFuture<Void>> loads = new ArrayList<>();
         for (ShareSessions.Key k : fetchable) {
             TopicInfo topic = broker.metadata().topicById(k.topicId());
-            if (topic != null) keys.add(new TopicPartition(topic.name(), k.partition()));
+            if (ShareAcknowledgements.check(broker, context, request.groupId, topic, k.partition()) != NONE) continue;
+            CompletableFuture<SharePartition> loading;
+            try {
+                loading = ShareAcknowledgements.sharePartition(broker, request.groupId, topic, k.partition());
+            } catch (ApiException e) {
+                result.put(k, e);
+                continue;
+            }
+            loads.add(loading.handle((sp, e) -> {
+                result.put(k, sp != null ? sp : ShareAcknowledgements.failureOf(e));
+                return null;
+            }));
         }
-        DelayedResponse delayed = new DelayedResponse(request.maxWaitMs, () -> acquirable(request, fetchable),
-                () -> fetch(context, request, fetchable, answers, response, responder, true), responder::fail);
-        broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
+        return CompletableFuture.allOf(loads.toArray(new CompletableFuture<?>[0])).thenApply(v -> result);
     }
 
     private boolean acquirable(ShareFetchRequest request, List<ShareSessions.Key> fetchable) {
@@ -146,6 +205,7 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
      * request may wait ({@code last} false and MaxWaitMs positive).
      */
     private boolean fetch(RequestContext context, ShareFetchRequest request, List<ShareSessions.Key> fetchable,
+                          Map<ShareSessions.Key, Object> shareParts,
                           Map<ShareSessions.Key, ShareFetchResponse.PartitionData> acks,
                           ShareFetchResponse response, Responder responder, boolean last) {
         long now = System.currentTimeMillis();
@@ -165,13 +225,10 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
                 if (remaining <= 0) continue;
                 try {
                     Partition partition = broker.leaderPartition(topic, k.partition());
-                    SharePartition sp = ShareAcknowledgements.sharePartition(broker, request.groupId, topic,
-                            k.partition());
-                    if (sp == null) {
-                        answer(answers, k).errorCode = GROUP_ID_NOT_FOUND;
-                        anything = true;
-                        continue;
-                    }
+                    Object loaded = shareParts.get(k);
+                    // Loaded by load(); not there when the partition became readable only since (fetched next time).
+                    if (loaded instanceof ApiException e) throw e;
+                    if (!(loaded instanceof SharePartition sp)) continue;
                     ByteBuf records = acquire(request, partition, sp, remaining, answers, k, now);
                     if (records != null) {
                         buffers.add(records);

@@ -161,29 +161,30 @@ final class ShareStateHandlers {
                         if (refused != null) throw refused;
                         ShareStateCoordinator.State s = broker.shareState().read(
                                 new Key(request.groupId, t.topicId, p.partition), p.leaderEpoch);
-                        if (s == null) {
-                            rp.errorCode = INVALID_REQUEST;
-                            rp.errorMessage = "Read operation on uninitialized share partition not allowed.";
-                        } else {
-                            // Answered only once the state read is committed: it may include writes not yet
-                            // replicated, which a new share coordinator would not have.
-                            commits.add(s.commit(), () -> {
-                                rp.stateEpoch = s.stateEpoch();
-                                rp.startOffset = s.startOffset();
-                                for (ShareStateBatch b : s.stateBatches()) {
-                                    ReadShareGroupStateResponse.StateBatch wire =
-                                            new ReadShareGroupStateResponse.StateBatch();
-                                    wire.firstOffset = b.firstOffset();
-                                    wire.lastOffset = b.lastOffset();
-                                    wire.deliveryState = b.deliveryState();
-                                    wire.deliveryCount = b.deliveryCount();
-                                    rp.stateBatches.add(wire);
-                                }
-                            }, (error, text) -> {
-                                rp.errorCode = error;
-                                rp.errorMessage = text;
-                            });
-                        }
+                        // Answered only once the state read is committed: it may include writes not yet
+                        // replicated, which a new share coordinator would not have, and "uninitialized" may be a
+                        // tombstone not yet replicated.
+                        commits.add(s.commit(), () -> {
+                            if (!s.initialized()) {
+                                rp.errorCode = INVALID_REQUEST;
+                                rp.errorMessage = "Read operation on uninitialized share partition not allowed.";
+                                return;
+                            }
+                            rp.stateEpoch = s.stateEpoch();
+                            rp.startOffset = s.startOffset();
+                            for (ShareStateBatch b : s.stateBatches()) {
+                                ReadShareGroupStateResponse.StateBatch wire =
+                                        new ReadShareGroupStateResponse.StateBatch();
+                                wire.firstOffset = b.firstOffset();
+                                wire.lastOffset = b.lastOffset();
+                                wire.deliveryState = b.deliveryState();
+                                wire.deliveryCount = b.deliveryCount();
+                                rp.stateBatches.add(wire);
+                            }
+                        }, (error, text) -> {
+                            rp.errorCode = error;
+                            rp.errorMessage = text;
+                        });
                     } catch (ApiException e) {
                         rp.errorCode = e.error();
                         rp.errorMessage = message(e, "read");

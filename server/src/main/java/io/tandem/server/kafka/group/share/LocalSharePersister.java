@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -17,10 +18,11 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * The persister of a broker whose share coordinator holds the state: calls it directly instead of over the wire,
  * with the leader epoch the share-partition's leader presents (-1 for the group coordinator's own calls). As the
- * wire's answer, a call returns once what it wrote or read is in the ISR of its {@code __share_group_state}
- * partition, so a share-partition never builds on state that a change of the state partition's leader can lose;
- * the calling thread (a request handler's, never an event loop's) waits that long, at most the coordinator's
- * write timeout.
+ * wire's answer, a call completes once what it wrote or read is in the ISR of its {@code __share_group_state}
+ * partition, so a share-partition never builds on state that a change of the state partition's leader can lose; the
+ * asynchronous forms hold no thread meanwhile (the completion comes from the thread that moved the high watermark),
+ * the synchronous ones wait on the caller's thread (a request handler's, never an event loop's). Either ends by the
+ * coordinator's write timeout, twice over at most.
  */
 public final class LocalSharePersister implements SharePersister {
     private final ShareStateCoordinator coordinator;
@@ -31,53 +33,82 @@ public final class LocalSharePersister implements SharePersister {
 
     @Override
     public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
-        ShareStateCoordinator.State s = coordinator.read(new ShareStateCoordinator.Key(groupId, topicId, partition),
-                leaderEpoch);
-        if (s != null) await(s.commit());
-        return s == null ? new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
-                ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of())
-                : new Stored(s.stateEpoch(), s.startOffset(), s.stateBatches());
+        return SharePersister.await(readAsync(groupId, topicId, partition, leaderEpoch));
+    }
+
+    @Override
+    public CompletableFuture<Stored> readAsync(String groupId, UUID topicId, int partition, int leaderEpoch) {
+        ShareStateCoordinator.State s;
+        try {
+            s = coordinator.read(new ShareStateCoordinator.Key(groupId, topicId, partition), leaderEpoch);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        // Even "never initialized" waits: it may be a deletion whose tombstone a new leader would not have.
+        return committed(s.commit()).thenApply(v -> s.initialized()
+                ? new Stored(s.stateEpoch(), s.startOffset(), s.stateBatches())
+                : new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
+                        ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of()));
     }
 
     @Override
     public Stored summary(String groupId, UUID topicId, int partition) {
         ShareStateCoordinator.State s = coordinator.summary(new ShareStateCoordinator.Key(groupId, topicId, partition));
-        await(s.commit());
+        SharePersister.await(committed(s.commit()));
         return new Stored(s.stateEpoch(), s.startOffset(), List.of());
     }
 
     @Override
     public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset) {
-        await(coordinator.initialize(new ShareStateCoordinator.Key(groupId, topicId, partition), stateEpoch,
-                startOffset));
+        SharePersister.await(initializeAsync(groupId, topicId, partition, stateEpoch, startOffset));
+    }
+
+    @Override
+    public CompletableFuture<Void> initializeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
+                                                   long startOffset) {
+        try {
+            return committed(coordinator.initialize(new ShareStateCoordinator.Key(groupId, topicId, partition),
+                    stateEpoch, startOffset));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     @Override
     public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
                       long startOffset, List<ShareStateBatch> batches) {
-        await(coordinator.write(new ShareStateCoordinator.Key(groupId, topicId, partition), stateEpoch, leaderEpoch,
-                startOffset, -1, batches));
+        SharePersister.await(writeAsync(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches));
+    }
+
+    @Override
+    public CompletableFuture<Void> writeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
+                                              int leaderEpoch, long startOffset, List<ShareStateBatch> batches) {
+        try {
+            return committed(coordinator.write(new ShareStateCoordinator.Key(groupId, topicId, partition), stateEpoch,
+                    leaderEpoch, startOffset, -1, batches));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     @Override
     public void delete(String groupId, UUID topicId, int partition) {
-        await(coordinator.delete(new ShareStateCoordinator.Key(groupId, topicId, partition)));
+        SharePersister.await(committed(coordinator.delete(new ShareStateCoordinator.Key(groupId, topicId, partition))));
     }
 
-    /** Waits for the operation's commit; its failure is the share coordinator's ApiException. */
-    private void await(ShareStateCoordinator.Commit commit) {
-        try {
-            // The coordinator's own wait ends at its write timeout; this bound only guards against a lost callback.
-            coordinator.whenCommitted(commit).get(2L * coordinator.writeTimeoutMs(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof ApiException api) throw api;
-            throw new ApiException(UNKNOWN_SERVER_ERROR, String.valueOf(e.getCause()));
-        } catch (TimeoutException e) {
-            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "The share state was not replicated in time.");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Interrupted while waiting for the share state.");
-        }
+    /** The operation's commit; its failure is the share coordinator's ApiException. */
+    private CompletableFuture<Void> committed(ShareStateCoordinator.Commit commit) {
+        // The coordinator's own wait ends at its write timeout; this bound only guards against a lost callback.
+        return coordinator.whenCommitted(commit).orTimeout(2L * coordinator.writeTimeoutMs(), TimeUnit.MILLISECONDS)
+                .exceptionallyCompose(e -> {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof ApiException api) return CompletableFuture.failedFuture(api);
+                    if (cause instanceof TimeoutException) {
+                        return CompletableFuture.failedFuture(new ApiException(COORDINATOR_NOT_AVAILABLE,
+                                "The share state was not replicated in time."));
+                    }
+                    return CompletableFuture.failedFuture(new ApiException(UNKNOWN_SERVER_ERROR, String.valueOf(cause)));
+                });
     }
 
     @Override

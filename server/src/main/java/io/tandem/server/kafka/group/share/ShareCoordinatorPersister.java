@@ -22,7 +22,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.IntPredicate;
 import java.util.function.IntUnaryOperator;
 import java.util.function.ToIntFunction;
@@ -43,16 +46,25 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  *
  * <p>A share-partition's leader reads and writes at its partition's leader epoch, so the share coordinator fences a
  * leader that lost its leadership (FENCED_LEADER_EPOCH); the group coordinator reads summaries
- * (ReadShareGroupStateSummary), which fence nobody. Calls block their thread (a request handler thread, never an
- * event loop) for at most two round trips of the channel's timeout: a share-partition's leader makes them outside the
- * share-partition's monitor ({@link SharePartition#flush}, {@link SharePartitionManager}), so its members' other
- * requests go on meanwhile; the group coordinator's own calls (initializing share-partitions, offsets) hold its lock,
- * so a share coordinator that does not answer stalls that coordinator's heartbeats that long (Kafka's persister is
- * asynchronous).
+ * (ReadShareGroupStateSummary), which fence nobody. A share-partition's leader reads and writes through the
+ * asynchronous forms: with the share coordinator on this broker no thread waits for it (the ShareFetch or
+ * ShareAcknowledge answer goes from the completion), with it on another broker the synchronous channel's call is
+ * made on one of a few threads of this persister's own ({@link #REMOTE_CALL_THREADS_MAX}), for at most two round
+ * trips of the channel's timeout. The group coordinator's own calls (initializing share-partitions, offsets) are synchronous and hold its
+ * lock, so a share coordinator that does not answer stalls that coordinator's heartbeats that long (Kafka's persister
+ * is asynchronous throughout).
  */
 public final class ShareCoordinatorPersister implements SharePersister {
     /** The wait before the second attempt, as Kafka's persister backs off before looking the coordinator up again. */
     static final long RETRY_BACKOFF_MS = 100;
+    /**
+     * Threads that make the asynchronous forms' calls to share coordinators on other brokers (the channel is
+     * synchronous): a share-partition's leader never blocks its request handlers or the threads completing its writes
+     * (a follower's fetch, a LeaderAndIsr) on another broker. One per call under way; idle ones end.
+     */
+    static final int REMOTE_CALL_THREADS_MAX = 8;
+    /** Calls waiting for one of those threads; past this a call fails COORDINATOR_NOT_AVAILABLE and is retried. */
+    static final int REMOTE_CALLS_QUEUED_MAX = 1024;
     static final short INITIALIZE_VERSION = 0, READ_VERSION = 0, WRITE_VERSION = 1, DELETE_VERSION = 0,
             SUMMARY_VERSION = 1;
 
@@ -68,6 +80,7 @@ public final class ShareCoordinatorPersister implements SharePersister {
     /** The broker leading a state partition, -1 when it has none or the topic does not exist yet. */
     private final IntUnaryOperator leaderOf;
     private final Transport transport;
+    private final java.util.concurrent.ThreadPoolExecutor remoteCalls;
 
     public ShareCoordinatorPersister(ShareStateCoordinator coordinator, IntPredicate leadsHere,
                                      IntUnaryOperator leaderOf, Transport transport) {
@@ -76,38 +89,57 @@ public final class ShareCoordinatorPersister implements SharePersister {
         this.leadsHere = leadsHere;
         this.leaderOf = leaderOf;
         this.transport = transport;
+        this.remoteCalls = new java.util.concurrent.ThreadPoolExecutor(REMOTE_CALL_THREADS_MAX,
+                REMOTE_CALL_THREADS_MAX, 30, TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(REMOTE_CALLS_QUEUED_MAX), r -> {
+                    Thread t = new Thread(r, "share-persister-remote");
+                    t.setDaemon(true);
+                    return t;
+                });
+        remoteCalls.allowCoreThreadTimeOut(true);
     }
 
     @Override
     public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
+        return SharePersister.await(readAsync(groupId, topicId, partition, leaderEpoch));
+    }
+
+    @Override
+    public CompletableFuture<Stored> readAsync(String groupId, UUID topicId, int partition, int leaderEpoch) {
         ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
-        return call(key, () -> local.read(groupId, topicId, partition, leaderEpoch), brokerId -> {
-            ReadShareGroupStateRequest request = new ReadShareGroupStateRequest();
-            request.groupId = groupId;
-            ReadShareGroupStateRequest.ReadStateData t = new ReadShareGroupStateRequest.ReadStateData();
-            t.topicId = topicId;
-            ReadShareGroupStateRequest.PartitionData p = new ReadShareGroupStateRequest.PartitionData();
-            p.partition = partition;
-            p.leaderEpoch = leaderEpoch;
-            t.partitions.add(p);
-            request.topics.add(t);
-            ReadShareGroupStateResponse response = (ReadShareGroupStateResponse) transport.send(brokerId,
-                    ApiKey.READ_SHARE_GROUP_STATE, READ_VERSION, request);
-            ReadShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
-                    rt -> rt.partitions, r -> r.partition);
-            // The share coordinator's answer for a share-partition never initialized (see ShareStateHandlers): as
-            // the local read, no state.
-            if (rp.errorCode == INVALID_REQUEST) {
-                return new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
-                        ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of());
-            }
-            check(rp.errorCode, rp.errorMessage);
-            List<ShareStateBatch> batches = new ArrayList<>();
-            for (ReadShareGroupStateResponse.StateBatch b : rp.stateBatches) {
-                batches.add(new ShareStateBatch(b.firstOffset, b.lastOffset, b.deliveryState, b.deliveryCount));
-            }
-            return new Stored(rp.stateEpoch, rp.startOffset, List.copyOf(batches));
-        });
+        return callAsync(key, () -> local.readAsync(groupId, topicId, partition, leaderEpoch),
+                brokerId -> readRemote(key, leaderEpoch, brokerId), 1);
+    }
+
+    private Stored readRemote(ShareStateCoordinator.Key key, int leaderEpoch, int brokerId) throws IOException {
+        String groupId = key.groupId();
+        UUID topicId = key.topicId();
+        int partition = key.partition();
+        ReadShareGroupStateRequest request = new ReadShareGroupStateRequest();
+        request.groupId = groupId;
+        ReadShareGroupStateRequest.ReadStateData t = new ReadShareGroupStateRequest.ReadStateData();
+        t.topicId = topicId;
+        ReadShareGroupStateRequest.PartitionData p = new ReadShareGroupStateRequest.PartitionData();
+        p.partition = partition;
+        p.leaderEpoch = leaderEpoch;
+        t.partitions.add(p);
+        request.topics.add(t);
+        ReadShareGroupStateResponse response = (ReadShareGroupStateResponse) transport.send(brokerId,
+                ApiKey.READ_SHARE_GROUP_STATE, READ_VERSION, request);
+        ReadShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
+                rt -> rt.partitions, r -> r.partition);
+        // The share coordinator's answer for a share-partition never initialized (see ShareStateHandlers): as
+        // the local read, no state.
+        if (rp.errorCode == INVALID_REQUEST) {
+            return new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
+                    ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of());
+        }
+        check(rp.errorCode, rp.errorMessage);
+        List<ShareStateBatch> batches = new ArrayList<>();
+        for (ReadShareGroupStateResponse.StateBatch b : rp.stateBatches) {
+            batches.add(new ShareStateBatch(b.firstOffset, b.lastOffset, b.deliveryState, b.deliveryCount));
+        }
+        return new Stored(rp.stateEpoch, rp.startOffset, List.copyOf(batches));
     }
 
     @Override
@@ -135,65 +167,86 @@ public final class ShareCoordinatorPersister implements SharePersister {
 
     @Override
     public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset) {
+        SharePersister.await(initializeAsync(groupId, topicId, partition, stateEpoch, startOffset));
+    }
+
+    @Override
+    public CompletableFuture<Void> initializeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
+                                                   long startOffset) {
         ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
-        call(key, () -> {
-            local.initialize(groupId, topicId, partition, stateEpoch, startOffset);
-            return null;
-        }, brokerId -> {
-            InitializeShareGroupStateRequest request = new InitializeShareGroupStateRequest();
-            request.groupId = groupId;
-            InitializeShareGroupStateRequest.InitializeStateData t = new InitializeShareGroupStateRequest.InitializeStateData();
-            t.topicId = topicId;
-            InitializeShareGroupStateRequest.PartitionData p = new InitializeShareGroupStateRequest.PartitionData();
-            p.partition = partition;
-            p.stateEpoch = stateEpoch;
-            p.startOffset = startOffset;
-            t.partitions.add(p);
-            request.topics.add(t);
-            InitializeShareGroupStateResponse response = (InitializeShareGroupStateResponse) transport.send(brokerId,
-                    ApiKey.INITIALIZE_SHARE_GROUP_STATE, INITIALIZE_VERSION, request);
-            InitializeShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
-                    rt -> rt.partitions, r -> r.partition);
-            check(rp.errorCode, rp.errorMessage);
-            return null;
-        });
+        return callAsync(key, () -> local.initializeAsync(groupId, topicId, partition, stateEpoch, startOffset),
+                brokerId -> initializeRemote(key, stateEpoch, startOffset, brokerId), 1);
+    }
+
+    private Void initializeRemote(ShareStateCoordinator.Key key, int stateEpoch, long startOffset, int brokerId)
+            throws IOException {
+        String groupId = key.groupId();
+        UUID topicId = key.topicId();
+        int partition = key.partition();
+        InitializeShareGroupStateRequest request = new InitializeShareGroupStateRequest();
+        request.groupId = groupId;
+        InitializeShareGroupStateRequest.InitializeStateData t = new InitializeShareGroupStateRequest.InitializeStateData();
+        t.topicId = topicId;
+        InitializeShareGroupStateRequest.PartitionData p = new InitializeShareGroupStateRequest.PartitionData();
+        p.partition = partition;
+        p.stateEpoch = stateEpoch;
+        p.startOffset = startOffset;
+        t.partitions.add(p);
+        request.topics.add(t);
+        InitializeShareGroupStateResponse response = (InitializeShareGroupStateResponse) transport.send(brokerId,
+                ApiKey.INITIALIZE_SHARE_GROUP_STATE, INITIALIZE_VERSION, request);
+        InitializeShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
+                rt -> rt.partitions, r -> r.partition);
+        check(rp.errorCode, rp.errorMessage);
+        return null;
     }
 
     @Override
     public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
                       long startOffset, List<ShareStateBatch> batches) {
+        SharePersister.await(writeAsync(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches));
+    }
+
+    @Override
+    public CompletableFuture<Void> writeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
+                                              int leaderEpoch, long startOffset, List<ShareStateBatch> batches) {
         ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
-        call(key, () -> {
-            local.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
-            return null;
-        }, brokerId -> {
-            WriteShareGroupStateRequest request = new WriteShareGroupStateRequest();
-            request.groupId = groupId;
-            WriteShareGroupStateRequest.WriteStateData t = new WriteShareGroupStateRequest.WriteStateData();
-            t.topicId = topicId;
-            WriteShareGroupStateRequest.PartitionData p = new WriteShareGroupStateRequest.PartitionData();
-            p.partition = partition;
-            p.stateEpoch = stateEpoch;
-            p.leaderEpoch = leaderEpoch;
-            p.startOffset = startOffset;
-            p.deliveryCompleteCount = -1;
-            for (ShareStateBatch b : batches) {
-                WriteShareGroupStateRequest.StateBatch wire = new WriteShareGroupStateRequest.StateBatch();
-                wire.firstOffset = b.firstOffset();
-                wire.lastOffset = b.lastOffset();
-                wire.deliveryState = b.deliveryState();
-                wire.deliveryCount = b.deliveryCount();
-                p.stateBatches.add(wire);
-            }
-            t.partitions.add(p);
-            request.topics.add(t);
-            WriteShareGroupStateResponse response = (WriteShareGroupStateResponse) transport.send(brokerId,
-                    ApiKey.WRITE_SHARE_GROUP_STATE, WRITE_VERSION, request);
-            WriteShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
-                    rt -> rt.partitions, r -> r.partition);
-            check(rp.errorCode, rp.errorMessage);
-            return null;
-        });
+        return callAsync(key, () -> local.writeAsync(groupId, topicId, partition, stateEpoch, leaderEpoch,
+                startOffset, batches), brokerId -> writeRemote(key, stateEpoch, leaderEpoch, startOffset, batches,
+                brokerId), 1);
+    }
+
+    private Void writeRemote(ShareStateCoordinator.Key key, int stateEpoch, int leaderEpoch, long startOffset,
+                             List<ShareStateBatch> batches, int brokerId) throws IOException {
+        String groupId = key.groupId();
+        UUID topicId = key.topicId();
+        int partition = key.partition();
+        WriteShareGroupStateRequest request = new WriteShareGroupStateRequest();
+        request.groupId = groupId;
+        WriteShareGroupStateRequest.WriteStateData t = new WriteShareGroupStateRequest.WriteStateData();
+        t.topicId = topicId;
+        WriteShareGroupStateRequest.PartitionData p = new WriteShareGroupStateRequest.PartitionData();
+        p.partition = partition;
+        p.stateEpoch = stateEpoch;
+        p.leaderEpoch = leaderEpoch;
+        p.startOffset = startOffset;
+        p.deliveryCompleteCount = -1;
+        for (ShareStateBatch b : batches) {
+            WriteShareGroupStateRequest.StateBatch wire = new WriteShareGroupStateRequest.StateBatch();
+            wire.firstOffset = b.firstOffset();
+            wire.lastOffset = b.lastOffset();
+            wire.deliveryState = b.deliveryState();
+            wire.deliveryCount = b.deliveryCount();
+            p.stateBatches.add(wire);
+        }
+        t.partitions.add(p);
+        request.topics.add(t);
+        WriteShareGroupStateResponse response = (WriteShareGroupStateResponse) transport.send(brokerId,
+                ApiKey.WRITE_SHARE_GROUP_STATE, WRITE_VERSION, request);
+        WriteShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
+                rt -> rt.partitions, r -> r.partition);
+        check(rp.errorCode, rp.errorMessage);
+        return null;
     }
 
     @Override
@@ -254,9 +307,42 @@ public final class ShareCoordinatorPersister implements SharePersister {
         }
     }
 
+    /**
+     * {@link #call} without parking the caller: a share coordinator on this broker answers through its future, one on
+     * another broker is called on {@link #remoteCalls}, and the second attempt waits out the backoff on a timer.
+     */
+    private <T> CompletableFuture<T> callAsync(ShareStateCoordinator.Key key, Supplier<CompletableFuture<T>> here,
+                                               Remote<T> there, int attempt) {
+        CompletableFuture<T> once;
+        try {
+            once = leadsHere.test(coordinator.partitionFor(key)) ? here.get()
+                    : CompletableFuture.supplyAsync(() -> remote(key, there), remoteCalls);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            once = CompletableFuture.failedFuture(new ApiException(COORDINATOR_NOT_AVAILABLE,
+                    "Too many calls to share coordinators under way."));
+        } catch (RuntimeException e) {
+            once = CompletableFuture.failedFuture(e);
+        }
+        return once.exceptionallyCompose(e -> {
+            RuntimeException failure = SharePartitionWriter.unwrap(e);
+            if (attempt >= 2 || !(failure instanceof ApiException api) || !retriable(api.error())) {
+                return CompletableFuture.failedFuture(failure);
+            }
+            // The JDK's timer wakes the retry on its shared pool; a call to another broker then goes to remoteCalls.
+            return CompletableFuture.runAsync(() -> { },
+                            CompletableFuture.delayedExecutor(RETRY_BACKOFF_MS, TimeUnit.MILLISECONDS))
+                    .thenCompose(v -> callAsync(key, here, there, attempt + 1));
+        });
+    }
+
     private <T> T once(ShareStateCoordinator.Key key, Local<T> here, Remote<T> there) {
+        if (leadsHere.test(coordinator.partitionFor(key))) return here.call();
+        return remote(key, there);
+    }
+
+    /** One call to the broker that leads the share-partition's state partition. */
+    private <T> T remote(ShareStateCoordinator.Key key, Remote<T> there) {
         int statePartition = coordinator.partitionFor(key);
-        if (leadsHere.test(statePartition)) return here.call();
         int leader = leaderOf.applyAsInt(statePartition);
         if (leader < 0) {
             throw new ApiException(COORDINATOR_NOT_AVAILABLE, "No share coordinator for " + key.coordinatorKey()

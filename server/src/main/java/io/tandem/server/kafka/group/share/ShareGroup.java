@@ -2,8 +2,10 @@ package io.tandem.server.kafka.group.share;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 
 /**
@@ -25,6 +27,18 @@ final class ShareGroup {
      * ShareGroupStatePartitionMetadata's InitializingTopics: another heartbeat meanwhile leaves them to it.
      */
     final Map<UUID, SortedSet<Integer>> initializing = new TreeMap<>();
+    /**
+     * Topics whose share-partitions' state is being deleted (DeleteGroups, DeleteShareGroupOffsets), as
+     * ShareGroupStatePartitionMetadata's DeletingTopics: recorded before the share coordinator deletes it and kept
+     * until it did, so a deletion the share coordinator refused, or one a restart cut short, is retried by the next
+     * (with every partition of the topic, as Kafka's shareGroupBuildPartitionDeleteRequest does).
+     */
+    final Set<UUID> deleting = new TreeSet<>();
+    /**
+     * Topics whose deletion at the share coordinator is under way now (kept in memory only): a heartbeat leaves them
+     * alone meanwhile rather than initialize state that the deletion then removes.
+     */
+    final Set<UUID> deletionsUnderWay = new TreeSet<>();
 
     ShareGroup(String groupId) {
         this.groupId = groupId;

@@ -70,21 +70,27 @@ final class ShareGroupAdmin {
                 ShareGroup group = groups.get(groupId);
                 if (group == null) return GROUP_ID_NOT_FOUND;
                 if (!group.members.isEmpty()) return NON_EMPTY_GROUP;
-                keys = statePartitions.withState(group);
+                keys = statePartitions.startDeleting(group, null);
             }
             // As Kafka's DeleteShareGroupState on group deletion: the stored state goes before the group, and a
-            // group whose state the share coordinator would not delete stays, with that error.
+            // group whose state the share coordinator would not delete stays, with that error and its topics in the
+            // deleting set, for the next deletion to try again.
             Deleted deleted = delete(groupId, keys);
+            Set<UUID> topicIds = new HashSet<>();
+            for (ShareSessions.Key k : keys) topicIds.add(k.topicId());
             synchronized (coordinator) {
                 ShareGroup group = groups.get(groupId);
                 if (group == null) return GROUP_ID_NOT_FOUND;
                 if (deleted.error != null) {
                     forgetDeleted(group, deleted.done);
+                    statePartitions.deletionEnded(group, topicIds, false);
                     return deleted.error.error();
                 }
                 if (!group.members.isEmpty()) {
-                    // Kafka's deleteGroups validates the group again after the persister: a member joined meanwhile.
+                    // Kafka's deleteGroups validates the group again after the persister: a member joined meanwhile
+                    // (its heartbeats initialize the topics again, which takes them out of the deleting set).
                     forgetDeleted(group, deleted.done);
+                    statePartitions.deletionEnded(group, topicIds, false);
                     return NON_EMPTY_GROUP;
                 }
                 partitions.forget(groupId, null);
@@ -113,19 +119,20 @@ final class ShareGroupAdmin {
                 if (!group.members.isEmpty()) {
                     throw new ApiException(NON_EMPTY_GROUP, "Share group " + groupId + " is not empty.");
                 }
-                for (ShareSessions.Key k : statePartitions.withState(group)) {
-                    if (topicIds.contains(k.topicId())) keys.add(k);
-                }
+                keys.addAll(statePartitions.startDeleting(group, new HashSet<>(topicIds)));
             }
             Deleted deleted = delete(groupId, keys);
             synchronized (coordinator) {
                 ShareGroup group = groups.get(groupId);
                 if (deleted.error != null) {
-                    if (group != null) forgetDeleted(group, deleted.done);
+                    if (group != null) {
+                        forgetDeleted(group, deleted.done);
+                        statePartitions.deletionEnded(group, new HashSet<>(topicIds), false);
+                    }
                     throw deleted.error;
                 }
                 partitions.forget(groupId, new HashSet<>(topicIds));
-                if (group != null && group.initialized.keySet().removeAll(topicIds)) statePartitions.write(group);
+                if (group != null) statePartitions.deletionEnded(group, new HashSet<>(topicIds), true);
             }
         }
     }

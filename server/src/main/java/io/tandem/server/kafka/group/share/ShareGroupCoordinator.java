@@ -424,7 +424,12 @@ public final class ShareGroupCoordinator {
         if (topicIds.isEmpty()) return;
         partitions.topicsDeleted(topicIds);
         for (ShareGroup group : groups.values()) {
-            if (group.initialized.keySet().removeAll(topicIds)) statePartitions.write(group);
+            // Kafka's maybeCleanupShareGroupState: out of every set, the deleting one too (the share coordinator
+            // drops a deleted topic's state itself).
+            boolean changed = group.initialized.keySet().removeAll(topicIds);
+            changed |= group.initializing.keySet().removeAll(topicIds);
+            changed |= group.deleting.removeAll(topicIds);
+            if (changed) statePartitions.write(group);
         }
     }
 

@@ -27,7 +27,10 @@ final class ShareGroupLoader {
                     ShareGroupMember m = group.members.get(k.memberId());
                     if (m != null) m.assignment = Map.of();
                 }
-                case ShareGroupRecords.STATE_PARTITION_METADATA -> group.initialized.clear();
+                case ShareGroupRecords.STATE_PARTITION_METADATA -> {
+                    group.initialized.clear();
+                    group.deleting.clear();
+                }
                 default -> { }
             }
             return k.groupId();
@@ -58,11 +61,13 @@ final class ShareGroupLoader {
                 m.previousMemberEpoch = r.previousMemberEpoch();
             }
             case ShareGroupRecords.STATE_PARTITION_METADATA -> {
+                ShareGroupRecords.StatePartitionMetadata r = ShareGroupRecords.readStatePartitionMetadata(value);
                 group.initialized.clear();
-                for (ShareGroupRecords.TopicPartitions t
-                        : ShareGroupRecords.readStatePartitionMetadata(value).initializedTopics()) {
+                for (ShareGroupRecords.TopicPartitions t : r.initializedTopics()) {
                     group.initialized.put(t.topicId(), new TreeSet<>(t.partitions()));
                 }
+                group.deleting.clear();
+                for (ShareGroupRecords.TopicInfo t : r.deletingTopics()) group.deleting.add(t.topicId());
             }
             default -> { }
         }

@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
 import io.tandem.kafka.wire.Errors;
 import io.tandem.server.kafka.group.share.state.ShareStateBatch;
@@ -24,8 +25,9 @@ import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
  * Every change is handed to a {@link StateSink} (the share coordinator, through the persister, maybe on another
  * broker) by {@link #flush}, after the monitor is released, so a slow share coordinator never holds up the members'
  * fetches and acknowledgements of this share-partition: the state is taken as a snapshot under the monitor and written
- * under a separate writer lock, one write at a time and newest last, so the stored state follows the changes in
- * order (a write finding its changes already written by a later one is skipped). Stored are the start offset and
+ * by the {@link SharePartitionWriter}, one write at a time and newest last, with no thread waiting for it, so the
+ * stored state follows the changes in order (a write finding its changes already written is skipped). Stored are the
+ * start offset and
  * every in-flight record with its state and delivery count, acquired ones as AVAILABLE (a lock does not outlive the
  * broker). Acquisitions are stored too, so delivery counts survive a restart or a new leader even when the records
  * were never acknowledged.
@@ -41,34 +43,16 @@ public final class SharePartition {
 
     enum State { AVAILABLE, ACQUIRED, ACKNOWLEDGED, ARCHIVED }
 
-    private static final class InFlight {
-        State state = State.AVAILABLE;
-        int deliveryCount;
-        String memberId;
-        long lockExpiryMs;
-        /** What the record was before a transition not yet written, else null. */
-        InFlight rollback;
-
-        InFlight copy() {
-            InFlight c = new InFlight();
-            c.state = state;
-            c.deliveryCount = deliveryCount;
-            c.memberId = memberId;
-            c.lockExpiryMs = lockExpiryMs;
-            return c;
-        }
-    }
-
     /**
      * Transitions of one request not yet written: {@link #flush(Pending)} completes them once a write holding them
      * succeeded, or rolls them back. Used by one thread at a time, under the share-partition's monitor.
      */
     public static final class Pending {
-        private final Map<Long, InFlight> records = new TreeMap<>();
+        private final Map<Long, InFlightRecord> records = new TreeMap<>();
         /** The change count once the last of these transitions was made: a write of that version holds them all. */
         private long version;
 
-        private void add(long offset, InFlight r) {
+        private void add(long offset, InFlightRecord r) {
             if (r.rollback == null) r.rollback = r.copy();
             records.put(offset, r);
         }
@@ -86,20 +70,25 @@ public final class SharePartition {
     public record Batch(long baseOffset, long lastOffset, boolean control) {
     }
 
-    /** Receives the share-partition's state after each change; a failure to store is logged, not thrown. */
+    /**
+     * Receives the share-partition's state after each change; each call completes once the state is stored (with
+     * the persister's ApiException when it is not), without holding the calling thread meanwhile.
+     */
     public interface StateSink {
         /** The state was reset (AlterShareGroupOffsets): a new state epoch starts at {@code startOffset}. */
-        void initialized(int stateEpoch, long startOffset);
+        CompletableFuture<Void> initialized(int stateEpoch, long startOffset);
 
-        void written(int stateEpoch, long startOffset, List<ShareStateBatch> batches);
+        CompletableFuture<Void> written(int stateEpoch, long startOffset, List<ShareStateBatch> batches);
 
         StateSink NONE = new StateSink() {
             @Override
-            public void initialized(int stateEpoch, long startOffset) {
+            public CompletableFuture<Void> initialized(int stateEpoch, long startOffset) {
+                return CompletableFuture.completedFuture(null);
             }
 
             @Override
-            public void written(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
+            public CompletableFuture<Void> written(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
+                return CompletableFuture.completedFuture(null);
             }
         };
     }
@@ -110,15 +99,13 @@ public final class SharePartition {
     private long lockDurationMs;
     private long startOffset;
     private long endOffset;
-    private final TreeMap<Long, InFlight> inFlight = new TreeMap<>();
+    private final TreeMap<Long, InFlightRecord> inFlight = new TreeMap<>();
     private int stateEpoch;
-    private StateSink sink = StateSink.NONE;
-    /** Changes made (under the monitor) and changes written (under {@link #writer} too): equal when stored. */
+    /** Changes made and changes written (both under the monitor): equal when stored. */
     private long changes, written;
     /** A reset's new state epoch is still to be initialized at the share coordinator. */
     private boolean initializePending;
-    /** Held across a write to the share coordinator, never with the monitor held by the caller. */
-    private final Object writer = new Object();
+    private final SharePartitionWriter writer = new SharePartitionWriter(this);
 
     /** Reads the log's batches from an offset (below the high watermark) for an acquisition. */
     public interface BatchReader {
@@ -146,7 +133,7 @@ public final class SharePartition {
         for (ShareStateBatch b : batches) {
             for (long o = Math.max(b.firstOffset(), startOffset); o <= b.lastOffset(); o++) {
                 if (p.inFlight.size() >= maxRecordLocks) break restore;
-                InFlight r = new InFlight();
+                InFlightRecord r = new InFlightRecord();
                 r.state = switch (b.deliveryState()) {
                     case ShareStateBatch.ACKNOWLEDGED -> State.ACKNOWLEDGED;
                     case ShareStateBatch.ARCHIVED -> State.ARCHIVED;
@@ -169,8 +156,8 @@ public final class SharePartition {
     }
 
     /** Where changes go from now on (set once the share-partition is in its group). */
-    public synchronized void sink(StateSink sink) {
-        this.sink = sink;
+    public void sink(StateSink sink) {
+        writer.sink(sink);
     }
 
     public synchronized int stateEpoch() {
@@ -185,8 +172,8 @@ public final class SharePartition {
     /** The in-flight records from {@code from} on, as stored. */
     private List<ShareStateBatch> stateBatches(long from) {
         List<ShareStateBatch> batches = new ArrayList<>();
-        for (Map.Entry<Long, InFlight> e : inFlight.tailMap(from, true).entrySet()) {
-            InFlight r = e.getValue();
+        for (Map.Entry<Long, InFlightRecord> e : inFlight.tailMap(from, true).entrySet()) {
+            InFlightRecord r = e.getValue();
             byte state = switch (r.state) {
                 case ACKNOWLEDGED -> ShareStateBatch.ACKNOWLEDGED;
                 case ARCHIVED -> ShareStateBatch.ARCHIVED;
@@ -217,79 +204,23 @@ public final class SharePartition {
      * state).
      */
     public void flush() {
-        synchronized (writer) {
-            long version;
-            int epoch;
-            long start;
-            List<ShareStateBatch> batches;
-            boolean initialize;
-            synchronized (this) {
-                if (changes == written) return;
-                version = changes;
-                epoch = stateEpoch;
-                // As if the transitions not yet written were done: the write stores them, and a failed write
-                // rolls them back (so the stored start offset is the one after the change, as before).
-                start = startOffsetAfterTransitions();
-                batches = stateBatches(start);
-                initialize = initializePending;
-                initializePending = false;
-            }
-            try {
-                if (initialize) sink.initialized(epoch, start);
-                if (!initialize || !batches.isEmpty()) sink.written(epoch, start, batches);
-            } catch (RuntimeException e) {
-                synchronized (this) {
-                    if (initialize && stateEpoch == epoch) initializePending = true;
-                }
-                throw e;
-            }
-            synchronized (this) {
-                written = version;
-            }
-        }
+        SharePartitionWriter.await(writer.flush(null));
     }
 
     /**
      * Writes the state as {@link #flush()} does, then completes the request's transitions if a write holding them
-     * succeeded (this one or a later one already), else rolls them back and throws the write's error.
+     * succeeded (this one or an earlier one already), else rolls them back and throws the write's error.
      */
     public void flush(Pending pending) {
-        synchronized (writer) {
-            RuntimeException failure = null;
-            try {
-                flush();
-            } catch (RuntimeException e) {
-                failure = e;
-            }
-            boolean stored;
-            // Still under the writer lock: no other write can take a snapshot between the failure and the rollback.
-            synchronized (this) {
-                stored = written >= pending.version;
-                for (Map.Entry<Long, InFlight> e : pending.records.entrySet()) {
-                    InFlight r = e.getValue();
-                    if (r.rollback == null || inFlight.get(e.getKey()) != r) continue; // reset meanwhile
-                    if (!stored) {
-                        r.state = r.rollback.state;
-                        r.deliveryCount = r.rollback.deliveryCount;
-                        r.memberId = r.rollback.memberId;
-                        r.lockExpiryMs = r.rollback.lockExpiryMs;
-                    }
-                    r.rollback = null;
-                }
-                pending.records.clear();
-                advanceStart();
-            }
-            if (failure != null && !stored) throw failure;
-        }
+        SharePartitionWriter.await(flushAsync(pending));
     }
 
-    /** {@link #flush(Pending)}, a failure logged (the transitions rolled back). */
-    private void flushQuietly(Pending pending) {
-        try {
-            flush(pending);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "Cannot store share-partition state, rolled back: " + e.getMessage());
-        }
+    /**
+     * {@link #flush(Pending)} without waiting: completes once the transitions are settled, with the write's
+     * ApiException when they were rolled back. The answer to the request is sent from there.
+     */
+    public CompletableFuture<Void> flushAsync(Pending pending) {
+        return writer.flush(pending);
     }
 
     /** {@link #flush}, a failure logged: the next change writes the whole state again and so repairs it. */
@@ -299,6 +230,61 @@ public final class SharePartition {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "Cannot store share-partition state: " + e.getMessage());
         }
+    }
+
+    /**
+     * Writes the state without waiting for it, a failure logged (the transitions of {@code pending}, if any, rolled
+     * back): for changes whose request is answered whatever the write's outcome.
+     */
+    private void writeLater(Pending pending) {
+        writer.flush(pending).whenComplete((ok, e) -> {
+            if (e != null) {
+                LOG.log(System.Logger.Level.WARNING, "Cannot store share-partition state"
+                        + (pending != null ? ", rolled back: " : ": ") + SharePartitionWriter.unwrap(e).getMessage());
+            }
+        });
+    }
+
+    /** The state a write stores, or null when nothing changed since the last write; for the writer. */
+    synchronized SharePartitionWriter.Snapshot snapshotForWrite() {
+        if (changes == written) return null;
+        // As if the transitions not yet written were done: the write stores them, and a failed write rolls them back
+        // (so the stored start offset is the one after the change, as before).
+        long start = startOffsetAfterTransitions();
+        SharePartitionWriter.Snapshot s = new SharePartitionWriter.Snapshot(changes, stateEpoch, start,
+                stateBatches(start), initializePending);
+        initializePending = false;
+        return s;
+    }
+
+    synchronized void writeSucceeded(SharePartitionWriter.Snapshot s) {
+        written = Math.max(written, s.version());
+    }
+
+    synchronized void writeFailed(SharePartitionWriter.Snapshot s) {
+        if (s.initialize() && stateEpoch == s.stateEpoch()) initializePending = true;
+    }
+
+    /**
+     * After a write, before the next one takes its snapshot: the request's transitions are done if a write holding
+     * them succeeded, else rolled back. Returns whether they were stored.
+     */
+    synchronized boolean settle(Pending pending) {
+        boolean stored = written >= pending.version;
+        for (Map.Entry<Long, InFlightRecord> e : pending.records.entrySet()) {
+            InFlightRecord r = e.getValue();
+            if (r.rollback == null || inFlight.get(e.getKey()) != r) continue; // reset meanwhile
+            if (!stored) {
+                r.state = r.rollback.state;
+                r.deliveryCount = r.rollback.deliveryCount;
+                r.memberId = r.rollback.memberId;
+                r.lockExpiryMs = r.rollback.lockExpiryMs;
+            }
+            r.rollback = null;
+        }
+        pending.records.clear();
+        advanceStart();
+        return stored;
     }
 
     public synchronized long startOffset() {
@@ -313,7 +299,7 @@ public final class SharePartition {
     public synchronized boolean hasAcquirable(long highWatermark, long nowMs) {
         // Expired locks are released here in memory only: the acquisition that follows writes them.
         expire(nowMs);
-        for (InFlight r : inFlight.values()) if (r.state == State.AVAILABLE && r.rollback == null) return true;
+        for (InFlightRecord r : inFlight.values()) if (r.state == State.AVAILABLE && r.rollback == null) return true;
         return endOffset < highWatermark && inFlight.size() < maxRecordLocks;
     }
 
@@ -327,14 +313,15 @@ public final class SharePartition {
         synchronized (this) {
             result = acquireLocked(memberId, maxRecords, newBatches, nowMs);
         }
-        flushQuietly();
+        writeLater(null);
         return result;
     }
 
     /**
      * An acquisition from the log: under the monitor, a start offset below the log's start moves to it, the log's
      * batches from the end offset are read when it is below the high watermark, and records are acquired; the
-     * state is then written without the monitor.
+     * state is then written without the monitor, and without waiting: the records are handed out whatever the
+     * write's outcome (a failed one only leaves the delivery counts to the next write).
      */
     public List<Acquired> acquire(String memberId, int maxRecords, long logStartOffset, long highWatermark,
                                   BatchReader reader, long nowMs) throws java.io.IOException {
@@ -344,7 +331,7 @@ public final class SharePartition {
             List<Batch> fresh = endOffset < highWatermark ? reader.read(endOffset) : List.of();
             result = acquireLocked(memberId, maxRecords, fresh, nowMs);
         }
-        flushQuietly();
+        writeLater(null);
         return result;
     }
 
@@ -353,9 +340,9 @@ public final class SharePartition {
         long endBefore = endOffset;
         List<Acquired> result = new ArrayList<>();
         int room = maxRecords;
-        for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
+        for (Map.Entry<Long, InFlightRecord> e : inFlight.entrySet()) {
             if (room == 0) break;
-            InFlight r = e.getValue();
+            InFlightRecord r = e.getValue();
             // A release not written yet is not handed out again: its write may fail and give it back to its member.
             if (r.state != State.AVAILABLE || r.rollback != null) continue;
             lock(r, memberId, nowMs);
@@ -372,7 +359,7 @@ public final class SharePartition {
                 continue;
             }
             while (endOffset <= batch.lastOffset() && room > 0 && inFlight.size() < maxRecordLocks) {
-                InFlight r = new InFlight();
+                InFlightRecord r = new InFlightRecord();
                 inFlight.put(endOffset, r);
                 lock(r, memberId, nowMs);
                 add(result, endOffset, r.deliveryCount);
@@ -393,7 +380,7 @@ public final class SharePartition {
     public void acknowledge(String memberId, long firstOffset, long lastOffset, List<Byte> types, long nowMs) {
         Pending pending = new Pending();
         acknowledgeUnwritten(memberId, firstOffset, lastOffset, types, nowMs, pending);
-        flushQuietly(pending);
+        writeLater(pending);
     }
 
     /**
@@ -421,14 +408,14 @@ public final class SharePartition {
             if (type < GAP || type > RENEW) {
                 throw new ApiException(INVALID_REQUEST, "Invalid acknowledge type " + type);
             }
-            InFlight r = inFlight.get(o);
+            InFlightRecord r = inFlight.get(o);
             if (r == null || r.state != State.ACQUIRED || !memberId.equals(r.memberId)) {
                 throw new ApiException(Errors.INVALID_RECORD_STATE.code(), null);
             }
         }
         for (long o = firstOffset; o <= lastOffset; o++) {
             byte type = types.size() == 1 ? types.get(0) : types.get((int) (o - firstOffset));
-            InFlight r = inFlight.get(o);
+            InFlightRecord r = inFlight.get(o);
             if (pending != null && type != RENEW) pending.add(o, r);
             switch (type) {
                 case ACCEPT -> done(r, State.ACKNOWLEDGED);
@@ -450,8 +437,8 @@ public final class SharePartition {
     public void releaseMember(String memberId) {
         Pending pending = new Pending();
         synchronized (this) {
-            for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
-                InFlight r = e.getValue();
+            for (Map.Entry<Long, InFlightRecord> e : inFlight.entrySet()) {
+                InFlightRecord r = e.getValue();
                 if (r.state == State.ACQUIRED && memberId.equals(r.memberId)) {
                     pending.add(e.getKey(), r);
                     release(r);
@@ -461,7 +448,7 @@ public final class SharePartition {
             if (!pending.isEmpty()) store();
             pending.version = changes;
         }
-        flushQuietly(pending);
+        writeLater(pending);
     }
 
     /** Moves the start offset (AlterShareGroupOffsets, or a start offset below the log start): forgets in-flight state. */
@@ -489,13 +476,13 @@ public final class SharePartition {
 
     /** Delivery count of an in-flight record, -1 when it is not in flight (tests). */
     synchronized int deliveryCount(long offset) {
-        InFlight r = inFlight.get(offset);
+        InFlightRecord r = inFlight.get(offset);
         return r == null ? -1 : r.deliveryCount;
     }
 
     /** The state of an in-flight record, null when it is not in flight (tests). */
     synchronized State state(long offset) {
-        InFlight r = inFlight.get(offset);
+        InFlightRecord r = inFlight.get(offset);
         return r == null ? null : r.state;
     }
 
@@ -509,7 +496,7 @@ public final class SharePartition {
 
     private void expire(long nowMs) {
         boolean changed = false;
-        for (InFlight r : inFlight.values()) {
+        for (InFlightRecord r : inFlight.values()) {
             if (r.state == State.ACQUIRED && r.lockExpiryMs <= nowMs) {
                 release(r);
                 changed = true;
@@ -521,14 +508,14 @@ public final class SharePartition {
         }
     }
 
-    private void lock(InFlight r, String memberId, long nowMs) {
+    private void lock(InFlightRecord r, String memberId, long nowMs) {
         r.state = State.ACQUIRED;
         r.deliveryCount++;
         r.memberId = memberId;
         r.lockExpiryMs = nowMs + lockDurationMs;
     }
 
-    private void release(InFlight r) {
+    private void release(InFlightRecord r) {
         if (r.deliveryCount >= deliveryCountLimit) {
             done(r, State.ARCHIVED);
         } else {
@@ -537,14 +524,14 @@ public final class SharePartition {
         }
     }
 
-    private static void done(InFlight r, State state) {
+    private static void done(InFlightRecord r, State state) {
         r.state = state;
         r.memberId = null;
     }
 
     /** The start offset once every transition not yet written is done (the start offset when there is none). */
     private long startOffsetAfterTransitions() {
-        for (Map.Entry<Long, InFlight> e : inFlight.entrySet()) {
+        for (Map.Entry<Long, InFlightRecord> e : inFlight.entrySet()) {
             State s = e.getValue().state;
             if (s != State.ACKNOWLEDGED && s != State.ARCHIVED) return e.getKey();
         }
@@ -552,9 +539,9 @@ public final class SharePartition {
     }
 
     private void advanceStart() {
-        Iterator<Map.Entry<Long, InFlight>> it = inFlight.entrySet().iterator();
+        Iterator<Map.Entry<Long, InFlightRecord>> it = inFlight.entrySet().iterator();
         while (it.hasNext()) {
-            Map.Entry<Long, InFlight> e = it.next();
+            Map.Entry<Long, InFlightRecord> e = it.next();
             State s = e.getValue().state;
             // A transition not yet written holds the start offset back: it may be rolled back.
             if (s != State.ACKNOWLEDGED && s != State.ARCHIVED || e.getValue().rollback != null) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -23,9 +24,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * under the leader epoch of its partition: once leadership moved (away and back) the copy here is stale, so it is
  * loaded again from what the share coordinator holds, which is what the new leader's members see too.
  *
- * <p>Persister calls are made outside this manager's lock and outside the share-partition's own monitor: a load holds
- * only a lock of its key (a second fetch of the same share-partition waits for it, as Kafka's share-partition waits in
- * its LOADING state), and writes go through {@link SharePartition#flush}. The persister's failures become the
+ * <p>Persister calls are made outside this manager's lock and outside the share-partition's own monitor, and the
+ * ShareFetch and ShareAcknowledge paths wait for none of them: a load is a future a second fetch of the same
+ * share-partition waits on (as Kafka's share-partition waits in its LOADING state), and writes go through
+ * {@link SharePartition#flushAsync}. The persister's failures become the
  * per-partition errors Kafka's SharePartition gives ({@link #partitionError}); one that says this copy is stale
  * (FENCED_STATE_EPOCH, a newer leader epoch) drops it, so the client's retry loads it afresh.
  */
@@ -50,8 +52,8 @@ public final class SharePartitionManager {
     private volatile LoadListener listener = (groupId, topicId, partition) -> { };
     /** Bounded by the partitions this broker leads times the share groups fetching them. */
     private final Map<Key, Loaded> loaded = new HashMap<>();
-    /** One lock per share-partition being loaded; entries live only while a load is under way. */
-    private final Map<Key, Object> loading = new HashMap<>();
+    /** The loads under way, one per share-partition; entries live only while a load is under way. */
+    private final Map<Key, CompletableFuture<SharePartition>> loading = new HashMap<>();
 
     public SharePartitionManager(SharePersister persister, ShareSessions sessions,
                                  Function<String, ShareGroupConfig> configFor) {
@@ -76,40 +78,59 @@ public final class SharePartitionManager {
      */
     public SharePartition partition(String groupId, UUID topicId, int partition, int leaderEpoch,
                                     LongSupplier initialOffset) {
+        return SharePersister.await(partitionAsync(groupId, topicId, partition, leaderEpoch, initialOffset));
+    }
+
+    /**
+     * {@link #partition} without waiting: the future completes with the share-partition once loaded (at once when
+     * it is), or fails with the per-partition error. A second request for a share-partition being loaded waits for
+     * that load, as Kafka's share-partition waits in its LOADING state, without holding a thread.
+     */
+    public CompletableFuture<SharePartition> partitionAsync(String groupId, UUID topicId, int partition,
+                                                            int leaderEpoch, LongSupplier initialOffset) {
         Key key = new Key(groupId, topicId, partition);
         ShareGroupConfig settings = configFor.apply(groupId);
-        Object loadLock;
+        CompletableFuture<SharePartition> load;
         synchronized (this) {
             SharePartition existing = current(key, leaderEpoch);
             if (existing != null) {
                 // The group's configs may have changed since: new acquisitions follow them, as in Kafka.
                 existing.limits(settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(),
                         settings.recordLockDurationMs());
-                return existing;
+                return CompletableFuture.completedFuture(existing);
             }
-            loadLock = loading.computeIfAbsent(key, k -> new Object());
+            CompletableFuture<SharePartition> underWay = loading.get(key);
+            if (underWay != null) {
+                // Looked at again once it ends: it may have been loaded under another leader epoch, or failed.
+                return underWay.handle((p, e) -> null).thenCompose(v -> partitionAsync(groupId, topicId, partition,
+                        leaderEpoch, initialOffset));
+            }
+            load = new CompletableFuture<>();
+            loading.put(key, load);
         }
-        SharePartition created;
-        synchronized (loadLock) {
+        CompletableFuture<SharePartition> started;
+        try {
+            started = load(key, leaderEpoch, settings, initialOffset);
+        } catch (RuntimeException e) {
+            started = CompletableFuture.failedFuture(e);
+        }
+        started.whenComplete((created, e) -> {
             synchronized (this) {
-                SharePartition existing = current(key, leaderEpoch);
-                if (existing != null) return existing;
+                loading.remove(key);
+                if (e == null) loaded.put(key, new Loaded(leaderEpoch, created));
+            }
+            if (e != null) {
+                RuntimeException failure = SharePartitionWriter.unwrap(e);
+                load.completeExceptionally(failure instanceof ApiException api ? partitionError(api) : failure);
+                return;
             }
             try {
-                created = load(key, leaderEpoch, settings, initialOffset);
-            } catch (ApiException e) {
-                throw partitionError(e);
+                listener.loaded(groupId, topicId, partition);
             } finally {
-                synchronized (this) {
-                    loading.remove(key);
-                }
+                load.complete(created);
             }
-            synchronized (this) {
-                loaded.put(key, new Loaded(leaderEpoch, created));
-            }
-        }
-        listener.loaded(groupId, topicId, partition);
-        return created;
+        });
+        return load;
     }
 
     private SharePartition current(Key key, int leaderEpoch) {
@@ -121,44 +142,48 @@ public final class SharePartitionManager {
         return null;
     }
 
-    private SharePartition load(Key key, int leaderEpoch, ShareGroupConfig settings, LongSupplier initialOffset) {
-        SharePersister.Stored stored = persister.read(key.groupId(), key.topicId(), key.partition(), leaderEpoch);
-        SharePartition created;
-        if (stored.startOffset() >= 0) {
-            created = SharePartition.restore(stored.stateEpoch(), stored.startOffset(), stored.batches(),
-                    settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
-        } else {
+    private CompletableFuture<SharePartition> load(Key key, int leaderEpoch, ShareGroupConfig settings,
+                                                   LongSupplier initialOffset) {
+        return persister.readAsync(key.groupId(), key.topicId(), key.partition(), leaderEpoch).thenCompose(stored -> {
+            if (stored.startOffset() >= 0) {
+                SharePartition created = SharePartition.restore(stored.stateEpoch(), stored.startOffset(),
+                        stored.batches(), settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(),
+                        settings.recordLockDurationMs());
+                created.sink(sinkFor(key, leaderEpoch));
+                return CompletableFuture.completedFuture(created);
+            }
             // Never initialized, or initialized at -1 by a heartbeat at its state epoch: as Kafka's SharePartition,
             // share.auto.offset.reset decides the start offset now, when the share-partition first loads.
-            created = SharePartition.restore(stored.stateEpoch(), initialOffset.getAsLong(), List.of(),
+            SharePartition created = SharePartition.restore(stored.stateEpoch(), initialOffset.getAsLong(), List.of(),
                     settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
-            persister.initialize(key.groupId(), key.topicId(), key.partition(), created.stateEpoch(),
-                    created.startOffset());
-        }
-        created.sink(sinkFor(key, leaderEpoch));
-        return created;
+            created.sink(sinkFor(key, leaderEpoch));
+            return persister.initializeAsync(key.groupId(), key.topicId(), key.partition(), created.stateEpoch(),
+                    created.startOffset()).thenApply(v -> created);
+        });
     }
 
     private SharePartition.StateSink sinkFor(Key key, int leaderEpoch) {
         return new SharePartition.StateSink() {
             @Override
-            public void initialized(int stateEpoch, long startOffset) {
-                persister.initialize(key.groupId(), key.topicId(), key.partition(), stateEpoch, startOffset);
+            public CompletableFuture<Void> initialized(int stateEpoch, long startOffset) {
+                return persister.initializeAsync(key.groupId(), key.topicId(), key.partition(), stateEpoch,
+                        startOffset);
             }
 
             @Override
-            public void written(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
-                try {
-                    persister.write(key.groupId(), key.topicId(), key.partition(), stateEpoch, leaderEpoch,
-                            startOffset, batches);
-                } catch (ApiException e) {
-                    ApiException mapped = partitionError(e);
-                    if (mapped.error() == FENCED_STATE_EPOCH || mapped.error() == NOT_LEADER_OR_FOLLOWER) {
-                        // As Kafka's SharePartitionManager: a fenced copy goes, the client's retry loads it again.
-                        forget(key.groupId(), key.topicId(), key.partition());
-                    }
-                    throw mapped;
-                }
+            public CompletableFuture<Void> written(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
+                return persister.writeAsync(key.groupId(), key.topicId(), key.partition(), stateEpoch, leaderEpoch,
+                        startOffset, batches).exceptionallyCompose(e -> {
+                            RuntimeException failure = SharePartitionWriter.unwrap(e);
+                            if (!(failure instanceof ApiException api)) return CompletableFuture.failedFuture(failure);
+                            ApiException mapped = partitionError(api);
+                            if (mapped.error() == FENCED_STATE_EPOCH || mapped.error() == NOT_LEADER_OR_FOLLOWER) {
+                                // As Kafka's SharePartitionManager: a fenced copy goes, the client's retry loads it
+                                // again.
+                                forget(key.groupId(), key.topicId(), key.partition());
+                            }
+                            return CompletableFuture.failedFuture(mapped);
+                        });
             }
         };
     }

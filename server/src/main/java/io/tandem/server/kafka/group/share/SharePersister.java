@@ -5,11 +5,19 @@ import io.tandem.server.kafka.group.share.state.ShareStateBatch;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
 /**
  * Where share-partitions keep their state (Kafka's Persister): the share coordinator behind
  * Initialize/Read/Write/DeleteShareGroupState. Failures are {@link io.tandem.server.kafka.ApiException}s with the
  * protocol's error (NOT_COORDINATOR when the state partition is not led here, FENCED_STATE_EPOCH, ...).
+ * <p>
+ * Each call comes in two forms: the synchronous one, for the group coordinator's own calls, and the asynchronous one,
+ * whose future completes with the answer (or fails with the ApiException), for a share-partition's leader answering
+ * ShareFetch and ShareAcknowledge from the completion with no thread parked meanwhile. A persister that can only call
+ * synchronously (a test's) gets the asynchronous forms from the synchronous ones.
  */
 public interface SharePersister {
     /** A share-partition's stored state; {@code startOffset} -1 means never initialized. */
@@ -45,6 +53,47 @@ public interface SharePersister {
     }
 
     void delete(String groupId, UUID topicId, int partition);
+
+    /** {@link #read(String, UUID, int, int)}, answered by the future. */
+    default CompletableFuture<Stored> readAsync(String groupId, UUID topicId, int partition, int leaderEpoch) {
+        return now(() -> read(groupId, topicId, partition, leaderEpoch));
+    }
+
+    /** {@link #initialize}, answered by the future. */
+    default CompletableFuture<Void> initializeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
+                                                    long startOffset) {
+        return now(() -> {
+            initialize(groupId, topicId, partition, stateEpoch, startOffset);
+            return null;
+        });
+    }
+
+    /** {@link #write(String, UUID, int, int, int, long, List)}, answered by the future. */
+    default CompletableFuture<Void> writeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
+                                               int leaderEpoch, long startOffset, List<ShareStateBatch> batches) {
+        return now(() -> {
+            write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
+            return null;
+        });
+    }
+
+    /** A synchronous call as a future: its ApiException fails the future rather than the caller. */
+    static <T> CompletableFuture<T> now(Supplier<T> call) {
+        try {
+            return CompletableFuture.completedFuture(call.get());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Waits for an asynchronous call; its failure is thrown as the persister's ApiException. */
+    static <T> T await(CompletableFuture<T> call) {
+        try {
+            return call.join();
+        } catch (CompletionException e) {
+            throw SharePartitionWriter.unwrap(e);
+        }
+    }
 
     /** Every share group with stored state, with its share-partitions (topic id to partitions). */
     Map<String, Map<UUID, List<Integer>>> stored();

@@ -56,7 +56,7 @@ final class ShareStatePartitions {
         Map<ShareSessions.Key, Long> startOffsets = new java.util.LinkedHashMap<>();
         for (String name : new TreeSet<>(subscribedTopicNames)) {
             TopicRef topic = topics.byName(name);
-            if (topic == null) continue;
+            if (topic == null || group.deletionsUnderWay.contains(topic.id())) continue;
             SortedSet<Integer> have = group.initialized.get(topic.id());
             SortedSet<Integer> busy = group.initializing.get(topic.id());
             // Kafka's buildInitializeShareGroupStateRequest: 0 for a topic the group already initialized or is
@@ -70,6 +70,8 @@ final class ShareStatePartitions {
         if (startOffsets.isEmpty()) return null;
         for (ShareSessions.Key k : startOffsets.keySet()) {
             group.initializing.computeIfAbsent(k.topicId(), t -> new TreeSet<>()).add(k.partition());
+            // Kafka's addInitializingTopicsRecords: a topic initialized again is no longer being deleted.
+            group.deleting.remove(k.topicId());
         }
         writeRecord(group);
         return new Plan(group, group.groupEpoch, startOffsets);
@@ -119,8 +121,51 @@ final class ShareStatePartitions {
     }
 
     private void writeRecord(ShareGroup group) {
+        List<ShareGroupRecords.TopicInfo> deleting = new ArrayList<>();
+        for (UUID id : group.deleting) {
+            TopicRef topic = topics.byId(id);
+            deleting.add(new ShareGroupRecords.TopicInfo(id, topic == null ? "" : topic.name()));
+        }
         store.statePartitions(group.groupId, new ShareGroupRecords.StatePartitionMetadata(
-                topicPartitions(group.initializing), topicPartitions(group.initialized), List.of()));
+                topicPartitions(group.initializing), topicPartitions(group.initialized), deleting));
+    }
+
+    /**
+     * Under the coordinator's lock, before the share coordinator deletes the state of {@code topicIds} (null: all
+     * the group's): they leave the initialized and initializing sets and join the deleting ones, and the record says
+     * so, as Kafka's shareGroupBuildPartitionDeleteRequest and sharePartitionsEligibleForOffsetDeletion write it.
+     * Returns the share-partitions to delete: those with state here, and every partition of a topic a deletion
+     * left in the deleting set before.
+     */
+    Set<ShareSessions.Key> startDeleting(ShareGroup group, Set<UUID> topicIds) {
+        Set<ShareSessions.Key> keys = new LinkedHashSet<>();
+        for (ShareSessions.Key k : withState(group)) {
+            if (topicIds == null || topicIds.contains(k.topicId())) keys.add(k);
+        }
+        for (UUID id : group.deleting) {
+            if (topicIds != null && !topicIds.contains(id)) continue;
+            TopicRef topic = topics.byId(id);
+            if (topic == null) continue; // the topic's deletion took its state with it
+            for (int p = 0; p < topic.partitionCount(); p++) keys.add(new ShareSessions.Key(id, p));
+        }
+        for (ShareSessions.Key k : keys) {
+            group.deleting.add(k.topicId());
+            group.deletionsUnderWay.add(k.topicId());
+        }
+        group.initialized.keySet().removeIf(id -> topicIds == null || topicIds.contains(id));
+        if (topicIds == null) group.initializing.clear();
+        write(group);
+        return keys;
+    }
+
+    /**
+     * Under the coordinator's lock again, once the share coordinator answered: if it deleted their state
+     * ({@code done}) they leave the deleting set (Kafka's completeDeleteShareGroupOffsets); if not they stay in it,
+     * for the next deletion to try again. Either way heartbeats may initialize them again from now on.
+     */
+    void deletionEnded(ShareGroup group, Set<UUID> topicIds, boolean done) {
+        group.deletionsUnderWay.removeAll(topicIds);
+        if (done && group.deleting.removeAll(topicIds)) write(group);
     }
 
     /**
@@ -130,7 +175,8 @@ final class ShareStatePartitions {
      * offsets partition) is logged, the share-partition's own state being already stored.
      */
     void initialized(ShareGroup group, UUID topicId, int partition, boolean restoring) {
-        if (!group.initialized.computeIfAbsent(topicId, k -> new TreeSet<>()).add(partition)) return;
+        boolean wasDeleting = group.deleting.remove(topicId);
+        if (!group.initialized.computeIfAbsent(topicId, k -> new TreeSet<>()).add(partition) && !wasDeleting) return;
         if (!restoring) write(group);
     }
 

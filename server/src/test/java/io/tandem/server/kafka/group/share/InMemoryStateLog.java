@@ -35,12 +35,12 @@ final class InMemoryStateLog implements ShareStateCoordinator.StateLog {
     }
 
     @Override
-    public ShareStateCoordinator.Commit pending(int partition) {
-        return new ShareStateCoordinator.Commit(partition, 0, 0);
+    public synchronized long endOffset(int partition) {
+        return records.size();
     }
 
     @Override
-    public void whenCommitted(ShareStateCoordinator.Commit commit, Consumer<Short> then) {
+    public void whenCommitted(int partition, long offset, Consumer<Short> then) {
         then.accept((short) 0);
     }
 }

@@ -43,6 +43,8 @@ class ShareGroupAdminTest {
     private final CountDownLatch go = new CountDownLatch(1);
     /** The share coordinator, stalling on every write of group "slow" once {@link #stall} is set. */
     private volatile boolean stall;
+    /** How often the share coordinator was asked for the state of group "slow"'s share-partitions' summaries. */
+    private final java.util.concurrent.atomic.AtomicInteger slowSummaries = new java.util.concurrent.atomic.AtomicInteger();
     private final SharePersister stalling = new SharePersister() {
         private void maybeStall(String groupId) {
             if (!stall || !groupId.equals("slow")) return;
@@ -57,6 +59,7 @@ class ShareGroupAdminTest {
             return local.read(groupId, topicId, partition, leaderEpoch);
         }
         @Override public Stored summary(String groupId, UUID topicId, int partition) {
+            if (groupId.equals("slow")) slowSummaries.incrementAndGet();
             return local.summary(groupId, topicId, partition);
         }
         @Override public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long start) {
@@ -159,7 +162,7 @@ class ShareGroupAdminTest {
         CompletableFuture<Short> deletion = CompletableFuture.supplyAsync(() -> coordinator.deleteGroup("slow", 4));
         assertTrue(asked.await(WAIT_S, TimeUnit.SECONDS));
         stall = false;
-        // The joining member's heartbeat leaves the share-partitions being deleted alone (still initialized).
+        // The joining member's heartbeat leaves the share-partitions being deleted alone (deleting, under way).
         int epoch = CompletableFuture.supplyAsync(() -> heartbeat("slow", "late", 0, 5)).get(WAIT_S, TimeUnit.SECONDS)
                 .memberEpoch();
         go.countDown();
@@ -168,6 +171,29 @@ class ShareGroupAdminTest {
         assertTrue(coordinator.isMember("slow", "late"));
         assertNull(state("slow", 0), "the state went before the member joined");
         // The member's next heartbeat initializes the share-partitions again: a topic new to the group, at -1.
+        heartbeat("slow", "late", epoch, 6);
+        assertEquals(ShareStateCoordinator.UNINITIALIZED_START_OFFSET, state("slow", 0).startOffset());
+        assertEquals(ShareStateCoordinator.UNINITIALIZED_START_OFFSET, state("slow", 1).startOffset());
+    }
+
+    @Test
+    void aHeartbeatDuringADeletionShouldLeaveTheTopicBeingDeletedAlone() throws Exception {
+        emptySlowGroupWithState();
+        stall = true;
+        CompletableFuture<Void> deletion = CompletableFuture.runAsync(
+                () -> coordinator.deleteOffsets("slow", List.of(TOPIC), 4));
+        assertTrue(asked.await(WAIT_S, TimeUnit.SECONDS));
+        stall = false;
+        int before = slowSummaries.get();
+        // Out of the initialized set (in the deleting one) but not to be initialized again while its state goes:
+        // whatever the heartbeat initialized, the deletion would then remove.
+        int epoch = CompletableFuture.supplyAsync(() -> heartbeat("slow", "late", 0, 5)).get(WAIT_S, TimeUnit.SECONDS)
+                .memberEpoch();
+        assertEquals(before, slowSummaries.get(), "the heartbeat looked at the share-partitions being deleted");
+        go.countDown();
+        deletion.get(30, TimeUnit.SECONDS);
+        assertNull(state("slow", 0));
+        // Once the deletion is done the member's next heartbeat initializes the topic, new to the group again.
         heartbeat("slow", "late", epoch, 6);
         assertEquals(ShareStateCoordinator.UNINITIALIZED_START_OFFSET, state("slow", 0).startOffset());
         assertEquals(ShareStateCoordinator.UNINITIALIZED_START_OFFSET, state("slow", 1).startOffset());

@@ -7,6 +7,7 @@ import io.tandem.server.kafka.group.consumer.TopicsView;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.coordinator.group.generated.ShareGroupCurrentMemberAssignmentValue;
 import org.apache.kafka.coordinator.group.generated.ShareGroupMemberMetadataValue;
+import org.apache.kafka.coordinator.group.generated.ShareGroupStatePartitionMetadataValue;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -40,12 +41,20 @@ class ShareGroupPersistenceTest {
     private final List<byte[][]> log = new ArrayList<>();
 
     private ShareGroupCoordinator coordinator() {
-        return new ShareGroupCoordinator(ShareGroupConfig.defaults(), VIEW, id -> false, SharePersister.NONE,
+        return coordinator(SharePersister.NONE);
+    }
+
+    private ShareGroupCoordinator coordinator(SharePersister persister) {
+        return new ShareGroupCoordinator(ShareGroupConfig.defaults(), VIEW, id -> false, persister,
                 new ShareGroupOffsetsStore((groupId, records) -> log.addAll(records)));
     }
 
     private ShareGroupCoordinator restarted(long nowMs) {
-        ShareGroupCoordinator c = coordinator();
+        return restarted(nowMs, SharePersister.NONE);
+    }
+
+    private ShareGroupCoordinator restarted(long nowMs, SharePersister persister) {
+        ShareGroupCoordinator c = coordinator(persister);
         for (byte[][] kv : log) c.replay(kv[0], kv[1]);
         c.loaded(nowMs);
         return c;
@@ -112,6 +121,75 @@ class ShareGroupPersistenceTest {
         ShareGroupCoordinator third = restarted(200);
         assertEquals(Map.of(), third.listGroups(200));
         assertEquals(ErrorCodes.GROUP_ID_NOT_FOUND, third.describe("g", 200).error());
+    }
+
+    /**
+     * As Kafka 4.4's group coordinator (sharePartitionsEligibleForOffsetDeletion, completeDeleteShareGroupOffsets):
+     * DeleteShareGroupOffsets moves the topic from InitializedTopics to DeletingTopics in the group's
+     * ShareGroupStatePartitionMetadata record before the share coordinator deletes its state, and out of it once
+     * deleted. A deletion the share coordinator refused leaves the topic deleting across a restart: it has no offsets
+     * to describe, and the next deletion deletes every partition of it.
+     */
+    @Test
+    void aTopicWhoseStateIsBeingDeletedShouldStayDeletingAcrossARestart() {
+        DeletionRecorder persister = new DeletionRecorder();
+        ShareGroupCoordinator first = coordinator(persister);
+        heartbeat(first, "a", 0, List.of("t"), 0);
+        heartbeat(first, "a", ShareGroupCoordinator.LEAVE_GROUP_MEMBER_EPOCH, null, 5);
+        assertEquals(4, first.offsets("g", 6).size());
+        persister.refusing = true;
+        ApiException refused = assertThrows(ApiException.class, () -> first.deleteOffsets("g", List.of(TOPIC), 10));
+        assertEquals(ErrorCodes.COORDINATOR_NOT_AVAILABLE, refused.error());
+        ShareGroupStatePartitionMetadataValue recorded = lastStatePartitionMetadata();
+        assertEquals(List.of(), recorded.initializedTopics());
+        assertEquals(1, recorded.deletingTopics().size());
+        assertEquals(TOPIC, new UUID(recorded.deletingTopics().get(0).topicId().getMostSignificantBits(),
+                recorded.deletingTopics().get(0).topicId().getLeastSignificantBits()));
+        assertEquals("t", recorded.deletingTopics().get(0).topicName());
+
+        ShareGroupCoordinator second = restarted(100, persister);
+        assertEquals(List.of(), second.offsets("g", 100), "a topic being deleted has no offsets to describe");
+        persister.refusing = false;
+        persister.deleted.clear();
+        second.deleteOffsets("g", List.of(TOPIC), 110);
+        assertEquals(Set.of(0, 1, 2, 3), Set.copyOf(persister.deleted), "every partition of the deleting topic");
+        assertEquals(List.of(), lastStatePartitionMetadata().deletingTopics());
+        assertEquals(List.of(), restarted(200, persister).offsets("g", 200));
+    }
+
+    private ShareGroupStatePartitionMetadataValue lastStatePartitionMetadata() {
+        for (int i = log.size() - 1; i >= 0; i--) {
+            byte[][] kv = log.get(i);
+            if (ShareGroupRecords.readKey(kv[0]).type() != ShareGroupRecords.STATE_PARTITION_METADATA) continue;
+            return new ShareGroupStatePartitionMetadataValue(
+                    new ByteBufferAccessor(ByteBuffer.wrap(kv[1], 2, kv[1].length - 2)), (short) 0);
+        }
+        return fail("no ShareGroupStatePartitionMetadata record");
+    }
+
+    /** Keeps no state; records the partitions whose state it deleted, and refuses deletions while asked to. */
+    private static final class DeletionRecorder implements SharePersister {
+        volatile boolean refusing;
+        final List<Integer> deleted = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
+            return NONE.read(groupId, topicId, partition, leaderEpoch);
+        }
+        @Override public Stored summary(String groupId, UUID topicId, int partition) {
+            return NONE.summary(groupId, topicId, partition);
+        }
+        @Override public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long start) {
+        }
+        @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
+                                    long startOffset, List<io.tandem.server.kafka.group.share.state.ShareStateBatch> b) {
+        }
+        @Override public void delete(String groupId, UUID topicId, int partition) {
+            if (refusing) throw new ApiException(ErrorCodes.COORDINATOR_NOT_AVAILABLE, "not now");
+            deleted.add(partition);
+        }
+        @Override public Map<String, Map<UUID, List<Integer>>> stored() {
+            return Map.of();
+        }
     }
 
     @Test

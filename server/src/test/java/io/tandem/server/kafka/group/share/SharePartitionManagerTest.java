@@ -169,6 +169,79 @@ class SharePartitionManagerTest {
         assertNull(sp.state(0));
     }
 
+    @Test
+    void anAcknowledgementShouldBeAnsweredFromItsWritesCompletionWithNoThreadWaitingForIt() {
+        ReplicationHeldLog stateLog = new ReplicationHeldLog();
+        ShareStateCoordinator coordinator = new ShareStateCoordinator(10, stateLog, (t, p) -> t.equals(TOPIC) && p < 2,
+                () -> 1L);
+        SharePartitionManager manager = manager(new LocalSharePersister(coordinator));
+        // The load's initialization is answered once replicated; the caller is not held meanwhile.
+        CompletableFuture<SharePartition> loading = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> manager.partitionAsync("g", TOPIC, 0, 0, () -> 0L));
+        assertFalse(loading.isDone());
+        stateLog.replicateAll();
+        SharePartition sp = loading.getNow(null);
+        assertNotNull(sp);
+        assertEquals(List.of(new SharePartition.Acquired(0, 3, 1)), sp.acquire("m1", 4, records(0, 3), 0));
+
+        SharePartition.Pending pending = new SharePartition.Pending();
+        sp.acknowledgeUnwritten("m1", 0, 3, List.of(SharePartition.ACCEPT), 0, pending);
+        // A share coordinator that takes the write's whole timeout to replicate it would park a request handler
+        // that long; the answer is a future instead, completed by the replication.
+        CompletableFuture<Void> answered = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> sp.flushAsync(pending));
+        assertFalse(answered.isDone(), "answered before the write is replicated");
+        assertEquals(0, sp.startOffset(), "an acknowledgement not yet written holds the start offset");
+        for (int i = 0; i < 3 && !answered.isDone(); i++) stateLog.replicateAll();
+        assertTrue(answered.isDone());
+        answered.join();
+        assertEquals(4, sp.startOffset());
+        assertEquals(4, coordinator.summary(new ShareStateCoordinator.Key("g", TOPIC, 0)).startOffset());
+    }
+
+    /** One state partition led here whose replication the test releases: commits wait until it does. */
+    private static final class ReplicationHeldLog implements ShareStateCoordinator.StateLog {
+        private final List<byte[][]> records = new java.util.ArrayList<>();
+        private final List<Map.Entry<Long, java.util.function.Consumer<Short>>> waiting = new java.util.ArrayList<>();
+        private long highWatermark;
+
+        @Override public int partitionCount() {
+            return 1;
+        }
+        @Override public boolean leads(int partition) {
+            return true;
+        }
+        @Override public synchronized long append(int partition, List<byte[][]> keyValues) {
+            long first = records.size();
+            records.addAll(keyValues);
+            return first;
+        }
+        @Override public synchronized long endOffset(int partition) {
+            return records.size();
+        }
+        @Override public void whenCommitted(int partition, long offset, java.util.function.Consumer<Short> then) {
+            synchronized (this) {
+                if (offset > highWatermark) {
+                    waiting.add(Map.entry(offset, then));
+                    return;
+                }
+            }
+            then.accept(ErrorCodes.NONE);
+        }
+        @Override public void prune(int partition, long offset) {
+        }
+
+        /** Every record appended so far is replicated: the commits waiting for them complete, on this thread. */
+        void replicateAll() {
+            List<java.util.function.Consumer<Short>> due = new java.util.ArrayList<>();
+            synchronized (this) {
+                highWatermark = records.size();
+                waiting.removeIf(w -> w.getKey() <= highWatermark && due.add(w.getValue()));
+            }
+            for (java.util.function.Consumer<Short> then : due) then.accept(ErrorCodes.NONE);
+        }
+    }
+
     /** A persister whose every call fails with one error. */
     private static final class FailingPersister implements SharePersister {
         private final short error;

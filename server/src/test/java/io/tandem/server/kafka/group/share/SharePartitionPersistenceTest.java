@@ -30,13 +30,16 @@ class SharePartitionPersistenceTest {
         final List<Long> initialized = new ArrayList<>();
 
         @Override
-        public void initialized(int stateEpoch, long startOffset) {
+        public java.util.concurrent.CompletableFuture<Void> initialized(int stateEpoch, long startOffset) {
             initialized.add(startOffset);
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
         }
 
         @Override
-        public void written(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
+        public java.util.concurrent.CompletableFuture<Void> written(int stateEpoch, long startOffset,
+                                                                   List<ShareStateBatch> batches) {
             writes.add(new Written(stateEpoch, startOffset, batches));
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
         }
 
         Written last() {

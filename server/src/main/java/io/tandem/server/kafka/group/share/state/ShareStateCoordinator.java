@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -44,17 +45,19 @@ public final class ShareStateCoordinator {
         long append(int partition, List<byte[][]> keyValues);
 
         /**
-         * What an answer given now depends on: the partition's log end offset and leader epoch now (everything
-         * appended so far, some of it maybe not yet replicated), or NOT_COORDINATOR when this broker does not lead it.
+         * The partition's log end offset now (everything appended so far, some of it maybe not yet replicated): what
+         * an answer given now depends on. NOT_COORDINATOR when this broker does not lead it.
          */
-        Commit pending(int partition);
+        long endOffset(int partition);
 
         /**
-         * Calls {@code then} with NONE once the partition's high watermark reaches the commit's offset under the same
-         * leader epoch, or with the error of the share coordinator (NOT_COORDINATOR: the leadership moved, so the
-         * records may be truncated; COORDINATOR_NOT_AVAILABLE: the ISR did not take them in time).
+         * Calls {@code then} with NONE once the partition's high watermark reaches {@code offset} while this broker
+         * leads it, or with the share coordinator's error: NOT_COORDINATOR when this broker no longer leads it (the
+         * records may be truncated by the new leader), COORDINATOR_NOT_AVAILABLE when the ISR did not take them in
+         * time. A new leader epoch under this same leader (an ISR change) is no error: its log keeps the records, as
+         * Kafka's coordinator runtime keeps a write pending until the leader itself changes.
          */
-        void whenCommitted(Commit commit, Consumer<Short> then);
+        void whenCommitted(int partition, long offset, Consumer<Short> then);
 
         /**
          * Removes the records below {@code offset} from the state partition (Kafka's pruning of
@@ -66,9 +69,11 @@ public final class ShareStateCoordinator {
     /**
      * The point of a state partition's log an answer waits for (Kafka's CoordinatorRuntime answers once the high
      * watermark passes the operation's records, and a read or a write without records waits for the last pending
-     * write): {@code offset} is the log end offset right after the operation, taken under this coordinator's lock.
+     * write): {@code offset} is the log end offset right after the operation, taken under this coordinator's lock;
+     * {@code term} counts this coordinator's loads and unloads of the partition, so an answer whose records a change
+     * of leader may have truncated (this broker resigned, even if it leads again since) fails with NOT_COORDINATOR.
      */
-    public record Commit(int partition, long offset, int leaderEpoch) {
+    public record Commit(int partition, long offset, long term) {
     }
 
     /** A share-partition's key, as Kafka's SharePartitionKey. */
@@ -79,9 +84,16 @@ public final class ShareStateCoordinator {
         }
     }
 
-    /** What Read/ReadSummary answer for one share-partition. */
+    /**
+     * What Read/ReadSummary answer for one share-partition: {@code initialized} false when it has no state (start
+     * offset -1, the default state epoch). Even then the answer waits for {@code commit}: a pending tombstone may still
+     * be lost with the state partition's leader, and the state with it come back.
+     */
     public record State(int stateEpoch, int leaderEpoch, long startOffset, int deliveryCompleteCount,
-                        List<ShareStateBatch> stateBatches, Commit commit) {
+                        List<ShareStateBatch> stateBatches, Commit commit, boolean initialized) {
+        static State absent(Commit commit) {
+            return new State(DEFAULT_STATE_EPOCH, -1, UNINITIALIZED_START_OFFSET, -1, List.of(), commit, false);
+        }
     }
 
     private static final class Entry {
@@ -108,6 +120,11 @@ public final class ShareStateCoordinator {
     private final Map<Key, Entry> states = new HashMap<>();
     /** The highest leader epoch a reader or writer presented, per share-partition (Kafka's leaderEpochMap). */
     private final Map<Key, Integer> leaderEpochs = new HashMap<>();
+    /**
+     * Per state partition, how often it was unloaded (a resignation, or the unload before a load): read by commits
+     * completing on other threads, so concurrent rather than under this coordinator's lock.
+     */
+    private final Map<Integer, Long> terms = new ConcurrentHashMap<>();
 
     public ShareStateCoordinator(int updatesPerSnapshot, StateLog log, BiPredicate<UUID, Integer> partitionExists,
                                  LongSupplier clock) {
@@ -163,13 +180,13 @@ public final class ShareStateCoordinator {
         next.snapshotOffset = appendSnapshot(key, next);
         states.put(key, next);
         prune(partitionFor(key));
-        return log.pending(partitionFor(key));
+        return pending(partitionFor(key));
     }
 
     /**
-     * ReadShareGroupState; null for a share-partition never initialized (the wire answers Kafka's INVALID_REQUEST
-     * "Read operation on uninitialized share partition not allowed."), FENCED_LEADER_EPOCH for a reader older than
-     * the last one seen.
+     * ReadShareGroupState; not {@code initialized} for a share-partition never initialized (the wire answers Kafka's
+     * INVALID_REQUEST "Read operation on uninitialized share partition not allowed." once the commit is in),
+     * FENCED_LEADER_EPOCH for a reader older than the last one seen.
      */
     public synchronized State read(Key key, int leaderEpoch) {
         checkKey(key);
@@ -178,19 +195,20 @@ public final class ShareStateCoordinator {
             throw new ApiException(FENCED_LEADER_EPOCH, Errors.FENCED_LEADER_EPOCH.message());
         }
         Entry e = states.get(key);
-        if (e == null) return null;
+        if (e == null) return State.absent(pending(partitionFor(key)));
         leaderEpochs.put(key, leaderEpoch);
         return new State(e.stateEpoch, e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, e.batches,
-                log.pending(partitionFor(key)));
+                pending(partitionFor(key)), true);
     }
 
     /** ReadShareGroupStateSummary: the read without batches and without fencing; never initialized is no error. */
     public synchronized State summary(Key key) {
         checkKey(key);
         Entry e = states.get(key);
-        Commit commit = log.pending(partitionFor(key));
-        if (e == null) return new State(DEFAULT_STATE_EPOCH, -1, UNINITIALIZED_START_OFFSET, -1, List.of(), commit);
-        return new State(e.stateEpoch, e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, List.of(), commit);
+        Commit commit = pending(partitionFor(key));
+        if (e == null) return State.absent(commit);
+        return new State(e.stateEpoch, e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, List.of(), commit,
+                true);
     }
 
     /**
@@ -238,7 +256,7 @@ public final class ShareStateCoordinator {
         if (leaderEpoch != -1) leaderEpochs.merge(key, leaderEpoch, Math::max);
         states.put(key, next);
         if (next.snapshotOffset != old.snapshotOffset) prune(partitionFor(key));
-        return log.pending(partitionFor(key));
+        return pending(partitionFor(key));
     }
 
     /**
@@ -271,7 +289,7 @@ public final class ShareStateCoordinator {
         }
         states.remove(key);
         leaderEpochs.remove(key);
-        return log.pending(partitionFor(key));
+        return pending(partitionFor(key));
     }
 
     /**
@@ -281,14 +299,26 @@ public final class ShareStateCoordinator {
      */
     public CompletableFuture<Void> whenCommitted(Commit commit) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        log.whenCommitted(commit, error -> {
-            if (error == NONE) {
+        log.whenCommitted(commit.partition(), commit.offset(), error -> {
+            // Replicated under a later load: this broker resigned meanwhile, and what the answer depends on may have
+            // been truncated before it led the partition again.
+            short result = error == NONE && term(commit.partition()) != commit.term() ? NOT_COORDINATOR : error;
+            if (result == NONE) {
                 done.complete(null);
             } else {
-                done.completeExceptionally(new ApiException(error, Errors.forCode(error).message()));
+                done.completeExceptionally(new ApiException(result, Errors.forCode(result).message()));
             }
         });
         return done;
+    }
+
+    /** What an answer given now depends on: the state partition's log end offset, in this load of it. */
+    private Commit pending(int statePartition) {
+        return new Commit(statePartition, log.endOffset(statePartition), term(statePartition));
+    }
+
+    private long term(int statePartition) {
+        return terms.getOrDefault(statePartition, 0L);
     }
 
     /**
@@ -355,6 +385,7 @@ public final class ShareStateCoordinator {
 
     /** This broker stopped leading a state partition: its share-partitions' state is no longer ours to answer. */
     public synchronized void unload(int statePartition) {
+        terms.merge(statePartition, 1L, Long::sum);
         int count = log.partitionCount();
         states.keySet().removeIf(k -> partitionFor(k, count) == statePartition);
         leaderEpochs.keySet().removeIf(k -> partitionFor(k, count) == statePartition);

@@ -86,25 +86,25 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
     }
 
     @Override
-    public ShareStateCoordinator.Commit pending(int index) {
-        Partition partition = ledPartition(index);
-        return new ShareStateCoordinator.Commit(index, partition.logEndOffset(), partition.leaderEpoch());
+    public long endOffset(int index) {
+        return ledPartition(index).logEndOffset();
     }
 
     @Override
-    public void whenCommitted(ShareStateCoordinator.Commit commit, Consumer<Short> then) {
+    public void whenCommitted(int index, long offset, Consumer<Short> then) {
         TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
-        Partition partition = topic != null && broker.isLeader(topic, commit.partition())
-                ? broker.localPartition(topic, commit.partition()) : null;
+        Partition partition = topic != null && broker.isLeader(topic, index) ? broker.localPartition(topic, index) : null;
         if (partition == null) {
             then.accept(NOT_COORDINATOR);
             return;
         }
-        // Kafka's CoordinatorOperationExceptionHelper: a moved leader is NOT_COORDINATOR (the persister looks the
-        // coordinator up again), a timed-out replication COORDINATOR_NOT_AVAILABLE.
-        broker.whenReplicated(partition, commit.offset(), commit.leaderEpoch(),
-                config.writeTimeoutMs(), error -> then.accept(error == NONE ? NONE
-                        : error == NOT_LEADER_OR_FOLLOWER ? NOT_COORDINATOR : COORDINATOR_NOT_AVAILABLE));
+        // Waits out a new leader epoch under this same leader (the controller shrank or grew the ISR): the log keeps
+        // the records, and Kafka's coordinator runtime fails a pending write only when the leader changes. A leader
+        // change unloads the coordinator's partition, which the coordinator checks when this completes. Kafka's
+        // CoordinatorOperationExceptionHelper: a moved leader is NOT_COORDINATOR (the persister looks the coordinator
+        // up again), a timed-out replication COORDINATOR_NOT_AVAILABLE.
+        broker.whenReplicated(partition, offset, config.writeTimeoutMs(), error -> then.accept(error == NONE ? NONE
+                : error == NOT_LEADER_OR_FOLLOWER ? NOT_COORDINATOR : COORDINATOR_NOT_AVAILABLE));
     }
 
     private Partition ledPartition(int index) {

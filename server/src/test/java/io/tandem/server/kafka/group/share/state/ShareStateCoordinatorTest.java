@@ -24,8 +24,7 @@ class ShareStateCoordinatorTest {
     private int notLed = -1;
     /** The recorded log's high watermark: all of it is replicated unless a test holds replication back. */
     private long highWatermark = Long.MAX_VALUE;
-    private final List<Map.Entry<ShareStateCoordinator.Commit, java.util.function.Consumer<Short>>> waiting =
-            new ArrayList<>();
+    private final List<Map.Entry<Long, java.util.function.Consumer<Short>>> waiting = new ArrayList<>();
     private final List<List<Long>> pruned = new ArrayList<>();
     private final ShareStateCoordinator.StateLog stateLog = new ShareStateCoordinator.StateLog() {
         @Override
@@ -51,16 +50,16 @@ class ShareStateCoordinatorTest {
         }
 
         @Override
-        public ShareStateCoordinator.Commit pending(int partition) {
-            return new ShareStateCoordinator.Commit(partition, log.size(), 0);
+        public long endOffset(int partition) {
+            return log.size();
         }
 
         @Override
-        public void whenCommitted(ShareStateCoordinator.Commit commit, java.util.function.Consumer<Short> then) {
-            if (commit.offset() <= highWatermark) {
+        public void whenCommitted(int partition, long offset, java.util.function.Consumer<Short> then) {
+            if (offset <= highWatermark) {
                 then.accept(ErrorCodes.NONE);
             } else {
-                waiting.add(Map.entry(commit, then));
+                waiting.add(Map.entry(offset, then));
             }
         }
     };
@@ -141,7 +140,7 @@ class ShareStateCoordinatorTest {
     @Test
     void anUnknownShareOrTopicPartitionShouldAnswerAsKafka() {
         ShareStateCoordinator c = coordinator(500);
-        assertNull(c.read(key(0), 0), "never initialized");
+        assertFalse(c.read(key(0), 0).initialized(), "never initialized");
         assertEquals(-1, c.summary(key(0)).startOffset());
         assertEquals(0, c.summary(key(0)).stateEpoch());
         ApiException uninitialized = assertThrows(ApiException.class, () -> c.write(key(0), 0, 0, 0, -1, List.of()));
@@ -189,10 +188,10 @@ class ShareStateCoordinatorTest {
         c.write(key(0), 0, -1, 6, -1, List.of());
         c.delete(key(0));
         assertNull(log.get(log.size() - 1)[1]);
-        assertNull(c.read(key(0), 0));
+        assertFalse(c.read(key(0), 0).initialized());
         ShareStateCoordinator restarted = coordinator(500);
         for (int i = 0; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
-        assertNull(restarted.read(key(0), 0));
+        assertFalse(restarted.read(key(0), 0).initialized());
         assertTrue(restarted.groupIds().isEmpty());
     }
 
@@ -220,10 +219,50 @@ class ShareStateCoordinatorTest {
         assertEquals(ErrorCodes.NOT_COORDINATOR, ((ApiException) e.getCause()).error());
     }
 
+    @Test
+    void anAnswerShouldFailWhenTheCoordinatorResignedMeanwhileEvenIfItLeadsAgain() throws Exception {
+        ShareStateCoordinator c = coordinator(10);
+        c.initialize(key(0), 0, 0);
+        highWatermark = log.size();
+        CompletableFuture<Void> written = c.whenCommitted(c.write(key(0), 0, 0, -1, -1,
+                List.of(new ShareStateBatch(0, 4, (byte) 2, (short) 1))));
+        // The state partition's leader moved away and back before the write was replicated: the new leader's log
+        // may hold other records at its offset, whatever the high watermark says now.
+        int statePartition = c.partitionFor(key(0));
+        c.unload(statePartition);
+        c.unload(statePartition);
+        for (int i = 0; i < log.size(); i++) c.replay(i, log.get(i)[0], log.get(i)[1]);
+        replicateTo(log.size());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> written.get(1, TimeUnit.SECONDS));
+        assertEquals(ErrorCodes.NOT_COORDINATOR, ((ApiException) e.getCause()).error());
+        // What is written in this load is answered as usual.
+        CompletableFuture<Void> again = c.whenCommitted(c.write(key(0), 0, 0, -1, -1,
+                List.of(new ShareStateBatch(5, 5, (byte) 2, (short) 1))));
+        replicateTo(log.size());
+        again.get(1, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aReadFindingNoStateShouldWaitForTheTombstoneItSawToBeCommitted() {
+        ShareStateCoordinator c = coordinator(10);
+        c.initialize(key(0), 0, 0);
+        c.write(key(0), 0, 0, -1, -1, List.of(new ShareStateBatch(0, 4, (byte) 2, (short) 1)));
+        highWatermark = log.size();
+        c.delete(key(0));
+        // The tombstones are not replicated: a new leader would still have the state, so "uninitialized" must not
+        // be answered yet (Kafka's runtime answers a read only once the writes it saw are committed).
+        CompletableFuture<io.tandem.server.kafka.group.share.SharePersister.Stored> read =
+                new io.tandem.server.kafka.group.share.LocalSharePersister(c).readAsync("g", TOPIC, 0, 0);
+        assertFalse(read.isDone(), "answered before the deletion it reports is committed");
+        leaderMoved();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> read.get(1, TimeUnit.SECONDS));
+        assertEquals(ErrorCodes.NOT_COORDINATOR, ((ApiException) e.getCause()).error());
+    }
+
     private void replicateTo(long offset) {
         highWatermark = offset;
         for (var w : new ArrayList<>(waiting)) {
-            if (w.getKey().offset() <= offset) {
+            if (w.getKey() <= offset) {
                 waiting.remove(w);
                 w.getValue().accept(ErrorCodes.NONE);
             }
