@@ -30,7 +30,8 @@ import org.apache.zookeeper.ZooKeeper;
  * run-zk.sh's load (the official Java client, sessions spread over the servers, create/set/get/exists/delete)
  * and then measures failover: with one session writing back to back through a connect string naming every
  * servers, the leader (found with the srvr four-letter word) is SIGKILLed, and the failover time is from the kill to
- * the first write issued after it that commits. Run it with bench/run-ensemble.sh. Nothing here is asserted by a test.
+ * the first write issued after it that commits; {@link PromptProbe} times the servers' part of the same kill without
+ * the client's reconnect back-off. Run it with bench/run-ensemble.sh. Nothing here is asserted by a test.
  */
 public final class EnsembleBench {
     /** How long a write may stay unanswered after the kill before the trial is called failed. */
@@ -84,8 +85,8 @@ public final class EnsembleBench {
     }
 
     /**
-     * The writer's side of one kill, from its own watcher: when its client saw the connection drop and when, and to
-     * which server, it had a session again. Splits "kill to next committed write" into the client noticing, the client
+     * The writer's side of one kill, from its watcher and its own thread: when its client failed its requests and when,
+     * and on which server, it had its session again. Splits "kill to next committed write" into the client noticing, the client
      * finding a serving member (its back-off and host order included), and the first write's round trip after that.
      */
     static final class ClientView {
@@ -307,7 +308,15 @@ public final class EnsembleBench {
         CountDownLatch writing = new CountDownLatch(1);
         CountDownLatch recovered = new CountDownLatch(1);
         ClientView view = new ClientView(killedAt);
-        ZooKeeper[] writer = {connect(ensemble.connectString(), view)};
+        List<Ensemble.Node> survivors = ensemble.nodes().stream().filter(n -> n.id() != leader.id()).toList();
+        PromptProbe probe = new PromptProbe(leader, survivors);
+        ZooKeeper[] writer;
+        try {
+            writer = new ZooKeeper[] {connect(ensemble.connectString(), view)};
+        } catch (Exception e) {
+            probe.close();
+            throw e;
+        }
         try {
             try {
                 writer[0].create("/failover", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
@@ -348,8 +357,6 @@ public final class EnsembleBench {
             if (!writing.await(30, TimeUnit.SECONDS)) {
                 throw new IOException("the failover writer could not write before the kill");
             }
-            List<Ensemble.Node> survivors = ensemble.nodes().stream().filter(n -> n.id() != leader.id()).toList();
-            PromptProbe probe = new PromptProbe(leader, survivors);
             Thread.sleep(WRITES_BEFORE_KILL_MS);
             failedAttempts.set(0);
             LocalTime killedAtClock = LocalTime.now().truncatedTo(ChronoUnit.MILLIS);
@@ -376,7 +383,6 @@ public final class EnsembleBench {
             }
             writes.join();
             probing.join();
-            probe.close();
             double millis = (firstCommitAfterKill.get() - killedAt.get()) / 1e6;
             String newLeader = ensemble.leader().map(n -> "server." + n.id() + " leads").orElse(ensemble.describeModes());
             ensemble.restart(leader);
@@ -385,6 +391,7 @@ public final class EnsembleBench {
                     probe.attachedMillis(killedAt.get()), probe.committedMillis(killedAt.get()),
                     ensemble.nameOf(probe.attachedTo()), probe.attempts());
         } finally {
+            probe.close();
             writer[0].close();
         }
     }
