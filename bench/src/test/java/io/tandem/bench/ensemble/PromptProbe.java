@@ -1,5 +1,8 @@
 package io.tandem.bench.ensemble;
 
+import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.Perms;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -29,10 +32,6 @@ final class PromptProbe {
     private static final int SESSION_TIMEOUT_MS = 30_000;
     private static final int ATTEMPT_TIMEOUT_MS = 1000;
     private static final String PATH = "/failover-probe";
-    private static final int OP_CREATE = 1;
-    private static final int OP_SET_DATA = 5;
-    private static final int OP_CLOSE_SESSION = -11;
-    private static final int NODE_EXISTS = -110;
 
     /** The session's connection on the leader before the kill. */
     private final Socket holder;
@@ -58,16 +57,16 @@ final class PromptProbe {
         }
         this.sessionId = session[0];
         this.password = wire.password;
-        int err = wire.request(1, OP_CREATE, out -> {
+        int err = wire.request(1, OpCode.CREATE, out -> {
             writeString(out, PATH);
             out.writeInt(-1); // no data
             out.writeInt(1); // the ACL list: world:anyone, all permissions
-            out.writeInt(31);
+            out.writeInt(Perms.ALL);
             writeString(out, "world");
             writeString(out, "anyone");
             out.writeInt(0); // persistent
         });
-        if (err != 0 && err != NODE_EXISTS) {
+        if (err != 0 && err != KeeperCode.NODE_EXISTS.code()) {
             holder.close();
             throw new IOException("the probe could not create " + PATH + ": error " + err);
         }
@@ -81,7 +80,7 @@ final class PromptProbe {
             try (Wire wire = Wire.open(target)) {
                 if (wire.connect(sessionId, password) != null) {
                     long back = System.nanoTime();
-                    int err = wire.request(1, OP_SET_DATA, out -> {
+                    int err = wire.request(1, OpCode.SET_DATA, out -> {
                         writeString(out, PATH);
                         out.writeInt(8);
                         out.writeLong(back);
@@ -91,7 +90,7 @@ final class PromptProbe {
                         committedAt = System.nanoTime();
                         attachedAt = back;
                         attachedTo = target;
-                        wire.request(2, OP_CLOSE_SESSION, out -> { });
+                        wire.request(2, OpCode.CLOSE_SESSION, out -> { });
                         return;
                     }
                 }
