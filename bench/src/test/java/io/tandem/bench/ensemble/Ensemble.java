@@ -144,6 +144,12 @@ final class Ensemble implements AutoCloseable {
         return nodes.stream().map(Node::clientAddress).toList();
     }
 
+    /** "server.N" for a client address "127.0.0.1:port", or the address itself if no node has that client port. */
+    String nameOf(String clientAddress) {
+        return nodes.stream().filter(n -> n.clientAddress().equals(clientAddress)).findFirst()
+                .map(n -> "server." + n.id).orElse(clientAddress);
+    }
+
     /** The connect string naming every server, as an application would configure it. */
     String connectString() {
         return String.join(",", clientAddresses());

@@ -30,7 +30,8 @@ import org.apache.zookeeper.ZooKeeper;
  * run-zk.sh's load (the official Java client, sessions spread over the servers, create/set/get/exists/delete)
  * and then measures failover: with one session writing back to back through a connect string naming every
  * servers, the leader (found with the srvr four-letter word) is SIGKILLed, and the failover time is from the kill to
- * the first write issued after it that commits. Run it with bench/run-ensemble.sh. Nothing here is asserted by a test.
+ * the first write issued after it that commits; {@link PromptProbe} times the servers' part of the same kill without
+ * the client's reconnect back-off. Run it with bench/run-ensemble.sh. Nothing here is asserted by a test.
  */
 public final class EnsembleBench {
     /** How long a write may stay unanswered after the kill before the trial is called failed. */
@@ -40,7 +41,7 @@ public final class EnsembleBench {
     private static final long WRITES_BEFORE_KILL_MS = 2000;
 
     record Options(List<String> targets, int clients, int inFlight, int opsPerPhase, int dataBytes, int warmupOps,
-                   int failovers, int members, int observers, Path root, Path apacheLib, Path work) {
+                   int failovers, int members, int observers, boolean withPhases, Path root, Path apacheLib, Path work) {
         static Options parse(String[] args) {
             Map<String, String> values = new LinkedHashMap<>();
             for (int i = 0; i < args.length; i += 2) {
@@ -61,6 +62,8 @@ public final class EnsembleBench {
                     Integer.parseInt(values.getOrDefault("failovers", "3")),
                     Integer.parseInt(values.getOrDefault("members", Integer.toString(Ensemble.SIZE))),
                     Integer.parseInt(values.getOrDefault("observers", "0")),
+                    // --load no: failovers only (the phases take most of a run; failover figures need many kills)
+                    !values.getOrDefault("load", "yes").equals("no"),
                     root,
                     Path.of(values.getOrDefault("apache-lib", work.resolve("apache-zk").toString())),
                     work);
@@ -77,7 +80,79 @@ public final class EnsembleBench {
      * client's reconnect back-off), and who leads afterwards.
      */
     record Failover(int killedLeader, LocalTime killedAt, double electedMillis, double millis, long failedAttempts,
-                    String newLeader) {
+                    String newLeader, ClientView client, double probeAttachedMillis, double probeMillis,
+                    String probeAttachedTo, int probeAttempts) {
+    }
+
+    /**
+     * The writer's side of one kill, from its watcher and its own thread: when its client failed its requests and when,
+     * and on which server, it had its session again. Splits "kill to next committed write" into the client noticing, the client
+     * finding a serving member (its back-off and host order included), and the first write's round trip after that.
+     */
+    static final class ClientView {
+        private final AtomicLong killedAt;
+        private final AtomicLong disconnectedAt = new AtomicLong();
+        private final AtomicLong reconnectedAt = new AtomicLong();
+        private volatile String reconnectedTo = "?";
+        private volatile String connectedBefore = "?";
+
+        ClientView(AtomicLong killedAt) {
+            this.killedAt = killedAt;
+        }
+
+        void onState(KeeperState state, ZooKeeper client) {
+            long now = System.nanoTime();
+            long kill = killedAt.get();
+            if (kill == 0) {
+                if (state == KeeperState.SyncConnected && client != null) {
+                    connectedBefore = remoteServer(client);
+                }
+                return;
+            }
+            if (state == KeeperState.Disconnected) {
+                noticed(now);
+            } else if (state == KeeperState.SyncConnected && disconnectedAt.get() != 0
+                    && reconnectedAt.compareAndSet(0, now)) {
+                reconnectedTo = client == null ? "?" : remoteServer(client);
+            }
+        }
+
+        /** The writer's own thread saw its write fail, or the watcher saw the disconnect: whichever comes first. */
+        void noticed(long now) {
+            if (killedAt.get() != 0) {
+                disconnectedAt.compareAndSet(0, now);
+            }
+        }
+
+        double disconnectedMillis() {
+            return since(disconnectedAt.get());
+        }
+
+        double reconnectedMillis() {
+            return since(reconnectedAt.get());
+        }
+
+        private double since(long at) {
+            return at == 0 ? Double.NaN : (at - killedAt.get()) / 1e6;
+        }
+
+        String describe(Ensemble ensemble) {
+            return String.format(Locale.ROOT, "writer was on %s; its client failed its requests after %.0f ms (its socket"
+                    + " clean-up sleeps 100 ms first) and had its session back on %s after %.0f ms",
+                    ensemble.nameOf(connectedBefore), disconnectedMillis(),
+                    ensemble.nameOf(reconnectedTo), reconnectedMillis());
+        }
+
+        /** The client's server address, "127.0.0.1:port", from ZooKeeper.toString() ("remoteserver:/127.0.0.1:port"). */
+        private static String remoteServer(ZooKeeper client) {
+            String text = client.toString();
+            int at = text.indexOf("remoteserver:");
+            if (at < 0) {
+                return "?";
+            }
+            String rest = text.substring(at + "remoteserver:".length()).split("\\s+")[0]; // "localhost/127.0.0.1:port"
+            return rest.substring(rest.lastIndexOf('/') + 1);
+        }
     }
 
     record EnsembleResult(String name, long startupMs, double rssAfterLoadMib, List<PhaseResult> phases, List<Failover> failovers) {
@@ -93,7 +168,7 @@ public final class EnsembleBench {
             return median(failovers.stream().mapToDouble(Failover::electedMillis).toArray());
         }
 
-        private static double median(double[] values) {
+        static double median(double[] values) {
             double[] sorted = Arrays.stream(values).sorted().toArray();
             if (sorted.length == 0) {
                 return Double.NaN;
@@ -162,16 +237,20 @@ public final class EnsembleBench {
             long startupMs = ensemble.slowestStartupMillis();
             System.out.printf(Locale.ROOT, "all serving after %d ms (slowest node, spawn to first handshake); %s%n",
                     startupMs, ensemble.describeModes());
-            List<PhaseResult> phases = runLoad(ensemble, options);
+            List<PhaseResult> phases = options.withPhases ? runLoad(ensemble, options) : List.of();
             double rssAfterLoad = ensemble.totalRssMib();
             System.out.printf(Locale.ROOT, "RSS of all nodes after load: %.1f MiB%n", rssAfterLoad);
             List<Failover> failovers = new ArrayList<>();
             for (int trial = 1; trial <= options.failovers; trial++) {
                 Failover failover = failOver(ensemble);
                 System.out.printf(Locale.ROOT, "failover %d: killed leader server.%d at %s; new leader reported by srvr after %.0f ms;"
-                        + " first write issued after the kill committed after %.0f ms (%d failed attempts meanwhile); now %s%n",
+                        + " first write issued after the kill committed after %.0f ms (%d failed attempts meanwhile); now %s%n"
+                        + "            %s%n"
+                        + "            prompt probe (no back-off): session back on %s after %.0f ms (%d attempts), its write"
+                        + " committed after %.0f ms%n",
                         trial, failover.killedLeader, failover.killedAt, failover.electedMillis, failover.millis, failover.failedAttempts,
-                        failover.newLeader);
+                        failover.newLeader, failover.client.describe(ensemble), failover.probeAttachedTo,
+                        failover.probeAttachedMillis, failover.probeAttempts, failover.probeMillis);
                 failovers.add(failover);
             }
             return new EnsembleResult(target, startupMs, rssAfterLoad, phases, failovers);
@@ -228,7 +307,16 @@ public final class EnsembleBench {
         AtomicLong failedAttempts = new AtomicLong();
         CountDownLatch writing = new CountDownLatch(1);
         CountDownLatch recovered = new CountDownLatch(1);
-        ZooKeeper[] writer = {connect(ensemble.connectString())};
+        ClientView view = new ClientView(killedAt);
+        List<Ensemble.Node> survivors = ensemble.nodes().stream().filter(n -> n.id() != leader.id()).toList();
+        PromptProbe probe = new PromptProbe(leader, survivors);
+        ZooKeeper[] writer;
+        try {
+            writer = new ZooKeeper[] {connect(ensemble.connectString(), view)};
+        } catch (Exception e) {
+            probe.close();
+            throw e;
+        }
         try {
             try {
                 writer[0].create("/failover", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
@@ -253,11 +341,12 @@ public final class EnsembleBench {
                         failedAttempts.incrementAndGet();
                         try {
                             writer[0].close();
-                            writer[0] = connect(ensemble.connectString());
+                            writer[0] = connect(ensemble.connectString(), view);
                         } catch (Exception e) {
                             failedAttempts.incrementAndGet();
                         }
                     } catch (KeeperException e) {
+                        view.noticed(System.nanoTime());
                         failedAttempts.incrementAndGet();
                     } catch (InterruptedException e) {
                         return;
@@ -273,6 +362,10 @@ public final class EnsembleBench {
             LocalTime killedAtClock = LocalTime.now().truncatedTo(ChronoUnit.MILLIS);
             killedAt.set(System.nanoTime());
             ensemble.kill(leader);
+            // Started once the process is gone: before that, a survivor would still take the write to the old leader.
+            Thread probing = new Thread(() -> probe.run(killedAt.get() + TimeUnit.SECONDS.toNanos(RECOVERY_WAIT_SECONDS)),
+                    "failover-probe");
+            probing.start();
             double electedMillis = Double.NaN;
             long pollUntil = killedAt.get() + TimeUnit.SECONDS.toNanos(RECOVERY_WAIT_SECONDS);
             while (System.nanoTime() < pollUntil) {
@@ -289,12 +382,16 @@ public final class EnsembleBench {
                         + leader.id() + "; " + ensemble.describeModes());
             }
             writes.join();
+            probing.join();
             double millis = (firstCommitAfterKill.get() - killedAt.get()) / 1e6;
             String newLeader = ensemble.leader().map(n -> "server." + n.id() + " leads").orElse(ensemble.describeModes());
             ensemble.restart(leader);
             awaitFormed(ensemble);
-            return new Failover(leader.id(), killedAtClock, electedMillis, millis, failedAttempts.get(), newLeader);
+            return new Failover(leader.id(), killedAtClock, electedMillis, millis, failedAttempts.get(), newLeader, view,
+                    probe.attachedMillis(killedAt.get()), probe.committedMillis(killedAt.get()),
+                    ensemble.nameOf(probe.attachedTo()), probe.attempts());
         } finally {
+            probe.close();
             writer[0].close();
         }
     }
@@ -310,18 +407,21 @@ public final class EnsembleBench {
         }
     }
 
-    private static ZooKeeper connect(String connect) throws Exception {
+    private static ZooKeeper connect(String connect, ClientView view) throws Exception {
         CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper client = new ZooKeeper(connect, WRITER_SESSION_TIMEOUT_MS, event -> {
+        ZooKeeper[] client = {null};
+        client[0] = new ZooKeeper(connect, WRITER_SESSION_TIMEOUT_MS, event -> {
+            view.onState(event.getState(), client[0]);
             if (event.getState() == KeeperState.SyncConnected) {
                 connected.countDown();
             }
         });
         if (!connected.await(30, TimeUnit.SECONDS)) {
-            client.close();
+            client[0].close();
             throw new IOException("could not connect to " + connect);
         }
-        return client;
+        view.onState(KeeperState.SyncConnected, client[0]); // the first event may have come before client[0] was set
+        return client[0];
     }
 
     private static String loadAverage() {
@@ -350,6 +450,24 @@ public final class EnsembleBench {
                     joined(result.failovers.stream().mapToDouble(Failover::electedMillis).toArray()), result.medianElectedMs(),
                     joined(result.failovers.stream().mapToDouble(Failover::millis).toArray()), result.medianFailoverMs());
         }
+        System.out.printf(Locale.ROOT, "%n| ensemble | writer's client failed its requests, ms each kill | median | session back, ms each kill"
+                + " | median | last stage: session back to the write's commit, ms each kill | median |%n|---|---|---:|---|---:|---|---:|%n");
+        for (EnsembleResult result : results) {
+            double[] seen = result.failovers.stream().mapToDouble(f -> f.client().disconnectedMillis()).toArray();
+            double[] back = result.failovers.stream().mapToDouble(f -> f.client().reconnectedMillis()).toArray();
+            double[] last = result.failovers.stream().mapToDouble(f -> f.millis() - f.client().reconnectedMillis()).toArray();
+            System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %s | %.0f | %s | %.0f |%n", result.name, joined(seen),
+                    EnsembleResult.median(seen), joined(back), EnsembleResult.median(back), joined(last),
+                    EnsembleResult.median(last));
+        }
+        System.out.printf(Locale.ROOT, "%n| ensemble | prompt probe: session back, ms each kill | median | prompt probe: write committed,"
+                + " ms each kill | median |%n|---|---|---:|---|---:|%n");
+        for (EnsembleResult result : results) {
+            double[] back = result.failovers.stream().mapToDouble(Failover::probeAttachedMillis).toArray();
+            double[] committed = result.failovers.stream().mapToDouble(Failover::probeMillis).toArray();
+            System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %s | %.0f |%n", result.name, joined(back),
+                    EnsembleResult.median(back), joined(committed), EnsembleResult.median(committed));
+        }
         Optional<EnsembleResult> tandem = results.stream().filter(r -> r.name.equals("tandem")).findFirst();
         Optional<EnsembleResult> apache = results.stream().filter(r -> r.name.equals("apache")).findFirst();
         if (tandem.isEmpty() || apache.isEmpty()) {
@@ -359,7 +477,7 @@ public final class EnsembleBench {
         EnsembleResult t = tandem.get();
         EnsembleResult a = apache.get();
         System.out.printf(Locale.ROOT, "%n| phase | ops/s Tandem/Apache | p50 Tandem/Apache | p99 Tandem/Apache |%n|---|---:|---:|---:|%n");
-        for (String phase : ZkBench.PHASES) {
+        for (String phase : t.phases.isEmpty() || a.phases.isEmpty() ? List.<String>of() : ZkBench.PHASES) {
             PhaseResult tp = t.phase(phase);
             PhaseResult ap = a.phase(phase);
             System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.2f |%n", phase,
@@ -368,6 +486,9 @@ public final class EnsembleBench {
         System.out.printf(Locale.ROOT, "| new leader (median) | | %.2f (time) | |%n", t.medianElectedMs() / a.medianElectedMs());
         System.out.printf(Locale.ROOT, "| kill to next committed write (median) | | %.2f (time) | |%n",
                 t.medianFailoverMs() / a.medianFailoverMs());
+        System.out.printf(Locale.ROOT, "| kill to the prompt probe's committed write (median) | | %.2f (time) | |%n",
+                EnsembleResult.median(t.failovers.stream().mapToDouble(Failover::probeMillis).toArray())
+                        / EnsembleResult.median(a.failovers.stream().mapToDouble(Failover::probeMillis).toArray()));
     }
 
     private static String joined(double[] millis) {

@@ -241,6 +241,12 @@ final class ZabElection {
             receivedVotes.put(m.myId(), new ReceivedVote(proposal, round, Role.LOOKING));
             decideAtTick = -1;
             broadcastNotification();
+        } else if (proposal.beats(vote)) {
+            // A worse vote in this round: the sender has not seen this member's, which reached it while it still
+            // followed the old leader (answered there, not counted) or was lost. Left to the next tick's resend, the
+            // survivors of a leader's death that noticed it a moment apart stalled for up to a tick (2 s by default).
+            // Apache answers only a sender in an older round and resends after a 200 ms wait (notTimeout).
+            m.pending.send(from, ownNotification());
         }
         receivedVotes.put(from, new ReceivedVote(vote, n.round(), n.senderState()));
         int agreeing = agreeing(receivedVotes, proposal, Role.LOOKING);

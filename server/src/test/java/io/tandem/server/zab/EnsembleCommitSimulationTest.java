@@ -75,9 +75,14 @@ class EnsembleCommitSimulationTest {
         // 3071: a session holder restarted its xids on each connection, so a member matched an older create committed
         // for the same session and xid to the new one and answered it OK (the official client never reuses an xid
         // within a session). 3048: the reconfig client sent its addauth on a connection the member had just closed.
+        // Each seed must still do the work its flaw was in: session holders' creates for 3071, the reconfig client's
+        // acknowledged reconfigs for 3048 (it created one ephemeral before a looking member began answering worse
+        // same-round votes at once, none since: that change moved its schedule; the 17 seeds 3040-3056 together
+        // created 49 ephemerals before and 48 after).
+        Map<Long, String> work = Map.of(3071L, "ephemeral created", 3048L, "reconfig acknowledged to its client");
         for (long seed : new long[] {3071, 3048}) {
             ZabSimulator sim = run(seed, false);
-            assertTrue(sim.stats.getOrDefault("ephemeral created", 0L) > 0, "seed " + seed + ": " + sim.stats);
+            assertTrue(sim.stats.getOrDefault(work.get(seed), 0L) > 0, "seed " + seed + ": " + sim.stats);
         }
     }
 
