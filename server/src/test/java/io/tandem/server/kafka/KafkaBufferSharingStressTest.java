@@ -111,7 +111,8 @@ class KafkaBufferSharingStressTest {
     @Test
     void everyFetchedByteIsTheByteProducedUnderManyConcurrentClients() throws Exception {
         long started = System.nanoTime();
-        TestCertificates certificates = TestCertificates.create(Files.createDirectories(dir.resolve("certificates")));
+        TestCertificates certificates =
+                TestCertificates.serverOnly(Files.createDirectories(dir.resolve("certificates")));
         tls = TestCertificates.trustingContext(certificates.trustStore);
         double certificatesSeconds = (System.nanoTime() - started) / 1e9;
         try (BufferSharingChecks.LeakWatch leaks = new BufferSharingChecks.LeakWatch()) {
@@ -122,11 +123,13 @@ class KafkaBufferSharingStressTest {
         }
         System.out.printf("KafkaBufferSharingStressTest: %d rounds, %d clients, %d partitions of %d bytes: %d fetches"
                         + " (%d over TLS, %d down-converted answers), %d produces pipelined, %d batches and %d legacy"
-                        + " messages (%d bytes) checked, %d partition answers above the zero-copy cap, %.1f s (%.1f s making"
+                        + " messages (%d bytes) checked, %d partition answers above the zero-copy cap, %.1f s"
+                        + " (%.1f s making"
                         + " certificates)%n",
                 ROUNDS, CLIENTS, PARTITIONS, PARTITION_BYTES, fetches.get(), tlsFetches.get(), convertedAnswers.get(),
                 pipelinedProduces.get(), checks.batchesChecked.get(), checks.legacyMessagesChecked.get(),
-                checks.bytesChecked.get(), copiedSlices.get(), (System.nanoTime() - started) / 1e9, certificatesSeconds);
+                checks.bytesChecked.get(), copiedSlices.get(), (System.nanoTime() - started) / 1e9,
+                certificatesSeconds);
         assertTrue(copiedSlices.get() > 0, "no fetch answered a partition above the zero-copy cap: the copy path"
                 + " was not exercised");
         assertTrue(convertedAnswers.get() > 0, "no fetch was down-converted");

@@ -53,7 +53,8 @@ class SnapshotChunkSharedBufferTest {
         long damagedWrites = 0;
         long writesBehind = 0;
         try {
-            SnapshotStreams.Receiving receiving = streams.new Receiving(channel, (peer, message) -> delivered.add(message));
+            SnapshotStreams.Receiving receiving =
+                    streams.new Receiving(channel, (peer, message) -> delivered.add(message));
             SplittableRandom random = new SplittableRandom(17);
             byte[] piece = new byte[256];
             long end = System.nanoTime() + RUN_NANOS;
