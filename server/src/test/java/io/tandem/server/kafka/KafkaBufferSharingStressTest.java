@@ -55,8 +55,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <ul>
  * <li>listeners: PLAINTEXT (zero-copy file regions), SSL (SslHandler takes no file region: fetched slices are read
  * into the TLS connections' pooled arena buffers, encrypted and released there; requests decrypted into heap
- * buffers), SASL_PLAINTEXT with PLAIN (authenticated first; PLAIN negotiates no security layer, so after
- * authentication the bytes take the PLAINTEXT path: Tandem, as Kafka, wraps no bytes for any mechanism);</li>
+ * buffers), SASL_PLAINTEXT and SASL_SSL with PLAIN (authenticated first; PLAIN negotiates no security layer, so after
+ * authentication the bytes take the PLAINTEXT or SSL path: Tandem, as Kafka, wraps no bytes for any mechanism);</li>
  * <li>Fetch versions 0-3, which Tandem down-converts to message format v0 (Fetch 0-1) or v1 (2-3), copying the
  * slice and writing a new message set (checked message by message: CRC, magic, offsets, key, value), and 4, 7, 11
  * (non-flexible) and 12 (flexible), which are answered with the log's batches;</li>
@@ -77,8 +77,10 @@ import org.junit.jupiter.api.io.TempDir;
  * It prints the rounds, fetches, batches and bytes it checked. Any LEAK report of Netty's paranoid detector fails it.
  */
 class KafkaBufferSharingStressTest {
+    /** Client i connects to LISTENERS[i % 4]. */
+    private static final String[] LISTENERS = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
     private static final int ROUNDS = Integer.getInteger("tandem.stress.rounds", 1);
-    private static final int CLIENTS = Integer.getInteger("tandem.stress.clients", 4);
+    private static final int CLIENTS = Integer.getInteger("tandem.stress.clients", LISTENERS.length);
     private static final int PARTITIONS = Integer.getInteger("tandem.stress.partitions", 4);
     /** What each partition holds at the end of a round: above the zero-copy cap, so copies happen too. */
     private static final int PARTITION_BYTES = Integer.getInteger("tandem.stress.partitionBytes",
@@ -91,8 +93,6 @@ class KafkaBufferSharingStressTest {
     private static final short[] PRODUCE_VERSIONS = {3, 7, 8, 9};
     /** Produce requests each client sends to each of its partitions before it reads their answers. */
     private static final int PIPELINED_BATCHES = Integer.getInteger("tandem.stress.pipelinedBatches", 6);
-    /** Client i connects to LISTENERS[i % 3]. */
-    private static final String[] LISTENERS = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT"};
     private static final String USER = "stress";
     private static final String PASSWORD = "stress-secret";
     private static final String TOPIC = "stress";
@@ -139,14 +139,20 @@ class KafkaBufferSharingStressTest {
     private void runRound(int round, TestCertificates certificates) throws Exception {
         Path roundDir = Files.createDirectories(dir.resolve("round-" + round));
         TandemConfig config = KafkaBrokerEndToEndTest.config(roundDir)
-                .set("listeners", "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0")
+                .set("listeners", "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0,"
+                        + "SASL_SSL://127.0.0.1:0")
                 .set("inter.broker.listener.name", "PLAINTEXT")
                 .set("sasl.enabled.mechanisms", "PLAIN")
                 .set("listener.name.sasl_plaintext.plain.sasl.jaas.config",
                         JaasLoginModule.PLAIN_LOGIN_MODULE + " required user_" + USER + "=\"" + PASSWORD + "\";")
                 .set("listener.name.ssl.ssl.keystore.type", "PKCS12")
                 .set("listener.name.ssl.ssl.keystore.location", certificates.serverKeyStore.toString())
-                .set("listener.name.ssl.ssl.keystore.password", TestCertificates.PASSWORD);
+                .set("listener.name.ssl.ssl.keystore.password", TestCertificates.PASSWORD)
+                .set("listener.name.sasl_ssl.plain.sasl.jaas.config",
+                        JaasLoginModule.PLAIN_LOGIN_MODULE + " required user_" + USER + "=\"" + PASSWORD + "\";")
+                .set("listener.name.sasl_ssl.ssl.keystore.type", "PKCS12")
+                .set("listener.name.sasl_ssl.ssl.keystore.location", certificates.serverKeyStore.toString())
+                .set("listener.name.sasl_ssl.ssl.keystore.password", TestCertificates.PASSWORD);
         if (round % 2 == 1) config.set("log.segment.bytes", String.valueOf(1 << 20));
         try (Tandem tandem = Tandem.start(config)) {
             try (RawKafkaConnection admin = new RawKafkaConnection(tandem.kafkaPort("PLAINTEXT"))) {
@@ -173,15 +179,17 @@ class KafkaBufferSharingStressTest {
     /** A connection on {@code listener}, TLS handshake and SASL PLAIN authentication done as the listener needs. */
     private RawKafkaConnection connect(Tandem tandem, String listener) throws IOException {
         int port = tandem.kafkaPort(listener);
-        if (!listener.equals("SSL")) {
-            RawKafkaConnection connection = new RawKafkaConnection(port);
-            if (listener.startsWith("SASL")) authenticate(connection);
-            return connection;
+        RawKafkaConnection connection;
+        if (listener.endsWith("SSL")) {
+            SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port);
+            socket.setSoTimeout(60_000);
+            socket.startHandshake();
+            connection = new RawKafkaConnection((Socket) socket);
+        } else {
+            connection = new RawKafkaConnection(port);
         }
-        SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port);
-        socket.setSoTimeout(60_000);
-        socket.startHandshake();
-        return new RawKafkaConnection((Socket) socket);
+        if (listener.startsWith("SASL")) authenticate(connection);
+        return connection;
     }
 
     private static void authenticate(RawKafkaConnection connection) throws IOException {
@@ -319,7 +327,7 @@ class KafkaBufferSharingStressTest {
             FetchResponse response = connection.receive(fetch.correlation, ApiKey.FETCH.responseHeaderVersion(version),
                     version, FetchResponse::read);
             fetches.incrementAndGet();
-            if (listener.equals("SSL")) tlsFetches.incrementAndGet();
+            if (listener.endsWith("SSL")) tlsFetches.incrementAndGet();
             assertEquals(0, response.errorCode, "fetch v" + version);
             for (FetchResponse.FetchableTopicResponse topicAnswer : response.responses) {
                 for (FetchResponse.PartitionData data : topicAnswer.partitions) {
