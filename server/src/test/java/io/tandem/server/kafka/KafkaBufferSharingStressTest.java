@@ -15,6 +15,7 @@ import io.tandem.kafka.wire.message.SaslAuthenticateResponse;
 import io.tandem.kafka.wire.message.SaslHandshakeRequest;
 import io.tandem.kafka.wire.message.SaslHandshakeResponse;
 import io.tandem.kafka.wire.record.LegacyMessage;
+import io.tandem.kafka.wire.record.LegacyMessageSetBuilder;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
@@ -60,6 +61,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <li>Fetch versions 0-3, which Tandem down-converts to message format v0 (Fetch 0-1) or v1 (2-3), copying the
  * slice and writing a new message set (checked message by message: CRC, magic, offsets, key, value), and 4, 7, 11
  * (non-flexible) and 12 (flexible), which are answered with the log's batches;</li>
+ * <li>Produce versions 0-2 for a quarter of the batches (legacy message sets, format v0 or v1, which the broker
+ * up-converts into a new batch) beside 3, 7, 8 and 9 (batches appended as sent);</li>
  * <li>pipelined requests: each client sends several batches, mostly small, to each of its partitions and a fetch
  * before reading any answer, so the broker reads the next requests into the buffer holding a produce's records while
  * a request thread appends them (the race of LogAppendFromSharedBufferTest, end to end).</li>
@@ -91,6 +94,8 @@ class KafkaBufferSharingStressTest {
     /** The versions Tandem down-converts (to message format v0 for 0-1, v1 for 2-3), as Kafka does. */
     private static final short[] OLD_FETCH_VERSIONS = {0, 1, 2, 3};
     private static final short[] PRODUCE_VERSIONS = {3, 7, 8, 9};
+    /** The versions that carry legacy message sets, which Tandem up-converts, as Kafka does. */
+    private static final short[] OLD_PRODUCE_VERSIONS = {0, 1, 2};
     /** Produce requests each client sends to each of its partitions before it reads their answers. */
     private static final int PIPELINED_BATCHES = Integer.getInteger("tandem.stress.pipelinedBatches", 6);
     private static final String USER = "stress";
@@ -106,6 +111,7 @@ class KafkaBufferSharingStressTest {
     private final AtomicLong convertedAnswers = new AtomicLong();
     private final AtomicLong tlsFetches = new AtomicLong();
     private final AtomicLong pipelinedProduces = new AtomicLong();
+    private final AtomicLong upConvertedProduces = new AtomicLong();
     private SSLContext tls;
 
     @Test
@@ -122,18 +128,18 @@ class KafkaBufferSharingStressTest {
             leaks.assertNoLeaks();
         }
         System.out.printf("KafkaBufferSharingStressTest: %d rounds, %d clients, %d partitions of %d bytes: %d fetches"
-                        + " (%d over TLS, %d down-converted answers), %d produces pipelined, %d batches and %d legacy"
-                        + " messages (%d bytes) checked, %d partition answers above the zero-copy cap, %.1f s"
-                        + " (%.1f s making"
-                        + " certificates)%n",
+                        + " (%d over TLS, %d down-converted answers), %d produces pipelined (%d up-converted),"
+                        + " %d batches and %d legacy messages (%d bytes) checked, %d partition answers above the"
+                        + " zero-copy cap, %.1f s (%.1f s making certificates)%n",
                 ROUNDS, CLIENTS, PARTITIONS, PARTITION_BYTES, fetches.get(), tlsFetches.get(), convertedAnswers.get(),
-                pipelinedProduces.get(), checks.batchesChecked.get(), checks.legacyMessagesChecked.get(),
-                checks.bytesChecked.get(), copiedSlices.get(), (System.nanoTime() - started) / 1e9,
-                certificatesSeconds);
+                pipelinedProduces.get(), upConvertedProduces.get(), checks.batchesChecked.get(),
+                checks.legacyMessagesChecked.get(), checks.bytesChecked.get(), copiedSlices.get(),
+                (System.nanoTime() - started) / 1e9, certificatesSeconds);
         assertTrue(copiedSlices.get() > 0, "no fetch answered a partition above the zero-copy cap: the copy path"
                 + " was not exercised");
         assertTrue(convertedAnswers.get() > 0, "no fetch was down-converted");
         assertTrue(tlsFetches.get() > 0, "no fetch went over TLS");
+        assertTrue(upConvertedProduces.get() > 0, "no produce was up-converted");
     }
 
     private void runRound(int round, TestCertificates certificates) throws Exception {
@@ -263,18 +269,34 @@ class KafkaBufferSharingStressTest {
             // Mostly small batches (many requests per socket read), some up to about 870 KB: below
             // message.max.bytes (1 MiB) whatever the values' sizes.
             int count = random.nextInt(4) == 0 ? 1 + random.nextInt(70) : 1 + random.nextInt(3);
+            // A quarter as old clients send them: message format v0 (Produce 0-1) or v1 (2), up-converted by the
+            // broker into a new batch before it is appended.
+            boolean old = random.nextInt(4) == 0;
+            short version = old ? OLD_PRODUCE_VERSIONS[random.nextInt(OLD_PRODUCE_VERSIONS.length)]
+                    : PRODUCE_VERSIONS[random.nextInt(PRODUCE_VERSIONS.length)];
             ByteBuf records = Unpooled.buffer();
-            try (RecordBatchBuilder builder = RecordBatchBuilder.create(records)) {
-                for (int i = 0; i < count; i++) {
-                    builder.append(System.currentTimeMillis(), BufferSharingChecks.key(partition, base + i),
-                            BufferSharingChecks.value(round, partition, base + i));
+            if (old) {
+                try (LegacyMessageSetBuilder builder = LegacyMessageSetBuilder.create(records,
+                        version <= 1 ? LegacyMessage.MAGIC_V0 : LegacyMessage.MAGIC_V1)) {
+                    for (int i = 0; i < count; i++) {
+                        builder.append(System.currentTimeMillis(), BufferSharingChecks.key(partition, base + i),
+                                BufferSharingChecks.value(round, partition, base + i));
+                    }
+                    builder.build();
                 }
-                builder.build();
+                upConvertedProduces.incrementAndGet();
+            } else {
+                try (RecordBatchBuilder builder = RecordBatchBuilder.create(records)) {
+                    for (int i = 0; i < count; i++) {
+                        builder.append(System.currentTimeMillis(), BufferSharingChecks.key(partition, base + i),
+                                BufferSharingChecks.value(round, partition, base + i));
+                    }
+                    builder.build();
+                }
             }
             int size = records.readableBytes();
             ProduceRequest request = TestRequests.produce(TOPIC, records, (short) -1, 30_000);
             request.topicData.get(0).partitionData.get(0).index = partition;
-            short version = PRODUCE_VERSIONS[random.nextInt(PRODUCE_VERSIONS.length)];
             int correlation = connection.send(ApiKey.PRODUCE, version, request);
             return new Produced(partition, base, count, size, version, correlation);
         }
