@@ -182,10 +182,9 @@ final class SnapshotStreams implements Closeable {
         try (InputStream in = snapshot.open()) {
             while (remaining > 0) {
                 int length = (int) Math.min(chunkBytes, remaining);
-                // A plain array of this thread's own, wrapped: the sender thread takes nothing from Netty's buffer
-                // pools. Under load about 1 run in 900 of QuorumTransportTest's 3 MB stream arrived with other bytes
-                // (and CI twice saw such a stream stop short); with both sides off shared pooled buffers, 0 in 900.
-                // Which sharing did it is not proven.
+                // A plain array of this thread's own, wrapped. The streams that arrived with other bytes (about 1 run
+                // in 900 of QuorumTransportTest's 3 MB stream) were the receiver's doing (see onFrame); building the
+                // chunk in a pooled buffer here is safe, but an array costs nothing more.
                 byte[] chunk = new byte[4 + 1 + length];
                 java.nio.ByteBuffer.wrap(chunk).putInt(1 + length).put(ZabCodec.SNAPSHOT_CHUNK);
                 int filled = 0;
@@ -258,7 +257,9 @@ final class SnapshotStreams implements Closeable {
             }
             remaining -= length;
             // A copy, not a slice of the connection's read buffer, which the decoder goes on cumulating into while
-            // the chunk waits for the disk thread (see the sender's note on the corrupted streams).
+            // the chunk waits for the disk thread: Netty 4.2's adaptive buffers write to a file through the one NIO
+            // view they cache and reset it, so the event loop's writes behind the chunk landed at the buffer's start
+            // (the streams that arrived with other bytes or stopped short; SnapshotChunkSharedBufferTest).
             ByteBuf bytes = io.netty.buffer.Unpooled.buffer(length);
             bytes.writeBytes(frame, frame.readerIndex() + 1, length);
             ZabMessage.Sync complete = remaining == 0 ? announced : null;

@@ -2,37 +2,43 @@ package io.tandem.server.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
-import io.tandem.kafka.wire.record.Record;
-import io.tandem.kafka.wire.record.RecordBatch;
+import io.tandem.kafka.wire.message.SaslAuthenticateRequest;
+import io.tandem.kafka.wire.message.SaslAuthenticateResponse;
+import io.tandem.kafka.wire.message.SaslHandshakeRequest;
+import io.tandem.kafka.wire.message.SaslHandshakeResponse;
+import io.tandem.kafka.wire.record.LegacyMessage;
+import io.tandem.kafka.wire.record.LegacyMessageSetBuilder;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
-import io.tandem.kafka.wire.record.RecordIterator;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.network.FileRecords;
+import io.tandem.server.kafka.security.JaasLoginModule;
+import io.tandem.server.tls.TestCertificates;
 import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,26 +47,43 @@ import org.junit.jupiter.api.io.TempDir;
  * shared wrongly between threads on the Kafka side. The broker's request threads allocate and release pooled buffers
  * off the event loops: encoded responses, fetched slices copied into pooled buffers (a slice larger than
  * {@link FileRecords#ZERO_COPY_BYTES_MAX}), gathered composites of both, and zero-copy file regions, all written and
- * released on the event loops. A buffer released twice, retained too little or written after its release shows up
- * here as a record whose bytes, offset or CRC are not the ones produced.
+ * released on the event loops; produce requests' records are slices of the connection's read buffer, appended to the
+ * log on a request thread while the event loop reads the next requests into the same buffer. A buffer released twice,
+ * retained too little, written after its release or written by two threads at once shows up here as a record whose
+ * bytes, offset or CRC are not the ones produced.
  *
- * <p>Every record's value is a pure function of (round, partition, offset), so any client can check any partition:
- * each fetch asks for every partition of the topic at a random offset below what was acknowledged, with partition
- * limits both below and above the zero-copy cap (so one answer mixes file regions and pooled copies), at several
- * Fetch versions (4, 7, 11 non-flexible; 12 flexible). Rounds alternate between one large segment per partition and
- * 1 MiB segments (many segments, fetches ending at segment ends).
+ * <p>The paths that handle record bytes differently all run at once on one broker, each client on one of them:
+ * <ul>
+ * <li>listeners: PLAINTEXT (zero-copy file regions), SSL (SslHandler takes no file region: fetched slices are read
+ * into the TLS connections' pooled arena buffers, encrypted and released there; requests decrypted into heap
+ * buffers), SASL_PLAINTEXT and SASL_SSL with PLAIN (authenticated first; PLAIN negotiates no security layer, so after
+ * authentication the bytes take the PLAINTEXT or SSL path: Tandem, as Kafka, wraps no bytes for any mechanism);</li>
+ * <li>Fetch versions 0-3, which Tandem down-converts to message format v0 (Fetch 0-1) or v1 (2-3), copying the
+ * slice and writing a new message set (checked message by message: CRC, magic, offsets, key, value), and 4, 7, 11
+ * (non-flexible) and 12 (flexible), which are answered with the log's batches;</li>
+ * <li>Produce versions 0-2 for a quarter of the batches (legacy message sets, format v0 or v1, which the broker
+ * up-converts into a new batch) beside 3, 7, 8 and 9 (batches appended as sent);</li>
+ * <li>pipelined requests: each client sends several batches, mostly small, to each of its partitions and a fetch
+ * before reading any answer, so the broker reads the next requests into the buffer holding a produce's records while
+ * a request thread appends them (the race of LogAppendFromSharedBufferTest, end to end).</li>
+ * </ul>
+ * Each fetch asks for every partition at a random offset below what was acknowledged, with partition limits both
+ * below and above the zero-copy cap (so one answer mixes file regions and pooled copies). Rounds alternate between one
+ * large segment per partition and 1 MiB segments (many segments, fetches ending at segment ends). Follower fetches
+ * between brokers are ReplicaBufferSharingStressTest's.
  *
  * <p>The suite runs one short round. A long run, for a suspected corruption (the same properties size it):
  * <pre>
  * mvn -B -q -o -pl server -am test -Dtest=KafkaBufferSharingStressTest -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dtandem.stress.rounds=50 -Dtandem.stress.clients=12 -Dtandem.stress.partitions=24
  * </pre>
- * It prints the rounds, fetches, batches and bytes it checked. The suite's JVM runs Netty's leak detector at paranoid
- * (the parent pom's argLine); a leak it reports for a buffer the Kafka path allocated fails the test.
+ * It prints the rounds, fetches, batches and bytes it checked. Any LEAK report of Netty's paranoid detector fails it.
  */
 class KafkaBufferSharingStressTest {
+    /** Client i connects to LISTENERS[i % 4]. */
+    private static final String[] LISTENERS = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
     private static final int ROUNDS = Integer.getInteger("tandem.stress.rounds", 1);
-    private static final int CLIENTS = Integer.getInteger("tandem.stress.clients", 3);
+    private static final int CLIENTS = Integer.getInteger("tandem.stress.clients", LISTENERS.length);
     private static final int PARTITIONS = Integer.getInteger("tandem.stress.partitions", 4);
     /** What each partition holds at the end of a round: above the zero-copy cap, so copies happen too. */
     private static final int PARTITION_BYTES = Integer.getInteger("tandem.stress.partitionBytes",
@@ -68,55 +91,77 @@ class KafkaBufferSharingStressTest {
     /** Fetches each client makes after its partitions are full, so reads go on once writes stop. */
     private static final int FETCHES_AFTER_FULL = Integer.getInteger("tandem.stress.fetchesAfterFull", 3);
     private static final short[] FETCH_VERSIONS = {4, 7, 11, 12};
+    /** The versions Tandem down-converts (to message format v0 for 0-1, v1 for 2-3), as Kafka does. */
+    private static final short[] OLD_FETCH_VERSIONS = {0, 1, 2, 3};
     private static final short[] PRODUCE_VERSIONS = {3, 7, 8, 9};
+    /** The versions that carry legacy message sets, which Tandem up-converts, as Kafka does. */
+    private static final short[] OLD_PRODUCE_VERSIONS = {0, 1, 2};
+    /** Produce requests each client sends to each of its partitions before it reads their answers. */
+    private static final int PIPELINED_BATCHES = Integer.getInteger("tandem.stress.pipelinedBatches", 6);
+    private static final String USER = "stress";
+    private static final String PASSWORD = "stress-secret";
     private static final String TOPIC = "stress";
 
     @TempDir
     Path dir;
 
+    private final BufferSharingChecks checks = new BufferSharingChecks();
     private final AtomicLong fetches = new AtomicLong();
-    private final AtomicLong batchesChecked = new AtomicLong();
-    private final AtomicLong bytesChecked = new AtomicLong();
     private final AtomicLong copiedSlices = new AtomicLong();
+    private final AtomicLong convertedAnswers = new AtomicLong();
+    private final AtomicLong tlsFetches = new AtomicLong();
+    private final AtomicLong pipelinedProduces = new AtomicLong();
+    private final AtomicLong upConvertedProduces = new AtomicLong();
+    private SSLContext tls;
 
     @Test
     void everyFetchedByteIsTheByteProducedUnderManyConcurrentClients() throws Exception {
         long started = System.nanoTime();
-        ConcurrentLinkedQueue<String> leaks = new ConcurrentLinkedQueue<>();
-        ByteBufUtil.setLeakListener((type, records) -> {
-            // Only the Kafka path's buffers: a leak of another test sharing this JVM is reported by Netty's log.
-            if (records.contains("io.tandem.server.kafka") || records.contains("io.tandem.kafka.wire")) {
-                leaks.add(type + ": " + records);
-            }
-        });
-        try {
+        TestCertificates certificates =
+                TestCertificates.serverOnly(Files.createDirectories(dir.resolve("certificates")));
+        tls = TestCertificates.trustingContext(certificates.trustStore);
+        double certificatesSeconds = (System.nanoTime() - started) / 1e9;
+        try (BufferSharingChecks.LeakWatch leaks = new BufferSharingChecks.LeakWatch()) {
             for (int round = 0; round < ROUNDS; round++) {
-                runRound(round);
+                runRound(round, certificates);
             }
-            // Leaks are reported when the leaked buffers are collected and the detector next tracks a buffer.
-            for (int i = 0; i < 3; i++) {
-                System.gc();
-                Thread.sleep(100);
-                for (int j = 0; j < 100; j++) ByteBufAllocator.DEFAULT.buffer(16).release();
-            }
-        } finally {
-            ByteBufUtil.setLeakListener(null);
+            leaks.assertNoLeaks();
         }
-        assertTrue(leaks.isEmpty(), leaks.size() + " leaked buffers, the first: " + leaks.peek());
-        System.out.printf("KafkaBufferSharingStressTest: %d rounds, %d clients, %d partitions of %d bytes: %d fetches,"
-                        + " %d batches (%d bytes) checked, %d partition answers above the zero-copy cap, %.1f s%n",
-                ROUNDS, CLIENTS, PARTITIONS, PARTITION_BYTES, fetches.get(), batchesChecked.get(), bytesChecked.get(),
-                copiedSlices.get(), (System.nanoTime() - started) / 1e9);
+        System.out.printf("KafkaBufferSharingStressTest: %d rounds, %d clients, %d partitions of %d bytes: %d fetches"
+                        + " (%d over TLS, %d down-converted answers), %d produces pipelined (%d up-converted),"
+                        + " %d batches and %d legacy messages (%d bytes) checked, %d partition answers above the"
+                        + " zero-copy cap, %.1f s (%.1f s making certificates)%n",
+                ROUNDS, CLIENTS, PARTITIONS, PARTITION_BYTES, fetches.get(), tlsFetches.get(), convertedAnswers.get(),
+                pipelinedProduces.get(), upConvertedProduces.get(), checks.batchesChecked.get(),
+                checks.legacyMessagesChecked.get(), checks.bytesChecked.get(), copiedSlices.get(),
+                (System.nanoTime() - started) / 1e9, certificatesSeconds);
         assertTrue(copiedSlices.get() > 0, "no fetch answered a partition above the zero-copy cap: the copy path"
                 + " was not exercised");
+        assertTrue(convertedAnswers.get() > 0, "no fetch was down-converted");
+        assertTrue(tlsFetches.get() > 0, "no fetch went over TLS");
+        assertTrue(upConvertedProduces.get() > 0, "no produce was up-converted");
     }
 
-    private void runRound(int round) throws Exception {
+    private void runRound(int round, TestCertificates certificates) throws Exception {
         Path roundDir = Files.createDirectories(dir.resolve("round-" + round));
-        TandemConfig config = KafkaBrokerEndToEndTest.config(roundDir);
+        TandemConfig config = KafkaBrokerEndToEndTest.config(roundDir)
+                .set("listeners", "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0,"
+                        + "SASL_SSL://127.0.0.1:0")
+                .set("inter.broker.listener.name", "PLAINTEXT")
+                .set("sasl.enabled.mechanisms", "PLAIN")
+                .set("listener.name.sasl_plaintext.plain.sasl.jaas.config",
+                        JaasLoginModule.PLAIN_LOGIN_MODULE + " required user_" + USER + "=\"" + PASSWORD + "\";")
+                .set("listener.name.ssl.ssl.keystore.type", "PKCS12")
+                .set("listener.name.ssl.ssl.keystore.location", certificates.serverKeyStore.toString())
+                .set("listener.name.ssl.ssl.keystore.password", TestCertificates.PASSWORD)
+                .set("listener.name.sasl_ssl.plain.sasl.jaas.config",
+                        JaasLoginModule.PLAIN_LOGIN_MODULE + " required user_" + USER + "=\"" + PASSWORD + "\";")
+                .set("listener.name.sasl_ssl.ssl.keystore.type", "PKCS12")
+                .set("listener.name.sasl_ssl.ssl.keystore.location", certificates.serverKeyStore.toString())
+                .set("listener.name.sasl_ssl.ssl.keystore.password", TestCertificates.PASSWORD);
         if (round % 2 == 1) config.set("log.segment.bytes", String.valueOf(1 << 20));
         try (Tandem tandem = Tandem.start(config)) {
-            try (RawKafkaConnection admin = new RawKafkaConnection(tandem.kafkaPort())) {
+            try (RawKafkaConnection admin = new RawKafkaConnection(tandem.kafkaPort("PLAINTEXT"))) {
                 TestRequests.createTopic(admin, TOPIC, PARTITIONS);
             }
             AtomicLongArray acknowledged = new AtomicLongArray(PARTITIONS);
@@ -124,7 +169,7 @@ class KafkaBufferSharingStressTest {
             try {
                 List<Future<?>> clients = new ArrayList<>();
                 for (int c = 0; c < CLIENTS; c++) {
-                    Client client = new Client(round, c, tandem.kafkaPort(), acknowledged);
+                    Client client = new Client(round, c, tandem, acknowledged);
                     clients.add(pool.submit(() -> {
                         client.run();
                         return null;
@@ -137,18 +182,48 @@ class KafkaBufferSharingStressTest {
         }
     }
 
+    /** A connection on {@code listener}, TLS handshake and SASL PLAIN authentication done as the listener needs. */
+    private RawKafkaConnection connect(Tandem tandem, String listener) throws IOException {
+        int port = tandem.kafkaPort(listener);
+        RawKafkaConnection connection;
+        if (listener.endsWith("SSL")) {
+            SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port);
+            socket.setSoTimeout(60_000);
+            socket.startHandshake();
+            connection = new RawKafkaConnection((Socket) socket);
+        } else {
+            connection = new RawKafkaConnection(port);
+        }
+        if (listener.startsWith("SASL")) authenticate(connection);
+        return connection;
+    }
+
+    private static void authenticate(RawKafkaConnection connection) throws IOException {
+        SaslHandshakeResponse handshake = connection.roundTrip(ApiKey.SASL_HANDSHAKE, (short) 1, (short) 0,
+                new SaslHandshakeRequest().setMechanism("PLAIN"), SaslHandshakeResponse::read);
+        assertEquals(0, handshake.errorCode, "SASL handshake");
+        byte[] token = ("\u0000" + USER + "\u0000" + PASSWORD).getBytes(StandardCharsets.UTF_8);
+        short version = 2;
+        SaslAuthenticateResponse answer = connection.roundTrip(ApiKey.SASL_AUTHENTICATE, version,
+                ApiKey.SASL_AUTHENTICATE.responseHeaderVersion(version),
+                new SaslAuthenticateRequest().setAuthBytes(token), SaslAuthenticateResponse::read);
+        assertEquals(0, answer.errorCode, "SASL PLAIN authentication");
+    }
+
     /** One connection: produces to the partitions it owns (p % CLIENTS == id) and fetches every partition. */
     private final class Client {
         private final int round;
         private final int id;
-        private final int port;
+        private final Tandem tandem;
+        private final String listener;
         private final AtomicLongArray acknowledged;
         private final SplittableRandom random;
 
-        Client(int round, int id, int port, AtomicLongArray acknowledged) {
+        Client(int round, int id, Tandem tandem, AtomicLongArray acknowledged) {
             this.round = round;
             this.id = id;
-            this.port = port;
+            this.tandem = tandem;
+            this.listener = LISTENERS[id % LISTENERS.length];
             this.acknowledged = acknowledged;
             this.random = new SplittableRandom(round * 1_000_003L + id);
         }
@@ -158,51 +233,88 @@ class KafkaBufferSharingStressTest {
             for (int p = id; p < PARTITIONS; p += CLIENTS) owned.add(p);
             long[] bytes = new long[PARTITIONS];
             int fetchesAfterFull = 0;
-            try (RawKafkaConnection connection = new RawKafkaConnection(port)) {
+            try (RawKafkaConnection connection = connect(tandem, listener)) {
                 connection.setTimeout(60_000);
                 while (fetchesAfterFull < FETCHES_AFTER_FULL) {
-                    boolean full = true;
+                    // Two batches to each partition not full yet and a fetch go out before any answer is read: the
+                    // broker reads ahead while it appends.
+                    List<Produced> produced = new ArrayList<>();
                     for (int p : owned) {
-                        if (bytes[p] < PARTITION_BYTES) {
-                            full = false;
-                            bytes[p] += produce(connection, p);
+                        long base = acknowledged.get(p);
+                        for (int batch = 0; batch < PIPELINED_BATCHES && bytes[p] < PARTITION_BYTES; batch++) {
+                            Produced sent = sendProduce(connection, p, base);
+                            produced.add(sent);
+                            base += sent.count;
+                            bytes[p] += sent.bytes;
+                            // The next request arrives while this one is appended: small requests share the read
+                            // buffer (one socket read holds several), and the event loop writes the next ones into
+                            // it behind a produce's records while a request thread appends them.
+                            LockSupport.parkNanos(random.nextInt(200_000));
                         }
                     }
-                    fetch(connection);
-                    if (full) fetchesAfterFull++;
+                    Fetch fetch = sendFetch(connection);
+                    for (Produced sent : produced) receiveProduce(connection, sent);
+                    pipelinedProduces.addAndGet(produced.size());
+                    receiveFetch(connection, fetch);
+                    if (produced.isEmpty()) fetchesAfterFull++;
                 }
             }
         }
 
-        /** One batch of records to {@code partition}, appended after what this client acknowledged; its bytes. */
-        private int produce(RawKafkaConnection connection, int partition) throws IOException {
-            long base = acknowledged.get(partition);
-            // Up to about 870 KB: below message.max.bytes (1 MiB) whatever the values' sizes.
-            int count = 1 + random.nextInt(70);
+        private record Produced(int partition, long base, int count, int bytes, short version, int correlation) {
+        }
+
+        /** One batch of records to {@code partition} from offset {@code base}. */
+        private Produced sendProduce(RawKafkaConnection connection, int partition, long base) throws IOException {
+            // Mostly small batches (many requests per socket read), some up to about 870 KB: below
+            // message.max.bytes (1 MiB) whatever the values' sizes.
+            int count = random.nextInt(4) == 0 ? 1 + random.nextInt(70) : 1 + random.nextInt(3);
+            // A quarter as old clients send them: message format v0 (Produce 0-1) or v1 (2), up-converted by the
+            // broker into a new batch before it is appended.
+            boolean old = random.nextInt(4) == 0;
+            short version = old ? OLD_PRODUCE_VERSIONS[random.nextInt(OLD_PRODUCE_VERSIONS.length)]
+                    : PRODUCE_VERSIONS[random.nextInt(PRODUCE_VERSIONS.length)];
             ByteBuf records = Unpooled.buffer();
-            try (RecordBatchBuilder builder = RecordBatchBuilder.create(records)) {
-                for (int i = 0; i < count; i++) {
-                    builder.append(System.currentTimeMillis(), key(partition, base + i),
-                            value(round, partition, base + i));
+            if (old) {
+                try (LegacyMessageSetBuilder builder = LegacyMessageSetBuilder.create(records,
+                        version <= 1 ? LegacyMessage.MAGIC_V0 : LegacyMessage.MAGIC_V1)) {
+                    for (int i = 0; i < count; i++) {
+                        builder.append(System.currentTimeMillis(), BufferSharingChecks.key(partition, base + i),
+                                BufferSharingChecks.value(round, partition, base + i));
+                    }
+                    builder.build();
                 }
-                builder.build();
+                upConvertedProduces.incrementAndGet();
+            } else {
+                try (RecordBatchBuilder builder = RecordBatchBuilder.create(records)) {
+                    for (int i = 0; i < count; i++) {
+                        builder.append(System.currentTimeMillis(), BufferSharingChecks.key(partition, base + i),
+                                BufferSharingChecks.value(round, partition, base + i));
+                    }
+                    builder.build();
+                }
             }
             int size = records.readableBytes();
             ProduceRequest request = TestRequests.produce(TOPIC, records, (short) -1, 30_000);
             request.topicData.get(0).partitionData.get(0).index = partition;
-            short version = PRODUCE_VERSIONS[random.nextInt(PRODUCE_VERSIONS.length)];
             int correlation = connection.send(ApiKey.PRODUCE, version, request);
-            ProduceResponse response = connection.receive(correlation,
-                    ApiKey.PRODUCE.responseHeaderVersion(version), version, ProduceResponse::read);
+            return new Produced(partition, base, count, size, version, correlation);
+        }
+
+        private void receiveProduce(RawKafkaConnection connection, Produced sent) throws IOException {
+            ProduceResponse response = connection.receive(sent.correlation,
+                    ApiKey.PRODUCE.responseHeaderVersion(sent.version), sent.version, ProduceResponse::read);
             ProduceResponse.PartitionProduceResponse answer = response.responses.get(0).partitionResponses.get(0);
-            assertEquals(0, answer.errorCode, "produce to partition " + partition);
-            assertEquals(base, answer.baseOffset, "produce to partition " + partition);
-            acknowledged.set(partition, base + count);
-            return size;
+            assertEquals(0, answer.errorCode, "produce to partition " + sent.partition);
+            assertEquals(sent.base, answer.baseOffset, "produce to partition " + sent.partition);
+            acknowledged.set(sent.partition, sent.base + sent.count);
+        }
+
+        private record Fetch(long[] from, short version, int correlation) {
         }
 
         /** Every partition from a random acknowledged offset, limits below and above the zero-copy cap. */
-        private void fetch(RawKafkaConnection connection) throws IOException {
+        private Fetch sendFetch(RawKafkaConnection connection) throws IOException {
             FetchRequest request = new FetchRequest();
             request.replicaId = -1;
             request.maxWaitMs = 10;
@@ -218,91 +330,45 @@ class KafkaBufferSharingStressTest {
                 // Mostly from the start, so answers are large; sometimes from anywhere, even inside a batch.
                 from[p] = random.nextInt(3) == 0 && end > 0 ? random.nextLong(end + 1) : 0;
                 partition.fetchOffset = from[p];
-                partition.partitionMaxBytes = random.nextBoolean() ? 1 << 20 : 2 * FileRecords.ZERO_COPY_BYTES_MAX;
                 topic.partitions.add(partition);
             }
             request.topics.add(topic);
-            short version = FETCH_VERSIONS[random.nextInt(FETCH_VERSIONS.length)];
-            int correlation = connection.send(ApiKey.FETCH, version, request);
-            FetchResponse response = connection.receive(correlation, ApiKey.FETCH.responseHeaderVersion(version),
+            // A quarter down-converted, with smaller limits: converting costs far more than sending a region.
+            boolean old = random.nextInt(4) == 0;
+            short version = old ? OLD_FETCH_VERSIONS[random.nextInt(OLD_FETCH_VERSIONS.length)]
+                    : FETCH_VERSIONS[random.nextInt(FETCH_VERSIONS.length)];
+            for (FetchRequest.FetchPartition partition : topic.partitions) {
+                partition.partitionMaxBytes = old ? (random.nextBoolean() ? 64 << 10 : 512 << 10)
+                        : random.nextBoolean() ? 1 << 20 : 2 * FileRecords.ZERO_COPY_BYTES_MAX;
+            }
+            return new Fetch(from, version, connection.send(ApiKey.FETCH, version, request));
+        }
+
+        private void receiveFetch(RawKafkaConnection connection, Fetch fetch) throws IOException {
+            short version = fetch.version;
+            FetchResponse response = connection.receive(fetch.correlation, ApiKey.FETCH.responseHeaderVersion(version),
                     version, FetchResponse::read);
             fetches.incrementAndGet();
+            if (listener.endsWith("SSL")) tlsFetches.incrementAndGet();
             assertEquals(0, response.errorCode, "fetch v" + version);
             for (FetchResponse.FetchableTopicResponse topicAnswer : response.responses) {
                 for (FetchResponse.PartitionData data : topicAnswer.partitions) {
-                    assertEquals(0, data.errorCode, "fetch v" + version + " of partition " + data.partitionIndex);
-                    check(version, data.partitionIndex, from[data.partitionIndex], data.records);
-                }
-            }
-        }
-
-        /** Every batch whole, its CRC right, its offsets contiguous from the fetch offset, every record's bytes. */
-        private void check(short version, int partition, long fetchOffset, ByteBuf records) {
-            if (records == null || !records.isReadable()) return;
-            if (records.readableBytes() > FileRecords.ZERO_COPY_BYTES_MAX) copiedSlices.incrementAndGet();
-            String where = "fetch v" + version + " of partition " + partition + " from " + fetchOffset;
-            int position = records.readerIndex();
-            long expectedBase = -1;
-            while (position < records.writerIndex()) {
-                RecordBatch batch = RecordBatch.wrap(records, position);
-                if (!batch.isValid()) {
-                    fail(where + ": CRC mismatch in the batch at offset " + batch.baseOffset() + " (byte "
-                            + (position - records.readerIndex()) + " of " + records.readableBytes() + ")");
-                }
-                if (expectedBase < 0) {
-                    assertTrue(batch.baseOffset() <= fetchOffset && fetchOffset <= batch.lastOffset(),
-                            where + ": first batch " + batch.baseOffset() + ".." + batch.lastOffset());
-                } else {
-                    assertEquals(expectedBase, batch.baseOffset(), where + ": batches not contiguous");
-                }
-                long next = batch.baseOffset();
-                try (RecordIterator iterator = batch.records()) {
-                    while (iterator.hasNext()) {
-                        Record record = iterator.next();
-                        assertEquals(next, record.offset(), where);
-                        checkBytes(where + ", key of offset " + next, key(partition, next), record.key());
-                        checkBytes(where + ", value of offset " + next, value(round, partition, next), record.value());
-                        next++;
+                    int partition = data.partitionIndex;
+                    String where = "fetch v" + version + " over " + listener + " of partition " + partition + " from "
+                            + fetch.from[partition];
+                    assertEquals(0, data.errorCode, where);
+                    ByteBuf records = data.records;
+                    if (records == null || !records.isReadable()) continue;
+                    if (records.readableBytes() > FileRecords.ZERO_COPY_BYTES_MAX) copiedSlices.incrementAndGet();
+                    if (version <= 3) {
+                        convertedAnswers.incrementAndGet();
+                        checks.checkLegacy(where, round, partition, fetch.from[partition],
+                                version <= 1 ? LegacyMessage.MAGIC_V0 : LegacyMessage.MAGIC_V1, records);
+                    } else {
+                        checks.checkBatches(where, round, partition, fetch.from[partition], records);
                     }
                 }
-                assertEquals(batch.nextOffset(), next, where + ": records of the batch at " + batch.baseOffset());
-                expectedBase = next;
-                position += batch.sizeInBytes();
-                batchesChecked.incrementAndGet();
-                bytesChecked.addAndGet(batch.sizeInBytes());
             }
         }
-    }
-
-    private static void checkBytes(String where, byte[] expected, ByteBuf actual) {
-        assertEquals(expected.length, actual.readableBytes(), where + ": length");
-        if (ByteBufUtil.equals(Unpooled.wrappedBuffer(expected), actual)) return;
-        for (int i = 0; i < expected.length; i++) {
-            byte b = actual.getByte(actual.readerIndex() + i);
-            if (b != expected[i]) {
-                fail(where + ": byte " + i + " of " + expected.length + " is " + b + ", produced " + expected[i]);
-            }
-        }
-    }
-
-    private static byte[] key(int partition, long offset) {
-        return (partition + ":" + offset).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    }
-
-    /** 100 bytes to 12 KiB, a pseudo-random stream of (round, partition, offset): equal runs would hide a swap. */
-    static byte[] value(int round, int partition, long offset) {
-        long state = mix(round * 0x9E3779B97F4A7C15L ^ partition * 0xC2B2AE3D27D4EB4FL ^ offset * 0x165667B19E3779F9L);
-        byte[] value = new byte[100 + (int) Long.remainderUnsigned(state, 12 * 1024)];
-        for (int i = 0; i < value.length; i += 8) {
-            state = mix(state + 0x9E3779B97F4A7C15L);
-            for (int j = 0; j < 8 && i + j < value.length; j++) value[i + j] = (byte) (state >>> (8 * j));
-        }
-        return value;
-    }
-
-    private static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 }

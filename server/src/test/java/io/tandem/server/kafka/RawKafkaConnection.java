@@ -29,8 +29,14 @@ public final class RawKafkaConnection implements AutoCloseable {
     private int correlationId;
 
     public RawKafkaConnection(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(new Socket("127.0.0.1", port));
+    }
+
+    /** Over a socket already connected (a TLS one, say). */
+    public RawKafkaConnection(Socket socket) throws IOException {
+        this.socket = socket;
         socket.setSoTimeout(10_000);
+        socket.setTcpNoDelay(true); // a request goes out when sent, not when the next one fills a segment
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();
     }

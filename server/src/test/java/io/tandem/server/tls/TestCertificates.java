@@ -48,6 +48,22 @@ public final class TestCertificates {
     }
 
     /**
+     * Only the server's key store and the client's trust store (no client key pair): half the keytool runs, for tests
+     * that need a TLS listener and nothing else ({@link #clientKeyStore} and {@link #serverTrustStore} are not made).
+     */
+    public static TestCertificates serverOnly(Path dir) throws IOException, InterruptedException {
+        TestCertificates c = new TestCertificates(dir);
+        keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=localhost",
+                "-ext", "SAN=IP:127.0.0.1,DNS:localhost", "-validity", "2", "-storetype", "PKCS12",
+                "-keystore", c.serverKeyStore.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD);
+        keytool("-exportcert", "-alias", "broker", "-rfc", "-keystore", c.serverKeyStore.toString(),
+                "-storepass", PASSWORD, "-file", c.serverCertificate.toString());
+        keytool("-importcert", "-noprompt", "-alias", "broker", "-file", c.serverCertificate.toString(),
+                "-storetype", "PKCS12", "-keystore", c.trustStore.toString(), "-storepass", PASSWORD);
+        return c;
+    }
+
+    /**
      * Another server key pair in its own PKCS12 key store (alias "broker", password {@link #PASSWORD}), and its
      * certificate as PEM beside it ({@code <store>.pem}): what a certificate renewal or a wrong replacement looks like.
      */

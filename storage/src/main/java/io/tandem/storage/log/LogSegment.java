@@ -187,9 +187,19 @@ final class LogSegment implements Closeable {
             throw new IllegalStateException("segment " + logFile + " would exceed 2 GiB");
         }
         int position = size;
-        int written = 0;
-        while (written < length) {
-            written += batches.getBytes(start + written, channel, position + written, length - written);
+        // Through fresh NIO views of the bytes, never the buffer's own channel transfer: a produce request's records
+        // are a slice of the connection's read buffer, which its event loop may go on filling behind them while this
+        // (request) thread writes, and Netty 4.2's adaptive buffers transfer to a channel through the one NIO view
+        // they cache, resetting it under the event loop's writes (which then land at the buffer's start:
+        // LogAppendFromSharedBufferTest). nioBuffers(index, length) returns new views and changes nothing shared.
+        long written = 0;
+        for (ByteBuffer part : batches.nioBuffers(start, length)) {
+            while (part.hasRemaining()) {
+                written += channel.write(part, position + written);
+            }
+        }
+        if (written != length) {
+            throw new IllegalStateException("wrote " + written + " of " + length + " bytes to " + logFile);
         }
         long next = nextOffset;
         int end = position;
