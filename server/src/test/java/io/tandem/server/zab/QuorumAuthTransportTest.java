@@ -204,12 +204,12 @@ class QuorumAuthTransportTest {
     }
 
     @Test
-    void shouldRefuseAKerberosSectionAtStartUpNamingGssapi() {
-        // Apache's quorum SASL takes Kerberos (GSSAPI) from a Krb5LoginModule section; Tandem's does DIGEST-MD5 only.
+    void shouldStopAtStartUpWhenAKerberosSectionCannotLogIn() {
+        // A Krb5LoginModule section logs in at start-up: a keytab that is not there stops the member, naming the section.
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QuorumAuth.from(Map.of(
                 QuorumAuth.ENABLE_SASL, "true", QuorumAuth.SERVER_LOGIN_CONTEXT, "KerberosServer")));
-        assertTrue(e.getMessage().contains("Krb5LoginModule") && e.getMessage().contains("KerberosServer")
-                && e.getMessage().contains("Kerberos (GSSAPI)"), e.getMessage());
+        assertTrue(e.getMessage().contains("Kerberos login") && e.getMessage().contains("KerberosServer"),
+                e.getMessage());
     }
 
     private static void writeFrame(DataOutputStream out, ByteBuf body) throws IOException {
