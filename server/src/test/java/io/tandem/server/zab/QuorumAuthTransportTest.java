@@ -212,6 +212,20 @@ class QuorumAuthTransportTest {
                 e.getMessage());
     }
 
+    @Test
+    void shouldHonourAServicePrincipalWithAHostAndRefuseOneWithout() {
+        Map<String, String> ensemble = Map.of("server.1", "127.0.0.1:2888:3888", "server.2", "127.0.0.1:2889:3889");
+        String key = "quorum.auth.kerberos.servicePrincipal";
+        assertEquals(io.tandem.server.ConfigKeys.Kind.IMPLEMENTED,
+                QuorumAuth.verdict(key, "zkquorum/_HOST", ensemble).kind());
+        assertEquals(io.tandem.server.ConfigKeys.Kind.IMPLEMENTED,
+                QuorumAuth.verdict(key, "zkquorum/zk1.example.com@EXAMPLE.COM", ensemble).kind());
+        // Apache's learner would ask for a ticket to a principal without a host part: no such service exists.
+        assertEquals(io.tandem.server.ConfigKeys.Kind.REFUSED, QuorumAuth.verdict(key, "zkquorum", ensemble).kind());
+        assertEquals(io.tandem.server.ConfigKeys.Kind.IGNORED,
+                QuorumAuth.verdict(key, "zkquorum/_HOST", Map.of()).kind(), "standalone: no quorum peers");
+    }
+
     private static void writeFrame(DataOutputStream out, ByteBuf body) throws IOException {
         byte[] bytes = new byte[body.readableBytes()];
         body.readBytes(bytes);
