@@ -4,6 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.tandem.server.ConfigKeys.Verdict;
 
+import io.tandem.server.kerberos.KerberosLogin;
+
+import javax.security.auth.Subject;
 import javax.security.auth.callback.Callback;
 import javax.security.auth.callback.NameCallback;
 import javax.security.auth.callback.PasswordCallback;
@@ -35,6 +38,10 @@ import java.util.Set;
  * (Apache's rolling-upgrade mode); {@link QuorumTransport} then never accepts a forwarded request over it, since its
  * auth ids would be the peer's word alone.
  *
+ * <p>A section whose login module is Krb5LoginModule makes that side Kerberos (SASL GSSAPI) instead, as in Apache:
+ * see {@link QuorumKerberos}. Each section decides its own side, as Apache's SecurityUtils decides by whether the
+ * section's login yields a Kerberos principal.
+ *
  * <p>The exchange travels in AUTH frames of the quorum port's own layout (type {@link #AUTH_FRAME}, not a Zab
  * message): a status byte and a token. Tandem's quorum protocol is its own, so it is not Apache's QuorumAuthPacket.
  */
@@ -46,19 +53,23 @@ public final class QuorumAuth {
     public static final String SERVER_LOGIN_CONTEXT = "quorum.auth.server.saslLoginContext";
     static final String LEARNER_LOGIN_CONTEXT_DEFAULT = "QuorumLearner";
     static final String SERVER_LOGIN_CONTEXT_DEFAULT = "QuorumServer";
-    /** Apache's DigestLoginModule: the only login module whose options Tandem reads (Kerberos is not implemented). */
+    /** Apache's DigestLoginModule: DIGEST-MD5 credentials in the section's options. */
     static final String DIGEST_LOGIN_MODULE = "org.apache.zookeeper.server.auth.DigestLoginModule";
     /** Apache's SASL protocol and server names for quorum DIGEST-MD5 (QuorumAuth). */
     private static final String PROTOCOL = "zookeeper-quorum";
     private static final String SERVER_NAME = "zk-quorum-sasl-md5";
     private static final String MECHANISM = "DIGEST-MD5";
     private static final Set<String> KEYS = Set.of(ENABLE_SASL, LEARNER_REQUIRE_SASL, SERVER_REQUIRE_SASL,
-            LEARNER_LOGIN_CONTEXT, SERVER_LOGIN_CONTEXT);
+            LEARNER_LOGIN_CONTEXT, SERVER_LOGIN_CONTEXT, QuorumKerberos.SERVICE_PRINCIPAL);
 
     /** The frame type byte of an AUTH frame; Zab message types are small numbers (ZabCodec). */
     static final byte AUTH_FRAME = (byte) 0xA5;
-    /** Largest token accepted: DIGEST-MD5 tokens are a few hundred bytes. */
-    static final int TOKEN_BYTES_MAX = 4096;
+    /**
+     * Largest token accepted: DIGEST-MD5 tokens are a few hundred bytes, but a Kerberos AP-REQ carries the service
+     * ticket, which an Active Directory KDC fills with the principal's group list (its PAC): Windows allows 48,000
+     * bytes (MaxTokenSize), so 64 KiB.
+     */
+    static final int TOKEN_BYTES_MAX = 65_536;
 
     /** An AUTH frame's status: the exchange goes on, succeeded, or failed. */
     enum Status { CONTINUE, SUCCESS, ERROR }
@@ -67,7 +78,7 @@ public final class QuorumAuth {
     }
 
     /** No quorum authentication: every peer with a valid hello is trusted, as Apache's default. */
-    public static final QuorumAuth NONE = new QuorumAuth(false, false, false, Map.of(), null, null);
+    public static final QuorumAuth NONE = new QuorumAuth(false, false, false, Map.of(), null, null, null);
 
     private final boolean enableSasl;
     private final boolean learnerRequireSasl;
@@ -75,30 +86,39 @@ public final class QuorumAuth {
     private final Map<String, String> serverUsers;
     private final String learnerUser;
     private final String learnerPassword;
+    /** The Kerberos side(s); null when both sections are DIGEST-MD5. */
+    private final QuorumKerberos kerberos;
 
     private QuorumAuth(boolean enableSasl, boolean learnerRequireSasl, boolean serverRequireSasl,
-                       Map<String, String> serverUsers, String learnerUser, String learnerPassword) {
+                       Map<String, String> serverUsers, String learnerUser, String learnerPassword,
+                       QuorumKerberos kerberos) {
         this.enableSasl = enableSasl;
         this.learnerRequireSasl = learnerRequireSasl;
         this.serverRequireSasl = serverRequireSasl;
         this.serverUsers = Map.copyOf(serverUsers);
         this.learnerUser = learnerUser;
         this.learnerPassword = learnerPassword;
+        this.kerberos = kerberos;
     }
 
-    /** The verdict on a {@code quorum.auth.*} key (Apache's value checks; Kerberos is not implemented). */
+    /** The verdict on a {@code quorum.auth.*} key (Apache's value checks). */
     public static Verdict verdict(String key, String value, Map<String, String> settings) {
         String v = value == null ? "" : value.trim();
-        if (key.equals("quorum.auth.kerberos.servicePrincipal")) {
-            return Verdict.ignored("Kerberos between quorum members is not implemented (quorum SASL is DIGEST-MD5)");
-        }
         if (!KEYS.contains(key)) return Verdict.refused(key + " is not implemented");
-        if (key.endsWith("LoginContext")) return v.isEmpty() ? Verdict.refused(key + " must name a JAAS section") : Verdict.IMPLEMENTED;
-        if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) return Verdict.refused(key + " must be true or false");
-        try {
-            flags(settings);
-        } catch (IllegalArgumentException e) {
-            return Verdict.refused(e.getMessage());
+        if (key.equals(QuorumKerberos.SERVICE_PRINCIPAL)) {
+            try {
+                QuorumKerberos.checkServicePrincipal(v);
+            } catch (IllegalArgumentException e) {
+                return Verdict.refused(e.getMessage());
+            }
+        } else {
+            if (key.endsWith("LoginContext")) return v.isEmpty() ? Verdict.refused(key + " must name a JAAS section") : Verdict.IMPLEMENTED;
+            if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) return Verdict.refused(key + " must be true or false");
+            try {
+                flags(settings);
+            } catch (IllegalArgumentException e) {
+                return Verdict.refused(e.getMessage());
+            }
         }
         return settings.keySet().stream().anyMatch(k -> k.matches("server\\.\\d+")) ? Verdict.IMPLEMENTED
                 : Verdict.ignored("a server without server.N lines runs standalone and has no quorum peers to authenticate");
@@ -148,41 +168,65 @@ public final class QuorumAuth {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalArgumentException("cannot read the JAAS file " + file + ": " + e.getMessage(), e);
         }
-        Map<String, String> server = options(jaas, settings.getOrDefault(SERVER_LOGIN_CONTEXT,
-                SERVER_LOGIN_CONTEXT_DEFAULT).trim(), file);
-        Map<String, String> learner = options(jaas, settings.getOrDefault(LEARNER_LOGIN_CONTEXT,
-                LEARNER_LOGIN_CONTEXT_DEFAULT).trim(), file);
+        String serverSection = settings.getOrDefault(SERVER_LOGIN_CONTEXT, SERVER_LOGIN_CONTEXT_DEFAULT).trim();
+        String learnerSection = settings.getOrDefault(LEARNER_LOGIN_CONTEXT, LEARNER_LOGIN_CONTEXT_DEFAULT).trim();
+        AppConfigurationEntry server = entry(jaas, serverSection, file);
+        AppConfigurationEntry learner = entry(jaas, learnerSection, file);
         Map<String, String> users = new HashMap<>();
-        server.forEach((k, v) -> {
-            if (k.startsWith("user_")) users.put(k.substring("user_".length()), v);
-        });
-        if (users.isEmpty()) {
-            throw new IllegalArgumentException("the JAAS section " + settings.getOrDefault(SERVER_LOGIN_CONTEXT,
-                    SERVER_LOGIN_CONTEXT_DEFAULT) + " in " + file + " has no user_<name> option: no peer could log in");
+        Subject serverLogin = null;
+        if (isKerberos(server)) {
+            serverLogin = QuorumKerberos.login(serverSection, server.getOptions());
+        } else {
+            options(server).forEach((k, v) -> {
+                if (k.startsWith("user_")) users.put(k.substring("user_".length()), v);
+            });
+            if (users.isEmpty()) {
+                throw new IllegalArgumentException("the JAAS section " + serverSection + " in " + file
+                        + " has no user_<name> option: no peer could log in");
+            }
         }
-        String username = learner.get("username");
-        String password = learner.get("password");
-        if (username == null || password == null) {
-            throw new IllegalArgumentException("the JAAS section " + settings.getOrDefault(LEARNER_LOGIN_CONTEXT,
-                    LEARNER_LOGIN_CONTEXT_DEFAULT) + " in " + file + " needs username and password");
+        String username = null;
+        String password = null;
+        Subject learnerLogin = null;
+        if (isKerberos(learner)) {
+            learnerLogin = QuorumKerberos.login(learnerSection, learner.getOptions());
+        } else {
+            username = options(learner).get("username");
+            password = options(learner).get("password");
+            if (username == null || password == null) {
+                throw new IllegalArgumentException("the JAAS section " + learnerSection + " in " + file
+                        + " needs username and password");
+            }
         }
-        return new QuorumAuth(true, flags[1], flags[2], users, username, password);
+        QuorumKerberos kerberos = serverLogin == null && learnerLogin == null ? null : new QuorumKerberos(serverLogin,
+                learnerLogin, QuorumKerberos.checkServicePrincipal(settings.get(QuorumKerberos.SERVICE_PRINCIPAL)));
+        return new QuorumAuth(true, flags[1], flags[2], users, username, password, kerberos);
     }
 
-    private static Map<String, String> options(Configuration jaas, String section, String file) {
+    /** The section's (first) entry; its login module must be DigestLoginModule or Krb5LoginModule. */
+    private static AppConfigurationEntry entry(Configuration jaas, String section, String file) {
         AppConfigurationEntry[] entries = jaas.getAppConfigurationEntry(section);
         if (entries == null || entries.length == 0) {
             throw new IllegalArgumentException("the JAAS file " + file + " has no section " + section);
         }
         for (AppConfigurationEntry entry : entries) {
-            if (!entry.getLoginModuleName().equals(DIGEST_LOGIN_MODULE)) {
-                throw new IllegalArgumentException("login module " + entry.getLoginModuleName() + " in JAAS section "
-                        + section + " is not implemented: Kerberos (GSSAPI) between quorum members is not implemented, "
-                        + "quorum SASL here is DIGEST-MD5 with " + DIGEST_LOGIN_MODULE);
+            String module = entry.getLoginModuleName();
+            if (!module.equals(DIGEST_LOGIN_MODULE) && !module.equals(KerberosLogin.KRB5_LOGIN_MODULE)) {
+                throw new IllegalArgumentException("login module " + module + " in JAAS section " + section
+                        + " is not implemented: quorum SASL here is DIGEST-MD5 with " + DIGEST_LOGIN_MODULE
+                        + " or Kerberos (GSSAPI) with " + KerberosLogin.KRB5_LOGIN_MODULE);
             }
         }
+        return entries[0];
+    }
+
+    private static boolean isKerberos(AppConfigurationEntry entry) {
+        return entry.getLoginModuleName().equals(KerberosLogin.KRB5_LOGIN_MODULE);
+    }
+
+    private static Map<String, String> options(AppConfigurationEntry entry) {
         Map<String, String> options = new HashMap<>();
-        entries[0].getOptions().forEach((k, v) -> options.put(k, String.valueOf(v)));
+        entry.getOptions().forEach((k, v) -> options.put(k, String.valueOf(v)));
         return options;
     }
 
@@ -198,8 +242,24 @@ public final class QuorumAuth {
         return serverRequireSasl;
     }
 
-    /** The learner (dialling) side of one exchange. */
-    SaslClient newLearner() throws SaslException {
+    /** The Kerberos side(s) of the exchange, null when both are DIGEST-MD5. */
+    QuorumKerberos kerberos() {
+        return kerberos;
+    }
+
+    /** True when the learner side is Kerberos: its steps must run on {@link QuorumKerberos#tokens()}. */
+    boolean kerberosLearner() {
+        return kerberos != null && kerberos.kerberosLearner();
+    }
+
+    /** True when the server side is Kerberos: its steps must run on {@link QuorumKerberos#tokens()}. */
+    boolean kerberosServer() {
+        return kerberos != null && kerberos.kerberosServer();
+    }
+
+    /** The learner (dialling) side of one exchange with the member at {@code host}. */
+    SaslClient newLearner(String host) throws SaslException {
+        if (kerberosLearner()) return kerberos.newLearner(host);
         return Sasl.createSaslClient(new String[] {MECHANISM}, null, PROTOCOL, SERVER_NAME, null, callbacks -> {
             for (Callback callback : callbacks) {
                 if (callback instanceof NameCallback name) name.setName(learnerUser);
@@ -210,8 +270,17 @@ public final class QuorumAuth {
         });
     }
 
-    /** The server (accepting) side of one exchange: any user of the server section, authorized as itself. */
-    SaslServer newServer() throws SaslException {
+    /** One learner step; with Kerberos inside the learner's login. */
+    byte[] evaluate(SaslClient learner, byte[] challenge) throws SaslException {
+        return kerberosLearner() ? kerberos.evaluate(learner, challenge) : learner.evaluateChallenge(challenge);
+    }
+
+    /**
+     * The server (accepting) side of one exchange: DIGEST-MD5, any user of the server section, authorized as itself;
+     * Kerberos, see {@link QuorumKerberos#newServer}.
+     */
+    SaslServer newServer(Set<String> memberHosts) throws SaslException {
+        if (kerberosServer()) return kerberos.newServer(memberHosts);
         return Sasl.createSaslServer(MECHANISM, PROTOCOL, SERVER_NAME, null, callbacks -> {
             String user = null;
             for (Callback callback : callbacks) {
@@ -263,7 +332,9 @@ public final class QuorumAuth {
 
     @Override
     public String toString() {
-        return enableSasl ? "SASL " + MECHANISM + " (learnerRequireSasl=" + learnerRequireSasl + ", serverRequireSasl="
+        String mechanism = kerberos == null ? MECHANISM : "server " + (kerberosServer() ? "GSSAPI" : MECHANISM)
+                + ", learner " + (kerberosLearner() ? "GSSAPI" : MECHANISM);
+        return enableSasl ? "SASL " + mechanism + " (learnerRequireSasl=" + learnerRequireSasl + ", serverRequireSasl="
                 + serverRequireSasl + ")" : "none";
     }
 }

@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
  * One quorum connection's inbound side, for {@link QuorumTransport}: the hello, authentication, then Zab frames handed
  * to the transport's {@link QuorumTransport.Inbound}. On an accepted connection the first frame must be a valid hello from a higher known id; with
  * quorum SASL on, AUTH frames follow in both directions until the exchange ends (the dialler is the SASL client,
- * the acceptor the server), and only then is the connection registered and its frame limit lifted.
+ * the acceptor the server), and only then is the connection registered and its frame limit lifted. A Kerberos
+ * side's steps run on {@link QuorumKerberos#tokens()} (a learner's first one calls the KDC) and continue here on the
+ * event loop; the exchange is lockstep, so a frame from the peer while a step is pending is a protocol error.
  */
 final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
     /** Under the transport's name: operators see one component for everything on the quorum port. */
@@ -30,6 +32,8 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
     private boolean refusedRequestLogged;
     private javax.security.sasl.SaslClient learner;
     private javax.security.sasl.SaslServer server;
+    /** A SASL step is running on the token pool: the exchange's objects are the pool's until it reports back. */
+    private boolean pending;
     /** This connection's snapshot receiving side, once established. */
     private SnapshotStreams.Receiving receiving;
 
@@ -62,12 +66,78 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
             establish(channel, false);
             return;
         }
+        QuorumTransport.Peer dialledPeer = transport.peers().get(peer);
+        String host = dialledPeer != null ? dialledPeer.host()
+                : ((java.net.InetSocketAddress) channel.remoteAddress()).getHostString();
+        step(channel, auth.kerberosLearner(), () -> {
+            learner = auth.newLearner(host);
+            return learner.hasInitialResponse() ? auth.evaluate(learner, new byte[0]) : new byte[0];
+        }, first -> channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, first)),
+                e -> learnerFailed(channel, e.getMessage()));
+    }
+
+    /** One SASL computation of this exchange, and what to do with its token (or its failure) on the event loop. */
+    private interface SaslStep {
+        byte[] run() throws javax.security.sasl.SaslException;
+    }
+
+    private interface SaslThen {
+        void accept(byte[] token) throws javax.security.sasl.SaslException;
+    }
+
+    /**
+     * Runs {@code step} here, or, {@code offLoop} (a Kerberos side), on the token pool and continues on this
+     * channel's event loop; {@code then} or {@code failed} runs on the event loop either way.
+     */
+    private void step(Channel channel, boolean offLoop, SaslStep step, SaslThen then,
+                      java.util.function.Consumer<javax.security.sasl.SaslException> failed) {
+        if (!offLoop) {
+            try {
+                then.accept(step.run());
+            } catch (javax.security.sasl.SaslException e) {
+                failed.accept(e);
+            }
+            return;
+        }
+        pending = true;
         try {
-            learner = auth.newLearner();
-            byte[] first = learner.hasInitialResponse() ? learner.evaluateChallenge(new byte[0]) : new byte[0];
-            channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, first));
-        } catch (javax.security.sasl.SaslException e) {
-            learnerFailed(channel, e.getMessage());
+            QuorumKerberos.tokens().execute(() -> {
+                byte[] token = null;
+                javax.security.sasl.SaslException error = null;
+                try {
+                    token = step.run();
+                } catch (javax.security.sasl.SaslException e) {
+                    error = e;
+                } catch (RuntimeException e) {
+                    error = new javax.security.sasl.SaslException(e.toString(), e);
+                }
+                byte[] result = token;
+                javax.security.sasl.SaslException failure = error;
+                try {
+                    channel.eventLoop().execute(() -> {
+                        pending = false;
+                        if (!channel.isActive()) {
+                            disposeSasl(); // closed while the step ran
+                            return;
+                        }
+                        if (failure != null) {
+                            failed.accept(failure);
+                            return;
+                        }
+                        try {
+                            then.accept(result);
+                        } catch (javax.security.sasl.SaslException e) {
+                            failed.accept(e);
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+                    // The transport is closing: its channels go with it.
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            pending = false;
+            failed.accept(new javax.security.sasl.SaslException("no thread free for a Kerberos step (the KDC is slow"
+                    + " or unreachable)"));
         }
     }
 
@@ -167,6 +237,10 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
      * authentication either ends the connection (serverRequireSasl) or makes it an unauthenticated one.
      */
     private boolean serverStep(Channel channel, ByteBuf frame) {
+        if (pending) {
+            refuse(channel, "it sent a frame before this member answered its last authentication step");
+            return true;
+        }
         if (!QuorumAuth.isAuth(frame)) {
             if (auth.serverRequiresSasl()) {
                 refuse(channel, "it sent a message before authenticating and quorum.auth.serverRequireSasl is true");
@@ -178,11 +252,17 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
             return false;
         }
         QuorumAuth.AuthFrame step = QuorumAuth.readAuth(frame);
-        try {
-            if (step.status() != QuorumAuth.Status.CONTINUE) throw new javax.security.sasl.SaslException(
-                    "unexpected AUTH status " + step.status() + " from the learner");
-            if (server == null) server = auth.newServer();
-            byte[] challenge = server.evaluateResponse(step.token());
+        if (step.status() != QuorumAuth.Status.CONTINUE) {
+            serverFailed(channel, new javax.security.sasl.SaslException("unexpected AUTH status " + step.status()
+                    + " from the learner"));
+            return true;
+        }
+        java.util.Set<String> memberHosts = new java.util.HashSet<>();
+        transport.peers().values().forEach(member -> memberHosts.add(member.host()));
+        step(channel, auth.kerberosServer(), () -> {
+            if (server == null) server = auth.newServer(memberHosts);
+            return server.evaluateResponse(step.token());
+        }, challenge -> {
             if (server.isComplete()) {
                 String user = server.getAuthorizationID();
                 channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.SUCCESS, challenge));
@@ -192,42 +272,52 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
             } else {
                 channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, challenge));
             }
-        } catch (javax.security.sasl.SaslException e) {
-            channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.ERROR, new byte[0]));
-            if (auth.serverRequiresSasl()) {
-                refuse(channel, "authentication failed: " + e.getMessage());
-            } else {
-                transport.authWarning(peer, "server {0}: server {1} ({2}) failed authentication ({3}); keeping the "
-                        + "connection unauthenticated because quorum.auth.serverRequireSasl is false", myId, peer,
-                        channel.remoteAddress(), e.getMessage());
-                establish(channel, false);
-            }
-        }
+        }, e -> serverFailed(channel, e));
         return true;
+    }
+
+    private void serverFailed(Channel channel, javax.security.sasl.SaslException e) {
+        channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.ERROR, new byte[0]));
+        if (auth.serverRequiresSasl()) {
+            refuse(channel, "authentication failed: " + e.getMessage());
+        } else {
+            transport.authWarning(peer, "server {0}: server {1} ({2}) failed authentication ({3}); keeping the "
+                    + "connection unauthenticated because quorum.auth.serverRequireSasl is false", myId, peer,
+                    channel.remoteAddress(), e.getMessage());
+            establish(channel, false);
+        }
     }
 
     /** The dialler's side of the exchange; true when the frame was an AUTH frame (consumed). */
     private boolean learnerStep(Channel channel, ByteBuf frame) {
+        if (pending) {
+            refuse(channel, "it sent a frame before this member answered its last authentication step");
+            return true;
+        }
         if (!QuorumAuth.isAuth(frame)) {
             learnerFailed(channel, "it does not authenticate quorum peers (is quorum.auth.enableSasl set there?)");
             return false;
         }
         QuorumAuth.AuthFrame step = QuorumAuth.readAuth(frame);
-        try {
-            switch (step.status()) {
-                case CONTINUE -> channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE,
-                        learner.evaluateChallenge(step.token())));
-                case SUCCESS -> {
-                    // DIGEST-MD5's last server token proves the server knows the password too.
-                    if (!learner.isComplete()) learner.evaluateChallenge(step.token());
+        java.util.function.Consumer<javax.security.sasl.SaslException> failed =
+                e -> learnerFailed(channel, "authentication failed: " + e.getMessage());
+        switch (step.status()) {
+            case CONTINUE -> step(channel, auth.kerberosLearner(), () -> auth.evaluate(learner, step.token()),
+                    token -> channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, token)), failed);
+            case SUCCESS -> {
+                // Inline, never on the token pool: the server is established once it sent SUCCESS, and its Zab
+                // frames may follow at once. DIGEST-MD5's last server token proves the server knows the password
+                // too (local work); a GSSAPI learner completes before its server does, so nothing is left to compute.
+                try {
+                    if (!learner.isComplete() && !auth.kerberosLearner()) learner.evaluateChallenge(step.token());
                     if (!learner.isComplete()) throw new javax.security.sasl.SaslException("exchange not complete");
                     transport.authSucceeded(peer);
                     establish(channel, true);
+                } catch (javax.security.sasl.SaslException e) {
+                    failed.accept(e);
                 }
-                case ERROR -> learnerFailed(channel, "it refused this member's credentials");
             }
-        } catch (javax.security.sasl.SaslException e) {
-            learnerFailed(channel, "authentication failed: " + e.getMessage());
+            case ERROR -> learnerFailed(channel, "it refused this member's credentials");
         }
         return true;
     }
@@ -250,6 +340,7 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
     }
 
     private void disposeSasl() {
+        if (pending) return; // the pool still uses them: the step's continuation disposes of them
         try {
             if (learner != null) learner.dispose();
             if (server != null) server.dispose();

@@ -204,12 +204,26 @@ class QuorumAuthTransportTest {
     }
 
     @Test
-    void shouldRefuseAKerberosSectionAtStartUpNamingGssapi() {
-        // Apache's quorum SASL takes Kerberos (GSSAPI) from a Krb5LoginModule section; Tandem's does DIGEST-MD5 only.
+    void shouldStopAtStartUpWhenAKerberosSectionCannotLogIn() {
+        // A Krb5LoginModule section logs in at start-up: a keytab that is not there stops the member, naming the section.
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QuorumAuth.from(Map.of(
                 QuorumAuth.ENABLE_SASL, "true", QuorumAuth.SERVER_LOGIN_CONTEXT, "KerberosServer")));
-        assertTrue(e.getMessage().contains("Krb5LoginModule") && e.getMessage().contains("KerberosServer")
-                && e.getMessage().contains("Kerberos (GSSAPI)"), e.getMessage());
+        assertTrue(e.getMessage().contains("Kerberos login") && e.getMessage().contains("KerberosServer"),
+                e.getMessage());
+    }
+
+    @Test
+    void shouldHonourAServicePrincipalWithAHostAndRefuseOneWithout() {
+        Map<String, String> ensemble = Map.of("server.1", "127.0.0.1:2888:3888", "server.2", "127.0.0.1:2889:3889");
+        String key = "quorum.auth.kerberos.servicePrincipal";
+        assertEquals(io.tandem.server.ConfigKeys.Kind.IMPLEMENTED,
+                QuorumAuth.verdict(key, "zkquorum/_HOST", ensemble).kind());
+        assertEquals(io.tandem.server.ConfigKeys.Kind.IMPLEMENTED,
+                QuorumAuth.verdict(key, "zkquorum/zk1.example.com@EXAMPLE.COM", ensemble).kind());
+        // Apache's learner would ask for a ticket to a principal without a host part: no such service exists.
+        assertEquals(io.tandem.server.ConfigKeys.Kind.REFUSED, QuorumAuth.verdict(key, "zkquorum", ensemble).kind());
+        assertEquals(io.tandem.server.ConfigKeys.Kind.IGNORED,
+                QuorumAuth.verdict(key, "zkquorum/_HOST", Map.of()).kind(), "standalone: no quorum peers");
     }
 
     private static void writeFrame(DataOutputStream out, ByteBuf body) throws IOException {

@@ -1,0 +1,115 @@
+package io.tandem.server.ensemble;
+
+import io.tandem.server.kerberos.TestKdc;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Three in-process members whose quorum port requires Kerberos (SASL GSSAPI), configured as Apache's: QuorumServer and
+ * QuorumLearner JAAS sections with Krb5LoginModule, {@code quorum.auth.kerberos.servicePrincipal=zkquorum/_HOST}
+ * (the learner asks for a ticket to {@code zkquorum/<the dialled member's host>}), keytabs from Apache Kerby's KDC.
+ * They form an ensemble and commit writes forwarded by followers. A member whose keytab holds the key of a principal
+ * for another host ({@code zkquorum/localhost}, while the server lines say 127.0.0.1) authenticates to the KDC but is
+ * not authorized, as Apache's SaslQuorumServerCallbackHandler refuses a learner whose host is no member's, and never
+ * joins.
+ */
+class QuorumKerberosEnsembleTest {
+    private static final String JAAS_PROPERTY = "java.security.auth.login.config";
+    /** The members' own principal: TestEnsemble's server lines name 127.0.0.1. */
+    private static final String MEMBER_PRINCIPAL = "zkquorum/127.0.0.1@" + TestKdc.REALM;
+    /** A principal of another host: a real key, from the same KDC, but not a member's. */
+    private static final String OTHER_HOST_PRINCIPAL = "zkquorum/localhost@" + TestKdc.REALM;
+    @TempDir
+    Path dir;
+    private TestEnsemble ensemble;
+    private String previousJaas;
+
+    private static Path memberKeytab;
+    private static Path otherKeytab;
+
+    @BeforeAll
+    static void makeKeytabs() throws Exception {
+        // A principal is created once per KDC, and the KDC is the JVM's: once per class.
+        TestKdc kdc = TestKdc.shared();
+        memberKeytab = kdc.keytab(MEMBER_PRINCIPAL);
+        otherKeytab = kdc.keytab(OTHER_HOST_PRINCIPAL);
+    }
+
+    @BeforeEach
+    void configure() throws Exception {
+        Path jaas = dir.resolve("jaas.conf");
+        Files.writeString(jaas, "QuorumServer {\n    " + TestKdc.krb5LoginModule(memberKeytab, MEMBER_PRINCIPAL)
+                + "\n};\nQuorumLearner {\n    " + TestKdc.krb5LoginModule(memberKeytab, MEMBER_PRINCIPAL)
+                + "\n};\nOtherHostServer {\n    " + TestKdc.krb5LoginModule(otherKeytab, OTHER_HOST_PRINCIPAL)
+                + "\n};\nOtherHostLearner {\n    " + TestKdc.krb5LoginModule(otherKeytab, OTHER_HOST_PRINCIPAL)
+                + "\n};\n");
+        previousJaas = System.getProperty(JAAS_PROPERTY);
+        System.setProperty(JAAS_PROPERTY, jaas.toString());
+        ensemble = new TestEnsemble(dir);
+        ensemble.extraSettings.put("quorum.auth.enableSasl", "true");
+        ensemble.extraSettings.put("quorum.auth.learnerRequireSasl", "true");
+        ensemble.extraSettings.put("quorum.auth.serverRequireSasl", "true");
+        ensemble.extraSettings.put("quorum.auth.kerberos.servicePrincipal", "zkquorum/_HOST");
+    }
+
+    @AfterEach
+    void stop() {
+        if (ensemble != null) ensemble.close();
+        if (previousJaas == null) System.clearProperty(JAAS_PROPERTY);
+        else System.setProperty(JAAS_PROPERTY, previousJaas);
+    }
+
+    @Test
+    void shouldFormAndCommitWhenEveryMemberAuthenticatesWithKerberos() throws Exception {
+        ensemble.startAll();
+        int leader = ensemble.awaitServing(30_000);
+        int follower = leader == 1 ? 2 : 1;
+        try (ZooKeeper viaFollower = TestEnsemble.client(ensemble.connect(follower), 10_000, null)) {
+            viaFollower.create("/kerberos-quorum", "v".getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                    CreateMode.PERSISTENT);
+        }
+        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+            try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(id), 10_000, null)) {
+                zk.sync("/", (rc, path, ctx) -> { }, null);
+                assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), zk.getData("/kerberos-quorum", false, null),
+                        "member " + id + " has the forwarded write");
+            }
+        }
+    }
+
+    @Test
+    void shouldKeepOutAMemberWhoseKeytabIsForAnotherHost() throws Exception {
+        ensemble.memberSettings.put(3, Map.of("quorum.auth.learner.saslLoginContext", "OtherHostLearner",
+                "quorum.auth.server.saslLoginContext", "OtherHostServer"));
+        ensemble.startAll();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!(isServing(ensemble.mode(1)) && isServing(ensemble.mode(2)))) {
+            assertTrue(System.currentTimeMillis() < deadline, "members 1 and 2 form a quorum: " + ensemble.mode(1)
+                    + " " + ensemble.mode(2));
+            Thread.sleep(50);
+        }
+        try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(1), 10_000, null)) {
+            zk.create("/without-3", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        }
+        // However long it tries, member 3 never becomes a follower: members 1 and 2 refuse its learner.
+        Thread.sleep(3_000);
+        assertFalse(isServing(ensemble.mode(3)), "member 3 joined: " + ensemble.mode(3));
+    }
+
+    private static boolean isServing(String mode) {
+        return mode.equals("leader") || mode.equals("follower") || mode.equals("observer");
+    }
+}
