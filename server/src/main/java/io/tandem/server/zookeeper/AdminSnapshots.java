@@ -22,9 +22,12 @@ import java.util.concurrent.TimeUnit;
  * default 5 minutes; over: 429), then acts; a failure is 500 with a null error and a log line, as in Apache.
  *
  * <p>The snapshot is Apache's snapshot file (ApacheTreeFormat inside ApacheSnapshotWriter's framing: header, sessions,
- * ACL cache, nodes, seals, digest and last-zxid sections), written from the tree on the commit thread between batches
- * (so it is exact, where Apache's is fuzzy) into a temporary file under {@code <dataDir>/admin-snapshots}, then streamed
- * from the handler thread and deleted; {@code ?streaming=false} answers only the headers. Restore reads such a file
+ * ACL cache, nodes, seals, digest and last-zxid sections), fuzzy as Apache's: the commit thread only records the zxid
+ * and copies the sessions, and the tree is walked (each node copied under its monitor, {@link SnapshotFormat#walk}),
+ * written and fsynced on a snapshot thread of its own while writes go on committing, into a temporary file under
+ * {@code <dataDir>/admin-snapshots}, then streamed from the handler thread and deleted. As with Apache's, the file with
+ * the log's transactions after its {@code last_zxid} gives the tree (replay over a fuzzy walk: {@link SnapshotFormat});
+ * its last-zxid section is the tree's zxid after the walk, as Apache writes it; {@code ?streaming=false} answers only the headers. Restore reads such a file
  * (Apache's or Tandem's) from the request body and replaces the tree and sessions of a standalone server
  * ({@link StandaloneCommit#restore}); an ensemble member refuses it, since one member's tree replaced outside Zab would
  * part from the others'.
@@ -43,6 +46,10 @@ final class AdminSnapshots {
     static final int SERVICE_UNAVAILABLE = 503;
     static final int TOO_MANY_REQUESTS = 429;
     static final int INTERNAL_ERROR = 500;
+    /** Snapshots asked for while one is being written that wait for it (more are refused): each holds a handler. */
+    static final int SNAPSHOTS_WAITING_MAX = 1;
+    /** How long the snapshot thread waits for the commit thread's last zxid after its walk. */
+    static final long COMMIT_THREAD_WAIT_MS = 10_000;
 
     /** The three switches, as read from zoo.cfg or Apache's {@code zookeeper.admin.*} system properties. */
     record Settings(boolean snapshotEnabled, boolean restoreEnabled, long rateLimiterIntervalMs) {
@@ -101,8 +108,20 @@ final class AdminSnapshots {
     private final RateLimiter snapshotLimiter;
     private final RateLimiter restoreLimiter;
     private final Path dir;
+    /**
+     * Where snapshots are walked, written and fsynced: neither the commit thread (writes go on meanwhile) nor an
+     * event loop. One at a time, as Apache's synchronized takeSnapshot; one more may wait, the rest are refused (500).
+     */
+    private final java.util.concurrent.ThreadPoolExecutor snapshotThread = new java.util.concurrent.ThreadPoolExecutor(
+            1, 1, 30, TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(SNAPSHOTS_WAITING_MAX),
+            work -> {
+                Thread thread = new Thread(work, "zk-admin-snapshot");
+                thread.setDaemon(true);
+                return thread;
+            });
 
     AdminSnapshots(ZkServer server, Settings settings) {
+        snapshotThread.allowCoreThreadTimeOut(true);
         this.server = server;
         this.settings = settings;
         // Apache 3.9.5 builds the snapshot's limiter with TimeUnit.MICROSECONDS and the restore's with MILLISECONDS
@@ -141,16 +160,22 @@ final class AdminSnapshots {
         } catch (IOException e) {
             return done(failed(json, "taking the snapshot", e));
         }
-        return server.call(() -> {
+        // The commit thread only records where the walk starts and copies the sessions (Apache's FileTxnSnapLog.save
+        // names the file after lastProcessedZxid before its walk); the walk and the fsync run on the snapshot thread.
+        return server.call(() -> new Object[] {server.tree.lastProcessedZxid(),
+                SnapshotFormat.sessionTimeouts(server.sessions.byId())}).thenApplyAsync(start -> {
+            long zxid = (Long) start[0];
+            @SuppressWarnings("unchecked")
+            Map<Long, Integer> sessions = (Map<Long, Integer>) start[1];
             try {
-                long zxid = server.tree.lastProcessedZxid();
                 Path file = ApacheSnapshotWriter.write(work, zxid,
-                        out -> ApacheTreeFormat.write(out, server.tree, server.sessions.byId()));
+                        out -> ApacheTreeFormat.writeFuzzy(out, server.tree, sessions, work.resolve("nodes")),
+                        this::lastProcessedZxidNow);
                 return new Object[] {zxid, file};
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        }).handle((written, failure) -> {
+        }, snapshotThread).handle((written, failure) -> {
             if (failure != null) {
                 deleteTree(work);
                 return failed(json, "taking the snapshot", unwrap(failure));
@@ -173,6 +198,22 @@ final class AdminSnapshots {
                 return failed(json, "taking the snapshot", e);
             }
         });
+    }
+
+    /**
+     * The tree's last processed zxid once the walk is done, asked of the commit thread: Apache's FileSnap writes
+     * DataTree.lastProcessedZxid after its walk into the last-zxid section, which its restore takes as the tree's
+     * zxid, so zxids after a restore go on beyond every change the fuzzy walk may have seen.
+     */
+    private long lastProcessedZxidNow() {
+        try {
+            return server.call(server.tree::lastProcessedZxid).get(COMMIT_THREAD_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new UncheckedIOException(new IOException("the commit thread did not answer its last zxid", e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UncheckedIOException(new java.io.InterruptedIOException("interrupted"));
+        }
     }
 
     CompletableFuture<AdminResponse> restore(String primary, byte[] body) {
@@ -198,7 +239,10 @@ final class AdminSnapshots {
         } catch (IOException e) {
             return done(failed(json, "restoring", e));
         }
-        return server.call(() -> {
+        // Queued behind any admin snapshot being walked (Apache's takeSnapshot and restoreFromSnapshot are both
+        // synchronized on the server), so no walk ever sees the tree half replaced; the restore itself runs on the
+        // commit thread.
+        return CompletableFuture.supplyAsync(() -> server.call(() -> {
             try {
                 long zxid = standalone.restore(file);
                 // Connections whose sessions the snapshot does not hold end now, as their next request would.
@@ -210,7 +254,7 @@ final class AdminSnapshots {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        }).handle((zxid, failure) -> {
+        }).join(), snapshotThread).handle((zxid, failure) -> {
             try {
                 Files.deleteIfExists(file);
             } catch (IOException e) {

@@ -3,14 +3,9 @@ package io.tandem.server.zookeeper;
 import io.tandem.server.zab.QuorumTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.CRC32;
 
 /**
  * Apache 3.9's admin commands that report the server's replicated state: {@code hash} (the tree digest),
@@ -19,13 +14,6 @@ import java.util.zip.CRC32;
  * run on the commit thread (see {@link AdminCommands}).
  */
 final class AdminStateCommands {
-    /** {@code DigestCalculator.DIGEST_VERSION} of 3.9. */
-    static final int DIGEST_VERSION = 2;
-    /** Apache leaves ZooKeeper's own subtree (quota, config) out of the digest. */
-    private static final String SYSTEM_PREFIX = "/zookeeper/";
-    /** The stat fields Apache's digest covers, in its order: five longs, three ints, one long. */
-    private static final int DIGEST_STAT_BYTES = 60;
-
     private final ZkServer server;
     private final AdminCommands.Ensemble ensemble;
 
@@ -36,48 +24,18 @@ final class AdminStateCommands {
 
     /**
      * Apache's {@code hash}: its DataTree logs the tree digest at every 128th zxid and answers that history; Tandem
-     * keeps no history and answers one entry, the digest of the tree as it is now at its last applied zxid, computed
-     * exactly as Apache's DigestCalculator (CRC32 of the path, data and persisted stat of every node outside
-     * /zookeeper/, summed), so members and Apache servers holding the same tree agree on it.
+     * keeps no history and answers one entry, the tree's digest at its last applied zxid, which the tree keeps as
+     * Apache's DigestCalculator does, updated per applied change ({@link TreeDigest}): on the commit thread this reads
+     * two numbers, never walks the tree. Members and Apache servers holding the same tree agree on it.
      */
     Map<String, Object> hash() {
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("zxid", server.tree.lastProcessedZxid());
-        entry.put("digest_version", DIGEST_VERSION);
-        entry.put("digest", treeDigest(server.tree));
+        entry.put("digest_version", TreeDigest.DIGEST_VERSION);
+        entry.put("digest", server.tree.digest.value());
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("digests", List.of(entry));
         return data;
-    }
-
-    /** The sum of every node's digest (commit thread). */
-    static long treeDigest(DataTree tree) {
-        long sum = 0;
-        Deque<DataNode> pending = new ArrayDeque<>();
-        pending.push(tree.getNode("/"));
-        while (!pending.isEmpty()) {
-            DataNode node = pending.pop();
-            sum += nodeDigest(node.parent == null ? "/" : node.path(), node);
-            if (node.children != null) {
-                for (DataNode child : node.children.inApacheOrder()) pending.push(child);
-            }
-        }
-        return sum;
-    }
-
-    /** Apache's DigestCalculator.calculateDigest: the root is hashed under the empty path. */
-    static long nodeDigest(String path, DataNode node) {
-        if (path.startsWith(SYSTEM_PREFIX)) return 0;
-        String hashed = path.equals("/") ? "" : path;
-        ByteBuffer stat = ByteBuffer.allocate(DIGEST_STAT_BYTES);
-        stat.putLong(node.czxid).putLong(node.mzxid).putLong(node.pzxid()).putLong(node.ctime).putLong(node.mtime)
-                .putInt(node.version).putInt(node.cversion()).putInt(node.aversion).putLong(node.ephemeralOwner());
-        CRC32 crc = new CRC32();
-        crc.update(hashed.getBytes(StandardCharsets.UTF_8));
-        byte[] data = node.data();
-        if (data != null) crc.update(data);
-        crc.update(stat.array());
-        return crc.getValue();
     }
 
     /**

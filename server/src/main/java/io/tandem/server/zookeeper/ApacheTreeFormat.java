@@ -206,24 +206,51 @@ final class ApacheTreeFormat {
         Map<List<ACL>, Long> aclKeys = new LinkedHashMap<>();
         java.io.ByteArrayOutputStream nodeBytes = new java.io.ByteArrayOutputStream();
         DataOutputStream nodes = new DataOutputStream(nodeBytes);
+        writeFuzzyNodes(nodes, tree, aclKeys);
+        ApacheSnapshotWriter.writeString(nodes, signature);
+        nodes.flush();
+        java.io.ByteArrayOutputStream headBytes = new java.io.ByteArrayOutputStream();
+        DataOutputStream head = new DataOutputStream(headBytes);
+        writeHead(head, sessions, aclKeys);
+        head.flush();
+        return List.of(headBytes.toByteArray(), nodeBytes.toByteArray());
+    }
+
+    /**
+     * A snapshot file's body written fuzzily from the live tree (the AdminServer's snapshot, as Apache's is fuzzy):
+     * the walk as {@link #writeFuzzy(DataTree, Map, String)}'s, its nodes into {@code scratch} (a file, so a large
+     * tree is never held in memory twice) and from there after the sessions and ACL cache into {@code out}.
+     */
+    static void writeFuzzy(DataOutputStream out, DataTree tree, Map<Long, Integer> sessions, java.nio.file.Path scratch)
+            throws IOException {
+        Map<List<ACL>, Long> aclKeys = new LinkedHashMap<>();
+        try (DataOutputStream nodes = new DataOutputStream(new java.io.BufferedOutputStream(
+                java.nio.file.Files.newOutputStream(scratch), 64 << 10))) {
+            writeFuzzyNodes(nodes, tree, aclKeys);
+        }
+        writeHead(out, sessions, aclKeys);
+        java.nio.file.Files.copy(scratch, out);
+        java.nio.file.Files.delete(scratch);
+    }
+
+    private static void writeFuzzyNodes(DataOutputStream nodes, DataTree tree, Map<List<ACL>, Long> aclKeys)
+            throws IOException {
         SnapshotFormat.walk(tree, (path, copy) -> {
             // Apache names the root "" in a snapshot.
             writeNode(nodes, path.length() == 1 ? "" : path, copy, aclKeys);
             if (path.length() > 1) fuzzyNodeWritten.run();
         });
         ApacheSnapshotWriter.writeString(nodes, END_OF_NODES);
-        ApacheSnapshotWriter.writeString(nodes, signature);
-        nodes.flush();
-        java.io.ByteArrayOutputStream headBytes = new java.io.ByteArrayOutputStream();
-        DataOutputStream head = new DataOutputStream(headBytes);
+    }
+
+    private static void writeHead(DataOutputStream head, Map<Long, Integer> sessions, Map<List<ACL>, Long> aclKeys)
+            throws IOException {
         head.writeInt(sessions.size());
         for (Map.Entry<Long, Integer> session : sessions.entrySet()) {
             head.writeLong(session.getKey());
             head.writeInt(session.getValue());
         }
         writeAclCache(head, aclKeys);
-        head.flush();
-        return List.of(headBytes.toByteArray(), nodeBytes.toByteArray());
     }
 
     /** Test hook: runs after each node {@link #writeFuzzy} wrote (a test holds the walk half way with it). */

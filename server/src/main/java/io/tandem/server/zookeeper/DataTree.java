@@ -70,6 +70,8 @@ final class DataTree {
     private final WatchManager dataWatches = watches.data;
     private final WatchManager childWatches = watches.child;
     private long lastProcessedZxid;
+    /** Apache's tree digest, kept as changes are applied (the hash admin command reads it). */
+    final TreeDigest digest = new TreeDigest();
     /** Counts {@link #clearForSnapshot}s: a node found before one is no longer in the tree (see {@link #liveHint}). */
     private int generation;
 
@@ -87,6 +89,7 @@ final class DataTree {
         containers.clear();
         ttls.clear();
         lastProcessedZxid = 0;
+        digest.reset();
         addInitialNodes();
     }
 
@@ -97,6 +100,8 @@ final class DataTree {
         attach(root, zookeeper);
         attach(zookeeper, builtIn("/zookeeper/quota", OPEN_ACL_UNSAFE));
         attach(zookeeper, builtIn("/zookeeper/config", READ_ACL_UNSAFE));
+        digest.add("/", root);
+        digest.add("/zookeeper", zookeeper);
     }
 
     private DataNode builtIn(String path, List<ACL> acl) {
@@ -244,6 +249,7 @@ final class DataTree {
         }
         DataNode existing = path.equals("/") ? root : parent == null ? null : childOf(parent, path, lastSlash + 1);
         if (existing != null) {
+            digest.remove(path, existing);
             existing.setData(restored.data());
             acls.release(existing.acl);
             existing.acl = acls.acquire(restored.acl);
@@ -258,6 +264,7 @@ final class DataTree {
                 throw new IllegalStateException("snapshot gives built-in node " + path + " an owner");
             }
             existing.setPzxid(restored.pzxid());
+            digest.add(path, existing);
             return;
         }
         if (parent == null) {
@@ -265,6 +272,7 @@ final class DataTree {
         }
         restored.acl = acls.acquire(restored.acl);
         attach(parent, restored);
+        digest.add(path, restored);
         long owner = restored.ephemeralOwner();
         if (EphemeralOwner.isContainer(owner)) {
             containers.add(path);
@@ -362,11 +370,14 @@ final class DataTree {
             DataNode parent = lookup(rc.path, rc.path.lastIndexOf('/'));
             int parentCVersion = ((CreateTxn) txn).parentCVersion();
             if (parent != null) {
+                String parentPath = rc.path.substring(0, rc.path.lastIndexOf('/'));
                 synchronized (parent) {
+                    digest.remove(parentPath, parent);
                     if (parentCVersion > parent.cversion()) {
                         parent.setCversion(parentCVersion);
                         parent.setPzxid(header.zxid());
                     }
+                    digest.add(parentPath, parent);
                 }
             }
         }
@@ -423,12 +434,15 @@ final class DataTree {
         }
         DataNode child = DataNode.of(path, lastSlash + 1, data, acls.acquire(acl), zxid, time, ephemeralOwner);
         synchronized (parent) {
+            digest.remove(parentName, parent);
             if (parentCVersion > parent.cversion()) {
                 parent.setCversion(parentCVersion);
                 parent.setPzxid(zxid);
             }
+            digest.add(parentName, parent);
             attach(parent, child);
         }
+        digest.add(path, child);
         if (EphemeralOwner.isContainer(ephemeralOwner)) {
             containers.add(path);
         } else if (EphemeralOwner.isTtl(ephemeralOwner)) {
@@ -455,16 +469,20 @@ final class DataTree {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
         DataNode node = known != null ? known : childOf(parent, path, lastSlash + 1);
+        String parentName = path.substring(0, lastSlash);
         synchronized (parent) {
             // As Apache: the parent's pzxid moves even when the child is already gone (a replay over a fuzzy
             // snapshot), but never backwards over a later create's.
+            digest.remove(parentName, parent);
             if (zxid > parent.pzxid()) {
                 parent.setPzxid(zxid);
             }
+            digest.add(parentName, parent);
             if (node == null) {
                 throw new ZkException(KeeperCode.NO_NODE, path);
             }
             parent.children.remove(node);
+            digest.remove(path, node);
             // Marked under the parent's monitor, where the snapshot writer sorts the children by seq.
             node.seq = DataNode.REMOVED;
         }
@@ -486,7 +504,6 @@ final class DataTree {
         Set<Watcher> fired = dataWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, null);
         childWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, fired);
         if (childWatches.watchesAnything()) {
-            String parentName = path.substring(0, lastSlash);
             childWatches.trigger(parentName.isEmpty() ? "/" : parentName, EventType.NODE_CHILDREN_CHANGED, zxid,
                     parent.acl, null);
         }
@@ -504,10 +521,12 @@ final class DataTree {
         }
         Stat stat;
         synchronized (node) {
+            digest.remove(path, node);
             node.setData(data);
             node.mtime = time;
             node.mzxid = zxid;
             node.version = version;
+            digest.add(path, node);
             stat = node.stat();
         }
         dataWatches.trigger(path, EventType.NODE_DATA_CHANGED, zxid, node.acl, null);
@@ -521,8 +540,10 @@ final class DataTree {
         }
         List<ACL> previous = node.acl;
         synchronized (node) {
+            digest.remove(path, node);
             node.aversion = version;
             node.acl = acls.acquire(acl);
+            digest.add(path, node);
         }
         acls.release(previous);
         return node.stat();

@@ -189,7 +189,7 @@ final class StandaloneCommit implements CommitPath {
      * already prepared is made durable, applied and answered first; the Apache snapshot is read once into a scratch
      * tree (a damaged one changes nothing), then into the live tree and sessions in place of theirs; the zxid goes on
      * from the higher of the restored and the logged one (so zxids never go back and the log's older transactions are
-     * never replayed over the restored tree), and a snapshot of the restored tree is written at once, so a restart
+     * never replayed over the restored tree), every watch set before is dropped unfired (Apache's new DataTree has none), and a snapshot of the restored tree is written at once, so a restart
      * starts from it. Returns the zxid the restored snapshot records.
      */
     long restore(java.nio.file.Path apacheSnapshot) throws IOException {
@@ -206,6 +206,7 @@ final class StandaloneCommit implements CommitPath {
                 fieldBytesMax);
         snapshots.cancelAndAwait();
         server.tree.clearForSnapshot();
+        server.tree.watches.clear();
         server.sessions.byId().clear();
         AdminSnapshots.readApache(apacheSnapshot, server.tree, server.sessions.byId(), fieldBytesMax);
         server.sessions.sessionsRestored();

@@ -104,6 +104,15 @@ final class TreeWatches {
         child.removeWatcher(watcher);
     }
 
+    /**
+     * Drops every watch without firing it: Apache's admin restore replaces its ZKDatabase, whose new DataTree has
+     * empty watch managers, so the watches clients set before it never fire.
+     */
+    void clear() {
+        data.clear();
+        child.clear();
+    }
+
     private static List<String> nullToEmpty(List<String> list) {
         return list == null ? List.of() : list;
     }

@@ -154,6 +154,13 @@ final class WatchManager {
         }
     }
 
+    /** Drops every watch of every watcher, none fired (the admin restore's new tree has none, as Apache's). */
+    void clear() {
+        watchTable.clear();
+        watch2Paths.clear();
+        recursiveWatchCount = 0;
+    }
+
     private void addToTable(String path, Watcher watcher) {
         Object current = watchTable.putIfAbsent(path, watcher);
         if (current == null || current == watcher) {

@@ -34,6 +34,17 @@ public final class ApacheSnapshotWriter {
      * never sees a partial snapshot under the final name. Returns the file.
      */
     public static Path write(Path dataDir, long zxid, Body body) throws IOException {
+        return write(dataDir, zxid, body, () -> zxid);
+    }
+
+    /**
+     * As {@link #write(Path, long, Body)} for a fuzzy snapshot, written while the tree goes on changing: the file is
+     * named after {@code zxid}, the tree's last processed zxid when the walk began, and the last processed zxid
+     * section holds {@code lastProcessedZxid}'s answer once the body is written, as Apache's FileSnap does (its name
+     * comes from the zxid before the walk, the section from DataTree.lastProcessedZxid after it).
+     */
+    public static Path write(Path dataDir, long zxid, Body body, java.util.function.LongSupplier lastProcessedZxid)
+            throws IOException {
         Path dir = ApacheFiles.versionDir(dataDir);
         Files.createDirectories(dir);
         String name = ApacheFiles.snapshotName(zxid);
@@ -54,7 +65,7 @@ public final class ApacheSnapshotWriter {
             out.writeInt(DIGEST_VERSION);
             out.writeLong(0);
             seal(out, checked);
-            out.writeLong(zxid);
+            out.writeLong(lastProcessedZxid.getAsLong());
             seal(out, checked);
             out.flush();
             channel.force(true);
