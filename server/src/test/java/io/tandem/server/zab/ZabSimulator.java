@@ -96,6 +96,8 @@ final class ZabSimulator {
     SimulatedReconfigClients reconfigClients;
     /** Mutation: every leader commits a reconfig with a quorum of the old voters only (no joint quorum). */
     boolean oldQuorumOnly;
+    /** With members: servers that join the running ensemble, and the check that none counts as a voter too early. */
+    final SimulatedJoiners joiners;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -123,18 +125,21 @@ final class ZabSimulator {
     /** {@code voterCount} voters (ids 1..) and {@code observerCount} observers (the ids after them). */
     ZabSimulator(long seed, int voterCount, int observerCount, Faults faults, ZabConfig limits,
                  SimulatedConnections.Params connectionParams) {
-        this(seed, voterCount, observerCount, faults, limits, connectionParams, 0, false, false);
+        this(seed, voterCount, observerCount, faults, limits, connectionParams, 0, false, false, 0);
     }
 
-    /** With {@code memberSnapCount > 0}, every node runs the production ZooKeeper side too ({@link #withMembers}). */
+    /**
+     * With {@code memberSnapCount > 0}, every node runs the production ZooKeeper side too ({@link #withMembers}), and
+     * {@code joinerCount} joiners (the ids after the observers, {@link SimulatedJoiners}) start part way through.
+     */
     ZabSimulator(long seed, int voterCount, int observerCount, Faults faults, ZabConfig limits,
                  SimulatedConnections.Params connectionParams, int memberSnapCount, boolean memberStalePrep,
-                 boolean memberReadOnly) {
+                 boolean memberReadOnly, int joinerCount) {
         this.members = memberSnapCount > 0;
         this.memberReadOnly = memberReadOnly;
         this.memberSnapCount = memberSnapCount;
         this.memberStalePrep = memberStalePrep;
-        int nodeCount = voterCount + observerCount;
+        int nodeCount = voterCount + observerCount + joinerCount;
         this.seed = seed;
         this.random = new SplittableRandom(seed);
         this.faults = faults;
@@ -158,8 +163,14 @@ final class ZabSimulator {
         }
         this.connections = new SimulatedConnections(this, nodeCount, connectionParams, seed);
         this.reconfigChecker = members ? new ReconfigChecker(this, voterCount, observerCount) : null;
+        this.joiners = joinerCount > 0 ? new SimulatedJoiners(this, voterCount + observerCount + 1, joinerCount, seed)
+                : null;
         for (SimulatedNode node : nodes) {
-            node.start();
+            if (joiners != null && joiners.isJoiner(node.id)) {
+                node.restartAtStep = joiners.startStep(node.id);
+            } else {
+                node.start();
+            }
         }
     }
 
@@ -492,6 +503,9 @@ final class ZabSimulator {
             }
         }
         checker.afterStep();
+        if (joiners != null) {
+            joiners.afterStep();
+        }
         if (step % TICK_STEPS == 0) {
             checker.checkCommittedDurableOnQuorum();
         }
