@@ -34,6 +34,11 @@ final class ZabMembership {
      * which its reconfig checker must catch; production never does.
      */
     boolean countsActiveVotersOnly;
+    /**
+     * Test hook: a joiner counts itself a voter of the configuration it follows. The simulator's mutation test sets it,
+     * which its joiner checker must catch; production never does.
+     */
+    boolean joinersVote;
     /** A configuration became active during the current input: the machine settles roles at its end. */
     private boolean activated;
     /** The newest configuration activated does not name this member: it is removed once the current input ends. */
@@ -103,8 +108,9 @@ final class ZabMembership {
      * commit. Role consequences wait for {@link #settle}: a leader still has to send the commit that activated it.
      *
      * <p>A configuration that does not name this member removes it only when the member serves (an established
-     * leader, a follower in broadcast) and is no joiner: a committed reconfig took it out of the ensemble it was
-     * serving in. Otherwise ({@code mayJoin}: looking, or syncing with a leader, and not removed already) the member
+     * leader, a follower in broadcast), is no joiner and runs a configuration it activated (not zoo.cfg's): a
+     * committed reconfig took it out of the ensemble it was serving in. Otherwise ({@code mayJoin}: looking, or
+     * syncing with a leader, and not removed already; or its first configuration this run) the member
      * becomes a joiner, as Apache's QuorumPeer.updateLearnerType makes any server missing from the view a non-voting
      * participant: a fresh server, a joiner restarted before the reconfig that adds it commits (its log may hold that
      * reconfig, pending again), a member removed earlier and started again with its data, or one that was down while
@@ -115,14 +121,23 @@ final class ZabMembership {
         if (zxid <= activeConfigZxid) {
             return active;
         }
+        // Before the first configuration this member activates it runs its zoo.cfg's, which names it whether or not
+        // the ensemble does (a joiner's names it too): one without it then makes it a joiner, even while it serves (a
+        // fresh joiner synced into an ensemble that never committed a configuration was removed by the next leader's,
+        // simulator seed 8). A member of the ensemble activates one naming it first: a new leader's configuration
+        // commits at the start of its epoch, before any reconfig.
+        boolean fromZooCfg = activeConfigZxid == 0;
         activeConfigZxid = zxid;
         activeMembers = members;
         activated = true;
         boolean named = members.isMember(active.myId());
-        joining = !named && (joining || mayJoin);
+        joining = !named && (joining || mayJoin || fromZooCfg);
         removing = !named && !joining;
         if (removing) {
             return active;
+        }
+        if (joining && joinersVote) {
+            return active.withMembers(withObserver(members.voters(), active.myId()), members.observers());
         }
         return named ? active.withMembers(members.voters(), members.observers())
                 : active.withMembers(members.voters(), withObserver(members.observers(), active.myId()));

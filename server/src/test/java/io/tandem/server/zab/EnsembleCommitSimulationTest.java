@@ -182,6 +182,30 @@ class EnsembleCommitSimulationTest {
         throw new AssertionError("no seed in 1..40 caught a reconfig committed without the new voters' quorum");
     }
 
+    @Test
+    void shouldCatchAJoinerThatCountsItsOwnVote() {
+        // The joiner checker must bite on the production path: a joiner that counts itself a voter of the
+        // configuration it follows, before any reconfig adds it, votes (and may lead) on its own say-so.
+        for (long seed = 1; seed <= 40; seed++) {
+            ZabSimulator sim = ZabSimulator.withMembers(seed, false);
+            if (sim.joiners == null) {
+                continue;
+            }
+            sim.letJoinersVote();
+            try {
+                sim.runTicks(FAULTY_TICKS);
+                recover(sim);
+            } catch (AssertionError expected) {
+                System.out.println("a joiner counting its own vote caught at seed " + seed + ": "
+                        + expected.getMessage().lines().findFirst().orElse(""));
+                return;
+            } finally {
+                sim.closeClientConnections();
+            }
+        }
+        throw new AssertionError("no seed in 1..40 caught a joiner that counts its own vote");
+    }
+
     static ZabSimulator run(long seed, boolean stalePrep) {
         ZabSimulator sim = ZabSimulator.withMembers(seed, stalePrep);
         try {

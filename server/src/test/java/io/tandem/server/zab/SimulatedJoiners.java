@@ -93,7 +93,9 @@ final class SimulatedJoiners {
                 }
                 throw sim.failure("node " + node.id + " counts server " + voter + " as a voter before a configuration"
                         + " making it one committed: " + machine + " voters "
-                        + Arrays.toString(machine.config().voters()));
+                        + Arrays.toString(machine.config().voters()) + (machine.isRemoved() ? " (removed)" : "")
+                        + (machine.isJoining() ? " (joining)" : "") + " configuration 0x"
+                        + Long.toHexString(machine.membership.activeConfigZxid()));
             }
             if (machine.isJoining() && machine.isServing() && seenServing.add(node.id)) {
                 sim.count(isJoiner(node.id) ? "joiner serving as a non-voting follower"

@@ -269,6 +269,7 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
                 base.electionFinalizeTicks(), base.outstandingProposalsMax());
         ZabStateMachine machine = new ZabStateMachine(config, durable, restarts);
         machine.membership.countsActiveVotersOnly = sim.oldQuorumOnly;
+        machine.membership.joinersVote = sim.joinersVote;
         long finalizeNanos = sim.connections.enabled() ? sim.connections.finalizeSteps() * ZabSimulator.STEP_NANOS
                 : FINALIZE_NEVER_NANOS;
         driver = new ZabDriver(machine, disk, this, this, this, ZabSimulator.TICK_STEPS * ZabSimulator.STEP_NANOS,

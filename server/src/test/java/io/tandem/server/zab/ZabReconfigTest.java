@@ -409,15 +409,16 @@ class ZabReconfigTest {
     void shouldComeBackAsAJoinerWhenARemovedMemberStartsAgainWithItsData() {
         ZabStateMachine removed = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), DurableState.empty(), 1);
         removed.readMembersWith(READER);
-        long session = synced(removed);
-        long removal = Zxid.of(1, 1);
-        removed.receive(1, new Proposal(session, 4, removal, txn("config 1,2/")));
+        long session = establishedConfiguration(removed);
+        long removal = Zxid.of(1, 2);
+        removed.receive(1, new Proposal(session, 6, removal, txn("config 1,2/")));
         removed.logSynced(removal);
-        removed.receive(1, new Commit(session, 5, removal));
+        removed.receive(1, new Commit(session, 7, removal));
         assertTrue(removed.isRemoved(), "a serving member a committed reconfig leaves out is removed");
 
-        ZabStateMachine started = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3),
-                new DurableState(1, 1, 0, null, List.of(new LogEntry(removal, txn("config 1,2/")))), 2);
+        ZabStateMachine started = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), new DurableState(1, 1, 0, null,
+                List.of(new LogEntry(Zxid.of(1, 1), txn("config 1,2,3/")), new LogEntry(removal, txn("config 1,2/")))),
+                2);
         started.readMembersWith(READER);
         started.ready();
         Members without = new Members(new int[] {1, 2}, new int[0]);
@@ -435,7 +436,7 @@ class ZabReconfigTest {
         started.receive(1, new UpToDate(again, 3, removal));
         assertTrue(started.isServing(), "synced like any learner");
         assertTrue(started.isJoining(), "the configuration that removed it makes it no voter");
-        long readded = Zxid.of(1, 2);
+        long readded = Zxid.of(1, 3);
         started.receive(1, new Proposal(again, 4, readded, txn("config 1,2,3/")));
         started.logSynced(readded);
         assertEquals(1, acks(started.ready()), "it acknowledges the reconfig that adds it back");
@@ -448,10 +449,10 @@ class ZabReconfigTest {
     void shouldAskWhileRemovedAndRejoinWhenANewerConfigurationNamesItAgain() {
         ZabStateMachine removed = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), DurableState.empty(), 1);
         removed.readMembersWith(READER);
-        long session = synced(removed);
-        long removal = Zxid.of(1, 1);
-        removed.receive(1, new Proposal(session, 4, removal, txn("config 1,2/")));
-        removed.receive(1, new Commit(session, 5, removal));
+        long session = establishedConfiguration(removed);
+        long removal = Zxid.of(1, 2);
+        removed.receive(1, new Proposal(session, 6, removal, txn("config 1,2/")));
+        removed.receive(1, new Commit(session, 7, removal));
         assertTrue(removed.isRemoved());
         removed.ready();
 
@@ -465,7 +466,7 @@ class ZabReconfigTest {
         removed.receive(1, new Notification(1, removal, 1, 1, Role.LEADING, false, removal,
                 new Members(new int[] {1, 2}, new int[0])));
         assertTrue(removed.isRemoved(), "a configuration that does not name it changes nothing");
-        long readded = Zxid.of(1, 2);
+        long readded = Zxid.of(1, 3);
         removed.receive(1, new Notification(1, readded, 1, 1, Role.LEADING, false, readded,
                 new Members(new int[] {1, 2, 3}, new int[0])));
         assertFalse(removed.isRemoved(), "named again: it rejoins");
@@ -478,6 +479,52 @@ class ZabReconfigTest {
 
     private static long acks(Ready ready) {
         return ready.messages().stream().filter(m -> m.message() instanceof Ack).count();
+    }
+
+    /**
+     * {@link #synced}, then the configuration a new leader establishes (ZooKeeper's, committed at the start of its
+     * epoch, here at zxid 1:1) names the member: only a member running a configuration it activated is removed by one
+     * without it; the first one it activates leaving it out makes it a joiner. Returns the session.
+     */
+    private static long establishedConfiguration(ZabStateMachine machine) {
+        long session = synced(machine);
+        machine.receive(1, new Proposal(session, 4, Zxid.of(1, 1), txn("config 1,2,3/")));
+        machine.logSynced(Zxid.of(1, 1));
+        machine.receive(1, new Commit(session, 5, Zxid.of(1, 1)));
+        assertFalse(machine.isJoining());
+        machine.ready();
+        return session;
+    }
+
+    /**
+     * Simulator seed 8: a joiner synced into an ensemble that never committed a configuration serves under its own
+     * zoo.cfg's, which names it; the first configuration it then activates, the next leader's, leaves it out. It was
+     * removed; it is a joiner, as Apache's non-voting follower.
+     */
+    @Test
+    void shouldJoinWhenTheFirstConfigurationItActivatesWhileServingLeavesItOut() {
+        ZabStateMachine joiner = new ZabStateMachine(ZabConfig.of(4, 1, 2, 3, 4), DurableState.empty(), 1);
+        joiner.readMembersWith(READER);
+        joiner.ready();
+        joiner.receive(1, new Notification(1, 0, 0, 7, Role.LEADING));
+        joiner.receive(2, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        joiner.receive(3, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        long session = joiner.ready().messages().stream().map(Ready.Outbound::message)
+                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
+                .session();
+        joiner.receive(1, new LeaderInfo(session, 0, 1));
+        joiner.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, List.of()));
+        joiner.receive(1, new NewLeader(session, 2, 1, 0));
+        joiner.receive(1, new UpToDate(session, 3, 0));
+        assertTrue(joiner.isServing());
+        joiner.receive(1, new Proposal(session, 4, Zxid.of(1, 1), txn("config 1,2,3/")));
+        joiner.logSynced(Zxid.of(1, 1));
+        joiner.receive(1, new Commit(session, 5, Zxid.of(1, 1)));
+        assertFalse(joiner.isRemoved(), "its zoo.cfg named it, the ensemble never did: it was never removed");
+        assertTrue(joiner.isJoining());
+        assertTrue(joiner.isObserver());
+        assertEquals(Role.FOLLOWING, joiner.role(), "it goes on following as a non-voter");
+        assertArrayEquals(new int[] {1, 2, 3}, joiner.config().voters());
     }
 
     /** Joins leader 1 (with server 3 following it) and syncs an empty history; returns the session. */

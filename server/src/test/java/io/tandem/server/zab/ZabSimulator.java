@@ -98,6 +98,8 @@ final class ZabSimulator {
     boolean oldQuorumOnly;
     /** With members: servers that join the running ensemble, and the check that none counts as a voter too early. */
     final SimulatedJoiners joiners;
+    /** Mutation: a joiner counts itself a voter of the configuration it follows ({@link #letJoinersVote}). */
+    boolean joinersVote;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -211,6 +213,11 @@ final class ZabSimulator {
                 node.machine.membership.countsActiveVotersOnly = true;
             }
         }
+    }
+
+    /** The mutation the joiner checker must catch: a joiner counts itself a voter of the configuration it follows. */
+    void letJoinersVote() {
+        joinersVote = true;
     }
 
     /** Whether node {@code id}'s disk holds {@code zxid} durably: synced in its log, or under its snapshot. */
@@ -571,32 +578,10 @@ final class ZabSimulator {
     }
 
     String replayCommand() {
-        if (members) {
-            return "mvn -q -B -pl server -am test -Dtest=EnsembleCommitSimulationTest "
-                    + "-Dsurefire.failIfNoSpecifiedTests=false -Dzab.memberSeed=" + seed
-                    + (memberStalePrep ? " (with the stale-prep mutation)" : "");
-        }
-        return "mvn -q -B -pl server -am test -Dtest=ZabSimulationTest -Dsurefire.failIfNoSpecifiedTests=false "
-                + "-Dzab.seed=" + seed;
+        return SimulationFailure.replayCommand(this);
     }
 
     AssertionError failure(String violation) {
-        StringBuilder message = new StringBuilder();
-        message.append("seed ").append(seed).append(": ").append(violation).append('\n');
-        message.append("replay: ").append(replayCommand()).append('\n');
-        message.append("faults: ").append(faults).append('\n');
-        for (SimulatedNode node : nodes) {
-            message.append("  node ").append(node.id).append(": ")
-                    .append(node.isUp() ? node.machine.toString() : "down").append(" applied ")
-                    .append(Zxid.toString(node.app.appliedZxid)).append('\n');
-        }
-        if (connections.enabled()) {
-            message.append("  ").append(connections.describe()).append('\n');
-        }
-        message.append("last events:\n");
-        for (String line : events.lastLines()) {
-            message.append("  ").append(line).append('\n');
-        }
-        return new AssertionError(message.toString());
+        return SimulationFailure.of(this, violation);
     }
 }
