@@ -64,7 +64,9 @@ class EnsembleCommitSimulationTest {
                     "read-only session established", "read-only write refused (NOTREADONLY)", "read-only read served",
                     "read-only mode left: the member dropped its read-only client", "reconfig committed",
                     "configuration established by a new leader", "reconfig acknowledged to its client",
-                    "reconfig changing the voters committed", "reconfig removing a member committed"}) {
+                    "reconfig changing the voters committed", "reconfig removing a member committed",
+                    "joiner started", "joiner serving as a non-voting follower", "joiner made a voter by a reconfig",
+                    "joiner made an observer by a reconfig", "joiner restarted before a reconfig added it"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
         }
@@ -78,6 +80,18 @@ class EnsembleCommitSimulationTest {
         for (long seed : new long[] {3071, 3048}) {
             ZabSimulator sim = run(seed, false);
             assertTrue(sim.stats.getOrDefault("ephemeral created", 0L) > 0, "seed " + seed + ": " + sim.stats);
+        }
+    }
+
+    @Test
+    void shouldPassTheSeedsThatCaughtJoinerFlaws() {
+        // 8: a joiner synced into an ensemble that had never committed a configuration served under its own zoo.cfg's
+        // (naming it) and was removed by the first one it activated, the next leader's, which the joiner checker
+        // caught (a never-added server counted as a voter by a removed machine).
+        for (long seed : new long[] {8}) {
+            ZabSimulator sim = run(seed, false);
+            assertTrue(sim.stats.getOrDefault("joiner serving as a non-voting follower", 0L) > 0,
+                    "seed " + seed + ": " + sim.stats);
         }
     }
 
