@@ -36,15 +36,15 @@ final class ZabConfigExchange {
         }
         LOG.log(Level.INFO, "server {0}: adopting configuration 0x{1} {2} from server {3}", m.myId(),
                 Long.toHexString(n.configVersion()), n.config(), from);
-        if (!m.isRemoved() && !n.config().isMember(m.myId()) && membership.activeConfigZxid() == 0
-                && m.lastZxid() == 0 && !m.isRecovering()) {
-            // A fresh server the ensemble does not name yet (started with a zoo.cfg naming itself, to be added by a
-            // reconfig): as Apache's, it follows the leader as a non-voting learner instead of waiting outside.
+        boolean wasJoining = m.isJoining();
+        // A looking member the configuration does not name (a fresh server, or one with a history: removed earlier
+        // and started again, or restarted before the reconfig that adds it committed) becomes a joiner, following
+        // the leader as Apache's non-voting learner instead of waiting outside (ZabMembership.activate).
+        m.activate(n.configVersion(), n.config());
+        if (m.isJoining() && !wasJoining) {
             LOG.log(Level.INFO, "server {0}: not in configuration 0x{1}: following its leader as a non-voting"
                     + " joiner until a reconfig adds it", m.myId(), Long.toHexString(n.configVersion()));
-            membership.joinAsNonVoter();
         }
-        m.activate(n.configVersion(), n.config());
         m.pending.configAdopted = new Ready.AdoptedConfig(n.configVersion(), n.config());
         if (m.isRemoved() && n.config().isMember(m.myId())) {
             m.rejoin("named again by configuration 0x" + Long.toHexString(n.configVersion()));

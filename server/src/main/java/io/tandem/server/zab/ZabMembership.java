@@ -34,12 +34,18 @@ final class ZabMembership {
      * which its reconfig checker must catch; production never does.
      */
     boolean countsActiveVotersOnly;
+    /**
+     * Test hook: a joiner counts itself a voter of the configuration it follows. The simulator's mutation test sets it,
+     * which its joiner checker must catch; production never does.
+     */
+    boolean joinersVote;
     /** A configuration became active during the current input: the machine settles roles at its end. */
     private boolean activated;
     /** The newest configuration activated does not name this member: it is removed once the current input ends. */
     private boolean removing;
     /**
-     * This member is a joiner: a fresh server (no history) that adopted a configuration not naming it. As Apache's
+     * This member is a joiner: one that activated, while not serving, a configuration not naming it ({@link
+     * #activate}), whatever history it holds. As Apache's
      * non-voting follower it follows the leader of that configuration and is synced like any learner, its votes and
      * acks counting for nothing until a reconfig names it (the machine runs it as an observer of the adopted
      * configuration); so a reconfig whose new voters are mostly joiners finds them synced (Apache's
@@ -100,28 +106,41 @@ final class ZabMembership {
      * input activates decides whether the member is removed: a joiner synced with a history that holds configurations
      * from before it was added (the establishing one, say) activates them and then the one that names it, in one
      * commit. Role consequences wait for {@link #settle}: a leader still has to send the commit that activated it.
+     *
+     * <p>A configuration that does not name this member removes it only when the member serves (an established
+     * leader, a follower in broadcast), is no joiner and runs a configuration it activated (not zoo.cfg's): a
+     * committed reconfig took it out of the ensemble it was serving in. Otherwise ({@code mayJoin}: looking, or
+     * syncing with a leader, and not removed already; or its first configuration this run) the member
+     * becomes a joiner, as Apache's QuorumPeer.updateLearnerType makes any server missing from the view a non-voting
+     * participant: a fresh server, a joiner restarted before the reconfig that adds it commits (its log may hold that
+     * reconfig, pending again), a member removed earlier and started again with its data, or one that was down while
+     * a reconfig removed it.
      */
-    ZabConfig activate(long zxid, Members members, ZabConfig active) {
+    ZabConfig activate(long zxid, Members members, ZabConfig active, boolean mayJoin) {
         pending.headMap(zxid, true).clear();
         if (zxid <= activeConfigZxid) {
             return active;
         }
+        // Before the first configuration this member activates it runs its zoo.cfg's, which names it whether or not
+        // the ensemble does (a joiner's names it too): one without it then makes it a joiner, even while it serves (a
+        // fresh joiner synced into an ensemble that never committed a configuration was removed by the next leader's,
+        // simulator seed 8). A member of the ensemble activates one naming it first: a new leader's configuration
+        // commits at the start of its epoch, before any reconfig.
+        boolean fromZooCfg = activeConfigZxid == 0;
         activeConfigZxid = zxid;
         activeMembers = members;
         activated = true;
         boolean named = members.isMember(active.myId());
-        joining &= !named;
+        joining = !named && (joining || mayJoin || fromZooCfg);
         removing = !named && !joining;
         if (removing) {
             return active;
         }
+        if (joining && joinersVote) {
+            return active.withMembers(withObserver(members.voters(), active.myId()), members.observers());
+        }
         return named ? active.withMembers(members.voters(), members.observers())
                 : active.withMembers(members.voters(), withObserver(members.observers(), active.myId()));
-    }
-
-    /** From now on a configuration that does not name this member makes it a joiner, not a removed member. */
-    void joinAsNonVoter() {
-        joining = true;
     }
 
     /** Whether this member follows as a joiner ({@link #joining}): not named by the active configuration. */

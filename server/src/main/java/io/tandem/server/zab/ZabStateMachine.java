@@ -409,7 +409,7 @@ public final class ZabStateMachine {
 
     /** {@link ZabMembership#activate}: the machine's configuration is the one it returns. */
     void activate(long zxid, Members members) {
-        config = membership.activate(zxid, members, config);
+        config = membership.activate(zxid, members, config, !removed && !isServing());
         observer = !config.isVoter(myId);
     }
 

@@ -169,7 +169,7 @@ final class AdminSnapshots {
             Map<Long, Integer> sessions = (Map<Long, Integer>) start[1];
             try {
                 Path file = ApacheSnapshotWriter.write(work, zxid,
-                        out -> ApacheTreeFormat.writeFuzzy(out, server.tree, sessions, work.resolve("nodes")),
+                        ApacheTreeFormat.writeFuzzy(server.tree, sessions, zxid)::writeTo,
                         this::lastProcessedZxidNow);
                 return new Object[] {zxid, file};
             } catch (IOException e) {

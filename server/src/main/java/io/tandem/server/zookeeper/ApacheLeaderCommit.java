@@ -200,17 +200,18 @@ final class ApacheLeaderCommit {
     }
 
     /**
-     * A learner's thread: the tree and sessions as Apache's SNAP body with its signature, written on this thread from
-     * the live tree (fuzzy, {@link ApacheTreeFormat#writeFuzzy}), so the commit thread goes on committing meanwhile,
-     * as Apache's leader does. It covers the last zxid the tree had applied before the walk ({@link
-     * ZkServer#lastProcessedZxid}, published after the txn changed the tree): every txn up to it is in what the walk
-     * copies, and the learner replays the proposals after it.
+     * A learner's thread: the tree and sessions as Apache's SNAP body with its signature, written later by the
+     * learner's sender straight to its socket from the live tree (fuzzy, {@link ApacheTreeFormat#writeFuzzy}), so the
+     * commit thread goes on committing meanwhile, as Apache's leader does, and the body is never held in memory. It
+     * covers the last zxid the tree had applied before the walk ({@link ZkServer#lastProcessedZxid}, published after
+     * the txn changed the tree): every txn up to it is in what the walk copies, and the learner replays the proposals
+     * after it.
      */
     ApacheLeader.SyncSnapshot snapshot() throws IOException {
         long zxid = server.lastProcessedZxid();
         Map<Long, Integer> sessions = SnapshotFormat.sessionTimeouts(server.sessions.byId());
         return new ApacheLeader.SyncSnapshot(zxid,
-                ApacheTreeFormat.writeFuzzy(server.tree, sessions, LearnerWire.SNAPSHOT_SIGNATURE));
+                ApacheTreeFormat.writeFuzzy(server.tree, sessions, zxid, LearnerWire.SNAPSHOT_SIGNATURE));
     }
 
     private void enqueue(Runnable task) {

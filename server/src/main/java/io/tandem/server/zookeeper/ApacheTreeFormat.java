@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.tandem.storage.zk.apache.ApacheSnapshotReader;
+import io.tandem.storage.zk.SnapshotBody;
 import io.tandem.storage.zk.apache.ApacheSnapshotWriter;
 import io.tandem.zk.wire.Acls;
 import io.tandem.zk.wire.data.ACL;
@@ -192,75 +193,66 @@ final class ApacheTreeFormat {
     }
 
     /**
-     * A leader's SNAP body written from the live tree on any thread while the commit thread goes on changing it
+     * A leader's SNAP body, written from the live tree on any thread while the commit thread goes on changing it
      * (fuzzy, as Apache's LearnerHandler serializes its SNAP while its leader commits): each node is copied under its
-     * monitor ({@link SnapshotFormat.NodeCopy}) and written outside it. The caller takes {@code sessions} and the zxid
-     * the SNAP covers before the walk (the tree's last applied zxid then), and the learner replays the proposals after
-     * that zxid over what the walk saw, which is idempotent (see {@link SnapshotFormat}; Apache's DataTree replays a
-     * fuzzy snapshot the same way). The ACL cache precedes the nodes in the body, so the nodes are written first into
-     * their own buffer, each ACL list keyed as its node is copied: every key a node refers to is in the cache.
-     * Returns the body in two parts (sessions and ACL cache; nodes, end and {@code signature}), sent one after the
-     * other: the nodes are never copied into one buffer with the rest.
+     * monitor ({@link SnapshotFormat.NodeCopy}) and written outside it, straight to the stream, so the body is never
+     * held in memory whole (a tree of gigabytes is sent through the stream's own buffer). The caller takes {@code
+     * sessions} and {@code coveredZxid}, the zxid the SNAP covers, before the body is written (the tree's last applied
+     * zxid then), and the learner replays the proposals after that zxid over what the walk saw, which is idempotent
+     * (see {@link SnapshotFormat}; Apache's DataTree replays a fuzzy snapshot the same way).
+     *
+     * <p>The ACL cache precedes the nodes, so a first walk collects the ACL lists (distinct lists, few) and a second
+     * writes the nodes. A node whose list the first walk did not see was changed after it began, so after {@code
+     * coveredZxid}: one created since ({@code czxid} above it) is left out with its subtree, whose nodes were all
+     * created after it, and the replayed creates bring them; one whose ACL was set since is written with a key of the
+     * cache, and the replayed setACL gives it its own. Every key the body refers to is in its cache.
      */
-    static List<byte[]> writeFuzzy(DataTree tree, Map<Long, Integer> sessions, String signature) throws IOException {
-        Map<List<ACL>, Long> aclKeys = new LinkedHashMap<>();
-        java.io.ByteArrayOutputStream nodeBytes = new java.io.ByteArrayOutputStream();
-        DataOutputStream nodes = new DataOutputStream(nodeBytes);
-        writeFuzzyNodes(nodes, tree, aclKeys);
-        ApacheSnapshotWriter.writeString(nodes, signature);
-        nodes.flush();
-        java.io.ByteArrayOutputStream headBytes = new java.io.ByteArrayOutputStream();
-        DataOutputStream head = new DataOutputStream(headBytes);
-        writeHead(head, sessions, aclKeys);
-        head.flush();
-        return List.of(headBytes.toByteArray(), nodeBytes.toByteArray());
+    static SnapshotBody writeFuzzy(DataTree tree, Map<Long, Integer> sessions, long coveredZxid, String signature) {
+        SnapshotBody body = writeFuzzy(tree, sessions, coveredZxid);
+        return out -> {
+            body.writeTo(out);
+            ApacheSnapshotWriter.writeString(out, signature);
+        };
     }
 
     /**
-     * A snapshot file's body written fuzzily from the live tree (the AdminServer's snapshot, as Apache's is fuzzy):
-     * the walk as {@link #writeFuzzy(DataTree, Map, String)}'s, its nodes into {@code scratch} (a file, so a large
-     * tree is never held in memory twice) and from there after the sessions and ACL cache into {@code out}.
+     * A snapshot file's body written fuzzily from the live tree (the AdminServer's snapshot: Apache's is fuzzy too),
+     * the walk of {@link #writeFuzzy(DataTree, Map, long, String)} without the SNAP's signature.
      */
-    static void writeFuzzy(DataOutputStream out, DataTree tree, Map<Long, Integer> sessions, java.nio.file.Path scratch)
-            throws IOException {
-        Map<List<ACL>, Long> aclKeys = new LinkedHashMap<>();
-        try (DataOutputStream nodes = new DataOutputStream(new java.io.BufferedOutputStream(
-                java.nio.file.Files.newOutputStream(scratch), 64 << 10))) {
-            writeFuzzyNodes(nodes, tree, aclKeys);
-        }
-        writeHead(out, sessions, aclKeys);
-        java.nio.file.Files.copy(scratch, out);
-        java.nio.file.Files.delete(scratch);
-    }
-
-    private static void writeFuzzyNodes(DataOutputStream nodes, DataTree tree, Map<List<ACL>, Long> aclKeys)
-            throws IOException {
-        SnapshotFormat.walk(tree, (path, copy) -> {
-            // Apache names the root "" in a snapshot.
-            writeNode(nodes, path.length() == 1 ? "" : path, copy, aclKeys);
-            if (path.length() > 1) fuzzyNodeWritten.run();
-        });
-        ApacheSnapshotWriter.writeString(nodes, END_OF_NODES);
-    }
-
-    private static void writeHead(DataOutputStream head, Map<Long, Integer> sessions, Map<List<ACL>, Long> aclKeys)
-            throws IOException {
-        head.writeInt(sessions.size());
-        for (Map.Entry<Long, Integer> session : sessions.entrySet()) {
-            head.writeLong(session.getKey());
-            head.writeInt(session.getValue());
-        }
-        writeAclCache(head, aclKeys);
+    static SnapshotBody writeFuzzy(DataTree tree, Map<Long, Integer> sessions, long coveredZxid) {
+        return out -> {
+            Map<List<ACL>, Long> aclKeys = new LinkedHashMap<>();
+            SnapshotFormat.walk(tree, (path, copy) -> aclKeys.computeIfAbsent(copy.acl,
+                    k -> (long) aclKeys.size() + 1));
+            out.writeInt(sessions.size());
+            for (Map.Entry<Long, Integer> session : sessions.entrySet()) {
+                out.writeLong(session.getKey());
+                out.writeInt(session.getValue());
+            }
+            writeAclCache(out, aclKeys);
+            long anyKey = aclKeys.values().iterator().next(); // the root's: the first walk always copies it
+            SnapshotFormat.walk(tree, (path, copy) -> {
+                Long key = aclKeys.get(copy.acl);
+                if (key == null && copy.czxid > coveredZxid) {
+                    copy.children = List.of(); // the walk descends only into the children the visitor leaves
+                    return;
+                }
+                // Apache names the root "" in a snapshot.
+                writeNode(out, path.length() == 1 ? "" : path, copy, key == null ? anyKey : key);
+                if (path.length() > 1) fuzzyNodeWritten.run();
+            });
+            ApacheSnapshotWriter.writeString(out, END_OF_NODES);
+        };
     }
 
     /** Test hook: runs after each node {@link #writeFuzzy} wrote (a test holds the walk half way with it). */
     static volatile Runnable fuzzyNodeWritten = () -> { };
 
-    private static void writeNode(DataOutputStream out, String path, SnapshotFormat.NodeCopy node,
-                                  Map<List<ACL>, Long> aclKeys) throws IOException {
+    private static void writeNode(DataOutputStream out, String path, SnapshotFormat.NodeCopy node, long aclKey)
+            throws IOException {
         ApacheSnapshotWriter.writeString(out, path);
         ApacheSnapshotWriter.writeBuffer(out, node.data);
-        out.writeLong(aclKeys.computeIfAbsent(node.acl, k -> (long) aclKeys.size() + 1));
+        out.writeLong(aclKey);
         node.writeStat(out);
     }
 

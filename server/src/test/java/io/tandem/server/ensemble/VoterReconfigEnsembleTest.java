@@ -259,6 +259,46 @@ class VoterReconfigEnsembleTest {
         assertEquals(leader, ensemble.awaitServing(20_000), "the leader went on with the joiners as voters");
     }
 
+    /**
+     * Issue 14: a joiner restarted before the reconfig that adds it follows again as a joiner (its dynamic file does
+     * not name it, so it starts from its zoo.cfg, with the history it synced), as Apache's; it was counted removed.
+     */
+    @Test
+    void aJoinerRestartedBeforeTheReconfigThatAddsItFollowsAgainAndIsAddedAfterwards() throws Exception {
+        fixture = new ReconfigFixture(new TestEnsemble(dir, 0, 2));
+        ensemble = fixture.ensemble;
+        ensemble.joiners.add(JOINER);
+        fixture.startVoters();
+        int leader = ensemble.awaitServing(30_000);
+        ZooKeeper viaLeader = client(leader);
+        viaLeader.create("/before-the-joiner", "old".getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                CreateMode.PERSISTENT);
+        ensemble.start(JOINER);
+        awaitMode(JOINER, "follower");
+        ensemble.stop(JOINER);
+        viaLeader.create("/while-it-was-down", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        ensemble.start(JOINER);
+        awaitMode(JOINER, "follower");
+        ZooKeeper viaJoiner = client(JOINER);
+        viaJoiner.sync("/while-it-was-down");
+        assertTrue(viaJoiner.exists("/while-it-was-down", false) != null, "restarted, it syncs again as a joiner");
+
+        String line = "server." + JOINER + "=" + ensemble.serverLine(JOINER) + ":participant;127.0.0.1:"
+                + ensemble.clientPort(JOINER);
+        String added = text(superAdmin(leader).reconfigure(line, null, null, -1, null));
+        assertTrue(added.contains(line + "\n"), added);
+        viaJoiner.sync("/zookeeper/config");
+        assertEquals(added, text(viaJoiner.getConfig(false, null)), "the joiner holds the configuration naming it");
+    }
+
+    private void awaitMode(int id, String mode) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!ensemble.mode(id).equals(mode) && System.nanoTime() - deadline < 0) {
+            Thread.sleep(100);
+        }
+        assertEquals(mode, ensemble.mode(id), "server " + id);
+    }
+
     @Test
     void aRemovedFollowerStopsServingAndTheOthersGoOn() throws Exception {
         startVoters(0);

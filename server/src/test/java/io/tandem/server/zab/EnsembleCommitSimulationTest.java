@@ -64,7 +64,9 @@ class EnsembleCommitSimulationTest {
                     "read-only session established", "read-only write refused (NOTREADONLY)", "read-only read served",
                     "read-only mode left: the member dropped its read-only client", "reconfig committed",
                     "configuration established by a new leader", "reconfig acknowledged to its client",
-                    "reconfig changing the voters committed", "reconfig removing a member committed"}) {
+                    "reconfig changing the voters committed", "reconfig removing a member committed",
+                    "joiner started", "joiner serving as a non-voting follower", "joiner made a voter by a reconfig",
+                    "joiner made an observer by a reconfig", "joiner restarted before a reconfig added it"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
         }
@@ -83,6 +85,18 @@ class EnsembleCommitSimulationTest {
         for (long seed : new long[] {3071, 3048}) {
             ZabSimulator sim = run(seed, false);
             assertTrue(sim.stats.getOrDefault(work.get(seed), 0L) > 0, "seed " + seed + ": " + sim.stats);
+        }
+    }
+
+    @Test
+    void shouldPassTheSeedsThatCaughtJoinerFlaws() {
+        // 8: a joiner synced into an ensemble that had never committed a configuration served under its own zoo.cfg's
+        // (naming it) and was removed by the first one it activated, the next leader's, which the joiner checker
+        // caught (a never-added server counted as a voter by a removed machine).
+        for (long seed : new long[] {8}) {
+            ZabSimulator sim = run(seed, false);
+            assertTrue(sim.stats.getOrDefault("joiner serving as a non-voting follower", 0L) > 0,
+                    "seed " + seed + ": " + sim.stats);
         }
     }
 
@@ -185,6 +199,30 @@ class EnsembleCommitSimulationTest {
             }
         }
         throw new AssertionError("no seed in 1..40 caught a reconfig committed without the new voters' quorum");
+    }
+
+    @Test
+    void shouldCatchAJoinerThatCountsItsOwnVote() {
+        // The joiner checker must bite on the production path: a joiner that counts itself a voter of the
+        // configuration it follows, before any reconfig adds it, votes (and may lead) on its own say-so.
+        for (long seed = 1; seed <= 40; seed++) {
+            ZabSimulator sim = ZabSimulator.withMembers(seed, false);
+            if (sim.joiners == null) {
+                continue;
+            }
+            sim.letJoinersVote();
+            try {
+                sim.runTicks(FAULTY_TICKS);
+                recover(sim);
+            } catch (AssertionError expected) {
+                System.out.println("a joiner counting its own vote caught at seed " + seed + ": "
+                        + expected.getMessage().lines().findFirst().orElse(""));
+                return;
+            } finally {
+                sim.closeClientConnections();
+            }
+        }
+        throw new AssertionError("no seed in 1..40 caught a joiner that counts its own vote");
     }
 
     static ZabSimulator run(long seed, boolean stalePrep) {

@@ -187,6 +187,11 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
             }
 
             @Override
+            public boolean isJoining() {
+                return machine != null && machine.isJoining();
+            }
+
+            @Override
             public boolean isSyncedWithLeader(int id) {
                 return machine != null && Arrays.stream(machine.syncedMembers()).anyMatch(m -> m == id);
             }
@@ -259,10 +264,12 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
                 : new DurableState(disk.acceptedEpoch, disk.currentEpoch, disk.snapshotZxid,
                         disk.snapshot == null ? null : SnapshotData.of(disk.snapshot), log);
         ZabConfig base = sim.baseConfig;
-        ZabConfig config = new ZabConfig(id, sim.voterIds, sim.observerIds, base.initLimit(), base.syncLimit(),
+        int[] voters = sim.joiners == null ? sim.voterIds : sim.joiners.zooCfgVoters(id);
+        ZabConfig config = new ZabConfig(id, voters, sim.observerIds, base.initLimit(), base.syncLimit(),
                 base.electionFinalizeTicks(), base.outstandingProposalsMax());
         ZabStateMachine machine = new ZabStateMachine(config, durable, restarts);
         machine.membership.countsActiveVotersOnly = sim.oldQuorumOnly;
+        machine.membership.joinersVote = sim.joinersVote;
         long finalizeNanos = sim.connections.enabled() ? sim.connections.finalizeSteps() * ZabSimulator.STEP_NANOS
                 : FINALIZE_NEVER_NANOS;
         driver = new ZabDriver(machine, disk, this, this, this, ZabSimulator.TICK_STEPS * ZabSimulator.STEP_NANOS,
@@ -293,6 +300,9 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
         sim.trace("start " + id + " (restart " + restarts + ") " + machine);
         sim.connections.onStart(id, sim.step());
         sim.checker.onRestart(this);
+        if (sim.joiners != null) {
+            sim.joiners.onStart(this);
+        }
         runOn(() -> {});
     }
 

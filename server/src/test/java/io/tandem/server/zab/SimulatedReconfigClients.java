@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
 /**
  * A super user issuing reconfig requests (op 16) to random members: re-stating the ensemble (incremental with nobody
  * joining or leaving, which commits a new configuration version), removing a voter, making a voter an observer or an
- * observer a voter, or adding an observer that never shows up (server 9); sometimes from a stale version
+ * observer a voter, adding a joiner (or a member removed earlier) as a voter or an observer, or adding an
+ * observer that never shows up (server 9); sometimes from a stale version
  * ({@code -from}). Every success is checked against what the members applied ({@link ReconfigChecker}); the server
  * refuses what Apache refuses (fewer than two voters, no synced quorum of the new voters, one in progress, ...).
  */
@@ -94,20 +95,21 @@ final class SimulatedReconfigClients {
         pendingKind = roll < 3 ? Kind.RESTATE : roll < 4 ? Kind.REMOVE : roll < 6 ? Kind.DEMOTE : roll < 7
                 ? Kind.PROMOTE : Kind.ADD;
         long from = random.nextInt(4) == 0 && lastVersion != 0 ? lastVersion : -1;
-        // Any server of the simulation, whatever the newest configuration makes it (the server judges), but one a
-        // reconfig removed is not named again: its Zab stays removed until it restarts, which Tandem does not do
-        // for it (a known gap: Apache lets a removed server rejoin).
+        // Any server of the simulation, whatever the newest configuration makes it (the server judges). One that no
+        // configuration names (a joiner, or a member removed earlier: started again, it follows as a joiner) is only
+        // added, as a voter or an observer; without one, the observer that never shows up (server 9) is.
         int id = 1 + random.nextInt(sim.nodes.length);
         if (!sim.isMember(id) && pendingKind != Kind.RESTATE && pendingKind != Kind.ADD) {
-            pendingKind = Kind.RESTATE;
+            pendingKind = sim.joiners != null ? Kind.ADD : Kind.RESTATE;
         }
+        String added = sim.joiners != null && !sim.isMember(id) ? line(id, random.nextBoolean())
+                : "server.9=127.0.0.1:2009:3009:observer;127.0.0.1:2189";
         ReconfigRequest request = switch (pendingKind) {
             case RESTATE -> new ReconfigRequest(null, null, null, from);
             case REMOVE -> new ReconfigRequest(null, Integer.toString(id), null, from);
             case DEMOTE -> new ReconfigRequest(line(id, true), null, null, from);
             case PROMOTE -> new ReconfigRequest(line(id, false), null, null, from);
-            case ADD -> new ReconfigRequest("server.9=127.0.0.1:2009:3009:observer;127.0.0.1:2189", null, null,
-                    from);
+            case ADD -> new ReconfigRequest(added, null, null, from);
         };
         pendingXid = nextXid++;
         pendingDeadline = step + (long) TIMEOUT_TICKS * ZabSimulator.TICK_STEPS;

@@ -59,8 +59,11 @@ final class SimulationSeeds {
         int snapCount = choose.nextInt(3) == 0 ? 1_000_000 : 5 + choose.nextInt(40);
         // Read-only mode in two seeds of three, drawn apart so the other choices stay as they were.
         boolean readOnly = new SplittableRandom(seed ^ 0x0EAD_0E1AL).nextInt(3) != 0;
+        // Joiners in one seed of two, drawn apart too.
+        SplittableRandom chooseJoiners = new SplittableRandom(seed ^ 0x0701_4E25L);
+        int joiners = chooseJoiners.nextBoolean() ? 1 + chooseJoiners.nextInt(2) : 0;
         ZabSimulator sim = new ZabSimulator(seed, voters, observers, faults, limits, connections, snapCount,
-                stalePrep, readOnly);
+                stalePrep, readOnly, joiners);
         sim.zkClients = new SimulatedZkClients(sim, seed, voters + observers);
         sim.sessionClients = new SimulatedSessionClients(sim, sim.sessionChecker, seed, voters + observers);
         sim.readOnlyClients = new SimulatedReadOnlyClients(sim, seed, voters + observers, sim.zkClients.paths(),

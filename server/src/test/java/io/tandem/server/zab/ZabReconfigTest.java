@@ -339,8 +339,13 @@ class ZabReconfigTest {
         assertEquals(Role.FOLLOWING, joiner.role(), "it goes on following, now as a voter");
     }
 
+    /**
+     * Apache lets any server whose id the current configuration does not name follow as a non-voting participant
+     * (QuorumPeer.updateLearnerType), whatever history it holds: a member with a history that adopts a configuration
+     * without it while looking is a joiner, not removed.
+     */
     @Test
-    void shouldStillRemoveAMemberWithAHistoryThatAdoptsAConfigurationWithoutIt() {
+    void shouldJoinAsANonVoterWhenAMemberWithAHistoryAdoptsAConfigurationWithoutIt() {
         ZabStateMachine late = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), DurableState.empty(), 1);
         late.readMembersWith(READER);
         long session = synced(late);
@@ -348,19 +353,106 @@ class ZabReconfigTest {
         late.receive(1, new Commit(session, 5, Zxid.of(1, 1)));
         late.startLooking("test");
         long version = Zxid.of(2, 1);
-        late.receive(1, new Notification(1, version, 2, 9, Role.LEADING, false, version,
-                new Members(new int[] {1, 2}, new int[0])));
-        assertTrue(late.isRemoved(), "only a fresh server joins as a non-voter; one with a history was removed");
+        Members without = new Members(new int[] {1, 2}, new int[0]);
+        late.receive(1, new Notification(1, version, 2, 9, Role.LEADING, false, version, without));
+        assertFalse(late.isRemoved(), "a looking member the configuration does not name is a joiner, not removed");
+        assertTrue(late.isJoining());
+        assertTrue(late.isObserver(), "its vote counts for nothing");
+        late.receive(2, new Notification(1, version, 2, 9, Role.FOLLOWING, false, version, without));
+        assertEquals(Role.FOLLOWING, late.role(), "it follows the running leader as a non-voting learner");
+        assertEquals(1, late.leaderId());
+    }
+
+    /**
+     * Issue 14: a joiner restarted before the reconfig that adds it commits comes back as a joiner, as Apache's does
+     * (its dynamic configuration file does not name it, so it starts from its zoo.cfg's server lines again): the
+     * reconfig in its log is pending again, and once the new leader commits it the joiner is a voter.
+     */
+    @Test
+    void shouldComeBackAsAJoinerWhenRestartedBeforeTheReconfigThatAddsItCommits() {
+        Members ensemble = new Members(new int[] {1, 2, 3}, new int[0]);
+        long version = Zxid.of(1, 0);
+        List<LogEntry> history = List.of(new LogEntry(Zxid.of(1, 1), txn("x")),
+                new LogEntry(Zxid.of(1, 2), txn("config 1,2,3,4/")));
+        // What the joiner held durably when it stopped: synced in epoch 1, the reconfig acknowledged, not committed.
+        ZabStateMachine restarted = new ZabStateMachine(ZabConfig.of(4, 1, 2, 3, 4),
+                new DurableState(1, 1, 0, null, history), 2);
+        restarted.readMembersWith(READER);
+        restarted.ready();
+        restarted.receive(1, new Notification(1, Zxid.of(1, 2), 2, 7, Role.LEADING, false, version, ensemble));
+        assertFalse(restarted.isRemoved(), "a joiner restarted with its history is a joiner again, not removed");
+        assertTrue(restarted.isJoining());
+        assertTrue(restarted.isObserver(), "its vote counts for nothing before the reconfig commits");
+        assertTrue(restarted.hasPendingConfig(), "the reconfig in its log is pending again");
+        restarted.receive(2, new Notification(1, Zxid.of(1, 2), 2, 7, Role.FOLLOWING, false, version, ensemble));
+        assertEquals(Role.FOLLOWING, restarted.role());
+        long session = restarted.ready().messages().stream().map(Ready.Outbound::message)
+                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
+                .session();
+        restarted.receive(1, new LeaderInfo(session, 0, 2));
+        restarted.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, List.of()));
+        restarted.receive(1, new NewLeader(session, 2, 2, Zxid.of(1, 2)));
+        assertTrue(restarted.isJoining(), "still a joiner while the new leader has not committed the reconfig");
+        restarted.receive(1, new UpToDate(session, 3, Zxid.of(1, 2)));
+        assertFalse(restarted.isJoining());
+        assertFalse(restarted.isObserver(), "a voter once the reconfig that adds it commits");
+        assertArrayEquals(new int[] {1, 2, 3, 4}, restarted.config().voters());
+        assertEquals(Role.FOLLOWING, restarted.role());
+        assertTrue(restarted.isServing());
+    }
+
+    /**
+     * Issue 14: a member a reconfig removed, started again with its data, follows as a joiner (Apache lets any server
+     * missing from the configuration join as a non-voting follower) and is a voter again once a reconfig adds it.
+     */
+    @Test
+    void shouldComeBackAsAJoinerWhenARemovedMemberStartsAgainWithItsData() {
+        ZabStateMachine removed = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), DurableState.empty(), 1);
+        removed.readMembersWith(READER);
+        long session = establishedConfiguration(removed);
+        long removal = Zxid.of(1, 2);
+        removed.receive(1, new Proposal(session, 6, removal, txn("config 1,2/")));
+        removed.logSynced(removal);
+        removed.receive(1, new Commit(session, 7, removal));
+        assertTrue(removed.isRemoved(), "a serving member a committed reconfig leaves out is removed");
+
+        ZabStateMachine started = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), new DurableState(1, 1, 0, null,
+                List.of(new LogEntry(Zxid.of(1, 1), txn("config 1,2,3/")), new LogEntry(removal, txn("config 1,2/")))),
+                2);
+        started.readMembersWith(READER);
+        started.ready();
+        Members without = new Members(new int[] {1, 2}, new int[0]);
+        started.receive(1, new Notification(1, removal, 1, 7, Role.LEADING, false, removal, without));
+        assertFalse(started.isRemoved(), "started again with its data, it joins instead of staying out");
+        assertTrue(started.isJoining());
+        started.receive(2, new Notification(1, removal, 1, 7, Role.FOLLOWING, false, removal, without));
+        assertEquals(Role.FOLLOWING, started.role());
+        long again = started.ready().messages().stream().map(Ready.Outbound::message)
+                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
+                .session();
+        started.receive(1, new LeaderInfo(again, 0, 1));
+        started.receive(1, new Sync(again, 1, SyncMode.DIFF, 0, 0, null, List.of()));
+        started.receive(1, new NewLeader(again, 2, 1, removal));
+        started.receive(1, new UpToDate(again, 3, removal));
+        assertTrue(started.isServing(), "synced like any learner");
+        assertTrue(started.isJoining(), "the configuration that removed it makes it no voter");
+        long readded = Zxid.of(1, 3);
+        started.receive(1, new Proposal(again, 4, readded, txn("config 1,2,3/")));
+        started.logSynced(readded);
+        assertEquals(1, acks(started.ready()), "it acknowledges the reconfig that adds it back");
+        started.receive(1, new Commit(again, 5, readded));
+        assertFalse(started.isJoining());
+        assertArrayEquals(new int[] {1, 2, 3}, started.config().voters());
     }
 
     @Test
     void shouldAskWhileRemovedAndRejoinWhenANewerConfigurationNamesItAgain() {
         ZabStateMachine removed = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), DurableState.empty(), 1);
         removed.readMembersWith(READER);
-        long session = synced(removed);
-        long removal = Zxid.of(1, 1);
-        removed.receive(1, new Proposal(session, 4, removal, txn("config 1,2/")));
-        removed.receive(1, new Commit(session, 5, removal));
+        long session = establishedConfiguration(removed);
+        long removal = Zxid.of(1, 2);
+        removed.receive(1, new Proposal(session, 6, removal, txn("config 1,2/")));
+        removed.receive(1, new Commit(session, 7, removal));
         assertTrue(removed.isRemoved());
         removed.ready();
 
@@ -374,7 +466,7 @@ class ZabReconfigTest {
         removed.receive(1, new Notification(1, removal, 1, 1, Role.LEADING, false, removal,
                 new Members(new int[] {1, 2}, new int[0])));
         assertTrue(removed.isRemoved(), "a configuration that does not name it changes nothing");
-        long readded = Zxid.of(1, 2);
+        long readded = Zxid.of(1, 3);
         removed.receive(1, new Notification(1, readded, 1, 1, Role.LEADING, false, readded,
                 new Members(new int[] {1, 2, 3}, new int[0])));
         assertFalse(removed.isRemoved(), "named again: it rejoins");
@@ -387,6 +479,52 @@ class ZabReconfigTest {
 
     private static long acks(Ready ready) {
         return ready.messages().stream().filter(m -> m.message() instanceof Ack).count();
+    }
+
+    /**
+     * {@link #synced}, then the configuration a new leader establishes (ZooKeeper's, committed at the start of its
+     * epoch, here at zxid 1:1) names the member: only a member running a configuration it activated is removed by one
+     * without it; the first one it activates leaving it out makes it a joiner. Returns the session.
+     */
+    private static long establishedConfiguration(ZabStateMachine machine) {
+        long session = synced(machine);
+        machine.receive(1, new Proposal(session, 4, Zxid.of(1, 1), txn("config 1,2,3/")));
+        machine.logSynced(Zxid.of(1, 1));
+        machine.receive(1, new Commit(session, 5, Zxid.of(1, 1)));
+        assertFalse(machine.isJoining());
+        machine.ready();
+        return session;
+    }
+
+    /**
+     * Simulator seed 8: a joiner synced into an ensemble that never committed a configuration serves under its own
+     * zoo.cfg's, which names it; the first configuration it then activates, the next leader's, leaves it out. It was
+     * removed; it is a joiner, as Apache's non-voting follower.
+     */
+    @Test
+    void shouldJoinWhenTheFirstConfigurationItActivatesWhileServingLeavesItOut() {
+        ZabStateMachine joiner = new ZabStateMachine(ZabConfig.of(4, 1, 2, 3, 4), DurableState.empty(), 1);
+        joiner.readMembersWith(READER);
+        joiner.ready();
+        joiner.receive(1, new Notification(1, 0, 0, 7, Role.LEADING));
+        joiner.receive(2, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        joiner.receive(3, new Notification(1, 0, 0, 7, Role.FOLLOWING));
+        long session = joiner.ready().messages().stream().map(Ready.Outbound::message)
+                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
+                .session();
+        joiner.receive(1, new LeaderInfo(session, 0, 1));
+        joiner.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, List.of()));
+        joiner.receive(1, new NewLeader(session, 2, 1, 0));
+        joiner.receive(1, new UpToDate(session, 3, 0));
+        assertTrue(joiner.isServing());
+        joiner.receive(1, new Proposal(session, 4, Zxid.of(1, 1), txn("config 1,2,3/")));
+        joiner.logSynced(Zxid.of(1, 1));
+        joiner.receive(1, new Commit(session, 5, Zxid.of(1, 1)));
+        assertFalse(joiner.isRemoved(), "its zoo.cfg named it, the ensemble never did: it was never removed");
+        assertTrue(joiner.isJoining());
+        assertTrue(joiner.isObserver());
+        assertEquals(Role.FOLLOWING, joiner.role(), "it goes on following as a non-voter");
+        assertArrayEquals(new int[] {1, 2, 3}, joiner.config().voters());
     }
 
     /** Joins leader 1 (with server 3 following it) and syncs an empty history; returns the session. */

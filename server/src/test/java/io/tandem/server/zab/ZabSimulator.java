@@ -96,6 +96,10 @@ final class ZabSimulator {
     SimulatedReconfigClients reconfigClients;
     /** Mutation: every leader commits a reconfig with a quorum of the old voters only (no joint quorum). */
     boolean oldQuorumOnly;
+    /** With members: servers that join the running ensemble, and the check that none counts as a voter too early. */
+    final SimulatedJoiners joiners;
+    /** Mutation: a joiner counts itself a voter of the configuration it follows ({@link #letJoinersVote}). */
+    boolean joinersVote;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
@@ -123,18 +127,21 @@ final class ZabSimulator {
     /** {@code voterCount} voters (ids 1..) and {@code observerCount} observers (the ids after them). */
     ZabSimulator(long seed, int voterCount, int observerCount, Faults faults, ZabConfig limits,
                  SimulatedConnections.Params connectionParams) {
-        this(seed, voterCount, observerCount, faults, limits, connectionParams, 0, false, false);
+        this(seed, voterCount, observerCount, faults, limits, connectionParams, 0, false, false, 0);
     }
 
-    /** With {@code memberSnapCount > 0}, every node runs the production ZooKeeper side too ({@link #withMembers}). */
+    /**
+     * With {@code memberSnapCount > 0}, every node runs the production ZooKeeper side too ({@link #withMembers}), and
+     * {@code joinerCount} joiners (the ids after the observers, {@link SimulatedJoiners}) start part way through.
+     */
     ZabSimulator(long seed, int voterCount, int observerCount, Faults faults, ZabConfig limits,
                  SimulatedConnections.Params connectionParams, int memberSnapCount, boolean memberStalePrep,
-                 boolean memberReadOnly) {
+                 boolean memberReadOnly, int joinerCount) {
         this.members = memberSnapCount > 0;
         this.memberReadOnly = memberReadOnly;
         this.memberSnapCount = memberSnapCount;
         this.memberStalePrep = memberStalePrep;
-        int nodeCount = voterCount + observerCount;
+        int nodeCount = voterCount + observerCount + joinerCount;
         this.seed = seed;
         this.random = new SplittableRandom(seed);
         this.faults = faults;
@@ -158,8 +165,14 @@ final class ZabSimulator {
         }
         this.connections = new SimulatedConnections(this, nodeCount, connectionParams, seed);
         this.reconfigChecker = members ? new ReconfigChecker(this, voterCount, observerCount) : null;
+        this.joiners = joinerCount > 0 ? new SimulatedJoiners(this, voterCount + observerCount + 1, joinerCount, seed)
+                : null;
         for (SimulatedNode node : nodes) {
-            node.start();
+            if (joiners != null && joiners.isJoiner(node.id)) {
+                node.restartAtStep = joiners.startStep(node.id);
+            } else {
+                node.start();
+            }
         }
     }
 
@@ -200,6 +213,11 @@ final class ZabSimulator {
                 node.machine.membership.countsActiveVotersOnly = true;
             }
         }
+    }
+
+    /** The mutation the joiner checker must catch: a joiner counts itself a voter of the configuration it follows. */
+    void letJoinersVote() {
+        joinersVote = true;
     }
 
     /** Whether node {@code id}'s disk holds {@code zxid} durably: synced in its log, or under its snapshot. */
@@ -492,6 +510,9 @@ final class ZabSimulator {
             }
         }
         checker.afterStep();
+        if (joiners != null) {
+            joiners.afterStep();
+        }
         if (step % TICK_STEPS == 0) {
             checker.checkCommittedDurableOnQuorum();
         }
@@ -557,32 +578,10 @@ final class ZabSimulator {
     }
 
     String replayCommand() {
-        if (members) {
-            return "mvn -q -B -pl server -am test -Dtest=EnsembleCommitSimulationTest "
-                    + "-Dsurefire.failIfNoSpecifiedTests=false -Dzab.memberSeed=" + seed
-                    + (memberStalePrep ? " (with the stale-prep mutation)" : "");
-        }
-        return "mvn -q -B -pl server -am test -Dtest=ZabSimulationTest -Dsurefire.failIfNoSpecifiedTests=false "
-                + "-Dzab.seed=" + seed;
+        return SimulationFailure.replayCommand(this);
     }
 
     AssertionError failure(String violation) {
-        StringBuilder message = new StringBuilder();
-        message.append("seed ").append(seed).append(": ").append(violation).append('\n');
-        message.append("replay: ").append(replayCommand()).append('\n');
-        message.append("faults: ").append(faults).append('\n');
-        for (SimulatedNode node : nodes) {
-            message.append("  node ").append(node.id).append(": ")
-                    .append(node.isUp() ? node.machine.toString() : "down").append(" applied ")
-                    .append(Zxid.toString(node.app.appliedZxid)).append('\n');
-        }
-        if (connections.enabled()) {
-            message.append("  ").append(connections.describe()).append('\n');
-        }
-        message.append("last events:\n");
-        for (String line : events.lastLines()) {
-            message.append("  ").append(line).append('\n');
-        }
-        return new AssertionError(message.toString());
+        return SimulationFailure.of(this, violation);
     }
 }

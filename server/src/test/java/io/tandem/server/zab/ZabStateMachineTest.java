@@ -521,6 +521,10 @@ class ZabStateMachineTest {
         observer.receive(LEADER, new UpToDate(session, 3, 0));
         assertTrue(observer.isServing());
         observer.ready();
+        // The configuration a new leader establishes (ZooKeeper's, at the start of its epoch) names it first: a member
+        // whose first configuration leaves it out joins instead (ZabMembership.activate).
+        observer.changeMembers(5, new int[] {1, 2, 3}, new int[] {4});
+        observer.ready();
 
         observer.changeMembers(10, new int[] {1, 2, 3}, new int[0]);
         assertTrue(observer.isRemoved());

@@ -16,7 +16,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -25,6 +27,8 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Id;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,21 +93,25 @@ class ApacheLeaderSnapTest {
         assertTrue(parked.await(10, TimeUnit.SECONDS));
     }
 
-    private static CompletableFuture<ApacheLeader.SyncSnapshot> snapshotAsync(ApacheLeaderCommit commit) {
+    /** The SNAP taken and its body written, on another thread (a learner's, in the leader). */
+    private static CompletableFuture<Written> snapshotAsync(ApacheLeaderCommit commit) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return commit.snapshot();
+                ApacheLeader.SyncSnapshot snapshot = commit.snapshot();
+                return new Written(snapshot.zxid(), joined(snapshot));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
     }
 
+    private record Written(long zxid, byte[] body) {}
+
     private static byte[] joined(ApacheLeader.SyncSnapshot snapshot) throws IOException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
-        for (byte[] part : snapshot.body()) {
-            all.write(part);
-        }
+        DataOutputStream out = new DataOutputStream(all);
+        snapshot.body().writeTo(out);
+        out.flush();
         return all.toByteArray();
     }
 
@@ -112,7 +120,7 @@ class ApacheLeaderSnapTest {
         ApacheLeaderCommit commit = startWithTree();
         long applied = server.lastProcessedZxid();
         holdCommitThread();
-        ApacheLeader.SyncSnapshot snapshot = snapshotAsync(commit).get(20, TimeUnit.SECONDS); // waited forever before
+        Written snapshot = snapshotAsync(commit).get(20, TimeUnit.SECONDS); // waited forever before
         release.countDown();
         assertEquals(applied, snapshot.zxid(), "it covers what the tree had applied");
 
@@ -129,7 +137,7 @@ class ApacheLeaderSnapTest {
                 throw new UncheckedIOException(e);
             }
         }).get(20, TimeUnit.SECONDS);
-        assertArrayEquals(exact, joined(snapshot));
+        assertArrayEquals(exact, snapshot.body());
     }
 
     @Test
@@ -144,22 +152,129 @@ class ApacheLeaderSnapTest {
                 Thread.currentThread().interrupt();
             }
         };
-        CompletableFuture<ApacheLeader.SyncSnapshot> pending = snapshotAsync(commit);
+        CompletableFuture<Written> pending = snapshotAsync(commit);
         assertTrue(walking.await(20, TimeUnit.SECONDS), "the walk began");
         client.create("/during", bytes("d"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         client.delete("/a/b", -1);
         assertNotNull(client.exists("/during", false), "writes commit while the SNAP is being written");
         release.countDown();
-        ApacheLeader.SyncSnapshot snapshot = pending.get(20, TimeUnit.SECONDS);
+        Written snapshot = pending.get(20, TimeUnit.SECONDS);
 
         DataTree copy = new DataTree();
         Map<Long, Session> sessions = new HashMap<>();
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(joined(snapshot)));
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot.body()));
         ApacheTreeFormat.read(in, copy, sessions, 1 << 20);
         int length = in.readInt();
         assertEquals(LearnerWire.SNAPSHOT_SIGNATURE, new String(in.readNBytes(length), StandardCharsets.UTF_8));
         assertEquals(0, in.available(), "nothing after the signature");
         assertNotNull(copy.getNode("/a"), "what the tree held before the walk is there");
         assertEquals(1, sessions.size());
+    }
+
+    /**
+     * Issue 14: a large tree's SNAP is streamed, never built in memory whole. The body goes to the stream as the walk
+     * copies each node: no write to it is larger than one node's data (the leader's sender writes it through the
+     * socket's buffer), though the body is many times that; and Apache's own deserializer (what an Apache follower
+     * runs on a SNAP) reads it back whole, signature included. Before, the body was two byte arrays, the nodes' one
+     * as large as the tree.
+     */
+    @Test
+    void aLargeTreesSnapIsStreamedInNodeSizedWritesAndApacheReadsItBack() throws Exception {
+        ApacheLeaderCommit commit = startWithTree();
+        int nodeBytes = 256 << 10;
+        int nodes = 64;
+        byte[] data = new byte[nodeBytes];
+        for (int i = 0; i < nodes; i++) {
+            java.util.Arrays.fill(data, (byte) i);
+            client.create("/big" + i, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        }
+        ApacheLeader.SyncSnapshot snapshot = commit.snapshot();
+        long[] largestWrite = new long[1];
+        ByteArrayOutputStream received = new ByteArrayOutputStream();
+        java.io.OutputStream socket = new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                largestWrite[0] = Math.max(largestWrite[0], 1);
+                received.write(b);
+            }
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) {
+                largestWrite[0] = Math.max(largestWrite[0], length);
+                received.write(bytes, offset, length);
+            }
+        };
+        DataOutputStream out = new DataOutputStream(socket);
+        snapshot.body().writeTo(out);
+        out.flush();
+        long total = received.size();
+        assertTrue(total > (long) nodes * nodeBytes, "the body holds every node: " + total + " bytes");
+        assertTrue(largestWrite[0] <= nodeBytes, "the largest write was " + largestWrite[0] + " bytes of "
+                + total + ": the body must be streamed in writes no larger than one node, never built whole");
+
+        // Apache's Learner on SNAP: ZKDatabase.deserializeSnapshot, then the signature.
+        org.apache.jute.BinaryInputArchive archive = org.apache.jute.BinaryInputArchive.getArchive(
+                new ByteArrayInputStream(received.toByteArray()));
+        org.apache.zookeeper.server.DataTree apacheTree = new org.apache.zookeeper.server.DataTree();
+        Map<Long, Integer> apacheSessions = new HashMap<>();
+        org.apache.zookeeper.server.util.SerializeUtils.deserializeSnapshot(apacheTree, archive, apacheSessions);
+        assertEquals(LearnerWire.SNAPSHOT_SIGNATURE, archive.readString("signature"));
+        for (int i = 0; i < nodes; i++) {
+            java.util.Arrays.fill(data, (byte) i);
+            assertArrayEquals(data, apacheTree.getData("/big" + i, new org.apache.zookeeper.data.Stat(), null));
+        }
+        assertEquals(1, apacheSessions.size(), "the client's session");
+        assertNotNull(apacheTree.getNode("/a/b"));
+    }
+
+    /**
+     * The ACL cache precedes the nodes, and the streamed body learns the ACL lists in a first walk: a node created
+     * with a new ACL list while the nodes are written is left out with its subtree (the learner replays its create
+     * after the SNAP's zxid), and one whose ACL is set meanwhile refers to a key of the cache (the replayed setACL
+     * fixes it), so Apache's deserializer, which fails on a key missing from the cache, reads the body.
+     */
+    @Test
+    void aNodeGivenANewAclWhileTheSnapIsWrittenNeverRefersToAKeyMissingFromTheCache() throws Exception {
+        ApacheLeaderCommit commit = startWithTree();
+        int parents = 10;
+        for (int i = 0; i < parents; i++) {
+            client.create("/q" + i, bytes("q"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        }
+        CountDownLatch walking = new CountDownLatch(1);
+        ApacheTreeFormat.fuzzyNodeWritten = () -> {
+            walking.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        CompletableFuture<Written> pending = snapshotAsync(commit);
+        assertTrue(walking.await(20, TimeUnit.SECONDS), "the nodes are being written");
+        // The walk copies a node's children as it copies the node: children created under the parents it has not
+        // reached yet are walked. At most one parent was written already.
+        List<ACL> fresh = Arrays.asList(new ACL(ZooDefs.Perms.ALL, new Id("world", "anyone")),
+                new ACL(ZooDefs.Perms.READ, new Id("ip", "10.1.2.3")));
+        List<ACL> other = Arrays.asList(new ACL(ZooDefs.Perms.READ | ZooDefs.Perms.WRITE, new Id("ip", "10.9.9.9")));
+        for (int i = 0; i < parents; i++) {
+            client.create("/q" + i + "/new", bytes("n"), fresh, CreateMode.PERSISTENT);
+            client.create("/q" + i + "/new/kid", bytes("k"), fresh, CreateMode.PERSISTENT);
+            client.setACL("/q" + i, other, -1);
+        }
+        release.countDown();
+        Written snapshot = pending.get(20, TimeUnit.SECONDS);
+
+        org.apache.jute.BinaryInputArchive archive = org.apache.jute.BinaryInputArchive.getArchive(
+                new ByteArrayInputStream(snapshot.body()));
+        org.apache.zookeeper.server.DataTree apacheTree = new org.apache.zookeeper.server.DataTree();
+        // Apache's deserializer fails on a node whose ACL key the cache lacks ("Failed to fetch acls").
+        org.apache.zookeeper.server.util.SerializeUtils.deserializeSnapshot(apacheTree, archive, new HashMap<>());
+        assertEquals(LearnerWire.SNAPSHOT_SIGNATURE, archive.readString("signature"));
+        for (int i = 0; i < parents; i++) {
+            assertNotNull(apacheTree.getNode("/q" + i), "a node given a new ACL is kept");
+            assertEquals(null, apacheTree.getNode("/q" + i + "/new"), "created after the SNAP's zxid with an ACL"
+                    + " list the cache lacks: left out with its subtree, its creates are replayed");
+        }
+        assertNotNull(apacheTree.getNode("/a/b"));
     }
 }

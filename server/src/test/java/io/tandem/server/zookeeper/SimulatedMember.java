@@ -55,6 +55,11 @@ public final class SimulatedMember implements ZabServer.Application {
         /** A committed reconfig removed this member's Zab. */
         boolean isRemoved();
 
+        /** Whether Zab follows as a joiner no configuration names yet (a non-voting follower, as Apache's). */
+        default boolean isJoining() {
+            return false;
+        }
+
         /** On the leader: whether {@code id} is it or a learner synced with it. */
         boolean isSyncedWithLeader(int id);
 
@@ -111,7 +116,8 @@ public final class SimulatedMember implements ZabServer.Application {
     private boolean reportedServing;
 
     /**
-     * @param voters voter ids are 1..voters, observers the next {@code observers} ids
+     * @param voters voter ids are 1..voters, observers the next {@code observers} ids; a higher {@code myId} is a
+     *               joiner's, whose zoo.cfg names itself too
      * @param snapCount transactions between the member's own snapshots ({@code snapCount})
      * @param nanos the simulator's virtual clock
      */
@@ -129,6 +135,10 @@ public final class SimulatedMember implements ZabServer.Application {
         for (int id = 1; id <= voters + observers; id++) {
             settings.put("server." + id, "127.0.0.1:" + (2000 + id) + ":" + (3000 + id)
                     + (id > voters ? ":observer" : ""));
+        }
+        if (myId > voters + observers) {
+            // A joiner: its zoo.cfg names the ensemble and itself, as an Apache server to be added by a reconfig.
+            settings.put("server." + myId, "127.0.0.1:" + (2000 + myId) + ":" + (3000 + myId));
         }
         // The simulator's tick is 100 ms: EnsembleCommit's lost-write deadline (2 x syncLimit ticks, at least 2 s) is
         // then 20 simulated ticks. Sessions expire on the virtual clock: timeouts from 2 ticks up to 300 (30 s, the
@@ -277,6 +287,11 @@ public final class SimulatedMember implements ZabServer.Application {
         @Override
         public boolean isRemoved() {
             return side.isRemoved();
+        }
+
+        @Override
+        public boolean isJoining() {
+            return side.isJoining();
         }
 
         @Override

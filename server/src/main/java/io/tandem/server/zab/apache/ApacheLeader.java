@@ -2,6 +2,7 @@ package io.tandem.server.zab.apache;
 
 import io.tandem.server.zab.ZabDisk;
 import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
+import io.tandem.storage.zk.SnapshotBody;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -68,12 +69,12 @@ public final class ApacheLeader implements Closeable {
         SyncSnapshot snapshot() throws IOException, InterruptedException;
     }
 
-    /** A SNAP's body, in parts sent one after the other, and the zxid it covers. */
-    public record SyncSnapshot(long zxid, List<byte[]> body) {
-        public SyncSnapshot {
-            body = List.copyOf(body);
-        }
-    }
+    /**
+     * A SNAP's body and the zxid it covers. The learner's sender writes the body straight to the learner's socket when
+     * its turn in the learner's queue comes (after the SNAP packet, before the proposals that follow the zxid), so a
+     * large tree is never held in memory whole, as the Tandem protocol's SNAP streams its snapshot in chunks.
+     */
+    public record SyncSnapshot(long zxid, SnapshotBody body) {}
 
     /** A proposal not yet committed, or committed and kept for DIFF. */
     static final class Proposal {
@@ -350,9 +351,7 @@ public final class ApacheLeader implements Closeable {
                 }
                 if (snapshot != null && snapshot.zxid() >= windowStart) {
                     handler.queue(new QuorumPacket(LearnerWire.SNAP, snapshot.zxid(), null));
-                    for (byte[] part : snapshot.body()) {
-                        handler.queueRaw(part);
-                    }
+                    handler.queueBody(snapshot.body());
                     startForwarding(handler, snapshot.zxid());
                     return LearnerWire.SNAP;
                 }

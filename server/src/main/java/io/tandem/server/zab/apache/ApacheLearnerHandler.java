@@ -1,6 +1,7 @@
 package io.tandem.server.zab.apache;
 
 import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
+import io.tandem.storage.zk.SnapshotBody;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -26,13 +27,14 @@ final class ApacheLearnerHandler {
 
     /** Bytes queued for one learner before it is given up as too slow. */
     static final long QUEUED_BYTES_MAX = 256L << 20;
-    /** Marks a queued item written as raw bytes, outside any packet (a SNAP's database). */
-    private static final int RAW = Integer.MIN_VALUE;
+    /** What a queued SNAP body counts towards {@link #QUEUED_BYTES_MAX}: it is written as it is read, never held. */
+    private static final long BODY_QUEUED_BYTES = 32;
     private static final QuorumPacket STOP = new QuorumPacket(Integer.MIN_VALUE + 1, 0, null);
 
     private final ApacheLeader leader;
     private final Socket socket;
-    private final LinkedBlockingQueue<QuorumPacket> queue = new LinkedBlockingQueue<>();
+    /** Packets, and SNAP bodies ({@link SnapshotBody}) written outside any packet, in the order they go out. */
+    private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     private long queuedBytes;
     private volatile long sid = -1;
     private volatile boolean synced;
@@ -64,8 +66,23 @@ final class ApacheLearnerHandler {
 
     /** Queues a packet for the sender (under the leader's lock). */
     void queue(QuorumPacket packet) {
+        enqueue(packet, packetBytes(packet));
+    }
+
+    /**
+     * Queues a SNAP's body (under the leader's lock), written outside any packet: the sender writes it straight to the
+     * socket when its turn comes, reading the live tree as it goes, so only the socket's buffer holds any of it.
+     */
+    void queueBody(SnapshotBody body) {
+        enqueue(body, BODY_QUEUED_BYTES);
+    }
+
+    private static long packetBytes(QuorumPacket packet) {
+        return 32 + (packet.data() == null ? 0 : packet.data().length);
+    }
+
+    private void enqueue(Object item, long bytes) {
         if (closed) return;
-        long bytes = 32 + (packet.data() == null ? 0 : packet.data().length);
         synchronized (this) {
             queuedBytes += bytes;
             if (queuedBytes > QUEUED_BYTES_MAX) {
@@ -75,12 +92,7 @@ final class ApacheLearnerHandler {
                 return;
             }
         }
-        queue.add(packet);
-    }
-
-    /** Queues bytes written as they are, outside any packet. */
-    void queueRaw(byte[] bytes) {
-        queue(new QuorumPacket(RAW, 0, bytes));
+        queue.add(item);
     }
 
     private void run() {
@@ -196,14 +208,18 @@ final class ApacheLearnerHandler {
     private void sendLoop(DataOutputStream out) {
         try {
             while (true) {
-                QuorumPacket packet = queue.take();
-                if (packet == STOP) return;
-                synchronized (this) {
-                    queuedBytes -= 32 + (packet.data() == null ? 0 : packet.data().length);
-                }
-                if (packet.type() == RAW) {
-                    out.write(packet.data());
+                Object item = queue.take();
+                if (item == STOP) return;
+                if (item instanceof SnapshotBody body) {
+                    synchronized (this) {
+                        queuedBytes -= BODY_QUEUED_BYTES;
+                    }
+                    body.writeTo(out);
                 } else {
+                    QuorumPacket packet = (QuorumPacket) item;
+                    synchronized (this) {
+                        queuedBytes -= packetBytes(packet);
+                    }
                     LearnerWire.write(packet, out);
                 }
                 if (queue.isEmpty()) out.flush();
