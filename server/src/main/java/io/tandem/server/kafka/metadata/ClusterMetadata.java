@@ -149,13 +149,20 @@ public final class ClusterMetadata implements AutoCloseable {
 
     /** Reads {@code /brokers/ids} into the live broker list. */
     public List<BrokerRegistration> refreshLiveBrokers() throws Exception {
+        liveBrokers(readRegisteredBrokers());
+        return liveBrokers;
+    }
+
+    /** Reads {@code /brokers/ids} (this broker included, as {@link #liveBrokers(List)} keeps it) without publishing. */
+    public List<BrokerRegistration> readRegisteredBrokers() throws Exception {
         List<BrokerRegistration> brokers = new ArrayList<>();
         for (String child : store.getChildren(KafkaZkLayout.BROKER_IDS)) {
             byte[] data = store.getData(KafkaZkLayout.BROKER_IDS + "/" + child);
             if (data != null) brokers.add(KafkaZkLayout.decodeBroker(Integer.parseInt(child), data));
         }
-        liveBrokers(brokers);
-        return liveBrokers;
+        if (brokers.stream().noneMatch(b -> b.brokerId() == self.brokerId())) brokers.add(self);
+        brokers.sort((a, b) -> Integer.compare(a.brokerId(), b.brokerId()));
+        return List.copyOf(brokers);
     }
 
     private TopicInfo loadTopic(String name) throws Exception {
