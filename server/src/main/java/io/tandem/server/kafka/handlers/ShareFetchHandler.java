@@ -213,8 +213,8 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
         List<ByteBuf> buffers = new ArrayList<>();
         boolean anything = !acks.isEmpty();
         // A fetch answered after its connection closed, or at shutdown, hands nothing out (ShareSessions.live).
-        int remaining = broker.shareGroups().sessions().live(request.groupId, request.memberId,
-                context.connectionId()) ? Math.max(request.maxRecords, 1) : 0;
+        int remaining = broker.shareGroups().sessions().live(request.groupId, request.memberId)
+                ? Math.max(request.maxRecords, 1) : 0;
         try {
             for (ShareSessions.Key k : fetchable) {
                 TopicInfo topic = broker.metadata().topicById(k.topicId());

@@ -111,15 +111,14 @@ public final class ShareSessions {
     }
 
     /**
-     * Whether the member's session is open, on the connection {@code connectionId} (null: on any): a ShareFetch that
-     * waited for records acquires them only then. Once its connection closed (the member's records were released
-     * then) or the broker began to stop, no answer can reach the member, and an acquisition would only raise the
-     * records' delivery counts (stored, so they survive a restart) and lock them from the group's other members.
+     * Whether the member's session is open: a ShareFetch that waited for records acquires them only then. Once the
+     * session went with its connection (the member's records were released then) or the broker began to stop, no
+     * answer can reach the member, and an acquisition would only raise the records' delivery counts (stored, so they
+     * survive a restart) and lock them from the group's other members. Any connection may carry a session's
+     * requests, as in Kafka, so the one asking is not compared with the one that opened it.
      */
-    public synchronized boolean live(String groupId, String memberId, String connectionId) {
-        Session session = sessions.get(id(groupId, memberId));
-        return !closed && session != null
-                && (connectionId == null || session.connectionId == null || connectionId.equals(session.connectionId));
+    public synchronized boolean live(String groupId, String memberId) {
+        return !closed && sessions.containsKey(id(groupId, memberId));
     }
 
     /**
