@@ -184,6 +184,8 @@ final class BrokerGroups implements AutoCloseable {
 
     @Override
     public void close() {
+        // Before the broker answers the ShareFetches still parked: none of them may acquire records now.
+        share.sessions().close();
         shareCoordinators.close();
         recordCallbacks.shutdownNow();
     }

@@ -212,7 +212,9 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
         Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers = new LinkedHashMap<>(acks);
         List<ByteBuf> buffers = new ArrayList<>();
         boolean anything = !acks.isEmpty();
-        int remaining = Math.max(request.maxRecords, 1);
+        // A fetch answered after its connection closed, or at shutdown, hands nothing out (ShareSessions.live).
+        int remaining = broker.shareGroups().sessions().live(request.groupId, request.memberId)
+                ? Math.max(request.maxRecords, 1) : 0;
         try {
             for (ShareSessions.Key k : fetchable) {
                 TopicInfo topic = broker.metadata().topicById(k.topicId());

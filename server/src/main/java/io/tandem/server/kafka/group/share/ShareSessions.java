@@ -47,6 +47,8 @@ public final class ShareSessions {
 
     private final int maxSessions;
     private final Map<String, Session> sessions = new HashMap<>();
+    /** The broker is stopping ({@link #close}): no session is live any more. */
+    private boolean closed;
 
     public ShareSessions(int maxSessions) {
         this.maxSessions = maxSessions;
@@ -106,6 +108,26 @@ public final class ShareSessions {
             throw new ApiException(Errors.SHARE_SESSION_NOT_FOUND.code(), null);
         }
         update(groupId, memberId, epoch, List.of(), List.of());
+    }
+
+    /**
+     * Whether the member's session is open: a ShareFetch that waited for records acquires them only then. Once the
+     * session went with its connection (the member's records were released then) or the broker began to stop, no
+     * answer can reach the member, and an acquisition would only raise the records' delivery counts (stored, so they
+     * survive a restart) and lock them from the group's other members. Any connection may carry a session's
+     * requests, as in Kafka, so the one asking is not compared with the one that opened it.
+     */
+    public synchronized boolean live(String groupId, String memberId) {
+        return !closed && sessions.containsKey(id(groupId, memberId));
+    }
+
+    /**
+     * The broker is stopping: every session goes, as with its connection, before the ShareFetches still waiting are
+     * answered (their connections are closed: nothing reaches the members, so they must acquire nothing).
+     */
+    public synchronized void close() {
+        closed = true;
+        sessions.clear();
     }
 
     public synchronized void remove(String groupId, String memberId) {
