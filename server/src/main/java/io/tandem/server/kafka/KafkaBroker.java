@@ -1,7 +1,5 @@
 package io.tandem.server.kafka;
 
-import io.netty.util.HashedWheelTimer;
-import io.netty.util.Timeout;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.group.GroupCoordinator;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupConfig;
@@ -56,7 +54,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * One Kafka broker: the listener, the request handlers, the partitions on disk, the group coordinators
- * ({@link BrokerGroups}) and the metadata in Kafka's ZooKeeper layout. {@link #start} returns once the broker is registered and serving.
+ * ({@link BrokerGroups}) and the metadata in Kafka's ZooKeeper layout. This class owns the start-up wiring, the local
+ * partitions and the stop; the parked operations and replication waits are {@link BrokerPurgatories}, the
+ * listeners' and inter-broker security {@link BrokerSecurity}, topics {@link BrokerTopics}. {@link #start} returns
+ * once the broker is registered and serving.
  */
 public final class KafkaBroker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaBroker.class.getName());
@@ -74,13 +75,12 @@ public final class KafkaBroker implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     /** The group timer's thread; null until the services start. */
     private BrokerMaintenance maintenance;
-    private final HashedWheelTimer timer;
     private final LogManager logs;
-    private final DelayedOperationPurgatory<DelayedResponse> fetchPurgatory;
+    /** Long polls, acks=all produces and internal replication waits, parked until they can be answered. */
+    private final BrokerPurgatories purgatories;
     private final long replicaLagTimeMaxMs;
     private final int replicaFetchMaxBytes;
     private final KafkaController.LeaderRebalance leaderRebalance;
-    private final DelayedOperationPurgatory<DelayedResponse> producePurgatory;
     private ClusterMetadata metadata;
     private ReplicaManager replicas;
     private KafkaController controller;
@@ -130,11 +130,7 @@ public final class KafkaBroker implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.timer = new HashedWheelTimer(r -> {
-            Thread t = new Thread(r, "kafka-purgatory-timer");
-            t.setDaemon(true);
-            return t;
-        }, 10, TimeUnit.MILLISECONDS);
+        this.purgatories = new BrokerPurgatories(PARKED_OPERATIONS_MAX);
         try {
             this.clientQuotas = new ClientQuotas(ClientQuotas.window(tandemConfig.settings()), System::currentTimeMillis,
                     scheduler::execute);
@@ -142,9 +138,7 @@ public final class KafkaBroker implements AutoCloseable {
             throw new IOException(e.getMessage(), e);
         }
         this.logs = new LogManager(config.logDir(), config.brokerId(), System::currentTimeMillis, scheduler);
-        this.fetchPurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
-        this.producePurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
-        logs.onCoordinatorAppend(fetchPurgatory::checkAndComplete);
+        logs.onCoordinatorAppend(purgatories.fetch()::checkAndComplete);
         this.replicaLagTimeMaxMs = tandemConfig.getLong("replica.lag.time.max.ms", REPLICA_LAG_TIME_MAX_MS);
         this.replicaFetchMaxBytes = tandemConfig.getInt("replica.fetch.max.bytes", REPLICA_FETCH_MAX_BYTES);
         this.leaderRebalance = new KafkaController.LeaderRebalance(
@@ -304,8 +298,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** The high watermark of a led partition moved, or its leadership changed: parked operations re-check. */
     public void highWatermarkMoved(TopicPartition tp) {
-        fetchPurgatory.checkAndComplete(tp);
-        producePurgatory.checkAndComplete(tp);
+        purgatories.highWatermarkMoved(tp);
     }
 
     /** The offsets partition that holds the group's commits, led here, or NOT_COORDINATOR. */
@@ -320,7 +313,7 @@ public final class KafkaBroker implements AutoCloseable {
      */
     public void whenReplicated(Partition partition, long requiredOffset, long timeoutMs,
                                java.util.function.Consumer<Short> then) {
-        whenReplicated(partition, requiredOffset, () -> !partition.isLeader(), timeoutMs, then);
+        purgatories.whenReplicated(partition, requiredOffset, () -> !partition.isLeader(), timeoutMs, then);
     }
 
     /**
@@ -330,17 +323,8 @@ public final class KafkaBroker implements AutoCloseable {
      */
     public void whenReplicated(Partition partition, long requiredOffset, int leaderEpoch, long timeoutMs,
                                java.util.function.Consumer<Short> then) {
-        whenReplicated(partition, requiredOffset,
+        purgatories.whenReplicated(partition, requiredOffset,
                 () -> !partition.isLeader() || partition.leaderEpoch() != leaderEpoch, timeoutMs, then);
-    }
-
-    private void whenReplicated(Partition partition, long requiredOffset, java.util.function.BooleanSupplier moved,
-                                long timeoutMs, java.util.function.Consumer<Short> then) {
-        DelayedResponse delayed = new DelayedResponse(timeoutMs,
-                () -> moved.getAsBoolean() || partition.highWatermark() >= requiredOffset,
-                () -> then.accept(moved.getAsBoolean() ? NOT_LEADER_OR_FOLLOWER
-                        : partition.highWatermark() >= requiredOffset ? NONE : REQUEST_TIMED_OUT));
-        producePurgatory.tryCompleteElseWatch(delayed, List.of(partition.topicPartition()));
     }
 
     /** The local partition of a topic this broker hosts (opening its log on first use), or null if not hosted here. */
@@ -502,11 +486,11 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public DelayedOperationPurgatory<DelayedResponse> fetchPurgatory() {
-        return fetchPurgatory;
+        return purgatories.fetch();
     }
 
     public DelayedOperationPurgatory<DelayedResponse> producePurgatory() {
-        return producePurgatory;
+        return purgatories.produce();
     }
 
     public ControllerLink controllerLink() {
@@ -577,15 +561,7 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        // Parked fetches and produces hold their request frames until answered: answer them now (their connections
-        // are closed, so the answers are released unsent) rather than leave them to a stopped timer, which leaks them.
-        for (Timeout parked : timer.stop()) {
-            try {
-                parked.task().run(parked);
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.DEBUG, "A parked request failed to complete at shutdown", e);
-            }
-        }
+        purgatories.close();
         try {
             logs.close();
         } catch (IOException e) {
