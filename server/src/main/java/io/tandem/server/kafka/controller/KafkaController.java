@@ -38,7 +38,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * never block it. This class owns the election and failover and routes each event to the class that owns its concern:
  * {@link BrokerChanges} (brokers joining and leaving), {@link TopicChanges} and {@link TopicDeletions} (topics),
  * {@link IsrChanges} (AlterPartition), {@link Reassignments} and {@link AdminZnodes} (what tools write under /admin),
- * {@link Elections} (leader choice).
+ * {@link Elections} (leader choice), {@link ControllerProcessWatch} (broker and controller processes seen gone).
  */
 public final class KafkaController implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaController.class.getName());
@@ -67,8 +67,7 @@ public final class KafkaController implements AutoCloseable {
     private final TopicChanges topicChanges;
     private final BrokerChanges brokerChanges;
     private final TopicDeletions deletions;
-    /** Controllers whose process this broker saw gone, by registration epoch (see onControllerProcessGone). */
-    private final Map<Integer, Long> controllerSeenGone = new HashMap<>();
+    private final ControllerProcessWatch processes;
     private final ControllerEvents events;
     private final LeaderRebalance rebalance;
     private volatile boolean active;
@@ -134,8 +133,9 @@ public final class KafkaController implements AutoCloseable {
             active = false;
             enqueue(this::elect);
         });
-        channels.watchProcesses(BrokerProcessProbe.watcher(id -> enqueue(() -> onBrokerProcessChanged(id, true)),
-                id -> enqueue(() -> onBrokerProcessChanged(id, false))));
+        this.processes = new ControllerProcessWatch(localBrokerId, store, cluster, channels, events, () -> active,
+                () -> active && loaded, this::onBrokersChanged, this::elect);
+        processes.watchBrokers();
         this.requests = new ControllerRequests(localBrokerId, cluster, channels);
         this.elections = new Elections(cluster, requests);
         this.admin = new AdminZnodes(store, cluster, elections, requests);
@@ -338,7 +338,7 @@ public final class KafkaController implements AutoCloseable {
                     return;
                 }
                 metadata.controllerId(holder);
-                watchController(holder);
+                processes.watchController(holder);
                 if (data == null) enqueue(this::elect);
             }
         } catch (Exception e) {
@@ -395,9 +395,7 @@ public final class KafkaController implements AutoCloseable {
     }
 
     private void loadClusterState() throws Exception {
-        cluster.processGone.clear();
-        cluster.processGone.putAll(controllerSeenGone);
-        controllerSeenGone.clear();
+        processes.handOver();
         // Every registration is new to a new controller: each one's features are checked (see setLive).
         cluster.brokerEpochs.clear();
         refreshLiveBrokers();
@@ -418,53 +416,6 @@ public final class KafkaController implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- events
-
-    /**
-     * A broker's port refuses connections ({@code gone}), or answers again: the broker leaves the live set as on a
-     * session expiry, seconds before that expiry would come, or returns to it (and is told everything, as a broker
-     * that registered again is).
-     */
-    private void onBrokerProcessChanged(int brokerId, boolean gone) {
-        if (!active || !loaded) return;
-        long epoch = cluster.brokerEpoch(brokerId);
-        if (gone && epoch >= 0) {
-            LOG.log(System.Logger.Level.INFO, "Controller {0}: broker {1}''s port refuses connections: its process is "
-                    + "gone, handled as failed before its ZooKeeper session ends", localBrokerId, brokerId);
-            cluster.processGone.put(brokerId, epoch);
-        } else if (gone || cluster.processGone.remove(brokerId) == null) {
-            return;
-        }
-        onBrokersChanged();
-    }
-
-    /** Watches the process of controller {@code holder} (another broker): see {@link #onControllerProcessGone}. */
-    private void watchController(int holder) throws Exception {
-        byte[] registration = holder < 0 ? null : store.getData(KafkaZkLayout.brokerPath(holder));
-        channels.watchControllerProcess(registration == null ? null : KafkaZkLayout.decodeBroker(holder, registration),
-                BrokerProcessProbe.watcher(id -> enqueue(() -> onControllerProcessGone(id)), id -> { }));
-    }
-
-    /**
-     * The controller's port refuses connections: its {@code /controller} is deleted (what an operator does to move
-     * the controller in Kafka's ZooKeeper mode), so the brokers elect another now rather than after its session. A
-     * controller that was in fact alive only loses the role: the next one's epoch fences its writes.
-     */
-    private void onControllerProcessGone(int holder) {
-        if (active) return;
-        try {
-            byte[] data = store.getData(KafkaZkLayout.CONTROLLER);
-            if (data == null || KafkaZkLayout.decodeControllerId(data) != holder) return;
-            LOG.log(System.Logger.Level.INFO, "Broker {0}: controller {1}''s port refuses connections: its process is "
-                    + "gone, so its /controller is deleted for a new election", localBrokerId, holder);
-            // If this broker wins, its broker is departed from the start (a new controller's own probe would
-            // trust a young registration's refusals only after LISTENING_GRACE_MS).
-            controllerSeenGone.put(holder, store.czxid(KafkaZkLayout.brokerPath(holder)));
-            store.deleteRecursive(KafkaZkLayout.CONTROLLER);
-            elect();
-        } catch (Exception e) {
-            throw new IllegalStateException("broker " + localBrokerId + " cannot replace a dead controller", e);
-        }
-    }
 
     private void onBrokersChanged() {
         if (!active || !loaded) return;
