@@ -1,12 +1,8 @@
 package io.tandem.server.kafka;
 
-import io.netty.util.HashedWheelTimer;
-import io.netty.util.Timeout;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.group.GroupCoordinator;
-import io.tandem.server.kafka.group.consumer.ConsumerGroupConfig;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator;
-import io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
 import io.tandem.server.kafka.group.share.state.ShareStateTopic;
 import io.tandem.server.kafka.handlers.Handlers;
@@ -14,8 +10,6 @@ import io.tandem.server.kafka.log.LogManager;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
-import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
-import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.security.ListenerTls;
 import io.tandem.server.kafka.security.ListenerSecurity;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
@@ -24,23 +18,18 @@ import io.tandem.server.kafka.security.Authorization;
 import io.tandem.server.kafka.security.ScramCredentialStore;
 import io.tandem.server.kafka.security.DelegationTokens;
 import io.tandem.server.kafka.quota.ClientQuotas;
-import io.tandem.server.kafka.metadata.LocalZnodeStore;
 import io.tandem.server.kafka.controller.KafkaController;
 import io.tandem.server.kafka.purgatory.DelayedResponse;
 import io.tandem.server.kafka.replica.ControllerLink;
 import io.tandem.server.kafka.replica.ReplicaManager;
-import io.tandem.server.kafka.metadata.ZkZnodeStore;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 import io.tandem.server.kafka.network.ApiRegistry;
 import io.tandem.server.kafka.network.ConnectionLimits;
-import io.tandem.server.kafka.network.KafkaServer;
 import io.tandem.server.kafka.network.ListenerLimits;
 import io.tandem.server.kafka.network.RequestDispatcher;
 import io.tandem.server.kafka.producer.ProducerIdManager;
 import io.tandem.server.kafka.purgatory.DelayedOperationPurgatory;
-import io.tandem.server.kafka.txn.TransactionConfig;
 import io.tandem.server.kafka.txn.TransactionService;
-import io.tandem.storage.log.LogConfig;
 import io.tandem.storage.log.PageCacheWarmer;
 
 import java.io.IOException;
@@ -56,7 +45,11 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * One Kafka broker: the listener, the request handlers, the partitions on disk, the group coordinators
- * ({@link BrokerGroups}) and the metadata in Kafka's ZooKeeper layout. {@link #start} returns once the broker is registered and serving.
+ * ({@link BrokerGroups}) and the metadata in Kafka's ZooKeeper layout. This class is the broker's request-facing
+ * view (what handlers and coordinators read), the local partitions and the order of start and stop; the services on
+ * the metadata store and their wiring are {@link BrokerServices}, the listeners {@link BrokerListeners}, the parked
+ * operations and replication waits {@link BrokerPurgatories}, security {@link BrokerSecurity}, topics
+ * {@link BrokerTopics}. {@link #start} returns once the broker is registered and serving.
  */
 public final class KafkaBroker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaBroker.class.getName());
@@ -74,32 +67,17 @@ public final class KafkaBroker implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     /** The group timer's thread; null until the services start. */
     private BrokerMaintenance maintenance;
-    private final HashedWheelTimer timer;
     private final LogManager logs;
-    private final DelayedOperationPurgatory<DelayedResponse> fetchPurgatory;
-    private final long replicaLagTimeMaxMs;
-    private final int replicaFetchMaxBytes;
-    private final KafkaController.LeaderRebalance leaderRebalance;
-    private final DelayedOperationPurgatory<DelayedResponse> producePurgatory;
-    private ClusterMetadata metadata;
-    private ReplicaManager replicas;
-    private KafkaController controller;
-    private ControllerLink controllerLink;
+    /** Long polls, acks=all produces and internal replication waits, parked until they can be answered. */
+    private final BrokerPurgatories purgatories;
+    /** The metadata store and every service on it: controller, replicas, groups, transactions, dynamic configs. */
+    private final BrokerServices services;
     private final BrokerConfigDescriber describer;
-    private DynamicBrokerConfig dynamicConfig;
-    private final ConsumerGroupConfig consumerGroupConfig;
-    private final io.tandem.server.kafka.group.share.ShareGroupConfig shareGroupConfig;
-    private final ShareCoordinatorConfig shareCoordinatorConfig;
     private final TandemConfig brokerSettings;
-    /** The classic, consumer and share group coordinators and the share-state coordinator, once metadata is up. */
-    private BrokerGroups groups;
-    private ProducerIdManager producerIds;
-    private final TransactionConfig transactionConfig;
-    private TransactionService transactions;
     /** max.connections and max.connections.per.ip, counted over all listeners together as Kafka counts them. */
     private final ConnectionLimits connectionLimits;
-    /** One server per listener, by listener name, in the order of the listeners setting. */
-    private final Map<String, KafkaServer> servers = new java.util.LinkedHashMap<>();
+    /** One server per listener, bound before or after the metadata store connects (see startServices). */
+    private final BrokerListeners listeners;
     /** Listeners' and the inter-broker client's security, credentials, tokens, password encoders, the authorizer. */
     private final BrokerSecurity security;
     /** Client quotas (produce, fetch, request), read from the metadata store once it connects. */
@@ -114,6 +92,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     private KafkaBroker(BrokerConfig config, TandemConfig tandemConfig) throws IOException {
         this.config = config;
+        this.listeners = new BrokerListeners(config);
         this.fetchSessions = new io.tandem.server.kafka.handlers.FetchSessions(config.fetchSessionCacheSlots());
         // Checked first, so a bad limit refuses to start before anything is opened or registered.
         this.listenerLimits = new ListenerLimits(config.socketRequestMaxBytes(), config.networkThreads(),
@@ -121,7 +100,7 @@ public final class KafkaBroker implements AutoCloseable {
                 config.queuedMaxRequestBytes(), config.failedAuthenticationDelayMs());
         this.connectionLimits = new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerIp());
         // The store is known once the metadata store connects; SCRAM exchanges only run after that.
-        this.security = BrokerSecurity.build(config, tandemConfig, () -> metadata == null ? null : metadata.store());
+        this.security = BrokerSecurity.build(config, tandemConfig, this::metadataStore);
         this.topicConfigs = new TopicConfigs(tandemConfig);
         // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
         this.requestExecutor = new RequestDispatcher(config.ioThreads(), config.queuedMaxRequests());
@@ -130,11 +109,7 @@ public final class KafkaBroker implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.timer = new HashedWheelTimer(r -> {
-            Thread t = new Thread(r, "kafka-purgatory-timer");
-            t.setDaemon(true);
-            return t;
-        }, 10, TimeUnit.MILLISECONDS);
+        this.purgatories = new BrokerPurgatories(PARKED_OPERATIONS_MAX);
         try {
             this.clientQuotas = new ClientQuotas(ClientQuotas.window(tandemConfig.settings()), System::currentTimeMillis,
                     scheduler::execute);
@@ -142,19 +117,8 @@ public final class KafkaBroker implements AutoCloseable {
             throw new IOException(e.getMessage(), e);
         }
         this.logs = new LogManager(config.logDir(), config.brokerId(), System::currentTimeMillis, scheduler);
-        this.fetchPurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
-        this.producePurgatory = new DelayedOperationPurgatory<>(timer, PARKED_OPERATIONS_MAX);
-        logs.onCoordinatorAppend(fetchPurgatory::checkAndComplete);
-        this.replicaLagTimeMaxMs = tandemConfig.getLong("replica.lag.time.max.ms", REPLICA_LAG_TIME_MAX_MS);
-        this.replicaFetchMaxBytes = tandemConfig.getInt("replica.fetch.max.bytes", REPLICA_FETCH_MAX_BYTES);
-        this.leaderRebalance = new KafkaController.LeaderRebalance(
-                Boolean.parseBoolean(tandemConfig.get("auto.leader.rebalance.enable", "true").trim()),
-                tandemConfig.getLong("leader.imbalance.check.interval.seconds", 300) * 1000,
-                tandemConfig.getInt("leader.imbalance.per.broker.percentage", 10));
-        this.transactionConfig = TransactionConfig.from(tandemConfig);
-        this.consumerGroupConfig = ConsumerGroupConfig.from(tandemConfig);
-        this.shareGroupConfig = io.tandem.server.kafka.group.share.ShareGroupConfig.from(tandemConfig);
-        this.shareCoordinatorConfig = ShareCoordinatorConfig.from(tandemConfig);
+        logs.onCoordinatorAppend(purgatories.fetch()::checkAndComplete);
+        this.services = new BrokerServices(tandemConfig);
         this.brokerSettings = tandemConfig;
         // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
         this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
@@ -185,127 +149,30 @@ public final class KafkaBroker implements AutoCloseable {
         if (config.listeners().stream().anyMatch(l -> l.port() == 0)) {
             // A free port is only known after binding; nobody can connect before start() returns it anyway.
             startListeners();
-            startMetadata(zookeeperConnect);
+            services.start(this, zookeeperConnect, security, listeners, offsetsPartitions, scheduler);
         } else {
-            startMetadata(zookeeperConnect);
+            services.start(this, zookeeperConnect, security, listeners, offsetsPartitions, scheduler);
             startListeners();
         }
         maintenance = BrokerMaintenance.schedule(this, scheduler, security.tokenExpiryCheckIntervalMs(),
-                replicaLagTimeMaxMs);
+                services.replicaLagTimeMaxMs());
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(port()));
     }
 
     private void startListeners() throws InterruptedException {
-        for (BrokerConfig.Listener l : config.listeners()) {
-            if (servers.containsKey(l.name())) continue;
-            // Kafka's protectedListener: the inter-broker one, when there are others, accepts past max.connections.
-            boolean protect = config.listeners().size() > 1 && l.name().equals(config.interBrokerListener());
-            servers.put(l.name(), KafkaServer.start(l.bindHost(), l.port(), listenerLimits, registry, requestExecutor,
-                    security.listeners().get(l.name()), connectionLimits, protect));
-        }
+        listeners.start(listenerLimits, registry, requestExecutor, security.listeners(), connectionLimits);
         // Dynamic connection limits read before the listeners were bound.
-        if (dynamicConfig != null) dynamicConfig.applyConnectionLimits(topicConfigs.dynamic());
+        if (services.dynamicConfig() != null) services.dynamicConfig().applyConnectionLimits(topicConfigs.dynamic());
     }
 
-    /** Every listener as registered: the inter-broker one first (other brokers and older readers take the first). */
-    private List<ListenerEndpoint> endpoints() {
-        List<ListenerEndpoint> endpoints = new ArrayList<>();
-        BrokerConfig.Listener interBroker = config.interBroker();
-        List<BrokerConfig.Listener> ordered = new ArrayList<>(List.of(interBroker));
-        for (BrokerConfig.Listener l : config.listeners()) {
-            if (l != interBroker) ordered.add(l);
-        }
-        for (BrokerConfig.Listener l : ordered) {
-            String host = l.advertisedHost() != null ? l.advertisedHost() : l.bindHost() != null ? l.bindHost()
-                    : "127.0.0.1";
-            KafkaServer bound = servers.get(l.name());
-            int port = l.advertisedPort() != null ? l.advertisedPort() : bound != null ? bound.port() : l.port();
-            endpoints.add(new ListenerEndpoint(l.name(), l.securityProtocol(), host, port));
-        }
-        return endpoints;
-    }
-
-    private void startMetadata(String zookeeperConnect) throws Exception {
-        long startNanos = System.nanoTime();
-        ZnodeStore store = zookeeperConnect == null ? new LocalZnodeStore(config.logDir().resolve("metadata"))
-                : ZkZnodeStore.forBroker(zookeeperConnect, config.zookeeperSessionTimeoutMs(), config.zookeeperSetAcl(),
-                brokerSettings.settings());
-        // Before this broker registers: its first requests are already decided with every stored ACL.
-        if (security.authorization().enabled()) security.authorization().authorizer().start(store);
-        clientQuotas.start(store);
-        List<ListenerEndpoint> endpoints = endpoints();
-        ListenerEndpoint interBroker = endpoints.get(0);
-        metadata = new ClusterMetadata(store, new BrokerRegistration(config.brokerId(), interBroker.host(),
-                interBroker.port(), interBroker.listenerName(), config.rack(), System.currentTimeMillis(), endpoints));
-        metadata.onTopicsDeleted(topics::topicsDeleted);
-        // Everything that answers the controller exists before this broker registers: once it is in /brokers/ids
-        // a controller may send it LeaderAndIsr or UpdateMetadata at once.
-        producerIds = new ProducerIdManager(metadata::reserveProducerIdBlock);
-        groups = new BrokerGroups(this, config, consumerGroupConfig, shareGroupConfig, shareCoordinatorConfig,
-                brokerSettings, metadata, offsetsPartitions::existing);
-        replicas = new ReplicaManager(config.brokerId(), metadata, this::localPartition, this::highWatermarkMoved,
-                replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker());
-        BrokerCoordinators coordinators = new BrokerCoordinators(this, groups, replicas);
-        java.util.function.Consumer<TopicPartition> deleteLog = tp -> {
-            try {
-                logs.delete(tp);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            // As Kafka's stopReplicas: fetches and produces parked on the partition are answered now (it is gone),
-            // and a coordinator of what it held unloads it.
-            highWatermarkMoved(tp);
-            coordinators.replicaDeleted(tp);
-        };
-        controllerLink = new ControllerLink(config.brokerId(), metadata, replicas, deleteLog, security.interBroker(),
-                io.tandem.server.kafka.replica.ControlledShutdownConfig.from(brokerSettings));
-        replicas.localLogs(new ReplicaManager.LocalLogs() {
-            @Override
-            public java.util.Collection<TopicPartition> onDisk() throws IOException {
-                return logs.partitionsOnDisk();
-            }
-
-            @Override
-            public void delete(TopicPartition tp) {
-                deleteLog.accept(tp);
-            }
-        });
-        replicas.alterPartitionSender(controllerLink::sendAlterPartition);
-        // Before any LeaderAndIsr: leading a __transaction_state partition loads its transactions.
-        transactions = TransactionService.start(this, transactionConfig);
-        // Dynamic broker settings are in force before any log opens, as in Kafka.
-        dynamicConfig = new DynamicBrokerConfig(this, store);
-        // The same notifications name groups whose configs changed; every group's are read before any group request,
-        // so the coordinators never read them (under their locks or otherwise).
-        dynamicConfig.start(scheduler::execute, Map.of(ClusterMetadata.GROUPS_ENTITY_TYPE,
-                (entityType, entityName) -> groups.groupConfigChanged(entityName)));
-        groups.loadGroupConfigs();
-        long connectedNanos = System.nanoTime();
-        metadata.start();
-        LOG.log(System.Logger.Level.INFO, "Kafka metadata store connected in {0} ms, registered in {1} ms",
-                Long.toString((connectedNanos - startNanos) / 1_000_000),
-                Long.toString((System.nanoTime() - connectedNanos) / 1_000_000));
-        // Open every local partition now, several at once: recovery happens at start-up, not on the first request.
-        Map<TopicPartition, LogConfig> local = new LinkedHashMap<>();
-        for (TopicInfo topic : metadata.topics()) {
-            LogConfig logConfig = topicConfigs.logConfig(topic.configs());
-            topic.replicas().forEach((p, replicas) -> {
-                if (replicas.contains(config.brokerId())) local.put(new TopicPartition(topic.name(), p), logConfig);
-            });
-        }
-        logs.openAll(local);
-        controller = new KafkaController(config.brokerId(), store, metadata, controllerLink::handleFromController,
-                leaderRebalance, security.interBroker());
-        controllerLink.controller(controller);
-        metadata.onReregistered(controller::onSessionRenewed);
-        // The election is decided before this returns; as controller, this broker already leads its partitions.
-        controller.start();
+    /** The metadata store once it is connected, else null. */
+    private ZnodeStore metadataStore() {
+        return services == null || services.metadata() == null ? null : services.metadata().store();
     }
 
     /** The high watermark of a led partition moved, or its leadership changed: parked operations re-check. */
     public void highWatermarkMoved(TopicPartition tp) {
-        fetchPurgatory.checkAndComplete(tp);
-        producePurgatory.checkAndComplete(tp);
+        purgatories.highWatermarkMoved(tp);
     }
 
     /** The offsets partition that holds the group's commits, led here, or NOT_COORDINATOR. */
@@ -320,7 +187,7 @@ public final class KafkaBroker implements AutoCloseable {
      */
     public void whenReplicated(Partition partition, long requiredOffset, long timeoutMs,
                                java.util.function.Consumer<Short> then) {
-        whenReplicated(partition, requiredOffset, () -> !partition.isLeader(), timeoutMs, then);
+        purgatories.whenReplicated(partition, requiredOffset, () -> !partition.isLeader(), timeoutMs, then);
     }
 
     /**
@@ -330,17 +197,8 @@ public final class KafkaBroker implements AutoCloseable {
      */
     public void whenReplicated(Partition partition, long requiredOffset, int leaderEpoch, long timeoutMs,
                                java.util.function.Consumer<Short> then) {
-        whenReplicated(partition, requiredOffset,
+        purgatories.whenReplicated(partition, requiredOffset,
                 () -> !partition.isLeader() || partition.leaderEpoch() != leaderEpoch, timeoutMs, then);
-    }
-
-    private void whenReplicated(Partition partition, long requiredOffset, java.util.function.BooleanSupplier moved,
-                                long timeoutMs, java.util.function.Consumer<Short> then) {
-        DelayedResponse delayed = new DelayedResponse(timeoutMs,
-                () -> moved.getAsBoolean() || partition.highWatermark() >= requiredOffset,
-                () -> then.accept(moved.getAsBoolean() ? NOT_LEADER_OR_FOLLOWER
-                        : partition.highWatermark() >= requiredOffset ? NONE : REQUEST_TIMED_OUT));
-        producePurgatory.tryCompleteElseWatch(delayed, List.of(partition.topicPartition()));
     }
 
     /** The local partition of a topic this broker hosts (opening its log on first use), or null if not hosted here. */
@@ -402,7 +260,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public DynamicBrokerConfig dynamicConfig() {
-        return dynamicConfig;
+        return services.dynamicConfig();
     }
 
     /** The TLS listeners' contexts by listener name: dynamic broker configuration reloads their stores. */
@@ -454,43 +312,43 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public ClusterMetadata metadata() {
-        return metadata;
+        return services.metadata();
     }
 
     public GroupCoordinator groups() {
-        return groups.classic();
+        return services.groups().classic();
     }
 
     /** The consumer group (KIP-848) coordinator; it shares the classic coordinator's lock and offsets. */
     public ConsumerGroupCoordinator consumerGroups() {
-        return groups.consumer();
+        return services.groups().consumer();
     }
 
     public io.tandem.server.kafka.group.share.ShareGroupCoordinator shareGroups() {
-        return groups == null ? null : groups.share(); // null until the metadata store connected
+        return services.groups() == null ? null : services.groups().share(); // null until the store connected
     }
 
     /** The share coordinator: the share-partition state of the __share_group_state partitions led here. */
     public ShareStateCoordinator shareState() {
-        return groups.shareState();
+        return services.groups().shareState();
     }
 
     /** Group-level configs (ConfigResource GROUP). */
     public io.tandem.server.kafka.group.share.GroupConfigs groupConfigs() {
-        return groups.groupConfigs();
+        return services.groups().groupConfigs();
     }
 
     public ShareStateTopic shareStateTopic() {
-        return groups.shareStateTopic();
+        return services.groups().shareStateTopic();
     }
 
     public ProducerIdManager producerIds() {
-        return producerIds;
+        return services.producerIds();
     }
 
     /** The transaction coordinator and marker writer of this broker. */
     public TransactionService transactions() {
-        return transactions;
+        return services.transactions();
     }
 
     public LogManager logs() {
@@ -502,23 +360,23 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public DelayedOperationPurgatory<DelayedResponse> fetchPurgatory() {
-        return fetchPurgatory;
+        return purgatories.fetch();
     }
 
     public DelayedOperationPurgatory<DelayedResponse> producePurgatory() {
-        return producePurgatory;
+        return purgatories.produce();
     }
 
     public ControllerLink controllerLink() {
-        return controllerLink;
+        return services.controllerLink();
     }
 
     public ReplicaManager replicas() {
-        return replicas;
+        return services.replicas();
     }
 
     public KafkaController controller() {
-        return controller;
+        return services.controller();
     }
 
     /** The API handlers this broker serves (the metrics observe requests through it). */
@@ -533,8 +391,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** The bound port of the named listener, -1 when there is none. */
     public int port(String listenerName) {
-        KafkaServer server = servers.get(listenerName.toUpperCase(java.util.Locale.ROOT));
-        return server == null ? -1 : server.port();
+        return listeners.port(listenerName);
     }
 
     /** SCRAM credentials in ZooKeeper (AlterUserScramCredentials, DescribeUserScramCredentials, authentication). */
@@ -562,14 +419,10 @@ public final class KafkaBroker implements AutoCloseable {
     @Override
     public void close() {
         List<Exception> failures = new ArrayList<>();
-        if (controller != null) controllerLink.controlledShutdown();
-        for (KafkaServer server : servers.values()) server.close();
+        services.controlledShutdown();
+        listeners.close();
         if (security.authorization().enabled()) security.authorization().authorizer().close();
-        if (controller != null) controller.close();
-        if (replicas != null) replicas.close();
-        if (transactions != null) transactions.close();
-        if (groups != null) groups.close();
-        if (controllerLink != null) controllerLink.close();
+        services.close();
         scheduler.shutdownNow();
         if (maintenance != null) maintenance.close();
         try {
@@ -577,21 +430,13 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        // Parked fetches and produces hold their request frames until answered: answer them now (their connections
-        // are closed, so the answers are released unsent) rather than leave them to a stopped timer, which leaks them.
-        for (Timeout parked : timer.stop()) {
-            try {
-                parked.task().run(parked);
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.DEBUG, "A parked request failed to complete at shutdown", e);
-            }
-        }
+        purgatories.close();
         try {
             logs.close();
         } catch (IOException e) {
             failures.add(e);
         }
-        if (metadata != null) metadata.close();
+        services.closeMetadata();
         for (Exception e : failures) LOG.log(System.Logger.Level.WARNING, "Error while stopping the broker", e);
     }
 }

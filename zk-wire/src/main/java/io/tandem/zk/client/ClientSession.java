@@ -18,32 +18,26 @@ import io.tandem.zk.wire.KeeperCode;
 import io.tandem.zk.wire.KeeperState;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.Xids;
-import io.tandem.zk.wire.ZkCodecException;
 import io.tandem.zk.wire.ZkPacket;
 import io.tandem.zk.wire.proto.ConnectRequest;
 import io.tandem.zk.wire.proto.ConnectResponse;
 import io.tandem.zk.wire.proto.ReplyHeader;
 import io.tandem.zk.wire.proto.RequestHeader;
-import io.tandem.zk.wire.proto.SetSASLResponse;
 import io.tandem.zk.wire.proto.SetWatches;
 import io.tandem.zk.wire.proto.WatcherEvent;
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import javax.security.sasl.SaslException;
 
 /**
  * The session engine of a {@link ZkClient}: the connection to one host at a time, the handshake, pings, reconnects with
  * the same session and its watches, replies matched to requests by xid order, notifications, expiry and close. All of
  * its state lives on one Netty event loop thread; futures are completed and events delivered on one callback thread, in
- * the order the server sent them.
+ * the order the server sent them. It owns the session's state and connection life cycle; the request/reply
+ * bookkeeping is {@link ClientRequests}, the pings and read timeout {@link ClientHeartbeat}, the SASL login
+ * {@link ClientSessionSasl}.
  */
 final class ClientSession {
     private static final System.Logger LOG = System.getLogger(ZkClient.class.getName());
@@ -51,19 +45,13 @@ final class ClientSession {
     /** Length of the session password in Apache's handshake. */
     static final int SESSION_PASSWORD_BYTES = 16;
 
-    /** Reconnect delays grow from this to {@link #RECONNECT_DELAY_MS_MAX} while no host answers. */
-    private static final long RECONNECT_DELAY_MS_MIN = 50;
-    private static final long RECONNECT_DELAY_MS_MAX = 1000;
-
     private enum State { CONNECTING, CONNECTED, CLOSED, EXPIRED, AUTH_FAILED } // the last three are for good
 
     private final RequestPaths paths;
-    private final List<InetSocketAddress> hosts;
+    private final ClientHosts hosts;
     private final int requestedSessionTimeoutMs;
-    private final int pendingRequestsMax;
     private final int frameBytesMax;
     private final Runnable sessionExpiredListener;
-    private final SaslLogin saslLogin;
     private final ClientTls tls;
     /** Why the last connection attempt failed (a refused connection, a TLS handshake), or null; any thread reads it. */
     private volatile String lastConnectFailure;
@@ -79,22 +67,34 @@ final class ClientSession {
     private byte[] sessionPassword = new byte[SESSION_PASSWORD_BYTES];
     private int negotiatedTimeoutMs;
     private long lastZxid;
-    private int nextXid = 1;
-    private int hostIndex;
-    private int failedAttempts;
     private Channel channel;
     private boolean handshakeDone;
     private boolean everConnected;
-    private long lastSendNanos;
-    private long lastReceiveNanos;
-    private ScheduledFuture<?> heartbeat;
+    private final ClientHeartbeat heartbeat;
     private ScheduledFuture<?> connectTimeout;
-    private final ArrayDeque<PendingRequest> waiting = new ArrayDeque<>();
-    private final ArrayDeque<PendingRequest> inFlight = new ArrayDeque<>();
+    private final ClientRequests requests;
     private final ClientWatches watches = new ClientWatches();
     private PendingRequest closeRequest;
-    /** The SASL exchange of the current connection while it runs; requests wait until it succeeds. */
-    private ClientSaslExchange sasl;
+    private final ClientSessionSasl sasl;
+    /** How the SASL login acts on this session. */
+    private final ClientSessionSasl.Steps saslSteps = new ClientSessionSasl.Steps() {
+        @Override
+        public void send(PendingRequest tokenRequest) {
+            ClientSession.this.send(tokenRequest);
+            channel.flush();
+        }
+
+        @Override
+        public void authenticated() {
+            callbacks.deliver(new WatchedEvent(EventType.NONE, KeeperState.SASL_AUTHENTICATED, null));
+            releaseRequests();
+        }
+
+        @Override
+        public void failed(String why) {
+            authFailed(why);
+        }
+    };
     private boolean closing;
     private boolean closeFinished;
     /** Set once the threads are released (with the code later requests fail with), read from any thread. */
@@ -103,20 +103,18 @@ final class ClientSession {
 
     ClientSession(ZkClient.Builder builder, ConnectString connectString, RequestPaths paths) {
         this.paths = paths;
-        List<InetSocketAddress> shuffled = new ArrayList<>(connectString.hosts());
-        // Spread clients over the ensemble as Apache's StaticHostProvider does.
-        Collections.shuffle(shuffled, ThreadLocalRandom.current());
-        this.hosts = List.copyOf(shuffled);
+        this.hosts = new ClientHosts(connectString.hosts());
         this.requestedSessionTimeoutMs = Math.toIntExact(builder.sessionTimeout.toMillis());
-        this.pendingRequestsMax = builder.pendingRequestsMax;
         this.frameBytesMax = builder.frameBytesMax;
         this.sessionExpiredListener = builder.sessionExpiredListener;
-        this.saslLogin = builder.saslLogin;
+        this.sasl = new ClientSessionSasl(builder.saslLogin);
         this.tls = builder.tls;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("zk-client-io", true),
                 NioIoHandler.newFactory());
         this.loop = group.next();
         this.callbacks = new ClientCallbacks(builder.watcher);
+        this.requests = new ClientRequests(callbacks, builder.pendingRequestsMax);
+        this.heartbeat = new ClientHeartbeat(loop);
         if (builder.sessionId != 0) {
             this.sessionId = builder.sessionId;
             this.sessionPassword = builder.sessionPassword.clone();
@@ -177,11 +175,8 @@ final class ClientSession {
         if (state != State.CONNECTING || closing) {
             return;
         }
-        InetSocketAddress unresolved = hosts.get(hostIndex);
-        hostIndex = (hostIndex + 1) % hosts.size();
-        InetSocketAddress address = new InetSocketAddress(unresolved.getHostString(), unresolved.getPort());
-        // Apache gives each host an equal share of the session timeout to answer before moving on.
-        int connectTimeoutMs = Math.max(100, requestedSessionTimeoutMs / hosts.size());
+        InetSocketAddress address = hosts.next();
+        int connectTimeoutMs = hosts.connectTimeoutMs(requestedSessionTimeoutMs);
         handshakeDone = false;
         ChannelFuture connecting = ClientChannels.bootstrap(loop, address, connectTimeoutMs, frameBytesMax, tls,
                 cause -> lastConnectFailure = "TLS handshake with " + address + " failed: " + cause,
@@ -199,8 +194,7 @@ final class ClientSession {
         }, connectTimeoutMs, TimeUnit.MILLISECONDS);
         connecting.addListener(done -> {
             if (done.isSuccess()) {
-                lastSendNanos = System.nanoTime();
-                lastReceiveNanos = lastSendNanos;
+                heartbeat.connected();
                 attempt.writeAndFlush(new ConnectRequest(0, lastZxid, requestedSessionTimeoutMs, sessionId,
                         sessionPassword, false));
             } else {
@@ -222,21 +216,16 @@ final class ClientSession {
         negotiatedTimeoutMs = response.timeOut();
         handshakeDone = true;
         state = State.CONNECTED;
-        failedAttempts = 0;
+        hosts.connected();
         cancel(connectTimeout);
         LOG.log(System.Logger.Level.INFO, "Session 0x{0} {1} on {2}, timeout {3} ms", Long.toHexString(sessionId),
                 reattached ? "re-attached" : "established", channel.remoteAddress(), negotiatedTimeoutMs);
-        startHeartbeat();
+        Channel current = channel;
+        heartbeat.start(current, negotiatedTimeoutMs, () -> current == channel && handshakeDone);
         callbacks.deliver(new WatchedEvent(EventType.NONE, KeeperState.SYNC_CONNECTED, null));
-        if (saslLogin != null) {
+        if (sasl.enabled()) {
             // As Apache's client: SASL first on every connection, and nothing else (but pings) until it succeeds.
-            try {
-                sasl = new ClientSaslExchange(saslLogin);
-                send(ClientSaslExchange.request(sasl.firstToken()));
-                channel.flush();
-            } catch (SaslException e) {
-                authFailed(e.toString());
-            }
+            sasl.start(saslSteps);
             return;
         }
         releaseRequests();
@@ -248,34 +237,11 @@ final class ClientSession {
             sendSetWatches();
         }
         everConnected = true;
-        while (!waiting.isEmpty()) {
-            send(waiting.poll());
+        for (PendingRequest pending = requests.nextWaiting(); pending != null; pending = requests.nextWaiting()) {
+            send(pending);
         }
         channel.flush();
         callbacks.run(() -> firstConnection.complete(null));
-    }
-
-    /** The server's answer to a SASL token: the next token, success, or a failure that ends the client. */
-    private void onSaslReply(int err, JuteInput in) {
-        if (sasl == null) return; // the connection's exchange already ended
-        if (err != 0) {
-            authFailed("the server refused the SASL login of " + saslLogin.username() + " (error " + err + ")");
-            return;
-        }
-        try {
-            byte[] next = sasl.respond(SetSASLResponse.read(in).token());
-            if (next != null) {
-                send(ClientSaslExchange.request(next));
-                channel.flush();
-            }
-            if (sasl.isComplete()) {
-                disposeSasl();
-                callbacks.deliver(new WatchedEvent(EventType.NONE, KeeperState.SASL_AUTHENTICATED, null));
-                releaseRequests();
-            }
-        } catch (SaslException e) {
-            authFailed(e.toString());
-        }
     }
 
     private void onDisconnected(Channel lost) {
@@ -283,16 +249,16 @@ final class ClientSession {
             return;
         }
         channel = null;
-        cancel(heartbeat);
+        heartbeat.cancel();
         cancel(connectTimeout);
-        disposeSasl();
+        sasl.dispose();
         boolean wasConnected = handshakeDone;
         handshakeDone = false;
         if (closing) {
             finishClose();
             return;
         }
-        failInFlight(KeeperCode.CONNECTION_LOSS.code());
+        requests.failInFlight(KeeperCode.CONNECTION_LOSS.code());
         if (state == State.CLOSED || state == State.EXPIRED || state == State.AUTH_FAILED) {
             return;
         }
@@ -302,30 +268,7 @@ final class ClientSession {
                     Long.toHexString(sessionId));
             callbacks.deliver(new WatchedEvent(EventType.NONE, KeeperState.DISCONNECTED, null));
         }
-        long delay = wasConnected ? 0 : Math.min(RECONNECT_DELAY_MS_MAX, RECONNECT_DELAY_MS_MIN << Math.min(5,
-                failedAttempts++ / hosts.size()));
-        loop.schedule(this::connectNext, delay, TimeUnit.MILLISECONDS);
-    }
-
-    private void startHeartbeat() {
-        long pingIntervalMs = Math.max(1, negotiatedTimeoutMs / 3);
-        long readTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(negotiatedTimeoutMs * 2L / 3);
-        long tickMs = Math.max(1, pingIntervalMs / 4);
-        Channel current = channel;
-        heartbeat = loop.scheduleAtFixedRate(() -> {
-            if (current != channel || !handshakeDone) {
-                return;
-            }
-            long now = System.nanoTime();
-            if (now - lastReceiveNanos > readTimeoutNanos) {
-                LOG.log(System.Logger.Level.INFO, "No answer from {0} for {1} ms, reconnecting",
-                        current.remoteAddress(), TimeUnit.NANOSECONDS.toMillis(now - lastReceiveNanos));
-                current.close();
-            } else if (now - lastSendNanos >= TimeUnit.MILLISECONDS.toNanos(pingIntervalMs)) {
-                lastSendNanos = now;
-                current.writeAndFlush(ZkPacket.of(new RequestHeader(Xids.PING, OpCode.PING)));
-            }
-        }, tickMs, tickMs, TimeUnit.MILLISECONDS);
+        loop.schedule(this::connectNext, hosts.reconnectDelayMs(wasConnected), TimeUnit.MILLISECONDS);
     }
 
     private void sendSetWatches() {
@@ -349,14 +292,14 @@ final class ClientSession {
     private void end(State endState, KeeperCode code, KeeperState event, Runnable listener) {
         state = endState;
         endCode = code;
-        disposeSasl();
-        cancel(heartbeat);
+        sasl.dispose();
+        heartbeat.cancel();
         cancel(connectTimeout);
         if (channel != null) {
             channel.close();
         }
-        failInFlight(code.code());
-        failWaiting(code.code());
+        requests.failInFlight(code.code());
+        requests.failWaiting(code.code());
         callbacks.deliver(new WatchedEvent(EventType.NONE, event, null));
         callbacks.run(() -> {
             firstConnection.completeExceptionally(new ZkException(code.code(), null));
@@ -368,11 +311,6 @@ final class ClientSession {
         releaseThreads();
     }
 
-    private void disposeSasl() {
-        if (sasl != null) sasl.dispose();
-        sasl = null;
-    }
-
     private void finishClose() {
         if (closeFinished) {
             return;
@@ -380,14 +318,14 @@ final class ClientSession {
         closeFinished = true;
         boolean wasExpired = state == State.EXPIRED;
         state = State.CLOSED;
-        cancel(heartbeat);
+        heartbeat.cancel();
         cancel(connectTimeout);
         if (channel != null) {
             channel.close();
             channel = null;
         }
-        failInFlight(KeeperCode.SESSION_EXPIRED.code());
-        failWaiting(KeeperCode.SESSION_EXPIRED.code());
+        requests.failInFlight(KeeperCode.SESSION_EXPIRED.code());
+        requests.failWaiting(KeeperCode.SESSION_EXPIRED.code());
         if (!wasExpired) {
             callbacks.deliver(new WatchedEvent(EventType.NONE, KeeperState.CLOSED, null));
         }
@@ -411,17 +349,17 @@ final class ClientSession {
         PendingRequest pending = new PendingRequest(opCode, clientPath, request, responseReader, watch);
         boolean accepted = onLoopIfRunning(() -> {
             if (state == State.AUTH_FAILED) {
-                fail(pending, KeeperCode.AUTH_FAILED.code());
+                requests.fail(pending, KeeperCode.AUTH_FAILED.code());
             } else if (state == State.CLOSED || state == State.EXPIRED || closing) {
-                fail(pending, KeeperCode.SESSION_EXPIRED.code());
-            } else if (waiting.size() + inFlight.size() >= pendingRequestsMax) {
+                requests.fail(pending, KeeperCode.SESSION_EXPIRED.code());
+            } else if (requests.full()) {
                 callbacks.run(() -> pending.future.completeExceptionally(new RejectedExecutionException(
-                        "too many pending ZooKeeper requests (max " + pendingRequestsMax + ")")));
-            } else if (state == State.CONNECTED && sasl == null) {
+                        "too many pending ZooKeeper requests (max " + requests.pendingRequestsMax() + ")")));
+            } else if (state == State.CONNECTED && !sasl.inProgress()) {
                 send(pending);
                 channel.flush();
             } else {
-                waiting.add(pending);
+                requests.await(pending);
             }
         });
         if (!accepted) {
@@ -431,24 +369,15 @@ final class ClientSession {
     }
 
     private void send(PendingRequest pending) {
-        pending.xid = nextXid();
-        inFlight.add(pending);
-        lastSendNanos = System.nanoTime();
-        channel.write(new ZkPacket(new RequestHeader(pending.xid, pending.opCode), pending.request));
+        requests.send(pending, channel);
+        heartbeat.sent();
         if (pending == closeRequest) {
             channel.flush();
         }
     }
 
-    private int nextXid() {
-        int xid = nextXid;
-        // Positive xids only: the negative ones are reserved for pings, notifications, auth and setWatches.
-        nextXid = nextXid == Integer.MAX_VALUE ? 1 : nextXid + 1;
-        return xid;
-    }
-
     private void onReply(ByteBuf frame) {
-        lastReceiveNanos = System.nanoTime();
+        heartbeat.received();
         JuteInput in = new JuteInput(frame);
         ReplyHeader header = ReplyHeader.read(in);
         switch (header.xid()) {
@@ -460,75 +389,34 @@ final class ClientSession {
                 return;
             }
             case Xids.NOTIFICATION -> {
-                onNotification(WatcherEvent.read(in));
+                WatchedEvent event = watches.notified(WatcherEvent.read(in), paths);
+                if (event != null) {
+                    callbacks.deliver(event);
+                }
                 return;
             }
             default -> {
             }
         }
-        PendingRequest pending = inFlight.poll();
-        if (pending == null || pending.xid != header.xid()) {
-            throw new ZkCodecException("reply xid " + header.xid() + " does not match the oldest request xid "
-                    + (pending == null ? "(none)" : pending.xid));
-        }
+        PendingRequest pending = requests.answeredBy(header.xid());
         if (header.zxid() > 0) {
             lastZxid = header.zxid();
         }
         if (pending.opCode == OpCode.SASL) {
-            onSaslReply(header.err(), in);
+            sasl.onReply(header.err(), in, saslSteps);
             return;
         }
         if (header.err() == 0) {
             Object value = pending.responseReader.read(in);
-            registerWatch(pending, true);
-            complete(pending, value);
+            watches.answered(pending, true);
+            requests.complete(pending, value);
         } else if (pending.opCode == OpCode.EXISTS && header.err() == KeeperCode.NO_NODE.code()) {
-            registerWatch(pending, false);
-            complete(pending, null);
+            watches.answered(pending, false);
+            requests.complete(pending, null);
         } else {
-            fail(pending, header.err());
+            requests.fail(pending, header.err());
         }
     }
-
-    private void registerWatch(PendingRequest pending, boolean nodeExists) {
-        if (pending.watch != null) {
-            watches.register(pending.watch, pending.serverPath(), nodeExists);
-        }
-    }
-
-    private void onNotification(WatcherEvent event) {
-        EventType type = EventType.fromCode(event.type());
-        KeeperState state = KeeperState.fromCode(event.state());
-        if (type == null || state == null) {
-            LOG.log(System.Logger.Level.WARNING, "Ignoring watch event of unknown type {0} or state {1}",
-                    event.type(), event.state());
-            return;
-        }
-        watches.fired(type, event.path());
-        callbacks.deliver(new WatchedEvent(type, state, paths.toClient(event.path())));
-    }
-
-    private void failInFlight(int code) {
-        while (!inFlight.isEmpty()) {
-            fail(inFlight.poll(), code);
-        }
-    }
-
-    private void failWaiting(int code) {
-        while (!waiting.isEmpty()) {
-            fail(waiting.poll(), code);
-        }
-    }
-
-    private void complete(PendingRequest pending, Object value) {
-        callbacks.run(() -> pending.future.complete(value));
-    }
-
-    private void fail(PendingRequest pending, int code) {
-        ZkException error = new ZkException(code, pending.clientPath);
-        callbacks.run(() -> pending.future.completeExceptionally(error));
-    }
-
 
     /** Runs the task on the I/O loop; false when the client's threads are already released. */
     private boolean onLoopIfRunning(Runnable task) {
@@ -551,7 +439,7 @@ final class ClientSession {
                 return;
             }
             if (!handshakeDone) {
-                lastReceiveNanos = System.nanoTime();
+                heartbeat.received();
                 onConnectResponse(ConnectResponse.read(new JuteInput(frame)));
             } else {
                 onReply(frame);

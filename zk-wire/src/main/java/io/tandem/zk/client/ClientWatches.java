@@ -1,6 +1,8 @@
 package io.tandem.zk.client;
 
 import io.tandem.zk.wire.EventType;
+import io.tandem.zk.wire.KeeperState;
+import io.tandem.zk.wire.proto.WatcherEvent;
 import io.tandem.zk.wire.proto.SetWatches;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -21,6 +23,29 @@ final class ClientWatches {
     private final Set<String> data = new HashSet<>();
     private final Set<String> exist = new HashSet<>();
     private final Set<String> child = new HashSet<>();
+
+    /** The watch an answered request set, if it asked for one ({@link #register}). */
+    void answered(PendingRequest pending, boolean nodeExists) {
+        if (pending.watch != null) {
+            register(pending.watch, pending.serverPath(), nodeExists);
+        }
+    }
+
+    /**
+     * A notification from the server: the watch it fired is gone, and the event to deliver is returned with the
+     * client's path, or null (logged) for a type or state this client does not know.
+     */
+    WatchedEvent notified(WatcherEvent event, RequestPaths paths) {
+        EventType type = EventType.fromCode(event.type());
+        KeeperState state = KeeperState.fromCode(event.state());
+        if (type == null || state == null) {
+            System.getLogger(ZkClient.class.getName()).log(System.Logger.Level.WARNING,
+                    "Ignoring watch event of unknown type {0} or state {1}", event.type(), event.state());
+            return null;
+        }
+        fired(type, event.path());
+        return new WatchedEvent(type, state, paths.toClient(event.path()));
+    }
 
     /** Records the watch an answered read set; an exists on a missing node watches its creation. */
     void register(Kind kind, String path, boolean nodeExists) {

@@ -34,7 +34,11 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * (never an out-of-sync replica: {@code unclean.leader.election.enable=false}; with none alive the partition goes
  * offline, see {@link BrokerChanges}, until an operator's unclean ElectLeaders), and each decision goes to the brokers
  * as LeaderAndIsr (the replicas) and UpdateMetadata (everyone). Leaders' ISR changes arrive as AlterPartition.
- * All of it runs on one event thread; sends go through a {@link ControllerTransport} and never block it.
+ * All of it runs on one event thread ({@link ControllerEvents}); sends go through a {@link ControllerTransport} and
+ * never block it. This class owns the election and failover and routes each event to the class that owns its concern:
+ * {@link BrokerChanges} (brokers joining and leaving), {@link TopicChanges} and {@link TopicDeletions} (topics),
+ * {@link IsrChanges} (AlterPartition), {@link Reassignments} and {@link AdminZnodes} (what tools write under /admin),
+ * {@link Elections} (leader choice), {@link ControllerProcessWatch} (broker and controller processes seen gone).
  */
 public final class KafkaController implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaController.class.getName());
@@ -54,7 +58,6 @@ public final class KafkaController implements AutoCloseable {
     private final ZnodeStore store;
     private final ClusterMetadata metadata;
     private final ControllerTransport channels;
-    private final Runtime runtime;
     private final ControllerState cluster;
     private final ControllerRequests requests;
     private final Elections elections;
@@ -64,15 +67,12 @@ public final class KafkaController implements AutoCloseable {
     private final TopicChanges topicChanges;
     private final BrokerChanges brokerChanges;
     private final TopicDeletions deletions;
-    /** Controllers whose process this broker saw gone, by registration epoch (see onControllerProcessGone). */
-    private final Map<Integer, Long> controllerSeenGone = new HashMap<>();
-    private final ExecutorService events;
-    private final EventRetries retries;
+    private final ControllerProcessWatch processes;
+    private final ControllerEvents events;
     private final LeaderRebalance rebalance;
     private volatile boolean active;
     /** Whether this controller finished loading and announcing the cluster's state after its election. */
     private volatile boolean loaded;
-    private volatile boolean closed;
     private volatile Thread rebalanceTimer;
 
     public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata,
@@ -125,15 +125,17 @@ public final class KafkaController implements AutoCloseable {
         this.rebalance = rebalance;
         this.store = store;
         this.metadata = metadata;
-        this.runtime = runtime;
+        this.events = new ControllerEvents(runtime.events(), runtime.later(),
+                new EventRetries(localBrokerId, System::currentTimeMillis));
         this.channels = runtime.transport().apply(local);
         this.cluster = new ControllerState(store, () -> {
             LOG.log(System.Logger.Level.WARNING, "Controller {0} was fenced by a newer epoch; resigning", localBrokerId);
             active = false;
             enqueue(this::elect);
         });
-        channels.watchProcesses(BrokerProcessProbe.watcher(id -> enqueue(() -> onBrokerProcessChanged(id, true)),
-                id -> enqueue(() -> onBrokerProcessChanged(id, false))));
+        this.processes = new ControllerProcessWatch(localBrokerId, store, cluster, channels, events, () -> active,
+                () -> active && loaded, this::onBrokersChanged, this::elect);
+        processes.watchBrokers();
         this.requests = new ControllerRequests(localBrokerId, cluster, channels);
         this.elections = new Elections(cluster, requests);
         this.admin = new AdminZnodes(store, cluster, elections, requests);
@@ -145,8 +147,6 @@ public final class KafkaController implements AutoCloseable {
         this.topicChanges = new TopicChanges(store, cluster, elections, requests, deletions,
                 () -> enqueue(this::onTopicsChanged));
         this.brokerChanges = new BrokerChanges(localBrokerId, cluster, elections, requests, deletions);
-        this.events = runtime.events();
-        this.retries = new EventRetries(localBrokerId, System::currentTimeMillis);
     }
 
     /** Watches the paths the controller reacts to and runs for controller; returns once the election is decided. */
@@ -165,7 +165,7 @@ public final class KafkaController implements AutoCloseable {
         });
         if (rebalance.enabled()) {
             rebalanceTimer = ControllerThreads.every("kafka-controller-rebalance-" + localBrokerId,
-                    rebalance.checkIntervalMs(), () -> closed, () -> enqueue(() -> {
+                    rebalance.checkIntervalMs(), events::closed, () -> enqueue(() -> {
                         if (active && loaded) elections.rebalanceLeaders(rebalance.imbalancePercentage());
                     }));
         }
@@ -195,7 +195,7 @@ public final class KafkaController implements AutoCloseable {
      */
     public void topicsChanged() throws Exception {
         // The requests may come from this call or from the watch that saw the write first: wait for all sent so far.
-        CompletableFuture<Void> flushed = call(() -> {
+        CompletableFuture<Void> flushed = events.call(() -> {
             onTopicsChanged();
             return channels.flushed();
         });
@@ -308,60 +308,16 @@ public final class KafkaController implements AutoCloseable {
     }
 
     private void enqueue(Runnable event) {
-        if (closed) return;
-        try {
-            events.execute(() -> runSafely(event));
-        } catch (java.util.concurrent.RejectedExecutionException ignored) {
-            // closing
-        }
+        events.enqueue(event);
     }
 
     /** What the controller's failed events are waiting to retry (empty when nothing is stuck), oldest first. */
     public List<String> stuckEvents() {
-        return retries.descriptions();
+        return events.stuckEvents();
     }
 
     private <T> T call(Callable<T> event) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        events.execute(() -> {
-            try {
-                result.complete(event.call());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        });
-        return result.get(EVENT_WAIT_MS, TimeUnit.MILLISECONDS);
-    }
-
-    /**
-     * Every event re-reads what it acts on from ZooKeeper, so one that failed (ZooKeeper unreachable while its
-     * ensemble changes leader, a session being renewed) is simply run again later rather than lost.
-     */
-    private void runSafely(Runnable event) {
-        runSafely(event, 0, null);
-    }
-
-    /**
-     * {@code failedRuns} of this event failed before, the last with {@code lastFailure}: the next waits longer each
-     * time ({@link EventRetries}), on the event thread, since ZooKeeper may be between leaders or down for a while.
-     */
-    private void runSafely(Runnable event, int failedRuns, String lastFailure) {
-        try {
-            event.run();
-            if (failedRuns > 0) retries.recovered(lastFailure, failedRuns);
-        } catch (RuntimeException e) {
-            if (closed) return;
-            String failure = EventRetries.describe(e);
-            long backoffMs = retries.failed(failure, failedRuns + 1, lastFailure);
-            runtime.later().accept(backoffMs, () -> {
-                if (closed) return;
-                try {
-                    events.execute(() -> runSafely(event, failedRuns + 1, failure));
-                } catch (java.util.concurrent.RejectedExecutionException ignored) {
-                    // closing
-                }
-            });
-        }
+        return events.call(event);
     }
 
     // ---------------------------------------------------------------- election
@@ -382,7 +338,7 @@ public final class KafkaController implements AutoCloseable {
                     return;
                 }
                 metadata.controllerId(holder);
-                watchController(holder);
+                processes.watchController(holder);
                 if (data == null) enqueue(this::elect);
             }
         } catch (Exception e) {
@@ -439,9 +395,7 @@ public final class KafkaController implements AutoCloseable {
     }
 
     private void loadClusterState() throws Exception {
-        cluster.processGone.clear();
-        cluster.processGone.putAll(controllerSeenGone);
-        controllerSeenGone.clear();
+        processes.handOver();
         // Every registration is new to a new controller: each one's features are checked (see setLive).
         cluster.brokerEpochs.clear();
         refreshLiveBrokers();
@@ -462,53 +416,6 @@ public final class KafkaController implements AutoCloseable {
 
     // ---------------------------------------------------------------- events
 
-    /**
-     * A broker's port refuses connections ({@code gone}), or answers again: the broker leaves the live set as on a
-     * session expiry, seconds before that expiry would come, or returns to it (and is told everything, as a broker
-     * that registered again is).
-     */
-    private void onBrokerProcessChanged(int brokerId, boolean gone) {
-        if (!active || !loaded) return;
-        long epoch = cluster.brokerEpoch(brokerId);
-        if (gone && epoch >= 0) {
-            LOG.log(System.Logger.Level.INFO, "Controller {0}: broker {1}''s port refuses connections: its process is "
-                    + "gone, handled as failed before its ZooKeeper session ends", localBrokerId, brokerId);
-            cluster.processGone.put(brokerId, epoch);
-        } else if (gone || cluster.processGone.remove(brokerId) == null) {
-            return;
-        }
-        onBrokersChanged();
-    }
-
-    /** Watches the process of controller {@code holder} (another broker): see {@link #onControllerProcessGone}. */
-    private void watchController(int holder) throws Exception {
-        byte[] registration = holder < 0 ? null : store.getData(KafkaZkLayout.brokerPath(holder));
-        channels.watchControllerProcess(registration == null ? null : KafkaZkLayout.decodeBroker(holder, registration),
-                BrokerProcessProbe.watcher(id -> enqueue(() -> onControllerProcessGone(id)), id -> { }));
-    }
-
-    /**
-     * The controller's port refuses connections: its {@code /controller} is deleted (what an operator does to move
-     * the controller in Kafka's ZooKeeper mode), so the brokers elect another now rather than after its session. A
-     * controller that was in fact alive only loses the role: the next one's epoch fences its writes.
-     */
-    private void onControllerProcessGone(int holder) {
-        if (active) return;
-        try {
-            byte[] data = store.getData(KafkaZkLayout.CONTROLLER);
-            if (data == null || KafkaZkLayout.decodeControllerId(data) != holder) return;
-            LOG.log(System.Logger.Level.INFO, "Broker {0}: controller {1}''s port refuses connections: its process is "
-                    + "gone, so its /controller is deleted for a new election", localBrokerId, holder);
-            // If this broker wins, its broker is departed from the start (a new controller's own probe would
-            // trust a young registration's refusals only after LISTENING_GRACE_MS).
-            controllerSeenGone.put(holder, store.czxid(KafkaZkLayout.brokerPath(holder)));
-            store.deleteRecursive(KafkaZkLayout.CONTROLLER);
-            elect();
-        } catch (Exception e) {
-            throw new IllegalStateException("broker " + localBrokerId + " cannot replace a dead controller", e);
-        }
-    }
-
     private void onBrokersChanged() {
         if (!active || !loaded) return;
         try {
@@ -521,12 +428,7 @@ public final class KafkaController implements AutoCloseable {
     }
 
     private void onTopicsChanged() {
-        if (!active || !loaded) return;
-        try {
-            topicChanges.topicsChanged();
-        } catch (Exception e) {
-            throw new IllegalStateException("controller " + localBrokerId + " cannot handle a topic change", e);
-        }
+        whileLoaded("handle a topic change", topicChanges::topicsChanged);
     }
 
     private AlterPartitionResponse onAlterPartition(AlterPartitionRequest request) throws Exception {
@@ -540,45 +442,44 @@ public final class KafkaController implements AutoCloseable {
 
     /** {@code /admin/delete_topics/T}, as Kafka's tools and brokers write it (see {@link TopicDeletions}). */
     private void onDeleteTopicsRequested() {
-        if (!active || !loaded) return;
-        try {
-            deletions.requested();
-        } catch (Exception e) {
-            throw new IllegalStateException("controller " + localBrokerId + " cannot delete requested topics", e);
-        }
+        whileLoaded("delete requested topics", deletions::requested);
     }
 
     /** {@code /admin/preferred_replica_election}: Kafka's tool asks for preferred leaders, then the node goes. */
     private void onPreferredElectionRequested() {
-        if (!active || !loaded) return;
-        try {
-            admin.preferredElectionRequested();
-        } catch (Exception e) {
-            throw new IllegalStateException("controller " + localBrokerId + " cannot run a preferred election", e);
-        }
+        whileLoaded("run a preferred election", admin::preferredElectionRequested);
     }
 
     private void onReassignmentRequested() {
-        if (!active || !loaded) return;
-        try {
-            admin.reassignmentRequested(moves);
-        } catch (Exception e) {
-            throw new IllegalStateException("controller " + localBrokerId + " cannot start a reassignment", e);
-        }
+        whileLoaded("start a reassignment", () -> admin.reassignmentRequested(moves));
     }
 
     private void onIsrChangesNotified() {
+        whileLoaded("apply ISR change notifications", admin::isrChangesNotified);
+    }
+
+    /** A step of a watch event that may throw; see {@link #whileLoaded}. */
+    @FunctionalInterface
+    private interface EventStep {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs a watch event's step when this broker is the loaded controller (others ignore the watch); a failure is
+     * rethrown naming what could not be done, and {@link ControllerEvents} retries the whole event.
+     */
+    private void whileLoaded(String what, EventStep step) {
         if (!active || !loaded) return;
         try {
-            admin.isrChangesNotified();
+            step.run();
         } catch (Exception e) {
-            throw new IllegalStateException("controller " + localBrokerId + " cannot apply ISR change notifications", e);
+            throw new IllegalStateException("controller " + localBrokerId + " cannot " + what, e);
         }
     }
 
     @Override
     public void close() {
-        closed = true;
+        events.markClosed();
         Thread timer = rebalanceTimer;
         if (timer != null) timer.interrupt();
         events.shutdownNow();
