@@ -59,7 +59,7 @@ class ConfigStartupTest {
             "listener.name.internal.plain.sasl.server.callback.handler.class|com.example.Handler",
             "security.inter.broker.protocol|SSL",
             "inter.broker.listener.name|SSL",
-            "sasl.mechanism.inter.broker.protocol|GSSAPI",
+            "sasl.mechanism.inter.broker.protocol|DIGEST-MD5",
             "ssl.endpoint.identification.algorithm|ldaps",
             "authorizer.class.name|org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             "authorizer.class.name|com.example.CustomAuthorizer",
@@ -128,13 +128,13 @@ class ConfigStartupTest {
     @Test
     void shouldRefuseASaslInterBrokerListenerWithoutAMechanismOrCredentialsNamingWhatIsMissing() {
         String users = "org.apache.kafka.common.security.plain.PlainLoginModule required user_admin=\"admin-secret\";";
-        // Kafka's default sasl.mechanism.inter.broker.protocol is GSSAPI, which Tandem does not implement between
-        // brokers (its listeners serve it).
+        // Kafka's default sasl.mechanism.inter.broker.protocol is GSSAPI, which this listener does not enable.
         TandemConfig noMechanism = TandemConfig.forTests(dir).set("listeners", "SASL_PLAINTEXT://127.0.0.1:0")
                 .set("sasl.enabled.mechanisms", "PLAIN")
                 .set("listener.name.sasl_plaintext.plain.sasl.jaas.config", users);
         Exception e = assertThrows(Exception.class, () -> Tandem.start(noMechanism).close());
-        assertTrue(e.getMessage().contains("sasl.mechanism.inter.broker.protocol GSSAPI"), e.getMessage());
+        assertTrue(e.getMessage().contains("sasl.mechanism.inter.broker.protocol must be included in "
+                + "sasl.enabled.mechanisms"), e.getMessage());
         // A mechanism the listener does not offer: the other brokers could not accept this one's connections.
         TandemConfig notEnabled = TandemConfig.forTests(dir).set("listeners", "SASL_PLAINTEXT://127.0.0.1:0")
                 .set("sasl.enabled.mechanisms", "PLAIN").set("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512")

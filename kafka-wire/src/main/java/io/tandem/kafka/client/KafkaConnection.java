@@ -120,7 +120,9 @@ public final class KafkaConnection implements AutoCloseable {
                 if (security.tls()) connected = startTls(socket, address, security, timeout);
                 KafkaConnection connection = new KafkaConnection(address, clientId, frameBytesMax, connected);
                 connection.handshake(timeout);
-                if (security.sasl() != null) connection.authenticate(security.sasl().get(), timeout);
+                if (security.sasl() != null) {
+                    connection.authenticate(security.sasl().apply(candidate.getHostName()), timeout);
+                }
                 return connection;
             } catch (IOException e) {
                 closeQuietly(connected);

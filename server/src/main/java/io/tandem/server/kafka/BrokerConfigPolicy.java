@@ -5,6 +5,7 @@ import io.tandem.server.kafka.metadata.ZkClientTls;
 import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.JaasLoginModule;
 import io.tandem.server.kafka.security.PasswordEncoder;
+import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.security.SaslSettings;
 import io.tandem.server.kerberos.PrincipalToLocalRules;
 import java.util.ArrayList;
@@ -301,9 +302,9 @@ public final class BrokerConfigPolicy {
                         : Verdict.refused("Invalid value " + v + " for configuration " + key + ": Value must be at least 1");
             }
             case "sasl.mechanism.inter.broker.protocol":
-                return SaslSettings.IMPLEMENTED_MECHANISMS.contains(v.toUpperCase(Locale.ROOT)) ? Verdict.IMPLEMENTED
+                return InterBrokerSecurity.MECHANISMS.contains(v.trim().toUpperCase(Locale.ROOT)) ? Verdict.IMPLEMENTED
                         : Verdict.refused("SASL mechanism " + v + " between brokers is not implemented (only "
-                        + String.join(", ", SaslSettings.IMPLEMENTED_MECHANISMS) + ")");
+                        + String.join(", ", InterBrokerSecurity.MECHANISMS) + ")");
             case "sasl.kerberos.service.name":
                 // GSSAPI listeners check it against their login module's serviceName (security.GssapiSettings).
                 return Verdict.IMPLEMENTED;
@@ -317,9 +318,10 @@ public final class BrokerConfigPolicy {
             case "sasl.kerberos.kinit.cmd", "sasl.kerberos.min.time.before.relogin",
                     "sasl.kerberos.ticket.renew.jitter", "sasl.kerberos.ticket.renew.window.factor":
                 // Kafka's KerberosLogin renews the ticket-granting ticket with them; a GSSAPI listener accepts
-                // tickets with its keytab's keys alone and needs none, and Tandem's own clients do not use Kerberos.
-                return Verdict.ignored("the broker's Kerberos login is from a keytab and is not renewed (a GSSAPI "
-                        + "listener needs only the keytab's keys); GSSAPI between brokers is not implemented");
+                // tickets with its keytab's keys alone, and the inter-broker login logs in again from the keytab
+                // with Kafka's default window and floor (security.GssapiClientLogin); kinit is never run.
+                return Verdict.ignored("the broker's Kerberos logins are from a keytab: the inter-broker login is "
+                        + "renewed from it at Kafka's defaults (80% of the ticket's life, at least 60 s apart)");
             case "sasl.jaas.config":
                 // Kafka's brokers read listener.name.<listener>.<mechanism>.sasl.jaas.config (or the JAAS file) for both
                 // sides of the inter-broker listener; the bare key is a client's and would be ignored.

@@ -9,7 +9,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * A Kafka client's security settings (the properties a {@code client.properties} / {@code --command-config} file
@@ -53,11 +52,11 @@ public final class ClientSecurityConfig {
             verifyHostname = InterBrokerSecurity.endpointIdentification(
                     setting.apply("ssl.endpoint.identification.algorithm"));
         }
-        Supplier<SaslClient> saslClient = sasl ? saslClient(setting) : null;
+        Function<String, SaslClient> saslClient = sasl ? saslClient(setting) : null;
         return new ClientSecurity(context, protocols, ciphers, verifyHostname, saslClient);
     }
 
-    private static Supplier<SaslClient> saslClient(Function<String, String> setting) {
+    private static Function<String, SaslClient> saslClient(Function<String, String> setting) {
         String configured = setting.apply("sasl.mechanism");
         String mechanism = orDefault(configured, MECHANISM_DEFAULT).toUpperCase(Locale.ROOT);
         if (!MECHANISMS.contains(mechanism)) {
@@ -80,7 +79,7 @@ public final class ClientSecurityConfig {
         if (mechanism.equals("OAUTHBEARER")) {
             Map<String, String> options = module.options();
             OAuthBearerClient.unsecuredToken(options, 0); // refuses options that name no principal now
-            return () -> new OAuthBearerClient(options, System::currentTimeMillis);
+            return host -> new OAuthBearerClient(options, System::currentTimeMillis);
         }
         if (Boolean.parseBoolean(module.options().get("tokenauth"))) {
             throw new IllegalArgumentException("sasl.jaas.config asks for delegation-token authentication "
@@ -91,8 +90,8 @@ public final class ClientSecurityConfig {
         if (username == null || password == null) {
             throw new IllegalArgumentException("sasl.jaas.config has no username and password");
         }
-        return mechanism.equals("PLAIN") ? () -> InterBrokerSecurity.plainClient(username, password)
-                : () -> new ScramClient(ScramMechanism.forName(mechanism), username, password);
+        return mechanism.equals("PLAIN") ? host -> InterBrokerSecurity.plainClient(username, password)
+                : host -> new ScramClient(ScramMechanism.forName(mechanism), username, password);
     }
 
     private static String orDefault(String value, String fallback) {

@@ -2,6 +2,7 @@ package io.tandem.server.kafka.security;
 
 import io.tandem.kafka.client.ClientSecurity;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kerberos.GssapiServers;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 
 import javax.security.auth.callback.NameCallback;
@@ -13,7 +14,6 @@ import javax.security.sasl.SaslException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * How this broker reaches other brokers, as Kafka 3.9's broker does: over the inter-broker listener (
@@ -23,14 +23,20 @@ import java.util.function.Supplier;
  * authentication; ssl.endpoint.identification.algorithm=https, Kafka's default, checks the peer's host name) and
  * SASL with {@code sasl.mechanism.inter.broker.protocol}, the username and password of that mechanism's login
  * module ({@code listener.name.<listener>.<mechanism>.sasl.jaas.config}, else the JAAS file's
- * {@code <listener>.KafkaServer} or {@code KafkaServer} section).
+ * {@code <listener>.KafkaServer} or {@code KafkaServer} section); for GSSAPI, that module's Kerberos login (the
+ * keytab the listener accepts tickets with) asking tickets for {@code sasl.kerberos.service.name} on the host dialled
+ * ({@link GssapiClientLogin}).
  *
  * @param listenerName the inter-broker listener, null for "whatever the registration's first endpoint is" (a broker
  *                     built without a configuration, in tests)
+ * @param saslUser     the name the other brokers authenticate this one as (its User: principal), null without SASL
  */
 public record InterBrokerSecurity(String listenerName, String protocol, ClientSecurity client, String saslUser) {
-    /** Kafka's default sasl.mechanism.inter.broker.protocol; GSSAPI is not implemented, so a SASL one must set it. */
+    /** Kafka's default sasl.mechanism.inter.broker.protocol. */
     private static final String MECHANISM_DEFAULT = "GSSAPI";
+    /** The mechanisms this broker logs in to other brokers with: the two-sided ones and GSSAPI. */
+    public static final java.util.List<String> MECHANISMS = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of(GssapiServers.MECHANISM), SaslSettings.IMPLEMENTED_MECHANISMS.stream()).toList();
     /** Kafka's default ssl.endpoint.identification.algorithm. */
     private static final String ENDPOINT_IDENTIFICATION_DEFAULT = "https";
 
@@ -61,15 +67,15 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
             ciphers = SslContexts.cipherSuites(setting);
             verifyHostname = endpointIdentification(setting.apply("ssl.endpoint.identification.algorithm"));
         }
-        Supplier<SaslClient> saslClient = null;
+        Function<String, SaslClient> saslClient = null;
         String user = null;
         if (sasl) {
             String configured = settings.get("sasl.mechanism.inter.broker.protocol");
             String mechanism = (configured == null ? MECHANISM_DEFAULT : configured).trim().toUpperCase(Locale.ROOT);
-            if (!SaslSettings.IMPLEMENTED_MECHANISMS.contains(mechanism)) {
+            if (!MECHANISMS.contains(mechanism)) {
                 throw new IllegalArgumentException("sasl.mechanism.inter.broker.protocol " + mechanism
                         + (configured == null ? " (Kafka's default)" : "") + " is not implemented: set it to one of "
-                        + String.join(", ", SaslSettings.IMPLEMENTED_MECHANISMS));
+                        + String.join(", ", MECHANISMS));
             }
             String enabled = setting.apply("sasl.enabled.mechanisms");
             if (enabled == null || java.util.Arrays.stream(enabled.split(","))
@@ -77,6 +83,11 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
                 // Kafka's check: the other brokers could not accept this broker's own connections.
                 throw new IllegalArgumentException("sasl.mechanism.inter.broker.protocol must be included in "
                         + "sasl.enabled.mechanisms when SASL is used for inter-broker communication");
+            }
+            if (mechanism.equals(GssapiServers.MECHANISM)) {
+                GssapiClientLogin login = GssapiClientLogin.build(listenerName, settings, setting);
+                return new InterBrokerSecurity(listenerName, protocol, new ClientSecurity(context, protocols, ciphers,
+                        verifyHostname, login.clients()), login.shortName());
             }
             JaasLoginModule module = JaasLoginModule.find(listenerName, mechanism, settings);
             if (mechanism.equals("OAUTHBEARER")) {
@@ -86,7 +97,7 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
                         + options.getOrDefault("unsecuredLoginPrincipalClaimName", "sub"));
                 OAuthBearerClient.unsecuredToken(options, 0); // refuses options that name no principal now
                 return new InterBrokerSecurity(listenerName, protocol, new ClientSecurity(context, protocols, ciphers,
-                        verifyHostname, () -> new OAuthBearerClient(options, System::currentTimeMillis)), principal);
+                        verifyHostname, host -> new OAuthBearerClient(options, System::currentTimeMillis)), principal);
             }
             String username = module == null ? null : module.options().get("username");
             String password = module == null ? null : module.options().get("password");
@@ -96,8 +107,8 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
                         + prefix + mechanism.toLowerCase(Locale.ROOT) + ".sasl.jaas.config)");
             }
             user = username;
-            saslClient = mechanism.equals("PLAIN") ? () -> plainClient(username, password)
-                    : () -> new ScramClient(ScramMechanism.forName(mechanism), username, password);
+            saslClient = mechanism.equals("PLAIN") ? host -> plainClient(username, password)
+                    : host -> new ScramClient(ScramMechanism.forName(mechanism), username, password);
         }
         return new InterBrokerSecurity(listenerName, protocol,
                 new ClientSecurity(context, protocols, ciphers, verifyHostname, saslClient), user);

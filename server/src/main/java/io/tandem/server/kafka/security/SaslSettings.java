@@ -24,8 +24,8 @@ public record SaslSettings(List<String> enabledMechanisms, Map<String, String> p
     public static final List<String> IMPLEMENTED_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512",
             "OAUTHBEARER");
     /**
-     * The mechanisms a listener serves: those above and GSSAPI (Kerberos), which only the server side implements
-     * (not between brokers, and not as a dynamic login module).
+     * The mechanisms a listener serves: those above and GSSAPI (Kerberos), which the broker also logs in to other
+     * brokers with (InterBrokerSecurity) but which Tandem's tools do not, and which is no dynamic login module.
      */
     public static final List<String> LISTENER_MECHANISMS = List.of("GSSAPI", "PLAIN", "SCRAM-SHA-256",
             "SCRAM-SHA-512", "OAUTHBEARER");
