@@ -157,9 +157,10 @@ class GssapiInterBrokerClusterTest {
                 admin.createTopics(List.of(new NewTopic("guarded", Map.of(0, List.of(1, 2, 3)))))
                         .all().get(60, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException e) {
-                // Tandem's controller waits (bounded) for every replica to take its role before CreateTopics
-                // answers, and broker 3 can never be reached: the answer is an error although the topic exists
-                // (Kafka 3.9 answers once the leaders are known). Its leader is what matters here.
+                // Tandem's controller waits (30 s at most) for every replica to take its role before CreateTopics
+                // answers, and broker 3 can never be reached: the answer comes at that bound, as late as the Admin's
+                // own request timeout, which may retry and find the topic there (Kafka 3.9 answers once the leaders
+                // are known). Its leader is what matters here.
             }
             long created = System.currentTimeMillis() + 30_000;
             while (!admin.listTopics().names().get().contains("guarded") && System.currentTimeMillis() < created) {
