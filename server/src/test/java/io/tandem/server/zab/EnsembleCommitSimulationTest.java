@@ -92,10 +92,14 @@ class EnsembleCommitSimulationTest {
     void shouldPassTheSeedsThatCaughtJoinerFlaws() {
         // 8: a joiner synced into an ensemble that had never committed a configuration served under its own zoo.cfg's
         // (naming it) and was removed by the first one it activated, the next leader's, which the joiner checker
-        // caught (a never-added server counted as a voter by a removed machine).
+        // caught (a never-added server counted as a voter by a removed machine). Since a looking member answers a
+        // worse same-round vote at once (ZabElection), no seed of 1-160 reaches that schedule any more, with or
+        // without the fix (scanned with the fix reverted); the flaw itself is pinned by ZabReconfigTest's
+        // shouldJoinWhenTheFirstConfigurationItActivatesWhileServingLeavesItOut. Seed 8 still restarts joiners
+        // before the reconfig that adds them, which it must keep doing.
         for (long seed : new long[] {8}) {
             ZabSimulator sim = run(seed, false);
-            assertTrue(sim.stats.getOrDefault("joiner serving as a non-voting follower", 0L) > 0,
+            assertTrue(sim.stats.getOrDefault("joiner restarted before a reconfig added it", 0L) > 0,
                     "seed " + seed + ": " + sim.stats);
         }
     }
