@@ -89,6 +89,26 @@ class EnsembleCommitSimulationTest {
     }
 
     @Test
+    void shouldPassTheSeedsThatCaughtCheckerFlaws() {
+        // 391: a container sweep found two containers whose deletions (the previous sweep's) were proposed but not
+        // yet applied; each new deleteContainer failed with NONODE (as in Apache, whose ContainerManager also reads
+        // the applied tree), and the two error txns, of session 0 and cxid 0 at one virtual millisecond, were equal
+        // byte for byte: the history checker took them for one request committed twice. The seed must still commit
+        // such a pair.
+        for (long seed : new long[] {391}) {
+            ZabSimulator sim = run(seed, false);
+            Map<String, Integer> failedSweeps = new java.util.HashMap<>();
+            for (LogEntry entry : sim.checker().committed()) {
+                if (HistoryChecker.isFailedInternalRequest(entry.txn())) {
+                    failedSweeps.merge(java.util.HexFormat.of().formatHex(entry.txn()), 1, Integer::sum);
+                }
+            }
+            assertTrue(failedSweeps.values().stream().anyMatch(count -> count > 1),
+                    "seed " + seed + " committed no two equal failed container deletions: " + failedSweeps);
+        }
+    }
+
+    @Test
     void shouldPassTheSeedsThatCaughtJoinerFlaws() {
         // 8: a joiner synced into an ensemble that had never committed a configuration served under its own zoo.cfg's
         // (naming it) and was removed by the first one it activated, the next leader's, which the joiner checker
