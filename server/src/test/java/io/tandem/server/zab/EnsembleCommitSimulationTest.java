@@ -112,8 +112,11 @@ class EnsembleCommitSimulationTest {
     void shouldPassTheSeedsThatCaughtJoinerFlaws() {
         // 8: a joiner synced into an ensemble that had never committed a configuration served under its own zoo.cfg's
         // (naming it) and was removed by the first one it activated, the next leader's, which the joiner checker
-        // caught (a never-added server counted as a voter by a removed machine).
-        for (long seed : new long[] {8}) {
+        // caught (a never-added server counted as a voter by a removed machine). The election's answer to a worse
+        // same-round vote (merged alongside) moved seed 8's schedule: no joiner of it serves any more. With that flaw
+        // put back (ZabMembership.activate without its first-configuration rule) seeds 206 and 230 are caught so
+        // under the present schedule, and their joiners serve with it.
+        for (long seed : new long[] {206, 230}) {
             ZabSimulator sim = run(seed, false);
             assertTrue(sim.stats.getOrDefault("joiner serving as a non-voting follower", 0L) > 0,
                     "seed " + seed + ": " + sim.stats);
