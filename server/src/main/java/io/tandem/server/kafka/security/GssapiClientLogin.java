@@ -66,19 +66,8 @@ final class GssapiClientLogin {
             throw new IllegalArgumentException("login module " + module.className() + " for GSSAPI between brokers "
                     + "is not implemented (only " + KerberosLogin.KRB5_LOGIN_MODULE + ")");
         }
-        String jaasServiceName = module.options().get("serviceName");
-        String configServiceName = setting.apply("sasl.kerberos.service.name");
-        if (jaasServiceName != null && configServiceName != null && !jaasServiceName.equals(configServiceName)) {
-            throw new IllegalArgumentException(String.format("Conflicting serviceName values found in JAAS and Kafka "
-                    + "configs value in JAAS file %s, value in Kafka config %s", jaasServiceName, configServiceName));
-        }
-        String serviceName = jaasServiceName != null ? jaasServiceName : configServiceName;
-        if (serviceName == null) {
-            throw new IllegalArgumentException("No serviceName defined in either JAAS or Kafka config");
-        }
-        String rulesValue = setting.apply("sasl.kerberos.principal.to.local.rules");
-        PrincipalToLocalRules rules = PrincipalToLocalRules.parse(KerberosLogin.defaultRealm(),
-                PrincipalToLocalRules.listValue(rulesValue == null ? GssapiSettings.RULES_DEFAULT : rulesValue));
+        String serviceName = GssapiSettings.serviceName(module, setting);
+        PrincipalToLocalRules rules = GssapiSettings.rules(setting);
         String name = "GSSAPI between brokers on listener " + listenerName;
         Subject subject = KerberosLogin.login(name, module.options());
         String principal = KerberosLogin.principal(subject);

@@ -38,6 +38,17 @@ record GssapiSettings(Subject login, String serviceName, PrincipalToLocalRules r
             throw new IllegalArgumentException("login module " + module.className() + " for GSSAPI on listener "
                     + listenerName + " is not implemented (only " + KerberosLogin.KRB5_LOGIN_MODULE + ")");
         }
+        String serviceName = serviceName(module, setting);
+        PrincipalToLocalRules rules = rules(setting);
+        Subject login = KerberosLogin.login("GSSAPI on listener " + listenerName, module.options());
+        return new GssapiSettings(login, serviceName, rules);
+    }
+
+    /**
+     * The Kerberos service name as Kafka's SaslChannelBuilder takes it: the login module's {@code serviceName} or
+     * {@code sasl.kerberos.service.name}, which must agree when both are set; one of them must be (Kafka's words).
+     */
+    static String serviceName(JaasLoginModule module, Function<String, String> setting) {
         String jaasServiceName = module.options().get("serviceName");
         String configServiceName = setting.apply("sasl.kerberos.service.name");
         if (jaasServiceName != null && configServiceName != null && !jaasServiceName.equals(configServiceName)) {
@@ -48,10 +59,13 @@ record GssapiSettings(Subject login, String serviceName, PrincipalToLocalRules r
         if (serviceName == null) {
             throw new IllegalArgumentException("No serviceName defined in either JAAS or Kafka config");
         }
+        return serviceName;
+    }
+
+    /** {@code sasl.kerberos.principal.to.local.rules}, DEFAULT unless set. */
+    static PrincipalToLocalRules rules(Function<String, String> setting) {
         String rulesValue = setting.apply("sasl.kerberos.principal.to.local.rules");
-        PrincipalToLocalRules rules = PrincipalToLocalRules.parse(KerberosLogin.defaultRealm(),
+        return PrincipalToLocalRules.parse(KerberosLogin.defaultRealm(),
                 PrincipalToLocalRules.listValue(rulesValue == null ? RULES_DEFAULT : rulesValue));
-        Subject login = KerberosLogin.login("GSSAPI on listener " + listenerName, module.options());
-        return new GssapiSettings(login, serviceName, rules);
     }
 }
