@@ -10,7 +10,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -75,19 +74,7 @@ class QuorumKerberosEnsembleTest {
     @Test
     void shouldFormAndCommitWhenEveryMemberAuthenticatesWithKerberos() throws Exception {
         ensemble.startAll();
-        int leader = ensemble.awaitServing(30_000);
-        int follower = leader == 1 ? 2 : 1;
-        try (ZooKeeper viaFollower = TestEnsemble.client(ensemble.connect(follower), 10_000, null)) {
-            viaFollower.create("/kerberos-quorum", "v".getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
-                    CreateMode.PERSISTENT);
-        }
-        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
-            try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(id), 10_000, null)) {
-                zk.sync("/", (rc, path, ctx) -> { }, null);
-                assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), zk.getData("/kerberos-quorum", false, null),
-                        "member " + id + " has the forwarded write");
-            }
-        }
+        ensemble.assertForwardedWriteReachesEveryMember("/kerberos-quorum");
     }
 
     @Test
@@ -95,21 +82,12 @@ class QuorumKerberosEnsembleTest {
         ensemble.memberSettings.put(3, Map.of("quorum.auth.learner.saslLoginContext", "OtherHostLearner",
                 "quorum.auth.server.saslLoginContext", "OtherHostServer"));
         ensemble.startAll();
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (!(isServing(ensemble.mode(1)) && isServing(ensemble.mode(2)))) {
-            assertTrue(System.currentTimeMillis() < deadline, "members 1 and 2 form a quorum: " + ensemble.mode(1)
-                    + " " + ensemble.mode(2));
-            Thread.sleep(50);
-        }
+        ensemble.awaitMembersServing(30_000, 1, 2);
         try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(1), 10_000, null)) {
             zk.create("/without-3", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         }
         // However long it tries, member 3 never becomes a follower: members 1 and 2 refuse its learner.
         Thread.sleep(3_000);
-        assertFalse(isServing(ensemble.mode(3)), "member 3 joined: " + ensemble.mode(3));
-    }
-
-    private static boolean isServing(String mode) {
-        return mode.equals("leader") || mode.equals("follower") || mode.equals("observer");
+        assertFalse(ensemble.isServing(3), "member 3 joined: " + ensemble.mode(3));
     }
 }

@@ -74,19 +74,7 @@ class QuorumSaslEnsembleTest {
     @Test
     void shouldFormAndServeWhenEveryMemberAuthenticates() throws Exception {
         ensemble.startAll();
-        int leader = ensemble.awaitServing(30_000);
-        int follower = leader == 1 ? 2 : 1;
-        try (ZooKeeper viaFollower = TestEnsemble.client(ensemble.connect(follower), 10_000, null)) {
-            viaFollower.create("/through-follower", "v".getBytes(StandardCharsets.UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE,
-                    CreateMode.PERSISTENT);
-        }
-        for (int id = 1; id <= TestEnsemble.SIZE; id++) {
-            try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(id), 10_000, null)) {
-                zk.sync("/", (rc, path, ctx) -> { }, null);
-                assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), zk.getData("/through-follower", false, null),
-                        "member " + id + " has the forwarded write");
-            }
-        }
+        ensemble.assertForwardedWriteReachesEveryMember("/through-follower");
     }
 
     @Test
@@ -94,15 +82,10 @@ class QuorumSaslEnsembleTest {
         ensemble.memberSettings.put(3, Map.of("quorum.auth.learner.saslLoginContext", "RogueLearner",
                 "quorum.auth.server.saslLoginContext", "RogueServer"));
         ensemble.startAll();
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (!(isServing(ensemble.mode(1)) && isServing(ensemble.mode(2)))) {
-            assertTrue(System.currentTimeMillis() < deadline, "members 1 and 2 form a quorum: " + ensemble.mode(1)
-                    + " " + ensemble.mode(2));
-            Thread.sleep(50);
-        }
+        ensemble.awaitMembersServing(30_000, 1, 2);
         // However long it tries, the rogue never becomes a follower (nor a leader of anything).
         Thread.sleep(3_000);
-        assertFalse(isServing(ensemble.mode(3)), "member 3 joined: " + ensemble.mode(3));
+        assertFalse(ensemble.isServing(3), "member 3 joined: " + ensemble.mode(3));
         CountDownLatch connected = new CountDownLatch(1);
         ZooKeeper rogueClient = new ZooKeeper(ensemble.connect(3), 5_000, event -> {
             if (event.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
@@ -120,9 +103,5 @@ class QuorumSaslEnsembleTest {
             zk.sync("/", (rc, path, ctx) -> { }, null);
             assertNull(zk.exists("/rogue", false), "nothing the rogue's client asked for reached the ensemble");
         }
-    }
-
-    private static boolean isServing(String mode) {
-        return mode.equals("leader") || mode.equals("follower") || mode.equals("observer");
     }
 }

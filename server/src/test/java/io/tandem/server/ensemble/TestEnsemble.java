@@ -227,6 +227,47 @@ public final class TestEnsemble implements AutoCloseable {
         throw new AssertionError("ensemble did not settle within " + timeoutMs + " ms: " + last);
     }
 
+    /** Whether member {@code id} serves (leads, follows or observes). */
+    boolean isServing(int id) {
+        String mode = mode(id);
+        return mode.equals("leader") || mode.equals("follower") || mode.equals("observer");
+    }
+
+    /** Waits until members {@code ids} serve, whatever the others do (a member kept out, say). */
+    void awaitMembersServing(long timeoutMs, int... ids) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (!java.util.Arrays.stream(ids).allMatch(this::isServing)) {
+            if (System.currentTimeMillis() > deadline) {
+                StringBuilder modes = new StringBuilder();
+                for (int id : ids) modes.append(' ').append(id).append('=').append(mode(id));
+                throw new AssertionError("members did not serve within " + timeoutMs + " ms:" + modes);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /**
+     * Writes {@code path} through a follower of the serving ensemble (so the leader gets it forwarded) and checks
+     * every member has it after a sync.
+     */
+    void assertForwardedWriteReachesEveryMember(String path) throws Exception {
+        int leader = awaitServing(30_000);
+        int follower = leader == 1 ? 2 : 1;
+        byte[] value = "v".getBytes(StandardCharsets.UTF_8);
+        try (ZooKeeper viaFollower = client(connect(follower), 10_000, null)) {
+            viaFollower.create(path, value, org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                    org.apache.zookeeper.CreateMode.PERSISTENT);
+        }
+        for (int id = 1; id <= SIZE; id++) {
+            try (ZooKeeper zk = client(connect(id), 10_000, null)) {
+                zk.sync("/", (rc, p, ctx) -> { }, null);
+                if (!java.util.Arrays.equals(value, zk.getData(path, false, null))) {
+                    throw new AssertionError("member " + id + " lacks the forwarded write " + path);
+                }
+            }
+        }
+    }
+
     /** Waits until every running member serves and exactly one leads; returns the leader's id. */
     int awaitServing(long timeoutMs) throws InterruptedException {
         return awaitServing(timeoutMs, id -> true);
