@@ -1,10 +1,10 @@
 package io.tandem.server.http;
 
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -25,11 +26,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link HttpEndpoint#REQUEST_BODY_BYTES_MAX} must declare its length (a chunked one is held to the small limit) and
  * takes one of {@link #LARGE_BODIES_MAX} slots of the endpoint until its answer is written (or the connection closes),
  * so large bodies cannot pile up across connections. A refused request is answered 413 (too long) or 503 (no slot) and
- * its connection closed: the rest of its body cannot be told from a next request.
+ * its connection closed (lingering, see {@link #refuse}): the rest of its body cannot be told from a next request.
  */
 final class BodyLimit extends ChannelDuplexHandler {
     /** Large bodies held at once by one endpoint: restore is rate-limited anyway; one is all it needs. */
     static final int LARGE_BODIES_MAX = 1;
+    /** How long a refused request's connection keeps reading (and dropping) what its client still sends. */
+    static final long LINGER_MS = 2_000;
 
     private final HttpEndpoint endpoint;
     private final AtomicInteger largeBodies;
@@ -111,7 +114,19 @@ final class BodyLimit extends ChannelDuplexHandler {
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
                 .set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes())
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        // A lingering close: closing at once with the client's body still arriving makes the kernel reset the
+        // connection, and a reset can destroy the answer before the client reads it (CI saw "header parser received
+        // no bytes"). So the output is shut down after the answer (the client sees it, then the end), the rest of
+        // the body is read and dropped (refused), and the connection closes when the client closes it or after
+        // LINGER_MS at most.
+        ctx.writeAndFlush(response).addListener(written -> {
+            if (written.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput();
+                ctx.executor().schedule(() -> ctx.close(), LINGER_MS, TimeUnit.MILLISECONDS);
+            } else {
+                ctx.close();
+            }
+        });
     }
 
     /** The path of a request target, without its query; null when it is not a URI (the dispatcher answers 400). */

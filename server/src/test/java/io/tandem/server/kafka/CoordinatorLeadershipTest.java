@@ -101,8 +101,14 @@ class CoordinatorLeadershipTest {
                 // The preferred broker returns and takes its lead back: the interim coordinator becomes a follower.
                 cluster.restartBroker(preferred);
                 PartitionWaits.awaitIsrSize(admin, cluster, OFFSETS, partition, 2);
-                admin.electLeaders(ElectionType.PREFERRED, Set.of(new org.apache.kafka.common.TopicPartition(OFFSETS,
-                        partition))).all().get(30, TimeUnit.SECONDS);
+                // Through a new client: the Admin's ElectLeaders never looks up the controller again on
+                // NOT_CONTROLLER, and the stopped broker may have been the controller the test's Admin knows (Kafka's
+                // brokers answer a stale client so too; ReplicationTest does the same).
+                try (Admin elector = Admin.create(Map.of(
+                        org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
+                    elector.electLeaders(ElectionType.PREFERRED, Set.of(new org.apache.kafka.common.TopicPartition(
+                            OFFSETS, partition))).all().get(30, TimeUnit.SECONDS);
+                }
                 assertEquals(preferred, PartitionWaits.describe(admin, OFFSETS).partitions().get(partition).leader().id());
 
                 atInterim.setTimeout(20_000);
