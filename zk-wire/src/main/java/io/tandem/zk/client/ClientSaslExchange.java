@@ -21,6 +21,8 @@ final class ClientSaslExchange {
     private SaslClient client;
     /** Written by steps, read by the event loop once the step's result is there. */
     private volatile boolean complete;
+    /** Who logs in, for the event loop's messages (asking a GSSAPI login may renew it, so never on the loop). */
+    private volatile String username;
     private boolean stepRunning;
     private boolean disposed;
 
@@ -49,6 +51,7 @@ final class ClientSaslExchange {
         }
         try {
             if (serverToken == null) {
+                username = login.username();
                 client = login.newClient(server);
                 byte[] first = client.hasInitialResponse() ? client.evaluateChallenge(new byte[0]) : new byte[0];
                 complete = client.isComplete();
@@ -66,6 +69,11 @@ final class ClientSaslExchange {
             }
             if (disposeNow) disposeClient();
         }
+    }
+
+    /** Who logs in, once the first step has run. */
+    String username() {
+        return username;
     }
 
     /** Whether the mechanism has completed on the client's side (the last step's outcome). */

@@ -96,7 +96,7 @@ final class ClientSessionSasl {
         ClientSaslExchange current = exchange;
         if (current == null) return; // the connection's exchange already ended
         if (err != 0) {
-            steps.failed("the server refused the SASL login of " + login.username() + " (error " + err + ")");
+            steps.failed("the server refused the SASL login of " + current.username() + " (error " + err + ")");
             return;
         }
         if (current.isComplete()) {

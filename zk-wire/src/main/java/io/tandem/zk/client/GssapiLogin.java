@@ -45,7 +45,7 @@ public record GssapiLogin(Supplier<Subject> login, String serviceUser, boolean c
         Objects.requireNonNull(serviceUser, "serviceUser");
     }
 
-    /** The Kerberos principal of the current login, for logs and errors. */
+    /** The Kerberos principal of the current login, for logs and errors; asks {@code login}, so not on a loop. */
     @Override
     public String username() {
         String principal = principal(login.get());

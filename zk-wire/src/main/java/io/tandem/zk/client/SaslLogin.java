@@ -36,7 +36,10 @@ public sealed interface SaslLogin permits DigestLogin, GssapiLogin {
         return new GssapiLogin(login, serviceUser, canonicalizeHostname, serverRealm);
     }
 
-    /** The identity the login authenticates as, for logs and errors (never a secret). */
+    /**
+     * The identity the login authenticates as, for logs and errors (never a secret). A GSSAPI login is asked for its
+     * current subject, which may log in again: not for an event loop.
+     */
     String username();
 
     /**
