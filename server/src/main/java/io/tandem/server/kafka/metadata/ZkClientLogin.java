@@ -16,7 +16,7 @@ import javax.security.auth.login.Configuration;
  * {@code zookeeper.sasl.client.username/host} as the ZooKeeper client's own system properties say
  * ({@link io.tandem.zk.client.GssapiLogin}). Another login module (one that would prompt, say) is refused.
  */
-final class ZkClientLogin {
+public final class ZkClientLogin {
     static final String SASL_CLIENT = "zookeeper.sasl.client";
     static final String CONTEXT_NAME = "zookeeper.sasl.clientconfig";
     static final String JAVA_LOGIN_CONFIG = "java.security.auth.login.config";
@@ -49,6 +49,44 @@ final class ZkClientLogin {
                     + ": JAAS configuration is present, but system property " + SASL_CLIENT + " is set to false, "
                     + "which disables SASL in the ZooKeeper client");
         }
+        return fromSection(section, entries);
+    }
+
+    /**
+     * The SASL login of a ZooKeeper client that is not a broker (Tandem's {@code zk} commands), decided as Apache's
+     * 3.9 client decides it (ZooKeeperSaslClient): none with {@code zookeeper.sasl.client=false} or without the
+     * section; when the section was named explicitly ({@code zookeeper.sasl.clientconfig}) or a JAAS file was given
+     * and the section is missing, Apache's client logs a LoginException and goes on without SASL: this one stops
+     * with that message (IllegalStateException) rather than speak unauthenticated to a server the user meant to log
+     * in to.
+     */
+    public static SaslLogin forZooKeeperClient() {
+        if (!Boolean.parseBoolean(System.getProperty(SASL_CLIENT, "true"))) return null;
+        String explicitSection = System.getProperty(CONTEXT_NAME);
+        String section = explicitSection == null ? "Client" : explicitSection;
+        AppConfigurationEntry[] entries;
+        try {
+            entries = Configuration.getConfiguration().getAppConfigurationEntry(section);
+        } catch (RuntimeException e) {
+            if (explicitSection == null && System.getProperty(JAVA_LOGIN_CONFIG) == null) return null;
+            throw new IllegalStateException("Zookeeper client cannot authenticate using the " + section
+                    + " section of the supplied JAAS configuration: '" + System.getProperty(JAVA_LOGIN_CONFIG)
+                    + "' because of a RuntimeException: " + e, e);
+        }
+        if (entries != null) return fromSection(section, entries);
+        if (explicitSection != null) {
+            throw new IllegalStateException("Client cannot SASL-authenticate because the specified JAAS "
+                    + "configuration section '" + explicitSection + "' could not be found.");
+        }
+        if (System.getProperty(JAVA_LOGIN_CONFIG) != null) {
+            throw new IllegalStateException("No JAAS configuration section named '" + section + "' was found in "
+                    + "specified JAAS configuration file: '" + System.getProperty(JAVA_LOGIN_CONFIG) + "'.");
+        }
+        return null;
+    }
+
+    /** DIGEST-MD5 for a login module with a username and password, GSSAPI for Krb5LoginModule (logged in now). */
+    private static SaslLogin fromSection(String section, AppConfigurationEntry[] entries) {
         String protocol = System.getProperty(SERVER_PRINCIPAL_NAME, SaslLogin.DEFAULT_PROTOCOL);
         for (AppConfigurationEntry entry : entries) {
             Map<String, ?> options = entry.getOptions();
@@ -70,7 +108,7 @@ final class ZkClientLogin {
         }
         throw new IllegalStateException("the JAAS section '" + section + "' logs in neither with a username and "
                 + "password (DIGEST-MD5) nor with " + KerberosLogin.KRB5_LOGIN_MODULE + " (GSSAPI), the two logins "
-                + "the broker's ZooKeeper client implements");
+                + "Tandem's ZooKeeper client implements");
     }
 
     /** Kafka's JaasUtils.zkSecuritySysConfigString, so the messages name the same settings. */
