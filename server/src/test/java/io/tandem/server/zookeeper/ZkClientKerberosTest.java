@@ -128,6 +128,38 @@ class ZkClientKerberosTest {
     }
 
     @Test
+    void shouldLogInAgainOnTheSessionsNextConnection() throws Exception {
+        BlockingQueue<KeeperState> states = new LinkedBlockingQueue<>();
+        try (ZkClient client = ZkClient.builder(connect(tandem.zookeeperPort())).sessionTimeout(Duration.ofSeconds(10))
+                .sasl(gssapi(login, SERVICE)).watcher((WatchedEvent e) -> states.add(e.state())).build()) {
+            await(client.connected());
+            assertEquals(KeeperState.SYNC_CONNECTED, states.poll(10, TimeUnit.SECONDS));
+            assertEquals(KeeperState.SASL_AUTHENTICATED, states.poll(10, TimeUnit.SECONDS));
+            // The session moves to a raw connection, so the server closes the client's: its next one must log in
+            // again before enforce.auth lets a request through.
+            stealConnection(client.sessionId(), client.sessionPassword());
+            assertEquals(KeeperState.DISCONNECTED, states.poll(10, TimeUnit.SECONDS));
+            assertEquals(KeeperState.SYNC_CONNECTED, states.poll(10, TimeUnit.SECONDS));
+            assertEquals(KeeperState.SASL_AUTHENTICATED, states.poll(10, TimeUnit.SECONDS));
+            assertTrue(await(client.exists("/", false)) != null, "served after the new login");
+        }
+    }
+
+    /** Re-attaches the session on a raw connection and drops it, so the server closes the client's connection. */
+    private static void stealConnection(long sessionId, byte[] password) throws Exception {
+        io.netty.buffer.ByteBuf frame = io.netty.buffer.Unpooled.buffer();
+        frame.writeInt(0);
+        new io.tandem.zk.wire.proto.ConnectRequest(0, 0, 10_000, sessionId, password, false)
+                .write(new io.tandem.zk.wire.JuteOutput(frame));
+        frame.setInt(0, frame.readableBytes() - 4);
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", tandem.zookeeperPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(io.netty.buffer.ByteBufUtil.getBytes(frame));
+            new java.io.DataInputStream(socket.getInputStream()).readInt(); // answered: the session has moved here
+        }
+    }
+
+    @Test
     void shouldNameTheServerAsApachesSaslServerPrincipal() throws Exception {
         InetSocketAddress named = new InetSocketAddress(TestKdc.HOST, 2181);
         assertEquals("zookeeper/localhost", SaslLogin.gssapi(login, "zookeeper", false, null).serverPrincipal(named));
