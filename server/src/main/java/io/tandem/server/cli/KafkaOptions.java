@@ -27,7 +27,8 @@ final class KafkaOptions {
     @Option(names = {"--command-config", "--producer.config", "--consumer.config"}, paramLabel = "FILE",
             description = "Client properties for a secured listener, as Kafka's tools read them: security.protocol, "
                     + "ssl.truststore.*, ssl.keystore.*, ssl.key.password, ssl.endpoint.identification.algorithm, "
-                    + "sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER with the unsecured login) and "
+                    + "sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER with the unsecured login, "
+                    + "GSSAPI with a Krb5LoginModule keytab login and sasl.kerberos.service.name) and "
                     + "sasl.jaas.config.")
     Path commandConfig;
 

@@ -1,5 +1,7 @@
 package io.tandem.server.cli;
 
+import io.tandem.server.kafka.metadata.ZkClientLogin;
+import io.tandem.zk.client.SaslLogin;
 import io.tandem.zk.client.Watcher;
 import io.tandem.zk.client.ZkClient;
 import io.tandem.zk.client.ZkException;
@@ -41,9 +43,18 @@ final class Zk {
      */
     ZkClient connect(Watcher watcher) throws InterruptedException {
         CLIENT_LOGGER.setLevel(Level.WARNING);
+        SaslLogin login;
+        try {
+            // As zkCli: SASL when the JVM's JAAS configuration (TANDEM_CLI_JAVA_OPTS=-Djava.security.auth.login.config=)
+            // has the Client section, with DIGEST-MD5 or Kerberos.
+            login = ZkClientLogin.forZooKeeperClient();
+        } catch (IllegalStateException e) {
+            throw new CliException(ExitCodes.USAGE, e.getMessage());
+        }
         ZkClient client;
         try {
-            client = ZkClient.connect(server, Duration.ofMillis(sessionTimeoutMs), watcher);
+            client = ZkClient.builder(server).sessionTimeout(Duration.ofMillis(sessionTimeoutMs)).watcher(watcher)
+                    .sasl(login).build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("bad connect string '" + server + "': " + e.getMessage(), e);
         }
@@ -56,6 +67,10 @@ final class Zk {
                     + timeoutMs + " ms");
         } catch (ExecutionException e) {
             client.close();
+            if (e.getCause() instanceof ZkException zk && zk.code() == KeeperCode.AUTH_FAILED) {
+                throw new CliException(ExitCodes.ERROR, "ZooKeeper at " + server + " refused the SASL login of "
+                        + login.username() + " (AUTHFAILED)");
+            }
             throw new CliException(ExitCodes.UNREACHABLE, "cannot reach ZooKeeper at " + server + ": "
                     + e.getCause().getMessage());
         }

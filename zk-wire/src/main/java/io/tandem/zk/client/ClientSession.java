@@ -68,6 +68,8 @@ final class ClientSession {
     private int negotiatedTimeoutMs;
     private long lastZxid;
     private Channel channel;
+    /** The host of {@link #channel} as the connect string names it (a GSSAPI ticket is asked for its name). */
+    private InetSocketAddress channelAddress;
     private boolean handshakeDone;
     private boolean everConnected;
     private final ClientHeartbeat heartbeat;
@@ -94,6 +96,13 @@ final class ClientSession {
         public void failed(String why) {
             authFailed(why);
         }
+
+        @Override
+        public void abandon(String why) {
+            LOG.log(System.Logger.Level.WARNING, "Dropping the connection of session 0x{0} to retry its SASL login: "
+                    + "{1}", Long.toHexString(sessionId), why);
+            channel.close();
+        }
     };
     private boolean closing;
     private boolean closeFinished;
@@ -107,11 +116,11 @@ final class ClientSession {
         this.requestedSessionTimeoutMs = Math.toIntExact(builder.sessionTimeout.toMillis());
         this.frameBytesMax = builder.frameBytesMax;
         this.sessionExpiredListener = builder.sessionExpiredListener;
-        this.sasl = new ClientSessionSasl(builder.saslLogin);
         this.tls = builder.tls;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("zk-client-io", true),
                 NioIoHandler.newFactory());
         this.loop = group.next();
+        this.sasl = new ClientSessionSasl(builder.saslLogin, loop);
         this.callbacks = new ClientCallbacks(builder.watcher);
         this.requests = new ClientRequests(callbacks, builder.pendingRequestsMax);
         this.heartbeat = new ClientHeartbeat(loop);
@@ -182,6 +191,7 @@ final class ClientSession {
                 cause -> lastConnectFailure = "TLS handshake with " + address + " failed: " + cause,
                 new ConnectionHandler()).connect(address);
         channel = connecting.channel();
+        channelAddress = address;
         Channel attempt = channel;
         // The close future also fires for a connection that never became active (refused, timed out).
         attempt.closeFuture().addListener(done -> onDisconnected(attempt));
@@ -225,7 +235,7 @@ final class ClientSession {
         callbacks.deliver(new WatchedEvent(EventType.NONE, KeeperState.SYNC_CONNECTED, null));
         if (sasl.enabled()) {
             // As Apache's client: SASL first on every connection, and nothing else (but pings) until it succeeds.
-            sasl.start(saslSteps);
+            sasl.start(channelAddress, saslSteps);
             return;
         }
         releaseRequests();

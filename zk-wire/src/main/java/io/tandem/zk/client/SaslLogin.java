@@ -1,70 +1,50 @@
 package io.tandem.zk.client;
 
-import java.util.Objects;
-import javax.security.auth.callback.Callback;
-import javax.security.auth.callback.NameCallback;
-import javax.security.auth.callback.PasswordCallback;
-import javax.security.auth.callback.UnsupportedCallbackException;
-import javax.security.sasl.AuthorizeCallback;
-import javax.security.sasl.RealmCallback;
-import javax.security.sasl.Sasl;
+import java.net.InetSocketAddress;
+import java.util.function.Supplier;
+import javax.security.auth.Subject;
 import javax.security.sasl.SaslClient;
 import javax.security.sasl.SaslException;
 
 /**
- * The credentials a {@link ZkClient} authenticates with over SASL DIGEST-MD5, as Apache's client does when its JAAS
- * section logs in without a Kerberos principal (SecurityUtils.createSaslClient): the user name as authorization id,
- * the protocol {@code zookeeper} (Apache's {@code zookeeper.sasl.client.username}) and the server name
- * {@code zk-sasl-md5}, which Apache's server hard-wires for DIGEST-MD5.
+ * How a {@link ZkClient} logs in with SASL on every connection, as Apache's ZooKeeperSaslClient chooses from its JAAS
+ * section's subject (SecurityUtils.createSaslClient): DIGEST-MD5 with a user name and password ({@link DigestLogin}),
+ * or GSSAPI (Kerberos) as the subject's principal ({@link GssapiLogin}).
  */
-public record SaslLogin(String username, String password, String protocol) {
-    /** Apache's default for {@code zookeeper.sasl.client.username}. */
-    public static final String DEFAULT_PROTOCOL = "zookeeper";
-    /** The server name both sides of ZooKeeper's DIGEST-MD5 agree on. */
-    static final String DIGEST_SERVER_NAME = "zk-sasl-md5";
+public sealed interface SaslLogin permits DigestLogin, GssapiLogin {
+    /** Apache's default for {@code zookeeper.sasl.client.username}: the protocol, or the service of the ticket. */
+    String DEFAULT_PROTOCOL = "zookeeper";
 
-    public SaslLogin {
-        Objects.requireNonNull(username, "username");
-        Objects.requireNonNull(password, "password");
-        Objects.requireNonNull(protocol, "protocol");
+    /** DIGEST-MD5 as {@code username}, for the protocol {@code zookeeper}. */
+    static DigestLogin digest(String username, String password) {
+        return new DigestLogin(username, password, DEFAULT_PROTOCOL);
     }
 
-    public static SaslLogin digest(String username, String password) {
-        return new SaslLogin(username, password, DEFAULT_PROTOCOL);
+    /** DIGEST-MD5 as {@code username}, for the protocol {@code protocol} ({@code zookeeper.sasl.client.username}). */
+    static DigestLogin digest(String username, String password, String protocol) {
+        return new DigestLogin(username, password, protocol);
     }
 
-    /** A fresh exchange: Apache's client starts one on every connection, the session's or a new one's. */
-    SaslClient newClient() throws SaslException {
-        SaslClient client = Sasl.createSaslClient(new String[] {"DIGEST-MD5"}, username, protocol,
-                DIGEST_SERVER_NAME, null, this::handle);
-        if (client == null) {
-            throw new SaslException("this JVM has no SASL DIGEST-MD5 client");
-        }
-        return client;
+    /**
+     * GSSAPI as the Kerberos principal of {@code login}'s subject, asking for a ticket to
+     * {@code serviceUser/<server host>} as Apache's SaslServerPrincipal names it. {@code login} is asked once per
+     * exchange (so it may log in again when its ticket-granting ticket is due), on a token thread, never on the
+     * client's event loop.
+     */
+    static GssapiLogin gssapi(Supplier<Subject> login, String serviceUser, boolean canonicalizeHostname,
+                              String serverRealm) {
+        return new GssapiLogin(login, serviceUser, canonicalizeHostname, serverRealm);
     }
 
-    private void handle(Callback[] callbacks) throws UnsupportedCallbackException {
-        for (Callback callback : callbacks) {
-            if (callback instanceof NameCallback name) {
-                name.setName(name.getDefaultName() != null ? name.getDefaultName() : username);
-            } else if (callback instanceof PasswordCallback secret) {
-                secret.setPassword(password.toCharArray());
-            } else if (callback instanceof RealmCallback realm) {
-                realm.setText(realm.getDefaultText());
-            } else if (callback instanceof AuthorizeCallback authorize) {
-                authorize.setAuthorized(authorize.getAuthenticationID().equals(authorize.getAuthorizationID()));
-                if (authorize.isAuthorized()) {
-                    authorize.setAuthorizedID(authorize.getAuthorizationID());
-                }
-            } else {
-                throw new UnsupportedCallbackException(callback, "unrecognized SASL client callback");
-            }
-        }
-    }
+    /**
+     * The identity the login authenticates as, for logs and errors (never a secret). A GSSAPI login is asked for its
+     * current subject, which may log in again: not for an event loop.
+     */
+    String username();
 
-    @Override
-    public String toString() {
-        // Never the password: this record ends up in log lines and exception messages.
-        return "SaslLogin[username=" + username + ", protocol=" + protocol + "]";
-    }
+    /**
+     * A SASL client for one connection to {@code server} (the address as the connect string names it), each step of
+     * which runs inside the login. May ask a KDC, so {@link ClientSessionSasl} calls it on its token threads.
+     */
+    SaslClient newClient(InetSocketAddress server) throws SaslException;
 }

@@ -338,9 +338,10 @@ public final class ZkClient implements AutoCloseable {
         }
 
         /**
-         * Authenticates with SASL DIGEST-MD5 on every connection before any request goes, as Apache's client does
-         * with a JAAS client section. {@link ZkClient#connected()} then completes once the login succeeded, and a
-         * refused login fails every request with AUTHFAILED and ends the client (Apache's AUTH_FAILED state).
+         * Authenticates with SASL (DIGEST-MD5 or GSSAPI, see {@link SaslLogin}) on every connection before any
+         * request goes, as Apache's client does with a JAAS client section. {@link ZkClient#connected()} then
+         * completes once the login succeeded, and a refused login fails every request with AUTHFAILED and ends the
+         * client (Apache's AUTH_FAILED state).
          */
         public Builder sasl(SaslLogin login) {
             this.saslLogin = login;

@@ -1,5 +1,7 @@
 package io.tandem.server.kafka.metadata;
 
+import io.tandem.server.kerberos.KerberosClientLogin;
+import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.zk.client.SaslLogin;
 import java.util.Map;
 import javax.security.auth.login.AppConfigurationEntry;
@@ -8,15 +10,22 @@ import javax.security.auth.login.Configuration;
 /**
  * How the broker logs in to ZooKeeper, decided as Kafka 3.9 decides it (JaasUtils.isZkSaslEnabled and the ZooKeeper
  * client's own rule): SASL when the JVM's JAAS configuration has the client section ({@code zookeeper.sasl.clientconfig},
- * default {@code Client}), with the user name and password its login module holds; DIGEST-MD5, as Apache's client uses
- * for a login without a Kerberos principal. A Kerberos section is refused: GSSAPI is not implemented.
+ * default {@code Client}). As Apache's client chooses (SecurityUtils.createSaslClient): DIGEST-MD5 with the user name
+ * and password of a login module that holds them, GSSAPI as the principal of a Krb5LoginModule section, logged in at
+ * start-up (a missing keytab stops the broker there) and again when its ticket is due, asking for a ticket to
+ * {@code zookeeper.sasl.client.username/host} as the ZooKeeper client's own system properties say
+ * ({@link io.tandem.zk.client.GssapiLogin}). Another login module (one that would prompt, say) is refused.
  */
-final class ZkClientLogin {
+public final class ZkClientLogin {
     static final String SASL_CLIENT = "zookeeper.sasl.client";
     static final String CONTEXT_NAME = "zookeeper.sasl.clientconfig";
     static final String JAVA_LOGIN_CONFIG = "java.security.auth.login.config";
     /** Apache's client property for the SASL protocol (the service name), default {@code zookeeper}. */
     static final String SERVER_PRINCIPAL_NAME = "zookeeper.sasl.client.username";
+    /** Apache's client property: name the server by the canonical name of its address (default true). */
+    static final String CANONICALIZE_HOSTNAME = "zookeeper.sasl.client.canonicalize.hostname";
+    /** Apache's client property: the server principal's realm (default the client principal's). */
+    static final String SERVER_REALM = "zookeeper.server.realm";
 
     private ZkClientLogin() {
     }
@@ -40,15 +49,66 @@ final class ZkClientLogin {
                     + ": JAAS configuration is present, but system property " + SASL_CLIENT + " is set to false, "
                     + "which disables SASL in the ZooKeeper client");
         }
+        return fromSection(section, entries);
+    }
+
+    /**
+     * The SASL login of a ZooKeeper client that is not a broker (Tandem's {@code zk} commands), decided as Apache's
+     * 3.9 client decides it (ZooKeeperSaslClient): none with {@code zookeeper.sasl.client=false} or without the
+     * section; when the section was named explicitly ({@code zookeeper.sasl.clientconfig}) or a JAAS file was given
+     * and the section is missing, Apache's client logs a LoginException and goes on without SASL: this one stops
+     * with that message (IllegalStateException) rather than speak unauthenticated to a server the user meant to log
+     * in to.
+     */
+    public static SaslLogin forZooKeeperClient() {
+        if (!Boolean.parseBoolean(System.getProperty(SASL_CLIENT, "true"))) return null;
+        String explicitSection = System.getProperty(CONTEXT_NAME);
+        String section = explicitSection == null ? "Client" : explicitSection;
+        AppConfigurationEntry[] entries;
+        try {
+            entries = Configuration.getConfiguration().getAppConfigurationEntry(section);
+        } catch (RuntimeException e) {
+            if (explicitSection == null && System.getProperty(JAVA_LOGIN_CONFIG) == null) return null;
+            throw new IllegalStateException("Zookeeper client cannot authenticate using the " + section
+                    + " section of the supplied JAAS configuration: '" + System.getProperty(JAVA_LOGIN_CONFIG)
+                    + "' because of a RuntimeException: " + e, e);
+        }
+        if (entries != null) return fromSection(section, entries);
+        if (explicitSection != null) {
+            throw new IllegalStateException("Client cannot SASL-authenticate because the specified JAAS "
+                    + "configuration section '" + explicitSection + "' could not be found.");
+        }
+        if (System.getProperty(JAVA_LOGIN_CONFIG) != null) {
+            throw new IllegalStateException("No JAAS configuration section named '" + section + "' was found in "
+                    + "specified JAAS configuration file: '" + System.getProperty(JAVA_LOGIN_CONFIG) + "'.");
+        }
+        return null;
+    }
+
+    /** DIGEST-MD5 for a login module with a username and password, GSSAPI for Krb5LoginModule (logged in now). */
+    private static SaslLogin fromSection(String section, AppConfigurationEntry[] entries) {
+        String protocol = System.getProperty(SERVER_PRINCIPAL_NAME, SaslLogin.DEFAULT_PROTOCOL);
         for (AppConfigurationEntry entry : entries) {
             Map<String, ?> options = entry.getOptions();
             if (options.get("username") instanceof String user && options.get("password") instanceof String password) {
-                return new SaslLogin(user, password, System.getProperty(SERVER_PRINCIPAL_NAME,
-                        SaslLogin.DEFAULT_PROTOCOL));
+                return SaslLogin.digest(user, password, protocol);
+            }
+            if (entry.getLoginModuleName().equals(KerberosLogin.KRB5_LOGIN_MODULE)) {
+                KerberosClientLogin login;
+                try {
+                    login = KerberosClientLogin.login("the JAAS section '" + section + "'", options);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalStateException("Exception while loading Zookeeper JAAS login context "
+                            + describe() + ": " + e.getMessage(), e);
+                }
+                return SaslLogin.gssapi(login, protocol,
+                        Boolean.parseBoolean(System.getProperty(CANONICALIZE_HOSTNAME, "true")),
+                        System.getProperty(SERVER_REALM));
             }
         }
-        throw new IllegalStateException("the JAAS section '" + section + "' logs in without a username and password"
-                + " (Kerberos): SASL GSSAPI from the broker to ZooKeeper is not implemented (DIGEST-MD5 is)");
+        throw new IllegalStateException("the JAAS section '" + section + "' logs in neither with a username and "
+                + "password (DIGEST-MD5) nor with " + KerberosLogin.KRB5_LOGIN_MODULE + " (GSSAPI), the two logins "
+                + "Tandem's ZooKeeper client implements");
     }
 
     /** Kafka's JaasUtils.zkSecuritySysConfigString, so the messages name the same settings. */

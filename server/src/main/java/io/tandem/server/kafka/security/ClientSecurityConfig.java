@@ -1,6 +1,8 @@
 package io.tandem.server.kafka.security;
 
 import io.tandem.kafka.client.ClientSecurity;
+import io.tandem.server.kerberos.GssapiServers;
+import io.tandem.server.kerberos.KerberosLogin;
 
 import javax.net.ssl.SSLContext;
 import javax.security.sasl.SaslClient;
@@ -13,8 +15,9 @@ import java.util.function.Function;
 /**
  * A Kafka client's security settings (the properties a {@code client.properties} / {@code --command-config} file
  * holds for Kafka's own tools) turned into the {@link ClientSecurity} Tandem's wire client uses: security.protocol,
- * the ssl.* stores and checks, sasl.mechanism and sasl.jaas.config (PLAIN, SCRAM, and OAUTHBEARER with Kafka's
- * unsecured login). What Tandem's client cannot do is refused with an
+ * the ssl.* stores and checks, sasl.mechanism and sasl.jaas.config (PLAIN, SCRAM, OAUTHBEARER with Kafka's unsecured
+ * login, and GSSAPI with a Krb5LoginModule login, logged in when the properties are read, and
+ * {@code sasl.kerberos.service.name}). What Tandem's client cannot do is refused with an
  * IllegalArgumentException naming the setting, never ignored: a client told to use TLS or SASL never falls back to
  * plaintext.
  */
@@ -23,7 +26,8 @@ public final class ClientSecurityConfig {
     private static final String MECHANISM_DEFAULT = "GSSAPI";
     private static final Set<String> PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
     /** The mechanisms this client implements. */
-    private static final Set<String> MECHANISMS = Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER");
+    private static final Set<String> MECHANISMS = Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER",
+            GssapiServers.MECHANISM);
 
     private ClientSecurityConfig() {
     }
@@ -65,10 +69,15 @@ public final class ClientSecurityConfig {
         }
         String jaas = setting.apply("sasl.jaas.config");
         if (jaas == null) {
-            throw new IllegalArgumentException("sasl.jaas.config is missing: SASL " + mechanism
-                    + " needs a username and password");
+            // Kafka's clients would fall back to a KafkaClient section of the JVM's JAAS file; this one reads only
+            // the properties, so it says what to set rather than log in with something else.
+            throw new IllegalArgumentException("sasl.jaas.config is missing: SASL " + mechanism + " needs "
+                    + (mechanism.equals(GssapiServers.MECHANISM) ? "a " + KerberosLogin.KRB5_LOGIN_MODULE + " login"
+                    : "a username and password") + (configured == null ? " (sasl.mechanism is Kafka's default, "
+                    + mechanism + ")" : ""));
         }
         JaasLoginModule module = JaasLoginModule.parse(jaas);
+        if (mechanism.equals(GssapiServers.MECHANISM)) return gssapiClient(module, setting);
         String expected = mechanism.equals("PLAIN") ? JaasLoginModule.PLAIN_LOGIN_MODULE
                 : mechanism.equals("OAUTHBEARER") ? JaasLoginModule.OAUTHBEARER_LOGIN_MODULE
                 : JaasLoginModule.SCRAM_LOGIN_MODULE;
@@ -92,6 +101,21 @@ public final class ClientSecurityConfig {
         }
         return mechanism.equals("PLAIN") ? host -> InterBrokerSecurity.plainClient(username, password)
                 : host -> new ScramClient(ScramMechanism.forName(mechanism), username, password);
+    }
+
+    /**
+     * GSSAPI as Kafka's clients run it (SaslClientAuthenticator): the module's Kerberos login, the service name from
+     * {@code sasl.kerberos.service.name} or the module's {@code serviceName}, a ticket asked for
+     * {@code service/<host dialled>}. The login is made now, so a bad keytab fails before any connection.
+     */
+    private static Function<String, SaslClient> gssapiClient(JaasLoginModule module,
+                                                             Function<String, String> setting) {
+        if (!module.className().equals(KerberosLogin.KRB5_LOGIN_MODULE)) {
+            throw new IllegalArgumentException("sasl.jaas.config names " + module.className() + ", but this client "
+                    + "logs in for SASL GSSAPI only with " + KerberosLogin.KRB5_LOGIN_MODULE);
+        }
+        String serviceName = GssapiSettings.serviceName(module, setting);
+        return GssapiClientLogin.forClient(module, serviceName).clients();
     }
 
     private static String orDefault(String value, String fallback) {

@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.security;
 
 import io.tandem.server.kerberos.GssapiServers;
+import io.tandem.server.kerberos.KerberosClientLogin;
 import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.server.kerberos.KerberosName;
 import io.tandem.server.kerberos.PrincipalToLocalRules;
@@ -10,7 +11,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import javax.security.auth.Subject;
-import javax.security.auth.kerberos.KerberosTicket;
 import javax.security.sasl.SaslClient;
 
 /**
@@ -27,10 +27,7 @@ import javax.security.sasl.SaslClient;
  */
 final class GssapiClientLogin {
     private static final System.Logger LOG = System.getLogger(GssapiClientLogin.class.getName());
-    /** Kafka's sasl.kerberos.ticket.renew.window.factor default. */
-    static final double RENEW_WINDOW_FACTOR = 0.8;
-    /** Kafka's sasl.kerberos.min.time.before.relogin default. */
-    static final long RELOGIN_MS_MIN = 60_000;
+    static final long RELOGIN_MS_MIN = KerberosClientLogin.RELOGIN_MS_MIN;
 
     private final String name;
     private final Map<String, String> options;
@@ -81,6 +78,17 @@ final class GssapiClientLogin {
         return new GssapiClientLogin(name, module.options(), serviceName, subject, shortName);
     }
 
+    /**
+     * A Kafka client's login from its own {@code sasl.jaas.config} (a {@code --command-config} file of Tandem's
+     * command line), logged in now: no listener, and no short name, which only brokers check.
+     */
+    static GssapiClientLogin forClient(JaasLoginModule module, String serviceName) {
+        String name = "GSSAPI (sasl.jaas.config)";
+        Subject subject = KerberosLogin.login(name, module.options());
+        String principal = KerberosLogin.principal(subject);
+        return new GssapiClientLogin(name, module.options(), serviceName, subject, principal);
+    }
+
     String serviceName() {
         return serviceName;
     }
@@ -115,13 +123,6 @@ final class GssapiClientLogin {
 
     /** True when the login has no ticket-granting ticket or has passed the renewal point of its life. */
     static boolean dueForRenewal(Subject login, long nowMs) {
-        for (KerberosTicket ticket : login.getPrivateCredentials(KerberosTicket.class)) {
-            if (!ticket.getServer().getName().startsWith("krbtgt/")) continue;
-            long start = ticket.getStartTime() == null ? ticket.getAuthTime().getTime()
-                    : ticket.getStartTime().getTime();
-            long end = ticket.getEndTime().getTime();
-            return nowMs >= start + (long) ((end - start) * RENEW_WINDOW_FACTOR);
-        }
-        return true;
+        return KerberosClientLogin.dueForRenewal(login, nowMs);
     }
 }

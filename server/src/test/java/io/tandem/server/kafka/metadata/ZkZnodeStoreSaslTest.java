@@ -183,12 +183,23 @@ class ZkZnodeStoreSaslTest {
     }
 
     @Test
-    void shouldRefuseAKerberosClientSection() throws Exception {
+    void shouldStopAtAKerberosClientSectionWhoseLoginFails() throws Exception {
+        // GSSAPI is served (BrokerZooKeeperKerberosTest); a keytab that cannot log in stops the broker at start-up.
         withClientJaas("Client { com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true "
                 + "keyTab=\"/nowhere\" principal=\"kafka/host@REALM\"; };\n", () -> {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> ZkZnodeStore.connect(
                     zookeeper.zookeeperConnect(), Duration.ofSeconds(10), Duration.ofMillis(200)));
-            assertTrue(e.getMessage().contains("GSSAPI from the broker to ZooKeeper is not implemented"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("Exception while loading Zookeeper JAAS login context")
+                    && e.getMessage().contains("the Kerberos login of the JAAS section 'Client' failed"), e.getMessage());
+        });
+    }
+
+    @Test
+    void shouldRefuseAClientSectionWithNeitherPasswordNorKerberos() throws Exception {
+        withClientJaas("Client { com.example.PromptingLoginModule required user=\"kafka\"; };\n", () -> {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> ZkZnodeStore.connect(
+                    zookeeper.zookeeperConnect(), Duration.ofSeconds(10), Duration.ofMillis(200)));
+            assertTrue(e.getMessage().contains("logs in neither with a username and password"), e.getMessage());
         });
     }
 
