@@ -26,6 +26,12 @@ public final class Main implements Runnable {
      * fix from a crash to restart.
      */
     static final int CONFIG_REFUSED_EXIT_CODE = 78;
+    /**
+     * The exit code of {@code tandem start} when the node's Kafka broker stopped itself where a Kafka broker exits its
+     * process (the cluster finalized a feature level it does not support): 1, Kafka's own status then (its
+     * FatalExitError), so a supervisor treats both alike.
+     */
+    static final int KAFKA_BROKER_STOPPED_EXIT_CODE = 1;
 
     public static void main(String[] args) {
         // A plain `tandem start` command line is read without picocli at all (StartCommandLine says which are plain).

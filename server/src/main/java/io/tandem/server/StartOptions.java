@@ -117,7 +117,20 @@ class StartOptions {
         System.out.flush();
         LOG.info(() -> "Tandem started: " + String.join("; ", summary.subList(1, summary.size()).stream()
                 .map(line -> line.trim().replaceAll(" {2,}", " ")).toList()));
+        // The broker stopped itself where Kafka's would exit: so does this process (its shutdown hook closes the
+        // rest of the node), non-zero for a supervisor to see.
+        java.util.concurrent.atomic.AtomicReference<String> kafkaStopped = new java.util.concurrent.atomic.AtomicReference<>();
+        tandem.kafkaFailure().thenAccept(reason -> {
+            kafkaStopped.set(reason);
+            stopped.countDown();
+        });
         stopped.await();
+        String reason = kafkaStopped.get();
+        if (reason != null) {
+            LOG.severe(() -> "Tandem stops (exit " + Main.KAFKA_BROKER_STOPPED_EXIT_CODE + "): its Kafka broker stopped: "
+                    + reason);
+            return Main.KAFKA_BROKER_STOPPED_EXIT_CODE;
+        }
         return 0;
     }
 

@@ -193,6 +193,18 @@ public final class Tandem implements AutoCloseable {
 
     public TandemConfig config() { return config; }
 
+    /**
+     * Completes with the reason when this node's Kafka broker stopped itself where a Kafka broker exits its process
+     * (the cluster's {@code /feature} finalized a level it does not support): the broker left the cluster and serves
+     * no more, the rest of the node runs on, and the embedder decides ({@code tandem start} exits non-zero). Never
+     * completes while the broker serves, after a plain {@link #close()}, or when the Kafka role is off.
+     */
+    public java.util.concurrent.CompletionStage<String> kafkaFailure() {
+        KafkaBroker broker = kafka;
+        return broker == null ? new java.util.concurrent.CompletableFuture<String>().minimalCompletionStage()
+                : broker.failure();
+    }
+
     /** The ZooKeeper server, for {@link TandemCluster}'s readiness checks; null if that role is off or closed. */
     ZooKeeperRole zooKeeperRole() { return zookeeper; }
 

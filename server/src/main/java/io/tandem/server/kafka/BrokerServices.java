@@ -92,6 +92,7 @@ final class BrokerServices {
         metadata = new ClusterMetadata(store, new BrokerRegistration(config.brokerId(), interBroker.host(),
                 interBroker.port(), interBroker.listenerName(), config.rack(), System.currentTimeMillis(), endpoints));
         metadata.onTopicsDeleted(broker.topics()::topicsDeleted);
+        metadata.onPartitionStateApplied(broker.topics()::partitionStateApplied);
         // Everything that answers the controller exists before this broker registers: once it is in /brokers/ids
         // a controller may send it LeaderAndIsr or UpdateMetadata at once.
         producerIds = new ProducerIdManager(metadata::reserveProducerIdBlock);

@@ -95,7 +95,11 @@ public final class BrokerTopics {
         }
     }
 
-    /** Creates a topic with its logs here; validation of the request is the caller's. */
+    /**
+     * Creates a topic and waits (bounded) for its leaders, holding the calling thread: for the internal topics a
+     * coordinator makes on first use and for a Metadata request's auto-creation. A client's CreateTopics does not
+     * wait here: see {@link #writeTopic} and {@link #whenLeadersKnown}. Validation of the request is the caller's.
+     */
     public TopicInfo createTopic(String name, int partitions, int replicationFactor,
                                  SortedMap<Integer, List<Integer>> assignment, Map<String, String> configs,
                                  boolean validateOnly) throws Exception {
@@ -113,11 +117,26 @@ public final class BrokerTopics {
     }
 
     /**
+     * Writes a topic's config and assignment (Kafka's AdminZkClient.createTopicWithAssignment) and returns at once;
+     * the controller gives the partitions leaders. Validation of the request is the caller's.
+     */
+    public TopicInfo writeTopic(String name, int partitions, int replicationFactor,
+                                SortedMap<Integer, List<Integer>> assignment, Map<String, String> configs,
+                                boolean validateOnly) throws Exception {
+        TopicInfo info = broker.metadata().createTopic(name, partitions, replicationFactor, assignment, configs,
+                validateOnly);
+        if (!validateOnly) {
+            LOG.log(System.Logger.Level.INFO, "Created topic {0} with {1} partitions", name, info.partitionCount());
+        }
+        return info;
+    }
+
+    /**
      * After this broker wrote a topic's assignment: the controller gives its partitions leaders. Here that happens
      * before this returns; elsewhere the controller's UpdateMetadata is awaited, as Kafka's CreateTopics waits for
      * the new leaders to reach its metadata cache (bounded; clients retry LEADER_NOT_AVAILABLE past it).
      */
-    public void awaitLeaders(TopicInfo topic) throws Exception {
+    private void awaitLeaders(TopicInfo topic) throws Exception {
         if (broker.controller().isActive()) {
             try {
                 broker.controller().topicsChanged();
@@ -141,8 +160,55 @@ public final class BrokerTopics {
         }
     }
 
-    /** Kafka's TopicKey: what a DeleteTopics request waiting for its topics to go is parked under. */
-    record DeletionKey(String topic) {
+    /**
+     * Kafka's TopicKey: what a CreateTopics or CreatePartitions request waiting for its partitions' leaders, and a
+     * DeleteTopics request waiting for its topics to go, are parked under.
+     */
+    record TopicKey(String topic) {
+    }
+
+    /**
+     * Kafka 3.9's DelayedCreatePartitions (ZkAdminManager.createTopics and createPartitions, ZooKeeper mode): the
+     * assignments are written; the answer waits, parked in the produce purgatory rather than on a request thread,
+     * until this broker's own metadata cache has a leader for every partition of {@code created} (topic to its
+     * partitions), which the controller's UpdateMetadata brings, or until {@code timeoutMs} passes. Only this
+     * broker's cache is awaited, never an answer from each replica's broker, so a registered broker that does not
+     * answer the controller delays nothing. {@code then} gets the topics still missing a leader (REQUEST_TIMED_OUT
+     * for each, as Kafka), on whichever thread completes the wait; the caller answers at once, without parking, when
+     * {@code timeoutMs <= 0}.
+     */
+    public void whenLeadersKnown(Map<String, java.util.Set<Integer>> created, int timeoutMs,
+                                 Consumer<java.util.Set<String>> then, Consumer<Throwable> failed) {
+        // A store without watches (a local directory) does not tell the controller of the new assignments.
+        broker.controller().assignmentsWritten();
+        DelayedResponse delayed = new DelayedResponse(timeoutMs, () -> leaderless(created).isEmpty(),
+                () -> then.accept(leaderless(created)), failed);
+        broker.producePurgatory().tryCompleteElseWatch(delayed, created.keySet().stream().map(TopicKey::new).toList());
+    }
+
+    /** Of {@code created}, the topics whose partitions are not all led in this broker's cache (Kafka's NoLeader). */
+    private java.util.Set<String> leaderless(Map<String, java.util.Set<Integer>> created) {
+        java.util.Set<String> missing = new java.util.LinkedHashSet<>();
+        created.forEach((name, partitions) -> {
+            TopicInfo known = broker.metadata().knownTopic(name);
+            for (int p : partitions) {
+                io.tandem.server.kafka.metadata.PartitionState state = known == null ? null : known.states().get(p);
+                if (state == null || state.leader() < 0) {
+                    missing.add(name);
+                    return;
+                }
+            }
+        });
+        return missing;
+    }
+
+    /**
+     * The controller's UpdateMetadata (or LeaderAndIsr) reached this broker's cache for a partition of
+     * {@code topic}: CreateTopics and CreatePartitions requests parked on it look again (Kafka's
+     * tryCompleteDelayedTopicOperations).
+     */
+    void partitionStateApplied(String topic) {
+        broker.producePurgatory().checkAndComplete(new TopicKey(topic));
     }
 
     /**
@@ -195,7 +261,7 @@ public final class BrokerTopics {
         DelayedResponse delayed = new DelayedResponse(timeoutMs, () -> marked.entrySet().stream()
                 .noneMatch(e -> e.getValue() == NONE && broker.metadata().knownTopic(e.getKey()) != null),
                 respond, failed);
-        broker.producePurgatory().tryCompleteElseWatch(delayed, names.stream().map(DeletionKey::new).toList());
+        broker.producePurgatory().tryCompleteElseWatch(delayed, names.stream().map(TopicKey::new).toList());
     }
 
     /**
@@ -209,7 +275,7 @@ public final class BrokerTopics {
             broker.shareState().topicsDeleted(ids);
             broker.shareGroups().topicsDeleted(ids);
         }
-        for (String name : names) broker.producePurgatory().checkAndComplete(new DeletionKey(name));
+        for (String name : names) broker.producePurgatory().checkAndComplete(new TopicKey(name));
     }
 
     /** After a topic's config changed: the logs pick up the new retention, segment and flush settings. */

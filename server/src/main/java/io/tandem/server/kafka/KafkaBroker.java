@@ -89,6 +89,10 @@ public final class KafkaBroker implements AutoCloseable {
     private final io.tandem.server.kafka.handlers.FetchSessions fetchSessions;
     /** Faults cold fetched ranges into the page cache on handler threads, before the event loop sends them. */
     private final PageCacheWarmer pageCache = new PageCacheWarmer();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    /** The reason this broker stopped itself ({@link #fail}); incomplete while it serves or after a plain close. */
+    private final java.util.concurrent.CompletableFuture<String> failure = new java.util.concurrent.CompletableFuture<>();
 
     private KafkaBroker(BrokerConfig config, TandemConfig tandemConfig) throws IOException {
         this.config = config;
@@ -416,8 +420,52 @@ public final class KafkaBroker implements AutoCloseable {
         return clientQuotas;
     }
 
+    /**
+     * Stops this broker from inside, for good, on a condition under which a Kafka broker exits its process (the
+     * cluster's {@code /feature} finalized a level it does not support): it moves its leaderships away, leaves the
+     * cluster (its registration goes with its session) and stops serving, on a thread of its own, since the caller
+     * may be one that stopping waits for. The process is the embedder's: {@link #failure()} tells it, and
+     * {@code tandem start} exits non-zero. A broker already stopping or stopped is left as it is.
+     */
+    public void fail(String reason) {
+        if (closed.get()) return;
+        Thread stopper = new Thread(() -> {
+            if (stop()) failure.complete(reason);
+        }, "kafka-broker-" + config.brokerId() + "-fatal-stop");
+        stopper.start();
+    }
+
+    /** Completes with the reason once the broker stopped itself ({@link #fail}); never after a plain close. */
+    public java.util.concurrent.CompletionStage<String> failure() {
+        return failure.minimalCompletionStage();
+    }
+
+    /**
+     * Stops the broker; a second call (the embedder's close after {@link #fail}) only waits until the first one is
+     * done, so whatever the embedder stops next (this node's ZooKeeper) outlives the broker's controlled shutdown.
+     */
     @Override
     public void close() {
+        if (stop()) return;
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops the broker unless it was stopped already; true when this call stopped it. */
+    private boolean stop() {
+        if (!closed.compareAndSet(false, true)) return false;
+        try {
+            stopServices();
+        } finally {
+            stopped.countDown();
+        }
+        return true;
+    }
+
+    private void stopServices() {
         List<Exception> failures = new ArrayList<>();
         services.controlledShutdown();
         listeners.close();

@@ -203,6 +203,15 @@ public final class KafkaController implements AutoCloseable {
     }
 
     /**
+     * This broker wrote topic assignments (CreateTopics, CreatePartitions) and does not wait for the controller here
+     * (the request is parked until this broker's cache has the leaders). A store with watches tells the controller by
+     * the watch alone, as in Kafka; one without (a local directory) cannot, so the change is queued as its event.
+     */
+    public void assignmentsWritten() {
+        if (!store.watches()) enqueue(this::onTopicsChanged);
+    }
+
+    /**
      * This broker wrote {@code /admin/delete_topics} requests (DeleteTopics). A store with watches tells the controller
      * by the watch alone (Kafka's one path; both read each request twice); one without (a local directory) cannot.
      */

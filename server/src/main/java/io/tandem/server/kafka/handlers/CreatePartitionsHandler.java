@@ -13,14 +13,21 @@ import io.tandem.server.kafka.network.Responder;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
-/** CreatePartitions: a result per topic; new partitions spread over the live brokers or placed as the request says. */
+/**
+ * CreatePartitions: a result per topic; new partitions spread over the live brokers or placed as the request says.
+ * The answer waits as CreateTopics' does (Kafka 3.9's ZkAdminManager.createPartitions parks it the same way): until
+ * this broker's metadata cache has a leader for every partition of each grown topic, or timeoutMs (REQUEST_TIMED_OUT
+ * for a topic still missing one; at once, for every grown topic, when timeoutMs is 0 or less).
+ */
 final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsRequest> {
     private final KafkaBroker broker;
 
@@ -32,6 +39,8 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
     public void handle(RequestContext context, CreatePartitionsRequest request, Responder responder) {
         CreatePartitionsResponse response = new CreatePartitionsResponse();
         Set<String> seen = new HashSet<>();
+        Map<String, Set<Integer>> grown = new LinkedHashMap<>();
+        Map<String, CreatePartitionsResponse.CreatePartitionsTopicResult> grownResults = new LinkedHashMap<>();
         for (CreatePartitionsRequest.CreatePartitionsTopic t : request.topics) {
             CreatePartitionsResponse.CreatePartitionsTopicResult result = new CreatePartitionsResponse.CreatePartitionsTopicResult();
             result.name = t.name;
@@ -42,7 +51,10 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
                 }
                 List<List<Integer>> assignment = checkAssignments(t);
                 TopicInfo updated = broker.metadata().createPartitions(t.name, t.count, assignment, request.validateOnly);
-                if (!request.validateOnly) broker.topics().awaitLeaders(updated);
+                if (!request.validateOnly) {
+                    grown.put(t.name, Set.copyOf(updated.replicas().keySet()));
+                    grownResults.put(t.name, result);
+                }
             } catch (Exception e) {
                 ApiError error = ApiError.of(e);
                 result.errorCode = error.code();
@@ -50,7 +62,19 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
             }
             response.results.add(result);
         }
-        responder.send(response);
+        if (grown.isEmpty()) {
+            responder.send(response);
+            return;
+        }
+        if (request.timeoutMs <= 0) {
+            grownResults.values().forEach(result -> result.errorCode = REQUEST_TIMED_OUT);
+            responder.send(response);
+            return;
+        }
+        broker.topics().whenLeadersKnown(grown, request.timeoutMs, leaderless -> {
+            for (String name : leaderless) grownResults.get(name).errorCode = REQUEST_TIMED_OUT;
+            responder.send(response);
+        }, responder::fail);
     }
 
     /**

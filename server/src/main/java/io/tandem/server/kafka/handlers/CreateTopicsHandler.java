@@ -24,7 +24,13 @@ import java.util.UUID;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
-/** CreateTopics: each topic validated and created on its own, with per-topic results; validate-only supported. */
+/**
+ * CreateTopics: each topic validated and created on its own, with per-topic results; validate-only supported. As
+ * Kafka 3.9's ZooKeeper-mode broker (ZkAdminManager.createTopics): the assignments are written, then the answer waits,
+ * parked and holding no thread, until this broker's metadata cache has a leader for every new partition or the
+ * request's timeoutMs passes ({@code BrokerTopics.whenLeadersKnown}); a topic still leaderless then, or every created
+ * topic when timeoutMs is 0 or less (answered at once), is REQUEST_TIMED_OUT, though it was created.
+ */
 final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
     private static final UUID ZERO_UUID = new UUID(0, 0);
     private final KafkaBroker broker;
@@ -41,6 +47,9 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
         for (CreateTopicsRequest.CreatableTopic t : request.topics) if (!seen.add(t.name)) duplicates.add(t.name);
         // Kafka: CREATE on the cluster, or else on each topic.
         boolean createAllowed = broker.authorization().allowedOnCluster(context, AclOperation.CREATE);
+        // The topics written by this request, with their partitions, and their results: what the answer waits for.
+        Map<String, Set<Integer>> created = new LinkedHashMap<>();
+        Map<String, CreateTopicsResponse.CreatableTopicResult> createdResults = new LinkedHashMap<>();
         for (CreateTopicsRequest.CreatableTopic t : request.topics) {
             CreateTopicsResponse.CreatableTopicResult result = new CreateTopicsResponse.CreatableTopicResult();
             result.name = t.name;
@@ -54,16 +63,20 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
                 if (!createAllowed && !broker.authorization().topic(context, AclOperation.CREATE, t.name)) {
                     throw new ApiException(TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
                 }
-                TopicInfo created = create(t, request.validateOnly);
-                result.topicId = request.validateOnly ? ZERO_UUID : created.id();
+                TopicInfo topic = create(t, request.validateOnly);
+                result.topicId = request.validateOnly ? ZERO_UUID : topic.id();
+                if (!request.validateOnly) {
+                    created.put(t.name, Set.copyOf(topic.replicas().keySet()));
+                    createdResults.put(t.name, result);
+                }
                 // As Kafka: the topic's layout and configs only to a principal that may describe its configs.
                 if (!broker.authorization().topic(context, AclOperation.DESCRIBE_CONFIGS, t.name)) {
                     result.topicConfigErrorCode = TOPIC_AUTHORIZATION_FAILED;
                 } else {
-                    result.numPartitions = created.partitionCount();
-                    result.replicationFactor = (short) created.replicas().get(0).size();
+                    result.numPartitions = topic.partitionCount();
+                    result.replicationFactor = (short) topic.replicas().get(0).size();
                     result.configs = new ArrayList<>();
-                    for (TopicConfigs.Value v : broker.topicConfigs().effective(created.configs()).values()) {
+                    for (TopicConfigs.Value v : broker.topicConfigs().effective(topic.configs()).values()) {
                         CreateTopicsResponse.CreatableTopicConfigs c =
                                 new CreateTopicsResponse.CreatableTopicConfigs();
                         c.name = v.name();
@@ -79,7 +92,33 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
             result.errorMessage = error.message();
             response.topics.add(result);
         }
-        responder.send(response);
+        if (created.isEmpty()) {
+            responder.send(response);
+            return;
+        }
+        if (request.timeoutMs <= 0) {
+            // Kafka answers at once then, each created topic REQUEST_TIMED_OUT whatever its leaders are by now.
+            createdResults.values().forEach(CreateTopicsHandler::timedOut);
+            responder.send(response);
+            return;
+        }
+        broker.topics().whenLeadersKnown(created, request.timeoutMs, leaderless -> {
+            for (String name : leaderless) timedOut(createdResults.get(name));
+            responder.send(response);
+        }, responder::fail);
+    }
+
+    /**
+     * A created topic whose leaders were not all known in time: REQUEST_TIMED_OUT, with its layout and configs
+     * cleared as Kafka's KafkaApis clears them for a result that is not NONE (the topic id stays).
+     */
+    private static void timedOut(CreateTopicsResponse.CreatableTopicResult result) {
+        result.errorCode = REQUEST_TIMED_OUT;
+        result.errorMessage = null;
+        result.numPartitions = -1;
+        result.replicationFactor = -1;
+        result.configs = new ArrayList<>();
+        result.topicConfigErrorCode = NONE;
     }
 
     private TopicInfo create(CreateTopicsRequest.CreatableTopic t, boolean validateOnly) throws Exception {
@@ -129,6 +168,6 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
                 throw new ApiException(INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0, or -1 to use the default value.");
             }
         }
-        return broker.topics().createTopic(t.name, partitions, replication, assignment, configs, validateOnly);
+        return broker.topics().writeTopic(t.name, partitions, replication, assignment, configs, validateOnly);
     }
 }

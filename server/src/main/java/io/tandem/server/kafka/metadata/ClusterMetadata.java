@@ -41,6 +41,7 @@ public final class ClusterMetadata implements AutoCloseable {
     private volatile List<BrokerRegistration> liveBrokers = List.of();
     private volatile Runnable reregistered = () -> { };
     private volatile java.util.function.BiConsumer<List<String>, java.util.Set<UUID>> topicsDeleted = (names, ids) -> { };
+    private volatile java.util.function.Consumer<String> stateApplied = topic -> { };
 
     public ClusterMetadata(ZnodeStore store, BrokerRegistration self) {
         this.store = store;
@@ -388,7 +389,17 @@ public final class ClusterMetadata implements AutoCloseable {
      */
     public void applyPartitionState(String topic, int partition, PartitionState state) {
         TopicInfo info = topic(topic);
-        if (info != null) info.states().put(partition, state);
+        if (info == null) return;
+        info.states().put(partition, state);
+        stateApplied.accept(topic);
+    }
+
+    /**
+     * {@code listener} hears the topic of every partition state applied here (see {@link #applyPartitionState}):
+     * requests waiting for a new partition's leader (CreateTopics, CreatePartitions) look again.
+     */
+    public void onPartitionStateApplied(java.util.function.Consumer<String> listener) {
+        this.stateApplied = listener;
     }
 
     /** The controller moved a partition's replicas (a reassignment): readers see a new topic value, never a torn one. */

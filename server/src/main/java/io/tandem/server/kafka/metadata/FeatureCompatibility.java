@@ -12,7 +12,8 @@ import java.util.TreeSet;
  * Whether a broker's supported features fit the cluster's finalized ones, as Kafka 3.9's
  * BrokerFeatures.incompatibleFeatures decides it: a finalized feature the broker does not list, or lists with a range
  * that leaves out the finalized level, is incompatible. Kafka acts on it twice, and so does Tandem: a broker reading
- * {@code /feature} at start-up refuses to start (FinalizedFeatureChangeListener.initOrThrow, before it registers), and
+ * {@code /feature} at start-up refuses to start (FinalizedFeatureChangeListener.initOrThrow, before it registers; a
+ * running broker that sees such a level appear exits, where Tandem's stops its broker, see FinalizedFeatures), and
  * the controller leaves a registered broker with incompatible features out of its live brokers
  * (KafkaController.partitionOnFeatureCompatibility) - an Apache broker with feature versioning off (an
  * inter.broker.protocol.version before 2.7) skips the first check and registers anyway.

@@ -76,24 +76,33 @@ public final class FinalizedFeatures {
     private final int nodeId;
     private final short defaultTransactionVersion;
     private final Consumer<Snapshot> onChange;
+    private final Consumer<String> onIncompatible;
     private volatile Snapshot current;
+    /** Whether {@code onIncompatible} was told: it is told once, the broker stops. */
+    private boolean incompatibleSeen;
 
     private FinalizedFeatures(ZnodeStore store, int nodeId, short defaultTransactionVersion,
-                              Consumer<Snapshot> onChange) {
+                              Consumer<Snapshot> onChange, Consumer<String> onIncompatible) {
         this.store = store;
         this.nodeId = nodeId;
         this.defaultTransactionVersion = defaultTransactionVersion;
         this.onChange = onChange;
+        this.onIncompatible = onIncompatible;
     }
 
     /**
      * Reads {@code /feature} and watches it and the registered brokers, reading again on {@code executor} (never on
      * the store's notification thread); {@code onChange} gets every new snapshot, the first one included.
-     * {@code defaultTransactionVersion} is the level while the cluster has no node.
+     * {@code defaultTransactionVersion} is the level while the cluster has no node. {@code onIncompatible} is told
+     * once, with the reason, when a running broker finds {@code /feature} finalizing a level it does not support (at
+     * start-up that refuses to start instead, see {@link IncompatibleFeaturesException}): Kafka 3.9's broker exits
+     * then, and the caller stops the broker.
      */
     public static FinalizedFeatures start(ZnodeStore store, int nodeId, short defaultTransactionVersion,
-                                          Executor executor, Consumer<Snapshot> onChange) throws Exception {
-        FinalizedFeatures features = new FinalizedFeatures(store, nodeId, defaultTransactionVersion, onChange);
+                                          Executor executor, Consumer<Snapshot> onChange,
+                                          Consumer<String> onIncompatible) throws Exception {
+        FinalizedFeatures features = new FinalizedFeatures(store, nodeId, defaultTransactionVersion, onChange,
+                onIncompatible);
         features.reload();
         Runnable reloadLater = () -> {
             try {
@@ -235,11 +244,17 @@ public final class FinalizedFeatures {
                         + Features.SUPPORTED + " and cannot join a cluster whose " + KafkaZkLayout.FEATURE
                         + " finalizes " + FeatureZnode.decode(read.data()).finalized());
             }
-            // A running Kafka broker exits here; an embedded one must not end its process: it keeps the levels it
-            // had, and says why. (UpdateFeatures refuses a level a registered broker lacks, so only a write that
-            // bypassed it gets here.)
-            LOG.log(System.Logger.Level.ERROR, seen + "; broker " + nodeId + " keeps the levels it had: "
-                    + current.levels());
+            // A running Kafka 3.9 broker exits here (FinalizedFeatureChangeListener: "Failed to process feature ZK
+            // node change event. The broker will exit."). An embedded one must not end its process (a JUnit run):
+            // the caller stops the broker instead (it deregisters and stops serving), and `tandem start` then exits
+            // non-zero. Meanwhile the levels it had stay. (UpdateFeatures refuses a level a registered broker
+            // lacks, so only a write that bypassed it gets here.)
+            if (incompatibleSeen) return;
+            incompatibleSeen = true;
+            String reason = seen + "; broker " + nodeId + " supports " + Features.SUPPORTED + " and the cluster's "
+                    + KafkaZkLayout.FEATURE + " now finalizes " + FeatureZnode.decode(read.data()).finalized();
+            LOG.log(System.Logger.Level.ERROR, reason + ": the broker stops, as Kafka's exits");
+            onIncompatible.accept(reason);
             return;
         }
         Map<String, Short> levels = Map.copyOf(inForce(read, registeredBrokers()));

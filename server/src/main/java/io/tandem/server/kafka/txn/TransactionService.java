@@ -80,7 +80,8 @@ public final class TransactionService implements AutoCloseable {
         this.adder = new ImplicitPartitionAdder(brokerId, coordinator, broker.metadata(), broker.interBrokerSecurity());
         try {
             this.features = FinalizedFeatures.start(broker.metadata().store(), brokerId, config.transactionVersion(),
-                    executor, snapshot -> state.transactionVersion(snapshot.level(Features.TRANSACTION_VERSION)));
+                    executor, snapshot -> state.transactionVersion(snapshot.level(Features.TRANSACTION_VERSION)),
+                    broker::fail);
         } catch (FinalizedFeatures.IncompatibleFeaturesException e) {
             executor.shutdownNow();
             throw e;

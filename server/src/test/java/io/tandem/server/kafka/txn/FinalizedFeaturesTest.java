@@ -32,7 +32,9 @@ class FinalizedFeaturesTest {
     private final List<Short> seen = new ArrayList<>();
 
     private FinalizedFeatures start(LocalZnodeStore store, short initial) throws Exception {
-        return FinalizedFeatures.start(store, 7, initial, Runnable::run, s -> seen.add(s.level(TV)));
+        return FinalizedFeatures.start(store, 7, initial, Runnable::run, s -> seen.add(s.level(TV)), reason -> {
+            throw new AssertionError("no incompatible level is finalized here: " + reason);
+        });
     }
 
     private static FinalizedFeatures.Update update(String feature, int level, byte type) {
