@@ -11,28 +11,18 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$root/bench/target/zk-bench"
-rounds=$1; shift
-builds=()
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-  if [ "$1" = apache ]; then builds+=(apache); else builds+=("$(cd "$1" && pwd)"); fi
-  shift
-done
-[ "${1:-}" = "--" ] && shift
+# shellcheck source=ab-rounds.sh
+source "$root/bench/ab-rounds.sh"
+ab_parse build "$@"
 cp="$root/bench/target/test-classes:$root/bench/target/classes:$(cat "$work/classpath.txt")"
-out=$(mktemp -d)
-n=${#builds[@]}
-for r in $(seq 1 "$rounds"); do
-  for k in $(seq 0 $((n - 1))); do
-    b=$(( (k + r - 1) % n ))
-    echo "round $r build $b (${builds[$b]}) load $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%H:%M:%S)"
-    if [ "${builds[$b]}" = apache ]; then target=apache; broot=$root; else target=tandem; broot=${builds[$b]}; fi
-    java -Xmx1g -cp "$cp" io.tandem.bench.ensemble.EnsembleBench --root "$broot" --work "$work" \
-      --apache-lib "$work/apache-zk" --targets "$target" --load no "$@" > "$out/$b.$r.log" 2>&1
-    grep -E "^failover|^ +(writer|prompt)|\*\*\*" "$out/$b.$r.log" | sed 's/^/    /'
-  done
-done
-echo "end load $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%H:%M:%S)"
-/usr/bin/python3 - "$out" "$n" "$rounds" "${builds[@]}" <<'PY'
+run_build() {
+  local target=tandem broot=$1
+  if [ "$1" = apache ]; then target=apache; broot=$root; fi
+  java -Xmx1g -cp "$cp" io.tandem.bench.ensemble.EnsembleBench --root "$broot" --work "$work" \
+    --apache-lib "$work/apache-zk" --targets "$target" --load no "${bench_args[@]}"
+}
+ab_rounds run_build "^failover|^ +(writer|prompt)|\*\*\*"
+/usr/bin/python3 - "$out" "$n" "$rounds" "${entries[@]}" <<'PY'
 import re, statistics, sys
 out, n, rounds, builds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 figures = [("new leader (srvr)", r"new leader reported by srvr after (\S+) ms"),

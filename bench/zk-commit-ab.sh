@@ -7,19 +7,14 @@
 # --repeat 5 --inflight 256 --data-bytes 100]. Needs bench's test classes compiled (bench/run-zk.sh does it).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-rounds=$1; shift
-builds=()
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do builds+=("$(cd "$1" && pwd)"); shift; done
-[ "${1:-}" = "--" ] && shift
+# shellcheck source=ab-rounds.sh
+source "$root/bench/ab-rounds.sh"
+ab_parse build "$@"
 flags=${JAVA_FLAGS:--Xms16m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}
-n=${#builds[@]}
-for r in $(seq 1 "$rounds"); do
-  for k in $(seq 0 $((n - 1))); do
-    b=$(( (k + r - 1) % n ))
-    echo "round $r build $b (${builds[$b]}) load $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%H:%M:%S)"
-    # shellcheck disable=SC2086
-    java $flags -cp "$root/bench/target/test-classes:${builds[$b]}/server/target/tandem-server.jar:${builds[$b]}/server/target/lib/*" \
-      io.tandem.server.zookeeper.CommitPathBench "$@" | grep "/op" | sed 's/^/    /'
-  done
-done
-echo "end load $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%H:%M:%S)"
+run_build() {
+  # shellcheck disable=SC2086
+  java $flags -cp "$root/bench/target/test-classes:$1/server/target/tandem-server.jar:$1/server/target/lib/*" \
+    io.tandem.server.zookeeper.CommitPathBench "${bench_args[@]}"
+}
+ab_rounds run_build "/op"
+rm -rf "$out"

@@ -8,24 +8,17 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$root/bench/target/zk-bench"
-rounds=$1; shift
-variants=()
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do variants+=("$1"); shift; done
-[ "${1:-}" = "--" ] && shift
+# shellcheck source=ab-rounds.sh
+source "$root/bench/ab-rounds.sh"
+ab_parse variant "$@"
 base=${BASE:--Xms16m -Xmx512m -XX:+UseSerialGC}
 cp="$root/bench/target/test-classes:$root/bench/target/classes:$(cat "$work/classpath.txt")"
-out=$(mktemp -d)
-n=${#variants[@]}
-for r in $(seq 1 "$rounds"); do
-  for k in $(seq 0 $((n - 1))); do
-    v=$(( (k + r - 1) % n ))
-    echo "round $r variant $v [${variants[$v]}] load $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%H:%M:%S)"
-    TANDEM_JAVA_OPTS="$base ${variants[$v]}" java -Xmx1g -cp "$cp" io.tandem.bench.zookeeper.ZkBench \
-      --root "$root" --work "$work" --targets tandem "$@" > "$out/$v.$r.log" 2>&1
-    grep -E "^(create|set|get|exists|delete) |server CPU" "$out/$v.$r.log" | sed 's/^/    /'
-  done
-done
-/usr/bin/python3 - "$out" "$n" "$rounds" "${variants[@]}" <<'PY'
+run_variant() {
+  TANDEM_JAVA_OPTS="$base $1" java -Xmx1g -cp "$cp" io.tandem.bench.zookeeper.ZkBench \
+    --root "$root" --work "$work" --targets tandem "${bench_args[@]}"
+}
+ab_rounds run_variant "^(create|set|get|exists|delete) |server CPU"
+/usr/bin/python3 - "$out" "$n" "$rounds" "${entries[@]}" <<'PY'
 import re, statistics, sys, glob
 out, n, rounds, variants = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 phases = ["create", "set", "get", "exists", "delete"]

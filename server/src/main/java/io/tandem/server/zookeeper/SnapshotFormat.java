@@ -157,7 +157,13 @@ final class SnapshotFormat {
             }
         }
 
-        /** The persisted Stat fields in the order both formats keep them (Apache's StatPersisted, and ours). */
+        /**
+         * The persisted Stat fields in the order both formats keep them (Apache's StatPersisted, and ours). It mirrors
+         * zk-wire's generated {@code StatPersisted.write} rather than calling it: that one writes to a {@code
+         * JuteOutput} over a Netty buffer, while snapshots stream to a {@link DataOutputStream} of any size, so
+         * sharing it would cost a record and a buffer per node of every walk and a copy of each into the stream.
+         * SnapshotFormatStatTest keeps the two byte for byte equal.
+         */
         void writeStat(DataOutputStream out) throws IOException {
             out.writeLong(czxid);
             out.writeLong(mzxid);

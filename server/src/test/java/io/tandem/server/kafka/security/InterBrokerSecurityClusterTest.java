@@ -1,23 +1,15 @@
 package io.tandem.server.kafka.security;
 
 import io.tandem.server.tls.TestCertificates;
-import io.tandem.server.TandemCluster;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;
-import io.tandem.server.kafka.network.BrokerChannel;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.SslConfigs;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,17 +24,10 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntFunction;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -54,51 +39,27 @@ import static org.junit.jupiter.api.Assertions.*;
  * keeps a full ISR. A broker with the wrong inter-broker password never joins the ISR, and its log says why.
  */
 class InterBrokerSecurityClusterTest {
-    private static final int BROKERS = 3;
     private static final String ADMIN_PASSWORD = "admin-secret";
-    /** Held so the JUL logger (and the handler on it) is not collected while a test runs. */
-    private static final Logger CHANNEL_LOG = Logger.getLogger(BrokerChannel.class.getName());
     @TempDir
     Path dir;
     private TestCertificates certificates;
-    private TandemCluster cluster;
-    private final List<String> warnings = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
-                Object[] parameters = record.getParameters();
-                String message = record.getMessage();
-                if (parameters != null) message = java.text.MessageFormat.format(message, parameters);
-                warnings.add(message);
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private SecureBrokerCluster brokers;
 
     @BeforeEach
     void start() throws Exception {
         certificates = TestCertificates.create(dir);
-        CHANNEL_LOG.addHandler(capture);
+        brokers = new SecureBrokerCluster();
     }
 
     @AfterEach
     void stop() {
-        CHANNEL_LOG.removeHandler(capture);
-        if (cluster != null) cluster.close();
+        brokers.close();
     }
 
     @Test
     void shouldReplicateOverSaslSslWithScramAndKeepTheIsrFull() throws Exception {
-        startBrokers(id -> scramSettings(ADMIN_PASSWORD), InterBrokerSecurityClusterTest::addScramAdmin);
-        assertReplicatesWithFullIsr(scramClient());
+        brokers.start(id -> scramSettings(ADMIN_PASSWORD), InterBrokerSecurityClusterTest::addScramAdmin);
+        brokers.assertReplicatesWithFullIsr(scramClient(), "secured");
     }
 
     @Test
@@ -122,7 +83,7 @@ class InterBrokerSecurityClusterTest {
         settings.put("ssl.truststore.type", "PKCS12");
         settings.put("ssl.truststore.location", brokerTrust.toString());
         settings.put("ssl.truststore.password", TestCertificates.PASSWORD);
-        startBrokers(id -> settings, zookeeperConnect -> { });
+        brokers.start(id -> settings, zookeeperConnect -> { });
         Map<String, Object> client = new HashMap<>();
         client.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL");
         client.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PKCS12");
@@ -131,13 +92,13 @@ class InterBrokerSecurityClusterTest {
         client.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PKCS12");
         client.put(SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, certificates.clientKeyStore.toString());
         client.put(SslConfigs.SSL_KEYSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
-        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + cluster.broker(1).kafkaPort("SSL"));
-        assertReplicatesWithFullIsr(client);
+        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + brokers.cluster().broker(1).kafkaPort("SSL"));
+        brokers.assertReplicatesWithFullIsr(client, "secured");
     }
 
     @Test
     void shouldKeepABrokerWithTheWrongInterBrokerPasswordOutOfTheIsrAndLogWhy() throws Exception {
-        startBrokers(id -> {
+        brokers.start(id -> {
             Map<String, String> settings = scramSettings(id == 3 ? "not-the-password" : ADMIN_PASSWORD);
             settings.put("replica.lag.time.max.ms", "1000");
             return settings;
@@ -153,56 +114,12 @@ class InterBrokerSecurityClusterTest {
                     new StringSerializer())) {
                 for (int i = 0; i < 5; i++) producer.send(new ProducerRecord<>("guarded", "v" + i)).get(30, TimeUnit.SECONDS);
             }
-            long deadline = System.currentTimeMillis() + 30_000;
-            List<Integer> isr = isr(admin.describeTopics(List.of("guarded")).allTopicNames().get().get("guarded"), 0);
-            while (isr.contains(3) && System.currentTimeMillis() < deadline) {
-                Thread.sleep(200);
-                isr = isr(admin.describeTopics(List.of("guarded")).allTopicNames().get().get("guarded"), 0);
-            }
-            assertEquals(List.of(1, 2), isr, "the broker that cannot authenticate left the ISR");
-            // It stays out: its fetches keep failing, however long it tries.
-            Thread.sleep(3_000);
-            assertEquals(List.of(1, 2), isr(admin.describeTopics(List.of("guarded")).allTopicNames().get().get("guarded"), 0));
+            SecureBrokerCluster.assertBroker3LeavesTheIsrAndStaysOut(admin, "guarded",
+                    "the broker that cannot authenticate left the ISR");
         }
-        assertTrue(warnings.stream().anyMatch(w -> w.startsWith("broker-3-fetcher-1: cannot authenticate to broker 1")
+        assertTrue(brokers.warnings.stream().anyMatch(w -> w.startsWith("broker-3-fetcher-1: cannot authenticate to broker 1")
                 && w.contains("SASL_SSL, as admin") && w.contains("SASL_AUTHENTICATION_FAILED")
-                && !w.contains("not-the-password")), warnings.toString());
-    }
-
-    private void assertReplicatesWithFullIsr(Map<String, Object> client) throws Exception {
-        try (Admin admin = Admin.create(client)) {
-            admin.createTopics(List.of(new NewTopic("secured", 3, (short) 3)
-                    .configs(Map.of("min.insync.replicas", "3")))).all().get(30, TimeUnit.SECONDS);
-            Map<String, Object> producerSettings = new HashMap<>(client);
-            producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");
-            try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerSettings, new StringSerializer(),
-                    new StringSerializer())) {
-                // min.insync.replicas=3: each acknowledgement means both followers fetched it over the secure listener.
-                for (int i = 0; i < 30; i++) producer.send(new ProducerRecord<>("secured", i % 3, null, "v" + i)).get(30, TimeUnit.SECONDS);
-            }
-            Map<String, Object> consumerSettings = new HashMap<>(client);
-            consumerSettings.put(ConsumerConfig.GROUP_ID_CONFIG, "secured-group");
-            consumerSettings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-            List<String> received = new ArrayList<>();
-            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerSettings, new StringDeserializer(),
-                    new StringDeserializer())) {
-                consumer.subscribe(List.of("secured"));
-                long deadline = System.currentTimeMillis() + 60_000;
-                while (received.size() < 30 && System.currentTimeMillis() < deadline) {
-                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) received.add(r.value());
-                }
-            }
-            assertEquals(30, received.size(), received.toString());
-            TopicDescription description = admin.describeTopics(List.of("secured")).allTopicNames().get().get("secured");
-            for (TopicPartitionInfo p : description.partitions()) {
-                assertEquals(3, p.isr().size(), "every replica is in sync: " + p);
-            }
-        }
-        assertTrue(warnings.stream().noneMatch(w -> w.contains("cannot authenticate")), warnings.toString());
-    }
-
-    private static List<Integer> isr(TopicDescription description, int partition) {
-        return description.partitions().get(partition).isr().stream().map(n -> n.id()).sorted().toList();
+                && !w.contains("not-the-password")), brokers.warnings.toString());
     }
 
     private Map<String, String> scramSettings(String interBrokerPassword) {
@@ -231,22 +148,8 @@ class InterBrokerSecurityClusterTest {
         client.put(SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-256");
         client.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.scram.ScramLoginModule required "
                 + "username=\"admin\" password=\"" + ADMIN_PASSWORD + "\";");
-        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + cluster.broker(1).kafkaPort("SASL_SSL"));
+        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + brokers.cluster().broker(1).kafkaPort("SASL_SSL"));
         return client;
-    }
-
-    /**
-     * The brokers, broker N with {@code settings.apply(N)}, after {@code beforeBrokers}. The offsets topic keeps one
-     * replica, a broker's default, rather than the cluster's three.
-     */
-    private void startBrokers(IntFunction<Map<String, String>> settings, TandemCluster.BeforeBrokers beforeBrokers)
-            throws Exception {
-        cluster = TandemCluster.start(BROKERS, config -> {
-            config.set("group.initial.rebalance.delay.ms", "0").set("offsets.topic.num.partitions", "1")
-                    .set("offsets.topic.replication.factor", "1");
-            settings.apply(Integer.parseInt(config.get("broker.id"))).forEach(config::set);
-            return config;
-        }, beforeBrokers);
     }
 
     private static void addScramAdmin(String zookeeperConnect) throws Exception {

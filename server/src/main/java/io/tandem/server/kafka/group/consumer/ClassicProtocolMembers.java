@@ -34,14 +34,16 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * Called by {@link ConsumerGroupCoordinator} under the shared lock.
  */
 final class ClassicProtocolMembers {
-    private final ConsumerGroupCoordinator coordinator;
+    private final GroupEpochs epochs;
+    private final MemberRemovals removals;
     private final GroupMigration migration;
     private final ConsumerGroupConfig config;
     private final ConsumerGroupStore store;
 
-    ClassicProtocolMembers(ConsumerGroupCoordinator coordinator, GroupMigration migration, ConsumerGroupConfig config,
-                           ConsumerGroupStore store) {
-        this.coordinator = coordinator;
+    ClassicProtocolMembers(GroupEpochs epochs, MemberRemovals removals, GroupMigration migration,
+                           ConsumerGroupConfig config, ConsumerGroupStore store) {
+        this.epochs = epochs;
+        this.removals = removals;
         this.migration = migration;
         this.config = config;
         this.store = store;
@@ -50,7 +52,7 @@ final class ClassicProtocolMembers {
     JoinResult join(ConsumerGroup group, JoinRequest r, long nowMs) {
         String requested = r.memberId() == null ? "" : r.memberId();
         boolean unknown = requested.isEmpty();
-        String memberId = unknown ? ConsumerGroupCoordinator.newMemberId() : requested;
+        String memberId = unknown ? ConsumerGroupMember.newMemberId() : requested;
         if (!group.members.containsKey(memberId) && group.members.size() >= config.maxSize()) {
             return JoinResult.error(requested, GROUP_MAX_SIZE_REACHED);
         }
@@ -118,20 +120,20 @@ final class ClassicProtocolMembers {
         store.memberMetadata(group.groupId, member);
         group.members.put(memberId, member);
         if (member.instanceId != null) group.staticMembers.put(member.instanceId, memberId);
-        coordinator.updateEpochAndTarget(group, created || subscriptionChanged);
+        epochs.updateEpochAndTarget(group, created || subscriptionChanged);
 
         MemberState stateBefore = member.state;
         int epochBefore = member.memberEpoch;
         CurrentAssignmentBuilder.reconcile(member, group.assignmentEpoch, group.targetAssignment(memberId),
                 group::isOwnedByOther, migration.owned(subscription.ownedPartitions()));
-        coordinator.afterReconcile(group, member, stateBefore, epochBefore, assignedBefore, nowMs);
+        epochs.afterReconcile(group, member, stateBefore, epochBefore, assignedBefore, nowMs);
         member.sessionDeadlineMs = nowMs + member.classic.sessionTimeoutMs();
         member.joinDeadlineMs = Long.MAX_VALUE;
         member.syncDeadlineMs = nowMs + member.rebalanceTimeoutMs;
         if (downgrade) {
             // Kafka's step 4 of classicGroupJoinToConsumerGroup: the answer below is still the consumer group's,
             // and the member syncs with the classic group, which rebalances only for a new subscription.
-            coordinator.downgrade(group, List.of(), subscriptionChanged, nowMs);
+            removals.downgrade(group, List.of(), subscriptionChanged, nowMs);
         }
         // No leader: the coordinator assigns, so every classic member syncs as a follower.
         return new JoinResult(NONE, member.memberEpoch, GroupMigration.CONSUMER_PROTOCOL_TYPE,
@@ -214,7 +216,7 @@ final class ClassicProtocolMembers {
             if (error == NONE && !valid.contains(member)) valid.add(member);
             results.add(new MemberLeaveResult(memberId, l.groupInstanceId(), error));
         }
-        if (!valid.isEmpty()) coordinator.fence(group, valid, nowMs);
+        if (!valid.isEmpty()) removals.fence(group, valid, nowMs);
         return results;
     }
 

@@ -1,14 +1,18 @@
 package io.tandem.server.kafka.group.consumer;
 
+import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.ErrorCodes;
+
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 
 /**
- * The data of one consumer group (KIP-848); the transitions live in {@link ConsumerGroupCoordinator}. The group epoch
- * moves when the membership or the subscribed topics change; the assignment epoch is the group epoch the current
- * target assignment was computed for; each member reconciles to the target at its own pace.
+ * The data of one consumer group (KIP-848); the transitions live in {@link MemberJoins}, {@link MemberRemovals} and
+ * {@link GroupEpochs}. The group epoch moves when the membership or the subscribed topics change; the assignment epoch
+ * is the group epoch the current target assignment was computed for; each member reconciles to the target at its own
+ * pace.
  */
 public final class ConsumerGroup {
     /** Kafka's ConsumerGroupState names, as ListGroups, DescribeGroups and ConsumerGroupDescribe report them. */
@@ -82,6 +86,16 @@ public final class ConsumerGroup {
             if (m.assigned.contains(topicId, partition) || m.pendingRevocation.contains(topicId, partition)) return true;
         }
         return false;
+    }
+
+    /** The member, or UNKNOWN_MEMBER_ID with Kafka's message. */
+    ConsumerGroupMember requireMember(String memberId) {
+        ConsumerGroupMember member = members.get(memberId);
+        if (member == null) {
+            throw new ApiException(ErrorCodes.UNKNOWN_MEMBER_ID, "Member " + memberId + " is not a member of group "
+                    + groupId + ".");
+        }
+        return member;
     }
 
     ConsumerGroupMember staticMember(String instanceId) {

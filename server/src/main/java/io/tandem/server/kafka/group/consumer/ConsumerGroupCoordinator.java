@@ -2,7 +2,6 @@ package io.tandem.server.kafka.group.consumer;
 
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.group.GroupCoordinator;
-import io.tandem.server.kafka.group.GroupMessages.HandedOverGroup;
 import io.tandem.server.kafka.group.GroupMessages.JoinRequest;
 import io.tandem.server.kafka.group.GroupMessages.JoinResult;
 import io.tandem.server.kafka.group.GroupMessages.LeavingMember;
@@ -11,16 +10,11 @@ import io.tandem.server.kafka.group.GroupMessages.SyncRequest;
 import io.tandem.server.kafka.group.GroupMessages.SyncResult;
 import io.tandem.server.kafka.group.ModernGroups;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -32,6 +26,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * kind may be taken over by the other, and a live group migrates between the two under
  * {@code group.consumer.migration.policy} ({@link GroupMigration}), classic members of a consumer group being served
  * by {@link ClassicProtocolMembers}. Time comes in as {@code nowMs} and {@link #tick(long)}, so tests drive it.
+ * This class holds the lock, the groups and the store's flush after each call; joining ({@link MemberJoins}), leaving
+ * and expiry ({@link MemberRemovals}) and the epoch bookkeeping they share ({@link GroupEpochs}) live beside it.
  */
 public final class ConsumerGroupCoordinator implements ModernGroups {
     /** ConsumerGroupHeartbeat's MemberEpoch meaning "leave the group". */
@@ -42,10 +38,10 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     private final GroupCoordinator classic;
     private final ConsumerGroupConfig config;
     private final ConsumerGroupStore store;
-    private final TopicsView topics;
     private final Map<String, ConsumerGroup> groups = new LinkedHashMap<>();
     private final TargetAssignments assignments;
-    private final GroupMigration migration;
+    private final MemberJoins joins;
+    private final MemberRemovals removals;
     private final ClassicProtocolMembers classicMembers;
     /** Each group's session timeout and heartbeat interval (its group configs over the broker's keys). */
     private java.util.function.Function<String, GroupTimeouts> timeouts;
@@ -55,10 +51,12 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         this.classic = classic;
         this.config = config;
         this.store = store;
-        this.topics = topics;
         this.assignments = new TargetAssignments(config, store, topics);
-        this.migration = new GroupMigration(classic, config, store, topics);
-        this.classicMembers = new ClassicProtocolMembers(this, migration, config, store);
+        GroupMigration migration = new GroupMigration(classic, config, store, topics);
+        GroupEpochs epochs = new GroupEpochs(assignments, store);
+        this.joins = new MemberJoins(groups, classic, config, store, migration, epochs);
+        this.removals = new MemberRemovals(groups, classic, migration, epochs, store);
+        this.classicMembers = new ClassicProtocolMembers(epochs, removals, migration, config, store);
         this.timeouts = groupId -> new GroupTimeouts(config.sessionTimeoutMs(), config.heartbeatIntervalMs());
         classic.modernGroups(this);
     }
@@ -104,278 +102,21 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 }
                 if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH
                         || request.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-                    return leave(request, nowMs);
+                    return removals.leave(request, nowMs);
                 }
-                return join(request, nowMs);
+                // Read before anything changes: a group whose configs cannot be read is answered without a trace.
+                GroupTimeouts groupTimeouts = timeouts.apply(request.groupId());
+                return joins.join(request, groupTimeouts, nowMs);
             } finally {
                 store.flush();
             }
         }
     }
 
-    private HeartbeatResult join(HeartbeatRequest r, long nowMs) {
-        // Read before anything changes: a group whose configs cannot be read is answered without a trace.
-        GroupTimeouts groupTimeouts = timeouts.apply(r.groupId());
-        boolean joining = r.memberEpoch() == 0;
-        ConsumerGroup group = getOrMaybeCreate(r.groupId(), joining, nowMs);
-        String memberId = r.memberId() == null || r.memberId().isEmpty() ? newMemberId() : r.memberId();
-        if (group.members.size() >= config.maxSize() && !group.members.containsKey(memberId)) {
-            throw new ApiException(GROUP_MAX_SIZE_REACHED, "The consumer group has reached its maximum capacity of "
-                    + config.maxSize() + " members.");
-        }
-        boolean created = !group.members.containsKey(memberId);
-        ConsumerGroupMember member;
-        ConsumerGroupMember replaced = null;
-        if (r.instanceId() == null) {
-            member = memberFor(group, memberId, joining);
-            HeartbeatChecks.checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
-        } else {
-            ConsumerGroupMember current = group.staticMember(r.instanceId());
-            if (joining) {
-                if (current == null) {
-                    member = memberFor(group, memberId, true);
-                    HeartbeatChecks.checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
-                } else {
-                    if (current.memberEpoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-                        throw new ApiException(UNRELEASED_INSTANCE_ID, "Static member " + memberId
-                                + " with instance id " + r.instanceId() + " cannot join the group because the"
-                                + " instance id is owned by " + current.memberId + " member.");
-                    }
-                    // The instance came back under a new member id: it takes over the old member's subscription,
-                    // partitions and target, so it gets its partitions back without a rebalance.
-                    replaced = current;
-                    member = new ConsumerGroupMember(memberId);
-                    member.copySubscriptionFrom(current);
-                    member.assigned = current.assigned;
-                    member.memberEpoch = 0;
-                }
-            } else {
-                if (current == null) {
-                    throw new ApiException(UNKNOWN_MEMBER_ID, "Instance id " + r.instanceId() + " is unknown.");
-                }
-                if (!current.memberId.equals(memberId)) {
-                    throw new ApiException(FENCED_INSTANCE_ID, "Static member " + memberId + " with instance id "
-                            + r.instanceId() + " was fenced by member " + current.memberId + ".");
-                }
-                member = current;
-                HeartbeatChecks.checkEpoch(member, r.memberEpoch(), r.ownedPartitions());
-            }
-        }
-        Assignment assignedBefore = created && replaced == null ? null : member.assigned;
-        boolean subscriptionChanged = updateMember(member, r);
-        if (replaced != null) {
-            group.members.remove(replaced.memberId);
-            Assignment target = group.targetAssignment.remove(replaced.memberId);
-            if (target != null) group.targetAssignment.put(memberId, target);
-            store.memberRemoved(group.groupId, replaced.memberId);
-            if (target != null) store.targetAssignment(group.groupId, memberId, target);
-        }
-        // A member heartbeating with ConsumerGroupHeartbeat speaks the consumer protocol (Kafka clears its
-        // ClassicMemberMetadata).
-        boolean wasClassic = member.classic != null;
-        member.classic = null;
-        member.joinDeadlineMs = Long.MAX_VALUE;
-        member.syncDeadlineMs = Long.MAX_VALUE;
-        if (created || replaced != null || subscriptionChanged || wasClassic) {
-            store.memberMetadata(group.groupId, member);
-        }
-        group.members.put(memberId, member);
-        if (member.instanceId != null) group.staticMembers.put(member.instanceId, memberId);
-        updateEpochAndTarget(group, created && replaced == null || subscriptionChanged);
-        MemberState stateBefore = member.state;
-        int epochBefore = member.memberEpoch;
-        CurrentAssignmentBuilder.reconcile(member, group.assignmentEpoch, group.targetAssignment(memberId),
-                group::isOwnedByOther, r.ownedPartitions());
-        afterReconcile(group, member, stateBefore, epochBefore, assignedBefore, nowMs);
-        member.sessionDeadlineMs = nowMs + groupTimeouts.sessionTimeoutMs();
-        boolean fullRequest = joining || (r.rebalanceTimeoutMs() != -1 && r.subscribedTopicNames() != null
-                && r.ownedPartitions() != null);
-        boolean assignmentChanged = assignedBefore == null || !assignedBefore.equals(member.assigned);
-        return new HeartbeatResult(memberId, member.memberEpoch, groupTimeouts.heartbeatIntervalMs(),
-                fullRequest || assignmentChanged ? member.assigned : null);
-    }
-
-    /**
-     * Bumps the group epoch when the membership or a subscription changed ({@code bump}) or the subscribed topics
-     * did, and computes a new target assignment when the epoch moved past it.
-     */
-    void updateEpochAndTarget(ConsumerGroup group, boolean bump) {
-        Map<String, TopicRef> subscribed = assignments.subscribedTopics(group);
-        if (!subscribed.equals(group.subscribedTopics)) {
-            group.subscribedTopics = subscribed;
-            bump = true;
-        }
-        if (bump) {
-            group.groupEpoch++;
-            store.groupEpoch(group.groupId, group.groupEpoch);
-        }
-        if (group.groupEpoch > group.assignmentEpoch) assignments.computeTargetAssignment(group);
-    }
-
-    /** After a reconciliation: the revocation deadline starts or stops, and a changed assignment is stored. */
-    void afterReconcile(ConsumerGroup group, ConsumerGroupMember member, MemberState stateBefore, int epochBefore,
-                        Assignment assignedBefore, long nowMs) {
-        if (member.state == MemberState.UNREVOKED_PARTITIONS
-                && (stateBefore != MemberState.UNREVOKED_PARTITIONS || epochBefore != member.memberEpoch)) {
-            member.revocationDeadlineMs = nowMs + member.rebalanceTimeoutMs;
-        } else if (member.state != MemberState.UNREVOKED_PARTITIONS) {
-            member.revocationDeadlineMs = Long.MAX_VALUE;
-        }
-        if (stateBefore != member.state || epochBefore != member.memberEpoch || assignedBefore == null
-                || !assignedBefore.equals(member.assigned)) {
-            store.currentAssignment(group.groupId, member);
-        }
-    }
-
-    /** Applies the fields the request sets (null means "unchanged"); returns whether the subscription changed. */
-    private static boolean updateMember(ConsumerGroupMember member, HeartbeatRequest r) {
-        List<String> names = r.subscribedTopicNames() == null ? member.subscribedTopicNames
-                : List.copyOf(new LinkedHashSet<>(r.subscribedTopicNames()));
-        // An empty regex clears the regex subscription, as in Kafka.
-        String regex = r.subscribedTopicRegex() == null ? member.subscribedTopicRegex
-                : r.subscribedTopicRegex().isEmpty() ? null : r.subscribedTopicRegex();
-        boolean changed = !member.sameSubscription(names, regex)
-                || (r.serverAssignor() != null && !r.serverAssignor().equals(member.serverAssignor));
-        member.subscribedTopicNames = names;
-        member.subscribedTopicRegex = regex;
-        if (r.serverAssignor() != null) member.serverAssignor = r.serverAssignor();
-        if (r.instanceId() != null) member.instanceId = r.instanceId();
-        if (r.rackId() != null) member.rackId = r.rackId();
-        if (r.rebalanceTimeoutMs() != -1) member.rebalanceTimeoutMs = r.rebalanceTimeoutMs();
-        member.clientId = r.clientId() == null ? "" : r.clientId();
-        member.clientHost = r.clientHost() == null ? "" : r.clientHost();
-        return changed;
-    }
-
-    private ConsumerGroupMember memberFor(ConsumerGroup group, String memberId, boolean createIfAbsent) {
-        ConsumerGroupMember member = group.members.get(memberId);
-        if (member != null) return member;
-        if (!createIfAbsent) {
-            throw new ApiException(UNKNOWN_MEMBER_ID, "Member " + memberId + " is not a member of group "
-                    + group.groupId + ".");
-        }
-        return new ConsumerGroupMember(memberId);
-    }
-
-    private ConsumerGroup getOrMaybeCreate(String groupId, boolean create, long nowMs) {
-        ConsumerGroup group = groups.get(groupId);
-        if (group != null) return group;
-        HandedOverGroup live = classic.liveClassicGroup(groupId);
-        if (live != null && live.members().isEmpty() && create) {
-            // Only member ids handed out with MEMBER_ID_REQUIRED: an Empty classic group, as Kafka sees it, which a
-            // consumer group takes over under every policy (those ids may still join, as classic members).
-            classic.releaseToConsumerGroup(groupId, nowMs);
-            live = null;
-        }
-        if (live != null) {
-            if (!create) throw new ApiException(GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a consumer group");
-            // The first consumer-protocol member of a live classic group: an online upgrade, policy permitting.
-            group = migration.upgrade(live, nowMs);
-            groups.put(groupId, group);
-            return group;
-        }
-        if (!create) {
-            // Kafka names an Empty classic group (its members gone, its offsets kept) as it names a live one.
-            throw new ApiException(GROUP_ID_NOT_FOUND, classic.hasGroup(groupId)
-                    ? "Group " + groupId + " is not a consumer group" : "Consumer group " + groupId + " not found.");
-        }
-        // An empty classic group (or one known only from its offsets) becomes a consumer group; offsets stay. As
-        // Kafka 4.x's maybeDeleteEmptyClassicGroup, the classic group's record gets its tombstone, so a reload does
-        // not bring the classic group back beside the consumer group.
-        if (classic.hasGroup(groupId)) classic.releaseToConsumerGroup(groupId, nowMs);
-        group = new ConsumerGroup(groupId);
-        groups.put(groupId, group);
-        return group;
-    }
-
-    static String newMemberId() {
-        UUID uuid = UUID.randomUUID();
-        ByteBuffer bytes = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
-                .putLong(uuid.getLeastSignificantBits());
-        // Kafka's Uuid.toString(): URL-safe base64 without padding.
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
-    }
-
-    // ---------------------------------------------------------------- leaving and fencing
-
-    private HeartbeatResult leave(HeartbeatRequest r, long nowMs) {
-        ConsumerGroup group = groups.get(r.groupId());
-        if (group == null) {
-            throw new ApiException(GROUP_ID_NOT_FOUND, classic.isClassicGroupInUse(r.groupId())
-                    ? "Group " + r.groupId() + " is not a consumer group" : "Consumer group " + r.groupId()
-                    + " not found.");
-        }
-        ConsumerGroupMember member;
-        if (r.instanceId() == null) {
-            member = memberFor(group, r.memberId(), false);
-        } else {
-            member = group.staticMember(r.instanceId());
-            if (member == null) {
-                throw new ApiException(UNKNOWN_MEMBER_ID, "Instance id " + r.instanceId() + " is unknown.");
-            }
-            if (!member.memberId.equals(r.memberId())) {
-                throw new ApiException(FENCED_INSTANCE_ID, "Static member " + r.memberId() + " with instance id "
-                        + r.instanceId() + " was fenced by member " + member.memberId + ".");
-            }
-            if (r.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-                // It will be back within the session timeout: it keeps its partitions and its place meanwhile.
-                member.memberEpoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
-                member.pendingRevocation = Assignment.EMPTY;
-                member.revocationDeadlineMs = Long.MAX_VALUE;
-                store.currentAssignment(group.groupId, member);
-                return new HeartbeatResult(member.memberId, LEAVE_GROUP_STATIC_MEMBER_EPOCH, 0, null);
-            }
-        }
-        fence(group, List.of(member), nowMs);
-        return new HeartbeatResult(r.memberId(), r.memberEpoch(), 0, null);
-    }
-
-    /**
-     * Removes members that left or were fenced; if only classic members remain, the group goes back to the classic
-     * protocol instead, policy permitting (Kafka's online downgrade).
-     */
-    void fence(ConsumerGroup group, Collection<ConsumerGroupMember> leaving, long nowMs) {
-        if (migration.shouldDowngrade(group, leaving)) {
-            downgrade(group, leaving, true, nowMs);
-            return;
-        }
-        for (ConsumerGroupMember m : leaving) removeMember(group, m);
-    }
-
-    /** Hands the group, without {@code leaving}, to the classic coordinator (Kafka's convertToClassicGroup). */
-    void downgrade(ConsumerGroup group, Collection<ConsumerGroupMember> leaving, boolean rebalance, long nowMs) {
-        groups.remove(group.groupId);
-        migration.downgrade(group, leaving, rebalance, nowMs);
-    }
-
-    /** Removes a member (left, session expired, or fenced) and bumps the group epoch so the rest rebalance. */
-    private void removeMember(ConsumerGroup group, ConsumerGroupMember member) {
-        group.members.remove(member.memberId);
-        if (member.instanceId != null && member.memberId.equals(group.staticMembers.get(member.instanceId))) {
-            group.staticMembers.remove(member.instanceId);
-        }
-        group.targetAssignment.remove(member.memberId);
-        store.memberRemoved(group.groupId, member.memberId);
-        group.subscribedTopics = assignments.subscribedTopics(group);
-        group.groupEpoch++;
-        store.groupEpoch(group.groupId, group.groupEpoch);
-    }
-
     @Override
     public void tick(long nowMs) {
         synchronized (classic) {
-            for (ConsumerGroup group : List.copyOf(groups.values())) {
-                List<ConsumerGroupMember> expired = new ArrayList<>();
-                for (ConsumerGroupMember m : group.members.values()) {
-                    // Session expiry; a member that kept partitions past its rebalance timeout is fenced, and so is
-                    // a classic member that did not rejoin, or sync, within its rebalance timeout.
-                    if (nowMs >= m.sessionDeadlineMs || nowMs >= m.revocationDeadlineMs || nowMs >= m.joinDeadlineMs
-                            || nowMs >= m.syncDeadlineMs) {
-                        expired.add(m);
-                    }
-                }
-                if (!expired.isEmpty()) fence(group, expired, nowMs);
-            }
+            removals.expire(nowMs);
             store.flush();
         }
     }

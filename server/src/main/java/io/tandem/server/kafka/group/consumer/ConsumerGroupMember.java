@@ -2,8 +2,11 @@ package io.tandem.server.kafka.group.consumer;
 
 import io.tandem.server.kafka.group.GroupMessages.Protocol;
 
+import java.nio.ByteBuffer;
+import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 
 /**
  * One member of a consumer group (KIP-848): its subscription as it last sent it, its epoch, the partitions it owns
@@ -57,6 +60,14 @@ public final class ConsumerGroupMember {
 
     ConsumerGroupMember(String memberId) {
         this.memberId = memberId;
+    }
+
+    /** A new member id as Kafka's Uuid.toString() writes one: URL-safe base64 of 16 random bytes, without padding. */
+    static String newMemberId() {
+        UUID uuid = UUID.randomUUID();
+        ByteBuffer bytes = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
+                .putLong(uuid.getLeastSignificantBits());
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
     }
 
     public String memberId() {
