@@ -94,9 +94,14 @@ public final class SharePartition {
     }
 
     private static final System.Logger LOG = System.getLogger(SharePartition.class.getName());
-    private int deliveryCountLimit;
-    private int maxRecordLocks;
-    private long lockDurationMs;
+    /**
+     * The group's limits, volatile so that {@link #limits} takes no monitor: every ShareFetch and ShareAcknowledge
+     * sets them when it looks the share-partition up, and must not wait there for another member's acquisition
+     * (which reads the log under the monitor).
+     */
+    private volatile int deliveryCountLimit;
+    private volatile int maxRecordLocks;
+    private volatile long lockDurationMs;
     private long startOffset;
     private long endOffset;
     private final TreeMap<Long, InFlightRecord> inFlight = new TreeMap<>();
@@ -135,7 +140,7 @@ public final class SharePartition {
     }
 
     /** New limits (the group's configs changed): they apply to acquisitions and releases from now on. */
-    public synchronized void limits(int deliveryCountLimit, int maxRecordLocks, long lockDurationMs) {
+    public void limits(int deliveryCountLimit, int maxRecordLocks, long lockDurationMs) {
         this.deliveryCountLimit = deliveryCountLimit;
         this.maxRecordLocks = maxRecordLocks;
         this.lockDurationMs = lockDurationMs;
