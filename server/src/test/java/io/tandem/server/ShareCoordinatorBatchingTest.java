@@ -5,6 +5,7 @@ import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.PartitionWaits;
 import io.tandem.server.kafka.group.share.ShareCoordinatorPersister;
 import io.tandem.server.kafka.group.share.SharePersister;
+import io.tandem.server.kafka.group.share.state.ShareCoordinatorChannels;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -26,6 +27,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.tandem.server.ShareClusterClients.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -35,7 +37,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * another: the leader's persister sends its calls to that coordinator batched, as Kafka's PersisterStateManager does,
  * one ReadShareGroupState (or ReadShareGroupStateSummary, ...) carrying every share-partition queued for the node at
  * once, not one request per share-partition. KafkaShareConsumer consumes every partition, acknowledges, and gets a
- * released record again; the requests the leader sent to the share coordinator are counted.
+ * released record again; the requests the leader sent to the share coordinator are counted. Then the coordinator
+ * lookups: NOT_COORDINATOR makes the persister look the coordinator up again, by FindCoordinator when its metadata
+ * has no leader, whose answer it keeps.
  */
 class ShareCoordinatorBatchingTest {
     private static final Duration PATIENCE = Duration.ofSeconds(90);
@@ -118,6 +122,30 @@ class ShareCoordinatorBatchingTest {
             // The first call may go alone; the others queue while it is under way and go together.
             assertTrue(summaryRequests >= 1 && summaryRequests <= 3, summaryRequests
                     + " ReadShareGroupStateSummary requests for " + PARTITIONS + " share-partitions");
+
+            // The lookups: a persister whose metadata first names the wrong broker (which answers NOT_COORDINATOR),
+            // then none, asks FindCoordinator (key type SHARE) once and keeps the answer for the next calls.
+            KafkaBroker leader = cluster.broker(leaderBroker).kafkaBroker();
+            int wrong = 6 - shareCoordinator - leaderBroker;
+            AtomicInteger metadataLookups = new AtomicInteger();
+            try (ShareCoordinatorChannels channels = new ShareCoordinatorChannels(leaderBroker, leader.metadata(),
+                    leader.interBrokerSecurity(), 10_000);
+                 ShareCoordinatorPersister lookingUp = new ShareCoordinatorPersister(leader.shareState(),
+                         statePartition -> false,
+                         statePartition -> metadataLookups.getAndIncrement() == 0 ? wrong : -1,
+                         () -> List.of(1, 2, 3), channels)) {
+                assertEquals(RECORDS, lookingUp.summaryAsync(GROUP, topicId, 0).get(30, TimeUnit.SECONDS)
+                        .startOffset(), "answered by the share coordinator FindCoordinator named");
+                assertEquals(2, lookingUp.requestsSent(ApiKey.READ_SHARE_GROUP_STATE_SUMMARY),
+                        "one to the wrong broker (NOT_COORDINATOR), one to the coordinator");
+                assertEquals(1, lookingUp.requestsSent(ApiKey.FIND_COORDINATOR));
+                List<CompletableFuture<SharePersister.Stored>> again = new ArrayList<>();
+                for (int p = 0; p < PARTITIONS; p++) again.add(lookingUp.summaryAsync(GROUP, topicId, p));
+                for (int p = 0; p < PARTITIONS; p++) {
+                    assertEquals(RECORDS, again.get(p).get(30, TimeUnit.SECONDS).startOffset());
+                }
+                assertEquals(1, lookingUp.requestsSent(ApiKey.FIND_COORDINATOR), "the answer is kept");
+            }
         }
     }
 }

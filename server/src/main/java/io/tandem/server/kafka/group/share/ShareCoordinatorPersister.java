@@ -71,8 +71,11 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     /** The live brokers, one of which answers a FindCoordinator. */
     private final Supplier<List<Integer>> liveBrokers;
     private final ShareStateSender sender;
-    /** FindCoordinator's answers by state partition; bounded by the state topic's partition count. */
-    private final Map<Integer, Integer> found = new ConcurrentHashMap<>();
+    /**
+     * FindCoordinator's answers by state partition, as futures so that the calls arriving while one lookup is under
+     * way wait for it rather than each asking again; bounded by the state topic's partition count.
+     */
+    private final Map<Integer, CompletableFuture<Integer>> found = new ConcurrentHashMap<>();
 
     public ShareCoordinatorPersister(ShareStateCoordinator coordinator, IntPredicate leadsHere,
                                      IntUnaryOperator leaderOf, Transport transport) {
@@ -225,14 +228,22 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     private CompletableFuture<Integer> coordinatorOf(ShareStateCoordinator.Key key, int statePartition) {
         int leader = leaderOf.applyAsInt(statePartition);
         if (leader >= 0) return CompletableFuture.completedFuture(leader);
-        Integer known = found.get(statePartition);
-        if (known != null) return CompletableFuture.completedFuture(known);
+        CompletableFuture<Integer> lookup = found.computeIfAbsent(statePartition, sp -> findCoordinator(key));
+        // A failed lookup is not kept: the next call asks again.
+        lookup.whenComplete((node, e) -> {
+            if (e != null) found.remove(statePartition, lookup);
+        });
+        return lookup;
+    }
+
+    /** FindCoordinator (key type SHARE) for the key, to any live broker, as Kafka's persister sends it. */
+    private CompletableFuture<Integer> findCoordinator(ShareStateCoordinator.Key key) {
         List<Integer> live = new ArrayList<>(liveBrokers.get());
         if (live.isEmpty()) {
             return CompletableFuture.failedFuture(new ApiException(COORDINATOR_NOT_AVAILABLE,
                     "No share coordinator for " + key.coordinatorKey() + " yet."));
         }
-        // As Kafka's persister: any live broker answers (and creates the state topic if it does not exist yet).
+        // Any live broker answers (and creates the state topic if it does not exist yet).
         int asked = live.get(ThreadLocalRandom.current().nextInt(live.size()));
         FindCoordinatorRequest request = new FindCoordinatorRequest();
         request.keyType = CoordinatorTypes.SHARE;
@@ -248,7 +259,6 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
                 throw new ApiException(c.errorCode, c.errorMessage != null ? c.errorMessage
                         : Errors.forCode(c.errorCode).message());
             }
-            found.put(statePartition, c.nodeId);
             return c.nodeId;
         });
     }
