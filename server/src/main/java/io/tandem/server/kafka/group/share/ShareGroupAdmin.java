@@ -272,8 +272,16 @@ final class ShareGroupAdmin {
                 SharePartition p = partitions.loaded(groupId, k.topicId(), k.partition());
                 CompletableFuture<Boolean> call;
                 if (p != null) {
-                    // Its own write fails only to be repaired by the next one, as before: not this request's error.
-                    call = p.reset(e.getValue()).handle((v, ex) -> false);
+                    // Its own write failing is repaired by its next one (it writes its whole state): logged, not
+                    // this request's error.
+                    call = p.reset(e.getValue()).handle((v, ex) -> {
+                        if (ex != null) {
+                            System.getLogger(ShareGroupAdmin.class.getName()).log(System.Logger.Level.WARNING,
+                                    "Share-partition " + groupId + ":" + k.topicId() + ":" + k.partition()
+                                            + " reset, not stored yet: " + SharePartitionWriter.unwrap(ex).getMessage());
+                        }
+                        return false;
+                    });
                 } else {
                     // A new state epoch above any stored one, so stale batches of earlier state never come back
                     // (and a copy another leader still holds is fenced on its next write, and loaded again).
