@@ -45,6 +45,7 @@ final class BrokerGroups implements AutoCloseable {
     private final ShareStateCoordinator shareState;
     /** The share coordinators on other brokers, for the share-partitions whose state partition they lead. */
     private final ShareCoordinatorChannels shareCoordinators;
+    private final ShareCoordinatorPersister sharePersister;
     private final GroupConfigs groupConfigs;
     private final ShareGroupCoordinator share;
     /** Where the classic groups' replicated record writes complete (see {@link OffsetsTopicStore}). */
@@ -91,14 +92,15 @@ final class BrokerGroups implements AutoCloseable {
                 metadata.setGroupConfig(groupId, overrides);
             }
         });
+        sharePersister = new ShareCoordinatorPersister(shareState, shareStateTopic::leads, statePartition -> {
+            TopicInfo topic = metadata.topic(TopicNames.SHARE_GROUP_STATE);
+            PartitionState state = topic == null ? null : topic.states().get(statePartition);
+            return state == null ? -1 : state.leader();
+        }, () -> metadata.liveBrokers().stream().map(b -> b.brokerId()).toList(), shareCoordinators);
         share = new ShareGroupCoordinator(shareGroupConfig, new ClusterTopicsView(metadata),
                 id -> consumer.isConsumerGroup(id)
                         || classic.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
-                new ShareCoordinatorPersister(shareState, shareStateTopic::leads, statePartition -> {
-                    TopicInfo topic = metadata.topic(TopicNames.SHARE_GROUP_STATE);
-                    PartitionState state = topic == null ? null : topic.states().get(statePartition);
-                    return state == null ? -1 : state.leader();
-                }, shareCoordinators), new ShareGroupOffsetsStore(offsetsStore::appendRecords));
+                sharePersister, new ShareGroupOffsetsStore(offsetsStore::appendRecords));
         share.groupConfigs(groupConfigs::effective);
         consumer.groupTimeouts(groupConfigs::consumerTimeouts);
         // The groups whose __consumer_offsets partition this broker leads (by the metadata, which knows leaders
@@ -154,12 +156,23 @@ final class BrokerGroups implements AutoCloseable {
         return share;
     }
 
+    ShareCoordinatorPersister sharePersister() {
+        return sharePersister;
+    }
+
     /** This broker now leads {@code partition}: an offsets or share-state partition's groups and state load. */
     void becameLeader(Partition partition) {
         if (ShareStateTopic.isStatePartition(partition.topicPartition())) {
             try {
                 ShareStateTopic.load(partition, shareState);
-                share.restoreStoredGroups();
+                // Without waiting: the summaries may come from other brokers, and this is the thread making this
+                // broker a leader.
+                share.restoreStoredGroups().whenComplete((v, e) -> {
+                    if (e != null) {
+                        LOG.log(System.Logger.Level.ERROR, "Cannot restore the share groups of "
+                                + partition.topicPartition(), e);
+                    }
+                });
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "Cannot load " + partition.topicPartition(), e);
             }
@@ -186,6 +199,7 @@ final class BrokerGroups implements AutoCloseable {
     public void close() {
         // Before the broker answers the ShareFetches still parked: none of them may acquire records now.
         share.sessions().close();
+        sharePersister.close();
         shareCoordinators.close();
         recordCallbacks.shutdownNow();
     }

@@ -346,6 +346,11 @@ public final class KafkaBroker implements AutoCloseable {
         return services.groups().shareStateTopic();
     }
 
+    /** How this broker's share-partitions and group coordinator reach share coordinators (here or elsewhere). */
+    public io.tandem.server.kafka.group.share.ShareCoordinatorPersister sharePersister() {
+        return services.groups().sharePersister();
+    }
+
     public ProducerIdManager producerIds() {
         return services.producerIds();
     }

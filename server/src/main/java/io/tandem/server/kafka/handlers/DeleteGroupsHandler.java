@@ -27,26 +27,37 @@ final class DeleteGroupsHandler implements ApiHandler<DeleteGroupsRequest> {
             if (broker.authorization().group(context, AclOperation.DELETE, groupId)) allowed.add(groupId);
         }
         // Share groups (KIP-932) live apart from the classic and consumer groups; the rest go to the coordinator.
-        Map<String, Short> results = new java.util.HashMap<>();
+        Map<String, Short> results = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.List<java.util.concurrent.CompletableFuture<Void>> shareDeletions = new java.util.ArrayList<>();
         long now = System.currentTimeMillis();
         allowed.removeIf(groupId -> {
             if (!broker.shareGroups().isShareGroup(groupId)) return false;
+            java.util.concurrent.CompletableFuture<Short> deleted;
             try {
                 // Its tombstones go to __consumer_offsets, created outside the share coordinator's lock.
                 broker.topics().ensureOffsetsTopic();
-                results.put(groupId, broker.shareGroups().deleteGroup(groupId, now));
+                deleted = broker.shareGroups().deleteGroupAsync(groupId, now);
             } catch (io.tandem.server.kafka.ApiException e) {
-                results.put(groupId, e.error());
+                deleted = java.util.concurrent.CompletableFuture.failedFuture(e);
             }
+            // Its state goes at its share coordinators first: the answer waits for them, no thread does.
+            shareDeletions.add(deleted.handle((error, failure) -> {
+                results.put(groupId, failure == null ? error : ShareAcknowledgements.failureOf(failure).error());
+                return null;
+            }));
             return true;
         });
         results.putAll(broker.groups().deleteGroups(allowed));
-        for (String groupId : request.groupsNames) {
-            DeleteGroupsResponse.DeletableGroupResult result = new DeleteGroupsResponse.DeletableGroupResult();
-            result.groupId = groupId;
-            result.errorCode = results.getOrDefault(groupId, io.tandem.server.kafka.ErrorCodes.GROUP_AUTHORIZATION_FAILED);
-            response.results.add(result);
-        }
-        responder.send(response);
+        java.util.concurrent.CompletableFuture.allOf(shareDeletions.toArray(
+                new java.util.concurrent.CompletableFuture<?>[0])).whenComplete((v, e) -> {
+                    for (String groupId : request.groupsNames) {
+                        DeleteGroupsResponse.DeletableGroupResult result = new DeleteGroupsResponse.DeletableGroupResult();
+                        result.groupId = groupId;
+                        result.errorCode = results.getOrDefault(groupId,
+                                io.tandem.server.kafka.ErrorCodes.GROUP_AUTHORIZATION_FAILED);
+                        response.results.add(result);
+                    }
+                    responder.send(response);
+                });
     }
 }

@@ -26,9 +26,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * the key's {@code __share_group_state} partition; only brokers look it up (CLUSTER_ACTION on the cluster), as in Kafka.
  */
 final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest> {
-    static final byte KEY_TYPE_GROUP = 0;
-    static final byte KEY_TYPE_TRANSACTION = 1;
-    static final byte KEY_TYPE_SHARE = 2;
+    static final byte KEY_TYPE_GROUP = io.tandem.kafka.wire.CoordinatorTypes.GROUP;
+    static final byte KEY_TYPE_TRANSACTION = io.tandem.kafka.wire.CoordinatorTypes.TRANSACTION;
+    static final byte KEY_TYPE_SHARE = io.tandem.kafka.wire.CoordinatorTypes.SHARE;
     private final KafkaBroker broker;
 
     FindCoordinatorHandler(KafkaBroker broker) {

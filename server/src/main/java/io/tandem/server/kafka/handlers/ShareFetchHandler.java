@@ -212,7 +212,9 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
         Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers = new LinkedHashMap<>(acks);
         List<ByteBuf> buffers = new ArrayList<>();
         boolean anything = !acks.isEmpty();
-        // A fetch answered after its connection closed, or at shutdown, hands nothing out (ShareSessions.live).
+        // A fetch answered after its connection closed, or at shutdown, hands nothing out (ShareSessions.live):
+        // checked here to skip the work, and again under each share-partition's monitor, where it decides
+        // (SharePartition.acquire), since the connection may close between the two.
         int remaining = broker.shareGroups().sessions().live(request.groupId, request.memberId)
                 ? Math.max(request.maxRecords, 1) : 0;
         try {
@@ -291,7 +293,7 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
                             }
                         }
                         return fresh;
-                    }, now);
+                    }, now, () -> broker.shareGroups().sessions().live(request.groupId, request.memberId));
             if (acquired.isEmpty()) return null;
             // Redeliveries lie below what was read for new records: read their batches too.
             for (SharePartition.Acquired a : acquired) {

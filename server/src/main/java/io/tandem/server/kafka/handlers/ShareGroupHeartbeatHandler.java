@@ -37,6 +37,7 @@ final class ShareGroupHeartbeatHandler implements ApiHandler<ShareGroupHeartbeat
             responder.send(response);
             return;
         }
+        java.util.concurrent.CompletableFuture<HeartbeatResult> answered;
         try {
             // The share coordinator's topic exists before the group can have state: created here, outside the
             // coordinators' locks, because creating it waits for its partitions' leaders, and becoming a leader
@@ -44,22 +45,34 @@ final class ShareGroupHeartbeatHandler implements ApiHandler<ShareGroupHeartbeat
             broker.shareStateTopic().ensureTopic();
             // The group's own records go to __consumer_offsets: that topic too, outside the coordinator's lock.
             broker.topics().ensureOffsetsTopic();
-            HeartbeatResult result = broker.shareGroups().heartbeat(new HeartbeatRequest(request.groupId,
+            answered = broker.shareGroups().heartbeatAsync(new HeartbeatRequest(request.groupId,
                     request.memberId, request.memberEpoch, request.rackId, request.subscribedTopicNames,
                     context.clientId(), context.clientHost()), System.currentTimeMillis());
-            response.memberId = result.memberId();
-            response.memberEpoch = result.memberEpoch();
-            response.heartbeatIntervalMs = result.heartbeatIntervalMs();
-            if (result.assignment() != null) response.assignment = toWire(result.assignment());
-        } catch (ApiException e) {
-            response.errorCode = e.error();
-            response.errorMessage = e.getMessage();
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "ShareGroupHeartbeat of group " + request.groupId + " failed", e);
-            response.errorCode = UNKNOWN_SERVER_ERROR;
-            response.errorMessage = e.getMessage();
+            answered = java.util.concurrent.CompletableFuture.failedFuture(e);
         }
-        responder.send(response);
+        // Answered once the share coordinator has initialized the group's new share-partitions, from its completion.
+        answered.whenComplete((result, failure) -> {
+            if (failure == null) {
+                response.memberId = result.memberId();
+                response.memberEpoch = result.memberEpoch();
+                response.heartbeatIntervalMs = result.heartbeatIntervalMs();
+                if (result.assignment() != null) response.assignment = toWire(result.assignment());
+            } else {
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException
+                        && failure.getCause() != null ? failure.getCause() : failure;
+                if (cause instanceof ApiException e) {
+                    response.errorCode = e.error();
+                    response.errorMessage = e.getMessage();
+                } else {
+                    LOG.log(System.Logger.Level.ERROR, "ShareGroupHeartbeat of group " + request.groupId
+                            + " failed", cause);
+                    response.errorCode = UNKNOWN_SERVER_ERROR;
+                    response.errorMessage = cause.getMessage();
+                }
+            }
+            responder.send(response);
+        });
     }
 
     private static ShareGroupHeartbeatResponse.Assignment toWire(Map<UUID, SortedSet<Integer>> assignment) {

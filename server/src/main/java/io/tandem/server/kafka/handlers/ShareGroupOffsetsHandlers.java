@@ -20,13 +20,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * The share group offset admin APIs (KIP-932): DescribeShareGroupOffsets (each share-partition's start offset and
  * lag), AlterShareGroupOffsets and DeleteShareGroupOffsets (empty groups only). One class: three small APIs over the
- * same state.
+ * same state. Each is answered from the share coordinators' completion, with no thread waiting for them.
  */
 final class ShareGroupOffsetsHandlers {
     /** DescribeShareGroupOffsets' start offset and lag of a partition the group has no state for. */
@@ -39,6 +40,7 @@ final class ShareGroupOffsetsHandlers {
         return (context, request, responder) -> {
             DescribeShareGroupOffsetsResponse response = new DescribeShareGroupOffsetsResponse();
             long now = System.currentTimeMillis();
+            List<CompletableFuture<Void>> groupsAnswered = new ArrayList<>();
             for (DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup g : request.groups) {
                 DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseGroup group =
                         new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseGroup();
@@ -48,67 +50,83 @@ final class ShareGroupOffsetsHandlers {
                     group.errorCode = GROUP_AUTHORIZATION_FAILED;
                     continue;
                 }
-                List<PartitionOffset> offsets = broker.shareGroups().offsets(g.groupId, now);
-                if (offsets == null) {
-                    group.errorCode = GROUP_ID_NOT_FOUND;
-                    group.errorMessage = "Group " + g.groupId + " not found.";
-                    continue;
-                }
-                Map<UUID, Map<Integer, Long>> known = new LinkedHashMap<>();
-                for (PartitionOffset o : offsets) {
-                    known.computeIfAbsent(o.topicId(), k -> new LinkedHashMap<>()).put(o.partition(), o.startOffset());
-                }
-                // Null topics: every share-partition the group has state for.
-                Map<String, List<Integer>> wanted = new LinkedHashMap<>();
-                if (g.topics == null) {
-                    for (Map.Entry<UUID, Map<Integer, Long>> e : known.entrySet()) {
-                        TopicInfo topic = broker.metadata().topicById(e.getKey());
-                        if (topic != null) wanted.put(topic.name(), new ArrayList<>(e.getValue().keySet()));
+                // Each group's answer is filled in once its share coordinators answered; sent once all are.
+                groupsAnswered.add(broker.shareGroups().offsetsAsync(g.groupId, now).handle((offsets, failure) -> {
+                    if (failure != null) {
+                        ApiException e = ShareAcknowledgements.failureOf(failure);
+                        group.errorCode = e.error();
+                        group.errorMessage = e.getMessage();
+                    } else if (offsets == null) {
+                        group.errorCode = GROUP_ID_NOT_FOUND;
+                        group.errorMessage = "Group " + g.groupId + " not found.";
+                    } else {
+                        describeGroup(broker, context, g, group, offsets);
                     }
-                } else {
-                    for (DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestTopic t : g.topics) {
-                        wanted.put(t.topicName, t.partitions);
-                    }
-                }
-                for (Map.Entry<String, List<Integer>> e : wanted.entrySet()) {
-                    TopicInfo topic = broker.metadata().knownTopic(e.getKey());
-                    DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic t =
-                            new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic();
-                    t.topicName = e.getKey();
-                    t.topicId = topic == null ? new UUID(0, 0) : topic.id();
-                    boolean describable = broker.authorization().topic(context, AclOperation.DESCRIBE, e.getKey());
-                    for (int p : e.getValue()) {
-                        DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition part =
-                                new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition();
-                        part.partitionIndex = p;
-                        part.startOffset = UNKNOWN_OFFSET;
-                        part.leaderEpoch = -1;
-                        part.lag = UNKNOWN_OFFSET;
-                        if (!describable) {
-                            part.errorCode = TOPIC_AUTHORIZATION_FAILED;
-                        } else if (topic == null || !topic.replicas().containsKey(p)) {
-                            part.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
-                        } else {
-                            Long start = known.getOrDefault(topic.id(), Map.of()).get(p);
-                            // Initialized but never loaded (-1): no lag, as Kafka's shouldComputeSharePartitionLag.
-                            if (start != null && start >= 0) {
-                                part.startOffset = start;
-                                try {
-                                    Partition partition = broker.leaderPartition(topic, p);
-                                    part.leaderEpoch = partition.leaderEpoch();
-                                    part.lag = Math.max(0, partition.highWatermark() - start);
-                                } catch (ApiException ex) {
-                                    part.errorCode = ex.error();
-                                }
-                            }
-                        }
-                        t.partitions.add(part);
-                    }
-                    group.topics.add(t);
-                }
+                    return null;
+                }));
             }
-            responder.send(response);
+            CompletableFuture.allOf(groupsAnswered.toArray(new CompletableFuture<?>[0]))
+                    .whenComplete((v, e) -> responder.send(response));
         };
+    }
+
+    /** One group's DescribeShareGroupOffsets answer from its share-partitions' start offsets. */
+    private static void describeGroup(KafkaBroker broker, io.tandem.server.kafka.network.RequestContext context,
+                                      DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup g,
+                                      DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseGroup group,
+                                      List<PartitionOffset> offsets) {
+        Map<UUID, Map<Integer, Long>> known = new LinkedHashMap<>();
+        for (PartitionOffset o : offsets) {
+            known.computeIfAbsent(o.topicId(), k -> new LinkedHashMap<>()).put(o.partition(), o.startOffset());
+        }
+        // Null topics: every share-partition the group has state for.
+        Map<String, List<Integer>> wanted = new LinkedHashMap<>();
+        if (g.topics == null) {
+            for (Map.Entry<UUID, Map<Integer, Long>> e : known.entrySet()) {
+                TopicInfo topic = broker.metadata().topicById(e.getKey());
+                if (topic != null) wanted.put(topic.name(), new ArrayList<>(e.getValue().keySet()));
+            }
+        } else {
+            for (DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestTopic t : g.topics) {
+                wanted.put(t.topicName, t.partitions);
+            }
+        }
+        for (Map.Entry<String, List<Integer>> e : wanted.entrySet()) {
+            TopicInfo topic = broker.metadata().knownTopic(e.getKey());
+            DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic t =
+                    new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic();
+            t.topicName = e.getKey();
+            t.topicId = topic == null ? new UUID(0, 0) : topic.id();
+            boolean describable = broker.authorization().topic(context, AclOperation.DESCRIBE, e.getKey());
+            for (int p : e.getValue()) {
+                DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition part =
+                        new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition();
+                part.partitionIndex = p;
+                part.startOffset = UNKNOWN_OFFSET;
+                part.leaderEpoch = -1;
+                part.lag = UNKNOWN_OFFSET;
+                if (!describable) {
+                    part.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                } else if (topic == null || !topic.replicas().containsKey(p)) {
+                    part.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                } else {
+                    Long start = known.getOrDefault(topic.id(), Map.of()).get(p);
+                    // Initialized but never loaded (-1): no lag, as Kafka's shouldComputeSharePartitionLag.
+                    if (start != null && start >= 0) {
+                        part.startOffset = start;
+                        try {
+                            Partition partition = broker.leaderPartition(topic, p);
+                            part.leaderEpoch = partition.leaderEpoch();
+                            part.lag = Math.max(0, partition.highWatermark() - start);
+                        } catch (ApiException ex) {
+                            part.errorCode = ex.error();
+                        }
+                    }
+                }
+                t.partitions.add(part);
+            }
+            group.topics.add(t);
+        }
     }
 
     static ApiHandler<AlterShareGroupOffsetsRequest> alter(KafkaBroker broker) {
@@ -144,17 +162,24 @@ final class ShareGroupOffsetsHandlers {
                 }
                 response.responses.add(rt);
             }
+            CompletableFuture<Void> altered;
             try {
                 // As for a heartbeat: the state topic is created outside the coordinators' locks.
                 broker.shareStateTopic().ensureTopic();
                 broker.topics().ensureOffsetsTopic();
-                broker.shareGroups().alterOffsets(request.groupId, offsets, System.currentTimeMillis());
+                altered = broker.shareGroups().alterOffsetsAsync(request.groupId, offsets, System.currentTimeMillis());
             } catch (ApiException e) {
-                response.errorCode = e.error();
-                response.errorMessage = e.getMessage();
-                response.responses.clear();
+                altered = CompletableFuture.failedFuture(e);
             }
-            responder.send(response);
+            altered.whenComplete((v, failure) -> {
+                if (failure != null) {
+                    ApiException e = ShareAcknowledgements.failureOf(failure);
+                    response.errorCode = e.error();
+                    response.errorMessage = e.getMessage();
+                    response.responses.clear();
+                }
+                responder.send(response);
+            });
         };
     }
 
@@ -177,16 +202,24 @@ final class ShareGroupOffsetsHandlers {
                 }
                 response.responses.add(rt);
             }
+            CompletableFuture<Void> deleted;
             try {
                 // The group's records go to __consumer_offsets, created outside the coordinator's lock.
                 broker.topics().ensureOffsetsTopic();
-                broker.shareGroups().deleteOffsets(request.groupId, topicIds, System.currentTimeMillis());
+                deleted = broker.shareGroups().deleteOffsetsAsync(request.groupId, topicIds,
+                        System.currentTimeMillis());
             } catch (ApiException e) {
-                response.errorCode = e.error();
-                response.errorMessage = e.getMessage();
-                response.responses.clear();
+                deleted = CompletableFuture.failedFuture(e);
             }
-            responder.send(response);
+            deleted.whenComplete((v, failure) -> {
+                if (failure != null) {
+                    ApiException e = ShareAcknowledgements.failureOf(failure);
+                    response.errorCode = e.error();
+                    response.errorMessage = e.getMessage();
+                    response.responses.clear();
+                }
+                responder.send(response);
+            });
         };
     }
 }

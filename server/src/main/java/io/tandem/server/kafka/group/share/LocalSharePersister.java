@@ -20,8 +20,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * with the leader epoch the share-partition's leader presents (-1 for the group coordinator's own calls). As the
  * wire's answer, a call completes once what it wrote or read is in the ISR of its {@code __share_group_state}
  * partition, so a share-partition never builds on state that a change of the state partition's leader can lose; the
- * asynchronous forms hold no thread meanwhile (the completion comes from the thread that moved the high watermark),
- * the synchronous ones wait on the caller's thread (a request handler's, never an event loop's). Either ends by the
+ * asynchronous forms, the only ones the broker uses, hold no thread meanwhile (the completion comes from the thread
+ * that moved the high watermark); the synchronous ones wait on the caller's thread (tests). Either ends by the
  * coordinator's write timeout, twice over at most.
  */
 public final class LocalSharePersister implements SharePersister {
@@ -53,9 +53,18 @@ public final class LocalSharePersister implements SharePersister {
 
     @Override
     public Stored summary(String groupId, UUID topicId, int partition) {
-        ShareStateCoordinator.State s = coordinator.summary(new ShareStateCoordinator.Key(groupId, topicId, partition));
-        SharePersister.await(committed(s.commit()));
-        return new Stored(s.stateEpoch(), s.startOffset(), List.of());
+        return SharePersister.await(summaryAsync(groupId, topicId, partition));
+    }
+
+    @Override
+    public CompletableFuture<Stored> summaryAsync(String groupId, UUID topicId, int partition) {
+        ShareStateCoordinator.State s;
+        try {
+            s = coordinator.summary(new ShareStateCoordinator.Key(groupId, topicId, partition));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return committed(s.commit()).thenApply(v -> new Stored(s.stateEpoch(), s.startOffset(), List.of()));
     }
 
     @Override
@@ -93,7 +102,16 @@ public final class LocalSharePersister implements SharePersister {
 
     @Override
     public void delete(String groupId, UUID topicId, int partition) {
-        SharePersister.await(committed(coordinator.delete(new ShareStateCoordinator.Key(groupId, topicId, partition))));
+        SharePersister.await(deleteAsync(groupId, topicId, partition));
+    }
+
+    @Override
+    public CompletableFuture<Void> deleteAsync(String groupId, UUID topicId, int partition) {
+        try {
+            return committed(coordinator.delete(new ShareStateCoordinator.Key(groupId, topicId, partition)));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /** The operation's commit; its failure is the share coordinator's ApiException. */

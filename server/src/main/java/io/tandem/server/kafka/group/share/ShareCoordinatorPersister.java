@@ -2,18 +2,13 @@ package io.tandem.server.kafka.group.share;
 
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.CoordinatorTypes;
 import io.tandem.kafka.wire.Errors;
-import io.tandem.kafka.wire.message.DeleteShareGroupStateRequest;
-import io.tandem.kafka.wire.message.DeleteShareGroupStateResponse;
-import io.tandem.kafka.wire.message.InitializeShareGroupStateRequest;
-import io.tandem.kafka.wire.message.InitializeShareGroupStateResponse;
-import io.tandem.kafka.wire.message.ReadShareGroupStateRequest;
-import io.tandem.kafka.wire.message.ReadShareGroupStateResponse;
-import io.tandem.kafka.wire.message.ReadShareGroupStateSummaryRequest;
-import io.tandem.kafka.wire.message.ReadShareGroupStateSummaryResponse;
-import io.tandem.kafka.wire.message.WriteShareGroupStateRequest;
-import io.tandem.kafka.wire.message.WriteShareGroupStateResponse;
+import io.tandem.kafka.wire.message.FindCoordinatorRequest;
+import io.tandem.kafka.wire.message.FindCoordinatorResponse;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.group.share.ShareStateRequests.Part;
+import io.tandem.server.kafka.group.share.ShareStateRequests.Rpc;
 import io.tandem.server.kafka.group.share.state.ShareStateBatch;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
 
@@ -23,12 +18,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.function.Supplier;
 import java.util.function.IntPredicate;
 import java.util.function.IntUnaryOperator;
-import java.util.function.ToIntFunction;
+import java.util.function.Supplier;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -36,39 +31,33 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * The persister of a broker in a cluster, as Kafka 4.4's DefaultStatePersister: a share-partition's state lives at its
  * share coordinator, the leader of the {@code __share_group_state} partition its key
  * ({@code group:topicId:partition}) hashes to. When that is this broker the call goes straight to its own
- * {@link ShareStateCoordinator} ({@link LocalSharePersister}); otherwise it goes over the wire to that broker as
- * InitializeShareGroupState, ReadShareGroupState, WriteShareGroupState or DeleteShareGroupState, one share-partition
- * per request. The coordinator is looked up in this broker's metadata, the very answer FindCoordinator (key type
- * SHARE) gives from it, without the round trip. A coordinator that moved or is loading (NOT_COORDINATOR,
- * COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS) or a lost connection is looked up again and tried once
- * more after {@link #RETRY_BACKOFF_MS}; what still fails is the caller's ApiException (a heartbeat tries the
- * share-partition again next time, a ShareFetch answers the partition's error and the client retries).
+ * {@link ShareStateCoordinator} ({@link LocalSharePersister}); otherwise it goes over the wire to that broker, batched
+ * with every other call queued for that node, RPC and group ({@link ShareStateSender}, Kafka's PersisterStateManager).
  *
- * <p>A share-partition's leader reads and writes at its partition's leader epoch, so the share coordinator fences a
- * leader that lost its leadership (FENCED_LEADER_EPOCH); the group coordinator reads summaries
- * (ReadShareGroupStateSummary), which fence nobody. A share-partition's leader reads and writes through the
- * asynchronous forms: with the share coordinator on this broker no thread waits for it (the ShareFetch or
- * ShareAcknowledge answer goes from the completion), with it on another broker the synchronous channel's call is
- * made on one of a few threads of this persister's own ({@link #REMOTE_CALL_THREADS_MAX}), for at most two round
- * trips of the channel's timeout. The group coordinator's own calls (initializing share-partitions, offsets) are synchronous and hold its
- * lock, so a share coordinator that does not answer stalls that coordinator's heartbeats that long (Kafka's persister
- * is asynchronous throughout).
+ * <p>The coordinator is found as Kafka's persister finds it: in this broker's metadata (Kafka's
+ * ShareCoordinatorMetadataCacheHelper, the very answer FindCoordinator gives from it), else, while the metadata has
+ * no leader for the state partition (the topic is being created), by FindCoordinator (key type SHARE) to a live
+ * broker, whose answer is kept per state partition until a call to it fails. A coordinator that moved or is loading
+ * (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS) or a lost connection forgets that answer
+ * and is looked up again after {@link #RETRY_BACKOFF_MS}, up to {@link #ATTEMPTS_MAX} attempts; what still fails is
+ * the caller's ApiException (a heartbeat tries the share-partition again next time, a ShareFetch answers the
+ * partition's error and the client retries).
+ *
+ * <p>Every call is asynchronous: no thread of the caller's waits, whether the share coordinator is here (the answer
+ * comes from the thread that moved its state partition's high watermark) or on another broker (from that node's
+ * sending thread). A share-partition's leader reads and writes at its partition's leader epoch, so the share
+ * coordinator fences a leader that lost its leadership (FENCED_LEADER_EPOCH); the group coordinator reads summaries
+ * (ReadShareGroupStateSummary), which fence nobody.
  */
-public final class ShareCoordinatorPersister implements SharePersister {
-    /** The wait before the second attempt, as Kafka's persister backs off before looking the coordinator up again. */
+public final class ShareCoordinatorPersister implements SharePersister, AutoCloseable {
+    /** The wait before another attempt, as Kafka's persister backs off before looking the coordinator up again. */
     static final long RETRY_BACKOFF_MS = 100;
-    /**
-     * Threads that make the asynchronous forms' calls to share coordinators on other brokers (the channel is
-     * synchronous): a share-partition's leader never blocks its request handlers or the threads completing its writes
-     * (a follower's fetch, a LeaderAndIsr) on another broker. One per call under way; idle ones end.
-     */
-    static final int REMOTE_CALL_THREADS_MAX = 8;
-    /** Calls waiting for one of those threads; past this a call fails COORDINATOR_NOT_AVAILABLE and is retried. */
-    static final int REMOTE_CALLS_QUEUED_MAX = 1024;
-    static final short INITIALIZE_VERSION = 0, READ_VERSION = 0, WRITE_VERSION = 1, DELETE_VERSION = 0,
-            SUMMARY_VERSION = 1;
+    /** Attempts per call: the first, and one more after a coordinator moved, was loading or could not be reached. */
+    static final int ATTEMPTS_MAX = 2;
+    /** FindCoordinator's version with CoordinatorKeys (batched lookups), which every 4.x broker serves. */
+    static final short FIND_COORDINATOR_VERSION = 6;
 
-    /** Sends one request to a broker and returns its answer (an inter-broker channel). */
+    /** Sends one request to a broker and returns its answer (an inter-broker channel; blocking). */
     public interface Transport {
         ApiMessage send(int brokerId, ApiKey key, short version, ApiMessage request) throws IOException;
     }
@@ -77,27 +66,70 @@ public final class ShareCoordinatorPersister implements SharePersister {
     private final LocalSharePersister local;
     /** Whether this broker leads (and so answers for) a state partition. */
     private final IntPredicate leadsHere;
-    /** The broker leading a state partition, -1 when it has none or the topic does not exist yet. */
+    /** The broker leading a state partition in this broker's metadata, -1 when it has none or no such topic yet. */
     private final IntUnaryOperator leaderOf;
-    private final Transport transport;
-    private final java.util.concurrent.ThreadPoolExecutor remoteCalls;
+    /** The live brokers, one of which answers a FindCoordinator. */
+    private final Supplier<List<Integer>> liveBrokers;
+    private final ShareStateSender sender;
+    /**
+     * FindCoordinator's answers by state partition, as futures so that the calls arriving while one lookup is under
+     * way wait for it rather than each asking again; bounded by the state topic's partition count.
+     */
+    private final Map<Integer, CompletableFuture<Integer>> found = new ConcurrentHashMap<>();
 
     public ShareCoordinatorPersister(ShareStateCoordinator coordinator, IntPredicate leadsHere,
                                      IntUnaryOperator leaderOf, Transport transport) {
+        this(coordinator, leadsHere, leaderOf, List::of, transport);
+    }
+
+    public ShareCoordinatorPersister(ShareStateCoordinator coordinator, IntPredicate leadsHere,
+                                     IntUnaryOperator leaderOf, Supplier<List<Integer>> liveBrokers,
+                                     Transport transport) {
         this.coordinator = coordinator;
         this.local = new LocalSharePersister(coordinator);
         this.leadsHere = leadsHere;
         this.leaderOf = leaderOf;
-        this.transport = transport;
-        this.remoteCalls = new java.util.concurrent.ThreadPoolExecutor(REMOTE_CALL_THREADS_MAX,
-                REMOTE_CALL_THREADS_MAX, 30, TimeUnit.SECONDS,
-                new java.util.concurrent.ArrayBlockingQueue<>(REMOTE_CALLS_QUEUED_MAX), r -> {
-                    Thread t = new Thread(r, "share-persister-remote");
-                    t.setDaemon(true);
-                    return t;
-                });
-        remoteCalls.allowCoreThreadTimeOut(true);
+        this.liveBrokers = liveBrokers;
+        this.sender = new ShareStateSender(transport);
     }
+
+    // ---------------------------------------------------------------- the calls
+
+    @Override
+    public CompletableFuture<Stored> readAsync(String groupId, UUID topicId, int partition, int leaderEpoch) {
+        return call(Rpc.READ, groupId, new Part(topicId, partition, 0, leaderEpoch, 0, List.of()),
+                () -> local.readAsync(groupId, topicId, partition, leaderEpoch));
+    }
+
+    @Override
+    public CompletableFuture<Stored> summaryAsync(String groupId, UUID topicId, int partition) {
+        return call(Rpc.SUMMARY, groupId, Part.of(topicId, partition),
+                () -> local.summaryAsync(groupId, topicId, partition));
+    }
+
+    @Override
+    public CompletableFuture<Void> initializeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
+                                                   long startOffset) {
+        return call(Rpc.INITIALIZE, groupId, new Part(topicId, partition, stateEpoch, -1, startOffset, List.of()),
+                () -> local.initializeAsync(groupId, topicId, partition, stateEpoch, startOffset)
+                        .thenApply(v -> null)).thenApply(s -> null);
+    }
+
+    @Override
+    public CompletableFuture<Void> writeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
+                                              int leaderEpoch, long startOffset, List<ShareStateBatch> batches) {
+        return call(Rpc.WRITE, groupId, new Part(topicId, partition, stateEpoch, leaderEpoch, startOffset, batches),
+                () -> local.writeAsync(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches)
+                        .thenApply(v -> null)).thenApply(s -> null);
+    }
+
+    @Override
+    public CompletableFuture<Void> deleteAsync(String groupId, UUID topicId, int partition) {
+        return call(Rpc.DELETE, groupId, Part.of(topicId, partition),
+                () -> local.deleteAsync(groupId, topicId, partition).thenApply(v -> null)).thenApply(s -> null);
+    }
+
+    // The synchronous forms wait on the caller's thread: for tests and tools only, never a broker's own path.
 
     @Override
     public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
@@ -105,100 +137,13 @@ public final class ShareCoordinatorPersister implements SharePersister {
     }
 
     @Override
-    public CompletableFuture<Stored> readAsync(String groupId, UUID topicId, int partition, int leaderEpoch) {
-        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
-        return callAsync(key, () -> local.readAsync(groupId, topicId, partition, leaderEpoch),
-                brokerId -> readRemote(key, leaderEpoch, brokerId), 1);
-    }
-
-    private Stored readRemote(ShareStateCoordinator.Key key, int leaderEpoch, int brokerId) throws IOException {
-        String groupId = key.groupId();
-        UUID topicId = key.topicId();
-        int partition = key.partition();
-        ReadShareGroupStateRequest request = new ReadShareGroupStateRequest();
-        request.groupId = groupId;
-        ReadShareGroupStateRequest.ReadStateData t = new ReadShareGroupStateRequest.ReadStateData();
-        t.topicId = topicId;
-        ReadShareGroupStateRequest.PartitionData p = new ReadShareGroupStateRequest.PartitionData();
-        p.partition = partition;
-        p.leaderEpoch = leaderEpoch;
-        t.partitions.add(p);
-        request.topics.add(t);
-        ReadShareGroupStateResponse response = (ReadShareGroupStateResponse) transport.send(brokerId,
-                ApiKey.READ_SHARE_GROUP_STATE, READ_VERSION, request);
-        ReadShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
-                rt -> rt.partitions, r -> r.partition);
-        // The share coordinator's answer for a share-partition never initialized (see ShareStateHandlers): as
-        // the local read, no state.
-        if (rp.errorCode == INVALID_REQUEST) {
-            return new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
-                    ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of());
-        }
-        check(rp.errorCode, rp.errorMessage);
-        List<ShareStateBatch> batches = new ArrayList<>();
-        for (ReadShareGroupStateResponse.StateBatch b : rp.stateBatches) {
-            batches.add(new ShareStateBatch(b.firstOffset, b.lastOffset, b.deliveryState, b.deliveryCount));
-        }
-        return new Stored(rp.stateEpoch, rp.startOffset, List.copyOf(batches));
-    }
-
-    @Override
     public Stored summary(String groupId, UUID topicId, int partition) {
-        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
-        return call(key, () -> local.summary(groupId, topicId, partition), brokerId -> {
-            ReadShareGroupStateSummaryRequest request = new ReadShareGroupStateSummaryRequest();
-            request.groupId = groupId;
-            ReadShareGroupStateSummaryRequest.ReadStateSummaryData t =
-                    new ReadShareGroupStateSummaryRequest.ReadStateSummaryData();
-            t.topicId = topicId;
-            ReadShareGroupStateSummaryRequest.PartitionData p = new ReadShareGroupStateSummaryRequest.PartitionData();
-            p.partition = partition;
-            p.leaderEpoch = -1;
-            t.partitions.add(p);
-            request.topics.add(t);
-            ReadShareGroupStateSummaryResponse response = (ReadShareGroupStateSummaryResponse) transport.send(
-                    brokerId, ApiKey.READ_SHARE_GROUP_STATE_SUMMARY, SUMMARY_VERSION, request);
-            ReadShareGroupStateSummaryResponse.PartitionResult rp = resultFor(key, response.results,
-                    rt -> rt.topicId, rt -> rt.partitions, r -> r.partition);
-            check(rp.errorCode, rp.errorMessage);
-            return new Stored(rp.stateEpoch, rp.startOffset, List.of());
-        });
+        return SharePersister.await(summaryAsync(groupId, topicId, partition));
     }
 
     @Override
     public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset) {
         SharePersister.await(initializeAsync(groupId, topicId, partition, stateEpoch, startOffset));
-    }
-
-    @Override
-    public CompletableFuture<Void> initializeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
-                                                   long startOffset) {
-        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
-        return callAsync(key, () -> local.initializeAsync(groupId, topicId, partition, stateEpoch, startOffset),
-                brokerId -> initializeRemote(key, stateEpoch, startOffset, brokerId), 1);
-    }
-
-    private Void initializeRemote(ShareStateCoordinator.Key key, int stateEpoch, long startOffset, int brokerId)
-            throws IOException {
-        String groupId = key.groupId();
-        UUID topicId = key.topicId();
-        int partition = key.partition();
-        InitializeShareGroupStateRequest request = new InitializeShareGroupStateRequest();
-        request.groupId = groupId;
-        InitializeShareGroupStateRequest.InitializeStateData t = new InitializeShareGroupStateRequest.InitializeStateData();
-        t.topicId = topicId;
-        InitializeShareGroupStateRequest.PartitionData p = new InitializeShareGroupStateRequest.PartitionData();
-        p.partition = partition;
-        p.stateEpoch = stateEpoch;
-        p.startOffset = startOffset;
-        t.partitions.add(p);
-        request.topics.add(t);
-        InitializeShareGroupStateResponse response = (InitializeShareGroupStateResponse) transport.send(brokerId,
-                ApiKey.INITIALIZE_SHARE_GROUP_STATE, INITIALIZE_VERSION, request);
-        InitializeShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
-                rt -> rt.partitions, r -> r.partition);
-        check(rp.errorCode, rp.errorMessage);
-        return null;
     }
 
     @Override
@@ -208,69 +153,8 @@ public final class ShareCoordinatorPersister implements SharePersister {
     }
 
     @Override
-    public CompletableFuture<Void> writeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
-                                              int leaderEpoch, long startOffset, List<ShareStateBatch> batches) {
-        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
-        return callAsync(key, () -> local.writeAsync(groupId, topicId, partition, stateEpoch, leaderEpoch,
-                startOffset, batches), brokerId -> writeRemote(key, stateEpoch, leaderEpoch, startOffset, batches,
-                brokerId), 1);
-    }
-
-    private Void writeRemote(ShareStateCoordinator.Key key, int stateEpoch, int leaderEpoch, long startOffset,
-                             List<ShareStateBatch> batches, int brokerId) throws IOException {
-        String groupId = key.groupId();
-        UUID topicId = key.topicId();
-        int partition = key.partition();
-        WriteShareGroupStateRequest request = new WriteShareGroupStateRequest();
-        request.groupId = groupId;
-        WriteShareGroupStateRequest.WriteStateData t = new WriteShareGroupStateRequest.WriteStateData();
-        t.topicId = topicId;
-        WriteShareGroupStateRequest.PartitionData p = new WriteShareGroupStateRequest.PartitionData();
-        p.partition = partition;
-        p.stateEpoch = stateEpoch;
-        p.leaderEpoch = leaderEpoch;
-        p.startOffset = startOffset;
-        p.deliveryCompleteCount = -1;
-        for (ShareStateBatch b : batches) {
-            WriteShareGroupStateRequest.StateBatch wire = new WriteShareGroupStateRequest.StateBatch();
-            wire.firstOffset = b.firstOffset();
-            wire.lastOffset = b.lastOffset();
-            wire.deliveryState = b.deliveryState();
-            wire.deliveryCount = b.deliveryCount();
-            p.stateBatches.add(wire);
-        }
-        t.partitions.add(p);
-        request.topics.add(t);
-        WriteShareGroupStateResponse response = (WriteShareGroupStateResponse) transport.send(brokerId,
-                ApiKey.WRITE_SHARE_GROUP_STATE, WRITE_VERSION, request);
-        WriteShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
-                rt -> rt.partitions, r -> r.partition);
-        check(rp.errorCode, rp.errorMessage);
-        return null;
-    }
-
-    @Override
     public void delete(String groupId, UUID topicId, int partition) {
-        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, topicId, partition);
-        call(key, () -> {
-            local.delete(groupId, topicId, partition);
-            return null;
-        }, brokerId -> {
-            DeleteShareGroupStateRequest request = new DeleteShareGroupStateRequest();
-            request.groupId = groupId;
-            DeleteShareGroupStateRequest.DeleteStateData t = new DeleteShareGroupStateRequest.DeleteStateData();
-            t.topicId = topicId;
-            DeleteShareGroupStateRequest.PartitionData p = new DeleteShareGroupStateRequest.PartitionData();
-            p.partition = partition;
-            t.partitions.add(p);
-            request.topics.add(t);
-            DeleteShareGroupStateResponse response = (DeleteShareGroupStateResponse) transport.send(brokerId,
-                    ApiKey.DELETE_SHARE_GROUP_STATE, DELETE_VERSION, request);
-            DeleteShareGroupStateResponse.PartitionResult rp = resultFor(key, response.results, rt -> rt.topicId,
-                    rt -> rt.partitions, r -> r.partition);
-            check(rp.errorCode, rp.errorMessage);
-            return null;
-        });
+        SharePersister.await(deleteAsync(groupId, topicId, partition));
     }
 
     /**
@@ -282,104 +166,104 @@ public final class ShareCoordinatorPersister implements SharePersister {
         return local.stored();
     }
 
-    private interface Local<T> {
-        T call();
+    /** Share-state requests of {@code key} this broker sent to other brokers so far (batching shows here). */
+    public long requestsSent(ApiKey key) {
+        return sender.requestsSent(key);
     }
 
-    private interface Remote<T> {
-        T call(int brokerId) throws IOException;
+    @Override
+    public void close() {
+        sender.close();
     }
 
-    /** One attempt, and one more after a backoff when the coordinator moved, was loading or could not be reached. */
-    private <T> T call(ShareStateCoordinator.Key key, Local<T> here, Remote<T> there) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return once(key, here, there);
-            } catch (ApiException e) {
-                if (attempt >= 2 || !retriable(e.error())) throw e;
-            }
-            try {
-                Thread.sleep(RETRY_BACKOFF_MS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Interrupted while waiting for the share coordinator.");
-            }
-        }
+    // ---------------------------------------------------------------- one call, wherever its coordinator is
+
+    private CompletableFuture<Stored> call(Rpc rpc, String groupId, Part part,
+                                           Supplier<CompletableFuture<Stored>> here) {
+        return call(rpc, groupId, part, here, 1);
     }
 
-    /**
-     * {@link #call} without parking the caller: a share coordinator on this broker answers through its future, one on
-     * another broker is called on {@link #remoteCalls}, and the second attempt waits out the backoff on a timer.
-     */
-    private <T> CompletableFuture<T> callAsync(ShareStateCoordinator.Key key, Supplier<CompletableFuture<T>> here,
-                                               Remote<T> there, int attempt) {
-        CompletableFuture<T> once;
+    private CompletableFuture<Stored> call(Rpc rpc, String groupId, Part part,
+                                           Supplier<CompletableFuture<Stored>> here, int attempt) {
+        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, part.topicId(), part.partition());
+        int statePartition;
+        CompletableFuture<Stored> once;
         try {
-            once = leadsHere.test(coordinator.partitionFor(key)) ? here.get()
-                    : CompletableFuture.supplyAsync(() -> remote(key, there), remoteCalls);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            once = CompletableFuture.failedFuture(new ApiException(COORDINATOR_NOT_AVAILABLE,
-                    "Too many calls to share coordinators under way."));
+            statePartition = coordinator.partitionFor(key);
+            once = leadsHere.test(statePartition) ? here.get()
+                    : coordinatorOf(key, statePartition)
+                            .thenCompose(node -> sender.send(node, rpc, groupId, part))
+                            .thenApply(result -> answer(rpc, result));
         } catch (RuntimeException e) {
-            once = CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(e);
         }
         return once.exceptionallyCompose(e -> {
             RuntimeException failure = SharePartitionWriter.unwrap(e);
-            if (attempt >= 2 || !(failure instanceof ApiException api) || !retriable(api.error())) {
+            if (!(failure instanceof ApiException api) || !retriable(api.error())) {
                 return CompletableFuture.failedFuture(failure);
             }
-            // The JDK's timer wakes the retry on its shared pool; a call to another broker then goes to remoteCalls.
+            // Kafka's handlers reset their coordinator node on these: the next attempt looks it up again.
+            found.remove(statePartition);
+            if (attempt >= ATTEMPTS_MAX) return CompletableFuture.failedFuture(failure);
+            // The JDK's timer wakes the retry on its shared pool; nothing waits meanwhile.
             return CompletableFuture.runAsync(() -> { },
                             CompletableFuture.delayedExecutor(RETRY_BACKOFF_MS, TimeUnit.MILLISECONDS))
-                    .thenCompose(v -> callAsync(key, here, there, attempt + 1));
+                    .thenCompose(v -> call(rpc, groupId, part, here, attempt + 1));
         });
     }
 
-    private <T> T once(ShareStateCoordinator.Key key, Local<T> here, Remote<T> there) {
-        if (leadsHere.test(coordinator.partitionFor(key))) return here.call();
-        return remote(key, there);
+    /** One share-partition's result: what it stored, or its error as the ApiException. */
+    private static Stored answer(Rpc rpc, ShareStateRequests.Result result) {
+        // The share coordinator's answer to a read of a share-partition never initialized (see ShareStateHandlers):
+        // as the local read, no state.
+        if (rpc == Rpc.READ && result.error() == INVALID_REQUEST) return ShareStateRequests.uninitialized();
+        if (result.error() != io.tandem.server.kafka.ErrorCodes.NONE) {
+            throw new ApiException(result.error(), result.message() != null ? result.message()
+                    : Errors.forCode(result.error()).message());
+        }
+        return result.stored();
     }
 
-    /** One call to the broker that leads the share-partition's state partition. */
-    private <T> T remote(ShareStateCoordinator.Key key, Remote<T> there) {
-        int statePartition = coordinator.partitionFor(key);
+    /** The broker coordinating the key: the metadata's leader, else FindCoordinator's answer (kept). */
+    private CompletableFuture<Integer> coordinatorOf(ShareStateCoordinator.Key key, int statePartition) {
         int leader = leaderOf.applyAsInt(statePartition);
-        if (leader < 0) {
-            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "No share coordinator for " + key.coordinatorKey()
-                    + " yet.");
+        if (leader >= 0) return CompletableFuture.completedFuture(leader);
+        CompletableFuture<Integer> lookup = found.computeIfAbsent(statePartition, sp -> findCoordinator(key));
+        // A failed lookup is not kept: the next call asks again.
+        lookup.whenComplete((node, e) -> {
+            if (e != null) found.remove(statePartition, lookup);
+        });
+        return lookup;
+    }
+
+    /** FindCoordinator (key type SHARE) for the key, to any live broker, as Kafka's persister sends it. */
+    private CompletableFuture<Integer> findCoordinator(ShareStateCoordinator.Key key) {
+        List<Integer> live = new ArrayList<>(liveBrokers.get());
+        if (live.isEmpty()) {
+            return CompletableFuture.failedFuture(new ApiException(COORDINATOR_NOT_AVAILABLE,
+                    "No share coordinator for " + key.coordinatorKey() + " yet."));
         }
-        try {
-            return there.call(leader);
-        } catch (IOException e) {
-            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Share coordinator " + leader + " of "
-                    + key.coordinatorKey() + " not reachable: " + e.getMessage());
-        }
+        // Any live broker answers (and creates the state topic if it does not exist yet).
+        int asked = live.get(ThreadLocalRandom.current().nextInt(live.size()));
+        FindCoordinatorRequest request = new FindCoordinatorRequest();
+        request.keyType = CoordinatorTypes.SHARE;
+        request.coordinatorKeys = new ArrayList<>(List.of(key.coordinatorKey()));
+        return sender.sendOne(asked, ApiKey.FIND_COORDINATOR, FIND_COORDINATOR_VERSION, request).thenApply(m -> {
+            FindCoordinatorResponse response = (FindCoordinatorResponse) m;
+            if (response.coordinators.size() != 1) {
+                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Broker " + asked + " did not name the share "
+                        + "coordinator of " + key.coordinatorKey() + ".");
+            }
+            FindCoordinatorResponse.Coordinator c = response.coordinators.get(0);
+            if (c.errorCode != io.tandem.server.kafka.ErrorCodes.NONE) {
+                throw new ApiException(c.errorCode, c.errorMessage != null ? c.errorMessage
+                        : Errors.forCode(c.errorCode).message());
+            }
+            return c.nodeId;
+        });
     }
 
     private static boolean retriable(short error) {
         return error == NOT_COORDINATOR || error == COORDINATOR_NOT_AVAILABLE || error == COORDINATOR_LOAD_IN_PROGRESS;
-    }
-
-    private static void check(short error, String message) {
-        if (error != io.tandem.server.kafka.ErrorCodes.NONE) {
-            throw new ApiException(error, message != null ? message : Errors.forCode(error).message());
-        }
-    }
-
-    /** The share-partition's result in a share-state response, whichever of the four RPCs answered. */
-    private static <T, P> P resultFor(ShareStateCoordinator.Key key, List<T> topics, Function<T, UUID> topicOf,
-                                      Function<T, List<P>> partitionsOf, ToIntFunction<P> partitionOf) {
-        for (T topic : topics) {
-            if (!key.topicId().equals(topicOf.apply(topic))) continue;
-            for (P result : partitionsOf.apply(topic)) {
-                if (partitionOf.applyAsInt(result) == key.partition()) return result;
-            }
-        }
-        throw missing(key);
-    }
-
-    private static ApiException missing(ShareStateCoordinator.Key key) {
-        return new ApiException(UNKNOWN_SERVER_ERROR, "The share coordinator did not answer for "
-                + key.coordinatorKey() + ".");
     }
 }

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SortedSet;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
@@ -32,7 +33,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * This lock, which every share group request takes, is never held across a call to the share coordinator (another
  * broker, or a disk write): heartbeats initialize share-partitions after it ({@link ShareStatePartitions}), the admin
  * APIs check and apply under it and call between ({@link ShareGroupAdmin}), and a removed member's records are
- * released once it is released ({@link #releaseLeft}).
+ * released once it is released ({@link #releaseLeft}). Nor does any thread wait for the share coordinator: the
+ * request handlers use the {@code ...Async} forms, answered from the persister's completion (the synchronous forms
+ * wait for those, for tests).
  */
 public final class ShareGroupCoordinator {
     /** ShareGroupHeartbeat's MemberEpoch meaning "leave the group". */
@@ -159,37 +162,51 @@ public final class ShareGroupCoordinator {
     // ---------------------------------------------------------------- ShareGroupHeartbeat
 
     /**
-     * Handles one heartbeat; a refused one throws {@link ApiException} with Kafka's error and message. As Kafka,
-     * last, the share-partitions the group is subscribed to get state now, not on first fetch: the share coordinator
-     * is called without this lock ({@link ShareStatePartitions}), and the answer waits for it.
+     * Handles one heartbeat and waits for its answer: {@link #heartbeatAsync} for callers that may wait (tests).
      */
     public HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
+        return SharePersister.await(heartbeatAsync(request, nowMs));
+    }
+
+    /**
+     * Handles one heartbeat; a refused one fails with {@link ApiException}, Kafka's error and message. As Kafka, last,
+     * the share-partitions the group is subscribed to get state now, not on first fetch: the share coordinator is
+     * called without this lock ({@link ShareStatePartitions}), and the answer completes once it has answered, with
+     * no thread waiting for it meanwhile.
+     */
+    public CompletableFuture<HeartbeatResult> heartbeatAsync(HeartbeatRequest request, long nowMs) {
         HeartbeatResult result;
         ShareStatePartitions.Plan plan = null;
         try {
-            synchronized (this) {
-                expire(nowMs);
-                try {
-                    result = membership.join(request, nowMs);
-                    ShareGroup group = groups.get(request.groupId());
-                    if (group != null && request.memberEpoch() != LEAVE_GROUP_MEMBER_EPOCH) {
-                        plan = statePartitions.plan(group, ShareGroupMembership.subscribedNames(group));
+            try {
+                synchronized (this) {
+                    expire(nowMs);
+                    try {
+                        result = membership.join(request, nowMs);
+                        ShareGroup group = groups.get(request.groupId());
+                        if (group != null && request.memberEpoch() != LEAVE_GROUP_MEMBER_EPOCH) {
+                            plan = statePartitions.plan(group, ShareGroupMembership.subscribedNames(group));
+                        }
+                    } finally {
+                        store.flush();
                     }
-                } finally {
-                    store.flush();
                 }
+            } finally {
+                releaseLeft();
             }
-        } finally {
-            releaseLeft();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        if (plan != null) {
-            java.util.Set<ShareSessions.Key> done = statePartitions.initialize(plan);
+        if (plan == null) return CompletableFuture.completedFuture(result);
+        ShareStatePartitions.Plan initializing = plan;
+        return statePartitions.initialize(initializing).thenApply(done -> {
             synchronized (this) {
-                statePartitions.finish(plan, done, groups.get(plan.group().groupId) == plan.group());
+                statePartitions.finish(initializing, done,
+                        groups.get(initializing.group().groupId) == initializing.group());
                 store.flush();
             }
-        }
-        return result;
+            return result;
+        });
     }
 
     /** Removes members whose session timed out and releases their records, as Kafka's session timer does. */
@@ -278,6 +295,11 @@ public final class ShareGroupCoordinator {
      * share coordinator's error; the share coordinator is called without this lock ({@link ShareGroupAdmin}).
      */
     public short deleteGroup(String groupId, long nowMs) {
+        return SharePersister.await(deleteGroupAsync(groupId, nowMs));
+    }
+
+    /** {@link #deleteGroup}, completed with the error code once done, with no thread waiting. */
+    public CompletableFuture<Short> deleteGroupAsync(String groupId, long nowMs) {
         return admin.deleteGroup(groupId, nowMs);
     }
 
@@ -303,44 +325,55 @@ public final class ShareGroupCoordinator {
     /**
      * The persister's share groups exist again after a restart (or once their state partition is loaded here):
      * empty, with their share-partitions as stored, so ListGroups, the offsets APIs and rejoining members find them.
+     * The share coordinator is read without this lock and without waiting (its summaries may come from another
+     * broker, and this runs on the thread making this broker a leader); the groups appear once it has answered.
      */
-    public void restoreStoredGroups() {
-        // The share coordinator is read without this lock (its summaries may come from another broker).
-        Map<String, List<ShareSessions.Key>> readable = new LinkedHashMap<>();
+    public CompletableFuture<Void> restoreStoredGroups() {
+        Map<String, List<ShareSessions.Key>> readable = new java.util.concurrent.ConcurrentHashMap<>();
+        List<CompletableFuture<Void>> reads = new ArrayList<>();
         for (Map.Entry<String, Map<UUID, List<Integer>>> g : persister.stored().entrySet()) {
             String groupId = g.getKey();
             if (otherKind.test(groupId) || !coordinatedHere.test(groupId)) continue;
-            List<ShareSessions.Key> keys = readable.computeIfAbsent(groupId, k -> new ArrayList<>());
+            List<ShareSessions.Key> keys = java.util.Collections.synchronizedList(new ArrayList<>());
+            readable.put(groupId, keys);
             for (Map.Entry<UUID, List<Integer>> t : g.getValue().entrySet()) {
                 for (int p : t.getValue()) {
-                    try {
-                        // Read to find it readable (its topic may be gone); the partition's leader loads it on first
-                        // use, whichever broker that is.
-                        persister.summary(groupId, t.getKey(), p);
-                        keys.add(new ShareSessions.Key(t.getKey(), p));
-                    } catch (ApiException e) {
-                        // Its topic is gone, or another writer fenced this reader: the share-partition comes back
-                        // on first use, or answers that error then; the group's other share-partitions still load.
-                        System.getLogger(ShareGroupCoordinator.class.getName()).log(System.Logger.Level.WARNING,
-                                "Share-partition " + groupId + ":" + t.getKey() + ":" + p + " not restored: "
-                                        + e.getMessage());
-                    }
+                    // Read to find it readable (its topic may be gone); the partition's leader loads it on first
+                    // use, whichever broker that is.
+                    reads.add(persister.summaryAsync(groupId, t.getKey(), p).handle((stored, e) -> {
+                        if (e == null) {
+                            keys.add(new ShareSessions.Key(t.getKey(), p));
+                        } else {
+                            // Its topic is gone, or another writer fenced this reader: the share-partition comes
+                            // back on first use, or answers that error then; the group's others still load.
+                            System.getLogger(ShareGroupCoordinator.class.getName()).log(System.Logger.Level.WARNING,
+                                    "Share-partition " + groupId + ":" + t.getKey() + ":" + p + " not restored: "
+                                            + SharePartitionWriter.unwrap(e).getMessage());
+                        }
+                        return null;
+                    }));
                 }
             }
         }
-        synchronized (this) {
-            restoring = true;
-            try {
-                for (Map.Entry<String, List<ShareSessions.Key>> g : readable.entrySet()) {
-                    ShareGroup group = groups.computeIfAbsent(g.getKey(), ShareGroup::new);
-                    for (ShareSessions.Key k : g.getValue()) {
-                        statePartitions.initialized(group, k.topicId(), k.partition(), true);
+        return CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0])).thenRun(() -> {
+            synchronized (this) {
+                restoring = true;
+                try {
+                    for (Map.Entry<String, List<ShareSessions.Key>> g : readable.entrySet()) {
+                        ShareGroup group = groups.computeIfAbsent(g.getKey(), ShareGroup::new);
+                        List<ShareSessions.Key> keys;
+                        synchronized (g.getValue()) {
+                            keys = new ArrayList<>(g.getValue());
+                        }
+                        for (ShareSessions.Key k : keys) {
+                            statePartitions.initialized(group, k.topicId(), k.partition(), true);
+                        }
                     }
+                } finally {
+                    restoring = false;
                 }
-            } finally {
-                restoring = false;
             }
-        }
+        });
     }
 
     // ---------------------------------------------------------------- loading __consumer_offsets
@@ -381,10 +414,15 @@ public final class ShareGroupCoordinator {
      * one initialized but never loaded, as Kafka's share coordinator summarizes it.
      */
     public List<PartitionOffset> offsets(String groupId, long nowMs) {
+        return SharePersister.await(offsetsAsync(groupId, nowMs));
+    }
+
+    /** {@link #offsets}, completed once every share coordinator asked has answered, with no thread waiting. */
+    public CompletableFuture<List<PartitionOffset>> offsetsAsync(String groupId, long nowMs) {
         java.util.Set<ShareSessions.Key> withState;
         synchronized (this) {
             ShareGroup group = groups.get(groupId);
-            if (group == null) return null;
+            if (group == null) return CompletableFuture.completedFuture(null);
             withState = statePartitions.withState(group);
         }
         // Outside this lock: summaries may come from a share coordinator on another broker.
@@ -397,7 +435,13 @@ public final class ShareGroupCoordinator {
      * this lock ({@link ShareGroupAdmin}).
      */
     public void alterOffsets(String groupId, Map<ShareSessions.Key, Long> offsets, long nowMs) {
-        admin.alterOffsets(groupId, offsets, nowMs);
+        SharePersister.await(alterOffsetsAsync(groupId, offsets, nowMs));
+    }
+
+    /** {@link #alterOffsets}, completed once done (failed with the ApiException), with no thread waiting. */
+    public CompletableFuture<Void> alterOffsetsAsync(String groupId, Map<ShareSessions.Key, Long> offsets,
+                                                     long nowMs) {
+        return admin.alterOffsets(groupId, offsets, nowMs);
     }
 
     private void initialized(ShareGroup group, UUID topicId, int partition) {
@@ -409,7 +453,12 @@ public final class ShareGroupCoordinator {
      * called without this lock ({@link ShareGroupAdmin}).
      */
     public void deleteOffsets(String groupId, List<UUID> topicIds, long nowMs) {
-        admin.deleteOffsets(groupId, topicIds, nowMs);
+        SharePersister.await(deleteOffsetsAsync(groupId, topicIds, nowMs));
+    }
+
+    /** {@link #deleteOffsets}, completed once done (failed with the ApiException), with no thread waiting. */
+    public CompletableFuture<Void> deleteOffsetsAsync(String groupId, List<UUID> topicIds, long nowMs) {
+        return admin.deleteOffsets(groupId, topicIds, nowMs);
     }
 
     /**

@@ -94,9 +94,14 @@ public final class SharePartition {
     }
 
     private static final System.Logger LOG = System.getLogger(SharePartition.class.getName());
-    private int deliveryCountLimit;
-    private int maxRecordLocks;
-    private long lockDurationMs;
+    /**
+     * The group's limits, volatile so that {@link #limits} takes no monitor: every ShareFetch and ShareAcknowledge
+     * sets them when it looks the share-partition up, and must not wait there for another member's acquisition
+     * (which reads the log under the monitor).
+     */
+    private volatile int deliveryCountLimit;
+    private volatile int maxRecordLocks;
+    private volatile long lockDurationMs;
     private long startOffset;
     private long endOffset;
     private final TreeMap<Long, InFlightRecord> inFlight = new TreeMap<>();
@@ -129,27 +134,13 @@ public final class SharePartition {
                                          int deliveryCountLimit, int maxRecordLocks, long lockDurationMs) {
         SharePartition p = new SharePartition(startOffset, deliveryCountLimit, maxRecordLocks, lockDurationMs);
         p.stateEpoch = stateEpoch;
-        restore:
-        for (ShareStateBatch b : batches) {
-            for (long o = Math.max(b.firstOffset(), startOffset); o <= b.lastOffset(); o++) {
-                if (p.inFlight.size() >= maxRecordLocks) break restore;
-                InFlightRecord r = new InFlightRecord();
-                r.state = switch (b.deliveryState()) {
-                    case ShareStateBatch.ACKNOWLEDGED -> State.ACKNOWLEDGED;
-                    case ShareStateBatch.ARCHIVED -> State.ARCHIVED;
-                    default -> State.AVAILABLE;
-                };
-                r.deliveryCount = b.deliveryCount();
-                p.inFlight.put(o, r);
-                p.endOffset = o + 1;
-            }
-        }
+        p.endOffset = InFlightRecords.restore(batches, startOffset, maxRecordLocks, p.inFlight, p.endOffset);
         p.advanceStart();
         return p;
     }
 
     /** New limits (the group's configs changed): they apply to acquisitions and releases from now on. */
-    public synchronized void limits(int deliveryCountLimit, int maxRecordLocks, long lockDurationMs) {
+    public void limits(int deliveryCountLimit, int maxRecordLocks, long lockDurationMs) {
         this.deliveryCountLimit = deliveryCountLimit;
         this.maxRecordLocks = maxRecordLocks;
         this.lockDurationMs = lockDurationMs;
@@ -171,26 +162,7 @@ public final class SharePartition {
 
     /** The in-flight records from {@code from} on, as stored. */
     private List<ShareStateBatch> stateBatches(long from) {
-        List<ShareStateBatch> batches = new ArrayList<>();
-        for (Map.Entry<Long, InFlightRecord> e : inFlight.tailMap(from, true).entrySet()) {
-            InFlightRecord r = e.getValue();
-            byte state = switch (r.state) {
-                case ACKNOWLEDGED -> ShareStateBatch.ACKNOWLEDGED;
-                case ARCHIVED -> ShareStateBatch.ARCHIVED;
-                default -> ShareStateBatch.AVAILABLE;
-            };
-            short count = (short) Math.min(r.deliveryCount, Short.MAX_VALUE);
-            long o = e.getKey();
-            if (!batches.isEmpty()) {
-                ShareStateBatch last = batches.get(batches.size() - 1);
-                if (last.lastOffset() + 1 == o && last.deliveryState() == state && last.deliveryCount() == count) {
-                    batches.set(batches.size() - 1, new ShareStateBatch(last.firstOffset(), o, state, count));
-                    continue;
-                }
-            }
-            batches.add(new ShareStateBatch(o, o, state, count));
-        }
-        return batches;
+        return InFlightRecords.stateBatches(inFlight.tailMap(from, true));
     }
 
     /** A change to store: the next {@link #flush} writes it. */
@@ -221,15 +193,6 @@ public final class SharePartition {
      */
     public CompletableFuture<Void> flushAsync(Pending pending) {
         return writer.flush(pending);
-    }
-
-    /** {@link #flush}, a failure logged: the next change writes the whole state again and so repairs it. */
-    public void flushQuietly() {
-        try {
-            flush();
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "Cannot store share-partition state: " + e.getMessage());
-        }
     }
 
     /**
@@ -325,8 +288,23 @@ public final class SharePartition {
      */
     public List<Acquired> acquire(String memberId, int maxRecords, long logStartOffset, long highWatermark,
                                   BatchReader reader, long nowMs) throws java.io.IOException {
+        return acquire(memberId, maxRecords, logStartOffset, highWatermark, reader, nowMs, () -> true);
+    }
+
+    /**
+     * {@link #acquire(String, int, long, long, BatchReader, long)} for a member whose answer can reach it only while
+     * {@code live} holds (its share session is open): checked under this share-partition's monitor, so a release of
+     * the member's records (which takes the monitor, after its session went) either comes after this acquisition and
+     * releases what it took, or before, and then this acquisition sees the session gone and takes nothing. Checked
+     * before, outside the monitor, the release could run in between and the records stay locked to a member that is
+     * gone until their locks expire.
+     */
+    public List<Acquired> acquire(String memberId, int maxRecords, long logStartOffset, long highWatermark,
+                                  BatchReader reader, long nowMs, java.util.function.BooleanSupplier live)
+            throws java.io.IOException {
         List<Acquired> result;
         synchronized (this) {
+            if (!live.getAsBoolean()) return List.of();
             if (endOffset < logStartOffset) resetLocked(logStartOffset);
             List<Batch> fresh = endOffset < highWatermark ? reader.read(endOffset) : List.of();
             result = acquireLocked(memberId, maxRecords, fresh, nowMs);
@@ -451,12 +429,15 @@ public final class SharePartition {
         writeLater(pending);
     }
 
-    /** Moves the start offset (AlterShareGroupOffsets, or a start offset below the log start): forgets in-flight state. */
-    public void reset(long newStartOffset) {
+    /**
+     * Moves the start offset (AlterShareGroupOffsets, or a start offset below the log start): forgets in-flight
+     * state. The future completes once the new state is written (with the write's error when it is not).
+     */
+    public CompletableFuture<Void> reset(long newStartOffset) {
         synchronized (this) {
             resetLocked(newStartOffset);
         }
-        flushQuietly();
+        return writer.flush(null);
     }
 
     private void resetLocked(long newStartOffset) {
@@ -486,12 +467,15 @@ public final class SharePartition {
         return r == null ? null : r.state;
     }
 
-    /** Returns expired locks' records to AVAILABLE, or ARCHIVED once delivered the limit's number of times. */
+    /**
+     * Returns expired locks' records to AVAILABLE, or ARCHIVED once delivered the limit's number of times; written
+     * without waiting (a failure logged: the next change writes the whole state again).
+     */
     public void expireLocks(long nowMs) {
         synchronized (this) {
             expire(nowMs);
         }
-        flushQuietly();
+        writeLater(null);
     }
 
     private void expire(long nowMs) {

@@ -14,10 +14,11 @@ import java.util.function.Supplier;
  * Initialize/Read/Write/DeleteShareGroupState. Failures are {@link io.tandem.server.kafka.ApiException}s with the
  * protocol's error (NOT_COORDINATOR when the state partition is not led here, FENCED_STATE_EPOCH, ...).
  * <p>
- * Each call comes in two forms: the synchronous one, for the group coordinator's own calls, and the asynchronous one,
- * whose future completes with the answer (or fails with the ApiException), for a share-partition's leader answering
- * ShareFetch and ShareAcknowledge from the completion with no thread parked meanwhile. A persister that can only call
- * synchronously (a test's) gets the asynchronous forms from the synchronous ones.
+ * Each call comes in two forms. The broker uses only the asynchronous one, whose future completes with the answer (or
+ * fails with the ApiException): the group coordinator's calls (heartbeats initializing share-partitions, offsets,
+ * the share group admin APIs) and a share-partition's leader's (ShareFetch, ShareAcknowledge) go on from the
+ * completion, with no thread parked meanwhile. The synchronous form waits for it (tests). A persister that can only
+ * call synchronously (a test's) gets the asynchronous forms from the synchronous ones.
  */
 public interface SharePersister {
     /** A share-partition's stored state; {@code startOffset} -1 means never initialized. */
@@ -64,6 +65,19 @@ public interface SharePersister {
                                                     long startOffset) {
         return now(() -> {
             initialize(groupId, topicId, partition, stateEpoch, startOffset);
+            return null;
+        });
+    }
+
+    /** {@link #summary}, answered by the future. */
+    default CompletableFuture<Stored> summaryAsync(String groupId, UUID topicId, int partition) {
+        return now(() -> summary(groupId, topicId, partition));
+    }
+
+    /** {@link #delete}, answered by the future. */
+    default CompletableFuture<Void> deleteAsync(String groupId, UUID topicId, int partition) {
+        return now(() -> {
+            delete(groupId, topicId, partition);
             return null;
         });
     }

@@ -1,6 +1,5 @@
 package io.tandem.server.kafka.group.share;
 
-import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.group.consumer.TopicRef;
 import io.tandem.server.kafka.group.consumer.TopicsView;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
@@ -15,6 +14,7 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Which share-partitions of a share group have state at the share coordinator, and the group's
@@ -25,7 +25,8 @@ import java.util.UUID;
  * when it first loads, and new partitions of a topic the group already has at offset 0, so nothing produced to them
  * before a member fetches them is skipped. The share coordinator is called without the group coordinator's lock (a
  * slow or unreachable one holds up no other group's heartbeat): {@link #plan} and {@link #finish} run under it,
- * {@link #initialize} between them, as Kafka's coordinator hands the initialization to its asynchronous persister.
+ * {@link #initialize} between them, asynchronously, as Kafka's coordinator hands the initialization to its
+ * asynchronous persister: the heartbeat is answered from the completion.
  */
 final class ShareStatePartitions {
     private static final System.Logger LOG = System.getLogger(ShareStatePartitions.class.getName());
@@ -79,26 +80,39 @@ final class ShareStatePartitions {
 
     /**
      * Without the coordinator's lock: initializes the plan's share-partitions at the share coordinator, at the
-     * group epoch; returns those that have state now. State this group's record does not list (written before the
-     * record was, or not yet loaded when the group was) is kept: initializing over it would lose its in-flight
-     * records. One the share coordinator refuses is tried again by the next heartbeat.
+     * group epoch; completes with those that have state now, once every one has answered (never exceptionally), with
+     * no thread waiting meanwhile. State this group's record does not list (written before the record was, or not
+     * yet loaded when the group was) is kept: initializing over it would lose its in-flight records. One the share
+     * coordinator refuses is tried again by the next heartbeat.
      */
-    Set<ShareSessions.Key> initialize(Plan plan) {
-        Set<ShareSessions.Key> done = new LinkedHashSet<>();
+    CompletableFuture<Set<ShareSessions.Key>> initialize(Plan plan) {
+        Set<ShareSessions.Key> done = java.util.Collections.synchronizedSet(new LinkedHashSet<>());
         String groupId = plan.group().groupId;
+        List<CompletableFuture<Void>> calls = new ArrayList<>();
         for (Map.Entry<ShareSessions.Key, Long> e : plan.startOffsets().entrySet()) {
             ShareSessions.Key k = e.getKey();
-            try {
-                if (!hasState(persister.summary(groupId, k.topicId(), k.partition()))) {
-                    persister.initialize(groupId, k.topicId(), k.partition(), plan.groupEpoch(), e.getValue());
-                }
-                done.add(k);
-            } catch (ApiException ex) {
-                LOG.log(System.Logger.Level.WARNING, "Share-partition " + groupId + ":" + k.topicId() + ":"
-                        + k.partition() + " not initialized, the next heartbeat tries again: " + ex.getMessage());
-            }
+            calls.add(persister.summaryAsync(groupId, k.topicId(), k.partition())
+                    .thenCompose(stored -> hasState(stored) ? CompletableFuture.<Void>completedFuture(null)
+                            : persister.initializeAsync(groupId, k.topicId(), k.partition(), plan.groupEpoch(),
+                                    e.getValue()))
+                    .handle((v, ex) -> {
+                        if (ex == null) {
+                            done.add(k);
+                        } else {
+                            LOG.log(System.Logger.Level.WARNING, "Share-partition " + groupId + ":" + k.topicId()
+                                    + ":" + k.partition() + " not initialized, the next heartbeat tries again: "
+                                    + SharePartitionWriter.unwrap(ex).getMessage());
+                        }
+                        return null;
+                    }));
         }
-        return done;
+        return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]))
+                .thenApply(v -> {
+                    // In the plan's order, whichever answered first.
+                    Set<ShareSessions.Key> ordered = new LinkedHashSet<>();
+                    for (ShareSessions.Key k : plan.startOffsets().keySet()) if (done.contains(k)) ordered.add(k);
+                    return ordered;
+                });
     }
 
     /**
@@ -199,29 +213,33 @@ final class ShareStatePartitions {
     /**
      * The start offset of each of the group's share-partitions with state ({@link #withState}, taken under the
      * coordinator's lock): a loaded one's own, else the stored one (maybe -1). Called without the coordinator's
-     * lock: it may ask the share coordinator, and a loaded share-partition's expired locks are written.
+     * lock; completes once every share coordinator asked has answered, with no thread waiting meanwhile (a loaded
+     * share-partition's expired locks are written without waiting either).
      */
-    List<ShareGroupCoordinator.PartitionOffset> offsets(String groupId, Set<ShareSessions.Key> withState, long nowMs) {
-        List<ShareGroupCoordinator.PartitionOffset> result = new ArrayList<>();
+    CompletableFuture<List<ShareGroupCoordinator.PartitionOffset>> offsets(String groupId,
+                                                                          Set<ShareSessions.Key> withState,
+                                                                          long nowMs) {
+        List<CompletableFuture<ShareGroupCoordinator.PartitionOffset>> answers = new ArrayList<>();
         for (ShareSessions.Key k : withState) {
             SharePartition p = partitions.loaded(groupId, k.topicId(), k.partition());
-            long start;
             if (p != null) {
                 p.expireLocks(nowMs);
-                start = p.startOffset();
-            } else {
-                try {
-                    start = persister.summary(groupId, k.topicId(), k.partition()).startOffset();
-                } catch (ApiException e) {
-                    start = ShareStateCoordinator.UNINITIALIZED_START_OFFSET;
-                }
+                answers.add(CompletableFuture.completedFuture(
+                        new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(), p.startOffset())));
+                continue;
             }
-            result.add(new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(), start));
+            answers.add(persister.summaryAsync(groupId, k.topicId(), k.partition())
+                    .handle((stored, e) -> new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(),
+                            e == null ? stored.startOffset() : ShareStateCoordinator.UNINITIALIZED_START_OFFSET)));
         }
-        // By topic and partition: which of them happen to be loaded on this broker must not change the answer.
-        result.sort(java.util.Comparator.comparing(ShareGroupCoordinator.PartitionOffset::topicId)
-                .thenComparingInt(ShareGroupCoordinator.PartitionOffset::partition));
-        return result;
+        return CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<ShareGroupCoordinator.PartitionOffset> result = new ArrayList<>();
+            for (CompletableFuture<ShareGroupCoordinator.PartitionOffset> a : answers) result.add(a.join());
+            // By topic and partition: which of them happen to be loaded on this broker must not change the answer.
+            result.sort(java.util.Comparator.comparing(ShareGroupCoordinator.PartitionOffset::topicId)
+                    .thenComparingInt(ShareGroupCoordinator.PartitionOffset::partition));
+            return result;
+        });
     }
 
     /** Every share-partition of the group that may have state: those in use here and those initialized. */
