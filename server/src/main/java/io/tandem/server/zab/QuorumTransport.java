@@ -59,11 +59,6 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     public static final int CONNECT_TIMEOUT_MS = 2_000;
     /** Time from connecting to an established connection (hello and authentication) before it is closed. */
     public static final long HANDSHAKE_TIMEOUT_MS = 5_000;
-    /**
-     * A member with the wrong credentials redials every {@link #RECONNECT_DELAY_MS}: its failures are warned about
-     * once per peer this often, and logged at debug level in between.
-     */
-    static final long AUTH_WARNING_INTERVAL_MS = 30_000;
 
     /**
      * One {@code server.N=host:quorumPort:electionPort[:observer]} line. All peer traffic (election notifications
@@ -76,70 +71,14 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
             this(id, host, quorumPort, electionPort, false);
         }
 
-        /**
-         * Parses {@code host:quorumPort[:electionPort][:participant|:observer][;[clientAddress:]clientPort]} (the
-         * client part is checked by the member it names: {@link #clientAddress}); any other role is refused with
-         * Apache's words.
-         */
+        /** {@link QuorumPeers#parseLine}: one server line, checked as Apache checks it. */
         public static Peer parse(int id, String value) {
-            String address = value.split(";", 2)[0].trim();
-            String[] parts = address.split(":");
-            if (parts.length < 2 || parts.length > 4 || parts[0].isEmpty()) {
-                throw new IllegalArgumentException("server." + id + "=" + value
-                        + ": expected host:quorumPort:electionPort");
-            }
-            boolean observer = false;
-            if (parts.length == 4) {
-                String role = parts[3].trim().toLowerCase(java.util.Locale.ROOT);
-                observer = role.equals("observer");
-                if (!observer && !role.equals("participant")) {
-                    throw new IllegalArgumentException("server." + id + "=" + value + ": Unrecognised peertype: "
-                            + parts[3].trim());
-                }
-            }
-            try {
-                int quorumPort = Integer.parseInt(parts[1].trim());
-                int electionPort = parts.length > 2 && !parts[2].isBlank() ? Integer.parseInt(parts[2].trim()) : -1;
-                checkPort(id, quorumPort);
-                if (electionPort != -1) {
-                    checkPort(id, electionPort);
-                }
-                if (electionPort == quorumPort && quorumPort != 0) {
-                    // Apache binds both, so such a line fails there; refuse it here too rather than accept a config
-                    // that only works with Tandem.
-                    throw new IllegalArgumentException("server." + id + "=" + value
-                            + ": quorumPort and electionPort must differ");
-                }
-                clientAddress(id, value);
-                return new Peer(id, parts[0].trim(), quorumPort, electionPort, observer);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("server." + id + "=" + value + ": bad port", e);
-            }
+            return QuorumPeers.parseLine(id, value);
         }
 
-        /**
-         * The optional client part of a server line ({@code ;[address:]port}, Apache 3.5+), as {address or null,
-         * port}, or null when the line has none.
-         */
+        /** {@link QuorumPeers#clientAddress}: the client part of a server line, or null. */
         public static String[] clientAddress(int id, String value) {
-            String[] halves = value.split(";", 2);
-            if (halves.length < 2) return null;
-            String client = halves[1].trim();
-            int colon = client.lastIndexOf(':');
-            String host = colon < 0 ? null : client.substring(0, colon).trim();
-            String port = client.substring(colon + 1).trim();
-            try {
-                checkPort(id, Integer.parseInt(port));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("server." + id + "=" + value + ": bad client port", e);
-            }
-            return new String[] {host == null || host.isEmpty() ? null : host, port};
-        }
-
-        private static void checkPort(int id, int port) {
-            if (port < 0 || port > 65_535) {
-                throw new IllegalArgumentException("server." + id + ": port out of range: " + port);
-            }
+            return QuorumPeers.clientAddress(id, value);
         }
     }
 
@@ -185,8 +124,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     private final QuorumTls tls;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Map<Integer, Channel> connections = new ConcurrentHashMap<>();
-    /** When each peer's authentication trouble was last warned about; keys are configured member ids only. */
-    private final Map<Integer, Long> authWarnings = new ConcurrentHashMap<>();
+    /** Authentication trouble per member, warned about at most every 30 s. */
+    final QuorumAuthWarnings authWarnings = new QuorumAuthWarnings();
     private volatile boolean closed;
     /** Inbound sockets, also those not yet identified, so that close() reaches each (see AcceptedChannels). */
     private final AcceptedChannels accepted = new AcceptedChannels();
@@ -251,11 +190,6 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     QuorumTls tls() { return tls; }
     SnapshotStreams streams() { return streams; }
     Inbound inbound() { return inbound; }
-
-    /** A peer has proved who it is: its next trouble is warned about at once. */
-    void authSucceeded(int peer) {
-        authWarnings.remove(peer);
-    }
 
     /** Binds the quorum port and starts calling every peer with a lower id. */
     public QuorumTransport start() throws InterruptedException {
@@ -355,7 +289,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                 ByteBuf frames = channel.alloc().buffer();
                 try {
                     for (ZabMessage message : messages) {
-                        writeFrame(message, frames);
+                        ZabCodec.writeFrame(message, frames);
                     }
                 } catch (RuntimeException e) {
                     frames.release();
@@ -465,21 +399,10 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                 .addLast(new MessageToByteEncoder<ZabMessage>() {
                     @Override
                     protected void encode(ChannelHandlerContext context, ZabMessage message, ByteBuf out) {
-                        writeFrame(message, out);
+                        ZabCodec.writeFrame(message, out);
                     }
                 })
                 .addLast(new QuorumConnection(this, knownPeer, decoder));
-    }
-
-    /**
-     * Appends one frame: a 4-byte big-endian length (not counting itself; what the peer's
-     * {@link QuorumFrameDecoder} expects), then the message. Pre-framed buffers pass the encoder untouched.
-     */
-    private static void writeFrame(ZabMessage message, ByteBuf out) {
-        int start = out.writerIndex();
-        out.writeInt(0);
-        ZabCodec.write(message, out);
-        out.setInt(start, out.writerIndex() - start - 4);
     }
 
     /**
@@ -556,15 +479,6 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         Map<Integer, Peer> members = peers;
         return connections.keySet().stream().filter(peer -> !members.containsKey(peer)).count()
                 < STRANGER_CONNECTIONS_MAX;
-    }
-
-    /** Logs an authentication problem with a known member: a warning at most every AUTH_WARNING_INTERVAL_MS. */
-    void authWarning(int peer, String format, Object... arguments) {
-        long now = System.currentTimeMillis();
-        Long last = authWarnings.get(peer);
-        boolean warn = last == null || now - last >= AUTH_WARNING_INTERVAL_MS;
-        if (warn) authWarnings.put(peer, now);
-        LOG.log(warn ? Level.WARNING : Level.DEBUG, format, arguments);
     }
 
 
