@@ -149,10 +149,12 @@ public final class SimulatedMember implements ZabServer.Application {
             settings.put(ZkServerConfig.READ_ONLY_MODE, "true");
         }
         // Containers are swept every 5 ticks (Apache's default is a minute, longer than a run): SimulatedSessionClients'
-        // containers are deleted within the run, on the virtual clock.
+        // containers are deleted within the run, on the virtual clock. A sweep's deletions all go out in its first turn
+        // (maxPerMinute above 60000: Apache's interval between them, a minute divided by it in whole ms, is 0), so the
+        // seeds keep the schedules they had before deletions were paced; the pace itself is ContainerPacingTest's.
         Map<String, String> serverSettings = Map.of("tickTime", "100", "maxSessionTimeout", "30000",
                 "snapCount", Integer.toString(snapCount), "reconfigEnabled", "true",
-                "znode.container.checkIntervalMs", "500");
+                "znode.container.checkIntervalMs", "500", "znode.container.maxPerMinute", "60000000");
         ZkServerConfig config = ZkServerConfig.from("127.0.0.1", 0, Path.of("simulated"), serverSettings::get);
         CommitClock clock = new CommitClock() {
             @Override
