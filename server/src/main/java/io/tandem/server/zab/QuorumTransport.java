@@ -108,12 +108,12 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     /** The members: replaced whole by {@link #changeMembers} (a committed reconfig), read by any event loop. */
     private volatile Map<Integer, Peer> peers;
     /**
-     * This member was removed by a reconfig: it dials every member it knows, whatever their ids, because they no
-     * longer know it and would never dial it; it only asks them whether a newer configuration names it again.
+     * The configuration does not name this member (a joiner, or removed by a reconfig): it dials every member it
+     * knows, whatever their ids, because they do not know it and would never dial it.
      */
     private volatile boolean stranger;
     /**
-     * Connections at a time from servers the configuration does not name (removed ones asking whether they were
+     * Connections at a time from servers the configuration does not name (removed ones following on, or asking whether they were
      * added back, joiners started before the reconfig that adds them); more are closed at once.
      */
     static final int STRANGER_CONNECTIONS_MAX = 8;
@@ -372,7 +372,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                 inbound.onDisconnected(peer);
             }
             // An accepted connection from a server this member dials now: a lower id that dialled as a stranger and was
-            // named again since (see changeMembers), or, while this member is removed, a higher id that no longer
+            // named again since (see changeMembers), or, while this member is outside the configuration, a higher id that no longer
             // knows it. The other side does not dial again, so this one does.
             if (!dialled && dials(peer) && peers.containsKey(peer) && !connections.containsKey(peer)) {
                 scheduleReconnect(peer);
@@ -409,8 +409,10 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
      * A committed reconfig changed the members to {@code members} (this server's own line, as it is bound, is kept
      * whatever the configuration prints for it: the running listener cannot move): a new
      * member with a lower id is dialled unless it is connected already (one with a higher id dials this one, and is
-     * accepted from now on), and the connection of a removed member is closed and never redialled; its own dials are
-     * taken as a stranger's from then on ({@link #acceptsStranger}: notifications only). Thread-safe; the Zab thread
+     * accepted from now on), and a removed member is never dialled again; its connection stays open (Apache's leader
+     * keeps a removed follower's LearnerHandler: it follows on as a non-voter), and from now on what it sends over it,
+     * or over its own later dials, is taken as a stranger's ({@link #acceptsStranger}: notifications and a learner's
+     * messages). Thread-safe; the Zab thread
      * calls it after the state machine took the same change, so a new member's first messages are not dropped.
      */
     public void changeMembers(Map<Integer, Peer> members) {
@@ -420,12 +422,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         peers = Map.copyOf(next);
         for (int id : previous.keySet()) {
             if (id != myId && !members.containsKey(id)) {
-                LOG.log(Level.INFO, "server {0}: server {1} left the ensemble, closing its quorum connection", myId,
-                        id);
-                Channel channel = connections.remove(id);
-                if (channel != null) {
-                    channel.close();
-                }
+                LOG.log(Level.INFO, "server {0}: server {1} left the ensemble; its connection, if any, now carries a"
+                        + " non-member's messages only", myId, id);
             }
         }
         for (int id : members.keySet()) {
@@ -440,22 +438,23 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         }
     }
 
-    /** Whether this member is the one to dial {@code peer}: the higher id dials, and a removed member dials everyone. */
+    /** Whether this member is the one to dial {@code peer}: the higher id dials, and a joiner dials everyone. */
     private boolean dials(int peer) {
         return peer < myId || stranger;
     }
 
     /**
-     * A reconfig removed this member ({@code true}), or a newer configuration named it again ({@code false}). While
-     * removed it dials every member it knows, since none of them dials a server their configuration does not name,
-     * and they accept it as a stranger (its notifications only). Back in, it dials the lower ids again, as any member.
+     * The active configuration does not name this member ({@code true}: a joiner, or a member a reconfig removed), or
+     * names it ({@code false}). While outside it dials every member it knows, since none of them dials a server their
+     * configuration does not name, and they accept it as a stranger (notifications and a learner's messages). Named,
+     * it dials the lower ids again, as any member.
      */
-    public void asStranger(boolean removed) {
-        if (stranger == removed) {
+    public void asStranger(boolean outside) {
+        if (stranger == outside) {
             return;
         }
-        stranger = removed;
-        if (removed && listener != null) {
+        stranger = outside;
+        if (outside && listener != null) {
             for (int id : peers.keySet()) {
                 if (id > myId && !connections.containsKey(id)) {
                     connect(id);

@@ -46,17 +46,11 @@ final class ZabLeader {
         boolean recovering;
         long ackedZxid;
         boolean freshEpochAck;
-        /**
-         * A configuration named the learner while this session ran. One never named is a joiner (a non-voting
-         * learner waiting for the reconfig that adds it) and keeps its session through configuration changes.
-         */
-        boolean named;
 
         LearnerLink(int followerId, long session, long now) {
             this.followerId = followerId;
             this.session = session;
             this.lastHeardTick = now;
-            this.named = config().isMember(followerId);
         }
 
         /**
@@ -94,24 +88,6 @@ final class ZabLeader {
     /** The machine's configuration: a committed reconfig replaces it (voters and observers), so it is never copied. */
     private ZabConfig config() {
         return m.config();
-    }
-
-    /**
-     * The committed configuration no longer names some learners (members removed by a reconfig): their sessions
-     * end here, and the transport closes their connections, so they get nothing more from this leader. A joiner no
-     * configuration named yet keeps its session.
-     */
-    void dropNonMembers() {
-        links.values().removeIf(link -> {
-            boolean member = config().isMember(link.followerId);
-            boolean gone = !member && link.named;
-            link.named |= member;
-            if (gone) {
-                LOG.log(Level.INFO, "server {0}: closing session with {1}: no longer a member", m.myId(),
-                        link.followerId);
-            }
-            return gone;
-        });
     }
 
     /** The ids of this leader and of the learners synced with it (NEWLEADER acknowledged). */

@@ -67,19 +67,11 @@ public final class ZabStateMachine {
      * It follows the active configuration: a reconfig may make an observer a voter or a voter an observer.
      */
     private boolean observer;
-    /**
-     * A committed reconfig removed this member: it takes part in nothing any more (no votes, no sessions, no writes).
-     * It only asks the members of the configuration that removed it, each tick, whether a newer one names it again
-     * (its LOOKING notification carries the configuration it knows; a member running a newer one answers with it),
-     * and rejoins when one does, as a server Apache's reconfig removed learns from notifications that it was added
-     * back.
-     */
-    private boolean removed;
     private long now;
     private Role role = Role.LOOKING;
 
     private final ZabElection election;
-    /** The configurations notifications carry: adopting newer ones, answering strangers, a removed member's asking. */
+    /** The configurations notifications carry: adopting newer ones, answering strangers. */
     private final ZabConfigExchange configs = new ZabConfigExchange(this);
     /** The session with the leader while FOLLOWING, else null. */
     ZabFollower follower;
@@ -127,8 +119,6 @@ public final class ZabStateMachine {
         return membership.hasPending();
     }
 
-    /** True once a committed reconfig removed this member (see {@link #changeMembers}). */
-    public boolean isRemoved() { return removed; }
     /** A joiner, following as a non-voter until a configuration names it ({@link ZabMembership#isJoining}). */
     public boolean isJoining() { return membership.isJoining(); }
 
@@ -224,10 +214,6 @@ public final class ZabStateMachine {
     /** Advances logical time by one tick (tickTime milliseconds in the driver). */
     public void tick() {
         now++;
-        if (removed) {
-            configs.askWhetherAddedBack();
-            return;
-        }
         switch (role) {
             case LOOKING -> election.tick(now);
             case FOLLOWING -> follower.tick(now, config);
@@ -289,13 +275,10 @@ public final class ZabStateMachine {
     public void receive(int from, ZabMessage message) {
         if (from != myId && message instanceof Notification notification) {
             configs.adoptNewerConfig(from, notification);
-            if (!removed && !config.isMember(from)) {
+            if (!config.isMember(from)) {
                 configs.answerNonMember(from, notification);
                 return;
             }
-        }
-        if (removed) {
-            return;
         }
         if (from != myId && !config.isMember(from) && role == Role.LEADING && message instanceof SessionMessage sm) {
             leader.receive(from, sm, now); // a joiner's learner session, as Apache's leader syncs any learner
@@ -328,9 +311,6 @@ public final class ZabStateMachine {
      * show; anything else is left to the tick timeouts (a connection may come back before they matter).
      */
     public void peerDisconnected(int peer) {
-        if (removed) {
-            return;
-        }
         if (config.isMember(peer) && peer != myId) {
             election.peerDisconnected(peer);
         }
@@ -346,7 +326,7 @@ public final class ZabStateMachine {
      * queued sends let it.
      */
     public void peerConnected(int peer) {
-        if (removed || !config.isMember(peer) || peer == myId) {
+        if (!config.isMember(peer) || peer == myId) {
             return;
         }
         election.peerConnected(peer);
@@ -368,41 +348,22 @@ public final class ZabStateMachine {
      * SNAP, or the snapshot at start), or a reconfig committed while no {@link MembershipReader} was set. {@code zxid}
      * is the zxid it was committed at (or its version); an older one than the active configuration is ignored, since
      * the machine activates reconfigs as it commits them, ahead of the application applying them. A member absent
-     * from the new configuration is removed: it leaves its leader and only asks whether a newer configuration names it
-     * again (see {@link #removed}).
+     * from the new configuration goes on as a non-voting follower ({@link ZabMembership#activate}).
      */
     public void changeMembers(long zxid, int[] voters, int[] observers) {
-        if (removed) {
-            return;
-        }
         activate(zxid, new Members(voters, observers));
         settle();
     }
 
     /** {@link ZabMembership#activate}: the machine's configuration is the one it returns. */
     void activate(long zxid, Members members) {
-        config = membership.activate(zxid, members, config, !removed && !isServing());
+        config = membership.activate(zxid, members, config);
         observer = !config.isVoter(myId);
     }
 
     /** After an input: the consequences of a configuration it activated ({@link ZabMembership#settle}). */
     private void settle() {
         membership.settle(this);
-    }
-
-    /** A newer configuration names this removed member again: it looks for the leader like any member. */
-    void rejoin(String reason) {
-        removed = false;
-        startLooking(reason);
-    }
-
-    /** A committed reconfig removed this member: it takes part in nothing from now on. */
-    void removeFromEnsemble() {
-        LOG.log(Level.INFO, "server {0}: removed from the ensemble by a reconfig", myId);
-        removed = true;
-        role = Role.LOOKING;
-        follower = null;
-        leader = null;
     }
 
     ZabLeader leading() {
@@ -436,9 +397,6 @@ public final class ZabStateMachine {
      * (finalizeWait) here; a whole tick (2 s by default) would make every election that long.
      */
     public void finalizeElection(long wait) {
-        if (removed) {
-            return;
-        }
         election.finalizeElection(wait);
     }
 

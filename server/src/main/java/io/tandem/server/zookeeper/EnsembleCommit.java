@@ -499,7 +499,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         answers.closeLost(now);
         establishConfigVersion();
         members.handTo(running);
-        if (!serving && running != null && !members.removed() && !running.isRemoved()) { // removed: no read-only
+        if (!serving && running != null && !members.removed()) { // removed: no read-only
             if (running.role() == Role.LOOKING) {
                 readOnly.maybeEnter(now, running::isRecovering);
             }

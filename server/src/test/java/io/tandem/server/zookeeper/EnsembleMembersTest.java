@@ -174,11 +174,6 @@ class EnsembleMembersTest {
         }
 
         @Override
-        public boolean isRemoved() {
-            return false;
-        }
-
-        @Override
         public boolean isSyncedWithLeader(int id) {
             throw new UnsupportedOperationException();
         }

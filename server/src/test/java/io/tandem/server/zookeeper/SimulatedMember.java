@@ -52,9 +52,6 @@ public final class SimulatedMember implements ZabServer.Application {
 
         boolean isObserver();
 
-        /** A committed reconfig removed this member's Zab. */
-        boolean isRemoved();
-
         /** Whether Zab follows as a joiner no configuration names yet (a non-voting follower, as Apache's). */
         default boolean isJoining() {
             return false;
@@ -284,11 +281,6 @@ public final class SimulatedMember implements ZabServer.Application {
         @Override
         public boolean isSyncedWithLeader(int id) {
             return side.isSyncedWithLeader(id);
-        }
-
-        @Override
-        public boolean isRemoved() {
-            return side.isRemoved();
         }
 
         @Override
