@@ -10,7 +10,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 znodes=${1:-200000}
 heap=${2:-1g}
 cd "$here/.."
-rm -rf server/target/surefire-reports
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+status=0
 mvn -B -q -o -pl server -am test -Dtest=ApacheLargeSnapProcessTest -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dtandem.largeSnap.znodes="$znodes" -Dtandem.apacheHeap="$heap" -Dsurefire.redirectTestOutputToFile=true
-grep -h "large SNAP to an Apache" server/target/surefire-reports/*ApacheLargeSnapProcessTest-output.txt
+    -Dtandem.largeSnap.znodes="$znodes" -Dtandem.apacheHeap="$heap" > "$out" 2>&1 || status=$?
+grep -h "large SNAP to an Apache" "$out" || tail -40 "$out"
+echo "revision $(git rev-parse --short HEAD), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+exit $status
