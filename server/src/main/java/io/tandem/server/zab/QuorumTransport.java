@@ -113,8 +113,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
      */
     private volatile boolean stranger;
     /**
-     * Connections at a time from servers the configuration does not name (removed ones following on, or asking whether they were
-     * added back, joiners started before the reconfig that adds them); more are closed at once.
+     * Connections at a time from servers the configuration does not name (removed ones following on, joiners started
+     * before the reconfig that adds them); more are closed at once.
      */
     static final int STRANGER_CONNECTIONS_MAX = 8;
     private final Inbound inbound;
@@ -412,7 +412,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
      * accepted from now on), and a removed member is never dialled again; its connection stays open (Apache's leader
      * keeps a removed follower's LearnerHandler: it follows on as a non-voter), and from now on what it sends over it,
      * or over its own later dials, is taken as a stranger's ({@link #acceptsStranger}: notifications and a learner's
-     * messages). Thread-safe; the Zab thread
+     * messages; kept connections count towards {@link #STRANGER_CONNECTIONS_MAX} from then on, and their number is
+     * bounded by the members configurations named). Thread-safe; the Zab thread
      * calls it after the state machine took the same change, so a new member's first messages are not dropped.
      */
     public void changeMembers(Map<Integer, Peer> members) {
@@ -466,7 +467,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     /**
      * Whether a connection from server {@code id}, which the configuration does not name, may stay: Apache's election
      * port takes a connection from any server id, and a notification from a server it does not know is answered with
-     * its configuration, which is how a removed server learns that it was added back. With mutual TLS too, as Apache's
+     * its configuration, which is how a joiner learns whom to follow. With mutual TLS too, as Apache's
      * quorum TLS takes any server id with a trusted certificate: a stranger's certificate is checked against the
      * address it dials from, having no server line ({@code QuorumConnection}). At most
      * {@link #STRANGER_CONNECTIONS_MAX} at a time.
