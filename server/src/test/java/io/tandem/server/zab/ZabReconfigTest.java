@@ -477,10 +477,17 @@ class ZabReconfigTest {
     @Test
     void shouldFollowTheNewLeaderAsANonVoterWhenAReconfigRemovesTheLeader() {
         ZabStateMachine leader = establishedLeaderOfThree();
+        // The configuration naming it first, so that the removal takes it out of one it served in.
+        assertTrue(leader.submit(txn("config 1,2,3/")));
+        long established = leader.ready().appends().get(0).zxid();
+        leader.logSynced(established);
+        leader.receive(2, new Ack(200, 3, established));
+        assertEquals(1, leader.ready().commits().size());
+        assertFalse(leader.isJoining());
         assertTrue(leader.submit(txn("config 2,3/")));
         long zxid = leader.ready().appends().get(0).zxid();
         leader.logSynced(zxid);
-        leader.receive(2, new Ack(200, 3, zxid));
+        leader.receive(2, new Ack(200, 4, zxid));
         leader.receive(3, new Ack(300, 3, zxid));
         Ready committed = leader.ready();
         assertEquals(1, committed.commits().size());
