@@ -175,7 +175,7 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
                 String refusal = transport.tls().checkDialler(context.pipeline().get(io.netty.handler.ssl.SslHandler.class)
                         .engine(), host);
                 if (refusal != null) {
-                    transport.authWarning(id, "server {0}: closing quorum connection from {1} claiming to be server {2}: {3}",
+                    transport.authWarnings.warn(id, "server {0}: closing quorum connection from {1} claiming to be server {2}: {3}",
                             myId, context.channel().remoteAddress(), id, refusal);
                     context.close();
                     return;
@@ -245,7 +245,7 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
             if (auth.serverRequiresSasl()) {
                 refuse(channel, "it sent a message before authenticating and quorum.auth.serverRequireSasl is true");
             } else {
-                transport.authWarning(peer, "server {0}: server {1} ({2}) did not authenticate; keeping the connection "
+                transport.authWarnings.warn(peer, "server {0}: server {1} ({2}) did not authenticate; keeping the connection "
                         + "because quorum.auth.serverRequireSasl is false", myId, peer, channel.remoteAddress());
                 establish(channel, false);
             }
@@ -267,7 +267,7 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
                 String user = server.getAuthorizationID();
                 channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.SUCCESS, challenge));
                 LOG.log(Level.INFO, "server {0}: server {1} authenticated as {2}", myId, peer, user);
-                transport.authSucceeded(peer);
+                transport.authWarnings.succeeded(peer);
                 establish(channel, true);
             } else {
                 channel.writeAndFlush(authFrame(channel, QuorumAuth.Status.CONTINUE, challenge));
@@ -281,7 +281,7 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
         if (auth.serverRequiresSasl()) {
             refuse(channel, "authentication failed: " + e.getMessage());
         } else {
-            transport.authWarning(peer, "server {0}: server {1} ({2}) failed authentication ({3}); keeping the "
+            transport.authWarnings.warn(peer, "server {0}: server {1} ({2}) failed authentication ({3}); keeping the "
                     + "connection unauthenticated because quorum.auth.serverRequireSasl is false", myId, peer,
                     channel.remoteAddress(), e.getMessage());
             establish(channel, false);
@@ -311,7 +311,7 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
                 try {
                     if (!learner.isComplete() && !auth.kerberosLearner()) learner.evaluateChallenge(step.token());
                     if (!learner.isComplete()) throw new javax.security.sasl.SaslException("exchange not complete");
-                    transport.authSucceeded(peer);
+                    transport.authWarnings.succeeded(peer);
                     establish(channel, true);
                 } catch (javax.security.sasl.SaslException e) {
                     failed.accept(e);
@@ -326,14 +326,14 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
         if (auth.learnerRequiresSasl()) {
             refuse(channel, reason);
         } else if (!established) {
-            transport.authWarning(peer, "server {0}: quorum connection to server {1} is unauthenticated ({2}); kept "
+            transport.authWarnings.warn(peer, "server {0}: quorum connection to server {1} is unauthenticated ({2}); kept "
                     + "because quorum.auth.learnerRequireSasl is false", myId, peer, reason);
             establish(channel, false);
         }
     }
 
     private void refuse(Channel channel, String reason) {
-        transport.authWarning(peer, "server {0}: closing quorum connection with server {1} ({2}): {3}", myId, peer,
+        transport.authWarnings.warn(peer, "server {0}: closing quorum connection with server {1} ({2}): {3}", myId, peer,
                 channel.remoteAddress(), reason);
         disposeSasl();
         channel.close();
@@ -365,8 +365,8 @@ final class QuorumConnection extends SimpleChannelInboundHandler<ByteBuf> {
         FatalErrors.check(cause);
         String who = peer < 0 ? "unidentified peer" : "server " + peer;
         if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
-            // A failed TLS handshake repeats at every redial: warned about at most every AUTH_WARNING_INTERVAL_MS.
-            transport.authWarning(peer, "server {0}: closing quorum connection with {1} ({2}): TLS failed: {3}", myId, who,
+            // A failed TLS handshake repeats at every redial: warned about at most every QuorumAuthWarnings.INTERVAL_MS.
+            transport.authWarnings.warn(peer, "server {0}: closing quorum connection with {1} ({2}): TLS failed: {3}", myId, who,
                     context.channel().remoteAddress(), cause.getCause().getMessage());
         } else {
             LOG.log(Level.WARNING, "server {0}: closing quorum connection with {1} ({2}): {3}", myId, who,

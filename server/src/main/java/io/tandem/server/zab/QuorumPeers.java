@@ -64,4 +64,70 @@ final class QuorumPeers {
             }
         }
     }
+
+    /**
+     * Parses {@code host:quorumPort[:electionPort][:participant|:observer][;[clientAddress:]clientPort]} (the
+     * client part is checked by the member it names: {@link #clientAddress}); any other role is refused with
+     * Apache's words.
+     */
+    static Peer parseLine(int id, String value) {
+        String address = value.split(";", 2)[0].trim();
+        String[] parts = address.split(":");
+        if (parts.length < 2 || parts.length > 4 || parts[0].isEmpty()) {
+            throw new IllegalArgumentException("server." + id + "=" + value
+                    + ": expected host:quorumPort:electionPort");
+        }
+        boolean observer = false;
+        if (parts.length == 4) {
+            String role = parts[3].trim().toLowerCase(java.util.Locale.ROOT);
+            observer = role.equals("observer");
+            if (!observer && !role.equals("participant")) {
+                throw new IllegalArgumentException("server." + id + "=" + value + ": Unrecognised peertype: "
+                        + parts[3].trim());
+            }
+        }
+        try {
+            int quorumPort = Integer.parseInt(parts[1].trim());
+            int electionPort = parts.length > 2 && !parts[2].isBlank() ? Integer.parseInt(parts[2].trim()) : -1;
+            checkPort(id, quorumPort);
+            if (electionPort != -1) {
+                checkPort(id, electionPort);
+            }
+            if (electionPort == quorumPort && quorumPort != 0) {
+                // Apache binds both, so such a line fails there; refuse it here too rather than accept a config
+                // that only works with Tandem.
+                throw new IllegalArgumentException("server." + id + "=" + value
+                        + ": quorumPort and electionPort must differ");
+            }
+            clientAddress(id, value);
+            return new Peer(id, parts[0].trim(), quorumPort, electionPort, observer);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("server." + id + "=" + value + ": bad port", e);
+        }
+    }
+
+    /**
+     * The optional client part of a server line ({@code ;[address:]port}, Apache 3.5+), as {address or null,
+     * port}, or null when the line has none.
+     */
+    static String[] clientAddress(int id, String value) {
+        String[] halves = value.split(";", 2);
+        if (halves.length < 2) return null;
+        String client = halves[1].trim();
+        int colon = client.lastIndexOf(':');
+        String host = colon < 0 ? null : client.substring(0, colon).trim();
+        String port = client.substring(colon + 1).trim();
+        try {
+            checkPort(id, Integer.parseInt(port));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("server." + id + "=" + value + ": bad client port", e);
+        }
+        return new String[] {host == null || host.isEmpty() ? null : host, port};
+    }
+
+    private static void checkPort(int id, int port) {
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("server." + id + ": port out of range: " + port);
+        }
+    }
 }

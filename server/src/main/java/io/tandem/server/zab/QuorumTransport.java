@@ -59,11 +59,6 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     public static final int CONNECT_TIMEOUT_MS = 2_000;
     /** Time from connecting to an established connection (hello and authentication) before it is closed. */
     public static final long HANDSHAKE_TIMEOUT_MS = 5_000;
-    /**
-     * A member with the wrong credentials redials every {@link #RECONNECT_DELAY_MS}: its failures are warned about
-     * once per peer this often, and logged at debug level in between.
-     */
-    static final long AUTH_WARNING_INTERVAL_MS = 30_000;
 
     /**
      * One {@code server.N=host:quorumPort:electionPort[:observer]} line. All peer traffic (election notifications
@@ -76,70 +71,14 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
             this(id, host, quorumPort, electionPort, false);
         }
 
-        /**
-         * Parses {@code host:quorumPort[:electionPort][:participant|:observer][;[clientAddress:]clientPort]} (the
-         * client part is checked by the member it names: {@link #clientAddress}); any other role is refused with
-         * Apache's words.
-         */
+        /** {@link QuorumPeers#parseLine}: one server line, checked as Apache checks it. */
         public static Peer parse(int id, String value) {
-            String address = value.split(";", 2)[0].trim();
-            String[] parts = address.split(":");
-            if (parts.length < 2 || parts.length > 4 || parts[0].isEmpty()) {
-                throw new IllegalArgumentException("server." + id + "=" + value
-                        + ": expected host:quorumPort:electionPort");
-            }
-            boolean observer = false;
-            if (parts.length == 4) {
-                String role = parts[3].trim().toLowerCase(java.util.Locale.ROOT);
-                observer = role.equals("observer");
-                if (!observer && !role.equals("participant")) {
-                    throw new IllegalArgumentException("server." + id + "=" + value + ": Unrecognised peertype: "
-                            + parts[3].trim());
-                }
-            }
-            try {
-                int quorumPort = Integer.parseInt(parts[1].trim());
-                int electionPort = parts.length > 2 && !parts[2].isBlank() ? Integer.parseInt(parts[2].trim()) : -1;
-                checkPort(id, quorumPort);
-                if (electionPort != -1) {
-                    checkPort(id, electionPort);
-                }
-                if (electionPort == quorumPort && quorumPort != 0) {
-                    // Apache binds both, so such a line fails there; refuse it here too rather than accept a config
-                    // that only works with Tandem.
-                    throw new IllegalArgumentException("server." + id + "=" + value
-                            + ": quorumPort and electionPort must differ");
-                }
-                clientAddress(id, value);
-                return new Peer(id, parts[0].trim(), quorumPort, electionPort, observer);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("server." + id + "=" + value + ": bad port", e);
-            }
+            return QuorumPeers.parseLine(id, value);
         }
 
-        /**
-         * The optional client part of a server line ({@code ;[address:]port}, Apache 3.5+), as {address or null,
-         * port}, or null when the line has none.
-         */
+        /** {@link QuorumPeers#clientAddress}: the client part of a server line, or null. */
         public static String[] clientAddress(int id, String value) {
-            String[] halves = value.split(";", 2);
-            if (halves.length < 2) return null;
-            String client = halves[1].trim();
-            int colon = client.lastIndexOf(':');
-            String host = colon < 0 ? null : client.substring(0, colon).trim();
-            String port = client.substring(colon + 1).trim();
-            try {
-                checkPort(id, Integer.parseInt(port));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("server." + id + "=" + value + ": bad client port", e);
-            }
-            return new String[] {host == null || host.isEmpty() ? null : host, port};
-        }
-
-        private static void checkPort(int id, int port) {
-            if (port < 0 || port > 65_535) {
-                throw new IllegalArgumentException("server." + id + ": port out of range: " + port);
-            }
+            return QuorumPeers.clientAddress(id, value);
         }
     }
 
@@ -169,13 +108,13 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     /** The members: replaced whole by {@link #changeMembers} (a committed reconfig), read by any event loop. */
     private volatile Map<Integer, Peer> peers;
     /**
-     * This member was removed by a reconfig: it dials every member it knows, whatever their ids, because they no
-     * longer know it and would never dial it; it only asks them whether a newer configuration names it again.
+     * The configuration does not name this member (a joiner, or removed by a reconfig): it dials every member it
+     * knows, whatever their ids, because they do not know it and would never dial it.
      */
     private volatile boolean stranger;
     /**
-     * Connections at a time from servers the configuration does not name (removed ones asking whether they were
-     * added back, joiners started before the reconfig that adds them); more are closed at once.
+     * Connections at a time from servers the configuration does not name (removed ones following on, joiners started
+     * before the reconfig that adds them); more are closed at once.
      */
     static final int STRANGER_CONNECTIONS_MAX = 8;
     private final Inbound inbound;
@@ -185,8 +124,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     private final QuorumTls tls;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Map<Integer, Channel> connections = new ConcurrentHashMap<>();
-    /** When each peer's authentication trouble was last warned about; keys are configured member ids only. */
-    private final Map<Integer, Long> authWarnings = new ConcurrentHashMap<>();
+    /** Authentication trouble per member, warned about at most every 30 s. */
+    final QuorumAuthWarnings authWarnings = new QuorumAuthWarnings();
     private volatile boolean closed;
     /** Inbound sockets, also those not yet identified, so that close() reaches each (see AcceptedChannels). */
     private final AcceptedChannels accepted = new AcceptedChannels();
@@ -251,11 +190,6 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     QuorumTls tls() { return tls; }
     SnapshotStreams streams() { return streams; }
     Inbound inbound() { return inbound; }
-
-    /** A peer has proved who it is: its next trouble is warned about at once. */
-    void authSucceeded(int peer) {
-        authWarnings.remove(peer);
-    }
 
     /** Binds the quorum port and starts calling every peer with a lower id. */
     public QuorumTransport start() throws InterruptedException {
@@ -355,7 +289,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                 ByteBuf frames = channel.alloc().buffer();
                 try {
                     for (ZabMessage message : messages) {
-                        writeFrame(message, frames);
+                        ZabCodec.writeFrame(message, frames);
                     }
                 } catch (RuntimeException e) {
                     frames.release();
@@ -438,7 +372,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                 inbound.onDisconnected(peer);
             }
             // An accepted connection from a server this member dials now: a lower id that dialled as a stranger and was
-            // named again since (see changeMembers), or, while this member is removed, a higher id that no longer
+            // named again since (see changeMembers), or, while this member is outside the configuration, a higher id that no longer
             // knows it. The other side does not dial again, so this one does.
             if (!dialled && dials(peer) && peers.containsKey(peer) && !connections.containsKey(peer)) {
                 scheduleReconnect(peer);
@@ -465,29 +399,21 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
                 .addLast(new MessageToByteEncoder<ZabMessage>() {
                     @Override
                     protected void encode(ChannelHandlerContext context, ZabMessage message, ByteBuf out) {
-                        writeFrame(message, out);
+                        ZabCodec.writeFrame(message, out);
                     }
                 })
                 .addLast(new QuorumConnection(this, knownPeer, decoder));
     }
 
     /**
-     * Appends one frame: a 4-byte big-endian length (not counting itself; what the peer's
-     * {@link QuorumFrameDecoder} expects), then the message. Pre-framed buffers pass the encoder untouched.
-     */
-    private static void writeFrame(ZabMessage message, ByteBuf out) {
-        int start = out.writerIndex();
-        out.writeInt(0);
-        ZabCodec.write(message, out);
-        out.setInt(start, out.writerIndex() - start - 4);
-    }
-
-    /**
      * A committed reconfig changed the members to {@code members} (this server's own line, as it is bound, is kept
      * whatever the configuration prints for it: the running listener cannot move): a new
      * member with a lower id is dialled unless it is connected already (one with a higher id dials this one, and is
-     * accepted from now on), and the connection of a removed member is closed and never redialled; its own dials are
-     * taken as a stranger's from then on ({@link #acceptsStranger}: notifications only). Thread-safe; the Zab thread
+     * accepted from now on), and a removed member is never dialled again; its connection stays open (Apache's leader
+     * keeps a removed follower's LearnerHandler: it follows on as a non-voter), and from now on what it sends over it,
+     * or over its own later dials, is taken as a stranger's ({@link #acceptsStranger}: notifications and a learner's
+     * messages; kept connections count towards {@link #STRANGER_CONNECTIONS_MAX} from then on, and their number is
+     * bounded by the members configurations named). Thread-safe; the Zab thread
      * calls it after the state machine took the same change, so a new member's first messages are not dropped.
      */
     public void changeMembers(Map<Integer, Peer> members) {
@@ -497,12 +423,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         peers = Map.copyOf(next);
         for (int id : previous.keySet()) {
             if (id != myId && !members.containsKey(id)) {
-                LOG.log(Level.INFO, "server {0}: server {1} left the ensemble, closing its quorum connection", myId,
-                        id);
-                Channel channel = connections.remove(id);
-                if (channel != null) {
-                    channel.close();
-                }
+                LOG.log(Level.INFO, "server {0}: server {1} left the ensemble; its connection, if any, now carries a"
+                        + " non-member's messages only", myId, id);
             }
         }
         for (int id : members.keySet()) {
@@ -517,22 +439,23 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         }
     }
 
-    /** Whether this member is the one to dial {@code peer}: the higher id dials, and a removed member dials everyone. */
+    /** Whether this member is the one to dial {@code peer}: the higher id dials, and a joiner dials everyone. */
     private boolean dials(int peer) {
         return peer < myId || stranger;
     }
 
     /**
-     * A reconfig removed this member ({@code true}), or a newer configuration named it again ({@code false}). While
-     * removed it dials every member it knows, since none of them dials a server their configuration does not name,
-     * and they accept it as a stranger (its notifications only). Back in, it dials the lower ids again, as any member.
+     * The active configuration does not name this member ({@code true}: a joiner, or a member a reconfig removed), or
+     * names it ({@code false}). While outside it dials every member it knows, since none of them dials a server their
+     * configuration does not name, and they accept it as a stranger (notifications and a learner's messages). Named,
+     * it dials the lower ids again, as any member.
      */
-    public void asStranger(boolean removed) {
-        if (stranger == removed) {
+    public void asStranger(boolean outside) {
+        if (stranger == outside) {
             return;
         }
-        stranger = removed;
-        if (removed && listener != null) {
+        stranger = outside;
+        if (outside && listener != null) {
             for (int id : peers.keySet()) {
                 if (id > myId && !connections.containsKey(id)) {
                     connect(id);
@@ -544,7 +467,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     /**
      * Whether a connection from server {@code id}, which the configuration does not name, may stay: Apache's election
      * port takes a connection from any server id, and a notification from a server it does not know is answered with
-     * its configuration, which is how a removed server learns that it was added back. With mutual TLS too, as Apache's
+     * its configuration, which is how a joiner learns whom to follow. With mutual TLS too, as Apache's
      * quorum TLS takes any server id with a trusted certificate: a stranger's certificate is checked against the
      * address it dials from, having no server line ({@code QuorumConnection}). At most
      * {@link #STRANGER_CONNECTIONS_MAX} at a time.
@@ -556,15 +479,6 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         Map<Integer, Peer> members = peers;
         return connections.keySet().stream().filter(peer -> !members.containsKey(peer)).count()
                 < STRANGER_CONNECTIONS_MAX;
-    }
-
-    /** Logs an authentication problem with a known member: a warning at most every AUTH_WARNING_INTERVAL_MS. */
-    void authWarning(int peer, String format, Object... arguments) {
-        long now = System.currentTimeMillis();
-        Long last = authWarnings.get(peer);
-        boolean warn = last == null || now - last >= AUTH_WARNING_INTERVAL_MS;
-        if (warn) authWarnings.put(peer, now);
-        LOG.log(warn ? Level.WARNING : Level.DEBUG, format, arguments);
     }
 
 

@@ -65,6 +65,17 @@ public final class ZabCodec {
 
     private ZabCodec() {}
 
+    /**
+     * Appends one frame: a 4-byte big-endian length (not counting itself; what the peer's
+     * {@link QuorumFrameDecoder} expects), then the message.
+     */
+    static void writeFrame(ZabMessage message, ByteBuf out) {
+        int start = out.writerIndex();
+        out.writeInt(0);
+        write(message, out);
+        out.setInt(start, out.writerIndex() - start - 4);
+    }
+
     public static void writeHello(ByteBuf out, int serverId) {
         out.writeByte(HELLO).writeInt(HELLO_MAGIC).writeInt(PROTOCOL_VERSION).writeInt(serverId);
     }

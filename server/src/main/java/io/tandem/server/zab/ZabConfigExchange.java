@@ -3,13 +3,12 @@ package io.tandem.server.zab;
 import io.tandem.server.zab.ZabMessage.Notification;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.util.TreeSet;
 
 /**
  * The configurations election notifications carry, the membership side of {@link ZabElection} (same thread and state
  * as {@link ZabStateMachine}): every notification carries the sender's active configuration once a reconfig made one
  * (Apache's carry its QuorumVerifier), a looking member adopts a newer one, a server the configuration does not name
- * is told a newer one, and a removed member asks each tick whether a newer one names it again.
+ * is told a newer one.
  */
 final class ZabConfigExchange {
     private static final Logger LOG = System.getLogger(ZabConfigExchange.class.getName());
@@ -25,13 +24,12 @@ final class ZabConfigExchange {
      * starts a new election round in it. Every configuration a notification carries was committed (members carry only
      * what they activated, which they do on commit), so a quorum of its voters holds the reconfig: adopting it never
      * lets an older history win an election, and without it a member that was down while reconfigs replaced the
-     * voters it knows would look for a leader among servers that left (simulator seed 1082). A removed
-     * member named by the newer configuration rejoins; one it does not name stays removed.
+     * voters it knows would look for a leader among servers that left (simulator seed 1082).
      */
     void adoptNewerConfig(int from, Notification n) {
         ZabMembership membership = m.membership;
         if (n.config() == null || n.configVersion() <= membership.activeConfigZxid()
-                || (m.role() != Role.LOOKING && !m.isRemoved())) {
+                || m.role() != Role.LOOKING) {
             return;
         }
         LOG.log(Level.INFO, "server {0}: adopting configuration 0x{1} {2} from server {3}", m.myId(),
@@ -46,18 +44,14 @@ final class ZabConfigExchange {
                     + " joiner until a reconfig adds it", m.myId(), Long.toHexString(n.configVersion()));
         }
         m.pending.configAdopted = new Ready.AdoptedConfig(n.configVersion(), n.config());
-        if (m.isRemoved() && n.config().isMember(m.myId())) {
-            m.rejoin("named again by configuration 0x" + Long.toHexString(n.configVersion()));
-        } else if (!m.isRemoved()) {
-            m.startLooking("adopted configuration 0x" + Long.toHexString(n.configVersion()));
-        }
+        m.startLooking("adopted configuration 0x" + Long.toHexString(n.configVersion()));
     }
 
     /**
      * A notification from a server the active configuration does not name (removed, not yet known to be added, or one
      * that never was): its vote counts for nothing, but a looking one is told this member's vote and configuration, as
-     * Apache answers a notification from a non-voter at once: it may learn that it was added back, and a joiner learns
-     * whom to follow. A looking member answers only configurations older than its own, so two members that both take
+     * Apache answers a notification from a non-voter at once: a joiner learns whom to follow, and a newer
+     * configuration. A looking member answers only configurations older than its own, so two members that both take
      * the other for a stranger do not answer each other forever.
      */
     void answerNonMember(int from, Notification n) {
@@ -67,28 +61,6 @@ final class ZabConfigExchange {
         if (n.senderState() == Role.LOOKING
                 && (n.configVersion() < m.membership.activeConfigZxid() || m.role() != Role.LOOKING)) {
             m.election().answer(from);
-        }
-    }
-
-    /**
-     * A removed member's question, each tick, to the members of the configuration that removed it and of the one
-     * before: its own vote, LOOKING, with the configuration it knows. A member running a newer one answers with it.
-     */
-    void askWhetherAddedBack() {
-        Members members = m.membership.activeMembers();
-        if (members == null) {
-            return;
-        }
-        Notification question = new Notification(m.myId(), m.lastZxid(), m.currentEpoch(), 0, Role.LOOKING,
-                m.isRecovering(), m.membership.activeConfigZxid(), members);
-        ZabConfig config = m.config();
-        TreeSet<Integer> asked = new TreeSet<>();
-        for (int[] ids : new int[][] {members.voters(), members.observers(), config.voters(), config.observers()}) {
-            for (int id : ids) {
-                if (id != m.myId() && asked.add(id)) {
-                    m.pending.send(id, question);
-                }
-            }
         }
     }
 }

@@ -119,7 +119,7 @@ final class ZabFollower {
                 return "proposal " + Zxid.toString(proposal.zxid()) + " out of order after "
                         + Zxid.toString(m.lastZxid()) + " in epoch " + epoch;
             }
-            m.appendLocal(new LogEntry(proposal.zxid(), proposal.txn()));
+            m.history.appendLocal(new LogEntry(proposal.zxid(), proposal.txn()));
             // The leader counts no observer's ack; one that a pending reconfig makes a voter counts for the new
             // configuration, from the reconfig on (the append above made it pending here).
             if (!m.isObserver() || m.membership.isPendingVoter(m.myId())) {
@@ -131,14 +131,14 @@ final class ZabFollower {
             if (phase.compareTo(FollowerPhase.AWAITING_UPTODATE) < 0 || commit.zxid() > m.lastZxid()) {
                 return "commit " + Zxid.toString(commit.zxid()) + " not in the log";
             }
-            m.commitUpTo(commit.zxid());
+            m.history.commitUpTo(commit.zxid());
             return null;
         }
         if (message instanceof UpToDate upToDate) {
             if (phase != FollowerPhase.AWAITING_UPTODATE || upToDate.commitZxid() > m.lastZxid()) {
                 return "unexpected " + message;
             }
-            m.commitUpTo(upToDate.commitZxid());
+            m.history.commitUpTo(upToDate.commitZxid());
             phase = FollowerPhase.BROADCAST;
             return null;
         }
@@ -161,11 +161,11 @@ final class ZabFollower {
                 return "stale epoch " + info.epoch() + " proposed, already synced in " + m.currentEpoch();
             }
             if (info.epoch() > m.acceptedEpoch()) {
-                m.persistAcceptedEpoch(info.epoch());
+                m.history.persistAcceptedEpoch(info.epoch());
             }
             fresh = false;
         } else if (info.epoch() > m.acceptedEpoch()) {
-            m.persistAcceptedEpoch(info.epoch());
+            m.history.persistAcceptedEpoch(info.epoch());
             fresh = true;
         } else if (info.epoch() == m.acceptedEpoch()) {
             fresh = false;
@@ -188,7 +188,7 @@ final class ZabFollower {
                     + Zxid.toString(newLeader.zxid());
         }
         // The Ready orders the log fsync and this epoch write before the ack leaves: the ack promises both.
-        m.persistCurrentEpoch(epoch);
+        m.history.persistCurrentEpoch(epoch);
         // After a recovery, the leader's whole history (a SNAP or a DIFF from zero) and its epoch are durable before
         // the marker goes and before this ack: from here on this member counts like any other.
         m.recoveryComplete();
@@ -209,18 +209,18 @@ final class ZabFollower {
                 if (sync.truncateZxid() < m.snapshotZxid()) {
                     return "TRUNC below the local snapshot";
                 }
-                m.truncateLocal(sync.truncateZxid());
+                m.history.truncateLocal(sync.truncateZxid());
                 if (m.lastZxid() != sync.truncateZxid()) {
                     return "TRUNC to " + Zxid.toString(sync.truncateZxid()) + " which this log does not hold";
                 }
             }
-            case SNAP -> m.installSnapshot(sync.snapshotZxid(), sync.snapshot());
+            case SNAP -> m.history.installSnapshot(sync.snapshotZxid(), sync.snapshot());
         }
         for (LogEntry entry : sync.entries()) {
             if (entry.zxid() <= m.lastZxid()) {
                 return "sync entry " + Zxid.toString(entry.zxid()) + " not after " + Zxid.toString(m.lastZxid());
             }
-            m.appendLocal(entry);
+            m.history.appendLocal(entry);
         }
         return null;
     }

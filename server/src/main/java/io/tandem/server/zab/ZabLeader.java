@@ -46,17 +46,11 @@ final class ZabLeader {
         boolean recovering;
         long ackedZxid;
         boolean freshEpochAck;
-        /**
-         * A configuration named the learner while this session ran. One never named is a joiner (a non-voting
-         * learner waiting for the reconfig that adds it) and keeps its session through configuration changes.
-         */
-        boolean named;
 
         LearnerLink(int followerId, long session, long now) {
             this.followerId = followerId;
             this.session = session;
             this.lastHeardTick = now;
-            this.named = config().isMember(followerId);
         }
 
         /**
@@ -96,24 +90,6 @@ final class ZabLeader {
         return m.config();
     }
 
-    /**
-     * The committed configuration no longer names some learners (members removed by a reconfig): their sessions
-     * end here, and the transport closes their connections, so they get nothing more from this leader. A joiner no
-     * configuration named yet keeps its session.
-     */
-    void dropNonMembers() {
-        links.values().removeIf(link -> {
-            boolean member = config().isMember(link.followerId);
-            boolean gone = !member && link.named;
-            link.named |= member;
-            if (gone) {
-                LOG.log(Level.INFO, "server {0}: closing session with {1}: no longer a member", m.myId(),
-                        link.followerId);
-            }
-            return gone;
-        });
-    }
-
     /** The ids of this leader and of the learners synced with it (NEWLEADER acknowledged). */
     int[] syncedMembers() {
         return java.util.stream.IntStream.concat(java.util.stream.IntStream.of(m.myId()), links.values().stream()
@@ -128,11 +104,11 @@ final class ZabLeader {
             m.startLooking("zxid counter exhausted in epoch " + epoch);
             return false;
         }
-        if (m.uncommittedCount() >= config().outstandingProposalsMax()) {
+        if (m.history.uncommittedCount() >= config().outstandingProposalsMax()) {
             return false;
         }
         long zxid = Zxid.epoch(last) == epoch ? last + 1 : Zxid.of(epoch, 1);
-        m.appendLocal(new LogEntry(zxid, txn));
+        m.history.appendLocal(new LogEntry(zxid, txn));
         for (LearnerLink link : links.values()) {
             if (link.stage.compareTo(LinkStage.NEWLEADER_SENT) >= 0) {
                 link.send(new Proposal(link.session, link.nextSendSeq++, zxid, txn));
@@ -270,7 +246,7 @@ final class ZabLeader {
             throw new IllegalStateException("epoch space exhausted");
         }
         epoch = highest + 1;
-        m.persistAcceptedEpoch(epoch);
+        m.history.persistAcceptedEpoch(epoch);
         for (LearnerLink link : links.values()) {
             sendLeaderInfo(link);
         }
@@ -291,7 +267,7 @@ final class ZabLeader {
         if (!m.membership.isQuorum(m.config(), id -> id == m.myId() || epochAcked(links.get(id)))) {
             return;
         }
-        m.persistCurrentEpoch(epoch);
+        m.history.persistCurrentEpoch(epoch);
         phase = LeaderPhase.SYNCHRONIZATION;
         for (LearnerLink link : links.values()) {
             if (link.stage == LinkStage.EPOCH_ACKED) {
@@ -310,7 +286,7 @@ final class ZabLeader {
         long peerLast = link.followerLastZxid;
         long last = m.lastZxid();
         long snapshotZxid = m.snapshotZxid();
-        List<LogEntry> log = m.log();
+        List<LogEntry> log = m.history.log();
         SyncMode mode;
         long truncateZxid = 0;
         List<LogEntry> entries;
@@ -322,7 +298,7 @@ final class ZabLeader {
             truncateZxid = last;
             entries = List.of();
         } else {
-            int index = m.indexOf(peerLast);
+            int index = m.history.indexOf(peerLast);
             if (index >= 0 || peerLast == snapshotZxid) {
                 mode = SyncMode.DIFF;
                 entries = log.subList(index >= 0 ? index + 1 : 0, log.size());
@@ -337,7 +313,7 @@ final class ZabLeader {
         // The first SYNC says how; the entries follow in chunks so that no frame grows with the log.
         int chunkEnd = chunkEnd(entries, 0);
         link.send(new Sync(link.session, link.nextSendSeq++, mode, truncateZxid,
-                mode == SyncMode.SNAP ? snapshotZxid : 0, mode == SyncMode.SNAP ? m.snapshot() : null,
+                mode == SyncMode.SNAP ? snapshotZxid : 0, mode == SyncMode.SNAP ? m.history.snapshot() : null,
                 entries.subList(0, chunkEnd)));
         while (chunkEnd < entries.size()) {
             int from = chunkEnd;
@@ -372,7 +348,7 @@ final class ZabLeader {
         }
         // A quorum holds our whole history durably under this epoch: all of it is now committed.
         phase = LeaderPhase.BROADCAST;
-        m.commitUpTo(m.lastZxid());
+        m.history.commitUpTo(m.lastZxid());
         for (LearnerLink link : links.values()) {
             if (link.stage == LinkStage.SYNCED) {
                 sendUpToDate(link);
@@ -393,7 +369,7 @@ final class ZabLeader {
         }
         // Its own ack, like anyone's, counts only once durable; an observer's link never acks (nor counts).
         Map<Integer, Long> acked = new TreeMap<>();
-        acked.put(m.myId(), Math.min(m.durableZxid(), m.lastZxid()));
+        acked.put(m.myId(), Math.min(m.history.durableZxid(), m.lastZxid()));
         for (LearnerLink link : links.values()) {
             if (link.stage.compareTo(LinkStage.SYNCED) >= 0) {
                 acked.put(link.followerId, link.ackedZxid);
@@ -412,7 +388,7 @@ final class ZabLeader {
         if (quorumZxid <= m.committedZxid()) {
             return;
         }
-        m.commitUpTo(quorumZxid);
+        m.history.commitUpTo(quorumZxid);
         for (LearnerLink link : links.values()) {
             if (link.stage.compareTo(LinkStage.NEWLEADER_SENT) >= 0) {
                 link.send(new Commit(link.session, link.nextSendSeq++, quorumZxid));

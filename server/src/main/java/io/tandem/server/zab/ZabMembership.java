@@ -41,15 +41,13 @@ final class ZabMembership {
     boolean joinersVote;
     /** A configuration became active during the current input: the machine settles roles at its end. */
     private boolean activated;
-    /** The newest configuration activated does not name this member: it is removed once the current input ends. */
-    private boolean removing;
     /**
-     * This member is a joiner: one that activated, while not serving, a configuration not naming it ({@link
-     * #activate}), whatever history it holds. As Apache's
-     * non-voting follower it follows the leader of that configuration and is synced like any learner, its votes and
-     * acks counting for nothing until a reconfig names it (the machine runs it as an observer of the adopted
-     * configuration); so a reconfig whose new voters are mostly joiners finds them synced (Apache's
-     * Leader.isQuorumSynced counts them) and commits with their acks. Cleared once a configuration names it.
+     * This member is a joiner: the newest configuration it activated does not name it ({@link #activate}), whatever
+     * history it holds and whether or not it served before. As Apache's non-voting follower it follows the leader of
+     * that configuration and is synced like any learner, its votes and acks counting for nothing until a reconfig
+     * names it (the machine runs it as an observer of that configuration); so a reconfig whose new voters are mostly
+     * joiners finds them synced (Apache's Leader.isQuorumSynced counts them) and commits with their acks. Cleared once
+     * a configuration names it.
      */
     private boolean joining;
 
@@ -103,39 +101,28 @@ final class ZabMembership {
      * {@code members} committed at {@code zxid} becomes active (Apache's QuorumPeer.processReconfig on
      * COMMITANDACTIVATE), unless an equal or newer one is: returns the configuration the machine runs from now on
      * ({@code active} unchanged when it is not newer or does not name this member). Only the newest configuration an
-     * input activates decides whether the member is removed: a joiner synced with a history that holds configurations
+     * input activates decides whether the member is a joiner: a joiner synced with a history that holds configurations
      * from before it was added (the establishing one, say) activates them and then the one that names it, in one
      * commit. Role consequences wait for {@link #settle}: a leader still has to send the commit that activated it.
      *
-     * <p>A configuration that does not name this member removes it only when the member serves (an established
-     * leader, a follower in broadcast), is no joiner and runs a configuration it activated (not zoo.cfg's): a
-     * committed reconfig took it out of the ensemble it was serving in. Otherwise ({@code mayJoin}: looking, or
-     * syncing with a leader, and not removed already; or its first configuration this run) the member
-     * becomes a joiner, as Apache's QuorumPeer.updateLearnerType makes any server missing from the view a non-voting
-     * participant: a fresh server, a joiner restarted before the reconfig that adds it commits (its log may hold that
-     * reconfig, pending again), a member removed earlier and started again with its data, or one that was down while
-     * a reconfig removed it.
+     * <p>A configuration that does not name this member makes it a joiner, as Apache's QuorumPeer.updateLearnerType
+     * makes any server missing from the view a non-voting participant: a fresh server, a joiner restarted before the
+     * reconfig that adds it commits (its log may hold that reconfig, pending again), a member removed earlier and
+     * started again with its data, one that was down while a reconfig removed it, and a member a committed reconfig
+     * removes while it runs: Apache's removed follower goes on following its leader (its acks ignored) and serving
+     * clients, a removed leader hands over to the designated one and follows it, and a later reconfig naming the
+     * server makes it a voter again without a restart (ApacheRemovedMemberProcessTest runs this on Apache 3.9.5).
      */
-    ZabConfig activate(long zxid, Members members, ZabConfig active, boolean mayJoin) {
+    ZabConfig activate(long zxid, Members members, ZabConfig active) {
         pending.headMap(zxid, true).clear();
         if (zxid <= activeConfigZxid) {
             return active;
         }
-        // Before the first configuration this member activates it runs its zoo.cfg's, which names it whether or not
-        // the ensemble does (a joiner's names it too): one without it then makes it a joiner, even while it serves (a
-        // fresh joiner synced into an ensemble that never committed a configuration was removed by the next leader's,
-        // simulator seed 8). A member of the ensemble activates one naming it first: a new leader's configuration
-        // commits at the start of its epoch, before any reconfig.
-        boolean fromZooCfg = activeConfigZxid == 0;
         activeConfigZxid = zxid;
         activeMembers = members;
         activated = true;
         boolean named = members.isMember(active.myId());
-        joining = !named && (joining || mayJoin || fromZooCfg);
-        removing = !named && !joining;
-        if (removing) {
-            return active;
-        }
+        joining = !named;
         if (joining && joinersVote) {
             return active.withMembers(withObserver(members.voters(), active.myId()), members.observers());
         }
@@ -172,24 +159,20 @@ final class ZabMembership {
     }
 
     /**
-     * After an input that activated a configuration: a member no longer named is removed; a leader that is no longer
-     * a voter steps down (Apache's leader commits the reconfig and then leaves, so the new voters elect one of their
-     * own); a follower whose leader is no longer a voter looks for the new one; a leader that stays ends the sessions
-     * of members removed and commits what the new quorum already holds.
+     * After an input that activated a configuration: a leader that is no longer a voter steps down (Apache's leader
+     * commits the reconfig and then leaves, so the new voters elect one of their own; it then follows as a non-voting
+     * member if the configuration dropped it); a follower whose leader is no longer a voter looks for the new one; a
+     * leader that stays commits what the new quorum already holds, keeping the sessions of learners the configuration
+     * left out (Apache's leader keeps their LearnerHandlers: they follow on as non-voters).
      */
     void settle(ZabStateMachine m) {
         if (!takeActivated()) {
-            return;
-        }
-        if (removing) {
-            m.removeFromEnsemble();
             return;
         }
         ZabConfig config = m.config();
         if (m.role() == Role.LEADING && !config.isVoter(m.myId())) {
             m.startLooking("no longer a voter after a reconfig");
         } else if (m.role() == Role.LEADING) {
-            m.leading().dropNonMembers();
             m.leading().tryCommit();
         } else if (m.role() == Role.FOLLOWING && !config.isVoter(m.follower.leaderId)) {
             m.startLooking("leader " + m.follower.leaderId + " is no longer a voter after a reconfig");

@@ -104,8 +104,7 @@ public final class ZabServer implements Closeable {
     private volatile int leaderId = -1;
     private volatile long committedZxid;
     private volatile boolean serving;
-    private volatile boolean removed;
-    /** The transport dials every member ({@link QuorumTransport#asStranger}): removed, or a joiner not named yet. */
+    /** The transport dials every member ({@link QuorumTransport#asStranger}): a joiner no configuration names. */
     private boolean dialsAsStranger;
     /** The machine follows as a joiner no configuration names yet ({@link ZabStateMachine#isJoining}). */
     private volatile boolean joining;
@@ -297,9 +296,9 @@ public final class ZabServer implements Closeable {
      * peers): Zab and the transport take it on the Zab thread, in that order (a joining member's hello is accepted
      * only once the machine takes its messages). {@code zxid} is the zxid the configuration was committed at (or its
      * version): the machine ignores one older than it activated itself ({@link ZabStateMachine#changeMembers}).
-     * When this member is no longer named it is removed: it leaves its leader and serves nothing more, its transport
-     * keeps these members only to ask them whether a newer configuration names it again ({@link
-     * QuorumTransport#asStranger}). False when the inbox is full or the node is stopping: the caller offers it again.
+     * When this member is no longer named it follows on as a joiner (Apache's non-voting follower), its transport
+     * dialling every member ({@link QuorumTransport#asStranger}). False when the inbox is full or the node is
+     * stopping: the caller offers it again.
      */
     public boolean changeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members) {
         return running && inbox.offer(new ChangeMembers(zxid, Map.copyOf(members)));
@@ -318,11 +317,6 @@ public final class ZabServer implements Closeable {
     /** True while this member follows as a joiner no configuration names yet (Apache's non-voting follower). */
     public boolean isJoining() {
         return joining;
-    }
-
-    /** True once a committed reconfig removed this member. */
-    public boolean isRemoved() {
-        return removed;
     }
 
     private void onPeerMessage(int from, ZabMessage message) {
@@ -349,7 +343,7 @@ public final class ZabServer implements Closeable {
                     input = inbox.poll();
                 }
                 driver.advance();
-                followRemoval();
+                followJoining();
                 publishState();
             }
         } catch (InterruptedException e) {
@@ -381,24 +375,17 @@ public final class ZabServer implements Closeable {
             int[] observers = change.members().values().stream().filter(QuorumTransport.Peer::observer)
                     .mapToInt(QuorumTransport.Peer::id).sorted().toArray();
             driver.changeMembers(change.zxid(), voters, observers);
-            // A removed member keeps the members of the configuration that removed it: it asks them whether a newer
-            // one names it again (ZabStateMachine.removed).
             transport.changeMembers(change.members());
-            followRemoval();
+            followJoining();
         }
     }
 
-    /**
-     * The transport dials as a stranger while the machine is removed or a joiner not named yet, as a member again once
-     * it is named.
-     */
-    private void followRemoval() {
-        removed = machine.isRemoved();
+    /** The transport dials as a stranger while the machine is a joiner no configuration names, as a member once named. */
+    private void followJoining() {
         joining = machine.isJoining();
-        boolean outside = removed || joining;
-        if (outside != dialsAsStranger) {
-            dialsAsStranger = outside;
-            transport.asStranger(outside);
+        if (joining != dialsAsStranger) {
+            dialsAsStranger = joining;
+            transport.asStranger(joining);
         }
     }
 

@@ -4,7 +4,6 @@ import io.tandem.server.zab.ZabMessage.Notification;
 import io.tandem.server.zab.ZabMessage.SessionMessage;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.util.List;
 
 /**
  * Zab as a pure state machine: fast leader election, discovery, synchronization and broadcast, with no sockets, disk,
@@ -13,8 +12,8 @@ import java.util.List;
  * and executes in the order that class documents. Every method is meant to be called from one thread.
  *
  * <p>The machine keeps the log after the latest snapshot in memory, so that DIFF synchronization needs no disk reads.
- * It owns the durable state and the log; each role is its own class on the same thread and state: {@link ZabElection}
- * (LOOKING), {@link ZabFollower} (FOLLOWING, observers included) and {@link ZabLeader} (LEADING).
+ * Its history (the durable epochs, the snapshot and the log) is a {@link ZabHistory}; each role is its own class on the
+ * same thread and state: {@link ZabElection} (LOOKING), {@link ZabFollower} (FOLLOWING, observers included) and {@link ZabLeader} (LEADING).
  */
 public final class ZabStateMachine {
     private static final Logger LOG = System.getLogger(ZabStateMachine.class.getName());
@@ -35,24 +34,12 @@ public final class ZabStateMachine {
     private ZabConfig config;
     /** The reconfigs in the log not active yet, and the joint quorum they ask for. */
     final ZabMembership membership = new ZabMembership();
+    /** The durable epochs, the snapshot and log after it, how far they are durable and committed. */
+    final ZabHistory history;
     private final int myId;
     private final long incarnation;
     private long sessionsOpened;
 
-    // Durable state, mirrored: every change is also placed in the pending Ready.
-    private long acceptedEpoch;
-    private long currentEpoch;
-    /** The latest snapshot and the log entries after it. */
-    private final ZabLog log;
-    /**
-     * The highest zxid of this member's own log known to be durable: what the driver reported through
-     * {@link #logSynced} (or what was on disk at start), never above {@link #lastZxid()}. A leader sends a proposal
-     * before its own fsync (its Ready lists the proposals first, see {@link Ready#messagesBeforeSync()}), so that its
-     * fsync and its followers' overlap; it therefore counts its own acknowledgement only up to this zxid, exactly as it
-     * counts a follower's only after that follower's fsync. Counting {@code lastZxid()} instead would commit a
-     * transaction that only a minority holds durably whenever acks arrive before the leader's own fsync ends.
-     */
-    private long durableZxid;
 
     /**
      * Disk damage cost this member its history (see {@link DurableState#recovering()}). The rule, and why it keeps every
@@ -80,21 +67,11 @@ public final class ZabStateMachine {
      * It follows the active configuration: a reconfig may make an observer a voter or a voter an observer.
      */
     private boolean observer;
-    /**
-     * A committed reconfig removed this member: it takes part in nothing any more (no votes, no sessions, no writes).
-     * It only asks the members of the configuration that removed it, each tick, whether a newer one names it again
-     * (its LOOKING notification carries the configuration it knows; a member running a newer one answers with it),
-     * and rejoins when one does, as a server Apache's reconfig removed learns from notifications that it was added
-     * back.
-     */
-    private boolean removed;
-    /** The highest zxid handed to the application (via commits or a snapshot); never moves past the log. */
-    private long committedZxid;
     private long now;
     private Role role = Role.LOOKING;
 
     private final ZabElection election;
-    /** The configurations notifications carry: adopting newer ones, answering strangers, a removed member's asking. */
+    /** The configurations notifications carry: adopting newer ones, answering strangers. */
     private final ZabConfigExchange configs = new ZabConfigExchange(this);
     /** The session with the leader while FOLLOWING, else null. */
     ZabFollower follower;
@@ -113,15 +90,11 @@ public final class ZabStateMachine {
         this.myId = config.myId();
         Checks.require(incarnation >= 0 && incarnation < 1L << 42, "incarnation out of range: %d", incarnation);
         this.incarnation = incarnation;
-        this.acceptedEpoch = durable.acceptedEpoch();
-        this.currentEpoch = durable.currentEpoch();
-        this.log = new ZabLog(durable.snapshotZxid(), durable.snapshot(), durable.log());
-        this.committedZxid = log.snapshotZxid();
+        this.history = new ZabHistory(this, durable);
         this.recovering = durable.recovering();
         this.observer = config.isObserver(myId);
         Checks.require(!recovering || config.voters().length > 1 || config.isObserver(myId),
                 "a single server has nobody to re-sync from after losing its history");
-        this.durableZxid = lastZxid();
         this.election = new ZabElection(this);
         startLooking("started");
     }
@@ -130,10 +103,10 @@ public final class ZabStateMachine {
 
     public int myId() { return myId; }
     public Role role() { return role; }
-    public long acceptedEpoch() { return acceptedEpoch; }
-    public long currentEpoch() { return currentEpoch; }
-    public long committedZxid() { return committedZxid; }
-    public long snapshotZxid() { return log.snapshotZxid(); }
+    public long acceptedEpoch() { return history.acceptedEpoch(); }
+    public long currentEpoch() { return history.currentEpoch(); }
+    public long committedZxid() { return history.committedZxid(); }
+    public long snapshotZxid() { return history.snapshotZxid(); }
 
     /** True until a leader has synced this member after its history was set aside (see the field's comment). */
     public boolean isRecovering() { return recovering; }
@@ -146,8 +119,6 @@ public final class ZabStateMachine {
         return membership.hasPending();
     }
 
-    /** True once a committed reconfig removed this member (see {@link #changeMembers}). */
-    public boolean isRemoved() { return removed; }
     /** A joiner, following as a non-voter until a configuration names it ({@link ZabMembership#isJoining}). */
     public boolean isJoining() { return membership.isJoining(); }
 
@@ -160,7 +131,7 @@ public final class ZabStateMachine {
     }
 
     public long lastZxid() {
-        return log.lastZxid();
+        return history.lastZxid();
     }
 
     /** The leader this node follows or is, or -1 while looking. */
@@ -220,8 +191,8 @@ public final class ZabStateMachine {
     @Override
     public String toString() {
         return "zab[" + myId + " " + role + (recovering ? " recovering" : "") + (observer ? " observer" : "")
-                + " epoch=" + epoch() + " accepted=" + acceptedEpoch + " current="
-                + currentEpoch + " last=" + Zxid.toString(lastZxid()) + " committed=" + Zxid.toString(committedZxid)
+                + " epoch=" + epoch() + " accepted=" + acceptedEpoch() + " current="
+                + currentEpoch() + " last=" + Zxid.toString(lastZxid()) + " committed=" + Zxid.toString(committedZxid())
                 + "]";
     }
 
@@ -243,10 +214,6 @@ public final class ZabStateMachine {
     /** Advances logical time by one tick (tickTime milliseconds in the driver). */
     public void tick() {
         now++;
-        if (removed) {
-            configs.askWhetherAddedBack();
-            return;
-        }
         switch (role) {
             case LOOKING -> election.tick(now);
             case FOLLOWING -> follower.tick(now, config);
@@ -279,13 +246,7 @@ public final class ZabStateMachine {
      * forgets log entries up to it and keeps the bytes to send to followers too far behind for a DIFF.
      */
     public void compact(long zxid, SnapshotData snapshotData) {
-        Checks.require(zxid <= committedZxid, "snapshot at %s is ahead of the committed %s", Zxid.toString(zxid),
-                Zxid.toString(committedZxid));
-        if (zxid <= log.snapshotZxid()) {
-            return;
-        }
-        log.compact(zxid, snapshotData);
-        pending.purgeBeforeZxid = zxid;
+        history.compact(zxid, snapshotData);
     }
 
     /**
@@ -293,7 +254,7 @@ public final class ZabStateMachine {
      * followers stream that copy, since the one received may live in a temporary file.
      */
     public void snapshotStored(long zxid, SnapshotData stored) {
-        log.snapshotStored(zxid, stored);
+        history.snapshotStored(zxid, stored);
     }
 
     /**
@@ -301,12 +262,9 @@ public final class ZabStateMachine {
      * counts its own acknowledgement only from here on, and may now commit.
      */
     public void logSynced(long zxid) {
-        Checks.require(zxid <= lastZxid(), "synced %s beyond the log's last %s", Zxid.toString(zxid),
-                Zxid.toString(lastZxid()));
-        if (zxid <= durableZxid) {
+        if (!history.synced(zxid)) {
             return;
         }
-        durableZxid = zxid;
         if (role == Role.LEADING && leader != null) {
             leader.tryCommit();
         }
@@ -317,13 +275,10 @@ public final class ZabStateMachine {
     public void receive(int from, ZabMessage message) {
         if (from != myId && message instanceof Notification notification) {
             configs.adoptNewerConfig(from, notification);
-            if (!removed && !config.isMember(from)) {
+            if (!config.isMember(from)) {
                 configs.answerNonMember(from, notification);
                 return;
             }
-        }
-        if (removed) {
-            return;
         }
         if (from != myId && !config.isMember(from) && role == Role.LEADING && message instanceof SessionMessage sm) {
             leader.receive(from, sm, now); // a joiner's learner session, as Apache's leader syncs any learner
@@ -356,9 +311,6 @@ public final class ZabStateMachine {
      * show; anything else is left to the tick timeouts (a connection may come back before they matter).
      */
     public void peerDisconnected(int peer) {
-        if (removed) {
-            return;
-        }
         if (config.isMember(peer) && peer != myId) {
             election.peerDisconnected(peer);
         }
@@ -374,7 +326,7 @@ public final class ZabStateMachine {
      * queued sends let it.
      */
     public void peerConnected(int peer) {
-        if (removed || !config.isMember(peer) || peer == myId) {
+        if (!config.isMember(peer) || peer == myId) {
             return;
         }
         election.peerConnected(peer);
@@ -388,7 +340,7 @@ public final class ZabStateMachine {
      * before the first input; without it the machine sees no reconfig and only {@link #changeMembers} changes members.
      */
     public void readMembersWith(MembershipReader reader) {
-        membership.readWith(reader, log.entries());
+        membership.readWith(reader, history.log());
     }
 
     /**
@@ -396,41 +348,22 @@ public final class ZabStateMachine {
      * SNAP, or the snapshot at start), or a reconfig committed while no {@link MembershipReader} was set. {@code zxid}
      * is the zxid it was committed at (or its version); an older one than the active configuration is ignored, since
      * the machine activates reconfigs as it commits them, ahead of the application applying them. A member absent
-     * from the new configuration is removed: it leaves its leader and only asks whether a newer configuration names it
-     * again (see {@link #removed}).
+     * from the new configuration goes on as a non-voting follower ({@link ZabMembership#activate}).
      */
     public void changeMembers(long zxid, int[] voters, int[] observers) {
-        if (removed) {
-            return;
-        }
         activate(zxid, new Members(voters, observers));
         settle();
     }
 
     /** {@link ZabMembership#activate}: the machine's configuration is the one it returns. */
     void activate(long zxid, Members members) {
-        config = membership.activate(zxid, members, config, !removed && !isServing());
+        config = membership.activate(zxid, members, config);
         observer = !config.isVoter(myId);
     }
 
     /** After an input: the consequences of a configuration it activated ({@link ZabMembership#settle}). */
     private void settle() {
         membership.settle(this);
-    }
-
-    /** A newer configuration names this removed member again: it looks for the leader like any member. */
-    void rejoin(String reason) {
-        removed = false;
-        startLooking(reason);
-    }
-
-    /** A committed reconfig removed this member: it takes part in nothing from now on. */
-    void removeFromEnsemble() {
-        LOG.log(Level.INFO, "server {0}: removed from the ensemble by a reconfig", myId);
-        removed = true;
-        role = Role.LOOKING;
-        follower = null;
-        leader = null;
     }
 
     ZabLeader leading() {
@@ -464,9 +397,6 @@ public final class ZabStateMachine {
      * (finalizeWait) here; a whole tick (2 s by default) would make every election that long.
      */
     public void finalizeElection(long wait) {
-        if (removed) {
-            return;
-        }
         election.finalizeElection(wait);
     }
 
@@ -484,72 +414,6 @@ public final class ZabStateMachine {
         follower.open();
     }
 
-    // ---------------------------------------------------------------------------------------------------- log
-
-    int indexOf(long zxid) {
-        return log.indexOf(zxid);
-    }
-
-    void appendLocal(LogEntry entry) {
-        log.append(entry);
-        pending.appends.add(entry);
-        membership.appended(entry);
-    }
-
-    void truncateLocal(long zxid) {
-        // Truncation never drops a committed transaction (ZOOKEEPER-1154, -1156): a leader asking for that is a bug.
-        Checks.require(zxid >= committedZxid, "server %d: truncation to %s would drop committed %s", myId,
-                Zxid.toString(zxid), Zxid.toString(committedZxid));
-        Checks.require(zxid >= log.snapshotZxid(), "truncation to %s below the snapshot %s", Zxid.toString(zxid),
-                Zxid.toString(log.snapshotZxid()));
-        log.truncateAfter(zxid);
-        membership.truncated(zxid);
-        durableZxid = Math.min(durableZxid, zxid);
-        pending.appends.removeIf(entry -> entry.zxid() > zxid);
-        pending.truncateAfterZxid = pending.truncateAfterZxid == Ready.NONE ? zxid
-                : Math.min(pending.truncateAfterZxid, zxid);
-    }
-
-    void installSnapshot(long zxid, SnapshotData bytes) {
-        Checks.require(bytes != null, "SNAP without snapshot bytes");
-        log.replaceWith(zxid, bytes);
-        membership.snapshotInstalled(); // the application hands over the snapshot's configuration (changeMembers)
-        committedZxid = zxid;
-        durableZxid = zxid; // the Ready writes the snapshot durably before anything that depends on it
-        pending.appends.clear();
-        pending.commits.clear(); // the snapshot already contains whatever they would have applied
-        pending.truncateAfterZxid = 0;
-        pending.snapshotToInstall = new Ready.Snapshot(zxid, bytes);
-    }
-
-    /** Hands every entry up to {@code zxid} to the application, in zxid order. */
-    void commitUpTo(long zxid) {
-        if (zxid <= committedZxid) {
-            return;
-        }
-        Checks.requireZxids(zxid <= lastZxid(), "commit of %s beyond the log end %s", zxid, lastZxid());
-        List<LogEntry> entries = log.entries();
-        for (int i = log.indexAfter(committedZxid); i < entries.size() && entries.get(i).zxid() <= zxid; i++) {
-            LogEntry entry = entries.get(i);
-            pending.commits.add(entry);
-            Members members = membership.pendingAt(entry.zxid());
-            if (members != null) {
-                activate(entry.zxid(), members);
-            }
-        }
-        committedZxid = zxid;
-    }
-
-    void persistAcceptedEpoch(long epoch) {
-        acceptedEpoch = epoch;
-        pending.acceptedEpoch = epoch;
-    }
-
-    void persistCurrentEpoch(long epoch) {
-        currentEpoch = epoch;
-        pending.currentEpoch = epoch;
-    }
-
     /**
      * Session ids grow within a run and across runs (the incarnation leads), so a leader can tell a follower's newest
      * session from a stale duplicate. The low 21 bits count sessions; after two million in one run they wrap, which
@@ -559,30 +423,6 @@ public final class ZabStateMachine {
         return (incarnation << 21) | (++sessionsOpened & ((1L << 21) - 1));
     }
 
-    /**
-     * The log entries after {@code zxid} (an applied one), in order: on a leader, what will be applied ahead of its next
-     * proposal. A replicated application's leader-side prep step reads them (as ZooKeeper's outstanding changes).
-     */
-    List<LogEntry> logAfter(long zxid) {
-        return log.after(zxid);
-    }
-
-    int uncommittedCount() {
-        return log.countAfter(committedZxid);
-    }
-
-    /** The in-memory log after the snapshot, for the leader's synchronization; not to be modified. */
-    List<LogEntry> log() {
-        return log.entries();
-    }
-
-    SnapshotData snapshot() {
-        return log.snapshot();
-    }
-
-    long durableZxid() {
-        return durableZxid;
-    }
 
     /** A recovering follower's NEWLEADER ack is going out: from here on it counts like any other member. */
     void recoveryComplete() {

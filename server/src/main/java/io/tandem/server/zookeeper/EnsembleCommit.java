@@ -329,8 +329,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 LOG.log(Level.INFO, () -> "Committed reconfig at zxid 0x" + Long.toHexString(zxid));
             }
             result = server.applyTxn(header, txn);
-            if (logged.type() == OpCode.RECONFIG && membership.applied((SetDataTxn) txn, zxid, serving)) {
-                removedFromEnsemble();
+            if (logged.type() == OpCode.RECONFIG) {
+                membership.applied((SetDataTxn) txn, zxid, serving);
             }
         }
         if (!proposed.isEmpty() && Arrays.equals(proposed.peek().txn(), bytes)) {
@@ -358,9 +358,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             throw new UncheckedIOException("snapshot at zxid 0x" + Long.toHexString(zxid) + " is unreadable", e);
         }
         server.tree.setLastProcessedZxid(zxid);
-        if (membership.snapshotInstalled(zxid, serving)) { // a reconfig the snapshot holds removed this member
-            removedFromEnsemble();
-        }
+        membership.snapshotInstalled(zxid, serving);
         server.preparer.clear();
         proposed.clear();
         appliedSinceCompact = 0;
@@ -397,14 +395,6 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         }
     }
 
-    /** A configuration without this member was applied ({@link EnsembleMembers#committed}): it serves no more. */
-    private void removedFromEnsemble() {
-        serving = false;
-        leading = false;
-        server.listener.closeAll();
-        answers.clear();
-    }
-
     ReadOnlyMode readOnlyMode() {
         return readOnly;
     }
@@ -419,8 +409,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     private void changeRole(Role role, int newLeaderId, boolean zabServing) {
-        // A removed member's Zab may still follow until it takes the new members.
-        boolean nowServing = zabServing && !members.removed();
+        boolean nowServing = zabServing;
         boolean wasServing = serving;
         boolean wasLeading = leading;
         boolean nowLeading = nowServing && role == Role.LEADING;
@@ -490,7 +479,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     @Override
     public void tick() {
         EnsembleZab running = zab;
-        if (running != null && ((running.isServing() && !members.removed()) != serving
+        if (running != null && (running.isServing() != serving
                 || running.leaderId() != leaderId)) {
             // A role change reported while start() had not yet returned saw no ZabServer; catch up from its state.
             changeRole(running.role(), running.leaderId(), running.isServing());
@@ -499,7 +488,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         answers.closeLost(now);
         establishConfigVersion();
         members.handTo(running);
-        if (!serving && running != null && !members.removed() && !running.isRemoved()) { // removed: no read-only
+        if (!serving && running != null) {
             if (running.role() == Role.LOOKING) {
                 readOnly.maybeEnter(now, running::isRecovering);
             }

@@ -36,8 +36,6 @@ final class EnsembleMembers {
      * it with (the commit thread may learn that it serves before it applied them), later ones happen while it serves.
      */
     private long servingFromZxid = Long.MAX_VALUE;
-    /** A committed reconfig removed this member: it serves no client from then on. */
-    private boolean removed;
 
     EnsembleMembers(EnsembleConfig staticConfig) {
         this.staticConfig = staticConfig;
@@ -56,10 +54,6 @@ final class EnsembleMembers {
         return myId;
     }
 
-    boolean removed() {
-        return removed;
-    }
-
     /** This member began to serve with Zab committed up to {@code committedZxid}. */
     void startedServing(long committedZxid) {
         servingFromZxid = committedZxid;
@@ -67,54 +61,40 @@ final class EnsembleMembers {
 
     /**
      * A configuration was applied (a committed reconfig, or one a snapshot holds): when its members differ from those
-     * Zab runs, Zab and the quorum transport take them. A configuration without this member removes it, but only one
-     * committed after it began to serve: one that came with its sync (the establishing configuration before the
-     * reconfig that added it, or a snapshot older than that) is history it is about to pass, and a member restarted
-     * after its removal is never let in again to see a newer one. Returns true when this call removed the member:
-     * the caller stops serving and drops its clients.
+     * Zab runs, Zab and the quorum transport take them. A configuration without this member removes nothing: its Zab
+     * follows on as a joiner and this member goes on serving, as Apache 3.9.5's removed server goes on as a non-voting
+     * participant (ZabMembership.activate). Its transport takes only one committed after it began to serve: one that
+     * came with its sync (the establishing configuration before the reconfig that added it, or a snapshot older than
+     * that) is history it is about to pass.
      */
-    boolean committed(EnsembleConfig config, long zxid, boolean serving, EnsembleZab zab) {
+    void committed(EnsembleConfig config, long zxid, boolean serving, EnsembleZab zab) {
         if (config == null) {
-            return false;
+            return;
         }
         Map<Long, String> previous = lastCommitted == null ? config.members() : lastCommitted;
         lastCommitted = config.members();
         if (sameMembers(config.members(), zabMembers) && sameAddresses(config.members(), previous)) {
-            return false;
+            return;
         }
         boolean present = config.members().containsKey((long) myId);
         if (!present && (!serving || zxid <= servingFromZxid)) {
-            return false;
-        }
-        handOver(config, previous, zxid, zab);
-        if (!present && zab != null && zab.isJoining()) {
-            return false; // a joiner is not named until the reconfig that adds it: it goes on serving, as Apache's
+            return;
         }
         if (!present) {
-            LOG.log(Level.WARNING, () -> "Server " + myId + " is not in configuration version 0x"
-                    + Long.toHexString(config.version()) + ": removed from the ensemble, serving no client from now"
-                    + " on");
-            removed = true;
+            LOG.log(Level.INFO, () -> "Server " + myId + " is not in configuration version 0x"
+                    + Long.toHexString(config.version()) + ": following on as a non-voting member until a"
+                    + " configuration names it");
         }
-        return !present;
+        handOver(config, previous, zxid, zab);
     }
 
     /**
-     * Zab adopted {@code config}, committed at {@code version}, from a peer's notification (it was looking, or removed
-     * and asking whether it was added back): the quorum transport takes its members, so that it reaches the members it
-     * names that this one never knew, and a configuration naming this removed member again lets it serve once Zab
-     * does (Apache's removed server rejoins the same way). Adoption never removes: only a committed configuration
-     * applied here does ({@link #committed}).
+     * Zab adopted {@code config}, committed at {@code version}, from a peer's notification (it was looking): the
+     * quorum transport takes its members, so that it reaches the members it names that this one never knew.
      */
     void adopted(EnsembleConfig config, long version, EnsembleZab zab) {
         if (config == null || config.members().isEmpty()) {
             return;
-        }
-        if (removed && config.members().containsKey((long) myId)) {
-            LOG.log(Level.INFO, () -> "Server " + myId + " is in configuration version 0x" + Long.toHexString(version)
-                    + " again: rejoining the ensemble");
-            removed = false;
-            servingFromZxid = Long.MAX_VALUE;
         }
         handOver(config, lastCommitted == null ? config.members() : lastCommitted, version, zab);
     }

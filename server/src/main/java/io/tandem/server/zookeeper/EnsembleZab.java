@@ -28,9 +28,6 @@ interface EnsembleZab {
 
     boolean isRecovering();
 
-    /** A committed reconfig removed this member: its Zab takes part in nothing any more. */
-    boolean isRemoved();
-
     /**
      * This member follows as a joiner no configuration names yet (Apache's non-voting follower): a configuration
      * without it does not remove it.
@@ -97,11 +94,6 @@ interface EnsembleZab {
         @Override
         public boolean isRecovering() {
             return server.isRecovering();
-        }
-
-        @Override
-        public boolean isRemoved() {
-            return server.isRemoved();
         }
 
         @Override

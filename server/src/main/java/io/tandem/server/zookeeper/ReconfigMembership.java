@@ -37,28 +37,25 @@ final class ReconfigMembership {
         Reconfig.initConfigNode(server.tree, members.staticConfig(), clock.currentTimeMillis());
     }
 
-    /**
-     * A reconfig transaction (stamped with its version) was applied at {@code zxid}. Returns true when it removed this
-     * member: the caller stops serving and drops its clients.
-     */
-    boolean applied(SetDataTxn txn, long zxid, boolean serving) {
+    /** A reconfig transaction (stamped with its version) was applied at {@code zxid}. */
+    void applied(SetDataTxn txn, long zxid, boolean serving) {
         // Apache's znode carries the version as mzxid: the zxid of a reconfig, the epoch's first zxid of an
         // established configuration (written outside the log there, by initConfigInZKDatabase).
         EnsembleConfig applied = EnsembleConfig.parse(txn.data());
         server.tree.getNode(Reconfig.CONFIG_PATH).mzxid = applied.version();
-        boolean removed = members.committed(applied, zxid, serving, zab.get());
+        members.committed(applied, zxid, serving, zab.get());
         if (zab.get() instanceof EnsembleZab.Production) { // the simulator's members have no data directory
             Reconfig.writeDynamicFileOrWarn(server.config.dataDir(), applied);
         }
-        return removed;
     }
 
-    /** A snapshot replaced the tree at {@code zxid}: its configuration is the one in force. True when it removed us. */
-    boolean snapshotInstalled(long zxid, boolean serving) {
+    /** A snapshot replaced the tree at {@code zxid}: its configuration is the one in force. */
+    void snapshotInstalled(long zxid, boolean serving) {
         initConfigNode();
         DataNode configNode = server.tree.getNode(Reconfig.CONFIG_PATH);
-        return configNode != null && members.committed(EnsembleConfig.parse(configNode.data()), zxid, serving,
-                zab.get());
+        if (configNode != null) {
+            members.committed(EnsembleConfig.parse(configNode.data()), zxid, serving, zab.get());
+        }
     }
 
     /**

@@ -321,8 +321,9 @@ public final class ZkServer implements AutoCloseable {
         List<Request> batch = new ArrayList<>();
         while (running) {
             try {
-                Request first = consensusTasks.isEmpty()
-                        ? queue.poll(SessionTracker.CHECK_INTERVAL_MS, TimeUnit.MILLISECONDS) : null;
+                // A container sweep in progress wakes the thread for its next paced deletion.
+                Request first = consensusTasks.isEmpty() ? queue.poll(Math.min(SessionTracker.CHECK_INTERVAL_MS,
+                        containers.msUntilNextDeletion()), TimeUnit.MILLISECONDS) : null;
                 takeConsensusTasks(batch);
                 if (first != null) {
                     batch.add(first);
@@ -352,6 +353,8 @@ public final class ZkServer implements AutoCloseable {
         if (commitPath.decidesExpiry()) {
             sessions.addExpired(batch);
             containers.addDeletions(batch);
+        } else {
+            containers.abandonSweep(); // a new leadership starts a sweep of its own, as Apache's ContainerManager
         }
         commitPath.tick();
         if (!batch.isEmpty()) {

@@ -22,6 +22,8 @@ import java.util.function.Function;
  * @param containerCheckIntervalMs {@code znode.container.checkIntervalMs}: how often empty containers and expired TTL
  *                                nodes are looked for (Apache: 60000)
  * @param containerMaxNeverUsedMs {@code znode.container.maxNeverUsedIntervalMs}: 0 keeps never-used containers forever
+ * @param containerMaxPerMinute   {@code znode.container.maxPerMinute}: a sweep's deletions go out 60000 / this many ms
+ *                                apart (Apache: 10000, so 6 ms; above 60000 they go out together, as in Apache)
  * @param snapCount               {@code snapCount}: transactions between snapshots
  * @param maxClientConnections    {@code maxClientCnxns}: open connections per client address (0 = no limit)
  * @param globalOutstandingLimit  {@code globalOutstandingLimit}: above this many requests in flight, all connections
@@ -44,6 +46,7 @@ public record ZkServerConfig(
         Set<String> fourLetterWords,
         long containerCheckIntervalMs,
         long containerMaxNeverUsedMs,
+        int containerMaxPerMinute,
         int snapCount,
         int maxClientConnections,
         int globalOutstandingLimit,
@@ -53,6 +56,8 @@ public record ZkServerConfig(
 
     public static final int TICK_TIME_MS_DEFAULT = 2000;
     public static final int FRAME_BYTES_MAX_DEFAULT = 0xfffff;
+    /** Apache's ZooKeeperServerMain and QuorumPeer: {@code Integer.getInteger("znode.container.maxPerMinute", 10000)}. */
+    public static final int CONTAINER_MAX_PER_MINUTE_DEFAULT = 10_000;
     public static final Set<String> ALL_FOUR_LETTER_WORDS = Set.of("conf", "cons", "crst", "dirs", "dump", "envi",
             "gtmk", "stmk", "ruok", "srvr", "srst", "stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash");
 
@@ -69,6 +74,11 @@ public record ZkServerConfig(
         }
         if (containerCheckIntervalMs <= 0) {
             throw new IllegalArgumentException("znode.container.checkIntervalMs must be positive");
+        }
+        if (containerMaxPerMinute <= 0) {
+            // Apache divides a minute by it: 0 fails every sweep there, so no container would ever be deleted.
+            throw new IllegalArgumentException("znode.container.maxPerMinute must be positive: "
+                    + containerMaxPerMinute);
         }
         if (handshakeTimeoutMs <= 0) {
             throw new IllegalArgumentException("zookeeper.nio.sessionlessCnxnTimeout must be positive: "
@@ -87,6 +97,7 @@ public record ZkServerConfig(
                 whitelist(get),
                 longOr(get, "znode.container.checkIntervalMs", 60_000),
                 longOr(get, "znode.container.maxNeverUsedIntervalMs", 0),
+                intOr(get, "znode.container.maxPerMinute", CONTAINER_MAX_PER_MINUTE_DEFAULT),
                 intOr(get, "snapCount", 100_000),
                 intOr(get, "maxClientCnxns", 60),
                 intOr(get, "globalOutstandingLimit", 1000),

@@ -25,7 +25,8 @@ public final class ZooKeeperConfigKeys {
     /** Keys the ZooKeeper server reads and honours (see server/README.md for their meaning). */
     static final Set<String> IMPLEMENTED = Set.of("tickTime", "initLimit", "syncLimit", "minSessionTimeout",
             "maxSessionTimeout", "jute.maxbuffer", "4lw.commands.whitelist", "znode.container.checkIntervalMs",
-            "znode.container.maxNeverUsedIntervalMs", "snapCount", "maxClientCnxns", "clientPort", "clientPortAddress",
+            "znode.container.maxNeverUsedIntervalMs", "znode.container.maxPerMinute", "snapCount", "maxClientCnxns",
+            "clientPort", "clientPortAddress",
             "dataDir", SUPER_DIGEST, Acls.SUPER_DIGEST_PROPERTY, "globalOutstandingLimit", TxnLog.PREALLOC_KEY,
             "zookeeper.nio.sessionlessCnxnTimeout", "admin.serverAddress", "admin.commandURL",
             // The AdminServer's snapshot and restore commands (AdminSnapshots).
@@ -47,6 +48,7 @@ public final class ZooKeeperConfigKeys {
             "jute.maxbuffer", "jute.maxbuffer",
             "znode.container.checkIntervalMs", "znode.container.checkIntervalMs",
             "znode.container.maxNeverUsedIntervalMs", "znode.container.maxNeverUsedIntervalMs",
+            "znode.container.maxPerMinute", "znode.container.maxPerMinute",
             "snapCount", "zookeeper.snapCount",
             "globalOutstandingLimit", "zookeeper.globalOutstandingLimit",
             "4lw.commands.whitelist", "zookeeper.4lw.commands.whitelist",
@@ -91,7 +93,7 @@ public final class ZooKeeperConfigKeys {
             "kerberos.canonicalizeHostNames",
             "ensembleAuthName",
             "netty.server.outstandingHandshake.limit", "nio.numSelectorThreads", "nio.numWorkerThreads",
-            "nio.directBufferBytes", "nio.shutdownTimeout", "znode.container.maxPerMinute", "audit.impl.class");
+            "nio.directBufferBytes", "nio.shutdownTimeout", "audit.impl.class");
 
     /**
      * Apache's providers Tandem serves: digest and ip are always on (naming them changes nothing, in Apache and

@@ -172,7 +172,7 @@ final class SimulatedClients {
         String path = fields[3];
         State state = leader.app.kv.getOrDefault(path, State.ABSENT);
         if (!stalePrep) {
-            for (LogEntry entry : leader.machine.logAfter(leader.app.appliedZxid)) {
+            for (LogEntry entry : leader.machine.history.logAfter(leader.app.appliedZxid)) {
                 state = applyTo(state, path, new String(entry.txn(), StandardCharsets.UTF_8));
             }
         }

@@ -93,7 +93,7 @@ final class SimulatedJoiners {
                 }
                 throw sim.failure("node " + node.id + " counts server " + voter + " as a voter before a configuration"
                         + " making it one committed: " + machine + " voters "
-                        + Arrays.toString(machine.config().voters()) + (machine.isRemoved() ? " (removed)" : "")
+                        + Arrays.toString(machine.config().voters())
                         + (machine.isJoining() ? " (joining)" : "") + " configuration 0x"
                         + Long.toHexString(machine.membership.activeConfigZxid()));
             }

@@ -182,11 +182,6 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
             }
 
             @Override
-            public boolean isRemoved() {
-                return machine != null && machine.isRemoved();
-            }
-
-            @Override
             public boolean isJoining() {
                 return machine != null && machine.isJoining();
             }

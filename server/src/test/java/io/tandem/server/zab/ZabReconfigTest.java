@@ -91,7 +91,6 @@ class ZabReconfigTest {
         assertEquals(Role.LOOKING, leader.role(), "a leader that is no longer a voter steps down (Apache's too)");
         assertArrayEquals(new int[] {2, 3}, leader.config().voters());
         assertTrue(leader.isObserver());
-        assertFalse(leader.isRemoved());
     }
 
     @Test
@@ -161,16 +160,11 @@ class ZabReconfigTest {
         joiner.receive(1, new Notification(1, 0, 0, 7, Role.LEADING));
         joiner.receive(2, new Notification(1, 0, 0, 7, Role.FOLLOWING));
         joiner.receive(3, new Notification(1, 0, 0, 7, Role.FOLLOWING));
-        long session = joiner.ready().messages().stream().map(Ready.Outbound::message)
-                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
-                .session();
-        joiner.receive(1, new LeaderInfo(session, 0, 1));
+        long session = followerInfoSession(joiner);
         List<LogEntry> history = List.of(new LogEntry(Zxid.of(1, 1), txn("config 1,2,3/")),
                 new LogEntry(Zxid.of(1, 2), txn("x")), new LogEntry(Zxid.of(1, 3), txn("config 1,2,3,4/")));
-        joiner.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, history));
-        joiner.receive(1, new NewLeader(session, 2, 1, Zxid.of(1, 3)));
-        joiner.receive(1, new UpToDate(session, 3, Zxid.of(1, 3)));
-        assertFalse(joiner.isRemoved(), "the configuration without it is history the newer one replaced");
+        syncByDiff(joiner, session, 1, history, Zxid.of(1, 3));
+        assertFalse(joiner.isJoining(), "the configuration without it is history the newer one replaced");
         assertTrue(joiner.isServing());
         assertArrayEquals(new int[] {1, 2, 3, 4}, joiner.config().voters());
     }
@@ -290,8 +284,14 @@ class ZabReconfigTest {
         leader.tick();
         Ready pings = leader.ready();
         assertTrue(pings.messages().stream().anyMatch(m -> m.to() == 4 && m.message() instanceof Ping));
-        assertTrue(pings.messages().stream().noneMatch(m -> m.to() == 5),
-                "a joiner that a configuration named and a later one removed is dropped like any removed member");
+        assertTrue(pings.messages().stream().anyMatch(m -> m.to() == 5 && m.message() instanceof Ping),
+                "a learner a configuration named and a later one left out keeps its session, as Apache's leader keeps"
+                        + " its LearnerHandler: it follows on as a non-voter");
+        assertTrue(leader.submit(txn("z")));
+        long z = leader.ready().appends().get(0).zxid();
+        leader.logSynced(z);
+        leader.receive(5, new Ack(500, 7, z));
+        assertEquals(List.of(), leader.ready().commits(), "its ack counts for nothing: {1,5} is no quorum of {1,2,3,4}");
     }
 
     /**
@@ -307,21 +307,14 @@ class ZabReconfigTest {
         Members ensemble = new Members(new int[] {1, 2, 3}, new int[0]);
         long version = Zxid.of(1, 0);
         joiner.receive(1, new Notification(1, version, 1, 7, Role.LEADING, false, version, ensemble));
-        assertFalse(joiner.isRemoved(), "a fresh server the ensemble does not name yet is a joiner, not removed");
         assertTrue(joiner.isJoining());
         assertArrayEquals(new int[] {1, 2, 3}, joiner.config().voters());
         assertTrue(joiner.isObserver(), "its vote counts for nothing");
         joiner.receive(2, new Notification(1, version, 1, 7, Role.FOLLOWING, false, version, ensemble));
         assertEquals(Role.FOLLOWING, joiner.role());
         assertEquals(1, joiner.leaderId());
-        long session = joiner.ready().messages().stream().map(Ready.Outbound::message)
-                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
-                .session();
-        joiner.receive(1, new LeaderInfo(session, 0, 1));
-        joiner.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null,
-                List.of(new LogEntry(Zxid.of(1, 1), txn("x")))));
-        joiner.receive(1, new NewLeader(session, 2, 1, Zxid.of(1, 1)));
-        joiner.receive(1, new UpToDate(session, 3, Zxid.of(1, 1)));
+        long session = followerInfoSession(joiner);
+        syncByDiff(joiner, session, 1, List.of(new LogEntry(Zxid.of(1, 1), txn("x"))), Zxid.of(1, 1));
         assertTrue(joiner.isServing(), "synced like any learner");
         joiner.ready();
 
@@ -355,7 +348,6 @@ class ZabReconfigTest {
         long version = Zxid.of(2, 1);
         Members without = new Members(new int[] {1, 2}, new int[0]);
         late.receive(1, new Notification(1, version, 2, 9, Role.LEADING, false, version, without));
-        assertFalse(late.isRemoved(), "a looking member the configuration does not name is a joiner, not removed");
         assertTrue(late.isJoining());
         assertTrue(late.isObserver(), "its vote counts for nothing");
         late.receive(2, new Notification(1, version, 2, 9, Role.FOLLOWING, false, version, without));
@@ -380,15 +372,12 @@ class ZabReconfigTest {
         restarted.readMembersWith(READER);
         restarted.ready();
         restarted.receive(1, new Notification(1, Zxid.of(1, 2), 2, 7, Role.LEADING, false, version, ensemble));
-        assertFalse(restarted.isRemoved(), "a joiner restarted with its history is a joiner again, not removed");
         assertTrue(restarted.isJoining());
         assertTrue(restarted.isObserver(), "its vote counts for nothing before the reconfig commits");
         assertTrue(restarted.hasPendingConfig(), "the reconfig in its log is pending again");
         restarted.receive(2, new Notification(1, Zxid.of(1, 2), 2, 7, Role.FOLLOWING, false, version, ensemble));
         assertEquals(Role.FOLLOWING, restarted.role());
-        long session = restarted.ready().messages().stream().map(Ready.Outbound::message)
-                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
-                .session();
+        long session = followerInfoSession(restarted);
         restarted.receive(1, new LeaderInfo(session, 0, 2));
         restarted.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, List.of()));
         restarted.receive(1, new NewLeader(session, 2, 2, Zxid.of(1, 2)));
@@ -414,7 +403,7 @@ class ZabReconfigTest {
         removed.receive(1, new Proposal(session, 6, removal, txn("config 1,2/")));
         removed.logSynced(removal);
         removed.receive(1, new Commit(session, 7, removal));
-        assertTrue(removed.isRemoved(), "a serving member a committed reconfig leaves out is removed");
+        assertTrue(removed.isJoining(), "a serving member a committed reconfig leaves out follows on as a non-voter");
 
         ZabStateMachine started = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), new DurableState(1, 1, 0, null,
                 List.of(new LogEntry(Zxid.of(1, 1), txn("config 1,2,3/")), new LogEntry(removal, txn("config 1,2/")))),
@@ -423,17 +412,11 @@ class ZabReconfigTest {
         started.ready();
         Members without = new Members(new int[] {1, 2}, new int[0]);
         started.receive(1, new Notification(1, removal, 1, 7, Role.LEADING, false, removal, without));
-        assertFalse(started.isRemoved(), "started again with its data, it joins instead of staying out");
         assertTrue(started.isJoining());
         started.receive(2, new Notification(1, removal, 1, 7, Role.FOLLOWING, false, removal, without));
         assertEquals(Role.FOLLOWING, started.role());
-        long again = started.ready().messages().stream().map(Ready.Outbound::message)
-                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
-                .session();
-        started.receive(1, new LeaderInfo(again, 0, 1));
-        started.receive(1, new Sync(again, 1, SyncMode.DIFF, 0, 0, null, List.of()));
-        started.receive(1, new NewLeader(again, 2, 1, removal));
-        started.receive(1, new UpToDate(again, 3, removal));
+        long again = followerInfoSession(started);
+        syncByDiff(started, again, 1, List.of(), removal);
         assertTrue(started.isServing(), "synced like any learner");
         assertTrue(started.isJoining(), "the configuration that removed it makes it no voter");
         long readded = Zxid.of(1, 3);
@@ -445,36 +428,76 @@ class ZabReconfigTest {
         assertArrayEquals(new int[] {1, 2, 3}, started.config().voters());
     }
 
+    /**
+     * Issue 14: a member a committed reconfig removes while it runs does what Apache 3.9.5's does
+     * (ApacheRemovedMemberProcessTest runs it): QuorumPeer.updateLearnerType makes it a non-voting participant, and
+     * since its leader stays one it goes on following and serving, its acks ignored; a later reconfig that names it
+     * makes it a voter again on commit, without a restart or an election.
+     */
     @Test
-    void shouldAskWhileRemovedAndRejoinWhenANewerConfigurationNamesItAgain() {
+    void shouldFollowOnAsANonVoterWhenRemovedAndVoteAgainWhenAReconfigAddsItBack() {
         ZabStateMachine removed = new ZabStateMachine(ZabConfig.of(3, 1, 2, 3), DurableState.empty(), 1);
         removed.readMembersWith(READER);
         long session = establishedConfiguration(removed);
         long removal = Zxid.of(1, 2);
         removed.receive(1, new Proposal(session, 6, removal, txn("config 1,2/")));
+        removed.logSynced(removal);
+        assertEquals(1, acks(removed.ready()), "a voter acknowledges the reconfig that removes it");
         removed.receive(1, new Commit(session, 7, removal));
-        assertTrue(removed.isRemoved());
-        removed.ready();
+        assertTrue(removed.isJoining());
+        assertTrue(removed.isObserver(), "its vote counts for nothing");
+        assertEquals(Role.FOLLOWING, removed.role(), "its leader is still a voter: it goes on following it");
+        assertTrue(removed.isServing(), "and serving");
+        assertEquals(1, removed.ready().commits().size());
 
+        removed.receive(1, new Proposal(session, 8, Zxid.of(1, 3), txn("x")));
+        removed.logSynced(Zxid.of(1, 3));
+        assertEquals(0, acks(removed.ready()), "a non-voter's ack would count for nothing");
+        removed.receive(1, new Commit(session, 9, Zxid.of(1, 3)));
         removed.tick();
-        List<Ready.Outbound> asked = removed.ready().messages();
-        assertEquals(List.of(1, 2), asked.stream().map(Ready.Outbound::to).sorted().toList());
-        Notification question = (Notification) asked.get(0).message();
-        assertEquals(Role.LOOKING, question.senderState());
-        assertEquals(removal, question.configVersion(), "it asks with the configuration that removed it");
+        assertEquals(Role.FOLLOWING, removed.role());
 
-        removed.receive(1, new Notification(1, removal, 1, 1, Role.LEADING, false, removal,
-                new Members(new int[] {1, 2}, new int[0])));
-        assertTrue(removed.isRemoved(), "a configuration that does not name it changes nothing");
-        long readded = Zxid.of(1, 3);
-        removed.receive(1, new Notification(1, readded, 1, 1, Role.LEADING, false, readded,
-                new Members(new int[] {1, 2, 3}, new int[0])));
-        assertFalse(removed.isRemoved(), "named again: it rejoins");
+        long readded = Zxid.of(1, 4);
+        removed.receive(1, new Proposal(session, 10, readded, txn("config 1,2,3/")));
+        removed.logSynced(readded);
+        assertEquals(1, acks(removed.ready()), "it acknowledges the reconfig that adds it back");
+        removed.receive(1, new Commit(session, 11, readded));
+        assertFalse(removed.isJoining());
+        assertFalse(removed.isObserver());
         assertArrayEquals(new int[] {1, 2, 3}, removed.config().voters());
-        removed.receive(2, new Notification(1, readded, 1, 1, Role.FOLLOWING, false, readded,
-                new Members(new int[] {1, 2, 3}, new int[0])));
-        assertEquals(Role.FOLLOWING, removed.role(), "and follows the running leader");
-        assertEquals(1, removed.leaderId());
+        assertEquals(Role.FOLLOWING, removed.role(), "a voter again, still following the same leader");
+        assertTrue(removed.isServing());
+    }
+
+    /**
+     * Apache's leader that a reconfig leaves out hands over to the designated leader and follows it as a non-voting
+     * participant (QuorumPeer.updateServerState after processReconfig): here it steps down and, a joiner now, follows
+     * the leader the remaining voters elect.
+     */
+    @Test
+    void shouldFollowTheNewLeaderAsANonVoterWhenAReconfigRemovesTheLeader() {
+        ZabStateMachine leader = establishedLeaderOfThree();
+        // The configuration naming it first, so that the removal takes it out of one it served in.
+        assertTrue(leader.submit(txn("config 1,2,3/")));
+        long established = leader.ready().appends().get(0).zxid();
+        leader.logSynced(established);
+        leader.receive(2, new Ack(200, 3, established));
+        assertEquals(1, leader.ready().commits().size());
+        assertFalse(leader.isJoining());
+        assertTrue(leader.submit(txn("config 2,3/")));
+        long zxid = leader.ready().appends().get(0).zxid();
+        leader.logSynced(zxid);
+        leader.receive(2, new Ack(200, 4, zxid));
+        leader.receive(3, new Ack(300, 3, zxid));
+        Ready committed = leader.ready();
+        assertEquals(1, committed.commits().size());
+        assertEquals(Role.LOOKING, leader.role(), "no longer a voter: it steps down");
+        assertTrue(leader.isJoining(), "a non-voting member now");
+        Members remaining = new Members(new int[] {2, 3}, new int[0]);
+        leader.receive(2, new Notification(2, zxid, 1, 2, Role.LEADING, false, zxid, remaining));
+        leader.receive(3, new Notification(2, zxid, 1, 2, Role.FOLLOWING, false, zxid, remaining));
+        assertEquals(Role.FOLLOWING, leader.role(), "it follows the leader the voters elected");
+        assertEquals(2, leader.leaderId());
     }
 
     private static long acks(Ready ready) {
@@ -483,8 +506,7 @@ class ZabReconfigTest {
 
     /**
      * {@link #synced}, then the configuration a new leader establishes (ZooKeeper's, committed at the start of its
-     * epoch, here at zxid 1:1) names the member: only a member running a configuration it activated is removed by one
-     * without it; the first one it activates leaving it out makes it a joiner. Returns the session.
+     * epoch, here at zxid 1:1) names the member, so it serves as a voter. Returns the session.
      */
     private static long establishedConfiguration(ZabStateMachine machine) {
         long session = synced(machine);
@@ -509,22 +531,35 @@ class ZabReconfigTest {
         joiner.receive(1, new Notification(1, 0, 0, 7, Role.LEADING));
         joiner.receive(2, new Notification(1, 0, 0, 7, Role.FOLLOWING));
         joiner.receive(3, new Notification(1, 0, 0, 7, Role.FOLLOWING));
-        long session = joiner.ready().messages().stream().map(Ready.Outbound::message)
-                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
-                .session();
-        joiner.receive(1, new LeaderInfo(session, 0, 1));
-        joiner.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, List.of()));
-        joiner.receive(1, new NewLeader(session, 2, 1, 0));
-        joiner.receive(1, new UpToDate(session, 3, 0));
+        long session = followerInfoSession(joiner);
+        syncByDiff(joiner, session, 1, List.of(), 0);
         assertTrue(joiner.isServing());
         joiner.receive(1, new Proposal(session, 4, Zxid.of(1, 1), txn("config 1,2,3/")));
         joiner.logSynced(Zxid.of(1, 1));
         joiner.receive(1, new Commit(session, 5, Zxid.of(1, 1)));
-        assertFalse(joiner.isRemoved(), "its zoo.cfg named it, the ensemble never did: it was never removed");
         assertTrue(joiner.isJoining());
         assertTrue(joiner.isObserver());
         assertEquals(Role.FOLLOWING, joiner.role(), "it goes on following as a non-voter");
         assertArrayEquals(new int[] {1, 2, 3}, joiner.config().voters());
+    }
+
+    /** The session of the FOLLOWERINFO the machine just sent on choosing its leader. */
+    private static long followerInfoSession(ZabStateMachine machine) {
+        return machine.ready().messages().stream().map(Ready.Outbound::message)
+                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
+                .session();
+    }
+
+    /**
+     * Leader 1's side of synchronization over {@code session}: LEADERINFO for {@code epoch}, a DIFF of {@code history},
+     * NEWLEADER and UPTODATE at {@code lastZxid}.
+     */
+    private static void syncByDiff(ZabStateMachine machine, long session, long epoch, List<LogEntry> history,
+                                   long lastZxid) {
+        machine.receive(1, new LeaderInfo(session, 0, epoch));
+        machine.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, history));
+        machine.receive(1, new NewLeader(session, 2, epoch, lastZxid));
+        machine.receive(1, new UpToDate(session, 3, lastZxid));
     }
 
     /** Joins leader 1 (with server 3 following it) and syncs an empty history; returns the session. */
@@ -533,13 +568,8 @@ class ZabReconfigTest {
         machine.receive(1, new Notification(1, 0, 0, 7, Role.LEADING));
         machine.receive(3, new Notification(1, 0, 0, 7, Role.FOLLOWING));
         machine.receive(2 == machine.myId() ? 3 : 2, new Notification(1, 0, 0, 7, Role.FOLLOWING));
-        long session = machine.ready().messages().stream().map(Ready.Outbound::message)
-                .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
-                .session();
-        machine.receive(1, new LeaderInfo(session, 0, 1));
-        machine.receive(1, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, List.of()));
-        machine.receive(1, new NewLeader(session, 2, 1, 0));
-        machine.receive(1, new UpToDate(session, 3, 0));
+        long session = followerInfoSession(machine);
+        syncByDiff(machine, session, 1, List.of(), 0);
         assertTrue(machine.isServing());
         machine.ready();
         return session;

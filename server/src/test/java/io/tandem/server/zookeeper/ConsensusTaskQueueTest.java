@@ -45,11 +45,6 @@ class ConsensusTaskQueueTest {
         }
 
         @Override
-        public boolean isRemoved() {
-            return false;
-        }
-
-        @Override
         public boolean isSyncedWithLeader(int id) {
             return false;
         }

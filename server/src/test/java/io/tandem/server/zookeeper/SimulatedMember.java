@@ -52,9 +52,6 @@ public final class SimulatedMember implements ZabServer.Application {
 
         boolean isObserver();
 
-        /** A committed reconfig removed this member's Zab. */
-        boolean isRemoved();
-
         /** Whether Zab follows as a joiner no configuration names yet (a non-voting follower, as Apache's). */
         default boolean isJoining() {
             return false;
@@ -149,10 +146,12 @@ public final class SimulatedMember implements ZabServer.Application {
             settings.put(ZkServerConfig.READ_ONLY_MODE, "true");
         }
         // Containers are swept every 5 ticks (Apache's default is a minute, longer than a run): SimulatedSessionClients'
-        // containers are deleted within the run, on the virtual clock.
+        // containers are deleted within the run, on the virtual clock. A sweep's deletions all go out in its first turn
+        // (maxPerMinute above 60000: Apache's interval between them, a minute divided by it in whole ms, is 0), so the
+        // seeds keep the schedules they had before deletions were paced; the pace itself is ContainerPacingTest's.
         Map<String, String> serverSettings = Map.of("tickTime", "100", "maxSessionTimeout", "30000",
                 "snapCount", Integer.toString(snapCount), "reconfigEnabled", "true",
-                "znode.container.checkIntervalMs", "500");
+                "znode.container.checkIntervalMs", "500", "znode.container.maxPerMinute", "60000000");
         ZkServerConfig config = ZkServerConfig.from("127.0.0.1", 0, Path.of("simulated"), serverSettings::get);
         CommitClock clock = new CommitClock() {
             @Override
@@ -282,11 +281,6 @@ public final class SimulatedMember implements ZabServer.Application {
         @Override
         public boolean isSyncedWithLeader(int id) {
             return side.isSyncedWithLeader(id);
-        }
-
-        @Override
-        public boolean isRemoved() {
-            return side.isRemoved();
         }
 
         @Override

@@ -20,6 +20,8 @@ import java.util.function.BooleanSupplier;
  */
 final class ApacheQuorumProcess implements AutoCloseable {
     static final int TICK_TIME_MS = 500;
+    /** The Apache JVM's heap: 128m unless {@code -Dtandem.apacheHeap} says more (a large tree's benchmark). */
+    static final String HEAP = System.getProperty("tandem.apacheHeap", "128m");
 
     /** One configured member's ports. */
     record Ports(long sid, int quorumPort, int electionPort, int clientPort) {
@@ -72,7 +74,7 @@ final class ApacheQuorumProcess implements AutoCloseable {
         Files.write(config, cfg);
         Path log = dir.resolve("apache.log");
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dzookeeper.admin.enableServer=false",
+                "-Xmx" + HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dzookeeper.admin.enableServer=false",
                 "-cp", System.getProperty("java.class.path"), "org.apache.zookeeper.server.quorum.QuorumPeerMain",
                 config.toString());
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
