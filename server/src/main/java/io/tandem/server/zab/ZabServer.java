@@ -112,6 +112,8 @@ public final class ZabServer implements Closeable {
     /** On an established leader: it and the learners synced with it ({@link ZabStateMachine#syncedMembers}). */
     private volatile int[] syncedMembers = new int[0];
     private long droppedPeerMessages;
+    /** Apache's per-learner connection figures (the observers admin command). */
+    private final LearnerFigures learnerFigures = new LearnerFigures();
 
     private ZabServer(ZabConfig config, long tickMillis, Path dataDir, long preAllocBytes,
                       Map<Integer, QuorumTransport.Peer> peers,
@@ -131,17 +133,20 @@ public final class ZabServer implements Closeable {
             started = new QuorumTransport(config.myId(), peers, new QuorumTransport.Inbound() {
                 @Override
                 public void onMessage(int from, ZabMessage message) {
+                    learnerFigures.received(from, message);
                     onPeerMessage(from, message);
                 }
 
                 @Override
                 public void onDisconnected(int peer) {
+                    learnerFigures.disconnected(peer);
                     // Best effort: if the inbox is full the tick timeout still notices the silence.
                     inbox.offer(new PeerDisconnected(peer));
                 }
 
                 @Override
                 public void onConnected(int peer) {
+                    learnerFigures.connected(peer);
                     inbox.offer(new PeerConnected(peer)); // best effort too: the next tick resends anyway
                 }
             }, QuorumTransport.FRAME_BYTES_MAX_DEFAULT, quorumAuth, quorumTls)
@@ -152,7 +157,7 @@ public final class ZabServer implements Closeable {
             throw e;
         }
         this.transport = started;
-        this.driver = new ZabDriver(machine, disk, transport, ZabClock.SYSTEM, application,
+        this.driver = new ZabDriver(machine, disk, learnerFigures.counting(transport), ZabClock.SYSTEM, application,
                 TimeUnit.MILLISECONDS.toNanos(tickMillis), FINALIZE_WAIT_NANOS);
         this.thread = new Thread(this::run, "zab-" + config.myId());
         thread.setDaemon(true);
@@ -303,6 +308,25 @@ public final class ZabServer implements Closeable {
      */
     public boolean changeMembers(long zxid, Map<Integer, QuorumTransport.Peer> members) {
         return running && inbox.offer(new ChangeMembers(zxid, Map.copyOf(members)));
+    }
+
+    /**
+     * On an established leader: Apache's LearnerHandler figures of each observer synced with it (its
+     * getObservingLearnersInfo); null on any other member, which has no learners.
+     */
+    public java.util.List<Map<String, Object>> syncedObservers() {
+        if (role != Role.LEADING || !serving) return null;
+        return learnerFigures.info(id -> isSyncedWithLeader(id) && isObserverPeer(id), transport);
+    }
+
+    /** Apache's resetObserverConnectionStats, on a leader: its observers' counters start over. */
+    public void resetObserverStats() {
+        if (role == Role.LEADING) learnerFigures.reset(this::isObserverPeer);
+    }
+
+    private boolean isObserverPeer(int id) {
+        QuorumTransport.Peer peer = transport.peers().get(id);
+        return peer != null && peer.observer();
     }
 
     /** Whether {@code id} is this established leader or a learner synced with it. */

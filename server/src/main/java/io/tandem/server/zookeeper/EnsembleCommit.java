@@ -173,6 +173,18 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     @Override
+    public java.util.List<java.util.Map<String, Object>> syncedObservers() {
+        EnsembleZab running = zab;
+        return running == null ? null : running.syncedObservers();
+    }
+
+    @Override
+    public void resetObserverStats() {
+        EnsembleZab running = zab;
+        if (running != null) running.resetObserverStats();
+    }
+
+    @Override
     public String confTail() {
         return membership.confTail();
     }

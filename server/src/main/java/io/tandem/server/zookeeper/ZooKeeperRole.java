@@ -66,11 +66,12 @@ public final class ZooKeeperRole implements AutoCloseable {
                 // Its own directory: the follower stores the leader's SNAP in Apache's body format, which a restart
                 // in Tandem's protocol must never read as a Tandem snapshot.
                 return new ZooKeeperRole(ZkServer.startApacheEnsemble(zkConfig, superDigest, security, myId,
-                        config.settings(), dir.resolve(APACHE_QUORUM_DIR)), ensemble(myId, servers), adminSnapshots);
+                        config.settings(), dir.resolve(APACHE_QUORUM_DIR)),
+                        ensemble(myId, servers, config.initialText()), adminSnapshots);
             }
             ApacheDataDir.refuseUnimportedForEnsemble(dir, dir.resolve("zab"));
             return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, security, myId, config.settings(),
-                    dir.resolve("zab")), ensemble(myId, servers), adminSnapshots);
+                    dir.resolve("zab")), ensemble(myId, servers, config.initialText()), adminSnapshots);
         }
         Files.createDirectories(dir);
         String storeKind = config.get(ConfigKeys.ZOOKEEPER_STORE, "disk");
@@ -83,10 +84,10 @@ public final class ZooKeeperRole implements AutoCloseable {
                 AdminCommands.Ensemble.STANDALONE, adminSnapshots);
     }
 
-    private static AdminCommands.Ensemble ensemble(int myId, Map<String, String> servers) {
+    private static AdminCommands.Ensemble ensemble(int myId, Map<String, String> servers, String initialConfig) {
         Map<Integer, String> lines = new TreeMap<>();
         servers.forEach((key, line) -> lines.put(Integer.parseInt(key.substring("server.".length())), line));
-        return new AdminCommands.Ensemble(myId, lines);
+        return new AdminCommands.Ensemble(myId, lines, initialConfig);
     }
 
     private static Map<String, String> serverLines(TandemConfig config) {
