@@ -130,16 +130,11 @@ public final class TandemConfig {
     public TandemConfig initialText(String text) { this.initialText = text; return this; }
 
     /**
-     * The configuration as read at start, for ZooKeeper's {@code initial_configuration} admin command (Apache answers
-     * its zoo.cfg's text): the text given to {@link #initialText(String)}, else every setting as a {@code key=value}
-     * line in the order set.
+     * The text this configuration was read from at start, or null when it was built through this API: what a
+     * standalone ZooKeeper's {@code initial_configuration} admin command answers (Apache's ZooKeeperServerMain answers
+     * its zoo.cfg's text, an embedded ZooKeeperServer "").
      */
-    public String initialText() {
-        if (initialText != null) return initialText;
-        StringBuilder text = new StringBuilder();
-        settings.forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
-        return text.toString();
-    }
+    public String initialText() { return initialText; }
 
     /** Every key as set, in the order set. */
     public Map<String, String> settings() { return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(settings)); }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
+import java.util.function.LongSupplier;
 
 /**
  * What Apache's leader keeps per learner connection (LearnerHandler.getLearnerHandlerInfo), for the {@code observers}
@@ -31,6 +32,12 @@ public final class LearnerFigures {
     }
 
     private final Map<Integer, Peer> peers = new ConcurrentHashMap<>();
+    /** The leader's last proposed zxid, read on the Zab thread: what Apache's PING carries and last_zxid shows. */
+    private final LongSupplier lastProposed;
+
+    LearnerFigures(LongSupplier lastProposed) {
+        this.lastProposed = lastProposed;
+    }
 
     /** The connection with {@code peer} came up: its figures start over, as a new LearnerHandler's do. */
     void connected(int peer) {
@@ -67,7 +74,9 @@ public final class LearnerFigures {
         if (zxid > 0) peer.lastZxid.accumulateAndGet(zxid, Math::max);
     }
 
-    private static long zxidOf(ZabMessage message) {
+    private long zxidOf(ZabMessage message) {
+        // Tandem's Ping carries no zxid; Apache's leader PINGs each learner with its last proposed one.
+        if (message instanceof ZabMessage.Ping) return lastProposed.getAsLong();
         if (message instanceof ZabMessage.Proposal proposal) return proposal.zxid();
         if (message instanceof ZabMessage.Commit commit) return commit.zxid();
         if (message instanceof ZabMessage.UpToDate upToDate) return upToDate.commitZxid();

@@ -113,7 +113,7 @@ public final class ZabServer implements Closeable {
     private volatile int[] syncedMembers = new int[0];
     private long droppedPeerMessages;
     /** Apache's per-learner connection figures (the observers admin command). */
-    private final LearnerFigures learnerFigures = new LearnerFigures();
+    private final LearnerFigures learnerFigures = new LearnerFigures(this::lastProposedZxid);
 
     private ZabServer(ZabConfig config, long tickMillis, Path dataDir, long preAllocBytes,
                       Map<Integer, QuorumTransport.Peer> peers,
@@ -322,6 +322,11 @@ public final class ZabServer implements Closeable {
     /** Apache's resetObserverConnectionStats, on a leader: its observers' counters start over. */
     public void resetObserverStats() {
         if (role == Role.LEADING) learnerFigures.reset(this::isObserverPeer);
+    }
+
+    /** Zab thread only (see {@link LearnerFigures}): the machine is not thread-safe. */
+    private long lastProposedZxid() {
+        return machine.lastZxid();
     }
 
     private boolean isObserverPeer(int id) {

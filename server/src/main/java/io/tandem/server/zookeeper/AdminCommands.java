@@ -44,8 +44,9 @@ public final class AdminCommands {
     }
 
     /**
-     * The ensemble as configured: this member's id, the {@code server.N} lines (empty standalone) and the whole
-     * configuration as read at start ({@code initial_configuration}; "" standalone, as Apache's).
+     * The ensemble as configured: this member's id, the {@code server.N} lines (empty standalone) and what
+     * {@code initial_configuration} answers: a standalone server's configuration text as read at start ("" when
+     * embedded, as Apache's ZooKeeperServer), null on an ensemble member (Apache's quorum servers keep none).
      */
     public record Ensemble(int myId, Map<Integer, String> serverLines, String initialConfig) {
         public static final Ensemble STANDALONE = new Ensemble(0, Map.of(), "");

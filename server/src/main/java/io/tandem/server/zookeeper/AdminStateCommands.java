@@ -38,10 +38,11 @@ final class AdminStateCommands {
     }
 
     /**
-     * Apache's {@code initial_configuration}: the configuration as this server read it at start ("" standalone, as
-     * Apache's ZooKeeperServerMain has none). Apache answers its zoo.cfg's text; Tandem answers the text of the
-     * configuration file(s) it was started from, or, started through the embedding API, every setting as a
-     * {@code key=value} line ({@link io.tandem.server.TandemConfig#initialText}).
+     * Apache's {@code initial_configuration}: what ZooKeeperServer.getInitialConfig answers. Apache's
+     * ZooKeeperServerMain keeps the text of the zoo.cfg it read, an embedded ZooKeeperServer "", and the servers of a
+     * quorum peer nothing (null, as Apache 3.9.5's ensemble members answer). Tandem: a standalone server started from
+     * configuration files answers their text (and any --set lines), one built through the embedding API "", an
+     * ensemble member null.
      */
     Map<String, Object> initialConfiguration() {
         Map<String, Object> data = new LinkedHashMap<>();

@@ -67,11 +67,11 @@ public final class ZooKeeperRole implements AutoCloseable {
                 // in Tandem's protocol must never read as a Tandem snapshot.
                 return new ZooKeeperRole(ZkServer.startApacheEnsemble(zkConfig, superDigest, security, myId,
                         config.settings(), dir.resolve(APACHE_QUORUM_DIR)),
-                        ensemble(myId, servers, config.initialText()), adminSnapshots);
+                        ensemble(myId, servers), adminSnapshots);
             }
             ApacheDataDir.refuseUnimportedForEnsemble(dir, dir.resolve("zab"));
             return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, security, myId, config.settings(),
-                    dir.resolve("zab")), ensemble(myId, servers, config.initialText()), adminSnapshots);
+                    dir.resolve("zab")), ensemble(myId, servers), adminSnapshots);
         }
         Files.createDirectories(dir);
         String storeKind = config.get(ConfigKeys.ZOOKEEPER_STORE, "disk");
@@ -80,14 +80,16 @@ public final class ZooKeeperRole implements AutoCloseable {
             ApacheDataDir.importOnFirstStart(dir);
         }
         ZkStore store = ZkStores.open(dir, storeKind, zkConfig.preAllocBytes());
-        return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest, security),
-                AdminCommands.Ensemble.STANDALONE, adminSnapshots);
+        return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest, security), config.initialText() == null
+                ? AdminCommands.Ensemble.STANDALONE : new AdminCommands.Ensemble(0, Map.of(), config.initialText()),
+                adminSnapshots);
     }
 
-    private static AdminCommands.Ensemble ensemble(int myId, Map<String, String> servers, String initialConfig) {
+    private static AdminCommands.Ensemble ensemble(int myId, Map<String, String> servers) {
         Map<Integer, String> lines = new TreeMap<>();
         servers.forEach((key, line) -> lines.put(Integer.parseInt(key.substring("server.".length())), line));
-        return new AdminCommands.Ensemble(myId, lines, initialConfig);
+        // Apache's quorum servers have no initial configuration to answer (null), only ZooKeeperServerMain has.
+        return new AdminCommands.Ensemble(myId, lines, null);
     }
 
     private static Map<String, String> serverLines(TandemConfig config) {
