@@ -119,6 +119,15 @@ public final class LearnerFigures {
         return list;
     }
 
+    /** How many peers in {@code include} have a connection up now. */
+    int connections(IntPredicate include) {
+        int count = 0;
+        for (int id : peers.keySet()) {
+            if (include.test(id)) count++;
+        }
+        return count;
+    }
+
     /** Apache's resetObserverConnectionStats: the counters of each peer in {@code include} start over. */
     void reset(IntPredicate include) {
         peers.forEach((id, peer) -> {

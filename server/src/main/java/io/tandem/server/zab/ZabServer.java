@@ -111,6 +111,8 @@ public final class ZabServer implements Closeable {
     private volatile boolean joining;
     /** On an established leader: it and the learners synced with it ({@link ZabStateMachine#syncedMembers}). */
     private volatile int[] syncedMembers = new int[0];
+    /** When this member last became an established leader (0 while it is not one): Apache's leader_uptime. */
+    private volatile long leadingSinceMillis;
     private long droppedPeerMessages;
     /** Apache's per-learner connection figures (the observers admin command). */
     private final LearnerFigures learnerFigures = new LearnerFigures(this::lastProposedZxid);
@@ -319,6 +321,36 @@ public final class ZabServer implements Closeable {
         return learnerFigures.info(id -> isSyncedWithLeader(id) && isObserverPeer(id), transport);
     }
 
+    /**
+     * Apache's leader lines of mntr, on an established leader (nothing elsewhere): learners (learner connections),
+     * synced_followers, synced_non_voting_followers, synced_observers and leader_uptime (ms since it established
+     * its epoch). Apache's pending_syncs is left out: Tandem's leader does not queue syncs to count.
+     */
+    public void reportLeader(java.util.function.BiConsumer<String, Object> line) {
+        long since = leadingSinceMillis;
+        if (role != Role.LEADING || !serving || since == 0) return;
+        int followers = 0;
+        int nonVoting = 0;
+        int observers = 0;
+        int myId = transport.myId();
+        for (int member : syncedMembers) {
+            if (member == myId) continue;
+            QuorumTransport.Peer peer = transport.peers().get(member);
+            if (peer == null) {
+                nonVoting++; // a joiner no configuration names yet: Apache's non-voting follower
+            } else if (peer.observer()) {
+                observers++;
+            } else {
+                followers++;
+            }
+        }
+        line.accept("zk_learners", learnerFigures.connections(id -> id != myId && transport.peers().containsKey(id)));
+        line.accept("zk_synced_followers", followers + nonVoting);
+        line.accept("zk_synced_non_voting_followers", nonVoting);
+        line.accept("zk_synced_observers", observers);
+        line.accept("zk_leader_uptime", System.currentTimeMillis() - since);
+    }
+
     /** Apache's resetObserverConnectionStats, on a leader: its observers' counters start over. */
     public void resetObserverStats() {
         if (role == Role.LEADING) learnerFigures.reset(this::isObserverPeer);
@@ -438,6 +470,8 @@ public final class ZabServer implements Closeable {
         committedZxid = machine.committedZxid();
         syncedMembers = machine.syncedMembers();
         if (newRole != role || newLeader != leaderId || newServing != serving) {
+            boolean leads = newRole == Role.LEADING && newServing;
+            if (leads != (role == Role.LEADING && serving)) leadingSinceMillis = leads ? System.currentTimeMillis() : 0;
             role = newRole;
             leaderId = newLeader;
             serving = newServing;

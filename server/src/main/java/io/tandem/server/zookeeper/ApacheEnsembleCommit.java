@@ -510,6 +510,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public void reportStats(BiConsumer<String, Object> line) {
         // The follower's fsyncs are not counted separately yet; nothing is reported rather than a made-up figure.
+        leaderCommit.reportStats(line);
     }
 
     @Override

@@ -170,6 +170,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     public void reportStats(BiConsumer<String, Object> line) {
         EnsembleZab running = zab;
         ZabServer.Stats.report(running == null ? null : running.stats(), line);
+        if (running != null) running.reportLeader(line);
     }
 
     @Override

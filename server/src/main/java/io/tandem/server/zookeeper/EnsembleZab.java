@@ -66,6 +66,10 @@ interface EnsembleZab {
     default void resetObserverStats() {
     }
 
+    /** See {@link ZabServer#reportLeader}. */
+    default void reportLeader(java.util.function.BiConsumer<String, Object> line) {
+    }
+
     void close() throws IOException;
 
     static EnsembleZab of(ZabServer server) {
@@ -127,6 +131,11 @@ interface EnsembleZab {
         @Override
         public void resetObserverStats() {
             server.resetObserverStats();
+        }
+
+        @Override
+        public void reportLeader(java.util.function.BiConsumer<String, Object> line) {
+            server.reportLeader(line);
         }
 
         @Override

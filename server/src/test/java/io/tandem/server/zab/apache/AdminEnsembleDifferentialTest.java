@@ -148,6 +148,17 @@ class AdminEnsembleDifferentialTest {
                 }
             }
             assertTrue(differences.isEmpty(), String.join("\n", differences));
+            // The leader's own mntr lines (Apache's Leader gauges): its learners and those synced, by kind.
+            JsonNode apacheMonitor = command(byRole(theirs, "leader").adminPort(), "monitor");
+            JsonNode tandemMonitor = command(byRole(ours, "leader").adminPort(), "monitor");
+            for (String key : List.of("learners", "synced_followers", "synced_non_voting_followers",
+                    "synced_observers")) {
+                assertEquals(apacheMonitor.get(key), tandemMonitor.get(key), key + "\nApache: " + apacheMonitor
+                        + "\nTandem: " + tandemMonitor);
+            }
+            assertTrue(apacheMonitor.get("leader_uptime").asLong() > 0);
+            assertTrue(tandemMonitor.get("leader_uptime").asLong() > 0, tandemMonitor.toString());
+            assertTrue(!command(byRole(ours, "follower").adminPort(), "monitor").has("learners"));
 
             // initial_configuration: Apache 3.9.5's quorum servers keep none (null), whatever their zoo.cfg said.
             for (ApacheQuorumProcess process : apache) {
