@@ -68,6 +68,7 @@ class AdminEnsembleDifferentialTest {
             for (ApacheQuorumProcess.Ports ports : apachePorts) {
                 apache.add(ApacheQuorumProcess.start(dir.resolve("apache" + ports.sid()), List.of(
                         "admin.enableServer=true", "admin.serverAddress=127.0.0.1",
+                        "4lw.commands.whitelist=srvr,hash",
                         "admin.serverPort=" + apacheAdmin[(int) ports.sid()]), Set.of(OBSERVER), ports, apachePorts));
             }
             startTandem(tandem);
@@ -125,6 +126,13 @@ class AdminEnsembleDifferentialTest {
                         assertEquals(0, entry.get("zxid").asLong() % 128, name + hash);
                         assertEquals(2, entry.get("digest_version").asInt(), name + hash);
                     }
+                    // The hash four-letter word prints the same log, "zxid-in-hex: digest" a line.
+                    StringBuilder lines = new StringBuilder();
+                    for (JsonNode entry : hash) {
+                        lines.append(Long.toHexString(entry.get("zxid").asLong())).append(": ")
+                                .append(entry.get("digest").asLong()).append('\n');
+                    }
+                    assertEquals(lines.toString(), fourLetterWord(member.clientPort(), "hash"), name);
                     if (firstHash == null) {
                         firstHash = hash;
                     } else {
@@ -206,7 +214,8 @@ class AdminEnsembleDifferentialTest {
                     .set("tickTime", Integer.toString(ApacheQuorumProcess.TICK_TIME_MS))
                     .set("initLimit", "20")
                     .set("syncLimit", "5")
-                    .set("admin.serverPort", "0");
+                    .set("admin.serverPort", "0")
+                    .set("4lw.commands.whitelist", "srvr,hash");
             lines.forEach(config::set);
             if (id == OBSERVER) config.set("peerType", "observer");
             tandem[id] = Tandem.start(config);
@@ -301,6 +310,14 @@ class AdminEnsembleDifferentialTest {
         HttpResponse<byte[]> response = send(port, "GET", command, null);
         assertEquals(200, response.statusCode(), command + ": " + new String(response.body()));
         return JSON.readTree(response.body());
+    }
+
+    private static String fourLetterWord(int clientPort, String word) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", clientPort)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(word.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
     }
 
     private static List<String> fieldNames(JsonNode node) {
