@@ -344,8 +344,12 @@ final class FourLetterWords {
         return text.toString();
     }
 
-    /** Apache's DigestCommand: the digest log ({@link DigestHistory}), one "zxid-in-hex: digest" line an entry. */
+    /**
+     * Apache's DigestCommand: the digest log ({@link DigestHistory}), one "zxid-in-hex: digest" line an entry; a member
+     * without a leader has no running server to ask, and says so (without a newline, as Apache prints it).
+     */
     private static String hash(ZkServer server) {
+        if (server.mode().equals("looking")) return AdminCommands.NOT_SERVING;
         StringBuilder text = new StringBuilder();
         for (DigestHistory.Entry entry : server.tree.digestHistory.entries()) {
             text.append(Long.toHexString(entry.zxid())).append(": ").append(entry.digest()).append('\n');

@@ -21,6 +21,7 @@ class EnsembleAdminServerTest {
     void shouldReportTheLeaderAndTheVotersAndRefuseWhileLooking() throws Exception {
         try (TestEnsemble ensemble = new TestEnsemble(dir)) {
             ensemble.extraSettings.put("admin.serverPort", "0");
+            ensemble.extraSettings.put("4lw.commands.whitelist", "srvr,hash");
             ensemble.startAll();
             int leader = ensemble.awaitServing(30_000);
             for (int id = 1; id <= TestEnsemble.SIZE; id++) {
@@ -79,6 +80,9 @@ class EnsembleAdminServerTest {
             JsonNode zab = AdminHttp.command(port, "zabstate");
             assertEquals("", zab.get("zabstate").asText(), zab.toString());
             assertEquals(false, zab.get("voting").asBoolean());
+            // The hash word has no running server to ask either: Apache's words, without a newline.
+            assertEquals("This ZooKeeper instance is not currently serving requests",
+                    TestEnsemble.fourLetterWord(ensemble.node(survivor).zookeeperPort(), "hash", 2_000));
         }
     }
 
