@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.IntPredicate;
 import java.util.function.LongSupplier;
 
@@ -119,19 +120,62 @@ public final class LearnerFigures {
         return list;
     }
 
-    /** How many peers in {@code include} have a connection up now. */
-    int connections(IntPredicate include) {
-        int count = 0;
-        for (int id : peers.keySet()) {
-            if (include.test(id)) count++;
-        }
-        return count;
+    /** On a leader: the figures of the observers among {@code synced} (it and the learners synced with it). */
+    List<Map<String, Object>> syncedObservers(int[] synced, QuorumTransport transport) {
+        return info(id -> contains(synced, id) && isObserver(transport, id), transport);
     }
 
-    /** Apache's resetObserverConnectionStats: the counters of each peer in {@code include} start over. */
-    void reset(IntPredicate include) {
+    /**
+     * Apache's leader lines of mntr: {@code learners} (learner connections up), {@code synced_followers} (voters and
+     * non-voting followers among {@code synced}), {@code synced_non_voting_followers} (joiners no configuration names
+     * yet), {@code synced_observers} and {@code leader_uptime} (ms since {@code leadingSinceMillis}). Apache's
+     * {@code pending_syncs} is left out: Tandem's Zab leader queues no syncs to count.
+     */
+    void reportLeader(int[] synced, QuorumTransport transport, long leadingSinceMillis,
+                      BiConsumer<String, Object> line) {
+        int myId = transport.myId();
+        Map<Integer, QuorumTransport.Peer> members = transport.peers();
+        int followers = 0;
+        int nonVoting = 0;
+        int observers = 0;
+        for (int member : synced) {
+            if (member == myId) continue;
+            QuorumTransport.Peer peer = members.get(member);
+            if (peer == null) {
+                nonVoting++;
+            } else if (peer.observer()) {
+                observers++;
+            } else {
+                followers++;
+            }
+        }
+        int learners = 0;
+        for (int id : peers.keySet()) {
+            if (id != myId && members.containsKey(id)) learners++;
+        }
+        line.accept("zk_learners", learners);
+        line.accept("zk_synced_followers", followers + nonVoting);
+        line.accept("zk_synced_non_voting_followers", nonVoting);
+        line.accept("zk_synced_observers", observers);
+        line.accept("zk_leader_uptime", System.currentTimeMillis() - leadingSinceMillis);
+    }
+
+    private static boolean contains(int[] ids, int id) {
+        for (int each : ids) {
+            if (each == id) return true;
+        }
+        return false;
+    }
+
+    private static boolean isObserver(QuorumTransport transport, int id) {
+        QuorumTransport.Peer peer = transport.peers().get(id);
+        return peer != null && peer.observer();
+    }
+
+    /** Apache's resetObserverConnectionStats: each observer's counters start over. */
+    void resetObservers(QuorumTransport transport) {
         peers.forEach((id, peer) -> {
-            if (!include.test(id)) return;
+            if (!isObserver(transport, id)) return;
             peer.packetsReceived.set(0);
             peer.packetsSent.set(0);
             peer.requests.set(0);

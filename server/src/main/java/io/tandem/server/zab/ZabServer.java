@@ -317,53 +317,25 @@ public final class ZabServer implements Closeable {
      * getObservingLearnersInfo); null on any other member, which has no learners.
      */
     public java.util.List<Map<String, Object>> syncedObservers() {
-        if (role != Role.LEADING || !serving) return null;
-        return learnerFigures.info(id -> isSyncedWithLeader(id) && isObserverPeer(id), transport);
+        return role == Role.LEADING && serving ? learnerFigures.syncedObservers(syncedMembers, transport) : null;
     }
 
-    /**
-     * Apache's leader lines of mntr, on an established leader (nothing elsewhere): learners (learner connections),
-     * synced_followers, synced_non_voting_followers, synced_observers and leader_uptime (ms since it established
-     * its epoch). Apache's pending_syncs is left out: Tandem's leader does not queue syncs to count.
-     */
+    /** On an established leader, Apache's leader lines of mntr ({@link LearnerFigures#reportLeader}). */
     public void reportLeader(java.util.function.BiConsumer<String, Object> line) {
         long since = leadingSinceMillis;
-        if (role != Role.LEADING || !serving || since == 0) return;
-        int followers = 0;
-        int nonVoting = 0;
-        int observers = 0;
-        int myId = transport.myId();
-        for (int member : syncedMembers) {
-            if (member == myId) continue;
-            QuorumTransport.Peer peer = transport.peers().get(member);
-            if (peer == null) {
-                nonVoting++; // a joiner no configuration names yet: Apache's non-voting follower
-            } else if (peer.observer()) {
-                observers++;
-            } else {
-                followers++;
-            }
+        if (role == Role.LEADING && serving && since != 0) {
+            learnerFigures.reportLeader(syncedMembers, transport, since, line);
         }
-        line.accept("zk_learners", learnerFigures.connections(id -> id != myId && transport.peers().containsKey(id)));
-        line.accept("zk_synced_followers", followers + nonVoting);
-        line.accept("zk_synced_non_voting_followers", nonVoting);
-        line.accept("zk_synced_observers", observers);
-        line.accept("zk_leader_uptime", System.currentTimeMillis() - since);
     }
 
     /** Apache's resetObserverConnectionStats, on a leader: its observers' counters start over. */
     public void resetObserverStats() {
-        if (role == Role.LEADING) learnerFigures.reset(this::isObserverPeer);
+        if (role == Role.LEADING) learnerFigures.resetObservers(transport);
     }
 
     /** Zab thread only (see {@link LearnerFigures}): the machine is not thread-safe. */
     private long lastProposedZxid() {
         return machine.lastZxid();
-    }
-
-    private boolean isObserverPeer(int id) {
-        QuorumTransport.Peer peer = transport.peers().get(id);
-        return peer != null && peer.observer();
     }
 
     /** Whether {@code id} is this established leader or a learner synced with it. */
