@@ -179,14 +179,21 @@ class StartOptions {
      */
     TandemConfig toConfig() throws IOException {
         Map<String, String> merged = new LinkedHashMap<>();
+        // What ZooKeeper's initial_configuration answers: Apache's is its zoo.cfg's text; ours the files' and --set's.
+        StringBuilder text = new StringBuilder();
         for (Path file : configFiles) {
             merged.putAll(readProperties(file));
+            String fileText = Files.readString(file);
+            text.append(fileText);
+            if (!fileText.isEmpty() && !fileText.endsWith("\n")) text.append('\n');
         }
         merged.putAll(settings);
+        settings.forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
         TandemConfig config = TandemConfig.defaults();
         for (Map.Entry<String, String> entry : merged.entrySet()) {
             config.set(entry.getKey(), entry.getValue());
         }
+        if (!configFiles.isEmpty() || !settings.isEmpty()) config.initialText(text.toString());
         if (!roles.isEmpty()) {
             config.roles(parseRoles(roles));
         }

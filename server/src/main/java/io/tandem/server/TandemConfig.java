@@ -42,6 +42,8 @@ public final class TandemConfig {
     private int zookeeperPort = 2181;
     private int kafkaPort = 9092;
     private Set<Role> roles = EnumSet.allOf(Role.class);
+    /** The text the configuration was read from (see {@link #initialText()}), or null when built by the API. */
+    private String initialText;
 
     /** The defaults of {@code ./tandem start}: ZooKeeper on 2181, Kafka on 9092, data in ./tandem-data. */
     public static TandemConfig defaults() {
@@ -124,6 +126,16 @@ public final class TandemConfig {
     public String get(String key, String fallback) { return settings.getOrDefault(key, fallback); }
     public int getInt(String key, int fallback) { String v = settings.get(key); return v == null ? fallback : Integer.parseInt(v.trim()); }
     public long getLong(String key, long fallback) { String v = settings.get(key); return v == null ? fallback : Long.parseLong(v.trim()); }
+    /** Records the text this configuration was read from (the configuration files, then each --set line). */
+    public TandemConfig initialText(String text) { this.initialText = text; return this; }
+
+    /**
+     * The text this configuration was read from at start, or null when it was built through this API: what a
+     * standalone ZooKeeper's {@code initial_configuration} admin command answers (Apache's ZooKeeperServerMain answers
+     * its zoo.cfg's text, an embedded ZooKeeperServer "").
+     */
+    public String initialText() { return initialText; }
+
     /** Every key as set, in the order set. */
     public Map<String, String> settings() { return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(settings)); }
 }

@@ -257,6 +257,9 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         return channel != null && channel.isActive();
     }
 
+    /** The registered connection with {@code peer}, or null ({@link LearnerFigures} reads its address and queue). */
+    Channel connection(int peer) { return connections.get(peer); }
+
     /** Connections registered now, members' and strangers' (tests). */
     int connectedCount() {
         return connections.size();

@@ -110,7 +110,11 @@ public final class ZabServer implements Closeable {
     private volatile boolean joining;
     /** On an established leader: it and the learners synced with it ({@link ZabStateMachine#syncedMembers}). */
     private volatile int[] syncedMembers = new int[0];
+    /** When this member last became an established leader (0 while it is not one): Apache's leader_uptime. */
+    private volatile long leadingSinceMillis;
     private long droppedPeerMessages;
+    /** Apache's per-learner connection figures (the observers admin command). */
+    private final LearnerFigures learnerFigures = new LearnerFigures(this::lastProposedZxid);
 
     private ZabServer(ZabConfig config, long tickMillis, Path dataDir, long preAllocBytes,
                       Map<Integer, QuorumTransport.Peer> peers,
@@ -130,17 +134,20 @@ public final class ZabServer implements Closeable {
             started = new QuorumTransport(config.myId(), peers, new QuorumTransport.Inbound() {
                 @Override
                 public void onMessage(int from, ZabMessage message) {
+                    learnerFigures.received(from, message);
                     onPeerMessage(from, message);
                 }
 
                 @Override
                 public void onDisconnected(int peer) {
+                    learnerFigures.disconnected(peer);
                     // Best effort: if the inbox is full the tick timeout still notices the silence.
                     inbox.offer(new PeerDisconnected(peer));
                 }
 
                 @Override
                 public void onConnected(int peer) {
+                    learnerFigures.connected(peer);
                     inbox.offer(new PeerConnected(peer)); // best effort too: the next tick resends anyway
                 }
             }, QuorumTransport.FRAME_BYTES_MAX_DEFAULT, quorumAuth, quorumTls)
@@ -151,7 +158,7 @@ public final class ZabServer implements Closeable {
             throw e;
         }
         this.transport = started;
-        this.driver = new ZabDriver(machine, disk, transport, ZabClock.SYSTEM, application,
+        this.driver = new ZabDriver(machine, disk, learnerFigures.counting(transport), ZabClock.SYSTEM, application,
                 TimeUnit.MILLISECONDS.toNanos(tickMillis), FINALIZE_WAIT_NANOS);
         this.thread = new Thread(this::run, "zab-" + config.myId());
         thread.setDaemon(true);
@@ -304,6 +311,32 @@ public final class ZabServer implements Closeable {
         return running && inbox.offer(new ChangeMembers(zxid, Map.copyOf(members)));
     }
 
+    /**
+     * On an established leader: Apache's LearnerHandler figures of each observer synced with it (its
+     * getObservingLearnersInfo); null on any other member, which has no learners.
+     */
+    public java.util.List<Map<String, Object>> syncedObservers() {
+        return role == Role.LEADING && serving ? learnerFigures.syncedObservers(syncedMembers, transport) : null;
+    }
+
+    /** On an established leader, Apache's leader lines of mntr ({@link LearnerFigures#reportLeader}). */
+    public void reportLeader(java.util.function.BiConsumer<String, Object> line) {
+        long since = leadingSinceMillis;
+        if (role == Role.LEADING && serving && since != 0) {
+            learnerFigures.reportLeader(syncedMembers, transport, since, line);
+        }
+    }
+
+    /** Apache's resetObserverConnectionStats, on a leader: its observers' counters start over. */
+    public void resetObserverStats() {
+        if (role == Role.LEADING) learnerFigures.resetObservers(transport);
+    }
+
+    /** Zab thread only (see {@link LearnerFigures}): the machine is not thread-safe. */
+    private long lastProposedZxid() {
+        return machine.lastZxid();
+    }
+
     /** Whether {@code id} is this established leader or a learner synced with it. */
     public boolean isSyncedWithLeader(int id) {
         for (int member : syncedMembers) {
@@ -396,6 +429,8 @@ public final class ZabServer implements Closeable {
         committedZxid = machine.committedZxid();
         syncedMembers = machine.syncedMembers();
         if (newRole != role || newLeader != leaderId || newServing != serving) {
+            boolean leads = newRole == Role.LEADING && newServing;
+            if (leads != (role == Role.LEADING && serving)) leadingSinceMillis = leads ? System.currentTimeMillis() : 0;
             role = newRole;
             leaderId = newLeader;
             serving = newServing;

@@ -43,9 +43,13 @@ public final class AdminCommands {
                            Runner runner) {
     }
 
-    /** The ensemble as configured: this member's id and the {@code server.N} lines (empty standalone). */
-    public record Ensemble(int myId, Map<Integer, String> serverLines) {
-        public static final Ensemble STANDALONE = new Ensemble(0, Map.of());
+    /**
+     * The ensemble as configured: this member's id, the {@code server.N} lines (empty standalone) and what
+     * {@code initial_configuration} answers: a standalone server's configuration text as read at start ("" when
+     * embedded, as Apache's ZooKeeperServer), null on an ensemble member (Apache's quorum servers keep none).
+     */
+    public record Ensemble(int myId, Map<Integer, String> serverLines, String initialConfig) {
+        public static final Ensemble STANDALONE = new Ensemble(0, Map.of(), "");
 
         boolean isStandalone() {
             return serverLines.isEmpty();
@@ -119,8 +123,7 @@ public final class AdminCommands {
         add(List.of("hash"), true, true, args -> state.hash());
         add(List.of("initial_configuration", "icfg"), true, false, args -> state.initialConfiguration());
         add(List.of("last_snapshot", "lsnp"), true, false, args -> state.lastSnapshot());
-        // Tandem keeps no per-observer connection figures, so there is nothing to reset (Apache's standalone answer).
-        add(List.of("observer_connection_stat_reset", "orst"), true, false, args -> new LinkedHashMap<>());
+        add(List.of("observer_connection_stat_reset", "orst"), true, false, args -> state.resetObserverStats());
         add(List.of("observers", "obsr"), true, false, args -> state.observers());
         add(List.of("zabstate"), false, true, args -> state.zabState());
         AdminSnapshots snapshots = new AdminSnapshots(server, snapshotSettings);

@@ -3,6 +3,7 @@ package io.tandem.server.zookeeper;
 import io.tandem.server.zab.QuorumTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,31 +24,29 @@ final class AdminStateCommands {
     }
 
     /**
-     * Apache's {@code hash}: its DataTree logs the tree digest at every 128th zxid and answers that history; Tandem
-     * keeps no history and answers one entry, the tree's digest at its last applied zxid, which the tree keeps as
-     * Apache's DigestCalculator does, updated per applied change ({@link TreeDigest}): on the commit thread this reads
-     * two numbers, never walks the tree. Members and Apache servers holding the same tree agree on it.
+     * Apache's {@code hash}: the digest log ({@link DigestHistory}), the tree digest kept at every 128th zxid, at most
+     * 1024 entries, oldest first; empty until the first such zxid is applied. The tree keeps its digest as Apache's
+     * DigestCalculator does, per applied change ({@link TreeDigest}), so members and Apache servers that applied the
+     * same transactions log the same entries. Runs on the commit thread.
      */
     Map<String, Object> hash() {
-        Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("zxid", server.tree.lastProcessedZxid());
-        entry.put("digest_version", TreeDigest.DIGEST_VERSION);
-        entry.put("digest", server.tree.digest.value());
+        List<Map<String, Object>> digests = new ArrayList<>();
+        for (DigestHistory.Entry entry : server.tree.digestHistory.entries()) digests.add(entry.toJson());
         Map<String, Object> data = new LinkedHashMap<>();
-        data.put("digests", List.of(entry));
+        data.put("digests", digests);
         return data;
     }
 
     /**
-     * Apache's {@code initial_configuration}: a standalone server has none (""); a member answers the ensemble's
-     * {@code server.N} lines it started with, one a line, where Apache answers the text of its whole zoo.cfg.
+     * Apache's {@code initial_configuration}: what ZooKeeperServer.getInitialConfig answers. Apache's
+     * ZooKeeperServerMain keeps the text of the zoo.cfg it read, an embedded ZooKeeperServer "", and the servers of a
+     * quorum peer nothing (null, as Apache 3.9.5's ensemble members answer). Tandem: a standalone server started from
+     * configuration files answers their text (and any --set lines), one built through the embedding API "", an
+     * ensemble member null.
      */
     Map<String, Object> initialConfiguration() {
-        StringBuilder lines = new StringBuilder();
-        ensemble.serverLines().forEach((id, line) -> lines.append("server.").append(id).append('=').append(line)
-                .append('\n'));
         Map<String, Object> data = new LinkedHashMap<>();
-        data.put("initial_configuration", lines.toString());
+        data.put("initial_configuration", ensemble.initialConfig());
         return data;
     }
 
@@ -75,20 +74,23 @@ final class AdminStateCommands {
     }
 
     /**
-     * Apache's {@code observers}: a leader lists its observers' learner handlers; any other server (a follower without
-     * observerMasterPort, which Tandem does not implement, a standalone server) answers none. Tandem's leader keeps no
-     * per-observer connection figures to list, so it answers an error rather than an empty list.
+     * Apache's {@code observers}: a leader lists the observers synced with it, each with its LearnerHandler figures
+     * (Zab's leader: {@link io.tandem.server.zab.LearnerFigures}; the Apache-protocol leader takes no observers, so it
+     * lists none); any other server (a follower without observerMasterPort, which Tandem does not implement, an
+     * observer, a standalone server) answers none.
      */
     Map<String, Object> observers() {
+        List<Map<String, Object>> observers = server.commitPath().syncedObservers();
         Map<String, Object> data = new LinkedHashMap<>();
-        if (server.mode().equals("leader")) {
-            data.put("error", "observers is not implemented by Tandem on an ensemble's leader: it keeps no "
-                    + "per-observer connection figures");
-            return data;
-        }
-        data.put("synced_observers", 0);
-        data.put("observers", List.of());
+        data.put("synced_observers", observers == null ? 0 : observers.size());
+        data.put("observers", observers == null ? List.of() : observers);
         return data;
+    }
+
+    /** Apache's {@code observer_connection_stat_reset}: a leader's observer counters start over; elsewhere nothing. */
+    Map<String, Object> resetObserverStats() {
+        server.commitPath().resetObserverStats();
+        return new LinkedHashMap<>();
     }
 
     /**

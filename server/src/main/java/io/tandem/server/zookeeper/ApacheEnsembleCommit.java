@@ -501,9 +501,16 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         return (int) leaderId;
     }
 
+    /** Apache's leader lists its observers; this protocol's leader takes none (it refuses OBSERVERINFO). */
+    @Override
+    public java.util.List<java.util.Map<String, Object>> syncedObservers() {
+        return serving && leaderCommit.leading() ? java.util.List.of() : null;
+    }
+
     @Override
     public void reportStats(BiConsumer<String, Object> line) {
         // The follower's fsyncs are not counted separately yet; nothing is reported rather than a made-up figure.
+        leaderCommit.reportStats(line);
     }
 
     @Override

@@ -46,6 +46,12 @@ final class ApacheLeaderCommit {
         return leader != null;
     }
 
+    /** Apache's leader lines of mntr while leading; nothing otherwise. Any thread. */
+    void reportStats(java.util.function.BiConsumer<String, Object> line) {
+        ApacheLeader now = leader;
+        if (now != null) now.reportStats(line);
+    }
+
     /** Commit thread: the leadership was established (with {@code now}) or ended (null). */
     void leadership(ApacheLeader now) {
         leader = now;

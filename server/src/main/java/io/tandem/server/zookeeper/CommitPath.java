@@ -2,6 +2,7 @@ package io.tandem.server.zookeeper;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
@@ -35,6 +36,18 @@ interface CommitPath {
 
     default int leaderId() {
         return -1;
+    }
+
+    /**
+     * On an ensemble's leader: Apache's LearnerHandler figures of each observer synced with it (the observers admin
+     * command); null on any other server, which has none to list. Any thread.
+     */
+    default List<Map<String, Object>> syncedObservers() {
+        return null;
+    }
+
+    /** Apache's observer_connection_stat_reset: a leader's observer connection counters start over. Any thread. */
+    default void resetObserverStats() {
     }
 
     /** Adds this path's own mntr lines (log fsyncs and, in an ensemble, Zab's figures). Any thread. */

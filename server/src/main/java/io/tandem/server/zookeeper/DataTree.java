@@ -72,6 +72,8 @@ final class DataTree {
     private long lastProcessedZxid;
     /** Apache's tree digest, kept as changes are applied (the hash admin command reads it). */
     final TreeDigest digest = new TreeDigest();
+    /** Apache's digest log, which the hash admin command answers. */
+    final DigestHistory digestHistory = new DigestHistory();
     /** Counts {@link #clearForSnapshot}s: a node found before one is no longer in the tree (see {@link #liveHint}). */
     private int generation;
 
@@ -90,6 +92,7 @@ final class DataTree {
         ttls.clear();
         lastProcessedZxid = 0;
         digest.reset();
+        digestHistory.clear();
         addInitialNodes();
     }
 
@@ -384,6 +387,7 @@ final class DataTree {
         if (!isSubTxn && rc.zxid > lastProcessedZxid) {
             lastProcessedZxid = rc.zxid;
         }
+        if (!isSubTxn) digestHistory.applied(rc.zxid, digest.value());
         return rc;
     }
 

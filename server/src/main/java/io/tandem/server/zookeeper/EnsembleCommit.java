@@ -170,6 +170,19 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     public void reportStats(BiConsumer<String, Object> line) {
         EnsembleZab running = zab;
         ZabServer.Stats.report(running == null ? null : running.stats(), line);
+        if (running != null) running.reportLeader(line);
+    }
+
+    @Override
+    public java.util.List<java.util.Map<String, Object>> syncedObservers() {
+        EnsembleZab running = zab;
+        return running == null ? null : running.syncedObservers();
+    }
+
+    @Override
+    public void resetObserverStats() {
+        EnsembleZab running = zab;
+        if (running != null) running.resetObserverStats();
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabServer;
 import io.tandem.storage.zk.SnapshotBody;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -53,6 +54,19 @@ interface EnsembleZab {
     /** Counters for mntr, or null when there are none. */
     ZabServer.Stats stats();
 
+    /** See {@link ZabServer#syncedObservers}: null when this member is not an established leader. */
+    default List<Map<String, Object>> syncedObservers() {
+        return null;
+    }
+
+    /** See {@link ZabServer#resetObserverStats}. */
+    default void resetObserverStats() {
+    }
+
+    /** See {@link ZabServer#reportLeader}. */
+    default void reportLeader(java.util.function.BiConsumer<String, Object> line) {
+    }
+
     void close() throws IOException;
 
     static EnsembleZab of(ZabServer server) {
@@ -99,6 +113,21 @@ interface EnsembleZab {
         @Override
         public boolean isJoining() {
             return server.isJoining();
+        }
+
+        @Override
+        public List<Map<String, Object>> syncedObservers() {
+            return server.syncedObservers();
+        }
+
+        @Override
+        public void resetObserverStats() {
+            server.resetObserverStats();
+        }
+
+        @Override
+        public void reportLeader(java.util.function.BiConsumer<String, Object> line) {
+            server.reportLeader(line);
         }
 
         @Override

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.zip.CRC32;
 
 /** The four-letter-word commands, with Apache 3.9's output formats. Run on the commit thread. */
 final class FourLetterWords {
@@ -345,13 +344,17 @@ final class FourLetterWords {
         return text.toString();
     }
 
+    /**
+     * Apache's DigestCommand: the digest log ({@link DigestHistory}), one "zxid-in-hex: digest" line an entry; a member
+     * without a leader has no running server to ask, and says so (without a newline, as Apache prints it).
+     */
     private static String hash(ZkServer server) {
-        CRC32 crc = new CRC32();
-        for (Map.Entry<String, DataNode> entry : server.tree.entries()) {
-            crc.update(entry.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            crc.update(Long.toString(entry.getValue().mzxid).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (server.mode().equals("looking")) return AdminCommands.NOT_SERVING;
+        StringBuilder text = new StringBuilder();
+        for (DigestHistory.Entry entry : server.tree.digestHistory.entries()) {
+            text.append(Long.toHexString(entry.zxid())).append(": ").append(entry.digest()).append('\n');
         }
-        return Long.toHexString(server.tree.lastProcessedZxid()) + ": " + crc.getValue() + "\n";
+        return text.toString();
     }
 
     static long dirSize(ZkServer server) {

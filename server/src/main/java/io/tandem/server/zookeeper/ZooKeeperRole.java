@@ -66,7 +66,8 @@ public final class ZooKeeperRole implements AutoCloseable {
                 // Its own directory: the follower stores the leader's SNAP in Apache's body format, which a restart
                 // in Tandem's protocol must never read as a Tandem snapshot.
                 return new ZooKeeperRole(ZkServer.startApacheEnsemble(zkConfig, superDigest, security, myId,
-                        config.settings(), dir.resolve(APACHE_QUORUM_DIR)), ensemble(myId, servers), adminSnapshots);
+                        config.settings(), dir.resolve(APACHE_QUORUM_DIR)),
+                        ensemble(myId, servers), adminSnapshots);
             }
             ApacheDataDir.refuseUnimportedForEnsemble(dir, dir.resolve("zab"));
             return new ZooKeeperRole(ZkServer.startEnsemble(zkConfig, superDigest, security, myId, config.settings(),
@@ -79,14 +80,16 @@ public final class ZooKeeperRole implements AutoCloseable {
             ApacheDataDir.importOnFirstStart(dir);
         }
         ZkStore store = ZkStores.open(dir, storeKind, zkConfig.preAllocBytes());
-        return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest, security),
-                AdminCommands.Ensemble.STANDALONE, adminSnapshots);
+        return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest, security), config.initialText() == null
+                ? AdminCommands.Ensemble.STANDALONE : new AdminCommands.Ensemble(0, Map.of(), config.initialText()),
+                adminSnapshots);
     }
 
     private static AdminCommands.Ensemble ensemble(int myId, Map<String, String> servers) {
         Map<Integer, String> lines = new TreeMap<>();
         servers.forEach((key, line) -> lines.put(Integer.parseInt(key.substring("server.".length())), line));
-        return new AdminCommands.Ensemble(myId, lines);
+        // Apache's quorum servers have no initial configuration to answer (null), only ZooKeeperServerMain has.
+        return new AdminCommands.Ensemble(myId, lines, null);
     }
 
     private static Map<String, String> serverLines(TandemConfig config) {

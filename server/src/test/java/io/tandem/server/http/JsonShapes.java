@@ -6,12 +6,12 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /** Compares two JSON answers by shape: the same keys, nested the same way, values of the same JSON types. */
-final class JsonShapes {
+public final class JsonShapes {
     private JsonShapes() {
     }
 
     /** Adds each difference to {@code out}; arrays are compared by their first elements when both have one. */
-    static void compare(String path, JsonNode apache, JsonNode ours, List<String> out) {
+    public static void compare(String path, JsonNode apache, JsonNode ours, List<String> out) {
         if (apache.getNodeType() != ours.getNodeType()) {
             out.add(path + ": " + apache.getNodeType() + " vs " + ours.getNodeType());
             return;

@@ -97,6 +97,8 @@ public final class ApacheLeader implements Closeable {
     private final int tickTimeMs;
 
     final Object lock = new Object();
+    /** When this leadership began: Apache's leader_uptime counts from it. */
+    private final long startedMillis = System.currentTimeMillis();
     // Everything below is guarded by lock.
     private final Map<Long, Long> followerEpochs = new HashMap<>();
     private final Set<Long> epochAcks = new HashSet<>();
@@ -540,6 +542,26 @@ public final class ApacheLeader implements Closeable {
                 failure = "only " + synced + " synced within syncLimit: not a quorum";
                 throw new IOException(failure);
             }
+        }
+    }
+
+    /**
+     * Apache's leader lines of mntr (its Leader's gauges), while this leadership is established: learner connections,
+     * synced followers (this leader takes no observers, nor non-voting followers), pending syncs, and the ms since
+     * it started leading. Any thread.
+     */
+    public void reportStats(java.util.function.BiConsumer<String, Object> line) {
+        synchronized (lock) {
+            int synced = 0;
+            for (ApacheLearnerHandler handler : forwarding.values()) {
+                if (handler.isSynced()) synced++;
+            }
+            line.accept("zk_learners", handlers.size());
+            line.accept("zk_synced_followers", synced);
+            line.accept("zk_synced_non_voting_followers", 0);
+            line.accept("zk_synced_observers", 0);
+            line.accept("zk_pending_syncs", pendingSyncs.size());
+            line.accept("zk_leader_uptime", System.currentTimeMillis() - startedMillis);
         }
     }
 

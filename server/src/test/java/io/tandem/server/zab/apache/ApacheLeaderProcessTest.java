@@ -51,13 +51,24 @@ class ApacheLeaderProcessTest {
         // (empty) histories the highest sid wins.
         // A short committed log, so that a member restarted empty is too far behind for a DIFF and gets a SNAP.
         try (TandemApacheModeProcess member = ensemble.startTandem(List.of("-Dzookeeper.commitLogCount=5"),
-                     List.of());
+                     List.of("4lw.commands.whitelist=srvr,mntr"));
              ZkClients clients = new ZkClients()) {
             ensemble.awaitTandemListening(member);
             try (ApacheQuorumProcess one = ensemble.startApache(1);
                  ApacheQuorumProcess two = ensemble.startApache(2)) {
                 leadAndServe(ensemble, member, clients, one, two);
             }
+        }
+    }
+
+    /** The mntr four-letter word's answer from the server on {@code clientPort}, or why there is none. */
+    private static String mntr(int clientPort) {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", clientPort)) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write("mntr".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        } catch (java.io.IOException e) {
+            return e.toString();
         }
     }
 
@@ -72,6 +83,14 @@ class ApacheLeaderProcessTest {
                     () -> "Tandem never led: " + modes(one, two, tandem) + "\nTandem log:\n" + member.logTail()
                             + "\nApache 1:\n" + one.logTail() + "\nApache 2:\n" + two.logTail());
             assertTrue(member.logText().contains("syncing learner 1 (last zxid 0x0) by DIFF"), member::logTail);
+            // mntr's leader lines, as Apache's leader gauges: two learners, both synced followers, no observers.
+            assertTrue(ApacheQuorumProcess.await(() -> mntr(tandem.clientPort()).contains("zk_synced_followers\t2\n"),
+                    TIMEOUT_MS), () -> mntr(tandem.clientPort()));
+            String mntr = mntr(tandem.clientPort());
+            for (String line : List.of("zk_learners\t2\n", "zk_synced_non_voting_followers\t0\n",
+                    "zk_synced_observers\t0\n", "zk_pending_syncs\t0\n", "zk_leader_uptime\t")) {
+                assertTrue(mntr.contains(line), line + " in\n" + mntr);
+            }
             ZooKeeper onTandem = clients.connect(tandem);
             ZooKeeper onOne = clients.connect(apache1);
             ZooKeeper onTwo = clients.connect(apache2);

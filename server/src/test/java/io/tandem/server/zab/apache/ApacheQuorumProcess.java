@@ -61,6 +61,12 @@ final class ApacheQuorumProcess implements AutoCloseable {
 
     /** As {@link #start(Path, Ports, Ports...)}, with further zoo.cfg lines ({@code key=value}). */
     static ApacheQuorumProcess start(Path dir, List<String> extraConfig, Ports me, Ports... all) throws IOException {
+        return start(dir, extraConfig, java.util.Set.of(), me, all);
+    }
+
+    /** As {@link #start(Path, List, Ports, Ports...)}, with the members in {@code observers} as observers. */
+    static ApacheQuorumProcess start(Path dir, List<String> extraConfig, java.util.Set<Long> observers, Ports me,
+                                     Ports... all) throws IOException {
         Path dataDir = Files.createDirectories(dir.resolve("data"));
         Files.writeString(dataDir.resolve("myid"), Long.toString(me.sid()));
         List<String> cfg = new ArrayList<>(List.of("tickTime=" + TICK_TIME_MS, "initLimit=20", "syncLimit=5",
@@ -68,8 +74,10 @@ final class ApacheQuorumProcess implements AutoCloseable {
                 "4lw.commands.whitelist=srvr", "admin.enableServer=false"));
         cfg.addAll(extraConfig);
         for (Ports p : all) {
-            cfg.add("server." + p.sid() + "=127.0.0.1:" + p.quorumPort() + ":" + p.electionPort());
+            cfg.add("server." + p.sid() + "=127.0.0.1:" + p.quorumPort() + ":" + p.electionPort()
+                    + (observers.contains(p.sid()) ? ":observer" : ""));
         }
+        if (observers.contains(me.sid())) cfg.add("peerType=observer");
         Path config = dir.resolve("zoo.cfg");
         Files.write(config, cfg);
         Path log = dir.resolve("apache.log");
