@@ -4,6 +4,8 @@ import io.tandem.server.kerberos.GssapiServers;
 import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.server.kerberos.KerberosName;
 import io.tandem.server.kerberos.PrincipalToLocalRules;
+import io.tandem.server.kerberos.RenewalPolicy;
+import io.tandem.server.kerberos.RenewingLogin;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
@@ -56,7 +58,7 @@ final class ZkKerberos {
         String ruleText = get.apply("security.auth_to_local");
         PrincipalToLocalRules rules = PrincipalToLocalRules.parse(KerberosLogin.defaultRealm(),
                 splitRules(ruleText == null ? "DEFAULT" : ruleText));
-        Subject subject = KerberosLogin.login(name, options);
+        Subject subject = RenewingLogin.start(name, options, RenewalPolicy.ZOOKEEPER);
         return new ZkKerberos(subject, Boolean.parseBoolean(get.apply("kerberos.removeHostFromPrincipal")),
                 Boolean.parseBoolean(get.apply("kerberos.removeRealmFromPrincipal")), rules);
     }

@@ -4,13 +4,12 @@ import io.tandem.server.kerberos.GssapiServers;
 import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.server.kerberos.KerberosName;
 import io.tandem.server.kerberos.PrincipalToLocalRules;
+import io.tandem.server.kerberos.RenewingLogin;
 
-import java.lang.System.Logger.Level;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import javax.security.auth.Subject;
-import javax.security.auth.kerberos.KerberosTicket;
 import javax.security.sasl.SaslClient;
 
 /**
@@ -20,33 +19,21 @@ import javax.security.sasl.SaslClient;
  * listener accepts tickets with), the service name the other brokers serve ({@code sasl.kerberos.service.name} or
  * the module's {@code serviceName}), and the short name the other brokers see it as (the principal-to-local rules).
  *
- * <p>Unlike an acceptor, an initiator needs a ticket-granting ticket, which expires. Kafka's KerberosLogin thread
- * logs in again from the keytab once 80% of the ticket's life has passed (sasl.kerberos.ticket.renew.window.factor's
- * default), no sooner than a minute after the last login (sasl.kerberos.min.time.before.relogin's default); here the
- * same check runs when an exchange starts, on the GSSAPI token thread, so a login is always fresh when it is used.
+ * <p>Unlike an acceptor, an initiator needs a current ticket-granting ticket for every new connection: the login is
+ * renewed as Kafka's KerberosLogin renews it ({@link RenewingLogin}, with the listener's
+ * sasl.kerberos.ticket.renew.* and min.time.before.relogin keys), so a broker dialling another after its first ticket
+ * expired still authenticates.
  */
 final class GssapiClientLogin {
-    private static final System.Logger LOG = System.getLogger(GssapiClientLogin.class.getName());
-    /** Kafka's sasl.kerberos.ticket.renew.window.factor default. */
-    static final double RENEW_WINDOW_FACTOR = 0.8;
-    /** Kafka's sasl.kerberos.min.time.before.relogin default. */
-    static final long RELOGIN_MS_MIN = 60_000;
-
-    private final String name;
-    private final Map<String, String> options;
     private final String serviceName;
     private final String shortName;
-    private Subject subject;
-    private long loginMs;
+    /** Renewed in place by {@link RenewingLogin}. */
+    private final Subject subject;
 
-    private GssapiClientLogin(String name, Map<String, String> options, String serviceName, Subject subject,
-                              String shortName) {
-        this.name = name;
-        this.options = options;
+    private GssapiClientLogin(String serviceName, Subject subject, String shortName) {
         this.serviceName = serviceName;
         this.subject = subject;
         this.shortName = shortName;
-        this.loginMs = System.currentTimeMillis();
     }
 
     /**
@@ -69,7 +56,7 @@ final class GssapiClientLogin {
         String serviceName = GssapiSettings.serviceName(module, setting);
         PrincipalToLocalRules rules = GssapiSettings.rules(setting);
         String name = "GSSAPI between brokers on listener " + listenerName;
-        Subject subject = KerberosLogin.login(name, module.options());
+        Subject subject = RenewingLogin.start(name, module.options(), GssapiSettings.renewal(setting));
         String principal = KerberosLogin.principal(subject);
         String shortName;
         try {
@@ -78,7 +65,7 @@ final class GssapiClientLogin {
             throw new IllegalArgumentException("this broker's Kerberos principal " + principal + " has no short name "
                     + "under sasl.kerberos.principal.to.local.rules, so other brokers could not accept it", e);
         }
-        return new GssapiClientLogin(name, module.options(), serviceName, subject, shortName);
+        return new GssapiClientLogin(serviceName, subject, shortName);
     }
 
     String serviceName() {
@@ -95,33 +82,8 @@ final class GssapiClientLogin {
         return host -> new GssapiClient(this, host.toLowerCase(Locale.ROOT));
     }
 
-    /**
-     * The login to start an exchange with, logged in again first when its ticket-granting ticket is in the last part
-     * of its life; called on the GSSAPI token thread (a re-login asks the KDC).
-     */
-    synchronized Subject subject() {
-        long now = System.currentTimeMillis();
-        if (now - loginMs >= RELOGIN_MS_MIN && dueForRenewal(subject, now)) {
-            try {
-                subject = KerberosLogin.login(name, options);
-                loginMs = now;
-            } catch (IllegalArgumentException e) {
-                // The old ticket may still be good for a while; the exchange will say so if it is not.
-                LOG.log(Level.WARNING, "renewing the Kerberos login of {0} failed: {1}", name, e.getMessage());
-            }
-        }
+    /** The login to start an exchange with (its tickets are kept current by {@link RenewingLogin}). */
+    Subject subject() {
         return subject;
-    }
-
-    /** True when the login has no ticket-granting ticket or has passed the renewal point of its life. */
-    static boolean dueForRenewal(Subject login, long nowMs) {
-        for (KerberosTicket ticket : login.getPrivateCredentials(KerberosTicket.class)) {
-            if (!ticket.getServer().getName().startsWith("krbtgt/")) continue;
-            long start = ticket.getStartTime() == null ? ticket.getAuthTime().getTime()
-                    : ticket.getStartTime().getTime();
-            long end = ticket.getEndTime().getTime();
-            return nowMs >= start + (long) ((end - start) * RENEW_WINDOW_FACTOR);
-        }
-        return true;
     }
 }
